@@ -1,0 +1,35 @@
+import { INestApplication, Module } from '@nestjs/common';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import { AppConfig, AppConfigModule } from '@fr/config';
+import { ApiModule } from './api.module';
+import { HttpErrorFilter } from './common/http-exception.filter';
+import { buildValidationPipe } from './common/validation';
+
+/** Builds the API exactly as production runs it; tests boot it through here too. */
+export async function createApiApp(config: AppConfig): Promise<INestApplication> {
+  @Module({ imports: [AppConfigModule.forRoot(config), ApiModule] })
+  class ApiRootModule {}
+
+  const app = await NestFactory.create<NestExpressApplication>(ApiRootModule, { bufferLogs: true, abortOnError: false });
+  app.useLogger(app.get(Logger));
+  app.use(helmet({ contentSecurityPolicy: false }));
+  app.useBodyParser('json', { limit: '256kb' });
+  app.useGlobalPipes(buildValidationPipe());
+  app.useGlobalFilters(new HttpErrorFilter());
+  app.enableShutdownHooks();
+
+  const doc = new DocumentBuilder()
+    .setTitle('feedback-router')
+    .setDescription("Routes citizens' feedback to the responsible unit and keeps it on time")
+    .setVersion('0.1.0')
+    .addApiKey({ type: 'apiKey', name: 'X-Api-Key', in: 'header' }, 'channel')
+    .addBearerAuth()
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'docs/openapi.json' });
+  await app.init();
+  return app;
+}

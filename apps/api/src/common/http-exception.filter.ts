@@ -1,0 +1,84 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { Response } from 'express';
+import { assertUnreachable, DomainError, DomainErrorCode } from '@fr/domain';
+
+const REASON: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function statusOf(code: DomainErrorCode): number {
+  switch (code) {
+    case DomainErrorCode.NOT_FOUND:
+      return 404;
+    case DomainErrorCode.CONFLICT:
+    case DomainErrorCode.STATE_CONFLICT:
+      return 409;
+    case DomainErrorCode.FORBIDDEN:
+      return 403;
+    case DomainErrorCode.VALIDATION:
+      return 400;
+    case DomainErrorCode.UNPROCESSABLE:
+      return 422;
+    default:
+      return assertUnreachable(code);
+  }
+}
+
+/**
+ * Every error leaves as `{ statusCode, error, message }` (API.md), with `message` one readable
+ * sentence; internal errors say nothing about internals.
+ */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpError');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    let status = HttpStatus.INTERNAL_SERVER_ERROR;
+    let message = 'internal error';
+    let extra: Record<string, unknown> = {};
+
+    if (exception instanceof DomainError) {
+      status = statusOf(exception.code);
+      message = exception.message;
+      const e = exception as DomainError & { state?: string; fields?: string[] };
+      if (e.state) extra = { state: e.state };
+      if (e.fields?.length) extra = { ...extra, fields: e.fields };
+    } else if (exception instanceof HttpException) {
+      status = exception.getStatus();
+      const body = exception.getResponse();
+      if (typeof body === 'string') message = body;
+      else {
+        const b = body as { message?: string | string[]; errors?: unknown };
+        message = Array.isArray(b.message) ? b.message.join('; ') : (b.message ?? exception.message);
+        if (b.errors) extra = { errors: b.errors };
+      }
+    } else if (isBodyParserError(exception)) {
+      status = exception.status;
+      message =
+        exception.type === 'entity.parse.failed'
+          ? `malformed JSON body: ${exception.message}`
+          : exception.type === 'entity.too.large'
+            ? `request body is larger than the ${exception.limit} bytes allowed`
+            : exception.message;
+    } else {
+      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    }
+    if (res.headersSent) return;
+    res.status(status).json({ statusCode: status, error: REASON[status] ?? 'Error', message, ...extra });
+  }
+}
+
+function isBodyParserError(e: unknown): e is { status: number; type: string; message: string; limit?: number } {
+  return !!e && typeof e === 'object' && typeof (e as { type?: unknown }).type === 'string' && typeof (e as { status?: unknown }).status === 'number';
+}

@@ -1,0 +1,46 @@
+import { Controller, Get, Inject, OnModuleDestroy } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import Redis from 'ioredis';
+import { APP_CONFIG, AppConfig } from '@fr/config';
+import { redisOptions } from '@fr/queue';
+
+@ApiTags('operations')
+@Controller('health')
+export class HealthController implements OnModuleDestroy {
+  private readonly redis: Redis;
+
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly db: TypeOrmHealthIndicator,
+    private readonly indicator: HealthIndicatorService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.redis = new Redis({ ...redisOptions(config.redisUrl, 'producer'), lazyConnect: true, retryStrategy: () => 2000 });
+    this.redis.on('error', () => undefined);
+  }
+
+  @Get()
+  @HealthCheck()
+  check() {
+    return this.health.check([() => this.db.pingCheck('postgres', { timeout: 2000 }), () => this.redisCheck()]);
+  }
+
+  private async redisCheck() {
+    const probe = this.indicator.check('redis');
+    try {
+      if (this.redis.status === 'wait' || this.redis.status === 'end') await this.redis.connect().catch(() => undefined);
+      const pong = await Promise.race([
+        this.redis.ping(),
+        new Promise<string>((_, reject) => setTimeout(() => reject(new Error('timeout after 2000 ms')), 2000)),
+      ]);
+      return pong === 'PONG' ? probe.up() : probe.down({ message: `unexpected reply ${pong}` });
+    } catch (e) {
+      return probe.down({ message: (e as Error).message });
+    }
+  }
+
+  onModuleDestroy() {
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,16 @@
+import 'reflect-metadata';
+import { loadConfig } from '@fr/config';
+import { prepareDatabase } from '@fr/directory';
+import { createApiApp } from './bootstrap';
+
+async function main() {
+  const config = loadConfig();
+  await prepareDatabase(config);
+  const app = await createApiApp(config);
+  await app.listen(config.port);
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,122 @@
+/**
+ * The one place that reads the environment. Everything else receives an AppConfig, so tests can
+ * build engines with their own database and queue prefix without touching process.env.
+ */
+export interface AppConfig {
+  nodeEnv: string;
+  production: boolean;
+  port: number;
+  databaseUrl: string;
+  redisUrl: string;
+  queuePrefix: string;
+  configDir: string;
+  adminPassword: string;
+  jwtSecret: string;
+  jwtTtlSeconds: number;
+  logLevel: string;
+  /** API key per channel code, from FR_KEY_<CHANNEL>; absent keys fall back to dev keys outside production. */
+  channelKeys: Record<string, string>;
+  workerConcurrency: number;
+  dbPoolSize: number;
+  /** How long a case may sit in `received` before the reconciler re-enqueues its routing. */
+  stuckAfterSeconds: number;
+  reconcileIntervalMs: number;
+  relayBatchSize: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const DEFAULTS = {
+  PORT: '3000',
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/feedback_router',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  QUEUE_PREFIX: 'fr',
+  FR_CONFIG_DIR: 'config',
+};
+
+function int(env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    problems.push(`${name} must be an integer between ${min} and ${max}, got '${raw}'`);
+    return fallback;
+  }
+  return n;
+}
+
+function url(env: Env, name: string, fallback: string, protocols: string[], problems: string[]): string {
+  const raw = env[name] || fallback;
+  try {
+    const u = new URL(raw);
+    if (!protocols.includes(u.protocol)) {
+      problems.push(`${name} must use ${protocols.join(' or ')}, got '${u.protocol}'`);
+    }
+  } catch {
+    problems.push(`${name} is not a valid URL`);
+  }
+  return raw;
+}
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const problems: string[] = [];
+  const nodeEnv = env.NODE_ENV || 'development';
+  const production = nodeEnv === 'production';
+
+  const queuePrefix = env.QUEUE_PREFIX || DEFAULTS.QUEUE_PREFIX;
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(queuePrefix)) {
+    problems.push(`QUEUE_PREFIX must be 1-40 letters, digits, '_' or '-', got '${queuePrefix}'`);
+  }
+
+  const adminPassword = env.FR_ADMIN_PASSWORD || (production ? '' : 'admin');
+  if (production && !env.FR_ADMIN_PASSWORD) problems.push('FR_ADMIN_PASSWORD is required in production');
+  const jwtSecret = env.FR_JWT_SECRET || (production ? '' : 'dev-only-jwt-secret-change-me');
+  if (production && (!env.FR_JWT_SECRET || env.FR_JWT_SECRET.length < 32)) {
+    problems.push('FR_JWT_SECRET of at least 32 characters is required in production');
+  }
+
+  const channelKeys: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    const m = /^FR_KEY_([A-Z0-9_]+)$/.exec(name);
+    if (m && value) {
+      if (value.length < 16 && production) problems.push(`${name} must be at least 16 characters in production`);
+      channelKeys[m[1].toLowerCase()] = value;
+    }
+  }
+
+  const config: AppConfig = {
+    nodeEnv,
+    production,
+    port: int(env, 'PORT', Number(DEFAULTS.PORT), 0, 65535, problems),
+    databaseUrl: url(env, 'DATABASE_URL', DEFAULTS.DATABASE_URL, ['postgres:', 'postgresql:'], problems),
+    redisUrl: url(env, 'REDIS_URL', DEFAULTS.REDIS_URL, ['redis:', 'rediss:'], problems),
+    queuePrefix,
+    configDir: env.FR_CONFIG_DIR || DEFAULTS.FR_CONFIG_DIR,
+    adminPassword,
+    jwtSecret,
+    jwtTtlSeconds: int(env, 'FR_JWT_TTL_SECONDS', 900, 60, 86400, problems),
+    logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info'),
+    channelKeys,
+    workerConcurrency: int(env, 'FR_WORKER_CONCURRENCY', 8, 1, 256, problems),
+    dbPoolSize: int(env, 'FR_DB_POOL_SIZE', 10, 2, 200, problems),
+    stuckAfterSeconds: int(env, 'FR_STUCK_AFTER_SECONDS', 60, 1, 86400, problems),
+    reconcileIntervalMs: int(env, 'FR_RECONCILE_INTERVAL_MS', 30000, 100, 3600000, problems),
+    relayBatchSize: int(env, 'FR_RELAY_BATCH_SIZE', 500, 1, 10000, problems),
+  };
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+  if (!levels.includes(config.logLevel)) problems.push(`LOG_LEVEL must be one of ${levels.join(', ')}`);
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+/** The API key of a channel: FR_KEY_<CHANNEL>, or a well-known development key outside production. */
+export function channelKey(config: AppConfig, channelCode: string): string | null {
+  return config.channelKeys[channelCode] ?? (config.production ? null : `dev-${channelCode}-key`);
+}

@@ -1,0 +1,2 @@
+export * from './load-organisation';
+export * from './prepare-database';

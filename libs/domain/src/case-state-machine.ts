@@ -1,0 +1,193 @@
+import { ActionNotAllowedInStateError, ForbiddenActionError, ValidationError } from './errors';
+
+export const CASE_STATES = Object.freeze([
+  'received',
+  'triage',
+  'assigned',
+  'in_progress',
+  'awaiting_info',
+  'resolved',
+  'closed',
+] as const);
+export type CaseState = (typeof CASE_STATES)[number];
+
+// Names match the officer API's `/v1/cases/{id}/{action}` segments, hence the hyphens;
+// the underscored ones are system-only and never appear in a URL.
+export const CASE_ACTIONS = Object.freeze([
+  'route',
+  'route_to_triage',
+  'assign',
+  'acknowledge',
+  'request-info',
+  'supply-info',
+  'transfer',
+  'return',
+  'resolve',
+  'extend',
+  'note',
+  'reopen',
+  'close',
+  'rate',
+] as const);
+export type CaseAction = (typeof CASE_ACTIONS)[number];
+
+export const OFFICER_ROLES = Object.freeze(['ADMIN', 'SUPERVISOR', 'LEADER', 'HANDLER', 'AUDITOR'] as const);
+export type OfficerRole = (typeof OFFICER_ROLES)[number];
+
+export const ACTOR_ROLES = Object.freeze([...OFFICER_ROLES, 'CITIZEN', 'SYSTEM'] as const);
+export type ActorRole = (typeof ACTOR_ROLES)[number];
+
+export interface ActionRule {
+  /** Source state -> target state; a state missing here does not allow the action. */
+  readonly from: { readonly [S in CaseState]?: CaseState };
+  /** Roles that may perform the action in some state. Scope (own unit etc.) is checked elsewhere. */
+  readonly roles: readonly ActorRole[];
+}
+
+export type TransitionTable = { readonly [A in CaseAction]: ActionRule };
+
+function freezeTable(table: TransitionTable): TransitionTable {
+  for (const rule of Object.values(table)) {
+    Object.freeze(rule.from);
+    Object.freeze(rule.roles);
+    Object.freeze(rule);
+  }
+  return Object.freeze(table);
+}
+
+/**
+ * The only source of truth for how a case's state may change. Persistence must write a case's
+ * state exclusively with the result of `transition`, never a value chosen by a caller.
+ * ADMIN and AUDITOR appear nowhere: administering accounts or auditing never moves a case.
+ */
+export const CASE_TRANSITIONS: TransitionTable = freezeTable({
+  route: {
+    from: { received: 'assigned' },
+    roles: ['SYSTEM'],
+  },
+  route_to_triage: {
+    from: { received: 'triage' },
+    roles: ['SYSTEM'],
+  },
+  assign: {
+    from: { triage: 'assigned' },
+    roles: ['SUPERVISOR'],
+  },
+  acknowledge: {
+    from: { assigned: 'in_progress' },
+    roles: ['HANDLER', 'LEADER', 'SUPERVISOR'],
+  },
+  'request-info': {
+    from: { in_progress: 'awaiting_info' },
+    roles: ['HANDLER', 'LEADER'],
+  },
+  'supply-info': {
+    from: { awaiting_info: 'in_progress' },
+    roles: ['CITIZEN'],
+  },
+  transfer: {
+    // Assigned again, to another unit: the new unit must acknowledge before work restarts.
+    from: { assigned: 'assigned', in_progress: 'assigned' },
+    roles: ['HANDLER', 'LEADER', 'SUPERVISOR'],
+  },
+  return: {
+    from: { assigned: 'triage', in_progress: 'triage' },
+    roles: ['HANDLER', 'LEADER'],
+  },
+  resolve: {
+    from: { in_progress: 'resolved' },
+    roles: ['HANDLER', 'LEADER'],
+  },
+  extend: {
+    // Only a leader may grant more time (gia hạn); the state itself does not change.
+    from: { assigned: 'assigned', in_progress: 'in_progress', awaiting_info: 'awaiting_info' },
+    roles: ['LEADER'],
+  },
+  note: {
+    from: {
+      received: 'received',
+      triage: 'triage',
+      assigned: 'assigned',
+      in_progress: 'in_progress',
+      awaiting_info: 'awaiting_info',
+      resolved: 'resolved',
+    },
+    roles: ['HANDLER', 'LEADER', 'SUPERVISOR'],
+  },
+  reopen: {
+    // CITIZEN through a low rating, SYSTEM when a rule reopens it automatically.
+    from: { resolved: 'in_progress' },
+    roles: ['LEADER', 'SUPERVISOR', 'CITIZEN', 'SYSTEM'],
+  },
+  close: {
+    // SYSTEM closes resolved cases nobody reopened after the waiting period.
+    from: { resolved: 'closed' },
+    roles: ['HANDLER', 'LEADER', 'SUPERVISOR', 'SYSTEM'],
+  },
+  rate: {
+    from: { resolved: 'resolved' },
+    roles: ['CITIZEN'],
+  },
+});
+
+export function isValidState(x: unknown): x is CaseState {
+  return typeof x === 'string' && (CASE_STATES as readonly string[]).includes(x);
+}
+
+export function isCaseAction(x: unknown): x is CaseAction {
+  return typeof x === 'string' && (CASE_ACTIONS as readonly string[]).includes(x);
+}
+
+export function isOfficerRole(x: unknown): x is OfficerRole {
+  return typeof x === 'string' && (OFFICER_ROLES as readonly string[]).includes(x);
+}
+
+export function isActorRole(x: unknown): x is ActorRole {
+  return typeof x === 'string' && (ACTOR_ROLES as readonly string[]).includes(x);
+}
+
+/** Whether the role may perform the action in at least one state. */
+export function canPerform(role: ActorRole, action: CaseAction): boolean {
+  return isCaseAction(action) && CASE_TRANSITIONS[action].roles.includes(role);
+}
+
+// Own-property lookup so that values such as 'constructor' or '__proto__' arriving from
+// untyped input never resolve to something inherited from Object.prototype.
+function targetOf(action: CaseAction, from: CaseState): CaseState | undefined {
+  const sources = CASE_TRANSITIONS[action].from;
+  return Object.hasOwn(sources, from) ? sources[from] : undefined;
+}
+
+/**
+ * The state a case moves to when `role` performs `action` on it in state `from`.
+ * The role is checked first: a role that may never perform the action gets 403 whatever the
+ * state, so the answer does not reveal the case's state to someone with no business in it.
+ */
+export function transition(from: CaseState, action: CaseAction, role: ActorRole): CaseState {
+  if (!isCaseAction(action)) {
+    throw new ValidationError(`unknown case action '${String(action)}'`, ['action']);
+  }
+  if (!canPerform(role, action)) {
+    throw new ForbiddenActionError(role, action);
+  }
+  const to = targetOf(action, from);
+  if (to === undefined) {
+    throw new ActionNotAllowedInStateError(from, action);
+  }
+  return to;
+}
+
+/** The actions `role` may perform now, in `CASE_ACTIONS` order: what a UI offers as buttons. */
+export function allowedActions(state: CaseState, role: ActorRole): CaseAction[] {
+  return CASE_ACTIONS.filter((action) => canPerform(role, action) && targetOf(action, state) !== undefined);
+}
+
+/** Derived from the table rather than listed, so the two can never disagree: only `closed` today. */
+export function isTerminal(state: CaseState): boolean {
+  return CASE_ACTIONS.every((action) => targetOf(action, state) === undefined);
+}
+
+/** Still awaiting an answer to the citizen; SLA clocks and overdue counts only concern open cases. */
+export function isOpen(state: CaseState): boolean {
+  return state !== 'resolved' && state !== 'closed';
+}

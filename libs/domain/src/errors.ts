@@ -1,0 +1,125 @@
+import type { ActorRole, CaseAction, CaseState } from './case-state-machine';
+
+/**
+ * What went wrong, independent of transport. The HTTP layer maps each code to a status with an
+ * exhaustive switch ending in `assertUnreachable`, so adding a code fails compilation there.
+ */
+export enum DomainErrorCode {
+  NOT_FOUND = 'NOT_FOUND',
+  CONFLICT = 'CONFLICT',
+  STATE_CONFLICT = 'STATE_CONFLICT',
+  FORBIDDEN = 'FORBIDDEN',
+  VALIDATION = 'VALIDATION',
+  UNPROCESSABLE = 'UNPROCESSABLE',
+}
+
+export const DOMAIN_ERROR_CODES: readonly DomainErrorCode[] = Object.freeze(Object.values(DomainErrorCode));
+
+/**
+ * Base of every error the domain raises on purpose; anything else reaching a boundary is a bug.
+ * Each subclass spells its `name` as a literal rather than deriving it from the constructor,
+ * so logs stay readable even if a bundler renames classes.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: DomainErrorCode;
+  override readonly name: string = 'DomainError';
+
+  protected constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** Also used when a record exists but lies outside the caller's scope, so its existence is not leaked. */
+export class NotFoundError extends DomainError {
+  readonly code = DomainErrorCode.NOT_FOUND;
+  override readonly name: string = 'NotFoundError';
+
+  constructor(
+    readonly entity: string,
+    readonly key?: string,
+    options?: ErrorOptions,
+  ) {
+    super(key === undefined ? `${entity} not found` : `${entity} '${key}' not found`, options);
+  }
+}
+
+export class ConflictError extends DomainError {
+  readonly code = DomainErrorCode.CONFLICT;
+  override readonly name: string = 'ConflictError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+
+  /** Optimistic locking: the caller acted on a version someone else has already replaced. */
+  static staleVersion(entity: string, expected: number, actual: number): ConflictError {
+    return new ConflictError(`${entity} is at version ${actual}, not the expected version ${expected}`);
+  }
+}
+
+/** The action exists and the actor may perform it, but not while the case is in this state. */
+export class ActionNotAllowedInStateError extends DomainError {
+  readonly code = DomainErrorCode.STATE_CONFLICT;
+  override readonly name: string = 'ActionNotAllowedInStateError';
+
+  constructor(
+    readonly state: CaseState,
+    readonly action: CaseAction,
+    options?: ErrorOptions,
+  ) {
+    super(`cannot ${action} a case in state '${state}'`, options);
+  }
+}
+
+/** The role may never perform the action, whatever the case's state. */
+export class ForbiddenActionError extends DomainError {
+  readonly code = DomainErrorCode.FORBIDDEN;
+  override readonly name: string = 'ForbiddenActionError';
+
+  constructor(
+    readonly role: ActorRole,
+    readonly action: CaseAction,
+    options?: ErrorOptions,
+  ) {
+    super(`role ${role} may not ${action}`, options);
+  }
+}
+
+/** Malformed input; `fields` lets the API name the offending fields as the contract requires. */
+export class ValidationError extends DomainError {
+  readonly code = DomainErrorCode.VALIDATION;
+  override readonly name: string = 'ValidationError';
+
+  constructor(
+    message: string,
+    readonly fields: readonly string[] = [],
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** Well-formed input the domain still cannot act on, e.g. an unknown category or ward code. */
+export class UnprocessableError extends DomainError {
+  readonly code = DomainErrorCode.UNPROCESSABLE;
+  override readonly name: string = 'UnprocessableError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+export function isDomainError(x: unknown): x is DomainError {
+  return x instanceof DomainError;
+}
+
+/** Ends an exhaustive switch: compilation fails when a case is missing, and runtime fails loudly. */
+export function assertUnreachable(x: never): never {
+  let shown: string;
+  try {
+    shown = JSON.stringify(x) ?? String(x);
+  } catch {
+    shown = String(x);
+  }
+  throw new Error(`unreachable: unexpected value ${shown}`);
+}

@@ -1,0 +1,5 @@
+export * from './case-state-machine';
+export * from './errors';
+export * from './routing';
+export * from './text';
+export * from './tracking-code';

@@ -1,0 +1,27 @@
+/**
+ * Tracking codes citizens read out over the 1022 hotline: Crockford base32 (no I, L, O, U),
+ * 10 random characters (50 bits) so codes cannot be guessed in sequence, shown as XXXXX-XXXXX.
+ */
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+export const TRACKING_CODE_PATTERN = /^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$/;
+
+export function generateTrackingCode(randomBytes: (n: number) => Uint8Array): string {
+  const bytes = randomBytes(10);
+  let out = '';
+  for (let i = 0; i < 10; i++) {
+    out += ALPHABET[bytes[i] & 31];
+    if (i === 4) out += '-';
+  }
+  return out;
+}
+
+/** Accepts what people type: lower case, no dash, spaces, and the look-alikes O/I/L. Null if not a code. */
+export function normaliseTrackingCode(input: string): string | null {
+  const s = input
+    .toUpperCase()
+    .replace(/[\s-]/g, '')
+    .replace(/O/g, '0')
+    .replace(/[IL]/g, '1');
+  if (!/^[0-9A-HJKMNP-TV-Z]{10}$/.test(s)) return null;
+  return `${s.slice(0, 5)}-${s.slice(5)}`;
+}

@@ -1,0 +1,4 @@
+export * from './submit-feedback.usecase';
+export * from './feedback-status.query';
+export * from './catalogue.query';
+export * from './intake.module';

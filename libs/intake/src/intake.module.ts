@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { Catalogue } from './catalogue.query';
+import { GetFeedbackStatus } from './feedback-status.query';
+import { SubmitFeedback } from './submit-feedback.usecase';
+
+@Module({ providers: [SubmitFeedback, GetFeedbackStatus, Catalogue], exports: [SubmitFeedback, GetFeedbackStatus, Catalogue] })
+export class IntakeModule {}

@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { generateTrackingCode, nfc, UnprocessableError } from '@fr/domain';
+import { writeAuditEvent, writeOutbox } from '@fr/persistence';
+import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
+
+export interface SubmitFeedbackCommand {
+  channel: string;
+  externalId?: string;
+  category: string;
+  title?: string;
+  description: string;
+  location: { address?: string; wardCode?: string; lat?: number; lng?: number };
+  citizen?: { name?: string; phone?: string; email?: string };
+  attachments?: { url: string; kind: string }[];
+  submittedAt?: Date;
+}
+
+export interface SubmitFeedbackResult {
+  id: string;
+  trackingCode: string;
+  status: string;
+  /** False when the channel had already sent this externalId: nothing new was stored. */
+  created: boolean;
+}
+
+const opt = (s: string | undefined) => (s === undefined || s === '' ? null : nfc(s));
+
+/**
+ * Stores a feedback case and the outbox row that will queue its routing, in one transaction:
+ * either both exist or neither does, so no accepted feedback can miss the queue.
+ */
+@Injectable()
+export class SubmitFeedback {
+  constructor(private readonly ds: DataSource) {}
+
+  async execute(cmd: SubmitFeedbackCommand): Promise<SubmitFeedbackResult> {
+    const [category] = await this.ds.query(`SELECT code, accepted, refusal, active FROM categories WHERE code = $1`, [cmd.category]);
+    if (!category || !category.active) {
+      throw new UnprocessableError(`category '${cmd.category}' is not a known category; GET /v1/categories lists them`);
+    }
+    if (!category.accepted) throw new UnprocessableError(`category '${cmd.category}': ${category.refusal}`);
+
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.insert(cmd);
+      } catch (e) {
+        // A tracking-code collision (50 random bits) is rare; draw again.
+        if ((e as { constraint?: string }).constraint === 'cases_tracking_code_key' && attempt < 5) continue;
+        throw e;
+      }
+    }
+  }
+
+  private insert(cmd: SubmitFeedbackCommand): Promise<SubmitFeedbackResult> {
+    return this.ds.transaction(async (m) => {
+      const trackingCode = generateTrackingCode(randomBytes);
+      const rows: { id: string }[] = await m.query(
+        `INSERT INTO cases (tracking_code, channel_code, external_id, category_code, title, description, address,
+                            ward_code, lat, lng, citizen_name, citizen_phone, citizen_email, attachments, status, submitted_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'received', $15)
+         ON CONFLICT ON CONSTRAINT cases_channel_external_uq DO NOTHING
+         RETURNING id`,
+        [
+          trackingCode,
+          cmd.channel,
+          opt(cmd.externalId),
+          cmd.category,
+          opt(cmd.title),
+          nfc(cmd.description),
+          opt(cmd.location.address),
+          opt(cmd.location.wardCode),
+          cmd.location.lat ?? null,
+          cmd.location.lng ?? null,
+          opt(cmd.citizen?.name),
+          opt(cmd.citizen?.phone),
+          opt(cmd.citizen?.email),
+          JSON.stringify(cmd.attachments ?? []),
+          cmd.submittedAt ?? new Date(),
+        ],
+      );
+      if (rows.length === 0) {
+        const [existing] = await m.query(
+          `SELECT id, tracking_code, status FROM cases WHERE channel_code = $1 AND external_id = $2`,
+          [cmd.channel, opt(cmd.externalId)],
+        );
+        return { id: existing.id, trackingCode: existing.tracking_code, status: existing.status, created: false };
+      }
+      const id = rows[0].id;
+      await writeAuditEvent(m, {
+        caseId: id,
+        actor: `channel:${cmd.channel}`,
+        action: 'receive',
+        fromState: null,
+        toState: 'received',
+        data: { category: cmd.category, externalId: cmd.externalId ?? null },
+      });
+      await writeOutbox(m, {
+        queue: QUEUE_OF[JobName.RouteCase],
+        name: JobName.RouteCase,
+        jobId: jobIdFor(JobName.RouteCase, { caseId: id }),
+        payload: { caseId: id },
+      });
+      return { id, trackingCode, status: 'received', created: true };
+    });
+  }
+}

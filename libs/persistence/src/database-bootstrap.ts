@@ -1,0 +1,61 @@
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '@fr/config';
+import { dataSourceOptions } from './data-source-options';
+
+/** Creates the database named in DATABASE_URL when it does not exist yet (a fresh machine). */
+export async function ensureDatabaseExists(databaseUrl: string): Promise<void> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  const probe = new Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000 });
+  try {
+    await probe.connect();
+    return;
+  } catch (e) {
+    if ((e as { code?: string }).code !== '3D000') throw e;
+  } finally {
+    await probe.end().catch(() => undefined);
+  }
+  url.pathname = '/postgres';
+  const admin = new Client({ connectionString: url.toString(), connectionTimeoutMillis: 5000 });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+  } catch (e) {
+    // Another process created it first.
+    if ((e as { code?: string }).code !== '42P04') throw e;
+  } finally {
+    await admin.end();
+  }
+}
+
+/** A key for pg advisory locks held while the schema is migrated and the organisation loaded. */
+export const BOOTSTRAP_LOCK = 727_001;
+
+/**
+ * Runs pending migrations, then `seed` (loading config/ on first start), under one advisory lock so
+ * that an API and workers starting together neither race the migrations nor load config twice.
+ */
+export async function migrateDatabase(
+  config: Pick<AppConfig, 'databaseUrl' | 'dbPoolSize'>,
+  seed?: (ds: DataSource) => Promise<void>,
+): Promise<string[]> {
+  await ensureDatabaseExists(config.databaseUrl);
+  const ds = new DataSource({ ...dataSourceOptions({ ...config, dbPoolSize: 2 }), logging: false });
+  await ds.initialize();
+  const runner = ds.createQueryRunner();
+  try {
+    await runner.connect();
+    await runner.query('SELECT pg_advisory_lock($1)', [BOOTSTRAP_LOCK]);
+    try {
+      const ran = await ds.runMigrations({ transaction: 'each' });
+      if (seed) await seed(ds);
+      return ran.map((m) => m.name);
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [BOOTSTRAP_LOCK]);
+    }
+  } finally {
+    await runner.release();
+    await ds.destroy();
+  }
+}

@@ -1,0 +1,6 @@
+export * from './entities';
+export * from './migrations';
+export * from './data-source-options';
+export * from './write-helpers';
+export * from './database-bootstrap';
+export * from './database.module';

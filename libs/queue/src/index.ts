@@ -1,0 +1,4 @@
+export * from './queues';
+export * from './redis-connection';
+export * from './outbox-relay.service';
+export * from './queue.module';

@@ -1,0 +1,145 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@fr/config';
+import { QueueRegistry } from './queue.module';
+import { DEFAULT_JOB_OPTIONS } from './queues';
+
+interface OutboxRow {
+  id: string;
+  queue: string;
+  job_name: string;
+  job_id: string;
+  payload: Record<string, unknown>;
+  delay_ms: number;
+}
+
+const POLL_MS = 1000;
+const REDIS_TIMEOUT_MS = 10000;
+
+/**
+ * Moves outbox rows, written in the same transaction as the change they announce, to BullMQ.
+ * A row is deleted only after its job is in Redis; a crash in between leaves the row, and the next
+ * pass adds the job again under the same jobId, which BullMQ ignores while the first one exists.
+ * Several workers may run relays: SKIP LOCKED hands each row to one of them.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private running = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private listener: Client | null = null;
+  private wake: (() => void) | null = null;
+  private pendingWake = false;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly queues: QueueRegistry,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.running = true;
+    void this.listen();
+    this.loopDone = this.loop();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loopDone;
+    await this.listener?.end().catch(() => undefined);
+    this.listener = null;
+  }
+
+  /** Publishes one batch; returns how many rows it moved. */
+  async publishBatch(): Promise<number> {
+    return this.ds.transaction(async (m) => {
+      const rows: OutboxRow[] = await m.query(
+        `SELECT id, queue, job_name, job_id, payload, delay_ms FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [this.config.relayBatchSize],
+      );
+      if (rows.length === 0) return 0;
+      const byQueue = new Map<string, OutboxRow[]>();
+      for (const r of rows) byQueue.set(r.queue, [...(byQueue.get(r.queue) ?? []), r]);
+      for (const [queue, batch] of byQueue) {
+        const add = this.queues.get(queue).addBulk(
+          batch.map((r) => ({
+            name: r.job_name,
+            data: r.payload,
+            opts: { ...DEFAULT_JOB_OPTIONS, jobId: r.job_id, delay: r.delay_ms || undefined },
+          })),
+        );
+        await withTimeout(add, REDIS_TIMEOUT_MS, 'Redis did not accept the jobs in time');
+      }
+      await m.query(`DELETE FROM outbox WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
+      return rows.length;
+    });
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      let moved = 0;
+      try {
+        moved = await this.publishBatch();
+        failures = 0;
+      } catch (e) {
+        failures++;
+        this.logger.warn(`outbox relay pass failed (${failures} in a row): ${(e as Error).message}`);
+      }
+      if (moved >= this.config.relayBatchSize) continue;
+      const wait = failures ? Math.min(POLL_MS * 2 ** failures, 30000) : POLL_MS;
+      await this.sleepUntilWoken(wait);
+    }
+  }
+
+  private sleepUntilWoken(ms: number): Promise<void> {
+    if (this.pendingWake) {
+      this.pendingWake = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wake = null;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async listen(): Promise<void> {
+    const client = new Client({ connectionString: this.config.databaseUrl, connectionTimeoutMillis: 5000 });
+    client.on('error', () => undefined);
+    client.on('notification', () => {
+      if (this.wake) this.wake();
+      else this.pendingWake = true;
+    });
+    try {
+      await client.connect();
+      await client.query('LISTEN fr_outbox');
+      if (!this.running) {
+        await client.end();
+        return;
+      }
+      this.listener = client;
+    } catch (e) {
+      // Polling still delivers; LISTEN only makes delivery prompt.
+      this.logger.warn(`outbox relay cannot LISTEN, polling only: ${(e as Error).message}`);
+      await client.end().catch(() => undefined);
+    }
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message)), ms);
+    }),
+  ]);
+}

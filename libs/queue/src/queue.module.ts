@@ -1,0 +1,44 @@
+import { BullModule, getQueueToken } from '@nestjs/bullmq';
+import { DynamicModule, Global, Injectable, Module } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { Queue } from 'bullmq';
+import { APP_CONFIG, AppConfig } from '@fr/config';
+import { QueueName } from './queues';
+import { redisOptions } from './redis-connection';
+
+/** Looks up the registered BullMQ queue of a name, for code that publishes to any queue (the relay). */
+@Injectable()
+export class QueueRegistry {
+  constructor(private readonly moduleRef: ModuleRef) {}
+  get(name: string): Queue {
+    if (!(Object.values(QueueName) as string[]).includes(name)) throw new Error(`unknown queue '${name}'`);
+    return this.moduleRef.get<Queue>(getQueueToken(name), { strict: false });
+  }
+  all(): Queue[] {
+    return Object.values(QueueName).map((n) => this.get(n));
+  }
+}
+
+@Global()
+@Module({})
+export class QueueModule {
+  static forRoot(): DynamicModule {
+    const queues = BullModule.registerQueue(...Object.values(QueueName).map((name) => ({ name })));
+    return {
+      module: QueueModule,
+      imports: [
+        BullModule.forRootAsync({
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) => ({
+            connection: redisOptions(config.redisUrl, 'worker'),
+            prefix: config.queuePrefix,
+          }),
+        }),
+        queues,
+      ],
+      providers: [QueueRegistry],
+      exports: [queues, QueueRegistry],
+    };
+  }
+}
+

@@ -1,0 +1,39 @@
+import { JobsOptions } from 'bullmq';
+
+export enum QueueName {
+  Routing = 'routing',
+}
+
+export enum JobName {
+  RouteCase = 'route-case',
+}
+
+/** Job payloads carry ids only: never a citizen's name, phone or text. */
+export interface JobPayloads {
+  [JobName.RouteCase]: { caseId: string };
+}
+
+export const QUEUE_OF: Record<JobName, QueueName> = {
+  [JobName.RouteCase]: QueueName.Routing,
+};
+
+/**
+ * The one place job ids are made. A deterministic id lets the relay and the reconciler add the same
+ * job again after a crash without running it twice while it exists. BullMQ refuses ':' in custom ids.
+ */
+export function jobIdFor<N extends JobName>(name: N, payload: JobPayloads[N]): string {
+  switch (name) {
+    case JobName.RouteCase:
+      return `${name}.${payload.caseId}`;
+    default:
+      throw new Error(`no job id rule for job '${name as string}'`);
+  }
+}
+
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1000 },
+  // Finished jobs go: PostgreSQL keeps the history; a short tail stays for bull-board.
+  removeOnComplete: { age: 3600, count: 1000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};

@@ -1,0 +1,72 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@fr/config';
+import { DEFAULT_JOB_OPTIONS, jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
+
+const RECONCILE_LOCK = 727_002;
+
+/**
+ * Redis here keeps nothing across a restart, and a flushed Redis loses queued routing jobs. PostgreSQL
+ * knows which cases are still `received`: this sweep re-adds (or retries) their routing jobs. Only one
+ * worker sweeps at a time (advisory lock); the deterministic jobId makes a re-add of a job that still
+ * exists a no-op.
+ */
+@Injectable()
+export class RoutingReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(RoutingReconciler.name);
+  private timer: NodeJS.Timeout | null = null;
+  private current: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly queues: QueueRegistry,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const tick = () => {
+      this.current = this.runOnce()
+        .catch((e) => this.logger.warn(`routing reconcile failed: ${(e as Error).message}`))
+        .finally(() => {
+          if (this.timer) this.timer = setTimeout(tick, this.config.reconcileIntervalMs);
+        });
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.current;
+  }
+
+  /** One pass; returns how many routing jobs it re-added or retried (null if another worker held the lock). */
+  async runOnce(stuckAfterSeconds = this.config.stuckAfterSeconds): Promise<number | null> {
+    return this.ds.transaction(async (m) => {
+      const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [RECONCILE_LOCK]);
+      if (!locked) return null;
+      const rows: { id: string }[] = await m.query(
+        `SELECT c.id FROM cases c
+          WHERE c.status = 'received' AND c.received_at <= now() - make_interval(secs => $1)
+            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = 'route-case.' || c.id::text)
+          ORDER BY c.received_at LIMIT 5000`,
+        [stuckAfterSeconds],
+      );
+      const queue = this.queues.get(QueueName.Routing);
+      let fixed = 0;
+      for (const { id } of rows) {
+        const jobId = jobIdFor(JobName.RouteCase, { caseId: id });
+        const job = await queue.getJob(jobId);
+        if (!job) {
+          await queue.add(JobName.RouteCase, { caseId: id }, { ...DEFAULT_JOB_OPTIONS, jobId });
+          fixed++;
+        } else if (await job.isFailed()) {
+          await job.retry();
+          fixed++;
+        }
+      }
+      if (fixed) this.logger.warn(`re-enqueued routing of ${fixed} case(s) missing from the queue`);
+      return fixed;
+    });
+  }
+}

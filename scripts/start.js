@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// Runs the compiled engine: `all` (API + worker as two processes), `api`, `worker`, `migrate`, `bench`.
+'use strict';
+const path = require('node:path');
+const { fork } = require('node:child_process');
+const { register } = require('tsconfig-paths');
+const { compilerOptions } = require('../tsconfig.json');
+
+register({ baseUrl: path.join(__dirname, '..', 'dist'), paths: compilerOptions.paths });
+const dist = (p) => path.join(__dirname, '..', 'dist', p);
+
+const mode = process.argv[2] || 'all';
+switch (mode) {
+  case 'api':
+    require(dist('apps/api/src/main.js'));
+    break;
+  case 'worker':
+    require(dist('apps/worker/src/main.js'));
+    break;
+  case 'bench':
+    require(dist('bench/main.js'));
+    break;
+  case 'migrate': {
+    const { loadConfig } = require(dist('libs/config/src'));
+    const { prepareDatabase } = require(dist('libs/directory/src'));
+    prepareDatabase(loadConfig()).then(
+      (ran) => console.log(ran.length ? `applied: ${ran.join(', ')}` : 'database is up to date'),
+      (e) => {
+        console.error(e.message || e);
+        process.exit(1);
+      },
+    );
+    break;
+  }
+  case 'all': {
+    const { loadConfig } = require(dist('libs/config/src'));
+    const { prepareDatabase } = require(dist('libs/directory/src'));
+    // Migrate once here so the two processes start on a ready schema.
+    prepareDatabase(loadConfig()).then(
+      () => {
+        const children = ['api', 'worker'].map((m) => fork(__filename, [m], { stdio: 'inherit' }));
+        let stopping = false;
+        const stop = (signal) => {
+          if (stopping) return;
+          stopping = true;
+          for (const c of children) if (c.exitCode === null) c.kill(signal);
+        };
+        for (const c of children) {
+          c.on('exit', (code) => {
+            if (!stopping) {
+              console.error(`a process of the engine exited (code ${code}); stopping the others`);
+              process.exitCode = code || 1;
+            }
+            stop('SIGTERM');
+          });
+        }
+        process.on('SIGTERM', () => stop('SIGTERM'));
+        process.on('SIGINT', () => stop('SIGINT'));
+      },
+      (e) => {
+        console.error(e.message || e);
+        process.exit(1);
+      },
+    );
+    break;
+  }
+  default:
+    console.error(`unknown mode '${mode}': use all, api, worker, migrate or bench`);
+    process.exit(2);
+}
