@@ -1,3 +1,4 @@
+export * from './calendar';
 export * from './case-state-machine';
 export * from './errors';
 export * from './routing';

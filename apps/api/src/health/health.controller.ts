@@ -30,10 +30,13 @@ export class HealthController implements OnModuleDestroy {
     const probe = this.indicator.check('redis');
     try {
       if (this.redis.status === 'wait' || this.redis.status === 'end') await this.redis.connect().catch(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
       const pong = await Promise.race([
         this.redis.ping(),
-        new Promise<string>((_, reject) => setTimeout(() => reject(new Error('timeout after 2000 ms')), 2000)),
-      ]);
+        new Promise<string>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('timeout after 2000 ms')), 2000);
+        }),
+      ]).finally(() => clearTimeout(timer));
       return pong === 'PONG' ? probe.up() : probe.down({ message: `unexpected reply ${pong}` });
     } catch (e) {
       return probe.down({ message: (e as Error).message });

@@ -1,0 +1,186 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { calendarFromDocuments } from './calendar-document';
+import { ClockPause, computeDueAt, elapsedWorkingMinutes } from './deadline';
+
+const CALENDAR_DIR = join(__dirname, '../../../../config/calendars');
+const DAY = 86_400_000;
+const OFFSET = 7 * 3_600_000;
+
+const calendar = calendarFromDocuments(
+  readdirSync(CALENDAR_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => parse(readFileSync(join(CALENDAR_DIR, f), 'utf8')) as unknown),
+);
+
+function vn(text: string): Date {
+  const [date, time] = text.split(' ');
+  return new Date(`${date}T${time}:00+07:00`);
+}
+
+function show(d: Date | null): string | null {
+  return d === null ? null : new Date(d.getTime() + OFFSET).toISOString().replace('T', ' ').slice(0, 16);
+}
+
+function pause(from: string, to: string | null): ClockPause {
+  return { from: vn(from), to: to === null ? null : vn(to) };
+}
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe(computeDueAt.name, () => {
+  const sut = computeDueAt;
+  const start = vn('2025-03-03 09:00'); // Monday
+  const oneDay = 480;
+
+  it('without pauses is the calendar deadline', () => {
+    expect(show(sut(calendar, start, oneDay, []))).toBe('2025-03-04 09:00');
+    expect(show(sut(calendar, vn('2025-12-31 16:00'), 120, []))).toBe('2026-01-02 09:00');
+  });
+
+  it('moves the deadline by exactly the paused working time', () => {
+    expect(show(sut(calendar, start, oneDay, [pause('2025-03-03 14:00', '2025-03-03 16:00')]))).toBe(
+      '2025-03-04 11:00',
+    );
+    // Overnight: 16:00-17:00 and 08:00-10:00 are working time, the night is not.
+    const overnight = [pause('2025-03-03 16:00', '2025-03-04 10:00')];
+    const due = sut(calendar, start, oneDay, overnight);
+    expect(show(due)).toBe('2025-03-04 12:00');
+    expect(calendar.minutesBetween(vn('2025-03-04 09:00'), due!)).toBe(180);
+  });
+
+  it('is not moved by a pause outside working time', () => {
+    const weekend = [pause('2025-03-07 17:00', '2025-03-10 08:00')];
+    expect(show(sut(calendar, vn('2025-03-07 16:00'), 120, weekend))).toBe('2025-03-10 09:00');
+  });
+
+  it('is unknown while an open pause began before the deadline', () => {
+    expect(sut(calendar, start, oneDay, [pause('2025-03-03 15:00', null)])).toBeNull();
+    expect(sut(calendar, start, oneDay, [pause('2025-03-01 10:00', null)])).toBeNull();
+  });
+
+  it('ignores pauses that begin at or after the would-be deadline, open or not', () => {
+    expect(show(sut(calendar, start, oneDay, [pause('2025-03-04 09:00', null)]))).toBe('2025-03-04 09:00');
+    expect(show(sut(calendar, start, oneDay, [pause('2025-03-05 10:00', '2025-03-06 10:00')]))).toBe(
+      '2025-03-04 09:00',
+    );
+    const endOfPeriod = vn('2025-03-03 10:00');
+    expect(show(sut(calendar, endOfPeriod, 120, [pause('2025-03-03 12:00', '2025-03-03 15:00')]))).toBe(
+      '2025-03-03 12:00',
+    );
+    expect(show(sut(calendar, endOfPeriod, 120, [pause('2025-03-03 12:30', null)]))).toBe('2025-03-03 12:00');
+  });
+
+  it('clips a pause that began before the clock and ignores one that ended before it', () => {
+    expect(show(sut(calendar, start, oneDay, [pause('2025-03-03 07:00', '2025-03-03 10:00')]))).toBe(
+      '2025-03-04 10:00',
+    );
+    expect(show(sut(calendar, start, oneDay, [pause('2025-02-28 10:00', '2025-03-03 09:00')]))).toBe(
+      '2025-03-04 09:00',
+    );
+  });
+
+  it('handles unsorted, overlapping and touching pauses as their union', () => {
+    const messy = [
+      pause('2025-03-03 15:00', '2025-03-03 16:00'),
+      pause('2025-03-03 10:00', '2025-03-03 11:00'),
+      pause('2025-03-03 10:30', '2025-03-03 11:30'),
+      pause('2025-03-03 14:00', '2025-03-03 15:00'),
+      pause('2025-03-03 14:30', '2025-03-03 14:30'),
+    ];
+    const union = [pause('2025-03-03 10:00', '2025-03-03 11:30'), pause('2025-03-03 14:00', '2025-03-03 16:00')];
+    expect(show(sut(calendar, start, oneDay, messy))).toBe('2025-03-04 13:30'); // 210 min paused
+    expect(sut(calendar, start, oneDay, messy)).toEqual(sut(calendar, start, oneDay, union));
+  });
+
+  it('carries paused time across Tết 2026', () => {
+    const received = vn('2026-02-10 09:00');
+    const paused = [pause('2026-02-11 09:00', '2026-02-12 09:00')];
+    expect(show(sut(calendar, received, 5 * oneDay, []))).toBe('2026-02-24 09:00');
+    expect(show(sut(calendar, received, 5 * oneDay, paused))).toBe('2026-02-25 09:00');
+  });
+
+  it('refuses bad input', () => {
+    expect(() => sut(calendar, start, -1, [])).toThrow(RangeError);
+    expect(() => sut(calendar, start, 60, [pause('2025-03-03 12:00', '2025-03-03 11:00')])).toThrow(
+      /pauses\[0\] ends before it starts/,
+    );
+    expect(() => sut(calendar, new Date(Number.NaN), 60, [])).toThrow(RangeError);
+  });
+
+  it('recomputes the same answer from the same facts in any order', () => {
+    const random = prng(1207);
+    const base = vn('2024-12-01 00:00').getTime();
+    let unknown = 0;
+    let moved = 0;
+    for (let i = 0; i < 1500; i++) {
+      const begin = new Date(base + Math.floor(random() * 500 * DAY));
+      const minutes = Math.floor(random() * 15 * oneDay);
+      const pauses: ClockPause[] = Array.from({ length: Math.floor(random() * 5) }, () => {
+        const from = begin.getTime() + Math.floor((random() - 0.1) * 30 * DAY);
+        const open = random() < 0.15;
+        return { from: new Date(from), to: open ? null : new Date(from + Math.floor(random() * 5 * DAY)) };
+      });
+      const due = sut(calendar, begin, minutes, pauses);
+      const shuffled = [...pauses].reverse();
+      expect(sut(calendar, begin, minutes, shuffled)).toEqual(due);
+
+      const unpaused = calendar.addMinutes(begin, minutes);
+      if (due === null) {
+        // Only an open pause can leave the deadline unknown, and it began before the work was done.
+        const open = pauses.filter((p) => p.to === null);
+        expect(open.some((p) => elapsedWorkingMinutes(calendar, begin, p.from, pauses) < minutes)).toBe(true);
+        unknown += 1;
+        continue;
+      }
+      if (due.getTime() > unpaused.getTime()) moved += 1;
+      expect(due.getTime()).toBeGreaterThanOrEqual(unpaused.getTime());
+      expect(elapsedWorkingMinutes(calendar, begin, due, pauses)).toBe(minutes);
+      if (minutes > 0) expect(elapsedWorkingMinutes(calendar, begin, new Date(due.getTime() - 1), pauses)).toBeLessThan(minutes);
+      const later = sut(calendar, begin, minutes + 1 + Math.floor(random() * 100), pauses);
+      if (later !== null) expect(later.getTime()).toBeGreaterThan(due.getTime());
+    }
+    expect(unknown).toBeGreaterThan(50);
+    expect(moved).toBeGreaterThan(300);
+  });
+});
+
+describe(elapsedWorkingMinutes.name, () => {
+  const sut = elapsedWorkingMinutes;
+  const start = vn('2025-03-03 09:00');
+
+  it('counts working time only, up to the instant', () => {
+    expect(sut(calendar, start, vn('2025-03-03 14:00'), [])).toBe(240);
+    expect(sut(calendar, start, vn('2025-03-03 08:00'), [])).toBe(0);
+  });
+
+  it('gives the 75% warning point of a working day', () => {
+    const due = computeDueAt(calendar, start, 480, [])!;
+    expect(sut(calendar, start, vn('2025-03-03 16:00'), []) / 480).toBe(0.75);
+    expect(sut(calendar, start, due, [])).toBe(480);
+  });
+
+  it('leaves out pauses, and an open pause counts as stopped up to the instant', () => {
+    const pauses = [pause('2025-03-03 10:00', '2025-03-03 11:00'), pause('2025-03-03 14:00', null)];
+    expect(sut(calendar, start, vn('2025-03-03 11:30'), pauses)).toBe(90);
+    expect(sut(calendar, start, vn('2025-03-05 11:30'), pauses)).toBe(180);
+  });
+
+  it('shows how far past the deadline a case is, across a holiday', () => {
+    const received = vn('2025-04-28 09:00');
+    const due = computeDueAt(calendar, received, 480, [])!;
+    expect(show(due)).toBe('2025-04-29 09:00');
+    const overrun = sut(calendar, received, vn('2025-05-05 09:00'), []) - 480;
+    expect(overrun).toBe(480); // 30/4-4/5 are days off, so one working day late, not six
+  });
+});

@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { INestApplication, INestApplicationContext } from '@nestjs/common';
+import Redis from 'ioredis';
+import { Client } from 'pg';
+import request from 'supertest';
+import { AppConfig, loadConfig } from '@fr/config';
+import { prepareDatabase } from '@fr/directory';
+import { createApiApp } from '../../../apps/api/src/bootstrap';
+import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
+
+const BASE_DB = process.env.FR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.FR_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export const DEV_KEYS = {
+  ihanoi: 'dev-ihanoi-key',
+  hotline: 'dev-hotline_1022-key',
+};
+
+/**
+ * A whole engine for one test file: its own database and queue prefix, both removed by close().
+ * The API and the worker are the production bootstraps; the worker can be stopped and restarted.
+ */
+export class TestEngine {
+  api!: INestApplication;
+  worker: INestApplicationContext | null = null;
+  readonly config: AppConfig;
+  readonly db: Client;
+  readonly redis: Redis;
+  private readonly dbName: string;
+
+  private constructor(overrides: Record<string, string>) {
+    const id = `${process.pid}_${randomBytes(4).toString('hex')}`;
+    this.dbName = `fr_test_${id}`;
+    const url = new URL(BASE_DB);
+    url.pathname = `/${this.dbName}`;
+    this.config = loadConfig({
+      NODE_ENV: 'test',
+      DATABASE_URL: url.toString(),
+      REDIS_URL,
+      QUEUE_PREFIX: `frt_${id}`,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+      FR_DB_POOL_SIZE: '5',
+      FR_RECONCILE_INTERVAL_MS: '3600000',
+      ...overrides,
+    });
+    this.db = new Client({ connectionString: this.config.databaseUrl });
+    this.redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  }
+
+  static async start(opts: { worker?: boolean; env?: Record<string, string> } = {}): Promise<TestEngine> {
+    const engine = new TestEngine(opts.env ?? {});
+    await prepareDatabase(engine.config);
+    await engine.db.connect();
+    engine.api = await createApiApp(engine.config);
+    if (opts.worker !== false) await engine.startWorker();
+    return engine;
+  }
+
+  http() {
+    return request(this.api.getHttpServer());
+  }
+
+  async startWorker(): Promise<INestApplicationContext> {
+    if (!this.worker) this.worker = await createWorkerApp(this.config);
+    return this.worker;
+  }
+
+  async stopWorker(): Promise<void> {
+    await this.worker?.close();
+    this.worker = null;
+  }
+
+  async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.db.query(sql, params)).rows as T[];
+  }
+
+  /** Every key of this engine's queues, e.g. to read job payloads or simulate a wiped Redis. */
+  async queueKeys(): Promise<string[]> {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', `${this.config.queuePrefix}:*`, 'COUNT', 1000);
+      keys.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+    return keys;
+  }
+
+  async flushQueues(): Promise<void> {
+    const keys = await this.queueKeys();
+    for (let i = 0; i < keys.length; i += 500) await this.redis.del(...keys.slice(i, i + 500));
+  }
+
+  async close(): Promise<void> {
+    await this.stopWorker().catch(() => undefined);
+    await this.api?.close().catch(() => undefined);
+    await this.db.end().catch(() => undefined);
+    await this.flushQueues().catch(() => undefined);
+    this.redis.disconnect();
+    const admin = new Client({ connectionString: BASE_DB });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${this.dbName}" WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+/** Polls a condition until it holds: how tests wait for asynchronous work, never a fixed sleep. */
+export async function waitFor<T>(
+  probe: () => Promise<T>,
+  accept: (value: T) => boolean,
+  { timeoutMs = 15000, intervalMs = 25, what = 'condition' } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T;
+  for (;;) {
+    last = await probe();
+    if (accept(last)) return last;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -1,0 +1,124 @@
+import { Queue } from 'bullmq';
+import { jobIdFor, JobName, OutboxRelay, QueueName, QueueRegistry } from '@fr/queue';
+import { RoutingReconciler } from '@fr/routing';
+import { DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+
+const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
+const CITIZEN = { name: 'Phạm Thị Quỳnh Anh', phone: '0904111222', email: 'quynhanh@example.vn' };
+
+describe('no accepted feedback is lost', () => {
+  let engine: TestEngine;
+
+  beforeAll(async () => {
+    engine = await TestEngine.start({ worker: false });
+  });
+  afterAll(() => engine?.close());
+
+  const submit = async (i: number) => {
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({
+        externalId: `durable-${i}-${Date.now()}`,
+        category: i % 2 ? 'sanitation' : 'public_order',
+        description: `Phản ánh số ${i}: rác thải và tiếng ồn kéo dài ở ngõ Quỳnh.`,
+        location: { address: 'ngõ 128 Quỳnh Mai, phường Quỳnh Mai' },
+        citizen: CITIZEN,
+      });
+    expect(res.status).toBe(202);
+    return res.body.id as string;
+  };
+  const statusOf = async (ids: string[]) =>
+    engine.query<{ id: string; status: string }>(`SELECT id, status FROM cases WHERE id = ANY($1)`, [ids]);
+  const allRouted = (rows: { status: string }[]) => rows.every((r) => r.status === 'assigned');
+
+  it('accepts feedback while no worker runs, and routes all of it once a worker starts', async () => {
+    const ids = await Promise.all(Array.from({ length: 12 }, (_, i) => submit(i)));
+    expect((await statusOf(ids)).every((r) => r.status === 'received')).toBe(true);
+    // Nothing reached Redis yet: the outbox row, committed with the case, is the only record.
+    const pending = await engine.query(`SELECT job_id FROM outbox WHERE payload->>'caseId' = ANY($1)`, [ids]);
+    expect(pending).toHaveLength(12);
+    expect(await engine.queueKeys()).toEqual([]);
+
+    await engine.startWorker();
+    await waitFor(() => statusOf(ids), allRouted, { what: 'every case to be routed' });
+    expect(await engine.query(`SELECT * FROM outbox`)).toEqual([]);
+    await engine.stopWorker();
+  });
+
+  it('loses nothing when the relay crashes after adding jobs but before clearing the outbox', async () => {
+    // The API has committed; the relay added the job to Redis and died before deleting the row.
+    const id = await submit(100);
+    const queue = new Queue(QueueName.Routing, { connection: engine.redis.options, prefix: engine.config.queuePrefix });
+    const jobId = jobIdFor(JobName.RouteCase, { caseId: id });
+    await queue.add(JobName.RouteCase, { caseId: id }, { jobId });
+
+    const worker = await engine.startWorker();
+    await waitFor(() => statusOf([id]), allRouted, { what: 'the case to be routed' });
+    await waitFor(() => engine.query(`SELECT id FROM outbox`), (rows) => rows.length === 0, { what: 'the outbox to drain' });
+    // The re-published job shared the first one's id, so the case was routed once.
+    const routes = await engine.query(`SELECT id FROM audit_events WHERE case_id = $1 AND action = 'route'`, [id]);
+    expect(routes).toHaveLength(1);
+    expect(await engine.query(`SELECT id FROM assignments WHERE case_id = $1`, [id])).toHaveLength(1);
+    await queue.close();
+    await engine.stopWorker();
+  });
+
+  it('keeps outbox rows while Redis refuses jobs, and publishes them later', async () => {
+    const id = await submit(200);
+    const worker = await engine.startWorker();
+    const relay = worker.get(OutboxRelay);
+    const registry = worker.get(QueueRegistry);
+    const queue = registry.get(QueueName.Routing);
+    const addBulk = queue.addBulk.bind(queue);
+    // A Redis outage as the relay sees it: the add fails. The row must survive for the next pass.
+    queue.addBulk = () => Promise.reject(new Error('simulated Redis outage'));
+    await expect(relay.publishBatch()).rejects.toThrow('simulated Redis outage');
+    expect(await engine.query(`SELECT id FROM outbox WHERE payload->>'caseId' = $1`, [id])).toHaveLength(1);
+    queue.addBulk = addBulk;
+    await relay.publishBatch();
+    await waitFor(() => statusOf([id]), allRouted, { what: 'the case to be routed after the outage' });
+    await engine.stopWorker();
+  });
+
+  it('re-enqueues routing lost with a wiped Redis', async () => {
+    const ids = await Promise.all(Array.from({ length: 5 }, (_, i) => submit(300 + i)));
+    // The relay moves the jobs to Redis while the queue is paused; then Redis loses everything.
+    const queue = new Queue(QueueName.Routing, { connection: engine.redis.options, prefix: engine.config.queuePrefix });
+    await queue.pause();
+    await engine.startWorker();
+    await waitFor(() => engine.query(`SELECT id FROM outbox`), (rows) => rows.length === 0, { what: 'the relay to publish' });
+    await engine.stopWorker();
+    await queue.close();
+    await engine.flushQueues();
+    expect((await statusOf(ids)).every((r) => r.status === 'received')).toBe(true);
+
+    const restarted = await engine.startWorker();
+    expect(await restarted.get(RoutingReconciler).runOnce(0)).toBe(5);
+    await waitFor(() => statusOf(ids), allRouted, { what: 'lost cases to be routed after the reconcile' });
+    // A second pass finds nothing left to repair.
+    expect(await restarted.get(RoutingReconciler).runOnce(0)).toBe(0);
+  });
+
+  it('never puts personal data in a job payload', async () => {
+    await engine.stopWorker();
+    const ids = await Promise.all(Array.from({ length: 3 }, (_, i) => submit(400 + i)));
+    // Publish without processing, so the jobs sit in Redis to be read.
+    const worker = await engine.startWorker();
+    const queue = worker.get(QueueRegistry).get(QueueName.Routing);
+    await queue.pause();
+    await worker.get(OutboxRelay).publishBatch();
+    const keys = await engine.queueKeys();
+    const jobKeys = keys.filter((k) => /:routing:route-case\.[^:]+$/.test(k));
+    expect(jobKeys.length).toBeGreaterThanOrEqual(3);
+    let payloads = '';
+    for (const k of jobKeys) {
+      if ((await engine.redis.type(k)) === 'hash') payloads += JSON.stringify(await engine.redis.hgetall(k));
+    }
+    for (const id of ids) expect(payloads).toContain(id);
+    for (const secret of [CITIZEN.name, CITIZEN.phone, CITIZEN.email, 'Phản ánh số']) expect(payloads).not.toContain(secret);
+    await queue.resume();
+    await waitFor(() => statusOf(ids), allRouted, { what: 'the paused cases to be routed' });
+  });
+});

@@ -1,0 +1,117 @@
+import { DEV_KEYS, TestEngine } from '@fr/testing';
+
+const KEY = { 'X-Api-Key': DEV_KEYS.hotline };
+const valid = () => ({
+  externalId: 'call-0001',
+  category: 'sanitation',
+  description: 'Rác thải tồn đọng ba ngày ở đầu ngõ 18 Lê Thanh Nghị, bốc mùi hôi thối.',
+  location: { wardCode: 'BACH_KHOA' },
+  citizen: { name: 'Trần Văn Bình', phone: '0987 654 321' },
+});
+
+describe('intake: idempotency and bad input', () => {
+  let engine: TestEngine;
+
+  beforeAll(async () => {
+    // No worker: these tests are about what intake stores, and nothing must route under them.
+    engine = await TestEngine.start({ worker: false });
+  });
+  afterAll(() => engine?.close());
+
+  const count = async () => (await engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases`))[0].n;
+  const post = (body: unknown, headers: Record<string, string> = KEY) =>
+    engine.http().post('/v1/feedback').set(headers).send(body as object);
+
+  it('gives one case for the same (channel, externalId) posted twice', async () => {
+    const first = await post({ ...valid(), externalId: 'twice' });
+    const second = await post({ ...valid(), externalId: 'twice', description: 'gửi lại' });
+    expect(first.status).toBe(202);
+    expect(second.status).toBe(200);
+    expect(second.body).toEqual(first.body);
+    const rows = await engine.query(`SELECT id FROM cases WHERE external_id = 'twice'`);
+    expect(rows).toHaveLength(1);
+    expect(await engine.query(`SELECT * FROM outbox WHERE payload->>'caseId' = $1`, [first.body.id])).toHaveLength(1);
+  });
+
+  it('gives one case for the same (channel, externalId) posted 20 times concurrently', async () => {
+    const responses = await Promise.all(Array.from({ length: 20 }, () => post({ ...valid(), externalId: 'burst-1' })));
+    const ids = new Set(responses.map((r) => r.body.id));
+    expect(ids.size).toBe(1);
+    expect(responses.filter((r) => r.status === 202)).toHaveLength(1);
+    expect(responses.filter((r) => r.status === 200)).toHaveLength(19);
+    const [id] = [...ids];
+    expect(await engine.query(`SELECT id FROM cases WHERE external_id = 'burst-1'`)).toHaveLength(1);
+    expect(await engine.query(`SELECT id FROM audit_events WHERE case_id = $1`, [id])).toHaveLength(1);
+    expect(await engine.query(`SELECT id FROM outbox WHERE payload->>'caseId' = $1`, [id])).toHaveLength(1);
+  });
+
+  it('keeps the same externalId from different channels apart', async () => {
+    const a = await post({ ...valid(), externalId: 'shared-7' });
+    const b = await post({ ...valid(), externalId: 'shared-7' }, { 'X-Api-Key': DEV_KEYS.ihanoi });
+    expect(a.status).toBe(202);
+    expect(b.status).toBe(202);
+    expect(a.body.id).not.toBe(b.body.id);
+  });
+
+  const long = (n: number) => 'ă'.repeat(n);
+  const cases: [string, () => unknown, number, RegExp][] = [
+    ['missing description', () => ({ ...valid(), description: undefined }), 400, /description/],
+    ['blank description', () => ({ ...valid(), description: '   ' }), 400, /description must not be blank/],
+    ['missing category', () => ({ ...valid(), category: undefined }), 400, /category/],
+    ['missing location', () => ({ ...valid(), location: undefined }), 400, /location/],
+    ['oversized description', () => ({ ...valid(), description: long(5001) }), 400, /description must be shorter than or equal to 5000 characters/],
+    ['oversized title', () => ({ ...valid(), title: long(201) }), 400, /title must be shorter than or equal to 200/],
+    ['oversized externalId', () => ({ ...valid(), externalId: 'x'.repeat(101) }), 400, /externalId must be shorter than or equal to 100/],
+    ['too many attachments', () => ({ ...valid(), attachments: Array.from({ length: 11 }, () => ({ url: 'https://a.vn/x.jpg', kind: 'image' })) }), 400, /attachments must contain no more than 10/],
+    ['an unknown field', () => ({ ...valid(), priority: 'high' }), 400, /property priority should not exist/],
+    ['an unknown nested field', () => ({ ...valid(), citizen: { name: 'A', idNumber: '001' } }), 400, /citizen\.idNumber: property idNumber should not exist/],
+    ['a number where text belongs', () => ({ ...valid(), description: 42 }), 400, /description must be a string/],
+    ['text where a number belongs', () => ({ ...valid(), location: { lat: 'north' } }), 400, /location\.lat/],
+    ['an out-of-range latitude', () => ({ ...valid(), location: { lat: 123, lng: 105 } }), 400, /location\.lat/],
+    ['a bad phone number', () => ({ ...valid(), citizen: { phone: 'call me' } }), 400, /citizen\.phone: phone must be a phone number/],
+    ['a bad attachment url', () => ({ ...valid(), attachments: [{ url: 'javascript:alert(1)', kind: 'image' }] }), 400, /attachments\[0\]\.url/],
+    ['a NUL character', () => ({ ...valid(), description: 'abc\u0000def' }), 400, /description must not contain control characters/],
+    ['a bad submittedAt', () => ({ ...valid(), submittedAt: 'yesterday' }), 400, /submittedAt must be an ISO 8601/],
+    ['an array body', () => [valid()], 400, /./],
+    ['an unknown category', () => ({ ...valid(), category: 'ufo_sighting' }), 422, /category 'ufo_sighting' is not a known category/],
+    ['a complaint (another legal track)', () => ({ ...valid(), category: 'complaint_denunciation' }), 422, /Law on Complaints/],
+  ];
+
+  it.each(cases)('refuses %s with a message naming the problem, and stores nothing', async (_what, body, status, message) => {
+    const before = await count();
+    const res = await post(body());
+    expect(res.status).toBe(status);
+    expect(res.body).toMatchObject({ statusCode: status, error: expect.any(String) });
+    expect(res.body.message).toMatch(message);
+    expect(await count()).toBe(before);
+  });
+
+  it('refuses malformed JSON', async () => {
+    const before = await count();
+    const res = await engine.http().post('/v1/feedback').set(KEY).set('Content-Type', 'application/json').send('{"category": "sanitation",');
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(/JSON/);
+    expect(await count()).toBe(before);
+  });
+
+  it('refuses a missing or bad API key', async () => {
+    const before = await count();
+    const none = await post(valid(), {});
+    expect(none.status).toBe(401);
+    expect(none.body.message).toMatch(/missing X-Api-Key/);
+    const bad = await post(valid(), { 'X-Api-Key': 'dev-ihanoi-key-x' });
+    expect(bad.status).toBe(401);
+    expect(bad.body.message).toMatch(/invalid X-Api-Key/);
+    expect((await engine.http().get('/v1/categories')).status).toBe(401);
+    expect(await count()).toBe(before);
+  });
+
+  it('answers /health and serves the OpenAPI description', async () => {
+    const health = await engine.http().get('/health');
+    expect(health.status).toBe(200);
+    expect(health.body.details).toMatchObject({ postgres: { status: 'up' }, redis: { status: 'up' } });
+    const doc = await engine.http().get('/docs/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/feedback', '/v1/feedback/{trackingCode}']));
+  });
+});
