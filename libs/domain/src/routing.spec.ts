@@ -1,0 +1,138 @@
+import { AreaRef, decideRoute, resolveArea, RoutingRule, UnitRef } from './routing';
+
+const areas: AreaRef[] = [
+  { code: 'BACH_MAI', name: 'Phường Bạch Mai', unitCode: 'P_BACH_MAI', match: ['Bạch Mai'] },
+  { code: 'THANH_NHAN', name: 'Phường Thanh Nhàn', unitCode: 'P_THANH_NHAN', match: ['Thanh Nhàn'] },
+  { code: 'PHO_HUE', name: 'Phường Phố Huế', unitCode: 'P_PHO_HUE', match: ['Phố Huế'] },
+  { code: 'DONG_TAM', name: 'Phường Đồng Tâm', unitCode: 'P_DONG_TAM', match: ['Đồng Tâm'] },
+];
+const units = new Map<string, UnitRef>([
+  ['P_BACH_MAI', { code: 'P_BACH_MAI', active: true, handlerId: 'h-bm', leaderId: 'l-bm' }],
+  ['P_THANH_NHAN', { code: 'P_THANH_NHAN', active: true, handlerId: 'h-tn', leaderId: null }],
+  ['P_PHO_HUE', { code: 'P_PHO_HUE', active: true, handlerId: null, leaderId: 'l-ph' }],
+  ['P_DONG_TAM', { code: 'P_DONG_TAM', active: false, handlerId: 'h-dt', leaderId: 'l-dt' }],
+  ['CONG_AN', { code: 'CONG_AN', active: true, handlerId: 'h-ca', leaderId: 'l-ca' }],
+  ['QLDT', { code: 'QLDT', active: true, handlerId: 'h-qldt', leaderId: 'l-qldt' }],
+]);
+const directory = { area: (c: string) => areas.find((a) => a.code === c), unit: (c: string) => units.get(c) };
+const rule = (r: Partial<RoutingRule> & { id: string }): RoutingRule => ({
+  category: null,
+  areas: null,
+  unit: null,
+  toWard: false,
+  inform: [],
+  ...r,
+});
+
+describe(decideRoute.name, () => {
+  const rules: RoutingRule[] = [
+    rule({ id: 'lighting-in-bach-mai', category: 'roads_lighting', areas: ['BACH_MAI'], toWard: true }),
+    rule({ id: 'lighting', category: 'roads_lighting', unit: 'QLDT' }),
+    rule({ id: 'order', category: 'public_order', unit: 'CONG_AN' }),
+    rule({ id: 'construction', category: 'illegal_construction', toWard: true, inform: ['QLTTXD', 'P_BACH_MAI'] }),
+    rule({ id: 'order-duplicate', category: 'public_order', unit: 'QLDT' }),
+  ];
+
+  it('takes the first rule that fits, in order', () => {
+    expect(decideRoute({ category: 'public_order', areaCode: null }, rules, directory)).toMatchObject({
+      kind: 'assign',
+      ruleId: 'order',
+      unitCode: 'CONG_AN',
+      handlerId: 'h-ca',
+      leaderId: 'l-ca',
+    });
+  });
+
+  it('lets an area-limited rule win before a general one, only inside its areas', () => {
+    expect(decideRoute({ category: 'roads_lighting', areaCode: 'BACH_MAI' }, rules, directory)).toMatchObject({
+      ruleId: 'lighting-in-bach-mai',
+      unitCode: 'P_BACH_MAI',
+    });
+    expect(decideRoute({ category: 'roads_lighting', areaCode: 'THANH_NHAN' }, rules, directory)).toMatchObject({
+      ruleId: 'lighting',
+      unitCode: 'QLDT',
+    });
+    expect(decideRoute({ category: 'roads_lighting', areaCode: null }, rules, directory)).toMatchObject({ ruleId: 'lighting' });
+  });
+
+  it("sends a ward rule to the ward of the case's area, informing other units", () => {
+    expect(decideRoute({ category: 'illegal_construction', areaCode: 'THANH_NHAN' }, rules, directory)).toEqual({
+      kind: 'assign',
+      ruleId: 'construction',
+      unitCode: 'P_THANH_NHAN',
+      handlerId: 'h-tn',
+      leaderId: null,
+      inform: ['QLTTXD', 'P_BACH_MAI'],
+    });
+    // The owner is not told of its own case twice.
+    expect(decideRoute({ category: 'illegal_construction', areaCode: 'BACH_MAI' }, rules, directory)).toMatchObject({ inform: ['QLTTXD'] });
+  });
+
+  it('falls back to triage when the ward of a ward rule is unknown', () => {
+    expect(decideRoute({ category: 'illegal_construction', areaCode: null, areaProblem: 'no wardCode and no address' }, rules, directory)).toMatchObject({
+      kind: 'triage',
+      reason: 'area_unknown',
+      ruleId: 'construction',
+      detail: expect.stringContaining('no wardCode and no address'),
+    });
+  });
+
+  it('falls back to triage when no rule fits', () => {
+    expect(decideRoute({ category: 'other', areaCode: 'BACH_MAI' }, rules, directory)).toMatchObject({
+      kind: 'triage',
+      reason: 'no_matching_rule',
+      ruleId: null,
+    });
+    expect(decideRoute({ category: 'other', areaCode: null }, [], directory)).toMatchObject({ reason: 'no_matching_rule' });
+  });
+
+  it('falls back to triage when the unit has no designated handler, or is inactive', () => {
+    expect(decideRoute({ category: 'illegal_construction', areaCode: 'PHO_HUE' }, rules, directory)).toMatchObject({
+      kind: 'triage',
+      reason: 'unit_without_handler',
+      intendedUnit: 'P_PHO_HUE',
+    });
+    expect(decideRoute({ category: 'illegal_construction', areaCode: 'DONG_TAM' }, rules, directory)).toMatchObject({
+      kind: 'triage',
+      reason: 'unit_inactive',
+      intendedUnit: 'P_DONG_TAM',
+    });
+  });
+
+  it('lets a wildcard rule catch every category', () => {
+    const catchAll = [rule({ id: 'all-to-qldt', unit: 'QLDT' })];
+    expect(decideRoute({ category: 'anything', areaCode: null }, catchAll, directory)).toMatchObject({ ruleId: 'all-to-qldt' });
+  });
+});
+
+describe(resolveArea.name, () => {
+  it('takes a known wardCode, in any letter case', () => {
+    expect(resolveArea({ wardCode: 'thanh_nhan' }, areas)).toEqual({ areaCode: 'THANH_NHAN', source: 'ward_code', problem: null });
+  });
+
+  it('falls back to the address when the wardCode is unknown', () => {
+    expect(resolveArea({ wardCode: 'X', address: 'ngõ 5, phường Thanh Nhàn' }, areas)).toMatchObject({ areaCode: 'THANH_NHAN', source: 'address' });
+    expect(resolveArea({ wardCode: 'X' }, areas)).toEqual({ areaCode: null, source: null, problem: "unknown wardCode 'X'" });
+  });
+
+  it('prefers a ward written with its prefix over a street of the same name', () => {
+    expect(resolveArea({ address: '120 phố Bạch Mai, P. Thanh Nhàn' }, areas).areaCode).toBe('THANH_NHAN');
+    expect(resolveArea({ address: '45 Phố Huế, phường Bạch Mai' }, areas).areaCode).toBe('BACH_MAI');
+  });
+
+  it('matches addresses typed without diacritics', () => {
+    expect(resolveArea({ address: 'so 3 ngo 12, phuong thanh nhan, hai ba trung' }, areas).areaCode).toBe('THANH_NHAN');
+    expect(resolveArea({ address: 'DONG TAM' }, areas).areaCode).toBe('DONG_TAM');
+  });
+
+  it('decides nothing when the address is ambiguous or names no ward', () => {
+    expect(resolveArea({ address: 'giữa Bạch Mai và Phố Huế' }, areas)).toMatchObject({ areaCode: null, problem: 'the address names more than one ward' });
+    expect(resolveArea({ address: 'Hồ Gươm' }, areas)).toMatchObject({ areaCode: null, problem: 'the address names no known ward' });
+    expect(resolveArea({}, areas)).toMatchObject({ areaCode: null, problem: 'no wardCode and no address' });
+  });
+
+  it('does not match a ward name inside a longer word', () => {
+    expect(resolveArea({ address: 'Thanh Nhàn Mới' }, areas).areaCode).toBe('THANH_NHAN');
+    expect(resolveArea({ address: 'Xuân Đồng Tâmxyz' }, areas).areaCode).toBeNull();
+  });
+});
