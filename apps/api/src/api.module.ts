@@ -1,16 +1,24 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { AuthModule } from '@fr/auth';
 import { loggingModule } from '@fr/config';
+import { CasesModule } from '@fr/cases';
+import { DirectoryModule } from '@fr/directory';
 import { IntakeModule } from '@fr/intake';
+import { SlaModule } from '@fr/sla';
+import { CasesController } from './cases/cases.controller';
 import { DatabaseModule } from '@fr/persistence';
+import { AuthController } from './auth/auth.controller';
 import { HealthController } from './health/health.controller';
 import { ChannelKeyGuard } from './intake/channel-key.guard';
 import { IntakeController } from './intake/intake.controller';
+import { OfficersController } from './officers/officers.controller';
+import { UnitsController } from './units/units.controller';
 
 /** The HTTP API. AppConfigModule is provided by whoever boots it (main.ts or a test). */
 @Module({
-  imports: [loggingModule(), DatabaseModule.forRoot(), TerminusModule.forRoot({ logger: false }), IntakeModule],
-  controllers: [IntakeController, HealthController],
+  imports: [loggingModule(), DatabaseModule.forRoot(), TerminusModule.forRoot({ logger: false }), SlaModule, AuthModule, DirectoryModule, IntakeModule, CasesModule],
+  controllers: [IntakeController, CasesController, AuthController, OfficersController, UnitsController, HealthController],
   providers: [ChannelKeyGuard],
 })
 export class ApiModule {}

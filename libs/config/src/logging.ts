@@ -10,7 +10,9 @@ export function loggingModule(): DynamicModule {
   return LoggerModule.forRootAsync({
     inject: [APP_CONFIG],
     useFactory: (config: AppConfig) => ({
-      pinoHttp: {
+      // process.stdout (not pino's own fd writer) so a test can read every line the engine logs.
+      pinoHttp: [
+        {
         level: config.logLevel,
         base: { service: 'feedback-router' },
         serializers: {
@@ -20,7 +22,9 @@ export function loggingModule(): DynamicModule {
         redact: { paths: ['req.headers', 'citizen', '*.citizen', 'citizenName', 'citizenPhone', 'phone', 'password'], censor: '[redacted]' },
         customLogLevel: (_req: unknown, res: { statusCode: number }, err?: unknown) =>
           err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-      },
+        },
+        process.stdout,
+      ],
     }),
   });
 }

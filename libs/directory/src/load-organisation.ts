@@ -1,5 +1,5 @@
-import { hash } from 'argon2';
 import { DataSource } from 'typeorm';
+import { hashPassword } from '@fr/auth';
 import { AppConfig, loadOrganisation, OrganisationConfig } from '@fr/config';
 import { writeAuditEvent } from '@fr/persistence';
 
@@ -14,7 +14,7 @@ export async function loadOrganisationOnFirstStart(ds: DataSource, config: AppCo
   const org = loadOrganisation(config.configDir);
   const [state] = await ds.query(`SELECT value FROM system_state WHERE key = $1`, [LOADED_KEY]);
   if (state) return false;
-  const adminHash = await hash(config.adminPassword, { type: 2 });
+  const adminHash = await hashPassword(config.adminPassword);
   await ds.transaction(async (m) => {
     await insertOrganisation(m.query.bind(m), org);
     await m.query(

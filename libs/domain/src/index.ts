@@ -4,3 +4,4 @@ export * from './errors';
 export * from './routing';
 export * from './text';
 export * from './tracking-code';
+export * from './personal-data';

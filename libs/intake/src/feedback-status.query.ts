@@ -12,6 +12,9 @@ export interface FeedbackStatusView {
   updatedAt: string;
   dueAt: string | null;
   answer: string | null;
+  /** What the handler asked, while the case waits on the citizen. */
+  infoRequest: { message: string; requestedAt: string } | null;
+  rating: number | null;
 }
 
 @Injectable()
@@ -23,7 +26,9 @@ export class GetFeedbackStatus {
     if (!code) throw new NotFoundError('feedback', trackingCodeInput);
     const [row] = await this.ds.query(
       `SELECT c.tracking_code, c.status, c.category_code, cat.name AS category_name, c.unit_code, u.name AS unit_name,
-              c.submitted_at, c.updated_at, c.answer
+              c.submitted_at, c.updated_at, c.answer, c.due_at, c.rating,
+              (SELECT json_build_object('message', m.body, 'requestedAt', m.created_at) FROM case_messages m
+                WHERE m.case_id = c.id AND m.kind = 'info_request' ORDER BY m.id DESC LIMIT 1) AS info_request
          FROM cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code
         WHERE c.tracking_code = $1`,
       [code],
@@ -36,8 +41,13 @@ export class GetFeedbackStatus {
       unit: row.unit_code ? { code: row.unit_code, name: row.unit_name } : null,
       submittedAt: new Date(row.submitted_at).toISOString(),
       updatedAt: new Date(row.updated_at).toISOString(),
-      dueAt: null,
+      dueAt: row.due_at ? new Date(row.due_at).toISOString() : null,
       answer: row.status === 'resolved' || row.status === 'closed' ? row.answer : null,
+      infoRequest:
+        row.status === 'awaiting_info' && row.info_request
+          ? { message: row.info_request.message, requestedAt: new Date(row.info_request.requestedAt).toISOString() }
+          : null,
+      rating: row.rating,
     };
   }
 }

@@ -11,12 +11,13 @@ export interface AuditEventInput {
 }
 
 /** Audit events are written by the transaction that makes the change they describe. */
-export async function writeAuditEvent(manager: EntityManager, e: AuditEventInput): Promise<void> {
-  await manager.query(
+export async function writeAuditEvent(manager: EntityManager, e: AuditEventInput): Promise<string> {
+  const [row] = await manager.query(
     `INSERT INTO audit_events (case_id, actor, action, from_state, to_state, reason, data)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
     [e.caseId, e.actor, e.action, e.fromState ?? null, e.toState ?? null, e.reason ?? null, JSON.stringify(e.data ?? {})],
   );
+  return String(row.id);
 }
 
 export interface OutboxMessage {

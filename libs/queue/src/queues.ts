@@ -2,19 +2,24 @@ import { JobsOptions } from 'bullmq';
 
 export enum QueueName {
   Routing = 'routing',
+  CaseEvents = 'case-events',
 }
 
 export enum JobName {
   RouteCase = 'route-case',
+  /** A change a citizen should see, for the case's channel to be told. */
+  CaseEvent = 'case-event',
 }
 
 /** Job payloads carry ids only: never a citizen's name, phone or text. */
 export interface JobPayloads {
   [JobName.RouteCase]: { caseId: string };
+  [JobName.CaseEvent]: { caseId: string; eventId: string };
 }
 
 export const QUEUE_OF: Record<JobName, QueueName> = {
   [JobName.RouteCase]: QueueName.Routing,
+  [JobName.CaseEvent]: QueueName.CaseEvents,
 };
 
 /**
@@ -24,7 +29,9 @@ export const QUEUE_OF: Record<JobName, QueueName> = {
 export function jobIdFor<N extends JobName>(name: N, payload: JobPayloads[N]): string {
   switch (name) {
     case JobName.RouteCase:
-      return `${name}.${payload.caseId}`;
+      return `${name}.${(payload as JobPayloads[JobName.RouteCase]).caseId}`;
+    case JobName.CaseEvent:
+      return `${name}.${(payload as JobPayloads[JobName.CaseEvent]).eventId}`;
     default:
       throw new Error(`no job id rule for job '${name as string}'`);
   }
@@ -37,3 +44,9 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   removeOnComplete: { age: 3600, count: 1000 },
   removeOnFail: { age: 7 * 24 * 3600 },
 };
+
+/** The outbox message announcing an audit event a citizen should see (status, unit or deadline changed). */
+export function caseEventMessage(caseId: string, eventId: string) {
+  const payload = { caseId, eventId };
+  return { queue: QUEUE_OF[JobName.CaseEvent], name: JobName.CaseEvent, jobId: jobIdFor(JobName.CaseEvent, payload), payload };
+}

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AreaRef, decideRoute, resolveArea, RoutingDecision, RoutingRule, transition, UnitRef } from '@fr/domain';
-import { writeAuditEvent } from '@fr/persistence';
+import { writeAuditEvent, writeOutbox } from '@fr/persistence';
+import { caseEventMessage } from '@fr/queue';
+import { SlaService } from '@fr/sla';
 
 export interface RouteCaseResult {
   caseId: string;
@@ -18,33 +20,38 @@ export const ROUTER_ACTOR = 'system:router';
  */
 @Injectable()
 export class RouteCase {
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly sla: SlaService,
+  ) {}
 
   execute(caseId: string): Promise<RouteCaseResult> {
     return this.ds.transaction(async (m) => {
       const [c] = await m.query(
-        `SELECT id, status, category_code, ward_code, address FROM cases WHERE id = $1 FOR UPDATE`,
+        `SELECT id, status, category_code, ward_code, address, received_at FROM cases WHERE id = $1 FOR UPDATE`,
         [caseId],
       );
       if (!c || c.status !== 'received') return { caseId, changed: false, decision: null };
 
-      const areas = await this.areas(m);
+      const { areas, rules, units, triageUnit } = await this.directory(m);
       const area = resolveArea({ wardCode: c.ward_code, address: c.address }, areas);
-      const rules = await this.rules(m);
-      const units = await this.units(m);
       const decision = decideRoute({ category: c.category_code, areaCode: area.areaCode, areaProblem: area.problem }, rules, {
         area: (code) => areas.find((a) => a.code === code),
         unit: (code) => units.get(code),
       });
 
-      const triageUnit = await this.triageUnit(m);
       const to = transition('received', decision.kind === 'assign' ? 'route' : 'route_to_triage', 'SYSTEM');
       const unitCode = decision.kind === 'assign' ? decision.unitCode : triageUnit;
       const handlerId = decision.kind === 'assign' ? decision.handlerId : null;
       const leaderId = decision.kind === 'assign' ? decision.leaderId : null;
+      // The receive clock runs from receipt, in triage too: the office must classify within it.
+      const clock = this.sla.receiveClock(new Date(c.received_at));
+      const { dueAt, warnAt } = this.sla.deadlines(clock, []);
       await m.query(
         `UPDATE cases SET status = $2, unit_code = $3, handler_id = $4, leader_id = $5, area_code = $6,
-                routing_rule_id = $7, triage_reason = $8, routed_at = now(), updated_at = now(), version = version + 1
+                routing_rule_id = $7, triage_reason = $8, routed_at = now(), updated_at = now(), version = version + 1,
+                stage = 'receive', stage_started_at = received_at, stage_minutes = $9, extension_minutes = 0,
+                resolve_from = received_at, due_at = $10, warn_at = $11
           WHERE id = $1`,
         [
           caseId,
@@ -55,13 +62,16 @@ export class RouteCase {
           area.areaCode,
           decision.ruleId,
           decision.kind === 'triage' ? decision.reason : null,
+          clock.minutes,
+          dueAt,
+          warnAt,
         ],
       );
       await m.query(
         `INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason, rule_id) VALUES ($1, $2, $3, $4, $5, $6)`,
         [caseId, unitCode, handlerId, leaderId, decision.kind === 'assign' ? 'route' : 'triage', decision.ruleId],
       );
-      await writeAuditEvent(m, {
+      const eventId = await writeAuditEvent(m, {
         caseId,
         actor: ROUTER_ACTOR,
         action: decision.kind === 'assign' ? 'route' : 'route_to_triage',
@@ -80,49 +90,30 @@ export class RouteCase {
             : { triageReason: decision.reason, intendedUnit: decision.intendedUnit }),
         },
       });
+      await writeOutbox(m, caseEventMessage(caseId, eventId));
       return { caseId, changed: true, decision };
     });
   }
 
-  private async areas(m: EntityManager): Promise<AreaRef[]> {
-    const rows = await m.query(`SELECT code, name, unit_code, match FROM areas`);
-    return rows.map((r: { code: string; name: string; unit_code: string; match: string[] }) => ({
-      code: r.code,
-      name: r.name,
-      unitCode: r.unit_code,
-      match: r.match,
-    }));
-  }
-
-  private async rules(m: EntityManager): Promise<RoutingRule[]> {
-    const rows = await m.query(
-      `SELECT id, category_code, area_codes, unit_code, to_ward, inform FROM routing_rules WHERE active ORDER BY position`,
-    );
-    return rows.map(
-      (r: { id: string; category_code: string | null; area_codes: string[] | null; unit_code: string | null; to_ward: boolean; inform: string[] }) => ({
-        id: r.id,
-        category: r.category_code,
-        areas: r.area_codes,
-        unit: r.unit_code,
-        toWard: r.to_ward,
-        inform: r.inform,
-      }),
-    );
-  }
-
-  private async units(m: EntityManager): Promise<Map<string, UnitRef>> {
-    const rows = await m.query(`SELECT code, active, handler_id, leader_id FROM units`);
-    return new Map(
-      rows.map((r: { code: string; active: boolean; handler_id: string | null; leader_id: string | null }) => [
-        r.code,
-        { code: r.code, active: r.active, handlerId: r.handler_id, leaderId: r.leader_id },
-      ]),
-    );
-  }
-
-  private async triageUnit(m: EntityManager): Promise<string> {
-    const [row] = await m.query(`SELECT value FROM system_state WHERE key = 'triage_unit'`);
-    if (!row) throw new Error('no triage unit configured (organisation not loaded)');
-    return row.value as string;
+  /**
+   * The routing reference data, read inside the routing transaction so a designation change is seen
+   * at once; one round trip, as every case needs it.
+   */
+  private async directory(m: EntityManager) {
+    const [row] = await m.query(`
+      SELECT
+        (SELECT COALESCE(json_agg(json_build_object('code', code, 'name', name, 'unitCode', unit_code, 'match', match)), '[]') FROM areas) AS areas,
+        (SELECT COALESCE(json_agg(json_build_object('id', id, 'category', category_code, 'areas', area_codes, 'unit', unit_code,
+                                                    'toWard', to_ward, 'inform', inform) ORDER BY position), '[]')
+           FROM routing_rules WHERE active) AS rules,
+        (SELECT COALESCE(json_agg(json_build_object('code', code, 'active', active, 'handlerId', handler_id, 'leaderId', leader_id)), '[]') FROM units) AS units,
+        (SELECT value FROM system_state WHERE key = 'triage_unit') AS triage_unit`);
+    if (!row.triage_unit) throw new Error('no triage unit configured (organisation not loaded)');
+    return {
+      areas: row.areas as AreaRef[],
+      rules: row.rules as RoutingRule[],
+      units: new Map((row.units as UnitRef[]).map((u) => [u.code, u])),
+      triageUnit: row.triage_unit as string,
+    };
   }
 }

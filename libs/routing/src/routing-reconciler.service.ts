@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DEFAULT_JOB_OPTIONS, jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
@@ -12,33 +12,14 @@ const RECONCILE_LOCK = 727_002;
  * exists a no-op.
  */
 @Injectable()
-export class RoutingReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RoutingReconciler {
   private readonly logger = new Logger(RoutingReconciler.name);
-  private timer: NodeJS.Timeout | null = null;
-  private current: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly ds: DataSource,
     private readonly queues: QueueRegistry,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
-
-  onApplicationBootstrap(): void {
-    const tick = () => {
-      this.current = this.runOnce()
-        .catch((e) => this.logger.warn(`routing reconcile failed: ${(e as Error).message}`))
-        .finally(() => {
-          if (this.timer) this.timer = setTimeout(tick, this.config.reconcileIntervalMs);
-        });
-    };
-    this.timer = setTimeout(tick, 0);
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.current;
-  }
 
   /** One pass; returns how many routing jobs it re-added or retried (null if another worker held the lock). */
   async runOnce(stuckAfterSeconds = this.config.stuckAfterSeconds): Promise<number | null> {

@@ -1,1 +1,2 @@
 export * from './test-engine';
+export * from './auth-helpers';

@@ -49,11 +49,17 @@ export class TestEngine {
 
   static async start(opts: { worker?: boolean; env?: Record<string, string> } = {}): Promise<TestEngine> {
     const engine = new TestEngine(opts.env ?? {});
-    await prepareDatabase(engine.config);
-    await engine.db.connect();
-    engine.api = await createApiApp(engine.config);
-    if (opts.worker !== false) await engine.startWorker();
-    return engine;
+    try {
+      await prepareDatabase(engine.config);
+      await engine.db.connect();
+      engine.api = await createApiApp(engine.config);
+      if (opts.worker !== false) await engine.startWorker();
+      return engine;
+    } catch (e) {
+      // A failed boot must not leave its database and connections behind.
+      await engine.close().catch(() => undefined);
+      throw e;
+    }
   }
 
   http() {

@@ -1,7 +1,9 @@
-import { Body, Controller, Get, HttpStatus, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
+import { CitizenActions } from '@fr/cases';
 import { Catalogue, GetFeedbackStatus, SubmitFeedback } from '@fr/intake';
+import { InfoReplyDto, RatingDto } from '../cases/case.dto';
 import { ChannelKeyGuard, ChannelRequest } from './channel-key.guard';
 import { FeedbackAcceptedDto, SubmitFeedbackDto } from './feedback.dto';
 
@@ -14,6 +16,7 @@ export class IntakeController {
     private readonly submitFeedback: SubmitFeedback,
     private readonly feedbackStatus: GetFeedbackStatus,
     private readonly catalogue: Catalogue,
+    private readonly citizen: CitizenActions,
   ) {}
 
   @Get('categories')
@@ -53,5 +56,21 @@ export class IntakeController {
   @ApiOperation({ summary: 'Status of a case as a citizen may see it (no personal data)' })
   status(@Param('trackingCode') trackingCode: string) {
     return this.feedbackStatus.execute(trackingCode);
+  }
+
+  @Post('feedback/:trackingCode/info')
+  @HttpCode(200)
+  @ApiOperation({ summary: "The citizen's answer to a request for information; the case resumes" })
+  async info(@Req() req: ChannelRequest, @Param('trackingCode') trackingCode: string, @Body() dto: InfoReplyDto) {
+    const r = await this.citizen.supplyInfo(req.channel, trackingCode, dto.message, dto.attachments ?? []);
+    return { trackingCode: (await this.feedbackStatus.execute(trackingCode)).trackingCode, status: r.status };
+  }
+
+  @Post('feedback/:trackingCode/rating')
+  @HttpCode(200)
+  @ApiOperation({ summary: "The citizen's rating (1-5) of the answer, accepted once after resolution" })
+  async rating(@Req() req: ChannelRequest, @Param('trackingCode') trackingCode: string, @Body() dto: RatingDto) {
+    const r = await this.citizen.rate(req.channel, trackingCode, dto.score, dto.comment);
+    return { status: r.status, rating: r.rating };
   }
 }

@@ -1,4 +1,5 @@
 import { InitialSchema1764400000000 } from './1764400000000-InitialSchema';
+import { CaseHandling1764500000000 } from './1764500000000-CaseHandling';
 
 /** Every migration, in order; listed explicitly so the compiled app needs no glob. */
-export const MIGRATIONS = [InitialSchema1764400000000];
+export const MIGRATIONS = [InitialSchema1764400000000, CaseHandling1764500000000];

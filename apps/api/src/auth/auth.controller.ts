@@ -1,0 +1,39 @@
+import { Body, Controller, Get, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, LogIn, LoginThrottlerGuard } from '@fr/auth';
+import { LoginDto, LoginResponseDto, OfficerIdentityDto } from './auth.dto';
+
+const identity = (o: AuthenticatedOfficer): OfficerIdentityDto => ({
+  id: o.id,
+  username: o.username,
+  fullName: o.fullName,
+  role: o.role,
+  unitCode: o.unitCode,
+});
+
+@ApiTags('auth')
+@Controller('v1/auth')
+export class AuthController {
+  constructor(private readonly logIn: LogIn) {}
+
+  @Post('login')
+  @HttpCode(HttpStatus.OK)
+  @UseGuards(LoginThrottlerGuard)
+  @ApiOperation({ summary: "Exchange an officer's username and password for an access token" })
+  @ApiOkResponse({ type: LoginResponseDto })
+  @ApiResponse({ status: 401, description: 'invalid username or password, or the account is disabled' })
+  @ApiResponse({ status: 429, description: 'too many attempts for this username from this address' })
+  async login(@Body() dto: LoginDto): Promise<LoginResponseDto> {
+    const r = await this.logIn.execute({ username: dto.username, password: dto.password });
+    return { accessToken: r.accessToken, expiresIn: r.expiresIn, officer: identity(r.officer) };
+  }
+
+  @Get('me')
+  @UseGuards(JwtAuthGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'The officer the access token belongs to' })
+  @ApiOkResponse({ type: OfficerIdentityDto })
+  me(@CurrentOfficer() officer: AuthenticatedOfficer): OfficerIdentityDto {
+    return identity(officer);
+  }
+}

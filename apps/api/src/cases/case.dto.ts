@@ -1,0 +1,106 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { CASE_STATES } from '@fr/domain';
+import { SEVERITIES } from '@fr/sla';
+import { NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
+import { AttachmentDto } from '../intake/feedback.dto';
+
+export class ListCasesQueryDto {
+  @ApiPropertyOptional({ description: `comma-separated states: ${CASE_STATES.join(', ')}` })
+  @IsOptional()
+  @Transform(({ value }) => (typeof value === 'string' ? value.split(',').map((s: string) => s.trim()).filter(Boolean) : value))
+  @IsArray()
+  @IsIn(CASE_STATES, { each: true, message: `status must be among ${CASE_STATES.join(', ')}` })
+  status?: string[];
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(40) unit?: string;
+
+  @ApiPropertyOptional({ enum: ['me'] }) @IsOptional() @IsIn(['me'], { message: "assignee must be 'me'" }) assignee?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'overdue must be true or false' })
+  overdue?: boolean;
+
+  @ApiPropertyOptional() @IsOptional() @IsISO8601({ strict: true }, { message: 'dueBefore must be an ISO 8601 date-time' }) dueBefore?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) cursor?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be an integer' })
+  @Min(1)
+  @Max(100, { message: 'limit must not be greater than 100' })
+  limit?: number;
+}
+
+/** One body for every action; each action requires its own fields (checked by the use case). */
+export class CaseActionDto {
+  @ApiPropertyOptional({ description: 'the version the caller last read; required except for note' })
+  @IsOptional()
+  @IsInt({ message: 'expectedVersion must be an integer' })
+  @Min(1)
+  expectedVersion?: number;
+
+  @ApiPropertyOptional({ enum: SEVERITIES }) @IsOptional() @IsIn(SEVERITIES) severity?: string;
+
+  @ApiPropertyOptional({ maxLength: 5000 })
+  @IsOptional() @IsString() @NormaliseText() @NotBlank() @MaxLength(5000) @NoControlChars()
+  message?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/) unitCode?: string;
+
+  @ApiPropertyOptional({ maxLength: 2000 })
+  @IsOptional() @IsString() @NormaliseText() @NotBlank() @MaxLength(2000) @NoControlChars()
+  reason?: string;
+
+  @ApiPropertyOptional({ maxLength: 10000 })
+  @IsOptional() @IsString() @NormaliseText() @NotBlank() @MaxLength(10000) @NoControlChars()
+  answer?: string;
+
+  @ApiPropertyOptional({ type: [AttachmentDto] })
+  @IsOptional() @IsArray() @ArrayMaxSize(10) @ValidateNested({ each: true }) @Type(() => AttachmentDto)
+  attachments?: AttachmentDto[];
+
+  @ApiPropertyOptional() @IsOptional() @IsISO8601({ strict: true }, { message: 'until must be an ISO 8601 date-time' }) until?: string;
+
+  @ApiPropertyOptional({ maxLength: 5000 })
+  @IsOptional() @IsString() @NormaliseText() @NotBlank() @MaxLength(5000) @NoControlChars()
+  text?: string;
+}
+
+export class InfoReplyDto {
+  @IsString() @NormaliseText() @IsNotEmpty() @NotBlank() @MaxLength(5000) @NoControlChars()
+  message: string;
+
+  @IsOptional() @IsArray() @ArrayMaxSize(10) @ValidateNested({ each: true }) @Type(() => AttachmentDto)
+  attachments?: AttachmentDto[];
+}
+
+export class RatingDto {
+  @IsInt({ message: 'score must be an integer from 1 to 5' })
+  @Min(1, { message: 'score must be from 1 to 5' })
+  @Max(5, { message: 'score must be from 1 to 5' })
+  score: number;
+
+  @IsOptional() @IsString() @NormaliseText() @MaxLength(2000) @NoControlChars()
+  comment?: string;
+}

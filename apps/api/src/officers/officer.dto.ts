@@ -1,0 +1,83 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@fr/auth';
+import { OfficerView } from '@fr/directory';
+import { OFFICER_ROLES, OfficerRole } from '@fr/domain';
+import { NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
+
+const ROLE_MESSAGE = `role must be one of ${OFFICER_ROLES.join(', ')}`;
+const UNIT_CODE = /^[A-Za-z0-9_.-]{1,40}$/;
+
+export class CreateOfficerDto {
+  @ApiProperty({ example: 'p.bach.khoa.handler2', description: 'case-insensitive, stored in lower case', minLength: 3, maxLength: 64 })
+  @IsString() @Matches(/^[A-Za-z0-9_.-]{3,64}$/, { message: 'username must be 3 to 64 letters, digits, dots, dashes or underscores' })
+  username: string;
+
+  @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, format: 'password' })
+  @IsString() @MinLength(PASSWORD_MIN_LENGTH) @MaxLength(PASSWORD_MAX_LENGTH)
+  password: string;
+
+  @ApiProperty({ example: 'Nguyễn Văn An', maxLength: 200 })
+  @IsString() @NormaliseText() @IsNotEmpty() @NotBlank() @MaxLength(200) @NoControlChars()
+  fullName: string;
+
+  @ApiProperty({ enum: OFFICER_ROLES })
+  @IsIn(OFFICER_ROLES, { message: ROLE_MESSAGE })
+  role: OfficerRole;
+
+  @ApiProperty({ example: 'P_BACH_KHOA', description: 'a unit code from GET /v1/units' })
+  @IsString() @Matches(UNIT_CODE, { message: 'unitCode must be a unit code' })
+  unitCode: string;
+}
+
+export class UpdateOfficerDto {
+  @ApiPropertyOptional({ maxLength: 200 })
+  @IsOptional() @IsString() @NormaliseText() @IsNotEmpty() @NotBlank() @MaxLength(200) @NoControlChars()
+  fullName?: string;
+
+  @ApiPropertyOptional({ enum: OFFICER_ROLES, description: "changing it revokes the officer's tokens" })
+  @IsOptional() @IsIn(OFFICER_ROLES, { message: ROLE_MESSAGE })
+  role?: OfficerRole;
+
+  @ApiPropertyOptional({ example: 'P_BACH_KHOA', description: "changing it revokes the officer's tokens" })
+  @IsOptional() @IsString() @Matches(UNIT_CODE, { message: 'unitCode must be a unit code' })
+  unitCode?: string;
+
+  @ApiPropertyOptional({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, format: 'password', description: "revokes the officer's tokens" })
+  @IsOptional() @IsString() @MinLength(PASSWORD_MIN_LENGTH) @MaxLength(PASSWORD_MAX_LENGTH)
+  password?: string;
+
+  @ApiPropertyOptional({ description: "false disables the account and revokes its tokens at once" })
+  @IsOptional() @IsBoolean()
+  active?: boolean;
+}
+
+export class ListOfficersQueryDto {
+  @ApiPropertyOptional({ example: 'P_BACH_KHOA' })
+  @IsOptional() @IsString() @Matches(UNIT_CODE, { message: 'unit must be a unit code' })
+  unit?: string;
+
+  @ApiPropertyOptional({ enum: OFFICER_ROLES })
+  @IsOptional() @IsIn(OFFICER_ROLES, { message: ROLE_MESSAGE })
+  role?: OfficerRole;
+
+  @ApiPropertyOptional({ type: Boolean })
+  @IsOptional()
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'active must be true or false' })
+  active?: boolean;
+}
+
+export class OfficerDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() username: string;
+  @ApiProperty() fullName: string;
+  @ApiProperty({ enum: OFFICER_ROLES }) role: OfficerRole;
+  @ApiProperty() unitCode: string;
+  @ApiProperty() active: boolean;
+
+  static of(o: OfficerView): OfficerDto {
+    return { id: o.id, username: o.username, fullName: o.fullName, role: o.role, unitCode: o.unitCode, active: o.active };
+  }
+}

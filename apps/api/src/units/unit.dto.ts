@@ -1,0 +1,55 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsUUID, ValidateIf } from 'class-validator';
+import { DesigneeView, UnitCoverageGap, UnitView } from '@fr/directory';
+
+export class DesignationDto {
+  @ApiProperty({ format: 'uuid', nullable: true, description: 'an active HANDLER of the unit, or null to clear' })
+  @ValidateIf((o: DesignationDto) => o.handlerId !== null)
+  @IsUUID('all', { message: 'handlerId must be an officer id (a UUID), or null to clear the designation' })
+  handlerId: string | null;
+
+  @ApiProperty({ format: 'uuid', nullable: true, description: 'an active LEADER of the unit, or null to clear' })
+  @ValidateIf((o: DesignationDto) => o.leaderId !== null)
+  @IsUUID('all', { message: 'leaderId must be an officer id (a UUID), or null to clear the designation' })
+  leaderId: string | null;
+}
+
+export class DesigneeDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() username: string;
+  @ApiProperty() fullName: string;
+  @ApiProperty() active: boolean;
+
+  static of(d: DesigneeView | null): DesigneeDto | null {
+    return d && { id: d.id, username: d.username, fullName: d.fullName, active: d.active };
+  }
+}
+
+export class UnitDto {
+  @ApiProperty({ example: 'P_BACH_KHOA' }) code: string;
+  @ApiProperty({ example: 'Phường Bách Khoa' }) name: string;
+  @ApiProperty({ enum: ['office', 'department', 'ward', 'police'] }) kind: string;
+  @ApiProperty() active: boolean;
+  @ApiProperty({ type: DesigneeDto, nullable: true, description: 'designated handler (công chức đầu mối)' }) handler: DesigneeDto | null;
+  @ApiProperty({ type: DesigneeDto, nullable: true, description: 'designated leader (lãnh đạo đầu mối)' }) leader: DesigneeDto | null;
+
+  static of(u: UnitView): UnitDto {
+    return { code: u.code, name: u.name, kind: u.kind, active: u.active, handler: DesigneeDto.of(u.handler), leader: DesigneeDto.of(u.leader) };
+  }
+}
+
+export class DesignationResultDto {
+  @ApiProperty({ type: UnitDto }) unit: UnitDto;
+  @ApiProperty({ description: "open cases of the unit moved to the new designees" }) movedCases: number;
+}
+
+export class CoverageGapDto {
+  @ApiProperty() code: string;
+  @ApiProperty() name: string;
+  @ApiProperty() kind: string;
+  @ApiProperty({ enum: ['handler', 'leader'], isArray: true }) missing: ('handler' | 'leader')[];
+
+  static of(g: UnitCoverageGap): CoverageGapDto {
+    return { code: g.code, name: g.name, kind: g.kind, missing: [...g.missing] };
+  }
+}

@@ -1,0 +1,51 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@fr/config';
+import { AutoCloseResolved } from '@fr/cases';
+import { RoutingReconciler } from '@fr/routing';
+
+/**
+ * Periodic sweeps that rebuild what Redis may have lost and do time-based transitions. They run from
+ * a timer in each worker rather than a BullMQ scheduler, because a wiped Redis would lose the
+ * scheduler too; each sweep is safe to run concurrently (advisory lock, SKIP LOCKED).
+ */
+@Injectable()
+export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(Maintenance.name);
+  private timer: NodeJS.Timeout | null = null;
+  private current: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    private readonly routing: RoutingReconciler,
+    private readonly autoClose: AutoCloseResolved,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const tick = () => {
+      this.current = this.runOnce().finally(() => {
+        if (!this.stopped) this.timer = setTimeout(tick, this.config.reconcileIntervalMs);
+      });
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.current;
+  }
+
+  async runOnce(): Promise<void> {
+    for (const [name, sweep] of [
+      ['routing reconcile', () => this.routing.runOnce()],
+      ['auto-close', () => this.autoClose.runOnce()],
+    ] as const) {
+      try {
+        await sweep();
+      } catch (e) {
+        this.logger.warn(`${name} failed: ${(e as Error).message}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * `npm run bench`: end-to-end benchmarks of the engine on its own database and queue prefix, which
+ * are removed at the end (also after an error or Ctrl-C).
+ *
+ *   BENCH_N / --n               events per scenario (default 20000)
+ *   BENCH_SCENARIOS / --scenarios  comma list of scenarios (default intake); see SCENARIOS below
+ *   BENCH_CONCURRENCY / --concurrency  requests in flight (default 64)
+ *   BENCH_SEED / --seed         seed of the generated texts (default 1)
+ *   BENCH_WARMUP                warm-up events before the measured intake run (default 200)
+ *   BENCH_STALL_S               give up after this long without progress (default 120)
+ * Engine settings (FR_WORKER_CONCURRENCY, FR_DB_POOL_SIZE, ...) and DATABASE_URL / REDIS_URL (the
+ * servers to use; the database name is replaced) come from the environment as usual.
+ */
+import 'reflect-metadata';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadConfig } from '@fr/config';
+import { prepareDatabase } from '@fr/directory';
+import { runIntakeScenario } from './intake.bench';
+import { runSubstrateScenario } from './substrate.bench';
+import { BenchContext, deleteRedisKeys, dropDatabase, findRepoRoot, fmtMb, sleep, withDatabase } from './support';
+
+interface Scenario {
+  description: string;
+  run(ctx: BenchContext): Promise<string[]>;
+}
+
+/** The registry: add a scenario here (e.g. sla, audit) and name it in BENCH_SCENARIOS. */
+const SCENARIOS: Record<string, Scenario> = {
+  intake: {
+    description: 'HTTP intake until every case is assigned or in triage, compared with the substrate ceiling',
+    run: runIntakeScenario,
+  },
+  substrate: {
+    description: 'the substrate ceiling alone: raw pg insert + BullMQ add + worker update',
+    run: runSubstrateScenario,
+  },
+};
+
+function arg(name: string): string | undefined {
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === `--${name}`) return argv[i + 1];
+    if (argv[i].startsWith(`--${name}=`)) return argv[i].slice(name.length + 3);
+  }
+  return undefined;
+}
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got '${raw}'`);
+  return n;
+}
+
+async function main(): Promise<number> {
+  const n = positiveInt('BENCH_N', arg('n') ?? process.env.BENCH_N, 20000);
+  const concurrency = positiveInt('BENCH_CONCURRENCY', arg('concurrency') ?? process.env.BENCH_CONCURRENCY, 64);
+  const seed = positiveInt('BENCH_SEED', arg('seed') ?? process.env.BENCH_SEED, 1);
+  const stallTimeoutMs = positiveInt('BENCH_STALL_S', process.env.BENCH_STALL_S, 120) * 1000;
+  const names = (arg('scenarios') ?? process.env.BENCH_SCENARIOS ?? 'intake')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = names.filter((s) => !SCENARIOS[s]);
+  if (unknown.length || names.length === 0) {
+    console.error(`unknown scenario(s) ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`);
+    return 2;
+  }
+
+  const repoRoot = findRepoRoot();
+  const runId = String(Date.now());
+  const dbName = `fr_bench_${runId}`;
+  const queuePrefix = `frbench${runId}`;
+  const databaseUrl = withDatabase(process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres', dbName);
+  const engineEnv: Record<string, string | undefined> = {
+    ...process.env,
+    NODE_ENV: 'development',
+    DATABASE_URL: databaseUrl,
+    QUEUE_PREFIX: queuePrefix,
+    LOG_LEVEL: 'error',
+    PORT: '0',
+    FR_CONFIG_DIR: path.resolve(repoRoot, process.env.FR_CONFIG_DIR || 'config'),
+  };
+  const config = loadConfig(engineEnv);
+
+  const cleanups: { label: string; fn: () => Promise<unknown> | unknown }[] = [];
+  const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+  const ctx: BenchContext = {
+    n,
+    concurrency,
+    seed,
+    stallTimeoutMs,
+    repoRoot,
+    runId,
+    dbName,
+    databaseUrl,
+    queuePrefix,
+    config,
+    engineEnv,
+    aborted: false,
+    shared: new Map(),
+    childPeaks: new Map(),
+    defer: (label, fn) => cleanups.push({ label, fn }),
+    log,
+  };
+
+  let cleanupNote = '';
+  let cleaning: Promise<void> | null = null;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      const problems: string[] = [];
+      while (cleanups.length) {
+        const c = cleanups.pop()!;
+        try {
+          await c.fn();
+        } catch (e) {
+          problems.push(`${c.label}: ${(e as Error).message}`);
+        }
+      }
+      let keys = 0;
+      try {
+        keys = await deleteRedisKeys(config.redisUrl, queuePrefix);
+      } catch (e) {
+        problems.push(`delete Redis keys ${queuePrefix}:*: ${(e as Error).message}`);
+      }
+      // pg pools resolve end() before their sockets have closed; let them go before forcing the drop.
+      await sleep(300);
+      try {
+        await dropDatabase(databaseUrl, dbName);
+      } catch (e) {
+        problems.push(`drop database ${dbName}: ${(e as Error).message}`);
+      }
+      cleanupNote = problems.length
+        ? `cleanup PROBLEMS: ${problems.join('; ')}`
+        : `cleanup: dropped database ${dbName}, deleted ${keys} Redis keys under ${queuePrefix}:`;
+    })());
+
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    ctx.aborted = true;
+    log(`${signal}: cleaning up (the API may log errors for requests cut short)`);
+    void cleanup().finally(() => {
+      log(cleanupNote);
+      process.exit(130);
+    });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // A stray error event (e.g. from a connection cut during cleanup) must not skip the cleanup.
+  process.on('uncaughtException', (e) => {
+    log(`uncaught error: ${e instanceof Error ? e.message : String(e)}`);
+    if (cleaning || interrupted) return;
+    interrupted = true;
+    ctx.aborted = true;
+    void cleanup().finally(() => {
+      log(cleanupNote);
+      process.exit(1);
+    });
+  });
+
+  const cpus = os.cpus();
+  console.log(
+    `feedback-router bench  (N=${n}, node ${process.version}, ${cpus.length} cores, ${cpus[0]?.model.trim() ?? 'unknown CPU'}; ` +
+      `scenarios ${names.join(', ')}; seed ${seed})`,
+  );
+  let code = 0;
+  try {
+    log(`preparing database ${dbName} (queue prefix ${queuePrefix})`);
+    await prepareDatabase(config);
+    for (const name of names) {
+      log(`scenario ${name}: ${SCENARIOS[name].description}`);
+      const lines = await SCENARIOS[name].run(ctx);
+      if (names.length > 1) console.log(`[${name}]`);
+      for (const line of lines) console.log(line);
+    }
+  } catch (e) {
+    ctx.aborted = true; // stops senders still running in the background
+    code = interrupted ? 130 : 1;
+    if (!interrupted) console.error(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  } finally {
+    // Also when a signal started the cleanup: wait for it, or exiting here would cut it short.
+    await cleanup();
+  }
+  const peaks = [`bench+API process ${fmtMb(process.resourceUsage().maxRSS * 1024)}`];
+  for (const [label, bytes] of ctx.childPeaks) peaks.push(`${label} ${fmtMb(bytes)}`);
+  console.log(`peak RSS: ${peaks.join(', ')}`);
+  console.log(cleanupNote);
+  return code;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,85 @@
+import { ChildProcess, fork } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { BenchContext, peakRssOf, sleep } from './support';
+
+const ECHO_LINES = 20;
+
+/** A child process of the bench whose output is echoed (a little) and counted. */
+export class BenchChild {
+  readonly proc: ChildProcess;
+  private exited: Promise<number | null>;
+  outputLines = 0;
+  private echoed = 0;
+  private stopping = false;
+
+  constructor(
+    private readonly ctx: BenchContext,
+    readonly label: string,
+    script: string,
+    args: string[],
+    env: Record<string, string | undefined>,
+  ) {
+    this.proc = fork(script, args, { cwd: ctx.repoRoot, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    for (const stream of [this.proc.stdout, this.proc.stderr]) {
+      if (!stream) continue;
+      createInterface({ input: stream }).on('line', (line) => {
+        this.outputLines++;
+        if (this.echoed < ECHO_LINES) {
+          this.echoed++;
+          process.stderr.write(`[${label}] ${line.length > 600 ? `${line.slice(0, 600)}...` : line}\n`);
+        } else if (this.echoed === ECHO_LINES) {
+          this.echoed++;
+          process.stderr.write(`[${label}] (further output counted, not shown)\n`);
+        }
+      });
+    }
+    this.exited = new Promise((resolve) => this.proc.once('exit', (code) => resolve(code)));
+    ctx.defer(`stop ${label}`, () => this.stop());
+  }
+
+  get alive(): boolean {
+    return this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  /** Throws when the child died while the bench still needs it. */
+  assertAlive(): void {
+    if (!this.alive && !this.stopping) {
+      throw new Error(`${this.label} process exited unexpectedly (code ${this.proc.exitCode}, signal ${this.proc.signalCode})`);
+    }
+  }
+
+  /** Waits for an IPC message `{ type }` from the child. */
+  waitForMessage(type: string, timeoutMs: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error(`${this.label} did not report '${type}' within ${timeoutMs / 1000} s`)), timeoutMs);
+      const onMessage = (m: unknown) => {
+        if (m && typeof m === 'object' && (m as { type?: string }).type === type) done(null, m);
+      };
+      const onExit = (code: number | null) => done(new Error(`${this.label} exited (code ${code}) before reporting '${type}'`));
+      const done = (err: Error | null, value?: unknown) => {
+        clearTimeout(timer);
+        this.proc.off('message', onMessage);
+        this.proc.off('exit', onExit);
+        if (err) reject(err);
+        else resolve(value);
+      };
+      this.proc.on('message', onMessage);
+      this.proc.once('exit', onExit);
+    });
+  }
+
+  /** Records the child's peak RSS, then stops it with SIGTERM (SIGKILL after 15 s). */
+  async stop(): Promise<void> {
+    if (!this.alive) return;
+    this.stopping = true;
+    const peak = peakRssOf(this.proc.pid);
+    if (peak !== null) this.ctx.childPeaks.set(this.label, Math.max(peak, this.ctx.childPeaks.get(this.label) ?? 0));
+    this.proc.kill('SIGTERM');
+    const code = await Promise.race([this.exited, sleep(15000).then(() => 'timeout' as const)]);
+    if (code === 'timeout') {
+      this.ctx.log(`${this.label} did not stop within 15 s of SIGTERM; killing it`);
+      this.proc.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+}

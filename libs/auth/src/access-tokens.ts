@@ -1,0 +1,77 @@
+import { Injectable, UnauthorizedException } from '@nestjs/common';
+import { JwtService, TokenExpiredError } from '@nestjs/jwt';
+import { DataSource } from 'typeorm';
+import { isOfficerRole } from '@fr/domain';
+import { AuthenticatedOfficer } from './authenticated-officer';
+
+/** What an access token carries (HS256): the officer, and the account's token_version when issued. */
+export interface AccessTokenClaims {
+  sub: string;
+  role: string;
+  unit: string;
+  ver: number;
+}
+
+export interface OfficerAccount extends AuthenticatedOfficer {
+  active: boolean;
+  tokenVersion: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Issues access tokens and turns a presented token into the officer behind it. Every check reads
+ * the officer row (one primary-key lookup, no cache), so disabling an account or bumping its
+ * token_version stops its tokens on the very next request, on every API instance.
+ */
+@Injectable()
+export class AccessTokens {
+  constructor(
+    private readonly jwt: JwtService,
+    private readonly ds: DataSource,
+  ) {}
+
+  issue(officer: OfficerAccount): Promise<string> {
+    const claims: AccessTokenClaims = { sub: officer.id, role: officer.role, unit: officer.unitCode, ver: officer.tokenVersion };
+    return this.jwt.signAsync(claims);
+  }
+
+  async authenticate(token: string): Promise<AuthenticatedOfficer> {
+    let claims: Partial<AccessTokenClaims>;
+    try {
+      claims = await this.jwt.verifyAsync<AccessTokenClaims>(token);
+    } catch (e) {
+      if (e instanceof TokenExpiredError) {
+        throw new UnauthorizedException(`access token expired at ${e.expiredAt.toISOString()}; log in again`);
+      }
+      throw new UnauthorizedException('invalid access token: bad signature or malformed token');
+    }
+    if (typeof claims.sub !== 'string' || !UUID.test(claims.sub) || !Number.isInteger(claims.ver)) {
+      throw new UnauthorizedException('invalid access token: missing or malformed claims');
+    }
+    const account = await this.account(claims.sub);
+    if (!account) throw new UnauthorizedException('the account of this access token no longer exists');
+    if (!account.active) throw new UnauthorizedException('account is disabled');
+    if (account.tokenVersion !== claims.ver) {
+      throw new UnauthorizedException("access token was revoked (the account's password, role or unit changed); log in again");
+    }
+    return { id: account.id, username: account.username, fullName: account.fullName, role: account.role, unitCode: account.unitCode };
+  }
+
+  private async account(id: string): Promise<OfficerAccount | null> {
+    const [row] = await this.ds.query(
+      `SELECT id, username, full_name, role, unit_code, active, token_version FROM officers WHERE id = $1`,
+      [id],
+    );
+    if (!row || !isOfficerRole(row.role)) return null;
+    return {
+      id: row.id,
+      username: row.username,
+      fullName: row.full_name,
+      role: row.role,
+      unitCode: row.unit_code,
+      active: row.active,
+      tokenVersion: row.token_version,
+    };
+  }
+}

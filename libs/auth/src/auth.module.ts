@@ -1,0 +1,36 @@
+import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { ThrottlerStorageService } from '@nestjs/throttler';
+import { APP_CONFIG, AppConfig } from '@fr/config';
+import { AccessTokens } from './access-tokens';
+import { JwtAuthGuard } from './jwt-auth.guard';
+import { LogIn } from './log-in.usecase';
+import { LOGIN_THROTTLER_STORAGE, LoginThrottlerGuard } from './login-throttler.guard';
+import { RolesGuard } from './roles.guard';
+
+/**
+ * Officers' authentication: login, HS256 access tokens, and the guards other modules put on their
+ * routes. A module whose controllers use the guards imports AuthModule.
+ */
+@Module({
+  imports: [
+    JwtModule.registerAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        secret: config.jwtSecret,
+        signOptions: { algorithm: 'HS256', expiresIn: config.jwtTtlSeconds },
+        verifyOptions: { algorithms: ['HS256'] },
+      }),
+    }),
+  ],
+  providers: [
+    AccessTokens,
+    LogIn,
+    JwtAuthGuard,
+    RolesGuard,
+    LoginThrottlerGuard,
+    { provide: LOGIN_THROTTLER_STORAGE, useClass: ThrottlerStorageService },
+  ],
+  exports: [AccessTokens, LogIn, JwtAuthGuard, RolesGuard, LoginThrottlerGuard, LOGIN_THROTTLER_STORAGE],
+})
+export class AuthModule {}

@@ -1,0 +1,58 @@
+import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@fr/config';
+import { isOfficerRole } from '@fr/domain';
+import { AccessTokens } from './access-tokens';
+import { AuthenticatedOfficer } from './authenticated-officer';
+import { verifyAgainstDummy, verifyPassword } from './passwords';
+
+export interface LogInCommand {
+  username: string;
+  password: string;
+}
+
+export interface LogInResult {
+  accessToken: string;
+  /** Seconds until the token expires. */
+  expiresIn: number;
+  officer: AuthenticatedOfficer;
+}
+
+export const INVALID_CREDENTIALS = 'invalid username or password';
+
+/**
+ * Exchanges a username and password for an access token. Unknown users and accounts without a
+ * password (seeded officers the office has not activated yet) cost one argon2 verification too and
+ * get the same answer as a wrong password, so neither the message nor the timing tells which
+ * usernames exist.
+ */
+@Injectable()
+export class LogIn {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly tokens: AccessTokens,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async execute(cmd: LogInCommand): Promise<LogInResult> {
+    const [row] = await this.ds.query(
+      `SELECT id, username, full_name, role, unit_code, active, token_version, password_hash
+         FROM officers WHERE lower(username) = lower($1)`,
+      [cmd.username.trim()],
+    );
+    const verified = row?.password_hash ? await verifyPassword(row.password_hash, cmd.password) : await verifyAgainstDummy(cmd.password);
+    if (!verified || !isOfficerRole(row.role)) throw new UnauthorizedException(INVALID_CREDENTIALS);
+    // Said only to someone who knows the password, so it reveals nothing to a guesser.
+    if (!row.active) throw new UnauthorizedException('account is disabled; ask an administrator');
+
+    const officer: AuthenticatedOfficer = {
+      id: row.id,
+      username: row.username,
+      fullName: row.full_name,
+      role: row.role,
+      unitCode: row.unit_code,
+    };
+    const accessToken = await this.tokens.issue({ ...officer, active: true, tokenVersion: row.token_version });
+    return { accessToken, expiresIn: this.config.jwtTtlSeconds, officer };
+  }
+}

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { ActOnCase } from './act-on-case.usecase';
+import { AutoCloseResolved } from './auto-close.service';
+import { CaseQueries } from './case-queries';
+import { CitizenActions } from './citizen-actions.usecase';
+
+@Module({
+  providers: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved],
+  exports: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved],
+})
+export class CasesModule {}

@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@fr/auth';
+import { ConflictError, isOfficerRole, nfc, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
+import { writeAuditEvent } from '@fr/persistence';
+import { normaliseUsername, OFFICER_COLUMNS, OfficerView, toOfficerView, USERNAME_PATTERN } from './officer-view';
+
+export interface CreateOfficerCommand {
+  /** The administrator creating the account. */
+  actorId: string;
+  username: string;
+  password: string;
+  fullName: string;
+  role: OfficerRole;
+  unitCode: string;
+}
+
+export function checkPassword(password: string): void {
+  if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
+    throw new ValidationError(`password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long`, ['password']);
+  }
+}
+
+export function isUniqueViolation(e: unknown, constraint: string): boolean {
+  const err = e as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
+  const code = err.driverError?.code ?? err.code;
+  return code === '23505' && (err.driverError?.constraint ?? err.constraint) === constraint;
+}
+
+/** The office creates officers' accounts (tài khoản quản trị) and grants their role in one unit. */
+@Injectable()
+export class CreateOfficer {
+  constructor(private readonly ds: DataSource) {}
+
+  async execute(cmd: CreateOfficerCommand): Promise<OfficerView> {
+    const username = normaliseUsername(cmd.username);
+    if (!USERNAME_PATTERN.test(username)) {
+      throw new ValidationError('username must be 3 to 64 letters, digits, dots, dashes or underscores', ['username']);
+    }
+    if (!isOfficerRole(cmd.role)) throw new ValidationError(`role must be one of ADMIN, SUPERVISOR, LEADER, HANDLER, AUDITOR`, ['role']);
+    checkPassword(cmd.password);
+    const fullName = nfc(cmd.fullName).trim();
+    if (!fullName) throw new ValidationError('fullName must not be blank', ['fullName']);
+    const passwordHash = await hashPassword(cmd.password);
+
+    try {
+      return await this.ds.transaction(async (m) => {
+        const [unit] = await m.query(`SELECT code, active FROM units WHERE code = $1`, [cmd.unitCode]);
+        if (!unit) throw new UnprocessableError(`unit '${cmd.unitCode}' does not exist; GET /v1/units lists the units`);
+        if (!unit.active) throw new UnprocessableError(`unit '${cmd.unitCode}' is no longer active`);
+        const [row] = await m.query(
+          `INSERT INTO officers (username, full_name, role, unit_code, password_hash) VALUES ($1, $2, $3, $4, $5)
+           RETURNING ${OFFICER_COLUMNS}`,
+          [username, fullName, cmd.role, cmd.unitCode, passwordHash],
+        );
+        const officer = toOfficerView(row);
+        await writeAuditEvent(m, {
+          caseId: null,
+          actor: `officer:${cmd.actorId}`,
+          action: 'officer_created',
+          data: { officerId: officer.id, username, fullName, role: officer.role, unitCode: officer.unitCode },
+        });
+        return officer;
+      });
+    } catch (e) {
+      if (isUniqueViolation(e, 'officers_username_uq')) throw new ConflictError(`username '${username}' is already taken`);
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { CreateOfficer } from './create-officer.usecase';
+import { DesignateUnitOfficers } from './designate-unit-officers.usecase';
+import { ListOfficers } from './list-officers.query';
+import { ListUnits } from './list-units.query';
+import { GetUnitCoverage } from './unit-coverage.query';
+import { UpdateOfficer } from './update-officer.usecase';
+
+const USE_CASES = [CreateOfficer, UpdateOfficer, ListOfficers, ListUnits, DesignateUnitOfficers, GetUnitCoverage];
+
+/** Officers' accounts and units' designations, administered over the API. */
+@Module({ providers: USE_CASES, exports: USE_CASES })
+export class DirectoryModule {}

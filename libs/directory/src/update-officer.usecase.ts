@@ -1,0 +1,102 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { hashPassword } from '@fr/auth';
+import { ConflictError, isOfficerRole, nfc, NotFoundError, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
+import { writeAuditEvent } from '@fr/persistence';
+import { checkPassword } from './create-officer.usecase';
+import { OFFICER_COLUMNS, OfficerView, toOfficerView } from './officer-view';
+
+export interface UpdateOfficerCommand {
+  actorId: string;
+  officerId: string;
+  fullName?: string;
+  role?: OfficerRole;
+  unitCode?: string;
+  password?: string;
+  active?: boolean;
+}
+
+type Change = { from: unknown; to: unknown };
+
+/**
+ * Changes an officer's account. Disabling it, or changing its role, unit or password, bumps its
+ * token_version: tokens issued before stop working on their next request.
+ */
+@Injectable()
+export class UpdateOfficer {
+  constructor(private readonly ds: DataSource) {}
+
+  async execute(cmd: UpdateOfficerCommand): Promise<OfficerView> {
+    const { fullName, role, unitCode, password, active } = cmd;
+    if ([fullName, role, unitCode, password, active].every((v) => v === undefined)) {
+      throw new ValidationError('nothing to update: send at least one of fullName, role, unitCode, password, active');
+    }
+    if (role !== undefined && !isOfficerRole(role)) throw new ValidationError('role must be one of ADMIN, SUPERVISOR, LEADER, HANDLER, AUDITOR', ['role']);
+    if (password !== undefined) checkPassword(password);
+    const name = fullName === undefined ? undefined : nfc(fullName).trim();
+    if (name === '') throw new ValidationError('fullName must not be blank', ['fullName']);
+    const passwordHash = password === undefined ? null : await hashPassword(password);
+
+    return this.ds.transaction(async (m) => {
+      const [row] = await m.query(`SELECT ${OFFICER_COLUMNS} FROM officers WHERE id = $1 FOR UPDATE`, [cmd.officerId]);
+      if (!row) throw new NotFoundError('officer', cmd.officerId);
+      const before = toOfficerView(row);
+
+      const changes: Record<string, Change> = {};
+      if (name !== undefined && name !== before.fullName) changes.fullName = { from: before.fullName, to: name };
+      if (role !== undefined && role !== before.role) changes.role = { from: before.role, to: role };
+      if (unitCode !== undefined && unitCode !== before.unitCode) changes.unitCode = { from: before.unitCode, to: unitCode };
+      if (active !== undefined && active !== before.active) changes.active = { from: before.active, to: active };
+
+      if (changes.unitCode) {
+        const [unit] = await m.query(`SELECT active FROM units WHERE code = $1`, [unitCode]);
+        if (!unit) throw new UnprocessableError(`unit '${unitCode}' does not exist; GET /v1/units lists the units`);
+        if (!unit.active) throw new UnprocessableError(`unit '${unitCode}' is no longer active`);
+      }
+      if (cmd.actorId === before.id && (active === false || changes.role)) {
+        throw new UnprocessableError('administrators may not disable their own account or change their own role');
+      }
+      if (active === false || changes.role || changes.unitCode) await this.refuseIfDesignated(m, before);
+
+      const revoke = active === false || !!changes.role || !!changes.unitCode || passwordHash !== null;
+      // TypeORM answers an UPDATE with [rows, affected].
+      const [[updated]] = await m.query(
+        `UPDATE officers SET full_name = $2, role = $3, unit_code = $4, active = $5,
+                password_hash = COALESCE($6, password_hash),
+                token_version = token_version + $7, updated_at = now()
+          WHERE id = $1 RETURNING ${OFFICER_COLUMNS}`,
+        [
+          before.id,
+          name ?? before.fullName,
+          role ?? before.role,
+          unitCode ?? before.unitCode,
+          active ?? before.active,
+          passwordHash,
+          revoke ? 1 : 0,
+        ],
+      );
+      await writeAuditEvent(m, {
+        caseId: null,
+        actor: `officer:${cmd.actorId}`,
+        action: 'officer_updated',
+        data: { officerId: before.id, username: before.username, changes, passwordChanged: passwordHash !== null, tokensRevoked: revoke },
+      });
+      return toOfficerView(updated);
+    });
+  }
+
+  /** A unit's designated handler and leader must stay active officers of that unit with that role. */
+  private async refuseIfDesignated(m: EntityManager, officer: OfficerView): Promise<void> {
+    const units: { code: string; as: string }[] = await m.query(
+      `SELECT code, CASE WHEN handler_id = $1 THEN 'handler' ELSE 'leader' END AS as
+         FROM units WHERE handler_id = $1 OR leader_id = $1 ORDER BY code`,
+      [officer.id],
+    );
+    if (units.length) {
+      const { code, as } = units[0];
+      throw new ConflictError(
+        `officer '${officer.username}' is the designated ${as} of unit '${code}'; designate someone else first (PUT /v1/units/${code}/designation)`,
+      );
+    }
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Masks for citizens' contact details, for every response whose reader may not see them. Enough is
+ * kept for an officer to recognise a repeat caller ("Nguyễn T. H.", "09******78"), not to reach them.
+ */
+export function maskName(name: string | null): string | null {
+  if (!name) return null;
+  const parts = name.trim().split(/\s+/);
+  return parts.map((p, i) => (i === 0 ? p : `${[...p][0]}.`)).join(' ');
+}
+
+export function maskPhone(phone: string | null): string | null {
+  if (!phone) return null;
+  const digits = phone.replace(/\D/g, '');
+  if (digits.length <= 4) return '*'.repeat(digits.length);
+  return `${digits.slice(0, 2)}${'*'.repeat(digits.length - 4)}${digits.slice(-2)}`;
+}
+
+export function maskEmail(email: string | null): string | null {
+  if (!email) return null;
+  const [local, domain] = email.split('@');
+  return `${[...local][0] ?? ''}***@${domain ?? ''}`;
+}
+
+/**
+ * Citizens' most common complaint is a vague answer without substance ("đã xử lý"). An answer must
+ * say what was done: a minimum length and number of words, not a bare acknowledgement.
+ */
+export const ANSWER_MIN_CHARS = 50;
+export const ANSWER_MIN_WORDS = 10;
+export function answerProblem(answer: string): string | null {
+  const text = answer.trim();
+  const words = text.split(/\s+/).filter((w) => /\p{L}|\p{N}/u.test(w));
+  if ([...text].length < ANSWER_MIN_CHARS || words.length < ANSWER_MIN_WORDS) {
+    return `answer must say what was done and with what result (at least ${ANSWER_MIN_CHARS} characters and ${ANSWER_MIN_WORDS} words); a bare 'đã xử lý' is not an answer`;
+  }
+  return null;
+}

@@ -1,0 +1,3 @@
+export * from './sla-policy';
+export * from './sla.service';
+export * from './sla.module';

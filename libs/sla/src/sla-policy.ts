@@ -1,0 +1,69 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { ConfigError } from '@fr/config';
+import { calendarFromDocuments, WorkingCalendar } from '@fr/domain';
+
+export type Severity = 'normal' | 'urgent' | 'complex';
+export const SEVERITIES: Severity[] = ['normal', 'urgent', 'complex'];
+export type Stage = 'receive' | 'resolve';
+
+export interface SlaPolicy {
+  receiveMinutes: number;
+  resolveMinutes: Record<Severity, number>;
+  warnAt: number;
+  extensionMaxCount: number;
+  extensionMaxShare: number;
+  autoCloseDays: number;
+  lowRating: number;
+}
+
+function minutesOf(v: unknown, dayMinutes: number, where: string, problems: string[]): number {
+  if (!v || typeof v !== 'object') {
+    problems.push(`${where} must be { minutes | hours | days }`);
+    return 0;
+  }
+  const d = v as { minutes?: number; hours?: number; days?: number };
+  const total = (d.minutes ?? 0) + (d.hours ?? 0) * 60 + (d.days ?? 0) * dayMinutes;
+  if (!Number.isFinite(total) || total <= 0) problems.push(`${where} must be a positive duration`);
+  return total;
+}
+
+export function loadSlaPolicy(dir: string, dayMinutes: number): SlaPolicy {
+  const problems: string[] = [];
+  let doc: Record<string, any> = {};
+  try {
+    doc = parse(readFileSync(join(dir, 'sla.yaml'), 'utf8')) ?? {};
+  } catch (e) {
+    throw new ConfigError([`${dir}/sla.yaml: ${(e as Error).message.split('\n')[0]}`]);
+  }
+  const resolve = doc.resolve ?? {};
+  const policy: SlaPolicy = {
+    receiveMinutes: minutesOf(doc.receive, dayMinutes, 'sla.yaml receive', problems),
+    resolveMinutes: {
+      normal: minutesOf(resolve.normal, dayMinutes, 'sla.yaml resolve.normal', problems),
+      urgent: minutesOf(resolve.urgent, dayMinutes, 'sla.yaml resolve.urgent', problems),
+      complex: minutesOf(resolve.complex, dayMinutes, 'sla.yaml resolve.complex', problems),
+    },
+    warnAt: Number(doc.warnAt ?? 0.75),
+    extensionMaxCount: Number(doc.extension?.maxCount ?? 1),
+    extensionMaxShare: Number(doc.extension?.maxShareOfOriginal ?? 1),
+    autoCloseDays: Number(doc.autoCloseDays ?? 7),
+    lowRating: Number(doc.lowRating ?? 2),
+  };
+  if (!(policy.warnAt > 0 && policy.warnAt < 1)) problems.push('sla.yaml warnAt must be between 0 and 1');
+  if (!(policy.autoCloseDays >= 1)) problems.push('sla.yaml autoCloseDays must be at least 1');
+  if (!(policy.lowRating >= 1 && policy.lowRating <= 5)) problems.push('sla.yaml lowRating must be 1..5');
+  if (problems.length) throw new ConfigError(problems.map((p) => `${dir}/${p}`));
+  return policy;
+}
+
+export function loadCalendar(dir: string): WorkingCalendar {
+  const folder = join(dir, 'calendars');
+  const files = readdirSync(folder).filter((f) => /\.ya?ml$/.test(f)).sort();
+  try {
+    return calendarFromDocuments(files.map((f) => parse(readFileSync(join(folder, f), 'utf8'))));
+  } catch (e) {
+    throw new ConfigError([`${folder}: ${(e as Error).message}`]);
+  }
+}

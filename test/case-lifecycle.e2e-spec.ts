@@ -1,0 +1,258 @@
+import { AutoCloseResolved } from '@fr/cases';
+import { OfficerRole } from '@fr/domain';
+import { adminToken, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+
+const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
+const CITIZEN = { name: 'Lê Thị Thu Trang', phone: '0913555777', email: 'trang.le@example.vn' };
+const ANSWER =
+  'UBND phường đã kiểm tra hiện trường ngày 28/11, lập biên bản yêu cầu hộ kinh doanh thu dọn bàn ghế, trả lại vỉa hè cho người đi bộ; ảnh sau xử lý đính kèm.';
+
+describe('handlers work their cases', () => {
+  let engine: TestEngine;
+  const tokens: Record<string, string> = {};
+  const bearer = (who: string) => ({ Authorization: `Bearer ${tokens[who]}` });
+
+  beforeAll(async () => {
+    engine = await TestEngine.start();
+    const admin = await adminToken(engine);
+    tokens.admin = admin;
+    const officers: [string, OfficerRole, string][] = [
+      ['bk.handler2', 'HANDLER', 'P_BACH_KHOA'],
+      ['bk.leader2', 'LEADER', 'P_BACH_KHOA'],
+      ['tn.handler2', 'HANDLER', 'P_THANH_NHAN'],
+      ['vp.supervisor2', 'SUPERVISOR', 'VP'],
+      ['nv.auditor2', 'AUDITOR', 'NOI_VU'],
+    ];
+    for (const [username, role, unitCode] of officers) {
+      tokens[username] = (await createOfficer(engine, admin, { username, role, unitCode })).token;
+    }
+  });
+  afterAll(() => engine?.close());
+
+  async function newCase(over: Record<string, unknown> = {}) {
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({
+        category: 'sidewalk_encroachment',
+        description: 'Hàng quán lấn chiếm vỉa hè trước cổng Đại học Bách Khoa, người đi bộ phải xuống lòng đường.',
+        location: { wardCode: 'BACH_KHOA' },
+        citizen: CITIZEN,
+        ...over,
+      });
+    expect(res.status).toBe(202);
+    await waitFor(
+      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [res.body.id]),
+      (r) => r[0].status !== 'received',
+      { what: 'routing' },
+    );
+    return res.body as { id: string; trackingCode: string };
+  }
+  const get = (who: string, id: string) => engine.http().get(`/v1/cases/${id}`).set(bearer(who));
+  const act = (who: string, id: string, action: string, body: Record<string, unknown>) =>
+    engine.http().post(`/v1/cases/${id}/${action}`).set(bearer(who)).send(body);
+  const version = async (id: string) => (await engine.query<{ version: number }>(`SELECT version FROM cases WHERE id = $1`, [id]))[0].version;
+  const step = async (who: string, id: string, action: string, body: Record<string, unknown> = {}) => {
+    const res = await act(who, id, action, { expectedVersion: await version(id), ...body });
+    if (res.status !== 200) throw new Error(`${action}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
+
+  it('walks a case through its whole life over HTTP, every step in the timeline with its actor', async () => {
+    const { id, trackingCode } = await newCase();
+    const queue = await engine.http().get('/v1/cases?status=assigned').set(bearer('bk.handler2'));
+    expect(queue.status).toBe(200);
+    expect(queue.body.items.map((c: { id: string }) => c.id)).toContain(id);
+
+    const acked = await step('bk.handler2', id, 'acknowledge', { severity: 'normal' });
+    expect(acked).toMatchObject({ status: 'in_progress', severity: 'normal', stage: 'resolve' });
+    expect(acked.dueAt).toEqual(expect.any(String));
+
+    await step('bk.handler2', id, 'request-info', { message: 'Đề nghị ông/bà cung cấp số nhà cụ thể và ảnh hiện trường.' });
+    const waiting = await engine.http().get(`/v1/feedback/${trackingCode}`).set(KEY);
+    expect(waiting.body).toMatchObject({ status: 'awaiting_info', dueAt: null, infoRequest: { message: expect.stringContaining('số nhà') } });
+
+    const reply = await engine
+      .http()
+      .post(`/v1/feedback/${trackingCode}/info`)
+      .set(KEY)
+      .send({ message: 'Số nhà 1 Đại Cồ Việt, ảnh gửi kèm.', attachments: [{ url: 'https://cdn.ihanoi.vn/a.jpg', kind: 'image' }] });
+    expect(reply.status).toBe(200);
+    expect(reply.body.status).toBe('in_progress');
+
+    const vague = await act('bk.handler2', id, 'resolve', { expectedVersion: await version(id), answer: 'Đã xử lý.' });
+    expect(vague.status).toBe(422);
+    expect(vague.body.message).toMatch(/answer must say what was done/);
+
+    const resolved = await step('bk.handler2', id, 'resolve', { answer: ANSWER, attachments: [{ url: 'https://cdn.hbt.gov.vn/after.jpg', kind: 'image' }] });
+    expect(resolved).toMatchObject({ status: 'resolved', answer: ANSWER, dueAt: null });
+    const seen = await engine.http().get(`/v1/feedback/${trackingCode}`).set(KEY);
+    expect(seen.body).toMatchObject({ status: 'resolved', answer: ANSWER });
+
+    const rated = await engine.http().post(`/v1/feedback/${trackingCode}/rating`).set(KEY).send({ score: 5, comment: 'Cảm ơn phường!' });
+    expect(rated.status).toBe(200);
+    expect(rated.body).toEqual({ status: 'closed', rating: 5 });
+
+    const detail = (await get('bk.leader2', id)).body;
+    expect(detail.timeline.map((e: { action: string; from: string; to: string }) => `${e.action}:${e.from}->${e.to}`)).toEqual([
+      'receive:null->received',
+      'route:received->assigned',
+      'acknowledge:assigned->in_progress',
+      'request-info:in_progress->awaiting_info',
+      'supply-info:awaiting_info->in_progress',
+      'resolve:in_progress->resolved',
+      'rate:resolved->resolved',
+      'close:resolved->closed',
+    ]);
+    const actors = detail.timeline.map((e: { actor: { ref: string; name: string | null } }) => e.actor);
+    expect(actors[0].ref).toBe('channel:ihanoi');
+    expect(actors[1].ref).toBe('system:router');
+    expect(actors[2]).toMatchObject({ ref: expect.stringMatching(/^officer:/), role: 'HANDLER' });
+    expect(actors[4].ref).toBe('citizen:ihanoi');
+    expect(actors[7].ref).toBe('system:rating');
+    expect(detail.messages.map((m: { kind: string }) => m.kind)).toEqual(['info_request', 'info_reply']);
+  });
+
+  it('pausing for information moves the deadline by exactly the paused working time', async () => {
+    const { id, trackingCode } = await newCase();
+    await step('bk.handler2', id, 'acknowledge', { severity: 'urgent' });
+    await step('bk.handler2', id, 'request-info', { message: 'Xin gửi thêm ảnh.' });
+    // Stored facts, placed in office hours: the stage began Fri 27/11 08:30 (+07:00), the pause at 09:00.
+    await engine.query(`UPDATE cases SET stage_started_at = '2026-11-27T01:30:00Z' WHERE id = $1`, [id]);
+    await engine.query(`UPDATE case_pauses SET started_at = '2026-11-27T02:00:00Z' WHERE case_id = $1`, [id]);
+    const res = await engine.http().post(`/v1/feedback/${trackingCode}/info`).set(KEY).send({ message: 'Ảnh đây.' });
+    expect(res.status).toBe(200);
+
+    const [row] = await engine.query<{ due_at: Date; started_at: Date; ended_at: Date }>(
+      `SELECT c.due_at, p.started_at, p.ended_at FROM cases c JOIN case_pauses p ON p.case_id = c.id WHERE c.id = $1`,
+      [id],
+    );
+    const { SlaService } = await import('@fr/sla');
+    const { calendar } = engine.api.get(SlaService);
+    const start = new Date('2026-11-27T01:30:00Z');
+    const unpaused = calendar.addMinutes(start, 240);
+    expect(unpaused.toISOString()).toBe('2026-11-27T06:30:00.000Z'); // 08:30 + 4h with the lunch break = 13:30
+    const paused = calendar.minutesBetween(new Date(row.started_at), new Date(row.ended_at));
+    expect(new Date(row.due_at).toISOString()).toBe(calendar.addMinutes(start, 240 + paused).toISOString());
+    expect(calendar.minutesBetween(start, new Date(row.due_at)) - paused).toBe(240);
+  });
+
+  it('transfers to another unit and returns to triage, counting both', async () => {
+    const { id } = await newCase();
+    const transferred = await step('bk.handler2', id, 'transfer', { unitCode: 'P_THANH_NHAN', reason: 'Địa điểm thuộc phường Thanh Nhàn' });
+    expect(transferred).toEqual({ id, movedOutOfScope: true });
+    const [tn] = await engine.query<{ handler_id: string }>(`SELECT handler_id FROM units WHERE code = 'P_THANH_NHAN'`);
+    let c = (await get('tn.handler2', id)).body;
+    expect(c).toMatchObject({ status: 'assigned', unit: { code: 'P_THANH_NHAN' }, handlerId: tn.handler_id, transferCount: 1 });
+
+    await step('tn.handler2', id, 'return', { reason: 'Không thuộc thẩm quyền phường' });
+    c = (await get('vp.supervisor2', id)).body;
+    expect(c).toMatchObject({ status: 'triage', unit: { code: 'VP' }, handlerId: null, transferCount: 1, returnCount: 1 });
+
+    await step('vp.supervisor2', id, 'assign', { unitCode: 'P_BACH_KHOA' });
+    c = (await get('bk.handler2', id)).body;
+    expect(c).toMatchObject({ status: 'assigned', unit: { code: 'P_BACH_KHOA' }, transferCount: 1, returnCount: 1 });
+    const history = await engine.query<{ unit_code: string; reason: string; ended_at: Date | null }>(
+      `SELECT unit_code, reason, ended_at FROM assignments WHERE case_id = $1 ORDER BY id`,
+      [id],
+    );
+    expect(history.map((h) => `${h.unit_code}:${h.reason}:${h.ended_at ? 'ended' : 'current'}`)).toEqual([
+      'P_BACH_KHOA:route:ended',
+      'P_THANH_NHAN:transfer:ended',
+      'VP:return:ended',
+      'P_BACH_KHOA:assign:current',
+    ]);
+    const missing = await act('bk.handler2', id, 'transfer', { expectedVersion: await version(id), unitCode: 'P_BACH_KHOA' });
+    expect(missing.status).toBe(400);
+    expect(missing.body.message).toMatch(/reason is required/);
+  });
+
+  it('answers 409 naming the current state for an action the state does not allow', async () => {
+    const { id } = await newCase();
+    const res = await act('bk.handler2', id, 'resolve', { expectedVersion: await version(id), answer: ANSWER });
+    expect(res.status).toBe(409);
+    expect(res.body.message).toMatch(/state 'assigned'/);
+    expect(res.body.state).toBe('assigned');
+  });
+
+  it('lets exactly one of two concurrent actions with the same expectedVersion succeed', async () => {
+    const { id } = await newCase();
+    const v = await version(id);
+    const results = await Promise.all([
+      act('bk.handler2', id, 'acknowledge', { expectedVersion: v, severity: 'normal' }),
+      act('bk.leader2', id, 'acknowledge', { expectedVersion: v, severity: 'urgent' }),
+      act('bk.handler2', id, 'transfer', { expectedVersion: v, unitCode: 'CONG_AN', reason: 'an ninh' }),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409]);
+    expect(await version(id)).toBe(v + 1);
+  });
+
+  it('accepts a rating once, only after resolution, and reopens on a low one', async () => {
+    const { id, trackingCode } = await newCase();
+    const rate = (score: unknown) => engine.http().post(`/v1/feedback/${trackingCode}/rating`).set(KEY).send({ score });
+    const early = await rate(4);
+    expect(early.status).toBe(409);
+    expect(early.body.message).toMatch(/state 'assigned'/);
+    for (const bad of [0, 6, 3.5, '5', null]) {
+      const r = await rate(bad);
+      expect(r.status).toBe(400);
+      expect(r.body.message).toMatch(/score/);
+    }
+    await step('bk.handler2', id, 'acknowledge', { severity: 'normal' });
+    await step('bk.handler2', id, 'resolve', { answer: ANSWER });
+    const low = await rate(1);
+    expect(low.body).toEqual({ status: 'in_progress', rating: 1 });
+    expect((await get('bk.handler2', id)).body).toMatchObject({ status: 'in_progress', reopenCount: 1 });
+    const again = await rate(5);
+    expect(again.status).toBe(409);
+  });
+
+  it('closes resolved cases nobody rated after seven days', async () => {
+    const { id } = await newCase();
+    await step('bk.handler2', id, 'acknowledge', { severity: 'normal' });
+    await step('bk.handler2', id, 'resolve', { answer: ANSWER });
+    const sut = engine.worker!.get(AutoCloseResolved);
+    expect(await sut.runOnce(new Date(Date.now() + 6 * 86400000))).toBe(0);
+    expect(await sut.runOnce(new Date(Date.now() + 8 * 86400000))).toBeGreaterThanOrEqual(1);
+    expect((await get('bk.handler2', id)).body).toMatchObject({ status: 'closed' });
+  });
+
+  it("shows the citizen's contact only to a handler of the case's unit", async () => {
+    const { id } = await newCase();
+    expect((await get('bk.handler2', id)).body.citizen).toEqual({ ...CITIZEN, masked: false });
+    for (const who of ['bk.leader2', 'vp.supervisor2', 'nv.auditor2']) {
+      const body = (await get(who, id)).body;
+      expect(body.citizen.masked).toBe(true);
+      const text = JSON.stringify(body);
+      for (const secret of Object.values(CITIZEN)) expect(text).not.toContain(secret);
+    }
+    const list = JSON.stringify((await engine.http().get('/v1/cases').set(bearer('bk.handler2'))).body);
+    for (const secret of Object.values(CITIZEN)) expect(list).not.toContain(secret);
+  });
+
+  it('pages the queue by cursor, nearest deadline first, with limit at most 100', async () => {
+    for (let i = 0; i < 3; i++) await newCase();
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let dues: string[] = [];
+    do {
+      const res: { status: number; body: any } = await engine
+        .http()
+        .get(`/v1/cases?limit=2${cursor ? `&cursor=${cursor}` : ''}`)
+        .set(bearer('vp.supervisor2'));
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...res.body.items.map((c: { id: string }) => c.id));
+      dues = dues.concat(res.body.items.map((c: { dueAt: string | null }) => c.dueAt ?? '9999'));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(new Set(seen).size).toBe(seen.length);
+    const [{ n }] = await engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases`);
+    expect(seen).toHaveLength(n);
+    expect([...dues].sort()).toEqual(dues);
+    expect((await engine.http().get('/v1/cases?limit=101').set(bearer('vp.supervisor2'))).status).toBe(400);
+    expect((await engine.http().get('/v1/cases?cursor=garbage').set(bearer('vp.supervisor2'))).status).toBe(400);
+    expect((await engine.http().get('/v1/cases?status=bogus').set(bearer('vp.supervisor2'))).status).toBe(400);
+  });
+});

@@ -1,0 +1,349 @@
+import { OfficerRole } from '@fr/domain';
+import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+
+const ROLES: OfficerRole[] = ['ADMIN', 'SUPERVISOR', 'LEADER', 'HANDLER', 'AUDITOR'];
+const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
+
+describe('officers and units', () => {
+  let engine: TestEngine;
+  let adminId: string;
+  const token = {} as Record<OfficerRole, string>;
+
+  beforeAll(async () => {
+    engine = await TestEngine.start();
+    token.ADMIN = await adminToken(engine);
+    adminId = (await engine.http().get('/v1/auth/me').set(bearer(token.ADMIN))).body.id;
+    for (const [role, unitCode] of [
+      ['SUPERVISOR', 'VP'],
+      ['LEADER', 'P_THANH_NHAN'],
+      ['HANDLER', 'P_THANH_NHAN'],
+      ['AUDITOR', 'NOI_VU'],
+    ] as const) {
+      token[role] = (await createOfficer(engine, token.ADMIN, { username: `role.${role.toLowerCase()}`, role, unitCode })).token;
+    }
+  });
+  afterAll(() => engine?.close());
+
+  const as = (role: OfficerRole | null) => {
+    const http = engine.http();
+    const auth = (req: ReturnType<typeof http.get>) => (role ? req.set(bearer(token[role])) : req);
+    return {
+      get: (url: string) => auth(engine.http().get(url)),
+      post: (url: string, body: object) => auth(engine.http().post(url)).send(body),
+      patch: (url: string, body: object) => auth(engine.http().patch(url)).send(body),
+      put: (url: string, body: object) => auth(engine.http().put(url)).send(body),
+    };
+  };
+  const officerId = async (username: string) =>
+    (await engine.query<{ id: string }>(`SELECT id FROM officers WHERE username = $1`, [username]))[0].id;
+
+  describe('access', () => {
+    const newOfficer = { username: 'x.access', password: 'long-enough-1', fullName: 'X', role: 'HANDLER', unitCode: 'VP' };
+    const designation = { handlerId: null, leaderId: null };
+    const endpoints: { name: string; call: (role: OfficerRole | null) => Promise<{ status: number; body: any }>; allowed: OfficerRole[] }[] = [
+      { name: 'POST /v1/officers', call: (r) => as(r).post('/v1/officers', newOfficer), allowed: ['ADMIN'] },
+      { name: 'GET /v1/officers', call: (r) => as(r).get('/v1/officers'), allowed: ['ADMIN', 'SUPERVISOR'] },
+      { name: 'PATCH /v1/officers/:id', call: (r) => as(r).patch(`/v1/officers/${adminId}`, { fullName: 'Quản trị hệ thống' }), allowed: ['ADMIN'] },
+      { name: 'GET /v1/units', call: (r) => as(r).get('/v1/units'), allowed: ROLES },
+      { name: 'PUT /v1/units/:code/designation', call: (r) => as(r).put('/v1/units/KHONG_CO/designation', designation), allowed: ['ADMIN'] },
+      { name: 'GET /v1/units/coverage', call: (r) => as(r).get('/v1/units/coverage'), allowed: ['ADMIN', 'SUPERVISOR', 'AUDITOR'] },
+      { name: 'GET /v1/auth/me', call: (r) => as(r).get('/v1/auth/me'), allowed: ROLES },
+    ];
+
+    it.each(endpoints.map((e) => [e.name, e] as const))('%s answers 401 without a token', async (_name, e) => {
+      const res = await e.call(null);
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: expect.stringMatching(/missing access token/) });
+    });
+
+    it.each(endpoints.flatMap((e) => ROLES.filter((r) => !e.allowed.includes(r)).map((r) => [e.name, r, e] as const)))(
+      '%s answers 403 to %s, naming the role',
+      async (name, role, e) => {
+        const res = await e.call(role);
+        expect(res.status).toBe(403);
+        const [method, path] = name.split(' ');
+        expect(res.body).toEqual({
+          statusCode: 403,
+          error: 'Forbidden',
+          message: `role ${role} may not ${method} ${path} (allowed: ${e.allowed.join(', ')})`,
+        });
+      },
+    );
+
+    it.each(endpoints.flatMap((e) => e.allowed.filter((r) => r !== 'ADMIN').map((r) => [e.name, r, e] as const)))(
+      '%s lets %s through',
+      async (_name, role, e) => {
+        expect((await e.call(role)).status).toBe(200);
+      },
+    );
+  });
+
+  describe('officers', () => {
+    it('creates an officer and returns the account without any secret', async () => {
+      const res = await as('ADMIN').post('/v1/officers', {
+        username: 'Can.Bo.Moi',
+        password: 'Mat-khau-rat-dai',
+        fullName: 'Trần Văn Mới'.normalize('NFD'),
+        role: 'HANDLER',
+        unitCode: 'P_DONG_TAM',
+      });
+      expect(res.status).toBe(201);
+      expect(res.body).toEqual({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        username: 'can.bo.moi',
+        fullName: 'Trần Văn Mới'.normalize('NFC'),
+        role: 'HANDLER',
+        unitCode: 'P_DONG_TAM',
+        active: true,
+      });
+      const [event] = await engine.query<{ case_id: string | null; actor: string; data: Record<string, unknown> }>(
+        `SELECT case_id, actor, data FROM audit_events WHERE action = 'officer_created' AND data->>'officerId' = $1`,
+        [res.body.id],
+      );
+      expect(event).toEqual({
+        case_id: null,
+        actor: `officer:${adminId}`,
+        data: { officerId: res.body.id, username: 'can.bo.moi', fullName: 'Trần Văn Mới'.normalize('NFC'), role: 'HANDLER', unitCode: 'P_DONG_TAM' },
+      });
+    });
+
+    it('refuses a username that exists in any letter case with 409', async () => {
+      const res = await as('ADMIN').post('/v1/officers', { username: 'VP.Handler', password: 'long-enough-1', fullName: 'Trùng', role: 'HANDLER', unitCode: 'VP' });
+      expect(res.status).toBe(409);
+      expect(res.body).toEqual({ statusCode: 409, error: 'Conflict', message: "username 'vp.handler' is already taken" });
+    });
+
+    it.each([
+      ['an unknown unit', { unitCode: 'KHONG_CO' }, 422, /unit 'KHONG_CO' does not exist/],
+      ['a password under 8 characters', { password: 'short12' }, 400, /password must be longer than or equal to 8 characters/],
+      ['an unknown role', { role: 'CITIZEN' }, 400, /role must be one of ADMIN, SUPERVISOR, LEADER, HANDLER, AUDITOR/],
+      ['a blank name', { fullName: '   ' }, 400, /fullName must not be blank/],
+      ['a bad username', { username: 'có dấu' }, 400, /username must be 3 to 64 letters/],
+      ['an unknown field', { passwordHash: 'x' }, 400, /property passwordHash should not exist/],
+    ])('refuses %s', async (_what, over, status, message) => {
+      const body = { username: 'hop.le', password: 'long-enough-1', fullName: 'Hợp Lệ', role: 'HANDLER', unitCode: 'VP', ...over };
+      const res = await as('ADMIN').post('/v1/officers', body);
+      expect(res.status).toBe(status);
+      expect(res.body.message).toMatch(message);
+    });
+
+    it('lists officers by unit, role and active flag', async () => {
+      const tuPhap = await as('SUPERVISOR').get('/v1/officers?unit=TU_PHAP');
+      expect(tuPhap.status).toBe(200);
+      expect(tuPhap.body).toEqual([
+        { id: expect.any(String), username: 'tu.phap.leader', fullName: 'Hoàng Minh Hương', role: 'LEADER', unitCode: 'TU_PHAP', active: true },
+      ]);
+      const auditors = await as('ADMIN').get('/v1/officers?role=AUDITOR');
+      expect(auditors.body.map((o: { username: string }) => o.username).sort()).toEqual(['noi.vu.auditor', 'role.auditor']);
+      expect(JSON.stringify((await as('ADMIN').get('/v1/officers')).body)).not.toMatch(/password|argon/i);
+      expect((await as('ADMIN').get('/v1/officers?role=CITIZEN')).status).toBe(400);
+      expect((await as('ADMIN').get('/v1/officers?active=maybe')).status).toBe(400);
+      expect((await as('ADMIN').get('/v1/officers?active=false')).body).toEqual([]);
+    });
+
+    it('updates an officer, audits the change without the password, and answers 404/400 for bad ids and bodies', async () => {
+      const { id } = await createOfficer(engine, token.ADMIN, { username: 'sua.doi', role: 'HANDLER', unitCode: 'P_CAU_DEN' });
+      const res = await as('ADMIN').patch(`/v1/officers/${id}`, { fullName: 'Đã Sửa', role: 'LEADER', password: 'Mat-khau-thay-doi' });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ id, username: 'sua.doi', fullName: 'Đã Sửa', role: 'LEADER', unitCode: 'P_CAU_DEN', active: true });
+      const [event] = await engine.query<{ actor: string; data: any }>(
+        `SELECT actor, data FROM audit_events WHERE action = 'officer_updated' AND data->>'officerId' = $1`,
+        [id],
+      );
+      expect(event.actor).toBe(`officer:${adminId}`);
+      expect(event.data).toMatchObject({
+        changes: { fullName: { to: 'Đã Sửa' }, role: { from: 'HANDLER', to: 'LEADER' } },
+        passwordChanged: true,
+        tokensRevoked: true,
+      });
+      expect(JSON.stringify(event.data)).not.toContain('Mat-khau-thay-doi');
+
+      expect((await as('ADMIN').patch('/v1/officers/00000000-0000-4000-8000-000000000000', { fullName: 'Ai' })).status).toBe(404);
+      expect((await as('ADMIN').patch('/v1/officers/not-a-uuid', { fullName: 'Ai' })).body.message).toBe('id must be an officer id (a UUID)');
+      expect((await as('ADMIN').patch(`/v1/officers/${id}`, {})).body.message).toMatch(/nothing to update/);
+      expect((await as('ADMIN').patch(`/v1/officers/${id}`, { password: 'ngan' })).status).toBe(400);
+      expect((await as('ADMIN').patch(`/v1/officers/${id}`, { unitCode: 'KHONG_CO' })).status).toBe(422);
+    });
+
+    it("refuses to disable or re-role a unit's designee, and an admin's own account", async () => {
+      const handler = await officerId('p.bach.khoa.handler');
+      const res = await as('ADMIN').patch(`/v1/officers/${handler}`, { active: false });
+      expect(res.status).toBe(409);
+      expect(res.body.message).toBe(
+        "officer 'p.bach.khoa.handler' is the designated handler of unit 'P_BACH_KHOA'; designate someone else first (PUT /v1/units/P_BACH_KHOA/designation)",
+      );
+      expect((await as('ADMIN').patch(`/v1/officers/${handler}`, { unitCode: 'VP' })).status).toBe(409);
+      expect((await as('ADMIN').patch(`/v1/officers/${handler}`, { fullName: 'Đỗ Thanh Hiếu' })).status).toBe(200);
+      expect((await as('ADMIN').patch(`/v1/officers/${adminId}`, { active: false })).status).toBe(422);
+      expect((await as('ADMIN').patch(`/v1/officers/${adminId}`, { role: 'AUDITOR' })).status).toBe(422);
+    });
+  });
+
+  describe('units', () => {
+    it('lists units with their designated handler and leader', async () => {
+      const res = await as('HANDLER').get('/v1/units');
+      expect(res.status).toBe(200);
+      const byCode = new Map(res.body.map((u: { code: string }) => [u.code, u]));
+      expect(byCode.get('P_BACH_KHOA')).toEqual({
+        code: 'P_BACH_KHOA',
+        name: 'Phường Bách Khoa',
+        kind: 'ward',
+        active: true,
+        handler: { id: await officerId('p.bach.khoa.handler'), username: 'p.bach.khoa.handler', fullName: 'Đỗ Thanh Hiếu', active: true },
+        leader: { id: await officerId('p.bach.khoa.leader'), username: 'p.bach.khoa.leader', fullName: 'Hồ Văn Thủy', active: true },
+      });
+      expect(byCode.get('TU_PHAP')).toMatchObject({ handler: null, leader: { username: 'tu.phap.leader' } });
+    });
+
+    it('reports the units lacking a designee: TU_PHAP its handler, THANH_TRA its leader', async () => {
+      const res = await as('AUDITOR').get('/v1/units/coverage');
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual([
+        { code: 'THANH_TRA', name: 'Thanh tra quận', kind: 'department', missing: ['leader'] },
+        { code: 'TU_PHAP', name: 'Phòng Tư pháp', kind: 'department', missing: ['handler'] },
+      ]);
+    });
+
+    it.each([
+      ['a handler of another unit', async () => ({ handlerId: await officerId('vp.handler') }), /handlerId: officer 'vp.handler' belongs to unit 'VP', not 'TU_PHAP'/],
+      ['a leader as handler', async () => ({ handlerId: await officerId('tu.phap.leader') }), /handlerId: officer 'tu.phap.leader' has role LEADER; a unit's designated handler must have role HANDLER/],
+      ['an unknown officer', async () => ({ handlerId: '00000000-0000-4000-8000-000000000000' }), /handlerId: no officer has id/],
+      ['a handler as leader', async () => ({ handlerId: null, leaderId: await officerId('vp.handler') }), /leaderId: officer 'vp.handler' belongs to unit 'VP'/],
+    ])('refuses %s with 422', async (_what, body, message) => {
+      const res = await as('ADMIN').put('/v1/units/TU_PHAP/designation', { handlerId: null, leaderId: await officerId('tu.phap.leader'), ...(await body()) });
+      expect(res.status).toBe(422);
+      expect(res.body.message).toMatch(message);
+    });
+
+    it('refuses a disabled officer, a missing field and an unknown unit', async () => {
+      const { id } = await createOfficer(engine, token.ADMIN, { username: 'tu.phap.nghi', role: 'HANDLER', unitCode: 'TU_PHAP' });
+      expect((await as('ADMIN').patch(`/v1/officers/${id}`, { active: false })).status).toBe(200);
+      const leaderId = await officerId('tu.phap.leader');
+      const disabled = await as('ADMIN').put('/v1/units/TU_PHAP/designation', { handlerId: id, leaderId });
+      expect(disabled.status).toBe(422);
+      expect(disabled.body.message).toMatch(/officer 'tu.phap.nghi' is disabled/);
+
+      const missing = await as('ADMIN').put('/v1/units/TU_PHAP/designation', { leaderId });
+      expect(missing.status).toBe(400);
+      expect(missing.body.message).toMatch(/handlerId must be an officer id \(a UUID\), or null to clear the designation/);
+      expect((await as('ADMIN').put('/v1/units/KHONG_CO/designation', { handlerId: null, leaderId: null })).status).toBe(404);
+    });
+
+    it('designates a handler for TU_PHAP, which leaves the coverage report', async () => {
+      const { id } = await createOfficer(engine, token.ADMIN, { username: 'tu.phap.handler', role: 'HANDLER', unitCode: 'TU_PHAP' });
+      const leaderId = await officerId('tu.phap.leader');
+      const res = await as('ADMIN').put('/v1/units/TU_PHAP/designation', { handlerId: id.toUpperCase(), leaderId });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ unit: { code: 'TU_PHAP', handler: { id, username: 'tu.phap.handler' }, leader: { id: leaderId } }, movedCases: 0 });
+      const [event] = await engine.query<{ case_id: null; actor: string; data: any }>(
+        `SELECT case_id, actor, data FROM audit_events WHERE action = 'designation_changed' AND data->>'unitCode' = 'TU_PHAP'`,
+      );
+      expect(event).toEqual({
+        case_id: null,
+        actor: `officer:${adminId}`,
+        data: { unitCode: 'TU_PHAP', fromHandlerId: null, toHandlerId: id, fromLeaderId: leaderId, toLeaderId: leaderId, movedCases: 0 },
+      });
+      const coverage = await as('SUPERVISOR').get('/v1/units/coverage');
+      expect(coverage.body.map((u: { code: string }) => u.code)).toEqual(['THANH_TRA']);
+    });
+
+    describe('moving open cases to new designees', () => {
+      const submit = async (category: string, location: object) => {
+        const res = await engine.http().post('/v1/feedback').set(KEY).send({
+          category,
+          description: 'Vỉa hè trước nhà văn hóa bị lấn chiếm làm bãi trông xe.',
+          location,
+        });
+        expect(res.status).toBe(202);
+        return res.body.id as string;
+      };
+      const cases = (ids: string[]) =>
+        engine.query<{ id: string; status: string; unit_code: string; handler_id: string; leader_id: string; version: number }>(
+          `SELECT id, status, unit_code, handler_id, leader_id, version FROM cases WHERE id = ANY($1) ORDER BY id`,
+          [ids],
+        );
+
+      it('moves the open cases in one transaction, with assignment rows and audit events', async () => {
+        const ward = { wardCode: 'THANH_LUONG' };
+        const ids = await Promise.all([1, 2, 3].map(() => submit('sidewalk_encroachment', ward)));
+        const elsewhere = await submit('sidewalk_encroachment', { wardCode: 'BACH_KHOA' });
+        const all = [...ids, elsewhere];
+        await waitFor(() => cases(all), (rows) => rows.every((r) => r.status === 'assigned'), { what: 'the cases to be routed' });
+        const [assigned, working, resolved] = ids;
+        await engine.query(`UPDATE cases SET status = 'in_progress' WHERE id = $1`, [working]);
+        await engine.query(`UPDATE cases SET status = 'resolved' WHERE id = $1`, [resolved]);
+        const before = new Map((await cases(all)).map((c) => [c.id, c]));
+        const oldHandler = await officerId('p.thanh.luong.handler');
+        expect(before.get(assigned)!.handler_id).toBe(oldHandler);
+
+        const handler = await createOfficer(engine, token.ADMIN, { username: 'p.thanh.luong.handler2', role: 'HANDLER', unitCode: 'P_THANH_LUONG' });
+        const leader = await createOfficer(engine, token.ADMIN, { username: 'p.thanh.luong.leader2', role: 'LEADER', unitCode: 'P_THANH_LUONG' });
+        const res = await as('ADMIN').put('/v1/units/P_THANH_LUONG/designation', { handlerId: handler.id, leaderId: leader.id });
+        expect(res.status).toBe(200);
+        expect(res.body).toMatchObject({ unit: { handler: { id: handler.id }, leader: { id: leader.id } }, movedCases: 2 });
+
+        const after = new Map((await cases(all)).map((c) => [c.id, c]));
+        for (const id of [assigned, working]) {
+          expect(after.get(id)).toMatchObject({
+            status: before.get(id)!.status,
+            handler_id: handler.id,
+            leader_id: leader.id,
+            version: before.get(id)!.version + 1,
+          });
+          const rows = await engine.query<{ handler_id: string; reason: string; ended_at: Date | null }>(
+            `SELECT handler_id, reason, ended_at FROM assignments WHERE case_id = $1 ORDER BY id`,
+            [id],
+          );
+          expect(rows).toEqual([
+            { handler_id: oldHandler, reason: 'route', ended_at: expect.any(Date) },
+            { handler_id: handler.id, reason: 'designation', ended_at: null },
+          ]);
+          const events = await engine.query(
+            `SELECT actor, from_state, to_state, reason, data FROM audit_events WHERE case_id = $1 AND action = 'reassign'`,
+            [id],
+          );
+          expect(events).toEqual([
+            {
+              actor: `officer:${adminId}`,
+              from_state: before.get(id)!.status,
+              to_state: before.get(id)!.status,
+              reason: 'designation changed',
+              data: expect.objectContaining({ fromHandlerId: oldHandler, toHandlerId: handler.id, reason: 'designation changed' }),
+            },
+          ]);
+        }
+        // A resolved case and another unit's case stay as they were.
+        expect(after.get(resolved)).toEqual(before.get(resolved));
+        expect(after.get(elsewhere)).toEqual(before.get(elsewhere));
+        const [unitEvent] = await engine.query<{ data: any }>(
+          `SELECT data FROM audit_events WHERE action = 'designation_changed' AND data->>'unitCode' = 'P_THANH_LUONG'`,
+        );
+        expect(unitEvent.data).toMatchObject({ fromHandlerId: oldHandler, toHandlerId: handler.id, movedCases: 2 });
+
+        // New cases follow the new designation; the former designee may now be disabled.
+        const fresh = await submit('sidewalk_encroachment', ward);
+        const [routed] = await waitFor(() => cases([fresh]), (rows) => rows[0]?.status === 'assigned', { what: 'the new case to be routed' });
+        expect(routed.handler_id).toBe(handler.id);
+        expect((await as('ADMIN').patch(`/v1/officers/${oldHandler}`, { active: false })).status).toBe(200);
+
+        // The same designation again moves nothing and records nothing.
+        const again = await as('ADMIN').put('/v1/units/P_THANH_LUONG/designation', { handlerId: handler.id, leaderId: leader.id });
+        expect(again.body.movedCases).toBe(0);
+        const unitEvents = await engine.query(`SELECT id FROM audit_events WHERE action = 'designation_changed' AND data->>'unitCode' = 'P_THANH_LUONG'`);
+        expect(unitEvents).toHaveLength(1);
+      });
+
+      it('clearing the handler leaves open cases without a handler and puts the unit in the coverage report', async () => {
+        const id = await submit('sidewalk_encroachment', { wardCode: 'DONG_MAC' });
+        await waitFor(() => cases([id]), (rows) => rows[0]?.status === 'assigned', { what: 'the case to be routed' });
+        const leaderId = await officerId('p.dong.mac.leader');
+        const res = await as('ADMIN').put('/v1/units/P_DONG_MAC/designation', { handlerId: null, leaderId });
+        expect(res.status).toBe(200);
+        expect(res.body).toMatchObject({ unit: { handler: null, leader: { id: leaderId } }, movedCases: 1 });
+        expect((await cases([id]))[0]).toMatchObject({ handler_id: null, leader_id: leaderId });
+        const coverage = await as('ADMIN').get('/v1/units/coverage');
+        expect(coverage.body).toContainEqual({ code: 'P_DONG_MAC', name: 'Phường Đống Mác', kind: 'ward', missing: ['handler'] });
+      });
+    });
+  });
+});
