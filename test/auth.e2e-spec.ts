@@ -168,6 +168,15 @@ describe('officer authentication', () => {
     expect((await post('admin', 'admin')).status).toBe(200);
   });
 
+  it('documents the officer endpoints with bearer authentication in OpenAPI', async () => {
+    const doc = (await engine.http().get('/docs/openapi.json')).body;
+    for (const path of ['/v1/auth/login', '/v1/auth/me', '/v1/officers', '/v1/officers/{id}', '/v1/units', '/v1/units/coverage', '/v1/units/{code}/designation']) {
+      expect(doc.paths).toHaveProperty([path]);
+    }
+    expect(doc.paths['/v1/officers'].post.security).toEqual([{ bearer: [] }]);
+    expect(doc.components.schemas.OfficerDto.properties).not.toHaveProperty('password');
+  });
+
   it('stores passwords as argon2id hashes and never returns them', async () => {
     const res = await engine.http().post('/v1/officers').set(bearer(admin)).send({
       username: 'kiem.tra.bam',

@@ -1,5 +1,6 @@
 import { AutoCloseResolved } from '@fr/cases';
 import { OfficerRole } from '@fr/domain';
+import { jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { adminToken, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
@@ -112,6 +113,15 @@ describe('handlers work their cases', () => {
     expect(actors[4].ref).toBe('citizen:ihanoi');
     expect(actors[7].ref).toBe('system:rating');
     expect(detail.messages.map((m: { kind: string }) => m.kind)).toEqual(['info_request', 'info_reply']);
+
+    // Every change the citizen should see went out as a case event for the channel (outbox -> queue).
+    const visible = detail.timeline.filter((e: { action: string }) => !['receive', 'rate', 'note'].includes(e.action));
+    const events = engine.worker!.get(QueueRegistry).get(QueueName.CaseEvents);
+    for (const e of visible) {
+      const jobId = jobIdFor(JobName.CaseEvent, { caseId: id, eventId: e.id });
+      const job = await waitFor(() => events.getJob(jobId), (j) => !!j, { what: `case event ${e.action}` });
+      expect(job!.data).toEqual({ caseId: id, eventId: e.id });
+    }
   });
 
   it('pausing for information moves the deadline by exactly the paused working time', async () => {
@@ -136,6 +146,38 @@ describe('handlers work their cases', () => {
     const paused = calendar.minutesBetween(new Date(row.started_at), new Date(row.ended_at));
     expect(new Date(row.due_at).toISOString()).toBe(calendar.addMinutes(start, 240 + paused).toISOString());
     expect(calendar.minutesBetween(start, new Date(row.due_at)) - paused).toBe(240);
+  });
+
+  it('lets only a leader extend a deadline, once, by at most the original duration, with a reason', async () => {
+    const { id, trackingCode } = await newCase();
+    await step('bk.handler2', id, 'acknowledge', { severity: 'urgent' });
+    const [c] = await engine.query<{ due_at: Date; stage_minutes: number }>(`SELECT due_at, stage_minutes FROM cases WHERE id = $1`, [id]);
+    const { SlaService } = await import('@fr/sla');
+    const { calendar } = engine.api.get(SlaService);
+    const due = new Date(c.due_at);
+    const handler = await act('bk.handler2', id, 'extend', { expectedVersion: await version(id), until: calendar.addMinutes(due, 60).toISOString(), reason: 'Chờ ý kiến Đội QLTTXD' });
+    expect(handler.status).toBe(403);
+    const tooFar = await act('bk.leader2', id, 'extend', { expectedVersion: await version(id), until: calendar.addMinutes(due, 241).toISOString(), reason: 'Chờ ý kiến' });
+    expect(tooFar.status).toBe(422);
+    expect(tooFar.body.message).toMatch(/at most 240 working minutes/);
+    const noReason = await act('bk.leader2', id, 'extend', { expectedVersion: await version(id), until: calendar.addMinutes(due, 60).toISOString() });
+    expect(noReason.status).toBe(400);
+
+    const until = calendar.addMinutes(due, 120);
+    const extended = await step('bk.leader2', id, 'extend', { until: until.toISOString(), reason: 'Chờ ý kiến Đội QLTTXD' });
+    expect(extended).toMatchObject({ dueAt: until.toISOString(), extensionCount: 1 });
+    const again = await act('bk.leader2', id, 'extend', { expectedVersion: await version(id), until: calendar.addMinutes(until, 30).toISOString(), reason: 'lần nữa' });
+    expect(again.status).toBe(422);
+    expect(again.body.message).toMatch(/already extended 1 time/);
+
+    // Notes are internal: they never reach the citizen's status view, and they do not bump the version.
+    const v = await version(id);
+    const note = await act('bk.handler2', id, 'note', { text: 'Ghi chú nội bộ: đã gọi điện cho tổ trưởng dân phố.' });
+    expect(note.status).toBe(200);
+    expect(await version(id)).toBe(v);
+    const status = await engine.http().get(`/v1/feedback/${trackingCode}`).set(KEY);
+    expect(JSON.stringify(status.body)).not.toContain('Ghi chú nội bộ');
+    expect(status.body.dueAt).toBe(until.toISOString());
   });
 
   it('transfers to another unit and returns to triage, counting both', async () => {

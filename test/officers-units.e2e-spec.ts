@@ -25,8 +25,7 @@ describe('officers and units', () => {
   afterAll(() => engine?.close());
 
   const as = (role: OfficerRole | null) => {
-    const http = engine.http();
-    const auth = (req: ReturnType<typeof http.get>) => (role ? req.set(bearer(token[role])) : req);
+    const auth = (req: ReturnType<ReturnType<TestEngine['http']>['get']>) => (role ? req.set(bearer(token[role])) : req);
     return {
       get: (url: string) => auth(engine.http().get(url)),
       post: (url: string, body: object) => auth(engine.http().post(url)).send(body),
@@ -210,7 +209,8 @@ describe('officers and units', () => {
       ['an unknown officer', async () => ({ handlerId: '00000000-0000-4000-8000-000000000000' }), /handlerId: no officer has id/],
       ['a handler as leader', async () => ({ handlerId: null, leaderId: await officerId('vp.handler') }), /leaderId: officer 'vp.handler' belongs to unit 'VP'/],
     ])('refuses %s with 422', async (_what, body, message) => {
-      const res = await as('ADMIN').put('/v1/units/TU_PHAP/designation', { handlerId: null, leaderId: await officerId('tu.phap.leader'), ...(await body()) });
+      const valid: Record<string, string | null> = { handlerId: null, leaderId: await officerId('tu.phap.leader') };
+      const res = await as('ADMIN').put('/v1/units/TU_PHAP/designation', { ...valid, ...(await body()) });
       expect(res.status).toBe(422);
       expect(res.body.message).toMatch(message);
     });

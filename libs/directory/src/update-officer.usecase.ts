@@ -58,6 +58,8 @@ export class UpdateOfficer {
       }
       if (active === false || changes.role || changes.unitCode) await this.refuseIfDesignated(m, before);
 
+      if (Object.keys(changes).length === 0 && passwordHash === null) return before;
+
       const revoke = active === false || !!changes.role || !!changes.unitCode || passwordHash !== null;
       // TypeORM answers an UPDATE with [rows, affected].
       const [[updated]] = await m.query(

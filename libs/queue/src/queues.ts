@@ -3,23 +3,33 @@ import { JobsOptions } from 'bullmq';
 export enum QueueName {
   Routing = 'routing',
   CaseEvents = 'case-events',
+  /** Delayed SLA timers: one job per (case, stage run, escalation level, deadline). */
+  Sla = 'sla',
 }
 
 export enum JobName {
   RouteCase = 'route-case',
   /** A change a citizen should see, for the case's channel to be told. */
   CaseEvent = 'case-event',
+  /** An escalation level of a case's stage falls due. */
+  SlaTimer = 'sla-timer',
 }
 
 /** Job payloads carry ids only: never a citizen's name, phone or text. */
 export interface JobPayloads {
   [JobName.RouteCase]: { caseId: string };
   [JobName.CaseEvent]: { caseId: string; eventId: string };
+  /**
+   * The stage run (stage + its start) and the deadline the timer was set for, as epoch milliseconds:
+   * a timer whose run or deadline no longer matches the case is obsolete and does nothing.
+   */
+  [JobName.SlaTimer]: { caseId: string; stage: string; level: string; stageStartedAt: number; dueAt: number };
 }
 
 export const QUEUE_OF: Record<JobName, QueueName> = {
   [JobName.RouteCase]: QueueName.Routing,
   [JobName.CaseEvent]: QueueName.CaseEvents,
+  [JobName.SlaTimer]: QueueName.Sla,
 };
 
 /**
@@ -32,6 +42,11 @@ export function jobIdFor<N extends JobName>(name: N, payload: JobPayloads[N]): s
       return `${name}.${(payload as JobPayloads[JobName.RouteCase]).caseId}`;
     case JobName.CaseEvent:
       return `${name}.${(payload as JobPayloads[JobName.CaseEvent]).eventId}`;
+    case JobName.SlaTimer: {
+      // A moved deadline or a new stage run gives a new id, so the new timer is never mistaken for the old.
+      const t = payload as JobPayloads[JobName.SlaTimer];
+      return `${name}.${t.caseId}.${t.stage}.${t.stageStartedAt}.${t.level}.${t.dueAt}`;
+    }
     default:
       throw new Error(`no job id rule for job '${name as string}'`);
   }

@@ -35,10 +35,19 @@ export class RouteCase {
 
       const { areas, rules, units, triageUnit } = await this.directory(m);
       const area = resolveArea({ wardCode: c.ward_code, address: c.address }, areas);
-      const decision = decideRoute({ category: c.category_code, areaCode: area.areaCode, areaProblem: area.problem }, rules, {
-        area: (code) => areas.find((a) => a.code === code),
-        unit: (code) => units.get(code),
-      });
+      const decide = () =>
+        decideRoute({ category: c.category_code, areaCode: area.areaCode, areaProblem: area.problem }, rules, {
+          area: (code) => areas.find((a) => a.code === code),
+          unit: (code) => units.get(code),
+        });
+      let decision = decide();
+      if (decision.kind === 'assign') {
+        // A designation change locks the unit and moves its open cases; holding the unit row here
+        // means this case either sees the new designees or is moved by that change.
+        const [fresh] = await m.query(`SELECT code, active, handler_id, leader_id FROM units WHERE code = $1 FOR SHARE`, [decision.unitCode]);
+        units.set(fresh.code, { code: fresh.code, active: fresh.active, handlerId: fresh.handler_id, leaderId: fresh.leader_id });
+        decision = decide();
+      }
 
       const to = transition('received', decision.kind === 'assign' ? 'route' : 'route_to_triage', 'SYSTEM');
       const unitCode = decision.kind === 'assign' ? decision.unitCode : triageUnit;
