@@ -94,6 +94,14 @@ describe('intake: idempotency and bad input', () => {
     expect(await count()).toBe(before);
   });
 
+  it('refuses a body over the size limit with 413, before parsing it', async () => {
+    const before = await count();
+    const res = await post({ ...valid(), description: 'x'.repeat(300 * 1024) });
+    expect(res.status).toBe(413);
+    expect(res.body.message).toMatch(/larger than/);
+    expect(await count()).toBe(before);
+  });
+
   it('refuses a missing or bad API key', async () => {
     const before = await count();
     const none = await post(valid(), {});

@@ -1,0 +1,75 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from './app-config';
+import { loadOrganisation } from './organisation';
+
+describe(loadConfig.name, () => {
+  it('has working defaults outside production', () => {
+    const sut = loadConfig({});
+    expect(sut).toMatchObject({ port: 3000, queuePrefix: 'fr', adminPassword: 'admin', production: false });
+    expect(sut.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/feedback_router');
+  });
+
+  it('lists every problem at once, naming the variable', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ NODE_ENV: 'production', PORT: 'eighty', DATABASE_URL: 'mysql://x', QUEUE_PREFIX: 'a:b', FR_KEY_IHANOI: 'short' });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.problems).toEqual(
+      expect.arrayContaining([
+        "PORT must be an integer between 0 and 65535, got 'eighty'",
+        "DATABASE_URL must use postgres: or postgresql:, got 'mysql:'",
+        expect.stringContaining('QUEUE_PREFIX'),
+        'FR_ADMIN_PASSWORD is required in production',
+        expect.stringContaining('FR_JWT_SECRET'),
+        'FR_KEY_IHANOI must be at least 16 characters in production',
+      ]),
+    );
+  });
+});
+
+describe(loadOrganisation.name, () => {
+  const real = join(__dirname, '../../../config');
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'fr-config-'));
+    cpSync(real, dir, { recursive: true });
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('loads the sample organisation of Hai Bà Trưng', () => {
+    const sut = loadOrganisation(real);
+    expect(sut.units).toHaveLength(32);
+    expect(sut.units.filter((u) => u.kind === 'ward')).toHaveLength(18);
+    expect(sut.units.filter((u) => u.kind === 'ward').every((u) => u.handler && u.leader)).toBe(true);
+    expect(sut.units.find((u) => u.code === 'TU_PHAP')!.handler).toBeUndefined();
+    expect(sut.areas.find((a) => a.code === 'DONG_TAM')!.name).toBe('Phường Đồng Tâm');
+  });
+
+  it('names the file and the entry of each broken reference', () => {
+    const routing = join(dir, 'routing.yaml');
+    writeFileSync(
+      routing,
+      readFileSync(routing, 'utf8') + '  - id: broken\n    category: no_such_category\n    unit: NO_SUCH_UNIT\n    inform: [GHOST]\n',
+    );
+    expect(() => loadOrganisation(dir)).toThrow(ConfigError);
+    try {
+      loadOrganisation(dir);
+    } catch (e) {
+      const text = (e as ConfigError).message;
+      expect(text).toMatch(/routing\.yaml rules\[9\]: unknown category 'no_such_category'/);
+      expect(text).toMatch(/routing\.yaml rules\[9\]: unknown unit 'NO_SUCH_UNIT'/);
+      expect(text).toMatch(/inform names unknown unit 'GHOST'/);
+    }
+  });
+
+  it('reports malformed YAML and missing files', () => {
+    writeFileSync(join(dir, 'categories.yaml'), 'categories: [ { code: x\n');
+    rmSync(join(dir, 'channels.yaml'));
+    expect(() => loadOrganisation(dir)).toThrow(/categories\.yaml: .*[\s\S]*channels\.yaml: file not found/);
+  });
+});

@@ -1,0 +1,98 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { waitFor } from '@fr/testing';
+
+const ROOT = join(__dirname, '..');
+const ADMIN_DB = process.env.FR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** `npm start` as a user runs it: the compiled engine, API and worker as two processes. */
+describe('the engine as processes (npm start)', () => {
+  const id = randomBytes(4).toString('hex');
+  const dbName = `fr_test_proc_${id}`;
+  let child: ChildProcess;
+  let output = '';
+  let port: number;
+
+  beforeAll(async () => {
+    if (!existsSync(join(ROOT, 'dist/apps/api/src/main.js'))) throw new Error('run `npm run build` first (npm test does)');
+    port = await freePort();
+    const url = new URL(ADMIN_DB);
+    url.pathname = `/${dbName}`;
+    child = spawn(process.execPath, ['scripts/start.js', 'all'], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'development',
+        PORT: String(port),
+        DATABASE_URL: url.toString(),
+        QUEUE_PREFIX: `frt_proc_${id}`,
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+  });
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    const admin = new Client({ connectionString: ADMIN_DB });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+    await admin.end();
+    const { default: Redis } = await import('ioredis');
+    const redis = new Redis('redis://127.0.0.1:6379');
+    const keys = await redis.keys(`frt_proc_${id}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it('creates its database, serves, routes, and stops cleanly on SIGTERM', async () => {
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor(
+      () => fetch(`${base}/health`).then((r) => r.status, () => 0),
+      (s) => s === 200,
+      { timeoutMs: 30000, intervalMs: 200, what: `the engine to answer /health (output so far: ${output.slice(-500)})` },
+    );
+    const res = await fetch(`${base}/v1/feedback`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Api-Key': 'dev-hotline_1022-key' },
+      body: JSON.stringify({
+        category: 'roads_lighting',
+        description: 'Đèn chiếu sáng ngõ 32 Đại La tắt cả tuần, buổi tối rất nguy hiểm.',
+        location: { address: 'ngõ 32 Đại La, phường Đồng Tâm' },
+        citizen: { name: 'Vũ Đình Khôi', phone: '0977000111' },
+      }),
+    });
+    expect(res.status).toBe(202);
+    const { trackingCode } = (await res.json()) as { trackingCode: string };
+    const status = await waitFor(
+      () => fetch(`${base}/v1/feedback/${trackingCode}`, { headers: { 'X-Api-Key': 'dev-hotline_1022-key' } }).then((r) => r.json()),
+      (b: { status: string }) => b.status !== 'received',
+      { timeoutMs: 15000, what: 'routing by the worker process' },
+    );
+    expect(status).toMatchObject({ status: 'assigned', unit: { code: 'QLDT' } });
+
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output).toMatch(/"msg":"Nest application successfully started"/);
+    expect(output).not.toContain('Vũ Đình Khôi');
+    expect(output).not.toContain('0977000111');
+  });
+});
