@@ -82,7 +82,7 @@ describe('the engine as processes (npm start)', () => {
     expect(res.status).toBe(202);
     const { trackingCode } = (await res.json()) as { trackingCode: string };
     const status = await waitFor(
-      () => fetch(`${base}/v1/feedback/${trackingCode}`, { headers: { 'X-Api-Key': 'dev-hotline_1022-key' } }).then((r) => r.json()),
+      () => fetch(`${base}/v1/feedback/${trackingCode}`, { headers: { 'X-Api-Key': 'dev-hotline_1022-key' } }).then((r) => r.json() as Promise<{ status: string }>),
       (b: { status: string }) => b.status !== 'received',
       { timeoutMs: 15000, what: 'routing by the worker process' },
     );

@@ -5,6 +5,7 @@ import { loggingModule } from '@fr/config';
 import { CasesModule } from '@fr/cases';
 import { DirectoryModule } from '@fr/directory';
 import { IntakeModule } from '@fr/intake';
+import { InboxModule, NotificationsModule } from '@fr/notifications';
 import { SlaModule } from '@fr/sla';
 import { CasesController } from './cases/cases.controller';
 import { DatabaseModule } from '@fr/persistence';
@@ -12,13 +13,16 @@ import { AuthController } from './auth/auth.controller';
 import { HealthController } from './health/health.controller';
 import { ChannelKeyGuard } from './intake/channel-key.guard';
 import { IntakeController } from './intake/intake.controller';
+import { EscalationsController } from './notifications/escalations.controller';
+import { NotificationsController } from './notifications/notifications.controller';
 import { OfficersController } from './officers/officers.controller';
 import { UnitsController } from './units/units.controller';
+import { WebhooksController } from './webhooks/webhooks.controller';
 
 /** The HTTP API. AppConfigModule is provided by whoever boots it (main.ts or a test). */
 @Module({
-  imports: [loggingModule(), DatabaseModule.forRoot(), TerminusModule.forRoot({ logger: false }), SlaModule, AuthModule, DirectoryModule, IntakeModule, CasesModule],
-  controllers: [IntakeController, CasesController, AuthController, OfficersController, UnitsController, HealthController],
+  imports: [loggingModule(), DatabaseModule.forRoot(), TerminusModule.forRoot({ logger: false }), SlaModule, AuthModule, DirectoryModule, IntakeModule, CasesModule, NotificationsModule, InboxModule],
+  controllers: [IntakeController, CasesController, AuthController, OfficersController, UnitsController, WebhooksController, NotificationsController, EscalationsController, HealthController],
   providers: [ChannelKeyGuard],
 })
 export class ApiModule {}

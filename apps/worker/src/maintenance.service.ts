@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { AutoCloseResolved } from '@fr/cases';
 import { RoutingReconciler } from '@fr/routing';
+import { SlaReconciler } from '@fr/sla';
 
 /**
  * Periodic sweeps that rebuild what Redis may have lost and do time-based transitions. They run from
@@ -18,6 +19,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
   constructor(
     private readonly routing: RoutingReconciler,
     private readonly autoClose: AutoCloseResolved,
+    private readonly sla: SlaReconciler,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -40,6 +42,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     for (const [name, sweep] of [
       ['routing reconcile', () => this.routing.runOnce()],
       ['auto-close', () => this.autoClose.runOnce()],
+      ['SLA timers reconcile', () => this.sla.runOnce()],
     ] as const) {
       try {
         await sweep();

@@ -1,17 +1,20 @@
 import { Module } from '@nestjs/common';
 import { CasesModule } from '@fr/cases';
 import { loggingModule } from '@fr/config';
+import { NotificationsModule } from '@fr/notifications';
 import { DatabaseModule } from '@fr/persistence';
 import { OutboxRelay, QueueModule } from '@fr/queue';
 import { RoutingModule } from '@fr/routing';
-import { SlaModule } from '@fr/sla';
+import { SlaEscalationModule, SlaModule } from '@fr/sla';
 import { Maintenance } from './maintenance.service';
 import { CaseEventsProcessor } from './processors/case-events.processor';
+import { DeliveriesProcessor } from './processors/deliveries.processor';
 import { RoutingProcessor } from './processors/routing.processor';
+import { SlaTimerProcessor } from './processors/sla-timer.processor';
 
 /** Processors, the outbox relay and the reconcilers. AppConfigModule is provided by whoever boots it. */
 @Module({
-  imports: [loggingModule(), DatabaseModule.forRoot(), QueueModule.forRoot(), SlaModule, RoutingModule, CasesModule],
-  providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, Maintenance],
+  imports: [loggingModule(), DatabaseModule.forRoot(), QueueModule.forRoot(), SlaModule, SlaEscalationModule, RoutingModule, CasesModule, NotificationsModule],
+  providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, Maintenance],
 })
 export class WorkerModule {}

@@ -13,7 +13,7 @@ import {
 } from '@fr/domain';
 import { writeAuditEvent, writeOutbox } from '@fr/persistence';
 import { caseEventMessage } from '@fr/queue';
-import { Severity, SEVERITIES, SlaService, StageClock } from '@fr/sla';
+import { scheduleSlaTimers, Severity, SEVERITIES, SlaService, Stage, StageClock } from '@fr/sla';
 import { CaseActor, inScope } from './actor';
 
 export interface ActionInput {
@@ -101,6 +101,15 @@ export class ActOnCase {
       to,
       ...sets.map((c) => effect.set[c]),
     ]);
+    if (effect.set.due_at) {
+      await scheduleSlaTimers(m, this.sla, {
+        caseId,
+        stage: (effect.set.stage ?? row.stage) as Stage,
+        stageStartedAt: new Date((effect.set.stage_started_at ?? row.stage_started_at) as Date),
+        dueAt: effect.set.due_at as Date,
+        warnAt: (effect.set.warn_at as Date | null) ?? null,
+      });
+    }
     const eventId = await writeAuditEvent(m, {
       caseId,
       actor: actor.label,

@@ -22,6 +22,13 @@ export interface AppConfig {
   stuckAfterSeconds: number;
   reconcileIntervalMs: number;
   relayBatchSize: number;
+  /** Hosts (names or IPs) a webhook may target even though they resolve to private or loopback addresses. */
+  webhookAllowHosts: string[];
+  /** smtp:// or smtps:// URL of the mail relay; e-mail is off when empty. */
+  smtpUrl: string | null;
+  mailFrom: string;
+  /** Officers' e-mails wait for the next office opening; the in-app inbox does not. */
+  holdEmailOutsideOfficeHours: boolean;
 }
 
 export class ConfigError extends Error {
@@ -109,6 +116,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     stuckAfterSeconds: int(env, 'FR_STUCK_AFTER_SECONDS', 60, 1, 86400, problems),
     reconcileIntervalMs: int(env, 'FR_RECONCILE_INTERVAL_MS', 30000, 100, 3600000, problems),
     relayBatchSize: int(env, 'FR_RELAY_BATCH_SIZE', 500, 1, 10000, problems),
+    webhookAllowHosts: (env.FR_WEBHOOK_ALLOW_HOSTS ?? '')
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
+    smtpUrl: env.FR_SMTP_URL ? url(env, 'FR_SMTP_URL', '', ['smtp:', 'smtps:'], problems) : null,
+    mailFrom: env.FR_MAIL_FROM || 'feedback-router <no-reply@localhost>',
+    holdEmailOutsideOfficeHours: env.FR_HOLD_EMAIL_OUTSIDE_OFFICE_HOURS !== 'false',
   };
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!levels.includes(config.logLevel)) problems.push(`LOG_LEVEL must be one of ${levels.join(', ')}`);

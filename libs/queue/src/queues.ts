@@ -5,12 +5,16 @@ export enum QueueName {
   CaseEvents = 'case-events',
   /** Delayed SLA timers: one job per (case, stage run, escalation level, deadline). */
   Sla = 'sla',
+  /** Webhook calls and e-mails, one job per delivery row. */
+  Notifications = 'notifications',
 }
 
 export enum JobName {
   RouteCase = 'route-case',
   /** A change a citizen should see, for the case's channel to be told. */
   CaseEvent = 'case-event',
+  /** Send one delivery row: a signed webhook call or an e-mail. */
+  Deliver = 'deliver',
   /** An escalation level of a case's stage falls due. */
   SlaTimer = 'sla-timer',
 }
@@ -19,6 +23,7 @@ export enum JobName {
 export interface JobPayloads {
   [JobName.RouteCase]: { caseId: string };
   [JobName.CaseEvent]: { caseId: string; eventId: string };
+  [JobName.Deliver]: { deliveryId: string };
   /**
    * The stage run (stage + its start) and the deadline the timer was set for, as epoch milliseconds:
    * a timer whose run or deadline no longer matches the case is obsolete and does nothing.
@@ -29,6 +34,7 @@ export interface JobPayloads {
 export const QUEUE_OF: Record<JobName, QueueName> = {
   [JobName.RouteCase]: QueueName.Routing,
   [JobName.CaseEvent]: QueueName.CaseEvents,
+  [JobName.Deliver]: QueueName.Notifications,
   [JobName.SlaTimer]: QueueName.Sla,
 };
 
@@ -42,6 +48,8 @@ export function jobIdFor<N extends JobName>(name: N, payload: JobPayloads[N]): s
       return `${name}.${(payload as JobPayloads[JobName.RouteCase]).caseId}`;
     case JobName.CaseEvent:
       return `${name}.${(payload as JobPayloads[JobName.CaseEvent]).eventId}`;
+    case JobName.Deliver:
+      return `${name}.${(payload as JobPayloads[JobName.Deliver]).deliveryId}`;
     case JobName.SlaTimer: {
       // A moved deadline or a new stage run gives a new id, so the new timer is never mistaken for the old.
       const t = payload as JobPayloads[JobName.SlaTimer];

@@ -3,7 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AreaRef, decideRoute, resolveArea, RoutingDecision, RoutingRule, transition, UnitRef } from '@fr/domain';
 import { writeAuditEvent, writeOutbox } from '@fr/persistence';
 import { caseEventMessage } from '@fr/queue';
-import { SlaService } from '@fr/sla';
+import { scheduleSlaTimers, SlaService } from '@fr/sla';
 
 export interface RouteCaseResult {
   caseId: string;
@@ -76,6 +76,7 @@ export class RouteCase {
           warnAt,
         ],
       );
+      await scheduleSlaTimers(m, this.sla, { caseId, stage: 'receive', stageStartedAt: clock.startedAt, dueAt, warnAt });
       await m.query(
         `INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason, rule_id) VALUES ($1, $2, $3, $4, $5, $6)`,
         [caseId, unitCode, handlerId, leaderId, decision.kind === 'assign' ? 'route' : 'triage', decision.ruleId],

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError } from '@fr/config';
 import { calendarFromDocuments, WorkingCalendar } from '@fr/domain';
+import { EscalationLadder, parseEscalationLadder } from './escalation-ladder';
 
 export type Severity = 'normal' | 'urgent' | 'complex';
 export const SEVERITIES: Severity[] = ['normal', 'urgent', 'complex'];
@@ -16,6 +17,8 @@ export interface SlaPolicy {
   extensionMaxShare: number;
   autoCloseDays: number;
   lowRating: number;
+  /** When each escalation level fires and who is told (DOMAIN.md's ladder unless sla.yaml says otherwise). */
+  escalation: EscalationLadder;
 }
 
 function minutesOf(v: unknown, dayMinutes: number, where: string, problems: string[]): number {
@@ -50,6 +53,7 @@ export function loadSlaPolicy(dir: string, dayMinutes: number): SlaPolicy {
     extensionMaxShare: Number(doc.extension?.maxShareOfOriginal ?? 1),
     autoCloseDays: Number(doc.autoCloseDays ?? 7),
     lowRating: Number(doc.lowRating ?? 2),
+    escalation: parseEscalationLadder(doc.escalation, dayMinutes, problems),
   };
   if (!(policy.warnAt > 0 && policy.warnAt < 1)) problems.push('sla.yaml warnAt must be between 0 and 1');
   if (!(policy.autoCloseDays >= 1)) problems.push('sla.yaml autoCloseDays must be at least 1');

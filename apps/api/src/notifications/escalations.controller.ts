@@ -1,0 +1,20 @@
+import { Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
+import { EscalationQueries } from '@fr/notifications';
+import { ListEscalationsQueryDto } from './notification.dto';
+
+@ApiTags('escalations')
+@ApiBearerAuth()
+@UseGuards(JwtAuthGuard, RolesGuard)
+@Roles('LEADER', 'SUPERVISOR', 'AUDITOR')
+@Controller('v1/escalations')
+export class EscalationsController {
+  constructor(private readonly escalations: EscalationQueries) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Escalations, newest first (LEADER: own unit; SUPERVISOR, AUDITOR: all units)' })
+  list(@CurrentOfficer() officer: AuthenticatedOfficer, @Query() q: ListEscalationsQueryDto) {
+    return this.escalations.list(officer, { level: q.level, open: q.open, unit: q.unit, cursor: q.cursor, limit: q.limit ?? 20 });
+  }
+}

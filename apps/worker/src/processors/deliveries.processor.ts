@@ -1,0 +1,24 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Job, UnrecoverableError } from 'bullmq';
+import { Deliveries } from '@fr/notifications';
+import { JobName, JobPayloads, QueueName } from '@fr/queue';
+
+@Processor(QueueName.Notifications)
+export class DeliveriesProcessor extends WorkerHost {
+  constructor(private readonly deliveries: Deliveries) {
+    super();
+  }
+
+  async process(job: Job): Promise<unknown> {
+    switch (job.name as JobName) {
+      case JobName.Deliver: {
+        const { deliveryId } = job.data as JobPayloads[JobName.Deliver];
+        if (!deliveryId) throw new UnrecoverableError('deliver needs a deliveryId');
+        const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        return { result: await this.deliveries.send(deliveryId, final) };
+      }
+      default:
+        throw new UnrecoverableError(`no handler for job '${job.name}' on queue '${QueueName.Notifications}'`);
+    }
+  }
+}

@@ -1,0 +1,241 @@
+import { createHmac } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { createTransport, Transporter } from 'nodemailer';
+import { DataSource, EntityManager } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@fr/config';
+import { UnprocessableError } from '@fr/domain';
+import { writeOutbox } from '@fr/persistence';
+import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
+import { Clock, SlaService } from '@fr/sla';
+import { isInternalAddress } from './address-policy';
+
+export const WEBHOOK_EVENTS = ['escalation', 'case.status'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+/** Refuses URLs that are not http(s) or that resolve to internal addresses, unless allow-listed. */
+export async function assertDeliverableUrl(raw: string, allowHosts: string[]): Promise<URL> {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UnprocessableError(`url '${raw}' is not a valid URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UnprocessableError('url must use http or https');
+  if (url.username || url.password) throw new UnprocessableError('url must not carry credentials; use the secret for signing');
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (allowHosts.includes(host)) return url;
+  let addresses: { address: string }[];
+  try {
+    addresses = await lookup(host, { all: true, verbatim: true });
+  } catch {
+    throw new UnprocessableError(`url host '${host}' does not resolve`);
+  }
+  const internal = addresses.find((a) => isInternalAddress(a.address));
+  if (internal) {
+    throw new UnprocessableError(
+      `url host '${host}' resolves to the internal address ${internal.address}; allow it with FR_WEBHOOK_ALLOW_HOSTS if that is intended`,
+    );
+  }
+  return url;
+}
+
+export function signature(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+interface DeliveryRow {
+  id: string;
+  kind: 'webhook' | 'email' | 'channel';
+  target: string;
+  event_key: string;
+  status: string;
+}
+
+/**
+ * Fan-out of notifications to webhooks and e-mail, and the sending of one delivery. Every delivery
+ * is a row (unique per channel, recipient and event) plus a job with the row's id: jobs are
+ * idempotent, retried with backoff, and failures stay visible in the table.
+ */
+@Injectable()
+export class Deliveries implements OnModuleDestroy {
+  private readonly logger = new Logger(Deliveries.name);
+  private mailer: Transporter | null = null;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly sla: SlaService,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleDestroy() {
+    this.mailer?.close();
+  }
+
+  /** Called in the transaction that records an escalation and its inbox notifications. */
+  async escalationRecorded(m: EntityManager, escalationId: string): Promise<void> {
+    const key = `escalation.${escalationId}`;
+    const recipients: { officer_id: string; email: string | null }[] = await m.query(
+      `SELECT n.officer_id, o.email FROM notifications n JOIN officers o ON o.id = n.officer_id WHERE n.escalation_id = $1`,
+      [escalationId],
+    );
+    const now = this.clock.now();
+    const notBefore =
+      this.config.holdEmailOutsideOfficeHours && !this.sla.calendar.isWorkingTime(now) ? this.sla.calendar.nextOpening(now) : null;
+    if (this.config.smtpUrl) {
+      for (const r of recipients.filter((r) => r.email)) {
+        await this.enqueue(m, 'email', r.officer_id, key, notBefore ? notBefore.getTime() - now.getTime() : 0, notBefore);
+      }
+    }
+    await this.toSubscribers(m, 'escalation', key);
+  }
+
+  /** Called for every change a citizen should see: the case's channel and subscribed webhooks. */
+  async caseEvent(caseId: string, eventId: string): Promise<number> {
+    return this.ds.transaction(async (m) => {
+      const key = `case-event.${eventId}`;
+      const [c] = await m.query(
+        `SELECT ch.code, ch.webhook_url FROM cases c JOIN channels ch ON ch.code = c.channel_code WHERE c.id = $1`,
+        [caseId],
+      );
+      let n = 0;
+      if (c?.webhook_url) n += await this.enqueue(m, 'channel', c.code, key, 0, null);
+      return n + (await this.toSubscribers(m, 'case.status', key));
+    });
+  }
+
+  private async toSubscribers(m: EntityManager, event: WebhookEvent, key: string): Promise<number> {
+    const hooks: { id: string }[] = await m.query(`SELECT id FROM webhooks WHERE active AND $1 = ANY(events)`, [event]);
+    let n = 0;
+    for (const h of hooks) n += await this.enqueue(m, 'webhook', h.id, key, 0, null);
+    return n;
+  }
+
+  private async enqueue(m: EntityManager, kind: string, target: string, key: string, delayMs: number, notBefore: Date | null): Promise<number> {
+    const rows = await m.query(
+      `INSERT INTO deliveries (kind, target, event_key, not_before) VALUES ($1, $2, $3, $4)
+       ON CONFLICT ON CONSTRAINT deliveries_uq DO NOTHING RETURNING id`,
+      [kind, target, key, notBefore],
+    );
+    if (!rows.length) return 0;
+    const payload = { deliveryId: String(rows[0].id) };
+    await writeOutbox(m, {
+      queue: QUEUE_OF[JobName.Deliver],
+      name: JobName.Deliver,
+      jobId: jobIdFor(JobName.Deliver, payload),
+      payload,
+      delayMs: Math.max(0, Math.round(delayMs)),
+    });
+    return 1;
+  }
+
+  /** Sends one delivery; throws to let the queue retry. `final` marks the last attempt. */
+  async send(deliveryId: string, final: boolean): Promise<'delivered' | 'skipped'> {
+    const [d]: DeliveryRow[] = await this.ds.query(`SELECT id, kind, target, event_key, status FROM deliveries WHERE id = $1`, [deliveryId]);
+    if (!d || d.status === 'delivered') return 'skipped';
+    try {
+      if (d.kind === 'email') await this.sendEmail(d);
+      else await this.callWebhook(d);
+      await this.ds.query(
+        `UPDATE deliveries SET status = 'delivered', delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1`,
+        [deliveryId],
+      );
+      return 'delivered';
+    } catch (e) {
+      const message = (e as Error).message.slice(0, 500);
+      await this.ds.query(`UPDATE deliveries SET attempts = attempts + 1, last_error = $2, status = $3 WHERE id = $1`, [
+        deliveryId,
+        message,
+        final ? 'failed' : 'pending',
+      ]);
+      if (final) this.logger.warn(`delivery ${deliveryId} (${d.kind}) failed for good: ${message}`);
+      throw e;
+    }
+  }
+
+  private async callWebhook(d: DeliveryRow): Promise<void> {
+    const [hook] =
+      d.kind === 'channel'
+        ? await this.ds.query(`SELECT webhook_url AS url, webhook_secret AS secret FROM channels WHERE code = $1`, [d.target])
+        : await this.ds.query(`SELECT url, secret FROM webhooks WHERE id = $1 AND active`, [d.target]);
+    if (!hook?.url) throw new Error('the webhook no longer exists or is disabled');
+    // Checked again at send time: a name that resolved outside may now resolve inside.
+    await assertDeliverableUrl(hook.url, this.config.webhookAllowHosts);
+    const body = JSON.stringify(await this.payload(d.event_key));
+    const res = await fetch(hook.url, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'X-Signature': signature(hook.secret ?? '', body),
+        'X-Event-Key': d.event_key,
+        'X-Delivery-Id': d.id,
+      },
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(5000),
+    });
+    if (res.status < 200 || res.status >= 300) throw new Error(`the receiver answered ${res.status}`);
+  }
+
+  private async sendEmail(d: DeliveryRow): Promise<void> {
+    const [o] = await this.ds.query(`SELECT email, full_name FROM officers WHERE id = $1 AND active`, [d.target]);
+    if (!o?.email) throw new Error('the officer has no e-mail address or is disabled');
+    const p = await this.payload(d.event_key);
+    if (!this.mailer) this.mailer = createTransport(this.config.smtpUrl!);
+    await this.mailer.sendMail({
+      from: this.config.mailFrom,
+      to: o.email,
+      subject: p.title as string,
+      text: `${p.body}\n\nMã hồ sơ: ${p.trackingCode}\n`,
+      headers: { 'X-Event-Key': d.event_key },
+    });
+  }
+
+  /** What a delivery says: ids, tracking code, unit, state and deadlines; never the citizen's data. */
+  private async payload(key: string): Promise<Record<string, unknown>> {
+    const [kind, id] = [key.slice(0, key.indexOf('.')), key.slice(key.indexOf('.') + 1)];
+    if (kind === 'escalation') {
+      const [e] = await this.ds.query(
+        `SELECT e.id, e.case_id, e.stage, e.level, e.due_at, e.fired_at, c.tracking_code, c.unit_code, u.name AS unit_name
+           FROM escalations e JOIN cases c ON c.id = e.case_id LEFT JOIN units u ON u.code = c.unit_code WHERE e.id = $1`,
+        [id],
+      );
+      const [n] = await this.ds.query(`SELECT title, body FROM notifications WHERE escalation_id = $1 ORDER BY id LIMIT 1`, [id]);
+      return {
+        event: 'escalation',
+        escalationId: String(e.id),
+        caseId: e.case_id,
+        trackingCode: e.tracking_code,
+        unit: e.unit_code ? { code: e.unit_code, name: e.unit_name } : null,
+        stage: e.stage,
+        level: e.level,
+        dueAt: new Date(e.due_at).toISOString(),
+        firedAt: new Date(e.fired_at).toISOString(),
+        title: n?.title ?? `Escalation level ${e.level}`,
+        body: n?.body ?? '',
+      };
+    }
+    const [e] = await this.ds.query(
+      `SELECT a.id, a.action, a.from_state, a.to_state, a.occurred_at, c.id AS case_id, c.tracking_code, c.external_id, c.status,
+              c.unit_code, u.name AS unit_name, c.due_at, c.answer
+         FROM audit_events a JOIN cases c ON c.id = a.case_id LEFT JOIN units u ON u.code = c.unit_code WHERE a.id = $1`,
+      [id],
+    );
+    return {
+      event: 'case.status',
+      eventId: String(e.id),
+      caseId: e.case_id,
+      trackingCode: e.tracking_code,
+      externalId: e.external_id,
+      action: e.action,
+      from: e.from_state,
+      to: e.to_state,
+      status: e.status,
+      unit: e.unit_code ? { code: e.unit_code, name: e.unit_name } : null,
+      dueAt: e.due_at ? new Date(e.due_at).toISOString() : null,
+      answer: e.status === 'resolved' || e.status === 'closed' ? e.answer : null,
+      at: new Date(e.occurred_at).toISOString(),
+    };
+  }
+}

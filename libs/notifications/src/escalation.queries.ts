@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { OfficerRole } from '@fr/domain';
+import { decodeIdCursor, encodeIdCursor } from './paging';
+
+export interface EscalationFilter {
+  level?: string;
+  /** true: the stage run that breached still goes on; false: it has ended. */
+  open?: boolean;
+  unit?: string;
+  cursor?: string;
+  limit: number;
+}
+
+function escalationView(r: Record<string, any>) {
+  const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+  return {
+    id: String(r.id),
+    caseId: r.case_id as string,
+    trackingCode: r.tracking_code as string,
+    caseStatus: r.status as string,
+    unit: r.unit_code ? { code: r.unit_code as string, name: r.unit_name as string } : null,
+    stage: r.stage as string,
+    level: r.level as string,
+    dueAt: iso(r.due_at)!,
+    fireAt: iso(r.fire_at)!,
+    firedAt: iso(r.fired_at)!,
+    open: r.resolved_at === null,
+    resolvedAt: iso(r.resolved_at),
+  };
+}
+export type EscalationView = ReturnType<typeof escalationView>;
+
+/**
+ * Escalations newest first. A leader sees the escalations recorded against their own unit (the unit
+ * that held the case when the level fired); supervisors and auditors see every unit's.
+ */
+@Injectable()
+export class EscalationQueries {
+  constructor(private readonly ds: DataSource) {}
+
+  async list(viewer: { role: OfficerRole; unitCode: string }, f: EscalationFilter): Promise<{ items: EscalationView[]; nextCursor: string | null }> {
+    const params: unknown[] = [];
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    const where: string[] = [];
+    if (viewer.role === 'LEADER') where.push(`e.unit_code = ${p(viewer.unitCode)}`);
+    else if (viewer.role !== 'SUPERVISOR' && viewer.role !== 'AUDITOR') return { items: [], nextCursor: null };
+    if (f.unit) where.push(`e.unit_code = ${p(f.unit)}`);
+    if (f.level) where.push(`e.level = ${p(f.level)}`);
+    if (f.open !== undefined) where.push(f.open ? 'e.resolved_at IS NULL' : 'e.resolved_at IS NOT NULL');
+    if (f.cursor) where.push(`e.id < ${p(decodeIdCursor(f.cursor))}`);
+    const rows = await this.ds.query(
+      `SELECT e.id, e.case_id, c.tracking_code, c.status, e.unit_code, u.name AS unit_name, e.stage, e.level, e.due_at, e.fire_at,
+              e.fired_at, e.resolved_at
+         FROM escalations e JOIN cases c ON c.id = e.case_id LEFT JOIN units u ON u.code = e.unit_code
+        ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+        ORDER BY e.id DESC LIMIT ${p(f.limit + 1)}`,
+      params,
+    );
+    const page = rows.slice(0, f.limit);
+    return {
+      items: page.map(escalationView),
+      nextCursor: rows.length > f.limit ? encodeIdCursor(String(page[page.length - 1].id)) : null,
+    };
+  }
+}

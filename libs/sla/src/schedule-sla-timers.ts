@@ -1,0 +1,54 @@
+import { EntityManager } from 'typeorm';
+import { writeOutbox } from '@fr/persistence';
+import { jobIdFor, JobName, JobPayloads, QUEUE_OF } from '@fr/queue';
+import { ladderTimes } from './escalation-ladder';
+import { Stage } from './sla-policy';
+import type { SlaService } from './sla.service';
+
+export interface StageRun {
+  caseId: string;
+  stage: Stage;
+  stageStartedAt: Date;
+  /** Null while the clock is paused: nothing to schedule until it resumes. */
+  dueAt: Date | null;
+  warnAt: Date | null;
+}
+
+/** The outbox column is a 32-bit integer; a longer timer fires early and is put back to sleep (SlaTimerProcessor). */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+/** The timer of one level of one stage run, as the job payload the queue carries (ids and times only). */
+export function slaTimerPayload(run: StageRun & { dueAt: Date }, level: string): JobPayloads[JobName.SlaTimer] {
+  return { caseId: run.caseId, stage: run.stage, level, stageStartedAt: run.stageStartedAt.getTime(), dueAt: run.dueAt.getTime() };
+}
+
+/**
+ * Schedules a delayed timer per escalation level of a stage run, through the outbox, in the transaction
+ * that sets the deadline. Timers are never cancelled: a timer of an older deadline or run has another
+ * job id and, when it fires, finds the case changed and does nothing. Levels this run already reached
+ * are skipped (a moved deadline does not tell the same level twice).
+ */
+export async function scheduleSlaTimers(m: EntityManager, sla: SlaService, run: StageRun, now = Date.now()): Promise<number> {
+  if (!run.dueAt) return 0;
+  const dueAt = run.dueAt;
+  // Runs are compared at millisecond precision, as JavaScript reads them (received_at has microseconds).
+  const fired: { level: string }[] = await m.query(
+    `SELECT level FROM escalations WHERE case_id = $1 AND stage = $2 AND date_trunc('milliseconds', stage_started_at) = $3`,
+    [run.caseId, run.stage, run.stageStartedAt],
+  );
+  const done = new Set(fired.map((f) => f.level));
+  let scheduled = 0;
+  for (const { rung, fireAt } of ladderTimes(sla.calendar, sla.policy.escalation, { dueAt, warnAt: run.warnAt })) {
+    if (done.has(rung.level)) continue;
+    const payload = slaTimerPayload({ ...run, dueAt }, rung.level);
+    await writeOutbox(m, {
+      queue: QUEUE_OF[JobName.SlaTimer],
+      name: JobName.SlaTimer,
+      jobId: jobIdFor(JobName.SlaTimer, payload),
+      payload: { ...payload },
+      delayMs: Math.min(MAX_TIMER_DELAY_MS, Math.max(0, fireAt.getTime() - now)),
+    });
+    scheduled++;
+  }
+  return scheduled;
+}

@@ -1,0 +1,136 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { DEFAULT_JOB_OPTIONS, jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
+import { Clock } from './clock';
+import { EscalationLevel, ladderTimes } from './escalation-ladder';
+import { FireEscalation } from './fire-escalation.usecase';
+import { MAX_TIMER_DELAY_MS, slaTimerPayload } from './schedule-sla-timers';
+import { Stage } from './sla-policy';
+import { SlaService } from './sla.service';
+
+const SLA_RECONCILE_LOCK = 727_003;
+const PAGE = 500;
+const FINISHED = new Set(['completed', 'failed']);
+
+export interface SlaReconcileResult {
+  /** Levels that were due and fired now (a timer was lost, late or never made). */
+  fired: number;
+  /** Future timers that were missing from Redis and were added again. */
+  scheduled: number;
+  /** Delayed timers of runs or deadlines that no longer exist, removed. */
+  pruned: number;
+}
+
+interface OpenStage {
+  id: string;
+  stage: Stage;
+  stage_started_at: Date;
+  due_at: Date;
+  warn_at: Date | null;
+  fired: string[];
+}
+
+/**
+ * PostgreSQL is the source of truth for SLA timers; Redis may lose them all. For every open case with a
+ * running deadline this sweep fires the levels already due that were not recorded (through the same
+ * idempotent use case as the timers), re-adds the future timers missing from Redis, and removes
+ * delayed timers that no open stage run needs any more. One worker sweeps at a time (advisory lock).
+ */
+@Injectable()
+export class SlaReconciler {
+  private readonly logger = new Logger(SlaReconciler.name);
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly queues: QueueRegistry,
+    private readonly sla: SlaService,
+    private readonly fire: FireEscalation,
+    private readonly clock: Clock,
+  ) {}
+
+  /** One pass; null when another worker holds the sweep. */
+  async runOnce(): Promise<SlaReconcileResult | null> {
+    const runner = this.ds.createQueryRunner();
+    await runner.connect();
+    try {
+      const [{ locked }] = await runner.query(`SELECT pg_try_advisory_lock($1) AS locked`, [SLA_RECONCILE_LOCK]);
+      if (!locked) return null;
+      try {
+        return await this.sweep();
+      } finally {
+        await runner.query(`SELECT pg_advisory_unlock($1)`, [SLA_RECONCILE_LOCK]);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private async sweep(): Promise<SlaReconcileResult> {
+    const queue = this.queues.get(QueueName.Sla);
+    // Read before the cases: a timer in this set was added after the commit that made it current, so
+    // the case rows read below already show that commit, and a current timer is never pruned.
+    const delayed = new Set(await queue.getRanges(['delayed'], 0, -1));
+    const wanted = new Set<string>();
+    const result: SlaReconcileResult = { fired: 0, scheduled: 0, pruned: 0 };
+    let after = '00000000-0000-0000-0000-000000000000';
+    for (;;) {
+      const rows: OpenStage[] = await this.ds.query(
+        `SELECT c.id, c.stage, c.stage_started_at, c.due_at, c.warn_at,
+                COALESCE((SELECT array_agg(e.level::text) FROM escalations e
+                           WHERE e.case_id = c.id AND e.stage = c.stage AND e.stage_started_at = c.stage_started_at), '{}') AS fired
+           FROM cases c
+          WHERE c.id > $1 AND c.due_at IS NOT NULL AND c.stage IS NOT NULL AND c.status NOT IN ('resolved', 'closed')
+          ORDER BY c.id LIMIT ${PAGE}`,
+        [after],
+      );
+      for (const c of rows) {
+        await this.reconcileCase(c, queue, delayed, wanted, result).catch((e: Error) => {
+          this.logger.warn(`SLA reconcile of case ${c.id} failed: ${e.message}`);
+        });
+      }
+      if (rows.length < PAGE) break;
+      after = rows[rows.length - 1].id;
+    }
+    for (const jobId of delayed) {
+      if (!jobId.startsWith(`${JobName.SlaTimer}.`) || wanted.has(jobId)) continue;
+      // A job that started meanwhile is locked and stays; it finds its case changed and does nothing.
+      if ((await queue.remove(jobId).catch(() => 0)) === 1) result.pruned++;
+    }
+    if (result.fired || result.scheduled) {
+      this.logger.warn(`SLA reconcile: fired ${result.fired} overdue level(s), re-added ${result.scheduled} missing timer(s)`);
+    }
+    return result;
+  }
+
+  private async reconcileCase(
+    c: OpenStage,
+    queue: ReturnType<QueueRegistry['get']>,
+    delayed: Set<string>,
+    wanted: Set<string>,
+    result: SlaReconcileResult,
+  ): Promise<void> {
+    const run = { caseId: c.id, stage: c.stage, stageStartedAt: new Date(c.stage_started_at), dueAt: new Date(c.due_at), warnAt: c.warn_at ? new Date(c.warn_at) : null };
+    const now = this.clock.now();
+    for (const { rung, fireAt } of ladderTimes(this.sla.calendar, this.sla.policy.escalation, run)) {
+      if (c.fired.includes(rung.level)) continue;
+      const payload = slaTimerPayload(run, rung.level);
+      const jobId = jobIdFor(JobName.SlaTimer, payload);
+      wanted.add(jobId);
+      if (fireAt <= now) {
+        const r = await this.fire.execute({ ...run, level: rung.level as EscalationLevel });
+        if (r.outcome === 'fired') result.fired++;
+        continue;
+      }
+      if (delayed.has(jobId)) continue;
+      const job = await queue.getJob(jobId);
+      if (job) {
+        // Waiting or running is fine; a finished job under this id would make BullMQ ignore the re-add.
+        if (!FINISHED.has(await job.getState())) continue;
+        await job.remove();
+      }
+      const delay = Math.min(MAX_TIMER_DELAY_MS, Math.max(0, fireAt.getTime() - Date.now()));
+      await queue.add(JobName.SlaTimer, payload, { ...DEFAULT_JOB_OPTIONS, jobId, delay });
+      result.scheduled++;
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import { createHmac } from 'node:crypto';
+import { createServer, IncomingMessage, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { adminToken, bearer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+
+interface Received {
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+/** A webhook receiver on loopback that records every call and answers with the status it is told. */
+async function receiver(statuses: (path: string, n: number) => number) {
+  const calls: Received[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      calls.push({ path: req.url ?? '', headers: req.headers, body });
+      res.statusCode = statuses(req.url ?? '', calls.filter((c) => c.path === req.url).length);
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { calls, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(r)) };
+}
+
+describe('webhooks: signed deliveries, retries, and an allow-list for internal addresses', () => {
+  let engine: TestEngine;
+  let admin: string;
+  let rx: Awaited<ReturnType<typeof receiver>>;
+  const SECRET = 'kenh-ihanoi-bi-mat-2026';
+
+  beforeAll(async () => {
+    rx = await receiver((path, n) => (path === '/flaky' && n <= 2 ? 503 : 200));
+    engine = await TestEngine.start({ env: { FR_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' } });
+    admin = await adminToken(engine);
+  });
+  afterAll(async () => {
+    await engine?.close();
+    await rx?.close();
+  });
+
+  const register = (url: string, events = ['case.status'], secret = 'a-secret-of-16-chars+') =>
+    engine.http().post('/v1/webhooks').set(bearer(admin)).send({ url, events, secret });
+
+  it.each([
+    ['a loopback name that is not allow-listed', 'http://localhost:8080/hook', /resolves to the internal address/],
+    ['the cloud metadata address', 'http://169.254.169.254/latest/meta-data', /internal address 169\.254\.169\.254/],
+    ['a private network address', 'https://10.0.0.7/hook', /internal address 10\.0\.0\.7/],
+    ['an IPv6 loopback', 'http://[::1]:9000/', /internal address ::1/],
+    ['a non-http scheme', 'file:///etc/passwd', /must use http or https/],
+    ['credentials in the URL', 'https://user:pw@example.org/', /must not carry credentials/],
+  ])('refuses %s', async (_what, url, message) => {
+    const res = await register(url);
+    expect(res.status).toBe(422);
+    expect(res.body.message).toMatch(message);
+  });
+
+  it('accepts an allow-listed internal host, and only ADMIN may register', async () => {
+    const res = await register(`${rx.url}/ok`);
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ url: `${rx.url}/ok`, events: ['case.status'], active: true });
+    expect(JSON.stringify(res.body)).not.toContain('a-secret-of-16-chars+');
+    expect((await engine.http().post('/v1/webhooks').send({})).status).toBe(401);
+  });
+
+  it("delivers the changes a citizen should see to the channel's webhook, signed, without personal data", async () => {
+    const set = await engine.http().put('/v1/channels/ihanoi/webhook').set(bearer(admin)).send({ url: `${rx.url}/ihanoi`, secret: SECRET });
+    expect(set.status).toBe(204);
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
+      .send({
+        externalId: 'ihn-778899',
+        category: 'public_order',
+        description: 'Karaoke hát to sau 23 giờ ở ngõ 7 Lạc Trung.',
+        location: { address: 'ngõ 7 Lạc Trung, phường Vĩnh Tuy' },
+        citizen: { name: 'Đoàn Thị Mến', phone: '0966123456' },
+      });
+    const calls = await waitFor(
+      async () => rx.calls.filter((c) => c.path === '/ihanoi'),
+      (c) => c.length >= 1,
+      { what: 'the channel webhook call' },
+    );
+    const call = calls[0];
+    const expected = `sha256=${createHmac('sha256', SECRET).update(call.body).digest('hex')}`;
+    expect(call.headers['x-signature']).toBe(expected);
+    const body = JSON.parse(call.body);
+    expect(body).toMatchObject({ event: 'case.status', trackingCode: res.body.trackingCode, externalId: 'ihn-778899', to: 'assigned', unit: { code: 'CONG_AN' } });
+    expect(call.body).not.toMatch(/Đoàn Thị Mến|0966123456|Karaoke/);
+    // Subscribers to case.status get it too, exactly once each.
+    await waitFor(async () => rx.calls.filter((c) => c.path === '/ok' && c.body.includes(res.body.trackingCode)), (c) => c.length >= 1);
+    const [{ n }] = await engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM deliveries WHERE kind = 'channel' AND status = 'delivered'`);
+    expect(n).toBe(1);
+  });
+
+  it('retries a failing receiver with backoff until it answers, and shows the failures meanwhile', async () => {
+    const hook = await register(`${rx.url}/flaky`);
+    expect(hook.status).toBe(201);
+    await engine
+      .http()
+      .post('/v1/feedback')
+      .set({ 'X-Api-Key': DEV_KEYS.hotline })
+      .send({ category: 'roads_lighting', description: 'Ổ gà lớn trên phố Kim Ngưu.', location: { wardCode: 'THANH_LUONG' } });
+    const failing = await waitFor(
+      async () => (await engine.http().get('/v1/webhooks').set(bearer(admin))).body.find((w: { id: string }) => w.id === hook.body.id),
+      (w) => w.deliveries.lastError !== null,
+      { what: 'a recorded failure' },
+    );
+    expect(failing.deliveries.lastError).toMatch(/answered 503/);
+    const [delivery] = await waitFor(
+      async () => (await engine.http().get(`/v1/webhooks/${hook.body.id}/deliveries`).set(bearer(admin))).body,
+      (d: { status: string }[]) => d.length > 0 && d[0].status === 'delivered',
+      { timeoutMs: 20000, what: 'the delivery to succeed after retries' },
+    );
+    expect(delivery).toMatchObject({ status: 'delivered', attempts: 3 });
+    expect(rx.calls.filter((c) => c.path === '/flaky')).toHaveLength(3);
+  });
+});
