@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { AuditModule } from '@fr/audit';
 import { AuthModule } from '@fr/auth';
 import { loggingModule } from '@fr/config';
 import { CasesModule } from '@fr/cases';
@@ -9,6 +10,7 @@ import { InboxModule, NotificationsModule } from '@fr/notifications';
 import { SlaModule } from '@fr/sla';
 import { CasesController } from './cases/cases.controller';
 import { DatabaseModule } from '@fr/persistence';
+import { AuditsController } from './audits/audits.controller';
 import { AuthController } from './auth/auth.controller';
 import { HealthController } from './health/health.controller';
 import { ChannelKeyGuard } from './intake/channel-key.guard';
@@ -18,11 +20,12 @@ import { NotificationsController } from './notifications/notifications.controlle
 import { OfficersController } from './officers/officers.controller';
 import { UnitsController } from './units/units.controller';
 import { WebhooksController } from './webhooks/webhooks.controller';
+import { CalendarsController } from './calendars/calendars.controller';
 
 /** The HTTP API. AppConfigModule is provided by whoever boots it (main.ts or a test). */
 @Module({
-  imports: [loggingModule(), DatabaseModule.forRoot(), TerminusModule.forRoot({ logger: false }), SlaModule, AuthModule, DirectoryModule, IntakeModule, CasesModule, NotificationsModule, InboxModule],
-  controllers: [IntakeController, CasesController, AuthController, OfficersController, UnitsController, WebhooksController, NotificationsController, EscalationsController, HealthController],
+  imports: [loggingModule(), DatabaseModule.forRoot(), TerminusModule.forRoot({ logger: false }), SlaModule, AuthModule, DirectoryModule, IntakeModule, CasesModule, NotificationsModule, InboxModule, AuditModule],
+  controllers: [IntakeController, CasesController, AuthController, OfficersController, UnitsController, WebhooksController, NotificationsController, EscalationsController, CalendarsController, HealthController, AuditsController],
   providers: [ChannelKeyGuard],
 })
 export class ApiModule {}

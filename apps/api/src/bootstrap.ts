@@ -18,6 +18,7 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   app.useLogger(app.get(Logger));
   app.use(helmet({ contentSecurityPolicy: false }));
   app.useBodyParser('json', { limit: '256kb' });
+  app.useBodyParser('text', { type: 'text/calendar', limit: '1mb' });
   app.useGlobalPipes(buildValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();

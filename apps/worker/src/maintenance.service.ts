@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
+import { WriteAuditCheckpoint } from '@fr/audit';
 import { AutoCloseResolved } from '@fr/cases';
 import { RoutingReconciler } from '@fr/routing';
 import { SlaReconciler } from '@fr/sla';
@@ -20,6 +21,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly routing: RoutingReconciler,
     private readonly autoClose: AutoCloseResolved,
     private readonly sla: SlaReconciler,
+    private readonly auditCheckpoint: WriteAuditCheckpoint,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -43,6 +45,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       ['routing reconcile', () => this.routing.runOnce()],
       ['auto-close', () => this.autoClose.runOnce()],
       ['SLA timers reconcile', () => this.sla.runOnce()],
+      ['audit checkpoint', () => this.auditCheckpoint.runOnce()],
     ] as const) {
       try {
         await sweep();

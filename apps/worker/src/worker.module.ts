@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '@fr/audit';
 import { CasesModule } from '@fr/cases';
 import { loggingModule } from '@fr/config';
 import { NotificationsModule } from '@fr/notifications';
@@ -14,7 +15,7 @@ import { SlaTimerProcessor } from './processors/sla-timer.processor';
 
 /** Processors, the outbox relay and the reconcilers. AppConfigModule is provided by whoever boots it. */
 @Module({
-  imports: [loggingModule(), DatabaseModule.forRoot(), QueueModule.forRoot(), SlaModule, SlaEscalationModule, RoutingModule, CasesModule, NotificationsModule],
+  imports: [loggingModule(), DatabaseModule.forRoot(), QueueModule.forRoot(), SlaModule, SlaEscalationModule, RoutingModule, CasesModule, NotificationsModule, AuditModule],
   providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, Maintenance],
 })
 export class WorkerModule {}

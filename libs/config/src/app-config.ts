@@ -29,6 +29,8 @@ export interface AppConfig {
   mailFrom: string;
   /** Officers' e-mails wait for the next office opening; the in-app inbox does not. */
   holdEmailOutsideOfficeHours: boolean;
+  /** Where the audit trail's checkpoints are written: outside the database, so a rewritten tail shows. */
+  checkpointDir: string;
 }
 
 export class ConfigError extends Error {
@@ -46,6 +48,7 @@ const DEFAULTS = {
   REDIS_URL: 'redis://127.0.0.1:6379',
   QUEUE_PREFIX: 'fr',
   FR_CONFIG_DIR: 'config',
+  FR_CHECKPOINT_DIR: 'var/checkpoints',
 };
 
 function int(env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number {
@@ -116,6 +119,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     stuckAfterSeconds: int(env, 'FR_STUCK_AFTER_SECONDS', 60, 1, 86400, problems),
     reconcileIntervalMs: int(env, 'FR_RECONCILE_INTERVAL_MS', 30000, 100, 3600000, problems),
     relayBatchSize: int(env, 'FR_RELAY_BATCH_SIZE', 500, 1, 10000, problems),
+    checkpointDir: env.FR_CHECKPOINT_DIR || DEFAULTS.FR_CHECKPOINT_DIR,
     webhookAllowHosts: (env.FR_WEBHOOK_ALLOW_HOSTS ?? '')
       .split(',')
       .map((h) => h.trim().toLowerCase())

@@ -7,3 +7,4 @@ export * from './schedule-sla-timers';
 export * from './escalation-listener';
 export * from './fire-escalation.usecase';
 export * from './sla-reconciler.service';
+export * from './calendar-store';

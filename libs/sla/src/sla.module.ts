@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { CalendarStore } from './calendar-store';
 import { Clock } from './clock';
 import { FireEscalation } from './fire-escalation.usecase';
 import { SlaReconciler } from './sla-reconciler.service';
@@ -6,7 +7,7 @@ import { SlaService } from './sla.service';
 
 /** Deadlines and the clock: every process that sets or reads a deadline. */
 @Global()
-@Module({ providers: [SlaService, Clock], exports: [SlaService, Clock] })
+@Module({ providers: [SlaService, Clock, CalendarStore], exports: [SlaService, Clock, CalendarStore] })
 export class SlaModule {}
 
 /** Firing escalations and rebuilding their timers: the worker (needs QueueModule's registry). */

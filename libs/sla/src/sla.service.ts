@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { ClockPause, computeDueAt, WorkingCalendar } from '@fr/domain';
+import { CalendarStore } from './calendar-store';
 import { loadCalendar, loadSlaPolicy, Severity, SlaPolicy, Stage } from './sla-policy';
 
 /** The facts a stage's deadline is computed from; stored on the case so a recompute is exact. */
@@ -16,14 +17,45 @@ export interface Deadlines {
   warnAt: Date | null;
 }
 
-@Injectable()
-export class SlaService {
-  readonly calendar: WorkingCalendar;
-  readonly policy: SlaPolicy;
+const CALENDAR_REFRESH_MS = 10000;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+@Injectable()
+export class SlaService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(SlaService.name);
+  /** Replaced when an administrator changes a year; every process checks for changes every 10 s. */
+  calendar: WorkingCalendar;
+  readonly policy: SlaPolicy;
+  private calendarVersion = '';
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Optional() private readonly store?: CalendarStore,
+  ) {
     this.calendar = loadCalendar(config.configDir);
     this.policy = loadSlaPolicy(config.configDir, this.calendar.dayMinutes);
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.store) return;
+    await this.reloadCalendar();
+    this.timer = setInterval(() => {
+      this.reloadCalendar().catch((e) => this.logger.warn(`calendar refresh failed: ${(e as Error).message}`));
+    }, CALENDAR_REFRESH_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Takes the calendars stored in PostgreSQL when they changed since the last look. */
+  async reloadCalendar(): Promise<void> {
+    if (!this.store) return;
+    const version = await this.store.version();
+    if (version === this.calendarVersion) return;
+    this.calendar = await this.store.calendar();
+    this.calendarVersion = version;
   }
 
   receiveClock(receivedAt: Date): StageClock {

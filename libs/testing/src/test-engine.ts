@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { INestApplication, INestApplicationContext } from '@nestjs/common';
 import Redis from 'ioredis';
 import { Client } from 'pg';
@@ -41,6 +44,8 @@ export class TestEngine {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       FR_DB_POOL_SIZE: '5',
       FR_RECONCILE_INTERVAL_MS: '3600000',
+      // Each engine checkpoints its own audit trail; removed by close().
+      FR_CHECKPOINT_DIR: join(tmpdir(), `fr_test_${id}_checkpoints`),
       ...overrides,
     });
     this.db = new Client({ connectionString: this.config.databaseUrl });
@@ -106,6 +111,7 @@ export class TestEngine {
     const admin = new Client({ connectionString: BASE_DB });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS "${this.dbName}" WITH (FORCE)`);
+    rmSync(this.config.checkpointDir, { recursive: true, force: true });
     await admin.end();
   }
 }

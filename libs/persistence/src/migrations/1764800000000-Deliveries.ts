@@ -33,9 +33,19 @@ export class Deliveries1764800000000 implements MigrationInterface {
         CONSTRAINT deliveries_uq UNIQUE (kind, target, event_key)
       )`);
     await q.query(`CREATE INDEX deliveries_pending_idx ON deliveries (created_at) WHERE status = 'pending'`);
+    // Working calendars live in the database once loaded, so an administrator can replace a year
+    // without a restart; config/calendars seeds the table on first use.
+    await q.query(`
+      CREATE TABLE calendars (
+        year integer PRIMARY KEY CHECK (year BETWEEN 2000 AND 2100),
+        document jsonb NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        updated_by varchar(100) NOT NULL DEFAULT 'config'
+      )`);
   }
 
   public async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE IF EXISTS calendars`);
     await q.query(`DROP TABLE IF EXISTS deliveries`);
     await q.query(`DROP TABLE IF EXISTS webhooks`);
     await q.query(`ALTER TABLE channels DROP COLUMN webhook_url, DROP COLUMN webhook_secret`);

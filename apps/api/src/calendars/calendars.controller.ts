@@ -1,0 +1,52 @@
+import { Body, Controller, Get, Param, ParseIntPipe, Post, Put, Req, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Request } from 'express';
+import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
+import { ValidationError } from '@fr/domain';
+import { CalendarStore, SlaService } from '@fr/sla';
+
+const year = new ParseIntPipe({ exceptionFactory: () => new ValidationError('year must be a number such as 2026', ['year']) });
+
+/** Working calendars per year (office hours, days off, make-up days): read by all officers, replaced by ADMIN. */
+@ApiTags('calendars')
+@ApiBearerAuth()
+@UseGuards(JwtAuthGuard, RolesGuard)
+@Controller('v1/calendars')
+export class CalendarsController {
+  constructor(
+    private readonly store: CalendarStore,
+    private readonly sla: SlaService,
+  ) {}
+
+  @Get()
+  async list() {
+    return (await this.store.documents()).map((d) => ({ year: d.year, daysOff: d.daysOff?.length ?? 0 }));
+  }
+
+  @Get(':year')
+  get(@Param('year', year) y: number) {
+    return this.store.get(y);
+  }
+
+  @Put(':year')
+  @Roles('ADMIN')
+  @ApiOperation({ summary: 'Replace one year (same format as config/calendars/<year>.yaml, as JSON); applies without a restart' })
+  async put(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('year', year) y: number, @Body() body: Record<string, unknown>) {
+    const doc = await this.store.put(y, body, `officer:${officer.id}`);
+    await this.sla.reloadCalendar();
+    return doc;
+  }
+
+  @Post(':year/ics')
+  @Roles('ADMIN')
+  @ApiConsumes('text/calendar')
+  @ApiBody({ schema: { type: 'string' } })
+  @ApiOperation({ summary: 'Import the days off of an iCalendar (.ics) file into one year' })
+  async importIcs(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('year', year) y: number, @Req() req: Request) {
+    const text = typeof req.body === 'string' ? req.body : '';
+    if (!text.includes('BEGIN:VCALENDAR')) throw new ValidationError('send an iCalendar file (Content-Type: text/calendar)', ['body']);
+    const result = await this.store.importIcs(y, text, `officer:${officer.id}`);
+    await this.sla.reloadCalendar();
+    return result;
+  }
+}

@@ -1,0 +1,57 @@
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@fr/config';
+
+/** The latest verified point of the audit chain, kept outside the database. */
+export interface AuditCheckpoint {
+  lastId: string;
+  /** Hex sha256 of event lastId. */
+  hash: string;
+  /** Events from the start of the trail up to and including lastId. */
+  count: string;
+  writtenAt: string;
+}
+
+export const CHECKPOINT_FILE = 'audit-checkpoint.json';
+
+/**
+ * A file in FR_CHECKPOINT_DIR, replaced atomically (write, fsync, rename). Whoever can rewrite the
+ * database should not be able to write here: mount it from other storage, or copy it off-site.
+ */
+@Injectable()
+export class CheckpointStore {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  get path(): string {
+    return join(this.config.checkpointDir, CHECKPOINT_FILE);
+  }
+
+  async read(): Promise<AuditCheckpoint | null> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+    const cp = JSON.parse(text) as Partial<AuditCheckpoint>;
+    if (!cp || !/^\d+$/.test(String(cp.lastId)) || !/^[0-9a-f]{64}$/.test(String(cp.hash)) || !/^\d+$/.test(String(cp.count))) {
+      throw new Error(`${this.path} is not an audit checkpoint`);
+    }
+    return { lastId: String(cp.lastId), hash: String(cp.hash), count: String(cp.count), writtenAt: String(cp.writtenAt) };
+  }
+
+  async write(cp: AuditCheckpoint): Promise<void> {
+    await mkdir(this.config.checkpointDir, { recursive: true });
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    const f = await open(tmp, 'w');
+    try {
+      await f.writeFile(JSON.stringify(cp, null, 2) + '\n', 'utf8');
+      await f.sync();
+    } finally {
+      await f.close();
+    }
+    await rename(tmp, this.path);
+  }
+}

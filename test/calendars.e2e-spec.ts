@@ -1,0 +1,75 @@
+import { SlaService } from '@fr/sla';
+import { adminToken, bearer, createOfficer, TestEngine } from '@fr/testing';
+
+const ICS = [
+  'BEGIN:VCALENDAR',
+  'VERSION:2.0',
+  'PRODID:-//Văn phòng UBND//Lịch nghỉ//VI',
+  'BEGIN:VEVENT',
+  'UID:nghi-bu-2026-12-01@hbt',
+  'DTSTART;VALUE=DATE:20261201',
+  'DTEND;VALUE=DATE:20261202',
+  'SUMMARY:Nghỉ bù (theo thông báo của',
+  '  Bộ Nội vụ)',
+  'END:VEVENT',
+  'END:VCALENDAR',
+  '',
+].join('\r\n');
+
+describe('working calendars, replaceable by ADMIN without a restart', () => {
+  let engine: TestEngine;
+  let admin: string;
+  let handler: string;
+
+  beforeAll(async () => {
+    engine = await TestEngine.start();
+    admin = await adminToken(engine);
+    handler = (await createOfficer(engine, admin, { username: 'lich.handler', role: 'HANDLER', unitCode: 'P_MINH_KHAI' })).token;
+  });
+  afterAll(() => engine?.close());
+
+  it('serves the years loaded from config/calendars', async () => {
+    const res = await engine.http().get('/v1/calendars').set(bearer(handler));
+    expect(res.status).toBe(200);
+    expect(res.body.map((c: { year: number }) => c.year)).toEqual([2024, 2025, 2026]);
+    const y2025 = await engine.http().get('/v1/calendars/2025').set(bearer(handler));
+    expect(y2025.body.extraWorkingDays).toEqual([expect.objectContaining({ date: '2025-04-26' })]);
+  });
+
+  it('imports the days off of an .ics file, and both processes use them without a restart', async () => {
+    const api = engine.api.get(SlaService);
+    const worker = engine.worker!.get(SlaService);
+    expect(api.calendar.isWorkingDay('2026-12-01')).toBe(true);
+
+    const res = await engine.http().post('/v1/calendars/2026/ics').set(bearer(admin)).set('Content-Type', 'text/calendar').send(ICS);
+    expect(res.status).toBe(201);
+    expect(res.body.added).toBe(1);
+    expect(api.calendar.isWorkingDay('2026-12-01')).toBe(false);
+    expect(api.calendar.specialDayName('2026-12-01')).toBe('Nghỉ bù (theo thông báo của Bộ Nội vụ)');
+    // The worker notices on its next periodic look; run that look now rather than wait for it.
+    await worker.reloadCalendar();
+    expect(worker.calendar.isWorkingDay('2026-12-01')).toBe(false);
+
+    const again = await engine.http().post('/v1/calendars/2026/ics').set(bearer(admin)).set('Content-Type', 'text/calendar').send(ICS);
+    expect(again.body.added).toBe(0);
+  });
+
+  it('replaces a year with a make-up Saturday, validated field by field', async () => {
+    const doc = {
+      timezone: 'Asia/Ho_Chi_Minh',
+      daysOff: [{ from: '2027-02-05', to: '2027-02-11', name: 'Tết Nguyên đán' }],
+      extraWorkingDays: [{ date: '2027-01-30', name: 'Làm bù' }],
+    };
+    const ok = await engine.http().put('/v1/calendars/2027').set(bearer(admin)).send(doc);
+    expect(ok.status).toBe(200);
+    const sla = engine.api.get(SlaService);
+    expect(sla.calendar.isWorkingDay('2027-01-30')).toBe(true);
+    expect(sla.calendar.isWorkingDay('2027-02-08')).toBe(false);
+
+    const bad = await engine.http().put('/v1/calendars/2027').set(bearer(admin)).send({ ...doc, daysOff: [{ date: '2027-02-30', name: 'x' }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/daysOff\[0\]\.date '2027-02-30' is not a date/);
+    expect((await engine.http().put('/v1/calendars/2027').set(bearer(handler)).send(doc)).status).toBe(403);
+    expect((await engine.http().put('/v1/calendars/2027').send(doc)).status).toBe(401);
+  });
+});

@@ -1,0 +1,313 @@
+import { Job, Queue } from 'bullmq';
+import { jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
+import { Clock, EscalationLevel, FireEscalation, ladderTimes, SlaReconciler, SlaReconcileResult, SlaService, slaTimerPayload, Stage } from '@fr/sla';
+import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+
+const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
+const CITIZEN = { name: 'Nguyễn Văn Bình', phone: '0987654321', email: 'binh.nguyen@example.vn' };
+const DESCRIPTION = 'Quán nước chiếm hết vỉa hè số 5 Tạ Quang Bửu, xe máy dựng kín lối đi.';
+const ANSWER =
+  'UBND phường đã kiểm tra hiện trường, lập biên bản yêu cầu chủ quán thu dọn bàn ghế, trả lại vỉa hè cho người đi bộ; ảnh sau xử lý đính kèm.';
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+interface Run {
+  caseId: string;
+  stage: Stage;
+  stageStartedAt: Date;
+  dueAt: Date;
+  warnAt: Date | null;
+}
+
+describe('SLA clocks and the escalation ladder', () => {
+  let engine: TestEngine;
+  const tokens: Record<string, string> = {};
+  const ids: Record<string, string> = {};
+  const as = (who: string) => bearer(tokens[who]);
+
+  beforeAll(async () => {
+    engine = await TestEngine.start();
+    const admin = await adminToken(engine);
+    tokens.admin = admin;
+    for (const [username, role, unitCode] of [
+      ['bk.xuly', 'HANDLER', 'P_BACH_KHOA'],
+      ['bk.lanhdao', 'LEADER', 'P_BACH_KHOA'],
+      ['tn.lanhdao', 'LEADER', 'P_THANH_NHAN'],
+      ['vp.giamsat', 'SUPERVISOR', 'VP'],
+      ['nv.kiemtra', 'AUDITOR', 'NOI_VU'],
+    ] as const) {
+      const o = await createOfficer(engine, admin, { username, role, unitCode });
+      tokens[username] = o.token;
+      ids[username] = o.id;
+    }
+    const res = await engine
+      .http()
+      .put('/v1/units/P_BACH_KHOA/designation')
+      .set(bearer(admin))
+      .send({ handlerId: ids['bk.xuly'], leaderId: ids['bk.lanhdao'] });
+    expect(res.status).toBe(200);
+  });
+  afterEach(() => jest.restoreAllMocks());
+  afterAll(() => engine?.close());
+
+  const worker = () => engine.worker!;
+  const sla = () => worker().get(SlaService);
+  const slaQueue = (): Queue => worker().get(QueueRegistry).get(QueueName.Sla);
+  /** Moves the worker's clock (escalations are judged by it); BullMQ's delays stay in real time. */
+  const setNow = (t: Date) => jest.spyOn(worker().get(Clock), 'now').mockReturnValue(t);
+  /** One full reconcile pass (the worker's own boot-time pass may hold the lock for a moment). */
+  const reconcile = () =>
+    waitFor(() => worker().get(SlaReconciler).runOnce(), (r): r is SlaReconcileResult => r !== null, { what: 'an SLA reconcile pass' }) as Promise<SlaReconcileResult>;
+
+  async function newCase() {
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({ category: 'sidewalk_encroachment', description: DESCRIPTION, location: { wardCode: 'BACH_KHOA' }, citizen: CITIZEN });
+    expect(res.status).toBe(202);
+    await waitFor(
+      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [res.body.id]),
+      (r) => r[0].status === 'assigned',
+      { what: 'routing' },
+    );
+    return res.body as { id: string; trackingCode: string };
+  }
+  const step = async (who: string, id: string, action: string, body: Record<string, unknown> = {}) => {
+    const [{ version }] = await engine.query<{ version: number }>(`SELECT version FROM cases WHERE id = $1`, [id]);
+    const res = await engine.http().post(`/v1/cases/${id}/${action}`).set(as(who)).send({ expectedVersion: version, ...body });
+    if (res.status !== 200) throw new Error(`${action}: ${res.status} ${JSON.stringify(res.body)}`);
+  };
+  async function runOf(caseId: string): Promise<Run> {
+    const [c] = await engine.query<{ stage: Stage; stage_started_at: Date; due_at: Date; warn_at: Date | null }>(
+      `SELECT stage, stage_started_at, due_at, warn_at FROM cases WHERE id = $1`,
+      [caseId],
+    );
+    expect(c.due_at).not.toBeNull();
+    return { caseId, stage: c.stage, stageStartedAt: new Date(c.stage_started_at), dueAt: new Date(c.due_at), warnAt: c.warn_at && new Date(c.warn_at) };
+  }
+  /** The timer job id of each level of a stage run, and when the level is due. */
+  function timersOf(run: Run) {
+    return Object.fromEntries(
+      ladderTimes(sla().calendar, sla().policy.escalation, run).map(({ rung, fireAt }) => [
+        rung.level,
+        { jobId: jobIdFor(JobName.SlaTimer, slaTimerPayload(run, rung.level)), fireAt },
+      ]),
+    ) as Record<EscalationLevel, { jobId: string; fireAt: Date }>;
+  }
+  const stateOf = async (jobId: string) => (await (await slaQueue().getJob(jobId))?.getState()) ?? 'absent';
+  const waitForTimers = (run: Run) =>
+    Promise.all(Object.values(timersOf(run)).map((t) => waitFor(() => stateOf(t.jobId), (s) => s === 'delayed', { what: `timer ${t.jobId}` })));
+  /** Lets a delayed timer fire now and returns what it did. */
+  async function fireTimer(jobId: string) {
+    const job = (await slaQueue().getJob(jobId)) as Job;
+    await job.promote();
+    await waitFor(() => stateOf(jobId), (s) => s === 'completed', { what: `timer ${jobId} to run` });
+    return (await slaQueue().getJob(jobId))!.returnvalue;
+  }
+  const escalations = (caseId: string) =>
+    engine.query<{ id: string; stage: string; level: string; resolved_at: Date | null }>(
+      `SELECT id, stage, level, resolved_at FROM escalations WHERE case_id = $1 ORDER BY id`,
+      [caseId],
+    );
+  const inbox = async (who: string, query = '') => {
+    const res = await engine.http().get(`/v1/notifications${query}`).set(as(who));
+    expect(res.status).toBe(200);
+    return res.body as { items: { id: string; caseId: string; title: string; readAt: string | null; escalation: { level: string; stage: string } }[]; unread: number };
+  };
+  const levelsIn = async (who: string, caseId: string) =>
+    (await inbox(who, '?limit=100')).items
+      .filter((n) => n.caseId === caseId)
+      .map((n) => `${n.escalation.stage}:${n.escalation.level}`)
+      .sort();
+
+  it("tells the unit leader once when a case breaches, however often its timer fires", async () => {
+    const { id, trackingCode } = await newCase();
+    const run = await runOf(id);
+    expect(run.stage).toBe('receive');
+    const timers = timersOf(run);
+    // Routing scheduled one delayed timer per level, in its own transaction, carrying ids and times only.
+    await waitForTimers(run);
+    expect((await slaQueue().getJob(timers['1'].jobId))!.data).toEqual({
+      caseId: id,
+      stage: 'receive',
+      level: '1',
+      stageStartedAt: run.stageStartedAt.getTime(),
+      dueAt: run.dueAt.getTime(),
+    });
+
+    setNow(new Date(run.dueAt.getTime() + MINUTE));
+    expect(await fireTimer(timers['1'].jobId)).toMatchObject({ outcome: 'fired', recipients: 2 });
+    // The same level again, from a duplicate timer and from two reconcile passes: nothing new.
+    expect(await worker().get(FireEscalation).execute({ ...run, level: '1' })).toEqual({ outcome: 'duplicate' });
+    await reconcile();
+    await reconcile();
+
+    expect((await escalations(id)).map((e) => e.level).sort()).toEqual(['1', 'warn']);
+    expect(await levelsIn('bk.lanhdao', id)).toEqual(['receive:1']);
+    expect(await levelsIn('bk.xuly', id)).toEqual(['receive:1', 'receive:warn']);
+    expect(await levelsIn('vp.giamsat', id)).toEqual([]);
+    const audit = await engine.query<{ data: Record<string, unknown> }>(`SELECT data FROM audit_events WHERE case_id = $1 AND action = 'escalate' ORDER BY id`, [id]);
+    expect(audit.map((a) => a.data)).toEqual([expect.objectContaining({ stage: 'receive', level: '1' }), expect.objectContaining({ stage: 'receive', level: 'warn' })]);
+
+    // The leader's inbox: one unread notification naming the case, without the citizen's data.
+    const unread = await inbox('bk.lanhdao', '?unread=true');
+    expect(unread.unread).toBe(1);
+    expect(unread.items).toHaveLength(1);
+    const [n] = unread.items;
+    expect(n).toMatchObject({ caseId: id, readAt: null, escalation: { stage: 'receive', level: '1' } });
+    expect(n.title).toContain(trackingCode);
+    const text = JSON.stringify(unread);
+    for (const secret of [...Object.values(CITIZEN), DESCRIPTION]) expect(text).not.toContain(secret);
+
+    expect((await engine.http().post(`/v1/notifications/${n.id}/read`).set(as('bk.xuly'))).status).toBe(404);
+    expect((await engine.http().post(`/v1/notifications/not-a-number/read`).set(as('bk.lanhdao'))).status).toBe(404);
+    const read = await engine.http().post(`/v1/notifications/${n.id}/read`).set(as('bk.lanhdao'));
+    expect(read.status).toBe(200);
+    expect(read.body.readAt).toEqual(expect.any(String));
+    const again = await engine.http().post(`/v1/notifications/${n.id}/read`).set(as('bk.lanhdao'));
+    expect(again.body.readAt).toBe(read.body.readAt);
+    expect(await inbox('bk.lanhdao', '?unread=true')).toMatchObject({ items: [], unread: 0 });
+    expect((await inbox('bk.lanhdao')).items).toHaveLength(1);
+
+    // Escalations: a leader sees their own unit's, supervisors and auditors everyone's; handlers and admins none.
+    const list = async (who: string, query: string) => engine.http().get(`/v1/escalations${query}`).set(as(who));
+    const mine = await list('bk.lanhdao', '?level=1&open=true');
+    expect(mine.status).toBe(200);
+    expect(mine.body.items).toEqual([expect.objectContaining({ caseId: id, trackingCode, stage: 'receive', level: '1', open: true, unit: expect.objectContaining({ code: 'P_BACH_KHOA' }) })]);
+    expect((await list('tn.lanhdao', '?open=true')).body.items).toEqual([]);
+    for (const who of ['vp.giamsat', 'nv.kiemtra']) {
+      expect((await list(who, '?level=1')).body.items.map((e: { caseId: string }) => e.caseId)).toContain(id);
+    }
+    expect((await list('bk.xuly', '')).status).toBe(403);
+    expect((await list('admin', '')).status).toBe(403);
+    expect((await list('vp.giamsat', '?level=4')).status).toBe(400);
+
+    // Three working days past the deadline: the office, then Home Affairs, each told once.
+    setNow(new Date(sla().calendar.add(run.dueAt, { days: 3 }).getTime() + MINUTE));
+    expect((await reconcile()).fired).toBeGreaterThanOrEqual(2);
+    await reconcile();
+    expect((await escalations(id)).map((e) => e.level).sort()).toEqual(['1', '2', '3', 'warn']);
+    expect(await levelsIn('vp.giamsat', id)).toEqual(['receive:2', 'receive:3']);
+    expect(await levelsIn('nv.kiemtra', id)).toEqual(['receive:3']);
+    expect(await levelsIn('bk.lanhdao', id)).toEqual(['receive:1']);
+
+    // Acknowledging ends the receive stage: its escalations close.
+    await step('bk.xuly', id, 'acknowledge', { severity: 'normal' });
+    expect((await escalations(id)).every((e) => e.resolved_at !== null)).toBe(true);
+    expect((await list('vp.giamsat', '?open=true&limit=100')).body.items.map((e: { caseId: string }) => e.caseId)).not.toContain(id);
+    expect((await list('vp.giamsat', '?open=false&limit=100')).body.items.filter((e: { caseId: string }) => e.caseId === id)).toHaveLength(4);
+  });
+
+  it('fires nothing for a case resolved before its deadline: the timers arrive and do nothing', async () => {
+    const { id } = await newCase();
+    const receive = await runOf(id);
+    await step('bk.xuly', id, 'acknowledge', { severity: 'urgent' });
+    const resolve = await runOf(id);
+    await waitForTimers(receive);
+    await waitForTimers(resolve);
+    await step('bk.xuly', id, 'resolve', { answer: ANSWER });
+
+    setNow(new Date(sla().calendar.add(resolve.dueAt, { days: 5 }).getTime()));
+    for (const t of Object.values(timersOf(receive))) expect(await fireTimer(t.jobId)).toMatchObject({ outcome: 'stale' });
+    for (const t of Object.values(timersOf(resolve))) {
+      expect(await fireTimer(t.jobId)).toEqual({ outcome: 'stale', reason: 'the case is resolved' });
+    }
+    await reconcile();
+    expect(await escalations(id)).toEqual([]);
+    expect(await engine.query(`SELECT id FROM notifications WHERE case_id = $1`, [id])).toEqual([]);
+  });
+
+  it('holds the timers while the clock is paused and schedules new ones at the moved deadline', async () => {
+    const { id, trackingCode } = await newCase();
+    // Stored facts: the resolve clock started about five working days ago, so a pause can span working time.
+    const calendar = sla().calendar;
+    let back = Date.now();
+    while (calendar.minutesBetween(new Date(back), new Date()) < 5 * calendar.dayMinutes) back -= DAY;
+    const started = calendar.nextOpening(new Date(back));
+    await engine.query(`UPDATE cases SET resolve_from = $2 WHERE id = $1`, [id, started]);
+    await step('bk.xuly', id, 'acknowledge', { severity: 'complex' });
+    const before = await runOf(id);
+    expect(before.stageStartedAt.getTime()).toBe(started.getTime());
+    await waitForTimers(before);
+
+    await step('bk.xuly', id, 'request-info', { message: 'Đề nghị gửi ảnh hiện trường.' });
+    setNow(new Date(calendar.add(before.dueAt, { days: 5 }).getTime()));
+    for (const level of ['warn', '1', '2', '3'] as const) {
+      expect(await worker().get(FireEscalation).execute({ ...before, level })).toEqual({ outcome: 'stale', reason: 'the clock is paused' });
+    }
+    jest.restoreAllMocks();
+
+    // The pause began one working hour into the stage; the citizen answers now.
+    await engine.query(`UPDATE case_pauses SET started_at = $2 WHERE case_id = $1 AND ended_at IS NULL`, [id, calendar.addMinutes(started, 60)]);
+    const reply = await engine.http().post(`/v1/feedback/${trackingCode}/info`).set(KEY).send({ message: 'Ảnh hiện trường gửi kèm.' });
+    expect(reply.status).toBe(200);
+    const after = await runOf(id);
+    expect(after.stageStartedAt.getTime()).toBe(before.stageStartedAt.getTime());
+    expect(after.dueAt.getTime()).toBeGreaterThan(before.dueAt.getTime());
+
+    const oldTimers = timersOf(before);
+    const newTimers = timersOf(after);
+    await waitForTimers(after);
+    for (const level of ['warn', '1', '2', '3'] as const) {
+      expect(newTimers[level].jobId).not.toBe(oldTimers[level].jobId);
+      expect(newTimers[level].fireAt.getTime()).toBeGreaterThan(oldTimers[level].fireAt.getTime());
+    }
+    // An old timer that still arrives finds the deadline moved; the reconciler removes the rest.
+    setNow(new Date(oldTimers['1'].fireAt.getTime() + MINUTE));
+    expect(await fireTimer(oldTimers['1'].jobId)).toEqual({ outcome: 'stale', reason: 'the deadline has moved' });
+    jest.restoreAllMocks();
+    expect((await reconcile()).pruned).toBeGreaterThanOrEqual(3);
+    for (const level of ['warn', '2', '3'] as const) expect(await stateOf(oldTimers[level].jobId)).toBe('absent');
+    for (const level of ['warn', '1', '2', '3'] as const) expect(await stateOf(newTimers[level].jobId)).toBe('delayed');
+    expect(await escalations(id)).toEqual([]);
+
+    setNow(new Date(newTimers['1'].fireAt.getTime()));
+    expect(await fireTimer(newTimers['1'].jobId)).toMatchObject({ outcome: 'fired' });
+    expect(await levelsIn('bk.lanhdao', id)).toEqual(['resolve:1']);
+  });
+
+  it('rebuilds every timer from PostgreSQL after Redis loses them all, firing what fell due exactly once', async () => {
+    const overdue = await newCase();
+    const justDue = await newCase();
+    const onTime = await newCase();
+    const now = Date.now();
+    // Stored facts: one case long past its deadline, one a minute past it, one still inside it.
+    await engine.query(`UPDATE cases SET due_at = $2, warn_at = $3 WHERE id = $1`, [overdue.id, new Date(now - 10 * DAY), new Date(now - 11 * DAY)]);
+    await engine.query(`UPDATE cases SET due_at = $2, warn_at = $3 WHERE id = $1`, [justDue.id, new Date(now - MINUTE), new Date(now - 60 * MINUTE)]);
+
+    await engine.stopWorker();
+    await engine.flushQueues();
+    expect(await engine.queueKeys()).toEqual([]);
+    await engine.startWorker();
+    await reconcile();
+
+    const levels = async (id: string) => (await escalations(id)).map((e) => e.level).sort();
+    expect(await levels(overdue.id)).toEqual(['1', '2', '3', 'warn']);
+    expect(await levels(justDue.id)).toEqual(['1', 'warn']);
+    expect(await levels(onTime.id)).toEqual([]);
+    const justDueTimers = timersOf(await runOf(justDue.id));
+    for (const level of ['2', '3'] as const) expect(await stateOf(justDueTimers[level].jobId)).toBe('delayed');
+    const onTimeTimers = timersOf(await runOf(onTime.id));
+    for (const level of ['warn', '1', '2', '3'] as const) expect(await stateOf(onTimeTimers[level].jobId)).toBe('delayed');
+
+    const notified = () =>
+      engine.query<{ level: string; officer: string; n: number }>(
+        `SELECT e.level, o.username AS officer, count(*)::int AS n FROM notifications n JOIN escalations e ON e.id = n.escalation_id
+           JOIN officers o ON o.id = n.officer_id WHERE n.case_id = $1 AND o.username = ANY($2) GROUP BY 1, 2 ORDER BY 1, 2`,
+        [overdue.id, ['bk.xuly', 'bk.lanhdao', 'vp.giamsat', 'nv.kiemtra']],
+      );
+    expect(await notified()).toEqual([
+      { level: '1', officer: 'bk.lanhdao', n: 1 },
+      { level: '1', officer: 'bk.xuly', n: 1 },
+      { level: '2', officer: 'vp.giamsat', n: 1 },
+      { level: '3', officer: 'nv.kiemtra', n: 1 },
+      { level: '3', officer: 'vp.giamsat', n: 1 },
+      { level: 'warn', officer: 'bk.xuly', n: 1 },
+    ]);
+    // A second pass finds nothing to fire or add, and changes nothing.
+    expect(await reconcile()).toMatchObject({ fired: 0, scheduled: 0 });
+    expect(await levels(overdue.id)).toEqual(['1', '2', '3', 'warn']);
+    expect(await notified()).toHaveLength(6);
+  });
+});
