@@ -8,14 +8,17 @@
  *   BENCH_SEED / --seed         seed of the generated texts (default 1)
  *   BENCH_WARMUP                warm-up events before the measured intake run (default 200)
  *   BENCH_STALL_S               give up after this long without progress (default 120)
+ *   BENCH_AUDIT_CASES           cases of the audit scenario (default 1000000; ten audit events each)
  * Engine settings (FR_WORKER_CONCURRENCY, FR_DB_POOL_SIZE, ...) and DATABASE_URL / REDIS_URL (the
  * servers to use; the database name is replaced) come from the environment as usual.
  */
 import 'reflect-metadata';
+import { rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfig } from '@fr/config';
 import { prepareDatabase } from '@fr/directory';
+import { runAuditScenario } from './audit.bench';
 import { runIntakeScenario } from './intake.bench';
 import { runSubstrateScenario } from './substrate.bench';
 import { BenchContext, deleteRedisKeys, dropDatabase, findRepoRoot, fmtMb, sleep, withDatabase } from './support';
@@ -34,6 +37,10 @@ const SCENARIOS: Record<string, Scenario> = {
   substrate: {
     description: 'the substrate ceiling alone: raw pg insert + BullMQ add + worker update',
     run: runSubstrateScenario,
+  },
+  audit: {
+    description: 'BENCH_AUDIT_CASES cases (default 1,000,000) with ten audit events each over a year: quarterly unit report, full CSV export, full chain verification',
+    run: runAuditScenario,
   },
 };
 
@@ -81,6 +88,8 @@ async function main(): Promise<number> {
     LOG_LEVEL: 'error',
     PORT: '0',
     FR_CONFIG_DIR: path.resolve(repoRoot, process.env.FR_CONFIG_DIR || 'config'),
+    // The run's audit checkpoints go with its database, not into the repository's var/.
+    FR_CHECKPOINT_DIR: path.join(os.tmpdir(), `fr_bench_${runId}_checkpoints`),
   };
   const config = loadConfig(engineEnv);
 
@@ -104,6 +113,7 @@ async function main(): Promise<number> {
     defer: (label, fn) => cleanups.push({ label, fn }),
     log,
   };
+  cleanups.push({ label: 'remove audit checkpoints', fn: () => rmSync(config.checkpointDir, { recursive: true, force: true }) });
 
   let cleanupNote = '';
   let cleaning: Promise<void> | null = null;

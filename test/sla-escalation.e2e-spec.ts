@@ -138,6 +138,9 @@ describe('SLA clocks and the escalation ladder', () => {
 
     setNow(new Date(run.dueAt.getTime() + MINUTE));
     expect(await fireTimer(timers['1'].jobId)).toMatchObject({ outcome: 'fired', recipients: 2 });
+    // A timer woken before its level is due (a long timer is capped by the outbox) goes back to sleep.
+    await (await slaQueue().getJob(timers['2'].jobId))!.promote();
+    await waitFor(() => stateOf(timers['2'].jobId), (s) => s === 'delayed', { what: 'the early timer to sleep again' });
     // The same level again, from a duplicate timer and from two reconcile passes: nothing new.
     expect(await worker().get(FireEscalation).execute({ ...run, level: '1' })).toEqual({ outcome: 'duplicate' });
     await reconcile();

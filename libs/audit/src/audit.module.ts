@@ -1,11 +1,17 @@
 import { Module } from '@nestjs/common';
 import { AuditChainWalker } from './audit-chain-walker';
+import { CaseFactsReader } from './case-facts.reader';
 import { CheckpointStore } from './checkpoint-store';
+import { DrawSample } from './draw-sample.usecase';
+import { RecordReview } from './record-review.usecase';
+import { ExportCases } from './export-cases.usecase';
+import { GetUnitMetrics } from './get-unit-metrics.usecase';
+import { ListUnitCases } from './list-unit-cases.usecase';
 import { VerifyAuditTrail } from './verify-audit-trail.usecase';
 import { WriteAuditCheckpoint } from './write-audit-checkpoint.usecase';
 
-const USE_CASES = [VerifyAuditTrail, WriteAuditCheckpoint];
+const USE_CASES = [VerifyAuditTrail, WriteAuditCheckpoint, GetUnitMetrics, ListUnitCases, ExportCases, DrawSample, RecordReview];
 
 /** Home Affairs' audits: the tamper-evident trail, unit metrics, case export, samples and reviews. */
-@Module({ providers: [AuditChainWalker, CheckpointStore, ...USE_CASES], exports: USE_CASES })
+@Module({ providers: [AuditChainWalker, CheckpointStore, CaseFactsReader, ...USE_CASES], exports: USE_CASES })
 export class AuditModule {}

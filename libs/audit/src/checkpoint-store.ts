@@ -13,10 +13,14 @@ export interface AuditCheckpoint {
   writtenAt: string;
 }
 
-export const CHECKPOINT_FILE = 'audit-checkpoint.json';
+/** One file per database (several deployments or test runs may share the directory). */
+export function checkpointFile(databaseUrl: string): string {
+  const name = decodeURIComponent(new URL(databaseUrl).pathname.replace(/^\//, '')) || 'default';
+  return `audit-checkpoint.${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`;
+}
 
 /**
- * A file in FR_CHECKPOINT_DIR, replaced atomically (write, fsync, rename). Whoever can rewrite the
+ * A file in FR_CHECKPOINT_DIR named after the database, replaced atomically (write, fsync, rename). Whoever can rewrite the
  * database should not be able to write here: mount it from other storage, or copy it off-site.
  */
 @Injectable()
@@ -24,7 +28,7 @@ export class CheckpointStore {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   get path(): string {
-    return join(this.config.checkpointDir, CHECKPOINT_FILE);
+    return join(this.config.checkpointDir, checkpointFile(this.config.databaseUrl));
   }
 
   async read(): Promise<AuditCheckpoint | null> {

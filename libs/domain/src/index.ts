@@ -5,3 +5,4 @@ export * from './routing';
 export * from './text';
 export * from './tracking-code';
 export * from './personal-data';
+export * from './seeded-random';

@@ -1,6 +1,12 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { ESCALATION_RECORDED } from '@fr/sla';
 import { Deliveries } from './deliveries';
 import { Webhooks } from './webhooks.service';
 
-@Module({ providers: [Deliveries, Webhooks], exports: [Deliveries, Webhooks] })
+/** Global so the escalation use case (SLA) can reach the deliveries without importing this module. */
+@Global()
+@Module({
+  providers: [Deliveries, Webhooks, { provide: ESCALATION_RECORDED, useExisting: Deliveries }],
+  exports: [Deliveries, Webhooks, ESCALATION_RECORDED],
+})
 export class NotificationsModule {}

@@ -1,5 +1,8 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, Matches } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsDefined, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import { MAX_SAMPLE_SIZE } from '@fr/audit';
+import { NoControlChars, NormaliseText } from '../common/text.decorators';
 
 export class VerifyQueryDto {
   @ApiPropertyOptional({ description: 'first event id to check (default: the first event)' })
@@ -11,4 +14,122 @@ export class VerifyQueryDto {
   @IsOptional()
   @Matches(/^\d{1,18}$/, { message: 'toId must be a positive event id' })
   toId?: string;
+}
+
+export class PeriodQueryDto {
+  @ApiProperty({ description: 'start: a date (YYYY-MM-DD, Asia/Ho_Chi_Minh) or an ISO 8601 date-time', example: '2025-01-01' })
+  @IsString({ message: 'from is required' })
+  @MaxLength(40)
+  from: string;
+
+  @ApiProperty({ description: 'end: a date (inclusive, the whole day) or an ISO 8601 date-time (exclusive)', example: '2025-03-31' })
+  @IsString({ message: 'to is required' })
+  @MaxLength(40)
+  to: string;
+
+  @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json' })
+  @IsOptional()
+  @IsIn(['json', 'csv'], { message: "format must be 'json' or 'csv'" })
+  format?: 'json' | 'csv';
+}
+
+export class ExportQueryDto {
+  @ApiProperty({ description: 'cases received from: a date (YYYY-MM-DD) or an ISO 8601 date-time', example: '2025-01-01' })
+  @IsString({ message: 'from is required' })
+  @MaxLength(40)
+  from: string;
+
+  @ApiProperty({ description: 'cases received until: a date (inclusive) or an ISO 8601 date-time (exclusive)', example: '2025-03-31' })
+  @IsString({ message: 'to is required' })
+  @MaxLength(40)
+  to: string;
+
+  @ApiPropertyOptional({ description: 'only cases this unit owned at some time' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  unit?: string;
+
+  @ApiPropertyOptional({ enum: ['csv'], default: 'csv' })
+  @IsOptional()
+  @IsIn(['csv'], { message: "format must be 'csv'" })
+  format?: 'csv';
+}
+
+export class SampleDto {
+  @ApiPropertyOptional({ description: "only this unit's stratum (default: every unit with closed cases in the period)" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  unitCode?: string;
+
+  @ApiProperty({ description: 'cases closed from: a date or an ISO 8601 date-time', example: '2025-01-01' })
+  @IsString({ message: 'from is required' })
+  @MaxLength(40)
+  from: string;
+
+  @ApiProperty({ description: 'cases closed until: a date (inclusive) or an ISO 8601 date-time (exclusive)', example: '2025-03-31' })
+  @IsString({ message: 'to is required' })
+  @MaxLength(40)
+  to: string;
+
+  @ApiProperty({ description: 'cases per unit', minimum: 1, maximum: MAX_SAMPLE_SIZE })
+  @IsInt({ message: 'size must be an integer' })
+  @Min(1)
+  @Max(MAX_SAMPLE_SIZE)
+  size: number;
+
+  @ApiProperty({ description: 'any text or number; the same seed draws the same sample', example: 'NV-2025-Q1' })
+  @Transform(({ value }) => (typeof value === 'number' && Number.isFinite(value) ? String(value) : value))
+  @IsString({ message: 'seed must be a string or a number' })
+  @MinLength(1)
+  @MaxLength(100)
+  @NoControlChars()
+  seed: string;
+}
+
+export class ReviewScoresDto {
+  @ApiProperty({ description: 'the answer addresses the issue: 0 no, 1 partly, 2 yes', minimum: 0, maximum: 2 })
+  @IsInt({ message: 'scores.addressesIssue must be 0, 1 or 2' })
+  @Min(0)
+  @Max(2)
+  addressesIssue: number;
+
+  @ApiProperty({ description: 'evidence (photos, documents) attached: 0 no, 1 partly, 2 yes', minimum: 0, maximum: 2 })
+  @IsInt({ message: 'scores.evidence must be 0, 1 or 2' })
+  @Min(0)
+  @Max(2)
+  evidence: number;
+
+  @ApiProperty({ description: 'lawful: 0 no, 1 partly, 2 yes', minimum: 0, maximum: 2 })
+  @IsInt({ message: 'scores.lawful must be 0, 1 or 2' })
+  @Min(0)
+  @Max(2)
+  lawful: number;
+
+  @ApiProperty({ description: 'polite and clear: 0 no, 1 partly, 2 yes', minimum: 0, maximum: 2 })
+  @IsInt({ message: 'scores.politeClear must be 0, 1 or 2' })
+  @Min(0)
+  @Max(2)
+  politeClear: number;
+}
+
+export class ReviewDto {
+  @ApiProperty()
+  @IsUUID('all', { message: 'caseId must be a case id (uuid)' })
+  caseId: string;
+
+  @ApiProperty({ type: ReviewScoresDto })
+  @IsDefined({ message: 'scores is required' })
+  @ValidateNested()
+  @Type(() => ReviewScoresDto)
+  scores: ReviewScoresDto;
+
+  @ApiPropertyOptional({ maxLength: 2000 })
+  @IsOptional()
+  @NormaliseText()
+  @IsString()
+  @MaxLength(2000)
+  @NoControlChars()
+  comment?: string;
 }

@@ -1,8 +1,9 @@
-import { Controller, Get, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
-import { VerifyAuditTrail } from '@fr/audit';
-import { VerifyQueryDto } from './audit.dto';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
+import { DrawSample, ExportCases, GetUnitMetrics, RecordReview, ListUnitCases, parsePeriod, unitMetricsCsv, VerifyAuditTrail } from '@fr/audit';
+import { ExportQueryDto, PeriodQueryDto, ReviewDto, SampleDto, VerifyQueryDto } from './audit.dto';
 
 /** Home Affairs' audits: read everything, change nothing (reviews are the auditors' own records). */
 @ApiTags('audits')
@@ -11,11 +12,84 @@ import { VerifyQueryDto } from './audit.dto';
 @Roles('AUDITOR', 'SUPERVISOR')
 @Controller('v1/audits')
 export class AuditsController {
-  constructor(private readonly verifyTrail: VerifyAuditTrail) {}
+  constructor(
+    private readonly verifyTrail: VerifyAuditTrail,
+    private readonly unitMetrics: GetUnitMetrics,
+    private readonly unitCases: ListUnitCases,
+    private readonly exportCases: ExportCases,
+    private readonly drawSample: DrawSample,
+    private readonly recordReview: RecordReview,
+  ) {}
+
+  @Post('samples')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'A stratified random sample of closed cases per unit, reproducible from its seed' })
+  samples(@CurrentOfficer() officer: AuthenticatedOfficer, @Body() dto: SampleDto) {
+    return this.drawSample.execute({ actor: `officer:${officer.id}`, period: parsePeriod(dto.from, dto.to), unitCode: dto.unitCode, size: dto.size, seed: dto.seed });
+  }
+
+  @Post('reviews')
+  @ApiOperation({ summary: "A reviewer's scores for a closed case on the rubric (each criterion 0 no, 1 partly, 2 yes)" })
+  reviews(@CurrentOfficer() officer: AuthenticatedOfficer, @Body() dto: ReviewDto) {
+    return this.recordReview.execute({ reviewerId: officer.id, caseId: dto.caseId, scores: dto.scores, comment: dto.comment ?? '' });
+  }
 
   @Get('verify')
   @ApiOperation({ summary: "Walks the audit trail's hash chain (or fromId..toId) and names the first broken event" })
   verify(@Query() q: VerifyQueryDto) {
     return this.verifyTrail.execute({ fromId: q.fromId, toId: q.toId });
   }
+
+  @Get('units')
+  @ApiOperation({ summary: "Every unit's quality metrics for a period (DOMAIN.md), JSON or CSV" })
+  @ApiProduces('application/json', 'text/csv')
+  async units(@Query() q: PeriodQueryDto, @Res({ passthrough: true }) res: Response) {
+    const period = parsePeriod(q.from, q.to);
+    const report = await this.unitMetrics.execute(period);
+    if (q.format !== 'csv') return report;
+    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+    res.setHeader('Content-Disposition', `attachment; filename="unit-metrics_${q.from}_${q.to}.csv"`.replace(/[^\x20-\x7e]/g, '_'));
+    return unitMetricsCsv(report);
+  }
+
+  @Get('units/:code/cases')
+  @ApiOperation({ summary: "Drill-down: the cases behind one unit's metrics for the period" })
+  unitCaseList(@Param('code') code: string, @Query() q: PeriodQueryDto) {
+    return this.unitCases.execute(code, parsePeriod(q.from, q.to));
+  }
+
+  @Get('cases')
+  @ApiOperation({ summary: 'Case-level CSV export (UTF-8 with BOM), streamed; no personal data' })
+  @ApiProduces('text/csv')
+  async cases(@Query() q: ExportQueryDto, @Res() res: Response): Promise<void> {
+    const filter = { period: parsePeriod(q.from, q.to), unitCode: q.unit };
+    await this.exportCases.prepare(filter);
+    res.status(200);
+    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+    res.setHeader('Content-Disposition', `attachment; filename="cases_${q.unit ?? 'all'}_${q.from}_${q.to}.csv"`.replace(/[^\x20-\x7e]/g, '_'));
+    try {
+      await this.exportCases.execute(filter, { write: (text) => writeWithBackpressure(res, text) });
+      res.end();
+    } catch (e) {
+      // The status line is gone: cut the download off so the reader sees it is incomplete.
+      res.destroy(e as Error);
+    }
+  }
+}
+
+/** Resolves once the response can take more (true), or when the client has gone away (false). */
+function writeWithBackpressure(res: Response, text: string): Promise<boolean> {
+  if (res.destroyed || res.writableEnded) return Promise.resolve(false);
+  if (res.write(text)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => () => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(ok);
+    };
+    const onDrain = done(true);
+    const onClose = done(false);
+    res.once('drain', onDrain);
+    res.once('close', onClose);
+  });
 }

@@ -17,28 +17,30 @@ export class AuditTrail1764700000000 implements MigrationInterface {
 
   public async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE audit_events ADD COLUMN prev_hash bytea NULL, ADD COLUMN hash bytea NULL`);
+    // STABLE like the convert_to and to_char they call: PostgreSQL inlines a SQL function only when
+    // it is declared no more stable than its body, and inlined they hash some 20 times faster.
     await q.query(`
-      CREATE FUNCTION audit_field(v text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+      CREATE FUNCTION audit_field(v text) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
         SELECT CASE WHEN v IS NULL THEN '|-' ELSE '|' || octet_length(convert_to(v, 'UTF8')) || ':' || v END
       $$`);
     await q.query(`
       CREATE FUNCTION audit_event_canonical(p_id bigint, p_case_id uuid, p_actor text, p_action text, p_from_state text,
                                             p_to_state text, p_reason text, p_data jsonb, p_occurred_at timestamptz)
-      RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+      RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
         SELECT 'fr-audit-v1' || audit_field(p_id::text) || audit_field(p_case_id::text) || audit_field(p_actor)
             || audit_field(p_action) || audit_field(p_from_state) || audit_field(p_to_state) || audit_field(p_reason)
             || audit_field(p_data::text)
             || audit_field(to_char(p_occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
       $$`);
     await q.query(`
-      CREATE FUNCTION audit_event_hash(prev bytea, canonical text) RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+      CREATE FUNCTION audit_event_hash(prev bytea, canonical text) RETURNS bytea LANGUAGE sql STABLE PARALLEL SAFE AS $$
         SELECT sha256(prev || convert_to(canonical, 'UTF8'))
       $$`);
     // A running aggregate: audit_chain(canonical, seed) OVER (ORDER BY id) is each row's hash, the
     // chain seeded with `seed` (the hash before the first row). Set-based chaining for bulk paths
     // (this backfill, imports, the bench); PostgreSQL advances it row by row, never from the start.
     await q.query(`
-      CREATE FUNCTION audit_chain_step(state bytea, canonical text, seed bytea) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+      CREATE FUNCTION audit_chain_step(state bytea, canonical text, seed bytea) RETURNS bytea LANGUAGE sql STABLE AS $$
         SELECT audit_event_hash(COALESCE(state, seed), canonical)
       $$`);
     await q.query(`CREATE AGGREGATE audit_chain(text, bytea) (SFUNC = audit_chain_step, STYPE = bytea)`);

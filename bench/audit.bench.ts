@@ -1,0 +1,264 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { INestApplication } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ExportCases, GetUnitMetrics, parsePeriod, VerifyAuditTrail } from '@fr/audit';
+import { appendAuditEventsInBulk, writeAuditEvent } from '@fr/persistence';
+import { createApiApp } from '../apps/api/src/bootstrap';
+import { BenchContext, fmtInt, fmtMb, fmtMs, percentiles, runPool } from './support';
+
+const EVENTS_PER_CASE = 10;
+const CHUNK = 100_000;
+const YEAR = 2025;
+
+/**
+ * `BENCH_SCENARIOS=audit`: BENCH_AUDIT_CASES cases (default 1,000,000) over a year, ten audit events
+ * each, loaded in bulk by SQL (generate_series) and chained by the database's own `audit_chain`
+ * window aggregate through appendAuditEventsInBulk, the import path that shares writeAuditEvent's
+ * hash functions and head lock. Then it times what Home Affairs runs: a quarterly unit report, the
+ * full-year CSV export and a full verification of the chain (recomputed in TypeScript), and the
+ * cost of the chain on the write path (concurrent single-event transactions, chained or not).
+ */
+export async function runAuditScenario(ctx: BenchContext): Promise<string[]> {
+  const cases = positive('BENCH_AUDIT_CASES', process.env.BENCH_AUDIT_CASES, 1_000_000);
+  const checkpointDir = mkdtempSync(join(tmpdir(), 'fr_bench_checkpoints_'));
+  ctx.defer('remove bench checkpoints', () => rmSync(checkpointDir, { recursive: true, force: true }));
+  const app: INestApplication = await createApiApp({ ...ctx.config, checkpointDir });
+  ctx.defer('close API', () => app.close());
+  const ds = app.get(DataSource);
+  const lines: string[] = [];
+
+  ctx.log(`audit: loading ${fmtInt(cases)} cases and ${fmtInt(cases * EVENTS_PER_CASE)} audit events over ${YEAR}`);
+  const load = await loadYear(ds, cases, ctx);
+  lines.push(
+    `load: ${fmtInt(cases)} cases in ${fmtMs(load.casesMs)}; ${fmtInt(load.events)} chained audit events in ${fmtMs(load.eventsMs)} ` +
+      `(${fmtInt(load.events / (load.eventsMs / 1000))} events/s, hashes by SQL window aggregate); database ${fmtMb(load.dbBytes)}`,
+  );
+
+  ctx.log('audit: the cost of the chain on the write path');
+  lines.push(...(await chainCost(ds, ctx)));
+
+  ctx.log('audit: quarterly unit report (Q2)');
+  const metrics = app.get(GetUnitMetrics);
+  let t = Date.now();
+  const report = await metrics.execute(parsePeriod(`${YEAR}-04-01`, `${YEAR}-06-30`));
+  const reportMs = Date.now() - t;
+  const sum = (f: (u: (typeof report.units)[number]) => number) => report.units.reduce((s, u) => s + f(u), 0);
+  lines.push(
+    `quarterly unit report (Q2 ${YEAR}, ${report.units.length} units): ${fmtMs(reportMs)}; received ${fmtInt(sum((u) => u.received))}, ` +
+      `resolved ${fmtInt(sum((u) => u.resolved))} (${fmtInt(sum((u) => u.resolvedLate))} late), transfers ${fmtInt(sum((u) => u.transfersOut))}`,
+  );
+
+  ctx.log('audit: full-year CSV export');
+  const exporter = app.get(ExportCases);
+  let bytes = 0;
+  const heapBefore = process.memoryUsage().heapUsed;
+  let heapPeak = heapBefore;
+  t = Date.now();
+  const rows = await exporter.execute({ period: parsePeriod(`${YEAR}-01-01`, `${YEAR}-12-31`) }, {
+    write: async (text) => {
+      bytes += Buffer.byteLength(text);
+      heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+      return !ctx.aborted;
+    },
+  });
+  const exportMs = Date.now() - t;
+  lines.push(
+    `full CSV export: ${fmtInt(rows)} cases, ${fmtMb(bytes)} in ${fmtMs(exportMs)} (${fmtInt(rows / (exportMs / 1000))} rows/s; ` +
+      `heap at most ${fmtMb(heapPeak - heapBefore)} above its start, garbage included)`,
+  );
+
+  ctx.log('audit: full chain verification');
+  t = Date.now();
+  const verified = await app.get(VerifyAuditTrail).execute();
+  const verifyMs = Date.now() - t;
+  lines.push(
+    `full chain verification: ${fmtInt(verified.checked)} events in ${fmtMs(verifyMs)} (${fmtInt(verified.checked / (verifyMs / 1000))} events/s), ` +
+      `ok=${verified.ok}${verified.ok ? '' : ` first broken ${verified.firstBrokenEventId}: ${verified.reason}`}`,
+  );
+  if (!verified.ok) throw new Error(`the loaded trail does not verify: ${verified.reason}`);
+  return lines;
+}
+
+function positive(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got '${raw}'`);
+  return n;
+}
+
+/**
+ * One plan row per case (its units, times and fate, drawn from hashes of its number), then cases,
+ * assignments, state log, pauses and events from the plan, CHUNK cases at a time.
+ */
+export async function loadYear(ds: DataSource, n: number, ctx: BenchContext) {
+  const start = `${YEAR}-01-01 07:00+07`;
+  await ds.query(`DROP TABLE IF EXISTS bench_audit_plan`);
+  await ds.query(
+    `CREATE UNLOGGED TABLE bench_audit_plan AS
+     WITH u AS (SELECT array_agg(code ORDER BY code) AS codes FROM units WHERE active AND handler_id IS NOT NULL AND kind <> 'office'),
+     base AS (
+       SELECT g, (hashint4(g)::bigint & 2147483647) % 1000 AS h, (hashint4(g + 7919)::bigint & 2147483647) AS h2,
+              $2::timestamptz + (g - 1) * (interval '364 days' / $1::int) AS t0
+         FROM generate_series(1, $1::int) g)
+     SELECT g, gen_random_uuid() AS id, 'A' || lpad(g::text, 10, '0') AS tracking,
+            u.codes[1 + h2 % array_length(u.codes, 1)] AS unit_a,
+            CASE WHEN h < 80 THEN u.codes[1 + (h2 + 1) % array_length(u.codes, 1)] END AS unit_b,
+            t0, h,
+            h < 80 AS transferred, h % 20 = 0 AS late_ack, (h / 7) % 7 = 0 AS late_resolve, h % 33 = 1 AS extended,
+            h % 50 = 2 AS reopened, t0 > $2::timestamptz + interval '350 days' AND h % 3 = 0 AS open,
+            CASE WHEN h % 10 < 6 THEN 1 + h % 5 END AS rating
+       FROM base, u`,
+    [n, start],
+  );
+  await ds.query(`
+    ALTER TABLE bench_audit_plan
+      ADD COLUMN transfer_at timestamptz, ADD COLUMN ack_at timestamptz, ADD COLUMN res1_at timestamptz, ADD COLUMN reopen_at timestamptz,
+      ADD COLUMN res2_at timestamptz, ADD COLUMN closed_at timestamptz, ADD COLUMN unit_final varchar(40)`);
+  await ds.query(`
+    UPDATE bench_audit_plan SET
+      transfer_at = CASE WHEN transferred THEN t0 + interval '2 hours' END,
+      ack_at = t0 + CASE WHEN transferred THEN interval '3 hours' ELSE interval '1 hour' END + CASE WHEN late_ack THEN interval '2 days' ELSE interval '0' END,
+      unit_final = COALESCE(unit_b, unit_a)`);
+  await ds.query(`
+    UPDATE bench_audit_plan SET
+      res1_at = CASE WHEN NOT open THEN ack_at + CASE WHEN late_resolve THEN interval '9 days' ELSE (1 + h % 4) * interval '1 day' END END`);
+  await ds.query(`
+    UPDATE bench_audit_plan SET
+      reopen_at = CASE WHEN reopened AND NOT open THEN res1_at + interval '1 day' END,
+      res2_at = CASE WHEN reopened AND NOT open THEN res1_at + interval '2 days' END,
+      closed_at = CASE WHEN NOT open AND NOT reopened THEN res1_at + interval '1 day' END`);
+  await ds.query(`CREATE INDEX ON bench_audit_plan (g)`);
+
+  // The state log is written here with the times of the plan, not by the trigger at load time.
+  await ds.query(`ALTER TABLE cases DISABLE TRIGGER cases_state_log_insert`);
+  let casesMs = 0;
+  let eventsMs = 0;
+  let events = 0;
+  try {
+    for (let lo = 1; lo <= n; lo += CHUNK) {
+      if (ctx.aborted) throw new Error('interrupted');
+      const hi = Math.min(n, lo + CHUNK - 1);
+      let t = Date.now();
+      await ds.query(
+        `INSERT INTO cases (id, tracking_code, channel_code, category_code, description, status, severity, unit_code, handler_id, leader_id,
+                            submitted_at, received_at, routed_at, acknowledged_at, resolved_at, closed_at, transfer_count, extension_count,
+                            reopen_count, rating, rated_at, stage, stage_started_at, due_at, warn_at, updated_at)
+         SELECT p.id, p.tracking, 'ihanoi', 'sidewalk_encroachment', 'Lấn chiếm vỉa hè (bench)',
+                CASE WHEN p.open THEN 'in_progress' WHEN p.reopened THEN 'resolved' ELSE 'closed' END, 'normal',
+                p.unit_final, u.handler_id, u.leader_id, p.t0, p.t0, p.t0, p.ack_at, COALESCE(p.res2_at, p.res1_at), p.closed_at,
+                p.transferred::int, p.extended::int, p.reopened::int,
+                CASE WHEN p.closed_at IS NOT NULL THEN p.rating END, CASE WHEN p.closed_at IS NOT NULL AND p.rating IS NOT NULL THEN p.closed_at END,
+                CASE WHEN p.open THEN 'resolve' END, CASE WHEN p.open THEN p.ack_at END,
+                CASE WHEN p.open THEN p.ack_at + interval '7 days' END, CASE WHEN p.open THEN p.ack_at + interval '5 days' END,
+                COALESCE(p.closed_at, p.res2_at, p.ack_at)
+           FROM bench_audit_plan p JOIN units u ON u.code = p.unit_final WHERE p.g BETWEEN $1 AND $2`,
+        [lo, hi],
+      );
+      await ds.query(
+        `INSERT INTO assignments (case_id, unit_code, reason, started_at, ended_at)
+         SELECT id, unit_a, 'route', t0, transfer_at FROM bench_audit_plan WHERE g BETWEEN $1 AND $2
+         UNION ALL SELECT id, unit_b, 'transfer', transfer_at, NULL FROM bench_audit_plan WHERE g BETWEEN $1 AND $2 AND transferred`,
+        [lo, hi],
+      );
+      await ds.query(
+        `INSERT INTO case_pauses (case_id, stage, started_at, ended_at)
+         SELECT id, 'resolve', ack_at + interval '3 hours', ack_at + interval '5 hours' FROM bench_audit_plan WHERE g BETWEEN $1 AND $2`,
+        [lo, hi],
+      );
+      await ds.query(
+        `INSERT INTO case_state_log (case_id, at, status, stage, unit_code, due_at, warn_at)
+         SELECT id, t0, 'assigned', 'receive', unit_a, t0 + interval '1 day', t0 + interval '6 hours' FROM bench_audit_plan WHERE g BETWEEN $1 AND $2
+         UNION ALL SELECT id, transfer_at, 'assigned', 'receive', unit_b, transfer_at + interval '1 day', transfer_at + interval '6 hours'
+           FROM bench_audit_plan WHERE g BETWEEN $1 AND $2 AND transferred
+         UNION ALL SELECT id, ack_at, 'in_progress', 'resolve', unit_final, ack_at + interval '7 days', ack_at + interval '5 days'
+           FROM bench_audit_plan WHERE g BETWEEN $1 AND $2
+         UNION ALL SELECT id, res1_at, 'resolved', NULL, unit_final, NULL, NULL FROM bench_audit_plan WHERE g BETWEEN $1 AND $2 AND res1_at IS NOT NULL
+         UNION ALL SELECT id, reopen_at, 'in_progress', 'resolve', unit_final, reopen_at + interval '7 days', reopen_at + interval '5 days'
+           FROM bench_audit_plan WHERE g BETWEEN $1 AND $2 AND reopen_at IS NOT NULL
+         UNION ALL SELECT id, res2_at, 'resolved', NULL, unit_final, NULL, NULL FROM bench_audit_plan WHERE g BETWEEN $1 AND $2 AND res2_at IS NOT NULL
+         UNION ALL SELECT id, closed_at, 'closed', NULL, unit_final, NULL, NULL FROM bench_audit_plan WHERE g BETWEEN $1 AND $2 AND closed_at IS NOT NULL`,
+        [lo, hi],
+      );
+      casesMs += Date.now() - t;
+
+      t = Date.now();
+      events += await ds.transaction((m) =>
+        appendAuditEventsInBulk(
+          m,
+          `SELECT row_number() OVER (ORDER BY p.g, k.k) AS n, p.id AS case_id, e.actor, e.action, e.from_state, e.to_state, NULL::text AS reason,
+                  e.data, e.at AS occurred_at
+             FROM bench_audit_plan p
+             CROSS JOIN generate_series(0, ${EVENTS_PER_CASE - 1}) AS k(k)
+             CROSS JOIN LATERAL (
+               SELECT * FROM (VALUES
+                 (0, 'channel:ihanoi', 'receive', NULL, 'received', p.t0, jsonb_build_object('category', 'sidewalk_encroachment')),
+                 (1, 'system:router', 'route', 'received', 'assigned', p.t0, jsonb_build_object('unitCode', p.unit_a, 'ruleId', 'sidewalk-to-ward')),
+                 (2, 'officer:bench', CASE WHEN p.transferred THEN 'transfer' ELSE 'note' END, 'assigned', 'assigned',
+                     COALESCE(p.transfer_at, p.t0 + interval '30 minutes'),
+                     CASE WHEN p.transferred THEN jsonb_build_object('fromUnit', p.unit_a, 'toUnit', p.unit_b) ELSE jsonb_build_object('messageId', p.g) END),
+                 (3, 'officer:bench', 'acknowledge', 'assigned', 'in_progress', p.ack_at, jsonb_build_object('severity', 'normal')),
+                 (4, 'officer:bench', 'request-info', 'in_progress', 'awaiting_info', p.ack_at + interval '3 hours', jsonb_build_object('paused', 'resolve')),
+                 (5, 'citizen:ihanoi', 'supply-info', 'awaiting_info', 'in_progress', p.ack_at + interval '5 hours', jsonb_build_object('resumed', 'resolve')),
+                 (6, 'officer:bench', CASE WHEN p.extended THEN 'extend' ELSE 'note' END, 'in_progress', 'in_progress', p.ack_at + interval '1 day',
+                     CASE WHEN p.extended THEN jsonb_build_object('addedWorkingMinutes', 480) ELSE jsonb_build_object('messageId', p.g) END),
+                 (7, 'officer:bench', CASE WHEN p.open THEN 'note' ELSE 'resolve' END, 'in_progress', CASE WHEN p.open THEN 'in_progress' ELSE 'resolved' END,
+                     COALESCE(p.res1_at, p.ack_at + interval '2 days'), jsonb_build_object('onTime', NOT p.late_resolve, 'attachments', 1)),
+                 (8, CASE WHEN p.reopened THEN 'citizen:ihanoi' ELSE 'system:rating' END,
+                     CASE WHEN p.open THEN 'note' WHEN p.reopened THEN 'reopen' ELSE 'rate' END, 'resolved',
+                     CASE WHEN p.reopened THEN 'in_progress' ELSE 'resolved' END,
+                     COALESCE(p.reopen_at, p.closed_at, p.ack_at + interval '3 days'), jsonb_build_object('score', p.rating)),
+                 (9, 'officer:bench', CASE WHEN p.open THEN 'note' WHEN p.reopened THEN 'resolve' ELSE 'close' END,
+                     CASE WHEN p.reopened THEN 'in_progress' ELSE 'resolved' END, CASE WHEN p.reopened THEN 'resolved' ELSE 'closed' END,
+                     COALESCE(p.res2_at, p.closed_at, p.ack_at + interval '4 days'), jsonb_build_object('onTime', true))
+               ) AS v(k, actor, action, from_state, to_state, at, data) WHERE v.k = k.k
+             ) e
+            WHERE p.g BETWEEN ${lo} AND ${hi}`,
+        ),
+      );
+      eventsMs += Date.now() - t;
+      ctx.log(`audit: ${fmtInt(hi)} cases, ${fmtInt(events)} events loaded`);
+    }
+  } finally {
+    await ds.query(`ALTER TABLE cases ENABLE TRIGGER cases_state_log_insert`);
+  }
+  await ds.query(`DROP TABLE bench_audit_plan`);
+  await ds.query(`ANALYZE`);
+  const [{ bytes }] = await ds.query(`SELECT pg_database_size(current_database())::float8 AS bytes`);
+  return { casesMs, eventsMs, events, dbBytes: bytes as number };
+}
+
+/**
+ * Writers of one-event transactions, all at once: through writeAuditEvent (chain head locked until
+ * commit) and, for comparison, a plain INSERT into an unchained copy of the table.
+ */
+async function chainCost(ds: DataSource, ctx: BenchContext): Promise<string[]> {
+  const writers = ctx.config.dbPoolSize;
+  const perWriter = 200;
+  await ds.query(`CREATE TABLE bench_audit_plain (LIKE audit_events INCLUDING DEFAULTS)`);
+  await ds.query(`CREATE SEQUENCE bench_audit_plain_seq`);
+  await ds.query(`ALTER TABLE bench_audit_plain ALTER COLUMN id SET DEFAULT nextval('bench_audit_plain_seq'), ALTER COLUMN hash DROP NOT NULL, ALTER COLUMN prev_hash DROP NOT NULL`);
+  const run = async (label: string, write: (i: number) => Promise<unknown>) => {
+    const ms = new Float64Array(writers * perWriter);
+    const t = Date.now();
+    await runPool(writers * perWriter, writers, async (i) => {
+      const s = performance.now();
+      await write(i);
+      ms[i] = performance.now() - s;
+    }, () => ctx.aborted);
+    const elapsed = (Date.now() - t) / 1000;
+    const [p50, p95] = percentiles(ms, [0.5, 0.95]);
+    return `${label}: ${fmtInt(ms.length / elapsed)} events/s, p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms`;
+  };
+  const data = { unitCode: 'P_BACH_KHOA', note: 'Kiểm tra hiện trường' };
+  const plain = await run('  unchained INSERT', (i) =>
+    ds.transaction((m) =>
+      m.query(`INSERT INTO bench_audit_plain (case_id, actor, action, data) VALUES (NULL, $1, 'bench', $2)`, [`officer:${i}`, JSON.stringify(data)]),
+    ),
+  );
+  const chained = await run('  writeAuditEvent (chained)', (i) => ds.transaction((m) => writeAuditEvent(m, { caseId: null, actor: `officer:${i}`, action: 'bench', data })));
+  await ds.query(`DROP TABLE bench_audit_plain`);
+  await ds.query(`DROP SEQUENCE bench_audit_plain_seq`);
+  return [`chain cost on the write path (${writers} concurrent writers x ${perWriter} one-event transactions):`, plain, chained];
+}

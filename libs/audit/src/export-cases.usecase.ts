@@ -1,0 +1,133 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { NotFoundError, VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
+import { CsvValue, csvRow, UTF8_BOM } from './csv';
+import { forEachBatch } from './cursor';
+import { Period } from './period';
+
+export interface ExportCasesFilter {
+  period: Period;
+  /** Cases this unit owned at any time (not only the unit holding them now). */
+  unitCode?: string;
+}
+
+/** Where the export goes; `write` resolves false when the reader has gone away (stop reading then). */
+export interface TextSink {
+  write(text: string): Promise<boolean>;
+}
+
+interface ExportRow {
+  id: string;
+  tracking_code: string;
+  channel_code: string;
+  category_code: string;
+  category_name: string;
+  severity: string;
+  status: string;
+  area_code: string | null;
+  received_at: Date;
+  routed_at: Date | null;
+  acknowledged_at: Date | null;
+  resolved_at: Date | null;
+  closed_at: Date | null;
+  unit_code: string | null;
+  unit_name: string | null;
+  units_path: string | null;
+  handler: string | null;
+  stage: string | null;
+  due_at: Date | null;
+  transfer_count: number;
+  return_count: number;
+  extension_count: number;
+  reopen_count: number;
+  last_on_time: string | null;
+  rating: number | null;
+}
+
+/** Hanoi wall-clock time with its offset, as a spreadsheet user reads it: 2025-03-03T09:00:00+07:00. */
+export function hanoiTime(d: Date | null): string | null {
+  return d ? new Date(d.getTime() + VIETNAM_UTC_OFFSET_MS).toISOString().slice(0, 19) + '+07:00' : null;
+}
+
+function outcome(r: ExportRow, now: number): string {
+  if (r.status === 'resolved' || r.status === 'closed') return r.last_on_time === 'false' ? 'resolved_late' : 'resolved_on_time';
+  return r.due_at && r.due_at.getTime() <= now ? 'open_overdue' : 'open';
+}
+
+/**
+ * Personal data never leaves in an export: no citizen name, phone, e-mail, address, coordinates or
+ * free text (description, title, answer, comments: citizens write names and numbers into them).
+ * The handler is named by account, not by person.
+ */
+const COLUMNS: [string, (r: ExportRow, now: number) => CsvValue][] = [
+  ['case_id', (r) => r.id],
+  ['tracking_code', (r) => r.tracking_code],
+  ['channel', (r) => r.channel_code],
+  ['category_code', (r) => r.category_code],
+  ['category', (r) => r.category_name],
+  ['severity', (r) => r.severity],
+  ['status', (r) => r.status],
+  ['area_code', (r) => r.area_code],
+  ['received_at', (r) => hanoiTime(r.received_at)],
+  ['routed_at', (r) => hanoiTime(r.routed_at)],
+  ['acknowledged_at', (r) => hanoiTime(r.acknowledged_at)],
+  ['resolved_at', (r) => hanoiTime(r.resolved_at)],
+  ['closed_at', (r) => hanoiTime(r.closed_at)],
+  ['unit_code', (r) => r.unit_code],
+  ['unit', (r) => r.unit_name],
+  ['units_path', (r) => r.units_path],
+  ['handler_account', (r) => r.handler],
+  ['stage', (r) => r.stage],
+  ['due_at', (r) => hanoiTime(r.due_at)],
+  ['transfers', (r) => r.transfer_count],
+  ['returns', (r) => r.return_count],
+  ['extensions', (r) => r.extension_count],
+  ['reopens', (r) => r.reopen_count],
+  ['outcome', (r, now) => outcome(r, now)],
+  ['rating', (r) => r.rating],
+];
+
+/**
+ * The case-level export: one CSV row per case received in the period, streamed from a server-side
+ * cursor a thousand rows at a time, so memory stays flat however many cases there are.
+ */
+@Injectable()
+export class ExportCases {
+  constructor(private readonly ds: DataSource) {}
+
+  /** Checks the filter before anything is sent, so errors can still be proper HTTP errors. */
+  async prepare(f: ExportCasesFilter): Promise<void> {
+    if (f.unitCode === undefined) return;
+    const [unit] = await this.ds.query(`SELECT code FROM units WHERE code = $1`, [f.unitCode]);
+    if (!unit) throw new NotFoundError('unit', f.unitCode);
+  }
+
+  async execute(f: ExportCasesFilter, out: TextSink): Promise<number> {
+    const params: unknown[] = [f.period.from, f.period.to];
+    if (f.unitCode !== undefined) params.push(f.unitCode);
+    const sql = `
+      SELECT c.id, c.tracking_code, c.channel_code, c.category_code, cat.name AS category_name, c.severity, c.status, c.area_code,
+             c.received_at, c.routed_at, c.acknowledged_at, c.resolved_at, c.closed_at, c.unit_code, u.name AS unit_name,
+             (SELECT string_agg(a.unit_code, ' > ' ORDER BY a.id) FROM assignments a WHERE a.case_id = c.id AND a.reason <> 'designation') AS units_path,
+             o.username AS handler, c.stage, c.due_at, c.transfer_count, c.return_count, c.extension_count, c.reopen_count,
+             (SELECT e.data->>'onTime' FROM audit_events e WHERE e.case_id = c.id AND e.action = 'resolve' ORDER BY e.id DESC LIMIT 1) AS last_on_time,
+             c.rating
+        FROM cases c
+        JOIN categories cat ON cat.code = c.category_code
+        LEFT JOIN units u ON u.code = c.unit_code
+        LEFT JOIN officers o ON o.id = c.handler_id
+       WHERE c.received_at >= $1 AND c.received_at < $2
+         ${f.unitCode !== undefined ? 'AND EXISTS (SELECT 1 FROM assignments a WHERE a.case_id = c.id AND a.unit_code = $3)' : ''}
+       ORDER BY c.received_at, c.id`;
+    const now = Date.now();
+    let rows = 0;
+    if (!(await out.write(UTF8_BOM + csvRow(COLUMNS.map(([h]) => h))))) return rows;
+    await forEachBatch<ExportRow>(this.ds, sql, params, async (batch) => {
+      let text = '';
+      for (const r of batch) text += csvRow(COLUMNS.map(([, f]) => f(r, now)));
+      rows += batch.length;
+      return out.write(text);
+    });
+    return rows;
+  }
+}

@@ -1,0 +1,186 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { SlaService } from '@fr/sla';
+import { CaseFactsReader } from './case-facts.reader';
+import { CsvValue, csvRow, UTF8_BOM } from './csv';
+import { Period } from './period';
+import { REVIEW_CRITERIA, REVIEW_MAX_SCORE } from './record-review.usecase';
+import { caseLines, MetricsContext, round2, UnitAccumulator, UnitMetrics } from './unit-metrics';
+
+export const ESCALATION_LEVELS = ['warn', '1', '2', '3'] as const;
+
+export interface UnitReport extends UnitMetrics {
+  unitCode: string;
+  unitName: string;
+  kind: string;
+  active: boolean;
+  /** Levels reached by the unit's cases in the period; null where escalations are not recorded. */
+  escalations: Record<string, number> | null;
+  /** Whether the unit has a designated handler and leader now (designations have no history). */
+  designation: { handler: boolean; leader: boolean };
+  /** Quality reviews of the cases the unit closed in the period: mean score per criterion (0..2). */
+  reviews: ReviewSummary;
+}
+
+export interface ReviewSummary {
+  count: number;
+  addressesIssue: number | null;
+  evidence: number | null;
+  lawful: number | null;
+  politeClear: number | null;
+  /** Mean of the four criteria's sum, 0..8. */
+  meanTotal: number | null;
+  /** meanTotal as a share of the best score, in percent. */
+  qualityPercent: number | null;
+}
+
+export interface UnitMetricsReport {
+  from: string;
+  to: string;
+  /** When open, overdue and at-risk were evaluated: the end of the period, or now if sooner. */
+  evaluatedAt: string;
+  coverage: { units: number; withHandler: number; withLeader: number; complete: number };
+  units: UnitReport[];
+}
+
+/** Per unit and period, every metric of DOMAIN.md's quality audit (attribution rules in unit-metrics.ts). */
+@Injectable()
+export class GetUnitMetrics {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly facts: CaseFactsReader,
+    private readonly sla: SlaService,
+  ) {}
+
+  context(period: Period, now = new Date()): MetricsContext {
+    const evaluatedAt = Math.min(period.to.getTime(), now.getTime());
+    return {
+      from: period.from.getTime(),
+      to: period.to.getTime(),
+      evaluatedAt,
+      calendar: this.sla.calendar,
+      receiveDue: (start) => this.sla.deadlines(this.sla.receiveClock(start), []).dueAt!,
+    };
+  }
+
+  async execute(period: Period, now = new Date()): Promise<UnitMetricsReport> {
+    const ctx = this.context(period, now);
+    const acc = new Map<string, UnitAccumulator>();
+    await this.facts.forEach(period, new Date(ctx.evaluatedAt), null, (f) => {
+      for (const line of caseLines(f, ctx)) {
+        let a = acc.get(line.unitCode);
+        if (!a) acc.set(line.unitCode, (a = new UnitAccumulator()));
+        a.add(line);
+      }
+    });
+    const escalations = await this.escalations(period);
+    const reviews = await this.reviews(period);
+    const units: { code: string; name: string; kind: string; active: boolean; has_handler: boolean; has_leader: boolean }[] = await this.ds.query(
+      `SELECT code, name, kind, active, handler_id IS NOT NULL AS has_handler, leader_id IS NOT NULL AS has_leader FROM units ORDER BY code`,
+    );
+    const rows: UnitReport[] = units
+      .filter((u) => u.active || acc.has(u.code))
+      .map((u) => ({
+        unitCode: u.code,
+        unitName: u.name,
+        kind: u.kind,
+        active: u.active,
+        ...(acc.get(u.code) ?? new UnitAccumulator()).result(),
+        escalations: escalations ? Object.fromEntries(ESCALATION_LEVELS.map((l) => [l, escalations.get(`${u.code}|${l}`) ?? 0])) : null,
+        designation: { handler: u.has_handler, leader: u.has_leader },
+        reviews: reviews.get(u.code) ?? NO_REVIEWS,
+      }));
+    const active = rows.filter((r) => r.active);
+    return {
+      from: period.from.toISOString(),
+      to: period.to.toISOString(),
+      evaluatedAt: new Date(ctx.evaluatedAt).toISOString(),
+      coverage: {
+        units: active.length,
+        withHandler: active.filter((r) => r.designation.handler).length,
+        withLeader: active.filter((r) => r.designation.leader).length,
+        complete: active.filter((r) => r.designation.handler && r.designation.leader).length,
+      },
+      units: rows,
+    };
+  }
+
+  private async reviews(period: Period): Promise<Map<string, ReviewSummary>> {
+    const rows: { unit_code: string; n: number; a: number; e: number; l: number; p: number; total: number }[] = await this.ds.query(
+      `SELECT r.unit_code, count(*)::int AS n, avg(r.addresses_issue)::float8 AS a, avg(r.evidence)::float8 AS e, avg(r.lawful)::float8 AS l,
+              avg(r.polite_clear)::float8 AS p, avg(r.addresses_issue + r.evidence + r.lawful + r.polite_clear)::float8 AS total
+         FROM audit_reviews r JOIN cases c ON c.id = r.case_id
+        WHERE c.closed_at >= $1 AND c.closed_at < $2 GROUP BY r.unit_code`,
+      [period.from, period.to],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.unit_code,
+        {
+          count: r.n,
+          addressesIssue: round2(r.a),
+          evidence: round2(r.e),
+          lawful: round2(r.l),
+          politeClear: round2(r.p),
+          meanTotal: round2(r.total),
+          qualityPercent: round2((r.total / (REVIEW_CRITERIA.length * REVIEW_MAX_SCORE)) * 100),
+        },
+      ]),
+    );
+  }
+
+  /** Escalations are another feature's table; a deployment without it reports null. */
+  private async escalations(period: Period): Promise<Map<string, number> | null> {
+    const [t] = await this.ds.query(`SELECT to_regclass('escalations') IS NOT NULL AS present`);
+    if (!t.present) return null;
+    const rows: { unit_code: string; level: string; n: number }[] = await this.ds.query(
+      `SELECT unit_code, level::text AS level, count(*)::int AS n FROM escalations
+        WHERE fired_at >= $1 AND fired_at < $2 AND unit_code IS NOT NULL GROUP BY 1, 2`,
+      [period.from, period.to],
+    );
+    return new Map(rows.map((r) => [`${r.unit_code}|${r.level}`, r.n]));
+  }
+}
+
+const NO_REVIEWS: ReviewSummary = { count: 0, addressesIssue: null, evidence: null, lawful: null, politeClear: null, meanTotal: null, qualityPercent: null };
+
+const CSV_COLUMNS: [string, (u: UnitReport) => CsvValue][] = [
+  ['unit_code', (u) => u.unitCode],
+  ['unit_name', (u) => u.unitName],
+  ['received', (u) => u.received],
+  ['acknowledged', (u) => u.acknowledged],
+  ['acknowledged_on_time', (u) => u.acknowledgedOnTime],
+  ['resolved', (u) => u.resolved],
+  ['resolved_on_time', (u) => u.resolvedOnTime],
+  ['resolved_late', (u) => u.resolvedLate],
+  ['open', (u) => u.open],
+  ['open_overdue', (u) => u.openOverdue],
+  ['open_at_risk', (u) => u.openAtRisk],
+  ['resolve_working_minutes_median', (u) => u.resolveWorkingMinutes.median],
+  ['resolve_working_minutes_p90', (u) => u.resolveWorkingMinutes.p90],
+  ['transfers_in', (u) => u.transfersIn],
+  ['transfers_out', (u) => u.transfersOut],
+  ['returns', (u) => u.returns],
+  ['extensions', (u) => u.extensions],
+  ['reopened', (u) => u.reopened],
+  ['ratings', (u) => u.satisfaction.ratings],
+  ['rating_mean', (u) => u.satisfaction.mean],
+  ['satisfied_percent', (u) => u.satisfaction.satisfiedShare],
+  ...ESCALATION_LEVELS.map((l): [string, (u: UnitReport) => CsvValue] => [`escalations_${l}`, (u) => u.escalations?.[l] ?? null]),
+  ['designated_handler', (u) => u.designation.handler],
+  ['designated_leader', (u) => u.designation.leader],
+  ['reviews', (u) => u.reviews.count],
+  ['review_addresses_issue', (u) => u.reviews.addressesIssue],
+  ['review_evidence', (u) => u.reviews.evidence],
+  ['review_lawful', (u) => u.reviews.lawful],
+  ['review_polite_clear', (u) => u.reviews.politeClear],
+  ['review_quality_percent', (u) => u.reviews.qualityPercent],
+  ['due', (u) => u.onTime.due],
+  ['late', (u) => u.onTime.late],
+  ['late_rate_percent', (u) => u.onTime.lateRate],
+  ['on_time_rate_percent', (u) => u.onTime.onTimeRate],
+];
+
+export function unitMetricsCsv(report: UnitMetricsReport): string {
+  return UTF8_BOM + csvRow(CSV_COLUMNS.map(([h]) => h)) + report.units.map((u) => csvRow(CSV_COLUMNS.map(([, f]) => f(u)))).join('');
+}

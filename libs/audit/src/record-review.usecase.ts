@@ -1,0 +1,80 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ConflictError, nfc, NotFoundError, UnprocessableError, ValidationError } from '@fr/domain';
+import { writeAuditEvent } from '@fr/persistence';
+
+/** DOMAIN.md's rubric; each criterion 0 = no, 1 = partly, 2 = yes. */
+export const REVIEW_CRITERIA = ['addressesIssue', 'evidence', 'lawful', 'politeClear'] as const;
+export type ReviewCriterion = (typeof REVIEW_CRITERIA)[number];
+export type ReviewScores = Record<ReviewCriterion, number>;
+export const REVIEW_MAX_SCORE = 2;
+
+export interface RecordReviewCommand {
+  reviewerId: string;
+  caseId: string;
+  scores: ReviewScores;
+  comment: string;
+}
+
+export interface ReviewView {
+  id: string;
+  caseId: string;
+  unitCode: string;
+  reviewerId: string;
+  scores: ReviewScores;
+  total: number;
+  comment: string;
+  createdAt: string;
+}
+
+/**
+ * A reviewer's scores for one closed case, for the unit that answered it. The review row and its
+ * audit event are written together; a review is final (one per case and reviewer).
+ */
+@Injectable()
+export class RecordReview {
+  constructor(private readonly ds: DataSource) {}
+
+  execute(cmd: RecordReviewCommand): Promise<ReviewView> {
+    for (const c of REVIEW_CRITERIA) {
+      const v = cmd.scores?.[c];
+      if (!Number.isInteger(v) || v < 0 || v > REVIEW_MAX_SCORE) {
+        throw new ValidationError(`scores.${c} must be 0 (no), 1 (partly) or 2 (yes)`, [`scores.${c}`]);
+      }
+    }
+    const comment = nfc(cmd.comment ?? '').trim();
+    return this.ds.transaction(async (m) => {
+      const [c] = await m.query(`SELECT id, status, unit_code FROM cases WHERE id = $1 FOR KEY SHARE`, [cmd.caseId]);
+      if (!c) throw new NotFoundError('case', cmd.caseId);
+      if (c.status !== 'closed') throw new UnprocessableError(`only closed cases are reviewed (their answer is final); case ${cmd.caseId} is '${c.status}'`);
+      const s = cmd.scores;
+      const rows = await m.query(
+        `INSERT INTO audit_reviews (case_id, unit_code, reviewer_id, addresses_issue, evidence, lawful, polite_clear, comment)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT ON CONSTRAINT audit_reviews_case_reviewer_uq DO NOTHING
+         RETURNING id::text, created_at`,
+        [cmd.caseId, c.unit_code, cmd.reviewerId, s.addressesIssue, s.evidence, s.lawful, s.politeClear, comment],
+      );
+      if (rows.length === 0) throw new ConflictError(`you have already reviewed case ${cmd.caseId}; a review is final`);
+      const total = REVIEW_CRITERIA.reduce((sum, k) => sum + s[k], 0);
+      const scores = Object.fromEntries(REVIEW_CRITERIA.map((k) => [k, s[k]])) as ReviewScores;
+      await writeAuditEvent(m, {
+        caseId: cmd.caseId,
+        actor: `officer:${cmd.reviewerId}`,
+        action: 'review',
+        reason: comment || null,
+        data: { reviewId: rows[0].id, unitCode: c.unit_code, scores, total },
+      });
+      return {
+        id: rows[0].id,
+        caseId: cmd.caseId,
+        unitCode: c.unit_code,
+        reviewerId: cmd.reviewerId,
+        scores,
+        total,
+        comment,
+        createdAt: new Date(rows[0].created_at).toISOString(),
+      };
+    });
+  }
+}

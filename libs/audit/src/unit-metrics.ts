@@ -1,0 +1,313 @@
+import { ClockPause, elapsedWorkingMinutes, isOpen, CaseState, WorkingCalendar } from '@fr/domain';
+
+/**
+ * Unit metrics from the facts of each case, without I/O. The attribution rules (README, "Audits"):
+ * - ownership periods come from `assignments`; a `designation` row (new designees of the same unit)
+ *   continues the period it follows;
+ * - an acknowledge, resolve, extend or reopen event belongs to the unit that owned the case when it
+ *   happened; a transfer or return is read from the assignment it created (the unit before is the one
+ *   that passed the case on); a rating belongs to the unit that owned the case when it was rated;
+ * - open, overdue and at-risk describe each case's state at the end of the period (or now, if
+ *   sooner), read from case_state_log, and count for the unit holding the case then.
+ */
+
+export interface OwnershipFact {
+  unit: string;
+  /** route | triage | transfer | return | assign | designation */
+  reason: string;
+  start: number;
+}
+
+export interface CaseEventFact {
+  action: 'acknowledge' | 'resolve' | 'extend' | 'reopen';
+  at: number;
+  /** resolve: whether it met the deadline in force (recorded when it happened); null = no deadline. */
+  onTime: boolean | null;
+}
+
+export interface CaseStateAt {
+  status: CaseState;
+  unit: string | null;
+  dueAt: number | null;
+  warnAt: number | null;
+}
+
+export interface CaseFacts {
+  caseId: string;
+  trackingCode: string;
+  receivedAt: number;
+  rating: number | null;
+  ratedAt: number | null;
+  /** Every assignment row, in order. */
+  ownerships: OwnershipFact[];
+  /** acknowledge, resolve, extend and reopen events, in order. */
+  events: CaseEventFact[];
+  pauses: { from: number; to: number | null }[];
+  /** The case as it stood at the evaluation time; null if it did not exist yet. */
+  atEnd: CaseStateAt | null;
+}
+
+/** What one case contributes to one unit's report: a line of the drill-down. */
+export interface UnitCaseLine {
+  caseId: string;
+  trackingCode: string;
+  unitCode: string;
+  receivedAt: Date | null;
+  receiveDueAt: Date | null;
+  acknowledgedAt: Date | null;
+  acknowledgedOnTime: boolean | null;
+  resolvedAt: Date | null;
+  resolvedOnTime: boolean | null;
+  resolveWorkingMinutes: number | null;
+  transfersIn: number;
+  transfersOut: number;
+  returns: number;
+  extensions: number;
+  reopened: boolean;
+  rating: number | null;
+  open: boolean;
+  overdue: boolean;
+  atRisk: boolean;
+  dueAt: Date | null;
+}
+
+export interface MetricsContext {
+  from: number;
+  to: number;
+  /** When open/overdue/at-risk are evaluated: min(to, now). */
+  evaluatedAt: number;
+  calendar: WorkingCalendar;
+  /** The receive deadline of a stage starting at `start` (the SLA policy). */
+  receiveDue(start: Date): Date;
+}
+
+interface Owned extends OwnershipFact {
+  end: number | null;
+  /** When this unit's clocks started: the case's receipt when routed there, else the hand-over. */
+  clockStart: number;
+  previousUnit: string | null;
+}
+
+function ownershipsOf(f: CaseFacts): Owned[] {
+  const periods: Owned[] = [];
+  for (const o of f.ownerships) {
+    if (o.reason === 'designation' && periods.length && periods[periods.length - 1].unit === o.unit) continue;
+    const previous = periods[periods.length - 1];
+    if (previous) previous.end = o.start;
+    periods.push({
+      ...o,
+      end: null,
+      clockStart: o.reason === 'route' || o.reason === 'triage' ? f.receivedAt : o.start,
+      previousUnit: previous?.unit ?? null,
+    });
+  }
+  return periods;
+}
+
+/** The lines a case contributes, one per unit it touched in the period. */
+export function caseLines(f: CaseFacts, ctx: MetricsContext): UnitCaseLine[] {
+  const inPeriod = (t: number) => t >= ctx.from && t < ctx.to;
+  const lines = new Map<string, UnitCaseLine>();
+  const line = (unit: string): UnitCaseLine => {
+    let l = lines.get(unit);
+    if (!l) {
+      l = {
+        caseId: f.caseId,
+        trackingCode: f.trackingCode,
+        unitCode: unit,
+        receivedAt: null,
+        receiveDueAt: null,
+        acknowledgedAt: null,
+        acknowledgedOnTime: null,
+        resolvedAt: null,
+        resolvedOnTime: null,
+        resolveWorkingMinutes: null,
+        transfersIn: 0,
+        transfersOut: 0,
+        returns: 0,
+        extensions: 0,
+        reopened: false,
+        rating: null,
+        open: false,
+        overdue: false,
+        atRisk: false,
+        dueAt: null,
+      };
+      lines.set(unit, l);
+    }
+    return l;
+  };
+  const pauses: ClockPause[] = f.pauses.map((p) => ({ from: new Date(p.from), to: p.to === null ? null : new Date(p.to) }));
+  const periods = ownershipsOf(f);
+
+  periods.forEach((o, i) => {
+    const within = (t: number) => t >= o.start && (o.end === null || t < o.end);
+    const next = periods[i + 1];
+    const events = f.events.filter((e) => within(e.at));
+
+    if (inPeriod(o.start)) {
+      const l = line(o.unit);
+      if (o.reason === 'transfer') {
+        l.transfersIn++;
+        if (o.previousUnit) line(o.previousUnit).transfersOut++;
+      }
+      if (o.reason === 'return' && o.previousUnit) line(o.previousUnit).returns++;
+      // A case received twice in the period counts once, by its first receipt.
+      if (l.receivedAt === null) {
+        const due = ctx.receiveDue(new Date(o.clockStart));
+        // Acknowledging is the unit's receive-stage answer; for triage, assigning the case onwards.
+        const ack = events.find((e) => e.action === 'acknowledge')?.at ?? (next?.reason === 'assign' ? next.start : null);
+        l.receivedAt = new Date(o.start);
+        l.receiveDueAt = due;
+        l.acknowledgedAt = ack === null ? null : new Date(ack);
+        l.acknowledgedOnTime = ack === null ? null : ack <= due.getTime();
+      }
+    }
+
+    let clockStart = o.clockStart;
+    for (const e of events) {
+      if (e.action === 'reopen') {
+        if (inPeriod(e.at)) line(o.unit).reopened = true;
+        clockStart = e.at;
+      } else if (e.action === 'extend' && inPeriod(e.at)) {
+        line(o.unit).extensions++;
+      } else if (e.action === 'resolve' && inPeriod(e.at)) {
+        const l = line(o.unit);
+        // Late if any answer in the period was late; the working time is that of the first answer.
+        if (l.resolvedAt === null) {
+          l.resolvedAt = new Date(e.at);
+          l.resolveWorkingMinutes = Math.round(elapsedWorkingMinutes(ctx.calendar, new Date(clockStart), new Date(e.at), pauses));
+          l.resolvedOnTime = e.onTime !== false;
+        } else if (e.onTime === false) {
+          l.resolvedOnTime = false;
+        }
+      }
+    }
+    if (f.rating !== null && f.ratedAt !== null && inPeriod(f.ratedAt) && within(f.ratedAt)) line(o.unit).rating = f.rating;
+  });
+
+  const s = f.atEnd;
+  if (s && s.unit && isOpen(s.status)) {
+    const l = line(s.unit);
+    l.open = true;
+    l.dueAt = s.dueAt === null ? null : new Date(s.dueAt);
+    l.overdue = s.dueAt !== null && ctx.evaluatedAt >= s.dueAt;
+    l.atRisk = s.dueAt !== null && s.warnAt !== null && ctx.evaluatedAt >= s.warnAt && ctx.evaluatedAt < s.dueAt;
+  }
+  return [...lines.values()];
+}
+
+export interface UnitMetrics {
+  received: number;
+  acknowledged: number;
+  acknowledgedOnTime: number;
+  resolved: number;
+  resolvedOnTime: number;
+  resolvedLate: number;
+  open: number;
+  openOverdue: number;
+  openAtRisk: number;
+  resolveWorkingMinutes: { median: number | null; p90: number | null };
+  transfersIn: number;
+  transfersOut: number;
+  returns: number;
+  extensions: number;
+  reopened: number;
+  satisfaction: { ratings: number; mean: number | null; satisfiedShare: number | null };
+  /** The government's formula: late = (open past deadline + resolved past deadline) / due; in percent. */
+  onTime: { due: number; late: number; lateRate: number | null; onTimeRate: number | null };
+}
+
+/** Sums lines into a unit's metrics; keeps only the durations, not the lines. */
+export class UnitAccumulator {
+  private m = {
+    received: 0,
+    acknowledged: 0,
+    acknowledgedOnTime: 0,
+    resolved: 0,
+    resolvedOnTime: 0,
+    resolvedLate: 0,
+    open: 0,
+    openOverdue: 0,
+    openAtRisk: 0,
+    transfersIn: 0,
+    transfersOut: 0,
+    returns: 0,
+    extensions: 0,
+    reopened: 0,
+    ratings: 0,
+    ratingSum: 0,
+    satisfied: 0,
+  };
+  private readonly minutes: number[] = [];
+
+  add(l: UnitCaseLine): void {
+    const m = this.m;
+    if (l.receivedAt) m.received++;
+    if (l.acknowledgedAt) m.acknowledged++;
+    if (l.acknowledgedOnTime) m.acknowledgedOnTime++;
+    if (l.resolvedAt) {
+      m.resolved++;
+      if (l.resolvedOnTime) m.resolvedOnTime++;
+      else m.resolvedLate++;
+      if (l.resolveWorkingMinutes !== null) this.minutes.push(l.resolveWorkingMinutes);
+    }
+    if (l.open) m.open++;
+    if (l.overdue) m.openOverdue++;
+    if (l.atRisk) m.openAtRisk++;
+    m.transfersIn += l.transfersIn;
+    m.transfersOut += l.transfersOut;
+    m.returns += l.returns;
+    m.extensions += l.extensions;
+    if (l.reopened) m.reopened++;
+    if (l.rating !== null) {
+      m.ratings++;
+      m.ratingSum += l.rating;
+      if (l.rating >= SATISFIED_RATING) m.satisfied++;
+    }
+  }
+
+  result(): UnitMetrics {
+    const m = this.m;
+    const due = m.resolved + m.openOverdue;
+    const late = m.resolvedLate + m.openOverdue;
+    const lateRate = due ? round2((late / due) * 100) : null;
+    return {
+      received: m.received,
+      acknowledged: m.acknowledged,
+      acknowledgedOnTime: m.acknowledgedOnTime,
+      resolved: m.resolved,
+      resolvedOnTime: m.resolvedOnTime,
+      resolvedLate: m.resolvedLate,
+      open: m.open,
+      openOverdue: m.openOverdue,
+      openAtRisk: m.openAtRisk,
+      resolveWorkingMinutes: { median: nearestRank(this.minutes, 0.5), p90: nearestRank(this.minutes, 0.9) },
+      transfersIn: m.transfersIn,
+      transfersOut: m.transfersOut,
+      returns: m.returns,
+      extensions: m.extensions,
+      reopened: m.reopened,
+      satisfaction: {
+        ratings: m.ratings,
+        mean: m.ratings ? round2(m.ratingSum / m.ratings) : null,
+        satisfiedShare: m.ratings ? round2((m.satisfied / m.ratings) * 100) : null,
+      },
+      onTime: { due, late, lateRate, onTimeRate: lateRate === null ? null : round2(100 - lateRate) },
+    };
+  }
+}
+
+/** A rating of 4 or 5 (of 1..5) counts as satisfied. */
+export const SATISFIED_RATING = 4;
+
+export function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+/** Nearest-rank percentile: the smallest value with at least p of the sample at or below it. */
+export function nearestRank(sample: number[], p: number): number | null {
+  if (sample.length === 0) return null;
+  const sorted = [...sample].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+}

@@ -1,0 +1,146 @@
+import { adminToken, bearer, createOfficer, TestEngine } from '@fr/testing';
+
+/** Closed cases per unit in February 2025, and some that must never be drawn. */
+const CLOSED_IN_PERIOD: Record<string, number> = { P_BACH_KHOA: 40, P_THANH_NHAN: 25, P_VINH_TUY: 3, QLDT: 12, CONG_AN: 1 };
+
+describe('quality review: samples and reviews', () => {
+  let engine: TestEngine;
+  const tokens: Record<string, string> = {};
+  let seq = 0;
+
+  beforeAll(async () => {
+    engine = await TestEngine.start({ worker: false });
+    tokens.ADMIN = await adminToken(engine);
+    for (const [role, unit] of [
+      ['AUDITOR', 'NOI_VU'],
+      ['SUPERVISOR', 'VP'],
+      ['HANDLER', 'P_BACH_KHOA'],
+      ['LEADER', 'P_BACH_KHOA'],
+    ] as const) {
+      tokens[role] = (await createOfficer(engine, tokens.ADMIN, { username: `sample.${role.toLowerCase()}`, role, unitCode: unit })).token;
+    }
+    for (const [unit, n] of Object.entries(CLOSED_IN_PERIOD)) await insertCases(unit, n, 'closed', '2025-02-03 10:00+07');
+    await insertCases('P_BACH_KHOA', 5, 'closed', '2025-03-03 10:00+07'); // closed after the period
+    await insertCases('P_PHO_HUE', 4, 'resolved', '2025-02-03 10:00+07'); // answered, not closed
+    await insertCases('P_PHO_HUE', 1, 'in_progress', '2025-02-03 10:00+07');
+  });
+  afterAll(() => engine?.close());
+
+  async function insertCases(unit: string, n: number, status: string, at: string) {
+    await engine.query(
+      `INSERT INTO cases (tracking_code, channel_code, category_code, description, status, unit_code, submitted_at, received_at, resolved_at, closed_at)
+       SELECT 'S' || lpad(($1::int + g)::text, 10, '0'), 'ihanoi', 'sidewalk_encroachment', 'Lấn chiếm vỉa hè', $2::text, $3,
+              $4::timestamptz - interval '3 days', $4::timestamptz - interval '3 days',
+              CASE WHEN $2::text IN ('resolved', 'closed') THEN $4::timestamptz - interval '1 day' END,
+              CASE WHEN $2::text = 'closed' THEN $4::timestamptz + g * interval '1 hour' END
+         FROM generate_series(1, $5::int) g`,
+      [seq, status, unit, at, n],
+    );
+    seq += n;
+  }
+
+  const sample = (body: Record<string, unknown>, role = 'AUDITOR') => engine.http().post('/v1/audits/samples').set(bearer(tokens[role])).send(body);
+  const base = { from: '2025-02-01', to: '2025-02-28', size: 5 };
+
+  it('the same seed draws the same cases; another seed draws others', async () => {
+    const a = await sample({ ...base, seed: 'NV-2025-02' });
+    const b = await sample({ ...base, seed: 'NV-2025-02' });
+    const c = await sample({ ...base, seed: 'NV-2025-02-bis' });
+    expect(a.status).toBe(200);
+    expect(a.body.caseIds.length).toBeGreaterThan(0);
+    expect(b.body).toEqual(a.body);
+    expect(c.body.caseIds).not.toEqual(a.body.caseIds);
+    // A numeric seed is its text.
+    expect((await sample({ ...base, seed: 42 })).body.caseIds).toEqual((await sample({ ...base, seed: '42' })).body.caseIds);
+  });
+
+  it('every unit with closed cases in the period is represented, with min(size, closed) of its cases', async () => {
+    const res = await sample({ ...base, seed: 'strata' });
+    const strata = Object.fromEntries(res.body.strata.map((s: { unitCode: string }) => [s.unitCode, s]));
+    expect(Object.keys(strata).sort()).toEqual(Object.keys(CLOSED_IN_PERIOD).sort());
+    for (const [unit, closed] of Object.entries(CLOSED_IN_PERIOD)) {
+      expect(strata[unit]).toMatchObject({ closed });
+      expect(new Set(strata[unit].caseIds).size).toBe(Math.min(5, closed));
+    }
+    const drawn = await engine.query<{ unit_code: string; status: string; closed_at: Date }>(
+      `SELECT unit_code, status, closed_at FROM cases WHERE id = ANY($1)`,
+      [res.body.caseIds],
+    );
+    expect(drawn).toHaveLength(res.body.caseIds.length);
+    for (const d of drawn) {
+      expect(d.status).toBe('closed');
+      expect(d.closed_at.getTime()).toBeGreaterThanOrEqual(Date.parse('2025-01-31T17:00:00Z'));
+      expect(d.closed_at.getTime()).toBeLessThan(Date.parse('2025-02-28T17:00:00Z'));
+    }
+  });
+
+  it("one unit's stratum is the same whether drawn alone or with every unit, and the draw is in the audit trail", async () => {
+    const all = await sample({ ...base, seed: 'alone' });
+    const alone = await sample({ ...base, seed: 'alone', unitCode: 'QLDT' });
+    expect(alone.body.strata).toHaveLength(1);
+    expect(alone.body.strata[0]).toEqual(all.body.strata.find((s: { unitCode: string }) => s.unitCode === 'QLDT'));
+    const events = await engine.query<{ data: Record<string, unknown> }>(
+      `SELECT data FROM audit_events WHERE action = 'audit_sample_drawn' AND data->>'seed' = 'alone' ORDER BY id`,
+    );
+    expect(events.map((e) => e.data)).toEqual([
+      expect.objectContaining({ seed: 'alone', size: 5, unitCode: null, cases: all.body.caseIds.length }),
+      expect.objectContaining({ seed: 'alone', size: 5, unitCode: 'QLDT', cases: 5 }),
+    ]);
+    expect((await sample({ ...base, seed: 'x', unitCode: 'NOPE' })).status).toBe(404);
+    expect((await sample({ ...base, seed: 'x', size: 0 })).status).toBe(400);
+    expect((await sample({ from: '2025-02-01', to: '2025-02-28', size: 5 })).status).toBe(400);
+  });
+
+  it('records a review on the rubric as a final record and an audit event of the case', async () => {
+    const [caseId] = (await sample({ ...base, seed: 'review', unitCode: 'P_THANH_NHAN' })).body.caseIds;
+    const review = (body: Record<string, unknown>, role = 'AUDITOR') => engine.http().post('/v1/audits/reviews').set(bearer(tokens[role])).send(body);
+    const scores = { addressesIssue: 2, evidence: 0, lawful: 2, politeClear: 1 };
+    const res = await review({ caseId, scores, comment: 'Trả lời đúng trọng tâm nhưng không có ảnh hiện trường.' });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ caseId, unitCode: 'P_THANH_NHAN', scores, total: 5 });
+    const [event] = await engine.query<{ actor: string; data: Record<string, unknown> }>(
+      `SELECT actor, data FROM audit_events WHERE case_id = $1 AND action = 'review'`,
+      [caseId],
+    );
+    expect(event.data).toMatchObject({ reviewId: res.body.id, unitCode: 'P_THANH_NHAN', scores, total: 5 });
+
+    expect((await review({ caseId, scores })).status).toBe(409); // a review is final
+    expect((await review({ caseId, scores }, 'SUPERVISOR')).status).toBe(201); // another reviewer
+    await expect(engine.query(`UPDATE audit_reviews SET evidence = 2`)).rejects.toThrow(/append-only/);
+
+    const [open] = await engine.query<{ id: string }>(`SELECT id FROM cases WHERE status = 'resolved' LIMIT 1`);
+    expect((await review({ caseId: open.id, scores })).status).toBe(422);
+    expect((await review({ caseId: '00000000-0000-4000-8000-000000000000', scores })).status).toBe(404);
+    const bad = await review({ caseId, scores: { ...scores, evidence: 3 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/evidence/);
+    expect((await review({ caseId, scores: { addressesIssue: 2 } })).status).toBe(400);
+  });
+
+  it('AUDITOR reads every unit and changes nothing else; HANDLER, LEADER and ADMIN get 403 on audits', async () => {
+    const [c] = await engine.query<{ id: string; version: number }>(`SELECT id, version FROM cases WHERE status = 'in_progress' LIMIT 1`);
+    const auditor = bearer(tokens.AUDITOR);
+    expect((await engine.http().get(`/v1/cases/${c.id}`).set(auditor)).status).toBe(200);
+    expect((await engine.http().get('/v1/cases?unit=P_PHO_HUE').set(auditor)).status).toBe(200);
+    for (const action of ['resolve', 'transfer', 'note', 'extend', 'close']) {
+      const res = await engine.http().post(`/v1/cases/${c.id}/${action}`).set(auditor).send({ expectedVersion: c.version });
+      expect({ action, status: res.status }).toEqual({ action, status: 403 });
+    }
+    expect((await engine.http().post('/v1/officers').set(auditor).send({})).status).toBe(403);
+    expect((await engine.http().put('/v1/units/P_PHO_HUE/designation').set(auditor).send({ handlerId: null, leaderId: null })).status).toBe(403);
+
+    for (const role of ['HANDLER', 'LEADER', 'ADMIN']) {
+      const who = bearer(tokens[role]);
+      const calls = [
+        engine.http().get('/v1/audits/verify').set(who),
+        engine.http().get('/v1/audits/units?from=2025-02-01&to=2025-02-28').set(who),
+        engine.http().get('/v1/audits/units/P_BACH_KHOA/cases?from=2025-02-01&to=2025-02-28').set(who),
+        engine.http().get('/v1/audits/cases?from=2025-02-01&to=2025-02-28&format=csv').set(who),
+        engine.http().post('/v1/audits/samples').set(who).send({ ...base, seed: 'x' }),
+        engine.http().post('/v1/audits/reviews').set(who).send({ caseId: c.id, scores: { addressesIssue: 0, evidence: 0, lawful: 0, politeClear: 0 } }),
+      ];
+      expect((await Promise.all(calls)).map((r) => r.status)).toEqual([403, 403, 403, 403, 403, 403]);
+    }
+    expect((await engine.http().get('/v1/audits/verify')).status).toBe(401);
+  });
+});
