@@ -61,7 +61,7 @@ describe('an escalation reaches the inbox, the webhook and the mailbox, once eac
   });
   afterAll(async () => {
     await engine?.close();
-    await new Promise((r) => smtp?.close(r));
+    await new Promise<void>((r) => (smtp ? smtp.close(() => r()) : r()));
     await new Promise((r) => hooks?.close(r));
   });
   afterEach(() => jest.restoreAllMocks());
