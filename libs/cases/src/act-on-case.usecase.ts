@@ -32,6 +32,7 @@ interface CaseRow {
   id: string;
   status: CaseState;
   version: number;
+  category_code: string;
   unit_code: string | null;
   handler_id: string | null;
   severity: Severity;
@@ -78,7 +79,7 @@ export class ActOnCase {
   /** For use cases that already hold a transaction (a rating that reopens the case, a sweep). */
   async run(m: EntityManager, actor: CaseActor, caseId: string, action: CaseAction, input: ActionInput): Promise<ActionResult> {
     const [row]: CaseRow[] = await m.query(
-      `SELECT id, status, version, unit_code, handler_id, severity, stage, stage_started_at, stage_minutes,
+      `SELECT id, status, version, category_code, unit_code, handler_id, severity, stage, stage_started_at, stage_minutes,
               extension_minutes, extension_count, resolve_from, due_at
          FROM cases WHERE id = $1 FOR UPDATE`,
       [caseId],
@@ -129,7 +130,7 @@ export class ActOnCase {
       case 'acknowledge': {
         const severity = (input.severity ?? 'normal') as Severity;
         if (!SEVERITIES.includes(severity)) throw new ValidationError(`severity must be one of ${SEVERITIES.join(', ')}`, ['severity']);
-        const clock = this.sla.resolveClock(c.resolve_from ?? now, severity);
+        const clock = this.sla.resolveClock(c.resolve_from ?? now, severity, { category: c.category_code, unit: c.unit_code });
         const d = this.sla.deadlines(clock, await this.pauses(m, c.id, 'resolve'));
         return visible({ severity, acknowledged_at: now, ...this.clockColumns(clock, d) }, { data: { severity, dueAt: d.dueAt } });
       }
@@ -158,7 +159,7 @@ export class ActOnCase {
         }
         await this.reassign(m, c.id, unitCode, unit.handler_id, unit.leader_id, action, now);
         // The new unit gets its own receive and resolve clocks (DOMAIN.md: a transfer restarts them).
-        const clock = this.sla.receiveClock(now);
+        const clock = this.sla.receiveClock(now, { category: c.category_code, unit: unitCode });
         const d = this.sla.deadlines(clock, []);
         return visible(
           {
@@ -178,7 +179,7 @@ export class ActOnCase {
         const [t] = await m.query(`SELECT value FROM system_state WHERE key = 'triage_unit'`);
         const triageUnit = t.value as string;
         await this.reassign(m, c.id, triageUnit, null, null, 'return', now);
-        const clock = this.sla.receiveClock(now);
+        const clock = this.sla.receiveClock(now, { category: c.category_code, unit: triageUnit });
         const d = this.sla.deadlines(clock, []);
         return visible(
           {
@@ -240,7 +241,7 @@ export class ActOnCase {
         return { set: {}, citizenVisible: false, bumpsVersion: false, data: { messageId: id } };
       }
       case 'reopen': {
-        const clock = this.sla.resolveClock(now, c.severity);
+        const clock = this.sla.resolveClock(now, c.severity, { category: c.category_code, unit: c.unit_code });
         const d = this.sla.deadlines(clock, []);
         return visible(
           { reopen_count: await this.bump(m, c.id, 'reopen_count'), resolved_at: null, resolve_from: now, ...this.clockColumns(clock, d) },

@@ -54,7 +54,7 @@ export class RouteCase {
       const handlerId = decision.kind === 'assign' ? decision.handlerId : null;
       const leaderId = decision.kind === 'assign' ? decision.leaderId : null;
       // The receive clock runs from receipt, in triage too: the office must classify within it.
-      const clock = this.sla.receiveClock(new Date(c.received_at));
+      const clock = this.sla.receiveClock(new Date(c.received_at), { category: c.category_code, unit: unitCode });
       const { dueAt, warnAt } = this.sla.deadlines(clock, []);
       await m.query(
         `UPDATE cases SET status = $2, unit_code = $3, handler_id = $4, leader_id = $5, area_code = $6,

@@ -9,9 +9,18 @@ export type Severity = 'normal' | 'urgent' | 'complex';
 export const SEVERITIES: Severity[] = ['normal', 'urgent', 'complex'];
 export type Stage = 'receive' | 'resolve';
 
+/** Durations for a category, a unit, or both; the most specific match wins (unit and category, unit, category). */
+export interface SlaOverride {
+  category: string | null;
+  unit: string | null;
+  receiveMinutes?: number;
+  resolveMinutes: Partial<Record<Severity, number>>;
+}
+
 export interface SlaPolicy {
   receiveMinutes: number;
   resolveMinutes: Record<Severity, number>;
+  overrides: SlaOverride[];
   warnAt: number;
   extensionMaxCount: number;
   extensionMaxShare: number;
@@ -54,12 +63,45 @@ export function loadSlaPolicy(dir: string, dayMinutes: number): SlaPolicy {
     autoCloseDays: Number(doc.autoCloseDays ?? 7),
     lowRating: Number(doc.lowRating ?? 2),
     escalation: parseEscalationLadder(doc.escalation, dayMinutes, problems),
+    overrides: parseOverrides(doc.overrides, dayMinutes, problems),
   };
   if (!(policy.warnAt > 0 && policy.warnAt < 1)) problems.push('sla.yaml warnAt must be between 0 and 1');
   if (!(policy.autoCloseDays >= 1)) problems.push('sla.yaml autoCloseDays must be at least 1');
   if (!(policy.lowRating >= 1 && policy.lowRating <= 5)) problems.push('sla.yaml lowRating must be 1..5');
   if (problems.length) throw new ConfigError(problems.map((p) => `${dir}/${p}`));
   return policy;
+}
+
+function parseOverrides(v: unknown, dayMinutes: number, problems: string[]): SlaOverride[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) {
+    problems.push('sla.yaml overrides must be a list');
+    return [];
+  }
+  return v.map((o: Record<string, any>, i) => {
+    const where = `sla.yaml overrides[${i}]`;
+    const category = typeof o?.category === 'string' ? o.category : null;
+    const unit = typeof o?.unit === 'string' ? o.unit : null;
+    if (!category && !unit) problems.push(`${where} needs a category, a unit, or both`);
+    const resolveMinutes: Partial<Record<Severity, number>> = {};
+    for (const sev of SEVERITIES) {
+      if (o?.resolve?.[sev] !== undefined) resolveMinutes[sev] = minutesOf(o.resolve[sev], dayMinutes, `${where}.resolve.${sev}`, problems);
+    }
+    return {
+      category,
+      unit,
+      receiveMinutes: o?.receive !== undefined ? minutesOf(o.receive, dayMinutes, `${where}.receive`, problems) : undefined,
+      resolveMinutes,
+    };
+  });
+}
+
+/** The override that applies to a case of this category at this unit, if any. */
+export function overrideFor(policy: SlaPolicy, ctx: { category?: string | null; unit?: string | null }): SlaOverride[] {
+  const rank = (o: SlaOverride) => (o.unit && o.category ? 3 : o.unit ? 2 : 1);
+  return policy.overrides
+    .filter((o) => (!o.category || o.category === ctx.category) && (!o.unit || o.unit === ctx.unit))
+    .sort((a, b) => rank(b) - rank(a));
 }
 
 export function loadCalendar(dir: string): WorkingCalendar {

@@ -2,7 +2,13 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } f
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { ClockPause, computeDueAt, WorkingCalendar } from '@fr/domain';
 import { CalendarStore } from './calendar-store';
-import { loadCalendar, loadSlaPolicy, Severity, SlaPolicy, Stage } from './sla-policy';
+import { loadCalendar, loadSlaPolicy, overrideFor, Severity, SlaPolicy, Stage } from './sla-policy';
+
+/** What a case's durations may depend on (sla.yaml overrides). */
+export interface SlaContext {
+  category?: string | null;
+  unit?: string | null;
+}
 
 /** The facts a stage's deadline is computed from; stored on the case so a recompute is exact. */
 export interface StageClock {
@@ -58,12 +64,14 @@ export class SlaService implements OnModuleInit, OnModuleDestroy {
     this.calendarVersion = version;
   }
 
-  receiveClock(receivedAt: Date): StageClock {
-    return { stage: 'receive', startedAt: receivedAt, minutes: this.policy.receiveMinutes, extensionMinutes: 0 };
+  receiveClock(receivedAt: Date, ctx: SlaContext = {}): StageClock {
+    const minutes = overrideFor(this.policy, ctx).find((o) => o.receiveMinutes !== undefined)?.receiveMinutes ?? this.policy.receiveMinutes;
+    return { stage: 'receive', startedAt: receivedAt, minutes, extensionMinutes: 0 };
   }
 
-  resolveClock(startedAt: Date, severity: Severity): StageClock {
-    return { stage: 'resolve', startedAt, minutes: this.policy.resolveMinutes[severity], extensionMinutes: 0 };
+  resolveClock(startedAt: Date, severity: Severity, ctx: SlaContext = {}): StageClock {
+    const minutes = overrideFor(this.policy, ctx).find((o) => o.resolveMinutes[severity] !== undefined)?.resolveMinutes[severity] ?? this.policy.resolveMinutes[severity];
+    return { stage: 'resolve', startedAt, minutes, extensionMinutes: 0 };
   }
 
   /** Deadline and warning time of a stage; null while an open pause holds the clock. */
