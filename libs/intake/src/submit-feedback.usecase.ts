@@ -88,6 +88,13 @@ export class SubmitFeedback {
         return { id: existing.id, trackingCode: existing.tracking_code, status: existing.status, created: false };
       }
       const id = rows[0].id;
+      await writeOutbox(m, {
+        queue: QUEUE_OF[JobName.RouteCase],
+        name: JobName.RouteCase,
+        jobId: jobIdFor(JobName.RouteCase, { caseId: id }),
+        payload: { caseId: id },
+      });
+      // Last: the audit chain's head stays locked until commit, so hold it for as short a time as possible.
       await writeAuditEvent(m, {
         caseId: id,
         actor: `channel:${cmd.channel}`,
@@ -95,12 +102,6 @@ export class SubmitFeedback {
         fromState: null,
         toState: 'received',
         data: { category: cmd.category, externalId: cmd.externalId ?? null },
-      });
-      await writeOutbox(m, {
-        queue: QUEUE_OF[JobName.RouteCase],
-        name: JobName.RouteCase,
-        jobId: jobIdFor(JobName.RouteCase, { caseId: id }),
-        payload: { caseId: id },
       });
       return { id, trackingCode, status: 'received', created: true };
     });
