@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -27,6 +28,7 @@ describe('the engine as processes (npm start)', () => {
   let child: ChildProcess;
   let output = '';
   let port: number;
+  const checkpoints = mkdtempSync(join(tmpdir(), 'fr-proc-checkpoints-'));
 
   beforeAll(async () => {
     if (!existsSync(join(ROOT, 'dist/apps/api/src/main.js'))) throw new Error('run `npm run build` first (npm test does)');
@@ -42,6 +44,7 @@ describe('the engine as processes (npm start)', () => {
         DATABASE_URL: url.toString(),
         QUEUE_PREFIX: `frt_proc_${id}`,
         LOG_LEVEL: 'info',
+        FR_CHECKPOINT_DIR: checkpoints,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -51,6 +54,7 @@ describe('the engine as processes (npm start)', () => {
 
   afterAll(async () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
+    rmSync(checkpoints, { recursive: true, force: true });
     const admin = new Client({ connectionString: ADMIN_DB });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);

@@ -1,0 +1,67 @@
+import { auditEventHash, canonicalAuditEvent, GENESIS_HASH } from './audit-chain';
+import { csvRow } from './csv';
+import { parsePeriod } from './period';
+import { nearestRank } from './unit-metrics';
+
+describe(canonicalAuditEvent.name, () => {
+  const e = {
+    id: '7',
+    caseId: null,
+    actor: 'officer:x',
+    action: 'note',
+    fromState: null,
+    toState: null,
+    reason: 'a|1:b',
+    data: '{"a": "Phường Bạch Mai"}',
+    occurredAt: '2025-03-04T01:30:00.123456Z',
+  };
+
+  it('length-prefixes every field in UTF-8 bytes, so no content can imitate a separator', () => {
+    expect(canonicalAuditEvent(e)).toBe(
+      'fr-audit-v1|1:7|-|9:officer:x|4:note|-|-|5:a|1:b|29:{"a": "Phường Bạch Mai"}|27:2025-03-04T01:30:00.123456Z',
+    );
+    expect(canonicalAuditEvent({ ...e, reason: '' })).not.toBe(canonicalAuditEvent({ ...e, reason: null }));
+  });
+
+  it('chains: the same event after another predecessor hashes differently', () => {
+    const first = auditEventHash(GENESIS_HASH, e);
+    expect(first).toHaveLength(32);
+    expect(auditEventHash(first, e).equals(first)).toBe(false);
+  });
+});
+
+describe(csvRow.name, () => {
+  it('quotes per RFC 4180, ends rows with CRLF and defuses formulas', () => {
+    expect(csvRow(['a', 'b,c', 'say "hi"', 'two\nlines', null, 3, true])).toBe('a,"b,c","say ""hi""","two\nlines",,3,true\r\n');
+    expect(csvRow(['=HYPERLINK("x")', '-1', '@SUM(A1)', 'Phường Bách Khoa'])).toBe(`"'=HYPERLINK(""x"")",'-1,'@SUM(A1),Phường Bách Khoa\r\n`);
+    expect(csvRow([-1])).toBe('-1\r\n');
+  });
+});
+
+describe(parsePeriod.name, () => {
+  it('reads dates as whole days in Hanoi, to inclusive; date-times as they are', () => {
+    expect(parsePeriod('2025-01-01', '2025-03-31')).toEqual({ from: new Date('2024-12-31T17:00:00Z'), to: new Date('2025-03-31T17:00:00Z') });
+    expect(parsePeriod('2025-01-01T08:00:00+07:00', '2025-01-01T09:00:00Z')).toEqual({
+      from: new Date('2025-01-01T01:00:00Z'),
+      to: new Date('2025-01-01T09:00:00Z'),
+    });
+  });
+
+  it('says which end is wrong', () => {
+    expect(() => parsePeriod('2025-02-30', '2025-03-01')).toThrow(/from is not a real date/);
+    expect(() => parsePeriod('2025-03-01', 'yesterday')).toThrow(/^to must be a date/);
+    expect(() => parsePeriod('2025-03-02', '2025-03-01')).toThrow(/to must be after from/);
+    expect(() => parsePeriod(undefined, '2025-03-01')).toThrow(/from is required/);
+    expect(() => parsePeriod('2015-01-01', '2025-03-01')).toThrow(/five years/);
+  });
+});
+
+describe(nearestRank.name, () => {
+  it('takes the smallest value with at least p of the sample at or below it', () => {
+    expect(nearestRank([2700, 360, 1020], 0.5)).toBe(1020);
+    expect(nearestRank([2700, 360, 1020], 0.9)).toBe(2700);
+    expect(nearestRank([1, 2, 3, 4], 0.5)).toBe(2);
+    expect(nearestRank(Array.from({ length: 10 }, (_, i) => i + 1), 0.9)).toBe(9);
+    expect(nearestRank([], 0.5)).toBeNull();
+  });
+});
