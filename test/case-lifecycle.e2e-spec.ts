@@ -250,6 +250,17 @@ describe('handlers work their cases', () => {
     expect(again.status).toBe(409);
   });
 
+  it("keeps each channel to its own cases: another channel's key finds nothing", async () => {
+    const { id, trackingCode } = await newCase();
+    await step('bk.handler2', id, 'acknowledge', { severity: 'normal' });
+    await step('bk.handler2', id, 'resolve', { answer: ANSWER });
+    const other = { 'X-Api-Key': DEV_KEYS.hotline };
+    expect((await engine.http().get(`/v1/feedback/${trackingCode}`).set(other)).status).toBe(404);
+    expect((await engine.http().post(`/v1/feedback/${trackingCode}/rating`).set(other).send({ score: 5 })).status).toBe(404);
+    expect((await engine.http().post(`/v1/feedback/${trackingCode}/info`).set(other).send({ message: 'x' })).status).toBe(404);
+    expect((await get('bk.handler2', id)).body).toMatchObject({ status: 'resolved', rating: null });
+  });
+
   it('closes resolved cases nobody rated after seven days', async () => {
     const { id } = await newCase();
     await step('bk.handler2', id, 'acknowledge', { severity: 'normal' });
@@ -295,6 +306,12 @@ describe('handlers work their cases', () => {
     expect([...dues].sort()).toEqual(dues);
     expect((await engine.http().get('/v1/cases?limit=101').set(bearer('vp.supervisor2'))).status).toBe(400);
     expect((await engine.http().get('/v1/cases?cursor=garbage').set(bearer('vp.supervisor2'))).status).toBe(400);
+    for (const forged of [['1', '------------------------------------'], ['1', seen[0]], ['+275760-09-13T00:00:00.000Z', seen[0]]]) {
+      const cursor = Buffer.from(JSON.stringify(forged)).toString('base64url');
+      expect((await engine.http().get(`/v1/cases?cursor=${cursor}`).set(bearer('vp.supervisor2'))).status).toBe(400);
+    }
+    expect((await engine.http().get('/v1/cases?dueBefore=20260101T000000Z').set(bearer('vp.supervisor2'))).status).toBe(400);
+    expect((await engine.http().get('/v1/cases?unit=%00').set(bearer('vp.supervisor2'))).status).toBe(400);
     expect((await engine.http().get('/v1/cases?status=bogus').set(bearer('vp.supervisor2'))).status).toBe(400);
   });
 });

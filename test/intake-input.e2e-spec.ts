@@ -70,9 +70,15 @@ describe('intake: idempotency and bad input', () => {
     ['an out-of-range latitude', () => ({ ...valid(), location: { lat: 123, lng: 105 } }), 400, /location\.lat/],
     ['a bad phone number', () => ({ ...valid(), citizen: { phone: 'call me' } }), 400, /citizen\.phone: phone must be a phone number/],
     ['a bad attachment url', () => ({ ...valid(), attachments: [{ url: 'javascript:alert(1)', kind: 'image' }] }), 400, /attachments\[0\]\.url/],
-    ['a NUL character', () => ({ ...valid(), description: 'abc\u0000def' }), 400, /description must not contain control characters/],
+    ['a NUL character', () => ({ ...valid(), description: 'abc\u0000def' }), 400, /description must not contain NUL characters/],
     ['a bad submittedAt', () => ({ ...valid(), submittedAt: 'yesterday' }), 400, /submittedAt must be an ISO 8601/],
     ['an array body', () => [valid()], 400, /./],
+    ['a NUL in a code', () => ({ ...valid(), category: 'sanitation\u0000' }), 400, /category must not contain NUL/],
+    ['a lone surrogate', () => ({ ...valid(), externalId: 'ab\udc00' }), 400, /externalId is not valid Unicode text/],
+    ['a lone surrogate in free text', () => ({ ...valid(), description: 'rác \ud800 thải' }), 400, /description is not valid Unicode/],
+    ['attachments that are not objects', () => ({ ...valid(), attachments: [[]] }), 400, /each attachment must be an object/],
+    ['a week date that no clock can read', () => ({ ...valid(), submittedAt: '2026-W01-1' }), 400, /submittedAt must be an ISO 8601 date-time/],
+    ['a date past 2100', () => ({ ...valid(), submittedAt: '9999-12-31T23:59:59Z' }), 400, /submittedAt must be an ISO 8601 date-time/],
     ['an unknown category', () => ({ ...valid(), category: 'ufo_sighting' }), 422, /category 'ufo_sighting' is not a known category/],
     ['a complaint (another legal track)', () => ({ ...valid(), category: 'complaint_denunciation' }), 422, /Law on Complaints/],
   ];
@@ -83,6 +89,15 @@ describe('intake: idempotency and bad input', () => {
     expect(res.status).toBe(status);
     expect(res.body).toMatchObject({ statusCode: status, error: expect.any(String) });
     expect(res.body.message).toMatch(message);
+    expect(await count()).toBe(before);
+  });
+
+  it('refuses JSON nested far too deep, without exhausting the stack', async () => {
+    const before = await count();
+    const body = JSON.stringify(valid()).replace(/}$/, `, "attachments": ${'['.repeat(10000)}${']'.repeat(10000)}}`);
+    const res = await engine.http().post('/v1/feedback').set(KEY).set('Content-Type', 'application/json').send(body);
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(/attachments\[0\].* is nested more than 16 levels deep/);
     expect(await count()).toBe(before);
   });
 

@@ -1,6 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { Queue } from 'bullmq';
+import { DeliveriesReconciler } from '@fr/notifications';
+import { QueueName } from '@fr/queue';
 import { adminToken, bearer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
 
 interface Received {
@@ -117,5 +120,44 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     );
     expect(delivery).toMatchObject({ status: 'delivered', attempts: 3 });
     expect(rx.calls.filter((c) => c.path === '/flaky')).toHaveLength(3);
+  });
+
+  it.each([
+    ['a fan-out job', QueueName.CaseEvents],
+    ['a delivery job', QueueName.Notifications],
+  ])('rebuilds %s lost with a wiped Redis', async (_what, paused) => {
+    await engine.http().put('/v1/channels/ihanoi/webhook').set(bearer(admin)).send({ url: `${rx.url}/ihanoi`, secret: SECRET }).expect(204);
+    // The work reaches Redis but is not run (its queue is paused); then Redis loses everything.
+    await engine.stopWorker();
+    const queue = new Queue(paused, { connection: engine.redis.options, prefix: engine.config.queuePrefix });
+    await queue.pause();
+    await engine.startWorker();
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
+      .send({ category: 'sanitation', description: 'Nước thải tràn ra ngõ 12 Hồng Mai.', location: { wardCode: 'QUYNH_MAI' } });
+    await waitFor(() => engine.query(`SELECT status FROM cases WHERE id = $1`, [res.body.id]), (r: any[]) => r[0].status === 'assigned');
+    if (paused === QueueName.Notifications) {
+      await waitFor(() => engine.query(`SELECT id FROM deliveries WHERE kind = 'channel' AND status = 'pending'`), (r) => r.length >= 1, { what: 'the pending delivery' });
+    }
+    await waitFor(() => engine.query(`SELECT id FROM outbox`), (r) => r.length === 0, { what: 'the outbox to drain' });
+    await engine.stopWorker();
+    await queue.close();
+    await engine.flushQueues();
+
+    const worker = await engine.startWorker();
+    const repaired = await waitFor(() => worker.get(DeliveriesReconciler).runOnce(0), (r) => r !== null, { what: 'a reconcile pass' });
+    expect(repaired!.fanouts + repaired!.deliveries).toBeGreaterThanOrEqual(1);
+    const calls = await waitFor(
+      async () => rx.calls.filter((c) => c.path === '/ihanoi' && c.body.includes(res.body.trackingCode)),
+      (c) => c.length >= 1,
+      { what: 'the lost status update to be delivered' },
+    );
+    expect(JSON.parse(calls[0].body)).toMatchObject({ event: 'case.status', to: 'assigned' });
+    // Nothing left for a second pass to repair, and nothing was sent twice.
+    const again = await waitFor(() => worker.get(DeliveriesReconciler).runOnce(0), (r) => r !== null);
+    expect(again).toEqual({ fanouts: 0, deliveries: 0 });
+    expect(rx.calls.filter((c) => c.path === '/ihanoi' && c.body.includes(res.body.trackingCode))).toHaveLength(1);
   });
 });

@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { AppConfig, AppConfigModule } from '@fr/config';
 import { ApiModule } from './api.module';
 import { HttpErrorFilter } from './common/http-exception.filter';
+import { SafeInputPipe } from './common/safe-input.pipe';
 import { buildValidationPipe } from './common/validation';
 
 /** Builds the API exactly as production runs it; tests boot it through here too. */
@@ -19,7 +20,7 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   app.use(helmet({ contentSecurityPolicy: false }));
   app.useBodyParser('json', { limit: '256kb' });
   app.useBodyParser('text', { type: 'text/calendar', limit: '1mb' });
-  app.useGlobalPipes(buildValidationPipe());
+  app.useGlobalPipes(new SafeInputPipe(), buildValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();
 

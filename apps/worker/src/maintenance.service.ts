@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { WriteAuditCheckpoint } from '@fr/audit';
 import { AutoCloseResolved } from '@fr/cases';
+import { DeliveriesReconciler } from '@fr/notifications';
 import { RoutingReconciler } from '@fr/routing';
 import { SlaReconciler } from '@fr/sla';
 
@@ -22,6 +23,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly autoClose: AutoCloseResolved,
     private readonly sla: SlaReconciler,
     private readonly auditCheckpoint: WriteAuditCheckpoint,
+    private readonly deliveries: DeliveriesReconciler,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -45,6 +47,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       ['routing reconcile', () => this.routing.runOnce()],
       ['auto-close', () => this.autoClose.runOnce()],
       ['SLA timers reconcile', () => this.sla.runOnce()],
+      ['deliveries reconcile', () => this.deliveries.runOnce()],
       ['audit checkpoint', () => this.auditCheckpoint.runOnce()],
     ] as const) {
       try {

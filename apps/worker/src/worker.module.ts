@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '@fr/audit';
 import { CasesModule } from '@fr/cases';
 import { loggingModule } from '@fr/config';
-import { NotificationsModule } from '@fr/notifications';
+import { DeliveriesReconciler, NotificationsModule } from '@fr/notifications';
 import { DatabaseModule } from '@fr/persistence';
 import { OutboxRelay, QueueModule } from '@fr/queue';
 import { RoutingModule } from '@fr/routing';
@@ -16,6 +16,6 @@ import { SlaTimerProcessor } from './processors/sla-timer.processor';
 /** Processors, the outbox relay and the reconcilers. AppConfigModule is provided by whoever boots it. */
 @Module({
   imports: [loggingModule(), DatabaseModule.forRoot(), QueueModule.forRoot(), SlaModule, SlaEscalationModule, RoutingModule, CasesModule, NotificationsModule, AuditModule],
-  providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, Maintenance],
+  providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, DeliveriesReconciler, Maintenance],
 })
 export class WorkerModule {}

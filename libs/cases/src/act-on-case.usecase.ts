@@ -152,7 +152,9 @@ export class ActOnCase {
         const unitCode = required(input.unitCode, 'unitCode');
         const reason = action === 'transfer' ? required(input.reason, 'reason') : (input.reason ?? null);
         if (unitCode === c.unit_code && action === 'transfer') throw new UnprocessableError(`the case is already with unit '${unitCode}'`);
-        const [unit] = await m.query(`SELECT code, active, handler_id, leader_id FROM units WHERE code = $1`, [unitCode]);
+        // FOR SHARE: a designation change of that unit either commits first (we see it) or waits for us
+        // and then moves this case along with the unit's other open cases.
+        const [unit] = await m.query(`SELECT code, active, handler_id, leader_id FROM units WHERE code = $1 FOR SHARE`, [unitCode]);
         if (!unit || !unit.active) throw new UnprocessableError(`unit '${unitCode}' does not exist or is not active`);
         if (!unit.handler_id) {
           throw new UnprocessableError(`unit '${unitCode}' has no designated handler; designate one first (PUT /v1/units/${unitCode}/designation)`);

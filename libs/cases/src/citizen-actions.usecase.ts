@@ -16,7 +16,7 @@ export class CitizenActions {
   ) {}
 
   async supplyInfo(channel: string, trackingCode: string, message: string, attachments: { url: string; kind: string }[]): Promise<ActionResult> {
-    const id = await this.caseId(trackingCode);
+    const id = await this.caseId(channel, trackingCode);
     return this.act.execute(citizenActor(channel), id, 'supply-info', { message, attachments });
   }
 
@@ -25,7 +25,7 @@ export class CitizenActions {
    * case; any other closes it, as the citizen has had the last word.
    */
   async rate(channel: string, trackingCode: string, score: number, comment: string | undefined): Promise<{ status: CaseState; rating: number }> {
-    const id = await this.caseId(trackingCode);
+    const id = await this.caseId(channel, trackingCode);
     return this.ds.transaction(async (m) => {
       const [c] = await m.query(`SELECT status, rating, resolved_at FROM cases WHERE id = $1 FOR UPDATE`, [id]);
       if (c.status !== 'resolved' && c.status !== 'closed') throw new ActionNotAllowedInStateError(c.status, 'rate');
@@ -46,9 +46,10 @@ export class CitizenActions {
     });
   }
 
-  private async caseId(trackingCode: string): Promise<string> {
+  /** A channel acts only on the cases it brought in: another channel's key finds nothing. */
+  private async caseId(channel: string, trackingCode: string): Promise<string> {
     const code = normaliseTrackingCode(trackingCode);
-    const [row] = code ? await this.ds.query(`SELECT id FROM cases WHERE tracking_code = $1`, [code]) : [];
+    const [row] = code ? await this.ds.query(`SELECT id FROM cases WHERE tracking_code = $1 AND channel_code = $2`, [code, channel]) : [];
     if (!row) throw new NotFoundError('feedback', trackingCode);
     return row.id;
   }

@@ -5,6 +5,8 @@
 export function maskName(name: string | null): string | null {
   if (!name) return null;
   const parts = name.trim().split(/\s+/);
+  // A one-word name would otherwise be shown whole.
+  if (parts.length === 1) return `${[...parts[0]][0]}.`;
   return parts.map((p, i) => (i === 0 ? p : `${[...p][0]}.`)).join(' ');
 }
 

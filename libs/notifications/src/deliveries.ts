@@ -95,6 +95,8 @@ export class Deliveries implements OnModuleDestroy {
   async caseEvent(caseId: string, eventId: string): Promise<number> {
     return this.ds.transaction(async (m) => {
       const key = `case-event.${eventId}`;
+      const fresh = await m.query(`INSERT INTO case_event_fanouts (event_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING event_id`, [eventId]);
+      if (fresh.length === 0) return 0;
       const [c] = await m.query(
         `SELECT ch.code, ch.webhook_url FROM cases c JOIN channels ch ON ch.code = c.channel_code WHERE c.id = $1`,
         [caseId],

@@ -6,3 +6,4 @@ export * from './inbox.queries';
 export * from './mark-notification-read.usecase';
 export * from './escalation.queries';
 export * from './inbox.module';
+export * from './deliveries-reconciler';

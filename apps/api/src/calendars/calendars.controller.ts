@@ -5,7 +5,14 @@ import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard }
 import { ValidationError } from '@fr/domain';
 import { CalendarStore, SlaService } from '@fr/sla';
 
-const year = new ParseIntPipe({ exceptionFactory: () => new ValidationError('year must be a number such as 2026', ['year']) });
+const parseYear = new ParseIntPipe({ exceptionFactory: () => new ValidationError('year must be a number such as 2026', ['year']) });
+const year = {
+  transform: async (value: string, meta: Parameters<ParseIntPipe['transform']>[1]) => {
+    const y = await parseYear.transform(value, meta);
+    if (y < 2000 || y > 2100) throw new ValidationError('year must be between 2000 and 2100', ['year']);
+    return y;
+  },
+};
 
 /** Working calendars per year (office hours, days off, make-up days): read by all officers, replaced by ADMIN. */
 @ApiTags('calendars')

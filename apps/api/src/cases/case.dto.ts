@@ -6,8 +6,8 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
-  IsISO8601,
   IsNotEmpty,
+  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -18,7 +18,7 @@ import {
 } from 'class-validator';
 import { CASE_STATES } from '@fr/domain';
 import { SEVERITIES } from '@fr/sla';
-import { NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
+import { IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 import { AttachmentDto } from '../intake/feedback.dto';
 
 export class ListCasesQueryDto {
@@ -29,7 +29,7 @@ export class ListCasesQueryDto {
   @IsIn(CASE_STATES, { each: true, message: `status must be among ${CASE_STATES.join(', ')}` })
   status?: string[];
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(40) unit?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'unit must be a unit code' }) unit?: string;
 
   @ApiPropertyOptional({ enum: ['me'] }) @IsOptional() @IsIn(['me'], { message: "assignee must be 'me'" }) assignee?: string;
 
@@ -39,7 +39,7 @@ export class ListCasesQueryDto {
   @IsBoolean({ message: 'overdue must be true or false' })
   overdue?: boolean;
 
-  @ApiPropertyOptional() @IsOptional() @IsISO8601({ strict: true }, { message: 'dueBefore must be an ISO 8601 date-time' }) dueBefore?: string;
+  @ApiPropertyOptional() @IsOptional() @IsInstant() dueBefore?: string;
 
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) cursor?: string;
 
@@ -77,10 +77,11 @@ export class CaseActionDto {
   answer?: string;
 
   @ApiPropertyOptional({ type: [AttachmentDto] })
-  @IsOptional() @IsArray() @ArrayMaxSize(10) @ValidateNested({ each: true }) @Type(() => AttachmentDto)
+  @IsOptional() @IsArray() @ArrayMaxSize(10) @IsObject({ each: true, message: 'each attachment must be an object { url, kind }' })
+  @ValidateNested({ each: true }) @Type(() => AttachmentDto)
   attachments?: AttachmentDto[];
 
-  @ApiPropertyOptional() @IsOptional() @IsISO8601({ strict: true }, { message: 'until must be an ISO 8601 date-time' }) until?: string;
+  @ApiPropertyOptional() @IsOptional() @IsInstant() until?: string;
 
   @ApiPropertyOptional({ maxLength: 5000 })
   @IsOptional() @IsString() @NormaliseText() @NotBlank() @MaxLength(5000) @NoControlChars()
@@ -91,7 +92,8 @@ export class InfoReplyDto {
   @IsString() @NormaliseText() @IsNotEmpty() @NotBlank() @MaxLength(5000) @NoControlChars()
   message: string;
 
-  @IsOptional() @IsArray() @ArrayMaxSize(10) @ValidateNested({ each: true }) @Type(() => AttachmentDto)
+  @IsOptional() @IsArray() @ArrayMaxSize(10) @IsObject({ each: true, message: 'each attachment must be an object { url, kind }' })
+  @ValidateNested({ each: true }) @Type(() => AttachmentDto)
   attachments?: AttachmentDto[];
 }
 

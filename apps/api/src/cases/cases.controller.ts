@@ -65,7 +65,7 @@ export class CasesController {
     if (!(OFFICER_ACTIONS as string[]).includes(action)) {
       throw new NotFoundError('action', action);
     }
-    if (action !== 'note' && body.expectedVersion === undefined) {
+    if (action !== 'note' && body.expectedVersion == null) {
       throw new ValidationError('expectedVersion is required: send the version of the case you last read', ['expectedVersion']);
     }
     const actor = officerActor(officer);

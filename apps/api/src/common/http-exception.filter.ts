@@ -75,6 +75,8 @@ export class HttpErrorFilter implements ExceptionFilter {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     if (res.headersSent) return;
+    // Messages may quote what the caller sent (a path parameter, a value): never echo an essay back.
+    if (message.length > 500) message = `${message.slice(0, 500)}…`;
     res.status(status).json({ statusCode: status, error: REASON[status] ?? 'Error', message, ...extra });
   }
 }

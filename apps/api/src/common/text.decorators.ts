@@ -30,3 +30,24 @@ export function NotBlank(options?: ValidationOptions) {
       validator: { validate: (value: unknown) => typeof value !== 'string' || value.trim().length > 0 },
     });
 }
+
+/**
+ * An ISO 8601 date-time that is also a real instant between 2000 and 2100: class-validator's
+ * IsISO8601 accepts week dates and basic formats that `new Date()` cannot read.
+ */
+export function IsInstant(options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isInstant',
+      target: object.constructor,
+      propertyName,
+      options: { message: `${propertyName} must be an ISO 8601 date-time such as 2026-11-29T09:15:00+07:00`, ...options },
+      validator: {
+        validate: (value: unknown) => {
+          if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)) return false;
+          const t = Date.parse(value);
+          return Number.isFinite(t) && t >= Date.UTC(2000, 0, 1) && t < Date.UTC(2100, 0, 1);
+        },
+      },
+    });
+}

@@ -5,7 +5,6 @@ import {
   IsArray,
   IsEmail,
   IsIn,
-  IsISO8601,
   IsLatitude,
   IsLongitude,
   IsNotEmpty,
@@ -18,7 +17,7 @@ import {
   MaxLength,
   ValidateNested,
 } from 'class-validator';
-import { NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
+import { IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 
 export const ATTACHMENT_KINDS = ['image', 'video', 'audio', 'document', 'other'] as const;
 
@@ -70,7 +69,7 @@ export class SubmitFeedbackDto {
   externalId?: string;
 
   @ApiProperty({ example: 'sidewalk_encroachment', description: 'a category code from GET /v1/categories' })
-  @IsString() @IsNotEmpty() @MaxLength(40)
+  @IsString() @IsNotEmpty() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'category must be a category code (letters, digits, _ . -)' })
   category: string;
 
   @ApiPropertyOptional({ maxLength: 200 })
@@ -90,11 +89,12 @@ export class SubmitFeedbackDto {
   citizen?: CitizenDto;
 
   @ApiPropertyOptional({ type: [AttachmentDto], maxItems: 10 })
-  @IsOptional() @IsArray() @ArrayMaxSize(10) @ValidateNested({ each: true }) @Type(() => AttachmentDto)
+  @IsOptional() @IsArray() @ArrayMaxSize(10) @IsObject({ each: true, message: 'each attachment must be an object { url, kind }' })
+  @ValidateNested({ each: true }) @Type(() => AttachmentDto)
   attachments?: AttachmentDto[];
 
   @ApiPropertyOptional({ example: '2026-11-29T09:15:00+07:00' })
-  @IsOptional() @IsISO8601({ strict: true }, { message: 'submittedAt must be an ISO 8601 date-time' })
+  @IsOptional() @IsInstant({ message: 'submittedAt must be an ISO 8601 date-time such as 2026-11-29T09:15:00+07:00' })
   submittedAt?: string;
 }
 

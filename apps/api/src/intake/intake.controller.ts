@@ -54,8 +54,8 @@ export class IntakeController {
 
   @Get('feedback/:trackingCode')
   @ApiOperation({ summary: 'Status of a case as a citizen may see it (no personal data)' })
-  status(@Param('trackingCode') trackingCode: string) {
-    return this.feedbackStatus.execute(trackingCode);
+  status(@Req() req: ChannelRequest, @Param('trackingCode') trackingCode: string) {
+    return this.feedbackStatus.execute(req.channel, trackingCode);
   }
 
   @Post('feedback/:trackingCode/info')
@@ -63,7 +63,7 @@ export class IntakeController {
   @ApiOperation({ summary: "The citizen's answer to a request for information; the case resumes" })
   async info(@Req() req: ChannelRequest, @Param('trackingCode') trackingCode: string, @Body() dto: InfoReplyDto) {
     const r = await this.citizen.supplyInfo(req.channel, trackingCode, dto.message, dto.attachments ?? []);
-    return { trackingCode: (await this.feedbackStatus.execute(trackingCode)).trackingCode, status: r.status };
+    return { trackingCode: (await this.feedbackStatus.execute(req.channel, trackingCode)).trackingCode, status: r.status };
   }
 
   @Post('feedback/:trackingCode/rating')

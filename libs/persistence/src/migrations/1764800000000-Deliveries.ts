@@ -33,6 +33,9 @@ export class Deliveries1764800000000 implements MigrationInterface {
         CONSTRAINT deliveries_uq UNIQUE (kind, target, event_key)
       )`);
     await q.query(`CREATE INDEX deliveries_pending_idx ON deliveries (created_at) WHERE status = 'pending'`);
+    // Which citizen-visible audit events have been fanned out to deliveries: with it, a sweep finds
+    // the events whose fan-out job Redis lost.
+    await q.query(`CREATE TABLE case_event_fanouts (event_id bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())`);
     // Working calendars live in the database once loaded, so an administrator can replace a year
     // without a restart; config/calendars seeds the table on first use.
     await q.query(`
@@ -46,6 +49,7 @@ export class Deliveries1764800000000 implements MigrationInterface {
 
   public async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE IF EXISTS calendars`);
+    await q.query(`DROP TABLE IF EXISTS case_event_fanouts`);
     await q.query(`DROP TABLE IF EXISTS deliveries`);
     await q.query(`DROP TABLE IF EXISTS webhooks`);
     await q.query(`ALTER TABLE channels DROP COLUMN webhook_url, DROP COLUMN webhook_secret`);

@@ -1,0 +1,45 @@
+import { ArgumentMetadata, BadRequestException, Injectable, PipeTransform } from '@nestjs/common';
+
+const MAX_DEPTH = 16;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Runs before validation on every body, query and path parameter. PostgreSQL cannot store NUL in
+ * text, lone UTF-16 surrogates cannot be encoded as UTF-8 (they would be stored as U+FFFD, or refused
+ * inside jsonb), and deeply nested JSON only serves to exhaust the validator's stack: all three are
+ * refused here with 400, naming where they were found.
+ */
+@Injectable()
+export class SafeInputPipe implements PipeTransform {
+  transform(value: unknown, meta: ArgumentMetadata): unknown {
+    if (meta.type === 'custom') return value;
+    const problem = inspect(value, meta.data ?? '', 0);
+    if (problem) throw new BadRequestException(problem);
+    return value;
+  }
+}
+
+function inspect(value: unknown, path: string, depth: number): string | null {
+  if (typeof value === 'string') {
+    const what = path || 'the request';
+    if (value.includes('\u0000')) return `${what} must not contain NUL characters`;
+    if (LONE_SURROGATE.test(value)) return `${what} is not valid Unicode text (it contains a lone surrogate)`;
+    return null;
+  }
+  if (value === null || typeof value !== 'object') return null;
+  if (depth >= MAX_DEPTH) return `${path || 'the request body'} is nested more than ${MAX_DEPTH} levels deep`;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = inspect(value[i], `${path}[${i}]`, depth + 1);
+      if (p) return p;
+    }
+    return null;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    const keyProblem = inspect(k, `${path ? `${path}.` : ''}${k.slice(0, 40)} (a key)`, depth + 1);
+    if (keyProblem) return keyProblem;
+    const p = inspect(v, path ? `${path}.${k}` : k, depth + 1);
+    if (p) return p;
+  }
+  return null;
+}

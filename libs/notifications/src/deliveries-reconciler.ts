@@ -1,0 +1,108 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@fr/config';
+import { DEFAULT_JOB_OPTIONS, jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
+import { Clock } from '@fr/sla';
+
+const RECONCILE_LOCK = 727_004;
+const WATERMARK = 'case_event_fanout_watermark';
+/** The audit actions whose events were announced to channels (see ActOnCase and RouteCase). */
+export const CITIZEN_VISIBLE_ACTIONS = [
+  'route',
+  'route_to_triage',
+  'acknowledge',
+  'request-info',
+  'supply-info',
+  'transfer',
+  'assign',
+  'return',
+  'resolve',
+  'extend',
+  'reopen',
+  'close',
+];
+
+export interface DeliveriesReconcileResult {
+  fanouts: number;
+  deliveries: number;
+}
+
+/**
+ * After Redis loses its data, two kinds of work exist only in PostgreSQL: citizen-visible events whose
+ * fan-out job vanished (no case_event_fanouts row), and deliveries still pending whose job vanished.
+ * This sweep re-adds both under their deterministic ids; jobs that still exist are left alone.
+ */
+@Injectable()
+export class DeliveriesReconciler {
+  private readonly logger = new Logger(DeliveriesReconciler.name);
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly queues: QueueRegistry,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async runOnce(stuckAfterSeconds = this.config.stuckAfterSeconds): Promise<DeliveriesReconcileResult | null> {
+    return this.ds.transaction(async (m) => {
+      const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [RECONCILE_LOCK]);
+      if (!locked) return null;
+      const [state] = await m.query(`SELECT value FROM system_state WHERE key = $1`, [WATERMARK]);
+      const watermark = state ? String(state.value) : '0';
+      // Audit ids follow commit order (they are drawn under the chain head's lock), so everything at or
+      // below the watermark was checked once and stays fanned out.
+      const scanned: { id: string; case_id: string; done: boolean; queued: boolean }[] = await m.query(
+        `SELECT a.id, a.case_id, f.event_id IS NOT NULL AS done,
+                EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = 'case-event.' || a.id::text) AS queued
+           FROM audit_events a LEFT JOIN case_event_fanouts f ON f.event_id = a.id
+          WHERE a.id > $1 AND a.action = ANY($2) AND a.case_id IS NOT NULL
+            AND a.occurred_at <= now() - make_interval(secs => $3)
+          ORDER BY a.id LIMIT 10000`,
+        [watermark, CITIZEN_VISIBLE_ACTIONS, stuckAfterSeconds],
+      );
+      const events = this.queues.get(QueueName.CaseEvents);
+      let fanouts = 0;
+      for (const e of scanned.filter((r) => !r.done && !r.queued)) {
+        const payload = { caseId: e.case_id, eventId: String(e.id) };
+        const jobId = jobIdFor(JobName.CaseEvent, payload);
+        const job = await events.getJob(jobId);
+        if (!job) await events.add(JobName.CaseEvent, payload, { ...DEFAULT_JOB_OPTIONS, jobId });
+        else if (await job.isFailed()) await job.retry();
+        else if (!(await job.isCompleted())) continue;
+        fanouts++;
+      }
+      const open = scanned.filter((r) => !r.done);
+      const next = open.length ? (BigInt(open[0].id) - 1n).toString() : scanned.length ? scanned[scanned.length - 1].id : watermark;
+      await m.query(
+        `INSERT INTO system_state (key, value) VALUES ($1, to_jsonb($2::text)) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+        [WATERMARK, next],
+      );
+
+      const pending: { id: string; not_before: Date | null }[] = await m.query(
+        `SELECT d.id, d.not_before FROM deliveries d
+          WHERE d.status = 'pending' AND d.created_at <= now() - make_interval(secs => $1)
+            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = 'deliver.' || d.id::text)
+          ORDER BY d.id LIMIT 5000`,
+        [stuckAfterSeconds],
+      );
+      const notifications = this.queues.get(QueueName.Notifications);
+      const now = this.clock.now().getTime();
+      let deliveries = 0;
+      for (const d of pending) {
+        const payload = { deliveryId: String(d.id) };
+        const jobId = jobIdFor(JobName.Deliver, payload);
+        const job = await notifications.getJob(jobId);
+        if (!job) {
+          const delay = d.not_before ? Math.max(0, new Date(d.not_before).getTime() - now) : 0;
+          await notifications.add(JobName.Deliver, payload, { ...DEFAULT_JOB_OPTIONS, jobId, delay: delay || undefined });
+          deliveries++;
+        } else if (await job.isFailed()) {
+          await job.retry();
+          deliveries++;
+        }
+      }
+      if (fanouts || deliveries) this.logger.warn(`re-enqueued ${fanouts} case event fan-out(s) and ${deliveries} delivery job(s) missing from Redis`);
+      return { fanouts, deliveries };
+    });
+  }
+}
