@@ -1,5 +1,5 @@
 import { SlaService } from '@fr/sla';
-import { adminToken, bearer, createOfficer, TestEngine } from '@fr/testing';
+import { adminToken, bearer, createOfficer, TestEngine, waitFor } from '@fr/testing';
 
 const ICS = [
   'BEGIN:VCALENDAR',
@@ -31,7 +31,7 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
   it('serves the years loaded from config/calendars', async () => {
     const res = await engine.http().get('/v1/calendars').set(bearer(handler));
     expect(res.status).toBe(200);
-    expect(res.body.map((c: { year: number }) => c.year)).toEqual([2024, 2025, 2026]);
+    expect(res.body).toEqual([2024, 2025, 2026].map((year) => ({ unit: null, year, daysOff: expect.any(Number) })));
     const y2025 = await engine.http().get('/v1/calendars/2025').set(bearer(handler));
     expect(y2025.body.extraWorkingDays).toEqual([expect.objectContaining({ date: '2025-04-26' })]);
   });
@@ -71,5 +71,43 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
     expect(bad.body.message).toMatch(/daysOff\[0\]\.date '2027-02-30' is not a date/);
     expect((await engine.http().put('/v1/calendars/2027').set(bearer(handler)).send(doc)).status).toBe(403);
     expect((await engine.http().put('/v1/calendars/2027').send(doc)).status).toBe(401);
+  });
+
+  it("gives a unit its own calendar (Saturday mornings at a ward's one-stop desk), used for its deadlines", async () => {
+    const weekday = ['08:00-12:00', '13:00-17:00'];
+    const doc = {
+      timezone: 'Asia/Ho_Chi_Minh',
+      officeHours: { mon: weekday, tue: weekday, wed: weekday, thu: weekday, fri: weekday, sat: ['08:00-11:30'] },
+      daysOff: [{ from: '2026-02-14', to: '2026-02-22', name: 'Tết Nguyên đán' }],
+    };
+    const res = await engine.http().put('/v1/calendars/2026?unit=P_MINH_KHAI').set(bearer(admin)).send(doc);
+    expect(res.status).toBe(200);
+    expect((await engine.http().put('/v1/calendars/2026?unit=NO_SUCH_UNIT').set(bearer(admin)).send(doc)).status).toBe(422);
+
+    const sla = engine.api.get(SlaService);
+    const saturday = new Date('2026-12-05T02:00:00Z'); // Saturday 09:00 in Hà Nội
+    expect(sla.calendarFor('P_MINH_KHAI').isWorkingTime(saturday)).toBe(true);
+    expect(sla.calendarFor('P_BACH_KHOA').isWorkingTime(saturday)).toBe(false);
+    const friday = new Date('2026-12-04T09:00:00Z'); // Friday 16:00: 1 hour left that day
+    const own = sla.deadlines(sla.receiveClock(friday, { unit: 'P_MINH_KHAI' }), []).dueAt!;
+    const district = sla.deadlines(sla.receiveClock(friday, { unit: 'P_BACH_KHOA' }), []).dueAt!;
+    expect(own.toISOString()).toBe('2026-12-07T04:30:00.000Z'); // 1 h Fri + 3.5 h Sat + 3.5 h Mon -> Mon 11:30
+    expect(district.toISOString()).toBe('2026-12-07T09:00:00.000Z'); // 1 h Fri + 7 h Mon -> Mon 16:00
+
+    // A case routed to the ward gets its deadline from the ward's calendar.
+    const worker = engine.worker!.get(SlaService);
+    await worker.reloadCalendar();
+    const posted = await engine
+      .http()
+      .post('/v1/feedback')
+      .set({ 'X-Api-Key': 'dev-ihanoi-key' })
+      .send({ category: 'sanitation', description: 'Rác thải ở chợ Mơ.', location: { wardCode: 'MINH_KHAI' } });
+    const [c] = await waitFor(
+      () => engine.query<{ received_at: Date; due_at: Date }>(`SELECT received_at, due_at FROM cases WHERE id = $1 AND status = 'assigned'`, [posted.body.id]),
+      (r) => r.length === 1,
+    );
+    const expected = worker.deadlines(worker.receiveClock(new Date(c.received_at), { unit: 'P_MINH_KHAI' }), []).dueAt!;
+    expect(new Date(c.due_at).toISOString()).toBe(expected.toISOString());
+    expect((await engine.http().get('/v1/calendars/2026?unit=P_MINH_KHAI').set(bearer(handler))).body.officeHours.sat).toEqual(['08:00-11:30']);
   });
 });

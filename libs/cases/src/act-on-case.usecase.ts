@@ -109,6 +109,7 @@ export class ActOnCase {
         stageStartedAt: new Date((effect.set.stage_started_at ?? row.stage_started_at) as Date),
         dueAt: effect.set.due_at as Date,
         warnAt: (effect.set.warn_at as Date | null) ?? null,
+        unit: ((effect.set.unit_code as string | undefined) ?? row.unit_code) || null,
       });
     }
     const eventId = await writeAuditEvent(m, {
@@ -223,13 +224,19 @@ export class ActOnCase {
         }
         const due = new Date(c.due_at);
         if (until <= due) throw new UnprocessableError(`until must be after the current deadline ${due.toISOString()}`);
-        const extra = Math.round(this.sla.calendar.minutesBetween(due, until));
+        const extra = Math.round(this.sla.calendarFor(c.unit_code).minutesBetween(due, until));
         const max = Math.floor(c.stage_minutes * this.sla.policy.extensionMaxShare);
         if (extra > max) {
           throw new UnprocessableError(`an extension may add at most ${max} working minutes (the original duration); ${until.toISOString()} adds ${extra}`);
         }
         if (extra <= 0) throw new UnprocessableError('until adds no working time to the deadline (it falls outside office hours)');
-        const clock: StageClock = { stage: 'resolve', startedAt: new Date(c.stage_started_at!), minutes: c.stage_minutes, extensionMinutes: c.extension_minutes + extra };
+        const clock: StageClock = {
+          stage: 'resolve',
+          startedAt: new Date(c.stage_started_at!),
+          minutes: c.stage_minutes,
+          extensionMinutes: c.extension_minutes + extra,
+          unit: c.unit_code,
+        };
         const d = this.sla.deadlines(clock, await this.pauses(m, c.id, 'resolve'));
         return visible(
           { extension_minutes: clock.extensionMinutes, extension_count: c.extension_count + 1, due_at: d.dueAt, warn_at: d.warnAt },
@@ -272,7 +279,13 @@ export class ActOnCase {
 
   private async recompute(m: EntityManager, c: CaseRow) {
     if (!c.stage || !c.stage_started_at || !c.stage_minutes) return { dueAt: null, warnAt: null };
-    const clock: StageClock = { stage: c.stage, startedAt: new Date(c.stage_started_at), minutes: c.stage_minutes, extensionMinutes: c.extension_minutes };
+    const clock: StageClock = {
+      stage: c.stage,
+      startedAt: new Date(c.stage_started_at),
+      minutes: c.stage_minutes,
+      extensionMinutes: c.extension_minutes,
+      unit: c.unit_code,
+    };
     return this.sla.deadlines(clock, await this.pauses(m, c.id, c.stage));
   }
 

@@ -76,7 +76,7 @@ export class RouteCase {
           warnAt,
         ],
       );
-      await scheduleSlaTimers(m, this.sla, { caseId, stage: 'receive', stageStartedAt: clock.startedAt, dueAt, warnAt });
+      await scheduleSlaTimers(m, this.sla, { caseId, stage: 'receive', stageStartedAt: clock.startedAt, dueAt, warnAt, unit: unitCode });
       await m.query(
         `INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason, rule_id) VALUES ($1, $2, $3, $4, $5, $6)`,
         [caseId, unitCode, handlerId, leaderId, decision.kind === 'assign' ? 'route' : 'triage', decision.ruleId],

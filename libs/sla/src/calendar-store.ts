@@ -9,10 +9,15 @@ import { writeAuditEvent } from '@fr/persistence';
 
 type Doc = Record<string, unknown> & { year: number; daysOff?: { date?: string; from?: string; to?: string; name: string }[] };
 
+/** '' is the district's calendar; a unit code is that unit's own. */
+const DISTRICT = '';
+
 /**
- * The working calendars, one document per year, in PostgreSQL. config/calendars seeds the table the
- * first time; afterwards ADMIN replaces a year over the API or imports an .ics of days off, and every
- * process picks the change up through `version()` without a restart.
+ * The working calendars, one document per (scope, year), in PostgreSQL. config/calendars seeds the
+ * district's the first time; afterwards ADMIN replaces a year over the API or imports an .ics of days
+ * off, for the district or for one unit, and every process picks the change up through `version()`
+ * without a restart. A unit with documents of its own works by those alone (they must cover the years
+ * it needs); every other unit works by the district's.
  */
 @Injectable()
 export class CalendarStore {
@@ -21,17 +26,28 @@ export class CalendarStore {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async documents(): Promise<Doc[]> {
-    let rows: { document: Doc }[] = await this.ds.query(`SELECT document FROM calendars ORDER BY year`);
-    if (rows.length === 0) {
+  async documents(scope = DISTRICT): Promise<Doc[]> {
+    let rows: { document: Doc }[] = await this.ds.query(`SELECT document FROM calendars WHERE scope = $1 ORDER BY year`, [scope]);
+    if (rows.length === 0 && scope === DISTRICT) {
       await this.seedFromFiles();
-      rows = await this.ds.query(`SELECT document FROM calendars ORDER BY year`);
+      rows = await this.ds.query(`SELECT document FROM calendars WHERE scope = $1 ORDER BY year`, [scope]);
     }
     return rows.map((r) => r.document);
   }
 
+  /** The district's calendar and each unit's own. */
+  async calendars(): Promise<{ district: WorkingCalendar; units: Map<string, WorkingCalendar> }> {
+    const district = calendarFromDocuments(await this.documents());
+    const rows: { scope: string; document: Doc }[] = await this.ds.query(
+      `SELECT scope, document FROM calendars WHERE scope <> '' ORDER BY scope, year`,
+    );
+    const byUnit = new Map<string, Doc[]>();
+    for (const r of rows) byUnit.set(r.scope, [...(byUnit.get(r.scope) ?? []), r.document]);
+    return { district, units: new Map([...byUnit].map(([unit, docs]) => [unit, calendarFromDocuments(docs)])) };
+  }
+
   async calendar(): Promise<WorkingCalendar> {
-    return calendarFromDocuments(await this.documents());
+    return (await this.calendars()).district;
   }
 
   async version(): Promise<string> {
@@ -39,17 +55,32 @@ export class CalendarStore {
     return row.v;
   }
 
-  async get(year: number): Promise<Doc> {
-    const [row] = await this.ds.query(`SELECT document FROM calendars WHERE year = $1`, [year]);
-    if (!row) throw new NotFoundError('calendar', String(year));
+  async list(): Promise<{ unit: string | null; year: number; daysOff: number }[]> {
+    await this.documents();
+    const rows = await this.ds.query(`SELECT scope, year, document FROM calendars ORDER BY scope, year`);
+    return rows.map((r: { scope: string; year: number; document: Doc }) => ({
+      unit: r.scope || null,
+      year: r.year,
+      daysOff: r.document.daysOff?.length ?? 0,
+    }));
+  }
+
+  async get(year: number, unit: string | null = null): Promise<Doc> {
+    const [row] = await this.ds.query(`SELECT document FROM calendars WHERE scope = $1 AND year = $2`, [unit ?? DISTRICT, year]);
+    if (!row) throw new NotFoundError('calendar', unit ? `${unit} ${year}` : String(year));
     return row.document;
   }
 
-  /** Replaces one year; the whole set must still make one calendar (same office hours, no overlaps). */
-  async put(year: number, document: unknown, actor: string): Promise<Doc> {
+  /** Replaces one year; the scope's years must still make one calendar (same office hours, no overlaps). */
+  async put(year: number, document: unknown, actor: string, unit: string | null = null): Promise<Doc> {
+    const scope = unit ?? DISTRICT;
+    if (unit) {
+      const [u] = await this.ds.query(`SELECT code FROM units WHERE code = $1`, [unit]);
+      if (!u) throw new UnprocessableError(`unit '${unit}' does not exist`);
+    }
     const doc = { ...(document as object), year } as Doc;
-    parseCalendarDocument(doc, `calendar ${year}`);
-    const others = (await this.documents()).filter((d) => d.year !== year);
+    parseCalendarDocument(doc, `calendar ${unit ? `${unit} ` : ''}${year}`);
+    const others = (await this.documents(scope)).filter((d) => d.year !== year);
     try {
       calendarFromDocuments([...others, doc]);
     } catch (e) {
@@ -57,25 +88,25 @@ export class CalendarStore {
     }
     await this.ds.transaction(async (m) => {
       await m.query(
-        `INSERT INTO calendars (year, document, updated_at, updated_by) VALUES ($1, $2, clock_timestamp(), $3)
-         ON CONFLICT (year) DO UPDATE SET document = EXCLUDED.document, updated_at = clock_timestamp(), updated_by = EXCLUDED.updated_by`,
-        [year, JSON.stringify(doc), actor],
+        `INSERT INTO calendars (scope, year, document, updated_at, updated_by) VALUES ($1, $2, $3, clock_timestamp(), $4)
+         ON CONFLICT (scope, year) DO UPDATE SET document = EXCLUDED.document, updated_at = clock_timestamp(), updated_by = EXCLUDED.updated_by`,
+        [scope, year, JSON.stringify(doc), actor],
       );
-      await writeAuditEvent(m, { caseId: null, actor, action: 'calendar_replaced', data: { year, daysOff: doc.daysOff?.length ?? 0 } });
+      await writeAuditEvent(m, { caseId: null, actor, action: 'calendar_replaced', data: { year, unit, daysOff: doc.daysOff?.length ?? 0 } });
     });
     return doc;
   }
 
   /** Adds the days off of an iCalendar file to a year (days already listed keep their entry). */
-  async importIcs(year: number, ics: string, actor: string): Promise<{ added: number; document: Doc }> {
+  async importIcs(year: number, ics: string, actor: string, unit: string | null = null): Promise<{ added: number; document: Doc }> {
     const days = parseIcsDaysOff(ics);
     const outside = days.filter((d) => !d.date.startsWith(`${year}-`));
     if (outside.length) throw new UnprocessableError(`the file has days outside ${year}: ${outside.slice(0, 5).map((d) => d.date).join(', ')}`);
-    const current = await this.get(year).catch(() => ({ year, timezone: 'Asia/Ho_Chi_Minh', daysOff: [] }) as Doc);
+    const current = await this.get(year, unit).catch(() => ({ year, timezone: 'Asia/Ho_Chi_Minh', daysOff: [] }) as Doc);
     const listed = new WorkingCalendar([parseCalendarDocument(current)]);
     const fresh = days.filter((d) => listed.specialDayName(d.date) === undefined);
     const document = { ...current, daysOff: [...(current.daysOff ?? []), ...fresh.map((d) => ({ date: d.date, name: d.name }))] };
-    return { added: fresh.length, document: await this.put(year, document, actor) };
+    return { added: fresh.length, document: await this.put(year, document, actor, unit) };
   }
 
   private async seedFromFiles(): Promise<void> {
@@ -84,7 +115,7 @@ export class CalendarStore {
     for (const f of files) {
       const doc = JSON.parse(JSON.stringify(parse(readFileSync(join(folder, f), 'utf8')))) as Doc;
       parseCalendarDocument(doc, `${folder}/${f}`);
-      await this.ds.query(`INSERT INTO calendars (year, document) VALUES ($1, $2) ON CONFLICT (year) DO NOTHING`, [doc.year, JSON.stringify(doc)]);
+      await this.ds.query(`INSERT INTO calendars (scope, year, document) VALUES ('', $1, $2) ON CONFLICT DO NOTHING`, [doc.year, JSON.stringify(doc)]);
     }
   }
 }

@@ -83,7 +83,7 @@ export class FireEscalation {
     const stale = this.staleness(c, t);
     if (stale) return { outcome: 'stale', reason: stale };
     const due = new Date(c.due_at!);
-    const fireAt = rungFireAt(this.sla.calendar, rung, { dueAt: due, warnAt: c.warn_at ? new Date(c.warn_at) : null });
+    const fireAt = rungFireAt(this.sla.calendarFor(c.unit_code), rung, { dueAt: due, warnAt: c.warn_at ? new Date(c.warn_at) : null });
     if (!fireAt) return { outcome: 'stale', reason: 'the stage has no warning time' };
     if (this.clock.now() < fireAt) return { outcome: 'early', fireAt };
 

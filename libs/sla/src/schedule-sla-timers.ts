@@ -12,6 +12,8 @@ export interface StageRun {
   /** Null while the clock is paused: nothing to schedule until it resumes. */
   dueAt: Date | null;
   warnAt: Date | null;
+  /** Whose calendar places levels 2 and 3 (working days after the deadline). */
+  unit?: string | null;
 }
 
 /** The outbox column is a 32-bit integer; a longer timer fires early and is put back to sleep (SlaTimerProcessor). */
@@ -38,7 +40,7 @@ export async function scheduleSlaTimers(m: EntityManager, sla: SlaService, run: 
   );
   const done = new Set(fired.map((f) => f.level));
   let scheduled = 0;
-  for (const { rung, fireAt } of ladderTimes(sla.calendar, sla.policy.escalation, { dueAt, warnAt: run.warnAt })) {
+  for (const { rung, fireAt } of ladderTimes(sla.calendarFor(run.unit), sla.policy.escalation, { dueAt, warnAt: run.warnAt })) {
     if (done.has(rung.level)) continue;
     const payload = slaTimerPayload({ ...run, dueAt }, rung.level);
     await writeOutbox(m, {

@@ -23,6 +23,7 @@ export interface SlaReconcileResult {
 
 interface OpenStage {
   id: string;
+  unit_code: string | null;
   stage: Stage;
   stage_started_at: Date;
   due_at: Date;
@@ -75,7 +76,7 @@ export class SlaReconciler {
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
       const rows: OpenStage[] = await this.ds.query(
-        `SELECT c.id, c.stage, c.stage_started_at, c.due_at, c.warn_at,
+        `SELECT c.id, c.unit_code, c.stage, c.stage_started_at, c.due_at, c.warn_at,
                 COALESCE((SELECT array_agg(e.level::text) FROM escalations e
                            WHERE e.case_id = c.id AND e.stage = c.stage AND e.stage_started_at = c.stage_started_at), '{}') AS fired
            FROM cases c
@@ -111,7 +112,7 @@ export class SlaReconciler {
   ): Promise<void> {
     const run = { caseId: c.id, stage: c.stage, stageStartedAt: new Date(c.stage_started_at), dueAt: new Date(c.due_at), warnAt: c.warn_at ? new Date(c.warn_at) : null };
     const now = this.clock.now();
-    for (const { rung, fireAt } of ladderTimes(this.sla.calendar, this.sla.policy.escalation, run)) {
+    for (const { rung, fireAt } of ladderTimes(this.sla.calendarFor(c.unit_code), this.sla.policy.escalation, run)) {
       if (c.fired.includes(rung.level)) continue;
       const payload = slaTimerPayload(run, rung.level);
       const jobId = jobIdFor(JobName.SlaTimer, payload);

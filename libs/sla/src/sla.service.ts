@@ -16,6 +16,8 @@ export interface StageClock {
   startedAt: Date;
   minutes: number;
   extensionMinutes: number;
+  /** The unit whose calendar counts the time (its own, if it has one). */
+  unit?: string | null;
 }
 
 export interface Deadlines {
@@ -30,6 +32,7 @@ export class SlaService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SlaService.name);
   /** Replaced when an administrator changes a year; every process checks for changes every 10 s. */
   calendar: WorkingCalendar;
+  private unitCalendars = new Map<string, WorkingCalendar>();
   readonly policy: SlaPolicy;
   private calendarVersion = '';
   private timer: NodeJS.Timeout | null = null;
@@ -60,26 +63,33 @@ export class SlaService implements OnModuleInit, OnModuleDestroy {
     if (!this.store) return;
     const version = await this.store.version();
     if (version === this.calendarVersion) return;
-    this.calendar = await this.store.calendar();
+    const { district, units } = await this.store.calendars();
+    this.calendar = district;
+    this.unitCalendars = units;
     this.calendarVersion = version;
+  }
+
+  /** The calendar a unit works by: its own if an administrator gave it one, else the district's. */
+  calendarFor(unit?: string | null): WorkingCalendar {
+    return (unit && this.unitCalendars.get(unit)) || this.calendar;
   }
 
   receiveClock(receivedAt: Date, ctx: SlaContext = {}): StageClock {
     const minutes = overrideFor(this.policy, ctx).find((o) => o.receiveMinutes !== undefined)?.receiveMinutes ?? this.policy.receiveMinutes;
-    return { stage: 'receive', startedAt: receivedAt, minutes, extensionMinutes: 0 };
+    return { stage: 'receive', startedAt: receivedAt, minutes, extensionMinutes: 0, unit: ctx.unit ?? null };
   }
 
   resolveClock(startedAt: Date, severity: Severity, ctx: SlaContext = {}): StageClock {
     const minutes = overrideFor(this.policy, ctx).find((o) => o.resolveMinutes[severity] !== undefined)?.resolveMinutes[severity] ?? this.policy.resolveMinutes[severity];
-    return { stage: 'resolve', startedAt, minutes, extensionMinutes: 0 };
+    return { stage: 'resolve', startedAt, minutes, extensionMinutes: 0, unit: ctx.unit ?? null };
   }
 
   /** Deadline and warning time of a stage; null while an open pause holds the clock. */
   deadlines(clock: StageClock, pauses: ClockPause[]): Deadlines {
     const total = clock.minutes + clock.extensionMinutes;
     return {
-      dueAt: computeDueAt(this.calendar, clock.startedAt, total, pauses),
-      warnAt: computeDueAt(this.calendar, clock.startedAt, Math.round(total * this.policy.warnAt), pauses),
+      dueAt: computeDueAt(this.calendarFor(clock.unit), clock.startedAt, total, pauses),
+      warnAt: computeDueAt(this.calendarFor(clock.unit), clock.startedAt, Math.round(total * this.policy.warnAt), pauses),
     };
   }
 }

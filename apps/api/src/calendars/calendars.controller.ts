@@ -1,5 +1,5 @@
-import { Body, Controller, Get, Param, ParseIntPipe, Post, Put, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Param, ParseIntPipe, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Request } from 'express';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { ValidationError } from '@fr/domain';
@@ -14,6 +14,13 @@ const year = {
   },
 };
 
+/** `?unit=CODE` addresses a unit's own calendar; without it, the district's. */
+function unitOf(unit: unknown): string | null {
+  if (unit === undefined || unit === '') return null;
+  if (typeof unit !== 'string' || !/^[A-Za-z0-9_.-]{1,40}$/.test(unit)) throw new ValidationError('unit must be a unit code', ['unit']);
+  return unit;
+}
+
 /** Working calendars per year (office hours, days off, make-up days): read by all officers, replaced by ADMIN. */
 @ApiTags('calendars')
 @ApiBearerAuth()
@@ -26,20 +33,27 @@ export class CalendarsController {
   ) {}
 
   @Get()
-  async list() {
-    return (await this.store.documents()).map((d) => ({ year: d.year, daysOff: d.daysOff?.length ?? 0 }));
+  list() {
+    return this.store.list();
   }
 
   @Get(':year')
-  get(@Param('year', year) y: number) {
-    return this.store.get(y);
+  @ApiQuery({ name: 'unit', required: false })
+  get(@Param('year', year) y: number, @Query('unit') unit?: string) {
+    return this.store.get(y, unitOf(unit));
   }
 
   @Put(':year')
   @Roles('ADMIN')
   @ApiOperation({ summary: 'Replace one year (same format as config/calendars/<year>.yaml, as JSON); applies without a restart' })
-  async put(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('year', year) y: number, @Body() body: Record<string, unknown>) {
-    const doc = await this.store.put(y, body, `officer:${officer.id}`);
+  @ApiQuery({ name: 'unit', required: false, description: "a unit's own calendar (e.g. Saturday hours); without it, the district's" })
+  async put(
+    @CurrentOfficer() officer: AuthenticatedOfficer,
+    @Param('year', year) y: number,
+    @Body() body: Record<string, unknown>,
+    @Query('unit') unit?: string,
+  ) {
+    const doc = await this.store.put(y, body, `officer:${officer.id}`, unitOf(unit));
     await this.sla.reloadCalendar();
     return doc;
   }
@@ -49,10 +63,11 @@ export class CalendarsController {
   @ApiConsumes('text/calendar')
   @ApiBody({ schema: { type: 'string' } })
   @ApiOperation({ summary: 'Import the days off of an iCalendar (.ics) file into one year' })
-  async importIcs(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('year', year) y: number, @Req() req: Request) {
+  @ApiQuery({ name: 'unit', required: false })
+  async importIcs(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('year', year) y: number, @Req() req: Request, @Query('unit') unit?: string) {
     const text = typeof req.body === 'string' ? req.body : '';
     if (!text.includes('BEGIN:VCALENDAR')) throw new ValidationError('send an iCalendar file (Content-Type: text/calendar)', ['body']);
-    const result = await this.store.importIcs(y, text, `officer:${officer.id}`);
+    const result = await this.store.importIcs(y, text, `officer:${officer.id}`, unitOf(unit));
     await this.sla.reloadCalendar();
     return result;
   }

@@ -40,10 +40,13 @@ export class Deliveries1764800000000 implements MigrationInterface {
     // without a restart; config/calendars seeds the table on first use.
     await q.query(`
       CREATE TABLE calendars (
-        year integer PRIMARY KEY CHECK (year BETWEEN 2000 AND 2100),
+        scope varchar(40) NOT NULL DEFAULT '',
+        year integer NOT NULL CHECK (year BETWEEN 2000 AND 2100),
         document jsonb NOT NULL,
         updated_at timestamptz NOT NULL DEFAULT now(),
-        updated_by varchar(100) NOT NULL DEFAULT 'config'
+        updated_by varchar(100) NOT NULL DEFAULT 'config',
+        -- scope '' is the district's calendar; a unit code gives that unit its own (e.g. Saturday hours).
+        PRIMARY KEY (scope, year)
       )`);
   }
 
