@@ -9,6 +9,8 @@
  *   BENCH_WARMUP                warm-up events before the measured intake run (default 200)
  *   BENCH_STALL_S               give up after this long without progress (default 120)
  *   BENCH_AUDIT_CASES           cases of the audit scenario (default 1000000; ten audit events each)
+ *   BENCH_SLA_CASES             open cases of the sla scenario (default 100000); BENCH_SLA_SPREAD_S, BENCH_SLA_LEAD_S,
+ *                               BENCH_SLA_WORKERS, BENCH_SLA_FLUSH: see bench/sla.bench.ts
  * Engine settings (FR_WORKER_CONCURRENCY, FR_DB_POOL_SIZE, ...) and DATABASE_URL / REDIS_URL (the
  * servers to use; the database name is replaced) come from the environment as usual.
  */
@@ -20,6 +22,7 @@ import { loadConfig } from '@fr/config';
 import { prepareDatabase } from '@fr/directory';
 import { runAuditScenario } from './audit.bench';
 import { runIntakeScenario } from './intake.bench';
+import { runSlaScenario } from './sla.bench';
 import { runSubstrateScenario } from './substrate.bench';
 import { BenchContext, deleteRedisKeys, dropDatabase, findRepoRoot, fmtMb, sleep, withDatabase } from './support';
 
@@ -41,6 +44,10 @@ const SCENARIOS: Record<string, Scenario> = {
   audit: {
     description: 'BENCH_AUDIT_CASES cases (default 1,000,000) with ten audit events each over a year: quarterly unit report, full CSV export, full chain verification',
     run: runAuditScenario,
+  },
+  sla: {
+    description: 'BENCH_SLA_CASES open cases (default 100,000) breaching within BENCH_SLA_SPREAD_S (default 180 s) on real timers: deadline -> level-1 notification lag, reconciler full pass',
+    run: runSlaScenario,
   },
 };
 

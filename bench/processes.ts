@@ -11,6 +11,8 @@ export class BenchChild {
   outputLines = 0;
   private echoed = 0;
   private stopping = false;
+  /** Sees every line the child writes (stdout and stderr), e.g. to count log messages. */
+  onLine: ((line: string) => void) | null = null;
 
   constructor(
     private readonly ctx: BenchContext,
@@ -24,6 +26,7 @@ export class BenchChild {
       if (!stream) continue;
       createInterface({ input: stream }).on('line', (line) => {
         this.outputLines++;
+        this.onLine?.(line);
         if (this.echoed < ECHO_LINES) {
           this.echoed++;
           process.stderr.write(`[${label}] ${line.length > 600 ? `${line.slice(0, 600)}...` : line}\n`);

@@ -1,11 +1,12 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Processor } from '@nestjs/bullmq';
 import { Job, UnrecoverableError } from 'bullmq';
 import { Deliveries } from '@fr/notifications';
 import { JobName, JobPayloads, QueueName } from '@fr/queue';
+import { ConfiguredWorkerHost } from './configured-worker-host';
 
 /** Changes a citizen should see, one job per audit event: fanned out to the channel and subscribers. */
 @Processor(QueueName.CaseEvents)
-export class CaseEventsProcessor extends WorkerHost {
+export class CaseEventsProcessor extends ConfiguredWorkerHost {
   constructor(private readonly deliveries: Deliveries) {
     super();
   }

@@ -1,10 +1,11 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Processor } from '@nestjs/bullmq';
 import { Job, UnrecoverableError } from 'bullmq';
 import { Deliveries } from '@fr/notifications';
 import { JobName, JobPayloads, QueueName } from '@fr/queue';
+import { ConfiguredWorkerHost } from './configured-worker-host';
 
 @Processor(QueueName.Notifications)
-export class DeliveriesProcessor extends WorkerHost {
+export class DeliveriesProcessor extends ConfiguredWorkerHost {
   constructor(private readonly deliveries: Deliveries) {
     super();
   }

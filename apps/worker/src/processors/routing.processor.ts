@@ -1,23 +1,15 @@
-import { Inject, OnApplicationBootstrap } from '@nestjs/common';
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Processor } from '@nestjs/bullmq';
 import { Job, UnrecoverableError } from 'bullmq';
-import { APP_CONFIG, AppConfig } from '@fr/config';
 import { JobName, JobPayloads, QueueName } from '@fr/queue';
 import { RouteCase } from '@fr/routing';
+import { ConfiguredWorkerHost } from './configured-worker-host';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Processor(QueueName.Routing)
-export class RoutingProcessor extends WorkerHost implements OnApplicationBootstrap {
-  constructor(
-    private readonly routeCase: RouteCase,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
+export class RoutingProcessor extends ConfiguredWorkerHost {
+  constructor(private readonly routeCase: RouteCase) {
     super();
-  }
-
-  onApplicationBootstrap() {
-    this.worker.concurrency = this.config.workerConcurrency;
   }
 
   async process(job: Job): Promise<unknown> {

@@ -1,7 +1,8 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Processor } from '@nestjs/bullmq';
 import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { JobName, JobPayloads, QueueName } from '@fr/queue';
 import { ESCALATION_LEVELS, EscalationLevel, FireEscalation, SlaTimer } from '@fr/sla';
+import { ConfiguredWorkerHost } from './configured-worker-host';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -15,7 +16,7 @@ function timerOf(data: Partial<JobPayloads[JobName.SlaTimer]>): SlaTimer {
 }
 
 @Processor(QueueName.Sla)
-export class SlaTimerProcessor extends WorkerHost {
+export class SlaTimerProcessor extends ConfiguredWorkerHost {
   constructor(private readonly fire: FireEscalation) {
     super();
   }
