@@ -3,7 +3,7 @@
  * are removed at the end (also after an error or Ctrl-C).
  *
  *   BENCH_N / --n               events per scenario (default 20000)
- *   BENCH_SCENARIOS / --scenarios  comma list of scenarios (default intake); see SCENARIOS below
+ *   BENCH_SCENARIOS / --scenarios  comma list of scenarios (default intake,sla,audit); see SCENARIOS below
  *   BENCH_CONCURRENCY / --concurrency  requests in flight (default 64)
  *   BENCH_SEED / --seed         seed of the generated texts (default 1)
  *   BENCH_WARMUP                warm-up events before the measured intake run (default 200)
@@ -72,7 +72,7 @@ async function main(): Promise<number> {
   const concurrency = positiveInt('BENCH_CONCURRENCY', arg('concurrency') ?? process.env.BENCH_CONCURRENCY, 64);
   const seed = positiveInt('BENCH_SEED', arg('seed') ?? process.env.BENCH_SEED, 1);
   const stallTimeoutMs = positiveInt('BENCH_STALL_S', process.env.BENCH_STALL_S, 120) * 1000;
-  const names = (arg('scenarios') ?? process.env.BENCH_SCENARIOS ?? 'intake')
+  const names = (arg('scenarios') ?? process.env.BENCH_SCENARIOS ?? 'intake,sla,audit')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
