@@ -25,6 +25,14 @@ export interface SubmitFeedbackResult {
   created: boolean;
 }
 
+interface CategoryRow {
+  code: string;
+  accepted: boolean;
+  refusal: string | null;
+  active: boolean;
+}
+const CATEGORY_CACHE_MS = 5000;
+
 const opt = (s: string | undefined) => (s === undefined || s === '' ? null : nfc(s));
 
 /**
@@ -33,10 +41,24 @@ const opt = (s: string | undefined) => (s === undefined || s === '' ? null : nfc
  */
 @Injectable()
 export class SubmitFeedback {
+  private categories: { at: number; byCode: Promise<Map<string, CategoryRow>> } | null = null;
+
   constructor(private readonly ds: DataSource) {}
 
+  /** Categories change rarely and every submission needs one: read them at most every few seconds. */
+  private category(code: string): Promise<CategoryRow | undefined> {
+    if (!this.categories || Date.now() - this.categories.at > CATEGORY_CACHE_MS) {
+      const byCode = this.ds
+        .query(`SELECT code, accepted, refusal, active FROM categories`)
+        .then((rows: CategoryRow[]) => new Map(rows.map((r) => [r.code, r])));
+      this.categories = { at: Date.now(), byCode };
+      byCode.catch(() => (this.categories = null));
+    }
+    return this.categories.byCode.then((m) => m.get(code));
+  }
+
   async execute(cmd: SubmitFeedbackCommand): Promise<SubmitFeedbackResult> {
-    const [category] = await this.ds.query(`SELECT code, accepted, refusal, active FROM categories WHERE code = $1`, [cmd.category]);
+    const category = await this.category(cmd.category);
     if (!category || !category.active) {
       throw new UnprocessableError(`category '${cmd.category}' is not a known category; GET /v1/categories lists them`);
     }
@@ -97,6 +119,7 @@ export class SubmitFeedback {
       // Last: the audit chain's head stays locked until commit, so hold it for as short a time as possible.
       await writeAuditEvent(m, {
         caseId: id,
+        caseLocked: true,
         actor: `channel:${cmd.channel}`,
         action: 'receive',
         fromState: null,

@@ -8,6 +8,8 @@ export interface AuditEventInput {
   toState?: string | null;
   reason?: string | null;
   data?: Record<string, unknown>;
+  /** The caller already holds a lock on the case row (FOR UPDATE, or it inserted it): skip taking one. */
+  caseLocked?: boolean;
 }
 
 /** The hash before the first audit event. */
@@ -25,7 +27,7 @@ export const AUDIT_GENESIS_HASH = Buffer.alloc(32);
  * event about a case never waits on that case while holding the head.
  */
 export async function writeAuditEvent(manager: EntityManager, e: AuditEventInput): Promise<string> {
-  if (e.caseId) await manager.query(`SELECT 1 FROM cases WHERE id = $1 FOR KEY SHARE`, [e.caseId]);
+  if (e.caseId && !e.caseLocked) await manager.query(`SELECT 1 FROM cases WHERE id = $1 FOR KEY SHARE`, [e.caseId]);
   await manager.query(`SELECT 1 FROM audit_chain_head WHERE id = 1 FOR UPDATE`);
   const [row] = await manager.query(
     `WITH head AS (SELECT last_hash FROM audit_chain_head WHERE id = 1),
@@ -94,11 +96,15 @@ export interface OutboxMessage {
 }
 
 export async function writeOutbox(manager: EntityManager, m: OutboxMessage): Promise<void> {
-  await manager.query(`INSERT INTO outbox (queue, job_name, job_id, payload, delay_ms) VALUES ($1, $2, $3, $4, $5)`, [
-    m.queue,
-    m.name,
-    m.jobId,
-    JSON.stringify(m.payload),
-    m.delayMs ?? 0,
-  ]);
+  await writeOutboxMany(manager, [m]);
+}
+
+/** Several outbox rows in one statement: every round trip inside a hot transaction counts. */
+export async function writeOutboxMany(manager: EntityManager, messages: OutboxMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  const values = messages.map((_, i) => `($${i * 5 + 1}, $${i * 5 + 2}, $${i * 5 + 3}, $${i * 5 + 4}, $${i * 5 + 5})`);
+  await manager.query(
+    `INSERT INTO outbox (queue, job_name, job_id, payload, delay_ms) VALUES ${values.join(', ')}`,
+    messages.flatMap((m) => [m.queue, m.name, m.jobId, JSON.stringify(m.payload), m.delayMs ?? 0]),
+  );
 }

@@ -76,13 +76,14 @@ export class RouteCase {
           warnAt,
         ],
       );
-      await scheduleSlaTimers(m, this.sla, { caseId, stage: 'receive', stageStartedAt: clock.startedAt, dueAt, warnAt, unit: unitCode });
+      await scheduleSlaTimers(m, this.sla, { caseId, stage: 'receive', stageStartedAt: clock.startedAt, dueAt, warnAt, unit: unitCode, fresh: true });
       await m.query(
         `INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason, rule_id) VALUES ($1, $2, $3, $4, $5, $6)`,
         [caseId, unitCode, handlerId, leaderId, decision.kind === 'assign' ? 'route' : 'triage', decision.ruleId],
       );
       const eventId = await writeAuditEvent(m, {
         caseId,
+        caseLocked: true,
         actor: ROUTER_ACTOR,
         action: decision.kind === 'assign' ? 'route' : 'route_to_triage',
         fromState: 'received',

@@ -98,17 +98,19 @@ export class FireEscalation {
 
     const recipients = await this.recipients(m, c, rung.notify);
     const { title, body } = this.message(c, rung, due);
-    for (const officerId of recipients) {
+    if (recipients.length) {
       await m.query(
-        `INSERT INTO notifications (officer_id, case_id, escalation_id, kind, title, body) VALUES ($1, $2, $3, $4, $5, $6)
+        `INSERT INTO notifications (officer_id, case_id, escalation_id, kind, title, body)
+         SELECT unnest($1::uuid[]), $2, $3, $4, $5, $6
          ON CONFLICT ON CONSTRAINT notifications_escalation_officer_uq DO NOTHING`,
-        [officerId, c.id, escalationId, `escalation.${t.level}`, title, body],
+        [recipients, c.id, escalationId, `escalation.${t.level}`, title, body],
       );
     }
     await this.listener?.escalationRecorded(m, escalationId);
     if (recipients.length === 0) this.logger.warn(`case ${c.id}: escalation level ${t.level} reached but nobody to tell (${rung.notify.join(', ')})`);
     await writeAuditEvent(m, {
       caseId: c.id,
+      caseLocked: true,
       actor: SLA_ACTOR,
       action: 'escalate',
       fromState: c.status,

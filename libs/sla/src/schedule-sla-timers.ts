@@ -1,5 +1,5 @@
 import { EntityManager } from 'typeorm';
-import { writeOutbox } from '@fr/persistence';
+import { OutboxMessage, writeOutboxMany } from '@fr/persistence';
 import { jobIdFor, JobName, JobPayloads, QUEUE_OF } from '@fr/queue';
 import { ladderTimes } from './escalation-ladder';
 import { Stage } from './sla-policy';
@@ -14,6 +14,8 @@ export interface StageRun {
   warnAt: Date | null;
   /** Whose calendar places levels 2 and 3 (working days after the deadline). */
   unit?: string | null;
+  /** A run that starts in this very transaction has reached no level yet: no need to look. */
+  fresh?: boolean;
 }
 
 /** The outbox column is a 32-bit integer; a longer timer fires early and is put back to sleep (SlaTimerProcessor). */
@@ -34,23 +36,26 @@ export async function scheduleSlaTimers(m: EntityManager, sla: SlaService, run: 
   if (!run.dueAt) return 0;
   const dueAt = run.dueAt;
   // Runs are compared at millisecond precision, as JavaScript reads them (received_at has microseconds).
-  const fired: { level: string }[] = await m.query(
-    `SELECT level FROM escalations WHERE case_id = $1 AND stage = $2 AND date_trunc('milliseconds', stage_started_at) = $3`,
-    [run.caseId, run.stage, run.stageStartedAt],
-  );
+  const fired: { level: string }[] = run.fresh
+    ? []
+    : await m.query(
+        `SELECT level FROM escalations WHERE case_id = $1 AND stage = $2 AND date_trunc('milliseconds', stage_started_at) = $3`,
+        [run.caseId, run.stage, run.stageStartedAt],
+      );
   const done = new Set(fired.map((f) => f.level));
-  let scheduled = 0;
+  const timers: OutboxMessage[] = [];
   for (const { rung, fireAt } of ladderTimes(sla.calendarFor(run.unit), sla.policy.escalation, { dueAt, warnAt: run.warnAt })) {
     if (done.has(rung.level)) continue;
     const payload = slaTimerPayload({ ...run, dueAt }, rung.level);
-    await writeOutbox(m, {
+    timers.push({
       queue: QUEUE_OF[JobName.SlaTimer],
       name: JobName.SlaTimer,
       jobId: jobIdFor(JobName.SlaTimer, payload),
       payload: { ...payload },
       delayMs: Math.min(MAX_TIMER_DELAY_MS, Math.max(0, fireAt.getTime() - now)),
     });
-    scheduled++;
   }
+  await writeOutboxMany(m, timers);
+  const scheduled = timers.length;
   return scheduled;
 }
