@@ -17,6 +17,8 @@ COPY --from=build /app/dist dist
 COPY package.json tsconfig.json ./
 COPY scripts scripts
 COPY config config
+# The audit checkpoint belongs outside the database: mount a volume here (see docker-compose.yml).
+RUN mkdir -p /app/var/checkpoints && chown node:node /app/var/checkpoints
 USER node
 EXPOSE 3000
 CMD ["node", "scripts/start.js", "all"]
