@@ -50,6 +50,9 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
     await worker.reloadCalendar();
     expect(worker.calendar.isWorkingDay('2026-12-01')).toBe(false);
 
+    const hostile = await engine.http().post('/v1/calendars/2026/ics').set(bearer(admin)).set('Content-Type', 'text/calendar').send(ICS.replace('Nghỉ bù', 'Nghỉ\u0000bù'));
+    expect(hostile.status).toBe(400);
+    expect(hostile.body.message).toMatch(/calendar file must not contain NUL/);
     const again = await engine.http().post('/v1/calendars/2026/ics').set(bearer(admin)).set('Content-Type', 'text/calendar').send(ICS);
     expect(again.body.added).toBe(0);
   });

@@ -4,6 +4,7 @@ import { Request } from 'express';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { ValidationError } from '@fr/domain';
 import { CalendarStore, SlaService } from '@fr/sla';
+import { SafeInputPipe } from '../common/safe-input.pipe';
 
 const parseYear = new ParseIntPipe({ exceptionFactory: () => new ValidationError('year must be a number such as 2026', ['year']) });
 const year = {
@@ -67,6 +68,9 @@ export class CalendarsController {
   async importIcs(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('year', year) y: number, @Req() req: Request, @Query('unit') unit?: string) {
     const text = typeof req.body === 'string' ? req.body : '';
     if (!text.includes('BEGIN:VCALENDAR')) throw new ValidationError('send an iCalendar file (Content-Type: text/calendar)', ['body']);
+    // The body bypasses the global input pipe (it is read raw): the same rules, here.
+    const problem = new SafeInputPipe().problemIn(text, 'the calendar file');
+    if (problem) throw new ValidationError(problem, ['body']);
     const result = await this.store.importIcs(y, text, `officer:${officer.id}`, unitOf(unit));
     await this.sla.reloadCalendar();
     return result;

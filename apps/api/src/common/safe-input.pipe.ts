@@ -17,6 +17,11 @@ export class SafeInputPipe implements PipeTransform {
     if (problem) throw new BadRequestException(problem);
     return value;
   }
+
+  /** For bodies read raw (e.g. text/calendar), which no pipe sees. */
+  problemIn(value: unknown, path: string): string | null {
+    return inspect(value, path, 0);
+  }
 }
 
 function inspect(value: unknown, path: string, depth: number): string | null {
