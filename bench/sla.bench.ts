@@ -483,13 +483,20 @@ async function integrityCheck(ds: DataSource, n: number): Promise<string> {
   const [r] = await ds.query(
     `SELECT (SELECT count(*) FROM escalations e JOIN cases c ON c.id = e.case_id WHERE e.level = '1' AND c.external_id LIKE '${EXTERNAL_PREFIX}%')::int AS esc,
             (SELECT count(*) FROM notifications n JOIN cases c ON c.id = n.case_id WHERE n.kind = 'escalation.1' AND c.external_id LIKE '${EXTERNAL_PREFIX}%')::int AS notes,
-            (SELECT count(*) FROM audit_events a JOIN cases c ON c.id = a.case_id WHERE a.action = 'escalate' AND c.external_id LIKE '${EXTERNAL_PREFIX}%')::int AS audit,
+            (SELECT count(*) FROM audit_events a JOIN cases c ON c.id = a.case_id
+              WHERE a.action = 'escalate' AND a.data->>'level' = '1' AND c.external_id LIKE '${EXTERNAL_PREFIX}%')::int AS audit,
+            (SELECT count(DISTINCT a.data->>'escalationId') FROM audit_events a JOIN cases c ON c.id = a.case_id
+              WHERE a.action = 'escalate' AND c.external_id LIKE '${EXTERNAL_PREFIX}%')::int AS audited,
+            (SELECT count(*) FROM audit_events a JOIN cases c ON c.id = a.case_id
+              WHERE a.action = 'escalate' AND c.external_id LIKE '${EXTERNAL_PREFIX}%')::int AS audit_all,
             (SELECT count(*) FROM escalations e JOIN cases c ON c.id = e.case_id WHERE e.level IN ('2', '3') AND c.external_id LIKE '${EXTERNAL_PREFIX}%')::int AS later`,
   );
   const problems: string[] = [];
   if (r.esc !== n) problems.push(`${r.esc} level-1 escalations for ${n} cases`);
   if (r.notes !== 2 * r.esc) problems.push(`${r.notes} level-1 notifications for ${r.esc} escalations (expected handler + leader each)`);
-  if (r.audit !== r.esc) problems.push(`${r.audit} escalate audit events for ${r.esc} escalations`);
+  if (r.audit !== r.esc) problems.push(`${r.audit} level-1 escalate audit events for ${r.esc} level-1 escalations`);
+  // Every escalation (the pre-recorded warnings too) is on the audit chain exactly once.
+  if (r.audited !== r.audit_all) problems.push(`${r.audit_all} escalate audit events for ${r.audited} escalations: some twice`);
   if (r.later !== 0) problems.push(`${r.later} escalations of levels 2-3 already`);
   return problems.length
     ? `PROBLEMS: ${problems.join('; ')}`

@@ -102,6 +102,13 @@ describe('an escalation reaches the inbox, the webhook and the mailbox, once eac
 
     const inbox = await engine.http().get('/v1/notifications').set(bearer(leader.token));
     expect(inbox.body.items.filter((n: { caseId: string }) => n.caseId === id)).toHaveLength(1);
+    // The worker puts the escalation on the audit chain by itself, once, a moment after it fired.
+    const audited = await waitFor(
+      () => engine.query<{ data: { level: string } }>(`SELECT data FROM audit_events WHERE case_id = $1 AND action = 'escalate'`, [id]),
+      (rows) => rows.length >= 1,
+      { what: 'the escalate audit event' },
+    );
+    expect(audited.map((a) => a.data.level)).toEqual(['1']);
     const mine = mails.filter((m) => m.raw.includes(trackingCode));
     expect(mine).toHaveLength(1);
     expect(mine[0].to).toBe('lanhdao.dongmac@hbt.gov.vn');

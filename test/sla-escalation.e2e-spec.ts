@@ -1,6 +1,6 @@
 import { Job, Queue } from 'bullmq';
 import { jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
-import { Clock, EscalationLevel, FireEscalation, ladderTimes, SlaReconciler, SlaReconcileResult, SlaService, slaTimerPayload, Stage } from '@fr/sla';
+import { AuditEscalations, Clock, EscalationLevel, FireEscalation, ladderTimes, SlaReconciler, SlaReconcileResult, SlaService, slaTimerPayload, Stage } from '@fr/sla';
 import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
@@ -150,6 +150,8 @@ describe('SLA clocks and the escalation ladder', () => {
     expect(await levelsIn('bk.lanhdao', id)).toEqual(['receive:1']);
     expect(await levelsIn('bk.xuly', id)).toEqual(['receive:1', 'receive:warn']);
     expect(await levelsIn('vp.giamsat', id)).toEqual([]);
+    // Escalations reach the audit chain in batches a moment after they fire.
+    await worker().get(AuditEscalations).runOnce();
     const audit = await engine.query<{ data: Record<string, unknown> }>(`SELECT data FROM audit_events WHERE case_id = $1 AND action = 'escalate' ORDER BY id`, [id]);
     expect(audit.map((a) => a.data)).toEqual([expect.objectContaining({ stage: 'receive', level: '1' }), expect.objectContaining({ stage: 'receive', level: 'warn' })]);
 

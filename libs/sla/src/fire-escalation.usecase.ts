@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
-import { writeAuditEvent } from '@fr/persistence';
 import { Clock } from './clock';
 import { ESCALATION_RECORDED, EscalationRecordedListener } from './escalation-listener';
 import { EscalationLevel, EscalationRecipient, EscalationRung, rungFireAt } from './escalation-ladder';
@@ -108,15 +107,7 @@ export class FireEscalation {
     }
     await this.listener?.escalationRecorded(m, escalationId);
     if (recipients.length === 0) this.logger.warn(`case ${c.id}: escalation level ${t.level} reached but nobody to tell (${rung.notify.join(', ')})`);
-    await writeAuditEvent(m, {
-      caseId: c.id,
-      caseLocked: true,
-      actor: SLA_ACTOR,
-      action: 'escalate',
-      fromState: c.status,
-      toState: c.status,
-      data: { stage: t.stage, level: t.level, dueAt: due.toISOString(), escalationId, notified: recipients.length },
-    });
+    // The `escalate` audit event is appended in a batch right after (AuditEscalations).
     return { outcome: 'fired', escalationId, recipients: recipients.length };
   }
 

@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { AuditEscalations } from './audit-escalations.usecase';
 import { CalendarStore } from './calendar-store';
 import { Clock } from './clock';
 import { FireEscalation } from './fire-escalation.usecase';
@@ -11,5 +12,5 @@ import { SlaService } from './sla.service';
 export class SlaModule {}
 
 /** Firing escalations and rebuilding their timers: the worker (needs QueueModule's registry). */
-@Module({ providers: [FireEscalation, SlaReconciler], exports: [FireEscalation, SlaReconciler] })
+@Module({ providers: [FireEscalation, SlaReconciler, AuditEscalations], exports: [FireEscalation, SlaReconciler, AuditEscalations] })
 export class SlaEscalationModule {}
