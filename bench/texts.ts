@@ -3,6 +3,7 @@
  * tell the 1022 hotline, with names, phones and addresses. Deterministic for a seed, so two runs push
  * the same events.
  */
+import { seededRandom } from '@fr/domain';
 
 export interface CategoryRef {
   code: string;
@@ -32,17 +33,8 @@ export interface GeneratedEvent {
   locationKind: 'ward_code' | 'address_only' | 'unknown_ward';
 }
 
-/** mulberry32: a small, fast, seedable PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The domain's seeded generator, so two runs with one seed push the same events. */
+export const prng = (seed: number): (() => number) => seededRandom(String(seed));
 
 const stripDiacritics = (s: string) =>
   s

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { calendarFromDocuments } from './calendar-document';
 import { ClockPause, computeDueAt, elapsedWorkingMinutes } from './deadline';
+import { seededRandom } from '../seeded-random';
 
 const CALENDAR_DIR = join(__dirname, '../../../../config/calendars');
 const DAY = 86_400_000;
@@ -27,16 +28,7 @@ function pause(from: string, to: string | null): ClockPause {
   return { from: vn(from), to: to === null ? null : vn(to) };
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = (seed: number): (() => number) => seededRandom(String(seed));
 
 describe(computeDueAt.name, () => {
   const sut = computeDueAt;

@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { ValidationError } from '../errors';
 import { calendarFromDocuments, parseCalendarDocument } from './calendar-document';
 import { CalendarData, WorkingCalendar, localDateKey, mergeCalendars } from './working-calendar';
+import { seededRandom } from '../seeded-random';
 
 const CALENDAR_DIR = join(__dirname, '../../../../config/calendars');
 const MIN = 60_000;
@@ -33,17 +34,7 @@ function show(d: Date | null): string | null {
   return text.endsWith(':00.000') ? text.slice(0, 16) : text;
 }
 
-/** mulberry32: small, seeded, good enough to spread test inputs; failures are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = (seed: number): (() => number) => seededRandom(String(seed));
 
 describe(WorkingCalendar.name, () => {
   const sut = calendarFromDocuments(realDocuments());
