@@ -1,13 +1,20 @@
 import { InitialSchema1764400000000 } from './1764400000000-InitialSchema';
 import { CaseHandling1764500000000 } from './1764500000000-CaseHandling';
 import { Escalations1764600000000 } from './1764600000000-Escalations';
-
-import { Deliveries1764800000000 } from './1764800000000-Deliveries';
 import { AuditTrail1764700000000 } from './1764700000000-AuditTrail';
 import { AuditMetrics1764710000000 } from './1764710000000-AuditMetrics';
 import { AuditReviews1764720000000 } from './1764720000000-AuditReviews';
-
+import { Deliveries1764800000000 } from './1764800000000-Deliveries';
 import { EscalationAudit1764900000000 } from './1764900000000-EscalationAudit';
 
-/** Every migration, in order; listed explicitly so the compiled app needs no glob. */
-export const MIGRATIONS = [InitialSchema1764400000000, CaseHandling1764500000000, Escalations1764600000000, Deliveries1764800000000, AuditTrail1764700000000, AuditMetrics1764710000000, AuditReviews1764720000000, EscalationAudit1764900000000];
+/** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
+export const MIGRATIONS = [
+  InitialSchema1764400000000,
+  CaseHandling1764500000000,
+  Escalations1764600000000,
+  AuditTrail1764700000000,
+  AuditMetrics1764710000000,
+  AuditReviews1764720000000,
+  Deliveries1764800000000,
+  EscalationAudit1764900000000,
+];
