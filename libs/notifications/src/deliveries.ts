@@ -5,7 +5,7 @@ import { createTransport, Transporter } from 'nodemailer';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { UnprocessableError } from '@fr/domain';
-import { writeOutbox } from '@fr/persistence';
+import { writeOutboxMany } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock, SlaService } from '@fr/sla';
 import { isInternalAddress } from './address-policy';
@@ -44,6 +44,14 @@ export function signature(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
+/** A delivery to make: by which means, to whom, of which event; e-mail may wait for office hours. */
+interface Wanted {
+  kind: 'webhook' | 'email' | 'channel';
+  target: string;
+  key: string;
+  notBefore: Date | null;
+}
+
 interface DeliveryRow {
   id: string;
   kind: 'webhook' | 'email' | 'channel';
@@ -73,22 +81,23 @@ export class Deliveries implements OnModuleDestroy {
     this.mailer?.close();
   }
 
-  /** Called in the transaction that records an escalation and its inbox notifications. */
-  async escalationRecorded(m: EntityManager, escalationId: string): Promise<void> {
-    const key = `escalation.${escalationId}`;
-    const recipients: { officer_id: string; email: string | null }[] = await m.query(
-      `SELECT n.officer_id, o.email FROM notifications n JOIN officers o ON o.id = n.officer_id WHERE n.escalation_id = $1`,
-      [escalationId],
-    );
-    const now = this.clock.now();
-    const notBefore =
-      this.config.holdEmailOutsideOfficeHours && !this.sla.calendar.isWorkingTime(now) ? this.sla.calendar.nextOpening(now) : null;
+  /** Called in the transaction that records escalations and their inbox notifications. */
+  async escalationsRecorded(m: EntityManager, escalationIds: readonly string[]): Promise<void> {
+    const wanted: Wanted[] = [];
     if (this.config.smtpUrl) {
-      for (const r of recipients.filter((r) => r.email)) {
-        await this.enqueue(m, 'email', r.officer_id, key, notBefore ? notBefore.getTime() - now.getTime() : 0, notBefore);
-      }
+      const now = this.clock.now();
+      const notBefore =
+        this.config.holdEmailOutsideOfficeHours && !this.sla.calendar.isWorkingTime(now) ? this.sla.calendar.nextOpening(now) : null;
+      const recipients: { escalation_id: string; officer_id: string }[] = await m.query(
+        `SELECT n.escalation_id::text AS escalation_id, n.officer_id FROM notifications n JOIN officers o ON o.id = n.officer_id
+          WHERE n.escalation_id = ANY($1::bigint[]) AND o.email IS NOT NULL AND o.email <> '' ORDER BY n.escalation_id, n.officer_id`,
+        [escalationIds],
+      );
+      for (const r of recipients) wanted.push({ kind: 'email', target: r.officer_id, key: `escalation.${r.escalation_id}`, notBefore });
     }
-    await this.toSubscribers(m, 'escalation', key);
+    const hooks = await this.subscribers(m, 'escalation');
+    for (const id of escalationIds) for (const hook of hooks) wanted.push({ kind: 'webhook', target: hook, key: `escalation.${id}`, notBefore: null });
+    await this.enqueue(m, wanted);
   }
 
   /** Called for every change a citizen should see: the case's channel and subscribed webhooks. */
@@ -101,35 +110,36 @@ export class Deliveries implements OnModuleDestroy {
         `SELECT ch.code, ch.webhook_url FROM cases c JOIN channels ch ON ch.code = c.channel_code WHERE c.id = $1`,
         [caseId],
       );
-      let n = 0;
-      if (c?.webhook_url) n += await this.enqueue(m, 'channel', c.code, key, 0, null);
-      return n + (await this.toSubscribers(m, 'case.status', key));
+      const wanted: Wanted[] = (await this.subscribers(m, 'case.status')).map((hook) => ({ kind: 'webhook', target: hook, key, notBefore: null }));
+      if (c?.webhook_url) wanted.unshift({ kind: 'channel', target: c.code, key, notBefore: null });
+      return this.enqueue(m, wanted);
     });
   }
 
-  private async toSubscribers(m: EntityManager, event: WebhookEvent, key: string): Promise<number> {
-    const hooks: { id: string }[] = await m.query(`SELECT id FROM webhooks WHERE active AND $1 = ANY(events)`, [event]);
-    let n = 0;
-    for (const h of hooks) n += await this.enqueue(m, 'webhook', h.id, key, 0, null);
-    return n;
+  private async subscribers(m: EntityManager, event: WebhookEvent): Promise<string[]> {
+    const hooks: { id: string }[] = await m.query(`SELECT id FROM webhooks WHERE active AND $1 = ANY(events) ORDER BY id`, [event]);
+    return hooks.map((h) => String(h.id));
   }
 
-  private async enqueue(m: EntityManager, kind: string, target: string, key: string, delayMs: number, notBefore: Date | null): Promise<number> {
-    const rows = await m.query(
-      `INSERT INTO deliveries (kind, target, event_key, not_before) VALUES ($1, $2, $3, $4)
-       ON CONFLICT ON CONSTRAINT deliveries_uq DO NOTHING RETURNING id`,
-      [kind, target, key, notBefore],
+  /** A row and a job per wanted delivery not made before; returns how many were new. */
+  private async enqueue(m: EntityManager, wanted: readonly Wanted[]): Promise<number> {
+    if (wanted.length === 0) return 0;
+    const rows: { id: string; not_before: Date | null }[] = await m.query(
+      `INSERT INTO deliveries (kind, target, event_key, not_before)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
+       ON CONFLICT ON CONSTRAINT deliveries_uq DO NOTHING RETURNING id, not_before`,
+      [wanted.map((w) => w.kind), wanted.map((w) => w.target), wanted.map((w) => w.key), wanted.map((w) => w.notBefore)],
     );
-    if (!rows.length) return 0;
-    const payload = { deliveryId: String(rows[0].id) };
-    await writeOutbox(m, {
-      queue: QUEUE_OF[JobName.Deliver],
-      name: JobName.Deliver,
-      jobId: jobIdFor(JobName.Deliver, payload),
-      payload,
-      delayMs: Math.max(0, Math.round(delayMs)),
-    });
-    return 1;
+    const now = this.clock.now().getTime();
+    await writeOutboxMany(
+      m,
+      rows.map((r) => {
+        const payload = { deliveryId: String(r.id) };
+        const delayMs = r.not_before ? Math.max(0, Math.round(new Date(r.not_before).getTime() - now)) : 0;
+        return { queue: QUEUE_OF[JobName.Deliver], name: JobName.Deliver, jobId: jobIdFor(JobName.Deliver, payload), payload, delayMs };
+      }),
+    );
+    return rows.length;
   }
 
   /** Sends one delivery; throws to let the queue retry. `final` marks the last attempt. */

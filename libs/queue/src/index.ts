@@ -2,3 +2,4 @@ export * from './queues';
 export * from './redis-connection';
 export * from './outbox-relay.service';
 export * from './queue.module';
+export * from './batch-while-busy';

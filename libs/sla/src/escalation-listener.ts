@@ -1,12 +1,13 @@
 import type { EntityManager } from 'typeorm';
 
 /**
- * Told, inside the transaction that records an escalation and its inbox notifications, that one was
+ * Told, inside the transaction that records escalations and their inbox notifications, which were
  * recorded: where deliveries beyond the inbox (e-mail, webhooks) plug in. Optional; provide it from a
  * global module: `{ provide: ESCALATION_RECORDED, useExisting: Deliveries }`.
  */
 export const ESCALATION_RECORDED = 'ESCALATION_RECORDED';
 
 export interface EscalationRecordedListener {
-  escalationRecorded(m: EntityManager, escalationId: string): Promise<void>;
+  /** Called once per firing batch; `escalationIds` are the escalations it recorded, never empty. */
+  escalationsRecorded(m: EntityManager, escalationIds: readonly string[]): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
 import { Clock } from './clock';
 import { ESCALATION_RECORDED, EscalationRecordedListener } from './escalation-listener';
-import { EscalationLevel, EscalationRecipient, EscalationRung, rungFireAt } from './escalation-ladder';
+import { EscalationLevel, EscalationRung, rungFireAt } from './escalation-ladder';
 import { Stage } from './sla-policy';
 import { SlaService } from './sla.service';
 
@@ -46,12 +46,23 @@ interface CaseRow {
 
 const STAGE_WORDS: Record<Stage, string> = { receive: 'tiếp nhận', resolve: 'giải quyết' };
 
+/** A level that is due and not yet recorded, with what its notification will say. */
+interface Firing {
+  index: number;
+  timer: SlaTimer;
+  rung: EscalationRung;
+  c: CaseRow;
+  fireAt: Date;
+}
+
 /**
  * Records that a case reached an escalation level and tells the people the ladder names, once.
- * In one transaction with the case row locked: the timer must still describe the case (same stage
+ * In one transaction with the case rows locked: each timer must still describe its case (same stage
  * run, same deadline, not paused, not resolved) and be due by the clock; the escalation row's unique
- * key makes a second firing a no-op, and only the firing that inserted it writes notifications and
- * the audit event. Safe to call from timers and the reconciler alike.
+ * key makes a second firing a no-op, and only the firing that inserted it writes notifications.
+ * Safe to call from timers and the reconciler alike, one timer or many: a burst of breaches is fired
+ * by a few statements per batch rather than per timer, which is what keeps the lag flat when
+ * hundreds of deadlines fall in the same second.
  */
 @Injectable()
 export class FireEscalation {
@@ -64,51 +75,98 @@ export class FireEscalation {
     @Optional() @Inject(ESCALATION_RECORDED) private readonly listener?: EscalationRecordedListener,
   ) {}
 
-  execute(timer: SlaTimer): Promise<FireEscalationResult> {
-    return this.ds.transaction((m) => this.run(m, timer));
+  async execute(timer: SlaTimer): Promise<FireEscalationResult> {
+    const [result] = await this.executeMany([timer]);
+    return result;
   }
 
-  private async run(m: EntityManager, t: SlaTimer): Promise<FireEscalationResult> {
-    const rung = this.sla.policy.escalation.find((r) => r.level === t.level);
-    if (!rung) return { outcome: 'unknown-level' };
-    const [c]: CaseRow[] = await m.query(
+  /** One result per timer, in order. All or nothing: if the transaction fails, none has fired. */
+  executeMany(timers: readonly SlaTimer[]): Promise<FireEscalationResult[]> {
+    if (timers.length === 0) return Promise.resolve([]);
+    return this.ds.transaction((m) => this.run(m, timers));
+  }
+
+  private async run(m: EntityManager, timers: readonly SlaTimer[]): Promise<FireEscalationResult[]> {
+    const results: FireEscalationResult[] = new Array(timers.length);
+    const ids = [...new Set(timers.map((t) => t.caseId))].sort();
+    // Locked in id order, so two batches sharing cases wait for each other instead of deadlocking.
+    const rows: CaseRow[] = await m.query(
       `SELECT c.id, c.status, c.tracking_code, cat.name AS category_name, c.unit_code, u.name AS unit_name, c.stage,
               c.stage_started_at, c.due_at, c.warn_at, COALESCE(c.handler_id, u.handler_id) AS handler_id,
               COALESCE(c.leader_id, u.leader_id) AS leader_id
          FROM cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code
-        WHERE c.id = $1 FOR UPDATE OF c`,
-      [t.caseId],
+        WHERE c.id = ANY($1::uuid[]) ORDER BY c.id FOR UPDATE OF c`,
+      [ids],
     );
-    const stale = this.staleness(c, t);
-    if (stale) return { outcome: 'stale', reason: stale };
-    const due = new Date(c.due_at!);
-    const fireAt = rungFireAt(this.sla.calendarFor(c.unit_code), rung, { dueAt: due, warnAt: c.warn_at ? new Date(c.warn_at) : null });
-    if (!fireAt) return { outcome: 'stale', reason: 'the stage has no warning time' };
-    if (this.clock.now() < fireAt) return { outcome: 'early', fireAt };
+    const cases = new Map(rows.map((c) => [c.id, c]));
+    const now = this.clock.now();
+    const firings: Firing[] = [];
+    const seen = new Set<string>();
+    timers.forEach((t, index) => {
+      const rung = this.sla.policy.escalation.find((r) => r.level === t.level);
+      if (!rung) return void (results[index] = { outcome: 'unknown-level' });
+      const c = cases.get(t.caseId);
+      const stale = this.staleness(c, t);
+      if (stale) return void (results[index] = { outcome: 'stale', reason: stale });
+      const fireAt = rungFireAt(this.sla.calendarFor(c!.unit_code), rung, {
+        dueAt: new Date(c!.due_at!),
+        warnAt: c!.warn_at ? new Date(c!.warn_at) : null,
+      });
+      if (!fireAt) return void (results[index] = { outcome: 'stale', reason: 'the stage has no warning time' });
+      if (now < fireAt) return void (results[index] = { outcome: 'early', fireAt });
+      // The same level twice in one batch (a timer and the reconciler): the second is the duplicate.
+      const key = `${t.caseId}/${t.level}`;
+      if (seen.has(key)) return void (results[index] = { outcome: 'duplicate' });
+      seen.add(key);
+      firings.push({ index, timer: t, rung, c: c!, fireAt });
+    });
+    if (firings.length === 0) return results;
 
-    const [inserted]: { id: string }[] = await m.query(
+    const inserted: { id: string; case_id: string; level: EscalationLevel }[] = await m.query(
       `INSERT INTO escalations (case_id, stage, stage_started_at, level, due_at, fire_at, fired_at, unit_code)
-       SELECT id, stage, stage_started_at, $2, due_at, $3, $4, unit_code FROM cases WHERE id = $1
-       ON CONFLICT ON CONSTRAINT escalations_run_level_uq DO NOTHING RETURNING id`,
-      [t.caseId, t.level, fireAt, this.clock.now()],
+       SELECT c.id, c.stage, c.stage_started_at, t.level, c.due_at, t.fire_at, $4, c.unit_code
+         FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS t(case_id, level, fire_at) JOIN cases c ON c.id = t.case_id
+       ON CONFLICT ON CONSTRAINT escalations_run_level_uq DO NOTHING RETURNING id, case_id, level`,
+      [firings.map((f) => f.timer.caseId), firings.map((f) => f.timer.level), firings.map((f) => f.fireAt), now],
     );
-    if (!inserted) return { outcome: 'duplicate' };
-    const escalationId = String(inserted.id);
-
-    const recipients = await this.recipients(m, c, rung.notify);
-    const { title, body } = this.message(c, rung, due);
-    if (recipients.length) {
+    const escalationOf = new Map(inserted.map((r) => [`${r.case_id}/${r.level}`, String(r.id)]));
+    const recipientsOf = await this.recipients(m, firings);
+    const notifications: { officer: string; caseId: string; escalation: string; kind: string; title: string; body: string }[] = [];
+    for (const f of firings) {
+      const escalationId = escalationOf.get(`${f.timer.caseId}/${f.timer.level}`);
+      if (!escalationId) {
+        results[f.index] = { outcome: 'duplicate' };
+        continue;
+      }
+      const recipients = recipientsOf(f);
+      const { title, body } = this.message(f.c, f.rung, new Date(f.c.due_at!));
+      for (const officer of recipients) {
+        notifications.push({ officer, caseId: f.c.id, escalation: escalationId, kind: `escalation.${f.timer.level}`, title, body });
+      }
+      if (recipients.length === 0) {
+        this.logger.warn(`case ${f.c.id}: escalation level ${f.timer.level} reached but nobody to tell (${f.rung.notify.join(', ')})`);
+      }
+      results[f.index] = { outcome: 'fired', escalationId, recipients: recipients.length };
+    }
+    if (notifications.length) {
       await m.query(
         `INSERT INTO notifications (officer_id, case_id, escalation_id, kind, title, body)
-         SELECT unnest($1::uuid[]), $2, $3, $4, $5, $6
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::text[])
          ON CONFLICT ON CONSTRAINT notifications_escalation_officer_uq DO NOTHING`,
-        [recipients, c.id, escalationId, `escalation.${t.level}`, title, body],
+        [
+          notifications.map((n) => n.officer),
+          notifications.map((n) => n.caseId),
+          notifications.map((n) => n.escalation),
+          notifications.map((n) => n.kind),
+          notifications.map((n) => n.title),
+          notifications.map((n) => n.body),
+        ],
       );
     }
-    await this.listener?.escalationRecorded(m, escalationId);
-    if (recipients.length === 0) this.logger.warn(`case ${c.id}: escalation level ${t.level} reached but nobody to tell (${rung.notify.join(', ')})`);
-    // The `escalate` audit event is appended in a batch right after (AuditEscalations).
-    return { outcome: 'fired', escalationId, recipients: recipients.length };
+    const recorded = firings.map((f) => results[f.index]).flatMap((r) => (r.outcome === 'fired' ? [r.escalationId] : []));
+    if (recorded.length) await this.listener?.escalationsRecorded(m, recorded);
+    // The `escalate` audit events are appended in a batch right after (AuditEscalations).
+    return results;
   }
 
   private staleness(c: CaseRow | undefined, t: SlaTimer): string | null {
@@ -122,17 +180,28 @@ export class FireEscalation {
     return null;
   }
 
-  /** The people behind the ladder's roles, now: designees fall back to the unit's when the case has none (triage). */
-  private async recipients(m: EntityManager, c: CaseRow, notify: readonly EscalationRecipient[]): Promise<string[]> {
-    const roles = [...(notify.includes('supervisors') ? ['SUPERVISOR'] : []), ...(notify.includes('auditors') ? ['AUDITOR'] : [])];
-    const designees = [...(notify.includes('handler') ? [c.handler_id] : []), ...(notify.includes('leader') ? [c.leader_id] : [])].filter(
-      (id): id is string => !!id,
+  /**
+   * The people behind the ladder's roles, now, for every firing of the batch from one query:
+   * designees fall back to the unit's when the case has none (triage); only active officers.
+   */
+  private async recipients(m: EntityManager, firings: readonly Firing[]): Promise<(f: Firing) => string[]> {
+    const designeesOf = (f: Firing) =>
+      [...(f.rung.notify.includes('handler') ? [f.c.handler_id] : []), ...(f.rung.notify.includes('leader') ? [f.c.leader_id] : [])].filter(
+        (id): id is string => !!id,
+      );
+    const rolesOf = (f: Firing) => [
+      ...(f.rung.notify.includes('supervisors') ? ['SUPERVISOR'] : []),
+      ...(f.rung.notify.includes('auditors') ? ['AUDITOR'] : []),
+    ];
+    const rows: { id: string; role: string }[] = await m.query(
+      `SELECT id, role FROM officers WHERE active AND (id = ANY($1::uuid[]) OR role = ANY($2::text[])) ORDER BY id`,
+      [[...new Set(firings.flatMap(designeesOf))], [...new Set(firings.flatMap(rolesOf))]],
     );
-    const rows: { id: string }[] = await m.query(
-      `SELECT id FROM officers WHERE active AND (id = ANY($1::uuid[]) OR role = ANY($2::text[])) ORDER BY id`,
-      [designees, roles],
-    );
-    return rows.map((r) => r.id);
+    return (f) => {
+      const designees = new Set(designeesOf(f));
+      const roles = new Set(rolesOf(f));
+      return rows.filter((o) => designees.has(o.id) || roles.has(o.role)).map((o) => o.id);
+    };
   }
 
   /** Names the case by tracking code, category and unit only: no citizen's name, contact or words. */

@@ -3,13 +3,15 @@ import { DataSource } from 'typeorm';
 import { DEFAULT_JOB_OPTIONS, jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { Clock } from './clock';
 import { EscalationLevel, ladderTimes } from './escalation-ladder';
-import { FireEscalation } from './fire-escalation.usecase';
+import { FireEscalation, FireEscalationResult, SlaTimer } from './fire-escalation.usecase';
 import { MAX_TIMER_DELAY_MS, slaTimerPayload } from './schedule-sla-timers';
 import { Stage } from './sla-policy';
 import { SlaService } from './sla.service';
 
 const SLA_RECONCILE_LOCK = 727_003;
 const PAGE = 500;
+/** Due levels fired per transaction. */
+const FIRE_BATCH = 200;
 const FINISHED = new Set(['completed', 'failed']);
 
 export interface SlaReconcileResult {
@@ -84,11 +86,7 @@ export class SlaReconciler {
           ORDER BY c.id LIMIT ${PAGE}`,
         [after],
       );
-      for (const c of rows) {
-        await this.reconcileCase(c, queue, delayed, wanted, result).catch((e: Error) => {
-          this.logger.warn(`SLA reconcile of case ${c.id} failed: ${e.message}`);
-        });
-      }
+      await this.reconcilePage(rows, queue, delayed, wanted, result);
       if (rows.length < PAGE) break;
       after = rows[rows.length - 1].id;
     }
@@ -103,35 +101,62 @@ export class SlaReconciler {
     return result;
   }
 
-  private async reconcileCase(
-    c: OpenStage,
+  /**
+   * The due levels of a page fire together (one transaction per FIRE_BATCH); the missing future
+   * timers are looked up and re-added in bulk: after a wiped Redis every timer of every open case is
+   * missing, and one round trip per timer made that pass take minutes at a district's scale.
+   */
+  private async reconcilePage(
+    rows: OpenStage[],
     queue: ReturnType<QueueRegistry['get']>,
     delayed: Set<string>,
     wanted: Set<string>,
     result: SlaReconcileResult,
   ): Promise<void> {
-    const run = { caseId: c.id, stage: c.stage, stageStartedAt: new Date(c.stage_started_at), dueAt: new Date(c.due_at), warnAt: c.warn_at ? new Date(c.warn_at) : null };
     const now = this.clock.now();
-    for (const { rung, fireAt } of ladderTimes(this.sla.calendarFor(c.unit_code), this.sla.policy.escalation, run)) {
-      if (c.fired.includes(rung.level)) continue;
-      const payload = slaTimerPayload(run, rung.level);
-      const jobId = jobIdFor(JobName.SlaTimer, payload);
-      wanted.add(jobId);
-      if (fireAt <= now) {
-        const r = await this.fire.execute({ ...run, level: rung.level as EscalationLevel });
-        if (r.outcome === 'fired') result.fired++;
-        continue;
+    const due: SlaTimer[] = [];
+    const missing: { jobId: string; payload: ReturnType<typeof slaTimerPayload>; fireAt: Date }[] = [];
+    for (const c of rows) {
+      const run = { caseId: c.id, stage: c.stage, stageStartedAt: new Date(c.stage_started_at), dueAt: new Date(c.due_at), warnAt: c.warn_at ? new Date(c.warn_at) : null };
+      for (const { rung, fireAt } of ladderTimes(this.sla.calendarFor(c.unit_code), this.sla.policy.escalation, run)) {
+        if (c.fired.includes(rung.level)) continue;
+        const payload = slaTimerPayload(run, rung.level);
+        const jobId = jobIdFor(JobName.SlaTimer, payload);
+        wanted.add(jobId);
+        if (fireAt <= now) due.push({ ...run, level: rung.level as EscalationLevel });
+        else if (!delayed.has(jobId)) missing.push({ jobId, payload, fireAt });
       }
-      if (delayed.has(jobId)) continue;
-      const job = await queue.getJob(jobId);
-      if (job) {
-        // Waiting or running is fine; a finished job under this id would make BullMQ ignore the re-add.
-        if (!FINISHED.has(await job.getState())) continue;
-        await job.remove();
+    }
+    for (let i = 0; i < due.length; i += FIRE_BATCH) result.fired += await this.fireDue(due.slice(i, i + FIRE_BATCH));
+
+    const jobs = await Promise.all(missing.map((t) => queue.getJob(t.jobId)));
+    const states = await Promise.all(jobs.map((job) => job?.getState()));
+    const toAdd = [];
+    for (let i = 0; i < missing.length; i++) {
+      // Waiting or running is fine; a finished job under this id would make BullMQ ignore the re-add.
+      if (jobs[i] && !FINISHED.has(states[i]!)) continue;
+      if (jobs[i]) await jobs[i]!.remove();
+      const delay = Math.min(MAX_TIMER_DELAY_MS, Math.max(0, missing[i].fireAt.getTime() - Date.now()));
+      toAdd.push({ name: JobName.SlaTimer, data: missing[i].payload, opts: { ...DEFAULT_JOB_OPTIONS, jobId: missing[i].jobId, delay } });
+    }
+    if (toAdd.length) await queue.addBulk(toAdd);
+    result.scheduled += toAdd.length;
+  }
+
+  /** How many of the timers fired; a failed batch is retried timer by timer, so one bad case does not stop the sweep. */
+  private async fireDue(timers: SlaTimer[]): Promise<number> {
+    const fired = (rs: FireEscalationResult[]) => rs.filter((r) => r.outcome === 'fired').length;
+    try {
+      return fired(await this.fire.executeMany(timers));
+    } catch {
+      let n = 0;
+      for (const t of timers) {
+        n += await this.fire.executeMany([t]).then(fired, (e: Error) => {
+          this.logger.warn(`SLA reconcile of case ${t.caseId} (level ${t.level}) failed: ${e.message}`);
+          return 0;
+        });
       }
-      const delay = Math.min(MAX_TIMER_DELAY_MS, Math.max(0, fireAt.getTime() - Date.now()));
-      await queue.add(JobName.SlaTimer, payload, { ...DEFAULT_JOB_OPTIONS, jobId, delay });
-      result.scheduled++;
+      return n;
     }
   }
 }

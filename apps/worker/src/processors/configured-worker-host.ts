@@ -10,6 +10,10 @@ export abstract class ConfiguredWorkerHost extends WorkerHost implements OnAppli
   @Inject(APP_CONFIG) private readonly appConfig!: AppConfig;
 
   onApplicationBootstrap(): void {
-    this.worker.concurrency = this.appConfig.workerConcurrency;
+    this.worker.concurrency = this.concurrency(this.appConfig);
+  }
+
+  protected concurrency(config: AppConfig): number {
+    return config.workerConcurrency;
   }
 }
