@@ -272,6 +272,66 @@ describe('SLA clocks and the escalation ladder', () => {
     expect(await levelsIn('bk.lanhdao', id)).toEqual(['resolve:1']);
   });
 
+  it('fires a burst of breaches in one batch, judging each timer by itself and telling each person once', async () => {
+    const [a, b, c, d] = [await newCase(), await newCase(), await newCase(), await newCase()];
+    const runs = { a: await runOf(a.id), b: await runOf(b.id), c: await runOf(c.id), d: await runOf(d.id) };
+    await step('bk.xuly', d.id, 'acknowledge', { severity: 'normal' }); // d's receive run is over
+    const latest = Math.max(...Object.values(runs).map((r) => r.dueAt.getTime()));
+    setNow(new Date(latest + MINUTE));
+    const results = await worker()
+      .get(FireEscalation)
+      .executeMany([
+        { ...runs.a, level: '1' },
+        { ...runs.b, level: 'warn' },
+        { ...runs.a, level: '1' }, // the same level twice in one batch
+        { ...runs.b, level: '1' },
+        { ...runs.c, level: '2' }, // a working day after the deadline: not yet
+        { ...runs.c, level: '1', dueAt: new Date(runs.c.dueAt.getTime() - MINUTE) }, // a deadline that has moved since
+        { ...runs.d, level: '1' },
+        { ...runs.c, level: '9' as EscalationLevel },
+      ]);
+    expect(results.map((r) => r.outcome)).toEqual(['fired', 'fired', 'duplicate', 'fired', 'early', 'stale', 'stale', 'unknown-level']);
+    expect(results[0]).toMatchObject({ recipients: 2 });
+    expect(results[1]).toMatchObject({ recipients: 1 });
+    expect(results[5]).toEqual({ outcome: 'stale', reason: 'the deadline has moved' });
+    expect(results[6]).toEqual({ outcome: 'stale', reason: 'the stage run has changed' });
+
+    // Firing the same batch again records nothing new.
+    const again = await worker()
+      .get(FireEscalation)
+      .executeMany([{ ...runs.a, level: '1' }, { ...runs.b, level: 'warn' }, { ...runs.b, level: '1' }]);
+    expect(again.map((r) => r.outcome)).toEqual(['duplicate', 'duplicate', 'duplicate']);
+    expect((await escalations(a.id)).map((e) => e.level)).toEqual(['1']);
+    expect((await escalations(b.id)).map((e) => e.level).sort()).toEqual(['1', 'warn']);
+    expect(await escalations(c.id)).toEqual([]);
+    expect(await escalations(d.id)).toEqual([]);
+    expect(await levelsIn('bk.lanhdao', a.id)).toEqual(['receive:1']);
+    expect(await levelsIn('bk.xuly', a.id)).toEqual(['receive:1']);
+    expect(await levelsIn('bk.lanhdao', b.id)).toEqual(['receive:1']);
+    expect(await levelsIn('bk.xuly', b.id)).toEqual(['receive:1', 'receive:warn']);
+    // Each notification names its own case.
+    const titles = (await inbox('bk.lanhdao', '?limit=100')).items.filter((n) => n.caseId === a.id || n.caseId === b.id);
+    for (const n of titles) expect(n.title).toContain(n.caseId === a.id ? a.trackingCode : b.trackingCode);
+  });
+
+  it('fires timers that fall due together through the queue, each once', async () => {
+    const cases = [await newCase(), await newCase(), await newCase(), await newCase(), await newCase()];
+    const runs = await Promise.all(cases.map((c) => runOf(c.id)));
+    await Promise.all(runs.map(waitForTimers));
+    setNow(new Date(Math.max(...runs.map((r) => r.dueAt.getTime())) + MINUTE));
+    // Every warn and level-1 timer of the five cases falls due at the same moment.
+    const jobIds = runs.flatMap((r) => [timersOf(r).warn.jobId, timersOf(r)['1'].jobId]);
+    await Promise.all(jobIds.map(async (jobId) => (await slaQueue().getJob(jobId))!.promote()));
+    await Promise.all(jobIds.map((jobId) => waitFor(() => stateOf(jobId), (s) => s === 'completed', { what: `timer ${jobId} to run` })));
+    const outcomes = await Promise.all(jobIds.map(async (jobId) => (await slaQueue().getJob(jobId))!.returnvalue.outcome));
+    expect(outcomes).toEqual(jobIds.map(() => 'fired'));
+    for (const c of cases) {
+      expect((await escalations(c.id)).map((e) => e.level).sort()).toEqual(['1', 'warn']);
+      expect(await levelsIn('bk.lanhdao', c.id)).toEqual(['receive:1']);
+      expect(await levelsIn('bk.xuly', c.id)).toEqual(['receive:1', 'receive:warn']);
+    }
+  });
+
   it('rebuilds every timer from PostgreSQL after Redis loses them all, firing what fell due exactly once', async () => {
     const overdue = await newCase();
     const justDue = await newCase();
