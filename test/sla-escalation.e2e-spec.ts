@@ -56,8 +56,10 @@ describe('SLA clocks and the escalation ladder', () => {
   /** Moves the worker's clock (escalations are judged by it); BullMQ's delays stay in real time. */
   const setNow = (t: Date) => jest.spyOn(worker().get(Clock), 'now').mockReturnValue(t);
   /** One full reconcile pass (the worker's own boot-time pass may hold the lock for a moment). */
-  const reconcile = () =>
-    waitFor(() => worker().get(SlaReconciler).runOnce(), (r): r is SlaReconcileResult => r !== null, { what: 'an SLA reconcile pass' }) as Promise<SlaReconcileResult>;
+  const reconcile = (options: { full?: boolean } = {}) =>
+    waitFor(() => worker().get(SlaReconciler).runOnce(options), (r): r is SlaReconcileResult => r !== null, {
+      what: 'an SLA reconcile pass',
+    }) as Promise<SlaReconcileResult>;
 
   async function newCase() {
     const res = await engine
@@ -262,7 +264,7 @@ describe('SLA clocks and the escalation ladder', () => {
     setNow(new Date(oldTimers['1'].fireAt.getTime() + MINUTE));
     expect(await fireTimer(oldTimers['1'].jobId)).toEqual({ outcome: 'stale', reason: 'the deadline has moved' });
     jest.restoreAllMocks();
-    expect((await reconcile()).pruned).toBeGreaterThanOrEqual(3);
+    expect((await reconcile({ full: true })).pruned).toBeGreaterThanOrEqual(3);
     for (const level of ['warn', '2', '3'] as const) expect(await stateOf(oldTimers[level].jobId)).toBe('absent');
     for (const level of ['warn', '1', '2', '3'] as const) expect(await stateOf(newTimers[level].jobId)).toBe('delayed');
     expect(await escalations(id)).toEqual([]);
@@ -332,6 +334,22 @@ describe('SLA clocks and the escalation ladder', () => {
     }
   });
 
+  it('fires a level whose timer was lost in the cheap sweep, without a full pass', async () => {
+    const { id } = await newCase();
+    const run = await runOf(id);
+    await waitForTimers(run);
+    await reconcile({ full: true }); // leaves the marker: Redis has not been wiped since
+    // One timer vanishes (removed by hand, or failed for good while PostgreSQL was away).
+    await (await slaQueue().getJob(timersOf(run)['1'].jobId))!.remove();
+    setNow(new Date(timersOf(run)['1'].fireAt.getTime() + MINUTE));
+    const r = await reconcile();
+    expect(r).toMatchObject({ full: false, scheduled: 0 });
+    expect(r.fired).toBeGreaterThanOrEqual(2); // warn and 1 (other tests' cases may be due too)
+    expect((await escalations(id)).map((e) => e.level).sort()).toEqual(['1', 'warn']);
+    expect(await levelsIn('bk.lanhdao', id)).toEqual(['receive:1']);
+    expect(await reconcile()).toMatchObject({ full: false, fired: 0 });
+  });
+
   it('rebuilds every timer from PostgreSQL after Redis loses them all, firing what fell due exactly once', async () => {
     const overdue = await newCase();
     const justDue = await newCase();
@@ -345,7 +363,8 @@ describe('SLA clocks and the escalation ladder', () => {
     await engine.flushQueues();
     expect(await engine.queueKeys()).toEqual([]);
     await engine.startWorker();
-    await reconcile();
+    // Redis lost the marker of the last full pass with everything else: the next pass is a full one.
+    expect(await reconcile()).toMatchObject({ full: true });
 
     const levels = async (id: string) => (await escalations(id)).map((e) => e.level).sort();
     expect(await levels(overdue.id)).toEqual(['1', '2', '3', 'warn']);
@@ -370,8 +389,9 @@ describe('SLA clocks and the escalation ladder', () => {
       { level: '3', officer: 'vp.giamsat', n: 1 },
       { level: 'warn', officer: 'bk.xuly', n: 1 },
     ]);
-    // A second pass finds nothing to fire or add, and changes nothing.
-    expect(await reconcile()).toMatchObject({ fired: 0, scheduled: 0 });
+    // The next passes (the cheap sweep of due levels, then a full one) find nothing to fire or add.
+    expect(await reconcile()).toMatchObject({ full: false, fired: 0, scheduled: 0 });
+    expect(await reconcile({ full: true })).toMatchObject({ full: true, fired: 0, scheduled: 0 });
     expect(await levels(overdue.id)).toEqual(['1', '2', '3', 'warn']);
     expect(await notified()).toHaveLength(6);
   });

@@ -23,6 +23,8 @@ export interface AppConfig {
   /** How long a case may sit in `received` before the reconciler re-enqueues its routing. */
   stuckAfterSeconds: number;
   reconcileIntervalMs: number;
+  /** How often the SLA reconciler re-checks every open case's timers in Redis even when Redis kept its marker. */
+  slaFullReconcileIntervalMs: number;
   relayBatchSize: number;
   /** Hosts (names or IPs) a webhook may target even though they resolve to private or loopback addresses. */
   webhookAllowHosts: string[];
@@ -121,6 +123,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dbPoolSize: int(env, 'FR_DB_POOL_SIZE', 10, 2, 200, problems),
     stuckAfterSeconds: int(env, 'FR_STUCK_AFTER_SECONDS', 60, 1, 86400, problems),
     reconcileIntervalMs: int(env, 'FR_RECONCILE_INTERVAL_MS', 30000, 100, 3600000, problems),
+    slaFullReconcileIntervalMs: int(env, 'FR_SLA_FULL_RECONCILE_INTERVAL_MS', 3600000, 1000, 86400000, problems),
     relayBatchSize: int(env, 'FR_RELAY_BATCH_SIZE', 500, 1, 10000, problems),
     checkpointDir: env.FR_CHECKPOINT_DIR || DEFAULTS.FR_CHECKPOINT_DIR,
     webhookAllowHosts: (env.FR_WEBHOOK_ALLOW_HOSTS ?? '')

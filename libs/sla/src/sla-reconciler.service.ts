@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource } from 'typeorm';
 import { DEFAULT_JOB_OPTIONS, jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { Clock } from './clock';
@@ -15,6 +16,8 @@ const FIRE_BATCH = 200;
 const FINISHED = new Set(['completed', 'failed']);
 
 export interface SlaReconcileResult {
+  /** A full pass (every open case, every timer in Redis) or only the sweep of levels already due. */
+  full: boolean;
   /** Levels that were due and fired now (a timer was lost, late or never made). */
   fired: number;
   /** Future timers that were missing from Redis and were added again. */
@@ -30,14 +33,21 @@ interface OpenStage {
   stage_started_at: Date;
   due_at: Date;
   warn_at: Date | null;
-  fired: string[];
+  fired?: string[];
 }
 
 /**
- * PostgreSQL is the source of truth for SLA timers; Redis may lose them all. For every open case with a
- * running deadline this sweep fires the levels already due that were not recorded (through the same
- * idempotent use case as the timers), re-adds the future timers missing from Redis, and removes
- * delayed timers that no open stage run needs any more. One worker sweeps at a time (advisory lock).
+ * PostgreSQL is the source of truth for SLA timers; Redis may lose them all. Two kinds of pass, one
+ * worker at a time (advisory lock):
+ *
+ * - the due sweep, every run: fires the levels already due that were not recorded (a lost, failed or
+ *   late timer), through the same idempotent use case as the timers. It reads only the open stage
+ *   runs that have a level past due and unrecorded, so it costs little however many cases are open;
+ * - the full pass, when Redis has lost the marker this pass leaves there (Redis was wiped or
+ *   restarted empty, or this is the first run) and otherwise every FR_SLA_FULL_RECONCILE_INTERVAL_MS:
+ *   for every open case, fires what is due, re-adds the future timers missing from Redis and removes
+ *   delayed timers that no open stage run needs any more. Over every open case and every delayed
+ *   job, it is too heavy to run every few seconds beside a burst of breaches.
  */
 @Injectable()
 export class SlaReconciler {
@@ -49,17 +59,18 @@ export class SlaReconciler {
     private readonly sla: SlaService,
     private readonly fire: FireEscalation,
     private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** One pass; null when another worker holds the sweep. */
-  async runOnce(): Promise<SlaReconcileResult | null> {
+  /** One pass, full when due or asked for; null when another worker holds the sweep. */
+  async runOnce(options: { full?: boolean } = {}): Promise<SlaReconcileResult | null> {
     const runner = this.ds.createQueryRunner();
     await runner.connect();
     try {
       const [{ locked }] = await runner.query(`SELECT pg_try_advisory_lock($1) AS locked`, [SLA_RECONCILE_LOCK]);
       if (!locked) return null;
       try {
-        return await this.sweep();
+        return (options.full || (await this.fullPassDue())) ? await this.fullPass() : await this.dueSweep();
       } finally {
         await runner.query(`SELECT pg_advisory_unlock($1)`, [SLA_RECONCILE_LOCK]);
       }
@@ -68,13 +79,89 @@ export class SlaReconciler {
     }
   }
 
-  private async sweep(): Promise<SlaReconcileResult> {
+  /** The marker a full pass leaves in Redis: its absence means Redis has lost what the passes put there. */
+  private async marker(): Promise<{ get(): Promise<number | null>; set(): Promise<void>; clear(): Promise<void> }> {
+    const queue = this.queues.get(QueueName.Sla);
+    const redis = await queue.client;
+    const key = queue.toKey('reconciled-at');
+    return {
+      get: async () => {
+        const v = await redis.get(key);
+        return v === null ? null : Number(v);
+      },
+      set: async () => void (await redis.set(key, String(Date.now()))),
+      clear: async () => void (await redis.del(key)),
+    };
+  }
+
+  private async fullPassDue(): Promise<boolean> {
+    const at = await (await this.marker()).get();
+    return at === null || !Number.isFinite(at) || Date.now() - at >= this.config.slaFullReconcileIntervalMs;
+  }
+
+  private async fullPass(): Promise<SlaReconcileResult> {
+    const marker = await this.marker();
+    // Set first: if Redis is wiped while this pass runs, the marker goes with it and the next run starts over.
+    await marker.set();
+    try {
+      return await this.sweepAll();
+    } catch (e) {
+      await marker.clear().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /**
+   * Open stage runs with a level past its time and not recorded. A level `afterDueMinutes` working
+   * minutes after the deadline cannot fire before that many wall-clock minutes have passed, so SQL
+   * narrows the runs with that bound and the calendar decides exactly.
+   */
+  private async dueSweep(): Promise<SlaReconcileResult> {
+    const result: SlaReconcileResult = { full: false, fired: 0, scheduled: 0, pruned: 0 };
+    const now = this.clock.now();
+    const params: unknown[] = [now];
+    const conditions = this.sla.policy.escalation.map((rung) => {
+      params.push(rung.level);
+      const notFired = `NOT EXISTS (SELECT 1 FROM escalations e WHERE e.case_id = c.id AND e.stage = c.stage
+                          AND e.stage_started_at = c.stage_started_at AND e.level = $${params.length})`;
+      if (rung.afterDueMinutes === null) return `(c.warn_at <= $1 AND ${notFired})`;
+      params.push(rung.afterDueMinutes);
+      return `(c.due_at <= $1 - make_interval(mins => $${params.length}::int) AND ${notFired})`;
+    });
+    if (conditions.length === 0) return result;
+    let after = '00000000-0000-0000-0000-000000000000';
+    for (;;) {
+      const rows: OpenStage[] = await this.ds.query(
+        `SELECT c.id, c.unit_code, c.stage, c.stage_started_at, c.due_at, c.warn_at
+           FROM cases c
+          WHERE c.id > $${params.length + 1} AND c.due_at IS NOT NULL AND c.stage IS NOT NULL AND c.status NOT IN ('resolved', 'closed')
+            AND (${conditions.join(' OR ')})
+          ORDER BY c.id LIMIT ${PAGE}`,
+        [...params, after],
+      );
+      const due: SlaTimer[] = [];
+      for (const c of rows) {
+        const run = { caseId: c.id, stage: c.stage, stageStartedAt: new Date(c.stage_started_at), dueAt: new Date(c.due_at), warnAt: c.warn_at ? new Date(c.warn_at) : null };
+        for (const { rung, fireAt } of ladderTimes(this.sla.calendarFor(c.unit_code), this.sla.policy.escalation, run)) {
+          if (fireAt <= now) due.push({ ...run, level: rung.level as EscalationLevel });
+        }
+      }
+      // Levels already recorded come back as duplicates and count for nothing.
+      for (let i = 0; i < due.length; i += FIRE_BATCH) result.fired += await this.fireDue(due.slice(i, i + FIRE_BATCH));
+      if (rows.length < PAGE) break;
+      after = rows[rows.length - 1].id;
+    }
+    if (result.fired) this.logger.warn(`SLA reconcile: fired ${result.fired} overdue level(s), re-added 0 missing timer(s)`);
+    return result;
+  }
+
+  private async sweepAll(): Promise<SlaReconcileResult> {
     const queue = this.queues.get(QueueName.Sla);
     // Read before the cases: a timer in this set was added after the commit that made it current, so
     // the case rows read below already show that commit, and a current timer is never pruned.
     const delayed = new Set(await queue.getRanges(['delayed'], 0, -1));
     const wanted = new Set<string>();
-    const result: SlaReconcileResult = { fired: 0, scheduled: 0, pruned: 0 };
+    const result: SlaReconcileResult = { full: true, fired: 0, scheduled: 0, pruned: 0 };
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
       const rows: OpenStage[] = await this.ds.query(
@@ -119,7 +206,7 @@ export class SlaReconciler {
     for (const c of rows) {
       const run = { caseId: c.id, stage: c.stage, stageStartedAt: new Date(c.stage_started_at), dueAt: new Date(c.due_at), warnAt: c.warn_at ? new Date(c.warn_at) : null };
       for (const { rung, fireAt } of ladderTimes(this.sla.calendarFor(c.unit_code), this.sla.policy.escalation, run)) {
-        if (c.fired.includes(rung.level)) continue;
+        if (c.fired!.includes(rung.level)) continue;
         const payload = slaTimerPayload(run, rung.level);
         const jobId = jobIdFor(JobName.SlaTimer, payload);
         wanted.add(jobId);
