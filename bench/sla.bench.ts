@@ -47,7 +47,7 @@ interface Planned {
  *
  *   BENCH_SLA_CASES    open cases (default 100000)
  *   BENCH_SLA_SPREAD_S their receive deadlines fall uniformly over this many seconds (default 180)
- *   BENCH_SLA_LEAD_S   ... starting this long after the load begins (default 90; the load must end before)
+ *   BENCH_SLA_LEAD_S   ... starting this long after the load begins (default 180; the load must end before)
  *   BENCH_SLA_WORKERS  worker processes (default 1)
  *   BENCH_SLA_FLUSH    0 to skip the reconciler pass after deleting the run's Redis keys (default 1)
  *
@@ -66,7 +66,7 @@ interface Planned {
 export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
   const n = positive('BENCH_SLA_CASES', process.env.BENCH_SLA_CASES, 100_000);
   const spreadS = positive('BENCH_SLA_SPREAD_S', process.env.BENCH_SLA_SPREAD_S, 180);
-  const leadS = positive('BENCH_SLA_LEAD_S', process.env.BENCH_SLA_LEAD_S, 90);
+  const leadS = positive('BENCH_SLA_LEAD_S', process.env.BENCH_SLA_LEAD_S, 180);
   const workers = positive('BENCH_SLA_WORKERS', process.env.BENCH_SLA_WORKERS, 1);
   const flush = process.env.BENCH_SLA_FLUSH !== '0';
 

@@ -153,8 +153,15 @@ describe('SLA clocks and the escalation ladder', () => {
     expect(await levelsIn('bk.xuly', id)).toEqual(['receive:1', 'receive:warn']);
     expect(await levelsIn('vp.giamsat', id)).toEqual([]);
     // Escalations reach the audit chain in batches a moment after they fire.
-    await worker().get(AuditEscalations).runOnce();
-    const audit = await engine.query<{ data: Record<string, unknown> }>(`SELECT data FROM audit_events WHERE case_id = $1 AND action = 'escalate' ORDER BY id`, [id]);
+    // (The worker's own loop may hold a batch at this moment: its rows are skipped here, not waited for.)
+    const audit = await waitFor(
+      async () => {
+        await worker().get(AuditEscalations).runOnce();
+        return engine.query<{ data: Record<string, unknown> }>(`SELECT data FROM audit_events WHERE case_id = $1 AND action = 'escalate' ORDER BY id`, [id]);
+      },
+      (rows) => rows.length >= 2,
+      { what: 'the escalate audit events' },
+    );
     expect(audit.map((a) => a.data)).toEqual([expect.objectContaining({ stage: 'receive', level: '1' }), expect.objectContaining({ stage: 'receive', level: 'warn' })]);
 
     // The leader's inbox: one unread notification naming the case, without the citizen's data.

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication, INestApplicationContext } from '@nestjs/common';
 import Redis from 'ioredis';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import request from 'supertest';
 import { AppConfig, loadConfig } from '@fr/config';
 import { prepareDatabase } from '@fr/directory';
@@ -27,7 +27,8 @@ export class TestEngine {
   api!: INestApplication;
   worker: INestApplicationContext | null = null;
   readonly config: AppConfig;
-  readonly db: Client;
+  /** The test's own connections to its database: a pool, so checks may run side by side. */
+  readonly db: Pool;
   readonly redis: Redis;
   private readonly dbName: string;
 
@@ -48,7 +49,9 @@ export class TestEngine {
       FR_CHECKPOINT_DIR: join(tmpdir(), `fr_test_${id}_checkpoints`),
       ...overrides,
     });
-    this.db = new Client({ connectionString: this.config.databaseUrl });
+    this.db = new Pool({ connectionString: this.config.databaseUrl, max: 4 });
+    // An idle connection cut by the server (a test that stops PostgreSQL) must not crash the run.
+    this.db.on('error', () => undefined);
     this.redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   }
 
@@ -56,7 +59,7 @@ export class TestEngine {
     const engine = new TestEngine(opts.env ?? {});
     try {
       await prepareDatabase(engine.config);
-      await engine.db.connect();
+      await engine.db.query('SELECT 1');
       engine.api = await createApiApp(engine.config);
       if (opts.worker !== false) await engine.startWorker();
       return engine;
