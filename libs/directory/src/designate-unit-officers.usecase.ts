@@ -37,7 +37,9 @@ export class DesignateUnitOfficers {
     // PostgreSQL prints uuids in lower case; compare and record them the same way.
     const cmd = { ...input, handlerId: input.handlerId?.toLowerCase() ?? null, leaderId: input.leaderId?.toLowerCase() ?? null };
     return this.ds.transaction(async (m) => {
-      const [unit] = await m.query(`SELECT code, active, handler_id, leader_id FROM units WHERE code = $1 FOR UPDATE`, [cmd.unitCode]);
+      // NO KEY UPDATE: only non-key columns change, and rows that reference the unit (an escalation
+      // fired meanwhile, holding its cases) need not wait for this, nor this for them.
+      const [unit] = await m.query(`SELECT code, active, handler_id, leader_id FROM units WHERE code = $1 FOR NO KEY UPDATE`, [cmd.unitCode]);
       if (!unit) throw new NotFoundError('unit', cmd.unitCode);
       if (!unit.active) throw new UnprocessableError(`unit '${cmd.unitCode}' is no longer active`);
       await this.checkDesignee(m, cmd.unitCode, 'handler', cmd.handlerId);

@@ -35,10 +35,12 @@ export class BatchWhileBusy<T, R> {
     while (this.inFlight < this.options.maxInFlight && this.pending.length > 0) {
       const batch = this.pending.splice(0, this.options.maxBatch);
       this.inFlight++;
-      void this.runBatch(batch).finally(() => {
-        this.inFlight--;
-        this.drain();
-      });
+      void this.runBatch(batch)
+        .catch((e: unknown) => batch.forEach((b) => b.reject(e)))
+        .finally(() => {
+          this.inFlight--;
+          this.drain();
+        });
     }
   }
 

@@ -14,6 +14,9 @@ const PAGE = 500;
 /** Due levels fired per transaction. */
 const FIRE_BATCH = 200;
 const FINISHED = new Set(['completed', 'failed']);
+/** The levels already recorded for the case's current stage run. */
+const FIRED_LEVELS = `COALESCE((SELECT array_agg(e.level::text) FROM escalations e
+                                 WHERE e.case_id = c.id AND e.stage = c.stage AND e.stage_started_at = c.stage_started_at), '{}') AS fired`;
 
 export interface SlaReconcileResult {
   /** A full pass (every open case, every timer in Redis) or only the sweep of levels already due. */
@@ -33,7 +36,7 @@ interface OpenStage {
   stage_started_at: Date;
   due_at: Date;
   warn_at: Date | null;
-  fired?: string[];
+  fired: string[];
 }
 
 /**
@@ -124,15 +127,16 @@ export class SlaReconciler {
       params.push(rung.level);
       const notFired = `NOT EXISTS (SELECT 1 FROM escalations e WHERE e.case_id = c.id AND e.stage = c.stage
                           AND e.stage_started_at = c.stage_started_at AND e.level = $${params.length})`;
-      if (rung.afterDueMinutes === null) return `(c.warn_at <= $1 AND ${notFired})`;
-      params.push(rung.afterDueMinutes);
-      return `(c.due_at <= $1 - make_interval(mins => $${params.length}::int) AND ${notFired})`;
+      if (rung.afterDueMinutes === null) return `(c.warn_at <= $1::timestamptz AND ${notFired})`;
+      // Whole minutes, rounded down: a looser bound only lets the calendar see a few more runs.
+      params.push(Math.floor(rung.afterDueMinutes));
+      return `(c.due_at <= $1::timestamptz - make_interval(mins => $${params.length}::int) AND ${notFired})`;
     });
     if (conditions.length === 0) return result;
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
       const rows: OpenStage[] = await this.ds.query(
-        `SELECT c.id, c.unit_code, c.stage, c.stage_started_at, c.due_at, c.warn_at
+        `SELECT c.id, c.unit_code, c.stage, c.stage_started_at, c.due_at, c.warn_at, ${FIRED_LEVELS}
            FROM cases c
           WHERE c.id > $${params.length + 1} AND c.due_at IS NOT NULL AND c.stage IS NOT NULL AND c.status NOT IN ('resolved', 'closed')
             AND (${conditions.join(' OR ')})
@@ -143,10 +147,9 @@ export class SlaReconciler {
       for (const c of rows) {
         const run = { caseId: c.id, stage: c.stage, stageStartedAt: new Date(c.stage_started_at), dueAt: new Date(c.due_at), warnAt: c.warn_at ? new Date(c.warn_at) : null };
         for (const { rung, fireAt } of ladderTimes(this.sla.calendarFor(c.unit_code), this.sla.policy.escalation, run)) {
-          if (fireAt <= now) due.push({ ...run, level: rung.level as EscalationLevel });
+          if (fireAt <= now && !c.fired.includes(rung.level)) due.push({ ...run, level: rung.level as EscalationLevel });
         }
       }
-      // Levels already recorded come back as duplicates and count for nothing.
       for (let i = 0; i < due.length; i += FIRE_BATCH) result.fired += await this.fireDue(due.slice(i, i + FIRE_BATCH));
       if (rows.length < PAGE) break;
       after = rows[rows.length - 1].id;
@@ -166,8 +169,7 @@ export class SlaReconciler {
     for (;;) {
       const rows: OpenStage[] = await this.ds.query(
         `SELECT c.id, c.unit_code, c.stage, c.stage_started_at, c.due_at, c.warn_at,
-                COALESCE((SELECT array_agg(e.level::text) FROM escalations e
-                           WHERE e.case_id = c.id AND e.stage = c.stage AND e.stage_started_at = c.stage_started_at), '{}') AS fired
+                ${FIRED_LEVELS}
            FROM cases c
           WHERE c.id > $1 AND c.due_at IS NOT NULL AND c.stage IS NOT NULL AND c.status NOT IN ('resolved', 'closed')
           ORDER BY c.id LIMIT ${PAGE}`,
@@ -206,7 +208,7 @@ export class SlaReconciler {
     for (const c of rows) {
       const run = { caseId: c.id, stage: c.stage, stageStartedAt: new Date(c.stage_started_at), dueAt: new Date(c.due_at), warnAt: c.warn_at ? new Date(c.warn_at) : null };
       for (const { rung, fireAt } of ladderTimes(this.sla.calendarFor(c.unit_code), this.sla.policy.escalation, run)) {
-        if (c.fired!.includes(rung.level)) continue;
+        if (c.fired.includes(rung.level)) continue;
         const payload = slaTimerPayload(run, rung.level);
         const jobId = jobIdFor(JobName.SlaTimer, payload);
         wanted.add(jobId);
@@ -222,7 +224,13 @@ export class SlaReconciler {
     for (let i = 0; i < missing.length; i++) {
       // Waiting or running is fine; a finished job under this id would make BullMQ ignore the re-add.
       if (jobs[i] && !FINISHED.has(states[i]!)) continue;
-      if (jobs[i]) await jobs[i]!.remove();
+      if (jobs[i]) {
+        const removed = await jobs[i]!.remove().then(
+          () => true,
+          (e: Error) => (this.logger.warn(`SLA reconcile could not replace finished timer ${missing[i].jobId}: ${e.message}`), false),
+        );
+        if (!removed) continue;
+      }
       const delay = Math.min(MAX_TIMER_DELAY_MS, Math.max(0, missing[i].fireAt.getTime() - Date.now()));
       toAdd.push({ name: JobName.SlaTimer, data: missing[i].payload, opts: { ...DEFAULT_JOB_OPTIONS, jobId: missing[i].jobId, delay } });
     }

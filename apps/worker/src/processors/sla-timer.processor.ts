@@ -13,7 +13,8 @@ function timerOf(data: Partial<JobPayloads[JobName.SlaTimer]>): SlaTimer {
   if (stage !== 'receive' && stage !== 'resolve') throw new UnrecoverableError(`sla-timer has an unknown stage '${stage}'`);
   if (!ESCALATION_LEVELS.includes(level as EscalationLevel)) throw new UnrecoverableError(`sla-timer has an unknown level '${level}'`);
   if (!Number.isFinite(stageStartedAt) || !Number.isFinite(dueAt)) throw new UnrecoverableError('sla-timer needs stageStartedAt and dueAt');
-  return { caseId, stage, level: level as EscalationLevel, stageStartedAt: new Date(stageStartedAt!), dueAt: new Date(dueAt!) };
+  // PostgreSQL prints uuids in lower case; the batch matches timers to case rows by that text.
+  return { caseId: caseId.toLowerCase(), stage, level: level as EscalationLevel, stageStartedAt: new Date(stageStartedAt!), dueAt: new Date(dueAt!) };
 }
 
 /**
