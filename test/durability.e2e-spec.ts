@@ -83,6 +83,24 @@ describe('no accepted feedback is lost', () => {
     await engine.stopWorker();
   });
 
+  it('keeps a delayed job to its time: the wait in the outbox comes off the delay', async () => {
+    // A timer written 20 s ago for 60 s after its write, while no relay ran: 40 s are left.
+    const payload = { deliveryId: '999999999' };
+    const jobId = jobIdFor(JobName.Deliver, payload);
+    await engine.query(
+      `INSERT INTO outbox (queue, job_name, job_id, payload, delay_ms, created_at) VALUES ($1, $2, $3, $4, 60000, statement_timestamp() - interval '20 seconds')`,
+      [QueueName.Notifications, JobName.Deliver, jobId, JSON.stringify(payload)],
+    );
+    const worker = await engine.startWorker();
+    const queue = worker.get(QueueRegistry).get(QueueName.Notifications);
+    const job = await waitFor(() => queue.getJob(jobId), (j) => !!j, { what: 'the relayed job' });
+    expect(await job!.getState()).toBe('delayed');
+    expect(job!.opts.delay).toBeLessThanOrEqual(40_000);
+    expect(job!.opts.delay).toBeGreaterThan(35_000);
+    await job!.remove();
+    await engine.stopWorker();
+  });
+
   it('re-enqueues routing lost with a wiped Redis', async () => {
     const ids = await Promise.all(Array.from({ length: 5 }, (_, i) => submit(300 + i)));
     // The relay moves the jobs to Redis while the queue is paused; then Redis loses everything.

@@ -56,7 +56,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   async publishBatch(): Promise<number> {
     return this.ds.transaction(async (m) => {
       const rows: OutboxRow[] = await m.query(
-        `SELECT id, queue, job_name, job_id, payload, delay_ms FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        // A delay counts from the write: the time the row waited here comes off, so a timer is not late by it.
+        `SELECT id, queue, job_name, job_id, payload,
+                CASE WHEN delay_ms > 0 THEN GREATEST(0, delay_ms - floor(extract(epoch FROM clock_timestamp() - created_at) * 1000))::int ELSE 0 END AS delay_ms
+           FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.config.relayBatchSize],
       );
       if (rows.length === 0) return 0;

@@ -6,7 +6,7 @@ import { AuditMetrics1764710000000 } from './1764710000000-AuditMetrics';
 import { AuditReviews1764720000000 } from './1764720000000-AuditReviews';
 import { Deliveries1764800000000 } from './1764800000000-Deliveries';
 import { EscalationAudit1764900000000 } from './1764900000000-EscalationAudit';
-import { OpenStageRuns1765000000000 } from './1765000000000-OpenStageRuns';
+import { SlaTimersOnTime1765000000000 } from './1765000000000-SlaTimersOnTime';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -18,5 +18,5 @@ export const MIGRATIONS = [
   AuditReviews1764720000000,
   Deliveries1764800000000,
   EscalationAudit1764900000000,
-  OpenStageRuns1765000000000,
+  SlaTimersOnTime1765000000000,
 ];
