@@ -180,8 +180,8 @@ export async function loadYear(ds: DataSource, n: number, ctx: BenchContext) {
       casesMs += Date.now() - t;
 
       t = Date.now();
-      events += await ds.transaction((m) =>
-        appendAuditEventsInBulk(
+      events += await ds.transaction(async (m) =>
+        (await appendAuditEventsInBulk(
           m,
           `SELECT row_number() OVER (ORDER BY p.g, k.k) AS n, p.id AS case_id, e.actor, e.action, e.from_state, e.to_state, NULL::text AS reason,
                   e.data, e.at AS occurred_at
@@ -211,7 +211,7 @@ export async function loadYear(ds: DataSource, n: number, ctx: BenchContext) {
                ) AS v(k, actor, action, from_state, to_state, at, data) WHERE v.k = k.k
              ) e
             WHERE p.g BETWEEN ${lo} AND ${hi}`,
-        ),
+        )).count,
       );
       eventsMs += Date.now() - t;
       ctx.log(`audit: ${fmtInt(hi)} cases, ${fmtInt(events)} events loaded`);

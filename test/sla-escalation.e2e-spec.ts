@@ -163,6 +163,13 @@ describe('SLA clocks and the escalation ladder', () => {
       { what: 'the escalate audit events' },
     );
     expect(audit.map((a) => a.data)).toEqual([expect.objectContaining({ stage: 'receive', level: '1' }), expect.objectContaining({ stage: 'receive', level: 'warn' })]);
+    // Each escalation links to its own event on the chain.
+    const links = await engine.query<{ id: string; event_escalation: string }>(
+      `SELECT e.id::text AS id, a.data->>'escalationId' AS event_escalation FROM escalations e JOIN audit_events a ON a.id = e.audit_event_id WHERE e.case_id = $1`,
+      [id],
+    );
+    expect(links).toHaveLength(2);
+    for (const l of links) expect(l.event_escalation).toBe(l.id);
 
     // The leader's inbox: one unread notification naming the case, without the citizen's data.
     const unread = await inbox('bk.lanhdao', '?unread=true');
@@ -339,6 +346,21 @@ describe('SLA clocks and the escalation ladder', () => {
       expect(await levelsIn('bk.lanhdao', c.id)).toEqual(['receive:1']);
       expect(await levelsIn('bk.xuly', c.id)).toEqual(['receive:1', 'receive:warn']);
     }
+    // On the audit chain in a batch, each escalation linked to its own event.
+    const links = await waitFor(
+      async () => {
+        await worker().get(AuditEscalations).runOnce();
+        return engine.query<{ id: string; event_escalation: string | null }>(
+          `SELECT e.id::text AS id, a.data->>'escalationId' AS event_escalation
+             FROM escalations e LEFT JOIN audit_events a ON a.id = e.audit_event_id WHERE e.case_id = ANY($1::uuid[])`,
+          [cases.map((c) => c.id)],
+        );
+      },
+      (rows) => rows.every((r) => r.event_escalation !== null),
+      { what: 'the escalations on the audit chain' },
+    );
+    expect(links).toHaveLength(10);
+    for (const l of links) expect(l.event_escalation).toBe(l.id);
   });
 
   it('fires a level whose timer was lost in the cheap sweep, without a full pass', async () => {

@@ -53,9 +53,14 @@ export async function writeAuditEvent(manager: EntityManager, e: AuditEventInput
  * one statement, hashes computed set-based by the `audit_chain` window aggregate. `source` must
  * yield n (bigint, 1..N, unique: the order in the chain), case_id uuid, actor, action, from_state,
  * to_state, reason (text), data (jsonb) and occurred_at (timestamptz). Same head lock as
- * writeAuditEvent; the ids are reserved from the sequence while it is held.
+ * writeAuditEvent; the ids are reserved from the sequence while it is held: the row numbered n gets
+ * id `firstId + n - 1`, so a caller can link its rows to their events without searching for them.
  */
-export async function appendAuditEventsInBulk(manager: EntityManager, source: string, params: unknown[] = []): Promise<number> {
+export async function appendAuditEventsInBulk(
+  manager: EntityManager,
+  source: string,
+  params: unknown[] = [],
+): Promise<{ count: number; firstId: string | null }> {
   const [head] = await manager.query(`SELECT last_hash FROM audit_chain_head WHERE id = 1 FOR UPDATE`);
   const [{ base }] = await manager.query(`SELECT nextval('audit_events_id_seq') AS base`);
   const p = params.length;
@@ -77,13 +82,13 @@ export async function appendAuditEventsInBulk(manager: EntityManager, source: st
     [...params, base, head.last_hash],
   );
   const n = Number(res.n);
-  if (n === 0) return 0;
+  if (n === 0) return { count: 0, firstId: null };
   await manager.query(`SELECT setval('audit_events_id_seq', $1)`, [res.last_id]);
   await manager.query(
     `UPDATE audit_chain_head SET last_id = $1, last_hash = $2, event_count = event_count + $3, updated_at = now() WHERE id = 1`,
     [res.last_id, res.last_hash, n],
   );
-  return n;
+  return { count: n, firstId: String(base) };
 }
 
 export interface OutboxMessage {

@@ -23,9 +23,9 @@ export class AuditEscalations {
         [limit],
       );
       if (rows.length === 0) return 0;
-      const ids = rows.map((r) => r.id);
-      const [{ last_id }] = await m.query(`SELECT last_id FROM audit_chain_head WHERE id = 1`);
-      await appendAuditEventsInBulk(
+      // In id order: the escalation numbered n below gets the audit event firstId + n - 1.
+      const ids = rows.map((r) => BigInt(r.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
+      const { count, firstId } = await appendAuditEventsInBulk(
         m,
         `SELECT row_number() OVER (ORDER BY e.id) AS n, e.case_id, '${SLA_ACTOR}'::text AS actor, 'escalate'::text AS action,
                 c.status::text AS from_state, c.status::text AS to_state, NULL::text AS reason,
@@ -38,11 +38,12 @@ export class AuditEscalations {
           WHERE e.id = ANY($1::bigint[])`,
         [ids],
       );
+      // Every locked row has its case (a foreign key); anything else would misnumber the links below.
+      if (count !== ids.length) throw new Error(`appended ${count} escalate events for ${ids.length} escalations`);
       await m.query(
-        `UPDATE escalations e SET audit_event_id = a.id
-           FROM audit_events a
-          WHERE a.id > $2 AND a.action = 'escalate' AND a.data->>'escalationId' = e.id::text AND e.id = ANY($1::bigint[])`,
-        [ids, last_id ?? 0],
+        `UPDATE escalations e SET audit_event_id = $2::bigint + s.n - 1
+           FROM unnest($1::bigint[]) WITH ORDINALITY AS s(id, n) WHERE e.id = s.id`,
+        [ids, firstId],
       );
       return ids.length;
     });
