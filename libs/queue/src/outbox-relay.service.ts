@@ -12,6 +12,8 @@ interface OutboxRow {
   job_id: string;
   payload: Record<string, unknown>;
   delay_ms: number;
+  /** How long ago the row was written, by PostgreSQL's clock. */
+  age_ms: number | string;
 }
 
 const POLL_MS = 1000;
@@ -56,13 +58,14 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   async publishBatch(): Promise<number> {
     return this.ds.transaction(async (m) => {
       const rows: OutboxRow[] = await m.query(
-        // A delay counts from the write: the time the row waited here comes off, so a timer is not late by it.
-        `SELECT id, queue, job_name, job_id, payload,
-                CASE WHEN delay_ms > 0 THEN GREATEST(0, delay_ms - floor(extract(epoch FROM clock_timestamp() - created_at) * 1000))::int ELSE 0 END AS delay_ms
+        `SELECT id, queue, job_name, job_id, payload, delay_ms, extract(epoch FROM clock_timestamp() - created_at) * 1000 AS age_ms
            FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.config.relayBatchSize],
       );
       if (rows.length === 0) return 0;
+      const readAt = Date.now();
+      // A delay counts from the write: the time the row waited here, and since, comes off, so a timer is not late by it.
+      const delayOf = (r: OutboxRow) => (r.delay_ms > 0 ? Math.max(0, Math.round(r.delay_ms - Number(r.age_ms) - (Date.now() - readAt))) : 0);
       const byQueue = new Map<string, OutboxRow[]>();
       for (const r of rows) byQueue.set(r.queue, [...(byQueue.get(r.queue) ?? []), r]);
       for (const [queue, batch] of byQueue) {
@@ -70,7 +73,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
           batch.map((r) => ({
             name: r.job_name,
             data: r.payload,
-            opts: { ...DEFAULT_JOB_OPTIONS, jobId: r.job_id, delay: r.delay_ms || undefined },
+            opts: { ...DEFAULT_JOB_OPTIONS, jobId: r.job_id, delay: delayOf(r) || undefined },
           })),
         );
         await withTimeout(add, REDIS_TIMEOUT_MS, 'Redis did not accept the jobs in time');
