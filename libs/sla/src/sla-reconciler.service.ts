@@ -11,6 +11,8 @@ import { SlaService } from './sla.service';
 
 const SLA_RECONCILE_LOCK = 727_003;
 const PAGE = 500;
+/** Delayed job ids read from Redis per call. */
+const DELAYED_SLICE = 5000;
 /** Due levels fired per transaction. */
 const FIRE_BATCH = 200;
 const FINISHED = new Set(['completed', 'failed']);
@@ -162,7 +164,15 @@ export class SlaReconciler {
     const queue = this.queues.get(QueueName.Sla);
     // Read before the cases: a timer in this set was added after the commit that made it current, so
     // the case rows read below already show that commit, and a current timer is never pruned.
-    const delayed = new Set(await queue.getRanges(['delayed'], 0, -1));
+    const delayed = new Set<string>();
+    // In slices: one read of every delayed job would hold Redis (single-threaded) for every other client.
+    // Jobs promoted meanwhile shift the slices, so an id may be missed: it then counts as missing, and
+    // the lookup before re-adding finds it in place.
+    for (let start = 0; ; start += DELAYED_SLICE) {
+      const ids = await queue.getRanges(['delayed'], start, start + DELAYED_SLICE - 1);
+      ids.forEach((id) => delayed.add(id));
+      if (ids.length < DELAYED_SLICE) break;
+    }
     const wanted = new Set<string>();
     const result: SlaReconcileResult = { full: true, fired: 0, scheduled: 0, pruned: 0 };
     let after = '00000000-0000-0000-0000-000000000000';
