@@ -109,6 +109,20 @@ describe('intake: idempotency and bad input', () => {
     expect(await count()).toBe(before);
   });
 
+  it('refuses a body that is not JSON with 415, saying what to send', async () => {
+    const before = await count();
+    for (const [type, body] of [
+      ['text/plain', 'Hàng quán lấn chiếm vỉa hè'],
+      ['application/x-www-form-urlencoded', 'category=sanitation&description=r%C3%A1c'],
+      ['application/xml', '<feedback/>'],
+    ]) {
+      const res = await engine.http().post('/v1/feedback').set(KEY).set('Content-Type', type).send(body);
+      expect(res.status).toBe(415);
+      expect(res.body.message).toContain(`send the body as application/json, not ${type}`);
+    }
+    expect(await count()).toBe(before);
+  });
+
   it('refuses a body over the size limit with 413, before parsing it', async () => {
     const before = await count();
     const res = await post({ ...valid(), description: 'x'.repeat(300 * 1024) });

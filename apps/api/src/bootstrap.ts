@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { AppConfig, AppConfigModule } from '@fr/config';
 import { ApiModule } from './api.module';
 import { HttpErrorFilter } from './common/http-exception.filter';
+import { requireKnownMediaType } from './common/media-type.middleware';
 import { SafeInputPipe } from './common/safe-input.pipe';
 import { buildValidationPipe } from './common/validation';
 
@@ -18,6 +19,7 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   const app = await NestFactory.create<NestExpressApplication>(ApiRootModule, { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(Logger));
   app.use(helmet({ contentSecurityPolicy: false }));
+  app.use(requireKnownMediaType);
   app.useBodyParser('json', { limit: '256kb' });
   app.useBodyParser('text', { type: 'text/calendar', limit: '1mb' });
   app.useGlobalPipes(new SafeInputPipe(), buildValidationPipe());

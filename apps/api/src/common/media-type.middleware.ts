@@ -1,0 +1,19 @@
+import type { NextFunction, Request, Response } from 'express';
+
+const ACCEPTED = [/^application\/([\w.+-]+\+)?json$/i, /^text\/calendar$/i];
+
+/**
+ * A body in another format (a form, plain text, XML) would reach validation as an empty object and be
+ * answered with a list of missing fields; say what is wrong instead. Requests without a body pass.
+ */
+export function requireKnownMediaType(req: Request, res: Response, next: NextFunction): void {
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (!hasBody || !['POST', 'PUT', 'PATCH'].includes(req.method)) return next();
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim();
+  if (ACCEPTED.some((re) => re.test(type))) return next();
+  res.status(415).json({
+    statusCode: 415,
+    error: 'Unsupported Media Type',
+    message: `send the body as application/json${type ? `, not ${type}` : ' (Content-Type is missing)'}; calendars also take text/calendar`,
+  });
+}
