@@ -59,9 +59,15 @@ export class HttpErrorFilter implements ExceptionFilter {
       const body = exception.getResponse();
       if (typeof body === 'string') message = body;
       else {
-        const b = body as { message?: string | string[]; errors?: unknown };
+        const b = body as { message?: string | string[]; errors?: unknown; details?: Record<string, { status?: string; message?: string }> };
         message = Array.isArray(b.message) ? b.message.join('; ') : (b.message ?? exception.message);
         if (b.errors) extra = { errors: b.errors };
+        if (b.details) {
+          // A failed health check: say which dependency is down, and keep every check's result.
+          const down = Object.entries(b.details).filter(([, d]) => d.status !== 'up');
+          message = `unhealthy: ${down.map(([name, d]) => (d.message ? `${name} is down (${d.message})` : `${name} is down`)).join('; ')}`;
+          extra = { checks: b.details };
+        }
       }
     } else if (isBodyParserError(exception)) {
       status = exception.status;
