@@ -79,7 +79,10 @@ export class WriteAuditCheckpoint {
   }
 
   private broken(broken: ChainBreak): CheckpointOutcome {
-    this.logger.error(`audit trail does not verify, checkpoint not advanced: ${broken.reason}`);
+    this.logger.error(
+      `audit trail does not verify, checkpoint not advanced: ${broken.reason} ` +
+        `(if this database was recreated on purpose, move ${this.store.path} aside)`,
+    );
     return { kind: 'broken', broken };
   }
 }
