@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { JwtService } from '@nestjs/jwt';
-import { adminToken, bearer, createOfficer, DEFAULT_TEST_PASSWORD, login, TestEngine } from '@fr/testing';
+import { adminToken, bearer, createOfficer, DEFAULT_TEST_PASSWORD, login, TestEngine, waitFor } from '@fr/testing';
 
 const INVALID = { statusCode: 401, error: 'Unauthorized', message: 'invalid username or password' };
 
@@ -203,7 +203,7 @@ describe('officer authentication logs', () => {
   afterAll(() => engine?.close());
 
   /** Everything the process writes to stdout and stderr (pino writes with fs.writeSync) while `fn` runs. */
-  async function captureOutput(fn: () => Promise<void>): Promise<string> {
+  async function captureOutput(fn: () => Promise<void>, complete: (output: string) => boolean): Promise<string> {
     const chunks: string[] = [];
     const keep = (fd: unknown, data: unknown) => {
       if (fd === 1 || fd === 2) chunks.push(Buffer.isBuffer(data) ? data.toString() : String(data));
@@ -226,7 +226,8 @@ describe('officer authentication logs', () => {
     ];
     try {
       await fn();
-      await new Promise((r) => setTimeout(r, 50));
+      // A request's log line is written when its response finishes, which the client may see first.
+      await waitFor(async () => chunks.join(''), complete, { what: 'the last request to be logged' });
     } finally {
       spies.forEach((s) => s.mockRestore());
     }
@@ -244,7 +245,7 @@ describe('officer authentication logs', () => {
       expect(weak.status).toBe(400);
       const patched = await engine.http().patch(`/v1/officers/${id}`).set(bearer(admin)).send({ password: `${secret}-2` });
       expect(patched.status).toBe(200);
-    });
+    }, (out) => out.includes('"method":"PATCH"'));
     // The capture works: the requests were logged...
     expect(output).toMatch(/"url":"\/v1\/auth\/login"/);
     expect(output).toMatch(/"statusCode":401/);

@@ -75,7 +75,13 @@ describe('no accepted feedback is lost', () => {
     const addBulk = queue.addBulk.bind(queue);
     // A Redis outage as the relay sees it: the add fails. The row must survive for the next pass.
     queue.addBulk = () => Promise.reject(new Error('simulated Redis outage'));
-    await expect(relay.publishBatch()).rejects.toThrow('simulated Redis outage');
+    // The relay's own loop may hold the row for a moment (SKIP LOCKED): take the first pass that reached it.
+    const outage = await waitFor(
+      () => relay.publishBatch().then(() => null, (e: Error) => e.message),
+      (m) => m !== null,
+      { what: 'a relay pass to meet the outage' },
+    );
+    expect(outage).toBe('simulated Redis outage');
     expect(await engine.query(`SELECT id FROM outbox WHERE payload->>'caseId' = $1`, [id])).toHaveLength(1);
     queue.addBulk = addBulk;
     await relay.publishBatch();
@@ -87,6 +93,7 @@ describe('no accepted feedback is lost', () => {
     // A timer written 20 s ago for 60 s after its write, while no relay ran: 40 s are left.
     const payload = { deliveryId: '999999999' };
     const jobId = jobIdFor(JobName.Deliver, payload);
+    const t0 = Date.now();
     await engine.query(
       `INSERT INTO outbox (queue, job_name, job_id, payload, delay_ms, created_at) VALUES ($1, $2, $3, $4, 60000, statement_timestamp() - interval '20 seconds')`,
       [QueueName.Notifications, JobName.Deliver, jobId, JSON.stringify(payload)],
@@ -96,7 +103,8 @@ describe('no accepted feedback is lost', () => {
     const job = await waitFor(() => queue.getJob(jobId), (j) => !!j, { what: 'the relayed job' });
     expect(await job!.getState()).toBe('delayed');
     expect(job!.opts.delay).toBeLessThanOrEqual(40_000);
-    expect(job!.opts.delay).toBeGreaterThan(35_000);
+    // Less, too, by the time the worker took to start and relay it.
+    expect(job!.opts.delay).toBeGreaterThan(40_000 - (Date.now() - t0) - 1000);
     await job!.remove();
     await engine.stopWorker();
   });

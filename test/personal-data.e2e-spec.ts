@@ -1,4 +1,5 @@
 import { maskEmail, maskName, maskPhone } from '@fr/domain';
+import { QueueName, QueueRegistry } from '@fr/queue';
 import { adminToken, bearer, createOfficer, DEFAULT_TEST_PASSWORD, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
 
 /**
@@ -235,6 +236,10 @@ describe("citizens' personal data", () => {
   it('logs requests, but no name, phone, email, description, message, password, API key or token', async () => {
     // Let the worker finish what the actions above queued (citizen-facing events), so its lines are in too.
     await waitFor(() => engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox`), (r) => r[0].n === 0, { what: 'the outbox to drain' });
+    for (const name of [QueueName.CaseEvents, QueueName.Notifications]) {
+      const queue = engine.worker!.get(QueueRegistry).get(name);
+      await waitFor(() => queue.getJobCounts('waiting', 'active'), (c) => c.waiting + c.active === 0, { what: `the ${name} queue to drain` });
+    }
 
     const output = captured.join('');
     const lines = output.split('\n').filter((l) => l.trim() !== '');
