@@ -13,6 +13,11 @@ const SLA_RECONCILE_LOCK = 727_003;
 const PAGE = 500;
 /** Delayed job ids read from Redis per call. */
 const DELAYED_SLICE = 5000;
+/**
+ * The due sweep leaves a level this long to its own timer: one that fell due a moment ago is most
+ * likely being fired right now, and only a timer missing for longer is lost.
+ */
+const TIMER_GRACE_MS = 10_000;
 /** Due levels fired per transaction. */
 const FIRE_BATCH = 200;
 const FINISHED = new Set(['completed', 'failed']);
@@ -149,7 +154,9 @@ export class SlaReconciler {
       for (const c of rows) {
         const run = { caseId: c.id, stage: c.stage, stageStartedAt: new Date(c.stage_started_at), dueAt: new Date(c.due_at), warnAt: c.warn_at ? new Date(c.warn_at) : null };
         for (const { rung, fireAt } of ladderTimes(this.sla.calendarFor(c.unit_code), this.sla.policy.escalation, run)) {
-          if (fireAt <= now && !c.fired.includes(rung.level)) due.push({ ...run, level: rung.level as EscalationLevel });
+          if (fireAt.getTime() <= now.getTime() - TIMER_GRACE_MS && !c.fired.includes(rung.level)) {
+            due.push({ ...run, level: rung.level as EscalationLevel });
+          }
         }
       }
       for (let i = 0; i < due.length; i += FIRE_BATCH) result.fired += await this.fireDue(due.slice(i, i + FIRE_BATCH));
