@@ -50,8 +50,8 @@ interface OpenStage {
  * PostgreSQL is the source of truth for SLA timers; Redis may lose them all. Two kinds of pass, one
  * worker at a time (advisory lock):
  *
- * - the due sweep, every run: fires the levels already due that were not recorded (a lost, failed or
- *   late timer), through the same idempotent use case as the timers. It reads only the open stage
+ * - the due sweep, every run: fires the levels due for more than TIMER_GRACE_MS that were not recorded
+ *   (a lost, failed or late timer), through the same idempotent use case as the timers. It reads only the open stage
  *   runs that have a level past due and unrecorded, so it costs little however many cases are open;
  * - the full pass, when Redis has lost the marker this pass leaves there (Redis was wiped or
  *   restarted empty, or this is the first run) and otherwise every FR_SLA_FULL_RECONCILE_INTERVAL_MS:
