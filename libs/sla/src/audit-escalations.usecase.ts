@@ -23,8 +23,8 @@ export class AuditEscalations {
         [limit],
       );
       if (rows.length === 0) return 0;
-      // In id order: the escalation numbered n below gets the audit event firstId + n - 1.
-      const ids = rows.map((r) => BigInt(r.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
+      // In id order, as selected: the escalation numbered n below gets the audit event firstId + n - 1.
+      const ids = rows.map((r) => r.id);
       const { count, firstId } = await appendAuditEventsInBulk(
         m,
         `SELECT row_number() OVER (ORDER BY e.id) AS n, e.case_id, '${SLA_ACTOR}'::text AS actor, 'escalate'::text AS action,

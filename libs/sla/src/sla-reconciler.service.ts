@@ -152,7 +152,7 @@ export class SlaReconciler {
       );
       const due: SlaTimer[] = [];
       for (const c of rows) {
-        const run = { caseId: c.id, stage: c.stage, stageStartedAt: new Date(c.stage_started_at), dueAt: new Date(c.due_at), warnAt: c.warn_at ? new Date(c.warn_at) : null };
+        const run = runOf(c);
         for (const { rung, fireAt } of ladderTimes(this.sla.calendarFor(c.unit_code), this.sla.policy.escalation, run)) {
           if (fireAt.getTime() <= now.getTime() - TIMER_GRACE_MS && !c.fired.includes(rung.level)) {
             due.push({ ...run, level: rung.level as EscalationLevel });
@@ -223,7 +223,7 @@ export class SlaReconciler {
     const due: SlaTimer[] = [];
     const missing: { jobId: string; payload: ReturnType<typeof slaTimerPayload>; fireAt: Date }[] = [];
     for (const c of rows) {
-      const run = { caseId: c.id, stage: c.stage, stageStartedAt: new Date(c.stage_started_at), dueAt: new Date(c.due_at), warnAt: c.warn_at ? new Date(c.warn_at) : null };
+      const run = runOf(c);
       for (const { rung, fireAt } of ladderTimes(this.sla.calendarFor(c.unit_code), this.sla.policy.escalation, run)) {
         if (c.fired.includes(rung.level)) continue;
         const payload = slaTimerPayload(run, rung.level);
@@ -271,4 +271,9 @@ export class SlaReconciler {
       return n;
     }
   }
+}
+
+/** The stage run an open case's row describes. */
+function runOf(c: OpenStage) {
+  return { caseId: c.id, stage: c.stage, stageStartedAt: new Date(c.stage_started_at), dueAt: new Date(c.due_at), warnAt: c.warn_at ? new Date(c.warn_at) : null };
 }
