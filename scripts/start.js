@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Runs the compiled engine: `all` (API + worker as two processes), `api`, `worker`, `migrate`, `bench`.
+// Runs the compiled engine: `all` (the API and N worker processes), `api`, `worker`, `migrate`, `bench`.
+// `all` runs FR_WORKERS worker processes (default 1), or as many as `--workers N` says:
+//   FR_WORKERS=3 npm start      npm start -- --workers 3
 'use strict';
 const path = require('node:path');
 const { fork } = require('node:child_process');
@@ -35,10 +37,20 @@ switch (mode) {
   case 'all': {
     const { loadConfig } = require(dist('libs/config/src'));
     const { prepareDatabase } = require(dist('libs/directory/src'));
-    // Migrate once here so the two processes start on a ready schema.
-    prepareDatabase(loadConfig()).then(
+    let config;
+    let workers;
+    try {
+      config = loadConfig();
+      workers = workersArg(process.argv.slice(3)) ?? config.workers;
+    } catch (e) {
+      console.error(e.message || e);
+      process.exit(2);
+    }
+    // Migrate once here so the processes start on a ready schema.
+    prepareDatabase(config).then(
       () => {
-        const children = ['api', 'worker'].map((m) => fork(__filename, [m], { stdio: 'inherit' }));
+        const modes = ['api', ...Array.from({ length: workers }, () => 'worker')];
+        const children = modes.map((m) => fork(__filename, [m], { stdio: 'inherit' }));
         let stopping = false;
         const stop = (signal) => {
           if (stopping) return;
@@ -67,4 +79,16 @@ switch (mode) {
   default:
     console.error(`unknown mode '${mode}': use all, api, worker, migrate or bench`);
     process.exit(2);
+}
+
+/** `--workers N` or `--workers=N`: worker processes of `all` (1-64); undefined when not given. */
+function workersArg(argv) {
+  for (let i = 0; i < argv.length; i++) {
+    const raw = argv[i] === '--workers' ? argv[i + 1] : argv[i].startsWith('--workers=') ? argv[i].slice(10) : undefined;
+    if (raw === undefined) continue;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`--workers must be an integer from 1 to 64, got '${raw}'`);
+    return n;
+  }
+  return undefined;
 }

@@ -17,6 +17,8 @@ export interface AppConfig {
   /** API key per channel code, from FR_KEY_<CHANNEL>; absent keys fall back to dev keys outside production. */
   channelKeys: Record<string, string>;
   workerConcurrency: number;
+  /** Worker processes `npm start` (scripts/start.js all) runs beside the API. */
+  workers: number;
   /** SLA timers a worker holds at once; those due together are fired in one transaction. */
   slaTimerConcurrency: number;
   dbPoolSize: number;
@@ -119,6 +121,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info'),
     channelKeys,
     workerConcurrency: int(env, 'FR_WORKER_CONCURRENCY', 8, 1, 256, problems),
+    workers: int(env, 'FR_WORKERS', 1, 1, 64, problems),
     slaTimerConcurrency: int(env, 'FR_SLA_TIMER_CONCURRENCY', 64, 1, 1000, problems),
     dbPoolSize: int(env, 'FR_DB_POOL_SIZE', 10, 2, 200, problems),
     stuckAfterSeconds: int(env, 'FR_STUCK_AFTER_SECONDS', 60, 1, 86400, problems),
