@@ -9,6 +9,11 @@ import { AppConfig } from '@fr/config';
 export interface BenchContext {
   n: number;
   concurrency: number;
+  /** Worker processes of the engine (and of the HTTP substrate), BENCH_WORKERS. */
+  workers: number;
+  /** Arrivals a second of the paced runs (BENCH_RATE) and their length (BENCH_PACED_S). */
+  pacedRate: number;
+  pacedS: number;
   seed: number;
   /** Time to wait without progress before a scenario gives up and reports what is left. */
   stallTimeoutMs: number;
@@ -32,6 +37,55 @@ export interface BenchContext {
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export interface PollState {
+  done: boolean;
+  /** A number that grows while work gets done; unchanged for the stall timeout, the wait fails. */
+  progress: number;
+  /** A progress line, logged every few seconds. */
+  note: string;
+}
+
+/**
+ * Polls `check` until it reports done. Fails loudly, with `detail()` in the message, after `stallMs`
+ * without progress or after `timeoutMs` in all (when given); `assert` runs before each poll (e.g. to
+ * notice a dead child process). No fixed sleeps stand in for a condition.
+ */
+export async function pollUntil(
+  ctx: BenchContext,
+  label: string,
+  check: () => Promise<PollState>,
+  opts: { intervalMs?: number; stallMs?: number; timeoutMs?: number; assert?: () => void; detail?: () => Promise<string> } = {},
+): Promise<void> {
+  const intervalMs = opts.intervalMs ?? 200;
+  const stallMs = opts.stallMs ?? ctx.stallTimeoutMs;
+  const started = Date.now();
+  let lastProgress = Number.NaN;
+  let lastProgressAt = started;
+  let lastReportAt = started;
+  for (;;) {
+    if (ctx.aborted) throw new Error('interrupted');
+    opts.assert?.();
+    const s = await check();
+    if (s.done) return;
+    const now = Date.now();
+    if (s.progress !== lastProgress) {
+      lastProgress = s.progress;
+      lastProgressAt = now;
+    }
+    const stalled = now - lastProgressAt > stallMs;
+    const late = opts.timeoutMs !== undefined && now - started > opts.timeoutMs;
+    if (stalled || late) {
+      const why = stalled ? `no progress for ${Math.round(stallMs / 1000)} s` : `not done within ${Math.round(opts.timeoutMs! / 1000)} s`;
+      throw new Error(`${label}: ${why}; ${s.note}${opts.detail ? `; ${await opts.detail()}` : ''}`);
+    }
+    if (now - lastReportAt >= 5000) {
+      lastReportAt = now;
+      ctx.log(`${label}: ${s.note}`);
+    }
+    await sleep(intervalMs);
+  }
+}
 
 /** Runs fn(0..n-1) with at most `concurrency` calls in flight. */
 export async function runPool(
@@ -66,6 +120,8 @@ export function percentiles(sample: Float64Array | number[], ps: number[]): numb
 
 export const fmtInt = (x: number) => Math.round(x).toLocaleString('en-US');
 export const fmtMs = (x: number) => (Number.isFinite(x) ? (x >= 10000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`) : 'n/a');
+/** "met" or "NOT met", for the goal lines. */
+export const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
 export const fmtMb = (bytes: number) => `${Math.round(bytes / 1048576)} MB`;
 
 /** Peak resident set of a live process (Linux VmHWM), or null where /proc is not available. */
