@@ -1,5 +1,7 @@
 /**
- * The substrate ceiling's consumer: a bare BullMQ Worker doing one UPDATE transaction per job.
+ * The substrate ceiling's consumer: a bare BullMQ Worker doing per job one UPDATE transaction (raw
+ * substrate) or, with BENCH_AUDIT_TABLE set (HTTP substrate), one transaction with the UPDATE and one
+ * INSERT of an audit-like row.
  * Forked by substrate.bench.ts with plain `node` (no path aliases), so it imports by relative path.
  */
 import { Worker } from 'bullmq';
@@ -15,12 +17,32 @@ const env = (name: string) => {
 async function main() {
   const table = env('BENCH_TABLE');
   if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new Error('BENCH_TABLE must be a plain identifier');
+  const auditTable = process.env.BENCH_AUDIT_TABLE || null;
+  if (auditTable !== null && !/^[a-z_][a-z0-9_]*$/.test(auditTable)) throw new Error('BENCH_AUDIT_TABLE must be a plain identifier');
   const pool = new Pool({ connectionString: env('BENCH_DATABASE_URL'), max: Number(env('BENCH_POOL_SIZE')) });
   pool.on('error', (e) => console.error(`substrate worker pool: ${e.message}`));
   const worker = new Worker(
     env('BENCH_QUEUE'),
     async (job) => {
-      await pool.query(`UPDATE ${table} SET status = 'done', processed_at = now() WHERE id = $1`, [job.data.id]);
+      if (auditTable === null) {
+        await pool.query(`UPDATE ${table} SET status = 'done', processed_at = now() WHERE id = $1`, [job.data.id]);
+        return;
+      }
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query(`UPDATE ${table} SET status = 'done', processed_at = now() WHERE id = $1`, [job.data.id]);
+        await client.query(
+          `INSERT INTO ${auditTable} (row_id, actor, action, from_state, to_state, data) VALUES ($1, 'system', 'route', 'received', 'done', $2)`,
+          [job.data.id, JSON.stringify({ jobId: job.id })],
+        );
+        await client.query('COMMIT');
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      } finally {
+        client.release();
+      }
     },
     {
       connection: redisOptions(env('BENCH_REDIS_URL'), 'worker'),

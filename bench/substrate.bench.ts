@@ -4,7 +4,8 @@ import { Pool } from 'pg';
 import { DEFAULT_JOB_OPTIONS, redisOptions } from '@fr/queue';
 import { BenchChild } from './processes';
 import { BenchContext, cpuSnapshot, describeCpu, fmtInt, fmtMs, runPool, sleep } from './support';
-import { feedbackGenerator } from './texts';
+import { measureHttpSubstrate } from './http-substrate';
+import { generator, loadInputs } from './load';
 
 export interface SubstrateResult {
   n: number;
@@ -55,10 +56,7 @@ export async function measureSubstrate(ctx: BenchContext): Promise<SubstrateResu
     )`);
 
   // The same texts as the intake run (same seed), read from the bench database.
-  const categories = (await pool.query(`SELECT code, name FROM categories WHERE active AND accepted ORDER BY code`)).rows;
-  const areas = (await pool.query(`SELECT code, name FROM areas ORDER BY name`)).rows;
-  const channels = (await pool.query(`SELECT code FROM channels WHERE active ORDER BY code`)).rows.map((r) => r.code as string);
-  const gen = feedbackGenerator(categories, areas, { seed: ctx.seed, externalIdPrefix: 'bench-substrate-', channels });
+  const gen = generator(await loadInputs(ctx, pool), ctx.seed, 'bench-substrate-');
 
   const queue = new Queue(SUBSTRATE_QUEUE, { connection: redisOptions(ctx.config.redisUrl, 'worker'), prefix: ctx.queuePrefix });
   ctx.defer('close substrate queue', () => queue.close());
@@ -153,12 +151,23 @@ export async function measureSubstrate(ctx: BenchContext): Promise<SubstrateResu
   return result;
 }
 
-/** The ceiling on its own (BENCH_SCENARIOS=substrate). */
+/** The ceilings on their own (BENCH_SCENARIOS=substrate). */
 export async function runSubstrateScenario(ctx: BenchContext): Promise<string[]> {
+  const h = await measureHttpSubstrate(ctx);
   const s = await measureSubstrate(ctx);
   return [
-    `substrate ceiling (raw pg insert + BullMQ add + worker update): ${fmtInt(s.rate)} events/s ` +
+    `HTTP substrate ceiling (node:http + 1 tx case+outbox + BullMQ add; bare worker 1 tx update+audit insert; ${ctx.workers} worker process(es)): ` +
+      `${fmtInt(h.rate)} events/s (${fmtInt(h.n)} in ${h.elapsedS.toFixed(1)} s; received->processed p50 ${fmtMs(h.latency[0])} p95 ${fmtMs(h.latency[1])} ` +
+      `p99 ${fmtMs(h.latency[2])}; HTTP POST p50 ${fmtMs(h.http[0])} p99 ${fmtMs(h.http[2])})`,
+    `HTTP substrate CPU: ${h.cpu}`,
+    ...(h.paced
+      ? [
+          `HTTP substrate paced ${h.paced.rate}/s for ${ctx.pacedS} s (${fmtInt(h.paced.n)} arrivals): processed - scheduled send p50 ${fmtMs(h.paced.latency[0])} ` +
+            `p95 ${fmtMs(h.paced.latency[1])} p99 ${fmtMs(h.paced.latency[2])} max ${fmtMs(h.paced.latency[3])}; HTTP POST p50 ${fmtMs(h.paced.http[0])} p99 ${fmtMs(h.paced.http[2])}`,
+        ]
+      : []),
+    `raw substrate (no HTTP: pg insert + BullMQ add + bare worker update): ${fmtInt(s.rate)} events/s ` +
       `(${fmtInt(s.n)} in ${s.elapsedS.toFixed(1)} s; latency p50 ${fmtMs(s.p50)} p95 ${fmtMs(s.p95)} p99 ${fmtMs(s.p99)})`,
-    `substrate CPU: ${s.cpu}`,
+    `raw substrate CPU: ${s.cpu}`,
   ];
 }
