@@ -21,10 +21,16 @@ import {
   slaTimerPayload,
   StageRun,
 } from '@fr/sla';
+import { Pool } from 'pg';
+import { RunningApi, startApi } from './engine';
+import { HttpClient } from './http-client';
+import { generator, loadInputs, pacedLatency, sendPaced } from './load';
 import { BenchChild } from './processes';
-import { BenchContext, cpuSnapshot, deleteRedisKeys, describeCpu, fmtInt, fmtMs, percentiles, sleep } from './support';
+import { BenchContext, cpuSnapshot, deleteRedisKeys, describeCpu, fmtInt, fmtMs, percentiles, pollUntil, sleep } from './support';
 
 const EXTERNAL_PREFIX = 'bench-sla-';
+/** The paced intake's cases (not matched by EXTERNAL_PREFIX's LIKE). */
+const INTAKE_PREFIX = 'bench-slaintake-';
 /** Cases per load transaction: their level-1 timers are one relay batch at the default FR_RELAY_BATCH_SIZE. */
 const LOAD_BATCH = 500;
 const POLL_MS = 500;
@@ -50,6 +56,9 @@ interface Planned {
  *   BENCH_SLA_LEAD_S   ... starting this long after the load begins (default 180; the load must end before)
  *   BENCH_SLA_WORKERS  worker processes (default 1)
  *   BENCH_SLA_FLUSH    0 to skip the reconciler pass after deleting the run's Redis keys (default 1)
+ *   BENCH_SLA_INTAKE_RATE  feedback events a second sent over HTTP, open loop, for the whole breach window
+ *                      (default 200; 0 turns it off): the API runs as its own process and the workers route
+ *                      them while they fire the timers; their intake->assigned latency is printed beside the lag
  *
  * The cases are written in bulk by SQL as routing leaves them (status assigned, receive stage, due_at
  * and warn_at set, handler and leader of a seeded unit), with their warning already told (the
@@ -69,6 +78,7 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
   const leadS = positive('BENCH_SLA_LEAD_S', process.env.BENCH_SLA_LEAD_S, 180);
   const workers = positive('BENCH_SLA_WORKERS', process.env.BENCH_SLA_WORKERS, 1);
   const flush = process.env.BENCH_SLA_FLUSH !== '0';
+  const intakeRate = nonNegative('BENCH_SLA_INTAKE_RATE', process.env.BENCH_SLA_INTAKE_RATE, 200);
 
   // The engine's own SLA services in this process, without processors, relay or maintenance timers:
   // the calendar and ladder for the timers, and the reconciler for the timed passes at the end.
@@ -113,7 +123,12 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
     if (Date.now() > attachBy) throw new Error(`the worker process(es) did not attach to the '${QueueName.Sla}' queue within 60 s`);
     await sleep(100);
   }
-  const assertAlive = () => children.forEach((c) => c.assertAlive());
+  // The API for the paced intake, its own process as in production.
+  const api = intakeRate > 0 ? await startApi(ctx) : null;
+  const assertAlive = () => {
+    children.forEach((c) => c.assertAlive());
+    api?.api.assertAlive();
+  };
 
   // The plan: deadlines in load order, so the cases loaded first breach first.
   const t0 = Date.now();
@@ -170,12 +185,16 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
   ctx.log(`sla: loaded in ${loadS.toFixed(1)} s; first deadline in ${marginS.toFixed(1)} s`);
   await ds.query(`ANALYZE cases; ANALYZE escalations; ANALYZE notifications`);
 
+  // Paced intake over HTTP for the whole breach window, from the first deadline on.
+  const intake = api ? pacedIntake(ctx, api, intakeRate, spreadS, firstDue) : null;
+
   // Where the level-1 timers sit in Redis: BullMQ scores a delayed job by its time x 4096 (+ a counter).
   const timerSet = await level1TimerLateness(redis, `${ctx.queuePrefix}:${QueueName.Sla}:delayed`);
 
   // Wait for every level-1 escalation.
   const pids: Record<string, number | undefined> = {};
   for (const c of children) pids[c.label] = c.proc.pid;
+  if (api) pids.api = api.api.proc.pid;
   let cpuBefore: ReturnType<typeof cpuSnapshot> = null;
   let maxBacklog = 0;
   let maxActive = 0;
@@ -212,6 +231,8 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
     await sleep(POLL_MS);
   }
   const cpuAfter = cpuSnapshot(pids);
+  const intakeResult = intake ? await intake.finish(assertAlive) : null;
+  if (api) await api.stop();
   const lag = await lagStats(ds);
   const worker = await workerTimes(slaQueue);
   // The worker appends escalate audit events twice a second, after the firing: let it finish the last ones.
@@ -259,6 +280,12 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
       `p50 ${fmtMs(timerSet.p[0])}  p99 ${fmtMs(timerSet.p[1])}  max ${fmtMs(timerSet.p[2])}  (outbox dwell: delay_ms counts from the write)`,
     `breach -> level-1 notification record (notifications.created_at - fire_at): p50 ${fmtMs(lag.notified[0])}  p95 ${fmtMs(lag.notified[1])}  ` +
       `p99 ${fmtMs(lag.notified[2])}  max ${fmtMs(lag.notified[3])}  -> goal p99 < 1 s ${goal ? 'MET' : 'NOT MET'}`,
+    intakeResult
+      ? `paced intake during the breach window, ${intakeRate}/s open loop for ${spreadS} s (${fmtInt(intakeResult.arrivals)} arrivals): intake->assigned ` +
+        `p50 ${fmtMs(intakeResult.p[0])}  p95 ${fmtMs(intakeResult.p[1])}  p99 ${fmtMs(intakeResult.p[2])}  max ${fmtMs(intakeResult.p[3])} ` +
+        `(cases.routed_at - scheduled send); HTTP POST p50 ${fmtMs(intakeResult.http[0])} p99 ${fmtMs(intakeResult.http[1])}; ${fmtInt(intakeResult.failed)} failed` +
+        (intakeResult.missing ? `; ${fmtInt(intakeResult.missing)} not routed` : '')
+      : 'paced intake during the breach window: off (BENCH_SLA_INTAKE_RATE=0)',
     `breach -> escalation recorded (escalations.fired_at - fire_at):             p50 ${fmtMs(lag.fired[0])}  p95 ${fmtMs(lag.fired[1])}  ` +
       `p99 ${fmtMs(lag.fired[2])}  max ${fmtMs(lag.fired[3])}  (created_at is the firing transaction's start; fired_at the clock inside it; ` +
       `they differ by p99 ${fmtMs(lag.gapP99)})`,
@@ -285,6 +312,55 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
       `${Math.round(os.totalmem() / 2 ** 30)} GB RAM`,
   ];
   return lines;
+}
+
+function nonNegative(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 0) throw new Error(`${name} must be a non-negative integer, got '${raw}'`);
+  return v;
+}
+
+/**
+ * Starts sending `rate` feedback events a second at `startAt` for `durationS` s (sendPaced); finish()
+ * waits until every accepted one is routed and returns their intake->assigned latency from the
+ * scheduled send time.
+ */
+function pacedIntake(ctx: BenchContext, api: RunningApi, rate: number, durationS: number, startAt: number) {
+  const db = new Pool({ connectionString: ctx.databaseUrl, max: 1 });
+  db.on('error', () => undefined); // an idle client cut off when the database is dropped
+  ctx.defer('close SLA intake pool', () => db.end());
+  const client = new HttpClient(api.baseUrl, 1024);
+  ctx.defer('close SLA intake client', () => client.close());
+  const sending = (async () => {
+    const inputs = await loadInputs(ctx, db);
+    // Waiting for a moment on the clock (the first deadline), not for work to finish.
+    await sleep(Math.max(0, startAt - Date.now()));
+    ctx.log(`sla: paced intake at ${rate}/s for ${durationS} s`);
+    return sendPaced(ctx, client, inputs.keys, rate, durationS, generator(inputs, ctx.seed + 3, INTAKE_PREFIX));
+  })();
+  sending.catch(() => undefined); // observed in finish()
+  return {
+    async finish(assert: () => void) {
+      const s = await sending;
+      const routed = async () =>
+        (await db.query(`SELECT external_id, extract(epoch FROM routed_at) * 1000 AS at FROM cases WHERE external_id LIKE $1 AND routed_at IS NOT NULL`, [
+          `${INTAKE_PREFIX}%`,
+        ])).rows as { external_id: string; at: string }[];
+      const want = s.created + s.duplicate;
+      await pollUntil(
+        ctx,
+        'sla: paced intake',
+        async () => {
+          const { rows } = await db.query(`SELECT count(*)::int AS n FROM cases WHERE external_id LIKE $1 AND routed_at IS NOT NULL`, [`${INTAKE_PREFIX}%`]);
+          return { done: rows[0].n >= want, progress: rows[0].n, note: `routed ${rows[0].n}/${want}` };
+        },
+        { assert, intervalMs: POLL_MS },
+      );
+      const lat = pacedLatency(s, new Map((await routed()).map((r) => [r.external_id, Number(r.at)])));
+      return { arrivals: s.scheduledAt.size, p: lat.p, missing: lat.missing, http: percentiles(s.httpMs, [0.5, 0.99]), failed: s.failed };
+    },
+  };
 }
 
 function positive(name: string, raw: string | undefined, fallback: number): number {
