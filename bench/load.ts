@@ -21,6 +21,8 @@ export interface SendStats {
   lastAnsweredAt: number;
   /** Paced runs: the scheduled send time of each request (epoch ms), by external id. */
   scheduledAt: Map<string, number>;
+  /** Paced runs: the external ids of the requests that failed (never accepted). */
+  failedIds: Set<string>;
   /** Paced runs: how far behind its schedule the sender sent a request, at most (ms). */
   maxSendDelayMs: number;
 }
@@ -36,6 +38,7 @@ function newStats(n: number): SendStats {
     firstSentAt: Date.now(),
     lastAnsweredAt: 0,
     scheduledAt: new Map(),
+    failedIds: new Set(),
     maxSendDelayMs: 0,
   };
 }
@@ -129,9 +132,15 @@ export async function sendPaced(
       (res) => {
         if (res.status === 202) stats.created++;
         else if (res.status === 200) stats.duplicate++;
-        else fail(stats, describeFailure(res.status, res.body));
+        else {
+          fail(stats, describeFailure(res.status, res.body));
+          stats.failedIds.add(ev.body.externalId);
+        }
       },
-      (e) => fail(stats, `network: ${(e as Error).message}`),
+      (e) => {
+        fail(stats, `network: ${(e as Error).message}`);
+        stats.failedIds.add(ev.body.externalId);
+      },
     ).then(() => {
       stats.httpMs[i] = performance.now() - scheduledPerf;
       inFlight.delete(p);
@@ -184,11 +193,16 @@ export function generator(inputs: LoadInputs, seed: number, externalIdPrefix: st
   return feedbackGenerator(inputs.categories, inputs.areas, { seed, externalIdPrefix, channels: inputs.channels });
 }
 
-/** Latency percentiles of a paced run: `doneAtMs` (epoch ms, by external id) minus each request's scheduled send time. */
-export function pacedLatency(scheduledAt: Map<string, number>, doneAtMs: Map<string, number>): { p: number[]; missing: number } {
+/**
+ * Latency percentiles (p50, p95, p99, max) of a paced run's accepted requests: `doneAtMs` (epoch ms,
+ * by external id) minus each one's scheduled send time; `missing` counts accepted ones not done.
+ * Failed requests are left out here: callers report them (and fail the goal) separately.
+ */
+export function pacedLatency(s: SendStats, doneAtMs: Map<string, number>): { p: number[]; missing: number } {
   const lat: number[] = [];
   let missing = 0;
-  for (const [externalId, at] of scheduledAt) {
+  for (const [externalId, at] of s.scheduledAt) {
+    if (s.failedIds.has(externalId)) continue;
     const done = doneAtMs.get(externalId);
     if (done === undefined) missing++;
     else lat.push(done - at);
