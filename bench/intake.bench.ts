@@ -1,31 +1,26 @@
 import { Pool } from 'pg';
-import { channelKey } from '@fr/config';
 import { startEngine, RunningEngine } from './engine';
 import { HttpClient } from './http-client';
-import { measureSubstrate } from './substrate.bench';
-import { BenchContext, cpuSnapshot, describeCpu, fmtInt, fmtMs, percentiles, runPool, sleep } from './support';
-import { AreaRef, CategoryRef, feedbackGenerator, GeneratedEvent } from './texts';
+import { HttpSubstrateResult, measureHttpSubstrate } from './http-substrate';
+import { generator, loadInputs, pacedLatency, sendClosed, sendPaced, SendStats } from './load';
+import { auditorToken, describeSealLag, lastAuditEventId, sealIntegrity, sealLag, SealLag, verifyTrail, waitSealed } from './seal';
+import { measureSubstrate, SubstrateResult } from './substrate.bench';
+import { BenchContext, cpuSnapshot, describeCpu, fmtInt, fmtMb, fmtMs, met, percentiles, pollUntil } from './support';
 
 const CASE_PREFIX = 'bench-intake-';
 const WARMUP_PREFIX = 'bench-warmup-';
-const POLL_MS = 200;
-const PROGRESS_MS = 5000;
-const MAX_RETRIES = 3;
-
-interface SendStats {
-  created: number;
-  duplicate: number;
-  retries: number;
-  failed: number;
-  failures: Map<string, number>;
-  httpMs: Float64Array;
-  firstSentAt: number;
-  lastAnsweredAt: number;
-}
+const PACED_PREFIX = 'bench-paced-';
+const PREFIXES = [CASE_PREFIX, WARMUP_PREFIX, PACED_PREFIX];
+/** Issue 9's goals for the intake scenario. */
+const RATIO_GOAL = 0.5;
+const PACED_P99_GOAL_MS = 500;
+const PACED_VS_SUBSTRATE_GOAL = 2;
 
 /**
- * Pushes N citizen feedback events through HTTP intake until every case is assigned or in triage,
- * then measures the substrate ceiling and compares.
+ * Pushes N citizen feedback events through HTTP intake (closed loop, ctx.concurrency in flight) until
+ * every case is assigned or in triage; then ctx.pacedRate events/s for ctx.pacedS s (open loop); waits
+ * for the audit sealer after each; checks routing and sealing integrity and the chain over the API;
+ * then measures the HTTP substrate (and the raw substrate) the same two ways and compares.
  */
 export async function runIntakeScenario(ctx: BenchContext): Promise<string[]> {
   const db = new Pool({ connectionString: ctx.databaseUrl, max: 2 });
@@ -33,59 +28,81 @@ export async function runIntakeScenario(ctx: BenchContext): Promise<string[]> {
   ctx.defer('close intake bench pool', () => db.end());
 
   const engine = await startEngine(ctx);
-  const client = new HttpClient(engine.baseUrl, ctx.concurrency);
+  // Enough sockets for the paced run, where requests do not wait for each other.
+  const client = new HttpClient(engine.baseUrl, Math.max(ctx.concurrency, 1024));
   ctx.defer('close HTTP client', () => client.close());
 
-  const channels: string[] = (await db.query(`SELECT code FROM channels WHERE active ORDER BY code`)).rows.map((r) => r.code);
-  if (!channels.includes('ihanoi')) throw new Error("the bench expects the channel 'ihanoi' (config/channels.yaml)");
-  const keys = new Map<string, string>();
-  for (const ch of channels) {
-    const key = channelKey(ctx.config, ch);
-    if (!key) throw new Error(`no API key for channel '${ch}' (set FR_KEY_${ch.toUpperCase()})`);
-    keys.set(ch, key);
-  }
-  const readKey = keys.get('ihanoi')!;
-  const categories = await getJson<(CategoryRef & { accepted?: boolean })[]>(client, '/v1/categories', readKey);
-  const accepted = categories.filter((c) => c.accepted !== false);
-  const areas = await getJson<AreaRef[]>(client, '/v1/areas', readKey);
-  ctx.log(`intake: ${accepted.length} accepted categories (of ${categories.length}), ${areas.length} areas`);
+  const inputs = await loadInputs(ctx, db);
+  if (!inputs.channels.includes('ihanoi')) throw new Error("the bench expects the channel 'ihanoi' (config/channels.yaml)");
+  const categories = await client.request('GET', '/v1/categories', { 'x-api-key': inputs.keys.get('ihanoi')! });
+  if (categories.status !== 200) throw new Error(`GET /v1/categories answered ${categories.status}: ${JSON.stringify(categories.body)}`);
+  ctx.log(`intake: ${inputs.categories.length} accepted categories, ${inputs.areas.length} areas; engine: API + ${engine.workers.length} worker process(es)`);
+  const auditor = await auditorToken(ctx, client);
 
   // Warm-up: JIT, connection pools and caches, so the measured run sees a steady engine.
   const warmupN = Math.min(Number(process.env.BENCH_WARMUP ?? 200) || 0, ctx.n);
   if (warmupN > 0) {
-    const gen = feedbackGenerator(accepted, areas, { seed: ctx.seed + 1, externalIdPrefix: WARMUP_PREFIX, channels });
-    const stats = await send(ctx, client, keys, warmupN, gen, () => undefined);
-    await waitRouted(ctx, db, engine, stats.created + stats.duplicate, null, 'warm-up');
+    const warmupBaseline = await routedCount(db);
+    await waitRouted(ctx, db, engine, 'warm-up', warmupBaseline, sendClosed(ctx, client, inputs.keys, warmupN, generator(inputs, ctx.seed + 1, WARMUP_PREFIX)));
+    await waitSealed(ctx, db, 'warm-up', () => engine.assertAlive());
     ctx.log(`intake: warm-up of ${warmupN} events done`);
   }
-  const [{ baseline }] = (await db.query(`SELECT count(*)::int AS baseline FROM cases`)).rows;
 
-  const gen = feedbackGenerator(accepted, areas, { seed: ctx.seed, externalIdPrefix: CASE_PREFIX, channels });
-  const cpuPids = { worker: engine.worker.proc.pid };
-  const cpuBefore = cpuSnapshot(cpuPids);
+  // Closed loop: throughput.
+  const idBeforeClosed = await lastAuditEventId(db);
   const expected: (string | null)[] = new Array(ctx.n);
   const kinds = { ward_code: 0, address_only: 0, unknown_ward: 0 };
-  const sending = send(ctx, client, keys, ctx.n, gen, (i, ev) => {
+  const cpuBefore = cpuSnapshot(engine.pids());
+  const baseline = await routedCount(db);
+  const sending = sendClosed(ctx, client, inputs.keys, ctx.n, generator(inputs, ctx.seed, CASE_PREFIX), (i, ev) => {
     expected[i] = ev.expectedArea;
     kinds[ev.locationKind]++;
   });
-  let stats: SendStats | null = null;
-  const sent = sending.then((s) => (stats = s));
-  await waitRouted(ctx, db, engine, null, { sent, baseline, getStats: () => stats }, 'intake');
-  const cpuAfter = cpuSnapshot(cpuPids);
-  const s = stats as unknown as SendStats;
-
+  const s = await waitRouted(ctx, db, engine, 'intake', baseline, sending);
+  const cpuAfter = cpuSnapshot(engine.pids());
   const m = await measurements(db, s.firstSentAt);
+  await waitSealed(ctx, db, 'intake', () => engine.assertAlive());
+  const idAfterClosed = await lastAuditEventId(db);
+  const closedSeal = await sealLag(db, idBeforeClosed, idAfterClosed);
+
+  // Paced, open loop: latency at a fixed arrival rate.
+  let paced: { s: SendStats; lat: { p: number[]; missing: number }; seal: SealLag } | null = null;
+  if (ctx.pacedRate > 0) {
+    ctx.log(`intake: paced ${ctx.pacedRate}/s for ${ctx.pacedS} s`);
+    const pacedBaseline = await routedCount(db);
+    const ps = await waitRouted(
+      ctx,
+      db,
+      engine,
+      'paced',
+      pacedBaseline,
+      sendPaced(ctx, client, inputs.keys, ctx.pacedRate, ctx.pacedS, generator(inputs, ctx.seed + 2, PACED_PREFIX)),
+    );
+    const { rows } = await db.query(
+      `SELECT external_id, extract(epoch FROM routed_at) * 1000 AS at FROM cases WHERE external_id LIKE $1 AND routed_at IS NOT NULL`,
+      [`${PACED_PREFIX}%`],
+    );
+    const lat = pacedLatency(ps, new Map(rows.map((r) => [r.external_id as string, Number(r.at)])));
+    await waitSealed(ctx, db, 'paced', () => engine.assertAlive());
+    const seal = await sealLag(db, idAfterClosed, await lastAuditEventId(db));
+    paced = { s: ps, lat, seal };
+  }
+
   const areaCheck = await checkAreas(db, expected);
-  const integrity = await integrityCheck(db);
+  const routing = await routingIntegrity(db);
+  const sealing = await sealIntegrity(db);
+  const verify = await verifyTrail(client, auditor);
   const outcome = (await db.query(
     `SELECT status, triage_reason, count(*)::int AS n FROM cases WHERE external_id LIKE $1 GROUP BY 1, 2 ORDER BY 3 DESC`,
     [`${CASE_PREFIX}%`],
   )).rows as { status: string; triage_reason: string | null; n: number }[];
-  const workerLines = engine.worker.outputLines;
+  const workerLines = engine.workers.reduce((a, w) => a + w.outputLines, 0);
+  const apiLines = engine.api.outputLines;
   await engine.stop();
+  const rss = engineRss(ctx, engine);
 
-  const substrate = await measureSubstrate(ctx);
+  const httpSub = await measureHttpSubstrate(ctx);
+  const raw = process.env.BENCH_RAW_SUBSTRATE === '0' ? null : await measureSubstrate(ctx);
 
   const cases = s.created + s.duplicate;
   const elapsedS = (m.lastRoutedMs - s.firstSentAt) / 1000;
@@ -96,150 +113,126 @@ export async function runIntakeScenario(ctx: BenchContext): Promise<string[]> {
   const triage = outcome.filter((o) => o.status === 'triage');
   const triageTotal = triage.reduce((a, o) => a + o.n, 0);
   const other = outcome.filter((o) => o.status !== 'assigned' && o.status !== 'triage');
+  const ratio = rate / httpSub.rate;
 
   const lines = [
-    `intake+routing: ${fmtInt(cases)} events in ${elapsedS.toFixed(1)} s = ${fmtInt(rate)} events/s (HTTP accepted: ${fmtInt(httpRate)}/s)`,
-    `intake->assigned latency: p50 ${fmtMs(m.p50)}  p95 ${fmtMs(m.p95)}  p99 ${fmtMs(m.p99)}  max ${fmtMs(m.max)}  (cases.routed_at - received_at)`,
-    `HTTP POST /v1/feedback latency: p50 ${fmtMs(h50)}  p95 ${fmtMs(h95)}  p99 ${fmtMs(h99)}  (${ctx.concurrency} in flight, keep-alive)`,
-    `assigned ${fmtInt(assigned)}, triage ${fmtInt(triageTotal)} (${triage.map((t) => `${t.triage_reason ?? 'no reason'} ${fmtInt(t.n)}`).join(', ') || 'none'})` +
-      (other.length ? `, other states: ${other.map((o) => `${o.status} ${o.n}`).join(', ')}` : ''),
-    `locations: ${fmtInt(kinds.ward_code)} by wardCode, ${fmtInt(kinds.address_only)} by address only, ${fmtInt(kinds.unknown_ward)} outside the district; ` +
-      `area resolved as intended: ${fmtInt(areaCheck.ok)}/${fmtInt(areaCheck.total)}` +
+    `engine: API + ${engine.workers.length} worker process(es); worker concurrency ${ctx.config.workerConcurrency}, db pool ${ctx.config.dbPoolSize} per process, ` +
+      `relay batch ${ctx.config.relayBatchSize}; warm-up ${warmupN} events (not counted)`,
+    `-- closed loop, N=${fmtInt(ctx.n)}, ${ctx.concurrency} in flight (throughput)`,
+    `engine intake+routing: ${fmtInt(cases)} events in ${elapsedS.toFixed(1)} s = ${fmtInt(rate)} events/s (HTTP accepted: ${fmtInt(httpRate)}/s)`,
+    `  intake->assigned: p50 ${fmtMs(m.p50)}  p95 ${fmtMs(m.p95)}  p99 ${fmtMs(m.p99)}  max ${fmtMs(m.max)}  (cases.routed_at - received_at)`,
+    `  HTTP POST /v1/feedback: p50 ${fmtMs(h50)}  p95 ${fmtMs(h95)}  p99 ${fmtMs(h99)}`,
+    `  ${describeSealLag('closed loop', closedSeal)}`,
+    `  CPU: ${describeCpu(cpuBefore, cpuAfter, 'load generator')}`,
+    `HTTP substrate ceiling (node:http + 1 tx case+outbox + BullMQ add; bare worker 1 tx update+audit insert; ${ctx.workers} worker process(es)): ` +
+      `${fmtInt(httpSub.rate)} events/s (${fmtInt(httpSub.n)} in ${httpSub.elapsedS.toFixed(1)} s; ` +
+      `received->processed p50 ${fmtMs(httpSub.latency[0])} p99 ${fmtMs(httpSub.latency[2])}; HTTP POST p50 ${fmtMs(httpSub.http[0])} p99 ${fmtMs(httpSub.http[2])})`,
+    `  CPU: ${httpSub.cpu}`,
+    ...(raw ? rawLines(raw) : []),
+    `ratio engine / HTTP substrate: ${ratio.toFixed(2)} (${fmtInt(rate)} / ${fmtInt(httpSub.rate)} events/s) -> goal >= ${RATIO_GOAL}: ${met(ratio >= RATIO_GOAL)}`,
+    ...pacedLines(ctx, paced, httpSub),
+    `-- integrity (warm-up, closed and paced cases; ${engine.workers.length} worker process(es))`,
+    `routing: ${routing.text}`,
+    `sealing: ${sealing.text}`,
+    `verify: ${verify.text}`,
+    `outcome: assigned ${fmtInt(assigned)}, triage ${fmtInt(triageTotal)} (${triage.map((t) => `${t.triage_reason ?? 'no reason'} ${fmtInt(t.n)}`).join(', ') || 'none'})` +
+      (other.length ? `, other states: ${other.map((o) => `${o.status} ${o.n}`).join(', ')}` : '') +
+      `; area resolved as intended: ${fmtInt(areaCheck.ok)}/${fmtInt(areaCheck.total)}` +
       (areaCheck.wrong.length ? ` (wrong e.g. ${areaCheck.wrong.slice(0, 3).join('; ')})` : ''),
-    `HTTP: ${fmtInt(s.created)} x 202, ${fmtInt(s.duplicate)} x 200 (repeat), ${fmtInt(s.failed)} failed, ${fmtInt(s.retries)} retries` +
-      (s.failures.size ? ` - ${[...s.failures].slice(0, 3).map(([k, v]) => `${v} x ${k}`).join('; ')}` : ''),
-    `integrity: ${integrity}; worker log lines at LOG_LEVEL=error: ${workerLines}`,
-    `CPU during the run: ${describeCpu(cpuBefore, cpuAfter, 'load generator + API')}`,
-    `substrate ceiling (raw pg insert + BullMQ add + worker update): ${fmtInt(substrate.rate)} events/s ` +
-      `(${fmtInt(substrate.n)} in ${substrate.elapsedS.toFixed(1)} s; latency p50 ${fmtMs(substrate.p50)} p95 ${fmtMs(substrate.p95)} p99 ${fmtMs(substrate.p99)})`,
-    `ratio: ${((rate / substrate.rate) * 100).toFixed(1)}% of the substrate ceiling`,
-    `substrate CPU: ${substrate.cpu}`,
-    `engine settings: worker concurrency ${ctx.config.workerConcurrency}, db pool ${ctx.config.dbPoolSize} per process, relay batch ${ctx.config.relayBatchSize}; warm-up ${warmupN} events (not counted)`,
+    `locations: ${fmtInt(kinds.ward_code)} by wardCode, ${fmtInt(kinds.address_only)} by address only, ${fmtInt(kinds.unknown_ward)} outside the district`,
+    `HTTP (closed loop): ${fmtInt(s.created)} x 202, ${fmtInt(s.duplicate)} x 200 (repeat), ${fmtInt(s.failed)} failed, ${fmtInt(s.retries)} retries` +
+      (s.failures.size ? ` - ${[...s.failures].slice(0, 3).map(([k, v]) => `${v} x ${k}`).join('; ')}` : '') +
+      `; log lines at LOG_LEVEL=error: API ${apiLines}, workers ${workerLines}`,
+    `peak RSS of the engine: ${rss}`,
   ];
   return lines;
 }
 
-async function getJson<T>(client: HttpClient, path: string, key: string): Promise<T> {
-  const res = await client.request('GET', path, { 'x-api-key': key });
-  if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body as T;
+function rawLines(raw: SubstrateResult): string[] {
+  return [
+    `raw substrate (no HTTP: pg insert + BullMQ add from the bench process; bare worker 1 update): ${fmtInt(raw.rate)} events/s ` +
+      `(${fmtInt(raw.n)} in ${raw.elapsedS.toFixed(1)} s; latency p50 ${fmtMs(raw.p50)} p95 ${fmtMs(raw.p95)} p99 ${fmtMs(raw.p99)})`,
+  ];
 }
 
-async function send(
+function pacedLines(
   ctx: BenchContext,
-  client: HttpClient,
-  keys: Map<string, string>,
-  n: number,
-  gen: (i: number) => GeneratedEvent,
-  onEvent: (i: number, ev: GeneratedEvent) => void,
-): Promise<SendStats> {
-  const stats: SendStats = {
-    created: 0,
-    duplicate: 0,
-    retries: 0,
-    failed: 0,
-    failures: new Map(),
-    httpMs: new Float64Array(n),
-    firstSentAt: Date.now(),
-    lastAnsweredAt: 0,
-  };
-  const fail = (what: string) => {
-    stats.failed++;
-    stats.failures.set(what, (stats.failures.get(what) ?? 0) + 1);
-  };
-  await runPool(n, ctx.concurrency, async (i) => {
-    const ev = gen(i);
-    onEvent(i, ev);
-    const headers = { 'x-api-key': keys.get(ev.channel)! };
-    const started = performance.now();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        // The same externalId makes a retry safe: the engine answers 200 with the stored case.
-        const res = await client.request('POST', '/v1/feedback', headers, ev.body);
-        if (res.status === 202 || res.status === 200) {
-          if (res.status === 202) stats.created++;
-          else stats.duplicate++;
-          break;
-        }
-        if (res.status >= 500 && attempt < MAX_RETRIES) {
-          stats.retries++;
-          await sleep(100 * (attempt + 1));
-          continue;
-        }
-        const message = (res.body as { message?: unknown })?.message;
-        fail(`${res.status} ${typeof message === 'string' ? message.slice(0, 160) : JSON.stringify(message ?? res.body).slice(0, 160)}`);
-        break;
-      } catch (e) {
-        if (attempt < MAX_RETRIES) {
-          stats.retries++;
-          await sleep(100 * (attempt + 1));
-          continue;
-        }
-        fail(`network: ${(e as Error).message}`);
-        break;
-      }
-    }
-    stats.httpMs[i] = performance.now() - started;
-  }, () => ctx.aborted);
-  stats.lastAnsweredAt = Date.now();
-  return stats;
+  paced: { s: SendStats; lat: { p: number[]; missing: number }; seal: SealLag } | null,
+  sub: HttpSubstrateResult,
+): string[] {
+  if (!paced || !sub.paced) return ['-- paced run: off (BENCH_RATE=0)'];
+  const [p50, p95, p99, max] = paced.lat.p;
+  const [h50, , h99] = percentiles(paced.s.httpMs, [0.5, 0.95, 0.99]);
+  const subP99 = sub.paced.latency[2];
+  // A request refused or not routed has no latency: the goal is not met with any.
+  const ok = p99 <= PACED_VS_SUBSTRATE_GOAL * subP99 && p99 < PACED_P99_GOAL_MS && paced.lat.missing === 0 && paced.s.failed === 0;
+  return [
+    `-- paced, open loop: ${ctx.pacedRate} events/s for ${ctx.pacedS} s (${fmtInt(paced.s.scheduledAt.size)} arrivals; latencies from each request's scheduled send time)`,
+    `engine scheduled send->assigned: p50 ${fmtMs(p50)}  p95 ${fmtMs(p95)}  p99 ${fmtMs(p99)}  max ${fmtMs(max)}  (cases.routed_at - scheduled send)` +
+      (paced.lat.missing ? `; ${paced.lat.missing} not routed` : ''),
+    `HTTP substrate scheduled send->processed: p50 ${fmtMs(sub.paced.latency[0])}  p95 ${fmtMs(sub.paced.latency[1])}  p99 ${fmtMs(subP99)}  max ${fmtMs(sub.paced.latency[3])}  (processed_at - scheduled send)`,
+    `  -> goal engine p99 <= ${PACED_VS_SUBSTRATE_GOAL} x substrate p99 (${fmtMs(PACED_VS_SUBSTRATE_GOAL * subP99)}) and < ${PACED_P99_GOAL_MS} ms: ${met(ok)}`,
+    `engine HTTP POST at ${ctx.pacedRate}/s: p50 ${fmtMs(h50)}  p99 ${fmtMs(h99)}  (${fmtInt(paced.s.failed)} failed; substrate p50 ${fmtMs(sub.paced.http[0])} p99 ${fmtMs(sub.paced.http[2])}; ` +
+      `sender at most ${fmtMs(paced.s.maxSendDelayMs)} behind schedule)`,
+    describeSealLag(`paced ${ctx.pacedRate}/s`, paced.seal),
+  ];
+}
+
+/** Peak RSS of the engine's processes (VmHWM, read as each stopped). */
+function engineRss(ctx: BenchContext, engine: RunningEngine): string {
+  const parts: string[] = [];
+  for (const c of [engine.api, ...engine.workers]) {
+    const bytes = ctx.childPeaks.get(c.label);
+    parts.push(`${c.label} ${bytes === undefined ? 'n/a' : fmtMb(bytes)}`);
+  }
+  return parts.join(', ');
+}
+
+async function routedCount(db: Pool): Promise<number> {
+  const { rows } = await db.query(`SELECT count(*) FILTER (WHERE status IN ('assigned', 'triage'))::int AS done FROM cases`);
+  return rows[0].done as number;
 }
 
 /**
- * Polls PostgreSQL until the cases are assigned or in triage. `target` is known up front (warm-up)
- * or once sending has finished (measured run); gives up after the stall timeout without progress.
+ * Polls PostgreSQL until the cases sent are assigned or in triage: baseline + what `sending` reports
+ * accepted once it has finished; gives up after the stall timeout without progress.
  */
-async function waitRouted(
-  ctx: BenchContext,
-  db: Pool,
-  engine: RunningEngine,
-  target: number | null,
-  run: { sent: Promise<SendStats>; baseline: number; getStats: () => SendStats | null } | null,
-  label: string,
-): Promise<void> {
-  const baseline = run?.baseline ?? 0;
+async function waitRouted(ctx: BenchContext, db: Pool, engine: RunningEngine, label: string, baseline: number, sending: Promise<SendStats>): Promise<SendStats> {
+  let stats: SendStats | null = null;
   let sendError: unknown = null;
-  run?.sent.catch((e) => (sendError = e));
-  let lastDone = -1;
-  let lastProgressAt = Date.now();
-  let lastReportAt = Date.now();
-  for (;;) {
-    if (ctx.aborted) throw new Error('interrupted');
-    if (sendError) throw sendError;
-    engine.worker.assertAlive();
-    const stats = run?.getStats() ?? null;
-    const want = target ?? (stats ? baseline + stats.created + stats.duplicate : null);
-    const { rows } = await db.query(
-      `SELECT count(*) FILTER (WHERE status IN ('assigned', 'triage'))::int AS done, count(*)::int AS total FROM cases`,
-    );
-    const { done, total } = rows[0] as { done: number; total: number };
-    if (want !== null && done >= want) return;
-    const now = Date.now();
-    if (done !== lastDone || (run && !stats)) {
-      lastDone = done;
-      lastProgressAt = now;
-    } else if (now - lastProgressAt > ctx.stallTimeoutMs) {
-      throw new Error(`${label}: no progress for ${ctx.stallTimeoutMs / 1000} s; ${await leftovers(db, engine, done - baseline, want! - baseline)}`);
-    }
-    if (now - lastReportAt >= PROGRESS_MS) {
-      lastReportAt = now;
-      const counts = await engine.routingQueue.getJobCounts('waiting', 'active', 'delayed', 'failed');
-      ctx.log(
-        `${label}: ${stats ? 'all sent' : `received ${total - baseline}`}, routed ${done - baseline}${want !== null ? `/${want - baseline}` : ''}; ` +
-          `queue waiting ${counts.waiting} active ${counts.active} delayed ${counts.delayed} failed ${counts.failed}; rss ${Math.round(process.memoryUsage().rss / 1048576)} MB`,
+  sending.then(
+    (s) => (stats = s),
+    (e) => (sendError = e ?? new Error('send failed')),
+  );
+  await pollUntil(
+    ctx,
+    label,
+    async () => {
+      if (sendError) throw sendError;
+      const { rows } = await db.query(
+        `SELECT count(*) FILTER (WHERE status IN ('assigned', 'triage'))::int AS done, count(*)::int AS total FROM cases`,
       );
-    }
-    await sleep(POLL_MS);
-  }
+      const { done, total } = rows[0] as { done: number; total: number };
+      const st = stats as SendStats | null;
+      const want = st ? baseline + st.created + st.duplicate : null;
+      return {
+        done: want !== null && done >= want,
+        progress: done + total,
+        note: `${st ? 'all sent' : 'sending'}, routed ${done - baseline}${want !== null ? `/${want - baseline}` : ''}`,
+      };
+    },
+    { assert: () => engine.assertAlive(), detail: () => leftovers(db, engine) },
+  );
+  return stats as unknown as SendStats;
 }
 
-async function leftovers(db: Pool, engine: RunningEngine, done: number, want: number): Promise<string> {
+async function leftovers(db: Pool, engine: RunningEngine): Promise<string> {
   const byStatus = (await db.query(`SELECT status, count(*)::int AS n FROM cases WHERE status NOT IN ('assigned', 'triage') GROUP BY 1`)).rows;
   const [{ outbox }] = (await db.query(`SELECT count(*)::int AS outbox FROM outbox`)).rows;
   const counts = await engine.routingQueue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
   const failed = await engine.routingQueue.getFailed(0, 2);
   return (
-    `routed ${done} of ${want}; not routed by status: ${byStatus.map((r) => `${r.status} ${r.n}`).join(', ') || 'none'}; ` +
+    `not routed by status: ${byStatus.map((r) => `${r.status} ${r.n}`).join(', ') || 'none'}; ` +
     `outbox rows ${outbox}; routing queue ${JSON.stringify(counts)}` +
     (failed.length ? `; failed job e.g. ${failed.map((j) => `${j.id}: ${j.failedReason}`).join(' | ')}` : '')
   );
@@ -271,19 +264,36 @@ async function checkAreas(db: Pool, expected: (string | null)[]): Promise<{ ok: 
   return { ok, total: rows.length, wrong };
 }
 
-/** Every routed case has its receive and route audit events and one assignment; the outbox is empty. */
-async function integrityCheck(db: Pool): Promise<string> {
+/**
+ * Every bench case routed exactly once: one `receive` and one `route`/`route_to_triage` audit event
+ * and one assignments row each; the outbox empty.
+ */
+async function routingIntegrity(db: Pool): Promise<{ ok: boolean; text: string }> {
   const { rows } = await db.query(
-    `SELECT (SELECT count(*) FROM cases WHERE external_id LIKE $1)::int AS cases,
-            (SELECT count(*) FROM audit_events e JOIN cases c ON c.id = e.case_id WHERE c.external_id LIKE $1)::int AS audit,
-            (SELECT count(*) FROM assignments a JOIN cases c ON c.id = a.case_id WHERE c.external_id LIKE $1)::int AS assignments,
-            (SELECT count(*) FROM outbox)::int AS outbox`,
-    [`${CASE_PREFIX}%`],
+    `WITH c AS (SELECT id FROM cases WHERE external_id LIKE ANY ($1::text[])),
+          ev AS (SELECT e.case_id, count(*) FILTER (WHERE e.action = 'receive') AS received,
+                        count(*) FILTER (WHERE e.action IN ('route', 'route_to_triage')) AS routed
+                   FROM audit_events e JOIN c ON c.id = e.case_id GROUP BY 1),
+          a AS (SELECT a.case_id, count(*) AS n FROM assignments a JOIN c ON c.id = a.case_id GROUP BY 1)
+     SELECT count(*)::int AS cases,
+            count(*) FILTER (WHERE coalesce(ev.routed, 0) = 1)::int AS routed_once,
+            count(*) FILTER (WHERE coalesce(ev.routed, 0) = 0)::int AS not_routed,
+            count(*) FILTER (WHERE ev.routed > 1)::int AS routed_twice,
+            count(*) FILTER (WHERE coalesce(ev.received, 0) <> 1)::int AS receive_not_once,
+            count(*) FILTER (WHERE coalesce(a.n, 0) = 1)::int AS one_assignment,
+            count(*) FILTER (WHERE coalesce(a.n, 0) <> 1)::int AS assignment_not_once,
+            (SELECT count(*) FROM outbox)::int AS outbox
+       FROM c LEFT JOIN ev ON ev.case_id = c.id LEFT JOIN a ON a.case_id = c.id`,
+    [PREFIXES.map((p) => `${p}%`)],
   );
-  const r = rows[0] as { cases: number; audit: number; assignments: number; outbox: number };
+  const r = rows[0] as Record<string, number>;
   const problems: string[] = [];
-  if (r.audit !== 2 * r.cases) problems.push(`${r.audit} audit events for ${r.cases} cases (expected 2 each)`);
-  if (r.assignments !== r.cases) problems.push(`${r.assignments} assignments for ${r.cases} cases`);
-  if (r.outbox !== 0) problems.push(`${r.outbox} outbox rows left`);
-  return problems.length ? `PROBLEMS: ${problems.join('; ')}` : `ok (${fmtInt(r.audit)} audit events, ${fmtInt(r.assignments)} assignments, outbox empty)`;
+  if (r.not_routed) problems.push(`${r.not_routed} case(s) without a route event`);
+  if (r.routed_twice) problems.push(`${r.routed_twice} case(s) routed more than once`);
+  if (r.receive_not_once) problems.push(`${r.receive_not_once} case(s) without exactly one receive event`);
+  if (r.assignment_not_once) problems.push(`${r.assignment_not_once} case(s) without exactly one assignment`);
+  if (r.outbox) problems.push(`${r.outbox} outbox rows left`);
+  return problems.length
+    ? { ok: false, text: `PROBLEMS (${fmtInt(r.cases)} cases): ${problems.join('; ')}` }
+    : { ok: true, text: `ok: ${fmtInt(r.cases)} cases, each with one receive and one route/route_to_triage event and one assignment; outbox empty` };
 }

@@ -1,16 +1,22 @@
 /**
  * `npm run bench`: end-to-end benchmarks of the engine on its own database and queue prefix, which
- * are removed at the end (also after an error or Ctrl-C).
+ * are removed at the end (also after an error or Ctrl-C). The engine runs as `npm start` runs it: the
+ * API and the worker(s) each their own process; the bench process is only the load generator.
  *
- *   BENCH_N / --n               events per scenario (default 20000)
+ *   BENCH_N / --n               events of the closed-loop runs (default 20000)
  *   BENCH_SCENARIOS / --scenarios  comma list of scenarios (default intake,sla,audit); see SCENARIOS below
- *   BENCH_CONCURRENCY / --concurrency  requests in flight (default 64)
+ *   BENCH_CONCURRENCY / --concurrency  requests in flight in the closed-loop runs (default 64)
+ *   BENCH_WORKERS / --workers   worker processes of the engine and of the HTTP substrate (default 1)
+ *   BENCH_RATE / --rate         arrivals a second of the paced (open-loop) runs (default 200; 0 skips them)
+ *   BENCH_PACED_S               length of each paced run in seconds (default 30)
+ *   BENCH_RAW_SUBSTRATE         0 skips the raw substrate (no HTTP) in the intake scenario (default 1)
  *   BENCH_SEED / --seed         seed of the generated texts (default 1)
  *   BENCH_WARMUP                warm-up events before the measured intake run (default 200)
  *   BENCH_STALL_S               give up after this long without progress (default 120)
  *   BENCH_AUDIT_CASES           cases of the audit scenario (default 1000000; ten audit events each)
  *   BENCH_SLA_CASES             open cases of the sla scenario (default 100000); BENCH_SLA_SPREAD_S, BENCH_SLA_LEAD_S,
- *                               BENCH_SLA_WORKERS, BENCH_SLA_FLUSH: see bench/sla.bench.ts
+ *                               BENCH_SLA_WORKERS, BENCH_SLA_FLUSH, BENCH_SLA_INTAKE_RATE (paced intake during the
+ *                               breach window, default 200/s, 0 off): see bench/sla.bench.ts
  * Engine settings (FR_WORKER_CONCURRENCY, FR_DB_POOL_SIZE, ...) and DATABASE_URL / REDIS_URL (the
  * servers to use; the database name is replaced) come from the environment as usual.
  */
@@ -34,11 +40,12 @@ interface Scenario {
 /** The registry: add a scenario here (e.g. sla, audit) and name it in BENCH_SCENARIOS. */
 const SCENARIOS: Record<string, Scenario> = {
   intake: {
-    description: 'HTTP intake until every case is assigned or in triage, compared with the substrate ceiling',
+    description:
+      'HTTP intake until every case is assigned or in triage (closed loop, then paced), seal lag, integrity; compared with the HTTP substrate ceiling',
     run: runIntakeScenario,
   },
   substrate: {
-    description: 'the substrate ceiling alone: raw pg insert + BullMQ add + worker update',
+    description: 'the substrate ceilings alone: HTTP substrate (closed loop and paced) and raw pg insert + BullMQ add + worker update',
     run: runSubstrateScenario,
   },
   audit: {
@@ -60,6 +67,13 @@ function arg(name: string): string | undefined {
   return undefined;
 }
 
+function nonNegativeInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got '${raw}'`);
+  return n;
+}
+
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
@@ -71,6 +85,9 @@ async function main(): Promise<number> {
   const n = positiveInt('BENCH_N', arg('n') ?? process.env.BENCH_N, 20000);
   const concurrency = positiveInt('BENCH_CONCURRENCY', arg('concurrency') ?? process.env.BENCH_CONCURRENCY, 64);
   const seed = positiveInt('BENCH_SEED', arg('seed') ?? process.env.BENCH_SEED, 1);
+  const workers = positiveInt('BENCH_WORKERS', arg('workers') ?? process.env.BENCH_WORKERS, 1);
+  const pacedRate = nonNegativeInt('BENCH_RATE', arg('rate') ?? process.env.BENCH_RATE, 200);
+  const pacedS = positiveInt('BENCH_PACED_S', process.env.BENCH_PACED_S, 30);
   const stallTimeoutMs = positiveInt('BENCH_STALL_S', process.env.BENCH_STALL_S, 120) * 1000;
   const names = (arg('scenarios') ?? process.env.BENCH_SCENARIOS ?? 'intake,sla,audit')
     .split(',')
@@ -105,6 +122,9 @@ async function main(): Promise<number> {
   const ctx: BenchContext = {
     n,
     concurrency,
+    workers,
+    pacedRate,
+    pacedS,
     seed,
     stallTimeoutMs,
     repoRoot,
@@ -180,7 +200,7 @@ async function main(): Promise<number> {
 
   const cpus = os.cpus();
   console.log(
-    `feedback-router bench  (N=${n}, node ${process.version}, ${cpus.length} cores, ${cpus[0]?.model.trim() ?? 'unknown CPU'}; ` +
+    `feedback-router bench  (N=${n}, ${workers} worker process(es), paced ${pacedRate}/s for ${pacedS} s, node ${process.version}, ${cpus.length} cores, ${cpus[0]?.model.trim() ?? 'unknown CPU'}; ` +
       `scenarios ${names.join(', ')}; seed ${seed})`,
   );
   let code = 0;
@@ -201,7 +221,7 @@ async function main(): Promise<number> {
     // Also when a signal started the cleanup: wait for it, or exiting here would cut it short.
     await cleanup();
   }
-  const peaks = [`bench+API process ${fmtMb(process.resourceUsage().maxRSS * 1024)}`];
+  const peaks = [`bench process (load generator${names.includes('sla') || names.includes('audit') ? ', SLA reconciler passes, audit loads' : ''}) ${fmtMb(process.resourceUsage().maxRSS * 1024)}`];
   for (const [label, bytes] of ctx.childPeaks) peaks.push(`${label} ${fmtMb(bytes)}`);
   console.log(`peak RSS: ${peaks.join(', ')}`);
   console.log(cleanupNote);
