@@ -242,9 +242,8 @@ describe('the tamper-evident audit trail', () => {
       await asAttacker(`INSERT INTO audit_unsealed (event_id) VALUES ($1)`, [id]);
 
       // An event the sealer has not reached for longer than the bound (no worker is running).
-      const [{ id: old }] = await engine.query<{ id: string }>(
-        `INSERT INTO audit_events (case_id, actor, action, occurred_at) VALUES (NULL, 'system', 'waiting', now() - interval '1 hour') RETURNING id::text`,
-      );
+      const [{ id: old }] = await engine.query<{ id: string }>(`INSERT INTO audit_events (case_id, actor, action) VALUES (NULL, 'system', 'waiting') RETURNING id::text`);
+      await engine.query(`UPDATE audit_unsealed SET queued_at = queued_at - interval '1 hour' WHERE event_id = $1`, [old]);
       const late = await verify();
       expect(late).toMatchObject({ ok: false, firstBrokenEventId: old });
       expect(late.reason).toMatch(/waited 3\d{3}\.\d s to be sealed, beyond the bound of 30 s/);

@@ -96,7 +96,7 @@ export class SealAuditEvents {
 
 export interface UnsealedBacklog {
   count: number;
-  /** Age of the oldest unsealed event, in milliseconds (0 when none). */
+  /** How long the event queued longest ago has waited, in milliseconds (0 when none). */
   oldestAgeMs: number;
   oldestId: string | null;
 }
@@ -105,10 +105,9 @@ export interface UnsealedBacklog {
 export async function unsealedBacklog(ds: DataSource): Promise<UnsealedBacklog> {
   const [row] = await ds.query(
     `SELECT count(*)::int AS count,
-            COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(e.occurred_at)) * 1000, 0)::float8 AS age_ms,
-            (SELECT u2.event_id::text FROM audit_unsealed u2 JOIN audit_events e2 ON e2.id = u2.event_id
-              ORDER BY e2.occurred_at, e2.id LIMIT 1) AS oldest_id
-       FROM audit_unsealed u JOIN audit_events e ON e.id = u.event_id`,
+            COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(queued_at)) * 1000, 0)::float8 AS age_ms,
+            (SELECT event_id::text FROM audit_unsealed ORDER BY queued_at, event_id LIMIT 1) AS oldest_id
+       FROM audit_unsealed`,
   );
   return { count: row.count, oldestAgeMs: Math.max(0, Math.round(row.age_ms)), oldestId: row.oldest_id };
 }

@@ -42,7 +42,8 @@ export class AuditSealing1765100000000 implements MigrationInterface {
 
     // The queue of committed, unsealed events. A statement trigger with a transition table: one
     // INSERT per writing statement (bulk paths too), and no writer can forget to queue its events.
-    await q.query(`CREATE TABLE audit_unsealed (event_id bigint PRIMARY KEY)`);
+    // queued_at, not the event's occurred_at, measures the wait: imports carry historical times.
+    await q.query(`CREATE TABLE audit_unsealed (event_id bigint PRIMARY KEY, queued_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
     await q.query(`
       CREATE FUNCTION audit_queue_for_sealing() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
