@@ -72,6 +72,14 @@ export class AuditSealing1765100000000 implements MigrationInterface {
       UPDATE escalations e SET audit_event_id = ev.id FROM ev WHERE e.id = ev.escalation_id`);
     await q.query(`DROP INDEX IF EXISTS escalations_unaudited_idx`);
 
+    // The deliveries reconciler's fan-out watermark becomes a seal position (ids no longer follow
+    // commit order). Before this migration seq is the rank of the id, so the old watermark translates.
+    await q.query(`
+      INSERT INTO system_state (key, value)
+      SELECT 'case_event_fanout_seal_watermark', to_jsonb((SELECT count(*) FROM audit_seals s WHERE s.event_id <= (st.value #>> '{}')::bigint)::text)
+        FROM system_state st WHERE st.key = 'case_event_fanout_watermark'`);
+    await q.query(`DELETE FROM system_state WHERE key = 'case_event_fanout_watermark'`);
+
     // Seals are evidence like the events: never changed or removed.
     await q.query(`CREATE TRIGGER audit_seals_append_only BEFORE UPDATE OR DELETE ON audit_seals FOR EACH ROW EXECUTE FUNCTION audit_refuse_change()`);
     await q.query(`CREATE TRIGGER audit_seals_no_truncate BEFORE TRUNCATE ON audit_seals FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change()`);
