@@ -116,10 +116,8 @@ export class SubmitFeedback {
         jobId: jobIdFor(JobName.RouteCase, { caseId: id }),
         payload: { caseId: id },
       });
-      // Last: the audit chain's head stays locked until commit, so hold it for as short a time as possible.
       await writeAuditEvent(m, {
         caseId: id,
-        caseLocked: true,
         actor: `channel:${cmd.channel}`,
         action: 'receive',
         fromState: null,

@@ -4,3 +4,4 @@ export * from './data-source-options';
 export * from './write-helpers';
 export * from './database-bootstrap';
 export * from './database.module';
+export * from './advisory-locks';

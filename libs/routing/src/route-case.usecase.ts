@@ -83,7 +83,6 @@ export class RouteCase {
       );
       const eventId = await writeAuditEvent(m, {
         caseId,
-        caseLocked: true,
         actor: ROUTER_ACTOR,
         action: decision.kind === 'assign' ? 'route' : 'route_to_triage',
         fromState: 'received',
