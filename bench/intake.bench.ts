@@ -172,7 +172,9 @@ function pacedLines(
       (paced.lat.missing ? `; ${paced.lat.missing} not routed` : ''),
     `HTTP substrate scheduled send->processed: p50 ${fmtMs(sub.paced.latency[0])}  p95 ${fmtMs(sub.paced.latency[1])}  p99 ${fmtMs(subP99)}  max ${fmtMs(sub.paced.latency[3])}  (processed_at - scheduled send)`,
     `  -> goal engine p99 <= ${PACED_VS_SUBSTRATE_GOAL} x substrate p99 (${fmtMs(PACED_VS_SUBSTRATE_GOAL * subP99)}) and < ${PACED_P99_GOAL_MS} ms: ${met(ok)}`,
-    `engine HTTP POST at ${ctx.pacedRate}/s: p50 ${fmtMs(h50)}  p99 ${fmtMs(h99)}  (${fmtInt(paced.s.failed)} failed; substrate p50 ${fmtMs(sub.paced.http[0])} p99 ${fmtMs(sub.paced.http[2])}; ` +
+    `engine HTTP POST at ${ctx.pacedRate}/s: p50 ${fmtMs(h50)}  p99 ${fmtMs(h99)}  (${fmtInt(paced.s.failed)} failed` +
+      (paced.s.failures.size ? `: ${[...paced.s.failures].slice(0, 2).map(([k, v]) => `${v} x ${k}`).join('; ')}` : '') +
+      `; substrate p50 ${fmtMs(sub.paced.http[0])} p99 ${fmtMs(sub.paced.http[2])}; ` +
       `sender at most ${fmtMs(paced.s.maxSendDelayMs)} behind schedule)`,
     describeSealLag(`paced ${ctx.pacedRate}/s`, paced.seal),
   ];
