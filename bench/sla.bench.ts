@@ -26,7 +26,7 @@ import { RunningApi, startApi } from './engine';
 import { HttpClient } from './http-client';
 import { generator, loadInputs, pacedLatency, sendPaced } from './load';
 import { BenchChild } from './processes';
-import { BenchContext, cpuSnapshot, deleteRedisKeys, describeCpu, fmtInt, fmtMs, percentiles, pollUntil, sleep } from './support';
+import { BenchContext, cpuSnapshot, deleteRedisKeys, describeCpu, fmtInt, fmtMs, met, percentiles, pollUntil, sleep } from './support';
 
 const EXTERNAL_PREFIX = 'bench-sla-';
 /** The paced intake's cases (not matched by EXTERNAL_PREFIX's LIKE). */
@@ -279,7 +279,7 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
     `level-1 timers as set in Redis (delayed score - due_at, ${fmtInt(timerSet.count)} read before the first deadline): ` +
       `p50 ${fmtMs(timerSet.p[0])}  p99 ${fmtMs(timerSet.p[1])}  max ${fmtMs(timerSet.p[2])}  (outbox dwell: delay_ms counts from the write)`,
     `breach -> level-1 notification record (notifications.created_at - fire_at): p50 ${fmtMs(lag.notified[0])}  p95 ${fmtMs(lag.notified[1])}  ` +
-      `p99 ${fmtMs(lag.notified[2])}  max ${fmtMs(lag.notified[3])}  -> goal p99 < 1 s ${goal ? 'MET' : 'NOT MET'}`,
+      `p99 ${fmtMs(lag.notified[2])}  max ${fmtMs(lag.notified[3])}  -> goal p99 < 1 s: ${met(goal)}`,
     intakeResult
       ? `paced intake during the breach window, ${intakeRate}/s open loop for ${spreadS} s (${fmtInt(intakeResult.arrivals)} arrivals): intake->assigned ` +
         `p50 ${fmtMs(intakeResult.p[0])}  p95 ${fmtMs(intakeResult.p[1])}  p99 ${fmtMs(intakeResult.p[2])}  max ${fmtMs(intakeResult.p[3])} ` +
