@@ -19,6 +19,8 @@ export interface AppConfig {
   workerConcurrency: number;
   /** SLA timers a worker holds at once; those due together are fired in one transaction. */
   slaTimerConcurrency: number;
+  /** Routing jobs a worker holds at once; those waiting together are routed in one transaction. */
+  routingConcurrency: number;
   dbPoolSize: number;
   /** How long a case may sit in `received` before the reconciler re-enqueues its routing. */
   stuckAfterSeconds: number;
@@ -120,6 +122,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     channelKeys,
     workerConcurrency: int(env, 'FR_WORKER_CONCURRENCY', 8, 1, 256, problems),
     slaTimerConcurrency: int(env, 'FR_SLA_TIMER_CONCURRENCY', 64, 1, 1000, problems),
+    routingConcurrency: int(env, 'FR_ROUTING_CONCURRENCY', 64, 1, 1000, problems),
     dbPoolSize: int(env, 'FR_DB_POOL_SIZE', 10, 2, 200, problems),
     stuckAfterSeconds: int(env, 'FR_STUCK_AFTER_SECONDS', 60, 1, 86400, problems),
     reconcileIntervalMs: int(env, 'FR_RECONCILE_INTERVAL_MS', 30000, 100, 3600000, problems),
