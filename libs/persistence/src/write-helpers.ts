@@ -1,4 +1,5 @@
 import { EntityManager } from 'typeorm';
+import { markOutboxWritten } from './outbox-signal';
 
 export interface AuditEventInput {
   caseId: string | null;
@@ -112,4 +113,5 @@ export async function writeOutboxMany(manager: EntityManager, messages: OutboxMe
     `INSERT INTO outbox (queue, job_name, job_id, payload, delay_ms) VALUES ${values.join(', ')}`,
     messages.flatMap((m) => [m.queue, m.name, m.jobId, JSON.stringify(m.payload), m.delayMs ?? 0]),
   );
+  markOutboxWritten(manager);
 }

@@ -1,9 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Client } from 'pg';
+import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
+import { onOutboxCommitted } from '@fr/persistence';
+import { outboxChannel } from './outbox-announcer';
 import { QueueRegistry } from './queue.module';
 import { DEFAULT_JOB_OPTIONS } from './queues';
+import { redisOptions } from './redis-connection';
 
 interface OutboxRow {
   id: string;
@@ -24,13 +27,18 @@ const REDIS_TIMEOUT_MS = 10000;
  * A row is deleted only after its job is in Redis; a crash in between leaves the row, and the next
  * pass adds the job again under the same jobId, which BullMQ ignores while the first one exists.
  * Several workers may run relays: SKIP LOCKED hands each row to one of them.
+ *
+ * It wakes when this process commits outbox rows (onOutboxCommitted) or another process says so on
+ * Redis (OutboxAnnouncer), and polls every second in case a signal was lost: see outbox-signal.ts
+ * for why PostgreSQL's NOTIFY is no longer used.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
-  private listener: Client | null = null;
+  private subscriber: Redis | null = null;
+  private unsubscribe: (() => void) | null = null;
   private wake: (() => void) | null = null;
   private pendingWake = false;
 
@@ -42,16 +50,18 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   onApplicationBootstrap(): void {
     this.running = true;
+    this.unsubscribe = onOutboxCommitted(this.ds, () => this.wakeUp());
     void this.listen();
     this.loopDone = this.loop();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.running = false;
+    this.unsubscribe?.();
     this.wake?.();
     await this.loopDone;
-    await this.listener?.end().catch(() => undefined);
-    this.listener = null;
+    this.subscriber?.disconnect();
+    this.subscriber = null;
   }
 
   /** Publishes one batch; returns how many rows it moved. */
@@ -117,26 +127,24 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     });
   }
 
+  private wakeUp(): void {
+    if (this.wake) this.wake();
+    else this.pendingWake = true;
+  }
+
   private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.config.databaseUrl, connectionTimeoutMillis: 5000 });
-    client.on('error', () => undefined);
-    client.on('notification', () => {
-      if (this.wake) this.wake();
-      else this.pendingWake = true;
-    });
+    const sub = new Redis({ ...redisOptions(this.config.redisUrl, 'worker'), lazyConnect: true });
+    sub.on('error', () => undefined);
+    sub.on('message', () => this.wakeUp());
+    // Reconnects by itself (and subscribes again) after Redis comes back; polling covers the gap.
+    this.subscriber = sub;
     try {
-      await client.connect();
-      await client.query('LISTEN fr_outbox');
-      if (!this.running) {
-        await client.end();
-        return;
-      }
-      this.listener = client;
+      await sub.connect();
+      await sub.subscribe(outboxChannel(this.config.queuePrefix));
     } catch (e) {
-      // Polling still delivers; LISTEN only makes delivery prompt.
-      this.logger.warn(`outbox relay cannot LISTEN, polling only: ${(e as Error).message}`);
-      await client.end().catch(() => undefined);
+      this.logger.warn(`outbox relay cannot subscribe to Redis, polling only until it can: ${(e as Error).message}`);
     }
+    if (!this.running) sub.disconnect();
   }
 }
 
