@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class OutboxWithoutNotify1765100000000 implements MigrationInterface {
-  name = 'OutboxWithoutNotify1765100000000';
+export class OutboxWithoutNotify1765200000000 implements MigrationInterface {
+  name = 'OutboxWithoutNotify1765200000000';
 
   public async up(q: QueryRunner): Promise<void> {
     // A NOTIFY per outbox insert serialised the commits of every writer (see outbox-signal.ts);
