@@ -4,14 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { AuditChainWalker, CheckpointStore, VerifyAuditTrail, WriteAuditCheckpoint } from '@fr/audit';
+import { AuditChainWalker, CheckpointStore, SealAuditEvents, VerifyAuditTrail, WriteAuditCheckpoint } from '@fr/audit';
 import { loadConfig } from '@fr/config';
 import { dataSourceOptions, MIGRATIONS } from '@fr/persistence';
 import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 /** A whole event row, occurred_at as text so that putting it back keeps its microseconds. */
-const ROW = `id, case_id, actor, action, from_state, to_state, reason, data, occurred_at::text AS occurred_at, prev_hash, hash`;
+const ROW = `id, case_id, actor, action, from_state, to_state, reason, data, occurred_at::text AS occurred_at`;
+const SEAL = `seq, event_id, prev_hash, hash, sealed_at::text AS sealed_at`;
 
 describe('the tamper-evident audit trail', () => {
   let engine: TestEngine;
@@ -19,7 +20,7 @@ describe('the tamper-evident audit trail', () => {
   let handler: string;
 
   beforeAll(async () => {
-    // Enough connections for the concurrent writers to really contend for the chain head.
+    // Enough connections for the concurrent writers to really run side by side.
     engine = await TestEngine.start({ env: { FR_DB_POOL_SIZE: '25' } });
     const admin = await adminToken(engine);
     auditor = (await createOfficer(engine, admin, { username: 'nv.audit.trail', role: 'AUDITOR', unitCode: 'NOI_VU' })).token;
@@ -54,48 +55,67 @@ describe('the tamper-evident audit trail', () => {
   const verify = async (query = '') => {
     const res = await engine.http().get(`/v1/audits/verify${query}`).set(bearer(auditor));
     expect(res.status).toBe(200);
-    return res.body as { ok: boolean; checked: number; firstBrokenEventId: string | null; reason: string | null };
+    return res.body as {
+      ok: boolean;
+      checked: number;
+      firstBrokenEventId: string | null;
+      reason: string | null;
+      unsealed: { count: number; oldestAgeMs: number; boundSeconds: number };
+      head: { lastSeq: string; sealer: string | null };
+    };
   };
   const eventCount = async () => (await engine.query<{ n: string }>(`SELECT count(*) AS n FROM audit_events`))[0].n;
+  /** Seals what is committed, then verifies: the tamper tests work on sealed events. */
+  const sealedVerify = async (query = '') => {
+    await engine.sealAuditTrail();
+    return verify(query);
+  };
 
   /** What an attacker with superuser rights does: switch the append-only triggers off, tamper, switch them on. */
   async function asAttacker(sql: string, params: unknown[] = []) {
-    await engine.query('BEGIN');
+    const c = await engine.db.connect();
     try {
-      await engine.query('ALTER TABLE audit_events DISABLE TRIGGER ALL');
-      await engine.query('ALTER TABLE audit_chain_head DISABLE TRIGGER ALL');
-      await engine.query(sql, params);
-      await engine.query('ALTER TABLE audit_events ENABLE TRIGGER ALL');
-      await engine.query('ALTER TABLE audit_chain_head ENABLE TRIGGER ALL');
-      await engine.query('COMMIT');
+      await c.query('BEGIN');
+      for (const t of ['audit_events', 'audit_seals', 'audit_chain_head']) await c.query(`ALTER TABLE ${t} DISABLE TRIGGER ALL`);
+      await c.query(sql, params);
+      for (const t of ['audit_events', 'audit_seals', 'audit_chain_head']) await c.query(`ALTER TABLE ${t} ENABLE TRIGGER ALL`);
+      await c.query('COMMIT');
     } catch (e) {
-      await engine.query('ROLLBACK');
+      await c.query('ROLLBACK');
       throw e;
+    } finally {
+      c.release();
     }
   }
 
-  it('an untouched trail verifies, whole or in a range, and the hashes chain in id order', async () => {
+  it('an untouched trail verifies, whole or in a range, and the seals chain in seal order', async () => {
     await newCases(6);
-    const all = await verify();
+    const all = await sealedVerify();
     expect(all).toMatchObject({ ok: true, firstBrokenEventId: null, reason: null });
     expect(String(all.checked)).toBe(await eventCount());
+    expect(all.unsealed.count).toBe(0);
 
-    const [{ lo, hi }] = await engine.query<{ lo: string; hi: string }>(`SELECT min(id)::text AS lo, max(id)::text AS hi FROM audit_events`);
-    const part = await verify(`?fromId=${Number(lo) + 1}&toId=${Number(hi) - 1}`);
-    expect(part).toMatchObject({ ok: true, checked: Number(hi) - Number(lo) - 1 });
-    // A range starting at 11 must link to event 10 (numerically before it, not '9' as text would sort).
-    expect(Number(hi)).toBeGreaterThan(11);
-    expect(await verify(`?fromId=11&toId=${hi}`)).toMatchObject({ ok: true, checked: Number(hi) - 10 });
-    expect((await engine.http().get('/v1/audits/verify?fromId=5&toId=4').set(bearer(auditor))).status).toBe(400);
+    const hi = Number(all.head.lastSeq);
+    const part = await verify(`?fromSeq=2&toSeq=${hi - 1}`);
+    expect(part).toMatchObject({ ok: true, checked: hi - 2 });
+    // A range starting at 11 must link to position 10 (numerically before it, not '9' as text would sort).
+    expect(hi).toBeGreaterThan(11);
+    expect(await verify(`?fromSeq=11&toSeq=${hi}`)).toMatchObject({ ok: true, checked: hi - 10 });
+    // Event ids are accepted too, as the positions they were sealed at.
+    const [ev] = await engine.query<{ event_id: string }>(`SELECT event_id::text FROM audit_seals WHERE seq = 11`);
+    expect(await verify(`?fromId=${ev.event_id}`)).toMatchObject({ ok: true, checked: hi - 10 });
+    expect((await engine.http().get('/v1/audits/verify?fromSeq=5&toSeq=4').set(bearer(auditor))).status).toBe(400);
 
-    const links = await engine.query<{ broken: number }>(
-      `SELECT count(*)::int AS broken FROM (SELECT prev_hash, lag(hash) OVER (ORDER BY id) AS before, id FROM audit_events) x
-        WHERE before IS NOT NULL AND prev_hash <> before`,
+    const links = await engine.query<{ broken: number; gaps: number }>(
+      `SELECT count(*) FILTER (WHERE before IS NOT NULL AND prev_hash <> before)::int AS broken,
+              count(*) FILTER (WHERE seq <> rn)::int AS gaps
+         FROM (SELECT seq, prev_hash, lag(hash) OVER (ORDER BY seq) AS before, row_number() OVER (ORDER BY seq) AS rn FROM audit_seals) x`,
     );
-    expect(links[0].broken).toBe(0);
+    expect(links[0]).toEqual({ broken: 0, gaps: 0 });
   });
 
-  it('the database refuses UPDATE, DELETE and TRUNCATE of audit events, with a clear error', async () => {
+  it('the database refuses UPDATE, DELETE and TRUNCATE of audit events and seals, with a clear error', async () => {
+    await engine.sealAuditTrail();
     await expect(engine.query(`UPDATE audit_events SET reason = 'x' WHERE id = (SELECT max(id) FROM audit_events)`)).rejects.toThrow(
       /audit_events is append-only: UPDATE refused/,
     );
@@ -103,10 +123,12 @@ describe('the tamper-evident audit trail', () => {
       /audit_events is append-only: DELETE refused/,
     );
     await expect(engine.query(`TRUNCATE audit_events CASCADE`)).rejects.toThrow(/append-only: TRUNCATE refused/);
+    await expect(engine.query(`UPDATE audit_seals SET event_id = event_id WHERE seq = 1`)).rejects.toThrow(/audit_seals is append-only: UPDATE refused/);
+    await expect(engine.query(`DELETE FROM audit_seals WHERE seq = 1`)).rejects.toThrow(/audit_seals is append-only: DELETE refused/);
     await expect(engine.query(`DELETE FROM audit_chain_head`)).rejects.toThrow(/append-only/);
   });
 
-  it('50 cases acted on at once never fork the chain', async () => {
+  it('50 cases acted on at once: every event sealed exactly once, the chain never forks', async () => {
     const ids = await newCases(50);
     const before = Number(await eventCount());
     const versions = await engine.query<{ id: string; version: number }>(`SELECT id, version FROM cases WHERE id = ANY($1)`, [ids]);
@@ -118,12 +140,40 @@ describe('the tamper-evident audit trail', () => {
     expect(results.map((r) => r.status)).toEqual(ids.map(() => 200));
     expect(Number(await eventCount())).toBeGreaterThanOrEqual(before + 50);
 
-    const [shape] = await engine.query<{ n: number; prevs: number }>(`SELECT count(*)::int AS n, count(DISTINCT prev_hash)::int AS prevs FROM audit_events`);
-    expect(shape.prevs).toBe(shape.n); // no two events hang off the same predecessor
+    // The worker's sealer gets there by itself, within its interval.
+    await waitFor(() => engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_unsealed`), (r) => r[0].n === 0, { what: 'every event sealed' });
+    const [shape] = await engine.query<{ events: number; seals: number; sealed_events: number; prevs: number }>(
+      `SELECT (SELECT count(*) FROM audit_events)::int AS events, count(*)::int AS seals, count(DISTINCT event_id)::int AS sealed_events,
+              count(DISTINCT prev_hash)::int AS prevs FROM audit_seals`,
+    );
+    expect(shape.seals).toBe(shape.events);
+    expect(shape.sealed_events).toBe(shape.events);
+    expect(shape.prevs).toBe(shape.seals); // no two seals hang off the same predecessor
+    expect(await verify()).toMatchObject({ ok: true });
+  });
+
+  it('an event whose transaction commits after later events were sealed is sealed once, after them', async () => {
+    const slow = await engine.db.connect();
+    try {
+      await slow.query('BEGIN');
+      const [{ id: early }] = (await slow.query(`INSERT INTO audit_events (case_id, actor, action) VALUES (NULL, 'system', 'late_committer') RETURNING id::text`)).rows;
+      const [{ id: later }] = await engine.query<{ id: string }>(`INSERT INTO audit_events (case_id, actor, action) VALUES (NULL, 'system', 'early_committer') RETURNING id::text`);
+      expect(BigInt(later)).toBeGreaterThan(BigInt(early));
+      await engine.sealAuditTrail();
+      const sealedFirst = await engine.query<{ event_id: string }>(`SELECT event_id::text FROM audit_seals WHERE event_id IN ($1, $2)`, [early, later]);
+      expect(sealedFirst).toEqual([{ event_id: later }]);
+      await slow.query('COMMIT');
+      await engine.sealAuditTrail();
+      const seals = await engine.query<{ event_id: string; seq: string }>(`SELECT event_id::text, seq::text FROM audit_seals WHERE event_id IN ($1, $2) ORDER BY seq`, [early, later]);
+      expect(seals.map((s) => s.event_id)).toEqual([later, early]);
+    } finally {
+      slow.release();
+    }
     expect(await verify()).toMatchObject({ ok: true });
   });
 
   it('a changed event is detected and named', async () => {
+    await engine.sealAuditTrail();
     const [victim] = await engine.query<{ id: string; reason: string | null }>(`SELECT id::text, reason FROM audit_events WHERE action = 'route' ORDER BY id LIMIT 1`);
     await asAttacker(`UPDATE audit_events SET reason = 'quy tắc khác' WHERE id = $1`, [victim.id]);
     const res = await verify();
@@ -134,88 +184,152 @@ describe('the tamper-evident audit trail', () => {
     expect(await verify()).toMatchObject({ ok: true });
   });
 
-  it('a deleted event is detected: the event after the gap is named', async () => {
+  it('a deleted event is detected and named', async () => {
+    await engine.sealAuditTrail();
     const [victim] = await engine.query<Record<string, unknown>>(`SELECT ${ROW} FROM audit_events WHERE action = 'acknowledge' ORDER BY id LIMIT 1`);
-    const [next] = await engine.query<{ id: string }>(`SELECT id::text FROM audit_events WHERE id > $1 ORDER BY id LIMIT 1`, [victim.id]);
     await asAttacker(`DELETE FROM audit_events WHERE id = $1`, [victim.id]);
     const res = await verify();
-    expect(res).toMatchObject({ ok: false, firstBrokenEventId: next.id });
-    expect(res.reason).toMatch(new RegExp(`ids ${victim.id}\\.\\.${victim.id} are absent`));
+    expect(res).toMatchObject({ ok: false, firstBrokenEventId: victim.id });
+    expect(res.reason).toMatch(/absent from the trail: it was deleted after it was sealed/);
 
     await asAttacker(`INSERT INTO audit_events SELECT * FROM json_populate_record(NULL::audit_events, $1)`, [JSON.stringify(serialisable(victim))]);
     expect(await verify()).toMatchObject({ ok: true });
   });
 
-  it('reordered events are detected and the first one named', async () => {
+  it('a deleted seal is detected: the event after the gap is named', async () => {
+    await engine.sealAuditTrail();
+    const [victim] = await engine.query<Record<string, unknown>>(`SELECT ${SEAL} FROM audit_seals WHERE seq = 5`);
+    const [next] = await engine.query<{ event_id: string }>(`SELECT event_id::text FROM audit_seals WHERE seq = 6`);
+    await asAttacker(`DELETE FROM audit_seals WHERE seq = 5`);
+    const res = await verify();
+    expect(res).toMatchObject({ ok: false, firstBrokenEventId: next.event_id });
+    expect(res.reason).toMatch(/positions 5\.\.5 are absent/);
+
+    await asAttacker(`INSERT INTO audit_seals SELECT * FROM json_populate_record(NULL::audit_seals, $1)`, [JSON.stringify(serialisable(victim))]);
+    expect(await verify()).toMatchObject({ ok: true });
+  });
+
+  it('reordered events or seals are detected and the first one named', async () => {
+    await engine.sealAuditTrail();
     const [a, b] = await engine.query<{ id: string }>(`SELECT id::text FROM audit_events WHERE action = 'acknowledge' ORDER BY id LIMIT 2`);
     const swap = `UPDATE audit_events SET id = -1 WHERE id = ${a.id}; UPDATE audit_events SET id = ${a.id} WHERE id = ${b.id};
                   UPDATE audit_events SET id = ${b.id} WHERE id = -1`;
     await asAttacker(swap);
-    const res = await verify();
-    expect(res).toMatchObject({ ok: false, firstBrokenEventId: a.id });
-
+    expect(await verify()).toMatchObject({ ok: false, firstBrokenEventId: a.id });
     await asAttacker(swap);
     expect(await verify()).toMatchObject({ ok: true });
+
+    // The seals of two events swapped: the order of the trail changed.
+    const [s1, s2] = await engine.query<{ seq: string; event_id: string }>(`SELECT seq::text, event_id::text FROM audit_seals WHERE seq IN (7, 8) ORDER BY seq`);
+    const swapSeals = (x: string, y: string) =>
+      `UPDATE audit_seals SET event_id = -1 WHERE seq = 7; UPDATE audit_seals SET event_id = ${x} WHERE seq = 8; UPDATE audit_seals SET event_id = ${y} WHERE seq = 7`;
+    await asAttacker(swapSeals(s1.event_id, s2.event_id));
+    const res = await verify();
+    expect(res).toMatchObject({ ok: false, firstBrokenEventId: s2.event_id });
+    expect(res.reason).toMatch(/position 7/);
+    await asAttacker(swapSeals(s2.event_id, s1.event_id));
+    expect(await verify()).toMatchObject({ ok: true });
+  });
+
+  it('an event taken off the sealing queue, or left unsealed past the bound, fails verification', async () => {
+    await engine.stopWorker();
+    try {
+      const [{ id }] = await engine.query<{ id: string }>(`INSERT INTO audit_events (case_id, actor, action) VALUES (NULL, 'system', 'orphan') RETURNING id::text`);
+      await asAttacker(`DELETE FROM audit_unsealed WHERE event_id = $1`, [id]);
+      const orphan = await verify();
+      expect(orphan).toMatchObject({ ok: false, firstBrokenEventId: id });
+      expect(orphan.reason).toMatch(/neither sealed nor queued/);
+      await asAttacker(`INSERT INTO audit_unsealed (event_id) VALUES ($1)`, [id]);
+
+      // An event the sealer has not reached for longer than the bound (no worker is running).
+      const [{ id: old }] = await engine.query<{ id: string }>(`INSERT INTO audit_events (case_id, actor, action) VALUES (NULL, 'system', 'waiting') RETURNING id::text`);
+      await engine.query(`UPDATE audit_unsealed SET queued_at = queued_at - interval '1 hour' WHERE event_id = $1`, [old]);
+      const late = await verify();
+      expect(late).toMatchObject({ ok: false, firstBrokenEventId: old });
+      expect(late.reason).toMatch(/waited 3\d{3}\.\d s to be sealed, beyond the bound of 30 s/);
+      expect(late.unsealed.count).toBe(2);
+    } finally {
+      await engine.startWorker();
+    }
+    await waitFor(() => verify(), (r) => r.ok && r.unsealed.count === 0, { what: 'the restarted worker to seal the backlog' });
   });
 
   it('a cut-off tail is detected against the checkpoint kept outside the database, even with the chain head forged', async () => {
-    const checkpoint = engine.worker!.get(WriteAuditCheckpoint);
-    const written = await checkpoint.runOnce();
-    expect(written.kind).toBe('written');
-    const store = engine.worker!.get(CheckpointStore);
-    const cp = (await store.read())!;
-    expect(cp.lastId).toBe((await engine.query<{ id: string }>(`SELECT max(id)::text AS id FROM audit_events`))[0].id);
-    expect(cp.count).toBe(await eventCount());
+    // No worker: its sealer must not seal or checkpoint while the attacker works.
+    await engine.stopWorker();
+    try {
+      await engine.sealAuditTrail();
+      const checkpoint = engine.api.get(WriteAuditCheckpoint);
+      expect((await checkpoint.runOnce()).kind).toMatch(/written|unchanged/);
+      const store = engine.api.get(CheckpointStore);
+      const cp = (await store.read())!;
+      const [head] = await engine.query<Record<string, unknown>>(`SELECT * FROM audit_chain_head`);
+      expect(cp.lastId).toBe(String(head.last_id));
+      expect(cp.count).toBe(String(head.event_count));
 
-    const tail = await engine.query<Record<string, unknown>>(`SELECT ${ROW} FROM audit_events ORDER BY id DESC LIMIT 3`);
-    const [head] = await engine.query<Record<string, unknown>>(`SELECT * FROM audit_chain_head`);
-    await asAttacker(`DELETE FROM audit_events WHERE id >= $1`, [tail[2].id]);
-    // The attacker also moves the chain head back, so the database alone looks consistent.
-    await asAttacker(
-      `UPDATE audit_chain_head SET last_id = e.id, last_hash = e.hash, event_count = event_count - 3
-         FROM (SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1) e`,
-    );
-    const res = await verify();
-    expect(res).toMatchObject({ ok: false, firstBrokenEventId: cp.lastId });
-    expect(res.reason).toMatch(/checkpointed event .* missing|beyond the chain head/);
-    // The sweep does not move the checkpoint past a break.
-    expect((await checkpoint.runOnce()).kind).toBe('broken');
-    expect((await store.read())!.lastId).toBe(cp.lastId);
+      const tail = await engine.query<Record<string, unknown>>(`SELECT ${SEAL} FROM audit_seals ORDER BY seq DESC LIMIT 3`);
+      await asAttacker(`DELETE FROM audit_seals WHERE seq >= $1`, [tail[2].seq]);
+      // The attacker also moves the chain head back, so the database alone looks consistent.
+      await asAttacker(
+        `UPDATE audit_chain_head SET last_id = s.event_id, last_hash = s.hash, event_count = s.seq
+           FROM (SELECT seq, event_id, hash FROM audit_seals ORDER BY seq DESC LIMIT 1) s`,
+      );
+      const res = await verify();
+      expect(res).toMatchObject({ ok: false, firstBrokenEventId: cp.lastId });
+      expect(res.reason).toMatch(/beyond the chain head|neither sealed nor queued/);
+      // The checkpoint does not move past a break.
+      expect((await checkpoint.runOnce()).kind).toBe('broken');
+      expect((await store.read())!.lastId).toBe(cp.lastId);
 
-    for (const row of [...tail].reverse()) {
-      await asAttacker(`INSERT INTO audit_events SELECT * FROM json_populate_record(NULL::audit_events, $1)`, [JSON.stringify(serialisable(row))]);
+      for (const row of tail) {
+        await asAttacker(`INSERT INTO audit_seals SELECT * FROM json_populate_record(NULL::audit_seals, $1)`, [JSON.stringify(serialisable(row))]);
+      }
+      await asAttacker(`UPDATE audit_chain_head SET last_id = $1, last_hash = $2, event_count = $3`, [head.last_id, head.last_hash, head.event_count]);
+      expect(await verify()).toMatchObject({ ok: true });
+    } finally {
+      await engine.startWorker();
     }
-    await asAttacker(`UPDATE audit_chain_head SET last_id = $1, last_hash = $2, event_count = $3`, [head.last_id, head.last_hash, head.event_count]);
-    expect(await verify()).toMatchObject({ ok: true });
   });
 
   it('a trail rewritten consistently after a deletion still fails against the checkpoint', async () => {
-    const checkpoint = engine.worker!.get(WriteAuditCheckpoint);
-    await checkpoint.runOnce();
-    const cp = (await engine.worker!.get(CheckpointStore).read())!;
-    const saved = await engine.query<{ id: string; prev_hash: Buffer; hash: Buffer }>(`SELECT id::text, prev_hash, hash FROM audit_events ORDER BY id`);
-    const [victim] = await engine.query<Record<string, unknown>>(`SELECT ${ROW} FROM audit_events WHERE action = 'route' ORDER BY id DESC LIMIT 1`);
-    const [head] = await engine.query<Record<string, unknown>>(`SELECT * FROM audit_chain_head`);
+    await engine.stopWorker();
+    try {
+      await engine.sealAuditTrail();
+      const checkpoint = engine.api.get(WriteAuditCheckpoint);
+      expect((await checkpoint.runOnce()).kind).toMatch(/written|unchanged/);
+      const cp = (await engine.api.get(CheckpointStore).read())!;
+      // Events after the checkpoint, so that removing one event leaves the checkpointed position in the trail.
+      await engine.query(`INSERT INTO audit_events (case_id, actor, action) SELECT NULL, 'system', 'after_checkpoint' FROM generate_series(1, 3)`);
+      await engine.sealAuditTrail();
+      const saved = await engine.query<Record<string, unknown>>(`SELECT ${SEAL} FROM audit_seals ORDER BY seq`);
+      const [victim] = await engine.query<Record<string, unknown>>(`SELECT ${ROW} FROM audit_events WHERE action = 'route' ORDER BY id LIMIT 1`);
+      const [head] = await engine.query<Record<string, unknown>>(`SELECT * FROM audit_chain_head`);
 
-    // Delete one event, re-chain everything after it with the database's own functions, fix the head.
-    await asAttacker(`DELETE FROM audit_events WHERE id = $1`, [victim.id]);
-    await asAttacker(rechain);
-    await asAttacker(
-      `UPDATE audit_chain_head SET last_id = e.id, last_hash = e.hash, event_count = event_count - 1
-         FROM (SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1) e`,
-    );
-    const res = await verify();
-    expect(res).toMatchObject({ ok: false, firstBrokenEventId: cp.lastId });
-    expect(res.reason).toMatch(/differs from the checkpoint/);
+      // Delete one event and its seal, re-seal everything with the database's own functions, fix the head.
+      await asAttacker(`DELETE FROM audit_events WHERE id = $1`, [victim.id]);
+      await asAttacker(`DELETE FROM audit_seals`);
+      await asAttacker(reseal);
+      await asAttacker(
+        `UPDATE audit_chain_head SET last_id = s.event_id, last_hash = s.hash, event_count = s.seq
+           FROM (SELECT seq, event_id, hash FROM audit_seals ORDER BY seq DESC LIMIT 1) s`,
+      );
+      const res = await verify();
+      expect(res).toMatchObject({ ok: false, firstBrokenEventId: expect.any(String) });
+      expect(res.reason).toMatch(/differs from the checkpoint/);
+      expect(cp.lastId).not.toBe(victim.id);
 
-    await asAttacker(`INSERT INTO audit_events SELECT * FROM json_populate_record(NULL::audit_events, $1)`, [JSON.stringify(serialisable(victim))]);
-    await asAttacker(
-      `UPDATE audit_events e SET prev_hash = s.prev_hash, hash = s.hash
-         FROM unnest($1::bigint[], $2::bytea[], $3::bytea[]) AS s(id, prev_hash, hash) WHERE e.id = s.id`,
-      [saved.map((r) => r.id), saved.map((r) => r.prev_hash), saved.map((r) => r.hash)],
-    );
-    await asAttacker(`UPDATE audit_chain_head SET last_id = $1, last_hash = $2, event_count = $3`, [head.last_id, head.last_hash, head.event_count]);
-    expect(await verify()).toMatchObject({ ok: true });
+      await asAttacker(`INSERT INTO audit_events SELECT * FROM json_populate_record(NULL::audit_events, $1)`, [JSON.stringify(serialisable(victim))]);
+      await asAttacker(`DELETE FROM audit_seals`);
+      for (let i = 0; i < saved.length; i += 500) {
+        await asAttacker(`INSERT INTO audit_seals SELECT * FROM json_populate_recordset(NULL::audit_seals, $1)`, [
+          JSON.stringify(saved.slice(i, i + 500).map(serialisable)),
+        ]);
+      }
+      await asAttacker(`UPDATE audit_chain_head SET last_id = $1, last_hash = $2, event_count = $3`, [head.last_id, head.last_hash, head.event_count]);
+      expect(await verify()).toMatchObject({ ok: true });
+    } finally {
+      await engine.startWorker();
+    }
   });
 
   it('HANDLER and LEADER may not verify the trail', async () => {
@@ -224,12 +338,13 @@ describe('the tamper-evident audit trail', () => {
   });
 });
 
-const rechain = `
+const reseal = `
   WITH chained AS (
-    SELECT id, audit_chain(audit_event_canonical(id, case_id, actor, action, from_state, to_state, reason, data, occurred_at),
-                           '\\x${'00'.repeat(32)}'::bytea) OVER (ORDER BY id) AS hash FROM audit_events),
-  linked AS (SELECT id, hash, COALESCE(lag(hash) OVER (ORDER BY id), '\\x${'00'.repeat(32)}'::bytea) AS prev_hash FROM chained)
-  UPDATE audit_events e SET hash = l.hash, prev_hash = l.prev_hash FROM linked l WHERE e.id = l.id`;
+    SELECT id, row_number() OVER (ORDER BY id) AS seq,
+           audit_chain(audit_event_canonical(id, case_id, actor, action, from_state, to_state, reason, data, occurred_at),
+                       '\\x${'00'.repeat(32)}'::bytea) OVER (ORDER BY id) AS hash FROM audit_events),
+  linked AS (SELECT id, seq, hash, COALESCE(lag(hash) OVER (ORDER BY seq), '\\x${'00'.repeat(32)}'::bytea) AS prev_hash FROM chained)
+  INSERT INTO audit_seals (seq, event_id, prev_hash, hash) SELECT seq, id, prev_hash, hash FROM linked`;
 
 /** A row read by node-pg, as json_populate_record takes it back (bytea as \x hex, dates as ISO). */
 function serialisable(row: Record<string, unknown>): Record<string, unknown> {
@@ -264,16 +379,21 @@ describe('the migration chains the events written before it', () => {
       ds = new DataSource({ ...dataSourceOptions(config), logging: false });
       await ds.initialize();
       await ds.runMigrations({ transaction: 'each' });
-      const sut = new VerifyAuditTrail(ds, new AuditChainWalker(ds), new CheckpointStore(config));
+      const sut = new VerifyAuditTrail(ds, new AuditChainWalker(ds), new CheckpointStore(config), config);
       expect(await sut.execute()).toMatchObject({ ok: true, checked: 3, firstBrokenEventId: null });
       const [head] = await ds.query(`SELECT last_id::int AS last_id, event_count::int AS n FROM audit_chain_head`);
       expect(head).toEqual({ last_id: 3, n: 3 });
+      // Sealed in id order with the hashes chained before: the seals are the old chain.
+      const seals = await ds.query(`SELECT seq::int AS seq, event_id::int AS event_id FROM audit_seals ORDER BY seq`);
+      expect(seals).toEqual([1, 2, 3].map((n) => ({ seq: n, event_id: n })));
 
-      // The writer continues the same chain.
+      // A writer's event waits in the queue; the sealer continues the same chain.
       const { writeAuditEvent } = await import('@fr/persistence');
       const id = await ds.transaction((m) => writeAuditEvent(m, { caseId: null, actor: 'system', action: 'check', data: { n: 1.5, s: 'Vĩnh Tuy' } }));
       expect(id).toBe('4');
-      expect(await sut.execute()).toMatchObject({ ok: true, checked: 4 });
+      expect(await sut.execute()).toMatchObject({ ok: true, checked: 3, unsealed: { count: 1 } });
+      expect(await new SealAuditEvents(ds).sealAll('test')).toBe(1);
+      expect(await sut.execute()).toMatchObject({ ok: true, checked: 4, unsealed: { count: 0 } });
     } finally {
       if (ds.isInitialized) await ds.destroy();
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -1,6 +1,6 @@
 import { Job, Queue } from 'bullmq';
 import { jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
-import { AuditEscalations, Clock, EscalationLevel, FireEscalation, ladderTimes, SlaReconciler, SlaReconcileResult, SlaService, slaTimerPayload, Stage } from '@fr/sla';
+import { Clock, EscalationLevel, FireEscalation, ladderTimes, SlaReconciler, SlaReconcileResult, SlaService, slaTimerPayload, Stage } from '@fr/sla';
 import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
@@ -152,16 +152,9 @@ describe('SLA clocks and the escalation ladder', () => {
     expect(await levelsIn('bk.lanhdao', id)).toEqual(['receive:1']);
     expect(await levelsIn('bk.xuly', id)).toEqual(['receive:1', 'receive:warn']);
     expect(await levelsIn('vp.giamsat', id)).toEqual([]);
-    // Escalations reach the audit chain in batches a moment after they fire.
-    // (The worker's own loop may hold a batch at this moment: its rows are skipped here, not waited for.)
-    const audit = await waitFor(
-      async () => {
-        await worker().get(AuditEscalations).runOnce();
-        return engine.query<{ data: Record<string, unknown> }>(`SELECT data FROM audit_events WHERE case_id = $1 AND action = 'escalate' ORDER BY id`, [id]);
-      },
-      (rows) => rows.length >= 2,
-      { what: 'the escalate audit events' },
-    );
+    // Each escalation wrote its audit event in the transaction that recorded it.
+    const audit = await engine.query<{ data: Record<string, unknown> }>(`SELECT data FROM audit_events WHERE case_id = $1 AND action = 'escalate' ORDER BY id`, [id]);
+    expect(audit).toHaveLength(2);
     expect(audit.map((a) => a.data)).toEqual([expect.objectContaining({ stage: 'receive', level: '1' }), expect.objectContaining({ stage: 'receive', level: 'warn' })]);
     // Each escalation links to its own event on the chain.
     const links = await engine.query<{ id: string; event_escalation: string }>(
@@ -346,18 +339,11 @@ describe('SLA clocks and the escalation ladder', () => {
       expect(await levelsIn('bk.lanhdao', c.id)).toEqual(['receive:1']);
       expect(await levelsIn('bk.xuly', c.id)).toEqual(['receive:1', 'receive:warn']);
     }
-    // On the audit chain in a batch, each escalation linked to its own event.
-    const links = await waitFor(
-      async () => {
-        await worker().get(AuditEscalations).runOnce();
-        return engine.query<{ id: string; event_escalation: string | null }>(
-          `SELECT e.id::text AS id, a.data->>'escalationId' AS event_escalation
-             FROM escalations e LEFT JOIN audit_events a ON a.id = e.audit_event_id WHERE e.case_id = ANY($1::uuid[])`,
-          [cases.map((c) => c.id)],
-        );
-      },
-      (rows) => rows.every((r) => r.event_escalation !== null),
-      { what: 'the escalations on the audit chain' },
+    // On the trail with the firing, each escalation linked to its own event.
+    const links = await engine.query<{ id: string; event_escalation: string | null }>(
+      `SELECT e.id::text AS id, a.data->>'escalationId' AS event_escalation
+         FROM escalations e LEFT JOIN audit_events a ON a.id = e.audit_event_id WHERE e.case_id = ANY($1::uuid[])`,
+      [cases.map((c) => c.id)],
     );
     expect(links).toHaveLength(10);
     for (const l of links) expect(l.event_escalation).toBe(l.id);

@@ -151,6 +151,7 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     await engine.stopWorker();
     await queue.close();
     await engine.flushQueues();
+    await engine.sealAuditTrail();
 
     const worker = await engine.startWorker();
     const repaired = await waitFor(() => worker.get(DeliveriesReconciler).runOnce(0), (r) => r !== null, { what: 'a reconcile pass' });
@@ -165,5 +166,36 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     const again = await waitFor(() => worker.get(DeliveriesReconciler).runOnce(0), (r) => r !== null);
     expect(again).toEqual({ fanouts: 0, deliveries: 0 });
     expect(rx.calls.filter((c) => c.path === '/ihanoi' && c.body.includes(res.body.trackingCode))).toHaveLength(1);
+  });
+  it('fans out an event whose transaction committed after later events had been swept (no id watermark)', async () => {
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
+      .send({ category: 'sanitation', description: 'Rác thải ùn ứ đầu ngõ 5 Kim Ngưu.', location: { wardCode: 'QUYNH_MAI' } });
+    await waitFor(() => engine.query(`SELECT status FROM cases WHERE id = $1`, [res.body.id]), (r: any[]) => r[0].status === 'assigned');
+    const worker = engine.worker!;
+    const fanned = (eventId: string) => engine.query(`SELECT 1 FROM case_event_fanouts WHERE event_id = $1`, [eventId]);
+    const slow = await engine.db.connect();
+    let late = '';
+    try {
+      await slow.query('BEGIN');
+      [{ id: late }] = (
+        await slow.query(`INSERT INTO audit_events (case_id, actor, action, from_state, to_state) VALUES ($1, 'system', 'extend', 'assigned', 'assigned') RETURNING id::text`, [res.body.id])
+      ).rows;
+      const [{ id: early }] = await engine.query<{ id: string }>(
+        `INSERT INTO audit_events (case_id, actor, action, from_state, to_state) VALUES ($1, 'system', 'extend', 'assigned', 'assigned') RETURNING id::text`,
+        [res.body.id],
+      );
+      await engine.sealAuditTrail();
+      await waitFor(() => worker.get(DeliveriesReconciler).runOnce(0), (r) => r !== null, { what: 'a reconcile pass' });
+      await waitFor(() => fanned(early), (r) => r.length === 1, { what: 'the committed event fanned out' });
+      await slow.query('COMMIT');
+    } finally {
+      slow.release();
+    }
+    await engine.sealAuditTrail();
+    await waitFor(() => worker.get(DeliveriesReconciler).runOnce(0), (r) => r !== null && r.fanouts >= 1, { what: 'the late committer re-enqueued' });
+    await waitFor(() => fanned(late), (r) => r.length === 1, { what: 'the late committer fanned out' });
   });
 });

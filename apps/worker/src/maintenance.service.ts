@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
-import { WriteAuditCheckpoint } from '@fr/audit';
 import { AutoCloseResolved } from '@fr/cases';
 import { DeliveriesReconciler } from '@fr/notifications';
 import { RoutingReconciler } from '@fr/routing';
@@ -22,7 +21,6 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly routing: RoutingReconciler,
     private readonly autoClose: AutoCloseResolved,
     private readonly sla: SlaReconciler,
-    private readonly auditCheckpoint: WriteAuditCheckpoint,
     private readonly deliveries: DeliveriesReconciler,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -48,7 +46,6 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       ['auto-close', () => this.autoClose.runOnce()],
       ['SLA timers reconcile', () => this.sla.runOnce()],
       ['deliveries reconcile', () => this.deliveries.runOnce()],
-      ['audit checkpoint', () => this.auditCheckpoint.runOnce()],
     ] as const) {
       try {
         await sweep();

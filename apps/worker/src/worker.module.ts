@@ -7,7 +7,7 @@ import { DatabaseModule } from '@fr/persistence';
 import { OutboxRelay, QueueModule } from '@fr/queue';
 import { RoutingModule } from '@fr/routing';
 import { SlaEscalationModule, SlaModule } from '@fr/sla';
-import { EscalationAuditLoop } from './escalation-audit.loop';
+import { AuditSealerLoop } from './audit-sealer.loop';
 import { Maintenance } from './maintenance.service';
 import { CaseEventsProcessor } from './processors/case-events.processor';
 import { DeliveriesProcessor } from './processors/deliveries.processor';
@@ -17,6 +17,6 @@ import { SlaTimerProcessor } from './processors/sla-timer.processor';
 /** Processors, the outbox relay and the reconcilers. AppConfigModule is provided by whoever boots it. */
 @Module({
   imports: [loggingModule(), DatabaseModule.forRoot(), QueueModule.forRoot(), SlaModule, SlaEscalationModule, RoutingModule, CasesModule, NotificationsModule, AuditModule],
-  providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, DeliveriesReconciler, EscalationAuditLoop, Maintenance],
+  providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, DeliveriesReconciler, AuditSealerLoop, Maintenance],
 })
 export class WorkerModule {}

@@ -1,56 +1,69 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AUDIT_EVENT_TEXT_COLUMNS, AuditEventRow, ChainBreak, checkLink, GENESIS_HASH } from './audit-chain';
+import { ChainBreak, checkLink, GENESIS_HASH, SEALED_EVENT_COLUMNS, SealedEventRow } from './audit-chain';
 
 export const VERIFY_BATCH = 5000;
 
 export interface WalkStart {
-  /** First id to check (inclusive). */
-  fromId: bigint;
-  /** Last id to check (inclusive). */
-  toId: bigint;
+  /** First position to check (inclusive, >= 1). */
+  fromSeq: bigint;
+  /** Last position to check (inclusive). */
+  toSeq: bigint;
+}
+
+/** Where a walk starts from: the seal before the first position checked. */
+export interface WalkOrigin {
+  seq: bigint;
+  eventId: string | null;
+  hash: Buffer;
 }
 
 export interface WalkResult {
   checked: number;
+  lastSeq: bigint;
   lastId: string | null;
   lastHash: Buffer;
   broken: ChainBreak | null;
 }
 
 /**
- * Walks a range of the chain in id order, a batch at a time (keyset pages of VERIFY_BATCH rows), so
- * memory stays constant however long the trail; hashes are recomputed in TypeScript.
+ * Walks a range of the sealed chain in seal order, a batch at a time (keyset pages of VERIFY_BATCH
+ * seals), so memory stays constant however long the trail; hashes are recomputed in TypeScript.
  */
 @Injectable()
 export class AuditChainWalker {
   constructor(private readonly ds: DataSource) {}
 
-  /** The hash and id of the last event before `id`, which the event at `id` must point to. */
-  async before(id: bigint): Promise<{ id: string | null; hash: Buffer }> {
-    const [row] = await this.ds.query(`SELECT e.id::text AS id, e.hash FROM audit_events e WHERE e.id < $1 ORDER BY e.id DESC LIMIT 1`, [id.toString()]);
-    return row ? { id: row.id, hash: row.hash } : { id: null, hash: GENESIS_HASH };
+  /** The seal before position `seq`, which the seal at `seq` must point to. */
+  async before(seq: bigint): Promise<WalkOrigin> {
+    if (seq <= 1n) return { seq: 0n, eventId: null, hash: GENESIS_HASH };
+    const [row] = await this.ds.query(`SELECT event_id::text AS event_id, hash FROM audit_seals WHERE seq = $1`, [(seq - 1n).toString()]);
+    // A missing predecessor is reported by the walk: the first seal's prev_hash will not match.
+    return row ? { seq: seq - 1n, eventId: row.event_id, hash: row.hash } : { seq: seq - 1n, eventId: null, hash: GENESIS_HASH };
   }
 
-  async walk(range: WalkStart, prev: { id: string | null; hash: Buffer }, onRow?: (r: AuditEventRow) => ChainBreak | null): Promise<WalkResult> {
-    let cursor = range.fromId - 1n;
-    let expected = prev.hash;
-    let previousId = prev.id;
+  async walk(range: WalkStart, origin: WalkOrigin, onRow?: (r: SealedEventRow) => ChainBreak | null): Promise<WalkResult> {
+    let cursor = range.fromSeq - 1n;
+    let expectedSeq = origin.seq + 1n;
+    let expected = origin.hash;
+    let previousId = origin.eventId;
     let checked = 0;
     for (;;) {
-      const rows: AuditEventRow[] = await this.ds.query(
-        `SELECT ${AUDIT_EVENT_TEXT_COLUMNS} FROM audit_events e WHERE e.id > $1 AND e.id <= $2 ORDER BY e.id LIMIT ${VERIFY_BATCH}`,
-        [cursor.toString(), range.toId.toString()],
+      const rows: SealedEventRow[] = await this.ds.query(
+        `SELECT ${SEALED_EVENT_COLUMNS} FROM audit_seals s LEFT JOIN audit_events e ON e.id = s.event_id
+          WHERE s.seq > $1 AND s.seq <= $2 ORDER BY s.seq LIMIT ${VERIFY_BATCH}`,
+        [cursor.toString(), range.toSeq.toString()],
       );
       for (const r of rows) {
-        const broken = checkLink(r, expected, previousId) ?? onRow?.(r) ?? null;
-        if (broken) return { checked, lastId: previousId, lastHash: expected, broken };
+        const broken = checkLink(r, expectedSeq, expected, previousId) ?? onRow?.(r) ?? null;
+        if (broken) return { checked, lastSeq: expectedSeq - 1n, lastId: previousId, lastHash: expected, broken };
         checked++;
+        expectedSeq++;
         expected = r.hash;
-        previousId = r.id;
+        previousId = r.event_id;
       }
-      if (rows.length < VERIFY_BATCH) return { checked, lastId: previousId, lastHash: expected, broken: null };
-      cursor = BigInt(rows[rows.length - 1].id);
+      if (rows.length < VERIFY_BATCH) return { checked, lastSeq: expectedSeq - 1n, lastId: previousId, lastHash: expected, broken: null };
+      cursor = BigInt(rows[rows.length - 1].seq);
     }
   }
 }

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 
 /**
  * The audit trail's hash chain, computed without SQL (the database computes the same bytes with the
- * functions of migration 1764700000000-AuditTrail when it writes an event). Every field is hashed in
+ * functions of migration 1764700000000-AuditTrail when the sealer chains events; see
+ * 1765100000000-AuditSealing for the order). Every field is hashed in
  * the text form PostgreSQL gives it, read with session-independent formatting (see AUDIT_EVENT_TEXT_COLUMNS):
  * the hash covers exactly what was stored, including microseconds and jsonb's normalised text.
  */
@@ -23,10 +24,6 @@ export interface AuditEventText {
   /** UTC, microseconds: 2025-03-04T01:30:00.123456Z. */
   occurredAt: string;
 }
-
-/** The select list that reads an event in the text forms the hash covers. */
-export const AUDIT_EVENT_TEXT_COLUMNS = `id::text AS id, case_id::text AS case_id, actor, action, from_state, to_state, reason,
-  data::text AS data, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at, prev_hash, hash`;
 
 function field(v: string | null): string {
   return v === null ? '|-' : `|${Buffer.byteLength(v, 'utf8')}:${v}`;
@@ -51,9 +48,22 @@ export function auditEventHash(prevHash: Buffer, e: AuditEventText): Buffer {
   return createHash('sha256').update(prevHash).update(canonicalAuditEvent(e), 'utf8').digest();
 }
 
-/** A row as read with AUDIT_EVENT_TEXT_COLUMNS. */
-export interface AuditEventRow {
-  id: string;
+/**
+ * The select list that reads a seal and its event in the text forms the hash covers (seal `s`, event
+ * `e` LEFT JOINed: an event deleted after it was sealed reads as NULLs).
+ */
+export const SEALED_EVENT_COLUMNS = `s.seq::text AS seq, s.event_id::text AS event_id, s.prev_hash, s.hash,
+  e.id::text AS id, e.case_id::text AS case_id, e.actor, e.action, e.from_state, e.to_state, e.reason,
+  e.data::text AS data, to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at`;
+
+/** A seal with its event, as read with SEALED_EVENT_COLUMNS. */
+export interface SealedEventRow {
+  seq: string;
+  event_id: string;
+  prev_hash: Buffer;
+  hash: Buffer;
+  /** NULL when the sealed event no longer exists. */
+  id: string | null;
   case_id: string | null;
   actor: string;
   action: string;
@@ -62,13 +72,11 @@ export interface AuditEventRow {
   reason: string | null;
   data: string;
   occurred_at: string;
-  prev_hash: Buffer;
-  hash: Buffer;
 }
 
-export function eventText(r: AuditEventRow): AuditEventText {
+export function eventText(r: SealedEventRow): AuditEventText {
   return {
-    id: r.id,
+    id: r.event_id,
     caseId: r.case_id,
     actor: r.actor,
     action: r.action,
@@ -86,20 +94,27 @@ export interface ChainBreak {
 }
 
 /**
- * Checks one event against the hash before it: its link (prev_hash) and its content (hash).
- * `previousId` names the event the link should point to, for the message.
+ * Checks one seal against the one before it: its position (no seq skipped), its link (prev_hash),
+ * its event (still there) and the event's content (hash).
  */
-export function checkLink(r: AuditEventRow, expectedPrev: Buffer, previousId: string | null): ChainBreak | null {
+export function checkLink(r: SealedEventRow, expectedSeq: bigint, expectedPrev: Buffer, previousId: string | null): ChainBreak | null {
+  const seq = BigInt(r.seq);
+  if (seq !== expectedSeq) {
+    const missing = seq > expectedSeq ? `positions ${expectedSeq}..${seq - 1n} are absent` : `position ${seq} comes again`;
+    return { eventId: r.event_id, reason: `event ${r.event_id} is sealed at position ${seq} but ${missing}: a seal was removed or inserted` };
+  }
   if (!r.prev_hash.equals(expectedPrev)) {
     const before = previousId === null ? 'the start of the trail' : `event ${previousId}`;
-    const gap = previousId !== null && BigInt(r.id) - BigInt(previousId) > 1n ? ` (ids ${BigInt(previousId) + 1n}..${BigInt(r.id) - 1n} are absent)` : '';
     return {
-      eventId: r.id,
-      reason: `event ${r.id} does not follow ${before}${gap}: its prev_hash is not the hash of the event before it; an event was removed, inserted or reordered`,
+      eventId: r.event_id,
+      reason: `event ${r.event_id} (position ${seq}) does not follow ${before}: its prev_hash is not the hash of the seal before it; a seal was removed, inserted or reordered`,
     };
   }
+  if (r.id === null) {
+    return { eventId: r.event_id, reason: `event ${r.event_id}, sealed at position ${seq}, is absent from the trail: it was deleted after it was sealed` };
+  }
   if (!auditEventHash(expectedPrev, eventText(r)).equals(r.hash)) {
-    return { eventId: r.id, reason: `event ${r.id} does not match its hash: its content was changed after it was written` };
+    return { eventId: r.event_id, reason: `event ${r.event_id} (position ${seq}) does not match its hash: its content was changed after it was written` };
   }
   return null;
 }

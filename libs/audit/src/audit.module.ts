@@ -4,13 +4,14 @@ import { CaseFactsReader } from './case-facts.reader';
 import { CheckpointStore } from './checkpoint-store';
 import { DrawSample } from './draw-sample.usecase';
 import { RecordReview } from './record-review.usecase';
+import { SealAuditEvents } from './seal-audit-events.usecase';
 import { ExportCases } from './export-cases.usecase';
 import { GetUnitMetrics } from './get-unit-metrics.usecase';
 import { ListUnitCases } from './list-unit-cases.usecase';
 import { VerifyAuditTrail } from './verify-audit-trail.usecase';
 import { WriteAuditCheckpoint } from './write-audit-checkpoint.usecase';
 
-const USE_CASES = [VerifyAuditTrail, WriteAuditCheckpoint, GetUnitMetrics, ListUnitCases, ExportCases, DrawSample, RecordReview];
+const USE_CASES = [VerifyAuditTrail, SealAuditEvents, WriteAuditCheckpoint, GetUnitMetrics, ListUnitCases, ExportCases, DrawSample, RecordReview];
 
 /** Home Affairs' audits: the tamper-evident trail, unit metrics, case export, samples and reviews. */
 @Module({ providers: [AuditChainWalker, CheckpointStore, CaseFactsReader, ...USE_CASES], exports: USE_CASES })

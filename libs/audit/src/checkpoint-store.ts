@@ -5,12 +5,20 @@ import { APP_CONFIG, AppConfig } from '@fr/config';
 
 /** The latest verified point of the audit chain, kept outside the database. */
 export interface AuditCheckpoint {
+  /** The event sealed at position `seq`. */
   lastId: string;
-  /** Hex sha256 of event lastId. */
+  /** Its position in the sealed chain (1-based); files written before sealing have none: it equals count. */
+  seq?: string;
+  /** Hex sha256 of the seal at `seq`. */
   hash: string;
   /** Events from the start of the trail up to and including lastId. */
   count: string;
   writtenAt: string;
+}
+
+/** The checkpoint's position: the seal order numbers events 1, 2, 3 ..., so it is also the count. */
+export function checkpointSeq(cp: AuditCheckpoint): bigint {
+  return BigInt(cp.seq ?? cp.count);
 }
 
 /** One file per database (several deployments or test runs may share the directory). */
@@ -40,10 +48,22 @@ export class CheckpointStore {
       throw e;
     }
     const cp = JSON.parse(text) as Partial<AuditCheckpoint>;
-    if (!cp || !/^\d+$/.test(String(cp.lastId)) || !/^[0-9a-f]{64}$/.test(String(cp.hash)) || !/^\d+$/.test(String(cp.count))) {
+    if (
+      !cp ||
+      !/^\d+$/.test(String(cp.lastId)) ||
+      !/^[0-9a-f]{64}$/.test(String(cp.hash)) ||
+      !/^\d+$/.test(String(cp.count)) ||
+      (cp.seq !== undefined && !/^\d+$/.test(String(cp.seq)))
+    ) {
       throw new Error(`${this.path} is not an audit checkpoint`);
     }
-    return { lastId: String(cp.lastId), hash: String(cp.hash), count: String(cp.count), writtenAt: String(cp.writtenAt) };
+    return {
+      lastId: String(cp.lastId),
+      seq: String(cp.seq ?? cp.count),
+      hash: String(cp.hash),
+      count: String(cp.count),
+      writtenAt: String(cp.writtenAt),
+    };
   }
 
   async write(cp: AuditCheckpoint): Promise<void> {

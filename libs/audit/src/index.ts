@@ -6,6 +6,7 @@ export * from './cursor';
 export * from './period';
 export * from './unit-metrics';
 export * from './case-facts.reader';
+export * from './seal-audit-events.usecase';
 export * from './verify-audit-trail.usecase';
 export * from './write-audit-checkpoint.usecase';
 export * from './get-unit-metrics.usecase';

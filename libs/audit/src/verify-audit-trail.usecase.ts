@@ -1,11 +1,17 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@fr/config';
 import { ValidationError } from '@fr/domain';
 import { ChainBreak } from './audit-chain';
 import { AuditChainWalker } from './audit-chain-walker';
-import { AuditCheckpoint, CheckpointStore } from './checkpoint-store';
+import { AuditCheckpoint, CheckpointStore, checkpointSeq } from './checkpoint-store';
+import { UnsealedBacklog, unsealedBacklog } from './seal-audit-events.usecase';
 
 export interface VerifyAuditTrailQuery {
+  /** Positions in the sealed chain. */
+  fromSeq?: string;
+  toSeq?: string;
+  /** Event ids, translated to the positions they were sealed at. */
   fromId?: string;
   toId?: string;
 }
@@ -15,16 +21,28 @@ export interface VerifyAuditTrailResult {
   checked: number;
   firstBrokenEventId: string | null;
   reason: string | null;
-  fromId: string;
-  toId: string;
-  head: { lastId: string; count: string };
-  checkpoint: { lastId: string; count: string; writtenAt: string; checked: boolean } | null;
+  fromSeq: string;
+  toSeq: string;
+  head: { lastSeq: string; lastId: string; count: string; sealer: string | null };
+  checkpoint: { lastId: string; seq: string; count: string; writtenAt: string; checked: boolean } | null;
+  /** Events committed but not yet on the chain; past `boundSeconds` the trail does not verify. */
+  unsealed: UnsealedBacklog & { boundSeconds: number };
+}
+
+interface HeadRow {
+  last_id: string;
+  last_hash: Buffer;
+  count: string;
+  sealer: string | null;
+  max_seq: string;
 }
 
 /**
- * Walks the chain (all of it, or fromId..toId) and names the first event that does not verify:
- * changed content, a missing, inserted or reordered event, or a tail cut off below the chain head
- * or below the last checkpoint written outside the database.
+ * Walks the sealed chain (all of it, or a range of positions) and names the first event that does
+ * not verify: changed content, a deleted event, a removed, inserted or reordered seal, a tail cut
+ * off below the chain head or below the last checkpoint written outside the database. On a whole
+ * walk it also checks that every event is sealed or queued for sealing, and that none has waited
+ * longer than the sealing bound: an event the sealer never reaches is a failure, not a gap.
  */
 @Injectable()
 export class VerifyAuditTrail {
@@ -32,16 +50,24 @@ export class VerifyAuditTrail {
     private readonly ds: DataSource,
     private readonly walker: AuditChainWalker,
     private readonly checkpoints: CheckpointStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async execute(q: VerifyAuditTrailQuery = {}): Promise<VerifyAuditTrailResult> {
-    const [head] = await this.ds.query(`SELECT last_id::text AS last_id, last_hash, event_count::text AS count FROM audit_chain_head WHERE id = 1`);
-    const [first] = await this.ds.query(`SELECT COALESCE(min(id), 1)::text AS id FROM audit_events`);
-    const headId = BigInt(head.last_id);
-    const fromId = q.fromId !== undefined ? parseId(q.fromId, 'fromId') : BigInt(first.id);
-    const toId = q.toId !== undefined ? parseId(q.toId, 'toId') : headId;
-    if (toId < fromId && q.toId !== undefined) throw new ValidationError(`toId (${toId}) must not be below fromId (${fromId})`, ['toId']);
-    const whole = fromId <= BigInt(first.id) && toId >= headId;
+    // Head and the last seal in one snapshot, so a batch sealed meanwhile cannot look like a forged head.
+    const [head]: HeadRow[] = await this.ds.query(
+      `SELECT h.last_id::text AS last_id, h.last_hash, h.event_count::text AS count, h.sealer,
+              COALESCE((SELECT max(seq) FROM audit_seals), 0)::text AS max_seq
+         FROM audit_chain_head h WHERE h.id = 1`,
+    );
+    const headSeq = BigInt(head.count);
+    const lastSeq = BigInt(head.max_seq) > headSeq ? BigInt(head.max_seq) : headSeq;
+    const fromSeq = q.fromSeq !== undefined ? parsePosition(q.fromSeq, 'fromSeq') : q.fromId !== undefined ? await this.seqOf(q.fromId, 'fromId') : 1n;
+    const toSeq = q.toSeq !== undefined ? parsePosition(q.toSeq, 'toSeq') : q.toId !== undefined ? await this.seqOf(q.toId, 'toId') : lastSeq;
+    if (toSeq < fromSeq && (q.toSeq !== undefined || q.toId !== undefined)) {
+      throw new ValidationError(`the range ends (position ${toSeq}) before it starts (position ${fromSeq})`, [q.toSeq !== undefined ? 'toSeq' : 'toId']);
+    }
+    const whole = fromSeq <= 1n && toSeq >= lastSeq;
 
     let cp: AuditCheckpoint | null = null;
     let cpProblem: string | null = null;
@@ -50,67 +76,89 @@ export class VerifyAuditTrail {
     } catch (e) {
       cpProblem = `the checkpoint could not be read: ${(e as Error).message}`;
     }
-    const cpId = cp ? BigInt(cp.lastId) : null;
-    const cpInRange = cpId !== null && cpId >= fromId && cpId <= toId;
+    const cpSeq = cp ? checkpointSeq(cp) : null;
+    const cpInRange = cpSeq !== null && cpSeq >= fromSeq && cpSeq <= toSeq;
     let cpSeen = false;
-    let upToCheckpoint = 0;
+    const boundSeconds = this.config.auditSealBoundSeconds;
+    let unsealed: VerifyAuditTrailResult['unsealed'] = { count: 0, oldestAgeMs: 0, oldestId: null, boundSeconds };
 
     const result = (broken: ChainBreak | null, checked: number): VerifyAuditTrailResult => ({
       ok: broken === null && cpProblem === null,
       checked,
       firstBrokenEventId: broken?.eventId ?? null,
       reason: broken?.reason ?? cpProblem,
-      fromId: fromId.toString(),
-      toId: toId.toString(),
-      head: { lastId: head.last_id, count: head.count },
-      checkpoint: cp ? { lastId: cp.lastId, count: cp.count, writtenAt: cp.writtenAt, checked: cpInRange } : null,
+      fromSeq: fromSeq.toString(),
+      toSeq: toSeq.toString(),
+      head: { lastSeq: head.count, lastId: head.last_id, count: head.count, sealer: head.sealer },
+      checkpoint: cp ? { lastId: cp.lastId, seq: cpSeq!.toString(), count: cp.count, writtenAt: cp.writtenAt, checked: cpInRange } : null,
+      unsealed,
     });
 
-    const prev = await this.walker.before(fromId);
-    const walked = await this.walker.walk({ fromId, toId }, prev, (r) => {
-      if (cpId === null || !cpInRange) return null;
-      const id = BigInt(r.id);
-      if (id <= cpId) upToCheckpoint++;
-      if (id === cpId) {
-        cpSeen = true;
-        if (r.hash.toString('hex') !== cp!.hash) {
-          return { eventId: r.id, reason: `event ${r.id} differs from the checkpoint written ${cp!.writtenAt}: the trail up to it was rewritten` };
-        }
-      } else if (id > cpId && !cpSeen) {
-        return { eventId: cp!.lastId, reason: `checkpointed event ${cp!.lastId} (written ${cp!.writtenAt}) is missing from the trail` };
+    const origin = await this.walker.before(fromSeq);
+    const walked = await this.walker.walk({ fromSeq, toSeq }, origin, (r) => {
+      if (!cpInRange || BigInt(r.seq) !== cpSeq) return null;
+      cpSeen = true;
+      if (r.event_id !== cp!.lastId || r.hash.toString('hex') !== cp!.hash) {
+        return { eventId: r.event_id, reason: `event ${r.event_id} at position ${r.seq} differs from the checkpoint written ${cp!.writtenAt}: the trail up to it was rewritten` };
       }
       return null;
     });
     if (walked.broken) return result(walked.broken, walked.checked);
 
     if (cpInRange && !cpSeen) {
-      return result({ eventId: cp!.lastId, reason: `checkpointed event ${cp!.lastId} (written ${cp!.writtenAt}) is missing: the trail was truncated` }, walked.checked);
-    }
-    if (cpInRange && whole && BigInt(upToCheckpoint) !== BigInt(cp!.count)) {
-      return result(
-        { eventId: cp!.lastId, reason: `the trail holds ${upToCheckpoint} events up to checkpointed event ${cp!.lastId}, the checkpoint recorded ${cp!.count}` },
-        walked.checked,
-      );
+      return result({ eventId: cp!.lastId, reason: `checkpointed event ${cp!.lastId} (position ${cpSeq}, written ${cp!.writtenAt}) is missing: the trail was truncated` }, walked.checked);
     }
     if (whole) {
-      if (cpId !== null && cpId > headId) {
-        return result({ eventId: cp!.lastId, reason: `checkpointed event ${cp!.lastId} lies beyond the chain head (event ${head.last_id}): the trail was truncated` }, walked.checked);
+      if (cpSeq !== null && cpSeq > lastSeq) {
+        return result({ eventId: cp!.lastId, reason: `checkpointed event ${cp!.lastId} (position ${cpSeq}) lies beyond the chain head (position ${headSeq}): the trail was truncated` }, walked.checked);
       }
-      if (walked.lastId !== head.last_id || !walked.lastHash.equals(head.last_hash)) {
+      if (walked.lastSeq !== headSeq || walked.lastId !== (headSeq === 0n ? null : head.last_id) || (headSeq > 0n && !walked.lastHash.equals(head.last_hash))) {
         return result(
-          { eventId: head.last_id, reason: `the chain head records event ${head.last_id} as the last, but the trail ends at ${walked.lastId ?? 'nothing'}: the tail was removed or rewritten` },
+          { eventId: head.last_id, reason: `the chain head records event ${head.last_id} at position ${headSeq} as the last, but the sealed trail ends at position ${walked.lastSeq}: the tail was removed or rewritten` },
           walked.checked,
         );
       }
-      if (BigInt(walked.checked) !== BigInt(head.count)) {
-        return result({ eventId: head.last_id, reason: `the trail holds ${walked.checked} events, the chain head counted ${head.count}` }, walked.checked);
-      }
+      const orphan = await this.firstOrphan();
+      if (orphan) return result({ eventId: orphan, reason: `event ${orphan} is neither sealed nor queued for sealing: its queue entry was removed` }, walked.checked);
+    }
+    unsealed = { ...(await unsealedBacklog(this.ds)), boundSeconds };
+    if (unsealed.count > 0 && unsealed.oldestAgeMs > boundSeconds * 1000) {
+      return result(
+        {
+          eventId: unsealed.oldestId!,
+          reason: `event ${unsealed.oldestId} has waited ${(unsealed.oldestAgeMs / 1000).toFixed(1)} s to be sealed, beyond the bound of ${boundSeconds} s (${unsealed.count} events unsealed): is a worker running?`,
+        },
+        walked.checked,
+      );
     }
     return result(null, walked.checked);
   }
+
+  /** An event that is neither sealed nor waiting: counted first (cheap), searched only when the counts disagree. */
+  private async firstOrphan(): Promise<string | null> {
+    const [c] = await this.ds.query(
+      `SELECT (SELECT count(*) FROM audit_events) = (SELECT count(*) FROM audit_seals) +
+              (SELECT count(*) FROM audit_unsealed u JOIN audit_events e ON e.id = u.event_id) AS balanced`,
+    );
+    if (c.balanced) return null;
+    const [row] = await this.ds.query(
+      `SELECT e.id::text AS id FROM audit_events e
+        WHERE NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.event_id = e.id)
+          AND NOT EXISTS (SELECT 1 FROM audit_unsealed u WHERE u.event_id = e.id)
+        ORDER BY e.id LIMIT 1`,
+    );
+    return row?.id ?? null;
+  }
+
+  private async seqOf(raw: string, field: string): Promise<bigint> {
+    const id = parsePosition(raw, field);
+    const [row] = await this.ds.query(`SELECT seq::text AS seq FROM audit_seals WHERE event_id = $1`, [id.toString()]);
+    if (!row) throw new ValidationError(`${field}: event ${id} is not sealed (it does not exist, or waits for the sealer)`, [field]);
+    return BigInt(row.seq);
+  }
 }
 
-function parseId(raw: string, field: string): bigint {
-  if (!/^\d{1,18}$/.test(raw) || BigInt(raw) < 1n) throw new ValidationError(`${field} must be a positive event id`, [field]);
+function parsePosition(raw: string, field: string): bigint {
+  if (!/^\d{1,18}$/.test(raw) || BigInt(raw) < 1n) throw new ValidationError(`${field} must be a positive integer`, [field]);
   return BigInt(raw);
 }

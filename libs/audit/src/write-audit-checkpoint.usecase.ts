@@ -1,10 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ChainBreak } from './audit-chain';
-import { AuditChainWalker } from './audit-chain-walker';
-import { AuditCheckpoint, CheckpointStore } from './checkpoint-store';
+import { ADVISORY_LOCK } from '@fr/persistence';
+import { ChainBreak, GENESIS_HASH } from './audit-chain';
+import { AuditChainWalker, WalkOrigin } from './audit-chain-walker';
+import { AuditCheckpoint, CheckpointStore, checkpointSeq } from './checkpoint-store';
 
-const CHECKPOINT_LOCK = 727_005;
+const CHECKPOINT_LOCK = ADVISORY_LOCK.auditCheckpoint;
 
 export type CheckpointOutcome =
   | { kind: 'written'; checkpoint: AuditCheckpoint; checked: number }
@@ -13,8 +14,9 @@ export type CheckpointOutcome =
   | { kind: 'broken'; broken: ChainBreak };
 
 /**
- * The periodic checkpoint: verifies the events appended since the last checkpoint (the whole trail
- * the first time), then records the new last id, its hash and the count outside the database. It
+ * The checkpoint follows the sealed head: verifies the seals appended since the last checkpoint (the
+ * whole trail the first time), then records the new last position, its event and hash outside the
+ * database. The sealer runs it after its batches. It
  * never moves past a break: the old checkpoint stays, and verify keeps reporting the break.
  * One worker at a time (advisory lock).
  */
@@ -45,33 +47,28 @@ export class WriteAuditCheckpoint {
   }
 
   private async advance(): Promise<CheckpointOutcome> {
-    const [head] = await this.ds.query(`SELECT last_id::text AS last_id, last_hash FROM audit_chain_head WHERE id = 1`);
+    const [head] = await this.ds.query(`SELECT last_id::text AS last_id, last_hash, event_count::text AS seq FROM audit_chain_head WHERE id = 1`);
     const previous = await this.store.read();
-    if (previous && previous.lastId === head.last_id && previous.hash === head.last_hash.toString('hex')) return { kind: 'unchanged' };
-    if (head.last_id === '0') return { kind: 'unchanged' };
+    if (head.seq === '0') return { kind: 'unchanged' };
+    if (previous && checkpointSeq(previous).toString() === head.seq && previous.hash === head.last_hash.toString('hex')) return { kind: 'unchanged' };
 
-    let start: { id: string | null; hash: Buffer } = { id: null, hash: Buffer.alloc(32) };
-    let fromId = 1n;
-    let count = 0n;
+    let origin: WalkOrigin = { seq: 0n, eventId: null, hash: GENESIS_HASH };
     if (previous) {
-      const [at] = await this.ds.query(`SELECT hash FROM audit_events WHERE id = $1`, [previous.lastId]);
-      if (!at || at.hash.toString('hex') !== previous.hash) {
-        return this.broken({ eventId: previous.lastId, reason: `checkpointed event ${previous.lastId} is missing or changed` });
+      const seq = checkpointSeq(previous);
+      const [at] = await this.ds.query(`SELECT event_id::text AS event_id, hash FROM audit_seals WHERE seq = $1`, [seq.toString()]);
+      if (!at || at.event_id !== previous.lastId || at.hash.toString('hex') !== previous.hash) {
+        return this.broken({ eventId: previous.lastId, reason: `checkpointed event ${previous.lastId} (position ${seq}) is missing or changed` });
       }
-      start = { id: previous.lastId, hash: at.hash };
-      fromId = BigInt(previous.lastId) + 1n;
-      count = BigInt(previous.count);
-    } else {
-      const [first] = await this.ds.query(`SELECT COALESCE(min(id), 1)::text AS id FROM audit_events`);
-      fromId = BigInt(first.id);
+      origin = { seq, eventId: at.event_id, hash: at.hash };
     }
-    const walked = await this.walker.walk({ fromId, toId: BigInt(head.last_id) }, start);
+    const walked = await this.walker.walk({ fromSeq: origin.seq + 1n, toSeq: BigInt(head.seq) }, origin);
     if (walked.broken) return this.broken(walked.broken);
-    if (walked.lastId === null || walked.lastId === previous?.lastId) return { kind: 'unchanged' };
+    if (walked.lastId === null || walked.lastSeq === origin.seq) return { kind: 'unchanged' };
     const checkpoint: AuditCheckpoint = {
       lastId: walked.lastId,
+      seq: walked.lastSeq.toString(),
       hash: walked.lastHash.toString('hex'),
-      count: (count + BigInt(walked.checked)).toString(),
+      count: walked.lastSeq.toString(),
       writtenAt: new Date().toISOString(),
     };
     await this.store.write(checkpoint);

@@ -114,7 +114,6 @@ export class ActOnCase {
     }
     const eventId = await writeAuditEvent(m, {
       caseId,
-      caseLocked: true,
       actor: actor.label,
       action,
       fromState: row.status,

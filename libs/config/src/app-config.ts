@@ -37,6 +37,10 @@ export interface AppConfig {
   holdEmailOutsideOfficeHours: boolean;
   /** Where the audit trail's checkpoints are written: outside the database, so a rewritten tail shows. */
   checkpointDir: string;
+  /** The sealing bound: an audit event left unsealed longer than this makes verification fail. */
+  auditSealBoundSeconds: number;
+  /** How often the sealer looks for committed events when it found none (it goes on at once while there is a backlog). */
+  auditSealIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -129,6 +133,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     slaFullReconcileIntervalMs: int(env, 'FR_SLA_FULL_RECONCILE_INTERVAL_MS', 3600000, 1000, 86400000, problems),
     relayBatchSize: int(env, 'FR_RELAY_BATCH_SIZE', 500, 1, 10000, problems),
     checkpointDir: env.FR_CHECKPOINT_DIR || DEFAULTS.FR_CHECKPOINT_DIR,
+    auditSealBoundSeconds: int(env, 'FR_AUDIT_SEAL_BOUND_SECONDS', 30, 1, 86400, problems),
+    auditSealIntervalMs: int(env, 'FR_AUDIT_SEAL_INTERVAL_MS', 100, 10, 60000, problems),
     webhookAllowHosts: (env.FR_WEBHOOK_ALLOW_HOSTS ?? '')
       .split(',')
       .map((h) => h.trim().toLowerCase())

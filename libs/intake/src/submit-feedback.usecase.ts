@@ -114,10 +114,8 @@ export class SubmitFeedback {
         );
         return { id: existing.id, trackingCode: existing.tracking_code, status: existing.status, created: false };
       }
-      // Last: the audit chain's head stays locked until commit, so hold it for as short a time as possible.
       await writeAuditEvent(m, {
         caseId: id,
-        caseLocked: true,
         actor: `channel:${cmd.channel}`,
         action: 'receive',
         fromState: null,

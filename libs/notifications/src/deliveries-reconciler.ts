@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
+import { ADVISORY_LOCK } from '@fr/persistence';
 import { DEFAULT_JOB_OPTIONS, jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { Clock } from '@fr/sla';
 
-const RECONCILE_LOCK = 727_004;
-const WATERMARK = 'case_event_fanout_watermark';
+const RECONCILE_LOCK = ADVISORY_LOCK.deliveriesReconcile;
+const WATERMARK = 'case_event_fanout_seal_watermark';
 /** The audit actions whose events were announced to channels (see ActOnCase and RouteCase). */
 export const CITIZEN_VISIBLE_ACTIONS = [
   'route',
@@ -49,17 +50,22 @@ export class DeliveriesReconciler {
       if (!locked) return null;
       const [state] = await m.query(`SELECT value FROM system_state WHERE key = $1`, [WATERMARK]);
       const watermark = state ? String(state.value) : '0';
-      // Audit ids follow commit order (they are drawn under the chain head's lock), so everything at or
-      // below the watermark was checked once and stays fanned out.
-      const scanned: { id: string; case_id: string; done: boolean; queued: boolean }[] = await m.query(
-        `SELECT a.id, a.case_id, f.event_id IS NOT NULL AS done,
+      // The watermark is a position in the sealed trail, not an event id: ids are drawn before commit,
+      // so an event with a lower id can commit after a higher one, and an id watermark would skip it.
+      // Seal positions are handed out only to committed events, in order, so nothing ever appears
+      // below the watermark. Events not yet sealed are seen by a later sweep.
+      const sealed: { seq: string; id: string; case_id: string; young: boolean; done: boolean; queued: boolean }[] = await m.query(
+        `SELECT s.seq::text AS seq, a.id::text AS id, a.case_id, a.occurred_at > now() - make_interval(secs => $3) AS young,
+                f.event_id IS NOT NULL AS done,
                 EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = 'case-event.' || a.id::text) AS queued
-           FROM audit_events a LEFT JOIN case_event_fanouts f ON f.event_id = a.id
-          WHERE a.id > $1 AND a.action = ANY($2) AND a.case_id IS NOT NULL
-            AND a.occurred_at <= now() - make_interval(secs => $3)
-          ORDER BY a.id LIMIT 10000`,
+           FROM audit_seals s JOIN audit_events a ON a.id = s.event_id LEFT JOIN case_event_fanouts f ON f.event_id = a.id
+          WHERE s.seq > $1 AND a.action = ANY($2) AND a.case_id IS NOT NULL
+          ORDER BY s.seq LIMIT 10000`,
         [watermark, CITIZEN_VISIBLE_ACTIONS, stuckAfterSeconds],
       );
+      // A fan-out job may still be on its way for an event younger than stuckAfterSeconds: stop there.
+      const firstYoung = sealed.findIndex((r) => r.young);
+      const scanned = firstYoung === -1 ? sealed : sealed.slice(0, firstYoung);
       const events = this.queues.get(QueueName.CaseEvents);
       let fanouts = 0;
       for (const e of scanned.filter((r) => !r.done && !r.queued)) {
@@ -72,7 +78,7 @@ export class DeliveriesReconciler {
         fanouts++;
       }
       const open = scanned.filter((r) => !r.done);
-      const next = open.length ? (BigInt(open[0].id) - 1n).toString() : scanned.length ? scanned[scanned.length - 1].id : watermark;
+      const next = open.length ? (BigInt(open[0].seq) - 1n).toString() : scanned.length ? scanned[scanned.length - 1].seq : watermark;
       await m.query(
         `INSERT INTO system_state (key, value) VALUES ($1, to_jsonb($2::text)) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
         [WATERMARK, next],

@@ -1,3 +1,4 @@
+import { ADVISORY_LOCK } from './advisory-locks';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@fr/config';
@@ -30,7 +31,7 @@ export async function ensureDatabaseExists(databaseUrl: string): Promise<void> {
 }
 
 /** A key for pg advisory locks held while the schema is migrated and the organisation loaded. */
-export const BOOTSTRAP_LOCK = 727_001;
+export const BOOTSTRAP_LOCK = ADVISORY_LOCK.bootstrap;
 
 /**
  * Runs pending migrations, then `seed` (loading config/ on first start), under one advisory lock so

@@ -5,3 +5,4 @@ export * from './write-helpers';
 export * from './outbox-signal';
 export * from './database-bootstrap';
 export * from './database.module';
+export * from './advisory-locks';

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AreaRef, AreaResolution, decideRoute, resolveArea, RoutingDecision, RoutingRule, transition, UnitRef } from '@fr/domain';
-import { AuditEventInput, OutboxMessage, writeOutboxMany } from '@fr/persistence';
+import { AuditEventInput, OutboxMessage, writeAuditEvents, writeOutboxMany } from '@fr/persistence';
 import { caseEventMessage } from '@fr/queue';
 import { SlaService, slaTimerMessages } from '@fr/sla';
-import { writeAuditEvents } from './write-audit-events.shim';
 
 export interface RouteCaseResult {
   caseId: string;
@@ -220,7 +219,6 @@ function auditEventOf(r: Routed): AuditEventInput {
   const d = r.decision;
   return {
     caseId: r.c.id,
-    caseLocked: true,
     actor: ROUTER_ACTOR,
     action: d.kind === 'assign' ? 'route' : 'route_to_triage',
     fromState: 'received',

@@ -164,9 +164,35 @@ export class FireEscalation {
       );
     }
     const recorded = firings.map((f) => results[f.index]).flatMap((r) => (r.outcome === 'fired' ? [r.escalationId] : []));
-    if (recorded.length) await this.listener?.escalationsRecorded(m, recorded);
-    // The `escalate` audit events are appended in a batch right after (AuditEscalations).
+    if (recorded.length) {
+      await this.audit(m, recorded);
+      await this.listener?.escalationsRecorded(m, recorded);
+    }
     return results;
+  }
+
+  /**
+   * The `escalate` events of the batch, in its transaction, linked both ways (the event names the
+   * escalation, the escalation its event). One statement for the whole batch: writing audit events
+   * no longer waits on a shared lock, so firing can record them with the change again.
+   */
+  private async audit(m: EntityManager, escalationIds: string[]): Promise<void> {
+    await m.query(
+      `WITH ev AS (
+         INSERT INTO audit_events (case_id, actor, action, from_state, to_state, reason, data, occurred_at)
+         SELECT e.case_id, '${SLA_ACTOR}', 'escalate', c.status, c.status, NULL,
+                jsonb_build_object('stage', e.stage, 'level', e.level,
+                                   'dueAt', to_char(e.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                                   'escalationId', e.id::text,
+                                   'notified', (SELECT count(*) FROM notifications n WHERE n.escalation_id = e.id)),
+                e.fired_at
+           FROM escalations e JOIN cases c ON c.id = e.case_id
+          WHERE e.id = ANY($1::bigint[])
+          ORDER BY e.id
+         RETURNING id, (data->>'escalationId')::bigint AS escalation_id)
+       UPDATE escalations e SET audit_event_id = ev.id FROM ev WHERE e.id = ev.escalation_id`,
+      [escalationIds],
+    );
   }
 
   private staleness(c: CaseRow | undefined, t: SlaTimer): string | null {

@@ -8,4 +8,3 @@ export * from './escalation-listener';
 export * from './fire-escalation.usecase';
 export * from './sla-reconciler.service';
 export * from './calendar-store';
-export * from './audit-escalations.usecase';

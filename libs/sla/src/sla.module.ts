@@ -1,5 +1,4 @@
 import { Global, Module } from '@nestjs/common';
-import { AuditEscalations } from './audit-escalations.usecase';
 import { CalendarStore } from './calendar-store';
 import { Clock } from './clock';
 import { FireEscalation } from './fire-escalation.usecase';
@@ -12,5 +11,5 @@ import { SlaService } from './sla.service';
 export class SlaModule {}
 
 /** Firing escalations and rebuilding their timers: the worker (needs QueueModule's registry). */
-@Module({ providers: [FireEscalation, SlaReconciler, AuditEscalations], exports: [FireEscalation, SlaReconciler, AuditEscalations] })
+@Module({ providers: [FireEscalation, SlaReconciler], exports: [FireEscalation, SlaReconciler] })
 export class SlaEscalationModule {}

@@ -6,6 +6,7 @@ import { INestApplication, INestApplicationContext } from '@nestjs/common';
 import Redis from 'ioredis';
 import { Client, Pool } from 'pg';
 import request from 'supertest';
+import { SealAuditEvents } from '@fr/audit';
 import { AppConfig, loadConfig } from '@fr/config';
 import { prepareDatabase } from '@fr/directory';
 import { createApiApp } from '../../../apps/api/src/bootstrap';
@@ -86,6 +87,14 @@ export class TestEngine {
 
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     return (await this.db.query(sql, params)).rows as T[];
+  }
+
+  /**
+   * Seals every committed audit event now (the worker's sealer does it within its interval; tests that
+   * read or tamper with the chain need it sealed at a known moment). Safe beside the worker's sealer.
+   */
+  async sealAuditTrail(): Promise<number> {
+    return this.api.get(SealAuditEvents).sealAll('test');
   }
 
   /** Every key of this engine's queues, e.g. to read job payloads or simulate a wiped Redis. */

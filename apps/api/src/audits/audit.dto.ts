@@ -5,12 +5,22 @@ import { MAX_SAMPLE_SIZE } from '@fr/audit';
 import { NoControlChars, NormaliseText } from '../common/text.decorators';
 
 export class VerifyQueryDto {
-  @ApiPropertyOptional({ description: 'first event id to check (default: the first event)' })
+  @ApiPropertyOptional({ description: 'first position in the sealed chain to check (default: 1)', pattern: '^\\d{1,18}$' })
+  @IsOptional()
+  @Matches(/^\d{1,18}$/, { message: 'fromSeq must be a positive integer' })
+  fromSeq?: string;
+
+  @ApiPropertyOptional({ description: 'last position to check (default: the sealed head)', pattern: '^\\d{1,18}$' })
+  @IsOptional()
+  @Matches(/^\d{1,18}$/, { message: 'toSeq must be a positive integer' })
+  toSeq?: string;
+
+  @ApiPropertyOptional({ description: 'first event to check, by id (it must be sealed); instead of fromSeq', pattern: '^\\d{1,18}$' })
   @IsOptional()
   @Matches(/^\d{1,18}$/, { message: 'fromId must be a positive event id' })
   fromId?: string;
 
-  @ApiPropertyOptional({ description: 'last event id to check (default: the chain head)' })
+  @ApiPropertyOptional({ description: 'last event to check, by id (it must be sealed); instead of toSeq', pattern: '^\\d{1,18}$' })
   @IsOptional()
   @Matches(/^\d{1,18}$/, { message: 'toId must be a positive event id' })
   toId?: string;

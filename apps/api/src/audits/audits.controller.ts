@@ -35,9 +35,11 @@ export class AuditsController {
   }
 
   @Get('verify')
-  @ApiOperation({ summary: "Walks the audit trail's hash chain (or fromId..toId) and names the first broken event" })
+  @ApiOperation({
+    summary: "Walks the audit trail's sealed hash chain (or a range of it) and names the first broken event; reports events not yet sealed",
+  })
   verify(@Query() q: VerifyQueryDto) {
-    return this.verifyTrail.execute({ fromId: q.fromId, toId: q.toId });
+    return this.verifyTrail.execute({ fromSeq: q.fromSeq, toSeq: q.toSeq, fromId: q.fromId, toId: q.toId });
   }
 
   @Get('units')

@@ -1,0 +1,113 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager, QueryRunner } from 'typeorm';
+
+export const SEAL_BATCH = 5000;
+
+export interface SealResult {
+  sealed: number;
+  /** The sealed head after the batch: its position (seq) and event. */
+  lastSeq: string;
+  lastId: string;
+}
+
+/**
+ * Appends committed, unsealed audit events to the chain (audit_seals), in one transaction per batch.
+ *
+ * Why a sealer and not the writers: chaining inside each writer's transaction locked one row for
+ * every writer in the city until commit (bench "chain cost": 1,106 chained events/s against 5,362
+ * unchained, 10 writers), and no second worker or host could add throughput. Here writers only
+ * insert; the database queues each event in audit_unsealed in the writer's transaction, so the queue
+ * holds exactly the committed events. That is what makes late committers safe: an event whose id is
+ * below events already sealed (its transaction committed later) is still in the queue, and is sealed
+ * in the next batch. No id or time watermark is involved. Within a batch, events go in id order;
+ * across batches, in the order they became visible. The order is fixed once sealed (seq).
+ *
+ * Exactly once: the head row is locked first (a second sealer waits, then sees the new head and the
+ * shrunken queue), and the seal, the removal from the queue and the new head commit together;
+ * audit_seals' unique event_id refuses a second seal of an event whatever happens.
+ * Shape (b) of the design discussion, a chain per case under a sealed root of case heads, was not
+ * taken: events without a case (designations, calendars, webhooks) would need chains of their own,
+ * and verification and checkpoints would become tree proofs for no throughput gain, since the
+ * sealer keeps up with a batch of 5,000 events in tens of milliseconds.
+ */
+@Injectable()
+export class SealAuditEvents {
+  constructor(private readonly ds: DataSource) {}
+
+  /**
+   * One batch in one transaction: on `runner` when given (the sealer's own connection, the one that
+   * holds its lease, so a sealer that lost its connection cannot go on sealing), else on the pool.
+   */
+  async sealBatch(sealer: string, limit = SEAL_BATCH, runner?: QueryRunner): Promise<SealResult> {
+    if (!runner) return this.ds.transaction((m) => this.seal(m, sealer, limit));
+    await runner.startTransaction();
+    try {
+      const result = await this.seal(runner.manager, sealer, limit);
+      await runner.commitTransaction();
+      return result;
+    } catch (e) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async seal(m: EntityManager, sealer: string, limit: number): Promise<SealResult> {
+    const [head] = await m.query(`SELECT last_id::text AS last_id, last_hash, event_count::text AS seq FROM audit_chain_head WHERE id = 1 FOR UPDATE`);
+    if (!head) throw new Error('audit_chain_head is missing: the database was not migrated');
+    const [res] = await m.query(
+      `WITH batch AS (
+         SELECT e.id, e.case_id, e.actor, e.action, e.from_state, e.to_state, e.reason, e.data, e.occurred_at
+           FROM audit_unsealed u JOIN audit_events e ON e.id = u.event_id
+          ORDER BY u.event_id LIMIT $1),
+       numbered AS (SELECT batch.*, row_number() OVER (ORDER BY id) AS n FROM batch),
+       chained AS (
+         SELECT id, n, audit_chain(audit_event_canonical(id, case_id, actor, action, from_state, to_state, reason, data, occurred_at), $2::bytea)
+                         OVER (ORDER BY n) AS hash
+           FROM numbered),
+       linked AS (SELECT id, n, hash, COALESCE(lag(hash) OVER (ORDER BY n), $2::bytea) AS prev_hash FROM chained),
+       ins AS (
+         INSERT INTO audit_seals (seq, event_id, prev_hash, hash)
+         SELECT $3::bigint + n, id, prev_hash, hash FROM linked RETURNING event_id),
+       del AS (DELETE FROM audit_unsealed u USING ins WHERE u.event_id = ins.event_id)
+       SELECT (SELECT count(*) FROM linked)::int AS sealed,
+              (SELECT id::text FROM linked ORDER BY n DESC LIMIT 1) AS last_id,
+              (SELECT hash FROM linked ORDER BY n DESC LIMIT 1) AS last_hash`,
+      [limit, head.last_hash, head.seq],
+    );
+    if (res.sealed === 0) return { sealed: 0, lastSeq: head.seq, lastId: head.last_id };
+    const lastSeq = (BigInt(head.seq) + BigInt(res.sealed)).toString();
+    await m.query(
+      `UPDATE audit_chain_head SET last_id = $1, last_hash = $2, event_count = $3, sealer = $4, updated_at = now() WHERE id = 1`,
+      [res.last_id, res.last_hash, lastSeq, sealer],
+    );
+    return { sealed: res.sealed, lastSeq, lastId: res.last_id };
+  }
+
+  /** Seals until the queue is empty (imports, the bench, tests); returns how many were sealed. */
+  async sealAll(sealer: string, limit = SEAL_BATCH): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const { sealed } = await this.sealBatch(sealer, limit);
+      total += sealed;
+      if (sealed < limit) return total;
+    }
+  }
+}
+
+export interface UnsealedBacklog {
+  count: number;
+  /** How long the event queued longest ago has waited, in milliseconds (0 when none). */
+  oldestAgeMs: number;
+  oldestId: string | null;
+}
+
+/** What waits to be sealed, and for how long the oldest has waited. */
+export async function unsealedBacklog(ds: DataSource): Promise<UnsealedBacklog> {
+  const [row] = await ds.query(
+    `SELECT count(*)::int AS count,
+            COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(queued_at)) * 1000, 0)::float8 AS age_ms,
+            (SELECT event_id::text FROM audit_unsealed ORDER BY queued_at, event_id LIMIT 1) AS oldest_id
+       FROM audit_unsealed`,
+  );
+  return { count: row.count, oldestAgeMs: Math.max(0, Math.round(row.age_ms)), oldestId: row.oldest_id };
+}
