@@ -134,16 +134,13 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   private async listen(): Promise<void> {
     const sub = new Redis({ ...redisOptions(this.config.redisUrl, 'worker'), lazyConnect: true });
+    const channel = outboxChannel(this.config.queuePrefix);
     sub.on('error', () => undefined);
     sub.on('message', () => this.wakeUp());
-    // Reconnects by itself (and subscribes again) after Redis comes back; polling covers the gap.
+    // On every (re)connection, also one made after Redis was down at start; polling covers the gaps.
+    sub.on('ready', () => void sub.subscribe(channel).catch(() => undefined));
     this.subscriber = sub;
-    try {
-      await sub.connect();
-      await sub.subscribe(outboxChannel(this.config.queuePrefix));
-    } catch (e) {
-      this.logger.warn(`outbox relay cannot subscribe to Redis, polling only until it can: ${(e as Error).message}`);
-    }
+    await sub.connect().catch((e: Error) => this.logger.warn(`outbox relay cannot reach Redis yet, polling until it can: ${e.message}`));
     if (!this.running) sub.disconnect();
   }
 }
