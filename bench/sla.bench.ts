@@ -9,7 +9,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AppConfigModule } from '@fr/config';
 import { NotificationsModule } from '@fr/notifications';
 import { DatabaseModule, OutboxMessage } from '@fr/persistence';
-import { jobIdFor, JobName, QUEUE_OF, QueueModule, QueueName, QueueRegistry } from '@fr/queue';
+import { jobIdFor, JobName, outboxChannel, QUEUE_OF, QueueModule, QueueName, QueueRegistry } from '@fr/queue';
 import {
   ladderTimes,
   MAX_TIMER_DELAY_MS,
@@ -167,6 +167,8 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
       await insertOutbox(m, ordered);
       return ordered.length;
     });
+    // The bench writes the outbox itself, as the API does: it tells the relays the same way.
+    await redis.publish(outboxChannel(ctx.config.queuePrefix), '');
     if (lo === 0) checked = await checkAgainstEngine(ds, sla, batch.slice(0, 5));
     // As at routing, a timer is in Redis within a relay batch of its commit: write on when the relay has caught up.
     for (;;) {

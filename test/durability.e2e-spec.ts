@@ -151,15 +151,16 @@ describe('no accepted feedback is lost', () => {
     await waitFor(() => statusOf(ids), allRouted, { what: 'the paused cases to be routed' });
   });
 
-  it('runs FR_WORKER_CONCURRENCY jobs at once on every queue, FR_SLA_TIMER_CONCURRENCY on SLA timers', async () => {
+  it('runs FR_WORKER_CONCURRENCY jobs at once on every queue, FR_SLA_TIMER_CONCURRENCY on SLA timers, FR_ROUTING_CONCURRENCY on routing', async () => {
     const worker = await engine.startWorker();
     const { RoutingProcessor } = await import('../apps/worker/src/processors/routing.processor');
     const { SlaTimerProcessor } = await import('../apps/worker/src/processors/sla-timer.processor');
     const { CaseEventsProcessor } = await import('../apps/worker/src/processors/case-events.processor');
     const { DeliveriesProcessor } = await import('../apps/worker/src/processors/deliveries.processor');
-    for (const p of [RoutingProcessor, CaseEventsProcessor, DeliveriesProcessor]) {
+    for (const p of [CaseEventsProcessor, DeliveriesProcessor]) {
       expect(worker.get<{ worker: { concurrency: number } }>(p).worker.concurrency).toBe(engine.config.workerConcurrency);
     }
     expect(worker.get<{ worker: { concurrency: number } }>(SlaTimerProcessor).worker.concurrency).toBe(engine.config.slaTimerConcurrency);
+    expect(worker.get<{ worker: { concurrency: number } }>(RoutingProcessor).worker.concurrency).toBe(engine.config.routingConcurrency);
   });
 });

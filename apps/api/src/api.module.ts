@@ -10,6 +10,7 @@ import { InboxModule, NotificationsModule } from '@fr/notifications';
 import { SlaModule } from '@fr/sla';
 import { CasesController } from './cases/cases.controller';
 import { DatabaseModule } from '@fr/persistence';
+import { OutboxAnnouncer } from '@fr/queue';
 import { AuditsController } from './audits/audits.controller';
 import { AuthController } from './auth/auth.controller';
 import { HealthController } from './health/health.controller';
@@ -26,6 +27,7 @@ import { CalendarsController } from './calendars/calendars.controller';
 @Module({
   imports: [loggingModule(), DatabaseModule.forRoot(), TerminusModule.forRoot({ logger: false }), SlaModule, AuthModule, DirectoryModule, IntakeModule, CasesModule, NotificationsModule, InboxModule, AuditModule],
   controllers: [IntakeController, CasesController, AuthController, OfficersController, UnitsController, WebhooksController, NotificationsController, EscalationsController, CalendarsController, HealthController, AuditsController],
-  providers: [ChannelKeyGuard],
+  // The API writes outbox rows (intake, case actions) and runs no relay: it tells the workers' relays over Redis.
+  providers: [ChannelKeyGuard, OutboxAnnouncer],
 })
 export class ApiModule {}

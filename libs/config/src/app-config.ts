@@ -21,6 +21,8 @@ export interface AppConfig {
   workers: number;
   /** SLA timers a worker holds at once; those due together are fired in one transaction. */
   slaTimerConcurrency: number;
+  /** Routing jobs a worker holds at once; those waiting together are routed in one transaction. */
+  routingConcurrency: number;
   dbPoolSize: number;
   /** How long a case may sit in `received` before the reconciler re-enqueues its routing. */
   stuckAfterSeconds: number;
@@ -127,6 +129,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     workerConcurrency: int(env, 'FR_WORKER_CONCURRENCY', 8, 1, 256, problems),
     workers: int(env, 'FR_WORKERS', 1, 1, 64, problems),
     slaTimerConcurrency: int(env, 'FR_SLA_TIMER_CONCURRENCY', 64, 1, 1000, problems),
+    routingConcurrency: int(env, 'FR_ROUTING_CONCURRENCY', 64, 1, 1000, problems),
     dbPoolSize: int(env, 'FR_DB_POOL_SIZE', 10, 2, 200, problems),
     stuckAfterSeconds: int(env, 'FR_STUCK_AFTER_SECONDS', 60, 1, 86400, problems),
     reconcileIntervalMs: int(env, 'FR_RECONCILE_INTERVAL_MS', 30000, 100, 3600000, problems),

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { generateTrackingCode, nfc, UnprocessableError } from '@fr/domain';
-import { writeAuditEvent, writeOutbox } from '@fr/persistence';
+import { insertWithOutbox, writeAuditEvent } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 
 export interface SubmitFeedbackCommand {
@@ -78,13 +78,17 @@ export class SubmitFeedback {
   private insert(cmd: SubmitFeedbackCommand): Promise<SubmitFeedbackResult> {
     return this.ds.transaction(async (m) => {
       const trackingCode = generateTrackingCode(randomBytes);
-      const rows: { id: string }[] = await m.query(
-        `INSERT INTO cases (tracking_code, channel_code, external_id, category_code, title, description, address,
+      // The id is made here so the routing job's outbox row goes in the same statement as the case.
+      const id = randomUUID();
+      const rows = await insertWithOutbox<{ id: string }>(
+        m,
+        `INSERT INTO cases (id, tracking_code, channel_code, external_id, category_code, title, description, address,
                             ward_code, lat, lng, citizen_name, citizen_phone, citizen_email, attachments, status, submitted_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'received', $15)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'received', $16)
          ON CONFLICT ON CONSTRAINT cases_channel_external_uq DO NOTHING
          RETURNING id`,
         [
+          id,
           trackingCode,
           cmd.channel,
           opt(cmd.externalId),
@@ -101,6 +105,7 @@ export class SubmitFeedback {
           JSON.stringify(cmd.attachments ?? []),
           cmd.submittedAt ?? new Date(),
         ],
+        { queue: QUEUE_OF[JobName.RouteCase], name: JobName.RouteCase, jobId: jobIdFor(JobName.RouteCase, { caseId: id }), payload: { caseId: id } },
       );
       if (rows.length === 0) {
         const [existing] = await m.query(
@@ -109,13 +114,6 @@ export class SubmitFeedback {
         );
         return { id: existing.id, trackingCode: existing.tracking_code, status: existing.status, created: false };
       }
-      const id = rows[0].id;
-      await writeOutbox(m, {
-        queue: QUEUE_OF[JobName.RouteCase],
-        name: JobName.RouteCase,
-        jobId: jobIdFor(JobName.RouteCase, { caseId: id }),
-        payload: { caseId: id },
-      });
       await writeAuditEvent(m, {
         caseId: id,
         actor: `channel:${cmd.channel}`,

@@ -102,17 +102,44 @@ export class Deliveries implements OnModuleDestroy {
 
   /** Called for every change a citizen should see: the case's channel and subscribed webhooks. */
   async caseEvent(caseId: string, eventId: string): Promise<number> {
+    const [n] = await this.caseEvents([{ caseId, eventId }]);
+    return n;
+  }
+
+  /**
+   * The fan-out of many case events in one transaction (a routing batch announces one per case):
+   * claiming the events, reading their channels and the subscribers is one statement, the deliveries
+   * and their jobs two more when there are any. Returns the new deliveries per event, in order; an
+   * event fanned out before gets 0.
+   */
+  async caseEvents(events: readonly { caseId: string; eventId: string }[]): Promise<number[]> {
+    if (events.length === 0) return [];
     return this.ds.transaction(async (m) => {
-      const key = `case-event.${eventId}`;
-      const fresh = await m.query(`INSERT INTO case_event_fanouts (event_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING event_id`, [eventId]);
-      if (fresh.length === 0) return 0;
-      const [c] = await m.query(
-        `SELECT ch.code, ch.webhook_url FROM cases c JOIN channels ch ON ch.code = c.channel_code WHERE c.id = $1`,
-        [caseId],
+      const claimed: { event_id: string; channel: string | null; webhook_url: string | null; hooks: string[] }[] = await m.query(
+        `WITH ev AS (SELECT DISTINCT ON (event_id) event_id, case_id FROM unnest($1::bigint[], $2::uuid[]) AS ev(event_id, case_id)),
+              fresh AS (INSERT INTO case_event_fanouts (event_id) SELECT event_id FROM ev ON CONFLICT DO NOTHING RETURNING event_id)
+         SELECT fresh.event_id::text AS event_id, ch.code AS channel, ch.webhook_url,
+                ARRAY(SELECT id::text FROM webhooks WHERE active AND $3 = ANY(events) ORDER BY id) AS hooks
+           FROM fresh JOIN ev ON ev.event_id = fresh.event_id
+           LEFT JOIN cases c ON c.id = ev.case_id LEFT JOIN channels ch ON ch.code = c.channel_code`,
+        [events.map((e) => e.eventId), events.map((e) => e.caseId), 'case.status' satisfies WebhookEvent],
       );
-      const wanted: Wanted[] = (await this.subscribers(m, 'case.status')).map((hook) => ({ kind: 'webhook', target: hook, key, notBefore: null }));
-      if (c?.webhook_url) wanted.unshift({ kind: 'channel', target: c.code, key, notBefore: null });
-      return this.enqueue(m, wanted);
+      const wanted: Wanted[] = [];
+      for (const c of claimed) {
+        const key = `case-event.${c.event_id}`;
+        if (c.webhook_url) wanted.push({ kind: 'channel', target: c.channel!, key, notBefore: null });
+        for (const hook of c.hooks) wanted.push({ kind: 'webhook', target: hook, key, notBefore: null });
+      }
+      const made = await this.enqueue(m, wanted);
+      const perEvent = new Map<string, number>();
+      for (const key of made) perEvent.set(key, (perEvent.get(key) ?? 0) + 1);
+      const counted = new Set<string>();
+      return events.map((e) => {
+        // The same event twice in a batch: its deliveries are counted once.
+        if (counted.has(e.eventId)) return 0;
+        counted.add(e.eventId);
+        return perEvent.get(`case-event.${e.eventId}`) ?? 0;
+      });
     });
   }
 
@@ -121,13 +148,13 @@ export class Deliveries implements OnModuleDestroy {
     return hooks.map((h) => String(h.id));
   }
 
-  /** A row and a job per wanted delivery not made before; returns how many were new. */
-  private async enqueue(m: EntityManager, wanted: readonly Wanted[]): Promise<number> {
-    if (wanted.length === 0) return 0;
-    const rows: { id: string; not_before: Date | null }[] = await m.query(
+  /** A row and a job per wanted delivery not made before; returns the event key of each new one. */
+  private async enqueue(m: EntityManager, wanted: readonly Wanted[]): Promise<string[]> {
+    if (wanted.length === 0) return [];
+    const rows: { id: string; event_key: string; not_before: Date | null }[] = await m.query(
       `INSERT INTO deliveries (kind, target, event_key, not_before)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
-       ON CONFLICT ON CONSTRAINT deliveries_uq DO NOTHING RETURNING id, not_before`,
+       ON CONFLICT ON CONSTRAINT deliveries_uq DO NOTHING RETURNING id, event_key, not_before`,
       [wanted.map((w) => w.kind), wanted.map((w) => w.target), wanted.map((w) => w.key), wanted.map((w) => w.notBefore)],
     );
     const now = this.clock.now().getTime();
@@ -139,7 +166,7 @@ export class Deliveries implements OnModuleDestroy {
         return { queue: QUEUE_OF[JobName.Deliver], name: JobName.Deliver, jobId: jobIdFor(JobName.Deliver, payload), payload, delayMs };
       }),
     );
-    return rows.length;
+    return rows.map((r) => r.event_key);
   }
 
   /** Sends one delivery; throws to let the queue retry. `final` marks the last attempt. */

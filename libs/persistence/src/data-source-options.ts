@@ -2,6 +2,7 @@ import { DataSourceOptions } from 'typeorm';
 import { AppConfig } from '@fr/config';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
+import { OutboxCommitSubscriber } from './outbox-signal';
 
 export function dataSourceOptions(config: Pick<AppConfig, 'databaseUrl' | 'dbPoolSize'>): DataSourceOptions {
   return {
@@ -9,6 +10,7 @@ export function dataSourceOptions(config: Pick<AppConfig, 'databaseUrl' | 'dbPoo
     url: config.databaseUrl,
     entities: ENTITIES,
     migrations: MIGRATIONS,
+    subscribers: [OutboxCommitSubscriber],
     migrationsTransactionMode: 'each',
     synchronize: false,
     migrationsRun: false,

@@ -1,9 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Client } from 'pg';
+import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
+import { onOutboxCommitted } from '@fr/persistence';
+import { outboxChannel } from './outbox-announcer';
 import { QueueRegistry } from './queue.module';
 import { DEFAULT_JOB_OPTIONS } from './queues';
+import { redisOptions } from './redis-connection';
 
 interface OutboxRow {
   id: string;
@@ -24,13 +27,18 @@ const REDIS_TIMEOUT_MS = 10000;
  * A row is deleted only after its job is in Redis; a crash in between leaves the row, and the next
  * pass adds the job again under the same jobId, which BullMQ ignores while the first one exists.
  * Several workers may run relays: SKIP LOCKED hands each row to one of them.
+ *
+ * It wakes when this process commits outbox rows (onOutboxCommitted) or another process says so on
+ * Redis (OutboxAnnouncer), and polls every second in case a signal was lost: see outbox-signal.ts
+ * for why PostgreSQL's NOTIFY is no longer used.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
-  private listener: Client | null = null;
+  private subscriber: Redis | null = null;
+  private unsubscribe: (() => void) | null = null;
   private wake: (() => void) | null = null;
   private pendingWake = false;
 
@@ -42,16 +50,18 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   onApplicationBootstrap(): void {
     this.running = true;
+    this.unsubscribe = onOutboxCommitted(this.ds, () => this.wakeUp());
     void this.listen();
     this.loopDone = this.loop();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.running = false;
+    this.unsubscribe?.();
     this.wake?.();
     await this.loopDone;
-    await this.listener?.end().catch(() => undefined);
-    this.listener = null;
+    this.subscriber?.disconnect();
+    this.subscriber = null;
   }
 
   /** Publishes one batch; returns how many rows it moved. */
@@ -117,26 +127,21 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     });
   }
 
+  private wakeUp(): void {
+    if (this.wake) this.wake();
+    else this.pendingWake = true;
+  }
+
   private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.config.databaseUrl, connectionTimeoutMillis: 5000 });
-    client.on('error', () => undefined);
-    client.on('notification', () => {
-      if (this.wake) this.wake();
-      else this.pendingWake = true;
-    });
-    try {
-      await client.connect();
-      await client.query('LISTEN fr_outbox');
-      if (!this.running) {
-        await client.end();
-        return;
-      }
-      this.listener = client;
-    } catch (e) {
-      // Polling still delivers; LISTEN only makes delivery prompt.
-      this.logger.warn(`outbox relay cannot LISTEN, polling only: ${(e as Error).message}`);
-      await client.end().catch(() => undefined);
-    }
+    const sub = new Redis({ ...redisOptions(this.config.redisUrl, 'worker'), lazyConnect: true });
+    const channel = outboxChannel(this.config.queuePrefix);
+    sub.on('error', () => undefined);
+    sub.on('message', () => this.wakeUp());
+    // On every (re)connection, also one made after Redis was down at start; polling covers the gaps.
+    sub.on('ready', () => void sub.subscribe(channel).catch(() => undefined));
+    this.subscriber = sub;
+    await sub.connect().catch((e: Error) => this.logger.warn(`outbox relay cannot reach Redis yet, polling until it can: ${e.message}`));
+    if (!this.running) sub.disconnect();
   }
 }
 

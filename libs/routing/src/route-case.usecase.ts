@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { AreaRef, decideRoute, resolveArea, RoutingDecision, RoutingRule, transition, UnitRef } from '@fr/domain';
-import { writeAuditEvent, writeOutbox } from '@fr/persistence';
+import { AreaRef, AreaResolution, decideRoute, resolveArea, RoutingDecision, RoutingRule, transition, UnitRef } from '@fr/domain';
+import { AuditEventInput, OutboxMessage, writeAuditEvents, writeOutboxMany } from '@fr/persistence';
 import { caseEventMessage } from '@fr/queue';
-import { scheduleSlaTimers, SlaService } from '@fr/sla';
+import { SlaService, slaTimerMessages } from '@fr/sla';
 
 export interface RouteCaseResult {
   caseId: string;
@@ -14,116 +14,224 @@ export interface RouteCaseResult {
 
 export const ROUTER_ACTOR = 'system:router';
 
+interface CaseRow {
+  id: string;
+  category_code: string;
+  ward_code: string | null;
+  address: string | null;
+  received_at: Date;
+}
+
+interface UnitRow {
+  code: string;
+  active: boolean;
+  handler_id: string | null;
+  leader_id: string | null;
+}
+
+/** Areas, rules and the triage unit: loaded from config/ at first start and not edited at run time. */
+interface RoutingTable {
+  areas: AreaRef[];
+  areaByCode: Map<string, AreaRef>;
+  rules: RoutingRule[];
+  triageUnit: string;
+}
+
 /**
- * Routes a received case to its unit and assigns the unit's designated handler and leader, or sends
- * it to triage at the office with the reason. Runs in one transaction with the case row locked.
+ * Areas and rules are the same for every case; reading them cost one statement per case. They are
+ * kept for a few seconds. Units are not kept: their designees and state are read, share-locked, in
+ * the routing transaction (see route()).
+ */
+const ROUTING_TABLE_CACHE_MS = 5000;
+
+/** A case routed in a batch: what it was decided and what that writes. */
+interface Routed {
+  c: CaseRow;
+  decision: RoutingDecision;
+  to: string;
+  unitCode: string;
+  handlerId: string | null;
+  leaderId: string | null;
+  areaCode: string | null;
+  areaSource: AreaResolution['source'];
+  minutes: number;
+  dueAt: Date | null;
+  warnAt: Date | null;
+  stageStartedAt: Date;
+}
+
+/**
+ * Routes received cases to their unit and assigns the unit's designated handler and leader, or sends
+ * them to triage at the office with the reason. One case or many, in one transaction with the case
+ * rows locked: a backlog of waiting routing jobs is routed by a fixed handful of statements per
+ * batch (cases locked, units share-locked, cases updated with their assignments, audit events, outbox
+ * rows) instead of eleven per case.
  */
 @Injectable()
 export class RouteCase {
+  private table: { at: number; value: Promise<RoutingTable> } | null = null;
+
   constructor(
     private readonly ds: DataSource,
     private readonly sla: SlaService,
   ) {}
 
-  execute(caseId: string): Promise<RouteCaseResult> {
-    return this.ds.transaction(async (m) => {
-      const [c] = await m.query(
-        `SELECT id, status, category_code, ward_code, address, received_at FROM cases WHERE id = $1 FOR UPDATE`,
-        [caseId],
-      );
-      if (!c || c.status !== 'received') return { caseId, changed: false, decision: null };
+  async execute(caseId: string): Promise<RouteCaseResult> {
+    const [result] = await this.executeMany([caseId]);
+    return result;
+  }
 
-      const { areas, rules, units, triageUnit } = await this.directory(m);
-      const area = resolveArea({ wardCode: c.ward_code, address: c.address }, areas);
-      const decide = () =>
-        decideRoute({ category: c.category_code, areaCode: area.areaCode, areaProblem: area.problem }, rules, {
-          area: (code) => areas.find((a) => a.code === code),
-          unit: (code) => units.get(code),
+  /** One result per id, in order. All or nothing: if the transaction fails, no case of the batch is routed. */
+  executeMany(caseIds: readonly string[]): Promise<RouteCaseResult[]> {
+    if (caseIds.length === 0) return Promise.resolve([]);
+    return this.ds.transaction((m) => this.route(m, caseIds));
+  }
+
+  private async route(m: EntityManager, caseIds: readonly string[]): Promise<RouteCaseResult[]> {
+    // PostgreSQL prints uuids in lower case; results are matched to ids by that text.
+    const ids = [...new Set(caseIds.map((id) => id.toLowerCase()))].sort();
+    // Locked in id order, so two batches sharing a case wait for each other instead of deadlocking.
+    // A case routed meanwhile by another batch is re-checked after the wait and left out.
+    const cases: CaseRow[] = await m.query(
+      `SELECT id, category_code, ward_code, address, received_at FROM cases
+        WHERE id = ANY($1::uuid[]) AND status = 'received' ORDER BY id FOR UPDATE`,
+      [ids],
+    );
+    const byId = new Map<string, Routed>();
+    if (cases.length > 0) {
+      const table = await this.routingTable();
+      const decide = (c: CaseRow, area: AreaResolution, unit: (code: string) => UnitRef | undefined) =>
+        decideRoute({ category: c.category_code, areaCode: area.areaCode, areaProblem: area.problem }, table.rules, {
+          area: (code) => table.areaByCode.get(code),
+          unit,
         });
-      let decision = decide();
-      if (decision.kind === 'assign') {
-        // A designation change locks the unit and moves its open cases; holding the unit row here
-        // means this case either sees the new designees or is moved by that change.
-        const [fresh] = await m.query(`SELECT code, active, handler_id, leader_id FROM units WHERE code = $1 FOR SHARE`, [decision.unitCode]);
-        units.set(fresh.code, { code: fresh.code, active: fresh.active, handlerId: fresh.handler_id, leaderId: fresh.leader_id });
-        decision = decide();
+      // Which unit decides each case depends on the rules and areas only; the unit's state then
+      // decides between assigning and triage. So: find the units, then read them fresh.
+      const areas = cases.map((c) => resolveArea({ wardCode: c.ward_code, address: c.address }, table.areas));
+      const wanted = new Set<string>();
+      cases.forEach((c, i) => decide(c, areas[i], (code) => void wanted.add(code)));
+      // A designation change locks the unit and moves its open cases; holding the unit rows here
+      // means each case either sees the new designees or is moved by that change. Every unit that
+      // decides a case is read this way, also one that would send it to triage, so no case is
+      // triaged on designees older than the transaction.
+      const units = new Map<string, UnitRef>();
+      if (wanted.size > 0) {
+        const rows: UnitRow[] = await m.query(
+          `SELECT code, active, handler_id, leader_id FROM units WHERE code = ANY($1::text[]) ORDER BY code FOR SHARE`,
+          [[...wanted].sort()],
+        );
+        for (const u of rows) units.set(u.code, { code: u.code, active: u.active, handlerId: u.handler_id, leaderId: u.leader_id });
       }
-
-      const to = transition('received', decision.kind === 'assign' ? 'route' : 'route_to_triage', 'SYSTEM');
-      const unitCode = decision.kind === 'assign' ? decision.unitCode : triageUnit;
-      const handlerId = decision.kind === 'assign' ? decision.handlerId : null;
-      const leaderId = decision.kind === 'assign' ? decision.leaderId : null;
-      // The receive clock runs from receipt, in triage too: the office must classify within it.
-      const clock = this.sla.receiveClock(new Date(c.received_at), { category: c.category_code, unit: unitCode });
-      const { dueAt, warnAt } = this.sla.deadlines(clock, []);
-      await m.query(
-        `UPDATE cases SET status = $2, unit_code = $3, handler_id = $4, leader_id = $5, area_code = $6,
-                routing_rule_id = $7, triage_reason = $8, routed_at = now(), updated_at = now(), version = version + 1,
-                stage = 'receive', stage_started_at = received_at, stage_minutes = $9, extension_minutes = 0,
-                resolve_from = received_at, due_at = $10, warn_at = $11
-          WHERE id = $1`,
-        [
-          caseId,
-          to,
-          unitCode,
-          handlerId,
-          leaderId,
-          area.areaCode,
-          decision.ruleId,
-          decision.kind === 'triage' ? decision.reason : null,
-          clock.minutes,
-          dueAt,
-          warnAt,
-        ],
-      );
-      await scheduleSlaTimers(m, this.sla, { caseId, stage: 'receive', stageStartedAt: clock.startedAt, dueAt, warnAt, unit: unitCode, fresh: true });
-      await m.query(
-        `INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason, rule_id) VALUES ($1, $2, $3, $4, $5, $6)`,
-        [caseId, unitCode, handlerId, leaderId, decision.kind === 'assign' ? 'route' : 'triage', decision.ruleId],
-      );
-      const eventId = await writeAuditEvent(m, {
-        caseId,
-        actor: ROUTER_ACTOR,
-        action: decision.kind === 'assign' ? 'route' : 'route_to_triage',
-        fromState: 'received',
-        toState: to,
-        reason: decision.kind === 'assign' ? `rule '${decision.ruleId}'` : decision.detail,
-        data: {
-          ruleId: decision.ruleId,
-          unitCode,
-          handlerId,
-          leaderId,
-          areaCode: area.areaCode,
-          areaSource: area.source,
-          ...(decision.kind === 'assign'
-            ? { inform: decision.inform }
-            : { triageReason: decision.reason, intendedUnit: decision.intendedUnit }),
-        },
-      });
-      await writeOutbox(m, caseEventMessage(caseId, eventId));
-      return { caseId, changed: true, decision };
+      cases.forEach((c, i) => byId.set(c.id, this.plan(c, areas[i], decide(c, areas[i], (code) => units.get(code)), table.triageUnit)));
+      await this.write(m, [...byId.values()]);
+    }
+    return caseIds.map((id) => {
+      const r = byId.get(id.toLowerCase());
+      return r ? { caseId: id, changed: true, decision: r.decision } : { caseId: id, changed: false, decision: null };
     });
   }
 
-  /**
-   * The routing reference data, read inside the routing transaction so a designation change is seen
-   * at once; one round trip, as every case needs it.
-   */
-  private async directory(m: EntityManager) {
-    const [row] = await m.query(`
+  private plan(c: CaseRow, area: AreaResolution, decision: RoutingDecision, triageUnit: string): Routed {
+    const to = transition('received', decision.kind === 'assign' ? 'route' : 'route_to_triage', 'SYSTEM');
+    const unitCode = decision.kind === 'assign' ? decision.unitCode : triageUnit;
+    // The receive clock runs from receipt, in triage too: the office must classify within it.
+    const clock = this.sla.receiveClock(new Date(c.received_at), { category: c.category_code, unit: unitCode });
+    const { dueAt, warnAt } = this.sla.deadlines(clock, []);
+    return {
+      c,
+      decision,
+      to,
+      unitCode,
+      handlerId: decision.kind === 'assign' ? decision.handlerId : null,
+      leaderId: decision.kind === 'assign' ? decision.leaderId : null,
+      areaCode: area.areaCode,
+      areaSource: area.source,
+      minutes: clock.minutes,
+      dueAt,
+      warnAt,
+      stageStartedAt: clock.startedAt,
+    };
+  }
+
+  /** The cases, their assignments, one audit event each and their outbox rows: three statements for the batch. */
+  private async write(m: EntityManager, routed: readonly Routed[]): Promise<void> {
+    const col = <T>(f: (r: Routed) => T) => routed.map(f);
+    await m.query(
+      `WITH r AS (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::text[],
+                              $9::int[], $10::timestamptz[], $11::timestamptz[], $12::text[])
+           AS r(id, status, unit_code, handler_id, leader_id, area_code, rule_id, triage_reason, stage_minutes, due_at, warn_at, reason)),
+       upd AS (
+         UPDATE cases c SET status = r.status, unit_code = r.unit_code, handler_id = r.handler_id, leader_id = r.leader_id,
+                area_code = r.area_code, routing_rule_id = r.rule_id, triage_reason = r.triage_reason, routed_at = now(),
+                updated_at = now(), version = c.version + 1, stage = 'receive', stage_started_at = c.received_at,
+                stage_minutes = r.stage_minutes, extension_minutes = 0, resolve_from = c.received_at, due_at = r.due_at, warn_at = r.warn_at
+           FROM r WHERE c.id = r.id RETURNING c.id)
+       INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason, rule_id)
+       SELECT r.id, r.unit_code, r.handler_id, r.leader_id, r.reason, r.rule_id FROM r JOIN upd ON upd.id = r.id`,
+      [
+        col((r) => r.c.id),
+        col((r) => r.to),
+        col((r) => r.unitCode),
+        col((r) => r.handlerId),
+        col((r) => r.leaderId),
+        col((r) => r.areaCode),
+        col((r) => r.decision.ruleId),
+        col((r) => (r.decision.kind === 'triage' ? r.decision.reason : null)),
+        col((r) => r.minutes),
+        col((r) => r.dueAt),
+        col((r) => r.warnAt),
+        col((r) => (r.decision.kind === 'assign' ? 'route' : 'triage')),
+      ],
+    );
+    const eventIds = await writeAuditEvents(m, routed.map(auditEventOf));
+    const outbox: OutboxMessage[] = routed.flatMap((r, i) => [
+      ...slaTimerMessages(this.sla, { caseId: r.c.id, stage: 'receive', stageStartedAt: r.stageStartedAt, dueAt: r.dueAt, warnAt: r.warnAt, unit: r.unitCode }),
+      caseEventMessage(r.c.id, eventIds[i]),
+    ]);
+    await writeOutboxMany(m, outbox);
+  }
+
+  private routingTable(): Promise<RoutingTable> {
+    if (!this.table || Date.now() - this.table.at > ROUTING_TABLE_CACHE_MS) {
+      const value = this.readRoutingTable();
+      this.table = { at: Date.now(), value };
+      value.catch(() => (this.table = null));
+    }
+    return this.table.value;
+  }
+
+  private async readRoutingTable(): Promise<RoutingTable> {
+    const [row] = await this.ds.query(`
       SELECT
         (SELECT COALESCE(json_agg(json_build_object('code', code, 'name', name, 'unitCode', unit_code, 'match', match)), '[]') FROM areas) AS areas,
         (SELECT COALESCE(json_agg(json_build_object('id', id, 'category', category_code, 'areas', area_codes, 'unit', unit_code,
                                                     'toWard', to_ward, 'inform', inform) ORDER BY position), '[]')
            FROM routing_rules WHERE active) AS rules,
-        (SELECT COALESCE(json_agg(json_build_object('code', code, 'active', active, 'handlerId', handler_id, 'leaderId', leader_id)), '[]') FROM units) AS units,
         (SELECT value FROM system_state WHERE key = 'triage_unit') AS triage_unit`);
     if (!row.triage_unit) throw new Error('no triage unit configured (organisation not loaded)');
-    return {
-      areas: row.areas as AreaRef[],
-      rules: row.rules as RoutingRule[],
-      units: new Map((row.units as UnitRef[]).map((u) => [u.code, u])),
-      triageUnit: row.triage_unit as string,
-    };
+    const areas = row.areas as AreaRef[];
+    return { areas, areaByCode: new Map(areas.map((a) => [a.code, a])), rules: row.rules as RoutingRule[], triageUnit: row.triage_unit as string };
   }
+}
+
+function auditEventOf(r: Routed): AuditEventInput {
+  const d = r.decision;
+  return {
+    caseId: r.c.id,
+    actor: ROUTER_ACTOR,
+    action: d.kind === 'assign' ? 'route' : 'route_to_triage',
+    fromState: 'received',
+    toState: r.to,
+    reason: d.kind === 'assign' ? `rule '${d.ruleId}'` : d.detail,
+    data: {
+      ruleId: d.ruleId,
+      unitCode: r.unitCode,
+      handlerId: r.handlerId,
+      leaderId: r.leaderId,
+      areaCode: r.areaCode,
+      areaSource: r.areaSource,
+      ...(d.kind === 'assign' ? { inform: d.inform } : { triageReason: d.reason, intendedUnit: d.intendedUnit }),
+    },
+  };
 }

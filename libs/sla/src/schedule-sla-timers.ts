@@ -34,7 +34,6 @@ export function slaTimerPayload(run: StageRun & { dueAt: Date }, level: string):
  */
 export async function scheduleSlaTimers(m: EntityManager, sla: SlaService, run: StageRun, now = Date.now()): Promise<number> {
   if (!run.dueAt) return 0;
-  const dueAt = run.dueAt;
   // Runs are compared at millisecond precision, as JavaScript reads them (received_at has microseconds).
   const fired: { level: string }[] = run.fresh
     ? []
@@ -42,7 +41,18 @@ export async function scheduleSlaTimers(m: EntityManager, sla: SlaService, run: 
         `SELECT level FROM escalations WHERE case_id = $1 AND stage = $2 AND date_trunc('milliseconds', stage_started_at) = $3`,
         [run.caseId, run.stage, run.stageStartedAt],
       );
-  const done = new Set(fired.map((f) => f.level));
+  const timers = slaTimerMessages(sla, run, new Set(fired.map((f) => f.level)), now);
+  await writeOutboxMany(m, timers);
+  return timers.length;
+}
+
+/**
+ * The outbox messages of a stage run's timers, leaving out the levels in `done`. For a caller that
+ * writes them with its other outbox rows in one statement (a fresh run has reached no level).
+ */
+export function slaTimerMessages(sla: SlaService, run: StageRun, done: ReadonlySet<string> = new Set(), now = Date.now()): OutboxMessage[] {
+  if (!run.dueAt) return [];
+  const dueAt = run.dueAt;
   const timers: OutboxMessage[] = [];
   for (const { rung, fireAt } of ladderTimes(sla.calendarFor(run.unit), sla.policy.escalation, { dueAt, warnAt: run.warnAt })) {
     if (done.has(rung.level)) continue;
@@ -55,7 +65,5 @@ export async function scheduleSlaTimers(m: EntityManager, sla: SlaService, run: 
       delayMs: Math.min(MAX_TIMER_DELAY_MS, Math.max(0, fireAt.getTime() - now)),
     });
   }
-  await writeOutboxMany(m, timers);
-  const scheduled = timers.length;
-  return scheduled;
+  return timers;
 }

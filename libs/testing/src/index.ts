@@ -1,2 +1,3 @@
 export * from './test-engine';
 export * from './auth-helpers';
+export * from './statement-counter';

@@ -1,15 +1,29 @@
 import { Processor } from '@nestjs/bullmq';
 import { Job, UnrecoverableError } from 'bullmq';
-import { JobName, JobPayloads, QueueName } from '@fr/queue';
-import { RouteCase } from '@fr/routing';
+import { AppConfig } from '@fr/config';
+import { BatchWhileBusy, JobName, JobPayloads, QueueName } from '@fr/queue';
+import { RouteCase, RouteCaseResult } from '@fr/routing';
 import { ConfiguredWorkerHost } from './configured-worker-host';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * Routes cases. While a backlog exists (a burst of intake, a worker starting after an outage), the
+ * jobs that arrive during a routing transaction are routed together in the next one: a fixed
+ * handful of statements per batch instead of per case. A batch that fails is retried case by case,
+ * so one bad case fails only its own job. An idle worker routes each case at once, alone.
+ */
 @Processor(QueueName.Routing)
 export class RoutingProcessor extends ConfiguredWorkerHost {
+  private readonly batcher: BatchWhileBusy<string, RouteCaseResult>;
+
   constructor(private readonly routeCase: RouteCase) {
     super();
+    this.batcher = new BatchWhileBusy((ids) => this.routeCase.executeMany(ids), { maxBatch: 100, maxInFlight: 2, retryAlone: true });
+  }
+
+  protected override concurrency(config: AppConfig): number {
+    return config.routingConcurrency;
   }
 
   async process(job: Job): Promise<unknown> {
@@ -17,7 +31,7 @@ export class RoutingProcessor extends ConfiguredWorkerHost {
       case JobName.RouteCase: {
         const { caseId } = job.data as JobPayloads[JobName.RouteCase];
         if (typeof caseId !== 'string' || !UUID.test(caseId)) throw new UnrecoverableError('route-case needs a caseId');
-        const r = await this.routeCase.execute(caseId);
+        const r = await this.batcher.submit(caseId);
         return { changed: r.changed, kind: r.decision?.kind ?? null };
       }
       default:

@@ -8,6 +8,7 @@ import { Deliveries1764800000000 } from './1764800000000-Deliveries';
 import { EscalationAudit1764900000000 } from './1764900000000-EscalationAudit';
 import { SlaTimersOnTime1765000000000 } from './1765000000000-SlaTimersOnTime';
 import { AuditSealing1765100000000 } from './1765100000000-AuditSealing';
+import { OutboxWithoutNotify1765200000000 } from './1765200000000-OutboxWithoutNotify';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   EscalationAudit1764900000000,
   SlaTimersOnTime1765000000000,
   AuditSealing1765100000000,
+  OutboxWithoutNotify1765200000000,
 ];

@@ -1,0 +1,76 @@
+import { DataSource } from 'typeorm';
+import { SubmitFeedback } from '@fr/intake';
+import { Deliveries } from '@fr/notifications';
+import { RouteCase } from '@fr/routing';
+import { SlaService } from '@fr/sla';
+import { recordStatements, statementSummary, TestEngine } from '@fr/testing';
+
+/**
+ * The statements each case costs, counted at the driver (each one a round trip to PostgreSQL).
+ * No worker runs here, so nothing but the code under test writes or reads: the counts are exact.
+ * Before issue 9 (README, Performance): intake 6, routing 11 per case, fan-out 5 per case.
+ */
+describe('statements per case', () => {
+  let engine: TestEngine;
+  let submit: SubmitFeedback;
+  let sut: RouteCase;
+  let deliveries: Deliveries;
+  let n = 0;
+
+  beforeAll(async () => {
+    engine = await TestEngine.start({ worker: false });
+    submit = engine.api.get(SubmitFeedback);
+    deliveries = engine.api.get(Deliveries);
+    sut = new RouteCase(engine.api.get(DataSource), engine.api.get(SlaService));
+    // Caches warm, as in steady operation: categories (intake), areas and rules (routing).
+    await sut.execute((await feedback()).id);
+  });
+  afterAll(() => engine?.close());
+
+  function feedback() {
+    return submit.execute({
+      channel: 'ihanoi',
+      externalId: `cost-${++n}`,
+      category: n % 4 === 0 ? 'other' : 'sidewalk_encroachment',
+      description: 'Quán trà đá bày bàn ghế kín vỉa hè trước số 25 Tạ Quang Bửu.',
+      location: { wardCode: n % 2 ? 'BACH_KHOA' : 'THANH_NHAN' },
+    });
+  }
+  const routeEvents = (ids: string[]) =>
+    engine.query<{ caseId: string; eventId: string }>(
+      `SELECT case_id AS "caseId", id::text AS "eventId" FROM audit_events WHERE case_id = ANY($1) AND action IN ('route', 'route_to_triage')`,
+      [ids],
+    );
+  const show = (label: string, statements: string[]) =>
+    process.stdout.write(`${label}: ${statements.length}\n${statements.map((q) => `  ${statementSummary(q)}`).join('\n')}\n`);
+
+  it('intake: the case with its routing job, and its audit event, in one transaction of 4 statements', async () => {
+    const { statements } = await recordStatements(feedback);
+    show('intake', statements);
+    expect(statements).toHaveLength(4);
+  });
+
+  it('routing: 7 statements for one case, and the same 7 for a batch of 20', async () => {
+    const one = await recordStatements(async () => sut.execute((await feedback()).id));
+    // The submit inside is counted too: take its 4 off.
+    const oneRoute = one.statements.slice(4);
+    show('route 1 case', oneRoute);
+    expect(oneRoute).toHaveLength(7);
+
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push((await feedback()).id);
+    const batch = await recordStatements(() => sut.executeMany(ids));
+    show('route 20 cases', batch.statements);
+    expect(batch.result.every((r) => r.changed)).toBe(true);
+    expect(batch.statements).toHaveLength(7);
+
+    const fanOne = await recordStatements(async () => deliveries.caseEvents((await routeEvents([ids[0]])).slice(0, 1)));
+    const fanOneStatements = fanOne.statements.slice(1); // less the test's own read
+    show('fan-out 1 event (no webhooks)', fanOneStatements);
+    expect(fanOneStatements).toHaveLength(3);
+    const events = await routeEvents(ids.slice(1));
+    const fanMany = await recordStatements(() => deliveries.caseEvents(events));
+    show('fan-out 19 events (no webhooks)', fanMany.statements);
+    expect(fanMany.statements).toHaveLength(3);
+  });
+});

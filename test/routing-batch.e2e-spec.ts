@@ -1,0 +1,185 @@
+import { DataSource } from 'typeorm';
+import { RouteCase } from '@fr/routing';
+import { SlaService } from '@fr/sla';
+import { DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+
+const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
+
+describe(`${RouteCase.name} in batches`, () => {
+  let engine: TestEngine;
+  /** Outside any worker, so no job races the calls made here. */
+  let sut: RouteCase;
+  let n = 0;
+
+  beforeAll(async () => {
+    engine = await TestEngine.start({ worker: false });
+    sut = new RouteCase(engine.api.get(DataSource), engine.api.get(SlaService));
+  });
+  afterAll(() => engine?.close());
+
+  async function submit(over: Record<string, unknown> = {}): Promise<string> {
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({
+        externalId: `batch-${++n}`,
+        category: n % 3 === 0 ? 'other' : 'sidewalk_encroachment',
+        description: `Phản ánh số ${n}: bàn ghế kín vỉa hè trước số 25 Tạ Quang Bửu.`,
+        location: { wardCode: 'BACH_KHOA' },
+        ...over,
+      });
+    expect(res.status).toBe(202);
+    return res.body.id as string;
+  }
+  /** Cases submitted while no worker runs, their outbox rows removed: only the test routes them. */
+  async function unqueued(count: number): Promise<string[]> {
+    const ids = await Promise.all(Array.from({ length: count }, () => submit()));
+    await engine.query(`DELETE FROM outbox WHERE payload->>'caseId' = ANY($1)`, [ids]);
+    return ids;
+  }
+  const statusOf = (ids: string[]) => engine.query<{ id: string; status: string }>(`SELECT id, status FROM cases WHERE id = ANY($1)`, [ids]);
+  const routed = (rows: { status: string }[]) => rows.every((r) => r.status === 'assigned' || r.status === 'triage');
+
+  /** Each case has one receive and one routing event, one assignment, and its case event and timers queued or sent. */
+  async function expectRoutedOnce(ids: string[]) {
+    const rows = await engine.query<{ id: string; receive: number; route: number; assignments: number }>(
+      `SELECT c.id,
+              (SELECT count(*) FROM audit_events e WHERE e.case_id = c.id AND e.action = 'receive')::int AS receive,
+              (SELECT count(*) FROM audit_events e WHERE e.case_id = c.id AND e.action IN ('route', 'route_to_triage'))::int AS route,
+              (SELECT count(*) FROM assignments a WHERE a.case_id = c.id)::int AS assignments
+         FROM cases c WHERE c.id = ANY($1)`,
+      [ids],
+    );
+    expect(rows).toHaveLength(ids.length);
+    for (const r of rows) expect(r).toEqual({ id: r.id, receive: 1, route: 1, assignments: 1 });
+  }
+
+  it('routes many cases in one transaction, each with its own decision, audit event, case event and timers', async () => {
+    const ids = await unqueued(12);
+    const results = await sut.executeMany(ids);
+    expect(results.map((r) => [r.caseId, r.changed])).toEqual(ids.map((id) => [id, true]));
+
+    const cases = await engine.query<{ id: string; status: string; unit_code: string; triage_reason: string | null; routed_at: Date }>(
+      `SELECT id, status, unit_code, triage_reason, routed_at FROM cases WHERE id = ANY($1)`,
+      [ids],
+    );
+    // now() is the transaction's start: one value for all means one transaction.
+    expect(new Set(cases.map((c) => c.routed_at.getTime())).size).toBe(1);
+    const byId = new Map(cases.map((c) => [c.id, c]));
+    ids.forEach((id, i) => {
+      const r = results[i];
+      expect(byId.get(id)).toMatchObject(
+        r.decision?.kind === 'assign'
+          ? { status: 'assigned', unit_code: 'P_BACH_KHOA', triage_reason: null }
+          : { status: 'triage', unit_code: 'VP', triage_reason: 'no_matching_rule' },
+      );
+    });
+    expect(results.filter((r) => r.decision?.kind === 'triage')).toHaveLength(4);
+    await expectRoutedOnce(ids);
+
+    const outbox = await engine.query<{ job_name: string; n: number }>(
+      `SELECT job_name, count(*)::int AS n FROM outbox WHERE payload->>'caseId' = ANY($1) GROUP BY 1 ORDER BY 1`,
+      [ids],
+    );
+    // One case event per case, and the four ladder levels of the receive stage.
+    expect(outbox).toEqual([
+      { job_name: 'case-event', n: 12 },
+      { job_name: 'sla-timer', n: 48 },
+    ]);
+    const events = await engine.query<{ id: string; case_id: string }>(
+      `SELECT id::text, case_id FROM audit_events WHERE case_id = ANY($1) AND action IN ('route', 'route_to_triage')`,
+      [ids],
+    );
+    const announced = await engine.query<{ event_id: string; case_id: string }>(
+      `SELECT payload->>'eventId' AS event_id, payload->>'caseId' AS case_id FROM outbox WHERE job_name = 'case-event' AND payload->>'caseId' = ANY($1)`,
+      [ids],
+    );
+    expect(announced.map((a) => `${a.case_id}/${a.event_id}`).sort()).toEqual(events.map((e) => `${e.case_id}/${e.id}`).sort());
+  });
+
+  it('routing again, in a batch with repeats and unknown ids, changes nothing', async () => {
+    const ids = await unqueued(3);
+    await sut.executeMany(ids);
+    const before = await engine.query(`SELECT * FROM cases WHERE id = ANY($1) ORDER BY id`, [ids]);
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    const again = await sut.executeMany([ids[0], ids[0].toUpperCase(), unknown, ids[1], ids[2]]);
+    expect(again.map((r) => r.changed)).toEqual([false, false, false, false, false]);
+    expect(again.map((r) => r.caseId)).toEqual([ids[0], ids[0].toUpperCase(), unknown, ids[1], ids[2]]);
+    expect(await engine.query(`SELECT * FROM cases WHERE id = ANY($1) ORDER BY id`, [ids])).toEqual(before);
+    await expectRoutedOnce(ids);
+  });
+
+  it('sees a designation change at once: a batch waits for the unit and routes on the new designees', async () => {
+    const [id] = await unqueued(1);
+    const [unit] = await engine.query<{ handler_id: string }>(`SELECT handler_id FROM units WHERE code = 'P_BACH_KHOA'`);
+    const change = await engine.db.connect();
+    try {
+      // A designation change in progress: the unit row is locked and its handler cleared, not yet committed.
+      await change.query('BEGIN');
+      await change.query(`UPDATE units SET handler_id = NULL WHERE code = 'P_BACH_KHOA'`);
+      const routing = sut.executeMany([id]);
+      await waitFor(
+        () => engine.query(`SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM units%FOR SHARE%'`),
+        (rows) => rows.length === 1,
+        { what: 'the routing batch to wait for the unit row' },
+      );
+      await change.query('COMMIT');
+      const [r] = await routing;
+      expect(r.decision).toMatchObject({ kind: 'triage', reason: 'unit_without_handler', intendedUnit: 'P_BACH_KHOA' });
+      const [c] = await engine.query(`SELECT status, handler_id, triage_reason FROM cases WHERE id = $1`, [id]);
+      expect(c).toEqual({ status: 'triage', handler_id: null, triage_reason: 'unit_without_handler' });
+    } finally {
+      await change.query('ROLLBACK').catch(() => undefined);
+      await engine.query(`UPDATE units SET handler_id = $1 WHERE code = 'P_BACH_KHOA'`, [unit.handler_id]);
+      change.release();
+    }
+  });
+
+  describe('through the worker', () => {
+    afterEach(async () => {
+      await engine.stopWorker();
+      await engine.query(`DROP TRIGGER IF EXISTS refuse_case ON assignments`);
+      await engine.query(`DROP FUNCTION IF EXISTS refuse_case()`);
+    });
+
+    it('routes a backlog in batches, each case once', async () => {
+      // Accepted while no worker runs: the worker starts with a backlog of 40 routing jobs.
+      const ids = await Promise.all(Array.from({ length: 40 }, () => submit()));
+      await engine.startWorker();
+      await waitFor(() => statusOf(ids), routed, { what: 'every case to be routed' });
+      const [{ transactions }] = await engine.query<{ transactions: number }>(
+        `SELECT count(DISTINCT routed_at)::int AS transactions FROM cases WHERE id = ANY($1)`,
+        [ids],
+      );
+      expect(transactions).toBeLessThan(ids.length / 2);
+      await expectRoutedOnce(ids);
+      await waitFor(() => engine.query(`SELECT id FROM outbox`), (rows) => rows.length === 0, { what: 'the outbox to drain' });
+    });
+
+    it('does not let one bad case block the others of its batch, and routes it once it can be', async () => {
+      const ids = await Promise.all(Array.from({ length: 20 }, () => submit()));
+      const bad = ids[7];
+      // A fault in PostgreSQL for one case only: its assignment is refused until the trigger goes.
+      await engine.query(`
+        CREATE FUNCTION refuse_case() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.case_id = '${bad}' THEN RAISE EXCEPTION 'refused for the test'; END IF; RETURN NEW; END $$`);
+      await engine.query(`CREATE TRIGGER refuse_case BEFORE INSERT ON assignments FOR EACH ROW EXECUTE FUNCTION refuse_case()`);
+      // A batch is all or nothing: with the bad case in it, no case of it is routed.
+      await expect(sut.executeMany(ids)).rejects.toThrow('refused for the test');
+      expect(routed(await statusOf(ids))).toBe(false);
+      expect((await statusOf(ids)).every((r) => r.status === 'received')).toBe(true);
+
+      // The worker retries a failed batch case by case: the others go, the bad one fails alone.
+      await engine.startWorker();
+      const good = ids.filter((id) => id !== bad);
+      await waitFor(() => statusOf(good), routed, { what: 'every other case to be routed' });
+      expect(await statusOf([bad])).toEqual([{ id: bad, status: 'received' }]);
+
+      await engine.query(`DROP TRIGGER refuse_case ON assignments`);
+      // Its job is retried with backoff (1 s, then 2 s).
+      await waitFor(() => statusOf([bad]), routed, { what: 'the bad case to be routed on retry', timeoutMs: 20000 });
+      await expectRoutedOnce(ids);
+    });
+  });
+});
