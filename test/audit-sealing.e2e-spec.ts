@@ -117,7 +117,8 @@ describe('audit sealing with several worker processes', () => {
     await waitFor(
       () => engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases WHERE status = 'received'`),
       (r) => r[0].n === 0,
-      { timeoutMs: 30000, what: 'every case routed' },
+      // Routing jobs the killed worker held come back after BullMQ's stalled-job check (30-60 s).
+      { timeoutMs: 90000, intervalMs: 250, what: 'every case routed' },
     );
     await waitFor(() => engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_unsealed`), (r) => r[0].n === 0, {
       timeoutMs: 15000,
@@ -143,5 +144,5 @@ describe('audit sealing with several worker processes', () => {
     const verified = await engine.api.get(VerifyAuditTrail).execute();
     expect(verified).toMatchObject({ ok: true, reason: null, unsealed: { count: 0 } });
     expect(verified.checked).toBe(counts.events);
-  });
+  }, 150_000);
 });
