@@ -3,3 +3,4 @@ export * from './redis-connection';
 export * from './outbox-relay.service';
 export * from './queue.module';
 export * from './batch-while-busy';
+export * from './job-health';
