@@ -1,17 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsDefined, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import { IsDefined, IsIn, IsInt, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import { OptionalField } from '../common/optional-field.decorator';
 import { MAX_SAMPLE_SIZE } from '@fr/audit';
 import { NoControlChars, NormaliseText } from '../common/text.decorators';
 
 export class VerifyQueryDto {
   @ApiPropertyOptional({ description: 'first event id to check (default: the first event)' })
-  @IsOptional()
+  @OptionalField()
   @Matches(/^\d{1,18}$/, { message: 'fromId must be a positive event id' })
   fromId?: string;
 
   @ApiPropertyOptional({ description: 'last event id to check (default: the chain head)' })
-  @IsOptional()
+  @OptionalField()
   @Matches(/^\d{1,18}$/, { message: 'toId must be a positive event id' })
   toId?: string;
 }
@@ -28,7 +29,7 @@ export class PeriodQueryDto {
   to: string;
 
   @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json' })
-  @IsOptional()
+  @OptionalField()
   @IsIn(['json', 'csv'], { message: "format must be 'json' or 'csv'" })
   format?: 'json' | 'csv';
 }
@@ -45,20 +46,20 @@ export class ExportQueryDto {
   to: string;
 
   @ApiPropertyOptional({ description: 'only cases this unit owned at some time' })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @MaxLength(40)
   unit?: string;
 
   @ApiPropertyOptional({ enum: ['csv'], default: 'csv' })
-  @IsOptional()
+  @OptionalField()
   @IsIn(['csv'], { message: "format must be 'csv'" })
   format?: 'csv';
 }
 
 export class SampleDto {
   @ApiPropertyOptional({ description: "only this unit's stratum (default: every unit with closed cases in the period)" })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @MaxLength(40)
   unitCode?: string;
@@ -126,7 +127,7 @@ export class ReviewDto {
   scores: ReviewScoresDto;
 
   @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
+  @OptionalField()
   @NormaliseText()
   @IsString()
   @MaxLength(2000)
