@@ -62,7 +62,9 @@ function decodeCursor(cursor: string): [string, string] {
       const due = v[0];
       if (due === 'infinity') return [due, v[1]];
       const t = Date.parse(due);
-      if (Number.isFinite(t) && new Date(t).toISOString() === due && t < Date.UTC(2200, 0, 1)) return [due, v[1]];
+      // Deadlines of this system lie after 2000. Years such as 0000 or -000001 round-trip through
+      // toISOString but PostgreSQL refuses them (a 500 before this bound).
+      if (Number.isFinite(t) && new Date(t).toISOString() === due && t >= Date.UTC(2000, 0, 1) && t < Date.UTC(2200, 0, 1)) return [due, v[1]];
     }
   } catch {
     /* fall through */
