@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Response } from 'express';
 import { assertUnreachable, DomainError, DomainErrorCode } from '@fr/domain';
+import { RETRY_AFTER_SECONDS, unavailableDependency } from './infrastructure-errors';
 
 const REASON: Record<number, string> = {
   400: 'Bad Request',
@@ -36,7 +37,9 @@ export function statusOf(code: DomainErrorCode): number {
 
 /**
  * Every error leaves as `{ statusCode, error, message }` (API.md), with `message` one readable
- * sentence; internal errors say nothing about internals.
+ * sentence; internal errors say nothing about internals. This is the one place that maps errors to
+ * statuses: a dependency that is down (PostgreSQL, Redis) is a 503 with Retry-After wherever it
+ * surfaces, so no controller needs its own handling.
  */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
@@ -77,10 +80,15 @@ export class HttpErrorFilter implements ExceptionFilter {
           : exception.type === 'entity.too.large'
             ? `request body is larger than the ${exception.limit} bytes allowed`
             : exception.message;
+    } else if (unavailableDependency(exception)) {
+      status = HttpStatus.SERVICE_UNAVAILABLE;
+      message = `${unavailableDependency(exception)} is unavailable; try again in ${RETRY_AFTER_SECONDS} s`;
+      this.logger.warn(`503: ${exception instanceof Error ? exception.message : String(exception)}`);
     } else {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     if (res.headersSent) return;
+    if (status === HttpStatus.SERVICE_UNAVAILABLE) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     // Messages may quote what the caller sent (a path parameter, a value): never echo an essay back.
     if (message.length > 500) message = `${message.slice(0, 500)}…`;
     res.status(status).json({ statusCode: status, error: REASON[status] ?? 'Error', message, ...extra });
