@@ -1,4 +1,6 @@
 import { Client } from 'pg';
+import request from 'supertest';
+import { createApiApp } from '../apps/api/src/bootstrap';
 import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
@@ -69,6 +71,24 @@ describe('PostgreSQL outage', () => {
     for (const [what, send] of requests) {
       const res = await waitFor(send, (r) => r.status < 500, { what: `${what} to answer again` });
       expect({ what, status: res.status }).toEqual({ what, status: what === 'intake' ? 202 : 200 });
+    }
+  });
+
+  it('answers 503 with Retry-After on login and tracking-code lookups while Redis is unreachable', async () => {
+    // An API instance whose Redis is a closed port: the limits it must count cannot be counted.
+    const api = await createApiApp({ ...engine.config, redisUrl: 'redis://127.0.0.1:1' });
+    try {
+      for (const send of [
+        () => request(api.getHttpServer()).post('/v1/auth/login').send({ username: 'admin', password: 'admin' }),
+        () => request(api.getHttpServer()).get(`/v1/feedback/${trackingCode}`).set(KEY),
+      ]) {
+        const res = await send();
+        expect(res.status).toBe(503);
+        expect(res.headers['retry-after']).toMatch(/^\d+$/);
+        expect(res.body.message).toMatch(/unavailable; try again in \d+ s/);
+      }
+    } finally {
+      await api.close();
     }
   });
 });

@@ -35,6 +35,14 @@ export interface AppConfig {
   holdEmailOutsideOfficeHours: boolean;
   /** Where the audit trail's checkpoints are written: outside the database, so a rewritten tail shows. */
   checkpointDir: string;
+  /**
+   * Login attempts per window, counted in Redis (shared by every API instance): every attempt per
+   * account and address; failed attempts per account (from any address) and per address (over any
+   * account, against password spraying).
+   */
+  loginLimits: { windowSeconds: number; perAccountAndIp: number; perAccount: number; perIp: number };
+  /** Tracking-code lookups (GET /v1/feedback/{code}) per channel key and window. */
+  lookupLimits: { windowSeconds: number; perChannel: number };
 }
 
 export class ConfigError extends Error {
@@ -148,6 +156,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
     smtpUrl: env.FR_SMTP_URL ? url(env, 'FR_SMTP_URL', '', ['smtp:', 'smtps:'], problems) : null,
     mailFrom: env.FR_MAIL_FROM || 'feedback-router <no-reply@localhost>',
     holdEmailOutsideOfficeHours: env.FR_HOLD_EMAIL_OUTSIDE_OFFICE_HOURS !== 'false',
+    loginLimits: {
+      windowSeconds: int(env, 'FR_LOGIN_LIMIT_WINDOW_SECONDS', 60, 1, 86400, problems),
+      perAccountAndIp: int(env, 'FR_LOGIN_LIMIT_PER_ACCOUNT_IP', 10, 1, 100000, problems),
+      perAccount: int(env, 'FR_LOGIN_LIMIT_PER_ACCOUNT', 20, 1, 100000, problems),
+      perIp: int(env, 'FR_LOGIN_LIMIT_PER_IP', 30, 1, 100000, problems),
+    },
+    lookupLimits: {
+      windowSeconds: int(env, 'FR_LOOKUP_LIMIT_WINDOW_SECONDS', 60, 1, 86400, problems),
+      perChannel: int(env, 'FR_LOOKUP_LIMIT_PER_CHANNEL', 600, 1, 1000000, problems),
+    },
   };
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!levels.includes(config.logLevel)) problems.push(`LOG_LEVEL must be one of ${levels.join(', ')}`);

@@ -50,6 +50,8 @@ export class HttpErrorFilter implements ExceptionFilter {
     let status = HttpStatus.INTERNAL_SERVER_ERROR;
     let message = 'internal error';
     let extra: Record<string, unknown> = {};
+    let retryAfter: number | null = null;
+    const headers: Record<string, string> = {};
 
     if (exception instanceof DomainError) {
       status = statusOf(exception.code);
@@ -62,8 +64,19 @@ export class HttpErrorFilter implements ExceptionFilter {
       const body = exception.getResponse();
       if (typeof body === 'string') message = body;
       else {
-        const b = body as { message?: string | string[]; errors?: unknown; details?: Record<string, { status?: string; message?: string }> };
+        const b = body as {
+          message?: string | string[];
+          errors?: unknown;
+          details?: Record<string, { status?: string; message?: string }>;
+          retryAfterSeconds?: number;
+          limiter?: string;
+        };
         message = Array.isArray(b.message) ? b.message.join('; ') : (b.message ?? exception.message);
+        if (typeof b.retryAfterSeconds === 'number') {
+          retryAfter = b.retryAfterSeconds;
+          // Retry-After-<limiter> is what the login throttle answered before; kept for clients that read it.
+          if (b.limiter) headers[`Retry-After-${b.limiter}`] = String(b.retryAfterSeconds);
+        }
         if (b.errors) extra = { errors: b.errors };
         if (b.details) {
           // A failed health check: say which dependency is down, and keep every check's result.
@@ -88,7 +101,9 @@ export class HttpErrorFilter implements ExceptionFilter {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     if (res.headersSent) return;
-    if (status === HttpStatus.SERVICE_UNAVAILABLE) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+    if (retryAfter === null && status === HttpStatus.SERVICE_UNAVAILABLE) retryAfter = RETRY_AFTER_SECONDS;
+    if (retryAfter !== null) res.setHeader('Retry-After', String(retryAfter));
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     // Messages may quote what the caller sent (a path parameter, a value): never echo an essay back.
     if (message.length > 500) message = `${message.slice(0, 500)}…`;
     res.status(status).json({ statusCode: status, error: REASON[status] ?? 'Error', message, ...extra });
