@@ -365,6 +365,34 @@ describe('SLA clocks and the escalation ladder', () => {
     expect(await reconcile()).toMatchObject({ full: false, fired: 0 });
   });
 
+  it('notices a wipe that goes on while a full pass runs, and runs the pass again', async () => {
+    const { id } = await newCase();
+    const run = await runOf(id);
+    await waitForTimers(run);
+    const marker = `${engine.config.queuePrefix}:${QueueName.Sla}:reconciled-at`;
+    // A wipe deletes keys one by one: it took the marker first (so the next pass is a full one) and
+    // takes the timers only after the pass has read them as present.
+    await engine.redis.del(marker);
+    const queue = slaQueue();
+    const getRanges = queue.getRanges.bind(queue);
+    let wiped = false;
+    jest.spyOn(queue, 'getRanges').mockImplementation(async (...args: Parameters<Queue['getRanges']>) => {
+      const ids = await getRanges(...args);
+      if (!wiped) {
+        wiped = true;
+        const keys = (await engine.queueKeys()).filter((k) => k.includes(`:${QueueName.Sla}:`) && k !== marker);
+        if (keys.length) await engine.redis.del(...keys);
+      }
+      return ids;
+    });
+
+    const r = await reconcile();
+    expect(r.full).toBe(true);
+    expect(wiped).toBe(true);
+    for (const t of Object.values(timersOf(run))) expect(await stateOf(t.jobId)).toBe('delayed');
+    expect(await engine.redis.get(marker)).not.toBeNull();
+  });
+
   it('rebuilds every timer from PostgreSQL after Redis loses them all, firing what fell due exactly once', async () => {
     const overdue = await newCase();
     const justDue = await newCase();

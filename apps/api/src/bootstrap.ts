@@ -9,6 +9,7 @@ import { ApiModule } from './api.module';
 import { HttpErrorFilter } from './common/http-exception.filter';
 import { requireKnownMediaType } from './common/media-type.middleware';
 import { SafeInputPipe } from './common/safe-input.pipe';
+import { refuseInvalidUtf8 } from './common/utf8-body';
 import { buildValidationPipe } from './common/validation';
 
 /** Builds the API exactly as production runs it; tests boot it through here too. */
@@ -20,8 +21,8 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   app.useLogger(app.get(Logger));
   app.use(helmet({ contentSecurityPolicy: false }));
   app.use(requireKnownMediaType);
-  app.useBodyParser('json', { limit: '256kb' });
-  app.useBodyParser('text', { type: 'text/calendar', limit: '1mb' });
+  app.useBodyParser('json', { limit: '256kb', verify: refuseInvalidUtf8 });
+  app.useBodyParser('text', { type: 'text/calendar', limit: '1mb', verify: refuseInvalidUtf8 });
   app.useGlobalPipes(new SafeInputPipe(), buildValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();

@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
-import { ThrottlerStorageService } from '@nestjs/throttler';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { AccessTokens } from './access-tokens';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { LogIn } from './log-in.usecase';
-import { LOGIN_THROTTLER_STORAGE, LoginThrottlerGuard } from './login-throttler.guard';
+import { RequestLimits } from './request-limits';
 import { RolesGuard } from './roles.guard';
 
 /**
@@ -28,9 +27,8 @@ import { RolesGuard } from './roles.guard';
     LogIn,
     JwtAuthGuard,
     RolesGuard,
-    LoginThrottlerGuard,
-    { provide: LOGIN_THROTTLER_STORAGE, useClass: ThrottlerStorageService },
+    RequestLimits,
   ],
-  exports: [AccessTokens, LogIn, JwtAuthGuard, RolesGuard, LoginThrottlerGuard, LOGIN_THROTTLER_STORAGE],
+  exports: [AccessTokens, LogIn, JwtAuthGuard, RolesGuard, RequestLimits],
 })
 export class AuthModule {}

@@ -6,5 +6,6 @@ export * from './roles.guard';
 export * from './current-officer.decorator';
 export * from './passwords';
 export * from './log-in.usecase';
-export * from './login-throttler.guard';
+export * from './request-limits';
+export * from './username';
 export * from './auth.module';

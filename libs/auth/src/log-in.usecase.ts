@@ -5,10 +5,14 @@ import { isOfficerRole } from '@fr/domain';
 import { AccessTokens } from './access-tokens';
 import { AuthenticatedOfficer } from './authenticated-officer';
 import { verifyAgainstDummy, verifyPassword } from './passwords';
+import { RequestLimits } from './request-limits';
+import { canonicalUsername } from './username';
 
 export interface LogInCommand {
   username: string;
   password: string;
+  /** The client's address, for the per-address limits. */
+  clientIp: string;
 }
 
 export interface LogInResult {
@@ -31,19 +35,24 @@ export class LogIn {
   constructor(
     private readonly ds: DataSource,
     private readonly tokens: AccessTokens,
+    private readonly limits: RequestLimits,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async execute(cmd: LogInCommand): Promise<LogInResult> {
+    const username = canonicalUsername(cmd.username);
+    const ticket = await this.limits.beginLogin(username, cmd.clientIp);
+    // Compared exactly: the folding is canonicalUsername's alone (see there).
     const [row] = await this.ds.query(
       `SELECT id, username, full_name, role, unit_code, active, token_version, password_hash
-         FROM officers WHERE lower(username) = lower($1)`,
-      [cmd.username.trim()],
+         FROM officers WHERE lower(username) = $1`,
+      [username],
     );
     const verified = row?.password_hash ? await verifyPassword(row.password_hash, cmd.password) : await verifyAgainstDummy(cmd.password);
     if (!verified || !isOfficerRole(row.role)) throw new UnauthorizedException(INVALID_CREDENTIALS);
     // Said only to someone who knows the password, so it reveals nothing to a guesser.
     if (!row.active) throw new UnauthorizedException('account is disabled; ask an administrator');
+    await this.limits.loginSucceeded(ticket);
 
     const officer: AuthenticatedOfficer = {
       id: row.id,

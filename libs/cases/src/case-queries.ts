@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { maskEmail, maskName, maskPhone, NotFoundError, ValidationError } from '@fr/domain';
+import { maskContactsInText, maskEmail, maskName, maskPhone, NotFoundError, ValidationError } from '@fr/domain';
 import { CaseActor, inScope } from './actor';
 
 export interface ListCasesFilter {
@@ -18,7 +18,22 @@ const SUMMARY_COLUMNS = `
   c.handler_id, c.leader_id, c.severity, c.title, c.stage, c.due_at, c.warn_at, c.version, c.received_at, c.updated_at,
   c.transfer_count, c.return_count, c.reopen_count, c.extension_count, COALESCE(c.due_at, 'infinity'::timestamptz) AS sort_due`;
 
-function summary(r: Record<string, any>, now: Date) {
+/** How free text reaches a reader: whole for one with contact rights, with contacts masked otherwise. */
+type TextView = (text: string | null) => string | null;
+const WHOLE: TextView = (t) => t;
+const textViewFor = (actor: CaseActor, unitCode: string | null): TextView => (seesContact(actor, unitCode) ? WHOLE : maskContactsInText);
+/** The citizen's contact, in fields and in free text, is for a handler of the case's unit only. */
+const seesContact = (actor: CaseActor, unitCode: string | null) => actor.role === 'HANDLER' && actor.unitCode === unitCode;
+
+/** Every string inside an event's data (a note's text, a reason) through the same view. */
+function viewData(v: unknown, text: TextView): unknown {
+  if (typeof v === 'string') return text(v);
+  if (Array.isArray(v)) return v.map((x) => viewData(x, text));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, viewData(x, text)]));
+  return v;
+}
+
+function summary(r: Record<string, any>, now: Date, text: TextView) {
   const due = r.due_at ? new Date(r.due_at) : null;
   const warn = r.warn_at ? new Date(r.warn_at) : null;
   return {
@@ -30,7 +45,7 @@ function summary(r: Record<string, any>, now: Date) {
     handlerId: r.handler_id as string | null,
     leaderId: r.leader_id as string | null,
     severity: r.severity as string,
-    title: r.title as string | null,
+    title: text(r.title as string | null),
     stage: r.stage as string | null,
     dueAt: due?.toISOString() ?? null,
     atRisk: !!(warn && due && now >= warn && now < due),
@@ -62,7 +77,9 @@ function decodeCursor(cursor: string): [string, string] {
       const due = v[0];
       if (due === 'infinity') return [due, v[1]];
       const t = Date.parse(due);
-      if (Number.isFinite(t) && new Date(t).toISOString() === due && t < Date.UTC(2200, 0, 1)) return [due, v[1]];
+      // Deadlines of this system lie after 2000. Years such as 0000 or -000001 round-trip through
+      // toISOString but PostgreSQL refuses them (a 500 before this bound).
+      if (Number.isFinite(t) && new Date(t).toISOString() === due && t >= Date.UTC(2000, 0, 1) && t < Date.UTC(2200, 0, 1)) return [due, v[1]];
     }
   } catch {
     /* fall through */
@@ -104,7 +121,7 @@ export class CaseQueries {
     const now = new Date();
     const page = rows.slice(0, f.limit);
     return {
-      items: page.map((r: Record<string, any>) => summary(r, now)),
+      items: page.map((r: Record<string, any>) => summary(r, now, textViewFor(actor, r.unit_code))),
       nextCursor: rows.length > f.limit ? encodeCursor(page[page.length - 1]) : null,
     };
   }
@@ -120,7 +137,8 @@ export class CaseQueries {
       [id],
     );
     if (!r || !inScope(actor, r.unit_code) || actor.role === 'CITIZEN') throw new NotFoundError('case', id);
-    const seesContact = actor.role === 'HANDLER' && actor.unitCode === r.unit_code;
+    const sees = seesContact(actor, r.unit_code);
+    const text = sees ? WHOLE : maskContactsInText;
     const events = await this.ds.query(
       `SELECT e.id, e.occurred_at, e.actor, e.action, e.from_state, e.to_state, e.reason, e.data, o.full_name, o.role
          FROM audit_events e
@@ -134,18 +152,18 @@ export class CaseQueries {
     );
     const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
     return {
-      ...summary(r, new Date()),
+      ...summary(r, new Date(), text),
       channel: r.channel_code as string,
-      description: r.description as string,
+      description: text(r.description as string),
       location: { address: r.address, wardCode: r.ward_code, areaCode: r.area_code, lat: r.lat, lng: r.lng },
-      citizen: seesContact
+      citizen: sees
         ? { name: r.citizen_name, phone: r.citizen_phone, email: r.citizen_email, masked: false }
         : { name: maskName(r.citizen_name), phone: maskPhone(r.citizen_phone), email: maskEmail(r.citizen_email), masked: true },
       attachments: r.attachments,
-      answer: r.answer as string | null,
+      answer: text(r.answer as string | null),
       resolutionAttachments: r.resolution_attachments,
       rating: r.rating as number | null,
-      ratingComment: r.rating_comment as string | null,
+      ratingComment: text(r.rating_comment as string | null),
       triageReason: r.triage_reason as string | null,
       routingRuleId: r.routing_rule_id as string | null,
       submittedAt: iso(r.submitted_at),
@@ -159,14 +177,14 @@ export class CaseQueries {
         action: e.action as string,
         from: e.from_state as string | null,
         to: e.to_state as string | null,
-        reason: e.reason as string | null,
-        data: e.data,
+        reason: text(e.reason as string | null),
+        data: viewData(e.data, text),
       })),
       messages: messages.map((m: Record<string, any>) => ({
         id: String(m.id),
         kind: m.kind as string,
         author: m.author as string,
-        body: m.body as string,
+        body: text(m.body as string),
         attachments: m.attachments,
         at: iso(m.created_at),
       })),

@@ -43,6 +43,14 @@ export interface AppConfig {
   auditSealBoundSeconds: number;
   /** How often the sealer looks for committed events when it found none (it goes on at once while there is a backlog). */
   auditSealIntervalMs: number;
+  /**
+   * Login attempts per window, counted in Redis (shared by every API instance): every attempt per
+   * account and address; failed attempts per account (from any address) and per address (over any
+   * account, against password spraying).
+   */
+  loginLimits: { windowSeconds: number; perAccountAndIp: number; perAccount: number; perIp: number };
+  /** Tracking-code lookups (GET /v1/feedback/{code}) per channel key and window. */
+  lookupLimits: { windowSeconds: number; perChannel: number };
 }
 
 export class ConfigError extends Error {
@@ -53,6 +61,29 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+const DEV_ADMIN_PASSWORD = 'admin';
+const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me';
+/** Outside production a channel without FR_KEY_<CHANNEL> answers to `dev-<channel>-key`. */
+const DEV_KEY_PREFIX = 'dev-';
+
+/**
+ * Everything in the environment that would run production on a development default or a guessable
+ * secret; each problem is listed, so one failed start shows them all.
+ */
+function productionProblems(env: Env): string[] {
+  const problems: string[] = [];
+  if (!env.FR_ADMIN_PASSWORD) problems.push('FR_ADMIN_PASSWORD is required in production');
+  else if (env.FR_ADMIN_PASSWORD === DEV_ADMIN_PASSWORD) problems.push(`FR_ADMIN_PASSWORD must not be the development default '${DEV_ADMIN_PASSWORD}' in production`);
+  if (!env.FR_JWT_SECRET || env.FR_JWT_SECRET.length < 32) problems.push('FR_JWT_SECRET of at least 32 characters is required in production');
+  else if (env.FR_JWT_SECRET.startsWith(DEV_JWT_SECRET)) problems.push('FR_JWT_SECRET must not be the development default in production');
+  for (const [name, value] of Object.entries(env)) {
+    if (!/^FR_KEY_[A-Z0-9_]+$/.test(name) || !value) continue;
+    if (value.toLowerCase().startsWith(DEV_KEY_PREFIX)) problems.push(`${name} must not be a development key ('${DEV_KEY_PREFIX}...') in production`);
+    else if (value.length < 16) problems.push(`${name} must be at least 16 characters in production`);
+  }
+  return problems;
+}
 
 const DEFAULTS = {
   PORT: '3000',
@@ -97,22 +128,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
     problems.push(`QUEUE_PREFIX must be 1-40 letters, digits, '_' or '-', got '${queuePrefix}'`);
   }
 
-  const adminPassword = env.FR_ADMIN_PASSWORD || (production ? '' : 'admin');
-  if (production && !env.FR_ADMIN_PASSWORD) problems.push('FR_ADMIN_PASSWORD is required in production');
-  const jwtSecret = env.FR_JWT_SECRET || (production ? '' : 'dev-only-jwt-secret-change-me');
-  if (production && (!env.FR_JWT_SECRET || env.FR_JWT_SECRET.length < 32)) {
-    problems.push('FR_JWT_SECRET of at least 32 characters is required in production');
-  }
-
+  const adminPassword = env.FR_ADMIN_PASSWORD || (production ? '' : DEV_ADMIN_PASSWORD);
+  const jwtSecret = env.FR_JWT_SECRET || (production ? '' : DEV_JWT_SECRET);
   const channelKeys: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     const m = /^FR_KEY_([A-Z0-9_]+)$/.exec(name);
-    if (m && value) {
-      if (value.length < 16 && production) problems.push(`${name} must be at least 16 characters in production`);
-      channelKeys[m[1].toLowerCase()] = value;
-    }
+    if (m && value) channelKeys[m[1].toLowerCase()] = value;
   }
-
+  if (production) problems.push(...productionProblems(env));
   const config: AppConfig = {
     nodeEnv,
     production,
@@ -145,6 +168,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
     smtpUrl: env.FR_SMTP_URL ? url(env, 'FR_SMTP_URL', '', ['smtp:', 'smtps:'], problems) : null,
     mailFrom: env.FR_MAIL_FROM || 'feedback-router <no-reply@localhost>',
     holdEmailOutsideOfficeHours: env.FR_HOLD_EMAIL_OUTSIDE_OFFICE_HOURS !== 'false',
+    loginLimits: {
+      windowSeconds: int(env, 'FR_LOGIN_LIMIT_WINDOW_SECONDS', 60, 1, 86400, problems),
+      perAccountAndIp: int(env, 'FR_LOGIN_LIMIT_PER_ACCOUNT_IP', 10, 1, 100000, problems),
+      perAccount: int(env, 'FR_LOGIN_LIMIT_PER_ACCOUNT', 20, 1, 100000, problems),
+      perIp: int(env, 'FR_LOGIN_LIMIT_PER_IP', 30, 1, 100000, problems),
+    },
+    lookupLimits: {
+      windowSeconds: int(env, 'FR_LOOKUP_LIMIT_WINDOW_SECONDS', 60, 1, 86400, problems),
+      perChannel: int(env, 'FR_LOOKUP_LIMIT_PER_CHANNEL', 600, 1, 1000000, problems),
+    },
   };
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!levels.includes(config.logLevel)) problems.push(`LOG_LEVEL must be one of ${levels.join(', ')}`);
@@ -154,5 +187,5 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
 /** The API key of a channel: FR_KEY_<CHANNEL>, or a well-known development key outside production. */
 export function channelKey(config: AppConfig, channelCode: string): string | null {
-  return config.channelKeys[channelCode] ?? (config.production ? null : `dev-${channelCode}-key`);
+  return config.channelKeys[channelCode] ?? (config.production ? null : `${DEV_KEY_PREFIX}${channelCode}-key`);
 }

@@ -32,6 +32,51 @@ describe(loadConfig.name, () => {
   });
 });
 
+describe(`${loadConfig.name} in production`, () => {
+  const sound = {
+    NODE_ENV: 'production',
+    FR_ADMIN_PASSWORD: 'a-long-admin-password-2026',
+    FR_JWT_SECRET: 'k3y-of-at-least-thirty-two-characters-xyz',
+    FR_KEY_IHANOI: 'ihanoi-7f3a9c1e5b2d4f60',
+  };
+  const problemsOf = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (e) {
+      return (e as ConfigError).problems;
+    }
+  };
+
+  it('starts with production secrets of its own', () => {
+    expect(problemsOf(sound)).toEqual([]);
+  });
+
+  it('refuses every development default at once, naming each', () => {
+    const problems = problemsOf({
+      ...sound,
+      FR_ADMIN_PASSWORD: 'admin',
+      FR_JWT_SECRET: 'dev-only-jwt-secret-change-me-please-now',
+      FR_KEY_IHANOI: 'dev-ihanoi-key',
+      // Long enough to pass a length check: the dev- prefix alone gives it away.
+      FR_KEY_HOTLINE_1022: 'dev-hotline_1022-key',
+    });
+    expect(problems).toEqual([
+      "FR_ADMIN_PASSWORD must not be the development default 'admin' in production",
+      'FR_JWT_SECRET must not be the development default in production',
+      "FR_KEY_IHANOI must not be a development key ('dev-...') in production",
+      "FR_KEY_HOTLINE_1022 must not be a development key ('dev-...') in production",
+    ]);
+  });
+
+  it('refuses missing secrets, each named', () => {
+    expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
+      'FR_ADMIN_PASSWORD is required in production',
+      'FR_JWT_SECRET of at least 32 characters is required in production',
+    ]);
+  });
+});
+
 describe(loadOrganisation.name, () => {
   const real = join(__dirname, '../../../config');
   let dir: string;

@@ -24,6 +24,27 @@ export function maskEmail(email: string | null): string | null {
 }
 
 /**
+ * Vietnamese phone numbers as people write them: mobiles (0912345678, 0912 345 678, 091.234.5678,
+ * +84 912 345 678, 84912345678) and landlines with their area code (024 3825 1234): a national
+ * prefix (0, 84 or +84) and 9 or 10 more digits, single spaces, dots or dashes between them, not
+ * inside a longer run of digits or a word.
+ */
+const PHONE_IN_TEXT = /(?<![\p{L}\p{N}+])(?:\(?\+84\)?|84|0)(?:[ .-]?\d){9,10}(?![\p{N}])/gu;
+const EMAIL_IN_TEXT = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}/gu;
+
+/**
+ * Free text (a description, an answer, a note) for a reader without contact rights: citizens write
+ * their numbers and addresses into it, so each phone number and e-mail address in it is masked by
+ * the same rule as the contact fields.
+ */
+export function maskContactsInText(text: string): string;
+export function maskContactsInText(text: string | null): string | null;
+export function maskContactsInText(text: string | null): string | null {
+  if (!text) return text;
+  return text.replace(EMAIL_IN_TEXT, (m) => maskEmail(m)!).replace(PHONE_IN_TEXT, (m) => maskPhone(m)!);
+}
+
+/**
  * Citizens' most common complaint is a vague answer without substance ("đã xử lý"). An answer must
  * say what was done: a minimum length and number of words, not a bare acknowledgement.
  */

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { ADVISORY_LOCK } from '@fr/persistence';
-import { DEFAULT_JOB_OPTIONS, jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
+import { DEFAULT_JOB_OPTIONS, ensureJob, jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { Clock } from '@fr/sla';
 
 const RECONCILE_LOCK = ADVISORY_LOCK.deliveriesReconcile;
@@ -31,7 +31,8 @@ export interface DeliveriesReconcileResult {
 /**
  * After Redis loses its data, two kinds of work exist only in PostgreSQL: citizen-visible events whose
  * fan-out job vanished (no case_event_fanouts row), and deliveries still pending whose job vanished.
- * This sweep re-adds both under their deterministic ids; jobs that still exist are left alone.
+ * This sweep re-adds both under their deterministic ids; jobs that will still run are left alone, and
+ * a job that lost its name or data, sits in no list or failed for good is replaced (see ensureJob).
  */
 @Injectable()
 export class DeliveriesReconciler {
@@ -71,11 +72,9 @@ export class DeliveriesReconciler {
       for (const e of scanned.filter((r) => !r.done && !r.queued)) {
         const payload = { caseId: e.case_id, eventId: String(e.id) };
         const jobId = jobIdFor(JobName.CaseEvent, payload);
-        const job = await events.getJob(jobId);
-        if (!job) await events.add(JobName.CaseEvent, payload, { ...DEFAULT_JOB_OPTIONS, jobId });
-        else if (await job.isFailed()) await job.retry();
-        else if (!(await job.isCompleted())) continue;
-        fanouts++;
+        // A completed fan-out job would have written the row: one without it lost its work too.
+        const outcome = await ensureJob(events, JobName.CaseEvent, payload, { ...DEFAULT_JOB_OPTIONS, jobId });
+        if (outcome === 'added' || outcome === 'replaced') fanouts++;
       }
       const open = scanned.filter((r) => !r.done);
       const next = open.length ? (BigInt(open[0].seq) - 1n).toString() : scanned.length ? scanned[scanned.length - 1].seq : watermark;
@@ -97,15 +96,9 @@ export class DeliveriesReconciler {
       for (const d of pending) {
         const payload = { deliveryId: String(d.id) };
         const jobId = jobIdFor(JobName.Deliver, payload);
-        const job = await notifications.getJob(jobId);
-        if (!job) {
-          const delay = d.not_before ? Math.max(0, new Date(d.not_before).getTime() - now) : 0;
-          await notifications.add(JobName.Deliver, payload, { ...DEFAULT_JOB_OPTIONS, jobId, delay: delay || undefined });
-          deliveries++;
-        } else if (await job.isFailed()) {
-          await job.retry();
-          deliveries++;
-        }
+        const delay = d.not_before ? Math.max(0, new Date(d.not_before).getTime() - now) : 0;
+        const outcome = await ensureJob(notifications, JobName.Deliver, payload, { ...DEFAULT_JOB_OPTIONS, jobId, delay: delay || undefined });
+        if (outcome === 'added' || outcome === 'replaced') deliveries++;
       }
       if (fanouts || deliveries) this.logger.warn(`re-enqueued ${fanouts} case event fan-out(s) and ${deliveries} delivery job(s) missing from Redis`);
       return { fanouts, deliveries };

@@ -1,15 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
-import { DEFAULT_JOB_OPTIONS, jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
+import { DEFAULT_JOB_OPTIONS, ensureJob, jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
 
 const RECONCILE_LOCK = 727_002;
 
 /**
  * Redis here keeps nothing across a restart, and a flushed Redis loses queued routing jobs. PostgreSQL
- * knows which cases are still `received`: this sweep re-adds (or retries) their routing jobs. Only one
- * worker sweeps at a time (advisory lock); the deterministic jobId makes a re-add of a job that still
- * exists a no-op.
+ * knows which cases are still `received`: this sweep adds their routing jobs again. A job that cannot
+ * route the case any more (its hash lost name or data, in no list, failed or completed while the case
+ * is still `received`) counts as missing: retrying it would only fail again. Only one worker sweeps
+ * at a time (advisory lock); a job that will still run is left alone.
  */
 @Injectable()
 export class RoutingReconciler {
@@ -21,7 +22,7 @@ export class RoutingReconciler {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** One pass; returns how many routing jobs it re-added or retried (null if another worker held the lock). */
+  /** One pass; returns how many routing jobs it added again (null if another worker held the lock). */
   async runOnce(stuckAfterSeconds = this.config.stuckAfterSeconds): Promise<number | null> {
     return this.ds.transaction(async (m) => {
       const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [RECONCILE_LOCK]);
@@ -37,14 +38,8 @@ export class RoutingReconciler {
       let fixed = 0;
       for (const { id } of rows) {
         const jobId = jobIdFor(JobName.RouteCase, { caseId: id });
-        const job = await queue.getJob(jobId);
-        if (!job) {
-          await queue.add(JobName.RouteCase, { caseId: id }, { ...DEFAULT_JOB_OPTIONS, jobId });
-          fixed++;
-        } else if (await job.isFailed()) {
-          await job.retry();
-          fixed++;
-        }
+        const outcome = await ensureJob(queue, JobName.RouteCase, { caseId: id }, { ...DEFAULT_JOB_OPTIONS, jobId });
+        if (outcome === 'added' || outcome === 'replaced') fixed++;
       }
       if (fixed) this.logger.warn(`re-enqueued routing of ${fixed} case(s) missing from the queue`);
       return fixed;

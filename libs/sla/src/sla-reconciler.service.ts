@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
+import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
-import { DEFAULT_JOB_OPTIONS, jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
+import { DEFAULT_JOB_OPTIONS, isSoundJob, jobIdFor, JobName, QueueName, QueueRegistry, removeJobById } from '@fr/queue';
 import { Clock } from './clock';
 import { EscalationLevel, ladderTimes } from './escalation-ladder';
 import { FireEscalation, FireEscalationResult, SlaTimer } from './fire-escalation.usecase';
@@ -20,7 +21,8 @@ const DELAYED_SLICE = 5000;
 const TIMER_GRACE_MS = 10_000;
 /** Due levels fired per transaction. */
 const FIRE_BATCH = 200;
-const FINISHED = new Set(['completed', 'failed']);
+/** Full passes in a row when Redis loses timers while one runs (a wipe still going on), before giving up till the next run. */
+const MAX_FULL_ROUNDS = 3;
 /** The levels already recorded for the case's current stage run. */
 const FIRED_LEVELS = `COALESCE((SELECT array_agg(e.level::text) FROM escalations e
                                  WHERE e.case_id = c.id AND e.stage = c.stage AND e.stage_started_at = c.stage_started_at), '{}') AS fired`;
@@ -90,7 +92,7 @@ export class SlaReconciler {
   }
 
   /** The marker a full pass leaves in Redis: its absence means Redis has lost what the passes put there. */
-  private async marker(): Promise<{ get(): Promise<number | null>; set(): Promise<void>; clear(): Promise<void> }> {
+  private async marker(): Promise<{ get(): Promise<number | null>; set(): Promise<number>; clear(): Promise<void> }> {
     const queue = this.queues.get(QueueName.Sla);
     const redis = await queue.client;
     const key = queue.toKey('reconciled-at');
@@ -99,7 +101,11 @@ export class SlaReconciler {
         const v = await redis.get(key);
         return v === null ? null : Number(v);
       },
-      set: async () => void (await redis.set(key, String(Date.now()))),
+      set: async () => {
+        const at = Date.now();
+        await redis.set(key, String(at));
+        return at;
+      },
       clear: async () => void (await redis.del(key)),
     };
   }
@@ -109,16 +115,55 @@ export class SlaReconciler {
     return at === null || !Number.isFinite(at) || Date.now() - at >= this.config.slaFullReconcileIntervalMs;
   }
 
+  /**
+   * A wipe is not one instant: keys go one by one (a FLUSHDB elsewhere, a script deleting a prefix),
+   * so a pass may read timers that are deleted a moment later, after the marker was already gone
+   * and set again. Each round therefore checks at its end that its marker and every future timer it
+   * counted on are still there, and runs again when not.
+   */
   private async fullPass(): Promise<SlaReconcileResult> {
     const marker = await this.marker();
-    // Set first: if Redis is wiped while this pass runs, the marker goes with it and the next run starts over.
-    await marker.set();
-    try {
-      return await this.sweepAll();
-    } catch (e) {
-      await marker.clear().catch(() => undefined);
-      throw e;
+    const total: SlaReconcileResult = { full: true, fired: 0, scheduled: 0, pruned: 0 };
+    for (let round = 1; ; round++) {
+      let intact: boolean;
+      try {
+        // Set first: if Redis is wiped while this pass runs, the marker goes with it.
+        const at = await marker.set();
+        const { result, expected } = await this.sweepAll();
+        total.fired += result.fired;
+        total.scheduled += result.scheduled;
+        total.pruned += result.pruned;
+        const lost = await this.lostTimers(expected);
+        intact = lost === 0 && (await marker.get()) === at;
+        if (!intact) this.logger.warn(`SLA reconcile: Redis lost ${lost} timer(s) or the marker while the full pass ran; running it again`);
+      } catch (e) {
+        await marker.clear().catch(() => undefined);
+        throw e;
+      }
+      if (intact) return total;
+      if (round >= MAX_FULL_ROUNDS) {
+        // Still unsettled: no marker, so the next run makes a full pass again.
+        await marker.clear().catch(() => undefined);
+        return total;
+      }
     }
+  }
+
+  /** How many of the future timers a full pass left in Redis have no job hash any more. */
+  private async lostTimers(expected: Map<string, number>): Promise<number> {
+    const queue = this.queues.get(QueueName.Sla);
+    const redis = (await queue.client) as unknown as Redis;
+    // A timer due meanwhile may have fired and been cleaned up: only those still ahead must be there.
+    const horizon = Date.now() + TIMER_GRACE_MS;
+    const ids = [...expected].filter(([, fireAt]) => fireAt > horizon).map(([id]) => id);
+    let lost = 0;
+    for (let i = 0; i < ids.length; i += DELAYED_SLICE) {
+      const pipeline = redis.pipeline();
+      for (const id of ids.slice(i, i + DELAYED_SLICE)) pipeline.exists(queue.toKey(id));
+      const replies = (await pipeline.exec()) ?? [];
+      lost += replies.filter(([err, n]) => err || n === 0).length;
+    }
+    return lost;
   }
 
   /**
@@ -167,7 +212,8 @@ export class SlaReconciler {
     return result;
   }
 
-  private async sweepAll(): Promise<SlaReconcileResult> {
+  /** One round of the full pass; `expected` holds the future timers it found or added, with their times. */
+  private async sweepAll(): Promise<{ result: SlaReconcileResult; expected: Map<string, number> }> {
     const queue = this.queues.get(QueueName.Sla);
     // Read before the cases: a timer in this set was added after the commit that made it current, so
     // the case rows read below already show that commit, and a current timer is never pruned.
@@ -181,6 +227,7 @@ export class SlaReconciler {
       if (ids.length < DELAYED_SLICE) break;
     }
     const wanted = new Set<string>();
+    const expected = new Map<string, number>();
     const result: SlaReconcileResult = { full: true, fired: 0, scheduled: 0, pruned: 0 };
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
@@ -192,7 +239,7 @@ export class SlaReconciler {
           ORDER BY c.id LIMIT ${PAGE}`,
         [after],
       );
-      await this.reconcilePage(rows, queue, delayed, wanted, result);
+      await this.reconcilePage(rows, queue, delayed, wanted, expected, result);
       if (rows.length < PAGE) break;
       after = rows[rows.length - 1].id;
     }
@@ -204,7 +251,7 @@ export class SlaReconciler {
     if (result.fired || result.scheduled) {
       this.logger.warn(`SLA reconcile: fired ${result.fired} overdue level(s), re-added ${result.scheduled} missing timer(s)`);
     }
-    return result;
+    return { result, expected };
   }
 
   /**
@@ -217,11 +264,13 @@ export class SlaReconciler {
     queue: ReturnType<QueueRegistry['get']>,
     delayed: Set<string>,
     wanted: Set<string>,
+    expected: Map<string, number>,
     result: SlaReconcileResult,
   ): Promise<void> {
     const now = this.clock.now();
     const due: SlaTimer[] = [];
     const missing: { jobId: string; payload: ReturnType<typeof slaTimerPayload>; fireAt: Date }[] = [];
+    const present: typeof missing = [];
     for (const c of rows) {
       const run = runOf(c);
       for (const { rung, fireAt } of ladderTimes(this.sla.calendarFor(c.unit_code), this.sla.policy.escalation, run)) {
@@ -230,21 +279,37 @@ export class SlaReconciler {
         const jobId = jobIdFor(JobName.SlaTimer, payload);
         wanted.add(jobId);
         if (fireAt <= now) due.push({ ...run, level: rung.level as EscalationLevel });
-        else if (!delayed.has(jobId)) missing.push({ jobId, payload, fireAt });
+        else {
+          expected.set(jobId, fireAt.getTime());
+          (delayed.has(jobId) ? present : missing).push({ jobId, payload, fireAt });
+        }
       }
     }
     for (let i = 0; i < due.length; i += FIRE_BATCH) result.fired += await this.fireDue(due.slice(i, i + FIRE_BATCH));
+
+    // A delayed timer whose hash lost its name (deleted and recreated mid-flight) would only fail when
+    // due: one pipelined read per page finds those, and they count as missing.
+    if (present.length) {
+      const redis = (await queue.client) as unknown as Redis;
+      const pipeline = redis.pipeline();
+      for (const t of present) pipeline.hget(queue.toKey(t.jobId), 'name');
+      const names = (await pipeline.exec()) ?? [];
+      present.forEach((t, i) => {
+        if (names[i]?.[1] !== JobName.SlaTimer) missing.push(t);
+      });
+    }
 
     const jobs = await Promise.all(missing.map((t) => queue.getJob(t.jobId)));
     const states = await Promise.all(jobs.map((job) => job?.getState()));
     const toAdd = [];
     for (let i = 0; i < missing.length; i++) {
-      // Waiting or running is fine; a finished job under this id would make BullMQ ignore the re-add.
-      if (jobs[i] && !FINISHED.has(states[i]!)) continue;
+      // Waiting or running is fine. A finished or broken job (lost name or data, in no list) under this
+      // id would make BullMQ ignore the re-add: it goes first.
+      if (jobs[i] && isSoundJob(jobs[i]!, states[i]!, JobName.SlaTimer, missing[i].payload)) continue;
       if (jobs[i]) {
-        const removed = await jobs[i]!.remove().then(
-          () => true,
-          (e: Error) => (this.logger.warn(`SLA reconcile could not replace finished timer ${missing[i].jobId}: ${e.message}`), false),
+        const removed = await removeJobById(queue, missing[i].jobId).then(
+          (n) => n === 1,
+          (e: Error) => (this.logger.warn(`SLA reconcile could not replace timer ${missing[i].jobId}: ${e.message}`), false),
         );
         if (!removed) continue;
       }

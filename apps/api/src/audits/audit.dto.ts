@@ -1,27 +1,28 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsDefined, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import { IsDefined, IsIn, IsInt, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import { OptionalField } from '../common/optional-field.decorator';
 import { MAX_SAMPLE_SIZE } from '@fr/audit';
 import { NoControlChars, NormaliseText } from '../common/text.decorators';
 
 export class VerifyQueryDto {
   @ApiPropertyOptional({ description: 'first position in the sealed chain to check (default: 1)', pattern: '^\\d{1,18}$' })
-  @IsOptional()
+  @OptionalField()
   @Matches(/^\d{1,18}$/, { message: 'fromSeq must be a positive integer' })
   fromSeq?: string;
 
   @ApiPropertyOptional({ description: 'last position to check (default: the sealed head)', pattern: '^\\d{1,18}$' })
-  @IsOptional()
+  @OptionalField()
   @Matches(/^\d{1,18}$/, { message: 'toSeq must be a positive integer' })
   toSeq?: string;
 
   @ApiPropertyOptional({ description: 'first event to check, by id (it must be sealed); instead of fromSeq', pattern: '^\\d{1,18}$' })
-  @IsOptional()
+  @OptionalField()
   @Matches(/^\d{1,18}$/, { message: 'fromId must be a positive event id' })
   fromId?: string;
 
   @ApiPropertyOptional({ description: 'last event to check, by id (it must be sealed); instead of toSeq', pattern: '^\\d{1,18}$' })
-  @IsOptional()
+  @OptionalField()
   @Matches(/^\d{1,18}$/, { message: 'toId must be a positive event id' })
   toId?: string;
 }
@@ -38,7 +39,7 @@ export class PeriodQueryDto {
   to: string;
 
   @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json' })
-  @IsOptional()
+  @OptionalField()
   @IsIn(['json', 'csv'], { message: "format must be 'json' or 'csv'" })
   format?: 'json' | 'csv';
 }
@@ -55,20 +56,20 @@ export class ExportQueryDto {
   to: string;
 
   @ApiPropertyOptional({ description: 'only cases this unit owned at some time' })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @MaxLength(40)
   unit?: string;
 
   @ApiPropertyOptional({ enum: ['csv'], default: 'csv' })
-  @IsOptional()
+  @OptionalField()
   @IsIn(['csv'], { message: "format must be 'csv'" })
   format?: 'csv';
 }
 
 export class SampleDto {
   @ApiPropertyOptional({ description: "only this unit's stratum (default: every unit with closed cases in the period)" })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @MaxLength(40)
   unitCode?: string;
@@ -136,7 +137,7 @@ export class ReviewDto {
   scores: ReviewScoresDto;
 
   @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
+  @OptionalField()
   @NormaliseText()
   @IsString()
   @MaxLength(2000)

@@ -1,6 +1,7 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Ip, Post, UseGuards } from '@nestjs/common';
+import { normalizeIp } from '@nestjs/throttler';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, LogIn, LoginThrottlerGuard } from '@fr/auth';
+import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, LogIn } from '@fr/auth';
 import { LoginDto, LoginResponseDto, OfficerIdentityDto } from './auth.dto';
 
 const identity = (o: AuthenticatedOfficer): OfficerIdentityDto => ({
@@ -18,13 +19,13 @@ export class AuthController {
 
   @Post('login')
   @HttpCode(HttpStatus.OK)
-  @UseGuards(LoginThrottlerGuard)
   @ApiOperation({ summary: "Exchange an officer's username and password for an access token" })
   @ApiOkResponse({ type: LoginResponseDto })
   @ApiResponse({ status: 401, description: 'invalid username or password, or the account is disabled' })
-  @ApiResponse({ status: 429, description: 'too many attempts for this username from this address' })
-  async login(@Body() dto: LoginDto): Promise<LoginResponseDto> {
-    const r = await this.logIn.execute({ username: dto.username, password: dto.password });
+  @ApiResponse({ status: 429, description: 'too many attempts for this username from this address, failures for this username, or failures from this address (Retry-After says when to try again)' })
+  async login(@Body() dto: LoginDto, @Ip() ip: string): Promise<LoginResponseDto> {
+    // Behind a proxy, set Express `trust proxy` so that this is the client's address.
+    const r = await this.logIn.execute({ username: dto.username, password: dto.password, clientIp: normalizeIp(ip ?? '') });
     return { accessToken: r.accessToken, expiresIn: r.expiresIn, officer: identity(r.officer) };
   }
 

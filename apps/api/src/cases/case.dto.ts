@@ -8,7 +8,6 @@ import {
   IsInt,
   IsNotEmpty,
   IsObject,
-  IsOptional,
   IsString,
   Matches,
   Max,
@@ -16,6 +15,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { OptionalField } from '../common/optional-field.decorator';
 import { CASE_STATES } from '@fr/domain';
 import { SEVERITIES } from '@fr/sla';
 import { IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
@@ -23,28 +23,28 @@ import { AttachmentDto } from '../intake/feedback.dto';
 
 export class ListCasesQueryDto {
   @ApiPropertyOptional({ description: `comma-separated states: ${CASE_STATES.join(', ')}` })
-  @IsOptional()
+  @OptionalField()
   @Transform(({ value }) => (typeof value === 'string' ? value.split(',').map((s: string) => s.trim()).filter(Boolean) : value))
   @IsArray()
   @IsIn(CASE_STATES, { each: true, message: `status must be among ${CASE_STATES.join(', ')}` })
   status?: string[];
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'unit must be a unit code' }) unit?: string;
+  @ApiPropertyOptional() @OptionalField() @IsString() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'unit must be a unit code' }) unit?: string;
 
-  @ApiPropertyOptional({ enum: ['me'] }) @IsOptional() @IsIn(['me'], { message: "assignee must be 'me'" }) assignee?: string;
+  @ApiPropertyOptional({ enum: ['me'] }) @OptionalField() @IsIn(['me'], { message: "assignee must be 'me'" }) assignee?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @OptionalField()
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean({ message: 'overdue must be true or false' })
   overdue?: boolean;
 
-  @ApiPropertyOptional() @IsOptional() @IsInstant() dueBefore?: string;
+  @ApiPropertyOptional() @OptionalField() @IsInstant() dueBefore?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) cursor?: string;
+  @ApiPropertyOptional() @OptionalField() @IsString() @MaxLength(200) cursor?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
+  @OptionalField()
   @Type(() => Number)
   @IsInt({ message: 'limit must be an integer' })
   @Min(1)
@@ -55,36 +55,36 @@ export class ListCasesQueryDto {
 /** One body for every action; each action requires its own fields (checked by the use case). */
 export class CaseActionDto {
   @ApiPropertyOptional({ description: 'the version the caller last read; required except for note' })
-  @IsOptional()
+  @OptionalField()
   @IsInt({ message: 'expectedVersion must be an integer' })
   @Min(1)
   expectedVersion?: number;
 
-  @ApiPropertyOptional({ enum: SEVERITIES }) @IsOptional() @IsIn(SEVERITIES) severity?: string;
+  @ApiPropertyOptional({ enum: SEVERITIES }) @OptionalField() @IsIn(SEVERITIES) severity?: string;
 
   @ApiPropertyOptional({ maxLength: 5000 })
-  @IsOptional() @IsString() @NormaliseText() @NotBlank() @MaxLength(5000) @NoControlChars()
+  @OptionalField() @IsString() @NormaliseText() @NotBlank() @MaxLength(5000) @NoControlChars()
   message?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/) unitCode?: string;
+  @ApiPropertyOptional() @OptionalField() @IsString() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/) unitCode?: string;
 
   @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional() @IsString() @NormaliseText() @NotBlank() @MaxLength(2000) @NoControlChars()
+  @OptionalField() @IsString() @NormaliseText() @NotBlank() @MaxLength(2000) @NoControlChars()
   reason?: string;
 
   @ApiPropertyOptional({ maxLength: 10000 })
-  @IsOptional() @IsString() @NormaliseText() @NotBlank() @MaxLength(10000) @NoControlChars()
+  @OptionalField() @IsString() @NormaliseText() @NotBlank() @MaxLength(10000) @NoControlChars()
   answer?: string;
 
   @ApiPropertyOptional({ type: [AttachmentDto] })
-  @IsOptional() @IsArray() @ArrayMaxSize(10) @IsObject({ each: true, message: 'each attachment must be an object { url, kind }' })
+  @OptionalField() @IsArray() @ArrayMaxSize(10) @IsObject({ each: true, message: 'each attachment must be an object { url, kind }' })
   @ValidateNested({ each: true }) @Type(() => AttachmentDto)
   attachments?: AttachmentDto[];
 
-  @ApiPropertyOptional() @IsOptional() @IsInstant() until?: string;
+  @ApiPropertyOptional() @OptionalField() @IsInstant() until?: string;
 
   @ApiPropertyOptional({ maxLength: 5000 })
-  @IsOptional() @IsString() @NormaliseText() @NotBlank() @MaxLength(5000) @NoControlChars()
+  @OptionalField() @IsString() @NormaliseText() @NotBlank() @MaxLength(5000) @NoControlChars()
   text?: string;
 }
 
@@ -92,7 +92,7 @@ export class InfoReplyDto {
   @IsString() @NormaliseText() @IsNotEmpty() @NotBlank() @MaxLength(5000) @NoControlChars()
   message: string;
 
-  @IsOptional() @IsArray() @ArrayMaxSize(10) @IsObject({ each: true, message: 'each attachment must be an object { url, kind }' })
+  @OptionalField() @IsArray() @ArrayMaxSize(10) @IsObject({ each: true, message: 'each attachment must be an object { url, kind }' })
   @ValidateNested({ each: true }) @Type(() => AttachmentDto)
   attachments?: AttachmentDto[];
 }
@@ -103,6 +103,6 @@ export class RatingDto {
   @Max(5, { message: 'score must be from 1 to 5' })
   score: number;
 
-  @IsOptional() @IsString() @NormaliseText() @MaxLength(2000) @NoControlChars()
+  @OptionalField() @IsString() @NormaliseText() @MaxLength(2000) @NoControlChars()
   comment?: string;
 }

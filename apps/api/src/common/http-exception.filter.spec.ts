@@ -2,9 +2,13 @@ import { ArgumentsHost, Logger, ServiceUnavailableException } from '@nestjs/comm
 import { HttpErrorFilter } from './http-exception.filter';
 
 function respond(exception: unknown) {
-  const sent: { status?: number; body?: Record<string, unknown> } = {};
+  const sent: { status?: number; body?: Record<string, unknown>; headers: Record<string, string> } = { headers: {} };
   const res = {
     headersSent: false,
+    setHeader(name: string, value: string) {
+      sent.headers[name.toLowerCase()] = value;
+      return this;
+    },
     status(code: number) {
       sent.status = code;
       return this;
@@ -27,6 +31,7 @@ describe('HttpErrorFilter', () => {
     const details = { postgres: { status: 'up' }, redis: { status: 'down', message: 'timeout after 2000 ms' } };
     const sent = respond(new ServiceUnavailableException({ status: 'error', info: { postgres: details.postgres }, error: { redis: details.redis }, details }));
     expect(sent.status).toBe(503);
+    expect(sent.headers['retry-after']).toBe('5');
     expect(sent.body).toEqual({
       statusCode: 503,
       error: 'Service Unavailable',
@@ -39,5 +44,31 @@ describe('HttpErrorFilter', () => {
     const sent = respond(new Error('connection to 10.0.0.5:5432 refused; password=hunter2'));
     expect(sent.status).toBe(500);
     expect(sent.body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
+  });
+
+  it.each([
+    ['PostgreSQL refusing connections', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED', errno: -111 })],
+    ['both address families refusing', Object.assign(new AggregateError([Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' })]), { code: 'ECONNREFUSED' })],
+    ['too many connections', Object.assign(new Error('sorry, too many clients already'), { code: '53300', severity: 'FATAL' })],
+    ['a database closed to connections', Object.assign(new Error('database "fr" is not currently accepting connections'), { code: '55000', severity: 'FATAL' })],
+    ['a statement timeout inside TypeORM', Object.assign(new Error('canceling statement due to statement timeout'), { name: 'QueryFailedError', code: '57014', driverError: { code: '57014' } })],
+    ['an administrator ending the session', Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01', severity: 'FATAL' })],
+    ['a connection cut mid-query', new Error('Connection terminated unexpectedly')],
+    ['a pool that cannot connect in time', new Error('timeout exceeded when trying to connect')],
+    ['Redis unreachable for a producer', Object.assign(new Error('Reached the max retries per request limit (which is 1). Refer to "maxRetriesPerRequest" option for details.'), { name: 'MaxRetriesPerRequestError' })],
+    ['Redis down without an offline queue', new Error("Stream isn't writeable and enableOfflineQueue options is false")],
+  ])('answers 503 with Retry-After for %s, naming no internals', (_what, error) => {
+    const sent = respond(error);
+    expect(sent.status).toBe(503);
+    expect(sent.headers['retry-after']).toBe('5');
+    expect(sent.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
+    expect(String(sent.body!.message)).toMatch(/unavailable; try again in 5 s$/);
+    expect(String(sent.body!.message)).not.toMatch(/127\.0\.0\.1|5432|statement/);
+  });
+
+  it('keeps a query that is wrong, not unavailable, a 500', () => {
+    const sent = respond(Object.assign(new Error('division by zero'), { name: 'QueryFailedError', code: '22012', driverError: { code: '22012' } }));
+    expect(sent.status).toBe(500);
+    expect(sent.headers['retry-after']).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Response } from 'express';
 import { assertUnreachable, DomainError, DomainErrorCode } from '@fr/domain';
+import { RETRY_AFTER_SECONDS, unavailableDependency } from './infrastructure-errors';
 
 const REASON: Record<number, string> = {
   400: 'Bad Request',
@@ -36,7 +37,9 @@ export function statusOf(code: DomainErrorCode): number {
 
 /**
  * Every error leaves as `{ statusCode, error, message }` (API.md), with `message` one readable
- * sentence; internal errors say nothing about internals.
+ * sentence; internal errors say nothing about internals. This is the one place that maps errors to
+ * statuses: a dependency that is down (PostgreSQL, Redis) is a 503 with Retry-After wherever it
+ * surfaces, so no controller needs its own handling.
  */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
@@ -47,6 +50,8 @@ export class HttpErrorFilter implements ExceptionFilter {
     let status = HttpStatus.INTERNAL_SERVER_ERROR;
     let message = 'internal error';
     let extra: Record<string, unknown> = {};
+    let retryAfter: number | null = null;
+    const headers: Record<string, string> = {};
 
     if (exception instanceof DomainError) {
       status = statusOf(exception.code);
@@ -59,8 +64,19 @@ export class HttpErrorFilter implements ExceptionFilter {
       const body = exception.getResponse();
       if (typeof body === 'string') message = body;
       else {
-        const b = body as { message?: string | string[]; errors?: unknown; details?: Record<string, { status?: string; message?: string }> };
+        const b = body as {
+          message?: string | string[];
+          errors?: unknown;
+          details?: Record<string, { status?: string; message?: string }>;
+          retryAfterSeconds?: number;
+          limiter?: string;
+        };
         message = Array.isArray(b.message) ? b.message.join('; ') : (b.message ?? exception.message);
+        if (typeof b.retryAfterSeconds === 'number') {
+          retryAfter = b.retryAfterSeconds;
+          // Retry-After-<limiter> is what the login throttle answered before; kept for clients that read it.
+          if (b.limiter) headers[`Retry-After-${b.limiter}`] = String(b.retryAfterSeconds);
+        }
         if (b.errors) extra = { errors: b.errors };
         if (b.details) {
           // A failed health check: say which dependency is down, and keep every check's result.
@@ -77,10 +93,17 @@ export class HttpErrorFilter implements ExceptionFilter {
           : exception.type === 'entity.too.large'
             ? `request body is larger than the ${exception.limit} bytes allowed`
             : exception.message;
+    } else if (unavailableDependency(exception)) {
+      status = HttpStatus.SERVICE_UNAVAILABLE;
+      message = `${unavailableDependency(exception)} is unavailable; try again in ${RETRY_AFTER_SECONDS} s`;
+      this.logger.warn(`503: ${exception instanceof Error ? exception.message : String(exception)}`);
     } else {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     if (res.headersSent) return;
+    if (retryAfter === null && status === HttpStatus.SERVICE_UNAVAILABLE) retryAfter = RETRY_AFTER_SECONDS;
+    if (retryAfter !== null) res.setHeader('Retry-After', String(retryAfter));
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     // Messages may quote what the caller sent (a path parameter, a value): never echo an essay back.
     if (message.length > 500) message = `${message.slice(0, 500)}…`;
     res.status(status).json({ statusCode: status, error: REASON[status] ?? 'Error', message, ...extra });

@@ -2,12 +2,18 @@ import { ArgumentMetadata, BadRequestException, Injectable, PipeTransform } from
 
 const MAX_DEPTH = 16;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/**
+ * Keys that every object inherits (`__proto__`, `constructor`, `hasOwnProperty`, ...). The validator's
+ * whitelist looks fields up in a plain object, so these passed as known fields, and `__proto__`
+ * could set a DTO's prototype: they are refused like any unknown field.
+ */
+const PROTOTYPE_KEYS = new Set(Object.getOwnPropertyNames(Object.prototype));
 
 /**
  * Runs before validation on every body, query and path parameter. PostgreSQL cannot store NUL in
  * text, lone UTF-16 surrogates cannot be encoded as UTF-8 (they would be stored as U+FFFD, or refused
- * inside jsonb), and deeply nested JSON only serves to exhaust the validator's stack: all three are
- * refused here with 400, naming where they were found.
+ * inside jsonb), deeply nested JSON only serves to exhaust the validator's stack, and inherited keys
+ * slip past the whitelist: all four are refused here with 400, naming where they were found.
  */
 @Injectable()
 export class SafeInputPipe implements PipeTransform {
@@ -41,6 +47,7 @@ function inspect(value: unknown, path: string, depth: number): string | null {
     return null;
   }
   for (const [k, v] of Object.entries(value)) {
+    if (PROTOTYPE_KEYS.has(k)) return `property ${path ? `${path}.` : ''}${k} should not exist`;
     const keyProblem = inspect(k, `${path ? `${path}.` : ''}${k.slice(0, 40)} (a key)`, depth + 1);
     if (keyProblem) return keyProblem;
     const p = inspect(v, path ? `${path}.${k}` : k, depth + 1);

@@ -10,46 +10,46 @@ import {
   IsNotEmpty,
   IsNumber,
   IsObject,
-  IsOptional,
   IsString,
   IsUrl,
   Matches,
   MaxLength,
   ValidateNested,
 } from 'class-validator';
+import { OptionalField } from '../common/optional-field.decorator';
 import { IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 
 export const ATTACHMENT_KINDS = ['image', 'video', 'audio', 'document', 'other'] as const;
 
 export class LocationDto {
   @ApiPropertyOptional({ maxLength: 500, example: 'Số 12 ngõ 40 Tạ Quang Bửu, phường Bách Khoa' })
-  @IsOptional() @IsString() @NormaliseText() @MaxLength(500) @NoControlChars()
+  @OptionalField() @IsString() @NormaliseText() @MaxLength(500) @NoControlChars()
   address?: string;
 
   @ApiPropertyOptional({ maxLength: 40, example: 'BACH_KHOA', description: 'an area code from GET /v1/areas' })
-  @IsOptional() @IsString() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'wardCode must be an area code (letters, digits, _ . -)' })
+  @OptionalField() @IsString() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'wardCode must be an area code (letters, digits, _ . -)' })
   wardCode?: string;
 
   @ApiPropertyOptional({ example: 21.0045 })
-  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) @IsLatitude()
+  @OptionalField() @IsNumber({ allowNaN: false, allowInfinity: false }) @IsLatitude()
   lat?: number;
 
   @ApiPropertyOptional({ example: 105.8466 })
-  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) @IsLongitude()
+  @OptionalField() @IsNumber({ allowNaN: false, allowInfinity: false }) @IsLongitude()
   lng?: number;
 }
 
 export class CitizenDto {
   @ApiPropertyOptional({ maxLength: 200 })
-  @IsOptional() @IsString() @NormaliseText() @MaxLength(200) @NoControlChars()
+  @OptionalField() @IsString() @NormaliseText() @MaxLength(200) @NoControlChars()
   name?: string;
 
   @ApiPropertyOptional({ maxLength: 20, example: '0912345678' })
-  @IsOptional() @IsString() @MaxLength(20) @Matches(/^\+?[0-9 .()-]{6,20}$/, { message: 'phone must be a phone number (digits, spaces, + . ( ) -)' })
+  @OptionalField() @IsString() @MaxLength(20) @Matches(/^\+?[0-9 .()-]{6,20}$/, { message: 'phone must be a phone number (digits, spaces, + . ( ) -)' })
   phone?: string;
 
   @ApiPropertyOptional({ maxLength: 254 })
-  @IsOptional() @IsString() @MaxLength(254) @IsEmail()
+  @OptionalField() @IsString() @MaxLength(254) @IsEmail()
   email?: string;
 }
 
@@ -65,7 +65,7 @@ export class AttachmentDto {
 
 export class SubmitFeedbackDto {
   @ApiPropertyOptional({ maxLength: 100, description: "the channel's own id; the same id again returns the same case" })
-  @IsOptional() @IsString() @MaxLength(100) @NotBlank() @NoControlChars()
+  @OptionalField() @IsString() @MaxLength(100) @NotBlank() @NoControlChars()
   externalId?: string;
 
   @ApiProperty({ example: 'sidewalk_encroachment', description: 'a category code from GET /v1/categories' })
@@ -73,7 +73,7 @@ export class SubmitFeedbackDto {
   category: string;
 
   @ApiPropertyOptional({ maxLength: 200 })
-  @IsOptional() @IsString() @NormaliseText() @MaxLength(200) @NoControlChars()
+  @OptionalField() @IsString() @NormaliseText() @MaxLength(200) @NoControlChars()
   title?: string;
 
   @ApiProperty({ minLength: 1, maxLength: 5000, example: 'Quán nước lấn chiếm toàn bộ vỉa hè, người đi bộ phải xuống lòng đường.' })
@@ -85,16 +85,16 @@ export class SubmitFeedbackDto {
   location: LocationDto;
 
   @ApiPropertyOptional({ type: CitizenDto })
-  @IsOptional() @IsObject() @ValidateNested() @Type(() => CitizenDto)
+  @OptionalField() @IsObject() @ValidateNested() @Type(() => CitizenDto)
   citizen?: CitizenDto;
 
   @ApiPropertyOptional({ type: [AttachmentDto], maxItems: 10 })
-  @IsOptional() @IsArray() @ArrayMaxSize(10) @IsObject({ each: true, message: 'each attachment must be an object { url, kind }' })
+  @OptionalField() @IsArray() @ArrayMaxSize(10) @IsObject({ each: true, message: 'each attachment must be an object { url, kind }' })
   @ValidateNested({ each: true }) @Type(() => AttachmentDto)
   attachments?: AttachmentDto[];
 
   @ApiPropertyOptional({ example: '2026-11-29T09:15:00+07:00' })
-  @IsOptional() @IsInstant({ message: 'submittedAt must be an ISO 8601 date-time such as 2026-11-29T09:15:00+07:00' })
+  @OptionalField() @IsInstant({ message: 'submittedAt must be an ISO 8601 date-time such as 2026-11-29T09:15:00+07:00' })
   submittedAt?: string;
 }
 

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
+import { RequestLimits } from '@fr/auth';
 import { CitizenActions } from '@fr/cases';
 import { Catalogue, GetFeedbackStatus, SubmitFeedback } from '@fr/intake';
 import { InfoReplyDto, RatingDto } from '../cases/case.dto';
@@ -17,6 +18,7 @@ export class IntakeController {
     private readonly feedbackStatus: GetFeedbackStatus,
     private readonly catalogue: Catalogue,
     private readonly citizen: CitizenActions,
+    private readonly limits: RequestLimits,
   ) {}
 
   @Get('categories')
@@ -54,7 +56,9 @@ export class IntakeController {
 
   @Get('feedback/:trackingCode')
   @ApiOperation({ summary: 'Status of a case as a citizen may see it (no personal data)' })
-  status(@Req() req: ChannelRequest, @Param('trackingCode') trackingCode: string) {
+  @ApiResponse({ status: 429, description: "too many lookups with this channel's key (Retry-After says when to try again)" })
+  async status(@Req() req: ChannelRequest, @Param('trackingCode') trackingCode: string) {
+    await this.limits.countLookup(req.channel);
     return this.feedbackStatus.execute(req.channel, trackingCode);
   }
 

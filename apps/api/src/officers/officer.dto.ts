@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsBoolean, IsIn, IsNotEmpty, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { OptionalField } from '../common/optional-field.decorator';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@fr/auth';
 import { OfficerView } from '@fr/directory';
 import { OFFICER_ROLES, OfficerRole } from '@fr/domain';
@@ -33,37 +34,37 @@ export class CreateOfficerDto {
 
 export class UpdateOfficerDto {
   @ApiPropertyOptional({ maxLength: 200 })
-  @IsOptional() @IsString() @NormaliseText() @IsNotEmpty() @NotBlank() @MaxLength(200) @NoControlChars()
+  @OptionalField() @IsString() @NormaliseText() @IsNotEmpty() @NotBlank() @MaxLength(200) @NoControlChars()
   fullName?: string;
 
   @ApiPropertyOptional({ enum: OFFICER_ROLES, description: "changing it revokes the officer's tokens" })
-  @IsOptional() @IsIn(OFFICER_ROLES, { message: ROLE_MESSAGE })
+  @OptionalField() @IsIn(OFFICER_ROLES, { message: ROLE_MESSAGE })
   role?: OfficerRole;
 
   @ApiPropertyOptional({ example: 'P_BACH_KHOA', description: "changing it revokes the officer's tokens" })
-  @IsOptional() @IsString() @Matches(UNIT_CODE, { message: 'unitCode must be a unit code' })
+  @OptionalField() @IsString() @Matches(UNIT_CODE, { message: 'unitCode must be a unit code' })
   unitCode?: string;
 
   @ApiPropertyOptional({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, format: 'password', description: "revokes the officer's tokens" })
-  @IsOptional() @IsString() @MinLength(PASSWORD_MIN_LENGTH) @MaxLength(PASSWORD_MAX_LENGTH)
+  @OptionalField() @IsString() @MinLength(PASSWORD_MIN_LENGTH) @MaxLength(PASSWORD_MAX_LENGTH)
   password?: string;
 
   @ApiPropertyOptional({ description: "false disables the account and revokes its tokens at once" })
-  @IsOptional() @IsBoolean()
+  @OptionalField() @IsBoolean()
   active?: boolean;
 }
 
 export class ListOfficersQueryDto {
   @ApiPropertyOptional({ example: 'P_BACH_KHOA' })
-  @IsOptional() @IsString() @Matches(UNIT_CODE, { message: 'unit must be a unit code' })
+  @OptionalField() @IsString() @Matches(UNIT_CODE, { message: 'unit must be a unit code' })
   unit?: string;
 
   @ApiPropertyOptional({ enum: OFFICER_ROLES })
-  @IsOptional() @IsIn(OFFICER_ROLES, { message: ROLE_MESSAGE })
+  @OptionalField() @IsIn(OFFICER_ROLES, { message: ROLE_MESSAGE })
   role?: OfficerRole;
 
   @ApiPropertyOptional({ type: Boolean })
-  @IsOptional()
+  @OptionalField()
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean({ message: 'active must be true or false' })
   active?: boolean;

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { OptionalField } from '../common/optional-field.decorator';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { NotFoundError } from '@fr/domain';
 import { WEBHOOK_EVENTS, Webhooks } from '@fr/notifications';
@@ -20,7 +21,7 @@ export class SetWebhookStateDto {
 
 export class ChannelWebhookDto {
   @ApiPropertyOptional({ nullable: true }) @ValidateIf((o) => o.url !== null) @IsString() @MaxLength(2000) url: string | null;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(16, { message: 'secret must be at least 16 characters' }) @MaxLength(200) secret?: string;
+  @ApiPropertyOptional() @OptionalField() @IsString() @MinLength(16, { message: 'secret must be at least 16 characters' }) @MaxLength(200) secret?: string;
 }
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => new NotFoundError('webhook') });

@@ -1,0 +1,40 @@
+import { maskContactsInText, maskEmail, maskPhone } from './personal-data';
+
+describe(maskContactsInText.name, () => {
+  it.each([
+    ['0912345678', '09******78'],
+    ['0912 345 678', '09******78'],
+    ['091.234.5678', '09******78'],
+    ['091-234-5678', '09******78'],
+    ['+84 912 345 678', '84*******78'],
+    ['+84912345678', '84*******78'],
+    ['84912345678', '84*******78'],
+    ['024 3825 1234', '02*******34'],
+    ['02438251234', '02*******34'],
+  ])('masks the phone number %s inside a sentence as the contact field would', (phone, masked) => {
+    expect(maskContactsInText(`Gọi cho tôi theo số ${phone}, sau 17 giờ.`)).toBe(`Gọi cho tôi theo số ${masked}, sau 17 giờ.`);
+    expect(masked).toBe(maskPhone(phone));
+  });
+
+  it('masks e-mail addresses, as the contact field would', () => {
+    expect(maskContactsInText('Email: quynh.anh+pa@example.com.vn hoặc an@ví-dụ.vn.')).toBe(
+      `Email: ${maskEmail('quynh.anh+pa@example.com.vn')} hoặc ${maskEmail('an@ví-dụ.vn')}.`,
+    );
+  });
+
+  it('masks every number in a text, and leaves addresses, dates and counts alone', () => {
+    const text = 'Nhà số 25 ngõ 128 Quỳnh Mai, từ 12/03/2026 đã 3 lần gọi 0987654321 và 0987 654 322; mã hồ sơ 7KM3Q-9X2AB, 1500000 đồng.';
+    expect(maskContactsInText(text)).toBe(
+      'Nhà số 25 ngõ 128 Quỳnh Mai, từ 12/03/2026 đã 3 lần gọi 09******21 và 09******22; mã hồ sơ 7KM3Q-9X2AB, 1500000 đồng.',
+    );
+  });
+
+  it('leaves a longer run of digits whole (an account or document number is not a phone number)', () => {
+    expect(maskContactsInText('Số tài khoản 0912345678901234')).toBe('Số tài khoản 0912345678901234');
+  });
+
+  it('passes null and empty text through', () => {
+    expect(maskContactsInText(null)).toBeNull();
+    expect(maskContactsInText('')).toBe('');
+  });
+});

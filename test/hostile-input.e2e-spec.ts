@@ -1,0 +1,171 @@
+import { maskEmail, maskPhone } from '@fr/domain';
+import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+
+const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
+const valid = () => ({
+  category: 'sanitation',
+  description: 'Rác thải tồn đọng ba ngày ở đầu ngõ 18 Lê Thanh Nghị, bốc mùi hôi thối.',
+  location: { wardCode: 'BACH_KHOA' },
+});
+
+/** What an attack run as a hostile integrator found (issue 10): each answer must be a 4xx, never a 500. */
+describe('hostile input', () => {
+  let engine: TestEngine;
+  const tokens: Record<string, string> = {};
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    engine = await TestEngine.start();
+    tokens.admin = await adminToken(engine);
+    for (const [username, role, unitCode] of [
+      ['hi.bk.handler', 'HANDLER', 'P_BACH_KHOA'],
+      ['hi.bk.leader', 'LEADER', 'P_BACH_KHOA'],
+      ['hi.supervisor', 'SUPERVISOR', 'VP'],
+    ] as const) {
+      const o = await createOfficer(engine, tokens.admin, { username, role, unitCode });
+      tokens[username] = o.token;
+      ids[username] = o.id;
+    }
+    const res = await engine
+      .http()
+      .put('/v1/units/P_BACH_KHOA/designation')
+      .set(bearer(tokens.admin))
+      .send({ handlerId: ids['hi.bk.handler'], leaderId: ids['hi.bk.leader'] });
+    expect(res.status).toBe(200);
+  });
+  afterAll(() => engine?.close());
+
+  const count = async () => (await engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases`))[0].n;
+  /** Sends the bytes as they are (superagent would otherwise serialise a Buffer as JSON). */
+  const postRaw = (body: string | Buffer) =>
+    engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .set('Content-Type', 'application/json')
+      .serialize((b: string | Buffer) => b as unknown as string)
+      .send(body as string);
+
+  describe('null in an optional field means the field is absent', () => {
+    it.each([
+      ['title', { title: null }],
+      ['externalId', { externalId: null }],
+      ['location.address', { location: { wardCode: 'BACH_KHOA', address: null } }],
+      ['location.wardCode', { location: { wardCode: null, address: '25 Tạ Quang Bửu, phường Bách Khoa' } }],
+      ['location.lat and lng', { location: { wardCode: 'BACH_KHOA', lat: null, lng: null } }],
+      ['citizen.name', { citizen: { name: null, phone: '0912345678' } }],
+      ['citizen.phone', { citizen: { name: 'Lê Thị Hoa', phone: null } }],
+      ['citizen.email', { citizen: { name: 'Lê Thị Hoa', email: null } }],
+      ['citizen', { citizen: null }],
+      ['attachments and submittedAt', { attachments: null, submittedAt: null }],
+    ])('accepts %s: null', async (_field, patch) => {
+      const res = await engine.http().post('/v1/feedback').set(KEY).send({ ...valid(), ...patch });
+      expect(res.status).toBe(202);
+      const [row] = await engine.query<Record<string, unknown>>(
+        `SELECT title, external_id, address, ward_code, citizen_name, citizen_phone, citizen_email FROM cases WHERE id = $1`,
+        [res.body.id],
+      );
+      if ('title' in patch) expect(row.title).toBeNull();
+      if ('externalId' in patch) expect(row.external_id).toBeNull();
+    });
+
+    it('still refuses null where a value is required, naming the field', async () => {
+      const before = await count();
+      const res = await engine.http().post('/v1/feedback').set(KEY).send({ ...valid(), description: null });
+      expect(res.status).toBe(400);
+      expect(res.body.message).toMatch(/description/);
+      expect(await count()).toBe(before);
+    });
+
+    it('treats {"fullName": null} on PATCH /v1/officers/{id} as no fullName: nothing to change, the name kept', async () => {
+      const nameOf = async () => (await engine.query<{ full_name: string }>(`SELECT full_name FROM officers WHERE id = $1`, [ids['hi.bk.leader']]))[0].full_name;
+      const name = await nameOf();
+      const patch = (body: object) => engine.http().patch(`/v1/officers/${ids['hi.bk.leader']}`).set(bearer(tokens.admin)).send(body);
+      const alone = await patch({ fullName: null });
+      expect(alone.status).toBe(400);
+      expect(alone.body.message).toMatch(/nothing to update/);
+      const withOther = await patch({ fullName: null, active: true });
+      expect(withOther.status).toBe(200);
+      expect(withOther.body.fullName).toBe(name);
+      expect(await nameOf()).toBe(name);
+    });
+  });
+
+  it.each(['0000-01-01T00:00:00.000Z', '-000001-01-01T00:00:00.000Z'])('refuses a hand-made cursor dated %s with 400', async (due) => {
+    const cursor = Buffer.from(JSON.stringify([due, '00000000-0000-4000-8000-000000000000'])).toString('base64url');
+    const res = await engine.http().get(`/v1/cases?cursor=${cursor}`).set(bearer(tokens['hi.supervisor']));
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(/cursor/);
+  });
+
+  it('refuses invalid UTF-8 instead of turning it into U+FFFD: X\\xFF and X\\xFE never become one case', async () => {
+    const before = await count();
+    for (const byte of [0xff, 0xfe]) {
+      const json = Buffer.concat([Buffer.from('{"externalId":"X'), Buffer.from([byte]), Buffer.from(`",${JSON.stringify(valid()).slice(1)}`)]);
+      const res = await postRaw(json);
+      expect(res.status).toBe(400);
+      expect(res.body.message).toMatch(/not valid UTF-8/);
+    }
+    expect(await count()).toBe(before);
+    // Valid UTF-8 still goes through.
+    expect((await postRaw(JSON.stringify({ ...valid(), externalId: 'X\u00ff' }))).status).toBe(202);
+  });
+
+  it.each([
+    ['__proto__', `{"__proto__":{"x":1},`, /property __proto__ should not exist/],
+    ['constructor', `{"constructor":"x",`, /property constructor should not exist/],
+    ['hasOwnProperty', `{"hasOwnProperty":"x",`, /property hasOwnProperty should not exist/],
+    ['toString in a nested object', `{"citizen":{"name":"An","toString":"x"},`, /property citizen\.toString should not exist/],
+    ['__proto__ in a nested object', `{"location":{"wardCode":"BACH_KHOA","__proto__":{"wardCode":"x"}},"category":"sanitation","description":"abc"}`, /location\.__proto__/],
+  ])('refuses %s as a field like any unknown field', async (_what, head, message) => {
+    const before = await count();
+    const body = head.endsWith(',') ? head + JSON.stringify(valid()).slice(1) : head;
+    const res = await postRaw(body);
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(message);
+    expect(await count()).toBe(before);
+  });
+
+  it('masks phone numbers and e-mail addresses in free text for roles without contact rights', async () => {
+    const phones = ['0912 345 678', '+84 987 654 321', '024 3825 1234'];
+    const email = 'hoa.le@example.vn';
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({
+        ...valid(),
+        title: `Rác ở ngõ 18, gọi ${phones[0]}`,
+        description: `Liên hệ ${phones[1]} hoặc ${phones[2]}, email ${email}. Rác tồn đọng ba ngày.`,
+        citizen: { name: 'Lê Thị Hoa', phone: '0912345678', email },
+      });
+    expect(res.status).toBe(202);
+    const caseId = res.body.id as string;
+    await waitFor(() => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [caseId]), (r) => r[0].status === 'assigned', {
+      what: 'routing to Phường Bách Khoa',
+    });
+    const note = await engine
+      .http()
+      .post(`/v1/cases/${caseId}/note`)
+      .set(bearer(tokens['hi.bk.handler']))
+      .send({ text: `Đã gọi lại số ${phones[0]}, hẹn gặp chiều nay.` });
+    expect(note.status).toBe(200);
+
+    const seen = async (who: string) => JSON.stringify((await engine.http().get(`/v1/cases/${caseId}`).set(bearer(tokens[who]))).body);
+    const listed = async (who: string) => JSON.stringify((await engine.http().get(`/v1/cases?limit=100`).set(bearer(tokens[who]))).body);
+    for (const who of ['hi.bk.leader', 'hi.supervisor']) {
+      const view = await seen(who);
+      for (const p of phones) {
+        expect({ who, leaked: view.includes(p) }).toEqual({ who, leaked: false });
+        expect(view).toContain(maskPhone(p));
+      }
+      expect(view).not.toContain(email);
+      expect(view).toContain(maskEmail(email));
+      expect(await listed(who)).not.toContain(phones[0]);
+    }
+    // The unit's handler, who may call the citizen, reads the text as written.
+    const handlerView = await seen('hi.bk.handler');
+    for (const p of phones) expect(handlerView).toContain(p);
+    expect(handlerView).toContain(email);
+  });
+});

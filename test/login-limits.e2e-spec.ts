@@ -1,0 +1,81 @@
+import { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { adminToken, createOfficer, DEFAULT_TEST_PASSWORD, DEV_KEYS, TestEngine } from '@fr/testing';
+import { createApiApp } from '../apps/api/src/bootstrap';
+
+/**
+ * Login and tracking-code lookup limits (issue 10): in Redis, so every API instance counts together;
+ * per account and address, per account, per address; on the canonical username; 429 with Retry-After.
+ * Limits are set low here so that each one is reached quickly.
+ */
+describe('login and lookup limits', () => {
+  let engine: TestEngine;
+  let admin: string;
+
+  beforeAll(async () => {
+    engine = await TestEngine.start({
+      worker: false,
+      env: { FR_LOGIN_LIMIT_PER_ACCOUNT_IP: '10', FR_LOGIN_LIMIT_PER_ACCOUNT: '5', FR_LOGIN_LIMIT_PER_IP: '8', FR_LOOKUP_LIMIT_PER_CHANNEL: '5' },
+    });
+    admin = await adminToken(engine);
+    for (const username of ['ilim.test', 'chia.se']) await createOfficer(engine, admin, { username, role: 'AUDITOR', unitCode: 'NOI_VU' });
+  });
+  afterAll(() => engine?.close());
+  // Each test starts with empty buckets.
+  beforeEach(async () => {
+    const keys = (await engine.queueKeys()).filter((k) => k.includes(':limits:'));
+    if (keys.length) await engine.redis.del(...keys);
+  });
+
+  const login = (username: string, password: string, app: INestApplication = engine.api) =>
+    request(app.getHttpServer()).post('/v1/auth/login').send({ username, password });
+  const expect429 = (res: request.Response, message: RegExp) => {
+    expect(res.status).toBe(429);
+    expect(res.body).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.stringMatching(message) });
+    expect(res.headers['retry-after']).toMatch(/^[1-9]\d*$/);
+  };
+
+  it("limits failures per account, and a spelling with 'İ' opens no bucket of its own", async () => {
+    for (let i = 0; i < 5; i++) expect((await login('ilim.test', `sai-${i}-mat-khau`)).status).toBe(401);
+    expect429(await login('ilim.test', DEFAULT_TEST_PASSWORD), /^too many failed login attempts for 'ilim\.test' \(at most 5 a minute from all addresses\); try again in \d+ s$/);
+    // PostgreSQL's lower() folds 'İ' to 'i', JavaScript's to 'i' + U+0307: this spelling must not reach the account.
+    const dotted = await login('İLIM.TEST', DEFAULT_TEST_PASSWORD);
+    expect(dotted.status).not.toBe(200);
+    expect(await login('ILIM.TEST', DEFAULT_TEST_PASSWORD).then((r) => r.status)).toBe(429);
+  });
+
+  it('limits failures from one address over many usernames (password spraying)', async () => {
+    for (let i = 0; i < 8; i++) expect((await login(`khong.ton.tai.${i}`, 'Mua-xuan-2026')).status).toBe(401);
+    expect429(await login('khong.ton.tai.9', 'Mua-xuan-2026'), /^too many failed login attempts from this address \(at most 8 a minute\); try again in \d+ s$/);
+  });
+
+  it('gives a right password its failure back, so colleagues behind one address are not locked out', async () => {
+    for (let i = 0; i < 20; i++) expect((await login('chia.se', DEFAULT_TEST_PASSWORD)).status).toBe(i < 10 ? 200 : 429);
+    // The last ten were refused per account and address: the per-address budget for failures is untouched.
+    for (let i = 0; i < 8; i++) expect((await login(`nguoi.khac.${i}`, 'sai')).status).toBe(401);
+  });
+
+  it('counts attempts on every API instance against the same buckets', async () => {
+    const second = await createApiApp(engine.config);
+    try {
+      for (let i = 0; i < 5; i++) expect((await login('ilim.test', `sai-${i}`, i % 2 ? second : engine.api)).status).toBe(401);
+      expect((await login('ilim.test', DEFAULT_TEST_PASSWORD, second)).status).toBe(429);
+      expect((await login('ilim.test', DEFAULT_TEST_PASSWORD, engine.api)).status).toBe(429);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("limits tracking-code lookups per channel key, leaving other channels alone", async () => {
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set('X-Api-Key', DEV_KEYS.ihanoi)
+      .send({ category: 'sanitation', description: 'Rác ở đầu ngõ 40 Tạ Quang Bửu.', location: { wardCode: 'BACH_KHOA' } });
+    expect(res.status).toBe(202);
+    const lookup = (key: string, code: string) => engine.http().get(`/v1/feedback/${code}`).set('X-Api-Key', key);
+    for (let i = 0; i < 5; i++) expect((await lookup(DEV_KEYS.ihanoi, i % 2 ? res.body.trackingCode : 'ZZZZZ-ZZZZZ')).status).toBeLessThan(429);
+    expect429(await lookup(DEV_KEYS.ihanoi, res.body.trackingCode), /^too many tracking-code lookups for this channel \(at most 5 a minute\); try again in \d+ s$/);
+    expect((await lookup(DEV_KEYS.hotline, res.body.trackingCode)).status).toBe(404);
+  });
+});

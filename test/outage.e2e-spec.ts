@@ -1,0 +1,94 @@
+import { Client } from 'pg';
+import request from 'supertest';
+import { createApiApp } from '../apps/api/src/bootstrap';
+import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+
+const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
+const FEEDBACK = {
+  category: 'sanitation',
+  description: 'Rác thải tồn đọng ở đầu ngõ 40 Tạ Quang Bửu.',
+  location: { wardCode: 'BACH_KHOA' },
+};
+
+/**
+ * A PostgreSQL outage (issue 10): every request that needs the database answers 503 with Retry-After,
+ * so a client can tell an outage from a bug, and everything works again once the database is back.
+ * The outage is this test's own database refusing connections, with the ones open cut.
+ */
+describe('PostgreSQL outage', () => {
+  let engine: TestEngine;
+  let admin: Client;
+  let dbName: string;
+  let token: string;
+  let trackingCode: string;
+
+  beforeAll(async () => {
+    engine = await TestEngine.start({ worker: false });
+    dbName = new URL(engine.config.databaseUrl).pathname.slice(1);
+    const base = new URL(engine.config.databaseUrl);
+    base.pathname = '/postgres';
+    admin = new Client({ connectionString: base.toString() });
+    await admin.connect();
+    token = (await createOfficer(engine, await adminToken(engine), { username: 'outage.supervisor', role: 'SUPERVISOR', unitCode: 'VP' })).token;
+    const res = await engine.http().post('/v1/feedback').set(KEY).send(FEEDBACK);
+    expect(res.status).toBe(202);
+    trackingCode = res.body.trackingCode;
+  });
+  afterAll(async () => {
+    await allowConnections().catch(() => undefined);
+    await admin?.end();
+    await engine?.close();
+  });
+
+  async function refuseConnections() {
+    await admin.query(`ALTER DATABASE "${dbName}" ALLOW_CONNECTIONS false`);
+    await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [dbName]);
+  }
+  async function allowConnections() {
+    await admin.query(`ALTER DATABASE "${dbName}" ALLOW_CONNECTIONS true`);
+  }
+
+  const requests: [string, () => ReturnType<ReturnType<TestEngine['http']>['get']>][] = [
+    ['intake', () => engine.http().post('/v1/feedback').set(KEY).send(FEEDBACK)],
+    ['status', () => engine.http().get(`/v1/feedback/${trackingCode}`).set(KEY)],
+    ['categories', () => engine.http().get('/v1/categories').set(KEY)],
+    ['cases', () => engine.http().get('/v1/cases').set(bearer(token))],
+    ['login', () => engine.http().post('/v1/auth/login').send({ username: 'admin', password: 'admin' })],
+  ];
+
+  it('answers 503 with Retry-After on intake, status, categories, cases and login, and recovers without a restart', async () => {
+    await refuseConnections();
+    try {
+      for (const [what, send] of requests) {
+        const res = await send();
+        expect({ what, status: res.status }).toEqual({ what, status: 503 });
+        expect(res.headers['retry-after']).toMatch(/^\d+$/);
+        expect(res.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable', message: expect.stringMatching(/unavailable; try again in \d+ s/) });
+      }
+    } finally {
+      await allowConnections();
+    }
+    for (const [what, send] of requests) {
+      const res = await waitFor(send, (r) => r.status < 500, { what: `${what} to answer again` });
+      expect({ what, status: res.status }).toEqual({ what, status: what === 'intake' ? 202 : 200 });
+    }
+  });
+
+  it('answers 503 with Retry-After on login and tracking-code lookups while Redis is unreachable', async () => {
+    // An API instance whose Redis is a closed port: the limits it must count cannot be counted.
+    const api = await createApiApp({ ...engine.config, redisUrl: 'redis://127.0.0.1:1' });
+    try {
+      for (const send of [
+        () => request(api.getHttpServer()).post('/v1/auth/login').send({ username: 'admin', password: 'admin' }),
+        () => request(api.getHttpServer()).get(`/v1/feedback/${trackingCode}`).set(KEY),
+      ]) {
+        const res = await send();
+        expect(res.status).toBe(503);
+        expect(res.headers['retry-after']).toMatch(/^\d+$/);
+        expect(res.body.message).toMatch(/unavailable; try again in \d+ s/);
+      }
+    } finally {
+      await api.close();
+    }
+  });
+});
