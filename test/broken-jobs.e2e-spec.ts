@@ -75,6 +75,8 @@ describe('reconcilers replace broken jobs', () => {
     const jobId = jobIdFor(JobName.CaseEvent, { caseId, eventId: String(route.id) });
     await waitFor(() => events.getJob(jobId), (j) => !!j, { what: 'the fan-out job to be published' });
     await breakJob(QueueName.CaseEvents, jobId, 'lost-name-and-data');
+    // The reconciler walks the sealed trail: the event must be sealed (the worker's sealer does it within 100 ms).
+    await engine.sealAuditTrail();
 
     const reconcile = () => waitFor(() => engine.worker!.get(DeliveriesReconciler).runOnce(0), (r) => r !== null, { what: 'a deliveries reconcile pass' });
     expect((await reconcile())!.fanouts).toBe(1);
