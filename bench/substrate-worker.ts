@@ -62,10 +62,10 @@ async function main() {
     await pool.end();
     process.exit(0);
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
   // The bench died without stopping us: do not linger.
-  process.on('disconnect', stop);
+  process.on('disconnect', () => void stop());
 }
 
 main().catch((e) => {

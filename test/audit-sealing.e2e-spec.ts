@@ -47,8 +47,8 @@ describe('audit sealing with several worker processes', () => {
   afterAll(async () => {
     await Promise.all(
       [...workers.values()].map(({ proc }) => {
-        if (proc.exitCode !== null || proc.signalCode !== null) return undefined;
         return new Promise((resolve) => {
+          if (proc.exitCode !== null || proc.signalCode !== null) return resolve(undefined);
           proc.once('exit', resolve);
           proc.kill('SIGTERM');
         });
@@ -89,7 +89,6 @@ describe('audit sealing with several worker processes', () => {
 
     // Hold the sealer inside a batch: it has locked the head and waits to insert its seals.
     const blocker: PoolClient = await engine.db.connect();
-    let killedMidBatch = false;
     try {
       await blocker.query('BEGIN');
       await blocker.query('LOCK TABLE audit_seals IN SHARE MODE');
@@ -100,13 +99,11 @@ describe('audit sealing with several worker processes', () => {
         { what: 'the sealer to wait inside its batch' },
       );
       workers.get(sealerPid)!.proc.kill('SIGKILL');
-      killedMidBatch = true;
       await during;
     } finally {
       await blocker.query('ROLLBACK');
       blocker.release();
     }
-    expect(killedMidBatch).toBe(true);
     const after = await post(60, 'seal-c');
 
     // Another process seals from now on.

@@ -55,7 +55,7 @@ describe('no accepted feedback is lost', () => {
     const jobId = jobIdFor(JobName.RouteCase, { caseId: id });
     await queue.add(JobName.RouteCase, { caseId: id }, { jobId });
 
-    const worker = await engine.startWorker();
+    await engine.startWorker();
     await waitFor(() => statusOf([id]), allRouted, { what: 'the case to be routed' });
     await waitFor(() => engine.query(`SELECT id FROM outbox`), (rows) => rows.length === 0, { what: 'the outbox to drain' });
     // The re-published job shared the first one's id, so the case was routed once.

@@ -259,6 +259,7 @@ describe("citizens' personal data", () => {
     expect(requests.some((r) => String(r.req.url).startsWith(`/v1/cases/${caseId}`))).toBe(true);
 
     const escaped = (s: string) => JSON.stringify(s).slice(1, -1); // as it would appear inside a JSON string
+    // eslint-disable-next-line no-control-regex -- the ASCII range, NUL included, is the point
     const ascii = (s: string) => s.replace(/[^\x00-\x7f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
     const personal = [CITIZEN.name, CITIZEN.name.normalize('NFD'), ascii(CITIZEN.name), CITIZEN.phone, CITIZEN.email, DESCRIPTION, ascii(DESCRIPTION), INFO_REPLY, NOTE, INFO_REQUEST];
     const credentials = [

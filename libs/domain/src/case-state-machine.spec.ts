@@ -360,7 +360,7 @@ describe('case state machine', () => {
 });
 
 describe('domain errors', () => {
-  const cases: ReadonlyArray<readonly [DomainError, DomainErrorCode, string, Function]> = [
+  const cases: ReadonlyArray<readonly [DomainError, DomainErrorCode, string, abstract new (...args: never[]) => DomainError]> = [
     [new NotFoundError('case', 'abc'), DomainErrorCode.NOT_FOUND, 'NotFoundError', NotFoundError],
     [new ConflictError('taken'), DomainErrorCode.CONFLICT, 'ConflictError', ConflictError],
     [

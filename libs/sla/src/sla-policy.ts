@@ -43,7 +43,7 @@ function minutesOf(v: unknown, dayMinutes: number, where: string, problems: stri
 
 export function loadSlaPolicy(dir: string, dayMinutes: number): SlaPolicy {
   const problems: string[] = [];
-  let doc: Record<string, any> = {};
+  let doc: Record<string, any>;
   try {
     doc = parse(readFileSync(join(dir, 'sla.yaml'), 'utf8')) ?? {};
   } catch (e) {

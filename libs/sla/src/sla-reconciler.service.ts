@@ -300,7 +300,7 @@ export class SlaReconciler {
     }
 
     const jobs = await Promise.all(missing.map((t) => queue.getJob(t.jobId)));
-    const states = await Promise.all(jobs.map((job) => job?.getState()));
+    const states = await Promise.all(jobs.map((job) => (job ? job.getState() : Promise.resolve(undefined))));
     const toAdd = [];
     for (let i = 0; i < missing.length; i++) {
       // Waiting or running is fine. A finished or broken job (lost name or data, in no list) under this

@@ -14,6 +14,7 @@ export function NoControlChars(options?: ValidationOptions) {
       propertyName,
       options: { message: `${propertyName} must not contain control characters`, ...options },
       validator: {
+        // eslint-disable-next-line no-control-regex -- finding control characters is the point
         validate: (value: unknown) => typeof value !== 'string' || !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(value),
       },
     });
