@@ -25,6 +25,8 @@ export class AuditSealerLoop implements OnApplicationBootstrap, OnApplicationShu
   private current: Promise<unknown> = Promise.resolve();
   private stopped = false;
   private lastCheckpointAt = 0;
+  /** Sealed since the last checkpoint: the checkpoint must catch up even if nothing more arrives. */
+  private uncheckpointed = false;
 
   constructor(
     private readonly ds: DataSource,
@@ -44,11 +46,6 @@ export class AuditSealerLoop implements OnApplicationBootstrap, OnApplicationShu
     await this.dropLease();
   }
 
-  /** Whether this process holds the lease now. */
-  get leading(): boolean {
-    return this.lease !== null;
-  }
-
   private schedule(ms: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
@@ -60,17 +57,27 @@ export class AuditSealerLoop implements OnApplicationBootstrap, OnApplicationShu
   private async tick(): Promise<number> {
     try {
       if (!this.lease && !(await this.takeLease())) return LEASE_RETRY_MS;
-      const { sealed } = await this.sealer.sealBatch(this.identity, SEAL_BATCH, this.lease!);
-      if (sealed > 0 && Date.now() - this.lastCheckpointAt >= CHECKPOINT_EVERY_MS) {
-        this.lastCheckpointAt = Date.now();
-        await this.checkpoint.runOnce();
-      }
+      const sealed = await this.sealer.sealBatch(this.identity, SEAL_BATCH, this.lease!);
+      if (sealed > 0) this.uncheckpointed = true;
+      await this.checkpointIfDue();
       return sealed === SEAL_BATCH ? 0 : this.config.auditSealIntervalMs;
     } catch (e) {
       if (this.stopped) return 0;
       this.logger.warn(`audit sealing failed, giving up the sealer's lease: ${(e as Error).message}`);
       await this.dropLease();
       return LEASE_RETRY_MS;
+    }
+  }
+
+  /** The checkpoint follows the sealed head at most once a second; its own failure never costs the lease. */
+  private async checkpointIfDue(): Promise<void> {
+    if (!this.uncheckpointed || Date.now() - this.lastCheckpointAt < CHECKPOINT_EVERY_MS) return;
+    this.lastCheckpointAt = Date.now();
+    try {
+      const outcome = await this.checkpoint.runOnce();
+      if (outcome.kind !== 'busy') this.uncheckpointed = false;
+    } catch (e) {
+      this.logger.warn(`audit checkpoint failed: ${(e as Error).message}`);
     }
   }
 

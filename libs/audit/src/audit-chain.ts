@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
  * The audit trail's hash chain, computed without SQL (the database computes the same bytes with the
  * functions of migration 1764700000000-AuditTrail when the sealer chains events; see
  * 1765100000000-AuditSealing for the order). Every field is hashed in
- * the text form PostgreSQL gives it, read with session-independent formatting (see AUDIT_EVENT_TEXT_COLUMNS):
+ * the text form PostgreSQL gives it, read with session-independent formatting (see SEALED_EVENT_COLUMNS):
  * the hash covers exactly what was stored, including microseconds and jsonb's normalised text.
  */
 export const AUDIT_CANONICAL_VERSION = 'fr-audit-v1';

@@ -3,13 +3,6 @@ import { DataSource, EntityManager, QueryRunner } from 'typeorm';
 
 export const SEAL_BATCH = 5000;
 
-export interface SealResult {
-  sealed: number;
-  /** The sealed head after the batch: its position (seq) and event. */
-  lastSeq: string;
-  lastId: string;
-}
-
 /**
  * Appends committed, unsealed audit events to the chain (audit_seals), in one transaction per batch.
  *
@@ -38,21 +31,13 @@ export class SealAuditEvents {
    * One batch in one transaction: on `runner` when given (the sealer's own connection, the one that
    * holds its lease, so a sealer that lost its connection cannot go on sealing), else on the pool.
    */
-  async sealBatch(sealer: string, limit = SEAL_BATCH, runner?: QueryRunner): Promise<SealResult> {
-    if (!runner) return this.ds.transaction((m) => this.seal(m, sealer, limit));
-    await runner.startTransaction();
-    try {
-      const result = await this.seal(runner.manager, sealer, limit);
-      await runner.commitTransaction();
-      return result;
-    } catch (e) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
-      throw e;
-    }
+  /** Seals up to `limit` events; returns how many. */
+  sealBatch(sealer: string, limit = SEAL_BATCH, runner?: QueryRunner): Promise<number> {
+    return (runner?.manager ?? this.ds.manager).transaction((m) => this.seal(m, sealer, limit));
   }
 
-  private async seal(m: EntityManager, sealer: string, limit: number): Promise<SealResult> {
-    const [head] = await m.query(`SELECT last_id::text AS last_id, last_hash, event_count::text AS seq FROM audit_chain_head WHERE id = 1 FOR UPDATE`);
+  private async seal(m: EntityManager, sealer: string, limit: number): Promise<number> {
+    const [head] = await m.query(`SELECT last_hash, event_count::text AS seq FROM audit_chain_head WHERE id = 1 FOR UPDATE`);
     if (!head) throw new Error('audit_chain_head is missing: the database was not migrated');
     const [res] = await m.query(
       `WITH batch AS (
@@ -74,20 +59,20 @@ export class SealAuditEvents {
               (SELECT hash FROM linked ORDER BY n DESC LIMIT 1) AS last_hash`,
       [limit, head.last_hash, head.seq],
     );
-    if (res.sealed === 0) return { sealed: 0, lastSeq: head.seq, lastId: head.last_id };
+    if (res.sealed === 0) return 0;
     const lastSeq = (BigInt(head.seq) + BigInt(res.sealed)).toString();
     await m.query(
       `UPDATE audit_chain_head SET last_id = $1, last_hash = $2, event_count = $3, sealer = $4, updated_at = now() WHERE id = 1`,
       [res.last_id, res.last_hash, lastSeq, sealer],
     );
-    return { sealed: res.sealed, lastSeq, lastId: res.last_id };
+    return res.sealed;
   }
 
   /** Seals until the queue is empty (imports, the bench, tests); returns how many were sealed. */
   async sealAll(sealer: string, limit = SEAL_BATCH): Promise<number> {
     let total = 0;
     for (;;) {
-      const { sealed } = await this.sealBatch(sealer, limit);
+      const sealed = await this.sealBatch(sealer, limit);
       total += sealed;
       if (sealed < limit) return total;
     }

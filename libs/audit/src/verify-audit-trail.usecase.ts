@@ -118,7 +118,7 @@ export class VerifyAuditTrail {
           walked.checked,
         );
       }
-      const orphan = await this.firstOrphan();
+      const orphan = await this.firstOrphan(walked.lastSeq);
       if (orphan) return result({ eventId: orphan, reason: `event ${orphan} is neither sealed nor queued for sealing: its queue entry was removed` }, walked.checked);
     }
     unsealed = { ...(await unsealedBacklog(this.ds)), boundSeconds };
@@ -134,11 +134,16 @@ export class VerifyAuditTrail {
     return result(null, walked.checked);
   }
 
-  /** An event that is neither sealed nor waiting: counted first (cheap), searched only when the counts disagree. */
-  private async firstOrphan(): Promise<string | null> {
+  /**
+   * An event that is neither sealed nor waiting: counted first, searched only when the counts disagree.
+   * The walk has just shown seals 1..sealed with no gap and no missing event. A batch sealed since
+   * then moves events from the queue to seals, so the count can only look unbalanced, never balanced
+   * by mistake; the search below settles it.
+   */
+  private async firstOrphan(sealed: bigint): Promise<string | null> {
     const [c] = await this.ds.query(
-      `SELECT (SELECT count(*) FROM audit_events) = (SELECT count(*) FROM audit_seals) +
-              (SELECT count(*) FROM audit_unsealed u JOIN audit_events e ON e.id = u.event_id) AS balanced`,
+      `SELECT (SELECT count(*) FROM audit_events) = $1::bigint + (SELECT count(*) FROM audit_unsealed u JOIN audit_events e ON e.id = u.event_id) AS balanced`,
+      [sealed.toString()],
     );
     if (c.balanced) return null;
     const [row] = await this.ds.query(

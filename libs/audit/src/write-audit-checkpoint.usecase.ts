@@ -5,7 +5,6 @@ import { ChainBreak, GENESIS_HASH } from './audit-chain';
 import { AuditChainWalker, WalkOrigin } from './audit-chain-walker';
 import { AuditCheckpoint, CheckpointStore, checkpointSeq } from './checkpoint-store';
 
-const CHECKPOINT_LOCK = ADVISORY_LOCK.auditCheckpoint;
 
 export type CheckpointOutcome =
   | { kind: 'written'; checkpoint: AuditCheckpoint; checked: number }
@@ -34,12 +33,12 @@ export class WriteAuditCheckpoint {
     const runner = this.ds.createQueryRunner();
     await runner.connect();
     try {
-      const [{ locked }] = await runner.query(`SELECT pg_try_advisory_lock($1) AS locked`, [CHECKPOINT_LOCK]);
+      const [{ locked }] = await runner.query(`SELECT pg_try_advisory_lock($1) AS locked`, [ADVISORY_LOCK.auditCheckpoint]);
       if (!locked) return { kind: 'busy' };
       try {
         return await this.advance();
       } finally {
-        await runner.query(`SELECT pg_advisory_unlock($1)`, [CHECKPOINT_LOCK]);
+        await runner.query(`SELECT pg_advisory_unlock($1)`, [ADVISORY_LOCK.auditCheckpoint]);
       }
     } finally {
       await runner.release();

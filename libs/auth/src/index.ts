@@ -7,5 +7,4 @@ export * from './current-officer.decorator';
 export * from './passwords';
 export * from './log-in.usecase';
 export * from './request-limits';
-export * from './username';
 export * from './auth.module';

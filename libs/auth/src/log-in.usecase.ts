@@ -1,12 +1,11 @@
 import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
-import { isOfficerRole } from '@fr/domain';
+import { canonicalUsername, isOfficerRole } from '@fr/domain';
 import { AccessTokens } from './access-tokens';
 import { AuthenticatedOfficer } from './authenticated-officer';
 import { verifyAgainstDummy, verifyPassword } from './passwords';
 import { RequestLimits } from './request-limits';
-import { canonicalUsername } from './username';
 
 export interface LogInCommand {
   username: string;

@@ -138,7 +138,7 @@ export class CaseQueries {
     );
     if (!r || !inScope(actor, r.unit_code) || actor.role === 'CITIZEN') throw new NotFoundError('case', id);
     const sees = seesContact(actor, r.unit_code);
-    const text = sees ? WHOLE : maskContactsInText;
+    const text = textViewFor(actor, r.unit_code);
     const events = await this.ds.query(
       `SELECT e.id, e.occurred_at, e.actor, e.action, e.from_state, e.to_state, e.reason, e.data, o.full_name, o.role
          FROM audit_events e

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@fr/auth';
-import { ConflictError, isOfficerRole, nfc, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
+import { canonicalUsername, ConflictError, isOfficerRole, nfc, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
 import { writeAuditEvent } from '@fr/persistence';
-import { normaliseUsername, OFFICER_COLUMNS, OfficerView, toOfficerView, USERNAME_PATTERN } from './officer-view';
+import { OFFICER_COLUMNS, OfficerView, toOfficerView, USERNAME_PATTERN } from './officer-view';
 
 export interface CreateOfficerCommand {
   /** The administrator creating the account. */
@@ -33,7 +33,7 @@ export class CreateOfficer {
   constructor(private readonly ds: DataSource) {}
 
   async execute(cmd: CreateOfficerCommand): Promise<OfficerView> {
-    const username = normaliseUsername(cmd.username);
+    const username = canonicalUsername(cmd.username);
     if (!USERNAME_PATTERN.test(username)) {
       throw new ValidationError('username must be 3 to 64 letters, digits, dots, dashes or underscores', ['username']);
     }

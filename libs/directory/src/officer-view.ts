@@ -28,7 +28,3 @@ export function toOfficerView(row: OfficerRow): OfficerView {
 
 export const USERNAME_PATTERN = /^[a-z0-9_.-]{3,64}$/;
 
-/** Usernames are compared without case (the unique index is on lower(username)); stored lower-case. */
-export function normaliseUsername(username: string): string {
-  return username.trim().toLowerCase();
-}

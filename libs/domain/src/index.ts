@@ -6,3 +6,4 @@ export * from './text';
 export * from './tracking-code';
 export * from './personal-data';
 export * from './seeded-random';
+export * from './username';

@@ -100,12 +100,6 @@ export class Deliveries implements OnModuleDestroy {
     await this.enqueue(m, wanted);
   }
 
-  /** Called for every change a citizen should see: the case's channel and subscribed webhooks. */
-  async caseEvent(caseId: string, eventId: string): Promise<number> {
-    const [n] = await this.caseEvents([{ caseId, eventId }]);
-    return n;
-  }
-
   /**
    * The fan-out of many case events in one transaction (a routing batch announces one per case):
    * claiming the events, reading their channels and the subscribers is one statement, the deliveries

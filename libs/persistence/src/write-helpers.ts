@@ -12,7 +12,9 @@ export interface AuditEventInput {
 }
 
 /**
- * Audit events are written by the transaction that makes the change they describe, and only here.
+ * Audit events are written by the transaction that makes the change they describe, through these
+ * helpers (FireEscalation inserts its batch's `escalate` events in the statement that links them to
+ * their escalations, one round trip on the breach path).
  * A writer only INSERTs: it locks no row that other writers need, so writers never queue behind
  * each other. The database queues every new event for sealing in the same transaction (trigger of
  * migration 1765100000000-AuditSealing), and one sealer chains committed events a moment later
@@ -29,19 +31,15 @@ export async function writeAuditEvent(manager: EntityManager, e: AuditEventInput
   return row.id;
 }
 
-/** Several events in one statement; their ids in the order given. */
+/** Several events in one statement (the bulk path below); their ids in the order given. */
 export async function writeAuditEvents(manager: EntityManager, events: readonly AuditEventInput[]): Promise<string[]> {
   if (events.length === 0) return [];
   if (events.length === 1) return [await writeAuditEvent(manager, events[0])];
-  // Ids are drawn in a materialised step in input order, so each input learns its own event's id.
-  const rows: { id: string }[] = await manager.query(
-    `WITH src AS (
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
-                WITH ORDINALITY AS s(case_id, actor, action, from_state, to_state, reason, data, n)),
-     ids AS MATERIALIZED (SELECT src.*, nextval('audit_events_id_seq') AS id FROM (SELECT * FROM src ORDER BY n) src),
-     ins AS (INSERT INTO audit_events (id, case_id, actor, action, from_state, to_state, reason, data)
-             SELECT id, case_id, actor, action, from_state, to_state, reason, data FROM ids)
-     SELECT id::text AS id FROM ids ORDER BY n`,
+  const { ids } = await appendAuditEventsInBulk(
+    manager,
+    `SELECT n, case_id, actor, action, from_state, to_state, reason, data, now() AS occurred_at
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
+            WITH ORDINALITY AS s(case_id, actor, action, from_state, to_state, reason, data, n)`,
     [
       events.map((e) => e.caseId),
       events.map((e) => e.actor),
@@ -51,8 +49,9 @@ export async function writeAuditEvents(manager: EntityManager, events: readonly 
       events.map((e) => e.reason ?? null),
       events.map((e) => JSON.stringify(e.data ?? {})),
     ],
+    { ids: true },
   );
-  return rows.map((r) => r.id);
+  return ids;
 }
 
 /**

@@ -196,7 +196,9 @@ export class RouteCase {
     if (!this.table || Date.now() - this.table.at > ROUTING_TABLE_CACHE_MS) {
       const value = this.readRoutingTable();
       this.table = { at: Date.now(), value };
-      value.catch(() => (this.table = null));
+      value.catch(() => {
+        if (this.table?.value === value) this.table = null;
+      });
     }
     return this.table.value;
   }

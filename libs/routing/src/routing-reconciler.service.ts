@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
+import { ADVISORY_LOCK } from '@fr/persistence';
 import { DEFAULT_JOB_OPTIONS, ensureJob, jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
-
-const RECONCILE_LOCK = 727_002;
 
 /**
  * Redis here keeps nothing across a restart, and a flushed Redis loses queued routing jobs. PostgreSQL
@@ -25,7 +24,7 @@ export class RoutingReconciler {
   /** One pass; returns how many routing jobs it added again (null if another worker held the lock). */
   async runOnce(stuckAfterSeconds = this.config.stuckAfterSeconds): Promise<number | null> {
     return this.ds.transaction(async (m) => {
-      const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [RECONCILE_LOCK]);
+      const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [ADVISORY_LOCK.routingReconcile]);
       if (!locked) return null;
       const rows: { id: string }[] = await m.query(
         `SELECT c.id FROM cases c

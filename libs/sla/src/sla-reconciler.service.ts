@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import Redis from 'ioredis';
+import { ADVISORY_LOCK } from '@fr/persistence';
 import { DataSource } from 'typeorm';
 import { DEFAULT_JOB_OPTIONS, isSoundJob, jobIdFor, JobName, QueueName, QueueRegistry, removeJobById } from '@fr/queue';
 import { Clock } from './clock';
@@ -10,7 +11,6 @@ import { MAX_TIMER_DELAY_MS, slaTimerPayload } from './schedule-sla-timers';
 import { Stage } from './sla-policy';
 import { SlaService } from './sla.service';
 
-const SLA_RECONCILE_LOCK = 727_003;
 const PAGE = 500;
 /** Delayed job ids read from Redis per call. */
 const DELAYED_SLICE = 5000;
@@ -79,12 +79,12 @@ export class SlaReconciler {
     const runner = this.ds.createQueryRunner();
     await runner.connect();
     try {
-      const [{ locked }] = await runner.query(`SELECT pg_try_advisory_lock($1) AS locked`, [SLA_RECONCILE_LOCK]);
+      const [{ locked }] = await runner.query(`SELECT pg_try_advisory_lock($1) AS locked`, [ADVISORY_LOCK.slaReconcile]);
       if (!locked) return null;
       try {
         return (options.full || (await this.fullPassDue())) ? await this.fullPass() : await this.dueSweep();
       } finally {
-        await runner.query(`SELECT pg_advisory_unlock($1)`, [SLA_RECONCILE_LOCK]);
+        await runner.query(`SELECT pg_advisory_unlock($1)`, [ADVISORY_LOCK.slaReconcile]);
       }
     } finally {
       await runner.release();

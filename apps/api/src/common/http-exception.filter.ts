@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Response } from 'express';
 import { assertUnreachable, DomainError, DomainErrorCode } from '@fr/domain';
-import { RETRY_AFTER_SECONDS, unavailableDependency } from './infrastructure-errors';
+import { Dependency, RETRY_AFTER_SECONDS, unavailableDependency } from './infrastructure-errors';
 
 const REASON: Record<number, string> = {
   400: 'Bad Request',
@@ -49,6 +49,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     let status = HttpStatus.INTERNAL_SERVER_ERROR;
     let message = 'internal error';
+    let dependency: Dependency | null;
     let extra: Record<string, unknown> = {};
     let retryAfter: number | null = null;
     const headers: Record<string, string> = {};
@@ -93,9 +94,9 @@ export class HttpErrorFilter implements ExceptionFilter {
           : exception.type === 'entity.too.large'
             ? `request body is larger than the ${exception.limit} bytes allowed`
             : exception.message;
-    } else if (unavailableDependency(exception)) {
+    } else if ((dependency = unavailableDependency(exception))) {
       status = HttpStatus.SERVICE_UNAVAILABLE;
-      message = `${unavailableDependency(exception)} is unavailable; try again in ${RETRY_AFTER_SECONDS} s`;
+      message = `${dependency} is unavailable; try again in ${RETRY_AFTER_SECONDS} s`;
       this.logger.warn(`503: ${exception instanceof Error ? exception.message : String(exception)}`);
     } else {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
