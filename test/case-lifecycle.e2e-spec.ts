@@ -261,14 +261,21 @@ describe('handlers work their cases', () => {
     expect((await get('bk.handler2', id)).body).toMatchObject({ status: 'resolved', rating: null });
   });
 
-  it('closes resolved cases nobody rated after seven days', async () => {
-    const { id } = await newCase();
+  it('closes resolved cases nobody rated after seven days; a closed case can no longer be rated', async () => {
+    const { id, trackingCode } = await newCase();
     await step('bk.handler2', id, 'acknowledge', { severity: 'normal' });
     await step('bk.handler2', id, 'resolve', { answer: ANSWER });
     const sut = engine.worker!.get(AutoCloseResolved);
     expect(await sut.runOnce(new Date(Date.now() + 6 * 86400000))).toBe(0);
     expect(await sut.runOnce(new Date(Date.now() + 8 * 86400000))).toBeGreaterThanOrEqual(1);
     expect((await get('bk.handler2', id)).body).toMatchObject({ status: 'closed' });
+
+    const late = await engine.http().post(`/v1/feedback/${trackingCode}/rating`).set(KEY).send({ score: 5 });
+    expect(late.status).toBe(409);
+    expect(late.body.message).toMatch(/state 'closed'/);
+    const rated = await engine.query(`SELECT 1 FROM audit_events WHERE case_id = $1 AND action = 'rate'`, [id]);
+    expect(rated).toHaveLength(0);
+    expect((await get('bk.handler2', id)).body).toMatchObject({ status: 'closed', rating: null });
   });
 
   it("shows the citizen's contact only to a handler of the case's unit", async () => {

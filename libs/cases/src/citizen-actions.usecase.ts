@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ActionNotAllowedInStateError, CaseState, ConflictError, normaliseTrackingCode, NotFoundError } from '@fr/domain';
+import { CaseState, ConflictError, normaliseTrackingCode, NotFoundError, transition } from '@fr/domain';
 import { writeAuditEvent } from '@fr/persistence';
 import { SlaService } from '@fr/sla';
 import { ActOnCase, ActionResult } from './act-on-case.usecase';
@@ -21,14 +21,15 @@ export class CitizenActions {
   }
 
   /**
-   * A rating is accepted once, after resolution. A low one within the auto-close window reopens the
-   * case; any other closes it, as the citizen has had the last word.
+   * A rating is accepted once, while the case is resolved (not after it was closed). A low one within
+   * the auto-close window reopens the case; any other closes it, as the citizen has had the last word.
    */
   async rate(channel: string, trackingCode: string, score: number, comment: string | undefined): Promise<{ status: CaseState; rating: number }> {
     const id = await this.caseId(channel, trackingCode);
     return this.ds.transaction(async (m) => {
       const [c] = await m.query(`SELECT status, rating, resolved_at FROM cases WHERE id = $1 FOR UPDATE`, [id]);
-      if (c.status !== 'resolved' && c.status !== 'closed') throw new ActionNotAllowedInStateError(c.status, 'rate');
+      // The transition table decides, as for every action: a rating is for a resolved case only.
+      transition(c.status, 'rate', 'CITIZEN');
       if (c.rating !== null) throw new ConflictError(`this case was already rated (${c.rating}); a rating is accepted once`);
       await m.query(`UPDATE cases SET rating = $2, rating_comment = $3, rated_at = now(), updated_at = now() WHERE id = $1`, [
         id,
@@ -36,7 +37,6 @@ export class CitizenActions {
         comment?.normalize('NFC') ?? null,
       ]);
       await writeAuditEvent(m, { caseId: id, actor: citizenActor(channel).label, action: 'rate', fromState: c.status, toState: c.status, data: { score } });
-      if (c.status !== 'resolved') return { status: c.status, rating: score };
       const withinWindow = Date.now() - new Date(c.resolved_at).getTime() <= this.sla.policy.autoCloseDays * 86400000;
       const result =
         score <= this.sla.policy.lowRating && withinWindow
