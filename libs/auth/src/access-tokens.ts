@@ -1,7 +1,7 @@
 import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { JwtService, TokenExpiredError } from '@nestjs/jwt';
 import { DataSource } from 'typeorm';
-import { isOfficerRole } from '@fr/domain';
+import { isOfficerRole, isUuid } from '@fr/domain';
 import { AuthenticatedOfficer } from './authenticated-officer';
 
 /** What an access token carries (HS256): the officer, and the account's token_version when issued. */
@@ -17,7 +17,6 @@ export interface OfficerAccount extends AuthenticatedOfficer {
   tokenVersion: number;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Issues access tokens and turns a presented token into the officer behind it. Every check reads
@@ -46,7 +45,7 @@ export class AccessTokens {
       }
       throw new UnauthorizedException('invalid access token: bad signature or malformed token');
     }
-    if (typeof claims.sub !== 'string' || !UUID.test(claims.sub) || !Number.isInteger(claims.ver)) {
+    if (!isUuid(claims.sub) || !Number.isInteger(claims.ver)) {
       throw new UnauthorizedException('invalid access token: missing or malformed claims');
     }
     const account = await this.account(claims.sub);

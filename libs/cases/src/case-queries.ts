@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { maskContactsInText, maskEmail, maskName, maskPhone, NotFoundError, ValidationError } from '@fr/domain';
+import { isUuid, maskContactsInText, maskEmail, maskName, maskPhone, NotFoundError, ValidationError } from '@fr/domain';
 import { CaseActor, inScope } from './actor';
 
 export interface ListCasesFilter {
@@ -67,13 +67,12 @@ function encodeCursor(r: { sort_due: Date | number | string; id: string }): stri
   return Buffer.from(JSON.stringify([due, r.id])).toString('base64url');
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Only what encodeCursor makes: 'infinity' or an exact toISOString(), and a uuid. */
 function decodeCursor(cursor: string): [string, string] {
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && UUID.test(v[1])) {
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && isUuid(v[1])) {
       const due = v[0];
       if (due === 'infinity') return [due, v[1]];
       const t = Date.parse(due);

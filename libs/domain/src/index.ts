@@ -7,3 +7,4 @@ export * from './tracking-code';
 export * from './personal-data';
 export * from './seeded-random';
 export * from './username';
+export * from './ids';

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { ADVISORY_LOCK } from '@fr/persistence';
-import { DEFAULT_JOB_OPTIONS, ensureJob, jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
+import { DEFAULT_JOB_OPTIONS, ensureJob, jobIdFor, jobIdPrefix, JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { Clock } from '@fr/sla';
 
 const RECONCILE_LOCK = ADVISORY_LOCK.deliveriesReconcile;
@@ -58,11 +58,11 @@ export class DeliveriesReconciler {
       const sealed: { seq: string; id: string; case_id: string; young: boolean; done: boolean; queued: boolean }[] = await m.query(
         `SELECT s.seq::text AS seq, a.id::text AS id, a.case_id, a.occurred_at > now() - make_interval(secs => $3) AS young,
                 f.event_id IS NOT NULL AS done,
-                EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = 'case-event.' || a.id::text) AS queued
+                EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = $4 || a.id::text) AS queued
            FROM audit_seals s JOIN audit_events a ON a.id = s.event_id LEFT JOIN case_event_fanouts f ON f.event_id = a.id
           WHERE s.seq > $1 AND a.action = ANY($2) AND a.case_id IS NOT NULL
           ORDER BY s.seq LIMIT 10000`,
-        [watermark, CITIZEN_VISIBLE_ACTIONS, stuckAfterSeconds],
+        [watermark, CITIZEN_VISIBLE_ACTIONS, stuckAfterSeconds, jobIdPrefix(JobName.CaseEvent)],
       );
       // A fan-out job may still be on its way for an event younger than stuckAfterSeconds: stop there.
       const firstYoung = sealed.findIndex((r) => r.young);
@@ -86,9 +86,9 @@ export class DeliveriesReconciler {
       const pending: { id: string; not_before: Date | null }[] = await m.query(
         `SELECT d.id, d.not_before FROM deliveries d
           WHERE d.status = 'pending' AND d.created_at <= now() - make_interval(secs => $1)
-            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = 'deliver.' || d.id::text)
+            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = $2 || d.id::text)
           ORDER BY d.id LIMIT 5000`,
-        [stuckAfterSeconds],
+        [stuckAfterSeconds, jobIdPrefix(JobName.Deliver)],
       );
       const notifications = this.queues.get(QueueName.Notifications);
       const now = this.clock.now().getTime();

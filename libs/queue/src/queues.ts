@@ -42,14 +42,22 @@ export const QUEUE_OF: Record<JobName, QueueName> = {
  * The one place job ids are made. A deterministic id lets the relay and the reconciler add the same
  * job again after a crash without running it twice while it exists. BullMQ refuses ':' in custom ids.
  */
+/**
+ * What the ids of the jobs keyed by one row start with: `jobIdPrefix(name) || row id` is the job id,
+ * so SQL that looks for a row's job in the outbox builds it from here, not from a copy of the format.
+ */
+export function jobIdPrefix(name: JobName.RouteCase | JobName.CaseEvent | JobName.Deliver): string {
+  return `${name}.`;
+}
+
 export function jobIdFor<N extends JobName>(name: N, payload: JobPayloads[N]): string {
   switch (name) {
     case JobName.RouteCase:
-      return `${name}.${(payload as JobPayloads[JobName.RouteCase]).caseId}`;
+      return jobIdPrefix(name) + (payload as JobPayloads[JobName.RouteCase]).caseId;
     case JobName.CaseEvent:
-      return `${name}.${(payload as JobPayloads[JobName.CaseEvent]).eventId}`;
+      return jobIdPrefix(name) + (payload as JobPayloads[JobName.CaseEvent]).eventId;
     case JobName.Deliver:
-      return `${name}.${(payload as JobPayloads[JobName.Deliver]).deliveryId}`;
+      return jobIdPrefix(name) + (payload as JobPayloads[JobName.Deliver]).deliveryId;
     case JobName.SlaTimer: {
       // A moved deadline or a new stage run gives a new id, so the new timer is never mistaken for the old.
       const t = payload as JobPayloads[JobName.SlaTimer];

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { ADVISORY_LOCK } from '@fr/persistence';
-import { DEFAULT_JOB_OPTIONS, ensureJob, jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
+import { DEFAULT_JOB_OPTIONS, ensureJob, jobIdFor, jobIdPrefix, JobName, QueueName, QueueRegistry } from '@fr/queue';
 
 /**
  * Redis here keeps nothing across a restart, and a flushed Redis loses queued routing jobs. PostgreSQL
@@ -29,9 +29,9 @@ export class RoutingReconciler {
       const rows: { id: string }[] = await m.query(
         `SELECT c.id FROM cases c
           WHERE c.status = 'received' AND c.received_at <= now() - make_interval(secs => $1)
-            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = 'route-case.' || c.id::text)
+            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = $2 || c.id::text)
           ORDER BY c.received_at LIMIT 5000`,
-        [stuckAfterSeconds],
+        [stuckAfterSeconds, jobIdPrefix(JobName.RouteCase)],
       );
       const queue = this.queues.get(QueueName.Routing);
       let fixed = 0;

@@ -4,8 +4,8 @@ import { AppConfig } from '@fr/config';
 import { BatchWhileBusy, JobName, JobPayloads, QueueName } from '@fr/queue';
 import { RouteCase, RouteCaseResult } from '@fr/routing';
 import { ConfiguredWorkerHost } from './configured-worker-host';
+import { isUuid } from '@fr/domain';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Routes cases. While a backlog exists (a burst of intake, a worker starting after an outage), the
@@ -30,7 +30,7 @@ export class RoutingProcessor extends ConfiguredWorkerHost {
     switch (job.name as JobName) {
       case JobName.RouteCase: {
         const { caseId } = job.data as JobPayloads[JobName.RouteCase];
-        if (typeof caseId !== 'string' || !UUID.test(caseId)) throw new UnrecoverableError('route-case needs a caseId');
+        if (!isUuid(caseId)) throw new UnrecoverableError('route-case needs a caseId');
         const r = await this.batcher.submit(caseId);
         return { changed: r.changed, kind: r.decision?.kind ?? null };
       }

@@ -4,12 +4,12 @@ import { AppConfig } from '@fr/config';
 import { BatchWhileBusy, JobName, JobPayloads, QueueName } from '@fr/queue';
 import { ESCALATION_LEVELS, EscalationLevel, FireEscalation, FireEscalationResult, SlaTimer } from '@fr/sla';
 import { ConfiguredWorkerHost } from './configured-worker-host';
+import { isUuid } from '@fr/domain';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function timerOf(data: Partial<JobPayloads[JobName.SlaTimer]>): SlaTimer {
   const { caseId, stage, level, stageStartedAt, dueAt } = data;
-  if (typeof caseId !== 'string' || !UUID.test(caseId)) throw new UnrecoverableError('sla-timer needs a caseId');
+  if (!isUuid(caseId)) throw new UnrecoverableError('sla-timer needs a caseId');
   if (stage !== 'receive' && stage !== 'resolve') throw new UnrecoverableError(`sla-timer has an unknown stage '${stage}'`);
   if (!ESCALATION_LEVELS.includes(level as EscalationLevel)) throw new UnrecoverableError(`sla-timer has an unknown level '${level}'`);
   if (!Number.isFinite(stageStartedAt) || !Number.isFinite(dueAt)) throw new UnrecoverableError('sla-timer needs stageStartedAt and dueAt');
