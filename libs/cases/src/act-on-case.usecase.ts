@@ -13,7 +13,7 @@ import {
 } from '@fr/domain';
 import { writeAuditEvent, writeOutbox } from '@fr/persistence';
 import { caseEventMessage } from '@fr/queue';
-import { scheduleSlaTimers, Severity, SEVERITIES, SlaService, Stage, StageClock } from '@fr/sla';
+import { Clock, scheduleSlaTimers, SEVERITIES, Severity, SlaService, Stage, StageClock } from '@fr/sla';
 import { CaseActor, inScope } from './actor';
 
 export interface ActionInput {
@@ -70,6 +70,7 @@ export class ActOnCase {
   constructor(
     private readonly ds: DataSource,
     private readonly sla: SlaService,
+    private readonly clock: Clock,
   ) {}
 
   execute(actor: CaseActor, caseId: string, action: CaseAction, input: ActionInput): Promise<ActionResult> {
@@ -91,7 +92,7 @@ export class ActOnCase {
         `case ${caseId} has changed: expectedVersion ${input.expectedVersion}, current version ${row.version} (state '${row.status}'); reload and retry`,
       );
     }
-    const now = new Date();
+    const now = this.clock.now();
     const effect = await this.effectOf(m, actor, row, action, input, now);
 
     const sets = Object.keys(effect.set);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { SlaService } from '@fr/sla';
+import { Clock, SlaService } from '@fr/sla';
 import { ActOnCase } from './act-on-case.usecase';
 import { SYSTEM_ACTOR } from './actor';
 
@@ -11,9 +11,10 @@ export class AutoCloseResolved {
     private readonly ds: DataSource,
     private readonly act: ActOnCase,
     private readonly sla: SlaService,
+    private readonly clock: Clock,
   ) {}
 
-  async runOnce(now = new Date()): Promise<number> {
+  async runOnce(now = this.clock.now()): Promise<number> {
     const cutoff = new Date(now.getTime() - this.sla.policy.autoCloseDays * 86400000);
     let closed = 0;
     for (;;) {

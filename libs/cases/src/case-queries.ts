@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { Clock } from '@fr/sla';
 import { isUuid, maskContactsInText, maskEmail, maskName, maskPhone, NotFoundError, ValidationError } from '@fr/domain';
 import { CaseActor, inScope } from './actor';
 
@@ -88,7 +89,10 @@ function decodeCursor(cursor: string): [string, string] {
 
 @Injectable()
 export class CaseQueries {
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly clock: Clock,
+  ) {}
 
   /** An officer's queue: scoped on the server by the caller's unit and role, nearest deadline first. */
   async list(actor: CaseActor, f: ListCasesFilter): Promise<{ items: CaseSummary[]; nextCursor: string | null }> {
@@ -117,7 +121,7 @@ export class CaseQueries {
         LIMIT ${p(f.limit + 1)}`,
       params,
     );
-    const now = new Date();
+    const now = this.clock.now();
     const page = rows.slice(0, f.limit);
     return {
       items: page.map((r: Record<string, any>) => summary(r, now, textViewFor(actor, r.unit_code))),
@@ -151,7 +155,7 @@ export class CaseQueries {
     );
     const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
     return {
-      ...summary(r, new Date(), text),
+      ...summary(r, this.clock.now(), text),
       channel: r.channel_code as string,
       description: text(r.description as string),
       location: { address: r.address, wardCode: r.ward_code, areaCode: r.area_code, lat: r.lat, lng: r.lng },

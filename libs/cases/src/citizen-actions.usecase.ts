@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CaseState, ConflictError, normaliseTrackingCode, NotFoundError, transition } from '@fr/domain';
 import { writeAuditEvent } from '@fr/persistence';
-import { SlaService } from '@fr/sla';
+import { Clock, SlaService } from '@fr/sla';
 import { ActOnCase, ActionResult } from './act-on-case.usecase';
 import { citizenActor, SYSTEM_ACTOR } from './actor';
 
@@ -13,6 +13,7 @@ export class CitizenActions {
     private readonly ds: DataSource,
     private readonly act: ActOnCase,
     private readonly sla: SlaService,
+    private readonly clock: Clock,
   ) {}
 
   async supplyInfo(channel: string, trackingCode: string, message: string, attachments: { url: string; kind: string }[]): Promise<ActionResult> {
@@ -37,7 +38,7 @@ export class CitizenActions {
         comment?.normalize('NFC') ?? null,
       ]);
       await writeAuditEvent(m, { caseId: id, actor: citizenActor(channel).label, action: 'rate', fromState: c.status, toState: c.status, data: { score } });
-      const withinWindow = Date.now() - new Date(c.resolved_at).getTime() <= this.sla.policy.autoCloseDays * 86400000;
+      const withinWindow = this.clock.now().getTime() - new Date(c.resolved_at).getTime() <= this.sla.policy.autoCloseDays * 86400000;
       const result =
         score <= this.sla.policy.lowRating && withinWindow
           ? await this.act.run(m, citizenActor(channel), id, 'reopen', { reason: `low rating (${score})` })
