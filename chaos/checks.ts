@@ -18,13 +18,26 @@ export async function storedByExternalId(db: Pool, prefixes: string[]): Promise<
   return new Map((rows as { external_id: string; ids: string[] }[]).map((r) => [r.external_id, r.ids]));
 }
 
-/** Cases still waiting to be routed, and the oldest one's receipt (epoch ms). */
-export async function receivedBacklog(db: Pool): Promise<{ n: number; oldestMs: number | null }> {
+/** Cases still waiting to be routed. */
+export async function receivedCount(db: Pool): Promise<number> {
+  const { rows } = await db.query(`SELECT count(*)::int AS n FROM cases WHERE status = 'received'`);
+  return (rows[0] as { n: number }).n;
+}
+
+/**
+ * Cases still waiting to be routed, counted by when they were received: bucket 0 before the first
+ * boundary (epoch ms), bucket i from boundary i-1 to boundary i, the last bucket after the last one.
+ */
+export async function receivedByPeriod(db: Pool, boundaries: number[]): Promise<number[]> {
   const { rows } = await db.query(
-    `SELECT count(*)::int AS n, extract(epoch FROM min(received_at)) * 1000 AS oldest FROM cases WHERE status = 'received'`,
+    `SELECT CASE WHEN cardinality($1::float8[]) = 0 THEN 0
+                 ELSE width_bucket((extract(epoch FROM received_at) * 1000)::float8, $1::float8[]) END AS b, count(*)::int AS n
+       FROM cases WHERE status = 'received' GROUP BY 1`,
+    [boundaries],
   );
-  const r = rows[0] as { n: number; oldest: string | null };
-  return { n: r.n, oldestMs: r.oldest === null ? null : Number(r.oldest) };
+  const counts = new Array<number>(boundaries.length + 1).fill(0);
+  for (const r of rows as { b: number; n: number }[]) counts[r.b] = r.n;
+  return counts;
 }
 
 /**

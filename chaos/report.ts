@@ -3,11 +3,14 @@ import { Check } from './checks';
 import { FaultEvent } from './faults';
 import { ChaosLoad } from './load';
 
-/** A sample of the routing backlog taken during the run: cases in `received` and the oldest one's receipt. */
+/**
+ * A sample of the routing backlog taken during the run: cases in `received` by when they were
+ * received, split at the ends of the faults known when the sample was taken (receivedByPeriod).
+ */
 export interface BacklogSample {
   at: number;
-  n: number;
-  oldestMs: number | null;
+  boundaries: number;
+  counts: number[];
 }
 
 /** The figures of one stretch of the run: from a fault's start to the next fault's start. */
@@ -28,7 +31,7 @@ export interface WindowFigures {
   byCode5xx: Record<string, number>;
   connectionErrors: number;
   other4xx: Record<string, number>;
-  /** From the fault's end to the first 2xx answered after it, and to the backlog of cases accepted before it being routed. */
+  /** From the fault's end to the first 2xx answered after it, and to the routing of every case received between the previous fault's end and this one's. */
   firstOkAfterMs: number | null;
   drainedAfterMs: number | null;
 }
@@ -81,7 +84,8 @@ export function windowFigures(load: ChaosLoad, loadStart: number, faults: FaultE
     const w = windows[i + 1];
     const ok = oks.find((t) => t >= f.endedAt);
     w.firstOkAfterMs = ok === undefined ? null : ok - f.endedAt;
-    const drained = backlog.find((s) => s.at >= f.endedAt && (s.n === 0 || (s.oldestMs !== null && s.oldestMs > f.endedAt)));
+    // The fault's own backlog: the cases received after the previous fault's end and before this one's.
+    const drained = backlog.find((s) => s.at >= f.endedAt && s.boundaries > i && s.counts[i] === 0);
     w.drainedAfterMs = drained === undefined ? null : drained.at - f.endedAt;
   });
   return { windows, total };

@@ -21,7 +21,7 @@ import { generator, loadInputs } from '../bench/load';
 import { BenchChild } from '../bench/processes';
 import { auditorToken, sealIntegrity, verifyTrail, waitSealed } from '../bench/seal';
 import { BenchContext, deleteRedisKeys, dropDatabase, findRepoRoot, fmtInt, fmtMs, pollUntil, runPool, sleep, withDatabase } from '../bench/support';
-import { Check, escalationCheck, EscalationFigures, escalationFigures, receivedBacklog, routingIntegrity, storedByExternalId } from './checks';
+import { Check, escalationCheck, EscalationFigures, escalationFigures, receivedByPeriod, receivedCount, routingIntegrity, storedByExternalId } from './checks';
 import { CHAOS_SLA, writeChaosConfig } from './config-dir';
 import { FaultEvent, FaultPlan, PgCluster, PgOutage, PgOutageMode, wipeQueuePrefix } from './faults';
 import { ChaosLoad, sendChaosLoad } from './load';
@@ -152,7 +152,9 @@ export async function runChaos(p: ChaosParams): Promise<ChaosResult> {
   let finishing = false;
 
   /** Engine processes; one that exits without being told to is a finding (and is started again). */
+  const children: BenchChild[] = [];
   const watch = (child: BenchChild, restart: () => void) => {
+    children.push(child);
     child.proc.once('exit', (code, signal) => {
       if (finishing || deliberate.has(child)) return;
       unexpectedExits.push(`${child.label} exited by itself (code ${code}, signal ${signal})`);
@@ -242,8 +244,9 @@ export async function runChaos(p: ChaosParams): Promise<ChaosResult> {
     const sampler = (async () => {
       while (sampling) {
         const at = Date.now();
-        await receivedBacklog(db).then(
-          (b) => backlog.push({ at, ...b }),
+        const boundaries = faults.map((f) => f.endedAt);
+        await receivedByPeriod(db, boundaries).then(
+          (counts) => backlog.push({ at, boundaries: boundaries.length, counts }),
           () => undefined,
         );
         await sleep(BACKLOG_SAMPLE_MS);
@@ -331,8 +334,8 @@ export async function runChaos(p: ChaosParams): Promise<ChaosResult> {
       ctx,
       'routing backlog',
       async () => {
-        const b = await receivedBacklog(db);
-        return { done: b.n === 0, progress: -b.n, note: `${fmtInt(b.n)} case(s) in received` };
+        const n = await receivedCount(db);
+        return { done: n === 0, progress: -n, note: `${fmtInt(n)} case(s) in received` };
       },
       { timeoutMs: p.settleS * 1000, stallMs: p.settleS * 1000 },
     );
@@ -368,7 +371,8 @@ export async function runChaos(p: ChaosParams): Promise<ChaosResult> {
     });
     report.push(...figuresTable(windows, total));
     for (const f of faults) report.push(`  ${f.label} at ${((f.startedAt - loadStart) / 1000).toFixed(1)} s, ${fmtMs(f.endedAt - f.startedAt)}: ${f.detail}`);
-    report.push(`  sender at most ${fmtMs(sent.maxSendDelayMs)} behind its schedule; "first 2xx after end": from the fault's end (a kill: the kill) to the first 2xx; "backlog drained": to every case accepted before the end being routed`);
+    report.push(`  engine output at LOG_LEVEL=error (lines): ${children.map((c) => `${c.label} ${fmtInt(c.outputLines)}`).join(', ')}`);
+    report.push(`  sender at most ${fmtMs(sent.maxSendDelayMs)} behind its schedule; "first 2xx after end": from the fault's end (a kill: the kill) to the first 2xx; "backlog drained": to the routing of every case received between the previous fault's end and this one's`);
   } catch (e) {
     ctx.aborted = true;
     error = e instanceof Error ? (e.stack ?? e.message) : String(e);
