@@ -56,10 +56,13 @@ export async function waitHttpReady(baseUrl: string, urlPath: string, child: Ben
   }
 }
 
-/** The API as its own process (`scripts/start.js api`) on a free port, ready when /health answers 200. */
-export async function startApi(ctx: BenchContext): Promise<RunningApi> {
-  const port = await freePort();
-  const api = new BenchChild(ctx, 'api', path.join(ctx.repoRoot, 'scripts', 'start.js'), ['api'], { ...ctx.engineEnv, PORT: String(port) });
+/**
+ * The API as its own process (`scripts/start.js api`), ready when /health answers 200: on a free port,
+ * or on `opts.port` (an API started again after a crash keeps its address).
+ */
+export async function startApi(ctx: BenchContext, opts: { port?: number; label?: string; echoLines?: number } = {}): Promise<RunningApi> {
+  const port = opts.port ?? (await freePort());
+  const api = new BenchChild(ctx, opts.label ?? 'api', path.join(ctx.repoRoot, 'scripts', 'start.js'), ['api'], { ...ctx.engineEnv, PORT: String(port) }, opts.echoLines);
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitHttpReady(baseUrl, '/health', api, 60000);
   return { baseUrl, api, stop: () => api.stop() };

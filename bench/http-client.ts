@@ -3,6 +3,7 @@ import * as http from 'node:http';
 export interface HttpResult {
   status: number;
   body: unknown;
+  headers: http.IncomingHttpHeaders;
 }
 
 /**
@@ -49,7 +50,7 @@ export class HttpClient {
             } catch {
               // not JSON: keep the text
             }
-            resolve({ status: res.statusCode ?? 0, body: parsed });
+            resolve({ status: res.statusCode ?? 0, body: parsed, headers: res.headers });
           });
         },
       );

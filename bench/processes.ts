@@ -20,6 +20,8 @@ export class BenchChild {
     script: string,
     args: string[],
     env: Record<string, string | undefined>,
+    /** Lines of its output echoed to stderr before the rest is only counted. */
+    private readonly echoLimit = ECHO_LINES,
   ) {
     this.proc = fork(script, args, { cwd: ctx.repoRoot, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     for (const stream of [this.proc.stdout, this.proc.stderr]) {
@@ -27,10 +29,10 @@ export class BenchChild {
       createInterface({ input: stream }).on('line', (line) => {
         this.outputLines++;
         this.onLine?.(line);
-        if (this.echoed < ECHO_LINES) {
+        if (this.echoed < this.echoLimit) {
           this.echoed++;
           process.stderr.write(`[${label}] ${line.length > 600 ? `${line.slice(0, 600)}...` : line}\n`);
-        } else if (this.echoed === ECHO_LINES) {
+        } else if (this.echoed === this.echoLimit && this.echoLimit > 0) {
           this.echoed++;
           process.stderr.write(`[${label}] (further output counted, not shown)\n`);
         }
@@ -69,6 +71,14 @@ export class BenchChild {
       this.proc.on('message', onMessage);
       this.proc.once('exit', onExit);
     });
+  }
+
+  /** Kills the child at once (SIGKILL, as a crash or an OOM killer would) and waits until it is gone. */
+  async kill(): Promise<void> {
+    if (!this.alive) return;
+    this.stopping = true;
+    this.proc.kill('SIGKILL');
+    await this.exited;
   }
 
   /** Records the child's peak RSS, then stops it with SIGTERM (SIGKILL after 15 s). */

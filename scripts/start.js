@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the compiled engine: `all` (the API and N worker processes), `api`, `worker`, `migrate`, `bench`.
+// Runs the compiled engine: `all` (the API and N worker processes), `api`, `worker`, `migrate`, `bench`, `chaos`.
 // `all` runs FR_WORKERS worker processes (default 1), or as many as `--workers N` says:
 //   FR_WORKERS=3 npm start      npm start -- --workers 3
 'use strict';
@@ -21,6 +21,9 @@ switch (mode) {
     break;
   case 'bench':
     require(dist('bench/main.js'));
+    break;
+  case 'chaos':
+    require(dist('chaos/main.js'));
     break;
   case 'migrate': {
     const { loadConfig } = require(dist('libs/config/src'));
@@ -77,7 +80,7 @@ switch (mode) {
     break;
   }
   default:
-    console.error(`unknown mode '${mode}': use all, api, worker, migrate or bench`);
+    console.error(`unknown mode '${mode}': use all, api, worker, migrate, bench or chaos`);
     process.exit(2);
 }
 
