@@ -112,6 +112,17 @@ describe('hostile input', () => {
   });
 
   it.each([
+    ['an externalId', { externalId: '\ufb2c'.repeat(100) }, /externalId must be shorter than or equal to 100 characters/],
+    ['an e-mail address', { citizen: { email: `${'\u0344'.repeat(20)}@${`${'\u0344'.repeat(60)}.`.repeat(2)}vn` } }, /citizen\.email/],
+  ])('checks the length of %s in the stored (NFC) form: text that NFC lengthens past the column is a 400, not a 500', async (_what, patch, message) => {
+    const before = await count();
+    const res = await engine.http().post('/v1/feedback').set(KEY).send({ ...valid(), ...patch });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(message);
+    expect(await count()).toBe(before);
+  });
+
+  it.each([
     ['__proto__', `{"__proto__":{"x":1},`, /property __proto__ should not exist/],
     ['constructor', `{"constructor":"x",`, /property constructor should not exist/],
     ['hasOwnProperty', `{"hasOwnProperty":"x",`, /property hasOwnProperty should not exist/],

@@ -123,6 +123,16 @@ describe('intake: idempotency and bad input', () => {
     expect(await count()).toBe(before);
   });
 
+  it('reads a body sent with a +json media type as JSON (it was left unparsed and refused as empty)', async () => {
+    for (const [i, type] of ['application/problem+json', 'application/vnd.ihanoi.feedback+json; charset=utf-8'].entries()) {
+      const res = await engine.http().post('/v1/feedback').set(KEY).set('Content-Type', type).send(JSON.stringify({ ...valid(), externalId: `plus-json-${i}` }));
+      expect(res.status).toBe(202);
+    }
+    const res = await engine.http().post('/v1/feedback').set(KEY).set('Content-Type', 'application/ld+json').send(JSON.stringify({ ...valid(), title: null, description: 7 }));
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(/^description must be/); // only what is wrong, not a list of every field
+  });
+
   it('refuses a body over the size limit with 413, before parsing it', async () => {
     const before = await count();
     const res = await post({ ...valid(), description: 'x'.repeat(300 * 1024) });

@@ -21,7 +21,9 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   app.useLogger(app.get(Logger));
   app.use(helmet({ contentSecurityPolicy: false }));
   app.use(requireKnownMediaType);
-  app.useBodyParser('json', { limit: '256kb', verify: refuseInvalidUtf8 });
+  // Every JSON media type requireKnownMediaType lets through (application/json and any +json type) is
+  // parsed: a +json body left unparsed reached validation as an empty object (a list of missing fields).
+  app.useBodyParser('json', { type: ['application/json', 'application/*+json'], limit: '256kb', verify: refuseInvalidUtf8 });
   app.useBodyParser('text', { type: 'text/calendar', limit: '1mb', verify: refuseInvalidUtf8 });
   app.useGlobalPipes(new SafeInputPipe(), buildValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());

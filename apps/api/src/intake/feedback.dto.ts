@@ -49,7 +49,7 @@ export class CitizenDto {
   phone?: string;
 
   @ApiPropertyOptional({ maxLength: 254 })
-  @OptionalField() @IsString() @MaxLength(254) @IsEmail()
+  @OptionalField() @IsString() @NormaliseText() @MaxLength(254) @IsEmail()
   email?: string;
 }
 
@@ -65,7 +65,7 @@ export class AttachmentDto {
 
 export class SubmitFeedbackDto {
   @ApiPropertyOptional({ maxLength: 100, description: "the channel's own id; the same id again returns the same case" })
-  @OptionalField() @IsString() @MaxLength(100) @NotBlank() @NoControlChars()
+  @OptionalField() @IsString() @NormaliseText() @MaxLength(100) @NotBlank() @NoControlChars()
   externalId?: string;
 
   @ApiProperty({ example: 'sidewalk_encroachment', description: 'a category code from GET /v1/categories' })
