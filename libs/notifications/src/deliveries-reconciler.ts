@@ -73,7 +73,10 @@ export class DeliveriesReconciler {
         const payload = { caseId: e.case_id, eventId: String(e.id) };
         const jobId = jobIdFor(JobName.CaseEvent, payload);
         // A completed fan-out job would have written the row: one without it lost its work too.
-        const outcome = await ensureJob(events, JobName.CaseEvent, payload, { ...DEFAULT_JOB_OPTIONS, jobId });
+        const outcome = await ensureJob(events, JobName.CaseEvent, payload, { ...DEFAULT_JOB_OPTIONS, jobId }, async () => {
+          const [f] = await m.query(`SELECT 1 FROM case_event_fanouts WHERE event_id = $1`, [e.id]);
+          return !f;
+        });
         if (outcome === 'added' || outcome === 'replaced') fanouts++;
       }
       const open = scanned.filter((r) => !r.done);
@@ -97,7 +100,10 @@ export class DeliveriesReconciler {
         const payload = { deliveryId: String(d.id) };
         const jobId = jobIdFor(JobName.Deliver, payload);
         const delay = d.not_before ? Math.max(0, new Date(d.not_before).getTime() - now) : 0;
-        const outcome = await ensureJob(notifications, JobName.Deliver, payload, { ...DEFAULT_JOB_OPTIONS, jobId, delay: delay || undefined });
+        const outcome = await ensureJob(notifications, JobName.Deliver, payload, { ...DEFAULT_JOB_OPTIONS, jobId, delay: delay || undefined }, async () => {
+          const [p] = await m.query(`SELECT 1 FROM deliveries WHERE id = $1 AND status = 'pending'`, [d.id]);
+          return !!p;
+        });
         if (outcome === 'added' || outcome === 'replaced') deliveries++;
       }
       if (fanouts || deliveries) this.logger.warn(`re-enqueued ${fanouts} case event fan-out(s) and ${deliveries} delivery job(s) missing from Redis`);

@@ -22,20 +22,25 @@ export function isSoundJob<N extends JobName>(job: Job, state: string, name: N, 
 export type EnsureOutcome = 'kept' | 'added' | 'replaced' | 'locked';
 
 /**
- * Makes sure the job of `jobId` exists and can run, for a caller that knows from PostgreSQL that its
- * work is still undone: adds it when absent; removes it and adds it again from the payload when it is
+ * Makes sure the job of `jobId` exists and can run, for a caller that read in PostgreSQL that its
+ * work is undone: adds it when absent; removes it and adds it again from the payload when it is
  * broken or finished (a completed job whose work is still undone lost that work). A job a worker
- * holds locked is left for the next pass.
+ * holds locked is left for the next pass. What the caller read may be out of date by the time the
+ * job is looked at: a job that completed in between did its work, so `stillUndone` asks PostgreSQL
+ * again before a completed job is replaced.
  */
 export async function ensureJob<N extends JobName>(
   queue: Queue,
   name: N,
   payload: JobPayloads[N],
   opts: JobsOptions & { jobId: string },
+  stillUndone: () => Promise<boolean>,
 ): Promise<EnsureOutcome> {
   const job = await queue.getJob(opts.jobId);
   if (job) {
-    if (isSoundJob(job, await job.getState(), name, payload)) return 'kept';
+    const state = await job.getState();
+    if (isSoundJob(job, state, name, payload)) return 'kept';
+    if (state === 'completed' && !(await stillUndone())) return 'kept';
     if ((await removeJobById(queue, opts.jobId)) !== 1) return 'locked';
   }
   await queue.add(name, payload, opts);

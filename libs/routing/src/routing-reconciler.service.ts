@@ -37,7 +37,10 @@ export class RoutingReconciler {
       let fixed = 0;
       for (const { id } of rows) {
         const jobId = jobIdFor(JobName.RouteCase, { caseId: id });
-        const outcome = await ensureJob(queue, JobName.RouteCase, { caseId: id }, { ...DEFAULT_JOB_OPTIONS, jobId });
+        const outcome = await ensureJob(queue, JobName.RouteCase, { caseId: id }, { ...DEFAULT_JOB_OPTIONS, jobId }, async () => {
+          const [c] = await m.query(`SELECT 1 FROM cases WHERE id = $1 AND status = 'received'`, [id]);
+          return !!c;
+        });
         if (outcome === 'added' || outcome === 'replaced') fixed++;
       }
       if (fixed) this.logger.warn(`re-enqueued routing of ${fixed} case(s) missing from the queue`);
