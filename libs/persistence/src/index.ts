@@ -6,3 +6,4 @@ export * from './outbox-signal';
 export * from './database-bootstrap';
 export * from './database.module';
 export * from './advisory-locks';
+export * from './sql';
