@@ -8,10 +8,21 @@ import { DataSource, EntityManager } from 'typeorm';
  */
 export type Sql = Pick<EntityManager, 'query'> | Pick<DataSource, 'query'>;
 
-/** Every row of a SELECT (or of a statement with RETURNING). */
+/**
+ * TypeORM's PostgreSQL driver answers UPDATE and DELETE (with or without RETURNING) with
+ * `[rows, affectedCount]` and every other statement with its rows; a row is never an array.
+ */
+function split(result: unknown): { rows: unknown[]; affected: number } {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
+    return { rows: result[0] as unknown[], affected: result[1] };
+  }
+  const rows = Array.isArray(result) ? (result as unknown[]) : [];
+  return { rows, affected: rows.length };
+}
+
+/** Every row of a SELECT, or of an INSERT/UPDATE/DELETE with RETURNING. */
 export async function selectRows<T extends object>(db: Sql, text: string, params: readonly unknown[] = []): Promise<T[]> {
-  const result: unknown = await db.query(text, params as unknown[]);
-  return result as T[];
+  return split(await db.query(text, params as unknown[])).rows as T[];
 }
 
 /** The first row, or undefined when there is none. */
@@ -20,12 +31,7 @@ export async function selectRow<T extends object>(db: Sql, text: string, params:
   return rows[0];
 }
 
-/**
- * A statement run for its effect. TypeORM answers an UPDATE/DELETE without RETURNING with
- * `[rows, affectedCount]`; the count is what callers need.
- */
+/** A statement run for its effect; the number of rows it affected (or returned). */
 export async function execute(db: Sql, text: string, params: readonly unknown[] = []): Promise<number> {
-  const result: unknown = await db.query(text, params as unknown[]);
-  if (Array.isArray(result) && result.length === 2 && typeof result[1] === 'number') return result[1];
-  return Array.isArray(result) ? result.length : 0;
+  return split(await db.query(text, params as unknown[])).affected;
 }
