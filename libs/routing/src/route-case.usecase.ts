@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { AreaRef, AreaResolution, decideRoute, resolveArea, RoutingDecision, RoutingRule, transition, UnitRef } from '@fr/domain';
+import { AreaRef, AreaResolution, decideRoute, isCitizenVisible, resolveArea, RoutingDecision, RoutingRule, transition, UnitRef } from '@fr/domain';
 import { AuditEventInput, OutboxMessage, writeAuditEvents, writeOutboxMany } from '@fr/persistence';
 import { caseEventMessage } from '@fr/queue';
 import { SlaService, slaTimerMessages } from '@fr/sla';
@@ -187,7 +187,7 @@ export class RouteCase {
     const eventIds = await writeAuditEvents(m, routed.map(auditEventOf));
     const outbox: OutboxMessage[] = routed.flatMap((r, i) => [
       ...slaTimerMessages(this.sla, { caseId: r.c.id, stage: 'receive', stageStartedAt: r.stageStartedAt, dueAt: r.dueAt, warnAt: r.warnAt, unit: r.unitCode }),
-      caseEventMessage(r.c.id, eventIds[i]),
+      ...(isCitizenVisible(actionOf(r)) ? [caseEventMessage(r.c.id, eventIds[i])] : []),
     ]);
     await writeOutboxMany(m, outbox);
   }
@@ -217,12 +217,16 @@ export class RouteCase {
   }
 }
 
+function actionOf(r: Routed): 'route' | 'route_to_triage' {
+  return r.decision.kind === 'assign' ? 'route' : 'route_to_triage';
+}
+
 function auditEventOf(r: Routed): AuditEventInput {
   const d = r.decision;
   return {
     caseId: r.c.id,
     actor: ROUTER_ACTOR,
-    action: d.kind === 'assign' ? 'route' : 'route_to_triage',
+    action: actionOf(r),
     fromState: 'received',
     toState: r.to,
     reason: d.kind === 'assign' ? `rule '${d.ruleId}'` : d.detail,
