@@ -1,5 +1,5 @@
 import { EntityManager } from 'typeorm';
-import { OutboxMessage, writeOutboxMany } from '@fr/persistence';
+import { OutboxMessage, selectRows, writeOutboxMany } from '@fr/persistence';
 import { jobIdFor, JobName, JobPayloads, QUEUE_OF } from '@fr/queue';
 import { ladderTimes } from './escalation-ladder';
 import { Stage } from './sla-policy';
@@ -35,9 +35,10 @@ export function slaTimerPayload(run: StageRun & { dueAt: Date }, level: string):
 export async function scheduleSlaTimers(m: EntityManager, sla: SlaService, run: StageRun, now = Date.now()): Promise<number> {
   if (!run.dueAt) return 0;
   // Runs are compared at millisecond precision, as JavaScript reads them (received_at has microseconds).
-  const fired: { level: string }[] = run.fresh
+  const fired = run.fresh
     ? []
-    : await m.query(
+    : await selectRows<{ level: string }>(
+        m,
         `SELECT level FROM escalations WHERE case_id = $1 AND stage = $2 AND date_trunc('milliseconds', stage_started_at) = $3`,
         [run.caseId, run.stage, run.stageStartedAt],
       );
