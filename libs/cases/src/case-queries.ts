@@ -86,6 +86,8 @@ interface CaseDetailRow extends SummaryRow {
   resolved_at: Date | null;
   closed_at: Date | null;
   submitted_at: Date | null;
+  closed_as: 'other_track' | null;
+  where_to_go: string | null;
 }
 
 interface TimelineRow {
@@ -213,7 +215,8 @@ export class CaseQueries {
       this.ds,
       `SELECT ${SUMMARY_COLUMNS}, c.description, c.address, c.ward_code, c.area_code, c.lat, c.lng, c.citizen_name,
               c.citizen_phone, c.citizen_email, c.attachments, c.answer, c.resolution_attachments, c.rating, c.rating_comment,
-              c.triage_reason, c.routing_rule_id, c.channel_code, c.acknowledged_at, c.resolved_at, c.closed_at, c.submitted_at
+              c.triage_reason, c.routing_rule_id, c.channel_code, c.acknowledged_at, c.resolved_at, c.closed_at, c.submitted_at,
+              c.closed_as, c.where_to_go
          FROM cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code
         WHERE c.id = $1`,
       [id],
@@ -254,6 +257,9 @@ export class CaseQueries {
       acknowledgedAt: iso(r.acknowledged_at),
       resolvedAt: iso(r.resolved_at),
       closedAt: iso(r.closed_at),
+      /** null for a case closed after its answer; 'other_track' for a complaint or denunciation sent elsewhere. */
+      closedAs: r.closed_as,
+      whereToGo: text(r.where_to_go),
       timeline: events.map((e) => ({
         id: e.id,
         at: iso(e.occurred_at),

@@ -16,6 +16,8 @@ export interface FeedbackStatusView {
   /** What the handler asked, while the case waits on the citizen. */
   infoRequest: { message: string; requestedAt: string } | null;
   rating: number | null;
+  /** A complaint or denunciation closed as such: where the citizen should take it. */
+  otherTrack: { whereToGo: string } | null;
 }
 
 interface StatusRow {
@@ -30,6 +32,8 @@ interface StatusRow {
   answer: string | null;
   due_at: Date | null;
   rating: number | null;
+  closed_as: 'other_track' | null;
+  where_to_go: string | null;
   /** json_build_object: the timestamp arrives as text. */
   info_request: { message: string; requestedAt: string } | null;
 }
@@ -45,7 +49,7 @@ export class GetFeedbackStatus {
     const row = await selectRow<StatusRow>(
       this.ds,
       `SELECT c.tracking_code, c.status, c.category_code, cat.name AS category_name, c.unit_code, u.name AS unit_name,
-              c.submitted_at, c.updated_at, c.answer, c.due_at, c.rating,
+              c.submitted_at, c.updated_at, c.answer, c.due_at, c.rating, c.closed_as, c.where_to_go,
               (SELECT json_build_object('message', m.body, 'requestedAt', m.created_at) FROM case_messages m
                 WHERE m.case_id = c.id AND m.kind = 'info_request' ORDER BY m.id DESC LIMIT 1) AS info_request
          FROM cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code
@@ -67,6 +71,7 @@ export class GetFeedbackStatus {
           ? { message: row.info_request.message, requestedAt: new Date(row.info_request.requestedAt).toISOString() }
           : null,
       rating: row.rating,
+      otherTrack: row.closed_as === 'other_track' && row.where_to_go ? { whereToGo: row.where_to_go } : null,
     };
   }
 }
