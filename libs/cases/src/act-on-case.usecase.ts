@@ -11,7 +11,7 @@ import {
   UnprocessableError,
   ValidationError,
 } from '@fr/domain';
-import { writeAuditEvent, writeOutbox } from '@fr/persistence';
+import { recordCaseEventStates, writeAuditEvent, writeOutbox } from '@fr/persistence';
 import { caseEventMessage } from '@fr/queue';
 import { Clock, scheduleSlaTimers, SEVERITIES, Severity, SlaService, Stage, StageClock } from '@fr/sla';
 import { CaseActor, inScope } from './actor';
@@ -122,7 +122,10 @@ export class ActOnCase {
       reason: effect.reason ?? null,
       data: effect.data,
     });
-    if (effect.citizenVisible) await writeOutbox(m, caseEventMessage(caseId, eventId));
+    if (effect.citizenVisible) {
+      await writeOutbox(m, caseEventMessage(caseId, eventId));
+      await recordCaseEventStates(m, [{ caseId, eventId }]);
+    }
     return { caseId, status: to, version: row.version + (effect.bumpsVersion ? 1 : 0) };
   }
 

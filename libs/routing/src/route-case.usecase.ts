@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AreaRef, AreaResolution, decideRoute, resolveArea, RoutingDecision, RoutingRule, transition, UnitRef } from '@fr/domain';
-import { AuditEventInput, OutboxMessage, writeAuditEvents, writeOutboxMany } from '@fr/persistence';
+import { AuditEventInput, OutboxMessage, recordCaseEventStates, writeAuditEvents, writeOutboxMany } from '@fr/persistence';
 import { caseEventMessage } from '@fr/queue';
 import { SlaService, slaTimerMessages } from '@fr/sla';
 
@@ -190,6 +190,7 @@ export class RouteCase {
       caseEventMessage(r.c.id, eventIds[i]),
     ]);
     await writeOutboxMany(m, outbox);
+    await recordCaseEventStates(m, routed.map((r, i) => ({ caseId: r.c.id, eventId: eventIds[i] })));
   }
 
   private routingTable(): Promise<RoutingTable> {
