@@ -11,7 +11,7 @@ import {
   UnprocessableError,
   ValidationError,
 } from '@fr/domain';
-import { recordCaseEventStates, writeAuditEvent, writeOutbox } from '@fr/persistence';
+import { writeAuditEvent, writeOutboxWithCaseEventStates } from '@fr/persistence';
 import { caseEventMessage } from '@fr/queue';
 import { Clock, scheduleSlaTimers, SEVERITIES, Severity, SlaService, Stage, StageClock } from '@fr/sla';
 import { CaseActor, inScope } from './actor';
@@ -122,10 +122,7 @@ export class ActOnCase {
       reason: effect.reason ?? null,
       data: effect.data,
     });
-    if (effect.citizenVisible) {
-      await writeOutbox(m, caseEventMessage(caseId, eventId));
-      await recordCaseEventStates(m, [{ caseId, eventId }]);
-    }
+    if (effect.citizenVisible) await writeOutboxWithCaseEventStates(m, [caseEventMessage(caseId, eventId)], [{ caseId, eventId }]);
     return { caseId, status: to, version: row.version + (effect.bumpsVersion ? 1 : 0) };
   }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AreaRef, AreaResolution, decideRoute, resolveArea, RoutingDecision, RoutingRule, transition, UnitRef } from '@fr/domain';
-import { AuditEventInput, OutboxMessage, recordCaseEventStates, writeAuditEvents, writeOutboxMany } from '@fr/persistence';
+import { AuditEventInput, OutboxMessage, writeAuditEvents, writeOutboxWithCaseEventStates } from '@fr/persistence';
 import { caseEventMessage } from '@fr/queue';
 import { SlaService, slaTimerMessages } from '@fr/sla';
 
@@ -189,8 +189,7 @@ export class RouteCase {
       ...slaTimerMessages(this.sla, { caseId: r.c.id, stage: 'receive', stageStartedAt: r.stageStartedAt, dueAt: r.dueAt, warnAt: r.warnAt, unit: r.unitCode }),
       caseEventMessage(r.c.id, eventIds[i]),
     ]);
-    await writeOutboxMany(m, outbox);
-    await recordCaseEventStates(m, routed.map((r, i) => ({ caseId: r.c.id, eventId: eventIds[i] })));
+    await writeOutboxWithCaseEventStates(m, outbox, routed.map((r, i) => ({ caseId: r.c.id, eventId: eventIds[i] })));
   }
 
   private routingTable(): Promise<RoutingTable> {
