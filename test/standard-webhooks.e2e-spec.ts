@@ -1,4 +1,9 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { webhookSignature } from '@fr/notifications';
+import { dataSourceOptions, MIGRATIONS } from '@fr/persistence';
 import { QueueName } from '@fr/queue';
 import { Clock } from '@fr/sla';
 import { adminToken, bearer, createOfficer, DEV_KEYS, startWebhookReceiver, TestEngine, verifyWebhook, waitFor, WebhookReceiver } from '@fr/testing';
@@ -184,5 +189,37 @@ describe('Standard Webhooks: replay, rotation, frozen payloads', () => {
     expect(JSON.stringify(seen)).not.toContain('0912345678');
     // Frozen states are copied into the deliveries and then removed.
     expect(await engine.query(`SELECT event_id FROM case_event_states`)).toEqual([]);
+  });
+
+  it("keeps a first-version secret's key across the migration: whsec_ + base64 of its bytes, verified by the library", async () => {
+    const legacy = 'kenh-ihanoi-bi-mat-2026, có dấu, và dài hơn 57 byte để base64 của PostgreSQL xuống dòng';
+    const admin = new Client({ connectionString: engine.config.databaseUrl });
+    await admin.connect();
+    const name = `fr_test_mig_${randomBytes(4).toString('hex')}`;
+    const url = new URL(engine.config.databaseUrl);
+    url.pathname = `/${name}`;
+    await admin.query(`CREATE DATABASE ${name}`);
+    try {
+      const upTo = (last: number) => MIGRATIONS.filter((m) => Number(/(\d{13})$/.exec(m.name)![1]) <= last);
+      let ds = new DataSource({ ...dataSourceOptions({ databaseUrl: url.toString(), dbPoolSize: 1 }), migrations: upTo(1765549999999) });
+      await ds.initialize();
+      await ds.runMigrations();
+      await ds.query(`INSERT INTO channels (code, name, webhook_url, webhook_secret) VALUES ('old', 'Old', 'http://example.org/', $1)`, [legacy]);
+      await ds.destroy();
+      ds = new DataSource({ ...dataSourceOptions({ databaseUrl: url.toString(), dbPoolSize: 1 }), migrations: upTo(1765550000000) });
+      await ds.initialize();
+      await ds.runMigrations();
+      const [{ webhook_secret }] = await ds.query(`SELECT webhook_secret FROM channels WHERE code = 'old'`);
+      await ds.destroy();
+      expect(webhook_secret).toBe(`whsec_${Buffer.from(legacy, 'utf8').toString('base64')}`);
+      const ts = Math.floor(Date.now() / 1000);
+      const body = '{"event":"case.status"}';
+      const signature = webhookSignature([webhook_secret], 'msg_1', ts, body);
+      expect(signature).toBe(`v1,${createHmac('sha256', legacy).update(`msg_1.${ts}.${body}`).digest('base64')}`);
+      expect(() => verifyWebhook(webhook_secret, { headers: { 'webhook-id': 'msg_1', 'webhook-timestamp': String(ts), 'webhook-signature': signature }, body })).not.toThrow();
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    }
   });
 });
