@@ -99,8 +99,11 @@ describe('Open311 GeoReport v2', () => {
       attachments: [{ url: 'https://cdn.ihanoi.vn/p/tra-da.jpg', kind: 'image' }],
     });
     expect(await cases()).toBe(before + 1);
-    // The same external_id again: the same request, nothing new stored.
-    const again = await engine.http().post(`${BASE}/requests.xml`).send({ api_key: DEV_KEYS.ihanoi, service_code: 'sidewalk_encroachment', address_string: 'x', description: 'lặp lại', attribute: { external_id: 'fms-4401' } });
+    // The same external_id again (form-encoded to the XML form): the same request, nothing new stored.
+    const again = await post(
+      'requests.xml',
+      form({ api_key: DEV_KEYS.ihanoi, service_code: 'sidewalk_encroachment', address_string: 'x', description: 'lặp lại', 'attribute[external_id]': 'fms-4401' }),
+    );
     expect(again.status).toBe(200);
     expect(readXml(again).service_requests.request[0].service_request_id).toBe(id);
     expect(await cases()).toBe(before + 1);
@@ -173,6 +176,18 @@ describe('Open311 GeoReport v2', () => {
     expect(await listed(`status=open`)).not.toContain(id);
     noPersonalData(publicText(closedXml));
     noPersonalData(JSON.stringify((await get(`requests.json`)).body));
+  });
+
+  it('takes the same request as JSON, attributes as an object and coordinates as numbers', async () => {
+    const res = await engine
+      .http()
+      .post(`${BASE}/requests.json`)
+      .send({ api_key: DEV_KEYS.hotline, service_code: 'roads_lighting', lat: 21.0012, long: 105.8571, description: 'Đèn đường hỏng cả dãy phố Kim Ngưu.', attribute: { ward_code: 'THANH_LUONG', title: 'Đèn hỏng' } });
+    expect(res.status).toBe(201);
+    const [stored] = await engine.query<Record<string, unknown>>(`SELECT channel_code, title, ward_code, lat, lng, citizen_name FROM cases WHERE tracking_code = $1`, [
+      res.body[0].service_request_id,
+    ]);
+    expect(stored).toEqual({ channel_code: 'hotline_1022', title: 'Đèn hỏng', ward_code: 'THANH_LUONG', lat: 21.0012, lng: 105.8571, citizen_name: null });
   });
 
   describe('errors, in the specification format', () => {
