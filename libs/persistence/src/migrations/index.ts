@@ -9,6 +9,7 @@ import { EscalationAudit1764900000000 } from './1764900000000-EscalationAudit';
 import { SlaTimersOnTime1765000000000 } from './1765000000000-SlaTimersOnTime';
 import { AuditSealing1765100000000 } from './1765100000000-AuditSealing';
 import { OutboxWithoutNotify1765200000000 } from './1765200000000-OutboxWithoutNotify';
+import { ComplianceBoard1765750000000 } from './1765750000000-ComplianceBoard';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   SlaTimersOnTime1765000000000,
   AuditSealing1765100000000,
   OutboxWithoutNotify1765200000000,
+  ComplianceBoard1765750000000,
 ];
