@@ -22,10 +22,11 @@ import { OfficersController } from './officers/officers.controller';
 import { UnitsController } from './units/units.controller';
 import { WebhooksController } from './webhooks/webhooks.controller';
 import { CalendarsController } from './calendars/calendars.controller';
+import { ComplianceApiModule } from './compliance/compliance-api.module';
 
 /** The HTTP API. AppConfigModule is provided by whoever boots it (main.ts or a test). */
 @Module({
-  imports: [loggingModule(), DatabaseModule.forRoot(), TerminusModule.forRoot({ logger: false }), SlaModule, AuthModule, DirectoryModule, IntakeModule, CasesModule, NotificationsModule, InboxModule, AuditModule],
+  imports: [loggingModule(), DatabaseModule.forRoot(), TerminusModule.forRoot({ logger: false }), SlaModule, AuthModule, DirectoryModule, IntakeModule, CasesModule, NotificationsModule, InboxModule, AuditModule, ComplianceApiModule],
   controllers: [IntakeController, CasesController, AuthController, OfficersController, UnitsController, WebhooksController, NotificationsController, EscalationsController, CalendarsController, HealthController, AuditsController],
   // The API writes outbox rows (intake, case actions) and runs no relay: it tells the workers' relays over Redis.
   providers: [ChannelKeyGuard, OutboxAnnouncer],

@@ -25,6 +25,8 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   // parsed: a +json body left unparsed reached validation as an empty object (a list of missing fields).
   app.useBodyParser('json', { type: ['application/json', 'application/*+json'], limit: '256kb', verify: refuseInvalidUtf8 });
   app.useBodyParser('text', { type: 'text/calendar', limit: '1mb', verify: refuseInvalidUtf8 });
+  // The office's head-count imports (POST /v1/compliance/figures).
+  app.useBodyParser('text', { type: 'text/csv', limit: '2mb', verify: refuseInvalidUtf8 });
   app.useGlobalPipes(new SafeInputPipe(), buildValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();

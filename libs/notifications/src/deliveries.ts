@@ -10,7 +10,7 @@ import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock, SlaService } from '@fr/sla';
 import { isInternalAddress } from './address-policy';
 
-export const WEBHOOK_EVENTS = ['escalation', 'case.status'] as const;
+export const WEBHOOK_EVENTS = ['escalation', 'case.status', 'notice', 'compliance'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 /** Refuses URLs that are not http(s) or that resolve to internal addresses, unless allow-listed. */
@@ -52,6 +52,22 @@ interface Wanted {
   notBefore: Date | null;
 }
 
+/**
+ * What an event another library owns says when delivered (notices, compliance alerts): that library
+ * registers a builder for its event keys' kind (the part before the first dot), so this class stays
+ * the one sender and signer of every delivery. Payloads carry no citizen's data.
+ */
+export type DeliveryPayloadBuilder = (id: string) => Promise<Record<string, unknown> & { title: string; body: string }>;
+
+/** An event of another library to deliver: to the webhooks subscribed to `event`, to channels, to officers by e-mail. */
+export interface Announcement {
+  event: WebhookEvent;
+  /** `<kind>.<id>`, the kind having a registered payload builder. */
+  key: string;
+  channels?: readonly string[];
+  emailOfficers?: readonly string[];
+}
+
 interface DeliveryRow {
   id: string;
   kind: 'webhook' | 'email' | 'channel';
@@ -69,6 +85,7 @@ interface DeliveryRow {
 export class Deliveries implements OnModuleDestroy {
   private readonly logger = new Logger(Deliveries.name);
   private mailer: Transporter | null = null;
+  private readonly builders = new Map<string, DeliveryPayloadBuilder>();
 
   constructor(
     private readonly ds: DataSource,
@@ -135,6 +152,28 @@ export class Deliveries implements OnModuleDestroy {
         return perEvent.get(`case-event.${e.eventId}`) ?? 0;
       });
     });
+  }
+
+  registerPayload(kind: string, build: DeliveryPayloadBuilder): void {
+    this.builders.set(kind, build);
+  }
+
+  /** Called in the transaction that records the event; returns how many deliveries it made. */
+  async announce(m: EntityManager, a: Announcement): Promise<number> {
+    const wanted: Wanted[] = [];
+    for (const hook of await this.subscribers(m, a.event)) wanted.push({ kind: 'webhook', target: hook, key: a.key, notBefore: null });
+    for (const channel of a.channels ?? []) wanted.push({ kind: 'channel', target: channel, key: a.key, notBefore: null });
+    if (this.config.smtpUrl && a.emailOfficers?.length) {
+      const now = this.clock.now();
+      const notBefore =
+        this.config.holdEmailOutsideOfficeHours && !this.sla.calendar.isWorkingTime(now) ? this.sla.calendar.nextOpening(now) : null;
+      const withEmail: { id: string }[] = await m.query(
+        `SELECT id FROM officers WHERE id = ANY($1::uuid[]) AND active AND email IS NOT NULL AND email <> '' ORDER BY id`,
+        [a.emailOfficers],
+      );
+      for (const o of withEmail) wanted.push({ kind: 'email', target: o.id, key: a.key, notBefore });
+    }
+    return (await this.enqueue(m, wanted)).length;
   }
 
   private async subscribers(m: EntityManager, event: WebhookEvent): Promise<string[]> {
@@ -220,7 +259,7 @@ export class Deliveries implements OnModuleDestroy {
       from: this.config.mailFrom,
       to: o.email,
       subject: p.title as string,
-      text: `${p.body}\n\nMã hồ sơ: ${p.trackingCode}\n`,
+      text: p.trackingCode ? `${p.body}\n\nMã hồ sơ: ${p.trackingCode}\n` : `${p.body}\n`,
       headers: { 'X-Event-Key': d.event_key },
     });
   }
@@ -228,6 +267,8 @@ export class Deliveries implements OnModuleDestroy {
   /** What a delivery says: ids, tracking code, unit, state and deadlines; never the citizen's data. */
   private async payload(key: string): Promise<Record<string, unknown>> {
     const [kind, id] = [key.slice(0, key.indexOf('.')), key.slice(key.indexOf('.') + 1)];
+    const build = this.builders.get(kind);
+    if (build) return build(id);
     if (kind === 'escalation') {
       const [e] = await this.ds.query(
         `SELECT e.id, e.case_id, e.stage, e.level, e.due_at, e.fired_at, c.tracking_code, c.unit_code, u.name AS unit_name

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 
-const ACCEPTED = [/^application\/([\w.+-]+\+)?json$/i, /^text\/calendar$/i];
+const ACCEPTED = [/^application\/([\w.+-]+\+)?json$/i, /^text\/calendar$/i, /^text\/csv$/i];
 
 /**
  * A body in another format (a form, plain text, XML) would reach validation as an empty object and be
@@ -14,6 +14,6 @@ export function requireKnownMediaType(req: Request, res: Response, next: NextFun
   res.status(415).json({
     statusCode: 415,
     error: 'Unsupported Media Type',
-    message: `send the body as application/json${type ? `, not ${type}` : ' (Content-Type is missing)'}; calendars also take text/calendar`,
+    message: `send the body as application/json${type ? `, not ${type}` : ' (Content-Type is missing)'}; calendars also take text/calendar, head-count imports text/csv`,
   });
 }
