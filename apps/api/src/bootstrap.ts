@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppConfig, AppConfigModule } from '@fr/config';
+import { Clock, TimeSource } from '@fr/sla';
 import { ApiModule } from './api.module';
 import { HttpErrorFilter } from './common/http-exception.filter';
 import { requireKnownMediaType } from './common/media-type.middleware';
@@ -12,13 +13,17 @@ import { SafeInputPipe } from './common/safe-input.pipe';
 import { refuseInvalidUtf8 } from './common/utf8-body';
 import { buildValidationPipe } from './common/validation';
 
-/** Builds the API exactly as production runs it; tests boot it through here too. */
-export async function createApiApp(config: AppConfig): Promise<INestApplication> {
+/**
+ * Builds the API exactly as production runs it; tests boot it through here too, and may give it a
+ * clock to follow (TestEngine's `clock` option).
+ */
+export async function createApiApp(config: AppConfig, options: { clock?: TimeSource } = {}): Promise<INestApplication> {
   @Module({ imports: [AppConfigModule.forRoot(config), ApiModule] })
   class ApiRootModule {}
 
   const app = await NestFactory.create<NestExpressApplication>(ApiRootModule, { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(Logger));
+  if (options.clock) app.get(Clock).follow(options.clock);
   app.use(helmet({ contentSecurityPolicy: false }));
   app.use(requireKnownMediaType);
   // Every JSON media type requireKnownMediaType lets through (application/json and any +json type) is

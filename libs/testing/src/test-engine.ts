@@ -9,6 +9,7 @@ import request from 'supertest';
 import { SealAuditEvents } from '@fr/audit';
 import { AppConfig, loadConfig } from '@fr/config';
 import { prepareDatabase } from '@fr/directory';
+import { TimeSource } from '@fr/sla';
 import { createApiApp } from '../../../apps/api/src/bootstrap';
 import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
 
@@ -31,9 +32,12 @@ export class TestEngine {
   /** The test's own connections to its database: a pool, so checks may run side by side. */
   readonly db: Pool;
   readonly redis: Redis;
+  /** The time both apps judge by when the test gave one (a ManualClock); the wall clock otherwise. */
+  readonly clock: TimeSource | undefined;
   private readonly dbName: string;
 
-  private constructor(overrides: Record<string, string>) {
+  private constructor(overrides: Record<string, string>, clock?: TimeSource) {
+    this.clock = clock;
     const id = `${process.pid}_${randomBytes(4).toString('hex')}`;
     this.dbName = `fr_test_${id}`;
     const url = new URL(BASE_DB);
@@ -56,12 +60,12 @@ export class TestEngine {
     this.redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   }
 
-  static async start(opts: { worker?: boolean; env?: Record<string, string> } = {}): Promise<TestEngine> {
-    const engine = new TestEngine(opts.env ?? {});
+  static async start(opts: { worker?: boolean; env?: Record<string, string>; clock?: TimeSource } = {}): Promise<TestEngine> {
+    const engine = new TestEngine(opts.env ?? {}, opts.clock);
     try {
       await prepareDatabase(engine.config);
       await engine.db.query('SELECT 1');
-      engine.api = await createApiApp(engine.config);
+      engine.api = await createApiApp(engine.config, { clock: engine.clock });
       if (opts.worker !== false) await engine.startWorker();
       return engine;
     } catch (e) {
@@ -76,7 +80,7 @@ export class TestEngine {
   }
 
   async startWorker(): Promise<INestApplicationContext> {
-    if (!this.worker) this.worker = await createWorkerApp(this.config);
+    if (!this.worker) this.worker = await createWorkerApp(this.config, { clock: this.clock });
     return this.worker;
   }
 
