@@ -1,6 +1,5 @@
 import { RaiseComplianceAlerts } from '@fr/board';
-import { Clock } from '@fr/sla';
-import { adminToken, bearer, createOfficer, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, bearer, createOfficer, ManualClock, TestEngine, waitFor } from '@fr/testing';
 
 /** An instant on the Vietnamese wall clock. */
 const vn = (local: string) => new Date(`${local}+07:00`);
@@ -24,12 +23,11 @@ describe('the compliance board: targets, head counts, the notice cadence and its
   const tokens: Record<string, string> = {};
   const ids: Record<string, string> = {};
   const as = (who: string) => bearer(tokens[who]);
-  let now = vn('2026-01-05T09:00:00');
+  // One clock for the API and the worker (the worker's first sweep included), moved by the tests.
+  const clock = new ManualClock(vn('2026-01-05T09:00:00'));
 
   beforeAll(async () => {
-    engine = await TestEngine.start();
-    // One clock for the API and the worker, moved by the tests (the worker's first sweep included).
-    for (const app of [engine.api, engine.worker!]) jest.spyOn(app.get(Clock), 'now').mockImplementation(() => now);
+    engine = await TestEngine.start({ clock });
     tokens.admin = await adminToken(engine);
     for (const [username, role, unitCode] of [
       ['bk.lanhdao', 'LEADER', BK],
@@ -51,10 +49,7 @@ describe('the compliance board: targets, head counts, the notice cadence and its
       expect(res.status).toBe(200);
     }
   });
-  afterAll(async () => {
-    jest.restoreAllMocks();
-    await engine?.close();
-  });
+  afterAll(() => engine?.close());
 
   const target = (body: Record<string, unknown>, who = 'admin') => engine.http().post('/v1/compliance/targets').set(as(who)).send(body);
   const board = async (query = '') => {
@@ -94,7 +89,7 @@ describe('the compliance board: targets, head counts, the notice cadence and its
   });
 
   it('puts a unit at 97% onboarding at risk before the deadline and late after it, from the history of its reports', async () => {
-    now = vn('2026-07-20T10:00:00');
+    clock.set(vn('2026-07-20T10:00:00'));
     const put = (who: string, unit: string, body: Record<string, unknown>) => engine.http().put(`/v1/units/${unit}/headcount`).set(as(who)).send(body);
     expect((await put('bk.lanhdao', BK, { staff: 100, withAccount: 90, asOf: '2026-07-15' })).status).toBe(200);
     const r97 = await put('bk.xuly', BK, { staff: 100, withAccount: 97, asOf: '2026-07-20' });
@@ -118,16 +113,16 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     expect(await entry(BK, 'onboarding-2026')).toMatchObject({ status: 'at_risk', value: 97, target: 100, dueDate: '2026-07-25', met: false });
     // Thanh Nhàn has reported nothing: short too, with no value.
     expect(await entry(TN, 'onboarding-2026')).toMatchObject({ status: 'at_risk', value: null });
-    now = vn('2026-07-25T23:59:00');
+    clock.set(vn('2026-07-25T23:59:00'));
     expect(await entry(BK, 'onboarding-2026')).toMatchObject({ status: 'at_risk' });
-    now = vn('2026-07-26T00:00:00');
+    clock.set(vn('2026-07-26T00:00:00'));
     expect(await entry(BK, 'onboarding-2026')).toMatchObject({ status: 'late', value: 97, dueAt: '2026-07-25T17:00:00.000Z' });
     // The board as it stood on a past day, by ?at=.
     expect(await entry(BK, 'onboarding-2026', '?at=2026-07-16T08:00:00%2B07:00')).toMatchObject({ status: 'at_risk', value: 90 });
   });
 
   it("imports the office's CSV all or nothing, naming each bad line", async () => {
-    now = vn('2026-07-26T09:00:00');
+    clock.set(vn('2026-07-26T09:00:00'));
     const post = (csv: string) => engine.http().post('/v1/compliance/figures').set(as('vp.giamsat')).set('Content-Type', 'text/csv').send(csv);
     const bad = await post('unit_code,kind,total,with_account,as_of\r\nP_THANH_NHAN,staff,80,81,2026-07-24\r\nP_THANH_NHAN,crowd,80,10,2026-07-24\r\n');
     expect(bad.status).toBe(400);
@@ -147,21 +142,25 @@ describe('the compliance board: targets, head counts, the notice cadence and its
   it('counts a focal point once its account has been used: officers who logged in, not seeded accounts never opened', async () => {
     const res = await target({ id: 'focal-2026', kind: 'designation', name: 'Cử đầu mối', dueAt: '2026-07-10', unitCodes: [TN, 'VP'] });
     expect(res.status).toBe(201);
-    now = vn('2026-12-31T12:00:00');
-    // Thanh Nhàn's designees logged in when they were created (today's real time).
-    expect(await entry(TN, 'focal-2026')).toMatchObject({ value: 2, target: 2, met: true });
+    // First log-ins are bookkeeping, stamped by PostgreSQL at the real time: look from far ahead.
+    const later = '?at=2099-01-01T00:00:00Z';
+    // Thanh Nhàn's designees logged in when they were created.
+    expect(await entry(TN, 'focal-2026', later)).toMatchObject({ value: 2, target: 2, met: true });
     // The office's seeded designees have no password yet, so their accounts were never used.
-    expect(await entry('VP', 'focal-2026')).toMatchObject({ status: 'late', value: 0, met: false });
+    expect(await entry('VP', 'focal-2026', later)).toMatchObject({ status: 'late', value: 0, met: false });
+    // Before the deadline, by the engine's clock, a missing focal point is a risk.
+    clock.set(vn('2026-07-01T09:00:00'));
+    expect(await entry('VP', 'focal-2026')).toMatchObject({ status: 'at_risk', value: 0, dueDate: '2026-07-10' });
     await engine.http().patch('/v1/compliance/targets/focal-2026').set(as('admin')).send({ active: false }).expect(200);
   });
 
   it('keeps a ward that published on day 0 on track on day 3 and late on day 4; its leader is told once on day 4, the supervisors once at the next level', async () => {
     // Day 0 is Monday 2 March 2026; day 4, Friday 6 March, is a working day.
     const day = (n: number, time: string) => new Date(vn(`2026-03-02T${time}`).getTime() + n * 86_400_000);
-    now = day(0, '08:00:00');
+    clock.set(day(0, '08:00:00'));
     const res = await target({ id: 'notices-3d', kind: 'notice_cadence', name: 'Đăng tin ít nhất 3 ngày một lần', startsAt: '2026-03-02', everyDays: 3, unitCodes: [BK] });
     expect(res.status).toBe(201);
-    now = day(0, '10:00:00');
+    clock.set(day(0, '10:00:00'));
     const notice = await engine
       .http()
       .post('/v1/notices')
@@ -170,9 +169,9 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     expect(notice.status).toBe(201);
     expect(notice.body.publishedAt).toBe(day(0, '10:00:00').toISOString());
 
-    now = day(3, '23:00:00');
+    clock.set(day(3, '23:00:00'));
     expect(await entry(BK, 'notices-3d')).toMatchObject({ status: 'on_track', value: 3, target: 3, dueDate: '2026-03-05', notices: 1, gaps: [] });
-    now = day(4, '09:00:00');
+    clock.set(day(4, '09:00:00'));
     expect(await entry(BK, 'notices-3d')).toMatchObject({
       status: 'late',
       value: 4,
@@ -195,9 +194,9 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     expect(await inbox('bk.xuly')).toEqual([]);
 
     // Level 2 is a working day past the missed deadline: Friday 17:00.
-    now = day(4, '16:59:00');
+    clock.set(day(4, '16:59:00'));
     expect(await pass()).toEqual({ alerts: 0, notifications: 0 });
-    now = day(5, '09:00:00');
+    clock.set(day(5, '09:00:00'));
     const supervisors = await engine.query<{ n: string }>(`SELECT count(*) AS n FROM officers WHERE role = 'SUPERVISOR' AND active`);
     expect(await pass()).toEqual({ alerts: 1, notifications: Number(supervisors[0].n) });
     expect(await pass()).toEqual({ alerts: 0, notifications: 0 });
@@ -210,14 +209,14 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     ]);
 
     // A notice on day 6 ends the gap: the board is on track again, and nobody is told anything more.
-    now = day(6, '08:30:00');
+    clock.set(day(6, '08:30:00'));
     expect((await engine.http().post('/v1/notices').set(as('bk.xuly')).send({ title: 'Cảnh báo ngập', body: 'Mưa lớn chiều nay.', kind: 'warning', urgent: true })).status).toBe(201);
     expect(await entry(BK, 'notices-3d')).toMatchObject({ status: 'on_track', value: 0, gaps: [{ from: '2026-03-06', to: '2026-03-07', days: 2 }] });
     expect(await pass()).toEqual({ alerts: 0, notifications: 0 });
   });
 
   it('serves the board as CSV and joins the targets to the quarterly unit report, JSON and CSV', async () => {
-    now = vn('2026-04-02T09:00:00');
+    clock.set(vn('2026-04-02T09:00:00'));
     const csv = await engine.http().get('/v1/compliance/board?format=csv').set(as('vp.giamsat'));
     expect(csv.status).toBe(200);
     expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
