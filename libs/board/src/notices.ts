@@ -2,7 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { NotFoundError, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
 import { Deliveries } from '@fr/notifications';
-import { selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
+import { selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
 import { OutsideUnitError } from './unit-figures';
 
@@ -76,8 +76,8 @@ export class Notices implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.deliveries.registerPayload(NOTICE_DELIVERY_KIND, async (id) => {
-      const n = await this.get(id);
+    this.deliveries.registerPayload(NOTICE_DELIVERY_KIND, async (id, db) => {
+      const n = await this.get(id, db);
       const { id: noticeId, ...rest } = n;
       return { event: 'notice', noticeId, ...rest };
     });
@@ -119,8 +119,8 @@ export class Notices implements OnModuleInit {
     });
   }
 
-  async get(id: string): Promise<NoticeView> {
-    const row = await selectRow<NoticeRow>(this.ds, `${SELECT} WHERE n.id::text = $1`, [id]);
+  async get(id: string, db: Sql = this.ds): Promise<NoticeView> {
+    const row = await selectRow<NoticeRow>(db, `${SELECT} WHERE n.id::text = $1`, [id]);
     if (!row) throw new NotFoundError('notice', id);
     return view(row);
   }

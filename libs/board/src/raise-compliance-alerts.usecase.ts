@@ -3,7 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { missedDeadline, NotFoundError, VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
 import { Deliveries } from '@fr/notifications';
-import { ADVISORY_LOCK, execute, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
+import { ADVISORY_LOCK, execute, selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
 import { Clock, EscalationLadder, EscalationRung, rungFireAt, SlaService } from '@fr/sla';
 import { loadComplianceConfig } from './compliance-config';
 import { GetBoard, Standing } from './get-board.query';
@@ -57,7 +57,7 @@ export class RaiseComplianceAlerts implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    this.deliveries.registerPayload(COMPLIANCE_DELIVERY_KIND, (id) => this.payload(id));
+    this.deliveries.registerPayload(COMPLIANCE_DELIVERY_KIND, (id, db) => this.payload(id, db));
   }
 
   /** One pass; null when another process holds the sweep. */
@@ -72,10 +72,10 @@ export class RaiseComplianceAlerts implements OnModuleInit {
         if (fireAt && fireAt.getTime() <= now.getTime()) due.push({ s, missed, rung, fireAt });
       }
     }
+    if (due.length === 0) return { alerts: 0, notifications: 0 };
     return this.ds.transaction(async (m) => {
       const lock = await selectRow<{ locked: boolean }>(m, `SELECT pg_try_advisory_xact_lock($1) AS locked`, [ADVISORY_LOCK.complianceAlerts]);
       if (!lock?.locked) return null;
-      if (due.length === 0) return { alerts: 0, notifications: 0 };
       const inserted = await selectRows<{ id: string; target_id: string; unit_code: string; level: string }>(
         m,
         `INSERT INTO compliance_alerts (target_id, unit_code, due_at, level, fire_at, fired_at)
@@ -140,9 +140,9 @@ export class RaiseComplianceAlerts implements OnModuleInit {
     return { title, body };
   }
 
-  private async payload(id: string) {
+  private async payload(id: string, db: Sql = this.ds) {
     const row = await selectRow<{ id: string; target_id: string; unit_code: string; unit_name: string; level: string; due_at: Date; fired_at: Date; title: string | null; body: string | null }>(
-      this.ds,
+      db,
       `SELECT a.id::text AS id, a.target_id, a.unit_code, u.name AS unit_name, a.level, a.due_at, a.fired_at,
               (SELECT title FROM notifications n WHERE n.compliance_alert_id = a.id ORDER BY n.id LIMIT 1) AS title,
               (SELECT body FROM notifications n WHERE n.compliance_alert_id = a.id ORDER BY n.id LIMIT 1) AS body

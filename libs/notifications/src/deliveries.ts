@@ -55,9 +55,10 @@ interface Wanted {
 /**
  * What an event another library owns says when delivered (notices, compliance alerts): that library
  * registers a builder for its event keys' kind (the part before the first dot), so this class stays
- * the one sender and signer of every delivery. Payloads carry no citizen's data.
+ * the one sender and signer of every delivery. `db`, when given, is the transaction that recorded the
+ * event (its rows are not committed yet). Payloads carry no citizen's data.
  */
-export type DeliveryPayloadBuilder = (id: string) => Promise<Record<string, unknown> & { title: string; body: string }>;
+export type DeliveryPayloadBuilder = (id: string, db?: Pick<EntityManager, 'query'>) => Promise<Record<string, unknown> & { title: string; body: string }>;
 
 /** An event of another library to deliver: to the webhooks subscribed to `event`, to channels, to officers by e-mail. */
 export interface Announcement {
