@@ -5,7 +5,7 @@ import { createTransport, Transporter } from 'nodemailer';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { UnprocessableError } from '@fr/domain';
-import { writeOutboxMany } from '@fr/persistence';
+import { selectRows, Sql, writeOutboxMany } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock, SlaService } from '@fr/sla';
 import { isInternalAddress } from './address-policy';
@@ -58,7 +58,7 @@ interface Wanted {
  * the one sender and signer of every delivery. `db`, when given, is the transaction that recorded the
  * event (its rows are not committed yet). Payloads carry no citizen's data.
  */
-export type DeliveryPayloadBuilder = (id: string, db?: Pick<EntityManager, 'query'>) => Promise<Record<string, unknown> & { title: string; body: string }>;
+export type DeliveryPayloadBuilder = (id: string, db?: Sql) => Promise<Record<string, unknown> & { title: string; body: string }>;
 
 /** An event of another library to deliver: to the webhooks subscribed to `event`, to channels, to officers by e-mail. */
 export interface Announcement {
@@ -168,7 +168,8 @@ export class Deliveries implements OnModuleDestroy {
       const now = this.clock.now();
       const notBefore =
         this.config.holdEmailOutsideOfficeHours && !this.sla.calendar.isWorkingTime(now) ? this.sla.calendar.nextOpening(now) : null;
-      const withEmail: { id: string }[] = await m.query(
+      const withEmail = await selectRows<{ id: string }>(
+        m,
         `SELECT id FROM officers WHERE id = ANY($1::uuid[]) AND active AND email IS NOT NULL AND email <> '' ORDER BY id`,
         [a.emailOfficers],
       );
