@@ -1,50 +1,16 @@
-import { createHmac } from 'node:crypto';
-import { createServer, IncomingMessage, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
 import { DeliveriesReconciler } from '@fr/notifications';
-import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
-
-interface Received {
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-/** Checks a delivery's signature by the scheme the engine signs with. */
-function expectSigned(call: Received, secret: string) {
-  const standard = call.headers['webhook-signature'];
-  if (standard) {
-    // Standard Webhooks: v1,<base64 HMAC-SHA256 of id.timestamp.body>; a whsec_ secret is base64.
-    const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret);
-    const signed = `${call.headers['webhook-id']}.${call.headers['webhook-timestamp']}.${call.body}`;
-    expect(String(standard).split(' ')).toContain(`v1,${createHmac('sha256', key).update(signed).digest('base64')}`);
-  } else {
-    expect(call.headers['x-signature']).toBe(`sha256=${createHmac('sha256', secret).update(call.body).digest('hex')}`);
-  }
-}
+import { adminToken, bearer, createOfficer, DEV_KEYS, startWebhookReceiver, TestEngine, waitFor, WebhookReceiver } from '@fr/testing';
 
 describe('notices: published by a ward, delivered once to subscribed channels, listed for citizens', () => {
   let engine: TestEngine;
-  let server: Server;
-  let base: string;
-  const calls: Received[] = [];
+  let rx: WebhookReceiver;
   const tokens: Record<string, string> = {};
   const as = (who: string) => bearer(tokens[who]);
-  const SECRET = 'kenh-ihanoi-bi-mat-2026';
   const CONTACT = 'ông Nguyễn Văn Bình, 0987 654 321';
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        calls.push({ path: req.url ?? '', headers: req.headers, body });
-        res.statusCode = 200;
-        res.end();
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // Every call is verified with the Standard Webhooks library against the secret of its path.
+    rx = await startWebhookReceiver();
     engine = await TestEngine.start({ env: { FR_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' } });
     tokens.admin = await adminToken(engine);
     for (const [username, role, unitCode] of [
@@ -55,7 +21,9 @@ describe('notices: published by a ward, delivered once to subscribed channels, l
     }
     // iHaNoi subscribes to notices at its status webhook; the hotline has a webhook but does not subscribe.
     for (const channel of ['ihanoi', 'hotline_1022']) {
-      await engine.http().put(`/v1/channels/${channel}/webhook`).set(as('admin')).send({ url: `${base}/${channel}`, secret: SECRET }).expect(204);
+      const set = await engine.http().put(`/v1/channels/${channel}/webhook`).set(as('admin')).send({ url: `${rx.url}/${channel}` });
+      expect(set.status).toBe(200);
+      rx.trust(`/${channel}`, set.body.secret);
     }
     const sub = await engine.http().put('/v1/channels/ihanoi/notices').set(as('admin')).send({ subscribed: true });
     expect(sub.status).toBe(200);
@@ -63,11 +31,13 @@ describe('notices: published by a ward, delivered once to subscribed channels, l
     expect((await engine.http().put('/v1/channels/nope/notices').set(as('admin')).send({ subscribed: true })).status).toBe(404);
     expect((await engine.http().put('/v1/channels/ihanoi/notices').set(as('bk.lanhdao')).send({ subscribed: false })).status).toBe(403);
     // An integrator's webhook subscribed to the `notice` event.
-    await engine.http().post('/v1/webhooks').set(as('admin')).send({ url: `${base}/ops`, events: ['notice'], secret: 'ops-secret-of-16-chars' }).expect(201);
+    const hook = await engine.http().post('/v1/webhooks').set(as('admin')).send({ url: `${rx.url}/ops`, events: ['notice'] });
+    expect(hook.status).toBe(201);
+    rx.trust('/ops', hook.body.secret);
   });
   afterAll(async () => {
     await engine?.close();
-    await new Promise((r) => server?.close(r));
+    await rx?.close();
   });
 
   const publish = (who: string, body: Record<string, unknown>) => engine.http().post('/v1/notices').set(as(who)).send(body);
@@ -100,7 +70,7 @@ describe('notices: published by a ward, delivered once to subscribed channels, l
     const notice = res.body as { id: string; unit: { code: string }; publishedAt: string };
     expect(res.body).toMatchObject({ unit: { code: 'P_BACH_KHOA', name: 'Phường Bách Khoa' }, kind: 'warning', urgent: true, areaCodes: ['BACH_KHOA'] });
 
-    const forNotice = (path: string) => calls.filter((c) => c.path === path && c.body.includes(notice.id));
+    const forNotice = (path: string) => rx.calls.filter((c) => c.path === path && c.body.includes(notice.id));
     await waitFor(async () => [forNotice('/ihanoi').length, forNotice('/ops').length], ([a, b]) => a >= 1 && b >= 1, { what: 'both notice deliveries' });
     await waitFor(
       () => engine.query<{ status: string }>(`SELECT status FROM deliveries WHERE event_key = $1`, [`notice.${notice.id}`]),
@@ -112,9 +82,10 @@ describe('notices: published by a ward, delivered once to subscribed channels, l
     const [call] = forNotice('/ihanoi');
     expect(forNotice('/ihanoi')).toHaveLength(1);
     expect(forNotice('/ops')).toHaveLength(1);
-    expect(calls.filter((c) => c.path === '/hotline_1022')).toHaveLength(0);
-    expectSigned(call, SECRET);
-    expectSigned(forNotice('/ops')[0], 'ops-secret-of-16-chars');
+    expect(rx.calls.filter((c) => c.path === '/hotline_1022')).toHaveLength(0);
+    // Signed per Standard Webhooks: the receiver verified both with the secrets it was given.
+    expect([call.verifiedWith, forNotice('/ops')[0].verifiedWith]).toEqual([0, 0]);
+    expect(call.headers['webhook-id']).not.toBe(forNotice('/ops')[0].headers['webhook-id']);
     expect(JSON.parse(call.body)).toMatchObject({
       event: 'notice',
       noticeId: notice.id,

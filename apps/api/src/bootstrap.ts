@@ -11,6 +11,7 @@ import { HttpErrorFilter } from './common/http-exception.filter';
 import { requireKnownMediaType } from './common/media-type.middleware';
 import { SafeInputPipe } from './common/safe-input.pipe';
 import { refuseInvalidUtf8 } from './common/utf8-body';
+import { refuseMalformedForm } from './open311/form-body';
 import { buildValidationPipe } from './common/validation';
 
 /**
@@ -30,6 +31,9 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   // parsed: a +json body left unparsed reached validation as an empty object (a list of missing fields).
   app.useBodyParser('json', { type: ['application/json', 'application/*+json'], limit: '256kb', verify: refuseInvalidUtf8 });
   app.useBodyParser('text', { type: 'text/calendar', limit: '1mb', verify: refuseInvalidUtf8 });
+  // Open311 GeoReport POSTs are form-encoded (requireKnownMediaType admits forms there only); flat
+  // keys, so `attribute[code]` stays one field and no nested object can be built from a form.
+  app.useBodyParser('urlencoded', { extended: false, limit: '256kb', verify: refuseMalformedForm });
   // The office's head-count imports (POST /v1/compliance/figures).
   app.useBodyParser('text', { type: 'text/csv', limit: '2mb', verify: refuseInvalidUtf8 });
   app.useGlobalPipes(new SafeInputPipe(), buildValidationPipe());

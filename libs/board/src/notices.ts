@@ -79,7 +79,7 @@ export class Notices implements OnModuleInit {
     this.deliveries.registerPayload(NOTICE_DELIVERY_KIND, async (id, db) => {
       const n = await this.get(id, db);
       const { id: noticeId, ...rest } = n;
-      return { event: 'notice', noticeId, ...rest };
+      return { event: 'notice' as const, noticeId, ...rest };
     });
   }
 

@@ -151,7 +151,7 @@ export class RaiseComplianceAlerts implements OnModuleInit {
     );
     if (!row) throw new NotFoundError('compliance alert', id);
     return {
-      event: 'compliance',
+      event: 'compliance' as const,
       alertId: row.id,
       targetId: row.target_id,
       unit: { code: row.unit_code, name: row.unit_name },

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { CaseAction, CaseState, ConflictError, isCitizenVisible, NotFoundError, transition } from '@fr/domain';
-import { writeAuditEvent, writeOutbox } from '@fr/persistence';
+import { writeAuditEvent, writeOutboxWithCaseEventStates } from '@fr/persistence';
 import { caseEventMessage } from '@fr/queue';
 import { Clock, scheduleSlaTimers, SlaService } from '@fr/sla';
 import { ACTION_HANDLERS, ActionInput, isHandledAction } from './actions';
@@ -59,7 +59,7 @@ export class ActOnCase {
       reason: outcome.reason ?? null,
       data: outcome.data,
     });
-    if (isCitizenVisible(action)) await writeOutbox(m, caseEventMessage(caseId, eventId));
+    if (isCitizenVisible(action)) await writeOutboxWithCaseEventStates(m, [caseEventMessage(caseId, eventId)], [{ caseId, eventId }]);
     if (outcome.then) return this.run(m, outcome.then.actor, caseId, outcome.then.action, outcome.then.input);
     return { caseId, status: to, version: c.version + (outcome.bumpsVersion ? 1 : 0) };
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AreaRef, AreaResolution, decideRoute, isCitizenVisible, resolveArea, RoutingDecision, RoutingRule, transition, UnitRef } from '@fr/domain';
-import { AuditEventInput, OutboxMessage, writeAuditEvents, writeOutboxMany } from '@fr/persistence';
+import { AuditEventInput, OutboxMessage, writeAuditEvents, writeOutboxWithCaseEventStates } from '@fr/persistence';
 import { caseEventMessage } from '@fr/queue';
 import { Clock, SlaService, slaTimerMessages } from '@fr/sla';
 
@@ -193,7 +193,8 @@ export class RouteCase {
       ...slaTimerMessages(this.sla, { caseId: r.c.id, stage: 'receive', stageStartedAt: r.stageStartedAt, dueAt: r.dueAt, warnAt: r.warnAt, unit: r.unitCode }),
       ...(isCitizenVisible(actionOf(r)) ? [caseEventMessage(r.c.id, eventIds[i])] : []),
     ]);
-    await writeOutboxMany(m, outbox);
+    const announced = routed.flatMap((r, i) => (isCitizenVisible(actionOf(r)) ? [{ caseId: r.c.id, eventId: eventIds[i] }] : []));
+    await writeOutboxWithCaseEventStates(m, outbox, announced);
   }
 
   private routingTable(): Promise<RoutingTable> {
