@@ -1,5 +1,5 @@
 import { RaiseComplianceAlerts } from '@fr/board';
-import { adminToken, bearer, createOfficer, ManualClock, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, bearer, createOfficer, ManualClock, startWebhookReceiver, TestEngine, waitFor, WebhookReceiver } from '@fr/testing';
 
 /** An instant on the Vietnamese wall clock. */
 const vn = (local: string) => new Date(`${local}+07:00`);
@@ -20,6 +20,7 @@ interface Entry {
 
 describe('the compliance board: targets, head counts, the notice cadence and its alerts', () => {
   let engine: TestEngine;
+  let rx: WebhookReceiver;
   const tokens: Record<string, string> = {};
   const ids: Record<string, string> = {};
   const as = (who: string) => bearer(tokens[who]);
@@ -27,7 +28,8 @@ describe('the compliance board: targets, head counts, the notice cadence and its
   const clock = new ManualClock(vn('2026-01-05T09:00:00'));
 
   beforeAll(async () => {
-    engine = await TestEngine.start({ clock });
+    rx = await startWebhookReceiver();
+    engine = await TestEngine.start({ clock, env: { FR_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' } });
     tokens.admin = await adminToken(engine);
     for (const [username, role, unitCode] of [
       ['bk.lanhdao', 'LEADER', BK],
@@ -49,7 +51,10 @@ describe('the compliance board: targets, head counts, the notice cadence and its
       expect(res.status).toBe(200);
     }
   });
-  afterAll(() => engine?.close());
+  afterAll(async () => {
+    await engine?.close();
+    await rx?.close();
+  });
 
   const target = (body: Record<string, unknown>, who = 'admin') => engine.http().post('/v1/compliance/targets').set(as(who)).send(body);
   const board = async (query = '') => {
@@ -184,6 +189,10 @@ describe('the compliance board: targets, head counts, the notice cadence and its
       gaps: [{ from: '2026-03-06', to: null, days: 1 }],
     });
 
+    // An integrator's webhook subscribed to compliance alerts hears of each level once, signed.
+    const hook = await engine.http().post('/v1/webhooks').set(as('admin')).send({ url: `${rx.url}/compliance`, events: ['compliance'] });
+    expect(hook.status).toBe(201);
+    rx.trust('/compliance', hook.body.secret);
     const alerts = engine.worker!.get(RaiseComplianceAlerts);
     const pass = () => waitFor(() => alerts.runOnce(), (r) => r !== null, { what: 'a compliance alert pass' });
     const inbox = async (who: string) =>
@@ -206,6 +215,12 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     expect(await pass()).toEqual({ alerts: 1, notifications: Number(supervisors[0].n) });
     expect(await pass()).toEqual({ alerts: 0, notifications: 0 });
     expect((await inbox('vp.giamsat')).map((n) => n.kind)).toEqual(['compliance.2']);
+    const heard = await waitFor(async () => rx.calls.filter((c) => c.path === '/compliance'), (c) => c.length >= 2, { what: 'both alert deliveries' });
+    expect(heard.map((c) => c.verifiedWith)).toEqual([0, 0]);
+    expect(heard.map((c) => JSON.parse(c.body)).map((b) => [b.event, b.targetId, b.unit.code, b.level, b.dueAt]).sort((a, b) => a[3].localeCompare(b[3]))).toEqual([
+      ['compliance', 'notices-3d', BK, '1', '2026-03-05T17:00:00.000Z'],
+      ['compliance', 'notices-3d', BK, '2', '2026-03-05T17:00:00.000Z'],
+    ]);
     expect(await inbox('bk.lanhdao')).toHaveLength(1);
     const trail = await engine.query<{ data: Record<string, unknown> }>(`SELECT data FROM audit_events WHERE action = 'compliance_alert' ORDER BY id`);
     expect(trail.map((e) => [e.data.targetId, e.data.unitCode, e.data.level])).toEqual([
