@@ -12,6 +12,7 @@ import { OutboxWithoutNotify1765200000000 } from './1765200000000-OutboxWithoutN
 import { StandardWebhooks1765550000000 } from './1765550000000-StandardWebhooks';
 import { Open311Requests1765560000000 } from './1765560000000-Open311Requests';
 import { OtherTrack1765600000000 } from './1765600000000-OtherTrack';
+import { ComplianceBoard1765750000000 } from './1765750000000-ComplianceBoard';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   StandardWebhooks1765550000000,
   Open311Requests1765560000000,
   OtherTrack1765600000000,
+  ComplianceBoard1765750000000,
 ];
