@@ -1,4 +1,5 @@
-// Two tiers: pure unit tests (no I/O) and e2e/integration tests against real PostgreSQL and Redis.
+// Two tiers: unit tests (no database, Redis or network; some read config/ files) and e2e/integration tests
+// against real PostgreSQL and Redis.
 const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.json');
 

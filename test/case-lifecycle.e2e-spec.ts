@@ -278,6 +278,58 @@ describe('handlers work their cases', () => {
     expect((await get('bk.handler2', id)).body).toMatchObject({ status: 'closed', rating: null });
   });
 
+  it('closes a complaint found after intake as another legal track, telling the citizen where to take it', async () => {
+    const WHERE = 'Gửi đơn khiếu nại tới Thanh tra quận Hai Bà Trưng, số 30 Lê Đại Hành (Luật Khiếu nại 2011).';
+    const REASON = 'Nội dung là khiếu nại quyết định xử phạt hành chính, không phải phản ánh, kiến nghị.';
+    const waiting = await newCase();
+    await step('bk.handler2', waiting.id, 'acknowledge', { severity: 'normal' });
+    await step('bk.handler2', waiting.id, 'request-info', { message: 'Đề nghị ông/bà gửi bản chụp quyết định xử phạt.' });
+
+    // LEADER or SUPERVISOR only; a case outside the caller's unit is not found; both fields are required.
+    const v = await version(waiting.id);
+    expect((await act('bk.handler2', waiting.id, 'redirect-other-track', { expectedVersion: v, reason: REASON, whereToGo: WHERE })).status).toBe(403);
+    expect((await act('tn.handler2', waiting.id, 'redirect-other-track', { expectedVersion: v, reason: REASON, whereToGo: WHERE })).status).toBe(404);
+    const missing = await act('bk.leader2', waiting.id, 'redirect-other-track', { expectedVersion: v, reason: REASON });
+    expect(missing.status).toBe(400);
+    expect(missing.body.message).toMatch(/whereToGo/);
+    expect(await version(waiting.id)).toBe(v);
+
+    const closed = await step('bk.leader2', waiting.id, 'redirect-other-track', { reason: REASON, whereToGo: WHERE });
+    expect(closed).toMatchObject({ status: 'closed', closedAs: 'other_track', whereToGo: WHERE, stage: null, dueAt: null, answer: null });
+    expect(closed.closedAt).toEqual(expect.any(String));
+    const last = closed.timeline[closed.timeline.length - 1];
+    expect(last).toMatchObject({ action: 'redirect-other-track', from: 'awaiting_info', to: 'closed', reason: REASON });
+    expect(last.data).toMatchObject({ closedAs: 'other_track', whereToGo: WHERE });
+    // The pause ends with the case, and the citizen's channel is told (the event is fanned out).
+    expect(await engine.query(`SELECT 1 FROM case_pauses WHERE case_id = $1 AND ended_at IS NULL`, [waiting.id])).toHaveLength(0);
+    await waitFor(
+      () => engine.query(`SELECT 1 FROM case_event_fanouts WHERE event_id = $1`, [last.id]),
+      (r) => r.length === 1,
+      { what: 'the fan-out of the redirect event' },
+    );
+
+    const status = await engine.http().get(`/v1/feedback/${waiting.trackingCode}`).set(KEY);
+    expect(status.body).toMatchObject({ status: 'closed', answer: null, dueAt: null, otherTrack: { whereToGo: WHERE } });
+
+    // Closed is final: no second redirect, no rating.
+    expect((await act('bk.leader2', waiting.id, 'redirect-other-track', { expectedVersion: closed.version, reason: REASON, whereToGo: WHERE })).status).toBe(409);
+    expect((await engine.http().post(`/v1/feedback/${waiting.trackingCode}/rating`).set(KEY).send({ score: 5 })).status).toBe(409);
+
+    // A supervisor may do it from triage; a resolved case (answered) can no longer be redirected.
+    const triaged = await newCase();
+    await step('bk.handler2', triaged.id, 'return', { reason: 'Không thuộc thẩm quyền của phường' });
+    expect(await step('vp.supervisor2', triaged.id, 'redirect-other-track', { reason: REASON, whereToGo: WHERE })).toMatchObject({
+      status: 'closed',
+      closedAs: 'other_track',
+    });
+    const answered = await newCase();
+    await step('bk.handler2', answered.id, 'acknowledge', { severity: 'normal' });
+    await step('bk.handler2', answered.id, 'resolve', { answer: ANSWER });
+    const late = await act('bk.leader2', answered.id, 'redirect-other-track', { expectedVersion: await version(answered.id), reason: REASON, whereToGo: WHERE });
+    expect(late.status).toBe(409);
+    expect(late.body.message).toMatch(/state 'resolved'/);
+  });
+
   it("shows the citizen's contact only to a handler of the case's unit", async () => {
     const { id } = await newCase();
     expect((await get('bk.handler2', id)).body.citizen).toEqual({ ...CITIZEN, masked: false });

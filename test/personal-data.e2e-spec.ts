@@ -22,7 +22,8 @@ const ANSWER =
 const WRONG_PASSWORD = 'Sai-mat-khau-Zq81!';
 
 /** Every field the citizen-facing status view may carry (API.md, plus infoRequest and rating). */
-const STATUS_FIELDS = ['trackingCode', 'status', 'category', 'unit', 'submittedAt', 'updatedAt', 'dueAt', 'answer', 'infoRequest', 'rating'];
+// otherTrack holds only the officers' words on where to take a complaint or denunciation (redirect-other-track).
+const STATUS_FIELDS = ['trackingCode', 'status', 'category', 'unit', 'submittedAt', 'updatedAt', 'dueAt', 'answer', 'infoRequest', 'rating', 'otherTrack'];
 
 describe("citizens' personal data", () => {
   let engine: TestEngine;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { selectRows } from '@fr/persistence';
 import { Clock, SlaService } from '@fr/sla';
 import { ActOnCase } from './act-on-case.usecase';
 import { SYSTEM_ACTOR } from './actor';
@@ -19,7 +20,8 @@ export class AutoCloseResolved {
     let closed = 0;
     for (;;) {
       const n = await this.ds.transaction(async (m) => {
-        const rows: { id: string }[] = await m.query(
+        const rows = await selectRows<{ id: string }>(
+          m,
           `SELECT id FROM cases WHERE status = 'resolved' AND resolved_at <= $1 ORDER BY resolved_at LIMIT 200 FOR UPDATE SKIP LOCKED`,
           [cutoff],
         );

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Clock } from '@fr/sla';
 import { isUuid, maskContactsInText, maskEmail, maskName, maskPhone, NotFoundError, ValidationError } from '@fr/domain';
+import { selectRow, selectRows } from '@fr/persistence';
 import { CaseActor, inScope } from './actor';
 
 export interface ListCasesFilter {
@@ -34,35 +35,112 @@ function viewData(v: unknown, text: TextView): unknown {
   return v;
 }
 
-function summary(r: Record<string, any>, now: Date, text: TextView) {
+/** The columns of SUMMARY_COLUMNS, as node-postgres returns them. */
+interface SummaryRow {
+  id: string;
+  tracking_code: string;
+  status: string;
+  category_code: string;
+  category_name: string;
+  unit_code: string | null;
+  unit_name: string | null;
+  handler_id: string | null;
+  leader_id: string | null;
+  severity: string;
+  title: string | null;
+  stage: string | null;
+  due_at: Date | null;
+  warn_at: Date | null;
+  version: number;
+  received_at: Date;
+  updated_at: Date;
+  transfer_count: number;
+  return_count: number;
+  reopen_count: number;
+  extension_count: number;
+  /** A Date, or the number Infinity for 'infinity' (pg's reading of an open-ended deadline). */
+  sort_due: Date | number;
+}
+
+type Attachment = { url: string; kind: string };
+
+interface CaseDetailRow extends SummaryRow {
+  description: string;
+  address: string | null;
+  ward_code: string | null;
+  area_code: string | null;
+  lat: number | null;
+  lng: number | null;
+  citizen_name: string | null;
+  citizen_phone: string | null;
+  citizen_email: string | null;
+  attachments: Attachment[];
+  answer: string | null;
+  resolution_attachments: Attachment[];
+  rating: number | null;
+  rating_comment: string | null;
+  triage_reason: string | null;
+  routing_rule_id: string | null;
+  channel_code: string;
+  acknowledged_at: Date | null;
+  resolved_at: Date | null;
+  closed_at: Date | null;
+  submitted_at: Date | null;
+  closed_as: 'other_track' | null;
+  where_to_go: string | null;
+}
+
+interface TimelineRow {
+  id: string;
+  occurred_at: Date;
+  actor: string;
+  action: string;
+  from_state: string | null;
+  to_state: string | null;
+  reason: string | null;
+  data: unknown;
+  full_name: string | null;
+  role: string | null;
+}
+
+interface MessageRow {
+  id: string;
+  kind: string;
+  author: string;
+  body: string;
+  attachments: Attachment[];
+  created_at: Date;
+}
+
+function summary(r: SummaryRow, now: Date, text: TextView) {
   const due = r.due_at ? new Date(r.due_at) : null;
   const warn = r.warn_at ? new Date(r.warn_at) : null;
   return {
-    id: r.id as string,
-    trackingCode: r.tracking_code as string,
-    status: r.status as string,
-    category: { code: r.category_code as string, name: r.category_name as string },
-    unit: r.unit_code ? { code: r.unit_code as string, name: r.unit_name as string } : null,
-    handlerId: r.handler_id as string | null,
-    leaderId: r.leader_id as string | null,
-    severity: r.severity as string,
-    title: text(r.title as string | null),
-    stage: r.stage as string | null,
+    id: r.id,
+    trackingCode: r.tracking_code,
+    status: r.status,
+    category: { code: r.category_code, name: r.category_name },
+    unit: r.unit_code ? { code: r.unit_code, name: r.unit_name } : null,
+    handlerId: r.handler_id,
+    leaderId: r.leader_id,
+    severity: r.severity,
+    title: text(r.title),
+    stage: r.stage,
     dueAt: due?.toISOString() ?? null,
     atRisk: !!(warn && due && now >= warn && now < due),
     overdue: !!(due && now >= due),
-    version: r.version as number,
+    version: r.version,
     receivedAt: new Date(r.received_at).toISOString(),
     updatedAt: new Date(r.updated_at).toISOString(),
-    transferCount: r.transfer_count as number,
-    returnCount: r.return_count as number,
-    reopenCount: r.reopen_count as number,
-    extensionCount: r.extension_count as number,
+    transferCount: r.transfer_count,
+    returnCount: r.return_count,
+    reopenCount: r.reopen_count,
+    extensionCount: r.extension_count,
   };
 }
 export type CaseSummary = ReturnType<typeof summary>;
 
-function encodeCursor(r: { sort_due: Date | number | string; id: string }): string {
+function encodeCursor(r: Pick<SummaryRow, 'sort_due' | 'id'>): string {
   // pg reads the 'infinity' that sorts open-ended cases last as the number Infinity.
   const due = r.sort_due instanceof Date ? r.sort_due.toISOString() : 'infinity';
   return Buffer.from(JSON.stringify([due, r.id])).toString('base64url');
@@ -72,7 +150,7 @@ function encodeCursor(r: { sort_due: Date | number | string; id: string }): stri
 /** Only what encodeCursor makes: 'infinity' or an exact toISOString(), and a uuid. */
 function decodeCursor(cursor: string): [string, string] {
   try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && isUuid(v[1])) {
       const due = v[0];
       if (due === 'infinity') return [due, v[1]];
@@ -114,7 +192,8 @@ export class CaseQueries {
       const [due, id] = decodeCursor(f.cursor);
       where.push(`(COALESCE(c.due_at, 'infinity'::timestamptz), c.id) > (${p(due)}::timestamptz, ${p(id)}::uuid)`);
     }
-    const rows = await this.ds.query(
+    const rows = await selectRows<SummaryRow>(
+      this.ds,
       `SELECT ${SUMMARY_COLUMNS}
          FROM cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code
         ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
@@ -125,17 +204,19 @@ export class CaseQueries {
     const now = this.clock.now();
     const page = rows.slice(0, f.limit);
     return {
-      items: page.map((r: Record<string, any>) => summary(r, now, textViewFor(actor, r.unit_code))),
+      items: page.map((r) => summary(r, now, textViewFor(actor, r.unit_code))),
       nextCursor: rows.length > f.limit ? encodeCursor(page[page.length - 1]) : null,
     };
   }
 
   /** One case with its timeline. The citizen's contact is shown only to a handler of the case's unit. */
   async get(actor: CaseActor, id: string) {
-    const [r] = await this.ds.query(
+    const r = await selectRow<CaseDetailRow>(
+      this.ds,
       `SELECT ${SUMMARY_COLUMNS}, c.description, c.address, c.ward_code, c.area_code, c.lat, c.lng, c.citizen_name,
               c.citizen_phone, c.citizen_email, c.attachments, c.answer, c.resolution_attachments, c.rating, c.rating_comment,
-              c.triage_reason, c.routing_rule_id, c.channel_code, c.acknowledged_at, c.resolved_at, c.closed_at, c.submitted_at
+              c.triage_reason, c.routing_rule_id, c.channel_code, c.acknowledged_at, c.resolved_at, c.closed_at, c.submitted_at,
+              c.closed_as, c.where_to_go
          FROM cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code
         WHERE c.id = $1`,
       [id],
@@ -143,52 +224,57 @@ export class CaseQueries {
     if (!r || !inScope(actor, r.unit_code) || actor.role === 'CITIZEN') throw new NotFoundError('case', id);
     const sees = seesContact(actor, r.unit_code);
     const text = textViewFor(actor, r.unit_code);
-    const events = await this.ds.query(
-      `SELECT e.id, e.occurred_at, e.actor, e.action, e.from_state, e.to_state, e.reason, e.data, o.full_name, o.role
+    const events = await selectRows<TimelineRow>(
+      this.ds,
+      `SELECT e.id::text AS id, e.occurred_at, e.actor, e.action, e.from_state, e.to_state, e.reason, e.data, o.full_name, o.role
          FROM audit_events e
          LEFT JOIN officers o ON e.actor LIKE 'officer:%' AND o.id::text = substring(e.actor from 9)
         WHERE e.case_id = $1 ORDER BY e.id`,
       [id],
     );
-    const messages = await this.ds.query(
-      `SELECT id, kind, author, body, attachments, created_at FROM case_messages WHERE case_id = $1 ORDER BY id`,
+    const messages = await selectRows<MessageRow>(
+      this.ds,
+      `SELECT id::text AS id, kind, author, body, attachments, created_at FROM case_messages WHERE case_id = $1 ORDER BY id`,
       [id],
     );
     const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
     return {
       ...summary(r, this.clock.now(), text),
-      channel: r.channel_code as string,
-      description: text(r.description as string),
+      channel: r.channel_code,
+      description: text(r.description),
       location: { address: r.address, wardCode: r.ward_code, areaCode: r.area_code, lat: r.lat, lng: r.lng },
       citizen: sees
         ? { name: r.citizen_name, phone: r.citizen_phone, email: r.citizen_email, masked: false }
         : { name: maskName(r.citizen_name), phone: maskPhone(r.citizen_phone), email: maskEmail(r.citizen_email), masked: true },
       attachments: r.attachments,
-      answer: text(r.answer as string | null),
+      answer: text(r.answer),
       resolutionAttachments: r.resolution_attachments,
-      rating: r.rating as number | null,
-      ratingComment: text(r.rating_comment as string | null),
-      triageReason: r.triage_reason as string | null,
-      routingRuleId: r.routing_rule_id as string | null,
+      rating: r.rating,
+      ratingComment: text(r.rating_comment),
+      triageReason: r.triage_reason,
+      routingRuleId: r.routing_rule_id,
       submittedAt: iso(r.submitted_at),
       acknowledgedAt: iso(r.acknowledged_at),
       resolvedAt: iso(r.resolved_at),
       closedAt: iso(r.closed_at),
-      timeline: events.map((e: Record<string, any>) => ({
-        id: String(e.id),
+      /** null for a case closed after its answer; 'other_track' for a complaint or denunciation sent elsewhere. */
+      closedAs: r.closed_as,
+      whereToGo: text(r.where_to_go),
+      timeline: events.map((e) => ({
+        id: e.id,
         at: iso(e.occurred_at),
-        actor: { ref: e.actor as string, name: (e.full_name as string | null) ?? null, role: (e.role as string | null) ?? null },
-        action: e.action as string,
-        from: e.from_state as string | null,
-        to: e.to_state as string | null,
-        reason: text(e.reason as string | null),
+        actor: { ref: e.actor, name: e.full_name, role: e.role },
+        action: e.action,
+        from: e.from_state,
+        to: e.to_state,
+        reason: text(e.reason),
         data: viewData(e.data, text),
       })),
-      messages: messages.map((m: Record<string, any>) => ({
-        id: String(m.id),
-        kind: m.kind as string,
-        author: m.author as string,
-        body: text(m.body as string),
+      messages: messages.map((m) => ({
+        id: m.id,
+        kind: m.kind,
+        author: m.author,
+        body: text(m.body),
         attachments: m.attachments,
         at: iso(m.created_at),
       })),

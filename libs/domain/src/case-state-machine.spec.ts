@@ -53,19 +53,21 @@ const ACTIONS = [
   'reopen',
   'close',
   'rate',
+  'redirect-other-track',
 ] as const;
 const ROLES = ['ADMIN', 'SUPERVISOR', 'LEADER', 'HANDLER', 'AUDITOR', 'CITIZEN', 'SYSTEM'] as const;
 
 /** state -> action -> resulting state, for every move the state allows (to somebody). */
 const EXPECTED_MOVES: Record<CaseState, Partial<Record<CaseAction, CaseState>>> = {
   received: { route: 'assigned', route_to_triage: 'triage', note: 'received' },
-  triage: { assign: 'assigned', note: 'triage' },
+  triage: { assign: 'assigned', note: 'triage', 'redirect-other-track': 'closed' },
   assigned: {
     acknowledge: 'in_progress',
     transfer: 'assigned',
     return: 'triage',
     extend: 'assigned',
     note: 'assigned',
+    'redirect-other-track': 'closed',
   },
   in_progress: {
     'request-info': 'awaiting_info',
@@ -74,8 +76,9 @@ const EXPECTED_MOVES: Record<CaseState, Partial<Record<CaseAction, CaseState>>> 
     resolve: 'resolved',
     extend: 'in_progress',
     note: 'in_progress',
+    'redirect-other-track': 'closed',
   },
-  awaiting_info: { 'supply-info': 'in_progress', extend: 'awaiting_info', note: 'awaiting_info' },
+  awaiting_info: { 'supply-info': 'in_progress', extend: 'awaiting_info', note: 'awaiting_info', 'redirect-other-track': 'closed' },
   resolved: { reopen: 'in_progress', close: 'closed', rate: 'resolved', note: 'resolved' },
   closed: {},
 };
@@ -84,8 +87,8 @@ const EXPECTED_MOVES: Record<CaseState, Partial<Record<CaseAction, CaseState>>> 
 const EXPECTED_ROLE_ACTIONS: Record<ActorRole, readonly CaseAction[]> = {
   ADMIN: [],
   AUDITOR: [],
-  SUPERVISOR: ['assign', 'acknowledge', 'transfer', 'note', 'reopen', 'close'],
-  LEADER: ['acknowledge', 'request-info', 'transfer', 'return', 'resolve', 'extend', 'note', 'reopen', 'close'],
+  SUPERVISOR: ['assign', 'acknowledge', 'transfer', 'note', 'reopen', 'close', 'redirect-other-track'],
+  LEADER: ['acknowledge', 'request-info', 'transfer', 'return', 'resolve', 'extend', 'note', 'reopen', 'close', 'redirect-other-track'],
   HANDLER: ['acknowledge', 'request-info', 'transfer', 'return', 'resolve', 'note', 'close'],
   CITIZEN: ['supply-info', 'reopen', 'rate'],
   SYSTEM: ['route', 'route_to_triage', 'reopen', 'close'],
@@ -106,6 +109,12 @@ const API_GRAPH: ReadonlyArray<readonly [CaseState, CaseState]> = [
   ['awaiting_info', 'in_progress'],
   ['resolved', 'closed'],
   ['resolved', 'in_progress'],
+  // API.md's planned additions: `redirect-other-track` closes an open case found to be a complaint
+  // or denunciation (another legal track).
+  ['triage', 'closed'],
+  ['assigned', 'closed'],
+  ['in_progress', 'closed'],
+  ['awaiting_info', 'closed'],
 ];
 
 type Outcome = { to: CaseState } | { error: 'forbidden' } | { error: 'state' };
@@ -197,8 +206,8 @@ describe('case state machine', () => {
       }
     });
 
-    it('covers all 686 combinations', () => {
-      expect(EVERY_TRIPLE).toHaveLength(7 * 14 * 7);
+    it('covers all 735 combinations', () => {
+      expect(EVERY_TRIPLE).toHaveLength(7 * 15 * 7);
     });
   });
 
@@ -299,7 +308,21 @@ describe('case state machine', () => {
 
     it("announces to the citizen's channel every action but a note and a rating", () => {
       expect([...CITIZEN_VISIBLE_ACTIONS].sort()).toEqual(
-        ['acknowledge', 'assign', 'close', 'extend', 'reopen', 'request-info', 'resolve', 'return', 'route', 'route_to_triage', 'supply-info', 'transfer'].sort(),
+        [
+          'acknowledge',
+          'assign',
+          'close',
+          'extend',
+          'redirect-other-track',
+          'reopen',
+          'request-info',
+          'resolve',
+          'return',
+          'route',
+          'route_to_triage',
+          'supply-info',
+          'transfer',
+        ].sort(),
       );
       expect(isCitizenVisible('note')).toBe(false);
       expect(isCitizenVisible('rate')).toBe(false);
@@ -310,7 +333,7 @@ describe('case state machine', () => {
     it.each(ROLES)('allows %s nothing on a closed case', (role) => {
       expect(allowedActions('closed', role)).toEqual([]);
       for (const action of ACTIONS) {
-        expect(outcomeOf('closed', action, role)).toEqual({ error: expect.stringMatching(/^(forbidden|state)$/) });
+        expect(outcomeOf('closed', action, role)).toEqual({ error: expect.stringMatching(/^(forbidden|state)$/) as unknown });
       }
     });
 
@@ -331,16 +354,16 @@ describe('case state machine', () => {
   describe(allowedActions.name, () => {
     it.each([
       ['in_progress', 'HANDLER', ['request-info', 'transfer', 'return', 'resolve', 'note']],
-      ['in_progress', 'LEADER', ['request-info', 'transfer', 'return', 'resolve', 'extend', 'note']],
-      ['in_progress', 'SUPERVISOR', ['transfer', 'note']],
+      ['in_progress', 'LEADER', ['request-info', 'transfer', 'return', 'resolve', 'extend', 'note', 'redirect-other-track']],
+      ['in_progress', 'SUPERVISOR', ['transfer', 'note', 'redirect-other-track']],
       ['assigned', 'HANDLER', ['acknowledge', 'transfer', 'return', 'note']],
-      ['assigned', 'SUPERVISOR', ['acknowledge', 'transfer', 'note']],
-      ['triage', 'SUPERVISOR', ['assign', 'note']],
+      ['assigned', 'SUPERVISOR', ['acknowledge', 'transfer', 'note', 'redirect-other-track']],
+      ['triage', 'SUPERVISOR', ['assign', 'note', 'redirect-other-track']],
       ['triage', 'HANDLER', ['note']],
       ['received', 'SYSTEM', ['route', 'route_to_triage']],
       ['received', 'LEADER', ['note']],
       ['awaiting_info', 'CITIZEN', ['supply-info']],
-      ['awaiting_info', 'LEADER', ['extend', 'note']],
+      ['awaiting_info', 'LEADER', ['extend', 'note', 'redirect-other-track']],
       ['awaiting_info', 'HANDLER', ['note']],
       ['resolved', 'CITIZEN', ['reopen', 'rate']],
       ['resolved', 'SYSTEM', ['reopen', 'close']],

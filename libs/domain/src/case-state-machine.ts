@@ -28,6 +28,7 @@ export const CASE_ACTIONS = Object.freeze([
   'reopen',
   'close',
   'rate',
+  'redirect-other-track',
 ] as const);
 export type CaseAction = (typeof CASE_ACTIONS)[number];
 
@@ -146,6 +147,13 @@ export const CASE_TRANSITIONS: TransitionTable = freezeTable({
     from: { resolved: 'resolved' },
     roles: ['CITIZEN'],
     citizenVisible: false,
+  },
+  'redirect-other-track': {
+    // A complaint or denunciation (khiếu nại, tố cáo) found after intake belongs to another legal
+    // track: closed as such, unanswered, with the citizen told where to take it.
+    from: { triage: 'closed', assigned: 'closed', in_progress: 'closed', awaiting_info: 'closed' },
+    roles: ['LEADER', 'SUPERVISOR'],
+    citizenVisible: true,
   },
 });
 

@@ -73,7 +73,7 @@ describe(decideRoute.name, () => {
       kind: 'triage',
       reason: 'area_unknown',
       ruleId: 'construction',
-      detail: expect.stringContaining('no wardCode and no address'),
+      detail: expect.stringContaining('no wardCode and no address') as unknown,
     });
   });
 

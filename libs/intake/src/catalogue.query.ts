@@ -1,19 +1,38 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { selectRows } from '@fr/persistence';
+
+export interface CategoryView {
+  code: string;
+  name: string;
+  description: string;
+  accepted: boolean;
+}
+
+export interface AreaView {
+  code: string;
+  name: string;
+  unitCode: string;
+}
+
+export interface ChannelView {
+  code: string;
+  name: string;
+}
 
 @Injectable()
 export class Catalogue {
   constructor(private readonly ds: DataSource) {}
 
-  categories(): Promise<{ code: string; name: string; description: string; accepted: boolean }[]> {
-    return this.ds.query(`SELECT code, name, description, accepted FROM categories WHERE active ORDER BY code`);
+  categories(): Promise<CategoryView[]> {
+    return selectRows<CategoryView>(this.ds, `SELECT code, name, description, accepted FROM categories WHERE active ORDER BY code`);
   }
 
-  areas(): Promise<{ code: string; name: string; unitCode: string }[]> {
-    return this.ds.query(`SELECT code, name, unit_code AS "unitCode" FROM areas ORDER BY name`);
+  areas(): Promise<AreaView[]> {
+    return selectRows<AreaView>(this.ds, `SELECT code, name, unit_code AS "unitCode" FROM areas ORDER BY name`);
   }
 
-  channels(): Promise<{ code: string; name: string }[]> {
-    return this.ds.query(`SELECT code, name FROM channels WHERE active ORDER BY code`);
+  channels(): Promise<ChannelView[]> {
+    return selectRows<ChannelView>(this.ds, `SELECT code, name FROM channels WHERE active ORDER BY code`);
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { normaliseTrackingCode, NotFoundError } from '@fr/domain';
+import { selectRow } from '@fr/persistence';
 
 /** What a citizen may see of a case: never personal data, internal notes or officers' names. */
 export interface FeedbackStatusView {
@@ -15,6 +16,26 @@ export interface FeedbackStatusView {
   /** What the handler asked, while the case waits on the citizen. */
   infoRequest: { message: string; requestedAt: string } | null;
   rating: number | null;
+  /** A complaint or denunciation closed as such: where the citizen should take it. */
+  otherTrack: { whereToGo: string } | null;
+}
+
+interface StatusRow {
+  tracking_code: string;
+  status: string;
+  category_code: string;
+  category_name: string;
+  unit_code: string | null;
+  unit_name: string | null;
+  submitted_at: Date;
+  updated_at: Date;
+  answer: string | null;
+  due_at: Date | null;
+  rating: number | null;
+  closed_as: 'other_track' | null;
+  where_to_go: string | null;
+  /** json_build_object: the timestamp arrives as text. */
+  info_request: { message: string; requestedAt: string } | null;
 }
 
 @Injectable()
@@ -25,9 +46,10 @@ export class GetFeedbackStatus {
   async execute(channel: string, trackingCodeInput: string): Promise<FeedbackStatusView> {
     const code = normaliseTrackingCode(trackingCodeInput);
     if (!code) throw new NotFoundError('feedback', trackingCodeInput);
-    const [row] = await this.ds.query(
+    const row = await selectRow<StatusRow>(
+      this.ds,
       `SELECT c.tracking_code, c.status, c.category_code, cat.name AS category_name, c.unit_code, u.name AS unit_name,
-              c.submitted_at, c.updated_at, c.answer, c.due_at, c.rating,
+              c.submitted_at, c.updated_at, c.answer, c.due_at, c.rating, c.closed_as, c.where_to_go,
               (SELECT json_build_object('message', m.body, 'requestedAt', m.created_at) FROM case_messages m
                 WHERE m.case_id = c.id AND m.kind = 'info_request' ORDER BY m.id DESC LIMIT 1) AS info_request
          FROM cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code
@@ -39,7 +61,7 @@ export class GetFeedbackStatus {
       trackingCode: row.tracking_code,
       status: row.status,
       category: { code: row.category_code, name: row.category_name },
-      unit: row.unit_code ? { code: row.unit_code, name: row.unit_name } : null,
+      unit: row.unit_code ? { code: row.unit_code, name: row.unit_name ?? row.unit_code } : null,
       submittedAt: new Date(row.submitted_at).toISOString(),
       updatedAt: new Date(row.updated_at).toISOString(),
       dueAt: row.due_at ? new Date(row.due_at).toISOString() : null,
@@ -49,6 +71,7 @@ export class GetFeedbackStatus {
           ? { message: row.info_request.message, requestedAt: new Date(row.info_request.requestedAt).toISOString() }
           : null,
       rating: row.rating,
+      otherTrack: row.closed_as === 'other_track' && row.where_to_go ? { whereToGo: row.where_to_go } : null,
     };
   }
 }

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { generateTrackingCode, nfc, UnprocessableError } from '@fr/domain';
-import { insertWithOutbox, writeAuditEvent } from '@fr/persistence';
+import { insertWithOutbox, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock } from '@fr/sla';
 
@@ -52,9 +52,9 @@ export class SubmitFeedback {
   /** Categories change rarely and every submission needs one: read them at most every few seconds. */
   private category(code: string): Promise<CategoryRow | undefined> {
     if (!this.categories || Date.now() - this.categories.at > CATEGORY_CACHE_MS) {
-      const byCode = this.ds
-        .query(`SELECT code, accepted, refusal, active FROM categories`)
-        .then((rows: CategoryRow[]) => new Map(rows.map((r) => [r.code, r])));
+      const byCode = selectRows<CategoryRow>(this.ds, `SELECT code, accepted, refusal, active FROM categories`).then(
+        (rows) => new Map(rows.map((r) => [r.code, r])),
+      );
       this.categories = { at: Date.now(), byCode };
       byCode.catch(() => (this.categories = null));
     }
@@ -115,10 +115,13 @@ export class SubmitFeedback {
         { queue: QUEUE_OF[JobName.RouteCase], name: JobName.RouteCase, jobId: jobIdFor(JobName.RouteCase, { caseId: id }), payload: { caseId: id } },
       );
       if (rows.length === 0) {
-        const [existing] = await m.query(
+        // The insert met the channel's externalId: that case is the answer, nothing new is stored.
+        const existing = await selectRow<{ id: string; tracking_code: string; status: string }>(
+          m,
           `SELECT id, tracking_code, status FROM cases WHERE channel_code = $1 AND external_id = $2`,
           [cmd.channel, opt(cmd.externalId)],
         );
+        if (!existing) throw new Error(`case of channel '${cmd.channel}' with externalId '${cmd.externalId}' neither inserted nor found`);
         return { id: existing.id, trackingCode: existing.tracking_code, status: existing.status, created: false };
       }
       await writeAuditEvent(m, {

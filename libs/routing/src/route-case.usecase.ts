@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AreaRef, AreaResolution, decideRoute, isCitizenVisible, resolveArea, RoutingDecision, RoutingRule, transition, UnitRef } from '@fr/domain';
-import { AuditEventInput, OutboxMessage, writeAuditEvents, writeOutboxWithCaseEventStates } from '@fr/persistence';
+import { AuditEventInput, execute, OutboxMessage, selectRow, selectRows, writeAuditEvents, writeOutboxWithCaseEventStates } from '@fr/persistence';
 import { caseEventMessage } from '@fr/queue';
 import { Clock, SlaService, slaTimerMessages } from '@fr/sla';
 
@@ -27,6 +27,14 @@ interface UnitRow {
   active: boolean;
   handler_id: string | null;
   leader_id: string | null;
+}
+
+/** The routing table in one row: areas and rules built as JSON in the shapes the domain reads. */
+interface RoutingTableRow {
+  areas: AreaRef[];
+  rules: RoutingRule[];
+  /** system_state.value is jsonb: the unit code as a JSON string. */
+  triage_unit: string | null;
 }
 
 /** Areas, rules and the triage unit: loaded from config/ at first start and not edited at run time. */
@@ -93,7 +101,8 @@ export class RouteCase {
     const ids = [...new Set(caseIds.map((id) => id.toLowerCase()))].sort();
     // Locked in id order, so two batches sharing a case wait for each other instead of deadlocking.
     // A case routed meanwhile by another batch is re-checked after the wait and left out.
-    const cases: CaseRow[] = await m.query(
+    const cases = await selectRows<CaseRow>(
+      m,
       `SELECT id, category_code, ward_code, address, received_at FROM cases
         WHERE id = ANY($1::uuid[]) AND status = 'received' ORDER BY id FOR UPDATE`,
       [ids],
@@ -117,7 +126,8 @@ export class RouteCase {
       // triaged on designees older than the transaction.
       const units = new Map<string, UnitRef>();
       if (wanted.size > 0) {
-        const rows: UnitRow[] = await m.query(
+        const rows = await selectRows<UnitRow>(
+          m,
           `SELECT code, active, handler_id, leader_id FROM units WHERE code = ANY($1::text[]) ORDER BY code FOR SHARE`,
           [[...wanted].sort()],
         );
@@ -159,7 +169,8 @@ export class RouteCase {
     const col = <T>(f: (r: Routed) => T) => routed.map(f);
     // When the unit got the case: reports attribute the case to it from then on.
     const now = this.clock.now();
-    await m.query(
+    await execute(
+      m,
       `WITH r AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::text[],
                               $9::int[], $10::timestamptz[], $11::timestamptz[], $12::text[])
@@ -209,16 +220,17 @@ export class RouteCase {
   }
 
   private async readRoutingTable(): Promise<RoutingTable> {
-    const [row] = await this.ds.query(`
-      SELECT
+    const row = await selectRow<RoutingTableRow>(
+      this.ds,
+      `SELECT
         (SELECT COALESCE(json_agg(json_build_object('code', code, 'name', name, 'unitCode', unit_code, 'match', match)), '[]') FROM areas) AS areas,
         (SELECT COALESCE(json_agg(json_build_object('id', id, 'category', category_code, 'areas', area_codes, 'unit', unit_code,
                                                     'toWard', to_ward, 'inform', inform) ORDER BY position), '[]')
            FROM routing_rules WHERE active) AS rules,
-        (SELECT value FROM system_state WHERE key = 'triage_unit') AS triage_unit`);
-    if (!row.triage_unit) throw new Error('no triage unit configured (organisation not loaded)');
-    const areas = row.areas as AreaRef[];
-    return { areas, areaByCode: new Map(areas.map((a) => [a.code, a])), rules: row.rules as RoutingRule[], triageUnit: row.triage_unit as string };
+        (SELECT value FROM system_state WHERE key = 'triage_unit') AS triage_unit`,
+    );
+    if (!row?.triage_unit) throw new Error('no triage unit configured (organisation not loaded)');
+    return { areas: row.areas, areaByCode: new Map(row.areas.map((a) => [a.code, a])), rules: row.rules, triageUnit: row.triage_unit };
   }
 }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
-import { ADVISORY_LOCK } from '@fr/persistence';
+import { ADVISORY_LOCK, selectRow, selectRows } from '@fr/persistence';
 import { DEFAULT_JOB_OPTIONS, ensureJob, jobIdFor, jobIdPrefix, JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { Clock } from '@fr/sla';
 
@@ -26,9 +26,10 @@ export class RoutingReconciler {
   /** One pass; returns how many routing jobs it added again (null if another worker held the lock). */
   async runOnce(stuckAfterSeconds = this.config.stuckAfterSeconds): Promise<number | null> {
     return this.ds.transaction(async (m) => {
-      const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [ADVISORY_LOCK.routingReconcile]);
-      if (!locked) return null;
-      const rows: { id: string }[] = await m.query(
+      const lock = await selectRow<{ locked: boolean }>(m, `SELECT pg_try_advisory_xact_lock($1) AS locked`, [ADVISORY_LOCK.routingReconcile]);
+      if (!lock?.locked) return null;
+      const rows = await selectRows<{ id: string }>(
+        m,
         `SELECT c.id FROM cases c
           WHERE c.status = 'received' AND c.received_at <= $3::timestamptz - make_interval(secs => $1)
             AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = $2 || c.id::text)
@@ -41,8 +42,8 @@ export class RoutingReconciler {
       for (const { id } of rows) {
         const jobId = jobIdFor(JobName.RouteCase, { caseId: id });
         const outcome = await ensureJob(queue, JobName.RouteCase, { caseId: id }, { ...DEFAULT_JOB_OPTIONS, jobId }, async () => {
-          const [c] = await m.query(`SELECT 1 FROM cases WHERE id = $1 AND status = 'received'`, [id]);
-          return !!c;
+          const c = await selectRow<{ one: number }>(m, `SELECT 1 AS one FROM cases WHERE id = $1 AND status = 'received'`, [id]);
+          return c !== undefined;
         });
         if (outcome === 'added' || outcome === 'replaced') fixed++;
       }

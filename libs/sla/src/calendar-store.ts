@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { calendarFromDocuments, NotFoundError, parseCalendarDocument, parseIcsDaysOff, UnprocessableError, WorkingCalendar } from '@fr/domain';
-import { writeAuditEvent } from '@fr/persistence';
+import { execute, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 
 type Doc = Record<string, unknown> & { year: number; daysOff?: { date?: string; from?: string; to?: string; name: string }[] };
 
@@ -27,10 +27,11 @@ export class CalendarStore {
   ) {}
 
   async documents(scope = DISTRICT): Promise<Doc[]> {
-    let rows: { document: Doc }[] = await this.ds.query(`SELECT document FROM calendars WHERE scope = $1 ORDER BY year`, [scope]);
+    const read = () => selectRows<{ document: Doc }>(this.ds, `SELECT document FROM calendars WHERE scope = $1 ORDER BY year`, [scope]);
+    let rows = await read();
     if (rows.length === 0 && scope === DISTRICT) {
       await this.seedFromFiles();
-      rows = await this.ds.query(`SELECT document FROM calendars WHERE scope = $1 ORDER BY year`, [scope]);
+      rows = await read();
     }
     return rows.map((r) => r.document);
   }
@@ -38,7 +39,8 @@ export class CalendarStore {
   /** The district's calendar and each unit's own. */
   async calendars(): Promise<{ district: WorkingCalendar; units: Map<string, WorkingCalendar> }> {
     const district = calendarFromDocuments(await this.documents());
-    const rows: { scope: string; document: Doc }[] = await this.ds.query(
+    const rows = await selectRows<{ scope: string; document: Doc }>(
+      this.ds,
       `SELECT scope, document FROM calendars WHERE scope <> '' ORDER BY scope, year`,
     );
     const byUnit = new Map<string, Doc[]>();
@@ -51,14 +53,14 @@ export class CalendarStore {
   }
 
   async version(): Promise<string> {
-    const [row] = await this.ds.query(`SELECT coalesce(max(updated_at)::text, '') || ':' || count(*) AS v FROM calendars`);
-    return row.v;
+    const row = await selectRow<{ v: string }>(this.ds, `SELECT coalesce(max(updated_at)::text, '') || ':' || count(*) AS v FROM calendars`);
+    return row?.v ?? '';
   }
 
   async list(): Promise<{ unit: string | null; year: number; daysOff: number }[]> {
     await this.documents();
-    const rows = await this.ds.query(`SELECT scope, year, document FROM calendars ORDER BY scope, year`);
-    return rows.map((r: { scope: string; year: number; document: Doc }) => ({
+    const rows = await selectRows<{ scope: string; year: number; document: Doc }>(this.ds, `SELECT scope, year, document FROM calendars ORDER BY scope, year`);
+    return rows.map((r) => ({
       unit: r.scope || null,
       year: r.year,
       daysOff: r.document.daysOff?.length ?? 0,
@@ -66,7 +68,7 @@ export class CalendarStore {
   }
 
   async get(year: number, unit: string | null = null): Promise<Doc> {
-    const [row] = await this.ds.query(`SELECT document FROM calendars WHERE scope = $1 AND year = $2`, [unit ?? DISTRICT, year]);
+    const row = await selectRow<{ document: Doc }>(this.ds, `SELECT document FROM calendars WHERE scope = $1 AND year = $2`, [unit ?? DISTRICT, year]);
     if (!row) throw new NotFoundError('calendar', unit ? `${unit} ${year}` : String(year));
     return row.document;
   }
@@ -75,7 +77,7 @@ export class CalendarStore {
   async put(year: number, document: unknown, actor: string, unit: string | null = null): Promise<Doc> {
     const scope = unit ?? DISTRICT;
     if (unit) {
-      const [u] = await this.ds.query(`SELECT code FROM units WHERE code = $1`, [unit]);
+      const u = await selectRow<{ code: string }>(this.ds, `SELECT code FROM units WHERE code = $1`, [unit]);
       if (!u) throw new UnprocessableError(`unit '${unit}' does not exist`);
     }
     const doc = { ...(document as object), year } as Doc;
@@ -87,7 +89,8 @@ export class CalendarStore {
       throw new UnprocessableError(`calendar ${year} does not fit the other years: ${(e as Error).message}`);
     }
     await this.ds.transaction(async (m) => {
-      await m.query(
+      await execute(
+        m,
         `INSERT INTO calendars (scope, year, document, updated_at, updated_by) VALUES ($1, $2, $3, clock_timestamp(), $4)
          ON CONFLICT (scope, year) DO UPDATE SET document = EXCLUDED.document, updated_at = clock_timestamp(), updated_by = EXCLUDED.updated_by`,
         [scope, year, JSON.stringify(doc), actor],
@@ -115,7 +118,7 @@ export class CalendarStore {
     for (const f of files) {
       const doc = JSON.parse(JSON.stringify(parse(readFileSync(join(folder, f), 'utf8')))) as Doc;
       parseCalendarDocument(doc, `${folder}/${f}`);
-      await this.ds.query(`INSERT INTO calendars (scope, year, document) VALUES ('', $1, $2) ON CONFLICT DO NOTHING`, [doc.year, JSON.stringify(doc)]);
+      await execute(this.ds, `INSERT INTO calendars (scope, year, document) VALUES ('', $1, $2) ON CONFLICT DO NOTHING`, [doc.year, JSON.stringify(doc)]);
     }
   }
 }

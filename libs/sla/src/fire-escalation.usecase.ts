@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
+import { execute, selectRows } from '@fr/persistence';
 import { Clock } from './clock';
 import { ESCALATION_RECORDED, EscalationRecordedListener } from './escalation-listener';
 import { EscalationLevel, EscalationRung, rungFireAt } from './escalation-ladder';
@@ -87,10 +88,11 @@ export class FireEscalation {
   }
 
   private async run(m: EntityManager, timers: readonly SlaTimer[]): Promise<FireEscalationResult[]> {
-    const results: FireEscalationResult[] = new Array(timers.length);
+    const results = new Array<FireEscalationResult>(timers.length);
     const ids = [...new Set(timers.map((t) => t.caseId))].sort();
     // Locked in id order, so two batches sharing cases wait for each other instead of deadlocking.
-    const rows: CaseRow[] = await m.query(
+    const rows = await selectRows<CaseRow>(
+      m,
       `SELECT c.id, c.status, c.tracking_code, cat.name AS category_name, c.unit_code, u.name AS unit_name, c.stage,
               c.stage_started_at, c.due_at, c.warn_at, COALESCE(c.handler_id, u.handler_id) AS handler_id,
               COALESCE(c.leader_id, u.leader_id) AS leader_id
@@ -122,14 +124,15 @@ export class FireEscalation {
     });
     if (firings.length === 0) return results;
 
-    const inserted: { id: string; case_id: string; level: EscalationLevel }[] = await m.query(
+    const inserted = await selectRows<{ id: string; case_id: string; level: EscalationLevel }>(
+      m,
       `INSERT INTO escalations (case_id, stage, stage_started_at, level, due_at, fire_at, fired_at, unit_code)
        SELECT c.id, c.stage, c.stage_started_at, t.level, c.due_at, t.fire_at, $4, c.unit_code
          FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS t(case_id, level, fire_at) JOIN cases c ON c.id = t.case_id
-       ON CONFLICT ON CONSTRAINT escalations_run_level_uq DO NOTHING RETURNING id, case_id, level`,
+       ON CONFLICT ON CONSTRAINT escalations_run_level_uq DO NOTHING RETURNING id::text AS id, case_id, level`,
       [firings.map((f) => f.timer.caseId), firings.map((f) => f.timer.level), firings.map((f) => f.fireAt), now],
     );
-    const escalationOf = new Map(inserted.map((r) => [`${r.case_id}/${r.level}`, String(r.id)]));
+    const escalationOf = new Map(inserted.map((r) => [`${r.case_id}/${r.level}`, r.id]));
     const recipientsOf = await this.recipients(m, firings);
     const notifications: { officer: string; caseId: string; escalation: string; kind: string; title: string; body: string }[] = [];
     for (const f of firings) {
@@ -149,7 +152,8 @@ export class FireEscalation {
       results[f.index] = { outcome: 'fired', escalationId, recipients: recipients.length };
     }
     if (notifications.length) {
-      await m.query(
+      await execute(
+        m,
         `INSERT INTO notifications (officer_id, case_id, escalation_id, kind, title, body)
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::text[])
          ON CONFLICT ON CONSTRAINT notifications_escalation_officer_uq DO NOTHING`,
@@ -177,7 +181,8 @@ export class FireEscalation {
    * no longer waits on a shared lock, so firing can record them with the change again.
    */
   private async audit(m: EntityManager, escalationIds: string[]): Promise<void> {
-    await m.query(
+    await execute(
+      m,
       `WITH ev AS (
          INSERT INTO audit_events (case_id, actor, action, from_state, to_state, reason, data, occurred_at)
          SELECT e.case_id, '${SLA_ACTOR}', 'escalate', c.status, c.status, NULL,
@@ -219,7 +224,8 @@ export class FireEscalation {
       ...(f.rung.notify.includes('supervisors') ? ['SUPERVISOR'] : []),
       ...(f.rung.notify.includes('auditors') ? ['AUDITOR'] : []),
     ];
-    const rows: { id: string; role: string }[] = await m.query(
+    const rows = await selectRows<{ id: string; role: string }>(
+      m,
       `SELECT id, role FROM officers WHERE active AND (id = ANY($1::uuid[]) OR role = ANY($2::text[])) ORDER BY id`,
       [[...new Set(firings.flatMap(designeesOf))], [...new Set(firings.flatMap(rolesOf))]],
     );

@@ -1,5 +1,5 @@
 import { EntityManager } from 'typeorm';
-import { OutboxMessage, writeOutboxMany } from '@fr/persistence';
+import { OutboxMessage, selectRows, writeOutboxMany } from '@fr/persistence';
 import { jobIdFor, JobName, JobPayloads, QUEUE_OF } from '@fr/queue';
 import { ladderTimes } from './escalation-ladder';
 import { Stage } from './sla-policy';
@@ -28,16 +28,18 @@ export function slaTimerPayload(run: StageRun & { dueAt: Date }, level: string):
 
 /**
  * Schedules a delayed timer per escalation level of a stage run, through the outbox, in the transaction
- * that sets the deadline. Timers are never cancelled: a timer of an older deadline or run has another
- * job id and, when it fires, finds the case changed and does nothing. Levels this run already reached
- * are skipped (a moved deadline does not tell the same level twice).
+ * that sets the deadline. Nothing here cancels the timers of an older deadline or run: each has
+ * another job id and, if it fires first, finds the case changed and does nothing; the SLA
+ * reconciler's full pass removes the delayed ones that no open stage run needs any more. Levels this
+ * run already reached are skipped (a moved deadline does not tell the same level twice).
  */
 export async function scheduleSlaTimers(m: EntityManager, sla: SlaService, run: StageRun, now = Date.now()): Promise<number> {
   if (!run.dueAt) return 0;
   // Runs are compared at millisecond precision, as JavaScript reads them (received_at has microseconds).
-  const fired: { level: string }[] = run.fresh
+  const fired = run.fresh
     ? []
-    : await m.query(
+    : await selectRows<{ level: string }>(
+        m,
         `SELECT level FROM escalations WHERE case_id = $1 AND stage = $2 AND date_trunc('milliseconds', stage_started_at) = $3`,
         [run.caseId, run.stage, run.stageStartedAt],
       );

@@ -41,29 +41,35 @@ function minutesOf(v: unknown, dayMinutes: number, where: string, problems: stri
   return total;
 }
 
+/** A key of a YAML map; undefined when `v` is not a map (the checks that follow then report it). */
+function key(v: unknown, name: string): unknown {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[name] : undefined;
+}
+
 export function loadSlaPolicy(dir: string, dayMinutes: number): SlaPolicy {
   const problems: string[] = [];
-  let doc: Record<string, any>;
+  let doc: unknown;
   try {
     doc = parse(readFileSync(join(dir, 'sla.yaml'), 'utf8')) ?? {};
   } catch (e) {
     throw new ConfigError([`${dir}/sla.yaml: ${(e as Error).message.split('\n')[0]}`]);
   }
-  const resolve = doc.resolve ?? {};
+  const resolve = key(doc, 'resolve') ?? {};
+  const extension = key(doc, 'extension');
   const policy: SlaPolicy = {
-    receiveMinutes: minutesOf(doc.receive, dayMinutes, 'sla.yaml receive', problems),
+    receiveMinutes: minutesOf(key(doc, 'receive'), dayMinutes, 'sla.yaml receive', problems),
     resolveMinutes: {
-      normal: minutesOf(resolve.normal, dayMinutes, 'sla.yaml resolve.normal', problems),
-      urgent: minutesOf(resolve.urgent, dayMinutes, 'sla.yaml resolve.urgent', problems),
-      complex: minutesOf(resolve.complex, dayMinutes, 'sla.yaml resolve.complex', problems),
+      normal: minutesOf(key(resolve, 'normal'), dayMinutes, 'sla.yaml resolve.normal', problems),
+      urgent: minutesOf(key(resolve, 'urgent'), dayMinutes, 'sla.yaml resolve.urgent', problems),
+      complex: minutesOf(key(resolve, 'complex'), dayMinutes, 'sla.yaml resolve.complex', problems),
     },
-    warnAt: Number(doc.warnAt ?? 0.75),
-    extensionMaxCount: Number(doc.extension?.maxCount ?? 1),
-    extensionMaxShare: Number(doc.extension?.maxShareOfOriginal ?? 1),
-    autoCloseDays: Number(doc.autoCloseDays ?? 7),
-    lowRating: Number(doc.lowRating ?? 2),
-    escalation: parseEscalationLadder(doc.escalation, dayMinutes, problems),
-    overrides: parseOverrides(doc.overrides, dayMinutes, problems),
+    warnAt: Number(key(doc, 'warnAt') ?? 0.75),
+    extensionMaxCount: Number(key(extension, 'maxCount') ?? 1),
+    extensionMaxShare: Number(key(extension, 'maxShareOfOriginal') ?? 1),
+    autoCloseDays: Number(key(doc, 'autoCloseDays') ?? 7),
+    lowRating: Number(key(doc, 'lowRating') ?? 2),
+    escalation: parseEscalationLadder(key(doc, 'escalation'), dayMinutes, problems),
+    overrides: parseOverrides(key(doc, 'overrides'), dayMinutes, problems),
   };
   if (!(policy.warnAt > 0 && policy.warnAt < 1)) problems.push('sla.yaml warnAt must be between 0 and 1');
   if (!(policy.autoCloseDays >= 1)) problems.push('sla.yaml autoCloseDays must be at least 1');
@@ -78,19 +84,24 @@ function parseOverrides(v: unknown, dayMinutes: number, problems: string[]): Sla
     problems.push('sla.yaml overrides must be a list');
     return [];
   }
-  return v.map((o: Record<string, any>, i) => {
+  return (v as unknown[]).map((o, i) => {
     const where = `sla.yaml overrides[${i}]`;
-    const category = typeof o?.category === 'string' ? o.category : null;
-    const unit = typeof o?.unit === 'string' ? o.unit : null;
+    const categoryValue = key(o, 'category');
+    const unitValue = key(o, 'unit');
+    const category = typeof categoryValue === 'string' ? categoryValue : null;
+    const unit = typeof unitValue === 'string' ? unitValue : null;
     if (!category && !unit) problems.push(`${where} needs a category, a unit, or both`);
+    const resolve = key(o, 'resolve');
     const resolveMinutes: Partial<Record<Severity, number>> = {};
     for (const sev of SEVERITIES) {
-      if (o?.resolve?.[sev] !== undefined) resolveMinutes[sev] = minutesOf(o.resolve[sev], dayMinutes, `${where}.resolve.${sev}`, problems);
+      const d = key(resolve, sev);
+      if (d !== undefined) resolveMinutes[sev] = minutesOf(d, dayMinutes, `${where}.resolve.${sev}`, problems);
     }
+    const receive = key(o, 'receive');
     return {
       category,
       unit,
-      receiveMinutes: o?.receive !== undefined ? minutesOf(o.receive, dayMinutes, `${where}.receive`, problems) : undefined,
+      receiveMinutes: receive !== undefined ? minutesOf(receive, dayMinutes, `${where}.receive`, problems) : undefined,
       resolveMinutes,
     };
   });
@@ -108,7 +119,7 @@ export function loadCalendar(dir: string): WorkingCalendar {
   const folder = join(dir, 'calendars');
   const files = readdirSync(folder).filter((f) => /\.ya?ml$/.test(f)).sort();
   try {
-    return calendarFromDocuments(files.map((f) => parse(readFileSync(join(folder, f), 'utf8'))));
+    return calendarFromDocuments(files.map((f): unknown => parse(readFileSync(join(folder, f), 'utf8'))));
   } catch (e) {
     throw new ConfigError([`${folder}: ${(e as Error).message}`]);
   }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import Redis from 'ioredis';
-import { ADVISORY_LOCK } from '@fr/persistence';
+import { ADVISORY_LOCK, execute, selectRow, selectRows } from '@fr/persistence';
 import { DataSource } from 'typeorm';
 import { DEFAULT_JOB_OPTIONS, isSoundJob, jobIdFor, JobName, QueueName, QueueRegistry, removeJobById } from '@fr/queue';
 import { Clock } from './clock';
@@ -79,12 +79,12 @@ export class SlaReconciler {
     const runner = this.ds.createQueryRunner();
     await runner.connect();
     try {
-      const [{ locked }] = await runner.query(`SELECT pg_try_advisory_lock($1) AS locked`, [ADVISORY_LOCK.slaReconcile]);
-      if (!locked) return null;
+      const lock = await selectRow<{ locked: boolean }>(runner.manager, `SELECT pg_try_advisory_lock($1) AS locked`, [ADVISORY_LOCK.slaReconcile]);
+      if (!lock?.locked) return null;
       try {
         return (options.full || (await this.fullPassDue())) ? await this.fullPass() : await this.dueSweep();
       } finally {
-        await runner.query(`SELECT pg_advisory_unlock($1)`, [ADVISORY_LOCK.slaReconcile]);
+        await execute(runner.manager, `SELECT pg_advisory_unlock($1)`, [ADVISORY_LOCK.slaReconcile]);
       }
     } finally {
       await runner.release();
@@ -187,7 +187,8 @@ export class SlaReconciler {
     if (conditions.length === 0) return result;
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
-      const rows: OpenStage[] = await this.ds.query(
+      const rows = await selectRows<OpenStage>(
+        this.ds,
         `SELECT c.id, c.unit_code, c.stage, c.stage_started_at, c.due_at, c.warn_at, ${FIRED_LEVELS}
            FROM cases c
           WHERE c.id > $${params.length + 1} AND c.due_at IS NOT NULL AND c.stage IS NOT NULL AND c.status NOT IN ('resolved', 'closed')
@@ -231,7 +232,8 @@ export class SlaReconciler {
     const result: SlaReconcileResult = { full: true, fired: 0, scheduled: 0, pruned: 0 };
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
-      const rows: OpenStage[] = await this.ds.query(
+      const rows = await selectRows<OpenStage>(
+        this.ds,
         `SELECT c.id, c.unit_code, c.stage, c.stage_started_at, c.due_at, c.warn_at,
                 ${FIRED_LEVELS}
            FROM cases c

@@ -86,6 +86,10 @@ export class CaseActionDto {
   @ApiPropertyOptional({ maxLength: 5000 })
   @OptionalField() @IsString() @NormaliseText() @NotBlank() @MaxLength(5000) @NoControlChars()
   text?: string;
+
+  @ApiPropertyOptional({ maxLength: 2000, description: 'redirect-other-track: where the citizen should take the complaint or denunciation' })
+  @OptionalField() @IsString() @NormaliseText() @NotBlank() @MaxLength(2000) @NoControlChars()
+  whereToGo?: string;
 }
 
 export class InfoReplyDto {

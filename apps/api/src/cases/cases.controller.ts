@@ -17,6 +17,7 @@ const OFFICER_ACTIONS: CaseAction[] = [
   'reopen',
   'close',
   'note',
+  'redirect-other-track',
 ];
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => new NotFoundError('case') });

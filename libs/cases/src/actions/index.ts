@@ -6,6 +6,7 @@ import { close } from './close';
 import { extend } from './extend';
 import { note } from './note';
 import { rate } from './rate';
+import { redirectOtherTrack } from './redirect-other-track';
 import { reopen } from './reopen';
 import { requestInfo } from './request-info';
 import { resolve } from './resolve';
@@ -30,6 +31,7 @@ export const ACTION_HANDLERS: { readonly [A in HandledAction]: ActionHandler } =
   reopen,
   close,
   rate,
+  'redirect-other-track': redirectOtherTrack,
 });
 
 export function isHandledAction(action: CaseAction): action is HandledAction {
