@@ -72,7 +72,7 @@ export function loadOrganisation(dir: string): OrganisationConfig {
       return {};
     }
     try {
-      const doc = parse(readFileSync(path, 'utf8'));
+      const doc: unknown = parse(readFileSync(path, 'utf8'));
       if (!doc || typeof doc !== 'object') {
         problems.push(`${path}: expected a mapping at the top level`);
         return {};

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { hashPassword } from '@fr/auth';
 import { AppConfig, loadOrganisation, OrganisationConfig } from '@fr/config';
-import { writeAuditEvent } from '@fr/persistence';
+import { execute, selectRow, Sql, writeAuditEvent } from '@fr/persistence';
 
 const LOADED_KEY = 'organisation_loaded';
 
@@ -12,18 +12,19 @@ const LOADED_KEY = 'organisation_loaded';
  */
 export async function loadOrganisationOnFirstStart(ds: DataSource, config: AppConfig): Promise<boolean> {
   const org = loadOrganisation(config.configDir);
-  const [state] = await ds.query(`SELECT value FROM system_state WHERE key = $1`, [LOADED_KEY]);
+  const state = await selectRow<{ value: unknown }>(ds, `SELECT value FROM system_state WHERE key = $1`, [LOADED_KEY]);
   if (state) return false;
   const adminHash = await hashPassword(config.adminPassword);
   await ds.transaction(async (m) => {
-    await insertOrganisation(m.query.bind(m), org);
-    await m.query(
+    await insertOrganisation(m, org);
+    await execute(
+      m,
       `INSERT INTO officers (username, full_name, role, unit_code, password_hash) VALUES ('admin', 'Quản trị hệ thống', 'ADMIN', $1, $2)
        ON CONFLICT DO NOTHING`,
       [org.triageUnit, adminHash],
     );
-    await m.query(`INSERT INTO system_state (key, value) VALUES ('triage_unit', $1)`, [JSON.stringify(org.triageUnit)]);
-    await m.query(`INSERT INTO system_state (key, value) VALUES ($1, $2)`, [
+    await execute(m, `INSERT INTO system_state (key, value) VALUES ('triage_unit', $1)`, [JSON.stringify(org.triageUnit)]);
+    await execute(m, `INSERT INTO system_state (key, value) VALUES ($1, $2)`, [
       LOADED_KEY,
       JSON.stringify({ at: new Date().toISOString(), units: org.units.length, rules: org.rules.length }),
     ]);
@@ -37,9 +38,8 @@ export async function loadOrganisationOnFirstStart(ds: DataSource, config: AppCo
   return true;
 }
 
-type Query = (sql: string, params?: unknown[]) => Promise<unknown>;
-
-async function insertOrganisation(q: Query, org: OrganisationConfig): Promise<void> {
+async function insertOrganisation(db: Sql, org: OrganisationConfig): Promise<void> {
+  const q = (text: string, params: unknown[]) => execute(db, text, params);
   for (const c of org.channels) await q(`INSERT INTO channels (code, name) VALUES ($1, $2)`, [c.code, c.name]);
   for (const c of org.categories) {
     await q(`INSERT INTO categories (code, name, description, accepted, refusal) VALUES ($1, $2, $3, $4, $5)`, [

@@ -5,7 +5,7 @@ import { createTransport, Transporter } from 'nodemailer';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { UnprocessableError } from '@fr/domain';
-import { writeOutboxMany } from '@fr/persistence';
+import { execute, selectRow, selectRows, writeOutboxMany } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock, SlaService } from '@fr/sla';
 import { isInternalAddress } from './address-policy';
@@ -52,6 +52,39 @@ interface Wanted {
   notBefore: Date | null;
 }
 
+interface WebhookTargetRow {
+  url: string | null;
+  secret: string | null;
+}
+
+interface EscalationPayloadRow {
+  id: string;
+  case_id: string;
+  stage: string;
+  level: string;
+  due_at: Date;
+  fired_at: Date;
+  tracking_code: string;
+  unit_code: string | null;
+  unit_name: string | null;
+}
+
+interface CaseEventPayloadRow {
+  id: string;
+  action: string;
+  from_state: string | null;
+  to_state: string | null;
+  occurred_at: Date;
+  case_id: string;
+  tracking_code: string;
+  external_id: string | null;
+  status: string;
+  unit_code: string | null;
+  unit_name: string | null;
+  due_at: Date | null;
+  answer: string | null;
+}
+
 interface DeliveryRow {
   id: string;
   kind: 'webhook' | 'email' | 'channel';
@@ -88,7 +121,8 @@ export class Deliveries implements OnModuleDestroy {
       const now = this.clock.now();
       const notBefore =
         this.config.holdEmailOutsideOfficeHours && !this.sla.calendar.isWorkingTime(now) ? this.sla.calendar.nextOpening(now) : null;
-      const recipients: { escalation_id: string; officer_id: string }[] = await m.query(
+      const recipients = await selectRows<{ escalation_id: string; officer_id: string }>(
+        m,
         `SELECT n.escalation_id::text AS escalation_id, n.officer_id FROM notifications n JOIN officers o ON o.id = n.officer_id
           WHERE n.escalation_id = ANY($1::bigint[]) AND o.email IS NOT NULL AND o.email <> '' ORDER BY n.escalation_id, n.officer_id`,
         [escalationIds],
@@ -109,7 +143,8 @@ export class Deliveries implements OnModuleDestroy {
   async caseEvents(events: readonly { caseId: string; eventId: string }[]): Promise<number[]> {
     if (events.length === 0) return [];
     return this.ds.transaction(async (m) => {
-      const claimed: { event_id: string; channel: string | null; webhook_url: string | null; hooks: string[] }[] = await m.query(
+      const claimed = await selectRows<{ event_id: string; channel: string | null; webhook_url: string | null; hooks: string[] }>(
+        m,
         `WITH ev AS (SELECT DISTINCT ON (event_id) event_id, case_id FROM unnest($1::bigint[], $2::uuid[]) AS ev(event_id, case_id)),
               fresh AS (INSERT INTO case_event_fanouts (event_id) SELECT event_id FROM ev ON CONFLICT DO NOTHING RETURNING event_id)
          SELECT fresh.event_id::text AS event_id, ch.code AS channel, ch.webhook_url,
@@ -138,25 +173,26 @@ export class Deliveries implements OnModuleDestroy {
   }
 
   private async subscribers(m: EntityManager, event: WebhookEvent): Promise<string[]> {
-    const hooks: { id: string }[] = await m.query(`SELECT id FROM webhooks WHERE active AND $1 = ANY(events) ORDER BY id`, [event]);
-    return hooks.map((h) => String(h.id));
+    const hooks = await selectRows<{ id: string }>(m, `SELECT id::text AS id FROM webhooks WHERE active AND $1 = ANY(events) ORDER BY id`, [event]);
+    return hooks.map((h) => h.id);
   }
 
   /** A row and a job per wanted delivery not made before; returns the event key of each new one. */
   private async enqueue(m: EntityManager, wanted: readonly Wanted[]): Promise<string[]> {
     if (wanted.length === 0) return [];
-    const rows: { id: string; event_key: string; not_before: Date | null }[] = await m.query(
+    const rows = await selectRows<{ id: string; event_key: string; not_before: Date | null }>(
+      m,
       `INSERT INTO deliveries (kind, target, event_key, not_before)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
-       ON CONFLICT ON CONSTRAINT deliveries_uq DO NOTHING RETURNING id, event_key, not_before`,
+       ON CONFLICT ON CONSTRAINT deliveries_uq DO NOTHING RETURNING id::text AS id, event_key, not_before`,
       [wanted.map((w) => w.kind), wanted.map((w) => w.target), wanted.map((w) => w.key), wanted.map((w) => w.notBefore)],
     );
     const now = this.clock.now().getTime();
     await writeOutboxMany(
       m,
       rows.map((r) => {
-        const payload = { deliveryId: String(r.id) };
-        const delayMs = r.not_before ? Math.max(0, Math.round(new Date(r.not_before).getTime() - now)) : 0;
+        const payload = { deliveryId: r.id };
+        const delayMs = r.not_before ? Math.max(0, Math.round(r.not_before.getTime() - now)) : 0;
         return { queue: QUEUE_OF[JobName.Deliver], name: JobName.Deliver, jobId: jobIdFor(JobName.Deliver, payload), payload, delayMs };
       }),
     );
@@ -165,19 +201,20 @@ export class Deliveries implements OnModuleDestroy {
 
   /** Sends one delivery; throws to let the queue retry. `final` marks the last attempt. */
   async send(deliveryId: string, final: boolean): Promise<'delivered' | 'skipped'> {
-    const [d]: DeliveryRow[] = await this.ds.query(`SELECT id, kind, target, event_key, status FROM deliveries WHERE id = $1`, [deliveryId]);
+    const d = await selectRow<DeliveryRow>(this.ds, `SELECT id::text AS id, kind, target, event_key, status FROM deliveries WHERE id = $1`, [deliveryId]);
     if (!d || d.status === 'delivered') return 'skipped';
     try {
       if (d.kind === 'email') await this.sendEmail(d);
       else await this.callWebhook(d);
-      await this.ds.query(
+      await execute(
+        this.ds,
         `UPDATE deliveries SET status = 'delivered', delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1`,
         [deliveryId],
       );
       return 'delivered';
     } catch (e) {
       const message = (e as Error).message.slice(0, 500);
-      await this.ds.query(`UPDATE deliveries SET attempts = attempts + 1, last_error = $2, status = $3 WHERE id = $1`, [
+      await execute(this.ds, `UPDATE deliveries SET attempts = attempts + 1, last_error = $2, status = $3 WHERE id = $1`, [
         deliveryId,
         message,
         final ? 'failed' : 'pending',
@@ -188,10 +225,10 @@ export class Deliveries implements OnModuleDestroy {
   }
 
   private async callWebhook(d: DeliveryRow): Promise<void> {
-    const [hook] =
+    const hook =
       d.kind === 'channel'
-        ? await this.ds.query(`SELECT webhook_url AS url, webhook_secret AS secret FROM channels WHERE code = $1`, [d.target])
-        : await this.ds.query(`SELECT url, secret FROM webhooks WHERE id = $1 AND active`, [d.target]);
+        ? await selectRow<WebhookTargetRow>(this.ds, `SELECT webhook_url AS url, webhook_secret AS secret FROM channels WHERE code = $1`, [d.target])
+        : await selectRow<WebhookTargetRow>(this.ds, `SELECT url, secret FROM webhooks WHERE id = $1 AND active`, [d.target]);
     if (!hook?.url) throw new Error('the webhook no longer exists or is disabled');
     // Checked again at send time: a name that resolved outside may now resolve inside.
     await assertDeliverableUrl(hook.url, this.config.webhookAllowHosts);
@@ -212,7 +249,7 @@ export class Deliveries implements OnModuleDestroy {
   }
 
   private async sendEmail(d: DeliveryRow): Promise<void> {
-    const [o] = await this.ds.query(`SELECT email, full_name FROM officers WHERE id = $1 AND active`, [d.target]);
+    const o = await selectRow<{ email: string | null }>(this.ds, `SELECT email FROM officers WHERE id = $1 AND active`, [d.target]);
     if (!o?.email) throw new Error('the officer has no e-mail address or is disabled');
     const p = await this.payload(d.event_key);
     if (!this.mailer) this.mailer = createTransport(this.config.smtpUrl!);
@@ -229,35 +266,39 @@ export class Deliveries implements OnModuleDestroy {
   private async payload(key: string): Promise<Record<string, unknown>> {
     const [kind, id] = [key.slice(0, key.indexOf('.')), key.slice(key.indexOf('.') + 1)];
     if (kind === 'escalation') {
-      const [e] = await this.ds.query(
-        `SELECT e.id, e.case_id, e.stage, e.level, e.due_at, e.fired_at, c.tracking_code, c.unit_code, u.name AS unit_name
+      const e = await selectRow<EscalationPayloadRow>(
+        this.ds,
+        `SELECT e.id::text AS id, e.case_id, e.stage, e.level, e.due_at, e.fired_at, c.tracking_code, c.unit_code, u.name AS unit_name
            FROM escalations e JOIN cases c ON c.id = e.case_id LEFT JOIN units u ON u.code = c.unit_code WHERE e.id = $1`,
         [id],
       );
-      const [n] = await this.ds.query(`SELECT title, body FROM notifications WHERE escalation_id = $1 ORDER BY id LIMIT 1`, [id]);
+      if (!e) throw new Error(`escalation ${id} no longer exists`);
+      const n = await selectRow<{ title: string; body: string }>(this.ds, `SELECT title, body FROM notifications WHERE escalation_id = $1 ORDER BY id LIMIT 1`, [id]);
       return {
         event: 'escalation',
-        escalationId: String(e.id),
+        escalationId: e.id,
         caseId: e.case_id,
         trackingCode: e.tracking_code,
         unit: e.unit_code ? { code: e.unit_code, name: e.unit_name } : null,
         stage: e.stage,
         level: e.level,
-        dueAt: new Date(e.due_at).toISOString(),
-        firedAt: new Date(e.fired_at).toISOString(),
+        dueAt: e.due_at.toISOString(),
+        firedAt: e.fired_at.toISOString(),
         title: n?.title ?? `Escalation level ${e.level}`,
         body: n?.body ?? '',
       };
     }
-    const [e] = await this.ds.query(
-      `SELECT a.id, a.action, a.from_state, a.to_state, a.occurred_at, c.id AS case_id, c.tracking_code, c.external_id, c.status,
+    const e = await selectRow<CaseEventPayloadRow>(
+      this.ds,
+      `SELECT a.id::text AS id, a.action, a.from_state, a.to_state, a.occurred_at, c.id AS case_id, c.tracking_code, c.external_id, c.status,
               c.unit_code, u.name AS unit_name, c.due_at, c.answer
          FROM audit_events a JOIN cases c ON c.id = a.case_id LEFT JOIN units u ON u.code = c.unit_code WHERE a.id = $1`,
       [id],
     );
+    if (!e) throw new Error(`audit event ${id} of a case no longer exists`);
     return {
       event: 'case.status',
-      eventId: String(e.id),
+      eventId: e.id,
       caseId: e.case_id,
       trackingCode: e.tracking_code,
       externalId: e.external_id,
@@ -266,9 +307,9 @@ export class Deliveries implements OnModuleDestroy {
       to: e.to_state,
       status: e.status,
       unit: e.unit_code ? { code: e.unit_code, name: e.unit_name } : null,
-      dueAt: e.due_at ? new Date(e.due_at).toISOString() : null,
+      dueAt: e.due_at ? e.due_at.toISOString() : null,
       answer: e.status === 'resolved' || e.status === 'closed' ? e.answer : null,
-      at: new Date(e.occurred_at).toISOString(),
+      at: e.occurred_at.toISOString(),
     };
   }
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { NotFoundError, UnprocessableError } from '@fr/domain';
-import { writeAuditEvent } from '@fr/persistence';
+import { execute, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 import { assertDeliverableUrl, WEBHOOK_EVENTS, WebhookEvent } from './deliveries';
 
 export interface WebhookView {
@@ -12,6 +12,38 @@ export interface WebhookView {
   active: boolean;
   createdAt: string;
   deliveries: { delivered: number; pending: number; failed: number; lastError: string | null };
+}
+
+export interface WebhookDeliveryView {
+  id: string;
+  eventKey: string;
+  status: string;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+}
+
+interface WebhookRow {
+  id: string;
+  url: string;
+  events: string[];
+  active: boolean;
+  created_at: Date;
+  delivered: number;
+  pending: number;
+  failed: number;
+  last_error: string | null;
+}
+
+interface WebhookDeliveryRow {
+  id: string;
+  event_key: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  created_at: Date;
+  delivered_at: Date | null;
 }
 
 /** Webhook subscriptions (ADMIN) and the channels' own status webhooks. Secrets are never returned. */
@@ -27,20 +59,22 @@ export class Webhooks {
     if (bad.length) throw new UnprocessableError(`unknown event(s) ${bad.join(', ')}; known: ${WEBHOOK_EVENTS.join(', ')}`);
     const url = await assertDeliverableUrl(input.url, this.config.webhookAllowHosts);
     const id = await this.ds.transaction(async (m) => {
-      const [row] = await m.query(`INSERT INTO webhooks (url, events, secret, created_by) VALUES ($1, $2, $3, $4) RETURNING id`, [
+      const row = await selectRow<{ id: string }>(m, `INSERT INTO webhooks (url, events, secret, created_by) VALUES ($1, $2, $3, $4) RETURNING id`, [
         url.toString(),
         [...new Set(input.events)] as WebhookEvent[],
         input.secret,
         actorId,
       ]);
+      if (!row) throw new Error('INSERT INTO webhooks returned no row');
       await writeAuditEvent(m, { caseId: null, actor: `officer:${actorId}`, action: 'webhook_registered', data: { webhookId: row.id, url: url.origin, events: input.events } });
-      return row.id as string;
+      return row.id;
     });
     return (await this.list()).find((w) => w.id === id)!;
   }
 
   async list(): Promise<WebhookView[]> {
-    const rows = await this.ds.query(
+    const rows = await selectRows<WebhookRow>(
+      this.ds,
       `SELECT w.id, w.url, w.events, w.active, w.created_at,
               count(d.id) FILTER (WHERE d.status = 'delivered')::int AS delivered,
               count(d.id) FILTER (WHERE d.status = 'pending')::int AS pending,
@@ -50,39 +84,39 @@ export class Webhooks {
          FROM webhooks w LEFT JOIN deliveries d ON d.kind = 'webhook' AND d.target = w.id::text
         GROUP BY w.id ORDER BY w.created_at`,
     );
-    return rows.map((r: Record<string, any>) => ({
+    return rows.map((r) => ({
       id: r.id,
       url: r.url,
       events: r.events,
       active: r.active,
-      createdAt: new Date(r.created_at).toISOString(),
+      createdAt: r.created_at.toISOString(),
       deliveries: { delivered: r.delivered, pending: r.pending, failed: r.failed, lastError: r.last_error },
     }));
   }
 
-  async deliveries(webhookId: string, status?: string) {
-    const [hook] = await this.ds.query(`SELECT id FROM webhooks WHERE id::text = $1`, [webhookId]);
+  async deliveries(webhookId: string, status?: string): Promise<WebhookDeliveryView[]> {
+    const hook = await selectRow<{ id: string }>(this.ds, `SELECT id FROM webhooks WHERE id::text = $1`, [webhookId]);
     if (!hook) throw new NotFoundError('webhook', webhookId);
-    const rows = await this.ds.query(
-      `SELECT id, event_key, status, attempts, last_error, created_at, delivered_at FROM deliveries
+    const rows = await selectRows<WebhookDeliveryRow>(
+      this.ds,
+      `SELECT id::text AS id, event_key, status, attempts, last_error, created_at, delivered_at FROM deliveries
         WHERE kind = 'webhook' AND target = $1 AND ($2::text IS NULL OR status = $2) ORDER BY id DESC LIMIT 200`,
       [webhookId, status ?? null],
     );
-    return rows.map((r: Record<string, any>) => ({
-      id: String(r.id),
+    return rows.map((r) => ({
+      id: r.id,
       eventKey: r.event_key,
       status: r.status,
       attempts: r.attempts,
       lastError: r.last_error,
-      createdAt: new Date(r.created_at).toISOString(),
-      deliveredAt: r.delivered_at ? new Date(r.delivered_at).toISOString() : null,
+      createdAt: r.created_at.toISOString(),
+      deliveredAt: r.delivered_at ? r.delivered_at.toISOString() : null,
     }));
   }
 
   async setActive(actorId: string, webhookId: string, active: boolean): Promise<void> {
     await this.ds.transaction(async (m) => {
-      // TypeORM answers an UPDATE with [rows, affected].
-      const [, affected] = await m.query(`UPDATE webhooks SET active = $2 WHERE id::text = $1`, [webhookId, active]);
+      const affected = await execute(m, `UPDATE webhooks SET active = $2 WHERE id::text = $1`, [webhookId, active]);
       if (!affected) throw new NotFoundError('webhook', webhookId);
       await writeAuditEvent(m, { caseId: null, actor: `officer:${actorId}`, action: active ? 'webhook_enabled' : 'webhook_disabled', data: { webhookId } });
     });
@@ -93,7 +127,7 @@ export class Webhooks {
     const url = input.url ? (await assertDeliverableUrl(input.url, this.config.webhookAllowHosts)).toString() : null;
     if (url && !input.secret) throw new UnprocessableError('secret is required with a url: deliveries are signed with it');
     await this.ds.transaction(async (m) => {
-      const [, affected] = await m.query(`UPDATE channels SET webhook_url = $2, webhook_secret = $3 WHERE code = $1`, [
+      const affected = await execute(m, `UPDATE channels SET webhook_url = $2, webhook_secret = $3 WHERE code = $1`, [
         channel,
         url,
         url ? input.secret : null,

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication, INestApplicationContext } from '@nestjs/common';
 import Redis from 'ioredis';
-import { Client, Pool } from 'pg';
+import { Client, Pool, QueryResultRow } from 'pg';
 import request from 'supertest';
+import type { App } from 'supertest/types';
 import { SealAuditEvents } from '@fr/audit';
 import { AppConfig, loadConfig } from '@fr/config';
 import { prepareDatabase } from '@fr/directory';
@@ -72,7 +73,7 @@ export class TestEngine {
   }
 
   http() {
-    return request(this.api.getHttpServer());
+    return request(this.api.getHttpServer() as App);
   }
 
   async startWorker(): Promise<INestApplicationContext> {
@@ -85,8 +86,8 @@ export class TestEngine {
     this.worker = null;
   }
 
-  async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.db.query(sql, params)).rows as T[];
+  async query<T extends QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.db.query<T>(sql, params)).rows;
   }
 
   /**

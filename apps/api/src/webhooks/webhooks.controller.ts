@@ -20,7 +20,7 @@ export class SetWebhookStateDto {
 }
 
 export class ChannelWebhookDto {
-  @ApiPropertyOptional({ nullable: true }) @ValidateIf((o) => o.url !== null) @IsString() @MaxLength(2000) url: string | null;
+  @ApiPropertyOptional({ nullable: true }) @ValidateIf((o: ChannelWebhookDto) => o.url !== null) @IsString() @MaxLength(2000) url: string | null;
   @ApiPropertyOptional() @OptionalField() @IsString() @MinLength(16, { message: 'secret must be at least 16 characters' }) @MaxLength(200) secret?: string;
 }
 
