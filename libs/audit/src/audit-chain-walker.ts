@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { selectRow, selectRows, Sql } from '@fr/persistence';
-import { ChainBreak, checkLink, GENESIS_HASH, SEALED_EVENT_COLUMNS, SealedEventRow } from './audit-chain';
+import { GENESIS_HASH, selectRow, selectRows, Sql } from '@fr/persistence';
+import { ChainBreak, checkLink, SEALED_EVENT_COLUMNS, SealedEventRow } from './audit-chain';
 
 export const VERIFY_BATCH = 5000;
 

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ADVISORY_LOCK, advisoryUnlock, selectRow, tryAdvisoryLock } from '@fr/persistence';
-import { ChainBreak, GENESIS_HASH } from './audit-chain';
+import { ADVISORY_LOCK, advisoryUnlock, GENESIS_HASH, selectRow, tryAdvisoryLock } from '@fr/persistence';
+import { ChainBreak } from './audit-chain';
 import { AuditChainWalker, sealAt, WalkOrigin } from './audit-chain-walker';
 import { AuditCheckpoint, CheckpointStore, checkpointSeq } from './checkpoint-store';
 
