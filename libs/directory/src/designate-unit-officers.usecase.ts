@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { NotFoundError, UnprocessableError } from '@fr/domain';
-import { execute, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
+import { followUnitDesignation } from '@fr/cases';
+import { execute, selectRow, writeAuditEvent } from '@fr/persistence';
 import { selectUnits, UnitView } from './unit-view';
 
 export interface DesignateUnitOfficersCommand {
@@ -18,16 +19,12 @@ export interface DesignateUnitOfficersResult {
   movedCases: number;
 }
 
-/** Cases still being worked on; they follow the unit's designees. */
-export const OPEN_ASSIGNED_STATES = ['assigned', 'in_progress', 'awaiting_info'] as const;
-export const DESIGNATION_REASON = 'designation changed';
-
 const ROLE_OF = { handler: 'HANDLER', leader: 'LEADER' } as const;
 
 /**
  * Names a unit's designated handler and leader (công chức / lãnh đạo đầu mối). In one transaction
- * the unit's open cases move to them, each with a new assignment row and a `reassign` audit event,
- * so no open case is left with a handler the unit no longer designates.
+ * the unit's open cases move to them (libs/cases: followUnitDesignation), so no open case is left
+ * with a handler the unit no longer designates.
  */
 @Injectable()
 export class DesignateUnitOfficers {
@@ -57,11 +54,12 @@ export class DesignateUnitOfficers {
           cmd.leaderId,
         ]);
       }
-      const moved = await this.moveOpenCases(m, cmd);
+      const actor = `officer:${cmd.actorId}`;
+      const moved = await followUnitDesignation(m, { unitCode: cmd.unitCode, handlerId: cmd.handlerId, leaderId: cmd.leaderId, actor });
       if (designationChanged || moved > 0) {
         await writeAuditEvent(m, {
           caseId: null,
-          actor: `officer:${cmd.actorId}`,
+          actor,
           action: 'designation_changed',
           data: {
             unitCode: cmd.unitCode,
@@ -93,49 +91,5 @@ export class DesignateUnitOfficers {
       throw new UnprocessableError(`${field}: officer '${o.username}' has role ${o.role}; a unit's designated ${as} must have role ${ROLE_OF[as]}`);
     }
     if (!o.active) throw new UnprocessableError(`${field}: officer '${o.username}' is disabled`);
-  }
-
-  private async moveOpenCases(m: EntityManager, cmd: DesignateUnitOfficersCommand): Promise<number> {
-    const cases = await selectRows<{ id: string; status: string; handler_id: string | null; leader_id: string | null }>(
-      m,
-      `SELECT id, status, handler_id, leader_id FROM cases
-        WHERE unit_code = $1 AND status = ANY($2)
-          AND (handler_id IS DISTINCT FROM $3::uuid OR leader_id IS DISTINCT FROM $4::uuid)
-        ORDER BY id FOR UPDATE`,
-      [cmd.unitCode, OPEN_ASSIGNED_STATES, cmd.handlerId, cmd.leaderId],
-    );
-    if (cases.length === 0) return 0;
-    const ids = cases.map((c) => c.id);
-    await execute(m, `UPDATE cases SET handler_id = $2, leader_id = $3, version = version + 1, updated_at = now() WHERE id = ANY($1)`, [
-      ids,
-      cmd.handlerId,
-      cmd.leaderId,
-    ]);
-    await execute(m, `UPDATE assignments SET ended_at = now() WHERE case_id = ANY($1) AND ended_at IS NULL`, [ids]);
-    await execute(
-      m,
-      `INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason)
-       SELECT id, $2, $3, $4, 'designation' FROM unnest($1::uuid[]) AS id`,
-      [ids, cmd.unitCode, cmd.handlerId, cmd.leaderId],
-    );
-    // One event per case, through the shared helper, so each case's timeline shows the move.
-    for (const c of cases) {
-      await writeAuditEvent(m, {
-        caseId: c.id,
-        actor: `officer:${cmd.actorId}`,
-        action: 'reassign',
-        fromState: c.status,
-        toState: c.status,
-        reason: DESIGNATION_REASON,
-        data: {
-          fromHandlerId: c.handler_id,
-          toHandlerId: cmd.handlerId,
-          fromLeaderId: c.leader_id,
-          toLeaderId: cmd.leaderId,
-          reason: DESIGNATION_REASON,
-        },
-      });
-    }
-    return cases.length;
   }
 }
