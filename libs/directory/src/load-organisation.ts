@@ -1,9 +1,14 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { hashPassword } from '@fr/auth';
 import { AppConfig, loadOrganisation, OrganisationConfig } from '@fr/config';
-import { execute, selectRow, Sql, writeAuditEvent } from '@fr/persistence';
+import { DatabaseSeed, execute, selectRow, Sql, writeAuditEvent } from '@fr/persistence';
 
 const LOADED_KEY = 'organisation_loaded';
+
+/** config/ as a seed of migrateDatabase: loaded on the first start (loadOrganisationOnFirstStart). */
+export function organisationSeed(config: AppConfig): DatabaseSeed {
+  return (ds) => loadOrganisationOnFirstStart(ds, config);
+}
 
 /**
  * Loads config/ into the database on first start only: afterwards the database is the source of

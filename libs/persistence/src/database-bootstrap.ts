@@ -30,14 +30,16 @@ export async function ensureDatabaseExists(databaseUrl: string): Promise<void> {
   }
 }
 
+/** Work that needs the current schema and must run once, before any process serves (loading config/). */
+export type DatabaseSeed = (ds: DataSource) => Promise<unknown>;
+
 /**
- * Runs pending migrations, then `seed` (loading config/ on first start), under one advisory lock so
- * that an API and workers starting together neither race the migrations nor load config twice.
+ * What every process does before it serves: creates the database if needed, runs pending
+ * migrations, then the seeds in order (libs/directory's organisationSeed loads config/ on the first
+ * start), under one advisory lock so that an API and workers starting together neither race the
+ * migrations nor seed twice. Returns the names of the migrations it ran.
  */
-export async function migrateDatabase(
-  config: Pick<AppConfig, 'databaseUrl' | 'dbPoolSize'>,
-  seed?: (ds: DataSource) => Promise<void>,
-): Promise<string[]> {
+export async function migrateDatabase(config: Pick<AppConfig, 'databaseUrl' | 'dbPoolSize'>, seeds: readonly DatabaseSeed[] = []): Promise<string[]> {
   await ensureDatabaseExists(config.databaseUrl);
   const ds = new DataSource({ ...dataSourceOptions({ ...config, dbPoolSize: 2 }), logging: false });
   await ds.initialize();
@@ -47,7 +49,7 @@ export async function migrateDatabase(
     await advisoryLock(runner, ADVISORY_LOCK.bootstrap);
     try {
       const ran = await ds.runMigrations({ transaction: 'each' });
-      if (seed) await seed(ds);
+      for (const seed of seeds) await seed(ds);
       return ran.map((m) => m.name);
     } finally {
       await advisoryUnlock(runner, ADVISORY_LOCK.bootstrap);

@@ -9,9 +9,10 @@ import request from 'supertest';
 import type { App } from 'supertest/types';
 import { SealAuditEvents } from '@fr/audit';
 import { AppConfig, loadConfig } from '@fr/config';
-import { prepareDatabase } from '@fr/directory';
-import { createApiApp } from '../../../apps/api/src/bootstrap';
-import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
+import { createApiApp } from '@fr/api';
+import { organisationSeed } from '@fr/directory';
+import { migrateDatabase } from '@fr/persistence';
+import { createWorkerApp } from '@fr/worker';
 
 const BASE_DB = process.env.FR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.FR_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -60,7 +61,7 @@ export class TestEngine {
   static async start(opts: { worker?: boolean; env?: Record<string, string> } = {}): Promise<TestEngine> {
     const engine = new TestEngine(opts.env ?? {});
     try {
-      await prepareDatabase(engine.config);
+      await migrateDatabase(engine.config, [organisationSeed(engine.config)]);
       await engine.db.query('SELECT 1');
       engine.api = await createApiApp(engine.config);
       if (opts.worker !== false) await engine.startWorker();
