@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { AuditModule } from '@fr/audit';
 import { AuthModule } from '@fr/auth';
-import { loggingModule } from '@fr/config';
+import { AppConfigModule, loggingModule } from '@fr/config';
 import { CasesModule } from '@fr/cases';
 import { DirectoryModule } from '@fr/directory';
 import { IntakeModule } from '@fr/intake';
@@ -23,9 +23,9 @@ import { UnitsController } from './units/units.controller';
 import { WebhooksController } from './webhooks/webhooks.controller';
 import { CalendarsController } from './calendars/calendars.controller';
 
-/** The HTTP API. AppConfigModule is provided by whoever boots it (main.ts or a test). */
+/** The HTTP API. The configuration is handed to AppConfigModule.forRoot by whoever boots it (bootstrap.ts). */
 @Module({
-  imports: [loggingModule(), DatabaseModule.forRoot(), TerminusModule.forRoot({ logger: false }), SlaModule, AuthModule, DirectoryModule, IntakeModule, CasesModule, NotificationsModule, InboxModule, AuditModule],
+  imports: [AppConfigModule, loggingModule(), DatabaseModule.forRoot(), TerminusModule.forRoot({ logger: false }), SlaModule, AuthModule, DirectoryModule, IntakeModule, CasesModule, NotificationsModule, InboxModule, AuditModule],
   controllers: [IntakeController, CasesController, AuthController, OfficersController, UnitsController, WebhooksController, NotificationsController, EscalationsController, CalendarsController, HealthController, AuditsController],
   // The API writes outbox rows (intake, case actions) and runs no relay: it tells the workers' relays over Redis.
   providers: [ChannelKeyGuard, OutboxAnnouncer],
