@@ -3,7 +3,9 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { NotFoundError, UnprocessableError } from '@fr/domain';
 import { execute, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
+import { Clock } from '@fr/sla';
 import { assertDeliverableUrl, WEBHOOK_EVENTS, WebhookEvent } from './deliveries';
+import { generateWebhookSecret, webhookMessageId, webhookSecretProblem } from './webhook-signature';
 
 export interface WebhookView {
   id: string;
@@ -11,18 +13,33 @@ export interface WebhookView {
   events: string[];
   active: boolean;
   createdAt: string;
+  /** While a rotation's overlap lasts, deliveries are signed with the previous secret too, until then. */
+  previousSecretExpiresAt: string | null;
   deliveries: { delivered: number; pending: number; failed: number; lastError: string | null };
 }
 
-export interface WebhookDeliveryView {
-  id: string;
-  eventKey: string;
-  status: string;
-  attempts: number;
-  lastError: string | null;
-  createdAt: string;
-  deliveredAt: string | null;
+/** The secret, shown once: when the engine generated it. */
+export interface RegisteredWebhook extends WebhookView {
+  secret?: string;
 }
+
+export interface ChannelWebhookView {
+  channel: string;
+  url: string | null;
+  /** Shown once, when this call generated it; null otherwise (secrets are never shown again). */
+  secret: string | null;
+}
+
+export interface SecretRotation {
+  secret: string;
+  previousSecretExpiresAt: string;
+}
+
+export type WebhookTarget = { kind: 'webhook'; id: string } | { kind: 'channel'; code: string };
+
+/** One week: longer than any receiver's deployment cycle, short enough that a leaked key dies. */
+export const MAX_ROTATION_OVERLAP_SECONDS = 7 * 24 * 3600;
+export const DEFAULT_ROTATION_OVERLAP_SECONDS = 24 * 3600;
 
 interface WebhookRow {
   id: string;
@@ -30,15 +47,17 @@ interface WebhookRow {
   events: string[];
   active: boolean;
   created_at: Date;
+  previous_secret_expires_at: Date | null;
   delivered: number;
   pending: number;
   failed: number;
   last_error: string | null;
 }
 
-interface WebhookDeliveryRow {
+interface DeliveryListRow {
   id: string;
   event_key: string;
+  message_id: string;
   status: string;
   attempts: number;
   last_error: string | null;
@@ -46,36 +65,39 @@ interface WebhookDeliveryRow {
   delivered_at: Date | null;
 }
 
-/** Webhook subscriptions (ADMIN) and the channels' own status webhooks. Secrets are never returned. */
+/** Webhook subscriptions (ADMIN) and the channels' own status webhooks. Secrets are shown once, when generated. */
 @Injectable()
 export class Webhooks {
   constructor(
     private readonly ds: DataSource,
+    private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async register(actorId: string, input: { url: string; events: string[]; secret: string }): Promise<WebhookView> {
+  async register(actorId: string, input: { url: string; events: string[]; secret?: string }): Promise<RegisteredWebhook> {
     const bad = input.events.filter((e) => !(WEBHOOK_EVENTS as readonly string[]).includes(e));
     if (bad.length) throw new UnprocessableError(`unknown event(s) ${bad.join(', ')}; known: ${WEBHOOK_EVENTS.join(', ')}`);
+    const secret = this.chosenOrNewSecret(input.secret);
     const url = await assertDeliverableUrl(input.url, this.config.webhookAllowHosts);
     const id = await this.ds.transaction(async (m) => {
       const row = await selectRow<{ id: string }>(m, `INSERT INTO webhooks (url, events, secret, created_by) VALUES ($1, $2, $3, $4) RETURNING id`, [
         url.toString(),
         [...new Set(input.events)] as WebhookEvent[],
-        input.secret,
+        secret,
         actorId,
       ]);
-      if (!row) throw new Error('INSERT INTO webhooks returned no row');
-      await writeAuditEvent(m, { caseId: null, actor: `officer:${actorId}`, action: 'webhook_registered', data: { webhookId: row.id, url: url.origin, events: input.events } });
-      return row.id;
+      await writeAuditEvent(m, { caseId: null, actor: `officer:${actorId}`, action: 'webhook_registered', data: { webhookId: row!.id, url: url.origin, events: input.events } });
+      return row!.id;
     });
-    return (await this.list()).find((w) => w.id === id)!;
+    const view = (await this.list()).find((w) => w.id === id)!;
+    return input.secret === undefined ? { ...view, secret } : view;
   }
 
   async list(): Promise<WebhookView[]> {
     const rows = await selectRows<WebhookRow>(
       this.ds,
       `SELECT w.id, w.url, w.events, w.active, w.created_at,
+              CASE WHEN w.previous_secret_expires_at > $1 THEN w.previous_secret_expires_at END AS previous_secret_expires_at,
               count(d.id) FILTER (WHERE d.status = 'delivered')::int AS delivered,
               count(d.id) FILTER (WHERE d.status = 'pending')::int AS pending,
               count(d.id) FILTER (WHERE d.status = 'failed')::int AS failed,
@@ -83,34 +105,38 @@ export class Webhooks {
                 ORDER BY x.id DESC LIMIT 1) AS last_error
          FROM webhooks w LEFT JOIN deliveries d ON d.kind = 'webhook' AND d.target = w.id::text
         GROUP BY w.id ORDER BY w.created_at`,
+      [this.clock.now()],
     );
     return rows.map((r) => ({
       id: r.id,
       url: r.url,
       events: r.events,
       active: r.active,
-      createdAt: r.created_at.toISOString(),
+      createdAt: new Date(r.created_at).toISOString(),
+      previousSecretExpiresAt: r.previous_secret_expires_at ? new Date(r.previous_secret_expires_at).toISOString() : null,
       deliveries: { delivered: r.delivered, pending: r.pending, failed: r.failed, lastError: r.last_error },
     }));
   }
 
-  async deliveries(webhookId: string, status?: string): Promise<WebhookDeliveryView[]> {
+  async deliveries(webhookId: string, status?: string) {
     const hook = await selectRow<{ id: string }>(this.ds, `SELECT id FROM webhooks WHERE id::text = $1`, [webhookId]);
     if (!hook) throw new NotFoundError('webhook', webhookId);
-    const rows = await selectRows<WebhookDeliveryRow>(
+    const rows = await selectRows<DeliveryListRow>(
       this.ds,
-      `SELECT id::text AS id, event_key, status, attempts, last_error, created_at, delivered_at FROM deliveries
+      `SELECT id::text AS id, event_key, message_id::text AS message_id, status, attempts, last_error, created_at, delivered_at FROM deliveries
         WHERE kind = 'webhook' AND target = $1 AND ($2::text IS NULL OR status = $2) ORDER BY id DESC LIMIT 200`,
       [webhookId, status ?? null],
     );
     return rows.map((r) => ({
       id: r.id,
       eventKey: r.event_key,
+      // The webhook-id header of every attempt: what a receiver logs and deduplicates on.
+      messageId: webhookMessageId(r.message_id),
       status: r.status,
       attempts: r.attempts,
       lastError: r.last_error,
-      createdAt: r.created_at.toISOString(),
-      deliveredAt: r.delivered_at ? r.delivered_at.toISOString() : null,
+      createdAt: new Date(r.created_at).toISOString(),
+      deliveredAt: r.delivered_at ? new Date(r.delivered_at).toISOString() : null,
     }));
   }
 
@@ -122,18 +148,85 @@ export class Webhooks {
     });
   }
 
-  /** A channel's status webhook: where citizens' channels hear of changes to their cases. */
-  async setChannelWebhook(actorId: string, channel: string, input: { url: string | null; secret?: string }): Promise<void> {
+  /**
+   * A channel's status webhook: where citizens' channels hear of changes to their cases. A URL
+   * without a secret keeps the channel's secret, or gets a generated one (returned once); a chosen
+   * secret replaces the current one at once (use rotateSecret for an overlap); a null URL removes
+   * the webhook and its secrets.
+   */
+  async setChannelWebhook(actorId: string, channel: string, input: { url: string | null; secret?: string }): Promise<ChannelWebhookView> {
     const url = input.url ? (await assertDeliverableUrl(input.url, this.config.webhookAllowHosts)).toString() : null;
-    if (url && !input.secret) throw new UnprocessableError('secret is required with a url: deliveries are signed with it');
-    await this.ds.transaction(async (m) => {
-      const affected = await execute(m, `UPDATE channels SET webhook_url = $2, webhook_secret = $3 WHERE code = $1`, [
-        channel,
-        url,
-        url ? input.secret : null,
-      ]);
-      if (!affected) throw new NotFoundError('channel', channel);
-      await writeAuditEvent(m, { caseId: null, actor: `officer:${actorId}`, action: 'channel_webhook_set', data: { channel, url: url ? new URL(url).origin : null } });
+    if (!url && input.secret !== undefined) throw new UnprocessableError('secret is given without a url: a null url removes the webhook and its secrets');
+    const chosen = input.secret === undefined ? null : this.chosenOrNewSecret(input.secret);
+    return this.ds.transaction(async (m) => {
+      const current = await selectRow<{ webhook_secret: string | null }>(m, `SELECT webhook_secret FROM channels WHERE code = $1 FOR UPDATE`, [channel]);
+      if (!current) throw new NotFoundError('channel', channel);
+      const generated = url && !chosen && !current.webhook_secret ? generateWebhookSecret() : null;
+      const secret = url ? (chosen ?? generated ?? current.webhook_secret) : null;
+      const replaced = !url || chosen !== null;
+      await execute(
+        m,
+        `UPDATE channels SET webhook_url = $2, webhook_secret = $3,
+                webhook_previous_secret = CASE WHEN $4 THEN NULL ELSE webhook_previous_secret END,
+                webhook_previous_secret_expires_at = CASE WHEN $4 THEN NULL ELSE webhook_previous_secret_expires_at END
+          WHERE code = $1`,
+        [channel, url, secret, replaced],
+      );
+      await writeAuditEvent(m, {
+        caseId: null,
+        actor: `officer:${actorId}`,
+        action: 'channel_webhook_set',
+        data: { channel, url: url ? new URL(url).origin : null, secret: chosen ? 'chosen' : generated ? 'generated' : url ? 'kept' : 'removed' },
+      });
+      return { channel, url, secret: generated };
     });
+  }
+
+  /**
+   * A new generated secret; the current one keeps signing beside it until the overlap ends, so
+   * receivers can switch at their own pace. Rotating again during an overlap ends the earlier one.
+   */
+  async rotateSecret(actorId: string, target: WebhookTarget, overlapSeconds = DEFAULT_ROTATION_OVERLAP_SECONDS): Promise<SecretRotation> {
+    if (!Number.isInteger(overlapSeconds) || overlapSeconds < 0 || overlapSeconds > MAX_ROTATION_OVERLAP_SECONDS) {
+      throw new UnprocessableError(`overlapSeconds must be a whole number from 0 to ${MAX_ROTATION_OVERLAP_SECONDS} (7 days)`);
+    }
+    const secret = generateWebhookSecret();
+    const expiresAt = new Date(this.clock.now().getTime() + overlapSeconds * 1000);
+    await this.ds.transaction(async (m) => {
+      // Only a webhook that has a secret can rotate it: a channel without a URL has nothing to sign.
+      const affected =
+        target.kind === 'webhook'
+          ? await execute(
+              m,
+              `UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = $2, secret = $3 WHERE id::text = $1`,
+              [target.id, expiresAt, secret],
+            )
+          : await execute(
+              m,
+              `UPDATE channels SET webhook_previous_secret = webhook_secret, webhook_previous_secret_expires_at = $2, webhook_secret = $3
+                WHERE code = $1 AND webhook_url IS NOT NULL`,
+              [target.code, expiresAt, secret],
+            );
+      if (!affected) {
+        if (target.kind === 'webhook') throw new NotFoundError('webhook', target.id);
+        const exists = await selectRow<{ code: string }>(m, `SELECT code FROM channels WHERE code = $1`, [target.code]);
+        if (!exists) throw new NotFoundError('channel', target.code);
+        throw new UnprocessableError(`channel '${target.code}' has no webhook; set one with PUT /v1/channels/${target.code}/webhook first`);
+      }
+      await writeAuditEvent(m, {
+        caseId: null,
+        actor: `officer:${actorId}`,
+        action: 'webhook_secret_rotated',
+        data: { ...(target.kind === 'webhook' ? { webhookId: target.id } : { channel: target.code }), previousSecretExpiresAt: expiresAt.toISOString() },
+      });
+    });
+    return { secret, previousSecretExpiresAt: expiresAt.toISOString() };
+  }
+
+  private chosenOrNewSecret(chosen: string | undefined): string {
+    if (chosen === undefined) return generateWebhookSecret();
+    const problem = webhookSecretProblem(chosen);
+    if (problem) throw new UnprocessableError(problem);
+    return chosen;
   }
 }

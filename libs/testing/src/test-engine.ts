@@ -12,6 +12,7 @@ import { AppConfig, loadConfig } from '@fr/config';
 import { createApiApp } from '@fr/api';
 import { organisationSeed } from '@fr/directory';
 import { migrateDatabase } from '@fr/persistence';
+import { TimeSource } from '@fr/sla';
 import { createWorkerApp } from '@fr/worker';
 
 const BASE_DB = process.env.FR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -33,9 +34,12 @@ export class TestEngine {
   /** The test's own connections to its database: a pool, so checks may run side by side. */
   readonly db: Pool;
   readonly redis: Redis;
+  /** The time both apps judge by when the test gave one (a ManualClock); the wall clock otherwise. */
+  readonly clock: TimeSource | undefined;
   private readonly dbName: string;
 
-  private constructor(overrides: Record<string, string>) {
+  private constructor(overrides: Record<string, string>, clock?: TimeSource) {
+    this.clock = clock;
     const id = `${process.pid}_${randomBytes(4).toString('hex')}`;
     this.dbName = `fr_test_${id}`;
     const url = new URL(BASE_DB);
@@ -58,12 +62,12 @@ export class TestEngine {
     this.redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   }
 
-  static async start(opts: { worker?: boolean; env?: Record<string, string> } = {}): Promise<TestEngine> {
-    const engine = new TestEngine(opts.env ?? {});
+  static async start(opts: { worker?: boolean; env?: Record<string, string>; clock?: TimeSource } = {}): Promise<TestEngine> {
+    const engine = new TestEngine(opts.env ?? {}, opts.clock);
     try {
       await migrateDatabase(engine.config, [organisationSeed(engine.config)]);
       await engine.db.query('SELECT 1');
-      engine.api = await createApiApp(engine.config);
+      engine.api = await createApiApp(engine.config, { clock: engine.clock });
       if (opts.worker !== false) await engine.startWorker();
       return engine;
     } catch (e) {
@@ -78,7 +82,7 @@ export class TestEngine {
   }
 
   async startWorker(): Promise<INestApplicationContext> {
-    if (!this.worker) this.worker = await createWorkerApp(this.config);
+    if (!this.worker) this.worker = await createWorkerApp(this.config, { clock: this.clock });
     return this.worker;
   }
 
