@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@fr/audit';
+import { BoardAlertsModule } from '@fr/board';
 import { CasesModule } from '@fr/cases';
 import { AppConfigModule, loggingModule } from '@fr/config';
 import { DeliveriesReconciler, NotificationsModule } from '@fr/notifications';
@@ -27,6 +28,7 @@ import { SlaTimerProcessor } from './processors/sla-timer.processor';
     CasesModule,
     NotificationsModule,
     AuditModule,
+    BoardAlertsModule,
   ],
   providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, DeliveriesReconciler, AuditSealerLoop, Maintenance],
 })

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { BoardReadModule } from '@fr/board';
 import { AppConfigModule } from '@fr/config';
 import { SlaModule } from '@fr/sla';
 import { AuditChainWalker } from './audit-chain-walker';
@@ -16,5 +17,5 @@ import { WriteAuditCheckpoint } from './write-audit-checkpoint.usecase';
 const USE_CASES = [VerifyAuditTrail, SealAuditEvents, WriteAuditCheckpoint, GetUnitMetrics, ListUnitCases, ExportCases, DrawSample, RecordReview];
 
 /** Home Affairs' audits: the tamper-evident trail, unit metrics, case export, samples and reviews. */
-@Module({ imports: [AppConfigModule, SlaModule], providers: [AuditChainWalker, CheckpointStore, CaseFactsReader, ...USE_CASES], exports: USE_CASES })
+@Module({ imports: [AppConfigModule, SlaModule, BoardReadModule], providers: [AuditChainWalker, CheckpointStore, CaseFactsReader, ...USE_CASES], exports: USE_CASES })
 export class AuditModule {}
