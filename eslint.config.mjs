@@ -1,7 +1,7 @@
 // Lint: the rules that catch real defects in this codebase (promises left floating, misused in
 // conditions or callbacks, awaits of non-promises), on top of typescript-eslint's recommended set.
-// The no-unsafe-* family waits for typed rows from the persistence layer (issue 11): today every
-// query() result is `any`, and those rules would flag each use rather than point at a defect.
+// The no-unsafe-* family is on where SQL is read through typed rows (the block at the end); code
+// that still passes `any` around would have those rules flag each use rather than point at a defect.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -18,6 +18,17 @@ export default tseslint.config(
       '@typescript-eslint/await-thenable': 'error',
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+    },
+  },
+  {
+    // The apps and these libraries read PostgreSQL through typed rows (selectRows/selectRow/execute): keep `any` out.
+    files: ['apps/**/*.ts', 'libs/{audit,notifications,directory,auth,queue,persistence,config,testing}/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-assignment': 'error',
+      '@typescript-eslint/no-unsafe-member-access': 'error',
+      '@typescript-eslint/no-unsafe-call': 'error',
+      '@typescript-eslint/no-unsafe-return': 'error',
+      '@typescript-eslint/no-unsafe-argument': 'error',
     },
   },
 );
