@@ -26,7 +26,8 @@ import { rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfig } from '@fr/config';
-import { prepareDatabase } from '@fr/directory';
+import { organisationSeed } from '@fr/directory';
+import { migrateDatabase } from '@fr/persistence';
 import { runAuditScenario } from './audit.bench';
 import { runIntakeScenario } from './intake.bench';
 import { runSlaScenario } from './sla.bench';
@@ -207,7 +208,7 @@ async function main(): Promise<number> {
   let code = 0;
   try {
     log(`preparing database ${dbName} (queue prefix ${queuePrefix})`);
-    await prepareDatabase(config);
+    await migrateDatabase(config, [organisationSeed(config)]);
     for (const name of names) {
       log(`scenario ${name}: ${SCENARIOS[name].description}`);
       const lines = await SCENARIOS[name].run(ctx);

@@ -367,7 +367,7 @@ function positive(name: string, raw: string | undefined, fallback: number): numb
 
 async function slaContext(ctx: BenchContext): Promise<INestApplicationContext> {
   @Module({
-    imports: [AppConfigModule.forRoot(ctx.config), DatabaseModule.forRoot(), QueueModule.forRoot(), SlaModule, SlaEscalationModule, NotificationsModule],
+    imports: [AppConfigModule.forRoot(ctx.config), DatabaseModule.forRoot(), QueueModule, SlaModule, SlaEscalationModule.register({ notify: NotificationsModule }), NotificationsModule],
   })
   class SlaBenchModule {}
   const app = await NestFactory.createApplicationContext(SlaBenchModule, { logger: ['error'], abortOnError: false });

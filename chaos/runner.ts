@@ -13,7 +13,8 @@ import * as path from 'node:path';
 import { Queue } from 'bullmq';
 import { Pool } from 'pg';
 import { loadConfig } from '@fr/config';
-import { prepareDatabase } from '@fr/directory';
+import { organisationSeed } from '@fr/directory';
+import { migrateDatabase } from '@fr/persistence';
 import { QueueName, redisOptions } from '@fr/queue';
 import { freePort, RunningApi, startApi, workerLabel } from '../bench/engine';
 import { HttpClient } from '../bench/http-client';
@@ -173,7 +174,7 @@ export async function runChaos(p: ChaosParams): Promise<ChaosResult> {
 
   try {
     p.log(`preparing database ${dbName} (queue prefix ${queuePrefix})`);
-    await prepareDatabase(config);
+    await migrateDatabase(config, [organisationSeed(config)]);
     const db = new Pool({ connectionString: databaseUrl, max: 3, connectionTimeoutMillis: 2000 });
     db.on('error', () => undefined);
     ctx.defer('close pool', () => db.end());

@@ -27,8 +27,10 @@ switch (mode) {
     break;
   case 'migrate': {
     const { loadConfig } = require(dist('libs/config/src'));
-    const { prepareDatabase } = require(dist('libs/directory/src'));
-    prepareDatabase(loadConfig()).then(
+    const { migrateDatabase } = require(dist('libs/persistence/src'));
+    const { organisationSeed } = require(dist('libs/directory/src'));
+    const config = loadConfig();
+    migrateDatabase(config, [organisationSeed(config)]).then(
       (ran) => console.log(ran.length ? `applied: ${ran.join(', ')}` : 'database is up to date'),
       (e) => {
         console.error(e.message || e);
@@ -39,7 +41,8 @@ switch (mode) {
   }
   case 'all': {
     const { loadConfig } = require(dist('libs/config/src'));
-    const { prepareDatabase } = require(dist('libs/directory/src'));
+    const { migrateDatabase } = require(dist('libs/persistence/src'));
+    const { organisationSeed } = require(dist('libs/directory/src'));
     let config;
     let workers;
     try {
@@ -50,7 +53,7 @@ switch (mode) {
       process.exit(2);
     }
     // Migrate once here so the processes start on a ready schema.
-    prepareDatabase(config).then(
+    migrateDatabase(config, [organisationSeed(config)]).then(
       () => {
         const modes = ['api', ...Array.from({ length: workers }, () => 'worker')];
         const children = modes.map((m) => fork(__filename, [m], { stdio: 'inherit' }));

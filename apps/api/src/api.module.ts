@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { AuditModule } from '@fr/audit';
 import { AuthModule } from '@fr/auth';
-import { loggingModule } from '@fr/config';
+import { AppConfigModule, loggingModule } from '@fr/config';
 import { CasesModule } from '@fr/cases';
 import { DirectoryModule } from '@fr/directory';
 import { IntakeModule } from '@fr/intake';
@@ -26,9 +26,9 @@ import { Open311Module } from '@fr/open311';
 import { Open311Controller } from './open311/open311.controller';
 import { ComplianceApiModule } from './compliance/compliance-api.module';
 
-/** The HTTP API. AppConfigModule is provided by whoever boots it (main.ts or a test). */
+/** The HTTP API. The configuration is handed to AppConfigModule.forRoot by whoever boots it (bootstrap.ts). */
 @Module({
-  imports: [loggingModule(), DatabaseModule.forRoot(), TerminusModule.forRoot({ logger: false }), SlaModule, AuthModule, DirectoryModule, IntakeModule, CasesModule, NotificationsModule, InboxModule, AuditModule, Open311Module, ComplianceApiModule],
+  imports: [AppConfigModule, loggingModule(), DatabaseModule.forRoot(), TerminusModule.forRoot({ logger: false }), SlaModule, AuthModule, DirectoryModule, IntakeModule, CasesModule, NotificationsModule, InboxModule, AuditModule, Open311Module, ComplianceApiModule],
   controllers: [IntakeController, CasesController, AuthController, OfficersController, UnitsController, WebhooksController, NotificationsController, EscalationsController, CalendarsController, HealthController, AuditsController, Open311Controller],
   // The API writes outbox rows (intake, case actions) and runs no relay: it tells the workers' relays over Redis.
   providers: [ChannelKeyGuard, OutboxAnnouncer],

@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { loadConfig } from '@fr/config';
-import { prepareDatabase } from '@fr/directory';
+import { organisationSeed } from '@fr/directory';
+import { migrateDatabase } from '@fr/persistence';
 import { createApiApp } from './bootstrap';
 
 async function main() {
   const config = loadConfig();
-  await prepareDatabase(config);
+  await migrateDatabase(config, [organisationSeed(config)]);
   const app = await createApiApp(config);
   await app.listen(config.port);
 }

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { DataSource, QueryRunner } from 'typeorm';
 import { SEAL_BATCH, SealAuditEvents, WriteAuditCheckpoint } from '@fr/audit';
 import { APP_CONFIG, AppConfig } from '@fr/config';
-import { ADVISORY_LOCK } from '@fr/persistence';
+import { ADVISORY_LOCK, tryAdvisoryLock } from '@fr/persistence';
 
 /** How often a worker that is not the sealer asks whether the sealer is gone. */
 const LEASE_RETRY_MS = 1000;
@@ -85,8 +85,7 @@ export class AuditSealerLoop implements OnApplicationBootstrap, OnApplicationShu
     const runner = this.ds.createQueryRunner();
     await runner.connect();
     try {
-      const [{ locked }] = await runner.query(`SELECT pg_try_advisory_lock($1) AS locked`, [ADVISORY_LOCK.auditSealer]);
-      if (!locked) {
+      if (!(await tryAdvisoryLock(runner, ADVISORY_LOCK.auditSealer))) {
         await runner.release();
         return false;
       }

@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { loadConfig } from '@fr/config';
-import { prepareDatabase } from '@fr/directory';
+import { organisationSeed } from '@fr/directory';
+import { migrateDatabase } from '@fr/persistence';
 import { createWorkerApp } from './bootstrap';
 
 async function main() {
   const config = loadConfig();
-  await prepareDatabase(config);
+  await migrateDatabase(config, [organisationSeed(config)]);
   await createWorkerApp(config);
 }
 

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '@fr/audit';
 import { BoardAlertsModule } from '@fr/board';
 import { CasesModule } from '@fr/cases';
-import { loggingModule } from '@fr/config';
+import { AppConfigModule, loggingModule } from '@fr/config';
 import { DeliveriesReconciler, NotificationsModule } from '@fr/notifications';
 import { DatabaseModule } from '@fr/persistence';
 import { OutboxRelay, QueueModule } from '@fr/queue';
@@ -15,9 +15,21 @@ import { DeliveriesProcessor } from './processors/deliveries.processor';
 import { RoutingProcessor } from './processors/routing.processor';
 import { SlaTimerProcessor } from './processors/sla-timer.processor';
 
-/** Processors, the outbox relay and the reconcilers. AppConfigModule is provided by whoever boots it. */
+/** Processors, the outbox relay and the reconcilers. The configuration is handed to AppConfigModule.forRoot by whoever boots it. */
 @Module({
-  imports: [loggingModule(), DatabaseModule.forRoot(), QueueModule.forRoot(), SlaModule, SlaEscalationModule, RoutingModule, CasesModule, NotificationsModule, AuditModule, BoardAlertsModule],
+  imports: [
+    AppConfigModule,
+    loggingModule(),
+    DatabaseModule.forRoot(),
+    QueueModule,
+    SlaModule,
+    SlaEscalationModule.register({ notify: NotificationsModule }),
+    RoutingModule,
+    CasesModule,
+    NotificationsModule,
+    AuditModule,
+    BoardAlertsModule,
+  ],
   providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, DeliveriesReconciler, AuditSealerLoop, Maintenance],
 })
 export class WorkerModule {}

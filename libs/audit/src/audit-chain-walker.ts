@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ChainBreak, checkLink, GENESIS_HASH, SEALED_EVENT_COLUMNS, SealedEventRow } from './audit-chain';
+import { GENESIS_HASH, selectRow, selectRows, Sql } from '@fr/persistence';
+import { ChainBreak, checkLink, SEALED_EVENT_COLUMNS, SealedEventRow } from './audit-chain';
 
 export const VERIFY_BATCH = 5000;
 
@@ -26,6 +27,17 @@ export interface WalkResult {
   broken: ChainBreak | null;
 }
 
+/** A seal's event and hash, as a walk or a checkpoint starts from it. */
+export interface SealRow {
+  event_id: string;
+  hash: Buffer;
+}
+
+/** The seal at position `seq`, if there is one. */
+export function sealAt(db: Sql, seq: bigint): Promise<SealRow | undefined> {
+  return selectRow<SealRow>(db, `SELECT event_id::text AS event_id, hash FROM audit_seals WHERE seq = $1`, [seq.toString()]);
+}
+
 /**
  * Walks a range of the sealed chain in seal order, a batch at a time (keyset pages of VERIFY_BATCH
  * seals), so memory stays constant however long the trail; hashes are recomputed in TypeScript.
@@ -37,7 +49,7 @@ export class AuditChainWalker {
   /** The seal before position `seq`, which the seal at `seq` must point to. */
   async before(seq: bigint): Promise<WalkOrigin> {
     if (seq <= 1n) return { seq: 0n, eventId: null, hash: GENESIS_HASH };
-    const [row] = await this.ds.query(`SELECT event_id::text AS event_id, hash FROM audit_seals WHERE seq = $1`, [(seq - 1n).toString()]);
+    const row = await sealAt(this.ds, seq - 1n);
     // A missing predecessor is reported by the walk: the first seal's prev_hash will not match.
     return row ? { seq: seq - 1n, eventId: row.event_id, hash: row.hash } : { seq: seq - 1n, eventId: null, hash: GENESIS_HASH };
   }
@@ -49,7 +61,8 @@ export class AuditChainWalker {
     let previousId = origin.eventId;
     let checked = 0;
     for (;;) {
-      const rows: SealedEventRow[] = await this.ds.query(
+      const rows = await selectRows<SealedEventRow>(
+        this.ds,
         `SELECT ${SEALED_EVENT_COLUMNS} FROM audit_seals s LEFT JOIN audit_events e ON e.id = s.event_id
           WHERE s.seq > $1 AND s.seq <= $2 ORDER BY s.seq LIMIT ${VERIFY_BATCH}`,
         [cursor.toString(), range.toSeq.toString()],

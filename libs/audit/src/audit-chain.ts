@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
  * the hash covers exactly what was stored, including microseconds and jsonb's normalised text.
  */
 export const AUDIT_CANONICAL_VERSION = 'fr-audit-v1';
-export const GENESIS_HASH = Buffer.alloc(32);
 
 /** An audit event as text, the way the verifier reads it. */
 export interface AuditEventText {

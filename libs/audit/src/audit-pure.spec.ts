@@ -1,4 +1,5 @@
-import { auditEventHash, canonicalAuditEvent, GENESIS_HASH } from './audit-chain';
+import { GENESIS_HASH } from '@fr/persistence';
+import { auditEventHash, canonicalAuditEvent } from './audit-chain';
 import { csvRow } from './csv';
 import { parsePeriod } from './period';
 import { nearestRank } from './unit-metrics';

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { execute, selectRows } from '@fr/persistence';
 
 export const CURSOR_BATCH = 1000;
 
@@ -6,9 +7,9 @@ export const CURSOR_BATCH = 1000;
  * Runs `sql` through a server-side cursor on its own connection, in one read-only REPEATABLE READ
  * transaction (one consistent snapshot however long it runs), handing rows over a batch at a time:
  * memory stays constant whatever the result's size. `onBatch` may return false to stop early (a
- * client that went away).
+ * client that went away). `T` is the row `sql` yields.
  */
-export async function forEachBatch<T>(
+export async function forEachBatch<T extends object>(
   ds: DataSource,
   sql: string,
   params: unknown[],
@@ -20,12 +21,12 @@ export async function forEachBatch<T>(
   try {
     await runner.startTransaction('REPEATABLE READ');
     try {
-      await runner.query('SET TRANSACTION READ ONLY');
+      await execute(runner, 'SET TRANSACTION READ ONLY');
       // Compiling a plan that is fetched a thousand rows at a time costs more than it saves.
-      await runner.query('SET LOCAL jit = off');
-      await runner.query(`DECLARE fr_batch_cursor NO SCROLL CURSOR FOR ${sql}`, params);
+      await execute(runner, 'SET LOCAL jit = off');
+      await execute(runner, `DECLARE fr_batch_cursor NO SCROLL CURSOR FOR ${sql}`, params);
       for (;;) {
-        const rows: T[] = await runner.query(`FETCH ${batch} FROM fr_batch_cursor`);
+        const rows = await selectRows<T>(runner, `FETCH ${batch} FROM fr_batch_cursor`);
         if (rows.length && (await onBatch(rows)) === false) break;
         if (rows.length < batch) break;
       }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { NotFoundError, seededSample, ValidationError } from '@fr/domain';
-import { writeAuditEvent } from '@fr/persistence';
+import { selectRow, writeAuditEvent } from '@fr/persistence';
 import { forEachBatch } from './cursor';
 import { Period } from './period';
 
@@ -49,7 +49,7 @@ export class DrawSample {
       throw new ValidationError(`size must be an integer from 1 to ${MAX_SAMPLE_SIZE} (cases per unit)`, ['size']);
     }
     if (cmd.unitCode !== undefined) {
-      const [unit] = await this.ds.query(`SELECT code FROM units WHERE code = $1`, [cmd.unitCode]);
+      const unit = await selectRow<{ code: string }>(this.ds, `SELECT code FROM units WHERE code = $1`, [cmd.unitCode]);
       if (!unit) throw new NotFoundError('unit', cmd.unitCode);
     }
     const params: unknown[] = [cmd.period.from, cmd.period.to];

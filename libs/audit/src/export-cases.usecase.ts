@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { NotFoundError, VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
+import { selectRow } from '@fr/persistence';
 import { CsvValue, csvRow, UTF8_BOM } from './csv';
 import { forEachBatch } from './cursor';
 import { Period } from './period';
@@ -98,7 +99,7 @@ export class ExportCases {
   /** Checks the filter before anything is sent, so errors can still be proper HTTP errors. */
   async prepare(f: ExportCasesFilter): Promise<void> {
     if (f.unitCode === undefined) return;
-    const [unit] = await this.ds.query(`SELECT code FROM units WHERE code = $1`, [f.unitCode]);
+    const unit = await selectRow<{ code: string }>(this.ds, `SELECT code FROM units WHERE code = $1`, [f.unitCode]);
     if (!unit) throw new NotFoundError('unit', f.unitCode);
   }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { NotFoundError } from '@fr/domain';
+import { selectRow } from '@fr/persistence';
 import { CaseFactsReader } from './case-facts.reader';
 import { GetUnitMetrics } from './get-unit-metrics.usecase';
 import { Period } from './period';
@@ -25,7 +26,7 @@ export class ListUnitCases {
   ) {}
 
   async execute(unitCode: string, period: Period, now = new Date()): Promise<UnitCasesReport> {
-    const [unit] = await this.ds.query(`SELECT code, name FROM units WHERE code = $1`, [unitCode]);
+    const unit = await selectRow<{ code: string; name: string }>(this.ds, `SELECT code, name FROM units WHERE code = $1`, [unitCode]);
     if (!unit) throw new NotFoundError('unit', unitCode);
     const ctx = this.metrics.context(period, now);
     const items: UnitCaseLine[] = [];

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ConflictError, nfc, NotFoundError, UnprocessableError, ValidationError } from '@fr/domain';
-import { writeAuditEvent } from '@fr/persistence';
+import { selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 
 /** DOMAIN.md's rubric; each criterion 0 = no, 1 = partly, 2 = yes. */
 export const REVIEW_CRITERIA = ['addressesIssue', 'evidence', 'lawful', 'politeClear'] as const;
@@ -44,11 +44,17 @@ export class RecordReview {
     }
     const comment = nfc(cmd.comment ?? '').trim();
     return this.ds.transaction(async (m) => {
-      const [c] = await m.query(`SELECT id, status, unit_code FROM cases WHERE id = $1 FOR KEY SHARE`, [cmd.caseId]);
+      const c = await selectRow<{ id: string; status: string; unit_code: string | null }>(
+        m,
+        `SELECT id, status, unit_code FROM cases WHERE id = $1 FOR KEY SHARE`,
+        [cmd.caseId],
+      );
       if (!c) throw new NotFoundError('case', cmd.caseId);
       if (c.status !== 'closed') throw new UnprocessableError(`only closed cases are reviewed (their answer is final); case ${cmd.caseId} is '${c.status}'`);
+      if (c.unit_code === null) throw new UnprocessableError(`case ${cmd.caseId} was closed without reaching a unit: there is no unit's answer to review`);
       const s = cmd.scores;
-      const rows = await m.query(
+      const rows = await selectRows<{ id: string; created_at: Date }>(
+        m,
         `INSERT INTO audit_reviews (case_id, unit_code, reviewer_id, addresses_issue, evidence, lawful, polite_clear, comment)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT ON CONSTRAINT audit_reviews_case_reviewer_uq DO NOTHING

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { execute, selectRow } from '@fr/persistence';
 
 export const SEAL_BATCH = 5000;
 
@@ -37,9 +38,13 @@ export class SealAuditEvents {
   }
 
   private async seal(m: EntityManager, sealer: string, limit: number): Promise<number> {
-    const [head] = await m.query(`SELECT last_hash, event_count::text AS seq FROM audit_chain_head WHERE id = 1 FOR UPDATE`);
+    const head = await selectRow<{ last_hash: Buffer; seq: string }>(
+      m,
+      `SELECT last_hash, event_count::text AS seq FROM audit_chain_head WHERE id = 1 FOR UPDATE`,
+    );
     if (!head) throw new Error('audit_chain_head is missing: the database was not migrated');
-    const [res] = await m.query(
+    const res = await selectRow<{ sealed: number; last_id: string | null; last_hash: Buffer | null }>(
+      m,
       `WITH batch AS (
          SELECT e.id, e.case_id, e.actor, e.action, e.from_state, e.to_state, e.reason, e.data, e.occurred_at
            FROM audit_unsealed u JOIN audit_events e ON e.id = u.event_id
@@ -59,9 +64,10 @@ export class SealAuditEvents {
               (SELECT hash FROM linked ORDER BY n DESC LIMIT 1) AS last_hash`,
       [limit, head.last_hash, head.seq],
     );
-    if (res.sealed === 0) return 0;
+    if (!res || res.sealed === 0) return 0;
     const lastSeq = (BigInt(head.seq) + BigInt(res.sealed)).toString();
-    await m.query(
+    await execute(
+      m,
       `UPDATE audit_chain_head SET last_id = $1, last_hash = $2, event_count = $3, sealer = $4, updated_at = now() WHERE id = 1`,
       [res.last_id, res.last_hash, lastSeq, sealer],
     );
@@ -88,11 +94,13 @@ export interface UnsealedBacklog {
 
 /** What waits to be sealed, and for how long the oldest has waited. */
 export async function unsealedBacklog(ds: DataSource): Promise<UnsealedBacklog> {
-  const [row] = await ds.query(
+  const row = await selectRow<{ count: number; age_ms: number; oldest_id: string | null }>(
+    ds,
     `SELECT count(*)::int AS count,
             COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(queued_at)) * 1000, 0)::float8 AS age_ms,
             (SELECT event_id::text FROM audit_unsealed ORDER BY queued_at, event_id LIMIT 1) AS oldest_id
        FROM audit_unsealed`,
   );
+  if (!row) return { count: 0, oldestAgeMs: 0, oldestId: null };
   return { count: row.count, oldestAgeMs: Math.max(0, Math.round(row.age_ms)), oldestId: row.oldest_id };
 }

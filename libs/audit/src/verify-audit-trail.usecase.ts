@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { ValidationError } from '@fr/domain';
+import { selectRow } from '@fr/persistence';
 import { ChainBreak } from './audit-chain';
 import { AuditChainWalker } from './audit-chain-walker';
 import { AuditCheckpoint, CheckpointStore, checkpointSeq } from './checkpoint-store';
@@ -55,11 +56,13 @@ export class VerifyAuditTrail {
 
   async execute(q: VerifyAuditTrailQuery = {}): Promise<VerifyAuditTrailResult> {
     // Head and the last seal in one snapshot, so a batch sealed meanwhile cannot look like a forged head.
-    const [head]: HeadRow[] = await this.ds.query(
+    const head = await selectRow<HeadRow>(
+      this.ds,
       `SELECT h.last_id::text AS last_id, h.last_hash, h.event_count::text AS count, h.sealer,
               COALESCE((SELECT max(seq) FROM audit_seals), 0)::text AS max_seq
          FROM audit_chain_head h WHERE h.id = 1`,
     );
+    if (!head) throw new Error('audit_chain_head is missing: the database was not migrated');
     const headSeq = BigInt(head.count);
     const lastSeq = BigInt(head.max_seq) > headSeq ? BigInt(head.max_seq) : headSeq;
     const fromSeq = q.fromSeq !== undefined ? parsePosition(q.fromSeq, 'fromSeq') : q.fromId !== undefined ? await this.seqOf(q.fromId, 'fromId') : 1n;
@@ -141,12 +144,14 @@ export class VerifyAuditTrail {
    * by mistake; the search below settles it.
    */
   private async firstOrphan(sealed: bigint): Promise<string | null> {
-    const [c] = await this.ds.query(
+    const c = await selectRow<{ balanced: boolean }>(
+      this.ds,
       `SELECT (SELECT count(*) FROM audit_events) = $1::bigint + (SELECT count(*) FROM audit_unsealed u JOIN audit_events e ON e.id = u.event_id) AS balanced`,
       [sealed.toString()],
     );
-    if (c.balanced) return null;
-    const [row] = await this.ds.query(
+    if (c?.balanced) return null;
+    const row = await selectRow<{ id: string }>(
+      this.ds,
       `SELECT e.id::text AS id FROM audit_events e
         WHERE NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.event_id = e.id)
           AND NOT EXISTS (SELECT 1 FROM audit_unsealed u WHERE u.event_id = e.id)
@@ -157,7 +162,7 @@ export class VerifyAuditTrail {
 
   private async seqOf(raw: string, field: string): Promise<bigint> {
     const id = parsePosition(raw, field);
-    const [row] = await this.ds.query(`SELECT seq::text AS seq FROM audit_seals WHERE event_id = $1`, [id.toString()]);
+    const row = await selectRow<{ seq: string }>(this.ds, `SELECT seq::text AS seq FROM audit_seals WHERE event_id = $1`, [id.toString()]);
     if (!row) throw new ValidationError(`${field}: event ${id} is not sealed (it does not exist, or waits for the sealer)`, [field]);
     return BigInt(row.seq);
   }

@@ -1,10 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ADVISORY_LOCK } from '@fr/persistence';
-import { ChainBreak, GENESIS_HASH } from './audit-chain';
-import { AuditChainWalker, WalkOrigin } from './audit-chain-walker';
+import { ADVISORY_LOCK, advisoryUnlock, GENESIS_HASH, selectRow, tryAdvisoryLock } from '@fr/persistence';
+import { ChainBreak } from './audit-chain';
+import { AuditChainWalker, sealAt, WalkOrigin } from './audit-chain-walker';
 import { AuditCheckpoint, CheckpointStore, checkpointSeq } from './checkpoint-store';
-
 
 export type CheckpointOutcome =
   | { kind: 'written'; checkpoint: AuditCheckpoint; checked: number }
@@ -33,12 +32,11 @@ export class WriteAuditCheckpoint {
     const runner = this.ds.createQueryRunner();
     await runner.connect();
     try {
-      const [{ locked }] = await runner.query(`SELECT pg_try_advisory_lock($1) AS locked`, [ADVISORY_LOCK.auditCheckpoint]);
-      if (!locked) return { kind: 'busy' };
+      if (!(await tryAdvisoryLock(runner, ADVISORY_LOCK.auditCheckpoint))) return { kind: 'busy' };
       try {
         return await this.advance();
       } finally {
-        await runner.query(`SELECT pg_advisory_unlock($1)`, [ADVISORY_LOCK.auditCheckpoint]);
+        await advisoryUnlock(runner, ADVISORY_LOCK.auditCheckpoint);
       }
     } finally {
       await runner.release();
@@ -46,15 +44,19 @@ export class WriteAuditCheckpoint {
   }
 
   private async advance(): Promise<CheckpointOutcome> {
-    const [head] = await this.ds.query(`SELECT last_id::text AS last_id, last_hash, event_count::text AS seq FROM audit_chain_head WHERE id = 1`);
+    const head = await selectRow<{ last_id: string; last_hash: Buffer; seq: string }>(
+      this.ds,
+      `SELECT last_id::text AS last_id, last_hash, event_count::text AS seq FROM audit_chain_head WHERE id = 1`,
+    );
     const previous = await this.store.read();
+    if (!head) throw new Error('audit_chain_head is missing: the database was not migrated');
     if (head.seq === '0') return { kind: 'unchanged' };
     if (previous && checkpointSeq(previous).toString() === head.seq && previous.hash === head.last_hash.toString('hex')) return { kind: 'unchanged' };
 
     let origin: WalkOrigin = { seq: 0n, eventId: null, hash: GENESIS_HASH };
     if (previous) {
       const seq = checkpointSeq(previous);
-      const [at] = await this.ds.query(`SELECT event_id::text AS event_id, hash FROM audit_seals WHERE seq = $1`, [seq.toString()]);
+      const at = await sealAt(this.ds, seq);
       if (!at || at.event_id !== previous.lastId || at.hash.toString('hex') !== previous.hash) {
         return this.broken({ eventId: previous.lastId, reason: `checkpointed event ${previous.lastId} (position ${seq}) is missing or changed` });
       }

@@ -2,6 +2,7 @@ import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { JwtService, TokenExpiredError } from '@nestjs/jwt';
 import { DataSource } from 'typeorm';
 import { isOfficerRole, isUuid } from '@fr/domain';
+import { selectRow } from '@fr/persistence';
 import { AuthenticatedOfficer } from './authenticated-officer';
 
 /** What an access token carries (HS256): the officer, and the account's token_version when issued. */
@@ -17,6 +18,18 @@ export interface OfficerAccount extends AuthenticatedOfficer {
   tokenVersion: number;
 }
 
+/** An officer's row as authentication reads it (the directory owns the table). */
+export interface OfficerAccountRow {
+  id: string;
+  username: string;
+  full_name: string;
+  role: string;
+  unit_code: string;
+  active: boolean;
+  token_version: number;
+}
+
+export const OFFICER_ACCOUNT_COLUMNS = 'id, username, full_name, role, unit_code, active, token_version';
 
 /**
  * Issues access tokens and turns a presented token into the officer behind it. Every check reads
@@ -58,10 +71,7 @@ export class AccessTokens {
   }
 
   private async account(id: string): Promise<OfficerAccount | null> {
-    const [row] = await this.ds.query(
-      `SELECT id, username, full_name, role, unit_code, active, token_version FROM officers WHERE id = $1`,
-      [id],
-    );
+    const row = await selectRow<OfficerAccountRow>(this.ds, `SELECT ${OFFICER_ACCOUNT_COLUMNS} FROM officers WHERE id = $1`, [id]);
     if (!row || !isOfficerRole(row.role)) return null;
     return {
       id: row.id,

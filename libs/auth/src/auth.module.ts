@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
-import { APP_CONFIG, AppConfig } from '@fr/config';
+import { APP_CONFIG, AppConfig, AppConfigModule } from '@fr/config';
 import { AccessTokens } from './access-tokens';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { LogIn } from './log-in.usecase';
@@ -13,7 +13,9 @@ import { RolesGuard } from './roles.guard';
  */
 @Module({
   imports: [
+    AppConfigModule,
     JwtModule.registerAsync({
+      imports: [AppConfigModule],
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
         secret: config.jwtSecret,

@@ -2,8 +2,8 @@ import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { canonicalUsername, isOfficerRole } from '@fr/domain';
-import { execute } from '@fr/persistence';
-import { AccessTokens } from './access-tokens';
+import { execute, selectRow } from '@fr/persistence';
+import { AccessTokens, OFFICER_ACCOUNT_COLUMNS, OfficerAccountRow } from './access-tokens';
 import { AuthenticatedOfficer } from './authenticated-officer';
 import { verifyAgainstDummy, verifyPassword } from './passwords';
 import { RequestLimits } from './request-limits';
@@ -43,13 +43,13 @@ export class LogIn {
     const username = canonicalUsername(cmd.username);
     const ticket = await this.limits.beginLogin(username, cmd.clientIp);
     // Compared exactly: the folding is canonicalUsername's alone (see there).
-    const [row] = await this.ds.query(
-      `SELECT id, username, full_name, role, unit_code, active, token_version, password_hash
-         FROM officers WHERE lower(username) = $1`,
+    const row = await selectRow<OfficerAccountRow & { password_hash: string | null }>(
+      this.ds,
+      `SELECT ${OFFICER_ACCOUNT_COLUMNS}, password_hash FROM officers WHERE lower(username) = $1`,
       [username],
     );
     const verified = row?.password_hash ? await verifyPassword(row.password_hash, cmd.password) : await verifyAgainstDummy(cmd.password);
-    if (!verified || !isOfficerRole(row.role)) throw new UnauthorizedException(INVALID_CREDENTIALS);
+    if (!verified || !row || !isOfficerRole(row.role)) throw new UnauthorizedException(INVALID_CREDENTIALS);
     // Said only to someone who knows the password, so it reveals nothing to a guesser.
     if (!row.active) throw new UnauthorizedException('account is disabled; ask an administrator');
     await this.limits.loginSucceeded(ticket);

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '@fr/config';
-import { SlaService } from '@fr/sla';
+import { APP_CONFIG, AppConfig, AppConfigModule } from '@fr/config';
+import { NotificationsModule } from '@fr/notifications';
+import { SlaModule, SlaService } from '@fr/sla';
 import { loadComplianceConfig } from './compliance-config';
 import { GetBoard } from './get-board.query';
 import { Notices } from './notices';
@@ -28,7 +29,7 @@ export class BoardReadModule {}
 
 /** The API side: targets, head counts, notices, the board. */
 @Module({
-  imports: [BoardReadModule],
+  imports: [AppConfigModule, SlaModule, NotificationsModule, BoardReadModule],
   providers: [ComplianceTargets, UnitFigures, Notices, ComplianceConfigLoader],
   exports: [BoardReadModule, ComplianceTargets, UnitFigures, Notices],
 })
@@ -36,7 +37,7 @@ export class BoardModule {}
 
 /** The worker side: the alert sweep, and the payloads of notice and alert deliveries it sends. */
 @Module({
-  imports: [BoardReadModule],
+  imports: [AppConfigModule, SlaModule, NotificationsModule, BoardReadModule],
   providers: [RaiseComplianceAlerts, Notices],
   exports: [RaiseComplianceAlerts],
 })

@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
+import { SlaModule } from '@fr/sla';
 import { ActOnCase } from './act-on-case.usecase';
 import { AutoCloseResolved } from './auto-close.service';
 import { CaseQueries } from './case-queries';
 import { CitizenActions } from './citizen-actions.usecase';
 
 @Module({
+  imports: [SlaModule],
   providers: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved],
   exports: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved],
 })

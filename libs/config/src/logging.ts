@@ -1,6 +1,6 @@
 import { DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { APP_CONFIG, AppConfig } from './config.module';
+import { APP_CONFIG, AppConfig, AppConfigModule } from './config.module';
 
 /**
  * Structured JSON logs. Requests are logged by method, route and status only: headers carry API
@@ -8,6 +8,7 @@ import { APP_CONFIG, AppConfig } from './config.module';
  */
 export function loggingModule(): DynamicModule {
   return LoggerModule.forRootAsync({
+    imports: [AppConfigModule],
     inject: [APP_CONFIG],
     useFactory: (config: AppConfig) => ({
       // process.stdout (not pino's own fd writer) so a test can read every line the engine logs.

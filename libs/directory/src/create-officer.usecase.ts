@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@fr/auth';
 import { canonicalUsername, ConflictError, isOfficerRole, nfc, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
-import { writeAuditEvent } from '@fr/persistence';
-import { OFFICER_COLUMNS, OfficerView, toOfficerView, USERNAME_PATTERN } from './officer-view';
+import { selectRow, writeAuditEvent } from '@fr/persistence';
+import { OFFICER_COLUMNS, OfficerRow, OfficerView, toOfficerView, USERNAME_PATTERN } from './officer-view';
 
 export interface CreateOfficerCommand {
   /** The administrator creating the account. */
@@ -45,14 +45,16 @@ export class CreateOfficer {
 
     try {
       return await this.ds.transaction(async (m) => {
-        const [unit] = await m.query(`SELECT code, active FROM units WHERE code = $1`, [cmd.unitCode]);
+        const unit = await selectRow<{ code: string; active: boolean }>(m, `SELECT code, active FROM units WHERE code = $1`, [cmd.unitCode]);
         if (!unit) throw new UnprocessableError(`unit '${cmd.unitCode}' does not exist; GET /v1/units lists the units`);
         if (!unit.active) throw new UnprocessableError(`unit '${cmd.unitCode}' is no longer active`);
-        const [row] = await m.query(
+        const row = await selectRow<OfficerRow>(
+          m,
           `INSERT INTO officers (username, full_name, role, unit_code, password_hash) VALUES ($1, $2, $3, $4, $5)
            RETURNING ${OFFICER_COLUMNS}`,
           [username, fullName, cmd.role, cmd.unitCode, passwordHash],
         );
+        if (!row) throw new Error('INSERT INTO officers returned no row');
         const officer = toOfficerView(row);
         await writeAuditEvent(m, {
           caseId: null,

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { NotFoundError, UnprocessableError } from '@fr/domain';
-import { writeAuditEvent } from '@fr/persistence';
+import { followUnitDesignation } from '@fr/cases';
+import { execute, selectRow, writeAuditEvent } from '@fr/persistence';
 import { selectUnits, UnitView } from './unit-view';
 
 export interface DesignateUnitOfficersCommand {
@@ -18,16 +19,12 @@ export interface DesignateUnitOfficersResult {
   movedCases: number;
 }
 
-/** Cases still being worked on; they follow the unit's designees. */
-export const OPEN_ASSIGNED_STATES = ['assigned', 'in_progress', 'awaiting_info'] as const;
-export const DESIGNATION_REASON = 'designation changed';
-
 const ROLE_OF = { handler: 'HANDLER', leader: 'LEADER' } as const;
 
 /**
  * Names a unit's designated handler and leader (công chức / lãnh đạo đầu mối). In one transaction
- * the unit's open cases move to them, each with a new assignment row and a `reassign` audit event,
- * so no open case is left with a handler the unit no longer designates.
+ * the unit's open cases move to them (libs/cases: followUnitDesignation), so no open case is left
+ * with a handler the unit no longer designates.
  */
 @Injectable()
 export class DesignateUnitOfficers {
@@ -39,7 +36,11 @@ export class DesignateUnitOfficers {
     return this.ds.transaction(async (m) => {
       // NO KEY UPDATE: only non-key columns change, and rows that reference the unit (an escalation
       // fired meanwhile, holding its cases) need not wait for this, nor this for them.
-      const [unit] = await m.query(`SELECT code, active, handler_id, leader_id FROM units WHERE code = $1 FOR NO KEY UPDATE`, [cmd.unitCode]);
+      const unit = await selectRow<{ code: string; active: boolean; handler_id: string | null; leader_id: string | null }>(
+        m,
+        `SELECT code, active, handler_id, leader_id FROM units WHERE code = $1 FOR NO KEY UPDATE`,
+        [cmd.unitCode],
+      );
       if (!unit) throw new NotFoundError('unit', cmd.unitCode);
       if (!unit.active) throw new UnprocessableError(`unit '${cmd.unitCode}' is no longer active`);
       await this.checkDesignee(m, cmd.unitCode, 'handler', cmd.handlerId);
@@ -47,17 +48,18 @@ export class DesignateUnitOfficers {
 
       const designationChanged = unit.handler_id !== cmd.handlerId || unit.leader_id !== cmd.leaderId;
       if (designationChanged) {
-        await m.query(`UPDATE units SET handler_id = $2, leader_id = $3, updated_at = now() WHERE code = $1`, [
+        await execute(m, `UPDATE units SET handler_id = $2, leader_id = $3, updated_at = now() WHERE code = $1`, [
           cmd.unitCode,
           cmd.handlerId,
           cmd.leaderId,
         ]);
       }
-      const moved = await this.moveOpenCases(m, cmd);
+      const actor = `officer:${cmd.actorId}`;
+      const moved = await followUnitDesignation(m, { unitCode: cmd.unitCode, handlerId: cmd.handlerId, leaderId: cmd.leaderId, actor });
       if (designationChanged || moved > 0) {
         await writeAuditEvent(m, {
           caseId: null,
-          actor: `officer:${cmd.actorId}`,
+          actor,
           action: 'designation_changed',
           data: {
             unitCode: cmd.unitCode,
@@ -77,7 +79,11 @@ export class DesignateUnitOfficers {
   private async checkDesignee(m: EntityManager, unitCode: string, as: 'handler' | 'leader', id: string | null): Promise<void> {
     if (id === null) return;
     // FOR SHARE: an officer cannot be disabled or moved while being designated (UpdateOfficer locks the row).
-    const [o] = await m.query(`SELECT username, role, unit_code, active FROM officers WHERE id = $1 FOR SHARE`, [id]);
+    const o = await selectRow<{ username: string; role: string; unit_code: string; active: boolean }>(
+      m,
+      `SELECT username, role, unit_code, active FROM officers WHERE id = $1 FOR SHARE`,
+      [id],
+    );
     const field = `${as}Id`;
     if (!o) throw new UnprocessableError(`${field}: no officer has id '${id}'`);
     if (o.unit_code !== unitCode) throw new UnprocessableError(`${field}: officer '${o.username}' belongs to unit '${o.unit_code}', not '${unitCode}'`);
@@ -85,47 +91,5 @@ export class DesignateUnitOfficers {
       throw new UnprocessableError(`${field}: officer '${o.username}' has role ${o.role}; a unit's designated ${as} must have role ${ROLE_OF[as]}`);
     }
     if (!o.active) throw new UnprocessableError(`${field}: officer '${o.username}' is disabled`);
-  }
-
-  private async moveOpenCases(m: EntityManager, cmd: DesignateUnitOfficersCommand): Promise<number> {
-    const cases: { id: string; status: string; handler_id: string | null; leader_id: string | null }[] = await m.query(
-      `SELECT id, status, handler_id, leader_id FROM cases
-        WHERE unit_code = $1 AND status = ANY($2)
-          AND (handler_id IS DISTINCT FROM $3::uuid OR leader_id IS DISTINCT FROM $4::uuid)
-        ORDER BY id FOR UPDATE`,
-      [cmd.unitCode, OPEN_ASSIGNED_STATES, cmd.handlerId, cmd.leaderId],
-    );
-    if (cases.length === 0) return 0;
-    const ids = cases.map((c) => c.id);
-    await m.query(`UPDATE cases SET handler_id = $2, leader_id = $3, version = version + 1, updated_at = now() WHERE id = ANY($1)`, [
-      ids,
-      cmd.handlerId,
-      cmd.leaderId,
-    ]);
-    await m.query(`UPDATE assignments SET ended_at = now() WHERE case_id = ANY($1) AND ended_at IS NULL`, [ids]);
-    await m.query(
-      `INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason)
-       SELECT id, $2, $3, $4, 'designation' FROM unnest($1::uuid[]) AS id`,
-      [ids, cmd.unitCode, cmd.handlerId, cmd.leaderId],
-    );
-    // One event per case, through the shared helper, so each case's timeline shows the move.
-    for (const c of cases) {
-      await writeAuditEvent(m, {
-        caseId: c.id,
-        actor: `officer:${cmd.actorId}`,
-        action: 'reassign',
-        fromState: c.status,
-        toState: c.status,
-        reason: DESIGNATION_REASON,
-        data: {
-          fromHandlerId: c.handler_id,
-          toHandlerId: cmd.handlerId,
-          fromLeaderId: c.leader_id,
-          toLeaderId: cmd.leaderId,
-          reason: DESIGNATION_REASON,
-        },
-      });
-    }
-    return cases.length;
   }
 }

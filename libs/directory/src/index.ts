@@ -1,5 +1,4 @@
 export * from './load-organisation';
-export * from './prepare-database';
 export * from './officer-view';
 export * from './unit-view';
 export * from './create-officer.usecase';

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { OfficerRole } from '@fr/domain';
-import { OFFICER_COLUMNS, OfficerView, toOfficerView } from './officer-view';
+import { selectRows } from '@fr/persistence';
+import { OFFICER_COLUMNS, OfficerRow, OfficerView, toOfficerView } from './officer-view';
 
 export interface ListOfficersFilter {
   unitCode?: string;
@@ -14,7 +15,8 @@ export class ListOfficers {
   constructor(private readonly ds: DataSource) {}
 
   async execute(filter: ListOfficersFilter = {}): Promise<OfficerView[]> {
-    const rows = await this.ds.query(
+    const rows = await selectRows<OfficerRow>(
+      this.ds,
       `SELECT ${OFFICER_COLUMNS} FROM officers
         WHERE ($1::varchar IS NULL OR unit_code = $1) AND ($2::varchar IS NULL OR role = $2) AND ($3::boolean IS NULL OR active = $3)
         ORDER BY unit_code, username`,

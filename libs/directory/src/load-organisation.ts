@@ -1,9 +1,14 @@
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { hashPassword } from '@fr/auth';
 import { AppConfig, loadOrganisation, OrganisationConfig } from '@fr/config';
-import { writeAuditEvent } from '@fr/persistence';
+import { DatabaseSeed, execute, selectRow, Sql, writeAuditEvent } from '@fr/persistence';
 
 const LOADED_KEY = 'organisation_loaded';
+
+/** config/ as a seed of migrateDatabase: loaded on the first start (loadOrganisationOnFirstStart). */
+export function organisationSeed(config: AppConfig): DatabaseSeed {
+  return (ds) => loadOrganisationOnFirstStart(ds, config);
+}
 
 /**
  * Loads config/ into the database on first start only: afterwards the database is the source of
@@ -12,37 +17,35 @@ const LOADED_KEY = 'organisation_loaded';
  */
 export async function loadOrganisationOnFirstStart(ds: DataSource, config: AppConfig): Promise<boolean> {
   const org = loadOrganisation(config.configDir);
-  const [state] = await ds.query(`SELECT value FROM system_state WHERE key = $1`, [LOADED_KEY]);
-  if (state) return false;
+  if (await organisationLoaded(ds)) return false;
   const adminHash = await hashPassword(config.adminPassword);
   await ds.transaction(async (m) => {
-    await insertOrganisation(m.query.bind(m), org);
-    await m.query(
-      `INSERT INTO officers (username, full_name, role, unit_code, password_hash) VALUES ('admin', 'Quản trị hệ thống', 'ADMIN', $1, $2)
-       ON CONFLICT DO NOTHING`,
-      [org.triageUnit, adminHash],
-    );
-    await m.query(`INSERT INTO system_state (key, value) VALUES ('triage_unit', $1)`, [JSON.stringify(org.triageUnit)]);
-    await m.query(`INSERT INTO system_state (key, value) VALUES ($1, $2)`, [
-      LOADED_KEY,
-      JSON.stringify({ at: new Date().toISOString(), units: org.units.length, rules: org.rules.length }),
-    ]);
-    await writeAuditEvent(m, {
-      caseId: null,
-      actor: 'system',
-      action: 'organisation_loaded',
-      data: { units: org.units.length, officers: org.officers.length, rules: org.rules.length, triageUnit: org.triageUnit },
-    });
+    for (const step of ORGANISATION_STEPS) await step(m, org);
+    await insertAdministrator(m, org.triageUnit, adminHash);
+    await recordLoaded(m, org);
   });
   return true;
 }
 
-type Query = (sql: string, params?: unknown[]) => Promise<unknown>;
+type Step = (db: Sql, org: OrganisationConfig) => Promise<void>;
 
-async function insertOrganisation(q: Query, org: OrganisationConfig): Promise<void> {
-  for (const c of org.channels) await q(`INSERT INTO channels (code, name) VALUES ($1, $2)`, [c.code, c.name]);
+/**
+ * The parts of the organisation, in the order their rows refer to each other (officers name units,
+ * units name their designated officers, areas and rules name units). One transaction runs them all.
+ */
+const ORGANISATION_STEPS: readonly Step[] = [insertChannels, insertCategories, insertUnits, insertOfficers, designateUnitOfficers, insertAreas, insertRoutingRules];
+
+async function organisationLoaded(db: Sql): Promise<boolean> {
+  return (await selectRow<{ key: string }>(db, `SELECT key FROM system_state WHERE key = $1`, [LOADED_KEY])) !== undefined;
+}
+
+async function insertChannels(db: Sql, org: OrganisationConfig): Promise<void> {
+  for (const c of org.channels) await execute(db, `INSERT INTO channels (code, name) VALUES ($1, $2)`, [c.code, c.name]);
+}
+
+async function insertCategories(db: Sql, org: OrganisationConfig): Promise<void> {
   for (const c of org.categories) {
-    await q(`INSERT INTO categories (code, name, description, accepted, refusal) VALUES ($1, $2, $3, $4, $5)`, [
+    await execute(db, `INSERT INTO categories (code, name, description, accepted, refusal) VALUES ($1, $2, $3, $4, $5)`, [
       c.code,
       c.name,
       c.description,
@@ -50,31 +53,71 @@ async function insertOrganisation(q: Query, org: OrganisationConfig): Promise<vo
       c.refusal,
     ]);
   }
-  for (const u of org.units) await q(`INSERT INTO units (code, name, kind) VALUES ($1, $2, $3)`, [u.code, u.name, u.kind]);
+}
+
+async function insertUnits(db: Sql, org: OrganisationConfig): Promise<void> {
+  for (const u of org.units) await execute(db, `INSERT INTO units (code, name, kind) VALUES ($1, $2, $3)`, [u.code, u.name, u.kind]);
+}
+
+/** Accounts without a password until the office gives them one (PATCH /v1/officers/{id}). */
+async function insertOfficers(db: Sql, org: OrganisationConfig): Promise<void> {
   for (const o of org.officers) {
-    await q(`INSERT INTO officers (username, full_name, role, unit_code) VALUES ($1, $2, $3, $4)`, [
-      o.username,
-      o.fullName,
-      o.role,
-      o.unit,
-    ]);
+    await execute(db, `INSERT INTO officers (username, full_name, role, unit_code) VALUES ($1, $2, $3, $4)`, [o.username, o.fullName, o.role, o.unit]);
   }
+}
+
+/** Each unit's designated handler and leader, by username, once both exist. */
+async function designateUnitOfficers(db: Sql, org: OrganisationConfig): Promise<void> {
   for (const u of org.units) {
-    await q(
+    await execute(
+      db,
       `UPDATE units SET handler_id = (SELECT id FROM officers WHERE username = $2),
                         leader_id = (SELECT id FROM officers WHERE username = $3) WHERE code = $1`,
       [u.code, u.handler ?? null, u.leader ?? null],
     );
   }
+}
+
+async function insertAreas(db: Sql, org: OrganisationConfig): Promise<void> {
   for (const a of org.areas) {
-    await q(`INSERT INTO areas (code, name, unit_code, match) VALUES ($1, $2, $3, $4)`, [a.code, a.name, a.unit, a.match]);
+    await execute(db, `INSERT INTO areas (code, name, unit_code, match) VALUES ($1, $2, $3, $4)`, [a.code, a.name, a.unit, a.match]);
   }
+}
+
+/** Rules in file order: the first that matches a case decides (position). */
+async function insertRoutingRules(db: Sql, org: OrganisationConfig): Promise<void> {
   let position = 0;
   for (const r of org.rules) {
-    await q(
+    await execute(
+      db,
       `INSERT INTO routing_rules (id, position, category_code, area_codes, unit_code, to_ward, inform)
        VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [r.id, ++position, r.category, r.areas, r.unit, r.toWard, r.inform],
     );
   }
+}
+
+/** The bootstrap administrator (admin, FR_ADMIN_PASSWORD), in the triage unit. */
+async function insertAdministrator(db: Sql, triageUnit: string, passwordHash: string): Promise<void> {
+  await execute(
+    db,
+    `INSERT INTO officers (username, full_name, role, unit_code, password_hash) VALUES ('admin', 'Quản trị hệ thống', 'ADMIN', $1, $2)
+     ON CONFLICT DO NOTHING`,
+    [triageUnit, passwordHash],
+  );
+}
+
+/** The triage unit, the mark that config/ was loaded, and the load's audit event. */
+async function recordLoaded(m: EntityManager, org: OrganisationConfig): Promise<void> {
+  await execute(m, `INSERT INTO system_state (key, value) VALUES ('triage_unit', $1)`, [JSON.stringify(org.triageUnit)]);
+  await execute(m, `INSERT INTO system_state (key, value) VALUES ($1, $2)`, [
+    LOADED_KEY,
+    JSON.stringify({ at: new Date().toISOString(), units: org.units.length, rules: org.rules.length }),
+  ]);
+  await writeAuditEvent(m, {
+    caseId: null,
+    actor: 'system',
+    action: 'organisation_loaded',
+    data: { units: org.units.length, officers: org.officers.length, rules: org.rules.length, triageUnit: org.triageUnit },
+  });
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { selectRows } from '@fr/persistence';
 
 export type Designation = 'handler' | 'leader';
 
@@ -20,7 +21,8 @@ export class GetUnitCoverage {
   constructor(private readonly ds: DataSource) {}
 
   async execute(): Promise<UnitCoverageGap[]> {
-    const rows: { code: string; name: string; kind: string; no_handler: boolean; no_leader: boolean }[] = await this.ds.query(
+    const rows = await selectRows<{ code: string; name: string; kind: string; no_handler: boolean; no_leader: boolean }>(
+      this.ds,
       `SELECT u.code, u.name, u.kind,
               (h.id IS NULL OR NOT h.active) AS no_handler,
               (l.id IS NULL OR NOT l.active) AS no_leader

@@ -1,4 +1,4 @@
-import { EntityManager } from 'typeorm';
+import { selectRows, Sql } from '@fr/persistence';
 
 export interface DesigneeView {
   id: string;
@@ -17,11 +17,30 @@ export interface UnitView {
   leader: DesigneeView | null;
 }
 
-type Querier = Pick<EntityManager, 'query'>;
+interface UnitRow {
+  code: string;
+  name: string;
+  kind: string;
+  active: boolean;
+  h_id: string | null;
+  h_username: string | null;
+  h_full_name: string | null;
+  h_active: boolean | null;
+  l_id: string | null;
+  l_username: string | null;
+  l_full_name: string | null;
+  l_active: boolean | null;
+}
+
+/** The designee columns of a LEFT JOINed officer: all NULL when the unit has none. */
+function designee(id: string | null, username: string | null, fullName: string | null, active: boolean | null): DesigneeView | null {
+  return id ? { id, username: username!, fullName: fullName!, active: active! } : null;
+}
 
 /** Units with their designees; one unit when `code` is given. */
-export async function selectUnits(q: Querier, code?: string): Promise<UnitView[]> {
-  const rows = await q.query(
+export async function selectUnits(db: Sql, code?: string): Promise<UnitView[]> {
+  const rows = await selectRows<UnitRow>(
+    db,
     `SELECT u.code, u.name, u.kind, u.active,
             h.id AS h_id, h.username AS h_username, h.full_name AS h_full_name, h.active AS h_active,
             l.id AS l_id, l.username AS l_username, l.full_name AS l_full_name, l.active AS l_active
@@ -32,12 +51,12 @@ export async function selectUnits(q: Querier, code?: string): Promise<UnitView[]
       ORDER BY u.code`,
     [code ?? null],
   );
-  return rows.map((r: Record<string, any>) => ({
+  return rows.map((r) => ({
     code: r.code,
     name: r.name,
     kind: r.kind,
     active: r.active,
-    handler: r.h_id ? { id: r.h_id, username: r.h_username, fullName: r.h_full_name, active: r.h_active } : null,
-    leader: r.l_id ? { id: r.l_id, username: r.l_username, fullName: r.l_full_name, active: r.l_active } : null,
+    handler: designee(r.h_id, r.h_username, r.h_full_name, r.h_active),
+    leader: designee(r.l_id, r.l_username, r.l_full_name, r.l_active),
   }));
 }

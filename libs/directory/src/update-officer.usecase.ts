@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { hashPassword } from '@fr/auth';
 import { ConflictError, isOfficerRole, nfc, NotFoundError, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
-import { writeAuditEvent } from '@fr/persistence';
+import { selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 import { checkPassword } from './create-officer.usecase';
-import { OFFICER_COLUMNS, OfficerView, toOfficerView } from './officer-view';
+import { OFFICER_COLUMNS, OfficerRow, OfficerView, toOfficerView } from './officer-view';
 
 export interface UpdateOfficerCommand {
   actorId: string;
@@ -38,7 +38,7 @@ export class UpdateOfficer {
     const passwordHash = password === undefined ? null : await hashPassword(password);
 
     return this.ds.transaction(async (m) => {
-      const [row] = await m.query(`SELECT ${OFFICER_COLUMNS} FROM officers WHERE id = $1 FOR UPDATE`, [cmd.officerId]);
+      const row = await selectRow<OfficerRow>(m, `SELECT ${OFFICER_COLUMNS} FROM officers WHERE id = $1 FOR UPDATE`, [cmd.officerId]);
       if (!row) throw new NotFoundError('officer', cmd.officerId);
       const before = toOfficerView(row);
 
@@ -49,7 +49,7 @@ export class UpdateOfficer {
       if (active !== undefined && active !== before.active) changes.active = { from: before.active, to: active };
 
       if (changes.unitCode) {
-        const [unit] = await m.query(`SELECT active FROM units WHERE code = $1`, [unitCode]);
+        const unit = await selectRow<{ active: boolean }>(m, `SELECT active FROM units WHERE code = $1`, [unitCode]);
         if (!unit) throw new UnprocessableError(`unit '${unitCode}' does not exist; GET /v1/units lists the units`);
         if (!unit.active) throw new UnprocessableError(`unit '${unitCode}' is no longer active`);
       }
@@ -61,8 +61,8 @@ export class UpdateOfficer {
       if (Object.keys(changes).length === 0 && passwordHash === null) return before;
 
       const revoke = active === false || !!changes.role || !!changes.unitCode || passwordHash !== null;
-      // TypeORM answers an UPDATE with [rows, affected].
-      const [[updated]] = await m.query(
+      const updated = await selectRow<OfficerRow>(
+        m,
         `UPDATE officers SET full_name = $2, role = $3, unit_code = $4, active = $5,
                 password_hash = COALESCE($6, password_hash),
                 token_version = token_version + $7, updated_at = now()
@@ -83,13 +83,15 @@ export class UpdateOfficer {
         action: 'officer_updated',
         data: { officerId: before.id, username: before.username, changes, passwordChanged: passwordHash !== null, tokensRevoked: revoke },
       });
+      if (!updated) throw new Error(`officer ${before.id} vanished while locked`);
       return toOfficerView(updated);
     });
   }
 
   /** A unit's designated handler and leader must stay active officers of that unit with that role. */
   private async refuseIfDesignated(m: EntityManager, officer: OfficerView): Promise<void> {
-    const units: { code: string; as: string }[] = await m.query(
+    const units = await selectRows<{ code: string; as: string }>(
+      m,
       `SELECT code, CASE WHEN handler_id = $1 THEN 'handler' ELSE 'leader' END AS as
          FROM units WHERE handler_id = $1 OR leader_id = $1 ORDER BY code`,
       [officer.id],

@@ -2,11 +2,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { CITIZEN_VISIBLE_ACTIONS } from '@fr/domain';
-import { ADVISORY_LOCK } from '@fr/persistence';
+import { ADVISORY_LOCK, execute, selectRow, selectRows, tryAdvisoryXactLock } from '@fr/persistence';
 import { DEFAULT_JOB_OPTIONS, ensureJob, jobIdFor, jobIdPrefix, JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { Clock } from '@fr/sla';
 
-const RECONCILE_LOCK = ADVISORY_LOCK.deliveriesReconcile;
 const WATERMARK = 'case_event_fanout_seal_watermark';
 
 export interface DeliveriesReconcileResult {
@@ -33,15 +32,15 @@ export class DeliveriesReconciler {
 
   async runOnce(stuckAfterSeconds = this.config.stuckAfterSeconds): Promise<DeliveriesReconcileResult | null> {
     return this.ds.transaction(async (m) => {
-      const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [RECONCILE_LOCK]);
-      if (!locked) return null;
-      const [state] = await m.query(`SELECT value FROM system_state WHERE key = $1`, [WATERMARK]);
+      if (!(await tryAdvisoryXactLock(m, ADVISORY_LOCK.deliveriesReconcile))) return null;
+      const state = await selectRow<{ value: unknown }>(m, `SELECT value FROM system_state WHERE key = $1`, [WATERMARK]);
       const watermark = state ? String(state.value) : '0';
       // The watermark is a position in the sealed trail, not an event id: ids are drawn before commit,
       // so an event with a lower id can commit after a higher one, and an id watermark would skip it.
       // Seal positions are handed out only to committed events, in order, so nothing ever appears
       // below the watermark. Events not yet sealed are seen by a later sweep.
-      const sealed: { seq: string; id: string; case_id: string; young: boolean; done: boolean; queued: boolean }[] = await m.query(
+      const sealed = await selectRows<{ seq: string; id: string; case_id: string; young: boolean; done: boolean; queued: boolean }>(
+        m,
         `SELECT s.seq::text AS seq, a.id::text AS id, a.case_id, a.occurred_at > now() - make_interval(secs => $3) AS young,
                 f.event_id IS NOT NULL AS done,
                 EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = $4 || a.id::text) AS queued
@@ -56,24 +55,26 @@ export class DeliveriesReconciler {
       const events = this.queues.get(QueueName.CaseEvents);
       let fanouts = 0;
       for (const e of scanned.filter((r) => !r.done && !r.queued)) {
-        const payload = { caseId: e.case_id, eventId: String(e.id) };
+        const payload = { caseId: e.case_id, eventId: e.id };
         const jobId = jobIdFor(JobName.CaseEvent, payload);
         // A completed fan-out job would have written the row: one without it lost its work too.
         const outcome = await ensureJob(events, JobName.CaseEvent, payload, { ...DEFAULT_JOB_OPTIONS, jobId }, async () => {
-          const [f] = await m.query(`SELECT 1 FROM case_event_fanouts WHERE event_id = $1`, [e.id]);
+          const f = await selectRow<{ one: number }>(m, `SELECT 1 AS one FROM case_event_fanouts WHERE event_id = $1`, [e.id]);
           return !f;
         });
         if (outcome === 'added' || outcome === 'replaced') fanouts++;
       }
       const open = scanned.filter((r) => !r.done);
       const next = open.length ? (BigInt(open[0].seq) - 1n).toString() : scanned.length ? scanned[scanned.length - 1].seq : watermark;
-      await m.query(
+      await execute(
+        m,
         `INSERT INTO system_state (key, value) VALUES ($1, to_jsonb($2::text)) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
         [WATERMARK, next],
       );
 
-      const pending: { id: string; not_before: Date | null }[] = await m.query(
-        `SELECT d.id, d.not_before FROM deliveries d
+      const pending = await selectRows<{ id: string; not_before: Date | null }>(
+        m,
+        `SELECT d.id::text AS id, d.not_before FROM deliveries d
           WHERE d.status = 'pending' AND d.created_at <= now() - make_interval(secs => $1)
             AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = $2 || d.id::text)
           ORDER BY d.id LIMIT 5000`,
@@ -83,11 +84,11 @@ export class DeliveriesReconciler {
       const now = this.clock.now().getTime();
       let deliveries = 0;
       for (const d of pending) {
-        const payload = { deliveryId: String(d.id) };
+        const payload = { deliveryId: d.id };
         const jobId = jobIdFor(JobName.Deliver, payload);
-        const delay = d.not_before ? Math.max(0, new Date(d.not_before).getTime() - now) : 0;
+        const delay = d.not_before ? Math.max(0, d.not_before.getTime() - now) : 0;
         const outcome = await ensureJob(notifications, JobName.Deliver, payload, { ...DEFAULT_JOB_OPTIONS, jobId, delay: delay || undefined }, async () => {
-          const [p] = await m.query(`SELECT 1 FROM deliveries WHERE id = $1 AND status = 'pending'`, [d.id]);
+          const p = await selectRow<{ one: number }>(m, `SELECT 1 AS one FROM deliveries WHERE id = $1 AND status = 'pending'`, [d.id]);
           return !!p;
         });
         if (outcome === 'added' || outcome === 'replaced') deliveries++;

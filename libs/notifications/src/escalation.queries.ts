@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { OfficerRole } from '@fr/domain';
+import { selectRows } from '@fr/persistence';
 import { decodeIdCursor, encodeIdCursor } from './paging';
 
 export interface EscalationFilter {
@@ -12,24 +13,52 @@ export interface EscalationFilter {
   limit: number;
 }
 
-function escalationView(r: Record<string, any>) {
-  const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+interface EscalationRow {
+  id: string;
+  case_id: string;
+  tracking_code: string;
+  status: string;
+  unit_code: string | null;
+  unit_name: string | null;
+  stage: string;
+  level: string;
+  due_at: Date;
+  fire_at: Date;
+  fired_at: Date;
+  resolved_at: Date | null;
+}
+
+export interface EscalationView {
+  id: string;
+  caseId: string;
+  trackingCode: string;
+  caseStatus: string;
+  unit: { code: string; name: string } | null;
+  stage: string;
+  level: string;
+  dueAt: string;
+  fireAt: string;
+  firedAt: string;
+  open: boolean;
+  resolvedAt: string | null;
+}
+
+function escalationView(r: EscalationRow): EscalationView {
   return {
-    id: String(r.id),
-    caseId: r.case_id as string,
-    trackingCode: r.tracking_code as string,
-    caseStatus: r.status as string,
-    unit: r.unit_code ? { code: r.unit_code as string, name: r.unit_name as string } : null,
-    stage: r.stage as string,
-    level: r.level as string,
-    dueAt: iso(r.due_at)!,
-    fireAt: iso(r.fire_at)!,
-    firedAt: iso(r.fired_at)!,
+    id: r.id,
+    caseId: r.case_id,
+    trackingCode: r.tracking_code,
+    caseStatus: r.status,
+    unit: r.unit_code ? { code: r.unit_code, name: r.unit_name! } : null,
+    stage: r.stage,
+    level: r.level,
+    dueAt: r.due_at.toISOString(),
+    fireAt: r.fire_at.toISOString(),
+    firedAt: r.fired_at.toISOString(),
     open: r.resolved_at === null,
-    resolvedAt: iso(r.resolved_at),
+    resolvedAt: r.resolved_at ? r.resolved_at.toISOString() : null,
   };
 }
-export type EscalationView = ReturnType<typeof escalationView>;
 
 /**
  * Escalations newest first. A leader sees the escalations recorded against their own unit (the unit
@@ -52,8 +81,9 @@ export class EscalationQueries {
     if (f.level) where.push(`e.level = ${p(f.level)}`);
     if (f.open !== undefined) where.push(f.open ? 'e.resolved_at IS NULL' : 'e.resolved_at IS NOT NULL');
     if (f.cursor) where.push(`e.id < ${p(decodeIdCursor(f.cursor))}`);
-    const rows = await this.ds.query(
-      `SELECT e.id, e.case_id, c.tracking_code, c.status, e.unit_code, u.name AS unit_name, e.stage, e.level, e.due_at, e.fire_at,
+    const rows = await selectRows<EscalationRow>(
+      this.ds,
+      `SELECT e.id::text AS id, e.case_id, c.tracking_code, c.status, e.unit_code, u.name AS unit_name, e.stage, e.level, e.due_at, e.fire_at,
               e.fired_at, e.resolved_at
          FROM escalations e JOIN cases c ON c.id = e.case_id LEFT JOIN units u ON u.code = e.unit_code
         ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
@@ -63,7 +93,7 @@ export class EscalationQueries {
     const page = rows.slice(0, f.limit);
     return {
       items: page.map(escalationView),
-      nextCursor: rows.length > f.limit ? encodeIdCursor(String(page[page.length - 1].id)) : null,
+      nextCursor: rows.length > f.limit ? encodeIdCursor(page[page.length - 1].id) : null,
     };
   }
 }

@@ -1,11 +1,15 @@
-import { Global, Module } from '@nestjs/common';
-import { ESCALATION_RECORDED } from '@fr/sla';
+import { Module } from '@nestjs/common';
+import { AppConfigModule } from '@fr/config';
+import { ESCALATION_RECORDED, SlaModule } from '@fr/sla';
 import { Deliveries } from './deliveries';
 import { Webhooks } from './webhooks.service';
 
-/** Global so the escalation use case (SLA) can reach the deliveries without importing this module. */
-@Global()
+/**
+ * Deliveries (webhooks, e-mail) and webhook subscriptions. The worker hands this module to
+ * SlaEscalationModule.register({ notify }) so that firing escalations reaches the deliveries.
+ */
 @Module({
+  imports: [AppConfigModule, SlaModule],
   providers: [Deliveries, Webhooks, { provide: ESCALATION_RECORDED, useExisting: Deliveries }],
   exports: [Deliveries, Webhooks, ESCALATION_RECORDED],
 })

@@ -7,7 +7,7 @@ export function encodeIdCursor(id: string): string {
 
 export function decodeIdCursor(cursor: string): string {
   try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(v) && v.length === 2 && v[0] === 'id' && typeof v[1] === 'string' && /^\d{1,18}$/.test(v[1])) return v[1];
   } catch {
     /* fall through */

@@ -1,3 +1,6 @@
+import { EntityManager, QueryRunner } from 'typeorm';
+import { selectRow } from './sql';
+
 /**
  * Keys of the PostgreSQL advisory locks the engine takes, in one place so two features never pick
  * the same number.
@@ -14,3 +17,29 @@ export const ADVISORY_LOCK = {
   /** The compliance board's alert sweep (numbers from 727_150 on are the board's). */
   complianceAlerts: 727_150,
 } as const;
+
+export type AdvisoryLock = (typeof ADVISORY_LOCK)[keyof typeof ADVISORY_LOCK];
+
+/**
+ * Takes a session lock if nobody holds it; true when taken. A session lock belongs to a connection,
+ * hence a QueryRunner: release it with advisoryUnlock on the same runner, or close the connection.
+ */
+export async function tryAdvisoryLock(runner: QueryRunner, lock: AdvisoryLock): Promise<boolean> {
+  const row = await selectRow<{ locked: boolean }>(runner, `SELECT pg_try_advisory_lock($1) AS locked`, [lock]);
+  return row?.locked === true;
+}
+
+export async function advisoryUnlock(runner: QueryRunner, lock: AdvisoryLock): Promise<void> {
+  await selectRow<{ unlocked: boolean }>(runner, `SELECT pg_advisory_unlock($1) AS unlocked`, [lock]);
+}
+
+/** Waits for a session lock (see tryAdvisoryLock). */
+export async function advisoryLock(runner: QueryRunner, lock: AdvisoryLock): Promise<void> {
+  await selectRow<{ locked: string }>(runner, `SELECT pg_advisory_lock($1)::text AS locked`, [lock]);
+}
+
+/** Takes a lock held until the transaction of `m` ends, if nobody holds it; true when taken. */
+export async function tryAdvisoryXactLock(m: EntityManager, lock: AdvisoryLock): Promise<boolean> {
+  const row = await selectRow<{ locked: boolean }>(m, `SELECT pg_try_advisory_xact_lock($1) AS locked`, [lock]);
+  return row?.locked === true;
+}

@@ -1,6 +1,5 @@
 import { DataSourceOptions } from 'typeorm';
 import { AppConfig } from '@fr/config';
-import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 import { OutboxCommitSubscriber } from './outbox-signal';
 
@@ -8,7 +7,9 @@ export function dataSourceOptions(config: Pick<AppConfig, 'databaseUrl' | 'dbPoo
   return {
     type: 'postgres',
     url: config.databaseUrl,
-    entities: ENTITIES,
+    // No entities: the migrations are the schema's one description, and SQL reads it through typed
+    // rows (sql.ts). TypeORM is kept for its pool, transactions, migrations and subscribers.
+    entities: [],
     migrations: MIGRATIONS,
     subscribers: [OutboxCommitSubscriber],
     migrationsTransactionMode: 'each',

@@ -1,7 +1,7 @@
-import { ADVISORY_LOCK } from './advisory-locks';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@fr/config';
+import { ADVISORY_LOCK, advisoryLock, advisoryUnlock } from './advisory-locks';
 import { dataSourceOptions } from './data-source-options';
 
 /** Creates the database named in DATABASE_URL when it does not exist yet (a fresh machine). */
@@ -30,30 +30,29 @@ export async function ensureDatabaseExists(databaseUrl: string): Promise<void> {
   }
 }
 
-/** A key for pg advisory locks held while the schema is migrated and the organisation loaded. */
-export const BOOTSTRAP_LOCK = ADVISORY_LOCK.bootstrap;
+/** Work that needs the current schema and must run once, before any process serves (loading config/). */
+export type DatabaseSeed = (ds: DataSource) => Promise<unknown>;
 
 /**
- * Runs pending migrations, then `seed` (loading config/ on first start), under one advisory lock so
- * that an API and workers starting together neither race the migrations nor load config twice.
+ * What every process does before it serves: creates the database if needed, runs pending
+ * migrations, then the seeds in order (libs/directory's organisationSeed loads config/ on the first
+ * start), under one advisory lock so that an API and workers starting together neither race the
+ * migrations nor seed twice. Returns the names of the migrations it ran.
  */
-export async function migrateDatabase(
-  config: Pick<AppConfig, 'databaseUrl' | 'dbPoolSize'>,
-  seed?: (ds: DataSource) => Promise<void>,
-): Promise<string[]> {
+export async function migrateDatabase(config: Pick<AppConfig, 'databaseUrl' | 'dbPoolSize'>, seeds: readonly DatabaseSeed[] = []): Promise<string[]> {
   await ensureDatabaseExists(config.databaseUrl);
   const ds = new DataSource({ ...dataSourceOptions({ ...config, dbPoolSize: 2 }), logging: false });
   await ds.initialize();
   const runner = ds.createQueryRunner();
   try {
     await runner.connect();
-    await runner.query('SELECT pg_advisory_lock($1)', [BOOTSTRAP_LOCK]);
+    await advisoryLock(runner, ADVISORY_LOCK.bootstrap);
     try {
       const ran = await ds.runMigrations({ transaction: 'each' });
-      if (seed) await seed(ds);
+      for (const seed of seeds) await seed(ds);
       return ran.map((m) => m.name);
     } finally {
-      await runner.query('SELECT pg_advisory_unlock($1)', [BOOTSTRAP_LOCK]);
+      await advisoryUnlock(runner, ADVISORY_LOCK.bootstrap);
     }
   } finally {
     await runner.release();

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig } from '@fr/config';
+import { APP_CONFIG, AppConfig, AppConfigModule } from '@fr/config';
 import { dataSourceOptions } from './data-source-options';
 
 @Module({})
@@ -10,6 +10,7 @@ export class DatabaseModule {
       module: DatabaseModule,
       imports: [
         TypeOrmModule.forRootAsync({
+          imports: [AppConfigModule],
           inject: [APP_CONFIG],
           // The database was reached and migrated before Nest starts; long boot retries only hide outages.
           useFactory: (config: AppConfig) => ({ ...dataSourceOptions(config), retryAttempts: 2, retryDelay: 1000 }),

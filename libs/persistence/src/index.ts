@@ -1,4 +1,3 @@
-export * from './entities';
 export * from './migrations';
 export * from './data-source-options';
 export * from './write-helpers';
@@ -7,4 +6,5 @@ export * from './database-bootstrap';
 export * from './database.module';
 export * from './advisory-locks';
 export * from './sql';
+export * from './audit-genesis';
 export * from './case-event-states';

@@ -1,4 +1,4 @@
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, QueryRunner } from 'typeorm';
 
 /**
  * The one door to raw SQL. TypeORM's `query()` returns `any`; every caller outside this library goes
@@ -6,7 +6,7 @@ import { DataSource, EntityManager } from 'typeorm';
  * at the row interface instead of an `undefined` at run time. Rows come back as PostgreSQL sends them
  * through node-postgres: bigint and numeric as strings, timestamptz as Date, json/jsonb parsed.
  */
-export type Sql = Pick<EntityManager, 'query'> | Pick<DataSource, 'query'>;
+export type Sql = Pick<EntityManager, 'query'> | Pick<DataSource, 'query'> | Pick<QueryRunner, 'query'>;
 
 /**
  * TypeORM's PostgreSQL driver answers UPDATE and DELETE (with or without RETURNING) with
@@ -31,7 +31,10 @@ export async function selectRow<T extends object>(db: Sql, text: string, params:
   return rows[0];
 }
 
-/** A statement run for its effect; the number of rows it affected (or returned). */
+/**
+ * A statement run for its effect: the number of rows an UPDATE or DELETE affected, or a RETURNING
+ * statement returned. TypeORM does not pass on an INSERT's count: add RETURNING when it matters.
+ */
 export async function execute(db: Sql, text: string, params: readonly unknown[] = []): Promise<number> {
   return split(await db.query(text, params as unknown[])).affected;
 }

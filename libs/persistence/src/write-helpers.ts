@@ -1,5 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { markOutboxWritten } from './outbox-signal';
+import { execute, selectRow, selectRows } from './sql';
 
 export interface AuditEventInput {
   caseId: string | null;
@@ -23,11 +24,13 @@ export interface AuditEventInput {
  * one-event transactions): 1,106 events/s chained in the writer's transaction, 5,362 unchained.
  */
 export async function writeAuditEvent(manager: EntityManager, e: AuditEventInput): Promise<string> {
-  const [row] = await manager.query(
+  const row = await selectRow<{ id: string }>(
+    manager,
     `INSERT INTO audit_events (case_id, actor, action, from_state, to_state, reason, data)
      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id::text AS id`,
     [e.caseId, e.actor, e.action, e.fromState ?? null, e.toState ?? null, e.reason ?? null, JSON.stringify(e.data ?? {})],
   );
+  if (!row) throw new Error('INSERT INTO audit_events returned no row');
   return row.id;
 }
 
@@ -67,7 +70,8 @@ export async function appendAuditEventsInBulk(
   params: unknown[] = [],
   opts: { ids?: boolean } = {},
 ): Promise<{ count: number; ids: string[] }> {
-  const rows: { n: string; ids: string[] | null }[] = await manager.query(
+  const [row] = await selectRows<{ n: string; ids: string[] | null }>(
+    manager,
     `WITH src AS (${source}),
           numbered AS MATERIALIZED (SELECT src.*, nextval('audit_events_id_seq') AS id FROM (SELECT * FROM src ORDER BY n) src),
           ins AS (
@@ -76,7 +80,7 @@ export async function appendAuditEventsInBulk(
      SELECT count(*)::text AS n, ${opts.ids ? `array_agg(id::text ORDER BY n)` : 'NULL::text[]'} AS ids FROM numbered`,
     params,
   );
-  return { count: Number(rows[0].n), ids: rows[0].ids ?? [] };
+  return { count: Number(row.n), ids: row.ids ?? [] };
 }
 
 export interface OutboxMessage {
@@ -96,7 +100,8 @@ export async function writeOutbox(manager: EntityManager, m: OutboxMessage): Pro
 export async function writeOutboxMany(manager: EntityManager, messages: OutboxMessage[]): Promise<void> {
   if (messages.length === 0) return;
   const values = messages.map((_, i) => `($${i * 5 + 1}, $${i * 5 + 2}, $${i * 5 + 3}, $${i * 5 + 4}, $${i * 5 + 5})`);
-  await manager.query(
+  await execute(
+    manager,
     `INSERT INTO outbox (queue, job_name, job_id, payload, delay_ms) VALUES ${values.join(', ')}`,
     messages.flatMap((m) => [m.queue, m.name, m.jobId, JSON.stringify(m.payload), m.delayMs ?? 0]),
   );
@@ -108,9 +113,10 @@ export async function writeOutboxMany(manager: EntityManager, messages: OutboxMe
  * if, and only if, the insert returned a row (an `ON CONFLICT DO NOTHING` that did nothing writes no
  * row). One round trip instead of two in a hot transaction (intake). Returns the insert's rows.
  */
-export async function insertWithOutbox<T>(manager: EntityManager, insert: string, params: unknown[], message: OutboxMessage): Promise<T[]> {
+export async function insertWithOutbox<T extends object>(manager: EntityManager, insert: string, params: unknown[], message: OutboxMessage): Promise<T[]> {
   const p = params.length;
-  const rows: T[] = await manager.query(
+  const rows = await selectRows<T>(
+    manager,
     `WITH ins AS (${insert}),
           out AS (INSERT INTO outbox (queue, job_name, job_id, payload, delay_ms)
                   SELECT $${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5} WHERE EXISTS (SELECT 1 FROM ins))

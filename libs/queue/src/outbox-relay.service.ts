@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
-import { onOutboxCommitted } from '@fr/persistence';
+import { execute, onOutboxCommitted, selectRows } from '@fr/persistence';
 import { outboxChannel } from './outbox-announcer';
 import { QueueRegistry } from './queue.module';
 import { DEFAULT_JOB_OPTIONS } from './queues';
@@ -16,7 +16,7 @@ interface OutboxRow {
   payload: Record<string, unknown>;
   delay_ms: number;
   /** How long ago the row was written, by PostgreSQL's clock. */
-  age_ms: number | string;
+  age_ms: number;
 }
 
 const POLL_MS = 1000;
@@ -67,15 +67,16 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   /** Publishes one batch; returns how many rows it moved. */
   async publishBatch(): Promise<number> {
     return this.ds.transaction(async (m) => {
-      const rows: OutboxRow[] = await m.query(
-        `SELECT id, queue, job_name, job_id, payload, delay_ms, extract(epoch FROM clock_timestamp() - created_at) * 1000 AS age_ms
+      const rows = await selectRows<OutboxRow>(
+        m,
+        `SELECT id::text AS id, queue, job_name, job_id, payload, delay_ms, (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms
            FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.config.relayBatchSize],
       );
       if (rows.length === 0) return 0;
       const readAt = Date.now();
       // A delay counts from the write: the time the row waited here, and since, comes off, so a timer is not late by it.
-      const delayOf = (r: OutboxRow) => (r.delay_ms > 0 ? Math.max(0, Math.round(r.delay_ms - Number(r.age_ms) - (Date.now() - readAt))) : 0);
+      const delayOf = (r: OutboxRow) => (r.delay_ms > 0 ? Math.max(0, Math.round(r.delay_ms - r.age_ms - (Date.now() - readAt))) : 0);
       const byQueue = new Map<string, OutboxRow[]>();
       for (const r of rows) byQueue.set(r.queue, [...(byQueue.get(r.queue) ?? []), r]);
       for (const [queue, batch] of byQueue) {
@@ -88,7 +89,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         );
         await withTimeout(add, REDIS_TIMEOUT_MS, 'Redis did not accept the jobs in time');
       }
-      await m.query(`DELETE FROM outbox WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
+      await execute(m, `DELETE FROM outbox WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
       return rows.length;
     });
   }

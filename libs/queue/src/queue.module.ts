@@ -1,8 +1,8 @@
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
-import { DynamicModule, Global, Injectable, Module } from '@nestjs/common';
+import { Injectable, Module } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { Queue } from 'bullmq';
-import { APP_CONFIG, AppConfig } from '@fr/config';
+import { APP_CONFIG, AppConfig, AppConfigModule } from '@fr/config';
 import { QueueName } from './queues';
 import { redisOptions } from './redis-connection';
 
@@ -19,26 +19,26 @@ export class QueueRegistry {
   }
 }
 
-@Global()
-@Module({})
-export class QueueModule {
-  static forRoot(): DynamicModule {
-    const queues = BullModule.registerQueue(...Object.values(QueueName).map((name) => ({ name })));
-    return {
-      module: QueueModule,
-      imports: [
-        BullModule.forRootAsync({
-          inject: [APP_CONFIG],
-          useFactory: (config: AppConfig) => ({
-            connection: redisOptions(config.redisUrl, 'worker'),
-            prefix: config.queuePrefix,
-          }),
-        }),
-        queues,
-      ],
-      providers: [QueueRegistry],
-      exports: [queues, QueueRegistry],
-    };
-  }
-}
+const queues = BullModule.registerQueue(...Object.values(QueueName).map((name) => ({ name })));
 
+/**
+ * The BullMQ connection and every queue, for the modules that add or run jobs (the worker's): a
+ * module that needs them imports QueueModule. The API does not: it writes outbox rows instead.
+ */
+@Module({
+  imports: [
+    AppConfigModule,
+    BullModule.forRootAsync({
+      imports: [AppConfigModule],
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        connection: redisOptions(config.redisUrl, 'worker'),
+        prefix: config.queuePrefix,
+      }),
+    }),
+    queues,
+  ],
+  providers: [QueueRegistry],
+  exports: [queues, QueueRegistry],
+})
+export class QueueModule {}

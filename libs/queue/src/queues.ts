@@ -39,17 +39,18 @@ export const QUEUE_OF: Record<JobName, QueueName> = {
 };
 
 /**
- * The one place job ids are made. A deterministic id lets the relay and the reconciler add the same
- * job again after a crash without running it twice while it exists. BullMQ refuses ':' in custom ids.
+ * What the ids of a job name's jobs start with. For the jobs keyed by one row (route-case,
+ * case-event, deliver) `jobIdPrefix(name) || row id` is the job id, so SQL that looks for a row's job
+ * in the outbox builds it from here, not from a copy of the format.
  */
-/**
- * What the ids of the jobs keyed by one row start with: `jobIdPrefix(name) || row id` is the job id,
- * so SQL that looks for a row's job in the outbox builds it from here, not from a copy of the format.
- */
-export function jobIdPrefix(name: JobName.RouteCase | JobName.CaseEvent | JobName.Deliver): string {
+export function jobIdPrefix(name: JobName): string {
   return `${name}.`;
 }
 
+/**
+ * The one place job ids are made. A deterministic id lets the relay and the reconciler add the same
+ * job again after a crash without running it twice while it exists. BullMQ refuses ':' in custom ids.
+ */
 export function jobIdFor<N extends JobName>(name: N, payload: JobPayloads[N]): string {
   switch (name) {
     case JobName.RouteCase:
@@ -61,7 +62,7 @@ export function jobIdFor<N extends JobName>(name: N, payload: JobPayloads[N]): s
     case JobName.SlaTimer: {
       // A moved deadline or a new stage run gives a new id, so the new timer is never mistaken for the old.
       const t = payload as JobPayloads[JobName.SlaTimer];
-      return `${name}.${t.caseId}.${t.stage}.${t.stageStartedAt}.${t.level}.${t.dueAt}`;
+      return `${jobIdPrefix(name)}${t.caseId}.${t.stage}.${t.stageStartedAt}.${t.level}.${t.dueAt}`;
     }
     default:
       throw new Error(`no job id rule for job '${name as string}'`);

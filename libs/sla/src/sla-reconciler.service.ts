@@ -3,7 +3,7 @@ import { APP_CONFIG, AppConfig } from '@fr/config';
 import Redis from 'ioredis';
 import { ADVISORY_LOCK, execute, selectRow, selectRows } from '@fr/persistence';
 import { DataSource } from 'typeorm';
-import { DEFAULT_JOB_OPTIONS, isSoundJob, jobIdFor, JobName, QueueName, QueueRegistry, removeJobById } from '@fr/queue';
+import { DEFAULT_JOB_OPTIONS, isSoundJob, jobIdFor, jobIdPrefix, JobName, QueueName, QueueRegistry, removeJobById } from '@fr/queue';
 import { Clock } from './clock';
 import { EscalationLevel, ladderTimes } from './escalation-ladder';
 import { FireEscalation, FireEscalationResult, SlaTimer } from './fire-escalation.usecase';
@@ -246,7 +246,7 @@ export class SlaReconciler {
       after = rows[rows.length - 1].id;
     }
     for (const jobId of delayed) {
-      if (!jobId.startsWith(`${JobName.SlaTimer}.`) || wanted.has(jobId)) continue;
+      if (!jobId.startsWith(jobIdPrefix(JobName.SlaTimer)) || wanted.has(jobId)) continue;
       // A job that started meanwhile is locked and stays; it finds its case changed and does nothing.
       if ((await queue.remove(jobId).catch(() => 0)) === 1) result.pruned++;
     }

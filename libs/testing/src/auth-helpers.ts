@@ -10,7 +10,7 @@ export const DEFAULT_TEST_PASSWORD = 'Mat-khau-2026!';
 export async function login(engine: TestEngine, username: string, password: string): Promise<string> {
   const res = await engine.http().post('/v1/auth/login').send({ username, password });
   if (res.status !== 200) throw new Error(`login as '${username}' failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.accessToken as string;
+  return (res.body as { accessToken: string }).accessToken;
 }
 
 const adminTokens = new WeakMap<TestEngine, Promise<string>>();
@@ -54,7 +54,7 @@ export async function createOfficer(engine: TestEngine, adminAccessToken: string
       unitCode: officer.unitCode,
     });
   if (res.status !== 201) throw new Error(`creating officer '${officer.username}' failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return { id: res.body.id as string, token: await login(engine, officer.username, password) };
+  return { id: (res.body as { id: string }).id, token: await login(engine, officer.username, password) };
 }
 
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });

@@ -4,14 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication, INestApplicationContext } from '@nestjs/common';
 import Redis from 'ioredis';
-import { Client, Pool } from 'pg';
+import { Client, Pool, QueryResultRow } from 'pg';
 import request from 'supertest';
+import type { App } from 'supertest/types';
 import { SealAuditEvents } from '@fr/audit';
 import { AppConfig, loadConfig } from '@fr/config';
-import { prepareDatabase } from '@fr/directory';
+import { createApiApp } from '@fr/api';
+import { organisationSeed } from '@fr/directory';
+import { migrateDatabase } from '@fr/persistence';
 import { TimeSource } from '@fr/sla';
-import { createApiApp } from '../../../apps/api/src/bootstrap';
-import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
+import { createWorkerApp } from '@fr/worker';
 
 const BASE_DB = process.env.FR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.FR_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -63,7 +65,7 @@ export class TestEngine {
   static async start(opts: { worker?: boolean; env?: Record<string, string>; clock?: TimeSource } = {}): Promise<TestEngine> {
     const engine = new TestEngine(opts.env ?? {}, opts.clock);
     try {
-      await prepareDatabase(engine.config);
+      await migrateDatabase(engine.config, [organisationSeed(engine.config)]);
       await engine.db.query('SELECT 1');
       engine.api = await createApiApp(engine.config, { clock: engine.clock });
       if (opts.worker !== false) await engine.startWorker();
@@ -76,7 +78,7 @@ export class TestEngine {
   }
 
   http() {
-    return request(this.api.getHttpServer());
+    return request(this.api.getHttpServer() as App);
   }
 
   async startWorker(): Promise<INestApplicationContext> {
@@ -89,8 +91,8 @@ export class TestEngine {
     this.worker = null;
   }
 
-  async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.db.query(sql, params)).rows as T[];
+  async query<T extends QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.db.query<T>(sql, params)).rows;
   }
 
   /**

@@ -91,7 +91,7 @@ export class SampleDto {
   size: number;
 
   @ApiProperty({ description: 'any text or number; the same seed draws the same sample', example: 'NV-2025-Q1' })
-  @Transform(({ value }) => (typeof value === 'number' && Number.isFinite(value) ? String(value) : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'number' && Number.isFinite(value) ? String(value) : value))
   @IsString({ message: 'seed must be a string or a number' })
   @MinLength(1)
   @MaxLength(100)

@@ -24,7 +24,7 @@ import { AttachmentDto } from '../intake/feedback.dto';
 export class ListCasesQueryDto {
   @ApiPropertyOptional({ description: `comma-separated states: ${CASE_STATES.join(', ')}` })
   @OptionalField()
-  @Transform(({ value }) => (typeof value === 'string' ? value.split(',').map((s: string) => s.trim()).filter(Boolean) : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value))
   @IsArray()
   @IsIn(CASE_STATES, { each: true, message: `status must be among ${CASE_STATES.join(', ')}` })
   status?: string[];
@@ -35,7 +35,7 @@ export class ListCasesQueryDto {
 
   @ApiPropertyOptional()
   @OptionalField()
-  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean({ message: 'overdue must be true or false' })
   overdue?: boolean;
 

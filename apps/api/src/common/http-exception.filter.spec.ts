@@ -24,7 +24,9 @@ function respond(exception: unknown) {
 }
 
 describe('HttpErrorFilter', () => {
-  beforeAll(() => Logger.overrideLogger(false));
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
 
   it('names the dependency a failed health check found down, and keeps every check', () => {
     // What @nestjs/terminus throws when a check fails.

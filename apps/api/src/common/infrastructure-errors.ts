@@ -36,7 +36,7 @@ export function unavailableDependency(e: unknown, depth = 0): Dependency | null 
   if (PG_NOT_ACCEPTING.test(message) || PG_CLIENT_MESSAGES.test(message)) return 'database';
   if (name === 'CannotExecuteNotConnectedError' || name === 'ConnectionIsNotSetError') return 'database';
   if (SOCKET_CODES.has(code)) return 'a backing service';
-  for (const inner of [err.driverError, err.cause, ...(Array.isArray(err.errors) ? err.errors : [])]) {
+  for (const inner of [err.driverError, err.cause, ...(Array.isArray(err.errors) ? (err.errors as unknown[]) : [])]) {
     const found = unavailableDependency(inner, depth + 1);
     if (found) return found;
   }

@@ -11,5 +11,5 @@ import { IsOptional } from 'class-validator';
 export const OptionalField = () =>
   applyDecorators(
     IsOptional(),
-    Transform(({ value }) => (value === null ? undefined : value)),
+    Transform(({ value }: { value: unknown }) => (value === null ? undefined : value)),
   );

@@ -3,7 +3,7 @@ import { registerDecorator, ValidationOptions } from 'class-validator';
 
 /** Normalises text to NFC before validation, so length limits count what is stored. */
 export const NormaliseText = () =>
-  Transform(({ value }) => (typeof value === 'string' ? value.normalize('NFC') : value));
+  Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.normalize('NFC') : value));
 
 /** PostgreSQL text cannot hold NUL, and control characters in citizens' text are a sign of abuse. */
 export function NoControlChars(options?: ValidationOptions) {

@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '@fr/auth';
 import { BoardModule } from '@fr/board';
+import { AppConfigModule } from '@fr/config';
 import { IntakeModule } from '@fr/intake';
+import { SlaModule } from '@fr/sla';
 import { ChannelKeyGuard } from '../intake/channel-key.guard';
 import { BoardPageController } from './board-page.controller';
 import { ComplianceController, UnitFiguresController } from './compliance.controller';
@@ -9,7 +11,7 @@ import { NoticesController, PublicNoticesController } from './notices.controller
 
 /** The directive's targets, head counts, notices and the board (JSON, CSV, and the page at /board). */
 @Module({
-  imports: [AuthModule, BoardModule, IntakeModule],
+  imports: [AppConfigModule, SlaModule, AuthModule, BoardModule, IntakeModule],
   controllers: [ComplianceController, UnitFiguresController, NoticesController, PublicNoticesController, BoardPageController],
   providers: [ChannelKeyGuard],
 })

@@ -65,7 +65,7 @@ export class ListOfficersQueryDto {
 
   @ApiPropertyOptional({ type: Boolean })
   @OptionalField()
-  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean({ message: 'active must be true or false' })
   active?: boolean;
 }

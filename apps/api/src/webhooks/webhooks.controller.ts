@@ -33,7 +33,7 @@ export class SetWebhookStateDto {
 }
 
 export class ChannelWebhookDto {
-  @ApiPropertyOptional({ nullable: true }) @ValidateIf((o) => o.url !== null) @IsString() @MaxLength(2000) url: string | null;
+  @ApiPropertyOptional({ nullable: true }) @ValidateIf((o: ChannelWebhookDto) => o.url !== null) @IsString() @MaxLength(2000) url: string | null;
   @ApiPropertyOptional({ description: 'a whsec_ secret to use from now on; left out, the current one is kept or, if none, one is generated and returned once' })
   @OptionalField() @IsString() @MaxLength(200) secret?: string;
 }

@@ -40,7 +40,7 @@ export class SlaTimerProcessor extends ConfiguredWorkerHost {
   async process(job: Job, token?: string): Promise<unknown> {
     switch (job.name as JobName) {
       case JobName.SlaTimer: {
-        const r = await this.batcher.submit(timerOf(job.data));
+        const r = await this.batcher.submit(timerOf(job.data as Partial<JobPayloads[JobName.SlaTimer]>));
         if (r.outcome === 'early') {
           // Woken before its time (a timer longer than the outbox can carry, or clocks apart): sleep again.
           await job.moveToDelayed(Date.now() + Math.max(1000, r.fireAt.getTime() - Date.now()), token);

@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { GENESIS_HASH_SQL } from '../audit-genesis';
 
 /**
  * The audit trail becomes tamper-evident: append-only, and hash-chained in id order.
@@ -49,10 +50,10 @@ export class AuditTrail1764700000000 implements MigrationInterface {
     await q.query(`
       WITH chained AS (
         SELECT id, audit_chain(audit_event_canonical(id, case_id, actor, action, from_state, to_state, reason, data, occurred_at),
-                               '\\x${'00'.repeat(32)}'::bytea) OVER (ORDER BY id) AS hash
+                               ${GENESIS_HASH_SQL}) OVER (ORDER BY id) AS hash
           FROM audit_events
       ), linked AS (
-        SELECT id, hash, COALESCE(lag(hash) OVER (ORDER BY id), '\\x${'00'.repeat(32)}'::bytea) AS prev_hash FROM chained
+        SELECT id, hash, COALESCE(lag(hash) OVER (ORDER BY id), ${GENESIS_HASH_SQL}) AS prev_hash FROM chained
       )
       UPDATE audit_events e SET hash = l.hash, prev_hash = l.prev_hash FROM linked l WHERE e.id = l.id`);
     await q.query(`ALTER TABLE audit_events ALTER COLUMN prev_hash SET NOT NULL, ALTER COLUMN hash SET NOT NULL`);
@@ -68,7 +69,7 @@ export class AuditTrail1764700000000 implements MigrationInterface {
     await q.query(`
       INSERT INTO audit_chain_head (id, last_id, last_hash, event_count)
       SELECT 1, COALESCE(max(id), 0),
-             COALESCE((SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1), '\\x${'00'.repeat(32)}'::bytea), count(*)
+             COALESCE((SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1), ${GENESIS_HASH_SQL}), count(*)
         FROM audit_events`);
 
     // Append-only, enforced by the database for every client. A superuser can still disable the

@@ -1,6 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-
-const ZERO = `'\\x${'00'.repeat(32)}'::bytea`;
+import { GENESIS_HASH_SQL } from '../audit-genesis';
 
 /**
  * The chain moves off the write path. Writers only INSERT into audit_events (no shared row locked);
@@ -35,7 +34,7 @@ export class AuditSealing1765100000000 implements MigrationInterface {
     await q.query(`ALTER TABLE audit_events DROP COLUMN prev_hash, DROP COLUMN hash`);
     await q.query(`ALTER TABLE audit_chain_head ADD COLUMN sealer text NULL`);
     await q.query(`
-      UPDATE audit_chain_head h SET event_count = s.n, last_id = COALESCE(s.last_id, 0), last_hash = COALESCE(s.last_hash, ${ZERO})
+      UPDATE audit_chain_head h SET event_count = s.n, last_id = COALESCE(s.last_id, 0), last_hash = COALESCE(s.last_hash, ${GENESIS_HASH_SQL})
         FROM (SELECT count(*) AS n, max(event_id) AS last_id, (SELECT hash FROM audit_seals ORDER BY seq DESC LIMIT 1) AS last_hash
                 FROM audit_seals) s
        WHERE h.id = 1`);
@@ -95,16 +94,16 @@ export class AuditSealing1765100000000 implements MigrationInterface {
     await q.query(`ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only`);
     await q.query(`
       WITH chained AS (
-        SELECT id, audit_chain(audit_event_canonical(id, case_id, actor, action, from_state, to_state, reason, data, occurred_at), ${ZERO})
+        SELECT id, audit_chain(audit_event_canonical(id, case_id, actor, action, from_state, to_state, reason, data, occurred_at), ${GENESIS_HASH_SQL})
                  OVER (ORDER BY id) AS hash
           FROM audit_events
-      ), linked AS (SELECT id, hash, COALESCE(lag(hash) OVER (ORDER BY id), ${ZERO}) AS prev_hash FROM chained)
+      ), linked AS (SELECT id, hash, COALESCE(lag(hash) OVER (ORDER BY id), ${GENESIS_HASH_SQL}) AS prev_hash FROM chained)
       UPDATE audit_events e SET hash = l.hash, prev_hash = l.prev_hash FROM linked l WHERE e.id = l.id`);
     await q.query(`ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only`);
     await q.query(`ALTER TABLE audit_events ALTER COLUMN prev_hash SET NOT NULL, ALTER COLUMN hash SET NOT NULL`);
     await q.query(`ALTER TABLE audit_chain_head DISABLE TRIGGER ALL`);
     await q.query(`
-      UPDATE audit_chain_head h SET last_id = COALESCE(x.last_id, 0), last_hash = COALESCE(x.hash, ${ZERO}), event_count = x.n
+      UPDATE audit_chain_head h SET last_id = COALESCE(x.last_id, 0), last_hash = COALESCE(x.hash, ${GENESIS_HASH_SQL}), event_count = x.n
         FROM (SELECT count(*) AS n, max(id) AS last_id, (SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1) AS hash FROM audit_events) x
        WHERE h.id = 1`);
     await q.query(`ALTER TABLE audit_chain_head ENABLE TRIGGER ALL`);

@@ -1,0 +1,2 @@
+// What other rooms may use of the API (`@fr/api`): its bootstrap, for the test engine and the bench.
+export { createApiApp } from './bootstrap';
