@@ -1,3 +1,4 @@
 export * from './test-engine';
 export * from './auth-helpers';
 export * from './statement-counter';
+export * from './contract';

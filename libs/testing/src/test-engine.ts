@@ -5,15 +5,25 @@ import { join } from 'node:path';
 import { INestApplication, INestApplicationContext } from '@nestjs/common';
 import Redis from 'ioredis';
 import { Client, Pool } from 'pg';
-import request from 'supertest';
 import { SealAuditEvents } from '@fr/audit';
 import { AppConfig, loadConfig } from '@fr/config';
 import { prepareDatabase } from '@fr/directory';
 import { createApiApp } from '../../../apps/api/src/bootstrap';
+import { buildOpenApiDocument, OWN_SPEC_PATH_PREFIXES } from '../../../apps/api/src/openapi';
 import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
+import { checkedRequest, ContractChecker } from './contract';
 
 const BASE_DB = process.env.FR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.FR_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** One document per test file: every engine serves the same one. */
+let contract: ContractChecker | null = null;
+
+/** The checker of the API's own OpenAPI document, for clients other than engine.http(). */
+export function apiContract(api: INestApplication): ContractChecker {
+  contract ??= new ContractChecker(buildOpenApiDocument(api), { skipPrefixes: OWN_SPEC_PATH_PREFIXES });
+  return contract;
+}
 
 export const DEV_KEYS = {
   ihanoi: 'dev-ihanoi-key',
@@ -31,6 +41,8 @@ export class TestEngine {
   /** The test's own connections to its database: a pool, so checks may run side by side. */
   readonly db: Pool;
   readonly redis: Redis;
+  /** Responses that broke the API contract; close() fails when there are any. */
+  readonly contractViolations: string[] = [];
   private readonly dbName: string;
 
   private constructor(overrides: Record<string, string>) {
@@ -71,8 +83,9 @@ export class TestEngine {
     }
   }
 
+  /** A client of the API whose every response is checked against the OpenAPI document (libs/testing/src/contract.ts). */
   http() {
-    return request(this.api.getHttpServer());
+    return checkedRequest(this.api.getHttpServer(), apiContract(this.api), this.contractViolations);
   }
 
   async startWorker(): Promise<INestApplicationContext> {
@@ -125,6 +138,8 @@ export class TestEngine {
     await admin.query(`DROP DATABASE IF EXISTS "${this.dbName}" WITH (FORCE)`);
     rmSync(this.config.checkpointDir, { recursive: true, force: true });
     await admin.end();
+    // A violation whose rejection a test caught or ignored still fails the file.
+    if (this.contractViolations.length) throw new Error(`${this.contractViolations.length} response(s) broke the API contract:\n${this.contractViolations.join('\n')}`);
   }
 }
 
