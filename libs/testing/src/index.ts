@@ -2,3 +2,4 @@ export * from './test-engine';
 export * from './auth-helpers';
 export * from './statement-counter';
 export * from './contract';
+export * from './api-client';

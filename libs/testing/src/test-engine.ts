@@ -83,9 +83,18 @@ export class TestEngine {
     }
   }
 
-  /** A client of the API whose every response is checked against the OpenAPI document (libs/testing/src/contract.ts). */
-  http() {
-    return checkedRequest(this.api.getHttpServer(), apiContract(this.api), this.contractViolations);
+  /**
+   * A client of the API whose every response is checked against the OpenAPI document
+   * (libs/testing/src/contract.ts); `app` is another API instance a test built on this engine.
+   */
+  http(app: INestApplication = this.api) {
+    return checkedRequest(app.getHttpServer(), apiContract(app), this.contractViolations);
+  }
+
+  /** The API's base URL, for clients that speak HTTP themselves; it starts listening on a free port once. */
+  async url(): Promise<string> {
+    if (!this.api.getHttpServer().listening) await this.api.listen(0, '127.0.0.1');
+    return this.api.getUrl();
   }
 
   async startWorker(): Promise<INestApplicationContext> {
