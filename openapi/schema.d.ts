@@ -934,7 +934,7 @@ export interface components {
             rating: number | null;
             ratingComment: string | null;
             /** @enum {string|null} */
-            triageReason: "no_matching_rule" | "area_unknown" | "unit_without_handler" | "unit_inactive" | null;
+            triageReason: "no_matching_rule" | "area_unknown" | "unit_without_handler" | "unit_inactive" | "returned" | null;
             routingRuleId: string | null;
             /** Format: date-time */
             submittedAt: string | null;

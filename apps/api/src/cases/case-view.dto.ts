@@ -3,13 +3,16 @@ import { CASE_STATES, OFFICER_ROLES, TriageReason } from '@fr/domain';
 import { SEVERITIES } from '@fr/sla';
 import { AttachmentDto } from '../intake/feedback.dto';
 
-/** Every triage reason, and the compiler says when one is added. */
-const TRIAGE_REASONS = Object.keys({
-  no_matching_rule: true,
-  area_unknown: true,
-  unit_without_handler: true,
-  unit_inactive: true,
-} satisfies Record<TriageReason, true>);
+/** Why a case is in triage: routing's reasons (the compiler says when one is added), or a unit returned it. */
+const TRIAGE_REASONS = [
+  ...Object.keys({
+    no_matching_rule: true,
+    area_unknown: true,
+    unit_without_handler: true,
+    unit_inactive: true,
+  } satisfies Record<TriageReason, true>),
+  'returned',
+];
 
 export const STAGES = ['receive', 'resolve'] as const;
 
