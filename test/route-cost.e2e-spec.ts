@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { SubmitFeedback } from '@fr/intake';
 import { Deliveries } from '@fr/notifications';
 import { RouteCase } from '@fr/routing';
-import { SlaService } from '@fr/sla';
+import { Clock, SlaService } from '@fr/sla';
 import { recordStatements, statementSummary, TestEngine } from '@fr/testing';
 
 /**
@@ -21,7 +21,7 @@ describe('statements per case', () => {
     engine = await TestEngine.start({ worker: false });
     submit = engine.api.get(SubmitFeedback);
     deliveries = engine.api.get(Deliveries);
-    sut = new RouteCase(engine.api.get(DataSource), engine.api.get(SlaService));
+    sut = new RouteCase(engine.api.get(DataSource), engine.api.get(SlaService), engine.api.get(Clock));
     // Caches warm, as in steady operation: categories (intake), areas and rules (routing).
     await sut.execute((await feedback()).id);
   });

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { RouteCase } from '@fr/routing';
-import { SlaService } from '@fr/sla';
+import { Clock, SlaService } from '@fr/sla';
 import { DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
@@ -13,7 +13,7 @@ describe(`${RouteCase.name} in batches`, () => {
 
   beforeAll(async () => {
     engine = await TestEngine.start({ worker: false });
-    sut = new RouteCase(engine.api.get(DataSource), engine.api.get(SlaService));
+    sut = new RouteCase(engine.api.get(DataSource), engine.api.get(SlaService), engine.api.get(Clock));
   });
   afterAll(() => engine?.close());
 

@@ -1,51 +1,39 @@
-import { createHmac } from 'node:crypto';
-import { createServer, IncomingMessage, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import { DeliveriesReconciler } from '@fr/notifications';
 import { QueueName } from '@fr/queue';
-import { adminToken, bearer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
-
-interface Received {
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-/** A webhook receiver on loopback that records every call and answers with the status it is told. */
-async function receiver(statuses: (path: string, n: number) => number) {
-  const calls: Received[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      calls.push({ path: req.url ?? '', headers: req.headers, body });
-      res.statusCode = statuses(req.url ?? '', calls.filter((c) => c.path === req.url).length);
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { calls, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(r)) };
-}
+import { adminToken, bearer, DEV_KEYS, startWebhookReceiver, TestEngine, waitFor, WebhookReceiver } from '@fr/testing';
 
 describe('webhooks: signed deliveries, retries, and an allow-list for internal addresses', () => {
   let engine: TestEngine;
   let admin: string;
-  let rx: Awaited<ReturnType<typeof receiver>>;
-  const SECRET = 'kenh-ihanoi-bi-mat-2026';
+  let rx: WebhookReceiver;
+  let channelSecret = '';
 
   beforeAll(async () => {
-    rx = await receiver((path, n) => (path === '/flaky' && n <= 2 ? 503 : 200));
+    // The receiver verifies every call with the Standard Webhooks library and refuses what fails.
+    rx = await startWebhookReceiver((path, n) => (path === '/flaky' && n <= 2 ? 503 : 200));
     engine = await TestEngine.start({ env: { FR_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' } });
     admin = await adminToken(engine);
   });
   afterAll(async () => {
+    // Every delivery the engine made verified, whatever the test it served.
+    expect(rx.calls.filter((c) => c.verifiedWith === null).map((c) => `${c.path}: ${c.refusal}`)).toEqual([]);
     await engine?.close();
     await rx?.close();
   });
 
-  const register = (url: string, events = ['case.status'], secret = 'a-secret-of-16-chars+') =>
-    engine.http().post('/v1/webhooks').set(bearer(admin)).send({ url, events, secret });
+  const register = async (url: string, events = ['case.status']) => {
+    const res = await engine.http().post('/v1/webhooks').set(bearer(admin)).send({ url, events });
+    if (res.status === 201) rx.trust(new URL(url).pathname, res.body.secret);
+    return res;
+  };
+  const setChannelWebhook = async () => {
+    const res = await engine.http().put('/v1/channels/ihanoi/webhook').set(bearer(admin)).send({ url: `${rx.url}/ihanoi` });
+    expect(res.status).toBe(200);
+    // Generated on the first call and shown once; later calls keep it.
+    if (res.body.secret) channelSecret = res.body.secret;
+    rx.trust('/ihanoi', channelSecret);
+  };
 
   it.each([
     ['a loopback name that is not allow-listed', 'http://localhost:8080/hook', /resolves to the internal address/],
@@ -64,13 +52,28 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     const res = await register(`${rx.url}/ok`);
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ url: `${rx.url}/ok`, events: ['case.status'], active: true });
-    expect(JSON.stringify(res.body)).not.toContain('a-secret-of-16-chars+');
+    // A generated Standard Webhooks secret, shown this once.
+    expect(res.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(JSON.stringify((await engine.http().get('/v1/webhooks').set(bearer(admin))).body)).not.toContain(res.body.secret);
     expect((await engine.http().post('/v1/webhooks').send({})).status).toBe(401);
   });
 
+  it('takes a chosen whsec_ secret, never shows it, and refuses one that is not a Standard Webhooks secret', async () => {
+    const chosen = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    const ok = await engine.http().post('/v1/webhooks').set(bearer(admin)).send({ url: `${rx.url}/chosen`, events: ['escalation'], secret: chosen });
+    expect(ok.status).toBe(201);
+    expect(ok.body.secret).toBeUndefined();
+    expect(JSON.stringify(ok.body)).not.toContain(chosen);
+    for (const secret of ['a-secret-of-16-chars+', `whsec_${Buffer.alloc(8).toString('base64')}`]) {
+      const res = await engine.http().post('/v1/webhooks').set(bearer(admin)).send({ url: `${rx.url}/chosen`, events: ['escalation'], secret });
+      expect(res.status).toBe(422);
+      expect(res.body.message).toMatch(/whsec_ followed by the base64 of 24 to 64 random bytes/);
+    }
+  });
+
   it("delivers the changes a citizen should see to the channel's webhook, signed, without personal data", async () => {
-    const set = await engine.http().put('/v1/channels/ihanoi/webhook').set(bearer(admin)).send({ url: `${rx.url}/ihanoi`, secret: SECRET });
-    expect(set.status).toBe(204);
+    await setChannelWebhook();
+    expect(channelSecret).toMatch(/^whsec_/);
     const res = await engine
       .http()
       .post('/v1/feedback')
@@ -88,8 +91,11 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
       { what: 'the channel webhook call' },
     );
     const call = calls[0];
-    const expected = `sha256=${createHmac('sha256', SECRET).update(call.body).digest('hex')}`;
-    expect(call.headers['x-signature']).toBe(expected);
+    expect(call.verifiedWith).toBe(0);
+    expect(call.headers['webhook-id']).toMatch(/^msg_[0-9a-f]{32}$/);
+    expect(Number(call.headers['webhook-timestamp'])).toBeCloseTo(Date.now() / 1000, -2);
+    expect(call.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+    expect(call.headers['x-signature']).toBeUndefined();
     const body = JSON.parse(call.body);
     expect(body).toMatchObject({ event: 'case.status', trackingCode: res.body.trackingCode, externalId: 'ihn-778899', to: 'assigned', unit: { code: 'CONG_AN' } });
     expect(call.body).not.toMatch(/Đoàn Thị Mến|0966123456|Karaoke/);
@@ -121,18 +127,23 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     expect(failing.deliveries.lastError).toMatch(/answered 503/);
     const [delivery] = await waitFor(
       async () => (await engine.http().get(`/v1/webhooks/${hook.body.id}/deliveries`).set(bearer(admin))).body,
-      (d: { status: string }[]) => d.length > 0 && d[0].status === 'delivered',
+      (d: { status: string; messageId: string }[]) => d.length > 0 && d[0].status === 'delivered',
       { timeoutMs: 20000, what: 'the delivery to succeed after retries' },
     );
     expect(delivery).toMatchObject({ status: 'delivered', attempts: 3 });
-    expect(rx.calls.filter((c) => c.path === '/flaky')).toHaveLength(3);
+    const attempts = rx.calls.filter((c) => c.path === '/flaky');
+    expect(attempts).toHaveLength(3);
+    // One message: the same webhook-id and body on every attempt, each signed afresh and verified.
+    expect(new Set(attempts.map((c) => c.headers['webhook-id']))).toEqual(new Set([delivery.messageId]));
+    expect(new Set(attempts.map((c) => c.body)).size).toBe(1);
+    expect(attempts.every((c) => c.verifiedWith === 0)).toBe(true);
   });
 
   it.each([
     ['a fan-out job', QueueName.CaseEvents],
     ['a delivery job', QueueName.Notifications],
   ])('rebuilds %s lost with a wiped Redis', async (_what, paused) => {
-    await engine.http().put('/v1/channels/ihanoi/webhook').set(bearer(admin)).send({ url: `${rx.url}/ihanoi`, secret: SECRET }).expect(204);
+    await setChannelWebhook();
     // The work reaches Redis but is not run (its queue is paused); then Redis loses everything.
     await engine.stopWorker();
     const queue = new Queue(paused, { connection: engine.redis.options, prefix: engine.config.queuePrefix });

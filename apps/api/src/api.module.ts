@@ -22,11 +22,13 @@ import { OfficersController } from './officers/officers.controller';
 import { UnitsController } from './units/units.controller';
 import { WebhooksController } from './webhooks/webhooks.controller';
 import { CalendarsController } from './calendars/calendars.controller';
+import { Open311Module } from '@fr/open311';
+import { Open311Controller } from './open311/open311.controller';
 
 /** The HTTP API. AppConfigModule is provided by whoever boots it (main.ts or a test). */
 @Module({
-  imports: [loggingModule(), DatabaseModule.forRoot(), TerminusModule.forRoot({ logger: false }), SlaModule, AuthModule, DirectoryModule, IntakeModule, CasesModule, NotificationsModule, InboxModule, AuditModule],
-  controllers: [IntakeController, CasesController, AuthController, OfficersController, UnitsController, WebhooksController, NotificationsController, EscalationsController, CalendarsController, HealthController, AuditsController],
+  imports: [loggingModule(), DatabaseModule.forRoot(), TerminusModule.forRoot({ logger: false }), SlaModule, AuthModule, DirectoryModule, IntakeModule, CasesModule, NotificationsModule, InboxModule, AuditModule, Open311Module],
+  controllers: [IntakeController, CasesController, AuthController, OfficersController, UnitsController, WebhooksController, NotificationsController, EscalationsController, CalendarsController, HealthController, AuditsController, Open311Controller],
   // The API writes outbox rows (intake, case actions) and runs no relay: it tells the workers' relays over Redis.
   providers: [ChannelKeyGuard, OutboxAnnouncer],
 })

@@ -5,27 +5,36 @@ import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppConfig, AppConfigModule } from '@fr/config';
+import { Clock, TimeSource } from '@fr/sla';
 import { ApiModule } from './api.module';
 import { HttpErrorFilter } from './common/http-exception.filter';
 import { requireKnownMediaType } from './common/media-type.middleware';
 import { SafeInputPipe } from './common/safe-input.pipe';
 import { refuseInvalidUtf8 } from './common/utf8-body';
+import { refuseMalformedForm } from './open311/form-body';
 import { buildValidationPipe } from './common/validation';
 import { buildOpenApiDocument } from './openapi';
 
-/** Builds the API exactly as production runs it; tests boot it through here too. */
-export async function createApiApp(config: AppConfig): Promise<INestApplication> {
+/**
+ * Builds the API exactly as production runs it; tests boot it through here too, and may give it a
+ * clock to follow (TestEngine's `clock` option).
+ */
+export async function createApiApp(config: AppConfig, options: { clock?: TimeSource } = {}): Promise<INestApplication> {
   @Module({ imports: [AppConfigModule.forRoot(config), ApiModule] })
   class ApiRootModule {}
 
   const app = await NestFactory.create<NestExpressApplication>(ApiRootModule, { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(Logger));
+  if (options.clock) app.get(Clock).follow(options.clock);
   app.use(helmet({ contentSecurityPolicy: false }));
   app.use(requireKnownMediaType);
   // Every JSON media type requireKnownMediaType lets through (application/json and any +json type) is
   // parsed: a +json body left unparsed reached validation as an empty object (a list of missing fields).
   app.useBodyParser('json', { type: ['application/json', 'application/*+json'], limit: '256kb', verify: refuseInvalidUtf8 });
   app.useBodyParser('text', { type: 'text/calendar', limit: '1mb', verify: refuseInvalidUtf8 });
+  // Open311 GeoReport POSTs are form-encoded (requireKnownMediaType admits forms there only); flat
+  // keys, so `attribute[code]` stays one field and no nested object can be built from a form.
+  app.useBodyParser('urlencoded', { extended: false, limit: '256kb', verify: refuseMalformedForm });
   app.useGlobalPipes(new SafeInputPipe(), buildValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();

@@ -2,14 +2,17 @@ import { INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { AppConfig, AppConfigModule } from '@fr/config';
+import { Clock, TimeSource } from '@fr/sla';
 import { WorkerModule } from './worker.module';
 
-export async function createWorkerApp(config: AppConfig): Promise<INestApplicationContext> {
+/** The worker as production runs it; a test may give it a clock to follow, set before any sweep runs. */
+export async function createWorkerApp(config: AppConfig, options: { clock?: TimeSource } = {}): Promise<INestApplicationContext> {
   @Module({ imports: [AppConfigModule.forRoot(config), WorkerModule] })
   class WorkerRootModule {}
 
   const app = await NestFactory.createApplicationContext(WorkerRootModule, { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(Logger));
+  if (options.clock) app.get(Clock).follow(options.clock);
   // On SIGTERM, Nest closes the BullMQ workers, which let in-flight jobs finish first.
   app.enableShutdownHooks();
   await app.init();

@@ -107,7 +107,8 @@ export class CaseQueries {
     if (f.unit) where.push(`c.unit_code = ${p(f.unit)}`);
     if (f.status?.length) where.push(`c.status = ANY(${p(f.status)})`);
     if (f.assigneeMe) where.push(`c.handler_id = ${p(actor.id)}`);
-    if (f.overdue) where.push(`c.due_at <= now()`);
+    // Overdue by the Clock, as the items' own `overdue` flags are.
+    if (f.overdue) where.push(`c.due_at <= ${p(this.clock.now())}`);
     if (f.dueBefore) where.push(`c.due_at < ${p(f.dueBefore)}`);
     if (f.cursor) {
       const [due, id] = decodeCursor(f.cursor);

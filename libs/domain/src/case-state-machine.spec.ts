@@ -6,11 +6,13 @@ import {
   CASE_TRANSITIONS,
   CaseAction,
   CaseState,
+  CITIZEN_VISIBLE_ACTIONS,
   OFFICER_ROLES,
   allowedActions,
   canPerform,
   isActorRole,
   isCaseAction,
+  isCitizenVisible,
   isOfficerRole,
   isOpen,
   isTerminal,
@@ -293,6 +295,14 @@ describe('case state machine', () => {
         expect(canPerform(role, 'route')).toBe(false);
         expect(canPerform(role, 'route_to_triage')).toBe(false);
       }
+    });
+
+    it("announces to the citizen's channel every action but a note and a rating", () => {
+      expect([...CITIZEN_VISIBLE_ACTIONS].sort()).toEqual(
+        ['acknowledge', 'assign', 'close', 'extend', 'reopen', 'request-info', 'resolve', 'return', 'route', 'route_to_triage', 'supply-info', 'transfer'].sort(),
+      );
+      expect(isCitizenVisible('note')).toBe(false);
+      expect(isCitizenVisible('rate')).toBe(false);
     });
   });
 

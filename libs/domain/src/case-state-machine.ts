@@ -42,6 +42,11 @@ export interface ActionRule {
   readonly from: { readonly [S in CaseState]?: CaseState };
   /** Roles that may perform the action in some state. Scope (own unit etc.) is checked elsewhere. */
   readonly roles: readonly ActorRole[];
+  /**
+   * Whether the citizen's channel is told (the case-event webhook): what a citizen would notice
+   * happen to their case. A note or a rating is not announced.
+   */
+  readonly citizenVisible: boolean;
 }
 
 export type TransitionTable = { readonly [A in CaseAction]: ActionRule };
@@ -64,44 +69,54 @@ export const CASE_TRANSITIONS: TransitionTable = freezeTable({
   route: {
     from: { received: 'assigned' },
     roles: ['SYSTEM'],
+    citizenVisible: true,
   },
   route_to_triage: {
     from: { received: 'triage' },
     roles: ['SYSTEM'],
+    citizenVisible: true,
   },
   assign: {
     from: { triage: 'assigned' },
     roles: ['SUPERVISOR'],
+    citizenVisible: true,
   },
   acknowledge: {
     from: { assigned: 'in_progress' },
     roles: ['HANDLER', 'LEADER', 'SUPERVISOR'],
+    citizenVisible: true,
   },
   'request-info': {
     from: { in_progress: 'awaiting_info' },
     roles: ['HANDLER', 'LEADER'],
+    citizenVisible: true,
   },
   'supply-info': {
     from: { awaiting_info: 'in_progress' },
     roles: ['CITIZEN'],
+    citizenVisible: true,
   },
   transfer: {
     // Assigned again, to another unit: the new unit must acknowledge before work restarts.
     from: { assigned: 'assigned', in_progress: 'assigned' },
     roles: ['HANDLER', 'LEADER', 'SUPERVISOR'],
+    citizenVisible: true,
   },
   return: {
     from: { assigned: 'triage', in_progress: 'triage' },
     roles: ['HANDLER', 'LEADER'],
+    citizenVisible: true,
   },
   resolve: {
     from: { in_progress: 'resolved' },
     roles: ['HANDLER', 'LEADER'],
+    citizenVisible: true,
   },
   extend: {
     // Only a leader may grant more time (gia hạn); the state itself does not change.
     from: { assigned: 'assigned', in_progress: 'in_progress', awaiting_info: 'awaiting_info' },
     roles: ['LEADER'],
+    citizenVisible: true,
   },
   note: {
     from: {
@@ -113,20 +128,24 @@ export const CASE_TRANSITIONS: TransitionTable = freezeTable({
       resolved: 'resolved',
     },
     roles: ['HANDLER', 'LEADER', 'SUPERVISOR'],
+    citizenVisible: false,
   },
   reopen: {
     // CITIZEN through a low rating, SYSTEM when a rule reopens it automatically.
     from: { resolved: 'in_progress' },
     roles: ['LEADER', 'SUPERVISOR', 'CITIZEN', 'SYSTEM'],
+    citizenVisible: true,
   },
   close: {
     // SYSTEM closes resolved cases nobody reopened after the waiting period.
     from: { resolved: 'closed' },
     roles: ['HANDLER', 'LEADER', 'SUPERVISOR', 'SYSTEM'],
+    citizenVisible: true,
   },
   rate: {
     from: { resolved: 'resolved' },
     roles: ['CITIZEN'],
+    citizenVisible: false,
   },
 });
 
@@ -180,6 +199,16 @@ export function transition(from: CaseState, action: CaseAction, role: ActorRole)
 /** The actions `role` may perform now, in `CASE_ACTIONS` order: what a UI offers as buttons. */
 export function allowedActions(state: CaseState, role: ActorRole): CaseAction[] {
   return CASE_ACTIONS.filter((action) => canPerform(role, action) && targetOf(action, state) !== undefined);
+}
+
+/**
+ * The actions whose events reach the citizen's channel, in `CASE_ACTIONS` order: read by whoever
+ * announces a case event (ActOnCase, RouteCase) and by the sweep that re-announces lost ones.
+ */
+export const CITIZEN_VISIBLE_ACTIONS: readonly CaseAction[] = Object.freeze(CASE_ACTIONS.filter((a) => CASE_TRANSITIONS[a].citizenVisible));
+
+export function isCitizenVisible(action: CaseAction): boolean {
+  return CASE_TRANSITIONS[action].citizenVisible;
 }
 
 /** Derived from the table rather than listed, so the two can never disagree: only `closed` today. */

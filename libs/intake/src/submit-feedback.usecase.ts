@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { generateTrackingCode, nfc, UnprocessableError } from '@fr/domain';
 import { insertWithOutbox, selectRows, writeAuditEvent } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
+import { Clock } from '@fr/sla';
 
 export interface SubmitFeedbackCommand {
   channel: string;
@@ -58,7 +59,10 @@ export class SubmitFeedback {
   private categories: { at: number; byCode: Promise<Map<string, CategoryRow>> } | null = null;
   private areas: { at: number; codes: Promise<Set<string>> } | null = null;
 
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly clock: Clock,
+  ) {}
 
   /** Categories change rarely and every submission needs one: read them at most every few seconds. */
   private category(code: string): Promise<CategoryRow | undefined> {
@@ -110,11 +114,13 @@ export class SubmitFeedback {
       const trackingCode = generateTrackingCode(randomBytes);
       // The id is made here so the routing job's outbox row goes in the same statement as the case.
       const id = randomUUID();
+      // Receipt starts the receive clock: it is the Clock's time, like every deadline after it.
+      const receivedAt = this.clock.now();
       const rows = await insertWithOutbox<{ id: string }>(
         m,
         `INSERT INTO cases (id, tracking_code, channel_code, external_id, category_code, title, description, address,
-                            ward_code, lat, lng, citizen_name, citizen_phone, citizen_email, attachments, status, submitted_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'received', $16)
+                            ward_code, lat, lng, citizen_name, citizen_phone, citizen_email, attachments, status, submitted_at, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'received', $16, $17)
          ON CONFLICT ON CONSTRAINT cases_channel_external_uq DO NOTHING
          RETURNING id`,
         [
@@ -133,7 +139,8 @@ export class SubmitFeedback {
           opt(cmd.citizen?.phone),
           opt(cmd.citizen?.email),
           JSON.stringify(cmd.attachments ?? []),
-          cmd.submittedAt ?? new Date(),
+          cmd.submittedAt ?? receivedAt,
+          receivedAt,
         ],
         { queue: QUEUE_OF[JobName.RouteCase], name: JobName.RouteCase, jobId: jobIdFor(JobName.RouteCase, { caseId: id }), payload: { caseId: id } },
       );

@@ -1,27 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
+import { CITIZEN_VISIBLE_ACTIONS } from '@fr/domain';
 import { ADVISORY_LOCK } from '@fr/persistence';
 import { DEFAULT_JOB_OPTIONS, ensureJob, jobIdFor, jobIdPrefix, JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { Clock } from '@fr/sla';
 
 const RECONCILE_LOCK = ADVISORY_LOCK.deliveriesReconcile;
 const WATERMARK = 'case_event_fanout_seal_watermark';
-/** The audit actions whose events were announced to channels (see ActOnCase and RouteCase). */
-export const CITIZEN_VISIBLE_ACTIONS = [
-  'route',
-  'route_to_triage',
-  'acknowledge',
-  'request-info',
-  'supply-info',
-  'transfer',
-  'assign',
-  'return',
-  'resolve',
-  'extend',
-  'reopen',
-  'close',
-];
 
 export interface DeliveriesReconcileResult {
   fanouts: number;

@@ -1,14 +1,24 @@
-import { createHmac } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { createTransport, Transporter } from 'nodemailer';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { UnprocessableError } from '@fr/domain';
-import { writeOutboxMany } from '@fr/persistence';
+import { execute, selectRow, selectRows, writeOutboxMany } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock, SlaService } from '@fr/sla';
 import { isInternalAddress } from './address-policy';
+import {
+  CASE_EVENT_COLUMNS,
+  CASE_EVENT_JOINS,
+  CaseEventRow,
+  caseStatusPayload,
+  currentPayload,
+  DeliveryPayload,
+  escalationPayloads,
+  EscalationPayload,
+} from './delivery-payloads';
+import { signingSecrets, webhookMessageId, webhookSignature } from './webhook-signature';
 
 export const WEBHOOK_EVENTS = ['escalation', 'case.status'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
@@ -40,16 +50,14 @@ export async function assertDeliverableUrl(raw: string, allowHosts: string[]): P
   return url;
 }
 
-export function signature(secret: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-}
-
 /** A delivery to make: by which means, to whom, of which event; e-mail may wait for office hours. */
 interface Wanted {
   kind: 'webhook' | 'email' | 'channel';
   target: string;
   key: string;
   notBefore: Date | null;
+  /** Frozen now, sent unchanged by every attempt. */
+  payload: DeliveryPayload;
 }
 
 interface DeliveryRow {
@@ -58,6 +66,21 @@ interface DeliveryRow {
   target: string;
   event_key: string;
   status: string;
+  message_id: string;
+  payload: DeliveryPayload | null;
+}
+
+interface EndpointRow {
+  url: string | null;
+  secret: string | null;
+  previous_secret: string | null;
+  previous_secret_expires_at: Date | null;
+}
+
+interface ClaimedEventRow extends CaseEventRow {
+  channel: string | null;
+  webhook_url: string | null;
+  hooks: string[];
 }
 
 /**
@@ -83,20 +106,28 @@ export class Deliveries implements OnModuleDestroy {
 
   /** Called in the transaction that records escalations and their inbox notifications. */
   async escalationsRecorded(m: EntityManager, escalationIds: readonly string[]): Promise<void> {
-    const wanted: Wanted[] = [];
+    const targets: Omit<Wanted, 'payload'>[] = [];
     if (this.config.smtpUrl) {
       const now = this.clock.now();
       const notBefore =
         this.config.holdEmailOutsideOfficeHours && !this.sla.calendar.isWorkingTime(now) ? this.sla.calendar.nextOpening(now) : null;
-      const recipients: { escalation_id: string; officer_id: string }[] = await m.query(
+      const recipients = await selectRows<{ escalation_id: string; officer_id: string }>(
+        m,
         `SELECT n.escalation_id::text AS escalation_id, n.officer_id FROM notifications n JOIN officers o ON o.id = n.officer_id
           WHERE n.escalation_id = ANY($1::bigint[]) AND o.email IS NOT NULL AND o.email <> '' ORDER BY n.escalation_id, n.officer_id`,
         [escalationIds],
       );
-      for (const r of recipients) wanted.push({ kind: 'email', target: r.officer_id, key: `escalation.${r.escalation_id}`, notBefore });
+      for (const r of recipients) targets.push({ kind: 'email', target: r.officer_id, key: `escalation.${r.escalation_id}`, notBefore });
     }
     const hooks = await this.subscribers(m, 'escalation');
-    for (const id of escalationIds) for (const hook of hooks) wanted.push({ kind: 'webhook', target: hook, key: `escalation.${id}`, notBefore: null });
+    for (const id of escalationIds) for (const hook of hooks) targets.push({ kind: 'webhook', target: hook, key: `escalation.${id}`, notBefore: null });
+    if (targets.length === 0) return;
+    // Read in this transaction: what the escalation says is what it was when it fired.
+    const payloads = await escalationPayloads(m, escalationIds);
+    const wanted = targets.flatMap((t) => {
+      const payload: EscalationPayload | undefined = payloads.get(t.key.slice('escalation.'.length));
+      return payload ? [{ ...t, payload }] : [];
+    });
     await this.enqueue(m, wanted);
   }
 
@@ -109,20 +140,25 @@ export class Deliveries implements OnModuleDestroy {
   async caseEvents(events: readonly { caseId: string; eventId: string }[]): Promise<number[]> {
     if (events.length === 0) return [];
     return this.ds.transaction(async (m) => {
-      const claimed: { event_id: string; channel: string | null; webhook_url: string | null; hooks: string[] }[] = await m.query(
+      // Every part of one statement sees the same snapshot: the SELECT still reads the frozen states
+      // that `done` removes (they are copied into the deliveries below and needed no more).
+      const claimed = await selectRows<ClaimedEventRow>(
+        m,
         `WITH ev AS (SELECT DISTINCT ON (event_id) event_id, case_id FROM unnest($1::bigint[], $2::uuid[]) AS ev(event_id, case_id)),
-              fresh AS (INSERT INTO case_event_fanouts (event_id) SELECT event_id FROM ev ON CONFLICT DO NOTHING RETURNING event_id)
-         SELECT fresh.event_id::text AS event_id, ch.code AS channel, ch.webhook_url,
+              fresh AS (INSERT INTO case_event_fanouts (event_id) SELECT event_id FROM ev ON CONFLICT DO NOTHING RETURNING event_id),
+              done AS (DELETE FROM case_event_states WHERE event_id IN (SELECT event_id FROM fresh))
+         SELECT ${CASE_EVENT_COLUMNS}, ch.code AS channel, ch.webhook_url,
                 ARRAY(SELECT id::text FROM webhooks WHERE active AND $3 = ANY(events) ORDER BY id) AS hooks
-           FROM fresh JOIN ev ON ev.event_id = fresh.event_id
-           LEFT JOIN cases c ON c.id = ev.case_id LEFT JOIN channels ch ON ch.code = c.channel_code`,
+           FROM fresh JOIN audit_events a ON a.id = fresh.event_id ${CASE_EVENT_JOINS}
+           LEFT JOIN channels ch ON ch.code = c.channel_code`,
         [events.map((e) => e.eventId), events.map((e) => e.caseId), 'case.status' satisfies WebhookEvent],
       );
       const wanted: Wanted[] = [];
       for (const c of claimed) {
         const key = `case-event.${c.event_id}`;
-        if (c.webhook_url) wanted.push({ kind: 'channel', target: c.channel!, key, notBefore: null });
-        for (const hook of c.hooks) wanted.push({ kind: 'webhook', target: hook, key, notBefore: null });
+        const payload = caseStatusPayload(c);
+        if (c.webhook_url) wanted.push({ kind: 'channel', target: c.channel!, key, notBefore: null, payload });
+        for (const hook of c.hooks) wanted.push({ kind: 'webhook', target: hook, key, notBefore: null, payload });
       }
       const made = await this.enqueue(m, wanted);
       const perEvent = new Map<string, number>();
@@ -138,18 +174,25 @@ export class Deliveries implements OnModuleDestroy {
   }
 
   private async subscribers(m: EntityManager, event: WebhookEvent): Promise<string[]> {
-    const hooks: { id: string }[] = await m.query(`SELECT id FROM webhooks WHERE active AND $1 = ANY(events) ORDER BY id`, [event]);
+    const hooks = await selectRows<{ id: string }>(m, `SELECT id FROM webhooks WHERE active AND $1 = ANY(events) ORDER BY id`, [event]);
     return hooks.map((h) => String(h.id));
   }
 
   /** A row and a job per wanted delivery not made before; returns the event key of each new one. */
   private async enqueue(m: EntityManager, wanted: readonly Wanted[]): Promise<string[]> {
     if (wanted.length === 0) return [];
-    const rows: { id: string; event_key: string; not_before: Date | null }[] = await m.query(
-      `INSERT INTO deliveries (kind, target, event_key, not_before)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
+    const rows = await selectRows<{ id: string; event_key: string; not_before: Date | null }>(
+      m,
+      `INSERT INTO deliveries (kind, target, event_key, not_before, payload)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[])
        ON CONFLICT ON CONSTRAINT deliveries_uq DO NOTHING RETURNING id, event_key, not_before`,
-      [wanted.map((w) => w.kind), wanted.map((w) => w.target), wanted.map((w) => w.key), wanted.map((w) => w.notBefore)],
+      [
+        wanted.map((w) => w.kind),
+        wanted.map((w) => w.target),
+        wanted.map((w) => w.key),
+        wanted.map((w) => w.notBefore),
+        wanted.map((w) => JSON.stringify(w.payload)),
+      ],
     );
     const now = this.clock.now().getTime();
     await writeOutboxMany(
@@ -165,19 +208,26 @@ export class Deliveries implements OnModuleDestroy {
 
   /** Sends one delivery; throws to let the queue retry. `final` marks the last attempt. */
   async send(deliveryId: string, final: boolean): Promise<'delivered' | 'skipped'> {
-    const [d]: DeliveryRow[] = await this.ds.query(`SELECT id, kind, target, event_key, status FROM deliveries WHERE id = $1`, [deliveryId]);
+    const d = await selectRow<DeliveryRow>(
+      this.ds,
+      `SELECT id::text AS id, kind, target, event_key, status, message_id::text AS message_id, payload FROM deliveries WHERE id = $1`,
+      [deliveryId],
+    );
     if (!d || d.status === 'delivered') return 'skipped';
     try {
-      if (d.kind === 'email') await this.sendEmail(d);
-      else await this.callWebhook(d);
-      await this.ds.query(
+      const payload = d.payload ?? (await currentPayload(this.ds, d.event_key));
+      if (!payload) throw new Error(`the event ${d.event_key} no longer exists`);
+      if (d.kind === 'email') await this.sendEmail(d, payload);
+      else await this.callWebhook(d, payload);
+      await execute(
+        this.ds,
         `UPDATE deliveries SET status = 'delivered', delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1`,
         [deliveryId],
       );
       return 'delivered';
     } catch (e) {
       const message = (e as Error).message.slice(0, 500);
-      await this.ds.query(`UPDATE deliveries SET attempts = attempts + 1, last_error = $2, status = $3 WHERE id = $1`, [
+      await execute(this.ds, `UPDATE deliveries SET attempts = attempts + 1, last_error = $2, status = $3 WHERE id = $1`, [
         deliveryId,
         message,
         final ? 'failed' : 'pending',
@@ -187,22 +237,37 @@ export class Deliveries implements OnModuleDestroy {
     }
   }
 
-  private async callWebhook(d: DeliveryRow): Promise<void> {
-    const [hook] =
+  private async callWebhook(d: DeliveryRow, payload: DeliveryPayload): Promise<void> {
+    const hook =
       d.kind === 'channel'
-        ? await this.ds.query(`SELECT webhook_url AS url, webhook_secret AS secret FROM channels WHERE code = $1`, [d.target])
-        : await this.ds.query(`SELECT url, secret FROM webhooks WHERE id = $1 AND active`, [d.target]);
+        ? await selectRow<EndpointRow>(
+            this.ds,
+            `SELECT webhook_url AS url, webhook_secret AS secret, webhook_previous_secret AS previous_secret,
+                    webhook_previous_secret_expires_at AS previous_secret_expires_at FROM channels WHERE code = $1`,
+            [d.target],
+          )
+        : await selectRow<EndpointRow>(
+            this.ds,
+            `SELECT url, secret, previous_secret, previous_secret_expires_at FROM webhooks WHERE id = $1 AND active`,
+            [d.target],
+          );
     if (!hook?.url) throw new Error('the webhook no longer exists or is disabled');
+    if (!hook.secret) throw new Error('the webhook has no secret to sign with');
     // Checked again at send time: a name that resolved outside may now resolve inside.
     await assertDeliverableUrl(hook.url, this.config.webhookAllowHosts);
-    const body = JSON.stringify(await this.payload(d.event_key));
+    const body = JSON.stringify(payload);
+    const id = webhookMessageId(d.message_id);
+    // The receiver compares webhook-timestamp with its own clock to refuse replays: it is the real
+    // time of this attempt, not the engine's (injectable) domain clock.
+    const timestamp = Math.floor(Date.now() / 1000);
+    const secrets = signingSecrets(hook.secret, hook.previous_secret, hook.previous_secret_expires_at, this.clock.now());
     const res = await fetch(hook.url, {
       method: 'POST',
       headers: {
         'Content-Type': 'application/json',
-        'X-Signature': signature(hook.secret ?? '', body),
-        'X-Event-Key': d.event_key,
-        'X-Delivery-Id': d.id,
+        'webhook-id': id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': webhookSignature(secrets, id, timestamp, body),
       },
       body,
       redirect: 'manual',
@@ -211,64 +276,17 @@ export class Deliveries implements OnModuleDestroy {
     if (res.status < 200 || res.status >= 300) throw new Error(`the receiver answered ${res.status}`);
   }
 
-  private async sendEmail(d: DeliveryRow): Promise<void> {
-    const [o] = await this.ds.query(`SELECT email, full_name FROM officers WHERE id = $1 AND active`, [d.target]);
+  private async sendEmail(d: DeliveryRow, payload: DeliveryPayload): Promise<void> {
+    const o = await selectRow<{ email: string | null }>(this.ds, `SELECT email FROM officers WHERE id = $1 AND active`, [d.target]);
     if (!o?.email) throw new Error('the officer has no e-mail address or is disabled');
-    const p = await this.payload(d.event_key);
+    if (payload.event !== 'escalation') throw new Error(`e-mail is sent for escalations only, not ${payload.event}`);
     if (!this.mailer) this.mailer = createTransport(this.config.smtpUrl!);
     await this.mailer.sendMail({
       from: this.config.mailFrom,
       to: o.email,
-      subject: p.title as string,
-      text: `${p.body}\n\nMã hồ sơ: ${p.trackingCode}\n`,
+      subject: payload.title,
+      text: `${payload.body}\n\nMã hồ sơ: ${payload.trackingCode}\n`,
       headers: { 'X-Event-Key': d.event_key },
     });
-  }
-
-  /** What a delivery says: ids, tracking code, unit, state and deadlines; never the citizen's data. */
-  private async payload(key: string): Promise<Record<string, unknown>> {
-    const [kind, id] = [key.slice(0, key.indexOf('.')), key.slice(key.indexOf('.') + 1)];
-    if (kind === 'escalation') {
-      const [e] = await this.ds.query(
-        `SELECT e.id, e.case_id, e.stage, e.level, e.due_at, e.fired_at, c.tracking_code, c.unit_code, u.name AS unit_name
-           FROM escalations e JOIN cases c ON c.id = e.case_id LEFT JOIN units u ON u.code = c.unit_code WHERE e.id = $1`,
-        [id],
-      );
-      const [n] = await this.ds.query(`SELECT title, body FROM notifications WHERE escalation_id = $1 ORDER BY id LIMIT 1`, [id]);
-      return {
-        event: 'escalation',
-        escalationId: String(e.id),
-        caseId: e.case_id,
-        trackingCode: e.tracking_code,
-        unit: e.unit_code ? { code: e.unit_code, name: e.unit_name } : null,
-        stage: e.stage,
-        level: e.level,
-        dueAt: new Date(e.due_at).toISOString(),
-        firedAt: new Date(e.fired_at).toISOString(),
-        title: n?.title ?? `Escalation level ${e.level}`,
-        body: n?.body ?? '',
-      };
-    }
-    const [e] = await this.ds.query(
-      `SELECT a.id, a.action, a.from_state, a.to_state, a.occurred_at, c.id AS case_id, c.tracking_code, c.external_id, c.status,
-              c.unit_code, u.name AS unit_name, c.due_at, c.answer
-         FROM audit_events a JOIN cases c ON c.id = a.case_id LEFT JOIN units u ON u.code = c.unit_code WHERE a.id = $1`,
-      [id],
-    );
-    return {
-      event: 'case.status',
-      eventId: String(e.id),
-      caseId: e.case_id,
-      trackingCode: e.tracking_code,
-      externalId: e.external_id,
-      action: e.action,
-      from: e.from_state,
-      to: e.to_state,
-      status: e.status,
-      unit: e.unit_code ? { code: e.unit_code, name: e.unit_name } : null,
-      dueAt: e.due_at ? new Date(e.due_at).toISOString() : null,
-      answer: e.status === 'resolved' || e.status === 'closed' ? e.answer : null,
-      at: new Date(e.occurred_at).toISOString(),
-    };
   }
 }

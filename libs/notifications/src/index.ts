@@ -7,3 +7,5 @@ export * from './mark-notification-read.usecase';
 export * from './escalation.queries';
 export * from './inbox.module';
 export * from './deliveries-reconciler';
+export * from './webhook-signature';
+export * from './delivery-payloads';

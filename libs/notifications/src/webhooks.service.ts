@@ -2,8 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { NotFoundError, UnprocessableError } from '@fr/domain';
-import { writeAuditEvent } from '@fr/persistence';
+import { execute, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
+import { Clock } from '@fr/sla';
 import { assertDeliverableUrl, WEBHOOK_EVENTS, WebhookEvent } from './deliveries';
+import { generateWebhookSecret, webhookMessageId, webhookSecretProblem } from './webhook-signature';
 
 export interface WebhookView {
   id: string;
@@ -11,37 +13,91 @@ export interface WebhookView {
   events: string[];
   active: boolean;
   createdAt: string;
+  /** While a rotation's overlap lasts, deliveries are signed with the previous secret too, until then. */
+  previousSecretExpiresAt: string | null;
   deliveries: { delivered: number; pending: number; failed: number; lastError: string | null };
 }
 
-/** Webhook subscriptions (ADMIN) and the channels' own status webhooks. Secrets are never returned. */
+/** The secret, shown once: when the engine generated it. */
+export interface RegisteredWebhook extends WebhookView {
+  secret?: string;
+}
+
+export interface ChannelWebhookView {
+  channel: string;
+  url: string | null;
+  /** Shown once, when this call generated it; null otherwise (secrets are never shown again). */
+  secret: string | null;
+}
+
+export interface SecretRotation {
+  secret: string;
+  previousSecretExpiresAt: string;
+}
+
+export type WebhookTarget = { kind: 'webhook'; id: string } | { kind: 'channel'; code: string };
+
+/** One week: longer than any receiver's deployment cycle, short enough that a leaked key dies. */
+export const MAX_ROTATION_OVERLAP_SECONDS = 7 * 24 * 3600;
+export const DEFAULT_ROTATION_OVERLAP_SECONDS = 24 * 3600;
+
+interface WebhookRow {
+  id: string;
+  url: string;
+  events: string[];
+  active: boolean;
+  created_at: Date;
+  previous_secret_expires_at: Date | null;
+  delivered: number;
+  pending: number;
+  failed: number;
+  last_error: string | null;
+}
+
+interface DeliveryListRow {
+  id: string;
+  event_key: string;
+  message_id: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  created_at: Date;
+  delivered_at: Date | null;
+}
+
+/** Webhook subscriptions (ADMIN) and the channels' own status webhooks. Secrets are shown once, when generated. */
 @Injectable()
 export class Webhooks {
   constructor(
     private readonly ds: DataSource,
+    private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async register(actorId: string, input: { url: string; events: string[]; secret: string }): Promise<WebhookView> {
+  async register(actorId: string, input: { url: string; events: string[]; secret?: string }): Promise<RegisteredWebhook> {
     const bad = input.events.filter((e) => !(WEBHOOK_EVENTS as readonly string[]).includes(e));
     if (bad.length) throw new UnprocessableError(`unknown event(s) ${bad.join(', ')}; known: ${WEBHOOK_EVENTS.join(', ')}`);
+    const secret = this.chosenOrNewSecret(input.secret);
     const url = await assertDeliverableUrl(input.url, this.config.webhookAllowHosts);
     const id = await this.ds.transaction(async (m) => {
-      const [row] = await m.query(`INSERT INTO webhooks (url, events, secret, created_by) VALUES ($1, $2, $3, $4) RETURNING id`, [
+      const row = await selectRow<{ id: string }>(m, `INSERT INTO webhooks (url, events, secret, created_by) VALUES ($1, $2, $3, $4) RETURNING id`, [
         url.toString(),
         [...new Set(input.events)] as WebhookEvent[],
-        input.secret,
+        secret,
         actorId,
       ]);
-      await writeAuditEvent(m, { caseId: null, actor: `officer:${actorId}`, action: 'webhook_registered', data: { webhookId: row.id, url: url.origin, events: input.events } });
-      return row.id as string;
+      await writeAuditEvent(m, { caseId: null, actor: `officer:${actorId}`, action: 'webhook_registered', data: { webhookId: row!.id, url: url.origin, events: input.events } });
+      return row!.id;
     });
-    return (await this.list()).find((w) => w.id === id)!;
+    const view = (await this.list()).find((w) => w.id === id)!;
+    return input.secret === undefined ? { ...view, secret } : view;
   }
 
   async list(): Promise<WebhookView[]> {
-    const rows = await this.ds.query(
+    const rows = await selectRows<WebhookRow>(
+      this.ds,
       `SELECT w.id, w.url, w.events, w.active, w.created_at,
+              CASE WHEN w.previous_secret_expires_at > $1 THEN w.previous_secret_expires_at END AS previous_secret_expires_at,
               count(d.id) FILTER (WHERE d.status = 'delivered')::int AS delivered,
               count(d.id) FILTER (WHERE d.status = 'pending')::int AS pending,
               count(d.id) FILTER (WHERE d.status = 'failed')::int AS failed,
@@ -49,28 +105,33 @@ export class Webhooks {
                 ORDER BY x.id DESC LIMIT 1) AS last_error
          FROM webhooks w LEFT JOIN deliveries d ON d.kind = 'webhook' AND d.target = w.id::text
         GROUP BY w.id ORDER BY w.created_at`,
+      [this.clock.now()],
     );
-    return rows.map((r: Record<string, any>) => ({
+    return rows.map((r) => ({
       id: r.id,
       url: r.url,
       events: r.events,
       active: r.active,
       createdAt: new Date(r.created_at).toISOString(),
+      previousSecretExpiresAt: r.previous_secret_expires_at ? new Date(r.previous_secret_expires_at).toISOString() : null,
       deliveries: { delivered: r.delivered, pending: r.pending, failed: r.failed, lastError: r.last_error },
     }));
   }
 
   async deliveries(webhookId: string, status?: string) {
-    const [hook] = await this.ds.query(`SELECT id FROM webhooks WHERE id::text = $1`, [webhookId]);
+    const hook = await selectRow<{ id: string }>(this.ds, `SELECT id FROM webhooks WHERE id::text = $1`, [webhookId]);
     if (!hook) throw new NotFoundError('webhook', webhookId);
-    const rows = await this.ds.query(
-      `SELECT id, event_key, status, attempts, last_error, created_at, delivered_at FROM deliveries
+    const rows = await selectRows<DeliveryListRow>(
+      this.ds,
+      `SELECT id::text AS id, event_key, message_id::text AS message_id, status, attempts, last_error, created_at, delivered_at FROM deliveries
         WHERE kind = 'webhook' AND target = $1 AND ($2::text IS NULL OR status = $2) ORDER BY id DESC LIMIT 200`,
       [webhookId, status ?? null],
     );
-    return rows.map((r: Record<string, any>) => ({
-      id: String(r.id),
+    return rows.map((r) => ({
+      id: r.id,
       eventKey: r.event_key,
+      // The webhook-id header of every attempt: what a receiver logs and deduplicates on.
+      messageId: webhookMessageId(r.message_id),
       status: r.status,
       attempts: r.attempts,
       lastError: r.last_error,
@@ -81,25 +142,91 @@ export class Webhooks {
 
   async setActive(actorId: string, webhookId: string, active: boolean): Promise<void> {
     await this.ds.transaction(async (m) => {
-      // TypeORM answers an UPDATE with [rows, affected].
-      const [, affected] = await m.query(`UPDATE webhooks SET active = $2 WHERE id::text = $1`, [webhookId, active]);
+      const affected = await execute(m, `UPDATE webhooks SET active = $2 WHERE id::text = $1`, [webhookId, active]);
       if (!affected) throw new NotFoundError('webhook', webhookId);
       await writeAuditEvent(m, { caseId: null, actor: `officer:${actorId}`, action: active ? 'webhook_enabled' : 'webhook_disabled', data: { webhookId } });
     });
   }
 
-  /** A channel's status webhook: where citizens' channels hear of changes to their cases. */
-  async setChannelWebhook(actorId: string, channel: string, input: { url: string | null; secret?: string }): Promise<void> {
+  /**
+   * A channel's status webhook: where citizens' channels hear of changes to their cases. A URL
+   * without a secret keeps the channel's secret, or gets a generated one (returned once); a chosen
+   * secret replaces the current one at once (use rotateSecret for an overlap); a null URL removes
+   * the webhook and its secrets.
+   */
+  async setChannelWebhook(actorId: string, channel: string, input: { url: string | null; secret?: string }): Promise<ChannelWebhookView> {
     const url = input.url ? (await assertDeliverableUrl(input.url, this.config.webhookAllowHosts)).toString() : null;
-    if (url && !input.secret) throw new UnprocessableError('secret is required with a url: deliveries are signed with it');
-    await this.ds.transaction(async (m) => {
-      const [, affected] = await m.query(`UPDATE channels SET webhook_url = $2, webhook_secret = $3 WHERE code = $1`, [
-        channel,
-        url,
-        url ? input.secret : null,
-      ]);
-      if (!affected) throw new NotFoundError('channel', channel);
-      await writeAuditEvent(m, { caseId: null, actor: `officer:${actorId}`, action: 'channel_webhook_set', data: { channel, url: url ? new URL(url).origin : null } });
+    if (!url && input.secret !== undefined) throw new UnprocessableError('secret is given without a url: a null url removes the webhook and its secrets');
+    const chosen = input.secret === undefined ? null : this.chosenOrNewSecret(input.secret);
+    return this.ds.transaction(async (m) => {
+      const current = await selectRow<{ webhook_secret: string | null }>(m, `SELECT webhook_secret FROM channels WHERE code = $1 FOR UPDATE`, [channel]);
+      if (!current) throw new NotFoundError('channel', channel);
+      const generated = url && !chosen && !current.webhook_secret ? generateWebhookSecret() : null;
+      const secret = url ? (chosen ?? generated ?? current.webhook_secret) : null;
+      const replaced = !url || chosen !== null;
+      await execute(
+        m,
+        `UPDATE channels SET webhook_url = $2, webhook_secret = $3,
+                webhook_previous_secret = CASE WHEN $4 THEN NULL ELSE webhook_previous_secret END,
+                webhook_previous_secret_expires_at = CASE WHEN $4 THEN NULL ELSE webhook_previous_secret_expires_at END
+          WHERE code = $1`,
+        [channel, url, secret, replaced],
+      );
+      await writeAuditEvent(m, {
+        caseId: null,
+        actor: `officer:${actorId}`,
+        action: 'channel_webhook_set',
+        data: { channel, url: url ? new URL(url).origin : null, secret: chosen ? 'chosen' : generated ? 'generated' : url ? 'kept' : 'removed' },
+      });
+      return { channel, url, secret: generated };
     });
+  }
+
+  /**
+   * A new generated secret; the current one keeps signing beside it until the overlap ends, so
+   * receivers can switch at their own pace. Rotating again during an overlap ends the earlier one.
+   */
+  async rotateSecret(actorId: string, target: WebhookTarget, overlapSeconds = DEFAULT_ROTATION_OVERLAP_SECONDS): Promise<SecretRotation> {
+    if (!Number.isInteger(overlapSeconds) || overlapSeconds < 0 || overlapSeconds > MAX_ROTATION_OVERLAP_SECONDS) {
+      throw new UnprocessableError(`overlapSeconds must be a whole number from 0 to ${MAX_ROTATION_OVERLAP_SECONDS} (7 days)`);
+    }
+    const secret = generateWebhookSecret();
+    const expiresAt = new Date(this.clock.now().getTime() + overlapSeconds * 1000);
+    await this.ds.transaction(async (m) => {
+      // Only a webhook that has a secret can rotate it: a channel without a URL has nothing to sign.
+      const affected =
+        target.kind === 'webhook'
+          ? await execute(
+              m,
+              `UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = $2, secret = $3 WHERE id::text = $1`,
+              [target.id, expiresAt, secret],
+            )
+          : await execute(
+              m,
+              `UPDATE channels SET webhook_previous_secret = webhook_secret, webhook_previous_secret_expires_at = $2, webhook_secret = $3
+                WHERE code = $1 AND webhook_url IS NOT NULL`,
+              [target.code, expiresAt, secret],
+            );
+      if (!affected) {
+        if (target.kind === 'webhook') throw new NotFoundError('webhook', target.id);
+        const exists = await selectRow<{ code: string }>(m, `SELECT code FROM channels WHERE code = $1`, [target.code]);
+        if (!exists) throw new NotFoundError('channel', target.code);
+        throw new UnprocessableError(`channel '${target.code}' has no webhook; set one with PUT /v1/channels/${target.code}/webhook first`);
+      }
+      await writeAuditEvent(m, {
+        caseId: null,
+        actor: `officer:${actorId}`,
+        action: 'webhook_secret_rotated',
+        data: { ...(target.kind === 'webhook' ? { webhookId: target.id } : { channel: target.code }), previousSecretExpiresAt: expiresAt.toISOString() },
+      });
+    });
+    return { secret, previousSecretExpiresAt: expiresAt.toISOString() };
+  }
+
+  private chosenOrNewSecret(chosen: string | undefined): string {
+    if (chosen === undefined) return generateWebhookSecret();
+    const problem = webhookSecretProblem(chosen);
+    if (problem) throw new UnprocessableError(problem);
+    return chosen;
   }
 }

@@ -7,3 +7,4 @@ export * from './database-bootstrap';
 export * from './database.module';
 export * from './advisory-locks';
 export * from './sql';
+export * from './case-event-states';

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { AreaRef, AreaResolution, decideRoute, resolveArea, RoutingDecision, RoutingRule, transition, UnitRef } from '@fr/domain';
-import { AuditEventInput, OutboxMessage, writeAuditEvents, writeOutboxMany } from '@fr/persistence';
+import { AreaRef, AreaResolution, decideRoute, isCitizenVisible, resolveArea, RoutingDecision, RoutingRule, transition, UnitRef } from '@fr/domain';
+import { AuditEventInput, OutboxMessage, writeAuditEvents, writeOutboxWithCaseEventStates } from '@fr/persistence';
 import { caseEventMessage } from '@fr/queue';
-import { SlaService, slaTimerMessages } from '@fr/sla';
+import { Clock, SlaService, slaTimerMessages } from '@fr/sla';
 
 export interface RouteCaseResult {
   caseId: string;
@@ -74,6 +74,7 @@ export class RouteCase {
   constructor(
     private readonly ds: DataSource,
     private readonly sla: SlaService,
+    private readonly clock: Clock,
   ) {}
 
   async execute(caseId: string): Promise<RouteCaseResult> {
@@ -156,6 +157,8 @@ export class RouteCase {
   /** The cases, their assignments, one audit event each and their outbox rows: three statements for the batch. */
   private async write(m: EntityManager, routed: readonly Routed[]): Promise<void> {
     const col = <T>(f: (r: Routed) => T) => routed.map(f);
+    // When the unit got the case: reports attribute the case to it from then on.
+    const now = this.clock.now();
     await m.query(
       `WITH r AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::text[],
@@ -163,12 +166,12 @@ export class RouteCase {
            AS r(id, status, unit_code, handler_id, leader_id, area_code, rule_id, triage_reason, stage_minutes, due_at, warn_at, reason)),
        upd AS (
          UPDATE cases c SET status = r.status, unit_code = r.unit_code, handler_id = r.handler_id, leader_id = r.leader_id,
-                area_code = r.area_code, routing_rule_id = r.rule_id, triage_reason = r.triage_reason, routed_at = now(),
+                area_code = r.area_code, routing_rule_id = r.rule_id, triage_reason = r.triage_reason, routed_at = $13::timestamptz,
                 updated_at = now(), version = c.version + 1, stage = 'receive', stage_started_at = c.received_at,
                 stage_minutes = r.stage_minutes, extension_minutes = 0, resolve_from = c.received_at, due_at = r.due_at, warn_at = r.warn_at
            FROM r WHERE c.id = r.id RETURNING c.id)
-       INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason, rule_id)
-       SELECT r.id, r.unit_code, r.handler_id, r.leader_id, r.reason, r.rule_id FROM r JOIN upd ON upd.id = r.id`,
+       INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason, rule_id, started_at)
+       SELECT r.id, r.unit_code, r.handler_id, r.leader_id, r.reason, r.rule_id, $13::timestamptz FROM r JOIN upd ON upd.id = r.id`,
       [
         col((r) => r.c.id),
         col((r) => r.to),
@@ -182,14 +185,16 @@ export class RouteCase {
         col((r) => r.dueAt),
         col((r) => r.warnAt),
         col((r) => (r.decision.kind === 'assign' ? 'route' : 'triage')),
+        now,
       ],
     );
     const eventIds = await writeAuditEvents(m, routed.map(auditEventOf));
     const outbox: OutboxMessage[] = routed.flatMap((r, i) => [
       ...slaTimerMessages(this.sla, { caseId: r.c.id, stage: 'receive', stageStartedAt: r.stageStartedAt, dueAt: r.dueAt, warnAt: r.warnAt, unit: r.unitCode }),
-      caseEventMessage(r.c.id, eventIds[i]),
+      ...(isCitizenVisible(actionOf(r)) ? [caseEventMessage(r.c.id, eventIds[i])] : []),
     ]);
-    await writeOutboxMany(m, outbox);
+    const announced = routed.flatMap((r, i) => (isCitizenVisible(actionOf(r)) ? [{ caseId: r.c.id, eventId: eventIds[i] }] : []));
+    await writeOutboxWithCaseEventStates(m, outbox, announced);
   }
 
   private routingTable(): Promise<RoutingTable> {
@@ -217,12 +222,16 @@ export class RouteCase {
   }
 }
 
+function actionOf(r: Routed): 'route' | 'route_to_triage' {
+  return r.decision.kind === 'assign' ? 'route' : 'route_to_triage';
+}
+
 function auditEventOf(r: Routed): AuditEventInput {
   const d = r.decision;
   return {
     caseId: r.c.id,
     actor: ROUTER_ACTOR,
-    action: d.kind === 'assign' ? 'route' : 'route_to_triage',
+    action: actionOf(r),
     fromState: 'received',
     toState: r.to,
     reason: d.kind === 'assign' ? `rule '${d.ruleId}'` : d.detail,

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { ADVISORY_LOCK } from '@fr/persistence';
 import { DEFAULT_JOB_OPTIONS, ensureJob, jobIdFor, jobIdPrefix, JobName, QueueName, QueueRegistry } from '@fr/queue';
+import { Clock } from '@fr/sla';
 
 /**
  * Redis here keeps nothing across a restart, and a flushed Redis loses queued routing jobs. PostgreSQL
@@ -18,6 +19,7 @@ export class RoutingReconciler {
   constructor(
     private readonly ds: DataSource,
     private readonly queues: QueueRegistry,
+    private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -28,10 +30,11 @@ export class RoutingReconciler {
       if (!locked) return null;
       const rows: { id: string }[] = await m.query(
         `SELECT c.id FROM cases c
-          WHERE c.status = 'received' AND c.received_at <= now() - make_interval(secs => $1)
+          WHERE c.status = 'received' AND c.received_at <= $3::timestamptz - make_interval(secs => $1)
             AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = $2 || c.id::text)
           ORDER BY c.received_at LIMIT 5000`,
-        [stuckAfterSeconds, jobIdPrefix(JobName.RouteCase)],
+        // received_at is the Clock's time (intake), so it is compared with the Clock's.
+        [stuckAfterSeconds, jobIdPrefix(JobName.RouteCase), this.clock.now()],
       );
       const queue = this.queues.get(QueueName.Routing);
       let fixed = 0;

@@ -3,3 +3,5 @@ export * from './auth-helpers';
 export * from './statement-counter';
 export * from './contract';
 export * from './api-client';
+export * from './webhook-receiver';
+export * from './manual-clock';

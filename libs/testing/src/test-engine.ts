@@ -8,6 +8,7 @@ import { Client, Pool } from 'pg';
 import { SealAuditEvents } from '@fr/audit';
 import { AppConfig, loadConfig } from '@fr/config';
 import { prepareDatabase } from '@fr/directory';
+import { TimeSource } from '@fr/sla';
 import { createApiApp } from '../../../apps/api/src/bootstrap';
 import { buildOpenApiDocument, OWN_SPEC_PATH_PREFIXES } from '../../../apps/api/src/openapi';
 import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
@@ -43,9 +44,12 @@ export class TestEngine {
   readonly redis: Redis;
   /** Responses that broke the API contract; close() fails when there are any. */
   readonly contractViolations: string[] = [];
+  /** The time both apps judge by when the test gave one (a ManualClock); the wall clock otherwise. */
+  readonly clock: TimeSource | undefined;
   private readonly dbName: string;
 
-  private constructor(overrides: Record<string, string>) {
+  private constructor(overrides: Record<string, string>, clock?: TimeSource) {
+    this.clock = clock;
     const id = `${process.pid}_${randomBytes(4).toString('hex')}`;
     this.dbName = `fr_test_${id}`;
     const url = new URL(BASE_DB);
@@ -68,12 +72,12 @@ export class TestEngine {
     this.redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   }
 
-  static async start(opts: { worker?: boolean; env?: Record<string, string> } = {}): Promise<TestEngine> {
-    const engine = new TestEngine(opts.env ?? {});
+  static async start(opts: { worker?: boolean; env?: Record<string, string>; clock?: TimeSource } = {}): Promise<TestEngine> {
+    const engine = new TestEngine(opts.env ?? {}, opts.clock);
     try {
       await prepareDatabase(engine.config);
       await engine.db.query('SELECT 1');
-      engine.api = await createApiApp(engine.config);
+      engine.api = await createApiApp(engine.config, { clock: engine.clock });
       if (opts.worker !== false) await engine.startWorker();
       return engine;
     } catch (e) {
@@ -98,7 +102,7 @@ export class TestEngine {
   }
 
   async startWorker(): Promise<INestApplicationContext> {
-    if (!this.worker) this.worker = await createWorkerApp(this.config);
+    if (!this.worker) this.worker = await createWorkerApp(this.config, { clock: this.clock });
     return this.worker;
   }
 

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import { Response } from 'express';
+import { Request, Response } from 'express';
 import { assertUnreachable, DomainError, DomainErrorCode } from '@fr/domain';
+import { isGeoReportRequest, writeGeoReportError } from '../open311/georeport-errors';
 import { Dependency, RETRY_AFTER_SECONDS, unavailableDependency } from './infrastructure-errors';
 
 const REASON: Record<number, string> = {
@@ -109,6 +110,9 @@ export class HttpErrorFilter implements ExceptionFilter {
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     // Messages may quote what the caller sent (a path parameter, a value): never echo an essay back.
     if (message.length > 500) message = `${message.slice(0, 500)}…`;
+    // Open311 clients expect the GeoReport error format, whatever raised the error under /open311.
+    const req = res.req as Request | undefined;
+    if (req && isGeoReportRequest(req)) return writeGeoReportError(req, res, status, message);
     res.status(status).json({ statusCode: status, error: REASON[status] ?? 'Error', message, ...extra });
   }
 }

@@ -1,6 +1,10 @@
+import { UnsupportedMediaTypeException } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { isGeoReportRequest } from '../open311/georeport-errors';
 
 const ACCEPTED = [/^application\/([\w.+-]+\+)?json$/i, /^text\/calendar$/i];
+/** Open311 GeoReport v2 is form-encoded by its specification. */
+const FORM = /^application\/x-www-form-urlencoded$/i;
 
 /**
  * A body in another format (a form, plain text, XML) would reach validation as an empty object and be
@@ -11,6 +15,11 @@ export function requireKnownMediaType(req: Request, res: Response, next: NextFun
   if (!hasBody || !['POST', 'PUT', 'PATCH'].includes(req.method)) return next();
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim();
   if (ACCEPTED.some((re) => re.test(type))) return next();
+  if (isGeoReportRequest(req)) {
+    if (FORM.test(type)) return next();
+    // Through the error filter, which answers in GeoReport's error format there.
+    return next(new UnsupportedMediaTypeException(`send the body as application/x-www-form-urlencoded or application/json${type ? `, not ${type}` : ' (Content-Type is missing)'}`));
+  }
   res.status(415).json({
     statusCode: 415,
     error: 'Unsupported Media Type',

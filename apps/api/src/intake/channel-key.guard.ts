@@ -25,13 +25,19 @@ export class ChannelKeyGuard implements CanActivate {
     const req = ctx.switchToHttp().getRequest<ChannelRequest>();
     const presented = req.header('x-api-key');
     if (!presented) throw new UnauthorizedException('missing X-Api-Key header: intake needs a channel API key');
+    const found = await this.channelFor(presented);
+    if (!found) throw new UnauthorizedException('invalid X-Api-Key');
+    req.channel = found;
+    return true;
+  }
+
+  /** The channel a key belongs to, or null; also for keys sent elsewhere than the header (Open311's api_key). */
+  async channelFor(presented: string): Promise<string | null> {
     const d = digest(presented);
     // Compare every key in constant time, so timing tells nothing about which prefix matched.
     let found: string | null = null;
     for (const k of await this.channelKeys()) if (timingSafeEqual(k.digest, d)) found = k.channel;
-    if (!found) throw new UnauthorizedException('invalid X-Api-Key');
-    req.channel = found;
-    return true;
+    return found;
   }
 
   private channelKeys() {

@@ -1,21 +1,37 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiPropertyOptional, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { NotFoundError } from '@fr/domain';
-import { WEBHOOK_EVENTS, Webhooks } from '@fr/notifications';
+import { DEFAULT_ROTATION_OVERLAP_SECONDS, MAX_ROTATION_OVERLAP_SECONDS, WEBHOOK_EVENTS, Webhooks } from '@fr/notifications';
 import { ApiErrors } from '../common/error.dto';
 
 const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'];
+const WHSEC = '^whsec_[A-Za-z0-9+/]+={0,2}$';
 
 export class RegisterWebhookDto {
   @ApiProperty({ type: String, format: 'uri', maxLength: 2000, example: 'https://ops.hbt.gov.vn/hooks/feedback' }) @IsString() @MaxLength(2000) url: string;
   @ApiProperty({ enum: WEBHOOK_EVENTS, isArray: true })
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(10) @IsIn(WEBHOOK_EVENTS, { each: true, message: `events must be among ${WEBHOOK_EVENTS.join(', ')}` })
   events: string[];
-  @ApiProperty({ minLength: 16, maxLength: 200, description: 'the key of the HMAC-SHA256 signature in X-Signature' })
-  @IsString() @MinLength(16, { message: 'secret must be at least 16 characters' }) @MaxLength(200) secret: string;
+  @ApiPropertyOptional({
+    pattern: WHSEC,
+    maxLength: 200,
+    description: 'a Standard Webhooks secret (whsec_ + the base64 of 24 to 64 random bytes); left out, one is generated and returned once',
+  })
+  @OptionalField() @IsString() @MaxLength(200) secret?: string;
+}
+
+export class RotateSecretDto {
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_ROTATION_OVERLAP_SECONDS,
+    default: DEFAULT_ROTATION_OVERLAP_SECONDS,
+    description: 'how long the previous secret keeps signing beside the new one',
+  })
+  @OptionalField() @IsInt() @Min(0) @Max(MAX_ROTATION_OVERLAP_SECONDS) overlapSeconds?: number;
 }
 
 export class SetWebhookStateDto {
@@ -25,7 +41,25 @@ export class SetWebhookStateDto {
 export class ChannelWebhookDto {
   @ApiProperty({ type: String, format: 'uri', maxLength: 2000, nullable: true, description: "where the channel's status changes are delivered; null removes the webhook" })
   @ValidateIf((o) => o.url !== null) @IsString() @MaxLength(2000) url: string | null;
-  @ApiPropertyOptional({ minLength: 16, maxLength: 200, description: 'required with a url: the key deliveries are signed with' }) @OptionalField() @IsString() @MinLength(16, { message: 'secret must be at least 16 characters' }) @MaxLength(200) secret?: string;
+  @ApiPropertyOptional({
+    pattern: WHSEC,
+    maxLength: 200,
+    description: 'a whsec_ secret to use from now on; left out, the current one is kept or, if none, one is generated and returned once',
+  })
+  @OptionalField() @IsString() @MaxLength(200) secret?: string;
+}
+
+export class SecretRotationDto {
+  @ApiProperty({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', description: 'the new secret, shown this once' }) secret: string;
+  @ApiProperty({ format: 'date-time', description: 'until then deliveries carry a signature with the previous secret too' })
+  previousSecretExpiresAt: string;
+}
+
+export class ChannelWebhookViewDto {
+  @ApiProperty({ example: 'ihanoi' }) channel: string;
+  @ApiProperty({ type: String, nullable: true }) url: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'the generated secret, shown this once; null when a secret was kept, chosen or removed' })
+  secret: string | null;
 }
 
 export class WebhookDeliveryCountsDto {
@@ -41,12 +75,20 @@ export class WebhookDto {
   @ApiProperty({ enum: WEBHOOK_EVENTS, isArray: true }) events: string[];
   @ApiProperty() active: boolean;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'while a rotation overlaps, deliveries are signed with the previous secret too, until then' })
+  previousSecretExpiresAt: string | null;
   @ApiProperty({ type: WebhookDeliveryCountsDto }) deliveries: WebhookDeliveryCountsDto;
+}
+
+export class RegisteredWebhookDto extends WebhookDto {
+  @ApiPropertyOptional({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', description: 'the generated secret, shown this once (absent when the caller chose one)' })
+  secret?: string;
 }
 
 export class WebhookDeliveryDto {
   @ApiProperty() id: string;
   @ApiProperty({ description: 'the event delivered (one delivery per event and subscription)' }) eventKey: string;
+  @ApiProperty({ description: 'the webhook-id header of every attempt: what a receiver logs and deduplicates on' }) messageId: string;
   @ApiProperty({ enum: DELIVERY_STATUSES }) status: string;
   @ApiProperty({ type: 'integer' }) attempts: number;
   @ApiProperty({ type: String, nullable: true }) lastError: string | null;
@@ -55,6 +97,7 @@ export class WebhookDeliveryDto {
 }
 
 const webhookId = ApiParam({ name: 'id', format: 'uuid', description: 'a webhook subscription id' });
+const channelCode = ApiParam({ name: 'code', example: 'ihanoi', description: 'a channel code' });
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => new NotFoundError('webhook') });
 
@@ -68,10 +111,13 @@ export class WebhooksController {
   constructor(private readonly webhooks: Webhooks) {}
 
   @Post('webhooks')
-  @ApiOperation({ operationId: 'registerWebhook', summary: 'Subscribe a URL to events; deliveries are signed (X-Signature: sha256=<hex HMAC of the body>)' })
-  @ApiCreatedResponse({ type: WebhookDto })
-  @ApiErrors({ 422: 'the URL is not deliverable (not http(s), or a loopback, private or link-local address)' })
-  register(@CurrentOfficer() officer: AuthenticatedOfficer, @Body() dto: RegisterWebhookDto): Promise<WebhookDto> {
+  @ApiOperation({
+    operationId: 'registerWebhook',
+    summary: 'Subscribe a URL to events; deliveries are signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)',
+  })
+  @ApiCreatedResponse({ type: RegisteredWebhookDto })
+  @ApiErrors({ 422: 'an unknown event, a URL that is not deliverable (not http(s), or a loopback, private or link-local address), or a secret that is not whsec_' })
+  register(@CurrentOfficer() officer: AuthenticatedOfficer, @Body() dto: RegisterWebhookDto): Promise<RegisteredWebhookDto> {
     return this.webhooks.register(officer.id, dto);
   }
 
@@ -102,13 +148,36 @@ export class WebhooksController {
     await this.webhooks.setActive(officer.id, id, dto.active);
   }
 
+  @Post('webhooks/:id/rotate-secret')
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'rotateWebhookSecret', summary: 'A new generated secret (returned once); the previous one also signs until the overlap ends' })
+  @webhookId
+  @ApiOkResponse({ type: SecretRotationDto })
+  @ApiErrors({ 404: 'no such webhook' }, { 422: 'overlapSeconds out of range' })
+  rotate(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('id', uuid) id: string, @Body() dto: RotateSecretDto): Promise<SecretRotationDto> {
+    return this.webhooks.rotateSecret(officer.id, { kind: 'webhook', id }, dto.overlapSeconds);
+  }
+
   @Put('channels/:code/webhook')
-  @HttpCode(204)
-  @ApiOperation({ operationId: 'setChannelWebhook', summary: "A channel's status webhook: changes a citizen should see are delivered there" })
-  @ApiParam({ name: 'code', example: 'ihanoi', description: 'a channel code' })
-  @ApiNoContentResponse({ description: 'done' })
-  @ApiErrors({ 404: 'no such channel' }, { 422: 'the URL is not deliverable, or a url came without a secret' })
-  async channelWebhook(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('code') code: string, @Body() dto: ChannelWebhookDto) {
-    await this.webhooks.setChannelWebhook(officer.id, code, { url: dto.url, secret: dto.secret });
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'setChannelWebhook',
+    summary: "A channel's status webhook: changes a citizen should see are delivered there; a generated secret is returned once",
+  })
+  @channelCode
+  @ApiOkResponse({ type: ChannelWebhookViewDto })
+  @ApiErrors({ 404: 'no such channel' }, { 422: 'the URL is not deliverable, a secret that is not whsec_, or a secret without a url' })
+  channelWebhook(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('code') code: string, @Body() dto: ChannelWebhookDto): Promise<ChannelWebhookViewDto> {
+    return this.webhooks.setChannelWebhook(officer.id, code, { url: dto.url, secret: dto.secret });
+  }
+
+  @Post('channels/:code/webhook/rotate-secret')
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'rotateChannelWebhookSecret', summary: "Rotate a channel webhook's secret: the previous one also signs until the overlap ends" })
+  @channelCode
+  @ApiOkResponse({ type: SecretRotationDto })
+  @ApiErrors({ 404: 'no such channel' }, { 422: 'the channel has no webhook, or overlapSeconds out of range' })
+  rotateChannel(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('code') code: string, @Body() dto: RotateSecretDto): Promise<SecretRotationDto> {
+    return this.webhooks.rotateSecret(officer.id, { kind: 'channel', code }, dto.overlapSeconds);
   }
 }

@@ -9,6 +9,8 @@ import { EscalationAudit1764900000000 } from './1764900000000-EscalationAudit';
 import { SlaTimersOnTime1765000000000 } from './1765000000000-SlaTimersOnTime';
 import { AuditSealing1765100000000 } from './1765100000000-AuditSealing';
 import { OutboxWithoutNotify1765200000000 } from './1765200000000-OutboxWithoutNotify';
+import { StandardWebhooks1765550000000 } from './1765550000000-StandardWebhooks';
+import { Open311Requests1765560000000 } from './1765560000000-Open311Requests';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -23,4 +25,6 @@ export const MIGRATIONS = [
   SlaTimersOnTime1765000000000,
   AuditSealing1765100000000,
   OutboxWithoutNotify1765200000000,
+  StandardWebhooks1765550000000,
+  Open311Requests1765560000000,
 ];

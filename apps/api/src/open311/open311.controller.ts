@@ -1,0 +1,221 @@
+import { applyDecorators, Body, Controller, ForbiddenException, Get, Header, HttpCode, HttpStatus, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Request, Response } from 'express';
+import { APP_CONFIG, AppConfig } from '@fr/config';
+import { SubmitFeedback } from '@fr/intake';
+import {
+  GEOREPORT_CHANGESET,
+  GEOREPORT_SPECIFICATION,
+  GeoReportCreated,
+  GeoReportRequests,
+  GeoReportServices,
+  MAX_REQUESTS_PER_QUERY,
+  parseRequestFilter,
+} from '@fr/open311';
+import { Clock } from '@fr/sla';
+import { ChannelKeyGuard } from '../intake/channel-key.guard';
+import { GEOREPORT_PATH } from './georeport-errors';
+import {
+  GeoReportCreatedDto,
+  GeoReportDiscoveryDto,
+  GeoReportErrorDto,
+  GeoReportPostDto,
+  GeoReportRequestDto,
+  GeoReportServiceDefinitionDto,
+  GeoReportServiceDto,
+  GeoReportTokenDto,
+} from './georeport.dto';
+import { readGeoReportSubmission } from './service-request.form';
+import { toXml, XML_CONTENT_TYPE } from './xml';
+
+type Errors = readonly number[];
+
+/** A .json route: its answer's schema and the errors it may give, in GeoReport's error format. */
+function JsonAnswer(type: unknown, errors: Errors, status = 200) {
+  return applyDecorators(
+    ApiProduces('application/json'),
+    ApiResponse({ status, type: type as never }),
+    ...errors.map((s) => ApiResponse({ status: s, type: [GeoReportErrorDto], description: 'GeoReport errors: [{ code, description }]' })),
+  );
+}
+
+/** The same answer as XML (elements named as the JSON fields; lists wrapped in their plural). */
+function XmlAnswer(root: string, errors: Errors, status = 200) {
+  const xml = (description: string) => ({ content: { 'text/xml': { schema: { type: 'string' as const } } }, description });
+  return applyDecorators(
+    Header('Content-Type', XML_CONTENT_TYPE),
+    ApiProduces('text/xml'),
+    ApiResponse({ status, ...xml(`<${root}> as in the .json form`) }),
+    ...errors.map((s) => ApiResponse({ status: s, ...xml('<errors><error><code/><description/></error></errors>') })),
+  );
+}
+
+const REQUEST_QUERY = applyDecorators(
+  ApiQuery({ name: 'service_request_id', required: false, description: 'comma-separated ids; overrides every other parameter' }),
+  ApiQuery({ name: 'service_code', required: false, description: 'comma-separated service codes' }),
+  ApiQuery({ name: 'start_date', required: false, description: 'W3C date-time; at most 90 days before end_date' }),
+  ApiQuery({ name: 'end_date', required: false, description: 'W3C date-time; without dates, the last 90 days' }),
+  ApiQuery({ name: 'status', required: false, description: 'open, closed, or both comma-separated' }),
+  ApiQuery({ name: 'jurisdiction_id', required: false, description: 'accepted and ignored: one jurisdiction' }),
+);
+const POST_BODY = applyDecorators(ApiConsumes('application/x-www-form-urlencoded', 'application/json'), ApiBody({ type: GeoReportPostDto }));
+
+/**
+ * Open311 GeoReport v2: every resource in .json and .xml. Reads need no key (the specification's
+ * GETs are public, so they show nothing personal); a POST names its channel with `api_key` and goes
+ * through intake's SubmitFeedback like any other submission. Errors leave in GeoReport's format
+ * (the error filter renders every error under /open311 so, routing and parsing errors included).
+ */
+@ApiTags('open311')
+@Controller(GEOREPORT_PATH.slice(1))
+export class Open311Controller {
+  constructor(
+    private readonly services: GeoReportServices,
+    private readonly requests: GeoReportRequests,
+    private readonly submitFeedback: SubmitFeedback,
+    private readonly channelKeys: ChannelKeyGuard,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Get('discovery.json')
+  @ApiOperation({ summary: 'GeoReport v2 service discovery' })
+  @JsonAnswer(GeoReportDiscoveryDto, [])
+  discoveryJson(@Req() req: Request) {
+    return this.discovery(req);
+  }
+
+  @Get('discovery.xml')
+  @ApiOperation({ summary: 'GeoReport v2 service discovery (XML)' })
+  @XmlAnswer('discovery', [])
+  discoveryXml(@Req() req: Request) {
+    return toXml('discovery', this.discovery(req));
+  }
+
+  @Get('services.json')
+  @ApiOperation({ summary: 'The services: the categories a request may name as service_code' })
+  @JsonAnswer([GeoReportServiceDto], [])
+  servicesJson() {
+    return this.services.list();
+  }
+
+  @Get('services.xml')
+  @ApiOperation({ summary: 'The services (XML)' })
+  @XmlAnswer('services', [])
+  async servicesXml() {
+    return toXml('services', await this.services.list());
+  }
+
+  @Get('services/:service_code.json')
+  @ApiOperation({ summary: "A service's definition: the attributes a request may carry" })
+  @ApiParam({ name: 'service_code', example: 'sanitation' })
+  @JsonAnswer(GeoReportServiceDefinitionDto, [404])
+  definitionJson(@Param('service_code') code: string) {
+    return this.services.definition(code);
+  }
+
+  @Get('services/:service_code.xml')
+  @ApiOperation({ summary: "A service's definition (XML)" })
+  @ApiParam({ name: 'service_code', example: 'sanitation' })
+  @XmlAnswer('service_definition', [404])
+  async definitionXml(@Param('service_code') code: string) {
+    return toXml('service_definition', await this.services.definition(code));
+  }
+
+  @Post('requests.json')
+  @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({ summary: 'Submit a service request (a feedback case); the same attribute[external_id] again answers 200 with the same request' })
+  @POST_BODY
+  @JsonAnswer([GeoReportCreatedDto], [400, 403, 413, 415], 201)
+  @ApiResponse({ status: 200, type: [GeoReportCreatedDto], description: 'already received (same api_key and attribute[external_id])' })
+  async createJson(@Req() req: Request, @Body() body: Record<string, unknown>, @Res({ passthrough: true }) res: Response) {
+    return [await this.create(req, body, res)];
+  }
+
+  @Post('requests.xml')
+  @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({ summary: 'Submit a service request (XML answer)' })
+  @POST_BODY
+  @XmlAnswer('service_requests', [400, 403, 413, 415], 201)
+  @ApiResponse({ status: 200, content: { 'text/xml': { schema: { type: 'string' } } }, description: 'already received (same api_key and attribute[external_id])' })
+  async createXml(@Req() req: Request, @Body() body: Record<string, unknown>, @Res({ passthrough: true }) res: Response) {
+    return toXml('service_requests', [await this.create(req, body, res)]);
+  }
+
+  @Get('requests.json')
+  @ApiOperation({ summary: `Service requests, newest first (at most ${MAX_REQUESTS_PER_QUERY}); no personal data` })
+  @REQUEST_QUERY
+  @JsonAnswer([GeoReportRequestDto], [400])
+  requestsJson(@Query() query: Record<string, unknown>) {
+    return this.requests.list(parseRequestFilter(query, this.clock.now()));
+  }
+
+  @Get('requests.xml')
+  @ApiOperation({ summary: 'Service requests (XML)' })
+  @REQUEST_QUERY
+  @XmlAnswer('service_requests', [400])
+  async requestsXml(@Query() query: Record<string, unknown>) {
+    return toXml('service_requests', await this.requests.list(parseRequestFilter(query, this.clock.now())));
+  }
+
+  @Get('requests/:service_request_id.json')
+  @ApiOperation({ summary: 'One service request (a list of one, as the specification answers)' })
+  @ApiParam({ name: 'service_request_id', example: '7KM3Q-9X2AB' })
+  @JsonAnswer([GeoReportRequestDto], [404])
+  async requestJson(@Param('service_request_id') id: string) {
+    return [await this.requests.get(id)];
+  }
+
+  @Get('requests/:service_request_id.xml')
+  @ApiOperation({ summary: 'One service request (XML)' })
+  @ApiParam({ name: 'service_request_id', example: '7KM3Q-9X2AB' })
+  @XmlAnswer('service_requests', [404])
+  async requestXml(@Param('service_request_id') id: string) {
+    return toXml('service_requests', [await this.requests.get(id)]);
+  }
+
+  @Get('tokens/:token.json')
+  @ApiOperation({ summary: 'The service_request_id of a token a POST answered with' })
+  @ApiParam({ name: 'token', format: 'uuid' })
+  @JsonAnswer([GeoReportTokenDto], [404])
+  async tokenJson(@Param('token') token: string) {
+    return [await this.requests.token(token)];
+  }
+
+  @Get('tokens/:token.xml')
+  @ApiOperation({ summary: 'The service_request_id of a token (XML)' })
+  @ApiParam({ name: 'token', format: 'uuid' })
+  @XmlAnswer('service_requests', [404])
+  async tokenXml(@Param('token') token: string) {
+    return toXml('service_requests', [await this.requests.token(token)]);
+  }
+
+  private discovery(req: Request) {
+    return {
+      changeset: GEOREPORT_CHANGESET,
+      contact: "Văn phòng HĐND và UBND (the People's Council and Committee office)",
+      key_service: 'api_key is the API key of your intake channel, issued by the office with the channel',
+      endpoints: [
+        {
+          specification: GEOREPORT_SPECIFICATION,
+          url: `${req.protocol}://${req.get('host')}${GEOREPORT_PATH}`,
+          changeset: GEOREPORT_CHANGESET,
+          type: this.config.production ? 'production' : 'test',
+          formats: ['application/json', 'text/xml'],
+        },
+      ],
+    };
+  }
+
+  private async create(req: Request, body: Record<string, unknown>, res: Response): Promise<GeoReportCreated> {
+    // The key first: nothing about the request is said to a caller that is not a channel.
+    const presented = typeof body?.api_key === 'string' && body.api_key ? body.api_key : req.header('x-api-key');
+    if (!presented) throw new ForbiddenException('api_key is required: the API key of your channel');
+    const channel = await this.channelKeys.channelFor(presented);
+    if (!channel) throw new ForbiddenException('api_key is not valid');
+    const command = await readGeoReportSubmission(body);
+    const result = await this.submitFeedback.execute({ ...command, channel });
+    res.status(result.created ? HttpStatus.CREATED : HttpStatus.OK);
+    return { service_request_id: result.trackingCode, token: result.id, service_notice: null, account_id: null };
+  }
+}

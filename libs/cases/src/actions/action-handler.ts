@@ -1,0 +1,68 @@
+import { EntityManager } from 'typeorm';
+import { CaseAction, ValidationError } from '@fr/domain';
+import { Deadlines, SlaService, StageClock, StageRun } from '@fr/sla';
+import { CaseActor } from '../actor';
+import { LockedCase } from './case-records';
+import { columns, ColumnSet } from './column-set';
+
+/** What a caller may send with an action; each handler reads and checks the fields it needs. */
+export interface ActionInput {
+  expectedVersion?: number;
+  severity?: string;
+  message?: string;
+  unitCode?: string;
+  reason?: string;
+  answer?: string;
+  attachments?: { url: string; kind: string }[];
+  until?: string;
+  text?: string;
+  score?: number;
+  comment?: string;
+  whereToGo?: string;
+}
+
+/** Everything a handler decides from. The case row is locked; the transition was allowed. */
+export interface ActionContext {
+  m: EntityManager;
+  actor: CaseActor;
+  c: LockedCase;
+  input: ActionInput;
+  /** The Clock's time, read once per action: every column and deadline of the action uses it. */
+  now: Date;
+  sla: SlaService;
+}
+
+/** What an action changes beyond the state, and what its audit event says. */
+export interface ActionOutcome {
+  /** The case's own columns this action sets (state, updated_at and version are ActOnCase's). */
+  set: ColumnSet;
+  /**
+   * Whether the change moves the case's version, the number `expectedVersion` is checked against.
+   * Only an action that changes nothing an officer decides from keeps it (a note), so it races no one.
+   */
+  bumpsVersion: boolean;
+  /** A deadline set or moved by the action: its escalation timers are scheduled in the same transaction. */
+  deadline?: StageRun;
+  reason?: string | null;
+  data?: Record<string, unknown>;
+  /** Another action the same transaction performs right after this one (a rating closes or reopens the case). */
+  then?: { actor: CaseActor; action: CaseAction; input: ActionInput };
+}
+
+export type ActionHandler = (ctx: ActionContext) => Promise<ActionOutcome>;
+
+export function required(value: string | undefined, field: string): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new ValidationError(`${field} is required for this action`, [field]);
+  return value;
+}
+
+/** The columns that describe a stage run and its deadline, as stored so a recompute is exact. */
+export function stageClockColumns(clock: StageClock, d: Deadlines): ColumnSet {
+  return columns`stage = ${clock.stage}, stage_started_at = ${clock.startedAt}, stage_minutes = ${clock.minutes},
+                 extension_minutes = ${clock.extensionMinutes}, due_at = ${d.dueAt}, warn_at = ${d.warnAt}`;
+}
+
+/** The stage run whose timers a new deadline needs. */
+export function stageRun(caseId: string, clock: StageClock, d: Deadlines): StageRun {
+  return { caseId, stage: clock.stage, stageStartedAt: clock.startedAt, dueAt: d.dueAt, warnAt: d.warnAt, unit: clock.unit ?? null };
+}

@@ -1,0 +1,102 @@
+import { EntityManager } from 'typeorm';
+import { CaseState, ClockPause } from '@fr/domain';
+import { execute, selectRow, selectRows } from '@fr/persistence';
+import { Severity, Stage } from '@fr/sla';
+import { ColumnSet } from './column-set';
+
+/** The case as an action sees it, read with the row locked: what handlers decide from. */
+export interface LockedCase {
+  id: string;
+  status: CaseState;
+  version: number;
+  category_code: string;
+  unit_code: string | null;
+  handler_id: string | null;
+  severity: Severity;
+  stage: Stage | null;
+  stage_started_at: Date | null;
+  stage_minutes: number | null;
+  extension_minutes: number;
+  extension_count: number;
+  resolve_from: Date | null;
+  due_at: Date | null;
+  resolved_at: Date | null;
+  rating: number | null;
+}
+
+/** Locks the case for the rest of the transaction: actions on one case happen one after another. */
+export function lockCase(m: EntityManager, caseId: string): Promise<LockedCase | undefined> {
+  return selectRow<LockedCase>(
+    m,
+    `SELECT id, status, version, category_code, unit_code, handler_id, severity, stage, stage_started_at, stage_minutes,
+            extension_minutes, extension_count, resolve_from, due_at, resolved_at, rating
+       FROM cases WHERE id = $1 FOR UPDATE`,
+    [caseId],
+  );
+}
+
+/**
+ * The one statement that changes a case for an action: the state the transition table gave, the
+ * bookkeeping every change carries, and the handler's own columns.
+ */
+export async function writeCaseChange(m: EntityManager, caseId: string, to: CaseState, bumpVersion: boolean, set: ColumnSet): Promise<void> {
+  const own = set.render(3);
+  await execute(
+    m,
+    `UPDATE cases SET status = $2, updated_at = now()${bumpVersion ? ', version = version + 1' : ''}${own.text ? `, ${own.text}` : ''}
+      WHERE id = $1`,
+    [caseId, to, ...own.params],
+  );
+}
+
+export async function pausesOf(m: EntityManager, caseId: string, stage: Stage): Promise<ClockPause[]> {
+  const rows = await selectRows<{ started_at: Date; ended_at: Date | null }>(
+    m,
+    `SELECT started_at, ended_at FROM case_pauses WHERE case_id = $1 AND stage = $2 ORDER BY id`,
+    [caseId, stage],
+  );
+  return rows.map((r) => ({ from: new Date(r.started_at), to: r.ended_at ? new Date(r.ended_at) : null }));
+}
+
+export async function startPause(m: EntityManager, caseId: string, stage: Stage, at: Date): Promise<void> {
+  await execute(m, `INSERT INTO case_pauses (case_id, stage, started_at) VALUES ($1, $2, $3)`, [caseId, stage, at]);
+}
+
+export async function endPauses(m: EntityManager, caseId: string, at: Date): Promise<void> {
+  await execute(m, `UPDATE case_pauses SET ended_at = $2 WHERE case_id = $1 AND ended_at IS NULL`, [caseId, at]);
+}
+
+export type MessageKind = 'info_request' | 'info_reply' | 'note';
+
+/** A message on the case's thread, stored in NFC; its id. */
+export async function addMessage(
+  m: EntityManager,
+  caseId: string,
+  kind: MessageKind,
+  author: string,
+  body: string,
+  attachments: readonly unknown[],
+): Promise<string> {
+  const row = await selectRow<{ id: string }>(
+    m,
+    `INSERT INTO case_messages (case_id, kind, author, body, attachments) VALUES ($1, $2, $3, $4, $5) RETURNING id::text AS id`,
+    [caseId, kind, author, body.normalize('NFC'), JSON.stringify(attachments)],
+  );
+  return row!.id;
+}
+
+/** Ends the case's current assignment and starts the next one, at the same instant. */
+export async function moveAssignment(
+  m: EntityManager,
+  caseId: string,
+  to: { unit: string; handler: string | null; leader: string | null },
+  reason: string,
+  at: Date,
+): Promise<void> {
+  await execute(m, `UPDATE assignments SET ended_at = $2 WHERE case_id = $1 AND ended_at IS NULL`, [caseId, at]);
+  await execute(
+    m,
+    `INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason, started_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+    [caseId, to.unit, to.handler, to.leader, reason, at],
+  );
+}

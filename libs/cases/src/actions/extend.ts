@@ -1,0 +1,42 @@
+import { UnprocessableError, ValidationError } from '@fr/domain';
+import { StageClock } from '@fr/sla';
+import { ActionHandler, required, stageRun } from './action-handler';
+import { pausesOf } from './case-records';
+import { columns } from './column-set';
+
+/** A leader grants more time (gia hạn): within the policy's count and share of the original duration. */
+export const extend: ActionHandler = async ({ m, c, input, sla }) => {
+  const reason = required(input.reason, 'reason');
+  const until = new Date(required(input.until, 'until'));
+  if (Number.isNaN(until.getTime())) throw new ValidationError('until must be an ISO 8601 date-time', ['until']);
+  if (c.stage !== 'resolve' || !c.stage_minutes || !c.stage_started_at) {
+    throw new UnprocessableError('only a resolve deadline can be extended: acknowledge the case first');
+  }
+  if (!c.due_at) throw new UnprocessableError('the clock is paused while the case waits on the citizen; extend after the reply');
+  if (c.extension_count >= sla.policy.extensionMaxCount) {
+    throw new UnprocessableError(`the deadline was already extended ${c.extension_count} time(s); at most ${sla.policy.extensionMaxCount} allowed`);
+  }
+  const due = new Date(c.due_at);
+  if (until <= due) throw new UnprocessableError(`until must be after the current deadline ${due.toISOString()}`);
+  const extra = Math.round(sla.calendarFor(c.unit_code).minutesBetween(due, until));
+  const max = Math.floor(c.stage_minutes * sla.policy.extensionMaxShare);
+  if (extra > max) {
+    throw new UnprocessableError(`an extension may add at most ${max} working minutes (the original duration); ${until.toISOString()} adds ${extra}`);
+  }
+  if (extra <= 0) throw new UnprocessableError('until adds no working time to the deadline (it falls outside office hours)');
+  const clock: StageClock = {
+    stage: 'resolve',
+    startedAt: new Date(c.stage_started_at),
+    minutes: c.stage_minutes,
+    extensionMinutes: c.extension_minutes + extra,
+    unit: c.unit_code,
+  };
+  const d = sla.deadlines(clock, await pausesOf(m, c.id, 'resolve'));
+  return {
+    set: columns`extension_minutes = ${clock.extensionMinutes}, extension_count = extension_count + 1, due_at = ${d.dueAt}, warn_at = ${d.warnAt}`,
+    bumpsVersion: true,
+    deadline: stageRun(c.id, clock, d),
+    reason,
+    data: { fromDueAt: due, toDueAt: d.dueAt, addedWorkingMinutes: extra },
+  };
+};

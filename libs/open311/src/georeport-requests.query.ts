@@ -1,0 +1,104 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { maskContactsInText, normaliseTrackingCode, NotFoundError, ValidationError } from '@fr/domain';
+import { selectRow, selectRows } from '@fr/persistence';
+import { GeoReportRequest, GeoReportToken, geoReportStatus, MAX_REQUESTS_PER_QUERY, w3cDateTime } from './georeport';
+import { RequestFilter } from './request-filter';
+
+interface RequestRow {
+  tracking_code: string;
+  status: string;
+  category_code: string;
+  category_name: string;
+  unit_name: string | null;
+  answer: string | null;
+  stage: string | null;
+  due_at: Date | null;
+  submitted_at: Date;
+  updated_at: Date;
+  address: string | null;
+  lat: number | null;
+  lng: number | null;
+  media_url: string | null;
+}
+
+// The first photo the citizen attached: other kinds (a recorded call, a document) may hold personal data.
+const REQUEST_COLUMNS = `c.tracking_code, c.status, c.category_code, cat.name AS category_name, u.name AS unit_name, c.answer, c.stage,
+  c.due_at, c.submitted_at, c.updated_at, c.address, c.lat, c.lng,
+  (SELECT a->>'url' FROM jsonb_array_elements(c.attachments) a WHERE a->>'kind' = 'image' LIMIT 1) AS media_url`;
+const REQUEST_FROM = `cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code`;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Service requests as anyone may read them (GET needs no api_key in GeoReport v2), so what the
+ * public status view omits is omitted here too: no contact details, not the citizen's title or
+ * description, no notes or officers; phone numbers and e-mail addresses in the address or the
+ * answer are masked as for any reader without contact rights.
+ */
+@Injectable()
+export class GeoReportRequests {
+  constructor(private readonly ds: DataSource) {}
+
+  async list(filter: RequestFilter): Promise<GeoReportRequest[]> {
+    if (filter.kind === 'ids') {
+      const rows = await selectRows<RequestRow>(this.ds, `SELECT ${REQUEST_COLUMNS} FROM ${REQUEST_FROM} WHERE c.tracking_code = ANY($1::text[]) ORDER BY c.submitted_at DESC`, [
+        filter.trackingCodes,
+      ]);
+      return rows.map(view);
+    }
+    if (filter.serviceCodes) {
+      const known = await selectRows<{ code: string }>(this.ds, `SELECT code FROM categories WHERE code = ANY($1::text[])`, [filter.serviceCodes]);
+      const unknown = filter.serviceCodes.filter((c) => !known.some((k) => k.code === c));
+      if (unknown.length) {
+        throw new ValidationError(`unknown service_code '${unknown[0].slice(0, 40)}'; services.json lists them`, ['service_code']);
+      }
+    }
+    const open = filter.statuses?.includes('open') ?? true;
+    const closed = filter.statuses?.includes('closed') ?? true;
+    const rows = await selectRows<RequestRow>(
+      this.ds,
+      `SELECT ${REQUEST_COLUMNS} FROM ${REQUEST_FROM}
+        WHERE c.submitted_at >= $1 AND c.submitted_at <= $2
+          AND ($3::text[] IS NULL OR c.category_code = ANY($3::text[]))
+          AND (($4 AND c.status <> 'closed') OR ($5 AND c.status = 'closed'))
+        ORDER BY c.submitted_at DESC, c.tracking_code LIMIT $6`,
+      [filter.from, filter.to, filter.serviceCodes, open, closed, MAX_REQUESTS_PER_QUERY],
+    );
+    return rows.map(view);
+  }
+
+  async get(serviceRequestId: string): Promise<GeoReportRequest> {
+    const code = normaliseTrackingCode(serviceRequestId);
+    const row = code ? await selectRow<RequestRow>(this.ds, `SELECT ${REQUEST_COLUMNS} FROM ${REQUEST_FROM} WHERE c.tracking_code = $1`, [code]) : undefined;
+    if (!row) throw new NotFoundError('service request', serviceRequestId.slice(0, 40));
+    return view(row);
+  }
+
+  /** The token a POST answered with is the case's id. */
+  async token(token: string): Promise<GeoReportToken> {
+    const row = UUID.test(token) ? await selectRow<{ tracking_code: string }>(this.ds, `SELECT tracking_code FROM cases WHERE id = $1`, [token]) : undefined;
+    if (!row) throw new NotFoundError('token', token.slice(0, 40));
+    return { service_request_id: row.tracking_code, token: token.toLowerCase() };
+  }
+}
+
+function view(r: RequestRow): GeoReportRequest {
+  const answered = r.status === 'resolved' || r.status === 'closed';
+  return {
+    service_request_id: r.tracking_code,
+    status: geoReportStatus(r.status),
+    // The case's own state, and once answered what was done.
+    status_notes: answered && r.answer ? `${r.status}: ${maskContactsInText(r.answer)}` : r.status,
+    service_name: r.category_name,
+    service_code: r.category_code,
+    agency_responsible: r.unit_name,
+    service_notice: null,
+    requested_datetime: w3cDateTime(new Date(r.submitted_at)),
+    updated_datetime: w3cDateTime(new Date(r.updated_at)),
+    expected_datetime: r.stage === 'resolve' && r.due_at && !answered ? w3cDateTime(new Date(r.due_at)) : null,
+    address: maskContactsInText(r.address),
+    lat: r.lat,
+    long: r.lng,
+    media_url: r.media_url,
+  };
+}

@@ -1,0 +1,53 @@
+import { ValidationError } from '@fr/domain';
+import { parseRequestFilter } from './request-filter';
+
+describe(parseRequestFilter.name, () => {
+  const now = new Date('2026-12-03T10:00:00Z');
+  const sut = (q: Record<string, unknown>) => parseRequestFilter(q, now);
+  const refusal = (q: Record<string, unknown>) => {
+    try {
+      sut(q);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ValidationError);
+      return (e as Error).message;
+    }
+    throw new Error('accepted');
+  };
+
+  it('defaults to the last 90 days, every service and status', () => {
+    expect(sut({})).toEqual({ kind: 'period', from: new Date('2026-09-04T10:00:00Z'), to: now, serviceCodes: null, statuses: null });
+  });
+
+  it('lets service_request_id override everything else, normalising what people type', () => {
+    expect(sut({ service_request_id: '7km3q-9x2ab, 7KM3Q9X2AB,ABCDE-FGHJK', status: 'bogus' })).toEqual({
+      kind: 'ids',
+      trackingCodes: ['7KM3Q-9X2AB', 'ABCDE-FGHJK'],
+    });
+  });
+
+  it('reads comma lists and a range, filling the missing end 90 days away', () => {
+    expect(sut({ service_code: 'sanitation,roads_lighting', status: 'open,closed', start_date: '2026-11-01T00:00:00+07:00' })).toEqual({
+      kind: 'period',
+      from: new Date('2026-10-31T17:00:00Z'),
+      to: new Date('2027-01-29T17:00:00Z'),
+      serviceCodes: ['sanitation', 'roads_lighting'],
+      statuses: ['open', 'closed'],
+    });
+    expect(sut({ end_date: '2026-06-30' })).toMatchObject({ from: new Date('2026-04-01T00:00:00Z'), to: new Date('2026-06-30T00:00:00Z') });
+  });
+
+  it.each([
+    [{ start_date: 'yesterday' }, /start_date must be a W3C date-time/],
+    [{ end_date: '2026-02-30T25:00:00Z' }, /end_date must be a W3C date-time/],
+    [{ start_date: '1999-12-31' }, /start_date must be a W3C date-time/],
+    [{ start_date: '2026-12-01', end_date: '2026-11-01' }, /start_date is after end_date/],
+    [{ start_date: '2026-01-01', end_date: '2026-06-01' }, /not be more than 90 days apart/],
+    [{ status: 'pending' }, /status must be open, closed or both/],
+    [{ status: ',' }, /status is empty/],
+    [{ service_request_id: 'not-a-code' }, /'not-a-code' is not a service request id/],
+    [{ service_code: ['a', 'b'] }, /service_code is given more than once/],
+    [{ page: '2' }, /unknown parameter\(s\) page/],
+  ])('refuses %j', (q, message) => {
+    expect(refusal(q)).toMatch(message);
+  });
+});

@@ -1,0 +1,123 @@
+import { AutoCloseResolved } from '@fr/cases';
+import { OfficerRole } from '@fr/domain';
+import { SlaReconciler, SlaReconcileResult } from '@fr/sla';
+import { adminToken, createOfficer, DEV_KEYS, ManualClock, TestEngine, waitFor } from '@fr/testing';
+
+const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
+const ANSWER =
+  'UBND phường đã kiểm tra hiện trường, lập biên bản yêu cầu hộ kinh doanh thu dọn bàn ghế, trả lại vỉa hè cho người đi bộ; ảnh sau xử lý đính kèm.';
+/** Monday 2 March 2026, 08:00 in Hanoi: the office opens; a working day (Tết ended on 22/2). */
+const MONDAY_8AM = '2026-03-02T08:00:00+07:00';
+
+/**
+ * One ManualClock drives the API and the worker (TestEngine's `clock` option): receipt, deadlines,
+ * the overdue filter, escalations, rating windows and auto-close all follow it, whatever the date
+ * on the machine.
+ */
+describe('an engine on a controllable clock', () => {
+  const clock = new ManualClock(MONDAY_8AM);
+  let engine: TestEngine;
+  const tokens: Record<string, string> = {};
+  const bearer = (who: string) => ({ Authorization: `Bearer ${tokens[who]}` });
+
+  beforeAll(async () => {
+    engine = await TestEngine.start({ clock });
+    const admin = await adminToken(engine);
+    const officers: [string, OfficerRole, string][] = [
+      ['bk.handler.clock', 'HANDLER', 'P_BACH_KHOA'],
+      ['bk.leader.clock', 'LEADER', 'P_BACH_KHOA'],
+    ];
+    for (const [username, role, unitCode] of officers) {
+      tokens[username] = (await createOfficer(engine, admin, { username, role, unitCode })).token;
+    }
+  });
+  afterAll(() => engine?.close());
+
+  async function newCase(): Promise<{ id: string; trackingCode: string }> {
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({
+        category: 'sidewalk_encroachment',
+        description: 'Hàng quán lấn chiếm vỉa hè trước cổng Đại học Bách Khoa, người đi bộ phải xuống lòng đường.',
+        location: { wardCode: 'BACH_KHOA' },
+      });
+    expect(res.status).toBe(202);
+    await waitFor(
+      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [res.body.id]),
+      (r) => r[0].status !== 'received',
+      { what: 'routing' },
+    );
+    return res.body as { id: string; trackingCode: string };
+  }
+  const version = async (id: string) => (await engine.query<{ version: number }>(`SELECT version FROM cases WHERE id = $1`, [id]))[0].version;
+  const step = async (who: string, id: string, action: string, body: Record<string, unknown> = {}) => {
+    const res = await engine
+      .http()
+      .post(`/v1/cases/${id}/${action}`)
+      .set(bearer(who))
+      .send({ expectedVersion: await version(id), ...body });
+    if (res.status !== 200) throw new Error(`${action}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
+  const overdueIds = async () =>
+    ((await engine.http().get('/v1/cases?overdue=true').set(bearer('bk.handler.clock'))).body.items as { id: string; overdue: boolean }[]).map(
+      (c) => c.id,
+    );
+
+  it('receives and routes by the clock, and lists a case as overdue once the clock passes its deadline', async () => {
+    clock.set(MONDAY_8AM);
+    const { id } = await newCase();
+    const [c] = await engine.query<{ received_at: Date; routed_at: Date; due_at: Date; started_at: Date }>(
+      `SELECT c.received_at, c.routed_at, c.due_at, a.started_at FROM cases c JOIN assignments a ON a.case_id = c.id WHERE c.id = $1`,
+      [id],
+    );
+    expect(c.received_at.toISOString()).toBe(new Date(MONDAY_8AM).toISOString());
+    expect(c.routed_at.toISOString()).toBe(new Date(MONDAY_8AM).toISOString());
+    expect(c.started_at.toISOString()).toBe(new Date(MONDAY_8AM).toISOString());
+    // 8 working hours from 08:00: 08-12 and 13-17.
+    expect(c.due_at.toISOString()).toBe(new Date('2026-03-02T17:00:00+07:00').toISOString());
+
+    expect(await overdueIds()).not.toContain(id);
+    clock.set('2026-03-02T17:30:00+07:00');
+    expect(await overdueIds()).toContain(id);
+    const item = (await engine.http().get(`/v1/cases/${id}`).set(bearer('bk.handler.clock'))).body;
+    expect(item).toMatchObject({ overdue: true, atRisk: false });
+
+    // Every level due by the clock fires once, from its timer or from the sweep, whichever is first.
+    await waitFor(() => engine.worker!.get(SlaReconciler).runOnce(), (r): r is SlaReconcileResult => r !== null, { what: 'the SLA sweep' });
+    const fired = await waitFor(
+      () => engine.query<{ level: string; fired_at: Date }>(`SELECT level, fired_at FROM escalations WHERE case_id = $1 ORDER BY level`, [id]),
+      (rows) => rows.length === 2,
+      { what: 'warn and level 1' },
+    );
+    expect(fired.map((e) => e.level)).toEqual(['1', 'warn']);
+    for (const e of fired) expect(e.fired_at.toISOString()).toBe(new Date('2026-03-02T17:30:00+07:00').toISOString());
+  });
+
+  it('reopens on a low rating inside the window and auto-closes after it, by the clock', async () => {
+    clock.set(MONDAY_8AM);
+    const early = await newCase();
+    const late = await newCase();
+    for (const { id } of [early, late]) {
+      await step('bk.handler.clock', id, 'acknowledge', { severity: 'normal' });
+      await step('bk.handler.clock', id, 'resolve', { answer: ANSWER });
+    }
+    const [resolved] = await engine.query<{ resolved_at: Date }>(`SELECT resolved_at FROM cases WHERE id = $1`, [early.id]);
+    expect(resolved.resolved_at.toISOString()).toBe(new Date(MONDAY_8AM).toISOString());
+
+    clock.advance({ days: 6 });
+    const rating = await engine.http().post(`/v1/feedback/${early.trackingCode}/rating`).set(KEY).send({ score: 1 });
+    expect(rating.status).toBe(200);
+    expect(rating.body).toMatchObject({ status: 'in_progress', rating: 1 });
+    const sut = engine.worker!.get(AutoCloseResolved);
+    expect(await sut.runOnce()).toBe(0);
+
+    clock.advance({ days: 2 });
+    expect(await sut.runOnce()).toBe(1);
+    const [closed] = await engine.query<{ status: string; closed_at: Date }>(`SELECT status, closed_at FROM cases WHERE id = $1`, [late.id]);
+    expect(closed.status).toBe('closed');
+    expect(closed.closed_at.toISOString()).toBe(clock.now().toISOString());
+  });
+});

@@ -1,0 +1,266 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { Response } from 'supertest';
+import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+
+const BASE = '/open311/v2';
+const CITIZEN = { first_name: 'An', last_name: 'Nguyễn Văn', phone: '0912345678', email: 'an.nguyen@example.vn' };
+const DESCRIPTION = 'Quán trà đá lấn chiếm vỉa hè trước số 25 Tạ Quang Bửu; người đi bộ phải xuống lòng đường. Gọi tôi: 0912345678.';
+const ANSWER =
+  'UBND phường đã kiểm tra hiện trường, lập biên bản và yêu cầu hộ kinh doanh trả lại vỉa hè; cần thêm thông tin xin gọi cán bộ phụ trách số 0987654321.';
+
+/** Reads a GeoReport XML answer: well-formed, lists as arrays, every value as text. */
+const xml = new XMLParser({
+  ignoreDeclaration: true,
+  parseTagValue: false,
+  isArray: (name) => ['service', 'attribute', 'value', 'request', 'error', 'endpoint', 'format'].includes(name),
+});
+function readXml(res: Response): Record<string, any> {
+  expect(res.headers['content-type']).toBe('text/xml; charset=utf-8');
+  expect(XMLValidator.validate(res.text)).toBe(true);
+  return xml.parse(res.text);
+}
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+
+describe('Open311 GeoReport v2', () => {
+  let engine: TestEngine;
+  let handler: string;
+  const cases = async () => Number((await engine.query<{ n: string }>(`SELECT count(*) AS n FROM cases`))[0].n);
+
+  beforeAll(async () => {
+    engine = await TestEngine.start();
+    handler = (await createOfficer(engine, await adminToken(engine), { username: 'bk.handler311', role: 'HANDLER', unitCode: 'P_BACH_KHOA' })).token;
+  });
+  afterAll(() => engine?.close());
+
+  const get = (path: string) => engine.http().get(`${BASE}/${path}`);
+  const post = (path: string, body: string) => engine.http().post(`${BASE}/${path}`).type('form').send(body);
+
+  it('describes itself: discovery, services and their definitions, in JSON and XML', async () => {
+    const discovery = await get('discovery.json').expect(200);
+    expect(discovery.body.endpoints).toEqual([
+      expect.objectContaining({ specification: 'http://wiki.open311.org/GeoReport_v2', url: expect.stringMatching(/\/open311\/v2$/), formats: ['application/json', 'text/xml'] }),
+    ]);
+    const discoveryXml = readXml(await get('discovery.xml').expect(200));
+    expect(discoveryXml.discovery.endpoints.endpoint[0].formats.format).toEqual(['application/json', 'text/xml']);
+
+    const services = await get('services.json').expect(200);
+    expect(services.body).toContainEqual({ service_code: 'sanitation', service_name: 'Vệ sinh môi trường', description: expect.any(String), metadata: true, type: 'realtime' });
+    // A category intake refuses (complaints follow their own law) is not offered.
+    expect(services.body.map((s: { service_code: string }) => s.service_code)).not.toContain('complaint_denunciation');
+    const servicesXml = readXml(await get('services.xml').expect(200));
+    expect(servicesXml.services.service.map((s: { service_code: string }) => s.service_code)).toEqual(services.body.map((s: { service_code: string }) => s.service_code));
+
+    const definition = await get('services/sidewalk_encroachment.json').expect(200);
+    const ward = definition.body.attributes.find((a: { code: string }) => a.code === 'ward_code');
+    expect(ward).toMatchObject({ datatype: 'singlevaluelist', required: false, variable: true });
+    expect(ward.values).toContainEqual({ key: 'BACH_KHOA', name: 'Phường Bách Khoa' });
+    const definitionXml = readXml(await get('services/sidewalk_encroachment.xml').expect(200));
+    expect(definitionXml.service_definition.attributes.attribute.map((a: { code: string }) => a.code)).toEqual(['ward_code', 'external_id', 'title']);
+  });
+
+  it('takes a form-encoded request through intake, reads it back by id, token and filters, and shows it closed when the case closes', async () => {
+    const before = await cases();
+    const created = await post(
+      'requests.json',
+      form({
+        api_key: DEV_KEYS.ihanoi,
+        jurisdiction_id: 'hbt.hanoi.gov.vn',
+        service_code: 'sidewalk_encroachment',
+        lat: '21.0045',
+        long: '105.8466',
+        address_string: '25 Tạ Quang Bửu, phường Bách Khoa',
+        'attribute[ward_code]': 'BACH_KHOA',
+        'attribute[external_id]': 'fms-4401',
+        description: DESCRIPTION.normalize('NFD'),
+        media_url: 'https://cdn.ihanoi.vn/p/tra-da.jpg',
+        device_id: '',
+        ...CITIZEN,
+      }),
+    );
+    expect(created.status).toBe(201);
+    expect(created.body).toEqual([{ service_request_id: expect.stringMatching(/^[0-9A-Z]{5}-[0-9A-Z]{5}$/), token: expect.any(String), service_notice: null, account_id: null }]);
+    const [{ service_request_id: id, token }] = created.body;
+    // The same intake as POST /v1/feedback: the channel from the key, text in NFC, the contact kept for the unit's handler.
+    const [stored] = await engine.query<Record<string, unknown>>(
+      `SELECT channel_code, external_id, category_code, description, ward_code, lat, lng, citizen_name, citizen_phone, citizen_email, attachments FROM cases WHERE tracking_code = $1`,
+      [id],
+    );
+    expect(stored).toEqual({
+      channel_code: 'ihanoi',
+      external_id: 'fms-4401',
+      category_code: 'sidewalk_encroachment',
+      description: DESCRIPTION,
+      ward_code: 'BACH_KHOA',
+      lat: 21.0045,
+      lng: 105.8466,
+      citizen_name: 'Nguyễn Văn An',
+      citizen_phone: '0912345678',
+      citizen_email: 'an.nguyen@example.vn',
+      attachments: [{ url: 'https://cdn.ihanoi.vn/p/tra-da.jpg', kind: 'image' }],
+    });
+    expect(await cases()).toBe(before + 1);
+    // The same external_id again (form-encoded to the XML form): the same request, nothing new stored.
+    const again = await post(
+      'requests.xml',
+      form({ api_key: DEV_KEYS.ihanoi, service_code: 'sidewalk_encroachment', address_string: 'x', description: 'lặp lại', 'attribute[external_id]': 'fms-4401' }),
+    );
+    expect(again.status).toBe(200);
+    expect(readXml(again).service_requests.request[0].service_request_id).toBe(id);
+    expect(await cases()).toBe(before + 1);
+
+    const routed = await waitFor(
+      async () => (await get(`requests/${id}.json`).expect(200)).body,
+      (b) => b[0].agency_responsible !== null,
+      { what: 'routing to the ward' },
+    );
+    expect(routed).toEqual([
+      {
+        service_request_id: id,
+        status: 'open',
+        status_notes: 'assigned',
+        service_name: 'Trật tự đô thị, lấn chiếm vỉa hè',
+        service_code: 'sidewalk_encroachment',
+        agency_responsible: 'Phường Bách Khoa',
+        service_notice: null,
+        requested_datetime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+        updated_datetime: expect.stringMatching(/Z$/),
+        expected_datetime: null,
+        address: '25 Tạ Quang Bửu, phường Bách Khoa',
+        lat: 21.0045,
+        long: 105.8466,
+        media_url: 'https://cdn.ihanoi.vn/p/tra-da.jpg',
+      },
+    ]);
+    const publicText = (r: Response) => r.text;
+    const noPersonalData = (text: string) => {
+      expect(text).not.toMatch(/Nguyễn Văn|0912345678|an\.nguyen|Quán trà đá|\bAn\b/);
+    };
+    noPersonalData(JSON.stringify(routed));
+
+    // Read back by id in XML, by token, and by the list's filters.
+    const byIdXml = readXml(await get(`requests/${id.toLowerCase()}.xml`).expect(200));
+    expect(byIdXml.service_requests.request[0]).toMatchObject({ service_request_id: id, status: 'open', agency_responsible: 'Phường Bách Khoa', lat: '21.0045', expected_datetime: '' });
+    expect((await get(`tokens/${token}.json`).expect(200)).body).toEqual([{ service_request_id: id, token }]);
+    expect(readXml(await get(`tokens/${token}.xml`).expect(200)).service_requests.request[0]).toEqual({ service_request_id: id, token });
+    const listed = async (query: string) => ((await get(`requests.json?${query}`).expect(200)).body as { service_request_id: string }[]).map((r) => r.service_request_id);
+    const start = encodeURIComponent(new Date(Date.now() - 3600_000).toISOString());
+    expect(await listed(`service_request_id=${id},ABCDE-FGHJK`)).toEqual([id]);
+    expect(await listed(`service_code=sidewalk_encroachment,sanitation&status=open&start_date=${start}`)).toContain(id);
+    expect(await listed(`service_code=sanitation`)).not.toContain(id);
+    expect(await listed(`status=closed`)).not.toContain(id);
+    expect(await listed(`end_date=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}`)).not.toContain(id);
+    const listXml = readXml(await get(`requests.xml?service_code=sidewalk_encroachment`).expect(200));
+    expect(listXml.service_requests.request.map((r: { service_request_id: string }) => r.service_request_id)).toContain(id);
+
+    // The unit works the case through the officers' API; the request follows.
+    const [{ id: caseId }] = await engine.query<{ id: string }>(`SELECT id FROM cases WHERE tracking_code = $1`, [id]);
+    const act = async (action: string, body: Record<string, unknown> = {}) => {
+      const [{ version }] = await engine.query<{ version: number }>(`SELECT version FROM cases WHERE id = $1`, [caseId]);
+      const res = await engine.http().post(`/v1/cases/${caseId}/${action}`).set(bearer(handler)).send({ expectedVersion: version, ...body });
+      expect([action, res.status]).toEqual([action, 200]);
+    };
+    await act('acknowledge', { severity: 'normal' });
+    const [{ due_at }] = await engine.query<{ due_at: Date }>(`SELECT due_at FROM cases WHERE id = $1`, [caseId]);
+    expect((await get(`requests/${id}.json`)).body[0]).toMatchObject({ status: 'open', status_notes: 'in_progress', expected_datetime: due_at.toISOString().replace('.000Z', 'Z') });
+    await act('resolve', { answer: ANSWER });
+    const resolved = (await get(`requests/${id}.json`)).body[0];
+    // Answered but still open: the citizen's rating may reopen it. Contacts in the answer are masked.
+    expect(resolved).toMatchObject({ status: 'open', expected_datetime: null });
+    expect(resolved.status_notes).toMatch(/^resolved: UBND phường đã kiểm tra hiện trường/);
+    expect(resolved.status_notes).toContain('09******21');
+    await act('close');
+    expect((await get(`requests/${id}.json`)).body[0]).toMatchObject({ status: 'closed', status_notes: expect.stringMatching(/^closed: /) });
+    const closedXml = await get(`requests/${id}.xml`).expect(200);
+    expect(readXml(closedXml).service_requests.request[0].status).toBe('closed');
+    expect(await listed(`status=closed`)).toContain(id);
+    expect(await listed(`status=open`)).not.toContain(id);
+    noPersonalData(publicText(closedXml));
+    noPersonalData(JSON.stringify((await get(`requests.json`)).body));
+  });
+
+  it('takes the same request as JSON, attributes as an object and coordinates as numbers', async () => {
+    const res = await engine
+      .http()
+      .post(`${BASE}/requests.json`)
+      .send({ api_key: DEV_KEYS.hotline, service_code: 'roads_lighting', lat: 21.0012, long: 105.8571, description: 'Đèn đường hỏng cả dãy phố Kim Ngưu.', attribute: { ward_code: 'THANH_LUONG', title: 'Đèn hỏng' } });
+    expect(res.status).toBe(201);
+    const [stored] = await engine.query<Record<string, unknown>>(`SELECT channel_code, title, ward_code, lat, lng, citizen_name FROM cases WHERE tracking_code = $1`, [
+      res.body[0].service_request_id,
+    ]);
+    expect(stored).toEqual({ channel_code: 'hotline_1022', title: 'Đèn hỏng', ward_code: 'THANH_LUONG', lat: 21.0012, lng: 105.8571, citizen_name: null });
+  });
+
+  describe('errors, in the specification format', () => {
+    const jsonError = (res: Response, status: number, description: RegExp) => {
+      expect(res.status).toBe(status);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.body).toEqual([{ code: status, description: expect.stringMatching(description) }]);
+    };
+    const xmlError = (res: Response, status: number, description: RegExp) => {
+      expect(res.status).toBe(status);
+      const body = readXml(res);
+      expect(body.errors.error).toEqual([{ code: String(status), description: expect.stringMatching(description) }]);
+    };
+    const valid = { api_key: DEV_KEYS.hotline, service_code: 'sanitation', address_string: 'ngõ 12 Hồng Mai', description: 'Rác thải ùn ứ.' };
+
+    it('refuses a missing or unknown api_key with 403, storing nothing', async () => {
+      const before = await cases();
+      const { api_key: _key, ...keyless } = valid;
+      jsonError(await post('requests.json', form(keyless)), 403, /api_key is required/);
+      xmlError(await post('requests.xml', form({ ...valid, api_key: 'dev-someone-else-key' })), 403, /api_key is not valid/);
+      expect(await cases()).toBe(before);
+    });
+
+    it.each([
+      ['an unknown service_code', { service_code: 'rocket_launch' }, /category 'rocket_launch' is not a known category/],
+      ['a refused category', { service_code: 'complaint_denunciation' }, /Law on Complaints/],
+      ['no service_code', { service_code: '' }, /service_code is required/],
+      ['no location', { address_string: '' }, /a location is required/],
+      ['lat without long', { lat: '21.01' }, /lat and long go together/],
+      ['a latitude out of range', { lat: '121.5', long: '105.8' }, /^lat: /],
+      ['a coordinate that is not a number', { lat: '21,01', long: '105.8' }, /lat must be a decimal number/],
+      ['a description over 4000 characters', { description: 'ổ gà '.repeat(801) }, /longer than the 4000 characters/],
+      ['an invalid e-mail', { email: 'not-an-email' }, /^email: email must be an email/],
+      ['a media_url that is not http(s)', { media_url: 'javascript:alert(1)' }, /^media_url: /],
+      ['a malformed ward code', { 'attribute[ward_code]': 'NOT A WARD' }, /attribute\[ward_code\]: /],
+      ['an unknown attribute', { 'attribute[priority]': 'high' }, /unknown attribute 'priority'/],
+      ['an unknown field', { password: 'x' }, /unknown field 'password'/],
+      ['address_id', { address_id: '42' }, /address_id is not supported/],
+      ['a NUL character', { description: 'rác\u0000' }, /must not contain NUL/],
+    ])('refuses %s with 400, storing nothing', async (_what, change, message) => {
+      const before = await cases();
+      jsonError(await post('requests.json', form({ ...valid, ...change })), 400, message);
+      expect(await cases()).toBe(before);
+    });
+
+    it('refuses bodies it cannot read: too large, badly encoded, not a form or JSON', async () => {
+      const before = await cases();
+      xmlError(await post('requests.xml', form({ ...valid, description: 'x'.repeat(300 * 1024) })), 413, /larger than/);
+      jsonError(await post('requests.json', `${form(valid)}&title=%FF%FE`), 400, /not UTF-8/);
+      jsonError(await engine.http().post(`${BASE}/requests.json`).set('Content-Type', 'text/plain').send('rác'), 415, /x-www-form-urlencoded or application\/json, not text\/plain/);
+      jsonError(await engine.http().post(`${BASE}/requests.json`).set('Content-Type', 'application/json').send('{"api_key":'), 400, /JSON/);
+      jsonError(await post('requests.json', `${form(valid)}&description=again`), 400, /description is given more than once/);
+      expect(await cases()).toBe(before);
+    });
+
+    it.each([
+      ['an unknown service', 'services/no_such_service.json', 404, /service_code 'no_such_service' not found/],
+      ['an unknown request', 'requests/ZZZZZ-ZZZZZ.json', 404, /service request 'ZZZZZ-ZZZZZ' not found/],
+      ['an unknown token', 'tokens/not-a-token.json', 404, /token 'not-a-token' not found/],
+      ['a date that is not one', 'requests.json?start_date=yesterday', 400, /start_date must be a W3C date-time/],
+      ['a range over 90 days', 'requests.json?start_date=2026-01-01&end_date=2026-12-01', 400, /not be more than 90 days apart/],
+      ['an unknown status', 'requests.json?status=pending', 400, /status must be open, closed or both/],
+      ['an unknown service_code', 'requests.json?service_code=rocket_launch', 400, /unknown service_code 'rocket_launch'/],
+      ['a huge service_request_id', `requests.json?service_request_id=${'x'.repeat(5000)}`, 400, /is not a service request id/],
+      ['an unknown format', 'requests.csv', 404, /Cannot GET/],
+    ])('GET with %s answers %i', async (_what, path, status, message) => {
+      jsonError(await get(path), status, message);
+    });
+
+    it('answers the XML forms of the same errors in XML', async () => {
+      xmlError(await get('services/no_such_service.xml'), 404, /not found/);
+      xmlError(await get('requests.xml?end_date=31/12/2026'), 400, /end_date must be a W3C date-time/);
+      xmlError(await get('requests/ZZZZZ-ZZZZZ.xml'), 404, /not found/);
+    });
+  });
+});
