@@ -290,7 +290,7 @@ export interface paths {
         /** Subscriptions with their delivery counts and the last error */
         get: operations["listWebhooks"];
         put?: never;
-        /** Subscribe a URL to events; deliveries are signed (X-Signature: sha256=<hex HMAC of the body>) */
+        /** Subscribe a URL to events; deliveries are signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature) */
         post: operations["registerWebhook"];
         delete?: never;
         options?: never;
@@ -332,6 +332,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new generated secret (returned once); the previous one also signs until the overlap ends */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/channels/{code}/webhook": {
         parameters: {
             query?: never;
@@ -340,9 +357,26 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** A channel's status webhook: changes a citizen should see are delivered there */
+        /** A channel's status webhook: changes a citizen should see are delivered there; a generated secret is returned once */
         put: operations["setChannelWebhook"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/channels/{code}/webhook/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate a channel webhook's secret: the previous one also signs until the overlap ends */
+        post: operations["rotateChannelWebhookSecret"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1113,8 +1147,8 @@ export interface components {
              */
             url: string;
             events: ("escalation" | "case.status")[];
-            /** @description the key of the HMAC-SHA256 signature in X-Signature */
-            secret: string;
+            /** @description a Standard Webhooks secret (whsec_ + the base64 of 24 to 64 random bytes); left out, one is generated and returned once */
+            secret?: string;
         };
         WebhookDeliveryCountsDto: {
             delivered: number;
@@ -1122,6 +1156,27 @@ export interface components {
             failed: number;
             /** @description the last error of a delivery to this subscription */
             lastError: string | null;
+        };
+        RegisteredWebhookDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uri */
+            url: string;
+            events: ("escalation" | "case.status")[];
+            active: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description while a rotation overlaps, deliveries are signed with the previous secret too, until then
+             */
+            previousSecretExpiresAt: string | null;
+            deliveries: components["schemas"]["WebhookDeliveryCountsDto"];
+            /**
+             * @description the generated secret, shown this once (absent when the caller chose one)
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret?: string;
         };
         WebhookDto: {
             /** Format: uuid */
@@ -1132,12 +1187,19 @@ export interface components {
             active: boolean;
             /** Format: date-time */
             createdAt: string;
+            /**
+             * Format: date-time
+             * @description while a rotation overlaps, deliveries are signed with the previous secret too, until then
+             */
+            previousSecretExpiresAt: string | null;
             deliveries: components["schemas"]["WebhookDeliveryCountsDto"];
         };
         WebhookDeliveryDto: {
             id: string;
             /** @description the event delivered (one delivery per event and subscription) */
             eventKey: string;
+            /** @description the webhook-id header of every attempt: what a receiver logs and deduplicates on */
+            messageId: string;
             /** @enum {string} */
             status: "pending" | "delivered" | "failed";
             attempts: number;
@@ -1151,14 +1213,40 @@ export interface components {
             /** @description false stops deliveries to the subscription; true resumes them */
             active: boolean;
         };
+        RotateSecretDto: {
+            /**
+             * @description how long the previous secret keeps signing beside the new one
+             * @default 86400
+             */
+            overlapSeconds: number;
+        };
+        SecretRotationDto: {
+            /**
+             * @description the new secret, shown this once
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+            /**
+             * Format: date-time
+             * @description until then deliveries carry a signature with the previous secret too
+             */
+            previousSecretExpiresAt: string;
+        };
         ChannelWebhookDto: {
             /**
              * Format: uri
              * @description where the channel's status changes are delivered; null removes the webhook
              */
             url: string | null;
-            /** @description required with a url: the key deliveries are signed with */
+            /** @description a whsec_ secret to use from now on; left out, the current one is kept or, if none, one is generated and returned once */
             secret?: string;
+        };
+        ChannelWebhookViewDto: {
+            /** @example ihanoi */
+            channel: string;
+            url: string | null;
+            /** @description the generated secret, shown this once; null when a secret was kept, chosen or removed */
+            secret: string | null;
         };
         NotificationEscalationDto: {
             id: string;
@@ -2916,7 +3004,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WebhookDto"];
+                    "application/json": components["schemas"]["RegisteredWebhookDto"];
                 };
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
@@ -2964,7 +3052,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the URL is not deliverable (not http(s), or a loopback, private or link-local address) */
+            /** @description an unknown event, a URL that is not deliverable (not http(s), or a loopback, private or link-local address), or a secret that is not whsec_ */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3148,6 +3236,107 @@ export interface operations {
             };
         };
     };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a webhook subscription id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RotateSecretDto"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretRotationDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such webhook */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description overlapSeconds out of range */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
     setChannelWebhook: {
         parameters: {
             query?: never;
@@ -3164,12 +3353,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description done */
-            204: {
+            /** @description OK */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ChannelWebhookViewDto"];
+                };
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
@@ -3225,7 +3416,108 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the URL is not deliverable, or a url came without a secret */
+            /** @description the URL is not deliverable, a secret that is not whsec_, or a secret without a url */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    rotateChannelWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a channel code */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RotateSecretDto"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretRotationDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such channel */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the channel has no webhook, or overlapSeconds out of range */
             422: {
                 headers: {
                     [name: string]: unknown;

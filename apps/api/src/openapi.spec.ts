@@ -101,14 +101,24 @@ describe('the OpenAPI document', () => {
 describe(finishDocument.name, () => {
   const base = (paths: Json, schemas: Json = {}) => ({ openapi: '3.0.0', info: { title: 't', version: '1' }, paths, components: { schemas } }) as never;
 
-  it('leaves out the paths that follow their own specification', () => {
-    const doc = finishDocument(base({ '/open311/v2/services.json': { get: { responses: { 200: { description: '' } } } }, '/v1/x': { get: { responses: {} } } }));
+  it('leaves out the paths that follow their own specification, and the schemas only they used', () => {
+    const ref = (name: string) => ({ content: { 'application/json': { schema: { $ref: `#/components/schemas/${name}` } } } });
+    const doc = finishDocument(
+      base(
+        {
+          '/open311/v2/services.json': { get: { responses: { 200: { description: '', ...ref('GeoService') } } } },
+          '/v1/x': { get: { responses: { 200: { description: '', ...ref('X') } } } },
+        },
+        { GeoService: { type: 'object' }, X: { type: 'object', properties: { y: { $ref: '#/components/schemas/Y' } } }, Y: { type: 'object' }, ErrorDto: { type: 'object' } },
+      ),
+    );
     expect(Object.keys(doc.paths)).toEqual(['/v1/x']);
+    expect(Object.keys(doc.components!.schemas!).sort()).toEqual(['ErrorDto', 'X', 'Y']);
   });
 
   it('turns nullable into a null type or an anyOf with null', () => {
     const doc = finishDocument(
-      base({}, {
+      base({ '/v1/a': { get: { responses: { 200: { description: '', content: { 'application/json': { schema: { $ref: '#/components/schemas/A' } } } } } } } }, {
         A: {
           type: 'object',
           properties: {

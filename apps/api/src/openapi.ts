@@ -45,6 +45,7 @@ export function finishDocument(doc: OpenAPIObject): OpenAPIObject {
   for (const path of Object.keys(doc.paths)) {
     if (OWN_SPEC_PATH_PREFIXES.some((p) => path.startsWith(p))) delete doc.paths[path];
   }
+  dropUnusedSchemas(doc as Json);
   for (const item of Object.values(doc.paths)) {
     for (const method of METHODS) {
       const op = item[method];
@@ -53,6 +54,28 @@ export function finishDocument(doc: OpenAPIObject): OpenAPIObject {
   }
   closeRequestSchemas(doc as Json);
   return toOpenApi31(doc);
+}
+
+/** The schemas only the paths left out used (Open311's) go with them. */
+function dropUnusedSchemas(doc: Json): void {
+  const schemas: Json = doc.components?.schemas ?? {};
+  const used = new Set<string>(['ErrorDto']);
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(visit);
+    if (!v || typeof v !== 'object') return;
+    for (const [k, x] of Object.entries(v)) {
+      if (k === '$ref' && typeof x === 'string' && x.startsWith('#/components/schemas/')) {
+        const name = x.slice('#/components/schemas/'.length);
+        if (!used.has(name)) {
+          used.add(name);
+          visit(schemas[name]);
+        }
+      } else if (k !== 'example' && k !== 'examples') visit(x);
+    }
+  };
+  visit(doc.paths);
+  visit(schemas.ErrorDto);
+  for (const name of Object.keys(schemas)) if (!used.has(name)) delete schemas[name];
 }
 
 function errorResponse(status: ErrorStatus): Json {
