@@ -302,7 +302,8 @@ describe('unit metrics against a hand-computed fixture', () => {
     });
     const byUnit = Object.fromEntries(res.body.units.map((u: { unitCode: string }) => [u.unitCode, u]));
     for (const [unit, expected] of Object.entries(EXPECTED)) {
-      const { unitCode, unitName, kind, active, ...metrics } = byUnit[unit];
+      // The compliance board's columns (notices, targets) are checked in compliance-board.e2e-spec.ts.
+      const { unitCode, unitName, kind, active, notices: _notices, targets: _targets, ...metrics } = byUnit[unit];
       expect({ unit, ...metrics }).toEqual({ unit, ...(expected as object) });
       expect({ unitCode, active }).toEqual({ unitCode: unit, active: true });
       expect(typeof unitName).toBe('string');

@@ -24,10 +24,11 @@ import { WebhooksController } from './webhooks/webhooks.controller';
 import { CalendarsController } from './calendars/calendars.controller';
 import { Open311Module } from '@fr/open311';
 import { Open311Controller } from './open311/open311.controller';
+import { ComplianceApiModule } from './compliance/compliance-api.module';
 
 /** The HTTP API. AppConfigModule is provided by whoever boots it (main.ts or a test). */
 @Module({
-  imports: [loggingModule(), DatabaseModule.forRoot(), TerminusModule.forRoot({ logger: false }), SlaModule, AuthModule, DirectoryModule, IntakeModule, CasesModule, NotificationsModule, InboxModule, AuditModule, Open311Module],
+  imports: [loggingModule(), DatabaseModule.forRoot(), TerminusModule.forRoot({ logger: false }), SlaModule, AuthModule, DirectoryModule, IntakeModule, CasesModule, NotificationsModule, InboxModule, AuditModule, Open311Module, ComplianceApiModule],
   controllers: [IntakeController, CasesController, AuthController, OfficersController, UnitsController, WebhooksController, NotificationsController, EscalationsController, CalendarsController, HealthController, AuditsController, Open311Controller],
   // The API writes outbox rows (intake, case actions) and runs no relay: it tells the workers' relays over Redis.
   providers: [ChannelKeyGuard, OutboxAnnouncer],

@@ -35,6 +35,8 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   // Open311 GeoReport POSTs are form-encoded (requireKnownMediaType admits forms there only); flat
   // keys, so `attribute[code]` stays one field and no nested object can be built from a form.
   app.useBodyParser('urlencoded', { extended: false, limit: '256kb', verify: refuseMalformedForm });
+  // The office's head-count imports (POST /v1/compliance/figures).
+  app.useBodyParser('text', { type: 'text/csv', limit: '2mb', verify: refuseInvalidUtf8 });
   app.useGlobalPipes(new SafeInputPipe(), buildValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();

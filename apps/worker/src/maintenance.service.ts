@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
+import { RaiseComplianceAlerts } from '@fr/board';
 import { AutoCloseResolved } from '@fr/cases';
 import { DeliveriesReconciler } from '@fr/notifications';
 import { RoutingReconciler } from '@fr/routing';
@@ -22,6 +23,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly autoClose: AutoCloseResolved,
     private readonly sla: SlaReconciler,
     private readonly deliveries: DeliveriesReconciler,
+    private readonly complianceAlerts: RaiseComplianceAlerts,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -46,6 +48,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       ['auto-close', () => this.autoClose.runOnce()],
       ['SLA timers reconcile', () => this.sla.runOnce()],
       ['deliveries reconcile', () => this.deliveries.runOnce()],
+      ['compliance alerts', () => this.complianceAlerts.runOnce()],
     ] as const) {
       try {
         await sweep();

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@fr/audit';
+import { BoardAlertsModule } from '@fr/board';
 import { CasesModule } from '@fr/cases';
 import { loggingModule } from '@fr/config';
 import { DeliveriesReconciler, NotificationsModule } from '@fr/notifications';
@@ -16,7 +17,7 @@ import { SlaTimerProcessor } from './processors/sla-timer.processor';
 
 /** Processors, the outbox relay and the reconcilers. AppConfigModule is provided by whoever boots it. */
 @Module({
-  imports: [loggingModule(), DatabaseModule.forRoot(), QueueModule.forRoot(), SlaModule, SlaEscalationModule, RoutingModule, CasesModule, NotificationsModule, AuditModule],
+  imports: [loggingModule(), DatabaseModule.forRoot(), QueueModule.forRoot(), SlaModule, SlaEscalationModule, RoutingModule, CasesModule, NotificationsModule, AuditModule, BoardAlertsModule],
   providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, DeliveriesReconciler, AuditSealerLoop, Maintenance],
 })
 export class WorkerModule {}

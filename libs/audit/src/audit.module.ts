@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { BoardReadModule } from '@fr/board';
 import { AuditChainWalker } from './audit-chain-walker';
 import { CaseFactsReader } from './case-facts.reader';
 import { CheckpointStore } from './checkpoint-store';
@@ -14,5 +15,5 @@ import { WriteAuditCheckpoint } from './write-audit-checkpoint.usecase';
 const USE_CASES = [VerifyAuditTrail, SealAuditEvents, WriteAuditCheckpoint, GetUnitMetrics, ListUnitCases, ExportCases, DrawSample, RecordReview];
 
 /** Home Affairs' audits: the tamper-evident trail, unit metrics, case export, samples and reviews. */
-@Module({ providers: [AuditChainWalker, CheckpointStore, CaseFactsReader, ...USE_CASES], exports: USE_CASES })
+@Module({ imports: [BoardReadModule], providers: [AuditChainWalker, CheckpointStore, CaseFactsReader, ...USE_CASES], exports: USE_CASES })
 export class AuditModule {}

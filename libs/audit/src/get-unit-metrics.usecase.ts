@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { BoardEntry, boardEntry, GetBoard } from '@fr/board';
 import { SlaService } from '@fr/sla';
 import { CaseFactsReader } from './case-facts.reader';
 import { CsvValue, csvRow, UTF8_BOM } from './csv';
@@ -20,6 +21,10 @@ export interface UnitReport extends UnitMetrics {
   designation: { handler: boolean; leader: boolean };
   /** Quality reviews of the cases the unit closed in the period: mean score per criterion (0..2). */
   reviews: ReviewSummary;
+  /** Notices the unit published in the period. */
+  notices: number;
+  /** The unit against each active target that applies to it, at evaluatedAt (the board's entries). */
+  targets: BoardEntry[];
 }
 
 export interface ReviewSummary {
@@ -40,6 +45,8 @@ export interface UnitMetricsReport {
   /** When open, overdue and at-risk were evaluated: the end of the period, or now if sooner. */
   evaluatedAt: string;
   coverage: { units: number; withHandler: number; withLeader: number; complete: number };
+  /** The active targets the units' `targets` and the CSV's target columns refer to. */
+  targets: { id: string; kind: string; name: string }[];
   units: UnitReport[];
 }
 
@@ -50,6 +57,7 @@ export class GetUnitMetrics {
     private readonly ds: DataSource,
     private readonly facts: CaseFactsReader,
     private readonly sla: SlaService,
+    private readonly board: GetBoard,
   ) {}
 
   context(period: Period, now = new Date()): MetricsContext {
@@ -75,6 +83,10 @@ export class GetUnitMetrics {
     });
     const escalations = await this.escalations(period);
     const reviews = await this.reviews(period);
+    // The period's last instant: at its exclusive end a new calendar day has begun, and a notice
+    // cadence would count that day.
+    const standings = await this.board.standings(new Date(ctx.evaluatedAt - 1), period.from);
+    const notices = await this.board.noticesPerUnit(period.from, period.to);
     const units: { code: string; name: string; kind: string; active: boolean; has_handler: boolean; has_leader: boolean }[] = await this.ds.query(
       `SELECT code, name, kind, active, handler_id IS NOT NULL AS has_handler, leader_id IS NOT NULL AS has_leader FROM units ORDER BY code`,
     );
@@ -89,7 +101,10 @@ export class GetUnitMetrics {
         escalations: escalations ? Object.fromEntries(ESCALATION_LEVELS.map((l) => [l, escalations.get(`${u.code}|${l}`) ?? 0])) : null,
         designation: { handler: u.has_handler, leader: u.has_leader },
         reviews: reviews.get(u.code) ?? NO_REVIEWS,
+        notices: notices.get(u.code) ?? 0,
+        targets: standings.filter((s) => s.unit.code === u.code).map(boardEntry),
       }));
+    const targets = new Map(standings.map((s) => [s.target.id, { id: s.target.id, kind: s.target.kind, name: s.target.name }]));
     const active = rows.filter((r) => r.active);
     return {
       from: period.from.toISOString(),
@@ -101,6 +116,7 @@ export class GetUnitMetrics {
         withLeader: active.filter((r) => r.designation.leader).length,
         complete: active.filter((r) => r.designation.handler && r.designation.leader).length,
       },
+      targets: [...targets.values()].sort((a, b) => a.id.localeCompare(b.id)),
       units: rows,
     };
   }
@@ -181,6 +197,21 @@ const CSV_COLUMNS: [string, (u: UnitReport) => CsvValue][] = [
   ['on_time_rate_percent', (u) => u.onTime.onTimeRate],
 ];
 
+/** After the fixed columns: notices, then status, value, target and last day allowed of each active target. */
+function complianceColumns(report: UnitMetricsReport): [string, (u: UnitReport) => CsvValue][] {
+  const entry = (u: UnitReport, id: string) => u.targets.find((e) => e.targetId === id);
+  return [
+    ['notices', (u) => u.notices],
+    ...report.targets.flatMap((t): [string, (u: UnitReport) => CsvValue][] => [
+      [`target_${t.id}_status`, (u) => entry(u, t.id)?.status ?? null],
+      [`target_${t.id}_value`, (u) => entry(u, t.id)?.value ?? null],
+      [`target_${t.id}_target`, (u) => entry(u, t.id)?.target ?? null],
+      [`target_${t.id}_due_date`, (u) => entry(u, t.id)?.dueDate ?? null],
+    ]),
+  ];
+}
+
 export function unitMetricsCsv(report: UnitMetricsReport): string {
-  return UTF8_BOM + csvRow(CSV_COLUMNS.map(([h]) => h)) + report.units.map((u) => csvRow(CSV_COLUMNS.map(([, f]) => f(u)))).join('');
+  const columns = [...CSV_COLUMNS, ...complianceColumns(report)];
+  return UTF8_BOM + csvRow(columns.map(([h]) => h)) + report.units.map((u) => csvRow(columns.map(([, f]) => f(u)))).join('');
 }

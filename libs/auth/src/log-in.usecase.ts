@@ -2,6 +2,7 @@ import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { canonicalUsername, isOfficerRole } from '@fr/domain';
+import { execute } from '@fr/persistence';
 import { AccessTokens } from './access-tokens';
 import { AuthenticatedOfficer } from './authenticated-officer';
 import { verifyAgainstDummy, verifyPassword } from './passwords';
@@ -52,6 +53,8 @@ export class LogIn {
     // Said only to someone who knows the password, so it reveals nothing to a guesser.
     if (!row.active) throw new UnauthorizedException('account is disabled; ask an administrator');
     await this.limits.loginSucceeded(ticket);
+    // The directive counts a focal point's admin account as in use from its first log-in.
+    await execute(this.ds, `UPDATE officers SET first_login_at = now() WHERE id = $1 AND first_login_at IS NULL`, [row.id]);
 
     const officer: AuthenticatedOfficer = {
       id: row.id,

@@ -8,3 +8,5 @@ export * from './personal-data';
 export * from './seeded-random';
 export * from './username';
 export * from './ids';
+export * from './csv';
+export * from './compliance';

@@ -4,7 +4,7 @@ import { createTransport, Transporter } from 'nodemailer';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { UnprocessableError } from '@fr/domain';
-import { execute, selectRow, selectRows, writeOutboxMany } from '@fr/persistence';
+import { execute, selectRow, selectRows, Sql, writeOutboxMany } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock, SlaService } from '@fr/sla';
 import { isInternalAddress } from './address-policy';
@@ -16,11 +16,12 @@ import {
   currentPayload,
   DeliveryPayload,
   escalationPayloads,
+  ForeignPayload,
   EscalationPayload,
 } from './delivery-payloads';
 import { signingSecrets, webhookMessageId, webhookSignature } from './webhook-signature';
 
-export const WEBHOOK_EVENTS = ['escalation', 'case.status'] as const;
+export const WEBHOOK_EVENTS = ['escalation', 'case.status', 'notice', 'compliance'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 /** Refuses URLs that are not http(s) or that resolve to internal addresses, unless allow-listed. */
@@ -60,6 +61,23 @@ interface Wanted {
   payload: DeliveryPayload;
 }
 
+/**
+ * What an event another library owns says when delivered (notices, compliance alerts): that library
+ * registers a builder for its event keys' kind (the part before the first dot), so this class stays
+ * the one sender and signer of every delivery. It is called in the transaction that records the event
+ * (`db`), and what it returns is frozen on the deliveries. Payloads carry no citizen's data.
+ */
+export type DeliveryPayloadBuilder = (id: string, db: Sql) => Promise<ForeignPayload>;
+
+/** An event of another library to deliver: to the webhooks subscribed to `event`, to channels, to officers by e-mail. */
+export interface Announcement {
+  event: ForeignPayload['event'];
+  /** `<kind>.<id>`, the kind having a registered payload builder. */
+  key: string;
+  channels?: readonly string[];
+  emailOfficers?: readonly string[];
+}
+
 interface DeliveryRow {
   id: string;
   kind: 'webhook' | 'email' | 'channel';
@@ -92,6 +110,7 @@ interface ClaimedEventRow extends CaseEventRow {
 export class Deliveries implements OnModuleDestroy {
   private readonly logger = new Logger(Deliveries.name);
   private mailer: Transporter | null = null;
+  private readonly builders = new Map<string, DeliveryPayloadBuilder>();
 
   constructor(
     private readonly ds: DataSource,
@@ -171,6 +190,34 @@ export class Deliveries implements OnModuleDestroy {
         return perEvent.get(`case-event.${e.eventId}`) ?? 0;
       });
     });
+  }
+
+  registerPayload(kind: string, build: DeliveryPayloadBuilder): void {
+    this.builders.set(kind, build);
+  }
+
+  /** Called in the transaction that records the event; returns how many deliveries it made. */
+  async announce(m: EntityManager, a: Announcement): Promise<number> {
+    const kind = a.key.slice(0, a.key.indexOf('.'));
+    const build = this.builders.get(kind);
+    if (!build) throw new Error(`no delivery payload builder for '${kind}' events`);
+    const targets: Omit<Wanted, 'payload'>[] = [];
+    for (const hook of await this.subscribers(m, a.event)) targets.push({ kind: 'webhook', target: hook, key: a.key, notBefore: null });
+    for (const channel of a.channels ?? []) targets.push({ kind: 'channel', target: channel, key: a.key, notBefore: null });
+    if (this.config.smtpUrl && a.emailOfficers?.length) {
+      const now = this.clock.now();
+      const notBefore =
+        this.config.holdEmailOutsideOfficeHours && !this.sla.calendar.isWorkingTime(now) ? this.sla.calendar.nextOpening(now) : null;
+      const withEmail = await selectRows<{ id: string }>(
+        m,
+        `SELECT id FROM officers WHERE id = ANY($1::uuid[]) AND active AND email IS NOT NULL AND email <> '' ORDER BY id`,
+        [a.emailOfficers],
+      );
+      for (const o of withEmail) targets.push({ kind: 'email', target: o.id, key: a.key, notBefore });
+    }
+    if (targets.length === 0) return 0;
+    const payload = await build(a.key.slice(kind.length + 1), m);
+    return (await this.enqueue(m, targets.map((t) => ({ ...t, payload })))).length;
   }
 
   private async subscribers(m: EntityManager, event: WebhookEvent): Promise<string[]> {
@@ -279,13 +326,13 @@ export class Deliveries implements OnModuleDestroy {
   private async sendEmail(d: DeliveryRow, payload: DeliveryPayload): Promise<void> {
     const o = await selectRow<{ email: string | null }>(this.ds, `SELECT email FROM officers WHERE id = $1 AND active`, [d.target]);
     if (!o?.email) throw new Error('the officer has no e-mail address or is disabled');
-    if (payload.event !== 'escalation') throw new Error(`e-mail is sent for escalations only, not ${payload.event}`);
+    if (payload.event === 'case.status' || payload.event === 'notice') throw new Error(`e-mail is not sent for ${payload.event} events`);
     if (!this.mailer) this.mailer = createTransport(this.config.smtpUrl!);
     await this.mailer.sendMail({
       from: this.config.mailFrom,
       to: o.email,
       subject: payload.title,
-      text: `${payload.body}\n\nMã hồ sơ: ${payload.trackingCode}\n`,
+      text: payload.event === 'escalation' ? `${payload.body}\n\nMã hồ sơ: ${payload.trackingCode}\n` : `${payload.body}\n`,
       headers: { 'X-Event-Key': d.event_key },
     });
   }

@@ -37,7 +37,15 @@ export interface CaseStatusPayload {
   at: string;
 }
 
-export type DeliveryPayload = EscalationPayload | CaseStatusPayload;
+/** An event another library owns (libs/board: notices, compliance alerts), composed by that library. */
+export interface ForeignPayload {
+  event: 'notice' | 'compliance';
+  title: string;
+  body: string;
+  [field: string]: unknown;
+}
+
+export type DeliveryPayload = EscalationPayload | CaseStatusPayload | ForeignPayload;
 
 interface EscalationRow {
   id: string;

@@ -11,4 +11,6 @@ export const ADVISORY_LOCK = {
   auditCheckpoint: 727_005,
   /** Held for as long as a process is the audit trail's one sealer. */
   auditSealer: 727_006,
+  /** The compliance board's alert sweep (numbers from 727_150 on are the board's). */
+  complianceAlerts: 727_150,
 } as const;

@@ -2,7 +2,7 @@ import { UnsupportedMediaTypeException } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { isGeoReportRequest } from '../open311/georeport-errors';
 
-const ACCEPTED = [/^application\/([\w.+-]+\+)?json$/i, /^text\/calendar$/i];
+const ACCEPTED = [/^application\/([\w.+-]+\+)?json$/i, /^text\/calendar$/i, /^text\/csv$/i];
 /** Open311 GeoReport v2 is form-encoded by its specification. */
 const FORM = /^application\/x-www-form-urlencoded$/i;
 
@@ -23,6 +23,6 @@ export function requireKnownMediaType(req: Request, res: Response, next: NextFun
   res.status(415).json({
     statusCode: 415,
     error: 'Unsupported Media Type',
-    message: `send the body as application/json${type ? `, not ${type}` : ' (Content-Type is missing)'}; calendars also take text/calendar`,
+    message: `send the body as application/json${type ? `, not ${type}` : ' (Content-Type is missing)'}; calendars also take text/calendar, head-count imports text/csv`,
   });
 }

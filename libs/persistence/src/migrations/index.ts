@@ -11,6 +11,7 @@ import { AuditSealing1765100000000 } from './1765100000000-AuditSealing';
 import { OutboxWithoutNotify1765200000000 } from './1765200000000-OutboxWithoutNotify';
 import { StandardWebhooks1765550000000 } from './1765550000000-StandardWebhooks';
 import { Open311Requests1765560000000 } from './1765560000000-Open311Requests';
+import { ComplianceBoard1765750000000 } from './1765750000000-ComplianceBoard';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   OutboxWithoutNotify1765200000000,
   StandardWebhooks1765550000000,
   Open311Requests1765560000000,
+  ComplianceBoard1765750000000,
 ];

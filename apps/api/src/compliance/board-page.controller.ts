@@ -1,0 +1,57 @@
+import { Controller, Get, Header, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiExcludeEndpoint, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
+import { GetBoard } from '@fr/board';
+import { Clock } from '@fr/sla';
+import { BOARD_SCRIPT, BOARD_SHELL, BOARD_STYLE, PAGE_SECURITY_POLICY, renderBoardView } from './board-page';
+import { BoardQueryDto } from './compliance.dto';
+
+/** The board as a read-only page in Vietnamese, for Home Affairs' (and the office's) log-in. */
+@ApiTags('compliance')
+@Controller('board')
+export class BoardPageController {
+  constructor(
+    private readonly board: GetBoard,
+    private readonly clock: Clock,
+  ) {}
+
+  @Get()
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Content-Security-Policy', PAGE_SECURITY_POLICY)
+  @Header('Cache-Control', 'no-cache')
+  @ApiOperation({ summary: 'The board page: log in, then the table and a bar chart per target (Vietnamese)' })
+  @ApiProduces('text/html')
+  page(): string {
+    return BOARD_SHELL;
+  }
+
+  @Get('board.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @Header('Cache-Control', 'no-cache')
+  @ApiExcludeEndpoint()
+  script(): string {
+    return BOARD_SCRIPT;
+  }
+
+  @Get('board.css')
+  @Header('Content-Type', 'text/css; charset=utf-8')
+  @Header('Cache-Control', 'no-cache')
+  @ApiExcludeEndpoint()
+  style(): string {
+    return BOARD_STYLE;
+  }
+
+  @Get('view')
+  @ApiBearerAuth()
+  @UseGuards(JwtAuthGuard, RolesGuard)
+  @Roles('AUDITOR', 'SUPERVISOR')
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Content-Security-Policy', PAGE_SECURITY_POLICY)
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'The board rendered as HTML (the page fetches it with the bearer token); same query as /v1/compliance/board' })
+  @ApiProduces('text/html')
+  async view(@Query() q: BoardQueryDto): Promise<string> {
+    const report = await this.board.execute(q.at ? new Date(q.at) : this.clock.now(), q.from ? new Date(q.from) : null);
+    return renderBoardView(report);
+  }
+}

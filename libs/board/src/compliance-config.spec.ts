@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadComplianceConfig, loadComplianceFile } from './compliance-config';
+import { parseTarget } from './targets';
+
+describe(loadComplianceConfig.name, () => {
+  it("reads config/compliance.yaml: the directive's four targets, inactive, and the leader-then-supervisors ladder", () => {
+    const c = loadComplianceConfig(join(__dirname, '../../../config'), 480);
+    expect(c.targets.map((t) => [t.id, t.kind, t.active])).toEqual([
+      ['focal-points', 'designation', false],
+      ['staff-onboarding', 'staff_onboarding', false],
+      ['ward-adoption', 'ward_adoption', false],
+      ['notices-every-3-days', 'notice_cadence', false],
+    ]);
+    // "by 10/7": through the end of 10 July in Hanoi.
+    expect(c.targets[0].dueAt).toEqual(new Date('2024-07-10T17:00:00Z'));
+    expect(c.targets[3]).toMatchObject({ everyDays: 3, startsAt: new Date('2024-06-30T17:00:00Z'), unitKinds: ['department', 'ward'] });
+    expect(c.ladder.map((r) => [r.level, r.afterDueMinutes, r.notify])).toEqual([
+      ['1', 0, ['leader']],
+      ['2', 480, ['supervisors']],
+    ]);
+  });
+
+  it('uses the default ladder and no targets when a deployment has no compliance.yaml', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fr-compliance-'));
+    try {
+      expect(loadComplianceConfig(dir, 480)).toMatchObject({ targets: [], ladder: [{ level: '1' }, { level: '2' }] });
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('reports every problem of a broken file with its place', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fr-compliance-'));
+    const path = join(dir, 'compliance.yaml');
+    try {
+      writeFileSync(
+        path,
+        [
+          'escalation: { levels: [{ level: warn, notify: [leader] }] }',
+          'targets:',
+          '  - { id: a, kind: staff_onboarding, name: A }',
+          '  - { id: a, kind: notice_cadence, name: B, startsAt: "2026-02-30", everyDays: 3 }',
+          'extra: 1',
+        ].join('\n'),
+      );
+      expect(() => loadComplianceFile(path, 480)).toThrow(
+        expect.objectContaining({
+          problems: [
+            `${path}: unknown keys extra (use escalation, targets)`,
+            `${path}: escalation.levels: warn is for case stages; a target has numbered levels only`,
+            `${path}: targets[0].dueAt is required for a staff_onboarding target (its deadline)`,
+            `${path}: targets[1].startsAt '2026-02-30' is not a real date`,
+          ],
+        }),
+      );
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+});
+
+describe(parseTarget.name, () => {
+  it('takes a date-time as an exact instant and names each field a kind does not take', () => {
+    expect(parseTarget({ id: 'x', kind: 'designation', name: 'X', dueAt: '2026-07-10T12:00:00+07:00' }).target?.dueAt).toEqual(new Date('2026-07-10T05:00:00Z'));
+    expect(parseTarget({ id: 'x', kind: 'designation', name: 'X', dueAt: '2026-07-10', everyDays: 3, thresholdPercent: 50 }).problems).toEqual([
+      'everyDays is taken only by a notice_cadence target',
+      'thresholdPercent is taken only by staff_onboarding and ward_adoption targets',
+    ]);
+    expect(parseTarget({ id: 'Bad Id', kind: 'notice_cadence', name: 'X', dueAt: '2026-07-10', startsAt: 'soon', everyDays: 3 }).problems).toEqual([
+      "id must be 1-40 lower-case letters, digits, '_', '.' or '-', starting with a letter or digit",
+      "startsAt must be a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset, got 'soon'",
+      'dueAt is not taken by a notice_cadence target: its deadlines follow each notice',
+    ]);
+  });
+});

@@ -1,0 +1,163 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { NotFoundError, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
+import { Deliveries } from '@fr/notifications';
+import { selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
+import { Clock } from '@fr/sla';
+import { OutsideUnitError } from './unit-figures';
+
+export const NOTICE_KINDS = ['warning', 'information'] as const;
+export type NoticeKind = (typeof NOTICE_KINDS)[number];
+
+export interface PublishNoticeCommand {
+  actor: { id: string; role: OfficerRole; unitCode: string };
+  title: string;
+  body: string;
+  kind: NoticeKind;
+  urgent: boolean;
+  /** Areas (wards' codes, GET /v1/areas) the notice is for; none: everywhere the unit serves. */
+  areaCodes?: string[];
+}
+
+export interface NoticeView {
+  id: string;
+  unit: { code: string; name: string };
+  title: string;
+  body: string;
+  kind: NoticeKind;
+  urgent: boolean;
+  areaCodes: string[];
+  publishedAt: string;
+}
+
+interface NoticeRow {
+  id: string;
+  unit_code: string;
+  unit_name: string;
+  title: string;
+  body: string;
+  kind: NoticeKind;
+  urgent: boolean;
+  area_codes: string[];
+  published_at: Date;
+}
+
+const SELECT = `SELECT n.id, n.unit_code, u.name AS unit_name, n.title, n.body, n.kind, n.urgent, n.area_codes, n.published_at
+                  FROM notices n JOIN units u ON u.code = n.unit_code`;
+
+function view(r: NoticeRow): NoticeView {
+  return {
+    id: r.id,
+    unit: { code: r.unit_code, name: r.unit_name },
+    title: r.title,
+    body: r.body,
+    kind: r.kind,
+    urgent: r.urgent,
+    areaCodes: r.area_codes,
+    publishedAt: r.published_at.toISOString(),
+  };
+}
+
+/** Event keys of notice deliveries: `notice.<id>`. */
+export const NOTICE_DELIVERY_KIND = 'notice';
+
+/**
+ * Notices and warnings to residents ("Truyền thông, cảnh báo"): a unit's leader or handler publishes
+ * for their unit; the notice is delivered once to every channel that subscribes (signed, through the
+ * same deliveries as status changes) and to webhooks subscribed to `notice`, and channels list them.
+ * The trail records who published what kind for which areas, never the words (they may name people).
+ */
+@Injectable()
+export class Notices implements OnModuleInit {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly clock: Clock,
+    private readonly deliveries: Deliveries,
+  ) {}
+
+  onModuleInit(): void {
+    this.deliveries.registerPayload(NOTICE_DELIVERY_KIND, async (id, db) => {
+      const n = await this.get(id, db);
+      const { id: noticeId, ...rest } = n;
+      return { event: 'notice' as const, noticeId, ...rest };
+    });
+  }
+
+  async publish(cmd: PublishNoticeCommand): Promise<NoticeView> {
+    if (cmd.actor.role !== 'LEADER' && cmd.actor.role !== 'HANDLER') {
+      throw new OutsideUnitError('notices are published by a unit\'s leader or handler, for their unit');
+    }
+    const areaCodes = [...new Set(cmd.areaCodes ?? [])];
+    return this.ds.transaction(async (m) => {
+      const unit = await selectRow<{ active: boolean }>(m, `SELECT active FROM units WHERE code = $1`, [cmd.actor.unitCode]);
+      if (!unit?.active) throw new UnprocessableError(`your unit '${cmd.actor.unitCode}' is not active`);
+      if (areaCodes.length) {
+        const known = await selectRows<{ code: string }>(m, `SELECT code FROM areas WHERE code = ANY($1::text[])`, [areaCodes]);
+        const unknown = areaCodes.filter((c) => !known.some((k) => k.code === c));
+        if (unknown.length) throw new ValidationError(`areaCodes has unknown area(s) ${unknown.join(', ')}; see GET /v1/areas`, ['areaCodes']);
+      }
+      const row = await selectRow<{ id: string }>(
+        m,
+        `INSERT INTO notices (unit_code, title, body, kind, urgent, area_codes, published_by, published_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+        [cmd.actor.unitCode, cmd.title, cmd.body, cmd.kind, cmd.urgent, areaCodes, cmd.actor.id, this.clock.now()],
+      );
+      const id = row!.id;
+      const channels = await selectRows<{ code: string }>(
+        m,
+        `SELECT code FROM channels WHERE active AND notices_subscribed AND webhook_url IS NOT NULL ORDER BY code`,
+      );
+      const deliveries = await this.deliveries.announce(m, { event: 'notice', key: `${NOTICE_DELIVERY_KIND}.${id}`, channels: channels.map((c) => c.code) });
+      await writeAuditEvent(m, {
+        caseId: null,
+        actor: `officer:${cmd.actor.id}`,
+        action: 'notice_published',
+        data: { noticeId: id, unitCode: cmd.actor.unitCode, kind: cmd.kind, urgent: cmd.urgent, areaCodes, deliveries },
+      });
+      const [n] = await selectRows<NoticeRow>(m, `${SELECT} WHERE n.id = $1`, [id]);
+      return view(n);
+    });
+  }
+
+  async get(id: string, db: Sql = this.ds): Promise<NoticeView> {
+    const row = await selectRow<NoticeRow>(db, `${SELECT} WHERE n.id::text = $1`, [id]);
+    if (!row) throw new NotFoundError('notice', id);
+    return view(row);
+  }
+
+  /** Officers: a unit's notices in a period (any unit's: notices are public). */
+  async list(f: { unitCode?: string; from?: Date; to?: Date; limit: number }): Promise<NoticeView[]> {
+    const rows = await selectRows<NoticeRow>(
+      this.ds,
+      `${SELECT} WHERE ($1::text IS NULL OR n.unit_code = $1) AND ($2::timestamptz IS NULL OR n.published_at >= $2)
+                AND ($3::timestamptz IS NULL OR n.published_at < $3)
+        ORDER BY n.published_at DESC, n.id LIMIT $4`,
+      [f.unitCode ?? null, f.from ?? null, f.to ?? null, f.limit],
+    );
+    return rows.map(view);
+  }
+
+  /** Channels: notices published since an instant, oldest first, so a client can poll with the last one's time. */
+  async since(since: Date | null, limit: number): Promise<NoticeView[]> {
+    const rows = await selectRows<NoticeRow>(
+      this.ds,
+      `${SELECT} WHERE ($1::timestamptz IS NULL OR n.published_at > $1) ORDER BY n.published_at, n.id LIMIT $2`,
+      [since, limit],
+    );
+    return rows.map(view);
+  }
+
+  /** Whether a channel's status webhook also receives notices (ADMIN). */
+  async subscribeChannel(actorId: string, channel: string, subscribed: boolean): Promise<{ channel: string; subscribed: boolean; webhook: boolean }> {
+    return this.ds.transaction(async (m) => {
+      const row = await selectRow<{ webhook: boolean }>(
+        m,
+        `UPDATE channels SET notices_subscribed = $2 WHERE code = $1 RETURNING webhook_url IS NOT NULL AS webhook`,
+        [channel, subscribed],
+      );
+      if (!row) throw new NotFoundError('channel', channel);
+      await writeAuditEvent(m, { caseId: null, actor: `officer:${actorId}`, action: 'channel_notices_subscription', data: { channel, subscribed } });
+      return { channel, subscribed, webhook: row.webhook };
+    });
+  }
+}

@@ -1,0 +1,271 @@
+import { RaiseComplianceAlerts } from '@fr/board';
+import { adminToken, bearer, createOfficer, ManualClock, startWebhookReceiver, TestEngine, waitFor, WebhookReceiver } from '@fr/testing';
+
+/** An instant on the Vietnamese wall clock. */
+const vn = (local: string) => new Date(`${local}+07:00`);
+const BK = 'P_BACH_KHOA';
+const TN = 'P_THANH_NHAN';
+
+interface Entry {
+  targetId: string;
+  status: string;
+  value: number | null;
+  target: number;
+  dueAt: string | null;
+  dueDate: string | null;
+  met: boolean;
+  notices?: number;
+  gaps?: { from: string; to: string | null; days: number }[];
+}
+
+describe('the compliance board: targets, head counts, the notice cadence and its alerts', () => {
+  let engine: TestEngine;
+  let rx: WebhookReceiver;
+  const tokens: Record<string, string> = {};
+  const ids: Record<string, string> = {};
+  const as = (who: string) => bearer(tokens[who]);
+  // One clock for the API and the worker (the worker's first sweep included), moved by the tests.
+  const clock = new ManualClock(vn('2026-01-05T09:00:00'));
+
+  beforeAll(async () => {
+    rx = await startWebhookReceiver();
+    engine = await TestEngine.start({ clock, env: { FR_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' } });
+    tokens.admin = await adminToken(engine);
+    for (const [username, role, unitCode] of [
+      ['bk.lanhdao', 'LEADER', BK],
+      ['bk.xuly', 'HANDLER', BK],
+      ['tn.lanhdao', 'LEADER', TN],
+      ['tn.xuly', 'HANDLER', TN],
+      ['vp.giamsat', 'SUPERVISOR', 'VP'],
+      ['nv.kiemtra', 'AUDITOR', 'NOI_VU'],
+    ] as const) {
+      const o = await createOfficer(engine, tokens.admin, { username, role, unitCode });
+      tokens[username] = o.token;
+      ids[username] = o.id;
+    }
+    for (const [unit, handler, leader] of [
+      [BK, 'bk.xuly', 'bk.lanhdao'],
+      [TN, 'tn.xuly', 'tn.lanhdao'],
+    ]) {
+      const res = await engine.http().put(`/v1/units/${unit}/designation`).set(as('admin')).send({ handlerId: ids[handler], leaderId: ids[leader] });
+      expect(res.status).toBe(200);
+    }
+  });
+  afterAll(async () => {
+    await engine?.close();
+    await rx?.close();
+  });
+
+  const target = (body: Record<string, unknown>, who = 'admin') => engine.http().post('/v1/compliance/targets').set(as(who)).send(body);
+  const board = async (query = '') => {
+    const res = await engine.http().get(`/v1/compliance/board${query}`).set(as('nv.kiemtra'));
+    expect(res.status).toBe(200);
+    return res.body as { at: string; targets: { id: string; summary: Record<string, number> }[]; units: { unitCode: string; targets: Entry[] }[] };
+  };
+  const entry = async (unit: string, targetId: string, query = '') =>
+    (await board(query)).units.find((u) => u.unitCode === unit)?.targets.find((t) => t.targetId === targetId);
+
+  it("ships the directive's four targets from config/ as inactive examples, and lets ADMIN and SUPERVISOR define targets", async () => {
+    const list = await engine.http().get('/v1/compliance/targets').set(as('bk.xuly'));
+    expect(list.status).toBe(200);
+    expect(list.body.map((t: { id: string; kind: string; active: boolean }) => [t.id, t.kind, t.active])).toEqual([
+      ['focal-points', 'designation', false],
+      ['notices-every-3-days', 'notice_cadence', false],
+      ['staff-onboarding', 'staff_onboarding', false],
+      ['ward-adoption', 'ward_adoption', false],
+    ]);
+    // "by 25/7/2024": through the end of that day in Hanoi.
+    expect(list.body.find((t: { id: string }) => t.id === 'staff-onboarding')).toMatchObject({ dueAt: '2024-07-25T17:00:00.000Z', thresholdPercent: 100 });
+
+    const missing = await target({ id: 'onboarding-x', kind: 'staff_onboarding', name: 'Thiếu hạn' });
+    expect(missing.status).toBe(400);
+    expect(missing.body.message).toMatch(/dueAt is required for a staff_onboarding target/);
+    const badCadence = await target({ id: 'cadence-x', kind: 'notice_cadence', name: 'Đăng tin', startsAt: '2026-03-02', everyDays: 0 });
+    expect(badCadence.status).toBe(400);
+    expect(badCadence.body.message).toMatch(/everyDays must be an integer from 1 to 365/);
+    const unknownUnit = await target({ id: 'onboarding-y', kind: 'staff_onboarding', name: 'Đơn vị lạ', dueAt: '2026-07-25', unitCodes: ['NO_SUCH'] });
+    expect(unknownUnit.status).toBe(422);
+    expect((await target({ id: 'onboarding-z', kind: 'staff_onboarding', name: 'Kiểm toán', dueAt: '2026-07-25' }, 'nv.kiemtra')).status).toBe(403);
+
+    const ok = await target({ id: 'onboarding-2026', kind: 'staff_onboarding', name: '100% cán bộ có tài khoản iHaNoi', dueAt: '2026-07-25', unitCodes: [BK, TN] }, 'vp.giamsat');
+    expect(ok.status).toBe(201);
+    expect(ok.body).toMatchObject({ id: 'onboarding-2026', dueAt: '2026-07-25T17:00:00.000Z', thresholdPercent: 100, unitCodes: [BK, TN], active: true });
+    expect((await target({ id: 'onboarding-2026', kind: 'staff_onboarding', name: 'Lần hai', dueAt: '2026-07-25' })).status).toBe(409);
+  });
+
+  it('puts a unit at 97% onboarding at risk before the deadline and late after it, from the history of its reports', async () => {
+    clock.set(vn('2026-07-20T10:00:00'));
+    const put = (who: string, unit: string, body: Record<string, unknown>) => engine.http().put(`/v1/units/${unit}/headcount`).set(as(who)).send(body);
+    expect((await put('bk.lanhdao', BK, { staff: 100, withAccount: 90, asOf: '2026-07-15' })).status).toBe(200);
+    const r97 = await put('bk.xuly', BK, { staff: 100, withAccount: 97, asOf: '2026-07-20' });
+    expect(r97.status).toBe(200);
+    expect(r97.body).toMatchObject({ unitCode: BK, kind: 'staff', total: 100, withAccount: 97, percent: 97, source: 'unit' });
+    // An officer reports for their own unit only; the numbers must make sense; the day must have come.
+    expect((await put('tn.lanhdao', BK, { staff: 100, withAccount: 100, asOf: '2026-07-20' })).status).toBe(403);
+    expect((await put('nv.kiemtra', BK, { staff: 100, withAccount: 100, asOf: '2026-07-20' })).status).toBe(403);
+    const tooMany = await put('bk.lanhdao', BK, { staff: 100, withAccount: 101, asOf: '2026-07-20' });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.message).toMatch(/withAccount \(101\) must not exceed total \(100\)/);
+    const future = await put('bk.lanhdao', BK, { staff: 100, withAccount: 100, asOf: '2026-07-21' });
+    expect(future.status).toBe(400);
+    expect(future.body.message).toMatch(/asOf must not be in the future/);
+    const adoption = await engine.http().put('/v1/units/QLDT/adoption').set(as('admin')).send({ adults: 10, withAccount: 1, asOf: '2026-07-20' });
+    expect(adoption.status).toBe(422);
+
+    const history = await engine.http().get(`/v1/units/${BK}/headcount`).set(as('nv.kiemtra'));
+    expect(history.body.map((h: { percent: number }) => h.percent)).toEqual([97, 90]);
+
+    expect(await entry(BK, 'onboarding-2026')).toMatchObject({ status: 'at_risk', value: 97, target: 100, dueDate: '2026-07-25', met: false });
+    // Thanh Nhàn has reported nothing: short too, with no value.
+    expect(await entry(TN, 'onboarding-2026')).toMatchObject({ status: 'at_risk', value: null });
+    clock.set(vn('2026-07-25T23:59:00'));
+    expect(await entry(BK, 'onboarding-2026')).toMatchObject({ status: 'at_risk' });
+    clock.set(vn('2026-07-26T00:00:00'));
+    expect(await entry(BK, 'onboarding-2026')).toMatchObject({ status: 'late', value: 97, dueAt: '2026-07-25T17:00:00.000Z' });
+    // The board as it stood on a past day, by ?at=.
+    expect(await entry(BK, 'onboarding-2026', '?at=2026-07-16T08:00:00%2B07:00')).toMatchObject({ status: 'at_risk', value: 90 });
+  });
+
+  it("imports the office's CSV all or nothing, naming each bad line", async () => {
+    clock.set(vn('2026-07-26T09:00:00'));
+    const post = (csv: string) => engine.http().post('/v1/compliance/figures').set(as('vp.giamsat')).set('Content-Type', 'text/csv').send(csv);
+    const bad = await post('unit_code,kind,total,with_account,as_of\r\nP_THANH_NHAN,staff,80,81,2026-07-24\r\nP_THANH_NHAN,crowd,80,10,2026-07-24\r\n');
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/line 2: withAccount \(81\) must not exceed total \(80\)/);
+    expect(bad.body.message).toMatch(/line 3: kind must be one of staff, adoption/);
+    const notWard = await post('unit_code,kind,total,with_account,as_of\nQLDT,adoption,80,10,2026-07-24\n');
+    expect(notWard.status).toBe(422);
+    expect(notWard.body.message).toMatch(/line 2: adoption figures are a ward's/);
+    expect((await engine.query(`SELECT 1 FROM unit_figures WHERE unit_code IN ('P_THANH_NHAN', 'QLDT')`)).length).toBe(0);
+    const ok = await post('\uFEFFunit_code,kind,total,with_account,as_of\r\nP_THANH_NHAN,staff,80,80,2026-07-24\r\nP_THANH_NHAN,adoption,9000,5400,2026-07-24\r\n');
+    expect(ok.status).toBe(200);
+    expect(ok.body).toEqual({ imported: 2 });
+    expect(await entry(TN, 'onboarding-2026')).toMatchObject({ status: 'on_track', value: 100, met: true });
+    expect((await engine.http().post('/v1/compliance/figures').set(as('tn.lanhdao')).set('Content-Type', 'text/csv').send('x')).status).toBe(403);
+    // A CSV sent where JSON is expected is a bad request, not a server error; JSON sent to the import is told what to send.
+    expect((await engine.http().post('/v1/compliance/targets').set(as('admin')).set('Content-Type', 'text/csv').send('id,kind\r\na,b\r\n')).status).toBe(400);
+    const json = await engine.http().post('/v1/compliance/figures').set(as('vp.giamsat')).send({ csv: 'unit_code' });
+    expect(json.status).toBe(400);
+    expect(json.body.message).toMatch(/send the figures as text\/csv/);
+  });
+
+  it('counts a focal point once its account has been used: officers who logged in, not seeded accounts never opened', async () => {
+    const res = await target({ id: 'focal-2026', kind: 'designation', name: 'Cử đầu mối', dueAt: '2026-07-10', unitCodes: [TN, 'VP'] });
+    expect(res.status).toBe(201);
+    // First log-ins are bookkeeping, stamped by PostgreSQL at the real time: look from far ahead.
+    const later = '?at=2099-01-01T00:00:00Z';
+    // Thanh Nhàn's designees logged in when they were created.
+    expect(await entry(TN, 'focal-2026', later)).toMatchObject({ value: 2, target: 2, met: true });
+    // The office's seeded designees have no password yet, so their accounts were never used.
+    expect(await entry('VP', 'focal-2026', later)).toMatchObject({ status: 'late', value: 0, met: false });
+    // Before the deadline, by the engine's clock, a missing focal point is a risk.
+    clock.set(vn('2026-07-01T09:00:00'));
+    expect(await entry('VP', 'focal-2026')).toMatchObject({ status: 'at_risk', value: 0, dueDate: '2026-07-10' });
+    await engine.http().patch('/v1/compliance/targets/focal-2026').set(as('admin')).send({ active: false }).expect(200);
+  });
+
+  it('keeps a ward that published on day 0 on track on day 3 and late on day 4; its leader is told once on day 4, the supervisors once at the next level', async () => {
+    // Day 0 is Monday 2 March 2026; day 4, Friday 6 March, is a working day.
+    const day = (n: number, time: string) => new Date(vn(`2026-03-02T${time}`).getTime() + n * 86_400_000);
+    clock.set(day(0, '08:00:00'));
+    const res = await target({ id: 'notices-3d', kind: 'notice_cadence', name: 'Đăng tin ít nhất 3 ngày một lần', startsAt: '2026-03-02', everyDays: 3, unitCodes: [BK] });
+    expect(res.status).toBe(201);
+    clock.set(day(0, '10:00:00'));
+    const notice = await engine
+      .http()
+      .post('/v1/notices')
+      .set(as('bk.lanhdao'))
+      .send({ title: 'Lịch thu gom rác tuần này', body: 'Tổ dân phố số 3 thu gom rác lúc 20 giờ.', kind: 'information' });
+    expect(notice.status).toBe(201);
+    expect(notice.body.publishedAt).toBe(day(0, '10:00:00').toISOString());
+
+    clock.set(day(3, '23:00:00'));
+    expect(await entry(BK, 'notices-3d')).toMatchObject({ status: 'on_track', value: 3, target: 3, dueDate: '2026-03-05', notices: 1, gaps: [] });
+    clock.set(day(4, '09:00:00'));
+    expect(await entry(BK, 'notices-3d')).toMatchObject({
+      status: 'late',
+      value: 4,
+      dueDate: '2026-03-05',
+      gaps: [{ from: '2026-03-06', to: null, days: 1 }],
+    });
+
+    // An integrator's webhook subscribed to compliance alerts hears of each level once, signed.
+    const hook = await engine.http().post('/v1/webhooks').set(as('admin')).send({ url: `${rx.url}/compliance`, events: ['compliance'] });
+    expect(hook.status).toBe(201);
+    rx.trust('/compliance', hook.body.secret);
+    const alerts = engine.worker!.get(RaiseComplianceAlerts);
+    const pass = () => waitFor(() => alerts.runOnce(), (r) => r !== null, { what: 'a compliance alert pass' });
+    const inbox = async (who: string) =>
+      ((await engine.http().get('/v1/notifications?limit=100').set(as(who))).body.items as { kind: string; title: string; body: string }[]).filter((n) =>
+        n.kind.startsWith('compliance.'),
+      );
+    expect(await pass()).toEqual({ alerts: 1, notifications: 1 });
+    expect(await pass()).toEqual({ alerts: 0, notifications: 0 });
+    const told = await inbox('bk.lanhdao');
+    expect(told).toEqual([expect.objectContaining({ kind: 'compliance.1', title: expect.stringContaining('Phường Bách Khoa') })]);
+    expect(told[0].body).toContain('hạn 05/03/2026');
+    expect(await inbox('vp.giamsat')).toEqual([]);
+    expect(await inbox('bk.xuly')).toEqual([]);
+
+    // Level 2 is a working day past the missed deadline: Friday 17:00.
+    clock.set(day(4, '16:59:00'));
+    expect(await pass()).toEqual({ alerts: 0, notifications: 0 });
+    clock.set(day(5, '09:00:00'));
+    const supervisors = await engine.query<{ n: string }>(`SELECT count(*) AS n FROM officers WHERE role = 'SUPERVISOR' AND active`);
+    expect(await pass()).toEqual({ alerts: 1, notifications: Number(supervisors[0].n) });
+    expect(await pass()).toEqual({ alerts: 0, notifications: 0 });
+    expect((await inbox('vp.giamsat')).map((n) => n.kind)).toEqual(['compliance.2']);
+    const heard = await waitFor(async () => rx.calls.filter((c) => c.path === '/compliance'), (c) => c.length >= 2, { what: 'both alert deliveries' });
+    expect(heard.map((c) => c.verifiedWith)).toEqual([0, 0]);
+    expect(heard.map((c) => JSON.parse(c.body)).map((b) => [b.event, b.targetId, b.unit.code, b.level, b.dueAt]).sort((a, b) => a[3].localeCompare(b[3]))).toEqual([
+      ['compliance', 'notices-3d', BK, '1', '2026-03-05T17:00:00.000Z'],
+      ['compliance', 'notices-3d', BK, '2', '2026-03-05T17:00:00.000Z'],
+    ]);
+    expect(await inbox('bk.lanhdao')).toHaveLength(1);
+    const trail = await engine.query<{ data: Record<string, unknown> }>(`SELECT data FROM audit_events WHERE action = 'compliance_alert' ORDER BY id`);
+    expect(trail.map((e) => [e.data.targetId, e.data.unitCode, e.data.level])).toEqual([
+      ['notices-3d', BK, '1'],
+      ['notices-3d', BK, '2'],
+    ]);
+
+    // A notice on day 6 ends the gap: the board is on track again, and nobody is told anything more.
+    clock.set(day(6, '08:30:00'));
+    expect((await engine.http().post('/v1/notices').set(as('bk.xuly')).send({ title: 'Cảnh báo ngập', body: 'Mưa lớn chiều nay.', kind: 'warning', urgent: true })).status).toBe(201);
+    expect(await entry(BK, 'notices-3d')).toMatchObject({ status: 'on_track', value: 0, gaps: [{ from: '2026-03-06', to: '2026-03-07', days: 2 }] });
+    expect(await pass()).toEqual({ alerts: 0, notifications: 0 });
+  });
+
+  it('serves the board as CSV and joins the targets to the quarterly unit report, JSON and CSV', async () => {
+    clock.set(vn('2026-04-02T09:00:00'));
+    const csv = await engine.http().get('/v1/compliance/board?format=csv').set(as('vp.giamsat'));
+    expect(csv.status).toBe(200);
+    expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
+    const lines = csv.text.replace(/^\uFEFF/, '').trim().split('\r\n');
+    const header = lines[0].split(',');
+    expect(header.slice(0, 9)).toEqual(['unit_code', 'unit_name', 'unit_kind', 'target_id', 'target_kind', 'status', 'value', 'target', 'due_at']);
+    const row = Object.fromEntries(lines.find((l) => l.startsWith(`${BK},`) && l.includes(',notices-3d,'))!.split(',').map((v, i) => [header[i], v]));
+    expect(row).toMatchObject({ status: 'late', target: '3', notices: '2' });
+    expect((await engine.http().get('/v1/compliance/board').set(as('bk.lanhdao'))).status).toBe(403);
+
+    // The first quarter: evaluated at its end (31/3), so Bách Khoa's last notice (8/3) is 23 days old.
+    const report = await engine.http().get('/v1/audits/units?from=2026-01-01&to=2026-03-31').set(as('nv.kiemtra'));
+    expect(report.status).toBe(200);
+    expect(report.body.targets.map((t: { id: string }) => t.id)).toEqual(['notices-3d', 'onboarding-2026']);
+    const bk = report.body.units.find((u: { unitCode: string }) => u.unitCode === BK);
+    expect(bk.notices).toBe(2);
+    expect(bk.targets).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ targetId: 'notices-3d', status: 'late', value: 23, notices: 2 }),
+        expect.objectContaining({ targetId: 'onboarding-2026', status: 'at_risk', value: null, dueDate: '2026-07-25' }),
+      ]),
+    );
+    const qcsv = await engine.http().get('/v1/audits/units?from=2026-01-01&to=2026-03-31&format=csv').set(as('nv.kiemtra'));
+    const qlines = qcsv.text.replace(/^\uFEFF/, '').trim().split('\r\n');
+    const qheader = qlines[0].split(',');
+    expect(qheader).toEqual(expect.arrayContaining(['received', 'on_time_rate_percent', 'notices', 'target_notices-3d_status', 'target_notices-3d_value', 'target_onboarding-2026_due_date']));
+    const qbk = Object.fromEntries(qlines.find((l) => l.startsWith(`${BK},`))!.split(',').map((v, i) => [qheader[i], v]));
+    expect(qbk).toMatchObject({ notices: '2', 'target_notices-3d_status': 'late', 'target_notices-3d_value': '23', 'target_onboarding-2026_status': 'at_risk' });
+    const qdept = Object.fromEntries(qlines.find((l) => l.startsWith('QLDT,'))!.split(',').map((v, i) => [qheader[i], v]));
+    expect(qdept).toMatchObject({ notices: '0', 'target_notices-3d_status': '' });
+  });
+});

@@ -1,0 +1,117 @@
+import { DeliveriesReconciler } from '@fr/notifications';
+import { adminToken, bearer, createOfficer, DEV_KEYS, startWebhookReceiver, TestEngine, waitFor, WebhookReceiver } from '@fr/testing';
+
+describe('notices: published by a ward, delivered once to subscribed channels, listed for citizens', () => {
+  let engine: TestEngine;
+  let rx: WebhookReceiver;
+  const tokens: Record<string, string> = {};
+  const as = (who: string) => bearer(tokens[who]);
+  const CONTACT = 'ông Nguyễn Văn Bình, 0987 654 321';
+
+  beforeAll(async () => {
+    // Every call is verified with the Standard Webhooks library against the secret of its path.
+    rx = await startWebhookReceiver();
+    engine = await TestEngine.start({ env: { FR_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' } });
+    tokens.admin = await adminToken(engine);
+    for (const [username, role, unitCode] of [
+      ['bk.lanhdao', 'LEADER', 'P_BACH_KHOA'],
+      ['nv.kiemtra', 'AUDITOR', 'NOI_VU'],
+    ] as const) {
+      tokens[username] = (await createOfficer(engine, tokens.admin, { username, role, unitCode })).token;
+    }
+    // iHaNoi subscribes to notices at its status webhook; the hotline has a webhook but does not subscribe.
+    for (const channel of ['ihanoi', 'hotline_1022']) {
+      const set = await engine.http().put(`/v1/channels/${channel}/webhook`).set(as('admin')).send({ url: `${rx.url}/${channel}` });
+      expect(set.status).toBe(200);
+      rx.trust(`/${channel}`, set.body.secret);
+    }
+    const sub = await engine.http().put('/v1/channels/ihanoi/notices').set(as('admin')).send({ subscribed: true });
+    expect(sub.status).toBe(200);
+    expect(sub.body).toEqual({ channel: 'ihanoi', subscribed: true, webhook: true });
+    expect((await engine.http().put('/v1/channels/nope/notices').set(as('admin')).send({ subscribed: true })).status).toBe(404);
+    expect((await engine.http().put('/v1/channels/ihanoi/notices').set(as('bk.lanhdao')).send({ subscribed: false })).status).toBe(403);
+    // An integrator's webhook subscribed to the `notice` event.
+    const hook = await engine.http().post('/v1/webhooks').set(as('admin')).send({ url: `${rx.url}/ops`, events: ['notice'] });
+    expect(hook.status).toBe(201);
+    rx.trust('/ops', hook.body.secret);
+  });
+  afterAll(async () => {
+    await engine?.close();
+    await rx?.close();
+  });
+
+  const publish = (who: string, body: Record<string, unknown>) => engine.http().post('/v1/notices').set(as(who)).send(body);
+
+  it('refuses what is not a notice of the caller\'s unit, saying why', async () => {
+    const auditor = await publish('nv.kiemtra', { title: 'Tin', body: 'Nội dung', kind: 'information' });
+    expect(auditor.status).toBe(403);
+    const kind = await publish('bk.lanhdao', { title: 'Tin', body: 'Nội dung', kind: 'rumour' });
+    expect(kind.status).toBe(400);
+    expect(kind.body.message).toMatch(/kind must be one of warning, information/);
+    const blank = await publish('bk.lanhdao', { title: '   ', body: 'Nội dung', kind: 'information' });
+    expect(blank.status).toBe(400);
+    expect(blank.body.message).toMatch(/title must not be blank/);
+    const area = await publish('bk.lanhdao', { title: 'Tin', body: 'Nội dung', kind: 'information', areaCodes: ['ATLANTIS'] });
+    expect(area.status).toBe(400);
+    expect(area.body.message).toMatch(/areaCodes has unknown area\(s\) ATLANTIS/);
+    expect((await engine.query(`SELECT 1 FROM notices`)).length).toBe(0);
+  });
+
+  it('reaches the subscribed channel and the notice webhook once each, signed, is listed for citizens, and leaves no words in the trail', async () => {
+    const before = new Date().toISOString();
+    const res = await publish('bk.lanhdao', {
+      title: 'Cảnh báo ngập úng phố Tạ Quang Bửu',
+      body: `Mưa lớn từ 15 giờ, đề nghị người dân không đi qua đoạn ngập. Cần hỗ trợ liên hệ ${CONTACT}.`,
+      kind: 'warning',
+      urgent: true,
+      areaCodes: ['BACH_KHOA'],
+    });
+    expect(res.status).toBe(201);
+    const notice = res.body as { id: string; unit: { code: string }; publishedAt: string };
+    expect(res.body).toMatchObject({ unit: { code: 'P_BACH_KHOA', name: 'Phường Bách Khoa' }, kind: 'warning', urgent: true, areaCodes: ['BACH_KHOA'] });
+
+    const forNotice = (path: string) => rx.calls.filter((c) => c.path === path && c.body.includes(notice.id));
+    await waitFor(async () => [forNotice('/ihanoi').length, forNotice('/ops').length], ([a, b]) => a >= 1 && b >= 1, { what: 'both notice deliveries' });
+    await waitFor(
+      () => engine.query<{ status: string }>(`SELECT status FROM deliveries WHERE event_key = $1`, [`notice.${notice.id}`]),
+      (rows) => rows.length === 2 && rows.every((r) => r.status === 'delivered'),
+      { what: 'the deliveries to be marked delivered' },
+    );
+    // A reconcile pass re-sends nothing that was delivered.
+    await waitFor(() => engine.worker!.get(DeliveriesReconciler).runOnce(0), (r) => r !== null, { what: 'a deliveries reconcile pass' });
+    const [call] = forNotice('/ihanoi');
+    expect(forNotice('/ihanoi')).toHaveLength(1);
+    expect(forNotice('/ops')).toHaveLength(1);
+    expect(rx.calls.filter((c) => c.path === '/hotline_1022')).toHaveLength(0);
+    // Signed per Standard Webhooks: the receiver verified both with the secrets it was given.
+    expect([call.verifiedWith, forNotice('/ops')[0].verifiedWith]).toEqual([0, 0]);
+    expect(call.headers['webhook-id']).not.toBe(forNotice('/ops')[0].headers['webhook-id']);
+    expect(JSON.parse(call.body)).toMatchObject({
+      event: 'notice',
+      noticeId: notice.id,
+      unit: { code: 'P_BACH_KHOA' },
+      title: 'Cảnh báo ngập úng phố Tạ Quang Bửu',
+      kind: 'warning',
+      urgent: true,
+      areaCodes: ['BACH_KHOA'],
+      publishedAt: notice.publishedAt,
+    });
+
+    const listed = await engine.http().get(`/v1/public/notices?since=${encodeURIComponent(before)}`).set({ 'X-Api-Key': DEV_KEYS.ihanoi });
+    expect(listed.status).toBe(200);
+    expect(listed.body.map((n: { id: string }) => n.id)).toEqual([notice.id]);
+    expect((await engine.http().get(`/v1/public/notices?since=${encodeURIComponent(notice.publishedAt)}`).set({ 'X-Api-Key': DEV_KEYS.ihanoi })).body).toEqual([]);
+    expect((await engine.http().get('/v1/public/notices')).status).toBe(401);
+    const officers = await engine.http().get('/v1/notices?unit=P_BACH_KHOA').set(as('nv.kiemtra'));
+    expect(officers.body.map((n: { id: string }) => n.id)).toEqual([notice.id]);
+
+    const trail = await engine.query<{ action: string; data: Record<string, unknown>; reason: string | null }>(
+      `SELECT action, data, reason FROM audit_events WHERE data->>'noticeId' = $1 OR action LIKE 'notice%'`,
+      [notice.id],
+    );
+    expect(trail.map((e) => e.action)).toEqual(['notice_published']);
+    expect(trail[0].data).toMatchObject({ noticeId: notice.id, unitCode: 'P_BACH_KHOA', kind: 'warning', urgent: true, deliveries: 2 });
+    const text = JSON.stringify(trail);
+    for (const words of ['Nguyễn Văn Bình', '0987 654 321', 'Mưa lớn', 'Tạ Quang Bửu']) expect(text).not.toContain(words);
+  });
+});
