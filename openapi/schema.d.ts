@@ -605,6 +605,197 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/compliance/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every target, active or not (any officer) */
+        get: operations["listComplianceTargets"];
+        put?: never;
+        /** Define a target with its deadline (or cadence) and the units it applies to */
+        post: operations["createComplianceTarget"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/targets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a target's name, dates, threshold, cadence, units or activity (not its id or kind) */
+        patch: operations["updateComplianceTarget"];
+        trace?: never;
+    };
+    "/v1/compliance/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per unit and active target: on_track, at_risk or late, with value, target and dates; JSON or CSV (format=csv) */
+        get: operations["getComplianceBoard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/figures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The office's import of many units' head counts: all lines or none */
+        post: operations["importUnitFigures"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{code}/headcount": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The unit's head count reports, newest first */
+        get: operations["listUnitHeadcounts"];
+        /** The unit's staff and how many have an account, as of a day (kept with every earlier report) */
+        put: operations["reportUnitHeadcount"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{code}/adoption": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ward's adoption reports, newest first */
+        get: operations["listWardAdoption"];
+        /** A ward's adult residents and how many have an account, as of a day */
+        put: operations["reportWardAdoption"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Notices, newest first, by unit and period (any officer) */
+        get: operations["listNotices"];
+        put?: never;
+        /** Publish a notice for the caller's unit; subscribed channels and webhooks receive it once, signed */
+        post: operations["publishNotice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/channels/{code}/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Whether a channel's status webhook also receives notices (PUT /v1/channels/{code}/webhook sets the webhook) */
+        put: operations["setChannelNoticeSubscription"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Notices published after `since` (oldest first, so a client polls with the last one it saw) */
+        get: operations["listPublicNotices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The board page: log in, then the table and a bar chart per target (Vietnamese) */
+        get: operations["getBoardPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/board/view": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The board rendered as HTML (the page fetches it with the bearer token); same query as /v1/compliance/board */
+        get: operations["getBoardView"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1146,7 +1337,7 @@ export interface components {
              * @example https://ops.hbt.gov.vn/hooks/feedback
              */
             url: string;
-            events: ("escalation" | "case.status")[];
+            events: ("escalation" | "case.status" | "notice" | "compliance")[];
             /** @description a Standard Webhooks secret (whsec_ + the base64 of 24 to 64 random bytes); left out, one is generated and returned once */
             secret?: string;
         };
@@ -1162,7 +1353,7 @@ export interface components {
             id: string;
             /** Format: uri */
             url: string;
-            events: ("escalation" | "case.status")[];
+            events: ("escalation" | "case.status" | "notice" | "compliance")[];
             active: boolean;
             /** Format: date-time */
             createdAt: string;
@@ -1183,7 +1374,7 @@ export interface components {
             id: string;
             /** Format: uri */
             url: string;
-            events: ("escalation" | "case.status")[];
+            events: ("escalation" | "case.status" | "notice" | "compliance")[];
             active: boolean;
             /** Format: date-time */
             createdAt: string;
@@ -1435,6 +1626,12 @@ export interface components {
             withLeader: number;
             complete: number;
         };
+        ReportTargetDto: {
+            id: string;
+            /** @enum {string} */
+            kind: "designation" | "staff_onboarding" | "ward_adoption" | "notice_cadence";
+            name: string;
+        };
         DurationStatsDto: {
             median: number | null;
             p90: number | null;
@@ -1467,6 +1664,52 @@ export interface components {
             /** @description meanTotal as a share of the best score, in percent */
             qualityPercent: number | null;
         };
+        NoticeGapDto: {
+            /**
+             * Format: date
+             * @description the first day past the cadence without a notice (in Vietnam)
+             */
+            from: string;
+            /**
+             * Format: date
+             * @description its last day; null while the gap still runs
+             */
+            to: string | null;
+            days: number;
+        };
+        BoardEntryDto: {
+            targetId: string;
+            /** @enum {string} */
+            kind: "designation" | "staff_onboarding" | "ward_adoption" | "notice_cadence";
+            /** @enum {string} */
+            status: "on_track" | "at_risk" | "late";
+            /** @description percent; focal points in use (0..2); days since the last notice */
+            value: number | null;
+            /** @description what value must reach (percent, 2) or, for a cadence, must not exceed (days) */
+            target: number;
+            /**
+             * Format: date-time
+             * @description the deadline in force (exclusive instant)
+             */
+            dueAt: string | null;
+            /**
+             * Format: date
+             * @description the last day allowed, YYYY-MM-DD in Vietnam
+             */
+            dueDate: string | null;
+            met: boolean;
+            /** Format: date-time */
+            metAt: string | null;
+            /** @description notice_cadence: notices counted */
+            notices?: number;
+            /**
+             * Format: date-time
+             * @description notice_cadence
+             */
+            lastNoticeAt?: string | null;
+            /** @description notice_cadence: runs of days longer than the cadence */
+            gaps?: components["schemas"]["NoticeGapDto"][];
+        };
         UnitReportDto: {
             unitCode: string;
             unitName: string;
@@ -1498,6 +1741,10 @@ export interface components {
             /** @description whether the unit has a designated handler and leader now */
             designation: components["schemas"]["DesignationStateDto"];
             reviews: components["schemas"]["ReviewSummaryDto"];
+            /** @description notices the unit published in the period */
+            notices: number;
+            /** @description the unit's standing against each active compliance target, at the end of the period */
+            targets: components["schemas"]["BoardEntryDto"][];
         };
         UnitMetricsReportDto: {
             /** Format: date-time */
@@ -1510,6 +1757,8 @@ export interface components {
              */
             evaluatedAt: string;
             coverage: components["schemas"]["CoverageSummaryDto"];
+            /** @description the active targets the units' `targets` and the CSV's target columns refer to */
+            targets: components["schemas"]["ReportTargetDto"][];
             units: components["schemas"]["UnitReportDto"][];
         };
         SampleDto: {
@@ -1661,6 +1910,182 @@ export interface components {
             evaluatedAt: string;
             /** @description the cases behind the unit's numbers, one line each */
             items: components["schemas"]["UnitCaseLineDto"][];
+        };
+        StatusCountsDto: {
+            on_track: number;
+            at_risk: number;
+            late: number;
+        };
+        BoardTargetDto: {
+            /** @example staff-onboarding */
+            id: string;
+            /** @enum {string} */
+            kind: "designation" | "staff_onboarding" | "ward_adoption" | "notice_cadence";
+            name: string;
+            /** Format: date-time */
+            dueAt: string | null;
+            /** Format: date-time */
+            startsAt: string | null;
+            thresholdPercent: number | null;
+            everyDays: number | null;
+            atRiskDays: number | null;
+            unitKinds: ("office" | "department" | "ward" | "police")[];
+            unitCodes: string[] | null;
+            active: boolean;
+            /** @description units per status */
+            summary: components["schemas"]["StatusCountsDto"];
+        };
+        BoardUnitDto: {
+            unitCode: string;
+            unitName: string;
+            /** @enum {string} */
+            kind: "office" | "department" | "ward" | "police";
+            targets: components["schemas"]["BoardEntryDto"][];
+        };
+        BoardReportDto: {
+            /** Format: date-time */
+            at: string;
+            /**
+             * Format: date-time
+             * @description cadence counts and gaps cover notices from here (each target's start when null)
+             */
+            from: string | null;
+            targets: components["schemas"]["BoardTargetDto"][];
+            units: components["schemas"]["BoardUnitDto"][];
+        };
+        TargetDto: {
+            /** @example staff-onboarding */
+            id: string;
+            /** @enum {string} */
+            kind: "designation" | "staff_onboarding" | "ward_adoption" | "notice_cadence";
+            name: string;
+            /** Format: date-time */
+            dueAt: string | null;
+            /** Format: date-time */
+            startsAt: string | null;
+            thresholdPercent: number | null;
+            everyDays: number | null;
+            atRiskDays: number | null;
+            unitKinds: ("office" | "department" | "ward" | "police")[];
+            unitCodes: string[] | null;
+            active: boolean;
+        };
+        CreateTargetDto: {
+            /**
+             * @description the target's code: 1-40 lower-case letters, digits, '_', '.', '-'
+             * @example staff-onboarding
+             */
+            id: string;
+            /** @enum {string} */
+            kind: "designation" | "staff_onboarding" | "ward_adoption" | "notice_cadence";
+            /** @example 100% cán bộ có tài khoản iHaNoi */
+            name: string;
+            /**
+             * @description dated targets: the deadline, a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset (a date: through the end of that day)
+             * @example 2026-07-25
+             */
+            dueAt?: string;
+            /**
+             * @description notice_cadence: from when notices are counted, a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset
+             * @example 2026-07-01
+             */
+            startsAt?: string;
+            /** @description staff_onboarding, ward_adoption: the share to reach (default 100) */
+            thresholdPercent?: number;
+            /** @description notice_cadence: at least one notice every this many calendar days */
+            everyDays?: number;
+            /** @description how many days before its deadline an unmet target is at risk (omitted: at once for a dated target, never for a cadence) */
+            atRiskDays?: number;
+            /** @description the units concerned, by kind (default: by target kind) */
+            unitKinds?: ("office" | "department" | "ward" | "police")[];
+            /** @description the units concerned, by code (instead of unitKinds) */
+            unitCodes?: string[];
+            /** @default true */
+            active: boolean;
+        };
+        UpdateTargetDto: {
+            name?: string;
+            /** @description a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset */
+            dueAt?: string;
+            /** @description a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset */
+            startsAt?: string;
+            thresholdPercent?: number;
+            everyDays?: number;
+            atRiskDays?: number;
+            unitKinds?: ("office" | "department" | "ward" | "police")[];
+            unitCodes?: string[];
+            active?: boolean;
+        };
+        FigureImportDto: {
+            /** @description lines imported (all of them: an import is all or nothing) */
+            imported: number;
+        };
+        HeadcountDto: {
+            withAccount: number;
+            /**
+             * @description the day (or instant) the count describes: a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset
+             * @example 2026-07-20
+             */
+            asOf: string;
+            /** @description cadres, civil servants, public employees and workers of the unit */
+            staff: number;
+        };
+        FigureDto: {
+            id: string;
+            unitCode: string;
+            /** @enum {string} */
+            kind: "staff" | "adoption";
+            total: number;
+            withAccount: number;
+            percent: number;
+            /** @description the day or instant the count describes, as reported */
+            asOf: string;
+            /** @enum {string} */
+            source: "unit" | "import";
+            /** Format: date-time */
+            reportedAt: string;
+        };
+        AdoptionDto: {
+            withAccount: number;
+            /**
+             * @description the day (or instant) the count describes: a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset
+             * @example 2026-07-20
+             */
+            asOf: string;
+            /** @description the ward's adult residents */
+            adults: number;
+        };
+        PublishNoticeDto: {
+            title: string;
+            body: string;
+            /** @enum {string} */
+            kind: "warning" | "information";
+            /** @default false */
+            urgent: boolean;
+            /** @description the areas (GET /v1/areas) the notice is for; none: all the unit serves */
+            areaCodes?: string[];
+        };
+        NoticeDto: {
+            id: string;
+            unit: components["schemas"]["StatusCodeNameDto"];
+            title: string;
+            body: string;
+            /** @enum {string} */
+            kind: "warning" | "information";
+            urgent: boolean;
+            areaCodes: string[];
+            /** Format: date-time */
+            publishedAt: string;
+        };
+        ChannelNoticesDto: {
+            /** @description true: the channel's status webhook also receives every notice */
+            subscribed: boolean;
+        };
+        ChannelNoticesStateDto: {
+            channel: string;
+            subscribed: boolean;
+            /** @description whether the channel has a status webhook to receive them */
+            webhook: boolean;
         };
         DependencyCheckDto: {
             /** @enum {string} */
@@ -4503,6 +4928,1106 @@ export interface operations {
             };
             /** @description no such unit */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    listComplianceTargets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetDto"][];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    createComplianceTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTargetDto"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description a target with this id exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description unitCodes names an unknown unit */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    updateComplianceTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a target's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTargetDto"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such target */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description unitCodes names an unknown unit */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    getComplianceBoard: {
+        parameters: {
+            query?: {
+                /** @description evaluate the board at this instant (default: now) */
+                at?: string;
+                /** @description count notices and find gaps from this instant (default: each cadence's start) */
+                from?: string;
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardReportDto"];
+                    "text/csv": string;
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    importUnitFigures: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FigureImportDto"];
+                };
+            };
+            /** @description a line is malformed (each problem names its line) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description a line names an unknown unit, or adoption figures for a unit that is not a ward */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    listUnitHeadcounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a unit code */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FigureDto"][];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such unit */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    reportUnitHeadcount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a unit code */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HeadcountDto"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FigureDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the role may not, or an officer reports only their own unit's figures */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such unit */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the unit is no longer active */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    listWardAdoption: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a unit code */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FigureDto"][];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such unit */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    reportWardAdoption: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a unit code */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdoptionDto"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FigureDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the role may not, or an officer reports only their own unit's figures */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such unit */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the unit is not a ward, or no longer active */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    listNotices: {
+        parameters: {
+            query?: {
+                unit?: string;
+                from?: string;
+                to?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeDto"][];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    publishNotice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PublishNoticeDto"];
+            };
+        };
+        responses: {
+            /** @description published */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's unit is no longer active */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    setChannelNoticeSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a channel code */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelNoticesDto"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelNoticesStateDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such channel */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    listPublicNotices: {
+        parameters: {
+            query?: {
+                /** @description only notices published after this instant (the last one seen) */
+                since?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeDto"][];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    getBoardPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    getBoardView: {
+        parameters: {
+            query?: {
+                /** @description evaluate the board at this instant (default: now) */
+                at?: string;
+                /** @description count notices and find gaps from this instant (default: each cadence's start) */
+                from?: string;
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

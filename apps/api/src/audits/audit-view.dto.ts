@@ -1,5 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { CodeNameDto } from '../cases/case-view.dto';
+import { BoardEntryDto } from '../compliance/compliance.dto';
+import { TARGET_KINDS } from '@fr/domain';
 import { ReviewScoresDto } from './audit.dto';
 
 export class SampleStratumDto {
@@ -134,6 +136,14 @@ export class UnitReportDto {
   escalations: Record<string, number> | null;
   @ApiProperty({ type: DesignationStateDto, description: 'whether the unit has a designated handler and leader now' }) designation: DesignationStateDto;
   @ApiProperty({ type: ReviewSummaryDto }) reviews: ReviewSummaryDto;
+  @ApiProperty({ type: 'integer', description: 'notices the unit published in the period' }) notices: number;
+  @ApiProperty({ type: [BoardEntryDto], description: "the unit's standing against each active compliance target, at the end of the period" }) targets: BoardEntryDto[];
+}
+
+export class ReportTargetDto {
+  @ApiProperty() id: string;
+  @ApiProperty({ enum: TARGET_KINDS }) kind: string;
+  @ApiProperty() name: string;
 }
 
 export class UnitMetricsReportDto {
@@ -141,6 +151,7 @@ export class UnitMetricsReportDto {
   @ApiProperty({ format: 'date-time' }) to: string;
   @ApiProperty({ format: 'date-time', description: 'when open, overdue and at-risk were evaluated: the end of the period, or now if sooner' }) evaluatedAt: string;
   @ApiProperty({ type: CoverageSummaryDto }) coverage: CoverageSummaryDto;
+  @ApiProperty({ type: [ReportTargetDto], description: "the active targets the units' `targets` and the CSV's target columns refer to" }) targets: ReportTargetDto[];
   @ApiProperty({ type: [UnitReportDto] }) units: UnitReportDto[];
 }
 
