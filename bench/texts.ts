@@ -432,7 +432,9 @@ export function feedbackGenerator(categories: CategoryRef[], areas: AreaRef[], o
     let address = `${addr[0].toUpperCase()}${addr.slice(1)}, ${wardPrefix} ${wardName}, quận Hai Bà Trưng`;
     if (foreign) {
       kind = 'unknown_ward';
-      if (r() < 0.5) location.wardCode = foreign.code;
+      // Outside the district only the address says where: a channel's unknown wardCode is refused (422).
+      // The draw that once decided whether to send one stays, so the events after it are unchanged.
+      r();
       address = `${addr[0].toUpperCase()}${addr.slice(1)}, phường ${wardName}`;
       location.address = address;
     } else if (roll < unknownWard + addressOnly) {

@@ -81,6 +81,7 @@ describe('intake: idempotency and bad input', () => {
     ['a date past 2100', () => ({ ...valid(), submittedAt: '9999-12-31T23:59:59Z' }), 400, /submittedAt must be an ISO 8601 date-time/],
     ['an unknown category', () => ({ ...valid(), category: 'ufo_sighting' }), 422, /category 'ufo_sighting' is not a known category/],
     ['a complaint (another legal track)', () => ({ ...valid(), category: 'complaint_denunciation' }), 422, /Law on Complaints/],
+    ['an unknown wardCode', () => ({ ...valid(), location: { wardCode: 'KHONG_TON_TAI' } }), 422, /^location\.wardCode 'KHONG_TON_TAI' is not a known area code; GET \/v1\/areas lists them$/],
   ];
 
   it.each(cases)('refuses %s with a message naming the problem, and stores nothing', async (_what, body, status, message) => {
@@ -90,6 +91,24 @@ describe('intake: idempotency and bad input', () => {
     expect(res.body).toMatchObject({ statusCode: status, error: expect.any(String) });
     expect(res.body.message).toMatch(message);
     expect(await count()).toBe(before);
+  });
+
+  it('names the field of an unknown code and where to find the valid ones', async () => {
+    const ward = await post({ ...valid(), externalId: 'unknown-ward', location: { wardCode: 'PHUONG_CU', address: 'Số 5 phố Huế' } });
+    expect(ward.body).toEqual({
+      statusCode: 422,
+      error: 'Unprocessable Entity',
+      message: "location.wardCode 'PHUONG_CU' is not a known area code; GET /v1/areas lists them",
+      errors: [{ field: 'location.wardCode', problems: ["location.wardCode 'PHUONG_CU' is not a known area code; GET /v1/areas lists them"] }],
+    });
+    const category = await post({ ...valid(), category: 'ufo_sighting' });
+    expect(category.body.errors).toEqual([{ field: 'category', problems: [expect.stringContaining('GET /v1/categories lists them')] }]);
+    // Every code GET /v1/areas lists is accepted, in any case, as routing matches it.
+    const areas = await engine.http().get('/v1/areas').set(KEY);
+    for (const [i, code] of [areas.body[0].code, areas.body.at(-1).code.toLowerCase()].entries()) {
+      expect((await post({ ...valid(), externalId: `listed-ward-${i}`, location: { wardCode: code } })).status).toBe(202);
+    }
+    expect(await engine.query(`SELECT id FROM cases WHERE external_id = 'unknown-ward'`)).toEqual([]);
   });
 
   it('refuses JSON nested far too deep, without exhausting the stack', async () => {

@@ -73,7 +73,7 @@ describe('intake -> routing -> assignment', () => {
   });
 
   it.each([
-    ['an unknown ward', { location: { wardCode: 'KHONG_TON_TAI' } }, 'area_unknown', /unknown wardCode 'KHONG_TON_TAI'/],
+    ['an address naming no ward (an unknown wardCode is refused at intake)', { location: { address: 'Số 7 ngõ Không Tên' } }, 'area_unknown', /the address names no known ward/],
     ['an unmatched category', { category: 'other' }, 'no_matching_rule', /no routing rule matches category 'other'/],
     ['a unit without a designated handler', { category: 'civil_status' }, 'unit_without_handler', /unit 'TU_PHAP' has no designated handler/],
   ])('puts %s in triage at the office, with the reason', async (_what, over, reason, detail) => {

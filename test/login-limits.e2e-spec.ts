@@ -1,5 +1,5 @@
 import { INestApplication } from '@nestjs/common';
-import request from 'supertest';
+import type { Response } from 'supertest';
 import { adminToken, createOfficer, DEFAULT_TEST_PASSWORD, DEV_KEYS, TestEngine } from '@fr/testing';
 import { createApiApp } from '../apps/api/src/bootstrap';
 
@@ -28,8 +28,8 @@ describe('login and lookup limits', () => {
   });
 
   const login = (username: string, password: string, app: INestApplication = engine.api) =>
-    request(app.getHttpServer()).post('/v1/auth/login').send({ username, password });
-  const expect429 = (res: request.Response, message: RegExp) => {
+    engine.http(app).post('/v1/auth/login').send({ username, password });
+  const expect429 = (res: Response, message: RegExp) => {
     expect(res.status).toBe(429);
     expect(res.body).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.stringMatching(message) });
     expect(res.headers['retry-after']).toMatch(/^[1-9]\d*$/);

@@ -1,5 +1,4 @@
 import { Client } from 'pg';
-import request from 'supertest';
 import { createApiApp } from '../apps/api/src/bootstrap';
 import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
 
@@ -79,8 +78,8 @@ describe('PostgreSQL outage', () => {
     const api = await createApiApp({ ...engine.config, redisUrl: 'redis://127.0.0.1:1' });
     try {
       for (const send of [
-        () => request(api.getHttpServer()).post('/v1/auth/login').send({ username: 'admin', password: 'admin' }),
-        () => request(api.getHttpServer()).get(`/v1/feedback/${trackingCode}`).set(KEY),
+        () => engine.http(api).post('/v1/auth/login').send({ username: 'admin', password: 'admin' }),
+        () => engine.http(api).get(`/v1/feedback/${trackingCode}`).set(KEY),
       ]) {
         const res = await send();
         expect(res.status).toBe(503);

@@ -1,7 +1,7 @@
 import { INestApplication, Module } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { NestFactory } from '@nestjs/core';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppConfig, AppConfigModule } from '@fr/config';
@@ -13,6 +13,7 @@ import { SafeInputPipe } from './common/safe-input.pipe';
 import { refuseInvalidUtf8 } from './common/utf8-body';
 import { refuseMalformedForm } from './open311/form-body';
 import { buildValidationPipe } from './common/validation';
+import { buildOpenApiDocument } from './openapi';
 
 /**
  * Builds the API exactly as production runs it; tests boot it through here too, and may give it a
@@ -40,14 +41,24 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();
 
-  const doc = new DocumentBuilder()
-    .setTitle('feedback-router')
-    .setDescription("Routes citizens' feedback to the responsible unit and keeps it on time")
-    .setVersion('0.1.0')
-    .addApiKey({ type: 'apiKey', name: 'X-Api-Key', in: 'header' }, 'channel')
-    .addBearerAuth()
-    .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'docs/openapi.json' });
+  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs/openapi.json' });
   await app.init();
   return app;
+}
+
+/**
+ * The OpenAPI document of the API without starting it: the module graph is read (preview mode) but no
+ * provider is instantiated, so nothing connects to PostgreSQL or Redis (scripts/openapi.js writes
+ * openapi/openapi.json with it).
+ */
+export async function createApiDocument(config: AppConfig): Promise<OpenAPIObject> {
+  @Module({ imports: [AppConfigModule.forRoot(config), ApiModule] })
+  class ApiDocumentModule {}
+
+  const app = await NestFactory.create(ApiDocumentModule, { preview: true, logger: false, abortOnError: false });
+  try {
+    return buildOpenApiDocument(app);
+  } finally {
+    await app.close();
+  }
 }

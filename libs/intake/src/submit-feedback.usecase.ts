@@ -32,7 +32,21 @@ interface CategoryRow {
   refusal: string | null;
   active: boolean;
 }
+interface AreaCodeRow {
+  code: string;
+}
 const CATEGORY_CACHE_MS = 5000;
+
+/** A well-formed code that names nothing known: the API answers 422 and names the field. */
+class UnknownCodeError extends UnprocessableError {
+  override readonly name: string = 'UnknownCodeError';
+  readonly fields: readonly string[];
+
+  constructor(field: string, message: string) {
+    super(message);
+    this.fields = [field];
+  }
+}
 
 const opt = (s: string | undefined) => (s === undefined || s === '' ? null : nfc(s));
 
@@ -43,6 +57,7 @@ const opt = (s: string | undefined) => (s === undefined || s === '' ? null : nfc
 @Injectable()
 export class SubmitFeedback {
   private categories: { at: number; byCode: Promise<Map<string, CategoryRow>> } | null = null;
+  private areas: { at: number; codes: Promise<Set<string>> } | null = null;
 
   constructor(
     private readonly ds: DataSource,
@@ -61,12 +76,27 @@ export class SubmitFeedback {
     return this.categories.byCode.then((m) => m.get(code));
   }
 
+  /** Area codes in upper case, as routing matches a wardCode; read like the categories. */
+  private knownArea(code: string): Promise<boolean> {
+    if (!this.areas || Date.now() - this.areas.at > CATEGORY_CACHE_MS) {
+      const codes = selectRows<AreaCodeRow>(this.ds, `SELECT code FROM areas`).then((rows) => new Set(rows.map((r) => r.code.toUpperCase())));
+      this.areas = { at: Date.now(), codes };
+      codes.catch(() => (this.areas = null));
+    }
+    return this.areas.codes.then((s) => s.has(code.trim().toUpperCase()));
+  }
+
   async execute(cmd: SubmitFeedbackCommand): Promise<SubmitFeedbackResult> {
     const category = await this.category(cmd.category);
     if (!category || !category.active) {
-      throw new UnprocessableError(`category '${cmd.category}' is not a known category; GET /v1/categories lists them`);
+      throw new UnknownCodeError('category', `category '${cmd.category}' is not a known category; GET /v1/categories lists them`);
     }
     if (!category.accepted) throw new UnprocessableError(`category '${cmd.category}': ${category.refusal}`);
+    // An unknown ward is the channel's mistake, not the citizen's: refused here rather than left to triage.
+    const ward = cmd.location.wardCode;
+    if (ward && !(await this.knownArea(ward))) {
+      throw new UnknownCodeError('location.wardCode', `location.wardCode '${ward}' is not a known area code; GET /v1/areas lists them`);
+    }
 
     for (let attempt = 0; ; attempt++) {
       try {

@@ -1,5 +1,7 @@
 export * from './test-engine';
 export * from './auth-helpers';
 export * from './statement-counter';
+export * from './contract';
+export * from './api-client';
 export * from './webhook-receiver';
 export * from './manual-clock';

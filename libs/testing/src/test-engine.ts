@@ -5,18 +5,26 @@ import { join } from 'node:path';
 import { INestApplication, INestApplicationContext } from '@nestjs/common';
 import Redis from 'ioredis';
 import { Client, Pool, QueryResultRow } from 'pg';
-import request from 'supertest';
-import type { App } from 'supertest/types';
 import { SealAuditEvents } from '@fr/audit';
 import { AppConfig, loadConfig } from '@fr/config';
-import { createApiApp } from '@fr/api';
+import { buildOpenApiDocument, createApiApp, OWN_SPEC_PATH_PREFIXES } from '@fr/api';
 import { organisationSeed } from '@fr/directory';
 import { migrateDatabase } from '@fr/persistence';
 import { TimeSource } from '@fr/sla';
 import { createWorkerApp } from '@fr/worker';
+import { checkedRequest, ContractChecker } from './contract';
 
 const BASE_DB = process.env.FR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.FR_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** One document per test file: every engine serves the same one. */
+let contract: ContractChecker | null = null;
+
+/** The checker of the API's own OpenAPI document, for clients other than engine.http(). */
+export function apiContract(api: INestApplication): ContractChecker {
+  contract ??= new ContractChecker(buildOpenApiDocument(api), { skipPrefixes: OWN_SPEC_PATH_PREFIXES });
+  return contract;
+}
 
 export const DEV_KEYS = {
   ihanoi: 'dev-ihanoi-key',
@@ -34,6 +42,8 @@ export class TestEngine {
   /** The test's own connections to its database: a pool, so checks may run side by side. */
   readonly db: Pool;
   readonly redis: Redis;
+  /** Responses that broke the API contract; close() fails when there are any. */
+  readonly contractViolations: string[] = [];
   /** The time both apps judge by when the test gave one (a ManualClock); the wall clock otherwise. */
   readonly clock: TimeSource | undefined;
   private readonly dbName: string;
@@ -77,8 +87,18 @@ export class TestEngine {
     }
   }
 
-  http() {
-    return request(this.api.getHttpServer() as App);
+  /**
+   * A client of the API whose every response is checked against the OpenAPI document
+   * (libs/testing/src/contract.ts); `app` is another API instance a test built on this engine.
+   */
+  http(app: INestApplication = this.api) {
+    return checkedRequest(app.getHttpServer(), apiContract(app), this.contractViolations);
+  }
+
+  /** The API's base URL, for clients that speak HTTP themselves; it starts listening on a free port once. */
+  async url(): Promise<string> {
+    if (!this.api.getHttpServer().listening) await this.api.listen(0, '127.0.0.1');
+    return this.api.getUrl();
   }
 
   async startWorker(): Promise<INestApplicationContext> {
@@ -131,6 +151,8 @@ export class TestEngine {
     await admin.query(`DROP DATABASE IF EXISTS "${this.dbName}" WITH (FORCE)`);
     rmSync(this.config.checkpointDir, { recursive: true, force: true });
     await admin.end();
+    // A violation whose rejection a test caught or ignored still fails the file.
+    if (this.contractViolations.length) throw new Error(`${this.contractViolations.length} response(s) broke the API contract:\n${this.contractViolations.join('\n')}`);
   }
 }
 

@@ -84,13 +84,13 @@ export class SampleDto {
   @MaxLength(40)
   to: string;
 
-  @ApiProperty({ description: 'cases per unit', minimum: 1, maximum: MAX_SAMPLE_SIZE })
+  @ApiProperty({ type: 'integer', description: 'cases per unit', minimum: 1, maximum: MAX_SAMPLE_SIZE })
   @IsInt({ message: 'size must be an integer' })
   @Min(1)
   @Max(MAX_SAMPLE_SIZE)
   size: number;
 
-  @ApiProperty({ description: 'any text or number; the same seed draws the same sample', example: 'NV-2025-Q1' })
+  @ApiProperty({ minLength: 1, maxLength: 100, description: 'any text (a number is read as its text); the same seed draws the same sample', example: 'NV-2025-Q1' })
   @Transform(({ value }: { value: unknown }) => (typeof value === 'number' && Number.isFinite(value) ? String(value) : value))
   @IsString({ message: 'seed must be a string or a number' })
   @MinLength(1)
@@ -100,25 +100,25 @@ export class SampleDto {
 }
 
 export class ReviewScoresDto {
-  @ApiProperty({ description: 'the answer addresses the issue: 0 no, 1 partly, 2 yes', minimum: 0, maximum: 2 })
+  @ApiProperty({ type: 'integer', description: 'the answer addresses the issue: 0 no, 1 partly, 2 yes', minimum: 0, maximum: 2 })
   @IsInt({ message: 'scores.addressesIssue must be 0, 1 or 2' })
   @Min(0)
   @Max(2)
   addressesIssue: number;
 
-  @ApiProperty({ description: 'evidence (photos, documents) attached: 0 no, 1 partly, 2 yes', minimum: 0, maximum: 2 })
+  @ApiProperty({ type: 'integer', description: 'evidence (photos, documents) attached: 0 no, 1 partly, 2 yes', minimum: 0, maximum: 2 })
   @IsInt({ message: 'scores.evidence must be 0, 1 or 2' })
   @Min(0)
   @Max(2)
   evidence: number;
 
-  @ApiProperty({ description: 'lawful: 0 no, 1 partly, 2 yes', minimum: 0, maximum: 2 })
+  @ApiProperty({ type: 'integer', description: 'lawful: 0 no, 1 partly, 2 yes', minimum: 0, maximum: 2 })
   @IsInt({ message: 'scores.lawful must be 0, 1 or 2' })
   @Min(0)
   @Max(2)
   lawful: number;
 
-  @ApiProperty({ description: 'polite and clear: 0 no, 1 partly, 2 yes', minimum: 0, maximum: 2 })
+  @ApiProperty({ type: 'integer', description: 'polite and clear: 0 no, 1 partly, 2 yes', minimum: 0, maximum: 2 })
   @IsInt({ message: 'scores.politeClear must be 0, 1 or 2' })
   @Min(0)
   @Max(2)
@@ -126,7 +126,7 @@ export class ReviewScoresDto {
 }
 
 export class ReviewDto {
-  @ApiProperty()
+  @ApiProperty({ format: 'uuid' })
   @IsUUID('all', { message: 'caseId must be a case id (uuid)' })
   caseId: string;
 

@@ -1,13 +1,19 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { DrawSample, ExportCases, GetUnitMetrics, RecordReview, ListUnitCases, parsePeriod, unitMetricsCsv, VerifyAuditTrail } from '@fr/audit';
+import { ApiErrors } from '../common/error.dto';
 import { ExportQueryDto, PeriodQueryDto, ReviewDto, SampleDto, VerifyQueryDto } from './audit.dto';
+import { ReviewRecordDto, SampleDrawDto, TrailVerificationDto, UnitCasesReportDto, UnitMetricsReportDto } from './audit-view.dto';
+
+const CSV = { 'text/csv': { schema: { type: 'string' as const, description: 'UTF-8 with a byte-order mark, RFC 4180' } } };
 
 /** Home Affairs' audits: read everything, change nothing (reviews are the auditors' own records). */
 @ApiTags('audits')
 @ApiBearerAuth()
+@ApiErrors(403)
+@ApiExtraModels(UnitMetricsReportDto)
 @UseGuards(JwtAuthGuard, RolesGuard)
 @Roles('AUDITOR', 'SUPERVISOR')
 @Controller('v1/audits')
@@ -23,29 +29,35 @@ export class AuditsController {
 
   @Post('samples')
   @HttpCode(200)
-  @ApiOperation({ summary: 'A stratified random sample of closed cases per unit, reproducible from its seed' })
-  samples(@CurrentOfficer() officer: AuthenticatedOfficer, @Body() dto: SampleDto) {
+  @ApiOperation({ operationId: 'drawAuditSample', summary: 'A stratified random sample of closed cases per unit, reproducible from its seed' })
+  @ApiOkResponse({ type: SampleDrawDto })
+  @ApiErrors({ 404: 'no such unit' })
+  samples(@CurrentOfficer() officer: AuthenticatedOfficer, @Body() dto: SampleDto): Promise<SampleDrawDto> {
     return this.drawSample.execute({ actor: `officer:${officer.id}`, period: parsePeriod(dto.from, dto.to), unitCode: dto.unitCode, size: dto.size, seed: dto.seed });
   }
 
   @Post('reviews')
-  @ApiOperation({ summary: "A reviewer's scores for a closed case on the rubric (each criterion 0 no, 1 partly, 2 yes)" })
-  reviews(@CurrentOfficer() officer: AuthenticatedOfficer, @Body() dto: ReviewDto) {
+  @ApiOperation({ operationId: 'recordAuditReview', summary: "A reviewer's scores for a closed case on the rubric (each criterion 0 no, 1 partly, 2 yes)" })
+  @ApiCreatedResponse({ type: ReviewRecordDto })
+  @ApiErrors({ 404: 'no such case' }, { 409: 'the caller has already reviewed the case (a review is final)' }, { 422: 'the case is not closed' })
+  reviews(@CurrentOfficer() officer: AuthenticatedOfficer, @Body() dto: ReviewDto): Promise<ReviewRecordDto> {
     return this.recordReview.execute({ reviewerId: officer.id, caseId: dto.caseId, scores: dto.scores, comment: dto.comment ?? '' });
   }
 
   @Get('verify')
   @ApiOperation({
+    operationId: 'verifyAuditTrail',
     summary: "Walks the audit trail's sealed hash chain (or a range of it) and names the first broken event; reports events not yet sealed",
   })
-  verify(@Query() q: VerifyQueryDto) {
+  @ApiOkResponse({ type: TrailVerificationDto })
+  verify(@Query() q: VerifyQueryDto): Promise<TrailVerificationDto> {
     return this.verifyTrail.execute({ fromSeq: q.fromSeq, toSeq: q.toSeq, fromId: q.fromId, toId: q.toId });
   }
 
   @Get('units')
-  @ApiOperation({ summary: "Every unit's quality metrics for a period (DOMAIN.md), JSON or CSV" })
-  @ApiProduces('application/json', 'text/csv')
-  async units(@Query() q: PeriodQueryDto, @Res({ passthrough: true }) res: Response) {
+  @ApiOperation({ operationId: 'getUnitMetrics', summary: "Every unit's quality metrics for a period (DOMAIN.md), JSON or CSV (format=csv)" })
+  @ApiOkResponse({ content: { 'application/json': { schema: { $ref: getSchemaPath(UnitMetricsReportDto) } }, ...CSV } })
+  async units(@Query() q: PeriodQueryDto, @Res({ passthrough: true }) res: Response): Promise<UnitMetricsReportDto | string> {
     const period = parsePeriod(q.from, q.to);
     const report = await this.unitMetrics.execute(period);
     if (q.format !== 'csv') return report;
@@ -55,14 +67,19 @@ export class AuditsController {
   }
 
   @Get('units/:code/cases')
-  @ApiOperation({ summary: "Drill-down: the cases behind one unit's metrics for the period" })
-  unitCaseList(@Param('code') code: string, @Query() q: PeriodQueryDto) {
-    return this.unitCases.execute(code, parsePeriod(q.from, q.to));
+  @ApiOperation({ operationId: 'listUnitMetricCases', summary: "Drill-down: the cases behind one unit's metrics for the period" })
+  @ApiParam({ name: 'code', example: 'P_BACH_KHOA', description: 'a unit code' })
+  @ApiOkResponse({ type: UnitCasesReportDto })
+  @ApiErrors({ 404: 'no such unit' })
+  async unitCaseList(@Param('code') code: string, @Query() q: PeriodQueryDto): Promise<UnitCasesReportDto> {
+    // Dates leave as ISO 8601 strings in JSON.
+    return (await this.unitCases.execute(code, parsePeriod(q.from, q.to))) as unknown as UnitCasesReportDto;
   }
 
   @Get('cases')
-  @ApiOperation({ summary: 'Case-level CSV export (UTF-8 with BOM), streamed; no personal data' })
-  @ApiProduces('text/csv')
+  @ApiOperation({ operationId: 'exportAuditCases', summary: 'Case-level CSV export (UTF-8 with BOM), streamed; no personal data' })
+  @ApiOkResponse({ content: CSV })
+  @ApiErrors({ 404: 'no such unit' })
   async cases(@Query() q: ExportQueryDto, @Res() res: Response): Promise<void> {
     const filter = { period: parsePeriod(q.from, q.to), unitCode: q.unit };
     await this.exportCases.prepare(filter);

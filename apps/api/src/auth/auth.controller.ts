@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Ip, Post, UseGuards } from '@nestjs/common';
 import { normalizeIp } from '@nestjs/throttler';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, LogIn } from '@fr/auth';
+import { ApiErrors } from '../common/error.dto';
 import { LoginDto, LoginResponseDto, OfficerIdentityDto } from './auth.dto';
 
 const identity = (o: AuthenticatedOfficer): OfficerIdentityDto => ({
@@ -19,10 +20,12 @@ export class AuthController {
 
   @Post('login')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: "Exchange an officer's username and password for an access token" })
+  @ApiOperation({ operationId: 'logIn', summary: "Exchange an officer's username and password for an access token" })
   @ApiOkResponse({ type: LoginResponseDto })
-  @ApiResponse({ status: 401, description: 'invalid username or password, or the account is disabled' })
-  @ApiResponse({ status: 429, description: 'too many attempts for this username from this address, failures for this username, or failures from this address (Retry-After says when to try again)' })
+  @ApiErrors(
+    { 401: 'invalid username or password, or the account is disabled' },
+    { 429: 'too many attempts for this username from this address, failures for this username, or failures from this address: Retry-After says when to try again' },
+  )
   async login(@Body() dto: LoginDto, @Ip() ip: string): Promise<LoginResponseDto> {
     // Behind a proxy, set Express `trust proxy` so that this is the client's address.
     const r = await this.logIn.execute({ username: dto.username, password: dto.password, clientIp: normalizeIp(ip ?? '') });
@@ -32,7 +35,7 @@ export class AuthController {
   @Get('me')
   @UseGuards(JwtAuthGuard)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'The officer the access token belongs to' })
+  @ApiOperation({ operationId: 'getCurrentOfficer', summary: 'The officer the access token belongs to' })
   @ApiOkResponse({ type: OfficerIdentityDto })
   me(@CurrentOfficer() officer: AuthenticatedOfficer): OfficerIdentityDto {
     return identity(officer);

@@ -1,10 +1,12 @@
 import { Body, Controller, Get, Param, ParseIntPipe, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Request } from 'express';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { ValidationError } from '@fr/domain';
 import { CalendarStore, SlaService } from '@fr/sla';
+import { ApiErrors } from '../common/error.dto';
 import { SafeInputPipe } from '../common/safe-input.pipe';
+import { CalendarDocumentDto, CalendarInputDto, CalendarSummaryDto, IcsImportResultDto, OfficePeriodDto } from './calendar.dto';
 
 const parseYear = new ParseIntPipe({ exceptionFactory: () => new ValidationError('year must be a number such as 2026', ['year']) });
 const year = {
@@ -14,6 +16,9 @@ const year = {
     return y;
   },
 };
+
+const yearParam = ApiParam({ name: 'year', schema: { type: 'integer', minimum: 2000, maximum: 2100 }, example: 2026 });
+const unitQuery = (description: string) => ApiQuery({ name: 'unit', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,40}$' }, description });
 
 /** `?unit=CODE` addresses a unit's own calendar; without it, the district's. */
 function unitOf(unit: unknown): string | null {
@@ -25,6 +30,7 @@ function unitOf(unit: unknown): string | null {
 /** Working calendars per year (office hours, days off, make-up days): read by all officers, replaced by ADMIN. */
 @ApiTags('calendars')
 @ApiBearerAuth()
+@ApiExtraModels(OfficePeriodDto)
 @UseGuards(JwtAuthGuard, RolesGuard)
 @Controller('v1/calendars')
 export class CalendarsController {
@@ -34,38 +40,56 @@ export class CalendarsController {
   ) {}
 
   @Get()
-  list() {
+  @ApiOperation({ operationId: 'listCalendars', summary: "The years each calendar covers: the district's and units' own" })
+  @ApiOkResponse({ type: [CalendarSummaryDto] })
+  list(): Promise<CalendarSummaryDto[]> {
     return this.store.list();
   }
 
   @Get(':year')
-  @ApiQuery({ name: 'unit', required: false })
-  get(@Param('year', year) y: number, @Query('unit') unit?: string) {
-    return this.store.get(y, unitOf(unit));
+  @ApiOperation({ operationId: 'getCalendar', summary: "One year of the district's calendar, or of a unit's own" })
+  @yearParam
+  @unitQuery("a unit's own calendar; without it, the district's")
+  @ApiOkResponse({ type: CalendarDocumentDto })
+  @ApiErrors({ 404: 'no calendar for this year (and unit)' })
+  async get(@Param('year', year) y: number, @Query('unit') unit?: string): Promise<CalendarDocumentDto> {
+    return (await this.store.get(y, unitOf(unit))) as unknown as CalendarDocumentDto;
   }
 
   @Put(':year')
   @Roles('ADMIN')
-  @ApiOperation({ summary: 'Replace one year (same format as config/calendars/<year>.yaml, as JSON); applies without a restart' })
-  @ApiQuery({ name: 'unit', required: false, description: "a unit's own calendar (e.g. Saturday hours); without it, the district's" })
+  @ApiOperation({ operationId: 'replaceCalendar', summary: 'Replace one year (same format as config/calendars/<year>.yaml, as JSON); applies without a restart' })
+  @yearParam
+  @unitQuery("a unit's own calendar (e.g. Saturday hours); without it, the district's")
+  @ApiBody({ type: CalendarInputDto })
+  @ApiOkResponse({ type: CalendarDocumentDto })
+  @ApiErrors(403, { 422: 'the year does not fit the other years of the calendar, or the unit does not exist' })
   async put(
     @CurrentOfficer() officer: AuthenticatedOfficer,
     @Param('year', year) y: number,
     @Body() body: Record<string, unknown>,
     @Query('unit') unit?: string,
-  ) {
+  ): Promise<CalendarDocumentDto> {
     const doc = await this.store.put(y, body, `officer:${officer.id}`, unitOf(unit));
     await this.sla.reloadCalendar();
-    return doc;
+    return doc as unknown as CalendarDocumentDto;
   }
 
   @Post(':year/ics')
   @Roles('ADMIN')
   @ApiConsumes('text/calendar')
   @ApiBody({ schema: { type: 'string' } })
-  @ApiOperation({ summary: 'Import the days off of an iCalendar (.ics) file into one year' })
-  @ApiQuery({ name: 'unit', required: false })
-  async importIcs(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('year', year) y: number, @Req() req: Request, @Query('unit') unit?: string) {
+  @ApiOperation({ operationId: 'importCalendarIcs', summary: 'Import the days off of an iCalendar (.ics) file into one year' })
+  @yearParam
+  @unitQuery("a unit's own calendar; without it, the district's")
+  @ApiCreatedResponse({ type: IcsImportResultDto })
+  @ApiErrors(403, { 422: 'the file has days outside the year, or the result does not fit the other years' })
+  async importIcs(
+    @CurrentOfficer() officer: AuthenticatedOfficer,
+    @Param('year', year) y: number,
+    @Req() req: Request,
+    @Query('unit') unit?: string,
+  ): Promise<IcsImportResultDto> {
     const text = typeof req.body === 'string' ? req.body : '';
     if (!text.includes('BEGIN:VCALENDAR')) throw new ValidationError('send an iCalendar file (Content-Type: text/calendar)', ['body']);
     // The body bypasses the global input pipe (it is read raw): the same rules, here.
@@ -73,6 +97,6 @@ export class CalendarsController {
     if (problem) throw new ValidationError(problem, ['body']);
     const result = await this.store.importIcs(y, text, `officer:${officer.id}`, unitOf(unit));
     await this.sla.reloadCalendar();
-    return result;
+    return result as unknown as IcsImportResultDto;
   }
 }

@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiQuery } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -21,29 +21,39 @@ import { SEVERITIES } from '@fr/sla';
 import { IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 import { AttachmentDto } from '../intake/feedback.dto';
 
+export const ListCasesStatusQuery = () =>
+  ApiQuery({
+    name: 'status',
+    required: false,
+    style: 'form',
+    explode: false,
+    schema: { type: 'array', items: { type: 'string', enum: [...CASE_STATES] } },
+    description: 'one or more states, comma-separated: status=assigned,in_progress (the parameter repeated works too)',
+  });
+
 export class ListCasesQueryDto {
-  @ApiPropertyOptional({ description: `comma-separated states: ${CASE_STATES.join(', ')}` })
+  // Documented on the operation (ListCasesStatusQuery): a query array needs its serialisation said.
   @OptionalField()
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value))
   @IsArray()
   @IsIn(CASE_STATES, { each: true, message: `status must be among ${CASE_STATES.join(', ')}` })
   status?: string[];
 
-  @ApiPropertyOptional() @OptionalField() @IsString() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'unit must be a unit code' }) unit?: string;
+  @ApiPropertyOptional({ maxLength: 40, example: 'P_BACH_KHOA' }) @OptionalField() @IsString() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'unit must be a unit code' }) unit?: string;
 
-  @ApiPropertyOptional({ enum: ['me'] }) @OptionalField() @IsIn(['me'], { message: "assignee must be 'me'" }) assignee?: string;
+  @ApiPropertyOptional({ enum: ['me'], description: 'only the cases assigned to the caller' }) @OptionalField() @IsIn(['me'], { message: "assignee must be 'me'" }) assignee?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'only the cases past their deadline' })
   @OptionalField()
   @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean({ message: 'overdue must be true or false' })
   overdue?: boolean;
 
-  @ApiPropertyOptional() @OptionalField() @IsInstant() dueBefore?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'only the cases due before this instant' }) @OptionalField() @IsInstant() dueBefore?: string;
 
-  @ApiPropertyOptional() @OptionalField() @IsString() @MaxLength(200) cursor?: string;
+  @ApiPropertyOptional({ maxLength: 200, description: 'nextCursor of the previous page' }) @OptionalField() @IsString() @MaxLength(200) cursor?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @OptionalField()
   @Type(() => Number)
   @IsInt({ message: 'limit must be an integer' })
@@ -54,36 +64,36 @@ export class ListCasesQueryDto {
 
 /** One body for every action; each action requires its own fields (checked by the use case). */
 export class CaseActionDto {
-  @ApiPropertyOptional({ description: 'the version the caller last read; required except for note' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'the version the caller last read; required except for note' })
   @OptionalField()
   @IsInt({ message: 'expectedVersion must be an integer' })
   @Min(1)
   expectedVersion?: number;
 
-  @ApiPropertyOptional({ enum: SEVERITIES }) @OptionalField() @IsIn(SEVERITIES) severity?: string;
+  @ApiPropertyOptional({ enum: SEVERITIES, description: 'acknowledge' }) @OptionalField() @IsIn(SEVERITIES) severity?: string;
 
-  @ApiPropertyOptional({ maxLength: 5000 })
+  @ApiPropertyOptional({ maxLength: 5000, description: 'request-info: what the citizen is asked' })
   @OptionalField() @IsString() @NormaliseText() @NotBlank() @MaxLength(5000) @NoControlChars()
   message?: string;
 
-  @ApiPropertyOptional() @OptionalField() @IsString() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/) unitCode?: string;
+  @ApiPropertyOptional({ maxLength: 40, example: 'P_BACH_MAI', description: 'transfer, assign: the unit' }) @OptionalField() @IsString() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/) unitCode?: string;
 
-  @ApiPropertyOptional({ maxLength: 2000 })
+  @ApiPropertyOptional({ maxLength: 2000, description: 'transfer, return, extend' })
   @OptionalField() @IsString() @NormaliseText() @NotBlank() @MaxLength(2000) @NoControlChars()
   reason?: string;
 
-  @ApiPropertyOptional({ maxLength: 10000 })
+  @ApiPropertyOptional({ maxLength: 10000, description: 'resolve: the answer the citizen sees' })
   @OptionalField() @IsString() @NormaliseText() @NotBlank() @MaxLength(10000) @NoControlChars()
   answer?: string;
 
-  @ApiPropertyOptional({ type: [AttachmentDto] })
+  @ApiPropertyOptional({ type: [AttachmentDto], maxItems: 10, description: 'resolve' })
   @OptionalField() @IsArray() @ArrayMaxSize(10) @IsObject({ each: true, message: 'each attachment must be an object { url, kind }' })
   @ValidateNested({ each: true }) @Type(() => AttachmentDto)
   attachments?: AttachmentDto[];
 
-  @ApiPropertyOptional() @OptionalField() @IsInstant() until?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'extend: the new deadline' }) @OptionalField() @IsInstant() until?: string;
 
-  @ApiPropertyOptional({ maxLength: 5000 })
+  @ApiPropertyOptional({ maxLength: 5000, description: 'note' })
   @OptionalField() @IsString() @NormaliseText() @NotBlank() @MaxLength(5000) @NoControlChars()
   text?: string;
 
@@ -93,20 +103,24 @@ export class CaseActionDto {
 }
 
 export class InfoReplyDto {
+  @ApiProperty({ minLength: 1, maxLength: 5000, example: 'Quán nằm trước số nhà 25, mở từ 6 giờ sáng.' })
   @IsString() @NormaliseText() @IsNotEmpty() @NotBlank() @MaxLength(5000) @NoControlChars()
   message: string;
 
+  @ApiPropertyOptional({ type: [AttachmentDto], maxItems: 10 })
   @OptionalField() @IsArray() @ArrayMaxSize(10) @IsObject({ each: true, message: 'each attachment must be an object { url, kind }' })
   @ValidateNested({ each: true }) @Type(() => AttachmentDto)
   attachments?: AttachmentDto[];
 }
 
 export class RatingDto {
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 5, description: 'above the low-rating threshold closes the case; a low one within 7 days reopens it' })
   @IsInt({ message: 'score must be an integer from 1 to 5' })
   @Min(1, { message: 'score must be from 1 to 5' })
   @Max(5, { message: 'score must be from 1 to 5' })
   score: number;
 
+  @ApiPropertyOptional({ maxLength: 2000 })
   @OptionalField() @IsString() @NormaliseText() @MaxLength(2000) @NoControlChars()
   comment?: string;
 }

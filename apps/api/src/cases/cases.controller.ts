@@ -1,9 +1,11 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { ActOnCase, CaseQueries, officerActor } from '@fr/cases';
 import { CaseAction, NotFoundError, ValidationError } from '@fr/domain';
-import { CaseActionDto, ListCasesQueryDto } from './case.dto';
+import { ApiErrors } from '../common/error.dto';
+import { CaseActionDto, ListCasesQueryDto, ListCasesStatusQuery } from './case.dto';
+import { CaseDetailDto, CasePageDto, MovedOutOfScopeDto } from './case-view.dto';
 
 /** The actions officers call by path; citizens' and the system's own actions are not reachable here. */
 const OFFICER_ACTIONS: CaseAction[] = [
@@ -21,9 +23,11 @@ const OFFICER_ACTIONS: CaseAction[] = [
 ];
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => new NotFoundError('case') });
+const caseId = ApiParam({ name: 'id', format: 'uuid', description: 'a case id; anything else is not found' });
 
 @ApiTags('cases')
 @ApiBearerAuth()
+@ApiErrors(403)
 @UseGuards(JwtAuthGuard, RolesGuard)
 @Roles('HANDLER', 'LEADER', 'SUPERVISOR', 'AUDITOR')
 @Controller('v1/cases')
@@ -34,8 +38,10 @@ export class CasesController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: "The caller's queue, nearest deadline first (scoped by unit and role)" })
-  list(@CurrentOfficer() officer: AuthenticatedOfficer, @Query() q: ListCasesQueryDto) {
+  @ApiOperation({ operationId: 'listCases', summary: "The caller's queue, nearest deadline first (scoped by unit and role)" })
+  @ListCasesStatusQuery()
+  @ApiOkResponse({ type: CasePageDto })
+  list(@CurrentOfficer() officer: AuthenticatedOfficer, @Query() q: ListCasesQueryDto): Promise<CasePageDto> {
     return this.queries.list(officerActor(officer), {
       status: q.status,
       unit: q.unit,
@@ -48,21 +54,41 @@ export class CasesController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One case with its timeline' })
-  get(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('id', uuid) id: string) {
-    return this.queries.get(officerActor(officer), id);
+  @ApiOperation({ operationId: 'getCase', summary: 'One case with its timeline; the citizen\'s contact is masked unless the caller handles the case\'s unit' })
+  @caseId
+  @ApiOkResponse({ type: CaseDetailDto })
+  @ApiErrors({ 404: "no such case in the caller's scope" })
+  get(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('id', uuid) id: string): Promise<CaseDetailDto> {
+    return this.detail(officerActor(officer), id);
   }
 
   @Post(':id/:action')
   @HttpCode(200)
   @Roles('HANDLER', 'LEADER', 'SUPERVISOR')
-  @ApiOperation({ summary: `Act on a case: ${OFFICER_ACTIONS.join(', ')}` })
+  @ApiOperation({
+    operationId: 'actOnCase',
+    summary: 'Act on a case',
+    description:
+      'Each action takes `expectedVersion` (the version last read; not for note) and its own fields: acknowledge `{ severity }`, ' +
+      'request-info `{ message }`, transfer `{ unitCode, reason }`, return `{ reason }`, assign `{ unitCode }` (from triage), ' +
+      'resolve `{ answer, attachments? }`, extend `{ until, reason }`, reopen, close, note `{ text }`. Answers the case as the caller ' +
+      'now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller\'s unit.',
+  })
+  @caseId
+  @ApiParam({ name: 'action', enum: OFFICER_ACTIONS })
+  @ApiExtraModels(MovedOutOfScopeDto)
+  @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(CaseDetailDto) }, { $ref: getSchemaPath(MovedOutOfScopeDto) }] } })
+  @ApiErrors(
+    { 404: "no such case in the caller's scope, or no such action" },
+    { 409: "the case's state does not allow the action (`state` says which it is in), or expectedVersion is stale" },
+    { 422: 'a field names something unknown, e.g. a unit to transfer to' },
+  )
   async perform(
     @CurrentOfficer() officer: AuthenticatedOfficer,
     @Param('id', uuid) id: string,
     @Param('action') action: string,
     @Body() body: CaseActionDto,
-  ) {
+  ): Promise<CaseDetailDto | MovedOutOfScopeDto> {
     if (!(OFFICER_ACTIONS as string[]).includes(action)) {
       throw new NotFoundError('action', action);
     }
@@ -71,10 +97,15 @@ export class CasesController {
     }
     const actor = officerActor(officer);
     await this.act.execute(actor, id, action as CaseAction, body);
-    return this.queries.get(actor, id).catch((e) => {
+    return this.detail(actor, id).catch((e) => {
       // After a transfer or return the case may have left the caller's scope: say where it went.
-      if (e instanceof NotFoundError) return { id, movedOutOfScope: true };
+      if (e instanceof NotFoundError) return { id, movedOutOfScope: true as const };
       throw e;
     });
+  }
+
+  private async detail(actor: ReturnType<typeof officerActor>, id: string): Promise<CaseDetailDto> {
+    // The query types a masked text as string | null; a case's description is NOT NULL, so it stays a string.
+    return (await this.queries.get(actor, id)) as CaseDetailDto;
   }
 }

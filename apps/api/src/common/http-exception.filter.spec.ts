@@ -1,4 +1,5 @@
 import { ArgumentsHost, Logger, ServiceUnavailableException } from '@nestjs/common';
+import { ActionNotAllowedInStateError, ValidationError } from '@fr/domain';
 import { HttpErrorFilter } from './http-exception.filter';
 
 function respond(exception: unknown) {
@@ -40,6 +41,32 @@ describe('HttpErrorFilter', () => {
       message: 'unhealthy: redis is down (timeout after 2000 ms)',
       checks: details,
     });
+  });
+
+  it('names the fields of a domain validation error as the validation pipe does: errors [{ field, problems }]', () => {
+    const sent = respond(new ValidationError('expectedVersion is required: send the version of the case you last read', ['expectedVersion']));
+    expect(sent.status).toBe(400);
+    expect(sent.body).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'expectedVersion is required: send the version of the case you last read',
+      errors: [{ field: 'expectedVersion', problems: ['expectedVersion is required: send the version of the case you last read'] }],
+    });
+  });
+
+  it('gives each field of a many-problem error the lines that name it', () => {
+    const message = 'calendar 2026: timezone must be Asia/Ho_Chi_Minh\ncalendar 2026: daysOff[0].date is not a date';
+    const sent = respond(new ValidationError(message, ['timezone', 'daysOff[0].date']));
+    expect(sent.body!.errors).toEqual([
+      { field: 'timezone', problems: ['calendar 2026: timezone must be Asia/Ho_Chi_Minh'] },
+      { field: 'daysOff[0].date', problems: ['calendar 2026: daysOff[0].date is not a date'] },
+    ]);
+  });
+
+  it('carries the current state of a case whose state refuses the action', () => {
+    const sent = respond(new ActionNotAllowedInStateError('closed', 'resolve'));
+    expect(sent.status).toBe(409);
+    expect(sent.body).toEqual({ statusCode: 409, error: 'Conflict', message: "cannot resolve a case in state 'closed'", state: 'closed' });
   });
 
   it('says nothing of internals for an unexpected error', () => {

@@ -38,7 +38,9 @@ export function statusOf(code: DomainErrorCode): number {
 
 /**
  * Every error leaves as `{ statusCode, error, message }` (API.md), with `message` one readable
- * sentence; internal errors say nothing about internals. This is the one place that maps errors to
+ * sentence; internal errors say nothing about internals. Errors about fields also carry
+ * `errors: [{ field, problems }]`, whether the validation pipe or a use case found them, and a
+ * refused state change carries `state` (ErrorDto documents the shape). This is the one place that maps errors to
  * statuses: a dependency that is down (PostgreSQL, Redis) is a 503 with Retry-After wherever it
  * surfaces, so no controller needs its own handling.
  */
@@ -58,9 +60,9 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (exception instanceof DomainError) {
       status = statusOf(exception.code);
       message = exception.message;
-      const e = exception as DomainError & { state?: string; fields?: string[] };
+      const e = exception as DomainError & { state?: string; fields?: readonly string[] };
       if (e.state) extra = { state: e.state };
-      if (e.fields?.length) extra = { ...extra, fields: e.fields };
+      if (e.fields?.length) extra = { ...extra, errors: fieldErrors(e.fields, exception.message) };
     } else if (exception instanceof HttpException) {
       status = exception.getStatus();
       const body = exception.getResponse();
@@ -113,6 +115,18 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (req && isGeoReportRequest(req)) return writeGeoReportError(req, res, status, message);
     res.status(status).json({ statusCode: status, error: REASON[status] ?? 'Error', message, ...extra });
   }
+}
+
+/**
+ * A domain error names its fields but has one message (several problems on separate lines): each field
+ * gets the lines that mention it, or the whole message.
+ */
+function fieldErrors(fields: readonly string[], message: string): { field: string; problems: string[] }[] {
+  const lines = message.split('\n').filter((l) => l.trim());
+  return fields.map((field) => {
+    const own = lines.filter((l) => l.includes(field));
+    return { field, problems: own.length ? own : [message] };
+  });
 }
 
 function isBodyParserError(e: unknown): e is { status: number; type: string; message: string; limit?: number } {

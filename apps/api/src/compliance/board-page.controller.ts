@@ -1,10 +1,13 @@
 import { Controller, Get, Header, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiExcludeEndpoint, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { GetBoard } from '@fr/board';
 import { Clock } from '@fr/sla';
 import { BOARD_SCRIPT, BOARD_SHELL, BOARD_STYLE, PAGE_SECURITY_POLICY, renderBoardView } from './board-page';
+import { ApiErrors } from '../common/error.dto';
 import { BoardQueryDto } from './compliance.dto';
+
+const HTML = { 'text/html': { schema: { type: 'string' as const } } };
 
 /** The board as a read-only page in Vietnamese, for Home Affairs' (and the office's) log-in. */
 @ApiTags('compliance')
@@ -19,8 +22,8 @@ export class BoardPageController {
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Content-Security-Policy', PAGE_SECURITY_POLICY)
   @Header('Cache-Control', 'no-cache')
-  @ApiOperation({ summary: 'The board page: log in, then the table and a bar chart per target (Vietnamese)' })
-  @ApiProduces('text/html')
+  @ApiOperation({ operationId: 'getBoardPage', summary: 'The board page: log in, then the table and a bar chart per target (Vietnamese)' })
+  @ApiOkResponse({ content: HTML })
   page(): string {
     return BOARD_SHELL;
   }
@@ -48,8 +51,9 @@ export class BoardPageController {
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Content-Security-Policy', PAGE_SECURITY_POLICY)
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'The board rendered as HTML (the page fetches it with the bearer token); same query as /v1/compliance/board' })
-  @ApiProduces('text/html')
+  @ApiOperation({ operationId: 'getBoardView', summary: 'The board rendered as HTML (the page fetches it with the bearer token); same query as /v1/compliance/board' })
+  @ApiOkResponse({ content: HTML })
+  @ApiErrors(403)
   async view(@Query() q: BoardQueryDto): Promise<string> {
     const report = await this.board.execute(q.at ? new Date(q.at) : this.clock.now(), q.from ? new Date(q.from) : null);
     return renderBoardView(report);

@@ -1,15 +1,19 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { boardCsv, ComplianceTargets, FigureKind, GetBoard, UnitFigures } from '@fr/board';
 import { ValidationError } from '@fr/domain';
 import { Clock } from '@fr/sla';
-import { AdoptionDto, BoardEntryDto, BoardQueryDto, CreateTargetDto, HeadcountDto, UpdateTargetDto } from './compliance.dto';
+import { ApiErrors } from '../common/error.dto';
+import { AdoptionDto, BoardQueryDto, BoardReportDto, CreateTargetDto, FigureDto, FigureImportDto, HeadcountDto, TargetDto, UpdateTargetDto } from './compliance.dto';
+
+const unitCode = ApiParam({ name: 'code', example: 'P_BACH_KHOA', description: 'a unit code' });
 
 /** The directive's targets and the board Home Affairs and the supervisors watch. */
 @ApiTags('compliance')
 @ApiBearerAuth()
+@ApiExtraModels(BoardReportDto)
 @UseGuards(JwtAuthGuard, RolesGuard)
 @Controller('v1/compliance')
 export class ComplianceController {
@@ -21,32 +25,42 @@ export class ComplianceController {
   ) {}
 
   @Get('targets')
-  @ApiOperation({ summary: 'Every target, active or not (any officer)' })
-  listTargets() {
+  @ApiOperation({ operationId: 'listComplianceTargets', summary: 'Every target, active or not (any officer)' })
+  @ApiOkResponse({ type: [TargetDto] })
+  listTargets(): Promise<TargetDto[]> {
     return this.targets.list();
   }
 
   @Post('targets')
   @Roles('ADMIN', 'SUPERVISOR')
-  @ApiOperation({ summary: 'Define a target with its deadline (or cadence) and the units it applies to' })
-  @ApiResponse({ status: 409, description: 'a target with this id exists' })
-  createTarget(@CurrentOfficer() officer: AuthenticatedOfficer, @Body() dto: CreateTargetDto) {
+  @ApiOperation({ operationId: 'createComplianceTarget', summary: 'Define a target with its deadline (or cadence) and the units it applies to' })
+  @ApiCreatedResponse({ type: TargetDto })
+  @ApiErrors(403, { 409: 'a target with this id exists' }, { 422: 'unitCodes names an unknown unit' })
+  createTarget(@CurrentOfficer() officer: AuthenticatedOfficer, @Body() dto: CreateTargetDto): Promise<TargetDto> {
     return this.targets.create(`officer:${officer.id}`, dto);
   }
 
   @Patch('targets/:id')
   @Roles('ADMIN', 'SUPERVISOR')
-  @ApiOperation({ summary: "Change a target's name, dates, threshold, cadence, units or activity (not its id or kind)" })
-  updateTarget(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('id') id: string, @Body() dto: UpdateTargetDto) {
+  @ApiOperation({ operationId: 'updateComplianceTarget', summary: "Change a target's name, dates, threshold, cadence, units or activity (not its id or kind)" })
+  @ApiParam({ name: 'id', example: 'staff-onboarding', description: "a target's id" })
+  @ApiOkResponse({ type: TargetDto })
+  @ApiErrors(403, { 404: 'no such target' }, { 422: 'unitCodes names an unknown unit' })
+  updateTarget(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('id') id: string, @Body() dto: UpdateTargetDto): Promise<TargetDto> {
     return this.targets.update(`officer:${officer.id}`, id, dto);
   }
 
   @Get('board')
   @Roles('AUDITOR', 'SUPERVISOR')
-  @ApiOperation({ summary: 'Per unit and active target: on_track, at_risk or late, with value, target and dates; JSON or CSV' })
-  @ApiProduces('application/json', 'text/csv')
-  @ApiOkResponse({ type: [BoardEntryDto], description: 'units[].targets[] carry these fields; cadences add notices, lastNoticeAt and gaps' })
-  async getBoard(@Query() q: BoardQueryDto, @Res({ passthrough: true }) res: Response) {
+  @ApiOperation({ operationId: 'getComplianceBoard', summary: 'Per unit and active target: on_track, at_risk or late, with value, target and dates; JSON or CSV (format=csv)' })
+  @ApiOkResponse({
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(BoardReportDto) } },
+      'text/csv': { schema: { type: 'string', description: 'one line per unit and target' } },
+    },
+  })
+  @ApiErrors(403)
+  async getBoard(@Query() q: BoardQueryDto, @Res({ passthrough: true }) res: Response): Promise<BoardReportDto | string> {
     const at = q.at ? new Date(q.at) : this.clock.now();
     const report = await this.board.execute(at, q.from ? new Date(q.from) : null);
     if (q.format !== 'csv') return report;
@@ -58,12 +72,12 @@ export class ComplianceController {
   @Post('figures')
   @HttpCode(200)
   @Roles('ADMIN', 'SUPERVISOR')
-  @ApiOperation({ summary: "The office's import of many units' head counts: all lines or none" })
+  @ApiOperation({ operationId: 'importUnitFigures', summary: "The office's import of many units' head counts: all lines or none" })
   @ApiConsumes('text/csv')
   @ApiBody({ schema: { type: 'string', example: 'unit_code,kind,total,with_account,as_of\r\nP_BACH_KHOA,staff,42,40,2026-07-20\r\n' } })
-  @ApiResponse({ status: 400, description: 'a line is malformed (each problem names its line)' })
-  @ApiResponse({ status: 422, description: 'a line names an unknown unit, or adoption figures for a unit that is not a ward' })
-  importFigures(@CurrentOfficer() officer: AuthenticatedOfficer, @Req() req: Request) {
+  @ApiOkResponse({ type: FigureImportDto })
+  @ApiErrors(403, { 400: 'a line is malformed (each problem names its line)' }, { 422: 'a line names an unknown unit, or adoption figures for a unit that is not a ward' })
+  importFigures(@CurrentOfficer() officer: AuthenticatedOfficer, @Req() req: Request): Promise<FigureImportDto> {
     if (typeof req.body !== 'string') throw new ValidationError('send the figures as text/csv with the header unit_code,kind,total,with_account,as_of', ['body']);
     return this.figures.importCsv(officer.id, req.body);
   }
@@ -79,29 +93,39 @@ export class UnitFiguresController {
 
   @Put(':code/headcount')
   @Roles('ADMIN', 'SUPERVISOR', 'LEADER', 'HANDLER')
-  @ApiOperation({ summary: "The unit's staff and how many have an account, as of a day (kept with every earlier report)" })
-  @ApiResponse({ status: 403, description: "an officer reports only their own unit's figures" })
-  headcount(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('code') code: string, @Body() dto: HeadcountDto) {
+  @ApiOperation({ operationId: 'reportUnitHeadcount', summary: "The unit's staff and how many have an account, as of a day (kept with every earlier report)" })
+  @unitCode
+  @ApiOkResponse({ type: FigureDto })
+  @ApiErrors({ 403: "the role may not, or an officer reports only their own unit's figures" }, { 404: 'no such unit' }, { 422: 'the unit is no longer active' })
+  headcount(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('code') code: string, @Body() dto: HeadcountDto): Promise<FigureDto> {
     return this.figures.report(officer, { unitCode: code, kind: 'staff', total: dto.staff, withAccount: dto.withAccount, asOf: dto.asOf });
   }
 
   @Put(':code/adoption')
   @Roles('ADMIN', 'SUPERVISOR', 'LEADER', 'HANDLER')
-  @ApiOperation({ summary: "A ward's adult residents and how many have an account, as of a day" })
-  @ApiResponse({ status: 422, description: 'the unit is not a ward' })
-  adoption(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('code') code: string, @Body() dto: AdoptionDto) {
+  @ApiOperation({ operationId: 'reportWardAdoption', summary: "A ward's adult residents and how many have an account, as of a day" })
+  @unitCode
+  @ApiOkResponse({ type: FigureDto })
+  @ApiErrors({ 403: "the role may not, or an officer reports only their own unit's figures" }, { 404: 'no such unit' }, { 422: 'the unit is not a ward, or no longer active' })
+  adoption(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('code') code: string, @Body() dto: AdoptionDto): Promise<FigureDto> {
     return this.figures.report(officer, { unitCode: code, kind: 'adoption', total: dto.adults, withAccount: dto.withAccount, asOf: dto.asOf });
   }
 
   @Get(':code/headcount')
-  @ApiOperation({ summary: "The unit's head count reports, newest first" })
-  headcountHistory(@Param('code') code: string) {
+  @ApiOperation({ operationId: 'listUnitHeadcounts', summary: "The unit's head count reports, newest first" })
+  @unitCode
+  @ApiOkResponse({ type: [FigureDto] })
+  @ApiErrors({ 404: 'no such unit' })
+  headcountHistory(@Param('code') code: string): Promise<FigureDto[]> {
     return this.history(code, 'staff');
   }
 
   @Get(':code/adoption')
-  @ApiOperation({ summary: "The ward's adoption reports, newest first" })
-  adoptionHistory(@Param('code') code: string) {
+  @ApiOperation({ operationId: 'listWardAdoption', summary: "The ward's adoption reports, newest first" })
+  @unitCode
+  @ApiOkResponse({ type: [FigureDto] })
+  @ApiErrors({ 404: 'no such unit' })
+  adoptionHistory(@Param('code') code: string): Promise<FigureDto[]> {
     return this.history(code, 'adoption');
   }
 

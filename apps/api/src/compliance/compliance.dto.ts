@@ -4,6 +4,7 @@ import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsString, Matc
 import { BOARD_STATUSES, TARGET_KINDS, UNIT_KINDS } from '@fr/domain';
 import { NOTICE_KINDS } from '@fr/board';
 import { OptionalField } from '../common/optional-field.decorator';
+import { StatusCodeNameDto } from '../intake/feedback.dto';
 import { IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 
 const DAY_OR_INSTANT = 'a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset';
@@ -27,10 +28,10 @@ export class CreateTargetDto {
   @ApiPropertyOptional({ description: 'staff_onboarding, ward_adoption: the share to reach (default 100)', minimum: 0.01, maximum: 100 })
   @OptionalField() @IsNumber({}, { message: 'thresholdPercent must be a number' }) thresholdPercent?: number;
 
-  @ApiPropertyOptional({ description: 'notice_cadence: at least one notice every this many calendar days', minimum: 1, maximum: 365 })
+  @ApiPropertyOptional({ type: 'integer', description: 'notice_cadence: at least one notice every this many calendar days', minimum: 1, maximum: 365 })
   @OptionalField() @IsInt({ message: 'everyDays must be an integer' }) everyDays?: number;
 
-  @ApiPropertyOptional({ description: 'how many days before its deadline an unmet target is at risk (omitted: at once for a dated target, never for a cadence)' })
+  @ApiPropertyOptional({ type: 'integer', description: 'how many days before its deadline an unmet target is at risk (omitted: at once for a dated target, never for a cadence)' })
   @OptionalField() @IsInt({ message: 'atRiskDays must be an integer' }) atRiskDays?: number;
 
   @ApiPropertyOptional({ enum: UNIT_KINDS, isArray: true, description: 'the units concerned, by kind (default: by target kind)' })
@@ -48,8 +49,8 @@ export class UpdateTargetDto {
   @ApiPropertyOptional({ description: DAY_OR_INSTANT }) @OptionalField() @IsString() @MaxLength(40) dueAt?: string;
   @ApiPropertyOptional({ description: DAY_OR_INSTANT }) @OptionalField() @IsString() @MaxLength(40) startsAt?: string;
   @ApiPropertyOptional() @OptionalField() @IsNumber({}, { message: 'thresholdPercent must be a number' }) thresholdPercent?: number;
-  @ApiPropertyOptional() @OptionalField() @IsInt({ message: 'everyDays must be an integer' }) everyDays?: number;
-  @ApiPropertyOptional() @OptionalField() @IsInt({ message: 'atRiskDays must be an integer' }) atRiskDays?: number;
+  @ApiPropertyOptional({ type: 'integer' }) @OptionalField() @IsInt({ message: 'everyDays must be an integer' }) everyDays?: number;
+  @ApiPropertyOptional({ type: 'integer' }) @OptionalField() @IsInt({ message: 'atRiskDays must be an integer' }) atRiskDays?: number;
   @ApiPropertyOptional({ enum: UNIT_KINDS, isArray: true })
   @OptionalField() @IsArray() @ArrayMaxSize(4) @IsIn(UNIT_KINDS, { each: true, message: `unitKinds must be among ${UNIT_KINDS.join(', ')}` }) unitKinds?: string[];
   @ApiPropertyOptional({ type: [String] }) @OptionalField() @IsArray() @ArrayMaxSize(500) @IsString({ each: true }) @MaxLength(40, { each: true }) unitCodes?: string[];
@@ -57,14 +58,20 @@ export class UpdateTargetDto {
 }
 
 export class BoardQueryDto {
-  @ApiPropertyOptional({ description: 'evaluate the board at this instant (default: now)', example: '2026-07-26T09:00:00+07:00' })
+  @ApiPropertyOptional({ format: 'date-time', description: 'evaluate the board at this instant (default: now)', example: '2026-07-26T09:00:00+07:00' })
   @OptionalField() @IsInstant() at?: string;
 
-  @ApiPropertyOptional({ description: "count notices and find gaps from this instant (default: each cadence's start)" })
+  @ApiPropertyOptional({ format: 'date-time', description: "count notices and find gaps from this instant (default: each cadence's start)" })
   @OptionalField() @IsInstant() from?: string;
 
   @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json' })
   @OptionalField() @IsIn(['json', 'csv'], { message: "format must be 'json' or 'csv'" }) format?: 'json' | 'csv';
+}
+
+export class NoticeGapDto {
+  @ApiProperty({ format: 'date', description: 'the first day past the cadence without a notice (in Vietnam)' }) from: string;
+  @ApiProperty({ type: String, format: 'date', nullable: true, description: 'its last day; null while the gap still runs' }) to: string | null;
+  @ApiProperty({ type: 'integer' }) days: number;
 }
 
 export class BoardEntryDto {
@@ -73,25 +80,99 @@ export class BoardEntryDto {
   @ApiProperty({ enum: BOARD_STATUSES }) status: string;
   @ApiProperty({ nullable: true, type: Number, description: 'percent; focal points in use (0..2); days since the last notice' }) value: number | null;
   @ApiProperty({ description: 'what value must reach (percent, 2) or, for a cadence, must not exceed (days)' }) target: number;
-  @ApiProperty({ nullable: true, type: String, description: 'the deadline in force (exclusive instant)' }) dueAt: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'the last day allowed, YYYY-MM-DD in Vietnam' }) dueDate: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'the deadline in force (exclusive instant)' }) dueAt: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date', description: 'the last day allowed, YYYY-MM-DD in Vietnam' }) dueDate: string | null;
   @ApiProperty() met: boolean;
-  @ApiProperty({ nullable: true, type: String }) metAt: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) metAt: string | null;
+  @ApiPropertyOptional({ type: 'integer', description: 'notice_cadence: notices counted' }) notices?: number;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'notice_cadence' }) lastNoticeAt?: string | null;
+  @ApiPropertyOptional({ type: [NoticeGapDto], description: 'notice_cadence: runs of days longer than the cadence' }) gaps?: NoticeGapDto[];
+}
+
+export class BoardUnitDto {
+  @ApiProperty() unitCode: string;
+  @ApiProperty() unitName: string;
+  @ApiProperty({ enum: UNIT_KINDS }) kind: string;
+  @ApiProperty({ type: [BoardEntryDto] }) targets: BoardEntryDto[];
+}
+
+export class TargetDto {
+  @ApiProperty({ example: 'staff-onboarding' }) id: string;
+  @ApiProperty({ enum: TARGET_KINDS }) kind: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) dueAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) startsAt: string | null;
+  @ApiProperty({ type: Number, nullable: true }) thresholdPercent: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) everyDays: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) atRiskDays: number | null;
+  @ApiProperty({ enum: UNIT_KINDS, isArray: true }) unitKinds: string[];
+  @ApiProperty({ type: [String], nullable: true }) unitCodes: string[] | null;
+  @ApiProperty() active: boolean;
+}
+
+export class StatusCountsDto {
+  @ApiProperty({ type: 'integer' }) on_track: number;
+  @ApiProperty({ type: 'integer' }) at_risk: number;
+  @ApiProperty({ type: 'integer' }) late: number;
+}
+
+export class BoardTargetDto extends TargetDto {
+  @ApiProperty({ type: StatusCountsDto, description: 'units per status' }) summary: StatusCountsDto;
+}
+
+export class BoardReportDto {
+  @ApiProperty({ format: 'date-time' }) at: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: "cadence counts and gaps cover notices from here (each target's start when null)" }) from: string | null;
+  @ApiProperty({ type: [BoardTargetDto] }) targets: BoardTargetDto[];
+  @ApiProperty({ type: [BoardUnitDto] }) units: BoardUnitDto[];
+}
+
+export class FigureDto {
+  @ApiProperty() id: string;
+  @ApiProperty() unitCode: string;
+  @ApiProperty({ enum: ['staff', 'adoption'] }) kind: string;
+  @ApiProperty({ type: 'integer' }) total: number;
+  @ApiProperty({ type: 'integer' }) withAccount: number;
+  @ApiProperty() percent: number;
+  @ApiProperty({ description: 'the day or instant the count describes, as reported' }) asOf: string;
+  @ApiProperty({ enum: ['unit', 'import'] }) source: string;
+  @ApiProperty({ format: 'date-time' }) reportedAt: string;
+}
+
+export class FigureImportDto {
+  @ApiProperty({ type: 'integer', description: 'lines imported (all of them: an import is all or nothing)' }) imported: number;
+}
+
+export class NoticeDto {
+  @ApiProperty() id: string;
+  @ApiProperty({ type: StatusCodeNameDto }) unit: StatusCodeNameDto;
+  @ApiProperty() title: string;
+  @ApiProperty() body: string;
+  @ApiProperty({ enum: NOTICE_KINDS }) kind: string;
+  @ApiProperty() urgent: boolean;
+  @ApiProperty({ type: [String] }) areaCodes: string[];
+  @ApiProperty({ format: 'date-time' }) publishedAt: string;
+}
+
+export class ChannelNoticesStateDto {
+  @ApiProperty() channel: string;
+  @ApiProperty() subscribed: boolean;
+  @ApiProperty({ description: 'whether the channel has a status webhook to receive them' }) webhook: boolean;
 }
 
 class FigureBodyDto {
-  @ApiProperty({ minimum: 0 }) @IsInt({ message: 'withAccount must be an integer' }) @Min(0) withAccount: number;
+  @ApiProperty({ type: 'integer', minimum: 0 }) @IsInt({ message: 'withAccount must be an integer' }) @Min(0) withAccount: number;
   @ApiProperty({ description: `the day (or instant) the count describes: ${DAY_OR_INSTANT}`, example: '2026-07-20' })
   @IsString({ message: 'asOf is required' }) @MaxLength(40) asOf: string;
 }
 
 export class HeadcountDto extends FigureBodyDto {
-  @ApiProperty({ minimum: 1, description: 'cadres, civil servants, public employees and workers of the unit' })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 10_000_000, description: 'cadres, civil servants, public employees and workers of the unit' })
   @IsInt({ message: 'staff must be an integer' }) @Min(1) @Max(10_000_000) staff: number;
 }
 
 export class AdoptionDto extends FigureBodyDto {
-  @ApiProperty({ minimum: 1, description: "the ward's adult residents" })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 10_000_000, description: "the ward's adult residents" })
   @IsInt({ message: 'adults must be an integer' }) @Min(1) @Max(10_000_000) adults: number;
 }
 
@@ -105,16 +186,16 @@ export class PublishNoticeDto {
 }
 
 export class ListNoticesQueryDto {
-  @ApiPropertyOptional() @OptionalField() @IsString() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'unit must be a unit code' }) unit?: string;
-  @ApiPropertyOptional() @OptionalField() @IsInstant() from?: string;
-  @ApiPropertyOptional() @OptionalField() @IsInstant() to?: string;
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @ApiPropertyOptional({ maxLength: 40, example: 'P_BACH_KHOA' }) @OptionalField() @IsString() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'unit must be a unit code' }) unit?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) @OptionalField() @IsInstant() from?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) @OptionalField() @IsInstant() to?: string;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @OptionalField() @Type(() => Number) @IsInt({ message: 'limit must be an integer' }) @Min(1) @Max(200) limit?: number;
 }
 
 export class PublicNoticesQueryDto {
-  @ApiPropertyOptional({ description: 'only notices published after this instant (the last one seen)' }) @OptionalField() @IsInstant() since?: string;
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @ApiPropertyOptional({ format: 'date-time', description: 'only notices published after this instant (the last one seen)' }) @OptionalField() @IsInstant() since?: string;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @OptionalField() @Type(() => Number) @IsInt({ message: 'limit must be an integer' }) @Min(1) @Max(200) limit?: number;
 }
 

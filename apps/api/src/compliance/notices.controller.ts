@@ -1,9 +1,11 @@
 import { Body, Controller, Get, Param, Post, Put, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { NoticeKind, Notices } from '@fr/board';
 import { ChannelKeyGuard } from '../intake/channel-key.guard';
-import { ChannelNoticesDto, ListNoticesQueryDto, PublicNoticesQueryDto, PublishNoticeDto } from './compliance.dto';
+import { ApiErrors } from '../common/error.dto';
+import { CHANNEL_KEY_SCHEME } from '../openapi';
+import { ChannelNoticesDto, ChannelNoticesStateDto, ListNoticesQueryDto, NoticeDto, PublicNoticesQueryDto, PublishNoticeDto } from './compliance.dto';
 
 /** Notices and warnings to residents, published by units ("Truyền thông, cảnh báo"). */
 @ApiTags('notices')
@@ -15,9 +17,10 @@ export class NoticesController {
 
   @Post('notices')
   @Roles('LEADER', 'HANDLER')
-  @ApiOperation({ summary: "Publish a notice for the caller's unit; subscribed channels and webhooks receive it once, signed" })
-  @ApiResponse({ status: 201, description: 'published' })
-  publish(@CurrentOfficer() officer: AuthenticatedOfficer, @Body() dto: PublishNoticeDto) {
+  @ApiOperation({ operationId: 'publishNotice', summary: "Publish a notice for the caller's unit; subscribed channels and webhooks receive it once, signed" })
+  @ApiCreatedResponse({ type: NoticeDto, description: 'published' })
+  @ApiErrors(403, { 422: "the caller's unit is no longer active" })
+  publish(@CurrentOfficer() officer: AuthenticatedOfficer, @Body() dto: PublishNoticeDto): Promise<NoticeDto> {
     return this.notices.publish({
       actor: officer,
       title: dto.title,
@@ -29,30 +32,38 @@ export class NoticesController {
   }
 
   @Get('notices')
-  @ApiOperation({ summary: 'Notices, newest first, by unit and period (any officer)' })
-  list(@Query() q: ListNoticesQueryDto) {
+  @ApiOperation({ operationId: 'listNotices', summary: 'Notices, newest first, by unit and period (any officer)' })
+  @ApiOkResponse({ type: [NoticeDto] })
+  list(@Query() q: ListNoticesQueryDto): Promise<NoticeDto[]> {
     return this.notices.list({ unitCode: q.unit, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, limit: q.limit ?? 50 });
   }
 
   @Put('channels/:code/notices')
   @Roles('ADMIN')
-  @ApiOperation({ summary: "Whether a channel's status webhook also receives notices (PUT /v1/channels/{code}/webhook sets the webhook)" })
-  subscribe(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('code') code: string, @Body() dto: ChannelNoticesDto) {
+  @ApiOperation({
+    operationId: 'setChannelNoticeSubscription',
+    summary: "Whether a channel's status webhook also receives notices (PUT /v1/channels/{code}/webhook sets the webhook)",
+  })
+  @ApiParam({ name: 'code', example: 'ihanoi', description: 'a channel code' })
+  @ApiOkResponse({ type: ChannelNoticesStateDto })
+  @ApiErrors(403, { 404: 'no such channel' })
+  subscribe(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('code') code: string, @Body() dto: ChannelNoticesDto): Promise<ChannelNoticesStateDto> {
     return this.notices.subscribeChannel(officer.id, code, dto.subscribed);
   }
 }
 
 /** What channels show citizens: every published notice. */
 @ApiTags('notices')
-@ApiHeader({ name: 'X-Api-Key', required: true, description: "the channel's API key" })
+@ApiSecurity(CHANNEL_KEY_SCHEME)
 @UseGuards(ChannelKeyGuard)
 @Controller('v1/public')
 export class PublicNoticesController {
   constructor(private readonly notices: Notices) {}
 
   @Get('notices')
-  @ApiOperation({ summary: 'Notices published after `since` (oldest first, so a client polls with the last one it saw)' })
-  list(@Query() q: PublicNoticesQueryDto) {
+  @ApiOperation({ operationId: 'listPublicNotices', summary: 'Notices published after `since` (oldest first, so a client polls with the last one it saw)' })
+  @ApiOkResponse({ type: [NoticeDto] })
+  list(@Query() q: PublicNoticesQueryDto): Promise<NoticeDto[]> {
     return this.notices.since(q.since ? new Date(q.since) : null, q.limit ?? 50);
   }
 }

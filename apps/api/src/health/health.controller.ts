@@ -1,9 +1,20 @@
 import { Controller, Get, Inject, OnModuleDestroy } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { redisOptions } from '@fr/queue';
+import { ApiErrors } from '../common/error.dto';
+
+const CHECKS = { type: 'object' as const, additionalProperties: { $ref: '#/components/schemas/DependencyCheckDto' } };
+
+/** What @nestjs/terminus answers when every check is up. */
+export class HealthDto {
+  @ApiProperty({ enum: ['ok'] }) status: string;
+  @ApiProperty({ ...CHECKS, description: 'the checks that are up' }) info: Record<string, unknown>;
+  @ApiProperty({ ...CHECKS, description: 'the checks that are down (none)' }) error: Record<string, unknown>;
+  @ApiProperty({ ...CHECKS, example: { postgres: { status: 'up' }, redis: { status: 'up' } } }) details: Record<string, unknown>;
+}
 
 @ApiTags('operations')
 @Controller('health')
@@ -21,7 +32,10 @@ export class HealthController implements OnModuleDestroy {
   }
 
   @Get()
-  @HealthCheck()
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
+  @ApiOperation({ operationId: 'checkHealth', summary: 'PostgreSQL and Redis reachable: 200; otherwise 503 naming the dependency that is down' })
+  @ApiOkResponse({ type: HealthDto })
+  @ApiErrors({ 503: 'a dependency is down: `checks` has the result of each check; Retry-After says when to look again' })
   check() {
     return this.health.check([() => this.db.pingCheck('postgres', { timeout: 2000 }), () => this.redisCheck()]);
   }

@@ -16,6 +16,7 @@ import {
   MaxLength,
   ValidateNested,
 } from 'class-validator';
+import { CASE_STATES } from '@fr/domain';
 import { OptionalField } from '../common/optional-field.decorator';
 import { IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 
@@ -26,15 +27,15 @@ export class LocationDto {
   @OptionalField() @IsString() @NormaliseText() @MaxLength(500) @NoControlChars()
   address?: string;
 
-  @ApiPropertyOptional({ maxLength: 40, example: 'BACH_KHOA', description: 'an area code from GET /v1/areas' })
+  @ApiPropertyOptional({ maxLength: 40, pattern: '^[A-Za-z0-9_.-]+$', example: 'BACH_KHOA', description: 'an area code from GET /v1/areas; another code is refused (422)' })
   @OptionalField() @IsString() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'wardCode must be an area code (letters, digits, _ . -)' })
   wardCode?: string;
 
-  @ApiPropertyOptional({ example: 21.0045 })
+  @ApiPropertyOptional({ minimum: -90, maximum: 90, example: 21.0045 })
   @OptionalField() @IsNumber({ allowNaN: false, allowInfinity: false }) @IsLatitude()
   lat?: number;
 
-  @ApiPropertyOptional({ example: 105.8466 })
+  @ApiPropertyOptional({ minimum: -180, maximum: 180, example: 105.8466 })
   @OptionalField() @IsNumber({ allowNaN: false, allowInfinity: false }) @IsLongitude()
   lng?: number;
 }
@@ -48,13 +49,13 @@ export class CitizenDto {
   @OptionalField() @IsString() @MaxLength(20) @Matches(/^\+?[0-9 .()-]{6,20}$/, { message: 'phone must be a phone number (digits, spaces, + . ( ) -)' })
   phone?: string;
 
-  @ApiPropertyOptional({ maxLength: 254 })
+  @ApiPropertyOptional({ maxLength: 254, format: 'email' })
   @OptionalField() @IsString() @NormaliseText() @MaxLength(254) @IsEmail()
   email?: string;
 }
 
 export class AttachmentDto {
-  @ApiProperty({ maxLength: 2000, example: 'https://cdn.ihanoi.vn/p/abc.jpg' })
+  @ApiProperty({ maxLength: 2000, format: 'uri', example: 'https://cdn.ihanoi.vn/p/abc.jpg', description: 'an http(s) URL' })
   @IsString() @MaxLength(2000) @IsUrl({ protocols: ['http', 'https'], require_protocol: true }, { message: 'url must be an http(s) URL' })
   url: string;
 
@@ -68,7 +69,7 @@ export class SubmitFeedbackDto {
   @OptionalField() @IsString() @NormaliseText() @MaxLength(100) @NotBlank() @NoControlChars()
   externalId?: string;
 
-  @ApiProperty({ example: 'sidewalk_encroachment', description: 'a category code from GET /v1/categories' })
+  @ApiProperty({ maxLength: 40, pattern: '^[A-Za-z0-9_.-]+$', example: 'sidewalk_encroachment', description: 'a category code from GET /v1/categories; another code is refused (422)' })
   @IsString() @IsNotEmpty() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'category must be a category code (letters, digits, _ . -)' })
   category: string;
 
@@ -93,13 +94,60 @@ export class SubmitFeedbackDto {
   @ValidateNested({ each: true }) @Type(() => AttachmentDto)
   attachments?: AttachmentDto[];
 
-  @ApiPropertyOptional({ example: '2026-11-29T09:15:00+07:00' })
+  @ApiPropertyOptional({ format: 'date-time', example: '2026-11-29T09:15:00+07:00', description: 'when the citizen sent it (default: now)' })
   @OptionalField() @IsInstant({ message: 'submittedAt must be an ISO 8601 date-time such as 2026-11-29T09:15:00+07:00' })
   submittedAt?: string;
 }
 
 export class FeedbackAcceptedDto {
-  @ApiProperty() id: string;
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ example: '7KM3Q-9X2AB', description: 'give it to the citizen: GET /v1/feedback/{trackingCode}' }) trackingCode: string;
+  @ApiProperty({ enum: CASE_STATES, example: 'received' }) status: string;
+}
+
+export class CategoryDto {
+  @ApiProperty({ example: 'sidewalk_encroachment' }) code: string;
+  @ApiProperty({ example: 'Trật tự đô thị, lấn chiếm vỉa hè' }) name: string;
+  @ApiProperty() description: string;
+  @ApiProperty({ description: 'false: handled on another legal track; submitting it is refused with the reason' }) accepted: boolean;
+}
+
+export class AreaDto {
+  @ApiProperty({ example: 'BACH_KHOA', description: 'send as location.wardCode' }) code: string;
+  @ApiProperty({ example: 'Phường Bách Khoa' }) name: string;
+  @ApiProperty({ example: 'P_BACH_KHOA', description: 'the unit that covers the area' }) unitCode: string;
+}
+
+export class StatusCodeNameDto {
+  @ApiProperty() code: string;
+  @ApiProperty() name: string;
+}
+
+export class InfoRequestDto {
+  @ApiProperty({ description: 'what the handler asked the citizen' }) message: string;
+  @ApiProperty({ format: 'date-time' }) requestedAt: string;
+}
+
+/** What a citizen may see of a case: never personal data, notes or officers' names. */
+export class FeedbackStatusDto {
   @ApiProperty({ example: '7KM3Q-9X2AB' }) trackingCode: string;
-  @ApiProperty({ example: 'received' }) status: string;
+  @ApiProperty({ enum: CASE_STATES }) status: string;
+  @ApiProperty({ type: StatusCodeNameDto }) category: StatusCodeNameDto;
+  @ApiProperty({ type: StatusCodeNameDto, nullable: true, description: 'the unit handling it; null before routing' }) unit: StatusCodeNameDto | null;
+  @ApiProperty({ format: 'date-time' }) submittedAt: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) dueAt: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'the answer, once resolved' }) answer: string | null;
+  @ApiProperty({ type: InfoRequestDto, nullable: true, description: 'while the case waits on the citizen (awaiting_info)' }) infoRequest: InfoRequestDto | null;
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 5, nullable: true }) rating: number | null;
+}
+
+export class InfoReplyResultDto {
+  @ApiProperty({ example: '7KM3Q-9X2AB' }) trackingCode: string;
+  @ApiProperty({ enum: CASE_STATES, example: 'in_progress' }) status: string;
+}
+
+export class RatingResultDto {
+  @ApiProperty({ enum: CASE_STATES, description: 'closed after a good rating; in_progress after a low one that reopened the case' }) status: string;
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 5 }) rating: number;
 }

@@ -1,15 +1,23 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { RequestLimits } from '@fr/auth';
 import { CitizenActions } from '@fr/cases';
 import { Catalogue, GetFeedbackStatus, SubmitFeedback } from '@fr/intake';
 import { InfoReplyDto, RatingDto } from '../cases/case.dto';
 import { ChannelKeyGuard, ChannelRequest } from './channel-key.guard';
-import { FeedbackAcceptedDto, SubmitFeedbackDto } from './feedback.dto';
+import { ApiErrors } from '../common/error.dto';
+import { CHANNEL_KEY_SCHEME } from '../openapi';
+import { AreaDto, CategoryDto, FeedbackAcceptedDto, FeedbackStatusDto, InfoReplyResultDto, RatingResultDto, SubmitFeedbackDto } from './feedback.dto';
+
+const trackingCodeParam = ApiParam({
+  name: 'trackingCode',
+  example: '7KM3Q-9X2AB',
+  description: 'as given at intake; lower case, spaces and look-alike letters are accepted',
+});
 
 @ApiTags('intake')
-@ApiHeader({ name: 'X-Api-Key', required: true, description: "the channel's API key" })
+@ApiSecurity(CHANNEL_KEY_SCHEME)
 @UseGuards(ChannelKeyGuard)
 @Controller('v1')
 export class IntakeController {
@@ -22,22 +30,25 @@ export class IntakeController {
   ) {}
 
   @Get('categories')
-  @ApiOperation({ summary: 'Categories a channel may offer' })
-  async categories() {
+  @ApiOperation({ operationId: 'listCategories', summary: 'Categories a channel may offer' })
+  @ApiOkResponse({ type: [CategoryDto] })
+  async categories(): Promise<CategoryDto[]> {
     const rows = await this.catalogue.categories();
     return rows.map(({ code, name, description, accepted }) => ({ code, name, description, accepted }));
   }
 
   @Get('areas')
-  @ApiOperation({ summary: 'Wards a location can name as wardCode' })
-  areas() {
+  @ApiOperation({ operationId: 'listAreas', summary: 'Wards a location can name as wardCode' })
+  @ApiOkResponse({ type: [AreaDto] })
+  areas(): Promise<AreaDto[]> {
     return this.catalogue.areas();
   }
 
   @Post('feedback')
-  @ApiOperation({ summary: 'Submit feedback; the same externalId from the same channel returns the same case' })
+  @ApiOperation({ operationId: 'submitFeedback', summary: 'Submit feedback; the same externalId from the same channel returns the same case' })
   @ApiResponse({ status: 202, type: FeedbackAcceptedDto, description: 'accepted and stored; routing follows' })
-  @ApiResponse({ status: 200, type: FeedbackAcceptedDto, description: 'already received (same channel and externalId)' })
+  @ApiResponse({ status: 200, type: FeedbackAcceptedDto, description: 'already received (same channel and externalId): the same case, nothing new stored' })
+  @ApiErrors({ 422: 'an unknown category or wardCode (`errors` names the field; GET /v1/categories and GET /v1/areas list the codes), or a category handled on another legal track' })
   async submit(@Req() req: ChannelRequest, @Body() dto: SubmitFeedbackDto, @Res({ passthrough: true }) res: Response): Promise<FeedbackAcceptedDto> {
     const result = await this.submitFeedback.execute({
       channel: req.channel,
@@ -55,25 +66,36 @@ export class IntakeController {
   }
 
   @Get('feedback/:trackingCode')
-  @ApiOperation({ summary: 'Status of a case as a citizen may see it (no personal data)' })
-  @ApiResponse({ status: 429, description: "too many lookups with this channel's key (Retry-After says when to try again)" })
-  async status(@Req() req: ChannelRequest, @Param('trackingCode') trackingCode: string) {
+  @ApiOperation({ operationId: 'getFeedbackStatus', summary: 'Status of a case as a citizen may see it (no personal data)' })
+  @trackingCodeParam
+  @ApiOkResponse({ type: FeedbackStatusDto })
+  @ApiErrors(
+    { 404: 'no case with this tracking code from this channel' },
+    { 429: "too many lookups with this channel's key: Retry-After says when to try again" },
+  )
+  async status(@Req() req: ChannelRequest, @Param('trackingCode') trackingCode: string): Promise<FeedbackStatusDto> {
     await this.limits.countLookup(req.channel);
     return this.feedbackStatus.execute(req.channel, trackingCode);
   }
 
   @Post('feedback/:trackingCode/info')
   @HttpCode(200)
-  @ApiOperation({ summary: "The citizen's answer to a request for information; the case resumes" })
-  async info(@Req() req: ChannelRequest, @Param('trackingCode') trackingCode: string, @Body() dto: InfoReplyDto) {
+  @ApiOperation({ operationId: 'replyToInfoRequest', summary: "The citizen's answer to a request for information; the case resumes" })
+  @trackingCodeParam
+  @ApiOkResponse({ type: InfoReplyResultDto })
+  @ApiErrors({ 404: 'no case with this tracking code from this channel' }, { 409: 'the case is not waiting for information' })
+  async info(@Req() req: ChannelRequest, @Param('trackingCode') trackingCode: string, @Body() dto: InfoReplyDto): Promise<InfoReplyResultDto> {
     const r = await this.citizen.supplyInfo(req.channel, trackingCode, dto.message, dto.attachments ?? []);
     return { trackingCode: (await this.feedbackStatus.execute(req.channel, trackingCode)).trackingCode, status: r.status };
   }
 
   @Post('feedback/:trackingCode/rating')
   @HttpCode(200)
-  @ApiOperation({ summary: "The citizen's rating (1-5) of the answer, accepted once after resolution" })
-  async rating(@Req() req: ChannelRequest, @Param('trackingCode') trackingCode: string, @Body() dto: RatingDto) {
+  @ApiOperation({ operationId: 'rateFeedback', summary: "The citizen's rating (1-5) of the answer, accepted once after resolution" })
+  @trackingCodeParam
+  @ApiOkResponse({ type: RatingResultDto })
+  @ApiErrors({ 404: 'no case with this tracking code from this channel' }, { 409: 'the case is not resolved, or is already rated' })
+  async rating(@Req() req: ChannelRequest, @Param('trackingCode') trackingCode: string, @Body() dto: RatingDto): Promise<RatingResultDto> {
     const r = await this.citizen.rate(req.channel, trackingCode, dto.score, dto.comment);
     return { status: r.status, rating: r.rating };
   }

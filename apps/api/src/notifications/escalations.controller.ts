@@ -1,8 +1,9 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { EscalationQueries } from '@fr/notifications';
-import { ListEscalationsQueryDto } from './notification.dto';
+import { ApiErrors } from '../common/error.dto';
+import { EscalationPageDto, ListEscalationsQueryDto } from './notification.dto';
 
 @ApiTags('escalations')
 @ApiBearerAuth()
@@ -13,8 +14,10 @@ export class EscalationsController {
   constructor(private readonly escalations: EscalationQueries) {}
 
   @Get()
-  @ApiOperation({ summary: 'Escalations, newest first (LEADER: own unit; SUPERVISOR, AUDITOR: all units)' })
-  list(@CurrentOfficer() officer: AuthenticatedOfficer, @Query() q: ListEscalationsQueryDto) {
+  @ApiOperation({ operationId: 'listEscalations', summary: 'Escalations, newest first (LEADER: own unit; SUPERVISOR, AUDITOR: all units)' })
+  @ApiOkResponse({ type: EscalationPageDto })
+  @ApiErrors(403)
+  list(@CurrentOfficer() officer: AuthenticatedOfficer, @Query() q: ListEscalationsQueryDto): Promise<EscalationPageDto> {
     return this.escalations.list(officer, { level: q.level, open: q.open, unit: q.unit, cursor: q.cursor, limit: q.limit ?? 20 });
   }
 }

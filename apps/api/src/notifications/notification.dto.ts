@@ -1,15 +1,17 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
+import { CASE_STATES } from '@fr/domain';
 import { ESCALATION_LEVELS } from '@fr/sla';
+import { CodeNameDto, STAGES } from '../cases/case-view.dto';
 
 const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 
 class PageQueryDto {
-  @ApiPropertyOptional() @OptionalField() @IsString() @MaxLength(200) cursor?: string;
+  @ApiPropertyOptional({ maxLength: 200, description: 'nextCursor of the previous page' }) @OptionalField() @IsString() @MaxLength(200) cursor?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @OptionalField()
   @Type(() => Number)
   @IsInt({ message: 'limit must be an integer' })
@@ -38,10 +40,54 @@ export class ListEscalationsQueryDto extends PageQueryDto {
   @IsBoolean({ message: 'open must be true or false' })
   open?: boolean;
 
-  @ApiPropertyOptional({ description: 'a unit code (supervisors and auditors)' })
+  @ApiPropertyOptional({ maxLength: 40, example: 'P_BACH_KHOA', description: 'a unit code (supervisors and auditors)' })
   @OptionalField()
   @IsString()
   @MaxLength(40)
   @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'unit must be a unit code' })
   unit?: string;
+}
+
+export class NotificationEscalationDto {
+  @ApiProperty() id: string;
+  @ApiProperty({ enum: STAGES }) stage: string;
+  @ApiProperty({ enum: ESCALATION_LEVELS }) level: string;
+}
+
+export class NotificationDto {
+  @ApiProperty() id: string;
+  @ApiProperty({ example: 'escalation' }) kind: string;
+  @ApiProperty() title: string;
+  @ApiProperty() body: string;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true }) caseId: string | null;
+  @ApiProperty({ type: String, nullable: true }) trackingCode: string | null;
+  @ApiProperty({ type: NotificationEscalationDto, nullable: true }) escalation: NotificationEscalationDto | null;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) readAt: string | null;
+}
+
+export class NotificationPageDto {
+  @ApiProperty({ type: [NotificationDto] }) items: NotificationDto[];
+  @ApiProperty({ type: String, nullable: true, description: 'pass as cursor for the next page; null on the last page' }) nextCursor: string | null;
+  @ApiProperty({ type: 'integer', description: "unread notifications in the caller's inbox" }) unread: number;
+}
+
+export class EscalationDto {
+  @ApiProperty() id: string;
+  @ApiProperty({ format: 'uuid' }) caseId: string;
+  @ApiProperty() trackingCode: string;
+  @ApiProperty({ enum: CASE_STATES }) caseStatus: string;
+  @ApiProperty({ type: CodeNameDto, nullable: true, description: 'the unit that held the case when the level fired' }) unit: CodeNameDto | null;
+  @ApiProperty({ enum: STAGES }) stage: string;
+  @ApiProperty({ enum: ESCALATION_LEVELS }) level: string;
+  @ApiProperty({ format: 'date-time' }) dueAt: string;
+  @ApiProperty({ format: 'date-time' }) fireAt: string;
+  @ApiProperty({ format: 'date-time' }) firedAt: string;
+  @ApiProperty({ description: 'the stage run that breached still goes on' }) open: boolean;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) resolvedAt: string | null;
+}
+
+export class EscalationPageDto {
+  @ApiProperty({ type: [EscalationDto] }) items: EscalationDto[];
+  @ApiProperty({ type: String, nullable: true, description: 'pass as cursor for the next page; null on the last page' }) nextCursor: string | null;
 }

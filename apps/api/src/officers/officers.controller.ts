@@ -1,11 +1,13 @@
 import { BadRequestException, Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { CreateOfficer, ListOfficers, UpdateOfficer } from '@fr/directory';
+import { ApiErrors } from '../common/error.dto';
 import { CreateOfficerDto, ListOfficersQueryDto, OfficerDto, UpdateOfficerDto } from './officer.dto';
 
 @ApiTags('officers')
 @ApiBearerAuth()
+@ApiErrors(403)
 @UseGuards(JwtAuthGuard, RolesGuard)
 @Controller('v1/officers')
 export class OfficersController {
@@ -17,10 +19,9 @@ export class OfficersController {
 
   @Post()
   @Roles('ADMIN')
-  @ApiOperation({ summary: 'Create an officer account with a role in one unit' })
+  @ApiOperation({ operationId: 'createOfficer', summary: 'Create an officer account with a role in one unit' })
   @ApiCreatedResponse({ type: OfficerDto })
-  @ApiResponse({ status: 409, description: 'the username is taken (case-insensitive)' })
-  @ApiResponse({ status: 422, description: 'unknown unit' })
+  @ApiErrors({ 409: 'the username is taken (case-insensitive)' }, { 422: 'unknown unit' })
   async create(@CurrentOfficer() actor: AuthenticatedOfficer, @Body() dto: CreateOfficerDto): Promise<OfficerDto> {
     const officer = await this.createOfficer.execute({
       actorId: actor.id,
@@ -35,7 +36,7 @@ export class OfficersController {
 
   @Get()
   @Roles('ADMIN', 'SUPERVISOR')
-  @ApiOperation({ summary: 'Officers, optionally of one unit or role' })
+  @ApiOperation({ operationId: 'listOfficers', summary: 'Officers, optionally of one unit or role' })
   @ApiOkResponse({ type: [OfficerDto] })
   async list(@Query() query: ListOfficersQueryDto): Promise<OfficerDto[]> {
     const officers = await this.listOfficers.execute({ unitCode: query.unit, role: query.role, active: query.active });
@@ -44,9 +45,10 @@ export class OfficersController {
 
   @Patch(':id')
   @Roles('ADMIN')
-  @ApiOperation({ summary: "Change an officer's name, role, unit, password or active flag" })
+  @ApiOperation({ operationId: 'updateOfficer', summary: "Change an officer's name, role, unit, password or active flag" })
+  @ApiParam({ name: 'id', format: 'uuid', description: "the officer's id" })
   @ApiOkResponse({ type: OfficerDto })
-  @ApiResponse({ status: 409, description: "the officer is a unit's designee and would stop qualifying" })
+  @ApiErrors({ 404: 'no such officer' }, { 409: "the officer is a unit's designee and would stop qualifying" }, { 422: 'unknown unit' })
   async update(
     @CurrentOfficer() actor: AuthenticatedOfficer,
     @Param('id', new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException('id must be an officer id (a UUID)') })) id: string,

@@ -2,13 +2,15 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsUUID, ValidateIf } from 'class-validator';
 import { DesigneeView, UnitCoverageGap, UnitView } from '@fr/directory';
 
+const UNIT_KINDS = ['office', 'department', 'ward', 'police'];
+
 export class DesignationDto {
-  @ApiProperty({ format: 'uuid', nullable: true, description: 'an active HANDLER of the unit, or null to clear' })
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'an active HANDLER of the unit, or null to clear' })
   @ValidateIf((o: DesignationDto) => o.handlerId !== null)
   @IsUUID('all', { message: 'handlerId must be an officer id (a UUID), or null to clear the designation' })
   handlerId: string | null;
 
-  @ApiProperty({ format: 'uuid', nullable: true, description: 'an active LEADER of the unit, or null to clear' })
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'an active LEADER of the unit, or null to clear' })
   @ValidateIf((o: DesignationDto) => o.leaderId !== null)
   @IsUUID('all', { message: 'leaderId must be an officer id (a UUID), or null to clear the designation' })
   leaderId: string | null;
@@ -28,7 +30,7 @@ export class DesigneeDto {
 export class UnitDto {
   @ApiProperty({ example: 'P_BACH_KHOA' }) code: string;
   @ApiProperty({ example: 'Phường Bách Khoa' }) name: string;
-  @ApiProperty({ enum: ['office', 'department', 'ward', 'police'] }) kind: string;
+  @ApiProperty({ enum: UNIT_KINDS }) kind: string;
   @ApiProperty() active: boolean;
   @ApiProperty({ type: DesigneeDto, nullable: true, description: 'designated handler (công chức đầu mối)' }) handler: DesigneeDto | null;
   @ApiProperty({ type: DesigneeDto, nullable: true, description: 'designated leader (lãnh đạo đầu mối)' }) leader: DesigneeDto | null;
@@ -40,13 +42,13 @@ export class UnitDto {
 
 export class DesignationResultDto {
   @ApiProperty({ type: UnitDto }) unit: UnitDto;
-  @ApiProperty({ description: "open cases of the unit moved to the new designees" }) movedCases: number;
+  @ApiProperty({ type: 'integer', description: 'open cases of the unit moved to the new designees' }) movedCases: number;
 }
 
 export class CoverageGapDto {
-  @ApiProperty() code: string;
+  @ApiProperty({ example: 'P_BACH_KHOA' }) code: string;
   @ApiProperty() name: string;
-  @ApiProperty() kind: string;
+  @ApiProperty({ enum: UNIT_KINDS }) kind: string;
   @ApiProperty({ enum: ['handler', 'leader'], isArray: true }) missing: ('handler' | 'leader')[];
 
   static of(g: UnitCoverageGap): CoverageGapDto {

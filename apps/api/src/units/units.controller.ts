@@ -1,7 +1,8 @@
 import { Body, Controller, Get, Param, Put, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { DesignateUnitOfficers, GetUnitCoverage, ListUnits } from '@fr/directory';
+import { ApiErrors } from '../common/error.dto';
 import { CoverageGapDto, DesignationDto, DesignationResultDto, UnitDto } from './unit.dto';
 
 @ApiTags('units')
@@ -16,7 +17,7 @@ export class UnitsController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Units with their designated handler and leader (any officer)' })
+  @ApiOperation({ operationId: 'listUnits', summary: 'Units with their designated handler and leader (any officer)' })
   @ApiOkResponse({ type: [UnitDto] })
   async list(): Promise<UnitDto[]> {
     return (await this.listUnits.execute()).map(UnitDto.of);
@@ -24,17 +25,19 @@ export class UnitsController {
 
   @Get('coverage')
   @Roles('ADMIN', 'SUPERVISOR', 'AUDITOR')
-  @ApiOperation({ summary: 'Active units lacking a designated handler or leader' })
+  @ApiOperation({ operationId: 'getUnitCoverage', summary: 'Active units lacking a designated handler or leader' })
   @ApiOkResponse({ type: [CoverageGapDto] })
+  @ApiErrors(403)
   async gaps(): Promise<CoverageGapDto[]> {
     return (await this.coverage.execute()).map(CoverageGapDto.of);
   }
 
   @Put(':code/designation')
   @Roles('ADMIN')
-  @ApiOperation({ summary: "Designate a unit's handler and leader; the unit's open cases move to them" })
+  @ApiOperation({ operationId: 'designateUnitOfficers', summary: "Designate a unit's handler and leader; the unit's open cases move to them" })
+  @ApiParam({ name: 'code', example: 'P_BACH_KHOA', description: 'a unit code' })
   @ApiOkResponse({ type: DesignationResultDto })
-  @ApiResponse({ status: 422, description: 'a designee is not an active officer of the unit with the right role' })
+  @ApiErrors(403, { 404: 'no such unit' }, { 422: 'a designee is not an active officer of the unit with the right role' })
   async designation(
     @CurrentOfficer() actor: AuthenticatedOfficer,
     @Param('code') code: string,

@@ -1,18 +1,23 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiPropertyOptional, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { NotFoundError } from '@fr/domain';
 import { DEFAULT_ROTATION_OVERLAP_SECONDS, MAX_ROTATION_OVERLAP_SECONDS, WEBHOOK_EVENTS, Webhooks } from '@fr/notifications';
+import { ApiErrors } from '../common/error.dto';
+
+const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'];
+const WHSEC = '^whsec_[A-Za-z0-9+/]+={0,2}$';
 
 export class RegisterWebhookDto {
-  @ApiProperty({ example: 'https://ops.hbt.gov.vn/hooks/feedback' }) @IsString() @MaxLength(2000) url: string;
+  @ApiProperty({ type: String, format: 'uri', maxLength: 2000, example: 'https://ops.hbt.gov.vn/hooks/feedback' }) @IsString() @MaxLength(2000) url: string;
   @ApiProperty({ enum: WEBHOOK_EVENTS, isArray: true })
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(10) @IsIn(WEBHOOK_EVENTS, { each: true, message: `events must be among ${WEBHOOK_EVENTS.join(', ')}` })
   events: string[];
   @ApiPropertyOptional({
-    pattern: '^whsec_[A-Za-z0-9+/]+={0,2}$',
+    pattern: WHSEC,
+    maxLength: 200,
     description: 'a Standard Webhooks secret (whsec_ + the base64 of 24 to 64 random bytes); left out, one is generated and returned once',
   })
   @OptionalField() @IsString() @MaxLength(200) secret?: string;
@@ -20,6 +25,7 @@ export class RegisterWebhookDto {
 
 export class RotateSecretDto {
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 0,
     maximum: MAX_ROTATION_OVERLAP_SECONDS,
     default: DEFAULT_ROTATION_OVERLAP_SECONDS,
@@ -29,12 +35,17 @@ export class RotateSecretDto {
 }
 
 export class SetWebhookStateDto {
-  @IsBoolean() active: boolean;
+  @ApiProperty({ description: 'false stops deliveries to the subscription; true resumes them' }) @IsBoolean() active: boolean;
 }
 
 export class ChannelWebhookDto {
-  @ApiPropertyOptional({ nullable: true }) @ValidateIf((o: ChannelWebhookDto) => o.url !== null) @IsString() @MaxLength(2000) url: string | null;
-  @ApiPropertyOptional({ description: 'a whsec_ secret to use from now on; left out, the current one is kept or, if none, one is generated and returned once' })
+  @ApiProperty({ type: String, format: 'uri', maxLength: 2000, nullable: true, description: "where the channel's status changes are delivered; null removes the webhook" })
+  @ValidateIf((o: ChannelWebhookDto) => o.url !== null) @IsString() @MaxLength(2000) url: string | null;
+  @ApiPropertyOptional({
+    pattern: WHSEC,
+    maxLength: 200,
+    description: 'a whsec_ secret to use from now on; left out, the current one is kept or, if none, one is generated and returned once',
+  })
   @OptionalField() @IsString() @MaxLength(200) secret?: string;
 }
 
@@ -51,10 +62,48 @@ export class ChannelWebhookViewDto {
   secret: string | null;
 }
 
+export class WebhookDeliveryCountsDto {
+  @ApiProperty({ type: 'integer' }) delivered: number;
+  @ApiProperty({ type: 'integer' }) pending: number;
+  @ApiProperty({ type: 'integer' }) failed: number;
+  @ApiProperty({ type: String, nullable: true, description: 'the last error of a delivery to this subscription' }) lastError: string | null;
+}
+
+export class WebhookDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uri' }) url: string;
+  @ApiProperty({ enum: WEBHOOK_EVENTS, isArray: true }) events: string[];
+  @ApiProperty() active: boolean;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'while a rotation overlaps, deliveries are signed with the previous secret too, until then' })
+  previousSecretExpiresAt: string | null;
+  @ApiProperty({ type: WebhookDeliveryCountsDto }) deliveries: WebhookDeliveryCountsDto;
+}
+
+export class RegisteredWebhookDto extends WebhookDto {
+  @ApiPropertyOptional({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', description: 'the generated secret, shown this once (absent when the caller chose one)' })
+  secret?: string;
+}
+
+export class WebhookDeliveryDto {
+  @ApiProperty() id: string;
+  @ApiProperty({ description: 'the event delivered (one delivery per event and subscription)' }) eventKey: string;
+  @ApiProperty({ description: 'the webhook-id header of every attempt: what a receiver logs and deduplicates on' }) messageId: string;
+  @ApiProperty({ enum: DELIVERY_STATUSES }) status: string;
+  @ApiProperty({ type: 'integer' }) attempts: number;
+  @ApiProperty({ type: String, nullable: true }) lastError: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) deliveredAt: string | null;
+}
+
+const webhookId = ApiParam({ name: 'id', format: 'uuid', description: 'a webhook subscription id' });
+const channelCode = ApiParam({ name: 'code', example: 'ihanoi', description: 'a channel code' });
+
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => new NotFoundError('webhook') });
 
 @ApiTags('notifications')
 @ApiBearerAuth()
+@ApiErrors(403)
 @UseGuards(JwtAuthGuard, RolesGuard)
 @Roles('ADMIN')
 @Controller('v1')
@@ -62,49 +111,73 @@ export class WebhooksController {
   constructor(private readonly webhooks: Webhooks) {}
 
   @Post('webhooks')
-  @ApiOperation({ summary: 'Subscribe a URL to events; deliveries are signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)' })
-  register(@CurrentOfficer() officer: AuthenticatedOfficer, @Body() dto: RegisterWebhookDto) {
+  @ApiOperation({
+    operationId: 'registerWebhook',
+    summary: 'Subscribe a URL to events; deliveries are signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)',
+  })
+  @ApiCreatedResponse({ type: RegisteredWebhookDto })
+  @ApiErrors({ 422: 'an unknown event, a URL that is not deliverable (not http(s), or a loopback, private or link-local address), or a secret that is not whsec_' })
+  register(@CurrentOfficer() officer: AuthenticatedOfficer, @Body() dto: RegisterWebhookDto): Promise<RegisteredWebhookDto> {
     return this.webhooks.register(officer.id, dto);
   }
 
   @Get('webhooks')
-  @ApiOperation({ summary: 'Subscriptions with their delivery counts and the last error' })
-  list() {
+  @ApiOperation({ operationId: 'listWebhooks', summary: 'Subscriptions with their delivery counts and the last error' })
+  @ApiOkResponse({ type: [WebhookDto] })
+  list(): Promise<WebhookDto[]> {
     return this.webhooks.list();
   }
 
   @Get('webhooks/:id/deliveries')
-  deliveries(@Param('id', uuid) id: string, @Query('status') status?: string) {
+  @ApiOperation({ operationId: 'listWebhookDeliveries', summary: "A subscription's latest 200 deliveries, newest first" })
+  @webhookId
+  @ApiQuery({ name: 'status', required: false, enum: DELIVERY_STATUSES })
+  @ApiOkResponse({ type: [WebhookDeliveryDto] })
+  @ApiErrors({ 404: 'no such webhook' })
+  deliveries(@Param('id', uuid) id: string, @Query('status') status?: string): Promise<WebhookDeliveryDto[]> {
     return this.webhooks.deliveries(id, status);
   }
 
   @Put('webhooks/:id/state')
   @HttpCode(204)
+  @ApiOperation({ operationId: 'setWebhookState', summary: 'Pause or resume a subscription' })
+  @webhookId
+  @ApiNoContentResponse({ description: 'done' })
+  @ApiErrors({ 404: 'no such webhook' })
   async setState(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('id', uuid) id: string, @Body() dto: SetWebhookStateDto) {
     await this.webhooks.setActive(officer.id, id, dto.active);
   }
 
   @Post('webhooks/:id/rotate-secret')
   @HttpCode(200)
-  @ApiOperation({ summary: 'A new generated secret (returned once); the previous one also signs until the overlap ends' })
+  @ApiOperation({ operationId: 'rotateWebhookSecret', summary: 'A new generated secret (returned once); the previous one also signs until the overlap ends' })
+  @webhookId
   @ApiOkResponse({ type: SecretRotationDto })
-  rotate(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('id', uuid) id: string, @Body() dto: RotateSecretDto) {
+  @ApiErrors({ 404: 'no such webhook' }, { 422: 'overlapSeconds out of range' })
+  rotate(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('id', uuid) id: string, @Body() dto: RotateSecretDto): Promise<SecretRotationDto> {
     return this.webhooks.rotateSecret(officer.id, { kind: 'webhook', id }, dto.overlapSeconds);
   }
 
   @Put('channels/:code/webhook')
   @HttpCode(200)
-  @ApiOperation({ summary: "A channel's status webhook: changes a citizen should see are delivered there; a generated secret is returned once" })
+  @ApiOperation({
+    operationId: 'setChannelWebhook',
+    summary: "A channel's status webhook: changes a citizen should see are delivered there; a generated secret is returned once",
+  })
+  @channelCode
   @ApiOkResponse({ type: ChannelWebhookViewDto })
-  channelWebhook(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('code') code: string, @Body() dto: ChannelWebhookDto) {
+  @ApiErrors({ 404: 'no such channel' }, { 422: 'the URL is not deliverable, a secret that is not whsec_, or a secret without a url' })
+  channelWebhook(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('code') code: string, @Body() dto: ChannelWebhookDto): Promise<ChannelWebhookViewDto> {
     return this.webhooks.setChannelWebhook(officer.id, code, { url: dto.url, secret: dto.secret });
   }
 
   @Post('channels/:code/webhook/rotate-secret')
   @HttpCode(200)
-  @ApiOperation({ summary: "Rotate a channel webhook's secret: the previous one also signs until the overlap ends" })
+  @ApiOperation({ operationId: 'rotateChannelWebhookSecret', summary: "Rotate a channel webhook's secret: the previous one also signs until the overlap ends" })
+  @channelCode
   @ApiOkResponse({ type: SecretRotationDto })
-  rotateChannel(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('code') code: string, @Body() dto: RotateSecretDto) {
+  @ApiErrors({ 404: 'no such channel' }, { 422: 'the channel has no webhook, or overlapSeconds out of range' })
+  rotateChannel(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('code') code: string, @Body() dto: RotateSecretDto): Promise<SecretRotationDto> {
     return this.webhooks.rotateSecret(officer.id, { kind: 'channel', code }, dto.overlapSeconds);
   }
 }

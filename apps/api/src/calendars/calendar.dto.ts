@@ -1,0 +1,58 @@
+import { ApiProperty, ApiPropertyOptional, getSchemaPath, OmitType } from '@nestjs/swagger';
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+
+export class OfficePeriodDto {
+  @ApiProperty({ pattern: '^\\d{2}:\\d{2}$', example: '08:00' }) start: string;
+  @ApiProperty({ pattern: '^\\d{2}:\\d{2}$', example: '12:00' }) end: string;
+}
+
+/** Office periods of a day: 'HH:MM-HH:MM' strings or { start, end }. */
+const PERIODS: SchemaObject = {
+  type: 'array',
+  items: { oneOf: [{ type: 'string', pattern: '^\\d{2}:\\d{2}-\\d{2}:\\d{2}$', example: '08:00-12:00' }, { $ref: getSchemaPath(OfficePeriodDto) }] },
+};
+
+export class DayOffDto {
+  @ApiPropertyOptional({ format: 'date', example: '2026-04-30', description: 'a single day; or from and to' }) date?: string;
+  @ApiPropertyOptional({ format: 'date', example: '2026-02-14', description: 'first day of an inclusive range' }) from?: string;
+  @ApiPropertyOptional({ format: 'date', example: '2026-02-22', description: 'last day of an inclusive range (at most 31 days)' }) to?: string;
+  @ApiProperty({ example: 'Tết Nguyên đán' }) name: string;
+}
+
+export class ExtraWorkingDayDto {
+  @ApiProperty({ format: 'date', example: '2026-01-10', description: 'a make-up working day (usually a Saturday)' }) date: string;
+  @ApiProperty({ example: 'Làm bù cho ngày 2/1' }) name: string;
+  @ApiPropertyOptional({ type: 'array', items: PERIODS.items, description: "that day's office periods (default: a Monday's)" }) hours?: unknown[];
+}
+
+/** One year of a working calendar: the format of config/calendars/<year>.yaml, as JSON. */
+export class CalendarDocumentDto {
+  @ApiProperty({ type: 'integer', example: 2026 }) year: number;
+  @ApiProperty({ enum: ['Asia/Ho_Chi_Minh'] }) timezone: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: PERIODS,
+    description: 'office periods per weekday, keyed mon..sun (or 0..6, 0 = Sunday); default Monday-Friday 08:00-12:00 and 13:00-17:00',
+    example: { mon: ['08:00-12:00', '13:00-17:00'], sat: ['08:00-11:30'] },
+  })
+  officeHours?: Record<string, unknown[]>;
+
+  @ApiPropertyOptional({ type: [DayOffDto] }) daysOff?: DayOffDto[];
+  @ApiPropertyOptional({ type: [ExtraWorkingDayDto] }) extraWorkingDays?: ExtraWorkingDayDto[];
+}
+
+export class CalendarInputDto extends OmitType(CalendarDocumentDto, ['year'] as const) {
+  @ApiPropertyOptional({ type: 'integer', description: 'the year in the path replaces it' }) year?: number;
+}
+
+export class CalendarSummaryDto {
+  @ApiProperty({ type: String, nullable: true, description: "the unit of a unit's own calendar; null for the district's" }) unit: string | null;
+  @ApiProperty({ type: 'integer' }) year: number;
+  @ApiProperty({ type: 'integer', description: 'entries in daysOff' }) daysOff: number;
+}
+
+export class IcsImportResultDto {
+  @ApiProperty({ type: 'integer', description: 'days off the file added (days already listed keep their entry)' }) added: number;
+  @ApiProperty({ type: CalendarDocumentDto }) document: CalendarDocumentDto;
+}

@@ -1,0 +1,153 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '@fr/config';
+import { createApiDocument } from './bootstrap';
+import { finishDocument } from './openapi';
+
+type Json = Record<string, any>;
+
+const ROOT = join(__dirname, '../../..');
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
+
+describe('the OpenAPI document', () => {
+  let doc: Json;
+  const operations = () =>
+    Object.entries(doc.paths as Json).flatMap(([path, item]) =>
+      METHODS.filter((m) => item[m]).map((method) => ({ path, method, op: item[method] as Json, name: `${method.toUpperCase()} ${path}` })),
+    );
+
+  beforeAll(async () => {
+    doc = JSON.parse(JSON.stringify(await createApiDocument(loadConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent' }))));
+  }, 60_000);
+
+  it('is what openapi/openapi.json holds (npm run openapi writes it from the code)', () => {
+    expect(JSON.parse(readFileSync(join(ROOT, 'openapi/openapi.json'), 'utf8'))).toEqual(doc);
+  });
+
+  it('gives the client types openapi/schema.d.ts holds (openapi-typescript)', () => {
+    const generated = execFileSync(process.execPath, [join(ROOT, 'node_modules/openapi-typescript/bin/cli.js'), join(ROOT, 'openapi/openapi.json')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(generated).toBe(readFileSync(join(ROOT, 'openapi/schema.d.ts'), 'utf8'));
+  }, 30_000);
+
+  it('names every operation for a client generator: a unique camelCase verb phrase', () => {
+    const ids = operations().map((o) => o.op.operationId as string);
+    expect(ids.filter((id) => !/^[a-z][a-zA-Z]+$/.test(id))).toEqual([]);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('declares a typed success body for every operation, and its errors with the one error schema', () => {
+    const problems: string[] = [];
+    for (const { name, op } of operations()) {
+      const success = Object.entries(op.responses as Json).filter(([s]) => s.startsWith('2'));
+      if (!success.length) problems.push(`${name}: no success response`);
+      for (const [status, r] of success) {
+        const schemas = Object.values((r.content ?? {}) as Json).map((m) => m.schema);
+        if (status !== '204' && !schemas.some((s) => s?.$ref || s?.type || s?.oneOf)) problems.push(`${name} ${status}: no schema`);
+      }
+      for (const [status, r] of Object.entries(op.responses as Json).filter(([s]) => !s.startsWith('2'))) {
+        if (r.content?.['application/json']?.schema?.$ref !== '#/components/schemas/ErrorDto') problems.push(`${name} ${status}: not ErrorDto`);
+      }
+      if (!op.responses['503']) problems.push(`${name}: no 503`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('asks for a channel key or a bearer token everywhere but the log-in, the health check and the board page shell', () => {
+    const open = operations().filter((o) => o.op.security?.length === 0);
+    expect(open.map((o) => o.op.operationId).sort()).toEqual(['checkHealth', 'getBoardPage', 'logIn']);
+    for (const { op } of operations()) {
+      if (op.security.length) expect(op.responses['401']).toBeDefined();
+    }
+    expect(Object.keys(doc.components.securitySchemes)).toEqual(['channel', 'bearer']);
+    const channelPaths = (p: string) => p.startsWith('/v1/feedback') || ['/v1/categories', '/v1/areas', '/v1/public/notices'].includes(p);
+    expect(operations().filter((o) => channelPaths(o.path)).map((o) => o.op.security)).toEqual(Array(7).fill([{ channel: [] }]));
+  });
+
+  it('says every request body refuses unknown fields, at every depth', () => {
+    const open: string[] = [];
+    const seen = new Set<string>();
+    const visit = (s: Json | undefined, where: string): void => {
+      if (!s || typeof s !== 'object') return;
+      if (s.$ref) {
+        const name = String(s.$ref).split('/').pop()!;
+        if (seen.has(name)) return;
+        seen.add(name);
+        return visit(doc.components.schemas[name], name);
+      }
+      if (s.properties && s.additionalProperties !== false) open.push(where);
+      for (const [k, v] of Object.entries(s)) if (k !== 'example' && typeof v === 'object') visit(v as Json, where);
+    };
+    for (const { name, op } of operations()) for (const media of Object.values((op.requestBody?.content ?? {}) as Json)) visit(media.schema, name);
+    expect(seen).toEqual(expect.objectContaining({ size: expect.any(Number) }));
+    expect(open).toEqual([]);
+    expect([...seen]).toEqual(expect.arrayContaining(['SubmitFeedbackDto', 'LocationDto', 'AttachmentDto', 'CaseActionDto', 'DesignationDto', 'CalendarInputDto', 'DayOffDto']));
+  });
+
+  it('writes null one way, as OpenAPI 3.1 does (no nullable beside allOf)', () => {
+    const text = JSON.stringify(doc);
+    expect(doc.openapi).toBe('3.1.0');
+    expect(text).not.toContain('"nullable"');
+    expect(doc.components.schemas.UnitDto.properties.handler).toMatchObject({ anyOf: [{ $ref: '#/components/schemas/DesigneeDto' }, { type: 'null' }] });
+    expect(doc.components.schemas.DesignationDto.properties.handlerId).toMatchObject({ type: ['string', 'null'], format: 'uuid' });
+    expect(doc.components.schemas.ChannelWebhookDto.properties.url).toMatchObject({ type: ['string', 'null'] });
+  });
+});
+
+describe(finishDocument.name, () => {
+  const base = (paths: Json, schemas: Json = {}) => ({ openapi: '3.0.0', info: { title: 't', version: '1' }, paths, components: { schemas } }) as never;
+
+  it('leaves out the paths that follow their own specification, and the schemas only they used', () => {
+    const ref = (name: string) => ({ content: { 'application/json': { schema: { $ref: `#/components/schemas/${name}` } } } });
+    const doc = finishDocument(
+      base(
+        {
+          '/open311/v2/services.json': { get: { responses: { 200: { description: '', ...ref('GeoService') } } } },
+          '/v1/x': { get: { responses: { 200: { description: '', ...ref('X') } } } },
+        },
+        { GeoService: { type: 'object' }, X: { type: 'object', properties: { y: { $ref: '#/components/schemas/Y' } } }, Y: { type: 'object' }, ErrorDto: { type: 'object' } },
+      ),
+    );
+    expect(Object.keys(doc.paths)).toEqual(['/v1/x']);
+    expect(Object.keys(doc.components!.schemas!).sort()).toEqual(['ErrorDto', 'X', 'Y']);
+  });
+
+  it('turns nullable into a null type or an anyOf with null', () => {
+    const doc = finishDocument(
+      base({ '/v1/a': { get: { responses: { 200: { description: '', content: { 'application/json': { schema: { $ref: '#/components/schemas/A' } } } } } } } }, {
+        A: {
+          type: 'object',
+          properties: {
+            ref: { nullable: true, description: 'd', type: 'object', allOf: [{ $ref: '#/components/schemas/B' }] },
+            text: { type: 'string', nullable: true },
+            state: { type: 'string', enum: ['a', 'b'], nullable: true },
+            nullable: { type: 'boolean' },
+          },
+        },
+      }),
+    ) as Json;
+    expect(doc.components.schemas.A.properties).toEqual({
+      ref: { description: 'd', anyOf: [{ $ref: '#/components/schemas/B' }, { type: 'null' }] },
+      text: { type: ['string', 'null'] },
+      state: { type: ['string', 'null'], enum: ['a', 'b', null] },
+      nullable: { type: 'boolean' },
+    });
+  });
+
+  it('adds what every operation can answer: 400, 413 and 415 with a body, 401 with credentials, 503 always; security [] without', () => {
+    const doc = finishDocument(
+      base({
+        '/v1/y': {
+          post: { security: [{ bearer: [] }], requestBody: { content: {} }, responses: { 201: { description: '' } } },
+          get: { responses: { 200: { description: 'fine' } } },
+        },
+      }),
+    ) as Json;
+    expect(Object.keys(doc.paths['/v1/y'].post.responses)).toEqual(['201', '400', '401', '413', '415', '503']);
+    expect(doc.paths['/v1/y'].post.responses['201'].description).toBe('Created');
+    expect(doc.paths['/v1/y'].get).toMatchObject({ security: [], responses: { 200: { description: 'fine' }, 503: { headers: { 'Retry-After': expect.any(Object) } } } });
+  });
+});

@@ -1,0 +1,172 @@
+import { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { DependencyCheckDto, ERROR_MEANINGS, ErrorDto, ErrorStatus } from './common/error.dto';
+
+/**
+ * Paths that follow a published specification of their own (Open311 GeoReport v2 documents its
+ * formats and errors), so they are left out of this document; the contract checker of the e2e
+ * tests skips them too unless the document describes them.
+ */
+export const OWN_SPEC_PATH_PREFIXES: readonly string[] = ['/open311/'];
+
+export const CHANNEL_KEY_SCHEME = 'channel';
+export const BEARER_SCHEME = 'bearer';
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+type Json = Record<string, any>;
+
+/**
+ * The contract channels and officers' tools code against (served at /docs and /docs/openapi.json,
+ * committed as openapi/openapi.json). The controllers' decorators describe each operation; what the
+ * global middleware, pipes and filter answer for every operation is added here, in one place.
+ */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('feedback-router')
+    .setDescription(
+      "Routes citizens' feedback to the responsible government unit and keeps it on time. Channels send feedback with their API key " +
+        '(`X-Api-Key`); officers log in at `POST /v1/auth/login` and send `Authorization: Bearer <accessToken>`. Every error has the ' +
+        'body `{ statusCode, error, message }` (ErrorDto), with `errors: [{ field, problems }]` for fields that are wrong and `state` ' +
+        'for a case whose state does not allow the action. Every operation may answer 503 with Retry-After while PostgreSQL or ' +
+        'Redis is unavailable.',
+    )
+    .setVersion('0.1.0')
+    .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+    .addServer('/', 'the server that serves this document')
+    .addApiKey({ type: 'apiKey', name: 'X-Api-Key', in: 'header', description: "a channel's API key: the channel of a case comes from it" }, CHANNEL_KEY_SCHEME)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'an access token from POST /v1/auth/login' }, BEARER_SCHEME)
+    .build();
+  const doc = SwaggerModule.createDocument(app, config, { extraModels: [ErrorDto, DependencyCheckDto] });
+  return finishDocument(doc);
+}
+
+/** Everything the decorators cannot say (exported for its test). */
+export function finishDocument(doc: OpenAPIObject): OpenAPIObject {
+  for (const path of Object.keys(doc.paths)) {
+    if (OWN_SPEC_PATH_PREFIXES.some((p) => path.startsWith(p))) delete doc.paths[path];
+  }
+  dropUnusedSchemas(doc as Json);
+  for (const item of Object.values(doc.paths)) {
+    for (const method of METHODS) {
+      const op = item[method];
+      if (op) addCommonResponses(op as Json);
+    }
+  }
+  closeRequestSchemas(doc as Json);
+  return toOpenApi31(doc);
+}
+
+/** The schemas only the paths left out used (Open311's) go with them. */
+function dropUnusedSchemas(doc: Json): void {
+  const schemas: Json = doc.components?.schemas ?? {};
+  const used = new Set<string>(['ErrorDto']);
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(visit);
+    if (!v || typeof v !== 'object') return;
+    for (const [k, x] of Object.entries(v)) {
+      if (k === '$ref' && typeof x === 'string' && x.startsWith('#/components/schemas/')) {
+        const name = x.slice('#/components/schemas/'.length);
+        if (!used.has(name)) {
+          used.add(name);
+          visit(schemas[name]);
+        }
+      } else if (k !== 'example' && k !== 'examples') visit(x);
+    }
+  };
+  visit(doc.paths);
+  visit(schemas.ErrorDto);
+  for (const name of Object.keys(schemas)) if (!used.has(name)) delete schemas[name];
+}
+
+function errorResponse(status: ErrorStatus): Json {
+  return {
+    description: ERROR_MEANINGS[status],
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorDto' } } },
+    ...(status === 503 ? { headers: { 'Retry-After': { description: 'seconds to wait before trying again', schema: { type: 'integer' } } } } : {}),
+  };
+}
+
+/**
+ * What every operation can answer whatever its controller does: the media-type check (415), the body
+ * parser (400 malformed JSON or UTF-8, 413 too large), the input pipe on every parameter (400), the
+ * guards (401) and the outage mapping (503). `security: []` says an operation needs no credentials.
+ */
+function addCommonResponses(op: Json): void {
+  const responses: Json = (op.responses ??= {});
+  for (const [status, r] of Object.entries(responses)) if (!(r as Json).description) (r as Json).description = SUCCESS[status] ?? 'OK';
+  const add = (status: ErrorStatus) => (responses[status] ??= errorResponse(status));
+  const params = ((op.parameters ?? []) as Json[]).filter((p) => p.in !== 'header');
+  if (op.requestBody || params.length) add(400);
+  if (op.requestBody) {
+    add(413);
+    add(415);
+  }
+  if (op.security?.length) add(401);
+  else op.security = [];
+  add(503);
+}
+
+/**
+ * The validation pipe refuses unknown fields in every body (forbidNonWhitelisted), at any depth: the
+ * schemas a request body uses say so. Response schemas stay open, so that a field added later does
+ * not break a client.
+ */
+function closeRequestSchemas(doc: Json): void {
+  const schemas: Json = doc.components?.schemas ?? {};
+  const seen = new Set<string>();
+  const visit = (s: unknown): void => {
+    if (Array.isArray(s)) return s.forEach(visit);
+    if (!s || typeof s !== 'object') return;
+    const o = s as Json;
+    if (typeof o.$ref === 'string') {
+      const name = o.$ref.replace('#/components/schemas/', '');
+      if (!seen.has(name) && schemas[name]) {
+        seen.add(name);
+        visit(schemas[name]);
+      }
+    }
+    if (o.properties && o.additionalProperties === undefined) o.additionalProperties = false;
+    for (const [k, v] of Object.entries(o)) if (k !== '$ref' && k !== 'example' && k !== 'examples') visit(v);
+  };
+  for (const item of Object.values(doc.paths as Json)) {
+    for (const method of METHODS) {
+      const content = item[method]?.requestBody?.content as Json | undefined;
+      for (const media of Object.values(content ?? {})) visit((media as Json).schema);
+    }
+  }
+}
+
+const SUCCESS: Record<string, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content' };
+
+const ANNOTATIONS = new Set(['description', 'title', 'example', 'examples', 'default', 'deprecated', 'readOnly', 'writeOnly']);
+
+/**
+ * OpenAPI 3.1 (JSON Schema 2020-12): `nullable` beside `allOf` or a `$ref` is ambiguous in 3.0 and
+ * validators read it differently; here null is a type like any other, written one way everywhere.
+ */
+function toOpenApi31(doc: OpenAPIObject): OpenAPIObject {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (!v || typeof v !== 'object') return v;
+    const o: Json = {};
+    for (const [k, x] of Object.entries(v)) o[k] = k === 'example' || k === 'examples' ? x : walk(x);
+    if (typeof o.nullable !== 'boolean') return o;
+    const nullable = o.nullable;
+    delete o.nullable;
+    if (!nullable) return o;
+    const composed = ['allOf', 'anyOf', 'oneOf', '$ref'].some((k) => k in o);
+    if (typeof o.type === 'string' && !composed) {
+      o.type = [o.type, 'null'];
+      if (Array.isArray(o.enum)) o.enum = [...o.enum, null];
+      return o;
+    }
+    // A nullable reference: { anyOf: [{ $ref }, { type: 'null' }] }, annotations outside.
+    const outer: Json = {};
+    let inner: Json = {};
+    for (const [k, x] of Object.entries(o)) (ANNOTATIONS.has(k) ? outer : inner)[k] = x;
+    if (inner.type === 'object' && composed) delete inner.type;
+    if (Object.keys(inner).length === 1 && Array.isArray(inner.allOf) && inner.allOf.length === 1) inner = inner.allOf[0];
+    return { ...outer, anyOf: [inner, { type: 'null' }] };
+  };
+  return { ...(walk(doc) as OpenAPIObject), openapi: '3.1.0' };
+}

@@ -1,0 +1,182 @@
+import Ajv2020, { ValidateFunction } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import request from 'supertest';
+
+type Json = Record<string, any>;
+
+/** A response as a client saw it: enough to find its operation and check its status and body. */
+export interface ObservedResponse {
+  method: string;
+  /** The request's path, with or without its query string. */
+  url: string;
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The parsed JSON body, or the text of another media type. */
+  body: unknown;
+  /** The raw text, when the client kept it; '' or undefined for an empty body. */
+  text?: string;
+}
+
+export class ContractViolation extends Error {
+  override readonly name = 'ContractViolation';
+}
+
+interface Operation {
+  method: string;
+  template: string;
+  pattern: RegExp;
+  /** Literal segments: a literal match wins over a parameter (/v1/units/coverage over /v1/units/{code}). */
+  literals: number;
+  responses: Json;
+}
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+/** Answered before routing, so for any path: the media-type check, the body parser. */
+const BEFORE_ROUTING = new Set([400, 413, 415]);
+const SCHEMAS = 'https://contract.invalid/openapi.json#/components/schemas/';
+
+/**
+ * Checks responses against an OpenAPI document: the operation must exist, the status must be declared
+ * for it, the media type too, and a JSON body must match the declared schema. Stricter than a client
+ * has to be: every object must carry only the properties the document names, so a field the server
+ * adds without documenting it fails here (the published schemas of responses stay open).
+ *
+ * Not checked: responses the application did not write (Node's own 400/431 for a malformed request
+ * line carry none of the headers the API sets on every answer), the Swagger UI at /docs, and paths
+ * under `skipPrefixes` that the document does not describe (Open311 follows its own specification).
+ */
+export class ContractChecker {
+  private readonly operations: Operation[];
+  private readonly ajv: Ajv2020;
+  private readonly validators = new Map<string, ValidateFunction>();
+
+  constructor(
+    doc: Json,
+    private readonly options: { skipPrefixes?: readonly string[] } = {},
+  ) {
+    this.operations = Object.entries(doc.paths as Json)
+      .flatMap(([template, item]) =>
+        METHODS.filter((m) => (item as Json)[m]).map((method) => {
+          const segments = template.split('/').filter(Boolean);
+          const source = segments.map((s) => (/^\{.+\}$/.test(s) ? '[^/]+' : escapeRegExp(s))).join('/');
+          return {
+            method,
+            template,
+            pattern: new RegExp(`^/${source}/?$`),
+            literals: segments.filter((s) => !s.startsWith('{')).length,
+            responses: (item as Json)[method].responses as Json,
+          };
+        }),
+      )
+      .sort((a, b) => b.literals - a.literals);
+    this.ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(this.ajv);
+    this.ajv.addFormat('password', true);
+    this.ajv.addSchema({ $id: SCHEMAS.split('#')[0], components: { schemas: closed(doc.components?.schemas ?? {}) } });
+  }
+
+  /** What is wrong with the response, or nothing. */
+  problems(r: ObservedResponse): string[] {
+    const path = r.url.replace(/^https?:\/\/[^/]+/, '').split('?')[0];
+    if (!r.headers['x-content-type-options']) return []; // not written by the application
+    if (path === '/docs' || path.startsWith('/docs/')) return [];
+    const method = r.method.toLowerCase();
+    const matching = this.operations.filter((o) => o.pattern.test(path));
+    const op = matching.find((o) => o.method === method) ?? (method === 'head' ? matching.find((o) => o.method === 'get') : undefined);
+    if (!op) {
+      if (this.options.skipPrefixes?.some((p) => path.startsWith(p))) return [];
+      if (r.status === 404 || BEFORE_ROUTING.has(r.status)) return this.bodyProblems({ $ref: `${SCHEMAS}ErrorDto` }, r, `${r.method} ${path} (no such operation)`);
+      return [`${r.method} ${path} answered ${r.status}, but the document has no such operation`];
+    }
+    const where = `${op.method.toUpperCase()} ${op.template}`;
+    const declared = op.responses[r.status] ?? op.responses[`${Math.floor(r.status / 100)}XX`] ?? op.responses.default;
+    if (!declared) {
+      return [`${where} answered ${r.status}, which the document does not declare (declared: ${Object.keys(op.responses).join(', ')}); body: ${preview(r)}`];
+    }
+    const content = declared.content as Json | undefined;
+    if (!content || method === 'head') {
+      return hasBody(r) && method !== 'head' ? [`${where} ${r.status}: the document declares no body, the server sent ${preview(r)}`] : [];
+    }
+    const media = String(r.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    const key = content[media] ? media : /^application\/([\w.+-]+\+)?json$/.test(media) && content['application/json'] ? 'application/json' : null;
+    if (!key) return [`${where} ${r.status}: Content-Type '${media}' is not declared (declared: ${Object.keys(content).join(', ')})`];
+    if (key !== 'application/json') return [];
+    return this.bodyProblems(content[key].schema ?? {}, r, `${where} ${r.status}`, `${where} ${r.status} ${key}`);
+  }
+
+  /** Throws a ContractViolation naming every problem. */
+  check(r: ObservedResponse): void {
+    const problems = this.problems(r);
+    if (problems.length) throw new ContractViolation(`the response breaks the API contract (openapi/openapi.json):\n- ${problems.join('\n- ')}`);
+  }
+
+  private bodyProblems(schema: Json, r: ObservedResponse, where: string, cacheKey = `${where} error`): string[] {
+    let validate = this.validators.get(cacheKey);
+    if (!validate) {
+      validate = this.ajv.compile(closed(rebase(schema)));
+      this.validators.set(cacheKey, validate);
+    }
+    if (validate(r.body)) return [];
+    const errors = (validate.errors ?? []).map((e) => `${e.instancePath || '(body)'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` '${e.params.additionalProperty}'` : ''}`);
+    return [`${where}: the body does not match the documented schema: ${[...new Set(errors)].slice(0, 8).join('; ')}; body: ${preview(r)}`];
+  }
+}
+
+/**
+ * A supertest client whose every response is checked against the contract: a response that breaks it
+ * fails the request (the test's await rejects with a ContractViolation) and is kept in `violations`.
+ */
+export function checkedRequest(server: Parameters<typeof request>[0], checker: ContractChecker, violations: string[] = []): ReturnType<typeof request> {
+  const agent = request(server);
+  return new Proxy(agent, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof property !== 'string' || !METHODS.includes(property === 'del' ? 'delete' : property) || typeof value !== 'function') return value;
+      return (url: string, ...rest: unknown[]) => {
+        const test = (value as (...a: unknown[]) => request.Test).call(target, url, ...rest);
+        const method = property === 'del' ? 'DELETE' : property.toUpperCase();
+        return test.expect((res: request.Response) => {
+          try {
+            checker.check({ method, url, status: res.status, headers: res.headers, body: res.body, text: res.text });
+          } catch (e) {
+            violations.push((e as Error).message);
+            throw e;
+          }
+        });
+      };
+    },
+  });
+}
+
+function hasBody(r: ObservedResponse): boolean {
+  if (typeof r.text === 'string') return r.text.length > 0;
+  const length = Number(r.headers['content-length'] ?? 0);
+  return length > 0;
+}
+
+function preview(r: ObservedResponse): string {
+  const text = typeof r.text === 'string' && r.text ? r.text : JSON.stringify(r.body) ?? '';
+  return text.length > 400 ? `${text.slice(0, 400)}…` : text;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** References from an operation's schema point into the components registered under the SCHEMAS id. */
+function rebase(schema: unknown): Json {
+  return JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', `"${SCHEMAS}`)) as Json;
+}
+
+/** Objects that name their properties get no others (see ContractChecker). */
+function closed<T>(schema: T): T {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (!v || typeof v !== 'object') return v;
+    const o: Json = {};
+    for (const [k, x] of Object.entries(v)) o[k] = k === 'example' || k === 'examples' || k === 'enum' ? x : walk(x);
+    if (o.properties && typeof o.properties === 'object' && o.additionalProperties === undefined && !o.allOf) o.additionalProperties = false;
+    return o;
+  };
+  return walk(schema) as T;
+}
