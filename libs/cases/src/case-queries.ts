@@ -120,7 +120,7 @@ function summary(r: SummaryRow, now: Date, text: TextView) {
     trackingCode: r.tracking_code,
     status: r.status,
     category: { code: r.category_code, name: r.category_name },
-    unit: r.unit_code ? { code: r.unit_code, name: r.unit_name } : null,
+    unit: r.unit_code ? { code: r.unit_code, name: r.unit_name ?? r.unit_code } : null,
     handlerId: r.handler_id,
     leaderId: r.leader_id,
     severity: r.severity,
