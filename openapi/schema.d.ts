@@ -1206,6 +1206,8 @@ export interface components {
             until?: string;
             /** @description note */
             text?: string;
+            /** @description redirect-other-track: where the citizen should take the complaint or denunciation */
+            whereToGo?: string;
         };
         LoginDto: {
             /** @example admin */
@@ -2675,7 +2677,7 @@ export interface operations {
             path: {
                 /** @description a case id; anything else is not found */
                 id: string;
-                action: "acknowledge" | "request-info" | "transfer" | "return" | "assign" | "resolve" | "extend" | "reopen" | "close" | "note";
+                action: "acknowledge" | "request-info" | "transfer" | "return" | "assign" | "resolve" | "extend" | "reopen" | "close" | "note" | "redirect-other-track";
             };
             cookie?: never;
         };
