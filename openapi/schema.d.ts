@@ -939,6 +939,10 @@ export interface components {
             /** Format: date-time */
             requestedAt: string;
         };
+        OtherTrackDto: {
+            /** @description the body or procedure the citizen should turn to */
+            whereToGo: string;
+        };
         FeedbackStatusDto: {
             /** @example 7KM3Q-9X2AB */
             trackingCode: string;
@@ -958,6 +962,8 @@ export interface components {
             /** @description while the case waits on the citizen (awaiting_info) */
             infoRequest: components["schemas"]["InfoRequestDto"] | null;
             rating: number | null;
+            /** @description set when the case was closed as a complaint or denunciation: where to take it */
+            otherTrack: components["schemas"]["OtherTrackDto"] | null;
         };
         InfoReplyDto: {
             /** @example Quán nằm trước số nhà 25, mở từ 6 giờ sáng. */
@@ -1171,6 +1177,13 @@ export interface components {
             closedAt: string | null;
             timeline: components["schemas"]["TimelineEventDto"][];
             messages: components["schemas"]["CaseMessageDto"][];
+            /**
+             * @description other_track: closed as a complaint or denunciation, outside the feedback statistics
+             * @enum {string|null}
+             */
+            closedAs: "other_track" | null;
+            /** @description where the citizen was told to take a case closed as another legal track */
+            whereToGo: string | null;
         };
         MovedOutOfScopeDto: {
             /** Format: uuid */

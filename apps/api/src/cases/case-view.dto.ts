@@ -108,6 +108,8 @@ export class CaseDetailDto extends CaseSummaryDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) closedAt: string | null;
   @ApiProperty({ type: [TimelineEventDto] }) timeline: TimelineEventDto[];
   @ApiProperty({ type: [CaseMessageDto] }) messages: CaseMessageDto[];
+  @ApiProperty({ type: String, enum: ['other_track'], nullable: true, description: 'other_track: closed as a complaint or denunciation, outside the feedback statistics' }) closedAs: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'where the citizen was told to take a case closed as another legal track' }) whereToGo: string | null;
 }
 
 /** A transfer or return took the case out of the caller's unit: it answers where it went no more. */

@@ -128,6 +128,10 @@ export class InfoRequestDto {
   @ApiProperty({ format: 'date-time' }) requestedAt: string;
 }
 
+export class OtherTrackDto {
+  @ApiProperty({ description: 'the body or procedure the citizen should turn to' }) whereToGo: string;
+}
+
 /** What a citizen may see of a case: never personal data, notes or officers' names. */
 export class FeedbackStatusDto {
   @ApiProperty({ example: '7KM3Q-9X2AB' }) trackingCode: string;
@@ -140,6 +144,7 @@ export class FeedbackStatusDto {
   @ApiProperty({ type: String, nullable: true, description: 'the answer, once resolved' }) answer: string | null;
   @ApiProperty({ type: InfoRequestDto, nullable: true, description: 'while the case waits on the citizen (awaiting_info)' }) infoRequest: InfoRequestDto | null;
   @ApiProperty({ type: 'integer', minimum: 1, maximum: 5, nullable: true }) rating: number | null;
+  @ApiProperty({ type: OtherTrackDto, nullable: true, description: 'set when the case was closed as a complaint or denunciation: where to take it' }) otherTrack: OtherTrackDto | null;
 }
 
 export class InfoReplyResultDto {
