@@ -22,9 +22,10 @@ export default tseslint.config(
   },
   {
     // The apps and these libraries read PostgreSQL through typed rows (selectRows/selectRow/execute): keep `any` out.
-    // The OpenAPI builder and its spec walk @nestjs/swagger's untyped document JSON; left out until typed.
-    ignores: ['apps/api/src/openapi.ts', 'apps/api/src/openapi.spec.ts'],
-    files: ['apps/**/*.ts', 'libs/{cases,sla,routing,intake,domain,audit,notifications,directory,auth,queue,persistence,config}/**/*.ts'],
+    // The OpenAPI builder and the contract checker walk untyped OpenAPI JSON, and specs hand jest's `any`
+    // matchers around (one spec): left out until typed.
+    ignores: ['apps/api/src/openapi.ts', 'apps/api/src/openapi.spec.ts', 'libs/testing/src/contract.ts', 'libs/testing/src/contract.spec.ts', 'libs/board/src/compliance-config.spec.ts'],
+    files: ['apps/**/*.ts', 'libs/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'error',
       '@typescript-eslint/no-unsafe-member-access': 'error',

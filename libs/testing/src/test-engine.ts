@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { INestApplication, INestApplicationContext } from '@nestjs/common';
 import Redis from 'ioredis';
@@ -92,12 +93,12 @@ export class TestEngine {
    * (libs/testing/src/contract.ts); `app` is another API instance a test built on this engine.
    */
   http(app: INestApplication = this.api) {
-    return checkedRequest(app.getHttpServer(), apiContract(app), this.contractViolations);
+    return checkedRequest(app.getHttpServer() as Server, apiContract(app), this.contractViolations);
   }
 
   /** The API's base URL, for clients that speak HTTP themselves; it starts listening on a free port once. */
   async url(): Promise<string> {
-    if (!this.api.getHttpServer().listening) await this.api.listen(0, '127.0.0.1');
+    if (!(this.api.getHttpServer() as Server).listening) await this.api.listen(0, '127.0.0.1');
     return this.api.getUrl();
   }
 
