@@ -236,7 +236,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Units with their designated handler and leader (any officer) */
+        /** Units with their designated handler and leader, dates and successors (any officer) */
         get: operations["listUnits"];
         put?: never;
         post?: never;
@@ -597,6 +597,41 @@ export interface paths {
         };
         /** Case-level CSV export (UTF-8 with BOM), streamed; no personal data */
         get: operations["exportAuditCases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reorganisations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every reorganisation, scheduled or applied, by effective date */
+        get: operations["listReorganisations"];
+        put?: never;
+        /** Dry-run a plan (?dryRun=true: where every open case, rule and designation would go), or schedule it for its effective date */
+        post: operations["postReorganisation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reorganisations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One reorganisation with its plan and what it did */
+        get: operations["getReorganisation"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1315,7 +1350,29 @@ export interface components {
             name: string;
             /** @enum {string} */
             kind: "office" | "department" | "ward" | "police";
+            /** @description whether the unit exists now (or at `at`) */
             active: boolean;
+            /**
+             * Format: date-time
+             * @description when it began; null: before the history the engine holds
+             */
+            validFrom: string | null;
+            /**
+             * Format: date-time
+             * @description when it ended; null: it still exists
+             */
+            validTo: string | null;
+            /**
+             * @description the units that took over its work when it ended (a merge names one, a split several)
+             * @example [
+             *       "P_HAI_BA_TRUNG"
+             *     ]
+             */
+            successors: string[];
+            /** @description the units whose work it took over */
+            predecessors: string[];
+            /** @description other names it goes by, old names included */
+            aliases: string[];
             /** @description designated handler (công chức đầu mối) */
             handler: components["schemas"]["DesigneeDto"] | null;
             /** @description designated leader (lãnh đạo đầu mối) */
@@ -1731,6 +1788,20 @@ export interface components {
             /** @enum {string} */
             kind: "office" | "department" | "ward" | "police";
             active: boolean;
+            /**
+             * Format: date-time
+             * @description when the unit began (a reorganisation)
+             */
+            validFrom: string | null;
+            /**
+             * Format: date-time
+             * @description when the unit ended
+             */
+            validTo: string | null;
+            /** @description lineage: the units whose work it took over */
+            predecessors: string[];
+            /** @description lineage: the units that took over its work */
+            successors: string[];
             received: number;
             acknowledged: number;
             acknowledgedOnTime: number;
@@ -1744,6 +1815,10 @@ export interface components {
             resolveWorkingMinutes: components["schemas"]["DurationStatsDto"];
             transfersIn: number;
             transfersOut: number;
+            /** @description cases taken over from an ended unit by a reorganisation (not misrouting) */
+            reorganisedIn: number;
+            /** @description cases handed to a successor by a reorganisation */
+            reorganisedOut: number;
             returns: number;
             extensions: number;
             reopened: number;
@@ -1761,6 +1836,21 @@ export interface components {
             /** @description the unit's standing against each active compliance target, at the end of the period */
             targets: components["schemas"]["BoardEntryDto"][];
         };
+        LineageEntryDto: {
+            /** @example P_CAU_DEN */
+            from: string;
+            /**
+             * @example [
+             *       "P_BACH_KHOA"
+             *     ]
+             */
+            to: string[];
+            /**
+             * Format: date-time
+             * @description when the work passed on
+             */
+            at: string;
+        };
         UnitMetricsReportDto: {
             /** Format: date-time */
             from: string;
@@ -1775,6 +1865,8 @@ export interface components {
             /** @description the active targets the units' `targets` and the CSV's target columns refer to */
             targets: components["schemas"]["ReportTargetDto"][];
             units: components["schemas"]["UnitReportDto"][];
+            /** @description which ended units of the report feed which units (reorganisations) */
+            lineage: components["schemas"]["LineageEntryDto"][];
         };
         SampleDto: {
             /** @description only this unit's stratum (default: every unit with closed cases in the period) */
@@ -1905,6 +1997,10 @@ export interface components {
             resolveWorkingMinutes: number | null;
             transfersIn: number;
             transfersOut: number;
+            /** @description cases taken over from an ended unit by a reorganisation (not misrouting) */
+            reorganisedIn: number;
+            /** @description cases handed to a successor by a reorganisation */
+            reorganisedOut: number;
             returns: number;
             extensions: number;
             reopened: boolean;
@@ -1925,6 +2021,148 @@ export interface components {
             evaluatedAt: string;
             /** @description the cases behind the unit's numbers, one line each */
             items: components["schemas"]["UnitCaseLineDto"][];
+        };
+        PlanDesigneeDto: {
+            /** @example p.hai.ba.trung.handler */
+            username: string;
+            /** @example Nguyễn Văn A */
+            fullName: string;
+        };
+        PlanAreaDto: {
+            /** @example HAI_BA_TRUNG */
+            code: string;
+            /** @example Phường Hai Bà Trưng */
+            name: string;
+            /** @description names an address may use for it */
+            match: string[];
+            /** @description its streets: an address naming one and no ward finds it */
+            streets: string[];
+        };
+        PlanNewUnitDto: {
+            /** @example P_HAI_BA_TRUNG */
+            code: string;
+            /** @example Phường Hai Bà Trưng */
+            name: string;
+            /** @enum {string} */
+            kind: "office" | "department" | "ward" | "police";
+            aliases: string[];
+            /** @description created as a HANDLER of the unit and designated */
+            handler: components["schemas"]["PlanDesigneeDto"] | null;
+            /** @description created as a LEADER of the unit and designated */
+            leader: components["schemas"]["PlanDesigneeDto"] | null;
+            area: components["schemas"]["PlanAreaDto"] | null;
+        };
+        PlanMergeDto: {
+            /** @example P_BACH_KHOA */
+            into: string;
+            /**
+             * @example [
+             *       "P_CAU_DEN"
+             *     ]
+             */
+            from: string[];
+        };
+        PlanSplitPartDto: {
+            unit: string;
+            /** @description streets whose addresses go to this unit */
+            streets: string[];
+            /** @description regular expressions over the address without diacritics, lower case */
+            patterns: string[];
+        };
+        PlanSplitDto: {
+            unit: string;
+            into: components["schemas"]["PlanSplitPartDto"][];
+            /** @description where an address naming none of the streets goes */
+            fallback: string | null;
+        };
+        PlanRenameDto: {
+            unit: string;
+            name: string;
+            aliases: string[];
+        };
+        PlanDissolutionDto: {
+            unit: string;
+            /** @description who takes its open cases and routing rules */
+            successor: string | null;
+        };
+        PlanRuleDto: {
+            /** @example public-order-to-police */
+            id: string;
+            unit: string;
+        };
+        ReorganisationPlanDto: {
+            /** @example Sắp xếp đơn vị hành chính cấp xã 2025 */
+            name: string;
+            /** @example 2025-07-01T00:00:00+07:00 */
+            effectiveAt: string;
+            /** @description the new triage unit, when the old one ends */
+            triageUnit: string | null;
+            newUnits: components["schemas"]["PlanNewUnitDto"][];
+            merges: components["schemas"]["PlanMergeDto"][];
+            splits: components["schemas"]["PlanSplitDto"][];
+            renames: components["schemas"]["PlanRenameDto"][];
+            dissolutions: components["schemas"]["PlanDissolutionDto"][];
+            /** @description routing rules pointed at another unit */
+            rules: components["schemas"]["PlanRuleDto"][];
+        };
+        PlannedMoveDto: {
+            /** Format: uuid */
+            caseId: string;
+            trackingCode: string;
+            status: string;
+            from: string;
+            /** @description null: the plan says nowhere (unresolved) */
+            to: string | null;
+            /** @enum {string} */
+            why: "merge" | "split-street" | "split-fallback" | "dissolution" | "triage";
+        };
+        EndingUnitDto: {
+            unit: string;
+            /** @enum {string} */
+            how: "merge" | "split" | "dissolution";
+            successors: string[];
+        };
+        DesignationGapDto: {
+            unitCode: string;
+            missing: ("handler" | "leader")[];
+        };
+        RuleChangeDto: {
+            id: string;
+            from: string;
+            /** @description null: it would point at a unit that no longer exists */
+            to: string | null;
+        };
+        ReorganisationReportDto: {
+            /** @description true when nothing is unresolved: the plan may be scheduled */
+            ok: boolean;
+            /** @description every open case of a unit that ends, and where it would go */
+            moves: components["schemas"]["PlannedMoveDto"][];
+            ending: components["schemas"]["EndingUnitDto"][];
+            /** @description units that would take on work without a designated handler or leader */
+            designationGaps: components["schemas"]["DesignationGapDto"][];
+            /** @description routing rules that follow a successor, or would point at a unit that ends */
+            rules: components["schemas"]["RuleChangeDto"][];
+            triageUnit: string;
+            /** @description everything that stops the plan */
+            unresolved: string[];
+        };
+        ReorganisationDto: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: date-time */
+            effectiveAt: string;
+            /** @enum {string} */
+            status: "scheduled" | "applied";
+            /** @description the file of config/reorganisations it came from; null when posted */
+            source: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            appliedAt: string | null;
+            plan: components["schemas"]["ReorganisationPlanDto"];
+            /** @description what the application did; while scheduled, what stopped it at its date, if anything */
+            result?: components["schemas"]["ReorganisationReportDto"] | null;
         };
         StatusCountsDto: {
             on_track: number;
@@ -3188,7 +3426,12 @@ export interface operations {
     };
     listUnits: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the organisation as it stood then (default: now) */
+                at?: string;
+                /** @description inactive: also the units that ended (or had not begun) */
+                include?: "inactive";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3202,6 +3445,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UnitDto"][];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
                 };
             };
             /** @description missing or invalid credentials */
@@ -4942,6 +5194,224 @@ export interface operations {
                 };
             };
             /** @description no such unit */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    listReorganisations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReorganisationDto"][];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    postReorganisation: {
+        parameters: {
+            query?: {
+                dryRun?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReorganisationPlanDto"];
+            };
+        };
+        responses: {
+            /** @description the dry run */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReorganisationReportDto"];
+                };
+            };
+            /** @description scheduled */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReorganisationDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the plan leaves something unresolved (the list is in the message) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    getReorganisation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReorganisationDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such reorganisation */
             404: {
                 headers: {
                     [name: string]: unknown;

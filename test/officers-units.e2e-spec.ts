@@ -188,6 +188,11 @@ describe('officers and units', () => {
         name: 'Phường Bách Khoa',
         kind: 'ward',
         active: true,
+        validFrom: null,
+        validTo: null,
+        successors: [],
+        predecessors: [],
+        aliases: [],
         handler: { id: await officerId('p.bach.khoa.handler'), username: 'p.bach.khoa.handler', fullName: 'Đỗ Thanh Hiếu', active: true },
         leader: { id: await officerId('p.bach.khoa.leader'), username: 'p.bach.khoa.leader', fullName: 'Hồ Văn Thủy', active: true },
       });

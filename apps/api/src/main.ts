@@ -1,12 +1,12 @@
 import 'reflect-metadata';
 import { loadConfig } from '@fr/config';
-import { organisationSeed } from '@fr/directory';
+import { organisationSeed, reorganisationsSeed } from '@fr/directory';
 import { migrateDatabase } from '@fr/persistence';
 import { createApiApp } from './bootstrap';
 
 async function main() {
   const config = loadConfig();
-  await migrateDatabase(config, [organisationSeed(config)]);
+  await migrateDatabase(config, [organisationSeed(config), reorganisationsSeed(config)]);
   const app = await createApiApp(config);
   await app.listen(config.port);
 }

@@ -1,12 +1,12 @@
 import 'reflect-metadata';
 import { loadConfig } from '@fr/config';
-import { organisationSeed } from '@fr/directory';
+import { organisationSeed, reorganisationsSeed } from '@fr/directory';
 import { migrateDatabase } from '@fr/persistence';
 import { createWorkerApp } from './bootstrap';
 
 async function main() {
   const config = loadConfig();
-  await migrateDatabase(config, [organisationSeed(config)]);
+  await migrateDatabase(config, [organisationSeed(config), reorganisationsSeed(config)]);
   await createWorkerApp(config);
 }
 

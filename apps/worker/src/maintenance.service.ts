@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { RaiseComplianceAlerts } from '@fr/board';
 import { AutoCloseResolved } from '@fr/cases';
+import { ApplyReorganisation } from '@fr/directory';
 import { DeliveriesReconciler } from '@fr/notifications';
 import { RoutingReconciler } from '@fr/routing';
 import { SlaReconciler } from '@fr/sla';
@@ -24,6 +25,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly sla: SlaReconciler,
     private readonly deliveries: DeliveriesReconciler,
     private readonly complianceAlerts: RaiseComplianceAlerts,
+    private readonly reorganisations: ApplyReorganisation,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -44,6 +46,8 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
 
   async runOnce(): Promise<void> {
     for (const [name, sweep] of [
+      // First: a reorganisation due moves cases before the other sweeps look at them.
+      ['reorganisations due', () => this.reorganisations.runDue()],
       ['routing reconcile', () => this.routing.runOnce()],
       ['auto-close', () => this.autoClose.runOnce()],
       ['SLA timers reconcile', () => this.sla.runOnce()],

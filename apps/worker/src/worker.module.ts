@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '@fr/audit';
 import { BoardAlertsModule } from '@fr/board';
 import { CasesModule } from '@fr/cases';
+import { DirectoryModule } from '@fr/directory';
 import { AppConfigModule, loggingModule } from '@fr/config';
 import { DeliveriesReconciler, NotificationsModule } from '@fr/notifications';
 import { DatabaseModule } from '@fr/persistence';
@@ -26,6 +27,7 @@ import { SlaTimerProcessor } from './processors/sla-timer.processor';
     SlaEscalationModule.register({ notify: NotificationsModule }),
     RoutingModule,
     CasesModule,
+    DirectoryModule,
     NotificationsModule,
     AuditModule,
     BoardAlertsModule,

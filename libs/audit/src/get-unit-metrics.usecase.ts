@@ -16,6 +16,12 @@ export interface UnitReport extends UnitMetrics {
   unitName: string;
   kind: string;
   active: boolean;
+  /** When the unit began and ended (reorganisations); null: not in the history the engine holds, or still there. */
+  validFrom: string | null;
+  validTo: string | null;
+  /** Lineage: the units whose work it took over, and those that took over its work. */
+  predecessors: string[];
+  successors: string[];
   /** Levels reached by the unit's cases in the period; null where escalations are not recorded. */
   escalations: Record<string, number> | null;
   /** Whether the unit has a designated handler and leader now (designations have no history). */
@@ -49,6 +55,14 @@ export interface UnitMetricsReport {
   /** The active targets the units' `targets` and the CSV's target columns refer to. */
   targets: { id: string; kind: string; name: string }[];
   units: UnitReport[];
+  /** Which ended units of the report feed which units, and from when. */
+  lineage: LineageEntry[];
+}
+
+export interface LineageEntry {
+  from: string;
+  to: string[];
+  at: string;
 }
 
 /** Per unit and period, every metric of DOMAIN.md's quality audit (attribution rules in unit-metrics.ts). */
@@ -88,9 +102,23 @@ export class GetUnitMetrics {
     // cadence would count that day.
     const standings = await this.board.standings(new Date(ctx.evaluatedAt - 1), period.from);
     const notices = await this.board.noticesPerUnit(period.from, period.to);
-    const units = await selectRows<{ code: string; name: string; kind: string; active: boolean; has_handler: boolean; has_leader: boolean }>(
+    const units = await selectRows<{
+      code: string;
+      name: string;
+      kind: string;
+      active: boolean;
+      has_handler: boolean;
+      has_leader: boolean;
+      valid_from: Date | null;
+      valid_to: Date | null;
+      successors: string[];
+      predecessors: string[];
+    }>(
       this.ds,
-      `SELECT code, name, kind, active, handler_id IS NOT NULL AS has_handler, leader_id IS NOT NULL AS has_leader FROM units ORDER BY code`,
+      `SELECT u.code, u.name, u.kind, u.active, u.handler_id IS NOT NULL AS has_handler, u.leader_id IS NOT NULL AS has_leader,
+              u.valid_from, u.valid_to, u.successors,
+              ARRAY(SELECT p.code FROM units p WHERE u.code = ANY(p.successors) ORDER BY p.code) AS predecessors
+         FROM units u ORDER BY u.code`,
     );
     const rows: UnitReport[] = units
       .filter((u) => u.active || acc.has(u.code))
@@ -99,6 +127,10 @@ export class GetUnitMetrics {
         unitName: u.name,
         kind: u.kind,
         active: u.active,
+        validFrom: u.valid_from?.toISOString() ?? null,
+        validTo: u.valid_to?.toISOString() ?? null,
+        predecessors: u.predecessors,
+        successors: u.successors,
         ...(acc.get(u.code) ?? new UnitAccumulator()).result(),
         escalations: escalations ? Object.fromEntries(ESCALATION_LEVELS.map((l) => [l, escalations.get(`${u.code}|${l}`) ?? 0])) : null,
         designation: { handler: u.has_handler, leader: u.has_leader },
@@ -120,6 +152,7 @@ export class GetUnitMetrics {
       },
       targets: [...targets.values()].sort((a, b) => a.id.localeCompare(b.id)),
       units: rows,
+      lineage: rows.filter((r) => r.validTo && r.successors.length).map((r) => ({ from: r.unitCode, to: r.successors, at: r.validTo! })),
     };
   }
 
@@ -215,7 +248,17 @@ function complianceColumns(report: UnitMetricsReport): [string, (u: UnitReport) 
   ];
 }
 
+/** Last, so that readers of the earlier columns by position are not disturbed: the unit's life and lineage. */
+const LINEAGE_COLUMNS: [string, (u: UnitReport) => CsvValue][] = [
+  ['reorganised_in', (u) => u.reorganisedIn],
+  ['reorganised_out', (u) => u.reorganisedOut],
+  ['valid_from', (u) => u.validFrom],
+  ['valid_to', (u) => u.validTo],
+  ['predecessors', (u) => u.predecessors.join(' ')],
+  ['successors', (u) => u.successors.join(' ')],
+];
+
 export function unitMetricsCsv(report: UnitMetricsReport): string {
-  const columns = [...CSV_COLUMNS, ...complianceColumns(report)];
+  const columns = [...CSV_COLUMNS, ...complianceColumns(report), ...LINEAGE_COLUMNS];
   return UTF8_BOM + csvRow(columns.map(([h]) => h)) + report.units.map((u) => csvRow(columns.map(([, f]) => f(u)))).join('');
 }

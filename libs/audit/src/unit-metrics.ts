@@ -3,7 +3,9 @@ import { ClockPause, elapsedWorkingMinutes, isOpen, CaseState, WorkingCalendar }
 /**
  * Unit metrics from the facts of each case, without I/O. The attribution rules (README, "Audits"):
  * - ownership periods come from `assignments`; a `designation` row (new designees of the same unit)
- *   continues the period it follows;
+ *   continues the period it follows; a `reorganisation` row (the unit ended, its successor took the
+ *   case over) starts the successor's period without a new receipt or a transfer: work before the
+ *   date stays the old unit's, work after is the successor's, and the clocks run on;
  * - an acknowledge, resolve, extend or reopen event belongs to the unit that owned the case when it
  *   happened; a transfer or return is read from the assignment it created (the unit before is the one
  *   that passed the case on); a rating belongs to the unit that owned the case when it was rated;
@@ -13,7 +15,7 @@ import { ClockPause, elapsedWorkingMinutes, isOpen, CaseState, WorkingCalendar }
 
 export interface OwnershipFact {
   unit: string;
-  /** route | triage | transfer | return | assign | designation */
+  /** route | triage | transfer | return | assign | designation | reorganisation */
   reason: string;
   start: number;
 }
@@ -61,6 +63,9 @@ export interface UnitCaseLine {
   resolveWorkingMinutes: number | null;
   transfersIn: number;
   transfersOut: number;
+  /** Taken over from, or handed to, a successor by a reorganisation (not misrouting). */
+  reorganisedIn: number;
+  reorganisedOut: number;
   returns: number;
   extensions: number;
   reopened: boolean;
@@ -88,6 +93,8 @@ interface Owned extends OwnershipFact {
   previousUnit: string | null;
 }
 
+const REORGANISATION = 'reorganisation';
+
 function ownershipsOf(f: CaseFacts): Owned[] {
   const periods: Owned[] = [];
   for (const o of f.ownerships) {
@@ -97,7 +104,7 @@ function ownershipsOf(f: CaseFacts): Owned[] {
     periods.push({
       ...o,
       end: null,
-      clockStart: o.reason === 'route' || o.reason === 'triage' ? f.receivedAt : o.start,
+      clockStart: o.reason === 'route' || o.reason === 'triage' ? f.receivedAt : o.reason === REORGANISATION && previous ? previous.clockStart : o.start,
       previousUnit: previous?.unit ?? null,
     });
   }
@@ -124,6 +131,8 @@ export function caseLines(f: CaseFacts, ctx: MetricsContext): UnitCaseLine[] {
         resolveWorkingMinutes: null,
         transfersIn: 0,
         transfersOut: 0,
+        reorganisedIn: 0,
+        reorganisedOut: 0,
         returns: 0,
         extensions: 0,
         reopened: false,
@@ -152,8 +161,12 @@ export function caseLines(f: CaseFacts, ctx: MetricsContext): UnitCaseLine[] {
         if (o.previousUnit) line(o.previousUnit).transfersOut++;
       }
       if (o.reason === 'return' && o.previousUnit) line(o.previousUnit).returns++;
-      // A case received twice in the period counts once, by its first receipt.
-      if (l.receivedAt === null) {
+      if (o.reason === REORGANISATION) {
+        l.reorganisedIn++;
+        if (o.previousUnit) line(o.previousUnit).reorganisedOut++;
+      }
+      // A case received twice in the period counts once, by its first receipt; a successor inherits it.
+      if (l.receivedAt === null && o.reason !== REORGANISATION) {
         const due = ctx.receiveDue(new Date(o.clockStart));
         // Acknowledging is the unit's receive-stage answer; for triage, assigning the case onwards.
         const ack = events.find((e) => e.action === 'acknowledge')?.at ?? (next?.reason === 'assign' ? next.start : null);
@@ -210,6 +223,8 @@ export interface UnitMetrics {
   resolveWorkingMinutes: { median: number | null; p90: number | null };
   transfersIn: number;
   transfersOut: number;
+  reorganisedIn: number;
+  reorganisedOut: number;
   returns: number;
   extensions: number;
   reopened: number;
@@ -232,6 +247,8 @@ export class UnitAccumulator {
     openAtRisk: 0,
     transfersIn: 0,
     transfersOut: 0,
+    reorganisedIn: 0,
+    reorganisedOut: 0,
     returns: 0,
     extensions: 0,
     reopened: 0,
@@ -257,6 +274,8 @@ export class UnitAccumulator {
     if (l.atRisk) m.openAtRisk++;
     m.transfersIn += l.transfersIn;
     m.transfersOut += l.transfersOut;
+    m.reorganisedIn += l.reorganisedIn;
+    m.reorganisedOut += l.reorganisedOut;
     m.returns += l.returns;
     m.extensions += l.extensions;
     if (l.reopened) m.reopened++;
@@ -285,6 +304,8 @@ export class UnitAccumulator {
       resolveWorkingMinutes: { median: nearestRank(this.minutes, 0.5), p90: nearestRank(this.minutes, 0.9) },
       transfersIn: m.transfersIn,
       transfersOut: m.transfersOut,
+      reorganisedIn: m.reorganisedIn,
+      reorganisedOut: m.reorganisedOut,
       returns: m.returns,
       extensions: m.extensions,
       reopened: m.reopened,

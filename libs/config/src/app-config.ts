@@ -51,6 +51,8 @@ export interface AppConfig {
   loginLimits: { windowSeconds: number; perAccountAndIp: number; perAccount: number; perIp: number };
   /** Tracking-code lookups (GET /v1/feedback/{code}) per channel key and window. */
   lookupLimits: { windowSeconds: number; perChannel: number };
+  /** Whether a start loads the plans of config/reorganisations/ not loaded yet (FR_LOAD_REORGANISATIONS, default true). */
+  loadReorganisations: boolean;
 }
 
 export class ConfigError extends Error {
@@ -168,6 +170,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     smtpUrl: env.FR_SMTP_URL ? url(env, 'FR_SMTP_URL', '', ['smtp:', 'smtps:'], problems) : null,
     mailFrom: env.FR_MAIL_FROM || 'feedback-router <no-reply@localhost>',
     holdEmailOutsideOfficeHours: env.FR_HOLD_EMAIL_OUTSIDE_OFFICE_HOURS !== 'false',
+    loadReorganisations: env.FR_LOAD_REORGANISATIONS !== 'false',
     loginLimits: {
       windowSeconds: int(env, 'FR_LOGIN_LIMIT_WINDOW_SECONDS', 60, 1, 86400, problems),
       perAccountAndIp: int(env, 'FR_LOGIN_LIMIT_PER_ACCOUNT_IP', 10, 1, 100000, problems),

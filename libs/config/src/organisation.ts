@@ -19,12 +19,15 @@ export interface SeedUnit {
   kind: UnitKind;
   handler?: string;
   leader?: string;
+  /** Other names the unit goes by. */
+  aliases: string[];
 }
 export interface SeedArea {
   code: string;
   name: string;
   unit: string;
   match: string[];
+  streets: string[];
 }
 export interface SeedCategory {
   code: string;
@@ -203,7 +206,8 @@ function readUnit(p: Problems, u: Doc, where: string, standInCode: string, desig
   const handler = readDesignee(p, u, 'handler', where, code);
   const leader = readDesignee(p, u, 'leader', where, code);
   for (const d of [handler, leader]) if (d.officer) designees.push(d.officer);
-  return { code, name, kind, handler: handler.username, leader: leader.username };
+  const aliases = Array.isArray(u.aliases) ? u.aliases.map((a) => String(a).normalize('NFC').trim()) : [];
+  return { code, name, kind, handler: handler.username, leader: leader.username, aliases };
 }
 
 /**
@@ -260,7 +264,8 @@ function readAreas(p: Problems, org: Doc, units: ReadonlySet<string>): SeedArea[
     const unit = p.text(a, 'unit', where, CODE) ?? '';
     if (unit && !units.has(unit)) p.add(`${where}: unknown unit '${unit}'`);
     const match = Array.isArray(a.match) ? a.match.map((m) => String(m).normalize('NFC')) : [];
-    return { code: p.text(a, 'code', where, CODE) ?? '', name: p.text(a, 'name', where) ?? '', unit, match };
+    const streets = Array.isArray(a.streets) ? a.streets.map((m) => String(m).normalize('NFC').trim()) : [];
+    return { code: p.text(a, 'code', where, CODE) ?? '', name: p.text(a, 'name', where) ?? '', unit, match, streets };
   });
   p.unique('area code', areas.map((a) => a.code));
   return areas;

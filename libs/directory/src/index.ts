@@ -8,3 +8,6 @@ export * from './list-units.query';
 export * from './unit-coverage.query';
 export * from './designate-unit-officers.usecase';
 export * from './directory.module';
+export * from './reorganisation-store';
+export * from './reorganisations.usecase';
+export * from './reorganisation-files';

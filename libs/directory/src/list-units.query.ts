@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { selectUnits, UnitView } from './unit-view';
+import { selectUnits, UnitFilter, UnitView } from './unit-view';
 
 @Injectable()
 export class ListUnits {
   constructor(private readonly ds: DataSource) {}
 
-  execute(): Promise<UnitView[]> {
-    return selectUnits(this.ds);
+  /** The units active now (or at `at`), or every unit with `includeInactive`. */
+  execute(filter: UnitFilter = {}): Promise<UnitView[]> {
+    return selectUnits(this.ds, undefined, filter);
   }
 }

@@ -56,7 +56,7 @@ async function insertCategories(db: Sql, org: OrganisationConfig): Promise<void>
 }
 
 async function insertUnits(db: Sql, org: OrganisationConfig): Promise<void> {
-  for (const u of org.units) await execute(db, `INSERT INTO units (code, name, kind) VALUES ($1, $2, $3)`, [u.code, u.name, u.kind]);
+  for (const u of org.units) await execute(db, `INSERT INTO units (code, name, kind, aliases) VALUES ($1, $2, $3, $4)`, [u.code, u.name, u.kind, u.aliases]);
 }
 
 /** Accounts without a password until the office gives them one (PATCH /v1/officers/{id}). */
@@ -80,7 +80,7 @@ async function designateUnitOfficers(db: Sql, org: OrganisationConfig): Promise<
 
 async function insertAreas(db: Sql, org: OrganisationConfig): Promise<void> {
   for (const a of org.areas) {
-    await execute(db, `INSERT INTO areas (code, name, unit_code, match) VALUES ($1, $2, $3, $4)`, [a.code, a.name, a.unit, a.match]);
+    await execute(db, `INSERT INTO areas (code, name, unit_code, match, streets) VALUES ($1, $2, $3, $4, $5)`, [a.code, a.name, a.unit, a.match, a.streets]);
   }
 }
 

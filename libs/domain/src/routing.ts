@@ -15,6 +15,24 @@ export interface AreaRef {
   name: string;
   unitCode: string;
   match: string[];
+  /** False once a reorganisation ended the area; its names stay recognised and lead to its successors. */
+  active?: boolean;
+  /** Streets of the area: an address naming one and no ward still finds it. */
+  streets?: string[];
+  /** Where an ended area's addresses went, tried in order (see successorFor). */
+  successors?: AreaSuccessor[];
+}
+
+/**
+ * One successor of an ended area or unit. A merge names one with no streets or patterns; a split names
+ * several, each with the streets (names as addresses write them) or patterns (regular expressions
+ * over the address folded by foldVietnamese) that send an address there; one without either is the
+ * split's fallback.
+ */
+export interface AreaSuccessor {
+  area: string;
+  streets: string[];
+  patterns: string[];
 }
 
 export interface UnitRef {
@@ -32,44 +50,93 @@ export type RoutingDecision =
 
 export interface AreaResolution {
   areaCode: string | null;
-  source: 'ward_code' | 'address' | null;
+  source: 'ward_code' | 'address' | 'street' | null;
   /** Why no area was found, when none was. */
   problem: string | null;
 }
 
+/** Whether a folded address (spaces around) names a street, or matches a pattern, of a successor. */
+function successorMatches(s: { streets: readonly string[]; patterns: readonly string[] }, folded: string): boolean {
+  return s.streets.some((st) => folded.includes(` ${foldVietnamese(st)} `)) || s.patterns.some((p) => new RegExp(p).test(folded.trim()));
+}
+
 /**
- * Finds the area of a case: its wardCode if known, else a ward named in the address. An address
- * often names streets that share a ward's name (Bạch Mai, Phố Huế, Minh Khai streets), so a ward
- * written with its prefix ("phường Thanh Nhàn", "P. Thanh Nhàn") wins over a bare mention, and a
- * bare mention decides only when it is the only one.
+ * The successor an address belongs to: the first whose streets or patterns it matches, else the one
+ * without either (a merge, or a split's fallback); null when none fits. `byStreet` says whether the
+ * address itself decided.
+ */
+export function successorFor<S extends { streets: readonly string[]; patterns: readonly string[] }>(
+  successors: readonly S[],
+  address: string | null | undefined,
+): { successor: S; byStreet: boolean } | null {
+  const folded = ` ${foldVietnamese(address ?? '')} `;
+  const decided = successors.find((s) => (s.streets.length || s.patterns.length) && successorMatches(s, folded));
+  if (decided) return { successor: decided, byStreet: true };
+  const fallback = successors.find((s) => !s.streets.length && !s.patterns.length);
+  return fallback ? { successor: fallback, byStreet: false } : null;
+}
+
+/** An area, or the active area its addresses now belong to (succession followed through several reorganisations). */
+function currentArea(area: AreaRef, address: string | null | undefined, byCode: ReadonlyMap<string, AreaRef>): { area: AreaRef; byStreet: boolean } | string {
+  let at = area;
+  let byStreet = false;
+  for (let hops = 0; at.active === false; hops++) {
+    const next = hops < 10 ? successorFor(at.successors ?? [], address) : null;
+    const to = next && byCode.get(next.successor.area);
+    if (!next || !to) return `ward '${area.name}' no longer exists and the address names none of the streets that decide its successor`;
+    byStreet ||= next.byStreet;
+    at = to;
+  }
+  return { area: at, byStreet };
+}
+
+/**
+ * Finds the area of a case: its wardCode if known, else a ward named in the address, else a street
+ * of exactly one ward. An address often names streets that share a ward's name (Bạch Mai, Phố Huế,
+ * Minh Khai streets), so a ward written with its prefix ("phường Thanh Nhàn", "P. Thanh Nhàn") wins
+ * over a bare mention, and a bare mention decides only when it is the only one. A ward that no longer
+ * exists is still recognised (citizens keep its name) and leads to its successor, by street when it
+ * was split.
  */
 export function resolveArea(
   location: { wardCode?: string | null; address?: string | null },
   areas: readonly AreaRef[],
 ): AreaResolution {
   const problems: string[] = [];
+  const byCode = new Map(areas.map((a) => [a.code, a]));
   if (location.wardCode) {
     const wanted = location.wardCode.trim().toUpperCase();
-    const byCode = areas.find((a) => a.code.toUpperCase() === wanted);
-    if (byCode) return { areaCode: byCode.code, source: 'ward_code', problem: null };
-    problems.push(`unknown wardCode '${location.wardCode}'`);
+    const found = areas.find((a) => a.code.toUpperCase() === wanted);
+    const current = found && currentArea(found, location.address, byCode);
+    if (current && typeof current !== 'string') return { areaCode: current.area.code, source: 'ward_code', problem: null };
+    problems.push(typeof current === 'string' ? current : `unknown wardCode '${location.wardCode}'`);
   }
   if (location.address) {
     const text = ` ${foldVietnamese(location.address)} `;
-    const prefixed = new Set<string>();
-    const bare = new Set<string>();
+    const prefixed: AreaRef[] = [];
+    const bare: AreaRef[] = [];
     for (const area of areas) {
       for (const name of area.match.length ? area.match : [area.name]) {
         const key = foldVietnamese(name);
         if (!key) continue;
-        if (new RegExp(` (phuong|p) ${key} `).test(text)) prefixed.add(area.code);
-        else if (text.includes(` ${key} `)) bare.add(area.code);
+        if (new RegExp(` (phuong|p) ${key} `).test(text)) prefixed.push(area);
+        else if (text.includes(` ${key} `)) bare.push(area);
       }
     }
-    if (prefixed.size === 1) return { areaCode: [...prefixed][0], source: 'address', problem: null };
-    if (prefixed.size === 0 && bare.size === 1) return { areaCode: [...bare][0], source: 'address', problem: null };
-    if (prefixed.size > 1 || bare.size > 1) problems.push('the address names more than one ward');
-    else problems.push('the address names no known ward');
+    const named = prefixed.length ? prefixed : bare;
+    const current = named.map((a) => currentArea(a, location.address, byCode));
+    const found = current.filter((c): c is { area: AreaRef; byStreet: boolean } => typeof c !== 'string');
+    // A new ward may bear an old ward's name: where the street decided, it decides.
+    const decisive = found.some((c) => c.byStreet) ? found.filter((c) => c.byStreet) : found;
+    const codes = new Set(decisive.map((c) => c.area.code));
+    if (codes.size === 1) return { areaCode: [...codes][0], source: 'address', problem: null };
+    if (codes.size > 1) problems.push('the address names more than one ward');
+    else if (current.length) problems.push(...new Set(current.filter((c): c is string => typeof c === 'string')));
+    else {
+      const byStreet = areas.filter((a) => a.active !== false && (a.streets ?? []).some((st) => text.includes(` ${foldVietnamese(st)} `)));
+      if (byStreet.length === 1) return { areaCode: byStreet[0].code, source: 'street', problem: null };
+      problems.push(byStreet.length > 1 ? 'the address names streets of more than one ward' : 'the address names no known ward');
+    }
   } else if (!location.wardCode) {
     problems.push('no wardCode and no address');
   }

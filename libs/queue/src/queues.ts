@@ -17,6 +17,8 @@ export enum JobName {
   Deliver = 'deliver',
   /** An escalation level of a case's stage falls due. */
   SlaTimer = 'sla-timer',
+  /** A scheduled reorganisation reaches its effective date (config/reorganisations, POST /v1/reorganisations). */
+  ApplyReorganisation = 'apply-reorganisation',
 }
 
 /** Job payloads carry ids only: never a citizen's name, phone or text. */
@@ -29,6 +31,7 @@ export interface JobPayloads {
    * a timer whose run or deadline no longer matches the case is obsolete and does nothing.
    */
   [JobName.SlaTimer]: { caseId: string; stage: string; level: string; stageStartedAt: number; dueAt: number };
+  [JobName.ApplyReorganisation]: { reorganisationId: string };
 }
 
 export const QUEUE_OF: Record<JobName, QueueName> = {
@@ -36,6 +39,7 @@ export const QUEUE_OF: Record<JobName, QueueName> = {
   [JobName.CaseEvent]: QueueName.CaseEvents,
   [JobName.Deliver]: QueueName.Notifications,
   [JobName.SlaTimer]: QueueName.Sla,
+  [JobName.ApplyReorganisation]: QueueName.Routing,
 };
 
 /**
@@ -59,6 +63,8 @@ export function jobIdFor<N extends JobName>(name: N, payload: JobPayloads[N]): s
       return jobIdPrefix(name) + (payload as JobPayloads[JobName.CaseEvent]).eventId;
     case JobName.Deliver:
       return jobIdPrefix(name) + (payload as JobPayloads[JobName.Deliver]).deliveryId;
+    case JobName.ApplyReorganisation:
+      return jobIdPrefix(name) + (payload as JobPayloads[JobName.ApplyReorganisation]).reorganisationId;
     case JobName.SlaTimer: {
       // A moved deadline or a new stage run gives a new id, so the new timer is never mistaken for the old.
       const t = payload as JobPayloads[JobName.SlaTimer];

@@ -39,6 +39,8 @@ interface RoutingTableRow {
 
 /** Areas, rules and the triage unit: loaded from config/ at first start and not edited at run time. */
 interface RoutingTable {
+  /** Read for this batch, not kept from an earlier one. */
+  fresh: boolean;
   areas: AreaRef[];
   areaByCode: Map<string, AreaRef>;
   rules: RoutingRule[];
@@ -109,15 +111,15 @@ export class RouteCase {
     );
     const byId = new Map<string, Routed>();
     if (cases.length > 0) {
-      const table = await this.routingTable();
-      const decide = (c: CaseRow, area: AreaResolution, unit: (code: string) => UnitRef | undefined) =>
+      let table = await this.routingTable();
+      const decide = (c: CaseRow, area: AreaResolution, unit: (code: string) => UnitRef | undefined): RoutingDecision =>
         decideRoute({ category: c.category_code, areaCode: area.areaCode, areaProblem: area.problem }, table.rules, {
           area: (code) => table.areaByCode.get(code),
           unit,
         });
       // Which unit decides each case depends on the rules and areas only; the unit's state then
       // decides between assigning and triage. So: find the units, then read them fresh.
-      const areas = cases.map((c) => resolveArea({ wardCode: c.ward_code, address: c.address }, table.areas));
+      let areas = cases.map((c) => resolveArea({ wardCode: c.ward_code, address: c.address }, table.areas));
       const wanted = new Set<string>();
       cases.forEach((c, i) => decide(c, areas[i], (code) => void wanted.add(code)));
       // A designation change locks the unit and moves its open cases; holding the unit rows here
@@ -132,6 +134,23 @@ export class RouteCase {
           [[...wanted].sort()],
         );
         for (const u of rows) units.set(u.code, { code: u.code, active: u.active, handlerId: u.handler_id, leaderId: u.leader_id });
+      }
+      // A kept table may predate a reorganisation (applied by any process): a unit it decides on
+      // that has ended says so, and the batch is decided again on a fresh table and fresh units.
+      if (rows(units).some((u) => !u.active) && !table.fresh) {
+        table = await this.routingTable(true);
+        areas = cases.map((c) => resolveArea({ wardCode: c.ward_code, address: c.address }, table.areas));
+        wanted.clear();
+        cases.forEach((c, i) => decide(c, areas[i], (code) => void wanted.add(code)));
+        const more = [...wanted].filter((code) => !units.has(code)).sort();
+        if (more.length) {
+          const rs = await selectRows<UnitRow>(
+            m,
+            `SELECT code, active, handler_id, leader_id FROM units WHERE code = ANY($1::text[]) ORDER BY code FOR SHARE`,
+            [more],
+          );
+          for (const u of rs) units.set(u.code, { code: u.code, active: u.active, handlerId: u.handler_id, leaderId: u.leader_id });
+        }
       }
       cases.forEach((c, i) => byId.set(c.id, this.plan(c, areas[i], decide(c, areas[i], (code) => units.get(code)), table.triageUnit)));
       await this.write(m, [...byId.values()]);
@@ -208,13 +227,15 @@ export class RouteCase {
     await writeOutboxWithCaseEventStates(m, outbox, announced);
   }
 
-  private routingTable(): Promise<RoutingTable> {
-    if (!this.table || Date.now() - this.table.at > ROUTING_TABLE_CACHE_MS) {
+  private async routingTable(fresh = false): Promise<RoutingTable> {
+    if (fresh || !this.table || Date.now() - this.table.at > ROUTING_TABLE_CACHE_MS) {
       const value = this.readRoutingTable();
-      this.table = { at: Date.now(), value };
-      value.catch(() => {
-        if (this.table?.value === value) this.table = null;
+      const kept = value.then((t) => ({ ...t, fresh: false }));
+      this.table = { at: Date.now(), value: kept };
+      kept.catch(() => {
+        if (this.table?.value === kept) this.table = null;
       });
+      return value;
     }
     return this.table.value;
   }
@@ -223,15 +244,20 @@ export class RouteCase {
     const row = await selectRow<RoutingTableRow>(
       this.ds,
       `SELECT
-        (SELECT COALESCE(json_agg(json_build_object('code', code, 'name', name, 'unitCode', unit_code, 'match', match)), '[]') FROM areas) AS areas,
+        (SELECT COALESCE(json_agg(json_build_object('code', code, 'name', name, 'unitCode', unit_code, 'match', match,
+                                                        'active', active, 'streets', streets, 'successors', successors)), '[]') FROM areas) AS areas,
         (SELECT COALESCE(json_agg(json_build_object('id', id, 'category', category_code, 'areas', area_codes, 'unit', unit_code,
                                                     'toWard', to_ward, 'inform', inform) ORDER BY position), '[]')
            FROM routing_rules WHERE active) AS rules,
         (SELECT value FROM system_state WHERE key = 'triage_unit') AS triage_unit`,
     );
     if (!row?.triage_unit) throw new Error('no triage unit configured (organisation not loaded)');
-    return { areas: row.areas, areaByCode: new Map(row.areas.map((a) => [a.code, a])), rules: row.rules, triageUnit: row.triage_unit };
+    return { fresh: true, areas: row.areas, areaByCode: new Map(row.areas.map((a) => [a.code, a])), rules: row.rules, triageUnit: row.triage_unit };
   }
+}
+
+function rows<T>(m: Map<string, T>): T[] {
+  return [...m.values()];
 }
 
 function actionOf(r: Routed): 'route' | 'route_to_triage' {

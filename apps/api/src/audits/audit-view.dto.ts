@@ -110,6 +110,10 @@ export class UnitReportDto {
   @ApiProperty() unitName: string;
   @ApiProperty({ enum: ['office', 'department', 'ward', 'police'] }) kind: string;
   @ApiProperty() active: boolean;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'when the unit began (a reorganisation)' }) validFrom: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'when the unit ended' }) validTo: string | null;
+  @ApiProperty({ type: [String], description: 'lineage: the units whose work it took over' }) predecessors: string[];
+  @ApiProperty({ type: [String], description: 'lineage: the units that took over its work' }) successors: string[];
   @ApiProperty({ type: 'integer' }) received: number;
   @ApiProperty({ type: 'integer' }) acknowledged: number;
   @ApiProperty({ type: 'integer' }) acknowledgedOnTime: number;
@@ -122,6 +126,8 @@ export class UnitReportDto {
   @ApiProperty({ type: DurationStatsDto, description: 'working minutes from receipt to resolution' }) resolveWorkingMinutes: DurationStatsDto;
   @ApiProperty({ type: 'integer' }) transfersIn: number;
   @ApiProperty({ type: 'integer' }) transfersOut: number;
+  @ApiProperty({ type: 'integer', description: 'cases taken over from an ended unit by a reorganisation (not misrouting)' }) reorganisedIn: number;
+  @ApiProperty({ type: 'integer', description: 'cases handed to a successor by a reorganisation' }) reorganisedOut: number;
   @ApiProperty({ type: 'integer' }) returns: number;
   @ApiProperty({ type: 'integer' }) extensions: number;
   @ApiProperty({ type: 'integer' }) reopened: number;
@@ -146,6 +152,12 @@ export class ReportTargetDto {
   @ApiProperty() name: string;
 }
 
+export class LineageEntryDto {
+  @ApiProperty({ example: 'P_CAU_DEN' }) from: string;
+  @ApiProperty({ type: [String], example: ['P_BACH_KHOA'] }) to: string[];
+  @ApiProperty({ format: 'date-time', description: 'when the work passed on' }) at: string;
+}
+
 export class UnitMetricsReportDto {
   @ApiProperty({ format: 'date-time' }) from: string;
   @ApiProperty({ format: 'date-time' }) to: string;
@@ -153,6 +165,7 @@ export class UnitMetricsReportDto {
   @ApiProperty({ type: CoverageSummaryDto }) coverage: CoverageSummaryDto;
   @ApiProperty({ type: [ReportTargetDto], description: "the active targets the units' `targets` and the CSV's target columns refer to" }) targets: ReportTargetDto[];
   @ApiProperty({ type: [UnitReportDto] }) units: UnitReportDto[];
+  @ApiProperty({ type: [LineageEntryDto], description: 'which ended units of the report feed which units (reorganisations)' }) lineage: LineageEntryDto[];
 }
 
 const instant = (description?: string) => ApiProperty({ type: String, format: 'date-time', nullable: true, description });
@@ -170,6 +183,8 @@ export class UnitCaseLineDto {
   @ApiProperty({ type: Number, nullable: true }) resolveWorkingMinutes: number | null;
   @ApiProperty({ type: 'integer' }) transfersIn: number;
   @ApiProperty({ type: 'integer' }) transfersOut: number;
+  @ApiProperty({ type: 'integer', description: 'cases taken over from an ended unit by a reorganisation (not misrouting)' }) reorganisedIn: number;
+  @ApiProperty({ type: 'integer', description: 'cases handed to a successor by a reorganisation' }) reorganisedOut: number;
   @ApiProperty({ type: 'integer' }) returns: number;
   @ApiProperty({ type: 'integer' }) extensions: number;
   @ApiProperty() reopened: boolean;

@@ -31,12 +31,30 @@ export class UnitDto {
   @ApiProperty({ example: 'P_BACH_KHOA' }) code: string;
   @ApiProperty({ example: 'Phường Bách Khoa' }) name: string;
   @ApiProperty({ enum: UNIT_KINDS }) kind: string;
-  @ApiProperty() active: boolean;
+  @ApiProperty({ description: 'whether the unit exists now (or at `at`)' }) active: boolean;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'when it began; null: before the history the engine holds' }) validFrom: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'when it ended; null: it still exists' }) validTo: string | null;
+  @ApiProperty({ type: [String], example: ['P_HAI_BA_TRUNG'], description: 'the units that took over its work when it ended (a merge names one, a split several)' })
+  successors: string[];
+  @ApiProperty({ type: [String], description: 'the units whose work it took over' }) predecessors: string[];
+  @ApiProperty({ type: [String], description: 'other names it goes by, old names included' }) aliases: string[];
   @ApiProperty({ type: DesigneeDto, nullable: true, description: 'designated handler (công chức đầu mối)' }) handler: DesigneeDto | null;
   @ApiProperty({ type: DesigneeDto, nullable: true, description: 'designated leader (lãnh đạo đầu mối)' }) leader: DesigneeDto | null;
 
   static of(u: UnitView): UnitDto {
-    return { code: u.code, name: u.name, kind: u.kind, active: u.active, handler: DesigneeDto.of(u.handler), leader: DesigneeDto.of(u.leader) };
+    return {
+      code: u.code,
+      name: u.name,
+      kind: u.kind,
+      active: u.active,
+      validFrom: u.validFrom?.toISOString() ?? null,
+      validTo: u.validTo?.toISOString() ?? null,
+      successors: u.successors,
+      predecessors: u.predecessors,
+      aliases: u.aliases,
+      handler: DesigneeDto.of(u.handler),
+      leader: DesigneeDto.of(u.leader),
+    };
   }
 }
 

@@ -1,5 +1,6 @@
-import { Body, Controller, Get, Param, Put, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Param, Put, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ValidationError } from '@fr/domain';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { DesignateUnitOfficers, GetUnitCoverage, ListUnits } from '@fr/directory';
 import { ApiErrors } from '../common/error.dto';
@@ -17,10 +18,16 @@ export class UnitsController {
   ) {}
 
   @Get()
-  @ApiOperation({ operationId: 'listUnits', summary: 'Units with their designated handler and leader (any officer)' })
+  @ApiOperation({ operationId: 'listUnits', summary: 'Units with their designated handler and leader, dates and successors (any officer)' })
+  @ApiQuery({ name: 'at', required: false, schema: { type: 'string', format: 'date-time' }, description: 'the organisation as it stood then (default: now)' })
+  @ApiQuery({ name: 'include', required: false, schema: { type: 'string', enum: ['inactive'] }, description: 'inactive: also the units that ended (or had not begun)' })
   @ApiOkResponse({ type: [UnitDto] })
-  async list(): Promise<UnitDto[]> {
-    return (await this.listUnits.execute()).map(UnitDto.of);
+  @ApiErrors(400)
+  async list(@Query('at') at?: string, @Query('include') include?: string): Promise<UnitDto[]> {
+    const when = at === undefined || at === '' ? null : new Date(at);
+    if (when && Number.isNaN(when.getTime())) throw new ValidationError('at must be a date or a date and time (ISO 8601)', ['at']);
+    if (include !== undefined && include !== '' && include !== 'inactive') throw new ValidationError("include must be 'inactive'", ['include']);
+    return (await this.listUnits.execute({ at: when, includeInactive: include === 'inactive' })).map(UnitDto.of);
   }
 
   @Get('coverage')

@@ -3,8 +3,9 @@ import { Job, UnrecoverableError } from 'bullmq';
 import { AppConfig } from '@fr/config';
 import { BatchWhileBusy, JobName, JobPayloads, QueueName } from '@fr/queue';
 import { RouteCase, RouteCaseResult } from '@fr/routing';
-import { ConfiguredWorkerHost } from './configured-worker-host';
+import { ApplyReorganisation } from '@fr/directory';
 import { isUuid } from '@fr/domain';
+import { ConfiguredWorkerHost } from './configured-worker-host';
 
 
 /**
@@ -17,7 +18,10 @@ import { isUuid } from '@fr/domain';
 export class RoutingProcessor extends ConfiguredWorkerHost {
   private readonly batcher: BatchWhileBusy<string, RouteCaseResult>;
 
-  constructor(private readonly routeCase: RouteCase) {
+  constructor(
+    private readonly routeCase: RouteCase,
+    private readonly reorganise: ApplyReorganisation,
+  ) {
     super();
     this.batcher = new BatchWhileBusy((ids) => this.routeCase.executeMany(ids), { maxBatch: 100, maxInFlight: 2, retryAlone: true });
   }
@@ -33,6 +37,12 @@ export class RoutingProcessor extends ConfiguredWorkerHost {
         if (!isUuid(caseId)) throw new UnrecoverableError('route-case needs a caseId');
         const r = await this.batcher.submit(caseId);
         return { changed: r.changed, kind: r.decision?.kind ?? null };
+      }
+      case JobName.ApplyReorganisation: {
+        // Routing takes the new units from the moment this commits, hence this queue.
+        const { reorganisationId } = job.data as JobPayloads[JobName.ApplyReorganisation];
+        if (!isUuid(reorganisationId)) throw new UnrecoverableError('apply-reorganisation needs a reorganisationId');
+        return { applied: await this.reorganise.execute(reorganisationId) };
       }
       default:
         throw new UnrecoverableError(`no handler for job '${job.name}' on queue '${QueueName.Routing}'`);

@@ -1,0 +1,62 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Response } from 'express';
+import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
+import { PlanReorganisation, readPlan } from '@fr/directory';
+import { ValidationError } from '@fr/domain';
+import { ApiErrors } from '../common/error.dto';
+import { ReorganisationDto, ReorganisationPlanDto, ReorganisationReportDto } from './reorganisation.dto';
+
+
+/** Reorganisations of the units: a plan is dry-run, scheduled, and applied at its date (ADMIN). */
+@ApiTags('reorganisations')
+@ApiBearerAuth()
+@UseGuards(JwtAuthGuard, RolesGuard)
+@Roles('ADMIN')
+@Controller('v1/reorganisations')
+export class ReorganisationsController {
+  constructor(private readonly plans: PlanReorganisation) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({
+    operationId: 'postReorganisation',
+    summary: 'Dry-run a plan (?dryRun=true: where every open case, rule and designation would go), or schedule it for its effective date',
+  })
+  @ApiQuery({ name: 'dryRun', required: false, schema: { type: 'boolean' } })
+  @ApiBody({ type: ReorganisationPlanDto })
+  @ApiOkResponse({ type: ReorganisationReportDto, description: 'the dry run' })
+  @ApiCreatedResponse({ type: ReorganisationDto, description: 'scheduled' })
+  @ApiErrors(400, 403, { 422: 'the plan leaves something unresolved (the list is in the message)' })
+  async post(
+    @CurrentOfficer() actor: AuthenticatedOfficer,
+    @Body() body: Record<string, unknown>,
+    @Res({ passthrough: true }) res: Response,
+    @Query('dryRun') dryRun?: string,
+  ): Promise<ReorganisationReportDto | ReorganisationDto> {
+    if (dryRun !== undefined && dryRun !== 'true' && dryRun !== 'false') throw new ValidationError('dryRun must be true or false', ['dryRun']);
+    const plan = readPlan(body);
+    if (dryRun === 'true') {
+      res.status(200);
+      return ReorganisationReportDto.of(await this.plans.dryRun(plan));
+    }
+    return ReorganisationDto.of(await this.plans.schedule(plan, actor.id));
+  }
+
+  @Get()
+  @ApiOperation({ operationId: 'listReorganisations', summary: 'Every reorganisation, scheduled or applied, by effective date' })
+  @ApiOkResponse({ type: [ReorganisationDto] })
+  @ApiErrors(403)
+  async list(): Promise<ReorganisationDto[]> {
+    return (await this.plans.list()).map(ReorganisationDto.of);
+  }
+
+  @Get(':id')
+  @ApiOperation({ operationId: 'getReorganisation', summary: 'One reorganisation with its plan and what it did' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ type: ReorganisationDto })
+  @ApiErrors(400, 403, { 404: 'no such reorganisation' })
+  async get(@Param('id', new ParseUUIDPipe({ exceptionFactory: () => new ValidationError('id must be a reorganisation id (a UUID)', ['id']) })) id: string): Promise<ReorganisationDto> {
+    return ReorganisationDto.of(await this.plans.get(id));
+  }
+}

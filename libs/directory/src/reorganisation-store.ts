@@ -1,0 +1,203 @@
+import { EntityManager } from 'typeorm';
+import { AreaSuccessor, evaluatePlan, OrganisationSnapshot, PlanEvaluation, ReorganisationPlan } from '@fr/domain';
+import { execute, selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
+
+/** Cases a reorganisation carries to the successors: every one not closed (a resolved case may reopen at its unit). */
+const CARRIED_STATES = ['triage', 'assigned', 'in_progress', 'awaiting_info', 'resolved'];
+export const REORGANISATION_REASON = 'reorganisation';
+export const REORGANISER_ACTOR = 'system:reorganisation';
+
+/** The organisation and its open cases, as a plan is evaluated against them. */
+export async function readOrganisationSnapshot(db: Sql): Promise<OrganisationSnapshot> {
+  const units = await selectRows<{ code: string; active: boolean; handler_id: string | null; leader_id: string | null }>(
+    db,
+    `SELECT code, active, handler_id, leader_id FROM units ORDER BY code`,
+  );
+  const areas = await selectRows<{ code: string; unit_code: string; active: boolean }>(db, `SELECT code, unit_code, active FROM areas ORDER BY code`);
+  const rules = await selectRows<{ id: string; unit_code: string | null }>(db, `SELECT id, unit_code FROM routing_rules WHERE active ORDER BY position`);
+  const triage = await selectRow<{ value: string }>(db, `SELECT value FROM system_state WHERE key = 'triage_unit'`);
+  const cases = await selectRows<{ id: string; tracking_code: string; unit_code: string; status: string; address: string | null }>(
+    db,
+    `SELECT id, tracking_code, unit_code, status, address FROM cases WHERE status = ANY($1) AND unit_code IS NOT NULL ORDER BY received_at, id`,
+    [CARRIED_STATES],
+  );
+  return {
+    units: units.map((u) => ({ code: u.code, active: u.active, handlerId: u.handler_id, leaderId: u.leader_id })),
+    areas: areas.map((a) => ({ code: a.code, unitCode: a.unit_code, active: a.active })),
+    rules: rules.map((r) => ({ id: r.id, unit: r.unit_code })),
+    triageUnit: triage?.value ?? '',
+    openCases: cases.map((c) => ({ id: c.id, trackingCode: c.tracking_code, unitCode: c.unit_code, status: c.status, address: c.address })),
+  };
+}
+
+export async function dryRunPlan(db: Sql, plan: ReorganisationPlan): Promise<PlanEvaluation> {
+  return evaluatePlan(plan, await readOrganisationSnapshot(db));
+}
+
+/**
+ * Applies a plan in the caller's transaction, against the organisation as it stands now (evaluated
+ * again here: a designation may have changed since the dry run). Returns the evaluation; when it
+ * leaves anything unresolved nothing is written.
+ */
+export async function applyPlan(m: EntityManager, plan: ReorganisationPlan, reorganisationId: string, now: Date): Promise<PlanEvaluation> {
+  const ev = evaluatePlan(plan, await readOrganisationSnapshot(m));
+  if (ev.unresolved.length) return ev;
+  const effective = new Date(plan.effectiveAt);
+  await insertNewUnits(m, plan, effective);
+  await renameUnits(m, plan);
+  await endUnits(m, plan, ev, effective);
+  for (const r of ev.rules) if (r.to) await execute(m, `UPDATE routing_rules SET unit_code = $2 WHERE id = $1`, [r.id, r.to]);
+  await execute(m, `UPDATE system_state SET value = $1 WHERE key = 'triage_unit'`, [JSON.stringify(ev.triageUnit)]);
+  await moveCases(m, plan, ev, reorganisationId, now);
+  await writeAuditEvent(m, {
+    caseId: null,
+    actor: REORGANISER_ACTOR,
+    action: 'reorganisation_applied',
+    data: { reorganisationId, name: plan.name, effectiveAt: plan.effectiveAt, movedCases: ev.moves.length, endedUnits: ev.ending.map((e) => e.unit) },
+  });
+  return ev;
+}
+
+async function insertNewUnits(m: EntityManager, plan: ReorganisationPlan, effective: Date): Promise<void> {
+  for (const u of plan.newUnits) {
+    await execute(m, `INSERT INTO units (code, name, kind, valid_from, aliases) VALUES ($1, $2, $3, $4, $5)`, [u.code, u.name, u.kind, effective, u.aliases]);
+    for (const [d, role] of [
+      [u.handler, 'HANDLER'],
+      [u.leader, 'LEADER'],
+    ] as const) {
+      if (!d) continue;
+      // Seeded officers have no password until the office gives them one (as config/ seeds them).
+      await execute(m, `INSERT INTO officers (username, full_name, role, unit_code) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [
+        d.username,
+        d.fullName,
+        role,
+        u.code,
+      ]);
+    }
+    await execute(
+      m,
+      `UPDATE units SET handler_id = (SELECT id FROM officers WHERE lower(username) = lower($2) AND unit_code = $1 AND role = 'HANDLER'),
+                        leader_id = (SELECT id FROM officers WHERE lower(username) = lower($3) AND unit_code = $1 AND role = 'LEADER')
+        WHERE code = $1`,
+      [u.code, u.handler?.username ?? null, u.leader?.username ?? null],
+    );
+    if (u.area) {
+      await execute(m, `INSERT INTO areas (code, name, unit_code, match, streets, valid_from) VALUES ($1, $2, $3, $4, $5, $6)`, [
+        u.area.code,
+        u.area.name,
+        u.code,
+        u.area.match.length ? u.area.match : [...new Set([u.name, ...u.aliases])],
+        u.area.streets,
+        effective,
+      ]);
+    }
+  }
+}
+
+/** A renamed unit keeps its old name as an alias, and its area keeps recognising the old name. */
+async function renameUnits(m: EntityManager, plan: ReorganisationPlan): Promise<void> {
+  for (const r of plan.renames) {
+    await execute(
+      m,
+      `UPDATE units SET aliases = ARRAY(SELECT DISTINCT x FROM unnest(aliases || name || $3::text[]) x WHERE x <> $2), name = $2, updated_at = now() WHERE code = $1`,
+      [r.unit, r.name, r.aliases],
+    );
+    await execute(
+      m,
+      `UPDATE areas SET match = ARRAY(SELECT DISTINCT x FROM unnest(match || $2::text[]) x) WHERE unit_code = $1 AND active`,
+      [r.unit, [r.name, ...r.aliases]],
+    );
+  }
+}
+
+/** The area addresses of a unit now belong to: a new unit's, else its active one. */
+async function areaOf(m: EntityManager, plan: ReorganisationPlan, unit: string): Promise<string | null> {
+  const fresh = plan.newUnits.find((u) => u.code === unit);
+  if (fresh) return fresh.area?.code ?? null;
+  const row = await selectRow<{ code: string }>(m, `SELECT code FROM areas WHERE unit_code = $1 AND active ORDER BY code LIMIT 1`, [unit]);
+  return row?.code ?? null;
+}
+
+async function endUnits(m: EntityManager, plan: ReorganisationPlan, ev: PlanEvaluation, effective: Date): Promise<void> {
+  for (const e of ev.ending) {
+    const parts =
+      e.how === 'split'
+        ? (() => {
+            const s = plan.splits.find((x) => x.unit === e.unit)!;
+            return [...s.into, ...(s.fallback ? [{ unit: s.fallback, streets: [], patterns: [] }] : [])];
+          })()
+        : e.successors.map((unit) => ({ unit, streets: [] as string[], patterns: [] as string[] }));
+    const successors: AreaSuccessor[] = [];
+    for (const p of parts) {
+      const area = await areaOf(m, plan, p.unit);
+      if (area) successors.push({ area, streets: p.streets, patterns: p.patterns });
+    }
+    await execute(m, `UPDATE units SET active = false, valid_to = $2, successors = $3, updated_at = now() WHERE code = $1`, [
+      e.unit,
+      effective,
+      e.successors,
+    ]);
+    await execute(m, `UPDATE areas SET active = false, valid_to = $2, successors = $3 WHERE unit_code = $1 AND active`, [
+      e.unit,
+      effective,
+      JSON.stringify(successors),
+    ]);
+  }
+}
+
+/**
+ * Each open case to its successor with the successor's designees; deadline, stage and pauses stay
+ * as they were (the SLA timers, keyed by the stage run and deadline, stay valid and tell whoever
+ * holds the case when they fire). The move is an assignment of its own reason, not a transfer:
+ * reports do not count it as misrouting. The new handler is told in the inbox.
+ */
+async function moveCases(m: EntityManager, plan: ReorganisationPlan, ev: PlanEvaluation, reorganisationId: string, now: Date): Promise<void> {
+  const moves = ev.moves.filter((x) => x.to !== null);
+  if (!moves.length) return;
+  const ids = moves.map((x) => x.caseId);
+  await selectRows<{ id: string }>(m, `SELECT id FROM cases WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids]);
+  const areas = new Map<string, string | null>();
+  for (const to of new Set(moves.map((x) => x.to!))) areas.set(to, await areaOf(m, plan, to));
+  const moved = await selectRows<{ id: string; status: string; handler_id: string | null; leader_id: string | null; tracking_code: string; due_at: Date | null }>(
+    m,
+    `WITH mv AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) AS mv(id, to_unit, to_area)),
+     upd AS (
+       UPDATE cases c SET unit_code = mv.to_unit, area_code = COALESCE(mv.to_area, c.area_code),
+              handler_id = CASE WHEN c.status = 'triage' THEN c.handler_id ELSE u.handler_id END,
+              leader_id = CASE WHEN c.status = 'triage' THEN c.leader_id ELSE u.leader_id END,
+              version = c.version + 1, updated_at = now()
+         FROM mv JOIN units u ON u.code = mv.to_unit
+        WHERE c.id = mv.id
+        RETURNING c.id, c.status, c.handler_id, c.leader_id, c.tracking_code, c.due_at)
+     SELECT * FROM upd ORDER BY id`,
+    [ids, moves.map((x) => x.to), moves.map((x) => areas.get(x.to!) ?? null)],
+  );
+  await execute(m, `UPDATE assignments SET ended_at = $2 WHERE case_id = ANY($1::uuid[]) AND ended_at IS NULL`, [ids, now]);
+  await execute(
+    m,
+    `INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason, started_at)
+     SELECT c.id, c.unit_code, c.handler_id, c.leader_id, $2, $3 FROM cases c WHERE c.id = ANY($1::uuid[])`,
+    [ids, REORGANISATION_REASON, now],
+  );
+  const byId = new Map(moves.map((x) => [x.caseId, x]));
+  for (const c of moved) {
+    const mv = byId.get(c.id)!;
+    await writeAuditEvent(m, {
+      caseId: c.id,
+      actor: REORGANISER_ACTOR,
+      action: 'reorganise',
+      fromState: c.status,
+      toState: c.status,
+      reason: `reorganisation '${plan.name}': ${mv.from} -> ${mv.to}`,
+      data: { reorganisationId, fromUnit: mv.from, toUnit: mv.to, why: mv.why, handlerId: c.handler_id, leaderId: c.leader_id, dueAt: c.due_at },
+    });
+    if (c.handler_id) {
+      await execute(m, `INSERT INTO notifications (officer_id, case_id, kind, title, body) VALUES ($1, $2, 'reorganisation', $3, $4)`, [
+        c.handler_id,
+        c.id,
+        `Hồ sơ ${c.tracking_code} chuyển đến đơn vị mới`,
+        `Theo sắp xếp "${plan.name}", hồ sơ ${c.tracking_code} của ${mv.from} nay do ${mv.to} xử lý; thời hạn giữ nguyên.`,
+      ]);
+    }
+  }
+}

@@ -1,0 +1,177 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { NotFoundError, parsePlan, PlanEvaluation, ReorganisationPlan, UnprocessableError, ValidationError } from '@fr/domain';
+import { execute, selectRow, selectRows, Sql, writeOutbox } from '@fr/persistence';
+import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
+import { Clock, MAX_TIMER_DELAY_MS } from '@fr/sla';
+import { applyPlan, dryRunPlan } from './reorganisation-store';
+
+export type ReorganisationStatus = 'scheduled' | 'applied';
+
+export interface ReorganisationView {
+  id: string;
+  name: string;
+  effectiveAt: Date;
+  status: ReorganisationStatus;
+  /** The file of config/reorganisations it came from; null when an administrator posted it. */
+  source: string | null;
+  createdAt: Date;
+  appliedAt: Date | null;
+  plan: ReorganisationPlan;
+  /** What the application did (or, while scheduled, what stopped it at its date). */
+  result: PlanEvaluation | null;
+}
+
+interface ReorganisationRow {
+  id: string;
+  name: string;
+  effective_at: Date;
+  status: ReorganisationStatus;
+  source: string | null;
+  created_at: Date;
+  applied_at: Date | null;
+  plan: ReorganisationPlan;
+  result: PlanEvaluation | null;
+}
+
+const COLUMNS = `id, name, effective_at, status, source, created_at, applied_at, plan, result`;
+
+function view(r: ReorganisationRow): ReorganisationView {
+  return {
+    id: r.id,
+    name: r.name,
+    effectiveAt: r.effective_at,
+    status: r.status,
+    source: r.source,
+    createdAt: r.created_at,
+    appliedAt: r.applied_at,
+    plan: r.plan,
+    result: r.result,
+  };
+}
+
+/** A plan as the API received it: read and checked, or refused with every problem (400). */
+export function readPlan(body: unknown): ReorganisationPlan {
+  const { plan, problems } = parsePlan(body);
+  if (!plan) throw new ValidationError(problems.join('; '), []);
+  return plan;
+}
+
+/**
+ * Records a plan to be applied at its date: through the outbox, a job of a deterministic id, delayed
+ * until then (a longer wait than a timer can hold wakes early and finds it not due; the maintenance
+ * sweep applies whatever is due in any case). Refused when the dry run leaves anything unresolved.
+ */
+export async function scheduleReorganisation(
+  db: DataSource,
+  plan: ReorganisationPlan,
+  opts: { actor: string; source: string | null; now: Date },
+): Promise<{ id: string; report: PlanEvaluation }> {
+  return db.transaction(async (m) => {
+    const report = await dryRunPlan(m, plan);
+    if (report.unresolved.length) throw new UnprocessableError(`the plan leaves ${report.unresolved.length} problem(s) unresolved: ${report.unresolved.join('; ')}`);
+    const row = await selectRow<{ id: string }>(
+      m,
+      `INSERT INTO reorganisations (name, source, effective_at, plan, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+      [plan.name, opts.source, new Date(plan.effectiveAt), JSON.stringify(plan), opts.actor],
+    );
+    const payload = { reorganisationId: row!.id };
+    await writeOutbox(m, {
+      queue: QUEUE_OF[JobName.ApplyReorganisation],
+      name: JobName.ApplyReorganisation,
+      jobId: jobIdFor(JobName.ApplyReorganisation, payload),
+      payload,
+      delayMs: Math.min(MAX_TIMER_DELAY_MS, Math.max(0, new Date(plan.effectiveAt).getTime() - opts.now.getTime())),
+    });
+    return { id: row!.id, report };
+  });
+}
+
+/**
+ * Applies a scheduled reorganisation once its date has come: the row, locked, is the guard (a second
+ * run, from the job or the sweep, finds it applied and does nothing). All in one transaction.
+ * Returns whether it was applied now.
+ */
+export async function applyReorganisation(db: DataSource, id: string, now: Date, logger?: Logger): Promise<boolean> {
+  return db.transaction(async (m) => {
+    const row = await selectRow<{ plan: ReorganisationPlan }>(
+      m,
+      `SELECT plan FROM reorganisations WHERE id = $1 AND status = 'scheduled' AND effective_at <= $2 FOR UPDATE`,
+      [id, now],
+    );
+    if (!row) return false;
+    const result = await applyPlan(m, row.plan, id, now);
+    if (result.unresolved.length) {
+      // Something changed since it was scheduled (a designation cleared): left scheduled, with why.
+      await execute(m, `UPDATE reorganisations SET result = $2 WHERE id = $1`, [id, JSON.stringify(result)]);
+      logger?.warn(`reorganisation ${id} is due but unresolved: ${result.unresolved.join('; ')}`);
+      return false;
+    }
+    await execute(m, `UPDATE reorganisations SET status = 'applied', applied_at = $2, result = $3 WHERE id = $1`, [id, now, JSON.stringify(result)]);
+    return true;
+  });
+}
+
+export async function listReorganisations(db: Sql, id?: string): Promise<ReorganisationView[]> {
+  const rows = await selectRows<ReorganisationRow>(
+    db,
+    `SELECT ${COLUMNS} FROM reorganisations WHERE $1::uuid IS NULL OR id = $1 ORDER BY effective_at, created_at`,
+    [id ?? null],
+  );
+  return rows.map(view);
+}
+
+/** The dry run, the scheduling and the reading of reorganisation plans (ADMIN over the API). */
+@Injectable()
+export class PlanReorganisation {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  dryRun(plan: ReorganisationPlan): Promise<PlanEvaluation> {
+    return dryRunPlan(this.ds, plan);
+  }
+
+  async schedule(plan: ReorganisationPlan, actorId: string): Promise<ReorganisationView> {
+    const { id } = await scheduleReorganisation(this.ds, plan, { actor: `officer:${actorId}`, source: null, now: this.clock.now() });
+    return (await listReorganisations(this.ds, id))[0];
+  }
+
+  list(): Promise<ReorganisationView[]> {
+    return listReorganisations(this.ds);
+  }
+
+  async get(id: string): Promise<ReorganisationView> {
+    const [r] = await listReorganisations(this.ds, id);
+    if (!r) throw new NotFoundError('reorganisation', id);
+    return r;
+  }
+}
+
+/** Applies scheduled reorganisations at their date: one by its job, or every due one (the maintenance sweep). */
+@Injectable()
+export class ApplyReorganisation {
+  private readonly logger = new Logger(ApplyReorganisation.name);
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  execute(id: string): Promise<boolean> {
+    return applyReorganisation(this.ds, id, this.clock.now(), this.logger);
+  }
+
+  /** Every scheduled plan whose date has come, in date order; returns how many were applied. */
+  async runDue(): Promise<number> {
+    const due = await selectRows<{ id: string }>(
+      this.ds,
+      `SELECT id FROM reorganisations WHERE status = 'scheduled' AND effective_at <= $1 ORDER BY effective_at, created_at`,
+      [this.clock.now()],
+    );
+    let applied = 0;
+    for (const r of due) if (await this.execute(r.id)) applied++;
+    return applied;
+  }
+}

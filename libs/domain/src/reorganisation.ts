@@ -1,0 +1,347 @@
+import { successorFor } from './routing';
+import { nfc } from './text';
+
+/**
+ * A reorganisation as data: what an administrator (or a file in config/reorganisations/) declares
+ * will change on its effective date. Parsed here without I/O; evaluated against a snapshot of the
+ * organisation and its open cases by evaluatePlan, which both the dry run and the application use.
+ */
+export const PLAN_UNIT_KINDS = ['office', 'department', 'ward', 'police'] as const;
+
+export interface PlanDesignee {
+  username: string;
+  fullName: string;
+}
+
+export interface PlanArea {
+  code: string;
+  name: string;
+  /** Names an address may use for it. */
+  match: string[];
+  streets: string[];
+}
+
+export interface PlanNewUnit {
+  code: string;
+  name: string;
+  kind: (typeof PLAN_UNIT_KINDS)[number];
+  aliases: string[];
+  handler: PlanDesignee | null;
+  leader: PlanDesignee | null;
+  /** A ward's area, which addresses name. */
+  area: PlanArea | null;
+}
+
+export interface PlanMerge {
+  into: string;
+  from: string[];
+}
+
+export interface PlanSplitPart {
+  unit: string;
+  streets: string[];
+  patterns: string[];
+}
+
+export interface PlanSplit {
+  unit: string;
+  into: PlanSplitPart[];
+  /** Where an address that names none of the parts' streets goes; none: such a case is unresolved. */
+  fallback: string | null;
+}
+
+export interface PlanRename {
+  unit: string;
+  name: string;
+  aliases: string[];
+}
+
+export interface PlanDissolution {
+  unit: string;
+  /** Who takes its open cases and routing rules; none: they must be resolved otherwise. */
+  successor: string | null;
+}
+
+export interface PlanRule {
+  id: string;
+  unit: string;
+}
+
+export interface ReorganisationPlan {
+  name: string;
+  /** ISO 8601 with offset. */
+  effectiveAt: string;
+  /** The new triage unit, when the old one ends. */
+  triageUnit: string | null;
+  newUnits: PlanNewUnit[];
+  merges: PlanMerge[];
+  splits: PlanSplit[];
+  renames: PlanRename[];
+  dissolutions: PlanDissolution[];
+  /** Routing rules pointed at another unit. */
+  rules: PlanRule[];
+}
+
+type Doc = Record<string, unknown>;
+const CODE = /^[A-Za-z0-9_.-]{1,40}$/;
+const USERNAME = /^[a-z0-9_.-]{3,64}$/;
+
+/** Reads a plan from parsed YAML or JSON; every problem is listed, with its place. */
+export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems: [] } | { plan: null; problems: string[] } {
+  const problems: string[] = [];
+  const doc = asDoc(input, 'plan', problems);
+  const text = (o: Doc, key: string, where: string, pattern?: RegExp, optional = false): string => {
+    const v = o[key];
+    if (v === undefined || v === null || v === '') {
+      if (!optional) problems.push(`${where}.${key} is required`);
+      return '';
+    }
+    if (typeof v !== 'string' && typeof v !== 'number') {
+      problems.push(`${where}.${key} must be text`);
+      return '';
+    }
+    const s = nfc(String(v)).trim();
+    if (pattern && !pattern.test(s)) problems.push(`${where}.${key} '${s}' is not valid`);
+    return s;
+  };
+  const texts = (o: Doc, key: string, where: string): string[] => {
+    const v = o[key];
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' && typeof x !== 'number')) {
+      problems.push(`${where}.${key} must be a list of text`);
+      return [];
+    }
+    return v.map((x) => nfc(String(x)).trim()).filter(Boolean);
+  };
+  const list = (o: Doc, key: string, where: string): Doc[] => {
+    const v = o[key];
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) {
+      problems.push(`${where}.${key} must be a list`);
+      return [];
+    }
+    return v.map((x, i) => asDoc(x, `${where}.${key}[${i}]`, problems));
+  };
+  const designee = (o: Doc, key: string, where: string): PlanDesignee | null => {
+    if (o[key] === undefined || o[key] === null) return null;
+    const d = asDoc(o[key], `${where}.${key}`, problems);
+    return { username: text(d, 'username', `${where}.${key}`, USERNAME), fullName: text(d, 'fullName', `${where}.${key}`) };
+  };
+
+  const effectiveAt = text(doc, 'effectiveAt', 'plan');
+  if (effectiveAt && (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(effectiveAt) || Number.isNaN(Date.parse(effectiveAt)))) {
+    problems.push(`plan.effectiveAt '${effectiveAt}' must be a date and time with offset (ISO 8601)`);
+  }
+  const plan: ReorganisationPlan = {
+    name: text(doc, 'name', 'plan'),
+    effectiveAt,
+    triageUnit: text(doc, 'triageUnit', 'plan', CODE, true) || null,
+    newUnits: list(doc, 'newUnits', 'plan').map((u, i) => {
+      const where = `plan.newUnits[${i}]`;
+      const kind = text(u, 'kind', where) as PlanNewUnit['kind'];
+      if (kind && !PLAN_UNIT_KINDS.includes(kind)) problems.push(`${where}.kind must be one of ${PLAN_UNIT_KINDS.join(', ')}`);
+      const a = u.area === undefined || u.area === null ? null : asDoc(u.area, `${where}.area`, problems);
+      return {
+        code: text(u, 'code', where, CODE),
+        name: text(u, 'name', where),
+        kind,
+        aliases: texts(u, 'aliases', where),
+        handler: designee(u, 'handler', where),
+        leader: designee(u, 'leader', where),
+        area: a && {
+          code: text(a, 'code', `${where}.area`, CODE),
+          name: text(a, 'name', `${where}.area`),
+          match: texts(a, 'match', `${where}.area`),
+          streets: texts(a, 'streets', `${where}.area`),
+        },
+      };
+    }),
+    merges: list(doc, 'merges', 'plan').map((m, i) => ({ into: text(m, 'into', `plan.merges[${i}]`, CODE), from: texts(m, 'from', `plan.merges[${i}]`) })),
+    splits: list(doc, 'splits', 'plan').map((s, i) => {
+      const where = `plan.splits[${i}]`;
+      const into = list(s, 'into', where).map((p, j) => ({
+        unit: text(p, 'unit', `${where}.into[${j}]`, CODE),
+        streets: texts(p, 'streets', `${where}.into[${j}]`),
+        patterns: texts(p, 'patterns', `${where}.into[${j}]`),
+      }));
+      for (const [j, p] of into.entries()) {
+        if (!p.streets.length && !p.patterns.length) problems.push(`${where}.into[${j}] needs streets or patterns (the fallback is named apart)`);
+        for (const pattern of p.patterns) {
+          try {
+            new RegExp(pattern);
+          } catch {
+            problems.push(`${where}.into[${j}].patterns: '${pattern}' is not a regular expression`);
+          }
+        }
+      }
+      if (into.length < 2) problems.push(`${where}.into must name at least two units (one successor is a merge)`);
+      return { unit: text(s, 'unit', where, CODE), into, fallback: text(s, 'fallback', where, CODE, true) || null };
+    }),
+    renames: list(doc, 'renames', 'plan').map((r, i) => ({
+      unit: text(r, 'unit', `plan.renames[${i}]`, CODE),
+      name: text(r, 'name', `plan.renames[${i}]`),
+      aliases: texts(r, 'aliases', `plan.renames[${i}]`),
+    })),
+    dissolutions: list(doc, 'dissolutions', 'plan').map((d, i) => ({
+      unit: text(d, 'unit', `plan.dissolutions[${i}]`, CODE),
+      successor: text(d, 'successor', `plan.dissolutions[${i}]`, CODE, true) || null,
+    })),
+    rules: list(doc, 'rules', 'plan').map((r, i) => ({ id: text(r, 'id', `plan.rules[${i}]`), unit: text(r, 'unit', `plan.rules[${i}]`, CODE) })),
+  };
+  for (const m of plan.merges) if (m.from.length === 0) problems.push(`a merge into '${m.into}' names no unit in 'from'`);
+  const ending = endingUnits(plan).map((e) => e.unit);
+  for (const code of new Set(ending.filter((c, i) => ending.indexOf(c) !== i))) problems.push(`unit '${code}' ends more than once in the plan`);
+  const fresh = plan.newUnits.map((u) => u.code);
+  for (const code of new Set(fresh.filter((c, i) => fresh.indexOf(c) !== i))) problems.push(`new unit '${code}' is listed twice`);
+  return problems.length ? { plan: null, problems } : { plan, problems: [] };
+}
+
+function asDoc(v: unknown, where: string, problems: string[]): Doc {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) {
+    problems.push(`${where} must be a mapping`);
+    return {};
+  }
+  return v as Doc;
+}
+
+/** A unit the plan ends, how, and the units that take over from it. */
+export interface EndingUnit {
+  unit: string;
+  how: 'merge' | 'split' | 'dissolution';
+  successors: string[];
+}
+
+export function endingUnits(plan: ReorganisationPlan): EndingUnit[] {
+  return [
+    // A merge may keep the unit it merges into: that one does not end.
+    ...plan.merges.flatMap((m) => m.from.filter((f) => f !== m.into).map((f): EndingUnit => ({ unit: f, how: 'merge', successors: [m.into] }))),
+    ...plan.splits.map((s): EndingUnit => ({ unit: s.unit, how: 'split', successors: [...new Set([...s.into.map((p) => p.unit), ...(s.fallback ? [s.fallback] : [])])] })),
+    ...plan.dissolutions.map((d): EndingUnit => ({ unit: d.unit, how: 'dissolution', successors: d.successor ? [d.successor] : [] })),
+  ];
+}
+
+/** What a plan is evaluated against: the organisation and the open cases at the time of the evaluation. */
+export interface OrganisationSnapshot {
+  units: { code: string; active: boolean; handlerId: string | null; leaderId: string | null }[];
+  areas: { code: string; unitCode: string; active: boolean }[];
+  rules: { id: string; unit: string | null }[];
+  triageUnit: string;
+  openCases: { id: string; trackingCode: string; unitCode: string; status: string; address: string | null }[];
+}
+
+export interface PlannedMove {
+  caseId: string;
+  trackingCode: string;
+  status: string;
+  from: string;
+  /** null: nothing in the plan says where this case goes. */
+  to: string | null;
+  /** merge, split-street, split-fallback, dissolution, triage */
+  why: string;
+}
+
+export interface DesignationGap {
+  unitCode: string;
+  missing: ('handler' | 'leader')[];
+}
+
+export interface RuleChange {
+  id: string;
+  from: string;
+  /** null: the rule would point at a unit that no longer exists. */
+  to: string | null;
+}
+
+export interface PlanEvaluation {
+  moves: PlannedMove[];
+  ending: EndingUnit[];
+  designationGaps: DesignationGap[];
+  rules: RuleChange[];
+  triageUnit: string;
+  /** Everything that stops the plan, in words; empty: it may be applied. */
+  unresolved: string[];
+}
+
+/** Where each open case, rule and the triage queue would go, and what the plan leaves unresolved. */
+export function evaluatePlan(plan: ReorganisationPlan, org: OrganisationSnapshot): PlanEvaluation {
+  const unresolved: string[] = [];
+  const existing = new Map(org.units.map((u) => [u.code, u]));
+  const ending = endingUnits(plan);
+  const endingBy = new Map(ending.map((e) => [e.unit, e]));
+  const fresh = new Map(plan.newUnits.map((u) => [u.code, u]));
+  const existsAfter = (code: string) => (fresh.has(code) || existing.get(code)?.active === true) && !endingBy.has(code);
+
+  for (const u of plan.newUnits) if (existing.has(u.code)) unresolved.push(`new unit '${u.code}' already exists`);
+  for (const e of ending) {
+    const u = existing.get(e.unit);
+    if (!u) unresolved.push(`unit '${e.unit}' (${e.how}) does not exist`);
+    else if (!u.active) unresolved.push(`unit '${e.unit}' (${e.how}) has already ended`);
+    for (const s of e.successors) if (!existsAfter(s)) unresolved.push(`unit '${e.unit}' would pass its work to '${s}', which would not exist`);
+  }
+  for (const r of plan.renames) if (!existsAfter(r.unit)) unresolved.push(`rename: unit '${r.unit}' would not exist`);
+
+  const splitOf = new Map(plan.splits.map((s) => [s.unit, s]));
+  const triageUnit = plan.triageUnit ?? org.triageUnit;
+  if (!existsAfter(triageUnit)) unresolved.push(`the triage unit '${triageUnit}' would not exist: name a new triageUnit`);
+
+  const moves: PlannedMove[] = [];
+  for (const c of org.openCases) {
+    const e = endingBy.get(c.unitCode);
+    if (!e) continue;
+    let to: string | null;
+    let why: string = e.how;
+    if (c.status === 'triage') {
+      to = existsAfter(triageUnit) ? triageUnit : null;
+      why = 'triage';
+    } else if (e.how === 'split') {
+      const s = splitOf.get(c.unitCode)!;
+      const parts = [...s.into, ...(s.fallback ? [{ unit: s.fallback, streets: [], patterns: [] }] : [])];
+      const found = successorFor(parts, c.address);
+      to = found?.successor.unit ?? null;
+      why = found?.byStreet ? 'split-street' : 'split-fallback';
+    } else {
+      to = e.successors[0] ?? null;
+    }
+    if (to === null) unresolved.push(`case ${c.trackingCode} at '${c.unitCode}' (${e.how}) has no successor`);
+    moves.push({ caseId: c.id, trackingCode: c.trackingCode, status: c.status, from: c.unitCode, to, why });
+  }
+
+  const ruleTo = new Map(plan.rules.map((r) => [r.id, r.unit]));
+  for (const r of plan.rules) {
+    if (!org.rules.some((x) => x.id === r.id)) unresolved.push(`rule '${r.id}' does not exist`);
+    else if (!existsAfter(r.unit)) unresolved.push(`rule '${r.id}' would point at '${r.unit}', which would not exist`);
+  }
+  const rules: RuleChange[] = [];
+  for (const r of org.rules) {
+    if (r.unit === null) continue;
+    const e = endingBy.get(r.unit);
+    const explicit = ruleTo.get(r.id);
+    if (explicit) rules.push({ id: r.id, from: r.unit, to: explicit });
+    else if (e) {
+      // A rule follows a single successor; a split or a dissolution without one must be decided.
+      const to = e.successors.length === 1 && e.how !== 'split' ? e.successors[0] : null;
+      if (to === null) unresolved.push(`routing rule '${r.id}' points at '${r.unit}', which the plan ends (${e.how}) without one successor: re-point it in 'rules'`);
+      rules.push({ id: r.id, from: r.unit, to });
+    }
+  }
+
+  // Every unit that takes on work must be able to act on it from the first minute.
+  const receiving = new Set<string>([
+    ...plan.newUnits.map((u) => u.code),
+    ...moves.flatMap((m) => (m.to ? [m.to] : [])),
+    ...rules.flatMap((r) => (r.to ? [r.to] : [])),
+  ]);
+  const designationGaps: DesignationGap[] = [];
+  for (const code of [...receiving].sort()) {
+    const n = fresh.get(code);
+    const u = existing.get(code);
+    const hasHandler = n ? n.handler !== null : !!u?.handlerId;
+    const hasLeader = n ? n.leader !== null : !!u?.leaderId;
+    const missing = [...(hasHandler ? [] : ['handler' as const]), ...(hasLeader ? [] : ['leader' as const])];
+    if (missing.length) {
+      designationGaps.push({ unitCode: code, missing });
+      unresolved.push(`unit '${code}' would have no designated ${missing.join(' or ')}`);
+    }
+  }
+  return { moves, ending, designationGaps, rules, triageUnit, unresolved };
+}
