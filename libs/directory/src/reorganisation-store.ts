@@ -1,5 +1,5 @@
 import { EntityManager } from 'typeorm';
-import { AreaSuccessor, evaluatePlan, OrganisationSnapshot, PlanEvaluation, ReorganisationPlan } from '@fr/domain';
+import { AreaSuccessor, evaluatePlan, OrganisationSnapshot, PlanEvaluation, ReorganisationPlan, TO_WARD } from '@fr/domain';
 import { execute, selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
 
 /** Cases a reorganisation carries to the successors: every one not closed (a resolved case may reopen at its unit). */
@@ -46,7 +46,14 @@ export async function applyPlan(m: EntityManager, plan: ReorganisationPlan, reor
   await insertNewUnits(m, plan, effective);
   await renameUnits(m, plan);
   await endUnits(m, plan, ev, effective);
-  for (const r of ev.rules) if (r.to) await execute(m, `UPDATE routing_rules SET unit_code = $2 WHERE id = $1`, [r.id, r.to]);
+  for (const r of ev.rules) {
+    if (r.to === TO_WARD) await execute(m, `UPDATE routing_rules SET unit_code = NULL, to_ward = true WHERE id = $1`, [r.id]);
+    else if (r.to) await execute(m, `UPDATE routing_rules SET unit_code = $2, to_ward = false WHERE id = $1`, [r.id, r.to]);
+  }
+  // Units that end are told of no case any more.
+  await execute(m, `UPDATE routing_rules SET inform = ARRAY(SELECT x FROM unnest(inform) x WHERE x <> ALL($1::text[])) WHERE inform && $1::text[]`, [
+    ev.ending.map((e) => e.unit),
+  ]);
   await execute(m, `UPDATE system_state SET value = $1 WHERE key = 'triage_unit'`, [JSON.stringify(ev.triageUnit)]);
   await moveCases(m, plan, ev, reorganisationId, now);
   await writeAuditEvent(m, {

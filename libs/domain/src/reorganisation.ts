@@ -64,8 +64,12 @@ export interface PlanDissolution {
 
 export interface PlanRule {
   id: string;
+  /** A unit code, or TO_WARD: the ward of the case's location, whichever it is. */
   unit: string;
 }
+
+/** A rule's target meaning "the ward of the case's location" (as in routing.yaml). */
+export const TO_WARD = '@ward';
 
 export interface ReorganisationPlan {
   name: string;
@@ -186,7 +190,7 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
       unit: text(d, 'unit', `plan.dissolutions[${i}]`, CODE),
       successor: text(d, 'successor', `plan.dissolutions[${i}]`, CODE, true) || null,
     })),
-    rules: list(doc, 'rules', 'plan').map((r, i) => ({ id: text(r, 'id', `plan.rules[${i}]`), unit: text(r, 'unit', `plan.rules[${i}]`, CODE) })),
+    rules: list(doc, 'rules', 'plan').map((r, i) => ({ id: text(r, 'id', `plan.rules[${i}]`), unit: text(r, 'unit', `plan.rules[${i}]`, /^(@ward|[A-Za-z0-9_.-]{1,40})$/) })),
   };
   for (const m of plan.merges) if (m.from.length === 0) problems.push(`a merge into '${m.into}' names no unit in 'from'`);
   const ending = endingUnits(plan).map((e) => e.unit);
@@ -309,13 +313,16 @@ export function evaluatePlan(plan: ReorganisationPlan, org: OrganisationSnapshot
   const ruleTo = new Map(plan.rules.map((r) => [r.id, r.unit]));
   for (const r of plan.rules) {
     if (!org.rules.some((x) => x.id === r.id)) unresolved.push(`rule '${r.id}' does not exist`);
-    else if (!existsAfter(r.unit)) unresolved.push(`rule '${r.id}' would point at '${r.unit}', which would not exist`);
+    else if (r.unit !== TO_WARD && !existsAfter(r.unit)) unresolved.push(`rule '${r.id}' would point at '${r.unit}', which would not exist`);
   }
   const rules: RuleChange[] = [];
   for (const r of org.rules) {
-    if (r.unit === null) continue;
-    const e = endingBy.get(r.unit);
     const explicit = ruleTo.get(r.id);
+    if (r.unit === null) {
+      if (explicit) rules.push({ id: r.id, from: TO_WARD, to: explicit });
+      continue;
+    }
+    const e = endingBy.get(r.unit);
     if (explicit) rules.push({ id: r.id, from: r.unit, to: explicit });
     else if (e) {
       // A rule follows a single successor; a split or a dissolution without one must be decided.
@@ -329,7 +336,7 @@ export function evaluatePlan(plan: ReorganisationPlan, org: OrganisationSnapshot
   const receiving = new Set<string>([
     ...plan.newUnits.map((u) => u.code),
     ...moves.flatMap((m) => (m.to ? [m.to] : [])),
-    ...rules.flatMap((r) => (r.to ? [r.to] : [])),
+    ...rules.flatMap((r) => (r.to && r.to !== TO_WARD ? [r.to] : [])),
   ]);
   const designationGaps: DesignationGap[] = [];
   for (const code of [...receiving].sort()) {

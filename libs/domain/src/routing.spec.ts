@@ -136,3 +136,32 @@ describe(resolveArea.name, () => {
     expect(resolveArea({ address: 'Xuân Đồng Tâmxyz' }, areas).areaCode).toBeNull();
   });
 });
+
+describe('resolveArea through reorganisations', () => {
+  const areas: AreaRef[] = [
+    { code: 'QUYNH_MAI', name: 'Phường Quỳnh Mai', unitCode: 'P_QUYNH_MAI', match: ['Quỳnh Mai'], active: false, successors: [
+      { area: 'MAI_DONG', streets: ['Lạc Trung'], patterns: [] },
+      { area: 'BACH_MAI_2025', streets: [], patterns: [] },
+    ] },
+    { code: 'CAU_DEN', name: 'Phường Cầu Dền', unitCode: 'P_CAU_DEN', match: ['Cầu Dền'], active: false, successors: [{ area: 'BACH_KHOA', streets: [], patterns: [] }] },
+    { code: 'BACH_KHOA', name: 'Phường Bách Khoa', unitCode: 'P_BACH_KHOA', match: ['Bách Khoa'], active: false, successors: [{ area: 'BACH_MAI_2025', streets: [], patterns: [] }] },
+    { code: 'MAI_DONG', name: 'Phường Mai Động', unitCode: 'P_MAI_DONG', match: ['Mai Động'], streets: ['Lạc Trung'] },
+    { code: 'BACH_MAI_2025', name: 'Phường Bạch Mai', unitCode: 'P2025_BACH_MAI', match: ['Bạch Mai'], streets: ['Tạ Quang Bửu'] },
+    { code: 'HAI_BA_TRUNG_2025', name: 'Phường Hai Bà Trưng', unitCode: 'P2025_HAI_BA_TRUNG', match: ['Hai Bà Trưng'] },
+  ];
+
+  it('sends an old ward split by street to the successor its street names, else to the fallback', () => {
+    expect(resolveArea({ address: '15 Lạc Trung, phường Quỳnh Mai' }, areas)).toMatchObject({ areaCode: 'MAI_DONG', source: 'address' });
+    expect(resolveArea({ address: '2 ngõ 44, phường Quỳnh Mai' }, areas)).toMatchObject({ areaCode: 'BACH_MAI_2025' });
+  });
+
+  it('follows a merge through several reorganisations, by wardCode too', () => {
+    expect(resolveArea({ wardCode: 'CAU_DEN' }, areas)).toMatchObject({ areaCode: 'BACH_MAI_2025', source: 'ward_code' });
+    expect(resolveArea({ address: 'số 1 Cầu Dền' }, areas)).toMatchObject({ areaCode: 'BACH_MAI_2025' });
+  });
+
+  it("finds a ward by one of its streets when the address names no ward, and does not take a district's name for a ward", () => {
+    expect(resolveArea({ address: '1 Tạ Quang Bửu, quận Hai Bà Trưng' }, areas)).toMatchObject({ areaCode: 'BACH_MAI_2025', source: 'street' });
+    expect(resolveArea({ address: '9 Lạc Trung' }, areas)).toMatchObject({ areaCode: 'MAI_DONG', source: 'street' });
+  });
+});

@@ -120,7 +120,8 @@ export function resolveArea(
         const key = foldVietnamese(name);
         if (!key) continue;
         if (new RegExp(` (phuong|p) ${key} `).test(text)) prefixed.push(area);
-        else if (text.includes(` ${key} `)) bare.push(area);
+        // A district of the same name ("quận Hai Bà Trưng") is not the ward.
+        else if (text.replace(new RegExp(` (quan|q) ${key} `, 'g'), ' ').includes(` ${key} `)) bare.push(area);
       }
     }
     const named = prefixed.length ? prefixed : bare;

@@ -1,0 +1,74 @@
+import { DataSource } from 'typeorm';
+import { loadShippedReorganisations } from '@fr/directory';
+import { adminToken, bearer, TestEngine } from '@fr/testing';
+
+interface Unit {
+  code: string;
+  active: boolean;
+  validTo: string | null;
+  successors: string[];
+  predecessors: string[];
+}
+
+/**
+ * What `npm start` does on an empty database after loading config/ (reorganisationsSeed): every plan
+ * of config/reorganisations/ whose date has passed is applied, in date order, once.
+ */
+describe('the shipped reorganisations of 2025 on a fresh database', () => {
+  let engine: TestEngine;
+  let admin: string;
+
+  beforeAll(async () => {
+    engine = await TestEngine.start({ worker: false });
+    admin = await adminToken(engine);
+  });
+  afterAll(() => engine?.close());
+
+  it("loads them once and shows today's organisation, the 2024 units inactive with their successors named", async () => {
+    const ds = engine.api.get(DataSource);
+    expect(await loadShippedReorganisations(ds, engine.config.configDir, new Date())).toBe(3);
+    expect(await loadShippedReorganisations(ds, engine.config.configDir, new Date())).toBe(0);
+
+    const plans = await engine.http().get('/v1/reorganisations').set(bearer(admin));
+    expect((plans.body as { source: string; status: string }[]).map((p) => [p.source, p.status])).toEqual([
+      ['2025-01-01-ward-mergers.yaml', 'applied'],
+      ['2025-03-01-district-police.yaml', 'applied'],
+      ['2025-07-01-two-tier-local-government.yaml', 'applied'],
+    ]);
+
+    const all = await engine.http().get('/v1/units?include=inactive').set(bearer(admin));
+    expect(all.status).toBe(200);
+    const unit = new Map((all.body as Unit[]).map((u) => [u.code, u]));
+    expect(unit.get('P_QUYNH_LOI')).toMatchObject({ active: false, validTo: '2024-12-31T17:00:00.000Z', successors: ['P_BACH_MAI'] });
+    expect(unit.get('P_CAU_DEN')).toMatchObject({ active: false, successors: ['P_BACH_KHOA'] });
+    expect(unit.get('P_BACH_KHOA')).toMatchObject({ active: false, validTo: '2025-06-30T17:00:00.000Z', successors: ['P2025_BACH_MAI'] });
+    expect(unit.get('P_THANH_NHAN')).toMatchObject({ active: false, successors: ['P2025_HAI_BA_TRUNG', 'P2025_BACH_MAI'] });
+    expect(unit.get('CONG_AN')).toMatchObject({ active: false, validTo: '2025-02-28T17:00:00.000Z', successors: ['VP'] });
+    expect(unit.get('VP')).toMatchObject({ active: false, successors: ['VP_HBT'] });
+    expect(unit.get('P2025_BACH_MAI')?.predecessors).toEqual(expect.arrayContaining(['P_BACH_KHOA', 'P_BACH_MAI', 'P_QUYNH_MAI', 'P_THANH_NHAN']));
+    // Every unit of the 2024 sample has ended.
+    const old = [...unit.values()].filter((u) => !u.code.startsWith('P2025_') && u.code !== 'VP_HBT');
+    expect(old.filter((u) => u.active)).toEqual([]);
+    expect(old.filter((u) => u.successors.length === 0)).toEqual([]);
+
+    const today = await engine.http().get('/v1/units').set(bearer(admin));
+    expect((today.body as Unit[]).map((u) => u.code).sort()).toEqual([
+      'P2025_BACH_MAI',
+      'P2025_CUA_NAM',
+      'P2025_HAI_BA_TRUNG',
+      'P2025_HONG_HA',
+      'P2025_TUONG_MAI',
+      'P2025_VINH_HUNG',
+      'P2025_VINH_TUY',
+      'VP_HBT',
+    ]);
+    const mid2025 = await engine.http().get('/v1/units?at=2025-05-01T00:00:00%2B07:00').set(bearer(admin));
+    const wards = (mid2025.body as (Unit & { kind: string })[]).filter((u) => u.kind === 'ward');
+    expect(wards).toHaveLength(15);
+
+    const [triage] = await engine.query<{ value: string }>(`SELECT value FROM system_state WHERE key = 'triage_unit'`);
+    expect(triage.value).toBe('VP_HBT');
+    const rules = await engine.query<{ id: string; unit_code: string | null; to_ward: boolean }>(`SELECT id, unit_code, to_ward FROM routing_rules WHERE unit_code IS NOT NULL`);
+    expect(rules).toEqual([]);
+  });
+});
