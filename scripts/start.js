@@ -28,9 +28,9 @@ switch (mode) {
   case 'migrate': {
     const { loadConfig } = require(dist('libs/config/src'));
     const { migrateDatabase } = require(dist('libs/persistence/src'));
-    const { organisationSeed } = require(dist('libs/directory/src'));
+    const { organisationSeed, reorganisationsSeed } = require(dist('libs/directory/src'));
     const config = loadConfig();
-    migrateDatabase(config, [organisationSeed(config)]).then(
+    migrateDatabase(config, [organisationSeed(config), reorganisationsSeed(config)]).then(
       (ran) => console.log(ran.length ? `applied: ${ran.join(', ')}` : 'database is up to date'),
       (e) => {
         console.error(e.message || e);
@@ -42,7 +42,7 @@ switch (mode) {
   case 'all': {
     const { loadConfig } = require(dist('libs/config/src'));
     const { migrateDatabase } = require(dist('libs/persistence/src'));
-    const { organisationSeed } = require(dist('libs/directory/src'));
+    const { organisationSeed, reorganisationsSeed } = require(dist('libs/directory/src'));
     let config;
     let workers;
     try {
@@ -53,7 +53,7 @@ switch (mode) {
       process.exit(2);
     }
     // Migrate once here so the processes start on a ready schema.
-    migrateDatabase(config, [organisationSeed(config)]).then(
+    migrateDatabase(config, [organisationSeed(config), reorganisationsSeed(config)]).then(
       () => {
         const modes = ['api', ...Array.from({ length: workers }, () => 'worker')];
         const children = modes.map((m) => fork(__filename, [m], { stdio: 'inherit' }));

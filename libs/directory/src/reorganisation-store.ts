@@ -31,7 +31,21 @@ export async function readOrganisationSnapshot(db: Sql): Promise<OrganisationSna
 }
 
 export async function dryRunPlan(db: Sql, plan: ReorganisationPlan): Promise<PlanEvaluation> {
-  return evaluatePlan(plan, await readOrganisationSnapshot(db));
+  const ev = evaluatePlan(plan, await readOrganisationSnapshot(db));
+  return { ...ev, unresolved: [...ev.unresolved, ...(await takenUsernames(db, plan))] };
+}
+
+/** A new unit's focal point is a new account: a username already in use would leave the unit without it. */
+async function takenUsernames(db: Sql, plan: ReorganisationPlan): Promise<string[]> {
+  const wanted = plan.newUnits.flatMap((u) => [u.handler, u.leader]).flatMap((d) => (d ? [d.username.toLowerCase()] : []));
+  const twice = wanted.filter((u, i) => wanted.indexOf(u) !== i);
+  const taken = wanted.length
+    ? await selectRows<{ username: string }>(db, `SELECT username FROM officers WHERE lower(username) = ANY($1::text[]) ORDER BY username`, [wanted])
+    : [];
+  return [
+    ...[...new Set(twice)].map((u) => `username '${u}' is named for more than one new focal point`),
+    ...taken.map((o) => `username '${o.username}' is already an officer's: name another focal point`),
+  ];
 }
 
 /**
@@ -40,7 +54,7 @@ export async function dryRunPlan(db: Sql, plan: ReorganisationPlan): Promise<Pla
  * leaves anything unresolved nothing is written.
  */
 export async function applyPlan(m: EntityManager, plan: ReorganisationPlan, reorganisationId: string, now: Date): Promise<PlanEvaluation> {
-  const ev = evaluatePlan(plan, await readOrganisationSnapshot(m));
+  const ev = await dryRunPlan(m, plan);
   if (ev.unresolved.length) return ev;
   const effective = new Date(plan.effectiveAt);
   await insertNewUnits(m, plan, effective);
@@ -74,7 +88,7 @@ async function insertNewUnits(m: EntityManager, plan: ReorganisationPlan, effect
     ] as const) {
       if (!d) continue;
       // Seeded officers have no password until the office gives them one (as config/ seeds them).
-      await execute(m, `INSERT INTO officers (username, full_name, role, unit_code) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [
+      await execute(m, `INSERT INTO officers (username, full_name, role, unit_code) VALUES ($1, $2, $3, $4)`, [
         d.username,
         d.fullName,
         role,
@@ -83,8 +97,8 @@ async function insertNewUnits(m: EntityManager, plan: ReorganisationPlan, effect
     }
     await execute(
       m,
-      `UPDATE units SET handler_id = (SELECT id FROM officers WHERE lower(username) = lower($2) AND unit_code = $1 AND role = 'HANDLER'),
-                        leader_id = (SELECT id FROM officers WHERE lower(username) = lower($3) AND unit_code = $1 AND role = 'LEADER')
+      `UPDATE units SET handler_id = (SELECT id FROM officers WHERE lower(username) = lower($2)),
+                        leader_id = (SELECT id FROM officers WHERE lower(username) = lower($3))
         WHERE code = $1`,
       [u.code, u.handler?.username ?? null, u.leader?.username ?? null],
     );

@@ -29,7 +29,8 @@ export class Catalogue {
   }
 
   areas(): Promise<AreaView[]> {
-    return selectRows<AreaView>(this.ds, `SELECT code, name, unit_code AS "unitCode" FROM areas ORDER BY name`);
+    // Wards that ended are not offered; a channel sending an old code is still understood (routing follows it to the successor).
+    return selectRows<AreaView>(this.ds, `SELECT code, name, unit_code AS "unitCode" FROM areas WHERE active ORDER BY name`);
   }
 
   channels(): Promise<ChannelView[]> {

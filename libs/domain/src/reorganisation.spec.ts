@@ -1,0 +1,96 @@
+import { evaluatePlan, OrganisationSnapshot, parsePlan, ReorganisationPlan } from './reorganisation';
+
+const ORG: OrganisationSnapshot = {
+  units: [
+    { code: 'VP', active: true, handlerId: 'h-vp', leaderId: 'l-vp' },
+    { code: 'CONG_AN', active: true, handlerId: 'h-ca', leaderId: 'l-ca' },
+    { code: 'P_A', active: true, handlerId: 'h-a', leaderId: 'l-a' },
+    { code: 'P_B', active: true, handlerId: 'h-b', leaderId: 'l-b' },
+    { code: 'P_C', active: true, handlerId: null, leaderId: 'l-c' },
+  ],
+  areas: [],
+  rules: [
+    { id: 'to-ward', unit: null },
+    { id: 'to-police', unit: 'CONG_AN' },
+    { id: 'to-a', unit: 'P_A' },
+  ],
+  triageUnit: 'VP',
+  openCases: [
+    { id: 'c1', trackingCode: 'T1', unitCode: 'P_A', status: 'assigned', address: null },
+    { id: 'c2', trackingCode: 'T2', unitCode: 'P_B', status: 'in_progress', address: '5 Lạc Trung' },
+    { id: 'c3', trackingCode: 'T3', unitCode: 'P_B', status: 'awaiting_info', address: '7 Kim Ngưu' },
+    { id: 'c4', trackingCode: 'T4', unitCode: 'P_B', status: 'assigned', address: '1 Tạ Quang Bửu' },
+  ],
+};
+
+function plan(p: Partial<ReorganisationPlan>): ReorganisationPlan {
+  return { name: 'p', effectiveAt: '2025-07-01T00:00:00+07:00', triageUnit: null, newUnits: [], merges: [], splits: [], renames: [], dissolutions: [], rules: [], ...p };
+}
+
+describe(parsePlan.name, () => {
+  it('reads a plan with lists left out', () => {
+    const r = parsePlan({ name: 'Sắp xếp', effectiveAt: '2025-01-01T00:00:00+07:00', merges: [{ into: 'P_A', from: ['P_B'] }] });
+    expect(r.problems).toEqual([]);
+    expect(r.plan).toMatchObject({ merges: [{ into: 'P_A', from: ['P_B'] }], splits: [], triageUnit: null });
+  });
+
+  it('lists every problem with its place', () => {
+    const r = parsePlan({ effectiveAt: '1 July', splits: [{ unit: 'P_B', into: [{ unit: 'P_A' }] }], rules: [{ id: 'x', unit: 'bad code!' }] });
+    expect(r.plan).toBeNull();
+    expect(r.problems).toEqual([
+      "plan.effectiveAt '1 July' must be a date and time with offset (ISO 8601)",
+      'plan.name is required',
+      'plan.splits[0].into[0] needs streets or patterns (the fallback is named apart)',
+      'plan.splits[0].into must name at least two units (one successor is a merge)',
+      "plan.rules[0].unit 'bad code!' is not valid",
+    ]);
+  });
+});
+
+describe(evaluatePlan.name, () => {
+  it('sends a merged unit to its successor and a split one by street, else to the fallback', () => {
+    const sut = evaluatePlan(
+      plan({
+        merges: [{ into: 'P_C', from: ['P_A'] }],
+        splits: [{ unit: 'P_B', into: [{ unit: 'P_A2', streets: ['Lạc Trung'], patterns: [] }, { unit: 'P_C', streets: ['Kim Ngưu'], patterns: [] }], fallback: 'P_C' }],
+        newUnits: [{ code: 'P_A2', name: 'A2', kind: 'ward', aliases: [], handler: { username: 'a2.h', fullName: 'H' }, leader: null, area: null }],
+      }),
+      ORG,
+    );
+    expect(sut.moves.map((m) => [m.caseId, m.to, m.why])).toEqual([
+      ['c1', 'P_C', 'merge'],
+      ['c2', 'P_A2', 'split-street'],
+      ['c3', 'P_C', 'split-street'],
+      ['c4', 'P_C', 'split-fallback'],
+    ]);
+    // The merged unit's rule follows its one successor.
+    expect(sut.rules).toEqual([{ id: 'to-a', from: 'P_A', to: 'P_C' }]);
+    expect(sut.designationGaps).toEqual([
+      { unitCode: 'P_A2', missing: ['leader'] },
+      { unitCode: 'P_C', missing: ['handler'] },
+    ]);
+    expect(sut.unresolved).toEqual(["unit 'P_A2' would have no designated leader", "unit 'P_C' would have no designated handler"]);
+  });
+
+  it('leaves a case of a split without fallback, a dissolved unit without successor and its rule unresolved', () => {
+    const sut = evaluatePlan(
+      plan({
+        splits: [{ unit: 'P_B', into: [{ unit: 'P_A', streets: ['Lạc Trung'], patterns: [] }, { unit: 'VP', streets: ['Kim Ngưu'], patterns: [] }], fallback: null }],
+        dissolutions: [{ unit: 'CONG_AN', successor: null }],
+      }),
+      ORG,
+    );
+    expect(sut.unresolved).toEqual([
+      "case T4 at 'P_B' (split) has no successor",
+      "routing rule 'to-police' points at 'CONG_AN', which the plan ends (dissolution) without one successor: re-point it in 'rules'",
+    ]);
+  });
+
+  it("accepts a rule re-pointed to the case's ward, and refuses a triage unit that ends", () => {
+    const ok = evaluatePlan(plan({ dissolutions: [{ unit: 'CONG_AN', successor: 'VP' }], rules: [{ id: 'to-police', unit: '@ward' }] }), ORG);
+    expect(ok.unresolved).toEqual([]);
+    expect(ok.rules).toEqual([{ id: 'to-police', from: 'CONG_AN', to: '@ward' }]);
+    const triage = evaluatePlan(plan({ dissolutions: [{ unit: 'VP', successor: 'P_A' }] }), ORG);
+    expect(triage.unresolved).toEqual(["the triage unit 'VP' would not exist: name a new triageUnit"]);
+  });
+});
