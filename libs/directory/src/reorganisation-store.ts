@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { AreaSuccessor, evaluatePlan, OrganisationSnapshot, PlanEvaluation, ReorganisationPlan, TO_WARD } from '@fr/domain';
-import { execute, selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
+import { execute, selectRow, selectRows, Sql, writeAuditEvent, writeNotifications } from '@fr/persistence';
 
 /** Cases a reorganisation carries to the successors: every one not closed (a resolved case may reopen at its unit). */
 const CARRIED_STATES = ['triage', 'assigned', 'in_progress', 'awaiting_info', 'resolved'];
@@ -213,11 +213,13 @@ async function moveCases(m: EntityManager, plan: ReorganisationPlan, ev: PlanEva
       data: { reorganisationId, fromUnit: mv.from, toUnit: mv.to, why: mv.why, handlerId: c.handler_id, leaderId: c.leader_id, dueAt: c.due_at },
     });
     if (c.handler_id) {
-      await execute(m, `INSERT INTO notifications (officer_id, case_id, kind, title, body) VALUES ($1, $2, 'reorganisation', $3, $4)`, [
-        c.handler_id,
-        c.id,
-        `Hồ sơ ${c.tracking_code} chuyển đến đơn vị mới`,
-        `Theo sắp xếp "${plan.name}", hồ sơ ${c.tracking_code} của ${mv.from} nay do ${mv.to} xử lý; thời hạn giữ nguyên.`,
+      await writeNotifications(m, { kind: 'reorganisation', caseId: c.id }, [
+        {
+          officerId: c.handler_id,
+          kind: 'reorganisation',
+          title: `Hồ sơ ${c.tracking_code} chuyển đến đơn vị mới`,
+          body: `Theo sắp xếp "${plan.name}", hồ sơ ${c.tracking_code} của ${mv.from} nay do ${mv.to} xử lý; thời hạn giữ nguyên.`,
+        },
       ]);
     }
   }
