@@ -35,6 +35,7 @@ const PLAN = {
       fallback: 'P_BACH_MAI',
     },
   ],
+  renames: [{ unit: 'P_MINH_KHAI', name: 'Phường Minh Khai Mới', aliases: ['Minh Khai Mới'] }],
 };
 
 interface CaseRow {
@@ -173,9 +174,13 @@ describe('a reorganisation: merge, split by street, untouched, on a controllable
     expect((await caseRow(merged.id)).unit_code).toBe('P_BACH_KHOA');
 
     const units = await engine.http().get('/v1/units?include=inactive').set(bearer(admin));
-    const byCode = new Map((units.body as { code: string; active: boolean; successors: string[]; predecessors: string[] }[]).map((u) => [u.code, u]));
+    const byCode = new Map((units.body as { code: string; name: string; active: boolean; successors: string[]; predecessors: string[]; aliases: string[] }[]).map((u) => [u.code, u]));
     expect(byCode.get('P_QUYNH_MAI')).toMatchObject({ active: false, successors: ['P_MAI_DONG', 'P_BACH_MAI'] });
     expect(byCode.get('P_MAI_DONG')).toMatchObject({ active: true, predecessors: ['P_QUYNH_MAI'] });
+    // A renamed unit keeps its old name among its aliases, and its area answers to both.
+    expect(byCode.get('P_MINH_KHAI')).toMatchObject({ active: true, name: 'Phường Minh Khai Mới', aliases: ['Minh Khai Mới', 'Phường Minh Khai'] });
+    const [area] = await engine.query<{ match: string[] }>(`SELECT match FROM areas WHERE code = 'MINH_KHAI'`);
+    expect(area.match).toEqual(expect.arrayContaining(['Minh Khai', 'Phường Minh Khai Mới', 'Minh Khai Mới']));
     const current = await engine.http().get('/v1/units').set(bearer(admin));
     expect((current.body as { code: string }[]).map((u) => u.code)).not.toContain('P_CAU_DEN');
   });

@@ -120,12 +120,12 @@ async function renameUnits(m: EntityManager, plan: ReorganisationPlan): Promise<
   for (const r of plan.renames) {
     await execute(
       m,
-      `UPDATE units SET aliases = ARRAY(SELECT DISTINCT x FROM unnest(aliases || name || $3::text[]) x WHERE x <> $2), name = $2, updated_at = now() WHERE code = $1`,
+      `UPDATE units SET aliases = ARRAY(SELECT DISTINCT x FROM unnest(aliases || name || $3::text[]) x WHERE x <> $2 ORDER BY x), name = $2, updated_at = now() WHERE code = $1`,
       [r.unit, r.name, r.aliases],
     );
     await execute(
       m,
-      `UPDATE areas SET match = ARRAY(SELECT DISTINCT x FROM unnest(match || $2::text[]) x) WHERE unit_code = $1 AND active`,
+      `UPDATE areas SET match = ARRAY(SELECT DISTINCT x FROM unnest(match || $2::text[]) x ORDER BY x) WHERE unit_code = $1 AND active`,
       [r.unit, [r.name, ...r.aliases]],
     );
   }
