@@ -8,7 +8,7 @@ const ORG: OrganisationSnapshot = {
     { code: 'P_B', active: true, handlerId: 'h-b', leaderId: 'l-b' },
     { code: 'P_C', active: true, handlerId: null, leaderId: 'l-c' },
   ],
-  areas: [],
+  areas: [{ code: 'A', unitCode: 'P_A', active: true }],
   rules: [
     { id: 'to-ward', unit: null },
     { id: 'to-police', unit: 'CONG_AN' },
@@ -92,5 +92,8 @@ describe(evaluatePlan.name, () => {
     expect(ok.rules).toEqual([{ id: 'to-police', from: 'CONG_AN', to: '@ward' }]);
     const triage = evaluatePlan(plan({ dissolutions: [{ unit: 'VP', successor: 'P_A' }] }), ORG);
     expect(triage.unresolved).toEqual(["the triage unit 'VP' would not exist: name a new triageUnit"]);
+    const d = { username: 'x.y', fullName: 'X' };
+    const clash = evaluatePlan(plan({ newUnits: [{ code: 'P_A', name: 'A', kind: 'ward', aliases: [], handler: d, leader: d, area: { code: 'a', name: 'A', match: [], streets: [] } }] }), ORG);
+    expect(clash.unresolved).toEqual(["new unit 'P_A' already exists", "new area 'a' of unit 'P_A' already exists"]);
   });
 });

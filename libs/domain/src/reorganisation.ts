@@ -275,7 +275,12 @@ export function evaluatePlan(plan: ReorganisationPlan, org: OrganisationSnapshot
   const fresh = new Map(plan.newUnits.map((u) => [u.code, u]));
   const existsAfter = (code: string) => (fresh.has(code) || existing.get(code)?.active === true) && !endingBy.has(code);
 
-  for (const u of plan.newUnits) if (existing.has(u.code)) unresolved.push(`new unit '${u.code}' already exists`);
+  const areaCodes = new Set(org.areas.map((a) => a.code.toUpperCase()));
+  for (const u of plan.newUnits) {
+    if (existing.has(u.code)) unresolved.push(`new unit '${u.code}' already exists`);
+    // Old area codes stay (channels keep sending them): a new area needs a code of its own.
+    if (u.area && areaCodes.has(u.area.code.toUpperCase())) unresolved.push(`new area '${u.area.code}' of unit '${u.code}' already exists`);
+  }
   for (const e of ending) {
     const u = existing.get(e.unit);
     if (!u) unresolved.push(`unit '${e.unit}' (${e.how}) does not exist`);

@@ -155,6 +155,11 @@ describe('resolveArea through reorganisations', () => {
     expect(resolveArea({ address: '2 ngõ 44, phường Quỳnh Mai' }, areas)).toMatchObject({ areaCode: 'BACH_MAI_2025' });
   });
 
+  it('recognises a new ward by its name', () => {
+    expect(resolveArea({ address: '3 ngõ 5, phường Mai Động' }, areas)).toMatchObject({ areaCode: 'MAI_DONG', source: 'address' });
+    expect(resolveArea({ wardCode: 'mai_dong' }, areas)).toMatchObject({ areaCode: 'MAI_DONG', source: 'ward_code' });
+  });
+
   it('follows a merge through several reorganisations, by wardCode too', () => {
     expect(resolveArea({ wardCode: 'CAU_DEN' }, areas)).toMatchObject({ areaCode: 'BACH_MAI_2025', source: 'ward_code' });
     expect(resolveArea({ address: 'số 1 Cầu Dền' }, areas)).toMatchObject({ areaCode: 'BACH_MAI_2025' });
