@@ -226,6 +226,7 @@ describe('a reorganisation: merge, split by street, untouched, on a controllable
     const beforeDate = await report('2026-03-01T00:00:00%2B07:00', encodeURIComponent(EFFECTIVE));
     expect(row(beforeDate, 'P_CAU_DEN')).toMatchObject({ received: 1, resolved: 0, reorganisedOut: 0 });
     expect(row(beforeDate, 'P_BACH_KHOA')).toMatchObject({ received: 0, resolved: 0 });
+    expect(row(beforeDate, 'P_MAI_DONG')).toBeUndefined(); // it did not exist yet
     const afterDate = await report(encodeURIComponent(EFFECTIVE), tomorrow);
     expect(row(afterDate, 'P_CAU_DEN')).toMatchObject({ received: 0, reorganisedOut: 1 });
     expect(row(afterDate, 'P_BACH_KHOA')).toMatchObject({ received: 1, resolved: 1 });

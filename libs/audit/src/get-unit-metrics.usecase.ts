@@ -121,7 +121,9 @@ export class GetUnitMetrics {
          FROM units u ORDER BY u.code`,
     );
     const rows: UnitReport[] = units
-      .filter((u) => u.active || acc.has(u.code))
+      // The units that existed in the period (a quarter before a reorganisation shows the old ones,
+      // one after the new), and any other that holds work in it.
+      .filter((u) => existedIn(u, period) || acc.has(u.code))
       .map((u) => ({
         unitCode: u.code,
         unitName: u.name,
@@ -193,6 +195,11 @@ export class GetUnitMetrics {
     );
     return new Map(rows.map((r) => [`${r.unit_code}|${r.level}`, r.n]));
   }
+}
+
+function existedIn(u: { active: boolean; valid_from: Date | null; valid_to: Date | null }, period: Period): boolean {
+  if (u.valid_from === null && u.valid_to === null) return u.active;
+  return (u.valid_from === null || u.valid_from < period.to) && (u.valid_to === null || u.valid_to > period.from);
 }
 
 const NO_REVIEWS: ReviewSummary = { count: 0, addressesIssue: null, evidence: null, lawful: null, politeClear: null, meanTotal: null, qualityPercent: null };
