@@ -128,7 +128,7 @@ describe('a reorganisation: merge, split by street, untouched, on a controllable
     expect(await sut.runDue()).toBe(1);
     expect(await sut.runDue()).toBe(0);
     expect(await sut.execute(scheduled.body.id as string)).toBe(false);
-    const applied = await engine.http().get(`/v1/reorganisations/${scheduled.body.id}`).set(bearer(admin));
+    const applied = await engine.http().get(`/v1/reorganisations/${scheduled.body.id}`).set(bearer(supervisor));
     expect(applied.body).toMatchObject({ status: 'applied', appliedAt: clock.now().toISOString() });
 
     const maiDongHandler = await officerId('p.mai.dong.handler');

@@ -8,7 +8,7 @@ import { ApiErrors } from '../common/error.dto';
 import { ReorganisationDto, ReorganisationPlanDto, ReorganisationReportDto } from './reorganisation.dto';
 
 
-/** Reorganisations of the units: a plan is dry-run, scheduled, and applied at its date (ADMIN). */
+/** Reorganisations of the units: a plan is dry-run and scheduled by ADMIN, applied at its date; supervisors and auditors read them (reports' lineage). */
 @ApiTags('reorganisations')
 @ApiBearerAuth()
 @UseGuards(JwtAuthGuard, RolesGuard)
@@ -44,6 +44,7 @@ export class ReorganisationsController {
   }
 
   @Get()
+  @Roles('ADMIN', 'SUPERVISOR', 'AUDITOR')
   @ApiOperation({ operationId: 'listReorganisations', summary: 'Every reorganisation, scheduled or applied, by effective date' })
   @ApiOkResponse({ type: [ReorganisationDto] })
   @ApiErrors(403)
@@ -52,6 +53,7 @@ export class ReorganisationsController {
   }
 
   @Get(':id')
+  @Roles('ADMIN', 'SUPERVISOR', 'AUDITOR')
   @ApiOperation({ operationId: 'getReorganisation', summary: 'One reorganisation with its plan and what it did' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: ReorganisationDto })
