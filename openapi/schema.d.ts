@@ -605,6 +605,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/hotline/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enter a call as feedback on the caller's behalf (channel hotline_1022, the operator named on the case) */
+        post: operations["enterHotlineCall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hotline/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A caller's cases by their phone number (exact match): tracking codes and statuses only */
+        get: operations["findCallerCases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hotline/cases/{trackingCode}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A case's status and answer to read to the caller; the contact is masked unless the caller entered the call */
+        get: operations["getHotlineCase"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hotline/cases/{trackingCode}/info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The caller's answer to a request for information, given by phone; the case resumes */
+        post: operations["relayInfoReply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hotline/cases/{trackingCode}/rating": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The caller's rating (1-5) of the answer, given by phone */
+        post: operations["relayRating"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/compliance/targets": {
         parameters: {
             query?: never;
@@ -1067,6 +1152,12 @@ export interface components {
             /** @description true unless the caller is a handler of the case's unit */
             masked: boolean;
         };
+        EnteredByDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example Nguyễn Thị Hà */
+            name: string | null;
+        };
         TimelineActorDto: {
             /**
              * @description officer:<id>, channel:<code> or system
@@ -1076,7 +1167,7 @@ export interface components {
             /** @description the officer's name */
             name: string | null;
             /** @enum {string|null} */
-            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | null;
+            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | "OPERATOR" | null;
         };
         TimelineEventDto: {
             id: string;
@@ -1159,6 +1250,8 @@ export interface components {
             description: string;
             location: components["schemas"]["CaseLocationDto"];
             citizen: components["schemas"]["CaseCitizenDto"];
+            /** @description the hotline operator who entered the call; null for a case a channel sent */
+            enteredBy: components["schemas"]["EnteredByDto"] | null;
             attachments: components["schemas"]["AttachmentDto"][];
             answer: string | null;
             resolutionAttachments: components["schemas"]["AttachmentDto"][];
@@ -1239,7 +1332,7 @@ export interface components {
             /** @example Đỗ Thanh Hiếu */
             fullName: string;
             /** @enum {string} */
-            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR";
+            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | "OPERATOR";
             /** @example P_BACH_KHOA */
             unitCode: string;
         };
@@ -1264,7 +1357,7 @@ export interface components {
             /** @example Nguyễn Văn An */
             fullName: string;
             /** @enum {string} */
-            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR";
+            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | "OPERATOR";
             /**
              * @description a unit code from GET /v1/units
              * @example P_BACH_KHOA
@@ -1277,7 +1370,7 @@ export interface components {
             username: string;
             fullName: string;
             /** @enum {string} */
-            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR";
+            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | "OPERATOR";
             unitCode: string;
             active: boolean;
         };
@@ -1287,7 +1380,7 @@ export interface components {
              * @description changing it revokes the officer's tokens
              * @enum {string}
              */
-            role?: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR";
+            role?: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | "OPERATOR";
             /**
              * @description changing it revokes the officer's tokens
              * @example P_BACH_KHOA
@@ -1925,6 +2018,42 @@ export interface components {
             evaluatedAt: string;
             /** @description the cases behind the unit's numbers, one line each */
             items: components["schemas"]["UnitCaseLineDto"][];
+        };
+        CallerCaseDto: {
+            /** @example 7KM3Q-9X2AB */
+            trackingCode: string;
+            /** @enum {string} */
+            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed";
+            /** @example sidewalk_encroachment */
+            category: string;
+            /** Format: date-time */
+            submittedAt: string;
+        };
+        HotlineCaseDto: {
+            /** @example 7KM3Q-9X2AB */
+            trackingCode: string;
+            /** @enum {string} */
+            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed";
+            category: components["schemas"]["StatusCodeNameDto"];
+            /** @description the unit handling it; null before routing */
+            unit: components["schemas"]["StatusCodeNameDto"] | null;
+            /** Format: date-time */
+            submittedAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** Format: date-time */
+            dueAt: string | null;
+            /** @description the answer, once resolved */
+            answer: string | null;
+            /** @description while the case waits on the citizen (awaiting_info) */
+            infoRequest: components["schemas"]["InfoRequestDto"] | null;
+            rating: number | null;
+            /** @description set when the case was closed as a complaint or denunciation: where to take it */
+            otherTrack: components["schemas"]["OtherTrackDto"] | null;
+            /** @description the caller's contact: whole for the operator who entered the call, masked for any other */
+            citizen: components["schemas"]["CaseCitizenDto"];
+            /** @description whether the caller (an operator) entered this call */
+            enteredByMe: boolean;
         };
         StatusCountsDto: {
             on_track: number;
@@ -2920,7 +3049,7 @@ export interface operations {
         parameters: {
             query?: {
                 unit?: string;
-                role?: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR";
+                role?: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | "OPERATOR";
                 active?: boolean;
             };
             header?: never;
@@ -4943,6 +5072,437 @@ export interface operations {
             };
             /** @description no such unit */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    enterHotlineCall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubmitFeedbackDto"];
+            };
+        };
+        responses: {
+            /** @description already entered (same externalId): the same case, nothing new stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackAcceptedDto"];
+                };
+            };
+            /** @description accepted and stored; routing follows */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackAcceptedDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description an unknown category or wardCode, or a category handled on another legal track */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    findCallerCases: {
+        parameters: {
+            query: {
+                /** @description the caller's phone, as they say it; matched exactly after normalisation (+84 read as 0) */
+                phone: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallerCaseDto"][];
+                };
+            };
+            /** @description phone is missing or is not a phone number */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    getHotlineCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description as the caller reads it out */
+                trackingCode: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HotlineCaseDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no case with this tracking code */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    relayInfoReply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description as the caller reads it out */
+                trackingCode: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InfoReplyDto"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InfoReplyResultDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no case with this tracking code */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the case is not waiting for information */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    relayRating: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description as the caller reads it out */
+                trackingCode: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RatingDto"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RatingResultDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no case with this tracking code */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the case is not resolved, or is already rated */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -88,6 +88,8 @@ interface CaseDetailRow extends SummaryRow {
   submitted_at: Date | null;
   closed_as: 'other_track' | null;
   where_to_go: string | null;
+  entered_by: string | null;
+  entered_by_name: string | null;
 }
 
 interface TimelineRow {
@@ -216,8 +218,9 @@ export class CaseQueries {
       `SELECT ${SUMMARY_COLUMNS}, c.description, c.address, c.ward_code, c.area_code, c.lat, c.lng, c.citizen_name,
               c.citizen_phone, c.citizen_email, c.attachments, c.answer, c.resolution_attachments, c.rating, c.rating_comment,
               c.triage_reason, c.routing_rule_id, c.channel_code, c.acknowledged_at, c.resolved_at, c.closed_at, c.submitted_at,
-              c.closed_as, c.where_to_go
+              c.closed_as, c.where_to_go, c.entered_by, op.full_name AS entered_by_name
          FROM cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code
+         LEFT JOIN officers op ON op.id = c.entered_by
         WHERE c.id = $1`,
       [id],
     );
@@ -246,6 +249,7 @@ export class CaseQueries {
       citizen: sees
         ? { name: r.citizen_name, phone: r.citizen_phone, email: r.citizen_email, masked: false }
         : { name: maskName(r.citizen_name), phone: maskPhone(r.citizen_phone), email: maskEmail(r.citizen_email), masked: true },
+      enteredBy: r.entered_by ? { id: r.entered_by, name: r.entered_by_name } : null,
       attachments: r.attachments,
       answer: text(r.answer),
       resolutionAttachments: r.resolution_attachments,

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AppConfigModule } from '@fr/config';
 import { CreateOfficer } from './create-officer.usecase';
 import { DesignateUnitOfficers } from './designate-unit-officers.usecase';
 import { ListOfficers } from './list-officers.query';
@@ -9,5 +10,5 @@ import { UpdateOfficer } from './update-officer.usecase';
 const USE_CASES = [CreateOfficer, UpdateOfficer, ListOfficers, ListUnits, DesignateUnitOfficers, GetUnitCoverage];
 
 /** Officers' accounts and units' designations, administered over the API. */
-@Module({ providers: USE_CASES, exports: USE_CASES })
+@Module({ imports: [AppConfigModule], providers: USE_CASES, exports: USE_CASES })
 export class DirectoryModule {}

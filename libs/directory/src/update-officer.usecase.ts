@@ -1,9 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource, EntityManager } from 'typeorm';
 import { hashPassword } from '@fr/auth';
-import { ConflictError, isOfficerRole, nfc, NotFoundError, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
+import { ConflictError, isOfficerRole, nfc, NotFoundError, OFFICER_ROLES, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
 import { selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 import { checkPassword } from './create-officer.usecase';
+import { checkOperatorUnit } from './operator-unit';
 import { OFFICER_COLUMNS, OfficerRow, OfficerView, toOfficerView } from './officer-view';
 
 export interface UpdateOfficerCommand {
@@ -24,14 +26,17 @@ type Change = { from: unknown; to: unknown };
  */
 @Injectable()
 export class UpdateOfficer {
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   async execute(cmd: UpdateOfficerCommand): Promise<OfficerView> {
     const { fullName, role, unitCode, password, active } = cmd;
     if ([fullName, role, unitCode, password, active].every((v) => v === undefined)) {
       throw new ValidationError('nothing to update: send at least one of fullName, role, unitCode, password, active');
     }
-    if (role !== undefined && !isOfficerRole(role)) throw new ValidationError('role must be one of ADMIN, SUPERVISOR, LEADER, HANDLER, AUDITOR', ['role']);
+    if (role !== undefined && !isOfficerRole(role)) throw new ValidationError(`role must be one of ${OFFICER_ROLES.join(', ')}`, ['role']);
     if (password !== undefined) checkPassword(password);
     const name = fullName === undefined ? undefined : nfc(fullName).trim();
     if (name === '') throw new ValidationError('fullName must not be blank', ['fullName']);
@@ -52,6 +57,9 @@ export class UpdateOfficer {
         const unit = await selectRow<{ active: boolean }>(m, `SELECT active FROM units WHERE code = $1`, [unitCode]);
         if (!unit) throw new UnprocessableError(`unit '${unitCode}' does not exist; GET /v1/units lists the units`);
         if (!unit.active) throw new UnprocessableError(`unit '${unitCode}' is no longer active`);
+      }
+      if ((changes.role || changes.unitCode) && (role ?? before.role) === 'OPERATOR') {
+        await checkOperatorUnit(m, this.config.hotlineUnits, unitCode ?? before.unitCode);
       }
       if (cmd.actorId === before.id && (active === false || changes.role)) {
         throw new UnprocessableError('administrators may not disable their own account or change their own role');
