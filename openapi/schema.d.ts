@@ -229,6 +229,44 @@ export interface paths {
         patch: operations["updateOfficer"];
         trace?: never;
     };
+    "/v1/officers/{id}/absences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An officer's absences, latest first (the officer, a leader of their unit, ADMIN, SUPERVISOR, AUDITOR) */
+        get: operations["listAbsences"];
+        put?: never;
+        /**
+         * Record an officer's absence and who covers (the officer, a leader of their unit, or an ADMIN)
+         * @description While it lasts, new cases and escalations addressed to the officer go to the cover, and the cover's `assignee=me` queue holds the officer's cases. It ends by itself at `to`.
+         */
+        post: operations["recordAbsence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/officers/{id}/absences/{absenceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Cancel an absence: it ends now, or never starts (the officer, a leader of their unit, or an ADMIN) */
+        delete: operations["cancelAbsence"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/units": {
         parameters: {
             query?: never;
@@ -253,7 +291,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Active units lacking a designated handler or leader */
+        /** Active units lacking a designated handler or leader, or with officers away (each absence and its cover) */
         get: operations["getUnitCoverage"];
         put?: never;
         post?: never;
@@ -1394,6 +1432,45 @@ export interface components {
             /** @description false disables the account and revokes its tokens at once */
             active?: boolean;
         };
+        RecordAbsenceDto: {
+            /**
+             * Format: date-time
+             * @description when the absence starts
+             * @example 2026-12-07T08:00:00+07:00
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @description when it ends (exclusive); it ends by itself then
+             * @example 2026-12-12T00:00:00+07:00
+             */
+            to: string;
+            /**
+             * Format: uuid
+             * @description an active officer of the same unit with the same role
+             */
+            coverId: string;
+        };
+        AbsenceCoverDto: {
+            /** Format: uuid */
+            id: string;
+            fullName: string;
+        };
+        AbsenceDto: {
+            /** @example 12 */
+            id: string;
+            /** Format: uuid */
+            officerId: string;
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            cover: components["schemas"]["AbsenceCoverDto"];
+            /** @description in force now: started, not ended, not cancelled */
+            current: boolean;
+            /** Format: date-time */
+            cancelledAt: string | null;
+        };
         DesigneeDto: {
             /** Format: uuid */
             id: string;
@@ -1414,13 +1491,41 @@ export interface components {
             /** @description designated leader (lãnh đạo đầu mối) */
             leader: components["schemas"]["DesigneeDto"] | null;
         };
+        OfficerRefDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example Nguyễn Thị Hà */
+            fullName: string;
+        };
+        UnitAbsenceDto: {
+            /** @example 12 */
+            absenceId: string;
+            /** @description the officer who is away */
+            officer: components["schemas"]["OfficerRefDto"];
+            /**
+             * @description the absent officer's designation in the unit, if any
+             * @enum {string|null}
+             */
+            designation: "handler" | "leader" | null;
+            /** @description who covers */
+            cover: components["schemas"]["OfficerRefDto"];
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /** @description in force now (false: to come) */
+            current: boolean;
+        };
         CoverageGapDto: {
             /** @example P_BACH_KHOA */
             code: string;
             name: string;
             /** @enum {string} */
             kind: "office" | "department" | "ward" | "police";
+            /** @description designations missing (none named, or the designee disabled); empty for a unit listed for its absences only */
             missing: ("handler" | "leader")[];
+            /** @description absences of the unit's officers in force or to come, with their covers */
+            absences: components["schemas"]["UnitAbsenceDto"][];
         };
         DesignationDto: {
             /**
@@ -3266,7 +3371,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the officer is a unit's designee and would stop qualifying */
+            /** @description the officer is a unit's designee and would change role or unit */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3293,8 +3398,257 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description unknown unit */
+            /** @description unknown unit, an OPERATOR outside the office and hotline units, or an administrator disabling themself */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    listAbsences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the officer's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AbsenceDto"][];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such officer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    recordAbsence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the officer's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecordAbsenceDto"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AbsenceDto"];
+                };
+            };
+            /** @description from or to is not a date-time, or to is not later than from */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such officer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the officer already has an absence in this period */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the cover is not an active officer of the same unit with the same role, or is away then; or the absence would already be over */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    cancelAbsence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the officer's id */
+                id: string;
+                absenceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description cancelled */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such officer, or no such absence of this officer still in the books */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

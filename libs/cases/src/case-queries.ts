@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Clock } from '@fr/sla';
 import { isUuid, maskContactsInText, maskEmail, maskName, maskPhone, NotFoundError, ValidationError } from '@fr/domain';
-import { selectRow, selectRows } from '@fr/persistence';
+import { coveredBySql, selectRow, selectRows } from '@fr/persistence';
 import { CaseActor, inScope } from './actor';
 
 export interface ListCasesFilter {
@@ -186,7 +186,11 @@ export class CaseQueries {
     else if (actor.role !== 'SUPERVISOR' && actor.role !== 'AUDITOR') return { items: [], nextCursor: null };
     if (f.unit) where.push(`c.unit_code = ${p(f.unit)}`);
     if (f.status?.length) where.push(`c.status = ANY(${p(f.status)})`);
-    if (f.assigneeMe) where.push(`c.handler_id = ${p(actor.id)}`);
+    // Mine includes the cases of whoever I cover while their absence lasts.
+    if (f.assigneeMe) {
+      const me = p(actor.id);
+      where.push(`(c.handler_id = ${me} OR c.handler_id IN ${coveredBySql(me, `${p(this.clock.now())}::timestamptz`)})`);
+    }
     // Overdue by the Clock, as the items' own `overdue` flags are.
     if (f.overdue) where.push(`c.due_at <= ${p(this.clock.now())}`);
     if (f.dueBefore) where.push(`c.due_at < ${p(f.dueBefore)}`);

@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
 import { AppConfigModule } from '@fr/config';
+import { SlaModule } from '@fr/sla';
+import { OfficerAbsences } from './absences.query';
+import { RecordAbsence } from './record-absence.usecase';
 import { CreateOfficer } from './create-officer.usecase';
 import { DesignateUnitOfficers } from './designate-unit-officers.usecase';
 import { ListOfficers } from './list-officers.query';
@@ -7,8 +10,8 @@ import { ListUnits } from './list-units.query';
 import { GetUnitCoverage } from './unit-coverage.query';
 import { UpdateOfficer } from './update-officer.usecase';
 
-const USE_CASES = [CreateOfficer, UpdateOfficer, ListOfficers, ListUnits, DesignateUnitOfficers, GetUnitCoverage];
+const USE_CASES = [CreateOfficer, UpdateOfficer, ListOfficers, ListUnits, DesignateUnitOfficers, GetUnitCoverage, RecordAbsence, OfficerAbsences];
 
 /** Officers' accounts and units' designations, administered over the API. */
-@Module({ imports: [AppConfigModule], providers: USE_CASES, exports: USE_CASES })
+@Module({ imports: [AppConfigModule, SlaModule], providers: USE_CASES, exports: USE_CASES })
 export class DirectoryModule {}

@@ -8,3 +8,6 @@ export * from './list-units.query';
 export * from './unit-coverage.query';
 export * from './designate-unit-officers.usecase';
 export * from './directory.module';
+export * from './absence-view';
+export * from './record-absence.usecase';
+export * from './absences.query';

@@ -3,7 +3,8 @@ import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource, EntityManager } from 'typeorm';
 import { hashPassword } from '@fr/auth';
 import { ConflictError, isOfficerRole, nfc, NotFoundError, OFFICER_ROLES, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
-import { selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
+import { coversAt, execute, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
+import { Clock } from '@fr/sla';
 import { checkPassword } from './create-officer.usecase';
 import { checkOperatorUnit } from './operator-unit';
 import { OFFICER_COLUMNS, OfficerRow, OfficerView, toOfficerView } from './officer-view';
@@ -29,6 +30,7 @@ export class UpdateOfficer {
   constructor(
     private readonly ds: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly clock: Clock,
   ) {}
 
   async execute(cmd: UpdateOfficerCommand): Promise<OfficerView> {
@@ -64,7 +66,9 @@ export class UpdateOfficer {
       if (cmd.actorId === before.id && (active === false || changes.role)) {
         throw new UnprocessableError('administrators may not disable their own account or change their own role');
       }
-      if (active === false || changes.role || changes.unitCode) await this.refuseIfDesignated(m, before);
+      // Disabling a designee is allowed (an officer leaves, falls ill): their unit is then handled as
+      // below. Changing a designee's role or unit would leave the unit a designee who no longer qualifies.
+      if (changes.role || changes.unitCode) await this.refuseIfDesignated(m, before);
 
       if (Object.keys(changes).length === 0 && passwordHash === null) return before;
 
@@ -92,7 +96,47 @@ export class UpdateOfficer {
         data: { officerId: before.id, username: before.username, changes, passwordChanged: passwordHash !== null, tokensRevoked: revoke },
       });
       if (!updated) throw new Error(`officer ${before.id} vanished while locked`);
+      if (changes.active && active === false) await this.designeeLeft(m, before, cmd.actorId);
       return toOfficerView(updated);
+    });
+  }
+
+  /**
+   * A designee disabled while someone covers their absence: the cover goes on taking the unit's cases
+   * until the absence ends. Without cover, routing sends the unit's new cases to triage (a disabled
+   * designee is no designee) and the office's supervisors are told now, not at the next breach.
+   */
+  private async designeeLeft(m: EntityManager, officer: OfficerView, actorId: string): Promise<void> {
+    const units = await selectRows<{ code: string; name: string; as: 'handler' | 'leader' }>(
+      m,
+      `SELECT code, name, CASE WHEN handler_id = $1 THEN 'handler' ELSE 'leader' END AS as
+         FROM units WHERE active AND (handler_id = $1 OR leader_id = $1) ORDER BY code`,
+      [officer.id],
+    );
+    if (units.length === 0) return;
+    const covered = (await coversAt(m, [officer.id], this.clock.now())).has(officer.id);
+    let notified = 0;
+    if (!covered) {
+      for (const u of units) {
+        const what = u.as === 'handler' ? 'công chức đầu mối' : 'lãnh đạo đầu mối';
+        const title = `${u.name}: không còn ${what}`.slice(0, 200);
+        const body =
+          u.as === 'handler'
+            ? `Tài khoản ${what} của ${u.name} (${u.code}) đã bị vô hiệu hóa, không có người thay thế: phản ánh mới của đơn vị chuyển về phân loại (triage) cho đến khi cử người khác.`
+            : `Tài khoản ${what} của ${u.name} (${u.code}) đã bị vô hiệu hóa, không có người thay thế: cần cử lãnh đạo đầu mối khác.`;
+        notified += await execute(
+          m,
+          `INSERT INTO notifications (officer_id, kind, title, body)
+           SELECT id, 'coverage.lost', $1, $2 FROM officers WHERE active AND role = 'SUPERVISOR' RETURNING id`,
+          [title, body],
+        );
+      }
+    }
+    await writeAuditEvent(m, {
+      caseId: null,
+      actor: `officer:${actorId}`,
+      action: 'designee_disabled',
+      data: { officerId: officer.id, units: units.map((u) => ({ unitCode: u.code, as: u.as })), covered, supervisorsNotified: notified },
     });
   }
 

@@ -14,6 +14,7 @@ import { Open311Requests1765560000000 } from './1765560000000-Open311Requests';
 import { OtherTrack1765600000000 } from './1765600000000-OtherTrack';
 import { ComplianceBoard1765750000000 } from './1765750000000-ComplianceBoard';
 import { HotlineOperators1766100000000 } from './1766100000000-HotlineOperators';
+import { OfficerAbsences1766110000000 } from './1766110000000-OfficerAbsences';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   OtherTrack1765600000000,
   ComplianceBoard1765750000000,
   HotlineOperators1766100000000,
+  OfficerAbsences1766110000000,
 ];
