@@ -3,7 +3,7 @@ import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource, EntityManager } from 'typeorm';
 import { hashPassword } from '@fr/auth';
 import { ConflictError, isOfficerRole, nfc, NotFoundError, OFFICER_ROLES, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
-import { coversAt, execute, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
+import { activeOfficersWithRole, coversAt, selectRow, selectRows, writeAuditEvent, writeNotifications } from '@fr/persistence';
 import { Clock } from '@fr/sla';
 import { checkPassword } from './create-officer.usecase';
 import { checkOperatorUnit } from './operator-unit';
@@ -117,6 +117,7 @@ export class UpdateOfficer {
     const covered = (await coversAt(m, [officer.id], this.clock.now())).has(officer.id);
     let notified = 0;
     if (!covered) {
+      const supervisors = await activeOfficersWithRole(m, ['SUPERVISOR']);
       for (const u of units) {
         const what = u.as === 'handler' ? 'công chức đầu mối' : 'lãnh đạo đầu mối';
         const title = `${u.name}: không còn ${what}`.slice(0, 200);
@@ -124,12 +125,12 @@ export class UpdateOfficer {
           u.as === 'handler'
             ? `Tài khoản ${what} của ${u.name} (${u.code}) đã bị vô hiệu hóa, không có người thay thế: phản ánh mới của đơn vị chuyển về phân loại (triage) cho đến khi cử người khác.`
             : `Tài khoản ${what} của ${u.name} (${u.code}) đã bị vô hiệu hóa, không có người thay thế: cần cử lãnh đạo đầu mối khác.`;
-        notified += await execute(
+        const written = await writeNotifications(
           m,
-          `INSERT INTO notifications (officer_id, kind, title, body)
-           SELECT id, 'coverage.lost', $1, $2 FROM officers WHERE active AND role = 'SUPERVISOR' RETURNING id`,
-          [title, body],
+          { kind: 'coverage' },
+          supervisors.map((officerId) => ({ officerId, kind: 'coverage.lost', title, body })),
         );
+        notified += written.length;
       }
     }
     await writeAuditEvent(m, {

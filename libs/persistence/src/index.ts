@@ -10,3 +10,4 @@ export * from './audit-genesis';
 export * from './case-event-states';
 export * from './phone-key';
 export * from './absences';
+export * from './notification-writes';

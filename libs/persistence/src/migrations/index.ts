@@ -15,6 +15,7 @@ import { OtherTrack1765600000000 } from './1765600000000-OtherTrack';
 import { ComplianceBoard1765750000000 } from './1765750000000-ComplianceBoard';
 import { HotlineOperators1766100000000 } from './1766100000000-HotlineOperators';
 import { OfficerAbsences1766110000000 } from './1766110000000-OfficerAbsences';
+import { CalendarNotices1766400000000 } from './1766400000000-CalendarNotices';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   ComplianceBoard1765750000000,
   HotlineOperators1766100000000,
   OfficerAbsences1766110000000,
+  CalendarNotices1766400000000,
 ];
