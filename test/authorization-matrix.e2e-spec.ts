@@ -259,12 +259,12 @@ describe('authorization of the officer case endpoints', () => {
       expect((await list('ADMIN')).status).toBe(403);
       expect((await list('OPERATOR')).status).toBe(403);
       const queues: [Who, string, boolean][] = [
-        // Unfiltered, with a page long enough for every case this file has made so far.
+        // Pages long enough for every case this file has made so far (the default page is 20).
         ['AUDITOR', '?limit=100', true],
-        ['AUDITOR', `?unit=${UNITS.BK}`, true],
-        ['SUPERVISOR', `?unit=${UNITS.BK}&status=assigned`, true],
-        ['BK.HANDLER', '?status=assigned', true],
-        ['BK.LEADER', '', true],
+        ['AUDITOR', `?unit=${UNITS.BK}&limit=100`, true],
+        ['SUPERVISOR', `?unit=${UNITS.BK}&status=assigned&limit=100`, true],
+        ['BK.HANDLER', '?status=assigned&limit=100', true],
+        ['BK.LEADER', '?limit=100', true],
         ['TN.HANDLER', '', false],
         ['TN.HANDLER', `?unit=${UNITS.BK}`, false],
         ['TN.HANDLER', `?unit=${UNITS.BK}&status=assigned&limit=100`, false],
