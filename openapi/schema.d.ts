@@ -229,6 +229,44 @@ export interface paths {
         patch: operations["updateOfficer"];
         trace?: never;
     };
+    "/v1/officers/{id}/absences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An officer's absences, latest first (the officer, a leader of their unit, ADMIN, SUPERVISOR, AUDITOR) */
+        get: operations["listAbsences"];
+        put?: never;
+        /**
+         * Record an officer's absence and who covers (the officer, a leader of their unit, or an ADMIN)
+         * @description While it lasts, new cases and escalations addressed to the officer go to the cover, and the cover's `assignee=me` queue holds the officer's cases. It ends by itself at `to`.
+         */
+        post: operations["recordAbsence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/officers/{id}/absences/{absenceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Cancel an absence: it ends now, or never starts (the officer, a leader of their unit, or an ADMIN) */
+        delete: operations["cancelAbsence"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/units": {
         parameters: {
             query?: never;
@@ -236,7 +274,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Units with their designated handler and leader, dates and successors (any officer) */
+        /** Units with their designated handler and leader (any officer) */
         get: operations["listUnits"];
         put?: never;
         post?: never;
@@ -253,7 +291,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Active units lacking a designated handler or leader */
+        /** Active units lacking a designated handler or leader, or with officers away (each absence and its cover) */
         get: operations["getUnitCoverage"];
         put?: never;
         post?: never;
@@ -608,35 +646,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/reorganisations": {
+    "/v1/hotline/feedback": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Every reorganisation, scheduled or applied, by effective date */
-        get: operations["listReorganisations"];
+        get?: never;
         put?: never;
-        /** Dry-run a plan (?dryRun=true: where every open case, rule and designation would go), or schedule it for its effective date */
-        post: operations["postReorganisation"];
+        /** Enter a call as feedback on the caller's behalf (channel hotline_1022, the operator named on the case) */
+        post: operations["enterHotlineCall"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/reorganisations/{id}": {
+    "/v1/hotline/cases": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** One reorganisation with its plan and what it did */
-        get: operations["getReorganisation"];
+        /** A caller's cases by their phone number (exact match): tracking codes and statuses only */
+        get: operations["findCallerCases"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hotline/cases/{trackingCode}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A case's status and answer to read to the caller; the contact is masked unless the caller entered the call */
+        get: operations["getHotlineCase"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hotline/cases/{trackingCode}/info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The caller's answer to a request for information, given by phone; the case resumes */
+        post: operations["relayInfoReply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hotline/cases/{trackingCode}/rating": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The caller's rating (1-5) of the answer, given by phone */
+        post: operations["relayRating"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1105,6 +1193,12 @@ export interface components {
             /** @description true unless the caller is a handler of the case's unit */
             masked: boolean;
         };
+        EnteredByDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example Nguyễn Thị Hà */
+            name: string | null;
+        };
         TimelineActorDto: {
             /**
              * @description officer:<id>, channel:<code> or system
@@ -1114,7 +1208,7 @@ export interface components {
             /** @description the officer's name */
             name: string | null;
             /** @enum {string|null} */
-            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | null;
+            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | "OPERATOR" | null;
         };
         TimelineEventDto: {
             id: string;
@@ -1197,6 +1291,8 @@ export interface components {
             description: string;
             location: components["schemas"]["CaseLocationDto"];
             citizen: components["schemas"]["CaseCitizenDto"];
+            /** @description the hotline operator who entered the call; null for a case a channel sent */
+            enteredBy: components["schemas"]["EnteredByDto"] | null;
             attachments: components["schemas"]["AttachmentDto"][];
             answer: string | null;
             resolutionAttachments: components["schemas"]["AttachmentDto"][];
@@ -1277,7 +1373,7 @@ export interface components {
             /** @example Đỗ Thanh Hiếu */
             fullName: string;
             /** @enum {string} */
-            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR";
+            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | "OPERATOR";
             /** @example P_BACH_KHOA */
             unitCode: string;
         };
@@ -1302,7 +1398,7 @@ export interface components {
             /** @example Nguyễn Văn An */
             fullName: string;
             /** @enum {string} */
-            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR";
+            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | "OPERATOR";
             /**
              * @description a unit code from GET /v1/units
              * @example P_BACH_KHOA
@@ -1315,7 +1411,7 @@ export interface components {
             username: string;
             fullName: string;
             /** @enum {string} */
-            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR";
+            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | "OPERATOR";
             unitCode: string;
             active: boolean;
         };
@@ -1325,7 +1421,7 @@ export interface components {
              * @description changing it revokes the officer's tokens
              * @enum {string}
              */
-            role?: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR";
+            role?: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | "OPERATOR";
             /**
              * @description changing it revokes the officer's tokens
              * @example P_BACH_KHOA
@@ -1338,6 +1434,45 @@ export interface components {
             password?: string;
             /** @description false disables the account and revokes its tokens at once */
             active?: boolean;
+        };
+        RecordAbsenceDto: {
+            /**
+             * Format: date-time
+             * @description when the absence starts
+             * @example 2026-12-07T08:00:00+07:00
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @description when it ends (exclusive); it ends by itself then
+             * @example 2026-12-12T00:00:00+07:00
+             */
+            to: string;
+            /**
+             * Format: uuid
+             * @description an active officer of the same unit with the same role
+             */
+            coverId: string;
+        };
+        AbsenceCoverDto: {
+            /** Format: uuid */
+            id: string;
+            fullName: string;
+        };
+        AbsenceDto: {
+            /** @example 12 */
+            id: string;
+            /** Format: uuid */
+            officerId: string;
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            cover: components["schemas"]["AbsenceCoverDto"];
+            /** @description in force now: started, not ended, not cancelled */
+            current: boolean;
+            /** Format: date-time */
+            cancelledAt: string | null;
         };
         DesigneeDto: {
             /** Format: uuid */
@@ -1353,33 +1488,36 @@ export interface components {
             name: string;
             /** @enum {string} */
             kind: "office" | "department" | "ward" | "police";
-            /** @description whether the unit exists now (or at `at`) */
             active: boolean;
-            /**
-             * Format: date-time
-             * @description when it began; null: before the history the engine holds
-             */
-            validFrom: string | null;
-            /**
-             * Format: date-time
-             * @description when it ended; null: it still exists
-             */
-            validTo: string | null;
-            /**
-             * @description the units that took over its work when it ended (a merge names one, a split several)
-             * @example [
-             *       "P_HAI_BA_TRUNG"
-             *     ]
-             */
-            successors: string[];
-            /** @description the units whose work it took over */
-            predecessors: string[];
-            /** @description other names it goes by, old names included */
-            aliases: string[];
             /** @description designated handler (công chức đầu mối) */
             handler: components["schemas"]["DesigneeDto"] | null;
             /** @description designated leader (lãnh đạo đầu mối) */
             leader: components["schemas"]["DesigneeDto"] | null;
+        };
+        OfficerRefDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example Nguyễn Thị Hà */
+            fullName: string;
+        };
+        UnitAbsenceDto: {
+            /** @example 12 */
+            absenceId: string;
+            /** @description the officer who is away */
+            officer: components["schemas"]["OfficerRefDto"];
+            /**
+             * @description the absent officer's designation in the unit, if any
+             * @enum {string|null}
+             */
+            designation: "handler" | "leader" | null;
+            /** @description who covers */
+            cover: components["schemas"]["OfficerRefDto"];
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /** @description in force now (false: to come) */
+            current: boolean;
         };
         CoverageGapDto: {
             /** @example P_BACH_KHOA */
@@ -1387,7 +1525,10 @@ export interface components {
             name: string;
             /** @enum {string} */
             kind: "office" | "department" | "ward" | "police";
+            /** @description designations missing (none named, or the designee disabled); empty for a unit listed for its absences only */
             missing: ("handler" | "leader")[];
+            /** @description absences of the unit's officers in force or to come, with their covers */
+            absences: components["schemas"]["UnitAbsenceDto"][];
         };
         DesignationDto: {
             /**
@@ -1794,20 +1935,6 @@ export interface components {
             /** @enum {string} */
             kind: "office" | "department" | "ward" | "police";
             active: boolean;
-            /**
-             * Format: date-time
-             * @description when the unit began (a reorganisation)
-             */
-            validFrom: string | null;
-            /**
-             * Format: date-time
-             * @description when the unit ended
-             */
-            validTo: string | null;
-            /** @description lineage: the units whose work it took over */
-            predecessors: string[];
-            /** @description lineage: the units that took over its work */
-            successors: string[];
             received: number;
             acknowledged: number;
             acknowledgedOnTime: number;
@@ -1821,10 +1948,6 @@ export interface components {
             resolveWorkingMinutes: components["schemas"]["DurationStatsDto"];
             transfersIn: number;
             transfersOut: number;
-            /** @description cases taken over from an ended unit by a reorganisation (not misrouting) */
-            reorganisedIn: number;
-            /** @description cases handed to a successor by a reorganisation */
-            reorganisedOut: number;
             returns: number;
             extensions: number;
             reopened: number;
@@ -1842,21 +1965,6 @@ export interface components {
             /** @description the unit's standing against each active compliance target, at the end of the period */
             targets: components["schemas"]["BoardEntryDto"][];
         };
-        LineageEntryDto: {
-            /** @example P_CAU_DEN */
-            from: string;
-            /**
-             * @example [
-             *       "P_BACH_KHOA"
-             *     ]
-             */
-            to: string[];
-            /**
-             * Format: date-time
-             * @description when the work passed on
-             */
-            at: string;
-        };
         UnitMetricsReportDto: {
             /** Format: date-time */
             from: string;
@@ -1871,8 +1979,6 @@ export interface components {
             /** @description the active targets the units' `targets` and the CSV's target columns refer to */
             targets: components["schemas"]["ReportTargetDto"][];
             units: components["schemas"]["UnitReportDto"][];
-            /** @description which ended units of the report feed which units (reorganisations) */
-            lineage: components["schemas"]["LineageEntryDto"][];
         };
         SampleDto: {
             /** @description only this unit's stratum (default: every unit with closed cases in the period) */
@@ -2003,10 +2109,6 @@ export interface components {
             resolveWorkingMinutes: number | null;
             transfersIn: number;
             transfersOut: number;
-            /** @description cases taken over from an ended unit by a reorganisation (not misrouting) */
-            reorganisedIn: number;
-            /** @description cases handed to a successor by a reorganisation */
-            reorganisedOut: number;
             returns: number;
             extensions: number;
             reopened: boolean;
@@ -2028,147 +2130,41 @@ export interface components {
             /** @description the cases behind the unit's numbers, one line each */
             items: components["schemas"]["UnitCaseLineDto"][];
         };
-        PlanDesigneeDto: {
-            /** @example p.hai.ba.trung.handler */
-            username: string;
-            /** @example Nguyễn Văn A */
-            fullName: string;
-        };
-        PlanAreaDto: {
-            /** @example HAI_BA_TRUNG */
-            code: string;
-            /** @example Phường Hai Bà Trưng */
-            name: string;
-            /** @description names an address may use for it */
-            match: string[];
-            /** @description its streets: an address naming one and no ward finds it */
-            streets: string[];
-        };
-        PlanNewUnitDto: {
-            /** @example P_HAI_BA_TRUNG */
-            code: string;
-            /** @example Phường Hai Bà Trưng */
-            name: string;
-            /** @enum {string} */
-            kind: "office" | "department" | "ward" | "police";
-            aliases: string[];
-            /** @description created as a HANDLER of the unit and designated */
-            handler: components["schemas"]["PlanDesigneeDto"] | null;
-            /** @description created as a LEADER of the unit and designated */
-            leader: components["schemas"]["PlanDesigneeDto"] | null;
-            area: components["schemas"]["PlanAreaDto"] | null;
-        };
-        PlanMergeDto: {
-            /** @example P_BACH_KHOA */
-            into: string;
-            /**
-             * @example [
-             *       "P_CAU_DEN"
-             *     ]
-             */
-            from: string[];
-        };
-        PlanSplitPartDto: {
-            unit: string;
-            /** @description streets whose addresses go to this unit */
-            streets: string[];
-            /** @description regular expressions over the address without diacritics, lower case */
-            patterns: string[];
-        };
-        PlanSplitDto: {
-            unit: string;
-            into: components["schemas"]["PlanSplitPartDto"][];
-            /** @description where an address naming none of the streets goes */
-            fallback: string | null;
-        };
-        PlanRenameDto: {
-            unit: string;
-            name: string;
-            aliases: string[];
-        };
-        PlanDissolutionDto: {
-            unit: string;
-            /** @description who takes its open cases and routing rules */
-            successor: string | null;
-        };
-        PlanRuleDto: {
-            /** @example public-order-to-police */
-            id: string;
-            unit: string;
-        };
-        ReorganisationPlanDto: {
-            /** @example Sắp xếp đơn vị hành chính cấp xã 2025 */
-            name: string;
-            /** @example 2025-07-01T00:00:00+07:00 */
-            effectiveAt: string;
-            /** @description the new triage unit, when the old one ends */
-            triageUnit: string | null;
-            newUnits: components["schemas"]["PlanNewUnitDto"][];
-            merges: components["schemas"]["PlanMergeDto"][];
-            splits: components["schemas"]["PlanSplitDto"][];
-            renames: components["schemas"]["PlanRenameDto"][];
-            dissolutions: components["schemas"]["PlanDissolutionDto"][];
-            /** @description routing rules pointed at another unit */
-            rules: components["schemas"]["PlanRuleDto"][];
-        };
-        PlannedMoveDto: {
-            /** Format: uuid */
-            caseId: string;
+        CallerCaseDto: {
+            /** @example 7KM3Q-9X2AB */
             trackingCode: string;
-            status: string;
-            from: string;
-            /** @description null: the plan says nowhere (unresolved) */
-            to: string | null;
             /** @enum {string} */
-            why: "merge" | "split-street" | "split-fallback" | "dissolution" | "triage";
+            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed";
+            /** @example sidewalk_encroachment */
+            category: string;
+            /** Format: date-time */
+            submittedAt: string;
         };
-        EndingUnitDto: {
-            unit: string;
+        HotlineCaseDto: {
+            /** @example 7KM3Q-9X2AB */
+            trackingCode: string;
             /** @enum {string} */
-            how: "merge" | "split" | "dissolution";
-            successors: string[];
-        };
-        DesignationGapDto: {
-            unitCode: string;
-            missing: ("handler" | "leader")[];
-        };
-        RuleChangeDto: {
-            id: string;
-            from: string;
-            /** @description null: it would point at a unit that no longer exists */
-            to: string | null;
-        };
-        ReorganisationReportDto: {
-            /** @description true when nothing is unresolved: the plan may be scheduled */
-            ok: boolean;
-            /** @description every open case of a unit that ends, and where it would go */
-            moves: components["schemas"]["PlannedMoveDto"][];
-            ending: components["schemas"]["EndingUnitDto"][];
-            /** @description units that would take on work without a designated handler or leader */
-            designationGaps: components["schemas"]["DesignationGapDto"][];
-            /** @description routing rules that follow a successor, or would point at a unit that ends */
-            rules: components["schemas"]["RuleChangeDto"][];
-            triageUnit: string;
-            /** @description everything that stops the plan */
-            unresolved: string[];
-        };
-        ReorganisationDto: {
-            /** Format: uuid */
-            id: string;
-            name: string;
+            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed";
+            category: components["schemas"]["StatusCodeNameDto"];
+            /** @description the unit handling it; null before routing */
+            unit: components["schemas"]["StatusCodeNameDto"] | null;
             /** Format: date-time */
-            effectiveAt: string;
-            /** @enum {string} */
-            status: "scheduled" | "applied";
-            /** @description the file of config/reorganisations it came from; null when posted */
-            source: string | null;
+            submittedAt: string;
             /** Format: date-time */
-            createdAt: string;
+            updatedAt: string;
             /** Format: date-time */
-            appliedAt: string | null;
-            plan: components["schemas"]["ReorganisationPlanDto"];
-            /** @description what the application did; while scheduled, what stopped it at its date, if anything */
-            result?: components["schemas"]["ReorganisationReportDto"] | null;
+            dueAt: string | null;
+            /** @description the answer, once resolved */
+            answer: string | null;
+            /** @description while the case waits on the citizen (awaiting_info) */
+            infoRequest: components["schemas"]["InfoRequestDto"] | null;
+            rating: number | null;
+            /** @description set when the case was closed as a complaint or denunciation: where to take it */
+            otherTrack: components["schemas"]["OtherTrackDto"] | null;
+            /** @description the caller's contact: whole for the operator who entered the call, masked for any other */
+            citizen: components["schemas"]["CaseCitizenDto"];
+            /** @description whether the caller (an operator) entered this call */
+            enteredByMe: boolean;
         };
         StatusCountsDto: {
             on_track: number;
@@ -3171,7 +3167,7 @@ export interface operations {
         parameters: {
             query?: {
                 unit?: string;
-                role?: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR";
+                role?: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | "OPERATOR";
                 active?: boolean;
             };
             header?: never;
@@ -3388,7 +3384,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the officer is a unit's designee and would stop qualifying */
+            /** @description the officer is a unit's designee and would change role or unit */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3415,8 +3411,257 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description unknown unit */
+            /** @description unknown unit, an OPERATOR outside the office and hotline units, or an administrator disabling themself */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    listAbsences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the officer's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AbsenceDto"][];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such officer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    recordAbsence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the officer's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecordAbsenceDto"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AbsenceDto"];
+                };
+            };
+            /** @description from or to is not a date-time, or to is not later than from */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such officer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the officer already has an absence in this period */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the cover is not an active officer of the same unit with the same role, or is away then; or the absence would already be over */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    cancelAbsence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the officer's id */
+                id: string;
+                absenceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description cancelled */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such officer, or no such absence of this officer still in the books */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3439,12 +3684,7 @@ export interface operations {
     };
     listUnits: {
         parameters: {
-            query?: {
-                /** @description the organisation as it stood then (default: now) */
-                at?: string;
-                /** @description inactive: also the units that ended (or had not begun) */
-                include?: "inactive";
-            };
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;
@@ -3458,15 +3698,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UnitDto"][];
-                };
-            };
-            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorDto"];
                 };
             };
             /** @description missing or invalid credentials */
@@ -5228,86 +5459,35 @@ export interface operations {
             };
         };
     };
-    listReorganisations: {
+    enterHotlineCall: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ReorganisationDto"][];
-                };
-            };
-            /** @description missing or invalid credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorDto"];
-                };
-            };
-            /** @description the caller's role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorDto"];
-                };
-            };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorDto"];
-                };
-            };
-        };
-    };
-    postReorganisation: {
-        parameters: {
-            query?: {
-                dryRun?: boolean;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ReorganisationPlanDto"];
+                "application/json": components["schemas"]["SubmitFeedbackDto"];
             };
         };
         responses: {
-            /** @description the dry run */
+            /** @description already entered (same externalId): the same case, nothing new stored */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReorganisationReportDto"];
+                    "application/json": components["schemas"]["FeedbackAcceptedDto"];
                 };
             };
-            /** @description scheduled */
-            201: {
+            /** @description accepted and stored; routing follows */
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReorganisationDto"];
+                    "application/json": components["schemas"]["FeedbackAcceptedDto"];
                 };
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
@@ -5355,7 +5535,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the plan leaves something unresolved (the list is in the message) */
+            /** @description an unknown category or wardCode, or a category handled on another legal track */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5377,12 +5557,74 @@ export interface operations {
             };
         };
     };
-    getReorganisation: {
+    findCallerCases: {
+        parameters: {
+            query: {
+                /** @description the caller's phone, as they say it; matched exactly after normalisation (+84 read as 0) */
+                phone: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallerCaseDto"][];
+                };
+            };
+            /** @description phone is missing or is not a phone number */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    getHotlineCase: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                id: string;
+                /** @description as the caller reads it out */
+                trackingCode: string;
             };
             cookie?: never;
         };
@@ -5394,7 +5636,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReorganisationDto"];
+                    "application/json": components["schemas"]["HotlineCaseDto"];
                 };
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
@@ -5424,8 +5666,210 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description no such reorganisation */
+            /** @description no case with this tracking code */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    relayInfoReply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description as the caller reads it out */
+                trackingCode: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InfoReplyDto"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InfoReplyResultDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no case with this tracking code */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the case is not waiting for information */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    relayRating: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description as the caller reads it out */
+                trackingCode: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RatingDto"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RatingResultDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no case with this tracking code */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the case is not resolved, or is already rated */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -164,14 +164,15 @@ describe('officers and units', () => {
       expect((await as('ADMIN').patch(`/v1/officers/${id}`, { unitCode: 'KHONG_CO' })).status).toBe(422);
     });
 
-    it("refuses to disable or re-role a unit's designee, and an admin's own account", async () => {
+    // Disabling a designee is allowed: its unit then goes to triage and the supervisors are told (test/cover.e2e-spec.ts).
+    it("refuses to move or re-role a unit's designee, and to disable or re-role an admin's own account", async () => {
       const handler = await officerId('p.bach.khoa.handler');
-      const res = await as('ADMIN').patch(`/v1/officers/${handler}`, { active: false });
+      const res = await as('ADMIN').patch(`/v1/officers/${handler}`, { unitCode: 'VP' });
       expect(res.status).toBe(409);
       expect(res.body.message).toBe(
         "officer 'p.bach.khoa.handler' is the designated handler of unit 'P_BACH_KHOA'; designate someone else first (PUT /v1/units/P_BACH_KHOA/designation)",
       );
-      expect((await as('ADMIN').patch(`/v1/officers/${handler}`, { unitCode: 'VP' })).status).toBe(409);
+      expect((await as('ADMIN').patch(`/v1/officers/${handler}`, { role: 'LEADER' })).status).toBe(409);
       expect((await as('ADMIN').patch(`/v1/officers/${handler}`, { fullName: 'Đỗ Thanh Hiếu' })).status).toBe(200);
       expect((await as('ADMIN').patch(`/v1/officers/${adminId}`, { active: false })).status).toBe(422);
       expect((await as('ADMIN').patch(`/v1/officers/${adminId}`, { role: 'AUDITOR' })).status).toBe(422);
@@ -203,8 +204,8 @@ describe('officers and units', () => {
       const res = await as('AUDITOR').get('/v1/units/coverage');
       expect(res.status).toBe(200);
       expect(res.body).toEqual([
-        { code: 'THANH_TRA', name: 'Thanh tra quận', kind: 'department', missing: ['leader'] },
-        { code: 'TU_PHAP', name: 'Phòng Tư pháp', kind: 'department', missing: ['handler'] },
+        { code: 'THANH_TRA', name: 'Thanh tra quận', kind: 'department', missing: ['leader'], absences: [] },
+        { code: 'TU_PHAP', name: 'Phòng Tư pháp', kind: 'department', missing: ['handler'], absences: [] },
       ]);
     });
 
@@ -347,7 +348,7 @@ describe('officers and units', () => {
         expect(res.body).toMatchObject({ unit: { handler: null, leader: { id: leaderId } }, movedCases: 1 });
         expect((await cases([id]))[0]).toMatchObject({ handler_id: null, leader_id: leaderId });
         const coverage = await as('ADMIN').get('/v1/units/coverage');
-        expect(coverage.body).toContainEqual({ code: 'P_DONG_MAC', name: 'Phường Đống Mác', kind: 'ward', missing: ['handler'] });
+        expect(coverage.body).toContainEqual({ code: 'P_DONG_MAC', name: 'Phường Đống Mác', kind: 'ward', missing: ['handler'], absences: [] });
       });
     });
   });

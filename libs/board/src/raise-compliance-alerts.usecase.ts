@@ -3,7 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { missedDeadline, NotFoundError, VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
 import { Deliveries } from '@fr/notifications';
-import { ADVISORY_LOCK, selectRow, selectRows, Sql, writeAuditEvent, writeNotifications } from '@fr/persistence';
+import { ADVISORY_LOCK, coversAt, selectRow, selectRows, Sql, writeAuditEvent, writeNotifications } from '@fr/persistence';
 import { Clock, EscalationLadder, EscalationRung, rungFireAt, SlaService } from '@fr/sla';
 import { loadComplianceConfig } from './compliance-config';
 import { GetBoard, Standing } from './get-board.query';
@@ -115,15 +115,23 @@ export class RaiseComplianceAlerts implements OnModuleInit {
     return recipients.length;
   }
 
-  /** The ladder's roles as people now: the unit's designees (active), every active supervisor or auditor. */
+  /**
+   * The ladder's roles as people now: the unit's designees (active; an absent one's cover in their
+   * place), every active supervisor or auditor.
+   */
   private async recipients(m: EntityManager, d: Due): Promise<string[]> {
     const roles = [...(d.rung.notify.includes('supervisors') ? ['SUPERVISOR'] : []), ...(d.rung.notify.includes('auditors') ? ['AUDITOR'] : [])];
+    const unit = await selectRow<{ handler_id: string | null; leader_id: string | null }>(m, `SELECT handler_id, leader_id FROM units WHERE code = $1`, [
+      d.s.unit.code,
+    ]);
+    const named = [...(d.rung.notify.includes('leader') ? [unit?.leader_id] : []), ...(d.rung.notify.includes('handler') ? [unit?.handler_id] : [])].filter(
+      (id): id is string => !!id,
+    );
+    const covers = await coversAt(m, named, this.clock.now());
     const rows = await selectRows<{ id: string }>(
       m,
-      `SELECT o.id FROM officers o JOIN units u ON u.code = $1
-        WHERE o.active AND ((o.id = u.leader_id AND $2) OR (o.id = u.handler_id AND $3) OR o.role = ANY($4::text[]))
-        ORDER BY o.id`,
-      [d.s.unit.code, d.rung.notify.includes('leader'), d.rung.notify.includes('handler'), roles],
+      `SELECT o.id FROM officers o WHERE o.active AND (o.id = ANY($1::uuid[]) OR o.role = ANY($2::text[])) ORDER BY o.id`,
+      [named.map((id) => covers.get(id) ?? id), roles],
     );
     return rows.map((r) => r.id);
   }

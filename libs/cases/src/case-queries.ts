@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Clock } from '@fr/sla';
 import { isUuid, maskContactsInText, maskEmail, maskName, maskPhone, NotFoundError, ValidationError } from '@fr/domain';
-import { selectRow, selectRows } from '@fr/persistence';
+import { coveredBySql, selectRow, selectRows } from '@fr/persistence';
 import { CaseActor, inScope } from './actor';
 
 export interface ListCasesFilter {
@@ -88,6 +88,8 @@ interface CaseDetailRow extends SummaryRow {
   submitted_at: Date | null;
   closed_as: 'other_track' | null;
   where_to_go: string | null;
+  entered_by: string | null;
+  entered_by_name: string | null;
 }
 
 interface TimelineRow {
@@ -184,7 +186,11 @@ export class CaseQueries {
     else if (actor.role !== 'SUPERVISOR' && actor.role !== 'AUDITOR') return { items: [], nextCursor: null };
     if (f.unit) where.push(`c.unit_code = ${p(f.unit)}`);
     if (f.status?.length) where.push(`c.status = ANY(${p(f.status)})`);
-    if (f.assigneeMe) where.push(`c.handler_id = ${p(actor.id)}`);
+    // Mine includes the cases of whoever I cover while their absence lasts.
+    if (f.assigneeMe) {
+      const me = p(actor.id);
+      where.push(`(c.handler_id = ${me} OR c.handler_id IN ${coveredBySql(me, `${p(this.clock.now())}::timestamptz`)})`);
+    }
     // Overdue by the Clock, as the items' own `overdue` flags are.
     if (f.overdue) where.push(`c.due_at <= ${p(this.clock.now())}`);
     if (f.dueBefore) where.push(`c.due_at < ${p(f.dueBefore)}`);
@@ -216,8 +222,9 @@ export class CaseQueries {
       `SELECT ${SUMMARY_COLUMNS}, c.description, c.address, c.ward_code, c.area_code, c.lat, c.lng, c.citizen_name,
               c.citizen_phone, c.citizen_email, c.attachments, c.answer, c.resolution_attachments, c.rating, c.rating_comment,
               c.triage_reason, c.routing_rule_id, c.channel_code, c.acknowledged_at, c.resolved_at, c.closed_at, c.submitted_at,
-              c.closed_as, c.where_to_go
+              c.closed_as, c.where_to_go, c.entered_by, op.full_name AS entered_by_name
          FROM cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code
+         LEFT JOIN officers op ON op.id = c.entered_by
         WHERE c.id = $1`,
       [id],
     );
@@ -246,6 +253,7 @@ export class CaseQueries {
       citizen: sees
         ? { name: r.citizen_name, phone: r.citizen_phone, email: r.citizen_email, masked: false }
         : { name: maskName(r.citizen_name), phone: maskPhone(r.citizen_phone), email: maskEmail(r.citizen_email), masked: true },
+      enteredBy: r.entered_by ? { id: r.entered_by, name: r.entered_by_name } : null,
       attachments: r.attachments,
       answer: text(r.answer),
       resolutionAttachments: r.resolution_attachments,

@@ -3,7 +3,15 @@ import { DataSource } from 'typeorm';
 import { CaseState, normaliseTrackingCode, NotFoundError } from '@fr/domain';
 import { selectRow } from '@fr/persistence';
 import { ActOnCase, ActionResult } from './act-on-case.usecase';
-import { citizenActor } from './actor';
+import { CaseActor, citizenActor } from './actor';
+
+/**
+ * A caller's own action, given by phone to a 1022 operator: the citizen's in the transition table,
+ * recorded under the operator's name so the trail says who took it down.
+ */
+function relayedBy(operatorId: string): CaseActor {
+  return { role: 'CITIZEN', id: null, unitCode: null, label: `officer:${operatorId}` };
+}
 
 /** What citizens do through their channel, found by tracking code: answer a request, rate the answer. */
 @Injectable()
@@ -28,11 +36,26 @@ export class CitizenActions {
     return { status: result.status, rating: score };
   }
 
+  /** The hotline answers callers whatever channel brought their case in. */
+  async relayInfo(operatorId: string, trackingCode: string, message: string, attachments: { url: string; kind: string }[]): Promise<ActionResult> {
+    const id = await this.caseId(null, trackingCode);
+    return this.act.execute(relayedBy(operatorId), id, 'supply-info', { message, attachments });
+  }
+
+  async relayRating(operatorId: string, trackingCode: string, score: number, comment: string | undefined): Promise<{ status: CaseState; rating: number }> {
+    const id = await this.caseId(null, trackingCode);
+    const result = await this.act.execute(relayedBy(operatorId), id, 'rate', { score, comment });
+    return { status: result.status, rating: score };
+  }
+
   /** A channel acts only on the cases it brought in: another channel's key finds nothing. */
-  private async caseId(channel: string, trackingCode: string): Promise<string> {
+  private async caseId(channel: string | null, trackingCode: string): Promise<string> {
     const code = normaliseTrackingCode(trackingCode);
     const row = code
-      ? await selectRow<{ id: string }>(this.ds, `SELECT id FROM cases WHERE tracking_code = $1 AND channel_code = $2`, [code, channel])
+      ? await selectRow<{ id: string }>(this.ds, `SELECT id FROM cases WHERE tracking_code = $1 AND ($2::text IS NULL OR channel_code = $2)`, [
+          code,
+          channel,
+        ])
       : undefined;
     if (!row) throw new NotFoundError('feedback', trackingCode);
     return row.id;

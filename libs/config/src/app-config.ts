@@ -53,6 +53,10 @@ export interface AppConfig {
   lookupLimits: { windowSeconds: number; perChannel: number };
   /** Whether a start loads the plans of config/reorganisations/ not loaded yet (FR_LOAD_REORGANISATIONS, default true). */
   loadReorganisations: boolean;
+  /** The HMAC secret of the callers' phone lookup keys (FR_PHONE_KEY_SECRET); changing it orphans the stored keys. */
+  phoneKeySecret: string;
+  /** Units besides the office whose officers may be hotline operators (FR_HOTLINE_UNITS, comma-separated codes). */
+  hotlineUnits: string[];
 }
 
 export class ConfigError extends Error {
@@ -66,6 +70,7 @@ type Env = Record<string, string | undefined>;
 
 const DEV_ADMIN_PASSWORD = 'admin';
 const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me';
+const DEV_PHONE_KEY_SECRET = 'dev-only-phone-key-secret';
 /** Outside production a channel without FR_KEY_<CHANNEL> answers to `dev-<channel>-key`. */
 const DEV_KEY_PREFIX = 'dev-';
 
@@ -79,6 +84,7 @@ function productionProblems(env: Env): string[] {
   else if (env.FR_ADMIN_PASSWORD === DEV_ADMIN_PASSWORD) problems.push(`FR_ADMIN_PASSWORD must not be the development default '${DEV_ADMIN_PASSWORD}' in production`);
   if (!env.FR_JWT_SECRET || env.FR_JWT_SECRET.length < 32) problems.push('FR_JWT_SECRET of at least 32 characters is required in production');
   else if (env.FR_JWT_SECRET.startsWith(DEV_JWT_SECRET)) problems.push('FR_JWT_SECRET must not be the development default in production');
+  if (!env.FR_PHONE_KEY_SECRET || env.FR_PHONE_KEY_SECRET.length < 32) problems.push('FR_PHONE_KEY_SECRET of at least 32 characters is required in production');
   for (const [name, value] of Object.entries(env)) {
     if (!/^FR_KEY_[A-Z0-9_]+$/.test(name) || !value) continue;
     if (value.toLowerCase().startsWith(DEV_KEY_PREFIX)) problems.push(`${name} must not be a development key ('${DEV_KEY_PREFIX}...') in production`);
@@ -132,6 +138,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   const adminPassword = env.FR_ADMIN_PASSWORD || (production ? '' : DEV_ADMIN_PASSWORD);
   const jwtSecret = env.FR_JWT_SECRET || (production ? '' : DEV_JWT_SECRET);
+  const phoneKeySecret = env.FR_PHONE_KEY_SECRET || (production ? '' : DEV_PHONE_KEY_SECRET);
   const channelKeys: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     const m = /^FR_KEY_([A-Z0-9_]+)$/.exec(name);
@@ -181,6 +188,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       windowSeconds: int(env, 'FR_LOOKUP_LIMIT_WINDOW_SECONDS', 60, 1, 86400, problems),
       perChannel: int(env, 'FR_LOOKUP_LIMIT_PER_CHANNEL', 600, 1, 1000000, problems),
     },
+    phoneKeySecret,
+    hotlineUnits: (env.FR_HOTLINE_UNITS ?? '')
+      .split(',')
+      .map((c) => c.trim().toUpperCase())
+      .filter(Boolean),
   };
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!levels.includes(config.logLevel)) problems.push(`LOG_LEVEL must be one of ${levels.join(', ')}`);

@@ -38,6 +38,7 @@ describe(`${loadConfig.name} in production`, () => {
     FR_ADMIN_PASSWORD: 'a-long-admin-password-2026',
     FR_JWT_SECRET: 'k3y-of-at-least-thirty-two-characters-xyz',
     FR_KEY_IHANOI: 'ihanoi-7f3a9c1e5b2d4f60',
+    FR_PHONE_KEY_SECRET: 'phone-key-secret-of-thirty-two-chars-or-more',
   };
   const problemsOf = (env: Record<string, string>) => {
     try {
@@ -73,6 +74,7 @@ describe(`${loadConfig.name} in production`, () => {
     expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
       'FR_ADMIN_PASSWORD is required in production',
       'FR_JWT_SECRET of at least 32 characters is required in production',
+      'FR_PHONE_KEY_SECRET of at least 32 characters is required in production',
     ]);
   });
 });

@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource } from 'typeorm';
 import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@fr/auth';
-import { canonicalUsername, ConflictError, isOfficerRole, nfc, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
+import { canonicalUsername, ConflictError, isOfficerRole, nfc, OFFICER_ROLES, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
 import { selectRow, writeAuditEvent } from '@fr/persistence';
+import { checkOperatorUnit } from './operator-unit';
 import { OFFICER_COLUMNS, OfficerRow, OfficerView, toOfficerView, USERNAME_PATTERN } from './officer-view';
 
 export interface CreateOfficerCommand {
@@ -30,14 +32,17 @@ export function isUniqueViolation(e: unknown, constraint: string): boolean {
 /** The office creates officers' accounts (tài khoản quản trị) and grants their role in one unit. */
 @Injectable()
 export class CreateOfficer {
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   async execute(cmd: CreateOfficerCommand): Promise<OfficerView> {
     const username = canonicalUsername(cmd.username);
     if (!USERNAME_PATTERN.test(username)) {
       throw new ValidationError('username must be 3 to 64 letters, digits, dots, dashes or underscores', ['username']);
     }
-    if (!isOfficerRole(cmd.role)) throw new ValidationError(`role must be one of ADMIN, SUPERVISOR, LEADER, HANDLER, AUDITOR`, ['role']);
+    if (!isOfficerRole(cmd.role)) throw new ValidationError(`role must be one of ${OFFICER_ROLES.join(', ')}`, ['role']);
     checkPassword(cmd.password);
     const fullName = nfc(cmd.fullName).trim();
     if (!fullName) throw new ValidationError('fullName must not be blank', ['fullName']);
@@ -48,6 +53,7 @@ export class CreateOfficer {
         const unit = await selectRow<{ code: string; active: boolean }>(m, `SELECT code, active FROM units WHERE code = $1`, [cmd.unitCode]);
         if (!unit) throw new UnprocessableError(`unit '${cmd.unitCode}' does not exist; GET /v1/units lists the units`);
         if (!unit.active) throw new UnprocessableError(`unit '${cmd.unitCode}' is no longer active`);
+        if (cmd.role === 'OPERATOR') await checkOperatorUnit(m, this.config.hotlineUnits, cmd.unitCode);
         const row = await selectRow<OfficerRow>(
           m,
           `INSERT INTO officers (username, full_name, role, unit_code, password_hash) VALUES ($1, $2, $3, $4, $5)

@@ -11,3 +11,6 @@ export * from './directory.module';
 export * from './reorganisation-store';
 export * from './reorganisations.usecase';
 export * from './reorganisation-files';
+export * from './absence-view';
+export * from './record-absence.usecase';
+export * from './absences.query';

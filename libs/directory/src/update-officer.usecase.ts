@@ -1,9 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource, EntityManager } from 'typeorm';
 import { hashPassword } from '@fr/auth';
-import { ConflictError, isOfficerRole, nfc, NotFoundError, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
-import { selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
+import { ConflictError, isOfficerRole, nfc, NotFoundError, OFFICER_ROLES, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
+import { activeOfficersWithRole, coversAt, selectRow, selectRows, writeAuditEvent, writeNotifications } from '@fr/persistence';
+import { Clock } from '@fr/sla';
 import { checkPassword } from './create-officer.usecase';
+import { checkOperatorUnit } from './operator-unit';
 import { OFFICER_COLUMNS, OfficerRow, OfficerView, toOfficerView } from './officer-view';
 
 export interface UpdateOfficerCommand {
@@ -24,14 +27,18 @@ type Change = { from: unknown; to: unknown };
  */
 @Injectable()
 export class UpdateOfficer {
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
 
   async execute(cmd: UpdateOfficerCommand): Promise<OfficerView> {
     const { fullName, role, unitCode, password, active } = cmd;
     if ([fullName, role, unitCode, password, active].every((v) => v === undefined)) {
       throw new ValidationError('nothing to update: send at least one of fullName, role, unitCode, password, active');
     }
-    if (role !== undefined && !isOfficerRole(role)) throw new ValidationError('role must be one of ADMIN, SUPERVISOR, LEADER, HANDLER, AUDITOR', ['role']);
+    if (role !== undefined && !isOfficerRole(role)) throw new ValidationError(`role must be one of ${OFFICER_ROLES.join(', ')}`, ['role']);
     if (password !== undefined) checkPassword(password);
     const name = fullName === undefined ? undefined : nfc(fullName).trim();
     if (name === '') throw new ValidationError('fullName must not be blank', ['fullName']);
@@ -53,10 +60,15 @@ export class UpdateOfficer {
         if (!unit) throw new UnprocessableError(`unit '${unitCode}' does not exist; GET /v1/units lists the units`);
         if (!unit.active) throw new UnprocessableError(`unit '${unitCode}' is no longer active`);
       }
+      if ((changes.role || changes.unitCode) && (role ?? before.role) === 'OPERATOR') {
+        await checkOperatorUnit(m, this.config.hotlineUnits, unitCode ?? before.unitCode);
+      }
       if (cmd.actorId === before.id && (active === false || changes.role)) {
         throw new UnprocessableError('administrators may not disable their own account or change their own role');
       }
-      if (active === false || changes.role || changes.unitCode) await this.refuseIfDesignated(m, before);
+      // Disabling a designee is allowed (an officer leaves, falls ill): their unit is then handled as
+      // below. Changing a designee's role or unit would leave the unit a designee who no longer qualifies.
+      if (changes.role || changes.unitCode) await this.refuseIfDesignated(m, before);
 
       if (Object.keys(changes).length === 0 && passwordHash === null) return before;
 
@@ -84,7 +96,48 @@ export class UpdateOfficer {
         data: { officerId: before.id, username: before.username, changes, passwordChanged: passwordHash !== null, tokensRevoked: revoke },
       });
       if (!updated) throw new Error(`officer ${before.id} vanished while locked`);
+      if (changes.active && active === false) await this.designeeLeft(m, before, cmd.actorId);
       return toOfficerView(updated);
+    });
+  }
+
+  /**
+   * A designee disabled while someone covers their absence: the cover goes on taking the unit's cases
+   * until the absence ends. Without cover, routing sends the unit's new cases to triage (a disabled
+   * designee is no designee) and the office's supervisors are told now, not at the next breach.
+   */
+  private async designeeLeft(m: EntityManager, officer: OfficerView, actorId: string): Promise<void> {
+    const units = await selectRows<{ code: string; name: string; as: 'handler' | 'leader' }>(
+      m,
+      `SELECT code, name, CASE WHEN handler_id = $1 THEN 'handler' ELSE 'leader' END AS as
+         FROM units WHERE active AND (handler_id = $1 OR leader_id = $1) ORDER BY code`,
+      [officer.id],
+    );
+    if (units.length === 0) return;
+    const covered = (await coversAt(m, [officer.id], this.clock.now())).has(officer.id);
+    let notified = 0;
+    if (!covered) {
+      const supervisors = await activeOfficersWithRole(m, ['SUPERVISOR']);
+      for (const u of units) {
+        const what = u.as === 'handler' ? 'công chức đầu mối' : 'lãnh đạo đầu mối';
+        const title = `${u.name}: không còn ${what}`.slice(0, 200);
+        const body =
+          u.as === 'handler'
+            ? `Tài khoản ${what} của ${u.name} (${u.code}) đã bị vô hiệu hóa, không có người thay thế: phản ánh mới của đơn vị chuyển về phân loại (triage) cho đến khi cử người khác.`
+            : `Tài khoản ${what} của ${u.name} (${u.code}) đã bị vô hiệu hóa, không có người thay thế: cần cử lãnh đạo đầu mối khác.`;
+        const written = await writeNotifications(
+          m,
+          { kind: 'coverage' },
+          supervisors.map((officerId) => ({ officerId, kind: 'coverage.lost', title, body })),
+        );
+        notified += written.length;
+      }
+    }
+    await writeAuditEvent(m, {
+      caseId: null,
+      actor: `officer:${actorId}`,
+      action: 'designee_disabled',
+      data: { officerId: officer.id, units: units.map((u) => ({ unitCode: u.code, as: u.as })), covered, supervisorsNotified: notified },
     });
   }
 

@@ -55,7 +55,7 @@ const ACTIONS = [
   'rate',
   'redirect-other-track',
 ] as const;
-const ROLES = ['ADMIN', 'SUPERVISOR', 'LEADER', 'HANDLER', 'AUDITOR', 'CITIZEN', 'SYSTEM'] as const;
+const ROLES = ['ADMIN', 'SUPERVISOR', 'LEADER', 'HANDLER', 'AUDITOR', 'OPERATOR', 'CITIZEN', 'SYSTEM'] as const;
 
 /** state -> action -> resulting state, for every move the state allows (to somebody). */
 const EXPECTED_MOVES: Record<CaseState, Partial<Record<CaseAction, CaseState>>> = {
@@ -87,6 +87,7 @@ const EXPECTED_MOVES: Record<CaseState, Partial<Record<CaseAction, CaseState>>> 
 const EXPECTED_ROLE_ACTIONS: Record<ActorRole, readonly CaseAction[]> = {
   ADMIN: [],
   AUDITOR: [],
+  OPERATOR: [],
   SUPERVISOR: ['assign', 'acknowledge', 'transfer', 'note', 'reopen', 'close', 'redirect-other-track'],
   LEADER: ['acknowledge', 'request-info', 'transfer', 'return', 'resolve', 'extend', 'note', 'reopen', 'close', 'redirect-other-track'],
   HANDLER: ['acknowledge', 'request-info', 'transfer', 'return', 'resolve', 'note', 'close'],
@@ -145,14 +146,14 @@ describe('case state machine', () => {
       expect(CASE_STATES).toEqual(STATES);
       expect(CASE_ACTIONS).toEqual(ACTIONS);
       expect(ACTOR_ROLES).toEqual(ROLES);
-      expect(OFFICER_ROLES).toEqual(['ADMIN', 'SUPERVISOR', 'LEADER', 'HANDLER', 'AUDITOR']);
+      expect(OFFICER_ROLES).toEqual(['ADMIN', 'SUPERVISOR', 'LEADER', 'HANDLER', 'AUDITOR', 'OPERATOR']);
     });
 
     it('recognises its own values and nothing else', () => {
       for (const s of STATES) expect(isValidState(s)).toBe(true);
       for (const a of ACTIONS) expect(isCaseAction(a)).toBe(true);
       for (const r of ROLES) expect(isActorRole(r)).toBe(true);
-      for (const r of ['ADMIN', 'SUPERVISOR', 'LEADER', 'HANDLER', 'AUDITOR']) expect(isOfficerRole(r)).toBe(true);
+      for (const r of ['ADMIN', 'SUPERVISOR', 'LEADER', 'HANDLER', 'AUDITOR', 'OPERATOR']) expect(isOfficerRole(r)).toBe(true);
       for (const bogus of ['', 'Received', 'open', 'constructor', '__proto__', 'toString', null, undefined, 3, {}]) {
         expect(isValidState(bogus)).toBe(false);
         expect(isCaseAction(bogus)).toBe(false);
@@ -206,8 +207,8 @@ describe('case state machine', () => {
       }
     });
 
-    it('covers all 735 combinations', () => {
-      expect(EVERY_TRIPLE).toHaveLength(7 * 15 * 7);
+    it('covers all 840 combinations', () => {
+      expect(EVERY_TRIPLE).toHaveLength(7 * 15 * 8);
     });
   });
 

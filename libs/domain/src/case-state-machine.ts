@@ -32,7 +32,9 @@ export const CASE_ACTIONS = Object.freeze([
 ] as const);
 export type CaseAction = (typeof CASE_ACTIONS)[number];
 
-export const OFFICER_ROLES = Object.freeze(['ADMIN', 'SUPERVISOR', 'LEADER', 'HANDLER', 'AUDITOR'] as const);
+// OPERATOR (a 1022 hotline operator) acts on no case in the table: they enter calls through intake
+// and relay a caller's own actions (supply-info, rate) as the citizen's, the trail naming them.
+export const OFFICER_ROLES = Object.freeze(['ADMIN', 'SUPERVISOR', 'LEADER', 'HANDLER', 'AUDITOR', 'OPERATOR'] as const);
 export type OfficerRole = (typeof OFFICER_ROLES)[number];
 
 export const ACTOR_ROLES = Object.freeze([...OFFICER_ROLES, 'CITIZEN', 'SYSTEM'] as const);

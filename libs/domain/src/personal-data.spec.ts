@@ -1,4 +1,4 @@
-import { maskContactsInText, maskEmail, maskPhone } from './personal-data';
+import { maskContactsInText, maskEmail, maskPhone, normalisePhone } from './personal-data';
 
 describe(maskContactsInText.name, () => {
   it.each([
@@ -43,4 +43,17 @@ describe(maskContactsInText.name, () => {
     expect(maskContactsInText(null)).toBeNull();
     expect(maskContactsInText('')).toBe('');
   });
+});
+
+describe('normalisePhone', () => {
+  it.each([
+    ['0912345678', '0912345678'],
+    ['0912 345 678', '0912345678'],
+    ['091.234.5678', '0912345678'],
+    ['+84 912 345 678', '0912345678'],
+    ['84912345678', '0912345678'],
+    ['024 3825 1234', '02438251234'],
+  ])('reads %s as %s', (given, expected) => expect(normalisePhone(given)).toBe(expected));
+
+  it.each([null, '', '12345', 'not a phone', '0912345678901234'])('finds no number in %p', (given) => expect(normalisePhone(given)).toBeNull());
 });

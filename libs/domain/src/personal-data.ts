@@ -60,3 +60,15 @@ export function answerProblem(answer: string): string | null {
   }
   return null;
 }
+
+/**
+ * A phone number as one key, whichever way it was written: digits only, the international prefix
+ * (+84, 84) read as the national 0. Null when what remains is not 9 to 11 digits. Used to find a
+ * caller's cases by exact match (never a partial one).
+ */
+export function normalisePhone(phone: string | null | undefined): string | null {
+  if (!phone) return null;
+  let digits = phone.replace(/\D/g, '');
+  if (digits.startsWith('84') && digits.length >= 11) digits = `0${digits.slice(2)}`;
+  return /^\d{9,11}$/.test(digits) ? digits : null;
+}

@@ -42,8 +42,11 @@ interface StatusRow {
 export class GetFeedbackStatus {
   constructor(private readonly ds: DataSource) {}
 
-  /** Only the channel that brought the case in sees it: the tracking code is not a key for every channel. */
-  async execute(channel: string, trackingCodeInput: string): Promise<FeedbackStatusView> {
+  /**
+   * Only the channel that brought the case in sees it: the tracking code is not a key for every
+   * channel. `null` is the hotline's desk, which answers callers whatever channel they used.
+   */
+  async execute(channel: string | null, trackingCodeInput: string): Promise<FeedbackStatusView> {
     const code = normaliseTrackingCode(trackingCodeInput);
     if (!code) throw new NotFoundError('feedback', trackingCodeInput);
     const row = await selectRow<StatusRow>(
@@ -53,7 +56,7 @@ export class GetFeedbackStatus {
               (SELECT json_build_object('message', m.body, 'requestedAt', m.created_at) FROM case_messages m
                 WHERE m.case_id = c.id AND m.kind = 'info_request' ORDER BY m.id DESC LIMIT 1) AS info_request
          FROM cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code
-        WHERE c.tracking_code = $1 AND c.channel_code = $2`,
+        WHERE c.tracking_code = $1 AND ($2::text IS NULL OR c.channel_code = $2)`,
       [code, channel],
     );
     if (!row) throw new NotFoundError('feedback', code);

@@ -1,8 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource } from 'typeorm';
-import { generateTrackingCode, nfc, UnprocessableError } from '@fr/domain';
-import { insertWithOutbox, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
+import { generateTrackingCode, nfc, normalisePhone, UnprocessableError } from '@fr/domain';
+import { insertWithOutbox, phoneLookupKey, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock } from '@fr/sla';
 
@@ -16,6 +17,8 @@ export interface SubmitFeedbackCommand {
   citizen?: { name?: string; phone?: string; email?: string };
   attachments?: { url: string; kind: string }[];
   submittedAt?: Date;
+  /** The hotline operator who entered the call on the caller's behalf: named on the case and in its trail. */
+  operatorId?: string;
 }
 
 export interface SubmitFeedbackResult {
@@ -62,6 +65,7 @@ export class SubmitFeedback {
   constructor(
     private readonly ds: DataSource,
     private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Categories change rarely and every submission needs one: read them at most every few seconds. */
@@ -116,11 +120,13 @@ export class SubmitFeedback {
       const id = randomUUID();
       // Receipt starts the receive clock: it is the Clock's time, like every deadline after it.
       const receivedAt = this.clock.now();
+      const phone = normalisePhone(cmd.citizen?.phone);
       const rows = await insertWithOutbox<{ id: string }>(
         m,
         `INSERT INTO cases (id, tracking_code, channel_code, external_id, category_code, title, description, address,
-                            ward_code, lat, lng, citizen_name, citizen_phone, citizen_email, attachments, status, submitted_at, received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'received', $16, $17)
+                            ward_code, lat, lng, citizen_name, citizen_phone, citizen_email, attachments, status, submitted_at, received_at,
+                            entered_by, citizen_phone_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'received', $16, $17, $18, $19)
          ON CONFLICT ON CONSTRAINT cases_channel_external_uq DO NOTHING
          RETURNING id`,
         [
@@ -141,6 +147,8 @@ export class SubmitFeedback {
           JSON.stringify(cmd.attachments ?? []),
           cmd.submittedAt ?? receivedAt,
           receivedAt,
+          cmd.operatorId ?? null,
+          phone === null ? null : phoneLookupKey(this.config.phoneKeySecret, phone),
         ],
         { queue: QUEUE_OF[JobName.RouteCase], name: JobName.RouteCase, jobId: jobIdFor(JobName.RouteCase, { caseId: id }), payload: { caseId: id } },
       );
@@ -156,11 +164,11 @@ export class SubmitFeedback {
       }
       await writeAuditEvent(m, {
         caseId: id,
-        actor: `channel:${cmd.channel}`,
+        actor: cmd.operatorId ? `officer:${cmd.operatorId}` : `channel:${cmd.channel}`,
         action: 'receive',
         fromState: null,
         toState: 'received',
-        data: { category: cmd.category, externalId: cmd.externalId ?? null },
+        data: { category: cmd.category, externalId: cmd.externalId ?? null, ...(cmd.operatorId ? { enteredBy: cmd.operatorId } : {}) },
       });
       return { id, trackingCode, status: 'received', created: true };
     });

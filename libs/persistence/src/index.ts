@@ -8,4 +8,6 @@ export * from './advisory-locks';
 export * from './sql';
 export * from './audit-genesis';
 export * from './case-event-states';
+export * from './phone-key';
+export * from './absences';
 export * from './notification-writes';

@@ -6,7 +6,9 @@ export type NotificationSubject =
   | { kind: 'compliance'; complianceAlertId: string }
   | { kind: 'calendar' }
   /** A case handed to the officer by a reorganisation: written once, by the transaction that applies it (its guard). */
-  | { kind: 'reorganisation'; caseId: string };
+  | { kind: 'reorganisation'; caseId: string }
+  /** A unit left without its designee (disabled, nobody covering): told each time it happens. */
+  | { kind: 'coverage' };
 
 export interface NotificationInput {
   officerId: string;
@@ -22,6 +24,7 @@ const CONFLICT: Record<NotificationSubject['kind'], string> = {
   compliance: 'ON CONSTRAINT notifications_compliance_officer_uq',
   calendar: `(officer_id, title) WHERE kind = 'calendar.missing'`,
   reorganisation: '',
+  coverage: '',
 };
 
 /**

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AreaRef, AreaResolution, decideRoute, isCitizenVisible, resolveArea, RoutingDecision, RoutingRule, transition, UnitRef } from '@fr/domain';
-import { AuditEventInput, execute, OutboxMessage, selectRow, selectRows, writeAuditEvents, writeOutboxWithCaseEventStates } from '@fr/persistence';
+import { AuditEventInput, coversAt, execute, OutboxMessage, selectRow, selectRows, writeAuditEvents, writeOutboxWithCaseEventStates } from '@fr/persistence';
 import { caseEventMessage } from '@fr/queue';
 import { Clock, SlaService, slaTimerMessages } from '@fr/sla';
 
@@ -27,6 +27,8 @@ interface UnitRow {
   active: boolean;
   handler_id: string | null;
   leader_id: string | null;
+  handler_active: boolean | null;
+  leader_active: boolean | null;
 }
 
 /** The routing table in one row: areas and rules built as JSON in the shapes the domain reads. */
@@ -130,10 +132,18 @@ export class RouteCase {
       if (wanted.size > 0) {
         const rows = await selectRows<UnitRow>(
           m,
-          `SELECT code, active, handler_id, leader_id FROM units WHERE code = ANY($1::text[]) ORDER BY code FOR SHARE`,
+          `SELECT u.code, u.active, u.handler_id, u.leader_id, h.active AS handler_active, l.active AS leader_active
+             FROM units u LEFT JOIN officers h ON h.id = u.handler_id LEFT JOIN officers l ON l.id = u.leader_id
+            WHERE u.code = ANY($1::text[]) ORDER BY u.code FOR SHARE OF u`,
           [[...wanted].sort()],
         );
-        for (const u of rows) units.set(u.code, { code: u.code, active: u.active, handlerId: u.handler_id, leaderId: u.leader_id });
+        // A designee who is away is stood in for by their cover while the absence lasts; one whose
+        // account is disabled, with nobody covering, is no designee: the unit's cases go to triage.
+        const covers = await coversAt(m, rows.flatMap((u) => [u.handler_id, u.leader_id].filter((id): id is string => !!id)), this.clock.now());
+        const acting = (id: string | null, active: boolean | null) => (id === null ? null : (covers.get(id) ?? (active ? id : null)));
+        for (const u of rows) {
+          units.set(u.code, { code: u.code, active: u.active, handlerId: acting(u.handler_id, u.handler_active), leaderId: acting(u.leader_id, u.leader_active) });
+        }
       }
       // A kept table may predate a reorganisation (applied by any process): a unit it decides on
       // that has ended says so, and the batch is decided again on a fresh table and fresh units.

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
-import { execute, selectRows } from '@fr/persistence';
+import { coversAt, execute, selectRows } from '@fr/persistence';
 import { Clock } from './clock';
 import { ESCALATION_RECORDED, EscalationRecordedListener } from './escalation-listener';
 import { EscalationLevel, EscalationRung, rungFireAt } from './escalation-ladder';
@@ -212,14 +212,18 @@ export class FireEscalation {
   }
 
   /**
-   * The people behind the ladder's roles, now, for every firing of the batch from one query:
-   * designees fall back to the unit's when the case has none (triage); only active officers.
+   * The people behind the ladder's roles, now, for every firing of the batch from two queries:
+   * designees fall back to the unit's when the case has none (triage), an absent one to their
+   * cover; only active officers.
    */
   private async recipients(m: EntityManager, firings: readonly Firing[]): Promise<(f: Firing) => string[]> {
-    const designeesOf = (f: Firing) =>
+    const namedOf = (f: Firing) =>
       [...(f.rung.notify.includes('handler') ? [f.c.handler_id] : []), ...(f.rung.notify.includes('leader') ? [f.c.leader_id] : [])].filter(
         (id): id is string => !!id,
       );
+    // An escalation addressed to an officer who is away reaches whoever covers them now.
+    const covers = await coversAt(m, [...new Set(firings.flatMap(namedOf))], this.clock.now());
+    const designeesOf = (f: Firing) => namedOf(f).map((id) => covers.get(id) ?? id);
     const rolesOf = (f: Firing) => [
       ...(f.rung.notify.includes('supervisors') ? ['SUPERVISOR'] : []),
       ...(f.rung.notify.includes('auditors') ? ['AUDITOR'] : []),

@@ -64,6 +64,11 @@ export class CaseCitizenDto {
   @ApiProperty({ description: "true unless the caller is a handler of the case's unit" }) masked: boolean;
 }
 
+export class EnteredByDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ type: String, nullable: true, example: 'Nguyễn Thị Hà' }) name: string | null;
+}
+
 export class TimelineActorDto {
   @ApiProperty({ example: 'officer:4f0c…', description: 'officer:<id>, channel:<code> or system' }) ref: string;
   @ApiProperty({ type: String, nullable: true, description: "the officer's name" }) name: string | null;
@@ -95,6 +100,8 @@ export class CaseDetailDto extends CaseSummaryDto {
   @ApiProperty() description: string;
   @ApiProperty({ type: CaseLocationDto }) location: CaseLocationDto;
   @ApiProperty({ type: CaseCitizenDto }) citizen: CaseCitizenDto;
+  @ApiProperty({ type: EnteredByDto, nullable: true, description: 'the hotline operator who entered the call; null for a case a channel sent' })
+  enteredBy: EnteredByDto | null;
   @ApiProperty({ type: [AttachmentDto] }) attachments: AttachmentDto[];
   @ApiProperty({ type: String, nullable: true }) answer: string | null;
   @ApiProperty({ type: [AttachmentDto] }) resolutionAttachments: AttachmentDto[];

@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsNotEmpty, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsBoolean, IsIn, IsISO8601, IsNotEmpty, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@fr/auth';
-import { OfficerView } from '@fr/directory';
+import { AbsenceView, OfficerView } from '@fr/directory';
 import { OFFICER_ROLES, OfficerRole } from '@fr/domain';
 import { NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 
@@ -80,5 +80,38 @@ export class OfficerDto {
 
   static of(o: OfficerView): OfficerDto {
     return { id: o.id, username: o.username, fullName: o.fullName, role: o.role, unitCode: o.unitCode, active: o.active };
+  }
+}
+
+export class RecordAbsenceDto {
+  @ApiProperty({ format: 'date-time', example: '2026-12-07T08:00:00+07:00', description: 'when the absence starts' })
+  @IsISO8601({ strict: true }, { message: 'from must be an ISO 8601 date-time' })
+  from: string;
+
+  @ApiProperty({ format: 'date-time', example: '2026-12-12T00:00:00+07:00', description: 'when it ends (exclusive); it ends by itself then' })
+  @IsISO8601({ strict: true }, { message: 'to must be an ISO 8601 date-time' })
+  to: string;
+
+  @ApiProperty({ format: 'uuid', description: 'an active officer of the same unit with the same role' })
+  @IsUUID('all', { message: 'coverId must be an officer id (a UUID)' })
+  coverId: string;
+}
+
+export class AbsenceCoverDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() fullName: string;
+}
+
+export class AbsenceDto {
+  @ApiProperty({ example: '12' }) id: string;
+  @ApiProperty({ format: 'uuid' }) officerId: string;
+  @ApiProperty({ format: 'date-time' }) from: string;
+  @ApiProperty({ format: 'date-time' }) to: string;
+  @ApiProperty({ type: AbsenceCoverDto }) cover: AbsenceCoverDto;
+  @ApiProperty({ description: 'in force now: started, not ended, not cancelled' }) current: boolean;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) cancelledAt: string | null;
+
+  static of(a: AbsenceView): AbsenceDto {
+    return { ...a, cover: { ...a.cover } };
   }
 }

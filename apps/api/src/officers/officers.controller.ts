@@ -1,9 +1,12 @@
-import { BadRequestException, Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
-import { CreateOfficer, ListOfficers, UpdateOfficer } from '@fr/directory';
+import { CreateOfficer, ListOfficers, OfficerAbsences, RecordAbsence, UpdateOfficer } from '@fr/directory';
 import { ApiErrors } from '../common/error.dto';
-import { CreateOfficerDto, ListOfficersQueryDto, OfficerDto, UpdateOfficerDto } from './officer.dto';
+import { AbsenceDto, CreateOfficerDto, ListOfficersQueryDto, OfficerDto, RecordAbsenceDto, UpdateOfficerDto } from './officer.dto';
+
+const officerIdPipe = () => new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException('id must be an officer id (a UUID)') });
+const officerIdParam = ApiParam({ name: 'id', format: 'uuid', description: "the officer's id" });
 
 @ApiTags('officers')
 @ApiBearerAuth()
@@ -15,6 +18,8 @@ export class OfficersController {
     private readonly createOfficer: CreateOfficer,
     private readonly updateOfficer: UpdateOfficer,
     private readonly listOfficers: ListOfficers,
+    private readonly recordAbsence: RecordAbsence,
+    private readonly absences: OfficerAbsences,
   ) {}
 
   @Post()
@@ -48,7 +53,11 @@ export class OfficersController {
   @ApiOperation({ operationId: 'updateOfficer', summary: "Change an officer's name, role, unit, password or active flag" })
   @ApiParam({ name: 'id', format: 'uuid', description: "the officer's id" })
   @ApiOkResponse({ type: OfficerDto })
-  @ApiErrors({ 404: 'no such officer' }, { 409: "the officer is a unit's designee and would stop qualifying" }, { 422: 'unknown unit' })
+  @ApiErrors(
+    { 404: 'no such officer' },
+    { 409: "the officer is a unit's designee and would change role or unit" },
+    { 422: 'unknown unit, an OPERATOR outside the office and hotline units, or an administrator disabling themself' },
+  )
   async update(
     @CurrentOfficer() actor: AuthenticatedOfficer,
     @Param('id', new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException('id must be an officer id (a UUID)') })) id: string,
@@ -64,5 +73,53 @@ export class OfficersController {
       active: dto.active,
     });
     return OfficerDto.of(officer);
+  }
+
+  @Post(':id/absences')
+  @Roles('ADMIN', 'LEADER', 'HANDLER', 'SUPERVISOR', 'AUDITOR', 'OPERATOR')
+  @ApiOperation({
+    operationId: 'recordAbsence',
+    summary: "Record an officer's absence and who covers (the officer, a leader of their unit, or an ADMIN)",
+    description:
+      'While it lasts, new cases and escalations addressed to the officer go to the cover, and the cover\'s `assignee=me` queue holds the ' +
+      "officer's cases. It ends by itself at `to`.",
+  })
+  @officerIdParam
+  @ApiCreatedResponse({ type: AbsenceDto })
+  @ApiErrors(
+    { 400: 'from or to is not a date-time, or to is not later than from' },
+    { 404: 'no such officer' },
+    { 409: 'the officer already has an absence in this period' },
+    { 422: 'the cover is not an active officer of the same unit with the same role, or is away then; or the absence would already be over' },
+  )
+  async addAbsence(@CurrentOfficer() actor: AuthenticatedOfficer, @Param('id', officerIdPipe()) id: string, @Body() dto: RecordAbsenceDto): Promise<AbsenceDto> {
+    const absence = await this.recordAbsence.execute({ actor, officerId: id, from: new Date(dto.from), to: new Date(dto.to), coverId: dto.coverId });
+    return AbsenceDto.of(absence);
+  }
+
+  @Get(':id/absences')
+  @Roles('ADMIN', 'LEADER', 'HANDLER', 'SUPERVISOR', 'AUDITOR', 'OPERATOR')
+  @ApiOperation({ operationId: 'listAbsences', summary: "An officer's absences, latest first (the officer, a leader of their unit, ADMIN, SUPERVISOR, AUDITOR)" })
+  @officerIdParam
+  @ApiOkResponse({ type: [AbsenceDto] })
+  @ApiErrors({ 404: 'no such officer' })
+  async listAbsences(@CurrentOfficer() actor: AuthenticatedOfficer, @Param('id', officerIdPipe()) id: string): Promise<AbsenceDto[]> {
+    return (await this.absences.list(actor, id)).map(AbsenceDto.of);
+  }
+
+  @Delete(':id/absences/:absenceId')
+  @HttpCode(204)
+  @Roles('ADMIN', 'LEADER', 'HANDLER', 'SUPERVISOR', 'AUDITOR', 'OPERATOR')
+  @ApiOperation({ operationId: 'cancelAbsence', summary: 'Cancel an absence: it ends now, or never starts (the officer, a leader of their unit, or an ADMIN)' })
+  @officerIdParam
+  @ApiParam({ name: 'absenceId', example: '12' })
+  @ApiResponse({ status: 204, description: 'cancelled' })
+  @ApiErrors({ 404: 'no such officer, or no such absence of this officer still in the books' })
+  async cancelAbsence(
+    @CurrentOfficer() actor: AuthenticatedOfficer,
+    @Param('id', officerIdPipe()) id: string,
+    @Param('absenceId') absenceId: string,
+  ): Promise<void> {
+    await this.absences.cancel(actor, id, absenceId);
   }
 }

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsUUID, ValidateIf } from 'class-validator';
-import { DesigneeView, UnitCoverageGap, UnitView } from '@fr/directory';
+import { DesigneeView, UnitAbsence, UnitCoverageGap, UnitView } from '@fr/directory';
 
 const UNIT_KINDS = ['office', 'department', 'ward', 'police'];
 
@@ -63,13 +63,36 @@ export class DesignationResultDto {
   @ApiProperty({ type: 'integer', description: 'open cases of the unit moved to the new designees' }) movedCases: number;
 }
 
+export class OfficerRefDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ example: 'Nguyễn Thị Hà' }) fullName: string;
+}
+
+export class UnitAbsenceDto {
+  @ApiProperty({ example: '12' }) absenceId: string;
+  @ApiProperty({ type: OfficerRefDto, description: 'the officer who is away' }) officer: OfficerRefDto;
+  @ApiProperty({ enum: ['handler', 'leader'], nullable: true, description: "the absent officer's designation in the unit, if any" })
+  designation: 'handler' | 'leader' | null;
+  @ApiProperty({ type: OfficerRefDto, description: 'who covers' }) cover: OfficerRefDto;
+  @ApiProperty({ format: 'date-time' }) from: string;
+  @ApiProperty({ format: 'date-time' }) to: string;
+  @ApiProperty({ description: 'in force now (false: to come)' }) current: boolean;
+
+  static of(a: UnitAbsence): UnitAbsenceDto {
+    return { ...a, officer: { ...a.officer }, cover: { ...a.cover } };
+  }
+}
+
 export class CoverageGapDto {
   @ApiProperty({ example: 'P_BACH_KHOA' }) code: string;
   @ApiProperty() name: string;
   @ApiProperty({ enum: UNIT_KINDS }) kind: string;
-  @ApiProperty({ enum: ['handler', 'leader'], isArray: true }) missing: ('handler' | 'leader')[];
+  @ApiProperty({ enum: ['handler', 'leader'], isArray: true, description: 'designations missing (none named, or the designee disabled); empty for a unit listed for its absences only' })
+  missing: ('handler' | 'leader')[];
+  @ApiProperty({ type: [UnitAbsenceDto], description: "absences of the unit's officers in force or to come, with their covers" })
+  absences: UnitAbsenceDto[];
 
   static of(g: UnitCoverageGap): CoverageGapDto {
-    return { code: g.code, name: g.name, kind: g.kind, missing: [...g.missing] };
+    return { code: g.code, name: g.name, kind: g.kind, missing: [...g.missing], absences: g.absences.map(UnitAbsenceDto.of) };
   }
 }

@@ -32,7 +32,7 @@ export class UnitsController {
 
   @Get('coverage')
   @Roles('ADMIN', 'SUPERVISOR', 'AUDITOR')
-  @ApiOperation({ operationId: 'getUnitCoverage', summary: 'Active units lacking a designated handler or leader' })
+  @ApiOperation({ operationId: 'getUnitCoverage', summary: 'Active units lacking a designated handler or leader, or with officers away (each absence and its cover)' })
   @ApiOkResponse({ type: [CoverageGapDto] })
   @ApiErrors(403)
   async gaps(): Promise<CoverageGapDto[]> {

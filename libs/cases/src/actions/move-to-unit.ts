@@ -1,5 +1,5 @@
 import { UnprocessableError } from '@fr/domain';
-import { selectRow } from '@fr/persistence';
+import { coversAt, selectRow } from '@fr/persistence';
 import { ActionContext, ActionOutcome, stageClockColumns, stageRun } from './action-handler';
 import { moveAssignment } from './case-records';
 import { columns } from './column-set';
@@ -9,6 +9,8 @@ interface UnitRow {
   active: boolean;
   handler_id: string | null;
   leader_id: string | null;
+  handler_active: boolean | null;
+  leader_active: boolean | null;
 }
 
 /**
@@ -23,20 +25,31 @@ export async function moveToUnit(
 ): Promise<ActionOutcome> {
   // FOR SHARE: a designation change of that unit either commits first (we see it) or waits for us
   // and then moves this case along with the unit's other open cases.
-  const unit = await selectRow<UnitRow>(m, `SELECT code, active, handler_id, leader_id FROM units WHERE code = $1 FOR SHARE`, [unitCode]);
+  const unit = await selectRow<UnitRow>(
+    m,
+    `SELECT u.code, u.active, u.handler_id, u.leader_id, h.active AS handler_active, l.active AS leader_active
+       FROM units u LEFT JOIN officers h ON h.id = u.handler_id LEFT JOIN officers l ON l.id = u.leader_id
+      WHERE u.code = $1 FOR SHARE OF u`,
+    [unitCode],
+  );
   if (!unit || !unit.active) throw new UnprocessableError(`unit '${unitCode}' does not exist or is not active`);
-  if (!unit.handler_id) {
+  // As routing does: an absent designee's cover takes the case while the absence lasts.
+  const covers = await coversAt(m, [unit.handler_id, unit.leader_id].filter((id): id is string => !!id), now);
+  const acting = (id: string | null, active: boolean | null) => (id === null ? null : (covers.get(id) ?? (active ? id : null)));
+  const handlerId = acting(unit.handler_id, unit.handler_active);
+  const leaderId = acting(unit.leader_id, unit.leader_active);
+  if (!handlerId) {
     throw new UnprocessableError(`unit '${unitCode}' has no designated handler; designate one first (PUT /v1/units/${unitCode}/designation)`);
   }
-  await moveAssignment(m, c.id, { unit: unitCode, handler: unit.handler_id, leader: unit.leader_id }, why, now);
+  await moveAssignment(m, c.id, { unit: unitCode, handler: handlerId, leader: leaderId }, why, now);
   const clock = sla.receiveClock(now, { category: c.category_code, unit: unitCode });
   const d = sla.deadlines(clock, []);
   return {
-    set: columns`unit_code = ${unitCode}, handler_id = ${unit.handler_id}, leader_id = ${unit.leader_id}, triage_reason = NULL,
+    set: columns`unit_code = ${unitCode}, handler_id = ${handlerId}, leader_id = ${leaderId}, triage_reason = NULL,
                  resolve_from = ${now}, ${stageClockColumns(clock, d)}`,
     bumpsVersion: true,
     deadline: stageRun(c.id, clock, d),
     reason,
-    data: { fromUnit: c.unit_code, toUnit: unitCode, handlerId: unit.handler_id },
+    data: { fromUnit: c.unit_code, toUnit: unitCode, handlerId },
   };
 }

@@ -14,6 +14,8 @@ import { Open311Requests1765560000000 } from './1765560000000-Open311Requests';
 import { OtherTrack1765600000000 } from './1765600000000-OtherTrack';
 import { ComplianceBoard1765750000000 } from './1765750000000-ComplianceBoard';
 import { UnitLifecycle1766000000000 } from './1766000000000-UnitLifecycle';
+import { HotlineOperators1766100000000 } from './1766100000000-HotlineOperators';
+import { OfficerAbsences1766110000000 } from './1766110000000-OfficerAbsences';
 import { CalendarNotices1766400000000 } from './1766400000000-CalendarNotices';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
@@ -34,5 +36,7 @@ export const MIGRATIONS = [
   OtherTrack1765600000000,
   ComplianceBoard1765750000000,
   UnitLifecycle1766000000000,
+  HotlineOperators1766100000000,
+  OfficerAbsences1766110000000,
   CalendarNotices1766400000000,
 ];

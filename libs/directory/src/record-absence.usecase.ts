@@ -1,0 +1,89 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '@fr/domain';
+import { selectRow, writeAuditEvent } from '@fr/persistence';
+import { Clock } from '@fr/sla';
+import { ABSENCE_COLUMNS, AbsenceActor, AbsenceForbiddenError, AbsenceRow, AbsenceView, mayManageAbsences, toAbsenceView } from './absence-view';
+
+export interface RecordAbsenceCommand {
+  actor: AbsenceActor;
+  officerId: string;
+  from: Date;
+  to: Date;
+  coverId: string;
+}
+
+interface OfficerRow {
+  id: string;
+  username: string;
+  role: string;
+  unit_code: string;
+  active: boolean;
+}
+
+/**
+ * Records that an officer will be away from `from` to `to` and who covers: while it lasts, routing,
+ * escalations and the cover's queue treat the cover as the officer. The cover must be able to do
+ * the officer's work: an active officer of the same unit with the same role.
+ */
+@Injectable()
+export class RecordAbsence {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  execute(cmd: RecordAbsenceCommand): Promise<AbsenceView> {
+    if (!(cmd.from < cmd.to)) throw new ValidationError('to must be later than from', ['to']);
+    const now = this.clock.now();
+    if (cmd.to <= now) throw new UnprocessableError('to: the absence would already be over');
+    const officerId = cmd.officerId.toLowerCase();
+    const coverId = cmd.coverId.toLowerCase();
+    return this.ds.transaction(async (m) => {
+      // The officer's row is the lock under which their absences are checked for overlap.
+      const officer = await selectRow<OfficerRow>(m, `SELECT id, username, role, unit_code, active FROM officers WHERE id = $1 FOR UPDATE`, [officerId]);
+      if (!officer) throw new NotFoundError('officer', cmd.officerId);
+      if (!mayManageAbsences(cmd.actor, officer)) {
+        throw new AbsenceForbiddenError(`only the officer, a leader of unit '${officer.unit_code}' or an administrator records this officer's absences`);
+      }
+      if (coverId === officerId) throw new UnprocessableError('coverId: an officer cannot cover their own absence');
+      const cover = await selectRow<OfficerRow>(m, `SELECT id, username, role, unit_code, active FROM officers WHERE id = $1 FOR SHARE`, [coverId]);
+      if (!cover) throw new UnprocessableError(`coverId: no officer has id '${cmd.coverId}'`);
+      if (!cover.active) throw new UnprocessableError(`coverId: officer '${cover.username}' is disabled`);
+      if (cover.unit_code !== officer.unit_code) {
+        throw new UnprocessableError(`coverId: officer '${cover.username}' belongs to unit '${cover.unit_code}', not '${officer.unit_code}'`);
+      }
+      if (cover.role !== officer.role) {
+        throw new UnprocessableError(`coverId: officer '${cover.username}' has role ${cover.role}; covering a ${officer.role} takes role ${officer.role}`);
+      }
+      const overlapping = (who: string) =>
+        selectRow<{ id: string }>(
+          m,
+          `SELECT id::text AS id FROM officer_absences WHERE officer_id = $1 AND cancelled_at IS NULL AND starts_at < $3 AND ends_at > $2 LIMIT 1`,
+          [who, cmd.from, cmd.to],
+        );
+      const own = await overlapping(officerId);
+      if (own) throw new ConflictError(`officer '${officer.username}' already has absence ${own.id} in this period; cancel it first`);
+      if (await overlapping(coverId)) throw new UnprocessableError(`coverId: officer '${cover.username}' is away during this period`);
+
+      const inserted = await selectRow<{ id: string }>(
+        m,
+        `INSERT INTO officer_absences (officer_id, cover_id, starts_at, ends_at, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id::text AS id`,
+        [officerId, coverId, cmd.from, cmd.to, cmd.actor.id],
+      );
+      if (!inserted) throw new Error('INSERT INTO officer_absences returned no row');
+      await writeAuditEvent(m, {
+        caseId: null,
+        actor: `officer:${cmd.actor.id}`,
+        action: 'absence_recorded',
+        data: { absenceId: inserted.id, officerId, coverId, from: cmd.from.toISOString(), to: cmd.to.toISOString() },
+      });
+      const row = await selectRow<AbsenceRow>(
+        m,
+        `SELECT ${ABSENCE_COLUMNS} FROM officer_absences a JOIN officers co ON co.id = a.cover_id WHERE a.id = $1`,
+        [inserted.id],
+      );
+      return toAbsenceView(row!, now);
+    });
+  }
+}

@@ -1,0 +1,151 @@
+import { SlaReconciler, SlaReconcileResult } from '@fr/sla';
+import { adminToken, bearer, createOfficer, DEV_KEYS, ManualClock, TestEngine, waitFor } from '@fr/testing';
+
+// Boot and six officers (argon2) take longer than Jest's 5 s default.
+jest.setTimeout(60_000);
+
+const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
+/** Monday 2 March 2026, 08:00 in Hanoi: a working day. */
+const MONDAY_8AM = '2026-03-02T08:00:00+07:00';
+const MONDAY_1030 = '2026-03-02T10:30:00+07:00';
+const ABSENCE_ENDS = '2026-03-04T08:00:00+07:00';
+
+/** Issue 14 item 2: an absent officer's work reaches whoever covers; a designee who leaves without cover is flagged at once. */
+describe('cover for absent officers', () => {
+  const clock = new ManualClock(MONDAY_8AM);
+  let engine: TestEngine;
+  let admin = '';
+  const t: Record<string, string> = {};
+  const id: Record<string, string> = {};
+
+  beforeAll(async () => {
+    engine = await TestEngine.start({ clock });
+    admin = await adminToken(engine);
+    const officers: [string, 'HANDLER' | 'LEADER' | 'SUPERVISOR', string][] = [
+      ['away', 'HANDLER', 'P_BACH_KHOA'],
+      ['cover', 'HANDLER', 'P_BACH_KHOA'],
+      ['leader', 'LEADER', 'P_BACH_KHOA'],
+      ['elsewhere', 'HANDLER', 'P_THANH_NHAN'],
+      ['sup', 'SUPERVISOR', 'VP'],
+    ];
+    for (const [who, role, unitCode] of officers) {
+      const o = await createOfficer(engine, admin, { username: `cover.${who}`, role, unitCode, fullName: `Cán bộ ${who}` });
+      t[who] = o.token;
+      id[who] = o.id;
+    }
+    const put = await engine.http().put('/v1/units/P_BACH_KHOA/designation').set(bearer(admin)).send({ handlerId: id.away, leaderId: id.leader });
+    expect(put.status).toBe(200);
+  });
+  afterAll(() => engine?.close());
+
+  const row = async (caseId: string) =>
+    (await engine.query<{ status: string; version: number; handler_id: string | null; triage_reason: string | null }>(
+      `SELECT status, version, handler_id, triage_reason FROM cases WHERE id = $1`,
+      [caseId],
+    ))[0];
+  const newCase = async (): Promise<string> => {
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({
+        category: 'sidewalk_encroachment',
+        description: 'Hàng quán lấn chiếm vỉa hè trước cổng Đại học Bách Khoa, người đi bộ phải xuống lòng đường.',
+        location: { wardCode: 'BACH_KHOA' },
+      });
+    expect(res.status).toBe(202);
+    await waitFor(() => row(res.body.id), (r) => r.status !== 'received', { what: 'routing' });
+    return res.body.id as string;
+  };
+  const mine = async (who: string): Promise<string[]> =>
+    ((await engine.http().get('/v1/cases?assignee=me&limit=100').set(bearer(t[who]))).body.items as { id: string }[]).map((c) => c.id);
+  const absence = (who: string, officer: string, body: Record<string, unknown>) =>
+    engine.http().post(`/v1/officers/${id[officer]}/absences`).set(bearer(who === 'admin' ? admin : t[who])).send(body);
+
+  it('routes, escalates and queues the absent officer\'s work to the cover while the absence lasts, and back after it', async () => {
+    clock.set(MONDAY_8AM);
+    const acted = await newCase();
+    const escalated = await newCase();
+    expect((await row(acted)).handler_id).toBe(id.away);
+
+    clock.set(MONDAY_1030);
+    const period = { from: '2026-03-02T10:00:00+07:00', to: ABSENCE_ENDS };
+    // The cover must be able to do the work: an active officer of the same unit with the same role.
+    expect((await absence('away', 'away', { ...period, coverId: id.elsewhere })).status).toBe(422);
+    expect((await absence('away', 'away', { ...period, coverId: id.leader })).status).toBe(422);
+    expect((await absence('away', 'away', { ...period, coverId: id.away })).status).toBe(422);
+    // Only the officer, their unit's leader or an admin records it.
+    expect((await absence('cover', 'away', { ...period, coverId: id.cover })).status).toBe(403);
+    expect((await absence('away', 'away', { ...period, to: period.from, coverId: id.cover })).status).toBe(400);
+    const recorded = await absence('away', 'away', { ...period, coverId: id.cover });
+    expect(recorded.status).toBe(201);
+    expect(recorded.body).toMatchObject({ officerId: id.away, cover: { id: id.cover, fullName: 'Cán bộ cover' }, current: true, cancelledAt: null });
+    expect((await absence('leader', 'away', { ...period, coverId: id.cover })).status).toBe(409);
+    const listed = await engine.http().get(`/v1/officers/${id.away}/absences`).set(bearer(t.leader));
+    expect(listed.body).toHaveLength(1);
+
+    // The coverage report shows who is away and who covers.
+    const coverage = await engine.http().get('/v1/units/coverage').set(bearer(t.sup));
+    expect(coverage.body.find((u: { code: string }) => u.code === 'P_BACH_KHOA')).toMatchObject({
+      missing: [],
+      absences: [{ officer: { id: id.away }, designation: 'handler', cover: { id: id.cover }, current: true }],
+    });
+
+    // A new case goes to the cover; the absent officer's cases are in the cover's queue, and the cover acts on them.
+    const during = await newCase();
+    expect((await row(during)).handler_id).toBe(id.cover);
+    expect(await mine('cover')).toEqual(expect.arrayContaining([acted, escalated, during]));
+    const ack = await engine
+      .http()
+      .post(`/v1/cases/${acted}/acknowledge`)
+      .set(bearer(t.cover))
+      .send({ expectedVersion: (await row(acted)).version, severity: 'normal' });
+    expect(ack.status).toBe(200);
+
+    // Tuesday 11:00, still away: level 1 of the new case and of the absent officer's own case reach the cover, not them.
+    clock.set('2026-03-03T11:00:00+07:00');
+    await waitFor(() => engine.worker!.get(SlaReconciler).runOnce(), (r): r is SlaReconcileResult => r !== null, { what: 'the SLA sweep' });
+    const told = await waitFor(
+      () =>
+        engine.query<{ case_id: string; officer_id: string }>(
+          `SELECT n.case_id, n.officer_id FROM notifications n JOIN escalations e ON e.id = n.escalation_id
+            WHERE e.level = '1' AND n.case_id = ANY($1::uuid[]) ORDER BY n.case_id, n.officer_id`,
+          [[escalated, during]],
+        ),
+      (rows) => rows.length === 4,
+      { what: 'level-1 notifications' },
+    );
+    expect(told).toEqual(
+      expect.arrayContaining([
+        { case_id: escalated, officer_id: id.cover },
+        { case_id: during, officer_id: id.cover },
+        { case_id: escalated, officer_id: id.leader },
+      ]),
+    );
+    expect(told.map((n) => n.officer_id)).not.toContain(id.away);
+
+    // Wednesday 08:30: the absence has ended by itself; new cases go back, the cover's queue is their own again.
+    clock.set('2026-03-04T08:30:00+07:00');
+    const after = await newCase();
+    expect((await row(after)).handler_id).toBe(id.away);
+    const coversNow = await mine('cover');
+    expect(coversNow).toContain(during);
+    expect(coversNow).not.toContain(escalated);
+    expect((await engine.http().get(`/v1/officers/${id.away}/absences`).set(bearer(t.away))).body[0]).toMatchObject({ current: false });
+  });
+
+  it('disabling a designated handler without cover sends new cases to triage and tells the supervisors at once', async () => {
+    clock.set('2026-03-04T09:00:00+07:00');
+    const off = await engine.http().patch(`/v1/officers/${id.away}`).set(bearer(admin)).send({ active: false });
+    expect(off.status).toBe(200);
+    const inbox = await engine.http().get('/v1/notifications?unread=true').set(bearer(t.sup));
+    expect(inbox.status).toBe(200);
+    expect(inbox.body.items).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'coverage.lost', caseId: null, title: expect.stringContaining('Phường Bách Khoa') })]),
+    );
+    const next = await newCase();
+    expect(await row(next)).toMatchObject({ status: 'triage', triage_reason: 'unit_without_handler' });
+    const coverage = await engine.http().get('/v1/units/coverage').set(bearer(t.sup));
+    expect(coverage.body.find((u: { code: string }) => u.code === 'P_BACH_KHOA')).toMatchObject({ missing: ['handler'] });
+  });
+});
