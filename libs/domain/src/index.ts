@@ -10,3 +10,4 @@ export * from './username';
 export * from './ids';
 export * from './csv';
 export * from './compliance';
+export * from './duplicates';
