@@ -51,6 +51,11 @@ export interface AppConfig {
   loginLimits: { windowSeconds: number; perAccountAndIp: number; perAccount: number; perIp: number };
   /** Tracking-code lookups (GET /v1/feedback/{code}) per channel key and window. */
   lookupLimits: { windowSeconds: number; perChannel: number };
+  /**
+   * Duplicate reports: an open case of the same category within this many metres of a new one (or
+   * at the same normalised address and ward), received within this many days, is a candidate original.
+   */
+  duplicates: { radiusM: number; windowDays: number };
 }
 
 export class ConfigError extends Error {
@@ -177,6 +182,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     lookupLimits: {
       windowSeconds: int(env, 'FR_LOOKUP_LIMIT_WINDOW_SECONDS', 60, 1, 86400, problems),
       perChannel: int(env, 'FR_LOOKUP_LIMIT_PER_CHANNEL', 600, 1, 1000000, problems),
+    },
+    duplicates: {
+      // Past a few kilometres the bounding box stops being selective; reports that far apart are not one problem.
+      radiusM: int(env, 'FR_DUPLICATE_RADIUS_M', 150, 1, 5000, problems),
+      windowDays: int(env, 'FR_DUPLICATE_WINDOW_DAYS', 30, 1, 365, problems),
     },
   };
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { generateTrackingCode, nfc, UnprocessableError } from '@fr/domain';
+import { generateTrackingCode, nfc, normaliseAddress, UnprocessableError } from '@fr/domain';
 import { insertWithOutbox, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock } from '@fr/sla';
@@ -119,8 +119,8 @@ export class SubmitFeedback {
       const rows = await insertWithOutbox<{ id: string }>(
         m,
         `INSERT INTO cases (id, tracking_code, channel_code, external_id, category_code, title, description, address,
-                            ward_code, lat, lng, citizen_name, citizen_phone, citizen_email, attachments, status, submitted_at, received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'received', $16, $17)
+                            ward_code, lat, lng, citizen_name, citizen_phone, citizen_email, attachments, status, submitted_at, received_at, address_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'received', $16, $17, $18)
          ON CONFLICT ON CONSTRAINT cases_channel_external_uq DO NOTHING
          RETURNING id`,
         [
@@ -141,6 +141,8 @@ export class SubmitFeedback {
           JSON.stringify(cmd.attachments ?? []),
           cmd.submittedAt ?? receivedAt,
           receivedAt,
+          // The duplicate search's key, made once here rather than by every search.
+          normaliseAddress(opt(cmd.location.address)),
         ],
         { queue: QUEUE_OF[JobName.RouteCase], name: JobName.RouteCase, jobId: jobIdFor(JobName.RouteCase, { caseId: id }), payload: { caseId: id } },
       );
