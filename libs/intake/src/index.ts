@@ -2,3 +2,4 @@ export * from './submit-feedback.usecase';
 export * from './feedback-status.query';
 export * from './catalogue.query';
 export * from './intake.module';
+export * from './nearby-cases.query';

@@ -1,8 +1,14 @@
 import { Module } from '@nestjs/common';
+import { AppConfigModule } from '@fr/config';
 import { SlaModule } from '@fr/sla';
 import { Catalogue } from './catalogue.query';
 import { GetFeedbackStatus } from './feedback-status.query';
+import { NearbyCases } from './nearby-cases.query';
 import { SubmitFeedback } from './submit-feedback.usecase';
 
-@Module({ imports: [SlaModule], providers: [SubmitFeedback, GetFeedbackStatus, Catalogue], exports: [SubmitFeedback, GetFeedbackStatus, Catalogue] })
+@Module({
+  imports: [AppConfigModule, SlaModule],
+  providers: [SubmitFeedback, GetFeedbackStatus, Catalogue, NearbyCases],
+  exports: [SubmitFeedback, GetFeedbackStatus, Catalogue, NearbyCases],
+})
 export class IntakeModule {}

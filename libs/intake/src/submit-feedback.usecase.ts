@@ -38,7 +38,7 @@ interface AreaCodeRow {
 const CATEGORY_CACHE_MS = 5000;
 
 /** A well-formed code that names nothing known: the API answers 422 and names the field. */
-class UnknownCodeError extends UnprocessableError {
+export class UnknownCodeError extends UnprocessableError {
   override readonly name: string = 'UnknownCodeError';
   readonly fields: readonly string[];
 

@@ -29,6 +29,7 @@ export interface DuplicateCandidateRow {
   status: string;
   category_code: string;
   received_at: Date;
+  submitted_at: Date;
   unit_code: string | null;
   handler_id: string | null;
   /** Metres from the searched point; null when either has no coordinates (an address match). */
@@ -48,7 +49,7 @@ function distanceSql(lat: string, lng: string): string {
  */
 export function findDuplicateCandidates(db: Sql, s: DuplicateSearch): Promise<DuplicateCandidateRow[]> {
   const params: unknown[] = [s.category, s.since, s.point?.lat ?? null, s.point?.lng ?? null];
-  const cols = `id, tracking_code, status, category_code, received_at, unit_code, handler_id,
+  const cols = `id, tracking_code, status, category_code, received_at, submitted_at, unit_code, handler_id,
                 CASE WHEN $3::float8 IS NULL OR lat IS NULL OR lng IS NULL THEN NULL ELSE ${distanceSql('$3::float8', '$4::float8')} END AS distance_m`;
   const branches: string[] = [];
   if (s.point) {
@@ -93,7 +94,7 @@ export function findNearbyCases(db: Sql, s: Omit<DuplicateSearch, 'addressKey' |
   return selectRows<DuplicateCandidateRow>(
     db,
     `SELECT * FROM (
-       SELECT id, tracking_code, status, category_code, received_at, unit_code, handler_id, ${distanceSql('$3::float8', '$4::float8')} AS distance_m
+       SELECT id, tracking_code, status, category_code, received_at, submitted_at, unit_code, handler_id, ${distanceSql('$3::float8', '$4::float8')} AS distance_m
          FROM cases
         WHERE category_code = $1 AND ${OPEN_ORIGINAL} AND lat IS NOT NULL AND lng IS NOT NULL
           AND lat BETWEEN $5 AND $6 AND lng BETWEEN $7 AND $8 AND received_at >= $2) near
