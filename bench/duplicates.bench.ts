@@ -75,6 +75,32 @@ export async function runDuplicatesScenario(ctx: BenchContext): Promise<string[]
   );
   lines.push(`goal: candidate search p99 < ${GOAL_P99_MS} ms at ${fmtInt(count)} open cases: ${met(p99 < GOAL_P99_MS)}`);
 
+  // The same searches timed by the server (planning + execution, EXPLAIN ANALYZE): the database's
+  // share, without the round trip and the scheduling of a shared machine.
+  const server: number[] = [];
+  const timed = {
+    query: async (text: string, params: unknown[]) => {
+      const [row] = (await run(`EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) ${text}`, params)) as { 'QUERY PLAN': { 'Planning Time': number; 'Execution Time': number }[] }[];
+      const plan = row['QUERY PLAN'][0];
+      server.push(plan['Planning Time'] + plan['Execution Time']);
+      return [];
+    },
+  } as unknown as Sql;
+  for (const p of probes.slice(0, 500)) {
+    await findDuplicateCandidates(timed, {
+      category: p.category_code,
+      point: { lat: p.lat, lng: p.lng },
+      radiusM,
+      addressKey: p.address_key,
+      wardCode: p.ward_code,
+      since: new Date(Date.now() - windowDays * DAY_MS),
+      before: { id: p.id },
+      limit: 1,
+    });
+  }
+  const [s50, s99] = percentiles(server, [0.5, 0.99]);
+  lines.push(`server-side (planning + execution), ${fmtInt(server.length)} of the searches: p50 ${s50.toFixed(2)} ms, p99 ${s99.toFixed(2)} ms`);
+
   const plan: string[] = [];
   await findDuplicateCandidates({ query: async (text: string, params: unknown[]) => plan.push(JSON.stringify(await run(`EXPLAIN (FORMAT JSON) ${text}`, params))) } as unknown as Sql, {
     category: probes[0].category_code,
