@@ -218,7 +218,7 @@ describe('duplicate reports', () => {
 
   it('finds candidates through the partial indexes, not by scanning the cases', async () => {
     await seedOpenCases((sql, params) => engine.query(sql, params), {
-      count: 20_000,
+      count: 10_000,
       categories: ['sanitation', 'sidewalk_encroachment', 'public_order'],
       wards: ['BACH_KHOA', 'BACH_MAI', 'PHO_HUE'],
       days: 20,
