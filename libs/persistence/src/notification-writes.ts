@@ -4,7 +4,9 @@ import { Sql, selectRows } from './sql';
 export type NotificationSubject =
   | { kind: 'escalation'; caseId: string; escalationId: string }
   | { kind: 'compliance'; complianceAlertId: string }
-  | { kind: 'calendar' };
+  | { kind: 'calendar' }
+  /** A case linked to `caseId`, its likely original (the title names the linked case). */
+  | { kind: 'duplicate'; caseId: string };
 
 export interface NotificationInput {
   officerId: string;
@@ -19,6 +21,7 @@ const CONFLICT: Record<NotificationSubject['kind'], string> = {
   escalation: 'ON CONSTRAINT notifications_escalation_officer_uq',
   compliance: 'ON CONSTRAINT notifications_compliance_officer_uq',
   calendar: `(officer_id, title) WHERE kind = 'calendar.missing'`,
+  duplicate: `(officer_id, case_id, title) WHERE kind = 'duplicate'`,
 };
 
 /**
@@ -29,7 +32,7 @@ const CONFLICT: Record<NotificationSubject['kind'], string> = {
  */
 export async function writeNotifications(db: Sql, subject: NotificationSubject, rows: readonly NotificationInput[]): Promise<string[]> {
   if (rows.length === 0) return [];
-  const caseId = subject.kind === 'escalation' ? subject.caseId : null;
+  const caseId = subject.kind === 'escalation' || subject.kind === 'duplicate' ? subject.caseId : null;
   const escalationId = subject.kind === 'escalation' ? subject.escalationId : null;
   const alertId = subject.kind === 'compliance' ? subject.complianceAlertId : null;
   const written = await selectRows<{ id: string }>(

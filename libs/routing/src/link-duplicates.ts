@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { CaseState, transition } from '@fr/domain';
-import { execute, findDuplicateCandidates, writeAuditEvents } from '@fr/persistence';
+import { execute, findDuplicateCandidates, writeAuditEvents, writeNotifications } from '@fr/persistence';
 
 export const DUPLICATE_LINKER_ACTOR = 'system:duplicates';
 
@@ -66,23 +66,17 @@ export async function linkDuplicates(m: EntityManager, cases: readonly LinkableC
   );
   // The original's handler decides (merge or unlink); an original still in triage has none yet and
   // shows its linked cases to the office that assigns it.
-  const told = links.filter((l) => l.original.handler_id !== null);
-  if (told.length > 0) {
-    await execute(
-      m,
-      `INSERT INTO notifications (officer_id, case_id, kind, title, body)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[])`,
-      [
-        told.map((l) => l.original.handler_id),
-        told.map((l) => l.original.id),
-        told.map(() => 'duplicate'),
-        told.map((l) => `Phản ánh trùng: ${l.c.tracking_code} có thể trùng ${l.original.tracking_code}`),
-        told.map(
-          (l) =>
-            `Phản ánh ${l.c.tracking_code} cùng lĩnh vực${l.distanceM === null ? ', cùng địa chỉ' : `, cách ${l.distanceM} m`} đã được liên kết với ${l.original.tracking_code}: hợp nhất (merge) hoặc bỏ liên kết (unlink).`,
-        ),
-      ],
-    );
+  for (const l of links) {
+    if (l.original.handler_id === null) continue;
+    const where = l.distanceM === null ? 'cùng địa chỉ' : `cách ${l.distanceM} m`;
+    await writeNotifications(m, { kind: 'duplicate', caseId: l.original.id }, [
+      {
+        officerId: l.original.handler_id,
+        kind: 'duplicate',
+        title: `Phản ánh trùng: ${l.c.tracking_code} có thể trùng ${l.original.tracking_code}`,
+        body: `Phản ánh ${l.c.tracking_code} cùng lĩnh vực, ${where}, đã được liên kết với ${l.original.tracking_code}: hợp nhất (merge) hoặc bỏ liên kết (unlink).`,
+      },
+    ]);
   }
   return links.length;
 }

@@ -21,6 +21,8 @@ export class Duplicates1766150000000 implements MigrationInterface {
     await q.query(`ALTER TABLE cases DROP CONSTRAINT IF EXISTS cases_closed_as_check`);
     await q.query(`ALTER TABLE cases ADD CONSTRAINT cases_closed_as_check CHECK (closed_as IN ('other_track', 'duplicate'))`);
     await q.query(`CREATE INDEX cases_duplicate_of_idx ON cases (duplicate_of) WHERE duplicate_of IS NOT NULL`);
+    // The original's handler is told once per linked case (the title names it), however often routing runs.
+    await q.query(`CREATE UNIQUE INDEX notifications_duplicate_uq ON notifications (officer_id, case_id, title) WHERE kind = 'duplicate'`);
     await q.query(`
       CREATE INDEX cases_dup_geo_idx ON cases (category_code, lat, lng)
        WHERE status NOT IN ('resolved', 'merged', 'closed') AND duplicate_of IS NULL AND lat IS NOT NULL AND lng IS NOT NULL`);
@@ -32,6 +34,7 @@ export class Duplicates1766150000000 implements MigrationInterface {
   public async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP INDEX IF EXISTS cases_dup_address_idx`);
     await q.query(`DROP INDEX IF EXISTS cases_dup_geo_idx`);
+    await q.query(`DROP INDEX IF EXISTS notifications_duplicate_uq`);
     await q.query(`DROP INDEX IF EXISTS cases_duplicate_of_idx`);
     await q.query(`ALTER TABLE cases DROP CONSTRAINT IF EXISTS cases_closed_as_check`);
     await q.query(`ALTER TABLE cases ADD CONSTRAINT cases_closed_as_check CHECK (closed_as IN ('other_track'))`);
