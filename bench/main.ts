@@ -18,6 +18,7 @@
  *   BENCH_SLA_CASES             open cases of the sla scenario (default 100000); BENCH_SLA_SPREAD_S, BENCH_SLA_LEAD_S,
  *                               BENCH_SLA_WORKERS, BENCH_SLA_FLUSH, BENCH_SLA_INTAKE_RATE (paced intake during the
  *                               breach window, default 200/s, 0 off): see bench/sla.bench.ts
+ *   BENCH_DUPLICATE_CASES       open cases of the duplicates scenario (default 100000); BENCH_DUPLICATE_SEARCHES (default 2000)
  * Engine settings (FR_WORKER_CONCURRENCY, FR_DB_POOL_SIZE, ...) and DATABASE_URL / REDIS_URL (the
  * servers to use; the database name is replaced) come from the environment as usual.
  */
@@ -29,6 +30,7 @@ import { loadConfig } from '@fr/config';
 import { organisationSeed } from '@fr/directory';
 import { migrateDatabase } from '@fr/persistence';
 import { runAuditScenario } from './audit.bench';
+import { runDuplicatesScenario } from './duplicates.bench';
 import { runIntakeScenario } from './intake.bench';
 import { runSlaScenario } from './sla.bench';
 import { runSubstrateScenario } from './substrate.bench';
@@ -57,6 +59,10 @@ const SCENARIOS: Record<string, Scenario> = {
   sla: {
     description: 'BENCH_SLA_CASES open cases (default 100,000) breaching within BENCH_SLA_SPREAD_S (default 180 s) on real timers: deadline -> level-1 notification lag, reconciler full pass',
     run: runSlaScenario,
+  },
+  duplicates: {
+    description: 'BENCH_DUPLICATE_CASES open cases (default 100,000), then the candidate search routing makes for a new case: p50/p99 of one search (goal p99 < 10 ms)',
+    run: runDuplicatesScenario,
   },
 };
 

@@ -55,6 +55,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/feedback/nearby": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open reports of a category near a point, nearest first (no personal data), to show before a citizen submits
+         * @description Within FR_DUPLICATE_RADIUS_M metres, received in the last FR_DUPLICATE_WINDOW_DAYS days; at most 20. Counted as lookups.
+         */
+        get: operations["listNearbyFeedback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/feedback/{trackingCode}": {
         parameters: {
             query?: never;
@@ -151,7 +171,7 @@ export interface paths {
         put?: never;
         /**
          * Act on a case
-         * @description Each action takes `expectedVersion` (the version last read; not for note) and its own fields: acknowledge `{ severity }`, request-info `{ message }`, transfer `{ unitCode, reason }`, return `{ reason }`, assign `{ unitCode }` (from triage), resolve `{ answer, attachments? }`, extend `{ until, reason }`, reopen, close, note `{ text }`. Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
+         * @description Each action takes `expectedVersion` (the version last read; not for note) and its own fields: acknowledge `{ severity }`, request-info `{ message }`, transfer `{ unitCode, reason }`, return `{ reason }`, assign `{ unitCode }` (from triage), resolve `{ answer, attachments? }`, extend `{ until, reason }`, reopen, close, note `{ text }`, merge `{ duplicateIds }` (on the original: the linked cases join it and close with its answer), unlink (on a linked case: a false match). Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          */
         post: operations["actOnCase"];
         delete?: never;
@@ -1012,7 +1032,7 @@ export interface components {
              * @example received
              * @enum {string}
              */
-            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed";
+            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
         };
         FieldErrorDto: {
             /**
@@ -1049,11 +1069,23 @@ export interface components {
              * @description the case's current state, when it does not allow the action (409)
              * @enum {string}
              */
-            state?: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed";
+            state?: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
             /** @description GET /health answering 503: the result of each dependency check */
             checks?: {
                 [key: string]: components["schemas"]["DependencyCheckDto"];
             };
+        };
+        NearbyCaseDto: {
+            /** @example 7KM3Q-9X2AB */
+            trackingCode: string;
+            /** @enum {string} */
+            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
+            /** @example street_lighting */
+            category: string;
+            /** @description metres from the point asked about */
+            distanceM: number;
+            /** Format: date-time */
+            submittedAt: string;
         };
         StatusCodeNameDto: {
             code: string;
@@ -1073,7 +1105,7 @@ export interface components {
             /** @example 7KM3Q-9X2AB */
             trackingCode: string;
             /** @enum {string} */
-            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed";
+            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
             category: components["schemas"]["StatusCodeNameDto"];
             /** @description the unit handling it; null before routing */
             unit: components["schemas"]["StatusCodeNameDto"] | null;
@@ -1103,7 +1135,7 @@ export interface components {
              * @example in_progress
              * @enum {string}
              */
-            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed";
+            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
         };
         RatingDto: {
             /** @description above the low-rating threshold closes the case; a low one within 7 days reopens it */
@@ -1115,7 +1147,7 @@ export interface components {
              * @description closed after a good rating; in_progress after a low one that reopened the case
              * @enum {string}
              */
-            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed";
+            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
             rating: number;
         };
         CodeNameDto: {
@@ -1130,7 +1162,7 @@ export interface components {
             /** @example 7KM3Q-9X2AB */
             trackingCode: string;
             /** @enum {string} */
-            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed";
+            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
             /** @description the category */
             category: components["schemas"]["CodeNameDto"];
             /** @description the unit that holds the case; null before routing */
@@ -1218,9 +1250,9 @@ export interface components {
             /** @example acknowledge */
             action: string;
             /** @enum {string|null} */
-            from: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed" | null;
+            from: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed" | null;
             /** @enum {string|null} */
-            to: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed" | null;
+            to: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed" | null;
             reason: string | null;
             /** @description the action's details */
             data: {
@@ -1238,13 +1270,21 @@ export interface components {
             /** Format: date-time */
             at: string | null;
         };
+        DuplicateRefDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example HBT-7KQ2M9X */
+            trackingCode: string;
+            /** @enum {string} */
+            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
+        };
         CaseDetailDto: {
             /** Format: uuid */
             id: string;
             /** @example 7KM3Q-9X2AB */
             trackingCode: string;
             /** @enum {string} */
-            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed";
+            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
             /** @description the category */
             category: components["schemas"]["CodeNameDto"];
             /** @description the unit that holds the case; null before routing */
@@ -1312,12 +1352,16 @@ export interface components {
             timeline: components["schemas"]["TimelineEventDto"][];
             messages: components["schemas"]["CaseMessageDto"][];
             /**
-             * @description other_track: closed as a complaint or denunciation, outside the feedback statistics
+             * @description other_track: closed as a complaint or denunciation, outside the feedback statistics; duplicate: closed with its original's answer
              * @enum {string|null}
              */
-            closedAs: "other_track" | null;
+            closedAs: "other_track" | "duplicate" | null;
             /** @description where the citizen was told to take a case closed as another legal track */
             whereToGo: string | null;
+            /** @description the likely original this case is linked to (merged into, when its state is merged) */
+            duplicateOf: components["schemas"]["DuplicateRefDto"] | null;
+            /** @description the cases linked to this one as duplicates, oldest first */
+            duplicates: components["schemas"]["DuplicateRefDto"][];
         };
         MovedOutOfScopeDto: {
             /** Format: uuid */
@@ -1355,6 +1399,8 @@ export interface components {
             text?: string;
             /** @description redirect-other-track: where the citizen should take the complaint or denunciation */
             whereToGo?: string;
+            /** @description merge: the ids of the linked cases that join this original */
+            duplicateIds?: string[];
         };
         LoginDto: {
             /** @example admin */
@@ -1690,7 +1736,7 @@ export interface components {
             caseId: string;
             trackingCode: string;
             /** @enum {string} */
-            caseStatus: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed";
+            caseStatus: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
             /** @description the unit that held the case when the level fired */
             unit: components["schemas"]["CodeNameDto"] | null;
             /** @enum {string} */
@@ -1951,6 +1997,8 @@ export interface components {
             returns: number;
             extensions: number;
             reopened: number;
+            /** @description duplicates merged into an original: answered with it, counted apart from resolved cases */
+            mergedDuplicates: number;
             satisfaction: components["schemas"]["SatisfactionDto"];
             onTime: components["schemas"]["OnTimeDto"];
             /** @description escalations reached by level (warn, 1, 2, 3); null where escalations are not recorded */
@@ -2112,6 +2160,8 @@ export interface components {
             returns: number;
             extensions: number;
             reopened: boolean;
+            /** @description merged into its original in the period */
+            mergedDuplicate: boolean;
             rating: number | null;
             open: boolean;
             overdue: boolean;
@@ -2533,6 +2583,80 @@ export interface operations {
             };
         };
     };
+    listNearbyFeedback: {
+        parameters: {
+            query: {
+                lat: number;
+                lng: number;
+                /** @description a category code from GET /v1/categories */
+                category: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NearbyCaseDto"][];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description an unknown category (GET /v1/categories lists the codes) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many lookups with this channel's key: Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
     getFeedbackStatus: {
         parameters: {
             query?: never;
@@ -2803,7 +2927,7 @@ export interface operations {
                 cursor?: string;
                 limit?: number;
                 /** @description one or more states, comma-separated: status=assigned,in_progress (the parameter repeated works too) */
-                status?: ("received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed")[];
+                status?: ("received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed")[];
             };
             header?: never;
             path?: never;
@@ -2937,7 +3061,7 @@ export interface operations {
             path: {
                 /** @description a case id; anything else is not found */
                 id: string;
-                action: "acknowledge" | "request-info" | "transfer" | "return" | "assign" | "resolve" | "extend" | "reopen" | "close" | "note" | "redirect-other-track";
+                action: "acknowledge" | "request-info" | "transfer" | "return" | "assign" | "resolve" | "extend" | "reopen" | "close" | "note" | "redirect-other-track" | "merge" | "unlink";
             };
             cookie?: never;
         };

@@ -136,6 +136,7 @@ const ZERO = {
   returns: 0,
   extensions: 0,
   reopened: 0,
+  mergedDuplicates: 0,
   satisfaction: { ratings: 0, mean: null, satisfiedShare: null },
   escalations: { warn: 0, '1': 0, '2': 0, '3': 0 },
   designation: { handler: true, leader: true },

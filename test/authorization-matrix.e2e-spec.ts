@@ -56,7 +56,7 @@ const officer = (role: OfficerRole, owner: UnitKey): Who =>
  * the unit that then owns it, a valid body, and the state after success.
  */
 interface Scenario {
-  state: Exclude<CaseState, 'received'>;
+  state: Exclude<CaseState, 'received' | 'merged'>;
   owner: UnitKey;
   body: (id: string) => Promise<Record<string, unknown>> | Record<string, unknown>;
   after: CaseState;
@@ -137,7 +137,7 @@ describe('authorization of the officer case endpoints', () => {
   };
 
   /** Real actions, by Bách Khoa's handler, that take a fresh case to each state. */
-  const PATHS: Record<Exclude<CaseState, 'received'>, [string, Record<string, unknown>][]> = {
+  const PATHS: Record<Exclude<CaseState, 'received' | 'merged'>, [string, Record<string, unknown>][]> = {
     assigned: [],
     triage: [['return', { reason: 'Không thuộc thẩm quyền của phường' }]],
     in_progress: [['acknowledge', { severity: 'normal' }]],
@@ -156,7 +156,7 @@ describe('authorization of the officer case endpoints', () => {
     ],
   };
 
-  const caseIn = async (state: Exclude<CaseState, 'received'>): Promise<string> => {
+  const caseIn = async (state: Exclude<CaseState, 'received' | 'merged'>): Promise<string> => {
     const id = await newCase();
     for (const [action, body] of PATHS[state]) await step('BK.HANDLER', id, action, body);
     expect((await row(id)).status).toBe(state);
@@ -426,7 +426,7 @@ describe('authorization of the officer case endpoints', () => {
   // ---- (e) state conflicts -------------------------------------------------------------------
 
   describe('actions the state does not allow', () => {
-    const BLOCKED: [Action, Exclude<CaseState, 'received'>, Who][] = [
+    const BLOCKED: [Action, Exclude<CaseState, 'received' | 'merged'>, Who][] = [
       ['acknowledge', 'in_progress', 'BK.HANDLER'],
       ['request-info', 'assigned', 'BK.HANDLER'],
       ['request-info', 'awaiting_info', 'BK.LEADER'],

@@ -21,7 +21,7 @@ describe('statements per case', () => {
     engine = await TestEngine.start({ worker: false });
     submit = engine.api.get(SubmitFeedback);
     deliveries = engine.api.get(Deliveries);
-    sut = new RouteCase(engine.api.get(DataSource), engine.api.get(SlaService), engine.api.get(Clock));
+    sut = new RouteCase(engine.api.get(DataSource), engine.api.get(SlaService), engine.api.get(Clock), engine.config);
     // Caches warm, as in steady operation: categories (intake), areas and rules (routing).
     await sut.execute((await feedback()).id);
   });

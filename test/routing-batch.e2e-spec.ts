@@ -13,7 +13,7 @@ describe(`${RouteCase.name} in batches`, () => {
 
   beforeAll(async () => {
     engine = await TestEngine.start({ worker: false });
-    sut = new RouteCase(engine.api.get(DataSource), engine.api.get(SlaService), engine.api.get(Clock));
+    sut = new RouteCase(engine.api.get(DataSource), engine.api.get(SlaService), engine.api.get(Clock), engine.config);
   });
   afterAll(() => engine?.close());
 

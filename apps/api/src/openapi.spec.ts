@@ -64,7 +64,7 @@ describe('the OpenAPI document', () => {
     }
     expect(Object.keys(doc.components.securitySchemes)).toEqual(['channel', 'bearer']);
     const channelPaths = (p: string) => p.startsWith('/v1/feedback') || ['/v1/categories', '/v1/areas', '/v1/public/notices'].includes(p);
-    expect(operations().filter((o) => channelPaths(o.path)).map((o) => o.op.security)).toEqual(Array(7).fill([{ channel: [] }]));
+    expect(operations().filter((o) => channelPaths(o.path)).map((o) => o.op.security)).toEqual(Array(8).fill([{ channel: [] }]));
   });
 
   it('says every request body refuses unknown fields, at every depth', () => {

@@ -2,7 +2,8 @@ import { GENESIS_HASH } from '@fr/persistence';
 import { auditEventHash, canonicalAuditEvent } from './audit-chain';
 import { csvRow } from './csv';
 import { parsePeriod } from './period';
-import { nearestRank } from './unit-metrics';
+import { WorkingCalendar } from '@fr/domain';
+import { CaseFacts, caseLines, MetricsContext, nearestRank, UnitAccumulator } from './unit-metrics';
 
 describe(canonicalAuditEvent.name, () => {
   const e = {
@@ -64,5 +65,37 @@ describe(nearestRank.name, () => {
     expect(nearestRank([1, 2, 3, 4], 0.5)).toBe(2);
     expect(nearestRank(Array.from({ length: 10 }, (_, i) => i + 1), 0.9)).toBe(9);
     expect(nearestRank([], 0.5)).toBeNull();
+  });
+});
+
+describe('merged duplicates in unit metrics', () => {
+  const t0 = Date.UTC(2026, 11, 1, 2, 0);
+  const ctx: MetricsContext = {
+    from: t0 - 86_400_000,
+    to: t0 + 7 * 86_400_000,
+    evaluatedAt: t0 + 7 * 86_400_000,
+    calendar: new WorkingCalendar({ daysOff: [], extraWorkingDays: [] }),
+    receiveDue: (start) => new Date(start.getTime() + 8 * 3_600_000),
+  };
+  const facts = (id: string, events: CaseFacts['events'], status: 'resolved' | 'closed'): CaseFacts => ({
+    caseId: id,
+    trackingCode: id,
+    receivedAt: t0,
+    rating: null,
+    ratedAt: null,
+    ownerships: [{ unit: 'QLDT', reason: 'route', start: t0 }],
+    events,
+    pauses: [],
+    atEnd: { status, unit: 'QLDT', dueAt: null, warnAt: null },
+  });
+
+  it('counts one resolved case and the others merged, none of them open', () => {
+    const sut = new UnitAccumulator();
+    const original = facts('O', [{ action: 'resolve', at: t0 + 3_600_000, onTime: true }], 'resolved');
+    for (const l of caseLines(original, ctx)) sut.add(l);
+    for (let i = 0; i < 19; i++) {
+      for (const l of caseLines(facts(`D${i}`, [{ action: 'join_original', at: t0 + 1_800_000, onTime: null }], 'closed'), ctx)) sut.add(l);
+    }
+    expect(sut.result()).toMatchObject({ received: 20, resolved: 1, mergedDuplicates: 19, open: 0, onTime: { due: 1, late: 0 } });
   });
 });

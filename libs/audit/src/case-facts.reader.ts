@@ -28,7 +28,7 @@ function factsSql(unitFilter: boolean): string {
            (SELECT json_agg(json_build_array(a.unit_code, a.reason, ${ms('a.started_at')}) ORDER BY a.id)
               FROM assignments a WHERE a.case_id = c.id) AS own,
            (SELECT json_agg(json_build_array(e.action, ${ms('e.occurred_at')}, e.data->'onTime') ORDER BY e.id)
-              FROM audit_events e WHERE e.case_id = c.id AND e.action IN ('acknowledge', 'resolve', 'extend', 'reopen')) AS ev,
+              FROM audit_events e WHERE e.case_id = c.id AND e.action IN ('acknowledge', 'resolve', 'extend', 'reopen', 'join_original')) AS ev,
            (SELECT json_agg(json_build_array(${ms('p.started_at')}, ${ms('p.ended_at')}))
               FROM case_pauses p WHERE p.case_id = c.id) AS pauses,
            s.status AS s_status, s.unit_code AS s_unit, ${ms('s.due_at')} AS s_due, ${ms('s.warn_at')} AS s_warn

@@ -223,6 +223,7 @@ const CSV_COLUMNS: [string, (u: UnitReport) => CsvValue][] = [
   ['returns', (u) => u.returns],
   ['extensions', (u) => u.extensions],
   ['reopened', (u) => u.reopened],
+  ['merged_duplicates', (u) => u.mergedDuplicates],
   ['ratings', (u) => u.satisfaction.ratings],
   ['rating_mean', (u) => u.satisfaction.mean],
   ['satisfied_percent', (u) => u.satisfaction.satisfiedShare],

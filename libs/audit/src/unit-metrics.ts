@@ -21,7 +21,8 @@ export interface OwnershipFact {
 }
 
 export interface CaseEventFact {
-  action: 'acknowledge' | 'resolve' | 'extend' | 'reopen';
+  /** join_original: the case, a duplicate, was merged into its original (issue 14). */
+  action: 'acknowledge' | 'resolve' | 'extend' | 'reopen' | 'join_original';
   at: number;
   /** resolve: whether it met the deadline in force (recorded when it happened); null = no deadline. */
   onTime: boolean | null;
@@ -69,6 +70,8 @@ export interface UnitCaseLine {
   returns: number;
   extensions: number;
   reopened: boolean;
+  /** Merged into its original in the period: answered by the original's answer, not resolved on its own. */
+  mergedDuplicate: boolean;
   rating: number | null;
   open: boolean;
   overdue: boolean;
@@ -136,6 +139,7 @@ export function caseLines(f: CaseFacts, ctx: MetricsContext): UnitCaseLine[] {
         returns: 0,
         extensions: 0,
         reopened: false,
+        mergedDuplicate: false,
         rating: null,
         open: false,
         overdue: false,
@@ -184,6 +188,8 @@ export function caseLines(f: CaseFacts, ctx: MetricsContext): UnitCaseLine[] {
         clockStart = e.at;
       } else if (e.action === 'extend' && inPeriod(e.at)) {
         line(o.unit).extensions++;
+      } else if (e.action === 'join_original' && inPeriod(e.at)) {
+        line(o.unit).mergedDuplicate = true;
       } else if (e.action === 'resolve' && inPeriod(e.at)) {
         const l = line(o.unit);
         // Late if any answer in the period was late; the working time is that of the first answer.
@@ -228,6 +234,11 @@ export interface UnitMetrics {
   returns: number;
   extensions: number;
   reopened: number;
+  /**
+   * Duplicates merged into an original: twenty reports of one problem are one resolved case and
+   * nineteen merged duplicates, not twenty resolved cases (nor nineteen open ones).
+   */
+  mergedDuplicates: number;
   satisfaction: { ratings: number; mean: number | null; satisfiedShare: number | null };
   /** The government's formula: late = (open past deadline + resolved past deadline) / due; in percent. */
   onTime: { due: number; late: number; lateRate: number | null; onTimeRate: number | null };
@@ -252,6 +263,7 @@ export class UnitAccumulator {
     returns: 0,
     extensions: 0,
     reopened: 0,
+    mergedDuplicates: 0,
     ratings: 0,
     ratingSum: 0,
     satisfied: 0,
@@ -279,6 +291,7 @@ export class UnitAccumulator {
     m.returns += l.returns;
     m.extensions += l.extensions;
     if (l.reopened) m.reopened++;
+    if (l.mergedDuplicate) m.mergedDuplicates++;
     if (l.rating !== null) {
       m.ratings++;
       m.ratingSum += l.rating;
@@ -309,6 +322,7 @@ export class UnitAccumulator {
       returns: m.returns,
       extensions: m.extensions,
       reopened: m.reopened,
+      mergedDuplicates: m.mergedDuplicates,
       satisfaction: {
         ratings: m.ratings,
         mean: m.ratings ? round2(m.ratingSum / m.ratings) : null,

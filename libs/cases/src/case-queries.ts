@@ -66,6 +66,8 @@ type Attachment = { url: string; kind: string };
 
 interface CaseDetailRow extends SummaryRow {
   description: string;
+  duplicate_of: { id: string; trackingCode: string; status: string } | null;
+  duplicates: { id: string; trackingCode: string; status: string }[] | null;
   address: string | null;
   ward_code: string | null;
   area_code: string | null;
@@ -222,7 +224,11 @@ export class CaseQueries {
       `SELECT ${SUMMARY_COLUMNS}, c.description, c.address, c.ward_code, c.area_code, c.lat, c.lng, c.citizen_name,
               c.citizen_phone, c.citizen_email, c.attachments, c.answer, c.resolution_attachments, c.rating, c.rating_comment,
               c.triage_reason, c.routing_rule_id, c.channel_code, c.acknowledged_at, c.resolved_at, c.closed_at, c.submitted_at,
-              c.closed_as, c.where_to_go, c.entered_by, op.full_name AS entered_by_name
+              c.closed_as, c.where_to_go, c.entered_by, op.full_name AS entered_by_name,
+              (SELECT json_build_object('id', o.id, 'trackingCode', o.tracking_code, 'status', o.status)
+                 FROM cases o WHERE o.id = c.duplicate_of) AS duplicate_of,
+              (SELECT json_agg(json_build_object('id', d.id, 'trackingCode', d.tracking_code, 'status', d.status) ORDER BY d.received_at, d.id)
+                 FROM cases d WHERE d.duplicate_of = c.id) AS duplicates
          FROM cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code
          LEFT JOIN officers op ON op.id = c.entered_by
         WHERE c.id = $1`,
@@ -268,6 +274,9 @@ export class CaseQueries {
       /** null for a case closed after its answer; 'other_track' for a complaint or denunciation sent elsewhere. */
       closedAs: r.closed_as,
       whereToGo: text(r.where_to_go),
+      /** The original this case is linked or merged to (tracking code and state only), and the cases linked or merged to this one. */
+      duplicateOf: r.duplicate_of,
+      duplicates: r.duplicates ?? [],
       timeline: events.map((e) => ({
         id: e.id,
         at: iso(e.occurred_at),

@@ -57,6 +57,11 @@ export interface AppConfig {
   phoneKeySecret: string;
   /** Units besides the office whose officers may be hotline operators (FR_HOTLINE_UNITS, comma-separated codes). */
   hotlineUnits: string[];
+  /**
+   * Duplicate reports: an open case of the same category within this many metres of a new one (or
+   * at the same normalised address and ward), received within this many days, is a candidate original.
+   */
+  duplicates: { radiusM: number; windowDays: number };
 }
 
 export class ConfigError extends Error {
@@ -193,6 +198,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       .split(',')
       .map((c) => c.trim().toUpperCase())
       .filter(Boolean),
+    duplicates: {
+      // Past a few kilometres the bounding box stops being selective; reports that far apart are not one problem.
+      radiusM: int(env, 'FR_DUPLICATE_RADIUS_M', 150, 1, 5000, problems),
+      windowDays: int(env, 'FR_DUPLICATE_WINDOW_DAYS', 30, 1, 365, problems),
+    },
   };
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!levels.includes(config.logLevel)) problems.push(`LOG_LEVEL must be one of ${levels.join(', ')}`);

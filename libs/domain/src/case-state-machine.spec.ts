@@ -37,7 +37,7 @@ import {
 // in a different shape from the implementation's table (by state and by role, not by action),
 // so a slip in one is not silently copied into the other.
 
-const STATES = ['received', 'triage', 'assigned', 'in_progress', 'awaiting_info', 'resolved', 'closed'] as const;
+const STATES = ['received', 'triage', 'assigned', 'in_progress', 'awaiting_info', 'resolved', 'merged', 'closed'] as const;
 const ACTIONS = [
   'route',
   'route_to_triage',
@@ -54,13 +54,18 @@ const ACTIONS = [
   'close',
   'rate',
   'redirect-other-track',
+  'link',
+  'unlink',
+  'merge',
+  'join_original',
+  'close_with_original',
 ] as const;
 const ROLES = ['ADMIN', 'SUPERVISOR', 'LEADER', 'HANDLER', 'AUDITOR', 'OPERATOR', 'CITIZEN', 'SYSTEM'] as const;
 
 /** state -> action -> resulting state, for every move the state allows (to somebody). */
 const EXPECTED_MOVES: Record<CaseState, Partial<Record<CaseAction, CaseState>>> = {
   received: { route: 'assigned', route_to_triage: 'triage', note: 'received' },
-  triage: { assign: 'assigned', note: 'triage', 'redirect-other-track': 'closed' },
+  triage: { assign: 'assigned', note: 'triage', 'redirect-other-track': 'closed', link: 'triage', unlink: 'triage', join_original: 'merged' },
   assigned: {
     acknowledge: 'in_progress',
     transfer: 'assigned',
@@ -68,6 +73,10 @@ const EXPECTED_MOVES: Record<CaseState, Partial<Record<CaseAction, CaseState>>> 
     extend: 'assigned',
     note: 'assigned',
     'redirect-other-track': 'closed',
+    link: 'assigned',
+    unlink: 'assigned',
+    merge: 'assigned',
+    join_original: 'merged',
   },
   in_progress: {
     'request-info': 'awaiting_info',
@@ -77,9 +86,21 @@ const EXPECTED_MOVES: Record<CaseState, Partial<Record<CaseAction, CaseState>>> 
     extend: 'in_progress',
     note: 'in_progress',
     'redirect-other-track': 'closed',
+    unlink: 'in_progress',
+    merge: 'in_progress',
+    join_original: 'merged',
   },
-  awaiting_info: { 'supply-info': 'in_progress', extend: 'awaiting_info', note: 'awaiting_info', 'redirect-other-track': 'closed' },
-  resolved: { reopen: 'in_progress', close: 'closed', rate: 'resolved', note: 'resolved' },
+  awaiting_info: {
+    'supply-info': 'in_progress',
+    extend: 'awaiting_info',
+    note: 'awaiting_info',
+    'redirect-other-track': 'closed',
+    unlink: 'awaiting_info',
+    merge: 'awaiting_info',
+    join_original: 'merged',
+  },
+  resolved: { reopen: 'in_progress', close: 'closed', rate: 'resolved', note: 'resolved', merge: 'resolved' },
+  merged: { note: 'merged', close_with_original: 'closed' },
   closed: {},
 };
 
@@ -88,11 +109,11 @@ const EXPECTED_ROLE_ACTIONS: Record<ActorRole, readonly CaseAction[]> = {
   ADMIN: [],
   AUDITOR: [],
   OPERATOR: [],
-  SUPERVISOR: ['assign', 'acknowledge', 'transfer', 'note', 'reopen', 'close', 'redirect-other-track'],
-  LEADER: ['acknowledge', 'request-info', 'transfer', 'return', 'resolve', 'extend', 'note', 'reopen', 'close', 'redirect-other-track'],
-  HANDLER: ['acknowledge', 'request-info', 'transfer', 'return', 'resolve', 'note', 'close'],
+  SUPERVISOR: ['assign', 'acknowledge', 'transfer', 'note', 'reopen', 'close', 'redirect-other-track', 'unlink'],
+  LEADER: ['acknowledge', 'request-info', 'transfer', 'return', 'resolve', 'extend', 'note', 'reopen', 'close', 'redirect-other-track', 'unlink', 'merge'],
+  HANDLER: ['acknowledge', 'request-info', 'transfer', 'return', 'resolve', 'note', 'close', 'unlink', 'merge'],
   CITIZEN: ['supply-info', 'reopen', 'rate'],
-  SYSTEM: ['route', 'route_to_triage', 'reopen', 'close'],
+  SYSTEM: ['route', 'route_to_triage', 'reopen', 'close', 'link', 'join_original', 'close_with_original'],
 };
 
 /** API.md "Case states", verbatim: the state-changing edges only. */
@@ -116,6 +137,12 @@ const API_GRAPH: ReadonlyArray<readonly [CaseState, CaseState]> = [
   ['assigned', 'closed'],
   ['in_progress', 'closed'],
   ['awaiting_info', 'closed'],
+  // Duplicates: a merged duplicate waits on its original and closes with its answer.
+  ['triage', 'merged'],
+  ['assigned', 'merged'],
+  ['in_progress', 'merged'],
+  ['awaiting_info', 'merged'],
+  ['merged', 'closed'],
 ];
 
 type Outcome = { to: CaseState } | { error: 'forbidden' } | { error: 'state' };
@@ -207,8 +234,8 @@ describe('case state machine', () => {
       }
     });
 
-    it('covers all 840 combinations', () => {
-      expect(EVERY_TRIPLE).toHaveLength(7 * 15 * 8);
+    it('covers all 1280 combinations', () => {
+      expect(EVERY_TRIPLE).toHaveLength(8 * 20 * 8);
     });
   });
 
@@ -307,7 +334,7 @@ describe('case state machine', () => {
       }
     });
 
-    it("announces to the citizen's channel every action but a note and a rating", () => {
+    it("announces to the citizen's channel every action but a note, a rating and the duplicate bookkeeping", () => {
       expect([...CITIZEN_VISIBLE_ACTIONS].sort()).toEqual(
         [
           'acknowledge',
@@ -323,10 +350,14 @@ describe('case state machine', () => {
           'route_to_triage',
           'supply-info',
           'transfer',
+          'join_original',
+          'close_with_original',
         ].sort(),
       );
       expect(isCitizenVisible('note')).toBe(false);
       expect(isCitizenVisible('rate')).toBe(false);
+      expect(isCitizenVisible('link')).toBe(false);
+      expect(isCitizenVisible('merge')).toBe(false);
     });
   });
 
@@ -354,21 +385,24 @@ describe('case state machine', () => {
 
   describe(allowedActions.name, () => {
     it.each([
-      ['in_progress', 'HANDLER', ['request-info', 'transfer', 'return', 'resolve', 'note']],
-      ['in_progress', 'LEADER', ['request-info', 'transfer', 'return', 'resolve', 'extend', 'note', 'redirect-other-track']],
-      ['in_progress', 'SUPERVISOR', ['transfer', 'note', 'redirect-other-track']],
-      ['assigned', 'HANDLER', ['acknowledge', 'transfer', 'return', 'note']],
-      ['assigned', 'SUPERVISOR', ['acknowledge', 'transfer', 'note', 'redirect-other-track']],
-      ['triage', 'SUPERVISOR', ['assign', 'note', 'redirect-other-track']],
-      ['triage', 'HANDLER', ['note']],
+      ['in_progress', 'HANDLER', ['request-info', 'transfer', 'return', 'resolve', 'note', 'unlink', 'merge']],
+      ['in_progress', 'LEADER', ['request-info', 'transfer', 'return', 'resolve', 'extend', 'note', 'redirect-other-track', 'unlink', 'merge']],
+      ['in_progress', 'SUPERVISOR', ['transfer', 'note', 'redirect-other-track', 'unlink']],
+      ['assigned', 'HANDLER', ['acknowledge', 'transfer', 'return', 'note', 'unlink', 'merge']],
+      ['assigned', 'SUPERVISOR', ['acknowledge', 'transfer', 'note', 'redirect-other-track', 'unlink']],
+      ['assigned', 'SYSTEM', ['link', 'join_original']],
+      ['triage', 'SUPERVISOR', ['assign', 'note', 'redirect-other-track', 'unlink']],
+      ['triage', 'HANDLER', ['note', 'unlink']],
       ['received', 'SYSTEM', ['route', 'route_to_triage']],
       ['received', 'LEADER', ['note']],
       ['awaiting_info', 'CITIZEN', ['supply-info']],
-      ['awaiting_info', 'LEADER', ['extend', 'note', 'redirect-other-track']],
-      ['awaiting_info', 'HANDLER', ['note']],
+      ['awaiting_info', 'LEADER', ['extend', 'note', 'redirect-other-track', 'unlink', 'merge']],
+      ['awaiting_info', 'HANDLER', ['note', 'unlink', 'merge']],
       ['resolved', 'CITIZEN', ['reopen', 'rate']],
       ['resolved', 'SYSTEM', ['reopen', 'close']],
-      ['resolved', 'HANDLER', ['note', 'close']],
+      ['resolved', 'HANDLER', ['note', 'close', 'merge']],
+      ['merged', 'SYSTEM', ['close_with_original']],
+      ['merged', 'HANDLER', ['note']],
       ['resolved', 'SUPERVISOR', ['note', 'reopen', 'close']],
       ['in_progress', 'CITIZEN', []],
       ['assigned', 'AUDITOR', []],
@@ -387,7 +421,7 @@ describe('case state machine', () => {
   });
 
   describe(isOpen.name, () => {
-    it('is true until the case is resolved', () => {
+    it('is true until the case is resolved or merged into its original', () => {
       expect(STATES.filter((s) => isOpen(s))).toEqual(['received', 'triage', 'assigned', 'in_progress', 'awaiting_info']);
     });
   });

@@ -7,6 +7,8 @@ export const CASE_STATES = Object.freeze([
   'in_progress',
   'awaiting_info',
   'resolved',
+  // A duplicate merged into its original: no clock of its own; it closes with the original's answer.
+  'merged',
   'closed',
 ] as const);
 export type CaseState = (typeof CASE_STATES)[number];
@@ -29,6 +31,11 @@ export const CASE_ACTIONS = Object.freeze([
   'close',
   'rate',
   'redirect-other-track',
+  'link',
+  'unlink',
+  'merge',
+  'join_original',
+  'close_with_original',
 ] as const);
 export type CaseAction = (typeof CASE_ACTIONS)[number];
 
@@ -129,6 +136,7 @@ export const CASE_TRANSITIONS: TransitionTable = freezeTable({
       in_progress: 'in_progress',
       awaiting_info: 'awaiting_info',
       resolved: 'resolved',
+      merged: 'merged',
     },
     roles: ['HANDLER', 'LEADER', 'SUPERVISOR'],
     citizenVisible: false,
@@ -155,6 +163,38 @@ export const CASE_TRANSITIONS: TransitionTable = freezeTable({
     // track: closed as such, unanswered, with the citizen told where to take it.
     from: { triage: 'closed', assigned: 'closed', in_progress: 'closed', awaiting_info: 'closed' },
     roles: ['LEADER', 'SUPERVISOR'],
+    citizenVisible: true,
+  },
+  // Duplicates (issue 14). Intake never refuses a citizen: routing links a new case to the likely
+  // original; the original's unit then merges the group or unlinks a false match.
+  link: {
+    // Right after routing, in the same transaction; the state does not change.
+    from: { triage: 'triage', assigned: 'assigned' },
+    roles: ['SYSTEM'],
+    citizenVisible: false,
+  },
+  unlink: {
+    // A false match: the case goes on by itself with the clocks it already has.
+    from: { triage: 'triage', assigned: 'assigned', in_progress: 'in_progress', awaiting_info: 'awaiting_info' },
+    roles: ['HANDLER', 'LEADER', 'SUPERVISOR'],
+    citizenVisible: false,
+  },
+  merge: {
+    // On the original: its own state is unchanged; each duplicate named joins it (join_original).
+    from: { assigned: 'assigned', in_progress: 'in_progress', awaiting_info: 'awaiting_info', resolved: 'resolved' },
+    roles: ['HANDLER', 'LEADER'],
+    citizenVisible: false,
+  },
+  join_original: {
+    // The duplicate's side of a merge: its clocks stop, the original's SLA stands for the group.
+    from: { triage: 'merged', assigned: 'merged', in_progress: 'merged', awaiting_info: 'merged' },
+    roles: ['SYSTEM'],
+    citizenVisible: true,
+  },
+  close_with_original: {
+    // The original's answer reaches this citizen too, and the duplicate closes with it.
+    from: { merged: 'closed' },
+    roles: ['SYSTEM'],
     citizenVisible: true,
   },
 });
@@ -226,7 +266,10 @@ export function isTerminal(state: CaseState): boolean {
   return CASE_ACTIONS.every((action) => targetOf(action, state) === undefined);
 }
 
-/** Still awaiting an answer to the citizen; SLA clocks and overdue counts only concern open cases. */
+/**
+ * Still awaiting an answer to the citizen; SLA clocks and overdue counts only concern open cases.
+ * A merged duplicate waits on its original, whose clock and open count stand for the whole group.
+ */
 export function isOpen(state: CaseState): boolean {
-  return state !== 'resolved' && state !== 'closed';
+  return state !== 'resolved' && state !== 'closed' && state !== 'merged';
 }

@@ -11,3 +11,4 @@ export * from './ids';
 export * from './csv';
 export * from './compliance';
 export * from './reorganisation';
+export * from './duplicates';

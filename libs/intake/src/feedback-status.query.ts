@@ -32,7 +32,7 @@ interface StatusRow {
   answer: string | null;
   due_at: Date | null;
   rating: number | null;
-  closed_as: 'other_track' | null;
+  closed_as: 'other_track' | 'duplicate' | null;
   where_to_go: string | null;
   /** json_build_object: the timestamp arrives as text. */
   info_request: { message: string; requestedAt: string } | null;

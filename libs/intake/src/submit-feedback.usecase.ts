@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource } from 'typeorm';
-import { generateTrackingCode, nfc, normalisePhone, UnprocessableError } from '@fr/domain';
+import { generateTrackingCode, nfc, normaliseAddress, normalisePhone, UnprocessableError } from '@fr/domain';
 import { insertWithOutbox, phoneLookupKey, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock } from '@fr/sla';
@@ -41,7 +41,7 @@ interface AreaCodeRow {
 const CATEGORY_CACHE_MS = 5000;
 
 /** A well-formed code that names nothing known: the API answers 422 and names the field. */
-class UnknownCodeError extends UnprocessableError {
+export class UnknownCodeError extends UnprocessableError {
   override readonly name: string = 'UnknownCodeError';
   readonly fields: readonly string[];
 
@@ -125,8 +125,8 @@ export class SubmitFeedback {
         m,
         `INSERT INTO cases (id, tracking_code, channel_code, external_id, category_code, title, description, address,
                             ward_code, lat, lng, citizen_name, citizen_phone, citizen_email, attachments, status, submitted_at, received_at,
-                            entered_by, citizen_phone_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'received', $16, $17, $18, $19)
+                            entered_by, citizen_phone_key, address_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'received', $16, $17, $18, $19, $20)
          ON CONFLICT ON CONSTRAINT cases_channel_external_uq DO NOTHING
          RETURNING id`,
         [
@@ -149,6 +149,8 @@ export class SubmitFeedback {
           receivedAt,
           cmd.operatorId ?? null,
           phone === null ? null : phoneLookupKey(this.config.phoneKeySecret, phone),
+          // The duplicate search's key, made once here rather than by every search.
+          normaliseAddress(opt(cmd.location.address)),
         ],
         { queue: QUEUE_OF[JobName.RouteCase], name: JobName.RouteCase, jobId: jobIdFor(JobName.RouteCase, { caseId: id }), payload: { caseId: id } },
       );

@@ -10,4 +10,5 @@ export * from './audit-genesis';
 export * from './case-event-states';
 export * from './phone-key';
 export * from './absences';
+export * from './duplicate-candidates';
 export * from './notification-writes';

@@ -8,7 +8,9 @@ export type NotificationSubject =
   /** A case handed to the officer by a reorganisation: written once, by the transaction that applies it (its guard). */
   | { kind: 'reorganisation'; caseId: string }
   /** A unit left without its designee (disabled, nobody covering): told each time it happens. */
-  | { kind: 'coverage' };
+  | { kind: 'coverage' }
+  /** A case linked to `caseId`, its likely original (the title names the linked case). */
+  | { kind: 'duplicate'; caseId: string };
 
 export interface NotificationInput {
   officerId: string;
@@ -25,6 +27,7 @@ const CONFLICT: Record<NotificationSubject['kind'], string> = {
   calendar: `(officer_id, title) WHERE kind = 'calendar.missing'`,
   reorganisation: '',
   coverage: '',
+  duplicate: `(officer_id, case_id, title) WHERE kind = 'duplicate'`,
 };
 
 /**
@@ -35,7 +38,7 @@ const CONFLICT: Record<NotificationSubject['kind'], string> = {
  */
 export async function writeNotifications(db: Sql, subject: NotificationSubject, rows: readonly NotificationInput[]): Promise<string[]> {
   if (rows.length === 0) return [];
-  const caseId = subject.kind === 'escalation' || subject.kind === 'reorganisation' ? subject.caseId : null;
+  const caseId = subject.kind === 'escalation' || subject.kind === 'reorganisation' || subject.kind === 'duplicate' ? subject.caseId : null;
   const escalationId = subject.kind === 'escalation' ? subject.escalationId : null;
   const alertId = subject.kind === 'compliance' ? subject.complianceAlertId : null;
   const written = await selectRows<{ id: string }>(

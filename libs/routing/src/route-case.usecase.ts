@@ -1,9 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource, EntityManager } from 'typeorm';
-import { AreaRef, AreaResolution, decideRoute, isCitizenVisible, resolveArea, RoutingDecision, RoutingRule, transition, UnitRef } from '@fr/domain';
+import { AreaRef, AreaResolution, CaseState, decideRoute, isCitizenVisible, resolveArea, RoutingDecision, RoutingRule, transition, UnitRef } from '@fr/domain';
 import { AuditEventInput, coversAt, execute, OutboxMessage, selectRow, selectRows, writeAuditEvents, writeOutboxWithCaseEventStates } from '@fr/persistence';
 import { caseEventMessage } from '@fr/queue';
 import { Clock, SlaService, slaTimerMessages } from '@fr/sla';
+import { linkDuplicates } from './link-duplicates';
 
 export interface RouteCaseResult {
   caseId: string;
@@ -16,9 +18,13 @@ export const ROUTER_ACTOR = 'system:router';
 
 interface CaseRow {
   id: string;
+  tracking_code: string;
   category_code: string;
   ward_code: string | null;
   address: string | null;
+  address_key: string | null;
+  lat: number | null;
+  lng: number | null;
   received_at: Date;
 }
 
@@ -60,7 +66,7 @@ const ROUTING_TABLE_CACHE_MS = 5000;
 interface Routed {
   c: CaseRow;
   decision: RoutingDecision;
-  to: string;
+  to: CaseState;
   unitCode: string;
   handlerId: string | null;
   leaderId: string | null;
@@ -87,6 +93,7 @@ export class RouteCase {
     private readonly ds: DataSource,
     private readonly sla: SlaService,
     private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async execute(caseId: string): Promise<RouteCaseResult> {
@@ -107,7 +114,7 @@ export class RouteCase {
     // A case routed meanwhile by another batch is re-checked after the wait and left out.
     const cases = await selectRows<CaseRow>(
       m,
-      `SELECT id, category_code, ward_code, address, received_at FROM cases
+      `SELECT id, tracking_code, category_code, ward_code, address, address_key, lat, lng, received_at FROM cases
         WHERE id = ANY($1::uuid[]) AND status = 'received' ORDER BY id FOR UPDATE`,
       [ids],
     );
@@ -163,7 +170,9 @@ export class RouteCase {
         }
       }
       cases.forEach((c, i) => byId.set(c.id, this.plan(c, areas[i], decide(c, areas[i], (code) => units.get(code)), table.triageUnit)));
-      await this.write(m, [...byId.values()]);
+      const routed = [...byId.values()];
+      await this.write(m, routed);
+      await linkDuplicates(m, routed.map((r) => ({ ...r.c, status: r.to })), this.config.duplicates);
     }
     return caseIds.map((id) => {
       const r = byId.get(id.toLowerCase());

@@ -5,3 +5,4 @@ export * from './contract';
 export * from './api-client';
 export * from './webhook-receiver';
 export * from './manual-clock';
+export * from './seed-open-cases';

@@ -131,6 +131,7 @@ export class UnitReportDto {
   @ApiProperty({ type: 'integer' }) returns: number;
   @ApiProperty({ type: 'integer' }) extensions: number;
   @ApiProperty({ type: 'integer' }) reopened: number;
+  @ApiProperty({ type: 'integer', description: 'duplicates merged into an original: answered with it, counted apart from resolved cases' }) mergedDuplicates: number;
   @ApiProperty({ type: SatisfactionDto }) satisfaction: SatisfactionDto;
   @ApiProperty({ type: OnTimeDto }) onTime: OnTimeDto;
   @ApiProperty({
@@ -188,6 +189,7 @@ export class UnitCaseLineDto {
   @ApiProperty({ type: 'integer' }) returns: number;
   @ApiProperty({ type: 'integer' }) extensions: number;
   @ApiProperty() reopened: boolean;
+  @ApiProperty({ description: 'merged into its original in the period' }) mergedDuplicate: boolean;
   @ApiProperty({ type: 'integer', nullable: true }) rating: number | null;
   @ApiProperty() open: boolean;
   @ApiProperty() overdue: boolean;

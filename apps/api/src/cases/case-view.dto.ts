@@ -115,8 +115,25 @@ export class CaseDetailDto extends CaseSummaryDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) closedAt: string | null;
   @ApiProperty({ type: [TimelineEventDto] }) timeline: TimelineEventDto[];
   @ApiProperty({ type: [CaseMessageDto] }) messages: CaseMessageDto[];
-  @ApiProperty({ type: String, enum: ['other_track'], nullable: true, description: 'other_track: closed as a complaint or denunciation, outside the feedback statistics' }) closedAs: string | null;
+  @ApiProperty({
+    type: String,
+    enum: ['other_track', 'duplicate'],
+    nullable: true,
+    description: "other_track: closed as a complaint or denunciation, outside the feedback statistics; duplicate: closed with its original's answer",
+  })
+  closedAs: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'where the citizen was told to take a case closed as another legal track' }) whereToGo: string | null;
+  @ApiProperty({ type: () => DuplicateRefDto, nullable: true, description: 'the likely original this case is linked to (merged into, when its state is merged)' })
+  duplicateOf: DuplicateRefDto | null;
+  @ApiProperty({ type: () => [DuplicateRefDto], description: 'the cases linked to this one as duplicates, oldest first' })
+  duplicates: DuplicateRefDto[];
+}
+
+/** A case of a duplicate group, named by id, tracking code and state only. */
+export class DuplicateRefDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ example: 'HBT-7KQ2M9X' }) trackingCode: string;
+  @ApiProperty({ enum: CASE_STATES }) status: string;
 }
 
 /** A transfer or return took the case out of the caller's unit: it answers where it went no more. */

@@ -9,6 +9,7 @@ import {
   IsNotEmpty,
   IsObject,
   IsString,
+  IsUUID,
   Matches,
   Max,
   MaxLength,
@@ -100,6 +101,10 @@ export class CaseActionDto {
   @ApiPropertyOptional({ maxLength: 2000, description: 'redirect-other-track: where the citizen should take the complaint or denunciation' })
   @OptionalField() @IsString() @NormaliseText() @NotBlank() @MaxLength(2000) @NoControlChars()
   whereToGo?: string;
+
+  @ApiPropertyOptional({ type: [String], format: 'uuid', maxItems: 100, description: 'merge: the ids of the linked cases that join this original' })
+  @OptionalField() @IsArray() @ArrayMaxSize(100) @IsUUID('all', { each: true, message: 'each of duplicateIds must be a case id (uuid)' })
+  duplicateIds?: string[];
 }
 
 export class InfoReplyDto {

@@ -20,6 +20,8 @@ const OFFICER_ACTIONS: CaseAction[] = [
   'close',
   'note',
   'redirect-other-track',
+  'merge',
+  'unlink',
 ];
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => new NotFoundError('case') });
@@ -71,7 +73,8 @@ export class CasesController {
     description:
       'Each action takes `expectedVersion` (the version last read; not for note) and its own fields: acknowledge `{ severity }`, ' +
       'request-info `{ message }`, transfer `{ unitCode, reason }`, return `{ reason }`, assign `{ unitCode }` (from triage), ' +
-      'resolve `{ answer, attachments? }`, extend `{ until, reason }`, reopen, close, note `{ text }`. Answers the case as the caller ' +
+      'resolve `{ answer, attachments? }`, extend `{ until, reason }`, reopen, close, note `{ text }`, ' +
+      'merge `{ duplicateIds }` (on the original: the linked cases join it and close with its answer), unlink (on a linked case: a false match). Answers the case as the caller ' +
       'now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller\'s unit.',
   })
   @caseId

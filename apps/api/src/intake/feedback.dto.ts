@@ -132,6 +132,30 @@ export class OtherTrackDto {
   @ApiProperty({ description: 'the body or procedure the citizen should turn to' }) whereToGo: string;
 }
 
+/** GET /v1/feedback/nearby: a point and a category. */
+export class NearbyQueryDto {
+  @ApiProperty({ minimum: -90, maximum: 90, example: 21.0045 })
+  @Type(() => Number) @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'lat must be a number' }) @IsLatitude({ message: 'lat must be a latitude (-90..90)' })
+  lat: number;
+
+  @ApiProperty({ minimum: -180, maximum: 180, example: 105.8466 })
+  @Type(() => Number) @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'lng must be a number' }) @IsLongitude({ message: 'lng must be a longitude (-180..180)' })
+  lng: number;
+
+  @ApiProperty({ maxLength: 40, example: 'street_lighting', description: 'a category code from GET /v1/categories' })
+  @IsString() @IsNotEmpty() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'category must be a category code (letters, digits, _ . -)' })
+  category: string;
+}
+
+/** An open report near a point, as any channel may see it: no personal data, no text. */
+export class NearbyCaseDto {
+  @ApiProperty({ example: '7KM3Q-9X2AB' }) trackingCode: string;
+  @ApiProperty({ enum: CASE_STATES }) status: string;
+  @ApiProperty({ example: 'street_lighting' }) category: string;
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'metres from the point asked about' }) distanceM: number;
+  @ApiProperty({ format: 'date-time' }) submittedAt: string;
+}
+
 /** What a citizen may see of a case: never personal data, notes or officers' names. */
 export class FeedbackStatusDto {
   @ApiProperty({ example: '7KM3Q-9X2AB' }) trackingCode: string;

@@ -1,14 +1,24 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { RequestLimits } from '@fr/auth';
 import { CitizenActions } from '@fr/cases';
-import { Catalogue, GetFeedbackStatus, SubmitFeedback } from '@fr/intake';
+import { Catalogue, GetFeedbackStatus, NearbyCases, SubmitFeedback } from '@fr/intake';
 import { InfoReplyDto, RatingDto } from '../cases/case.dto';
 import { ChannelKeyGuard, ChannelRequest } from './channel-key.guard';
 import { ApiErrors } from '../common/error.dto';
 import { CHANNEL_KEY_SCHEME } from '../openapi';
-import { AreaDto, CategoryDto, FeedbackAcceptedDto, FeedbackStatusDto, InfoReplyResultDto, RatingResultDto, SubmitFeedbackDto } from './feedback.dto';
+import {
+  AreaDto,
+  CategoryDto,
+  FeedbackAcceptedDto,
+  FeedbackStatusDto,
+  InfoReplyResultDto,
+  NearbyCaseDto,
+  NearbyQueryDto,
+  RatingResultDto,
+  SubmitFeedbackDto,
+} from './feedback.dto';
 
 const trackingCodeParam = ApiParam({
   name: 'trackingCode',
@@ -27,6 +37,7 @@ export class IntakeController {
     private readonly catalogue: Catalogue,
     private readonly citizen: CitizenActions,
     private readonly limits: RequestLimits,
+    private readonly nearbyCases: NearbyCases,
   ) {}
 
   @Get('categories')
@@ -63,6 +74,23 @@ export class IntakeController {
     });
     res.status(result.created ? HttpStatus.ACCEPTED : HttpStatus.OK);
     return { id: result.id, trackingCode: result.trackingCode, status: result.status };
+  }
+
+  // Declared before feedback/:trackingCode, which would otherwise take 'nearby' for a tracking code.
+  @Get('feedback/nearby')
+  @ApiOperation({
+    operationId: 'listNearbyFeedback',
+    summary: 'Open reports of a category near a point, nearest first (no personal data), to show before a citizen submits',
+    description: 'Within FR_DUPLICATE_RADIUS_M metres, received in the last FR_DUPLICATE_WINDOW_DAYS days; at most 20. Counted as lookups.',
+  })
+  @ApiOkResponse({ type: [NearbyCaseDto] })
+  @ApiErrors(
+    { 422: 'an unknown category (GET /v1/categories lists the codes)' },
+    { 429: "too many lookups with this channel's key: Retry-After says when to try again" },
+  )
+  async nearby(@Req() req: ChannelRequest, @Query() q: NearbyQueryDto): Promise<NearbyCaseDto[]> {
+    await this.limits.countLookup(req.channel);
+    return this.nearbyCases.execute({ lat: q.lat, lng: q.lng, category: q.category });
   }
 
   @Get('feedback/:trackingCode')

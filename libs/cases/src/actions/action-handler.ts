@@ -19,6 +19,8 @@ export interface ActionInput {
   score?: number;
   comment?: string;
   whereToGo?: string;
+  /** merge: the linked cases joining the original. */
+  duplicateIds?: string[];
 }
 
 /** Everything a handler decides from. The case row is locked; the transition was allowed. */

@@ -3,6 +3,7 @@ import { acknowledge } from './acknowledge';
 import { ActionHandler } from './action-handler';
 import { assign } from './assign';
 import { close } from './close';
+import { merge, unlink } from './duplicates';
 import { extend } from './extend';
 import { note } from './note';
 import { rate } from './rate';
@@ -14,8 +15,13 @@ import { returnToTriage } from './return';
 import { supplyInfo } from './supply-info';
 import { transfer } from './transfer';
 
-/** Routing's actions are written by RouteCase, a batch of cases at a time; every other action has its handler here. */
-export type HandledAction = Exclude<CaseAction, 'route' | 'route_to_triage'>;
+/**
+ * Routing's actions (and the duplicate link made with them) are written by RouteCase, a batch of
+ * cases at a time; a duplicate's side of a merge and its closing with the original's answer are
+ * written by `merge` and `resolve` on the original (actions/duplicates.ts). Every other action has
+ * its handler here.
+ */
+export type HandledAction = Exclude<CaseAction, 'route' | 'route_to_triage' | 'link' | 'join_original' | 'close_with_original'>;
 
 /** One handler per action; an action added to the transition table fails compilation here until it has one. */
 export const ACTION_HANDLERS: { readonly [A in HandledAction]: ActionHandler } = Object.freeze({
@@ -32,6 +38,8 @@ export const ACTION_HANDLERS: { readonly [A in HandledAction]: ActionHandler } =
   close,
   rate,
   'redirect-other-track': redirectOtherTrack,
+  unlink,
+  merge,
 });
 
 export function isHandledAction(action: CaseAction): action is HandledAction {

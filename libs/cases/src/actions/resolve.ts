@@ -1,17 +1,20 @@
 import { answerProblem, UnprocessableError } from '@fr/domain';
 import { ActionHandler, required } from './action-handler';
 import { columns } from './column-set';
+import { closeMergedDuplicates } from './duplicates';
 
 /** The citizen gets the answer; the case's clock stops, and whether it was on time is recorded. */
-export const resolve: ActionHandler = async ({ c, input, now }) => {
+export const resolve: ActionHandler = async ({ m, actor, c, input, now }) => {
   const answer = required(input.answer, 'answer');
   const problem = answerProblem(answer);
   if (problem) throw new UnprocessableError(problem);
   const attachments = input.attachments ?? [];
+  // One answer for the group: the duplicates merged into this case close with it (issue 14).
+  const closedDuplicates = await closeMergedDuplicates(m, actor, c.id, { answer, attachments }, now);
   return {
     set: columns`answer = ${answer}, resolution_attachments = ${JSON.stringify(attachments)}, resolved_at = ${now},
                  stage = NULL, due_at = NULL, warn_at = NULL`,
     bumpsVersion: true,
-    data: { onTime: c.due_at ? now <= new Date(c.due_at) : null, attachments: attachments.length },
+    data: { onTime: c.due_at ? now <= new Date(c.due_at) : null, attachments: attachments.length, ...(closedDuplicates ? { closedDuplicates } : {}) },
   };
 };

@@ -16,6 +16,7 @@ import { ComplianceBoard1765750000000 } from './1765750000000-ComplianceBoard';
 import { UnitLifecycle1766000000000 } from './1766000000000-UnitLifecycle';
 import { HotlineOperators1766100000000 } from './1766100000000-HotlineOperators';
 import { OfficerAbsences1766110000000 } from './1766110000000-OfficerAbsences';
+import { Duplicates1766150000000 } from './1766150000000-Duplicates';
 import { CalendarNotices1766400000000 } from './1766400000000-CalendarNotices';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
@@ -38,5 +39,6 @@ export const MIGRATIONS = [
   UnitLifecycle1766000000000,
   HotlineOperators1766100000000,
   OfficerAbsences1766110000000,
+  Duplicates1766150000000,
   CalendarNotices1766400000000,
 ];

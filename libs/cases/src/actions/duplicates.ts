@@ -1,0 +1,159 @@
+import { EntityManager } from 'typeorm';
+import { CaseState, isUuid, transition, UnprocessableError, ValidationError } from '@fr/domain';
+import { execute, selectRow, selectRows, writeAuditEvents, writeOutboxWithCaseEventStates } from '@fr/persistence';
+import { caseEventMessage } from '@fr/queue';
+import { CaseActor } from '../actor';
+import { ActionHandler } from './action-handler';
+import { endPauses, moveAssignment } from './case-records';
+import { columns, NO_COLUMNS } from './column-set';
+
+/**
+ * Duplicates (issue 14). Routing links a new case to its likely original (libs/routing,
+ * link-duplicates.ts); here the original's unit decides: `merge` gathers the linked cases into the
+ * original (their clocks stop, the original's SLA stands for all, and its answer will reach each
+ * citizen), `unlink` sends a false match on by itself.
+ */
+
+interface DuplicateRow {
+  id: string;
+  tracking_code: string;
+  status: CaseState;
+  duplicate_of: string | null;
+  unit_code: string | null;
+}
+
+/** A false match: the case goes on by itself, with the unit and clocks it already has. */
+export const unlink: ActionHandler = async ({ m, c }) => {
+  const row = await selectRow<{ duplicate_of: string | null; tracking_code: string | null }>(
+    m,
+    `SELECT c.duplicate_of, o.tracking_code FROM cases c LEFT JOIN cases o ON o.id = c.duplicate_of WHERE c.id = $1`,
+    [c.id],
+  );
+  if (!row?.duplicate_of) throw new UnprocessableError('this case is not linked to another as a duplicate; there is nothing to unlink');
+  return {
+    set: columns`duplicate_of = NULL`,
+    bumpsVersion: true,
+    data: { fromOriginalId: row.duplicate_of, fromOriginalTrackingCode: row.tracking_code },
+  };
+};
+
+/**
+ * On the original: the named linked cases join it. Each moves to the original's unit and officers,
+ * its pauses end and its deadline goes (the timers of its old stage find no run to escalate); the
+ * citizen's channel is told. Merged into an original already answered, they close with that answer.
+ */
+export const merge: ActionHandler = async ({ m, actor, c, input, now }) => {
+  const raw = input.duplicateIds;
+  if (!Array.isArray(raw) || raw.length === 0 || raw.some((id) => !isUuid(id))) {
+    throw new ValidationError('duplicateIds must list the ids (uuid) of one or more cases linked to this one', ['duplicateIds']);
+  }
+  const ids = [...new Set(raw.map((id) => id.toLowerCase()))].sort();
+  if (ids.includes(c.id)) throw new UnprocessableError('a case cannot be merged into itself');
+  // Locked in id order after the original (ActOnCase locked it first): two merges wait, not deadlock.
+  const dups = await selectRows<DuplicateRow>(
+    m,
+    `SELECT id, tracking_code, status, duplicate_of, unit_code FROM cases WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+    [ids],
+  );
+  for (const id of ids) {
+    const d = dups.find((x) => x.id === id);
+    if (!d) throw new UnprocessableError(`case '${id}' does not exist`);
+    if (d.duplicate_of !== c.id) {
+      throw new UnprocessableError(`case ${d.tracking_code} is not linked to this case; only cases linked to it can be merged into it`);
+    }
+  }
+  // The table decides for each duplicate too: one already merged or closed refuses the whole merge (409).
+  const moves = dups.map((d) => ({ d, to: transition(d.status, 'join_original', 'SYSTEM') }));
+  const leader = await selectRow<{ leader_id: string | null }>(m, `SELECT leader_id FROM cases WHERE id = $1`, [c.id]);
+  for (const { d } of moves) {
+    await endPauses(m, d.id, now);
+    if (d.unit_code !== c.unit_code && c.unit_code) {
+      await moveAssignment(m, d.id, { unit: c.unit_code, handler: c.handler_id, leader: leader?.leader_id ?? null }, 'merge', now);
+    }
+  }
+  await execute(
+    m,
+    `UPDATE cases SET status = 'merged', unit_code = $2, handler_id = $3, leader_id = $4, stage = NULL, due_at = NULL, warn_at = NULL,
+            version = version + 1, updated_at = now()
+      WHERE id = ANY($1::uuid[])`,
+    [ids, c.unit_code, c.handler_id, leader?.leader_id ?? null],
+  );
+  const original = await selectRow<{ tracking_code: string }>(m, `SELECT tracking_code FROM cases WHERE id = $1`, [c.id]);
+  await announce(
+    m,
+    moves.map(({ d, to }) => ({
+      caseId: d.id,
+      actor: actor.label,
+      action: 'join_original',
+      fromState: d.status,
+      toState: to,
+      reason: `merged into ${original?.tracking_code ?? c.id}`,
+      data: { originalId: c.id, originalTrackingCode: original?.tracking_code ?? null, fromUnit: d.unit_code },
+    })),
+  );
+  if (c.status === 'resolved') {
+    const answered = await selectRow<{ answer: string | null; resolution_attachments: unknown[] }>(
+      m,
+      `SELECT answer, resolution_attachments FROM cases WHERE id = $1`,
+      [c.id],
+    );
+    await closeMergedDuplicates(m, actor, c.id, { answer: answered?.answer ?? '', attachments: answered?.resolution_attachments ?? [] }, now);
+  }
+  return {
+    set: NO_COLUMNS,
+    bumpsVersion: true,
+    data: { merged: moves.map(({ d }) => ({ id: d.id, trackingCode: d.tracking_code })) },
+  };
+};
+
+/**
+ * The original's answer given: every duplicate merged into it closes with that answer, and each
+ * citizen's channel is told (the case event carries the answer). Called by `resolve`, with the
+ * answer it is about to write, and by `merge` into an original already resolved.
+ */
+export async function closeMergedDuplicates(
+  m: EntityManager,
+  actor: CaseActor,
+  originalId: string,
+  answer: { answer: string; attachments: readonly unknown[] },
+  now: Date,
+): Promise<number> {
+  const merged = await selectRows<DuplicateRow>(
+    m,
+    `SELECT id, tracking_code, status, duplicate_of, unit_code FROM cases WHERE duplicate_of = $1 AND status = 'merged' ORDER BY id FOR UPDATE`,
+    [originalId],
+  );
+  if (merged.length === 0) return 0;
+  const moves = merged.map((d) => ({ d, to: transition(d.status, 'close_with_original', 'SYSTEM') }));
+  await execute(
+    m,
+    `UPDATE cases SET status = 'closed', answer = $2, resolution_attachments = $3, closed_as = 'duplicate', closed_at = $4,
+            version = version + 1, updated_at = now()
+      WHERE id = ANY($1::uuid[])`,
+    [moves.map(({ d }) => d.id), answer.answer, JSON.stringify(answer.attachments), now],
+  );
+  await announce(
+    m,
+    moves.map(({ d, to }) => ({
+      caseId: d.id,
+      actor: actor.label,
+      action: 'close_with_original',
+      fromState: d.status,
+      toState: to,
+      reason: null,
+      data: { originalId },
+    })),
+  );
+  return merged.length;
+}
+
+/** The duplicates' audit events and, both actions being citizen-visible, their case events. */
+async function announce(m: EntityManager, events: Parameters<typeof writeAuditEvents>[1]): Promise<void> {
+  const eventIds = await writeAuditEvents(m, events);
+  const announced = events.map((e, i) => ({ caseId: e.caseId!, eventId: eventIds[i] }));
+  await writeOutboxWithCaseEventStates(
+    m,
+    announced.map((a) => caseEventMessage(a.caseId, a.eventId)),
+    announced,
+  );
+}

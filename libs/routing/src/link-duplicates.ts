@@ -1,0 +1,82 @@
+import { EntityManager } from 'typeorm';
+import { CaseState, transition } from '@fr/domain';
+import { execute, findDuplicateCandidates, writeAuditEvents, writeNotifications } from '@fr/persistence';
+
+export const DUPLICATE_LINKER_ACTOR = 'system:duplicates';
+
+export interface LinkableCase {
+  id: string;
+  tracking_code: string;
+  category_code: string;
+  ward_code: string | null;
+  address_key: string | null;
+  lat: number | null;
+  lng: number | null;
+  received_at: Date;
+  /** The state routing just gave it. */
+  status: CaseState;
+}
+
+export interface DuplicateRules {
+  radiusM: number;
+  windowDays: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Links each just-routed case to the likely original of its problem, if there is one, in the routing
+ * transaction: intake never refuses a citizen, the case is kept and routed like any other, and the
+ * original's handler is told so they can merge the group or unlink a false match. Cases are taken
+ * oldest first, so within one batch a later report finds the earlier one as its original.
+ */
+export async function linkDuplicates(m: EntityManager, cases: readonly LinkableCase[], rules: DuplicateRules): Promise<number> {
+  const ordered = [...cases].sort((a, b) => a.received_at.getTime() - b.received_at.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const links: { c: LinkableCase; original: { id: string; tracking_code: string; handler_id: string | null }; distanceM: number | null }[] = [];
+  for (const c of ordered) {
+    const point = c.lat !== null && c.lng !== null ? { lat: c.lat, lng: c.lng } : null;
+    if (!point && !c.address_key) continue;
+    const [original] = await findDuplicateCandidates(m, {
+      category: c.category_code,
+      point,
+      radiusM: rules.radiusM,
+      addressKey: c.address_key,
+      wardCode: c.ward_code,
+      since: new Date(new Date(c.received_at).getTime() - rules.windowDays * DAY_MS),
+      before: { id: c.id },
+      limit: 1,
+    });
+    if (!original) continue;
+    // The version is not moved: routing, in this same transaction, already did.
+    await execute(m, `UPDATE cases SET duplicate_of = $2 WHERE id = $1`, [c.id, original.id]);
+    links.push({ c, original, distanceM: original.distance_m === null ? null : Math.round(original.distance_m) });
+  }
+  if (links.length === 0) return 0;
+  await writeAuditEvents(
+    m,
+    links.map(({ c, original, distanceM }) => ({
+      caseId: c.id,
+      actor: DUPLICATE_LINKER_ACTOR,
+      action: 'link',
+      fromState: c.status,
+      toState: transition(c.status, 'link', 'SYSTEM'),
+      reason: `likely duplicate of ${original.tracking_code}`,
+      data: { originalId: original.id, originalTrackingCode: original.tracking_code, distanceM },
+    })),
+  );
+  // The original's handler decides (merge or unlink); an original still in triage has none yet and
+  // shows its linked cases to the office that assigns it.
+  for (const l of links) {
+    if (l.original.handler_id === null) continue;
+    const where = l.distanceM === null ? 'cùng địa chỉ' : `cách ${l.distanceM} m`;
+    await writeNotifications(m, { kind: 'duplicate', caseId: l.original.id }, [
+      {
+        officerId: l.original.handler_id,
+        kind: 'duplicate',
+        title: `Phản ánh trùng: ${l.c.tracking_code} có thể trùng ${l.original.tracking_code}`,
+        body: `Phản ánh ${l.c.tracking_code} cùng lĩnh vực, ${where}, đã được liên kết với ${l.original.tracking_code}: hợp nhất (merge) hoặc bỏ liên kết (unlink).`,
+      },
+    ]);
+  }
+  return links.length;
+}
