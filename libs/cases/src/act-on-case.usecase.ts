@@ -56,8 +56,9 @@ export class ActOnCase {
       action,
       fromState: c.status,
       toState: to,
-      reason: outcome.reason ?? null,
+      // Every reason of a case action may be an officer's words: kept outside the chain.
       data: outcome.data,
+      texts: { ...outcome.texts, ...(outcome.reason ? { reason: outcome.reason } : {}) },
     });
     if (isCitizenVisible(action)) await writeOutboxWithCaseEventStates(m, [caseEventMessage(caseId, eventId)], [{ caseId, eventId }]);
     if (outcome.then) return this.run(m, outcome.then.actor, caseId, outcome.then.action, outcome.then.input);

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Clock } from '@fr/sla';
 import { isUuid, maskContactsInText, maskEmail, maskName, maskPhone, NotFoundError, ValidationError } from '@fr/domain';
-import { selectRow, selectRows } from '@fr/persistence';
+import { AUDIT_TEXTS_KEY, selectRow, selectRows } from '@fr/persistence';
 import { CaseActor, inScope } from './actor';
 
 export interface ListCasesFilter {
@@ -101,6 +101,17 @@ interface TimelineRow {
   data: unknown;
   full_name: string | null;
   role: string | null;
+  /** The event's free text kept outside the chain, by field; a value is null once erased. */
+  texts: Record<string, string | null> | null;
+}
+
+/** The event as officers read it: its texts back in place of their hashes (an erased one reads null). */
+function withTexts(e: TimelineRow): { reason: string | null; data: unknown } {
+  if (!e.texts) return { reason: e.reason, data: e.data };
+  const { reason, ...others } = e.texts;
+  const data = e.data && typeof e.data === 'object' && !Array.isArray(e.data) ? { ...(e.data as Record<string, unknown>) } : {};
+  delete data[AUDIT_TEXTS_KEY];
+  return { reason: reason ?? e.reason, data: { ...data, ...others } };
 }
 
 interface MessageRow {
@@ -226,7 +237,8 @@ export class CaseQueries {
     const text = textViewFor(actor, r.unit_code);
     const events = await selectRows<TimelineRow>(
       this.ds,
-      `SELECT e.id::text AS id, e.occurred_at, e.actor, e.action, e.from_state, e.to_state, e.reason, e.data, o.full_name, o.role
+      `SELECT e.id::text AS id, e.occurred_at, e.actor, e.action, e.from_state, e.to_state, e.reason, e.data, o.full_name, o.role,
+              (SELECT json_object_agg(t.field, t.body) FROM audit_event_texts t WHERE t.event_id = e.id) AS texts
          FROM audit_events e
          LEFT JOIN officers o ON e.actor LIKE 'officer:%' AND o.id::text = substring(e.actor from 9)
         WHERE e.case_id = $1 ORDER BY e.id`,
@@ -267,8 +279,8 @@ export class CaseQueries {
         action: e.action,
         from: e.from_state,
         to: e.to_state,
-        reason: text(e.reason),
-        data: viewData(e.data, text),
+        reason: text(withTexts(e).reason),
+        data: viewData(withTexts(e).data, text),
       })),
       messages: messages.map((m) => ({
         id: m.id,
