@@ -1,5 +1,8 @@
-import { CASE_ACTIONS } from '@fr/domain';
-import { OfficerRole } from '@fr/domain';
+import { execFileSync } from 'node:child_process';
+import { SealAuditEvents } from '@fr/audit';
+import { CASE_ACTIONS, OfficerRole } from '@fr/domain';
+import { EraseExpiredContactDetails } from '@fr/privacy';
+import { QueueName, QueueRegistry } from '@fr/queue';
 import { SlaService } from '@fr/sla';
 import { adminToken, createOfficer, DEV_KEYS, ManualClock, TestEngine, waitFor } from '@fr/testing';
 
@@ -123,9 +126,7 @@ describe('personal data: the trail holds none, contact details are erased after 
     for (const action of CASE_ACTIONS.filter((x) => x !== 'route_to_triage')) expect(seen).toContain(action);
     expect(seen).toContain('review');
 
-    const worker = engine.worker!;
-    const { SealAuditEvents } = await import('@fr/audit');
-    await worker.get(SealAuditEvents).sealAll('test');
+    await engine.worker!.get(SealAuditEvents).sealAll('test');
     // Every chained column of every event, and every seal, as text.
     const rows = await engine.query<{ line: string }>(
       `SELECT concat_ws('|', e.id, e.case_id, e.actor, e.action, e.from_state, e.to_state, e.reason, e.data::text, e.occurred_at,
@@ -141,5 +142,55 @@ describe('personal data: the trail holds none, contact details are erased after 
 
     const verify = await engine.http().get('/v1/audits/verify').set(bearer('nv.auditor.pd'));
     expect(verify.body).toMatchObject({ ok: true, firstBrokenEventId: null });
+  });
+
+  it('two years after closing, the contact details are gone from every table; metrics, trail and tamper detection remain', async () => {
+    const d = await newCase();
+    await step('bk.handler.pd', d.id, 'acknowledge', { severity: 'normal' });
+    await step('bk.handler.pd', d.id, 'resolve', { answer: ANSWER });
+    expect((await citizen(d.trackingCode, 'rating', { score: 4 })).status).toBe(200);
+    const metrics = () => engine.http().get('/v1/audits/units?from=2026-03-01&to=2026-03-31').set(bearer('nv.auditor.pd'));
+    const before = (await metrics()).body as unknown;
+    const sut = engine.worker!.get(EraseExpiredContactDetails);
+
+    // The daily job is scheduled by the worker (BullMQ job scheduler).
+    const queue = engine.worker!.get(QueueRegistry).get(QueueName.Privacy);
+    await waitFor(() => queue.getJobSchedulers(), (s) => s.length === 1, { what: 'the daily privacy sweep scheduled' });
+
+    clock.advance({ days: 729 });
+    expect((await sut.runOnce()).erased).toBe(0);
+    clock.advance({ days: 2 });
+    const first = await sut.runOnce();
+    expect(first.erased).toBeGreaterThanOrEqual(4);
+    expect((await sut.runOnce()).erased).toBe(0); // idempotent
+    await engine.worker!.get(SealAuditEvents).sealAll('test');
+
+    const dump = execFileSync('pg_dump', [engine.config.databaseUrl], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(dump).toContain(d.trackingCode); // the case is still there
+    for (const secret of [CITIZEN.phone, CITIZEN.email, CITIZEN.name, TEXT.transfer, TEXT.note]) expect(dump).not.toContain(secret);
+
+    expect((await metrics()).body).toEqual(before);
+    const view = (await engine.http().get(`/v1/cases/${d.id}`).set(bearer('bk.handler.pd'))).body as {
+      citizen: Record<string, unknown>;
+      timeline: { action: string; actor: { ref: string }; data: Record<string, unknown> }[];
+    };
+    expect(view.citizen).toMatchObject({ name: null, phone: null, email: null });
+    expect(view.timeline[view.timeline.length - 1]).toMatchObject({ action: 'contact_erased', actor: { ref: 'system:retention' }, data: { afterCloseDays: 730 } });
+    const verify = () => engine.http().get('/v1/audits/verify').set(bearer('nv.auditor.pd'));
+    expect((await verify()).body).toMatchObject({ ok: true, firstBrokenEventId: null });
+
+    // The owner of the database turns the append-only trigger off and edits a kept event: still caught.
+    const [victim] = await engine.query<{ id: string }>(`SELECT id::text AS id FROM audit_events WHERE case_id = $1 AND action = 'acknowledge'`, [d.id]);
+    const owner = await engine.db.connect();
+    try {
+      await owner.query('BEGIN');
+      await owner.query('ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only');
+      await owner.query(`UPDATE audit_events SET data = data || '{"severity": "urgent"}' WHERE id = $1`, [victim.id]);
+      await owner.query('ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only');
+      await owner.query('COMMIT');
+    } finally {
+      owner.release();
+    }
+    expect((await verify()).body).toMatchObject({ ok: false, firstBrokenEventId: victim.id });
   });
 });

@@ -5,6 +5,7 @@ import { CasesModule } from '@fr/cases';
 import { AppConfigModule, loggingModule } from '@fr/config';
 import { DeliveriesReconciler, NotificationsModule } from '@fr/notifications';
 import { DatabaseModule } from '@fr/persistence';
+import { PrivacyModule } from '@fr/privacy';
 import { OutboxRelay, QueueModule } from '@fr/queue';
 import { RoutingModule } from '@fr/routing';
 import { SlaEscalationModule, SlaModule } from '@fr/sla';
@@ -12,6 +13,7 @@ import { AuditSealerLoop } from './audit-sealer.loop';
 import { Maintenance } from './maintenance.service';
 import { CaseEventsProcessor } from './processors/case-events.processor';
 import { DeliveriesProcessor } from './processors/deliveries.processor';
+import { PrivacyProcessor } from './processors/privacy.processor';
 import { RoutingProcessor } from './processors/routing.processor';
 import { SlaTimerProcessor } from './processors/sla-timer.processor';
 
@@ -29,7 +31,8 @@ import { SlaTimerProcessor } from './processors/sla-timer.processor';
     NotificationsModule,
     AuditModule,
     BoardAlertsModule,
+    PrivacyModule,
   ],
-  providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, DeliveriesReconciler, AuditSealerLoop, Maintenance],
+  providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, PrivacyProcessor, DeliveriesReconciler, AuditSealerLoop, Maintenance],
 })
 export class WorkerModule {}

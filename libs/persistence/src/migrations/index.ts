@@ -14,6 +14,7 @@ import { Open311Requests1765560000000 } from './1765560000000-Open311Requests';
 import { OtherTrack1765600000000 } from './1765600000000-OtherTrack';
 import { ComplianceBoard1765750000000 } from './1765750000000-ComplianceBoard';
 import { AuditTextsAside1766200000000 } from './1766200000000-AuditTextsAside';
+import { ContactRetention1766210000000 } from './1766210000000-ContactRetention';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   OtherTrack1765600000000,
   ComplianceBoard1765750000000,
   AuditTextsAside1766200000000,
+  ContactRetention1766210000000,
 ];
