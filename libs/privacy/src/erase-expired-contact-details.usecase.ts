@@ -16,9 +16,10 @@ export interface RetentionSweepResult {
 
 /**
  * The daily personal-data sweep: erases the contact details of cases closed longer ago than the
- * policy's period, a batch per transaction (SKIP LOCKED: two workers share the work, never repeat
- * it), and purges the read records older than theirs. Idempotent: an erased case is marked and
+ * policy's period, a batch per transaction, and purges the read records older than theirs. Idempotent: an erased case is marked and
  * never selected again; an interrupted run leaves whole batches done and the rest for the next.
+ * It waits for a case another transaction holds (SKIP LOCKED let a case locked for a moment by an
+ * SLA timer wait a whole day), and a second sweep waiting on the same rows finds them erased.
  */
 @Injectable()
 export class EraseExpiredContactDetails {
@@ -40,7 +41,7 @@ export class EraseExpiredContactDetails {
           m,
           `SELECT id::text AS id FROM cases
             WHERE closed_at IS NOT NULL AND contact_erased_at IS NULL AND closed_at <= $1
-            ORDER BY closed_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+            ORDER BY closed_at, id LIMIT $2 FOR NO KEY UPDATE`,
           [cutoff, this.policy.batchSize],
         );
         const done = await eraseContactDetails(
