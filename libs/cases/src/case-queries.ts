@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { Clock } from '@fr/sla';
 import { isUuid, maskContactsInText, maskEmail, maskName, maskPhone, NotFoundError, ValidationError } from '@fr/domain';
 import { AUDIT_TEXTS_KEY, selectRow, selectRows } from '@fr/persistence';
+import { ContactReads } from '@fr/privacy';
 import { CaseActor, inScope } from './actor';
 
 export interface ListCasesFilter {
@@ -181,6 +182,7 @@ export class CaseQueries {
   constructor(
     private readonly ds: DataSource,
     private readonly clock: Clock,
+    private readonly reads: ContactReads,
   ) {}
 
   /** An officer's queue: scoped on the server by the caller's unit and role, nearest deadline first. */
@@ -234,6 +236,10 @@ export class CaseQueries {
     );
     if (!r || !inScope(actor, r.unit_code) || actor.role === 'CITIZEN') throw new NotFoundError('case', id);
     const sees = seesContact(actor, r.unit_code);
+    // Every unmasked read of a citizen's contact is recorded (who, when, which case).
+    if (sees && actor.id && (r.citizen_name || r.citizen_phone || r.citizen_email)) {
+      await this.reads.record(this.ds, actor.id, { id: r.id, phone: r.citizen_phone, email: r.citizen_email });
+    }
     const text = textViewFor(actor, r.unit_code);
     const events = await selectRows<TimelineRow>(
       this.ds,

@@ -51,6 +51,11 @@ export interface AppConfig {
   loginLimits: { windowSeconds: number; perAccountAndIp: number; perAccount: number; perIp: number };
   /** Tracking-code lookups (GET /v1/feedback/{code}) per channel key and window. */
   lookupLimits: { windowSeconds: number; perChannel: number };
+  /**
+   * The key of the keyed hash (HMAC-SHA256) under which records of reads and subject requests find a
+   * citizen by phone or e-mail without storing either in clear.
+   */
+  privacyKey: string;
 }
 
 export class ConfigError extends Error {
@@ -64,6 +69,7 @@ type Env = Record<string, string | undefined>;
 
 const DEV_ADMIN_PASSWORD = 'admin';
 const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me';
+const DEV_PRIVACY_KEY = 'dev-only-privacy-key-change-me';
 /** Outside production a channel without FR_KEY_<CHANNEL> answers to `dev-<channel>-key`. */
 const DEV_KEY_PREFIX = 'dev-';
 
@@ -77,6 +83,8 @@ function productionProblems(env: Env): string[] {
   else if (env.FR_ADMIN_PASSWORD === DEV_ADMIN_PASSWORD) problems.push(`FR_ADMIN_PASSWORD must not be the development default '${DEV_ADMIN_PASSWORD}' in production`);
   if (!env.FR_JWT_SECRET || env.FR_JWT_SECRET.length < 32) problems.push('FR_JWT_SECRET of at least 32 characters is required in production');
   else if (env.FR_JWT_SECRET.startsWith(DEV_JWT_SECRET)) problems.push('FR_JWT_SECRET must not be the development default in production');
+  if (!env.FR_PRIVACY_KEY || env.FR_PRIVACY_KEY.length < 32) problems.push('FR_PRIVACY_KEY of at least 32 characters is required in production');
+  else if (env.FR_PRIVACY_KEY.startsWith(DEV_PRIVACY_KEY)) problems.push('FR_PRIVACY_KEY must not be the development default in production');
   for (const [name, value] of Object.entries(env)) {
     if (!/^FR_KEY_[A-Z0-9_]+$/.test(name) || !value) continue;
     if (value.toLowerCase().startsWith(DEV_KEY_PREFIX)) problems.push(`${name} must not be a development key ('${DEV_KEY_PREFIX}...') in production`);
@@ -178,6 +186,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       windowSeconds: int(env, 'FR_LOOKUP_LIMIT_WINDOW_SECONDS', 60, 1, 86400, problems),
       perChannel: int(env, 'FR_LOOKUP_LIMIT_PER_CHANNEL', 600, 1, 1000000, problems),
     },
+    privacyKey: env.FR_PRIVACY_KEY || (production ? '' : DEV_PRIVACY_KEY),
   };
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!levels.includes(config.logLevel)) problems.push(`LOG_LEVEL must be one of ${levels.join(', ')}`);

@@ -24,6 +24,8 @@ export interface RetentionPolicy {
   /** Days the records of reads of contact details are kept. */
   readRecordsKeepDays: number;
   batchSize: number;
+  /** Hours within which a subject request of each kind must be answered. */
+  subjectRequestHours: { access: number; correct: number; delete: number };
 }
 
 /** DOMAIN.md "Personal data": 2 years after closing (*default*). */
@@ -32,12 +34,13 @@ export const DEFAULT_RETENTION: RetentionPolicy = Object.freeze({
   freeText: ['description', 'title', 'address', 'messages', 'ratingComment', 'whereToGo', 'attachments', 'auditTexts'],
   readRecordsKeepDays: 365,
   batchSize: 200,
+  subjectRequestHours: { access: 72, correct: 72, delete: 72 },
 }) as RetentionPolicy;
 
 /** config/retention.yaml, or the defaults when the file is absent; every problem is listed at once. */
 export function loadRetentionPolicy(dir: string): RetentionPolicy {
   const file = join(dir, 'retention.yaml');
-  if (!existsSync(file)) return { ...DEFAULT_RETENTION, freeText: [...DEFAULT_RETENTION.freeText] };
+  if (!existsSync(file)) return { ...DEFAULT_RETENTION, freeText: [...DEFAULT_RETENTION.freeText], subjectRequestHours: { ...DEFAULT_RETENTION.subjectRequestHours } };
   return parseRetentionPolicy(readFileSync(file, 'utf8'));
 }
 
@@ -47,10 +50,11 @@ export function parseRetentionPolicy(text: string): RetentionPolicy {
   const section = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
   const contact = section(doc.contactDetails);
   const reads = section(doc.readRecords);
+  const requests = section(doc.subjectRequests);
   const days = (v: unknown, where: string, fallback: number): number => {
     if (v === undefined) return fallback;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-      problems.push(`retention.yaml ${where}: a whole number of days (0 or more), got ${JSON.stringify(v)}`);
+      problems.push(`retention.yaml ${where}: a whole number (0 or more), got ${JSON.stringify(v)}`);
       return fallback;
     }
     return v;
@@ -71,6 +75,11 @@ export function parseRetentionPolicy(text: string): RetentionPolicy {
     freeText,
     readRecordsKeepDays: days(reads.keepDays, 'readRecords.keepDays', DEFAULT_RETENTION.readRecordsKeepDays),
     batchSize,
+    subjectRequestHours: {
+      access: days(requests.accessHours, 'subjectRequests.accessHours', DEFAULT_RETENTION.subjectRequestHours.access),
+      correct: days(requests.correctHours, 'subjectRequests.correctHours', DEFAULT_RETENTION.subjectRequestHours.correct),
+      delete: days(requests.deleteHours, 'subjectRequests.deleteHours', DEFAULT_RETENTION.subjectRequestHours.delete),
+    },
   };
   if (problems.length) throw new ConfigError(problems);
   return policy;

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { RetentionPolicy } from '@fr/config';
 import { selectRows } from '@fr/persistence';
 import { Clock } from '@fr/sla';
+import { ContactReads } from './contact-reads';
 import { eraseContactDetails } from './erase-contact-details';
 import { RETENTION_POLICY } from './retention-policy';
 
@@ -29,6 +30,7 @@ export class EraseExpiredContactDetails {
     private readonly ds: DataSource,
     private readonly clock: Clock,
     @Inject(RETENTION_POLICY) private readonly policy: RetentionPolicy,
+    private readonly reads: ContactReads,
   ) {}
 
   async runOnce(): Promise<RetentionSweepResult> {
@@ -57,7 +59,7 @@ export class EraseExpiredContactDetails {
       erased += n.done;
       if (n.selected < this.policy.batchSize) break;
     }
-    const readsPurged = 0;
+    const readsPurged = await this.reads.purge(new Date(now.getTime() - this.policy.readRecordsKeepDays * DAY_MS));
     if (erased || readsPurged) this.logger.log(`retention: ${erased} case(s) erased, ${readsPurged} read record(s) purged`);
     return { erased, readsPurged };
   }

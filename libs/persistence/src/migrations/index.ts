@@ -15,6 +15,8 @@ import { OtherTrack1765600000000 } from './1765600000000-OtherTrack';
 import { ComplianceBoard1765750000000 } from './1765750000000-ComplianceBoard';
 import { AuditTextsAside1766200000000 } from './1766200000000-AuditTextsAside';
 import { ContactRetention1766210000000 } from './1766210000000-ContactRetention';
+import { ContactReads1766220000000 } from './1766220000000-ContactReads';
+import { SubjectRequests1766230000000 } from './1766230000000-SubjectRequests';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -35,4 +37,6 @@ export const MIGRATIONS = [
   ComplianceBoard1765750000000,
   AuditTextsAside1766200000000,
   ContactRetention1766210000000,
+  ContactReads1766220000000,
+  SubjectRequests1766230000000,
 ];
