@@ -9,3 +9,4 @@ export * from './sql';
 export * from './audit-genesis';
 export * from './case-event-states';
 export * from './audit-texts';
+export * from './notification-writes';

@@ -17,6 +17,7 @@ import { AuditTextsAside1766200000000 } from './1766200000000-AuditTextsAside';
 import { ContactRetention1766210000000 } from './1766210000000-ContactRetention';
 import { ContactReads1766220000000 } from './1766220000000-ContactReads';
 import { SubjectRequests1766230000000 } from './1766230000000-SubjectRequests';
+import { CalendarNotices1766400000000 } from './1766400000000-CalendarNotices';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   ContactRetention1766210000000,
   ContactReads1766220000000,
   SubjectRequests1766230000000,
+  CalendarNotices1766400000000,
 ];
