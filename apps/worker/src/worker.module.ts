@@ -13,7 +13,7 @@ import { AuditSealerLoop } from './audit-sealer.loop';
 import { Maintenance } from './maintenance.service';
 import { CaseEventsProcessor } from './processors/case-events.processor';
 import { DeliveriesProcessor } from './processors/deliveries.processor';
-import { PrivacyProcessor } from './processors/privacy.processor';
+import { PrivacyProcessor, PrivacySweepSchedule } from './processors/privacy.processor';
 import { RoutingProcessor } from './processors/routing.processor';
 import { SlaTimerProcessor } from './processors/sla-timer.processor';
 
@@ -33,6 +33,6 @@ import { SlaTimerProcessor } from './processors/sla-timer.processor';
     BoardAlertsModule,
     PrivacyModule,
   ],
-  providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, PrivacyProcessor, DeliveriesReconciler, AuditSealerLoop, Maintenance],
+  providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, PrivacyProcessor, PrivacySweepSchedule, DeliveriesReconciler, AuditSealerLoop, Maintenance],
 })
 export class WorkerModule {}

@@ -278,15 +278,15 @@ export class CaseQueries {
       /** null for a case closed after its answer; 'other_track' for a complaint or denunciation sent elsewhere. */
       closedAs: r.closed_as,
       whereToGo: text(r.where_to_go),
-      timeline: events.map((e) => ({
+      timeline: events.map((e) => ({ e, t: withTexts(e) })).map(({ e, t }) => ({
         id: e.id,
         at: iso(e.occurred_at),
         actor: { ref: e.actor, name: e.full_name, role: e.role },
         action: e.action,
         from: e.from_state,
         to: e.to_state,
-        reason: text(withTexts(e).reason),
-        data: viewData(withTexts(e).data, text),
+        reason: text(t.reason),
+        data: viewData(t.data, text),
       })),
       messages: messages.map((m) => ({
         id: m.id,

@@ -275,13 +275,15 @@ export class SubjectRequests {
     const codes = await this.codes(db, [...r.case_ids, ...r.waiting_case_ids]);
     const v = this.base(r, codes);
     if (r.kind !== 'access') return v;
+    // Reads of this channel's cases only, erased ones included (found by the keyed hash): another
+    // channel's cases are not this channel's to reveal.
     const reads = await selectRows<{ tracking_code: string; read_at: Date; unit_code: string | null; role: string }>(
       db,
       `SELECT c.tracking_code, x.read_at, o.unit_code, o.role
          FROM contact_reads x JOIN cases c ON c.id = x.case_id JOIN officers o ON o.id = x.officer_id
-        WHERE x.case_id = ANY($1::uuid[]) OR (x.phone_hash = $2 OR x.email_hash = $3)
+        WHERE c.channel_code = $4 AND (x.case_id = ANY($1::uuid[]) OR x.phone_hash = $2 OR x.email_hash = $3)
         ORDER BY x.read_at, x.id`,
-      [r.case_ids, r.phone_hash, r.email_hash],
+      [r.case_ids, r.phone_hash, r.email_hash, r.channel_code],
     );
     return {
       ...v,

@@ -1,5 +1,5 @@
 import { InjectQueue, Processor } from '@nestjs/bullmq';
-import { Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Queue, UnrecoverableError } from 'bullmq';
 import { EraseExpiredContactDetails } from '@fr/privacy';
 import { JobName, QueueName } from '@fr/queue';
@@ -10,24 +10,43 @@ export const PRIVACY_SWEEP_SCHEDULER = 'privacy-sweep-daily';
 /** 02:30 in Hanoi, out of office hours. */
 export const PRIVACY_SWEEP_PATTERN = '30 2 * * *';
 
+/**
+ * Keeps the daily sweep scheduled. Upserted at start and by every maintenance pass: Redis keeps
+ * nothing on disk here, and a restart would lose the scheduler with the queue (the same id is
+ * upserted again, so the job stays scheduled once).
+ */
+@Injectable()
+export class PrivacySweepSchedule {
+  private readonly logger = new Logger(PrivacySweepSchedule.name);
+
+  constructor(@InjectQueue(QueueName.Privacy) private readonly queue: Queue) {}
+
+  async ensure(): Promise<void> {
+    try {
+      await this.queue.upsertJobScheduler(
+        PRIVACY_SWEEP_SCHEDULER,
+        { pattern: PRIVACY_SWEEP_PATTERN, tz: 'Asia/Ho_Chi_Minh' },
+        { name: JobName.PrivacySweep, data: {} },
+      );
+    } catch (e) {
+      this.logger.warn(`the daily privacy sweep could not be scheduled (the next maintenance pass retries): ${(e as Error).message}`);
+    }
+  }
+}
+
 /** The daily personal-data sweep (Law 91/2025/QH15): BullMQ repeats it; the use case does the work. */
 @Processor(QueueName.Privacy)
 export class PrivacyProcessor extends ConfiguredWorkerHost implements OnApplicationBootstrap {
-  private readonly logger = new Logger(PrivacyProcessor.name);
-
   constructor(
     private readonly sweep: EraseExpiredContactDetails,
-    @InjectQueue(QueueName.Privacy) private readonly queue: Queue,
+    private readonly schedule: PrivacySweepSchedule,
   ) {
     super();
   }
 
   override onApplicationBootstrap(): void {
     super.onApplicationBootstrap();
-    // Idempotent: every worker upserts the same scheduler id, so the job is scheduled once.
-    void this.queue
-      .upsertJobScheduler(PRIVACY_SWEEP_SCHEDULER, { pattern: PRIVACY_SWEEP_PATTERN, tz: 'Asia/Ho_Chi_Minh' }, { name: JobName.PrivacySweep, data: {} })
-      .catch((e: Error) => this.logger.warn(`the daily privacy sweep could not be scheduled (the next worker start retries): ${e.message}`));
+    void this.schedule.ensure();
   }
 
   protected override concurrency(): number {
