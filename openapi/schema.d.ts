@@ -1407,7 +1407,7 @@ export interface components {
              * @example https://ops.hbt.gov.vn/hooks/feedback
              */
             url: string;
-            events: ("escalation" | "case.status" | "notice" | "compliance")[];
+            events: ("escalation" | "case.status" | "notice" | "compliance" | "privacy.request")[];
             /** @description a Standard Webhooks secret (whsec_ + the base64 of 24 to 64 random bytes); left out, one is generated and returned once */
             secret?: string;
         };
@@ -1423,7 +1423,7 @@ export interface components {
             id: string;
             /** Format: uri */
             url: string;
-            events: ("escalation" | "case.status" | "notice" | "compliance")[];
+            events: ("escalation" | "case.status" | "notice" | "compliance" | "privacy.request")[];
             active: boolean;
             /** Format: date-time */
             createdAt: string;
@@ -1444,7 +1444,7 @@ export interface components {
             id: string;
             /** Format: uri */
             url: string;
-            events: ("escalation" | "case.status" | "notice" | "compliance")[];
+            events: ("escalation" | "case.status" | "notice" | "compliance" | "privacy.request")[];
             active: boolean;
             /** Format: date-time */
             createdAt: string;

@@ -112,6 +112,8 @@ describe("citizens' data: records of reads and subject requests through their ch
     await step('bk.handler.dsr', closed.id, 'resolve', { answer: ANSWER });
     expect((await engine.http().post(`/v1/feedback/${closed.trackingCode}/rating`).set(KEY).send({ score: 5 })).status).toBe(200);
 
+    // The channel has a status webhook: it is told the request waits, then that it was answered.
+    await engine.query(`UPDATE channels SET webhook_url = 'https://hooks.ihanoi.example/status' WHERE code = 'ihanoi'`);
     const res = await request({ kind: 'delete', phone: PHONE });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ status: 'waiting_for_closure', waitingFor: [open.trackingCode], answeredAt: null });
@@ -124,6 +126,13 @@ describe("citizens' data: records of reads and subject requests through their ch
     expect(await contact(open.id)).toEqual({ citizen_phone: null, citizen_name: null });
     const after = await engine.http().get(`/v1/privacy/requests/${res.body.id}`).set(KEY);
     expect(after.body).toMatchObject({ status: 'answered', waitingFor: [], answeredAt: expect.any(String) });
+    const told = await engine.query<{ event_key: string; payload: Record<string, unknown> }>(
+      `SELECT event_key, payload FROM deliveries WHERE kind = 'channel' AND target = 'ihanoi' AND event_key LIKE 'privacy-request.%' ORDER BY id`,
+    );
+    expect(told.map((d) => d.event_key)).toEqual([`privacy-request.${res.body.id}.waiting_for_closure`, `privacy-request.${res.body.id}.answered`]);
+    expect(told[0].payload).toMatchObject({ event: 'privacy.request', requestId: res.body.id, status: 'waiting_for_closure', waitingFor: [open.trackingCode] });
+    expect(told[1].payload).toMatchObject({ status: 'answered', waitingFor: [] });
+    expect(JSON.stringify(told)).not.toContain(PHONE.slice(1));
 
     // Supervisors follow every request and its deadline, with nothing personal in the list.
     const list = await engine.http().get('/v1/privacy/requests').set(bearer('vp.supervisor.dsr'));

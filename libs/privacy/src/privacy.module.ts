@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig, AppConfigModule, loadRetentionPolicy } from '@fr/config';
+import { NotificationsModule } from '@fr/notifications';
 import { SlaModule } from '@fr/sla';
 import { ContactReads } from './contact-reads';
 import { EraseExpiredContactDetails } from './erase-expired-contact-details.usecase';
@@ -10,7 +11,7 @@ const policy = { provide: RETENTION_POLICY, inject: [APP_CONFIG], useFactory: (c
 
 /** Citizens' personal data under Law 91/2025/QH15: retention, records of reads, subject requests. */
 @Module({
-  imports: [AppConfigModule, SlaModule],
+  imports: [AppConfigModule, SlaModule, NotificationsModule],
   providers: [policy, EraseExpiredContactDetails, ContactReads, SubjectRequests],
   exports: [policy, EraseExpiredContactDetails, ContactReads, SubjectRequests],
 })

@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { RetentionPolicy } from '@fr/config';
 import { isUuid, NotFoundError, ValidationError } from '@fr/domain';
+import { Deliveries } from '@fr/notifications';
 import { selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
 import { NORMALISED_PHONE_SQL, normaliseEmail, normalisePhone } from './contact-hash';
@@ -88,6 +89,8 @@ interface CaseRow {
 }
 
 const HOUR_MS = 3_600_000;
+/** Deliveries of a request's outcome to its channel: `privacy-request.<id>.<state>`. */
+export const PRIVACY_DELIVERY_KIND = 'privacy-request';
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 /**
@@ -98,13 +101,40 @@ const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
  * that closes them (ActOnCase calls `onCaseClosed`), which then answers the request.
  */
 @Injectable()
-export class SubjectRequests {
+export class SubjectRequests implements OnModuleInit {
   constructor(
     private readonly ds: DataSource,
     private readonly clock: Clock,
     private readonly reads: ContactReads,
+    private readonly deliveries: Deliveries,
     @Inject(RETENTION_POLICY) private readonly policy: RetentionPolicy,
   ) {}
+
+  /**
+   * What the channel's webhook is told of a request (it waits for cases to close; it is answered): ids,
+   * tracking codes and states, nothing personal. The key is `<request id>.<state>`.
+   */
+  onModuleInit(): void {
+    this.deliveries.registerPayload(PRIVACY_DELIVERY_KIND, async (key, db) => {
+      const id = key.slice(0, key.indexOf('.'));
+      const row = await selectRow<RequestRow>(db, `SELECT ${COLUMNS} FROM privacy_requests WHERE id = $1`, [id]);
+      if (!row) throw new Error(`privacy request ${id} not found`);
+      const v = this.base(row, await this.codes(db, [...row.case_ids, ...row.waiting_case_ids]));
+      const title = v.status === 'answered' ? 'Yêu cầu về dữ liệu cá nhân đã được thực hiện' : 'Yêu cầu xóa dữ liệu cá nhân đang chờ hồ sơ kết thúc';
+      const body =
+        v.status === 'answered'
+          ? `Yêu cầu ${v.kind} đã được thực hiện lúc ${v.answeredAt}.`
+          : `Dữ liệu sẽ được xóa khi các hồ sơ ${v.waitingFor.join(', ')} kết thúc.`;
+      return { event: 'privacy.request' as const, title, body, requestId: v.id, kind: v.kind, status: v.status, trackingCodes: v.trackingCodes, waitingFor: v.waitingFor, answeredAt: v.answeredAt };
+    });
+  }
+
+  /** Tells the request's channel (its status webhook, when it has one) that the request waits or was answered. */
+  private async tell(m: EntityManager, r: { id: string; channel_code: string }, state: SubjectRequestStatus): Promise<void> {
+    const hooked = await selectRow<{ code: string }>(m, `SELECT code FROM channels WHERE code = $1 AND webhook_url IS NOT NULL`, [r.channel_code]);
+    if (!hooked) return;
+    await this.deliveries.announce(m, { event: 'privacy.request', key: `${PRIVACY_DELIVERY_KIND}.${r.id}.${state}`, channels: [r.channel_code] });
+  }
 
   submit(cmd: SubjectRequestCommand): Promise<SubjectRequestView> {
     if (!cmd.phone && !cmd.email) throw new ValidationError('phone or email is required: whose data the request is about', ['phone', 'email']);
@@ -168,7 +198,10 @@ export class SubjectRequests {
         `UPDATE privacy_requests SET waiting_case_ids = $2, status = $3, answered_at = $4 WHERE id = $1 RETURNING id`,
         [r.id, left, left.length ? 'waiting_for_closure' : 'answered', left.length ? null : now],
       );
-      if (!left.length) await this.audit(m, r.channel_code, 'privacy_request_answered', { requestId: r.id, kind: r.kind });
+      if (!left.length) {
+        await this.audit(m, r.channel_code, 'privacy_request_answered', { requestId: r.id, kind: r.kind });
+        await this.tell(m, r, 'answered');
+      }
     }
   }
 
@@ -244,6 +277,7 @@ export class SubjectRequests {
     );
     await this.audit(m, cmd.channel, 'privacy_request_received', { requestId: row!.id, kind: cmd.kind, cases: ids.length, waiting: waiting.length });
     if (answered) await this.audit(m, cmd.channel, 'privacy_request_answered', { requestId: row!.id, kind: cmd.kind });
+    else await this.tell(m, row!, 'waiting_for_closure');
     return row!;
   }
 
