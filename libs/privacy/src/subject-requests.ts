@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { RetentionPolicy } from '@fr/config';
-import { isUuid, NotFoundError, ValidationError } from '@fr/domain';
+import { isUuid, normaliseTrackingCode, NotFoundError, ValidationError } from '@fr/domain';
 import { Deliveries } from '@fr/notifications';
 import { selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
@@ -219,7 +219,8 @@ export class SubjectRequests implements OnModuleInit {
     }
     let narrow = '';
     if (cmd.trackingCodes?.length) {
-      params.push(cmd.trackingCodes.map((t) => t.trim().toUpperCase()));
+      // Written as the citizen has it (lower case, look-alike letters), read as the case stores it.
+      params.push(cmd.trackingCodes.map((t) => normaliseTrackingCode(t) ?? t));
       narrow = ` AND c.tracking_code = ANY($${params.length}::text[])`;
     }
     return selectRows<CaseRow>(
