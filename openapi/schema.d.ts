@@ -942,6 +942,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/privacy/reads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reads of a case's or a citizen's contact details: who, when, which case, and every officer who read them (by phone or e-mail: ADMIN only) */
+        get: operations["listContactReads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/privacy/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Citizens' data requests, newest first, with their deadlines (nothing personal) */
+        get: operations["listPrivacyRequests"];
+        put?: never;
+        /** A citizen's access, correction or deletion request, recorded with its legal deadline */
+        post: operations["submitPrivacyRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/privacy/requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A request's state and answer, for the channel that made it */
+        get: operations["getPrivacyRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1599,7 +1651,7 @@ export interface components {
              * @example https://ops.hbt.gov.vn/hooks/feedback
              */
             url: string;
-            events: ("escalation" | "case.status" | "notice" | "compliance")[];
+            events: ("escalation" | "case.status" | "notice" | "compliance" | "privacy.request")[];
             /** @description a Standard Webhooks secret (whsec_ + the base64 of 24 to 64 random bytes); left out, one is generated and returned once */
             secret?: string;
         };
@@ -1615,7 +1667,7 @@ export interface components {
             id: string;
             /** Format: uri */
             url: string;
-            events: ("escalation" | "case.status" | "notice" | "compliance")[];
+            events: ("escalation" | "case.status" | "notice" | "compliance" | "privacy.request")[];
             active: boolean;
             /** Format: date-time */
             createdAt: string;
@@ -1636,7 +1688,7 @@ export interface components {
             id: string;
             /** Format: uri */
             url: string;
-            events: ("escalation" | "case.status" | "notice" | "compliance")[];
+            events: ("escalation" | "case.status" | "notice" | "compliance" | "privacy.request")[];
             active: boolean;
             /** Format: date-time */
             createdAt: string;
@@ -2391,6 +2443,138 @@ export interface components {
             subscribed: boolean;
             /** @description whether the channel has a status webhook to receive them */
             webhook: boolean;
+        };
+        ReaderOfficerDto: {
+            /** Format: uuid */
+            id: string;
+            username: string;
+            fullName: string;
+            role: string;
+            unitCode: string | null;
+        };
+        ContactReadDto: {
+            /** Format: uuid */
+            caseId: string;
+            trackingCode: string;
+            officer: components["schemas"]["ReaderOfficerDto"];
+            /** Format: date-time */
+            readAt: string;
+        };
+        ReaderDto: {
+            /** Format: uuid */
+            id: string;
+            username: string;
+            fullName: string;
+            role: string;
+            unitCode: string | null;
+            reads: number;
+            /** Format: date-time */
+            firstReadAt: string;
+            /** Format: date-time */
+            lastReadAt: string;
+        };
+        ContactReadsDto: {
+            /** @description every read, oldest first (at most 10,000: narrow by from/to) */
+            items: components["schemas"]["ContactReadDto"][];
+            /** @description every officer who read the data, with how often and when */
+            readers: components["schemas"]["ReaderDto"][];
+        };
+        SubjectRequestDto: {
+            /**
+             * @description access: what is held and who read it; correct: replace contact details; delete: erase them
+             * @enum {string}
+             */
+            kind: "access" | "correct" | "delete";
+            /**
+             * @description the channel's signed-in user's phone, as the channel verified it
+             * @example 0912345678
+             */
+            phone?: string;
+            /**
+             * Format: email
+             * @description the channel's signed-in user's e-mail, as the channel verified it
+             */
+            email?: string;
+            /** @description narrows the request to these of the citizen's cases */
+            trackingCodes?: string[];
+            /** @description for a correction: the contact details to hold instead */
+            corrections?: components["schemas"]["CitizenDto"];
+        };
+        HeldContactDto: {
+            name: string | null;
+            phone: string | null;
+            email: string | null;
+        };
+        HeldCaseDto: {
+            trackingCode: string;
+            status: string;
+            /** @description category code */
+            category: string;
+            /** Format: date-time */
+            submittedAt: string;
+            /** Format: date-time */
+            closedAt: string | null;
+            /** @description what is held about the citizen on this case */
+            contact: components["schemas"]["HeldContactDto"];
+        };
+        ReadOfTheirDataDto: {
+            trackingCode: string;
+            /** Format: date-time */
+            readAt: string;
+            /** @description the reader's unit */
+            unitCode: string | null;
+            /** @description the reader's role */
+            role: string;
+        };
+        SubjectRequestViewDto: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "access" | "correct" | "delete";
+            /**
+             * @description waiting_for_closure: a deletion whose open cases are erased as each closes
+             * @enum {string}
+             */
+            status: "waiting_for_closure" | "answered";
+            /** Format: date-time */
+            receivedAt: string;
+            /**
+             * Format: date-time
+             * @description the legal deadline (config/retention.yaml subjectRequests)
+             */
+            dueAt: string;
+            /** Format: date-time */
+            answeredAt: string | null;
+            /** @description the cases the request covers */
+            trackingCodes: string[];
+            /** @description a deletion's cases still open */
+            waitingFor: string[];
+            /** @description fields corrected or erased */
+            fields: string[];
+            /** @description access: the cases and what is held */
+            cases?: components["schemas"]["HeldCaseDto"][];
+            /** @description access: every recorded read of the citizen's contact details */
+            reads?: components["schemas"]["ReadOfTheirDataDto"][];
+        };
+        SubjectRequestSummaryDto: {
+            /** Format: uuid */
+            id: string;
+            channel: string;
+            /** @enum {string} */
+            kind: "access" | "correct" | "delete";
+            /** @enum {string} */
+            status: "waiting_for_closure" | "answered";
+            /** Format: date-time */
+            receivedAt: string;
+            /** Format: date-time */
+            dueAt: string;
+            /** Format: date-time */
+            answeredAt: string | null;
+            /** @description unanswered past its deadline */
+            overdue: boolean;
+            trackingCodes: string[];
+            waitingFor: string[];
+            fields: string[];
         };
         DependencyCheckDto: {
             /** @enum {string} */
@@ -7094,6 +7278,258 @@ export interface operations {
             };
             /** @description the caller's role may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    listContactReads: {
+        parameters: {
+            query?: {
+                /** @description the case whose contact details' reads to list */
+                caseId?: string;
+                /** @description the citizen's phone (ADMIN only): matched through a keyed hash, never stored */
+                phone?: string;
+                /** @description the citizen's e-mail (ADMIN only): matched through a keyed hash, never stored */
+                email?: string;
+                /** @description reads at or after */
+                from?: string;
+                /** @description reads before */
+                to?: string;
+                /** @description csv: the records as a file for an investigation */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactReadsDto"];
+                    "text/csv": string;
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    listPrivacyRequests: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubjectRequestSummaryDto"][];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    submitPrivacyRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubjectRequestDto"];
+            };
+        };
+        responses: {
+            /** @description access and correction are answered at once; a deletion waits for open cases to close */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubjectRequestViewDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    getPrivacyRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubjectRequestViewDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such request from this channel */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

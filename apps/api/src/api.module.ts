@@ -27,10 +27,11 @@ import { Open311Controller } from './open311/open311.controller';
 import { ComplianceApiModule } from './compliance/compliance-api.module';
 import { ReorganisationsController } from './reorganisations/reorganisations.controller';
 import { HotlineController } from './hotline/hotline.controller';
+import { PrivacyApiModule } from './privacy/privacy-api.module';
 
 /** The HTTP API. The configuration is handed to AppConfigModule.forRoot by whoever boots it (bootstrap.ts). */
 @Module({
-  imports: [AppConfigModule, loggingModule(), DatabaseModule.forRoot(), TerminusModule.forRoot({ logger: false }), SlaModule, AuthModule, DirectoryModule, IntakeModule, CasesModule, NotificationsModule, InboxModule, AuditModule, Open311Module, ComplianceApiModule],
+  imports: [AppConfigModule, loggingModule(), DatabaseModule.forRoot(), TerminusModule.forRoot({ logger: false }), SlaModule, AuthModule, DirectoryModule, IntakeModule, CasesModule, NotificationsModule, InboxModule, AuditModule, Open311Module, ComplianceApiModule, PrivacyApiModule],
   controllers: [IntakeController, CasesController, AuthController, OfficersController, UnitsController, WebhooksController, NotificationsController, EscalationsController, CalendarsController, HealthController, AuditsController, Open311Controller, ReorganisationsController, HotlineController],
   // The API writes outbox rows (intake, case actions) and runs no relay: it tells the workers' relays over Redis.
   providers: [ChannelKeyGuard, OutboxAnnouncer],

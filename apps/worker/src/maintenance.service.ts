@@ -6,6 +6,7 @@ import { ApplyReorganisation } from '@fr/directory';
 import { DeliveriesReconciler } from '@fr/notifications';
 import { RoutingReconciler } from '@fr/routing';
 import { CalendarCoverage, SlaReconciler } from '@fr/sla';
+import { PrivacySweepSchedule } from './processors/privacy.processor';
 
 /**
  * Periodic sweeps that rebuild what Redis may have lost and do time-based transitions. They run from
@@ -27,6 +28,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly complianceAlerts: RaiseComplianceAlerts,
     private readonly reorganisations: ApplyReorganisation,
     private readonly calendarCoverage: CalendarCoverage,
+    private readonly privacySchedule: PrivacySweepSchedule,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -55,6 +57,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       ['deliveries reconcile', () => this.deliveries.runOnce()],
       ['compliance alerts', () => this.complianceAlerts.runOnce()],
       ['calendar coverage', () => this.calendarCoverage.noticeAdmins()],
+      ['privacy sweep schedule', () => this.privacySchedule.ensure()],
     ] as const) {
       try {
         await sweep();

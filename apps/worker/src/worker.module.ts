@@ -6,6 +6,7 @@ import { DirectoryModule } from '@fr/directory';
 import { AppConfigModule, loggingModule } from '@fr/config';
 import { DeliveriesReconciler, NotificationsModule } from '@fr/notifications';
 import { DatabaseModule } from '@fr/persistence';
+import { PrivacyModule } from '@fr/privacy';
 import { OutboxRelay, QueueModule } from '@fr/queue';
 import { RoutingModule } from '@fr/routing';
 import { SlaEscalationModule, SlaModule } from '@fr/sla';
@@ -13,6 +14,7 @@ import { AuditSealerLoop } from './audit-sealer.loop';
 import { Maintenance } from './maintenance.service';
 import { CaseEventsProcessor } from './processors/case-events.processor';
 import { DeliveriesProcessor } from './processors/deliveries.processor';
+import { PrivacyProcessor, PrivacySweepSchedule } from './processors/privacy.processor';
 import { RoutingProcessor } from './processors/routing.processor';
 import { SlaTimerProcessor } from './processors/sla-timer.processor';
 
@@ -31,7 +33,8 @@ import { SlaTimerProcessor } from './processors/sla-timer.processor';
     NotificationsModule,
     AuditModule,
     BoardAlertsModule,
+    PrivacyModule,
   ],
-  providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, DeliveriesReconciler, AuditSealerLoop, Maintenance],
+  providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, PrivacyProcessor, PrivacySweepSchedule, DeliveriesReconciler, AuditSealerLoop, Maintenance],
 })
 export class WorkerModule {}

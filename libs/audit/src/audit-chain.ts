@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { auditTextHash, textHashesOf } from '@fr/persistence';
 
 /**
  * The audit trail's hash chain, computed without SQL (the database computes the same bytes with the
@@ -53,7 +54,9 @@ export function auditEventHash(prevHash: Buffer, e: AuditEventText): Buffer {
  */
 export const SEALED_EVENT_COLUMNS = `s.seq::text AS seq, s.event_id::text AS event_id, s.prev_hash, s.hash,
   e.id::text AS id, e.case_id::text AS case_id, e.actor, e.action, e.from_state, e.to_state, e.reason,
-  e.data::text AS data, to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at`;
+  e.data::text AS data, to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at,
+  (SELECT json_agg(json_build_array(t.field, encode(t.salt, 'hex'), t.body) ORDER BY t.field)::text
+     FROM audit_event_texts t WHERE t.event_id = s.event_id) AS texts`;
 
 /** A seal with its event, as read with SEALED_EVENT_COLUMNS. */
 export interface SealedEventRow {
@@ -71,6 +74,8 @@ export interface SealedEventRow {
   reason: string | null;
   data: string;
   occurred_at: string;
+  /** The event's texts kept aside, `[[field, saltHex, body], ...]` as JSON (salt and body NULL once erased), or NULL. */
+  texts: string | null;
 }
 
 export function eventText(r: SealedEventRow): AuditEventText {
@@ -115,5 +120,27 @@ export function checkLink(r: SealedEventRow, expectedSeq: bigint, expectedPrev: 
   if (!auditEventHash(expectedPrev, eventText(r)).equals(r.hash)) {
     return { eventId: r.event_id, reason: `event ${r.event_id} (position ${seq}) does not match its hash: its content was changed after it was written` };
   }
+  return checkTexts(r);
+}
+
+/**
+ * The texts kept outside the chain against the hashes the chained event carries: a kept text must
+ * hash to its value, an erased one (NULL) is fine, and a text the event does not list, or a listed
+ * one whose row is gone, is tampering (an erasure keeps the row).
+ */
+export function checkTexts(r: SealedEventRow): ChainBreak | null {
+  const hashes = textHashesOf(JSON.parse(r.data));
+  const rows = r.texts === null ? [] : (JSON.parse(r.texts) as [string, string | null, string | null][]);
+  const seen = new Set<string>();
+  for (const [field, salt, body] of rows) {
+    seen.add(field);
+    const expected = hashes[field];
+    if (expected === undefined) return { eventId: r.event_id, reason: `event ${r.event_id} has a text '${field}' kept aside that its sealed content does not list: it was added later` };
+    if (body !== null && (salt === null || auditTextHash(Buffer.from(salt, 'hex'), body) !== expected)) {
+      return { eventId: r.event_id, reason: `the text '${field}' of event ${r.event_id} does not match the hash sealed with the event: it was changed after it was written` };
+    }
+  }
+  const missing = Object.keys(hashes).find((f) => !seen.has(f));
+  if (missing) return { eventId: r.event_id, reason: `the text '${missing}' of event ${r.event_id} is gone (an erasure keeps its row): it was deleted` };
   return null;
 }

@@ -1,5 +1,5 @@
-import { GENESIS_HASH } from '@fr/persistence';
-import { auditEventHash, canonicalAuditEvent } from './audit-chain';
+import { GENESIS_HASH, putAside } from '@fr/persistence';
+import { auditEventHash, canonicalAuditEvent, checkTexts, SealedEventRow } from './audit-chain';
 import { csvRow } from './csv';
 import { parsePeriod } from './period';
 import { WorkingCalendar } from '@fr/domain';
@@ -97,5 +97,28 @@ describe('merged duplicates in unit metrics', () => {
       for (const l of caseLines(facts(`D${i}`, [{ action: 'join_original', at: t0 + 1_800_000, onTime: null }], 'closed'), ctx)) sut.add(l);
     }
     expect(sut.result()).toMatchObject({ received: 20, resolved: 1, mergedDuplicates: 19, open: 0, onTime: { due: 1, late: 0 } });
+  });
+});
+
+describe(checkTexts.name, () => {
+  const [t] = putAside({ reason: 'bà Lan ở số 12 gọi lại' });
+  const row = (texts: unknown[] | null, hashes: Record<string, string> = { reason: t.hash }): SealedEventRow => ({
+    seq: '1', event_id: '9', prev_hash: GENESIS_HASH, hash: GENESIS_HASH, id: '9', case_id: null, actor: 'officer:x', action: 'transfer',
+    from_state: null, to_state: null, reason: null, data: JSON.stringify({ texts: hashes }), occurred_at: '', texts: texts && JSON.stringify(texts),
+  });
+
+  it('accepts a kept text that hashes to its sealed value, and an erased one', () => {
+    expect(checkTexts(row([['reason', t.salt.toString('hex'), t.body]]))).toBeNull();
+    expect(checkTexts(row([['reason', null, null]]))).toBeNull();
+  });
+
+  it('names a changed, an added and a deleted text', () => {
+    expect(checkTexts(row([['reason', t.salt.toString('hex'), 'bà Mai']]))?.reason).toMatch(/changed/);
+    expect(checkTexts(row([['reason', t.salt.toString('hex'), t.body], ['other', null, null]]))?.reason).toMatch(/added later/);
+    expect(checkTexts(row(null))?.reason).toMatch(/deleted/);
+  });
+
+  it('salts each text: the same words hash differently twice, so an erased text cannot be confirmed by a guess', () => {
+    expect(putAside({ reason: t.body })[0].hash).not.toBe(t.hash);
   });
 });

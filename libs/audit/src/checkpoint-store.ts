@@ -14,6 +14,12 @@ export interface AuditCheckpoint {
   /** Events from the start of the trail up to and including lastId. */
   count: string;
   writtenAt: string;
+  /**
+   * The last event written before free text left the chain (migration 1766200000000-AuditTextsAside):
+   * events after it chain no text in clear. Recorded outside the database so the boundary cannot be
+   * moved quietly.
+   */
+  textsAsideAfterId?: string;
 }
 
 /** The checkpoint's position: the seal order numbers events 1, 2, 3 ..., so it is also the count. */
@@ -63,6 +69,7 @@ export class CheckpointStore {
       hash: String(cp.hash),
       count: String(cp.count),
       writtenAt: String(cp.writtenAt),
+      ...(cp.textsAsideAfterId !== undefined ? { textsAsideAfterId: String(cp.textsAsideAfterId) } : {}),
     };
   }
 

@@ -68,7 +68,7 @@ export class RecordReview {
         caseId: cmd.caseId,
         actor: `officer:${cmd.reviewerId}`,
         action: 'review',
-        reason: comment || null,
+        texts: comment ? { reason: comment } : {},
         data: { reviewId: rows[0].id, unitCode: c.unit_code, scores, total },
       });
       return {

@@ -79,6 +79,12 @@ export class VerifyAuditTrail {
     } catch (e) {
       cpProblem = `the checkpoint could not be read: ${(e as Error).message}`;
     }
+    if (cp?.textsAsideAfterId !== undefined) {
+      const boundary = await selectRow<{ value: string }>(this.ds, `SELECT value #>> '{}' AS value FROM system_state WHERE key = 'audit_texts_aside_after_id'`);
+      if (boundary?.value !== cp.textsAsideAfterId) {
+        cpProblem = `the checkpoint records that free text left the chain after event ${cp.textsAsideAfterId}, the database says ${boundary?.value ?? 'never'}: the boundary was moved`;
+      }
+    }
     const cpSeq = cp ? checkpointSeq(cp) : null;
     const cpInRange = cpSeq !== null && cpSeq >= fromSeq && cpSeq <= toSeq;
     let cpSeen = false;

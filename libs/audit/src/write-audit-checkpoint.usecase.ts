@@ -65,7 +65,9 @@ export class WriteAuditCheckpoint {
     const walked = await this.walker.walk({ fromSeq: origin.seq + 1n, toSeq: BigInt(head.seq) }, origin);
     if (walked.broken) return this.broken(walked.broken);
     if (walked.lastId === null || walked.lastSeq === origin.seq) return { kind: 'unchanged' };
+    const boundary = await selectRow<{ value: string }>(this.ds, `SELECT value #>> '{}' AS value FROM system_state WHERE key = 'audit_texts_aside_after_id'`);
     const checkpoint: AuditCheckpoint = {
+      ...(boundary ? { textsAsideAfterId: boundary.value } : {}),
       lastId: walked.lastId,
       seq: walked.lastSeq.toString(),
       hash: walked.lastHash.toString('hex'),

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { CaseAction, CaseState, ConflictError, isCitizenVisible, NotFoundError, transition } from '@fr/domain';
 import { writeAuditEvent, writeOutboxWithCaseEventStates } from '@fr/persistence';
+import { SubjectRequests } from '@fr/privacy';
 import { caseEventMessage } from '@fr/queue';
 import { Clock, scheduleSlaTimers, SlaService } from '@fr/sla';
 import { ACTION_HANDLERS, ActionInput, isHandledAction } from './actions';
@@ -28,6 +29,7 @@ export class ActOnCase {
     private readonly ds: DataSource,
     private readonly sla: SlaService,
     private readonly clock: Clock,
+    private readonly subjectRequests: SubjectRequests,
   ) {}
 
   execute(actor: CaseActor, caseId: string, action: CaseAction, input: ActionInput): Promise<ActionResult> {
@@ -56,10 +58,13 @@ export class ActOnCase {
       action,
       fromState: c.status,
       toState: to,
-      reason: outcome.reason ?? null,
+      // Every reason of a case action may be an officer's words: kept outside the chain.
       data: outcome.data,
+      texts: { ...outcome.texts, ...(outcome.reason ? { reason: outcome.reason } : {}) },
     });
     if (isCitizenVisible(action)) await writeOutboxWithCaseEventStates(m, [caseEventMessage(caseId, eventId)], [{ caseId, eventId }]);
+    // A citizen's deletion request waiting for this case is carried out as it closes.
+    if (to === 'closed') await this.subjectRequests.onCaseClosed(m, caseId);
     if (outcome.then) return this.run(m, outcome.then.actor, caseId, outcome.then.action, outcome.then.input);
     return { caseId, status: to, version: c.version + (outcome.bumpsVersion ? 1 : 0) };
   }

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Clock } from '@fr/sla';
 import { isUuid, maskContactsInText, maskEmail, maskName, maskPhone, NotFoundError, ValidationError } from '@fr/domain';
-import { coveredBySql, selectRow, selectRows } from '@fr/persistence';
+import { AUDIT_TEXTS_KEY, coveredBySql, selectRow, selectRows } from '@fr/persistence';
+import { ContactReads } from '@fr/privacy';
 import { CaseActor, inScope } from './actor';
 
 export interface ListCasesFilter {
@@ -105,6 +106,17 @@ interface TimelineRow {
   data: unknown;
   full_name: string | null;
   role: string | null;
+  /** The event's free text kept outside the chain, by field; a value is null once erased. */
+  texts: Record<string, string | null> | null;
+}
+
+/** The event as officers read it: its texts back in place of their hashes (an erased one reads null). */
+function withTexts(e: TimelineRow): { reason: string | null; data: unknown } {
+  if (!e.texts) return { reason: e.reason, data: e.data };
+  const { reason, ...others } = e.texts;
+  const data = e.data && typeof e.data === 'object' && !Array.isArray(e.data) ? { ...(e.data as Record<string, unknown>) } : {};
+  delete data[AUDIT_TEXTS_KEY];
+  return { reason: reason ?? e.reason, data: { ...data, ...others } };
 }
 
 interface MessageRow {
@@ -174,6 +186,7 @@ export class CaseQueries {
   constructor(
     private readonly ds: DataSource,
     private readonly clock: Clock,
+    private readonly reads: ContactReads,
   ) {}
 
   /** An officer's queue: scoped on the server by the caller's unit and role, nearest deadline first. */
@@ -236,10 +249,15 @@ export class CaseQueries {
     );
     if (!r || !inScope(actor, r.unit_code) || actor.role === 'CITIZEN') throw new NotFoundError('case', id);
     const sees = seesContact(actor, r.unit_code);
+    // Every unmasked read of a citizen's contact is recorded (who, when, which case).
+    if (sees && actor.id && (r.citizen_name || r.citizen_phone || r.citizen_email)) {
+      await this.reads.record(this.ds, actor.id, { id: r.id, phone: r.citizen_phone, email: r.citizen_email });
+    }
     const text = textViewFor(actor, r.unit_code);
     const events = await selectRows<TimelineRow>(
       this.ds,
-      `SELECT e.id::text AS id, e.occurred_at, e.actor, e.action, e.from_state, e.to_state, e.reason, e.data, o.full_name, o.role
+      `SELECT e.id::text AS id, e.occurred_at, e.actor, e.action, e.from_state, e.to_state, e.reason, e.data, o.full_name, o.role,
+              (SELECT json_object_agg(t.field, t.body) FROM audit_event_texts t WHERE t.event_id = e.id) AS texts
          FROM audit_events e
          LEFT JOIN officers o ON e.actor LIKE 'officer:%' AND o.id::text = substring(e.actor from 9)
         WHERE e.case_id = $1 ORDER BY e.id`,
@@ -277,15 +295,15 @@ export class CaseQueries {
       /** The original this case is linked or merged to (tracking code and state only), and the cases linked or merged to this one. */
       duplicateOf: r.duplicate_of,
       duplicates: r.duplicates ?? [],
-      timeline: events.map((e) => ({
+      timeline: events.map((e) => ({ e, t: withTexts(e) })).map(({ e, t }) => ({
         id: e.id,
         at: iso(e.occurred_at),
         actor: { ref: e.actor, name: e.full_name, role: e.role },
         action: e.action,
         from: e.from_state,
         to: e.to_state,
-        reason: text(e.reason),
-        data: viewData(e.data, text),
+        reason: text(t.reason),
+        data: viewData(t.data, text),
       })),
       messages: messages.map((m) => ({
         id: m.id,

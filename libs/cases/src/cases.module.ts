@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PrivacyModule } from '@fr/privacy';
 import { SlaModule } from '@fr/sla';
 import { ActOnCase } from './act-on-case.usecase';
 import { AutoCloseResolved } from './auto-close.service';
@@ -6,7 +7,7 @@ import { CaseQueries } from './case-queries';
 import { CitizenActions } from './citizen-actions.usecase';
 
 @Module({
-  imports: [SlaModule],
+  imports: [SlaModule, PrivacyModule],
   providers: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved],
   exports: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved],
 })

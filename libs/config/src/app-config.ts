@@ -62,6 +62,11 @@ export interface AppConfig {
    * at the same normalised address and ward), received within this many days, is a candidate original.
    */
   duplicates: { radiusM: number; windowDays: number };
+  /**
+   * The key of the keyed hash (HMAC-SHA256) under which records of reads and subject requests find a
+   * citizen by phone or e-mail without storing either in clear.
+   */
+  privacyKey: string;
 }
 
 export class ConfigError extends Error {
@@ -76,6 +81,7 @@ type Env = Record<string, string | undefined>;
 const DEV_ADMIN_PASSWORD = 'admin';
 const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me';
 const DEV_PHONE_KEY_SECRET = 'dev-only-phone-key-secret';
+const DEV_PRIVACY_KEY = 'dev-only-privacy-key-change-me';
 /** Outside production a channel without FR_KEY_<CHANNEL> answers to `dev-<channel>-key`. */
 const DEV_KEY_PREFIX = 'dev-';
 
@@ -90,6 +96,8 @@ function productionProblems(env: Env): string[] {
   if (!env.FR_JWT_SECRET || env.FR_JWT_SECRET.length < 32) problems.push('FR_JWT_SECRET of at least 32 characters is required in production');
   else if (env.FR_JWT_SECRET.startsWith(DEV_JWT_SECRET)) problems.push('FR_JWT_SECRET must not be the development default in production');
   if (!env.FR_PHONE_KEY_SECRET || env.FR_PHONE_KEY_SECRET.length < 32) problems.push('FR_PHONE_KEY_SECRET of at least 32 characters is required in production');
+  if (!env.FR_PRIVACY_KEY || env.FR_PRIVACY_KEY.length < 32) problems.push('FR_PRIVACY_KEY of at least 32 characters is required in production');
+  else if (env.FR_PRIVACY_KEY.startsWith(DEV_PRIVACY_KEY)) problems.push('FR_PRIVACY_KEY must not be the development default in production');
   for (const [name, value] of Object.entries(env)) {
     if (!/^FR_KEY_[A-Z0-9_]+$/.test(name) || !value) continue;
     if (value.toLowerCase().startsWith(DEV_KEY_PREFIX)) problems.push(`${name} must not be a development key ('${DEV_KEY_PREFIX}...') in production`);
@@ -203,6 +211,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       radiusM: int(env, 'FR_DUPLICATE_RADIUS_M', 150, 1, 5000, problems),
       windowDays: int(env, 'FR_DUPLICATE_WINDOW_DAYS', 30, 1, 365, problems),
     },
+    privacyKey: env.FR_PRIVACY_KEY || (production ? '' : DEV_PRIVACY_KEY),
   };
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!levels.includes(config.logLevel)) problems.push(`LOG_LEVEL must be one of ${levels.join(', ')}`);

@@ -39,6 +39,7 @@ describe(`${loadConfig.name} in production`, () => {
     FR_JWT_SECRET: 'k3y-of-at-least-thirty-two-characters-xyz',
     FR_KEY_IHANOI: 'ihanoi-7f3a9c1e5b2d4f60',
     FR_PHONE_KEY_SECRET: 'phone-key-secret-of-thirty-two-chars-or-more',
+    FR_PRIVACY_KEY: 'another-key-of-thirty-two-characters-at-least',
   };
   const problemsOf = (env: Record<string, string>) => {
     try {
@@ -58,6 +59,7 @@ describe(`${loadConfig.name} in production`, () => {
       ...sound,
       FR_ADMIN_PASSWORD: 'admin',
       FR_JWT_SECRET: 'dev-only-jwt-secret-change-me-please-now',
+      FR_PRIVACY_KEY: 'dev-only-privacy-key-change-me-please-now',
       FR_KEY_IHANOI: 'dev-ihanoi-key',
       // Long enough to pass a length check: the dev- prefix alone gives it away.
       FR_KEY_HOTLINE_1022: 'dev-hotline_1022-key',
@@ -65,6 +67,7 @@ describe(`${loadConfig.name} in production`, () => {
     expect(problems).toEqual([
       "FR_ADMIN_PASSWORD must not be the development default 'admin' in production",
       'FR_JWT_SECRET must not be the development default in production',
+      'FR_PRIVACY_KEY must not be the development default in production',
       "FR_KEY_IHANOI must not be a development key ('dev-...') in production",
       "FR_KEY_HOTLINE_1022 must not be a development key ('dev-...') in production",
     ]);
@@ -75,6 +78,7 @@ describe(`${loadConfig.name} in production`, () => {
       'FR_ADMIN_PASSWORD is required in production',
       'FR_JWT_SECRET of at least 32 characters is required in production',
       'FR_PHONE_KEY_SECRET of at least 32 characters is required in production',
+      'FR_PRIVACY_KEY of at least 32 characters is required in production',
     ]);
   });
 });

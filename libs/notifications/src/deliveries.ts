@@ -21,7 +21,7 @@ import {
 } from './delivery-payloads';
 import { signingSecrets, webhookMessageId, webhookSignature } from './webhook-signature';
 
-export const WEBHOOK_EVENTS = ['escalation', 'case.status', 'notice', 'compliance'] as const;
+export const WEBHOOK_EVENTS = ['escalation', 'case.status', 'notice', 'compliance', 'privacy.request'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 /** Refuses URLs that are not http(s) or that resolve to internal addresses, unless allow-listed. */

@@ -37,9 +37,9 @@ export interface CaseStatusPayload {
   at: string;
 }
 
-/** An event another library owns (libs/board: notices, compliance alerts), composed by that library. */
+/** An event another library owns (libs/board: notices, compliance alerts; libs/privacy: a citizen's data request), composed by that library. */
 export interface ForeignPayload {
-  event: 'notice' | 'compliance';
+  event: 'notice' | 'compliance' | 'privacy.request';
   title: string;
   body: string;
   [field: string]: unknown;

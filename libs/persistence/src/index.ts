@@ -11,4 +11,5 @@ export * from './case-event-states';
 export * from './phone-key';
 export * from './absences';
 export * from './duplicate-candidates';
+export * from './audit-texts';
 export * from './notification-writes';

@@ -1,4 +1,5 @@
 import { EntityManager } from 'typeorm';
+import { AUDIT_TEXTS_KEY, AuditTextAside, putAside } from './audit-texts';
 import { markOutboxWritten } from './outbox-signal';
 import { execute, selectRow, selectRows } from './sql';
 
@@ -8,8 +9,34 @@ export interface AuditEventInput {
   action: string;
   fromState?: string | null;
   toState?: string | null;
+  /**
+   * Chained in clear: for words the system chooses (a routing rule, 'designation changed'), never
+   * for text a person typed. That goes in `texts`.
+   */
   reason?: string | null;
   data?: Record<string, unknown>;
+  /**
+   * Text a person wrote (an officer's reason, where a citizen was told to go, a reviewer's comment):
+   * kept outside the chain, which carries its salted hash (audit-texts.ts), so it can be erased.
+   */
+  texts?: Record<string, string>;
+}
+
+/** What is chained (data with the texts' hashes, no reason) and what is kept aside. */
+function splitText(e: AuditEventInput): { data: string; aside: AuditTextAside[] } {
+  const aside = putAside(Object.fromEntries(Object.entries(e.texts ?? {}).filter(([, v]) => v !== '')));
+  const data = aside.length ? { ...(e.data ?? {}), [AUDIT_TEXTS_KEY]: Object.fromEntries(aside.map((t) => [t.field, t.hash])) } : (e.data ?? {});
+  return { data: JSON.stringify(data), aside };
+}
+
+const TEXTS_INSERT = (ids: string, p: number) =>
+  `INSERT INTO audit_event_texts (event_id, field, salt, body)
+   SELECT ${ids}, t.field, decode(t.salt, 'hex'), t.body
+     FROM unnest($${p}::bigint[], $${p + 1}::text[], $${p + 2}::text[], $${p + 3}::text[]) AS t(n, field, salt, body)`;
+
+function textParams(rows: { n: number; aside: AuditTextAside[] }[]): [number[], string[], string[], string[]] {
+  const all = rows.flatMap((r) => r.aside.map((t) => ({ n: r.n, t })));
+  return [all.map((x) => x.n), all.map((x) => x.t.field), all.map((x) => x.t.salt.toString('hex')), all.map((x) => x.t.body)];
 }
 
 /**
@@ -24,11 +51,16 @@ export interface AuditEventInput {
  * one-event transactions): 1,106 events/s chained in the writer's transaction, 5,362 unchained.
  */
 export async function writeAuditEvent(manager: EntityManager, e: AuditEventInput): Promise<string> {
+  const { data, aside } = splitText(e);
+  // One round trip: the event and its texts aside in one statement.
   const row = await selectRow<{ id: string }>(
     manager,
-    `INSERT INTO audit_events (case_id, actor, action, from_state, to_state, reason, data)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id::text AS id`,
-    [e.caseId, e.actor, e.action, e.fromState ?? null, e.toState ?? null, e.reason ?? null, JSON.stringify(e.data ?? {})],
+    `WITH ev AS (
+       INSERT INTO audit_events (case_id, actor, action, from_state, to_state, reason, data)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id),
+     tx AS (${TEXTS_INSERT('(SELECT id FROM ev)', 8)})
+     SELECT id::text AS id FROM ev`,
+    [e.caseId, e.actor, e.action, e.fromState ?? null, e.toState ?? null, e.reason ?? null, data, ...textParams([{ n: 1, aside }])],
   );
   if (!row) throw new Error('INSERT INTO audit_events returned no row');
   return row.id;
@@ -38,6 +70,7 @@ export async function writeAuditEvent(manager: EntityManager, e: AuditEventInput
 export async function writeAuditEvents(manager: EntityManager, events: readonly AuditEventInput[]): Promise<string[]> {
   if (events.length === 0) return [];
   if (events.length === 1) return [await writeAuditEvent(manager, events[0])];
+  const split = events.map(splitText);
   const { ids } = await appendAuditEventsInBulk(
     manager,
     `SELECT n, case_id, actor, action, from_state, to_state, reason, data, now() AS occurred_at
@@ -50,10 +83,12 @@ export async function writeAuditEvents(manager: EntityManager, events: readonly 
       events.map((e) => e.fromState ?? null),
       events.map((e) => e.toState ?? null),
       events.map((e) => e.reason ?? null),
-      events.map((e) => JSON.stringify(e.data ?? {})),
+      split.map((x) => x.data),
     ],
     { ids: true },
   );
+  const texts = textParams(split.map((x, i) => ({ n: i + 1, aside: x.aside })));
+  if (texts[0].length) await execute(manager, `${TEXTS_INSERT('($1::bigint[])[t.n]', 2)}`, [ids, ...texts]);
   return ids;
 }
 

@@ -7,6 +7,8 @@ export enum QueueName {
   Sla = 'sla',
   /** Webhook calls and e-mails, one job per delivery row. */
   Notifications = 'notifications',
+  /** The daily personal-data sweep (a repeatable job: erasure after the retention period, old read records). */
+  Privacy = 'privacy',
 }
 
 export enum JobName {
@@ -19,6 +21,8 @@ export enum JobName {
   SlaTimer = 'sla-timer',
   /** A scheduled reorganisation reaches its effective date (config/reorganisations, POST /v1/reorganisations). */
   ApplyReorganisation = 'apply-reorganisation',
+  /** Erase the contact details whose retention period ran out; purge old read records. */
+  PrivacySweep = 'privacy-sweep',
 }
 
 /** Job payloads carry ids only: never a citizen's name, phone or text. */
@@ -32,6 +36,8 @@ export interface JobPayloads {
    */
   [JobName.SlaTimer]: { caseId: string; stage: string; level: string; stageStartedAt: number; dueAt: number };
   [JobName.ApplyReorganisation]: { reorganisationId: string };
+  /** Nothing: the sweep finds its work in PostgreSQL. */
+  [JobName.PrivacySweep]: Record<string, never>;
 }
 
 export const QUEUE_OF: Record<JobName, QueueName> = {
@@ -40,6 +46,7 @@ export const QUEUE_OF: Record<JobName, QueueName> = {
   [JobName.Deliver]: QueueName.Notifications,
   [JobName.SlaTimer]: QueueName.Sla,
   [JobName.ApplyReorganisation]: QueueName.Routing,
+  [JobName.PrivacySweep]: QueueName.Privacy,
 };
 
 /**
@@ -70,6 +77,9 @@ export function jobIdFor<N extends JobName>(name: N, payload: JobPayloads[N]): s
       const t = payload as JobPayloads[JobName.SlaTimer];
       return `${jobIdPrefix(name)}${t.caseId}.${t.stage}.${t.stageStartedAt}.${t.level}.${t.dueAt}`;
     }
+    case JobName.PrivacySweep:
+      // Made by its job scheduler (PRIVACY_SWEEP_SCHEDULER), which names its own runs.
+      return name;
     default:
       throw new Error(`no job id rule for job '${name as string}'`);
   }

@@ -45,8 +45,11 @@ export interface ActionOutcome {
   bumpsVersion: boolean;
   /** A deadline set or moved by the action: its escalation timers are scheduled in the same transaction. */
   deadline?: StageRun;
+  /** Free text: kept outside the audit chain, like `texts`. */
   reason?: string | null;
   data?: Record<string, unknown>;
+  /** Other free text the event records, kept outside the chain (libs/persistence/src/audit-texts.ts). */
+  texts?: Record<string, string>;
   /** Another action the same transaction performs right after this one (a rating closes or reopens the case). */
   then?: { actor: CaseActor; action: CaseAction; input: ActionInput };
 }

@@ -15,6 +15,7 @@ export const redirectOtherTrack: ActionHandler = async ({ m, c, input, now }) =>
     set: columns`closed_as = 'other_track', where_to_go = ${whereToGo}, closed_at = ${now}, stage = NULL, due_at = NULL, warn_at = NULL`,
     bumpsVersion: true,
     reason,
-    data: { closedAs: 'other_track', whereToGo, fromUnit: c.unit_code },
+    data: { closedAs: 'other_track', fromUnit: c.unit_code },
+    texts: { whereToGo },
   };
 };

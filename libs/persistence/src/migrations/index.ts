@@ -17,6 +17,10 @@ import { UnitLifecycle1766000000000 } from './1766000000000-UnitLifecycle';
 import { HotlineOperators1766100000000 } from './1766100000000-HotlineOperators';
 import { OfficerAbsences1766110000000 } from './1766110000000-OfficerAbsences';
 import { Duplicates1766150000000 } from './1766150000000-Duplicates';
+import { AuditTextsAside1766200000000 } from './1766200000000-AuditTextsAside';
+import { ContactRetention1766210000000 } from './1766210000000-ContactRetention';
+import { ContactReads1766220000000 } from './1766220000000-ContactReads';
+import { SubjectRequests1766230000000 } from './1766230000000-SubjectRequests';
 import { CalendarNotices1766400000000 } from './1766400000000-CalendarNotices';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
@@ -40,5 +44,9 @@ export const MIGRATIONS = [
   HotlineOperators1766100000000,
   OfficerAbsences1766110000000,
   Duplicates1766150000000,
+  AuditTextsAside1766200000000,
+  ContactRetention1766210000000,
+  ContactReads1766220000000,
+  SubjectRequests1766230000000,
   CalendarNotices1766400000000,
 ];

@@ -1,0 +1,63 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsEmail, IsIn, IsISO8601, IsUUID, Matches, MaxLength } from 'class-validator';
+import { OptionalField } from '../common/optional-field.decorator';
+
+export class ContactReadsQueryDto {
+  @ApiPropertyOptional({ format: 'uuid', description: "the case whose contact details' reads to list" })
+  @OptionalField()
+  @IsUUID('all', { message: 'caseId must be a case id (uuid)' })
+  caseId?: string;
+
+  @ApiPropertyOptional({ description: "the citizen's phone (ADMIN only): matched through a keyed hash, never stored", example: '0912345678' })
+  @OptionalField()
+  @MaxLength(20)
+  @Matches(/^\+?[0-9 .()-]{6,20}$/, { message: 'phone must be a phone number (digits, spaces, + . ( ) -)' })
+  phone?: string;
+
+  @ApiPropertyOptional({ description: "the citizen's e-mail (ADMIN only): matched through a keyed hash, never stored" })
+  @OptionalField()
+  @MaxLength(254)
+  @IsEmail({}, { message: 'email must be an e-mail address' })
+  email?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'reads at or after' })
+  @OptionalField()
+  @IsISO8601({}, { message: 'from must be an ISO 8601 date-time' })
+  from?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'reads before' })
+  @OptionalField()
+  @IsISO8601({}, { message: 'to must be an ISO 8601 date-time' })
+  to?: string;
+
+  @ApiPropertyOptional({ enum: ['json', 'csv'], description: 'csv: the records as a file for an investigation' })
+  @OptionalField()
+  @IsIn(['json', 'csv'], { message: 'format must be json or csv' })
+  format?: 'json' | 'csv';
+}
+
+export class ReaderOfficerDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() username: string;
+  @ApiProperty() fullName: string;
+  @ApiProperty() role: string;
+  @ApiProperty({ type: String, nullable: true }) unitCode: string | null;
+}
+
+export class ContactReadDto {
+  @ApiProperty({ format: 'uuid' }) caseId: string;
+  @ApiProperty() trackingCode: string;
+  @ApiProperty({ type: ReaderOfficerDto }) officer: ReaderOfficerDto;
+  @ApiProperty({ format: 'date-time' }) readAt: string;
+}
+
+export class ReaderDto extends ReaderOfficerDto {
+  @ApiProperty({ type: 'integer' }) reads: number;
+  @ApiProperty({ format: 'date-time' }) firstReadAt: string;
+  @ApiProperty({ format: 'date-time' }) lastReadAt: string;
+}
+
+export class ContactReadsDto {
+  @ApiProperty({ type: [ContactReadDto], description: 'every read, oldest first (at most 10,000: narrow by from/to)' }) items: ContactReadDto[];
+  @ApiProperty({ type: [ReaderDto], description: 'every officer who read the data, with how often and when' }) readers: ReaderDto[];
+}

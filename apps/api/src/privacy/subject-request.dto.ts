@@ -1,0 +1,91 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsEmail, IsIn, IsObject, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { SUBJECT_REQUEST_KINDS } from '@fr/privacy';
+import { CitizenDto } from '../intake/feedback.dto';
+import { OptionalField } from '../common/optional-field.decorator';
+
+export class SubjectRequestDto {
+  @ApiProperty({ enum: SUBJECT_REQUEST_KINDS, description: 'access: what is held and who read it; correct: replace contact details; delete: erase them' })
+  @IsIn(SUBJECT_REQUEST_KINDS, { message: `kind must be one of ${SUBJECT_REQUEST_KINDS.join(', ')}` })
+  kind: (typeof SUBJECT_REQUEST_KINDS)[number];
+
+  @ApiPropertyOptional({ maxLength: 20, example: '0912345678', description: "the channel's signed-in user's phone, as the channel verified it" })
+  @OptionalField()
+  @IsString()
+  @MaxLength(20)
+  @Matches(/^\+?[0-9 .()-]{6,20}$/, { message: 'phone must be a phone number (digits, spaces, + . ( ) -)' })
+  phone?: string;
+
+  @ApiPropertyOptional({ maxLength: 254, format: 'email', description: "the channel's signed-in user's e-mail, as the channel verified it" })
+  @OptionalField()
+  @IsString()
+  @MaxLength(254)
+  @IsEmail({}, { message: 'email must be an e-mail address' })
+  email?: string;
+
+  @ApiPropertyOptional({ type: [String], maxItems: 100, description: "narrows the request to these of the citizen's cases" })
+  @OptionalField()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @MaxLength(20, { each: true })
+  trackingCodes?: string[];
+
+  @ApiPropertyOptional({ type: CitizenDto, description: 'for a correction: the contact details to hold instead' })
+  @OptionalField()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => CitizenDto)
+  corrections?: CitizenDto;
+}
+
+export class HeldContactDto {
+  @ApiProperty({ type: String, nullable: true }) name: string | null;
+  @ApiProperty({ type: String, nullable: true }) phone: string | null;
+  @ApiProperty({ type: String, nullable: true }) email: string | null;
+}
+
+export class HeldCaseDto {
+  @ApiProperty() trackingCode: string;
+  @ApiProperty() status: string;
+  @ApiProperty({ description: 'category code' }) category: string;
+  @ApiProperty({ format: 'date-time' }) submittedAt: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) closedAt: string | null;
+  @ApiProperty({ type: HeldContactDto, description: 'what is held about the citizen on this case' }) contact: HeldContactDto;
+}
+
+export class ReadOfTheirDataDto {
+  @ApiProperty() trackingCode: string;
+  @ApiProperty({ format: 'date-time' }) readAt: string;
+  @ApiProperty({ type: String, nullable: true, description: "the reader's unit" }) unitCode: string | null;
+  @ApiProperty({ description: "the reader's role" }) role: string;
+}
+
+export class SubjectRequestViewDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ enum: SUBJECT_REQUEST_KINDS }) kind: string;
+  @ApiProperty({ enum: ['waiting_for_closure', 'answered'], description: 'waiting_for_closure: a deletion whose open cases are erased as each closes' }) status: string;
+  @ApiProperty({ format: 'date-time' }) receivedAt: string;
+  @ApiProperty({ format: 'date-time', description: 'the legal deadline (config/retention.yaml subjectRequests)' }) dueAt: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) answeredAt: string | null;
+  @ApiProperty({ type: [String], description: 'the cases the request covers' }) trackingCodes: string[];
+  @ApiProperty({ type: [String], description: "a deletion's cases still open" }) waitingFor: string[];
+  @ApiProperty({ type: [String], description: 'fields corrected or erased' }) fields: string[];
+  @ApiPropertyOptional({ type: [HeldCaseDto], description: 'access: the cases and what is held' }) cases?: HeldCaseDto[];
+  @ApiPropertyOptional({ type: [ReadOfTheirDataDto], description: "access: every recorded read of the citizen's contact details" }) reads?: ReadOfTheirDataDto[];
+}
+
+export class SubjectRequestSummaryDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() channel: string;
+  @ApiProperty({ enum: SUBJECT_REQUEST_KINDS }) kind: string;
+  @ApiProperty({ enum: ['waiting_for_closure', 'answered'] }) status: string;
+  @ApiProperty({ format: 'date-time' }) receivedAt: string;
+  @ApiProperty({ format: 'date-time' }) dueAt: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) answeredAt: string | null;
+  @ApiProperty({ description: 'unanswered past its deadline' }) overdue: boolean;
+  @ApiProperty({ type: [String] }) trackingCodes: string[];
+  @ApiProperty({ type: [String] }) waitingFor: string[];
+  @ApiProperty({ type: [String] }) fields: string[];
+}

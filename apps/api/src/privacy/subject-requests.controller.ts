@@ -1,0 +1,57 @@
+import { Body, Controller, Get, Param, Post, Req, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
+import { SubjectRequests } from '@fr/privacy';
+import { ApiErrors } from '../common/error.dto';
+import { ChannelKeyGuard, ChannelRequest } from '../intake/channel-key.guard';
+import { CHANNEL_KEY_SCHEME } from '../openapi';
+import { SubjectRequestDto, SubjectRequestSummaryDto, SubjectRequestViewDto } from './subject-request.dto';
+
+/**
+ * A citizen's requests about their personal data (Law 91/2025/QH15 art. 4; Decree 356/2025/NĐ-CP),
+ * through the channel that brought their cases in: the channel's key authenticates it, and it asserts
+ * its signed-in user's phone or e-mail. The answer goes back to the channel.
+ */
+@ApiTags('privacy')
+@ApiSecurity(CHANNEL_KEY_SCHEME)
+@ApiErrors(401)
+@UseGuards(ChannelKeyGuard)
+@Controller('v1/privacy/requests')
+export class SubjectRequestsChannelController {
+  constructor(private readonly requests: SubjectRequests) {}
+
+  @Post()
+  @ApiOperation({ operationId: 'submitPrivacyRequest', summary: "A citizen's access, correction or deletion request, recorded with its legal deadline" })
+  @ApiCreatedResponse({ type: SubjectRequestViewDto, description: 'access and correction are answered at once; a deletion waits for open cases to close' })
+  @ApiErrors(400)
+  submit(@Req() req: ChannelRequest, @Body() dto: SubjectRequestDto): Promise<SubjectRequestViewDto> {
+    return this.requests.submit({ channel: req.channel, kind: dto.kind, phone: dto.phone, email: dto.email, trackingCodes: dto.trackingCodes, corrections: dto.corrections });
+  }
+
+  @Get(':id')
+  @ApiOperation({ operationId: 'getPrivacyRequest', summary: "A request's state and answer, for the channel that made it" })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ type: SubjectRequestViewDto })
+  @ApiErrors({ 404: 'no such request from this channel' })
+  get(@Req() req: ChannelRequest, @Param('id') id: string): Promise<SubjectRequestViewDto> {
+    return this.requests.get(req.channel, id);
+  }
+}
+
+/** Supervisors follow every request and its deadline; nothing personal is shown. */
+@ApiTags('privacy')
+@ApiBearerAuth()
+@ApiErrors(403)
+@UseGuards(JwtAuthGuard, RolesGuard)
+@Roles('SUPERVISOR', 'ADMIN')
+@Controller('v1/privacy/requests')
+export class SubjectRequestsOfficerController {
+  constructor(private readonly requests: SubjectRequests) {}
+
+  @Get()
+  @ApiOperation({ operationId: 'listPrivacyRequests', summary: "Citizens' data requests, newest first, with their deadlines (nothing personal)" })
+  @ApiOkResponse({ type: [SubjectRequestSummaryDto] })
+  list(): Promise<SubjectRequestSummaryDto[]> {
+    return this.requests.list();
+  }
+}

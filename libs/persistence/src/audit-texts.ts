@@ -1,0 +1,44 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/**
+ * Free text that belongs to an audit event (a transfer's reason, where a citizen was told to go, a
+ * reviewer's comment) is kept outside the chain, in audit_event_texts, one row per event and field.
+ * The event carries only `data.texts[field]`, the hex sha256 of a random per-row salt followed by the
+ * text's UTF-8 bytes: the chain covers the text through that hash, so changing a kept text is
+ * detected, while erasing it (body and salt set to NULL) leaves the chain whole. The salt is what
+ * stops anyone from confirming an erased text by hashing guesses ("bà Lan, 0912...").
+ * Why not the event's own `reason` column: whatever enters a chained column can never leave it
+ * (Law 91/2025/QH15, art. 14 on deletion; DOMAIN.md "Personal data").
+ */
+export const AUDIT_TEXTS_KEY = 'texts';
+export const AUDIT_TEXT_SALT_BYTES = 16;
+
+export interface AuditTextAside {
+  field: string;
+  salt: Buffer;
+  body: string;
+  hash: string;
+}
+
+export function auditTextHash(salt: Buffer, body: string): string {
+  return createHash('sha256').update(salt).update(body, 'utf8').digest('hex');
+}
+
+/** Each text in NFC with a fresh salt and its hash, in field order. */
+export function putAside(texts: Record<string, string>): AuditTextAside[] {
+  return Object.keys(texts)
+    .sort()
+    .map((field) => {
+      const body = texts[field].normalize('NFC');
+      const salt = randomBytes(AUDIT_TEXT_SALT_BYTES);
+      return { field, salt, body, hash: auditTextHash(salt, body) };
+    });
+}
+
+/** The hashes an event's data carries for its texts, or {} when it has none (or is not an object). */
+export function textHashesOf(data: unknown): Record<string, string> {
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return {};
+  const t = (data as Record<string, unknown>)[AUDIT_TEXTS_KEY];
+  if (!t || typeof t !== 'object' || Array.isArray(t)) return {};
+  return Object.fromEntries(Object.entries(t as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}

@@ -1,0 +1,341 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { RetentionPolicy } from '@fr/config';
+import { isUuid, normaliseTrackingCode, NotFoundError, ValidationError } from '@fr/domain';
+import { Deliveries } from '@fr/notifications';
+import { selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
+import { Clock } from '@fr/sla';
+import { NORMALISED_PHONE_SQL, normaliseEmail, normalisePhone } from './contact-hash';
+import { ContactReads } from './contact-reads';
+import { eraseContactDetails } from './erase-contact-details';
+import { RETENTION_POLICY } from './retention-policy';
+
+export const SUBJECT_REQUEST_KINDS = ['access', 'correct', 'delete'] as const;
+export type SubjectRequestKind = (typeof SUBJECT_REQUEST_KINDS)[number];
+export type SubjectRequestStatus = 'waiting_for_closure' | 'answered';
+
+export interface SubjectRequestCommand {
+  channel: string;
+  kind: SubjectRequestKind;
+  /** The channel asserts its signed-in user's phone or e-mail: the citizen is whoever the channel says. */
+  phone?: string;
+  email?: string;
+  /** Narrows the request to these of the citizen's cases. */
+  trackingCodes?: string[];
+  corrections?: { name?: string; phone?: string; email?: string };
+}
+
+export interface HeldCase {
+  trackingCode: string;
+  status: string;
+  category: string;
+  submittedAt: string;
+  closedAt: string | null;
+  /** What is held about the citizen on this case. */
+  contact: { name: string | null; phone: string | null; email: string | null };
+}
+
+export interface ReadOfTheirData {
+  trackingCode: string;
+  readAt: string;
+  /** Who read it, by office and role (officers' own names are theirs to keep). */
+  unitCode: string | null;
+  role: string;
+}
+
+export interface SubjectRequestView {
+  id: string;
+  kind: SubjectRequestKind;
+  status: SubjectRequestStatus;
+  receivedAt: string;
+  dueAt: string;
+  answeredAt: string | null;
+  /** The cases the request covers. */
+  trackingCodes: string[];
+  /** A deletion's cases still open: erased when each closes. */
+  waitingFor: string[];
+  /** For a correction: the fields corrected; for a deletion: the fields erased. */
+  fields: string[];
+  /** An access request's answer (only to the channel, only while the data is held). */
+  cases?: HeldCase[];
+  reads?: ReadOfTheirData[];
+}
+
+interface RequestRow {
+  id: string;
+  channel_code: string;
+  kind: SubjectRequestKind;
+  status: SubjectRequestStatus;
+  case_ids: string[];
+  waiting_case_ids: string[];
+  fields: string[];
+  received_at: Date;
+  due_at: Date;
+  answered_at: Date | null;
+  phone_hash: Buffer | null;
+  email_hash: Buffer | null;
+}
+
+interface CaseRow {
+  id: string;
+  tracking_code: string;
+  status: string;
+  category_code: string;
+  submitted_at: Date;
+  closed_at: Date | null;
+  citizen_name: string | null;
+  citizen_phone: string | null;
+  citizen_email: string | null;
+}
+
+const HOUR_MS = 3_600_000;
+/** Deliveries of a request's outcome to its channel: `privacy-request.<id>.<state>`. */
+export const PRIVACY_DELIVERY_KIND = 'privacy-request';
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+/**
+ * A citizen's requests about their personal data, through the channel that brought their cases in
+ * (Law 91/2025/QH15 art. 4 cl. 1 c-d: access, correction, deletion; art. 13-14; Decree 356/2025/NĐ-CP).
+ * Each is recorded with its deadline (config/retention.yaml) and an audit event without the data.
+ * A deletion erases the closed cases at once; the open ones wait, and are erased in the transaction
+ * that closes them (ActOnCase calls `onCaseClosed`), which then answers the request.
+ */
+@Injectable()
+export class SubjectRequests implements OnModuleInit {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly clock: Clock,
+    private readonly reads: ContactReads,
+    private readonly deliveries: Deliveries,
+    @Inject(RETENTION_POLICY) private readonly policy: RetentionPolicy,
+  ) {}
+
+  /**
+   * What the channel's webhook is told of a request (it waits for cases to close; it is answered): ids,
+   * tracking codes and states, nothing personal. The key is `<request id>.<state>`.
+   */
+  onModuleInit(): void {
+    this.deliveries.registerPayload(PRIVACY_DELIVERY_KIND, async (key, db) => {
+      const id = key.slice(0, key.indexOf('.'));
+      const row = await selectRow<RequestRow>(db, `SELECT ${COLUMNS} FROM privacy_requests WHERE id = $1`, [id]);
+      if (!row) throw new Error(`privacy request ${id} not found`);
+      const v = this.base(row, await this.codes(db, [...row.case_ids, ...row.waiting_case_ids]));
+      const title = v.status === 'answered' ? 'Yêu cầu về dữ liệu cá nhân đã được thực hiện' : 'Yêu cầu xóa dữ liệu cá nhân đang chờ hồ sơ kết thúc';
+      const body =
+        v.status === 'answered'
+          ? `Yêu cầu ${v.kind} đã được thực hiện lúc ${v.answeredAt}.`
+          : `Dữ liệu sẽ được xóa khi các hồ sơ ${v.waitingFor.join(', ')} kết thúc.`;
+      return { event: 'privacy.request' as const, title, body, requestId: v.id, kind: v.kind, status: v.status, trackingCodes: v.trackingCodes, waitingFor: v.waitingFor, answeredAt: v.answeredAt };
+    });
+  }
+
+  /** Tells the request's channel (its status webhook, when it has one) that the request waits or was answered. */
+  private async tell(m: EntityManager, r: { id: string; channel_code: string }, state: SubjectRequestStatus): Promise<void> {
+    const hooked = await selectRow<{ code: string }>(m, `SELECT code FROM channels WHERE code = $1 AND webhook_url IS NOT NULL`, [r.channel_code]);
+    if (!hooked) return;
+    await this.deliveries.announce(m, { event: 'privacy.request', key: `${PRIVACY_DELIVERY_KIND}.${r.id}.${state}`, channels: [r.channel_code] });
+  }
+
+  submit(cmd: SubjectRequestCommand): Promise<SubjectRequestView> {
+    if (!cmd.phone && !cmd.email) throw new ValidationError('phone or email is required: whose data the request is about', ['phone', 'email']);
+    if (cmd.kind === 'correct' && !Object.values(cmd.corrections ?? {}).some((v) => typeof v === 'string' && v.trim() !== '')) {
+      throw new ValidationError('corrections is required for a correction: the name, phone or email to hold instead', ['corrections']);
+    }
+    return this.ds.transaction(async (m) => {
+      const now = this.clock.now();
+      const cases = await this.casesOf(m, cmd);
+      const ids = cases.map((c) => c.id);
+      let waiting: string[] = [];
+      let fields: string[] = [];
+      if (cmd.kind === 'correct') fields = await this.correct(m, ids, cmd.corrections!, now);
+      if (cmd.kind === 'delete') {
+        const closed = cases.filter((c) => c.closed_at !== null).map((c) => c.id);
+        waiting = cases.filter((c) => c.closed_at === null).map((c) => c.id);
+        fields = ['name', 'phone', 'email', ...this.policy.freeText];
+        const row = await this.insert(m, cmd, ids, waiting, fields, now);
+        await eraseContactDetails(m, closed, this.policy, `channel:${cmd.channel}`, { kind: 'subject_request', requestId: row.id }, now);
+        return this.view(m, row, cases);
+      }
+      const row = await this.insert(m, cmd, ids, waiting, fields, now);
+      return this.view(m, row, cases);
+    });
+  }
+
+  /** The request as its channel sees it; another channel's request is not found. */
+  async get(channel: string, id: string): Promise<SubjectRequestView> {
+    if (!isUuid(id)) throw new NotFoundError('privacy request', id);
+    const row = await selectRow<RequestRow>(this.ds, `SELECT ${COLUMNS} FROM privacy_requests WHERE id = $1 AND channel_code = $2`, [id, channel]);
+    if (!row) throw new NotFoundError('privacy request', id);
+    const cases = row.kind === 'access' ? await this.casesByIds(this.ds, row.case_ids) : [];
+    return this.view(this.ds, row, cases);
+  }
+
+  /** Every request, newest first, for supervisors: kinds, states and deadlines, nothing personal. */
+  async list(limit = 200): Promise<(Omit<SubjectRequestView, 'cases' | 'reads'> & { channel: string; overdue: boolean })[]> {
+    const rows = await selectRows<RequestRow>(this.ds, `SELECT ${COLUMNS} FROM privacy_requests ORDER BY received_at DESC, id LIMIT $1`, [limit]);
+    const codes = await this.codes(this.ds, rows.flatMap((r) => r.case_ids));
+    const now = this.clock.now();
+    return rows.map((r) => ({
+      ...this.base(r, codes),
+      channel: r.channel_code,
+      overdue: r.answered_at === null && now >= new Date(r.due_at),
+    }));
+  }
+
+  /** In the transaction that closes a case: the deletions waiting for it erase it, and are answered once none waits. */
+  async onCaseClosed(m: EntityManager, caseId: string): Promise<void> {
+    const waiting = await selectRows<RequestRow>(
+      m,
+      `SELECT ${COLUMNS} FROM privacy_requests WHERE status = 'waiting_for_closure' AND waiting_case_ids @> ARRAY[$1::uuid] ORDER BY id FOR UPDATE`,
+      [caseId],
+    );
+    const now = this.clock.now();
+    for (const r of waiting) {
+      await eraseContactDetails(m, [caseId], this.policy, `channel:${r.channel_code}`, { kind: 'subject_request', requestId: r.id }, now);
+      const left = r.waiting_case_ids.filter((id) => id !== caseId);
+      await selectRows(
+        m,
+        `UPDATE privacy_requests SET waiting_case_ids = $2, status = $3, answered_at = $4 WHERE id = $1 RETURNING id`,
+        [r.id, left, left.length ? 'waiting_for_closure' : 'answered', left.length ? null : now],
+      );
+      if (!left.length) {
+        await this.audit(m, r.channel_code, 'privacy_request_answered', { requestId: r.id, kind: r.kind });
+        await this.tell(m, r, 'answered');
+      }
+    }
+  }
+
+  /** The citizen's cases from this channel still holding contact details: by phone or e-mail, maybe narrowed by tracking code. */
+  private casesOf(m: EntityManager, cmd: SubjectRequestCommand): Promise<CaseRow[]> {
+    const params: unknown[] = [cmd.channel];
+    const who: string[] = [];
+    if (cmd.phone) {
+      params.push(normalisePhone(cmd.phone));
+      who.push(`${NORMALISED_PHONE_SQL('c.citizen_phone')} = $${params.length}`);
+    }
+    if (cmd.email) {
+      params.push(normaliseEmail(cmd.email));
+      who.push(`lower(c.citizen_email) = $${params.length}`);
+    }
+    let narrow = '';
+    if (cmd.trackingCodes?.length) {
+      // Written as the citizen has it (lower case, look-alike letters), read as the case stores it.
+      params.push(cmd.trackingCodes.map((t) => normaliseTrackingCode(t) ?? t));
+      narrow = ` AND c.tracking_code = ANY($${params.length}::text[])`;
+    }
+    return selectRows<CaseRow>(
+      m,
+      `SELECT ${CASE_COLUMNS} FROM cases c
+        WHERE c.channel_code = $1 AND c.contact_erased_at IS NULL AND (${who.join(' OR ')})${narrow}
+        ORDER BY c.submitted_at, c.id FOR NO KEY UPDATE`,
+      params,
+    );
+  }
+
+  private casesByIds(db: Sql, ids: string[]): Promise<CaseRow[]> {
+    return selectRows<CaseRow>(db, `SELECT ${CASE_COLUMNS} FROM cases c WHERE c.id = ANY($1::uuid[]) ORDER BY c.submitted_at, c.id`, [ids]);
+  }
+
+  private async correct(m: EntityManager, ids: string[], c: NonNullable<SubjectRequestCommand['corrections']>, now: Date): Promise<string[]> {
+    const set: string[] = [];
+    const params: unknown[] = [ids];
+    const fields: string[] = [];
+    for (const [field, column] of [['name', 'citizen_name'], ['phone', 'citizen_phone'], ['email', 'citizen_email']] as const) {
+      const v = c[field];
+      if (typeof v !== 'string' || v.trim() === '') continue;
+      params.push(v.trim().normalize('NFC'));
+      set.push(`${column} = $${params.length}`);
+      fields.push(field);
+    }
+    if (ids.length) {
+      const rows = await selectRows<{ id: string; status: string }>(m, `UPDATE cases SET ${set.join(', ')}, updated_at = now() WHERE id = ANY($1::uuid[]) RETURNING id::text AS id, status`, params);
+      for (const r of rows) {
+        await writeAuditEvent(m, { caseId: r.id, actor: 'system:privacy', action: 'contact_corrected', fromState: r.status, toState: r.status, data: { fields, at: now.toISOString() } });
+      }
+    }
+    return fields;
+  }
+
+  private async insert(m: EntityManager, cmd: SubjectRequestCommand, ids: string[], waiting: string[], fields: string[], now: Date): Promise<RequestRow> {
+    const answered = waiting.length === 0;
+    const row = await selectRow<RequestRow>(
+      m,
+      `INSERT INTO privacy_requests (channel_code, kind, status, phone_hash, email_hash, case_ids, waiting_case_ids, fields, received_at, due_at, answered_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${COLUMNS}`,
+      [
+        cmd.channel,
+        cmd.kind,
+        answered ? 'answered' : 'waiting_for_closure',
+        cmd.phone ? this.reads.hash('phone', cmd.phone) : null,
+        cmd.email ? this.reads.hash('email', cmd.email) : null,
+        ids,
+        waiting,
+        fields,
+        now,
+        new Date(now.getTime() + this.policy.subjectRequestHours[cmd.kind] * HOUR_MS),
+        answered ? now : null,
+      ],
+    );
+    await this.audit(m, cmd.channel, 'privacy_request_received', { requestId: row!.id, kind: cmd.kind, cases: ids.length, waiting: waiting.length });
+    if (answered) await this.audit(m, cmd.channel, 'privacy_request_answered', { requestId: row!.id, kind: cmd.kind });
+    else await this.tell(m, row!, 'waiting_for_closure');
+    return row!;
+  }
+
+  private audit(m: EntityManager, channel: string, action: string, data: Record<string, unknown>): Promise<string> {
+    return writeAuditEvent(m, { caseId: null, actor: `channel:${channel}`, action, data });
+  }
+
+  private async codes(db: Sql, ids: string[]): Promise<Map<string, string>> {
+    if (!ids.length) return new Map();
+    const rows = await selectRows<{ id: string; tracking_code: string }>(db, `SELECT id::text AS id, tracking_code FROM cases WHERE id = ANY($1::uuid[])`, [[...new Set(ids)]]);
+    return new Map(rows.map((r) => [r.id, r.tracking_code]));
+  }
+
+  private base(r: RequestRow, codes: Map<string, string>): Omit<SubjectRequestView, 'cases' | 'reads'> {
+    return {
+      id: r.id,
+      kind: r.kind,
+      status: r.status,
+      receivedAt: iso(r.received_at)!,
+      dueAt: iso(r.due_at)!,
+      answeredAt: iso(r.answered_at),
+      trackingCodes: r.case_ids.map((id) => codes.get(id) ?? id),
+      waitingFor: r.waiting_case_ids.map((id) => codes.get(id) ?? id),
+      fields: r.fields,
+    };
+  }
+
+  private async view(db: Sql, r: RequestRow, cases: CaseRow[]): Promise<SubjectRequestView> {
+    const codes = await this.codes(db, [...r.case_ids, ...r.waiting_case_ids]);
+    const v = this.base(r, codes);
+    if (r.kind !== 'access') return v;
+    // Reads of this channel's cases only, erased ones included (found by the keyed hash): another
+    // channel's cases are not this channel's to reveal.
+    const reads = await selectRows<{ tracking_code: string; read_at: Date; unit_code: string | null; role: string }>(
+      db,
+      `SELECT c.tracking_code, x.read_at, o.unit_code, o.role
+         FROM contact_reads x JOIN cases c ON c.id = x.case_id JOIN officers o ON o.id = x.officer_id
+        WHERE c.channel_code = $4 AND (x.case_id = ANY($1::uuid[]) OR x.phone_hash = $2 OR x.email_hash = $3)
+        ORDER BY x.read_at, x.id`,
+      [r.case_ids, r.phone_hash, r.email_hash, r.channel_code],
+    );
+    return {
+      ...v,
+      cases: cases.map((c) => ({
+        trackingCode: c.tracking_code,
+        status: c.status,
+        category: c.category_code,
+        submittedAt: iso(c.submitted_at)!,
+        closedAt: iso(c.closed_at),
+        contact: { name: c.citizen_name, phone: c.citizen_phone, email: c.citizen_email },
+      })),
+      reads: reads.map((x) => ({ trackingCode: x.tracking_code, readAt: iso(x.read_at)!, unitCode: x.unit_code, role: x.role })),
+    };
+  }
+}
+
+const COLUMNS = `id::text AS id, channel_code, kind, status, case_ids::text[] AS case_ids, waiting_case_ids::text[] AS waiting_case_ids, fields,
+  received_at, due_at, answered_at, phone_hash, email_hash`;
+const CASE_COLUMNS = `c.id::text AS id, c.tracking_code, c.status, c.category_code, c.submitted_at, c.closed_at, c.citizen_name, c.citizen_phone, c.citizen_email`;
+

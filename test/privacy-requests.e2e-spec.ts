@@ -1,0 +1,146 @@
+import { OfficerRole } from '@fr/domain';
+import { adminToken, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+
+const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
+const PHONE = '0987111222';
+const ANSWER =
+  'UBND phường đã kiểm tra hiện trường, lập biên bản yêu cầu hộ kinh doanh thu dọn bàn ghế, trả lại vỉa hè cho người đi bộ; ảnh sau xử lý đính kèm.';
+
+describe("citizens' data: records of reads and subject requests through their channel", () => {
+  let engine: TestEngine;
+  const tokens: Record<string, string> = {};
+  const bearer = (who: string) => ({ Authorization: `Bearer ${tokens[who]}` });
+
+  beforeAll(async () => {
+    engine = await TestEngine.start();
+    tokens.admin = await adminToken(engine);
+    const officers: [string, OfficerRole, string][] = [
+      ['bk.handler.dsr', 'HANDLER', 'P_BACH_KHOA'],
+      ['bk.leader.dsr', 'LEADER', 'P_BACH_KHOA'],
+      ['vp.supervisor.dsr', 'SUPERVISOR', 'VP'],
+      ['nv.auditor.dsr', 'AUDITOR', 'NOI_VU'],
+    ];
+    for (const [username, role, unitCode] of officers) {
+      tokens[username] = (await createOfficer(engine, tokens.admin, { username, role, unitCode })).token;
+    }
+  });
+  afterAll(() => engine?.close());
+
+  async function newCase(phone: string): Promise<{ id: string; trackingCode: string }> {
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({
+        category: 'sidewalk_encroachment',
+        description: 'Hàng quán lấn chiếm vỉa hè trước cổng Đại học Bách Khoa, người đi bộ phải xuống lòng đường.',
+        location: { wardCode: 'BACH_KHOA' },
+        citizen: { name: 'Trần Văn Minh', phone, email: 'minh.tran@example.vn' },
+      });
+    expect(res.status).toBe(202);
+    await waitFor(
+      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [res.body.id]),
+      (r) => r[0].status !== 'received',
+      { what: 'routing' },
+    );
+    return res.body as { id: string; trackingCode: string };
+  }
+  const version = async (id: string) => (await engine.query<{ version: number }>(`SELECT version FROM cases WHERE id = $1`, [id]))[0].version;
+  const step = async (who: string, id: string, action: string, body: Record<string, unknown> = {}) => {
+    const res = await engine
+      .http()
+      .post(`/v1/cases/${id}/${action}`)
+      .set(bearer(who))
+      .send({ expectedVersion: await version(id), ...body });
+    if (res.status !== 200) throw new Error(`${action}: ${res.status} ${JSON.stringify(res.body)}`);
+  };
+  const contact = async (id: string) =>
+    (await engine.query<{ citizen_phone: string | null; citizen_name: string | null }>(`SELECT citizen_phone, citizen_name FROM cases WHERE id = $1`, [id]))[0];
+  const request = (body: Record<string, unknown>) => engine.http().post('/v1/privacy/requests').set(KEY).send(body);
+
+  let closed: { id: string; trackingCode: string };
+  let open: { id: string; trackingCode: string };
+
+  it('records every unmasked read of contact details; an ADMIN lists the readers by phone, an AUDITOR exports by case', async () => {
+    closed = await newCase(PHONE);
+    open = await newCase('+84 987 111 222'); // the same number, written another way
+    expect((await engine.http().get(`/v1/cases/${closed.id}`).set(bearer('bk.handler.dsr'))).body.citizen).toMatchObject({ phone: PHONE, masked: false });
+    expect((await engine.http().get(`/v1/cases/${closed.id}`).set(bearer('bk.leader.dsr'))).body.citizen).toMatchObject({ masked: true });
+
+    const byPhone = await engine.http().get(`/v1/privacy/reads?phone=${encodeURIComponent('+84987111222')}`).set(bearer('admin'));
+    expect(byPhone.status).toBe(200);
+    expect(byPhone.body.readers).toEqual([expect.objectContaining({ username: 'bk.handler.dsr', role: 'HANDLER', unitCode: 'P_BACH_KHOA', reads: 1 })]);
+    expect(byPhone.body.items).toEqual([expect.objectContaining({ caseId: closed.id, trackingCode: closed.trackingCode })]);
+    // Found through a keyed hash: the phone is stored nowhere in the records.
+    const stored = await engine.query<{ row: string }>(`SELECT row_to_json(r)::text AS row FROM contact_reads r`);
+    for (const r of stored) expect(r.row).not.toContain(PHONE.slice(1));
+
+    expect((await engine.http().get(`/v1/privacy/reads?phone=${PHONE}`).set(bearer('nv.auditor.dsr'))).status).toBe(403);
+    const csv = await engine.http().get(`/v1/privacy/reads?caseId=${closed.id}&format=csv`).set(bearer('nv.auditor.dsr'));
+    expect(csv.status).toBe(200);
+    expect(csv.headers['content-type']).toMatch(/text\/csv/);
+    expect(csv.text).toContain('bk.handler.dsr');
+    expect((await engine.http().get('/v1/privacy/reads').set(bearer('admin'))).status).toBe(400);
+    expect((await engine.http().get(`/v1/privacy/reads?caseId=${closed.id}`).set(bearer('bk.handler.dsr'))).status).toBe(403);
+  });
+
+  it("answers an access request with the citizen's cases, what is held, and who read it, within its deadline", async () => {
+    const res = await request({ kind: 'access', phone: PHONE });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ kind: 'access', status: 'answered', trackingCodes: [closed.trackingCode, open.trackingCode] });
+    expect(new Date(res.body.dueAt).getTime() - new Date(res.body.receivedAt).getTime()).toBe(72 * 3600_000);
+    expect(res.body.cases).toEqual([
+      expect.objectContaining({ trackingCode: closed.trackingCode, contact: { name: 'Trần Văn Minh', phone: PHONE, email: 'minh.tran@example.vn' } }),
+      expect.objectContaining({ trackingCode: open.trackingCode, contact: expect.objectContaining({ phone: '+84 987 111 222' }) }),
+    ]);
+    expect(res.body.reads).toEqual([{ trackingCode: closed.trackingCode, readAt: expect.any(String), unitCode: 'P_BACH_KHOA', role: 'HANDLER' }]);
+    expect((await engine.http().get(`/v1/privacy/requests/${res.body.id}`).set(KEY)).body).toMatchObject({ id: res.body.id, status: 'answered' });
+    // Another channel does not see it; a request needs a phone or an e-mail.
+    expect((await engine.http().get(`/v1/privacy/requests/${res.body.id}`).set({ 'X-Api-Key': DEV_KEYS.hotline })).status).toBe(404);
+    expect((await request({ kind: 'access' })).status).toBe(400);
+  });
+
+  it('corrects the contact details held', async () => {
+    const res = await request({ kind: 'correct', phone: PHONE, trackingCodes: [open.trackingCode], corrections: { name: 'Trần Văn Mạnh' } });
+    expect(res.body).toMatchObject({ status: 'answered', fields: ['name'], trackingCodes: [open.trackingCode] });
+    expect(await contact(open.id)).toMatchObject({ citizen_name: 'Trần Văn Mạnh' });
+    expect(await contact(closed.id)).toMatchObject({ citizen_name: 'Trần Văn Minh' });
+  });
+
+  it('erases a closed case at once and an open one when it closes, telling the citizen it waits', async () => {
+    await step('bk.handler.dsr', closed.id, 'acknowledge', { severity: 'normal' });
+    await step('bk.handler.dsr', closed.id, 'resolve', { answer: ANSWER });
+    expect((await engine.http().post(`/v1/feedback/${closed.trackingCode}/rating`).set(KEY).send({ score: 5 })).status).toBe(200);
+
+    // The channel has a status webhook: it is told the request waits, then that it was answered.
+    await engine.query(`UPDATE channels SET webhook_url = 'https://hooks.ihanoi.example/status' WHERE code = 'ihanoi'`);
+    const res = await request({ kind: 'delete', phone: PHONE });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'waiting_for_closure', waitingFor: [open.trackingCode], answeredAt: null });
+    expect(await contact(closed.id)).toEqual({ citizen_phone: null, citizen_name: null });
+    expect((await contact(open.id)).citizen_phone).not.toBeNull();
+
+    await step('bk.handler.dsr', open.id, 'acknowledge', { severity: 'normal' });
+    await step('bk.handler.dsr', open.id, 'resolve', { answer: ANSWER });
+    await step('bk.leader.dsr', open.id, 'close', {});
+    expect(await contact(open.id)).toEqual({ citizen_phone: null, citizen_name: null });
+    const after = await engine.http().get(`/v1/privacy/requests/${res.body.id}`).set(KEY);
+    expect(after.body).toMatchObject({ status: 'answered', waitingFor: [], answeredAt: expect.any(String) });
+    const told = await engine.query<{ event_key: string; payload: Record<string, unknown> }>(
+      `SELECT event_key, payload FROM deliveries WHERE kind = 'channel' AND target = 'ihanoi' AND event_key LIKE 'privacy-request.%' ORDER BY id`,
+    );
+    expect(told.map((d) => d.event_key)).toEqual([`privacy-request.${res.body.id}.waiting_for_closure`, `privacy-request.${res.body.id}.answered`]);
+    expect(told[0].payload).toMatchObject({ event: 'privacy.request', requestId: res.body.id, status: 'waiting_for_closure', waitingFor: [open.trackingCode] });
+    expect(told[1].payload).toMatchObject({ status: 'answered', waitingFor: [] });
+    expect(JSON.stringify(told)).not.toContain(PHONE.slice(1));
+
+    // Supervisors follow every request and its deadline, with nothing personal in the list.
+    const list = await engine.http().get('/v1/privacy/requests').set(bearer('vp.supervisor.dsr'));
+    expect(list.status).toBe(200);
+    expect(list.body.map((r: { kind: string }) => r.kind)).toEqual(['delete', 'correct', 'access']);
+    expect(JSON.stringify(list.body)).not.toContain(PHONE.slice(1));
+    expect((await engine.http().get('/v1/privacy/requests').set(bearer('bk.handler.dsr'))).status).toBe(403);
+    const verify = await engine.http().get('/v1/audits/verify').set(bearer('nv.auditor.dsr'));
+    expect(verify.body).toMatchObject({ ok: true });
+  });
+});
