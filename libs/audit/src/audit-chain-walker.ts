@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { GENESIS_HASH, selectRow, selectRows, Sql } from '@fr/persistence';
 import { ChainBreak, checkLink, SEALED_EVENT_COLUMNS, SealedEventRow } from './audit-chain';
+import { CheckpointWatch, checkpointMismatch, joinSegments, splitRange } from './chain-segments';
+import { VerifyThreads } from './verify-threads';
 
 export const VERIFY_BATCH = 5000;
 
@@ -44,7 +46,30 @@ export function sealAt(db: Sql, seq: bigint): Promise<SealRow | undefined> {
  */
 @Injectable()
 export class AuditChainWalker {
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    /** Without it (a verifier built by hand) every walk runs in this thread. */
+    @Optional() private readonly threads?: VerifyThreads,
+  ) {}
+
+  /**
+   * Checks a range, comparing the seal at the checkpoint's position with it on the way. A long range
+   * is cut into one segment per thread, checked side by side (each thread reads its segment over its
+   * own connection, so PostgreSQL reads in parallel too), then joined at the boundaries; memory is a
+   * couple of batches per thread whatever the range.
+   */
+  async check(range: WalkStart, origin: WalkOrigin, watch: CheckpointWatch | null): Promise<WalkResult> {
+    const threads = this.threads?.size ?? 1;
+    const min = BigInt(this.threads?.minPositions ?? Number.MAX_SAFE_INTEGER);
+    const length = range.toSeq - range.fromSeq + 1n;
+    if (!this.threads || threads < 2 || length < min) return this.walk(range, origin, (r) => checkpointMismatch(r, watch));
+    const segments = splitRange(range.fromSeq, range.toSeq, threads);
+    const w = watch && { seq: watch.seq.toString(), eventId: watch.eventId, hash: watch.hash, writtenAt: watch.writtenAt };
+    const results = await this.threads.run(
+      segments.map((s) => ({ fromSeq: s.fromSeq.toString(), toSeq: s.toSeq.toString(), batch: VERIFY_BATCH, watch: w })),
+    );
+    return joinSegments(origin, results, watch);
+  }
 
   /** The seal before position `seq`, which the seal at `seq` must point to. */
   async before(seq: bigint): Promise<WalkOrigin> {

@@ -47,11 +47,12 @@ export class AuditsController {
   @Get('verify')
   @ApiOperation({
     operationId: 'verifyAuditTrail',
-    summary: "Walks the audit trail's sealed hash chain (or a range of it) and names the first broken event; reports events not yet sealed",
+    summary:
+      "Walks the audit trail's sealed hash chain (all of it, a range, or since=checkpoint what was sealed after the last checkpoint) and names the first broken event; reports events not yet sealed",
   })
   @ApiOkResponse({ type: TrailVerificationDto })
   verify(@Query() q: VerifyQueryDto): Promise<TrailVerificationDto> {
-    return this.verifyTrail.execute({ fromSeq: q.fromSeq, toSeq: q.toSeq, fromId: q.fromId, toId: q.toId });
+    return this.verifyTrail.execute({ fromSeq: q.fromSeq, toSeq: q.toSeq, fromId: q.fromId, toId: q.toId, since: q.since });
   }
 
   @Get('units')

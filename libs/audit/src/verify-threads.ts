@@ -1,0 +1,114 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@fr/config';
+import { SealedEventRow } from './audit-chain';
+import { SegmentResult } from './chain-segments';
+import type { SegmentReply, SegmentTask } from './verify-segment.worker';
+
+/**
+ * Under ts-jest the sources are TypeScript: the worker thread gets a require hook that transpiles
+ * its few files (the segment checker and the hash chain) with the compiler already installed.
+ */
+const TS_BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+const { readFileSync } = require('node:fs');
+const ts = require('node:module').createRequire(workerData.entry)('typescript');
+require.extensions['.ts'] = (m, filename) => {
+  const out = ts.transpileModule(readFileSync(filename, 'utf8'), {
+    fileName: filename,
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+  });
+  m._compile(out.outputText, filename);
+};
+require(workerData.entry);
+`;
+
+function spawnWorker(): Worker {
+  const js = join(__dirname, 'verify-segment.worker.js');
+  if (existsSync(js)) return new Worker(js);
+  return new Worker(TS_BOOTSTRAP, { eval: true, workerData: { entry: join(__dirname, 'verify-segment.worker.ts') } });
+}
+
+/** Buffers cross the thread boundary as plain Uint8Arrays. */
+function buf(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+function revive(r: SegmentResult): SegmentResult {
+  const first: SealedEventRow | null = r.first ? { ...r.first, prev_hash: buf(r.first.prev_hash), hash: buf(r.first.hash) } : null;
+  return { ...r, first, last: r.last ? { ...r.last, hash: buf(r.last.hash) } : null };
+}
+
+/**
+ * The worker threads a full verification checks its segments in: started on first use and kept
+ * (a thread costs tens of milliseconds to start, more under ts-jest), one segment each at a time;
+ * they do not keep the process alive.
+ */
+@Injectable()
+export class VerifyThreads implements OnModuleDestroy {
+  private idle: Worker[] = [];
+  private readonly all = new Set<Worker>();
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  get size(): number {
+    return this.config.auditVerifyThreads;
+  }
+
+  /** The shortest range worth splitting. */
+  get minPositions(): number {
+    return this.config.auditVerifyParallelMin;
+  }
+
+  run(tasks: Omit<SegmentTask, 'databaseUrl'>[]): Promise<SegmentResult[]> {
+    return Promise.all(tasks.map((t) => this.one({ ...t, databaseUrl: this.config.databaseUrl })));
+  }
+
+  private async one(task: SegmentTask): Promise<SegmentResult> {
+    const w = this.idle.pop() ?? this.spawn();
+    try {
+      const reply = await new Promise<SegmentReply>((resolve, reject) => {
+        const onError = (e: Error) => {
+          w.off('message', onMessage);
+          reject(e);
+        };
+        const onMessage = (m: SegmentReply) => {
+          w.off('error', onError);
+          resolve(m);
+        };
+        w.once('message', onMessage);
+        w.once('error', onError);
+        w.postMessage(task);
+      });
+      this.idle.push(w);
+      if (!reply.ok) throw new Error(`verifying positions ${task.fromSeq}..${task.toSeq}: ${reply.error}`);
+      return revive(reply.result);
+    } catch (e) {
+      if (!this.idle.includes(w)) this.discard(w);
+      throw e;
+    }
+  }
+
+  private spawn(): Worker {
+    const w = spawnWorker();
+    w.unref();
+    w.on('exit', () => this.discard(w));
+    this.all.add(w);
+    return w;
+  }
+
+  private discard(w: Worker): void {
+    this.all.delete(w);
+    this.idle = this.idle.filter((x) => x !== w);
+    void w.terminate();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    const workers = [...this.all];
+    this.all.clear();
+    this.idle = [];
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
