@@ -41,6 +41,23 @@ export function sealAt(db: Sql, seq: bigint): Promise<SealRow | undefined> {
 }
 
 /**
+ * Where a walk from a checkpoint starts: the seal at the checkpoint's position, which must still be
+ * the checkpointed event with the checkpointed hash, its content still matching that hash.
+ */
+export async function checkpointOrigin(db: Sql, watch: CheckpointWatch): Promise<{ origin: WalkOrigin } | { broken: ChainBreak }> {
+  const at = await selectRow<SealedEventRow>(
+    db,
+    `SELECT ${SEALED_EVENT_COLUMNS} FROM audit_seals s LEFT JOIN audit_events e ON e.id = s.event_id WHERE s.seq = $1`,
+    [watch.seq.toString()],
+  );
+  if (!at) {
+    return { broken: { eventId: watch.eventId, reason: `checkpointed event ${watch.eventId} (position ${watch.seq}, written ${watch.writtenAt}) is missing: the trail was truncated` } };
+  }
+  const broken = checkpointMismatch(at, watch) ?? checkLink(at, watch.seq, at.prev_hash, null);
+  return broken ? { broken } : { origin: { seq: watch.seq, eventId: at.event_id, hash: at.hash } };
+}
+
+/**
  * Walks a range of the sealed chain in seal order, a batch at a time (keyset pages of VERIFY_BATCH
  * seals), so memory stays constant however long the trail; hashes are recomputed in TypeScript.
  */

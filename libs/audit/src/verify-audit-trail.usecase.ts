@@ -3,9 +3,9 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { ValidationError } from '@fr/domain';
 import { selectRow } from '@fr/persistence';
-import { ChainBreak, checkLink, SEALED_EVENT_COLUMNS, SealedEventRow } from './audit-chain';
-import { AuditChainWalker, WalkOrigin } from './audit-chain-walker';
-import { CheckpointWatch, checkpointMismatch } from './chain-segments';
+import { ChainBreak } from './audit-chain';
+import { AuditChainWalker, checkpointOrigin, WalkOrigin } from './audit-chain-walker';
+import { CheckpointWatch } from './chain-segments';
 import { AuditCheckpoint, CheckpointStore, checkpointSeq } from './checkpoint-store';
 import { UnsealedBacklog, unsealedBacklog } from './seal-audit-events.usecase';
 
@@ -122,16 +122,9 @@ export class VerifyAuditTrail {
 
     let origin: WalkOrigin;
     if (fromCheckpoint) {
-      // The walk starts at the checkpoint: the seal there must still be the checkpointed event, intact.
-      const at = await selectRow<SealedEventRow>(
-        this.ds,
-        `SELECT ${SEALED_EVENT_COLUMNS} FROM audit_seals s LEFT JOIN audit_events e ON e.id = s.event_id WHERE s.seq = $1`,
-        [cpSeq!.toString()],
-      );
-      if (!at) return result({ eventId: cp!.lastId, reason: `checkpointed event ${cp!.lastId} (position ${cpSeq}, written ${cp!.writtenAt}) is missing: the trail was truncated` }, 0);
-      const broken = checkpointMismatch(at, watch) ?? checkLink(at, cpSeq!, at.prev_hash, null);
-      if (broken) return result(broken, 0);
-      origin = { seq: cpSeq!, eventId: at.event_id, hash: at.hash };
+      const start = await checkpointOrigin(this.ds, watch!);
+      if ('broken' in start) return result(start.broken, 0);
+      origin = start.origin;
     } else {
       origin = await this.walker.before(fromSeq);
     }

@@ -19,7 +19,7 @@ export type SegmentReply = { ok: true; result: SegmentResult } | { ok: false; er
  * being read by PostgreSQL meanwhile) and checks them with the same checkLink as the single-thread walk.
  */
 export async function checkSegment(task: SegmentTask): Promise<SegmentResult> {
-  const client = new Client({ connectionString: task.databaseUrl, application_name: 'fr-audit-verify' });
+  const client = new Client({ connectionString: task.databaseUrl, application_name: 'fr-audit-verify', connectionTimeoutMillis: 5000 });
   await client.connect();
   try {
     const w = task.watch;
