@@ -2,7 +2,7 @@ import { Injectable, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { GENESIS_HASH, selectRow, selectRows, Sql } from '@fr/persistence';
 import { ChainBreak, checkLink, SEALED_EVENT_COLUMNS, SealedEventRow } from './audit-chain';
-import { CheckpointWatch, checkpointMismatch, joinSegments, splitRange } from './chain-segments';
+import { CheckpointWatch, checkpointMismatch, joinSegments, SEAL_PAGE_SQL, seqPages, splitRange } from './chain-segments';
 import { VerifyThreads } from './verify-threads';
 
 export const VERIFY_BATCH = 5000;
@@ -58,8 +58,8 @@ export async function checkpointOrigin(db: Sql, watch: CheckpointWatch): Promise
 }
 
 /**
- * Walks a range of the sealed chain in seal order, a batch at a time (keyset pages of VERIFY_BATCH
- * seals), so memory stays constant however long the trail; hashes are recomputed in TypeScript.
+ * Walks a range of the sealed chain in seal order, a page at a time (VERIFY_BATCH positions), so
+ * memory stays constant however long the trail; hashes are recomputed in TypeScript.
  */
 @Injectable()
 export class AuditChainWalker {
@@ -97,18 +97,12 @@ export class AuditChainWalker {
   }
 
   async walk(range: WalkStart, origin: WalkOrigin, onRow?: (r: SealedEventRow) => ChainBreak | null): Promise<WalkResult> {
-    let cursor = range.fromSeq - 1n;
     let expectedSeq = origin.seq + 1n;
     let expected = origin.hash;
     let previousId = origin.eventId;
     let checked = 0;
-    for (;;) {
-      const rows = await selectRows<SealedEventRow>(
-        this.ds,
-        `SELECT ${SEALED_EVENT_COLUMNS} FROM audit_seals s LEFT JOIN audit_events e ON e.id = s.event_id
-          WHERE s.seq > $1 AND s.seq <= $2 ORDER BY s.seq LIMIT ${VERIFY_BATCH}`,
-        [cursor.toString(), range.toSeq.toString()],
-      );
+    for (const page of seqPages(range.fromSeq, range.toSeq, VERIFY_BATCH)) {
+      const rows = await selectRows<SealedEventRow>(this.ds, SEAL_PAGE_SQL, page);
       for (const r of rows) {
         const broken = checkLink(r, expectedSeq, expected, previousId) ?? onRow?.(r) ?? null;
         if (broken) return { checked, lastSeq: expectedSeq - 1n, lastId: previousId, lastHash: expected, broken };
@@ -117,8 +111,8 @@ export class AuditChainWalker {
         expected = r.hash;
         previousId = r.event_id;
       }
-      if (rows.length < VERIFY_BATCH) return { checked, lastSeq: expectedSeq - 1n, lastId: previousId, lastHash: expected, broken: null };
-      cursor = BigInt(rows[rows.length - 1].seq);
     }
+    return { checked, lastSeq: expectedSeq - 1n, lastId: previousId, lastHash: expected, broken: null };
   }
+
 }

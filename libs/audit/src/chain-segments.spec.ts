@@ -1,5 +1,5 @@
 import { auditEventHash, eventText, SealedEventRow } from './audit-chain';
-import { ChainPoint, CheckpointWatch, joinSegments, SegmentChecker, splitRange } from './chain-segments';
+import { ChainPoint, CheckpointWatch, joinSegments, SegmentChecker, seqPages, splitRange } from './chain-segments';
 
 const GENESIS: Buffer = Buffer.alloc(32);
 const ORIGIN: ChainPoint = { seq: 0n, eventId: null, hash: GENESIS };
@@ -69,6 +69,14 @@ describe('a verification cut into segments', () => {
       { fromSeq: 6n, toSeq: 6n },
     ]);
     expect(splitRange(7n, 6n, 2)).toEqual([]);
+    // Pages of positions (after, upTo], the last one cut at the end.
+    expect([...seqPages(11n, 20n, 4)]).toEqual([
+      ['10', '14'],
+      ['14', '18'],
+      ['18', '20'],
+    ]);
+    expect([...seqPages(1n, 5000n, 5000)]).toEqual([['0', '5000']]);
+    expect([...seqPages(5n, 4n, 10)]).toEqual([]);
   });
 
   it('catches a link broken exactly at a boundary: the first seal of the segment is named', () => {

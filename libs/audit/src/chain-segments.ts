@@ -1,10 +1,27 @@
-import { ChainBreak, checkLink, SealedEventRow } from './audit-chain';
+import { ChainBreak, checkLink, SEALED_EVENT_COLUMNS, SealedEventRow } from './audit-chain';
 
 /*
  * A walk of the sealed chain cut into segments that are checked independently (in worker threads)
  * and joined afterwards. This file imports nothing but ./audit-chain: the worker thread loads it
  * without the application's module paths.
  */
+
+/**
+ * One page of seals with their events: positions $1 < seq <= $2. Pages are ranges of positions, not
+ * `LIMIT`s: positions are dense, and a bounded range keeps the plan to an index range scan whatever
+ * the statistics say (with a LIMIT over the rest of the trail, a planner that misjudged the range
+ * joined and sorted all of it for every page).
+ */
+export const SEAL_PAGE_SQL = `SELECT ${SEALED_EVENT_COLUMNS} FROM audit_seals s LEFT JOIN audit_events e ON e.id = s.event_id
+  WHERE s.seq > $1 AND s.seq <= $2 ORDER BY s.seq`;
+
+/** The pages of positions from..to (inclusive), `size` positions each: [after, upTo] pairs for SEAL_PAGE_SQL. */
+export function* seqPages(from: bigint, to: bigint, size: number): Generator<[string, string]> {
+  for (let after = from - 1n; after < to; after += BigInt(size)) {
+    const upTo = after + BigInt(size) < to ? after + BigInt(size) : to;
+    yield [after.toString(), upTo.toString()];
+  }
+}
 
 /** A point of the chain: the seal at `seq`, its event and hash. */
 export interface ChainPoint {

@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { Client } from 'pg';
-import { SEALED_EVENT_COLUMNS, SealedEventRow } from './audit-chain';
-import { SegmentChecker, SegmentResult } from './chain-segments';
+import { SealedEventRow } from './audit-chain';
+import { SEAL_PAGE_SQL, SegmentChecker, SegmentResult, seqPages } from './chain-segments';
 
 /** One segment of a verification, as the main thread hands it to a worker thread. */
 export interface SegmentTask {
@@ -15,8 +15,7 @@ export interface SegmentTask {
 export type SegmentReply = { ok: true; result: SegmentResult } | { ok: false; error: string };
 
 /**
- * Reads the segment's seals over its own connection in keyset batches (one batch in hand, the next
- * being read by PostgreSQL meanwhile) and checks them with the same checkLink as the single-thread walk.
+ * Reads the segment's seals over its own connection a page of positions at a time and checks them with the same checkLink as the single-thread walk.
  */
 export async function checkSegment(task: SegmentTask): Promise<SegmentResult> {
   const client = new Client({ connectionString: task.databaseUrl, application_name: 'fr-audit-verify', connectionTimeoutMillis: 5000 });
@@ -24,20 +23,17 @@ export async function checkSegment(task: SegmentTask): Promise<SegmentResult> {
   try {
     const w = task.watch;
     const checker = new SegmentChecker(w ? { seq: BigInt(w.seq), eventId: w.eventId, hash: w.hash, writtenAt: w.writtenAt } : null);
-    const read = (after: string) =>
-      client.query<SealedEventRow>(
-        `SELECT ${SEALED_EVENT_COLUMNS} FROM audit_seals s LEFT JOIN audit_events e ON e.id = s.event_id
-          WHERE s.seq > $1 AND s.seq <= $2 ORDER BY s.seq LIMIT ${task.batch}`,
-        [after, task.toSeq],
-      );
-    let pending = read((BigInt(task.fromSeq) - 1n).toString());
-    for (;;) {
+    const pages = seqPages(BigInt(task.fromSeq), BigInt(task.toSeq), task.batch);
+    const read = () => {
+      const next = pages.next();
+      return next.done ? null : client.query<SealedEventRow>(SEAL_PAGE_SQL, next.value);
+    };
+    // One page in hand, the next being read by PostgreSQL meanwhile.
+    let pending = read();
+    while (pending) {
       const { rows } = await pending;
-      const more = rows.length === task.batch;
-      if (more) pending = read(rows[rows.length - 1].seq);
-      const going = checker.add(rows);
-      if (!more) break;
-      if (!going) {
+      pending = read();
+      if (!checker.add(rows)) {
         await pending;
         break;
       }
