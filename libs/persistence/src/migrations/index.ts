@@ -14,6 +14,7 @@ import { Open311Requests1765560000000 } from './1765560000000-Open311Requests';
 import { OtherTrack1765600000000 } from './1765600000000-OtherTrack';
 import { ComplianceBoard1765750000000 } from './1765750000000-ComplianceBoard';
 import { CalendarNotices1766400000000 } from './1766400000000-CalendarNotices';
+import { AuditResolveIndex1766500000000 } from './1766500000000-AuditResolveIndex';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   OtherTrack1765600000000,
   ComplianceBoard1765750000000,
   CalendarNotices1766400000000,
+  AuditResolveIndex1766500000000,
 ];
