@@ -138,7 +138,7 @@ describe('the case export', () => {
                      ('-5,"a"', 'in_progress', 'P_BACH_KHOA', 'resolve', timestamptz '2999-01-01 00:00+07', 2),
                      ('@x', 'assigned', NULL, 'receive', NULL, 0),
                      (E'tab\\there', 'resolved', 'P_BACH_KHOA', NULL, NULL, 0),
-                     ('plain', 'resolved', 'P_BACH_KHOA', NULL, NULL, 0)) AS v(code, status, unit, stage, due, n)
+                     (E'\\tplain', 'resolved', 'P_BACH_KHOA', NULL, NULL, 0)) AS v(code, status, unit, stage, due, n)
         CROSS JOIN LATERAL (SELECT timestamptz '2025-02-01 08:00:00.999999+07' + (length(v.code) * interval '1 minute') AS t) ts
         LEFT JOIN units u ON u.code = v.unit`);
     await engine.query(`INSERT INTO audit_events (case_id, actor, action, data) SELECT id, 'officer:x', 'resolve', '{"onTime": false}' FROM cases WHERE tracking_code = E'tab\\there'`);
@@ -159,6 +159,9 @@ describe('the case export', () => {
     expect(res.status).toBe(200);
     expect(reference.split('\r\n').length).toBe(7);
     expect(reference).toMatch(/open_overdue.*\r\n.*open,/s);
+    for (const cell of [",'\tplain,", ",'=1+2,", `,"'-5,""a""",`, ",'@x,", `,"'=Lấn chiếm, ""vỉa hè""\nxuống dòng \\ gạch",`]) {
+      expect(reference).toContain(cell);
+    }
     expect(res.body).toBe(reference);
   });
 
