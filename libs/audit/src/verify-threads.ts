@@ -25,9 +25,15 @@ require.extensions['.ts'] = (m, filename) => {
 require(workerData.entry);
 `;
 
+/**
+ * A thread holds two pages of seals (a few MB): a small heap keeps its garbage collected early rather
+ * than left to grow the process's RSS. Under ts-jest the compiler itself needs more.
+ */
+const THREAD_HEAP_MB = 48;
+
 function spawnWorker(): Worker {
   const js = join(__dirname, 'verify-segment.worker.js');
-  if (existsSync(js)) return new Worker(js);
+  if (existsSync(js)) return new Worker(js, { resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB, maxYoungGenerationSizeMb: 8 } });
   return new Worker(TS_BOOTSTRAP, { eval: true, workerData: { entry: join(__dirname, 'verify-segment.worker.ts') } });
 }
 
@@ -68,21 +74,33 @@ export class VerifyThreads implements OnModuleDestroy {
 
   private async one(task: SegmentTask): Promise<SegmentResult> {
     const w = this.idle.pop() ?? this.spawn();
+    // A busy thread keeps the process alive (the caller awaits it); an idle one does not.
+    w.ref();
     try {
       const reply = await new Promise<SegmentReply>((resolve, reject) => {
-        const onError = (e: Error) => {
+        const off = () => {
           w.off('message', onMessage);
-          reject(e);
+          w.off('error', onError);
+          w.off('exit', onExit);
         };
         const onMessage = (m: SegmentReply) => {
-          w.off('error', onError);
+          off();
           resolve(m);
         };
-        w.once('message', onMessage);
-        w.once('error', onError);
+        const onError = (e: Error) => {
+          off();
+          reject(e);
+        };
+        const onExit = (code: number) => {
+          off();
+          reject(new Error(`the verification thread stopped (exit code ${code})`));
+        };
+        w.on('message', onMessage);
+        w.on('error', onError);
+        w.on('exit', onExit);
         w.postMessage(task);
       });
-      this.idle.push(w);
+      this.rest(w);
       if (!reply.ok) throw new Error(`verifying positions ${task.fromSeq}..${task.toSeq}: ${reply.error}`);
       return revive(reply.result);
     } catch (e) {
@@ -91,9 +109,15 @@ export class VerifyThreads implements OnModuleDestroy {
     }
   }
 
+  /** Back to the idle threads, unless verifications running side by side have left enough there. */
+  private rest(w: Worker): void {
+    w.unref();
+    if (this.idle.length < this.size) this.idle.push(w);
+    else this.discard(w);
+  }
+
   private spawn(): Worker {
     const w = spawnWorker();
-    w.unref();
     w.on('exit', () => this.discard(w));
     this.all.add(w);
     return w;
