@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CalendarGap, calendarGaps, describeCalendarGap } from '@fr/domain';
-import { selectRows } from '@fr/persistence';
+import { activeOfficersWithRole, writeNotifications } from '@fr/persistence';
 import { CalendarStore } from './calendar-store';
 import { Clock } from './clock';
 
@@ -41,17 +41,14 @@ export class CalendarCoverage implements OnApplicationBootstrap {
 
   /** Tells every active ADMIN of each missing year, once; returns the notices written. */
   async noticeAdmins(): Promise<number> {
+    const gaps = await this.gaps();
+    if (gaps.length === 0) return 0;
+    const admins = await activeOfficersWithRole(this.ds, ['ADMIN']);
     let written = 0;
-    for (const gap of await this.gaps()) {
-      const rows = await selectRows<{ id: string }>(
-        this.ds,
-        `INSERT INTO notifications (officer_id, kind, title, body)
-         SELECT id, $1, $2, $3 FROM officers WHERE role = 'ADMIN' AND active
-         ON CONFLICT (officer_id, title) WHERE kind = 'calendar.missing' DO NOTHING
-         RETURNING id::text AS id`,
-        [CALENDAR_MISSING_KIND, `Chưa có lịch làm việc năm ${gap.year}`, describeCalendarGap(gap)],
-      );
-      written += rows.length;
+    for (const gap of gaps) {
+      const title = `Chưa có lịch làm việc năm ${gap.year}`;
+      const body = describeCalendarGap(gap);
+      written += (await writeNotifications(this.ds, { kind: 'calendar' }, admins.map((officerId) => ({ officerId, kind: CALENDAR_MISSING_KIND, title, body })))).length;
     }
     return written;
   }
