@@ -114,7 +114,7 @@ export async function runAuditScenario(ctx: BenchContext): Promise<string[]> {
   });
   const exportMs = Date.now() - t;
 
-  ctx.log('audit: full chain verification in one thread (as first built)');
+  ctx.log('audit: full chain verification in one thread');
   const single = new VerifyAuditTrail(ds, new AuditChainWalker(ds), app.get(CheckpointStore), config);
   t = Date.now();
   const verifiedOne = await single.execute();
@@ -125,7 +125,7 @@ export async function runAuditScenario(ctx: BenchContext): Promise<string[]> {
     `full CSV export, rows mapped in TypeScript (as first built): ${fmtInt(rows)} cases, ${fmtMb(bytes)} in ${fmtMs(exportMs)} (${fmtInt(rows / (exportMs / 1000))} rows/s)`,
     `full CSV export through COPY ... TO STDOUT: ${fmtInt(copyRows)} cases, ${fmtMb(copyBytes)} in ${fmtMs(copyMs)} (${fmtInt(copyRows / (copyMs / 1000))} rows/s; goal >= 150,000)` +
       (copyBytes === bytes ? ', the same bytes' : ` (${fmtInt(copyBytes - bytes)} bytes off the row-mapped export!)`),
-    `full chain verification, one thread (as first built): ${fmtInt(verifiedOne.checked)} events in ${fmtMs(verifyOneMs)} ` +
+    `full chain verification, one thread: ${fmtInt(verifiedOne.checked)} events in ${fmtMs(verifyOneMs)} ` +
       `(${fmtInt(verifiedOne.checked / (verifyOneMs / 1000))} events/s), ok=${verifiedOne.ok}`,
     `full chain verification, ${config.auditVerifyThreads} segments in worker threads: ${fmtInt(verified.checked)} events in ${fmtMs(verifyMs)} ` +
       `(${fmtInt(verified.checked / (verifyMs / 1000))} events/s; goal >= 400,000), ok=${verified.ok}`,

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
@@ -8,20 +8,25 @@ import { SegmentResult } from './chain-segments';
 import type { SegmentReply, SegmentTask } from './verify-segment.worker';
 
 /**
- * Under ts-jest the sources are TypeScript: the worker thread gets a require hook that transpiles
- * its few files (the segment checker and the hash chain) with the compiler already installed.
+ * How a thread starts: the application's module paths (`@fr/...`) registered as scripts/start.js
+ * does, so the checker may import what the main thread imports; under ts-jest (sources in
+ * TypeScript) a require hook first transpiles them with the compiler already installed.
  */
-const TS_BOOTSTRAP = `
+const BOOTSTRAP = `
 const { workerData } = require('node:worker_threads');
-const { readFileSync } = require('node:fs');
-const ts = require('node:module').createRequire(workerData.entry)('typescript');
-require.extensions['.ts'] = (m, filename) => {
-  const out = ts.transpileModule(readFileSync(filename, 'utf8'), {
-    fileName: filename,
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-  });
-  m._compile(out.outputText, filename);
-};
+const local = require('node:module').createRequire(workerData.entry);
+if (workerData.entry.endsWith('.ts')) {
+  const { readFileSync } = require('node:fs');
+  const ts = local('typescript');
+  require.extensions['.ts'] = (m, filename) => {
+    const out = ts.transpileModule(readFileSync(filename, 'utf8'), {
+      fileName: filename,
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, experimentalDecorators: true, emitDecoratorMetadata: true },
+    });
+    m._compile(out.outputText, filename);
+  };
+}
+local('tsconfig-paths').register({ baseUrl: workerData.baseUrl, paths: workerData.paths });
 require(workerData.entry);
 `;
 
@@ -33,8 +38,16 @@ const THREAD_HEAP_MB = 48;
 
 function spawnWorker(): Worker {
   const js = join(__dirname, 'verify-segment.worker.js');
-  if (existsSync(js)) return new Worker(js, { resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB, maxYoungGenerationSizeMb: 8 } });
-  return new Worker(TS_BOOTSTRAP, { eval: true, workerData: { entry: join(__dirname, 'verify-segment.worker.ts') } });
+  const compiled = existsSync(js);
+  // This file is <root>/libs/audit/src, or <root>/dist/libs/audit/src once compiled.
+  const root = join(__dirname, compiled ? '../../../..' : '../../..');
+  const { compilerOptions } = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } };
+  const workerData = { entry: compiled ? js : join(__dirname, 'verify-segment.worker.ts'), baseUrl: compiled ? join(root, 'dist') : root, paths: compilerOptions.paths };
+  return new Worker(BOOTSTRAP, {
+    eval: true,
+    workerData,
+    resourceLimits: compiled ? { maxOldGenerationSizeMb: THREAD_HEAP_MB, maxYoungGenerationSizeMb: 8 } : undefined,
+  });
 }
 
 /** Buffers cross the thread boundary as plain Uint8Arrays. */
