@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ExportCases, GetUnitMetrics, parsePeriod, SEAL_BATCH, SealAuditEvents, VerifyAuditTrail } from '@fr/audit';
+import { APP_CONFIG, AppConfig } from '@fr/config';
+import { AuditChainWalker, CheckpointStore, ExportCases, GetUnitMetrics, parsePeriod, SEAL_BATCH, SealAuditEvents, sealAt, VerifyAuditTrail } from '@fr/audit';
 import { appendAuditEventsInBulk, writeAuditEvent } from '@fr/persistence';
 import { createApiApp } from '../apps/api/src/bootstrap';
 import { BenchContext, fmtInt, fmtMb, fmtMs, percentiles, runPool } from './support';
@@ -18,7 +20,11 @@ const YEAR = 2025;
  * sealer (the database's own `audit_chain` window aggregate, in batches). Then it times what Home
  * Affairs runs: a quarterly unit report, the full-year CSV export and a full verification of the
  * chain (recomputed in TypeScript), and the cost of auditing on the write path (concurrent
- * single-event transactions, with and without the sealing queue).
+ * single-event transactions, with and without the sealing queue). The export and the verification
+ * are timed both ways: as they were built first (rows mapped in TypeScript from a cursor; one thread)
+ * and as they run now (COPY with the CSV built in SQL; segments in worker threads), plus the
+ * verification from a checkpoint BENCH_AUDIT_SINCE_EVENTS (default 100,000) events behind the head.
+ * The API's RSS is sampled through the timed part.
  */
 export async function runAuditScenario(ctx: BenchContext): Promise<string[]> {
   const cases = positive('BENCH_AUDIT_CASES', process.env.BENCH_AUDIT_CASES, 1_000_000);
@@ -46,6 +52,12 @@ export async function runAuditScenario(ctx: BenchContext): Promise<string[]> {
   lines.push(...(await chainCost(ds, ctx)));
   await app.get(SealAuditEvents).sealAll('bench');
 
+  // The API runs in this process: its RSS, sampled while it reports, exports and verifies the new
+  // way (first, since RSS seldom shrinks), then over the old ways too.
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  ctx.defer('stop RSS sampler', () => clearInterval(sampler));
+
   ctx.log('audit: quarterly unit report (Q2)');
   const metrics = app.get(GetUnitMetrics);
   let t = Date.now();
@@ -57,30 +69,71 @@ export async function runAuditScenario(ctx: BenchContext): Promise<string[]> {
       `resolved ${fmtInt(sum((u) => u.resolved))} (${fmtInt(sum((u) => u.resolvedLate))} late), transfers ${fmtInt(sum((u) => u.transfersOut))}`,
   );
 
-  ctx.log('audit: full-year CSV export');
+  const year = { period: parsePeriod(`${YEAR}-01-01`, `${YEAR}-12-31`) };
   const exporter = app.get(ExportCases);
+  ctx.log('audit: full-year CSV export through COPY');
+  let copyBytes = 0;
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      copyBytes += chunk.length;
+      done(ctx.aborted ? new Error('interrupted') : null);
+    },
+  });
+  t = Date.now();
+  const copyRows = await exporter.execute(year, sink);
+  const copyMs = Date.now() - t;
+
+  const config = app.get<AppConfig>(APP_CONFIG);
+  ctx.log(`audit: full chain verification in ${config.auditVerifyThreads} segments`);
+  t = Date.now();
+  const verified = await app.get(VerifyAuditTrail).execute();
+  const verifyMs = Date.now() - t;
+  if (!verified.ok) throw new Error(`the loaded trail does not verify: ${verified.reason}`);
+
+  const since = positive('BENCH_AUDIT_SINCE_EVENTS', process.env.BENCH_AUDIT_SINCE_EVENTS, 100_000);
+  const headSeq = BigInt(verified.head.lastSeq);
+  const cpSeq = headSeq > BigInt(since) ? headSeq - BigInt(since) : 1n;
+  const seal = await sealAt(ds, cpSeq);
+  if (!seal) throw new Error(`no seal at position ${cpSeq}`);
+  // A checkpoint as the sealer would have left it a day's events ago.
+  await app.get(CheckpointStore).write({ lastId: seal.event_id, seq: cpSeq.toString(), hash: seal.hash.toString('hex'), count: cpSeq.toString(), writtenAt: new Date().toISOString() });
+  ctx.log(`audit: verification since a checkpoint ${fmtInt(Number(headSeq - cpSeq))} events behind the head`);
+  t = Date.now();
+  const incremental = await app.get(VerifyAuditTrail).execute({ since: 'checkpoint' });
+  const incrementalMs = Date.now() - t;
+  const newPathsRss = peakRss;
+
+  ctx.log('audit: full-year CSV export, rows mapped in TypeScript (as first built)');
   let bytes = 0;
   t = Date.now();
-  const rows = await exporter.execute({ period: parsePeriod(`${YEAR}-01-01`, `${YEAR}-12-31`) }, {
+  const rows = await exporter.executeByRows(year, {
     write: async (text) => {
       bytes += Buffer.byteLength(text);
       return !ctx.aborted;
     },
   });
   const exportMs = Date.now() - t;
-  lines.push(
-    `full CSV export: ${fmtInt(rows)} cases, ${fmtMb(bytes)} in ${fmtMs(exportMs)} (${fmtInt(rows / (exportMs / 1000))} rows/s)`,
-  );
 
-  ctx.log('audit: full chain verification');
+  ctx.log('audit: full chain verification in one thread');
+  const single = new VerifyAuditTrail(ds, new AuditChainWalker(ds), app.get(CheckpointStore), config);
   t = Date.now();
-  const verified = await app.get(VerifyAuditTrail).execute();
-  const verifyMs = Date.now() - t;
+  const verifiedOne = await single.execute();
+  const verifyOneMs = Date.now() - t;
+  clearInterval(sampler);
+
   lines.push(
-    `full chain verification: ${fmtInt(verified.checked)} events in ${fmtMs(verifyMs)} (${fmtInt(verified.checked / (verifyMs / 1000))} events/s), ` +
-      `ok=${verified.ok}${verified.ok ? '' : ` first broken ${verified.firstBrokenEventId}: ${verified.reason}`}`,
+    `full CSV export, rows mapped in TypeScript (as first built): ${fmtInt(rows)} cases, ${fmtMb(bytes)} in ${fmtMs(exportMs)} (${fmtInt(rows / (exportMs / 1000))} rows/s)`,
+    `full CSV export through COPY ... TO STDOUT: ${fmtInt(copyRows)} cases, ${fmtMb(copyBytes)} in ${fmtMs(copyMs)} (${fmtInt(copyRows / (copyMs / 1000))} rows/s; goal >= 150,000)` +
+      (copyBytes === bytes ? ', the same bytes' : ` (${fmtInt(copyBytes - bytes)} bytes off the row-mapped export!)`),
+    `full chain verification, one thread: ${fmtInt(verifiedOne.checked)} events in ${fmtMs(verifyOneMs)} ` +
+      `(${fmtInt(verifiedOne.checked / (verifyOneMs / 1000))} events/s), ok=${verifiedOne.ok}`,
+    `full chain verification, ${config.auditVerifyThreads} segments in worker threads: ${fmtInt(verified.checked)} events in ${fmtMs(verifyMs)} ` +
+      `(${fmtInt(verified.checked / (verifyMs / 1000))} events/s; goal >= 400,000), ok=${verified.ok}`,
+    `verification since the checkpoint: ${fmtInt(incremental.checked)} events in ${fmtMs(incrementalMs)} (goal < 1 s for 100,000), ok=${incremental.ok}` +
+      (incremental.ok ? '' : ` first broken ${incremental.firstBrokenEventId}: ${incremental.reason}`),
+    `API RSS: peak ${fmtMb(newPathsRss)} through the report, the COPY export and the verifications in segments and since the checkpoint (goal < 400 MB); ` +
+      `${fmtMb(peakRss)} with the row-mapped export and the one-thread verification after them`,
   );
-  if (!verified.ok) throw new Error(`the loaded trail does not verify: ${verified.reason}`);
   return lines;
 }
 

@@ -14,7 +14,8 @@
  *   BENCH_SEED / --seed         seed of the generated texts (default 1)
  *   BENCH_WARMUP                warm-up events before the measured intake run (default 200)
  *   BENCH_STALL_S               give up after this long without progress (default 120)
- *   BENCH_AUDIT_CASES           cases of the audit scenario (default 1000000; ten audit events each)
+ *   BENCH_AUDIT_CASES           cases of the audit scenario (default 1000000; ten audit events each); BENCH_AUDIT_SINCE_EVENTS
+ *                               events behind the head of the checkpoint its incremental verification starts from (default 100000)
  *   BENCH_SLA_CASES             open cases of the sla scenario (default 100000); BENCH_SLA_SPREAD_S, BENCH_SLA_LEAD_S,
  *                               BENCH_SLA_WORKERS, BENCH_SLA_FLUSH, BENCH_SLA_INTAKE_RATE (paced intake during the
  *                               breach window, default 200/s, 0 off): see bench/sla.bench.ts
@@ -53,7 +54,8 @@ const SCENARIOS: Record<string, Scenario> = {
     run: runSubstrateScenario,
   },
   audit: {
-    description: 'BENCH_AUDIT_CASES cases (default 1,000,000) with ten audit events each over a year: quarterly unit report, full CSV export, full chain verification',
+    description:
+      'BENCH_AUDIT_CASES cases (default 1,000,000) with ten audit events each over a year: quarterly unit report, full CSV export (row-mapped and COPY), full chain verification (one thread and in segments), verification since a checkpoint, API RSS',
     run: runAuditScenario,
   },
   sla: {

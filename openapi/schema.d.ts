@@ -605,7 +605,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Walks the audit trail's sealed hash chain (or a range of it) and names the first broken event; reports events not yet sealed */
+        /** Walks the audit trail's sealed hash chain (all of it, a range, or since=checkpoint what was sealed after the last checkpoint) and names the first broken event; reports events not yet sealed */
         get: operations["verifyAuditTrail"];
         put?: never;
         post?: never;
@@ -5495,6 +5495,8 @@ export interface operations {
                 fromId?: string;
                 /** @description last event to check, by id (it must be sealed); instead of toSeq */
                 toId?: string;
+                /** @description checkpoint: check only the events sealed after the last checkpoint written outside the database, up to the chain head (the checkpointed event is re-checked at its position first); the whole trail when no checkpoint exists yet. Takes no range. */
+                since?: "checkpoint";
             };
             header?: never;
             path?: never;

@@ -3,7 +3,8 @@ import { AddressInfo } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { adminToken, bearer, createOfficer, TestEngine } from '@fr/testing';
+import { ExportCases, parsePeriod } from '@fr/audit';
+import { adminToken, bearer, createOfficer, TestEngine, waitFor } from '@fr/testing';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -123,5 +124,60 @@ describe('the case export', () => {
     expect(rows[1]).toContain(',"Lấn chiếm vỉa hè, lòng đường ""trái phép""",');
     expect(rows[1]).toContain(',P_BACH_KHOA,Phường Bách Khoa,P_BACH_KHOA,p.bach.khoa.handler,');
     expect((await engine.http().get('/v1/audits/cases?from=2025-01-01&to=2025-01-31&unit=NOPE').set(bearer(auditor))).status).toBe(404);
+  });
+
+  it('gives the bytes the row-by-row export gave: formula cells, quotes, line breaks, empty cells and every outcome', async () => {
+    await engine.query(`UPDATE categories SET name = E'=Lấn chiếm, "vỉa hè"\\nxuống dòng \\\\ gạch' WHERE code = 'sidewalk_encroachment'`);
+    await engine.query(`
+      INSERT INTO cases (tracking_code, channel_code, category_code, description, status, severity, unit_code, handler_id, area_code,
+                         submitted_at, received_at, routed_at, acknowledged_at, resolved_at, closed_at, stage, due_at, transfer_count, rating)
+      SELECT v.code, 'ihanoi', 'sidewalk_encroachment', 'x', v.status, 'normal', v.unit, u.handler_id, NULL,
+             t, t, t, CASE WHEN v.status <> 'assigned' THEN t + interval '1 hour' END, CASE WHEN v.status = 'resolved' THEN t + interval '1 day' END, NULL,
+             v.stage, v.due, v.n, NULL
+        FROM (VALUES ('=1+2', 'in_progress', 'P_BACH_KHOA', 'resolve', timestamptz '2025-02-03 10:00:00.123456+07', 1),
+                     ('-5,"a"', 'in_progress', 'P_BACH_KHOA', 'resolve', timestamptz '2999-01-01 00:00+07', 2),
+                     ('@x', 'assigned', NULL, 'receive', NULL, 0),
+                     (E'tab\\there', 'resolved', 'P_BACH_KHOA', NULL, NULL, 0),
+                     (E'\\tplain', 'resolved', 'P_BACH_KHOA', NULL, NULL, 0)) AS v(code, status, unit, stage, due, n)
+        CROSS JOIN LATERAL (SELECT timestamptz '2025-02-01 08:00:00.999999+07' + (length(v.code) * interval '1 minute') AS t) ts
+        LEFT JOIN units u ON u.code = v.unit`);
+    await engine.query(`INSERT INTO audit_events (case_id, actor, action, data) SELECT id, 'officer:x', 'resolve', '{"onTime": false}' FROM cases WHERE tracking_code = E'tab\\there'`);
+    const period = parsePeriod('2025-02-01', '2025-02-01');
+    let reference = '';
+    await engine.api.get(ExportCases).executeByRows({ period }, { write: (t) => Promise.resolve(((reference += t), true)) });
+    const res = await engine
+      .http()
+      .get('/v1/audits/cases?from=2025-02-01&to=2025-02-01')
+      .set(bearer(auditor))
+      .buffer(true)
+      .parse((r, cb) => {
+        let body = '';
+        r.setEncoding('utf8');
+        r.on('data', (c: string) => (body += c));
+        r.on('end', () => cb(null, body));
+      });
+    expect(res.status).toBe(200);
+    expect(reference.split('\r\n').length).toBe(7);
+    expect(reference).toMatch(/open_overdue.*\r\n.*open,/s);
+    for (const cell of [",'\tplain,", ",'=1+2,", `,"'-5,""a""",`, ",'@x,", `,"'=Lấn chiếm, ""vỉa hè""\nxuống dòng \\ gạch",`]) {
+      expect(reference).toContain(cell);
+    }
+    expect(res.body).toBe(reference);
+  });
+
+  it('a client that goes away mid-export ends the COPY and frees its connection', async () => {
+    const res = await new Promise<IncomingMessage>((resolve, reject) =>
+      httpGet({ port, host: '127.0.0.1', path: '/v1/audits/cases?from=2025-01-01&to=2025-01-31', headers: bearer(auditor) }, resolve).on('error', reject),
+    );
+    expect(res.statusCode).toBe(200);
+    await new Promise((resolve) => res.once('data', resolve));
+    const copying = () =>
+      engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY (SELECT%'`);
+    expect((await copying())[0].n).toBe(1);
+    res.destroy();
+    await waitFor(copying, (r) => r[0].n === 0, { what: 'the export connection closed' });
+    // The pool still serves exports.
+    const again = await engine.http().get('/v1/audits/cases?from=2025-01-01T08:00:00%2B07:00&to=2025-01-01T08:10:00%2B07:00').set(bearer(auditor));
+    expect(again.status).toBe(200);
   });
 });

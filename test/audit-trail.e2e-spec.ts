@@ -21,7 +21,8 @@ describe('the tamper-evident audit trail', () => {
 
   beforeAll(async () => {
     // Enough connections for the concurrent writers to really run side by side.
-    engine = await TestEngine.start({ env: { FR_DB_POOL_SIZE: '25' } });
+    // Every verification below splits the chain across three threads: the tamper tests go over segment joins.
+    engine = await TestEngine.start({ env: { FR_DB_POOL_SIZE: '25', FR_AUDIT_VERIFY_THREADS: '3', FR_AUDIT_VERIFY_PARALLEL_MIN: '2' } });
     const admin = await adminToken(engine);
     auditor = (await createOfficer(engine, admin, { username: 'nv.audit.trail', role: 'AUDITOR', unitCode: 'NOI_VU' })).token;
     handler = (await createOfficer(engine, admin, { username: 'bk.trail.handler', role: 'HANDLER', unitCode: 'P_BACH_KHOA' })).token;
@@ -327,6 +328,49 @@ describe('the tamper-evident audit trail', () => {
       }
       await asAttacker(`UPDATE audit_chain_head SET last_id = $1, last_hash = $2, event_count = $3`, [head.last_id, head.last_hash, head.event_count]);
       expect(await verify()).toMatchObject({ ok: true });
+    } finally {
+      await engine.startWorker();
+    }
+  });
+
+  it('since=checkpoint checks only what was sealed after the checkpoint, and still the checkpointed event and the head', async () => {
+    await engine.stopWorker();
+    try {
+      await engine.sealAuditTrail();
+      expect((await engine.api.get(WriteAuditCheckpoint).runOnce()).kind).toMatch(/written|unchanged/);
+      const cp = (await engine.api.get(CheckpointStore).read())!;
+      await engine.query(`INSERT INTO audit_events (case_id, actor, action) SELECT NULL, 'system', 'since_checkpoint' FROM generate_series(1, 7)`);
+      await engine.sealAuditTrail();
+      const since = await verify('?since=checkpoint');
+      expect(since).toMatchObject({ ok: true, checked: 7, fromSeq: String(Number(cp.seq) + 1), checkpoint: { lastId: cp.lastId, checked: true } });
+
+      // The checkpointed event itself changed: named, though the walk starts after it.
+      await asAttacker(`UPDATE audit_events SET actor = actor || '!' WHERE id = $1`, [cp.lastId]);
+      expect(await verify('?since=checkpoint')).toMatchObject({ ok: false, firstBrokenEventId: cp.lastId, reason: expect.stringMatching(/does not match its hash/) });
+      await asAttacker(`UPDATE audit_events SET actor = left(actor, -1) WHERE id = $1`, [cp.lastId]);
+
+      // A new event changed, and the last seal cut off with the head moved back: both caught from the checkpoint.
+      const [mid] = await engine.query<{ id: string }>(`SELECT id::text FROM audit_events WHERE action = 'since_checkpoint' ORDER BY id LIMIT 1 OFFSET 3`);
+      await asAttacker(`UPDATE audit_events SET actor = 'system!' WHERE id = $1`, [mid.id]);
+      expect(await verify('?since=checkpoint')).toMatchObject({ ok: false, firstBrokenEventId: mid.id });
+      await asAttacker(`UPDATE audit_events SET actor = 'system' WHERE id = $1`, [mid.id]);
+      const [last] = await engine.query<Record<string, unknown>>(`SELECT ${SEAL} FROM audit_seals ORDER BY seq DESC LIMIT 1`);
+      const [head] = await engine.query<Record<string, unknown>>(`SELECT * FROM audit_chain_head`);
+      await asAttacker(`DELETE FROM audit_seals WHERE seq = $1`, [last.seq]);
+      await asAttacker(
+        `UPDATE audit_chain_head SET last_id = s.event_id, last_hash = s.hash, event_count = s.seq
+           FROM (SELECT seq, event_id, hash FROM audit_seals ORDER BY seq DESC LIMIT 1) s`,
+      );
+      expect(await verify('?since=checkpoint')).toMatchObject({ ok: false, firstBrokenEventId: String(last.event_id), reason: expect.stringMatching(/neither sealed nor queued/) });
+      await asAttacker(`INSERT INTO audit_seals SELECT * FROM json_populate_record(NULL::audit_seals, $1)`, [JSON.stringify(serialisable(last))]);
+      await asAttacker(`UPDATE audit_chain_head SET last_id = $1, last_hash = $2, event_count = $3`, [head.last_id, head.last_hash, head.event_count]);
+      expect(await verify('?since=checkpoint')).toMatchObject({ ok: true, checked: 7 });
+
+      for (const bad of ['?since=checkpoint&fromSeq=1', '?since=yesterday']) {
+        const res = await engine.http().get(`/v1/audits/verify${bad}`).set(bearer(auditor));
+        expect(res.status).toBe(400);
+        expect(JSON.stringify(res.body)).toMatch(/since/);
+      }
     } finally {
       await engine.startWorker();
     }

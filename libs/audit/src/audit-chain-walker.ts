@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { GENESIS_HASH, selectRow, selectRows, Sql } from '@fr/persistence';
 import { ChainBreak, checkLink, SEALED_EVENT_COLUMNS, SealedEventRow } from './audit-chain';
+import { CheckpointWatch, checkpointMismatch, joinSegments, SEAL_PAGE_SQL, seqPages, splitRange } from './chain-segments';
+import { VerifyThreads } from './verify-threads';
 
 export const VERIFY_BATCH = 5000;
 
@@ -39,12 +41,52 @@ export function sealAt(db: Sql, seq: bigint): Promise<SealRow | undefined> {
 }
 
 /**
- * Walks a range of the sealed chain in seal order, a batch at a time (keyset pages of VERIFY_BATCH
- * seals), so memory stays constant however long the trail; hashes are recomputed in TypeScript.
+ * Where a walk from a checkpoint starts: the seal at the checkpoint's position, which must still be
+ * the checkpointed event with the checkpointed hash, its content still matching that hash.
+ */
+export async function checkpointOrigin(db: Sql, watch: CheckpointWatch): Promise<{ origin: WalkOrigin } | { broken: ChainBreak }> {
+  const at = await selectRow<SealedEventRow>(
+    db,
+    `SELECT ${SEALED_EVENT_COLUMNS} FROM audit_seals s LEFT JOIN audit_events e ON e.id = s.event_id WHERE s.seq = $1`,
+    [watch.seq.toString()],
+  );
+  if (!at) {
+    return { broken: { eventId: watch.eventId, reason: `checkpointed event ${watch.eventId} (position ${watch.seq}, written ${watch.writtenAt}) is missing: the trail was truncated` } };
+  }
+  const broken = checkpointMismatch(at, watch) ?? checkLink(at, watch.seq, at.prev_hash, null);
+  return broken ? { broken } : { origin: { seq: watch.seq, eventId: at.event_id, hash: at.hash } };
+}
+
+/**
+ * Walks a range of the sealed chain in seal order, a page at a time (VERIFY_BATCH positions), so
+ * memory stays constant however long the trail; hashes are recomputed in TypeScript.
  */
 @Injectable()
 export class AuditChainWalker {
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    /** Without it (a verifier built by hand) every walk runs in this thread. */
+    @Optional() private readonly threads?: VerifyThreads,
+  ) {}
+
+  /**
+   * Checks a range, comparing the seal at the checkpoint's position with it on the way. A long range
+   * is cut into one segment per thread, checked side by side (each thread reads its segment over its
+   * own connection, so PostgreSQL reads in parallel too), then joined at the boundaries; memory is a
+   * couple of batches per thread whatever the range.
+   */
+  async check(range: WalkStart, origin: WalkOrigin, watch: CheckpointWatch | null): Promise<WalkResult> {
+    const threads = this.threads?.size ?? 1;
+    const min = BigInt(this.threads?.minPositions ?? Number.MAX_SAFE_INTEGER);
+    const length = range.toSeq - range.fromSeq + 1n;
+    if (!this.threads || threads < 2 || length < min) return this.walk(range, origin, (r) => checkpointMismatch(r, watch));
+    const segments = splitRange(range.fromSeq, range.toSeq, threads);
+    const w = watch && { seq: watch.seq.toString(), eventId: watch.eventId, hash: watch.hash, writtenAt: watch.writtenAt };
+    const results = await this.threads.run(
+      segments.map((s) => ({ fromSeq: s.fromSeq.toString(), toSeq: s.toSeq.toString(), batch: VERIFY_BATCH, watch: w })),
+    );
+    return joinSegments(origin, results, watch);
+  }
 
   /** The seal before position `seq`, which the seal at `seq` must point to. */
   async before(seq: bigint): Promise<WalkOrigin> {
@@ -55,18 +97,12 @@ export class AuditChainWalker {
   }
 
   async walk(range: WalkStart, origin: WalkOrigin, onRow?: (r: SealedEventRow) => ChainBreak | null): Promise<WalkResult> {
-    let cursor = range.fromSeq - 1n;
     let expectedSeq = origin.seq + 1n;
     let expected = origin.hash;
     let previousId = origin.eventId;
     let checked = 0;
-    for (;;) {
-      const rows = await selectRows<SealedEventRow>(
-        this.ds,
-        `SELECT ${SEALED_EVENT_COLUMNS} FROM audit_seals s LEFT JOIN audit_events e ON e.id = s.event_id
-          WHERE s.seq > $1 AND s.seq <= $2 ORDER BY s.seq LIMIT ${VERIFY_BATCH}`,
-        [cursor.toString(), range.toSeq.toString()],
-      );
+    for (const page of seqPages(range.fromSeq, range.toSeq, VERIFY_BATCH)) {
+      const rows = await selectRows<SealedEventRow>(this.ds, SEAL_PAGE_SQL, page);
       for (const r of rows) {
         const broken = checkLink(r, expectedSeq, expected, previousId) ?? onRow?.(r) ?? null;
         if (broken) return { checked, lastSeq: expectedSeq - 1n, lastId: previousId, lastHash: expected, broken };
@@ -75,8 +111,8 @@ export class AuditChainWalker {
         expected = r.hash;
         previousId = r.event_id;
       }
-      if (rows.length < VERIFY_BATCH) return { checked, lastSeq: expectedSeq - 1n, lastId: previousId, lastHash: expected, broken: null };
-      cursor = BigInt(rows[rows.length - 1].seq);
     }
+    return { checked, lastSeq: expectedSeq - 1n, lastId: previousId, lastHash: expected, broken: null };
   }
+
 }

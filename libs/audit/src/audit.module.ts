@@ -13,9 +13,10 @@ import { GetUnitMetrics } from './get-unit-metrics.usecase';
 import { ListUnitCases } from './list-unit-cases.usecase';
 import { VerifyAuditTrail } from './verify-audit-trail.usecase';
 import { WriteAuditCheckpoint } from './write-audit-checkpoint.usecase';
+import { VerifyThreads } from './verify-threads';
 
 const USE_CASES = [VerifyAuditTrail, SealAuditEvents, WriteAuditCheckpoint, GetUnitMetrics, ListUnitCases, ExportCases, DrawSample, RecordReview];
 
 /** Home Affairs' audits: the tamper-evident trail, unit metrics, case export, samples and reviews. */
-@Module({ imports: [AppConfigModule, SlaModule, BoardReadModule], providers: [AuditChainWalker, CheckpointStore, CaseFactsReader, ...USE_CASES], exports: USE_CASES })
+@Module({ imports: [AppConfigModule, SlaModule, BoardReadModule], providers: [AuditChainWalker, VerifyThreads, CheckpointStore, CaseFactsReader, ...USE_CASES], exports: USE_CASES })
 export class AuditModule {}

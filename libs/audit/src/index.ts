@@ -1,5 +1,7 @@
 export * from './audit-chain';
 export * from './audit-chain-walker';
+export * from './chain-segments';
+export * from './verify-threads';
 export * from './checkpoint-store';
 export * from './csv';
 export * from './cursor';

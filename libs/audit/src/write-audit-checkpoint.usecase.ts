@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ADVISORY_LOCK, advisoryUnlock, GENESIS_HASH, selectRow, tryAdvisoryLock } from '@fr/persistence';
 import { ChainBreak } from './audit-chain';
-import { AuditChainWalker, sealAt, WalkOrigin } from './audit-chain-walker';
+import { AuditChainWalker, checkpointOrigin, WalkOrigin } from './audit-chain-walker';
 import { AuditCheckpoint, CheckpointStore, checkpointSeq } from './checkpoint-store';
 
 export type CheckpointOutcome =
@@ -55,14 +55,11 @@ export class WriteAuditCheckpoint {
 
     let origin: WalkOrigin = { seq: 0n, eventId: null, hash: GENESIS_HASH };
     if (previous) {
-      const seq = checkpointSeq(previous);
-      const at = await sealAt(this.ds, seq);
-      if (!at || at.event_id !== previous.lastId || at.hash.toString('hex') !== previous.hash) {
-        return this.broken({ eventId: previous.lastId, reason: `checkpointed event ${previous.lastId} (position ${seq}) is missing or changed` });
-      }
-      origin = { seq, eventId: at.event_id, hash: at.hash };
+      const start = await checkpointOrigin(this.ds, { seq: checkpointSeq(previous), eventId: previous.lastId, hash: previous.hash, writtenAt: previous.writtenAt });
+      if ('broken' in start) return this.broken(start.broken);
+      origin = start.origin;
     }
-    const walked = await this.walker.walk({ fromSeq: origin.seq + 1n, toSeq: BigInt(head.seq) }, origin);
+    const walked = await this.walker.check({ fromSeq: origin.seq + 1n, toSeq: BigInt(head.seq) }, origin, null);
     if (walked.broken) return this.broken(walked.broken);
     if (walked.lastId === null || walked.lastSeq === origin.seq) return { kind: 'unchanged' };
     const boundary = await selectRow<{ value: string }>(this.ds, `SELECT value #>> '{}' AS value FROM system_state WHERE key = 'audit_texts_aside_after_id'`);

@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 /**
  * The one place that reads the environment. Everything else receives an AppConfig, so tests can
  * build engines with their own database and queue prefix without touching process.env.
@@ -41,6 +43,10 @@ export interface AppConfig {
   checkpointDir: string;
   /** The sealing bound: an audit event left unsealed longer than this makes verification fail. */
   auditSealBoundSeconds: number;
+  /** Threads a full verification splits the chain across (segments walked in parallel, joined at their boundaries). */
+  auditVerifyThreads: number;
+  /** Below this many positions a verification walks in one thread: starting the others costs more than it saves. */
+  auditVerifyParallelMin: number;
   /** How often the sealer looks for committed events when it found none (it goes on at once while there is a backlog). */
   auditSealIntervalMs: number;
   /**
@@ -183,6 +189,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     checkpointDir: env.FR_CHECKPOINT_DIR || DEFAULTS.FR_CHECKPOINT_DIR,
     auditSealBoundSeconds: int(env, 'FR_AUDIT_SEAL_BOUND_SECONDS', 30, 1, 86400, problems),
     auditSealIntervalMs: int(env, 'FR_AUDIT_SEAL_INTERVAL_MS', 100, 10, 60000, problems),
+    auditVerifyThreads: int(env, 'FR_AUDIT_VERIFY_THREADS', Math.min(8, availableParallelism()), 1, 64, problems),
+    auditVerifyParallelMin: int(env, 'FR_AUDIT_VERIFY_PARALLEL_MIN', 50000, 2, 1_000_000_000, problems),
     webhookAllowHosts: (env.FR_WEBHOOK_ALLOW_HOSTS ?? '')
       .split(',')
       .map((h) => h.trim().toLowerCase())

@@ -25,6 +25,16 @@ export class VerifyQueryDto {
   @OptionalField()
   @Matches(/^\d{1,18}$/, { message: 'toId must be a positive event id' })
   toId?: string;
+
+  @ApiPropertyOptional({
+    enum: ['checkpoint'],
+    description:
+      'checkpoint: check only the events sealed after the last checkpoint written outside the database, up to the chain head ' +
+      '(the checkpointed event is re-checked at its position first); the whole trail when no checkpoint exists yet. Takes no range.',
+  })
+  @OptionalField()
+  @IsIn(['checkpoint'], { message: "since must be 'checkpoint'" })
+  since?: string;
 }
 
 export class PeriodQueryDto {

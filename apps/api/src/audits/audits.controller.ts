@@ -47,11 +47,12 @@ export class AuditsController {
   @Get('verify')
   @ApiOperation({
     operationId: 'verifyAuditTrail',
-    summary: "Walks the audit trail's sealed hash chain (or a range of it) and names the first broken event; reports events not yet sealed",
+    summary:
+      "Walks the audit trail's sealed hash chain (all of it, a range, or since=checkpoint what was sealed after the last checkpoint) and names the first broken event; reports events not yet sealed",
   })
   @ApiOkResponse({ type: TrailVerificationDto })
   verify(@Query() q: VerifyQueryDto): Promise<TrailVerificationDto> {
-    return this.verifyTrail.execute({ fromSeq: q.fromSeq, toSeq: q.toSeq, fromId: q.fromId, toId: q.toId });
+    return this.verifyTrail.execute({ fromSeq: q.fromSeq, toSeq: q.toSeq, fromId: q.fromId, toId: q.toId, since: q.since });
   }
 
   @Get('units')
@@ -87,28 +88,10 @@ export class AuditsController {
     res.setHeader('Content-Type', 'text/csv; charset=utf-8');
     res.setHeader('Content-Disposition', `attachment; filename="cases_${q.unit ?? 'all'}_${q.from}_${q.to}.csv"`.replace(/[^\x20-\x7e]/g, '_'));
     try {
-      await this.exportCases.execute(filter, { write: (text) => writeWithBackpressure(res, text) });
-      res.end();
+      await this.exportCases.execute(filter, res);
     } catch (e) {
       // The status line is gone: cut the download off so the reader sees it is incomplete.
       res.destroy(e as Error);
     }
   }
-}
-
-/** Resolves once the response can take more (true), or when the client has gone away (false). */
-function writeWithBackpressure(res: Response, text: string): Promise<boolean> {
-  if (res.destroyed || res.writableEnded) return Promise.resolve(false);
-  if (res.write(text)) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const done = (ok: boolean) => () => {
-      res.off('drain', onDrain);
-      res.off('close', onClose);
-      resolve(ok);
-    };
-    const onDrain = done(true);
-    const onClose = done(false);
-    res.once('drain', onDrain);
-    res.once('close', onClose);
-  });
 }

@@ -22,6 +22,7 @@ import { ContactRetention1766210000000 } from './1766210000000-ContactRetention'
 import { ContactReads1766220000000 } from './1766220000000-ContactReads';
 import { SubjectRequests1766230000000 } from './1766230000000-SubjectRequests';
 import { CalendarNotices1766400000000 } from './1766400000000-CalendarNotices';
+import { AuditResolveIndex1766500000000 } from './1766500000000-AuditResolveIndex';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -49,4 +50,5 @@ export const MIGRATIONS = [
   ContactReads1766220000000,
   SubjectRequests1766230000000,
   CalendarNotices1766400000000,
+  AuditResolveIndex1766500000000,
 ];

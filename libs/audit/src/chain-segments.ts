@@ -1,0 +1,140 @@
+import { ChainBreak, checkLink, SEALED_EVENT_COLUMNS, SealedEventRow } from './audit-chain';
+
+/*
+ * A walk of the sealed chain cut into segments that are checked independently (in worker threads)
+ * and joined afterwards. This file imports nothing but ./audit-chain: the worker thread loads it
+ * without the application's module paths.
+ */
+
+/**
+ * One page of seals with their events: positions $1 < seq <= $2. Pages are ranges of positions, not
+ * `LIMIT`s: positions are dense, and a bounded range keeps the plan to an index range scan whatever
+ * the statistics say (with a LIMIT over the rest of the trail, a planner that misjudged the range
+ * joined and sorted all of it for every page).
+ */
+export const SEAL_PAGE_SQL = `SELECT ${SEALED_EVENT_COLUMNS} FROM audit_seals s LEFT JOIN audit_events e ON e.id = s.event_id
+  WHERE s.seq > $1 AND s.seq <= $2 ORDER BY s.seq`;
+
+/** The pages of positions from..to (inclusive), `size` positions each: [after, upTo] pairs for SEAL_PAGE_SQL. */
+export function* seqPages(from: bigint, to: bigint, size: number): Generator<[string, string]> {
+  for (let after = from - 1n; after < to; after += BigInt(size)) {
+    const upTo = after + BigInt(size) < to ? after + BigInt(size) : to;
+    yield [after.toString(), upTo.toString()];
+  }
+}
+
+/** A point of the chain: the seal at `seq`, its event and hash. */
+export interface ChainPoint {
+  seq: bigint;
+  eventId: string | null;
+  hash: Buffer;
+}
+
+/** The checkpoint a walk compares the seal at its position with. */
+export interface CheckpointWatch {
+  seq: bigint;
+  eventId: string;
+  /** hex */
+  hash: string;
+  writtenAt: string;
+}
+
+/** The seal at the checkpoint's position must still be the checkpointed event with the checkpointed hash. */
+export function checkpointMismatch(r: SealedEventRow, watch: CheckpointWatch | null | undefined): ChainBreak | null {
+  if (!watch || BigInt(r.seq) !== watch.seq) return null;
+  if (r.event_id === watch.eventId && r.hash.toString('hex') === watch.hash) return null;
+  return { eventId: r.event_id, reason: `event ${r.event_id} at position ${r.seq} differs from the checkpoint written ${watch.writtenAt}: the trail up to it was rewritten` };
+}
+
+/**
+ * What one segment found. Its first seal is not checked inside the segment (the segment does not
+ * know what comes before it): it is handed back whole, and the join checks it against the previous
+ * segment's last seal with the same checkLink.
+ */
+export interface SegmentResult {
+  /** Seals after the first one that passed. */
+  checked: number;
+  first: SealedEventRow | null;
+  /** The last seal that passed (the first one when nothing after it did). */
+  last: ChainPoint | null;
+  broken: ChainBreak | null;
+}
+
+/** Checks a segment's rows in seal order, carrying the state from one batch to the next. */
+export class SegmentChecker {
+  checked = 0;
+  first: SealedEventRow | null = null;
+  last: ChainPoint | null = null;
+  broken: ChainBreak | null = null;
+
+  constructor(private readonly watch: CheckpointWatch | null) {}
+
+  /** False once a seal does not verify: stop reading. */
+  add(rows: readonly SealedEventRow[]): boolean {
+    for (const r of rows) {
+      if (this.last === null) {
+        this.first = r;
+      } else {
+        const broken = checkLink(r, this.last.seq + 1n, this.last.hash, this.last.eventId) ?? checkpointMismatch(r, this.watch);
+        if (broken) {
+          this.broken = broken;
+          return false;
+        }
+        this.checked++;
+      }
+      this.last = { seq: BigInt(r.seq), eventId: r.event_id, hash: r.hash };
+    }
+    return true;
+  }
+
+  result(): SegmentResult {
+    return { checked: this.checked, first: this.first, last: this.last, broken: this.broken };
+  }
+}
+
+/** A walk's outcome: how many seals passed, the last one that did, and the first break. */
+export interface JoinedWalk {
+  checked: number;
+  lastSeq: bigint;
+  lastId: string | null;
+  lastHash: Buffer;
+  broken: ChainBreak | null;
+}
+
+/**
+ * Joins segments, given in seal order, at their boundaries: segment k's first seal must be the one
+ * after segment k-1's last (position and prev_hash, by checkLink), as the first segment's must follow
+ * the origin. The first break in seal order wins: a break at a boundary comes before any inside the
+ * segment it opens. An empty segment (its positions all removed) passes the chain on, and the next
+ * seal found reports the gap.
+ */
+export function joinSegments(origin: ChainPoint, segments: readonly SegmentResult[], watch: CheckpointWatch | null = null): JoinedWalk {
+  let at = origin;
+  let checked = 0;
+  const done = (broken: ChainBreak | null): JoinedWalk => ({ checked, lastSeq: at.seq, lastId: at.eventId, lastHash: at.hash, broken });
+  for (const s of segments) {
+    if (s.first === null) continue;
+    const broken = checkLink(s.first, at.seq + 1n, at.hash, at.eventId) ?? checkpointMismatch(s.first, watch);
+    if (broken) return done(broken);
+    checked += 1 + s.checked;
+    // The segment's last seal that passed (its first, when the segment broke right after it).
+    at = s.last ?? { seq: BigInt(s.first.seq), eventId: s.first.event_id, hash: s.first.hash };
+    if (s.broken) return done(s.broken);
+  }
+  return done(null);
+}
+
+/** Splits positions from..to (inclusive) into at most `parts` contiguous ranges of near-equal length. */
+export function splitRange(from: bigint, to: bigint, parts: number): { fromSeq: bigint; toSeq: bigint }[] {
+  if (to < from) return [];
+  const n = to - from + 1n;
+  const k = BigInt(Math.max(1, parts)) > n ? n : BigInt(Math.max(1, parts));
+  const out: { fromSeq: bigint; toSeq: bigint }[] = [];
+  let lo = from;
+  for (let i = 0n; i < k; i++) {
+    const size = n / k + (i < n % k ? 1n : 0n);
+    out.push({ fromSeq: lo, toSeq: lo + size - 1n });
+    lo += size;
+  }
+  return out;
+}
