@@ -4,12 +4,14 @@ import { BoardAlertsModule } from '@fr/board';
 import { CasesModule } from '@fr/cases';
 import { AppConfigModule, loggingModule } from '@fr/config';
 import { DeliveriesReconciler, NotificationsModule } from '@fr/notifications';
+import { MetricsModule } from '@fr/metrics';
 import { DatabaseModule } from '@fr/persistence';
 import { OutboxRelay, QueueModule } from '@fr/queue';
 import { RoutingModule } from '@fr/routing';
 import { SlaEscalationModule, SlaModule } from '@fr/sla';
 import { AuditSealerLoop } from './audit-sealer.loop';
 import { Maintenance } from './maintenance.service';
+import { WorkerMetricsServer } from './metrics-server';
 import { CaseEventsProcessor } from './processors/case-events.processor';
 import { DeliveriesProcessor } from './processors/deliveries.processor';
 import { RoutingProcessor } from './processors/routing.processor';
@@ -29,7 +31,8 @@ import { SlaTimerProcessor } from './processors/sla-timer.processor';
     NotificationsModule,
     AuditModule,
     BoardAlertsModule,
+    MetricsModule,
   ],
-  providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, DeliveriesReconciler, AuditSealerLoop, Maintenance],
+  providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, DeliveriesReconciler, AuditSealerLoop, Maintenance, WorkerMetricsServer],
 })
 export class WorkerModule {}

@@ -51,6 +51,15 @@ export interface AppConfig {
   loginLimits: { windowSeconds: number; perAccountAndIp: number; perAccount: number; perIp: number };
   /** Tracking-code lookups (GET /v1/feedback/{code}) per channel key and window. */
   lookupLimits: { windowSeconds: number; perChannel: number };
+  /** The bearer token GET /metrics asks for (FR_METRICS_TOKEN); null: the API serves no metrics. */
+  metricsToken: string | null;
+  /**
+   * Where a worker serves its metrics (FR_WORKER_METRICS_HOST, FR_WORKER_METRICS_PORT): loopback by
+   * default, so they are not public; port null: no metrics server (FR_WORKER_METRICS_PORT=off), 0: any free port.
+   */
+  workerMetrics: { host: string; port: number | null };
+  /** Whether the queue board (/admin/queues) may retry jobs (FR_QUEUE_BOARD_RETRIES=true); read-only otherwise. */
+  queueBoardRetries: boolean;
 }
 
 export class ConfigError extends Error {
@@ -178,7 +187,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
       windowSeconds: int(env, 'FR_LOOKUP_LIMIT_WINDOW_SECONDS', 60, 1, 86400, problems),
       perChannel: int(env, 'FR_LOOKUP_LIMIT_PER_CHANNEL', 600, 1, 1000000, problems),
     },
+    metricsToken: env.FR_METRICS_TOKEN || null,
+    workerMetrics: {
+      host: env.FR_WORKER_METRICS_HOST || '127.0.0.1',
+      port: env.FR_WORKER_METRICS_PORT === 'off' ? null : int(env, 'FR_WORKER_METRICS_PORT', 9464, 0, 65535, problems),
+    },
+    queueBoardRetries: env.FR_QUEUE_BOARD_RETRIES === 'true',
   };
+  if (production && config.metricsToken !== null && config.metricsToken.length < 16) problems.push('FR_METRICS_TOKEN must be at least 16 characters in production');
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!levels.includes(config.logLevel)) problems.push(`LOG_LEVEL must be one of ${levels.join(', ')}`);
   if (problems.length) throw new ConfigError(problems);

@@ -1,0 +1,114 @@
+import { SlaReconciler, SlaReconcileResult } from '@fr/sla';
+import { adminToken, createOfficer, DEV_KEYS, ManualClock, TestEngine, waitFor } from '@fr/testing';
+import { WorkerMetricsServer } from '@fr/worker';
+
+const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
+const METRICS_TOKEN = 'test-metrics-token-0123456789';
+/** Monday 2 March 2026, 08:00 in Hanoi: a working day; the receive stage is due at 17:00. */
+const MONDAY_8AM = '2026-03-02T08:00:00+07:00';
+
+/** The value of one series of a Prometheus text exposition (0 when absent). */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = (m[2] ?? '').slice(1, -1).split(',');
+    if (wanted.every((w) => have.includes(w))) return Number(m[3]);
+  }
+  return 0;
+}
+
+/**
+ * Operations (issue 17): Prometheus metrics from the API and the worker, the queue board behind the
+ * API's own login, request ids from the HTTP request into the jobs it causes.
+ */
+describe('operating the engine', () => {
+  const clock = new ManualClock(MONDAY_8AM);
+  let engine: TestEngine;
+  let handler: string;
+
+  beforeAll(async () => {
+    engine = await TestEngine.start({ clock, env: { FR_METRICS_TOKEN: METRICS_TOKEN } });
+    handler = (await createOfficer(engine, await adminToken(engine), { username: 'bk.handler.obs', role: 'HANDLER', unitCode: 'P_BACH_KHOA' })).token;
+  });
+  afterAll(() => engine?.close());
+
+  const scrapeApi = () => engine.http().get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`);
+  const scrapeWorker = async () => {
+    const at = engine.worker!.get(WorkerMetricsServer).address();
+    if (!at) throw new Error('the worker serves no metrics');
+    const res = await fetch(`http://${at.host}:${at.port}/metrics`);
+    expect(res.status).toBe(200);
+    return res.text();
+  };
+
+  it('refuses /metrics without the token', async () => {
+    expect((await engine.http().get('/metrics')).status).toBe(401);
+    expect((await engine.http().get('/metrics').set('Authorization', 'Bearer not-the-token')).status).toBe(401);
+    expect((await engine.http().get('/metrics').set('Authorization', `Bearer ${handler}`)).status).toBe(401);
+  });
+
+  it('counts a routed case and a fired escalation, and carries the request id into the job', async () => {
+    const before = await scrapeApi();
+    expect(before.status).toBe(200);
+    expect(before.headers['content-type']).toMatch(/^text\/plain/);
+    const workerBefore = await scrapeWorker();
+
+    const requestId = 'obs-request-0001';
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .set('X-Request-Id', requestId)
+      .send({
+        category: 'sidewalk_encroachment',
+        description: 'Hàng quán lấn chiếm vỉa hè trước cổng Đại học Bách Khoa, người đi bộ phải xuống lòng đường.',
+        location: { wardCode: 'BACH_KHOA' },
+      });
+    expect(res.status).toBe(202);
+    expect(res.headers['x-request-id']).toBe(requestId);
+    const id = (res.body as { id: string }).id;
+    await waitFor(
+      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [id]),
+      (r) => r[0].status !== 'received',
+      { what: 'routing' },
+    );
+    const data = await engine.redis.hget(`${engine.config.queuePrefix}:routing:route-case.${id}`, 'data');
+    expect(JSON.parse(data ?? '{}')).toEqual({ caseId: id, requestId });
+
+    // Past the 17:00 deadline: the warning and level 1 fire, half an hour after they fell due.
+    clock.set('2026-03-02T17:30:00+07:00');
+    await waitFor(() => engine.worker!.get(SlaReconciler).runOnce(), (r): r is SlaReconcileResult => r !== null, { what: 'the SLA sweep' });
+    await waitFor(
+      () => engine.query(`SELECT level FROM escalations WHERE case_id = $1`, [id]),
+      (rows) => rows.length === 2,
+      { what: 'warn and level 1' },
+    );
+
+    const after = (await scrapeApi()).text;
+    const intake = { method: 'POST', route: '/v1/feedback', status: '202' };
+    expect(sample(after, 'fr_http_request_duration_seconds_count', intake)).toBe(sample(before.text, 'fr_http_request_duration_seconds_count', intake) + 1);
+    expect(sample(after, 'fr_http_request_duration_seconds_count', { route: '/metrics', status: '200' })).toBeGreaterThanOrEqual(1);
+    expect(sample(after, 'fr_cases_open', { unit: 'P_BACH_KHOA', state: 'assigned' })).toBe(1);
+    expect(sample(after, 'fr_cases_overdue', { unit: 'P_BACH_KHOA' })).toBe(1);
+    expect(after).toMatch(/^fr_queue_jobs\{queue="sla",state="delayed"\} \d+$/m);
+    expect(after).toMatch(/^fr_outbox_backlog \d+$/m);
+    expect(after).toMatch(/^fr_audit_sealing_delay_seconds \S+$/m);
+    expect(sample(after, 'fr_calendar_days_covered_ahead')).toBeGreaterThan(0);
+    expect(after).toMatch(/^process_cpu_user_seconds_total /m);
+
+    const worker = await scrapeWorker();
+    expect(sample(worker, 'fr_escalations_total', { level: '1' })).toBe(sample(workerBefore, 'fr_escalations_total', { level: '1' }) + 1);
+    expect(sample(worker, 'fr_escalations_total', { level: 'warn' })).toBe(sample(workerBefore, 'fr_escalations_total', { level: 'warn' }) + 1);
+    // Due at 17:00 (level 1) and 16:xx (the warning), recorded at 17:30 by the clock.
+    expect(sample(worker, 'fr_sla_breach_notice_lag_seconds_count', { level: '1' })).toBe(1);
+    expect(sample(worker, 'fr_sla_breach_notice_lag_seconds_sum', { level: '1' })).toBe(1800);
+    expect(sample(worker, 'fr_job_duration_seconds_count', { queue: 'routing', name: 'route-case', outcome: 'completed' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('gives a request without a valid X-Request-Id a UUID of its own', async () => {
+    const res = await engine.http().get('/health').set('X-Request-Id', 'bad id with spaces');
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
