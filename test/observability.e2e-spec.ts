@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+import request from 'supertest';
 import { SlaReconciler, SlaReconcileResult } from '@fr/sla';
 import { adminToken, createOfficer, DEV_KEYS, ManualClock, TestEngine, waitFor } from '@fr/testing';
 import { WorkerMetricsServer } from '@fr/worker';
@@ -105,6 +107,29 @@ describe('operating the engine', () => {
     expect(sample(worker, 'fr_sla_breach_notice_lag_seconds_count', { level: '1' })).toBe(1);
     expect(sample(worker, 'fr_sla_breach_notice_lag_seconds_sum', { level: '1' })).toBe(1800);
     expect(sample(worker, 'fr_job_duration_seconds_count', { queue: 'routing', name: 'route-case', outcome: 'completed' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('shows the queue board to ADMIN only, read-only', async () => {
+    // Outside the OpenAPI document (bull-board's own pages and API): a plain client, not the contract checker.
+    const board = () => request(engine.api.getHttpServer() as Server);
+    const admin = { Authorization: `Bearer ${await adminToken(engine)}` };
+    expect((await board().get('/admin/queues')).status).toBe(401);
+    expect((await board().get('/admin/queues/api/queues')).status).toBe(401);
+    expect((await board().get('/admin/queues').set('Authorization', 'Bearer forged.token.here')).status).toBe(401);
+    const forbidden = await board().get('/admin/queues').set('Authorization', `Bearer ${handler}`);
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body).toMatchObject({ statusCode: 403, message: expect.stringContaining('ADMIN') });
+
+    const page = await board().get('/admin/queues').set(admin);
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    const api = await board().get('/admin/queues/api/queues').set(admin);
+    expect(api.status).toBe(200);
+    const queues = (api.body as { queues: { name: string; readOnlyMode: boolean }[] }).queues;
+    expect(queues.map((q) => q.name).sort()).toEqual(['case-events', 'notifications', 'routing', 'sla']);
+    expect(queues.every((q) => q.readOnlyMode)).toBe(true);
+    expect((await board().put('/admin/queues/api/queues/routing/retry/failed').set(admin)).status).toBe(403);
+    expect((await board().put('/admin/queues/api/queues/routing/empty').set(admin)).status).toBe(403);
   });
 
   it('gives a request without a valid X-Request-Id a UUID of its own', async () => {

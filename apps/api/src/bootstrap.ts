@@ -16,6 +16,7 @@ import { refuseInvalidUtf8 } from './common/utf8-body';
 import { refuseMalformedForm } from './open311/form-body';
 import { buildValidationPipe } from './common/validation';
 import { buildOpenApiDocument } from './openapi';
+import { mountQueueBoard } from './queue-board/queue-board';
 
 /**
  * Builds the API exactly as production runs it; tests boot it through here too, and may give it a
@@ -31,6 +32,7 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   app.use(assignRequestId);
   app.use(httpMetricsMiddleware(app.get(Metrics)));
   app.use(helmet({ contentSecurityPolicy: false }));
+  mountQueueBoard(app);
   app.use(requireKnownMediaType);
   // Every JSON media type requireKnownMediaType lets through (application/json and any +json type) is
   // parsed: a +json body left unparsed reached validation as an empty object (a list of missing fields).
