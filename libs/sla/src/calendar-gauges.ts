@@ -1,21 +1,19 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
 import { Metrics } from '@fr/metrics';
-import { selectRow } from '@fr/persistence';
+import { CalendarStore } from './calendar-store';
 import { Clock } from './clock';
 
 const DAY_MS = 86_400_000;
 
 /**
- * How far ahead the district's working calendar reaches. Deadlines past its last year cannot be
- * computed from the year's real schedule (the civil-service holidays are published yearly), so an
- * alert fires while there is still time to load the next year.
+ * How far ahead the district's working calendar reaches, for an alert while there is still time to
+ * load the next year (CalendarCoverage tells the log, /health and the ADMINs from 60 days before).
  */
 @Injectable()
 export class CalendarGauges implements OnModuleInit {
   constructor(
-    private readonly ds: DataSource,
+    private readonly store: CalendarStore,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
   ) {}
@@ -25,13 +23,19 @@ export class CalendarGauges implements OnModuleInit {
   }
 
   async collect(): Promise<void> {
-    const row = await selectRow<{ last: number | null }>(this.ds, `SELECT max(year) AS last FROM calendars WHERE scope = ''`);
-    this.metrics.calendarDaysAhead.set(row?.last ? daysCoveredAhead(row.last, this.clock.now()) : 0);
+    const years = (await this.store.documents()).map((d) => d.year);
+    this.metrics.calendarDaysAhead.set(daysCoveredAhead(years, this.clock.now()));
   }
 }
 
-/** Whole days from `now` to the end of `lastYear` on the Vietnam wall clock (0 once past it). */
-export function daysCoveredAhead(lastYear: number, now: Date): number {
-  const end = Date.UTC(lastYear + 1, 0, 1) - VIETNAM_UTC_OFFSET_MS;
+/**
+ * Whole days from `now` to the end of the last year covered without a gap from this year on (Vietnam
+ * wall clock); 0 when this year itself has no calendar.
+ */
+export function daysCoveredAhead(years: readonly number[], now: Date): number {
+  const thisYear = new Date(now.getTime() + VIETNAM_UTC_OFFSET_MS).getUTCFullYear();
+  let last = thisYear - 1;
+  while (years.includes(last + 1)) last++;
+  const end = Date.UTC(last + 1, 0, 1) - VIETNAM_UTC_OFFSET_MS;
   return Math.max(0, Math.floor((end - now.getTime()) / DAY_MS));
 }
