@@ -9,14 +9,15 @@ import { QueueInspector } from '@fr/queue';
 
 export const QUEUE_BOARD_PATH = '/admin/queues';
 
-/** The board's own API calls that retry failed jobs (one job, or every failed job of a queue). */
+/** The board's own API calls that retry jobs: every failed job of a queue, or one job. */
 const RETRY = /^\/api\/queues\/[^/]+\/(?:retry\/failed|[^/]+\/retry)$/;
 
 /**
  * The queue board (bull-board) at /admin/queues, for ADMIN only, by the API's own bearer tokens
  * (bull-board itself answers anyone). Read-only: only GET passes, unless FR_QUEUE_BOARD_RETRIES=true,
- * which lets retries of failed jobs through as well (never cleaning, removing or promoting: the
- * reconcilers rebuild jobs from PostgreSQL, and a removed job would only be made again). Mounted
+ * which lets retries through as well: every failed job of a queue, or one job (bull-board retries a
+ * failed or a completed one; jobs are idempotent). Never cleaning, removing or promoting: the
+ * reconcilers rebuild jobs from PostgreSQL, and a removed job would only be made again. Mounted
  * before the application's routes; the board and its queue connections are made on first use.
  */
 export function mountQueueBoard(app: INestApplication): void {
@@ -41,9 +42,8 @@ export function mountQueueBoard(app: INestApplication): void {
   app.use(QUEUE_BOARD_PATH, (req: Request, res: Response, next: NextFunction) => {
     adminOnly(tokens, req)
       .then(() => {
-        const reading = req.method === 'GET' || req.method === 'HEAD';
-        if (!reading && !(retries && req.method === 'PUT' && RETRY.test(req.path))) {
-          return refuse(res, 403, 'Forbidden', `the queue board is read-only${retries ? ' except for retries of failed jobs' : ' (FR_QUEUE_BOARD_RETRIES=true allows retries)'}`);
+        if (!boardAllows(req.method, req.path, retries)) {
+          return refuse(res, 403, 'Forbidden', `the queue board is read-only${retries ? ' except for retries' : ' (FR_QUEUE_BOARD_RETRIES=true allows retries)'}`);
         }
         boardRouter()(req, res, next);
       })
@@ -54,6 +54,12 @@ export function mountQueueBoard(app: INestApplication): void {
         next(e);
       });
   });
+}
+
+/** Reading always; of the board's changes, only retries, and only when allowed. */
+export function boardAllows(method: string, path: string, retries: boolean): boolean {
+  if (method === 'GET' || method === 'HEAD') return true;
+  return retries && method === 'PUT' && RETRY.test(path);
 }
 
 async function adminOnly(tokens: AccessTokens, req: Request): Promise<void> {
