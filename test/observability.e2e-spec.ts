@@ -95,6 +95,8 @@ describe('operating the engine', () => {
     expect(sample(after, 'fr_cases_open', { unit: 'P_BACH_KHOA', state: 'assigned' })).toBe(1);
     expect(sample(after, 'fr_cases_overdue', { unit: 'P_BACH_KHOA' })).toBe(1);
     expect(after).toMatch(/^fr_queue_jobs\{queue="sla",state="delayed"\} \d+$/m);
+    // Levels 2 and 3 are still ahead (the warning and level 1 were just fired by the sweep).
+    expect(sample(after, 'fr_sla_timers_pending')).toBeGreaterThan(0);
     expect(after).toMatch(/^fr_outbox_backlog \d+$/m);
     expect(after).toMatch(/^fr_audit_sealing_delay_seconds \S+$/m);
     expect(sample(after, 'fr_calendar_days_covered_ahead')).toBeGreaterThan(0);
