@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import request from 'supertest';
+import { JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { SlaReconciler, SlaReconcileResult } from '@fr/sla';
 import { adminToken, createOfficer, DEV_KEYS, ManualClock, TestEngine, waitFor } from '@fr/testing';
 import { WorkerMetricsServer } from '@fr/worker';
@@ -29,12 +30,34 @@ describe('operating the engine', () => {
   const clock = new ManualClock(MONDAY_8AM);
   let engine: TestEngine;
   let handler: string;
+  // The engine logs warnings and errors to process.stdout (libs/config/src/logging.ts): kept here, not printed.
+  const logged: string[] = [];
+  const originalWrite = process.stdout.write;
+  const logLines = () =>
+    logged
+      .join('')
+      .split('\n')
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
 
   beforeAll(async () => {
-    engine = await TestEngine.start({ clock, env: { FR_METRICS_TOKEN: METRICS_TOKEN } });
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      logged.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      (rest.find((r) => typeof r === 'function') as (() => void) | undefined)?.();
+      return true;
+    }) as typeof process.stdout.write;
+    engine = await TestEngine.start({ clock, env: { FR_METRICS_TOKEN: METRICS_TOKEN, LOG_LEVEL: 'warn' } });
     handler = (await createOfficer(engine, await adminToken(engine), { username: 'bk.handler.obs', role: 'HANDLER', unitCode: 'P_BACH_KHOA' })).token;
   });
-  afterAll(() => engine?.close());
+  afterAll(async () => {
+    await engine?.close();
+    process.stdout.write = originalWrite;
+  });
 
   const scrapeApi = () => engine.http().get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`);
   const scrapeWorker = async () => {
@@ -132,6 +155,22 @@ describe('operating the engine', () => {
     expect(queues.every((q) => q.readOnlyMode)).toBe(true);
     expect((await board().put('/admin/queues/api/queues/routing/retry/failed').set(admin)).status).toBe(403);
     expect((await board().put('/admin/queues/api/queues/routing/empty').set(admin)).status).toBe(403);
+  });
+
+  it('logs every line of a request and of a job under its request id', async () => {
+    const requestId = 'obs-request-0002';
+    expect((await engine.http().get('/metrics').set('X-Request-Id', requestId)).status).toBe(401);
+    // A delivery whose webhook is gone fails for good on its only attempt; the job logs that as a warning.
+    const [{ id }] = await engine.query<{ id: string }>(`INSERT INTO deliveries (kind, target, event_key) VALUES ('webhook', '999999', 'case-event.1') RETURNING id::text AS id`);
+    const queue = engine.worker!.get(QueueRegistry).get(QueueName.Notifications);
+    const job = await queue.add(JobName.Deliver, { deliveryId: id, requestId }, { jobId: `obs-deliver-${id}`, attempts: 1 });
+    await waitFor(() => job.getState(), (state) => state === 'failed', { what: 'the delivery job to fail' });
+
+    const mine = await waitFor(async () => logLines().filter((l) => l.requestId === requestId), (lines) => lines.length >= 2, { what: 'the log lines' });
+    const request = mine.find((l) => (l.req as { url?: string } | undefined)?.url === '/metrics');
+    expect(request).toMatchObject({ requestId, req: { id: requestId }, res: { statusCode: 401 } });
+    const fromJob = mine.find((l) => String(l.msg).includes(`delivery ${id} (webhook) failed for good`));
+    expect(fromJob).toMatchObject({ requestId, jobId: `obs-deliver-${id}`, queue: 'notifications' });
   });
 
   it('gives a request without a valid X-Request-Id a UUID of its own', async () => {
