@@ -155,6 +155,10 @@ describe('operating the engine', () => {
     expect(queues.every((q) => q.readOnlyMode)).toBe(true);
     expect((await board().put('/admin/queues/api/queues/routing/retry/failed').set(admin)).status).toBe(403);
     expect((await board().put('/admin/queues/api/queues/routing/empty').set(admin)).status).toBe(403);
+    // Timed as one route, whatever the board's own paths.
+    const metrics = (await scrapeApi()).text;
+    expect(sample(metrics, 'fr_http_request_duration_seconds_count', { method: 'GET', route: '/admin/queues', status: '200' })).toBe(2);
+    expect(metrics).not.toMatch(/route="\/api\/queues/);
   });
 
   it('logs every line of a request and of a job under its request id', async () => {

@@ -5,6 +5,7 @@ import { ExpressAdapter } from '@bull-board/express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AccessTokens } from '@fr/auth';
 import { APP_CONFIG, AppConfig } from '@fr/config';
+import { METRICS_ROUTE } from '@fr/metrics';
 import { QueueInspector } from '@fr/queue';
 
 export const QUEUE_BOARD_PATH = '/admin/queues';
@@ -40,6 +41,8 @@ export function mountQueueBoard(app: INestApplication): void {
   };
 
   app.use(QUEUE_BOARD_PATH, (req: Request, res: Response, next: NextFunction) => {
+    // One series for the board's pages and calls, whatever their paths.
+    res.locals[METRICS_ROUTE] = QUEUE_BOARD_PATH;
     adminOnly(tokens, req)
       .then(() => {
         if (!boardAllows(req.method, req.path, retries)) {
