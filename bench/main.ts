@@ -121,6 +121,7 @@ async function main(): Promise<number> {
     QUEUE_PREFIX: queuePrefix,
     LOG_LEVEL: 'error',
     PORT: '0',
+    FR_WORKER_METRICS_PORT: '0',
     FR_CONFIG_DIR: path.resolve(repoRoot, process.env.FR_CONFIG_DIR || 'config'),
     // The run's audit checkpoints go with its database, not into the repository's var/.
     FR_CHECKPOINT_DIR: path.join(os.tmpdir(), `fr_bench_${runId}_checkpoints`),

@@ -108,6 +108,7 @@ export async function runChaos(p: ChaosParams): Promise<ChaosResult> {
     QUEUE_PREFIX: queuePrefix,
     LOG_LEVEL: 'error',
     PORT: '0',
+    FR_WORKER_METRICS_PORT: '0',
     FR_CONFIG_DIR: configDir,
     FR_CHECKPOINT_DIR: path.join(scratch, 'checkpoints'),
     ...p.engineEnv,

@@ -56,7 +56,11 @@ switch (mode) {
     migrateDatabase(config, [organisationSeed(config), reorganisationsSeed(config)]).then(
       () => {
         const modes = ['api', ...Array.from({ length: workers }, () => 'worker')];
-        const children = modes.map((m) => fork(__filename, [m], { stdio: 'inherit' }));
+        // Each worker serves its metrics on its own port: FR_WORKER_METRICS_PORT, the next one, and so on.
+        const metricsPort = config.workerMetrics.port;
+        const envOf = (m, i) =>
+          m === 'worker' && metricsPort ? { ...process.env, FR_WORKER_METRICS_PORT: String(metricsPort + i - 1) } : process.env;
+        const children = modes.map((m, i) => fork(__filename, [m], { stdio: 'inherit', env: envOf(m, i) }));
         let stopping = false;
         const stop = (signal) => {
           if (stopping) return;

@@ -29,6 +29,8 @@ describe('audit sealing with several worker processes', () => {
         FR_CHECKPOINT_DIR: engine.config.checkpointDir,
         FR_RECONCILE_INTERVAL_MS: '3600000',
         FR_DB_POOL_SIZE: '4',
+        // Several workers on one machine: each on a free port.
+        FR_WORKER_METRICS_PORT: '0',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

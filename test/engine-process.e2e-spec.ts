@@ -45,6 +45,8 @@ describe('the engine as processes (npm start)', () => {
         QUEUE_PREFIX: `frt_proc_${id}`,
         LOG_LEVEL: 'info',
         FR_CHECKPOINT_DIR: checkpoints,
+        // Any free port: other test files' engines run beside this one.
+        FR_WORKER_METRICS_PORT: '0',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,6 +1,7 @@
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { Metrics } from '@fr/metrics';
 import { JobName, jobIdFor, QueueName, QueueRegistry } from '@fr/queue';
 import { Clock, FireEscalation, SlaService, Stage } from '@fr/sla';
 import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
@@ -91,6 +92,9 @@ describe('an escalation reaches the inbox, the webhook and the mailbox, once eac
     if (!calendar.isWorkingTime(now)) now = new Date(calendar.nextOpening(now).getTime() + 3600_000);
     jest.spyOn(engine.worker!.get(Clock), 'now').mockReturnValue(now);
     const fire = engine.worker!.get(FireEscalation);
+    // The worker's metrics count what happens here (issue 17): deliveries by kind and outcome.
+    const delivered = async (kind: string) => (await engine.worker!.get(Metrics).deliveries.get()).values.find((v) => v.labels.kind === kind && v.labels.outcome === 'delivered')?.value ?? 0;
+    const before = { email: await delivered('email'), webhook: await delivered('webhook') };
     expect(await fire.execute({ ...run, level: '1' })).toMatchObject({ outcome: 'fired' });
     expect(await fire.execute({ ...run, level: '1' })).toEqual({ outcome: 'duplicate' });
 
@@ -114,6 +118,7 @@ describe('an escalation reaches the inbox, the webhook and the mailbox, once eac
     expect(mine[0].to).toBe('lanhdao.dongmac@hbt.gov.vn');
     const hooksForCase = calls.filter((c) => c.body.includes(trackingCode));
     expect(hooksForCase).toHaveLength(1);
+    expect({ email: await delivered('email'), webhook: await delivered('webhook') }).toEqual({ email: before.email + 1, webhook: before.webhook + 1 });
     expect(JSON.parse(hooksForCase[0].body)).toMatchObject({ event: 'escalation', caseId: id, trackingCode, level: '1', stage: 'receive' });
     for (const text of [mine[0].raw, hooksForCase[0].body]) {
       expect(text).not.toContain(CITIZEN.phone);

@@ -258,6 +258,8 @@ describe("citizens' personal data", () => {
     expect(requests.some((r) => r.res.statusCode === 400)).toBe(true);
     expect(requests.some((r) => r.res.statusCode === 401 && String(r.req.url).includes('/v1/auth/login'))).toBe(true);
     expect(requests.some((r) => String(r.req.url).startsWith(`/v1/cases/${caseId}`))).toBe(true);
+    // Every line of a request carries its id (X-Request-Id, echoed): a UUID unless the caller sent a valid one.
+    expect(requests.filter((r) => typeof r.requestId !== 'string' || r.requestId !== r.req.id)).toEqual([]);
 
     const escaped = (s: string) => JSON.stringify(s).slice(1, -1); // as it would appear inside a JSON string
     // eslint-disable-next-line no-control-regex -- the ASCII range, NUL included, is the point

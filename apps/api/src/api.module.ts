@@ -1,16 +1,17 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { AuditModule } from '@fr/audit';
+import { AuditModule, SealingGauges } from '@fr/audit';
 import { AuthModule } from '@fr/auth';
 import { AppConfigModule, loggingModule } from '@fr/config';
-import { CasesModule } from '@fr/cases';
+import { CaseGauges, CasesModule } from '@fr/cases';
+import { MetricsModule } from '@fr/metrics';
 import { DirectoryModule } from '@fr/directory';
 import { IntakeModule } from '@fr/intake';
 import { InboxModule, NotificationsModule } from '@fr/notifications';
-import { SlaModule } from '@fr/sla';
+import { CalendarGauges, SlaModule } from '@fr/sla';
 import { CasesController } from './cases/cases.controller';
 import { DatabaseModule } from '@fr/persistence';
-import { OutboxAnnouncer } from '@fr/queue';
+import { OutboxAnnouncer, QueueGauges, QueueInspector } from '@fr/queue';
 import { AuditsController } from './audits/audits.controller';
 import { AuthController } from './auth/auth.controller';
 import { HealthController } from './health/health.controller';
@@ -28,12 +29,14 @@ import { ComplianceApiModule } from './compliance/compliance-api.module';
 import { ReorganisationsController } from './reorganisations/reorganisations.controller';
 import { HotlineController } from './hotline/hotline.controller';
 import { PrivacyApiModule } from './privacy/privacy-api.module';
+import { MetricsController } from './metrics/metrics.controller';
 
 /** The HTTP API. The configuration is handed to AppConfigModule.forRoot by whoever boots it (bootstrap.ts). */
 @Module({
-  imports: [AppConfigModule, loggingModule(), DatabaseModule.forRoot(), TerminusModule.forRoot({ logger: false }), SlaModule, AuthModule, DirectoryModule, IntakeModule, CasesModule, NotificationsModule, InboxModule, AuditModule, Open311Module, ComplianceApiModule, PrivacyApiModule],
-  controllers: [IntakeController, CasesController, AuthController, OfficersController, UnitsController, WebhooksController, NotificationsController, EscalationsController, CalendarsController, HealthController, AuditsController, Open311Controller, ReorganisationsController, HotlineController],
+  imports: [AppConfigModule, loggingModule(), DatabaseModule.forRoot(), TerminusModule.forRoot({ logger: false }), SlaModule, AuthModule, DirectoryModule, IntakeModule, CasesModule, NotificationsModule, InboxModule, AuditModule, Open311Module, ComplianceApiModule, PrivacyApiModule, MetricsModule],
+  controllers: [IntakeController, CasesController, AuthController, OfficersController, UnitsController, WebhooksController, NotificationsController, EscalationsController, CalendarsController, HealthController, AuditsController, Open311Controller, ReorganisationsController, HotlineController, MetricsController],
   // The API writes outbox rows (intake, case actions) and runs no relay: it tells the workers' relays over Redis.
-  providers: [ChannelKeyGuard, OutboxAnnouncer],
+  // The state gauges are read here, on scrape of GET /metrics; the workers count the events they cause.
+  providers: [ChannelKeyGuard, OutboxAnnouncer, QueueInspector, QueueGauges, CaseGauges, SealingGauges, CalendarGauges],
 })
 export class ApiModule {}

@@ -5,15 +5,18 @@ import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppConfig, AppConfigModule } from '@fr/config';
+import { httpMetricsMiddleware, Metrics } from '@fr/metrics';
 import { Clock, TimeSource } from '@fr/sla';
 import { ApiModule } from './api.module';
 import { HttpErrorFilter } from './common/http-exception.filter';
 import { requireKnownMediaType } from './common/media-type.middleware';
+import { assignRequestId } from './common/request-id.middleware';
 import { SafeInputPipe } from './common/safe-input.pipe';
 import { refuseInvalidUtf8 } from './common/utf8-body';
 import { refuseMalformedForm } from './open311/form-body';
 import { buildValidationPipe } from './common/validation';
 import { buildOpenApiDocument } from './openapi';
+import { mountQueueBoard } from './queue-board/queue-board';
 
 /**
  * Builds the API exactly as production runs it; tests boot it through here too, and may give it a
@@ -26,7 +29,10 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   const app = await NestFactory.create<NestExpressApplication>(ApiRootModule, { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(Logger));
   if (options.clock) app.get(Clock).follow(options.clock);
+  app.use(assignRequestId);
+  app.use(httpMetricsMiddleware(app.get(Metrics)));
   app.use(helmet({ contentSecurityPolicy: false }));
+  mountQueueBoard(app);
   app.use(requireKnownMediaType);
   // Every JSON media type requireKnownMediaType lets through (application/json and any +json type) is
   // parsed: a +json body left unparsed reached validation as an empty object (a list of missing fields).

@@ -62,7 +62,9 @@ describe('the OpenAPI document', () => {
     for (const { op } of operations()) {
       if (op.security.length) expect(op.responses['401']).toBeDefined();
     }
-    expect(Object.keys(doc.components.securitySchemes)).toEqual(['channel', 'bearer']);
+    // `metrics`: the deployment's FR_METRICS_TOKEN, for GET /metrics only.
+    expect(Object.keys(doc.components.securitySchemes)).toEqual(['channel', 'bearer', 'metrics']);
+    expect(operations().filter((o) => o.op.security.some((s: Json) => 'metrics' in s)).map((o) => o.path)).toEqual(['/metrics']);
     const channelPaths = (p: string) => p.startsWith('/v1/feedback') || ['/v1/categories', '/v1/areas', '/v1/public/notices'].includes(p);
     expect(operations().filter((o) => channelPaths(o.path)).map((o) => o.op.security)).toEqual(Array(8).fill([{ channel: [] }]));
   });

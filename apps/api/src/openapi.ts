@@ -11,6 +11,7 @@ export const OWN_SPEC_PATH_PREFIXES: readonly string[] = ['/open311/'];
 
 export const CHANNEL_KEY_SCHEME = 'channel';
 export const BEARER_SCHEME = 'bearer';
+export const METRICS_SCHEME = 'metrics';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 type Json = Record<string, any>;
@@ -35,6 +36,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addServer('/', 'the server that serves this document')
     .addApiKey({ type: 'apiKey', name: 'X-Api-Key', in: 'header', description: "a channel's API key: the channel of a case comes from it" }, CHANNEL_KEY_SCHEME)
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'an access token from POST /v1/auth/login' }, BEARER_SCHEME)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: "the deployment's FR_METRICS_TOKEN (Prometheus' bearer_token)" }, METRICS_SCHEME)
     .build();
   const doc = SwaggerModule.createDocument(app, config, { extraModels: [ErrorDto, DependencyCheckDto] });
   return finishDocument(doc);

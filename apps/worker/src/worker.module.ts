@@ -5,6 +5,7 @@ import { CasesModule } from '@fr/cases';
 import { DirectoryModule } from '@fr/directory';
 import { AppConfigModule, loggingModule } from '@fr/config';
 import { DeliveriesReconciler, NotificationsModule } from '@fr/notifications';
+import { MetricsModule } from '@fr/metrics';
 import { DatabaseModule } from '@fr/persistence';
 import { PrivacyModule } from '@fr/privacy';
 import { OutboxRelay, QueueModule } from '@fr/queue';
@@ -12,6 +13,7 @@ import { RoutingModule } from '@fr/routing';
 import { SlaEscalationModule, SlaModule } from '@fr/sla';
 import { AuditSealerLoop } from './audit-sealer.loop';
 import { Maintenance } from './maintenance.service';
+import { WorkerMetricsServer } from './metrics-server';
 import { CaseEventsProcessor } from './processors/case-events.processor';
 import { DeliveriesProcessor } from './processors/deliveries.processor';
 import { PrivacyProcessor, PrivacySweepSchedule } from './processors/privacy.processor';
@@ -34,7 +36,8 @@ import { SlaTimerProcessor } from './processors/sla-timer.processor';
     AuditModule,
     BoardAlertsModule,
     PrivacyModule,
+    MetricsModule,
   ],
-  providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, PrivacyProcessor, PrivacySweepSchedule, DeliveriesReconciler, AuditSealerLoop, Maintenance],
+  providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, PrivacyProcessor, PrivacySweepSchedule, DeliveriesReconciler, AuditSealerLoop, Maintenance, WorkerMetricsServer],
 })
 export class WorkerModule {}

@@ -23,6 +23,7 @@ function chain(n: number): SealedEventRow[] {
       reason: null,
       data: `{"n": ${i}}`,
       occurred_at: '2025-03-04T01:30:00.123456Z',
+      texts: null,
     };
     r.hash = auditEventHash(prev, eventText(r));
     prev = r.hash;

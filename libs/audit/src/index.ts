@@ -17,3 +17,4 @@ export * from './export-cases.usecase';
 export * from './draw-sample.usecase';
 export * from './record-review.usecase';
 export * from './audit.module';
+export * from './sealing-gauges';

@@ -5,3 +5,4 @@ export * from './citizen-actions.usecase';
 export * from './auto-close.service';
 export * from './follow-designation';
 export * from './cases.module';
+export * from './case-gauges';

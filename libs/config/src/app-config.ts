@@ -73,6 +73,15 @@ export interface AppConfig {
    * citizen by phone or e-mail without storing either in clear.
    */
   privacyKey: string;
+  /** The bearer token GET /metrics asks for (FR_METRICS_TOKEN); null: the API serves no metrics. */
+  metricsToken: string | null;
+  /**
+   * Where a worker serves its metrics (FR_WORKER_METRICS_HOST, FR_WORKER_METRICS_PORT): loopback by
+   * default, so they are not public; port null: no metrics server (FR_WORKER_METRICS_PORT=off), 0: any free port.
+   */
+  workerMetrics: { host: string; port: number | null };
+  /** Whether the queue board (/admin/queues) may retry jobs (FR_QUEUE_BOARD_RETRIES=true); read-only otherwise. */
+  queueBoardRetries: boolean;
 }
 
 export class ConfigError extends Error {
@@ -220,7 +229,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
       windowDays: int(env, 'FR_DUPLICATE_WINDOW_DAYS', 30, 1, 365, problems),
     },
     privacyKey: env.FR_PRIVACY_KEY || (production ? '' : DEV_PRIVACY_KEY),
+    metricsToken: env.FR_METRICS_TOKEN || null,
+    workerMetrics: {
+      host: env.FR_WORKER_METRICS_HOST || '127.0.0.1',
+      port: env.FR_WORKER_METRICS_PORT === 'off' ? null : int(env, 'FR_WORKER_METRICS_PORT', 9464, 0, 65535, problems),
+    },
+    queueBoardRetries: env.FR_QUEUE_BOARD_RETRIES === 'true',
   };
+  if (production && config.metricsToken !== null && config.metricsToken.length < 16) problems.push('FR_METRICS_TOKEN must be at least 16 characters in production');
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!levels.includes(config.logLevel)) problems.push(`LOG_LEVEL must be one of ${levels.join(', ')}`);
   if (problems.length) throw new ConfigError(problems);

@@ -11,6 +11,17 @@ describe(loadConfig.name, () => {
     expect(sut.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/feedback_router');
   });
 
+  it('serves no metrics publicly by default: /metrics off without a token, workers on the loopback address', () => {
+    expect(loadConfig({})).toMatchObject({ metricsToken: null, workerMetrics: { host: '127.0.0.1', port: 9464 }, queueBoardRetries: false });
+    expect(loadConfig({ FR_WORKER_METRICS_PORT: 'off', FR_METRICS_TOKEN: 'a-token', FR_QUEUE_BOARD_RETRIES: 'true' })).toMatchObject({
+      metricsToken: 'a-token',
+      workerMetrics: { port: null },
+      queueBoardRetries: true,
+    });
+    expect(() => loadConfig({ FR_WORKER_METRICS_PORT: 'ninety' })).toThrow(/FR_WORKER_METRICS_PORT must be an integer/);
+    expect(() => loadConfig({ NODE_ENV: 'production', FR_METRICS_TOKEN: 'short' })).toThrow(/FR_METRICS_TOKEN must be at least 16 characters/);
+  });
+
   it('lists every problem at once, naming the variable', () => {
     let error: ConfigError | undefined;
     try {

@@ -3,3 +3,4 @@ export * from './config.module';
 export * from './organisation';
 export * from './logging';
 export * from './retention';
+export * from './request-context';

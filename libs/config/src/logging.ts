@@ -1,6 +1,19 @@
 import { DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { APP_CONFIG, AppConfig, AppConfigModule } from './config.module';
+import { REQUEST_ID_HEADER, requestIdFrom } from './request-context';
+
+/**
+ * The request's id: the one assigned before routing (the API's request-id middleware, which also
+ * echoes it), else a valid incoming X-Request-Id, else a new UUID.
+ */
+export function requestIdOf(req: IncomingMessage & { id?: unknown }, res: ServerResponse): string {
+  if (typeof req.id === 'string') return req.id;
+  const id = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
+  if (!res.headersSent) res.setHeader('X-Request-Id', id);
+  return id;
+}
 
 /**
  * Structured JSON logs. Requests are logged by method, route and status only: headers carry API
@@ -16,6 +29,9 @@ export function loggingModule(): DynamicModule {
         {
         level: config.logLevel,
         base: { service: 'feedback-router' },
+        genReqId: requestIdOf,
+        // On every line the request logs, not only the access line: jobs log the same key.
+        customProps: (req: { id: unknown }) => ({ requestId: req.id }),
         serializers: {
           req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
           res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),

@@ -4,6 +4,7 @@ import { createTransport, Transporter } from 'nodemailer';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { UnprocessableError } from '@fr/domain';
+import { Metrics } from '@fr/metrics';
 import { execute, selectRow, selectRows, Sql, writeOutboxMany } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock, SlaService } from '@fr/sla';
@@ -117,6 +118,7 @@ export class Deliveries implements OnModuleDestroy {
     private readonly sla: SlaService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   onModuleDestroy() {
@@ -260,7 +262,10 @@ export class Deliveries implements OnModuleDestroy {
       `SELECT id::text AS id, kind, target, event_key, status, message_id::text AS message_id, payload FROM deliveries WHERE id = $1`,
       [deliveryId],
     );
-    if (!d || d.status === 'delivered') return 'skipped';
+    if (!d || d.status === 'delivered') {
+      this.metrics.deliveries.inc({ kind: d?.kind ?? 'unknown', outcome: 'skipped' });
+      return 'skipped';
+    }
     try {
       const payload = d.payload ?? (await currentPayload(this.ds, d.event_key));
       if (!payload) throw new Error(`the event ${d.event_key} no longer exists`);
@@ -271,6 +276,7 @@ export class Deliveries implements OnModuleDestroy {
         `UPDATE deliveries SET status = 'delivered', delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1`,
         [deliveryId],
       );
+      this.metrics.deliveries.inc({ kind: d.kind, outcome: 'delivered' });
       return 'delivered';
     } catch (e) {
       const message = (e as Error).message.slice(0, 500);
@@ -279,6 +285,7 @@ export class Deliveries implements OnModuleDestroy {
         message,
         final ? 'failed' : 'pending',
       ]);
+      this.metrics.deliveries.inc({ kind: d.kind, outcome: final ? 'failed' : 'retrying' });
       if (final) this.logger.warn(`delivery ${deliveryId} (${d.kind}) failed for good: ${message}`);
       throw e;
     }

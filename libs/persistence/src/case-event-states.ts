@@ -1,7 +1,7 @@
 import { EntityManager } from 'typeorm';
 import { markOutboxWritten } from './outbox-signal';
 import { execute } from './sql';
-import type { OutboxMessage } from './write-helpers';
+import { OutboxMessage, outboxPayloadJson } from './write-helpers';
 
 /**
  * Writes outbox rows, the fan-out messages of citizen-visible events among them, and freezes what
@@ -31,7 +31,7 @@ export async function writeOutboxWithCaseEventStates(
       messages.map((m) => m.queue),
       messages.map((m) => m.name),
       messages.map((m) => m.jobId),
-      messages.map((m) => JSON.stringify(m.payload)),
+      messages.map((m) => outboxPayloadJson(m)),
       messages.map((m) => m.delayMs ?? 0),
       events.map((e) => e.eventId),
       events.map((e) => e.caseId),

@@ -1,3 +1,4 @@
+import { currentRequestId } from '@fr/config';
 import { EntityManager } from 'typeorm';
 import { AUDIT_TEXTS_KEY, AuditTextAside, putAside } from './audit-texts';
 import { markOutboxWritten } from './outbox-signal';
@@ -127,6 +128,15 @@ export interface OutboxMessage {
   delayMs?: number;
 }
 
+/**
+ * The job payload an outbox row carries: the message's ids, plus the id of the request this write
+ * runs for (libs/config request-context), so the job, and the jobs it causes, log under that id.
+ */
+export function outboxPayloadJson(m: OutboxMessage): string {
+  const requestId = currentRequestId();
+  return JSON.stringify(requestId && !('requestId' in m.payload) ? { ...m.payload, requestId } : m.payload);
+}
+
 export async function writeOutbox(manager: EntityManager, m: OutboxMessage): Promise<void> {
   await writeOutboxMany(manager, [m]);
 }
@@ -138,7 +148,7 @@ export async function writeOutboxMany(manager: EntityManager, messages: OutboxMe
   await execute(
     manager,
     `INSERT INTO outbox (queue, job_name, job_id, payload, delay_ms) VALUES ${values.join(', ')}`,
-    messages.flatMap((m) => [m.queue, m.name, m.jobId, JSON.stringify(m.payload), m.delayMs ?? 0]),
+    messages.flatMap((m) => [m.queue, m.name, m.jobId, outboxPayloadJson(m), m.delayMs ?? 0]),
   );
   markOutboxWritten(manager);
 }
@@ -156,7 +166,7 @@ export async function insertWithOutbox<T extends object>(manager: EntityManager,
           out AS (INSERT INTO outbox (queue, job_name, job_id, payload, delay_ms)
                   SELECT $${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5} WHERE EXISTS (SELECT 1 FROM ins))
      SELECT * FROM ins`,
-    [...params, message.queue, message.name, message.jobId, JSON.stringify(message.payload), message.delayMs ?? 0],
+    [...params, message.queue, message.name, message.jobId, outboxPayloadJson(message), message.delayMs ?? 0],
   );
   if (rows.length > 0) markOutboxWritten(manager);
   return rows;

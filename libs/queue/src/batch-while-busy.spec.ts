@@ -1,3 +1,4 @@
+import { currentRequestId, withRequestId } from '@fr/config';
 import { BatchWhileBusy } from './batch-while-busy';
 
 /** A run whose batches finish only when the test says so. */
@@ -90,5 +91,28 @@ describe('BatchWhileBusy', () => {
     await expect(b.submit(1)).resolves.toBe('only one');
     const wrong = new BatchWhileBusy(async () => [] as string[], { maxBatch: 10, maxInFlight: 1 });
     await expect(wrong.submit(1)).rejects.toThrow('batch of 1 returned 0 results');
+  });
+});
+
+describe('BatchWhileBusy and request ids', () => {
+  it('runs a batch on behalf of its callers’ request when they share one, of none otherwise', async () => {
+    const seen: (string | undefined)[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const sut = new BatchWhileBusy<number, number>(
+      async (items) => {
+        seen.push(currentRequestId());
+        if (items[0] === 0) await gate;
+        return items;
+      },
+      { maxBatch: 10, maxInFlight: 1 },
+    );
+    const first = withRequestId('request-a0', () => sut.submit(0));
+    const mixed = [withRequestId('request-a1', () => sut.submit(1)), withRequestId('request-b1', () => sut.submit(2))];
+    release();
+    await Promise.all([first, ...mixed]);
+    const shared = [withRequestId('request-c1', () => sut.submit(3))];
+    await Promise.all(shared);
+    expect(seen).toEqual(['request-a0', undefined, 'request-c1']);
   });
 });

@@ -1,3 +1,5 @@
+import { currentRequestId, withRequestId } from '@fr/config';
+
 /**
  * Coalesces single calls into batches without waiting for one to fill: a call made while fewer than
  * `maxInFlight` batches run starts one at once, alone; calls made while the runs are busy queue up and
@@ -9,7 +11,7 @@
  * fails only its own caller.
  */
 export class BatchWhileBusy<T, R> {
-  private readonly pending: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
+  private readonly pending: { item: T; requestId: string | undefined; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
   private inFlight = 0;
 
   constructor(
@@ -21,7 +23,7 @@ export class BatchWhileBusy<T, R> {
 
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.pending.push({ item, resolve, reject });
+      this.pending.push({ item, requestId: currentRequestId(), resolve, reject });
       this.drain();
     });
   }
@@ -44,15 +46,20 @@ export class BatchWhileBusy<T, R> {
     }
   }
 
+  /**
+   * A batch runs on behalf of its callers' request when they share one, and of none otherwise: it
+   * must not pass the id of whichever caller started it on to the others' work.
+   */
   private async runBatch(batch: typeof this.pending): Promise<void> {
+    const requestId = batch.every((b) => b.requestId === batch[0].requestId) ? batch[0].requestId : undefined;
     let results: R[];
     try {
-      results = await this.run(batch.map((b) => b.item));
+      results = await withRequestId(requestId, () => this.run(batch.map((b) => b.item)));
       if (results.length !== batch.length) throw new Error(`batch of ${batch.length} returned ${results.length} results`);
     } catch (e) {
       if (!this.options.retryAlone || batch.length === 1) return batch.forEach((b) => b.reject(e));
       // One after another: the retry must not load the database more than the batch did.
-      for (const b of batch) await this.run([b.item]).then(([r]) => b.resolve(r), b.reject);
+      for (const b of batch) await withRequestId(b.requestId, () => this.run([b.item])).then(([r]) => b.resolve(r), b.reject);
       return;
     }
     batch.forEach((b, i) => b.resolve(results[i]));

@@ -5,3 +5,5 @@ export * from './queue.module';
 export * from './batch-while-busy';
 export * from './outbox-announcer';
 export * from './job-health';
+export * from './queue-inspector';
+export * from './queue-gauges';

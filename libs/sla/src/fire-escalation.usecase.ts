@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
+import { Metrics } from '@fr/metrics';
 import { coversAt, execute, selectRows } from '@fr/persistence';
 import { Clock } from './clock';
 import { ESCALATION_RECORDED, EscalationRecordedListener } from './escalation-listener';
@@ -73,6 +74,7 @@ export class FireEscalation {
     private readonly ds: DataSource,
     private readonly sla: SlaService,
     private readonly clock: Clock,
+    private readonly metrics: Metrics,
     @Optional() @Inject(ESCALATION_RECORDED) private readonly listener?: EscalationRecordedListener,
   ) {}
 
@@ -82,12 +84,23 @@ export class FireEscalation {
   }
 
   /** One result per timer, in order. All or nothing: if the transaction fails, none has fired. */
-  executeMany(timers: readonly SlaTimer[]): Promise<FireEscalationResult[]> {
-    if (timers.length === 0) return Promise.resolve([]);
-    return this.ds.transaction((m) => this.run(m, timers));
+  async executeMany(timers: readonly SlaTimer[]): Promise<FireEscalationResult[]> {
+    if (timers.length === 0) return [];
+    const fired: { level: EscalationLevel; lagSeconds: number }[] = [];
+    const results = await this.ds.transaction((m) => this.run(m, timers, fired));
+    // Counted once committed: a batch that rolls back (and is retried) recorded nothing.
+    for (const r of fired) {
+      this.metrics.escalations.inc({ level: r.level });
+      this.metrics.breachNoticeLag.observe({ level: r.level }, r.lagSeconds);
+    }
+    return results;
   }
 
-  private async run(m: EntityManager, timers: readonly SlaTimer[]): Promise<FireEscalationResult[]> {
+  private async run(
+    m: EntityManager,
+    timers: readonly SlaTimer[],
+    fired: { level: EscalationLevel; lagSeconds: number }[],
+  ): Promise<FireEscalationResult[]> {
     const results = new Array<FireEscalationResult>(timers.length);
     const ids = [...new Set(timers.map((t) => t.caseId))].sort();
     // Locked in id order, so two batches sharing cases wait for each other instead of deadlocking.
@@ -150,6 +163,7 @@ export class FireEscalation {
         this.logger.warn(`case ${f.c.id}: escalation level ${f.timer.level} reached but nobody to tell (${f.rung.notify.join(', ')})`);
       }
       results[f.index] = { outcome: 'fired', escalationId, recipients: recipients.length };
+      fired.push({ level: f.timer.level, lagSeconds: Math.max(0, now.getTime() - f.fireAt.getTime()) / 1000 });
     }
     if (notifications.length) {
       await execute(

@@ -9,3 +9,4 @@ export * from './fire-escalation.usecase';
 export * from './sla-reconciler.service';
 export * from './calendar-store';
 export * from './calendar-coverage';
+export * from './calendar-gauges';

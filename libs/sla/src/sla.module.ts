@@ -1,5 +1,6 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { AppConfigModule } from '@fr/config';
+import { MetricsModule } from '@fr/metrics';
 import { QueueModule } from '@fr/queue';
 import { CalendarStore } from './calendar-store';
 import { CalendarCoverage } from './calendar-coverage';
@@ -23,7 +24,7 @@ export class SlaEscalationModule {
   static register(opts: { notify?: Type | DynamicModule } = {}): DynamicModule {
     return {
       module: SlaEscalationModule,
-      imports: [AppConfigModule, SlaModule, QueueModule, ...(opts.notify ? [opts.notify] : [])],
+      imports: [AppConfigModule, SlaModule, QueueModule, MetricsModule, ...(opts.notify ? [opts.notify] : [])],
       providers: [FireEscalation, SlaReconciler],
       exports: [FireEscalation, SlaReconciler],
     };

@@ -1,16 +1,35 @@
 import { Inject, OnApplicationBootstrap } from '@nestjs/common';
 import { WorkerHost } from '@nestjs/bullmq';
-import { APP_CONFIG, AppConfig } from '@fr/config';
+import { Job } from 'bullmq';
+import { PinoLogger } from 'nestjs-pino';
+import { APP_CONFIG, AppConfig, withJobContext } from '@fr/config';
+import { Metrics } from '@fr/metrics';
 
 /**
- * A processor that runs FR_WORKER_CONCURRENCY jobs at once. BullMQ's default is one, which let SLA
- * timers queue up behind each other under a burst of breaches.
+ * A processor that runs FR_WORKER_CONCURRENCY jobs at once (BullMQ's default is one, which let SLA
+ * timers queue up behind each other under a burst of breaches), each on behalf of the request that
+ * caused it (its `requestId`: every log line of the job and the jobs it causes carry it), and timed.
  */
 export abstract class ConfiguredWorkerHost extends WorkerHost implements OnApplicationBootstrap {
   @Inject(APP_CONFIG) private readonly appConfig!: AppConfig;
+  @Inject(Metrics) private readonly metrics!: Metrics;
+  @Inject(PinoLogger) private readonly pino!: PinoLogger;
+
+  constructor() {
+    super();
+    // The explorer binds `process` once the module is initialised: it gets this wrapper.
+    const process = this.process.bind(this);
+    this.process = (job: Job, token?: string) => withJobContext(job, this.pino.logger, () => process(job, token));
+  }
 
   onApplicationBootstrap(): void {
     this.worker.concurrency = this.concurrency(this.appConfig);
+    const observe = (job: Job | undefined, outcome: 'completed' | 'failed') => {
+      if (!job?.processedOn || !job.finishedOn) return;
+      this.metrics.jobDuration.observe({ queue: job.queueName, name: job.name, outcome }, (job.finishedOn - job.processedOn) / 1000);
+    };
+    this.worker.on('completed', (job) => observe(job, 'completed'));
+    this.worker.on('failed', (job) => observe(job, 'failed'));
   }
 
   protected concurrency(config: AppConfig): number {

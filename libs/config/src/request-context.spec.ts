@@ -1,0 +1,40 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { storage } from 'nestjs-pino/storage';
+import { currentRequestId, isRequestId, requestIdFrom, withJobContext, withRequestId } from './request-context';
+
+describe('request ids', () => {
+  it('keeps a valid incoming X-Request-Id and replaces anything else by a UUID', () => {
+    expect(requestIdFrom('3f2c1a9e-5b7d-4c1e-9a2b-8d6e4f0a1b2c')).toBe('3f2c1a9e-5b7d-4c1e-9a2b-8d6e4f0a1b2c');
+    expect(requestIdFrom(['trace.0001:abc', 'other-one-0002'])).toBe('trace.0001:abc');
+    for (const bad of [undefined, '', 'short', 'has spaces in it', 'x'.repeat(129), 'name=<script>', 'Lê Thị Trang 0913555777']) {
+      const id = requestIdFrom(bad);
+      expect(id).not.toBe(bad);
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    }
+    expect(isRequestId(42)).toBe(false);
+  });
+
+  it('runs code on behalf of a request, and on behalf of none inside it when told so', async () => {
+    expect(currentRequestId()).toBeUndefined();
+    await withRequestId('request-0001', async () => {
+      await new Promise((r) => setImmediate(r));
+      expect(currentRequestId()).toBe('request-0001');
+      withRequestId(undefined, () => expect(currentRequestId()).toBeUndefined());
+    });
+  });
+
+  it("binds a job's request id into its work and every line it logs", () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) });
+    const root = pino({ base: null }, sink);
+    const job = { id: 'route-case.1', queueName: 'routing', data: { caseId: '1', requestId: 'request-0002' } };
+    withJobContext(job, root, () => {
+      expect(currentRequestId()).toBe('request-0002');
+      storage.getStore()!.logger.info('routed');
+    });
+    expect(lines).toEqual([expect.objectContaining({ requestId: 'request-0002', jobId: 'route-case.1', queue: 'routing', msg: 'routed' })]);
+    // A job from a sweep (no request behind it), or one whose payload carries something else, runs on behalf of none.
+    withJobContext({ ...job, data: { caseId: '1', requestId: 'not valid!' } }, root, () => expect(currentRequestId()).toBeUndefined());
+  });
+});

@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Logger } from 'pino';
+import { Store, storage as loggerStorage } from 'nestjs-pino/storage';
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/**
+ * What a caller may send as X-Request-Id: a proxy's or client's correlation id (UUIDs, hex, the
+ * usual trace ids). Anything else is replaced, so the id can go into logs and job payloads as is.
+ */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+export function isRequestId(value: unknown): value is string {
+  return typeof value === 'string' && REQUEST_ID.test(value);
+}
+
+const context = new AsyncLocalStorage<{ requestId: string | undefined }>();
+
+/** The id of the request (or of the request behind the job) this code runs for, if any. */
+export function currentRequestId(): string | undefined {
+  return context.getStore()?.requestId;
+}
+
+/** The id a request goes by: the incoming X-Request-Id when it is a valid one, a new UUID otherwise. */
+export function requestIdFrom(header: string | string[] | undefined): string {
+  const incoming = Array.isArray(header) ? header[0] : header;
+  return isRequestId(incoming) ? incoming : randomUUID();
+}
+
+/** Runs `fn` on behalf of `requestId` (none: on behalf of no request), e.g. the outbox rows it writes carry it. */
+export function withRequestId<T>(requestId: string | undefined, fn: () => T): T {
+  return context.run({ requestId }, fn);
+}
+
+/**
+ * Runs a queue job's work on behalf of the request that caused it: the id goes to the outbox rows
+ * the job writes (so it travels on to the jobs those cause) and into every log line of the job.
+ */
+export function withJobContext<T>(job: { id?: string; queueName: string; data: unknown }, root: Logger, fn: () => T): T {
+  const carried = (job.data as { requestId?: unknown } | null)?.requestId;
+  const requestId = isRequestId(carried) ? carried : undefined;
+  const logger = root.child({ requestId, jobId: job.id, queue: job.queueName });
+  return withRequestId(requestId, () => loggerStorage.run(new Store(logger), fn));
+}

@@ -1,0 +1,184 @@
+import type { Server } from 'node:http';
+import request from 'supertest';
+import { JobName, QueueName, QueueRegistry } from '@fr/queue';
+import { SlaReconciler, SlaReconcileResult } from '@fr/sla';
+import { adminToken, createOfficer, DEV_KEYS, ManualClock, TestEngine, waitFor } from '@fr/testing';
+import { WorkerMetricsServer } from '@fr/worker';
+
+const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
+const METRICS_TOKEN = 'test-metrics-token-0123456789';
+/** Monday 2 March 2026, 08:00 in Hanoi: a working day; the receive stage is due at 17:00. */
+const MONDAY_8AM = '2026-03-02T08:00:00+07:00';
+
+/** The value of one series of a Prometheus text exposition (0 when absent). */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = (m[2] ?? '').slice(1, -1).split(',');
+    if (wanted.every((w) => have.includes(w))) return Number(m[3]);
+  }
+  return 0;
+}
+
+/**
+ * Operations (issue 17): Prometheus metrics from the API and the worker, the queue board behind the
+ * API's own login, request ids from the HTTP request into the jobs it causes.
+ */
+describe('operating the engine', () => {
+  const clock = new ManualClock(MONDAY_8AM);
+  let engine: TestEngine;
+  let handler: string;
+  // The engine logs warnings and errors to process.stdout (libs/config/src/logging.ts): kept here, not printed.
+  const logged: string[] = [];
+  const originalWrite = process.stdout.write;
+  const logLines = () =>
+    logged
+      .join('')
+      .split('\n')
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
+
+  beforeAll(async () => {
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      logged.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      (rest.find((r) => typeof r === 'function') as (() => void) | undefined)?.();
+      return true;
+    }) as typeof process.stdout.write;
+    engine = await TestEngine.start({ clock, env: { FR_METRICS_TOKEN: METRICS_TOKEN, LOG_LEVEL: 'warn' } });
+    handler = (await createOfficer(engine, await adminToken(engine), { username: 'bk.handler.obs', role: 'HANDLER', unitCode: 'P_BACH_KHOA' })).token;
+  });
+  afterAll(async () => {
+    await engine?.close();
+    process.stdout.write = originalWrite;
+  });
+
+  const scrapeApi = () => engine.http().get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`);
+  const scrapeWorker = async () => {
+    const at = engine.worker!.get(WorkerMetricsServer).address();
+    if (!at) throw new Error('the worker serves no metrics');
+    const res = await fetch(`http://${at.host}:${at.port}/metrics`);
+    expect(res.status).toBe(200);
+    return res.text();
+  };
+
+  it('refuses /metrics without the token', async () => {
+    expect((await engine.http().get('/metrics')).status).toBe(401);
+    expect((await engine.http().get('/metrics').set('Authorization', 'Bearer not-the-token')).status).toBe(401);
+    expect((await engine.http().get('/metrics').set('Authorization', `Bearer ${handler}`)).status).toBe(401);
+  });
+
+  it('counts a routed case and a fired escalation, and carries the request id into the job', async () => {
+    const before = await scrapeApi();
+    expect(before.status).toBe(200);
+    expect(before.headers['content-type']).toMatch(/^text\/plain/);
+    const workerBefore = await scrapeWorker();
+
+    const requestId = 'obs-request-0001';
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .set('X-Request-Id', requestId)
+      .send({
+        category: 'sidewalk_encroachment',
+        description: 'Hàng quán lấn chiếm vỉa hè trước cổng Đại học Bách Khoa, người đi bộ phải xuống lòng đường.',
+        location: { wardCode: 'BACH_KHOA' },
+      });
+    expect(res.status).toBe(202);
+    expect(res.headers['x-request-id']).toBe(requestId);
+    const id = (res.body as { id: string }).id;
+    await waitFor(
+      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [id]),
+      (r) => r[0].status !== 'received',
+      { what: 'routing' },
+    );
+    const data = await engine.redis.hget(`${engine.config.queuePrefix}:routing:route-case.${id}`, 'data');
+    expect(JSON.parse(data ?? '{}')).toEqual({ caseId: id, requestId });
+
+    // Past the 17:00 deadline: the warning and level 1 fire, half an hour after they fell due.
+    clock.set('2026-03-02T17:30:00+07:00');
+    await waitFor(() => engine.worker!.get(SlaReconciler).runOnce(), (r): r is SlaReconcileResult => r !== null, { what: 'the SLA sweep' });
+    await waitFor(
+      () => engine.query(`SELECT level FROM escalations WHERE case_id = $1`, [id]),
+      (rows) => rows.length === 2,
+      { what: 'warn and level 1' },
+    );
+
+    const after = (await scrapeApi()).text;
+    const intake = { method: 'POST', route: '/v1/feedback', status: '202' };
+    expect(sample(after, 'fr_http_request_duration_seconds_count', intake)).toBe(sample(before.text, 'fr_http_request_duration_seconds_count', intake) + 1);
+    expect(sample(after, 'fr_http_request_duration_seconds_count', { route: '/metrics', status: '200' })).toBeGreaterThanOrEqual(1);
+    expect(sample(after, 'fr_cases_open', { unit: 'P_BACH_KHOA', state: 'assigned' })).toBe(1);
+    expect(sample(after, 'fr_cases_overdue', { unit: 'P_BACH_KHOA' })).toBe(1);
+    expect(after).toMatch(/^fr_queue_jobs\{queue="sla",state="delayed"\} \d+$/m);
+    // Levels 2 and 3 are still ahead (the warning and level 1 were just fired by the sweep).
+    expect(sample(after, 'fr_sla_timers_pending')).toBeGreaterThan(0);
+    expect(after).toMatch(/^fr_outbox_backlog \d+$/m);
+    expect(after).toMatch(/^fr_audit_sealing_delay_seconds \S+$/m);
+    expect(sample(after, 'fr_calendar_days_covered_ahead')).toBeGreaterThan(0);
+    expect(after).toMatch(/^process_cpu_user_seconds_total /m);
+
+    const worker = await scrapeWorker();
+    expect(sample(worker, 'fr_escalations_total', { level: '1' })).toBe(sample(workerBefore, 'fr_escalations_total', { level: '1' }) + 1);
+    expect(sample(worker, 'fr_escalations_total', { level: 'warn' })).toBe(sample(workerBefore, 'fr_escalations_total', { level: 'warn' }) + 1);
+    // Due at 17:00 (level 1) and 16:xx (the warning), recorded at 17:30 by the clock.
+    expect(sample(worker, 'fr_sla_breach_notice_lag_seconds_count', { level: '1' })).toBe(1);
+    expect(sample(worker, 'fr_sla_breach_notice_lag_seconds_sum', { level: '1' })).toBe(1800);
+    expect(sample(worker, 'fr_job_duration_seconds_count', { queue: 'routing', name: 'route-case', outcome: 'completed' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('shows the queue board to ADMIN only, read-only', async () => {
+    // Outside the OpenAPI document (bull-board's own pages and API): a plain client, not the contract checker.
+    const board = () => request(engine.api.getHttpServer() as Server);
+    const admin = { Authorization: `Bearer ${await adminToken(engine)}` };
+    expect((await board().get('/admin/queues')).status).toBe(401);
+    expect((await board().get('/admin/queues/api/queues')).status).toBe(401);
+    expect((await board().get('/admin/queues').set('Authorization', 'Bearer forged.token.here')).status).toBe(401);
+    const forbidden = await board().get('/admin/queues').set('Authorization', `Bearer ${handler}`);
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body).toMatchObject({ statusCode: 403, message: expect.stringContaining('ADMIN') });
+
+    const page = await board().get('/admin/queues').set(admin);
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    const api = await board().get('/admin/queues/api/queues').set(admin);
+    expect(api.status).toBe(200);
+    const queues = (api.body as { queues: { name: string; readOnlyMode: boolean }[] }).queues;
+    expect(queues.map((q) => q.name).sort()).toEqual(['case-events', 'notifications', 'routing', 'sla']);
+    expect(queues.every((q) => q.readOnlyMode)).toBe(true);
+    expect((await board().put('/admin/queues/api/queues/routing/retry/failed').set(admin)).status).toBe(403);
+    expect((await board().put('/admin/queues/api/queues/routing/empty').set(admin)).status).toBe(403);
+    // Timed as one route, whatever the board's own paths.
+    const metrics = (await scrapeApi()).text;
+    expect(sample(metrics, 'fr_http_request_duration_seconds_count', { method: 'GET', route: '/admin/queues', status: '200' })).toBe(2);
+    expect(metrics).not.toMatch(/route="\/api\/queues/);
+  });
+
+  it('logs every line of a request and of a job under its request id', async () => {
+    const requestId = 'obs-request-0002';
+    expect((await engine.http().get('/metrics').set('X-Request-Id', requestId)).status).toBe(401);
+    // A delivery whose webhook is gone fails for good on its only attempt; the job logs that as a warning.
+    const [{ id }] = await engine.query<{ id: string }>(`INSERT INTO deliveries (kind, target, event_key) VALUES ('webhook', '999999', 'case-event.1') RETURNING id::text AS id`);
+    const queue = engine.worker!.get(QueueRegistry).get(QueueName.Notifications);
+    const job = await queue.add(JobName.Deliver, { deliveryId: id, requestId }, { jobId: `obs-deliver-${id}`, attempts: 1 });
+    await waitFor(() => job.getState(), (state) => state === 'failed', { what: 'the delivery job to fail' });
+
+    const mine = await waitFor(async () => logLines().filter((l) => l.requestId === requestId), (lines) => lines.length >= 2, { what: 'the log lines' });
+    const request = mine.find((l) => (l.req as { url?: string } | undefined)?.url === '/metrics');
+    expect(request).toMatchObject({ requestId, req: { id: requestId }, res: { statusCode: 401 } });
+    const fromJob = mine.find((l) => String(l.msg).includes(`delivery ${id} (webhook) failed for good`));
+    expect(fromJob).toMatchObject({ requestId, jobId: `obs-deliver-${id}`, queue: 'notifications' });
+  });
+
+  it('gives a request without a valid X-Request-Id a UUID of its own', async () => {
+    const res = await engine.http().get('/health').set('X-Request-Id', 'bad id with spaces');
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
