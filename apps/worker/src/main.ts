@@ -6,7 +6,7 @@ import { createWorkerApp } from './bootstrap';
 
 async function main() {
   const config = loadConfig();
-  await migrateDatabase(config, [organisationSeed(config)]);
+  if (config.migrateOnStart) await migrateDatabase(config, [organisationSeed(config)]);
   await createWorkerApp(config);
 }
 

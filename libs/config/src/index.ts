@@ -2,3 +2,4 @@ export * from './app-config';
 export * from './config.module';
 export * from './organisation';
 export * from './logging';
+export * from './redis-url';

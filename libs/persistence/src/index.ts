@@ -8,3 +8,4 @@ export * from './advisory-locks';
 export * from './sql';
 export * from './audit-genesis';
 export * from './case-event-states';
+export * from './database-roles';
