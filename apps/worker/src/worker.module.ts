@@ -9,6 +9,7 @@ import { OutboxRelay, QueueModule } from '@fr/queue';
 import { RoutingModule } from '@fr/routing';
 import { SlaEscalationModule, SlaModule } from '@fr/sla';
 import { AuditSealerLoop } from './audit-sealer.loop';
+import { WorkerHeartbeat } from './heartbeat.service';
 import { Maintenance } from './maintenance.service';
 import { CaseEventsProcessor } from './processors/case-events.processor';
 import { DeliveriesProcessor } from './processors/deliveries.processor';
@@ -30,6 +31,6 @@ import { SlaTimerProcessor } from './processors/sla-timer.processor';
     AuditModule,
     BoardAlertsModule,
   ],
-  providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, DeliveriesReconciler, AuditSealerLoop, Maintenance],
+  providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, DeliveriesReconciler, AuditSealerLoop, Maintenance, WorkerHeartbeat],
 })
 export class WorkerModule {}
