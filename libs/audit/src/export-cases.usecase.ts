@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { NotFoundError, VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
-import { selectRow } from '@fr/persistence';
+import { ReadDatabase, selectRow } from '@fr/persistence';
 import { CsvValue, csvRow, UTF8_BOM } from './csv';
 import { forEachBatch } from './cursor';
 import { Period } from './period';
@@ -94,12 +93,13 @@ const COLUMNS: [string, (r: ExportRow, now: number) => CsvValue][] = [
  */
 @Injectable()
 export class ExportCases {
-  constructor(private readonly ds: DataSource) {}
+  /** Exports read the replica when there is one (DATABASE_READ_URL). */
+  constructor(private readonly read: ReadDatabase) {}
 
   /** Checks the filter before anything is sent, so errors can still be proper HTTP errors. */
   async prepare(f: ExportCasesFilter): Promise<void> {
     if (f.unitCode === undefined) return;
-    const unit = await selectRow<{ code: string }>(this.ds, `SELECT code FROM units WHERE code = $1`, [f.unitCode]);
+    const unit = await selectRow<{ code: string }>(await this.read.source(), `SELECT code FROM units WHERE code = $1`, [f.unitCode]);
     if (!unit) throw new NotFoundError('unit', f.unitCode);
   }
 
@@ -123,7 +123,7 @@ export class ExportCases {
     const now = Date.now();
     let rows = 0;
     if (!(await out.write(UTF8_BOM + csvRow(COLUMNS.map(([h]) => h))))) return rows;
-    await forEachBatch<ExportRow>(this.ds, sql, params, async (batch) => {
+    await forEachBatch<ExportRow>(await this.read.source(), sql, params, async (batch) => {
       let text = '';
       for (const r of batch) text += csvRow(COLUMNS.map(([, f]) => f(r, now)));
       rows += batch.length;

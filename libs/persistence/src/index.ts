@@ -9,3 +9,4 @@ export * from './sql';
 export * from './audit-genesis';
 export * from './case-event-states';
 export * from './database-roles';
+export * from './read-database';
