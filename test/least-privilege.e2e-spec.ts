@@ -68,4 +68,16 @@ describe("the engine's database role", () => {
     await expect(asEngine.query(`UPDATE audit_events SET reason = reason`)).rejects.toThrow(/permission denied/);
     await asEngine.query(`DELETE FROM later_feature`);
   });
+
+  it('takes over what a single-role installation left owned by someone else', async () => {
+    await engine.query(`CREATE TABLE left_by_superuser (id serial PRIMARY KEY)`);
+    await engine.query(`CREATE FUNCTION left_by_superuser_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'`);
+    await migrateDatabase(engine.config, []);
+    const owners = await engine.query<{ owner: string }>(
+      `SELECT tableowner AS owner FROM pg_tables WHERE tablename = 'left_by_superuser'
+       UNION ALL SELECT pg_get_userbyid(proowner) FROM pg_proc WHERE proname = 'left_by_superuser_fn'`,
+    );
+    expect(owners).toEqual([{ owner: TEST_ROLES.owner }, { owner: TEST_ROLES.owner }]);
+    await asEngine.query(`INSERT INTO left_by_superuser DEFAULT VALUES`);
+  });
 });

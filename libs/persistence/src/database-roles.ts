@@ -90,8 +90,9 @@ const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
 /**
  * Through a superuser connection: the owner and engine roles when missing (plain LOGIN roles, no
- * superuser, no CREATEDB, no CREATEROLE), and the database, owned by the owner role. Existing roles
- * are left as they are (their passwords too). Safe when several processes start at once: whoever
+ * superuser, no CREATEDB, no CREATEROLE), and the database, owned by the owner role, its schema's
+ * objects too (an existing single-role database is taken over). Existing roles are left as they
+ * are (their passwords too). Safe when several processes start at once: whoever
  * loses a race gets duplicate_object and moves on.
  */
 export async function provisionDatabase(config: { databaseAdminUrl: string; databaseOwnerUrl: string; databaseUrl: string }): Promise<void> {
@@ -110,14 +111,55 @@ export async function provisionDatabase(config: { databaseAdminUrl: string; data
       });
     }
     const name = databaseNameOf(config.databaseOwnerUrl);
-    const db = await admin.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [name]);
+    const db = await admin.query<{ owner: string }>(`SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1`, [name]);
     if (!db.rowCount) {
       await admin.query(`CREATE DATABASE ${ident(name)}${owner ? ` OWNER ${ident(owner.role)}` : ''}`).catch((e: { code?: string }) => {
         if (e.code !== PG_DUPLICATE_DATABASE) throw e;
       });
+    } else if (owner && db.rows[0].owner !== owner.role) {
+      await admin.query(`ALTER DATABASE ${ident(name)} OWNER TO ${ident(owner.role)}`);
     }
   } finally {
     await admin.end();
+  }
+  if (owner) await adoptSchema(config.databaseAdminUrl, databaseNameOf(config.databaseOwnerUrl), owner.role);
+}
+
+/**
+ * A database that one role ran before (tables owned by the superuser, say) moves to the owner role:
+ * every table, view, free-standing sequence and function of the public schema it does not own yet
+ * (an extension's objects stay with the extension).
+ * Sequences of serial and identity columns follow their tables. A no-op once done.
+ */
+async function adoptSchema(adminUrl: string, dbName: string, owner: string): Promise<void> {
+  const url = new URL(adminUrl);
+  url.pathname = `/${encodeURIComponent(dbName)}`;
+  const c = new Client({ connectionString: url.toString(), connectionTimeoutMillis: 5000 });
+  await c.connect();
+  try {
+    const foreign = await c.query<{ kind: string; name: string }>(
+      `SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END AS kind,
+              format('%I', c.relname) AS name
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S') AND pg_get_userbyid(c.relowner) <> $1
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+          AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i')))
+       UNION ALL
+       SELECT 'FUNCTION', format('%I(%s)', p.proname, pg_get_function_identity_arguments(p.oid))
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> $1
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')`,
+      [owner],
+    );
+    if (!foreign.rowCount) return;
+    await c.query('BEGIN');
+    for (const o of foreign.rows) await c.query(`ALTER ${o.kind} public.${o.name} OWNER TO ${ident(owner)}`);
+    await c.query('COMMIT');
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    await c.end();
   }
 }
 
