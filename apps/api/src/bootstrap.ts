@@ -26,6 +26,8 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   const app = await NestFactory.create<NestExpressApplication>(ApiRootModule, { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(Logger));
   if (options.clock) app.get(Clock).follow(options.clock);
+  // Behind a load balancer the client's address (per-address login limits) comes from X-Forwarded-For.
+  if (config.trustProxy !== null) app.set('trust proxy', config.trustProxy);
   app.use(helmet({ contentSecurityPolicy: false }));
   app.use(requireKnownMediaType);
   // Every JSON media type requireKnownMediaType lets through (application/json and any +json type) is

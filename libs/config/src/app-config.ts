@@ -23,6 +23,12 @@ export interface AppConfig {
    * instead and sets it to false (docker-compose.yml).
    */
   migrateOnStart: boolean;
+  /**
+   * Express `trust proxy` (FR_TRUST_PROXY): which proxies' X-Forwarded-For to believe, so that the
+   * per-address login limits count clients, not the load balancer. Hops (`1`), `true`, or addresses
+   * and ranges (`loopback, uniquelocal`); null: believe none (the API faces clients directly).
+   */
+  trustProxy: boolean | number | string | null;
   /** A worker touches this file while its database answers; the image's HEALTHCHECK reads its age. */
   heartbeatFile: string | null;
   /** redis://, rediss:// or redis+sentinel://host:port,host:port/master (libs/config/src/redis-url.ts). */
@@ -114,14 +120,18 @@ const DEV_DATABASE = {
   admin: 'postgres://postgres@127.0.0.1:5432/postgres',
 };
 
+/** The variables that carry credentials: each may come from a file instead, NAME_FILE. */
+const SECRET_VARIABLE = /^(DATABASE_URL|DATABASE_OWNER_URL|DATABASE_ADMIN_URL|DATABASE_READ_URL|REDIS_URL|FR_ADMIN_PASSWORD|FR_JWT_SECRET|FR_SMTP_URL|FR_KEY_[A-Z0-9_]+)_FILE$/;
+
 /**
  * `NAME_FILE` stands for `NAME` read from that file (Docker and Kubernetes secrets), trailing
- * newline dropped; `NAME` itself wins when both are set.
+ * newline dropped, for the variables that carry credentials (other *_FILE variables, the engine's
+ * FR_HEARTBEAT_FILE or another program's, are not touched); `NAME` itself wins when both are set.
  */
 export function withSecretFiles(env: Env, problems: string[], read: (path: string) => string = (p) => readFileSync(p, 'utf8')): Env {
   const out: Env = { ...env };
   for (const [name, path] of Object.entries(env)) {
-    const m = /^([A-Z0-9_]+)_FILE$/.exec(name);
+    const m = SECRET_VARIABLE.exec(name);
     if (!m || !path || env[m[1]]) continue;
     try {
       out[m[1]] = read(path).replace(/\r?\n$/, '');
@@ -162,6 +172,12 @@ function url(env: Env, name: string, fallback: string, protocols: string[], prob
     problems.push(`${name} is not a valid URL`);
   }
   return raw;
+}
+
+function trustProxy(raw: string | undefined): boolean | number | string | null {
+  if (!raw || raw === 'false') return null;
+  if (raw === 'true') return true;
+  return /^\d+$/.test(raw) ? Number(raw) : raw;
 }
 
 function redisUrl(env: Env, problems: string[]): string {
@@ -213,6 +229,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     databaseReadUrl,
     migrateOnStart: env.FR_MIGRATE_ON_START !== 'false',
     heartbeatFile: env.FR_HEARTBEAT_FILE || null,
+    trustProxy: trustProxy(env.FR_TRUST_PROXY),
     redisUrl: redisUrl(env, problems),
     queuePrefix,
     configDir: env.FR_CONFIG_DIR || DEFAULTS.FR_CONFIG_DIR,

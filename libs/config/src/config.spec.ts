@@ -22,7 +22,7 @@ describe(loadConfig.name, () => {
     expect(sut).toMatchObject({ databaseUrl: 'postgres://me:pw@db:5432/fr', databaseOwnerUrl: 'postgres://me:pw@db:5432/fr', databaseAdminUrl: null });
   });
 
-  it('reads NAME_FILE for any NAME, the variable itself winning, and names an unreadable file', () => {
+  it('reads NAME_FILE for the variables that carry credentials, the variable itself winning, and names an unreadable file', () => {
     const files: Record<string, string> = { '/run/secrets/db': 'postgres://fr_app:s3cret@db:5432/fr\n', '/run/secrets/redis': 'redis://:pw@redis:6379' };
     const read = (p: string) => {
       if (!(p in files)) throw Object.assign(new Error('nope'), { code: 'ENOENT' });
@@ -30,13 +30,29 @@ describe(loadConfig.name, () => {
     };
     const problems: string[] = [];
     const env = withSecretFiles(
-      { DATABASE_URL_FILE: '/run/secrets/db', REDIS_URL: 'redis://given:6379', REDIS_URL_FILE: '/run/secrets/redis', FR_JWT_SECRET_FILE: '/missing' },
+      {
+        DATABASE_URL_FILE: '/run/secrets/db',
+        REDIS_URL: 'redis://given:6379',
+        REDIS_URL_FILE: '/run/secrets/redis',
+        FR_JWT_SECRET_FILE: '/missing',
+        // Not ours to read: another program's, and the worker's heartbeat (it does not exist before the first beat).
+        TF_CLI_CONFIG_FILE: '/missing',
+        FR_HEARTBEAT_FILE: '/missing',
+      },
       problems,
       read,
     );
     expect(env.DATABASE_URL).toBe('postgres://fr_app:s3cret@db:5432/fr');
     expect(env.REDIS_URL).toBe('redis://given:6379');
+    expect(env.FR_HEARTBEAT).toBeUndefined();
     expect(problems).toEqual(["FR_JWT_SECRET_FILE: cannot read '/missing' (ENOENT)"]);
+  });
+
+  it('reads FR_TRUST_PROXY as hops, true, or a list of addresses', () => {
+    expect(loadConfig({}).trustProxy).toBeNull();
+    expect(loadConfig({ FR_TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ FR_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ FR_TRUST_PROXY: 'loopback, uniquelocal' }).trustProxy).toBe('loopback, uniquelocal');
   });
 
   it('accepts a hash-tagged queue prefix and Sentinel URLs', () => {
