@@ -493,7 +493,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** PostgreSQL and Redis reachable: 200; otherwise 503 naming the dependency that is down */
+        /**
+         * PostgreSQL and Redis reachable: 200; otherwise 503 naming the dependency that is down
+         * @description `details.calendar` is always up; its `message` and `missingYears` say when a year that has begun, or starts within 60 days, has no working calendar.
+         */
         get: operations["checkHealth"];
         put?: never;
         post?: never;
@@ -1628,6 +1631,9 @@ export interface components {
              *       },
              *       "redis": {
              *         "status": "up"
+             *       },
+             *       "calendar": {
+             *         "status": "up"
              *       }
              *     }
              */
@@ -2107,6 +2113,13 @@ export interface components {
             status: "up" | "down";
             /** @example timeout after 2000 ms */
             message?: string;
+            /**
+             * @description calendar check: the years without a working calendar that matter now
+             * @example [
+             *       2028
+             *     ]
+             */
+            missingYears?: number[];
         };
     };
     responses: never;

@@ -1,5 +1,6 @@
-import { SlaService } from '@fr/sla';
-import { adminToken, bearer, createOfficer, TestEngine, waitFor } from '@fr/testing';
+import { Logger } from '@nestjs/common';
+import { CalendarCoverage, Clock, SlaService } from '@fr/sla';
+import { adminToken, bearer, createOfficer, ManualClock, TestEngine, waitFor } from '@fr/testing';
 
 const ICS = [
   'BEGIN:VCALENDAR',
@@ -31,9 +32,45 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
   it('serves the years loaded from config/calendars', async () => {
     const res = await engine.http().get('/v1/calendars').set(bearer(handler));
     expect(res.status).toBe(200);
-    expect(res.body).toEqual([2024, 2025, 2026].map((year) => ({ unit: null, year, daysOff: expect.any(Number) })));
+    expect(res.body).toEqual([2024, 2025, 2026, 2027].map((year) => ({ unit: null, year, daysOff: expect.any(Number) })));
     const y2025 = await engine.http().get('/v1/calendars/2025').set(bearer(handler));
     expect(y2025.body.extraWorkingDays).toEqual([expect.objectContaining({ date: '2025-04-26' })]);
+  });
+
+  it('says from 60 days before a year starts that it has no calendar: /health, the log at start, every ADMIN once', async () => {
+    // config/calendars ends with 2027; 2/11/2027 is 60 days before 1/1/2028.
+    const clock = new ManualClock(new Date('2027-11-01T09:00:00+07:00'));
+    const clocks = [engine.api.get(Clock), engine.worker!.get(Clock)];
+    for (const c of clocks) c.follow(clock);
+    try {
+      const quiet = await engine.http().get('/health');
+      expect(quiet.status).toBe(200);
+      expect(quiet.body.details.calendar).toEqual({ status: 'up' });
+
+      clock.set(new Date('2027-11-02T09:00:00+07:00'));
+      const health = await engine.http().get('/health');
+      expect(health.status).toBe(200);
+      expect(health.body.details.calendar).toEqual({ status: 'up', missingYears: [2028], message: expect.stringMatching(/no working calendar for 2028 \(starts in 60 day/) });
+
+      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+      try {
+        await engine.api.get(CalendarCoverage).onApplicationBootstrap();
+        expect(warn).toHaveBeenCalledWith(expect.stringMatching(/no working calendar for 2028/));
+      } finally {
+        warn.mockRestore();
+      }
+
+      const coverage = engine.worker!.get(CalendarCoverage);
+      expect(await coverage.noticeAdmins()).toBeGreaterThanOrEqual(1);
+      expect(await coverage.noticeAdmins()).toBe(0);
+      const inbox = await engine.http().get('/v1/notifications').set(bearer(admin));
+      const notices = (inbox.body.items as { kind: string; title: string }[]).filter((n) => n.kind === 'calendar.missing');
+      expect(notices).toEqual([expect.objectContaining({ title: 'Chưa có lịch làm việc năm 2028' })]);
+      const handlerInbox = await engine.http().get('/v1/notifications').set(bearer(handler));
+      expect((handlerInbox.body.items as { kind: string }[]).some((n) => n.kind === 'calendar.missing')).toBe(false);
+    } finally {
+      for (const c of clocks) c.follow(null);
+    }
   });
 
   it('imports the days off of an .ics file, and both processes use them without a restart', async () => {

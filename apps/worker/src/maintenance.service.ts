@@ -4,7 +4,7 @@ import { RaiseComplianceAlerts } from '@fr/board';
 import { AutoCloseResolved } from '@fr/cases';
 import { DeliveriesReconciler } from '@fr/notifications';
 import { RoutingReconciler } from '@fr/routing';
-import { SlaReconciler } from '@fr/sla';
+import { CalendarCoverage, SlaReconciler } from '@fr/sla';
 
 /**
  * Periodic sweeps that rebuild what Redis may have lost and do time-based transitions. They run from
@@ -24,6 +24,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly sla: SlaReconciler,
     private readonly deliveries: DeliveriesReconciler,
     private readonly complianceAlerts: RaiseComplianceAlerts,
+    private readonly calendarCoverage: CalendarCoverage,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -49,6 +50,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       ['SLA timers reconcile', () => this.sla.runOnce()],
       ['deliveries reconcile', () => this.deliveries.runOnce()],
       ['compliance alerts', () => this.complianceAlerts.runOnce()],
+      ['calendar coverage', () => this.calendarCoverage.noticeAdmins()],
     ] as const) {
       try {
         await sweep();

@@ -3,7 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { missedDeadline, NotFoundError, VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
 import { Deliveries } from '@fr/notifications';
-import { ADVISORY_LOCK, execute, selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
+import { ADVISORY_LOCK, selectRow, selectRows, Sql, writeAuditEvent, writeNotifications } from '@fr/persistence';
 import { Clock, EscalationLadder, EscalationRung, rungFireAt, SlaService } from '@fr/sla';
 import { loadComplianceConfig } from './compliance-config';
 import { GetBoard, Standing } from './get-board.query';
@@ -97,11 +97,10 @@ export class RaiseComplianceAlerts implements OnModuleInit {
     const recipients = await this.recipients(m, d);
     const { title, body } = this.message(d);
     if (recipients.length) {
-      await execute(
+      await writeNotifications(
         m,
-        `INSERT INTO notifications (officer_id, compliance_alert_id, kind, title, body)
-         SELECT o, $2, $3, $4, $5 FROM unnest($1::uuid[]) AS o ON CONFLICT ON CONSTRAINT notifications_compliance_officer_uq DO NOTHING`,
-        [recipients, alertId, `compliance.${d.rung.level}`, title, body],
+        { kind: 'compliance', complianceAlertId: alertId },
+        recipients.map((officerId) => ({ officerId, kind: `compliance.${d.rung.level}`, title, body })),
       );
     } else {
       this.logger.warn(`unit ${d.s.unit.code} missed target ${d.s.target.id} (level ${d.rung.level}) but nobody to tell (${d.rung.notify.join(', ')})`);

@@ -10,3 +10,4 @@ export * from './audit-genesis';
 export * from './case-event-states';
 export * from './database-roles';
 export * from './read-database';
+export * from './notification-writes';

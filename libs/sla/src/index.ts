@@ -8,3 +8,4 @@ export * from './escalation-listener';
 export * from './fire-escalation.usecase';
 export * from './sla-reconciler.service';
 export * from './calendar-store';
+export * from './calendar-coverage';

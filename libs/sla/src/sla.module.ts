@@ -2,13 +2,14 @@ import { DynamicModule, Module, Type } from '@nestjs/common';
 import { AppConfigModule } from '@fr/config';
 import { QueueModule } from '@fr/queue';
 import { CalendarStore } from './calendar-store';
+import { CalendarCoverage } from './calendar-coverage';
 import { Clock } from './clock';
 import { FireEscalation } from './fire-escalation.usecase';
 import { SlaReconciler } from './sla-reconciler.service';
 import { SlaService } from './sla.service';
 
 /** Deadlines and the clock: every process that sets or reads a deadline imports it (one Clock per application). */
-@Module({ imports: [AppConfigModule], providers: [SlaService, Clock, CalendarStore], exports: [SlaService, Clock, CalendarStore] })
+@Module({ imports: [AppConfigModule], providers: [SlaService, Clock, CalendarStore, CalendarCoverage], exports: [SlaService, Clock, CalendarStore, CalendarCoverage] })
 export class SlaModule {}
 
 /** Firing escalations and rebuilding their timers: the worker. */

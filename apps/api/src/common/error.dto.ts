@@ -13,6 +13,8 @@ export class FieldErrorDto {
 export class DependencyCheckDto {
   @ApiProperty({ enum: ['up', 'down'] }) status: 'up' | 'down';
   @ApiPropertyOptional({ example: 'timeout after 2000 ms' }) message?: string;
+  @ApiPropertyOptional({ type: [Number], example: [2028], description: 'calendar check: the years without a working calendar that matter now' })
+  missingYears?: number[];
 }
 
 /** The one shape every error leaves in (HttpErrorFilter writes it). */

@@ -3,7 +3,9 @@ import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagg
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@fr/config';
+import { describeCalendarGap } from '@fr/domain';
 import { redisOptions } from '@fr/queue';
+import { CalendarCoverage } from '@fr/sla';
 import { ApiErrors } from '../common/error.dto';
 
 const CHECKS = { type: 'object' as const, additionalProperties: { $ref: '#/components/schemas/DependencyCheckDto' } };
@@ -13,7 +15,7 @@ export class HealthDto {
   @ApiProperty({ enum: ['ok'] }) status: string;
   @ApiProperty({ ...CHECKS, description: 'the checks that are up' }) info: Record<string, unknown>;
   @ApiProperty({ ...CHECKS, description: 'the checks that are down (none)' }) error: Record<string, unknown>;
-  @ApiProperty({ ...CHECKS, example: { postgres: { status: 'up' }, redis: { status: 'up' } } }) details: Record<string, unknown>;
+  @ApiProperty({ ...CHECKS, example: { postgres: { status: 'up' }, redis: { status: 'up' }, calendar: { status: 'up' } } }) details: Record<string, unknown>;
 }
 
 @ApiTags('operations')
@@ -25,6 +27,7 @@ export class HealthController implements OnModuleDestroy {
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     private readonly indicator: HealthIndicatorService,
+    private readonly calendars: CalendarCoverage,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.redis = new Redis({ ...redisOptions(config.redisUrl, 'producer'), lazyConnect: true, retryStrategy: () => 2000 });
@@ -33,11 +36,15 @@ export class HealthController implements OnModuleDestroy {
 
   @Get()
   @HealthCheck({ noCache: true, swaggerDocumentation: false })
-  @ApiOperation({ operationId: 'checkHealth', summary: 'PostgreSQL and Redis reachable: 200; otherwise 503 naming the dependency that is down' })
+  @ApiOperation({
+    operationId: 'checkHealth',
+    summary: 'PostgreSQL and Redis reachable: 200; otherwise 503 naming the dependency that is down',
+    description: '`details.calendar` is always up; its `message` and `missingYears` say when a year that has begun, or starts within 60 days, has no working calendar.',
+  })
   @ApiOkResponse({ type: HealthDto })
   @ApiErrors({ 503: 'a dependency is down: `checks` has the result of each check; Retry-After says when to look again' })
   check() {
-    return this.health.check([() => this.db.pingCheck('postgres', { timeout: 2000 }), () => this.redisCheck()]);
+    return this.health.check([() => this.db.pingCheck('postgres', { timeout: 2000 }), () => this.redisCheck(), () => this.calendarCheck()]);
   }
 
   private async redisCheck() {
@@ -54,6 +61,17 @@ export class HealthController implements OnModuleDestroy {
       return pong === 'PONG' ? probe.up() : probe.down({ message: `unexpected reply ${pong}` });
     } catch (e) {
       return probe.down({ message: (e as Error).message });
+    }
+  }
+
+  /** A warning, not a failure: the engine still works, with holidays counted as working time. */
+  private async calendarCheck() {
+    const probe = this.indicator.check('calendar');
+    try {
+      const gaps = await this.calendars.gaps();
+      return gaps.length ? probe.up({ message: gaps.map(describeCalendarGap).join('; '), missingYears: gaps.map((g) => g.year) }) : probe.up();
+    } catch (e) {
+      return probe.up({ message: `not checked: ${(e as Error).message}` });
     }
   }
 

@@ -41,14 +41,15 @@ describe(parseCalendarDocument.name, () => {
   describe('the files in config/calendars', () => {
     it('has one valid file per year, named after it', () => {
       const files = readdirSync(CALENDAR_DIR).filter((f) => f.endsWith('.yaml'));
-      expect(files.sort()).toEqual(['2024.yaml', '2025.yaml', '2026.yaml']);
+      expect(files.sort()).toEqual(['2024.yaml', '2025.yaml', '2026.yaml', '2027.yaml']);
       for (const file of files) expect(sut(load(file), file).years).toEqual([Number(file.slice(0, 4))]);
     });
 
     it.each([
       ['2024.yaml', ['2024-01-01', '2024-02-08', '2024-02-14', '2024-04-18', '2024-04-29', '2024-04-30', '2024-05-01', '2024-09-02', '2024-09-03'], ['2024-05-04']],
       ['2025.yaml', ['2025-01-01', '2025-01-27', '2025-01-31', '2025-04-07', '2025-04-30', '2025-05-01', '2025-05-02', '2025-09-01', '2025-09-02'], ['2025-04-26']],
-      ['2026.yaml', ['2026-01-01', '2026-02-16', '2026-02-20', '2026-04-27', '2026-04-30', '2026-05-01', '2026-09-01', '2026-09-02'], []],
+      ['2026.yaml', ['2026-01-01', '2026-01-02', '2026-02-16', '2026-02-20', '2026-04-27', '2026-04-30', '2026-05-01', '2026-08-31', '2026-09-01', '2026-09-02'], ['2026-01-10', '2026-08-22']],
+      ['2027.yaml', ['2027-01-01', '2027-02-08', '2027-02-09', '2027-04-16', '2027-04-30', '2027-05-03', '2027-09-02'], []],
     ])('%s lists the known days off and make-up days', (file, off, extra) => {
       const data = sut(load(file));
       const dates = data.daysOff.map((d) => d.date);

@@ -37,7 +37,7 @@ describe(computeDueAt.name, () => {
 
   it('without pauses is the calendar deadline', () => {
     expect(show(sut(calendar, start, oneDay, []))).toBe('2025-03-04 09:00');
-    expect(show(sut(calendar, vn('2025-12-31 16:00'), 120, []))).toBe('2026-01-02 09:00');
+    expect(show(sut(calendar, vn('2025-12-31 16:00'), 120, []))).toBe('2026-01-05 09:00');
   });
 
   it('moves the deadline by exactly the paused working time', () => {
@@ -174,5 +174,31 @@ describe(elapsedWorkingMinutes.name, () => {
     expect(show(due)).toBe('2025-04-29 09:00');
     const overrun = sut(calendar, received, vn('2025-05-05 09:00'), []) - 480;
     expect(overrun).toBe(480); // 30/4-4/5 are days off, so one working day late, not six
+  });
+});
+
+// The 2026 calendar as the government published it (Ministry of Home Affairs' notices of October and
+// December 2025; config/calendars/2026.yaml), one deadline across each swapped day.
+describe('2026 deadlines across the swapped days', () => {
+  const twoHours = 120;
+  const fiveDays = 5 * 480;
+
+  it('Friday 2/1/2026 is off (New Year 1-4/1): Wednesday 31/12 16:00 + 2 h is Monday 5/1 09:00', () => {
+    expect(show(computeDueAt(calendar, vn('2025-12-31 16:00'), twoHours, []))).toBe('2026-01-05 09:00');
+  });
+
+  it('Saturday 10/1/2026 is worked (made up for 2/1): Friday 9/1 16:00 + 2 h is Saturday 10/1 09:00', () => {
+    expect(show(computeDueAt(calendar, vn('2026-01-09 16:00'), twoHours, []))).toBe('2026-01-10 09:00');
+    // Five working days from Monday 5/1 09:00 count Saturday 10/1: due Saturday 10/1 09:00.
+    expect(show(computeDueAt(calendar, vn('2026-01-05 09:00'), fiveDays, []))).toBe('2026-01-10 09:00');
+  });
+
+  it('Saturday 22/8/2026 is worked (made up for 31/8): Friday 21/8 16:00 + 2 h is Saturday 22/8 09:00', () => {
+    expect(show(computeDueAt(calendar, vn('2026-08-21 16:00'), twoHours, []))).toBe('2026-08-22 09:00');
+  });
+
+  it('Monday 31/8/2026 is off (National Day 29/8-2/9): Friday 28/8 16:00 + 2 h is Thursday 3/9 09:00', () => {
+    expect(show(computeDueAt(calendar, vn('2026-08-28 16:00'), twoHours, []))).toBe('2026-09-03 09:00');
+    expect(elapsedWorkingMinutes(calendar, vn('2026-08-28 17:00'), vn('2026-09-03 08:00'), [])).toBe(0);
   });
 });

@@ -22,3 +22,5 @@ export type { CalendarDocument } from './calendar-document';
 export { computeDueAt, elapsedWorkingMinutes } from './deadline';
 export type { ClockPause } from './deadline';
 export { parseIcsDaysOff } from './ics';
+export { CALENDAR_WARNING_LEAD_DAYS, calendarGaps, describeCalendarGap } from './coverage';
+export type { CalendarGap } from './coverage';

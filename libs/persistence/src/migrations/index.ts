@@ -13,6 +13,7 @@ import { StandardWebhooks1765550000000 } from './1765550000000-StandardWebhooks'
 import { Open311Requests1765560000000 } from './1765560000000-Open311Requests';
 import { OtherTrack1765600000000 } from './1765600000000-OtherTrack';
 import { ComplianceBoard1765750000000 } from './1765750000000-ComplianceBoard';
+import { CalendarNotices1766400000000 } from './1766400000000-CalendarNotices';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   Open311Requests1765560000000,
   OtherTrack1765600000000,
   ComplianceBoard1765750000000,
+  CalendarNotices1766400000000,
 ];

@@ -1,0 +1,50 @@
+import { Sql, selectRows } from './sql';
+
+/** What an inbox notice is about; each kind has its own "once per officer" rule. */
+export type NotificationSubject =
+  | { kind: 'escalation'; caseId: string; escalationId: string }
+  | { kind: 'compliance'; complianceAlertId: string }
+  | { kind: 'calendar' };
+
+export interface NotificationInput {
+  officerId: string;
+  /** The inbox's kind string shown to clients, e.g. `escalation.level1`, `compliance.leader`. */
+  kind: string;
+  title: string;
+  body: string;
+}
+
+// The unique rule each subject relies on, so a second pass (or a second worker) tells nobody twice.
+const CONFLICT: Record<NotificationSubject['kind'], string> = {
+  escalation: 'ON CONSTRAINT notifications_escalation_officer_uq',
+  compliance: 'ON CONSTRAINT notifications_compliance_officer_uq',
+  calendar: `(officer_id, title) WHERE kind = 'calendar.missing'`,
+};
+
+/**
+ * The one writer of the officers' inbox (table `notifications`): every use case that tells an
+ * officer something goes through it, so the table's columns and uniqueness rules live here. Titles
+ * and bodies name cases by tracking code, unit and deadline only, never a citizen's name, contact or
+ * text. Returns the ids written (a notice already there is skipped).
+ */
+export async function writeNotifications(db: Sql, subject: NotificationSubject, rows: readonly NotificationInput[]): Promise<string[]> {
+  if (rows.length === 0) return [];
+  const caseId = subject.kind === 'escalation' ? subject.caseId : null;
+  const escalationId = subject.kind === 'escalation' ? subject.escalationId : null;
+  const alertId = subject.kind === 'compliance' ? subject.complianceAlertId : null;
+  const written = await selectRows<{ id: string }>(
+    db,
+    `INSERT INTO notifications (officer_id, case_id, escalation_id, compliance_alert_id, kind, title, body)
+     SELECT o, $2::uuid, $3::bigint, $4::bigint, k, t, b FROM unnest($1::uuid[], $5::text[], $6::text[], $7::text[]) AS x(o, k, t, b)
+     ON CONFLICT ${CONFLICT[subject.kind]} DO NOTHING
+     RETURNING id::text AS id`,
+    [rows.map((r) => r.officerId), caseId, escalationId, alertId, rows.map((r) => r.kind), rows.map((r) => r.title), rows.map((r) => r.body)],
+  );
+  return written.map((r) => r.id);
+}
+
+/** Active officers with one of `roles`: whom office-wide notices go to. */
+export async function activeOfficersWithRole(db: Sql, roles: readonly string[]): Promise<string[]> {
+  const rows = await selectRows<{ id: string }>(db, `SELECT id::text AS id FROM officers WHERE active AND role = ANY($1::text[])`, [roles]);
+  return rows.map((r) => r.id);
+}

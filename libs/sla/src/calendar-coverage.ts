@@ -1,0 +1,55 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { CalendarGap, calendarGaps, describeCalendarGap } from '@fr/domain';
+import { activeOfficersWithRole, writeNotifications } from '@fr/persistence';
+import { CalendarStore } from './calendar-store';
+import { Clock } from './clock';
+
+/** Inbox kind of the notice; with the title (which names the year) it is unique per officer. */
+export const CALENDAR_MISSING_KIND = 'calendar.missing';
+
+/**
+ * Says, before it matters, that a year has no working calendar: without one its holidays would count
+ * as working time and every deadline in it would be early. Three places, so that somebody sees it:
+ * a warning in each process's log at start, `GET /health` details, and a notice in every active
+ * ADMIN's inbox (the worker's periodic sweep; once per officer and year).
+ */
+@Injectable()
+export class CalendarCoverage implements OnApplicationBootstrap {
+  private readonly logger = new Logger(CalendarCoverage.name);
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly store: CalendarStore,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The district calendar's missing years that matter now (this year; next year from 60 days before). */
+  async gaps(): Promise<CalendarGap[]> {
+    const years = (await this.store.documents()).map((d) => d.year);
+    return calendarGaps(years, this.clock.now());
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    try {
+      for (const gap of await this.gaps()) this.logger.warn(describeCalendarGap(gap));
+    } catch (e) {
+      // A database that is not up yet is reported by /health; the sweep tells the ADMINs later.
+      this.logger.warn(`could not check the calendar's years: ${(e as Error).message}`);
+    }
+  }
+
+  /** Tells every active ADMIN of each missing year, once; returns the notices written. */
+  async noticeAdmins(): Promise<number> {
+    const gaps = await this.gaps();
+    if (gaps.length === 0) return 0;
+    const admins = await activeOfficersWithRole(this.ds, ['ADMIN']);
+    let written = 0;
+    for (const gap of gaps) {
+      const title = `Chưa có lịch làm việc năm ${gap.year}`;
+      const body = describeCalendarGap(gap);
+      written += (await writeNotifications(this.ds, { kind: 'calendar' }, admins.map((officerId) => ({ officerId, kind: CALENDAR_MISSING_KIND, title, body })))).length;
+    }
+    return written;
+  }
+}
