@@ -22,7 +22,7 @@ describe('several API and worker instances', () => {
   const tokens: Record<string, string> = {};
 
   beforeAll(async () => {
-    engine = await TestEngine.start({ env: { FR_LOGIN_LIMIT_PER_ACCOUNT: '3' } });
+    engine = await TestEngine.start({ env: { FR_LOGIN_LIMIT_PER_ACCOUNT: '3', FR_LOGIN_LIMIT_PER_IP: '4' } });
     su = new Client({ connectionString: engine.superuserUrl });
     await su.connect();
     await su.query(`CREATE ROLE ${READER} LOGIN PASSWORD '${READER}'`).catch((e: { code?: string }) => {
@@ -30,7 +30,8 @@ describe('several API and worker instances', () => {
     });
     const db = new URL(engine.superuserUrl).pathname.slice(1);
     await su.query(`GRANT CONNECT ON DATABASE "${db}" TO ${READER}; GRANT USAGE ON SCHEMA public TO ${READER}; GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${READER}`);
-    apiB = await createApiApp({ ...engine.config, databaseReadUrl: testDatabaseUrl(db, READER) });
+    // B stands behind a proxy on this machine: it believes X-Forwarded-For from loopback.
+    apiB = await createApiApp({ ...engine.config, databaseReadUrl: testDatabaseUrl(db, READER), trustProxy: 'loopback' });
     workerB = await createWorkerApp(engine.config);
     const admin = await adminToken(engine);
     for (const [username, role, unitCode] of [
@@ -83,6 +84,13 @@ describe('several API and worker instances', () => {
     expect((await login(apiB, 'sai-2')).status).toBe(401);
     expect((await login(engine.api, 'sai-3')).status).toBe(401);
     expect((await login(apiB, DEFAULT_TEST_PASSWORD)).status).toBe(429);
+  });
+
+  it('behind a trusted proxy, counts per-address failures per client, not per proxy', async () => {
+    const from = (ip: string, i: number) => engine.http(apiB).post('/v1/auth/login').set('X-Forwarded-For', ip).send({ username: `khong.co.${i}`, password: 'sai' });
+    for (let i = 0; i < 4; i++) expect((await from('203.0.113.7', i)).status).toBe(401);
+    expect((await from('203.0.113.7', 4)).status).toBe(429);
+    expect((await from('203.0.113.8', 5)).status).toBe(401);
   });
 
   it('lets one of two actions on the same version win, on two instances', async () => {
