@@ -183,7 +183,9 @@ function trustProxy(raw: string | undefined): boolean | number | string | null {
 function redisUrl(env: Env, problems: string[]): string {
   const raw = env.REDIS_URL || DEFAULTS.REDIS_URL;
   try {
-    parseRedisUrl(raw);
+    const target = parseRedisUrl(raw);
+    // BullMQ's scripts touch several keys of a queue at once: on a Cluster they must share a slot.
+    if (target.kind === 'cluster' && !/^\{.+\}$/.test(env.QUEUE_PREFIX ?? '')) problems.push('QUEUE_PREFIX must be a hash tag such as {fr} on Redis Cluster');
   } catch (e) {
     problems.push(`REDIS_URL ${(e as Error).message}`);
   }

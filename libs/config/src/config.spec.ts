@@ -58,7 +58,9 @@ describe(loadConfig.name, () => {
   it('accepts a hash-tagged queue prefix and Sentinel URLs', () => {
     expect(loadConfig({ QUEUE_PREFIX: '{fr}', REDIS_URL: 'redis+sentinel://:pw@s1:26379,s2:26379/mymaster' }).queuePrefix).toBe('{fr}');
     expect(() => loadConfig({ QUEUE_PREFIX: '{fr' })).toThrow(/QUEUE_PREFIX/);
-    expect(() => loadConfig({ REDIS_URL: 'http://x' })).toThrow(/REDIS_URL must use redis:, rediss: or redis\+sentinel:/);
+    expect(() => loadConfig({ REDIS_URL: 'http://x' })).toThrow(/REDIS_URL must use redis:, rediss:, redis\+sentinel: or redis\+cluster:/);
+    expect(() => loadConfig({ REDIS_URL: 'redis+cluster://n1:7000,n2:7000' })).toThrow(/QUEUE_PREFIX must be a hash tag such as \{fr\} on Redis Cluster/);
+    expect(loadConfig({ REDIS_URL: 'redis+cluster://n1:7000,n2:7000', QUEUE_PREFIX: '{fr}' }).redisUrl).toBe('redis+cluster://n1:7000,n2:7000');
   });
 
   it('lists every problem at once, naming the variable', () => {

@@ -24,8 +24,22 @@ describe(parseRedisUrl.name, () => {
     expect(parseRedisUrl('redis+sentinel://s:26379/m')).toMatchObject({ kind: 'sentinel', sentinels: [{ host: 's', port: 26379 }], name: 'm', db: 0, password: undefined });
   });
 
+  it('reads the seed nodes of a Redis Cluster', () => {
+    expect(parseRedisUrl('redis+cluster://:pw@n1:7000,n2:7001,n3')).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: 'n1', port: 7000 },
+        { host: 'n2', port: 7001 },
+        { host: 'n3', port: 6379 },
+      ],
+      username: undefined,
+      password: 'pw',
+      tls: false,
+    });
+  });
+
   it('refuses what it cannot use, without echoing the password', () => {
-    expect(() => parseRedisUrl('http://x')).toThrow(/must use redis:, rediss: or redis\+sentinel:/);
+    expect(() => parseRedisUrl('http://x')).toThrow(/must use redis:, rediss:, redis\+sentinel: or redis\+cluster:/);
     expect(() => parseRedisUrl('redis+sentinel://:pw@s:26379')).toThrow();
     expect(() => parseRedisUrl('redis://:pw@r/99')).toThrow(/0-15 in 'redis:\/\/:\*\*\*@r\/99'/);
     expect(redact('redis://u:secret@h:1')).toBe('redis://u:***@h:1');

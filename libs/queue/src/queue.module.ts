@@ -4,7 +4,7 @@ import { ModuleRef } from '@nestjs/core';
 import { Queue } from 'bullmq';
 import { APP_CONFIG, AppConfig, AppConfigModule } from '@fr/config';
 import { QueueName } from './queues';
-import { redisOptions } from './redis-connection';
+import { queueConnection } from './redis-connection';
 
 /** Looks up the registered BullMQ queue of a name, for code that publishes to any queue (the relay). */
 @Injectable()
@@ -32,7 +32,7 @@ const queues = BullModule.registerQueue(...Object.values(QueueName).map((name) =
       imports: [AppConfigModule],
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
-        connection: redisOptions(config.redisUrl, 'worker'),
+        connection: queueConnection(config.redisUrl),
         prefix: config.queuePrefix,
       }),
     }),
