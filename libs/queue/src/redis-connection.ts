@@ -49,5 +49,16 @@ export function createRedisClient(redisUrl: string, role: 'worker' | 'producer',
  */
 export function queueConnection(redisUrl: string): RedisOptions | Cluster {
   const t = parseRedisUrl(redisUrl);
-  return t.kind === 'cluster' ? clusterClient(t.nodes, redisOptions(redisUrl, 'worker')) : redisOptions(redisUrl, 'worker');
+  if (t.kind !== 'cluster') return redisOptions(redisUrl, 'worker');
+  const cluster = clusterClient(t.nodes, redisOptions(redisUrl, 'worker'));
+  queueClusters.add(cluster);
+  return cluster;
+}
+
+/** BullMQ leaves a connection it was given open: QueueModule closes these at shutdown. */
+const queueClusters = new Set<Cluster>();
+
+export function closeQueueClusters(): void {
+  for (const c of queueClusters) c.disconnect();
+  queueClusters.clear();
 }
