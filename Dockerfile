@@ -1,24 +1,27 @@
-# One image for both processes: `node scripts/start.js api` or `... worker` (or `all`).
-FROM node:20-bookworm-slim AS build
+# One image for both processes; the command chooses: `node scripts/start.js api`, `... worker`,
+# `... migrate` (or `all`). Built from apps/ and libs/ only: no tests, bench or chaos tooling.
+FROM node:20.20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci
-COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json tsconfig.image.json ./
 COPY apps apps
 COPY libs libs
-COPY bench bench
-RUN npm run build && npm prune --omit=dev
+RUN npx tsc -p tsconfig.image.json && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim
-ENV NODE_ENV=production
+FROM node:20.20-bookworm-slim
+ENV NODE_ENV=production \
+    FR_HEARTBEAT_FILE=/tmp/fr-worker-heartbeat
 WORKDIR /app
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY package.json tsconfig.json ./
-COPY scripts scripts
+COPY scripts/start.js scripts/healthcheck.js scripts/
 COPY config config
 # The audit checkpoint belongs outside the database: mount a volume here (see docker-compose.yml).
 RUN mkdir -p /app/var/checkpoints && chown node:node /app/var/checkpoints
 USER node
 EXPOSE 3000
-CMD ["node", "scripts/start.js", "all"]
+# The API answers /health; a worker refreshes its heartbeat file (scripts/healthcheck.js).
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 CMD ["node", "scripts/healthcheck.js"]
+CMD ["node", "scripts/start.js", "api"]

@@ -24,6 +24,7 @@ describe('audit sealing with several worker processes', () => {
         NODE_ENV: 'test',
         LOG_LEVEL: 'info',
         DATABASE_URL: engine.config.databaseUrl,
+        DATABASE_OWNER_URL: engine.config.databaseOwnerUrl,
         REDIS_URL: engine.config.redisUrl,
         QUEUE_PREFIX: engine.config.queuePrefix,
         FR_CHECKPOINT_DIR: engine.config.checkpointDir,

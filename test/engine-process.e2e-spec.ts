@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { waitFor } from '@fr/testing';
+import { TEST_ROLES, testDatabaseUrl, waitFor } from '@fr/testing';
 
 const ROOT = join(__dirname, '..');
 const ADMIN_DB = process.env.FR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -33,15 +33,17 @@ describe('the engine as processes (npm start)', () => {
   beforeAll(async () => {
     if (!existsSync(join(ROOT, 'dist/apps/api/src/main.js'))) throw new Error('run `npm run build` first (npm test does)');
     port = await freePort();
-    const url = new URL(ADMIN_DB);
-    url.pathname = `/${dbName}`;
     child = spawn(process.execPath, ['scripts/start.js', 'all'], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH,
         NODE_ENV: 'development',
         PORT: String(port),
-        DATABASE_URL: url.toString(),
+        // As on a fresh machine: the superuser creates the roles (when missing) and the database, the
+        // owner role migrates, the API and worker run as the engine's role.
+        DATABASE_URL: testDatabaseUrl(dbName, TEST_ROLES.app),
+        DATABASE_OWNER_URL: testDatabaseUrl(dbName, TEST_ROLES.owner),
+        DATABASE_ADMIN_URL: ADMIN_DB,
         QUEUE_PREFIX: `frt_proc_${id}`,
         LOG_LEVEL: 'info',
         FR_CHECKPOINT_DIR: checkpoints,
@@ -93,6 +95,16 @@ describe('the engine as processes (npm start)', () => {
       { timeoutMs: 15000, what: 'routing by the worker process' },
     );
     expect(status).toMatchObject({ status: 'assigned', unit: { code: 'QLDT' } });
+    const admin = new Client({ connectionString: ADMIN_DB });
+    await admin.connect();
+    try {
+      const [{ owner }] = (await admin.query<{ owner: string }>(`SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1`, [dbName])).rows;
+      expect(owner).toBe(TEST_ROLES.owner);
+      const serving = await admin.query<{ usename: string }>(`SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = $1 AND application_name = 'feedback-router'`, [dbName]);
+      expect(serving.rows).toEqual([{ usename: TEST_ROLES.app }]);
+    } finally {
+      await admin.end();
+    }
 
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.kill('SIGTERM');

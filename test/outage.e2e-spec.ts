@@ -24,7 +24,7 @@ describe('PostgreSQL outage', () => {
   beforeAll(async () => {
     engine = await TestEngine.start({ worker: false });
     dbName = new URL(engine.config.databaseUrl).pathname.slice(1);
-    const base = new URL(engine.config.databaseUrl);
+    const base = new URL(engine.superuserUrl);
     base.pathname = '/postgres';
     admin = new Client({ connectionString: base.toString() });
     await admin.connect();

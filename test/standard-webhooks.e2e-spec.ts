@@ -193,10 +193,10 @@ describe('Standard Webhooks: replay, rotation, frozen payloads', () => {
 
   it("keeps a first-version secret's key across the migration: whsec_ + base64 of its bytes, verified by the library", async () => {
     const legacy = 'kenh-ihanoi-bi-mat-2026, có dấu, và dài hơn 57 byte để base64 của PostgreSQL xuống dòng';
-    const admin = new Client({ connectionString: engine.config.databaseUrl });
+    const admin = new Client({ connectionString: engine.superuserUrl });
     await admin.connect();
     const name = `fr_test_mig_${randomBytes(4).toString('hex')}`;
-    const url = new URL(engine.config.databaseUrl);
+    const url = new URL(engine.superuserUrl);
     url.pathname = `/${name}`;
     await admin.query(`CREATE DATABASE ${name}`);
     try {

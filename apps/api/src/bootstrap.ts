@@ -31,6 +31,8 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   if (options.clock) app.get(Clock).follow(options.clock);
   app.use(assignRequestId);
   app.use(httpMetricsMiddleware(app.get(Metrics)));
+  // Behind a load balancer the client's address (per-address login limits) comes from X-Forwarded-For.
+  if (config.trustProxy !== null) app.set('trust proxy', config.trustProxy);
   app.use(helmet({ contentSecurityPolicy: false }));
   mountQueueBoard(app);
   app.use(requireKnownMediaType);

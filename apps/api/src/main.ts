@@ -6,7 +6,7 @@ import { createApiApp } from './bootstrap';
 
 async function main() {
   const config = loadConfig();
-  await migrateDatabase(config, [organisationSeed(config), reorganisationsSeed(config)]);
+  if (config.migrateOnStart) await migrateDatabase(config, [organisationSeed(config), reorganisationsSeed(config)]);
   const app = await createApiApp(config);
   await app.listen(config.port);
 }

@@ -6,7 +6,7 @@ import { createWorkerApp } from './bootstrap';
 
 async function main() {
   const config = loadConfig();
-  await migrateDatabase(config, [organisationSeed(config), reorganisationsSeed(config)]);
+  if (config.migrateOnStart) await migrateDatabase(config, [organisationSeed(config), reorganisationsSeed(config)]);
   await createWorkerApp(config);
 }
 

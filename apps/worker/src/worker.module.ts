@@ -12,6 +12,7 @@ import { OutboxRelay, QueueModule } from '@fr/queue';
 import { RoutingModule } from '@fr/routing';
 import { SlaEscalationModule, SlaModule } from '@fr/sla';
 import { AuditSealerLoop } from './audit-sealer.loop';
+import { WorkerHeartbeat } from './heartbeat.service';
 import { Maintenance } from './maintenance.service';
 import { WorkerMetricsServer } from './metrics-server';
 import { CaseEventsProcessor } from './processors/case-events.processor';
@@ -38,6 +39,6 @@ import { SlaTimerProcessor } from './processors/sla-timer.processor';
     PrivacyModule,
     MetricsModule,
   ],
-  providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, PrivacyProcessor, PrivacySweepSchedule, DeliveriesReconciler, AuditSealerLoop, Maintenance, WorkerMetricsServer],
+  providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, PrivacyProcessor, PrivacySweepSchedule, DeliveriesReconciler, AuditSealerLoop, Maintenance, WorkerMetricsServer, WorkerHeartbeat],
 })
 export class WorkerModule {}

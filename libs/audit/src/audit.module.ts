@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { BoardReadModule } from '@fr/board';
 import { AppConfigModule } from '@fr/config';
+import { ReadDatabaseModule } from '@fr/persistence';
 import { SlaModule } from '@fr/sla';
 import { AuditChainWalker } from './audit-chain-walker';
 import { CaseFactsReader } from './case-facts.reader';
@@ -18,5 +19,5 @@ import { VerifyThreads } from './verify-threads';
 const USE_CASES = [VerifyAuditTrail, SealAuditEvents, WriteAuditCheckpoint, GetUnitMetrics, ListUnitCases, ExportCases, DrawSample, RecordReview];
 
 /** Home Affairs' audits: the tamper-evident trail, unit metrics, case export, samples and reviews. */
-@Module({ imports: [AppConfigModule, SlaModule, BoardReadModule], providers: [AuditChainWalker, VerifyThreads, CheckpointStore, CaseFactsReader, ...USE_CASES], exports: USE_CASES })
+@Module({ imports: [AppConfigModule, ReadDatabaseModule, SlaModule, BoardReadModule], providers: [AuditChainWalker, VerifyThreads, CheckpointStore, CaseFactsReader, ...USE_CASES], exports: USE_CASES })
 export class AuditModule {}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { CaseState } from '@fr/domain';
+import { ReadDatabase } from '@fr/persistence';
 import { forEachBatch } from './cursor';
 import { Period } from './period';
 import { CaseEventFact, CaseFacts } from './unit-metrics';
@@ -70,12 +70,13 @@ function toFacts(r: FactsRow): CaseFacts {
 
 @Injectable()
 export class CaseFactsReader {
-  constructor(private readonly ds: DataSource) {}
+  /** Reports read the replica when there is one (DATABASE_READ_URL). */
+  constructor(private readonly read: ReadDatabase) {}
 
   async forEach(period: Period, evaluatedAt: Date, unitCode: string | null, each: (f: CaseFacts) => void): Promise<void> {
     const params: unknown[] = [period.from, period.to, evaluatedAt];
     if (unitCode !== null) params.push(unitCode);
-    await forEachBatch<FactsRow>(this.ds, factsSql(unitCode !== null), params, (rows) => {
+    await forEachBatch<FactsRow>(await this.read.source(), factsSql(unitCode !== null), params, (rows) => {
       for (const r of rows) each(toFacts(r));
     });
   }

@@ -3,10 +3,9 @@ import { pipeline } from 'node:stream/promises';
 import { Injectable } from '@nestjs/common';
 import { escapeLiteral, Pool, PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { DataSource } from 'typeorm';
 import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { NotFoundError, VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
-import { selectRow } from '@fr/persistence';
+import { ReadDatabase, selectRow } from '@fr/persistence';
 import { CopyTextLines } from './copy-text';
 import { CsvValue, csvRow, UTF8_BOM } from './csv';
 import { forEachBatch } from './cursor';
@@ -178,12 +177,13 @@ function exportQuery(withUnit: boolean): string {
  */
 @Injectable()
 export class ExportCases {
-  constructor(private readonly ds: DataSource) {}
+  /** Exports read the replica when there is one (DATABASE_READ_URL). */
+  constructor(private readonly read: ReadDatabase) {}
 
   /** Checks the filter before anything is sent, so errors can still be proper HTTP errors. */
   async prepare(f: ExportCasesFilter): Promise<void> {
     if (f.unitCode === undefined) return;
-    const unit = await selectRow<{ code: string }>(this.ds, `SELECT code FROM units WHERE code = $1`, [f.unitCode]);
+    const unit = await selectRow<{ code: string }>(await this.read.source(), `SELECT code FROM units WHERE code = $1`, [f.unitCode]);
     if (!unit) throw new NotFoundError('unit', f.unitCode);
   }
 
@@ -194,7 +194,7 @@ export class ExportCases {
     const inner = exportQuery(f.unitCode !== undefined).replace(/\$([123])/g, (_, n: string) => `${params[Number(n) - 1]}::${n === '3' ? 'text' : 'timestamptz'}`);
     const columns = sqlColumns(`${escapeLiteral(new Date(Date.now()).toISOString())}::timestamptz`);
     const line = `concat_ws(',', ${columns.map(([, sql]) => sql).join(',\n ')})`;
-    const pool = (this.ds.driver as PostgresDriver).master as Pool;
+    const pool = ((await this.read.source()).driver as PostgresDriver).master as Pool;
     const client: PoolClient = await pool.connect();
     let failure: Error | undefined;
     try {
@@ -226,7 +226,7 @@ export class ExportCases {
     const now = Date.now();
     let rows = 0;
     if (!(await out.write(UTF8_BOM + csvRow(COLUMNS.map(([h]) => h))))) return rows;
-    await forEachBatch<ExportRow>(this.ds, sql, params, async (batch) => {
+    await forEachBatch<ExportRow>(await this.read.source(), sql, params, async (batch) => {
       let text = '';
       for (const r of batch) text += csvRow(COLUMNS.map(([, f]) => f(r, now)));
       rows += batch.length;

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { BoardEntry, boardEntry, GetBoard } from '@fr/board';
-import { selectRow, selectRows } from '@fr/persistence';
+import { ReadDatabase, selectRow, selectRows } from '@fr/persistence';
 import { SlaService } from '@fr/sla';
 import { CaseFactsReader } from './case-facts.reader';
 import { CsvValue, csvRow, UTF8_BOM } from './csv';
@@ -69,7 +68,8 @@ export interface LineageEntry {
 @Injectable()
 export class GetUnitMetrics {
   constructor(
-    private readonly ds: DataSource,
+    /** The replica when there is one (DATABASE_READ_URL), like the facts it reads. */
+    private readonly read: ReadDatabase,
     private readonly facts: CaseFactsReader,
     private readonly sla: SlaService,
     private readonly board: GetBoard,
@@ -114,7 +114,7 @@ export class GetUnitMetrics {
       successors: string[];
       predecessors: string[];
     }>(
-      this.ds,
+      await this.read.source(),
       `SELECT u.code, u.name, u.kind, u.active, u.handler_id IS NOT NULL AS has_handler, u.leader_id IS NOT NULL AS has_leader,
               u.valid_from, u.valid_to, u.successors,
               ARRAY(SELECT p.code FROM units p WHERE u.code = ANY(p.successors) ORDER BY p.code) AS predecessors
@@ -160,7 +160,7 @@ export class GetUnitMetrics {
 
   private async reviews(period: Period): Promise<Map<string, ReviewSummary>> {
     const rows = await selectRows<{ unit_code: string; n: number; a: number; e: number; l: number; p: number; total: number }>(
-      this.ds,
+      await this.read.source(),
       `SELECT r.unit_code, count(*)::int AS n, avg(r.addresses_issue)::float8 AS a, avg(r.evidence)::float8 AS e, avg(r.lawful)::float8 AS l,
               avg(r.polite_clear)::float8 AS p, avg(r.addresses_issue + r.evidence + r.lawful + r.polite_clear)::float8 AS total
          FROM audit_reviews r JOIN cases c ON c.id = r.case_id
@@ -185,10 +185,10 @@ export class GetUnitMetrics {
 
   /** Escalations are another feature's table; a deployment without it reports null. */
   private async escalations(period: Period): Promise<Map<string, number> | null> {
-    const t = await selectRow<{ present: boolean }>(this.ds, `SELECT to_regclass('escalations') IS NOT NULL AS present`);
+    const t = await selectRow<{ present: boolean }>(await this.read.source(), `SELECT to_regclass('escalations') IS NOT NULL AS present`);
     if (!t?.present) return null;
     const rows = await selectRows<{ unit_code: string; level: string; n: number }>(
-      this.ds,
+      await this.read.source(),
       `SELECT unit_code, level::text AS level, count(*)::int AS n FROM escalations
         WHERE fired_at >= $1 AND fired_at < $2 AND unit_code IS NOT NULL GROUP BY 1, 2`,
       [period.from, period.to],

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { HttpException, HttpStatus, Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@fr/config';
-import { redisOptions } from '@fr/queue';
+import { createRedisClient, RedisClient } from '@fr/queue';
 
 /** A 429 that says when to come back; the error filter turns `retryAfterSeconds` into Retry-After. */
 export class TooManyRequestsException extends HttpException {
@@ -55,11 +54,11 @@ const digest = (s: string) => createHash('sha256').update(s).digest('base64url')
  */
 @Injectable()
 export class RequestLimits implements OnModuleInit, OnModuleDestroy {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly prefix: string;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    this.redis = new Redis({ ...redisOptions(config.redisUrl, 'producer'), lazyConnect: true });
+    this.redis = createRedisClient(config.redisUrl, 'producer', { lazyConnect: true });
     this.redis.on('error', () => undefined);
     this.prefix = `${config.queuePrefix}:limits`;
   }

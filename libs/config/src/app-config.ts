@@ -1,4 +1,6 @@
 import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { parseRedisUrl } from './redis-url';
 
 /**
  * The one place that reads the environment. Everything else receives an AppConfig, so tests can
@@ -8,7 +10,29 @@ export interface AppConfig {
   nodeEnv: string;
   production: boolean;
   port: number;
+  /** The engine's own role: reads and writes rows, owns nothing (it cannot alter or unprotect the trail). */
   databaseUrl: string;
+  /** The role that owns the schema and runs the migrations and the seed (DATABASE_OWNER_URL; DATABASE_URL when unset). */
+  databaseOwnerUrl: string;
+  /** A superuser (or CREATEROLE + CREATEDB) connection that creates both roles and the database when missing; null: they exist. */
+  databaseAdminUrl: string | null;
+  /** A replica for reports and exports (DATABASE_READ_URL); null: they read the primary. */
+  databaseReadUrl: string | null;
+  /**
+   * Whether the API and worker run the migrations and the seed before serving (FR_MIGRATE_ON_START,
+   * default true). A deployment that keeps the owner's credentials out of them runs `migrate` once
+   * instead and sets it to false (docker-compose.yml).
+   */
+  migrateOnStart: boolean;
+  /**
+   * Express `trust proxy` (FR_TRUST_PROXY): which proxies' X-Forwarded-For to believe, so that the
+   * per-address login limits count clients, not the load balancer. Hops (`1`), `true`, or addresses
+   * and ranges (`loopback, uniquelocal`); null: believe none (the API faces clients directly).
+   */
+  trustProxy: boolean | number | string | null;
+  /** A worker touches this file while its database answers; the image's HEALTHCHECK reads its age. */
+  heartbeatFile: string | null;
+  /** redis://, rediss:// or redis+sentinel://host:port,host:port/master (libs/config/src/redis-url.ts). */
   redisUrl: string;
   queuePrefix: string;
   configDir: string;
@@ -114,16 +138,47 @@ function productionProblems(env: Env): string[] {
   if (!env.FR_PRIVACY_KEY || env.FR_PRIVACY_KEY.length < 32) problems.push('FR_PRIVACY_KEY of at least 32 characters is required in production');
   else if (env.FR_PRIVACY_KEY.startsWith(DEV_PRIVACY_KEY)) problems.push('FR_PRIVACY_KEY must not be the development default in production');
   for (const [name, value] of Object.entries(env)) {
-    if (!/^FR_KEY_[A-Z0-9_]+$/.test(name) || !value) continue;
+    if (!/^FR_KEY_[A-Z0-9_]+$/.test(name) || name.endsWith('_FILE') || !value) continue;
     if (value.toLowerCase().startsWith(DEV_KEY_PREFIX)) problems.push(`${name} must not be a development key ('${DEV_KEY_PREFIX}...') in production`);
     else if (value.length < 16) problems.push(`${name} must be at least 16 characters in production`);
   }
   return problems;
 }
 
+/**
+ * Outside production with no DATABASE_URL, `npm start` on a fresh machine creates these two roles
+ * through the local superuser; with DATABASE_URL alone, one role does everything (as before).
+ */
+const DEV_DATABASE = {
+  app: 'postgres://fr_app:fr_app@127.0.0.1:5432/feedback_router',
+  owner: 'postgres://fr_owner:fr_owner@127.0.0.1:5432/feedback_router',
+  admin: 'postgres://postgres@127.0.0.1:5432/postgres',
+};
+
+/** The variables that carry credentials: each may come from a file instead, NAME_FILE. */
+const SECRET_VARIABLE = /^(DATABASE_URL|DATABASE_OWNER_URL|DATABASE_ADMIN_URL|DATABASE_READ_URL|REDIS_URL|FR_ADMIN_PASSWORD|FR_JWT_SECRET|FR_SMTP_URL|FR_PRIVACY_KEY|FR_PHONE_KEY_SECRET|FR_METRICS_TOKEN|FR_KEY_[A-Z0-9_]+)_FILE$/;
+
+/**
+ * `NAME_FILE` stands for `NAME` read from that file (Docker and Kubernetes secrets), trailing
+ * newline dropped, for the variables that carry credentials (other *_FILE variables, the engine's
+ * FR_HEARTBEAT_FILE or another program's, are not touched); `NAME` itself wins when both are set.
+ */
+export function withSecretFiles(env: Env, problems: string[], read: (path: string) => string = (p) => readFileSync(p, 'utf8')): Env {
+  const out: Env = { ...env };
+  for (const [name, path] of Object.entries(env)) {
+    const m = SECRET_VARIABLE.exec(name);
+    if (!m || !path || env[m[1]]) continue;
+    try {
+      out[m[1]] = read(path).replace(/\r?\n$/, '');
+    } catch (e) {
+      problems.push(`${name}: cannot read '${path}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
+  return out;
+}
+
 const DEFAULTS = {
   PORT: '3000',
-  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/feedback_router',
   REDIS_URL: 'redis://127.0.0.1:6379',
   QUEUE_PREFIX: 'fr',
   FR_CONFIG_DIR: 'config',
@@ -154,14 +209,34 @@ function url(env: Env, name: string, fallback: string, protocols: string[], prob
   return raw;
 }
 
-export function loadConfig(env: Env = process.env): AppConfig {
+function trustProxy(raw: string | undefined): boolean | number | string | null {
+  if (!raw || raw === 'false') return null;
+  if (raw === 'true') return true;
+  return /^\d+$/.test(raw) ? Number(raw) : raw;
+}
+
+function redisUrl(env: Env, problems: string[]): string {
+  const raw = env.REDIS_URL || DEFAULTS.REDIS_URL;
+  try {
+    const target = parseRedisUrl(raw);
+    // BullMQ's scripts touch several keys of a queue at once: on a Cluster they must share a slot.
+    if (target.kind === 'cluster' && !/^\{.+\}$/.test(env.QUEUE_PREFIX ?? '')) problems.push('QUEUE_PREFIX must be a hash tag such as {fr} on Redis Cluster');
+  } catch (e) {
+    problems.push(`REDIS_URL ${(e as Error).message}`);
+  }
+  return raw;
+}
+
+export function loadConfig(rawEnv: Env = process.env): AppConfig {
   const problems: string[] = [];
+  const env = withSecretFiles(rawEnv, problems);
   const nodeEnv = env.NODE_ENV || 'development';
   const production = nodeEnv === 'production';
 
   const queuePrefix = env.QUEUE_PREFIX || DEFAULTS.QUEUE_PREFIX;
-  if (!/^[A-Za-z0-9_-]{1,40}$/.test(queuePrefix)) {
-    problems.push(`QUEUE_PREFIX must be 1-40 letters, digits, '_' or '-', got '${queuePrefix}'`);
+  // `{name}`: a hash tag, so that every key of the engine lands in one Redis Cluster slot (BullMQ needs it).
+  if (!/^(\{[A-Za-z0-9_-]{1,40}\}|[A-Za-z0-9_-]{1,40})$/.test(queuePrefix)) {
+    problems.push(`QUEUE_PREFIX must be 1-40 letters, digits, '_' or '-', optionally in braces ({fr}), got '${queuePrefix}'`);
   }
 
   const adminPassword = env.FR_ADMIN_PASSWORD || (production ? '' : DEV_ADMIN_PASSWORD);
@@ -170,15 +245,30 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const channelKeys: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     const m = /^FR_KEY_([A-Z0-9_]+)$/.exec(name);
-    if (m && value) channelKeys[m[1].toLowerCase()] = value;
+    // FR_KEY_<CHANNEL>_FILE names the file the key was read from (withSecretFiles), not a channel.
+    if (m && value && !name.endsWith('_FILE')) channelKeys[m[1].toLowerCase()] = value;
   }
   if (production) problems.push(...productionProblems(env));
+  const devRoles = !env.DATABASE_URL && !production;
+  if (production && !env.DATABASE_URL) problems.push('DATABASE_URL is required in production');
+  const pg = ['postgres:', 'postgresql:'];
+  const databaseUrl = url(env, 'DATABASE_URL', DEV_DATABASE.app, pg, problems);
+  const databaseOwnerUrl = env.DATABASE_OWNER_URL ? url(env, 'DATABASE_OWNER_URL', '', pg, problems) : devRoles ? DEV_DATABASE.owner : databaseUrl;
+  const adminRaw = env.DATABASE_ADMIN_URL || (devRoles ? DEV_DATABASE.admin : '');
+  const databaseAdminUrl = adminRaw ? url(env, 'DATABASE_ADMIN_URL', adminRaw, pg, problems) : null;
+  const databaseReadUrl = env.DATABASE_READ_URL ? url(env, 'DATABASE_READ_URL', '', pg, problems) : null;
   const config: AppConfig = {
     nodeEnv,
     production,
     port: int(env, 'PORT', Number(DEFAULTS.PORT), 0, 65535, problems),
-    databaseUrl: url(env, 'DATABASE_URL', DEFAULTS.DATABASE_URL, ['postgres:', 'postgresql:'], problems),
-    redisUrl: url(env, 'REDIS_URL', DEFAULTS.REDIS_URL, ['redis:', 'rediss:'], problems),
+    databaseUrl,
+    databaseOwnerUrl,
+    databaseAdminUrl,
+    databaseReadUrl,
+    migrateOnStart: env.FR_MIGRATE_ON_START !== 'false',
+    heartbeatFile: env.FR_HEARTBEAT_FILE || null,
+    trustProxy: trustProxy(env.FR_TRUST_PROXY),
+    redisUrl: redisUrl(env, problems),
     queuePrefix,
     configDir: env.FR_CONFIG_DIR || DEFAULTS.FR_CONFIG_DIR,
     adminPassword,

@@ -1,14 +1,66 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from './app-config';
+import { ConfigError, loadConfig, withSecretFiles } from './app-config';
 import { loadOrganisation } from './organisation';
 
 describe(loadConfig.name, () => {
   it('has working defaults outside production', () => {
     const sut = loadConfig({});
     expect(sut).toMatchObject({ port: 3000, queuePrefix: 'fr', adminPassword: 'admin', production: false });
-    expect(sut.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/feedback_router');
+    // Two roles on a fresh machine, created through the local superuser.
+    expect(sut).toMatchObject({
+      databaseUrl: 'postgres://fr_app:fr_app@127.0.0.1:5432/feedback_router',
+      databaseOwnerUrl: 'postgres://fr_owner:fr_owner@127.0.0.1:5432/feedback_router',
+      databaseAdminUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
+      databaseReadUrl: null,
+    });
+  });
+
+  it('with DATABASE_URL alone, one role migrates and serves, and no superuser is asked for', () => {
+    const sut = loadConfig({ DATABASE_URL: 'postgres://me:pw@db:5432/fr' });
+    expect(sut).toMatchObject({ databaseUrl: 'postgres://me:pw@db:5432/fr', databaseOwnerUrl: 'postgres://me:pw@db:5432/fr', databaseAdminUrl: null });
+  });
+
+  it('reads NAME_FILE for the variables that carry credentials, the variable itself winning, and names an unreadable file', () => {
+    const files: Record<string, string> = { '/run/secrets/db': 'postgres://fr_app:s3cret@db:5432/fr\n', '/run/secrets/redis': 'redis://:pw@redis:6379' };
+    const read = (p: string) => {
+      if (!(p in files)) throw Object.assign(new Error('nope'), { code: 'ENOENT' });
+      return files[p];
+    };
+    const problems: string[] = [];
+    const env = withSecretFiles(
+      {
+        DATABASE_URL_FILE: '/run/secrets/db',
+        REDIS_URL: 'redis://given:6379',
+        REDIS_URL_FILE: '/run/secrets/redis',
+        FR_JWT_SECRET_FILE: '/missing',
+        // Not ours to read: another program's, and the worker's heartbeat (it does not exist before the first beat).
+        TF_CLI_CONFIG_FILE: '/missing',
+        FR_HEARTBEAT_FILE: '/missing',
+      },
+      problems,
+      read,
+    );
+    expect(env.DATABASE_URL).toBe('postgres://fr_app:s3cret@db:5432/fr');
+    expect(env.REDIS_URL).toBe('redis://given:6379');
+    expect(env.FR_HEARTBEAT).toBeUndefined();
+    expect(problems).toEqual(["FR_JWT_SECRET_FILE: cannot read '/missing' (ENOENT)"]);
+  });
+
+  it('reads FR_TRUST_PROXY as hops, true, or a list of addresses', () => {
+    expect(loadConfig({}).trustProxy).toBeNull();
+    expect(loadConfig({ FR_TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ FR_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ FR_TRUST_PROXY: 'loopback, uniquelocal' }).trustProxy).toBe('loopback, uniquelocal');
+  });
+
+  it('accepts a hash-tagged queue prefix and Sentinel URLs', () => {
+    expect(loadConfig({ QUEUE_PREFIX: '{fr}', REDIS_URL: 'redis+sentinel://:pw@s1:26379,s2:26379/mymaster' }).queuePrefix).toBe('{fr}');
+    expect(() => loadConfig({ QUEUE_PREFIX: '{fr' })).toThrow(/QUEUE_PREFIX/);
+    expect(() => loadConfig({ REDIS_URL: 'http://x' })).toThrow(/REDIS_URL must use redis:, rediss:, redis\+sentinel: or redis\+cluster:/);
+    expect(() => loadConfig({ REDIS_URL: 'redis+cluster://n1:7000,n2:7000' })).toThrow(/QUEUE_PREFIX must be a hash tag such as \{fr\} on Redis Cluster/);
+    expect(loadConfig({ REDIS_URL: 'redis+cluster://n1:7000,n2:7000', QUEUE_PREFIX: '{fr}' }).redisUrl).toBe('redis+cluster://n1:7000,n2:7000');
   });
 
   it('serves no metrics publicly by default: /metrics off without a token, workers on the loopback address', () => {
@@ -46,6 +98,7 @@ describe(loadConfig.name, () => {
 describe(`${loadConfig.name} in production`, () => {
   const sound = {
     NODE_ENV: 'production',
+    DATABASE_URL: 'postgres://fr_app:app-password@db:5432/feedback_router',
     FR_ADMIN_PASSWORD: 'a-long-admin-password-2026',
     FR_JWT_SECRET: 'k3y-of-at-least-thirty-two-characters-xyz',
     FR_KEY_IHANOI: 'ihanoi-7f3a9c1e5b2d4f60',
@@ -63,6 +116,17 @@ describe(`${loadConfig.name} in production`, () => {
 
   it('starts with production secrets of its own', () => {
     expect(problemsOf(sound)).toEqual([]);
+  });
+
+  it('reads a channel key from FR_KEY_<CHANNEL>_FILE without taking the file name for a channel', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fr-secret-'));
+    try {
+      writeFileSync(join(dir, 'ihanoi'), 'ihanoi-from-a-secret-file\n');
+      const sut = loadConfig({ ...sound, FR_KEY_IHANOI: '', FR_KEY_IHANOI_FILE: join(dir, 'ihanoi') });
+      expect(sut.channelKeys).toEqual({ ihanoi: 'ihanoi-from-a-secret-file' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses every development default at once, naming each', () => {
@@ -90,6 +154,7 @@ describe(`${loadConfig.name} in production`, () => {
       'FR_JWT_SECRET of at least 32 characters is required in production',
       'FR_PHONE_KEY_SECRET of at least 32 characters is required in production',
       'FR_PRIVACY_KEY of at least 32 characters is required in production',
+      'DATABASE_URL is required in production',
     ]);
   });
 });

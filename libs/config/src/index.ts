@@ -4,3 +4,4 @@ export * from './organisation';
 export * from './logging';
 export * from './retention';
 export * from './request-context';
+export * from './redis-url';

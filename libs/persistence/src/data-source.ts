@@ -3,4 +3,6 @@ import { DataSource } from 'typeorm';
 import { loadConfig } from '@fr/config';
 import { dataSourceOptions } from './data-source-options';
 
-export default new DataSource(dataSourceOptions(loadConfig()));
+// The CLI migrates, so it logs in as the owner role.
+const config = loadConfig();
+export default new DataSource(dataSourceOptions({ ...config, databaseUrl: config.databaseOwnerUrl }));

@@ -3,6 +3,9 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '@fr/config';
 import { ADVISORY_LOCK, advisoryLock, advisoryUnlock } from './advisory-locks';
 import { dataSourceOptions } from './data-source-options';
+import { grantEnginePrivileges, provisionDatabase } from './database-roles';
+
+type BootstrapConfig = Pick<AppConfig, 'databaseUrl' | 'databaseOwnerUrl' | 'databaseAdminUrl' | 'dbPoolSize'>;
 
 /** Creates the database named in DATABASE_URL when it does not exist yet (a fresh machine). */
 export async function ensureDatabaseExists(databaseUrl: string): Promise<void> {
@@ -34,14 +37,16 @@ export async function ensureDatabaseExists(databaseUrl: string): Promise<void> {
 export type DatabaseSeed = (ds: DataSource) => Promise<unknown>;
 
 /**
- * What every process does before it serves: creates the database if needed, runs pending
- * migrations, then the seeds in order (libs/directory's organisationSeed loads config/ on the first
+ * What every process does before it serves: creates the roles and the database if needed (through
+ * DATABASE_ADMIN_URL when given), runs pending migrations as the owner role, then the seeds in order (libs/directory's organisationSeed loads config/ on the first
  * start), under one advisory lock so that an API and workers starting together neither race the
- * migrations nor seed twice. Returns the names of the migrations it ran.
+ * migrations nor seed twice, and last grants the engine's role its rights on what the migrations made. Returns the
+ * names of the migrations it ran.
  */
-export async function migrateDatabase(config: Pick<AppConfig, 'databaseUrl' | 'dbPoolSize'>, seeds: readonly DatabaseSeed[] = []): Promise<string[]> {
-  await ensureDatabaseExists(config.databaseUrl);
-  const ds = new DataSource({ ...dataSourceOptions({ ...config, dbPoolSize: 2 }), logging: false });
+export async function migrateDatabase(config: BootstrapConfig, seeds: readonly DatabaseSeed[] = []): Promise<string[]> {
+  if (config.databaseAdminUrl) await provisionDatabase({ ...config, databaseAdminUrl: config.databaseAdminUrl });
+  else await ensureDatabaseExists(config.databaseOwnerUrl);
+  const ds = new DataSource({ ...dataSourceOptions({ databaseUrl: config.databaseOwnerUrl, dbPoolSize: 2 }), logging: false });
   await ds.initialize();
   const runner = ds.createQueryRunner();
   try {
@@ -50,6 +55,7 @@ export async function migrateDatabase(config: Pick<AppConfig, 'databaseUrl' | 'd
     try {
       const ran = await ds.runMigrations({ transaction: 'each' });
       for (const seed of seeds) await seed(ds);
+      await grantEnginePrivileges(ds, config);
       return ran.map((m) => m.name);
     } finally {
       await advisoryUnlock(runner, ADVISORY_LOCK.bootstrap);

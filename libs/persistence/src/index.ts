@@ -12,4 +12,6 @@ export * from './phone-key';
 export * from './absences';
 export * from './duplicate-candidates';
 export * from './audit-texts';
+export * from './database-roles';
+export * from './read-database';
 export * from './notification-writes';

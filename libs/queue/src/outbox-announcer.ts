@@ -1,9 +1,8 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { onOutboxCommitted } from '@fr/persistence';
-import { redisOptions } from './redis-connection';
+import { createRedisClient, RedisClient } from './redis-connection';
 
 /** The Redis channel on which processes without a relay tell the relays that outbox rows were committed. */
 export function outboxChannel(queuePrefix: string): string {
@@ -19,7 +18,7 @@ export function outboxChannel(queuePrefix: string): string {
  */
 @Injectable()
 export class OutboxAnnouncer implements OnApplicationBootstrap, OnApplicationShutdown {
-  private redis: Redis | null = null;
+  private redis: RedisClient | null = null;
   private unsubscribe: (() => void) | null = null;
   private sending = false;
   private again = false;
@@ -30,7 +29,7 @@ export class OutboxAnnouncer implements OnApplicationBootstrap, OnApplicationShu
   ) {}
 
   onApplicationBootstrap(): void {
-    this.redis = new Redis({ ...redisOptions(this.config.redisUrl, 'producer'), lazyConnect: true });
+    this.redis = createRedisClient(this.config.redisUrl, 'producer', { lazyConnect: true });
     this.redis.on('error', () => undefined);
     this.redis.connect().catch(() => undefined);
     this.unsubscribe = onOutboxCommitted(this.ds, () => this.announce());

@@ -1,12 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { execute, onOutboxCommitted, selectRows } from '@fr/persistence';
 import { outboxChannel } from './outbox-announcer';
 import { QueueRegistry } from './queue.module';
 import { DEFAULT_JOB_OPTIONS } from './queues';
-import { redisOptions } from './redis-connection';
+import { createRedisClient, RedisClient } from './redis-connection';
 
 interface OutboxRow {
   id: string;
@@ -37,7 +36,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly logger = new Logger(OutboxRelay.name);
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
-  private subscriber: Redis | null = null;
+  private subscriber: RedisClient | null = null;
   private unsubscribe: (() => void) | null = null;
   private wake: (() => void) | null = null;
   private pendingWake = false;
@@ -133,7 +132,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   private async listen(): Promise<void> {
-    const sub = new Redis({ ...redisOptions(this.config.redisUrl, 'worker'), lazyConnect: true });
+    const sub = createRedisClient(this.config.redisUrl, 'worker', { lazyConnect: true });
     const channel = outboxChannel(this.config.queuePrefix);
     sub.on('error', () => undefined);
     sub.on('message', () => this.wakeUp());

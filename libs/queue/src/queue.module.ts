@@ -1,10 +1,10 @@
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
-import { Injectable, Module } from '@nestjs/common';
+import { Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { Queue } from 'bullmq';
 import { APP_CONFIG, AppConfig, AppConfigModule } from '@fr/config';
 import { QueueName } from './queues';
-import { redisOptions } from './redis-connection';
+import { closeQueueClusters, queueConnection } from './redis-connection';
 
 /** Looks up the registered BullMQ queue of a name, for code that publishes to any queue (the relay). */
 @Injectable()
@@ -32,7 +32,7 @@ const queues = BullModule.registerQueue(...Object.values(QueueName).map((name) =
       imports: [AppConfigModule],
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
-        connection: redisOptions(config.redisUrl, 'worker'),
+        connection: queueConnection(config.redisUrl),
         prefix: config.queuePrefix,
       }),
     }),
@@ -41,4 +41,8 @@ const queues = BullModule.registerQueue(...Object.values(QueueName).map((name) =
   providers: [QueueRegistry],
   exports: [queues, QueueRegistry],
 })
-export class QueueModule {}
+export class QueueModule implements OnApplicationShutdown {
+  onApplicationShutdown(): void {
+    closeQueueClusters();
+  }
+}

@@ -18,6 +18,23 @@ import { checkedRequest, ContractChecker } from './contract';
 const BASE_DB = process.env.FR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.FR_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+/**
+ * The roles every test database is owned by and served as, one pair per cluster (grants are per
+ * database); created on first use through the superuser connection, as `npm start` does.
+ */
+export const TEST_ROLES = { owner: 'fr_test_owner', app: 'fr_test_app' };
+
+/** BASE_DB's server and database `dbName`, logged in as `role` (password = role name). */
+export function testDatabaseUrl(dbName: string, role?: string): string {
+  const url = new URL(BASE_DB);
+  url.pathname = `/${dbName}`;
+  if (role) {
+    url.username = role;
+    url.password = role;
+  }
+  return url.toString();
+}
+
 /** One document per test file: every engine serves the same one. */
 let contract: ContractChecker | null = null;
 
@@ -40,8 +57,14 @@ export class TestEngine {
   api!: INestApplication;
   worker: INestApplicationContext | null = null;
   readonly config: AppConfig;
-  /** The test's own connections to its database: a pool, so checks may run side by side. */
+  /**
+   * The test's own connections to its database, as the superuser (what an attacker with every
+   * right does, fixtures the engine may not write): a pool, so checks may run side by side. The
+   * engine itself runs as TEST_ROLES.app (config.databaseUrl), its migrations as TEST_ROLES.owner.
+   */
   readonly db: Pool;
+  /** The superuser's URL of this engine's database. */
+  readonly superuserUrl: string;
   readonly redis: Redis;
   /** Responses that broke the API contract; close() fails when there are any. */
   readonly contractViolations: string[] = [];
@@ -53,13 +76,15 @@ export class TestEngine {
     this.clock = clock;
     const id = `${process.pid}_${randomBytes(4).toString('hex')}`;
     this.dbName = `fr_test_${id}`;
-    const url = new URL(BASE_DB);
-    url.pathname = `/${this.dbName}`;
+    this.superuserUrl = testDatabaseUrl(this.dbName);
     this.config = loadConfig({
       NODE_ENV: 'test',
-      DATABASE_URL: url.toString(),
+      DATABASE_URL: testDatabaseUrl(this.dbName, TEST_ROLES.app),
+      DATABASE_OWNER_URL: testDatabaseUrl(this.dbName, TEST_ROLES.owner),
+      DATABASE_ADMIN_URL: BASE_DB,
       REDIS_URL,
-      QUEUE_PREFIX: `frt_${id}`,
+      // Hash-tagged as on Redis Cluster, so the whole suite runs with the prefix production may need.
+      QUEUE_PREFIX: `{frt_${id}}`,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       FR_DB_POOL_SIZE: '5',
       FR_RECONCILE_INTERVAL_MS: '3600000',
@@ -69,7 +94,7 @@ export class TestEngine {
       FR_CHECKPOINT_DIR: join(tmpdir(), `fr_test_${id}_checkpoints`),
       ...overrides,
     });
-    this.db = new Pool({ connectionString: this.config.databaseUrl, max: 4 });
+    this.db = new Pool({ connectionString: this.superuserUrl, max: 4 });
     // An idle connection cut by the server (a test that stops PostgreSQL) must not crash the run.
     this.db.on('error', () => undefined);
     this.redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });

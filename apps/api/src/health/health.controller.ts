@@ -1,10 +1,9 @@
 import { Controller, Get, Inject, OnModuleDestroy } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { describeCalendarGap } from '@fr/domain';
-import { redisOptions } from '@fr/queue';
+import { createRedisClient, RedisClient } from '@fr/queue';
 import { CalendarCoverage } from '@fr/sla';
 import { ApiErrors } from '../common/error.dto';
 
@@ -21,7 +20,7 @@ export class HealthDto {
 @ApiTags('operations')
 @Controller('health')
 export class HealthController implements OnModuleDestroy {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
 
   constructor(
     private readonly health: HealthCheckService,
@@ -30,7 +29,7 @@ export class HealthController implements OnModuleDestroy {
     private readonly calendars: CalendarCoverage,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.redis = new Redis({ ...redisOptions(config.redisUrl, 'producer'), lazyConnect: true, retryStrategy: () => 2000 });
+    this.redis = createRedisClient(config.redisUrl, 'producer', { lazyConnect: true, retryStrategy: () => 2000 });
     this.redis.on('error', () => undefined);
   }
 
