@@ -55,6 +55,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/feedback/nearby": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open reports of a category near a point, nearest first (no personal data), to show before a citizen submits
+         * @description Within FR_DUPLICATE_RADIUS_M metres, received in the last FR_DUPLICATE_WINDOW_DAYS days; at most 20. Counted as lookups.
+         */
+        get: operations["listNearbyFeedback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/feedback/{trackingCode}": {
         parameters: {
             query?: never;
@@ -151,7 +171,7 @@ export interface paths {
         put?: never;
         /**
          * Act on a case
-         * @description Each action takes `expectedVersion` (the version last read; not for note) and its own fields: acknowledge `{ severity }`, request-info `{ message }`, transfer `{ unitCode, reason }`, return `{ reason }`, assign `{ unitCode }` (from triage), resolve `{ answer, attachments? }`, extend `{ until, reason }`, reopen, close, note `{ text }`. Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
+         * @description Each action takes `expectedVersion` (the version last read; not for note) and its own fields: acknowledge `{ severity }`, request-info `{ message }`, transfer `{ unitCode, reason }`, return `{ reason }`, assign `{ unitCode }` (from triage), resolve `{ answer, attachments? }`, extend `{ until, reason }`, reopen, close, note `{ text }`, merge `{ duplicateIds }` (on the original: the linked cases join it and close with its answer), unlink (on a linked case: a false match). Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          */
         post: operations["actOnCase"];
         delete?: never;
@@ -229,6 +249,44 @@ export interface paths {
         patch: operations["updateOfficer"];
         trace?: never;
     };
+    "/v1/officers/{id}/absences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An officer's absences, latest first (the officer, a leader of their unit, ADMIN, SUPERVISOR, AUDITOR) */
+        get: operations["listAbsences"];
+        put?: never;
+        /**
+         * Record an officer's absence and who covers (the officer, a leader of their unit, or an ADMIN)
+         * @description While it lasts, new cases and escalations addressed to the officer go to the cover, and the cover's `assignee=me` queue holds the officer's cases. It ends by itself at `to`.
+         */
+        post: operations["recordAbsence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/officers/{id}/absences/{absenceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Cancel an absence: it ends now, or never starts (the officer, a leader of their unit, or an ADMIN) */
+        delete: operations["cancelAbsence"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/units": {
         parameters: {
             query?: never;
@@ -236,7 +294,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Units with their designated handler and leader (any officer) */
+        /** Units with their designated handler and leader, dates and successors (any officer) */
         get: operations["listUnits"];
         put?: never;
         post?: never;
@@ -253,7 +311,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Active units lacking a designated handler or leader */
+        /** Active units lacking a designated handler or leader, or with officers away (each absence and its cover) */
         get: operations["getUnitCoverage"];
         put?: never;
         post?: never;
@@ -547,7 +605,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Walks the audit trail's sealed hash chain (or a range of it) and names the first broken event; reports events not yet sealed */
+        /** Walks the audit trail's sealed hash chain (all of it, a range, or since=checkpoint what was sealed after the last checkpoint) and names the first broken event; reports events not yet sealed */
         get: operations["verifyAuditTrail"];
         put?: never;
         post?: never;
@@ -602,6 +660,126 @@ export interface paths {
         get: operations["exportAuditCases"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reorganisations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every reorganisation, scheduled or applied, by effective date */
+        get: operations["listReorganisations"];
+        put?: never;
+        /** Dry-run a plan (?dryRun=true: where every open case, rule and designation would go), or schedule it for its effective date */
+        post: operations["postReorganisation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reorganisations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One reorganisation with its plan and what it did */
+        get: operations["getReorganisation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hotline/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enter a call as feedback on the caller's behalf (channel hotline_1022, the operator named on the case) */
+        post: operations["enterHotlineCall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hotline/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A caller's cases by their phone number (exact match): tracking codes and statuses only */
+        get: operations["findCallerCases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hotline/cases/{trackingCode}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A case's status and answer to read to the caller; the contact is masked unless the caller entered the call */
+        get: operations["getHotlineCase"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hotline/cases/{trackingCode}/info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The caller's answer to a request for information, given by phone; the case resumes */
+        post: operations["relayInfoReply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hotline/cases/{trackingCode}/rating": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The caller's rating (1-5) of the answer, given by phone */
+        post: operations["relayRating"];
         delete?: never;
         options?: never;
         head?: never;
@@ -816,6 +994,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/privacy/reads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reads of a case's or a citizen's contact details: who, when, which case, and every officer who read them (by phone or e-mail: ADMIN only) */
+        get: operations["listContactReads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/privacy/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Citizens' data requests, newest first, with their deadlines (nothing personal) */
+        get: operations["listPrivacyRequests"];
+        put?: never;
+        /** A citizen's access, correction or deletion request, recorded with its legal deadline */
+        post: operations["submitPrivacyRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/privacy/requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A request's state and answer, for the channel that made it */
+        get: operations["getPrivacyRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -906,7 +1136,7 @@ export interface components {
              * @example received
              * @enum {string}
              */
-            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed";
+            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
         };
         FieldErrorDto: {
             /**
@@ -943,11 +1173,23 @@ export interface components {
              * @description the case's current state, when it does not allow the action (409)
              * @enum {string}
              */
-            state?: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed";
+            state?: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
             /** @description GET /health answering 503: the result of each dependency check */
             checks?: {
                 [key: string]: components["schemas"]["DependencyCheckDto"];
             };
+        };
+        NearbyCaseDto: {
+            /** @example 7KM3Q-9X2AB */
+            trackingCode: string;
+            /** @enum {string} */
+            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
+            /** @example street_lighting */
+            category: string;
+            /** @description metres from the point asked about */
+            distanceM: number;
+            /** Format: date-time */
+            submittedAt: string;
         };
         StatusCodeNameDto: {
             code: string;
@@ -967,7 +1209,7 @@ export interface components {
             /** @example 7KM3Q-9X2AB */
             trackingCode: string;
             /** @enum {string} */
-            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed";
+            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
             category: components["schemas"]["StatusCodeNameDto"];
             /** @description the unit handling it; null before routing */
             unit: components["schemas"]["StatusCodeNameDto"] | null;
@@ -997,7 +1239,7 @@ export interface components {
              * @example in_progress
              * @enum {string}
              */
-            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed";
+            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
         };
         RatingDto: {
             /** @description above the low-rating threshold closes the case; a low one within 7 days reopens it */
@@ -1009,7 +1251,7 @@ export interface components {
              * @description closed after a good rating; in_progress after a low one that reopened the case
              * @enum {string}
              */
-            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed";
+            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
             rating: number;
         };
         CodeNameDto: {
@@ -1024,7 +1266,7 @@ export interface components {
             /** @example 7KM3Q-9X2AB */
             trackingCode: string;
             /** @enum {string} */
-            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed";
+            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
             /** @description the category */
             category: components["schemas"]["CodeNameDto"];
             /** @description the unit that holds the case; null before routing */
@@ -1087,6 +1329,12 @@ export interface components {
             /** @description true unless the caller is a handler of the case's unit */
             masked: boolean;
         };
+        EnteredByDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example Nguyễn Thị Hà */
+            name: string | null;
+        };
         TimelineActorDto: {
             /**
              * @description officer:<id>, channel:<code> or system
@@ -1096,7 +1344,7 @@ export interface components {
             /** @description the officer's name */
             name: string | null;
             /** @enum {string|null} */
-            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | null;
+            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | "OPERATOR" | null;
         };
         TimelineEventDto: {
             id: string;
@@ -1106,9 +1354,9 @@ export interface components {
             /** @example acknowledge */
             action: string;
             /** @enum {string|null} */
-            from: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed" | null;
+            from: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed" | null;
             /** @enum {string|null} */
-            to: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed" | null;
+            to: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed" | null;
             reason: string | null;
             /** @description the action's details */
             data: {
@@ -1126,13 +1374,21 @@ export interface components {
             /** Format: date-time */
             at: string | null;
         };
+        DuplicateRefDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example HBT-7KQ2M9X */
+            trackingCode: string;
+            /** @enum {string} */
+            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
+        };
         CaseDetailDto: {
             /** Format: uuid */
             id: string;
             /** @example 7KM3Q-9X2AB */
             trackingCode: string;
             /** @enum {string} */
-            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed";
+            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
             /** @description the category */
             category: components["schemas"]["CodeNameDto"];
             /** @description the unit that holds the case; null before routing */
@@ -1179,6 +1435,8 @@ export interface components {
             description: string;
             location: components["schemas"]["CaseLocationDto"];
             citizen: components["schemas"]["CaseCitizenDto"];
+            /** @description the hotline operator who entered the call; null for a case a channel sent */
+            enteredBy: components["schemas"]["EnteredByDto"] | null;
             attachments: components["schemas"]["AttachmentDto"][];
             answer: string | null;
             resolutionAttachments: components["schemas"]["AttachmentDto"][];
@@ -1198,12 +1456,16 @@ export interface components {
             timeline: components["schemas"]["TimelineEventDto"][];
             messages: components["schemas"]["CaseMessageDto"][];
             /**
-             * @description other_track: closed as a complaint or denunciation, outside the feedback statistics
+             * @description other_track: closed as a complaint or denunciation, outside the feedback statistics; duplicate: closed with its original's answer
              * @enum {string|null}
              */
-            closedAs: "other_track" | null;
+            closedAs: "other_track" | "duplicate" | null;
             /** @description where the citizen was told to take a case closed as another legal track */
             whereToGo: string | null;
+            /** @description the likely original this case is linked to (merged into, when its state is merged) */
+            duplicateOf: components["schemas"]["DuplicateRefDto"] | null;
+            /** @description the cases linked to this one as duplicates, oldest first */
+            duplicates: components["schemas"]["DuplicateRefDto"][];
         };
         MovedOutOfScopeDto: {
             /** Format: uuid */
@@ -1241,6 +1503,8 @@ export interface components {
             text?: string;
             /** @description redirect-other-track: where the citizen should take the complaint or denunciation */
             whereToGo?: string;
+            /** @description merge: the ids of the linked cases that join this original */
+            duplicateIds?: string[];
         };
         LoginDto: {
             /** @example admin */
@@ -1259,7 +1523,7 @@ export interface components {
             /** @example Đỗ Thanh Hiếu */
             fullName: string;
             /** @enum {string} */
-            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR";
+            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | "OPERATOR";
             /** @example P_BACH_KHOA */
             unitCode: string;
         };
@@ -1284,7 +1548,7 @@ export interface components {
             /** @example Nguyễn Văn An */
             fullName: string;
             /** @enum {string} */
-            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR";
+            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | "OPERATOR";
             /**
              * @description a unit code from GET /v1/units
              * @example P_BACH_KHOA
@@ -1297,7 +1561,7 @@ export interface components {
             username: string;
             fullName: string;
             /** @enum {string} */
-            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR";
+            role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | "OPERATOR";
             unitCode: string;
             active: boolean;
         };
@@ -1307,7 +1571,7 @@ export interface components {
              * @description changing it revokes the officer's tokens
              * @enum {string}
              */
-            role?: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR";
+            role?: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | "OPERATOR";
             /**
              * @description changing it revokes the officer's tokens
              * @example P_BACH_KHOA
@@ -1320,6 +1584,45 @@ export interface components {
             password?: string;
             /** @description false disables the account and revokes its tokens at once */
             active?: boolean;
+        };
+        RecordAbsenceDto: {
+            /**
+             * Format: date-time
+             * @description when the absence starts
+             * @example 2026-12-07T08:00:00+07:00
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @description when it ends (exclusive); it ends by itself then
+             * @example 2026-12-12T00:00:00+07:00
+             */
+            to: string;
+            /**
+             * Format: uuid
+             * @description an active officer of the same unit with the same role
+             */
+            coverId: string;
+        };
+        AbsenceCoverDto: {
+            /** Format: uuid */
+            id: string;
+            fullName: string;
+        };
+        AbsenceDto: {
+            /** @example 12 */
+            id: string;
+            /** Format: uuid */
+            officerId: string;
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            cover: components["schemas"]["AbsenceCoverDto"];
+            /** @description in force now: started, not ended, not cancelled */
+            current: boolean;
+            /** Format: date-time */
+            cancelledAt: string | null;
         };
         DesigneeDto: {
             /** Format: uuid */
@@ -1335,11 +1638,58 @@ export interface components {
             name: string;
             /** @enum {string} */
             kind: "office" | "department" | "ward" | "police";
+            /** @description whether the unit exists now (or at `at`) */
             active: boolean;
+            /**
+             * Format: date-time
+             * @description when it began; null: before the history the engine holds
+             */
+            validFrom: string | null;
+            /**
+             * Format: date-time
+             * @description when it ended; null: it still exists
+             */
+            validTo: string | null;
+            /**
+             * @description the units that took over its work when it ended (a merge names one, a split several)
+             * @example [
+             *       "P_HAI_BA_TRUNG"
+             *     ]
+             */
+            successors: string[];
+            /** @description the units whose work it took over */
+            predecessors: string[];
+            /** @description other names it goes by, old names included */
+            aliases: string[];
             /** @description designated handler (công chức đầu mối) */
             handler: components["schemas"]["DesigneeDto"] | null;
             /** @description designated leader (lãnh đạo đầu mối) */
             leader: components["schemas"]["DesigneeDto"] | null;
+        };
+        OfficerRefDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example Nguyễn Thị Hà */
+            fullName: string;
+        };
+        UnitAbsenceDto: {
+            /** @example 12 */
+            absenceId: string;
+            /** @description the officer who is away */
+            officer: components["schemas"]["OfficerRefDto"];
+            /**
+             * @description the absent officer's designation in the unit, if any
+             * @enum {string|null}
+             */
+            designation: "handler" | "leader" | null;
+            /** @description who covers */
+            cover: components["schemas"]["OfficerRefDto"];
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /** @description in force now (false: to come) */
+            current: boolean;
         };
         CoverageGapDto: {
             /** @example P_BACH_KHOA */
@@ -1347,7 +1697,10 @@ export interface components {
             name: string;
             /** @enum {string} */
             kind: "office" | "department" | "ward" | "police";
+            /** @description designations missing (none named, or the designee disabled); empty for a unit listed for its absences only */
             missing: ("handler" | "leader")[];
+            /** @description absences of the unit's officers in force or to come, with their covers */
+            absences: components["schemas"]["UnitAbsenceDto"][];
         };
         DesignationDto: {
             /**
@@ -1372,7 +1725,7 @@ export interface components {
              * @example https://ops.hbt.gov.vn/hooks/feedback
              */
             url: string;
-            events: ("escalation" | "case.status" | "notice" | "compliance")[];
+            events: ("escalation" | "case.status" | "notice" | "compliance" | "privacy.request")[];
             /** @description a Standard Webhooks secret (whsec_ + the base64 of 24 to 64 random bytes); left out, one is generated and returned once */
             secret?: string;
         };
@@ -1388,7 +1741,7 @@ export interface components {
             id: string;
             /** Format: uri */
             url: string;
-            events: ("escalation" | "case.status" | "notice" | "compliance")[];
+            events: ("escalation" | "case.status" | "notice" | "compliance" | "privacy.request")[];
             active: boolean;
             /** Format: date-time */
             createdAt: string;
@@ -1409,7 +1762,7 @@ export interface components {
             id: string;
             /** Format: uri */
             url: string;
-            events: ("escalation" | "case.status" | "notice" | "compliance")[];
+            events: ("escalation" | "case.status" | "notice" | "compliance" | "privacy.request")[];
             active: boolean;
             /** Format: date-time */
             createdAt: string;
@@ -1509,7 +1862,7 @@ export interface components {
             caseId: string;
             trackingCode: string;
             /** @enum {string} */
-            caseStatus: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed";
+            caseStatus: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
             /** @description the unit that held the case when the level fired */
             unit: components["schemas"]["CodeNameDto"] | null;
             /** @enum {string} */
@@ -1754,6 +2107,20 @@ export interface components {
             /** @enum {string} */
             kind: "office" | "department" | "ward" | "police";
             active: boolean;
+            /**
+             * Format: date-time
+             * @description when the unit began (a reorganisation)
+             */
+            validFrom: string | null;
+            /**
+             * Format: date-time
+             * @description when the unit ended
+             */
+            validTo: string | null;
+            /** @description lineage: the units whose work it took over */
+            predecessors: string[];
+            /** @description lineage: the units that took over its work */
+            successors: string[];
             received: number;
             acknowledged: number;
             acknowledgedOnTime: number;
@@ -1767,9 +2134,15 @@ export interface components {
             resolveWorkingMinutes: components["schemas"]["DurationStatsDto"];
             transfersIn: number;
             transfersOut: number;
+            /** @description cases taken over from an ended unit by a reorganisation (not misrouting) */
+            reorganisedIn: number;
+            /** @description cases handed to a successor by a reorganisation */
+            reorganisedOut: number;
             returns: number;
             extensions: number;
             reopened: number;
+            /** @description duplicates merged into an original: answered with it, counted apart from resolved cases */
+            mergedDuplicates: number;
             satisfaction: components["schemas"]["SatisfactionDto"];
             onTime: components["schemas"]["OnTimeDto"];
             /** @description escalations reached by level (warn, 1, 2, 3); null where escalations are not recorded */
@@ -1783,6 +2156,21 @@ export interface components {
             notices: number;
             /** @description the unit's standing against each active compliance target, at the end of the period */
             targets: components["schemas"]["BoardEntryDto"][];
+        };
+        LineageEntryDto: {
+            /** @example P_CAU_DEN */
+            from: string;
+            /**
+             * @example [
+             *       "P_BACH_KHOA"
+             *     ]
+             */
+            to: string[];
+            /**
+             * Format: date-time
+             * @description when the work passed on
+             */
+            at: string;
         };
         UnitMetricsReportDto: {
             /** Format: date-time */
@@ -1798,6 +2186,8 @@ export interface components {
             /** @description the active targets the units' `targets` and the CSV's target columns refer to */
             targets: components["schemas"]["ReportTargetDto"][];
             units: components["schemas"]["UnitReportDto"][];
+            /** @description which ended units of the report feed which units (reorganisations) */
+            lineage: components["schemas"]["LineageEntryDto"][];
         };
         SampleDto: {
             /** @description only this unit's stratum (default: every unit with closed cases in the period) */
@@ -1928,9 +2318,15 @@ export interface components {
             resolveWorkingMinutes: number | null;
             transfersIn: number;
             transfersOut: number;
+            /** @description cases taken over from an ended unit by a reorganisation (not misrouting) */
+            reorganisedIn: number;
+            /** @description cases handed to a successor by a reorganisation */
+            reorganisedOut: number;
             returns: number;
             extensions: number;
             reopened: boolean;
+            /** @description merged into its original in the period */
+            mergedDuplicate: boolean;
             rating: number | null;
             open: boolean;
             overdue: boolean;
@@ -1948,6 +2344,184 @@ export interface components {
             evaluatedAt: string;
             /** @description the cases behind the unit's numbers, one line each */
             items: components["schemas"]["UnitCaseLineDto"][];
+        };
+        PlanDesigneeDto: {
+            /** @example p.hai.ba.trung.handler */
+            username: string;
+            /** @example Nguyễn Văn A */
+            fullName: string;
+        };
+        PlanAreaDto: {
+            /** @example HAI_BA_TRUNG */
+            code: string;
+            /** @example Phường Hai Bà Trưng */
+            name: string;
+            /** @description names an address may use for it */
+            match: string[];
+            /** @description its streets: an address naming one and no ward finds it */
+            streets: string[];
+        };
+        PlanNewUnitDto: {
+            /** @example P_HAI_BA_TRUNG */
+            code: string;
+            /** @example Phường Hai Bà Trưng */
+            name: string;
+            /** @enum {string} */
+            kind: "office" | "department" | "ward" | "police";
+            aliases: string[];
+            /** @description created as a HANDLER of the unit and designated */
+            handler: components["schemas"]["PlanDesigneeDto"] | null;
+            /** @description created as a LEADER of the unit and designated */
+            leader: components["schemas"]["PlanDesigneeDto"] | null;
+            area: components["schemas"]["PlanAreaDto"] | null;
+        };
+        PlanMergeDto: {
+            /** @example P_BACH_KHOA */
+            into: string;
+            /**
+             * @example [
+             *       "P_CAU_DEN"
+             *     ]
+             */
+            from: string[];
+        };
+        PlanSplitPartDto: {
+            unit: string;
+            /** @description streets whose addresses go to this unit */
+            streets: string[];
+            /** @description regular expressions over the address without diacritics, lower case */
+            patterns: string[];
+        };
+        PlanSplitDto: {
+            unit: string;
+            into: components["schemas"]["PlanSplitPartDto"][];
+            /** @description where an address naming none of the streets goes */
+            fallback: string | null;
+        };
+        PlanRenameDto: {
+            unit: string;
+            name: string;
+            aliases: string[];
+        };
+        PlanDissolutionDto: {
+            unit: string;
+            /** @description who takes its open cases and routing rules */
+            successor: string | null;
+        };
+        PlanRuleDto: {
+            /** @example public-order-to-police */
+            id: string;
+            unit: string;
+        };
+        ReorganisationPlanDto: {
+            /** @example Sắp xếp đơn vị hành chính cấp xã 2025 */
+            name: string;
+            /** @example 2025-07-01T00:00:00+07:00 */
+            effectiveAt: string;
+            /** @description the new triage unit, when the old one ends */
+            triageUnit: string | null;
+            newUnits: components["schemas"]["PlanNewUnitDto"][];
+            merges: components["schemas"]["PlanMergeDto"][];
+            splits: components["schemas"]["PlanSplitDto"][];
+            renames: components["schemas"]["PlanRenameDto"][];
+            dissolutions: components["schemas"]["PlanDissolutionDto"][];
+            /** @description routing rules pointed at another unit */
+            rules: components["schemas"]["PlanRuleDto"][];
+        };
+        PlannedMoveDto: {
+            /** Format: uuid */
+            caseId: string;
+            trackingCode: string;
+            status: string;
+            from: string;
+            /** @description null: the plan says nowhere (unresolved) */
+            to: string | null;
+            /** @enum {string} */
+            why: "merge" | "split-street" | "split-fallback" | "dissolution" | "triage";
+        };
+        EndingUnitDto: {
+            unit: string;
+            /** @enum {string} */
+            how: "merge" | "split" | "dissolution";
+            successors: string[];
+        };
+        DesignationGapDto: {
+            unitCode: string;
+            missing: ("handler" | "leader")[];
+        };
+        RuleChangeDto: {
+            id: string;
+            from: string;
+            /** @description null: it would point at a unit that no longer exists */
+            to: string | null;
+        };
+        ReorganisationReportDto: {
+            /** @description true when nothing is unresolved: the plan may be scheduled */
+            ok: boolean;
+            /** @description every open case of a unit that ends, and where it would go */
+            moves: components["schemas"]["PlannedMoveDto"][];
+            ending: components["schemas"]["EndingUnitDto"][];
+            /** @description units that would take on work without a designated handler or leader */
+            designationGaps: components["schemas"]["DesignationGapDto"][];
+            /** @description routing rules that follow a successor, or would point at a unit that ends */
+            rules: components["schemas"]["RuleChangeDto"][];
+            triageUnit: string;
+            /** @description everything that stops the plan */
+            unresolved: string[];
+        };
+        ReorganisationDto: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: date-time */
+            effectiveAt: string;
+            /** @enum {string} */
+            status: "scheduled" | "applied";
+            /** @description the file of config/reorganisations it came from; null when posted */
+            source: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            appliedAt: string | null;
+            plan: components["schemas"]["ReorganisationPlanDto"];
+            /** @description what the application did; while scheduled, what stopped it at its date, if anything */
+            result?: components["schemas"]["ReorganisationReportDto"] | null;
+        };
+        CallerCaseDto: {
+            /** @example 7KM3Q-9X2AB */
+            trackingCode: string;
+            /** @enum {string} */
+            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
+            /** @example sidewalk_encroachment */
+            category: string;
+            /** Format: date-time */
+            submittedAt: string;
+        };
+        HotlineCaseDto: {
+            /** @example 7KM3Q-9X2AB */
+            trackingCode: string;
+            /** @enum {string} */
+            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
+            category: components["schemas"]["StatusCodeNameDto"];
+            /** @description the unit handling it; null before routing */
+            unit: components["schemas"]["StatusCodeNameDto"] | null;
+            /** Format: date-time */
+            submittedAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** Format: date-time */
+            dueAt: string | null;
+            /** @description the answer, once resolved */
+            answer: string | null;
+            /** @description while the case waits on the citizen (awaiting_info) */
+            infoRequest: components["schemas"]["InfoRequestDto"] | null;
+            rating: number | null;
+            /** @description set when the case was closed as a complaint or denunciation: where to take it */
+            otherTrack: components["schemas"]["OtherTrackDto"] | null;
+            /** @description the caller's contact: whole for the operator who entered the call, masked for any other */
+            citizen: components["schemas"]["CaseCitizenDto"];
+            /** @description whether the caller (an operator) entered this call */
+            enteredByMe: boolean;
         };
         StatusCountsDto: {
             on_track: number;
@@ -2125,6 +2699,138 @@ export interface components {
             /** @description whether the channel has a status webhook to receive them */
             webhook: boolean;
         };
+        ReaderOfficerDto: {
+            /** Format: uuid */
+            id: string;
+            username: string;
+            fullName: string;
+            role: string;
+            unitCode: string | null;
+        };
+        ContactReadDto: {
+            /** Format: uuid */
+            caseId: string;
+            trackingCode: string;
+            officer: components["schemas"]["ReaderOfficerDto"];
+            /** Format: date-time */
+            readAt: string;
+        };
+        ReaderDto: {
+            /** Format: uuid */
+            id: string;
+            username: string;
+            fullName: string;
+            role: string;
+            unitCode: string | null;
+            reads: number;
+            /** Format: date-time */
+            firstReadAt: string;
+            /** Format: date-time */
+            lastReadAt: string;
+        };
+        ContactReadsDto: {
+            /** @description every read, oldest first (at most 10,000: narrow by from/to) */
+            items: components["schemas"]["ContactReadDto"][];
+            /** @description every officer who read the data, with how often and when */
+            readers: components["schemas"]["ReaderDto"][];
+        };
+        SubjectRequestDto: {
+            /**
+             * @description access: what is held and who read it; correct: replace contact details; delete: erase them
+             * @enum {string}
+             */
+            kind: "access" | "correct" | "delete";
+            /**
+             * @description the channel's signed-in user's phone, as the channel verified it
+             * @example 0912345678
+             */
+            phone?: string;
+            /**
+             * Format: email
+             * @description the channel's signed-in user's e-mail, as the channel verified it
+             */
+            email?: string;
+            /** @description narrows the request to these of the citizen's cases */
+            trackingCodes?: string[];
+            /** @description for a correction: the contact details to hold instead */
+            corrections?: components["schemas"]["CitizenDto"];
+        };
+        HeldContactDto: {
+            name: string | null;
+            phone: string | null;
+            email: string | null;
+        };
+        HeldCaseDto: {
+            trackingCode: string;
+            status: string;
+            /** @description category code */
+            category: string;
+            /** Format: date-time */
+            submittedAt: string;
+            /** Format: date-time */
+            closedAt: string | null;
+            /** @description what is held about the citizen on this case */
+            contact: components["schemas"]["HeldContactDto"];
+        };
+        ReadOfTheirDataDto: {
+            trackingCode: string;
+            /** Format: date-time */
+            readAt: string;
+            /** @description the reader's unit */
+            unitCode: string | null;
+            /** @description the reader's role */
+            role: string;
+        };
+        SubjectRequestViewDto: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "access" | "correct" | "delete";
+            /**
+             * @description waiting_for_closure: a deletion whose open cases are erased as each closes
+             * @enum {string}
+             */
+            status: "waiting_for_closure" | "answered";
+            /** Format: date-time */
+            receivedAt: string;
+            /**
+             * Format: date-time
+             * @description the legal deadline (config/retention.yaml subjectRequests)
+             */
+            dueAt: string;
+            /** Format: date-time */
+            answeredAt: string | null;
+            /** @description the cases the request covers */
+            trackingCodes: string[];
+            /** @description a deletion's cases still open */
+            waitingFor: string[];
+            /** @description fields corrected or erased */
+            fields: string[];
+            /** @description access: the cases and what is held */
+            cases?: components["schemas"]["HeldCaseDto"][];
+            /** @description access: every recorded read of the citizen's contact details */
+            reads?: components["schemas"]["ReadOfTheirDataDto"][];
+        };
+        SubjectRequestSummaryDto: {
+            /** Format: uuid */
+            id: string;
+            channel: string;
+            /** @enum {string} */
+            kind: "access" | "correct" | "delete";
+            /** @enum {string} */
+            status: "waiting_for_closure" | "answered";
+            /** Format: date-time */
+            receivedAt: string;
+            /** Format: date-time */
+            dueAt: string;
+            /** Format: date-time */
+            answeredAt: string | null;
+            /** @description unanswered past its deadline */
+            overdue: boolean;
+            trackingCodes: string[];
+            waitingFor: string[];
+            fields: string[];
+        };
         DependencyCheckDto: {
             /** @enum {string} */
             status: "up" | "down";
@@ -2297,6 +3003,80 @@ export interface operations {
             /** @description an unknown category or wardCode (`errors` names the field; GET /v1/categories and GET /v1/areas list the codes), or a category handled on another legal track */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    listNearbyFeedback: {
+        parameters: {
+            query: {
+                lat: number;
+                lng: number;
+                /** @description a category code from GET /v1/categories */
+                category: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NearbyCaseDto"][];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description an unknown category (GET /v1/categories lists the codes) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many lookups with this channel's key: Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2586,7 +3366,7 @@ export interface operations {
                 cursor?: string;
                 limit?: number;
                 /** @description one or more states, comma-separated: status=assigned,in_progress (the parameter repeated works too) */
-                status?: ("received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "closed")[];
+                status?: ("received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed")[];
             };
             header?: never;
             path?: never;
@@ -2720,7 +3500,7 @@ export interface operations {
             path: {
                 /** @description a case id; anything else is not found */
                 id: string;
-                action: "acknowledge" | "request-info" | "transfer" | "return" | "assign" | "resolve" | "extend" | "reopen" | "close" | "note" | "redirect-other-track";
+                action: "acknowledge" | "request-info" | "transfer" | "return" | "assign" | "resolve" | "extend" | "reopen" | "close" | "note" | "redirect-other-track" | "merge" | "unlink";
             };
             cookie?: never;
         };
@@ -2950,7 +3730,7 @@ export interface operations {
         parameters: {
             query?: {
                 unit?: string;
-                role?: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR";
+                role?: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | "OPERATOR";
                 active?: boolean;
             };
             header?: never;
@@ -3167,7 +3947,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the officer is a unit's designee and would stop qualifying */
+            /** @description the officer is a unit's designee and would change role or unit */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3194,8 +3974,257 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description unknown unit */
+            /** @description unknown unit, an OPERATOR outside the office and hotline units, or an administrator disabling themself */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    listAbsences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the officer's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AbsenceDto"][];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such officer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    recordAbsence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the officer's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecordAbsenceDto"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AbsenceDto"];
+                };
+            };
+            /** @description from or to is not a date-time, or to is not later than from */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such officer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the officer already has an absence in this period */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the cover is not an active officer of the same unit with the same role, or is away then; or the absence would already be over */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    cancelAbsence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the officer's id */
+                id: string;
+                absenceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description cancelled */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such officer, or no such absence of this officer still in the books */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3218,7 +4247,12 @@ export interface operations {
     };
     listUnits: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the organisation as it stood then (default: now) */
+                at?: string;
+                /** @description inactive: also the units that ended (or had not begun) */
+                include?: "inactive";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3232,6 +4266,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UnitDto"][];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
                 };
             };
             /** @description missing or invalid credentials */
@@ -4721,6 +5764,8 @@ export interface operations {
                 fromId?: string;
                 /** @description last event to check, by id (it must be sealed); instead of toSeq */
                 toId?: string;
+                /** @description checkpoint: check only the events sealed after the last checkpoint written outside the database, up to the chain head (the checkpointed event is re-checked at its position first); the whole trail when no checkpoint exists yet. Takes no range. */
+                since?: "checkpoint";
             };
             header?: never;
             path?: never;
@@ -4973,6 +6018,655 @@ export interface operations {
             };
             /** @description no such unit */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    listReorganisations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReorganisationDto"][];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    postReorganisation: {
+        parameters: {
+            query?: {
+                dryRun?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReorganisationPlanDto"];
+            };
+        };
+        responses: {
+            /** @description the dry run */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReorganisationReportDto"];
+                };
+            };
+            /** @description scheduled */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReorganisationDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the plan leaves something unresolved (the list is in the message) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    getReorganisation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReorganisationDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such reorganisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    enterHotlineCall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubmitFeedbackDto"];
+            };
+        };
+        responses: {
+            /** @description already entered (same externalId): the same case, nothing new stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackAcceptedDto"];
+                };
+            };
+            /** @description accepted and stored; routing follows */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackAcceptedDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description an unknown category or wardCode, or a category handled on another legal track */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    findCallerCases: {
+        parameters: {
+            query: {
+                /** @description the caller's phone, as they say it; matched exactly after normalisation (+84 read as 0) */
+                phone: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallerCaseDto"][];
+                };
+            };
+            /** @description phone is missing or is not a phone number */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    getHotlineCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description as the caller reads it out */
+                trackingCode: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HotlineCaseDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no case with this tracking code */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    relayInfoReply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description as the caller reads it out */
+                trackingCode: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InfoReplyDto"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InfoReplyResultDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no case with this tracking code */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the case is not waiting for information */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    relayRating: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description as the caller reads it out */
+                trackingCode: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RatingDto"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RatingResultDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no case with this tracking code */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the case is not resolved, or is already rated */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6122,6 +7816,258 @@ export interface operations {
             };
             /** @description the caller's role may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    listContactReads: {
+        parameters: {
+            query?: {
+                /** @description the case whose contact details' reads to list */
+                caseId?: string;
+                /** @description the citizen's phone (ADMIN only): matched through a keyed hash, never stored */
+                phone?: string;
+                /** @description the citizen's e-mail (ADMIN only): matched through a keyed hash, never stored */
+                email?: string;
+                /** @description reads at or after */
+                from?: string;
+                /** @description reads before */
+                to?: string;
+                /** @description csv: the records as a file for an investigation */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactReadsDto"];
+                    "text/csv": string;
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    listPrivacyRequests: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubjectRequestSummaryDto"][];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    submitPrivacyRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubjectRequestDto"];
+            };
+        };
+        responses: {
+            /** @description access and correction are answered at once; a deletion waits for open cases to close */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubjectRequestViewDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    getPrivacyRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubjectRequestViewDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such request from this channel */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
