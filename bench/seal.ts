@@ -100,11 +100,15 @@ export async function auditorToken(ctx: BenchContext, client: HttpClient): Promi
   const adminRes = await client.request('POST', '/v1/auth/login', {}, { username: 'admin', password: ctx.config.adminPassword });
   if (adminRes.status !== 200) throw new Error(`login as admin failed: ${adminRes.status} ${JSON.stringify(adminRes.body)}`);
   const admin = (adminRes.body as { accessToken: string }).accessToken;
+  // Home Affairs when it still exists; after the 2025 reorganisations (loaded by `npm start`) the office that replaced it.
+  const unitsRes = await client.request('GET', '/v1/units', { authorization: `Bearer ${admin}` });
+  const units = (unitsRes.body as { code: string; kind: string }[] | undefined) ?? [];
+  const unitCode = units.find((u) => u.code === 'NOI_VU')?.code ?? units.find((u) => u.kind === 'office')?.code ?? 'NOI_VU';
   const created = await client.request(
     'POST',
     '/v1/officers',
     { authorization: `Bearer ${admin}` },
-    { username: AUDITOR_USERNAME, password: AUDITOR_PASSWORD, fullName: 'Kiểm tra viên (bench)', role: 'AUDITOR', unitCode: 'NOI_VU' },
+    { username: AUDITOR_USERNAME, password: AUDITOR_PASSWORD, fullName: 'Kiểm tra viên (bench)', role: 'AUDITOR', unitCode },
   );
   if (created.status !== 201 && created.status !== 409) throw new Error(`creating the bench auditor failed: ${created.status} ${JSON.stringify(created.body)}`);
   const res = await client.request('POST', '/v1/auth/login', {}, { username: AUDITOR_USERNAME, password: AUDITOR_PASSWORD });

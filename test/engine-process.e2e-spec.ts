@@ -94,7 +94,9 @@ describe('the engine as processes (npm start)', () => {
       (b: { status: string }) => b.status !== 'received',
       { timeoutMs: 15000, what: 'routing by the worker process' },
     );
-    expect(status).toMatchObject({ status: 'assigned', unit: { code: 'QLDT' } });
+    // `npm start` loads the shipped reorganisations: since 1/7/2025 Đại La lies in the new ward Tương Mai
+    // (config/reorganisations/2025-07-01-two-tier-local-government.yaml), whose office handles its lighting.
+    expect(status).toMatchObject({ status: 'assigned', unit: { code: 'P2025_TUONG_MAI' } });
     const admin = new Client({ connectionString: ADMIN_DB });
     await admin.connect();
     try {

@@ -151,7 +151,7 @@ describe('operating the engine', () => {
     const api = await board().get('/admin/queues/api/queues').set(admin);
     expect(api.status).toBe(200);
     const queues = (api.body as { queues: { name: string; readOnlyMode: boolean }[] }).queues;
-    expect(queues.map((q) => q.name).sort()).toEqual(['case-events', 'notifications', 'routing', 'sla']);
+    expect(queues.map((q) => q.name).sort()).toEqual(['case-events', 'notifications', 'privacy', 'routing', 'sla']);
     expect(queues.every((q) => q.readOnlyMode)).toBe(true);
     expect((await board().put('/admin/queues/api/queues/routing/retry/failed').set(admin)).status).toBe(403);
     expect((await board().put('/admin/queues/api/queues/routing/empty').set(admin)).status).toBe(403);

@@ -50,7 +50,7 @@ describe('personal data: the trail holds none, contact details are erased after 
   });
   afterAll(() => engine?.close());
 
-  async function newCase(): Promise<{ id: string; trackingCode: string }> {
+  async function newCase(location: Record<string, unknown> = { wardCode: 'BACH_KHOA' }): Promise<{ id: string; trackingCode: string }> {
     const res = await engine
       .http()
       .post('/v1/feedback')
@@ -58,7 +58,7 @@ describe('personal data: the trail holds none, contact details are erased after 
       .send({
         category: 'sidewalk_encroachment',
         description: 'Hàng quán lấn chiếm vỉa hè trước cổng Đại học Bách Khoa, người đi bộ phải xuống lòng đường.',
-        location: { wardCode: 'BACH_KHOA' },
+        location,
         citizen: CITIZEN,
       });
     expect(res.status).toBe(202);
@@ -115,7 +115,25 @@ describe('personal data: the trail holds none, contact details are erased after 
     const closed = await step('bk.leader.pd', c.id, 'redirect-other-track', { reason: TEXT.otherTrack, whereToGo: TEXT.whereToGo });
     // Officers still read the texts: the timeline puts them back from outside the chain.
     expect(closed.timeline[closed.timeline.length - 1]).toMatchObject({ reason: TEXT.otherTrack, data: { whereToGo: TEXT.whereToGo } });
-    return [a.id, b.id, c.id];
+    // Duplicates: three reports of one spot link to the first; one is unlinked, one merged and closed with it.
+    const spot = { wardCode: 'BACH_KHOA', lat: 21.00512, lng: 105.84321 };
+    const group: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      // A minute apart, so the first is the oldest and the original.
+      clock.set(clock.now().getTime() + 60_000);
+      group.push((await newCase(spot)).id);
+    }
+    const links = await engine.query<{ id: string; duplicate_of: string | null }>(`SELECT id, duplicate_of FROM cases WHERE id = ANY($1::uuid[])`, [group]);
+    const d = links.find((r) => r.duplicate_of === null)!.id;
+    const [e, f] = links.filter((r) => r.duplicate_of === d).map((r) => r.id);
+    await step('bk.handler.pd', f, 'unlink');
+    await step('bk.handler.pd', d, 'merge', { duplicateIds: [e] });
+    for (const id of [d, f]) {
+      await step('bk.handler.pd', id, 'acknowledge', { severity: 'normal' });
+      await step('bk.handler.pd', id, 'resolve', { answer: ANSWER });
+      await step('bk.leader.pd', id, 'close', { reason: TEXT.close });
+    }
+    return [a.id, b.id, c.id, ...group];
   }
 
   it('no audit event of any action holds the citizen\'s contact or an officer\'s free text in clear, and the trail verifies', async () => {
@@ -165,7 +183,7 @@ describe('personal data: the trail holds none, contact details are erased after 
     expect((await sut.runOnce()).erased).toBe(0); // idempotent
     await engine.worker!.get(SealAuditEvents).sealAll('test');
 
-    const dump = execFileSync('pg_dump', [engine.config.databaseUrl], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+    const dump = execFileSync('pg_dump', [engine.superuserUrl], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
     expect(dump).toContain(d.trackingCode); // the case is still there
     for (const secret of [CITIZEN.phone, CITIZEN.email, CITIZEN.name, TEXT.transfer, TEXT.note]) expect(dump).not.toContain(secret);
 
