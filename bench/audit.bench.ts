@@ -45,7 +45,9 @@ export async function runAuditScenario(ctx: BenchContext): Promise<string[]> {
   const t0 = Date.now();
   const sealed = await app.get(SealAuditEvents).sealAll('bench');
   const sealMs = Date.now() - t0;
-  lines.push(`sealing: ${fmtInt(sealed)} events in ${fmtMs(sealMs)} (${fmtInt(sealed / (sealMs / 1000))} events/s, batches of ${fmtInt(SEAL_BATCH)}, hashes by SQL window aggregate)`);
+  lines.push(
+    `sealing: ${fmtInt(sealed)} events in ${fmtMs(sealMs)} (${fmtInt(sealed / (sealMs / 1000))} events/s, batches of ${fmtInt(SEAL_BATCH)}, hashes by SQL window aggregate)`,
+  );
   await ds.query(`VACUUM ANALYZE audit_unsealed`);
 
   ctx.log('audit: the cost of the chain on the write path');
@@ -96,7 +98,9 @@ export async function runAuditScenario(ctx: BenchContext): Promise<string[]> {
   const seal = await sealAt(ds, cpSeq);
   if (!seal) throw new Error(`no seal at position ${cpSeq}`);
   // A checkpoint as the sealer would have left it a day's events ago.
-  await app.get(CheckpointStore).write({ lastId: seal.event_id, seq: cpSeq.toString(), hash: seal.hash.toString('hex'), count: cpSeq.toString(), writtenAt: new Date().toISOString() });
+  await app
+    .get(CheckpointStore)
+    .write({ lastId: seal.event_id, seq: cpSeq.toString(), hash: seal.hash.toString('hex'), count: cpSeq.toString(), writtenAt: new Date().toISOString() });
   ctx.log(`audit: verification since a checkpoint ${fmtInt(Number(headSeq - cpSeq))} events behind the head`);
   t = Date.now();
   const incremental = await app.get(VerifyAuditTrail).execute({ since: 'checkpoint' });
@@ -240,10 +244,12 @@ export async function loadYear(ds: DataSource, n: number, ctx: BenchContext) {
       casesMs += Date.now() - t;
 
       t = Date.now();
-      events += await ds.transaction(async (m) =>
-        (await appendAuditEventsInBulk(
-          m,
-          `SELECT row_number() OVER (ORDER BY p.g, k.k) AS n, p.id AS case_id, e.actor, e.action, e.from_state, e.to_state, NULL::text AS reason,
+      events += await ds.transaction(
+        async (m) =>
+          (
+            await appendAuditEventsInBulk(
+              m,
+              `SELECT row_number() OVER (ORDER BY p.g, k.k) AS n, p.id AS case_id, e.actor, e.action, e.from_state, e.to_state, NULL::text AS reason,
                   e.data, e.at AS occurred_at
              FROM bench_audit_plan p
              CROSS JOIN generate_series(0, ${EVENTS_PER_CASE - 1}) AS k(k)
@@ -271,7 +277,8 @@ export async function loadYear(ds: DataSource, n: number, ctx: BenchContext) {
                ) AS v(k, actor, action, from_state, to_state, at, data) WHERE v.k = k.k
              ) e
             WHERE p.g BETWEEN ${lo} AND ${hi}`,
-        )).count,
+            )
+          ).count,
       );
       eventsMs += Date.now() - t;
       ctx.log(`audit: ${fmtInt(hi)} cases, ${fmtInt(events)} events loaded`);
@@ -298,11 +305,16 @@ async function chainCost(ds: DataSource, ctx: BenchContext): Promise<string[]> {
   const run = async (label: string, write: (i: number) => Promise<unknown>) => {
     const ms = new Float64Array(writers * perWriter);
     const t = Date.now();
-    await runPool(writers * perWriter, writers, async (i) => {
-      const s = performance.now();
-      await write(i);
-      ms[i] = performance.now() - s;
-    }, () => ctx.aborted);
+    await runPool(
+      writers * perWriter,
+      writers,
+      async (i) => {
+        const s = performance.now();
+        await write(i);
+        ms[i] = performance.now() - s;
+      },
+      () => ctx.aborted,
+    );
     const elapsed = (Date.now() - t) / 1000;
     const [p50, p95] = percentiles(ms, [0.5, 0.95]);
     return `${label}: ${fmtInt(ms.length / elapsed)} events/s, p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms`;
@@ -313,7 +325,9 @@ async function chainCost(ds: DataSource, ctx: BenchContext): Promise<string[]> {
       m.query(`INSERT INTO bench_audit_plain (case_id, actor, action, data) VALUES (NULL, $1, 'bench', $2)`, [`officer:${i}`, JSON.stringify(data)]),
     ),
   );
-  const chained = await run('  writeAuditEvent (queued for the sealer)', (i) => ds.transaction((m) => writeAuditEvent(m, { caseId: null, actor: `officer:${i}`, action: 'bench', data })));
+  const chained = await run('  writeAuditEvent (queued for the sealer)', (i) =>
+    ds.transaction((m) => writeAuditEvent(m, { caseId: null, actor: `officer:${i}`, action: 'bench', data })),
+  );
   await ds.query(`DROP TABLE bench_audit_plain`);
   await ds.query(`DROP SEQUENCE bench_audit_plain_seq`);
   return [`audit cost on the write path (${writers} concurrent writers x ${perWriter} one-event transactions):`, plain, chained];

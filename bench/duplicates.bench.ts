@@ -40,10 +40,9 @@ export async function runDuplicatesScenario(ctx: BenchContext): Promise<string[]
   await seedOpenCases(run, { count, categories: CATEGORIES, wards: WARDS, days: 20, prefix: 'B' });
   lines.push(`seed: ${fmtInt(count)} open cases (${CATEGORIES.length} categories, ${WARDS.length} wards, 16 x 16 km) in ${fmtMs(performance.now() - t)}`);
 
-  const probes = (await run(
-    `SELECT id, category_code, lat, lng, ward_code, address_key FROM cases TABLESAMPLE BERNOULLI (10) LIMIT $1`,
-    [searches],
-  )) as Probe[];
+  const probes = (await run(`SELECT id, category_code, lat, lng, ward_code, address_key FROM cases TABLESAMPLE BERNOULLI (10) LIMIT $1`, [
+    searches,
+  ])) as Probe[];
   const search = (p: Probe) =>
     findDuplicateCandidates(db, {
       category: p.category_code,
@@ -80,7 +79,9 @@ export async function runDuplicatesScenario(ctx: BenchContext): Promise<string[]
   const server: number[] = [];
   const timed = {
     query: async (text: string, params: unknown[]) => {
-      const [row] = (await run(`EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) ${text}`, params)) as { 'QUERY PLAN': { 'Planning Time': number; 'Execution Time': number }[] }[];
+      const [row] = (await run(`EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) ${text}`, params)) as {
+        'QUERY PLAN': { 'Planning Time': number; 'Execution Time': number }[];
+      }[];
       const plan = row['QUERY PLAN'][0];
       server.push(plan['Planning Time'] + plan['Execution Time']);
       return [];
@@ -102,16 +103,19 @@ export async function runDuplicatesScenario(ctx: BenchContext): Promise<string[]
   lines.push(`server-side (planning + execution), ${fmtInt(server.length)} of the searches: p50 ${s50.toFixed(2)} ms, p99 ${s99.toFixed(2)} ms`);
 
   const plan: string[] = [];
-  await findDuplicateCandidates({ query: async (text: string, params: unknown[]) => plan.push(JSON.stringify(await run(`EXPLAIN (FORMAT JSON) ${text}`, params))) } as unknown as Sql, {
-    category: probes[0].category_code,
-    point: { lat: probes[0].lat, lng: probes[0].lng },
-    radiusM,
-    addressKey: probes[0].address_key,
-    wardCode: probes[0].ward_code,
-    since: new Date(Date.now() - windowDays * DAY_MS),
-    before: { id: probes[0].id },
-    limit: 1,
-  });
+  await findDuplicateCandidates(
+    { query: async (text: string, params: unknown[]) => plan.push(JSON.stringify(await run(`EXPLAIN (FORMAT JSON) ${text}`, params))) } as unknown as Sql,
+    {
+      category: probes[0].category_code,
+      point: { lat: probes[0].lat, lng: probes[0].lng },
+      radiusM,
+      addressKey: probes[0].address_key,
+      wardCode: probes[0].ward_code,
+      since: new Date(Date.now() - windowDays * DAY_MS),
+      before: { id: probes[0].id },
+      limit: 1,
+    },
+  );
   if (process.env.BENCH_DUPLICATE_EXPLAIN === '1') {
     const probe = probes[1];
     await findDuplicateCandidates(

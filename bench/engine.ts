@@ -62,7 +62,14 @@ export async function waitHttpReady(baseUrl: string, urlPath: string, child: Ben
  */
 export async function startApi(ctx: BenchContext, opts: { port?: number; label?: string; echoLines?: number } = {}): Promise<RunningApi> {
   const port = opts.port ?? (await freePort());
-  const api = new BenchChild(ctx, opts.label ?? 'api', path.join(ctx.repoRoot, 'scripts', 'start.js'), ['api'], { ...ctx.engineEnv, PORT: String(port) }, opts.echoLines);
+  const api = new BenchChild(
+    ctx,
+    opts.label ?? 'api',
+    path.join(ctx.repoRoot, 'scripts', 'start.js'),
+    ['api'],
+    { ...ctx.engineEnv, PORT: String(port) },
+    opts.echoLines,
+  );
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitHttpReady(baseUrl, '/health', api, 60000);
   return { baseUrl, api, stop: () => api.stop() };

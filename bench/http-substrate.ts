@@ -186,5 +186,10 @@ export async function measureHttpSubstrate(ctx: BenchContext): Promise<HttpSubst
 /** A run where requests failed measures something else: stop with what the server answered. */
 export function requireAccepted(label: string, s: SendStats): void {
   if (s.failed === 0) return;
-  throw new Error(`${label}: ${fmtInt(s.failed)} request(s) failed: ${[...s.failures].slice(0, 3).map(([k, v]) => `${v} x ${k}`).join('; ')}`);
+  throw new Error(
+    `${label}: ${fmtInt(s.failed)} request(s) failed: ${[...s.failures]
+      .slice(0, 3)
+      .map(([k, v]) => `${v} x ${k}`)
+      .join('; ')}`,
+  );
 }

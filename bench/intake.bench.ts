@@ -92,10 +92,9 @@ export async function runIntakeScenario(ctx: BenchContext): Promise<string[]> {
   const routing = await routingIntegrity(db);
   const sealing = await sealIntegrity(db);
   const verify = await verifyTrail(client, auditor);
-  const outcome = (await db.query(
-    `SELECT status, triage_reason, count(*)::int AS n FROM cases WHERE external_id LIKE $1 GROUP BY 1, 2 ORDER BY 3 DESC`,
-    [`${CASE_PREFIX}%`],
-  )).rows as { status: string; triage_reason: string | null; n: number }[];
+  const outcome = (
+    await db.query(`SELECT status, triage_reason, count(*)::int AS n FROM cases WHERE external_id LIKE $1 GROUP BY 1, 2 ORDER BY 3 DESC`, [`${CASE_PREFIX}%`])
+  ).rows as { status: string; triage_reason: string | null; n: number }[];
   const workerLines = engine.workers.reduce((a, w) => a + w.outputLines, 0);
   const apiLines = engine.api.outputLines;
   await engine.stop();
@@ -141,7 +140,12 @@ export async function runIntakeScenario(ctx: BenchContext): Promise<string[]> {
       (areaCheck.wrong.length ? ` (wrong e.g. ${areaCheck.wrong.slice(0, 3).join('; ')})` : ''),
     `locations: ${fmtInt(kinds.ward_code)} by wardCode, ${fmtInt(kinds.address_only)} by address only, ${fmtInt(kinds.unknown_ward)} outside the district`,
     `HTTP (closed loop): ${fmtInt(s.created)} x 202, ${fmtInt(s.duplicate)} x 200 (repeat), ${fmtInt(s.failed)} failed, ${fmtInt(s.retries)} retries` +
-      (s.failures.size ? ` - ${[...s.failures].slice(0, 3).map(([k, v]) => `${v} x ${k}`).join('; ')}` : '') +
+      (s.failures.size
+        ? ` - ${[...s.failures]
+            .slice(0, 3)
+            .map(([k, v]) => `${v} x ${k}`)
+            .join('; ')}`
+        : '') +
       `; log lines at LOG_LEVEL=error: API ${apiLines}, workers ${workerLines}`,
     `peak RSS of the engine: ${rss}`,
   ];
@@ -173,7 +177,12 @@ function pacedLines(
     `HTTP substrate scheduled send->processed: p50 ${fmtMs(sub.paced.latency[0])}  p95 ${fmtMs(sub.paced.latency[1])}  p99 ${fmtMs(subP99)}  max ${fmtMs(sub.paced.latency[3])}  (processed_at - scheduled send)`,
     `  -> goal engine p99 <= ${PACED_VS_SUBSTRATE_GOAL} x substrate p99 (${fmtMs(PACED_VS_SUBSTRATE_GOAL * subP99)}) and < ${PACED_P99_GOAL_MS} ms: ${met(ok)}`,
     `engine HTTP POST at ${ctx.pacedRate}/s: p50 ${fmtMs(h50)}  p99 ${fmtMs(h99)}  (${fmtInt(paced.s.failed)} failed` +
-      (paced.s.failures.size ? `: ${[...paced.s.failures].slice(0, 2).map(([k, v]) => `${v} x ${k}`).join('; ')}` : '') +
+      (paced.s.failures.size
+        ? `: ${[...paced.s.failures]
+            .slice(0, 2)
+            .map(([k, v]) => `${v} x ${k}`)
+            .join('; ')}`
+        : '') +
       `; substrate p50 ${fmtMs(sub.paced.http[0])} p99 ${fmtMs(sub.paced.http[2])}; ` +
       `sender at most ${fmtMs(paced.s.maxSendDelayMs)} behind schedule)`,
     describeSealLag(`paced ${ctx.pacedRate}/s`, paced.seal),
@@ -199,7 +208,14 @@ async function routedCount(db: Pool): Promise<number> {
  * Polls PostgreSQL until the cases sent are assigned or in triage: baseline + what `sending` reports
  * accepted once it has finished; gives up after the stall timeout without progress.
  */
-async function waitRouted(ctx: BenchContext, db: Pool, engine: RunningEngine, label: string, baseline: number, sending: Promise<SendStats>): Promise<SendStats> {
+async function waitRouted(
+  ctx: BenchContext,
+  db: Pool,
+  engine: RunningEngine,
+  label: string,
+  baseline: number,
+  sending: Promise<SendStats>,
+): Promise<SendStats> {
   let stats: SendStats | null = null;
   let sendError: unknown = null;
   sending.then(
@@ -211,9 +227,7 @@ async function waitRouted(ctx: BenchContext, db: Pool, engine: RunningEngine, la
     label,
     async () => {
       if (sendError) throw sendError;
-      const { rows } = await db.query(
-        `SELECT count(*) FILTER (WHERE status IN ('assigned', 'triage'))::int AS done, count(*)::int AS total FROM cases`,
-      );
+      const { rows } = await db.query(`SELECT count(*) FILTER (WHERE status IN ('assigned', 'triage'))::int AS done, count(*)::int AS total FROM cases`);
       const { done, total } = rows[0] as { done: number; total: number };
       const st = stats as SendStats | null;
       const want = st ? baseline + st.created + st.duplicate : null;

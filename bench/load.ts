@@ -67,38 +67,43 @@ export async function sendClosed(
   onEvent: (i: number, ev: GeneratedEvent) => void = () => undefined,
 ): Promise<SendStats> {
   const stats = newStats(n);
-  await runPool(n, ctx.concurrency, async (i) => {
-    const ev = gen(i);
-    onEvent(i, ev);
-    const headers = { 'x-api-key': keys.get(ev.channel) ?? '' };
-    const started = performance.now();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const res = await client.request('POST', '/v1/feedback', headers, ev.body);
-        if (res.status === 202 || res.status === 200) {
-          if (res.status === 202) stats.created++;
-          else stats.duplicate++;
+  await runPool(
+    n,
+    ctx.concurrency,
+    async (i) => {
+      const ev = gen(i);
+      onEvent(i, ev);
+      const headers = { 'x-api-key': keys.get(ev.channel) ?? '' };
+      const started = performance.now();
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const res = await client.request('POST', '/v1/feedback', headers, ev.body);
+          if (res.status === 202 || res.status === 200) {
+            if (res.status === 202) stats.created++;
+            else stats.duplicate++;
+            break;
+          }
+          if (res.status >= 500 && attempt < MAX_RETRIES) {
+            stats.retries++;
+            await sleep(100 * (attempt + 1));
+            continue;
+          }
+          fail(stats, describeFailure(res.status, res.body));
+          break;
+        } catch (e) {
+          if (attempt < MAX_RETRIES) {
+            stats.retries++;
+            await sleep(100 * (attempt + 1));
+            continue;
+          }
+          fail(stats, `network: ${(e as Error).message}`);
           break;
         }
-        if (res.status >= 500 && attempt < MAX_RETRIES) {
-          stats.retries++;
-          await sleep(100 * (attempt + 1));
-          continue;
-        }
-        fail(stats, describeFailure(res.status, res.body));
-        break;
-      } catch (e) {
-        if (attempt < MAX_RETRIES) {
-          stats.retries++;
-          await sleep(100 * (attempt + 1));
-          continue;
-        }
-        fail(stats, `network: ${(e as Error).message}`);
-        break;
       }
-    }
-    stats.httpMs[i] = performance.now() - started;
-  }, () => ctx.aborted);
+      stats.httpMs[i] = performance.now() - started;
+    },
+    () => ctx.aborted,
+  );
   stats.lastAnsweredAt = Date.now();
   return stats;
 }
@@ -128,23 +133,26 @@ export async function sendPaced(
 
   const fire = (i: number, ev: GeneratedEvent, scheduledPerf: number) => {
     const headers = { 'x-api-key': keys.get(ev.channel) ?? '' };
-    const p = client.request('POST', '/v1/feedback', headers, ev.body).then(
-      (res) => {
-        if (res.status === 202) stats.created++;
-        else if (res.status === 200) stats.duplicate++;
-        else {
-          fail(stats, describeFailure(res.status, res.body));
+    const p = client
+      .request('POST', '/v1/feedback', headers, ev.body)
+      .then(
+        (res) => {
+          if (res.status === 202) stats.created++;
+          else if (res.status === 200) stats.duplicate++;
+          else {
+            fail(stats, describeFailure(res.status, res.body));
+            stats.failedIds.add(ev.body.externalId);
+          }
+        },
+        (e) => {
+          fail(stats, `network: ${(e as Error).message}`);
           stats.failedIds.add(ev.body.externalId);
-        }
-      },
-      (e) => {
-        fail(stats, `network: ${(e as Error).message}`);
-        stats.failedIds.add(ev.body.externalId);
-      },
-    ).then(() => {
-      stats.httpMs[i] = performance.now() - scheduledPerf;
-      inFlight.delete(p);
-    });
+        },
+      )
+      .then(() => {
+        stats.httpMs[i] = performance.now() - scheduledPerf;
+        inFlight.delete(p);
+      });
     inFlight.add(p);
   };
 

@@ -59,11 +59,13 @@ const SCENARIOS: Record<string, Scenario> = {
     run: runAuditScenario,
   },
   sla: {
-    description: 'BENCH_SLA_CASES open cases (default 100,000) breaching within BENCH_SLA_SPREAD_S (default 180 s) on real timers: deadline -> level-1 notification lag, reconciler full pass',
+    description:
+      'BENCH_SLA_CASES open cases (default 100,000) breaching within BENCH_SLA_SPREAD_S (default 180 s) on real timers: deadline -> level-1 notification lag, reconciler full pass',
     run: runSlaScenario,
   },
   duplicates: {
-    description: 'BENCH_DUPLICATE_CASES open cases (default 100,000), then the candidate search routing makes for a new case: p50/p99 of one search (goal p99 < 10 ms)',
+    description:
+      'BENCH_DUPLICATE_CASES open cases (default 100,000), then the candidate search routing makes for a new case: p50/p99 of one search (goal p99 < 10 ms)',
     run: runDuplicatesScenario,
   },
 };
@@ -232,7 +234,9 @@ async function main(): Promise<number> {
     // Also when a signal started the cleanup: wait for it, or exiting here would cut it short.
     await cleanup();
   }
-  const peaks = [`bench process (load generator${names.includes('sla') || names.includes('audit') ? ', SLA reconciler passes, audit loads' : ''}) ${fmtMb(process.resourceUsage().maxRSS * 1024)}`];
+  const peaks = [
+    `bench process (load generator${names.includes('sla') || names.includes('audit') ? ', SLA reconciler passes, audit loads' : ''}) ${fmtMb(process.resourceUsage().maxRSS * 1024)}`,
+  ];
   for (const [label, bytes] of ctx.childPeaks) peaks.push(`${label} ${fmtMb(bytes)}`);
   console.log(`peak RSS: ${peaks.join(', ')}`);
   console.log(cleanupNote);

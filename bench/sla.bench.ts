@@ -146,8 +146,7 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
   };
   const dueBy = (t: number) => (t < firstDue ? 0 : Math.min(n, Math.floor((t - firstDue) / stepMs) + 1));
   ctx.log(
-    `sla: loading ${fmtInt(n)} open cases, deadlines from +${leadS} s to +${leadS + spreadS} s ` +
-      `(${fmtInt(n / spreadS)}/s), ${workers} worker process(es)`,
+    `sla: loading ${fmtInt(n)} open cases, deadlines from +${leadS} s to +${leadS + spreadS} s ` + `(${fmtInt(n / spreadS)}/s), ${workers} worker process(es)`,
   );
 
   // Load.
@@ -339,9 +338,11 @@ function pacedIntake(ctx: BenchContext, api: RunningApi, rate: number, durationS
     async finish(assert: () => void) {
       const s = await sending;
       const routed = async () =>
-        (await db.query(`SELECT external_id, extract(epoch FROM routed_at) * 1000 AS at FROM cases WHERE external_id LIKE $1 AND routed_at IS NOT NULL`, [
-          `${INTAKE_PREFIX}%`,
-        ])).rows as { external_id: string; at: string }[];
+        (
+          await db.query(`SELECT external_id, extract(epoch FROM routed_at) * 1000 AS at FROM cases WHERE external_id LIKE $1 AND routed_at IS NOT NULL`, [
+            `${INTAKE_PREFIX}%`,
+          ])
+        ).rows as { external_id: string; at: string }[];
       const want = s.created + s.duplicate;
       await pollUntil(
         ctx,
@@ -367,7 +368,14 @@ function positive(name: string, raw: string | undefined, fallback: number): numb
 
 async function slaContext(ctx: BenchContext): Promise<INestApplicationContext> {
   @Module({
-    imports: [AppConfigModule.forRoot(ctx.config), DatabaseModule.forRoot(), QueueModule, SlaModule, SlaEscalationModule.register({ notify: NotificationsModule }), NotificationsModule],
+    imports: [
+      AppConfigModule.forRoot(ctx.config),
+      DatabaseModule.forRoot(),
+      QueueModule,
+      SlaModule,
+      SlaEscalationModule.register({ notify: NotificationsModule }),
+      NotificationsModule,
+    ],
   })
   class SlaBenchModule {}
   const app = await NestFactory.createApplicationContext(SlaBenchModule, { logger: ['error'], abortOnError: false });
@@ -480,10 +488,10 @@ async function level1TimerLateness(redis: Redis, key: string): Promise<{ count: 
  * database little while it is the thing measured (the final checks count exactly, by case).
  */
 async function countLevel1(ds: DataSource, from: number, to: number): Promise<number> {
-  const [{ fired }] = await ds.query(
-    `SELECT count(*)::int AS fired FROM escalations WHERE level = '1' AND fire_at BETWEEN $1 AND $2`,
-    [new Date(from).toISOString(), new Date(to).toISOString()],
-  );
+  const [{ fired }] = await ds.query(`SELECT count(*)::int AS fired FROM escalations WHERE level = '1' AND fire_at BETWEEN $1 AND $2`, [
+    new Date(from).toISOString(),
+    new Date(to).toISOString(),
+  ]);
   return fired;
 }
 
@@ -505,7 +513,10 @@ function describeWaits(waits: Map<string, number>): string {
   if (!samples || !busy) return 'n/a';
   return (
     `${(busy / samples).toFixed(1)} session(s) busy on average; ` +
-    entries.slice(0, 6).map(([k, v]) => `${k === 'Client:ClientRead' ? 'in transaction, waiting for the client' : k} ${Math.round((v / busy) * 100)}%`).join(', ')
+    entries
+      .slice(0, 6)
+      .map(([k, v]) => `${k === 'Client:ClientRead' ? 'in transaction, waiting for the client' : k} ${Math.round((v / busy) * 100)}%`)
+      .join(', ')
   );
 }
 
@@ -596,7 +607,9 @@ async function leftovers(ds: DataSource, queue: Queue, n: number, fired: number)
   return (
     `level 1 recorded for ${fired} of ${n}; outbox rows ${outbox}; sla queue ${JSON.stringify(counts)}` +
     (failed.length ? `; failed job e.g. ${failed.map((j) => `${j.id}: ${j.failedReason}`).join(' | ')}` : '') +
-    (sample.length ? `; e.g. ${sample.map((s: { id: string; status: string; due_at: Date }) => `${s.id} (${s.status}, due ${new Date(s.due_at).toISOString()})`).join(', ')}` : '')
+    (sample.length
+      ? `; e.g. ${sample.map((s: { id: string; status: string; due_at: Date }) => `${s.id} (${s.status}, due ${new Date(s.due_at).toISOString()})`).join(', ')}`
+      : '')
   );
 }
 
@@ -607,5 +620,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; r: T }> {
 }
 
 function describeResult(r: { full: boolean; fired: number; scheduled: number; pruned: number } | null): string {
-  return r ? `${r.full ? 'full pass' : 'due levels only'}: fired ${fmtInt(r.fired)}, re-added ${fmtInt(r.scheduled)}, pruned ${fmtInt(r.pruned)}` : 'skipped: another process held the sweep';
+  return r
+    ? `${r.full ? 'full pass' : 'due levels only'}: fired ${fmtInt(r.fired)}, re-added ${fmtInt(r.scheduled)}, pruned ${fmtInt(r.pruned)}`
+    : 'skipped: another process held the sweep';
 }

@@ -78,26 +78,31 @@ export async function measureSubstrate(ctx: BenchContext): Promise<SubstrateResu
   const firstSentAt = Date.now();
   let sendError: unknown = null;
   let sent = false;
-  void runPool(ctx.n, ctx.concurrency, async (i) => {
-    const { body, channel } = gen(i);
-    const { rows } = await pool.query(
-      `INSERT INTO ${TABLE} (channel_code, external_id, category_code, title, description, address, ward_code, citizen_name, citizen_phone)
+  void runPool(
+    ctx.n,
+    ctx.concurrency,
+    async (i) => {
+      const { body, channel } = gen(i);
+      const { rows } = await pool.query(
+        `INSERT INTO ${TABLE} (channel_code, external_id, category_code, title, description, address, ward_code, citizen_name, citizen_phone)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-      [
-        channel,
-        body.externalId,
-        body.category,
-        body.title ?? null,
-        body.description,
-        body.location.address ?? null,
-        body.location.wardCode ?? null,
-        body.citizen?.name ?? null,
-        body.citizen?.phone ?? null,
-      ],
-    );
-    const id = String(rows[0].id);
-    await queue.add('process', { id }, { ...DEFAULT_JOB_OPTIONS, jobId: `substrate.${id}` });
-  }, () => ctx.aborted).then(
+        [
+          channel,
+          body.externalId,
+          body.category,
+          body.title ?? null,
+          body.description,
+          body.location.address ?? null,
+          body.location.wardCode ?? null,
+          body.citizen?.name ?? null,
+          body.citizen?.phone ?? null,
+        ],
+      );
+      const id = String(rows[0].id);
+      await queue.add('process', { id }, { ...DEFAULT_JOB_OPTIONS, jobId: `substrate.${id}` });
+    },
+    () => ctx.aborted,
+  ).then(
     () => (sent = true),
     (e) => (sendError = e),
   );

@@ -88,12 +88,7 @@ export async function pollUntil(
 }
 
 /** Runs fn(0..n-1) with at most `concurrency` calls in flight. */
-export async function runPool(
-  n: number,
-  concurrency: number,
-  fn: (i: number) => Promise<void>,
-  stop: () => boolean = () => false,
-): Promise<void> {
+export async function runPool(n: number, concurrency: number, fn: (i: number) => Promise<void>, stop: () => boolean = () => false): Promise<void> {
   let next = 0;
   let failed: unknown = null;
   const lane = async () => {

@@ -76,19 +76,43 @@ const FOREIGN_WARDS = [
 ];
 
 const PLACES = [
-  'chợ Mơ', 'chợ Hôm', 'chợ 19-12', 'Bệnh viện Bạch Mai', 'Đại học Bách khoa Hà Nội', 'công viên Thống Nhất',
-  'vườn hoa Chi Lăng', 'cổng trường Tiểu học Lê Ngọc Hân', 'nhà văn hóa tổ dân phố', 'khu tập thể Thanh Nhàn',
-  'khu tập thể Kim Liên', 'Vincom Bà Triệu', 'bến xe buýt', 'trụ sở ủy ban phường', 'hồ Thanh Nhàn',
+  'chợ Mơ',
+  'chợ Hôm',
+  'chợ 19-12',
+  'Bệnh viện Bạch Mai',
+  'Đại học Bách khoa Hà Nội',
+  'công viên Thống Nhất',
+  'vườn hoa Chi Lăng',
+  'cổng trường Tiểu học Lê Ngọc Hân',
+  'nhà văn hóa tổ dân phố',
+  'khu tập thể Thanh Nhàn',
+  'khu tập thể Kim Liên',
+  'Vincom Bà Triệu',
+  'bến xe buýt',
+  'trụ sở ủy ban phường',
+  'hồ Thanh Nhàn',
 ];
 const SCHOOLS = [
-  'Tiểu học Lê Ngọc Hân', 'THCS Ngô Quyền', 'Tiểu học Tây Sơn', 'THCS Lê Quý Đôn', 'Mầm non Hoa Sữa',
-  'Tiểu học Bà Triệu', 'THCS Tô Hoàng', 'Tiểu học Đoàn Thị Điểm', 'THCS Vân Hồ',
+  'Tiểu học Lê Ngọc Hân',
+  'THCS Ngô Quyền',
+  'Tiểu học Tây Sơn',
+  'THCS Lê Quý Đôn',
+  'Mầm non Hoa Sữa',
+  'Tiểu học Bà Triệu',
+  'THCS Tô Hoàng',
+  'Tiểu học Đoàn Thị Điểm',
+  'THCS Vân Hồ',
 ];
 const FOODS = ['bún chả', 'bánh mì', 'phở bò', 'bánh cuốn', 'nem chua rán', 'trà sữa', 'chè', 'xôi', 'bún đậu mắm tôm', 'lẩu dê'];
 const GOODS = ['quần áo', 'hoa quả', 'rau củ', 'đồ điện tử cũ', 'hoa tươi', 'cây cảnh', 'đồ gia dụng'];
 const PROCEDURES = [
-  'cấp giấy chứng nhận quyền sử dụng đất', 'đăng ký hộ kinh doanh', 'xác nhận tình trạng hôn nhân',
-  'cấp giấy phép xây dựng', 'đăng ký thường trú', 'hỗ trợ người có công', 'xác nhận hộ nghèo',
+  'cấp giấy chứng nhận quyền sử dụng đất',
+  'đăng ký hộ kinh doanh',
+  'xác nhận tình trạng hôn nhân',
+  'cấp giấy phép xây dựng',
+  'đăng ký thường trú',
+  'hỗ trợ người có công',
+  'xác nhận hộ nghèo',
 ];
 const FEES = ['quỹ phụ huynh 2 triệu đồng', 'tiền điều hòa 500 nghìn đồng', 'tiền sách tham khảo', 'tiền học thêm bắt buộc', 'tiền ủng hộ xây dựng trường'];
 const ENDINGS = [
@@ -131,8 +155,7 @@ const TEMPLATES: Record<string, Template[]> = {
     },
     {
       title: () => 'Kinh doanh tràn ra vỉa hè',
-      text: (c) =>
-        `Các hộ kinh doanh ${pick(c.r, GOODS)} bày hàng tràn ra vỉa hè đoạn ${c.onStreet} gần ${pick(c.r, PLACES)}, xe máy dựng kín lối đi.`,
+      text: (c) => `Các hộ kinh doanh ${pick(c.r, GOODS)} bày hàng tràn ra vỉa hè đoạn ${c.onStreet} gần ${pick(c.r, PLACES)}, xe máy dựng kín lối đi.`,
     },
     {
       title: () => 'Trông giữ xe trái phép trên vỉa hè',
@@ -175,8 +198,7 @@ const TEMPLATES: Record<string, Template[]> = {
   illegal_construction: [
     {
       title: (c) => `Xây dựng không phép tại ngõ ${c.lane} ${c.street}`,
-      text: (c) =>
-        `Nhà số ${c.num} ngõ ${c.lane} ${c.street} đang xây thêm tầng ${int(c.r, 4, 7)}, nghi không có giấy phép, thi công cả ban đêm gây ồn ào.`,
+      text: (c) => `Nhà số ${c.num} ngõ ${c.lane} ${c.street} đang xây thêm tầng ${int(c.r, 4, 7)}, nghi không có giấy phép, thi công cả ban đêm gây ồn ào.`,
     },
     {
       title: () => 'Cơi nới ban công lấn không gian ngõ',
@@ -216,8 +238,7 @@ const TEMPLATES: Record<string, Template[]> = {
   roads_lighting: [
     {
       title: (c) => `Hỏng đèn chiếu sáng ngõ ${c.lane} ${c.street}`,
-      text: (c) =>
-        `Đèn chiếu sáng trong ngõ ${c.lane} ${c.street} bị hỏng ${int(c.r, 3, 20)} ngày nay, buổi tối rất tối, tiềm ẩn nguy cơ mất an toàn.`,
+      text: (c) => `Đèn chiếu sáng trong ngõ ${c.lane} ${c.street} bị hỏng ${int(c.r, 3, 20)} ngày nay, buổi tối rất tối, tiềm ẩn nguy cơ mất an toàn.`,
     },
     {
       title: () => 'Ổ gà trên mặt đường',
@@ -239,8 +260,7 @@ const TEMPLATES: Record<string, Template[]> = {
   food_safety_health: [
     {
       title: () => 'Cơ sở thực phẩm mất vệ sinh',
-      text: (c) =>
-        `Cơ sở bán ${pick(c.r, FOODS)} tại ${c.addr} chế biến thực phẩm ngay trên vỉa hè, mất vệ sinh, không rõ nguồn gốc nguyên liệu.`,
+      text: (c) => `Cơ sở bán ${pick(c.r, FOODS)} tại ${c.addr} chế biến thực phẩm ngay trên vỉa hè, mất vệ sinh, không rõ nguồn gốc nguyên liệu.`,
     },
     {
       title: () => 'Nghi ngộ độc thực phẩm',
@@ -262,8 +282,7 @@ const TEMPLATES: Record<string, Template[]> = {
     },
     {
       title: () => 'Tuyển sinh lớp 1 trái tuyến',
-      text: (c) =>
-        `Con tôi có hộ khẩu thường trú tại ${c.addr} nhưng không được tuyển sinh vào lớp 1 trường ${pick(c.r, SCHOOLS)} đúng tuyến.`,
+      text: (c) => `Con tôi có hộ khẩu thường trú tại ${c.addr} nhưng không được tuyển sinh vào lớp 1 trường ${pick(c.r, SCHOOLS)} đúng tuyến.`,
     },
     {
       title: () => 'Tiêu chí tuyển sinh lớp 6',
@@ -346,7 +365,38 @@ const MIDDLE_M = ['Văn', 'Đức', 'Minh', 'Quang', 'Hữu', 'Thành', 'Xuân',
 const MIDDLE_F = ['Thị', 'Thu', 'Ngọc', 'Thanh', 'Hồng', 'Minh', 'Phương', 'Thùy', 'Diệu', 'Khánh'];
 const GIVEN_M = ['Hùng', 'Dũng', 'Tuấn', 'Nam', 'Sơn', 'Cường', 'Long', 'Quân', 'Thắng', 'Hải', 'Phong', 'Khoa', 'Đạt', 'Hiếu', 'Trung', 'Bình'];
 const GIVEN_F = ['Lan', 'Hương', 'Mai', 'Hà', 'Linh', 'Trang', 'Thảo', 'Ngọc', 'Hằng', 'Nga', 'Yến', 'Huyền', 'Phương', 'Oanh', 'Vân', 'Hạnh'];
-const MOBILE = ['090', '091', '093', '094', '096', '097', '098', '086', '088', '089', '032', '033', '034', '035', '036', '037', '038', '039', '070', '076', '077', '078', '079', '081', '082', '083', '084', '085', '056', '058'];
+const MOBILE = [
+  '090',
+  '091',
+  '093',
+  '094',
+  '096',
+  '097',
+  '098',
+  '086',
+  '088',
+  '089',
+  '032',
+  '033',
+  '034',
+  '035',
+  '036',
+  '037',
+  '038',
+  '039',
+  '070',
+  '076',
+  '077',
+  '078',
+  '079',
+  '081',
+  '082',
+  '083',
+  '084',
+  '085',
+  '056',
+  '058',
+];
 /** Share of each intake channel; channels not listed weigh 0.05. */
 const CHANNEL_WEIGHT: Record<string, number> = { ihanoi: 0.7, hotline_1022: 0.2, web_portal: 0.1 };
 

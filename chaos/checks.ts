@@ -103,11 +103,8 @@ export interface EscalationFigures {
 export async function escalationFigures(db: Pool, configDir: string, cutoff: number): Promise<EscalationFigures> {
   const calendar = loadCalendar(configDir);
   const policy = loadSlaPolicy(configDir, calendar.dayMinutes);
-  const runs = (
-    await db.query(
-      `SELECT id, due_at, warn_at FROM cases WHERE stage IS NOT NULL AND due_at IS NOT NULL AND status NOT IN ('resolved', 'closed')`,
-    )
-  ).rows as { id: string; due_at: Date; warn_at: Date | null }[];
+  const runs = (await db.query(`SELECT id, due_at, warn_at FROM cases WHERE stage IS NOT NULL AND due_at IS NOT NULL AND status NOT IN ('resolved', 'closed')`))
+    .rows as { id: string; due_at: Date; warn_at: Date | null }[];
   const recorded = (
     await db.query(
       `SELECT e.case_id, e.level, extract(epoch FROM greatest(e.fire_at, c.routed_at)) * 1000 AS fire_ms, extract(epoch FROM e.fired_at) * 1000 AS fired_ms

@@ -97,7 +97,8 @@ export class PgOutage {
         await c.query('SELECT 1');
         return;
       } catch (e) {
-        if (Date.now() > deadline) throw new Error(`PostgreSQL did not take connections within 60 s of the outage's end: ${(e as Error).message}`, { cause: e });
+        if (Date.now() > deadline)
+          throw new Error(`PostgreSQL did not take connections within 60 s of the outage's end: ${(e as Error).message}`, { cause: e });
         await sleep(100);
       } finally {
         await c.end().catch(() => undefined);

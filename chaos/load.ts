@@ -50,12 +50,7 @@ const PACED_TICK_MS = 2;
  * again (same externalId, the engine's idempotency key) after Retry-After or a short backoff, as a
  * channel integrator would; every exchange is recorded with its times and status.
  */
-export async function sendChaosLoad(
-  client: HttpClient,
-  keys: Map<string, string>,
-  gen: (i: number) => GeneratedEvent,
-  opts: LoadOptions,
-): Promise<ChaosLoad> {
+export async function sendChaosLoad(client: HttpClient, keys: Map<string, string>, gen: (i: number) => GeneratedEvent, opts: LoadOptions): Promise<ChaosLoad> {
   const load: ChaosLoad = { events: [], attempts: [], maxSendDelayMs: 0 };
   const intervalMs = 1000 / opts.rate;
   const startPerf = performance.now();

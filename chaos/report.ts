@@ -42,14 +42,34 @@ export interface Stored {
 }
 
 function emptyWindow(label: string, atS: number): WindowFigures {
-  return { label, atS, sent: 0, accepted: 0, gaveUp: 0, lost: 0, duplicated: 0, retries: 0, byCode5xx: {}, connectionErrors: 0, other4xx: {}, firstOkAfterMs: null, drainedAfterMs: null };
+  return {
+    label,
+    atS,
+    sent: 0,
+    accepted: 0,
+    gaveUp: 0,
+    lost: 0,
+    duplicated: 0,
+    retries: 0,
+    byCode5xx: {},
+    connectionErrors: 0,
+    other4xx: {},
+    firstOkAfterMs: null,
+    drainedAfterMs: null,
+  };
 }
 
 /**
  * Splits the run at each fault's start: the window before the first fault, then one per fault. An
  * event counts where it was first scheduled; an answer where its request was sent.
  */
-export function windowFigures(load: ChaosLoad, loadStart: number, faults: FaultEvent[], stored: Stored, backlog: BacklogSample[]): { windows: WindowFigures[]; total: WindowFigures } {
+export function windowFigures(
+  load: ChaosLoad,
+  loadStart: number,
+  faults: FaultEvent[],
+  stored: Stored,
+  backlog: BacklogSample[],
+): { windows: WindowFigures[]; total: WindowFigures } {
   const starts = [loadStart, ...faults.map((f) => f.startedAt)];
   const windows = [emptyWindow('before the faults', 0), ...faults.map((f) => emptyWindow(f.label, (f.startedAt - loadStart) / 1000))];
   const total = emptyWindow('whole run', 0);
@@ -79,7 +99,10 @@ export function windowFigures(load: ChaosLoad, loadStart: number, faults: FaultE
       else if (a.status >= 300) w.other4xx[a.status] = (w.other4xx[a.status] ?? 0) + 1;
     }
   }
-  const oks = load.attempts.filter((a) => a.status >= 200 && a.status < 300).map((a) => a.answeredAt).sort((a, b) => a - b);
+  const oks = load.attempts
+    .filter((a) => a.status >= 200 && a.status < 300)
+    .map((a) => a.answeredAt)
+    .sort((a, b) => a - b);
   faults.forEach((f, i) => {
     const w = windows[i + 1];
     const ok = oks.find((t) => t >= f.endedAt);
@@ -141,7 +164,20 @@ const secs = (ms: number | null) => (ms === null ? 'never' : `${(ms / 1000).toFi
 
 /** The figures per fault as a fixed-width table. */
 export function figuresTable(windows: WindowFigures[], total: WindowFigures): string[] {
-  const head = ['window (from the fault\'s start)', 'at', 'sent', 'accepted', 'gave up', 'lost', 'dup', 'retries', '5xx by code', 'conn. errors', 'first 2xx after end', 'backlog drained'];
+  const head = [
+    "window (from the fault's start)",
+    'at',
+    'sent',
+    'accepted',
+    'gave up',
+    'lost',
+    'dup',
+    'retries',
+    '5xx by code',
+    'conn. errors',
+    'first 2xx after end',
+    'backlog drained',
+  ];
   const rows = [...windows, total].map((w, i) => [
     w.label,
     i === windows.length ? '' : `${w.atS.toFixed(1)} s`,
@@ -157,6 +193,10 @@ export function figuresTable(windows: WindowFigures[], total: WindowFigures): st
     i === 0 || i === windows.length ? '' : secs(w.drainedAfterMs),
   ]);
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-  const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+      .join('  ')
+      .trimEnd();
   return [line(head), ...rows.map(line)];
 }

@@ -90,7 +90,8 @@ export async function runChaos(p: ChaosParams): Promise<ChaosResult> {
   const loadS = p.events / p.rate;
   const plan = [...p.faults].sort((a, b) => a.atS - b.atS);
   for (const f of plan) {
-    if (f.atS < 0 || f.atS + (f.durationS ?? 0) >= loadS) throw new Error(`fault ${f.kind} at ${f.atS} s does not fall within the load's ${loadS.toFixed(1)} s`);
+    if (f.atS < 0 || f.atS + (f.durationS ?? 0) >= loadS)
+      throw new Error(`fault ${f.kind} at ${f.atS} s does not fall within the load's ${loadS.toFixed(1)} s`);
   }
   const repoRoot = findRepoRoot();
   const runId = `${Date.now()}${Math.floor(Math.random() * 1000)}`;
@@ -260,7 +261,9 @@ export async function runChaos(p: ChaosParams): Promise<ChaosResult> {
     });
 
     const loadStart = Date.now();
-    p.log(`load: ${fmtInt(p.events)} events at ${p.rate}/s; faults ${plan.map((f) => `${f.kind} at ${f.atS} s${f.durationS ? ` for ${f.durationS} s` : ''}`).join(', ')}`);
+    p.log(
+      `load: ${fmtInt(p.events)} events at ${p.rate}/s; faults ${plan.map((f) => `${f.kind} at ${f.atS} s${f.durationS ? ` for ${f.durationS} s` : ''}`).join(', ')}`,
+    );
     const sending = sendChaosLoad(client, inputs.keys, generator(inputs, p.seed, `chaos-${runId}-`), {
       rate: p.rate,
       events: p.events,
@@ -329,7 +332,9 @@ export async function runChaos(p: ChaosParams): Promise<ChaosResult> {
     await Promise.all(background);
     if (restartError) throw restartError;
     const sent = load as unknown as ChaosLoad;
-    p.log(`load done: ${fmtInt(sent.events.filter((e) => e.acceptedAt !== null).length)}/${fmtInt(sent.events.length)} accepted; waiting for the engine to settle`);
+    p.log(
+      `load done: ${fmtInt(sent.events.filter((e) => e.acceptedAt !== null).length)}/${fmtInt(sent.events.length)} accepted; waiting for the engine to settle`,
+    );
 
     // Settle: nothing left to route, everything sealed, every due level fired.
     await pollUntil(
@@ -374,7 +379,9 @@ export async function runChaos(p: ChaosParams): Promise<ChaosResult> {
     report.push(...figuresTable(windows, total));
     for (const f of faults) report.push(`  ${f.label} at ${((f.startedAt - loadStart) / 1000).toFixed(1)} s, ${fmtMs(f.endedAt - f.startedAt)}: ${f.detail}`);
     report.push(`  engine output at LOG_LEVEL=error (lines): ${children.map((c) => `${c.label} ${fmtInt(c.outputLines)}`).join(', ')}`);
-    report.push(`  sender at most ${fmtMs(sent.maxSendDelayMs)} behind its schedule; "first 2xx after end": from the fault's end (a kill: the kill) to the first 2xx; "backlog drained": to the routing of every case received between the previous fault's end and this one's`);
+    report.push(
+      `  sender at most ${fmtMs(sent.maxSendDelayMs)} behind its schedule; "first 2xx after end": from the fault's end (a kill: the kill) to the first 2xx; "backlog drained": to the routing of every case received between the previous fault's end and this one's`,
+    );
   } catch (e) {
     ctx.aborted = true;
     error = e instanceof Error ? (e.stack ?? e.message) : String(e);
@@ -407,7 +414,9 @@ export async function runChaos(p: ChaosParams): Promise<ChaosResult> {
     checks.push({
       name: 'cleanup',
       ok: problems.length === 0,
-      text: problems.length ? `PROBLEMS: ${problems.join('; ')}` : `dropped database ${dbName}, deleted ${fmtInt(keys)} Redis keys under ${queuePrefix}:, every process stopped`,
+      text: problems.length
+        ? `PROBLEMS: ${problems.join('; ')}`
+        : `dropped database ${dbName}, deleted ${fmtInt(keys)} Redis keys under ${queuePrefix}:, every process stopped`,
     });
   }
   for (const c of checks) report.push(`${c.name}: ${c.ok ? 'ok' : 'FAILED'}: ${c.text}`);

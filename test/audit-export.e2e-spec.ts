@@ -37,7 +37,9 @@ describe('the case export', () => {
         FROM generate_series(1, ${CASES}) g
         CROSS JOIN LATERAL (SELECT timestamptz '2025-01-01 08:00+07' + (g * interval '13 seconds') AS t) ts
         JOIN LATERAL (SELECT code, handler_id FROM units WHERE kind = 'ward' ORDER BY code OFFSET g % 18 LIMIT 1) u ON true`);
-    await engine.query(`INSERT INTO assignments (case_id, unit_code, handler_id, reason, started_at) SELECT id, unit_code, handler_id, 'route', received_at FROM cases`);
+    await engine.query(
+      `INSERT INTO assignments (case_id, unit_code, handler_id, reason, started_at) SELECT id, unit_code, handler_id, 'route', received_at FROM cases`,
+    );
     const app = engine.api.getHttpServer();
     await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
     port = (app.address() as AddressInfo).port;
@@ -78,7 +80,8 @@ describe('the case export', () => {
       first ??= chunk.subarray(0, 3);
       bytes += chunk.length;
       const text = tail + decoder.write(chunk);
-      for (const secret of [CITIZEN_NAME, CITIZEN_PHONE, CITIZEN_EMAIL, 'Thanh Xuân', '09******78', 'Tạ Quang Bửu']) if (text.includes(secret)) leaks.add(secret);
+      for (const secret of [CITIZEN_NAME, CITIZEN_PHONE, CITIZEN_EMAIL, 'Thanh Xuân', '09******78', 'Tạ Quang Bửu'])
+        if (text.includes(secret)) leaks.add(secret);
       const parts = text.split('\r\n');
       tail = parts.pop()!;
       if (!header) header = parts[0];
@@ -91,7 +94,9 @@ describe('the case export', () => {
     expect(tail).toBe('');
     expect(lines).toBe(CASES + 1);
     expect(leaks).toEqual(new Set());
-    expect(header.replace('\uFEFF', '').split(',')).toEqual(expect.arrayContaining(['case_id', 'tracking_code', 'received_at', 'unit', 'handler_account', 'due_at', 'outcome']));
+    expect(header.replace('\uFEFF', '').split(',')).toEqual(
+      expect.arrayContaining(['case_id', 'tracking_code', 'received_at', 'unit', 'handler_account', 'due_at', 'outcome']),
+    );
     expect(header).not.toMatch(/citizen|phone|email|name|description|address/);
     expect(sample).toMatch(/,Phường [^,]+,/); // unit names in Vietnamese, intact
     expect(sample).toMatch(/Lấn chiếm vỉa hè|vỉa hè/i);
@@ -141,7 +146,9 @@ describe('the case export', () => {
                      (E'\\tplain', 'resolved', 'P_BACH_KHOA', NULL, NULL, 0)) AS v(code, status, unit, stage, due, n)
         CROSS JOIN LATERAL (SELECT timestamptz '2025-02-01 08:00:00.999999+07' + (length(v.code) * interval '1 minute') AS t) ts
         LEFT JOIN units u ON u.code = v.unit`);
-    await engine.query(`INSERT INTO audit_events (case_id, actor, action, data) SELECT id, 'officer:x', 'resolve', '{"onTime": false}' FROM cases WHERE tracking_code = E'tab\\there'`);
+    await engine.query(
+      `INSERT INTO audit_events (case_id, actor, action, data) SELECT id, 'officer:x', 'resolve', '{"onTime": false}' FROM cases WHERE tracking_code = E'tab\\there'`,
+    );
     const period = parsePeriod('2025-02-01', '2025-02-01');
     let reference = '';
     await engine.api.get(ExportCases).executeByRows({ period }, { write: (t) => Promise.resolve(((reference += t), true)) });

@@ -219,7 +219,11 @@ describe('unit metrics against a hand-computed fixture', () => {
         .http()
         .post('/v1/audits/reviews')
         .set(bearer(tokens.AUDITOR))
-        .send({ caseId: ids[key], scores: { addressesIssue: scores[0], evidence: scores[1], lawful: scores[2], politeClear: scores[3] }, comment: 'Kiểm tra chất lượng' });
+        .send({
+          caseId: ids[key],
+          scores: { addressesIssue: scores[0], evidence: scores[1], lawful: scores[2], politeClear: scores[3] },
+          comment: 'Kiểm tra chất lượng',
+        });
     expect((await review('C1', [2, 2, 2, 2])).status).toBe(201);
     expect((await review('C7', [2, 0, 2, 1])).status).toBe(201);
     expect((await review('C2', [1, 1, 1, 1])).status).toBe(422); // resolved, not closed: its answer is not final
@@ -234,7 +238,16 @@ describe('unit metrics against a hand-computed fixture', () => {
                             submitted_at, received_at, routed_at, rating, rated_at, resolved_at, closed_at)
          VALUES ($1, 'ihanoi', 'sidewalk_encroachment', 'Lấn chiếm vỉa hè', 'Nguyễn Văn Mẫu', '0900000000', $2, $3, $4, $4, $4, $5, $6, $7, $8)
          RETURNING id`,
-        [`FX000-0000${i + 1}`, c.status, c.unit, vn(c.received), c.rating?.[0] ?? null, c.rating ? vn(c.rating[1]) : null, c.resolved ? vn(c.resolved) : null, c.closed ? vn(c.closed) : null],
+        [
+          `FX000-0000${i + 1}`,
+          c.status,
+          c.unit,
+          vn(c.received),
+          c.rating?.[0] ?? null,
+          c.rating ? vn(c.rating[1]) : null,
+          c.resolved ? vn(c.resolved) : null,
+          c.closed ? vn(c.closed) : null,
+        ],
       );
       ids[key] = row.id;
     }
@@ -305,7 +318,19 @@ describe('unit metrics against a hand-computed fixture', () => {
     for (const [unit, expected] of Object.entries(EXPECTED)) {
       // The compliance board's columns (notices, targets) are checked in compliance-board.e2e-spec.ts.
       // The unit's life and lineage (reorganisations) are checked in reorganisation.e2e-spec.ts.
-      const { unitCode, unitName, kind, active, notices: _notices, targets: _targets, validFrom: _from, validTo: _to, predecessors: _p, successors: _s, ...metrics } = byUnit[unit];
+      const {
+        unitCode,
+        unitName,
+        kind,
+        active,
+        notices: _notices,
+        targets: _targets,
+        validFrom: _from,
+        validTo: _to,
+        predecessors: _p,
+        successors: _s,
+        ...metrics
+      } = byUnit[unit];
       expect({ unit, ...metrics }).toEqual({ unit, reorganisedIn: 0, reorganisedOut: 0, ...(expected as object) });
       expect({ unitCode, active }).toEqual({ unitCode: unit, active: true });
       expect(typeof unitName).toBe('string');
@@ -321,11 +346,13 @@ describe('unit metrics against a hand-computed fixture', () => {
   });
 
   it('serves the same report as CSV a spreadsheet opens: BOM, one row a unit, Vietnamese names intact', async () => {
-    const res = await get('SUPERVISOR', '/v1/audits/units?from=2025-03-03&to=2025-03-14&format=csv').buffer(true).parse((r, cb) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (c: Buffer) => chunks.push(c));
-      r.on('end', () => cb(null, Buffer.concat(chunks)));
-    });
+    const res = await get('SUPERVISOR', '/v1/audits/units?from=2025-03-03&to=2025-03-14&format=csv')
+      .buffer(true)
+      .parse((r, cb) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => cb(null, Buffer.concat(chunks)));
+      });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
     const bytes = res.body as Buffer;
@@ -333,7 +360,12 @@ describe('unit metrics against a hand-computed fixture', () => {
     const lines = bytes.toString('utf8').slice(1).split('\r\n');
     const header = lines[0].split(',');
     expect(header.slice(0, 6)).toEqual(['unit_code', 'unit_name', 'received', 'acknowledged', 'acknowledged_on_time', 'resolved']);
-    const bk = Object.fromEntries(lines.find((l) => l.startsWith(`${BK},`))!.split(',').map((v, i) => [header[i], v]));
+    const bk = Object.fromEntries(
+      lines
+        .find((l) => l.startsWith(`${BK},`))!
+        .split(',')
+        .map((v, i) => [header[i], v]),
+    );
     expect(bk).toMatchObject({
       unit_name: 'Phường Bách Khoa',
       received: '5',
@@ -403,10 +435,18 @@ describe('unit metrics against a hand-computed fixture', () => {
       .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
       .send({ category: 'sidewalk_encroachment', description: 'Xe máy đỗ kín vỉa hè phố Tạ Quang Bửu cả ngày.', location: { wardCode: 'BACH_KHOA' } });
     const id = intake.body.id as string;
-    await waitFor(() => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [id]), (r) => r[0].status === 'assigned', { what: 'routing' });
+    await waitFor(
+      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [id]),
+      (r) => r[0].status === 'assigned',
+      { what: 'routing' },
+    );
     const act = async (action: string, body: Record<string, unknown>) => {
       const [{ version }] = await engine.query<{ version: number }>(`SELECT version FROM cases WHERE id = $1`, [id]);
-      const res = await engine.http().post(`/v1/cases/${id}/${action}`).set(bearer(tokens.HANDLER)).send({ expectedVersion: version, ...body });
+      const res = await engine
+        .http()
+        .post(`/v1/cases/${id}/${action}`)
+        .set(bearer(tokens.HANDLER))
+        .send({ expectedVersion: version, ...body });
       expect(res.status).toBe(200);
     };
     await act('acknowledge', { severity: 'normal' });

@@ -136,8 +136,16 @@ describe('quality review: samples and reviews', () => {
         engine.http().get('/v1/audits/units?from=2025-02-01&to=2025-02-28').set(who),
         engine.http().get('/v1/audits/units/P_BACH_KHOA/cases?from=2025-02-01&to=2025-02-28').set(who),
         engine.http().get('/v1/audits/cases?from=2025-02-01&to=2025-02-28&format=csv').set(who),
-        engine.http().post('/v1/audits/samples').set(who).send({ ...base, seed: 'x' }),
-        engine.http().post('/v1/audits/reviews').set(who).send({ caseId: c.id, scores: { addressesIssue: 0, evidence: 0, lawful: 0, politeClear: 0 } }),
+        engine
+          .http()
+          .post('/v1/audits/samples')
+          .set(who)
+          .send({ ...base, seed: 'x' }),
+        engine
+          .http()
+          .post('/v1/audits/reviews')
+          .set(who)
+          .send({ caseId: c.id, scores: { addressesIssue: 0, evidence: 0, lawful: 0, politeClear: 0 } }),
       ];
       expect((await Promise.all(calls)).map((r) => r.status)).toEqual([403, 403, 403, 403, 403, 403]);
     }

@@ -97,7 +97,10 @@ describe('audit sealing with several worker processes', () => {
       await blocker.query('LOCK TABLE audit_seals IN SHARE MODE');
       const during = post(60, 'seal-b');
       await waitFor(
-        () => engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO audit_seals%'`),
+        () =>
+          engine.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO audit_seals%'`,
+          ),
         (r) => r[0].n === 1,
         { what: 'the sealer to wait inside its batch' },
       );
@@ -120,10 +123,14 @@ describe('audit sealing with several worker processes', () => {
       // Routing jobs the killed worker held come back after BullMQ's stalled-job check (30-60 s).
       { timeoutMs: 90000, intervalMs: 250, what: 'every case routed' },
     );
-    await waitFor(() => engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_unsealed`), (r) => r[0].n === 0, {
-      timeoutMs: 15000,
-      what: 'every event sealed',
-    });
+    await waitFor(
+      () => engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_unsealed`),
+      (r) => r[0].n === 0,
+      {
+        timeoutMs: 15000,
+        what: 'every event sealed',
+      },
+    );
 
     const [counts] = await engine.query<{ events: number; seals: number; sealed: number; max_seq: number }>(
       `SELECT (SELECT count(*) FROM audit_events)::int AS events, count(*)::int AS seals, count(DISTINCT event_id)::int AS sealed,

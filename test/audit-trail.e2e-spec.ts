@@ -134,15 +134,17 @@ describe('the tamper-evident audit trail', () => {
     const before = Number(await eventCount());
     const versions = await engine.query<{ id: string; version: number }>(`SELECT id, version FROM cases WHERE id = ANY($1)`, [ids]);
     const results = await Promise.all(
-      versions.map((c) =>
-        engine.http().post(`/v1/cases/${c.id}/acknowledge`).set(bearer(handler)).send({ expectedVersion: c.version, severity: 'normal' }),
-      ),
+      versions.map((c) => engine.http().post(`/v1/cases/${c.id}/acknowledge`).set(bearer(handler)).send({ expectedVersion: c.version, severity: 'normal' })),
     );
     expect(results.map((r) => r.status)).toEqual(ids.map(() => 200));
     expect(Number(await eventCount())).toBeGreaterThanOrEqual(before + 50);
 
     // The worker's sealer gets there by itself, within its interval.
-    await waitFor(() => engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_unsealed`), (r) => r[0].n === 0, { what: 'every event sealed' });
+    await waitFor(
+      () => engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_unsealed`),
+      (r) => r[0].n === 0,
+      { what: 'every event sealed' },
+    );
     const [shape] = await engine.query<{ events: number; seals: number; sealed_events: number; prevs: number }>(
       `SELECT (SELECT count(*) FROM audit_events)::int AS events, count(*)::int AS seals, count(DISTINCT event_id)::int AS sealed_events,
               count(DISTINCT prev_hash)::int AS prevs FROM audit_seals`,
@@ -157,15 +159,22 @@ describe('the tamper-evident audit trail', () => {
     const slow = await engine.db.connect();
     try {
       await slow.query('BEGIN');
-      const [{ id: early }] = (await slow.query(`INSERT INTO audit_events (case_id, actor, action) VALUES (NULL, 'system', 'late_committer') RETURNING id::text`)).rows;
-      const [{ id: later }] = await engine.query<{ id: string }>(`INSERT INTO audit_events (case_id, actor, action) VALUES (NULL, 'system', 'early_committer') RETURNING id::text`);
+      const [{ id: early }] = (
+        await slow.query(`INSERT INTO audit_events (case_id, actor, action) VALUES (NULL, 'system', 'late_committer') RETURNING id::text`)
+      ).rows;
+      const [{ id: later }] = await engine.query<{ id: string }>(
+        `INSERT INTO audit_events (case_id, actor, action) VALUES (NULL, 'system', 'early_committer') RETURNING id::text`,
+      );
       expect(BigInt(later)).toBeGreaterThan(BigInt(early));
       await engine.sealAuditTrail();
       const sealedFirst = await engine.query<{ event_id: string }>(`SELECT event_id::text FROM audit_seals WHERE event_id IN ($1, $2)`, [early, later]);
       expect(sealedFirst).toEqual([{ event_id: later }]);
       await slow.query('COMMIT');
       await engine.sealAuditTrail();
-      const seals = await engine.query<{ event_id: string; seq: string }>(`SELECT event_id::text, seq::text FROM audit_seals WHERE event_id IN ($1, $2) ORDER BY seq`, [early, later]);
+      const seals = await engine.query<{ event_id: string; seq: string }>(
+        `SELECT event_id::text, seq::text FROM audit_seals WHERE event_id IN ($1, $2) ORDER BY seq`,
+        [early, later],
+      );
       expect(seals.map((s) => s.event_id)).toEqual([later, early]);
     } finally {
       slow.release();
@@ -175,7 +184,9 @@ describe('the tamper-evident audit trail', () => {
 
   it('a changed event is detected and named', async () => {
     await engine.sealAuditTrail();
-    const [victim] = await engine.query<{ id: string; reason: string | null }>(`SELECT id::text, reason FROM audit_events WHERE action = 'route' ORDER BY id LIMIT 1`);
+    const [victim] = await engine.query<{ id: string; reason: string | null }>(
+      `SELECT id::text, reason FROM audit_events WHERE action = 'route' ORDER BY id LIMIT 1`,
+    );
     await asAttacker(`UPDATE audit_events SET reason = 'quy tắc khác' WHERE id = $1`, [victim.id]);
     const res = await verify();
     expect(res).toMatchObject({ ok: false, firstBrokenEventId: victim.id });
@@ -221,7 +232,9 @@ describe('the tamper-evident audit trail', () => {
     expect(await verify()).toMatchObject({ ok: true });
 
     // The seals of two events swapped: the order of the trail changed.
-    const [s1, s2] = await engine.query<{ seq: string; event_id: string }>(`SELECT seq::text, event_id::text FROM audit_seals WHERE seq IN (7, 8) ORDER BY seq`);
+    const [s1, s2] = await engine.query<{ seq: string; event_id: string }>(
+      `SELECT seq::text, event_id::text FROM audit_seals WHERE seq IN (7, 8) ORDER BY seq`,
+    );
     const swapSeals = (x: string, y: string) =>
       `UPDATE audit_seals SET event_id = -1 WHERE seq = 7; UPDATE audit_seals SET event_id = ${x} WHERE seq = 8; UPDATE audit_seals SET event_id = ${y} WHERE seq = 7`;
     await asAttacker(swapSeals(s1.event_id, s2.event_id));
@@ -235,7 +248,9 @@ describe('the tamper-evident audit trail', () => {
   it('an event taken off the sealing queue, or left unsealed past the bound, fails verification', async () => {
     await engine.stopWorker();
     try {
-      const [{ id }] = await engine.query<{ id: string }>(`INSERT INTO audit_events (case_id, actor, action) VALUES (NULL, 'system', 'orphan') RETURNING id::text`);
+      const [{ id }] = await engine.query<{ id: string }>(
+        `INSERT INTO audit_events (case_id, actor, action) VALUES (NULL, 'system', 'orphan') RETURNING id::text`,
+      );
       await asAttacker(`DELETE FROM audit_unsealed WHERE event_id = $1`, [id]);
       const orphan = await verify();
       expect(orphan).toMatchObject({ ok: false, firstBrokenEventId: id });
@@ -243,7 +258,9 @@ describe('the tamper-evident audit trail', () => {
       await asAttacker(`INSERT INTO audit_unsealed (event_id) VALUES ($1)`, [id]);
 
       // An event the sealer has not reached for longer than the bound (no worker is running).
-      const [{ id: old }] = await engine.query<{ id: string }>(`INSERT INTO audit_events (case_id, actor, action) VALUES (NULL, 'system', 'waiting') RETURNING id::text`);
+      const [{ id: old }] = await engine.query<{ id: string }>(
+        `INSERT INTO audit_events (case_id, actor, action) VALUES (NULL, 'system', 'waiting') RETURNING id::text`,
+      );
       await engine.query(`UPDATE audit_unsealed SET queued_at = queued_at - interval '1 hour' WHERE event_id = $1`, [old]);
       const late = await verify();
       expect(late).toMatchObject({ ok: false, firstBrokenEventId: old });
@@ -252,7 +269,11 @@ describe('the tamper-evident audit trail', () => {
     } finally {
       await engine.startWorker();
     }
-    await waitFor(() => verify(), (r) => r.ok && r.unsealed.count === 0, { what: 'the restarted worker to seal the backlog' });
+    await waitFor(
+      () => verify(),
+      (r) => r.ok && r.unsealed.count === 0,
+      { what: 'the restarted worker to seal the backlog' },
+    );
   });
 
   it('a cut-off tail is detected against the checkpoint kept outside the database, even with the chain head forged', async () => {
@@ -346,7 +367,11 @@ describe('the tamper-evident audit trail', () => {
 
       // The checkpointed event itself changed: named, though the walk starts after it.
       await asAttacker(`UPDATE audit_events SET actor = actor || '!' WHERE id = $1`, [cp.lastId]);
-      expect(await verify('?since=checkpoint')).toMatchObject({ ok: false, firstBrokenEventId: cp.lastId, reason: expect.stringMatching(/does not match its hash/) });
+      expect(await verify('?since=checkpoint')).toMatchObject({
+        ok: false,
+        firstBrokenEventId: cp.lastId,
+        reason: expect.stringMatching(/does not match its hash/),
+      });
       await asAttacker(`UPDATE audit_events SET actor = left(actor, -1) WHERE id = $1`, [cp.lastId]);
 
       // A new event changed, and the last seal cut off with the head moved back: both caught from the checkpoint.
@@ -361,7 +386,11 @@ describe('the tamper-evident audit trail', () => {
         `UPDATE audit_chain_head SET last_id = s.event_id, last_hash = s.hash, event_count = s.seq
            FROM (SELECT seq, event_id, hash FROM audit_seals ORDER BY seq DESC LIMIT 1) s`,
       );
-      expect(await verify('?since=checkpoint')).toMatchObject({ ok: false, firstBrokenEventId: String(last.event_id), reason: expect.stringMatching(/neither sealed nor queued/) });
+      expect(await verify('?since=checkpoint')).toMatchObject({
+        ok: false,
+        firstBrokenEventId: String(last.event_id),
+        reason: expect.stringMatching(/neither sealed nor queued/),
+      });
       await asAttacker(`INSERT INTO audit_seals SELECT * FROM json_populate_record(NULL::audit_seals, $1)`, [JSON.stringify(serialisable(last))]);
       await asAttacker(`UPDATE audit_chain_head SET last_id = $1, last_hash = $2, event_count = $3`, [head.last_id, head.last_hash, head.event_count]);
       expect(await verify('?since=checkpoint')).toMatchObject({ ok: true, checked: 7 });
@@ -392,9 +421,7 @@ const reseal = `
 
 /** A row read by node-pg, as json_populate_record takes it back (bytea as \x hex, dates as ISO). */
 function serialisable(row: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(row).map(([k, v]) => [k, Buffer.isBuffer(v) ? `\\x${v.toString('hex')}` : v instanceof Date ? v.toISOString() : v]),
-  );
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Buffer.isBuffer(v) ? `\\x${v.toString('hex')}` : v instanceof Date ? v.toISOString() : v]));
 }
 
 describe('the migration chains the events written before it', () => {

@@ -25,7 +25,10 @@ describe('officer authentication', () => {
       expiresIn: engine.config.jwtTtlSeconds,
       officer: { id: expect.any(String), username: 'admin', fullName: 'Quản trị hệ thống', role: 'ADMIN', unitCode: 'VP' },
     });
-    const [header, payload] = res.body.accessToken.split('.').slice(0, 2).map((p: string) => JSON.parse(Buffer.from(p, 'base64url').toString()));
+    const [header, payload] = res.body.accessToken
+      .split('.')
+      .slice(0, 2)
+      .map((p: string) => JSON.parse(Buffer.from(p, 'base64url').toString()));
     expect(header).toMatchObject({ alg: 'HS256', typ: 'JWT' });
     expect(payload).toMatchObject({ sub: res.body.officer.id, role: 'ADMIN', unit: 'VP', ver: 0 });
     expect(payload.exp - payload.iat).toBe(engine.config.jwtTtlSeconds);
@@ -170,7 +173,15 @@ describe('officer authentication', () => {
 
   it('documents the officer endpoints with bearer authentication in OpenAPI', async () => {
     const doc = (await engine.http().get('/docs/openapi.json')).body;
-    for (const path of ['/v1/auth/login', '/v1/auth/me', '/v1/officers', '/v1/officers/{id}', '/v1/units', '/v1/units/coverage', '/v1/units/{code}/designation']) {
+    for (const path of [
+      '/v1/auth/login',
+      '/v1/auth/me',
+      '/v1/officers',
+      '/v1/officers/{id}',
+      '/v1/units',
+      '/v1/units/coverage',
+      '/v1/units/{code}/designation',
+    ]) {
       expect(doc.paths).toHaveProperty([path]);
     }
     expect(doc.paths['/v1/officers'].post.security).toEqual([{ bearer: [] }]);
@@ -236,16 +247,34 @@ describe('officer authentication logs', () => {
 
   it('never writes a password to the logs, whether the login succeeds or fails', async () => {
     const secret = 'Bi-mat-Tuyet-Doi-9731';
-    const output = await captureOutput(async () => {
-      const admin = await login(engine, 'admin', 'admin');
-      const { id } = await createOfficer(engine, admin, { username: 'nhat.ky', role: 'HANDLER', unitCode: 'P_BACH_KHOA', password: secret });
-      expect((await engine.http().post('/v1/auth/login').send({ username: 'nhat.ky', password: `${secret}-wrong` })).status).toBe(401);
-      expect((await engine.http().post('/v1/auth/login').send({ username: 'khong.co', password: secret })).status).toBe(401);
-      const weak = await engine.http().post('/v1/officers').set(bearer(admin)).send({ username: 'yeu', password: 'Ab1', fullName: 'X', role: 'HANDLER', unitCode: 'VP' });
-      expect(weak.status).toBe(400);
-      const patched = await engine.http().patch(`/v1/officers/${id}`).set(bearer(admin)).send({ password: `${secret}-2` });
-      expect(patched.status).toBe(200);
-    }, (out) => out.includes('"method":"PATCH"'));
+    const output = await captureOutput(
+      async () => {
+        const admin = await login(engine, 'admin', 'admin');
+        const { id } = await createOfficer(engine, admin, { username: 'nhat.ky', role: 'HANDLER', unitCode: 'P_BACH_KHOA', password: secret });
+        expect(
+          (
+            await engine
+              .http()
+              .post('/v1/auth/login')
+              .send({ username: 'nhat.ky', password: `${secret}-wrong` })
+          ).status,
+        ).toBe(401);
+        expect((await engine.http().post('/v1/auth/login').send({ username: 'khong.co', password: secret })).status).toBe(401);
+        const weak = await engine
+          .http()
+          .post('/v1/officers')
+          .set(bearer(admin))
+          .send({ username: 'yeu', password: 'Ab1', fullName: 'X', role: 'HANDLER', unitCode: 'VP' });
+        expect(weak.status).toBe(400);
+        const patched = await engine
+          .http()
+          .patch(`/v1/officers/${id}`)
+          .set(bearer(admin))
+          .send({ password: `${secret}-2` });
+        expect(patched.status).toBe(200);
+      },
+      (out) => out.includes('"method":"PATCH"'),
+    );
     // The capture works: the requests were logged...
     expect(output).toMatch(/"url":"\/v1\/auth\/login"/);
     expect(output).toMatch(/"statusCode":401/);

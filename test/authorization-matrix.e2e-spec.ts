@@ -48,8 +48,7 @@ type Who = 'ADMIN' | 'AUDITOR' | 'SUPERVISOR' | 'OPERATOR' | `${UnitKey}.${'HAND
 const UNIT_OFFICERS: Who[] = ['BK.HANDLER', 'BK.LEADER', 'VP.HANDLER', 'VP.LEADER', 'TN.HANDLER', 'TN.LEADER'];
 
 /** The officer holding `role` for a case of unit `owner` (SUPERVISOR, AUDITOR and ADMIN have no unit scope). */
-const officer = (role: OfficerRole, owner: UnitKey): Who =>
-  role === 'HANDLER' || role === 'LEADER' ? `${owner}.${role}` : role;
+const officer = (role: OfficerRole, owner: UnitKey): Who => (role === 'HANDLER' || role === 'LEADER' ? `${owner}.${role}` : role);
 
 /**
  * How each action is exercised: the state a fresh case is driven to (where the action is allowed),
@@ -97,7 +96,9 @@ describe('authorization of the officer case endpoints', () => {
 
   /** Everything an action could change: the row's state and clocks, and its audit events and messages. */
   const snapshot = async (id: string) => {
-    const [c] = await engine.query<{ status: CaseState; version: number; unit_code: string; extension_count: number; messages: number } & Record<string, unknown>>(
+    const [c] = await engine.query<
+      { status: CaseState; version: number; unit_code: string; extension_count: number; messages: number } & Record<string, unknown>
+    >(
       `SELECT status, version, unit_code, handler_id, leader_id, severity, due_at, extension_count, transfer_count, return_count,
               reopen_count, resolved_at, closed_at, updated_at,
               (SELECT count(*)::int FROM audit_events e WHERE e.case_id = c.id) AS events,
@@ -132,7 +133,11 @@ describe('authorization of the officer case endpoints', () => {
         citizen: { name: 'Nguyễn Văn Thử', phone: '0912000111' },
       });
     expect(res.status).toBe(202);
-    await waitFor(() => row(res.body.id), (r) => r.status !== 'received', { what: 'routing' });
+    await waitFor(
+      () => row(res.body.id),
+      (r) => r.status !== 'received',
+      { what: 'routing' },
+    );
     return res.body.id as string;
   };
 
@@ -176,7 +181,12 @@ describe('authorization of the officer case endpoints', () => {
     return: { state: 'assigned', owner: 'BK', body: () => ({ reason: 'Không thuộc thẩm quyền của phường' }), after: 'triage' },
     assign: { state: 'triage', owner: 'VP', body: () => ({ unitCode: UNITS.BK }), after: 'assigned' },
     resolve: { state: 'in_progress', owner: 'BK', body: () => ({ answer: ANSWER }), after: 'resolved' },
-    extend: { state: 'in_progress', owner: 'BK', body: async (id) => ({ until: await oneHourLater(id), reason: 'Chờ ý kiến Đội QLTTXD' }), after: 'in_progress' },
+    extend: {
+      state: 'in_progress',
+      owner: 'BK',
+      body: async (id) => ({ until: await oneHourLater(id), reason: 'Chờ ý kiến Đội QLTTXD' }),
+      after: 'in_progress',
+    },
     reopen: { state: 'resolved', owner: 'BK', body: () => ({ reason: 'Công dân phản ánh chưa xử lý dứt điểm' }), after: 'in_progress' },
     close: { state: 'resolved', owner: 'BK', body: () => ({}), after: 'closed' },
     note: { state: 'assigned', owner: 'BK', body: () => ({ text: 'Đã gọi điện cho tổ trưởng dân phố.' }), after: 'assigned' },
@@ -414,7 +424,7 @@ describe('authorization of the officer case endpoints', () => {
       }
     });
 
-    it('a random uuid -> 404 on GET and on every action, the same answer as for another unit\'s case', async () => {
+    it("a random uuid -> 404 on GET and on every action, the same answer as for another unit's case", async () => {
       const missing = randomUUID();
       for (const who of ['SUPERVISOR', 'BK.HANDLER', 'BK.LEADER'] as Who[]) {
         expectNotFound(await get(who, missing), missing);
@@ -444,7 +454,10 @@ describe('authorization of the officer case endpoints', () => {
     it.each(BLOCKED)('%s in state %s (by %s) -> 409 naming the state, changing nothing', async (action, state, who) => {
       const id = await caseIn(state);
       const before = await snapshot(id);
-      const body = { expectedVersion: before.version, ...(action === 'extend' ? { until: new Date(Date.now() + 86400000).toISOString(), reason: 'x' } : await SCENARIOS[action].body(id)) };
+      const body = {
+        expectedVersion: before.version,
+        ...(action === 'extend' ? { until: new Date(Date.now() + 86400000).toISOString(), reason: 'x' } : await SCENARIOS[action].body(id)),
+      };
       const res = await post(who, id, action, body);
       expect(res.status).toBe(409);
       expect(res.body).toMatchObject({ statusCode: 409, error: 'Conflict', state });

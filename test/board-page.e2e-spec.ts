@@ -32,17 +32,35 @@ const vn = (local: string) => new Date(`${local}+07:00`);
       .http()
       .post('/v1/compliance/targets')
       .set(as(admin))
-      .send({ id: 'onboarding-2026', kind: 'staff_onboarding', name: '100% cán bộ có tài khoản iHaNoi', dueAt: '2026-07-25', unitCodes: ['P_BACH_KHOA', 'P_THANH_NHAN'] })
+      .send({
+        id: 'onboarding-2026',
+        kind: 'staff_onboarding',
+        name: '100% cán bộ có tài khoản iHaNoi',
+        dueAt: '2026-07-25',
+        unitCodes: ['P_BACH_KHOA', 'P_THANH_NHAN'],
+      })
       .expect(201);
     await engine
       .http()
       .post('/v1/compliance/targets')
       .set(as(admin))
-      .send({ id: 'notices-3d', kind: 'notice_cadence', name: 'Đăng tin ít nhất 3 ngày một lần', startsAt: '2026-07-01', everyDays: 3, unitCodes: ['P_BACH_KHOA', 'P_THANH_NHAN'] })
+      .send({
+        id: 'notices-3d',
+        kind: 'notice_cadence',
+        name: 'Đăng tin ít nhất 3 ngày một lần',
+        startsAt: '2026-07-01',
+        everyDays: 3,
+        unitCodes: ['P_BACH_KHOA', 'P_THANH_NHAN'],
+      })
       .expect(201);
     await engine.http().put('/v1/units/P_BACH_KHOA/headcount').set(as(leader.token)).send({ staff: 100, withAccount: 97, asOf: '2026-07-20' }).expect(200);
     await engine.http().put('/v1/units/P_THANH_NHAN/headcount').set(as(admin)).send({ staff: 80, withAccount: 80, asOf: '2026-07-18' }).expect(200);
-    await engine.http().post('/v1/notices').set(as(leader.token)).send({ title: 'Lịch tiêm chủng', body: 'Trạm y tế phường tiêm chủng sáng thứ Bảy.', kind: 'information' }).expect(201);
+    await engine
+      .http()
+      .post('/v1/notices')
+      .set(as(leader.token))
+      .send({ title: 'Lịch tiêm chủng', body: 'Trạm y tế phường tiêm chủng sáng thứ Bảy.', kind: 'information' })
+      .expect(201);
 
     const server = (await engine.api.listen(0, '127.0.0.1')) as Server;
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

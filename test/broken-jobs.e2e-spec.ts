@@ -31,10 +31,36 @@ describe('reconcilers replace broken jobs', () => {
     for (const set of ['delayed', 'prioritized', 'completed', 'failed']) await r.zrem(key(set), jobId);
     if (how === 'lost-name-and-data') {
       const now = Date.now();
-      await r.hset(key(jobId), 'atm', '1', 'ats', '1', 'processedOn', String(now), 'finishedOn', String(now), 'failedReason', `no handler for job 'undefined' on queue '${queueName}'`);
+      await r.hset(
+        key(jobId),
+        'atm',
+        '1',
+        'ats',
+        '1',
+        'processedOn',
+        String(now),
+        'finishedOn',
+        String(now),
+        'failedReason',
+        `no handler for job 'undefined' on queue '${queueName}'`,
+      );
       await r.zadd(key('failed'), now, jobId);
     } else {
-      await r.hset(key(jobId), 'name', whole!.name, 'data', JSON.stringify(whole!.data), 'opts', '{}', 'timestamp', String(Date.now()), 'delay', '0', 'priority', '0');
+      await r.hset(
+        key(jobId),
+        'name',
+        whole!.name,
+        'data',
+        JSON.stringify(whole!.data),
+        'opts',
+        '{}',
+        'timestamp',
+        String(Date.now()),
+        'delay',
+        '0',
+        'priority',
+        '0',
+      );
     }
   }
 
@@ -50,7 +76,12 @@ describe('reconcilers replace broken jobs', () => {
     return res.body.id;
   }
   const statusOf = async (id: string) => (await engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [id]))[0].status;
-  const reconcileRouting = () => waitFor(() => engine.worker!.get(RoutingReconciler).runOnce(0), (n) => n !== null, { what: 'a routing reconcile pass' });
+  const reconcileRouting = () =>
+    waitFor(
+      () => engine.worker!.get(RoutingReconciler).runOnce(0),
+      (n) => n !== null,
+      { what: 'a routing reconcile pass' },
+    );
 
   it.each(['lost-name-and-data', 'in-no-list'] as const)('routes a case whose routing job %s', async (how) => {
     const caseId = await submit(`broken-${how}`);
@@ -59,7 +90,11 @@ describe('reconcilers replace broken jobs', () => {
     await engine.startWorker();
 
     expect(await reconcileRouting()).toBe(1);
-    await waitFor(() => statusOf(caseId), (s) => s === 'assigned', { what: 'the case to be routed' });
+    await waitFor(
+      () => statusOf(caseId),
+      (s) => s === 'assigned',
+      { what: 'the case to be routed' },
+    );
     // Nothing is left failing over and over: the next pass finds nothing to do.
     expect(await reconcileRouting()).toBe(0);
     await engine.stopWorker();
@@ -70,20 +105,37 @@ describe('reconcilers replace broken jobs', () => {
     await events.pause();
     const caseId = await submit('broken-fanout', { published: false });
     await engine.startWorker();
-    await waitFor(() => statusOf(caseId), (s) => s === 'assigned', { what: 'the case to be routed' });
+    await waitFor(
+      () => statusOf(caseId),
+      (s) => s === 'assigned',
+      { what: 'the case to be routed' },
+    );
     const [route] = await engine.query<{ id: string }>(`SELECT id FROM audit_events WHERE case_id = $1 AND action = 'route'`, [caseId]);
     const jobId = jobIdFor(JobName.CaseEvent, { caseId, eventId: String(route.id) });
-    await waitFor(() => events.getJob(jobId), (j) => !!j, { what: 'the fan-out job to be published' });
+    await waitFor(
+      () => events.getJob(jobId),
+      (j) => !!j,
+      { what: 'the fan-out job to be published' },
+    );
     await breakJob(QueueName.CaseEvents, jobId, 'lost-name-and-data');
     // The reconciler walks the sealed trail: the event must be sealed (the worker's sealer does it within 100 ms).
     await engine.sealAuditTrail();
 
-    const reconcile = () => waitFor(() => engine.worker!.get(DeliveriesReconciler).runOnce(0), (r) => r !== null, { what: 'a deliveries reconcile pass' });
+    const reconcile = () =>
+      waitFor(
+        () => engine.worker!.get(DeliveriesReconciler).runOnce(0),
+        (r) => r !== null,
+        { what: 'a deliveries reconcile pass' },
+      );
     expect((await reconcile())!.fanouts).toBe(1);
     await events.resume();
-    await waitFor(() => engine.query(`SELECT 1 FROM case_event_fanouts WHERE event_id = $1`, [route.id]), (rows) => rows.length === 1, {
-      what: 'the event to be fanned out',
-    });
+    await waitFor(
+      () => engine.query(`SELECT 1 FROM case_event_fanouts WHERE event_id = $1`, [route.id]),
+      (rows) => rows.length === 1,
+      {
+        what: 'the event to be fanned out',
+      },
+    );
     expect((await reconcile())!.fanouts).toBe(0);
     await events.close();
     await engine.stopWorker();
@@ -101,7 +153,11 @@ describe('reconcilers replace broken jobs', () => {
     await breakJob(QueueName.Notifications, jobId, 'lost-name-and-data');
     const worker = await engine.startWorker();
 
-    const r = await waitFor(() => worker.get(DeliveriesReconciler).runOnce(0), (x) => x !== null, { what: 'a deliveries reconcile pass' });
+    const r = await waitFor(
+      () => worker.get(DeliveriesReconciler).runOnce(0),
+      (x) => x !== null,
+      { what: 'a deliveries reconcile pass' },
+    );
     expect(r!.deliveries).toBe(1);
     const job = await worker.get(QueueRegistry).get(QueueName.Notifications).getJob(jobId);
     expect(job?.name).toBe(JobName.Deliver);

@@ -50,7 +50,11 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
       clock.set(new Date('2027-11-02T09:00:00+07:00'));
       const health = await engine.http().get('/health');
       expect(health.status).toBe(200);
-      expect(health.body.details.calendar).toEqual({ status: 'up', missingYears: [2028], message: expect.stringMatching(/no working calendar for 2028 \(starts in 60 day/) });
+      expect(health.body.details.calendar).toEqual({
+        status: 'up',
+        missingYears: [2028],
+        message: expect.stringMatching(/no working calendar for 2028 \(starts in 60 day/),
+      });
 
       const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
       try {
@@ -87,7 +91,12 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
     await worker.reloadCalendar();
     expect(worker.calendar.isWorkingDay('2026-12-01')).toBe(false);
 
-    const hostile = await engine.http().post('/v1/calendars/2026/ics').set(bearer(admin)).set('Content-Type', 'text/calendar').send(ICS.replace('Nghỉ bù', 'Nghỉ\u0000bù'));
+    const hostile = await engine
+      .http()
+      .post('/v1/calendars/2026/ics')
+      .set(bearer(admin))
+      .set('Content-Type', 'text/calendar')
+      .send(ICS.replace('Nghỉ bù', 'Nghỉ\u0000bù'));
     expect(hostile.status).toBe(400);
     expect(hostile.body.message).toMatch(/calendar file must not contain NUL/);
     const again = await engine.http().post('/v1/calendars/2026/ics').set(bearer(admin)).set('Content-Type', 'text/calendar').send(ICS);
@@ -106,7 +115,11 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
     expect(sla.calendar.isWorkingDay('2027-01-30')).toBe(true);
     expect(sla.calendar.isWorkingDay('2027-02-08')).toBe(false);
 
-    const bad = await engine.http().put('/v1/calendars/2027').set(bearer(admin)).send({ ...doc, daysOff: [{ date: '2027-02-30', name: 'x' }] });
+    const bad = await engine
+      .http()
+      .put('/v1/calendars/2027')
+      .set(bearer(admin))
+      .send({ ...doc, daysOff: [{ date: '2027-02-30', name: 'x' }] });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toMatch(/daysOff\[0\]\.date '2027-02-30' is not a date/);
     expect((await engine.http().put('/v1/calendars/2027').set(bearer(handler)).send(doc)).status).toBe(403);

@@ -119,7 +119,11 @@ describe('handlers work their cases', () => {
     const events = engine.worker!.get(QueueRegistry).get(QueueName.CaseEvents);
     for (const e of visible) {
       const jobId = jobIdFor(JobName.CaseEvent, { caseId: id, eventId: e.id });
-      const job = await waitFor(() => events.getJob(jobId), (j) => !!j, { what: `case event ${e.action}` });
+      const job = await waitFor(
+        () => events.getJob(jobId),
+        (j) => !!j,
+        { what: `case event ${e.action}` },
+      );
       // Ids only, and the id of the request behind the event when there was one (not the auto-close).
       const { requestId, ...ids } = job!.data as Record<string, unknown>;
       expect(ids).toEqual({ caseId: id, eventId: e.id });
@@ -158,9 +162,17 @@ describe('handlers work their cases', () => {
     const { SlaService } = await import('@fr/sla');
     const { calendar } = engine.api.get(SlaService);
     const due = new Date(c.due_at);
-    const handler = await act('bk.handler2', id, 'extend', { expectedVersion: await version(id), until: calendar.addMinutes(due, 60).toISOString(), reason: 'Chờ ý kiến Đội QLTTXD' });
+    const handler = await act('bk.handler2', id, 'extend', {
+      expectedVersion: await version(id),
+      until: calendar.addMinutes(due, 60).toISOString(),
+      reason: 'Chờ ý kiến Đội QLTTXD',
+    });
     expect(handler.status).toBe(403);
-    const tooFar = await act('bk.leader2', id, 'extend', { expectedVersion: await version(id), until: calendar.addMinutes(due, 241).toISOString(), reason: 'Chờ ý kiến' });
+    const tooFar = await act('bk.leader2', id, 'extend', {
+      expectedVersion: await version(id),
+      until: calendar.addMinutes(due, 241).toISOString(),
+      reason: 'Chờ ý kiến',
+    });
     expect(tooFar.status).toBe(422);
     expect(tooFar.body.message).toMatch(/at most 240 working minutes/);
     const noReason = await act('bk.leader2', id, 'extend', { expectedVersion: await version(id), until: calendar.addMinutes(due, 60).toISOString() });
@@ -169,7 +181,11 @@ describe('handlers work their cases', () => {
     const until = calendar.addMinutes(due, 120);
     const extended = await step('bk.leader2', id, 'extend', { until: until.toISOString(), reason: 'Chờ ý kiến Đội QLTTXD' });
     expect(extended).toMatchObject({ dueAt: until.toISOString(), extensionCount: 1 });
-    const again = await act('bk.leader2', id, 'extend', { expectedVersion: await version(id), until: calendar.addMinutes(until, 30).toISOString(), reason: 'lần nữa' });
+    const again = await act('bk.leader2', id, 'extend', {
+      expectedVersion: await version(id),
+      until: calendar.addMinutes(until, 30).toISOString(),
+      reason: 'lần nữa',
+    });
     expect(again.status).toBe(422);
     expect(again.body.message).toMatch(/already extended 1 time/);
 
@@ -315,7 +331,9 @@ describe('handlers work their cases', () => {
     expect(status.body).toMatchObject({ status: 'closed', answer: null, dueAt: null, otherTrack: { whereToGo: WHERE } });
 
     // Closed is final: no second redirect, no rating.
-    expect((await act('bk.leader2', waiting.id, 'redirect-other-track', { expectedVersion: closed.version, reason: REASON, whereToGo: WHERE })).status).toBe(409);
+    expect((await act('bk.leader2', waiting.id, 'redirect-other-track', { expectedVersion: closed.version, reason: REASON, whereToGo: WHERE })).status).toBe(
+      409,
+    );
     expect((await engine.http().post(`/v1/feedback/${waiting.trackingCode}/rating`).set(KEY).send({ score: 5 })).status).toBe(409);
 
     // A supervisor may do it from triage; a resolved case (answered) can no longer be redirected.
@@ -328,7 +346,11 @@ describe('handlers work their cases', () => {
     const answered = await newCase();
     await step('bk.handler2', answered.id, 'acknowledge', { severity: 'normal' });
     await step('bk.handler2', answered.id, 'resolve', { answer: ANSWER });
-    const late = await act('bk.leader2', answered.id, 'redirect-other-track', { expectedVersion: await version(answered.id), reason: REASON, whereToGo: WHERE });
+    const late = await act('bk.leader2', answered.id, 'redirect-other-track', {
+      expectedVersion: await version(answered.id),
+      reason: REASON,
+      whereToGo: WHERE,
+    });
     expect(late.status).toBe(409);
     expect(late.body.message).toMatch(/state 'resolved'/);
   });
@@ -368,7 +390,11 @@ describe('handlers work their cases', () => {
     expect([...dues].sort()).toEqual(dues);
     expect((await engine.http().get('/v1/cases?limit=101').set(bearer('vp.supervisor2'))).status).toBe(400);
     expect((await engine.http().get('/v1/cases?cursor=garbage').set(bearer('vp.supervisor2'))).status).toBe(400);
-    for (const forged of [['1', '------------------------------------'], ['1', seen[0]], ['+275760-09-13T00:00:00.000Z', seen[0]]]) {
+    for (const forged of [
+      ['1', '------------------------------------'],
+      ['1', seen[0]],
+      ['+275760-09-13T00:00:00.000Z', seen[0]],
+    ]) {
       const cursor = Buffer.from(JSON.stringify(forged)).toString('base64url');
       expect((await engine.http().get(`/v1/cases?cursor=${cursor}`).set(bearer('vp.supervisor2'))).status).toBe(400);
     }

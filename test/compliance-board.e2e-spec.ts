@@ -87,7 +87,10 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     expect(unknownUnit.status).toBe(422);
     expect((await target({ id: 'onboarding-z', kind: 'staff_onboarding', name: 'Kiểm toán', dueAt: '2026-07-25' }, 'nv.kiemtra')).status).toBe(403);
 
-    const ok = await target({ id: 'onboarding-2026', kind: 'staff_onboarding', name: '100% cán bộ có tài khoản iHaNoi', dueAt: '2026-07-25', unitCodes: [BK, TN] }, 'vp.giamsat');
+    const ok = await target(
+      { id: 'onboarding-2026', kind: 'staff_onboarding', name: '100% cán bộ có tài khoản iHaNoi', dueAt: '2026-07-25', unitCodes: [BK, TN] },
+      'vp.giamsat',
+    );
     expect(ok.status).toBe(201);
     expect(ok.body).toMatchObject({ id: 'onboarding-2026', dueAt: '2026-07-25T17:00:00.000Z', thresholdPercent: 100, unitCodes: [BK, TN], active: true });
     expect((await target({ id: 'onboarding-2026', kind: 'staff_onboarding', name: 'Lần hai', dueAt: '2026-07-25' })).status).toBe(409);
@@ -137,7 +140,9 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     expect(notWard.status).toBe(422);
     expect(notWard.body.message).toMatch(/line 2: adoption figures are a ward's/);
     expect((await engine.query(`SELECT 1 FROM unit_figures WHERE unit_code IN ('P_THANH_NHAN', 'QLDT')`)).length).toBe(0);
-    const ok = await post('\uFEFFunit_code,kind,total,with_account,as_of\r\nP_THANH_NHAN,staff,80,80,2026-07-24\r\nP_THANH_NHAN,adoption,9000,5400,2026-07-24\r\n');
+    const ok = await post(
+      '\uFEFFunit_code,kind,total,with_account,as_of\r\nP_THANH_NHAN,staff,80,80,2026-07-24\r\nP_THANH_NHAN,adoption,9000,5400,2026-07-24\r\n',
+    );
     expect(ok.status).toBe(200);
     expect(ok.body).toEqual({ imported: 2 });
     expect(await entry(TN, 'onboarding-2026')).toMatchObject({ status: 'on_track', value: 100, met: true });
@@ -168,7 +173,14 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     // Day 0 is Monday 2 March 2026; day 4, Friday 6 March, is a working day.
     const day = (n: number, time: string) => new Date(vn(`2026-03-02T${time}`).getTime() + n * 86_400_000);
     clock.set(day(0, '08:00:00'));
-    const res = await target({ id: 'notices-3d', kind: 'notice_cadence', name: 'Đăng tin ít nhất 3 ngày một lần', startsAt: '2026-03-02', everyDays: 3, unitCodes: [BK] });
+    const res = await target({
+      id: 'notices-3d',
+      kind: 'notice_cadence',
+      name: 'Đăng tin ít nhất 3 ngày một lần',
+      startsAt: '2026-03-02',
+      everyDays: 3,
+      unitCodes: [BK],
+    });
     expect(res.status).toBe(201);
     clock.set(day(0, '10:00:00'));
     const notice = await engine
@@ -190,11 +202,20 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     });
 
     // An integrator's webhook subscribed to compliance alerts hears of each level once, signed.
-    const hook = await engine.http().post('/v1/webhooks').set(as('admin')).send({ url: `${rx.url}/compliance`, events: ['compliance'] });
+    const hook = await engine
+      .http()
+      .post('/v1/webhooks')
+      .set(as('admin'))
+      .send({ url: `${rx.url}/compliance`, events: ['compliance'] });
     expect(hook.status).toBe(201);
     rx.trust('/compliance', hook.body.secret);
     const alerts = engine.worker!.get(RaiseComplianceAlerts);
-    const pass = () => waitFor(() => alerts.runOnce(), (r) => r !== null, { what: 'a compliance alert pass' });
+    const pass = () =>
+      waitFor(
+        () => alerts.runOnce(),
+        (r) => r !== null,
+        { what: 'a compliance alert pass' },
+      );
     const inbox = async (who: string) =>
       ((await engine.http().get('/v1/notifications?limit=100').set(as(who))).body.items as { kind: string; title: string; body: string }[]).filter((n) =>
         n.kind.startsWith('compliance.'),
@@ -215,9 +236,18 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     expect(await pass()).toEqual({ alerts: 1, notifications: Number(supervisors[0].n) });
     expect(await pass()).toEqual({ alerts: 0, notifications: 0 });
     expect((await inbox('vp.giamsat')).map((n) => n.kind)).toEqual(['compliance.2']);
-    const heard = await waitFor(async () => rx.calls.filter((c) => c.path === '/compliance'), (c) => c.length >= 2, { what: 'both alert deliveries' });
+    const heard = await waitFor(
+      async () => rx.calls.filter((c) => c.path === '/compliance'),
+      (c) => c.length >= 2,
+      { what: 'both alert deliveries' },
+    );
     expect(heard.map((c) => c.verifiedWith)).toEqual([0, 0]);
-    expect(heard.map((c) => JSON.parse(c.body)).map((b) => [b.event, b.targetId, b.unit.code, b.level, b.dueAt]).sort((a, b) => a[3].localeCompare(b[3]))).toEqual([
+    expect(
+      heard
+        .map((c) => JSON.parse(c.body))
+        .map((b) => [b.event, b.targetId, b.unit.code, b.level, b.dueAt])
+        .sort((a, b) => a[3].localeCompare(b[3])),
+    ).toEqual([
       ['compliance', 'notices-3d', BK, '1', '2026-03-05T17:00:00.000Z'],
       ['compliance', 'notices-3d', BK, '2', '2026-03-05T17:00:00.000Z'],
     ]);
@@ -230,7 +260,10 @@ describe('the compliance board: targets, head counts, the notice cadence and its
 
     // A notice on day 6 ends the gap: the board is on track again, and nobody is told anything more.
     clock.set(day(6, '08:30:00'));
-    expect((await engine.http().post('/v1/notices').set(as('bk.xuly')).send({ title: 'Cảnh báo ngập', body: 'Mưa lớn chiều nay.', kind: 'warning', urgent: true })).status).toBe(201);
+    expect(
+      (await engine.http().post('/v1/notices').set(as('bk.xuly')).send({ title: 'Cảnh báo ngập', body: 'Mưa lớn chiều nay.', kind: 'warning', urgent: true }))
+        .status,
+    ).toBe(201);
     expect(await entry(BK, 'notices-3d')).toMatchObject({ status: 'on_track', value: 0, gaps: [{ from: '2026-03-06', to: '2026-03-07', days: 2 }] });
     expect(await pass()).toEqual({ alerts: 0, notifications: 0 });
   });
@@ -240,10 +273,18 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     const csv = await engine.http().get('/v1/compliance/board?format=csv').set(as('vp.giamsat'));
     expect(csv.status).toBe(200);
     expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
-    const lines = csv.text.replace(/^\uFEFF/, '').trim().split('\r\n');
+    const lines = csv.text
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
     const header = lines[0].split(',');
     expect(header.slice(0, 9)).toEqual(['unit_code', 'unit_name', 'unit_kind', 'target_id', 'target_kind', 'status', 'value', 'target', 'due_at']);
-    const row = Object.fromEntries(lines.find((l) => l.startsWith(`${BK},`) && l.includes(',notices-3d,'))!.split(',').map((v, i) => [header[i], v]));
+    const row = Object.fromEntries(
+      lines
+        .find((l) => l.startsWith(`${BK},`) && l.includes(',notices-3d,'))!
+        .split(',')
+        .map((v, i) => [header[i], v]),
+    );
     expect(row).toMatchObject({ status: 'late', target: '3', notices: '2' });
     expect((await engine.http().get('/v1/compliance/board').set(as('bk.lanhdao'))).status).toBe(403);
 
@@ -260,12 +301,39 @@ describe('the compliance board: targets, head counts, the notice cadence and its
       ]),
     );
     const qcsv = await engine.http().get('/v1/audits/units?from=2026-01-01&to=2026-03-31&format=csv').set(as('nv.kiemtra'));
-    const qlines = qcsv.text.replace(/^\uFEFF/, '').trim().split('\r\n');
+    const qlines = qcsv.text
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
     const qheader = qlines[0].split(',');
-    expect(qheader).toEqual(expect.arrayContaining(['received', 'on_time_rate_percent', 'notices', 'target_notices-3d_status', 'target_notices-3d_value', 'target_onboarding-2026_due_date']));
-    const qbk = Object.fromEntries(qlines.find((l) => l.startsWith(`${BK},`))!.split(',').map((v, i) => [qheader[i], v]));
-    expect(qbk).toMatchObject({ notices: '2', 'target_notices-3d_status': 'late', 'target_notices-3d_value': '23', 'target_onboarding-2026_status': 'at_risk' });
-    const qdept = Object.fromEntries(qlines.find((l) => l.startsWith('QLDT,'))!.split(',').map((v, i) => [qheader[i], v]));
+    expect(qheader).toEqual(
+      expect.arrayContaining([
+        'received',
+        'on_time_rate_percent',
+        'notices',
+        'target_notices-3d_status',
+        'target_notices-3d_value',
+        'target_onboarding-2026_due_date',
+      ]),
+    );
+    const qbk = Object.fromEntries(
+      qlines
+        .find((l) => l.startsWith(`${BK},`))!
+        .split(',')
+        .map((v, i) => [qheader[i], v]),
+    );
+    expect(qbk).toMatchObject({
+      notices: '2',
+      'target_notices-3d_status': 'late',
+      'target_notices-3d_value': '23',
+      'target_onboarding-2026_status': 'at_risk',
+    });
+    const qdept = Object.fromEntries(
+      qlines
+        .find((l) => l.startsWith('QLDT,'))!
+        .split(',')
+        .map((v, i) => [qheader[i], v]),
+    );
     expect(qdept).toMatchObject({ notices: '0', 'target_notices-3d_status': '' });
   });
 });

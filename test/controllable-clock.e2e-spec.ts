@@ -62,9 +62,7 @@ describe('an engine on a controllable clock', () => {
     return res.body;
   };
   const overdueIds = async () =>
-    ((await engine.http().get('/v1/cases?overdue=true').set(bearer('bk.handler.clock'))).body.items as { id: string; overdue: boolean }[]).map(
-      (c) => c.id,
-    );
+    ((await engine.http().get('/v1/cases?overdue=true').set(bearer('bk.handler.clock'))).body.items as { id: string; overdue: boolean }[]).map((c) => c.id);
 
   it('receives and routes by the clock, and lists a case as overdue once the clock passes its deadline', async () => {
     clock.set(MONDAY_8AM);
@@ -86,7 +84,11 @@ describe('an engine on a controllable clock', () => {
     expect(item).toMatchObject({ overdue: true, atRisk: false });
 
     // Every level due by the clock fires once, from its timer or from the sweep, whichever is first.
-    await waitFor(() => engine.worker!.get(SlaReconciler).runOnce(), (r): r is SlaReconcileResult => r !== null, { what: 'the SLA sweep' });
+    await waitFor(
+      () => engine.worker!.get(SlaReconciler).runOnce(),
+      (r): r is SlaReconcileResult => r !== null,
+      { what: 'the SLA sweep' },
+    );
     const fired = await waitFor(
       () => engine.query<{ level: string; fired_at: Date }>(`SELECT level, fired_at FROM escalations WHERE case_id = $1 ORDER BY level`, [id]),
       (rows) => rows.length === 2,

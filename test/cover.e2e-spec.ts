@@ -39,10 +39,12 @@ describe('cover for absent officers', () => {
   afterAll(() => engine?.close());
 
   const row = async (caseId: string) =>
-    (await engine.query<{ status: string; version: number; handler_id: string | null; triage_reason: string | null }>(
-      `SELECT status, version, handler_id, triage_reason FROM cases WHERE id = $1`,
-      [caseId],
-    ))[0];
+    (
+      await engine.query<{ status: string; version: number; handler_id: string | null; triage_reason: string | null }>(
+        `SELECT status, version, handler_id, triage_reason FROM cases WHERE id = $1`,
+        [caseId],
+      )
+    )[0];
   const newCase = async (): Promise<string> => {
     const res = await engine
       .http()
@@ -54,15 +56,23 @@ describe('cover for absent officers', () => {
         location: { wardCode: 'BACH_KHOA' },
       });
     expect(res.status).toBe(202);
-    await waitFor(() => row(res.body.id), (r) => r.status !== 'received', { what: 'routing' });
+    await waitFor(
+      () => row(res.body.id),
+      (r) => r.status !== 'received',
+      { what: 'routing' },
+    );
     return res.body.id as string;
   };
   const mine = async (who: string): Promise<string[]> =>
     ((await engine.http().get('/v1/cases?assignee=me&limit=100').set(bearer(t[who]))).body.items as { id: string }[]).map((c) => c.id);
   const absence = (who: string, officer: string, body: Record<string, unknown>) =>
-    engine.http().post(`/v1/officers/${id[officer]}/absences`).set(bearer(who === 'admin' ? admin : t[who])).send(body);
+    engine
+      .http()
+      .post(`/v1/officers/${id[officer]}/absences`)
+      .set(bearer(who === 'admin' ? admin : t[who]))
+      .send(body);
 
-  it('routes, escalates and queues the absent officer\'s work to the cover while the absence lasts, and back after it', async () => {
+  it("routes, escalates and queues the absent officer's work to the cover while the absence lasts, and back after it", async () => {
     clock.set(MONDAY_8AM);
     const acted = await newCase();
     const escalated = await newCase();
@@ -104,7 +114,11 @@ describe('cover for absent officers', () => {
 
     // Tuesday 11:00, still away: level 1 of the new case and of the absent officer's own case reach the cover, not them.
     clock.set('2026-03-03T11:00:00+07:00');
-    await waitFor(() => engine.worker!.get(SlaReconciler).runOnce(), (r): r is SlaReconcileResult => r !== null, { what: 'the SLA sweep' });
+    await waitFor(
+      () => engine.worker!.get(SlaReconciler).runOnce(),
+      (r): r is SlaReconcileResult => r !== null,
+      { what: 'the SLA sweep' },
+    );
     const told = await waitFor(
       () =>
         engine.query<{ case_id: string; officer_id: string }>(

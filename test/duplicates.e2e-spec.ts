@@ -16,8 +16,7 @@ type Channel = keyof typeof CHANNELS;
 /** Trần Đại Nghĩa at Bách Khoa: the light everyone reports. */
 const LIGHT = { lat: 21.0031, lng: 105.8459 };
 const UNIT = 'QLDT';
-const ANSWER =
-  'Phòng Quản lý đô thị đã thay bóng đèn chiếu sáng số 12 trên phố Trần Đại Nghĩa ngày 02/12; đèn đã sáng lại, ảnh sau sửa chữa đính kèm.';
+const ANSWER = 'Phòng Quản lý đô thị đã thay bóng đèn chiếu sáng số 12 trên phố Trần Đại Nghĩa ngày 02/12; đèn đã sáng lại, ảnh sau sửa chữa đính kèm.';
 
 /** ~`metres` north-east of the light: every report lies within 150 m of every other. */
 const near = (metres: number) => ({ lat: LIGHT.lat + metres / 111_195, lng: LIGHT.lng + metres / 103_800 });
@@ -36,7 +35,11 @@ describe('duplicate reports', () => {
     tokens.auditor = (await createOfficer(engine, admin, { username: 'nv.dup.auditor', role: 'AUDITOR', unitCode: 'NOI_VU' })).token;
     // Each channel's status webhook: how its citizens hear about their cases.
     for (const channel of Object.keys(CHANNELS)) {
-      const res = await engine.http().put(`/v1/channels/${channel}/webhook`).set(bearer(admin)).send({ url: `${rx.url}/${channel}` });
+      const res = await engine
+        .http()
+        .put(`/v1/channels/${channel}/webhook`)
+        .set(bearer(admin))
+        .send({ url: `${rx.url}/${channel}` });
       expect(res.status).toBe(200);
       rx.trust(`/${channel}`, res.body.secret as string);
     }
@@ -127,13 +130,12 @@ describe('duplicate reports', () => {
   });
 
   it('shows channels the open original nearby, without personal data', async () => {
-    const res = await engine
-      .http()
-      .get(`/v1/feedback/nearby?lat=${LIGHT.lat}&lng=${LIGHT.lng}&category=roads_lighting`)
-      .set({ 'X-Api-Key': DEV_KEYS.ihanoi });
+    const res = await engine.http().get(`/v1/feedback/nearby?lat=${LIGHT.lat}&lng=${LIGHT.lng}&category=roads_lighting`).set({ 'X-Api-Key': DEV_KEYS.ihanoi });
     expect(res.status).toBe(200);
     // The far-away report lies outside the radius; linked duplicates are not shown again.
-    expect(res.body).toEqual([{ trackingCode: reports[0].trackingCode, status: 'assigned', category: 'roads_lighting', distanceM: 0, submittedAt: expect.any(String) }]);
+    expect(res.body).toEqual([
+      { trackingCode: reports[0].trackingCode, status: 'assigned', category: 'roads_lighting', distanceM: 0, submittedAt: expect.any(String) },
+    ]);
     const bad = await engine.http().get(`/v1/feedback/nearby?lat=91&lng=${LIGHT.lng}&category=roads_lighting`).set({ 'X-Api-Key': DEV_KEYS.ihanoi });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toMatch(/lat/);
@@ -203,13 +205,18 @@ describe('duplicate reports', () => {
       { what: 'the answer delivered to twenty citizens' },
     );
     const byCode = new Map(calls.map((c) => [c.body.trackingCode, c.path]));
-    reports.forEach((r, i) => expect({ code: r.trackingCode, path: byCode.get(r.trackingCode) }).toEqual({ code: r.trackingCode, path: i % 2 ? '/hotline_1022' : '/ihanoi' }));
+    reports.forEach((r, i) =>
+      expect({ code: r.trackingCode, path: byCode.get(r.trackingCode) }).toEqual({ code: r.trackingCode, path: i % 2 ? '/hotline_1022' : '/ihanoi' }),
+    );
     expect(byCode.has(falseMatch.trackingCode)).toBe(false);
   });
 
   it("counts one resolved case and nineteen merged duplicates in the unit's metrics", async () => {
     const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-    const res = await engine.http().get(`/v1/audits/units?from=${day(-1)}&to=${day(1)}`).set(bearer(tokens.auditor));
+    const res = await engine
+      .http()
+      .get(`/v1/audits/units?from=${day(-1)}&to=${day(1)}`)
+      .set(bearer(tokens.auditor));
     expect(res.status).toBe(200);
     const unit = (res.body.units as { unitCode: string }[]).find((u) => u.unitCode === UNIT);
     // Received: the twenty, the far-away report and the false match. Open: the false match and the far-away one.

@@ -29,8 +29,7 @@ describe('no accepted feedback is lost', () => {
     expect(res.status).toBe(202);
     return res.body.id as string;
   };
-  const statusOf = async (ids: string[]) =>
-    engine.query<{ id: string; status: string }>(`SELECT id, status FROM cases WHERE id = ANY($1)`, [ids]);
+  const statusOf = async (ids: string[]) => engine.query<{ id: string; status: string }>(`SELECT id, status FROM cases WHERE id = ANY($1)`, [ids]);
   const allRouted = (rows: { status: string }[]) => rows.every((r) => r.status === 'assigned');
 
   it('accepts feedback while no worker runs, and routes all of it once a worker starts', async () => {
@@ -44,7 +43,11 @@ describe('no accepted feedback is lost', () => {
     await engine.startWorker();
     await waitFor(() => statusOf(ids), allRouted, { what: 'every case to be routed' });
     // Routing itself writes outbox rows (case events, SLA timers) that the relay publishes right after.
-    await waitFor(() => engine.query(`SELECT id FROM outbox`), (rows) => rows.length === 0, { what: 'the outbox to drain' });
+    await waitFor(
+      () => engine.query(`SELECT id FROM outbox`),
+      (rows) => rows.length === 0,
+      { what: 'the outbox to drain' },
+    );
     await engine.stopWorker();
   });
 
@@ -57,7 +60,11 @@ describe('no accepted feedback is lost', () => {
 
     await engine.startWorker();
     await waitFor(() => statusOf([id]), allRouted, { what: 'the case to be routed' });
-    await waitFor(() => engine.query(`SELECT id FROM outbox`), (rows) => rows.length === 0, { what: 'the outbox to drain' });
+    await waitFor(
+      () => engine.query(`SELECT id FROM outbox`),
+      (rows) => rows.length === 0,
+      { what: 'the outbox to drain' },
+    );
     // The re-published job shared the first one's id, so the case was routed once.
     const routes = await engine.query(`SELECT id FROM audit_events WHERE case_id = $1 AND action = 'route'`, [id]);
     expect(routes).toHaveLength(1);
@@ -77,7 +84,11 @@ describe('no accepted feedback is lost', () => {
     queue.addBulk = () => Promise.reject(new Error('simulated Redis outage'));
     // The relay's own loop may hold the row for a moment (SKIP LOCKED): take the first pass that reached it.
     const outage = await waitFor(
-      () => relay.publishBatch().then(() => null, (e: Error) => e.message),
+      () =>
+        relay.publishBatch().then(
+          () => null,
+          (e: Error) => e.message,
+        ),
       (m) => m !== null,
       { what: 'a relay pass to meet the outage' },
     );
@@ -100,7 +111,11 @@ describe('no accepted feedback is lost', () => {
     );
     const worker = await engine.startWorker();
     const queue = worker.get(QueueRegistry).get(QueueName.Notifications);
-    const job = await waitFor(() => queue.getJob(jobId), (j) => !!j, { what: 'the relayed job' });
+    const job = await waitFor(
+      () => queue.getJob(jobId),
+      (j) => !!j,
+      { what: 'the relayed job' },
+    );
     expect(await job!.getState()).toBe('delayed');
     expect(job!.opts.delay).toBeLessThanOrEqual(40_000);
     // Less, too, by the time the worker took to start and relay it.
@@ -115,7 +130,11 @@ describe('no accepted feedback is lost', () => {
     const queue = new Queue(QueueName.Routing, { connection: engine.redis.options, prefix: engine.config.queuePrefix });
     await queue.pause();
     await engine.startWorker();
-    await waitFor(() => engine.query(`SELECT id FROM outbox`), (rows) => rows.length === 0, { what: 'the relay to publish' });
+    await waitFor(
+      () => engine.query(`SELECT id FROM outbox`),
+      (rows) => rows.length === 0,
+      { what: 'the relay to publish' },
+    );
     await engine.stopWorker();
     await queue.close();
     await engine.flushQueues();
@@ -123,11 +142,20 @@ describe('no accepted feedback is lost', () => {
 
     const restarted = await engine.startWorker();
     // The worker's own boot-time sweep may hold the lock for a moment: take the first pass that ran.
-    const repaired = await waitFor(() => restarted.get(RoutingReconciler).runOnce(0), (n) => n !== null, { what: 'a reconcile pass' });
+    const repaired = await waitFor(
+      () => restarted.get(RoutingReconciler).runOnce(0),
+      (n) => n !== null,
+      { what: 'a reconcile pass' },
+    );
     expect(repaired).toBe(5);
     await waitFor(() => statusOf(ids), allRouted, { what: 'lost cases to be routed after the reconcile' });
     // A second pass finds nothing left to repair.
-    expect(await waitFor(() => restarted.get(RoutingReconciler).runOnce(0), (n) => n !== null)).toBe(0);
+    expect(
+      await waitFor(
+        () => restarted.get(RoutingReconciler).runOnce(0),
+        (n) => n !== null,
+      ),
+    ).toBe(0);
   });
 
   it('never puts personal data in a job payload', async () => {

@@ -73,7 +73,11 @@ describe('the engine as processes (npm start)', () => {
   it('creates its database, serves, routes, and stops cleanly on SIGTERM', async () => {
     const base = `http://127.0.0.1:${port}`;
     await waitFor(
-      () => fetch(`${base}/health`).then((r) => r.status, () => 0),
+      () =>
+        fetch(`${base}/health`).then(
+          (r) => r.status,
+          () => 0,
+        ),
       (s) => s === 200,
       { timeoutMs: 30000, intervalMs: 200, what: `the engine to answer /health (output so far: ${output.slice(-500)})` },
     );
@@ -90,7 +94,8 @@ describe('the engine as processes (npm start)', () => {
     expect(res.status).toBe(202);
     const { trackingCode } = (await res.json()) as { trackingCode: string };
     const status = await waitFor(
-      () => fetch(`${base}/v1/feedback/${trackingCode}`, { headers: { 'X-Api-Key': 'dev-hotline_1022-key' } }).then((r) => r.json() as Promise<{ status: string }>),
+      () =>
+        fetch(`${base}/v1/feedback/${trackingCode}`, { headers: { 'X-Api-Key': 'dev-hotline_1022-key' } }).then((r) => r.json() as Promise<{ status: string }>),
       (b: { status: string }) => b.status !== 'received',
       { timeoutMs: 15000, what: 'routing by the worker process' },
     );
@@ -102,7 +107,10 @@ describe('the engine as processes (npm start)', () => {
     try {
       const [{ owner }] = (await admin.query<{ owner: string }>(`SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1`, [dbName])).rows;
       expect(owner).toBe(TEST_ROLES.owner);
-      const serving = await admin.query<{ usename: string }>(`SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = $1 AND application_name = 'feedback-router'`, [dbName]);
+      const serving = await admin.query<{ usename: string }>(
+        `SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = $1 AND application_name = 'feedback-router'`,
+        [dbName],
+      );
       expect(serving.rows).toEqual([{ usename: TEST_ROLES.app }]);
     } finally {
       await admin.end();

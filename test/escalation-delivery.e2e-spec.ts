@@ -74,14 +74,19 @@ describe('an escalation reaches the inbox, the webhook and the mailbox, once eac
       .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
       .send({ category: 'sanitation', description: 'Rác ùn ứ ở chợ Đống Mác ba ngày.', location: { wardCode: 'DONG_MAC' }, citizen: CITIZEN });
     const [c] = await waitFor(
-      () => engine.query<{ stage: Stage; stage_started_at: Date; due_at: Date; tracking_code: string }>(
-        `SELECT stage, stage_started_at, due_at, tracking_code FROM cases WHERE id = $1 AND status = 'assigned'`,
-        [res.body.id],
-      ),
+      () =>
+        engine.query<{ stage: Stage; stage_started_at: Date; due_at: Date; tracking_code: string }>(
+          `SELECT stage, stage_started_at, due_at, tracking_code FROM cases WHERE id = $1 AND status = 'assigned'`,
+          [res.body.id],
+        ),
       (rows) => rows.length === 1,
       { what: 'routing' },
     );
-    return { id: res.body.id as string, run: { caseId: res.body.id as string, stage: c.stage, stageStartedAt: new Date(c.stage_started_at), dueAt: new Date(c.due_at) }, trackingCode: c.tracking_code };
+    return {
+      id: res.body.id as string,
+      run: { caseId: res.body.id as string, stage: c.stage, stageStartedAt: new Date(c.stage_started_at), dueAt: new Date(c.due_at) },
+      trackingCode: c.tracking_code,
+    };
   }
 
   it('sends exactly one level-1 notification to each, even when the level fires twice', async () => {
@@ -93,16 +98,29 @@ describe('an escalation reaches the inbox, the webhook and the mailbox, once eac
     jest.spyOn(engine.worker!.get(Clock), 'now').mockReturnValue(now);
     const fire = engine.worker!.get(FireEscalation);
     // The worker's metrics count what happens here (issue 17): deliveries by kind and outcome.
-    const delivered = async (kind: string) => (await engine.worker!.get(Metrics).deliveries.get()).values.find((v) => v.labels.kind === kind && v.labels.outcome === 'delivered')?.value ?? 0;
+    const delivered = async (kind: string) =>
+      (await engine.worker!.get(Metrics).deliveries.get()).values.find((v) => v.labels.kind === kind && v.labels.outcome === 'delivered')?.value ?? 0;
     const before = { email: await delivered('email'), webhook: await delivered('webhook') };
     expect(await fire.execute({ ...run, level: '1' })).toMatchObject({ outcome: 'fired' });
     expect(await fire.execute({ ...run, level: '1' })).toEqual({ outcome: 'duplicate' });
 
-    await waitFor(async () => mails.filter((m) => m.raw.includes(trackingCode)), (m) => m.length >= 1, { what: 'the e-mail' });
-    await waitFor(async () => calls.filter((c) => c.body.includes(trackingCode)), (c) => c.length >= 1, { what: 'the webhook call' });
+    await waitFor(
+      async () => mails.filter((m) => m.raw.includes(trackingCode)),
+      (m) => m.length >= 1,
+      { what: 'the e-mail' },
+    );
+    await waitFor(
+      async () => calls.filter((c) => c.body.includes(trackingCode)),
+      (c) => c.length >= 1,
+      { what: 'the webhook call' },
+    );
     // Let every delivery job finish before counting, so a duplicate would have had its chance.
     const queue = engine.worker!.get(QueueRegistry).get(QueueName.Notifications);
-    await waitFor(() => queue.getJobCounts('waiting', 'active', 'delayed'), (c) => c.waiting + c.active + c.delayed === 0, { what: 'deliveries to drain' });
+    await waitFor(
+      () => queue.getJobCounts('waiting', 'active', 'delayed'),
+      (c) => c.waiting + c.active + c.delayed === 0,
+      { what: 'deliveries to drain' },
+    );
 
     const inbox = await engine.http().get('/v1/notifications').set(bearer(leader.token));
     expect(inbox.body.items.filter((n: { caseId: string }) => n.caseId === id)).toHaveLength(1);
@@ -139,14 +157,17 @@ describe('an escalation reaches the inbox, the webhook and the mailbox, once eac
     expect(await engine.worker!.get(FireEscalation).execute({ ...run, level: '1' })).toMatchObject({ outcome: 'fired' });
 
     const [{ id: escalationId }] = await engine.query<{ id: string }>(`SELECT id FROM escalations WHERE case_id = $1 AND level = '1'`, [id]);
-    const [email] = await engine.query<{ id: string; not_before: Date }>(
-      `SELECT id, not_before FROM deliveries WHERE kind = 'email' AND event_key = $1`,
-      [`escalation.${escalationId}`],
-    );
+    const [email] = await engine.query<{ id: string; not_before: Date }>(`SELECT id, not_before FROM deliveries WHERE kind = 'email' AND event_key = $1`, [
+      `escalation.${escalationId}`,
+    ]);
     expect(new Date(email.not_before).toISOString()).toBe(opening.toISOString());
     expect(new Date(opening.getTime() + 7 * 3600_000).toISOString()).toMatch(/T08:00:00/);
     const queue = engine.worker!.get(QueueRegistry).get(QueueName.Notifications);
-    const job = await waitFor(() => queue.getJob(jobIdFor(JobName.Deliver, { deliveryId: String(email.id) })), (j) => !!j, { what: 'the held e-mail job' });
+    const job = await waitFor(
+      () => queue.getJob(jobIdFor(JobName.Deliver, { deliveryId: String(email.id) })),
+      (j) => !!j,
+      { what: 'the held e-mail job' },
+    );
     expect(await job!.getState()).toBe('delayed');
     // Held for the time to the opening, less the moment the job waited in the outbox.
     expect(job!.opts.delay).toBeLessThanOrEqual(opening.getTime() - saturday.getTime());

@@ -99,13 +99,55 @@ const VIETNAMESE = [
 ];
 /** Characters that trip parsers, databases and normalisation, one piece each. */
 const ODD = [
-  '\u0000', '\u0001', '\u0008', '\u000b', '\u000c', '\u001b', '\u001f', '\u007f', '\t', '\n', '\r', '\u0085', '\u00a0',
-  '\u200b', '\u200d', '\u202e', '\u2028', '\u2029', '\ufeff', '\ufffd', '\ufffe', '\uffff',
-  '\ud800', '\udbff', '\udc00', '\udfff', '\ud83d', 'x\ude00', '\u{1f600}', '\u{10ffff}', '\u{e0001}',
-  'e\u0301', 'a\u0306\u0301', '\u0303\u0309\u0323', 'Vie\u0323\u0302t',
+  '\u0000',
+  '\u0001',
+  '\u0008',
+  '\u000b',
+  '\u000c',
+  '\u001b',
+  '\u001f',
+  '\u007f',
+  '\t',
+  '\n',
+  '\r',
+  '\u0085',
+  '\u00a0',
+  '\u200b',
+  '\u200d',
+  '\u202e',
+  '\u2028',
+  '\u2029',
+  '\ufeff',
+  '\ufffd',
+  '\ufffe',
+  '\uffff',
+  '\ud800',
+  '\udbff',
+  '\udc00',
+  '\udfff',
+  '\ud83d',
+  'x\ude00',
+  '\u{1f600}',
+  '\u{10ffff}',
+  '\u{e0001}',
+  'e\u0301',
+  'a\u0306\u0301',
+  '\u0303\u0309\u0323',
+  'Vie\u0323\u0302t',
   // NFC makes these longer (composition exclusions and decompositions): limits must count the stored form.
-  '\ufb2c', '\u{1d15e}', '\u0958', '\u0344', '\u2adc', '\u1e9b\u0323', '\u0f73',
-  'ǅ', 'İ', 'ß', 'ﬃ', 'K', 'Å',
+  '\ufb2c',
+  '\u{1d15e}',
+  '\u0958',
+  '\u0344',
+  '\u2adc',
+  '\u1e9b\u0323',
+  '\u0f73',
+  'ǅ',
+  'İ',
+  'ß',
+  'ﬃ',
+  'K',
+  'Å',
 ];
 
 const piece = fc.oneof(
@@ -124,7 +166,10 @@ const hugeString = fc
   .map(([n, fill]) => fill.repeat(Math.ceil(n / fill.length)));
 /** Exactly at or one past a field limit, in characters that NFC changes or that take several code units. */
 const boundaryString = fc
-  .tuple(fc.constantFrom(20, 21, 40, 41, 64, 65, 100, 101, 200, 201, 254, 255, 256, 257, 500, 501, 2000, 2001, 5000, 5001), fc.constantFrom('a', 'ă', 'a\u0306', '\ufb2c', '\u{1d15e}', ' ', '9'))
+  .tuple(
+    fc.constantFrom(20, 21, 40, 41, 64, 65, 100, 101, 200, 201, 254, 255, 256, 257, 500, 501, 2000, 2001, 5000, 5001),
+    fc.constantFrom('a', 'ă', 'a\u0306', '\ufb2c', '\u{1d15e}', ' ', '9'),
+  )
   .map(([n, fill]) => fill.repeat(n));
 const hostileString = fc.oneof(
   { weight: 8, arbitrary: fc.array(piece, { minLength: 1, maxLength: 5 }).map((p) => p.join('')) },
@@ -134,7 +179,24 @@ const hostileString = fc.oneof(
 );
 const hostileKey = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...PROTOTYPE_KEYS) },
-  { weight: 1, arbitrary: fc.constantFrom('', ' ', 'priority', 'DESCRIPTION', 'description ', 'category\u0000', '\ud800', '$gt', 'a.b', 'location.wardCode', '0', 'length', '__proto__ ') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '',
+      ' ',
+      'priority',
+      'DESCRIPTION',
+      'description ',
+      'category\u0000',
+      '\ud800',
+      '$gt',
+      'a.b',
+      'location.wardCode',
+      '0',
+      'length',
+      '__proto__ ',
+    ),
+  },
   { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
 );
 const scalar: fc.Arbitrary<Json> = fc.oneof(
@@ -259,10 +321,39 @@ const hostileSegment = fc.oneof(
   {
     weight: 2,
     arbitrary: fc.constantFrom(
-      '%', '%2', '%zz', '%00', '%ED%A0%80', '%C0%AF', '%C0%80', '%FF', '%FE%FF', '%F4%90%80%80', '..', '.', '%2e%2e', '..%2F..%2Fhealth',
-      '%2F', '%5C', '%25', 'null', 'undefined', '0', '-1', '1e309', 'NaN', '%20', '+', '00000000-0000-0000-0000-000000000000',
-      'ffffffff-ffff-ffff-ffff-ffffffffffff', 'FFFFFFFF-FFFF-4FFF-BFFF-FFFFFFFFFFFF', '%7B00000000-0000-4000-8000-000000000000%7D',
-      '00000000-0000-4000-8000-00000000000', '00000000000040008000000000000000', "'%20OR%201=1--", '%3Cscript%3E',
+      '%',
+      '%2',
+      '%zz',
+      '%00',
+      '%ED%A0%80',
+      '%C0%AF',
+      '%C0%80',
+      '%FF',
+      '%FE%FF',
+      '%F4%90%80%80',
+      '..',
+      '.',
+      '%2e%2e',
+      '..%2F..%2Fhealth',
+      '%2F',
+      '%5C',
+      '%25',
+      'null',
+      'undefined',
+      '0',
+      '-1',
+      '1e309',
+      'NaN',
+      '%20',
+      '+',
+      '00000000-0000-0000-0000-000000000000',
+      'ffffffff-ffff-ffff-ffff-ffffffffffff',
+      'FFFFFFFF-FFFF-4FFF-BFFF-FFFFFFFFFFFF',
+      '%7B00000000-0000-4000-8000-000000000000%7D',
+      '00000000-0000-4000-8000-00000000000',
+      '00000000000040008000000000000000',
+      "'%20OR%201=1--",
+      '%3Cscript%3E',
     ),
   },
   { weight: 1, arbitrary: fc.constantFrom(1000, 8000, 15_000, 70_000).map((n) => 'a'.repeat(n)) },
@@ -415,14 +506,25 @@ describe('fuzzing intake and the officer endpoints', () => {
   // 1. POST /v1/feedback
 
   const validFeedback = fc.record({
-    externalId: fc.option(fc.oneof(fc.uuid().map((u) => `fz-${u}`), fc.constantFrom(...VIETNAMESE), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 })), { nil: undefined }),
+    externalId: fc.option(
+      fc.oneof(
+        fc.uuid().map((u) => `fz-${u}`),
+        fc.constantFrom(...VIETNAMESE),
+        fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }),
+      ),
+      { nil: undefined },
+    ),
     category: fc.constantFrom('sanitation', 'sidewalk_encroachment', 'roads_lighting', 'public_order', 'other'),
     title: fc.option(fc.oneof(fc.constantFrom(...VIETNAMESE), fc.string({ unit: 'grapheme', maxLength: 60 })), { nil: undefined }),
     description: fc
       .tuple(
         fc.constantFrom(...VIETNAMESE),
         fc.array(
-          fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...VIETNAMESE) }, { weight: 3, arbitrary: fc.constantFrom(...METACHARACTERS) }, { weight: 1, arbitrary: fc.constantFrom(...ODD) }),
+          fc.oneof(
+            { weight: 3, arbitrary: fc.constantFrom(...VIETNAMESE) },
+            { weight: 3, arbitrary: fc.constantFrom(...METACHARACTERS) },
+            { weight: 1, arbitrary: fc.constantFrom(...ODD) },
+          ),
           { maxLength: 3 },
         ),
       )
@@ -431,27 +533,62 @@ describe('fuzzing intake and the officer endpoints', () => {
       address: fc.option(fc.constantFrom(...VIETNAMESE), { nil: undefined }),
       wardCode: fc.option(fc.constantFrom('BACH_KHOA', 'BACH_MAI', 'MINH_KHAI', 'NO_SUCH_WARD'), { nil: undefined }),
       // Degrees with six decimals: class-validator reads 1e-7 as text and refuses it.
-      lat: fc.option(fc.integer({ min: -90e6, max: 90e6 }).map((n) => n / 1e6), { nil: undefined }),
-      lng: fc.option(fc.integer({ min: -180e6, max: 180e6 }).map((n) => n / 1e6), { nil: undefined }),
+      lat: fc.option(
+        fc.integer({ min: -90e6, max: 90e6 }).map((n) => n / 1e6),
+        { nil: undefined },
+      ),
+      lng: fc.option(
+        fc.integer({ min: -180e6, max: 180e6 }).map((n) => n / 1e6),
+        { nil: undefined },
+      ),
     }),
     citizen: fc.option(
       fc.record({
         name: fc.option(fc.constantFrom(...VIETNAMESE), { nil: undefined }),
         phone: fc.option(fc.constantFrom('0912345678', '+84 987 654 321', '(024) 3825.1234'), { nil: undefined }),
-        email: fc.option(fc.oneof({ weight: 3, arbitrary: fc.constantFrom('hoa.le@example.vn', 'an+1@mail.hanoi.gov.vn') }, { weight: 1, arbitrary: fc.emailAddress() }), { nil: undefined }),
+        email: fc.option(
+          fc.oneof({ weight: 3, arbitrary: fc.constantFrom('hoa.le@example.vn', 'an+1@mail.hanoi.gov.vn') }, { weight: 1, arbitrary: fc.emailAddress() }),
+          { nil: undefined },
+        ),
       }),
       { nil: undefined },
     ),
-    attachments: fc.option(fc.array(fc.record({ url: fc.webUrl(), kind: fc.constantFrom('image', 'video', 'document', 'other') }), { maxLength: 3 }), { nil: undefined }),
-    submittedAt: fc.option(fc.date({ min: new Date('2000-01-01'), max: new Date('2099-12-31'), noInvalidDate: true }).map((d) => d.toISOString()), { nil: undefined }),
+    attachments: fc.option(fc.array(fc.record({ url: fc.webUrl(), kind: fc.constantFrom('image', 'video', 'document', 'other') }), { maxLength: 3 }), {
+      nil: undefined,
+    }),
+    submittedAt: fc.option(
+      fc.date({ min: new Date('2000-01-01'), max: new Date('2099-12-31'), noInvalidDate: true }).map((d) => d.toISOString()),
+      { nil: undefined },
+    ),
   });
   const FEEDBACK_FIELDS = [
-    ['externalId'], ['category'], ['title'], ['description'], ['location'], ['location', 'address'], ['location', 'wardCode'], ['location', 'lat'],
-    ['location', 'lng'], ['citizen'], ['citizen', 'name'], ['citizen', 'phone'], ['citizen', 'email'], ['attachments'], ['attachments', '0'],
-    ['attachments', '0', 'url'], ['attachments', '0', 'kind'], ['submittedAt'],
+    ['externalId'],
+    ['category'],
+    ['title'],
+    ['description'],
+    ['location'],
+    ['location', 'address'],
+    ['location', 'wardCode'],
+    ['location', 'lat'],
+    ['location', 'lng'],
+    ['citizen'],
+    ['citizen', 'name'],
+    ['citizen', 'phone'],
+    ['citizen', 'email'],
+    ['attachments'],
+    ['attachments', '0'],
+    ['attachments', '0', 'url'],
+    ['attachments', '0', 'kind'],
+    ['submittedAt'],
   ];
   const FEEDBACK_OBJECTS = [[], ['location'], ['citizen'], ['attachments', '0'], ['location', 'address']];
-  const FEEDBACK_LIMITS: [string[], number][] = [[['externalId'], 100], [['title'], 200], [['description'], 5000], [['location', 'address'], 500], [['citizen', 'name'], 200]];
+  const FEEDBACK_LIMITS: [string[], number][] = [
+    [['externalId'], 100],
+    [['title'], 200],
+    [['description'], 5000],
+    [['location', 'address'], 500],
+    [['citizen', 'name'], 200],
+  ];
   /** An e-mail address whose local part and domain NFC makes longer (isEmail counts UTF-8 bytes: 64 and 254). */
   const nfcLongerEmail = fc.constantFrom(...NFC_LONGER.slice(0, 2)).map((c) => `${c.repeat(20)}@${`${c.repeat(60)}.`.repeat(2)}vn`);
   const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-8', 'application/json; charset=UTF-8', 'application/problem+json'];
@@ -473,8 +610,22 @@ describe('fuzzing intake and the officer endpoints', () => {
     .map(({ valid, mutations: list, contentType }) => labelled({ bytes: Buffer.from(toJson(applyMutations(valid, list)), 'utf8'), contentType }));
 
   const INVALID_UTF8 = [
-    [0xff], [0xfe], [0xc0, 0x80], [0xc1, 0xbf], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xed, 0xbf, 0xbf], [0xf4, 0x90, 0x80, 0x80],
-    [0xf8, 0x88, 0x80, 0x80, 0x80], [0x80], [0xbf], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0xc3], [0xc3, 0x28], [0xe1, 0x80, 0x41],
+    [0xff],
+    [0xfe],
+    [0xc0, 0x80],
+    [0xc1, 0xbf],
+    [0xe0, 0x80, 0x80],
+    [0xed, 0xa0, 0x80],
+    [0xed, 0xbf, 0xbf],
+    [0xf4, 0x90, 0x80, 0x80],
+    [0xf8, 0x88, 0x80, 0x80, 0x80],
+    [0x80],
+    [0xbf],
+    [0xe2, 0x82],
+    [0xf0, 0x9f, 0x98],
+    [0xc3],
+    [0xc3, 0x28],
+    [0xe1, 0x80, 0x41],
   ];
   const MARK = 'FUZZ-BYTES-HERE';
   const byteIntake: fc.Arbitrary<IntakeInput> = fc
@@ -502,7 +653,10 @@ describe('fuzzing intake and the officer endpoints', () => {
             return { bytes, contentType };
           }),
       },
-      { weight: 1, arbitrary: fc.record({ bytes: fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)), contentType: fc.constantFrom(...CONTENT_TYPES) }) },
+      {
+        weight: 1,
+        arbitrary: fc.record({ bytes: fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)), contentType: fc.constantFrom(...CONTENT_TYPES) }),
+      },
     )
     .map(labelled);
 
@@ -543,7 +697,8 @@ describe('fuzzing intake and the officer endpoints', () => {
     if (res.status === 200) {
       // The same externalId again: the earlier case, nothing new.
       expectUnchanged('POST /v1/feedback (a repeat)', res, before, after);
-      if (row.external_id !== nfcOrNull(body.externalId)) fail(`a repeat of externalId ${JSON.stringify(body.externalId)} was matched to ${JSON.stringify(row.external_id)}`, res);
+      if (row.external_id !== nfcOrNull(body.externalId))
+        fail(`a repeat of externalId ${JSON.stringify(body.externalId)} was matched to ${JSON.stringify(row.external_id)}`, res);
       return res;
     }
     if (res.status !== 202) fail('POST /v1/feedback answered an unexpected success', res);
@@ -565,7 +720,11 @@ describe('fuzzing intake and the officer endpoints', () => {
     };
     const differs = Object.keys(expected).filter((k) => !Object.is(row[k], expected[k as keyof typeof expected]));
     if (differs.length) {
-      fail('the stored case is not the NFC form of what was sent', res, differs.map((k) => `${k}: stored ${JSON.stringify(row[k])}, sent ${JSON.stringify(expected[k as keyof typeof expected])}`).join('\n'));
+      fail(
+        'the stored case is not the NFC form of what was sent',
+        res,
+        differs.map((k) => `${k}: stored ${JSON.stringify(row[k])}, sent ${JSON.stringify(expected[k as keyof typeof expected])}`).join('\n'),
+      );
     }
     return res;
   }
@@ -585,7 +744,14 @@ describe('fuzzing intake and the officer endpoints', () => {
 
   const trackingCode = fc
     .oneof(
-      { weight: 2, arbitrary: fc.record({ pool: fc.nat(), variant: fc.constantFrom('exact', 'lower', 'nodash', 'spaces', 'lookalike'), key: fc.constant('ihanoi' as const) }) },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          pool: fc.nat(),
+          variant: fc.constantFrom('exact', 'lower', 'nodash', 'spaces', 'lookalike'),
+          key: fc.constant('ihanoi' as const),
+        }),
+      },
       { weight: 1, arbitrary: fc.record({ pool: fc.nat(), variant: fc.constant('exact'), key: fc.constant('hotline' as const) }) },
       { weight: 5, arbitrary: fc.record({ segment: hostileSegment, key: fc.constantFrom('ihanoi' as const, 'hotline' as const) }) },
     )
@@ -622,7 +788,10 @@ describe('fuzzing intake and the officer endpoints', () => {
 
   const UNIT_CODES = ['P_BACH_MAI', 'P_CAU_DEN', 'P_BACH_KHOA', 'VP', 'NO_SUCH_UNIT'];
   const ROLES = ['ADMIN', 'SUPERVISOR', 'LEADER', 'HANDLER', 'AUDITOR', 'CITIZEN', 'SYSTEM'];
-  const officerName = fc.oneof(fc.constantFrom(...VIETNAMESE), fc.array(piece, { minLength: 1, maxLength: 3 }).map((p) => p.join('')));
+  const officerName = fc.oneof(
+    fc.constantFrom(...VIETNAMESE),
+    fc.array(piece, { minLength: 1, maxLength: 3 }).map((p) => p.join('')),
+  );
   const validPatch = fc.record({
     fullName: fc.option(officerName, { nil: undefined }),
     role: fc.option(fc.constantFrom(...ROLES), { nil: undefined, freq: 3 }),
@@ -645,12 +814,7 @@ describe('fuzzing intake and the officer endpoints', () => {
       const body = applyMutations(valid, list);
       const segment = 'target' in id ? ids['fz.target'] : id.segment;
       const before = await snapshot();
-      const res = await engine
-        .http()
-        .patch(`/v1/officers/${segment}`)
-        .set(bearer(tokens.admin))
-        .set('Content-Type', 'application/json')
-        .send(toJson(body));
+      const res = await engine.http().patch(`/v1/officers/${segment}`).set(bearer(tokens.admin)).set('Content-Type', 'application/json').send(toJson(body));
       count('officerPatch', res.status);
       if (res.status >= 500) fail(`PATCH /v1/officers/${segment.slice(0, 200)} answered a server error`, res);
       const after = await snapshot();
@@ -677,9 +841,7 @@ describe('fuzzing intake and the officer endpoints', () => {
 
   fuzz(
     'officerCreate',
-    fc
-      .record({ valid: validOfficer, mutations: fc.array(mutation(CREATE_FIELDS, [[]]), { minLength: 0, maxLength: 3 }) })
-      .map(labelled),
+    fc.record({ valid: validOfficer, mutations: fc.array(mutation(CREATE_FIELDS, [[]]), { minLength: 0, maxLength: 3 }) }).map(labelled),
     async ({ valid, mutations: list }) => {
       const body = applyMutations(valid, list);
       const before = await snapshot();
@@ -710,27 +872,49 @@ describe('fuzzing intake and the officer endpoints', () => {
     unitCode: fc.option(fc.constantFrom('P_BACH_KHOA', 'P_BACH_DANG', 'P_BACH_MAI', 'VP', 'NO_SUCH_UNIT'), { nil: undefined }),
     reason: fc.option(text, { nil: undefined }),
     answer: fc.option(text, { nil: undefined }),
-    attachments: fc.option(fc.array(fc.record({ url: fc.constantFrom('https://cdn.ihanoi.vn/p/abc.jpg', 'http://example.vn/a?b=c&d=%C3%A1'), kind: fc.constantFrom('image', 'document') }), { maxLength: 2 }), {
-      nil: undefined,
-      freq: 4,
-    }),
+    attachments: fc.option(
+      fc.array(
+        fc.record({ url: fc.constantFrom('https://cdn.ihanoi.vn/p/abc.jpg', 'http://example.vn/a?b=c&d=%C3%A1'), kind: fc.constantFrom('image', 'document') }),
+        { maxLength: 2 },
+      ),
+      {
+        nil: undefined,
+        freq: 4,
+      },
+    ),
     until: fc.option(
-      fc.oneof(
-        fc.date({ min: new Date(), max: new Date(Date.now() + 90 * 86_400_000), noInvalidDate: true }),
-        fc.date({ min: new Date('2000-01-01'), max: new Date('2099-12-31'), noInvalidDate: true }),
-      ).map((d) => d.toISOString()),
+      fc
+        .oneof(
+          fc.date({ min: new Date(), max: new Date(Date.now() + 90 * 86_400_000), noInvalidDate: true }),
+          fc.date({ min: new Date('2000-01-01'), max: new Date('2099-12-31'), noInvalidDate: true }),
+        )
+        .map((d) => d.toISOString()),
       { nil: undefined },
     ),
     text: fc.option(text, { nil: undefined }),
   });
-  const ACTION_FIELDS = [['expectedVersion'], ['severity'], ['message'], ['unitCode'], ['reason'], ['answer'], ['attachments'], ['attachments', '0', 'url'], ['until'], ['text']];
+  const ACTION_FIELDS = [
+    ['expectedVersion'],
+    ['severity'],
+    ['message'],
+    ['unitCode'],
+    ['reason'],
+    ['answer'],
+    ['attachments'],
+    ['attachments', '0', 'url'],
+    ['until'],
+    ['text'],
+  ];
   const actor = fc.oneof(
     { weight: 4, arbitrary: fc.constant('fz.bk.leader') },
     { weight: 3, arbitrary: fc.constant('fz.supervisor') },
     { weight: 2, arbitrary: fc.constant('fz.bk.handler') },
     { weight: 1, arbitrary: fc.constant('fz.bd.leader') },
   );
-  const caseRef = fc.oneof({ weight: 9, arbitrary: fc.nat().map((pool) => ({ pool })) }, { weight: 2, arbitrary: hostileSegment.map((segment) => ({ segment })) });
+  const caseRef = fc.oneof(
+    { weight: 9, arbitrary: fc.nat().map((pool) => ({ pool })) },
+    { weight: 2, arbitrary: hostileSegment.map((segment) => ({ segment })) },
+  );
   /**
    * Half the time an action the case's current state allows (picked when the request is made), so cases
    * move through their states; `close` and `request-info` are left to chance, or the pool would end
@@ -748,10 +932,29 @@ describe('fuzzing intake and the officer endpoints', () => {
     { weight: 24, arbitrary: fc.nat().map((allowed) => ({ allowed })) },
     { weight: 1, arbitrary: fc.constantFrom('close') },
     { weight: 20, arbitrary: fc.constantFrom(...ACTIONS.filter((a) => a !== 'close')) },
-    { weight: 2, arbitrary: fc.constantFrom('rate', 'route', 'route_to_triage', 'supply-info', 'ACKNOWLEDGE', 'note%00', '__proto__', 'constructor', 'toString', 'hasOwnProperty', '') },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        'rate',
+        'route',
+        'route_to_triage',
+        'supply-info',
+        'ACKNOWLEDGE',
+        'note%00',
+        '__proto__',
+        'constructor',
+        'toString',
+        'hasOwnProperty',
+        '',
+      ),
+    },
     { weight: 1, arbitrary: hostileSegment },
   );
-  const version = fc.oneof({ weight: 6, arbitrary: fc.constant('current' as const) }, { weight: 1, arbitrary: fc.constant('stale' as const) }, { weight: 1, arbitrary: fc.constant('absent' as const) });
+  const version = fc.oneof(
+    { weight: 6, arbitrary: fc.constant('current' as const) },
+    { weight: 1, arbitrary: fc.constant('stale' as const) },
+    { weight: 1, arbitrary: fc.constant('absent' as const) },
+  );
 
   fuzz(
     'caseActions',
@@ -759,7 +962,9 @@ describe('fuzzing intake and the officer endpoints', () => {
     async (input) => {
       const caseId = 'pool' in input.caseRef ? pool[input.caseRef.pool % pool.length].id : null;
       const segment = 'segment' in input.caseRef ? input.caseRef.segment : caseId!;
-      const [current] = caseId ? await engine.query<{ version: number; status: string }>(`SELECT version, status FROM cases WHERE id = $1`, [caseId]) : [{ version: 1, status: 'assigned' }];
+      const [current] = caseId
+        ? await engine.query<{ version: number; status: string }>(`SELECT version, status FROM cases WHERE id = $1`, [caseId])
+        : [{ version: 1, status: 'assigned' }];
       const allowed = ALLOWED_NOW[current.status];
       const action = typeof input.action === 'string' ? input.action : allowed[input.action.allowed % allowed.length];
       const expectedVersion = input.version === 'current' ? current.version : input.version === 'stale' ? current.version - 1 : undefined;
@@ -789,10 +994,28 @@ describe('fuzzing intake and the officer endpoints', () => {
   const cursorDue = fc.oneof(
     fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
     fc.date({ min: new Date('2000-01-01'), max: new Date('2199-12-31'), noInvalidDate: true }).map((d) => d.toISOString()),
-    fc.constantFrom('0000-01-01T00:00:00.000Z', '-000001-01-01T00:00:00.000Z', '+275760-09-13T00:00:00.000Z', 'infinity', '-infinity', 'Infinity', 'epoch', 'now', 'today', 'allballs', '2026-13-01T00:00:00.000Z', '2026-02-30T00:00:00.000Z'),
+    fc.constantFrom(
+      '0000-01-01T00:00:00.000Z',
+      '-000001-01-01T00:00:00.000Z',
+      '+275760-09-13T00:00:00.000Z',
+      'infinity',
+      '-infinity',
+      'Infinity',
+      'epoch',
+      'now',
+      'today',
+      'allballs',
+      '2026-13-01T00:00:00.000Z',
+      '2026-02-30T00:00:00.000Z',
+    ),
     hostileString,
   );
-  const cursorId = fc.oneof(fc.uuid(), fc.uuid().map((u) => u.toUpperCase()), fc.constantFrom('00000000-0000-0000-0000-000000000000', 'x', ''), hostileString);
+  const cursorId = fc.oneof(
+    fc.uuid(),
+    fc.uuid().map((u) => u.toUpperCase()),
+    fc.constantFrom('00000000-0000-0000-0000-000000000000', 'x', ''),
+    hostileString,
+  );
   const cursor = fc.oneof(
     { weight: 3, arbitrary: fc.tuple(cursorDue, cursorId).map((v) => Buffer.from(JSON.stringify(v)).toString('base64url')) },
     { weight: 1, arbitrary: hostileValue.map((v) => Buffer.from(toJson(v)).toString('base64url')) },
@@ -806,38 +1029,41 @@ describe('fuzzing intake and the officer endpoints', () => {
           {
             weight: 2,
             arbitrary: fc.constantFrom(
-              ...({
-                status: ['received', 'assigned,in_progress', 'closed,,', 'ASSIGNED', 'assigned,nope', ''],
-                unit: ['P_BACH_KHOA', 'p_bach_khoa', 'NO_SUCH_UNIT'],
-                assignee: ['me', 'ME', 'someone'],
-                overdue: ['true', 'false', '1', 'yes'],
-                dueBefore: ['2026-12-31T00:00:00Z', '2026-W01-1', '9999-12-31T23:59:59Z', '0000-01-01'],
-                limit: ['1', '100', '101', '0', '-1', '1e2', '0x10', '1.5', 'NaN', 'Infinity', '99999999999999999999', ' 5'],
-              }[key] ?? ['x']).map(encodeSegment),
+              ...(
+                {
+                  status: ['received', 'assigned,in_progress', 'closed,,', 'ASSIGNED', 'assigned,nope', ''],
+                  unit: ['P_BACH_KHOA', 'p_bach_khoa', 'NO_SUCH_UNIT'],
+                  assignee: ['me', 'ME', 'someone'],
+                  overdue: ['true', 'false', '1', 'yes'],
+                  dueBefore: ['2026-12-31T00:00:00Z', '2026-W01-1', '9999-12-31T23:59:59Z', '0000-01-01'],
+                  limit: ['1', '100', '101', '0', '-1', '1e2', '0x10', '1.5', 'NaN', 'Infinity', '99999999999999999999', ' 5'],
+                }[key] ?? ['x']
+              ).map(encodeSegment),
             ),
           },
           { weight: 1, arbitrary: hostileSegment },
         );
   const queryPair = fc.oneof(
     { weight: 5, arbitrary: fc.constantFrom(...QUERY_KEYS).chain((key) => queryValue(key).map((value) => `${key}=${value}`)) },
-    { weight: 1, arbitrary: fc.tuple(fc.oneof(hostileKey.map(encodeSegment), fc.constantFrom('status[]', 'limit[a]', 'cursor[0]', '__proto__[x]', 'a[b][c]')), hostileSegment).map(([k, v]) => `${k}=${v}`) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.oneof(hostileKey.map(encodeSegment), fc.constantFrom('status[]', 'limit[a]', 'cursor[0]', '__proto__[x]', 'a[b][c]')), hostileSegment)
+        .map(([k, v]) => `${k}=${v}`),
+    },
     { weight: 1, arbitrary: hostileSegment },
   );
 
-  fuzz(
-    'caseList',
-    fc.record({ actor, query: fc.array(queryPair, { minLength: 1, maxLength: 4 }) }).map(labelled),
-    async ({ actor: who, query }) => {
-      const path = `/v1/cases?${query.join('&')}`;
-      const before = await snapshot();
-      const res = await engine.http().get(path).set(bearer(tokens[who]));
-      count('caseList', res.status);
-      if (res.status >= 500) fail(`GET ${path.slice(0, 300)} answered a server error`, res);
-      if (res.status >= 300) expectErrorShape('GET /v1/cases', res);
-      else if (!Array.isArray(res.body.items) || res.body.items.length > 100) fail(`GET ${path.slice(0, 300)} answered a malformed page`, res);
-      expectUnchanged(`GET ${path.slice(0, 300)}`, res, before, await snapshot());
-    },
-  );
+  fuzz('caseList', fc.record({ actor, query: fc.array(queryPair, { minLength: 1, maxLength: 4 }) }).map(labelled), async ({ actor: who, query }) => {
+    const path = `/v1/cases?${query.join('&')}`;
+    const before = await snapshot();
+    const res = await engine.http().get(path).set(bearer(tokens[who]));
+    count('caseList', res.status);
+    if (res.status >= 500) fail(`GET ${path.slice(0, 300)} answered a server error`, res);
+    if (res.status >= 300) expectErrorShape('GET /v1/cases', res);
+    else if (!Array.isArray(res.body.items) || res.body.items.length > 100) fail(`GET ${path.slice(0, 300)} answered a malformed page`, res);
+    expectUnchanged(`GET ${path.slice(0, 300)}`, res, before, await snapshot());
+  });
 
   it('tried accepted and refused input of each kind (the generators are not degenerate)', () => {
     if (TOTAL_RUNS < 300) return;

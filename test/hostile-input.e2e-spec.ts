@@ -59,7 +59,11 @@ describe('hostile input', () => {
       ['citizen', { citizen: null }],
       ['attachments and submittedAt', { attachments: null, submittedAt: null }],
     ])('accepts %s: null', async (_field, patch) => {
-      const res = await engine.http().post('/v1/feedback').set(KEY).send({ ...valid(), ...patch });
+      const res = await engine
+        .http()
+        .post('/v1/feedback')
+        .set(KEY)
+        .send({ ...valid(), ...patch });
       expect(res.status).toBe(202);
       const [row] = await engine.query<Record<string, unknown>>(
         `SELECT title, external_id, address, ward_code, citizen_name, citizen_phone, citizen_email FROM cases WHERE id = $1`,
@@ -71,14 +75,19 @@ describe('hostile input', () => {
 
     it('still refuses null where a value is required, naming the field', async () => {
       const before = await count();
-      const res = await engine.http().post('/v1/feedback').set(KEY).send({ ...valid(), description: null });
+      const res = await engine
+        .http()
+        .post('/v1/feedback')
+        .set(KEY)
+        .send({ ...valid(), description: null });
       expect(res.status).toBe(400);
       expect(res.body.message).toMatch(/description/);
       expect(await count()).toBe(before);
     });
 
     it('treats {"fullName": null} on PATCH /v1/officers/{id} as no fullName: nothing to change, the name kept', async () => {
-      const nameOf = async () => (await engine.query<{ full_name: string }>(`SELECT full_name FROM officers WHERE id = $1`, [ids['hi.bk.leader']]))[0].full_name;
+      const nameOf = async () =>
+        (await engine.query<{ full_name: string }>(`SELECT full_name FROM officers WHERE id = $1`, [ids['hi.bk.leader']]))[0].full_name;
       const name = await nameOf();
       const patch = (body: object) => engine.http().patch(`/v1/officers/${ids['hi.bk.leader']}`).set(bearer(tokens.admin)).send(body);
       const alone = await patch({ fullName: null });
@@ -116,7 +125,11 @@ describe('hostile input', () => {
     ['an e-mail address', { citizen: { email: `${'\u0344'.repeat(20)}@${`${'\u0344'.repeat(60)}.`.repeat(2)}vn` } }, /citizen\.email/],
   ])('checks the length of %s in the stored (NFC) form: text that NFC lengthens past the column is a 400, not a 500', async (_what, patch, message) => {
     const before = await count();
-    const res = await engine.http().post('/v1/feedback').set(KEY).send({ ...valid(), ...patch });
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({ ...valid(), ...patch });
     expect(res.status).toBe(400);
     expect(res.body.message).toMatch(message);
     expect(await count()).toBe(before);
@@ -127,7 +140,11 @@ describe('hostile input', () => {
     ['constructor', `{"constructor":"x",`, /property constructor should not exist/],
     ['hasOwnProperty', `{"hasOwnProperty":"x",`, /property hasOwnProperty should not exist/],
     ['toString in a nested object', `{"citizen":{"name":"An","toString":"x"},`, /property citizen\.toString should not exist/],
-    ['__proto__ in a nested object', `{"location":{"wardCode":"BACH_KHOA","__proto__":{"wardCode":"x"}},"category":"sanitation","description":"abc"}`, /location\.__proto__/],
+    [
+      '__proto__ in a nested object',
+      `{"location":{"wardCode":"BACH_KHOA","__proto__":{"wardCode":"x"}},"category":"sanitation","description":"abc"}`,
+      /location\.__proto__/,
+    ],
   ])('refuses %s as a field like any unknown field', async (_what, head, message) => {
     const before = await count();
     const body = head.endsWith(',') ? head + JSON.stringify(valid()).slice(1) : head;
@@ -152,9 +169,13 @@ describe('hostile input', () => {
       });
     expect(res.status).toBe(202);
     const caseId = res.body.id as string;
-    await waitFor(() => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [caseId]), (r) => r[0].status === 'assigned', {
-      what: 'routing to Phường Bách Khoa',
-    });
+    await waitFor(
+      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [caseId]),
+      (r) => r[0].status === 'assigned',
+      {
+        what: 'routing to Phường Bách Khoa',
+      },
+    );
     const note = await engine
       .http()
       .post(`/v1/cases/${caseId}/note`)

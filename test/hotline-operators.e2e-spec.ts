@@ -43,10 +43,12 @@ describe('hotline operators', () => {
     post: (path: string, body: Record<string, unknown>) => engine.http().post(`/v1/hotline${path}`).set(bearer(t[who])).send(body),
   });
   const caseRow = async (id: string) =>
-    (await engine.query<{ status: string; version: number; channel_code: string; entered_by: string | null; citizen_phone_key: string | null }>(
-      `SELECT status, version, channel_code, entered_by, citizen_phone_key FROM cases WHERE id = $1`,
-      [id],
-    ))[0];
+    (
+      await engine.query<{ status: string; version: number; channel_code: string; entered_by: string | null; citizen_phone_key: string | null }>(
+        `SELECT status, version, channel_code, entered_by, citizen_phone_key FROM cases WHERE id = $1`,
+        [id],
+      )
+    )[0];
   const act = async (id: string, action: string, body: Record<string, unknown> = {}) => {
     const res = await engine
       .http()
@@ -65,7 +67,11 @@ describe('hotline operators', () => {
     });
     expect(entered.status).toBe(202);
     const { id, trackingCode } = entered.body as { id: string; trackingCode: string };
-    const routed = await waitFor(() => caseRow(id), (r) => r.status !== 'received', { what: 'routing' });
+    const routed = await waitFor(
+      () => caseRow(id),
+      (r) => r.status !== 'received',
+      { what: 'routing' },
+    );
     expect(routed).toMatchObject({ status: 'assigned', channel_code: 'hotline_1022', entered_by: op1Id });
     // The phone is kept as a keyed hash for lookup, not as a second copy of the number.
     expect(routed.citizen_phone_key).toMatch(/^[0-9a-f]{64}$/);
@@ -90,7 +96,12 @@ describe('hotline operators', () => {
     // The contact is whole for the operator who entered the call, masked for any other.
     const asOp1 = await hotline('op1').get(`/cases/${trackingCode.toLowerCase()}`);
     expect(asOp1.status).toBe(200);
-    expect(asOp1.body).toMatchObject({ trackingCode, status: 'assigned', enteredByMe: true, citizen: { name: CALLER.name, phone: CALLER.phone, masked: false } });
+    expect(asOp1.body).toMatchObject({
+      trackingCode,
+      status: 'assigned',
+      enteredByMe: true,
+      citizen: { name: CALLER.name, phone: CALLER.phone, masked: false },
+    });
     const asOp2 = await hotline('op2').get(`/cases/${trackingCode}`);
     expect(asOp2.body).toMatchObject({ enteredByMe: false, citizen: { name: 'Phạm V. G.', phone: '09******77', masked: true } });
     expect(JSON.stringify(asOp2.body)).not.toContain('888 777');

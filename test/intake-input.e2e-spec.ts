@@ -20,7 +20,11 @@ describe('intake: idempotency and bad input', () => {
 
   const count = async () => (await engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases`))[0].n;
   const post = (body: unknown, headers: Record<string, string> = KEY) =>
-    engine.http().post('/v1/feedback').set(headers).send(body as object);
+    engine
+      .http()
+      .post('/v1/feedback')
+      .set(headers)
+      .send(body as object);
 
   it('gives one case for the same (channel, externalId) posted twice', async () => {
     const first = await post({ ...valid(), externalId: 'twice' });
@@ -62,7 +66,12 @@ describe('intake: idempotency and bad input', () => {
     ['oversized description', () => ({ ...valid(), description: long(5001) }), 400, /description must be shorter than or equal to 5000 characters/],
     ['oversized title', () => ({ ...valid(), title: long(201) }), 400, /title must be shorter than or equal to 200/],
     ['oversized externalId', () => ({ ...valid(), externalId: 'x'.repeat(101) }), 400, /externalId must be shorter than or equal to 100/],
-    ['too many attachments', () => ({ ...valid(), attachments: Array.from({ length: 11 }, () => ({ url: 'https://a.vn/x.jpg', kind: 'image' })) }), 400, /attachments must contain no more than 10/],
+    [
+      'too many attachments',
+      () => ({ ...valid(), attachments: Array.from({ length: 11 }, () => ({ url: 'https://a.vn/x.jpg', kind: 'image' })) }),
+      400,
+      /attachments must contain no more than 10/,
+    ],
     ['an unknown field', () => ({ ...valid(), priority: 'high' }), 400, /property priority should not exist/],
     ['an unknown nested field', () => ({ ...valid(), citizen: { name: 'A', idNumber: '001' } }), 400, /citizen\.idNumber: property idNumber should not exist/],
     ['a number where text belongs', () => ({ ...valid(), description: 42 }), 400, /description must be a string/],
@@ -81,7 +90,12 @@ describe('intake: idempotency and bad input', () => {
     ['a date past 2100', () => ({ ...valid(), submittedAt: '9999-12-31T23:59:59Z' }), 400, /submittedAt must be an ISO 8601 date-time/],
     ['an unknown category', () => ({ ...valid(), category: 'ufo_sighting' }), 422, /category 'ufo_sighting' is not a known category/],
     ['a complaint (another legal track)', () => ({ ...valid(), category: 'complaint_denunciation' }), 422, /Law on Complaints/],
-    ['an unknown wardCode', () => ({ ...valid(), location: { wardCode: 'KHONG_TON_TAI' } }), 422, /^location\.wardCode 'KHONG_TON_TAI' is not a known area code; GET \/v1\/areas lists them$/],
+    [
+      'an unknown wardCode',
+      () => ({ ...valid(), location: { wardCode: 'KHONG_TON_TAI' } }),
+      422,
+      /^location\.wardCode 'KHONG_TON_TAI' is not a known area code; GET \/v1\/areas lists them$/,
+    ],
   ];
 
   it.each(cases)('refuses %s with a message naming the problem, and stores nothing', async (_what, body, status, message) => {
@@ -144,10 +158,20 @@ describe('intake: idempotency and bad input', () => {
 
   it('reads a body sent with a +json media type as JSON (it was left unparsed and refused as empty)', async () => {
     for (const [i, type] of ['application/problem+json', 'application/vnd.ihanoi.feedback+json; charset=utf-8'].entries()) {
-      const res = await engine.http().post('/v1/feedback').set(KEY).set('Content-Type', type).send(JSON.stringify({ ...valid(), externalId: `plus-json-${i}` }));
+      const res = await engine
+        .http()
+        .post('/v1/feedback')
+        .set(KEY)
+        .set('Content-Type', type)
+        .send(JSON.stringify({ ...valid(), externalId: `plus-json-${i}` }));
       expect(res.status).toBe(202);
     }
-    const res = await engine.http().post('/v1/feedback').set(KEY).set('Content-Type', 'application/ld+json').send(JSON.stringify({ ...valid(), title: null, description: 7 }));
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .set('Content-Type', 'application/ld+json')
+      .send(JSON.stringify({ ...valid(), title: null, description: 7 }));
     expect(res.status).toBe(400);
     expect(res.body.message).toMatch(/^description must be/); // only what is wrong, not a list of every field
   });

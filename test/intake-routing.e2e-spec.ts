@@ -60,9 +60,7 @@ describe('intake -> routing -> assignment', () => {
   });
 
   it('finds the ward from the address when no wardCode is given, even with street names that are ward names', async () => {
-    const { id } = await submit(
-      feedback({ category: 'sanitation', location: { address: '120 phố Bạch Mai, Phường Thanh Nhàn, Hai Bà Trưng, Hà Nội' } }),
-    );
+    const { id } = await submit(feedback({ category: 'sanitation', location: { address: '120 phố Bạch Mai, Phường Thanh Nhàn, Hai Bà Trưng, Hà Nội' } }));
     expect(await routed(id)).toMatchObject({ status: 'assigned', unit_code: 'P_THANH_NHAN', area_code: 'THANH_NHAN' });
   });
 
@@ -73,7 +71,12 @@ describe('intake -> routing -> assignment', () => {
   });
 
   it.each([
-    ['an address naming no ward (an unknown wardCode is refused at intake)', { location: { address: 'Số 7 ngõ Không Tên' } }, 'area_unknown', /the address names no known ward/],
+    [
+      'an address naming no ward (an unknown wardCode is refused at intake)',
+      { location: { address: 'Số 7 ngõ Không Tên' } },
+      'area_unknown',
+      /the address names no known ward/,
+    ],
     ['an unmatched category', { category: 'other' }, 'no_matching_rule', /no routing rule matches category 'other'/],
     ['a unit without a designated handler', { category: 'civil_status' }, 'unit_without_handler', /unit 'TU_PHAP' has no designated handler/],
   ])('puts %s in triage at the office, with the reason', async (_what, over, reason, detail) => {
@@ -94,7 +97,10 @@ describe('intake -> routing -> assignment', () => {
   it('shows the status with the unit and no personal data', async () => {
     const { id, trackingCode } = await submit(feedback({ externalId: 'status-check-1' }));
     await routed(id);
-    const res = await engine.http().get(`/v1/feedback/${trackingCode.toLowerCase().replace('-', '')}`).set(KEY);
+    const res = await engine
+      .http()
+      .get(`/v1/feedback/${trackingCode.toLowerCase().replace('-', '')}`)
+      .set(KEY);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       trackingCode,

@@ -19,9 +19,18 @@ describe("the engine's database role", () => {
       .http()
       .post('/v1/feedback')
       .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
-      .send({ category: 'roads_lighting', description: 'Đèn đường ngõ 120 Trần Đại Nghĩa tắt cả tuần nay.', location: { wardCode: 'BACH_KHOA' }, citizen: { name: 'Nguyễn Văn An', phone: '0912345678' } });
+      .send({
+        category: 'roads_lighting',
+        description: 'Đèn đường ngõ 120 Trần Đại Nghĩa tắt cả tuần nay.',
+        location: { wardCode: 'BACH_KHOA' },
+        citizen: { name: 'Nguyễn Văn An', phone: '0912345678' },
+      });
     expect(res.status).toBe(202);
-    await waitFor(() => engine.query(`SELECT 1 FROM audit_events`), (r) => r.length > 0, { what: 'the receive event' });
+    await waitFor(
+      () => engine.query(`SELECT 1 FROM audit_events`),
+      (r) => r.length > 0,
+      { what: 'the receive event' },
+    );
   });
   afterAll(async () => {
     await asEngine?.end();
@@ -30,28 +39,38 @@ describe("the engine's database role", () => {
   });
 
   it('is a plain role of its own, owning nothing', async () => {
-    const [me] = (await asEngine.query<{ who: string; su: boolean; owns: number }>(
-      `SELECT current_user AS who, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su,
+    const [me] = (
+      await asEngine.query<{ who: string; su: boolean; owns: number }>(
+        `SELECT current_user AS who, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su,
               (SELECT count(*)::int FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user) AS owns`,
-    )).rows;
+      )
+    ).rows;
     expect(me).toEqual({ who: TEST_ROLES.app, su: false, owns: 0 });
-    const [owner] = (await asOwner.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tableowner <> current_user`)).rows;
+    const [owner] = (await asOwner.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tableowner <> current_user`))
+      .rows;
     expect(owner.n).toBe(0);
   });
 
-  it.each(['audit_events', 'audit_seals', 'audit_reviews', 'case_state_log'])('cannot switch off the triggers of %s, nor update, delete or truncate it', async (table) => {
-    await expect(asEngine.query(`ALTER TABLE ${table} DISABLE TRIGGER ALL`)).rejects.toThrow(/must be owner/);
-    await expect(asEngine.query(`UPDATE ${table} SET ${table === 'audit_seals' ? 'seq = seq' : table === 'audit_reviews' || table === 'case_state_log' ? 'case_id = case_id' : 'reason = reason'}`)).rejects.toThrow(
-      /permission denied/,
-    );
-    await expect(asEngine.query(`DELETE FROM ${table}`)).rejects.toThrow(/permission denied/);
-    await expect(asEngine.query(`TRUNCATE ${table} CASCADE`)).rejects.toThrow(/permission denied/);
-  });
+  it.each(['audit_events', 'audit_seals', 'audit_reviews', 'case_state_log'])(
+    'cannot switch off the triggers of %s, nor update, delete or truncate it',
+    async (table) => {
+      await expect(asEngine.query(`ALTER TABLE ${table} DISABLE TRIGGER ALL`)).rejects.toThrow(/must be owner/);
+      await expect(
+        asEngine.query(
+          `UPDATE ${table} SET ${table === 'audit_seals' ? 'seq = seq' : table === 'audit_reviews' || table === 'case_state_log' ? 'case_id = case_id' : 'reason = reason'}`,
+        ),
+      ).rejects.toThrow(/permission denied/);
+      await expect(asEngine.query(`DELETE FROM ${table}`)).rejects.toThrow(/permission denied/);
+      await expect(asEngine.query(`TRUNCATE ${table} CASCADE`)).rejects.toThrow(/permission denied/);
+    },
+  );
 
   it('cannot go around the triggers another way: replication mode, a trigger of its own, dropping the table', async () => {
     await expect(asEngine.query(`ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only`)).rejects.toThrow(/must be owner/);
     await expect(asEngine.query(`SET session_replication_role = replica`)).rejects.toThrow(/permission denied/);
-    await expect(asEngine.query(`CREATE TRIGGER t BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_refuse_change()`)).rejects.toThrow(/permission denied/);
+    await expect(asEngine.query(`CREATE TRIGGER t BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_refuse_change()`)).rejects.toThrow(
+      /permission denied/,
+    );
     await expect(asEngine.query(`DROP TABLE audit_events CASCADE`)).rejects.toThrow(/must be owner/);
     await expect(asEngine.query(`DELETE FROM audit_chain_head`)).rejects.toThrow(/permission denied/);
     // Reference data loaded from config/ is the seed's (the owner's) to write.

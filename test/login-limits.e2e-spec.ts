@@ -37,7 +37,10 @@ describe('login and lookup limits', () => {
 
   it("limits failures per account, and a spelling with 'İ' opens no bucket of its own", async () => {
     for (let i = 0; i < 5; i++) expect((await login('ilim.test', `sai-${i}-mat-khau`)).status).toBe(401);
-    expect429(await login('ilim.test', DEFAULT_TEST_PASSWORD), /^too many failed login attempts for 'ilim\.test' \(at most 5 a minute from all addresses\); try again in \d+ s$/);
+    expect429(
+      await login('ilim.test', DEFAULT_TEST_PASSWORD),
+      /^too many failed login attempts for 'ilim\.test' \(at most 5 a minute from all addresses\); try again in \d+ s$/,
+    );
     // PostgreSQL's lower() folds 'İ' to 'i', JavaScript's to 'i' + U+0307: this spelling must not reach the account.
     const dotted = await login('İLIM.TEST', DEFAULT_TEST_PASSWORD);
     expect(dotted.status).not.toBe(200);
@@ -66,7 +69,7 @@ describe('login and lookup limits', () => {
     }
   });
 
-  it("limits tracking-code lookups per channel key, leaving other channels alone", async () => {
+  it('limits tracking-code lookups per channel key, leaving other channels alone', async () => {
     const res = await engine
       .http()
       .post('/v1/feedback')
@@ -75,7 +78,10 @@ describe('login and lookup limits', () => {
     expect(res.status).toBe(202);
     const lookup = (key: string, code: string) => engine.http().get(`/v1/feedback/${code}`).set('X-Api-Key', key);
     for (let i = 0; i < 5; i++) expect((await lookup(DEV_KEYS.ihanoi, i % 2 ? res.body.trackingCode : 'ZZZZZ-ZZZZZ')).status).toBeLessThan(429);
-    expect429(await lookup(DEV_KEYS.ihanoi, res.body.trackingCode), /^too many tracking-code lookups for this channel \(at most 5 a minute\); try again in \d+ s$/);
+    expect429(
+      await lookup(DEV_KEYS.ihanoi, res.body.trackingCode),
+      /^too many tracking-code lookups for this channel \(at most 5 a minute\); try again in \d+ s$/,
+    );
     expect((await lookup(DEV_KEYS.hotline, res.body.trackingCode)).status).toBe(404);
   });
 });

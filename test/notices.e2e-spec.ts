@@ -21,7 +21,11 @@ describe('notices: published by a ward, delivered once to subscribed channels, l
     }
     // iHaNoi subscribes to notices at its status webhook; the hotline has a webhook but does not subscribe.
     for (const channel of ['ihanoi', 'hotline_1022']) {
-      const set = await engine.http().put(`/v1/channels/${channel}/webhook`).set(as('admin')).send({ url: `${rx.url}/${channel}` });
+      const set = await engine
+        .http()
+        .put(`/v1/channels/${channel}/webhook`)
+        .set(as('admin'))
+        .send({ url: `${rx.url}/${channel}` });
       expect(set.status).toBe(200);
       rx.trust(`/${channel}`, set.body.secret);
     }
@@ -31,7 +35,11 @@ describe('notices: published by a ward, delivered once to subscribed channels, l
     expect((await engine.http().put('/v1/channels/nope/notices').set(as('admin')).send({ subscribed: true })).status).toBe(404);
     expect((await engine.http().put('/v1/channels/ihanoi/notices').set(as('bk.lanhdao')).send({ subscribed: false })).status).toBe(403);
     // An integrator's webhook subscribed to the `notice` event.
-    const hook = await engine.http().post('/v1/webhooks').set(as('admin')).send({ url: `${rx.url}/ops`, events: ['notice'] });
+    const hook = await engine
+      .http()
+      .post('/v1/webhooks')
+      .set(as('admin'))
+      .send({ url: `${rx.url}/ops`, events: ['notice'] });
     expect(hook.status).toBe(201);
     rx.trust('/ops', hook.body.secret);
   });
@@ -42,7 +50,7 @@ describe('notices: published by a ward, delivered once to subscribed channels, l
 
   const publish = (who: string, body: Record<string, unknown>) => engine.http().post('/v1/notices').set(as(who)).send(body);
 
-  it('refuses what is not a notice of the caller\'s unit, saying why', async () => {
+  it("refuses what is not a notice of the caller's unit, saying why", async () => {
     const auditor = await publish('nv.kiemtra', { title: 'Tin', body: 'Nội dung', kind: 'information' });
     expect(auditor.status).toBe(403);
     const kind = await publish('bk.lanhdao', { title: 'Tin', body: 'Nội dung', kind: 'rumour' });
@@ -71,14 +79,22 @@ describe('notices: published by a ward, delivered once to subscribed channels, l
     expect(res.body).toMatchObject({ unit: { code: 'P_BACH_KHOA', name: 'Phường Bách Khoa' }, kind: 'warning', urgent: true, areaCodes: ['BACH_KHOA'] });
 
     const forNotice = (path: string) => rx.calls.filter((c) => c.path === path && c.body.includes(notice.id));
-    await waitFor(async () => [forNotice('/ihanoi').length, forNotice('/ops').length], ([a, b]) => a >= 1 && b >= 1, { what: 'both notice deliveries' });
+    await waitFor(
+      async () => [forNotice('/ihanoi').length, forNotice('/ops').length],
+      ([a, b]) => a >= 1 && b >= 1,
+      { what: 'both notice deliveries' },
+    );
     await waitFor(
       () => engine.query<{ status: string }>(`SELECT status FROM deliveries WHERE event_key = $1`, [`notice.${notice.id}`]),
       (rows) => rows.length === 2 && rows.every((r) => r.status === 'delivered'),
       { what: 'the deliveries to be marked delivered' },
     );
     // A reconcile pass re-sends nothing that was delivered.
-    await waitFor(() => engine.worker!.get(DeliveriesReconciler).runOnce(0), (r) => r !== null, { what: 'a deliveries reconcile pass' });
+    await waitFor(
+      () => engine.worker!.get(DeliveriesReconciler).runOnce(0),
+      (r) => r !== null,
+      { what: 'a deliveries reconcile pass' },
+    );
     const [call] = forNotice('/ihanoi');
     expect(forNotice('/ihanoi')).toHaveLength(1);
     expect(forNotice('/ops')).toHaveLength(1);
@@ -97,10 +113,20 @@ describe('notices: published by a ward, delivered once to subscribed channels, l
       publishedAt: notice.publishedAt,
     });
 
-    const listed = await engine.http().get(`/v1/public/notices?since=${encodeURIComponent(before)}`).set({ 'X-Api-Key': DEV_KEYS.ihanoi });
+    const listed = await engine
+      .http()
+      .get(`/v1/public/notices?since=${encodeURIComponent(before)}`)
+      .set({ 'X-Api-Key': DEV_KEYS.ihanoi });
     expect(listed.status).toBe(200);
     expect(listed.body.map((n: { id: string }) => n.id)).toEqual([notice.id]);
-    expect((await engine.http().get(`/v1/public/notices?since=${encodeURIComponent(notice.publishedAt)}`).set({ 'X-Api-Key': DEV_KEYS.ihanoi })).body).toEqual([]);
+    expect(
+      (
+        await engine
+          .http()
+          .get(`/v1/public/notices?since=${encodeURIComponent(notice.publishedAt)}`)
+          .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
+      ).body,
+    ).toEqual([]);
     expect((await engine.http().get('/v1/public/notices')).status).toBe(401);
     const officers = await engine.http().get('/v1/notices?unit=P_BACH_KHOA').set(as('nv.kiemtra'));
     expect(officers.body.map((n: { id: string }) => n.id)).toEqual([notice.id]);

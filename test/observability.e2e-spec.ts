@@ -104,7 +104,11 @@ describe('operating the engine', () => {
 
     // Past the 17:00 deadline: the warning and level 1 fire, half an hour after they fell due.
     clock.set('2026-03-02T17:30:00+07:00');
-    await waitFor(() => engine.worker!.get(SlaReconciler).runOnce(), (r): r is SlaReconcileResult => r !== null, { what: 'the SLA sweep' });
+    await waitFor(
+      () => engine.worker!.get(SlaReconciler).runOnce(),
+      (r): r is SlaReconcileResult => r !== null,
+      { what: 'the SLA sweep' },
+    );
     await waitFor(
       () => engine.query(`SELECT level FROM escalations WHERE case_id = $1`, [id]),
       (rows) => rows.length === 2,
@@ -165,12 +169,22 @@ describe('operating the engine', () => {
     const requestId = 'obs-request-0002';
     expect((await engine.http().get('/metrics').set('X-Request-Id', requestId)).status).toBe(401);
     // A delivery whose webhook is gone fails for good on its only attempt; the job logs that as a warning.
-    const [{ id }] = await engine.query<{ id: string }>(`INSERT INTO deliveries (kind, target, event_key) VALUES ('webhook', '999999', 'case-event.1') RETURNING id::text AS id`);
+    const [{ id }] = await engine.query<{ id: string }>(
+      `INSERT INTO deliveries (kind, target, event_key) VALUES ('webhook', '999999', 'case-event.1') RETURNING id::text AS id`,
+    );
     const queue = engine.worker!.get(QueueRegistry).get(QueueName.Notifications);
     const job = await queue.add(JobName.Deliver, { deliveryId: id, requestId }, { jobId: `obs-deliver-${id}`, attempts: 1 });
-    await waitFor(() => job.getState(), (state) => state === 'failed', { what: 'the delivery job to fail' });
+    await waitFor(
+      () => job.getState(),
+      (state) => state === 'failed',
+      { what: 'the delivery job to fail' },
+    );
 
-    const mine = await waitFor(async () => logLines().filter((l) => l.requestId === requestId), (lines) => lines.length >= 2, { what: 'the log lines' });
+    const mine = await waitFor(
+      async () => logLines().filter((l) => l.requestId === requestId),
+      (lines) => lines.length >= 2,
+      { what: 'the log lines' },
+    );
     const request = mine.find((l) => (l.req as { url?: string } | undefined)?.url === '/metrics');
     expect(request).toMatchObject({ requestId, req: { id: requestId }, res: { statusCode: 401 } });
     const fromJob = mine.find((l) => String(l.msg).includes(`delivery ${id} (webhook) failed for good`));

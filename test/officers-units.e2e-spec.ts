@@ -33,8 +33,7 @@ describe('officers and units', () => {
       put: (url: string, body: object) => auth(engine.http().put(url)).send(body),
     };
   };
-  const officerId = async (username: string) =>
-    (await engine.query<{ id: string }>(`SELECT id FROM officers WHERE username = $1`, [username]))[0].id;
+  const officerId = async (username: string) => (await engine.query<{ id: string }>(`SELECT id FROM officers WHERE username = $1`, [username]))[0].id;
 
   describe('access', () => {
     const newOfficer = { username: 'x.access', password: 'long-enough-1', fullName: 'X', role: 'HANDLER', unitCode: 'VP' };
@@ -107,7 +106,13 @@ describe('officers and units', () => {
     });
 
     it('refuses a username that exists in any letter case with 409', async () => {
-      const res = await as('ADMIN').post('/v1/officers', { username: 'VP.Handler', password: 'long-enough-1', fullName: 'Trùng', role: 'HANDLER', unitCode: 'VP' });
+      const res = await as('ADMIN').post('/v1/officers', {
+        username: 'VP.Handler',
+        password: 'long-enough-1',
+        fullName: 'Trùng',
+        role: 'HANDLER',
+        unitCode: 'VP',
+      });
       expect(res.status).toBe(409);
       expect(res.body).toEqual({ statusCode: 409, error: 'Conflict', message: "username 'vp.handler' is already taken" });
     });
@@ -210,10 +215,22 @@ describe('officers and units', () => {
     });
 
     it.each([
-      ['a handler of another unit', async () => ({ handlerId: await officerId('vp.handler') }), /handlerId: officer 'vp.handler' belongs to unit 'VP', not 'TU_PHAP'/],
-      ['a leader as handler', async () => ({ handlerId: await officerId('tu.phap.leader') }), /handlerId: officer 'tu.phap.leader' has role LEADER; a unit's designated handler must have role HANDLER/],
+      [
+        'a handler of another unit',
+        async () => ({ handlerId: await officerId('vp.handler') }),
+        /handlerId: officer 'vp.handler' belongs to unit 'VP', not 'TU_PHAP'/,
+      ],
+      [
+        'a leader as handler',
+        async () => ({ handlerId: await officerId('tu.phap.leader') }),
+        /handlerId: officer 'tu.phap.leader' has role LEADER; a unit's designated handler must have role HANDLER/,
+      ],
       ['an unknown officer', async () => ({ handlerId: '00000000-0000-4000-8000-000000000000' }), /handlerId: no officer has id/],
-      ['a handler as leader', async () => ({ handlerId: null, leaderId: await officerId('vp.handler') }), /leaderId: officer 'vp.handler' belongs to unit 'VP'/],
+      [
+        'a handler as leader',
+        async () => ({ handlerId: null, leaderId: await officerId('vp.handler') }),
+        /leaderId: officer 'vp.handler' belongs to unit 'VP'/,
+      ],
     ])('refuses %s with 422', async (_what, body, message) => {
       const valid: Record<string, string | null> = { handlerId: null, leaderId: await officerId('tu.phap.leader') };
       const res = await as('ADMIN').put('/v1/units/TU_PHAP/designation', { ...valid, ...(await body()) });
@@ -274,7 +291,11 @@ describe('officers and units', () => {
         const ids = await Promise.all([1, 2, 3].map(() => submit('sidewalk_encroachment', ward)));
         const elsewhere = await submit('sidewalk_encroachment', { wardCode: 'BACH_KHOA' });
         const all = [...ids, elsewhere];
-        await waitFor(() => cases(all), (rows) => rows.every((r) => r.status === 'assigned'), { what: 'the cases to be routed' });
+        await waitFor(
+          () => cases(all),
+          (rows) => rows.every((r) => r.status === 'assigned'),
+          { what: 'the cases to be routed' },
+        );
         const [assigned, working, resolved] = ids;
         await engine.query(`UPDATE cases SET status = 'in_progress' WHERE id = $1`, [working]);
         await engine.query(`UPDATE cases SET status = 'resolved' WHERE id = $1`, [resolved]);
@@ -304,10 +325,9 @@ describe('officers and units', () => {
             { handler_id: oldHandler, reason: 'route', ended_at: expect.any(Date) },
             { handler_id: handler.id, reason: 'designation', ended_at: null },
           ]);
-          const events = await engine.query(
-            `SELECT actor, from_state, to_state, reason, data FROM audit_events WHERE case_id = $1 AND action = 'reassign'`,
-            [id],
-          );
+          const events = await engine.query(`SELECT actor, from_state, to_state, reason, data FROM audit_events WHERE case_id = $1 AND action = 'reassign'`, [
+            id,
+          ]);
           expect(events).toEqual([
             {
               actor: `officer:${adminId}`,
@@ -328,7 +348,11 @@ describe('officers and units', () => {
 
         // New cases follow the new designation; the former designee may now be disabled.
         const fresh = await submit('sidewalk_encroachment', ward);
-        const [routed] = await waitFor(() => cases([fresh]), (rows) => rows[0]?.status === 'assigned', { what: 'the new case to be routed' });
+        const [routed] = await waitFor(
+          () => cases([fresh]),
+          (rows) => rows[0]?.status === 'assigned',
+          { what: 'the new case to be routed' },
+        );
         expect(routed.handler_id).toBe(handler.id);
         expect((await as('ADMIN').patch(`/v1/officers/${oldHandler}`, { active: false })).status).toBe(200);
 
@@ -341,7 +365,11 @@ describe('officers and units', () => {
 
       it('clearing the handler leaves open cases without a handler and puts the unit in the coverage report', async () => {
         const id = await submit('sidewalk_encroachment', { wardCode: 'DONG_MAC' });
-        await waitFor(() => cases([id]), (rows) => rows[0]?.status === 'assigned', { what: 'the case to be routed' });
+        await waitFor(
+          () => cases([id]),
+          (rows) => rows[0]?.status === 'assigned',
+          { what: 'the case to be routed' },
+        );
         const leaderId = await officerId('p.dong.mac.leader');
         const res = await as('ADMIN').put('/v1/units/P_DONG_MAC/designation', { handlerId: null, leaderId });
         expect(res.status).toBe(200);

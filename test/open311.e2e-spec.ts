@@ -38,17 +38,29 @@ describe('Open311 GeoReport v2', () => {
   it('describes itself: discovery, services and their definitions, in JSON and XML', async () => {
     const discovery = await get('discovery.json').expect(200);
     expect(discovery.body.endpoints).toEqual([
-      expect.objectContaining({ specification: 'http://wiki.open311.org/GeoReport_v2', url: expect.stringMatching(/\/open311\/v2$/), formats: ['application/json', 'text/xml'] }),
+      expect.objectContaining({
+        specification: 'http://wiki.open311.org/GeoReport_v2',
+        url: expect.stringMatching(/\/open311\/v2$/),
+        formats: ['application/json', 'text/xml'],
+      }),
     ]);
     const discoveryXml = readXml(await get('discovery.xml').expect(200));
     expect(discoveryXml.discovery.endpoints.endpoint[0].formats.format).toEqual(['application/json', 'text/xml']);
 
     const services = await get('services.json').expect(200);
-    expect(services.body).toContainEqual({ service_code: 'sanitation', service_name: 'Vệ sinh môi trường', description: expect.any(String), metadata: true, type: 'realtime' });
+    expect(services.body).toContainEqual({
+      service_code: 'sanitation',
+      service_name: 'Vệ sinh môi trường',
+      description: expect.any(String),
+      metadata: true,
+      type: 'realtime',
+    });
     // A category intake refuses (complaints follow their own law) is not offered.
     expect(services.body.map((s: { service_code: string }) => s.service_code)).not.toContain('complaint_denunciation');
     const servicesXml = readXml(await get('services.xml').expect(200));
-    expect(servicesXml.services.service.map((s: { service_code: string }) => s.service_code)).toEqual(services.body.map((s: { service_code: string }) => s.service_code));
+    expect(servicesXml.services.service.map((s: { service_code: string }) => s.service_code)).toEqual(
+      services.body.map((s: { service_code: string }) => s.service_code),
+    );
 
     const definition = await get('services/sidewalk_encroachment.json').expect(200);
     const ward = definition.body.attributes.find((a: { code: string }) => a.code === 'ward_code');
@@ -78,7 +90,9 @@ describe('Open311 GeoReport v2', () => {
       }),
     );
     expect(created.status).toBe(201);
-    expect(created.body).toEqual([{ service_request_id: expect.stringMatching(/^[0-9A-Z]{5}-[0-9A-Z]{5}$/), token: expect.any(String), service_notice: null, account_id: null }]);
+    expect(created.body).toEqual([
+      { service_request_id: expect.stringMatching(/^[0-9A-Z]{5}-[0-9A-Z]{5}$/), token: expect.any(String), service_notice: null, account_id: null },
+    ]);
     const [{ service_request_id: id, token }] = created.body;
     // The same intake as POST /v1/feedback: the channel from the key, text in NFC, the contact kept for the unit's handler.
     const [stored] = await engine.query<Record<string, unknown>>(
@@ -102,7 +116,13 @@ describe('Open311 GeoReport v2', () => {
     // The same external_id again (form-encoded to the XML form): the same request, nothing new stored.
     const again = await post(
       'requests.xml',
-      form({ api_key: DEV_KEYS.ihanoi, service_code: 'sidewalk_encroachment', address_string: 'x', description: 'lặp lại', 'attribute[external_id]': 'fms-4401' }),
+      form({
+        api_key: DEV_KEYS.ihanoi,
+        service_code: 'sidewalk_encroachment',
+        address_string: 'x',
+        description: 'lặp lại',
+        'attribute[external_id]': 'fms-4401',
+      }),
     );
     expect(again.status).toBe(200);
     expect(readXml(again).service_requests.request[0].service_request_id).toBe(id);
@@ -139,10 +159,17 @@ describe('Open311 GeoReport v2', () => {
 
     // Read back by id in XML, by token, and by the list's filters.
     const byIdXml = readXml(await get(`requests/${id.toLowerCase()}.xml`).expect(200));
-    expect(byIdXml.service_requests.request[0]).toMatchObject({ service_request_id: id, status: 'open', agency_responsible: 'Phường Bách Khoa', lat: '21.0045', expected_datetime: '' });
+    expect(byIdXml.service_requests.request[0]).toMatchObject({
+      service_request_id: id,
+      status: 'open',
+      agency_responsible: 'Phường Bách Khoa',
+      lat: '21.0045',
+      expected_datetime: '',
+    });
     expect((await get(`tokens/${token}.json`).expect(200)).body).toEqual([{ service_request_id: id, token }]);
     expect(readXml(await get(`tokens/${token}.xml`).expect(200)).service_requests.request[0]).toEqual({ service_request_id: id, token });
-    const listed = async (query: string) => ((await get(`requests.json?${query}`).expect(200)).body as { service_request_id: string }[]).map((r) => r.service_request_id);
+    const listed = async (query: string) =>
+      ((await get(`requests.json?${query}`).expect(200)).body as { service_request_id: string }[]).map((r) => r.service_request_id);
     const start = encodeURIComponent(new Date(Date.now() - 3600_000).toISOString());
     expect(await listed(`service_request_id=${id},ABCDE-FGHJK`)).toEqual([id]);
     expect(await listed(`service_code=sidewalk_encroachment,sanitation&status=open&start_date=${start}`)).toContain(id);
@@ -156,12 +183,20 @@ describe('Open311 GeoReport v2', () => {
     const [{ id: caseId }] = await engine.query<{ id: string }>(`SELECT id FROM cases WHERE tracking_code = $1`, [id]);
     const act = async (action: string, body: Record<string, unknown> = {}) => {
       const [{ version }] = await engine.query<{ version: number }>(`SELECT version FROM cases WHERE id = $1`, [caseId]);
-      const res = await engine.http().post(`/v1/cases/${caseId}/${action}`).set(bearer(handler)).send({ expectedVersion: version, ...body });
+      const res = await engine
+        .http()
+        .post(`/v1/cases/${caseId}/${action}`)
+        .set(bearer(handler))
+        .send({ expectedVersion: version, ...body });
       expect([action, res.status]).toEqual([action, 200]);
     };
     await act('acknowledge', { severity: 'normal' });
     const [{ due_at }] = await engine.query<{ due_at: Date }>(`SELECT due_at FROM cases WHERE id = $1`, [caseId]);
-    expect((await get(`requests/${id}.json`)).body[0]).toMatchObject({ status: 'open', status_notes: 'in_progress', expected_datetime: due_at.toISOString().replace(/\.\d{3}Z$/, 'Z') });
+    expect((await get(`requests/${id}.json`)).body[0]).toMatchObject({
+      status: 'open',
+      status_notes: 'in_progress',
+      expected_datetime: due_at.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    });
     await act('resolve', { answer: ANSWER });
     const resolved = (await get(`requests/${id}.json`)).body[0];
     // Answered but still open: the citizen's rating may reopen it. Contacts in the answer are masked.
@@ -182,11 +217,19 @@ describe('Open311 GeoReport v2', () => {
     const res = await engine
       .http()
       .post(`${BASE}/requests.json`)
-      .send({ api_key: DEV_KEYS.hotline, service_code: 'roads_lighting', lat: 21.0012, long: 105.8571, description: 'Đèn đường hỏng cả dãy phố Kim Ngưu.', attribute: { ward_code: 'THANH_LUONG', title: 'Đèn hỏng' } });
+      .send({
+        api_key: DEV_KEYS.hotline,
+        service_code: 'roads_lighting',
+        lat: 21.0012,
+        long: 105.8571,
+        description: 'Đèn đường hỏng cả dãy phố Kim Ngưu.',
+        attribute: { ward_code: 'THANH_LUONG', title: 'Đèn hỏng' },
+      });
     expect(res.status).toBe(201);
-    const [stored] = await engine.query<Record<string, unknown>>(`SELECT channel_code, title, ward_code, lat, lng, citizen_name FROM cases WHERE tracking_code = $1`, [
-      res.body[0].service_request_id,
-    ]);
+    const [stored] = await engine.query<Record<string, unknown>>(
+      `SELECT channel_code, title, ward_code, lat, lng, citizen_name FROM cases WHERE tracking_code = $1`,
+      [res.body[0].service_request_id],
+    );
     expect(stored).toEqual({ channel_code: 'hotline_1022', title: 'Đèn hỏng', ward_code: 'THANH_LUONG', lat: 21.0012, lng: 105.8571, citizen_name: null });
   });
 
@@ -237,7 +280,11 @@ describe('Open311 GeoReport v2', () => {
       const before = await cases();
       xmlError(await post('requests.xml', form({ ...valid, description: 'x'.repeat(300 * 1024) })), 413, /larger than/);
       jsonError(await post('requests.json', `${form(valid)}&title=%FF%FE`), 400, /not UTF-8/);
-      jsonError(await engine.http().post(`${BASE}/requests.json`).set('Content-Type', 'text/plain').send('rác'), 415, /x-www-form-urlencoded or application\/json, not text\/plain/);
+      jsonError(
+        await engine.http().post(`${BASE}/requests.json`).set('Content-Type', 'text/plain').send('rác'),
+        415,
+        /x-www-form-urlencoded or application\/json, not text\/plain/,
+      );
       jsonError(await engine.http().post(`${BASE}/requests.json`).set('Content-Type', 'application/json').send('{"api_key":'), 400, /JSON/);
       jsonError(await post('requests.json', `${form(valid)}&description=again`), 400, /description is given more than once/);
       expect(await cases()).toBe(before);

@@ -63,7 +63,11 @@ describe('outbox commit signal', () => {
         .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
         .send({ category: 'sanitation', description: 'Rác thải tồn đọng ở ngõ 12.', location: { wardCode: 'BACH_KHOA' } });
       expect(res.status).toBe(202);
-      await waitFor(async () => heard, (n) => n >= 1, { what: 'the announcement on Redis' });
+      await waitFor(
+        async () => heard,
+        (n) => n >= 1,
+        { what: 'the announcement on Redis' },
+      );
     } finally {
       sub.disconnect();
     }

@@ -17,8 +17,7 @@ const DESCRIPTION = 'Cống thoát nước trước nhà số 17 ngõ Quỳnh L�
 const INFO_REQUEST = 'Đề nghị ông/bà gửi ảnh hiện trường và thời điểm nước tràn.';
 const INFO_REPLY = 'Nước tràn vào khoảng 6 giờ sáng hằng ngày, ảnh gửi kèm theo phản ánh.';
 const NOTE = 'Ghi chú nội bộ: đã liên hệ Công ty Thoát nước Hà Nội, hẹn khảo sát thứ Năm.';
-const ANSWER =
-  'UBND phường đã phối hợp Công ty Thoát nước Hà Nội nạo vét tuyến cống ngõ Quỳnh Lôi ngày 02/12, thay nắp ga bị vỡ; hiện không còn nước tràn.';
+const ANSWER = 'UBND phường đã phối hợp Công ty Thoát nước Hà Nội nạo vét tuyến cống ngõ Quỳnh Lôi ngày 02/12, thay nắp ga bị vỡ; hiện không còn nước tràn.';
 const WRONG_PASSWORD = 'Sai-mat-khau-Zq81!';
 
 /** Every field the citizen-facing status view may carry (API.md, plus infoRequest and rating). */
@@ -75,9 +74,13 @@ describe("citizens' personal data", () => {
       .send({ category: 'sanitation', description: DESCRIPTION, location: { wardCode: 'BACH_KHOA', address: 'Số 17 ngõ Quỳnh Lôi' }, citizen: CITIZEN });
     expect(res.status).toBe(202);
     ({ id: caseId, trackingCode } = res.body);
-    await waitFor(() => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [caseId]), (r) => r[0].status === 'assigned', {
-      what: 'routing to Phường Bách Khoa',
-    });
+    await waitFor(
+      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [caseId]),
+      (r) => r[0].status === 'assigned',
+      {
+        what: 'routing to Phường Bách Khoa',
+      },
+    );
   });
 
   afterAll(async () => {
@@ -127,7 +130,7 @@ describe("citizens' personal data", () => {
     expect(res.body).toMatchObject({ handlerId: ids['pd.bk.handler'], citizen: { ...CITIZEN, masked: false } });
   });
 
-  it("shows it, unmasked, to another handler of the same unit too (scope is the unit, not the designation)", async () => {
+  it('shows it, unmasked, to another handler of the same unit too (scope is the unit, not the designation)', async () => {
     const res = await get('pd.bk.handler.other');
     expect(res.status).toBe(200);
     expect(res.body.handlerId).not.toBe(ids['pd.bk.handler.other']);
@@ -141,7 +144,7 @@ describe("citizens' personal data", () => {
     expectNone(JSON.stringify(res.body), RAW_CONTACT, `GET /v1/cases/{id} as ${who}`);
   });
 
-  it("gives a handler of another unit nothing at all", async () => {
+  it('gives a handler of another unit nothing at all', async () => {
     const res = await get('pd.tn.handler');
     expect(res.status).toBe(404);
     expectNone(JSON.stringify(res.body), [...RAW_CONTACT, MASKED.name!, MASKED.phone!], 'GET /v1/cases/{id} as another unit');
@@ -236,10 +239,18 @@ describe("citizens' personal data", () => {
 
   it('logs requests, but no name, phone, email, description, message, password, API key or token', async () => {
     // Let the worker finish what the actions above queued (citizen-facing events), so its lines are in too.
-    await waitFor(() => engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox`), (r) => r[0].n === 0, { what: 'the outbox to drain' });
+    await waitFor(
+      () => engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox`),
+      (r) => r[0].n === 0,
+      { what: 'the outbox to drain' },
+    );
     for (const name of [QueueName.CaseEvents, QueueName.Notifications]) {
       const queue = engine.worker!.get(QueueRegistry).get(name);
-      await waitFor(() => queue.getJobCounts('waiting', 'active'), (c) => c.waiting + c.active === 0, { what: `the ${name} queue to drain` });
+      await waitFor(
+        () => queue.getJobCounts('waiting', 'active'),
+        (c) => c.waiting + c.active === 0,
+        { what: `the ${name} queue to drain` },
+      );
     }
 
     const output = captured.join('');
@@ -264,7 +275,18 @@ describe("citizens' personal data", () => {
     const escaped = (s: string) => JSON.stringify(s).slice(1, -1); // as it would appear inside a JSON string
     // eslint-disable-next-line no-control-regex -- the ASCII range, NUL included, is the point
     const ascii = (s: string) => s.replace(/[^\x00-\x7f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
-    const personal = [CITIZEN.name, CITIZEN.name.normalize('NFD'), ascii(CITIZEN.name), CITIZEN.phone, CITIZEN.email, DESCRIPTION, ascii(DESCRIPTION), INFO_REPLY, NOTE, INFO_REQUEST];
+    const personal = [
+      CITIZEN.name,
+      CITIZEN.name.normalize('NFD'),
+      ascii(CITIZEN.name),
+      CITIZEN.phone,
+      CITIZEN.email,
+      DESCRIPTION,
+      ascii(DESCRIPTION),
+      INFO_REPLY,
+      NOTE,
+      INFO_REQUEST,
+    ];
     const credentials = [
       WRONG_PASSWORD,
       DEFAULT_TEST_PASSWORD,

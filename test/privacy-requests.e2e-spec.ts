@@ -67,7 +67,10 @@ describe("citizens' data: records of reads and subject requests through their ch
     expect((await engine.http().get(`/v1/cases/${closed.id}`).set(bearer('bk.handler.dsr'))).body.citizen).toMatchObject({ phone: PHONE, masked: false });
     expect((await engine.http().get(`/v1/cases/${closed.id}`).set(bearer('bk.leader.dsr'))).body.citizen).toMatchObject({ masked: true });
 
-    const byPhone = await engine.http().get(`/v1/privacy/reads?phone=${encodeURIComponent('+84987111222')}`).set(bearer('admin'));
+    const byPhone = await engine
+      .http()
+      .get(`/v1/privacy/reads?phone=${encodeURIComponent('+84987111222')}`)
+      .set(bearer('admin'));
     expect(byPhone.status).toBe(200);
     expect(byPhone.body.readers).toEqual([expect.objectContaining({ username: 'bk.handler.dsr', role: 'HANDLER', unitCode: 'P_BACH_KHOA', reads: 1 })]);
     expect(byPhone.body.items).toEqual([expect.objectContaining({ caseId: closed.id, trackingCode: closed.trackingCode })]);

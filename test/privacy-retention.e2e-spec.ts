@@ -51,16 +51,12 @@ describe('personal data: the trail holds none, contact details are erased after 
   afterAll(() => engine?.close());
 
   async function newCase(location: Record<string, unknown> = { wardCode: 'BACH_KHOA' }): Promise<{ id: string; trackingCode: string }> {
-    const res = await engine
-      .http()
-      .post('/v1/feedback')
-      .set(KEY)
-      .send({
-        category: 'sidewalk_encroachment',
-        description: 'Hàng quán lấn chiếm vỉa hè trước cổng Đại học Bách Khoa, người đi bộ phải xuống lòng đường.',
-        location,
-        citizen: CITIZEN,
-      });
+    const res = await engine.http().post('/v1/feedback').set(KEY).send({
+      category: 'sidewalk_encroachment',
+      description: 'Hàng quán lấn chiếm vỉa hè trước cổng Đại học Bách Khoa, người đi bộ phải xuống lòng đường.',
+      location,
+      citizen: CITIZEN,
+    });
     expect(res.status).toBe(202);
     await waitFor(
       () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [res.body.id]),
@@ -136,7 +132,7 @@ describe('personal data: the trail holds none, contact details are erased after 
     return [a.id, b.id, c.id, ...group];
   }
 
-  it('no audit event of any action holds the citizen\'s contact or an officer\'s free text in clear, and the trail verifies', async () => {
+  it("no audit event of any action holds the citizen's contact or an officer's free text in clear, and the trail verifies", async () => {
     const ids = await everyAction();
     const actions = await engine.query<{ action: string }>(`SELECT DISTINCT action FROM audit_events WHERE case_id = ANY($1::uuid[])`, [ids]);
     const seen = new Set(actions.map((r) => r.action));
@@ -173,7 +169,11 @@ describe('personal data: the trail holds none, contact details are erased after 
 
     // The daily job is scheduled by the worker (BullMQ job scheduler).
     const queue = engine.worker!.get(QueueRegistry).get(QueueName.Privacy);
-    await waitFor(() => queue.getJobSchedulers(), (s) => s.length === 1, { what: 'the daily privacy sweep scheduled' });
+    await waitFor(
+      () => queue.getJobSchedulers(),
+      (s) => s.length === 1,
+      { what: 'the daily privacy sweep scheduled' },
+    );
 
     clock.advance({ days: 729 });
     expect((await sut.runOnce()).erased).toBe(0);
@@ -193,7 +193,11 @@ describe('personal data: the trail holds none, contact details are erased after 
       timeline: { action: string; actor: { ref: string }; data: Record<string, unknown> }[];
     };
     expect(view.citizen).toMatchObject({ name: null, phone: null, email: null });
-    expect(view.timeline[view.timeline.length - 1]).toMatchObject({ action: 'contact_erased', actor: { ref: 'system:retention' }, data: { afterCloseDays: 730 } });
+    expect(view.timeline[view.timeline.length - 1]).toMatchObject({
+      action: 'contact_erased',
+      actor: { ref: 'system:retention' },
+      data: { afterCloseDays: 730 },
+    });
     const verify = () => engine.http().get('/v1/audits/verify').set(bearer('nv.auditor.pd'));
     expect((await verify()).body).toMatchObject({ ok: true, firstBrokenEventId: null });
 

@@ -88,7 +88,12 @@ describe('a reorganisation: merge, split by street, untouched, on a controllable
     expect(res.status).toBe(200);
     expect(res.body.ok).toBe(true);
     expect(res.body.unresolved).toEqual([]);
-    const moves = (res.body.moves as { caseId: string; from: string; to: string; why: string }[]).map(({ caseId, from, to, why }) => ({ caseId, from, to, why }));
+    const moves = (res.body.moves as { caseId: string; from: string; to: string; why: string }[]).map(({ caseId, from, to, why }) => ({
+      caseId,
+      from,
+      to,
+      why,
+    }));
     // Cases received at one instant come in no particular order.
     moves.sort((a, b) => a.from.localeCompare(b.from));
     expect(moves).toEqual([
@@ -139,19 +144,27 @@ describe('a reorganisation: merge, split by street, untouched, on a controllable
       expect(now.due_at.toISOString()).toBe(before.get(id)!.due_at.toISOString());
     }
     expect((await caseRow(cases.split.id)).handler_id).toBe(maiDongHandler);
-    const moves = await engine.query<{ case_id: string; reason: string }>(`SELECT case_id, reason FROM assignments WHERE reason = 'reorganisation' ORDER BY id`);
+    const moves = await engine.query<{ case_id: string; reason: string }>(
+      `SELECT case_id, reason FROM assignments WHERE reason = 'reorganisation' ORDER BY id`,
+    );
     expect(moves.map((m) => m.case_id).sort()).toEqual([cases.merged.id, cases.split.id].sort());
 
     const view = await engine.http().get(`/v1/cases/${cases.split.id}`).set(bearer(supervisor));
     const move = (view.body.timeline as { action: string; data: Record<string, unknown> }[]).find((e) => e.action === 'reorganise');
     expect(move?.data).toMatchObject({ fromUnit: 'P_QUYNH_MAI', toUnit: 'P_MAI_DONG', why: 'split-street' });
-    const told = await engine.query<{ officer_id: string }>(`SELECT officer_id FROM notifications WHERE kind = 'reorganisation' AND case_id = $1`, [cases.split.id]);
+    const told = await engine.query<{ officer_id: string }>(`SELECT officer_id FROM notifications WHERE kind = 'reorganisation' AND case_id = $1`, [
+      cases.split.id,
+    ]);
     expect(told.map((n) => n.officer_id)).toEqual([maiDongHandler]);
 
     // The receive deadline (Wednesday 15:00) falls after the date: its timer tells the new handler, once.
     clock.set('2026-03-04T15:30:00+07:00');
     for (let i = 0; i < 2; i++) {
-      await waitFor(() => engine.worker!.get(SlaReconciler).runOnce(), (r): r is SlaReconcileResult => r !== null, { what: 'the SLA sweep' });
+      await waitFor(
+        () => engine.worker!.get(SlaReconciler).runOnce(),
+        (r): r is SlaReconcileResult => r !== null,
+        { what: 'the SLA sweep' },
+      );
     }
     const escalated = await waitFor(
       () =>
@@ -174,7 +187,12 @@ describe('a reorganisation: merge, split by street, untouched, on a controllable
     expect((await caseRow(merged.id)).unit_code).toBe('P_BACH_KHOA');
 
     const units = await engine.http().get('/v1/units?include=inactive').set(bearer(admin));
-    const byCode = new Map((units.body as { code: string; name: string; active: boolean; successors: string[]; predecessors: string[]; aliases: string[] }[]).map((u) => [u.code, u]));
+    const byCode = new Map(
+      (units.body as { code: string; name: string; active: boolean; successors: string[]; predecessors: string[]; aliases: string[] }[]).map((u) => [
+        u.code,
+        u,
+      ]),
+    );
     expect(byCode.get('P_QUYNH_MAI')).toMatchObject({ active: false, successors: ['P_MAI_DONG', 'P_BACH_MAI'] });
     expect(byCode.get('P_MAI_DONG')).toMatchObject({ active: true, predecessors: ['P_QUYNH_MAI'] });
     // A renamed unit keeps its old name among its aliases, and its area answers to both.
@@ -191,7 +209,11 @@ describe('a reorganisation: merge, split by street, untouched, on a controllable
     const token = await login(engine, 'p.bach.khoa.handler', 'Mat-khau-2026!');
     const act = async (id: string, action: string, body: Record<string, unknown>) => {
       const [{ version }] = await engine.query<{ version: number }>(`SELECT version FROM cases WHERE id = $1`, [id]);
-      const res = await engine.http().post(`/v1/cases/${id}/${action}`).set(bearer(token)).send({ expectedVersion: version, ...body });
+      const res = await engine
+        .http()
+        .post(`/v1/cases/${id}/${action}`)
+        .set(bearer(token))
+        .send({ expectedVersion: version, ...body });
       expect(res.status).toBe(200);
     };
     await act(cases.merged.id, 'acknowledge', { severity: 'normal' });
@@ -201,7 +223,16 @@ describe('a reorganisation: merge, split by street, untouched, on a controllable
       const res = await engine.http().get(`/v1/audits/units?from=${from}&to=${to}`).set(bearer(supervisor));
       expect(res.status).toBe(200);
       return res.body as {
-        units: { unitCode: string; received: number; resolved: number; transfersIn: number; reorganisedIn: number; reorganisedOut: number; successors: string[]; predecessors: string[] }[];
+        units: {
+          unitCode: string;
+          received: number;
+          resolved: number;
+          transfersIn: number;
+          reorganisedIn: number;
+          reorganisedOut: number;
+          successors: string[];
+          predecessors: string[];
+        }[];
         lineage: { from: string; to: string[] }[];
       };
     };
@@ -243,7 +274,12 @@ describe('a reorganisation: merge, split by street, untouched, on a controllable
       });
     expect(csv.status).toBe(200);
     // Unit names hold no commas: a plain split reads the rows.
-    const [header, ...lines] = (csv.body as Buffer).toString('utf8').slice(1).split('\r\n').filter(Boolean).map((l) => l.split(','));
+    const [header, ...lines] = (csv.body as Buffer)
+      .toString('utf8')
+      .slice(1)
+      .split('\r\n')
+      .filter(Boolean)
+      .map((l) => l.split(','));
     const rows = lines.map((l) => Object.fromEntries(l.map((v, i) => [header[i], v])));
     expect(Object.keys(rows[0])).toEqual(expect.arrayContaining(['predecessors', 'successors', 'valid_to', 'reorganised_in', 'reorganised_out']));
     expect(rows.find((r) => r.unit_code === 'P_QUYNH_MAI')).toMatchObject({ successors: 'P_MAI_DONG P_BACH_MAI', reorganised_out: '1' });

@@ -154,7 +154,11 @@ describe(`${RouteCase.name} in batches`, () => {
       );
       expect(transactions).toBeLessThan(ids.length / 2);
       await expectRoutedOnce(ids);
-      await waitFor(() => engine.query(`SELECT id FROM outbox`), (rows) => rows.length === 0, { what: 'the outbox to drain' });
+      await waitFor(
+        () => engine.query(`SELECT id FROM outbox`),
+        (rows) => rows.length === 0,
+        { what: 'the outbox to drain' },
+      );
     });
 
     it('does not let one bad case block the others of its batch, and routes it once it can be', async () => {

@@ -29,7 +29,9 @@ describe('several API and worker instances', () => {
       if (e.code !== '42710' && e.code !== '23505') throw e;
     });
     const db = new URL(engine.superuserUrl).pathname.slice(1);
-    await su.query(`GRANT CONNECT ON DATABASE "${db}" TO ${READER}; GRANT USAGE ON SCHEMA public TO ${READER}; GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${READER}`);
+    await su.query(
+      `GRANT CONNECT ON DATABASE "${db}" TO ${READER}; GRANT USAGE ON SCHEMA public TO ${READER}; GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${READER}`,
+    );
     // B stands behind a proxy on this machine: it believes X-Forwarded-For from loopback.
     apiB = await createApiApp({ ...engine.config, databaseReadUrl: testDatabaseUrl(db, READER), trustProxy: 'loopback' });
     workerB = await createWorkerApp(engine.config);
@@ -55,7 +57,8 @@ describe('several API and worker instances', () => {
     location: { wardCode: 'BACH_KHOA' },
     externalId,
   });
-  const post = (app: INestApplication, externalId: string) => engine.http(app).post('/v1/feedback').set('X-Api-Key', DEV_KEYS.ihanoi).send(feedback(externalId));
+  const post = (app: INestApplication, externalId: string) =>
+    engine.http(app).post('/v1/feedback').set('X-Api-Key', DEV_KEYS.ihanoi).send(feedback(externalId));
   const routed = (ids: string[]) =>
     waitFor(
       () => engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases WHERE id = ANY($1::uuid[]) AND status <> 'received'`, [ids]),
@@ -87,7 +90,12 @@ describe('several API and worker instances', () => {
   });
 
   it('behind a trusted proxy, counts per-address failures per client, not per proxy', async () => {
-    const from = (ip: string, i: number) => engine.http(apiB).post('/v1/auth/login').set('X-Forwarded-For', ip).send({ username: `khong.co.${i}`, password: 'sai' });
+    const from = (ip: string, i: number) =>
+      engine
+        .http(apiB)
+        .post('/v1/auth/login')
+        .set('X-Forwarded-For', ip)
+        .send({ username: `khong.co.${i}`, password: 'sai' });
     for (let i = 0; i < 4; i++) expect((await from('203.0.113.7', i)).status).toBe(401);
     expect((await from('203.0.113.7', 4)).status).toBe(429);
     expect((await from('203.0.113.8', 5)).status).toBe(401);
@@ -111,14 +119,17 @@ describe('several API and worker instances', () => {
     expect(viaReplica.status).toBe(200);
     const units = (viaReplica.body as { units: { unitCode: string; received: number }[] }).units;
     expect(units.find((u) => u.unitCode === 'P_BACH_KHOA')!.received).toBeGreaterThanOrEqual(8);
-    const sessions = await engine.query<{ usename: string }>(`SELECT usename FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1`, [
-      READ_APPLICATION_NAME,
-    ]);
+    const sessions = await engine.query<{ usename: string }>(
+      `SELECT usename FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1`,
+      [READ_APPLICATION_NAME],
+    );
     expect(sessions.length).toBeGreaterThan(0);
     expect(new Set(sessions.map((s) => s.usename))).toEqual(new Set([READER]));
     // Take the reader's view of cases away: only the instance reading through it fails.
     await su.query(`REVOKE SELECT ON cases FROM ${READER}`);
-    const refused = await request(apiB.getHttpServer() as Server).get(`/v1/audits/units?from=${today}&to=${tomorrow}`).set(bearer(tokens['multi.auditor']));
+    const refused = await request(apiB.getHttpServer() as Server)
+      .get(`/v1/audits/units?from=${today}&to=${tomorrow}`)
+      .set(bearer(tokens['multi.auditor']));
     expect(refused.status).toBeGreaterThanOrEqual(500);
     expect((await report(engine.api)).status).toBe(200);
   });

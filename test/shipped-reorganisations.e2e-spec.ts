@@ -68,7 +68,9 @@ describe('the shipped reorganisations of 2025 on a fresh database', () => {
 
     const [triage] = await engine.query<{ value: string }>(`SELECT value FROM system_state WHERE key = 'triage_unit'`);
     expect(triage.value).toBe('VP_HBT');
-    const rules = await engine.query<{ id: string; unit_code: string | null; to_ward: boolean }>(`SELECT id, unit_code, to_ward FROM routing_rules WHERE unit_code IS NOT NULL`);
+    const rules = await engine.query<{ id: string; unit_code: string | null; to_ward: boolean }>(
+      `SELECT id, unit_code, to_ward FROM routing_rules WHERE unit_code IS NOT NULL`,
+    );
     expect(rules).toEqual([]);
   });
 });

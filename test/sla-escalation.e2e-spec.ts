@@ -6,8 +6,7 @@ import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 const CITIZEN = { name: 'Nguyễn Văn Bình', phone: '0987654321', email: 'binh.nguyen@example.vn' };
 const DESCRIPTION = 'Quán nước chiếm hết vỉa hè số 5 Tạ Quang Bửu, xe máy dựng kín lối đi.';
-const ANSWER =
-  'UBND phường đã kiểm tra hiện trường, lập biên bản yêu cầu chủ quán thu dọn bàn ghế, trả lại vỉa hè cho người đi bộ; ảnh sau xử lý đính kèm.';
+const ANSWER = 'UBND phường đã kiểm tra hiện trường, lập biên bản yêu cầu chủ quán thu dọn bàn ghế, trả lại vỉa hè cho người đi bộ; ảnh sau xử lý đính kèm.';
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 
@@ -57,9 +56,13 @@ describe('SLA clocks and the escalation ladder', () => {
   const setNow = (t: Date) => jest.spyOn(worker().get(Clock), 'now').mockReturnValue(t);
   /** One full reconcile pass (the worker's own boot-time pass may hold the lock for a moment). */
   const reconcile = (options: { full?: boolean } = {}) =>
-    waitFor(() => worker().get(SlaReconciler).runOnce(options), (r): r is SlaReconcileResult => r !== null, {
-      what: 'an SLA reconcile pass',
-    }) as Promise<SlaReconcileResult>;
+    waitFor(
+      () => worker().get(SlaReconciler).runOnce(options),
+      (r): r is SlaReconcileResult => r !== null,
+      {
+        what: 'an SLA reconcile pass',
+      },
+    ) as Promise<SlaReconcileResult>;
 
   async function newCase() {
     const res = await engine
@@ -77,7 +80,11 @@ describe('SLA clocks and the escalation ladder', () => {
   }
   const step = async (who: string, id: string, action: string, body: Record<string, unknown> = {}) => {
     const [{ version }] = await engine.query<{ version: number }>(`SELECT version FROM cases WHERE id = $1`, [id]);
-    const res = await engine.http().post(`/v1/cases/${id}/${action}`).set(as(who)).send({ expectedVersion: version, ...body });
+    const res = await engine
+      .http()
+      .post(`/v1/cases/${id}/${action}`)
+      .set(as(who))
+      .send({ expectedVersion: version, ...body });
     if (res.status !== 200) throw new Error(`${action}: ${res.status} ${JSON.stringify(res.body)}`);
   };
   async function runOf(caseId: string): Promise<Run> {
@@ -99,12 +106,24 @@ describe('SLA clocks and the escalation ladder', () => {
   }
   const stateOf = async (jobId: string) => (await (await slaQueue().getJob(jobId))?.getState()) ?? 'absent';
   const waitForTimers = (run: Run) =>
-    Promise.all(Object.values(timersOf(run)).map((t) => waitFor(() => stateOf(t.jobId), (s) => s === 'delayed', { what: `timer ${t.jobId}` })));
+    Promise.all(
+      Object.values(timersOf(run)).map((t) =>
+        waitFor(
+          () => stateOf(t.jobId),
+          (s) => s === 'delayed',
+          { what: `timer ${t.jobId}` },
+        ),
+      ),
+    );
   /** Lets a delayed timer fire now and returns what it did. */
   async function fireTimer(jobId: string) {
     const job = (await slaQueue().getJob(jobId)) as Job;
     await job.promote();
-    await waitFor(() => stateOf(jobId), (s) => s === 'completed', { what: `timer ${jobId} to run` });
+    await waitFor(
+      () => stateOf(jobId),
+      (s) => s === 'completed',
+      { what: `timer ${jobId} to run` },
+    );
     return (await slaQueue().getJob(jobId))!.returnvalue;
   }
   const escalations = (caseId: string) =>
@@ -115,7 +134,10 @@ describe('SLA clocks and the escalation ladder', () => {
   const inbox = async (who: string, query = '') => {
     const res = await engine.http().get(`/v1/notifications${query}`).set(as(who));
     expect(res.status).toBe(200);
-    return res.body as { items: { id: string; caseId: string; title: string; readAt: string | null; escalation: { level: string; stage: string } }[]; unread: number };
+    return res.body as {
+      items: { id: string; caseId: string; title: string; readAt: string | null; escalation: { level: string; stage: string } }[];
+      unread: number;
+    };
   };
   const levelsIn = async (who: string, caseId: string) =>
     (await inbox(who, '?limit=100')).items
@@ -123,7 +145,7 @@ describe('SLA clocks and the escalation ladder', () => {
       .map((n) => `${n.escalation.stage}:${n.escalation.level}`)
       .sort();
 
-  it("tells the unit leader once when a case breaches, however often its timer fires", async () => {
+  it('tells the unit leader once when a case breaches, however often its timer fires', async () => {
     const { id, trackingCode } = await newCase();
     const run = await runOf(id);
     expect(run.stage).toBe('receive');
@@ -139,9 +161,17 @@ describe('SLA clocks and the escalation ladder', () => {
     expect(await fireTimer(timers['1'].jobId)).toMatchObject({ outcome: 'fired', recipients: 2 });
     // A timer woken before its level is due (a long timer is capped by the outbox) goes back to sleep.
     await (await slaQueue().getJob(timers['2'].jobId))!.promote();
-    await waitFor(() => stateOf(timers['2'].jobId), (s) => s === 'delayed', { what: 'the early timer to sleep again' });
+    await waitFor(
+      () => stateOf(timers['2'].jobId),
+      (s) => s === 'delayed',
+      { what: 'the early timer to sleep again' },
+    );
     // The same level again, from a duplicate timer and from two reconcile passes: nothing new.
-    expect(await worker().get(FireEscalation).execute({ ...run, level: '1' })).toEqual({ outcome: 'duplicate' });
+    expect(
+      await worker()
+        .get(FireEscalation)
+        .execute({ ...run, level: '1' }),
+    ).toEqual({ outcome: 'duplicate' });
     await reconcile();
     await reconcile();
 
@@ -150,9 +180,15 @@ describe('SLA clocks and the escalation ladder', () => {
     expect(await levelsIn('bk.xuly', id)).toEqual(['receive:1', 'receive:warn']);
     expect(await levelsIn('vp.giamsat', id)).toEqual([]);
     // Each escalation wrote its audit event in the transaction that recorded it.
-    const audit = await engine.query<{ data: Record<string, unknown> }>(`SELECT data FROM audit_events WHERE case_id = $1 AND action = 'escalate' ORDER BY id`, [id]);
+    const audit = await engine.query<{ data: Record<string, unknown> }>(
+      `SELECT data FROM audit_events WHERE case_id = $1 AND action = 'escalate' ORDER BY id`,
+      [id],
+    );
     expect(audit).toHaveLength(2);
-    expect(audit.map((a) => a.data)).toEqual([expect.objectContaining({ stage: 'receive', level: '1' }), expect.objectContaining({ stage: 'receive', level: 'warn' })]);
+    expect(audit.map((a) => a.data)).toEqual([
+      expect.objectContaining({ stage: 'receive', level: '1' }),
+      expect.objectContaining({ stage: 'receive', level: 'warn' }),
+    ]);
     // Each escalation links to its own event on the chain.
     const links = await engine.query<{ id: string; event_escalation: string }>(
       `SELECT e.id::text AS id, a.data->>'escalationId' AS event_escalation FROM escalations e JOIN audit_events a ON a.id = e.audit_event_id WHERE e.case_id = $1`,
@@ -185,7 +221,9 @@ describe('SLA clocks and the escalation ladder', () => {
     const list = async (who: string, query: string) => engine.http().get(`/v1/escalations${query}`).set(as(who));
     const mine = await list('bk.lanhdao', '?level=1&open=true');
     expect(mine.status).toBe(200);
-    expect(mine.body.items).toEqual([expect.objectContaining({ caseId: id, trackingCode, stage: 'receive', level: '1', open: true, unit: expect.objectContaining({ code: 'P_BACH_KHOA' }) })]);
+    expect(mine.body.items).toEqual([
+      expect.objectContaining({ caseId: id, trackingCode, stage: 'receive', level: '1', open: true, unit: expect.objectContaining({ code: 'P_BACH_KHOA' }) }),
+    ]);
     expect((await list('tn.lanhdao', '?open=true')).body.items).toEqual([]);
     for (const who of ['vp.giamsat', 'nv.kiemtra']) {
       expect((await list(who, '?level=1')).body.items.map((e: { caseId: string }) => e.caseId)).toContain(id);
@@ -245,7 +283,11 @@ describe('SLA clocks and the escalation ladder', () => {
     await step('bk.xuly', id, 'request-info', { message: 'Đề nghị gửi ảnh hiện trường.' });
     setNow(new Date(calendar.add(before.dueAt, { days: 5 }).getTime()));
     for (const level of ['warn', '1', '2', '3'] as const) {
-      expect(await worker().get(FireEscalation).execute({ ...before, level })).toEqual({ outcome: 'stale', reason: 'the clock is paused' });
+      expect(
+        await worker()
+          .get(FireEscalation)
+          .execute({ ...before, level }),
+      ).toEqual({ outcome: 'stale', reason: 'the clock is paused' });
     }
     jest.restoreAllMocks();
 
@@ -305,7 +347,11 @@ describe('SLA clocks and the escalation ladder', () => {
     // Firing the same batch again records nothing new.
     const again = await worker()
       .get(FireEscalation)
-      .executeMany([{ ...runs.a, level: '1' }, { ...runs.b, level: 'warn' }, { ...runs.b, level: '1' }]);
+      .executeMany([
+        { ...runs.a, level: '1' },
+        { ...runs.b, level: 'warn' },
+        { ...runs.b, level: '1' },
+      ]);
     expect(again.map((r) => r.outcome)).toEqual(['duplicate', 'duplicate', 'duplicate']);
     expect((await escalations(a.id)).map((e) => e.level)).toEqual(['1']);
     expect((await escalations(b.id)).map((e) => e.level).sort()).toEqual(['1', 'warn']);
@@ -328,7 +374,15 @@ describe('SLA clocks and the escalation ladder', () => {
     // Every warn and level-1 timer of the five cases falls due at the same moment.
     const jobIds = runs.flatMap((r) => [timersOf(r).warn.jobId, timersOf(r)['1'].jobId]);
     await Promise.all(jobIds.map(async (jobId) => (await slaQueue().getJob(jobId))!.promote()));
-    await Promise.all(jobIds.map((jobId) => waitFor(() => stateOf(jobId), (s) => s === 'completed', { what: `timer ${jobId} to run` })));
+    await Promise.all(
+      jobIds.map((jobId) =>
+        waitFor(
+          () => stateOf(jobId),
+          (s) => s === 'completed',
+          { what: `timer ${jobId} to run` },
+        ),
+      ),
+    );
     const outcomes = await Promise.all(jobIds.map(async (jobId) => (await slaQueue().getJob(jobId))!.returnvalue.outcome));
     expect(outcomes).toEqual(jobIds.map(() => 'fired'));
     for (const c of cases) {

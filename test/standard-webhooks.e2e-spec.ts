@@ -9,8 +9,7 @@ import { Clock } from '@fr/sla';
 import { adminToken, bearer, createOfficer, DEV_KEYS, startWebhookReceiver, TestEngine, verifyWebhook, waitFor, WebhookReceiver } from '@fr/testing';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
-const ANSWER =
-  'UBND phường đã kiểm tra hiện trường, yêu cầu hộ kinh doanh thu dọn rác trong ngày; mọi thắc mắc gọi cán bộ phụ trách theo số 0912345678.';
+const ANSWER = 'UBND phường đã kiểm tra hiện trường, yêu cầu hộ kinh doanh thu dọn rác trong ngày; mọi thắc mắc gọi cán bộ phụ trách theo số 0912345678.';
 
 /** Receivers verifying with `standardwebhooks`: replays, secret rotation, and payloads frozen with their event. */
 describe('Standard Webhooks: replay, rotation, frozen payloads', () => {
@@ -38,9 +37,18 @@ describe('Standard Webhooks: replay, rotation, frozen payloads', () => {
   });
   afterEach(() => jest.restoreAllMocks());
 
-  const channelWebhook = (path: string) => engine.http().put('/v1/channels/ihanoi/webhook').set(bearer(admin)).send({ url: `${rx.url}${path}` });
+  const channelWebhook = (path: string) =>
+    engine
+      .http()
+      .put('/v1/channels/ihanoi/webhook')
+      .set(bearer(admin))
+      .send({ url: `${rx.url}${path}` });
   const submit = async (description: string) => {
-    const res = await engine.http().post('/v1/feedback').set(KEY).send({ category: 'sanitation', description, location: { wardCode: 'QUYNH_MAI' } });
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({ category: 'sanitation', description, location: { wardCode: 'QUYNH_MAI' } });
     expect(res.status).toBe(202);
     return res.body as { id: string; trackingCode: string };
   };
@@ -109,7 +117,11 @@ describe('Standard Webhooks: replay, rotation, frozen payloads', () => {
   });
 
   it('rotates a subscription secret too, and refuses what cannot be rotated', async () => {
-    const hook = await engine.http().post('/v1/webhooks').set(bearer(admin)).send({ url: `${rx.url}/sub`, events: ['escalation'] });
+    const hook = await engine
+      .http()
+      .post('/v1/webhooks')
+      .set(bearer(admin))
+      .send({ url: `${rx.url}/sub`, events: ['escalation'] });
     expect(hook.status).toBe(201);
     const rotated = await engine.http().post(`/v1/webhooks/${hook.body.id}/rotate-secret`).set(bearer(admin)).send({});
     expect(rotated.status).toBe(200);
@@ -154,7 +166,11 @@ describe('Standard Webhooks: replay, rotation, frozen payloads', () => {
         { what: 'routing' },
       );
       due.assigned = routed[0].due_at.toISOString();
-      const ack = await engine.http().post(`/v1/cases/${c.id}/acknowledge`).set(bearer(handler)).send({ expectedVersion: routed[0].version, severity: 'normal' });
+      const ack = await engine
+        .http()
+        .post(`/v1/cases/${c.id}/acknowledge`)
+        .set(bearer(handler))
+        .send({ expectedVersion: routed[0].version, severity: 'normal' });
       expect(ack.status).toBe(200);
       const [acked] = await engine.query<{ due_at: Date; version: number }>(`SELECT due_at, version FROM cases WHERE id = $1`, [c.id]);
       due.in_progress = acked.due_at.toISOString();
@@ -216,7 +232,9 @@ describe('Standard Webhooks: replay, rotation, frozen payloads', () => {
       const body = '{"event":"case.status"}';
       const signature = webhookSignature([webhook_secret], 'msg_1', ts, body);
       expect(signature).toBe(`v1,${createHmac('sha256', legacy).update(`msg_1.${ts}.${body}`).digest('base64')}`);
-      expect(() => verifyWebhook(webhook_secret, { headers: { 'webhook-id': 'msg_1', 'webhook-timestamp': String(ts), 'webhook-signature': signature }, body })).not.toThrow();
+      expect(() =>
+        verifyWebhook(webhook_secret, { headers: { 'webhook-id': 'msg_1', 'webhook-timestamp': String(ts), 'webhook-signature': signature }, body }),
+      ).not.toThrow();
     } finally {
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();

@@ -28,7 +28,11 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     return res;
   };
   const setChannelWebhook = async () => {
-    const res = await engine.http().put('/v1/channels/ihanoi/webhook').set(bearer(admin)).send({ url: `${rx.url}/ihanoi` });
+    const res = await engine
+      .http()
+      .put('/v1/channels/ihanoi/webhook')
+      .set(bearer(admin))
+      .send({ url: `${rx.url}/ihanoi` });
     expect(res.status).toBe(200);
     // Generated on the first call and shown once; later calls keep it.
     if (res.body.secret) channelSecret = res.body.secret;
@@ -60,12 +64,20 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
 
   it('takes a chosen whsec_ secret, never shows it, and refuses one that is not a Standard Webhooks secret', async () => {
     const chosen = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
-    const ok = await engine.http().post('/v1/webhooks').set(bearer(admin)).send({ url: `${rx.url}/chosen`, events: ['escalation'], secret: chosen });
+    const ok = await engine
+      .http()
+      .post('/v1/webhooks')
+      .set(bearer(admin))
+      .send({ url: `${rx.url}/chosen`, events: ['escalation'], secret: chosen });
     expect(ok.status).toBe(201);
     expect(ok.body.secret).toBeUndefined();
     expect(JSON.stringify(ok.body)).not.toContain(chosen);
     for (const secret of ['a-secret-of-16-chars+', `whsec_${Buffer.alloc(8).toString('base64')}`]) {
-      const res = await engine.http().post('/v1/webhooks').set(bearer(admin)).send({ url: `${rx.url}/chosen`, events: ['escalation'], secret });
+      const res = await engine
+        .http()
+        .post('/v1/webhooks')
+        .set(bearer(admin))
+        .send({ url: `${rx.url}/chosen`, events: ['escalation'], secret });
       expect(res.status).toBe(422);
       expect(res.body.message).toMatch(/whsec_ followed by the base64 of 24 to 64 random bytes/);
     }
@@ -97,10 +109,19 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     expect(call.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
     expect(call.headers['x-signature']).toBeUndefined();
     const body = JSON.parse(call.body);
-    expect(body).toMatchObject({ event: 'case.status', trackingCode: res.body.trackingCode, externalId: 'ihn-778899', to: 'assigned', unit: { code: 'CONG_AN' } });
+    expect(body).toMatchObject({
+      event: 'case.status',
+      trackingCode: res.body.trackingCode,
+      externalId: 'ihn-778899',
+      to: 'assigned',
+      unit: { code: 'CONG_AN' },
+    });
     expect(call.body).not.toMatch(/Đoàn Thị Mến|0966123456|Karaoke/);
     // Subscribers to case.status get it too, exactly once each.
-    await waitFor(async () => rx.calls.filter((c) => c.path === '/ok' && c.body.includes(res.body.trackingCode)), (c) => c.length >= 1);
+    await waitFor(
+      async () => rx.calls.filter((c) => c.path === '/ok' && c.body.includes(res.body.trackingCode)),
+      (c) => c.length >= 1,
+    );
     // The receiver may record a call before the worker has read its answer and marked the row: wait for the mark.
     const channelDeliveries = await waitFor(
       () => engine.query<{ status: string }>(`SELECT status FROM deliveries WHERE kind = 'channel'`),
@@ -154,18 +175,33 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
       .post('/v1/feedback')
       .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
       .send({ category: 'sanitation', description: 'Nước thải tràn ra ngõ 12 Hồng Mai.', location: { wardCode: 'QUYNH_MAI' } });
-    await waitFor(() => engine.query(`SELECT status FROM cases WHERE id = $1`, [res.body.id]), (r: any[]) => r[0].status === 'assigned');
+    await waitFor(
+      () => engine.query(`SELECT status FROM cases WHERE id = $1`, [res.body.id]),
+      (r: any[]) => r[0].status === 'assigned',
+    );
     if (paused === QueueName.Notifications) {
-      await waitFor(() => engine.query(`SELECT id FROM deliveries WHERE kind = 'channel' AND status = 'pending'`), (r) => r.length >= 1, { what: 'the pending delivery' });
+      await waitFor(
+        () => engine.query(`SELECT id FROM deliveries WHERE kind = 'channel' AND status = 'pending'`),
+        (r) => r.length >= 1,
+        { what: 'the pending delivery' },
+      );
     }
-    await waitFor(() => engine.query(`SELECT id FROM outbox`), (r) => r.length === 0, { what: 'the outbox to drain' });
+    await waitFor(
+      () => engine.query(`SELECT id FROM outbox`),
+      (r) => r.length === 0,
+      { what: 'the outbox to drain' },
+    );
     await engine.stopWorker();
     await queue.close();
     await engine.flushQueues();
     await engine.sealAuditTrail();
 
     const worker = await engine.startWorker();
-    const repaired = await waitFor(() => worker.get(DeliveriesReconciler).runOnce(0), (r) => r !== null, { what: 'a reconcile pass' });
+    const repaired = await waitFor(
+      () => worker.get(DeliveriesReconciler).runOnce(0),
+      (r) => r !== null,
+      { what: 'a reconcile pass' },
+    );
     expect(repaired!.fanouts + repaired!.deliveries).toBeGreaterThanOrEqual(1);
     const calls = await waitFor(
       async () => rx.calls.filter((c) => c.path === '/ihanoi' && c.body.includes(res.body.trackingCode)),
@@ -174,7 +210,10 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     );
     expect(JSON.parse(calls[0].body)).toMatchObject({ event: 'case.status', to: 'assigned' });
     // Nothing left for a second pass to repair, and nothing was sent twice.
-    const again = await waitFor(() => worker.get(DeliveriesReconciler).runOnce(0), (r) => r !== null);
+    const again = await waitFor(
+      () => worker.get(DeliveriesReconciler).runOnce(0),
+      (r) => r !== null,
+    );
     expect(again).toEqual({ fanouts: 0, deliveries: 0 });
     expect(rx.calls.filter((c) => c.path === '/ihanoi' && c.body.includes(res.body.trackingCode))).toHaveLength(1);
   });
@@ -184,7 +223,10 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
       .post('/v1/feedback')
       .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
       .send({ category: 'sanitation', description: 'Rác thải ùn ứ đầu ngõ 5 Kim Ngưu.', location: { wardCode: 'QUYNH_MAI' } });
-    await waitFor(() => engine.query(`SELECT status FROM cases WHERE id = $1`, [res.body.id]), (r: any[]) => r[0].status === 'assigned');
+    await waitFor(
+      () => engine.query(`SELECT status FROM cases WHERE id = $1`, [res.body.id]),
+      (r: any[]) => r[0].status === 'assigned',
+    );
     const worker = engine.worker!;
     const fanned = (eventId: string) => engine.query(`SELECT 1 FROM case_event_fanouts WHERE event_id = $1`, [eventId]);
     const slow = await engine.db.connect();
@@ -192,21 +234,40 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     try {
       await slow.query('BEGIN');
       [{ id: late }] = (
-        await slow.query(`INSERT INTO audit_events (case_id, actor, action, from_state, to_state) VALUES ($1, 'system', 'extend', 'assigned', 'assigned') RETURNING id::text`, [res.body.id])
+        await slow.query(
+          `INSERT INTO audit_events (case_id, actor, action, from_state, to_state) VALUES ($1, 'system', 'extend', 'assigned', 'assigned') RETURNING id::text`,
+          [res.body.id],
+        )
       ).rows;
       const [{ id: early }] = await engine.query<{ id: string }>(
         `INSERT INTO audit_events (case_id, actor, action, from_state, to_state) VALUES ($1, 'system', 'extend', 'assigned', 'assigned') RETURNING id::text`,
         [res.body.id],
       );
       await engine.sealAuditTrail();
-      await waitFor(() => worker.get(DeliveriesReconciler).runOnce(0), (r) => r !== null, { what: 'a reconcile pass' });
-      await waitFor(() => fanned(early), (r) => r.length === 1, { what: 'the committed event fanned out' });
+      await waitFor(
+        () => worker.get(DeliveriesReconciler).runOnce(0),
+        (r) => r !== null,
+        { what: 'a reconcile pass' },
+      );
+      await waitFor(
+        () => fanned(early),
+        (r) => r.length === 1,
+        { what: 'the committed event fanned out' },
+      );
       await slow.query('COMMIT');
     } finally {
       slow.release();
     }
     await engine.sealAuditTrail();
-    await waitFor(() => worker.get(DeliveriesReconciler).runOnce(0), (r) => r !== null && r.fanouts >= 1, { what: 'the late committer re-enqueued' });
-    await waitFor(() => fanned(late), (r) => r.length === 1, { what: 'the late committer fanned out' });
+    await waitFor(
+      () => worker.get(DeliveriesReconciler).runOnce(0),
+      (r) => r !== null && r.fanouts >= 1,
+      { what: 'the late committer re-enqueued' },
+    );
+    await waitFor(
+      () => fanned(late),
+      (r) => r.length === 1,
+      { what: 'the late committer fanned out' },
+    );
   });
 });

@@ -33,8 +33,41 @@ import { MetricsController } from './metrics/metrics.controller';
 
 /** The HTTP API. The configuration is handed to AppConfigModule.forRoot by whoever boots it (bootstrap.ts). */
 @Module({
-  imports: [AppConfigModule, loggingModule(), DatabaseModule.forRoot(), TerminusModule.forRoot({ logger: false }), SlaModule, AuthModule, DirectoryModule, IntakeModule, CasesModule, NotificationsModule, InboxModule, AuditModule, Open311Module, ComplianceApiModule, PrivacyApiModule, MetricsModule],
-  controllers: [IntakeController, CasesController, AuthController, OfficersController, UnitsController, WebhooksController, NotificationsController, EscalationsController, CalendarsController, HealthController, AuditsController, Open311Controller, ReorganisationsController, HotlineController, MetricsController],
+  imports: [
+    AppConfigModule,
+    loggingModule(),
+    DatabaseModule.forRoot(),
+    TerminusModule.forRoot({ logger: false }),
+    SlaModule,
+    AuthModule,
+    DirectoryModule,
+    IntakeModule,
+    CasesModule,
+    NotificationsModule,
+    InboxModule,
+    AuditModule,
+    Open311Module,
+    ComplianceApiModule,
+    PrivacyApiModule,
+    MetricsModule,
+  ],
+  controllers: [
+    IntakeController,
+    CasesController,
+    AuthController,
+    OfficersController,
+    UnitsController,
+    WebhooksController,
+    NotificationsController,
+    EscalationsController,
+    CalendarsController,
+    HealthController,
+    AuditsController,
+    Open311Controller,
+    ReorganisationsController,
+    HotlineController,
+    MetricsController,
+  ],
   // The API writes outbox rows (intake, case actions) and runs no relay: it tells the workers' relays over Redis.
   // The state gauges are read here, on scrape of GET /metrics; the workers count the events they cause.
   providers: [ChannelKeyGuard, OutboxAnnouncer, QueueInspector, QueueGauges, CaseGauges, SealingGauges, CalendarGauges],

@@ -64,9 +64,17 @@ describe('the OpenAPI document', () => {
     }
     // `metrics`: the deployment's FR_METRICS_TOKEN, for GET /metrics only.
     expect(Object.keys(doc.components.securitySchemes)).toEqual(['channel', 'bearer', 'metrics']);
-    expect(operations().filter((o) => o.op.security.some((s: Json) => 'metrics' in s)).map((o) => o.path)).toEqual(['/metrics']);
+    expect(
+      operations()
+        .filter((o) => o.op.security.some((s: Json) => 'metrics' in s))
+        .map((o) => o.path),
+    ).toEqual(['/metrics']);
     const channelPaths = (p: string) => p.startsWith('/v1/feedback') || ['/v1/categories', '/v1/areas', '/v1/public/notices'].includes(p);
-    expect(operations().filter((o) => channelPaths(o.path)).map((o) => o.op.security)).toEqual(Array(8).fill([{ channel: [] }]));
+    expect(
+      operations()
+        .filter((o) => channelPaths(o.path))
+        .map((o) => o.op.security),
+    ).toEqual(Array(8).fill([{ channel: [] }]));
   });
 
   it('says every request body refuses unknown fields, at every depth', () => {
@@ -86,7 +94,9 @@ describe('the OpenAPI document', () => {
     for (const { name, op } of operations()) for (const media of Object.values((op.requestBody?.content ?? {}) as Json)) visit(media.schema, name);
     expect(seen).toEqual(expect.objectContaining({ size: expect.any(Number) }));
     expect(open).toEqual([]);
-    expect([...seen]).toEqual(expect.arrayContaining(['SubmitFeedbackDto', 'LocationDto', 'AttachmentDto', 'CaseActionDto', 'DesignationDto', 'CalendarInputDto', 'DayOffDto']));
+    expect([...seen]).toEqual(
+      expect.arrayContaining(['SubmitFeedbackDto', 'LocationDto', 'AttachmentDto', 'CaseActionDto', 'DesignationDto', 'CalendarInputDto', 'DayOffDto']),
+    );
   });
 
   it('writes null one way, as OpenAPI 3.1 does (no nullable beside allOf)', () => {
@@ -110,7 +120,12 @@ describe(finishDocument.name, () => {
           '/open311/v2/services.json': { get: { responses: { 200: { description: '', ...ref('GeoService') } } } },
           '/v1/x': { get: { responses: { 200: { description: '', ...ref('X') } } } },
         },
-        { GeoService: { type: 'object' }, X: { type: 'object', properties: { y: { $ref: '#/components/schemas/Y' } } }, Y: { type: 'object' }, ErrorDto: { type: 'object' } },
+        {
+          GeoService: { type: 'object' },
+          X: { type: 'object', properties: { y: { $ref: '#/components/schemas/Y' } } },
+          Y: { type: 'object' },
+          ErrorDto: { type: 'object' },
+        },
       ),
     );
     expect(Object.keys(doc.paths)).toEqual(['/v1/x']);
@@ -119,17 +134,20 @@ describe(finishDocument.name, () => {
 
   it('turns nullable into a null type or an anyOf with null', () => {
     const doc = finishDocument(
-      base({ '/v1/a': { get: { responses: { 200: { description: '', content: { 'application/json': { schema: { $ref: '#/components/schemas/A' } } } } } } } }, {
-        A: {
-          type: 'object',
-          properties: {
-            ref: { nullable: true, description: 'd', type: 'object', allOf: [{ $ref: '#/components/schemas/B' }] },
-            text: { type: 'string', nullable: true },
-            state: { type: 'string', enum: ['a', 'b'], nullable: true },
-            nullable: { type: 'boolean' },
+      base(
+        { '/v1/a': { get: { responses: { 200: { description: '', content: { 'application/json': { schema: { $ref: '#/components/schemas/A' } } } } } } } },
+        {
+          A: {
+            type: 'object',
+            properties: {
+              ref: { nullable: true, description: 'd', type: 'object', allOf: [{ $ref: '#/components/schemas/B' }] },
+              text: { type: 'string', nullable: true },
+              state: { type: 'string', enum: ['a', 'b'], nullable: true },
+              nullable: { type: 'boolean' },
+            },
           },
         },
-      }),
+      ),
     ) as Json;
     expect(doc.components.schemas.A.properties).toEqual({
       ref: { description: 'd', anyOf: [{ $ref: '#/components/schemas/B' }, { type: 'null' }] },
@@ -150,6 +168,9 @@ describe(finishDocument.name, () => {
     ) as Json;
     expect(Object.keys(doc.paths['/v1/y'].post.responses)).toEqual(['201', '400', '401', '413', '415', '503']);
     expect(doc.paths['/v1/y'].post.responses['201'].description).toBe('Created');
-    expect(doc.paths['/v1/y'].get).toMatchObject({ security: [], responses: { 200: { description: 'fine' }, 503: { headers: { 'Retry-After': expect.any(Object) } } } });
+    expect(doc.paths['/v1/y'].get).toMatchObject({
+      security: [],
+      responses: { 200: { description: 'fine' }, 503: { headers: { 'Retry-After': expect.any(Object) } } },
+    });
   });
 });

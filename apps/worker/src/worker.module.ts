@@ -39,6 +39,19 @@ import { SlaTimerProcessor } from './processors/sla-timer.processor';
     PrivacyModule,
     MetricsModule,
   ],
-  providers: [OutboxRelay, RoutingProcessor, CaseEventsProcessor, SlaTimerProcessor, DeliveriesProcessor, PrivacyProcessor, PrivacySweepSchedule, DeliveriesReconciler, AuditSealerLoop, Maintenance, WorkerMetricsServer, WorkerHeartbeat],
+  providers: [
+    OutboxRelay,
+    RoutingProcessor,
+    CaseEventsProcessor,
+    SlaTimerProcessor,
+    DeliveriesProcessor,
+    PrivacyProcessor,
+    PrivacySweepSchedule,
+    DeliveriesReconciler,
+    AuditSealerLoop,
+    Maintenance,
+    WorkerMetricsServer,
+    WorkerHeartbeat,
+  ],
 })
 export class WorkerModule {}

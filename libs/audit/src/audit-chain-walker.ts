@@ -51,7 +51,12 @@ export async function checkpointOrigin(db: Sql, watch: CheckpointWatch): Promise
     [watch.seq.toString()],
   );
   if (!at) {
-    return { broken: { eventId: watch.eventId, reason: `checkpointed event ${watch.eventId} (position ${watch.seq}, written ${watch.writtenAt}) is missing: the trail was truncated` } };
+    return {
+      broken: {
+        eventId: watch.eventId,
+        reason: `checkpointed event ${watch.eventId} (position ${watch.seq}, written ${watch.writtenAt}) is missing: the trail was truncated`,
+      },
+    };
   }
   const broken = checkpointMismatch(at, watch) ?? checkLink(at, watch.seq, at.prev_hash, null);
   return broken ? { broken } : { origin: { seq: watch.seq, eventId: at.event_id, hash: at.hash } };
@@ -82,9 +87,7 @@ export class AuditChainWalker {
     if (!this.threads || threads < 2 || length < min) return this.walk(range, origin, (r) => checkpointMismatch(r, watch));
     const segments = splitRange(range.fromSeq, range.toSeq, threads);
     const w = watch && { seq: watch.seq.toString(), eventId: watch.eventId, hash: watch.hash, writtenAt: watch.writtenAt };
-    const results = await this.threads.run(
-      segments.map((s) => ({ fromSeq: s.fromSeq.toString(), toSeq: s.toSeq.toString(), batch: VERIFY_BATCH, watch: w })),
-    );
+    const results = await this.threads.run(segments.map((s) => ({ fromSeq: s.fromSeq.toString(), toSeq: s.toSeq.toString(), batch: VERIFY_BATCH, watch: w })));
     return joinSegments(origin, results, watch);
   }
 
@@ -114,5 +117,4 @@ export class AuditChainWalker {
     }
     return { checked, lastSeq: expectedSeq - 1n, lastId: previousId, lastHash: expected, broken: null };
   }
-
 }

@@ -135,9 +135,13 @@ export function checkTexts(r: SealedEventRow): ChainBreak | null {
   for (const [field, salt, body] of rows) {
     seen.add(field);
     const expected = hashes[field];
-    if (expected === undefined) return { eventId: r.event_id, reason: `event ${r.event_id} has a text '${field}' kept aside that its sealed content does not list: it was added later` };
+    if (expected === undefined)
+      return { eventId: r.event_id, reason: `event ${r.event_id} has a text '${field}' kept aside that its sealed content does not list: it was added later` };
     if (body !== null && (salt === null || auditTextHash(Buffer.from(salt, 'hex'), body) !== expected)) {
-      return { eventId: r.event_id, reason: `the text '${field}' of event ${r.event_id} does not match the hash sealed with the event: it was changed after it was written` };
+      return {
+        eventId: r.event_id,
+        reason: `the text '${field}' of event ${r.event_id} does not match the hash sealed with the event: it was changed after it was written`,
+      };
     }
   }
   const missing = Object.keys(hashes).find((f) => !seen.has(f));

@@ -19,9 +19,7 @@ describe(canonicalAuditEvent.name, () => {
   };
 
   it('length-prefixes every field in UTF-8 bytes, so no content can imitate a separator', () => {
-    expect(canonicalAuditEvent(e)).toBe(
-      'fr-audit-v1|1:7|-|9:officer:x|4:note|-|-|5:a|1:b|29:{"a": "Phường Bạch Mai"}|27:2025-03-04T01:30:00.123456Z',
-    );
+    expect(canonicalAuditEvent(e)).toBe('fr-audit-v1|1:7|-|9:officer:x|4:note|-|-|5:a|1:b|29:{"a": "Phường Bạch Mai"}|27:2025-03-04T01:30:00.123456Z');
     expect(canonicalAuditEvent({ ...e, reason: '' })).not.toBe(canonicalAuditEvent({ ...e, reason: null }));
   });
 
@@ -63,7 +61,12 @@ describe(nearestRank.name, () => {
     expect(nearestRank([2700, 360, 1020], 0.5)).toBe(1020);
     expect(nearestRank([2700, 360, 1020], 0.9)).toBe(2700);
     expect(nearestRank([1, 2, 3, 4], 0.5)).toBe(2);
-    expect(nearestRank(Array.from({ length: 10 }, (_, i) => i + 1), 0.9)).toBe(9);
+    expect(
+      nearestRank(
+        Array.from({ length: 10 }, (_, i) => i + 1),
+        0.9,
+      ),
+    ).toBe(9);
     expect(nearestRank([], 0.5)).toBeNull();
   });
 });
@@ -103,8 +106,20 @@ describe('merged duplicates in unit metrics', () => {
 describe(checkTexts.name, () => {
   const [t] = putAside({ reason: 'bà Lan ở số 12 gọi lại' });
   const row = (texts: unknown[] | null, hashes: Record<string, string> = { reason: t.hash }): SealedEventRow => ({
-    seq: '1', event_id: '9', prev_hash: GENESIS_HASH, hash: GENESIS_HASH, id: '9', case_id: null, actor: 'officer:x', action: 'transfer',
-    from_state: null, to_state: null, reason: null, data: JSON.stringify({ texts: hashes }), occurred_at: '', texts: texts && JSON.stringify(texts),
+    seq: '1',
+    event_id: '9',
+    prev_hash: GENESIS_HASH,
+    hash: GENESIS_HASH,
+    id: '9',
+    case_id: null,
+    actor: 'officer:x',
+    action: 'transfer',
+    from_state: null,
+    to_state: null,
+    reason: null,
+    data: JSON.stringify({ texts: hashes }),
+    occurred_at: '',
+    texts: texts && JSON.stringify(texts),
   });
 
   it('accepts a kept text that hashes to its sealed value, and an erased one', () => {
@@ -114,7 +129,14 @@ describe(checkTexts.name, () => {
 
   it('names a changed, an added and a deleted text', () => {
     expect(checkTexts(row([['reason', t.salt.toString('hex'), 'bà Mai']]))?.reason).toMatch(/changed/);
-    expect(checkTexts(row([['reason', t.salt.toString('hex'), t.body], ['other', null, null]]))?.reason).toMatch(/added later/);
+    expect(
+      checkTexts(
+        row([
+          ['reason', t.salt.toString('hex'), t.body],
+          ['other', null, null],
+        ]),
+      )?.reason,
+    ).toMatch(/added later/);
     expect(checkTexts(row(null))?.reason).toMatch(/deleted/);
   });
 

@@ -19,5 +19,9 @@ import { VerifyThreads } from './verify-threads';
 const USE_CASES = [VerifyAuditTrail, SealAuditEvents, WriteAuditCheckpoint, GetUnitMetrics, ListUnitCases, ExportCases, DrawSample, RecordReview];
 
 /** Home Affairs' audits: the tamper-evident trail, unit metrics, case export, samples and reviews. */
-@Module({ imports: [AppConfigModule, ReadDatabaseModule, SlaModule, BoardReadModule], providers: [AuditChainWalker, VerifyThreads, CheckpointStore, CaseFactsReader, ...USE_CASES], exports: USE_CASES })
+@Module({
+  imports: [AppConfigModule, ReadDatabaseModule, SlaModule, BoardReadModule],
+  providers: [AuditChainWalker, VerifyThreads, CheckpointStore, CaseFactsReader, ...USE_CASES],
+  exports: USE_CASES,
+})
 export class AuditModule {}

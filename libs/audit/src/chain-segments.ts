@@ -43,7 +43,10 @@ export interface CheckpointWatch {
 export function checkpointMismatch(r: SealedEventRow, watch: CheckpointWatch | null | undefined): ChainBreak | null {
   if (!watch || BigInt(r.seq) !== watch.seq) return null;
   if (r.event_id === watch.eventId && r.hash.toString('hex') === watch.hash) return null;
-  return { eventId: r.event_id, reason: `event ${r.event_id} at position ${r.seq} differs from the checkpoint written ${watch.writtenAt}: the trail up to it was rewritten` };
+  return {
+    eventId: r.event_id,
+    reason: `event ${r.event_id} at position ${r.seq} differs from the checkpoint written ${watch.writtenAt}: the trail up to it was rewritten`,
+  };
 }
 
 /**

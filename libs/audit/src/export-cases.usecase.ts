@@ -191,7 +191,10 @@ export class ExportCases {
   async execute(f: ExportCasesFilter, out: Writable): Promise<number> {
     // COPY takes no parameters: the values are quoted as literals.
     const params = [f.period.from.toISOString(), f.period.to.toISOString(), f.unitCode ?? ''].map((v) => escapeLiteral(v));
-    const inner = exportQuery(f.unitCode !== undefined).replace(/\$([123])/g, (_, n: string) => `${params[Number(n) - 1]}::${n === '3' ? 'text' : 'timestamptz'}`);
+    const inner = exportQuery(f.unitCode !== undefined).replace(
+      /\$([123])/g,
+      (_, n: string) => `${params[Number(n) - 1]}::${n === '3' ? 'text' : 'timestamptz'}`,
+    );
     const columns = sqlColumns(`${escapeLiteral(new Date(Date.now()).toISOString())}::timestamptz`);
     const line = `concat_ws(',', ${columns.map(([, sql]) => sql).join(',\n ')})`;
     const pool = ((await this.read.source()).driver as PostgresDriver).master as Pool;

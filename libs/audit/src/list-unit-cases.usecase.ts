@@ -34,6 +34,12 @@ export class ListUnitCases {
       for (const line of caseLines(f, ctx)) if (line.unitCode === unitCode) items.push(line);
     });
     items.sort((a, b) => (a.trackingCode < b.trackingCode ? -1 : a.trackingCode > b.trackingCode ? 1 : 0));
-    return { unit: { code: unit.code, name: unit.name }, from: period.from.toISOString(), to: period.to.toISOString(), evaluatedAt: new Date(ctx.evaluatedAt).toISOString(), items };
+    return {
+      unit: { code: unit.code, name: unit.name },
+      from: period.from.toISOString(),
+      to: period.to.toISOString(),
+      evaluatedAt: new Date(ctx.evaluatedAt).toISOString(),
+      items,
+    };
   }
 }

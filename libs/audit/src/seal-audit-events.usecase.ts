@@ -66,11 +66,12 @@ export class SealAuditEvents {
     );
     if (!res || res.sealed === 0) return 0;
     const lastSeq = (BigInt(head.seq) + BigInt(res.sealed)).toString();
-    await execute(
-      m,
-      `UPDATE audit_chain_head SET last_id = $1, last_hash = $2, event_count = $3, sealer = $4, updated_at = now() WHERE id = 1`,
-      [res.last_id, res.last_hash, lastSeq, sealer],
-    );
+    await execute(m, `UPDATE audit_chain_head SET last_id = $1, last_hash = $2, event_count = $3, sealer = $4, updated_at = now() WHERE id = 1`, [
+      res.last_id,
+      res.last_hash,
+      lastSeq,
+      sealer,
+    ]);
     return res.sealed;
   }
 

@@ -123,7 +123,13 @@ export class VerifyAuditTrail {
     });
     const watch: CheckpointWatch | null = cp ? { seq: cpSeq!, eventId: cp.lastId, hash: cp.hash, writtenAt: cp.writtenAt } : null;
     if (fromCheckpoint && cpSeq! > lastSeq) {
-      return result({ eventId: cp!.lastId, reason: `checkpointed event ${cp!.lastId} (position ${cpSeq}) lies beyond the chain head (position ${headSeq}): the trail was truncated` }, 0);
+      return result(
+        {
+          eventId: cp!.lastId,
+          reason: `checkpointed event ${cp!.lastId} (position ${cpSeq}) lies beyond the chain head (position ${headSeq}): the trail was truncated`,
+        },
+        0,
+      );
     }
 
     let origin: WalkOrigin;
@@ -139,20 +145,33 @@ export class VerifyAuditTrail {
 
     // The walk is contiguous from its start: it passed the checkpoint's position if it got that far.
     if (cpInRange && !fromCheckpoint && walked.lastSeq < cpSeq!) {
-      return result({ eventId: cp!.lastId, reason: `checkpointed event ${cp!.lastId} (position ${cpSeq}, written ${cp!.writtenAt}) is missing: the trail was truncated` }, walked.checked);
+      return result(
+        { eventId: cp!.lastId, reason: `checkpointed event ${cp!.lastId} (position ${cpSeq}, written ${cp!.writtenAt}) is missing: the trail was truncated` },
+        walked.checked,
+      );
     }
     if (whole) {
       if (cpSeq !== null && cpSeq > lastSeq) {
-        return result({ eventId: cp!.lastId, reason: `checkpointed event ${cp!.lastId} (position ${cpSeq}) lies beyond the chain head (position ${headSeq}): the trail was truncated` }, walked.checked);
+        return result(
+          {
+            eventId: cp!.lastId,
+            reason: `checkpointed event ${cp!.lastId} (position ${cpSeq}) lies beyond the chain head (position ${headSeq}): the trail was truncated`,
+          },
+          walked.checked,
+        );
       }
       if (walked.lastSeq !== headSeq || walked.lastId !== (headSeq === 0n ? null : head.last_id) || (headSeq > 0n && !walked.lastHash.equals(head.last_hash))) {
         return result(
-          { eventId: head.last_id, reason: `the chain head records event ${head.last_id} at position ${headSeq} as the last, but the sealed trail ends at position ${walked.lastSeq}: the tail was removed or rewritten` },
+          {
+            eventId: head.last_id,
+            reason: `the chain head records event ${head.last_id} at position ${headSeq} as the last, but the sealed trail ends at position ${walked.lastSeq}: the tail was removed or rewritten`,
+          },
           walked.checked,
         );
       }
       const orphan = await this.firstOrphan(walked.lastSeq, fromCheckpoint ? cp!.lastId : null);
-      if (orphan) return result({ eventId: orphan, reason: `event ${orphan} is neither sealed nor queued for sealing: its queue entry was removed` }, walked.checked);
+      if (orphan)
+        return result({ eventId: orphan, reason: `event ${orphan} is neither sealed nor queued for sealing: its queue entry was removed` }, walked.checked);
     }
     unsealed = { ...(await unsealedBacklog(this.ds)), boundSeconds };
     if (unsealed.count > 0 && unsealed.oldestAgeMs > boundSeconds * 1000) {

@@ -42,7 +42,11 @@ function spawnWorker(): Worker {
   // This file is <root>/libs/audit/src, or <root>/dist/libs/audit/src once compiled.
   const root = join(__dirname, compiled ? '../../../..' : '../../..');
   const { compilerOptions } = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } };
-  const workerData = { entry: compiled ? js : join(__dirname, 'verify-segment.worker.ts'), baseUrl: compiled ? join(root, 'dist') : root, paths: compilerOptions.paths };
+  const workerData = {
+    entry: compiled ? js : join(__dirname, 'verify-segment.worker.ts'),
+    baseUrl: compiled ? join(root, 'dist') : root,
+    paths: compilerOptions.paths,
+  };
   return new Worker(BOOTSTRAP, {
     eval: true,
     workerData,

@@ -55,7 +55,12 @@ export class WriteAuditCheckpoint {
 
     let origin: WalkOrigin = { seq: 0n, eventId: null, hash: GENESIS_HASH };
     if (previous) {
-      const start = await checkpointOrigin(this.ds, { seq: checkpointSeq(previous), eventId: previous.lastId, hash: previous.hash, writtenAt: previous.writtenAt });
+      const start = await checkpointOrigin(this.ds, {
+        seq: checkpointSeq(previous),
+        eventId: previous.lastId,
+        hash: previous.hash,
+        writtenAt: previous.writtenAt,
+      });
       if ('broken' in start) return this.broken(start.broken);
       origin = start.origin;
     }
@@ -77,8 +82,7 @@ export class WriteAuditCheckpoint {
 
   private broken(broken: ChainBreak): CheckpointOutcome {
     this.logger.error(
-      `audit trail does not verify, checkpoint not advanced: ${broken.reason} ` +
-        `(if this database was recreated on purpose, move ${this.store.path} aside)`,
+      `audit trail does not verify, checkpoint not advanced: ${broken.reason} ` + `(if this database was recreated on purpose, move ${this.store.path} aside)`,
     );
     return { kind: 'broken', broken };
   }

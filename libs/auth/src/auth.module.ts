@@ -24,13 +24,7 @@ import { RolesGuard } from './roles.guard';
       }),
     }),
   ],
-  providers: [
-    AccessTokens,
-    LogIn,
-    JwtAuthGuard,
-    RolesGuard,
-    RequestLimits,
-  ],
+  providers: [AccessTokens, LogIn, JwtAuthGuard, RolesGuard, RequestLimits],
   exports: [AccessTokens, LogIn, JwtAuthGuard, RolesGuard, RequestLimits],
 })
 export class AuthModule {}

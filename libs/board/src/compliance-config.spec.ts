@@ -63,7 +63,9 @@ describe(loadComplianceConfig.name, () => {
 
 describe(parseTarget.name, () => {
   it('takes a date-time as an exact instant and names each field a kind does not take', () => {
-    expect(parseTarget({ id: 'x', kind: 'designation', name: 'X', dueAt: '2026-07-10T12:00:00+07:00' }).target?.dueAt).toEqual(new Date('2026-07-10T05:00:00Z'));
+    expect(parseTarget({ id: 'x', kind: 'designation', name: 'X', dueAt: '2026-07-10T12:00:00+07:00' }).target?.dueAt).toEqual(
+      new Date('2026-07-10T05:00:00Z'),
+    );
     expect(parseTarget({ id: 'x', kind: 'designation', name: 'X', dueAt: '2026-07-10', everyDays: 3, thresholdPercent: 50 }).problems).toEqual([
       'everyDays is taken only by a notice_cadence target',
       'thresholdPercent is taken only by staff_onboarding and ward_adoption targets',

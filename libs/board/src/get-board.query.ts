@@ -214,5 +214,7 @@ const CSV_COLUMNS: [string, (u: BoardUnit, e: BoardEntry) => CsvValue][] = [
 
 /** One row per unit and target, UTF-8 with a byte-order mark like the other exports. */
 export function boardCsv(report: BoardReport): string {
-  return UTF8_BOM + csvRow(CSV_COLUMNS.map(([h]) => h)) + report.units.flatMap((u) => u.targets.map((e) => csvRow(CSV_COLUMNS.map(([, f]) => f(u, e))))).join('');
+  return (
+    UTF8_BOM + csvRow(CSV_COLUMNS.map(([h]) => h)) + report.units.flatMap((u) => u.targets.map((e) => csvRow(CSV_COLUMNS.map(([, f]) => f(u, e))))).join('')
+  );
 }

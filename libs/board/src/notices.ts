@@ -85,7 +85,7 @@ export class Notices implements OnModuleInit {
 
   async publish(cmd: PublishNoticeCommand): Promise<NoticeView> {
     if (cmd.actor.role !== 'LEADER' && cmd.actor.role !== 'HANDLER') {
-      throw new OutsideUnitError('notices are published by a unit\'s leader or handler, for their unit');
+      throw new OutsideUnitError("notices are published by a unit's leader or handler, for their unit");
     }
     const areaCodes = [...new Set(cmd.areaCodes ?? [])];
     return this.ds.transaction(async (m) => {

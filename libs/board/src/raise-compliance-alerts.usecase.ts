@@ -141,14 +141,31 @@ export class RaiseComplianceAlerts implements OnModuleInit {
     const t = d.s.target;
     const st = d.s.standing;
     const title = `${d.rung.label}: ${d.s.unit.name} - ${KIND_WORDS[t.kind]}`.slice(0, 200);
-    const value = st.value === null ? 'chưa báo cáo' : t.kind === 'notice_cadence' ? `${st.value} ngày chưa đăng tin` : t.kind === 'designation' ? `${st.value}/2 đầu mối` : `${st.value}%`;
+    const value =
+      st.value === null
+        ? 'chưa báo cáo'
+        : t.kind === 'notice_cadence'
+          ? `${st.value} ngày chưa đăng tin`
+          : t.kind === 'designation'
+            ? `${st.value}/2 đầu mối`
+            : `${st.value}%`;
     const goal = t.kind === 'notice_cadence' ? `ít nhất ${st.target} ngày một tin` : t.kind === 'designation' ? '2/2 đầu mối' : `${st.target}%`;
     const body = `${d.s.unit.name} chưa đạt chỉ tiêu "${t.name}": hiện ${value}, yêu cầu ${goal}, hạn ${localDate(d.missed)}.`;
     return { title, body };
   }
 
   private async payload(id: string, db: Sql = this.ds) {
-    const row = await selectRow<{ id: string; target_id: string; unit_code: string; unit_name: string; level: string; due_at: Date; fired_at: Date; title: string | null; body: string | null }>(
+    const row = await selectRow<{
+      id: string;
+      target_id: string;
+      unit_code: string;
+      unit_name: string;
+      level: string;
+      due_at: Date;
+      fired_at: Date;
+      title: string | null;
+      body: string | null;
+    }>(
       db,
       `SELECT a.id::text AS id, a.target_id, a.unit_code, u.name AS unit_name, a.level, a.due_at, a.fired_at,
               (SELECT title FROM notifications n WHERE n.compliance_alert_id = a.id ORDER BY n.id LIMIT 1) AS title,

@@ -1,6 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { ComplianceTarget, ConflictError, NotFoundError, TARGET_KINDS, TargetKind, UNIT_KINDS, UnprocessableError, ValidationError, vnDayStart } from '@fr/domain';
+import {
+  ComplianceTarget,
+  ConflictError,
+  NotFoundError,
+  TARGET_KINDS,
+  TargetKind,
+  UNIT_KINDS,
+  UnprocessableError,
+  ValidationError,
+  vnDayStart,
+} from '@fr/domain';
 import { execute, selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
 
 /** A target as written by people: in config/compliance.yaml or POST /v1/compliance/targets. */
@@ -51,10 +61,12 @@ const isInt = (v: unknown, min: number, max: number) => typeof v === 'number' &&
 export function parseTarget(input: TargetInput, where = ''): { target: ComplianceTarget | null; problems: string[] } {
   const problems: string[] = [];
   const at = (field: string) => `${where}${field}`;
-  if (typeof input.id !== 'string' || !ID.test(input.id)) problems.push(`${at('id')} must be 1-40 lower-case letters, digits, '_', '.' or '-', starting with a letter or digit`);
+  if (typeof input.id !== 'string' || !ID.test(input.id))
+    problems.push(`${at('id')} must be 1-40 lower-case letters, digits, '_', '.' or '-', starting with a letter or digit`);
   const kind = input.kind as TargetKind;
   if (!TARGET_KINDS.includes(kind)) problems.push(`${at('kind')} must be one of ${TARGET_KINDS.join(', ')}`);
-  if (typeof input.name !== 'string' || input.name.trim() === '' || input.name.length > 200) problems.push(`${at('name')} must be a text of 1 to 200 characters`);
+  if (typeof input.name !== 'string' || input.name.trim() === '' || input.name.length > 200)
+    problems.push(`${at('name')} must be a text of 1 to 200 characters`);
   const cadence = kind === 'notice_cadence';
   const dueAt = input.dueAt ? parseInstant(input.dueAt, at('dueAt'), 'end', problems) : null;
   const startsAt = input.startsAt ? parseInstant(input.startsAt, at('startsAt'), 'start', problems) : null;
@@ -65,7 +77,8 @@ export function parseTarget(input: TargetInput, where = ''): { target: Complianc
   if (!cadence && input.everyDays != null) problems.push(`${at('everyDays')} is taken only by a notice_cadence target`);
   const headcount = kind === 'staff_onboarding' || kind === 'ward_adoption';
   const threshold = input.thresholdPercent ?? (headcount ? 100 : null);
-  if (headcount && !(typeof threshold === 'number' && threshold > 0 && threshold <= 100)) problems.push(`${at('thresholdPercent')} must be a number above 0 and at most 100`);
+  if (headcount && !(typeof threshold === 'number' && threshold > 0 && threshold <= 100))
+    problems.push(`${at('thresholdPercent')} must be a number above 0 and at most 100`);
   if (!headcount && input.thresholdPercent != null) problems.push(`${at('thresholdPercent')} is taken only by staff_onboarding and ward_adoption targets`);
   if (input.atRiskDays != null && !isInt(input.atRiskDays, 0, 365)) problems.push(`${at('atRiskDays')} must be an integer from 0 to 365`);
   const defaultKinds = kind === 'ward_adoption' ? ['ward'] : kind === 'notice_cadence' ? ['department', 'ward'] : [...UNIT_KINDS];
@@ -194,7 +207,18 @@ export class ComplianceTargets {
         m,
         `UPDATE compliance_targets SET name = $2, due_at = $3, starts_at = $4, threshold_percent = $5, every_days = $6, at_risk_days = $7,
                 unit_kinds = $8, unit_codes = $9, active = $10, updated_at = now() WHERE id = $1`,
-        [id, target.name, target.dueAt, target.startsAt, target.thresholdPercent, target.everyDays, target.atRiskDays, target.unitKinds, target.unitCodes, target.active],
+        [
+          id,
+          target.name,
+          target.dueAt,
+          target.startsAt,
+          target.thresholdPercent,
+          target.everyDays,
+          target.atRiskDays,
+          target.unitKinds,
+          target.unitCodes,
+          target.active,
+        ],
       );
       await writeAuditEvent(m, { caseId: null, actor, action: 'compliance_target_changed', data: { id, changes: Object.keys(changes) } });
       return targetView(target);

@@ -122,8 +122,14 @@ export class UnitFigures {
    * problem is reported with its line number.
    */
   async importCsv(actorId: string, csv: string): Promise<{ imported: number }> {
-    const lines = csv.replace(/^\uFEFF/, '').split(/\r?\n/).map((l) => l.trim());
-    const header = (lines[0] ?? '').toLowerCase().split(',').map((h) => h.trim());
+    const lines = csv
+      .replace(/^\uFEFF/, '')
+      .split(/\r?\n/)
+      .map((l) => l.trim());
+    const header = (lines[0] ?? '')
+      .toLowerCase()
+      .split(',')
+      .map((h) => h.trim());
     const expected = ['unit_code', 'kind', 'total', 'with_account', 'as_of'];
     if (expected.some((h, i) => header[i] !== h) || header.length !== expected.length) {
       throw new ValidationError(`the CSV must start with the header ${expected.join(',')}`, ['csv']);
@@ -159,7 +165,12 @@ export class UnitFigures {
       );
       if (bad.length) throw new UnprocessableError(bad.slice(0, 50).join('; '));
       await this.insert(m, rows, 'import', `officer:${actorId}`);
-      await writeAuditEvent(m, { caseId: null, actor: `officer:${actorId}`, action: 'unit_figures_imported', data: { lines: rows.length, units: kindOf.size } });
+      await writeAuditEvent(m, {
+        caseId: null,
+        actor: `officer:${actorId}`,
+        action: 'unit_figures_imported',
+        data: { lines: rows.length, units: kindOf.size },
+      });
       return { imported: rows.length };
     });
   }
@@ -189,7 +200,16 @@ export class UnitFigures {
       `INSERT INTO unit_figures (unit_code, kind, total, with_account, as_of, source, reported_by, reported_at)
        SELECT u, k, t, w, a, $6, $7, $8 FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::timestamptz[]) AS x(u, k, t, w, a)
        RETURNING id::text AS id, unit_code, kind, total, with_account, as_of, source, reported_at`,
-      [rows.map((r) => r.unitCode), rows.map((r) => r.kind), rows.map((r) => r.total), rows.map((r) => r.withAccount), rows.map((r) => r.asOfAt), source, by, this.clock.now()],
+      [
+        rows.map((r) => r.unitCode),
+        rows.map((r) => r.kind),
+        rows.map((r) => r.total),
+        rows.map((r) => r.withAccount),
+        rows.map((r) => r.asOfAt),
+        source,
+        by,
+        this.clock.now(),
+      ],
     );
   }
 }

@@ -162,7 +162,6 @@ function encodeCursor(r: Pick<SummaryRow, 'sort_due' | 'id'>): string {
   return Buffer.from(JSON.stringify([due, r.id])).toString('base64url');
 }
 
-
 /** Only what encodeCursor makes: 'infinity' or an exact toISOString(), and a uuid. */
 function decodeCursor(cursor: string): [string, string] {
   try {
@@ -295,16 +294,18 @@ export class CaseQueries {
       /** The original this case is linked or merged to (tracking code and state only), and the cases linked or merged to this one. */
       duplicateOf: r.duplicate_of,
       duplicates: r.duplicates ?? [],
-      timeline: events.map((e) => ({ e, t: withTexts(e) })).map(({ e, t }) => ({
-        id: e.id,
-        at: iso(e.occurred_at),
-        actor: { ref: e.actor, name: e.full_name, role: e.role },
-        action: e.action,
-        from: e.from_state,
-        to: e.to_state,
-        reason: text(t.reason),
-        data: viewData(t.data, text),
-      })),
+      timeline: events
+        .map((e) => ({ e, t: withTexts(e) }))
+        .map(({ e, t }) => ({
+          id: e.id,
+          at: iso(e.occurred_at),
+          actor: { ref: e.actor, name: e.full_name, role: e.role },
+          action: e.action,
+          from: e.from_state,
+          to: e.to_state,
+          reason: text(t.reason),
+          data: viewData(t.data, text),
+        })),
       messages: messages.map((m) => ({
         id: m.id,
         kind: m.kind,

@@ -52,10 +52,7 @@ export class CitizenActions {
   private async caseId(channel: string | null, trackingCode: string): Promise<string> {
     const code = normaliseTrackingCode(trackingCode);
     const row = code
-      ? await selectRow<{ id: string }>(this.ds, `SELECT id FROM cases WHERE tracking_code = $1 AND ($2::text IS NULL OR channel_code = $2)`, [
-          code,
-          channel,
-        ])
+      ? await selectRow<{ id: string }>(this.ds, `SELECT id FROM cases WHERE tracking_code = $1 AND ($2::text IS NULL OR channel_code = $2)`, [code, channel])
       : undefined;
     if (!row) throw new NotFoundError('feedback', trackingCode);
     return row.id;

@@ -131,7 +131,8 @@ const DEV_KEY_PREFIX = 'dev-';
 function productionProblems(env: Env): string[] {
   const problems: string[] = [];
   if (!env.FR_ADMIN_PASSWORD) problems.push('FR_ADMIN_PASSWORD is required in production');
-  else if (env.FR_ADMIN_PASSWORD === DEV_ADMIN_PASSWORD) problems.push(`FR_ADMIN_PASSWORD must not be the development default '${DEV_ADMIN_PASSWORD}' in production`);
+  else if (env.FR_ADMIN_PASSWORD === DEV_ADMIN_PASSWORD)
+    problems.push(`FR_ADMIN_PASSWORD must not be the development default '${DEV_ADMIN_PASSWORD}' in production`);
   if (!env.FR_JWT_SECRET || env.FR_JWT_SECRET.length < 32) problems.push('FR_JWT_SECRET of at least 32 characters is required in production');
   else if (env.FR_JWT_SECRET.startsWith(DEV_JWT_SECRET)) problems.push('FR_JWT_SECRET must not be the development default in production');
   if (!env.FR_PHONE_KEY_SECRET || env.FR_PHONE_KEY_SECRET.length < 32) problems.push('FR_PHONE_KEY_SECRET of at least 32 characters is required in production');
@@ -156,7 +157,8 @@ const DEV_DATABASE = {
 };
 
 /** The variables that carry credentials: each may come from a file instead, NAME_FILE. */
-const SECRET_VARIABLE = /^(DATABASE_URL|DATABASE_OWNER_URL|DATABASE_ADMIN_URL|DATABASE_READ_URL|REDIS_URL|FR_ADMIN_PASSWORD|FR_JWT_SECRET|FR_SMTP_URL|FR_PRIVACY_KEY|FR_PHONE_KEY_SECRET|FR_METRICS_TOKEN|FR_KEY_[A-Z0-9_]+)_FILE$/;
+const SECRET_VARIABLE =
+  /^(DATABASE_URL|DATABASE_OWNER_URL|DATABASE_ADMIN_URL|DATABASE_READ_URL|REDIS_URL|FR_ADMIN_PASSWORD|FR_JWT_SECRET|FR_SMTP_URL|FR_PRIVACY_KEY|FR_PHONE_KEY_SECRET|FR_METRICS_TOKEN|FR_KEY_[A-Z0-9_]+)_FILE$/;
 
 /**
  * `NAME_FILE` stands for `NAME` read from that file (Docker and Kubernetes secrets), trailing
@@ -326,7 +328,8 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     },
     queueBoardRetries: env.FR_QUEUE_BOARD_RETRIES === 'true',
   };
-  if (production && config.metricsToken !== null && config.metricsToken.length < 16) problems.push('FR_METRICS_TOKEN must be at least 16 characters in production');
+  if (production && config.metricsToken !== null && config.metricsToken.length < 16)
+    problems.push('FR_METRICS_TOKEN must be at least 16 characters in production');
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!levels.includes(config.logLevel)) problems.push(`LOG_LEVEL must be one of ${levels.join(', ')}`);
   if (problems.length) throw new ConfigError(problems);

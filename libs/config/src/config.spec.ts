@@ -179,10 +179,7 @@ describe(loadOrganisation.name, () => {
 
   it('names the file and the entry of each broken reference', () => {
     const routing = join(dir, 'routing.yaml');
-    writeFileSync(
-      routing,
-      readFileSync(routing, 'utf8') + '  - id: broken\n    category: no_such_category\n    unit: NO_SUCH_UNIT\n    inform: [GHOST]\n',
-    );
+    writeFileSync(routing, readFileSync(routing, 'utf8') + '  - id: broken\n    category: no_such_category\n    unit: NO_SUCH_UNIT\n    inform: [GHOST]\n');
     expect(() => loadOrganisation(dir)).toThrow(ConfigError);
     try {
       loadOrganisation(dir);

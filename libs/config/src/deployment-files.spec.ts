@@ -52,14 +52,22 @@ describe('docker-compose.yml', () => {
 
   it('checks the health of every service', () => {
     for (const [name, s] of services) {
-      expect({ name, test: s.healthcheck?.test?.length ? 'set' : 'missing', disabled: s.healthcheck?.disable ?? false }).toEqual({ name, test: 'set', disabled: false });
+      expect({ name, test: s.healthcheck?.test?.length ? 'set' : 'missing', disabled: s.healthcheck?.disable ?? false }).toEqual({
+        name,
+        test: 'set',
+        disabled: false,
+      });
     }
   });
 
   it('runs every Redis with a password from a secret and noeviction', () => {
     for (const [name, s] of services.filter(([n, x]) => /^redis/.test(x.image ?? '') && !n.startsWith('sentinel'))) {
       const cmd = commandOf(s);
-      expect({ name, noeviction: /--maxmemory-policy noeviction/.test(cmd), requirepass: /requirepass/.test(cmd) }).toEqual({ name, noeviction: true, requirepass: true });
+      expect({ name, noeviction: /--maxmemory-policy noeviction/.test(cmd), requirepass: /requirepass/.test(cmd) }).toEqual({
+        name,
+        noeviction: true,
+        requirepass: true,
+      });
       expect(cmd).toContain('/run/secrets/redis_password');
       expect(s.secrets).toContain('redis_password');
     }
@@ -90,7 +98,8 @@ describe('docker-compose.yml', () => {
   });
 
   it('shows the shape of a larger site in the `scale` profile: two APIs behind a proxy, three workers, Sentinels', () => {
-    const inScale = (pred: (s: Service, name: string) => boolean) => services.filter(([name, s]) => (!s.profiles || s.profiles.includes('scale')) && pred(s, name)).length;
+    const inScale = (pred: (s: Service, name: string) => boolean) =>
+      services.filter(([name, s]) => (!s.profiles || s.profiles.includes('scale')) && pred(s, name)).length;
     expect(inScale((s) => commandOf(s).endsWith(' api'))).toBe(2);
     expect(inScale((s) => commandOf(s).endsWith(' worker'))).toBe(3);
     expect(inScale((_, name) => name.startsWith('sentinel-'))).toBe(3);
@@ -101,7 +110,9 @@ describe('docker-compose.yml', () => {
 
 describe('Dockerfile and .dockerignore', () => {
   const dockerfile = read('Dockerfile');
-  const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
+  const ignored = read('.dockerignore')
+    .split('\n')
+    .map((l) => l.trim());
 
   it('checks its own health and runs as a user without rights', () => {
     expect(dockerfile).toMatch(/^HEALTHCHECK .*CMD \["node", "scripts\/healthcheck\.js"\]/m);

@@ -27,18 +27,18 @@ export function loggingModule(): DynamicModule {
       // process.stdout (not pino's own fd writer) so a test can read every line the engine logs.
       pinoHttp: [
         {
-        level: config.logLevel,
-        base: { service: 'feedback-router' },
-        genReqId: requestIdOf,
-        // On every line the request logs, not only the access line: jobs log the same key.
-        customProps: (req: { id: unknown }) => ({ requestId: req.id }),
-        serializers: {
-          req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-          res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-        },
-        redact: { paths: ['req.headers', 'citizen', '*.citizen', 'citizenName', 'citizenPhone', 'phone', 'password'], censor: '[redacted]' },
-        customLogLevel: (_req: unknown, res: { statusCode: number }, err?: unknown) =>
-          err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+          level: config.logLevel,
+          base: { service: 'feedback-router' },
+          genReqId: requestIdOf,
+          // On every line the request logs, not only the access line: jobs log the same key.
+          customProps: (req: { id: unknown }) => ({ requestId: req.id }),
+          serializers: {
+            req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+            res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+          },
+          redact: { paths: ['req.headers', 'citizen', '*.citizen', 'citizenName', 'citizenPhone', 'phone', 'password'], censor: '[redacted]' },
+          customLogLevel: (_req: unknown, res: { statusCode: number }, err?: unknown) =>
+            err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
         },
         process.stdout,
       ],

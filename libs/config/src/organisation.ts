@@ -85,7 +85,10 @@ export function loadOrganisation(dir: string): OrganisationConfig {
   const files = readFiles(p, dir);
   const { units, designees } = readUnits(p, files.organisation);
   const officers = [...designees, ...readOfficers(p, files.organisation)];
-  p.unique('unit code', units.map((u) => u.code));
+  p.unique(
+    'unit code',
+    units.map((u) => u.code),
+  );
   const unitCodes = new Set(units.map((u) => u.code));
   checkOfficers(p, officers, unitCodes);
   const triageUnit = readTriageUnit(p, files.organisation, unitCodes);
@@ -244,7 +247,10 @@ function readOfficers(p: Problems, org: Doc): SeedOfficer[] {
 
 /** Every officer, designees included: a username once, in a unit that exists. */
 function checkOfficers(p: Problems, officers: SeedOfficer[], units: ReadonlySet<string>): void {
-  p.unique('officer username', officers.map((o) => o.username));
+  p.unique(
+    'officer username',
+    officers.map((o) => o.username),
+  );
   for (const o of officers) {
     if (o.unit && !units.has(o.unit)) p.add(`officer '${o.username}' names unknown unit '${o.unit}'`);
   }
@@ -267,7 +273,10 @@ function readAreas(p: Problems, org: Doc, units: ReadonlySet<string>): SeedArea[
     const streets = Array.isArray(a.streets) ? a.streets.map((m) => String(m).normalize('NFC').trim()) : [];
     return { code: p.text(a, 'code', where, CODE) ?? '', name: p.text(a, 'name', where) ?? '', unit, match, streets };
   });
-  p.unique('area code', areas.map((a) => a.code));
+  p.unique(
+    'area code',
+    areas.map((a) => a.code),
+  );
   return areas;
 }
 
@@ -286,7 +295,10 @@ function readCategories(p: Problems, doc: Doc): SeedCategory[] {
       refusal,
     };
   });
-  p.unique('category code', categories.map((c) => c.code));
+  p.unique(
+    'category code',
+    categories.map((c) => c.code),
+  );
   return categories;
 }
 
@@ -300,7 +312,10 @@ interface KnownCodes {
 /** routing.yaml `rules`, in order; each names codes of units, categories and areas read before. */
 function readRules(p: Problems, doc: Doc, known: KnownCodes): SeedRule[] {
   const rules = p.list(doc, 'rules', 'routing.yaml').map((r, i) => readRule(p, r, i, known));
-  p.unique('rule id', rules.map((r) => r.id));
+  p.unique(
+    'rule id',
+    rules.map((r) => r.id),
+  );
   return rules;
 }
 
@@ -347,7 +362,10 @@ function readChannels(p: Problems, doc: Doc): SeedChannel[] {
     const where = `channels.yaml channels[${i}]`;
     return { code: p.text(c, 'code', where, CHANNEL_CODE) ?? '', name: p.text(c, 'name', where) ?? '' };
   });
-  p.unique('channel code', channels.map((c) => c.code));
+  p.unique(
+    'channel code',
+    channels.map((c) => c.code),
+  );
   if (channels.length === 0) p.add('channels.yaml: at least one channel is required');
   return channels;
 }

@@ -2,7 +2,15 @@ import { parseRedisUrl, redact } from './redis-url';
 
 describe(parseRedisUrl.name, () => {
   it('reads a single server with a password and a database', () => {
-    expect(parseRedisUrl('redis://:p%40ss@redis:6380/2')).toEqual({ kind: 'single', host: 'redis', port: 6380, username: undefined, password: 'p@ss', db: 2, tls: false });
+    expect(parseRedisUrl('redis://:p%40ss@redis:6380/2')).toEqual({
+      kind: 'single',
+      host: 'redis',
+      port: 6380,
+      username: undefined,
+      password: 'p@ss',
+      db: 2,
+      tls: false,
+    });
     expect(parseRedisUrl('rediss://app:pw@r.example')).toMatchObject({ kind: 'single', port: 6379, username: 'app', password: 'pw', db: 0, tls: true });
   });
 
@@ -21,7 +29,13 @@ describe(parseRedisUrl.name, () => {
       db: 1,
       tls: false,
     });
-    expect(parseRedisUrl('redis+sentinel://s:26379/m')).toMatchObject({ kind: 'sentinel', sentinels: [{ host: 's', port: 26379 }], name: 'm', db: 0, password: undefined });
+    expect(parseRedisUrl('redis+sentinel://s:26379/m')).toMatchObject({
+      kind: 'sentinel',
+      sentinels: [{ host: 's', port: 26379 }],
+      name: 'm',
+      db: 0,
+      password: undefined,
+    });
   });
 
   it('reads the seed nodes of a Redis Cluster', () => {

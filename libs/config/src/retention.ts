@@ -40,7 +40,8 @@ export const DEFAULT_RETENTION: RetentionPolicy = Object.freeze({
 /** config/retention.yaml, or the defaults when the file is absent; every problem is listed at once. */
 export function loadRetentionPolicy(dir: string): RetentionPolicy {
   const file = join(dir, 'retention.yaml');
-  if (!existsSync(file)) return { ...DEFAULT_RETENTION, freeText: [...DEFAULT_RETENTION.freeText], subjectRequestHours: { ...DEFAULT_RETENTION.subjectRequestHours } };
+  if (!existsSync(file))
+    return { ...DEFAULT_RETENTION, freeText: [...DEFAULT_RETENTION.freeText], subjectRequestHours: { ...DEFAULT_RETENTION.subjectRequestHours } };
   return parseRetentionPolicy(readFileSync(file, 'utf8'));
 }
 
@@ -64,7 +65,10 @@ export function parseRetentionPolicy(text: string): RetentionPolicy {
     if (!Array.isArray(contact.freeText)) problems.push('retention.yaml contactDetails.freeText: a list');
     else {
       const unknown = contact.freeText.filter((f) => !(ERASABLE_TEXTS as readonly unknown[]).includes(f));
-      if (unknown.length) problems.push(`retention.yaml contactDetails.freeText: unknown ${unknown.map((u) => JSON.stringify(u)).join(', ')} (one of ${ERASABLE_TEXTS.join(', ')})`);
+      if (unknown.length)
+        problems.push(
+          `retention.yaml contactDetails.freeText: unknown ${unknown.map((u) => JSON.stringify(u)).join(', ')} (one of ${ERASABLE_TEXTS.join(', ')})`,
+        );
       freeText = contact.freeText.filter((f): f is ErasableText => (ERASABLE_TEXTS as readonly unknown[]).includes(f));
     }
   }

@@ -20,7 +20,9 @@ export class OfficerAbsences {
     const officer = await selectRow<{ id: string; unit_code: string }>(this.ds, `SELECT id, unit_code FROM officers WHERE id = $1`, [officerId]);
     if (!officer) throw new NotFoundError('officer', officerId);
     if (!mayManageAbsences(actor, officer) && !READERS.includes(actor.role)) {
-      throw new AbsenceForbiddenError(`only the officer, a leader of unit '${officer.unit_code}', an administrator, a supervisor or an auditor reads this officer's absences`);
+      throw new AbsenceForbiddenError(
+        `only the officer, a leader of unit '${officer.unit_code}', an administrator, a supervisor or an auditor reads this officer's absences`,
+      );
     }
     const rows = await selectRows<AbsenceRow>(
       this.ds,
@@ -40,11 +42,11 @@ export class OfficerAbsences {
       if (!mayManageAbsences(actor, officer)) {
         throw new AbsenceForbiddenError(`only the officer, a leader of unit '${officer.unit_code}' or an administrator cancels this officer's absences`);
       }
-      const changed = await execute(
-        m,
-        `UPDATE officer_absences SET cancelled_at = $3 WHERE id = $1 AND officer_id = $2 AND cancelled_at IS NULL`,
-        [absenceId, officer.id, this.clock.now()],
-      );
+      const changed = await execute(m, `UPDATE officer_absences SET cancelled_at = $3 WHERE id = $1 AND officer_id = $2 AND cancelled_at IS NULL`, [
+        absenceId,
+        officer.id,
+        this.clock.now(),
+      ]);
       if (changed === 0) throw new NotFoundError('absence', absenceId);
       await writeAuditEvent(m, { caseId: null, actor: `officer:${actor.id}`, action: 'absence_cancelled', data: { absenceId, officerId: officer.id } });
     });

@@ -48,11 +48,7 @@ export class DesignateUnitOfficers {
 
       const designationChanged = unit.handler_id !== cmd.handlerId || unit.leader_id !== cmd.leaderId;
       if (designationChanged) {
-        await execute(m, `UPDATE units SET handler_id = $2, leader_id = $3, updated_at = now() WHERE code = $1`, [
-          cmd.unitCode,
-          cmd.handlerId,
-          cmd.leaderId,
-        ]);
+        await execute(m, `UPDATE units SET handler_id = $2, leader_id = $3, updated_at = now() WHERE code = $1`, [cmd.unitCode, cmd.handlerId, cmd.leaderId]);
       }
       const actor = `officer:${cmd.actorId}`;
       const moved = await followUnitDesignation(m, { unitCode: cmd.unitCode, handlerId: cmd.handlerId, leaderId: cmd.leaderId, actor });

@@ -11,7 +11,18 @@ import { ApplyReorganisation, PlanReorganisation } from './reorganisations.useca
 import { GetUnitCoverage } from './unit-coverage.query';
 import { UpdateOfficer } from './update-officer.usecase';
 
-const USE_CASES = [CreateOfficer, UpdateOfficer, ListOfficers, ListUnits, DesignateUnitOfficers, GetUnitCoverage, PlanReorganisation, ApplyReorganisation, RecordAbsence, OfficerAbsences];
+const USE_CASES = [
+  CreateOfficer,
+  UpdateOfficer,
+  ListOfficers,
+  ListUnits,
+  DesignateUnitOfficers,
+  GetUnitCoverage,
+  PlanReorganisation,
+  ApplyReorganisation,
+  RecordAbsence,
+  OfficerAbsences,
+];
 
 /** Officers' accounts, units' designations and absences, and reorganisations, administered over the API. */
 @Module({ imports: [AppConfigModule, SlaModule], providers: USE_CASES, exports: USE_CASES })

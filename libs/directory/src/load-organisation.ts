@@ -33,7 +33,15 @@ type Step = (db: Sql, org: OrganisationConfig) => Promise<void>;
  * The parts of the organisation, in the order their rows refer to each other (officers name units,
  * units name their designated officers, areas and rules name units). One transaction runs them all.
  */
-const ORGANISATION_STEPS: readonly Step[] = [insertChannels, insertCategories, insertUnits, insertOfficers, designateUnitOfficers, insertAreas, insertRoutingRules];
+const ORGANISATION_STEPS: readonly Step[] = [
+  insertChannels,
+  insertCategories,
+  insertUnits,
+  insertOfficers,
+  designateUnitOfficers,
+  insertAreas,
+  insertRoutingRules,
+];
 
 async function organisationLoaded(db: Sql): Promise<boolean> {
   return (await selectRow<{ key: string }>(db, `SELECT key FROM system_state WHERE key = $1`, [LOADED_KEY])) !== undefined;

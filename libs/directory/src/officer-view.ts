@@ -27,4 +27,3 @@ export function toOfficerView(row: OfficerRow): OfficerView {
 }
 
 export const USERNAME_PATTERN = /^[a-z0-9_.-]{3,64}$/;
-

@@ -9,7 +9,5 @@ import { selectRow } from '@fr/persistence';
 export async function checkOperatorUnit(m: EntityManager, hotlineUnits: readonly string[], unitCode: string): Promise<void> {
   const unit = await selectRow<{ kind: string }>(m, `SELECT kind FROM units WHERE code = $1`, [unitCode]);
   if (!unit || unit.kind === 'office' || hotlineUnits.includes(unitCode.toUpperCase())) return;
-  throw new UnprocessableError(
-    `unitCode: an OPERATOR belongs to the office or a hotline unit (FR_HOTLINE_UNITS); unit '${unitCode}' is neither`,
-  );
+  throw new UnprocessableError(`unitCode: an OPERATOR belongs to the office or a hotline unit (FR_HOTLINE_UNITS); unit '${unitCode}' is neither`);
 }

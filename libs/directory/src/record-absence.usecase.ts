@@ -78,11 +78,9 @@ export class RecordAbsence {
         action: 'absence_recorded',
         data: { absenceId: inserted.id, officerId, coverId, from: cmd.from.toISOString(), to: cmd.to.toISOString() },
       });
-      const row = await selectRow<AbsenceRow>(
-        m,
-        `SELECT ${ABSENCE_COLUMNS} FROM officer_absences a JOIN officers co ON co.id = a.cover_id WHERE a.id = $1`,
-        [inserted.id],
-      );
+      const row = await selectRow<AbsenceRow>(m, `SELECT ${ABSENCE_COLUMNS} FROM officer_absences a JOIN officers co ON co.id = a.cover_id WHERE a.id = $1`, [
+        inserted.id,
+      ]);
       return toAbsenceView(row!, now);
     });
   }

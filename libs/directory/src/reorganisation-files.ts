@@ -16,7 +16,9 @@ export function loadReorganisationFiles(configDir: string): { file: string; plan
   if (!existsSync(dir)) return [];
   const problems: string[] = [];
   const plans: { file: string; plan: ReorganisationPlan }[] = [];
-  for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()) {
     try {
       const r = parsePlan(parse(readFileSync(join(dir, file), 'utf8')));
       if (r.plan) plans.push({ file, plan: r.plan });

@@ -88,12 +88,7 @@ async function insertNewUnits(m: EntityManager, plan: ReorganisationPlan, effect
     ] as const) {
       if (!d) continue;
       // Seeded officers have no password until the office gives them one (as config/ seeds them).
-      await execute(m, `INSERT INTO officers (username, full_name, role, unit_code) VALUES ($1, $2, $3, $4)`, [
-        d.username,
-        d.fullName,
-        role,
-        u.code,
-      ]);
+      await execute(m, `INSERT INTO officers (username, full_name, role, unit_code) VALUES ($1, $2, $3, $4)`, [d.username, d.fullName, role, u.code]);
     }
     await execute(
       m,
@@ -123,11 +118,10 @@ async function renameUnits(m: EntityManager, plan: ReorganisationPlan): Promise<
       `UPDATE units SET aliases = ARRAY(SELECT DISTINCT x FROM unnest(aliases || name || $3::text[]) x WHERE x <> $2 ORDER BY x), name = $2, updated_at = now() WHERE code = $1`,
       [r.unit, r.name, r.aliases],
     );
-    await execute(
-      m,
-      `UPDATE areas SET match = ARRAY(SELECT DISTINCT x FROM unnest(match || $2::text[]) x ORDER BY x) WHERE unit_code = $1 AND active`,
-      [r.unit, [r.name, ...r.aliases]],
-    );
+    await execute(m, `UPDATE areas SET match = ARRAY(SELECT DISTINCT x FROM unnest(match || $2::text[]) x ORDER BY x) WHERE unit_code = $1 AND active`, [
+      r.unit,
+      [r.name, ...r.aliases],
+    ]);
   }
 }
 
@@ -153,11 +147,7 @@ async function endUnits(m: EntityManager, plan: ReorganisationPlan, ev: PlanEval
       const area = await areaOf(m, plan, p.unit);
       if (area) successors.push({ area, streets: p.streets, patterns: p.patterns });
     }
-    await execute(m, `UPDATE units SET active = false, valid_to = $2, successors = $3, updated_at = now() WHERE code = $1`, [
-      e.unit,
-      effective,
-      e.successors,
-    ]);
+    await execute(m, `UPDATE units SET active = false, valid_to = $2, successors = $3, updated_at = now() WHERE code = $1`, [e.unit, effective, e.successors]);
     await execute(m, `UPDATE areas SET active = false, valid_to = $2, successors = $3 WHERE unit_code = $1 AND active`, [
       e.unit,
       effective,
@@ -179,7 +169,14 @@ async function moveCases(m: EntityManager, plan: ReorganisationPlan, ev: PlanEva
   await selectRows<{ id: string }>(m, `SELECT id FROM cases WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids]);
   const areas = new Map<string, string | null>();
   for (const to of new Set(moves.map((x) => x.to!))) areas.set(to, await areaOf(m, plan, to));
-  const moved = await selectRows<{ id: string; status: string; handler_id: string | null; leader_id: string | null; tracking_code: string; due_at: Date | null }>(
+  const moved = await selectRows<{
+    id: string;
+    status: string;
+    handler_id: string | null;
+    leader_id: string | null;
+    tracking_code: string;
+    due_at: Date | null;
+  }>(
     m,
     `WITH mv AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) AS mv(id, to_unit, to_area)),
      upd AS (

@@ -69,7 +69,8 @@ export async function scheduleReorganisation(
 ): Promise<{ id: string; report: PlanEvaluation }> {
   return db.transaction(async (m) => {
     const report = await dryRunPlan(m, plan);
-    if (report.unresolved.length) throw new UnprocessableError(`the plan leaves ${report.unresolved.length} problem(s) unresolved: ${report.unresolved.join('; ')}`);
+    if (report.unresolved.length)
+      throw new UnprocessableError(`the plan leaves ${report.unresolved.length} problem(s) unresolved: ${report.unresolved.join('; ')}`);
     const row = await selectRow<{ id: string }>(
       m,
       `INSERT INTO reorganisations (name, source, effective_at, plan, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id`,

@@ -79,15 +79,7 @@ export class UpdateOfficer {
                 password_hash = COALESCE($6, password_hash),
                 token_version = token_version + $7, updated_at = now()
           WHERE id = $1 RETURNING ${OFFICER_COLUMNS}`,
-        [
-          before.id,
-          name ?? before.fullName,
-          role ?? before.role,
-          unitCode ?? before.unitCode,
-          active ?? before.active,
-          passwordHash,
-          revoke ? 1 : 0,
-        ],
+        [before.id, name ?? before.fullName, role ?? before.role, unitCode ?? before.unitCode, active ?? before.active, passwordHash, revoke ? 1 : 0],
       );
       await writeAuditEvent(m, {
         caseId: null,

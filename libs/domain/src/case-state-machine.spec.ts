@@ -163,9 +163,7 @@ function outcomeOf(state: CaseState, action: CaseAction, role: ActorRole): Outco
   }
 }
 
-const EVERY_TRIPLE = STATES.flatMap((state) =>
-  ACTIONS.flatMap((action) => ROLES.map((role) => [state, action, role] as const)),
-);
+const EVERY_TRIPLE = STATES.flatMap((state) => ACTIONS.flatMap((action) => ROLES.map((role) => [state, action, role] as const)));
 
 describe('case state machine', () => {
   describe('vocabulary', () => {
@@ -375,12 +373,9 @@ describe('case state machine', () => {
   });
 
   describe(canPerform.name, () => {
-    it.each(ROLES.flatMap((role) => ACTIONS.map((action) => [role, action] as const)))(
-      '%s / %s',
-      (role, action) => {
-        expect(canPerform(role, action)).toBe(EXPECTED_ROLE_ACTIONS[role].includes(action));
-      },
-    );
+    it.each(ROLES.flatMap((role) => ACTIONS.map((action) => [role, action] as const)))('%s / %s', (role, action) => {
+      expect(canPerform(role, action)).toBe(EXPECTED_ROLE_ACTIONS[role].includes(action));
+    });
   });
 
   describe(allowedActions.name, () => {
@@ -431,20 +426,13 @@ describe('domain errors', () => {
   const cases: ReadonlyArray<readonly [DomainError, DomainErrorCode, string, abstract new (...args: never[]) => DomainError]> = [
     [new NotFoundError('case', 'abc'), DomainErrorCode.NOT_FOUND, 'NotFoundError', NotFoundError],
     [new ConflictError('taken'), DomainErrorCode.CONFLICT, 'ConflictError', ConflictError],
-    [
-      new ActionNotAllowedInStateError('resolved', 'acknowledge'),
-      DomainErrorCode.STATE_CONFLICT,
-      'ActionNotAllowedInStateError',
-      ActionNotAllowedInStateError,
-    ],
+    [new ActionNotAllowedInStateError('resolved', 'acknowledge'), DomainErrorCode.STATE_CONFLICT, 'ActionNotAllowedInStateError', ActionNotAllowedInStateError],
     [new ForbiddenActionError('HANDLER', 'assign'), DomainErrorCode.FORBIDDEN, 'ForbiddenActionError', ForbiddenActionError],
     [new ValidationError('bad', ['title']), DomainErrorCode.VALIDATION, 'ValidationError', ValidationError],
     [new UnprocessableError('unknown ward'), DomainErrorCode.UNPROCESSABLE, 'UnprocessableError', UnprocessableError],
   ];
 
-  it.each(cases.map(([error, code, name, cls]) => [name, error, code, cls] as const))(
-    '%s carries its code, name and class',
-    (name, error, code, cls) => {
+  it.each(cases.map(([error, code, name, cls]) => [name, error, code, cls] as const))('%s carries its code, name and class', (name, error, code, cls) => {
     expect(error).toBeInstanceOf(cls);
     expect(error).toBeInstanceOf(DomainError);
     expect(error).toBeInstanceOf(Error);
@@ -453,8 +441,7 @@ describe('domain errors', () => {
     expect(error.name).toBe(name);
     expect(String(error)).toBe(`${name}: ${error.message}`);
     expect(error.stack).toContain(name);
-    },
-  );
+  });
 
   it('covers every code once', () => {
     expect(cases.map(([, code]) => code).sort()).toEqual([...DOMAIN_ERROR_CODES].sort());

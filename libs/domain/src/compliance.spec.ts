@@ -64,7 +64,10 @@ describe(evaluateHeadcount.name, () => {
   });
 
   it('drops back when a later report falls below the threshold', () => {
-    const reports = [{ asOf: vn('2026-07-10T00:00:00'), total: 50, withAccount: 50 }, { asOf: vn('2026-07-28T00:00:00'), total: 60, withAccount: 50 }];
+    const reports = [
+      { asOf: vn('2026-07-10T00:00:00'), total: 50, withAccount: 50 },
+      { asOf: vn('2026-07-28T00:00:00'), total: 60, withAccount: 50 },
+    ];
     expect(evaluateHeadcount(target, reports, vn('2026-07-29T00:00:00'))).toMatchObject({ status: 'late', value: 83.33, met: false });
   });
 });
@@ -81,7 +84,10 @@ describe(evaluateDesignation.name, () => {
     expect(
       evaluateDesignation(target, { handlerActivatedAt: vn('2026-07-01T09:00:00'), leaderActivatedAt: vn('2026-07-08T14:00:00') }, vn('2026-07-20T00:00:00')),
     ).toMatchObject({ status: 'on_track', value: 2, met: true, metAt: vn('2026-07-08T14:00:00') });
-    expect(evaluateDesignation(target, { handlerActivatedAt: null, leaderActivatedAt: null }, vn('2026-07-11T00:00:00'))).toMatchObject({ status: 'late', value: 0 });
+    expect(evaluateDesignation(target, { handlerActivatedAt: null, leaderActivatedAt: null }, vn('2026-07-11T00:00:00'))).toMatchObject({
+      status: 'late',
+      value: 0,
+    });
   });
 });
 

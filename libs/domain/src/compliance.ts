@@ -89,7 +89,15 @@ function beforeDeadlineStatus(at: Date, dueAt: Date, atRiskDays: number | null):
  * the deadline (see atRiskDays) and late from it on; met only after the deadline stays late (the
  * deadline was missed), with metAt saying when it was caught up.
  */
-function datedStanding(at: Date, dueAt: Date, atRiskDays: number | null, value: number | null, target: number, met: boolean, metAt: Date | null): TargetStanding {
+function datedStanding(
+  at: Date,
+  dueAt: Date,
+  atRiskDays: number | null,
+  value: number | null,
+  target: number,
+  met: boolean,
+  metAt: Date | null,
+): TargetStanding {
   let status: BoardStatus;
   if (met) status = metAt && metAt.getTime() < dueAt.getTime() ? 'on_track' : 'late';
   else status = at.getTime() < dueAt.getTime() ? beforeDeadlineStatus(at, dueAt, atRiskDays) : 'late';
@@ -176,7 +184,10 @@ export function evaluateCadence(
   const n = t.everyDays!;
   const startDay = vnDay(t.startsAt!);
   const atDay = vnDay(at);
-  const times = noticeTimes.map((d) => d.getTime()).filter((ms) => ms <= at.getTime()).sort((a, b) => a - b);
+  const times = noticeTimes
+    .map((d) => d.getTime())
+    .filter((ms) => ms <= at.getTime())
+    .sort((a, b) => a - b);
   const from = windowFrom ? windowFrom.getTime() : t.startsAt!.getTime();
   const notices = times.filter((ms) => ms >= from).length;
   const lastNoticeAt = times.length ? new Date(times[times.length - 1]) : null;

@@ -17,7 +17,12 @@ describe(maskContactsInText.name, () => {
   });
 
   it('leaves identifiers alone: UUIDs and ISO times in event data are not phone numbers', () => {
-    for (const id of ['a1b2c3d4-0123-4567-89ab-cdef01234567', '0912345a-1234-4abc-9def-0123456789ab', 'abcdefab-0123-4567-8901-234567890123', '2025-03-04T01:30:00.123456Z']) {
+    for (const id of [
+      'a1b2c3d4-0123-4567-89ab-cdef01234567',
+      '0912345a-1234-4abc-9def-0123456789ab',
+      'abcdefab-0123-4567-8901-234567890123',
+      '2025-03-04T01:30:00.123456Z',
+    ]) {
       expect(maskContactsInText(id)).toBe(id);
     }
   });

@@ -24,7 +24,18 @@ const ORG: OrganisationSnapshot = {
 };
 
 function plan(p: Partial<ReorganisationPlan>): ReorganisationPlan {
-  return { name: 'p', effectiveAt: '2025-07-01T00:00:00+07:00', triageUnit: null, newUnits: [], merges: [], splits: [], renames: [], dissolutions: [], rules: [], ...p };
+  return {
+    name: 'p',
+    effectiveAt: '2025-07-01T00:00:00+07:00',
+    triageUnit: null,
+    newUnits: [],
+    merges: [],
+    splits: [],
+    renames: [],
+    dissolutions: [],
+    rules: [],
+    ...p,
+  };
 }
 
 describe(parsePlan.name, () => {
@@ -52,7 +63,16 @@ describe(evaluatePlan.name, () => {
     const sut = evaluatePlan(
       plan({
         merges: [{ into: 'P_C', from: ['P_A'] }],
-        splits: [{ unit: 'P_B', into: [{ unit: 'P_A2', streets: ['Lạc Trung'], patterns: [] }, { unit: 'P_C', streets: ['Kim Ngưu'], patterns: [] }], fallback: 'P_C' }],
+        splits: [
+          {
+            unit: 'P_B',
+            into: [
+              { unit: 'P_A2', streets: ['Lạc Trung'], patterns: [] },
+              { unit: 'P_C', streets: ['Kim Ngưu'], patterns: [] },
+            ],
+            fallback: 'P_C',
+          },
+        ],
         newUnits: [{ code: 'P_A2', name: 'A2', kind: 'ward', aliases: [], handler: { username: 'a2.h', fullName: 'H' }, leader: null, area: null }],
       }),
       ORG,
@@ -75,7 +95,16 @@ describe(evaluatePlan.name, () => {
   it('leaves a case of a split without fallback, a dissolved unit without successor and its rule unresolved', () => {
     const sut = evaluatePlan(
       plan({
-        splits: [{ unit: 'P_B', into: [{ unit: 'P_A', streets: ['Lạc Trung'], patterns: [] }, { unit: 'VP', streets: ['Kim Ngưu'], patterns: [] }], fallback: null }],
+        splits: [
+          {
+            unit: 'P_B',
+            into: [
+              { unit: 'P_A', streets: ['Lạc Trung'], patterns: [] },
+              { unit: 'VP', streets: ['Kim Ngưu'], patterns: [] },
+            ],
+            fallback: null,
+          },
+        ],
         dissolutions: [{ unit: 'CONG_AN', successor: null }],
       }),
       ORG,
@@ -93,7 +122,12 @@ describe(evaluatePlan.name, () => {
     const triage = evaluatePlan(plan({ dissolutions: [{ unit: 'VP', successor: 'P_A' }] }), ORG);
     expect(triage.unresolved).toEqual(["the triage unit 'VP' would not exist: name a new triageUnit"]);
     const d = { username: 'x.y', fullName: 'X' };
-    const clash = evaluatePlan(plan({ newUnits: [{ code: 'P_A', name: 'A', kind: 'ward', aliases: [], handler: d, leader: d, area: { code: 'a', name: 'A', match: [], streets: [] } }] }), ORG);
+    const clash = evaluatePlan(
+      plan({
+        newUnits: [{ code: 'P_A', name: 'A', kind: 'ward', aliases: [], handler: d, leader: d, area: { code: 'a', name: 'A', match: [], streets: [] } }],
+      }),
+      ORG,
+    );
     expect(clash.unresolved).toEqual(["new unit 'P_A' already exists", "new area 'a' of unit 'P_A' already exists"]);
   });
 });

@@ -190,7 +190,10 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
       unit: text(d, 'unit', `plan.dissolutions[${i}]`, CODE),
       successor: text(d, 'successor', `plan.dissolutions[${i}]`, CODE, true) || null,
     })),
-    rules: list(doc, 'rules', 'plan').map((r, i) => ({ id: text(r, 'id', `plan.rules[${i}]`), unit: text(r, 'unit', `plan.rules[${i}]`, /^(@ward|[A-Za-z0-9_.-]{1,40})$/) })),
+    rules: list(doc, 'rules', 'plan').map((r, i) => ({
+      id: text(r, 'id', `plan.rules[${i}]`),
+      unit: text(r, 'unit', `plan.rules[${i}]`, /^(@ward|[A-Za-z0-9_.-]{1,40})$/),
+    })),
   };
   for (const m of plan.merges) if (m.from.length === 0) problems.push(`a merge into '${m.into}' names no unit in 'from'`);
   const ending = endingUnits(plan).map((e) => e.unit);
@@ -219,7 +222,9 @@ export function endingUnits(plan: ReorganisationPlan): EndingUnit[] {
   return [
     // A merge may keep the unit it merges into: that one does not end.
     ...plan.merges.flatMap((m) => m.from.filter((f) => f !== m.into).map((f): EndingUnit => ({ unit: f, how: 'merge', successors: [m.into] }))),
-    ...plan.splits.map((s): EndingUnit => ({ unit: s.unit, how: 'split', successors: [...new Set([...s.into.map((p) => p.unit), ...(s.fallback ? [s.fallback] : [])])] })),
+    ...plan.splits.map(
+      (s): EndingUnit => ({ unit: s.unit, how: 'split', successors: [...new Set([...s.into.map((p) => p.unit), ...(s.fallback ? [s.fallback] : [])])] }),
+    ),
     ...plan.dissolutions.map((d): EndingUnit => ({ unit: d.unit, how: 'dissolution', successors: d.successor ? [d.successor] : [] })),
   ];
 }
@@ -332,7 +337,8 @@ export function evaluatePlan(plan: ReorganisationPlan, org: OrganisationSnapshot
     else if (e) {
       // A rule follows a single successor; a split or a dissolution without one must be decided.
       const to = e.successors.length === 1 && e.how !== 'split' ? e.successors[0] : null;
-      if (to === null) unresolved.push(`routing rule '${r.id}' points at '${r.unit}', which the plan ends (${e.how}) without one successor: re-point it in 'rules'`);
+      if (to === null)
+        unresolved.push(`routing rule '${r.id}' points at '${r.unit}', which the plan ends (${e.how}) without one successor: re-point it in 'rules'`);
       rules.push({ id: r.id, from: r.unit, to });
     }
   }

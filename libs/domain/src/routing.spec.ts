@@ -139,12 +139,33 @@ describe(resolveArea.name, () => {
 
 describe('resolveArea through reorganisations', () => {
   const areas: AreaRef[] = [
-    { code: 'QUYNH_MAI', name: 'Phường Quỳnh Mai', unitCode: 'P_QUYNH_MAI', match: ['Quỳnh Mai'], active: false, successors: [
-      { area: 'MAI_DONG', streets: ['Lạc Trung'], patterns: [] },
-      { area: 'BACH_MAI_2025', streets: [], patterns: [] },
-    ] },
-    { code: 'CAU_DEN', name: 'Phường Cầu Dền', unitCode: 'P_CAU_DEN', match: ['Cầu Dền'], active: false, successors: [{ area: 'BACH_KHOA', streets: [], patterns: [] }] },
-    { code: 'BACH_KHOA', name: 'Phường Bách Khoa', unitCode: 'P_BACH_KHOA', match: ['Bách Khoa'], active: false, successors: [{ area: 'BACH_MAI_2025', streets: [], patterns: [] }] },
+    {
+      code: 'QUYNH_MAI',
+      name: 'Phường Quỳnh Mai',
+      unitCode: 'P_QUYNH_MAI',
+      match: ['Quỳnh Mai'],
+      active: false,
+      successors: [
+        { area: 'MAI_DONG', streets: ['Lạc Trung'], patterns: [] },
+        { area: 'BACH_MAI_2025', streets: [], patterns: [] },
+      ],
+    },
+    {
+      code: 'CAU_DEN',
+      name: 'Phường Cầu Dền',
+      unitCode: 'P_CAU_DEN',
+      match: ['Cầu Dền'],
+      active: false,
+      successors: [{ area: 'BACH_KHOA', streets: [], patterns: [] }],
+    },
+    {
+      code: 'BACH_KHOA',
+      name: 'Phường Bách Khoa',
+      unitCode: 'P_BACH_KHOA',
+      match: ['Bách Khoa'],
+      active: false,
+      successors: [{ area: 'BACH_MAI_2025', streets: [], patterns: [] }],
+    },
     { code: 'MAI_DONG', name: 'Phường Mai Động', unitCode: 'P_MAI_DONG', match: ['Mai Động'], streets: ['Lạc Trung'] },
     { code: 'BACH_MAI_2025', name: 'Phường Bạch Mai', unitCode: 'P2025_BACH_MAI', match: ['Bạch Mai'], streets: ['Tạ Quang Bửu'] },
     { code: 'HAI_BA_TRUNG_2025', name: 'Phường Hai Bà Trưng', unitCode: 'P2025_HAI_BA_TRUNG', match: ['Hai Bà Trưng'] },

@@ -98,10 +98,7 @@ function currentArea(area: AreaRef, address: string | null | undefined, byCode: 
  * exists is still recognised (citizens keep its name) and leads to its successor, by street when it
  * was split.
  */
-export function resolveArea(
-  location: { wardCode?: string | null; address?: string | null },
-  areas: readonly AreaRef[],
-): AreaResolution {
+export function resolveArea(location: { wardCode?: string | null; address?: string | null }, areas: readonly AreaRef[]): AreaResolution {
   const problems: string[] = [];
   const byCode = new Map(areas.map((a) => [a.code, a]));
   if (location.wardCode) {

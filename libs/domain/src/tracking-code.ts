@@ -17,11 +17,7 @@ export function generateTrackingCode(randomBytes: (n: number) => Uint8Array): st
 
 /** Accepts what people type: lower case, no dash, spaces, and the look-alikes O/I/L. Null if not a code. */
 export function normaliseTrackingCode(input: string): string | null {
-  const s = input
-    .toUpperCase()
-    .replace(/[\s-]/g, '')
-    .replace(/O/g, '0')
-    .replace(/[IL]/g, '1');
+  const s = input.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
   if (!/^[0-9A-HJKMNP-TV-Z]{10}$/.test(s)) return null;
   return `${s.slice(0, 5)}-${s.slice(5)}`;
 }

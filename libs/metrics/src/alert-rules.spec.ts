@@ -64,7 +64,11 @@ describe('alert rules and dashboard', () => {
     const dash = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: { title: string; targets?: { expr: string }[] }[] };
     const exprs = dash.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
     expect(exprs.length).toBeGreaterThan(10);
-    const unknown = exprs.flatMap(({ panel, expr }) => namesIn(expr).filter((n) => !exported.has(n)).map((n) => `${panel}: ${n}`));
+    const unknown = exprs.flatMap(({ panel, expr }) =>
+      namesIn(expr)
+        .filter((n) => !exported.has(n))
+        .map((n) => `${panel}: ${n}`),
+    );
     expect(unknown).toEqual([]);
   });
 

@@ -84,7 +84,12 @@ export class Metrics {
     labelNames: ['unit'] as const,
     registers: [this.registry],
   });
-  readonly casesOverdue = new Gauge({ name: 'fr_cases_overdue', help: 'Open cases past their deadline, by unit', labelNames: ['unit'] as const, registers: [this.registry] });
+  readonly casesOverdue = new Gauge({
+    name: 'fr_cases_overdue',
+    help: 'Open cases past their deadline, by unit',
+    labelNames: ['unit'] as const,
+    registers: [this.registry],
+  });
   readonly deliveries = new Counter({
     name: 'fr_deliveries_total',
     help: 'Delivery attempts by kind (channel, webhook, email) and outcome (delivered, retrying, failed, skipped)',

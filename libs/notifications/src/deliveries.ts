@@ -130,8 +130,7 @@ export class Deliveries implements OnModuleDestroy {
     const targets: Omit<Wanted, 'payload'>[] = [];
     if (this.config.smtpUrl) {
       const now = this.clock.now();
-      const notBefore =
-        this.config.holdEmailOutsideOfficeHours && !this.sla.calendar.isWorkingTime(now) ? this.sla.calendar.nextOpening(now) : null;
+      const notBefore = this.config.holdEmailOutsideOfficeHours && !this.sla.calendar.isWorkingTime(now) ? this.sla.calendar.nextOpening(now) : null;
       const recipients = await selectRows<{ escalation_id: string; officer_id: string }>(
         m,
         `SELECT n.escalation_id::text AS escalation_id, n.officer_id FROM notifications n JOIN officers o ON o.id = n.officer_id
@@ -208,8 +207,7 @@ export class Deliveries implements OnModuleDestroy {
     for (const channel of a.channels ?? []) targets.push({ kind: 'channel', target: channel, key: a.key, notBefore: null });
     if (this.config.smtpUrl && a.emailOfficers?.length) {
       const now = this.clock.now();
-      const notBefore =
-        this.config.holdEmailOutsideOfficeHours && !this.sla.calendar.isWorkingTime(now) ? this.sla.calendar.nextOpening(now) : null;
+      const notBefore = this.config.holdEmailOutsideOfficeHours && !this.sla.calendar.isWorkingTime(now) ? this.sla.calendar.nextOpening(now) : null;
       const withEmail = await selectRows<{ id: string }>(
         m,
         `SELECT id FROM officers WHERE id = ANY($1::uuid[]) AND active AND email IS NOT NULL AND email <> '' ORDER BY id`,
@@ -219,7 +217,12 @@ export class Deliveries implements OnModuleDestroy {
     }
     if (targets.length === 0) return 0;
     const payload = await build(a.key.slice(kind.length + 1), m);
-    return (await this.enqueue(m, targets.map((t) => ({ ...t, payload })))).length;
+    return (
+      await this.enqueue(
+        m,
+        targets.map((t) => ({ ...t, payload })),
+      )
+    ).length;
   }
 
   private async subscribers(m: EntityManager, event: WebhookEvent): Promise<string[]> {
@@ -271,11 +274,9 @@ export class Deliveries implements OnModuleDestroy {
       if (!payload) throw new Error(`the event ${d.event_key} no longer exists`);
       if (d.kind === 'email') await this.sendEmail(d, payload);
       else await this.callWebhook(d, payload);
-      await execute(
-        this.ds,
-        `UPDATE deliveries SET status = 'delivered', delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1`,
-        [deliveryId],
-      );
+      await execute(this.ds, `UPDATE deliveries SET status = 'delivered', delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1`, [
+        deliveryId,
+      ]);
       this.metrics.deliveries.inc({ kind: d.kind, outcome: 'delivered' });
       return 'delivered';
     } catch (e) {
@@ -300,11 +301,9 @@ export class Deliveries implements OnModuleDestroy {
                     webhook_previous_secret_expires_at AS previous_secret_expires_at FROM channels WHERE code = $1`,
             [d.target],
           )
-        : await selectRow<EndpointRow>(
-            this.ds,
-            `SELECT url, secret, previous_secret, previous_secret_expires_at FROM webhooks WHERE id = $1 AND active`,
-            [d.target],
-          );
+        : await selectRow<EndpointRow>(this.ds, `SELECT url, secret, previous_secret, previous_secret_expires_at FROM webhooks WHERE id = $1 AND active`, [
+            d.target,
+          ]);
     if (!hook?.url) throw new Error('the webhook no longer exists or is disabled');
     if (!hook.secret) throw new Error('the webhook has no secret to sign with');
     // Checked again at send time: a name that resolved outside may now resolve inside.

@@ -72,11 +72,9 @@ export class InboxQueries {
       `SELECT ${COLUMNS} ${FROM} WHERE ${where.join(' AND ')} ORDER BY n.id DESC LIMIT $${params.length}`,
       params,
     );
-    const count = await selectRow<{ unread: number }>(
-      this.ds,
-      `SELECT count(*)::int AS unread FROM notifications WHERE officer_id = $1 AND read_at IS NULL`,
-      [officerId],
-    );
+    const count = await selectRow<{ unread: number }>(this.ds, `SELECT count(*)::int AS unread FROM notifications WHERE officer_id = $1 AND read_at IS NULL`, [
+      officerId,
+    ]);
     const page = rows.slice(0, f.limit);
     return {
       items: page.map(notificationView),

@@ -31,9 +31,7 @@ describe('webhook signatures (Standard Webhooks)', () => {
     const secret = generateWebhookSecret();
     const old = now() - 6 * 60;
     const sig = webhookSignature([secret], 'msg_3', old, body);
-    expect(() => new Webhook(secret).verify(body, { 'webhook-id': 'msg_3', 'webhook-timestamp': String(old), 'webhook-signature': sig })).toThrow(
-      /too old/,
-    );
+    expect(() => new Webhook(secret).verify(body, { 'webhook-id': 'msg_3', 'webhook-timestamp': String(old), 'webhook-signature': sig })).toThrow(/too old/);
     const fresh = webhookSignature([secret], 'msg_3', now(), body);
     expect(() => new Webhook(secret).verify(body, { 'webhook-id': 'msg_4', 'webhook-timestamp': String(now()), 'webhook-signature': fresh })).toThrow(
       /No matching signature/,

@@ -86,7 +86,12 @@ export class Webhooks {
         secret,
         actorId,
       ]);
-      await writeAuditEvent(m, { caseId: null, actor: `officer:${actorId}`, action: 'webhook_registered', data: { webhookId: row!.id, url: url.origin, events: input.events } });
+      await writeAuditEvent(m, {
+        caseId: null,
+        actor: `officer:${actorId}`,
+        action: 'webhook_registered',
+        data: { webhookId: row!.id, url: url.origin, events: input.events },
+      });
       return row!.id;
     });
     const view = (await this.list()).find((w) => w.id === id)!;
@@ -196,11 +201,11 @@ export class Webhooks {
       // Only a webhook that has a secret can rotate it: a channel without a URL has nothing to sign.
       const affected =
         target.kind === 'webhook'
-          ? await execute(
-              m,
-              `UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = $2, secret = $3 WHERE id::text = $1`,
-              [target.id, expiresAt, secret],
-            )
+          ? await execute(m, `UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = $2, secret = $3 WHERE id::text = $1`, [
+              target.id,
+              expiresAt,
+              secret,
+            ])
           : await execute(
               m,
               `UPDATE channels SET webhook_previous_secret = webhook_secret, webhook_previous_secret_expires_at = $2, webhook_secret = $3

@@ -41,9 +41,11 @@ export class GeoReportRequests {
 
   async list(filter: RequestFilter): Promise<GeoReportRequest[]> {
     if (filter.kind === 'ids') {
-      const rows = await selectRows<RequestRow>(this.ds, `SELECT ${REQUEST_COLUMNS} FROM ${REQUEST_FROM} WHERE c.tracking_code = ANY($1::text[]) ORDER BY c.submitted_at DESC`, [
-        filter.trackingCodes,
-      ]);
+      const rows = await selectRows<RequestRow>(
+        this.ds,
+        `SELECT ${REQUEST_COLUMNS} FROM ${REQUEST_FROM} WHERE c.tracking_code = ANY($1::text[]) ORDER BY c.submitted_at DESC`,
+        [filter.trackingCodes],
+      );
       return rows.map(view);
     }
     if (filter.serviceCodes) {

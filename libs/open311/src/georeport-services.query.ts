@@ -47,7 +47,7 @@ export class GeoReportServices {
           required: false,
           datatype_description: 'up to 100 characters',
           order: 2,
-          description: "Your own id for this request: the same id again from the same api_key returns the same request instead of a new one.",
+          description: 'Your own id for this request: the same id again from the same api_key returns the same request instead of a new one.',
           values: [],
         },
         {

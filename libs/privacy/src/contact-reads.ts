@@ -106,7 +106,16 @@ export class ContactReads {
         seen.reads++;
         seen.lastReadAt = at;
       } else {
-        readers.set(r.officer_id, { id: r.officer_id, username: r.username, fullName: r.full_name, role: r.role, unitCode: r.unit_code, reads: 1, firstReadAt: at, lastReadAt: at });
+        readers.set(r.officer_id, {
+          id: r.officer_id,
+          username: r.username,
+          fullName: r.full_name,
+          role: r.role,
+          unitCode: r.unit_code,
+          reads: 1,
+          firstReadAt: at,
+          lastReadAt: at,
+        });
       }
       return {
         caseId: r.case_id,

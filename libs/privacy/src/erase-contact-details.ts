@@ -23,7 +23,14 @@ const CASE_COLUMNS: Partial<Record<ErasableText, string>> = {
  * `contact_erased` audit event naming what was erased, never the values. Cases already erased are
  * skipped, so running twice changes nothing. Returns the ids erased now.
  */
-export async function eraseContactDetails(m: EntityManager, caseIds: readonly string[], policy: Pick<RetentionPolicy, 'freeText'>, actor: string, cause: ErasureCause, now: Date): Promise<string[]> {
+export async function eraseContactDetails(
+  m: EntityManager,
+  caseIds: readonly string[],
+  policy: Pick<RetentionPolicy, 'freeText'>,
+  actor: string,
+  cause: ErasureCause,
+  now: Date,
+): Promise<string[]> {
   if (caseIds.length === 0) return [];
   const own = policy.freeText.map((f) => CASE_COLUMNS[f]).filter((c): c is string => c !== undefined);
   const erased = await selectRows<{ id: string; status: string }>(

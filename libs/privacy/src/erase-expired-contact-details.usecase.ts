@@ -63,5 +63,4 @@ export class EraseExpiredContactDetails {
     if (erased || readsPurged) this.logger.log(`retention: ${erased} case(s) erased, ${readsPurged} read record(s) purged`);
     return { erased, readsPurged };
   }
-
 }

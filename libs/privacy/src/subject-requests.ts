@@ -125,7 +125,17 @@ export class SubjectRequests implements OnModuleInit {
         v.status === 'answered'
           ? `Yêu cầu ${v.kind} đã được thực hiện lúc ${v.answeredAt}.`
           : `Dữ liệu sẽ được xóa khi các hồ sơ ${v.waitingFor.join(', ')} kết thúc.`;
-      return { event: 'privacy.request' as const, title, body, requestId: v.id, kind: v.kind, status: v.status, trackingCodes: v.trackingCodes, waitingFor: v.waitingFor, answeredAt: v.answeredAt };
+      return {
+        event: 'privacy.request' as const,
+        title,
+        body,
+        requestId: v.id,
+        kind: v.kind,
+        status: v.status,
+        trackingCodes: v.trackingCodes,
+        waitingFor: v.waitingFor,
+        answeredAt: v.answeredAt,
+      };
     });
   }
 
@@ -173,7 +183,10 @@ export class SubjectRequests implements OnModuleInit {
   /** Every request, newest first, for supervisors: kinds, states and deadlines, nothing personal. */
   async list(limit = 200): Promise<(Omit<SubjectRequestView, 'cases' | 'reads'> & { channel: string; overdue: boolean })[]> {
     const rows = await selectRows<RequestRow>(this.ds, `SELECT ${COLUMNS} FROM privacy_requests ORDER BY received_at DESC, id LIMIT $1`, [limit]);
-    const codes = await this.codes(this.ds, rows.flatMap((r) => r.case_ids));
+    const codes = await this.codes(
+      this.ds,
+      rows.flatMap((r) => r.case_ids),
+    );
     const now = this.clock.now();
     return rows.map((r) => ({
       ...this.base(r, codes),
@@ -193,11 +206,12 @@ export class SubjectRequests implements OnModuleInit {
     for (const r of waiting) {
       await eraseContactDetails(m, [caseId], this.policy, `channel:${r.channel_code}`, { kind: 'subject_request', requestId: r.id }, now);
       const left = r.waiting_case_ids.filter((id) => id !== caseId);
-      await selectRows(
-        m,
-        `UPDATE privacy_requests SET waiting_case_ids = $2, status = $3, answered_at = $4 WHERE id = $1 RETURNING id`,
-        [r.id, left, left.length ? 'waiting_for_closure' : 'answered', left.length ? null : now],
-      );
+      await selectRows(m, `UPDATE privacy_requests SET waiting_case_ids = $2, status = $3, answered_at = $4 WHERE id = $1 RETURNING id`, [
+        r.id,
+        left,
+        left.length ? 'waiting_for_closure' : 'answered',
+        left.length ? null : now,
+      ]);
       if (!left.length) {
         await this.audit(m, r.channel_code, 'privacy_request_answered', { requestId: r.id, kind: r.kind });
         await this.tell(m, r, 'answered');
@@ -240,7 +254,11 @@ export class SubjectRequests implements OnModuleInit {
     const set: string[] = [];
     const params: unknown[] = [ids];
     const fields: string[] = [];
-    for (const [field, column] of [['name', 'citizen_name'], ['phone', 'citizen_phone'], ['email', 'citizen_email']] as const) {
+    for (const [field, column] of [
+      ['name', 'citizen_name'],
+      ['phone', 'citizen_phone'],
+      ['email', 'citizen_email'],
+    ] as const) {
       const v = c[field];
       if (typeof v !== 'string' || v.trim() === '') continue;
       params.push(v.trim().normalize('NFC'));
@@ -248,9 +266,20 @@ export class SubjectRequests implements OnModuleInit {
       fields.push(field);
     }
     if (ids.length) {
-      const rows = await selectRows<{ id: string; status: string }>(m, `UPDATE cases SET ${set.join(', ')}, updated_at = now() WHERE id = ANY($1::uuid[]) RETURNING id::text AS id, status`, params);
+      const rows = await selectRows<{ id: string; status: string }>(
+        m,
+        `UPDATE cases SET ${set.join(', ')}, updated_at = now() WHERE id = ANY($1::uuid[]) RETURNING id::text AS id, status`,
+        params,
+      );
       for (const r of rows) {
-        await writeAuditEvent(m, { caseId: r.id, actor: 'system:privacy', action: 'contact_corrected', fromState: r.status, toState: r.status, data: { fields, at: now.toISOString() } });
+        await writeAuditEvent(m, {
+          caseId: r.id,
+          actor: 'system:privacy',
+          action: 'contact_corrected',
+          fromState: r.status,
+          toState: r.status,
+          data: { fields, at: now.toISOString() },
+        });
       }
     }
     return fields;
@@ -288,7 +317,9 @@ export class SubjectRequests implements OnModuleInit {
 
   private async codes(db: Sql, ids: string[]): Promise<Map<string, string>> {
     if (!ids.length) return new Map();
-    const rows = await selectRows<{ id: string; tracking_code: string }>(db, `SELECT id::text AS id, tracking_code FROM cases WHERE id = ANY($1::uuid[])`, [[...new Set(ids)]]);
+    const rows = await selectRows<{ id: string; tracking_code: string }>(db, `SELECT id::text AS id, tracking_code FROM cases WHERE id = ANY($1::uuid[])`, [
+      [...new Set(ids)],
+    ]);
     return new Map(rows.map((r) => [r.id, r.tracking_code]));
   }
 
@@ -338,4 +369,3 @@ export class SubjectRequests implements OnModuleInit {
 const COLUMNS = `id::text AS id, channel_code, kind, status, case_ids::text[] AS case_ids, waiting_case_ids::text[] AS waiting_case_ids, fields,
   received_at, due_at, answered_at, phone_hash, email_hash`;
 const CASE_COLUMNS = `c.id::text AS id, c.tracking_code, c.status, c.category_code, c.submitted_at, c.closed_at, c.citizen_name, c.citizen_phone, c.citizen_email`;
-

@@ -3,12 +3,27 @@ import { createRedisClient, queueConnection, redisOptions } from './redis-connec
 
 describe(redisOptions.name, () => {
   it('gives ioredis a password-protected single server', () => {
-    expect(redisOptions('redis://:pw@redis:6379/0', 'producer')).toMatchObject({ host: 'redis', port: 6379, password: 'pw', db: 0, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    expect(redisOptions('redis://:pw@redis:6379/0', 'producer')).toMatchObject({
+      host: 'redis',
+      port: 6379,
+      password: 'pw',
+      db: 0,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+    });
   });
 
   it('gives ioredis the Sentinels and the master name of a redis+sentinel URL', () => {
     const sut = redisOptions('redis+sentinel://:pw@s1:26379,s2:26379/mymaster', 'worker');
-    expect(sut).toMatchObject({ sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }], name: 'mymaster', password: 'pw', maxRetriesPerRequest: null });
+    expect(sut).toMatchObject({
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26379 },
+      ],
+      name: 'mymaster',
+      password: 'pw',
+      maxRetriesPerRequest: null,
+    });
     expect(sut.host).toBeUndefined();
   });
 

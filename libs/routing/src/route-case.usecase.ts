@@ -146,10 +146,19 @@ export class RouteCase {
         );
         // A designee who is away is stood in for by their cover while the absence lasts; one whose
         // account is disabled, with nobody covering, is no designee: the unit's cases go to triage.
-        const covers = await coversAt(m, rows.flatMap((u) => [u.handler_id, u.leader_id].filter((id): id is string => !!id)), this.clock.now());
+        const covers = await coversAt(
+          m,
+          rows.flatMap((u) => [u.handler_id, u.leader_id].filter((id): id is string => !!id)),
+          this.clock.now(),
+        );
         const acting = (id: string | null, active: boolean | null) => (id === null ? null : (covers.get(id) ?? (active ? id : null)));
         for (const u of rows) {
-          units.set(u.code, { code: u.code, active: u.active, handlerId: acting(u.handler_id, u.handler_active), leaderId: acting(u.leader_id, u.leader_active) });
+          units.set(u.code, {
+            code: u.code,
+            active: u.active,
+            handlerId: acting(u.handler_id, u.handler_active),
+            leaderId: acting(u.leader_id, u.leader_active),
+          });
         }
       }
       // A kept table may predate a reorganisation (applied by any process): a unit it decides on
@@ -169,10 +178,24 @@ export class RouteCase {
           for (const u of rs) units.set(u.code, { code: u.code, active: u.active, handlerId: u.handler_id, leaderId: u.leader_id });
         }
       }
-      cases.forEach((c, i) => byId.set(c.id, this.plan(c, areas[i], decide(c, areas[i], (code) => units.get(code)), table.triageUnit)));
+      cases.forEach((c, i) =>
+        byId.set(
+          c.id,
+          this.plan(
+            c,
+            areas[i],
+            decide(c, areas[i], (code) => units.get(code)),
+            table.triageUnit,
+          ),
+        ),
+      );
       const routed = [...byId.values()];
       await this.write(m, routed);
-      await linkDuplicates(m, routed.map((r) => ({ ...r.c, status: r.to })), this.config.duplicates);
+      await linkDuplicates(
+        m,
+        routed.map((r) => ({ ...r.c, status: r.to })),
+        this.config.duplicates,
+      );
     }
     return caseIds.map((id) => {
       const r = byId.get(id.toLowerCase());

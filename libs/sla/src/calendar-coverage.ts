@@ -48,7 +48,13 @@ export class CalendarCoverage implements OnApplicationBootstrap {
     for (const gap of gaps) {
       const title = `Chưa có lịch làm việc năm ${gap.year}`;
       const body = describeCalendarGap(gap);
-      written += (await writeNotifications(this.ds, { kind: 'calendar' }, admins.map((officerId) => ({ officerId, kind: CALENDAR_MISSING_KIND, title, body })))).length;
+      written += (
+        await writeNotifications(
+          this.ds,
+          { kind: 'calendar' },
+          admins.map((officerId) => ({ officerId, kind: CALENDAR_MISSING_KIND, title, body })),
+        )
+      ).length;
     }
     return written;
   }

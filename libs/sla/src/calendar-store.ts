@@ -39,10 +39,7 @@ export class CalendarStore {
   /** The district's calendar and each unit's own. */
   async calendars(): Promise<{ district: WorkingCalendar; units: Map<string, WorkingCalendar> }> {
     const district = calendarFromDocuments(await this.documents());
-    const rows = await selectRows<{ scope: string; document: Doc }>(
-      this.ds,
-      `SELECT scope, document FROM calendars WHERE scope <> '' ORDER BY scope, year`,
-    );
+    const rows = await selectRows<{ scope: string; document: Doc }>(this.ds, `SELECT scope, document FROM calendars WHERE scope <> '' ORDER BY scope, year`);
     const byUnit = new Map<string, Doc[]>();
     for (const r of rows) byUnit.set(r.scope, [...(byUnit.get(r.scope) ?? []), r.document]);
     return { district, units: new Map([...byUnit].map(([unit, docs]) => [unit, calendarFromDocuments(docs)])) };
@@ -104,7 +101,13 @@ export class CalendarStore {
   async importIcs(year: number, ics: string, actor: string, unit: string | null = null): Promise<{ added: number; document: Doc }> {
     const days = parseIcsDaysOff(ics);
     const outside = days.filter((d) => !d.date.startsWith(`${year}-`));
-    if (outside.length) throw new UnprocessableError(`the file has days outside ${year}: ${outside.slice(0, 5).map((d) => d.date).join(', ')}`);
+    if (outside.length)
+      throw new UnprocessableError(
+        `the file has days outside ${year}: ${outside
+          .slice(0, 5)
+          .map((d) => d.date)
+          .join(', ')}`,
+      );
     const current = await this.get(year, unit).catch(() => ({ year, timezone: 'Asia/Ho_Chi_Minh', daysOff: [] }) as Doc);
     const listed = new WorkingCalendar([parseCalendarDocument(current)]);
     const fresh = days.filter((d) => listed.specialDayName(d.date) === undefined);

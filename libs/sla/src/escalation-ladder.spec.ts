@@ -27,9 +27,7 @@ describe('escalation ladder', () => {
       ['2', 480, ['supervisors']],
       ['3', 1440, ['supervisors', 'auditors']],
     ]);
-    expect(policy.escalation.map((r) => [r.level, r.afterDueMinutes, r.notify])).toEqual(
-      defaultLadder(480).map((r) => [r.level, r.afterDueMinutes, r.notify]),
-    );
+    expect(policy.escalation.map((r) => [r.level, r.afterDueMinutes, r.notify])).toEqual(defaultLadder(480).map((r) => [r.level, r.afterDueMinutes, r.notify]));
   });
 
   it('fires warn at warnAt, level 1 at the deadline itself and later levels in working days past it', () => {
@@ -76,9 +74,21 @@ describe('escalation ladder', () => {
 
     it('accepts a ladder without some levels, and keeps level order', () => {
       const list: string[] = [];
-      const ladder = parseEscalationLadder({ levels: [{ level: 2, afterDue: { hours: 4 }, notify: ['supervisors'] }, { level: 1, afterDue: {}, notify: ['leader'] }] }, 480, list);
+      const ladder = parseEscalationLadder(
+        {
+          levels: [
+            { level: 2, afterDue: { hours: 4 }, notify: ['supervisors'] },
+            { level: 1, afterDue: {}, notify: ['leader'] },
+          ],
+        },
+        480,
+        list,
+      );
       expect(list).toEqual([]);
-      expect(ladder.map((r) => [r.level, r.afterDueMinutes])).toEqual([['1', 0], ['2', 240]]);
+      expect(ladder.map((r) => [r.level, r.afterDueMinutes])).toEqual([
+        ['1', 0],
+        ['2', 240],
+      ]);
     });
 
     it.each([
@@ -91,9 +101,22 @@ describe('escalation ladder', () => {
       [{ levels: [{ level: 1, afterDue: { weeks: 1 }, notify: ['leader'] }] }, /afterDue has unknown keys weeks/],
       [{ levels: [{ level: 1, afterDue: { days: 0 }, notify: ['mayor'] }] }, /notify has unknown recipients "mayor"/],
       [{ levels: [{ level: 1, afterDue: { days: 0 }, notify: [] }] }, /notify must be a non-empty list/],
-      [{ levels: [{ level: 1, afterDue: { days: 0 }, notify: ['leader'] }, { level: 1, afterDue: { days: 1 }, notify: ['leader'] }] }, /level 1 is listed twice/],
       [
-        { levels: [{ level: 1, afterDue: { days: 2 }, notify: ['leader'] }, { level: 2, afterDue: { days: 1 }, notify: ['supervisors'] }] },
+        {
+          levels: [
+            { level: 1, afterDue: { days: 0 }, notify: ['leader'] },
+            { level: 1, afterDue: { days: 1 }, notify: ['leader'] },
+          ],
+        },
+        /level 1 is listed twice/,
+      ],
+      [
+        {
+          levels: [
+            { level: 1, afterDue: { days: 2 }, notify: ['leader'] },
+            { level: 2, afterDue: { days: 1 }, notify: ['supervisors'] },
+          ],
+        },
         /level 2 must fire later than level 1/,
       ],
     ])('refuses %j', (doc, message) => {

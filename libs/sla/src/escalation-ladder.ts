@@ -49,7 +49,11 @@ function durationMinutes(v: unknown, dayMinutes: number, where: string, problems
   const unknown = Object.keys(d).filter((k) => !['minutes', 'hours', 'days'].includes(k));
   if (unknown.length) problems.push(`${where} has unknown keys ${unknown.join(', ')} (use minutes, hours, days)`);
   let total = 0;
-  for (const [key, factor] of [['minutes', 1], ['hours', 60], ['days', dayMinutes]] as const) {
+  for (const [key, factor] of [
+    ['minutes', 1],
+    ['hours', 60],
+    ['days', dayMinutes],
+  ] as const) {
     if (d[key] === undefined) continue;
     const n = d[key];
     if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) {
@@ -112,7 +116,8 @@ export function parseEscalationLadder(doc: unknown, dayMinutes: number, problems
       problems.push(`${at}.notify must be a non-empty list of ${ESCALATION_RECIPIENTS.join(', ')}`);
     } else {
       const bad = notify.filter((n) => !ESCALATION_RECIPIENTS.includes(n as EscalationRecipient));
-      if (bad.length) problems.push(`${at}.notify has unknown recipients ${bad.map((b) => JSON.stringify(b)).join(', ')} (use ${ESCALATION_RECIPIENTS.join(', ')})`);
+      if (bad.length)
+        problems.push(`${at}.notify has unknown recipients ${bad.map((b) => JSON.stringify(b)).join(', ')} (use ${ESCALATION_RECIPIENTS.join(', ')})`);
     }
     if (r.label !== undefined && (typeof r.label !== 'string' || r.label.trim() === '' || r.label.length > 80)) {
       problems.push(`${at}.label must be a text of 1 to 80 characters`);

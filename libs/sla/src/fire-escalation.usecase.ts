@@ -96,11 +96,7 @@ export class FireEscalation {
     return results;
   }
 
-  private async run(
-    m: EntityManager,
-    timers: readonly SlaTimer[],
-    fired: { level: EscalationLevel; lagSeconds: number }[],
-  ): Promise<FireEscalationResult[]> {
+  private async run(m: EntityManager, timers: readonly SlaTimer[], fired: { level: EscalationLevel; lagSeconds: number }[]): Promise<FireEscalationResult[]> {
     const results = new Array<FireEscalationResult>(timers.length);
     const ids = [...new Set(timers.map((t) => t.caseId))].sort();
     // Locked in id order, so two batches sharing cases wait for each other instead of deadlocking.

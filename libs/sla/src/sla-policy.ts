@@ -110,14 +110,14 @@ function parseOverrides(v: unknown, dayMinutes: number, problems: string[]): Sla
 /** The override that applies to a case of this category at this unit, if any. */
 export function overrideFor(policy: SlaPolicy, ctx: { category?: string | null; unit?: string | null }): SlaOverride[] {
   const rank = (o: SlaOverride) => (o.unit && o.category ? 3 : o.unit ? 2 : 1);
-  return policy.overrides
-    .filter((o) => (!o.category || o.category === ctx.category) && (!o.unit || o.unit === ctx.unit))
-    .sort((a, b) => rank(b) - rank(a));
+  return policy.overrides.filter((o) => (!o.category || o.category === ctx.category) && (!o.unit || o.unit === ctx.unit)).sort((a, b) => rank(b) - rank(a));
 }
 
 export function loadCalendar(dir: string): WorkingCalendar {
   const folder = join(dir, 'calendars');
-  const files = readdirSync(folder).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const files = readdirSync(folder)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
   try {
     return calendarFromDocuments(files.map((f): unknown => parse(readFileSync(join(folder, f), 'utf8'))));
   } catch (e) {

@@ -82,7 +82,7 @@ export class SlaReconciler {
       const lock = await selectRow<{ locked: boolean }>(runner.manager, `SELECT pg_try_advisory_lock($1) AS locked`, [ADVISORY_LOCK.slaReconcile]);
       if (!lock?.locked) return null;
       try {
-        return (options.full || (await this.fullPassDue())) ? await this.fullPass() : await this.dueSweep();
+        return options.full || (await this.fullPassDue()) ? await this.fullPass() : await this.dueSweep();
       } finally {
         await execute(runner.manager, `SELECT pg_advisory_unlock($1)`, [ADVISORY_LOCK.slaReconcile]);
       }
@@ -342,5 +342,11 @@ export class SlaReconciler {
 
 /** The stage run an open case's row describes. */
 function runOf(c: OpenStage) {
-  return { caseId: c.id, stage: c.stage, stageStartedAt: new Date(c.stage_started_at), dueAt: new Date(c.due_at), warnAt: c.warn_at ? new Date(c.warn_at) : null };
+  return {
+    caseId: c.id,
+    stage: c.stage,
+    stageStartedAt: new Date(c.stage_started_at),
+    dueAt: new Date(c.due_at),
+    warnAt: c.warn_at ? new Date(c.warn_at) : null,
+  };
 }

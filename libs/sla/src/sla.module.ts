@@ -10,7 +10,11 @@ import { SlaReconciler } from './sla-reconciler.service';
 import { SlaService } from './sla.service';
 
 /** Deadlines and the clock: every process that sets or reads a deadline imports it (one Clock per application). */
-@Module({ imports: [AppConfigModule], providers: [SlaService, Clock, CalendarStore, CalendarCoverage], exports: [SlaService, Clock, CalendarStore, CalendarCoverage] })
+@Module({
+  imports: [AppConfigModule],
+  providers: [SlaService, Clock, CalendarStore, CalendarCoverage],
+  exports: [SlaService, Clock, CalendarStore, CalendarCoverage],
+})
 export class SlaModule {}
 
 /** Firing escalations and rebuilding their timers: the worker. */

@@ -80,7 +80,8 @@ export class SlaService implements OnModuleInit, OnModuleDestroy {
   }
 
   resolveClock(startedAt: Date, severity: Severity, ctx: SlaContext = {}): StageClock {
-    const minutes = overrideFor(this.policy, ctx).find((o) => o.resolveMinutes[severity] !== undefined)?.resolveMinutes[severity] ?? this.policy.resolveMinutes[severity];
+    const minutes =
+      overrideFor(this.policy, ctx).find((o) => o.resolveMinutes[severity] !== undefined)?.resolveMinutes[severity] ?? this.policy.resolveMinutes[severity];
     return { stage: 'resolve', startedAt, minutes, extensionMinutes: 0, unit: ctx.unit ?? null };
   }
 

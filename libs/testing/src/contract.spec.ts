@@ -73,7 +73,10 @@ describe(ContractChecker.name, () => {
   it('fails a request whose status the operation does not declare, and keeps the violation', async () => {
     const failure = await http()
       .get('/things/conflicting')
-      .then(() => null, (e: unknown) => e);
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(failure).toBeInstanceOf(ContractViolation);
     expect(String(failure)).toContain('GET /things/{id} answered 409, which the document does not declare (declared: 200, 400, 404, 503)');
     expect(violations).toHaveLength(1);

@@ -85,7 +85,8 @@ export class ContractChecker {
     const op = matching.find((o) => o.method === method) ?? (method === 'head' ? matching.find((o) => o.method === 'get') : undefined);
     if (!op) {
       if (this.options.skipPrefixes?.some((p) => path.startsWith(p))) return [];
-      if (r.status === 404 || BEFORE_ROUTING.has(r.status)) return this.bodyProblems({ $ref: `${SCHEMAS}ErrorDto` }, r, `${r.method} ${path} (no such operation)`);
+      if (r.status === 404 || BEFORE_ROUTING.has(r.status))
+        return this.bodyProblems({ $ref: `${SCHEMAS}ErrorDto` }, r, `${r.method} ${path} (no such operation)`);
       return [`${r.method} ${path} answered ${r.status}, but the document has no such operation`];
     }
     const where = `${op.method.toUpperCase()} ${op.template}`;
@@ -97,7 +98,10 @@ export class ContractChecker {
     if (!content || method === 'head') {
       return hasBody(r) && method !== 'head' ? [`${where} ${r.status}: the document declares no body, the server sent ${preview(r)}`] : [];
     }
-    const media = String(r.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    const media = String(r.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim()
+      .toLowerCase();
     const key = content[media] ? media : /^application\/([\w.+-]+\+)?json$/.test(media) && content['application/json'] ? 'application/json' : null;
     if (!key) return [`${where} ${r.status}: Content-Type '${media}' is not declared (declared: ${Object.keys(content).join(', ')})`];
     if (key !== 'application/json') return [];
@@ -117,7 +121,9 @@ export class ContractChecker {
       this.validators.set(cacheKey, validate);
     }
     if (validate(r.body)) return [];
-    const errors = (validate.errors ?? []).map((e) => `${e.instancePath || '(body)'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` '${e.params.additionalProperty}'` : ''}`);
+    const errors = (validate.errors ?? []).map(
+      (e) => `${e.instancePath || '(body)'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` '${e.params.additionalProperty}'` : ''}`,
+    );
     return [`${where}: the body does not match the documented schema: ${[...new Set(errors)].slice(0, 8).join('; ')}; body: ${preview(r)}`];
   }
 }
@@ -155,7 +161,7 @@ function hasBody(r: ObservedResponse): boolean {
 }
 
 function preview(r: ObservedResponse): string {
-  const text = typeof r.text === 'string' && r.text ? r.text : JSON.stringify(r.body) ?? '';
+  const text = typeof r.text === 'string' && r.text ? r.text : (JSON.stringify(r.body) ?? '');
   return text.length > 400 ? `${text.slice(0, 400)}…` : text;
 }
 

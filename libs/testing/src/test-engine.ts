@@ -180,7 +180,8 @@ export class TestEngine {
     rmSync(this.config.checkpointDir, { recursive: true, force: true });
     await admin.end();
     // A violation whose rejection a test caught or ignored still fails the file.
-    if (this.contractViolations.length) throw new Error(`${this.contractViolations.length} response(s) broke the API contract:\n${this.contractViolations.join('\n')}`);
+    if (this.contractViolations.length)
+      throw new Error(`${this.contractViolations.length} response(s) broke the API contract:\n${this.contractViolations.join('\n')}`);
   }
 }
 

@@ -61,7 +61,8 @@ export class TrailVerificationDto {
   @ApiProperty() fromSeq: string;
   @ApiProperty() toSeq: string;
   @ApiProperty({ type: ChainHeadDto }) head: ChainHeadDto;
-  @ApiProperty({ type: ChainCheckpointDto, nullable: true, description: 'the last checkpoint written outside the database' }) checkpoint: ChainCheckpointDto | null;
+  @ApiProperty({ type: ChainCheckpointDto, nullable: true, description: 'the last checkpoint written outside the database' })
+  checkpoint: ChainCheckpointDto | null;
   @ApiProperty({ type: UnsealedBacklogDto }) unsealed: UnsealedBacklogDto;
 }
 
@@ -131,7 +132,8 @@ export class UnitReportDto {
   @ApiProperty({ type: 'integer' }) returns: number;
   @ApiProperty({ type: 'integer' }) extensions: number;
   @ApiProperty({ type: 'integer' }) reopened: number;
-  @ApiProperty({ type: 'integer', description: 'duplicates merged into an original: answered with it, counted apart from resolved cases' }) mergedDuplicates: number;
+  @ApiProperty({ type: 'integer', description: 'duplicates merged into an original: answered with it, counted apart from resolved cases' })
+  mergedDuplicates: number;
   @ApiProperty({ type: SatisfactionDto }) satisfaction: SatisfactionDto;
   @ApiProperty({ type: OnTimeDto }) onTime: OnTimeDto;
   @ApiProperty({
@@ -144,7 +146,8 @@ export class UnitReportDto {
   @ApiProperty({ type: DesignationStateDto, description: 'whether the unit has a designated handler and leader now' }) designation: DesignationStateDto;
   @ApiProperty({ type: ReviewSummaryDto }) reviews: ReviewSummaryDto;
   @ApiProperty({ type: 'integer', description: 'notices the unit published in the period' }) notices: number;
-  @ApiProperty({ type: [BoardEntryDto], description: "the unit's standing against each active compliance target, at the end of the period" }) targets: BoardEntryDto[];
+  @ApiProperty({ type: [BoardEntryDto], description: "the unit's standing against each active compliance target, at the end of the period" })
+  targets: BoardEntryDto[];
 }
 
 export class ReportTargetDto {
@@ -162,9 +165,11 @@ export class LineageEntryDto {
 export class UnitMetricsReportDto {
   @ApiProperty({ format: 'date-time' }) from: string;
   @ApiProperty({ format: 'date-time' }) to: string;
-  @ApiProperty({ format: 'date-time', description: 'when open, overdue and at-risk were evaluated: the end of the period, or now if sooner' }) evaluatedAt: string;
+  @ApiProperty({ format: 'date-time', description: 'when open, overdue and at-risk were evaluated: the end of the period, or now if sooner' })
+  evaluatedAt: string;
   @ApiProperty({ type: CoverageSummaryDto }) coverage: CoverageSummaryDto;
-  @ApiProperty({ type: [ReportTargetDto], description: "the active targets the units' `targets` and the CSV's target columns refer to" }) targets: ReportTargetDto[];
+  @ApiProperty({ type: [ReportTargetDto], description: "the active targets the units' `targets` and the CSV's target columns refer to" })
+  targets: ReportTargetDto[];
   @ApiProperty({ type: [UnitReportDto] }) units: UnitReportDto[];
   @ApiProperty({ type: [LineageEntryDto], description: 'which ended units of the report feed which units (reorganisations)' }) lineage: LineageEntryDto[];
 }

@@ -100,7 +100,12 @@ export class SampleDto {
   @Max(MAX_SAMPLE_SIZE)
   size: number;
 
-  @ApiProperty({ minLength: 1, maxLength: 100, description: 'any text (a number is read as its text); the same seed draws the same sample', example: 'NV-2025-Q1' })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 100,
+    description: 'any text (a number is read as its text); the same seed draws the same sample',
+    example: 'NV-2025-Q1',
+  })
   @Transform(({ value }: { value: unknown }) => (typeof value === 'number' && Number.isFinite(value) ? String(value) : value))
   @IsString({ message: 'seed must be a string or a number' })
   @MinLength(1)

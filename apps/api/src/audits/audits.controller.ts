@@ -33,7 +33,13 @@ export class AuditsController {
   @ApiOkResponse({ type: SampleDrawDto })
   @ApiErrors({ 404: 'no such unit' })
   samples(@CurrentOfficer() officer: AuthenticatedOfficer, @Body() dto: SampleDto): Promise<SampleDrawDto> {
-    return this.drawSample.execute({ actor: `officer:${officer.id}`, period: parsePeriod(dto.from, dto.to), unitCode: dto.unitCode, size: dto.size, seed: dto.seed });
+    return this.drawSample.execute({
+      actor: `officer:${officer.id}`,
+      period: parsePeriod(dto.from, dto.to),
+      unitCode: dto.unitCode,
+      size: dto.size,
+      seed: dto.seed,
+    });
   }
 
   @Post('reviews')

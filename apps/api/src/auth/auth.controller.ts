@@ -24,7 +24,9 @@ export class AuthController {
   @ApiOkResponse({ type: LoginResponseDto })
   @ApiErrors(
     { 401: 'invalid username or password, or the account is disabled' },
-    { 429: 'too many attempts for this username from this address, failures for this username, or failures from this address: Retry-After says when to try again' },
+    {
+      429: 'too many attempts for this username from this address, failures for this username, or failures from this address: Retry-After says when to try again',
+    },
   )
   async login(@Body() dto: LoginDto, @Ip() ip: string): Promise<LoginResponseDto> {
     // Behind a proxy, set Express `trust proxy` so that this is the client's address.

@@ -5,11 +5,15 @@ import { OFFICER_ROLES, OfficerRole } from '@fr/domain';
 
 export class LoginDto {
   @ApiProperty({ example: 'admin', maxLength: 64 })
-  @IsString() @IsNotEmpty() @MaxLength(64)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(64)
   username: string;
 
   @ApiProperty({ example: 'admin', maxLength: PASSWORD_MAX_LENGTH, format: 'password' })
-  @IsString() @IsNotEmpty() @MaxLength(PASSWORD_MAX_LENGTH)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(PASSWORD_MAX_LENGTH)
   password: string;
 }
 

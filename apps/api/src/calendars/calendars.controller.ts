@@ -1,5 +1,16 @@
 import { Body, Controller, Get, Param, ParseIntPipe, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Request } from 'express';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { ValidationError } from '@fr/domain';
@@ -18,7 +29,8 @@ const year = {
 };
 
 const yearParam = ApiParam({ name: 'year', schema: { type: 'integer', minimum: 2000, maximum: 2100 }, example: 2026 });
-const unitQuery = (description: string) => ApiQuery({ name: 'unit', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,40}$' }, description });
+const unitQuery = (description: string) =>
+  ApiQuery({ name: 'unit', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,40}$' }, description });
 
 /** `?unit=CODE` addresses a unit's own calendar; without it, the district's. */
 function unitOf(unit: unknown): string | null {
@@ -58,7 +70,10 @@ export class CalendarsController {
 
   @Put(':year')
   @Roles('ADMIN')
-  @ApiOperation({ operationId: 'replaceCalendar', summary: 'Replace one year (same format as config/calendars/<year>.yaml, as JSON); applies without a restart' })
+  @ApiOperation({
+    operationId: 'replaceCalendar',
+    summary: 'Replace one year (same format as config/calendars/<year>.yaml, as JSON); applies without a restart',
+  })
   @yearParam
   @unitQuery("a unit's own calendar (e.g. Saturday hours); without it, the district's")
   @ApiBody({ type: CalendarInputDto })

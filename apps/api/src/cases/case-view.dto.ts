@@ -122,8 +122,14 @@ export class CaseDetailDto extends CaseSummaryDto {
     description: "other_track: closed as a complaint or denunciation, outside the feedback statistics; duplicate: closed with its original's answer",
   })
   closedAs: string | null;
-  @ApiProperty({ type: String, nullable: true, description: 'where the citizen was told to take a case closed as another legal track' }) whereToGo: string | null;
-  @ApiProperty({ type: () => DuplicateRefDto, nullable: true, description: 'the likely original this case is linked to (merged into, when its state is merged)' })
+  @ApiProperty({ type: String, nullable: true, description: 'where the citizen was told to take a case closed as another legal track' }) whereToGo:
+    | string
+    | null;
+  @ApiProperty({
+    type: () => DuplicateRefDto,
+    nullable: true,
+    description: 'the likely original this case is linked to (merged into, when its state is merged)',
+  })
   duplicateOf: DuplicateRefDto | null;
   @ApiProperty({ type: () => [DuplicateRefDto], description: 'the cases linked to this one as duplicates, oldest first' })
   duplicates: DuplicateRefDto[];

@@ -35,14 +35,29 @@ export const ListCasesStatusQuery = () =>
 export class ListCasesQueryDto {
   // Documented on the operation (ListCasesStatusQuery): a query array needs its serialisation said.
   @OptionalField()
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value))
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : value,
+  )
   @IsArray()
   @IsIn(CASE_STATES, { each: true, message: `status must be among ${CASE_STATES.join(', ')}` })
   status?: string[];
 
-  @ApiPropertyOptional({ maxLength: 40, example: 'P_BACH_KHOA' }) @OptionalField() @IsString() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'unit must be a unit code' }) unit?: string;
+  @ApiPropertyOptional({ maxLength: 40, example: 'P_BACH_KHOA' })
+  @OptionalField()
+  @IsString()
+  @MaxLength(40)
+  @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'unit must be a unit code' })
+  unit?: string;
 
-  @ApiPropertyOptional({ enum: ['me'], description: 'only the cases assigned to the caller' }) @OptionalField() @IsIn(['me'], { message: "assignee must be 'me'" }) assignee?: string;
+  @ApiPropertyOptional({ enum: ['me'], description: 'only the cases assigned to the caller' })
+  @OptionalField()
+  @IsIn(['me'], { message: "assignee must be 'me'" })
+  assignee?: string;
 
   @ApiPropertyOptional({ description: 'only the cases past their deadline' })
   @OptionalField()
@@ -74,47 +89,93 @@ export class CaseActionDto {
   @ApiPropertyOptional({ enum: SEVERITIES, description: 'acknowledge' }) @OptionalField() @IsIn(SEVERITIES) severity?: string;
 
   @ApiPropertyOptional({ maxLength: 5000, description: 'request-info: what the citizen is asked' })
-  @OptionalField() @IsString() @NormaliseText() @NotBlank() @MaxLength(5000) @NoControlChars()
+  @OptionalField()
+  @IsString()
+  @NormaliseText()
+  @NotBlank()
+  @MaxLength(5000)
+  @NoControlChars()
   message?: string;
 
-  @ApiPropertyOptional({ maxLength: 40, example: 'P_BACH_MAI', description: 'transfer, assign: the unit' }) @OptionalField() @IsString() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/) unitCode?: string;
+  @ApiPropertyOptional({ maxLength: 40, example: 'P_BACH_MAI', description: 'transfer, assign: the unit' })
+  @OptionalField()
+  @IsString()
+  @MaxLength(40)
+  @Matches(/^[A-Za-z0-9_.-]+$/)
+  unitCode?: string;
 
   @ApiPropertyOptional({ maxLength: 2000, description: 'transfer, return, extend' })
-  @OptionalField() @IsString() @NormaliseText() @NotBlank() @MaxLength(2000) @NoControlChars()
+  @OptionalField()
+  @IsString()
+  @NormaliseText()
+  @NotBlank()
+  @MaxLength(2000)
+  @NoControlChars()
   reason?: string;
 
   @ApiPropertyOptional({ maxLength: 10000, description: 'resolve: the answer the citizen sees' })
-  @OptionalField() @IsString() @NormaliseText() @NotBlank() @MaxLength(10000) @NoControlChars()
+  @OptionalField()
+  @IsString()
+  @NormaliseText()
+  @NotBlank()
+  @MaxLength(10000)
+  @NoControlChars()
   answer?: string;
 
   @ApiPropertyOptional({ type: [AttachmentDto], maxItems: 10, description: 'resolve' })
-  @OptionalField() @IsArray() @ArrayMaxSize(10) @IsObject({ each: true, message: 'each attachment must be an object { url, kind }' })
-  @ValidateNested({ each: true }) @Type(() => AttachmentDto)
+  @OptionalField()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @IsObject({ each: true, message: 'each attachment must be an object { url, kind }' })
+  @ValidateNested({ each: true })
+  @Type(() => AttachmentDto)
   attachments?: AttachmentDto[];
 
   @ApiPropertyOptional({ format: 'date-time', description: 'extend: the new deadline' }) @OptionalField() @IsInstant() until?: string;
 
   @ApiPropertyOptional({ maxLength: 5000, description: 'note' })
-  @OptionalField() @IsString() @NormaliseText() @NotBlank() @MaxLength(5000) @NoControlChars()
+  @OptionalField()
+  @IsString()
+  @NormaliseText()
+  @NotBlank()
+  @MaxLength(5000)
+  @NoControlChars()
   text?: string;
 
   @ApiPropertyOptional({ maxLength: 2000, description: 'redirect-other-track: where the citizen should take the complaint or denunciation' })
-  @OptionalField() @IsString() @NormaliseText() @NotBlank() @MaxLength(2000) @NoControlChars()
+  @OptionalField()
+  @IsString()
+  @NormaliseText()
+  @NotBlank()
+  @MaxLength(2000)
+  @NoControlChars()
   whereToGo?: string;
 
   @ApiPropertyOptional({ type: [String], format: 'uuid', maxItems: 100, description: 'merge: the ids of the linked cases that join this original' })
-  @OptionalField() @IsArray() @ArrayMaxSize(100) @IsUUID('all', { each: true, message: 'each of duplicateIds must be a case id (uuid)' })
+  @OptionalField()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsUUID('all', { each: true, message: 'each of duplicateIds must be a case id (uuid)' })
   duplicateIds?: string[];
 }
 
 export class InfoReplyDto {
   @ApiProperty({ minLength: 1, maxLength: 5000, example: 'Quán nằm trước số nhà 25, mở từ 6 giờ sáng.' })
-  @IsString() @NormaliseText() @IsNotEmpty() @NotBlank() @MaxLength(5000) @NoControlChars()
+  @IsString()
+  @NormaliseText()
+  @IsNotEmpty()
+  @NotBlank()
+  @MaxLength(5000)
+  @NoControlChars()
   message: string;
 
   @ApiPropertyOptional({ type: [AttachmentDto], maxItems: 10 })
-  @OptionalField() @IsArray() @ArrayMaxSize(10) @IsObject({ each: true, message: 'each attachment must be an object { url, kind }' })
-  @ValidateNested({ each: true }) @Type(() => AttachmentDto)
+  @OptionalField()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @IsObject({ each: true, message: 'each attachment must be an object { url, kind }' })
+  @ValidateNested({ each: true })
+  @Type(() => AttachmentDto)
   attachments?: AttachmentDto[];
 }
 
@@ -126,6 +187,10 @@ export class RatingDto {
   score: number;
 
   @ApiPropertyOptional({ maxLength: 2000 })
-  @OptionalField() @IsString() @NormaliseText() @MaxLength(2000) @NoControlChars()
+  @OptionalField()
+  @IsString()
+  @NormaliseText()
+  @MaxLength(2000)
+  @NoControlChars()
   comment?: string;
 }

@@ -56,7 +56,7 @@ export class CasesController {
   }
 
   @Get(':id')
-  @ApiOperation({ operationId: 'getCase', summary: 'One case with its timeline; the citizen\'s contact is masked unless the caller handles the case\'s unit' })
+  @ApiOperation({ operationId: 'getCase', summary: "One case with its timeline; the citizen's contact is masked unless the caller handles the case's unit" })
   @caseId
   @ApiOkResponse({ type: CaseDetailDto })
   @ApiErrors({ 404: "no such case in the caller's scope" })
@@ -75,7 +75,7 @@ export class CasesController {
       'request-info `{ message }`, transfer `{ unitCode, reason }`, return `{ reason }`, assign `{ unitCode }` (from triage), ' +
       'resolve `{ answer, attachments? }`, extend `{ until, reason }`, reopen, close, note `{ text }`, ' +
       'merge `{ duplicateIds }` (on the original: the linked cases join it and close with its answer), unlink (on a linked case: a false match). Answers the case as the caller ' +
-      'now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller\'s unit.',
+      "now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.",
   })
   @caseId
   @ApiParam({ name: 'action', enum: OFFICER_ACTIONS })

@@ -25,7 +25,10 @@ export class ErrorDto {
   @ApiProperty({ example: 'Unprocessable Entity', description: "the status's reason phrase" })
   error: string;
 
-  @ApiProperty({ example: "location.wardCode 'BK' is not a known area code; GET /v1/areas lists them", description: 'what is wrong, in one sentence that names the field or the state' })
+  @ApiProperty({
+    example: "location.wardCode 'BK' is not a known area code; GET /v1/areas lists them",
+    description: 'what is wrong, in one sentence that names the field or the state',
+  })
   message: string;
 
   @ApiPropertyOptional({ type: [FieldErrorDto], description: 'each field that is wrong and why: validation errors (400) and unknown codes (422)' })
@@ -66,7 +69,9 @@ export const ERROR_MEANINGS: Record<ErrorStatus, string> = {
  */
 export function ApiErrors(...specs: (ErrorStatus | Partial<Record<ErrorStatus, string>>)[]) {
   const entries = specs.flatMap((s) =>
-    typeof s === 'number' ? [[s, ERROR_MEANINGS[s]] as const] : (Object.entries(s) as [string, string][]).map(([k, v]) => [Number(k) as ErrorStatus, v] as const),
+    typeof s === 'number'
+      ? [[s, ERROR_MEANINGS[s]] as const]
+      : (Object.entries(s) as [string, string][]).map(([k, v]) => [Number(k) as ErrorStatus, v] as const),
   );
   return applyDecorators(
     ...entries.map(([status, description]) =>

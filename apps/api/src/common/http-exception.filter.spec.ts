@@ -77,14 +77,31 @@ describe('HttpErrorFilter', () => {
 
   it.each([
     ['PostgreSQL refusing connections', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED', errno: -111 })],
-    ['both address families refusing', Object.assign(new AggregateError([Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' })]), { code: 'ECONNREFUSED' })],
+    [
+      'both address families refusing',
+      Object.assign(new AggregateError([Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' })]), { code: 'ECONNREFUSED' }),
+    ],
     ['too many connections', Object.assign(new Error('sorry, too many clients already'), { code: '53300', severity: 'FATAL' })],
-    ['a database closed to connections', Object.assign(new Error('database "fr" is not currently accepting connections'), { code: '55000', severity: 'FATAL' })],
-    ['a statement timeout inside TypeORM', Object.assign(new Error('canceling statement due to statement timeout'), { name: 'QueryFailedError', code: '57014', driverError: { code: '57014' } })],
-    ['an administrator ending the session', Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01', severity: 'FATAL' })],
+    [
+      'a database closed to connections',
+      Object.assign(new Error('database "fr" is not currently accepting connections'), { code: '55000', severity: 'FATAL' }),
+    ],
+    [
+      'a statement timeout inside TypeORM',
+      Object.assign(new Error('canceling statement due to statement timeout'), { name: 'QueryFailedError', code: '57014', driverError: { code: '57014' } }),
+    ],
+    [
+      'an administrator ending the session',
+      Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01', severity: 'FATAL' }),
+    ],
     ['a connection cut mid-query', new Error('Connection terminated unexpectedly')],
     ['a pool that cannot connect in time', new Error('timeout exceeded when trying to connect')],
-    ['Redis unreachable for a producer', Object.assign(new Error('Reached the max retries per request limit (which is 1). Refer to "maxRetriesPerRequest" option for details.'), { name: 'MaxRetriesPerRequestError' })],
+    [
+      'Redis unreachable for a producer',
+      Object.assign(new Error('Reached the max retries per request limit (which is 1). Refer to "maxRetriesPerRequest" option for details.'), {
+        name: 'MaxRetriesPerRequestError',
+      }),
+    ],
     ['Redis down without an offline queue', new Error("Stream isn't writeable and enableOfflineQueue options is false")],
   ])('answers 503 with Retry-After for %s, naming no internals', (_what, error) => {
     const sent = respond(error);

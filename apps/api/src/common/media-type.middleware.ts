@@ -18,7 +18,11 @@ export function requireKnownMediaType(req: Request, res: Response, next: NextFun
   if (isGeoReportRequest(req)) {
     if (FORM.test(type)) return next();
     // Through the error filter, which answers in GeoReport's error format there.
-    return next(new UnsupportedMediaTypeException(`send the body as application/x-www-form-urlencoded or application/json${type ? `, not ${type}` : ' (Content-Type is missing)'}`));
+    return next(
+      new UnsupportedMediaTypeException(
+        `send the body as application/x-www-form-urlencoded or application/json${type ? `, not ${type}` : ' (Content-Type is missing)'}`,
+      ),
+    );
   }
   res.status(415).json({
     statusCode: 415,

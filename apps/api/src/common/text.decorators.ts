@@ -2,8 +2,7 @@ import { Transform } from 'class-transformer';
 import { registerDecorator, ValidationOptions } from 'class-validator';
 
 /** Normalises text to NFC before validation, so length limits count what is stored. */
-export const NormaliseText = () =>
-  Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.normalize('NFC') : value));
+export const NormaliseText = () => Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.normalize('NFC') : value));
 
 /** PostgreSQL text cannot hold NUL, and control characters in citizens' text are a sign of abuse. */
 export function NoControlChars(options?: ValidationOptions) {

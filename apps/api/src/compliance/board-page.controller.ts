@@ -51,7 +51,10 @@ export class BoardPageController {
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Content-Security-Policy', PAGE_SECURITY_POLICY)
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ operationId: 'getBoardView', summary: 'The board rendered as HTML (the page fetches it with the bearer token); same query as /v1/compliance/board' })
+  @ApiOperation({
+    operationId: 'getBoardView',
+    summary: 'The board rendered as HTML (the page fetches it with the bearer token); same query as /v1/compliance/board',
+  })
   @ApiOkResponse({ content: HTML })
   @ApiErrors(403)
   async view(@Query() q: BoardQueryDto): Promise<string> {

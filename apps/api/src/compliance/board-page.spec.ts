@@ -25,7 +25,19 @@ const report = (unitName: string, targetName: string): BoardReport => ({
       unitCode: 'P_X',
       unitName,
       kind: 'ward',
-      targets: [{ targetId: 'onboarding', kind: 'staff_onboarding', status: 'late', value: 97, target: 100, dueAt: '2026-07-25T17:00:00.000Z', dueDate: '2026-07-25', met: false, metAt: null }],
+      targets: [
+        {
+          targetId: 'onboarding',
+          kind: 'staff_onboarding',
+          status: 'late',
+          value: 97,
+          target: 100,
+          dueAt: '2026-07-25T17:00:00.000Z',
+          dueDate: '2026-07-25',
+          met: false,
+          metAt: null,
+        },
+      ],
     },
   ],
 });
@@ -34,7 +46,9 @@ describe(renderBoardView.name, () => {
   it('renders a unit and target in Vietnamese with the deadline as people write it', () => {
     const html = renderBoardView(report('Phường Bách Khoa', '100% cán bộ có tài khoản'));
     expect(html).toContain('Đánh giá lúc 09:00 26/07/2026');
-    expect(html).toContain('<td class="status late" data-target="onboarding" data-status="late"><span class="label">Trễ hạn</span><br>97% / 100%<br><small>hạn 25/07/2026</small></td>');
+    expect(html).toContain(
+      '<td class="status late" data-target="onboarding" data-status="late"><span class="label">Trễ hạn</span><br>97% / 100%<br><small>hạn 25/07/2026</small></td>',
+    );
     expect(html).toContain('hạn 25/07/2026</small></th>');
     expect(html).toMatch(/<svg role="img" aria-label="100% cán bộ có tài khoản"/);
   });

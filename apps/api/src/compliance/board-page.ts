@@ -86,7 +86,9 @@ export function renderBoardView(report: BoardReport): string {
     return `<p class="empty">Chưa có chỉ tiêu nào đang theo dõi. Quản trị viên bật chỉ tiêu tại /v1/compliance/targets.</p>`;
   }
   const head = report.targets
-    .map((t) => `<th scope="col">${escapeHtml(t.name)}<br><small>${escapeHtml(KIND_WORDS[t.kind])}${t.dueAt ? ` · hạn ${day(dueDay(t.dueAt))}` : ''}</small></th>`)
+    .map(
+      (t) => `<th scope="col">${escapeHtml(t.name)}<br><small>${escapeHtml(KIND_WORDS[t.kind])}${t.dueAt ? ` · hạn ${day(dueDay(t.dueAt))}` : ''}</small></th>`,
+    )
     .join('');
   const summary = report.targets
     .map(

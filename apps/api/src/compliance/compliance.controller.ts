@@ -1,12 +1,33 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { boardCsv, ComplianceTargets, FigureKind, GetBoard, UnitFigures } from '@fr/board';
 import { ValidationError } from '@fr/domain';
 import { Clock } from '@fr/sla';
 import { ApiErrors } from '../common/error.dto';
-import { AdoptionDto, BoardQueryDto, BoardReportDto, CreateTargetDto, FigureDto, FigureImportDto, HeadcountDto, TargetDto, UpdateTargetDto } from './compliance.dto';
+import {
+  AdoptionDto,
+  BoardQueryDto,
+  BoardReportDto,
+  CreateTargetDto,
+  FigureDto,
+  FigureImportDto,
+  HeadcountDto,
+  TargetDto,
+  UpdateTargetDto,
+} from './compliance.dto';
 
 const unitCode = ApiParam({ name: 'code', example: 'P_BACH_KHOA', description: 'a unit code' });
 
@@ -52,7 +73,10 @@ export class ComplianceController {
 
   @Get('board')
   @Roles('AUDITOR', 'SUPERVISOR')
-  @ApiOperation({ operationId: 'getComplianceBoard', summary: 'Per unit and active target: on_track, at_risk or late, with value, target and dates; JSON or CSV (format=csv)' })
+  @ApiOperation({
+    operationId: 'getComplianceBoard',
+    summary: 'Per unit and active target: on_track, at_risk or late, with value, target and dates; JSON or CSV (format=csv)',
+  })
   @ApiOkResponse({
     content: {
       'application/json': { schema: { $ref: getSchemaPath(BoardReportDto) } },
@@ -76,9 +100,14 @@ export class ComplianceController {
   @ApiConsumes('text/csv')
   @ApiBody({ schema: { type: 'string', example: 'unit_code,kind,total,with_account,as_of\r\nP_BACH_KHOA,staff,42,40,2026-07-20\r\n' } })
   @ApiOkResponse({ type: FigureImportDto })
-  @ApiErrors(403, { 400: 'a line is malformed (each problem names its line)' }, { 422: 'a line names an unknown unit, or adoption figures for a unit that is not a ward' })
+  @ApiErrors(
+    403,
+    { 400: 'a line is malformed (each problem names its line)' },
+    { 422: 'a line names an unknown unit, or adoption figures for a unit that is not a ward' },
+  )
   importFigures(@CurrentOfficer() officer: AuthenticatedOfficer, @Req() req: Request): Promise<FigureImportDto> {
-    if (typeof req.body !== 'string') throw new ValidationError('send the figures as text/csv with the header unit_code,kind,total,with_account,as_of', ['body']);
+    if (typeof req.body !== 'string')
+      throw new ValidationError('send the figures as text/csv with the header unit_code,kind,total,with_account,as_of', ['body']);
     return this.figures.importCsv(officer.id, req.body);
   }
 }
@@ -106,7 +135,11 @@ export class UnitFiguresController {
   @ApiOperation({ operationId: 'reportWardAdoption', summary: "A ward's adult residents and how many have an account, as of a day" })
   @unitCode
   @ApiOkResponse({ type: FigureDto })
-  @ApiErrors({ 403: "the role may not, or an officer reports only their own unit's figures" }, { 404: 'no such unit' }, { 422: 'the unit is not a ward, or no longer active' })
+  @ApiErrors(
+    { 403: "the role may not, or an officer reports only their own unit's figures" },
+    { 404: 'no such unit' },
+    { 422: 'the unit is not a ward, or no longer active' },
+  )
   adoption(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('code') code: string, @Body() dto: AdoptionDto): Promise<FigureDto> {
     return this.figures.report(officer, { unitCode: code, kind: 'adoption', total: dto.adults, withAccount: dto.withAccount, asOf: dto.asOf });
   }

@@ -11,37 +11,71 @@ const DAY_OR_INSTANT = 'a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO
 
 export class CreateTargetDto {
   @ApiProperty({ example: 'staff-onboarding', description: "the target's code: 1-40 lower-case letters, digits, '_', '.', '-'" })
-  @IsString() @MaxLength(40) id: string;
+  @IsString()
+  @MaxLength(40)
+  id: string;
 
   @ApiProperty({ enum: TARGET_KINDS })
-  @IsIn(TARGET_KINDS, { message: `kind must be one of ${TARGET_KINDS.join(', ')}` }) kind: string;
+  @IsIn(TARGET_KINDS, { message: `kind must be one of ${TARGET_KINDS.join(', ')}` })
+  kind: string;
 
   @ApiProperty({ example: '100% cán bộ có tài khoản iHaNoi' })
-  @NormaliseText() @IsString() @NotBlank() @MaxLength(200) @NoControlChars() name: string;
+  @NormaliseText()
+  @IsString()
+  @NotBlank()
+  @MaxLength(200)
+  @NoControlChars()
+  name: string;
 
   @ApiPropertyOptional({ description: `dated targets: the deadline, ${DAY_OR_INSTANT} (a date: through the end of that day)`, example: '2026-07-25' })
-  @OptionalField() @IsString() @MaxLength(40) dueAt?: string;
+  @OptionalField()
+  @IsString()
+  @MaxLength(40)
+  dueAt?: string;
 
   @ApiPropertyOptional({ description: `notice_cadence: from when notices are counted, ${DAY_OR_INSTANT}`, example: '2026-07-01' })
-  @OptionalField() @IsString() @MaxLength(40) startsAt?: string;
+  @OptionalField()
+  @IsString()
+  @MaxLength(40)
+  startsAt?: string;
 
   @ApiPropertyOptional({ description: 'staff_onboarding, ward_adoption: the share to reach (default 100)', minimum: 0.01, maximum: 100 })
-  @OptionalField() @IsNumber({}, { message: 'thresholdPercent must be a number' }) thresholdPercent?: number;
+  @OptionalField()
+  @IsNumber({}, { message: 'thresholdPercent must be a number' })
+  thresholdPercent?: number;
 
   @ApiPropertyOptional({ type: 'integer', description: 'notice_cadence: at least one notice every this many calendar days', minimum: 1, maximum: 365 })
-  @OptionalField() @IsInt({ message: 'everyDays must be an integer' }) everyDays?: number;
+  @OptionalField()
+  @IsInt({ message: 'everyDays must be an integer' })
+  everyDays?: number;
 
-  @ApiPropertyOptional({ type: 'integer', description: 'how many days before its deadline an unmet target is at risk (omitted: at once for a dated target, never for a cadence)' })
-  @OptionalField() @IsInt({ message: 'atRiskDays must be an integer' }) atRiskDays?: number;
+  @ApiPropertyOptional({
+    type: 'integer',
+    description: 'how many days before its deadline an unmet target is at risk (omitted: at once for a dated target, never for a cadence)',
+  })
+  @OptionalField()
+  @IsInt({ message: 'atRiskDays must be an integer' })
+  atRiskDays?: number;
 
   @ApiPropertyOptional({ enum: UNIT_KINDS, isArray: true, description: 'the units concerned, by kind (default: by target kind)' })
-  @OptionalField() @IsArray() @ArrayMaxSize(4) @IsIn(UNIT_KINDS, { each: true, message: `unitKinds must be among ${UNIT_KINDS.join(', ')}` }) unitKinds?: string[];
+  @OptionalField()
+  @IsArray()
+  @ArrayMaxSize(4)
+  @IsIn(UNIT_KINDS, { each: true, message: `unitKinds must be among ${UNIT_KINDS.join(', ')}` })
+  unitKinds?: string[];
 
   @ApiPropertyOptional({ type: [String], description: 'the units concerned, by code (instead of unitKinds)' })
-  @OptionalField() @IsArray() @ArrayMaxSize(500) @IsString({ each: true }) @MaxLength(40, { each: true }) unitCodes?: string[];
+  @OptionalField()
+  @IsArray()
+  @ArrayMaxSize(500)
+  @IsString({ each: true })
+  @MaxLength(40, { each: true })
+  unitCodes?: string[];
 
   @ApiPropertyOptional({ default: true })
-  @OptionalField() @IsBoolean() active?: boolean;
+  @OptionalField()
+  @IsBoolean()
+  active?: boolean;
 }
 
 export class UpdateTargetDto {
@@ -52,20 +86,36 @@ export class UpdateTargetDto {
   @ApiPropertyOptional({ type: 'integer' }) @OptionalField() @IsInt({ message: 'everyDays must be an integer' }) everyDays?: number;
   @ApiPropertyOptional({ type: 'integer' }) @OptionalField() @IsInt({ message: 'atRiskDays must be an integer' }) atRiskDays?: number;
   @ApiPropertyOptional({ enum: UNIT_KINDS, isArray: true })
-  @OptionalField() @IsArray() @ArrayMaxSize(4) @IsIn(UNIT_KINDS, { each: true, message: `unitKinds must be among ${UNIT_KINDS.join(', ')}` }) unitKinds?: string[];
-  @ApiPropertyOptional({ type: [String] }) @OptionalField() @IsArray() @ArrayMaxSize(500) @IsString({ each: true }) @MaxLength(40, { each: true }) unitCodes?: string[];
+  @OptionalField()
+  @IsArray()
+  @ArrayMaxSize(4)
+  @IsIn(UNIT_KINDS, { each: true, message: `unitKinds must be among ${UNIT_KINDS.join(', ')}` })
+  unitKinds?: string[];
+  @ApiPropertyOptional({ type: [String] })
+  @OptionalField()
+  @IsArray()
+  @ArrayMaxSize(500)
+  @IsString({ each: true })
+  @MaxLength(40, { each: true })
+  unitCodes?: string[];
   @ApiPropertyOptional() @OptionalField() @IsBoolean() active?: boolean;
 }
 
 export class BoardQueryDto {
   @ApiPropertyOptional({ format: 'date-time', description: 'evaluate the board at this instant (default: now)', example: '2026-07-26T09:00:00+07:00' })
-  @OptionalField() @IsInstant() at?: string;
+  @OptionalField()
+  @IsInstant()
+  at?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: "count notices and find gaps from this instant (default: each cadence's start)" })
-  @OptionalField() @IsInstant() from?: string;
+  @OptionalField()
+  @IsInstant()
+  from?: string;
 
   @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json' })
-  @OptionalField() @IsIn(['json', 'csv'], { message: "format must be 'json' or 'csv'" }) format?: 'json' | 'csv';
+  @OptionalField()
+  @IsIn(['json', 'csv'], { message: "format must be 'json' or 'csv'" })
+  format?: 'json' | 'csv';
 }
 
 export class NoticeGapDto {
@@ -122,7 +172,13 @@ export class BoardTargetDto extends TargetDto {
 
 export class BoardReportDto {
   @ApiProperty({ format: 'date-time' }) at: string;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: "cadence counts and gaps cover notices from here (each target's start when null)" }) from: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: "cadence counts and gaps cover notices from here (each target's start when null)",
+  })
+  from: string | null;
   @ApiProperty({ type: [BoardTargetDto] }) targets: BoardTargetDto[];
   @ApiProperty({ type: [BoardUnitDto] }) units: BoardUnitDto[];
 }
@@ -163,40 +219,77 @@ export class ChannelNoticesStateDto {
 class FigureBodyDto {
   @ApiProperty({ type: 'integer', minimum: 0 }) @IsInt({ message: 'withAccount must be an integer' }) @Min(0) withAccount: number;
   @ApiProperty({ description: `the day (or instant) the count describes: ${DAY_OR_INSTANT}`, example: '2026-07-20' })
-  @IsString({ message: 'asOf is required' }) @MaxLength(40) asOf: string;
+  @IsString({ message: 'asOf is required' })
+  @MaxLength(40)
+  asOf: string;
 }
 
 export class HeadcountDto extends FigureBodyDto {
   @ApiProperty({ type: 'integer', minimum: 1, maximum: 10_000_000, description: 'cadres, civil servants, public employees and workers of the unit' })
-  @IsInt({ message: 'staff must be an integer' }) @Min(1) @Max(10_000_000) staff: number;
+  @IsInt({ message: 'staff must be an integer' })
+  @Min(1)
+  @Max(10_000_000)
+  staff: number;
 }
 
 export class AdoptionDto extends FigureBodyDto {
   @ApiProperty({ type: 'integer', minimum: 1, maximum: 10_000_000, description: "the ward's adult residents" })
-  @IsInt({ message: 'adults must be an integer' }) @Min(1) @Max(10_000_000) adults: number;
+  @IsInt({ message: 'adults must be an integer' })
+  @Min(1)
+  @Max(10_000_000)
+  adults: number;
 }
 
 export class PublishNoticeDto {
   @ApiProperty({ maxLength: 200 }) @NormaliseText() @IsString() @NotBlank() @MaxLength(200) @NoControlChars() title: string;
-  @ApiProperty({ maxLength: 5000 }) @NormaliseText() @IsString() @NotBlank() @MaxLength(5000) @NoControlChars({ message: 'body must not contain control characters other than line breaks and tabs' }) body: string;
+  @ApiProperty({ maxLength: 5000 })
+  @NormaliseText()
+  @IsString()
+  @NotBlank()
+  @MaxLength(5000)
+  @NoControlChars({ message: 'body must not contain control characters other than line breaks and tabs' })
+  body: string;
   @ApiProperty({ enum: NOTICE_KINDS }) @IsIn(NOTICE_KINDS, { message: `kind must be one of ${NOTICE_KINDS.join(', ')}` }) kind: string;
   @ApiPropertyOptional({ default: false }) @OptionalField() @IsBoolean() urgent?: boolean;
   @ApiPropertyOptional({ type: [String], description: 'the areas (GET /v1/areas) the notice is for; none: all the unit serves' })
-  @OptionalField() @IsArray() @ArrayMaxSize(100) @IsString({ each: true }) @MaxLength(40, { each: true }) areaCodes?: string[];
+  @OptionalField()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @MaxLength(40, { each: true })
+  areaCodes?: string[];
 }
 
 export class ListNoticesQueryDto {
-  @ApiPropertyOptional({ maxLength: 40, example: 'P_BACH_KHOA' }) @OptionalField() @IsString() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'unit must be a unit code' }) unit?: string;
+  @ApiPropertyOptional({ maxLength: 40, example: 'P_BACH_KHOA' })
+  @OptionalField()
+  @IsString()
+  @MaxLength(40)
+  @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'unit must be a unit code' })
+  unit?: string;
   @ApiPropertyOptional({ format: 'date-time' }) @OptionalField() @IsInstant() from?: string;
   @ApiPropertyOptional({ format: 'date-time' }) @OptionalField() @IsInstant() to?: string;
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
-  @OptionalField() @Type(() => Number) @IsInt({ message: 'limit must be an integer' }) @Min(1) @Max(200) limit?: number;
+  @OptionalField()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be an integer' })
+  @Min(1)
+  @Max(200)
+  limit?: number;
 }
 
 export class PublicNoticesQueryDto {
-  @ApiPropertyOptional({ format: 'date-time', description: 'only notices published after this instant (the last one seen)' }) @OptionalField() @IsInstant() since?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'only notices published after this instant (the last one seen)' })
+  @OptionalField()
+  @IsInstant()
+  since?: string;
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
-  @OptionalField() @Type(() => Number) @IsInt({ message: 'limit must be an integer' }) @Min(1) @Max(200) limit?: number;
+  @OptionalField()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be an integer' })
+  @Min(1)
+  @Max(200)
+  limit?: number;
 }
 
 export class ChannelNoticesDto {

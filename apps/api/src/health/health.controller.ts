@@ -38,7 +38,8 @@ export class HealthController implements OnModuleDestroy {
   @ApiOperation({
     operationId: 'checkHealth',
     summary: 'PostgreSQL and Redis reachable: 200; otherwise 503 naming the dependency that is down',
-    description: '`details.calendar` is always up; its `message` and `missingYears` say when a year that has begun, or starts within 60 days, has no working calendar.',
+    description:
+      '`details.calendar` is always up; its `message` and `missingYears` say when a year that has begun, or starts within 60 days, has no working calendar.',
   })
   @ApiOkResponse({ type: HealthDto })
   @ApiErrors({ 503: 'a dependency is down: `checks` has the result of each check; Retry-After says when to look again' })

@@ -29,11 +29,18 @@ export class HotlineController {
   ) {}
 
   @Post('feedback')
-  @ApiOperation({ operationId: 'enterHotlineCall', summary: "Enter a call as feedback on the caller's behalf (channel hotline_1022, the operator named on the case)" })
+  @ApiOperation({
+    operationId: 'enterHotlineCall',
+    summary: "Enter a call as feedback on the caller's behalf (channel hotline_1022, the operator named on the case)",
+  })
   @ApiResponse({ status: 202, type: FeedbackAcceptedDto, description: 'accepted and stored; routing follows' })
   @ApiResponse({ status: 200, type: FeedbackAcceptedDto, description: 'already entered (same externalId): the same case, nothing new stored' })
   @ApiErrors({ 422: 'an unknown category or wardCode, or a category handled on another legal track' })
-  async enter(@CurrentOfficer() officer: AuthenticatedOfficer, @Body() dto: SubmitFeedbackDto, @Res({ passthrough: true }) res: Response): Promise<FeedbackAcceptedDto> {
+  async enter(
+    @CurrentOfficer() officer: AuthenticatedOfficer,
+    @Body() dto: SubmitFeedbackDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<FeedbackAcceptedDto> {
     const result = await this.submitFeedback.execute({
       channel: HOTLINE_CHANNEL,
       operatorId: officer.id,
@@ -59,7 +66,10 @@ export class HotlineController {
   }
 
   @Get('cases/:trackingCode')
-  @ApiOperation({ operationId: 'getHotlineCase', summary: "A case's status and answer to read to the caller; the contact is masked unless the caller entered the call" })
+  @ApiOperation({
+    operationId: 'getHotlineCase',
+    summary: "A case's status and answer to read to the caller; the contact is masked unless the caller entered the call",
+  })
   @trackingCodeParam
   @ApiOkResponse({ type: HotlineCaseDto })
   @ApiErrors({ 404: 'no case with this tracking code' })
@@ -73,7 +83,11 @@ export class HotlineController {
   @trackingCodeParam
   @ApiOkResponse({ type: InfoReplyResultDto })
   @ApiErrors({ 404: 'no case with this tracking code' }, { 409: 'the case is not waiting for information' })
-  async info(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('trackingCode') trackingCode: string, @Body() dto: InfoReplyDto): Promise<InfoReplyResultDto> {
+  async info(
+    @CurrentOfficer() officer: AuthenticatedOfficer,
+    @Param('trackingCode') trackingCode: string,
+    @Body() dto: InfoReplyDto,
+  ): Promise<InfoReplyResultDto> {
     const r = await this.citizen.relayInfo(officer.id, trackingCode, dto.message, dto.attachments ?? []);
     return { trackingCode: (await this.queries.caseFor(officer.id, trackingCode)).trackingCode, status: r.status };
   }

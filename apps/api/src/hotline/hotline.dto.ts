@@ -19,7 +19,7 @@ export class CallerCaseDto {
 }
 
 export class HotlineCaseDto extends FeedbackStatusDto {
-  @ApiProperty({ type: CaseCitizenDto, description: 'the caller\'s contact: whole for the operator who entered the call, masked for any other' })
+  @ApiProperty({ type: CaseCitizenDto, description: "the caller's contact: whole for the operator who entered the call, masked for any other" })
   citizen: CaseCitizenDto;
   @ApiProperty({ description: 'whether the caller (an operator) entered this call' }) enteredByMe: boolean;
 }

@@ -24,39 +24,68 @@ export const ATTACHMENT_KINDS = ['image', 'video', 'audio', 'document', 'other']
 
 export class LocationDto {
   @ApiPropertyOptional({ maxLength: 500, example: 'Số 12 ngõ 40 Tạ Quang Bửu, phường Bách Khoa' })
-  @OptionalField() @IsString() @NormaliseText() @MaxLength(500) @NoControlChars()
+  @OptionalField()
+  @IsString()
+  @NormaliseText()
+  @MaxLength(500)
+  @NoControlChars()
   address?: string;
 
-  @ApiPropertyOptional({ maxLength: 40, pattern: '^[A-Za-z0-9_.-]+$', example: 'BACH_KHOA', description: 'an area code from GET /v1/areas; another code is refused (422)' })
-  @OptionalField() @IsString() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'wardCode must be an area code (letters, digits, _ . -)' })
+  @ApiPropertyOptional({
+    maxLength: 40,
+    pattern: '^[A-Za-z0-9_.-]+$',
+    example: 'BACH_KHOA',
+    description: 'an area code from GET /v1/areas; another code is refused (422)',
+  })
+  @OptionalField()
+  @IsString()
+  @MaxLength(40)
+  @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'wardCode must be an area code (letters, digits, _ . -)' })
   wardCode?: string;
 
   @ApiPropertyOptional({ minimum: -90, maximum: 90, example: 21.0045 })
-  @OptionalField() @IsNumber({ allowNaN: false, allowInfinity: false }) @IsLatitude()
+  @OptionalField()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsLatitude()
   lat?: number;
 
   @ApiPropertyOptional({ minimum: -180, maximum: 180, example: 105.8466 })
-  @OptionalField() @IsNumber({ allowNaN: false, allowInfinity: false }) @IsLongitude()
+  @OptionalField()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsLongitude()
   lng?: number;
 }
 
 export class CitizenDto {
   @ApiPropertyOptional({ maxLength: 200 })
-  @OptionalField() @IsString() @NormaliseText() @MaxLength(200) @NoControlChars()
+  @OptionalField()
+  @IsString()
+  @NormaliseText()
+  @MaxLength(200)
+  @NoControlChars()
   name?: string;
 
   @ApiPropertyOptional({ maxLength: 20, example: '0912345678' })
-  @OptionalField() @IsString() @MaxLength(20) @Matches(/^\+?[0-9 .()-]{6,20}$/, { message: 'phone must be a phone number (digits, spaces, + . ( ) -)' })
+  @OptionalField()
+  @IsString()
+  @MaxLength(20)
+  @Matches(/^\+?[0-9 .()-]{6,20}$/, { message: 'phone must be a phone number (digits, spaces, + . ( ) -)' })
   phone?: string;
 
   @ApiPropertyOptional({ maxLength: 254, format: 'email' })
-  @OptionalField() @IsString() @NormaliseText() @MaxLength(254) @IsEmail()
+  @OptionalField()
+  @IsString()
+  @NormaliseText()
+  @MaxLength(254)
+  @IsEmail()
   email?: string;
 }
 
 export class AttachmentDto {
   @ApiProperty({ maxLength: 2000, format: 'uri', example: 'https://cdn.ihanoi.vn/p/abc.jpg', description: 'an http(s) URL' })
-  @IsString() @MaxLength(2000) @IsUrl({ protocols: ['http', 'https'], require_protocol: true }, { message: 'url must be an http(s) URL' })
+  @IsString()
+  @MaxLength(2000)
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true }, { message: 'url must be an http(s) URL' })
   url: string;
 
   @ApiProperty({ enum: ATTACHMENT_KINDS })
@@ -66,36 +95,68 @@ export class AttachmentDto {
 
 export class SubmitFeedbackDto {
   @ApiPropertyOptional({ maxLength: 100, description: "the channel's own id; the same id again returns the same case" })
-  @OptionalField() @IsString() @NormaliseText() @MaxLength(100) @NotBlank() @NoControlChars()
+  @OptionalField()
+  @IsString()
+  @NormaliseText()
+  @MaxLength(100)
+  @NotBlank()
+  @NoControlChars()
   externalId?: string;
 
-  @ApiProperty({ maxLength: 40, pattern: '^[A-Za-z0-9_.-]+$', example: 'sidewalk_encroachment', description: 'a category code from GET /v1/categories; another code is refused (422)' })
-  @IsString() @IsNotEmpty() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'category must be a category code (letters, digits, _ . -)' })
+  @ApiProperty({
+    maxLength: 40,
+    pattern: '^[A-Za-z0-9_.-]+$',
+    example: 'sidewalk_encroachment',
+    description: 'a category code from GET /v1/categories; another code is refused (422)',
+  })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(40)
+  @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'category must be a category code (letters, digits, _ . -)' })
   category: string;
 
   @ApiPropertyOptional({ maxLength: 200 })
-  @OptionalField() @IsString() @NormaliseText() @MaxLength(200) @NoControlChars()
+  @OptionalField()
+  @IsString()
+  @NormaliseText()
+  @MaxLength(200)
+  @NoControlChars()
   title?: string;
 
   @ApiProperty({ minLength: 1, maxLength: 5000, example: 'Quán nước lấn chiếm toàn bộ vỉa hè, người đi bộ phải xuống lòng đường.' })
-  @IsString() @NormaliseText() @IsNotEmpty() @NotBlank() @MaxLength(5000) @NoControlChars()
+  @IsString()
+  @NormaliseText()
+  @IsNotEmpty()
+  @NotBlank()
+  @MaxLength(5000)
+  @NoControlChars()
   description: string;
 
   @ApiProperty({ type: LocationDto })
-  @IsObject() @ValidateNested() @Type(() => LocationDto)
+  @IsObject()
+  @ValidateNested()
+  @Type(() => LocationDto)
   location: LocationDto;
 
   @ApiPropertyOptional({ type: CitizenDto })
-  @OptionalField() @IsObject() @ValidateNested() @Type(() => CitizenDto)
+  @OptionalField()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => CitizenDto)
   citizen?: CitizenDto;
 
   @ApiPropertyOptional({ type: [AttachmentDto], maxItems: 10 })
-  @OptionalField() @IsArray() @ArrayMaxSize(10) @IsObject({ each: true, message: 'each attachment must be an object { url, kind }' })
-  @ValidateNested({ each: true }) @Type(() => AttachmentDto)
+  @OptionalField()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @IsObject({ each: true, message: 'each attachment must be an object { url, kind }' })
+  @ValidateNested({ each: true })
+  @Type(() => AttachmentDto)
   attachments?: AttachmentDto[];
 
   @ApiPropertyOptional({ format: 'date-time', example: '2026-11-29T09:15:00+07:00', description: 'when the citizen sent it (default: now)' })
-  @OptionalField() @IsInstant({ message: 'submittedAt must be an ISO 8601 date-time such as 2026-11-29T09:15:00+07:00' })
+  @OptionalField()
+  @IsInstant({ message: 'submittedAt must be an ISO 8601 date-time such as 2026-11-29T09:15:00+07:00' })
   submittedAt?: string;
 }
 
@@ -135,15 +196,22 @@ export class OtherTrackDto {
 /** GET /v1/feedback/nearby: a point and a category. */
 export class NearbyQueryDto {
   @ApiProperty({ minimum: -90, maximum: 90, example: 21.0045 })
-  @Type(() => Number) @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'lat must be a number' }) @IsLatitude({ message: 'lat must be a latitude (-90..90)' })
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'lat must be a number' })
+  @IsLatitude({ message: 'lat must be a latitude (-90..90)' })
   lat: number;
 
   @ApiProperty({ minimum: -180, maximum: 180, example: 105.8466 })
-  @Type(() => Number) @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'lng must be a number' }) @IsLongitude({ message: 'lng must be a longitude (-180..180)' })
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'lng must be a number' })
+  @IsLongitude({ message: 'lng must be a longitude (-180..180)' })
   lng: number;
 
   @ApiProperty({ maxLength: 40, example: 'street_lighting', description: 'a category code from GET /v1/categories' })
-  @IsString() @IsNotEmpty() @MaxLength(40) @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'category must be a category code (letters, digits, _ . -)' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(40)
+  @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'category must be a category code (letters, digits, _ . -)' })
   category: string;
 }
 
@@ -168,7 +236,8 @@ export class FeedbackStatusDto {
   @ApiProperty({ type: String, nullable: true, description: 'the answer, once resolved' }) answer: string | null;
   @ApiProperty({ type: InfoRequestDto, nullable: true, description: 'while the case waits on the citizen (awaiting_info)' }) infoRequest: InfoRequestDto | null;
   @ApiProperty({ type: 'integer', minimum: 1, maximum: 5, nullable: true }) rating: number | null;
-  @ApiProperty({ type: OtherTrackDto, nullable: true, description: 'set when the case was closed as a complaint or denunciation: where to take it' }) otherTrack: OtherTrackDto | null;
+  @ApiProperty({ type: OtherTrackDto, nullable: true, description: 'set when the case was closed as a complaint or denunciation: where to take it' })
+  otherTrack: OtherTrackDto | null;
 }
 
 export class InfoReplyResultDto {

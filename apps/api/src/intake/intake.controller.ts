@@ -59,7 +59,9 @@ export class IntakeController {
   @ApiOperation({ operationId: 'submitFeedback', summary: 'Submit feedback; the same externalId from the same channel returns the same case' })
   @ApiResponse({ status: 202, type: FeedbackAcceptedDto, description: 'accepted and stored; routing follows' })
   @ApiResponse({ status: 200, type: FeedbackAcceptedDto, description: 'already received (same channel and externalId): the same case, nothing new stored' })
-  @ApiErrors({ 422: 'an unknown category or wardCode (`errors` names the field; GET /v1/categories and GET /v1/areas list the codes), or a category handled on another legal track' })
+  @ApiErrors({
+    422: 'an unknown category or wardCode (`errors` names the field; GET /v1/categories and GET /v1/areas list the codes), or a category handled on another legal track',
+  })
   async submit(@Req() req: ChannelRequest, @Body() dto: SubmitFeedbackDto, @Res({ passthrough: true }) res: Response): Promise<FeedbackAcceptedDto> {
     const result = await this.submitFeedback.execute({
       channel: req.channel,

@@ -12,15 +12,23 @@ const UNIT_CODE = /^[A-Za-z0-9_.-]{1,40}$/;
 
 export class CreateOfficerDto {
   @ApiProperty({ example: 'p.bach.khoa.handler2', description: 'case-insensitive, stored in lower case', minLength: 3, maxLength: 64 })
-  @IsString() @Matches(/^[A-Za-z0-9_.-]{3,64}$/, { message: 'username must be 3 to 64 letters, digits, dots, dashes or underscores' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9_.-]{3,64}$/, { message: 'username must be 3 to 64 letters, digits, dots, dashes or underscores' })
   username: string;
 
   @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, format: 'password' })
-  @IsString() @MinLength(PASSWORD_MIN_LENGTH) @MaxLength(PASSWORD_MAX_LENGTH)
+  @IsString()
+  @MinLength(PASSWORD_MIN_LENGTH)
+  @MaxLength(PASSWORD_MAX_LENGTH)
   password: string;
 
   @ApiProperty({ example: 'Nguyễn Văn An', maxLength: 200 })
-  @IsString() @NormaliseText() @IsNotEmpty() @NotBlank() @MaxLength(200) @NoControlChars()
+  @IsString()
+  @NormaliseText()
+  @IsNotEmpty()
+  @NotBlank()
+  @MaxLength(200)
+  @NoControlChars()
   fullName: string;
 
   @ApiProperty({ enum: OFFICER_ROLES })
@@ -28,39 +36,56 @@ export class CreateOfficerDto {
   role: OfficerRole;
 
   @ApiProperty({ example: 'P_BACH_KHOA', description: 'a unit code from GET /v1/units' })
-  @IsString() @Matches(UNIT_CODE, { message: 'unitCode must be a unit code' })
+  @IsString()
+  @Matches(UNIT_CODE, { message: 'unitCode must be a unit code' })
   unitCode: string;
 }
 
 export class UpdateOfficerDto {
   @ApiPropertyOptional({ maxLength: 200 })
-  @OptionalField() @IsString() @NormaliseText() @IsNotEmpty() @NotBlank() @MaxLength(200) @NoControlChars()
+  @OptionalField()
+  @IsString()
+  @NormaliseText()
+  @IsNotEmpty()
+  @NotBlank()
+  @MaxLength(200)
+  @NoControlChars()
   fullName?: string;
 
   @ApiPropertyOptional({ enum: OFFICER_ROLES, description: "changing it revokes the officer's tokens" })
-  @OptionalField() @IsIn(OFFICER_ROLES, { message: ROLE_MESSAGE })
+  @OptionalField()
+  @IsIn(OFFICER_ROLES, { message: ROLE_MESSAGE })
   role?: OfficerRole;
 
   @ApiPropertyOptional({ example: 'P_BACH_KHOA', description: "changing it revokes the officer's tokens" })
-  @OptionalField() @IsString() @Matches(UNIT_CODE, { message: 'unitCode must be a unit code' })
+  @OptionalField()
+  @IsString()
+  @Matches(UNIT_CODE, { message: 'unitCode must be a unit code' })
   unitCode?: string;
 
   @ApiPropertyOptional({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, format: 'password', description: "revokes the officer's tokens" })
-  @OptionalField() @IsString() @MinLength(PASSWORD_MIN_LENGTH) @MaxLength(PASSWORD_MAX_LENGTH)
+  @OptionalField()
+  @IsString()
+  @MinLength(PASSWORD_MIN_LENGTH)
+  @MaxLength(PASSWORD_MAX_LENGTH)
   password?: string;
 
-  @ApiPropertyOptional({ description: "false disables the account and revokes its tokens at once" })
-  @OptionalField() @IsBoolean()
+  @ApiPropertyOptional({ description: 'false disables the account and revokes its tokens at once' })
+  @OptionalField()
+  @IsBoolean()
   active?: boolean;
 }
 
 export class ListOfficersQueryDto {
   @ApiPropertyOptional({ example: 'P_BACH_KHOA' })
-  @OptionalField() @IsString() @Matches(UNIT_CODE, { message: 'unit must be a unit code' })
+  @OptionalField()
+  @IsString()
+  @Matches(UNIT_CODE, { message: 'unit must be a unit code' })
   unit?: string;
 
   @ApiPropertyOptional({ enum: OFFICER_ROLES })
-  @OptionalField() @IsIn(OFFICER_ROLES, { message: ROLE_MESSAGE })
+  @OptionalField()
+  @IsIn(OFFICER_ROLES, { message: ROLE_MESSAGE })
   role?: OfficerRole;
 
   @ApiPropertyOptional({ type: Boolean })

@@ -81,7 +81,7 @@ export class OfficersController {
     operationId: 'recordAbsence',
     summary: "Record an officer's absence and who covers (the officer, a leader of their unit, or an ADMIN)",
     description:
-      'While it lasts, new cases and escalations addressed to the officer go to the cover, and the cover\'s `assignee=me` queue holds the ' +
+      "While it lasts, new cases and escalations addressed to the officer go to the cover, and the cover's `assignee=me` queue holds the " +
       "officer's cases. It ends by itself at `to`.",
   })
   @officerIdParam
@@ -92,14 +92,21 @@ export class OfficersController {
     { 409: 'the officer already has an absence in this period' },
     { 422: 'the cover is not an active officer of the same unit with the same role, or is away then; or the absence would already be over' },
   )
-  async addAbsence(@CurrentOfficer() actor: AuthenticatedOfficer, @Param('id', officerIdPipe()) id: string, @Body() dto: RecordAbsenceDto): Promise<AbsenceDto> {
+  async addAbsence(
+    @CurrentOfficer() actor: AuthenticatedOfficer,
+    @Param('id', officerIdPipe()) id: string,
+    @Body() dto: RecordAbsenceDto,
+  ): Promise<AbsenceDto> {
     const absence = await this.recordAbsence.execute({ actor, officerId: id, from: new Date(dto.from), to: new Date(dto.to), coverId: dto.coverId });
     return AbsenceDto.of(absence);
   }
 
   @Get(':id/absences')
   @Roles('ADMIN', 'LEADER', 'HANDLER', 'SUPERVISOR', 'AUDITOR', 'OPERATOR')
-  @ApiOperation({ operationId: 'listAbsences', summary: "An officer's absences, latest first (the officer, a leader of their unit, ADMIN, SUPERVISOR, AUDITOR)" })
+  @ApiOperation({
+    operationId: 'listAbsences',
+    summary: "An officer's absences, latest first (the officer, a leader of their unit, ADMIN, SUPERVISOR, AUDITOR)",
+  })
   @officerIdParam
   @ApiOkResponse({ type: [AbsenceDto] })
   @ApiErrors({ 404: 'no such officer' })

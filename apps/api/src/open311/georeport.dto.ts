@@ -87,7 +87,11 @@ export class GeoReportPostDto {
   @ApiProperty({ description: "the channel's API key" }) api_key: string;
   @ApiPropertyOptional({ description: 'accepted and ignored: one jurisdiction' }) jurisdiction_id?: string;
   @ApiProperty({ example: 'sanitation' }) service_code: string;
-  @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'number' }], example: '21.0045', description: 'with long; or address_string, or attribute[ward_code]' })
+  @ApiPropertyOptional({
+    oneOf: [{ type: 'string' }, { type: 'number' }],
+    example: '21.0045',
+    description: 'with long; or address_string, or attribute[ward_code]',
+  })
   lat?: string | number;
   @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'number' }], example: '105.8466' }) long?: string | number;
   @ApiPropertyOptional({ maxLength: 500 }) address_string?: string;

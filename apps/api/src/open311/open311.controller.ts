@@ -137,7 +137,11 @@ export class Open311Controller {
   @ApiOperation({ summary: 'Submit a service request (XML answer)' })
   @POST_BODY
   @XmlAnswer('service_requests', [400, 403, 413, 415], 201)
-  @ApiResponse({ status: 200, content: { 'text/xml': { schema: { type: 'string' } } }, description: 'already received (same api_key and attribute[external_id])' })
+  @ApiResponse({
+    status: 200,
+    content: { 'text/xml': { schema: { type: 'string' } } },
+    description: 'already received (same api_key and attribute[external_id])',
+  })
   async createXml(@Req() req: Request, @Body() body: Record<string, unknown>, @Res({ passthrough: true }) res: Response) {
     return toXml('service_requests', [await this.create(req, body, res)]);
   }

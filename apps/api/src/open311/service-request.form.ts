@@ -42,7 +42,6 @@ const SOURCE_OF: Record<string, string> = {
 };
 const COORDINATE = /^[+-]?\d{1,3}(\.\d{1,15})?$/;
 
-
 /**
  * A GeoReport POST (form fields, or the same names in JSON; attributes as `attribute[code]` or an
  * `attribute` object) read into the intake command and checked by intake's own rules (the
@@ -109,7 +108,9 @@ export async function readGeoReportSubmission(body: Record<string, unknown>): Pr
     citizen: Object.values(citizen).some((v) => v !== undefined) ? citizen : undefined,
     attachments: media ? [{ url: media, kind: 'image' }] : undefined,
   });
-  const problems = flatten(await validate(dto, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true, validationError: { target: false, value: false } }));
+  const problems = flatten(
+    await validate(dto, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true, validationError: { target: false, value: false } }),
+  );
   if (problems.length) {
     throw new ValidationError(
       problems.map((p) => `${p.source}: ${p.problem}`).join('; '),

@@ -27,7 +27,10 @@ function element(name: string, value: unknown): string {
     if (!item) throw new Error(`no XML element is defined for the items of '${name}'`);
     return `<${name}>${value.map((v) => element(item, v)).join('')}</${name}>`;
   }
-  if (typeof value === 'object') return `<${name}>${Object.entries(value).map(([k, v]) => element(k, v)).join('')}</${name}>`;
+  if (typeof value === 'object')
+    return `<${name}>${Object.entries(value)
+      .map(([k, v]) => element(k, v))
+      .join('')}</${name}>`;
   return `<${name}>${escape(String(value))}</${name}>`;
 }
 

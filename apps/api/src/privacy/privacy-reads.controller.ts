@@ -27,7 +27,11 @@ export class PrivacyReadsController {
   })
   @ApiOkResponse({ content: { 'application/json': { schema: { $ref: getSchemaPath(ContactReadsDto) } }, ...CSV } })
   @ApiErrors(400)
-  async list(@CurrentOfficer() officer: AuthenticatedOfficer, @Query() q: ContactReadsQueryDto, @Res({ passthrough: true }) res: Response): Promise<ContactReadsDto | string> {
+  async list(
+    @CurrentOfficer() officer: AuthenticatedOfficer,
+    @Query() q: ContactReadsQueryDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ContactReadsDto | string> {
     if ((q.phone !== undefined || q.email !== undefined) && officer.role !== 'ADMIN') {
       throw new ForbiddenException("only an ADMIN may look a citizen's reads up by phone or e-mail");
     }
@@ -44,7 +48,9 @@ export class PrivacyReadsController {
     return (
       UTF8_BOM +
       csvRow(['readAt', 'caseId', 'trackingCode', 'officerId', 'username', 'fullName', 'role', 'unitCode']) +
-      result.items.map((r) => csvRow([r.readAt, r.caseId, r.trackingCode, r.officer.id, r.officer.username, r.officer.fullName, r.officer.role, r.officer.unitCode])).join('')
+      result.items
+        .map((r) => csvRow([r.readAt, r.caseId, r.trackingCode, r.officer.id, r.officer.username, r.officer.fullName, r.officer.role, r.officer.unitCode]))
+        .join('')
     );
   }
 }

@@ -65,7 +65,8 @@ export class ReadOfTheirDataDto {
 export class SubjectRequestViewDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ enum: SUBJECT_REQUEST_KINDS }) kind: string;
-  @ApiProperty({ enum: ['waiting_for_closure', 'answered'], description: 'waiting_for_closure: a deletion whose open cases are erased as each closes' }) status: string;
+  @ApiProperty({ enum: ['waiting_for_closure', 'answered'], description: 'waiting_for_closure: a deletion whose open cases are erased as each closes' })
+  status: string;
   @ApiProperty({ format: 'date-time' }) receivedAt: string;
   @ApiProperty({ format: 'date-time', description: 'the legal deadline (config/retention.yaml subjectRequests)' }) dueAt: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) answeredAt: string | null;
@@ -73,7 +74,8 @@ export class SubjectRequestViewDto {
   @ApiProperty({ type: [String], description: "a deletion's cases still open" }) waitingFor: string[];
   @ApiProperty({ type: [String], description: 'fields corrected or erased' }) fields: string[];
   @ApiPropertyOptional({ type: [HeldCaseDto], description: 'access: the cases and what is held' }) cases?: HeldCaseDto[];
-  @ApiPropertyOptional({ type: [ReadOfTheirDataDto], description: "access: every recorded read of the citizen's contact details" }) reads?: ReadOfTheirDataDto[];
+  @ApiPropertyOptional({ type: [ReadOfTheirDataDto], description: "access: every recorded read of the citizen's contact details" })
+  reads?: ReadOfTheirDataDto[];
 }
 
 export class SubjectRequestSummaryDto {

@@ -25,7 +25,14 @@ export class SubjectRequestsChannelController {
   @ApiCreatedResponse({ type: SubjectRequestViewDto, description: 'access and correction are answered at once; a deletion waits for open cases to close' })
   @ApiErrors(400)
   submit(@Req() req: ChannelRequest, @Body() dto: SubjectRequestDto): Promise<SubjectRequestViewDto> {
-    return this.requests.submit({ channel: req.channel, kind: dto.kind, phone: dto.phone, email: dto.email, trackingCodes: dto.trackingCodes, corrections: dto.corrections });
+    return this.requests.submit({
+      channel: req.channel,
+      kind: dto.kind,
+      phone: dto.phone,
+      email: dto.email,
+      trackingCodes: dto.trackingCodes,
+      corrections: dto.corrections,
+    });
   }
 
   @Get(':id')

@@ -31,7 +31,10 @@ export function mountQueueBoard(app: INestApplication): void {
       const adapter = new ExpressAdapter();
       adapter.setBasePath(QUEUE_BOARD_PATH);
       createBullBoard({
-        queues: app.get(QueueInspector).all().map((q) => new BullMQAdapter(q, { readOnlyMode: !retries, allowRetries: retries })),
+        queues: app
+          .get(QueueInspector)
+          .all()
+          .map((q) => new BullMQAdapter(q, { readOnlyMode: !retries, allowRetries: retries })),
         serverAdapter: adapter,
         options: { uiConfig: { boardTitle: 'feedback-router' } },
       });
@@ -46,7 +49,12 @@ export function mountQueueBoard(app: INestApplication): void {
     adminOnly(tokens, req)
       .then(() => {
         if (!boardAllows(req.method, req.path, retries)) {
-          return refuse(res, 403, 'Forbidden', `the queue board is read-only${retries ? ' except for retries' : ' (FR_QUEUE_BOARD_RETRIES=true allows retries)'}`);
+          return refuse(
+            res,
+            403,
+            'Forbidden',
+            `the queue board is read-only${retries ? ' except for retries' : ' (FR_QUEUE_BOARD_RETRIES=true allows retries)'}`,
+          );
         }
         boardRouter()(req, res, next);
       })

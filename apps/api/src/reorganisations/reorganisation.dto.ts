@@ -135,7 +135,11 @@ export class ReorganisationDto {
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) appliedAt: string | null;
   @ApiProperty({ type: ReorganisationPlanDto }) plan: ReorganisationPlanDto;
-  @ApiPropertyOptional({ type: ReorganisationReportDto, nullable: true, description: 'what the application did; while scheduled, what stopped it at its date, if anything' })
+  @ApiPropertyOptional({
+    type: ReorganisationReportDto,
+    nullable: true,
+    description: 'what the application did; while scheduled, what stopped it at its date, if anything',
+  })
   result: ReorganisationReportDto | null;
 
   static of(r: ReorganisationView): ReorganisationDto {

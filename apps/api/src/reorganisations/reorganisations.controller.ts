@@ -7,7 +7,6 @@ import { ValidationError } from '@fr/domain';
 import { ApiErrors } from '../common/error.dto';
 import { ReorganisationDto, ReorganisationPlanDto, ReorganisationReportDto } from './reorganisation.dto';
 
-
 /** Reorganisations of the units: a plan is dry-run and scheduled by ADMIN, applied at its date; supervisors and auditors read them (reports' lineage). */
 @ApiTags('reorganisations')
 @ApiBearerAuth()
@@ -58,7 +57,9 @@ export class ReorganisationsController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: ReorganisationDto })
   @ApiErrors(400, 403, { 404: 'no such reorganisation' })
-  async get(@Param('id', new ParseUUIDPipe({ exceptionFactory: () => new ValidationError('id must be a reorganisation id (a UUID)', ['id']) })) id: string): Promise<ReorganisationDto> {
+  async get(
+    @Param('id', new ParseUUIDPipe({ exceptionFactory: () => new ValidationError('id must be a reorganisation id (a UUID)', ['id']) })) id: string,
+  ): Promise<ReorganisationDto> {
     return ReorganisationDto.of(await this.plans.get(id));
   }
 }

@@ -32,9 +32,15 @@ export class UnitDto {
   @ApiProperty({ example: 'Phường Bách Khoa' }) name: string;
   @ApiProperty({ enum: UNIT_KINDS }) kind: string;
   @ApiProperty({ description: 'whether the unit exists now (or at `at`)' }) active: boolean;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'when it began; null: before the history the engine holds' }) validFrom: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'when it began; null: before the history the engine holds' }) validFrom:
+    | string
+    | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'when it ended; null: it still exists' }) validTo: string | null;
-  @ApiProperty({ type: [String], example: ['P_HAI_BA_TRUNG'], description: 'the units that took over its work when it ended (a merge names one, a split several)' })
+  @ApiProperty({
+    type: [String],
+    example: ['P_HAI_BA_TRUNG'],
+    description: 'the units that took over its work when it ended (a merge names one, a split several)',
+  })
   successors: string[];
   @ApiProperty({ type: [String], description: 'the units whose work it took over' }) predecessors: string[];
   @ApiProperty({ type: [String], description: 'other names it goes by, old names included' }) aliases: string[];
@@ -87,7 +93,11 @@ export class CoverageGapDto {
   @ApiProperty({ example: 'P_BACH_KHOA' }) code: string;
   @ApiProperty() name: string;
   @ApiProperty({ enum: UNIT_KINDS }) kind: string;
-  @ApiProperty({ enum: ['handler', 'leader'], isArray: true, description: 'designations missing (none named, or the designee disabled); empty for a unit listed for its absences only' })
+  @ApiProperty({
+    enum: ['handler', 'leader'],
+    isArray: true,
+    description: 'designations missing (none named, or the designee disabled); empty for a unit listed for its absences only',
+  })
   missing: ('handler' | 'leader')[];
   @ApiProperty({ type: [UnitAbsenceDto], description: "absences of the unit's officers in force or to come, with their covers" })
   absences: UnitAbsenceDto[];

@@ -20,7 +20,12 @@ export class UnitsController {
   @Get()
   @ApiOperation({ operationId: 'listUnits', summary: 'Units with their designated handler and leader, dates and successors (any officer)' })
   @ApiQuery({ name: 'at', required: false, schema: { type: 'string', format: 'date-time' }, description: 'the organisation as it stood then (default: now)' })
-  @ApiQuery({ name: 'include', required: false, schema: { type: 'string', enum: ['inactive'] }, description: 'inactive: also the units that ended (or had not begun)' })
+  @ApiQuery({
+    name: 'include',
+    required: false,
+    schema: { type: 'string', enum: ['inactive'] },
+    description: 'inactive: also the units that ended (or had not begun)',
+  })
   @ApiOkResponse({ type: [UnitDto] })
   @ApiErrors(400)
   async list(@Query('at') at?: string, @Query('include') include?: string): Promise<UnitDto[]> {
@@ -32,7 +37,10 @@ export class UnitsController {
 
   @Get('coverage')
   @Roles('ADMIN', 'SUPERVISOR', 'AUDITOR')
-  @ApiOperation({ operationId: 'getUnitCoverage', summary: 'Active units lacking a designated handler or leader, or with officers away (each absence and its cover)' })
+  @ApiOperation({
+    operationId: 'getUnitCoverage',
+    summary: 'Active units lacking a designated handler or leader, or with officers away (each absence and its cover)',
+  })
   @ApiOkResponse({ type: [CoverageGapDto] })
   @ApiErrors(403)
   async gaps(): Promise<CoverageGapDto[]> {
@@ -45,11 +53,7 @@ export class UnitsController {
   @ApiParam({ name: 'code', example: 'P_BACH_KHOA', description: 'a unit code' })
   @ApiOkResponse({ type: DesignationResultDto })
   @ApiErrors(403, { 404: 'no such unit' }, { 422: 'a designee is not an active officer of the unit with the right role' })
-  async designation(
-    @CurrentOfficer() actor: AuthenticatedOfficer,
-    @Param('code') code: string,
-    @Body() dto: DesignationDto,
-  ): Promise<DesignationResultDto> {
+  async designation(@CurrentOfficer() actor: AuthenticatedOfficer, @Param('code') code: string, @Body() dto: DesignationDto): Promise<DesignationResultDto> {
     const r = await this.designate.execute({ actorId: actor.id, unitCode: code, handlerId: dto.handlerId, leaderId: dto.leaderId });
     return { unit: UnitDto.of(r.unit), movedCases: r.movedCases };
   }

@@ -1,5 +1,16 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiPropertyOptional, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
@@ -13,14 +24,20 @@ const WHSEC = '^whsec_[A-Za-z0-9+/]+={0,2}$';
 export class RegisterWebhookDto {
   @ApiProperty({ type: String, format: 'uri', maxLength: 2000, example: 'https://ops.hbt.gov.vn/hooks/feedback' }) @IsString() @MaxLength(2000) url: string;
   @ApiProperty({ enum: WEBHOOK_EVENTS, isArray: true })
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(10) @IsIn(WEBHOOK_EVENTS, { each: true, message: `events must be among ${WEBHOOK_EVENTS.join(', ')}` })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(10)
+  @IsIn(WEBHOOK_EVENTS, { each: true, message: `events must be among ${WEBHOOK_EVENTS.join(', ')}` })
   events: string[];
   @ApiPropertyOptional({
     pattern: WHSEC,
     maxLength: 200,
     description: 'a Standard Webhooks secret (whsec_ + the base64 of 24 to 64 random bytes); left out, one is generated and returned once',
   })
-  @OptionalField() @IsString() @MaxLength(200) secret?: string;
+  @OptionalField()
+  @IsString()
+  @MaxLength(200)
+  secret?: string;
 }
 
 export class RotateSecretDto {
@@ -31,7 +48,11 @@ export class RotateSecretDto {
     default: DEFAULT_ROTATION_OVERLAP_SECONDS,
     description: 'how long the previous secret keeps signing beside the new one',
   })
-  @OptionalField() @IsInt() @Min(0) @Max(MAX_ROTATION_OVERLAP_SECONDS) overlapSeconds?: number;
+  @OptionalField()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_ROTATION_OVERLAP_SECONDS)
+  overlapSeconds?: number;
 }
 
 export class SetWebhookStateDto {
@@ -39,14 +60,26 @@ export class SetWebhookStateDto {
 }
 
 export class ChannelWebhookDto {
-  @ApiProperty({ type: String, format: 'uri', maxLength: 2000, nullable: true, description: "where the channel's status changes are delivered; null removes the webhook" })
-  @ValidateIf((o: ChannelWebhookDto) => o.url !== null) @IsString() @MaxLength(2000) url: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'uri',
+    maxLength: 2000,
+    nullable: true,
+    description: "where the channel's status changes are delivered; null removes the webhook",
+  })
+  @ValidateIf((o: ChannelWebhookDto) => o.url !== null)
+  @IsString()
+  @MaxLength(2000)
+  url: string | null;
   @ApiPropertyOptional({
     pattern: WHSEC,
     maxLength: 200,
     description: 'a whsec_ secret to use from now on; left out, the current one is kept or, if none, one is generated and returned once',
   })
-  @OptionalField() @IsString() @MaxLength(200) secret?: string;
+  @OptionalField()
+  @IsString()
+  @MaxLength(200)
+  secret?: string;
 }
 
 export class SecretRotationDto {
@@ -75,13 +108,21 @@ export class WebhookDto {
   @ApiProperty({ enum: WEBHOOK_EVENTS, isArray: true }) events: string[];
   @ApiProperty() active: boolean;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'while a rotation overlaps, deliveries are signed with the previous secret too, until then' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'while a rotation overlaps, deliveries are signed with the previous secret too, until then',
+  })
   previousSecretExpiresAt: string | null;
   @ApiProperty({ type: WebhookDeliveryCountsDto }) deliveries: WebhookDeliveryCountsDto;
 }
 
 export class RegisteredWebhookDto extends WebhookDto {
-  @ApiPropertyOptional({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', description: 'the generated secret, shown this once (absent when the caller chose one)' })
+  @ApiPropertyOptional({
+    example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    description: 'the generated secret, shown this once (absent when the caller chose one)',
+  })
   secret?: string;
 }
 
@@ -116,7 +157,9 @@ export class WebhooksController {
     summary: 'Subscribe a URL to events; deliveries are signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)',
   })
   @ApiCreatedResponse({ type: RegisteredWebhookDto })
-  @ApiErrors({ 422: 'an unknown event, a URL that is not deliverable (not http(s), or a loopback, private or link-local address), or a secret that is not whsec_' })
+  @ApiErrors({
+    422: 'an unknown event, a URL that is not deliverable (not http(s), or a loopback, private or link-local address), or a secret that is not whsec_',
+  })
   register(@CurrentOfficer() officer: AuthenticatedOfficer, @Body() dto: RegisterWebhookDto): Promise<RegisteredWebhookDto> {
     return this.webhooks.register(officer.id, dto);
   }

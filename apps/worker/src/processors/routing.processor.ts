@@ -7,7 +7,6 @@ import { ApplyReorganisation } from '@fr/directory';
 import { isUuid } from '@fr/domain';
 import { ConfiguredWorkerHost } from './configured-worker-host';
 
-
 /**
  * Routes cases. While a backlog exists (a burst of intake, a worker starting after an outage), the
  * jobs that arrive during a routing transaction are routed together in the next one: a fixed

@@ -6,7 +6,6 @@ import { ESCALATION_LEVELS, EscalationLevel, FireEscalation, FireEscalationResul
 import { ConfiguredWorkerHost } from './configured-worker-host';
 import { isUuid } from '@fr/domain';
 
-
 function timerOf(data: Partial<JobPayloads[JobName.SlaTimer]>): SlaTimer {
   const { caseId, stage, level, stageStartedAt, dueAt } = data;
   if (!isUuid(caseId)) throw new UnrecoverableError('sla-timer needs a caseId');

@@ -94,9 +94,12 @@ export async function moveAssignment(
   at: Date,
 ): Promise<void> {
   await execute(m, `UPDATE assignments SET ended_at = $2 WHERE case_id = $1 AND ended_at IS NULL`, [caseId, at]);
-  await execute(
-    m,
-    `INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason, started_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [caseId, to.unit, to.handler, to.leader, reason, at],
-  );
+  await execute(m, `INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason, started_at) VALUES ($1, $2, $3, $4, $5, $6)`, [
+    caseId,
+    to.unit,
+    to.handler,
+    to.leader,
+    reason,
+    at,
+  ]);
 }

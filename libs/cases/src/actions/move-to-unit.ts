@@ -34,7 +34,11 @@ export async function moveToUnit(
   );
   if (!unit || !unit.active) throw new UnprocessableError(`unit '${unitCode}' does not exist or is not active`);
   // As routing does: an absent designee's cover takes the case while the absence lasts.
-  const covers = await coversAt(m, [unit.handler_id, unit.leader_id].filter((id): id is string => !!id), now);
+  const covers = await coversAt(
+    m,
+    [unit.handler_id, unit.leader_id].filter((id): id is string => !!id),
+    now,
+  );
   const acting = (id: string | null, active: boolean | null) => (id === null ? null : (covers.get(id) ?? (active ? id : null)));
   const handlerId = acting(unit.handler_id, unit.handler_active);
   const leaderId = acting(unit.leader_id, unit.leader_active);

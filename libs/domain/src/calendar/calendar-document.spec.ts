@@ -46,9 +46,21 @@ describe(parseCalendarDocument.name, () => {
     });
 
     it.each([
-      ['2024.yaml', ['2024-01-01', '2024-02-08', '2024-02-14', '2024-04-18', '2024-04-29', '2024-04-30', '2024-05-01', '2024-09-02', '2024-09-03'], ['2024-05-04']],
-      ['2025.yaml', ['2025-01-01', '2025-01-27', '2025-01-31', '2025-04-07', '2025-04-30', '2025-05-01', '2025-05-02', '2025-09-01', '2025-09-02'], ['2025-04-26']],
-      ['2026.yaml', ['2026-01-01', '2026-01-02', '2026-02-16', '2026-02-20', '2026-04-27', '2026-04-30', '2026-05-01', '2026-08-31', '2026-09-01', '2026-09-02'], ['2026-01-10', '2026-08-22']],
+      [
+        '2024.yaml',
+        ['2024-01-01', '2024-02-08', '2024-02-14', '2024-04-18', '2024-04-29', '2024-04-30', '2024-05-01', '2024-09-02', '2024-09-03'],
+        ['2024-05-04'],
+      ],
+      [
+        '2025.yaml',
+        ['2025-01-01', '2025-01-27', '2025-01-31', '2025-04-07', '2025-04-30', '2025-05-01', '2025-05-02', '2025-09-01', '2025-09-02'],
+        ['2025-04-26'],
+      ],
+      [
+        '2026.yaml',
+        ['2026-01-01', '2026-01-02', '2026-02-16', '2026-02-20', '2026-04-27', '2026-04-30', '2026-05-01', '2026-08-31', '2026-09-01', '2026-09-02'],
+        ['2026-01-10', '2026-08-22'],
+      ],
       ['2027.yaml', ['2027-01-01', '2027-02-08', '2027-02-09', '2027-04-16', '2027-04-30', '2027-05-03', '2027-09-02'], []],
     ])('%s lists the known days off and make-up days', (file, off, extra) => {
       const data = sut(load(file));
@@ -72,7 +84,14 @@ describe(parseCalendarDocument.name, () => {
 
   describe('valid documents', () => {
     it('expands ranges and sorts dates', () => {
-      const data = sut(doc({ daysOff: [{ date: '2025-09-02', name: 'Quốc khánh' }, { from: '2025-01-30', to: '2025-02-01', name: 'Tết' }] }));
+      const data = sut(
+        doc({
+          daysOff: [
+            { date: '2025-09-02', name: 'Quốc khánh' },
+            { from: '2025-01-30', to: '2025-02-01', name: 'Tết' },
+          ],
+        }),
+      );
       expect(data.daysOff).toEqual([
         { date: '2025-01-30', name: 'Tết' },
         { date: '2025-01-31', name: 'Tết' },
@@ -154,20 +173,57 @@ describe(parseCalendarDocument.name, () => {
       ['an entry without a name', doc({ daysOff: [{ date: '2025-01-01' }] }), 'calendar 2025: daysOff[0].name is required'],
       ['an unknown entry field', doc({ daysOff: [{ date: '2025-01-01', name: 'x', nam: 'y' }] }), "calendar 2025: daysOff[0]: unknown field 'nam'"],
       ['neither date nor range', doc({ daysOff: [{ name: 'x', from: '2025-01-01' }] }), 'calendar 2025: daysOff[0] needs a date, or from and to'],
-      ['both date and range', doc({ daysOff: [{ name: 'x', date: '2025-01-01', from: '2025-01-01', to: '2025-01-02' }] }), 'calendar 2025: daysOff[0] has both date and from/to'],
-      ['a range ending before it starts', doc({ daysOff: [{ name: 'x', from: '2025-02-02', to: '2025-01-25' }] }), "calendar 2025: daysOff[0].to '2025-01-25' is before daysOff[0].from '2025-02-02'"],
+      [
+        'both date and range',
+        doc({ daysOff: [{ name: 'x', date: '2025-01-01', from: '2025-01-01', to: '2025-01-02' }] }),
+        'calendar 2025: daysOff[0] has both date and from/to',
+      ],
+      [
+        'a range ending before it starts',
+        doc({ daysOff: [{ name: 'x', from: '2025-02-02', to: '2025-01-25' }] }),
+        "calendar 2025: daysOff[0].to '2025-01-25' is before daysOff[0].from '2025-02-02'",
+      ],
       ['a range too long', doc({ daysOff: [{ name: 'x', from: '2025-01-25', to: '2025-12-02' }] }), 'calendar 2025: daysOff[0] spans 312 days, more than 31'],
       ['a date of another year', doc({ daysOff: [{ name: 'x', date: '2024-12-31' }] }), "calendar 2025: daysOff[0].date '2024-12-31' is not in 2025"],
-      ['a date listed twice', doc({ daysOff: [{ name: 'x', from: '2025-01-25', to: '2025-02-02' }, { name: 'y', date: '2025-01-27' }] }), 'calendar 2025: daysOff[1]: 2025-01-27 is listed twice (also daysOff[0])'],
+      [
+        'a date listed twice',
+        doc({
+          daysOff: [
+            { name: 'x', from: '2025-01-25', to: '2025-02-02' },
+            { name: 'y', date: '2025-01-27' },
+          ],
+        }),
+        'calendar 2025: daysOff[1]: 2025-01-27 is listed twice (also daysOff[0])',
+      ],
       ['a non-string date', doc({ daysOff: [{ name: 'x', date: 20250101 }] }), 'calendar 2025: daysOff[0].date 20250101 is not a date'],
-      ['a make-up day on a weekday', doc({ extraWorkingDays: [{ date: '2025-04-25', name: 'Làm bù' }] }), "calendar 2025: extraWorkingDays[0].date '2025-04-25' is a Friday, already a working day"],
-      ['a make-up day that is also off', doc({ extraWorkingDays: [{ date: '2025-01-25', name: 'Làm bù' }] }), "calendar 2025: extraWorkingDays[0].date '2025-01-25' is also listed in daysOff[1]"],
+      [
+        'a make-up day on a weekday',
+        doc({ extraWorkingDays: [{ date: '2025-04-25', name: 'Làm bù' }] }),
+        "calendar 2025: extraWorkingDays[0].date '2025-04-25' is a Friday, already a working day",
+      ],
+      [
+        'a make-up day that is also off',
+        doc({ extraWorkingDays: [{ date: '2025-01-25', name: 'Làm bù' }] }),
+        "calendar 2025: extraWorkingDays[0].date '2025-01-25' is also listed in daysOff[1]",
+      ],
       ['a make-up day without date', doc({ extraWorkingDays: [{ name: 'Làm bù' }] }), 'calendar 2025: extraWorkingDays[0].date is required'],
-      ['bad make-up hours', doc({ extraWorkingDays: [{ date: '2025-04-26', name: 'x', hours: ['8h-12h'] }] }), "calendar 2025: extraWorkingDays[0].hours[0].start '8h' is not a time HH:MM"],
+      [
+        'bad make-up hours',
+        doc({ extraWorkingDays: [{ date: '2025-04-26', name: 'x', hours: ['8h-12h'] }] }),
+        "calendar 2025: extraWorkingDays[0].hours[0].start '8h' is not a time HH:MM",
+      ],
       ['an unknown weekday', doc({ officeHours: { monday: ['08:00-12:00'], xyz: [] } }), "calendar 2025: officeHours: 'xyz' is not a weekday"],
-      ['a weekday given twice', doc({ officeHours: { mon: ['08:00-12:00'], 1: ['08:00-12:00'] } }), "calendar 2025: officeHours: 'mon' and '1' are the same weekday"],
+      [
+        'a weekday given twice',
+        doc({ officeHours: { mon: ['08:00-12:00'], 1: ['08:00-12:00'] } }),
+        "calendar 2025: officeHours: 'mon' and '1' are the same weekday",
+      ],
       ['an hour out of range', doc({ officeHours: { mon: ['08:00-25:00'] } }), "calendar 2025: officeHours.mon[0].end '25:00' is not a time HH:MM"],
-      ['a period ending before it starts', doc({ officeHours: { mon: ['13:00-12:00'] } }), "calendar 2025: officeHours.mon[0] '13:00-12:00' does not end after it starts"],
+      [
+        'a period ending before it starts',
+        doc({ officeHours: { mon: ['13:00-12:00'] } }),
+        "calendar 2025: officeHours.mon[0] '13:00-12:00' does not end after it starts",
+      ],
       ['overlapping periods', doc({ officeHours: { mon: ['08:00-12:00', '11:00-17:00'] } }), 'calendar 2025: officeHours.mon[1] overlaps officeHours.mon[0]'],
       ['a period that is not one', doc({ officeHours: { mon: [8] } }), 'calendar 2025: officeHours.mon[0] 8 is not a period HH:MM-HH:MM'],
       ['hours not a list', doc({ officeHours: { mon: '08:00-12:00' } }), 'calendar 2025: officeHours.mon must be a list'],
@@ -180,9 +236,7 @@ describe(parseCalendarDocument.name, () => {
 
   describe(calendarFromDocuments.name, () => {
     it('refuses two files for the same year', () => {
-      expect(() => calendarFromDocuments([doc(), doc({ daysOff: [] , extraWorkingDays: [] })])).toThrow(
-        /year 2025 is also given by calendar 2025/,
-      );
+      expect(() => calendarFromDocuments([doc(), doc({ daysOff: [], extraWorkingDays: [] })])).toThrow(/year 2025 is also given by calendar 2025/);
     });
 
     it('refuses files with different office hours', () => {

@@ -37,13 +37,27 @@ const EXTRA_DAY_FIELDS = ['date', 'name', 'hours'];
 const MAX_RANGE_DAYS = 31;
 
 const WEEKDAY_KEYS: Record<string, Weekday> = {
-  sun: 0, sunday: 0, '0': 0,
-  mon: 1, monday: 1, '1': 1,
-  tue: 2, tuesday: 2, '2': 2,
-  wed: 3, wednesday: 3, '3': 3,
-  thu: 4, thursday: 4, '4': 4,
-  fri: 5, friday: 5, '5': 5,
-  sat: 6, saturday: 6, '6': 6,
+  sun: 0,
+  sunday: 0,
+  '0': 0,
+  mon: 1,
+  monday: 1,
+  '1': 1,
+  tue: 2,
+  tuesday: 2,
+  '2': 2,
+  wed: 3,
+  wednesday: 3,
+  '3': 3,
+  thu: 4,
+  thursday: 4,
+  '4': 4,
+  fri: 5,
+  friday: 5,
+  '5': 5,
+  sat: 6,
+  saturday: 6,
+  '6': 6,
 };
 const WEEKDAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
@@ -76,10 +90,7 @@ class Problems {
  * Dates at UTC midnight.
  */
 function readDate(value: unknown, field: string, problems: Problems): number | undefined {
-  const text =
-    value instanceof Date && !Number.isNaN(value.getTime()) && value.getTime() % 86_400_000 === 0
-      ? value.toISOString().slice(0, 10)
-      : value;
+  const text = value instanceof Date && !Number.isNaN(value.getTime()) && value.getTime() % 86_400_000 === 0 ? value.toISOString().slice(0, 10) : value;
   const day = typeof text === 'string' ? parseDateKey(text) : undefined;
   if (day === undefined) problems.add(field, `${field} ${show(value)} is not a date`);
   return day;
@@ -183,10 +194,7 @@ function readList(doc: Record<string, unknown>, field: string, problems: Problem
 export function parseCalendarDocument(doc: unknown, source?: string): CalendarData {
   const problems = new Problems();
   const fail = (prefix: string): never => {
-    throw new ValidationError(
-      problems.list.map((p) => `${prefix}: ${p}`).join('\n'),
-      [...problems.fields],
-    );
+    throw new ValidationError(problems.list.map((p) => `${prefix}: ${p}`).join('\n'), [...problems.fields]);
   };
   if (!isRecord(doc)) {
     problems.add('calendar', `document must be a mapping with year, timezone, daysOff…, got ${show(doc)}`);
@@ -305,10 +313,7 @@ export function parseCalendarDocument(doc: unknown, source?: string): CalendarDa
 }
 
 /** One calendar from several parsed year documents (e.g. every config/calendars/*.yaml). */
-export function calendarFromDocuments(
-  docs: readonly unknown[],
-  options?: WorkingCalendarOptions,
-): WorkingCalendar {
+export function calendarFromDocuments(docs: readonly unknown[], options?: WorkingCalendarOptions): WorkingCalendar {
   return new WorkingCalendar(
     docs.map((doc) => parseCalendarDocument(doc)),
     options,

@@ -41,9 +41,7 @@ describe(computeDueAt.name, () => {
   });
 
   it('moves the deadline by exactly the paused working time', () => {
-    expect(show(sut(calendar, start, oneDay, [pause('2025-03-03 14:00', '2025-03-03 16:00')]))).toBe(
-      '2025-03-04 11:00',
-    );
+    expect(show(sut(calendar, start, oneDay, [pause('2025-03-03 14:00', '2025-03-03 16:00')]))).toBe('2025-03-04 11:00');
     // Overnight: 16:00-17:00 and 08:00-10:00 are working time, the night is not.
     const overnight = [pause('2025-03-03 16:00', '2025-03-04 10:00')];
     const due = sut(calendar, start, oneDay, overnight);
@@ -63,23 +61,15 @@ describe(computeDueAt.name, () => {
 
   it('ignores pauses that begin at or after the would-be deadline, open or not', () => {
     expect(show(sut(calendar, start, oneDay, [pause('2025-03-04 09:00', null)]))).toBe('2025-03-04 09:00');
-    expect(show(sut(calendar, start, oneDay, [pause('2025-03-05 10:00', '2025-03-06 10:00')]))).toBe(
-      '2025-03-04 09:00',
-    );
+    expect(show(sut(calendar, start, oneDay, [pause('2025-03-05 10:00', '2025-03-06 10:00')]))).toBe('2025-03-04 09:00');
     const endOfPeriod = vn('2025-03-03 10:00');
-    expect(show(sut(calendar, endOfPeriod, 120, [pause('2025-03-03 12:00', '2025-03-03 15:00')]))).toBe(
-      '2025-03-03 12:00',
-    );
+    expect(show(sut(calendar, endOfPeriod, 120, [pause('2025-03-03 12:00', '2025-03-03 15:00')]))).toBe('2025-03-03 12:00');
     expect(show(sut(calendar, endOfPeriod, 120, [pause('2025-03-03 12:30', null)]))).toBe('2025-03-03 12:00');
   });
 
   it('clips a pause that began before the clock and ignores one that ended before it', () => {
-    expect(show(sut(calendar, start, oneDay, [pause('2025-03-03 07:00', '2025-03-03 10:00')]))).toBe(
-      '2025-03-04 10:00',
-    );
-    expect(show(sut(calendar, start, oneDay, [pause('2025-02-28 10:00', '2025-03-03 09:00')]))).toBe(
-      '2025-03-04 09:00',
-    );
+    expect(show(sut(calendar, start, oneDay, [pause('2025-03-03 07:00', '2025-03-03 10:00')]))).toBe('2025-03-04 10:00');
+    expect(show(sut(calendar, start, oneDay, [pause('2025-02-28 10:00', '2025-03-03 09:00')]))).toBe('2025-03-04 09:00');
   });
 
   it('handles unsorted, overlapping and touching pauses as their union', () => {
@@ -104,9 +94,7 @@ describe(computeDueAt.name, () => {
 
   it('refuses bad input', () => {
     expect(() => sut(calendar, start, -1, [])).toThrow(RangeError);
-    expect(() => sut(calendar, start, 60, [pause('2025-03-03 12:00', '2025-03-03 11:00')])).toThrow(
-      /pauses\[0\] ends before it starts/,
-    );
+    expect(() => sut(calendar, start, 60, [pause('2025-03-03 12:00', '2025-03-03 11:00')])).toThrow(/pauses\[0\] ends before it starts/);
     expect(() => sut(calendar, new Date(Number.NaN), 60, [])).toThrow(RangeError);
   });
 

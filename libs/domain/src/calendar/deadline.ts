@@ -49,12 +49,7 @@ function instant(t: Date, what: string): number {
  * nothing. The deadline follows `WorkingCalendar.add`: a deadline falling on the end of a period
  * reads as that end (e.g. 17:00).
  */
-export function computeDueAt(
-  calendar: WorkingCalendar,
-  start: Date,
-  durationMinutes: number,
-  pauses: readonly ClockPause[] = [],
-): Date | null {
+export function computeDueAt(calendar: WorkingCalendar, start: Date, durationMinutes: number, pauses: readonly ClockPause[] = []): Date | null {
   if (!Number.isFinite(durationMinutes) || durationMinutes < 0) {
     throw new RangeError(`durationMinutes must be a finite number >= 0, got ${durationMinutes}`);
   }
@@ -75,12 +70,7 @@ export function computeDueAt(
  * counts as running up to `at`). With the stage duration this gives the share used (the 75% warning)
  * and, past the deadline, how far past it the case is, in working time.
  */
-export function elapsedWorkingMinutes(
-  calendar: WorkingCalendar,
-  start: Date,
-  at: Date,
-  pauses: readonly ClockPause[] = [],
-): number {
+export function elapsedWorkingMinutes(calendar: WorkingCalendar, start: Date, at: Date, pauses: readonly ClockPause[] = []): number {
   const startMs = instant(start, 'start');
   const end = instant(at, 'at');
   if (end <= startMs) return 0;

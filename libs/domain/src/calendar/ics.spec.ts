@@ -108,10 +108,7 @@ describe(parseIcsDaysOff.name, () => {
   it.each([
     [['BEGIN:VEVENT', 'DTSTART;VALUE=DATE:20250101', 'END:VEVENT'], /no BEGIN:VCALENDAR/],
     [['BEGIN:VCALENDAR', 'BEGIN:VEVENT', 'SUMMARY:X', 'END:VEVENT', 'END:VCALENDAR'], /line 2: VEVENT 'X' has no DTSTART/],
-    [
-      ['BEGIN:VCALENDAR', 'BEGIN:VEVENT', 'DTSTART;VALUE=DATE:20250230', 'END:VEVENT', 'END:VCALENDAR'],
-      /line 3: DTSTART '20250230' is not a date/,
-    ],
+    [['BEGIN:VCALENDAR', 'BEGIN:VEVENT', 'DTSTART;VALUE=DATE:20250230', 'END:VEVENT', 'END:VCALENDAR'], /line 3: DTSTART '20250230' is not a date/],
     [
       ['BEGIN:VCALENDAR', 'BEGIN:VEVENT', 'DTSTART;VALUE=DATE:20250101', 'RRULE:FREQ=YEARLY', 'SUMMARY:Tết Dương lịch', 'END:VEVENT', 'END:VCALENDAR'],
       /line 4: RRULE in 'Tết Dương lịch' is not supported/,
@@ -123,10 +120,7 @@ describe(parseIcsDaysOff.name, () => {
     [['BEGIN:VCALENDAR', 'BEGIN:VEVENT', 'DTSTART;VALUE=DATE:20250101', 'END:VCALENDAR'], /END:VCALENDAR does not close BEGIN:VEVENT/],
     [['BEGIN:VCALENDAR', 'BEGIN:VEVENT', 'DTSTART;VALUE=DATE:20250101', 'END:VEVENT'], /BEGIN:VCALENDAR is never closed/],
     [['BEGIN:VCALENDAR', 'garbage', 'END:VCALENDAR'], /line 2: 'garbage' is not a content line/],
-    [
-      ['BEGIN:VCALENDAR', 'BEGIN:VEVENT', 'DTSTART;VALUE=DATE:20250101T080000', 'END:VEVENT', 'END:VCALENDAR'],
-      /does not match VALUE=DATE/,
-    ],
+    [['BEGIN:VCALENDAR', 'BEGIN:VEVENT', 'DTSTART;VALUE=DATE:20250101T080000', 'END:VEVENT', 'END:VCALENDAR'], /does not match VALUE=DATE/],
   ])('refuses a broken file %#', (lines, message) => {
     const run = (): unknown => sut(crlf(lines));
     expect(run).toThrow(ValidationError);

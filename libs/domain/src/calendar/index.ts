@@ -1,11 +1,4 @@
-export {
-  CALENDAR_TIME_ZONE,
-  DEFAULT_OFFICE_HOURS,
-  VIETNAM_UTC_OFFSET_MS,
-  WorkingCalendar,
-  localDateKey,
-  mergeCalendars,
-} from './working-calendar';
+export { CALENDAR_TIME_ZONE, DEFAULT_OFFICE_HOURS, VIETNAM_UTC_OFFSET_MS, WorkingCalendar, localDateKey, mergeCalendars } from './working-calendar';
 export type {
   CalendarData,
   DayOff,

@@ -197,7 +197,10 @@ describe(WorkingCalendar.name, () => {
           { start: '07:30', end: '11:30' },
           { start: '13:30', end: '17:00' },
         ],
-        2: [{ start: '07:30', end: '11:30' }, { start: '13:30', end: '17:00' }],
+        2: [
+          { start: '07:30', end: '11:30' },
+          { start: '13:30', end: '17:00' },
+        ],
         6: [{ start: '08:00', end: '11:00' }],
       },
       daysOff: [],
@@ -228,7 +231,12 @@ describe(WorkingCalendar.name, () => {
 
     it('joins touching periods so their boundary is not an end of period', () => {
       const continuous = new WorkingCalendar({
-        officeHours: { 1: [{ start: '13:00', end: '17:00' }, { start: '08:00', end: '13:00' }] },
+        officeHours: {
+          1: [
+            { start: '13:00', end: '17:00' },
+            { start: '08:00', end: '13:00' },
+          ],
+        },
         daysOff: [],
         extraWorkingDays: [],
       });
@@ -264,31 +272,26 @@ describe(WorkingCalendar.name, () => {
 
     it('refuses calendars with different office hours', () => {
       const other = year(2026, { officeHours: { 1: [{ start: '08:00', end: '16:00' }] } });
-      expect(() => mergeCalendars(year(2025), other)).toThrow(
-        /calendar 2026: officeHours differ from calendar 2025/,
-      );
+      expect(() => mergeCalendars(year(2025), other)).toThrow(/calendar 2026: officeHours differ from calendar 2025/);
     });
 
     it('refuses the same year or date twice, and a date both off and working', () => {
       expect(() => mergeCalendars(year(2025), year(2025))).toThrow(/year 2025 is also given by calendar 2025/);
-      expect(() =>
-        new WorkingCalendar([
-          year(2025, { daysOff: [{ date: '2025-04-26', name: 'Nghỉ' }] }),
-          year(2026, { extraWorkingDays: [{ date: '2025-04-26', name: 'Làm bù' }] }),
-        ]),
+      expect(
+        () =>
+          new WorkingCalendar([
+            year(2025, { daysOff: [{ date: '2025-04-26', name: 'Nghỉ' }] }),
+            year(2026, { extraWorkingDays: [{ date: '2025-04-26', name: 'Làm bù' }] }),
+          ]),
       ).toThrow(/calendar 2026 extra working day 2025-04-26 is also listed as calendar 2025 day off/);
     });
 
     it('refuses malformed data given directly', () => {
-      expect(() => new WorkingCalendar(year(2025, { daysOff: [{ date: '2025-02-30', name: 'x' }] }))).toThrow(
-        ValidationError,
+      expect(() => new WorkingCalendar(year(2025, { daysOff: [{ date: '2025-02-30', name: 'x' }] }))).toThrow(ValidationError);
+      expect(() => new WorkingCalendar({ officeHours: {}, daysOff: [], extraWorkingDays: [] })).toThrow(/no weekday has office hours/);
+      expect(() => new WorkingCalendar({ officeHours: { 1: [{ start: '17:00', end: '08:00' }] }, daysOff: [], extraWorkingDays: [] })).toThrow(
+        /does not end after it starts/,
       );
-      expect(() => new WorkingCalendar({ officeHours: {}, daysOff: [], extraWorkingDays: [] })).toThrow(
-        /no weekday has office hours/,
-      );
-      expect(
-        () => new WorkingCalendar({ officeHours: { 1: [{ start: '17:00', end: '08:00' }] }, daysOff: [], extraWorkingDays: [] }),
-      ).toThrow(/does not end after it starts/);
     });
 
     it('refuses negative or non-finite durations and invalid dates', () => {
@@ -386,9 +389,7 @@ describe(WorkingCalendar.name, () => {
     it('adds up: between(a, c) = between(a, b) + between(b, c)', () => {
       const random = prng(9);
       for (let i = 0; i < 2000; i++) {
-        const [a, b, c] = [randomInstant(random), randomInstant(random), randomInstant(random)].sort(
-          (x, y) => x.getTime() - y.getTime(),
-        );
+        const [a, b, c] = [randomInstant(random), randomInstant(random), randomInstant(random)].sort((x, y) => x.getTime() - y.getTime());
         expect(sut.millisecondsBetween(a, c)).toBe(sut.millisecondsBetween(a, b) + sut.millisecondsBetween(b, c));
       }
     });

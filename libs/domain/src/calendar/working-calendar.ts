@@ -56,10 +56,7 @@ export const DAY_MS = 86_400_000;
 export const VIETNAM_UTC_OFFSET_MS = 7 * HOUR_MS;
 export const CALENDAR_TIME_ZONE = 'Asia/Ho_Chi_Minh';
 
-const STANDARD_DAY: readonly OfficePeriod[] = Object.freeze([
-  Object.freeze({ start: '08:00', end: '12:00' }),
-  Object.freeze({ start: '13:00', end: '17:00' }),
-]);
+const STANDARD_DAY: readonly OfficePeriod[] = Object.freeze([Object.freeze({ start: '08:00', end: '12:00' }), Object.freeze({ start: '13:00', end: '17:00' })]);
 
 export const DEFAULT_OFFICE_HOURS: OfficeHours = Object.freeze({
   1: STANDARD_DAY,
@@ -131,10 +128,7 @@ export function parseClock(text: string): number | undefined {
  * so that a boundary between them is not mistaken for the end of a working period.
  * Returns problems (prefixed with `where`) instead of throwing so a document can report them all.
  */
-export function toSpans(
-  periods: readonly OfficePeriod[],
-  where: string,
-): { spans: readonly Span[]; problems: string[] } {
+export function toSpans(periods: readonly OfficePeriod[], where: string): { spans: readonly Span[]; problems: string[] } {
   const problems: string[] = [];
   const parsed: { start: number; end: number; index: number }[] = [];
   periods.forEach((p, index) => {

@@ -6,9 +6,7 @@ export class SlaTimersOnTime1765000000000 implements MigrationInterface {
   public async up(q: QueryRunner): Promise<void> {
     // The SLA reconciler walks the open cases with a running clock in id order every few seconds;
     // closed cases pile up for years and must not be read each time.
-    await q.query(
-      `CREATE INDEX cases_open_runs_idx ON cases (id) WHERE due_at IS NOT NULL AND stage IS NOT NULL AND status NOT IN ('resolved', 'closed')`,
-    );
+    await q.query(`CREATE INDEX cases_open_runs_idx ON cases (id) WHERE due_at IS NOT NULL AND stage IS NOT NULL AND status NOT IN ('resolved', 'closed')`);
     // An outbox row's delay counts from when it was written; the relay takes off the time the row
     // waited. The statement's time, not the transaction's start, which can be well before the
     // writer computed the delay and would make timers fire early.

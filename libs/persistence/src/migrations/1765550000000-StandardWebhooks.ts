@@ -15,9 +15,7 @@ export class StandardWebhooks1765550000000 implements MigrationInterface {
     await q.query(`UPDATE webhooks SET secret = ${asWhsec('secret')} WHERE secret NOT LIKE 'whsec\\_%'`);
     await q.query(`UPDATE channels SET webhook_secret = ${asWhsec('webhook_secret')} WHERE webhook_secret NOT LIKE 'whsec\\_%'`);
     await q.query(`ALTER TABLE webhooks ADD COLUMN previous_secret text NULL, ADD COLUMN previous_secret_expires_at timestamptz NULL`);
-    await q.query(
-      `ALTER TABLE channels ADD COLUMN webhook_previous_secret text NULL, ADD COLUMN webhook_previous_secret_expires_at timestamptz NULL`,
-    );
+    await q.query(`ALTER TABLE channels ADD COLUMN webhook_previous_secret text NULL, ADD COLUMN webhook_previous_secret_expires_at timestamptz NULL`);
     // message_id is the webhook-id, the same on every retry; payload is what every attempt sends
     // (NULL only for deliveries made before this migration, which are composed when sent, as before).
     await q.query(`ALTER TABLE deliveries ADD COLUMN message_id uuid NOT NULL DEFAULT gen_random_uuid(), ADD COLUMN payload jsonb NULL`);
