@@ -45,6 +45,19 @@ describe(parsePlan.name, () => {
     expect(r.plan).toMatchObject({ merges: [{ into: 'P_A', from: ['P_B'] }], splits: [], triageUnit: null });
   });
 
+  it('refuses a day the calendar does not have, and texts longer than their columns', () => {
+    const base = { name: 'Sắp xếp', effectiveAt: '2027-01-01T00:00:00+07:00', renames: [{ unit: 'P_A', name: 'Phường A' }] };
+    expect(parsePlan({ ...base, effectiveAt: '2027-02-30T00:00:00+07:00' }).problems).toEqual([
+      "plan.effectiveAt '2027-02-30T00:00:00+07:00' must be a date and time with offset (ISO 8601)",
+    ]);
+    expect(parsePlan({ ...base, effectiveAt: '2028-02-29T00:00:00+07:00' }).problems).toEqual([]);
+    expect(parsePlan({ ...base, name: 'Đ'.repeat(301) }).problems).toEqual(['plan.name must be at most 300 characters']);
+    expect(parsePlan({ ...base, renames: [{ unit: 'P_A', name: 'Đ'.repeat(201) }] }).problems).toEqual(['plan.renames[0].name must be at most 200 characters']);
+    expect(parsePlan({ ...base, renames: [{ unit: 'P_A', name: 'A', aliases: ['x'.repeat(201)] }] }).problems).toEqual([
+      'plan.renames[0].aliases must list at most 500 texts of at most 200 characters',
+    ]);
+  });
+
   it('lists every problem with its place', () => {
     const r = parsePlan({ effectiveAt: '1 July', splits: [{ unit: 'P_B', into: [{ unit: 'P_A' }] }], rules: [{ id: 'x', unit: 'bad code!' }] });
     expect(r.plan).toBeNull();

@@ -89,12 +89,28 @@ export interface ReorganisationPlan {
 type Doc = Record<string, unknown>;
 const CODE = /^[A-Za-z0-9_.-]{1,40}$/;
 const USERNAME = /^[a-z0-9_.-]{3,64}$/;
+/** The columns a plan's texts end up in: units.name, officers.full_name (varchar(200)), reorganisations.name (varchar(300)). */
+const MAX_TEXT = 200;
+const MAX_PLAN_NAME = 300;
+const MAX_LIST = 500;
+
+/**
+ * ISO 8601 with offset, and a day the calendar has: Date.parse reads 2027-02-30 as 2 March, and a
+ * plan would be applied on a day nobody wrote.
+ */
+function isCalendarDateTime(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(:(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.exec(s);
+  if (!m || Number.isNaN(Date.parse(s))) return false;
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[7] ?? '0'].map(Number);
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59;
+}
 
 /** Reads a plan from parsed YAML or JSON; every problem is listed, with its place. */
 export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems: [] } | { plan: null; problems: string[] } {
   const problems: string[] = [];
   const doc = asDoc(input, 'plan', problems);
-  const text = (o: Doc, key: string, where: string, pattern?: RegExp, optional = false): string => {
+  const text = (o: Doc, key: string, where: string, pattern?: RegExp, optional = false, max = MAX_TEXT): string => {
     const v = o[key];
     if (v === undefined || v === null || v === '') {
       if (!optional) problems.push(`${where}.${key} is required`);
@@ -105,6 +121,11 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
       return '';
     }
     const s = nfc(String(v)).trim();
+    // Longer than the column it is stored in: refused here, not by the database at the plan's date.
+    if (s.length > max) {
+      problems.push(`${where}.${key} must be at most ${max} characters`);
+      return s;
+    }
     if (pattern && !pattern.test(s)) problems.push(`${where}.${key} '${s}' is not valid`);
     return s;
   };
@@ -115,7 +136,11 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
       problems.push(`${where}.${key} must be a list of text`);
       return [];
     }
-    return v.map((x) => nfc(String(x)).trim()).filter(Boolean);
+    const items = v.map((x) => nfc(String(x)).trim()).filter(Boolean);
+    if (items.length > MAX_LIST || items.some((x) => x.length > MAX_TEXT)) {
+      problems.push(`${where}.${key} must list at most ${MAX_LIST} texts of at most ${MAX_TEXT} characters`);
+    }
+    return items;
   };
   const list = (o: Doc, key: string, where: string): Doc[] => {
     const v = o[key];
@@ -133,11 +158,11 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
   };
 
   const effectiveAt = text(doc, 'effectiveAt', 'plan');
-  if (effectiveAt && (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(effectiveAt) || Number.isNaN(Date.parse(effectiveAt)))) {
+  if (effectiveAt && !isCalendarDateTime(effectiveAt)) {
     problems.push(`plan.effectiveAt '${effectiveAt}' must be a date and time with offset (ISO 8601)`);
   }
   const plan: ReorganisationPlan = {
-    name: text(doc, 'name', 'plan'),
+    name: text(doc, 'name', 'plan', undefined, false, MAX_PLAN_NAME),
     effectiveAt,
     triageUnit: text(doc, 'triageUnit', 'plan', CODE, true) || null,
     newUnits: list(doc, 'newUnits', 'plan').map((u, i) => {
