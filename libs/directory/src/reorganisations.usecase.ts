@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { NotFoundError, parsePlan, PlanEvaluation, ReorganisationPlan, UnprocessableError, ValidationError } from '@fr/domain';
-import { execute, selectRow, selectRows, Sql, writeOutbox } from '@fr/persistence';
+import { ConflictError, NotFoundError, parsePlan, PlanEvaluation, ReorganisationPlan, UnprocessableError, ValidationError } from '@fr/domain';
+import { ADVISORY_LOCK, advisoryXactLock, execute, selectRow, selectRows, Sql, writeOutbox } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock, MAX_TIMER_DELAY_MS } from '@fr/sla';
 import { applyPlan, dryRunPlan } from './reorganisation-store';
@@ -68,6 +68,15 @@ export async function scheduleReorganisation(
   opts: { actor: string; source: string | null; now: Date },
 ): Promise<{ id: string; report: PlanEvaluation }> {
   return db.transaction(async (m) => {
+    if (opts.source === null) {
+      // A retried or doubled request: each dry run passes (neither sees the other), and the second
+      // application would find its units already made and stay scheduled, unresolved, for ever.
+      await advisoryXactLock(m, ADVISORY_LOCK.reorganisationSchedule);
+      const same = await selectRow<{ id: string }>(m, `SELECT id FROM reorganisations WHERE status = 'scheduled' AND plan = $1::jsonb LIMIT 1`, [
+        JSON.stringify(plan),
+      ]);
+      if (same) throw new ConflictError(`this plan is already scheduled as reorganisation ${same.id}`);
+    }
     const report = await dryRunPlan(m, plan);
     if (report.unresolved.length)
       throw new UnprocessableError(`the plan leaves ${report.unresolved.length} problem(s) unresolved: ${report.unresolved.join('; ')}`);

@@ -14,6 +14,8 @@ export const ADVISORY_LOCK = {
   auditCheckpoint: 727_005,
   /** Held for as long as a process is the audit trail's one sealer. */
   auditSealer: 727_006,
+  /** Scheduling a reorganisation: the same plan posted twice at once is scheduled once. */
+  reorganisationSchedule: 727_007,
   /** The compliance board's alert sweep (numbers from 727_150 on are the board's). */
   complianceAlerts: 727_150,
 } as const;
@@ -42,4 +44,9 @@ export async function advisoryLock(runner: QueryRunner, lock: AdvisoryLock): Pro
 export async function tryAdvisoryXactLock(m: EntityManager, lock: AdvisoryLock): Promise<boolean> {
   const row = await selectRow<{ locked: boolean }>(m, `SELECT pg_try_advisory_xact_lock($1) AS locked`, [lock]);
   return row?.locked === true;
+}
+
+/** Waits for a lock held until the transaction of `m` ends. */
+export async function advisoryXactLock(m: EntityManager, lock: AdvisoryLock): Promise<void> {
+  await selectRow<{ locked: string }>(m, `SELECT pg_advisory_xact_lock($1)::text AS locked`, [lock]);
 }

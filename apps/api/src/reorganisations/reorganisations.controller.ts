@@ -26,7 +26,7 @@ export class ReorganisationsController {
   @ApiBody({ type: ReorganisationPlanDto })
   @ApiOkResponse({ type: ReorganisationReportDto, description: 'the dry run' })
   @ApiCreatedResponse({ type: ReorganisationDto, description: 'scheduled' })
-  @ApiErrors(400, 403, { 422: 'the plan leaves something unresolved (the list is in the message)' })
+  @ApiErrors(400, 403, { 409: 'the same plan is already scheduled' }, { 422: 'the plan leaves something unresolved (the list is in the message)' })
   async post(
     @CurrentOfficer() actor: AuthenticatedOfficer,
     @Body() body: Record<string, unknown>,
