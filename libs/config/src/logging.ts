@@ -15,6 +15,34 @@ export function requestIdOf(req: IncomingMessage & { id?: unknown }, res: Server
   return id;
 }
 
+/** Query parameters that carry a citizen's contact (the hotline's and the records of reads' lookups). */
+const PERSONAL_QUERY_KEYS = /^(phone|email|e-?mail|name|citizen.*)$/i;
+
+/**
+ * The request's URL as it may be logged: the values of personal query parameters censored
+ * (`GET /v1/hotline/cases?phone=...` put the caller's number in every access line).
+ */
+export function loggableUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const rawKey = eq < 0 ? pair : pair.slice(0, eq);
+      let key: string;
+      try {
+        key = decodeURIComponent(rawKey.replace(/\+/g, ' '));
+      } catch {
+        key = rawKey;
+      }
+      // phone[]=..., phone[0]=... name the same parameter.
+      return PERSONAL_QUERY_KEYS.test(key.replace(/\[.*$/, '')) ? `${rawKey}=[redacted]` : pair;
+    });
+  return `${url.slice(0, q)}?${params.join('&')}`;
+}
+
 /**
  * Structured JSON logs. Requests are logged by method, route and status only: headers carry API
  * keys and tokens, and bodies carry citizens' names and phones, so neither is ever serialised.
@@ -33,7 +61,7 @@ export function loggingModule(): DynamicModule {
           // On every line the request logs, not only the access line: jobs log the same key.
           customProps: (req: { id: unknown }) => ({ requestId: req.id }),
           serializers: {
-            req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+            req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: loggableUrl(req.url) }),
             res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
           },
           redact: { paths: ['req.headers', 'citizen', '*.citizen', 'citizenName', 'citizenPhone', 'phone', 'password'], censor: '[redacted]' },
