@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '@fr/domain';
-import { selectRow, writeAuditEvent } from '@fr/persistence';
+import { selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
 import { ABSENCE_COLUMNS, AbsenceActor, AbsenceForbiddenError, AbsenceRow, AbsenceView, mayManageAbsences, toAbsenceView } from './absence-view';
 
@@ -40,14 +40,22 @@ export class RecordAbsence {
     const officerId = cmd.officerId.toLowerCase();
     const coverId = cmd.coverId.toLowerCase();
     return this.ds.transaction(async (m) => {
-      // The officer's row is the lock under which their absences are checked for overlap.
-      const officer = await selectRow<OfficerRow>(m, `SELECT id, username, role, unit_code, active FROM officers WHERE id = $1 FOR UPDATE`, [officerId]);
+      // The officer's row is the lock under which their absences are checked for overlap, the cover's
+      // row the one under which the cover is checked to be present. Both are taken at once, in id
+      // order: two officers made each other's cover at the same time deadlocked (a 500) when each
+      // request locked its own officer first.
+      const locked = await selectRows<OfficerRow>(
+        m,
+        `SELECT id, username, role, unit_code, active FROM officers WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+        [[officerId, coverId]],
+      );
+      const officer = locked.find((o) => o.id === officerId);
       if (!officer) throw new NotFoundError('officer', cmd.officerId);
       if (!mayManageAbsences(cmd.actor, officer)) {
         throw new AbsenceForbiddenError(`only the officer, a leader of unit '${officer.unit_code}' or an administrator records this officer's absences`);
       }
       if (coverId === officerId) throw new UnprocessableError('coverId: an officer cannot cover their own absence');
-      const cover = await selectRow<OfficerRow>(m, `SELECT id, username, role, unit_code, active FROM officers WHERE id = $1 FOR SHARE`, [coverId]);
+      const cover = locked.find((o) => o.id === coverId);
       if (!cover) throw new UnprocessableError(`coverId: no officer has id '${cmd.coverId}'`);
       if (!cover.active) throw new UnprocessableError(`coverId: officer '${cover.username}' is disabled`);
       if (cover.unit_code !== officer.unit_code) {
