@@ -250,6 +250,16 @@ describe('attack on the new endpoints', () => {
         expect(res.status).toBeLessThan(500);
         if (res.status >= 300) expect(res.body.message).toBeTruthy();
       }
+      // Week dates and basic formats pass IsISO8601 but not new Date(): refused naming the field.
+      for (const [from, to, field] of [
+        ['2026-W50', '2026-12-20T00:00:00+07:00', 'from'],
+        ['2026-12-19T00:00:00+07:00', '20261220', 'to'],
+        ['2026-12-19T00:00:00+07:00', '9999-12-31T00:00:00Z', 'to'],
+      ]) {
+        const res = await engine.http().post(path).set(as('ADMIN')).send({ from, to, coverId: handler2 });
+        expectClientError(res, 400);
+        expect(JSON.stringify(res.body.message)).toContain(field);
+      }
       expectClientError(await engine.http().post('/v1/officers/not-a-uuid/absences').set(as('ADMIN')).send({}), 400);
       expectClientError(await engine.http().get('/v1/officers/00000000-0000-4000-8000-000000000000/absences').set(as('ADMIN')), 404);
       for (const a of ['x', '-1', '99999999999999999999', '1.5', '0x10']) {
@@ -334,7 +344,18 @@ describe('attack on the new endpoints', () => {
       for (const id of ['not-a-uuid', '00000000-0000-4000-8000-000000000000', "'--"]) {
         expectClientError(await engine.http().get(`/v1/privacy/requests/${id}`).set(KEY), 404);
       }
-      for (const q of ['caseId=nope', 'phone=abc', 'email=nope', 'from=yesterday', 'format=xml', 'phone=a&phone=b', 'caseId=a&caseId=b']) {
+      for (const q of [
+        'caseId=nope',
+        'phone=abc',
+        'email=nope',
+        'from=yesterday',
+        'format=xml',
+        'phone=a&phone=b',
+        'caseId=a&caseId=b',
+        'from=2026-W01',
+        'to=20261201',
+        'from=2026-02-30',
+      ]) {
         expectClientError(await engine.http().get(`/v1/privacy/reads?${q}`).set(as('ADMIN')));
       }
       expect((await engine.http().get(`/v1/privacy/reads?caseId=${original.id}`).set(as('ADMIN'))).status).toBe(200);
