@@ -359,6 +359,14 @@ describe('attack on the new endpoints', () => {
         expectClientError(await engine.http().get(`/v1/privacy/reads?${q}`).set(as('ADMIN')));
       }
       expect((await engine.http().get(`/v1/privacy/reads?caseId=${original.id}`).set(as('ADMIN'))).status).toBe(200);
+      // Valid requests carry contact details: none may reach the audit trail, the outbox or the logs (below).
+      for (const body of [
+        { kind: 'access', phone: CITIZEN.phone },
+        { kind: 'correct', email: CITIZEN.email, corrections: { email: 'moi.dia.chi@example.vn', name: 'Nguyễn Thị Bí Mật Mới' } },
+      ]) {
+        const res = await engine.http().post('/v1/privacy/requests').set(KEY).send(body);
+        expect(res.status).toBe(201);
+      }
       // Lookups by a citizen's contact: answered, and (below) never written to the logs.
       expect((await engine.http().get('/v1/privacy/reads').query({ phone: CITIZEN.phone }).set(as('ADMIN'))).status).toBe(200);
       expect((await engine.http().get('/v1/privacy/reads').query({ email: CITIZEN.email }).set(as('ADMIN'))).status).toBe(200);
@@ -457,7 +465,7 @@ describe('attack on the new endpoints', () => {
       };
       expect(logged.length).toBeGreaterThan(0);
       for (const [where, text] of Object.entries(haystacks)) {
-        for (const v of [...Object.values(CITIZEN), '0911222333', 'Nguyễn Thị Hoa']) {
+        for (const v of [...Object.values(CITIZEN), '0911222333', 'Nguyễn Thị Hoa', 'moi.dia.chi@example.vn', 'Bí Mật Mới']) {
           if (text.includes(v)) throw new Error(`${v} found in ${where}`);
         }
       }
