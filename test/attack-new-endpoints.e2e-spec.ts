@@ -265,6 +265,13 @@ describe('attack on the new endpoints', () => {
       for (const a of ['x', '-1', '99999999999999999999', '1.5', '0x10']) {
         expectClientError(await engine.http().delete(`${path}/${a}`).set(as('ADMIN')), 404);
       }
+      // Another officer of the unit, an operator and an auditor cannot cancel it.
+      const own = await engine.http().post(path).set(as('HANDLER')).send({ from: '2027-05-01T00:00:00+07:00', to: '2027-05-02T00:00:00+07:00', coverId: handler2 });
+      expect(own.status).toBe(201);
+      for (const who of ['OPERATOR', 'AUDITOR', 'SUPERVISOR'] as const) {
+        expect([403, 404]).toContain((await engine.http().delete(`${path}/${own.body.id}`).set(as(who))).status);
+      }
+      expect((await engine.http().delete(`${path}/${own.body.id}`).set(as('LEADER'))).status).toBe(204);
       // A handler cannot record another officer's absence.
       const other = await engine.http().post(`/v1/officers/${ids.LEADER}/absences`).set(as('HANDLER')).send({
         from: '2026-12-20T00:00:00+07:00',
