@@ -154,6 +154,11 @@ describe('attack on the new endpoints', () => {
         const res = await engine.http().get(`/v1/feedback/nearby?${q}`).set(KEY);
         expectClientError(res);
       }
+      // The poles and the antimeridian are places like any other (a bounding box divides by cos(lat)).
+      for (const q of ['lat=90&lng=0', 'lat=-90&lng=180', 'lat=89.99999999&lng=-180', 'lat=0&lng=180', 'lat=-0&lng=-0']) {
+        const res = await engine.http().get(`/v1/feedback/nearby?${q}&category=roads_lighting`).set(KEY);
+        expect([q, res.status]).toEqual([q, 200]);
+      }
       const unknown = await engine.http().get('/v1/feedback/nearby?lat=21&lng=105&category=no_such_category').set(KEY);
       expectClientError(unknown, 422);
       const ok = await engine.http().get(`/v1/feedback/nearby?lat=${LIGHT.lat}&lng=${LIGHT.lng}&category=roads_lighting`).set(KEY);
@@ -266,7 +271,11 @@ describe('attack on the new endpoints', () => {
         expectClientError(await engine.http().delete(`${path}/${a}`).set(as('ADMIN')), 404);
       }
       // Another officer of the unit, an operator and an auditor cannot cancel it.
-      const own = await engine.http().post(path).set(as('HANDLER')).send({ from: '2027-05-01T00:00:00+07:00', to: '2027-05-02T00:00:00+07:00', coverId: handler2 });
+      const own = await engine
+        .http()
+        .post(path)
+        .set(as('HANDLER'))
+        .send({ from: '2027-05-01T00:00:00+07:00', to: '2027-05-02T00:00:00+07:00', coverId: handler2 });
       expect(own.status).toBe(201);
       for (const who of ['OPERATOR', 'AUDITOR', 'SUPERVISOR'] as const) {
         expect([403, 404]).toContain((await engine.http().delete(`${path}/${own.body.id}`).set(as(who))).status);
