@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
+import { UnitFactsUpdater } from '@fr/audit';
 import { RaiseComplianceAlerts } from '@fr/board';
 import { AutoCloseResolved } from '@fr/cases';
 import { ApplyReorganisation } from '@fr/directory';
@@ -29,6 +30,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly reorganisations: ApplyReorganisation,
     private readonly calendarCoverage: CalendarCoverage,
     private readonly privacySchedule: PrivacySweepSchedule,
+    private readonly unitFacts: UnitFactsUpdater,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -58,6 +60,8 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       ['compliance alerts', () => this.complianceAlerts.runOnce()],
       ['calendar coverage', () => this.calendarCoverage.noticeAdmins()],
       ['privacy sweep schedule', () => this.privacySchedule.ensure()],
+      // Last: the cases the sweeps above changed are recomputed on this same tick.
+      ['daily facts', () => this.unitFacts.drain()],
     ] as const) {
       try {
         await sweep();
