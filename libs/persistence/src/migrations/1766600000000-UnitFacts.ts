@@ -47,9 +47,15 @@ export class UnitFacts1766600000000 implements MigrationInterface {
         END IF;
         RETURN NULL;
       END $$`);
-    await q.query(`CREATE TRIGGER unit_facts_cases AFTER INSERT OR UPDATE OF received_at, rating, rated_at ON cases FOR EACH ROW EXECUTE FUNCTION unit_facts_mark()`);
-    await q.query(`CREATE TRIGGER unit_facts_assignments AFTER INSERT OR UPDATE OF unit_code, reason, started_at ON assignments FOR EACH ROW EXECUTE FUNCTION unit_facts_mark()`);
-    await q.query(`CREATE TRIGGER unit_facts_pauses AFTER INSERT OR UPDATE OF started_at, ended_at ON case_pauses FOR EACH ROW EXECUTE FUNCTION unit_facts_mark()`);
+    await q.query(
+      `CREATE TRIGGER unit_facts_cases AFTER INSERT OR UPDATE OF received_at, rating, rated_at ON cases FOR EACH ROW EXECUTE FUNCTION unit_facts_mark()`,
+    );
+    await q.query(
+      `CREATE TRIGGER unit_facts_assignments AFTER INSERT OR UPDATE OF unit_code, reason, started_at ON assignments FOR EACH ROW EXECUTE FUNCTION unit_facts_mark()`,
+    );
+    await q.query(
+      `CREATE TRIGGER unit_facts_pauses AFTER INSERT OR UPDATE OF started_at, ended_at ON case_pauses FOR EACH ROW EXECUTE FUNCTION unit_facts_mark()`,
+    );
     await q.query(`
       CREATE TRIGGER unit_facts_events AFTER INSERT ON audit_events FOR EACH ROW
         WHEN (NEW.case_id IS NOT NULL AND NEW.action IN ('acknowledge', 'resolve', 'extend', 'reopen', 'join_original'))
