@@ -174,8 +174,8 @@ export class GetUnitMetrics {
   }
 
   /**
-   * Grouped sums of the period's daily facts, first per case and unit (so that a case counts once per
-   * unit, as in the raw report), then per unit; plus the cases open at the evaluation time, by their
+   * Sums of the period's daily facts per unit, the `grouped` pairs grouped per case and unit first (so
+   * that a case counts once per unit, as in the raw report); plus the cases open at the evaluation time, by their
    * state then. Pending cases are recomputed first: the report never reads a stale case.
    */
   private async fromFacts(period: Period, ctx: MetricsContext): Promise<Map<string, UnitMetrics>> {
@@ -184,15 +184,18 @@ export class GetUnitMetrics {
     const sums = await selectRows<FactsTotalsRow>(
       db,
       `WITH per_case AS (
-         SELECT unit_code, case_id, bool_or(received) AS received,
-                (array_agg(acknowledged ORDER BY day) FILTER (WHERE received))[1] AS acknowledged,
-                (array_agg(acknowledged_on_time ORDER BY day) FILTER (WHERE received))[1] AS acknowledged_on_time,
-                bool_or(resolved) AS resolved, bool_or(resolved_late) AS resolved_late,
-                (array_agg(resolve_minutes ORDER BY day) FILTER (WHERE resolved))[1] AS minutes,
-                sum(transfers_in) AS transfers_in, sum(transfers_out) AS transfers_out, sum(reorganised_in) AS reorganised_in,
-                sum(reorganised_out) AS reorganised_out, sum(returns) AS returns, sum(extensions) AS extensions,
-                bool_or(reopened) AS reopened, bool_or(merged_duplicate) AS merged, max(rating) AS rating
-           FROM unit_case_facts WHERE day >= $1::date AND day < $2::date GROUP BY unit_code, case_id)
+         SELECT unit_code, received, acknowledged, acknowledged_on_time, resolved, resolved_late, resolve_minutes AS minutes,
+                transfers_in, transfers_out, reorganised_in, reorganised_out, returns, extensions, reopened, merged_duplicate AS merged, rating
+           FROM unit_case_facts WHERE day >= $1::date AND day < $2::date AND NOT grouped
+         UNION ALL
+         SELECT unit_code, bool_or(received),
+                (array_agg(acknowledged ORDER BY day) FILTER (WHERE received))[1],
+                (array_agg(acknowledged_on_time ORDER BY day) FILTER (WHERE received))[1],
+                bool_or(resolved), bool_or(resolved_late),
+                (array_agg(resolve_minutes ORDER BY day) FILTER (WHERE resolved))[1],
+                sum(transfers_in), sum(transfers_out), sum(reorganised_in), sum(reorganised_out), sum(returns), sum(extensions),
+                bool_or(reopened), bool_or(merged_duplicate), max(rating)
+           FROM unit_case_facts WHERE day >= $1::date AND day < $2::date AND grouped GROUP BY unit_code, case_id)
        SELECT unit_code,
               count(*) FILTER (WHERE received)::int AS received,
               count(*) FILTER (WHERE received AND acknowledged)::int AS acknowledged,

@@ -7,9 +7,9 @@ const DAY_MS = 86_400_000;
 /**
  * Daily facts (issue 18): what a case contributes to a unit on one Vietnamese day, computed by the
  * report's own `caseLines` with that day as the period, so the facts cannot drift from the raw
- * report's rules. A period's report groups these rows first per case and unit (a case received
- * twice, or reopened twice, by one unit on different days of the period counts once, as the raw
- * report counts it) and then per unit: every count equals the raw report's exactly, and the median
+ * report's rules. A period's report sums these rows per unit, after grouping per case and unit the
+ * few pairs marked `grouped` (a case received twice, or reopened twice, by one unit on different days
+ * of the period counts once, as the raw report counts it): every count equals the raw report's exactly, and the median
  * and p90 too (they are taken over the same per-case working times, error bound 0), which the
  * property test checks. Open, overdue and at-risk are a state at the period's end, not a sum of
  * days: the report reads them from the open cases' state log, as the raw report does.
@@ -34,6 +34,13 @@ export interface UnitDayFact {
   reopened: boolean;
   mergedDuplicate: boolean;
   rating: number | null;
+  /**
+   * The case was received, answered, reopened, merged or rated by this unit on more than one day: a
+   * period holding several of those days must count the pair once, so the report groups its rows per
+   * case first. Every other pair has at most one row per fact and is summed directly, which is most
+   * of the rows and spares the report a grouping per case.
+   */
+  grouped: boolean;
 }
 
 /** The start of the Vietnamese day holding `t`. */
@@ -81,7 +88,16 @@ export function caseDayFacts(f: CaseFacts, base: Pick<MetricsContext, 'calendar'
         reopened: l.reopened,
         mergedDuplicate: l.mergedDuplicate,
         rating: l.rating,
+        grouped: false,
       });
+    }
+  }
+  const units = new Set(out.map((r) => r.unitCode));
+  for (const unit of units) {
+    const rows = out.filter((r) => r.unitCode === unit);
+    const more = (f: (r: UnitDayFact) => boolean) => rows.filter(f).length > 1;
+    if (more((r) => r.received) || more((r) => r.resolved) || more((r) => r.reopened) || more((r) => r.mergedDuplicate) || more((r) => r.rating !== null)) {
+      for (const r of rows) r.grouped = true;
     }
   }
   return out;

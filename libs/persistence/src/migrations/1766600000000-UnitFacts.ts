@@ -32,6 +32,7 @@ export class UnitFacts1766600000000 implements MigrationInterface {
         reopened boolean NOT NULL,
         merged_duplicate boolean NOT NULL,
         rating smallint NULL,
+        grouped boolean NOT NULL,
         PRIMARY KEY (case_id, unit_code, day)
       )`);
     await q.query(`CREATE INDEX unit_case_facts_day_idx ON unit_case_facts (day, unit_code)`);
