@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
-import { UnitFactsUpdater } from '@fr/audit';
+import { FACTS_BATCH, UnitFactsUpdater } from '@fr/audit';
 import { RaiseComplianceAlerts } from '@fr/board';
 import { AutoCloseResolved } from '@fr/cases';
 import { ApplyReorganisation } from '@fr/directory';
@@ -61,7 +61,8 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       ['calendar coverage', () => this.calendarCoverage.noticeAdmins()],
       ['privacy sweep schedule', () => this.privacySchedule.ensure()],
       // Last: the cases the sweeps above changed are recomputed on this same tick.
-      ['daily facts', () => this.unitFacts.drain()],
+      // Bounded, so that a bulk load's backlog does not hold up the next tick's sweeps.
+      ['daily facts', () => this.unitFacts.drain(FACTS_BATCH, 20_000)],
     ] as const) {
       try {
         await sweep();

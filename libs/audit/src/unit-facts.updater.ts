@@ -38,13 +38,13 @@ export class UnitFactsUpdater {
     return { calendar: this.sla.calendar, receiveDue: (start) => this.sla.deadlines(this.sla.receiveClock(start), []).dueAt! };
   }
 
-  /** Recomputes every pending case; returns how many. Safe to run concurrently (SKIP LOCKED). */
-  async drain(batch = FACTS_BATCH): Promise<number> {
+  /** Recomputes the pending cases (at most `max`); returns how many. Safe to run concurrently (SKIP LOCKED). */
+  async drain(batch = FACTS_BATCH, max = Infinity): Promise<number> {
     let total = 0;
     for (;;) {
       const n = await this.ds.transaction((m) => this.drainOnce(m, batch));
       total += n;
-      if (n < batch) return total;
+      if (n < batch || total >= max) return total;
     }
   }
 
