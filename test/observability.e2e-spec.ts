@@ -122,8 +122,13 @@ describe('operating the engine', () => {
     expect(sample(after, 'fr_cases_open', { unit: 'P_BACH_KHOA', state: 'assigned' })).toBe(1);
     expect(sample(after, 'fr_cases_overdue', { unit: 'P_BACH_KHOA' })).toBe(1);
     expect(after).toMatch(/^fr_queue_jobs\{queue="sla",state="delayed"\} \d+$/m);
-    // Levels 2 and 3 are still ahead (the warning and level 1 were just fired by the sweep).
-    expect(sample(after, 'fr_sla_timers_pending')).toBeGreaterThan(0);
+    // Levels 2 and 3 are still ahead (the warning and level 1 were just fired by the sweep); their
+    // timers reach Redis through the outbox relay, so look until the relay has passed.
+    await waitFor(
+      async () => sample((await scrapeApi()).text, 'fr_sla_timers_pending'),
+      (n) => n > 0,
+      { what: 'SLA timers pending in Redis' },
+    );
     expect(after).toMatch(/^fr_outbox_backlog \d+$/m);
     expect(after).toMatch(/^fr_audit_sealing_delay_seconds \S+$/m);
     expect(sample(after, 'fr_calendar_days_covered_ahead')).toBeGreaterThan(0);

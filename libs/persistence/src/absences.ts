@@ -18,6 +18,16 @@ export async function coversAt(m: Sql, officerIds: readonly string[], now: Date)
   return new Map(rows.map((r) => [r.officer_id, r.cover_id]));
 }
 
+/**
+ * The cover standing in for `officer` at `now`, as a scalar subquery (the rule of coversAt), so a
+ * query that already reads a unit's designees gets their covers without another round trip.
+ */
+export function coverOfSql(officer: string, now: string): string {
+  return `(SELECT a.cover_id FROM officer_absences a JOIN officers o ON o.id = a.cover_id AND o.active
+            WHERE a.officer_id = ${officer} AND a.cancelled_at IS NULL AND a.starts_at <= ${now} AND a.ends_at > ${now}
+            ORDER BY a.starts_at DESC LIMIT 1)`;
+}
+
 /** The officers `coverId` stands in for at `now` (SQL for a WHERE clause; `$now` and `$cover` are parameter references). */
 export function coveredBySql(cover: string, now: string): string {
   return `(SELECT a.officer_id FROM officer_absences a

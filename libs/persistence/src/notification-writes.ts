@@ -1,4 +1,4 @@
-import { Sql, selectRows } from './sql';
+import { execute, Sql, selectRows } from './sql';
 
 /** What an inbox notice is about; each kind has its own "once per officer" rule. */
 export type NotificationSubject =
@@ -50,6 +50,35 @@ export async function writeNotifications(db: Sql, subject: NotificationSubject, 
     [rows.map((r) => r.officerId), caseId, escalationId, alertId, rows.map((r) => r.kind), rows.map((r) => r.title), rows.map((r) => r.body)],
   );
   return written.map((r) => r.id);
+}
+
+/** One officer told of one escalation of one case: the breach path writes a batch of them at once. */
+export interface EscalationNotificationInput extends NotificationInput {
+  caseId: string;
+  escalationId: string;
+}
+
+/**
+ * The escalations' notices of a batch of firings in one statement (each row its own case and
+ * escalation): timers that fall due together are fired in one transaction, and this keeps the
+ * breach path at one round trip for the inbox. Once per escalation and officer.
+ */
+export async function writeEscalationNotifications(db: Sql, rows: readonly EscalationNotificationInput[]): Promise<void> {
+  if (rows.length === 0) return;
+  await execute(
+    db,
+    `INSERT INTO notifications (officer_id, case_id, escalation_id, kind, title, body)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::text[])
+     ON CONFLICT ON CONSTRAINT notifications_escalation_officer_uq DO NOTHING`,
+    [
+      rows.map((n) => n.officerId),
+      rows.map((n) => n.caseId),
+      rows.map((n) => n.escalationId),
+      rows.map((n) => n.kind),
+      rows.map((n) => n.title),
+      rows.map((n) => n.body),
+    ],
+  );
 }
 
 /** Active officers with one of `roles`: whom office-wide notices go to. */

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource, EntityManager } from 'typeorm';
 import { AreaRef, AreaResolution, CaseState, decideRoute, isCitizenVisible, resolveArea, RoutingDecision, RoutingRule, transition, UnitRef } from '@fr/domain';
-import { AuditEventInput, coversAt, execute, OutboxMessage, selectRow, selectRows, writeAuditEvents, writeOutboxWithCaseEventStates } from '@fr/persistence';
+import { AuditEventInput, coverOfSql, execute, OutboxMessage, selectRow, selectRows, writeAuditEvents, writeOutboxWithCaseEventStates } from '@fr/persistence';
 import { caseEventMessage } from '@fr/queue';
 import { Clock, SlaService, slaTimerMessages } from '@fr/sla';
 import { linkDuplicates } from './link-duplicates';
@@ -35,6 +35,9 @@ interface UnitRow {
   leader_id: string | null;
   handler_active: boolean | null;
   leader_active: boolean | null;
+  /** Who stands in for the designee now (an absence in force), if anyone. */
+  handler_cover?: string | null;
+  leader_cover?: string | null;
 }
 
 /** The routing table in one row: areas and rules built as JSON in the shapes the domain reads. */
@@ -137,27 +140,25 @@ export class RouteCase {
       // triaged on designees older than the transaction.
       const units = new Map<string, UnitRef>();
       if (wanted.size > 0) {
-        const rows = await selectRows<UnitRow>(
-          m,
-          `SELECT u.code, u.active, u.handler_id, u.leader_id, h.active AS handler_active, l.active AS leader_active
-             FROM units u LEFT JOIN officers h ON h.id = u.handler_id LEFT JOIN officers l ON l.id = u.leader_id
-            WHERE u.code = ANY($1::text[]) ORDER BY u.code FOR SHARE OF u`,
-          [[...wanted].sort()],
-        );
         // A designee who is away is stood in for by their cover while the absence lasts; one whose
         // account is disabled, with nobody covering, is no designee: the unit's cases go to triage.
-        const covers = await coversAt(
+        // The covers come in the same statement (scalar subqueries): routing's round trips per batch
+        // are counted by test/route-cost.e2e-spec.ts.
+        const rows = await selectRows<UnitRow>(
           m,
-          rows.flatMap((u) => [u.handler_id, u.leader_id].filter((id): id is string => !!id)),
-          this.clock.now(),
+          `SELECT u.code, u.active, u.handler_id, u.leader_id, h.active AS handler_active, l.active AS leader_active,
+                  ${coverOfSql('u.handler_id', '$2')}::text AS handler_cover, ${coverOfSql('u.leader_id', '$2')}::text AS leader_cover
+             FROM units u LEFT JOIN officers h ON h.id = u.handler_id LEFT JOIN officers l ON l.id = u.leader_id
+            WHERE u.code = ANY($1::text[]) ORDER BY u.code FOR SHARE OF u`,
+          [[...wanted].sort(), this.clock.now()],
         );
-        const acting = (id: string | null, active: boolean | null) => (id === null ? null : (covers.get(id) ?? (active ? id : null)));
+        const acting = (id: string | null, active: boolean | null, cover: string | null | undefined) => (id === null ? null : (cover ?? (active ? id : null)));
         for (const u of rows) {
           units.set(u.code, {
             code: u.code,
             active: u.active,
-            handlerId: acting(u.handler_id, u.handler_active),
-            leaderId: acting(u.leader_id, u.leader_active),
+            handlerId: acting(u.handler_id, u.handler_active, u.handler_cover),
+            leaderId: acting(u.leader_id, u.leader_active, u.leader_cover),
           });
         }
       }

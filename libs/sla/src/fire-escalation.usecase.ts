@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
 import { Metrics } from '@fr/metrics';
-import { coversAt, execute, selectRows } from '@fr/persistence';
+import { coversAt, execute, selectRows, writeEscalationNotifications } from '@fr/persistence';
 import { Clock } from './clock';
 import { ESCALATION_RECORDED, EscalationRecordedListener } from './escalation-listener';
 import { EscalationLevel, EscalationRung, rungFireAt } from './escalation-ladder';
@@ -161,22 +161,10 @@ export class FireEscalation {
       results[f.index] = { outcome: 'fired', escalationId, recipients: recipients.length };
       fired.push({ level: f.timer.level, lagSeconds: Math.max(0, now.getTime() - f.fireAt.getTime()) / 1000 });
     }
-    if (notifications.length) {
-      await execute(
-        m,
-        `INSERT INTO notifications (officer_id, case_id, escalation_id, kind, title, body)
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::text[])
-         ON CONFLICT ON CONSTRAINT notifications_escalation_officer_uq DO NOTHING`,
-        [
-          notifications.map((n) => n.officer),
-          notifications.map((n) => n.caseId),
-          notifications.map((n) => n.escalation),
-          notifications.map((n) => n.kind),
-          notifications.map((n) => n.title),
-          notifications.map((n) => n.body),
-        ],
-      );
-    }
+    await writeEscalationNotifications(
+      m,
+      notifications.map((n) => ({ officerId: n.officer, caseId: n.caseId, escalationId: n.escalation, kind: n.kind, title: n.title, body: n.body })),
+    );
     const recorded = firings.map((f) => results[f.index]).flatMap((r) => (r.outcome === 'fired' ? [r.escalationId] : []));
     if (recorded.length) {
       await this.audit(m, recorded);
