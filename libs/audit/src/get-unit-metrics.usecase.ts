@@ -7,7 +7,7 @@ import { CsvValue, csvRow, UTF8_BOM } from './csv';
 import { Period } from './period';
 import { REVIEW_CRITERIA, REVIEW_MAX_SCORE } from './record-review.usecase';
 import { coveredByFacts, vnDayLabel } from './unit-facts';
-import { UnitFactsUpdater } from './unit-facts.updater';
+import { FACTS_BATCH, UnitFactsUpdater } from './unit-facts.updater';
 import { caseLines, emptyTotals, MetricsContext, round2, SATISFIED_RATING, UnitAccumulator, UnitMetrics, unitMetricsOf, UnitTotals } from './unit-metrics';
 
 /** Where the additive metrics come from: the daily facts, or every case of the period (the reference). */
@@ -176,10 +176,11 @@ export class GetUnitMetrics {
   /**
    * Sums of the period's daily facts per unit, the `grouped` pairs grouped per case and unit first (so
    * that a case counts once per unit, as in the raw report); plus the cases open at the evaluation time, by their
-   * state then. Pending cases are recomputed first: the report never reads a stale case.
+   * state then. Pending cases are recomputed first (on the primary), so the report reads no stale
+   * case (with a replica, DATABASE_READ_URL, a case changed within its replay lag may still be read as before).
    */
   private async fromFacts(period: Period, ctx: MetricsContext): Promise<Map<string, UnitMetrics>> {
-    await this.updater.drain();
+    await this.updater.drain(FACTS_BATCH, Infinity, true);
     const db = await this.read.source();
     const sums = await selectRows<FactsTotalsRow>(
       db,

@@ -38,23 +38,30 @@ export class UnitFactsUpdater {
     return { calendar: this.sla.calendar, receiveDue: (start) => this.sla.deadlines(this.sla.receiveClock(start), []).dueAt! };
   }
 
-  /** Recomputes the pending cases (at most `max`); returns how many. Safe to run concurrently (SKIP LOCKED). */
-  async drain(batch = FACTS_BATCH, max = Infinity): Promise<number> {
+  /**
+   * Recomputes the pending cases (at most `max`); returns how many. Safe to run concurrently: the
+   * worker skips cases another drain holds; a report (`wait`) waits for them instead, so that when it
+   * returns every case pending when it began has been recomputed and committed by someone. Both claim
+   * in case id order, so waiting drains cannot deadlock.
+   */
+  async drain(batch = FACTS_BATCH, max = Infinity, wait = false): Promise<number> {
     let total = 0;
     for (;;) {
-      const n = await this.ds.transaction((m) => this.drainOnce(m, batch));
+      const n = await this.ds.transaction((m) => this.drainOnce(m, batch, wait));
       total += n;
       if (n < batch || total >= max) return total;
     }
   }
 
-  private async drainOnce(m: EntityManager, batch: number): Promise<number> {
+  private async drainOnce(m: EntityManager, batch: number, wait: boolean): Promise<number> {
     // Deleting the claimed rows holds them locked: a writer marking one of these cases again waits for
     // this commit, then marks it anew, so its change is recomputed by the next drain.
     const ids = (
       await selectRows<{ case_id: string }>(
         m,
-        `DELETE FROM unit_facts_pending WHERE case_id IN (SELECT case_id FROM unit_facts_pending LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING case_id`,
+        `DELETE FROM unit_facts_pending
+          WHERE case_id IN (SELECT case_id FROM unit_facts_pending ORDER BY case_id LIMIT $1 FOR UPDATE${wait ? '' : ' SKIP LOCKED'})
+          RETURNING case_id`,
         [batch],
       )
     ).map((r) => r.case_id);
