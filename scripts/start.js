@@ -23,9 +23,19 @@ switch (mode) {
   case 'bench':
     require(dist('bench/main.js'));
     break;
-  case 'rebuild-facts':
-    require(dist('apps/worker/src/rebuild-facts.js'));
+  case 'rebuild-facts': {
+    const { loadConfig } = require(dist('libs/config/src'));
+    const { rebuildFacts } = require(dist('apps/worker/src/rebuild-facts.js'));
+    const started = Date.now();
+    rebuildFacts(loadConfig()).then(
+      (n) => console.log(`daily facts rebuilt from ${n} cases in ${Date.now() - started} ms`),
+      (e) => {
+        console.error(e.message || e);
+        process.exit(1);
+      },
+    );
     break;
+  }
   case 'chaos':
     require(dist('chaos/main.js'));
     break;
