@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs the compiled engine: `all` (the API and N worker processes), `api`, `worker`, `migrate`, `bench`, `chaos`.
+// Runs the compiled engine: `all` (the API and N worker processes), `api`, `worker`, `migrate`, `bench`, `chaos`,
+// `rebuild-facts` (the audit report's daily facts from the raw data).
 // `all` runs FR_WORKERS worker processes (default 1), or as many as `--workers N` says:
 //   FR_WORKERS=3 npm start      npm start -- --workers 3
 'use strict';
@@ -22,6 +23,19 @@ switch (mode) {
   case 'bench':
     require(dist('bench/main.js'));
     break;
+  case 'rebuild-facts': {
+    const { loadConfig } = require(dist('libs/config/src'));
+    const { rebuildFacts } = require(dist('apps/worker/src/rebuild-facts.js'));
+    const started = Date.now();
+    rebuildFacts(loadConfig()).then(
+      (n) => console.log(`daily facts rebuilt from ${n} cases in ${Date.now() - started} ms`),
+      (e) => {
+        console.error(e.message || e);
+        process.exit(1);
+      },
+    );
+    break;
+  }
   case 'chaos':
     require(dist('chaos/main.js'));
     break;

@@ -460,4 +460,24 @@ describe('unit metrics against a hand-computed fixture', () => {
     expect(line.resolveWorkingMinutes).toBeGreaterThanOrEqual(0);
     expect(Date.parse(line.receivedAt)).toBeLessThanOrEqual(Date.parse(line.acknowledgedAt));
   });
+
+  it("a case changed after its day's facts were computed (rated late, which reopens it) changes the report, without a rebuild", async () => {
+    const day = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10);
+    type Row = { unitCode: string; resolved: number; reopened: number; open: number; satisfaction: { ratings: number } };
+    const bk = async () => ((await get('AUDITOR', `/v1/audits/units?from=${day}&to=${day}`)).body.units as Row[]).find((u) => u.unitCode === BK)!;
+    // The live case above is resolved today: this report computed today's facts for it.
+    const before = await bk();
+    expect(before).toMatchObject({ resolved: 1, reopened: 0, satisfaction: { ratings: 0 } });
+    expect(await engine.query(`SELECT 1 FROM unit_facts_pending`)).toEqual([]);
+
+    const [{ tracking_code }] = await engine.query<{ tracking_code: string }>(
+      `SELECT tracking_code FROM cases WHERE status = 'resolved' AND unit_code = $1 AND received_at > now() - interval '1 day'`,
+      [BK],
+    );
+    const rated = await engine.http().post(`/v1/feedback/${tracking_code}/rating`).set({ 'X-Api-Key': DEV_KEYS.ihanoi }).send({ score: 1 });
+    expect(rated.body).toMatchObject({ status: 'in_progress', rating: 1 });
+
+    // Fixture cases still open now count too: the case adds one.
+    expect(await bk()).toMatchObject({ resolved: 1, reopened: 1, open: before.open + 1, satisfaction: { ratings: 1, mean: 1, satisfiedShare: 0 } });
+  });
 });

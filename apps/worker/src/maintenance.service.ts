@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
+import { FACTS_BATCH, UnitFactsUpdater } from '@fr/audit';
 import { RaiseComplianceAlerts } from '@fr/board';
 import { AutoCloseResolved } from '@fr/cases';
 import { ApplyReorganisation } from '@fr/directory';
@@ -29,6 +30,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly reorganisations: ApplyReorganisation,
     private readonly calendarCoverage: CalendarCoverage,
     private readonly privacySchedule: PrivacySweepSchedule,
+    private readonly unitFacts: UnitFactsUpdater,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -58,6 +60,9 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       ['compliance alerts', () => this.complianceAlerts.runOnce()],
       ['calendar coverage', () => this.calendarCoverage.noticeAdmins()],
       ['privacy sweep schedule', () => this.privacySchedule.ensure()],
+      // Last: the cases the sweeps above changed are recomputed on this same tick.
+      // Bounded, so that a bulk load's backlog does not hold up the next tick's sweeps.
+      ['daily facts', () => this.unitFacts.drain(FACTS_BATCH, 20_000)],
     ] as const) {
       try {
         await sweep();

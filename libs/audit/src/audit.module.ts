@@ -15,8 +15,19 @@ import { ListUnitCases } from './list-unit-cases.usecase';
 import { VerifyAuditTrail } from './verify-audit-trail.usecase';
 import { WriteAuditCheckpoint } from './write-audit-checkpoint.usecase';
 import { VerifyThreads } from './verify-threads';
+import { UnitFactsUpdater } from './unit-facts.updater';
 
-const USE_CASES = [VerifyAuditTrail, SealAuditEvents, WriteAuditCheckpoint, GetUnitMetrics, ListUnitCases, ExportCases, DrawSample, RecordReview];
+const USE_CASES = [
+  VerifyAuditTrail,
+  SealAuditEvents,
+  WriteAuditCheckpoint,
+  GetUnitMetrics,
+  ListUnitCases,
+  ExportCases,
+  DrawSample,
+  RecordReview,
+  UnitFactsUpdater,
+];
 
 /** Home Affairs' audits: the tamper-evident trail, unit metrics, case export, samples and reviews. */
 @Module({

@@ -7,6 +7,19 @@ import { CaseEventFact, CaseFacts } from './unit-metrics';
 
 const ms = (col: string) => `(extract(epoch from ${col}) * 1000)::float8`;
 
+/** What the metrics read of a case `c`, but its state at the period's end. */
+const CASE_COLUMNS = `c.id, c.tracking_code, ${ms('c.received_at')} AS received_at, c.rating, ${ms('c.rated_at')} AS rated_at,
+           (SELECT json_agg(json_build_array(a.unit_code, a.reason, ${ms('a.started_at')}) ORDER BY a.id)
+              FROM assignments a WHERE a.case_id = c.id) AS own,
+           (SELECT json_agg(json_build_array(e.action, ${ms('e.occurred_at')}, e.data->'onTime') ORDER BY e.id)
+              FROM audit_events e WHERE e.case_id = c.id AND e.action IN ('acknowledge', 'resolve', 'extend', 'reopen', 'join_original')) AS ev,
+           (SELECT json_agg(json_build_array(${ms('p.started_at')}, ${ms('p.ended_at')}))
+              FROM case_pauses p WHERE p.case_id = c.id) AS pauses`;
+
+/** The facts of the given cases, without a state at a period's end (the daily facts do not hold one): $1 the ids. */
+export const CASES_FACTS_SQL = `SELECT ${CASE_COLUMNS}, NULL::text AS s_status, NULL::text AS s_unit, NULL::float8 AS s_due, NULL::float8 AS s_warn
+  FROM cases c WHERE c.id = ANY($1::uuid[])`;
+
 /**
  * One row per case with something to report in the period, with everything the unit metrics need:
  * its assignments, its acknowledge/resolve/extend/reopen events, its pauses and its state at the
@@ -24,13 +37,7 @@ function factsSql(unitFilter: boolean): string {
       UNION SELECT id FROM cases WHERE closed_at IS NULL AND received_at <= $3
       UNION SELECT id FROM cases WHERE closed_at > $3 AND received_at <= $3
     )
-    SELECT c.id, c.tracking_code, ${ms('c.received_at')} AS received_at, c.rating, ${ms('c.rated_at')} AS rated_at,
-           (SELECT json_agg(json_build_array(a.unit_code, a.reason, ${ms('a.started_at')}) ORDER BY a.id)
-              FROM assignments a WHERE a.case_id = c.id) AS own,
-           (SELECT json_agg(json_build_array(e.action, ${ms('e.occurred_at')}, e.data->'onTime') ORDER BY e.id)
-              FROM audit_events e WHERE e.case_id = c.id AND e.action IN ('acknowledge', 'resolve', 'extend', 'reopen', 'join_original')) AS ev,
-           (SELECT json_agg(json_build_array(${ms('p.started_at')}, ${ms('p.ended_at')}))
-              FROM case_pauses p WHERE p.case_id = c.id) AS pauses,
+    SELECT ${CASE_COLUMNS},
            s.status AS s_status, s.unit_code AS s_unit, ${ms('s.due_at')} AS s_due, ${ms('s.warn_at')} AS s_warn
       FROM touched t JOIN cases c ON c.id = t.case_id
       LEFT JOIN LATERAL (
@@ -39,7 +46,7 @@ function factsSql(unitFilter: boolean): string {
      ${unitFilter ? 'WHERE EXISTS (SELECT 1 FROM assignments a WHERE a.case_id = c.id AND a.unit_code = $4)' : ''}`;
 }
 
-interface FactsRow {
+export interface FactsRow {
   id: string;
   tracking_code: string;
   received_at: number;
@@ -54,7 +61,7 @@ interface FactsRow {
   s_warn: number | null;
 }
 
-function toFacts(r: FactsRow): CaseFacts {
+export function toFacts(r: FactsRow): CaseFacts {
   return {
     caseId: r.id,
     trackingCode: r.tracking_code,

@@ -6,7 +6,12 @@ import { CaseFactsReader } from './case-facts.reader';
 import { CsvValue, csvRow, UTF8_BOM } from './csv';
 import { Period } from './period';
 import { REVIEW_CRITERIA, REVIEW_MAX_SCORE } from './record-review.usecase';
-import { caseLines, MetricsContext, round2, UnitAccumulator, UnitMetrics } from './unit-metrics';
+import { coveredByFacts, vnDayLabel } from './unit-facts';
+import { FACTS_BATCH, UnitFactsUpdater } from './unit-facts.updater';
+import { caseLines, emptyTotals, MetricsContext, round2, SATISFIED_RATING, UnitAccumulator, UnitMetrics, unitMetricsOf, UnitTotals } from './unit-metrics';
+
+/** Where the additive metrics come from: the daily facts, or every case of the period (the reference). */
+export type MetricsSource = 'facts' | 'raw';
 
 export const ESCALATION_LEVELS = ['warn', '1', '2', '3'] as const;
 
@@ -73,6 +78,7 @@ export class GetUnitMetrics {
     private readonly facts: CaseFactsReader,
     private readonly sla: SlaService,
     private readonly board: GetBoard,
+    private readonly updater: UnitFactsUpdater,
   ) {}
 
   context(period: Period, now = new Date()): MetricsContext {
@@ -86,16 +92,13 @@ export class GetUnitMetrics {
     };
   }
 
-  async execute(period: Period, now = new Date()): Promise<UnitMetricsReport> {
+  /**
+   * The report. Periods of whole Vietnamese days (every date-only request) read the daily facts and
+   * the open cases; a period cut inside a day, or `source: 'raw'`, reads every case of the period.
+   */
+  async execute(period: Period, now = new Date(), source: MetricsSource = 'facts'): Promise<UnitMetricsReport> {
     const ctx = this.context(period, now);
-    const acc = new Map<string, UnitAccumulator>();
-    await this.facts.forEach(period, new Date(ctx.evaluatedAt), null, (f) => {
-      for (const line of caseLines(f, ctx)) {
-        let a = acc.get(line.unitCode);
-        if (!a) acc.set(line.unitCode, (a = new UnitAccumulator()));
-        a.add(line);
-      }
-    });
+    const acc = source === 'facts' && coveredByFacts(period) ? await this.fromFacts(period, ctx) : await this.fromRaw(period, ctx);
     const escalations = await this.escalations(period);
     const reviews = await this.reviews(period);
     // The period's last instant: at its exclusive end a new calendar day has begun, and a notice
@@ -133,7 +136,7 @@ export class GetUnitMetrics {
         validTo: u.valid_to?.toISOString() ?? null,
         predecessors: u.predecessors,
         successors: u.successors,
-        ...(acc.get(u.code) ?? new UnitAccumulator()).result(),
+        ...(acc.get(u.code) ?? NO_METRICS),
         escalations: escalations ? Object.fromEntries(ESCALATION_LEVELS.map((l) => [l, escalations.get(`${u.code}|${l}`) ?? 0])) : null,
         designation: { handler: u.has_handler, leader: u.has_leader },
         reviews: reviews.get(u.code) ?? NO_REVIEWS,
@@ -156,6 +159,107 @@ export class GetUnitMetrics {
       units: rows,
       lineage: rows.filter((r) => r.validTo && r.successors.length).map((r) => ({ from: r.unitCode, to: r.successors, at: r.validTo! })),
     };
+  }
+
+  private async fromRaw(period: Period, ctx: MetricsContext): Promise<Map<string, UnitMetrics>> {
+    const acc = new Map<string, UnitAccumulator>();
+    await this.facts.forEach(period, new Date(ctx.evaluatedAt), null, (f) => {
+      for (const line of caseLines(f, ctx)) {
+        let a = acc.get(line.unitCode);
+        if (!a) acc.set(line.unitCode, (a = new UnitAccumulator()));
+        a.add(line);
+      }
+    });
+    return new Map([...acc].map(([unit, a]) => [unit, a.result()]));
+  }
+
+  /**
+   * Sums of the period's daily facts per unit, the `grouped` pairs grouped per case and unit first (so
+   * that a case counts once per unit, as in the raw report); plus the cases open at the evaluation time, by their
+   * state then. Pending cases are recomputed first (on the primary), so the report reads no stale
+   * case (with a replica, DATABASE_READ_URL, a case changed within its replay lag may still be read as before).
+   */
+  private async fromFacts(period: Period, ctx: MetricsContext): Promise<Map<string, UnitMetrics>> {
+    await this.updater.drain(FACTS_BATCH, Infinity, true);
+    const db = await this.read.source();
+    const sums = await selectRows<FactsTotalsRow>(
+      db,
+      `WITH per_case AS (
+         SELECT unit_code, received, acknowledged, acknowledged_on_time, resolved, resolved_late, resolve_minutes AS minutes,
+                transfers_in, transfers_out, reorganised_in, reorganised_out, returns, extensions, reopened, merged_duplicate AS merged, rating
+           FROM unit_case_facts WHERE day >= $1::date AND day < $2::date AND NOT grouped
+         UNION ALL
+         SELECT unit_code, bool_or(received),
+                (array_agg(acknowledged ORDER BY day) FILTER (WHERE received))[1],
+                (array_agg(acknowledged_on_time ORDER BY day) FILTER (WHERE received))[1],
+                bool_or(resolved), bool_or(resolved_late),
+                (array_agg(resolve_minutes ORDER BY day) FILTER (WHERE resolved))[1],
+                sum(transfers_in), sum(transfers_out), sum(reorganised_in), sum(reorganised_out), sum(returns), sum(extensions),
+                bool_or(reopened), bool_or(merged_duplicate), max(rating)
+           FROM unit_case_facts WHERE day >= $1::date AND day < $2::date AND grouped GROUP BY unit_code, case_id)
+       SELECT unit_code,
+              count(*) FILTER (WHERE received)::int AS received,
+              count(*) FILTER (WHERE received AND acknowledged)::int AS acknowledged,
+              count(*) FILTER (WHERE received AND acknowledged_on_time)::int AS acknowledged_on_time,
+              count(*) FILTER (WHERE resolved)::int AS resolved,
+              count(*) FILTER (WHERE resolved AND resolved_late)::int AS resolved_late,
+              percentile_disc(0.5) WITHIN GROUP (ORDER BY minutes) AS median,
+              percentile_disc(0.9) WITHIN GROUP (ORDER BY minutes) AS p90,
+              sum(transfers_in)::int AS transfers_in, sum(transfers_out)::int AS transfers_out,
+              sum(reorganised_in)::int AS reorganised_in, sum(reorganised_out)::int AS reorganised_out,
+              sum(returns)::int AS returns, sum(extensions)::int AS extensions,
+              count(*) FILTER (WHERE reopened)::int AS reopened, count(*) FILTER (WHERE merged)::int AS merged,
+              count(rating)::int AS ratings, COALESCE(sum(rating), 0)::int AS rating_sum,
+              count(*) FILTER (WHERE rating >= $3)::int AS satisfied
+         FROM per_case GROUP BY unit_code`,
+      [vnDayLabel(period.from.getTime()), vnDayLabel(period.to.getTime()), SATISFIED_RATING],
+    );
+    // Open at the evaluation time: the raw report's last two candidate sets, by their last state then.
+    const open = await selectRows<{ unit_code: string; open: number; overdue: number; at_risk: number }>(
+      db,
+      `SELECT s.unit_code, count(*)::int AS open,
+              count(*) FILTER (WHERE s.due_at <= $1)::int AS overdue,
+              count(*) FILTER (WHERE s.warn_at <= $1 AND $1 < s.due_at)::int AS at_risk
+         FROM cases c
+         CROSS JOIN LATERAL (
+           SELECT l.status, l.unit_code, l.due_at, l.warn_at FROM case_state_log l
+            WHERE l.case_id = c.id AND l.at <= $1 ORDER BY l.at DESC, l.id DESC LIMIT 1) s
+        WHERE (c.closed_at IS NULL OR c.closed_at > $1) AND c.received_at <= $1
+          AND s.unit_code IS NOT NULL AND s.status NOT IN ('resolved', 'closed', 'merged')
+        GROUP BY s.unit_code`,
+      [new Date(ctx.evaluatedAt)],
+    );
+    const totals = new Map<string, { t: UnitTotals; minutes: UnitMetrics['resolveWorkingMinutes'] }>();
+    const of = (unit: string) => {
+      let e = totals.get(unit);
+      if (!e) totals.set(unit, (e = { t: emptyTotals(), minutes: { median: null, p90: null } }));
+      return e;
+    };
+    for (const r of sums) {
+      const e = of(r.unit_code);
+      Object.assign(e.t, {
+        received: r.received,
+        acknowledged: r.acknowledged,
+        acknowledgedOnTime: r.acknowledged_on_time,
+        resolved: r.resolved,
+        resolvedOnTime: r.resolved - r.resolved_late,
+        resolvedLate: r.resolved_late,
+        transfersIn: r.transfers_in,
+        transfersOut: r.transfers_out,
+        reorganisedIn: r.reorganised_in,
+        reorganisedOut: r.reorganised_out,
+        returns: r.returns,
+        extensions: r.extensions,
+        reopened: r.reopened,
+        mergedDuplicates: r.merged,
+        ratings: r.ratings,
+        ratingSum: r.rating_sum,
+        satisfied: r.satisfied,
+      });
+      e.minutes = { median: r.median, p90: r.p90 };
+    }
+    for (const r of open) Object.assign(of(r.unit_code).t, { open: r.open, openOverdue: r.overdue, openAtRisk: r.at_risk });
+    return new Map([...totals].map(([unit, e]) => [unit, unitMetricsOf(e.t, e.minutes)]));
   }
 
   private async reviews(period: Period): Promise<Map<string, ReviewSummary>> {
@@ -201,6 +305,30 @@ function existedIn(u: { active: boolean; valid_from: Date | null; valid_to: Date
   if (u.valid_from === null && u.valid_to === null) return u.active;
   return (u.valid_from === null || u.valid_from < period.to) && (u.valid_to === null || u.valid_to > period.from);
 }
+
+interface FactsTotalsRow {
+  unit_code: string;
+  received: number;
+  acknowledged: number;
+  acknowledged_on_time: number;
+  resolved: number;
+  resolved_late: number;
+  median: number | null;
+  p90: number | null;
+  transfers_in: number;
+  transfers_out: number;
+  reorganised_in: number;
+  reorganised_out: number;
+  returns: number;
+  extensions: number;
+  reopened: number;
+  merged: number;
+  ratings: number;
+  rating_sum: number;
+  satisfied: number;
+}
+
+const NO_METRICS: UnitMetrics = new UnitAccumulator().result();
 
 const NO_REVIEWS: ReviewSummary = { count: 0, addressesIssue: null, evidence: null, lawful: null, politeClear: null, meanTotal: null, qualityPercent: null };
 

@@ -8,6 +8,8 @@ export * from './cursor';
 export * from './period';
 export * from './unit-metrics';
 export * from './case-facts.reader';
+export * from './unit-facts';
+export * from './unit-facts.updater';
 export * from './seal-audit-events.usecase';
 export * from './verify-audit-trail.usecase';
 export * from './write-audit-checkpoint.usecase';

@@ -244,9 +244,32 @@ export interface UnitMetrics {
   onTime: { due: number; late: number; lateRate: number | null; onTimeRate: number | null };
 }
 
-/** Sums lines into a unit's metrics; keeps only the durations, not the lines. */
-export class UnitAccumulator {
-  private m = {
+/** The additive counts of a unit's report: summed from lines (raw) or from daily facts. */
+export interface UnitTotals {
+  received: number;
+  acknowledged: number;
+  acknowledgedOnTime: number;
+  resolved: number;
+  resolvedOnTime: number;
+  resolvedLate: number;
+  open: number;
+  openOverdue: number;
+  openAtRisk: number;
+  transfersIn: number;
+  transfersOut: number;
+  reorganisedIn: number;
+  reorganisedOut: number;
+  returns: number;
+  extensions: number;
+  reopened: number;
+  mergedDuplicates: number;
+  ratings: number;
+  ratingSum: number;
+  satisfied: number;
+}
+
+export function emptyTotals(): UnitTotals {
+  return {
     received: 0,
     acknowledged: 0,
     acknowledgedOnTime: 0,
@@ -268,6 +291,11 @@ export class UnitAccumulator {
     ratingSum: 0,
     satisfied: 0,
   };
+}
+
+/** Sums lines into a unit's metrics; keeps only the durations, not the lines. */
+export class UnitAccumulator {
+  private m = emptyTotals();
   private readonly minutes: number[] = [];
 
   add(l: UnitCaseLine): void {
@@ -300,37 +328,40 @@ export class UnitAccumulator {
   }
 
   result(): UnitMetrics {
-    const m = this.m;
-    const due = m.resolved + m.openOverdue;
-    const late = m.resolvedLate + m.openOverdue;
-    const lateRate = due ? round2((late / due) * 100) : null;
-    return {
-      received: m.received,
-      acknowledged: m.acknowledged,
-      acknowledgedOnTime: m.acknowledgedOnTime,
-      resolved: m.resolved,
-      resolvedOnTime: m.resolvedOnTime,
-      resolvedLate: m.resolvedLate,
-      open: m.open,
-      openOverdue: m.openOverdue,
-      openAtRisk: m.openAtRisk,
-      resolveWorkingMinutes: { median: nearestRank(this.minutes, 0.5), p90: nearestRank(this.minutes, 0.9) },
-      transfersIn: m.transfersIn,
-      transfersOut: m.transfersOut,
-      reorganisedIn: m.reorganisedIn,
-      reorganisedOut: m.reorganisedOut,
-      returns: m.returns,
-      extensions: m.extensions,
-      reopened: m.reopened,
-      mergedDuplicates: m.mergedDuplicates,
-      satisfaction: {
-        ratings: m.ratings,
-        mean: m.ratings ? round2(m.ratingSum / m.ratings) : null,
-        satisfiedShare: m.ratings ? round2((m.satisfied / m.ratings) * 100) : null,
-      },
-      onTime: { due, late, lateRate, onTimeRate: lateRate === null ? null : round2(100 - lateRate) },
-    };
+    return unitMetricsOf(this.m, { median: nearestRank(this.minutes, 0.5), p90: nearestRank(this.minutes, 0.9) });
   }
+}
+
+export function unitMetricsOf(m: UnitTotals, resolveWorkingMinutes: UnitMetrics['resolveWorkingMinutes']): UnitMetrics {
+  const due = m.resolved + m.openOverdue;
+  const late = m.resolvedLate + m.openOverdue;
+  const lateRate = due ? round2((late / due) * 100) : null;
+  return {
+    received: m.received,
+    acknowledged: m.acknowledged,
+    acknowledgedOnTime: m.acknowledgedOnTime,
+    resolved: m.resolved,
+    resolvedOnTime: m.resolvedOnTime,
+    resolvedLate: m.resolvedLate,
+    open: m.open,
+    openOverdue: m.openOverdue,
+    openAtRisk: m.openAtRisk,
+    resolveWorkingMinutes,
+    transfersIn: m.transfersIn,
+    transfersOut: m.transfersOut,
+    reorganisedIn: m.reorganisedIn,
+    reorganisedOut: m.reorganisedOut,
+    returns: m.returns,
+    extensions: m.extensions,
+    reopened: m.reopened,
+    mergedDuplicates: m.mergedDuplicates,
+    satisfaction: {
+      ratings: m.ratings,
+      mean: m.ratings ? round2(m.ratingSum / m.ratings) : null,
+      satisfiedShare: m.ratings ? round2((m.satisfied / m.ratings) * 100) : null,
+    },
+    onTime: { due, late, lateRate, onTimeRate: lateRate === null ? null : round2(100 - lateRate) },
+  };
 }
 
 /** A rating of 4 or 5 (of 1..5) counts as satisfied. */

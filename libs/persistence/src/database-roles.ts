@@ -58,6 +58,9 @@ export const ENGINE_TABLE_PRIVILEGES: Readonly<Record<string, readonly Privilege
   // personal data: who read contact details (purged after their retention), citizens' requests
   contact_reads: ['SELECT', 'INSERT', 'DELETE'],
   privacy_requests: ['SELECT', 'INSERT', 'UPDATE'],
+  // the audit report's daily facts: a case's contributions replaced whole, the pending ones claimed and deleted
+  unit_case_facts: ['SELECT', 'INSERT', 'DELETE'],
+  unit_facts_pending: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
   // TypeORM's record of migrations: the owner's alone
   migrations: [],
 };

@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { CaseState, transition } from '@fr/domain';
-import { execute, findDuplicateCandidates, writeAuditEvents, writeNotifications } from '@fr/persistence';
+import { execute, findDuplicateCandidates, selectRow, writeAuditEvents, writeNotifications } from '@fr/persistence';
 
 export const DUPLICATE_LINKER_ACTOR = 'system:duplicates';
 
@@ -47,6 +47,12 @@ export async function linkDuplicates(m: EntityManager, cases: readonly LinkableC
       limit: 1,
     });
     if (!original) continue;
+    if (original.handler_id === null && original.status === 'received') {
+      // The original is being routed by another transaction right now (a second batch or worker):
+      // wait for it and read the handler it was given, or its handler would never be told.
+      const fresh = await selectRow<{ handler_id: string | null }>(m, `SELECT handler_id FROM cases WHERE id = $1 FOR SHARE`, [original.id]);
+      original.handler_id = fresh?.handler_id ?? null;
+    }
     // The version is not moved: routing, in this same transaction, already did.
     await execute(m, `UPDATE cases SET duplicate_of = $2 WHERE id = $1`, [c.id, original.id]);
     links.push({ c, original, distanceM: original.distance_m === null ? null : Math.round(original.distance_m) });

@@ -23,6 +23,7 @@ import { ContactReads1766220000000 } from './1766220000000-ContactReads';
 import { SubjectRequests1766230000000 } from './1766230000000-SubjectRequests';
 import { CalendarNotices1766400000000 } from './1766400000000-CalendarNotices';
 import { AuditResolveIndex1766500000000 } from './1766500000000-AuditResolveIndex';
+import { UnitFacts1766600000000 } from './1766600000000-UnitFacts';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -51,4 +52,5 @@ export const MIGRATIONS = [
   SubjectRequests1766230000000,
   CalendarNotices1766400000000,
   AuditResolveIndex1766500000000,
+  UnitFacts1766600000000,
 ];

@@ -1,0 +1,96 @@
+import fc from 'fast-check';
+import { DataSource } from 'typeorm';
+import { GetUnitMetrics, parsePeriod, UnitFactsUpdater } from '@fr/audit';
+import { ApplyReorganisation } from '@fr/directory';
+import { adminToken, bearer, ManualClock, TestEngine } from '@fr/testing';
+import { loadYear } from '../bench/audit.bench';
+import { BenchContext } from '../bench/support';
+
+/** The bench's generated year, small: transfers, late answers, pauses, extensions, reopenings, ratings. */
+const CASES = 1500;
+/** Late in the generated year, when its last cases are still open: a reorganisation moves them. */
+const EFFECTIVE = '2025-12-24T00:00:00+07:00';
+const PLAN = {
+  name: 'Sắp xếp thử nghiệm (số liệu ngày)',
+  effectiveAt: EFFECTIVE,
+  newUnits: [],
+  merges: [
+    { into: 'P_BACH_KHOA', from: ['P_CAU_DEN'] },
+    { into: 'P_BACH_MAI', from: ['P_QUYNH_MAI'] },
+  ],
+};
+const DAY_MS = 86_400_000;
+const FIRST_DAY = Date.UTC(2024, 11, 20);
+const LAST_DAY = Date.UTC(2026, 0, 10);
+const label = (t: number) => new Date(t).toISOString().slice(0, 10);
+
+/**
+ * Issue 18: the report from the daily facts equals the report from the raw data (JSON, to the last
+ * field: counts, and the median and p90, whose error bound is 0) for random periods of whole days,
+ * periods across a reorganisation among them.
+ */
+describe('daily facts per unit: the report from facts equals the raw report', () => {
+  const clock = new ManualClock('2025-12-23T09:00:00+07:00');
+  let engine: TestEngine;
+  let metrics: GetUnitMetrics;
+
+  beforeAll(async () => {
+    engine = await TestEngine.start({ clock });
+    // Loaded as the bench loads it (bulk SQL, as the superuser: it switches the state log's trigger off).
+    const ds = await new DataSource({ type: 'postgres', url: engine.superuserUrl }).initialize();
+    try {
+      const quiet = { aborted: false, log: () => undefined } as unknown as BenchContext;
+      await loadYear(ds, CASES, quiet);
+    } finally {
+      await ds.destroy();
+    }
+    const admin = await adminToken(engine);
+    const scheduled = await engine.http().post('/v1/reorganisations').set(bearer(admin)).send(PLAN);
+    expect(scheduled.status).toBe(201);
+    clock.set('2025-12-24T08:00:00+07:00');
+    await engine.worker!.get(ApplyReorganisation).runDue();
+    metrics = engine.api.get(GetUnitMetrics);
+  }, 120_000);
+  afterAll(() => engine?.close());
+
+  it('the reorganisation moved open cases: their work after it is the successors', async () => {
+    const [{ n }] = await engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM assignments WHERE reason = 'reorganisation'`);
+    expect(n).toBeGreaterThan(0);
+    const report = await metrics.execute(parsePeriod('2025-12-20', '2025-12-31'), clock.now());
+    const sum = (f: (u: (typeof report.units)[number]) => number) => report.units.reduce((s, u) => s + f(u), 0);
+    expect(sum((u) => u.reorganisedIn)).toBe(n);
+    expect(sum((u) => u.reorganisedOut)).toBe(n);
+  });
+
+  it('equals the raw report for 200 random periods', async () => {
+    let withWork = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: (LAST_DAY - FIRST_DAY) / DAY_MS }),
+        fc.integer({ min: 0, max: 120 }),
+        // A third of the periods end around the reorganisation, the rest anywhere in the year.
+        fc.boolean(),
+        async (start, length, nearReorganisation) => {
+          const from = nearReorganisation ? Date.UTC(2025, 11, 24) - Math.min(start % 90, 89) * DAY_MS : FIRST_DAY + start * DAY_MS;
+          const period = parsePeriod(label(from), label(from + length * DAY_MS));
+          const now = clock.now();
+          const [facts, raw] = [await metrics.execute(period, now, 'facts'), await metrics.execute(period, now, 'raw')];
+          expect(facts).toEqual(raw);
+          if (raw.units.some((u) => u.received > 0)) withWork++;
+        },
+      ),
+      { numRuns: 200, seed: Number(process.env.FR_FACTS_SEED ?? 1218) },
+    );
+    // Not 200 empty periods.
+    expect(withWork).toBeGreaterThan(100);
+  }, 120_000);
+
+  it('a rebuild from the raw data gives the same facts as those kept current', async () => {
+    const snapshot = () =>
+      engine.query<{ rows: string }>(`SELECT md5(string_agg(f::text, ',' ORDER BY case_id, unit_code, day)) AS rows FROM unit_case_facts f`);
+    await engine.api.get(UnitFactsUpdater).drain();
+    const kept = await snapshot();
+    expect(await engine.api.get(UnitFactsUpdater).rebuild()).toBeGreaterThanOrEqual(CASES);
+    expect(await snapshot()).toEqual(kept);
+  });
+});
