@@ -1,4 +1,4 @@
-import { evaluatePlan, OrganisationSnapshot, parsePlan, ReorganisationPlan } from './reorganisation';
+import { backtrackingRisk, evaluatePlan, OrganisationSnapshot, parsePlan, ReorganisationPlan } from './reorganisation';
 
 const ORG: OrganisationSnapshot = {
   units: [
@@ -142,5 +142,22 @@ describe(evaluatePlan.name, () => {
       ORG,
     );
     expect(clash.unresolved).toEqual(["new unit 'P_A' already exists", "new area 'a' of unit 'P_A' already exists"]);
+  });
+});
+
+describe(backtrackingRisk.name, () => {
+  it.each([['(\\w+\\s?)+$'], ['(a|aa)*b'], ['^(x+x+)+y'], ['(.*a){20}'], ['(a)\\1'], ['x'.repeat(201)]])('refuses %s', (p) => {
+    expect(backtrackingRisk(p)).not.toBeNull();
+  });
+
+  it.each([
+    ['^(so |ngo )?\\d+ (pho )?bach mai'],
+    ['kim nguu'],
+    ['(tran khat chan|dai la)'],
+    ['[0-9]+ (ngo|ngach) [0-9]+'],
+    ['\\(lo\\)+ a'],
+    ['(pho )?minh khai'],
+  ])('accepts %s', (p) => {
+    expect(backtrackingRisk(p)).toBeNull();
   });
 });

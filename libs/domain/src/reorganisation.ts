@@ -198,6 +198,8 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
         for (const pattern of p.patterns) {
           try {
             new RegExp(pattern);
+            const risk = backtrackingRisk(pattern);
+            if (risk) problems.push(`${where}.into[${j}].patterns: '${pattern}' ${risk}`);
           } catch {
             problems.push(`${where}.into[${j}].patterns: '${pattern}' is not a regular expression`);
           }
@@ -387,4 +389,33 @@ export function evaluatePlan(plan: ReorganisationPlan, org: OrganisationSnapshot
     }
   }
   return { moves, ending, designationGaps, rules, triageUnit, unresolved };
+}
+
+/** A split pattern's limits: it runs on every address citizens write, in the worker that routes. */
+export const MAX_PATTERN_LENGTH = 200;
+
+/**
+ * Why a pattern could make a worker backtrack for seconds on one crafted address, or null: a
+ * quantified group that itself holds a quantifier or an alternation (`(\w+\s?)+`, `(a|a)*`), or a
+ * back-reference. Street patterns need neither: a street is a word list with optional parts.
+ */
+export function backtrackingRisk(pattern: string): string | null {
+  if (pattern.length > MAX_PATTERN_LENGTH) return `is longer than ${MAX_PATTERN_LENGTH} characters`;
+  if (/\\[1-9]/.test(pattern)) return 'uses a back-reference, which can make matching take exponential time';
+  // Strip escapes and character classes, then look for a group with a quantifier or `|` inside that is quantified itself.
+  const bare = pattern.replace(/\\./g, 'x').replace(/\[(?:[^\]\\]|\\.)*\]/g, 'x');
+  const stack: { inner: boolean }[] = [];
+  for (let i = 0; i < bare.length; i++) {
+    const ch = bare[i];
+    if (ch === '(') stack.push({ inner: false });
+    else if (ch === ')') {
+      const group = stack.pop();
+      const next = bare[i + 1];
+      const quantified = next === '*' || next === '+' || next === '{';
+      if (group?.inner && quantified) return 'repeats a group that repeats or alternates inside, which can make matching take exponential time';
+      if (group?.inner && stack.length) stack[stack.length - 1].inner = true;
+      if (quantified && stack.length) stack[stack.length - 1].inner = true;
+    } else if ((ch === '*' || ch === '+' || ch === '{' || ch === '|') && stack.length) stack[stack.length - 1].inner = true;
+  }
+  return null;
 }
