@@ -45,10 +45,14 @@ export class SealAuditEvents {
     if (!head) throw new Error('audit_chain_head is missing: the database was not migrated');
     const res = await selectRow<{ sealed: number; last_id: string | null; last_hash: Buffer | null }>(
       m,
-      `WITH batch AS (
+      // The batch's ids first, then each event by its key (LATERAL: a lookup per id). A plain join let
+      // the planner merge-join the whole trail's index from its first event once the queue was large
+      // (a bulk import, 10,000,000 events unsealed): every batch then walked past every sealed event,
+      // and sealing fell from 69,000 to under 2,000 events/s as it went (bench, audit scenario).
+      `WITH ids AS MATERIALIZED (SELECT event_id FROM audit_unsealed ORDER BY event_id LIMIT $1),
+       batch AS (
          SELECT e.id, e.case_id, e.actor, e.action, e.from_state, e.to_state, e.reason, e.data, e.occurred_at
-           FROM audit_unsealed u JOIN audit_events e ON e.id = u.event_id
-          ORDER BY u.event_id LIMIT $1),
+           FROM ids CROSS JOIN LATERAL (SELECT * FROM audit_events ev WHERE ev.id = ids.event_id) e),
        numbered AS (SELECT batch.*, row_number() OVER (ORDER BY id) AS n FROM batch),
        chained AS (
          SELECT id, n, audit_chain(audit_event_canonical(id, case_id, actor, action, from_state, to_state, reason, data, occurred_at), $2::bytea)
