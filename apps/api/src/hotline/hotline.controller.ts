@@ -6,7 +6,7 @@ import { CitizenActions } from '@fr/cases';
 import { HotlineQueries, SubmitFeedback } from '@fr/intake';
 import { InfoReplyDto, RatingDto } from '../cases/case.dto';
 import { ApiErrors } from '../common/error.dto';
-import { FeedbackAcceptedDto, InfoReplyResultDto, RatingResultDto, SubmitFeedbackDto } from '../intake/feedback.dto';
+import { FeedbackAcceptedDto, InfoReplyResultDto, RatingResultDto, SubmitFeedbackDto, submitFeedbackCommand } from '../intake/feedback.dto';
 import { CallerCaseDto, CallerCasesQueryDto, HotlineCaseDto } from './hotline.dto';
 
 /** The channel hotline calls are entered under (config/channels.yaml). */
@@ -41,18 +41,7 @@ export class HotlineController {
     @Body() dto: SubmitFeedbackDto,
     @Res({ passthrough: true }) res: Response,
   ): Promise<FeedbackAcceptedDto> {
-    const result = await this.submitFeedback.execute({
-      channel: HOTLINE_CHANNEL,
-      operatorId: officer.id,
-      externalId: dto.externalId,
-      category: dto.category,
-      title: dto.title,
-      description: dto.description,
-      location: dto.location,
-      citizen: dto.citizen,
-      attachments: dto.attachments,
-      submittedAt: dto.submittedAt ? new Date(dto.submittedAt) : undefined,
-    });
+    const result = await this.submitFeedback.execute(submitFeedbackCommand(dto, { channel: HOTLINE_CHANNEL, operatorId: officer.id }));
     res.status(result.created ? HttpStatus.ACCEPTED : HttpStatus.OK);
     return { id: result.id, trackingCode: result.trackingCode, status: result.status };
   }

@@ -17,6 +17,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { CASE_STATES } from '@fr/domain';
+import { SubmitFeedbackCommand } from '@fr/intake';
 import { OptionalField } from '../common/optional-field.decorator';
 import { IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 
@@ -248,4 +249,19 @@ export class InfoReplyResultDto {
 export class RatingResultDto {
   @ApiProperty({ enum: CASE_STATES, description: 'closed after a good rating; in_progress after a low one that reopened the case' }) status: string;
   @ApiProperty({ type: 'integer', minimum: 1, maximum: 5 }) rating: number;
+}
+
+/** The intake command a validated body stands for; who sends it (channel, hotline operator) comes from the caller's credentials. */
+export function submitFeedbackCommand(dto: SubmitFeedbackDto, from: { channel: string; operatorId?: string }): SubmitFeedbackCommand {
+  return {
+    ...from,
+    externalId: dto.externalId,
+    category: dto.category,
+    title: dto.title,
+    description: dto.description,
+    location: dto.location,
+    citizen: dto.citizen,
+    attachments: dto.attachments,
+    submittedAt: dto.submittedAt ? new Date(dto.submittedAt) : undefined,
+  };
 }

@@ -18,6 +18,7 @@ import {
   NearbyQueryDto,
   RatingResultDto,
   SubmitFeedbackDto,
+  submitFeedbackCommand,
 } from './feedback.dto';
 
 const trackingCodeParam = ApiParam({
@@ -63,17 +64,7 @@ export class IntakeController {
     422: 'an unknown category or wardCode (`errors` names the field; GET /v1/categories and GET /v1/areas list the codes), or a category handled on another legal track',
   })
   async submit(@Req() req: ChannelRequest, @Body() dto: SubmitFeedbackDto, @Res({ passthrough: true }) res: Response): Promise<FeedbackAcceptedDto> {
-    const result = await this.submitFeedback.execute({
-      channel: req.channel,
-      externalId: dto.externalId,
-      category: dto.category,
-      title: dto.title,
-      description: dto.description,
-      location: dto.location,
-      citizen: dto.citizen,
-      attachments: dto.attachments,
-      submittedAt: dto.submittedAt ? new Date(dto.submittedAt) : undefined,
-    });
+    const result = await this.submitFeedback.execute(submitFeedbackCommand(dto, { channel: req.channel }));
     res.status(result.created ? HttpStatus.ACCEPTED : HttpStatus.OK);
     return { id: result.id, trackingCode: result.trackingCode, status: result.status };
   }
