@@ -16,7 +16,7 @@ WORKDIR /app
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY package.json tsconfig.json ./
-COPY scripts/start.js scripts/healthcheck.js scripts/
+COPY scripts/start.js scripts/register-paths.js scripts/healthcheck.js scripts/
 COPY config config
 # The audit checkpoint belongs outside the database: mount a volume here (see docker-compose.yml).
 RUN mkdir -p /app/var/checkpoints && chown node:node /app/var/checkpoints

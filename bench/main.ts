@@ -121,7 +121,7 @@ async function main(): Promise<number> {
     NODE_ENV: 'development',
     DATABASE_URL: databaseUrl,
     QUEUE_PREFIX: queuePrefix,
-    LOG_LEVEL: 'error',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL || 'error',
     PORT: '0',
     FR_WORKER_METRICS_PORT: '0',
     FR_CONFIG_DIR: path.resolve(repoRoot, process.env.FR_CONFIG_DIR || 'config'),

@@ -1,5 +1,6 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import * as path from 'node:path';
 import { BenchContext, peakRssOf, sleep } from './support';
 
 const ECHO_LINES = 20;
@@ -23,7 +24,11 @@ export class BenchChild {
     /** Lines of its output echoed to stderr before the rest is only counted. */
     private readonly echoLimit = ECHO_LINES,
   ) {
-    this.proc = fork(script, args, { cwd: ctx.repoRoot, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    // Every child resolves the @fr/... aliases to dist/: the substrates import engine libraries that do.
+    const execArgv = ['--require', path.join(ctx.repoRoot, 'scripts', 'register-paths.js')];
+    // BENCH_CPU_PROF=<dir>: a V8 CPU profile of every child, written when it exits (open in Chrome's DevTools).
+    if (process.env.BENCH_CPU_PROF) execArgv.push('--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${label}.cpuprofile`);
+    this.proc = fork(script, args, { cwd: ctx.repoRoot, env, execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     for (const stream of [this.proc.stdout, this.proc.stderr]) {
       if (!stream) continue;
       createInterface({ input: stream }).on('line', (line) => {

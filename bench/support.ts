@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
@@ -191,6 +191,8 @@ export interface CpuSnapshot {
   machineTotal: number;
   self: number;
   children: Map<string, number>;
+  /** CPU seconds of the PostgreSQL and Redis processes on this machine. */
+  services: Map<string, number>;
 }
 
 const CLK_TCK = 100;
@@ -206,6 +208,32 @@ function procCpuSeconds(pid: number | undefined): number | null {
   }
 }
 
+/**
+ * CPU seconds of the machine's PostgreSQL and Redis processes, by command name. A backend that exits
+ * between two snapshots takes its seconds with it, so the figure is a lower bound; the engine's
+ * pools keep their connections for a run.
+ */
+function serviceCpuSeconds(): Map<string, number> {
+  const by = new Map<string, number>([
+    ['PostgreSQL', 0],
+    ['Redis', 0],
+  ]);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const label = comm === 'postgres' ? 'PostgreSQL' : comm === 'redis-server' ? 'Redis' : null;
+      if (!label) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      by.set(label, by.get(label)! + (Number(fields[11]) + Number(fields[12])) / CLK_TCK);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return by;
+}
+
 export function cpuSnapshot(children: Record<string, number | undefined>): CpuSnapshot | null {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
@@ -218,7 +246,14 @@ export function cpuSnapshot(children: Record<string, number | undefined>): CpuSn
       const s = procCpuSeconds(pid);
       if (s !== null) kids.set(label, s);
     }
-    return { at: Date.now(), machineBusy: (total - idle) / CLK_TCK, machineTotal: total / CLK_TCK, self: (u.user + u.system) / 1e6, children: kids };
+    return {
+      at: Date.now(),
+      machineBusy: (total - idle) / CLK_TCK,
+      machineTotal: total / CLK_TCK,
+      self: (u.user + u.system) / 1e6,
+      children: kids,
+      services: serviceCpuSeconds(),
+    };
   } catch {
     return null;
   }
@@ -239,6 +274,11 @@ export function describeCpu(a: CpuSnapshot | null, b: CpuSnapshot | null, selfLa
     accounted += s - before;
     parts.push(`${label} ${((s - before) / wall).toFixed(2)}`);
   }
-  parts.push(`everything else (PostgreSQL, Redis, ...) ${(Math.max(busy - accounted, 0) / wall).toFixed(2)}`);
+  for (const [label, s] of b.services) {
+    const before = a.services.get(label) ?? 0;
+    accounted += s - before;
+    parts.push(`${label} ${((s - before) / wall).toFixed(2)}`);
+  }
+  parts.push(`everything else ${(Math.max(busy - accounted, 0) / wall).toFixed(2)}`);
   return `machine ${total > 0 ? Math.round((busy / total) * 100) : 0}% busy (of ${os.cpus().length} cores); cores used: ${parts.join(', ')}`;
 }

@@ -6,10 +6,7 @@
 'use strict';
 const path = require('node:path');
 const { fork } = require('node:child_process');
-const { register } = require('tsconfig-paths');
-const { compilerOptions } = require('../tsconfig.json');
-
-register({ baseUrl: path.join(__dirname, '..', 'dist'), paths: compilerOptions.paths });
+require('./register-paths');
 const dist = (p) => path.join(__dirname, '..', 'dist', p);
 
 const mode = process.argv[2] || 'all';
