@@ -186,7 +186,9 @@ export interface LoadInputs {
 /** What the generator draws from, read once from the bench database, so the engine and the substrates get the same texts. */
 export async function loadInputs(ctx: BenchContext, db: Pool): Promise<LoadInputs> {
   const categories: CategoryRef[] = (await db.query(`SELECT code, name FROM categories WHERE active AND accepted ORDER BY code`)).rows;
-  const areas: AreaRef[] = (await db.query(`SELECT code, name FROM areas ORDER BY name`)).rows;
+  // The areas of today's map: after a reorganisation the citizen apps send the new wards, and intake
+  // resolves an old code to its successor, so an old code's "intended" area would be ambiguous.
+  const areas: AreaRef[] = (await db.query(`SELECT code, name FROM areas WHERE active ORDER BY name`)).rows;
   const channels: string[] = (await db.query(`SELECT code FROM channels WHERE active ORDER BY code`)).rows.map((r) => r.code as string);
   const keys = new Map<string, string>();
   for (const ch of channels) {

@@ -68,9 +68,11 @@ const STREETS_BY_WARD: Record<string, string[]> = {
 const ANY_STREETS = ['Tạ Quang Bửu', 'Lò Đúc', 'Kim Ngưu', 'Trần Khát Chân', 'Lê Thanh Nghị', 'Đại La', 'Hương Viên', 'Thái Phiên'];
 
 /** Wards of Hanoi outside the district: the engine cannot route a ward-bound case to them. */
+// Outside the district on today's map: Tương Mai and Hoàng Văn Thụ were neighbours before 1/7/2025
+// and are (partly) inside the district's Phường Tương Mai since.
 const FOREIGN_WARDS = [
-  { code: 'HOANG_VAN_THU', name: 'Hoàng Văn Thụ', streets: ['Tân Mai', 'Nguyễn An Ninh', 'Giáp Bát'] },
-  { code: 'TUONG_MAI', name: 'Tương Mai', streets: ['Tân Mai', 'Nguyễn An Ninh', 'Tương Mai'] },
+  { code: 'TAY_HO', name: 'Tây Hồ', streets: ['Lạc Long Quân', 'Âu Cơ', 'Xuân Diệu'] },
+  { code: 'CAU_GIAY', name: 'Cầu Giấy', streets: ['Trần Duy Hưng', 'Xuân Thủy', 'Cầu Giấy'] },
   { code: 'KIM_LIEN', name: 'Kim Liên', streets: ['Phạm Ngọc Thạch', 'Đông Tác', 'Xã Đàn'] },
   { code: 'VAN_CHUONG', name: 'Văn Chương', streets: ['Tôn Đức Thắng', 'Văn Chương', 'Khâm Thiên'] },
 ];
