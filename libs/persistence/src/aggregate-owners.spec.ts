@@ -120,6 +120,14 @@ describe('aggregate owners', () => {
     expect(found).toContainEqual({ file: 'libs/persistence/src/write-helpers.ts', verb: 'INSERT', table: 'audit_events' });
   });
 
+  it("refuses a write of another aggregate's table and allows the owner's", () => {
+    expect(allowed({ file: 'libs/privacy/src/erase-contact-details.ts', verb: 'UPDATE', table: 'cases' })).toBe(false);
+    expect(allowed({ file: 'libs/directory/src/reorganisation-store.ts', verb: 'INSERT', table: 'assignments' })).toBe(false);
+    expect(allowed({ file: 'libs/cases/src/actions/case-records.ts', verb: 'UPDATE', table: 'cases' })).toBe(true);
+    expect(allowed({ file: 'libs/board/src/targets.ts', verb: 'INSERT', table: 'system_state' })).toBe(true);
+    expect(allowed({ file: 'libs/directory/src/x.ts', verb: 'DELETE', table: 'migrations' })).toBe(false);
+  });
+
   it('names an owner for every table the engine may use', () => {
     expect(Object.keys(ENGINE_TABLE_PRIVILEGES).filter((t) => OWNER[t] === undefined)).toEqual([]);
   });
