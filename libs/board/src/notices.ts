@@ -1,7 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { NotFoundError, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
-import { Deliveries } from '@fr/notifications';
+import { Deliveries, setChannelNoticesSubscription } from '@fr/notifications';
 import { selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
 import { OutsideUnitError } from './unit-figures';
@@ -150,11 +150,7 @@ export class Notices implements OnModuleInit {
   /** Whether a channel's status webhook also receives notices (ADMIN). */
   async subscribeChannel(actorId: string, channel: string, subscribed: boolean): Promise<{ channel: string; subscribed: boolean; webhook: boolean }> {
     return this.ds.transaction(async (m) => {
-      const row = await selectRow<{ webhook: boolean }>(
-        m,
-        `UPDATE channels SET notices_subscribed = $2 WHERE code = $1 RETURNING webhook_url IS NOT NULL AS webhook`,
-        [channel, subscribed],
-      );
+      const row = await setChannelNoticesSubscription(m, channel, subscribed);
       if (!row) throw new NotFoundError('channel', channel);
       await writeAuditEvent(m, { caseId: null, actor: `officer:${actorId}`, action: 'channel_notices_subscription', data: { channel, subscribed } });
       return { channel, subscribed, webhook: row.webhook };

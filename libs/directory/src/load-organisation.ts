@@ -1,6 +1,7 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { hashPassword } from '@fr/auth';
 import { AppConfig, loadOrganisation, OrganisationConfig } from '@fr/config';
+import { insertChannels } from '@fr/notifications';
 import { DatabaseSeed, execute, selectRow, Sql, writeAuditEvent } from '@fr/persistence';
 
 const LOADED_KEY = 'organisation_loaded';
@@ -34,7 +35,7 @@ type Step = (db: Sql, org: OrganisationConfig) => Promise<void>;
  * units name their designated officers, areas and rules name units). One transaction runs them all.
  */
 const ORGANISATION_STEPS: readonly Step[] = [
-  insertChannels,
+  (db, org) => insertChannels(db, org.channels),
   insertCategories,
   insertUnits,
   insertOfficers,
@@ -45,10 +46,6 @@ const ORGANISATION_STEPS: readonly Step[] = [
 
 async function organisationLoaded(db: Sql): Promise<boolean> {
   return (await selectRow<{ key: string }>(db, `SELECT key FROM system_state WHERE key = $1`, [LOADED_KEY])) !== undefined;
-}
-
-async function insertChannels(db: Sql, org: OrganisationConfig): Promise<void> {
-  for (const c of org.channels) await execute(db, `INSERT INTO channels (code, name) VALUES ($1, $2)`, [c.code, c.name]);
 }
 
 async function insertCategories(db: Sql, org: OrganisationConfig): Promise<void> {

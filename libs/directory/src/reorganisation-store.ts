@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { AreaSuccessor, evaluatePlan, OrganisationSnapshot, PlanEvaluation, ReorganisationPlan, TO_WARD } from '@fr/domain';
-import { execute, selectRow, selectRows, Sql, writeAuditEvent, writeNotifications } from '@fr/persistence';
+import { execute, moveCasesToUnits, selectRow, selectRows, Sql, writeAuditEvent, writeNotifications } from '@fr/persistence';
 
 /** Cases a reorganisation carries to the successors: every one not closed (a resolved case may reopen at its unit). */
 const CARRIED_STATES = ['triage', 'assigned', 'in_progress', 'awaiting_info', 'resolved'];
@@ -165,37 +165,13 @@ async function endUnits(m: EntityManager, plan: ReorganisationPlan, ev: PlanEval
 async function moveCases(m: EntityManager, plan: ReorganisationPlan, ev: PlanEvaluation, reorganisationId: string, now: Date): Promise<void> {
   const moves = ev.moves.filter((x) => x.to !== null);
   if (!moves.length) return;
-  const ids = moves.map((x) => x.caseId);
-  await selectRows<{ id: string }>(m, `SELECT id FROM cases WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids]);
   const areas = new Map<string, string | null>();
   for (const to of new Set(moves.map((x) => x.to!))) areas.set(to, await areaOf(m, plan, to));
-  const moved = await selectRows<{
-    id: string;
-    status: string;
-    handler_id: string | null;
-    leader_id: string | null;
-    tracking_code: string;
-    due_at: Date | null;
-  }>(
+  const moved = await moveCasesToUnits(
     m,
-    `WITH mv AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) AS mv(id, to_unit, to_area)),
-     upd AS (
-       UPDATE cases c SET unit_code = mv.to_unit, area_code = COALESCE(mv.to_area, c.area_code),
-              handler_id = CASE WHEN c.status = 'triage' THEN c.handler_id ELSE u.handler_id END,
-              leader_id = CASE WHEN c.status = 'triage' THEN c.leader_id ELSE u.leader_id END,
-              version = c.version + 1, updated_at = now()
-         FROM mv JOIN units u ON u.code = mv.to_unit
-        WHERE c.id = mv.id
-        RETURNING c.id, c.status, c.handler_id, c.leader_id, c.tracking_code, c.due_at)
-     SELECT * FROM upd ORDER BY id`,
-    [ids, moves.map((x) => x.to), moves.map((x) => areas.get(x.to!) ?? null)],
-  );
-  await execute(m, `UPDATE assignments SET ended_at = $2 WHERE case_id = ANY($1::uuid[]) AND ended_at IS NULL`, [ids, now]);
-  await execute(
-    m,
-    `INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason, started_at)
-     SELECT c.id, c.unit_code, c.handler_id, c.leader_id, $2, $3 FROM cases c WHERE c.id = ANY($1::uuid[])`,
-    [ids, REORGANISATION_REASON, now],
+    moves.map((x) => ({ caseId: x.caseId, toUnit: x.to!, toArea: areas.get(x.to!) ?? null })),
+    REORGANISATION_REASON,
+    now,
   );
   const byId = new Map(moves.map((x) => [x.caseId, x]));
   for (const c of moved) {

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource } from 'typeorm';
 import { generateTrackingCode, nfc, normaliseAddress, normalisePhone, UnprocessableError } from '@fr/domain';
-import { insertWithOutbox, phoneLookupKey, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
+import { insertReceivedCase, phoneLookupKey, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock } from '@fr/sla';
 
@@ -121,40 +121,34 @@ export class SubmitFeedback {
       // Receipt starts the receive clock: it is the Clock's time, like every deadline after it.
       const receivedAt = this.clock.now();
       const phone = normalisePhone(cmd.citizen?.phone);
-      const rows = await insertWithOutbox<{ id: string }>(
+      const created = await insertReceivedCase(
         m,
-        `INSERT INTO cases (id, tracking_code, channel_code, external_id, category_code, title, description, address,
-                            ward_code, lat, lng, citizen_name, citizen_phone, citizen_email, attachments, status, submitted_at, received_at,
-                            entered_by, citizen_phone_key, address_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'received', $16, $17, $18, $19, $20)
-         ON CONFLICT ON CONSTRAINT cases_channel_external_uq DO NOTHING
-         RETURNING id`,
-        [
+        {
           id,
           trackingCode,
-          cmd.channel,
-          opt(cmd.externalId),
-          cmd.category,
-          opt(cmd.title),
-          nfc(cmd.description),
-          opt(cmd.location.address),
-          opt(cmd.location.wardCode),
-          cmd.location.lat ?? null,
-          cmd.location.lng ?? null,
-          opt(cmd.citizen?.name),
-          opt(cmd.citizen?.phone),
-          opt(cmd.citizen?.email),
-          JSON.stringify(cmd.attachments ?? []),
-          cmd.submittedAt ?? receivedAt,
+          channel: cmd.channel,
+          externalId: opt(cmd.externalId),
+          category: cmd.category,
+          title: opt(cmd.title),
+          description: nfc(cmd.description),
+          address: opt(cmd.location.address),
+          wardCode: opt(cmd.location.wardCode),
+          lat: cmd.location.lat ?? null,
+          lng: cmd.location.lng ?? null,
+          citizenName: opt(cmd.citizen?.name),
+          citizenPhone: opt(cmd.citizen?.phone),
+          citizenEmail: opt(cmd.citizen?.email),
+          attachments: cmd.attachments ?? [],
+          submittedAt: cmd.submittedAt ?? receivedAt,
           receivedAt,
-          cmd.operatorId ?? null,
-          phone === null ? null : phoneLookupKey(this.config.phoneKeySecret, phone),
+          enteredBy: cmd.operatorId ?? null,
+          citizenPhoneKey: phone === null ? null : phoneLookupKey(this.config.phoneKeySecret, phone),
           // The duplicate search's key, made once here rather than by every search.
-          normaliseAddress(opt(cmd.location.address)),
-        ],
+          addressKey: normaliseAddress(opt(cmd.location.address)),
+        },
         { queue: QUEUE_OF[JobName.RouteCase], name: JobName.RouteCase, jobId: jobIdFor(JobName.RouteCase, { caseId: id }), payload: { caseId: id } },
       );
-      if (rows.length === 0) {
+      if (!created) {
         // The insert met the channel's externalId: that case is the answer, nothing new is stored.
         const existing = await selectRow<{ id: string; tracking_code: string; status: string }>(
           m,

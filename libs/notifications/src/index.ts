@@ -9,3 +9,4 @@ export * from './inbox.module';
 export * from './deliveries-reconciler';
 export * from './webhook-signature';
 export * from './delivery-payloads';
+export * from './channels';

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { execute, Sql } from './sql';
 
 /**
  * Free text that belongs to an audit event (a transfer's reason, where a citizen was told to go, a
@@ -41,4 +42,17 @@ export function textHashesOf(data: unknown): Record<string, string> {
   const t = (data as Record<string, unknown>)[AUDIT_TEXTS_KEY];
   if (!t || typeof t !== 'object' || Array.isArray(t)) return {};
   return Object.fromEntries(Object.entries(t as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+/**
+ * Erases the texts kept aside of the cases' events (body and salt): the chain still verifies, and
+ * the erasure is dated. The audit aggregate's write, called by privacy's erasure.
+ */
+export async function eraseAuditTextsOfCases(m: Sql, caseIds: readonly string[], now: Date): Promise<void> {
+  await execute(
+    m,
+    `UPDATE audit_event_texts t SET body = NULL, salt = NULL, erased_at = $2
+       FROM audit_events e WHERE e.id = t.event_id AND e.case_id = ANY($1::uuid[]) AND t.body IS NOT NULL`,
+    [caseIds, now],
+  );
 }

@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { markOutboxWritten } from './outbox-signal';
-import { execute } from './sql';
+import { execute, Sql } from './sql';
 import { OutboxMessage, outboxPayloadJson } from './write-helpers';
 
 /**
@@ -38,4 +38,9 @@ export async function writeOutboxWithCaseEventStates(
     ],
   );
   if (messages.length) markOutboxWritten(manager);
+}
+
+/** Erases the answer frozen for the cases' events (privacy's erasure: a late delivery must not carry it). */
+export async function eraseFrozenAnswersOfCases(m: Sql, caseIds: readonly string[]): Promise<void> {
+  await execute(m, `UPDATE case_event_states f SET answer = NULL FROM audit_events e WHERE e.id = f.event_id AND e.case_id = ANY($1::uuid[])`, [caseIds]);
 }

@@ -15,3 +15,4 @@ export * from './audit-texts';
 export * from './database-roles';
 export * from './read-database';
 export * from './notification-writes';
+export * from './case-writes';

@@ -3,7 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { RetentionPolicy } from '@fr/config';
 import { isUuid, normaliseTrackingCode, NotFoundError, ValidationError } from '@fr/domain';
 import { Deliveries } from '@fr/notifications';
-import { selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
+import { ContactCorrection, correctCaseContact, selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
 import { NORMALISED_PHONE_SQL, normaliseEmail, normalisePhone } from './contact-hash';
 import { ContactReads } from './contact-reads';
@@ -251,27 +251,16 @@ export class SubjectRequests implements OnModuleInit {
   }
 
   private async correct(m: EntityManager, ids: string[], c: NonNullable<SubjectRequestCommand['corrections']>, now: Date): Promise<string[]> {
-    const set: string[] = [];
-    const params: unknown[] = [ids];
+    const correction: ContactCorrection = {};
     const fields: string[] = [];
-    for (const [field, column] of [
-      ['name', 'citizen_name'],
-      ['phone', 'citizen_phone'],
-      ['email', 'citizen_email'],
-    ] as const) {
+    for (const field of ['name', 'phone', 'email'] as const) {
       const v = c[field];
       if (typeof v !== 'string' || v.trim() === '') continue;
-      params.push(v.trim().normalize('NFC'));
-      set.push(`${column} = $${params.length}`);
+      correction[field] = v.trim().normalize('NFC');
       fields.push(field);
     }
     if (ids.length) {
-      const rows = await selectRows<{ id: string; status: string }>(
-        m,
-        `UPDATE cases SET ${set.join(', ')}, updated_at = now() WHERE id = ANY($1::uuid[]) RETURNING id::text AS id, status`,
-        params,
-      );
-      for (const r of rows) {
+      for (const r of await correctCaseContact(m, ids, correction)) {
         await writeAuditEvent(m, {
           caseId: r.id,
           actor: 'system:privacy',

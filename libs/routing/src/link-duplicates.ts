@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { CaseState, transition } from '@fr/domain';
-import { execute, findDuplicateCandidates, selectRow, writeAuditEvents, writeNotifications } from '@fr/persistence';
+import { findDuplicateCandidates, linkCaseToOriginal, selectRow, writeAuditEvents, writeNotifications } from '@fr/persistence';
 
 export const DUPLICATE_LINKER_ACTOR = 'system:duplicates';
 
@@ -53,8 +53,7 @@ export async function linkDuplicates(m: EntityManager, cases: readonly LinkableC
       const fresh = await selectRow<{ handler_id: string | null }>(m, `SELECT handler_id FROM cases WHERE id = $1 FOR SHARE`, [original.id]);
       original.handler_id = fresh?.handler_id ?? null;
     }
-    // The version is not moved: routing, in this same transaction, already did.
-    await execute(m, `UPDATE cases SET duplicate_of = $2 WHERE id = $1`, [c.id, original.id]);
+    await linkCaseToOriginal(m, c.id, original.id);
     links.push({ c, original, distanceM: original.distance_m === null ? null : Math.round(original.distance_m) });
   }
   if (links.length === 0) return 0;

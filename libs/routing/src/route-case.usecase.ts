@@ -2,7 +2,16 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource, EntityManager } from 'typeorm';
 import { AreaRef, AreaResolution, CaseState, decideRoute, isCitizenVisible, resolveArea, RoutingDecision, RoutingRule, transition, UnitRef } from '@fr/domain';
-import { AuditEventInput, coverOfSql, execute, OutboxMessage, selectRow, selectRows, writeAuditEvents, writeOutboxWithCaseEventStates } from '@fr/persistence';
+import {
+  AuditEventInput,
+  coverOfSql,
+  OutboxMessage,
+  selectRow,
+  selectRows,
+  writeAuditEvents,
+  writeOutboxWithCaseEventStates,
+  writeRoutedCases,
+} from '@fr/persistence';
 import { caseEventMessage } from '@fr/queue';
 import { Clock, SlaService, slaTimerMessages } from '@fr/sla';
 import { linkDuplicates } from './link-duplicates';
@@ -228,38 +237,24 @@ export class RouteCase {
 
   /** The cases, their assignments, one audit event each and their outbox rows: three statements for the batch. */
   private async write(m: EntityManager, routed: readonly Routed[]): Promise<void> {
-    const col = <T>(f: (r: Routed) => T) => routed.map(f);
     // When the unit got the case: reports attribute the case to it from then on.
-    const now = this.clock.now();
-    await execute(
+    await writeRoutedCases(
       m,
-      `WITH r AS (
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::text[],
-                              $9::int[], $10::timestamptz[], $11::timestamptz[], $12::text[])
-           AS r(id, status, unit_code, handler_id, leader_id, area_code, rule_id, triage_reason, stage_minutes, due_at, warn_at, reason)),
-       upd AS (
-         UPDATE cases c SET status = r.status, unit_code = r.unit_code, handler_id = r.handler_id, leader_id = r.leader_id,
-                area_code = r.area_code, routing_rule_id = r.rule_id, triage_reason = r.triage_reason, routed_at = $13::timestamptz,
-                updated_at = now(), version = c.version + 1, stage = 'receive', stage_started_at = c.received_at,
-                stage_minutes = r.stage_minutes, extension_minutes = 0, resolve_from = c.received_at, due_at = r.due_at, warn_at = r.warn_at
-           FROM r WHERE c.id = r.id RETURNING c.id)
-       INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason, rule_id, started_at)
-       SELECT r.id, r.unit_code, r.handler_id, r.leader_id, r.reason, r.rule_id, $13::timestamptz FROM r JOIN upd ON upd.id = r.id`,
-      [
-        col((r) => r.c.id),
-        col((r) => r.to),
-        col((r) => r.unitCode),
-        col((r) => r.handlerId),
-        col((r) => r.leaderId),
-        col((r) => r.areaCode),
-        col((r) => r.decision.ruleId),
-        col((r) => (r.decision.kind === 'triage' ? r.decision.reason : null)),
-        col((r) => r.minutes),
-        col((r) => r.dueAt),
-        col((r) => r.warnAt),
-        col((r) => (r.decision.kind === 'assign' ? 'route' : 'triage')),
-        now,
-      ],
+      routed.map((r) => ({
+        id: r.c.id,
+        status: r.to,
+        unitCode: r.unitCode,
+        handlerId: r.handlerId,
+        leaderId: r.leaderId,
+        areaCode: r.areaCode,
+        ruleId: r.decision.ruleId,
+        triageReason: r.decision.kind === 'triage' ? r.decision.reason : null,
+        stageMinutes: r.minutes,
+        dueAt: r.dueAt,
+        warnAt: r.warnAt,
+        reason: r.decision.kind === 'assign' ? 'route' : 'triage',
+      })),
+      this.clock.now(),
     );
     const eventIds = await writeAuditEvents(m, routed.map(auditEventOf));
     const outbox: OutboxMessage[] = routed.flatMap((r, i) => [

@@ -1,0 +1,250 @@
+import { ErasableText } from '@fr/config';
+import { EntityManager } from 'typeorm';
+import { execute, selectRows, Sql } from './sql';
+import { insertWithOutbox, OutboxMessage } from './write-helpers';
+
+/**
+ * The cases aggregate's writes that other libs make (intake, routing, privacy, the directory's reorganisations):
+ * the tables `cases`, `case_messages` and `assignments` are written here or in libs/cases, never in
+ * the use case that needs the change (test/aggregate-owners.spec.ts holds the rule). It lives in
+ * persistence because privacy cannot import libs/cases (cases imports privacy).
+ */
+
+/** A case as a write left it: its id and state, for the audit event the caller writes. */
+export interface WrittenCase {
+  id: string;
+  status: string;
+}
+
+/** The case columns each erasable text clears (NOT NULL columns get an empty value). */
+const ERASED_CASE_COLUMNS: Partial<Record<ErasableText, string>> = {
+  description: `description = ''`,
+  title: `title = NULL`,
+  address: `address = NULL`,
+  ratingComment: `rating_comment = NULL`,
+  answer: `answer = NULL`,
+  whereToGo: `where_to_go = NULL`,
+  attachments: `attachments = '[]'`,
+};
+
+/**
+ * Blanks the citizen's contact details of the cases not erased yet, and the free text `freeText`
+ * lists, in the case and (when it lists `messages`) its thread. Returns the cases erased now.
+ */
+export async function eraseCaseContact(m: Sql, caseIds: readonly string[], freeText: readonly ErasableText[], now: Date): Promise<WrittenCase[]> {
+  if (caseIds.length === 0) return [];
+  const own = freeText.map((f) => ERASED_CASE_COLUMNS[f]).filter((c): c is string => c !== undefined);
+  const erased = await selectRows<WrittenCase>(
+    m,
+    `UPDATE cases SET citizen_name = NULL, citizen_phone = NULL, citizen_email = NULL, contact_erased_at = $2${own.map((c) => `, ${c}`).join('')}
+      WHERE id = ANY($1::uuid[]) AND contact_erased_at IS NULL
+      RETURNING id::text AS id, status`,
+    [caseIds, now],
+  );
+  if (erased.length && freeText.includes('messages')) {
+    await execute(m, `UPDATE case_messages SET body = '', attachments = '[]' WHERE case_id = ANY($1::uuid[])`, [erased.map((r) => r.id)]);
+  }
+  return erased;
+}
+
+/** A citizen's corrected contact details (a subject request): only the fields given change. */
+export interface ContactCorrection {
+  name?: string;
+  phone?: string;
+  email?: string;
+}
+
+const CONTACT_COLUMNS = [
+  ['name', 'citizen_name'],
+  ['phone', 'citizen_phone'],
+  ['email', 'citizen_email'],
+] as const;
+
+/** Writes the corrected fields into the cases; returns the cases changed. */
+export async function correctCaseContact(m: Sql, caseIds: readonly string[], correction: ContactCorrection): Promise<WrittenCase[]> {
+  const set: string[] = [];
+  const params: unknown[] = [caseIds];
+  for (const [field, column] of CONTACT_COLUMNS) {
+    const v = correction[field];
+    if (v === undefined) continue;
+    params.push(v);
+    set.push(`${column} = $${params.length}`);
+  }
+  if (caseIds.length === 0 || set.length === 0) return [];
+  return selectRows<WrittenCase>(
+    m,
+    `UPDATE cases SET ${set.join(', ')}, updated_at = now() WHERE id = ANY($1::uuid[]) RETURNING id::text AS id, status`,
+    params,
+  );
+}
+
+/** One open case carried to another unit (and area, when the unit has one). */
+export interface CaseMove {
+  caseId: string;
+  toUnit: string;
+  toArea: string | null;
+}
+
+export interface MovedCase extends WrittenCase {
+  handler_id: string | null;
+  leader_id: string | null;
+  tracking_code: string;
+  due_at: Date | null;
+}
+
+/**
+ * Moves cases to other units with the units' designees (a case in triage keeps whoever holds it),
+ * ends their current assignments and opens new ones of `reason`. Deadline, stage and pauses stay.
+ * Locks the cases first, in id order. Returns the moved cases ordered by id.
+ */
+export async function moveCasesToUnits(m: Sql, moves: readonly CaseMove[], reason: string, now: Date): Promise<MovedCase[]> {
+  if (moves.length === 0) return [];
+  const ids = moves.map((x) => x.caseId);
+  await selectRows<{ id: string }>(m, `SELECT id FROM cases WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids]);
+  const moved = await selectRows<MovedCase>(
+    m,
+    `WITH mv AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) AS mv(id, to_unit, to_area)),
+     upd AS (
+       UPDATE cases c SET unit_code = mv.to_unit, area_code = COALESCE(mv.to_area, c.area_code),
+              handler_id = CASE WHEN c.status = 'triage' THEN c.handler_id ELSE u.handler_id END,
+              leader_id = CASE WHEN c.status = 'triage' THEN c.leader_id ELSE u.leader_id END,
+              version = c.version + 1, updated_at = now()
+         FROM mv JOIN units u ON u.code = mv.to_unit
+        WHERE c.id = mv.id
+        RETURNING c.id, c.status, c.handler_id, c.leader_id, c.tracking_code, c.due_at)
+     SELECT * FROM upd ORDER BY id`,
+    [ids, moves.map((x) => x.toUnit), moves.map((x) => x.toArea)],
+  );
+  await execute(m, `UPDATE assignments SET ended_at = $2 WHERE case_id = ANY($1::uuid[]) AND ended_at IS NULL`, [ids, now]);
+  await execute(
+    m,
+    `INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason, started_at)
+     SELECT c.id, c.unit_code, c.handler_id, c.leader_id, $2, $3 FROM cases c WHERE c.id = ANY($1::uuid[])`,
+    [ids, reason, now],
+  );
+  return moved;
+}
+
+/** A case as intake receives it: every column it is born with (status `received`). */
+export interface ReceivedCase {
+  id: string;
+  trackingCode: string;
+  channel: string;
+  externalId: string | null;
+  category: string;
+  title: string | null;
+  description: string;
+  address: string | null;
+  wardCode: string | null;
+  lat: number | null;
+  lng: number | null;
+  citizenName: string | null;
+  citizenPhone: string | null;
+  citizenEmail: string | null;
+  attachments: readonly { url: string; kind: string }[];
+  submittedAt: Date;
+  receivedAt: Date;
+  enteredBy: string | null;
+  citizenPhoneKey: string | null;
+  addressKey: string | null;
+}
+
+/**
+ * Inserts a received case and, in the same statement, its routing job's outbox row. Returns false
+ * when the channel had already sent this externalId (nothing written).
+ */
+export async function insertReceivedCase(m: EntityManager, c: ReceivedCase, routingJob: OutboxMessage): Promise<boolean> {
+  const rows = await insertWithOutbox<{ id: string }>(
+    m,
+    `INSERT INTO cases (id, tracking_code, channel_code, external_id, category_code, title, description, address,
+                        ward_code, lat, lng, citizen_name, citizen_phone, citizen_email, attachments, status, submitted_at, received_at,
+                        entered_by, citizen_phone_key, address_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'received', $16, $17, $18, $19, $20)
+     ON CONFLICT ON CONSTRAINT cases_channel_external_uq DO NOTHING
+     RETURNING id`,
+    [
+      c.id,
+      c.trackingCode,
+      c.channel,
+      c.externalId,
+      c.category,
+      c.title,
+      c.description,
+      c.address,
+      c.wardCode,
+      c.lat,
+      c.lng,
+      c.citizenName,
+      c.citizenPhone,
+      c.citizenEmail,
+      JSON.stringify(c.attachments),
+      c.submittedAt,
+      c.receivedAt,
+      c.enteredBy,
+      c.citizenPhoneKey,
+      c.addressKey,
+    ],
+    routingJob,
+  );
+  return rows.length > 0;
+}
+
+/** A received case as routing decided it: its unit and designees (or triage), area, rule and receive-stage deadline. */
+export interface RoutedCaseWrite {
+  id: string;
+  status: string;
+  unitCode: string;
+  handlerId: string | null;
+  leaderId: string | null;
+  areaCode: string | null;
+  ruleId: string | null;
+  triageReason: string | null;
+  stageMinutes: number;
+  dueAt: Date | null;
+  warnAt: Date | null;
+  /** The assignment's reason: `route` or `triage`. */
+  reason: string;
+}
+
+/**
+ * Writes routing's decisions: each case's unit, designees and receive stage (its version moves), and
+ * its first assignment, started at `routedAt`. One statement for the batch (routing counts its round trips).
+ */
+export async function writeRoutedCases(m: Sql, routed: readonly RoutedCaseWrite[], routedAt: Date): Promise<void> {
+  const col = <T>(f: (r: RoutedCaseWrite) => T) => routed.map(f);
+  await execute(
+    m,
+    `WITH r AS (
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::text[],
+                            $9::int[], $10::timestamptz[], $11::timestamptz[], $12::text[])
+         AS r(id, status, unit_code, handler_id, leader_id, area_code, rule_id, triage_reason, stage_minutes, due_at, warn_at, reason)),
+     upd AS (
+       UPDATE cases c SET status = r.status, unit_code = r.unit_code, handler_id = r.handler_id, leader_id = r.leader_id,
+              area_code = r.area_code, routing_rule_id = r.rule_id, triage_reason = r.triage_reason, routed_at = $13::timestamptz,
+              updated_at = now(), version = c.version + 1, stage = 'receive', stage_started_at = c.received_at,
+              stage_minutes = r.stage_minutes, extension_minutes = 0, resolve_from = c.received_at, due_at = r.due_at, warn_at = r.warn_at
+         FROM r WHERE c.id = r.id RETURNING c.id)
+     INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason, rule_id, started_at)
+     SELECT r.id, r.unit_code, r.handler_id, r.leader_id, r.reason, r.rule_id, $13::timestamptz FROM r JOIN upd ON upd.id = r.id`,
+    [
+      col((r) => r.id),
+      col((r) => r.status),
+      col((r) => r.unitCode),
+      col((r) => r.handlerId),
+      col((r) => r.leaderId),
+      col((r) => r.areaCode),
+      col((r) => r.ruleId),
+      col((r) => r.triageReason),
+      col((r) => r.stageMinutes),
+      col((r) => r.dueAt),
+      col((r) => r.warnAt),
+      col((r) => r.reason),
+      routedAt,
+    ],
+  );
+}
+
+/** Marks a case as the likely duplicate of `originalId`; its version is not moved (routing's transaction already did). */
+export async function linkCaseToOriginal(m: Sql, caseId: string, originalId: string): Promise<void> {
+  await execute(m, `UPDATE cases SET duplicate_of = $2 WHERE id = $1`, [caseId, originalId]);
+}
