@@ -316,8 +316,8 @@ export async function loadYear(ds: DataSource, n: number, ctx: BenchContext) {
   }
   await ds.query(`DROP TABLE bench_audit_plan`);
   await ds.query(`ANALYZE`);
-  const [{ bytes }] = await ds.query(`SELECT pg_database_size(current_database())::float8 AS bytes`);
-  return { casesMs, eventsMs, events, dbBytes: bytes as number };
+  const [{ bytes }] = await ds.query<{ bytes: number }[]>(`SELECT pg_database_size(current_database())::float8 AS bytes`);
+  return { casesMs, eventsMs, events, dbBytes: bytes };
 }
 
 /**

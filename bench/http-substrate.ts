@@ -120,7 +120,7 @@ export async function measureHttpSubstrate(ctx: BenchContext): Promise<HttpSubst
       ctx,
       label,
       async () => {
-        const { rows } = await pool.query(
+        const { rows } = await pool.query<{ done: number; total: number }>(
           `SELECT count(*) FILTER (WHERE processed_at IS NOT NULL)::int AS done, count(*)::int AS total FROM ${TABLE} WHERE external_id LIKE $1`,
           [`${prefix}%`],
         );
@@ -138,7 +138,8 @@ export async function measureHttpSubstrate(ctx: BenchContext): Promise<HttpSubst
   requireAccepted('HTTP substrate', closed);
   await waitProcessed('HTTP substrate', closedPrefix, closed.created);
   const cpuAfter = cpuSnapshot(pids);
-  const { rows } = await pool.query(
+  // numeric (extract's type) comes back as text.
+  const { rows } = await pool.query<{ p: string[]; last_ms: string }>(
     `SELECT percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY lat) AS p, extract(epoch FROM max(processed_at)) * 1000 AS last_ms
        FROM (SELECT processed_at, extract(epoch FROM processed_at - received_at) * 1000 AS lat FROM ${TABLE} WHERE external_id LIKE $1) t`,
     [`${closedPrefix}%`],
@@ -151,11 +152,11 @@ export async function measureHttpSubstrate(ctx: BenchContext): Promise<HttpSubst
     const pacedPrefix = 'bench-hsub-paced-';
     const s = await sendPaced(ctx, client, inputs.keys, ctx.pacedRate, ctx.pacedS, generator(inputs, ctx.seed + 2, pacedPrefix));
     await waitProcessed('HTTP substrate paced', pacedPrefix, s.created);
-    const done = await pool.query(
+    const done = await pool.query<{ external_id: string; at: string }>(
       `SELECT external_id, extract(epoch FROM processed_at) * 1000 AS at FROM ${TABLE} WHERE external_id LIKE $1 AND processed_at IS NOT NULL`,
       [`${pacedPrefix}%`],
     );
-    const lat = pacedLatency(s, new Map(done.rows.map((r) => [r.external_id as string, Number(r.at)])));
+    const lat = pacedLatency(s, new Map(done.rows.map((r) => [r.external_id, Number(r.at)])));
     paced = {
       n: s.scheduledAt.size,
       rate: ctx.pacedRate,
@@ -173,7 +174,7 @@ export async function measureHttpSubstrate(ctx: BenchContext): Promise<HttpSubst
     n: closed.created,
     elapsedS,
     rate: closed.created / elapsedS,
-    latency: (rows[0].p as number[]).map(Number),
+    latency: rows[0].p.map(Number),
     http: percentiles(closed.httpMs, [0.5, 0.95, 0.99]),
     cpu: describeCpu(cpuBefore, cpuAfter, 'load generator'),
     paced,

@@ -50,7 +50,7 @@ export async function runIntakeScenario(ctx: BenchContext): Promise<string[]> {
 
   // Closed loop: throughput.
   const idBeforeClosed = await lastAuditEventId(db);
-  const expected: (string | null)[] = new Array(ctx.n);
+  const expected = new Array<string | null>(ctx.n);
   const kinds = { ward_code: 0, address_only: 0, unknown_ward: 0 };
   const cpuBefore = cpuSnapshot(engine.pids());
   const baseline = await routedCount(db);
@@ -78,11 +78,11 @@ export async function runIntakeScenario(ctx: BenchContext): Promise<string[]> {
       pacedBaseline,
       sendPaced(ctx, client, inputs.keys, ctx.pacedRate, ctx.pacedS, generator(inputs, ctx.seed + 2, PACED_PREFIX)),
     );
-    const { rows } = await db.query(
+    const { rows } = await db.query<{ external_id: string; at: string }>(
       `SELECT external_id, extract(epoch FROM routed_at) * 1000 AS at FROM cases WHERE external_id LIKE $1 AND routed_at IS NOT NULL`,
       [`${PACED_PREFIX}%`],
     );
-    const lat = pacedLatency(ps, new Map(rows.map((r) => [r.external_id as string, Number(r.at)])));
+    const lat = pacedLatency(ps, new Map(rows.map((r) => [r.external_id, Number(r.at)])));
     await waitSealed(ctx, db, 'paced', () => engine.assertAlive());
     const seal = await sealLag(db, idAfterClosed, await lastAuditEventId(db));
     paced = { s: ps, lat, seal };
@@ -200,8 +200,8 @@ function engineRss(ctx: BenchContext, engine: RunningEngine): string {
 }
 
 async function routedCount(db: Pool): Promise<number> {
-  const { rows } = await db.query(`SELECT count(*) FILTER (WHERE status IN ('assigned', 'triage'))::int AS done FROM cases`);
-  return rows[0].done as number;
+  const { rows } = await db.query<{ done: number }>(`SELECT count(*) FILTER (WHERE status IN ('assigned', 'triage'))::int AS done FROM cases`);
+  return rows[0].done;
 }
 
 /**
@@ -220,15 +220,17 @@ async function waitRouted(
   let sendError: unknown = null;
   sending.then(
     (s) => (stats = s),
-    (e) => (sendError = e ?? new Error('send failed')),
+    (e: unknown) => (sendError = e ?? new Error('send failed')),
   );
   await pollUntil(
     ctx,
     label,
     async () => {
       if (sendError) throw sendError;
-      const { rows } = await db.query(`SELECT count(*) FILTER (WHERE status IN ('assigned', 'triage'))::int AS done, count(*)::int AS total FROM cases`);
-      const { done, total } = rows[0] as { done: number; total: number };
+      const { rows } = await db.query<{ done: number; total: number }>(
+        `SELECT count(*) FILTER (WHERE status IN ('assigned', 'triage'))::int AS done, count(*)::int AS total FROM cases`,
+      );
+      const { done, total } = rows[0];
       const st = stats as SendStats | null;
       const want = st ? baseline + st.created + st.duplicate : null;
       return {
@@ -243,8 +245,10 @@ async function waitRouted(
 }
 
 async function leftovers(db: Pool, engine: RunningEngine): Promise<string> {
-  const byStatus = (await db.query(`SELECT status, count(*)::int AS n FROM cases WHERE status NOT IN ('assigned', 'triage') GROUP BY 1`)).rows;
-  const [{ outbox }] = (await db.query(`SELECT count(*)::int AS outbox FROM outbox`)).rows;
+  const byStatus = (
+    await db.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM cases WHERE status NOT IN ('assigned', 'triage') GROUP BY 1`)
+  ).rows;
+  const [{ outbox }] = (await db.query<{ outbox: number }>(`SELECT count(*)::int AS outbox FROM outbox`)).rows;
   const counts = await engine.routingQueue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
   const failed = await engine.routingQueue.getFailed(0, 2);
   return (
@@ -255,24 +259,26 @@ async function leftovers(db: Pool, engine: RunningEngine): Promise<string> {
 }
 
 async function measurements(db: Pool, firstSentAt: number) {
-  const { rows } = await db.query(
+  const { rows } = await db.query<{ p: string[] | null; max: string | null; last_routed_ms: string | null }>(
     `SELECT percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY lat) AS p,
             max(lat) AS max, extract(epoch FROM max(routed_at)) * 1000 AS last_routed_ms
        FROM (SELECT routed_at, extract(epoch FROM routed_at - received_at) * 1000 AS lat
                FROM cases WHERE external_id LIKE $1 AND routed_at IS NOT NULL) t`,
     [`${CASE_PREFIX}%`],
   );
-  const r = rows[0] as { p: number[] | null; max: string | null; last_routed_ms: string | null };
+  const r = rows[0];
   const p = (r.p ?? [NaN, NaN, NaN]).map(Number);
   return { p50: p[0], p95: p[1], p99: p[2], max: Number(r.max), lastRoutedMs: Math.max(Number(r.last_routed_ms), firstSentAt + 1) };
 }
 
 /** Compares the area the engine resolved with the ward each event was written for. */
 async function checkAreas(db: Pool, expected: (string | null)[]): Promise<{ ok: number; total: number; wrong: string[] }> {
-  const { rows } = await db.query(`SELECT external_id, area_code FROM cases WHERE external_id LIKE $1`, [`${CASE_PREFIX}%`]);
+  const { rows } = await db.query<{ external_id: string; area_code: string | null }>(`SELECT external_id, area_code FROM cases WHERE external_id LIKE $1`, [
+    `${CASE_PREFIX}%`,
+  ]);
   let ok = 0;
   const wrong: string[] = [];
-  for (const r of rows as { external_id: string; area_code: string | null }[]) {
+  for (const r of rows) {
     const i = Number(r.external_id.slice(CASE_PREFIX.length));
     if ((expected[i] ?? null) === (r.area_code ?? null)) ok++;
     else wrong.push(`${r.external_id}: ${r.area_code} instead of ${expected[i]}`);

@@ -185,11 +185,11 @@ export interface LoadInputs {
 
 /** What the generator draws from, read once from the bench database, so the engine and the substrates get the same texts. */
 export async function loadInputs(ctx: BenchContext, db: Pool): Promise<LoadInputs> {
-  const categories: CategoryRef[] = (await db.query(`SELECT code, name FROM categories WHERE active AND accepted ORDER BY code`)).rows;
+  const categories = (await db.query<CategoryRef>(`SELECT code, name FROM categories WHERE active AND accepted ORDER BY code`)).rows;
   // The areas of today's map: after a reorganisation the citizen apps send the new wards, and intake
   // resolves an old code to its successor, so an old code's "intended" area would be ambiguous.
-  const areas: AreaRef[] = (await db.query(`SELECT code, name FROM areas WHERE active ORDER BY name`)).rows;
-  const channels: string[] = (await db.query(`SELECT code FROM channels WHERE active ORDER BY code`)).rows.map((r) => r.code as string);
+  const areas = (await db.query<AreaRef>(`SELECT code, name FROM areas WHERE active ORDER BY name`)).rows;
+  const channels = (await db.query<{ code: string }>(`SELECT code FROM channels WHERE active ORDER BY code`)).rows.map((r) => r.code);
   const keys = new Map<string, string>();
   for (const ch of channels) {
     const key = channelKey(ctx.config, ch);

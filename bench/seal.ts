@@ -11,8 +11,8 @@ const AUDITOR_PASSWORD = 'Bench-auditor-2026!';
 
 /** The highest audit event id now: events written after this point have higher ids. */
 export async function lastAuditEventId(db: Pool): Promise<string> {
-  const { rows } = await db.query(`SELECT coalesce(max(id), 0)::text AS id FROM audit_events`);
-  return rows[0].id as string;
+  const { rows } = await db.query<{ id: string }>(`SELECT coalesce(max(id), 0)::text AS id FROM audit_events`);
+  return rows[0].id;
 }
 
 /** Waits until the sealer has chained every committed event (audit_unsealed empty); fails loudly after SEAL_WAIT_MS. */
@@ -21,11 +21,11 @@ export async function waitSealed(ctx: BenchContext, db: Pool, label: string, ass
     ctx,
     `${label}: sealing`,
     async () => {
-      const { rows } = await db.query(
+      const { rows } = await db.query<{ n: number; oldest_ms: string | null }>(
         `SELECT count(*)::int AS n, extract(epoch FROM clock_timestamp() - min(e.occurred_at)) * 1000 AS oldest_ms
            FROM audit_unsealed u JOIN audit_events e ON e.id = u.event_id`,
       );
-      const { n, oldest_ms } = rows[0] as { n: number; oldest_ms: string | null };
+      const { n, oldest_ms } = rows[0];
       return { done: n === 0, progress: -n, note: `${fmtInt(n)} event(s) unsealed, the oldest ${fmtMs(Number(oldest_ms))} old` };
     },
     { timeoutMs: SEAL_WAIT_MS, stallMs: SEAL_WAIT_MS, assert },

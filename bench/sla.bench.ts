@@ -8,7 +8,7 @@ import Redis from 'ioredis';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppConfigModule } from '@fr/config';
 import { NotificationsModule } from '@fr/notifications';
-import { DatabaseModule, OutboxMessage } from '@fr/persistence';
+import { DatabaseModule, OutboxMessage, selectRows } from '@fr/persistence';
 import { jobIdFor, JobName, outboxChannel, QUEUE_OF, QueueModule, QueueName, QueueRegistry } from '@fr/queue';
 import {
   ladderTimes,
@@ -98,8 +98,8 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
       WHERE u.active AND u.handler_id <> u.leader_id ORDER BY u.code`,
   );
   if (units.length === 0) throw new Error('no active unit with an active handler and leader (config/organisation.yaml)');
-  const [category] = await ds.query(`SELECT code FROM categories WHERE active ORDER BY code LIMIT 1`);
-  const [channel] = await ds.query(`SELECT code FROM channels WHERE active ORDER BY code LIMIT 1`);
+  const [category] = await selectRows<{ code: string }>(ds, `SELECT code FROM categories WHERE active ORDER BY code LIMIT 1`);
+  const [channel] = await selectRows<{ code: string }>(ds, `SELECT code FROM channels WHERE active ORDER BY code LIMIT 1`);
   if (!category || !channel) throw new Error('the bench needs an active category and channel');
 
   // Workers first, on a database without these cases: their start-up reconcile has nothing to do.
@@ -171,7 +171,7 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
     if (lo === 0) checked = await checkAgainstEngine(ds, sla, batch.slice(0, 5));
     // As at routing, a timer is in Redis within a relay batch of its commit: write on when the relay has caught up.
     for (;;) {
-      const [{ left }] = await ds.query(`SELECT count(*)::int AS left FROM outbox`);
+      const [{ left }] = await selectRows<{ left: number }>(ds, `SELECT count(*)::int AS left FROM outbox`);
       maxOutbox = Math.max(maxOutbox, left);
       if (left === 0) break;
       if (ctx.aborted) throw new Error('interrupted');
@@ -242,7 +242,8 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
 
   // The reconciler over the same open cases, alone in this process.
   const reconciler = app.get(SlaReconciler);
-  const [{ open }] = await ds.query(
+  const [{ open }] = await selectRows<{ open: number }>(
+    ds,
     `SELECT count(*)::int AS open FROM cases WHERE due_at IS NOT NULL AND stage IS NOT NULL AND status NOT IN ('resolved', 'closed')`,
   );
   const delayedBefore = await slaQueue.getDelayedCount();
@@ -264,7 +265,10 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
   // Each case's levels past the deadline (2 and 3 by default) are days away; other open cases (another scenario's) may add theirs.
   const levelsAfter = sla.policy.escalation.filter((r) => r.afterDueMinutes !== null && r.afterDueMinutes > 0).length;
   const expectedTimers = open === n ? n * levelsAfter : null;
-  const [pgSync] = await ds.query(`SELECT current_setting('synchronous_commit') AS s, current_setting('shared_buffers') AS b, version() AS v`);
+  const [pgSync] = await selectRows<{ s: string; b: string; v: string }>(
+    ds,
+    `SELECT current_setting('synchronous_commit') AS s, current_setting('shared_buffers') AS b, version() AS v`,
+  );
   const lines = [
     `sla: ${fmtInt(n)} open cases (receive stage, ${units.length} units); level-1 deadlines uniform over ${spreadS} s = ${fmtInt(rate)} breaches/s, ` +
       `the first ${leadS} s after the load began`,
@@ -339,16 +343,19 @@ function pacedIntake(ctx: BenchContext, api: RunningApi, rate: number, durationS
       const s = await sending;
       const routed = async () =>
         (
-          await db.query(`SELECT external_id, extract(epoch FROM routed_at) * 1000 AS at FROM cases WHERE external_id LIKE $1 AND routed_at IS NOT NULL`, [
-            `${INTAKE_PREFIX}%`,
-          ])
-        ).rows as { external_id: string; at: string }[];
+          await db.query<{ external_id: string; at: string }>(
+            `SELECT external_id, extract(epoch FROM routed_at) * 1000 AS at FROM cases WHERE external_id LIKE $1 AND routed_at IS NOT NULL`,
+            [`${INTAKE_PREFIX}%`],
+          )
+        ).rows;
       const want = s.created + s.duplicate;
       await pollUntil(
         ctx,
         'sla: paced intake',
         async () => {
-          const { rows } = await db.query(`SELECT count(*)::int AS n FROM cases WHERE external_id LIKE $1 AND routed_at IS NOT NULL`, [`${INTAKE_PREFIX}%`]);
+          const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases WHERE external_id LIKE $1 AND routed_at IS NOT NULL`, [
+            `${INTAKE_PREFIX}%`,
+          ]);
           return { done: rows[0].n >= want, progress: rows[0].n, note: `routed ${rows[0].n}/${want}` };
         },
         { assert, intervalMs: POLL_MS },
@@ -444,7 +451,7 @@ async function checkAgainstEngine(ds: DataSource, sla: SlaService, sample: Plann
     .transaction(async (m) => {
       for (const c of sample) {
         const now = Date.now();
-        const [{ max }] = await m.query(`SELECT coalesce(max(id), 0)::bigint AS max FROM outbox`);
+        const [{ max }] = await selectRows<{ max: string }>(m, `SELECT coalesce(max(id), 0)::bigint AS max FROM outbox`);
         await scheduleSlaTimers(m, sla, { caseId: c.id, stage: 'receive', stageStartedAt: c.stageStartedAt, dueAt: c.dueAt, warnAt: c.warnAt }, now);
         const engine: { queue: string; job_name: string; job_id: string; payload: unknown; delay_ms: number }[] = await m.query(
           `SELECT queue, job_name, job_id, payload, delay_ms FROM outbox WHERE id > $1 ORDER BY id`,
@@ -488,10 +495,11 @@ async function level1TimerLateness(redis: Redis, key: string): Promise<{ count: 
  * database little while it is the thing measured (the final checks count exactly, by case).
  */
 async function countLevel1(ds: DataSource, from: number, to: number): Promise<number> {
-  const [{ fired }] = await ds.query(`SELECT count(*)::int AS fired FROM escalations WHERE level = '1' AND fire_at BETWEEN $1 AND $2`, [
-    new Date(from).toISOString(),
-    new Date(to).toISOString(),
-  ]);
+  const [{ fired }] = await selectRows<{ fired: number }>(
+    ds,
+    `SELECT count(*)::int AS fired FROM escalations WHERE level = '1' AND fire_at BETWEEN $1 AND $2`,
+    [new Date(from).toISOString(), new Date(to).toISOString()],
+  );
   return fired;
 }
 
@@ -520,8 +528,19 @@ function describeWaits(waits: Map<string, number>): string {
   );
 }
 
+/** percentile_cont gives double precision (numbers), extract numeric (text); null when no row matched. */
+interface LagRow {
+  windows: [number, number, number, number][] | null;
+  notified: number[] | null;
+  fired: number[] | null;
+  gap: number | null;
+  first_fired: string | null;
+  last_fired: string | null;
+}
+
 async function lagStats(ds: DataSource) {
-  const [r] = await ds.query(
+  const [r] = await selectRows<LagRow>(
+    ds,
     `WITH l AS (
        SELECT e.fire_at, extract(epoch FROM n.first_at - e.fire_at) * 1000 AS notified, extract(epoch FROM e.fired_at - e.fire_at) * 1000 AS fired,
               extract(epoch FROM e.fired_at - n.first_at) * 1000 AS gap, e.fired_at
@@ -539,12 +558,12 @@ async function lagStats(ds: DataSource) {
             extract(epoch FROM min(fired_at)) * 1000 AS first_fired, extract(epoch FROM max(fired_at)) * 1000 AS last_fired
        FROM l`,
   );
-  const arr = (v: unknown) => ((v as (string | number)[] | null) ?? [NaN, NaN, NaN, NaN]).map(Number);
+  const arr = (v: number[] | null) => (v ?? [NaN, NaN, NaN, NaN]).map(Number);
   return {
     notified: arr(r.notified),
     fired: arr(r.fired),
     gapP99: Number(r.gap),
-    windows: ((r.windows ?? []) as number[][]).map(([, p50, p99, mx]) => `${fmtMs(Number(p50))}/${fmtMs(Number(p99))}/${fmtMs(Number(mx))}`),
+    windows: (r.windows ?? []).map(([, p50, p99, mx]) => `${fmtMs(Number(p50))}/${fmtMs(Number(p99))}/${fmtMs(Number(mx))}`),
     firstFiredMs: Number(r.first_fired),
     lastFiredMs: Number(r.last_fired),
   };
@@ -573,7 +592,8 @@ async function workerTimes(queue: Queue) {
 }
 
 async function integrityCheck(ds: DataSource, n: number): Promise<string> {
-  const [r] = await ds.query(
+  const [r] = await selectRows<{ esc: number; notes: number; audit: number; audited: number; audit_all: number; later: number }>(
+    ds,
     `SELECT (SELECT count(*) FROM escalations e JOIN cases c ON c.id = e.case_id WHERE e.level = '1' AND c.external_id LIKE '${EXTERNAL_PREFIX}%')::int AS esc,
             (SELECT count(*) FROM notifications n JOIN cases c ON c.id = n.case_id WHERE n.kind = 'escalation.1' AND c.external_id LIKE '${EXTERNAL_PREFIX}%')::int AS notes,
             (SELECT count(*) FROM audit_events a JOIN cases c ON c.id = a.case_id
@@ -597,19 +617,18 @@ async function integrityCheck(ds: DataSource, n: number): Promise<string> {
 }
 
 async function leftovers(ds: DataSource, queue: Queue, n: number, fired: number): Promise<string> {
-  const [{ outbox }] = await ds.query(`SELECT count(*)::int AS outbox FROM outbox`);
+  const [{ outbox }] = await selectRows<{ outbox: number }>(ds, `SELECT count(*)::int AS outbox FROM outbox`);
   const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
   const failed = await queue.getFailed(0, 2);
-  const sample = await ds.query(
+  const sample = await selectRows<{ id: string; status: string; due_at: Date }>(
+    ds,
     `SELECT c.id, c.status, c.due_at FROM cases c WHERE c.external_id LIKE '${EXTERNAL_PREFIX}%'
         AND NOT EXISTS (SELECT 1 FROM escalations e WHERE e.case_id = c.id AND e.level = '1') ORDER BY c.due_at LIMIT 3`,
   );
   return (
     `level 1 recorded for ${fired} of ${n}; outbox rows ${outbox}; sla queue ${JSON.stringify(counts)}` +
     (failed.length ? `; failed job e.g. ${failed.map((j) => `${j.id}: ${j.failedReason}`).join(' | ')}` : '') +
-    (sample.length
-      ? `; e.g. ${sample.map((s: { id: string; status: string; due_at: Date }) => `${s.id} (${s.status}, due ${new Date(s.due_at).toISOString()})`).join(', ')}`
-      : '')
+    (sample.length ? `; e.g. ${sample.map((s) => `${s.id} (${s.status}, due ${new Date(s.due_at).toISOString()})`).join(', ')}` : '')
   );
 }
 

@@ -43,7 +43,7 @@ async function main() {
     let id: string;
     try {
       await client.query('BEGIN');
-      const { rows } = await client.query(
+      const { rows } = await client.query<{ id: string }>(
         `INSERT INTO ${table} (channel_code, external_id, category_code, title, description, address, ward_code, citizen_name, citizen_phone)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
         [

@@ -21,7 +21,7 @@ async function main() {
   if (auditTable !== null && !/^[a-z_][a-z0-9_]*$/.test(auditTable)) throw new Error('BENCH_AUDIT_TABLE must be a plain identifier');
   const pool = new Pool({ connectionString: env('BENCH_DATABASE_URL'), max: Number(env('BENCH_POOL_SIZE')) });
   pool.on('error', (e) => console.error(`substrate worker pool: ${e.message}`));
-  const worker = new Worker(
+  const worker = new Worker<{ id: string }>(
     env('BENCH_QUEUE'),
     async (job) => {
       if (auditTable === null) {

@@ -83,7 +83,7 @@ export async function measureSubstrate(ctx: BenchContext): Promise<SubstrateResu
     ctx.concurrency,
     async (i) => {
       const { body, channel } = gen(i);
-      const { rows } = await pool.query(
+      const { rows } = await pool.query<{ id: string }>(
         `INSERT INTO ${TABLE} (channel_code, external_id, category_code, title, description, address, ward_code, citizen_name, citizen_phone)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
         [
@@ -104,7 +104,7 @@ export async function measureSubstrate(ctx: BenchContext): Promise<SubstrateResu
     () => ctx.aborted,
   ).then(
     () => (sent = true),
-    (e) => (sendError = e),
+    (e: unknown) => (sendError = e),
   );
 
   let lastDone = -1;
@@ -114,8 +114,8 @@ export async function measureSubstrate(ctx: BenchContext): Promise<SubstrateResu
     if (ctx.aborted) throw new Error('interrupted');
     if (sendError) throw sendError;
     worker.assertAlive();
-    const { rows } = await pool.query(`SELECT count(*)::int AS done FROM ${TABLE} WHERE processed_at IS NOT NULL`);
-    const done = rows[0].done as number;
+    const { rows } = await pool.query<{ done: number }>(`SELECT count(*)::int AS done FROM ${TABLE} WHERE processed_at IS NOT NULL`);
+    const done = rows[0].done;
     if (sent && done >= ctx.n) break;
     const now = Date.now();
     if (done !== lastDone || !sent) {
@@ -133,7 +133,8 @@ export async function measureSubstrate(ctx: BenchContext): Promise<SubstrateResu
   }
 
   const cpuAfter = cpuSnapshot(cpuPids);
-  const { rows } = await pool.query(
+  // numeric (extract's type) comes back as text.
+  const { rows } = await pool.query<{ p: string[]; last_ms: string }>(
     `SELECT percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY lat) AS p, extract(epoch FROM max(processed_at)) * 1000 AS last_ms
        FROM (SELECT processed_at, extract(epoch FROM processed_at - received_at) * 1000 AS lat FROM ${TABLE}) t`,
   );
@@ -141,7 +142,7 @@ export async function measureSubstrate(ctx: BenchContext): Promise<SubstrateResu
   await queue.obliterate({ force: true }).catch(() => undefined);
   await pool.query(`DROP TABLE ${TABLE}`);
 
-  const p = (rows[0].p as number[]).map(Number);
+  const p = rows[0].p.map(Number);
   const elapsedS = Math.max(Number(rows[0].last_ms) - firstSentAt, 1) / 1000;
   const result: SubstrateResult = {
     n: ctx.n,

@@ -2,23 +2,28 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '@fr/config';
+import { asArray, asJson, asObject, isJsonObject, Json, jsonAt, JsonObject } from '@fr/domain';
 import { createApiDocument } from './bootstrap';
 import { finishDocument } from './openapi';
-
-type Json = Record<string, any>;
 
 const ROOT = join(__dirname, '../../..');
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
 describe('the OpenAPI document', () => {
-  let doc: Json;
+  let doc: JsonObject;
   const operations = () =>
-    Object.entries(doc.paths as Json).flatMap(([path, item]) =>
-      METHODS.filter((m) => item[m]).map((method) => ({ path, method, op: item[method] as Json, name: `${method.toUpperCase()} ${path}` })),
+    Object.entries(asObject(doc.paths) ?? {}).flatMap(([path, item]) =>
+      METHODS.filter((m) => jsonAt(item, m)).map((method) => ({
+        path,
+        method,
+        op: asObject(jsonAt(item, method)) ?? {},
+        name: `${method.toUpperCase()} ${path}`,
+      })),
     );
+  const schemaProperty = (schema: string, property: string) => jsonAt(doc, 'components', 'schemas', schema, 'properties', property);
 
   beforeAll(async () => {
-    doc = JSON.parse(JSON.stringify(await createApiDocument(loadConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent' }))));
+    doc = JSON.parse(JSON.stringify(await createApiDocument(loadConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent' })))) as JsonObject;
   }, 60_000);
 
   it('is what openapi/openapi.json holds (npm run openapi writes it from the code)', () => {
@@ -42,31 +47,32 @@ describe('the OpenAPI document', () => {
   it('declares a typed success body for every operation, and its errors with the one error schema', () => {
     const problems: string[] = [];
     for (const { name, op } of operations()) {
-      const success = Object.entries(op.responses as Json).filter(([s]) => s.startsWith('2'));
+      const responses = asObject(op.responses) ?? {};
+      const success = Object.entries(responses).filter(([s]) => s.startsWith('2'));
       if (!success.length) problems.push(`${name}: no success response`);
       for (const [status, r] of success) {
-        const schemas = Object.values((r.content ?? {}) as Json).map((m) => m.schema);
+        const schemas = Object.values(asObject(jsonAt(r, 'content')) ?? {}).map((m) => asObject(jsonAt(m, 'schema')));
         if (status !== '204' && !schemas.some((s) => s?.$ref || s?.type || s?.oneOf)) problems.push(`${name} ${status}: no schema`);
       }
-      for (const [status, r] of Object.entries(op.responses as Json).filter(([s]) => !s.startsWith('2'))) {
-        if (r.content?.['application/json']?.schema?.$ref !== '#/components/schemas/ErrorDto') problems.push(`${name} ${status}: not ErrorDto`);
+      for (const [status, r] of Object.entries(responses).filter(([s]) => !s.startsWith('2'))) {
+        if (jsonAt(r, 'content', 'application/json', 'schema', '$ref') !== '#/components/schemas/ErrorDto') problems.push(`${name} ${status}: not ErrorDto`);
       }
-      if (!op.responses['503']) problems.push(`${name}: no 503`);
+      if (!responses['503']) problems.push(`${name}: no 503`);
     }
     expect(problems).toEqual([]);
   });
 
   it('asks for a channel key or a bearer token everywhere but the log-in, the health check and the board page shell', () => {
-    const open = operations().filter((o) => o.op.security?.length === 0);
+    const open = operations().filter((o) => asArray(o.op.security)?.length === 0);
     expect(open.map((o) => o.op.operationId).sort()).toEqual(['checkHealth', 'getBoardPage', 'logIn']);
     for (const { op } of operations()) {
-      if (op.security.length) expect(op.responses['401']).toBeDefined();
+      if (asArray(op.security)?.length) expect(jsonAt(op, 'responses', '401')).toBeDefined();
     }
     // `metrics`: the deployment's FR_METRICS_TOKEN, for GET /metrics only.
-    expect(Object.keys(doc.components.securitySchemes)).toEqual(['channel', 'bearer', 'metrics']);
+    expect(Object.keys(asObject(jsonAt(doc, 'components', 'securitySchemes')) ?? {})).toEqual(['channel', 'bearer', 'metrics']);
     expect(
       operations()
-        .filter((o) => o.op.security.some((s: Json) => 'metrics' in s))
+        .filter((o) => asArray(o.op.security)?.some((s) => isJsonObject(s) && 'metrics' in s))
         .map((o) => o.path),
     ).toEqual(['/metrics']);
     const channelPaths = (p: string) => p.startsWith('/v1/feedback') || ['/v1/categories', '/v1/areas', '/v1/public/notices'].includes(p);
@@ -81,18 +87,20 @@ describe('the OpenAPI document', () => {
     const open: string[] = [];
     const seen = new Set<string>();
     const visit = (s: Json | undefined, where: string): void => {
-      if (!s || typeof s !== 'object') return;
+      if (Array.isArray(s)) return s.forEach((v) => visit(v, where));
+      if (!isJsonObject(s)) return;
       if (s.$ref) {
         const name = String(s.$ref).split('/').pop()!;
         if (seen.has(name)) return;
         seen.add(name);
-        return visit(doc.components.schemas[name], name);
+        return visit(jsonAt(doc, 'components', 'schemas', name), name);
       }
       if (s.properties && s.additionalProperties !== false) open.push(where);
-      for (const [k, v] of Object.entries(s)) if (k !== 'example' && typeof v === 'object') visit(v as Json, where);
+      for (const [k, v] of Object.entries(s)) if (k !== 'example' && typeof v === 'object') visit(v, where);
     };
-    for (const { name, op } of operations()) for (const media of Object.values((op.requestBody?.content ?? {}) as Json)) visit(media.schema, name);
-    expect(seen).toEqual(expect.objectContaining({ size: expect.any(Number) }));
+    for (const { name, op } of operations())
+      for (const media of Object.values(asObject(jsonAt(op, 'requestBody', 'content')) ?? {})) visit(jsonAt(media, 'schema'), name);
+    expect(seen).toEqual(expect.objectContaining({ size: expect.any(Number) as number }));
     expect(open).toEqual([]);
     expect([...seen]).toEqual(
       expect.arrayContaining(['SubmitFeedbackDto', 'LocationDto', 'AttachmentDto', 'CaseActionDto', 'DesignationDto', 'CalendarInputDto', 'DayOffDto']),
@@ -103,14 +111,15 @@ describe('the OpenAPI document', () => {
     const text = JSON.stringify(doc);
     expect(doc.openapi).toBe('3.1.0');
     expect(text).not.toContain('"nullable"');
-    expect(doc.components.schemas.UnitDto.properties.handler).toMatchObject({ anyOf: [{ $ref: '#/components/schemas/DesigneeDto' }, { type: 'null' }] });
-    expect(doc.components.schemas.DesignationDto.properties.handlerId).toMatchObject({ type: ['string', 'null'], format: 'uuid' });
-    expect(doc.components.schemas.ChannelWebhookDto.properties.url).toMatchObject({ type: ['string', 'null'] });
+    expect(schemaProperty('UnitDto', 'handler')).toMatchObject({ anyOf: [{ $ref: '#/components/schemas/DesigneeDto' }, { type: 'null' }] });
+    expect(schemaProperty('DesignationDto', 'handlerId')).toMatchObject({ type: ['string', 'null'], format: 'uuid' });
+    expect(schemaProperty('ChannelWebhookDto', 'url')).toMatchObject({ type: ['string', 'null'] });
   });
 });
 
 describe(finishDocument.name, () => {
-  const base = (paths: Json, schemas: Json = {}) => ({ openapi: '3.0.0', info: { title: 't', version: '1' }, paths, components: { schemas } }) as never;
+  const base = (paths: JsonObject, schemas: JsonObject = {}) =>
+    ({ openapi: '3.0.0', info: { title: 't', version: '1' }, paths, components: { schemas } }) as never;
 
   it('leaves out the paths that follow their own specification, and the schemas only they used', () => {
     const ref = (name: string) => ({ content: { 'application/json': { schema: { $ref: `#/components/schemas/${name}` } } } });
@@ -148,8 +157,8 @@ describe(finishDocument.name, () => {
           },
         },
       ),
-    ) as Json;
-    expect(doc.components.schemas.A.properties).toEqual({
+    );
+    expect(jsonAt(asJson(doc), 'components', 'schemas', 'A', 'properties')).toEqual({
       ref: { description: 'd', anyOf: [{ $ref: '#/components/schemas/B' }, { type: 'null' }] },
       text: { type: ['string', 'null'] },
       state: { type: ['string', 'null'], enum: ['a', 'b', null] },
@@ -165,12 +174,13 @@ describe(finishDocument.name, () => {
           get: { responses: { 200: { description: 'fine' } } },
         },
       }),
-    ) as Json;
-    expect(Object.keys(doc.paths['/v1/y'].post.responses)).toEqual(['201', '400', '401', '413', '415', '503']);
-    expect(doc.paths['/v1/y'].post.responses['201'].description).toBe('Created');
-    expect(doc.paths['/v1/y'].get).toMatchObject({
+    );
+    const y = jsonAt(asJson(doc), 'paths', '/v1/y');
+    expect(Object.keys(asObject(jsonAt(y, 'post', 'responses')) ?? {})).toEqual(['201', '400', '401', '413', '415', '503']);
+    expect(jsonAt(y, 'post', 'responses', '201', 'description')).toBe('Created');
+    expect(jsonAt(y, 'get')).toMatchObject({
       security: [],
-      responses: { 200: { description: 'fine' }, 503: { headers: { 'Retry-After': expect.any(Object) } } },
+      responses: { 200: { description: 'fine' }, 503: { headers: { 'Retry-After': expect.any(Object) as object } } },
     });
   });
 });

@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { asArray, asJson, asObject, isJsonObject, Json, jsonAt, JsonObject } from '@fr/domain';
 import { DependencyCheckDto, ERROR_MEANINGS, ErrorDto, ErrorStatus } from './common/error.dto';
 
 /**
@@ -14,7 +15,6 @@ export const BEARER_SCHEME = 'bearer';
 export const METRICS_SCHEME = 'metrics';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
-type Json = Record<string, any>;
 
 /**
  * The contract channels and officers' tools code against (served at /docs and /docs/openapi.json,
@@ -47,22 +47,23 @@ export function finishDocument(doc: OpenAPIObject): OpenAPIObject {
   for (const path of Object.keys(doc.paths)) {
     if (OWN_SPEC_PATH_PREFIXES.some((p) => path.startsWith(p))) delete doc.paths[path];
   }
-  dropUnusedSchemas(doc as Json);
-  for (const item of Object.values(doc.paths)) {
+  const json = asJson(doc);
+  dropUnusedSchemas(json);
+  for (const item of Object.values(asObject(json.paths) ?? {})) {
     for (const method of METHODS) {
-      const op = item[method];
-      if (op) addCommonResponses(op as Json);
+      const op = asObject(jsonAt(item, method));
+      if (op) addCommonResponses(op);
     }
   }
-  closeRequestSchemas(doc as Json);
-  return toOpenApi31(doc);
+  closeRequestSchemas(json);
+  return toOpenApi31(json);
 }
 
 /** The schemas only the paths left out used (Open311's) go with them. */
-function dropUnusedSchemas(doc: Json): void {
-  const schemas: Json = doc.components?.schemas ?? {};
+function dropUnusedSchemas(doc: JsonObject): void {
+  const schemas = asObject(jsonAt(doc, 'components', 'schemas')) ?? {};
   const used = new Set<string>(['ErrorDto']);
-  const visit = (v: unknown): void => {
+  const visit = (v: Json | undefined): void => {
     if (Array.isArray(v)) return v.forEach(visit);
     if (!v || typeof v !== 'object') return;
     for (const [k, x] of Object.entries(v)) {
@@ -80,7 +81,7 @@ function dropUnusedSchemas(doc: Json): void {
   for (const name of Object.keys(schemas)) if (!used.has(name)) delete schemas[name];
 }
 
-function errorResponse(status: ErrorStatus): Json {
+function errorResponse(status: ErrorStatus): JsonObject {
   return {
     description: ERROR_MEANINGS[status],
     content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorDto' } } },
@@ -93,17 +94,23 @@ function errorResponse(status: ErrorStatus): Json {
  * parser (400 malformed JSON or UTF-8, 413 too large), the input pipe on every parameter (400), the
  * guards (401) and the outage mapping (503). `security: []` says an operation needs no credentials.
  */
-function addCommonResponses(op: Json): void {
-  const responses: Json = (op.responses ??= {});
-  for (const [status, r] of Object.entries(responses)) if (!(r as Json).description) (r as Json).description = SUCCESS[status] ?? 'OK';
-  const add = (status: ErrorStatus) => (responses[status] ??= errorResponse(status));
-  const params = ((op.parameters ?? []) as Json[]).filter((p) => p.in !== 'header');
+function addCommonResponses(op: JsonObject): void {
+  let responses = asObject(op.responses);
+  if (!responses) op.responses = responses = {};
+  for (const [status, r] of Object.entries(responses)) {
+    const response = asObject(r);
+    if (response && !response.description) response.description = SUCCESS[status] ?? 'OK';
+  }
+  const add = (status: ErrorStatus): void => {
+    responses[status] ??= errorResponse(status);
+  };
+  const params = (asArray(op.parameters) ?? []).filter((p) => asObject(p)?.in !== 'header');
   if (op.requestBody || params.length) add(400);
   if (op.requestBody) {
     add(413);
     add(415);
   }
-  if (op.security?.length) add(401);
+  if (asArray(op.security)?.length) add(401);
   else op.security = [];
   add(503);
 }
@@ -113,13 +120,13 @@ function addCommonResponses(op: Json): void {
  * schemas a request body uses say so. Response schemas stay open, so that a field added later does
  * not break a client.
  */
-function closeRequestSchemas(doc: Json): void {
-  const schemas: Json = doc.components?.schemas ?? {};
+function closeRequestSchemas(doc: JsonObject): void {
+  const schemas = asObject(jsonAt(doc, 'components', 'schemas')) ?? {};
   const seen = new Set<string>();
-  const visit = (s: unknown): void => {
+  const visit = (s: Json | undefined): void => {
     if (Array.isArray(s)) return s.forEach(visit);
-    if (!s || typeof s !== 'object') return;
-    const o = s as Json;
+    if (!isJsonObject(s)) return;
+    const o = s;
     if (typeof o.$ref === 'string') {
       const name = o.$ref.replace('#/components/schemas/', '');
       if (!seen.has(name) && schemas[name]) {
@@ -130,10 +137,10 @@ function closeRequestSchemas(doc: Json): void {
     if (o.properties && o.additionalProperties === undefined) o.additionalProperties = false;
     for (const [k, v] of Object.entries(o)) if (k !== '$ref' && k !== 'example' && k !== 'examples') visit(v);
   };
-  for (const item of Object.values(doc.paths as Json)) {
+  for (const item of Object.values(asObject(doc.paths) ?? {})) {
     for (const method of METHODS) {
-      const content = item[method]?.requestBody?.content as Json | undefined;
-      for (const media of Object.values(content ?? {})) visit((media as Json).schema);
+      const content = asObject(jsonAt(item, method, 'requestBody', 'content'));
+      for (const media of Object.values(content ?? {})) visit(jsonAt(media, 'schema'));
     }
   }
 }
@@ -146,11 +153,11 @@ const ANNOTATIONS = new Set(['description', 'title', 'example', 'examples', 'def
  * OpenAPI 3.1 (JSON Schema 2020-12): `nullable` beside `allOf` or a `$ref` is ambiguous in 3.0 and
  * validators read it differently; here null is a type like any other, written one way everywhere.
  */
-function toOpenApi31(doc: OpenAPIObject): OpenAPIObject {
-  const walk = (v: unknown): unknown => {
+function toOpenApi31(doc: JsonObject): OpenAPIObject {
+  const walk = (v: Json): Json => {
     if (Array.isArray(v)) return v.map(walk);
-    if (!v || typeof v !== 'object') return v;
-    const o: Json = {};
+    if (!isJsonObject(v)) return v;
+    const o: JsonObject = {};
     for (const [k, x] of Object.entries(v)) o[k] = k === 'example' || k === 'examples' ? x : walk(x);
     if (typeof o.nullable !== 'boolean') return o;
     const nullable = o.nullable;
@@ -163,12 +170,14 @@ function toOpenApi31(doc: OpenAPIObject): OpenAPIObject {
       return o;
     }
     // A nullable reference: { anyOf: [{ $ref }, { type: 'null' }] }, annotations outside.
-    const outer: Json = {};
-    let inner: Json = {};
+    const outer: JsonObject = {};
+    const inner: JsonObject = {};
     for (const [k, x] of Object.entries(o)) (ANNOTATIONS.has(k) ? outer : inner)[k] = x;
     if (inner.type === 'object' && composed) delete inner.type;
-    if (Object.keys(inner).length === 1 && Array.isArray(inner.allOf) && inner.allOf.length === 1) inner = inner.allOf[0];
-    return { ...outer, anyOf: [inner, { type: 'null' }] };
+    const allOf = inner.allOf;
+    const only = Object.keys(inner).length === 1 && Array.isArray(allOf) && allOf.length === 1 ? allOf[0] : inner;
+    return { ...outer, anyOf: [only, { type: 'null' }] };
   };
-  return { ...(walk(doc) as OpenAPIObject), openapi: '3.1.0' };
+  // The walk keeps the document's shape; 3.1 only changes how null is written.
+  return { ...(walk(doc) as unknown as OpenAPIObject), openapi: '3.1.0' };
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConfigError } from '@fr/config';
 import { loadComplianceConfig, loadComplianceFile } from './compliance-config';
 import { parseTarget } from './targets';
 
@@ -45,16 +46,19 @@ describe(loadComplianceConfig.name, () => {
           'extra: 1',
         ].join('\n'),
       );
-      expect(() => loadComplianceFile(path, 480)).toThrow(
-        expect.objectContaining({
-          problems: [
-            `${path}: unknown keys extra (use escalation, targets)`,
-            `${path}: escalation.levels: warn is for case stages; a target has numbered levels only`,
-            `${path}: targets[0].dueAt is required for a staff_onboarding target (its deadline)`,
-            `${path}: targets[1].startsAt '2026-02-30' is not a real date`,
-          ],
-        }),
-      );
+      let error: unknown;
+      try {
+        loadComplianceFile(path, 480);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual([
+        `${path}: unknown keys extra (use escalation, targets)`,
+        `${path}: escalation.levels: warn is for case stages; a target has numbered levels only`,
+        `${path}: targets[0].dueAt is required for a staff_onboarding target (its deadline)`,
+        `${path}: targets[1].startsAt '2026-02-30' is not a real date`,
+      ]);
     } finally {
       rmSync(dir, { recursive: true });
     }

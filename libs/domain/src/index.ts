@@ -12,3 +12,4 @@ export * from './csv';
 export * from './compliance';
 export * from './reorganisation';
 export * from './duplicates';
+export * from './json';

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { ConflictException, Controller, Get, HttpCode, INestApplication, Module, NotFoundException, Param, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProperty } from '@nestjs/swagger';
@@ -51,7 +52,7 @@ describe(ContractChecker.name, () => {
   let app: INestApplication;
   let sut: ContractChecker;
   const violations: string[] = [];
-  const http = () => checkedRequest(app.getHttpServer(), sut, violations);
+  const http = () => checkedRequest(app.getHttpServer() as Server, sut, violations);
 
   beforeAll(async () => {
     app = await NestFactory.create(ThingsModule, { logger: false });

@@ -1,8 +1,7 @@
 import Ajv2020, { ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import request from 'supertest';
-
-type Json = Record<string, any>;
+import { asJson, asObject, isJsonObject, Json, jsonAt, JsonObject } from '@fr/domain';
 
 /** A response as a client saw it: enough to find its operation and check its status and body. */
 export interface ObservedResponse {
@@ -27,7 +26,7 @@ interface Operation {
   pattern: RegExp;
   /** Literal segments: a literal match wins over a parameter (/v1/units/coverage over /v1/units/{code}). */
   literals: number;
-  responses: Json;
+  responses: JsonObject;
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
@@ -51,12 +50,13 @@ export class ContractChecker {
   private readonly validators = new Map<string, ValidateFunction>();
 
   constructor(
-    doc: Json,
+    document: object,
     private readonly options: { skipPrefixes?: readonly string[] } = {},
   ) {
-    this.operations = Object.entries(doc.paths as Json)
+    const doc = asJson(document);
+    this.operations = Object.entries(asObject(doc.paths) ?? {})
       .flatMap(([template, item]) =>
-        METHODS.filter((m) => (item as Json)[m]).map((method) => {
+        METHODS.filter((m) => jsonAt(item, m)).map((method) => {
           const segments = template.split('/').filter(Boolean);
           const source = segments.map((s) => (/^\{.+\}$/.test(s) ? '[^/]+' : escapeRegExp(s))).join('/');
           return {
@@ -64,7 +64,7 @@ export class ContractChecker {
             template,
             pattern: new RegExp(`^/${source}/?$`),
             literals: segments.filter((s) => !s.startsWith('{')).length,
-            responses: (item as Json)[method].responses as Json,
+            responses: asObject(jsonAt(item, method, 'responses')) ?? {},
           };
         }),
       )
@@ -72,7 +72,7 @@ export class ContractChecker {
     this.ajv = new Ajv2020({ strict: false, allErrors: true });
     addFormats(this.ajv);
     this.ajv.addFormat('password', true);
-    this.ajv.addSchema({ $id: SCHEMAS.split('#')[0], components: { schemas: closed(doc.components?.schemas ?? {}) } });
+    this.ajv.addSchema({ $id: SCHEMAS.split('#')[0], components: { schemas: closed(jsonAt(doc, 'components', 'schemas') ?? {}) } });
   }
 
   /** What is wrong with the response, or nothing. */
@@ -90,11 +90,11 @@ export class ContractChecker {
       return [`${r.method} ${path} answered ${r.status}, but the document has no such operation`];
     }
     const where = `${op.method.toUpperCase()} ${op.template}`;
-    const declared = op.responses[r.status] ?? op.responses[`${Math.floor(r.status / 100)}XX`] ?? op.responses.default;
+    const declared = asObject(op.responses[r.status] ?? op.responses[`${Math.floor(r.status / 100)}XX`] ?? op.responses.default);
     if (!declared) {
       return [`${where} answered ${r.status}, which the document does not declare (declared: ${Object.keys(op.responses).join(', ')}); body: ${preview(r)}`];
     }
-    const content = declared.content as Json | undefined;
+    const content = asObject(declared.content);
     if (!content || method === 'head') {
       return hasBody(r) && method !== 'head' ? [`${where} ${r.status}: the document declares no body, the server sent ${preview(r)}`] : [];
     }
@@ -105,7 +105,7 @@ export class ContractChecker {
     const key = content[media] ? media : /^application\/([\w.+-]+\+)?json$/.test(media) && content['application/json'] ? 'application/json' : null;
     if (!key) return [`${where} ${r.status}: Content-Type '${media}' is not declared (declared: ${Object.keys(content).join(', ')})`];
     if (key !== 'application/json') return [];
-    return this.bodyProblems(content[key].schema ?? {}, r, `${where} ${r.status}`, `${where} ${r.status} ${key}`);
+    return this.bodyProblems(asObject(jsonAt(content[key], 'schema')) ?? {}, r, `${where} ${r.status}`, `${where} ${r.status} ${key}`);
   }
 
   /** Throws a ContractViolation naming every problem. */
@@ -114,7 +114,7 @@ export class ContractChecker {
     if (problems.length) throw new ContractViolation(`the response breaks the API contract (openapi/openapi.json):\n- ${problems.join('\n- ')}`);
   }
 
-  private bodyProblems(schema: Json, r: ObservedResponse, where: string, cacheKey = `${where} error`): string[] {
+  private bodyProblems(schema: JsonObject, r: ObservedResponse, where: string, cacheKey = `${where} error`): string[] {
     let validate = this.validators.get(cacheKey);
     if (!validate) {
       validate = this.ajv.compile(closed(rebase(schema)));
@@ -136,7 +136,7 @@ export function checkedRequest(server: Parameters<typeof request>[0], checker: C
   const agent = request(server);
   return new Proxy(agent, {
     get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
+      const value: unknown = Reflect.get(target, property, receiver);
       if (typeof property !== 'string' || !METHODS.includes(property === 'del' ? 'delete' : property) || typeof value !== 'function') return value;
       return (url: string, ...rest: unknown[]) => {
         const test = (value as (...a: unknown[]) => request.Test).call(target, url, ...rest);
@@ -170,19 +170,20 @@ function escapeRegExp(s: string): string {
 }
 
 /** References from an operation's schema point into the components registered under the SCHEMAS id. */
-function rebase(schema: unknown): Json {
-  return JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', `"${SCHEMAS}`)) as Json;
+function rebase(schema: JsonObject): JsonObject {
+  return JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', `"${SCHEMAS}`)) as JsonObject;
 }
 
 /** Objects that name their properties get no others (see ContractChecker). */
-function closed<T>(schema: T): T {
-  const walk = (v: unknown): unknown => {
+function closed<T extends Json>(schema: T): T {
+  const walk = (v: Json): Json => {
     if (Array.isArray(v)) return v.map(walk);
-    if (!v || typeof v !== 'object') return v;
-    const o: Json = {};
+    if (!isJsonObject(v)) return v;
+    const o: JsonObject = {};
     for (const [k, x] of Object.entries(v)) o[k] = k === 'example' || k === 'examples' || k === 'enum' ? x : walk(x);
     if (o.properties && typeof o.properties === 'object' && o.additionalProperties === undefined && !o.allOf) o.additionalProperties = false;
     return o;
   };
+  // The walk only adds additionalProperties to objects: the value keeps its kind.
   return walk(schema) as T;
 }
