@@ -1,4 +1,8 @@
+import type { OpenAPIObject } from '@nestjs/swagger';
 import { DEV_KEYS, TestEngine } from '@fr/testing';
+import type { ErrorDto } from '../apps/api/src/common/error.dto';
+import type { HealthDto } from '../apps/api/src/health/health.controller';
+import type { AreaDto, FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.hotline };
 const valid = () => ({
@@ -34,12 +38,12 @@ describe('intake: idempotency and bad input', () => {
     expect(second.body).toEqual(first.body);
     const rows = await engine.query(`SELECT id FROM cases WHERE external_id = 'twice'`);
     expect(rows).toHaveLength(1);
-    expect(await engine.query(`SELECT * FROM outbox WHERE payload->>'caseId' = $1`, [first.body.id])).toHaveLength(1);
+    expect(await engine.query(`SELECT * FROM outbox WHERE payload->>'caseId' = $1`, [(first.body as FeedbackAcceptedDto).id])).toHaveLength(1);
   });
 
   it('gives one case for the same (channel, externalId) posted 20 times concurrently', async () => {
     const responses = await Promise.all(Array.from({ length: 20 }, () => post({ ...valid(), externalId: 'burst-1' })));
-    const ids = new Set(responses.map((r) => r.body.id));
+    const ids = new Set(responses.map((r) => (r.body as FeedbackAcceptedDto).id));
     expect(ids.size).toBe(1);
     expect(responses.filter((r) => r.status === 202)).toHaveLength(1);
     expect(responses.filter((r) => r.status === 200)).toHaveLength(19);
@@ -54,7 +58,7 @@ describe('intake: idempotency and bad input', () => {
     const b = await post({ ...valid(), externalId: 'shared-7' }, { 'X-Api-Key': DEV_KEYS.ihanoi });
     expect(a.status).toBe(202);
     expect(b.status).toBe(202);
-    expect(a.body.id).not.toBe(b.body.id);
+    expect((a.body as FeedbackAcceptedDto).id).not.toBe((b.body as FeedbackAcceptedDto).id);
   });
 
   const long = (n: number) => 'ă'.repeat(n);
@@ -102,8 +106,8 @@ describe('intake: idempotency and bad input', () => {
     const before = await count();
     const res = await post(body());
     expect(res.status).toBe(status);
-    expect(res.body).toMatchObject({ statusCode: status, error: expect.any(String) });
-    expect(res.body.message).toMatch(message);
+    expect(res.body).toMatchObject({ statusCode: status, error: expect.any(String) as unknown });
+    expect((res.body as ErrorDto).message).toMatch(message);
     expect(await count()).toBe(before);
   });
 
@@ -116,10 +120,10 @@ describe('intake: idempotency and bad input', () => {
       errors: [{ field: 'location.wardCode', problems: ["location.wardCode 'PHUONG_CU' is not a known area code; GET /v1/areas lists them"] }],
     });
     const category = await post({ ...valid(), category: 'ufo_sighting' });
-    expect(category.body.errors).toEqual([{ field: 'category', problems: [expect.stringContaining('GET /v1/categories lists them')] }]);
+    expect((category.body as ErrorDto).errors).toEqual([{ field: 'category', problems: [expect.stringContaining('GET /v1/categories lists them')] }]);
     // Every code GET /v1/areas lists is accepted, in any case, as routing matches it.
-    const areas = await engine.http().get('/v1/areas').set(KEY);
-    for (const [i, code] of [areas.body[0].code, areas.body.at(-1).code.toLowerCase()].entries()) {
+    const areas = (await engine.http().get('/v1/areas').set(KEY)).body as AreaDto[];
+    for (const [i, code] of [areas[0].code, areas.at(-1)!.code.toLowerCase()].entries()) {
       expect((await post({ ...valid(), externalId: `listed-ward-${i}`, location: { wardCode: code } })).status).toBe(202);
     }
     expect(await engine.query(`SELECT id FROM cases WHERE external_id = 'unknown-ward'`)).toEqual([]);
@@ -130,7 +134,7 @@ describe('intake: idempotency and bad input', () => {
     const body = JSON.stringify(valid()).replace(/}$/, `, "attachments": ${'['.repeat(10000)}${']'.repeat(10000)}}`);
     const res = await engine.http().post('/v1/feedback').set(KEY).set('Content-Type', 'application/json').send(body);
     expect(res.status).toBe(400);
-    expect(res.body.message).toMatch(/attachments\[0\].* is nested more than 16 levels deep/);
+    expect((res.body as ErrorDto).message).toMatch(/attachments\[0\].* is nested more than 16 levels deep/);
     expect(await count()).toBe(before);
   });
 
@@ -138,7 +142,7 @@ describe('intake: idempotency and bad input', () => {
     const before = await count();
     const res = await engine.http().post('/v1/feedback').set(KEY).set('Content-Type', 'application/json').send('{"category": "sanitation",');
     expect(res.status).toBe(400);
-    expect(res.body.message).toMatch(/JSON/);
+    expect((res.body as ErrorDto).message).toMatch(/JSON/);
     expect(await count()).toBe(before);
   });
 
@@ -151,7 +155,7 @@ describe('intake: idempotency and bad input', () => {
     ]) {
       const res = await engine.http().post('/v1/feedback').set(KEY).set('Content-Type', type).send(body);
       expect(res.status).toBe(415);
-      expect(res.body.message).toContain(`send the body as application/json, not ${type}`);
+      expect((res.body as ErrorDto).message).toContain(`send the body as application/json, not ${type}`);
     }
     expect(await count()).toBe(before);
   });
@@ -173,14 +177,14 @@ describe('intake: idempotency and bad input', () => {
       .set('Content-Type', 'application/ld+json')
       .send(JSON.stringify({ ...valid(), title: null, description: 7 }));
     expect(res.status).toBe(400);
-    expect(res.body.message).toMatch(/^description must be/); // only what is wrong, not a list of every field
+    expect((res.body as ErrorDto).message).toMatch(/^description must be/); // only what is wrong, not a list of every field
   });
 
   it('refuses a body over the size limit with 413, before parsing it', async () => {
     const before = await count();
     const res = await post({ ...valid(), description: 'x'.repeat(300 * 1024) });
     expect(res.status).toBe(413);
-    expect(res.body.message).toMatch(/larger than/);
+    expect((res.body as ErrorDto).message).toMatch(/larger than/);
     expect(await count()).toBe(before);
   });
 
@@ -188,10 +192,10 @@ describe('intake: idempotency and bad input', () => {
     const before = await count();
     const none = await post(valid(), {});
     expect(none.status).toBe(401);
-    expect(none.body.message).toMatch(/missing X-Api-Key/);
+    expect((none.body as ErrorDto).message).toMatch(/missing X-Api-Key/);
     const bad = await post(valid(), { 'X-Api-Key': 'dev-ihanoi-key-x' });
     expect(bad.status).toBe(401);
-    expect(bad.body.message).toMatch(/invalid X-Api-Key/);
+    expect((bad.body as ErrorDto).message).toMatch(/invalid X-Api-Key/);
     expect((await engine.http().get('/v1/categories')).status).toBe(401);
     expect(await count()).toBe(before);
   });
@@ -199,9 +203,9 @@ describe('intake: idempotency and bad input', () => {
   it('answers /health and serves the OpenAPI description', async () => {
     const health = await engine.http().get('/health');
     expect(health.status).toBe(200);
-    expect(health.body.details).toMatchObject({ postgres: { status: 'up' }, redis: { status: 'up' } });
+    expect((health.body as HealthDto).details).toMatchObject({ postgres: { status: 'up' }, redis: { status: 'up' } });
     const doc = await engine.http().get('/docs/openapi.json');
     expect(doc.status).toBe(200);
-    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/feedback', '/v1/feedback/{trackingCode}']));
+    expect(Object.keys((doc.body as OpenAPIObject).paths)).toEqual(expect.arrayContaining(['/v1/feedback', '/v1/feedback/{trackingCode}']));
   });
 });

@@ -83,7 +83,7 @@ describe('intake -> routing -> assignment', () => {
     const { id, trackingCode } = await submit(feedback(over));
     const c = await routed(id);
     expect(c).toMatchObject({ status: 'triage', unit_code: 'VP', handler_id: null, triage_reason: reason });
-    const [event] = await engine.query<{ reason: string; data: any }>(
+    const [event] = await engine.query<{ reason: string; data: { triageReason?: string } }>(
       `SELECT reason, data FROM audit_events WHERE case_id = $1 AND action = 'route_to_triage'`,
       [id],
     );

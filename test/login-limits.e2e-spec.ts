@@ -2,6 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import type { Response } from 'supertest';
 import { adminToken, createOfficer, DEFAULT_TEST_PASSWORD, DEV_KEYS, TestEngine } from '@fr/testing';
 import { createApiApp } from '../apps/api/src/bootstrap';
+import type { FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
 
 /**
  * Login and tracking-code lookup limits (issue 10): in Redis, so every API instance counts together;
@@ -31,7 +32,7 @@ describe('login and lookup limits', () => {
     engine.http(app).post('/v1/auth/login').send({ username, password });
   const expect429 = (res: Response, message: RegExp) => {
     expect(res.status).toBe(429);
-    expect(res.body).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.stringMatching(message) });
+    expect(res.body).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.stringMatching(message) as unknown });
     expect(res.headers['retry-after']).toMatch(/^[1-9]\d*$/);
   };
 
@@ -76,12 +77,10 @@ describe('login and lookup limits', () => {
       .set('X-Api-Key', DEV_KEYS.ihanoi)
       .send({ category: 'sanitation', description: 'Rác ở đầu ngõ 40 Tạ Quang Bửu.', location: { wardCode: 'BACH_KHOA' } });
     expect(res.status).toBe(202);
+    const { trackingCode } = res.body as FeedbackAcceptedDto;
     const lookup = (key: string, code: string) => engine.http().get(`/v1/feedback/${code}`).set('X-Api-Key', key);
-    for (let i = 0; i < 5; i++) expect((await lookup(DEV_KEYS.ihanoi, i % 2 ? res.body.trackingCode : 'ZZZZZ-ZZZZZ')).status).toBeLessThan(429);
-    expect429(
-      await lookup(DEV_KEYS.ihanoi, res.body.trackingCode),
-      /^too many tracking-code lookups for this channel \(at most 5 a minute\); try again in \d+ s$/,
-    );
-    expect((await lookup(DEV_KEYS.hotline, res.body.trackingCode)).status).toBe(404);
+    for (let i = 0; i < 5; i++) expect((await lookup(DEV_KEYS.ihanoi, i % 2 ? trackingCode : 'ZZZZZ-ZZZZZ')).status).toBeLessThan(429);
+    expect429(await lookup(DEV_KEYS.ihanoi, trackingCode), /^too many tracking-code lookups for this channel \(at most 5 a minute\); try again in \d+ s$/);
+    expect((await lookup(DEV_KEYS.hotline, trackingCode)).status).toBe(404);
   });
 });

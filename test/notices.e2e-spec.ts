@@ -1,5 +1,8 @@
 import { DeliveriesReconciler } from '@fr/notifications';
 import { adminToken, bearer, createOfficer, DEV_KEYS, startWebhookReceiver, TestEngine, waitFor, WebhookReceiver } from '@fr/testing';
+import type { ErrorDto } from '../apps/api/src/common/error.dto';
+import type { NoticeDto } from '../apps/api/src/compliance/compliance.dto';
+import type { ChannelWebhookViewDto, RegisteredWebhookDto } from '../apps/api/src/webhooks/webhooks.controller';
 
 describe('notices: published by a ward, delivered once to subscribed channels, listed for citizens', () => {
   let engine: TestEngine;
@@ -27,7 +30,7 @@ describe('notices: published by a ward, delivered once to subscribed channels, l
         .set(as('admin'))
         .send({ url: `${rx.url}/${channel}` });
       expect(set.status).toBe(200);
-      rx.trust(`/${channel}`, set.body.secret);
+      rx.trust(`/${channel}`, (set.body as ChannelWebhookViewDto).secret!);
     }
     const sub = await engine.http().put('/v1/channels/ihanoi/notices').set(as('admin')).send({ subscribed: true });
     expect(sub.status).toBe(200);
@@ -41,7 +44,7 @@ describe('notices: published by a ward, delivered once to subscribed channels, l
       .set(as('admin'))
       .send({ url: `${rx.url}/ops`, events: ['notice'] });
     expect(hook.status).toBe(201);
-    rx.trust('/ops', hook.body.secret);
+    rx.trust('/ops', (hook.body as RegisteredWebhookDto).secret!);
   });
   afterAll(async () => {
     await engine?.close();
@@ -55,13 +58,13 @@ describe('notices: published by a ward, delivered once to subscribed channels, l
     expect(auditor.status).toBe(403);
     const kind = await publish('bk.lanhdao', { title: 'Tin', body: 'Nội dung', kind: 'rumour' });
     expect(kind.status).toBe(400);
-    expect(kind.body.message).toMatch(/kind must be one of warning, information/);
+    expect((kind.body as ErrorDto).message).toMatch(/kind must be one of warning, information/);
     const blank = await publish('bk.lanhdao', { title: '   ', body: 'Nội dung', kind: 'information' });
     expect(blank.status).toBe(400);
-    expect(blank.body.message).toMatch(/title must not be blank/);
+    expect((blank.body as ErrorDto).message).toMatch(/title must not be blank/);
     const area = await publish('bk.lanhdao', { title: 'Tin', body: 'Nội dung', kind: 'information', areaCodes: ['ATLANTIS'] });
     expect(area.status).toBe(400);
-    expect(area.body.message).toMatch(/areaCodes has unknown area\(s\) ATLANTIS/);
+    expect((area.body as ErrorDto).message).toMatch(/areaCodes has unknown area\(s\) ATLANTIS/);
     expect((await engine.query(`SELECT 1 FROM notices`)).length).toBe(0);
   });
 
@@ -118,7 +121,7 @@ describe('notices: published by a ward, delivered once to subscribed channels, l
       .get(`/v1/public/notices?since=${encodeURIComponent(before)}`)
       .set({ 'X-Api-Key': DEV_KEYS.ihanoi });
     expect(listed.status).toBe(200);
-    expect(listed.body.map((n: { id: string }) => n.id)).toEqual([notice.id]);
+    expect((listed.body as NoticeDto[]).map((n) => n.id)).toEqual([notice.id]);
     expect(
       (
         await engine
@@ -129,7 +132,7 @@ describe('notices: published by a ward, delivered once to subscribed channels, l
     ).toEqual([]);
     expect((await engine.http().get('/v1/public/notices')).status).toBe(401);
     const officers = await engine.http().get('/v1/notices?unit=P_BACH_KHOA').set(as('nv.kiemtra'));
-    expect(officers.body.map((n: { id: string }) => n.id)).toEqual([notice.id]);
+    expect((officers.body as NoticeDto[]).map((n) => n.id)).toEqual([notice.id]);
 
     const trail = await engine.query<{ action: string; data: Record<string, unknown>; reason: string | null }>(
       `SELECT action, data, reason FROM audit_events WHERE data->>'noticeId' = $1 OR action LIKE 'notice%'`,

@@ -1,5 +1,10 @@
 import { OfficerRole } from '@fr/domain';
 import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import type { OfficerIdentityDto } from '../apps/api/src/auth/auth.dto';
+import type { ErrorDto } from '../apps/api/src/common/error.dto';
+import type { FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
+import type { OfficerDto } from '../apps/api/src/officers/officer.dto';
+import type { CoverageGapDto, DesignationResultDto, UnitDto } from '../apps/api/src/units/unit.dto';
 
 const ROLES: OfficerRole[] = ['ADMIN', 'SUPERVISOR', 'LEADER', 'HANDLER', 'AUDITOR'];
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
@@ -12,7 +17,7 @@ describe('officers and units', () => {
   beforeAll(async () => {
     engine = await TestEngine.start();
     token.ADMIN = await adminToken(engine);
-    adminId = (await engine.http().get('/v1/auth/me').set(bearer(token.ADMIN))).body.id;
+    adminId = ((await engine.http().get('/v1/auth/me').set(bearer(token.ADMIN))).body as OfficerIdentityDto).id;
     for (const [role, unitCode] of [
       ['SUPERVISOR', 'VP'],
       ['LEADER', 'P_THANH_NHAN'],
@@ -51,7 +56,7 @@ describe('officers and units', () => {
     it.each(endpoints.map((e) => [e.name, e] as const))('%s answers 401 without a token', async (_name, e) => {
       const res = await e.call(null);
       expect(res.status).toBe(401);
-      expect(res.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: expect.stringMatching(/missing access token/) });
+      expect(res.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: expect.stringMatching(/missing access token/) as unknown });
     });
 
     it.each(endpoints.flatMap((e) => ROLES.filter((r) => !e.allowed.includes(r)).map((r) => [e.name, r, e] as const)))(
@@ -86,8 +91,9 @@ describe('officers and units', () => {
         unitCode: 'P_DONG_TAM',
       });
       expect(res.status).toBe(201);
-      expect(res.body).toEqual({
-        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      const created = res.body as OfficerDto;
+      expect(created).toEqual({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown,
         username: 'can.bo.moi',
         fullName: 'Trần Văn Mới'.normalize('NFC'),
         role: 'HANDLER',
@@ -96,12 +102,12 @@ describe('officers and units', () => {
       });
       const [event] = await engine.query<{ case_id: string | null; actor: string; data: Record<string, unknown> }>(
         `SELECT case_id, actor, data FROM audit_events WHERE action = 'officer_created' AND data->>'officerId' = $1`,
-        [res.body.id],
+        [created.id],
       );
       expect(event).toEqual({
         case_id: null,
         actor: `officer:${adminId}`,
-        data: { officerId: res.body.id, username: 'can.bo.moi', fullName: 'Trần Văn Mới'.normalize('NFC'), role: 'HANDLER', unitCode: 'P_DONG_TAM' },
+        data: { officerId: created.id, username: 'can.bo.moi', fullName: 'Trần Văn Mới'.normalize('NFC'), role: 'HANDLER', unitCode: 'P_DONG_TAM' },
       });
     });
 
@@ -128,17 +134,17 @@ describe('officers and units', () => {
       const body = { username: 'hop.le', password: 'long-enough-1', fullName: 'Hợp Lệ', role: 'HANDLER', unitCode: 'VP', ...over };
       const res = await as('ADMIN').post('/v1/officers', body);
       expect(res.status).toBe(status);
-      expect(res.body.message).toMatch(message);
+      expect((res.body as ErrorDto).message).toMatch(message);
     });
 
     it('lists officers by unit, role and active flag', async () => {
       const tuPhap = await as('SUPERVISOR').get('/v1/officers?unit=TU_PHAP');
       expect(tuPhap.status).toBe(200);
       expect(tuPhap.body).toEqual([
-        { id: expect.any(String), username: 'tu.phap.leader', fullName: 'Hoàng Minh Hương', role: 'LEADER', unitCode: 'TU_PHAP', active: true },
+        { id: expect.any(String) as unknown, username: 'tu.phap.leader', fullName: 'Hoàng Minh Hương', role: 'LEADER', unitCode: 'TU_PHAP', active: true },
       ]);
       const auditors = await as('ADMIN').get('/v1/officers?role=AUDITOR');
-      expect(auditors.body.map((o: { username: string }) => o.username).sort()).toEqual(['noi.vu.auditor', 'role.auditor']);
+      expect((auditors.body as OfficerDto[]).map((o) => o.username).sort()).toEqual(['noi.vu.auditor', 'role.auditor']);
       expect(JSON.stringify((await as('ADMIN').get('/v1/officers')).body)).not.toMatch(/password|argon/i);
       expect((await as('ADMIN').get('/v1/officers?role=CITIZEN')).status).toBe(400);
       expect((await as('ADMIN').get('/v1/officers?active=maybe')).status).toBe(400);
@@ -163,8 +169,8 @@ describe('officers and units', () => {
       expect(JSON.stringify(event.data)).not.toContain('Mat-khau-thay-doi');
 
       expect((await as('ADMIN').patch('/v1/officers/00000000-0000-4000-8000-000000000000', { fullName: 'Ai' })).status).toBe(404);
-      expect((await as('ADMIN').patch('/v1/officers/not-a-uuid', { fullName: 'Ai' })).body.message).toBe('id must be an officer id (a UUID)');
-      expect((await as('ADMIN').patch(`/v1/officers/${id}`, {})).body.message).toMatch(/nothing to update/);
+      expect(((await as('ADMIN').patch('/v1/officers/not-a-uuid', { fullName: 'Ai' })).body as ErrorDto).message).toBe('id must be an officer id (a UUID)');
+      expect(((await as('ADMIN').patch(`/v1/officers/${id}`, {})).body as ErrorDto).message).toMatch(/nothing to update/);
       expect((await as('ADMIN').patch(`/v1/officers/${id}`, { password: 'ngan' })).status).toBe(400);
       expect((await as('ADMIN').patch(`/v1/officers/${id}`, { unitCode: 'KHONG_CO' })).status).toBe(422);
     });
@@ -174,7 +180,7 @@ describe('officers and units', () => {
       const handler = await officerId('p.bach.khoa.handler');
       const res = await as('ADMIN').patch(`/v1/officers/${handler}`, { unitCode: 'VP' });
       expect(res.status).toBe(409);
-      expect(res.body.message).toBe(
+      expect((res.body as ErrorDto).message).toBe(
         "officer 'p.bach.khoa.handler' is the designated handler of unit 'P_BACH_KHOA'; designate someone else first (PUT /v1/units/P_BACH_KHOA/designation)",
       );
       expect((await as('ADMIN').patch(`/v1/officers/${handler}`, { role: 'LEADER' })).status).toBe(409);
@@ -188,7 +194,7 @@ describe('officers and units', () => {
     it('lists units with their designated handler and leader', async () => {
       const res = await as('HANDLER').get('/v1/units');
       expect(res.status).toBe(200);
-      const byCode = new Map(res.body.map((u: { code: string }) => [u.code, u]));
+      const byCode = new Map((res.body as UnitDto[]).map((u) => [u.code, u]));
       expect(byCode.get('P_BACH_KHOA')).toEqual({
         code: 'P_BACH_KHOA',
         name: 'Phường Bách Khoa',
@@ -235,7 +241,7 @@ describe('officers and units', () => {
       const valid: Record<string, string | null> = { handlerId: null, leaderId: await officerId('tu.phap.leader') };
       const res = await as('ADMIN').put('/v1/units/TU_PHAP/designation', { ...valid, ...(await body()) });
       expect(res.status).toBe(422);
-      expect(res.body.message).toMatch(message);
+      expect((res.body as ErrorDto).message).toMatch(message);
     });
 
     it('refuses a disabled officer, a missing field and an unknown unit', async () => {
@@ -244,11 +250,11 @@ describe('officers and units', () => {
       const leaderId = await officerId('tu.phap.leader');
       const disabled = await as('ADMIN').put('/v1/units/TU_PHAP/designation', { handlerId: id, leaderId });
       expect(disabled.status).toBe(422);
-      expect(disabled.body.message).toMatch(/officer 'tu.phap.nghi' is disabled/);
+      expect((disabled.body as ErrorDto).message).toMatch(/officer 'tu.phap.nghi' is disabled/);
 
       const missing = await as('ADMIN').put('/v1/units/TU_PHAP/designation', { leaderId });
       expect(missing.status).toBe(400);
-      expect(missing.body.message).toMatch(/handlerId must be an officer id \(a UUID\), or null to clear the designation/);
+      expect((missing.body as ErrorDto).message).toMatch(/handlerId must be an officer id \(a UUID\), or null to clear the designation/);
       expect((await as('ADMIN').put('/v1/units/KHONG_CO/designation', { handlerId: null, leaderId: null })).status).toBe(404);
     });
 
@@ -267,7 +273,7 @@ describe('officers and units', () => {
         data: { unitCode: 'TU_PHAP', fromHandlerId: null, toHandlerId: id, fromLeaderId: leaderId, toLeaderId: leaderId, movedCases: 0 },
       });
       const coverage = await as('SUPERVISOR').get('/v1/units/coverage');
-      expect(coverage.body.map((u: { code: string }) => u.code)).toEqual(['THANH_TRA']);
+      expect((coverage.body as CoverageGapDto[]).map((u) => u.code)).toEqual(['THANH_TRA']);
     });
 
     describe('moving open cases to new designees', () => {
@@ -278,7 +284,7 @@ describe('officers and units', () => {
           location,
         });
         expect(res.status).toBe(202);
-        return res.body.id as string;
+        return (res.body as FeedbackAcceptedDto).id;
       };
       const cases = (ids: string[]) =>
         engine.query<{ id: string; status: string; unit_code: string; handler_id: string; leader_id: string; version: number }>(
@@ -322,7 +328,7 @@ describe('officers and units', () => {
             [id],
           );
           expect(rows).toEqual([
-            { handler_id: oldHandler, reason: 'route', ended_at: expect.any(Date) },
+            { handler_id: oldHandler, reason: 'route', ended_at: expect.any(Date) as unknown },
             { handler_id: handler.id, reason: 'designation', ended_at: null },
           ]);
           const events = await engine.query(`SELECT actor, from_state, to_state, reason, data FROM audit_events WHERE case_id = $1 AND action = 'reassign'`, [
@@ -334,7 +340,7 @@ describe('officers and units', () => {
               from_state: before.get(id)!.status,
               to_state: before.get(id)!.status,
               reason: 'designation changed',
-              data: expect.objectContaining({ fromHandlerId: oldHandler, toHandlerId: handler.id, reason: 'designation changed' }),
+              data: expect.objectContaining({ fromHandlerId: oldHandler, toHandlerId: handler.id, reason: 'designation changed' }) as unknown,
             },
           ]);
         }
@@ -358,7 +364,7 @@ describe('officers and units', () => {
 
         // The same designation again moves nothing and records nothing.
         const again = await as('ADMIN').put('/v1/units/P_THANH_LUONG/designation', { handlerId: handler.id, leaderId: leader.id });
-        expect(again.body.movedCases).toBe(0);
+        expect((again.body as DesignationResultDto).movedCases).toBe(0);
         const unitEvents = await engine.query(`SELECT id FROM audit_events WHERE action = 'designation_changed' AND data->>'unitCode' = 'P_THANH_LUONG'`);
         expect(unitEvents).toHaveLength(1);
       });

@@ -1,6 +1,13 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { Response } from 'supertest';
 import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import type {
+  GeoReportCreatedDto,
+  GeoReportDiscoveryDto,
+  GeoReportRequestDto,
+  GeoReportServiceDefinitionDto,
+  GeoReportServiceDto,
+} from '../apps/api/src/open311/georeport.dto';
 
 const BASE = '/open311/v2';
 const CITIZEN = { first_name: 'An', last_name: 'Nguyễn Văn', phone: '0912345678', email: 'an.nguyen@example.vn' };
@@ -14,10 +21,26 @@ const xml = new XMLParser({
   parseTagValue: false,
   isArray: (name) => ['service', 'attribute', 'value', 'request', 'error', 'endpoint', 'format'].includes(name),
 });
-function readXml(res: Response): Record<string, any> {
+function readXml<T>(res: Response): T {
   expect(res.headers['content-type']).toBe('text/xml; charset=utf-8');
   expect(XMLValidator.validate(res.text)).toBe(true);
-  return xml.parse(res.text);
+  return xml.parse(res.text) as T;
+}
+/** The XML documents as readXml gives them: lists as arrays, every value as text. */
+interface DiscoveryXml {
+  discovery: { endpoints: { endpoint: { formats: { format: string[] } }[] } };
+}
+interface ServicesXml {
+  services: { service: { service_code: string }[] };
+}
+interface ServiceDefinitionXml {
+  service_definition: { attributes: { attribute: { code: string }[] } };
+}
+interface RequestsXml {
+  service_requests: { request: Record<string, string>[] };
+}
+interface ErrorsXml {
+  errors: { error: { code: string; description: string }[] };
 }
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 
@@ -37,37 +60,36 @@ describe('Open311 GeoReport v2', () => {
 
   it('describes itself: discovery, services and their definitions, in JSON and XML', async () => {
     const discovery = await get('discovery.json').expect(200);
-    expect(discovery.body.endpoints).toEqual([
+    expect((discovery.body as GeoReportDiscoveryDto).endpoints).toEqual([
       expect.objectContaining({
         specification: 'http://wiki.open311.org/GeoReport_v2',
-        url: expect.stringMatching(/\/open311\/v2$/),
+        url: expect.stringMatching(/\/open311\/v2$/) as unknown,
         formats: ['application/json', 'text/xml'],
       }),
     ]);
-    const discoveryXml = readXml(await get('discovery.xml').expect(200));
+    const discoveryXml = readXml<DiscoveryXml>(await get('discovery.xml').expect(200));
     expect(discoveryXml.discovery.endpoints.endpoint[0].formats.format).toEqual(['application/json', 'text/xml']);
 
     const services = await get('services.json').expect(200);
-    expect(services.body).toContainEqual({
+    const serviceList = services.body as GeoReportServiceDto[];
+    expect(serviceList).toContainEqual({
       service_code: 'sanitation',
       service_name: 'Vệ sinh môi trường',
-      description: expect.any(String),
+      description: expect.any(String) as unknown,
       metadata: true,
       type: 'realtime',
     });
     // A category intake refuses (complaints follow their own law) is not offered.
-    expect(services.body.map((s: { service_code: string }) => s.service_code)).not.toContain('complaint_denunciation');
-    const servicesXml = readXml(await get('services.xml').expect(200));
-    expect(servicesXml.services.service.map((s: { service_code: string }) => s.service_code)).toEqual(
-      services.body.map((s: { service_code: string }) => s.service_code),
-    );
+    expect(serviceList.map((s) => s.service_code)).not.toContain('complaint_denunciation');
+    const servicesXml = readXml<ServicesXml>(await get('services.xml').expect(200));
+    expect(servicesXml.services.service.map((s) => s.service_code)).toEqual(serviceList.map((s) => s.service_code));
 
     const definition = await get('services/sidewalk_encroachment.json').expect(200);
-    const ward = definition.body.attributes.find((a: { code: string }) => a.code === 'ward_code');
+    const ward = (definition.body as GeoReportServiceDefinitionDto).attributes.find((a) => a.code === 'ward_code');
     expect(ward).toMatchObject({ datatype: 'singlevaluelist', required: false, variable: true });
-    expect(ward.values).toContainEqual({ key: 'BACH_KHOA', name: 'Phường Bách Khoa' });
-    const definitionXml = readXml(await get('services/sidewalk_encroachment.xml').expect(200));
-    expect(definitionXml.service_definition.attributes.attribute.map((a: { code: string }) => a.code)).toEqual(['ward_code', 'external_id', 'title']);
+    expect(ward?.values).toContainEqual({ key: 'BACH_KHOA', name: 'Phường Bách Khoa' });
+    const definitionXml = readXml<ServiceDefinitionXml>(await get('services/sidewalk_encroachment.xml').expect(200));
+    expect(definitionXml.service_definition.attributes.attribute.map((a) => a.code)).toEqual(['ward_code', 'external_id', 'title']);
   });
 
   it('takes a form-encoded request through intake, reads it back by id, token and filters, and shows it closed when the case closes', async () => {
@@ -91,9 +113,14 @@ describe('Open311 GeoReport v2', () => {
     );
     expect(created.status).toBe(201);
     expect(created.body).toEqual([
-      { service_request_id: expect.stringMatching(/^[0-9A-Z]{5}-[0-9A-Z]{5}$/), token: expect.any(String), service_notice: null, account_id: null },
+      {
+        service_request_id: expect.stringMatching(/^[0-9A-Z]{5}-[0-9A-Z]{5}$/) as unknown,
+        token: expect.any(String) as unknown,
+        service_notice: null,
+        account_id: null,
+      },
     ]);
-    const [{ service_request_id: id, token }] = created.body;
+    const [{ service_request_id: id, token }] = created.body as GeoReportCreatedDto[];
     // The same intake as POST /v1/feedback: the channel from the key, text in NFC, the contact kept for the unit's handler.
     const [stored] = await engine.query<Record<string, unknown>>(
       `SELECT channel_code, external_id, category_code, description, ward_code, lat, lng, citizen_name, citizen_phone, citizen_email, attachments FROM cases WHERE tracking_code = $1`,
@@ -125,11 +152,11 @@ describe('Open311 GeoReport v2', () => {
       }),
     );
     expect(again.status).toBe(200);
-    expect(readXml(again).service_requests.request[0].service_request_id).toBe(id);
+    expect(readXml<RequestsXml>(again).service_requests.request[0].service_request_id).toBe(id);
     expect(await cases()).toBe(before + 1);
 
     const routed = await waitFor(
-      async () => (await get(`requests/${id}.json`).expect(200)).body,
+      async () => (await get(`requests/${id}.json`).expect(200)).body as GeoReportRequestDto[],
       (b) => b[0].agency_responsible !== null,
       { what: 'routing to the ward' },
     );
@@ -142,8 +169,8 @@ describe('Open311 GeoReport v2', () => {
         service_code: 'sidewalk_encroachment',
         agency_responsible: 'Phường Bách Khoa',
         service_notice: null,
-        requested_datetime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
-        updated_datetime: expect.stringMatching(/Z$/),
+        requested_datetime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) as unknown,
+        updated_datetime: expect.stringMatching(/Z$/) as unknown,
         expected_datetime: null,
         address: '25 Tạ Quang Bửu, phường Bách Khoa',
         lat: 21.0045,
@@ -158,7 +185,7 @@ describe('Open311 GeoReport v2', () => {
     noPersonalData(JSON.stringify(routed));
 
     // Read back by id in XML, by token, and by the list's filters.
-    const byIdXml = readXml(await get(`requests/${id.toLowerCase()}.xml`).expect(200));
+    const byIdXml = readXml<RequestsXml>(await get(`requests/${id.toLowerCase()}.xml`).expect(200));
     expect(byIdXml.service_requests.request[0]).toMatchObject({
       service_request_id: id,
       status: 'open',
@@ -167,7 +194,7 @@ describe('Open311 GeoReport v2', () => {
       expected_datetime: '',
     });
     expect((await get(`tokens/${token}.json`).expect(200)).body).toEqual([{ service_request_id: id, token }]);
-    expect(readXml(await get(`tokens/${token}.xml`).expect(200)).service_requests.request[0]).toEqual({ service_request_id: id, token });
+    expect(readXml<RequestsXml>(await get(`tokens/${token}.xml`).expect(200)).service_requests.request[0]).toEqual({ service_request_id: id, token });
     const listed = async (query: string) =>
       ((await get(`requests.json?${query}`).expect(200)).body as { service_request_id: string }[]).map((r) => r.service_request_id);
     const start = encodeURIComponent(new Date(Date.now() - 3600_000).toISOString());
@@ -176,8 +203,8 @@ describe('Open311 GeoReport v2', () => {
     expect(await listed(`service_code=sanitation`)).not.toContain(id);
     expect(await listed(`status=closed`)).not.toContain(id);
     expect(await listed(`end_date=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}`)).not.toContain(id);
-    const listXml = readXml(await get(`requests.xml?service_code=sidewalk_encroachment`).expect(200));
-    expect(listXml.service_requests.request.map((r: { service_request_id: string }) => r.service_request_id)).toContain(id);
+    const listXml = readXml<RequestsXml>(await get(`requests.xml?service_code=sidewalk_encroachment`).expect(200));
+    expect(listXml.service_requests.request.map((r) => r.service_request_id)).toContain(id);
 
     // The unit works the case through the officers' API; the request follows.
     const [{ id: caseId }] = await engine.query<{ id: string }>(`SELECT id FROM cases WHERE tracking_code = $1`, [id]);
@@ -192,21 +219,24 @@ describe('Open311 GeoReport v2', () => {
     };
     await act('acknowledge', { severity: 'normal' });
     const [{ due_at }] = await engine.query<{ due_at: Date }>(`SELECT due_at FROM cases WHERE id = $1`, [caseId]);
-    expect((await get(`requests/${id}.json`)).body[0]).toMatchObject({
+    expect(((await get(`requests/${id}.json`)).body as GeoReportRequestDto[])[0]).toMatchObject({
       status: 'open',
       status_notes: 'in_progress',
       expected_datetime: due_at.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     });
     await act('resolve', { answer: ANSWER });
-    const resolved = (await get(`requests/${id}.json`)).body[0];
+    const [resolved] = (await get(`requests/${id}.json`)).body as GeoReportRequestDto[];
     // Answered but still open: the citizen's rating may reopen it. Contacts in the answer are masked.
     expect(resolved).toMatchObject({ status: 'open', expected_datetime: null });
     expect(resolved.status_notes).toMatch(/^resolved: UBND phường đã kiểm tra hiện trường/);
     expect(resolved.status_notes).toContain('09******21');
     await act('close');
-    expect((await get(`requests/${id}.json`)).body[0]).toMatchObject({ status: 'closed', status_notes: expect.stringMatching(/^closed: /) });
+    expect(((await get(`requests/${id}.json`)).body as GeoReportRequestDto[])[0]).toMatchObject({
+      status: 'closed',
+      status_notes: expect.stringMatching(/^closed: /) as unknown,
+    });
     const closedXml = await get(`requests/${id}.xml`).expect(200);
-    expect(readXml(closedXml).service_requests.request[0].status).toBe('closed');
+    expect(readXml<RequestsXml>(closedXml).service_requests.request[0].status).toBe('closed');
     expect(await listed(`status=closed`)).toContain(id);
     expect(await listed(`status=open`)).not.toContain(id);
     noPersonalData(publicText(closedXml));
@@ -228,7 +258,7 @@ describe('Open311 GeoReport v2', () => {
     expect(res.status).toBe(201);
     const [stored] = await engine.query<Record<string, unknown>>(
       `SELECT channel_code, title, ward_code, lat, lng, citizen_name FROM cases WHERE tracking_code = $1`,
-      [res.body[0].service_request_id],
+      [(res.body as GeoReportCreatedDto[])[0].service_request_id],
     );
     expect(stored).toEqual({ channel_code: 'hotline_1022', title: 'Đèn hỏng', ward_code: 'THANH_LUONG', lat: 21.0012, lng: 105.8571, citizen_name: null });
   });
@@ -237,12 +267,12 @@ describe('Open311 GeoReport v2', () => {
     const jsonError = (res: Response, status: number, description: RegExp) => {
       expect(res.status).toBe(status);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
-      expect(res.body).toEqual([{ code: status, description: expect.stringMatching(description) }]);
+      expect(res.body).toEqual([{ code: status, description: expect.stringMatching(description) as unknown }]);
     };
     const xmlError = (res: Response, status: number, description: RegExp) => {
       expect(res.status).toBe(status);
-      const body = readXml(res);
-      expect(body.errors.error).toEqual([{ code: String(status), description: expect.stringMatching(description) }]);
+      const body = readXml<ErrorsXml>(res);
+      expect(body.errors.error).toEqual([{ code: String(status), description: expect.stringMatching(description) as unknown }]);
     };
     const valid = { api_key: DEV_KEYS.hotline, service_code: 'sanitation', address_string: 'ngõ 12 Hồng Mai', description: 'Rác thải ùn ứ.' };
 

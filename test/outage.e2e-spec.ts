@@ -1,6 +1,8 @@
 import { Client } from 'pg';
 import { createApiApp } from '../apps/api/src/bootstrap';
 import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import type { ErrorDto } from '../apps/api/src/common/error.dto';
+import type { FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 const FEEDBACK = {
@@ -31,7 +33,7 @@ describe('PostgreSQL outage', () => {
     token = (await createOfficer(engine, await adminToken(engine), { username: 'outage.supervisor', role: 'SUPERVISOR', unitCode: 'VP' })).token;
     const res = await engine.http().post('/v1/feedback').set(KEY).send(FEEDBACK);
     expect(res.status).toBe(202);
-    trackingCode = res.body.trackingCode;
+    trackingCode = (res.body as FeedbackAcceptedDto).trackingCode;
   });
   afterAll(async () => {
     await allowConnections().catch(() => undefined);
@@ -62,7 +64,11 @@ describe('PostgreSQL outage', () => {
         const res = await send();
         expect({ what, status: res.status }).toEqual({ what, status: 503 });
         expect(res.headers['retry-after']).toMatch(/^\d+$/);
-        expect(res.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable', message: expect.stringMatching(/unavailable; try again in \d+ s/) });
+        expect(res.body).toMatchObject({
+          statusCode: 503,
+          error: 'Service Unavailable',
+          message: expect.stringMatching(/unavailable; try again in \d+ s/) as unknown,
+        });
       }
     } finally {
       await allowConnections();
@@ -84,7 +90,7 @@ describe('PostgreSQL outage', () => {
         const res = await send();
         expect(res.status).toBe(503);
         expect(res.headers['retry-after']).toMatch(/^\d+$/);
-        expect(res.body.message).toMatch(/unavailable; try again in \d+ s/);
+        expect((res.body as ErrorDto).message).toMatch(/unavailable; try again in \d+ s/);
       }
     } finally {
       await api.close();

@@ -1,6 +1,9 @@
 import { maskEmail, maskName, maskPhone } from '@fr/domain';
 import { QueueName, QueueRegistry } from '@fr/queue';
 import { adminToken, bearer, createOfficer, DEFAULT_TEST_PASSWORD, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import type { CaseDetailDto, CasePageDto } from '../apps/api/src/cases/case-view.dto';
+import type { ErrorDto } from '../apps/api/src/common/error.dto';
+import type { FeedbackAcceptedDto, FeedbackStatusDto } from '../apps/api/src/intake/feedback.dto';
 
 /**
  * Citizens' personal data (DOMAIN/API.md): the contact is shown only to a handler of the case's unit,
@@ -22,6 +25,12 @@ const WRONG_PASSWORD = 'Sai-mat-khau-Zq81!';
 
 /** Every field the citizen-facing status view may carry (API.md, plus infoRequest and rating). */
 // otherTrack holds only the officers' words on where to take a complaint or denunciation (redirect-other-track).
+/** The fields of a request's log line this file reads; other log lines have no req and res. */
+interface RequestLog {
+  req: { id?: unknown; url?: unknown };
+  res: { statusCode?: number };
+  requestId?: unknown;
+}
 const STATUS_FIELDS = ['trackingCode', 'status', 'category', 'unit', 'submittedAt', 'updatedAt', 'dueAt', 'answer', 'infoRequest', 'rating', 'otherTrack'];
 
 describe("citizens' personal data", () => {
@@ -73,7 +82,7 @@ describe("citizens' personal data", () => {
       .set(KEY)
       .send({ category: 'sanitation', description: DESCRIPTION, location: { wardCode: 'BACH_KHOA', address: 'Số 17 ngõ Quỳnh Lôi' }, citizen: CITIZEN });
     expect(res.status).toBe(202);
-    ({ id: caseId, trackingCode } = res.body);
+    ({ id: caseId, trackingCode } = res.body as FeedbackAcceptedDto);
     await waitFor(
       () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [caseId]),
       (r) => r[0].status === 'assigned',
@@ -100,7 +109,7 @@ describe("citizens' personal data", () => {
       .set(bearer(tokens[who]))
       .send({ expectedVersion: await version(), ...body });
     expect({ action, status: res.status }).toEqual({ action, status: 200 });
-    return res.body;
+    return res.body as CaseDetailDto;
   };
 
   const RAW_CONTACT = Object.values(CITIZEN);
@@ -114,10 +123,11 @@ describe("citizens' personal data", () => {
   const expectCitizenSafeStatus = async (stage: string) => {
     const res = await status();
     expect(res.status).toBe(200);
-    for (const key of Object.keys(res.body)) expect({ stage, key, allowed: STATUS_FIELDS.includes(key) }).toEqual({ stage, key, allowed: true });
-    const text = JSON.stringify(res.body);
+    const body = res.body as FeedbackStatusDto;
+    for (const key of Object.keys(body)) expect({ stage, key, allowed: STATUS_FIELDS.includes(key) }).toEqual({ stage, key, allowed: true });
+    const text = JSON.stringify(body);
     expectNone(text, [...RAW_CONTACT, MASKED.name!, MASKED.phone!, MASKED.email!, DESCRIPTION, NOTE, INFO_REPLY], `status view (${stage})`);
-    return res.body;
+    return body;
   };
 
   // ---- responses -----------------------------------------------------------------------------
@@ -133,14 +143,15 @@ describe("citizens' personal data", () => {
   it('shows it, unmasked, to another handler of the same unit too (scope is the unit, not the designation)', async () => {
     const res = await get('pd.bk.handler.other');
     expect(res.status).toBe(200);
-    expect(res.body.handlerId).not.toBe(ids['pd.bk.handler.other']);
-    expect(res.body.citizen).toEqual({ ...CITIZEN, masked: false });
+    const view = res.body as CaseDetailDto;
+    expect(view.handlerId).not.toBe(ids['pd.bk.handler.other']);
+    expect(view.citizen).toEqual({ ...CITIZEN, masked: false });
   });
 
   it.each(['pd.bk.leader', 'pd.supervisor', 'pd.auditor'])('masks the contact for %s', async (who) => {
     const res = await get(who);
     expect(res.status).toBe(200);
-    expect(res.body.citizen).toEqual(MASKED);
+    expect((res.body as CaseDetailDto).citizen).toEqual(MASKED);
     expectNone(JSON.stringify(res.body), RAW_CONTACT, `GET /v1/cases/{id} as ${who}`);
   });
 
@@ -154,7 +165,7 @@ describe("citizens' personal data", () => {
     for (const who of ['pd.bk.handler', 'pd.bk.leader', 'pd.supervisor', 'pd.auditor']) {
       const res = await engine.http().get('/v1/cases').set(bearer(tokens[who]));
       expect(res.status).toBe(200);
-      expect(res.body.items.map((c: { id: string }) => c.id)).toContain(caseId);
+      expect((res.body as CasePageDto).items.map((c) => c.id)).toContain(caseId);
       expectNone(JSON.stringify(res.body), RAW_CONTACT, `GET /v1/cases as ${who}`);
     }
   });
@@ -189,9 +200,10 @@ describe("citizens' personal data", () => {
 
     // The auditor reads the whole file, timeline and messages included, still masked.
     const audited = await get('pd.auditor');
-    expect(audited.body.citizen).toEqual(MASKED);
-    expect(audited.body.messages.map((m: { kind: string }) => m.kind)).toEqual(['note', 'note', 'info_request', 'info_reply']);
-    expectNone(JSON.stringify(audited.body), RAW_CONTACT, 'the audited case file');
+    const file = audited.body as CaseDetailDto;
+    expect(file.citizen).toEqual(MASKED);
+    expect(file.messages.map((m) => m.kind)).toEqual(['note', 'note', 'info_request', 'info_reply']);
+    expectNone(JSON.stringify(file), RAW_CONTACT, 'the audited case file');
   });
 
   it('rejects requests carrying personal data with an error (validation, malformed JSON, wrong password)', async () => {
@@ -201,7 +213,7 @@ describe("citizens' personal data", () => {
       .set(KEY)
       .send({ category: 'sanitation', description: DESCRIPTION, location: { wardCode: 'BACH_KHOA' }, citizen: { ...CITIZEN, cccd: '001190012345' } });
     expect(withUnknownField.status).toBe(400);
-    expect(withUnknownField.body.message).toMatch(/citizen\.cccd|property cccd/);
+    expect((withUnknownField.body as ErrorDto).message).toMatch(/citizen\.cccd|property cccd/);
 
     const badPhone = await engine
       .http()
@@ -209,7 +221,7 @@ describe("citizens' personal data", () => {
       .set(KEY)
       .send({ category: 'sanitation', description: DESCRIPTION, location: { wardCode: 'BACH_KHOA' }, citizen: { ...CITIZEN, phone: `gọi ${CITIZEN.phone}` } });
     expect(badPhone.status).toBe(400);
-    expect(badPhone.body.message).toMatch(/phone/);
+    expect((badPhone.body as ErrorDto).message).toMatch(/phone/);
 
     const malformed = await engine
       .http()
@@ -258,13 +270,13 @@ describe("citizens' personal data", () => {
     expect(lines.length).toBeGreaterThan(0);
     const records = lines.flatMap((l) => {
       try {
-        return [JSON.parse(l) as Record<string, any>];
+        return [JSON.parse(l) as Partial<RequestLog>];
       } catch {
         return [];
       }
     });
     // Request logs are there, successes and errors alike: the check below is about real traffic.
-    const requests = records.filter((r) => r.req && r.res);
+    const requests = records.filter((r): r is RequestLog => !!r.req && !!r.res);
     expect(requests.length).toBeGreaterThan(10);
     expect(requests.some((r) => r.res.statusCode === 400)).toBe(true);
     expect(requests.some((r) => r.res.statusCode === 401 && String(r.req.url).includes('/v1/auth/login'))).toBe(true);

@@ -1,5 +1,9 @@
 import { OfficerRole } from '@fr/domain';
 import { adminToken, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import type { CaseDetailDto } from '../apps/api/src/cases/case-view.dto';
+import type { FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
+import type { ContactReadsDto } from '../apps/api/src/privacy/privacy-reads.dto';
+import type { SubjectRequestSummaryDto, SubjectRequestViewDto } from '../apps/api/src/privacy/subject-request.dto';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 const PHONE = '0987111222';
@@ -39,7 +43,7 @@ describe("citizens' data: records of reads and subject requests through their ch
       });
     expect(res.status).toBe(202);
     await waitFor(
-      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [res.body.id]),
+      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [(res.body as FeedbackAcceptedDto).id]),
       (r) => r[0].status !== 'received',
       { what: 'routing' },
     );
@@ -64,16 +68,20 @@ describe("citizens' data: records of reads and subject requests through their ch
   it('records every unmasked read of contact details; an ADMIN lists the readers by phone, an AUDITOR exports by case', async () => {
     closed = await newCase(PHONE);
     open = await newCase('+84 987 111 222'); // the same number, written another way
-    expect((await engine.http().get(`/v1/cases/${closed.id}`).set(bearer('bk.handler.dsr'))).body.citizen).toMatchObject({ phone: PHONE, masked: false });
-    expect((await engine.http().get(`/v1/cases/${closed.id}`).set(bearer('bk.leader.dsr'))).body.citizen).toMatchObject({ masked: true });
+    expect(((await engine.http().get(`/v1/cases/${closed.id}`).set(bearer('bk.handler.dsr'))).body as CaseDetailDto).citizen).toMatchObject({
+      phone: PHONE,
+      masked: false,
+    });
+    expect(((await engine.http().get(`/v1/cases/${closed.id}`).set(bearer('bk.leader.dsr'))).body as CaseDetailDto).citizen).toMatchObject({ masked: true });
 
     const byPhone = await engine
       .http()
       .get(`/v1/privacy/reads?phone=${encodeURIComponent('+84987111222')}`)
       .set(bearer('admin'));
     expect(byPhone.status).toBe(200);
-    expect(byPhone.body.readers).toEqual([expect.objectContaining({ username: 'bk.handler.dsr', role: 'HANDLER', unitCode: 'P_BACH_KHOA', reads: 1 })]);
-    expect(byPhone.body.items).toEqual([expect.objectContaining({ caseId: closed.id, trackingCode: closed.trackingCode })]);
+    const reads = byPhone.body as ContactReadsDto;
+    expect(reads.readers).toEqual([expect.objectContaining({ username: 'bk.handler.dsr', role: 'HANDLER', unitCode: 'P_BACH_KHOA', reads: 1 })]);
+    expect(reads.items).toEqual([expect.objectContaining({ caseId: closed.id, trackingCode: closed.trackingCode })]);
     // Found through a keyed hash: the phone is stored nowhere in the records.
     const stored = await engine.query<{ row: string }>(`SELECT row_to_json(r)::text AS row FROM contact_reads r`);
     for (const r of stored) expect(r.row).not.toContain(PHONE.slice(1));
@@ -90,16 +98,17 @@ describe("citizens' data: records of reads and subject requests through their ch
   it("answers an access request with the citizen's cases, what is held, and who read it, within its deadline", async () => {
     const res = await request({ kind: 'access', phone: PHONE });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ kind: 'access', status: 'answered', trackingCodes: [closed.trackingCode, open.trackingCode] });
-    expect(new Date(res.body.dueAt).getTime() - new Date(res.body.receivedAt).getTime()).toBe(72 * 3600_000);
-    expect(res.body.cases).toEqual([
+    const answer = res.body as SubjectRequestViewDto;
+    expect(answer).toMatchObject({ kind: 'access', status: 'answered', trackingCodes: [closed.trackingCode, open.trackingCode] });
+    expect(new Date(answer.dueAt).getTime() - new Date(answer.receivedAt).getTime()).toBe(72 * 3600_000);
+    expect(answer.cases).toEqual([
       expect.objectContaining({ trackingCode: closed.trackingCode, contact: { name: 'Trần Văn Minh', phone: PHONE, email: 'minh.tran@example.vn' } }),
-      expect.objectContaining({ trackingCode: open.trackingCode, contact: expect.objectContaining({ phone: '+84 987 111 222' }) }),
+      expect.objectContaining({ trackingCode: open.trackingCode, contact: expect.objectContaining({ phone: '+84 987 111 222' }) as unknown }),
     ]);
-    expect(res.body.reads).toEqual([{ trackingCode: closed.trackingCode, readAt: expect.any(String), unitCode: 'P_BACH_KHOA', role: 'HANDLER' }]);
-    expect((await engine.http().get(`/v1/privacy/requests/${res.body.id}`).set(KEY)).body).toMatchObject({ id: res.body.id, status: 'answered' });
+    expect(answer.reads).toEqual([{ trackingCode: closed.trackingCode, readAt: expect.any(String) as unknown, unitCode: 'P_BACH_KHOA', role: 'HANDLER' }]);
+    expect((await engine.http().get(`/v1/privacy/requests/${answer.id}`).set(KEY)).body).toMatchObject({ id: answer.id, status: 'answered' });
     // Another channel does not see it; a request needs a phone or an e-mail.
-    expect((await engine.http().get(`/v1/privacy/requests/${res.body.id}`).set({ 'X-Api-Key': DEV_KEYS.hotline })).status).toBe(404);
+    expect((await engine.http().get(`/v1/privacy/requests/${answer.id}`).set({ 'X-Api-Key': DEV_KEYS.hotline })).status).toBe(404);
     expect((await request({ kind: 'access' })).status).toBe(400);
   });
 
@@ -127,20 +136,21 @@ describe("citizens' data: records of reads and subject requests through their ch
     await step('bk.handler.dsr', open.id, 'resolve', { answer: ANSWER });
     await step('bk.leader.dsr', open.id, 'close', {});
     expect(await contact(open.id)).toEqual({ citizen_phone: null, citizen_name: null });
-    const after = await engine.http().get(`/v1/privacy/requests/${res.body.id}`).set(KEY);
-    expect(after.body).toMatchObject({ status: 'answered', waitingFor: [], answeredAt: expect.any(String) });
+    const { id: requestId } = res.body as SubjectRequestViewDto;
+    const after = await engine.http().get(`/v1/privacy/requests/${requestId}`).set(KEY);
+    expect(after.body).toMatchObject({ status: 'answered', waitingFor: [], answeredAt: expect.any(String) as unknown });
     const told = await engine.query<{ event_key: string; payload: Record<string, unknown> }>(
       `SELECT event_key, payload FROM deliveries WHERE kind = 'channel' AND target = 'ihanoi' AND event_key LIKE 'privacy-request.%' ORDER BY id`,
     );
-    expect(told.map((d) => d.event_key)).toEqual([`privacy-request.${res.body.id}.waiting_for_closure`, `privacy-request.${res.body.id}.answered`]);
-    expect(told[0].payload).toMatchObject({ event: 'privacy.request', requestId: res.body.id, status: 'waiting_for_closure', waitingFor: [open.trackingCode] });
+    expect(told.map((d) => d.event_key)).toEqual([`privacy-request.${requestId}.waiting_for_closure`, `privacy-request.${requestId}.answered`]);
+    expect(told[0].payload).toMatchObject({ event: 'privacy.request', requestId, status: 'waiting_for_closure', waitingFor: [open.trackingCode] });
     expect(told[1].payload).toMatchObject({ status: 'answered', waitingFor: [] });
     expect(JSON.stringify(told)).not.toContain(PHONE.slice(1));
 
     // Supervisors follow every request and its deadline, with nothing personal in the list.
     const list = await engine.http().get('/v1/privacy/requests').set(bearer('vp.supervisor.dsr'));
     expect(list.status).toBe(200);
-    expect(list.body.map((r: { kind: string }) => r.kind)).toEqual(['delete', 'correct', 'access']);
+    expect((list.body as SubjectRequestSummaryDto[]).map((r) => r.kind)).toEqual(['delete', 'correct', 'access']);
     expect(JSON.stringify(list.body)).not.toContain(PHONE.slice(1));
     expect((await engine.http().get('/v1/privacy/requests').set(bearer('bk.handler.dsr'))).status).toBe(403);
     const verify = await engine.http().get('/v1/audits/verify').set(bearer('nv.auditor.dsr'));

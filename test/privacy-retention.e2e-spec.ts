@@ -5,6 +5,7 @@ import { EraseExpiredContactDetails } from '@fr/privacy';
 import { QueueName, QueueRegistry } from '@fr/queue';
 import { SlaService } from '@fr/sla';
 import { adminToken, createOfficer, DEV_KEYS, ManualClock, TestEngine, waitFor } from '@fr/testing';
+import type { FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 const CITIZEN = { name: 'Nguyễn Thị Lan', phone: '0912345678', email: 'lan.nguyen@example.vn' };
@@ -59,7 +60,7 @@ describe('personal data: the trail holds none, contact details are erased after 
     });
     expect(res.status).toBe(202);
     await waitFor(
-      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [res.body.id]),
+      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [(res.body as FeedbackAcceptedDto).id]),
       (r) => r[0].status !== 'received',
       { what: 'routing' },
     );

@@ -1,6 +1,10 @@
 import { ApplyReorganisation } from '@fr/directory';
 import { SlaReconciler, SlaReconcileResult } from '@fr/sla';
 import { adminToken, bearer, createOfficer, DEV_KEYS, login, ManualClock, TestEngine, waitFor } from '@fr/testing';
+import type { CaseDetailDto } from '../apps/api/src/cases/case-view.dto';
+import type { ErrorDto } from '../apps/api/src/common/error.dto';
+import type { FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
+import type { ReorganisationDto, ReorganisationReportDto } from '../apps/api/src/reorganisations/reorganisation.dto';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 /** Tuesday 3 March 2026, 15:00 in Hanoi: a receive clock started now (8 working hours) runs into Wednesday afternoon. */
@@ -61,7 +65,7 @@ describe('a reorganisation: merge, split by street, untouched, on a controllable
       .send({ category: 'sidewalk_encroachment', description: 'Quán nước lấn chiếm vỉa hè, người đi bộ phải xuống lòng đường.', location });
     expect(res.status).toBe(202);
     await waitFor(
-      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [res.body.id]),
+      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [(res.body as FeedbackAcceptedDto).id]),
       (r) => r[0].status !== 'received',
       { what: 'routing' },
     );
@@ -86,9 +90,10 @@ describe('a reorganisation: merge, split by street, untouched, on a controllable
   it('dry-runs the plan: every open case of an ending unit and where it goes', async () => {
     const res = await engine.http().post('/v1/reorganisations?dryRun=true').set(bearer(admin)).send(PLAN);
     expect(res.status).toBe(200);
-    expect(res.body.ok).toBe(true);
-    expect(res.body.unresolved).toEqual([]);
-    const moves = (res.body.moves as { caseId: string; from: string; to: string; why: string }[]).map(({ caseId, from, to, why }) => ({
+    const report = res.body as ReorganisationReportDto;
+    expect(report.ok).toBe(true);
+    expect(report.unresolved).toEqual([]);
+    const moves = report.moves.map(({ caseId, from, to, why }) => ({
       caseId,
       from,
       to,
@@ -100,25 +105,25 @@ describe('a reorganisation: merge, split by street, untouched, on a controllable
       { caseId: cases.merged.id, from: 'P_CAU_DEN', to: 'P_BACH_KHOA', why: 'merge' },
       { caseId: cases.split.id, from: 'P_QUYNH_MAI', to: 'P_MAI_DONG', why: 'split-street' },
     ]);
-    expect(res.body.ending).toEqual([
+    expect(report.ending).toEqual([
       { unit: 'P_CAU_DEN', how: 'merge', successors: ['P_BACH_KHOA'] },
       { unit: 'P_QUYNH_MAI', how: 'split', successors: ['P_MAI_DONG', 'P_BACH_MAI'] },
     ]);
-    expect(res.body.designationGaps).toEqual([]);
+    expect(report.designationGaps).toEqual([]);
   });
 
   it('refuses a plan that leaves a unit without a designated handler, with the list', async () => {
     const lacking = { ...PLAN, newUnits: [{ ...PLAN.newUnits[0], handler: null }] };
     const dry = await engine.http().post('/v1/reorganisations?dryRun=true').set(bearer(admin)).send(lacking);
     expect(dry.status).toBe(200);
-    expect(dry.body.designationGaps).toEqual([{ unitCode: 'P_MAI_DONG', missing: ['handler'] }]);
+    expect((dry.body as ReorganisationReportDto).designationGaps).toEqual([{ unitCode: 'P_MAI_DONG', missing: ['handler'] }]);
     const res = await engine.http().post('/v1/reorganisations').set(bearer(admin)).send(lacking);
     expect(res.status).toBe(422);
-    expect(res.body.message).toContain("unit 'P_MAI_DONG' would have no designated handler");
+    expect((res.body as ErrorDto).message).toContain("unit 'P_MAI_DONG' would have no designated handler");
     const dissolving = { name: 'Giải thể', effectiveAt: EFFECTIVE, dissolutions: [{ unit: 'CONG_AN' }] };
     const refused = await engine.http().post('/v1/reorganisations').set(bearer(admin)).send(dissolving);
     expect(refused.status).toBe(422);
-    expect(refused.body.message).toContain("routing rule 'public-order-to-police' points at 'CONG_AN'");
+    expect((refused.body as ErrorDto).message).toContain("routing rule 'public-order-to-police' points at 'CONG_AN'");
     expect((await engine.http().get('/v1/reorganisations').set(bearer(admin))).body).toEqual([]);
   });
 
@@ -132,8 +137,9 @@ describe('a reorganisation: merge, split by street, untouched, on a controllable
     clock.set('2026-03-04T08:00:00+07:00');
     expect(await sut.runDue()).toBe(1);
     expect(await sut.runDue()).toBe(0);
-    expect(await sut.execute(scheduled.body.id as string)).toBe(false);
-    const applied = await engine.http().get(`/v1/reorganisations/${scheduled.body.id}`).set(bearer(supervisor));
+    const { id: reorganisationId } = scheduled.body as ReorganisationDto;
+    expect(await sut.execute(reorganisationId)).toBe(false);
+    const applied = await engine.http().get(`/v1/reorganisations/${reorganisationId}`).set(bearer(supervisor));
     expect(applied.body).toMatchObject({ status: 'applied', appliedAt: clock.now().toISOString() });
 
     const maiDongHandler = await officerId('p.mai.dong.handler');
@@ -150,7 +156,7 @@ describe('a reorganisation: merge, split by street, untouched, on a controllable
     expect(moves.map((m) => m.case_id).sort()).toEqual([cases.merged.id, cases.split.id].sort());
 
     const view = await engine.http().get(`/v1/cases/${cases.split.id}`).set(bearer(supervisor));
-    const move = (view.body.timeline as { action: string; data: Record<string, unknown> }[]).find((e) => e.action === 'reorganise');
+    const move = (view.body as CaseDetailDto).timeline.find((e) => e.action === 'reorganise');
     expect(move?.data).toMatchObject({ fromUnit: 'P_QUYNH_MAI', toUnit: 'P_MAI_DONG', why: 'split-street' });
     const told = await engine.query<{ officer_id: string }>(`SELECT officer_id FROM notifications WHERE kind = 'reorganisation' AND case_id = $1`, [
       cases.split.id,

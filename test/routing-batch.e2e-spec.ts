@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { RouteCase } from '@fr/routing';
 import { Clock, SlaService } from '@fr/sla';
 import { DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import type { FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 
@@ -30,7 +31,7 @@ describe(`${RouteCase.name} in batches`, () => {
         ...over,
       });
     expect(res.status).toBe(202);
-    return res.body.id as string;
+    return (res.body as FeedbackAcceptedDto).id;
   }
   /** Cases submitted while no worker runs, their outbox rows removed: only the test routes them. */
   async function unqueued(count: number): Promise<string[]> {

@@ -1,7 +1,20 @@
 import { Job, Queue } from 'bullmq';
 import { jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
-import { Clock, EscalationLevel, FireEscalation, ladderTimes, SlaReconciler, SlaReconcileResult, SlaService, slaTimerPayload, Stage } from '@fr/sla';
+import {
+  Clock,
+  EscalationLevel,
+  FireEscalation,
+  FireEscalationResult,
+  ladderTimes,
+  SlaReconciler,
+  SlaReconcileResult,
+  SlaService,
+  slaTimerPayload,
+  Stage,
+} from '@fr/sla';
 import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import type { FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
+import type { EscalationPageDto, NotificationDto } from '../apps/api/src/notifications/notification.dto';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 const CITIZEN = { name: 'Nguyễn Văn Bình', phone: '0987654321', email: 'binh.nguyen@example.vn' };
@@ -72,7 +85,7 @@ describe('SLA clocks and the escalation ladder', () => {
       .send({ category: 'sidewalk_encroachment', description: DESCRIPTION, location: { wardCode: 'BACH_KHOA' }, citizen: CITIZEN });
     expect(res.status).toBe(202);
     await waitFor(
-      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [res.body.id]),
+      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [(res.body as FeedbackAcceptedDto).id]),
       (r) => r[0].status === 'assigned',
       { what: 'routing' },
     );
@@ -124,7 +137,8 @@ describe('SLA clocks and the escalation ladder', () => {
       (s) => s === 'completed',
       { what: `timer ${jobId} to run` },
     );
-    return (await slaQueue().getJob(jobId))!.returnvalue;
+    // What the SLA timer processor returned, as BullMQ stored it.
+    return (await slaQueue().getJob(jobId))!.returnvalue as FireEscalationResult;
   }
   const escalations = (caseId: string) =>
     engine.query<{ id: string; stage: string; level: string; resolved_at: Date | null }>(
@@ -211,9 +225,10 @@ describe('SLA clocks and the escalation ladder', () => {
     expect((await engine.http().post(`/v1/notifications/not-a-number/read`).set(as('bk.lanhdao'))).status).toBe(404);
     const read = await engine.http().post(`/v1/notifications/${n.id}/read`).set(as('bk.lanhdao'));
     expect(read.status).toBe(200);
-    expect(read.body.readAt).toEqual(expect.any(String));
+    const { readAt } = read.body as NotificationDto;
+    expect(readAt).toEqual(expect.any(String));
     const again = await engine.http().post(`/v1/notifications/${n.id}/read`).set(as('bk.lanhdao'));
-    expect(again.body.readAt).toBe(read.body.readAt);
+    expect((again.body as NotificationDto).readAt).toBe(readAt);
     expect(await inbox('bk.lanhdao', '?unread=true')).toMatchObject({ items: [], unread: 0 });
     expect((await inbox('bk.lanhdao')).items).toHaveLength(1);
 
@@ -221,12 +236,19 @@ describe('SLA clocks and the escalation ladder', () => {
     const list = async (who: string, query: string) => engine.http().get(`/v1/escalations${query}`).set(as(who));
     const mine = await list('bk.lanhdao', '?level=1&open=true');
     expect(mine.status).toBe(200);
-    expect(mine.body.items).toEqual([
-      expect.objectContaining({ caseId: id, trackingCode, stage: 'receive', level: '1', open: true, unit: expect.objectContaining({ code: 'P_BACH_KHOA' }) }),
+    expect((mine.body as EscalationPageDto).items).toEqual([
+      expect.objectContaining({
+        caseId: id,
+        trackingCode,
+        stage: 'receive',
+        level: '1',
+        open: true,
+        unit: expect.objectContaining({ code: 'P_BACH_KHOA' }) as unknown,
+      }),
     ]);
-    expect((await list('tn.lanhdao', '?open=true')).body.items).toEqual([]);
+    expect(((await list('tn.lanhdao', '?open=true')).body as EscalationPageDto).items).toEqual([]);
     for (const who of ['vp.giamsat', 'nv.kiemtra']) {
-      expect((await list(who, '?level=1')).body.items.map((e: { caseId: string }) => e.caseId)).toContain(id);
+      expect(((await list(who, '?level=1')).body as EscalationPageDto).items.map((e) => e.caseId)).toContain(id);
     }
     expect((await list('bk.xuly', '')).status).toBe(403);
     expect((await list('admin', '')).status).toBe(403);
@@ -244,8 +266,8 @@ describe('SLA clocks and the escalation ladder', () => {
     // Acknowledging ends the receive stage: its escalations close.
     await step('bk.xuly', id, 'acknowledge', { severity: 'normal' });
     expect((await escalations(id)).every((e) => e.resolved_at !== null)).toBe(true);
-    expect((await list('vp.giamsat', '?open=true&limit=100')).body.items.map((e: { caseId: string }) => e.caseId)).not.toContain(id);
-    expect((await list('vp.giamsat', '?open=false&limit=100')).body.items.filter((e: { caseId: string }) => e.caseId === id)).toHaveLength(4);
+    expect(((await list('vp.giamsat', '?open=true&limit=100')).body as EscalationPageDto).items.map((e) => e.caseId)).not.toContain(id);
+    expect(((await list('vp.giamsat', '?open=false&limit=100')).body as EscalationPageDto).items.filter((e) => e.caseId === id)).toHaveLength(4);
   });
 
   it('fires nothing for a case resolved before its deadline: the timers arrive and do nothing', async () => {
@@ -383,7 +405,7 @@ describe('SLA clocks and the escalation ladder', () => {
         ),
       ),
     );
-    const outcomes = await Promise.all(jobIds.map(async (jobId) => (await slaQueue().getJob(jobId))!.returnvalue.outcome));
+    const outcomes = await Promise.all(jobIds.map(async (jobId) => ((await slaQueue().getJob(jobId))!.returnvalue as FireEscalationResult).outcome));
     expect(outcomes).toEqual(jobIds.map(() => 'fired'));
     for (const c of cases) {
       expect((await escalations(c.id)).map((e) => e.level).sort()).toEqual(['1', 'warn']);

@@ -7,6 +7,8 @@ import { dataSourceOptions, MIGRATIONS } from '@fr/persistence';
 import { QueueName } from '@fr/queue';
 import { Clock } from '@fr/sla';
 import { adminToken, bearer, createOfficer, DEV_KEYS, startWebhookReceiver, TestEngine, verifyWebhook, waitFor, WebhookReceiver } from '@fr/testing';
+import type { ErrorDto } from '../apps/api/src/common/error.dto';
+import type { ChannelWebhookViewDto, RegisteredWebhookDto, SecretRotationDto, WebhookDto } from '../apps/api/src/webhooks/webhooks.controller';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 const ANSWER = 'UBND phường đã kiểm tra hiện trường, yêu cầu hộ kinh doanh thu dọn rác trong ngày; mọi thắc mắc gọi cán bộ phụ trách theo số 0912345678.';
@@ -62,7 +64,7 @@ describe('Standard Webhooks: replay, rotation, frozen payloads', () => {
   it('a delivery replayed after the tolerance is refused by the receiver; verified the first time', async () => {
     const set = await channelWebhook('/replay');
     expect(set.status).toBe(200);
-    rx.trust('/replay', set.body.secret);
+    rx.trust('/replay', (set.body as ChannelWebhookViewDto).secret!);
     const { trackingCode } = await submit('Rác thải ùn ứ đầu ngõ 12 Hồng Mai.');
     const [call] = await callsFor('/replay', trackingCode);
     expect(call.verifiedWith).toBe(0);
@@ -92,10 +94,10 @@ describe('Standard Webhooks: replay, rotation, frozen payloads', () => {
 
     const rotated = await engine.http().post('/v1/channels/ihanoi/webhook/rotate-secret').set(bearer(admin)).send({ overlapSeconds: 3600 });
     expect(rotated.status).toBe(200);
-    const newSecret: string = rotated.body.secret;
+    const { secret: newSecret, previousSecretExpiresAt } = rotated.body as SecretRotationDto;
     expect(newSecret).toMatch(/^whsec_/);
     expect(newSecret).not.toBe(oldSecret);
-    const overlapEnds = new Date(rotated.body.previousSecretExpiresAt);
+    const overlapEnds = new Date(previousSecretExpiresAt);
     expect(overlapEnds.getTime() - Date.now()).toBeGreaterThan(3590 * 1000);
 
     // The receiver still knows only the old secret: it keeps verifying during the overlap.
@@ -123,12 +125,13 @@ describe('Standard Webhooks: replay, rotation, frozen payloads', () => {
       .set(bearer(admin))
       .send({ url: `${rx.url}/sub`, events: ['escalation'] });
     expect(hook.status).toBe(201);
-    const rotated = await engine.http().post(`/v1/webhooks/${hook.body.id}/rotate-secret`).set(bearer(admin)).send({});
+    const registered = hook.body as RegisteredWebhookDto;
+    const rotated = await engine.http().post(`/v1/webhooks/${registered.id}/rotate-secret`).set(bearer(admin)).send({});
     expect(rotated.status).toBe(200);
-    expect(rotated.body.secret).not.toBe(hook.body.secret);
-    const listed = (await engine.http().get('/v1/webhooks').set(bearer(admin))).body.find((w: { id: string }) => w.id === hook.body.id);
+    expect((rotated.body as SecretRotationDto).secret).not.toBe(registered.secret);
+    const listed = ((await engine.http().get('/v1/webhooks').set(bearer(admin))).body as WebhookDto[]).find((w) => w.id === registered.id);
     // The default overlap is a day.
-    expect(new Date(listed.previousSecretExpiresAt).getTime() - Date.now()).toBeGreaterThan(23 * 3600 * 1000);
+    expect(new Date(listed!.previousSecretExpiresAt!).getTime() - Date.now()).toBeGreaterThan(23 * 3600 * 1000);
     expect(JSON.stringify(listed)).not.toContain('whsec_');
 
     const [{ webhook_url }] = await engine.query<{ webhook_url: string | null }>(`SELECT webhook_url FROM channels WHERE code = 'hotline_1022'`);
@@ -136,15 +139,15 @@ describe('Standard Webhooks: replay, rotation, frozen payloads', () => {
     const cases: [string, Record<string, unknown>, number, RegExp][] = [
       ['/v1/channels/hotline_1022/webhook/rotate-secret', {}, 422, /has no webhook/],
       ['/v1/channels/no_such_channel/webhook/rotate-secret', {}, 404, /channel 'no_such_channel' not found/],
-      [`/v1/webhooks/${hook.body.id}/rotate-secret`, { overlapSeconds: 8 * 24 * 3600 }, 400, /overlapSeconds must not be greater than 604800/],
+      [`/v1/webhooks/${registered.id}/rotate-secret`, { overlapSeconds: 8 * 24 * 3600 }, 400, /overlapSeconds must not be greater than 604800/],
       ['/v1/webhooks/00000000-0000-4000-8000-000000000000/rotate-secret', {}, 404, /not found/],
     ];
     for (const [path, body, status, message] of cases) {
       const res = await engine.http().post(path).set(bearer(admin)).send(body);
       expect([path, res.status]).toEqual([path, status]);
-      expect(res.body.message).toMatch(message);
+      expect((res.body as ErrorDto).message).toMatch(message);
     }
-    const handlerTry = await engine.http().post(`/v1/webhooks/${hook.body.id}/rotate-secret`).set(bearer(handler)).send({});
+    const handlerTry = await engine.http().post(`/v1/webhooks/${registered.id}/rotate-secret`).set(bearer(handler)).send({});
     expect(handlerTry.status).toBe(403);
   });
 
@@ -194,7 +197,7 @@ describe('Standard Webhooks: replay, rotation, frozen payloads', () => {
       expect(attempts.map((x) => x.status)).toEqual([503, 200]);
       expect(attempts.every((x) => x.verifiedWith === 0)).toBe(true);
       expect(attempts[1].body).toBe(attempts[0].body);
-      seen.push(JSON.parse(attempts[0].body));
+      seen.push(JSON.parse(attempts[0].body) as Record<string, unknown>);
     }
     const byAction = Object.fromEntries(seen.map((p) => [p.action as string, p]));
     expect(byAction.route).toMatchObject({ to: 'assigned', status: 'assigned', dueAt: due.assigned, answer: null });
@@ -225,7 +228,7 @@ describe('Standard Webhooks: replay, rotation, frozen payloads', () => {
       ds = new DataSource({ ...dataSourceOptions({ databaseUrl: url.toString(), dbPoolSize: 1 }), migrations: upTo(1765550000000) });
       await ds.initialize();
       await ds.runMigrations();
-      const [{ webhook_secret }] = await ds.query(`SELECT webhook_secret FROM channels WHERE code = 'old'`);
+      const [{ webhook_secret }] = await ds.query<{ webhook_secret: string }[]>(`SELECT webhook_secret FROM channels WHERE code = 'old'`);
       await ds.destroy();
       expect(webhook_secret).toBe(`whsec_${Buffer.from(legacy, 'utf8').toString('base64')}`);
       const ts = Math.floor(Date.now() / 1000);

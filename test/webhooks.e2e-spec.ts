@@ -2,6 +2,9 @@ import { Queue } from 'bullmq';
 import { DeliveriesReconciler } from '@fr/notifications';
 import { QueueName } from '@fr/queue';
 import { adminToken, bearer, DEV_KEYS, startWebhookReceiver, TestEngine, waitFor, WebhookReceiver } from '@fr/testing';
+import type { ErrorDto } from '../apps/api/src/common/error.dto';
+import type { FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
+import type { ChannelWebhookViewDto, RegisteredWebhookDto, WebhookDeliveryDto, WebhookDto } from '../apps/api/src/webhooks/webhooks.controller';
 
 describe('webhooks: signed deliveries, retries, and an allow-list for internal addresses', () => {
   let engine: TestEngine;
@@ -24,7 +27,7 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
 
   const register = async (url: string, events = ['case.status']) => {
     const res = await engine.http().post('/v1/webhooks').set(bearer(admin)).send({ url, events });
-    if (res.status === 201) rx.trust(new URL(url).pathname, res.body.secret);
+    if (res.status === 201) rx.trust(new URL(url).pathname, (res.body as RegisteredWebhookDto).secret!);
     return res;
   };
   const setChannelWebhook = async () => {
@@ -35,7 +38,8 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
       .send({ url: `${rx.url}/ihanoi` });
     expect(res.status).toBe(200);
     // Generated on the first call and shown once; later calls keep it.
-    if (res.body.secret) channelSecret = res.body.secret;
+    const { secret } = res.body as ChannelWebhookViewDto;
+    if (secret) channelSecret = secret;
     rx.trust('/ihanoi', channelSecret);
   };
 
@@ -49,7 +53,7 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
   ])('refuses %s', async (_what, url, message) => {
     const res = await register(url);
     expect(res.status).toBe(422);
-    expect(res.body.message).toMatch(message);
+    expect((res.body as ErrorDto).message).toMatch(message);
   });
 
   it('accepts an allow-listed internal host, and only ADMIN may register', async () => {
@@ -57,8 +61,9 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ url: `${rx.url}/ok`, events: ['case.status'], active: true });
     // A generated Standard Webhooks secret, shown this once.
-    expect(res.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
-    expect(JSON.stringify((await engine.http().get('/v1/webhooks').set(bearer(admin))).body)).not.toContain(res.body.secret);
+    const { secret } = res.body as RegisteredWebhookDto;
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(JSON.stringify((await engine.http().get('/v1/webhooks').set(bearer(admin))).body)).not.toContain(secret);
     expect((await engine.http().post('/v1/webhooks').send({})).status).toBe(401);
   });
 
@@ -70,7 +75,7 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
       .set(bearer(admin))
       .send({ url: `${rx.url}/chosen`, events: ['escalation'], secret: chosen });
     expect(ok.status).toBe(201);
-    expect(ok.body.secret).toBeUndefined();
+    expect((ok.body as RegisteredWebhookDto).secret).toBeUndefined();
     expect(JSON.stringify(ok.body)).not.toContain(chosen);
     for (const secret of ['a-secret-of-16-chars+', `whsec_${Buffer.alloc(8).toString('base64')}`]) {
       const res = await engine
@@ -79,7 +84,7 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
         .set(bearer(admin))
         .send({ url: `${rx.url}/chosen`, events: ['escalation'], secret });
       expect(res.status).toBe(422);
-      expect(res.body.message).toMatch(/whsec_ followed by the base64 of 24 to 64 random bytes/);
+      expect((res.body as ErrorDto).message).toMatch(/whsec_ followed by the base64 of 24 to 64 random bytes/);
     }
   });
 
@@ -97,6 +102,7 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
         location: { address: 'ngõ 7 Lạc Trung, phường Vĩnh Tuy' },
         citizen: { name: 'Đoàn Thị Mến', phone: '0966123456' },
       });
+    const { trackingCode } = res.body as FeedbackAcceptedDto;
     const calls = await waitFor(
       async () => rx.calls.filter((c) => c.path === '/ihanoi'),
       (c) => c.length >= 1,
@@ -108,10 +114,10 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     expect(Number(call.headers['webhook-timestamp'])).toBeCloseTo(Date.now() / 1000, -2);
     expect(call.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
     expect(call.headers['x-signature']).toBeUndefined();
-    const body = JSON.parse(call.body);
+    const body = JSON.parse(call.body) as Record<string, unknown>;
     expect(body).toMatchObject({
       event: 'case.status',
-      trackingCode: res.body.trackingCode,
+      trackingCode,
       externalId: 'ihn-778899',
       to: 'assigned',
       unit: { code: 'CONG_AN' },
@@ -119,7 +125,7 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     expect(call.body).not.toMatch(/Đoàn Thị Mến|0966123456|Karaoke/);
     // Subscribers to case.status get it too, exactly once each.
     await waitFor(
-      async () => rx.calls.filter((c) => c.path === '/ok' && c.body.includes(res.body.trackingCode)),
+      async () => rx.calls.filter((c) => c.path === '/ok' && c.body.includes(trackingCode)),
       (c) => c.length >= 1,
     );
     // The receiver may record a call before the worker has read its answer and marked the row: wait for the mark.
@@ -129,26 +135,27 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
       { what: 'the channel delivery to be marked delivered' },
     );
     expect(channelDeliveries).toEqual([{ status: 'delivered' }]);
-    expect(rx.calls.filter((c) => c.path === '/ihanoi' && c.body.includes(res.body.trackingCode))).toHaveLength(1);
+    expect(rx.calls.filter((c) => c.path === '/ihanoi' && c.body.includes(trackingCode))).toHaveLength(1);
   });
 
   it('retries a failing receiver with backoff until it answers, and shows the failures meanwhile', async () => {
     const hook = await register(`${rx.url}/flaky`);
     expect(hook.status).toBe(201);
+    const { id: hookId } = hook.body as RegisteredWebhookDto;
     await engine
       .http()
       .post('/v1/feedback')
       .set({ 'X-Api-Key': DEV_KEYS.hotline })
       .send({ category: 'roads_lighting', description: 'Ổ gà lớn trên phố Kim Ngưu.', location: { wardCode: 'THANH_LUONG' } });
     const failing = await waitFor(
-      async () => (await engine.http().get('/v1/webhooks').set(bearer(admin))).body.find((w: { id: string }) => w.id === hook.body.id),
-      (w) => w.deliveries.lastError !== null,
+      async () => ((await engine.http().get('/v1/webhooks').set(bearer(admin))).body as WebhookDto[]).find((w) => w.id === hookId),
+      (w) => w!.deliveries.lastError !== null,
       { what: 'a recorded failure' },
     );
-    expect(failing.deliveries.lastError).toMatch(/answered 503/);
+    expect(failing!.deliveries.lastError).toMatch(/answered 503/);
     const [delivery] = await waitFor(
-      async () => (await engine.http().get(`/v1/webhooks/${hook.body.id}/deliveries`).set(bearer(admin))).body,
-      (d: { status: string; messageId: string }[]) => d.length > 0 && d[0].status === 'delivered',
+      async () => (await engine.http().get(`/v1/webhooks/${hookId}/deliveries`).set(bearer(admin))).body as WebhookDeliveryDto[],
+      (d) => d.length > 0 && d[0].status === 'delivered',
       { timeoutMs: 20000, what: 'the delivery to succeed after retries' },
     );
     expect(delivery).toMatchObject({ status: 'delivered', attempts: 3 });
@@ -175,9 +182,10 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
       .post('/v1/feedback')
       .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
       .send({ category: 'sanitation', description: 'Nước thải tràn ra ngõ 12 Hồng Mai.', location: { wardCode: 'QUYNH_MAI' } });
+    const accepted = res.body as FeedbackAcceptedDto;
     await waitFor(
-      () => engine.query(`SELECT status FROM cases WHERE id = $1`, [res.body.id]),
-      (r: any[]) => r[0].status === 'assigned',
+      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [accepted.id]),
+      (r) => r[0].status === 'assigned',
     );
     if (paused === QueueName.Notifications) {
       await waitFor(
@@ -204,7 +212,7 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     );
     expect(repaired!.fanouts + repaired!.deliveries).toBeGreaterThanOrEqual(1);
     const calls = await waitFor(
-      async () => rx.calls.filter((c) => c.path === '/ihanoi' && c.body.includes(res.body.trackingCode)),
+      async () => rx.calls.filter((c) => c.path === '/ihanoi' && c.body.includes(accepted.trackingCode)),
       (c) => c.length >= 1,
       { what: 'the lost status update to be delivered' },
     );
@@ -215,7 +223,7 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
       (r) => r !== null,
     );
     expect(again).toEqual({ fanouts: 0, deliveries: 0 });
-    expect(rx.calls.filter((c) => c.path === '/ihanoi' && c.body.includes(res.body.trackingCode))).toHaveLength(1);
+    expect(rx.calls.filter((c) => c.path === '/ihanoi' && c.body.includes(accepted.trackingCode))).toHaveLength(1);
   });
   it('fans out an event whose transaction committed after later events had been swept (no id watermark)', async () => {
     const res = await engine
@@ -223,9 +231,10 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
       .post('/v1/feedback')
       .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
       .send({ category: 'sanitation', description: 'Rác thải ùn ứ đầu ngõ 5 Kim Ngưu.', location: { wardCode: 'QUYNH_MAI' } });
+    const accepted = res.body as FeedbackAcceptedDto;
     await waitFor(
-      () => engine.query(`SELECT status FROM cases WHERE id = $1`, [res.body.id]),
-      (r: any[]) => r[0].status === 'assigned',
+      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [accepted.id]),
+      (r) => r[0].status === 'assigned',
     );
     const worker = engine.worker!;
     const fanned = (eventId: string) => engine.query(`SELECT 1 FROM case_event_fanouts WHERE event_id = $1`, [eventId]);
@@ -234,14 +243,14 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     try {
       await slow.query('BEGIN');
       [{ id: late }] = (
-        await slow.query(
+        await slow.query<{ id: string }>(
           `INSERT INTO audit_events (case_id, actor, action, from_state, to_state) VALUES ($1, 'system', 'extend', 'assigned', 'assigned') RETURNING id::text`,
-          [res.body.id],
+          [accepted.id],
         )
       ).rows;
       const [{ id: early }] = await engine.query<{ id: string }>(
         `INSERT INTO audit_events (case_id, actor, action, from_state, to_state) VALUES ($1, 'system', 'extend', 'assigned', 'assigned') RETURNING id::text`,
-        [res.body.id],
+        [accepted.id],
       );
       await engine.sealAuditTrail();
       await waitFor(
