@@ -103,7 +103,11 @@ export class AuditChainWalker {
     const pages = seqPages(range.fromSeq, range.toSeq, VERIFY_BATCH);
     const read = () => {
       const next = pages.next();
-      return next.done ? null : selectRows<SealedEventRow>(this.ds, SEAL_PAGE_SQL, next.value);
+      if (next.done) return null;
+      const rows = selectRows<SealedEventRow>(this.ds, SEAL_PAGE_SQL, next.value);
+      // A page read ahead and never awaited (the walk stopped first) must not fail the process.
+      rows.catch(() => undefined);
+      return rows;
     };
     // One page in hand, the next being read (over another pooled connection) meanwhile, as a thread does.
     let pending = read();
