@@ -196,6 +196,25 @@ describe('the tamper-evident audit trail', () => {
     expect(await verify()).toMatchObject({ ok: true });
   });
 
+  it("a text kept aside that the event's sealed content does not list is detected, whichever page it is read in", async () => {
+    await engine.sealAuditTrail();
+    const [victim] = await engine.query<{ id: string }>(
+      `SELECT s.event_id::text AS id FROM audit_seals s WHERE NOT EXISTS (SELECT 1 FROM audit_event_texts t WHERE t.event_id = s.event_id) ORDER BY s.seq DESC LIMIT 1 OFFSET 2`,
+    );
+    await asAttacker(`INSERT INTO audit_event_texts (event_id, field, salt, body) VALUES ($1, 'reason', '\\x00', 'thêm sau')`, [victim.id]);
+    try {
+      const res = await verify();
+      expect(res).toMatchObject({ ok: false, firstBrokenEventId: victim.id });
+      expect(res.reason).toMatch(/added later/);
+      // The texts are read per page: a page holding only the victim finds it too.
+      const [{ seq }] = await engine.query<{ seq: string }>(`SELECT seq::text FROM audit_seals WHERE event_id = $1`, [victim.id]);
+      expect(await verify(`?fromSeq=${seq}&toSeq=${seq}`)).toMatchObject({ ok: false, firstBrokenEventId: victim.id });
+    } finally {
+      await asAttacker(`DELETE FROM audit_event_texts WHERE event_id = $1`, [victim.id]);
+    }
+    expect(await verify()).toMatchObject({ ok: true });
+  });
+
   it('a deleted event is detected and named', async () => {
     await engine.sealAuditTrail();
     const [victim] = await engine.query<Record<string, unknown>>(`SELECT ${ROW} FROM audit_events WHERE action = 'acknowledge' ORDER BY id LIMIT 1`);

@@ -1,7 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { GENESIS_HASH, selectRow, selectRows, Sql } from '@fr/persistence';
-import { ChainBreak, checkLink, SEALED_EVENT_COLUMNS, SealedEventRow } from './audit-chain';
+import { ChainBreak, checkLink, SealedEventRow } from './audit-chain';
 import { CheckpointWatch, checkpointMismatch, joinSegments, SEAL_PAGE_SQL, seqPages, splitRange } from './chain-segments';
 import { VerifyThreads } from './verify-threads';
 
@@ -45,11 +45,7 @@ export function sealAt(db: Sql, seq: bigint): Promise<SealRow | undefined> {
  * the checkpointed event with the checkpointed hash, its content still matching that hash.
  */
 export async function checkpointOrigin(db: Sql, watch: CheckpointWatch): Promise<{ origin: WalkOrigin } | { broken: ChainBreak }> {
-  const at = await selectRow<SealedEventRow>(
-    db,
-    `SELECT ${SEALED_EVENT_COLUMNS} FROM audit_seals s LEFT JOIN audit_events e ON e.id = s.event_id WHERE s.seq = $1`,
-    [watch.seq.toString()],
-  );
+  const at = await selectRow<SealedEventRow>(db, SEAL_PAGE_SQL, [(watch.seq - 1n).toString(), watch.seq.toString()]);
   if (!at) {
     return {
       broken: {
@@ -104,11 +100,26 @@ export class AuditChainWalker {
     let expected = origin.hash;
     let previousId = origin.eventId;
     let checked = 0;
-    for (const page of seqPages(range.fromSeq, range.toSeq, VERIFY_BATCH)) {
-      const rows = await selectRows<SealedEventRow>(this.ds, SEAL_PAGE_SQL, page);
+    const pages = seqPages(range.fromSeq, range.toSeq, VERIFY_BATCH);
+    const read = () => {
+      const next = pages.next();
+      if (next.done) return null;
+      const rows = selectRows<SealedEventRow>(this.ds, SEAL_PAGE_SQL, next.value);
+      // A page read ahead and never awaited (the walk stopped first) must not fail the process.
+      rows.catch(() => undefined);
+      return rows;
+    };
+    // One page in hand, the next being read (over another pooled connection) meanwhile, as a thread does.
+    let pending = read();
+    while (pending) {
+      const rows = await pending;
+      pending = read();
       for (const r of rows) {
         const broken = checkLink(r, expectedSeq, expected, previousId) ?? onRow?.(r) ?? null;
-        if (broken) return { checked, lastSeq: expectedSeq - 1n, lastId: previousId, lastHash: expected, broken };
+        if (broken) {
+          await pending?.catch(() => undefined);
+          return { checked, lastSeq: expectedSeq - 1n, lastId: previousId, lastHash: expected, broken };
+        }
         checked++;
         expectedSeq++;
         expected = r.hash;
