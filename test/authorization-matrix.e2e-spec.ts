@@ -290,7 +290,7 @@ describe('authorization of the officer case endpoints', () => {
         expect({ who, query, listed: seen.includes(id) }).toEqual({ who, query, listed });
         if (who.startsWith('TN.')) {
           // Whatever the filter, another unit's queue holds only its own unit's cases.
-          for (const c of page.items) expect(c.unit?.code).toBe(UNITS.TN);
+          for (const c of page.items) expect(c.unit!.code).toBe(UNITS.TN);
         }
       }
     });

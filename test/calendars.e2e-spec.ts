@@ -165,7 +165,7 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
     const expected = worker.deadlines(worker.receiveClock(new Date(c.received_at), { unit: 'P_MINH_KHAI' }), []).dueAt!;
     expect(new Date(c.due_at).toISOString()).toBe(expected.toISOString());
     expect(
-      ((await engine.http().get('/v1/calendars/2026?unit=P_MINH_KHAI').set(bearer(handler))).body as ApiSchema<'CalendarDocumentDto'>).officeHours?.sat,
+      ((await engine.http().get('/v1/calendars/2026?unit=P_MINH_KHAI').set(bearer(handler))).body as ApiSchema<'CalendarDocumentDto'>).officeHours!.sat,
     ).toEqual(['08:00-11:30']);
   });
 });
