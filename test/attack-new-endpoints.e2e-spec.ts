@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import request from 'supertest';
-import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, ApiSchema, bearer, createOfficer, DEV_KEYS, errorOf, TestEngine, waitFor } from '@fr/testing';
 
 /**
  * An outside tester's attack on the endpoints added with issues 14, 16, 17 and 18: hostile input,
@@ -60,10 +60,11 @@ describe('attack on the new endpoints', () => {
           citizen: CITIZEN,
         });
       expect(res.status).toBe(202);
-      if (i === 0) original = res.body;
-      else dups.push(res.body);
+      const accepted = res.body as ApiSchema<'FeedbackAcceptedDto'>;
+      if (i === 0) original = accepted;
+      else dups.push(accepted);
       await waitFor(
-        () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [res.body.id]),
+        () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [accepted.id]),
         (r) => r[0]?.status !== 'received',
       );
     }
@@ -234,7 +235,9 @@ describe('attack on the new endpoints', () => {
           citizen: { name: nfd, phone: '0911222333' },
         });
       expect(res.status).toBe(202);
-      const [row] = await engine.query<{ citizen_name: string }>(`SELECT citizen_name FROM cases WHERE id = $1`, [res.body.id]);
+      const [row] = await engine.query<{ citizen_name: string }>(`SELECT citizen_name FROM cases WHERE id = $1`, [
+        (res.body as ApiSchema<'FeedbackAcceptedDto'>).id,
+      ]);
       expect(row.citizen_name).toBe('Nguyễn Thị Hoa'.normalize('NFC'));
     });
 
@@ -253,7 +256,7 @@ describe('attack on the new endpoints', () => {
       ]) {
         const res = await engine.http().post(path).set(as('ADMIN')).send(body);
         expect(res.status).toBeLessThan(500);
-        if (res.status >= 300) expect(res.body.message).toBeTruthy();
+        if (res.status >= 300) expect(errorOf(res).message).toBeTruthy();
       }
       // Week dates and basic formats pass IsISO8601 but not new Date(): refused naming the field.
       for (const [from, to, field] of [
@@ -263,7 +266,7 @@ describe('attack on the new endpoints', () => {
       ]) {
         const res = await engine.http().post(path).set(as('ADMIN')).send({ from, to, coverId: handler2 });
         expectClientError(res, 400);
-        expect(JSON.stringify(res.body.message)).toContain(field);
+        expect(JSON.stringify(errorOf(res).message)).toContain(field);
       }
       expectClientError(await engine.http().post('/v1/officers/not-a-uuid/absences').set(as('ADMIN')).send({}), 400);
       expectClientError(await engine.http().get('/v1/officers/00000000-0000-4000-8000-000000000000/absences').set(as('ADMIN')), 404);
@@ -277,10 +280,11 @@ describe('attack on the new endpoints', () => {
         .set(as('HANDLER'))
         .send({ from: '2027-05-01T00:00:00+07:00', to: '2027-05-02T00:00:00+07:00', coverId: handler2 });
       expect(own.status).toBe(201);
+      const absence = own.body as ApiSchema<'AbsenceDto'>;
       for (const who of ['OPERATOR', 'AUDITOR', 'SUPERVISOR'] as const) {
-        expect([403, 404]).toContain((await engine.http().delete(`${path}/${own.body.id}`).set(as(who))).status);
+        expect([403, 404]).toContain((await engine.http().delete(`${path}/${absence.id}`).set(as(who))).status);
       }
-      expect((await engine.http().delete(`${path}/${own.body.id}`).set(as('LEADER'))).status).toBe(204);
+      expect((await engine.http().delete(`${path}/${absence.id}`).set(as('LEADER'))).status).toBe(204);
       // A handler cannot record another officer's absence.
       const other = await engine.http().post(`/v1/officers/${ids.LEADER}/absences`).set(as('HANDLER')).send({
         from: '2026-12-20T00:00:00+07:00',
@@ -310,11 +314,11 @@ describe('attack on the new endpoints', () => {
       ]) {
         const res = await post(body);
         expect([JSON.stringify(body).slice(0, 120), res.status]).toEqual([JSON.stringify(body).slice(0, 120), 400]);
-        expect(res.body.message).toBeTruthy();
+        expect(errorOf(res).message).toBeTruthy();
       }
       // What the organisation does not know is reported by the dry run, and refused when scheduling.
       const unknownUnit = { ...base, merges: [{ into: 'NO_SUCH', from: ['P_CAU_DEN'] }] };
-      expect((await post(unknownUnit)).body.unresolved.length).toBeGreaterThan(0);
+      expect(((await post(unknownUnit)).body as ApiSchema<'ReorganisationReportDto'>).unresolved.length).toBeGreaterThan(0);
       expectClientError(await post(unknownUnit, ''), 422);
       expectClientError(await post(base, '?dryRun=maybe'), 400);
       expectClientError(await engine.http().get('/v1/reorganisations/not-a-uuid').set(as('ADMIN')), 400);

@@ -1,4 +1,4 @@
-import { get as httpGet, IncomingMessage } from 'node:http';
+import { get as httpGet, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import { setFlagsFromString } from 'node:v8';
@@ -40,7 +40,7 @@ describe('the case export', () => {
     await engine.query(
       `INSERT INTO assignments (case_id, unit_code, handler_id, reason, started_at) SELECT id, unit_code, handler_id, 'route', received_at FROM cases`,
     );
-    const app = engine.api.getHttpServer();
+    const app = engine.api.getHttpServer() as Server;
     await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
     port = (app.address() as AddressInfo).port;
   });

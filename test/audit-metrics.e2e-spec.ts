@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { appendAuditEventsInBulk } from '@fr/persistence';
-import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, ApiSchema, bearer, createOfficer, DEV_KEYS, errorOf, TestEngine, waitFor } from '@fr/testing';
 
 /** A wall-clock time in Hanoi (+07:00). */
 const vn = (s: string) => new Date(`${s.replace(' ', 'T')}:00+07:00`);
@@ -314,7 +314,8 @@ describe('unit metrics against a hand-computed fixture', () => {
       to: '2025-03-14T17:00:00.000Z',
       evaluatedAt: '2025-03-14T17:00:00.000Z',
     });
-    const byUnit = Object.fromEntries(res.body.units.map((u: { unitCode: string }) => [u.unitCode, u]));
+    const report = res.body as ApiSchema<'UnitMetricsReportDto'>;
+    const byUnit = Object.fromEntries(report.units.map((u) => [u.unitCode, u]));
     for (const [unit, expected] of Object.entries(EXPECTED)) {
       // The compliance board's columns (notices, targets) are checked in compliance-board.e2e-spec.ts.
       // The unit's life and lineage (reorganisations) are checked in reorganisation.e2e-spec.ts.
@@ -337,12 +338,12 @@ describe('unit metrics against a hand-computed fixture', () => {
       expect(typeof kind).toBe('string');
     }
     // Every other unit had nothing in the period; designation coverage is the organisation's.
-    const others = res.body.units.filter((u: { unitCode: string }) => !(u.unitCode in EXPECTED));
+    const others = report.units.filter((u) => !(u.unitCode in EXPECTED));
     expect(others.length).toBeGreaterThan(20);
     for (const u of others) expect(u).toMatchObject({ received: 0, resolved: 0, open: 0, onTime: { due: 0 } });
     expect(byUnit.TU_PHAP.designation).toEqual({ handler: false, leader: true });
     expect(byUnit.THANH_TRA.designation).toEqual({ handler: true, leader: false });
-    expect(res.body.coverage).toMatchObject({ withHandler: res.body.coverage.units - 1, withLeader: res.body.coverage.units - 1 });
+    expect(report.coverage).toMatchObject({ withHandler: report.coverage.units - 1, withLeader: report.coverage.units - 1 });
   });
 
   it('serves the same report as CSV a spreadsheet opens: BOM, one row a unit, Vietnamese names intact', async () => {
@@ -382,7 +383,7 @@ describe('unit metrics against a hand-computed fixture', () => {
   it('drills down to the cases behind a unit, with what each contributed', async () => {
     const res = await get('AUDITOR', `/v1/audits/units/${BK}/cases?from=2025-03-03&to=2025-03-14`);
     expect(res.status).toBe(200);
-    const lines = Object.fromEntries(res.body.items.map((l: { trackingCode: string }) => [l.trackingCode, l]));
+    const lines = Object.fromEntries((res.body as ApiSchema<'UnitCasesReportDto'>).items.map((l) => [l.trackingCode, l]));
     expect(Object.keys(lines)).toEqual(['FX000-00001', 'FX000-00002', 'FX000-00003', 'FX000-00005', 'FX000-00006', 'FX000-00007']);
     expect(lines['FX000-00002']).toMatchObject({
       receivedAt: vn('2025-03-03 14:00').toISOString(),
@@ -403,7 +404,7 @@ describe('unit metrics against a hand-computed fixture', () => {
 
   it('a past period is evaluated at its end: a period ending after C6 was resolved no longer counts it open', async () => {
     const res = await get('AUDITOR', '/v1/audits/units?from=2025-03-03&to=2025-03-21');
-    const bk = res.body.units.find((u: { unitCode: string }) => u.unitCode === BK);
+    const bk = (res.body as ApiSchema<'UnitMetricsReportDto'>).units.find((u) => u.unitCode === BK);
     // C6's late resolution on 3/20 is now inside the period; C5 (due 3/18) is open and overdue instead.
     expect(bk).toMatchObject({ resolved: 4, resolvedLate: 2, open: 1, openOverdue: 1, openAtRisk: 0 });
   });
@@ -415,13 +416,13 @@ describe('unit metrics against a hand-computed fixture', () => {
     }
     const bad = await get('AUDITOR', '/v1/audits/units?from=2025-03-32&to=2025-03-14');
     expect(bad.status).toBe(400);
-    expect(bad.body.message).toMatch(/from/);
+    expect(errorOf(bad).message).toMatch(/from/);
     expect((await get('AUDITOR', '/v1/audits/units?from=2025-03-14&to=2025-03-03')).status).toBe(400);
     expect((await get('AUDITOR', '/v1/audits/units?to=2025-03-14')).status).toBe(400);
   });
 
   it('the fixture joined the chain like any writer: the trail still verifies', async () => {
-    expect((await get('AUDITOR', '/v1/audits/verify')).body).toMatchObject({ ok: true, unsealed: { count: expect.any(Number) } });
+    expect((await get('AUDITOR', '/v1/audits/verify')).body).toMatchObject({ ok: true, unsealed: { count: expect.any(Number) as unknown } });
     await engine.sealAuditTrail();
     const res = await get('AUDITOR', '/v1/audits/verify');
     expect(res.body).toMatchObject({ ok: true });
@@ -434,7 +435,7 @@ describe('unit metrics against a hand-computed fixture', () => {
       .post('/v1/feedback')
       .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
       .send({ category: 'sidewalk_encroachment', description: 'Xe máy đỗ kín vỉa hè phố Tạ Quang Bửu cả ngày.', location: { wardCode: 'BACH_KHOA' } });
-    const id = intake.body.id as string;
+    const { id } = intake.body as ApiSchema<'FeedbackAcceptedDto'>;
     await waitFor(
       () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [id]),
       (r) => r[0].status === 'assigned',
@@ -455,16 +456,16 @@ describe('unit metrics against a hand-computed fixture', () => {
     const day = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10);
     const res = await get('AUDITOR', `/v1/audits/units/${BK}/cases?from=${day}&to=${day}`);
     const [{ tracking_code }] = await engine.query<{ tracking_code: string }>(`SELECT tracking_code FROM cases WHERE id = $1`, [id]);
-    const line = res.body.items.find((l: { trackingCode: string }) => l.trackingCode === tracking_code);
+    const line = (res.body as ApiSchema<'UnitCasesReportDto'>).items.find((l) => l.trackingCode === tracking_code);
     expect(line).toMatchObject({ acknowledgedOnTime: true, resolvedOnTime: true, open: false, transfersOut: 0 });
-    expect(line.resolveWorkingMinutes).toBeGreaterThanOrEqual(0);
-    expect(Date.parse(line.receivedAt)).toBeLessThanOrEqual(Date.parse(line.acknowledgedAt));
+    expect(line!.resolveWorkingMinutes).toBeGreaterThanOrEqual(0);
+    expect(Date.parse(line!.receivedAt!)).toBeLessThanOrEqual(Date.parse(line!.acknowledgedAt!));
   });
 
   it("a case changed after its day's facts were computed (rated late, which reopens it) changes the report, without a rebuild", async () => {
     const day = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10);
-    type Row = { unitCode: string; resolved: number; reopened: number; open: number; satisfaction: { ratings: number } };
-    const bk = async () => ((await get('AUDITOR', `/v1/audits/units?from=${day}&to=${day}`)).body.units as Row[]).find((u) => u.unitCode === BK)!;
+    const bk = async () =>
+      ((await get('AUDITOR', `/v1/audits/units?from=${day}&to=${day}`)).body as ApiSchema<'UnitMetricsReportDto'>).units.find((u) => u.unitCode === BK)!;
     // The live case above is resolved today: this report computed today's facts for it.
     const before = await bk();
     expect(before).toMatchObject({ resolved: 1, reopened: 0, satisfaction: { ratings: 0 } });

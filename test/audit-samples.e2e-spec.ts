@@ -1,4 +1,4 @@
-import { adminToken, bearer, createOfficer, TestEngine } from '@fr/testing';
+import { adminToken, ApiSchema, bearer, createOfficer, errorOf, TestEngine } from '@fr/testing';
 
 /** Closed cases per unit in February 2025, and some that must never be drawn. */
 const CLOSED_IN_PERIOD: Record<string, number> = { P_BACH_KHOA: 40, P_THANH_NHAN: 25, P_VINH_TUY: 3, QLDT: 12, CONG_AN: 1 };
@@ -41,22 +41,23 @@ describe('quality review: samples and reviews', () => {
 
   const sample = (body: Record<string, unknown>, role = 'AUDITOR') => engine.http().post('/v1/audits/samples').set(bearer(tokens[role])).send(body);
   const base = { from: '2025-02-01', to: '2025-02-28', size: 5 };
+  const draw = (res: { body: unknown }) => res.body as ApiSchema<'SampleDrawDto'>;
 
   it('the same seed draws the same cases; another seed draws others', async () => {
     const a = await sample({ ...base, seed: 'NV-2025-02' });
     const b = await sample({ ...base, seed: 'NV-2025-02' });
     const c = await sample({ ...base, seed: 'NV-2025-02-bis' });
     expect(a.status).toBe(200);
-    expect(a.body.caseIds.length).toBeGreaterThan(0);
+    expect(draw(a).caseIds.length).toBeGreaterThan(0);
     expect(b.body).toEqual(a.body);
-    expect(c.body.caseIds).not.toEqual(a.body.caseIds);
+    expect(draw(c).caseIds).not.toEqual(draw(a).caseIds);
     // A numeric seed is its text.
-    expect((await sample({ ...base, seed: 42 })).body.caseIds).toEqual((await sample({ ...base, seed: '42' })).body.caseIds);
+    expect(draw(await sample({ ...base, seed: 42 })).caseIds).toEqual(draw(await sample({ ...base, seed: '42' })).caseIds);
   });
 
   it('every unit with closed cases in the period is represented, with min(size, closed) of its cases', async () => {
     const res = await sample({ ...base, seed: 'strata' });
-    const strata = Object.fromEntries(res.body.strata.map((s: { unitCode: string }) => [s.unitCode, s]));
+    const strata = Object.fromEntries(draw(res).strata.map((s) => [s.unitCode, s]));
     expect(Object.keys(strata).sort()).toEqual(Object.keys(CLOSED_IN_PERIOD).sort());
     for (const [unit, closed] of Object.entries(CLOSED_IN_PERIOD)) {
       expect(strata[unit]).toMatchObject({ closed });
@@ -64,9 +65,9 @@ describe('quality review: samples and reviews', () => {
     }
     const drawn = await engine.query<{ unit_code: string; status: string; closed_at: Date }>(
       `SELECT unit_code, status, closed_at FROM cases WHERE id = ANY($1)`,
-      [res.body.caseIds],
+      [draw(res).caseIds],
     );
-    expect(drawn).toHaveLength(res.body.caseIds.length);
+    expect(drawn).toHaveLength(draw(res).caseIds.length);
     for (const d of drawn) {
       expect(d.status).toBe('closed');
       expect(d.closed_at.getTime()).toBeGreaterThanOrEqual(Date.parse('2025-01-31T17:00:00Z'));
@@ -77,13 +78,13 @@ describe('quality review: samples and reviews', () => {
   it("one unit's stratum is the same whether drawn alone or with every unit, and the draw is in the audit trail", async () => {
     const all = await sample({ ...base, seed: 'alone' });
     const alone = await sample({ ...base, seed: 'alone', unitCode: 'QLDT' });
-    expect(alone.body.strata).toHaveLength(1);
-    expect(alone.body.strata[0]).toEqual(all.body.strata.find((s: { unitCode: string }) => s.unitCode === 'QLDT'));
+    expect(draw(alone).strata).toHaveLength(1);
+    expect(draw(alone).strata[0]).toEqual(draw(all).strata.find((s) => s.unitCode === 'QLDT'));
     const events = await engine.query<{ data: Record<string, unknown> }>(
       `SELECT data FROM audit_events WHERE action = 'audit_sample_drawn' AND data->>'seed' = 'alone' ORDER BY id`,
     );
     expect(events.map((e) => e.data)).toEqual([
-      expect.objectContaining({ seed: 'alone', size: 5, unitCode: null, cases: all.body.caseIds.length }),
+      expect.objectContaining({ seed: 'alone', size: 5, unitCode: null, cases: draw(all).caseIds.length }),
       expect.objectContaining({ seed: 'alone', size: 5, unitCode: 'QLDT', cases: 5 }),
     ]);
     expect((await sample({ ...base, seed: 'x', unitCode: 'NOPE' })).status).toBe(404);
@@ -92,7 +93,7 @@ describe('quality review: samples and reviews', () => {
   });
 
   it('records a review on the rubric as a final record and an audit event of the case', async () => {
-    const [caseId] = (await sample({ ...base, seed: 'review', unitCode: 'P_THANH_NHAN' })).body.caseIds;
+    const [caseId] = draw(await sample({ ...base, seed: 'review', unitCode: 'P_THANH_NHAN' })).caseIds;
     const review = (body: Record<string, unknown>, role = 'AUDITOR') => engine.http().post('/v1/audits/reviews').set(bearer(tokens[role])).send(body);
     const scores = { addressesIssue: 2, evidence: 0, lawful: 2, politeClear: 1 };
     const res = await review({ caseId, scores, comment: 'Trả lời đúng trọng tâm nhưng không có ảnh hiện trường.' });
@@ -102,7 +103,7 @@ describe('quality review: samples and reviews', () => {
       `SELECT actor, data FROM audit_events WHERE case_id = $1 AND action = 'review'`,
       [caseId],
     );
-    expect(event.data).toMatchObject({ reviewId: res.body.id, unitCode: 'P_THANH_NHAN', scores, total: 5 });
+    expect(event.data).toMatchObject({ reviewId: (res.body as ApiSchema<'ReviewRecordDto'>).id, unitCode: 'P_THANH_NHAN', scores, total: 5 });
 
     expect((await review({ caseId, scores })).status).toBe(409); // a review is final
     expect((await review({ caseId, scores }, 'SUPERVISOR')).status).toBe(201); // another reviewer
@@ -113,7 +114,7 @@ describe('quality review: samples and reviews', () => {
     expect((await review({ caseId: '00000000-0000-4000-8000-000000000000', scores })).status).toBe(404);
     const bad = await review({ caseId, scores: { ...scores, evidence: 3 } });
     expect(bad.status).toBe(400);
-    expect(bad.body.message).toMatch(/evidence/);
+    expect(errorOf(bad).message).toMatch(/evidence/);
     expect((await review({ caseId, scores: { addressesIssue: 2 } })).status).toBe(400);
   });
 

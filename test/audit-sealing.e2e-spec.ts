@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PoolClient } from 'pg';
 import { VerifyAuditTrail } from '@fr/audit';
-import { DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import { ApiSchema, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
 
 const ROOT = join(__dirname, '..');
 const WORKERS = 3;
@@ -74,7 +74,7 @@ describe('audit sealing with several worker processes', () => {
             location: { wardCode: 'BACH_MAI' },
           });
         expect(res.status).toBe(202);
-        return res.body.id as string;
+        return (res.body as ApiSchema<'FeedbackAcceptedDto'>).id;
       }),
     );
     return ids;

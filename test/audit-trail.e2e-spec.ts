@@ -6,8 +6,8 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { AuditChainWalker, CheckpointStore, SealAuditEvents, VerifyAuditTrail, WriteAuditCheckpoint } from '@fr/audit';
 import { loadConfig } from '@fr/config';
-import { dataSourceOptions, MIGRATIONS } from '@fr/persistence';
-import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import { dataSourceOptions, MIGRATIONS, selectRows } from '@fr/persistence';
+import { adminToken, ApiSchema, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 /** A whole event row, occurred_at as text so that putting it back keeps its microseconds. */
@@ -43,7 +43,7 @@ describe('the tamper-evident audit trail', () => {
           citizen: { name: 'Phạm Văn Bình', phone: '0987654321' },
         });
       expect(res.status).toBe(202);
-      ids.push(res.body.id);
+      ids.push((res.body as ApiSchema<'FeedbackAcceptedDto'>).id);
     }
     await waitFor(
       () => engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases WHERE id = ANY($1) AND status = 'assigned'`, [ids]),
@@ -160,7 +160,7 @@ describe('the tamper-evident audit trail', () => {
     try {
       await slow.query('BEGIN');
       const [{ id: early }] = (
-        await slow.query(`INSERT INTO audit_events (case_id, actor, action) VALUES (NULL, 'system', 'late_committer') RETURNING id::text`)
+        await slow.query<{ id: string }>(`INSERT INTO audit_events (case_id, actor, action) VALUES (NULL, 'system', 'late_committer') RETURNING id::text`)
       ).rows;
       const [{ id: later }] = await engine.query<{ id: string }>(
         `INSERT INTO audit_events (case_id, actor, action) VALUES (NULL, 'system', 'early_committer') RETURNING id::text`,
@@ -355,7 +355,7 @@ describe('the tamper-evident audit trail', () => {
            FROM (SELECT seq, event_id, hash FROM audit_seals ORDER BY seq DESC LIMIT 1) s`,
       );
       const res = await verify();
-      expect(res).toMatchObject({ ok: false, firstBrokenEventId: expect.any(String) });
+      expect(res).toMatchObject({ ok: false, firstBrokenEventId: expect.any(String) as unknown });
       expect(res.reason).toMatch(/differs from the checkpoint/);
       expect(cp.lastId).not.toBe(victim.id);
 
@@ -389,7 +389,7 @@ describe('the tamper-evident audit trail', () => {
       expect(await verify('?since=checkpoint')).toMatchObject({
         ok: false,
         firstBrokenEventId: cp.lastId,
-        reason: expect.stringMatching(/does not match its hash/),
+        reason: expect.stringMatching(/does not match its hash/) as unknown,
       });
       await asAttacker(`UPDATE audit_events SET actor = left(actor, -1) WHERE id = $1`, [cp.lastId]);
 
@@ -408,7 +408,7 @@ describe('the tamper-evident audit trail', () => {
       expect(await verify('?since=checkpoint')).toMatchObject({
         ok: false,
         firstBrokenEventId: String(last.event_id),
-        reason: expect.stringMatching(/neither sealed nor queued/),
+        reason: expect.stringMatching(/neither sealed nor queued/) as unknown,
       });
       await asAttacker(`INSERT INTO audit_seals SELECT * FROM json_populate_record(NULL::audit_seals, $1)`, [JSON.stringify(serialisable(last))]);
       await asAttacker(`UPDATE audit_chain_head SET last_id = $1, last_hash = $2, event_count = $3`, [head.last_id, head.last_hash, head.event_count]);
@@ -471,10 +471,10 @@ describe('the migration chains the events written before it', () => {
       await ds.runMigrations({ transaction: 'each' });
       const sut = new VerifyAuditTrail(ds, new AuditChainWalker(ds), new CheckpointStore(config), config);
       expect(await sut.execute()).toMatchObject({ ok: true, checked: 3, firstBrokenEventId: null });
-      const [head] = await ds.query(`SELECT last_id::int AS last_id, event_count::int AS n FROM audit_chain_head`);
+      const [head] = await selectRows<{ last_id: number; n: number }>(ds, `SELECT last_id::int AS last_id, event_count::int AS n FROM audit_chain_head`);
       expect(head).toEqual({ last_id: 3, n: 3 });
       // Sealed in id order with the hashes chained before: the seals are the old chain.
-      const seals = await ds.query(`SELECT seq::int AS seq, event_id::int AS event_id FROM audit_seals ORDER BY seq`);
+      const seals = await selectRows<{ seq: number; event_id: number }>(ds, `SELECT seq::int AS seq, event_id::int AS event_id FROM audit_seals ORDER BY seq`);
       expect(seals).toEqual([1, 2, 3].map((n) => ({ seq: n, event_id: n })));
 
       // A writer's event waits in the queue; the sealer continues the same chain.

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { JwtService } from '@nestjs/jwt';
-import { adminToken, bearer, createOfficer, DEFAULT_TEST_PASSWORD, login, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, ApiSchema, bearer, createOfficer, DEFAULT_TEST_PASSWORD, errorOf, login, TestEngine, waitFor } from '@fr/testing';
 
 const INVALID = { statusCode: 401, error: 'Unauthorized', message: 'invalid username or password' };
 
@@ -21,21 +21,22 @@ describe('officer authentication', () => {
     const res = await post('admin', 'admin');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
-      accessToken: expect.any(String),
+      accessToken: expect.any(String) as unknown,
       expiresIn: engine.config.jwtTtlSeconds,
-      officer: { id: expect.any(String), username: 'admin', fullName: 'Quản trị hệ thống', role: 'ADMIN', unitCode: 'VP' },
+      officer: { id: expect.any(String) as unknown, username: 'admin', fullName: 'Quản trị hệ thống', role: 'ADMIN', unitCode: 'VP' },
     });
-    const [header, payload] = res.body.accessToken
+    const body = res.body as ApiSchema<'LoginResponseDto'>;
+    const [header, payload] = body.accessToken
       .split('.')
       .slice(0, 2)
-      .map((p: string) => JSON.parse(Buffer.from(p, 'base64url').toString()));
+      .map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()) as { [field: string]: unknown; exp: number; iat: number });
     expect(header).toMatchObject({ alg: 'HS256', typ: 'JWT' });
-    expect(payload).toMatchObject({ sub: res.body.officer.id, role: 'ADMIN', unit: 'VP', ver: 0 });
+    expect(payload).toMatchObject({ sub: body.officer.id, role: 'ADMIN', unit: 'VP', ver: 0 });
     expect(payload.exp - payload.iat).toBe(engine.config.jwtTtlSeconds);
 
-    const who = await me(res.body.accessToken);
+    const who = await me(body.accessToken);
     expect(who.status).toBe(200);
-    expect(who.body).toEqual(res.body.officer);
+    expect(who.body).toEqual(body.officer);
   });
 
   it('accepts the username in any case', async () => {
@@ -76,7 +77,7 @@ describe('officer authentication', () => {
   it('rejects malformed login bodies with 400 naming the field', async () => {
     const res = await engine.http().post('/v1/auth/login').send({ username: 'admin' });
     expect(res.status).toBe(400);
-    expect(res.body.message).toMatch(/password/);
+    expect(errorOf(res).message).toMatch(/password/);
   });
 
   it.each([
@@ -87,14 +88,14 @@ describe('officer authentication', () => {
     const req = engine.http().get('/v1/auth/me');
     const res = await (header ? req.set('Authorization', header) : req);
     expect(res.status).toBe(401);
-    expect(res.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: expect.stringMatching(message) });
+    expect(res.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: expect.stringMatching(message) as unknown });
   });
 
   it('refuses a token signed with another secret, with another algorithm, or expired', async () => {
     const [adminRow] = await engine.query<{ id: string }>(`SELECT id FROM officers WHERE username = 'admin'`);
     const claims = { sub: adminRow.id, role: 'ADMIN', unit: 'VP', ver: 0 };
     const forged = new JwtService({ secret: 'some-other-secret-of-enough-length' }).sign(claims);
-    expect((await me(forged)).body.message).toMatch(/invalid access token/);
+    expect(errorOf(await me(forged)).message).toMatch(/invalid access token/);
 
     const hs512 = new JwtService({ secret: engine.config.jwtSecret }).sign(claims, { algorithm: 'HS512' });
     expect((await me(hs512)).status).toBe(401);
@@ -105,7 +106,7 @@ describe('officer authentication', () => {
     const expired = new JwtService({ secret: engine.config.jwtSecret }).sign({ ...claims, exp: Math.floor(Date.now() / 1000) - 10 });
     const res = await me(expired);
     expect(res.status).toBe(401);
-    expect(res.body.message).toMatch(/access token expired at .*; log in again/);
+    expect(errorOf(res).message).toMatch(/access token expired at .*; log in again/);
   });
 
   it('stops the tokens of a disabled account at once, and refuses its logins', async () => {
@@ -114,19 +115,19 @@ describe('officer authentication', () => {
 
     const off = await engine.http().patch(`/v1/officers/${id}`).set(bearer(admin)).send({ active: false });
     expect(off.status).toBe(200);
-    expect(off.body.active).toBe(false);
+    expect((off.body as ApiSchema<'OfficerDto'>).active).toBe(false);
 
     const res = await me(token);
     expect(res.status).toBe(401);
-    expect(res.body.message).toBe('account is disabled');
+    expect(errorOf(res).message).toBe('account is disabled');
     const again = await post('sap.nghi.viec', DEFAULT_TEST_PASSWORD);
     expect(again.status).toBe(401);
-    expect(again.body.message).toMatch(/account is disabled/);
+    expect(errorOf(again).message).toMatch(/account is disabled/);
     expect((await post('sap.nghi.viec', 'wrong-password')).body).toEqual(INVALID);
 
     // Enabling the account again does not revive tokens issued before it was disabled.
     expect((await engine.http().patch(`/v1/officers/${id}`).set(bearer(admin)).send({ active: true })).status).toBe(200);
-    expect((await me(token)).body.message).toMatch(/revoked/);
+    expect(errorOf(await me(token)).message).toMatch(/revoked/);
     expect((await me(await login(engine, 'sap.nghi.viec', DEFAULT_TEST_PASSWORD))).status).toBe(200);
   });
 
@@ -140,7 +141,7 @@ describe('officer authentication', () => {
     expect((await patch({ role: 'LEADER' })).status).toBe(200);
     const stale = await me(token);
     expect(stale.status).toBe(401);
-    expect(stale.body.message).toMatch(/revoked/);
+    expect(errorOf(stale).message).toMatch(/revoked/);
     const t2 = await login(engine, 'doi.vai.tro', DEFAULT_TEST_PASSWORD);
     expect((await me(t2)).body).toMatchObject({ role: 'LEADER', unitCode: 'P_VINH_TUY', fullName: 'Tên mới' });
 
@@ -151,7 +152,7 @@ describe('officer authentication', () => {
     expect((await patch({ password: 'mat-khau-moi-2026' })).status).toBe(200);
     expect((await me(t3)).status).toBe(401);
     expect((await post('doi.vai.tro', DEFAULT_TEST_PASSWORD)).body).toEqual(INVALID);
-    expect((await me(await login(engine, 'doi.vai.tro', 'mat-khau-moi-2026'))).body.unitCode).toBe('P_PHO_HUE');
+    expect(((await me(await login(engine, 'doi.vai.tro', 'mat-khau-moi-2026'))).body as ApiSchema<'OfficerIdentityDto'>).unitCode).toBe('P_PHO_HUE');
   });
 
   it('limits login attempts per address and username with 429, leaving other usernames alone', async () => {
@@ -163,7 +164,7 @@ describe('officer authentication', () => {
     expect(blocked.body).toEqual({
       statusCode: 429,
       error: 'Too Many Requests',
-      message: expect.stringMatching(/^too many login attempts for 'bi.do.mat.khau' from this address \(at most 10 a minute\); try again in \d+ s$/),
+      message: expect.stringMatching(/^too many login attempts for 'bi.do.mat.khau' from this address \(at most 10 a minute\); try again in \d+ s$/) as unknown,
     });
     expect(blocked.headers['retry-after-login']).toMatch(/^\d+$/);
     expect((await post('bi.do.mat.khau', DEFAULT_TEST_PASSWORD)).status).toBe(429);
@@ -172,7 +173,11 @@ describe('officer authentication', () => {
   });
 
   it('documents the officer endpoints with bearer authentication in OpenAPI', async () => {
-    const doc = (await engine.http().get('/docs/openapi.json')).body;
+    // Only the parts of the OpenAPI document this test reads.
+    const doc = (await engine.http().get('/docs/openapi.json')).body as {
+      paths: Record<string, { post: { security: unknown } }>;
+      components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+    };
     for (const path of [
       '/v1/auth/login',
       '/v1/auth/me',
@@ -219,17 +224,17 @@ describe('officer authentication logs', () => {
     const keep = (fd: unknown, data: unknown) => {
       if (fd === 1 || fd === 2) chunks.push(Buffer.isBuffer(data) ? data.toString() : String(data));
     };
-    const writeSync = fs.writeSync;
-    const write = fs.write;
+    const writeSync = fs.writeSync as (fd: number, data: unknown, ...rest: unknown[]) => number;
+    const write = fs.write as (fd: number, data: unknown, ...rest: unknown[]) => void;
     const spies = [
       jest.spyOn(fs, 'writeSync').mockImplementation(((fd: number, data: unknown, ...rest: unknown[]) => {
         keep(fd, data);
-        return fd === 1 || fd === 2 ? Buffer.byteLength(String(data)) : (writeSync as any)(fd, data, ...rest);
+        return fd === 1 || fd === 2 ? Buffer.byteLength(String(data)) : writeSync(fd, data, ...rest);
       }) as typeof fs.writeSync),
-      jest.spyOn(fs, 'write').mockImplementation(((fd: number, data: unknown, ...rest: any[]) => {
+      jest.spyOn(fs, 'write').mockImplementation(((fd: number, data: unknown, ...rest: unknown[]) => {
         keep(fd, data);
-        if (fd !== 1 && fd !== 2) return (write as any)(fd, data, ...rest);
-        const cb = rest.find((r) => typeof r === 'function');
+        if (fd !== 1 && fd !== 2) return write(fd, data, ...rest);
+        const cb = rest.find((r): r is (err: null, written: number) => void => typeof r === 'function');
         cb?.(null, Buffer.byteLength(String(data)));
       }) as typeof fs.write),
       jest.spyOn(process.stdout, 'write').mockImplementation((data: unknown) => (chunks.push(String(data)), true)),

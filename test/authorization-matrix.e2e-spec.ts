@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { CaseState, OfficerRole } from '@fr/domain';
 import { SlaService } from '@fr/sla';
-import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, ApiSchema, bearer, createOfficer, DEV_KEYS, errorOf, TestEngine, waitFor } from '@fr/testing';
 
 /**
  * Who may do what on the officer case endpoints (API.md "Officers"; roles per action from
@@ -133,12 +133,13 @@ describe('authorization of the officer case endpoints', () => {
         citizen: { name: 'Nguyễn Văn Thử', phone: '0912000111' },
       });
     expect(res.status).toBe(202);
+    const { id } = res.body as ApiSchema<'FeedbackAcceptedDto'>;
     await waitFor(
-      () => row(res.body.id),
+      () => row(id),
       (r) => r.status !== 'received',
       { what: 'routing' },
     );
-    return res.body.id as string;
+    return id;
   };
 
   /** Real actions, by Bách Khoa's handler, that take a fresh case to each state. */
@@ -235,7 +236,7 @@ describe('authorization of the officer case endpoints', () => {
         const h = header();
         if (h) req = req.set('Authorization', h);
         const res = await (method === 'post' ? req.send({ expectedVersion: before.version, severity: 'normal', text: 'x' }) : req);
-        expect({ what, status: res.status, error: res.body.error }).toEqual({ what, status: 401, error: 'Unauthorized' });
+        expect({ what, status: res.status, error: errorOf(res).error }).toEqual({ what, status: 401, error: 'Unauthorized' });
       }
       expect(await snapshot(id)).toEqual(before);
     });
@@ -261,7 +262,7 @@ describe('authorization of the officer case endpoints', () => {
       if (expected === 404) expectNotFound(res, id);
       else expect(res.status).toBe(expected);
       if (expected === 200) expect(res.body).toMatchObject({ id, unit: { code: UNITS.BK } });
-      if (expected === 403) expect(res.body.message).toMatch(new RegExp(`role ${who} may not GET`));
+      if (expected === 403) expect(errorOf(res).message).toMatch(new RegExp(`role ${who} may not GET`));
     });
 
     it('GET /v1/cases: ADMIN 403; the case is in the queue of its unit, supervisors and auditors, never of another unit', async () => {
@@ -284,11 +285,12 @@ describe('authorization of the officer case endpoints', () => {
       for (const [who, query, listed] of queues) {
         const res = await list(who, query);
         expect(res.status).toBe(200);
-        const seen = res.body.items.map((c: { id: string }) => c.id);
+        const page = res.body as ApiSchema<'CasePageDto'>;
+        const seen = page.items.map((c) => c.id);
         expect({ who, query, listed: seen.includes(id) }).toEqual({ who, query, listed });
         if (who.startsWith('TN.')) {
           // Whatever the filter, another unit's queue holds only its own unit's cases.
-          for (const c of res.body.items) expect(c.unit.code).toBe(UNITS.TN);
+          for (const c of page.items) expect(c.unit!.code).toBe(UNITS.TN);
         }
       }
     });
@@ -327,22 +329,26 @@ describe('authorization of the officer case endpoints', () => {
         } else {
           expect({ who, status: res.status }).toEqual({ who, status: 403 });
           const role = who.includes('.') ? who.split('.')[1] : who;
-          expect(res.body.message).toMatch(new RegExp(`role ${role} may not`));
-          expect(res.body.state).toBeUndefined(); // a refused role does not learn the case's state
+          expect(errorOf(res).message).toMatch(new RegExp(`role ${role} may not`));
+          expect(errorOf(res).state).toBeUndefined(); // a refused role does not learn the case's state
         }
         expect(await snapshot(id)).toEqual(before);
       }
       // The very same request from a role that may act succeeds: the refusals were about who asked.
       const [first] = allowed[0];
       const ok = await post(first, id, action, body);
-      expect({ who: first, status: ok.status, body: ok.status === 200 ? undefined : ok.body }).toEqual({ who: first, status: 200, body: undefined });
+      expect({ who: first, status: ok.status, body: ok.status === 200 ? undefined : (ok.body as unknown) }).toEqual({
+        who: first,
+        status: 200,
+        body: undefined,
+      });
     });
 
     it.each(allowed)(`lets %s ${action} a case in state '${s.state}'`, async (who, role) => {
       const id = await caseIn(s.state);
       const before = await snapshot(id);
       const res = await post(who, id, action, { expectedVersion: before.version, ...(await s.body(id)) });
-      expect({ who, status: res.status, body: res.status === 200 ? undefined : res.body }).toEqual({ who, status: 200, body: undefined });
+      expect({ who, status: res.status, body: res.status === 200 ? undefined : (res.body as unknown) }).toEqual({ who, status: 200, body: undefined });
 
       const leavesScope = (action === 'transfer' || action === 'return') && role !== 'SUPERVISOR';
       if (leavesScope) expect(res.body).toEqual({ id, movedOutOfScope: true });
@@ -369,7 +375,7 @@ describe('authorization of the officer case endpoints', () => {
       for (const expectedVersion of [before.version - 1, before.version + 1]) {
         const res = await post(who, id, action, { ...(await s.body(id)), expectedVersion });
         expect(res.status).toBe(409);
-        expect(res.body.message).toMatch(new RegExp(`expectedVersion ${expectedVersion}, current version ${before.version}`));
+        expect(errorOf(res).message).toMatch(new RegExp(`expectedVersion ${expectedVersion}, current version ${before.version}`));
         expect(await snapshot(id)).toEqual(before);
       }
     });
@@ -394,7 +400,7 @@ describe('authorization of the officer case endpoints', () => {
       for (const who of ['SUPERVISOR', 'BK.LEADER'] as Who[]) {
         const res = await post(who, id, action, { expectedVersion: before.version, message: 'Đề nghị gửi ảnh.' });
         expect(res.status).toBe(404);
-        expect(res.body.message).toMatch(/^action '.*' not found$/);
+        expect(errorOf(res).message).toMatch(/^action '.*' not found$/);
       }
       expect(await snapshot(id)).toEqual(before);
     });
@@ -461,7 +467,7 @@ describe('authorization of the officer case endpoints', () => {
       const res = await post(who, id, action, body);
       expect(res.status).toBe(409);
       expect(res.body).toMatchObject({ statusCode: 409, error: 'Conflict', state });
-      expect(res.body.message).toContain(`'${state}'`);
+      expect(errorOf(res).message).toContain(`'${state}'`);
       expect(await snapshot(id)).toEqual(before);
     });
 
@@ -470,8 +476,8 @@ describe('authorization of the officer case endpoints', () => {
       for (const who of ['BK.HANDLER', 'BK.LEADER'] as Who[]) {
         const res = await post(who, id, 'assign', { expectedVersion: (await row(id)).version, unitCode: UNITS.TN });
         expect(res.status).toBe(403);
-        expect(res.body.state).toBeUndefined();
-        expect(res.body.message).not.toContain('in_progress');
+        expect(errorOf(res).state).toBeUndefined();
+        expect(errorOf(res).message).not.toContain('in_progress');
       }
     });
   });

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { DeliveriesReconciler } from '@fr/notifications';
 import { jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { RoutingReconciler } from '@fr/routing';
-import { DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import { ApiSchema, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 
@@ -72,8 +72,9 @@ describe('reconcilers replace broken jobs', () => {
       .send({ externalId, category: 'sanitation', description: 'Rác thải ùn ứ ở đầu ngõ 40 Tạ Quang Bửu.', location: { wardCode: 'BACH_KHOA' } });
     expect(res.status).toBe(202);
     // As if the relay had published it: the job in Redis is the only record left outside the case row.
-    if (published) await engine.query(`DELETE FROM outbox WHERE payload->>'caseId' = $1`, [res.body.id]);
-    return res.body.id;
+    const { id } = res.body as ApiSchema<'FeedbackAcceptedDto'>;
+    if (published) await engine.query(`DELETE FROM outbox WHERE payload->>'caseId' = $1`, [id]);
+    return id;
   }
   const statusOf = async (id: string) => (await engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [id]))[0].status;
   const reconcileRouting = () =>

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CalendarCoverage, Clock, SlaService } from '@fr/sla';
-import { adminToken, bearer, createOfficer, ManualClock, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, ApiSchema, bearer, createOfficer, errorOf, ManualClock, TestEngine, waitFor } from '@fr/testing';
 
 const ICS = [
   'BEGIN:VCALENDAR',
@@ -32,9 +32,9 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
   it('serves the years loaded from config/calendars', async () => {
     const res = await engine.http().get('/v1/calendars').set(bearer(handler));
     expect(res.status).toBe(200);
-    expect(res.body).toEqual([2024, 2025, 2026, 2027].map((year) => ({ unit: null, year, daysOff: expect.any(Number) })));
+    expect(res.body).toEqual([2024, 2025, 2026, 2027].map((year) => ({ unit: null, year, daysOff: expect.any(Number) as unknown })));
     const y2025 = await engine.http().get('/v1/calendars/2025').set(bearer(handler));
-    expect(y2025.body.extraWorkingDays).toEqual([expect.objectContaining({ date: '2025-04-26' })]);
+    expect((y2025.body as ApiSchema<'CalendarDocumentDto'>).extraWorkingDays).toEqual([expect.objectContaining({ date: '2025-04-26' })]);
   });
 
   it('says from 60 days before a year starts that it has no calendar: /health, the log at start, every ADMIN once', async () => {
@@ -45,15 +45,15 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
     try {
       const quiet = await engine.http().get('/health');
       expect(quiet.status).toBe(200);
-      expect(quiet.body.details.calendar).toEqual({ status: 'up' });
+      expect((quiet.body as ApiSchema<'HealthDto'>).details.calendar).toEqual({ status: 'up' });
 
       clock.set(new Date('2027-11-02T09:00:00+07:00'));
       const health = await engine.http().get('/health');
       expect(health.status).toBe(200);
-      expect(health.body.details.calendar).toEqual({
+      expect((health.body as ApiSchema<'HealthDto'>).details.calendar).toEqual({
         status: 'up',
         missingYears: [2028],
-        message: expect.stringMatching(/no working calendar for 2028 \(starts in 60 day/),
+        message: expect.stringMatching(/no working calendar for 2028 \(starts in 60 day/) as unknown,
       });
 
       const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
@@ -68,10 +68,10 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
       expect(await coverage.noticeAdmins()).toBeGreaterThanOrEqual(1);
       expect(await coverage.noticeAdmins()).toBe(0);
       const inbox = await engine.http().get('/v1/notifications').set(bearer(admin));
-      const notices = (inbox.body.items as { kind: string; title: string }[]).filter((n) => n.kind === 'calendar.missing');
+      const notices = (inbox.body as ApiSchema<'NotificationPageDto'>).items.filter((n) => n.kind === 'calendar.missing');
       expect(notices).toEqual([expect.objectContaining({ title: 'Chưa có lịch làm việc năm 2028' })]);
       const handlerInbox = await engine.http().get('/v1/notifications').set(bearer(handler));
-      expect((handlerInbox.body.items as { kind: string }[]).some((n) => n.kind === 'calendar.missing')).toBe(false);
+      expect((handlerInbox.body as ApiSchema<'NotificationPageDto'>).items.some((n) => n.kind === 'calendar.missing')).toBe(false);
     } finally {
       for (const c of clocks) c.follow(null);
     }
@@ -84,7 +84,7 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
 
     const res = await engine.http().post('/v1/calendars/2026/ics').set(bearer(admin)).set('Content-Type', 'text/calendar').send(ICS);
     expect(res.status).toBe(201);
-    expect(res.body.added).toBe(1);
+    expect((res.body as ApiSchema<'IcsImportResultDto'>).added).toBe(1);
     expect(api.calendar.isWorkingDay('2026-12-01')).toBe(false);
     expect(api.calendar.specialDayName('2026-12-01')).toBe('Nghỉ bù (theo thông báo của Bộ Nội vụ)');
     // The worker notices on its next periodic look; run that look now rather than wait for it.
@@ -98,9 +98,9 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
       .set('Content-Type', 'text/calendar')
       .send(ICS.replace('Nghỉ bù', 'Nghỉ\u0000bù'));
     expect(hostile.status).toBe(400);
-    expect(hostile.body.message).toMatch(/calendar file must not contain NUL/);
+    expect(errorOf(hostile).message).toMatch(/calendar file must not contain NUL/);
     const again = await engine.http().post('/v1/calendars/2026/ics').set(bearer(admin)).set('Content-Type', 'text/calendar').send(ICS);
-    expect(again.body.added).toBe(0);
+    expect((again.body as ApiSchema<'IcsImportResultDto'>).added).toBe(0);
   });
 
   it('replaces a year with a make-up Saturday, validated field by field', async () => {
@@ -121,7 +121,7 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
       .set(bearer(admin))
       .send({ ...doc, daysOff: [{ date: '2027-02-30', name: 'x' }] });
     expect(bad.status).toBe(400);
-    expect(bad.body.message).toMatch(/daysOff\[0\]\.date '2027-02-30' is not a date/);
+    expect(errorOf(bad).message).toMatch(/daysOff\[0\]\.date '2027-02-30' is not a date/);
     expect((await engine.http().put('/v1/calendars/2027').set(bearer(handler)).send(doc)).status).toBe(403);
     expect((await engine.http().put('/v1/calendars/2027').send(doc)).status).toBe(401);
   });
@@ -156,11 +156,16 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
       .set({ 'X-Api-Key': 'dev-ihanoi-key' })
       .send({ category: 'sanitation', description: 'Rác thải ở chợ Mơ.', location: { wardCode: 'MINH_KHAI' } });
     const [c] = await waitFor(
-      () => engine.query<{ received_at: Date; due_at: Date }>(`SELECT received_at, due_at FROM cases WHERE id = $1 AND status = 'assigned'`, [posted.body.id]),
+      () =>
+        engine.query<{ received_at: Date; due_at: Date }>(`SELECT received_at, due_at FROM cases WHERE id = $1 AND status = 'assigned'`, [
+          (posted.body as ApiSchema<'FeedbackAcceptedDto'>).id,
+        ]),
       (r) => r.length === 1,
     );
     const expected = worker.deadlines(worker.receiveClock(new Date(c.received_at), { unit: 'P_MINH_KHAI' }), []).dueAt!;
     expect(new Date(c.due_at).toISOString()).toBe(expected.toISOString());
-    expect((await engine.http().get('/v1/calendars/2026?unit=P_MINH_KHAI').set(bearer(handler))).body.officeHours.sat).toEqual(['08:00-11:30']);
+    expect(
+      ((await engine.http().get('/v1/calendars/2026?unit=P_MINH_KHAI').set(bearer(handler))).body as ApiSchema<'CalendarDocumentDto'>).officeHours!.sat,
+    ).toEqual(['08:00-11:30']);
   });
 });

@@ -1,7 +1,7 @@
 import { AutoCloseResolved } from '@fr/cases';
 import { OfficerRole } from '@fr/domain';
 import { jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
-import { adminToken, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, ApiSchema, createOfficer, DEV_KEYS, errorOf, TestEngine, waitFor } from '@fr/testing';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 const CITIZEN = { name: 'Lê Thị Thu Trang', phone: '0913555777', email: 'trang.le@example.vn' };
@@ -43,28 +43,30 @@ describe('handlers work their cases', () => {
         ...over,
       });
     expect(res.status).toBe(202);
+    const accepted = res.body as ApiSchema<'FeedbackAcceptedDto'>;
     await waitFor(
-      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [res.body.id]),
+      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [accepted.id]),
       (r) => r[0].status !== 'received',
       { what: 'routing' },
     );
-    return res.body as { id: string; trackingCode: string };
+    return accepted;
   }
   const get = (who: string, id: string) => engine.http().get(`/v1/cases/${id}`).set(bearer(who));
   const act = (who: string, id: string, action: string, body: Record<string, unknown>) =>
     engine.http().post(`/v1/cases/${id}/${action}`).set(bearer(who)).send(body);
   const version = async (id: string) => (await engine.query<{ version: number }>(`SELECT version FROM cases WHERE id = $1`, [id]))[0].version;
-  const step = async (who: string, id: string, action: string, body: Record<string, unknown> = {}) => {
+  // The case as the action left it; an action that takes the case out of the caller's scope answers MovedOutOfScopeDto.
+  const step = async <T = ApiSchema<'CaseDetailDto'>>(who: string, id: string, action: string, body: Record<string, unknown> = {}) => {
     const res = await act(who, id, action, { expectedVersion: await version(id), ...body });
     if (res.status !== 200) throw new Error(`${action}: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body;
+    return res.body as T;
   };
 
   it('walks a case through its whole life over HTTP, every step in the timeline with its actor', async () => {
     const { id, trackingCode } = await newCase();
     const queue = await engine.http().get('/v1/cases?status=assigned').set(bearer('bk.handler2'));
     expect(queue.status).toBe(200);
-    expect(queue.body.items.map((c: { id: string }) => c.id)).toContain(id);
+    expect((queue.body as ApiSchema<'CasePageDto'>).items.map((c) => c.id)).toContain(id);
 
     const acked = await step('bk.handler2', id, 'acknowledge', { severity: 'normal' });
     expect(acked).toMatchObject({ status: 'in_progress', severity: 'normal', stage: 'resolve' });
@@ -72,7 +74,7 @@ describe('handlers work their cases', () => {
 
     await step('bk.handler2', id, 'request-info', { message: 'Đề nghị ông/bà cung cấp số nhà cụ thể và ảnh hiện trường.' });
     const waiting = await engine.http().get(`/v1/feedback/${trackingCode}`).set(KEY);
-    expect(waiting.body).toMatchObject({ status: 'awaiting_info', dueAt: null, infoRequest: { message: expect.stringContaining('số nhà') } });
+    expect(waiting.body).toMatchObject({ status: 'awaiting_info', dueAt: null, infoRequest: { message: expect.stringContaining('số nhà') as unknown } });
 
     const reply = await engine
       .http()
@@ -80,11 +82,11 @@ describe('handlers work their cases', () => {
       .set(KEY)
       .send({ message: 'Số nhà 1 Đại Cồ Việt, ảnh gửi kèm.', attachments: [{ url: 'https://cdn.ihanoi.vn/a.jpg', kind: 'image' }] });
     expect(reply.status).toBe(200);
-    expect(reply.body.status).toBe('in_progress');
+    expect((reply.body as ApiSchema<'InfoReplyResultDto'>).status).toBe('in_progress');
 
     const vague = await act('bk.handler2', id, 'resolve', { expectedVersion: await version(id), answer: 'Đã xử lý.' });
     expect(vague.status).toBe(422);
-    expect(vague.body.message).toMatch(/answer must say what was done/);
+    expect(errorOf(vague).message).toMatch(/answer must say what was done/);
 
     const resolved = await step('bk.handler2', id, 'resolve', { answer: ANSWER, attachments: [{ url: 'https://cdn.hbt.gov.vn/after.jpg', kind: 'image' }] });
     expect(resolved).toMatchObject({ status: 'resolved', answer: ANSWER, dueAt: null });
@@ -95,8 +97,8 @@ describe('handlers work their cases', () => {
     expect(rated.status).toBe(200);
     expect(rated.body).toEqual({ status: 'closed', rating: 5 });
 
-    const detail = (await get('bk.leader2', id)).body;
-    expect(detail.timeline.map((e: { action: string; from: string; to: string }) => `${e.action}:${e.from}->${e.to}`)).toEqual([
+    const detail = (await get('bk.leader2', id)).body as ApiSchema<'CaseDetailDto'>;
+    expect(detail.timeline.map((e) => `${e.action}:${e.from}->${e.to}`)).toEqual([
       'receive:null->received',
       'route:received->assigned',
       'acknowledge:assigned->in_progress',
@@ -106,16 +108,16 @@ describe('handlers work their cases', () => {
       'rate:resolved->resolved',
       'close:resolved->closed',
     ]);
-    const actors = detail.timeline.map((e: { actor: { ref: string; name: string | null } }) => e.actor);
+    const actors = detail.timeline.map((e) => e.actor);
     expect(actors[0].ref).toBe('channel:ihanoi');
     expect(actors[1].ref).toBe('system:router');
-    expect(actors[2]).toMatchObject({ ref: expect.stringMatching(/^officer:/), role: 'HANDLER' });
+    expect(actors[2]).toMatchObject({ ref: expect.stringMatching(/^officer:/) as unknown, role: 'HANDLER' });
     expect(actors[4].ref).toBe('citizen:ihanoi');
     expect(actors[7].ref).toBe('system:rating');
-    expect(detail.messages.map((m: { kind: string }) => m.kind)).toEqual(['info_request', 'info_reply']);
+    expect(detail.messages.map((m) => m.kind)).toEqual(['info_request', 'info_reply']);
 
     // Every change the citizen should see went out as a case event for the channel (outbox -> queue).
-    const visible = detail.timeline.filter((e: { action: string }) => !['receive', 'rate', 'note'].includes(e.action));
+    const visible = detail.timeline.filter((e) => !['receive', 'rate', 'note'].includes(e.action));
     const events = engine.worker!.get(QueueRegistry).get(QueueName.CaseEvents);
     for (const e of visible) {
       const jobId = jobIdFor(JobName.CaseEvent, { caseId: id, eventId: e.id });
@@ -175,7 +177,7 @@ describe('handlers work their cases', () => {
       reason: 'Chờ ý kiến',
     });
     expect(tooFar.status).toBe(422);
-    expect(tooFar.body.message).toMatch(/at most 240 working minutes/);
+    expect(errorOf(tooFar).message).toMatch(/at most 240 working minutes/);
     const noReason = await act('bk.leader2', id, 'extend', { expectedVersion: await version(id), until: calendar.addMinutes(due, 60).toISOString() });
     expect(noReason.status).toBe(400);
 
@@ -188,7 +190,7 @@ describe('handlers work their cases', () => {
       reason: 'lần nữa',
     });
     expect(again.status).toBe(422);
-    expect(again.body.message).toMatch(/already extended 1 time/);
+    expect(errorOf(again).message).toMatch(/already extended 1 time/);
 
     // Notes are internal: they never reach the citizen's status view, and they do not bump the version.
     const v = await version(id);
@@ -197,23 +199,26 @@ describe('handlers work their cases', () => {
     expect(await version(id)).toBe(v);
     const status = await engine.http().get(`/v1/feedback/${trackingCode}`).set(KEY);
     expect(JSON.stringify(status.body)).not.toContain('Ghi chú nội bộ');
-    expect(status.body.dueAt).toBe(until.toISOString());
+    expect((status.body as ApiSchema<'FeedbackStatusDto'>).dueAt).toBe(until.toISOString());
   });
 
   it('transfers to another unit and returns to triage, counting both', async () => {
     const { id } = await newCase();
-    const transferred = await step('bk.handler2', id, 'transfer', { unitCode: 'P_THANH_NHAN', reason: 'Địa điểm thuộc phường Thanh Nhàn' });
+    const transferred = await step<ApiSchema<'MovedOutOfScopeDto'>>('bk.handler2', id, 'transfer', {
+      unitCode: 'P_THANH_NHAN',
+      reason: 'Địa điểm thuộc phường Thanh Nhàn',
+    });
     expect(transferred).toEqual({ id, movedOutOfScope: true });
     const [tn] = await engine.query<{ handler_id: string }>(`SELECT handler_id FROM units WHERE code = 'P_THANH_NHAN'`);
-    let c = (await get('tn.handler2', id)).body;
+    let c = (await get('tn.handler2', id)).body as ApiSchema<'CaseDetailDto'>;
     expect(c).toMatchObject({ status: 'assigned', unit: { code: 'P_THANH_NHAN' }, handlerId: tn.handler_id, transferCount: 1 });
 
     await step('tn.handler2', id, 'return', { reason: 'Không thuộc thẩm quyền phường' });
-    c = (await get('vp.supervisor2', id)).body;
+    c = (await get('vp.supervisor2', id)).body as ApiSchema<'CaseDetailDto'>;
     expect(c).toMatchObject({ status: 'triage', unit: { code: 'VP' }, handlerId: null, transferCount: 1, returnCount: 1 });
 
     await step('vp.supervisor2', id, 'assign', { unitCode: 'P_BACH_KHOA' });
-    c = (await get('bk.handler2', id)).body;
+    c = (await get('bk.handler2', id)).body as ApiSchema<'CaseDetailDto'>;
     expect(c).toMatchObject({ status: 'assigned', unit: { code: 'P_BACH_KHOA' }, transferCount: 1, returnCount: 1 });
     const history = await engine.query<{ unit_code: string; reason: string; ended_at: Date | null }>(
       `SELECT unit_code, reason, ended_at FROM assignments WHERE case_id = $1 ORDER BY id`,
@@ -227,15 +232,15 @@ describe('handlers work their cases', () => {
     ]);
     const missing = await act('bk.handler2', id, 'transfer', { expectedVersion: await version(id), unitCode: 'P_BACH_KHOA' });
     expect(missing.status).toBe(400);
-    expect(missing.body.message).toMatch(/reason is required/);
+    expect(errorOf(missing).message).toMatch(/reason is required/);
   });
 
   it('answers 409 naming the current state for an action the state does not allow', async () => {
     const { id } = await newCase();
     const res = await act('bk.handler2', id, 'resolve', { expectedVersion: await version(id), answer: ANSWER });
     expect(res.status).toBe(409);
-    expect(res.body.message).toMatch(/state 'assigned'/);
-    expect(res.body.state).toBe('assigned');
+    expect(errorOf(res).message).toMatch(/state 'assigned'/);
+    expect(errorOf(res).state).toBe('assigned');
   });
 
   it('lets exactly one of two concurrent actions with the same expectedVersion succeed', async () => {
@@ -255,11 +260,11 @@ describe('handlers work their cases', () => {
     const rate = (score: unknown) => engine.http().post(`/v1/feedback/${trackingCode}/rating`).set(KEY).send({ score });
     const early = await rate(4);
     expect(early.status).toBe(409);
-    expect(early.body.message).toMatch(/state 'assigned'/);
+    expect(errorOf(early).message).toMatch(/state 'assigned'/);
     for (const bad of [0, 6, 3.5, '5', null]) {
       const r = await rate(bad);
       expect(r.status).toBe(400);
-      expect(r.body.message).toMatch(/score/);
+      expect(errorOf(r).message).toMatch(/score/);
     }
     await step('bk.handler2', id, 'acknowledge', { severity: 'normal' });
     await step('bk.handler2', id, 'resolve', { answer: ANSWER });
@@ -292,7 +297,7 @@ describe('handlers work their cases', () => {
 
     const late = await engine.http().post(`/v1/feedback/${trackingCode}/rating`).set(KEY).send({ score: 5 });
     expect(late.status).toBe(409);
-    expect(late.body.message).toMatch(/state 'closed'/);
+    expect(errorOf(late).message).toMatch(/state 'closed'/);
     const rated = await engine.query(`SELECT 1 FROM audit_events WHERE case_id = $1 AND action = 'rate'`, [id]);
     expect(rated).toHaveLength(0);
     expect((await get('bk.handler2', id)).body).toMatchObject({ status: 'closed', rating: null });
@@ -311,7 +316,7 @@ describe('handlers work their cases', () => {
     expect((await act('tn.handler2', waiting.id, 'redirect-other-track', { expectedVersion: v, reason: REASON, whereToGo: WHERE })).status).toBe(404);
     const missing = await act('bk.leader2', waiting.id, 'redirect-other-track', { expectedVersion: v, reason: REASON });
     expect(missing.status).toBe(400);
-    expect(missing.body.message).toMatch(/whereToGo/);
+    expect(errorOf(missing).message).toMatch(/whereToGo/);
     expect(await version(waiting.id)).toBe(v);
 
     const closed = await step('bk.leader2', waiting.id, 'redirect-other-track', { reason: REASON, whereToGo: WHERE });
@@ -353,14 +358,14 @@ describe('handlers work their cases', () => {
       whereToGo: WHERE,
     });
     expect(late.status).toBe(409);
-    expect(late.body.message).toMatch(/state 'resolved'/);
+    expect(errorOf(late).message).toMatch(/state 'resolved'/);
   });
 
   it("shows the citizen's contact only to a handler of the case's unit", async () => {
     const { id } = await newCase();
-    expect((await get('bk.handler2', id)).body.citizen).toEqual({ ...CITIZEN, masked: false });
+    expect(((await get('bk.handler2', id)).body as ApiSchema<'CaseDetailDto'>).citizen).toEqual({ ...CITIZEN, masked: false });
     for (const who of ['bk.leader2', 'vp.supervisor2', 'nv.auditor2']) {
-      const body = (await get(who, id)).body;
+      const body = (await get(who, id)).body as ApiSchema<'CaseDetailDto'>;
       expect(body.citizen.masked).toBe(true);
       const text = JSON.stringify(body);
       for (const secret of Object.values(CITIZEN)) expect(text).not.toContain(secret);
@@ -375,15 +380,16 @@ describe('handlers work their cases', () => {
     let cursor: string | null = null;
     let dues: string[] = [];
     do {
-      const res: { status: number; body: any } = await engine
+      const res: { status: number; body: unknown } = await engine
         .http()
         .get(`/v1/cases?limit=2${cursor ? `&cursor=${cursor}` : ''}`)
         .set(bearer('vp.supervisor2'));
       expect(res.status).toBe(200);
-      expect(res.body.items.length).toBeLessThanOrEqual(2);
-      seen.push(...res.body.items.map((c: { id: string }) => c.id));
-      dues = dues.concat(res.body.items.map((c: { dueAt: string | null }) => c.dueAt ?? '9999'));
-      cursor = res.body.nextCursor;
+      const page = res.body as ApiSchema<'CasePageDto'>;
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.items.map((c) => c.id));
+      dues = dues.concat(page.items.map((c) => c.dueAt ?? '9999'));
+      cursor = page.nextCursor;
     } while (cursor);
     expect(new Set(seen).size).toBe(seen.length);
     const [{ n }] = await engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases`);

@@ -1,5 +1,5 @@
 import { RaiseComplianceAlerts } from '@fr/board';
-import { adminToken, bearer, createOfficer, ManualClock, startWebhookReceiver, TestEngine, waitFor, WebhookReceiver } from '@fr/testing';
+import { adminToken, ApiSchema, bearer, createOfficer, errorOf, ManualClock, startWebhookReceiver, TestEngine, waitFor, WebhookReceiver } from '@fr/testing';
 
 /** An instant on the Vietnamese wall clock. */
 const vn = (local: string) => new Date(`${local}+07:00`);
@@ -68,21 +68,22 @@ describe('the compliance board: targets, head counts, the notice cadence and its
   it("ships the directive's four targets from config/ as inactive examples, and lets ADMIN and SUPERVISOR define targets", async () => {
     const list = await engine.http().get('/v1/compliance/targets').set(as('bk.xuly'));
     expect(list.status).toBe(200);
-    expect(list.body.map((t: { id: string; kind: string; active: boolean }) => [t.id, t.kind, t.active])).toEqual([
+    const targets = list.body as ApiSchema<'TargetDto'>[];
+    expect(targets.map((t) => [t.id, t.kind, t.active])).toEqual([
       ['focal-points', 'designation', false],
       ['notices-every-3-days', 'notice_cadence', false],
       ['staff-onboarding', 'staff_onboarding', false],
       ['ward-adoption', 'ward_adoption', false],
     ]);
     // "by 25/7/2024": through the end of that day in Hanoi.
-    expect(list.body.find((t: { id: string }) => t.id === 'staff-onboarding')).toMatchObject({ dueAt: '2024-07-25T17:00:00.000Z', thresholdPercent: 100 });
+    expect(targets.find((t) => t.id === 'staff-onboarding')).toMatchObject({ dueAt: '2024-07-25T17:00:00.000Z', thresholdPercent: 100 });
 
     const missing = await target({ id: 'onboarding-x', kind: 'staff_onboarding', name: 'Thiếu hạn' });
     expect(missing.status).toBe(400);
-    expect(missing.body.message).toMatch(/dueAt is required for a staff_onboarding target/);
+    expect(errorOf(missing).message).toMatch(/dueAt is required for a staff_onboarding target/);
     const badCadence = await target({ id: 'cadence-x', kind: 'notice_cadence', name: 'Đăng tin', startsAt: '2026-03-02', everyDays: 0 });
     expect(badCadence.status).toBe(400);
-    expect(badCadence.body.message).toMatch(/everyDays must be an integer from 1 to 365/);
+    expect(errorOf(badCadence).message).toMatch(/everyDays must be an integer from 1 to 365/);
     const unknownUnit = await target({ id: 'onboarding-y', kind: 'staff_onboarding', name: 'Đơn vị lạ', dueAt: '2026-07-25', unitCodes: ['NO_SUCH'] });
     expect(unknownUnit.status).toBe(422);
     expect((await target({ id: 'onboarding-z', kind: 'staff_onboarding', name: 'Kiểm toán', dueAt: '2026-07-25' }, 'nv.kiemtra')).status).toBe(403);
@@ -108,15 +109,15 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     expect((await put('nv.kiemtra', BK, { staff: 100, withAccount: 100, asOf: '2026-07-20' })).status).toBe(403);
     const tooMany = await put('bk.lanhdao', BK, { staff: 100, withAccount: 101, asOf: '2026-07-20' });
     expect(tooMany.status).toBe(400);
-    expect(tooMany.body.message).toMatch(/withAccount \(101\) must not exceed total \(100\)/);
+    expect(errorOf(tooMany).message).toMatch(/withAccount \(101\) must not exceed total \(100\)/);
     const future = await put('bk.lanhdao', BK, { staff: 100, withAccount: 100, asOf: '2026-07-21' });
     expect(future.status).toBe(400);
-    expect(future.body.message).toMatch(/asOf must not be in the future/);
+    expect(errorOf(future).message).toMatch(/asOf must not be in the future/);
     const adoption = await engine.http().put('/v1/units/QLDT/adoption').set(as('admin')).send({ adults: 10, withAccount: 1, asOf: '2026-07-20' });
     expect(adoption.status).toBe(422);
 
     const history = await engine.http().get(`/v1/units/${BK}/headcount`).set(as('nv.kiemtra'));
-    expect(history.body.map((h: { percent: number }) => h.percent)).toEqual([97, 90]);
+    expect((history.body as ApiSchema<'FigureDto'>[]).map((h) => h.percent)).toEqual([97, 90]);
 
     expect(await entry(BK, 'onboarding-2026')).toMatchObject({ status: 'at_risk', value: 97, target: 100, dueDate: '2026-07-25', met: false });
     // Thanh Nhàn has reported nothing: short too, with no value.
@@ -134,11 +135,11 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     const post = (csv: string) => engine.http().post('/v1/compliance/figures').set(as('vp.giamsat')).set('Content-Type', 'text/csv').send(csv);
     const bad = await post('unit_code,kind,total,with_account,as_of\r\nP_THANH_NHAN,staff,80,81,2026-07-24\r\nP_THANH_NHAN,crowd,80,10,2026-07-24\r\n');
     expect(bad.status).toBe(400);
-    expect(bad.body.message).toMatch(/line 2: withAccount \(81\) must not exceed total \(80\)/);
-    expect(bad.body.message).toMatch(/line 3: kind must be one of staff, adoption/);
+    expect(errorOf(bad).message).toMatch(/line 2: withAccount \(81\) must not exceed total \(80\)/);
+    expect(errorOf(bad).message).toMatch(/line 3: kind must be one of staff, adoption/);
     const notWard = await post('unit_code,kind,total,with_account,as_of\nQLDT,adoption,80,10,2026-07-24\n');
     expect(notWard.status).toBe(422);
-    expect(notWard.body.message).toMatch(/line 2: adoption figures are a ward's/);
+    expect(errorOf(notWard).message).toMatch(/line 2: adoption figures are a ward's/);
     expect((await engine.query(`SELECT 1 FROM unit_figures WHERE unit_code IN ('P_THANH_NHAN', 'QLDT')`)).length).toBe(0);
     const ok = await post(
       '\uFEFFunit_code,kind,total,with_account,as_of\r\nP_THANH_NHAN,staff,80,80,2026-07-24\r\nP_THANH_NHAN,adoption,9000,5400,2026-07-24\r\n',
@@ -151,7 +152,7 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     expect((await engine.http().post('/v1/compliance/targets').set(as('admin')).set('Content-Type', 'text/csv').send('id,kind\r\na,b\r\n')).status).toBe(400);
     const json = await engine.http().post('/v1/compliance/figures').set(as('vp.giamsat')).send({ csv: 'unit_code' });
     expect(json.status).toBe(400);
-    expect(json.body.message).toMatch(/send the figures as text\/csv/);
+    expect(errorOf(json).message).toMatch(/send the figures as text\/csv/);
   });
 
   it('counts a focal point once its account has been used: officers who logged in, not seeded accounts never opened', async () => {
@@ -189,7 +190,7 @@ describe('the compliance board: targets, head counts, the notice cadence and its
       .set(as('bk.lanhdao'))
       .send({ title: 'Lịch thu gom rác tuần này', body: 'Tổ dân phố số 3 thu gom rác lúc 20 giờ.', kind: 'information' });
     expect(notice.status).toBe(201);
-    expect(notice.body.publishedAt).toBe(day(0, '10:00:00').toISOString());
+    expect((notice.body as ApiSchema<'NoticeDto'>).publishedAt).toBe(day(0, '10:00:00').toISOString());
 
     clock.set(day(3, '23:00:00'));
     expect(await entry(BK, 'notices-3d')).toMatchObject({ status: 'on_track', value: 3, target: 3, dueDate: '2026-03-05', notices: 1, gaps: [] });
@@ -208,7 +209,7 @@ describe('the compliance board: targets, head counts, the notice cadence and its
       .set(as('admin'))
       .send({ url: `${rx.url}/compliance`, events: ['compliance'] });
     expect(hook.status).toBe(201);
-    rx.trust('/compliance', hook.body.secret);
+    rx.trust('/compliance', (hook.body as ApiSchema<'RegisteredWebhookDto'>).secret!);
     const alerts = engine.worker!.get(RaiseComplianceAlerts);
     const pass = () =>
       waitFor(
@@ -217,13 +218,13 @@ describe('the compliance board: targets, head counts, the notice cadence and its
         { what: 'a compliance alert pass' },
       );
     const inbox = async (who: string) =>
-      ((await engine.http().get('/v1/notifications?limit=100').set(as(who))).body.items as { kind: string; title: string; body: string }[]).filter((n) =>
+      ((await engine.http().get('/v1/notifications?limit=100').set(as(who))).body as ApiSchema<'NotificationPageDto'>).items.filter((n) =>
         n.kind.startsWith('compliance.'),
       );
     expect(await pass()).toEqual({ alerts: 1, notifications: 1 });
     expect(await pass()).toEqual({ alerts: 0, notifications: 0 });
     const told = await inbox('bk.lanhdao');
-    expect(told).toEqual([expect.objectContaining({ kind: 'compliance.1', title: expect.stringContaining('Phường Bách Khoa') })]);
+    expect(told).toEqual([expect.objectContaining({ kind: 'compliance.1', title: expect.stringContaining('Phường Bách Khoa') as unknown })]);
     expect(told[0].body).toContain('hạn 05/03/2026');
     expect(await inbox('vp.giamsat')).toEqual([]);
     expect(await inbox('bk.xuly')).toEqual([]);
@@ -244,7 +245,7 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     expect(heard.map((c) => c.verifiedWith)).toEqual([0, 0]);
     expect(
       heard
-        .map((c) => JSON.parse(c.body))
+        .map((c) => JSON.parse(c.body) as { event: string; targetId: string; unit: { code: string }; level: string; dueAt: string })
         .map((b) => [b.event, b.targetId, b.unit.code, b.level, b.dueAt])
         .sort((a, b) => a[3].localeCompare(b[3])),
     ).toEqual([
@@ -291,10 +292,11 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     // The first quarter: evaluated at its end (31/3), so Bách Khoa's last notice (8/3) is 23 days old.
     const report = await engine.http().get('/v1/audits/units?from=2026-01-01&to=2026-03-31').set(as('nv.kiemtra'));
     expect(report.status).toBe(200);
-    expect(report.body.targets.map((t: { id: string }) => t.id)).toEqual(['notices-3d', 'onboarding-2026']);
-    const bk = report.body.units.find((u: { unitCode: string }) => u.unitCode === BK);
-    expect(bk.notices).toBe(2);
-    expect(bk.targets).toEqual(
+    const metrics = report.body as ApiSchema<'UnitMetricsReportDto'>;
+    expect(metrics.targets.map((t) => t.id)).toEqual(['notices-3d', 'onboarding-2026']);
+    const bk = metrics.units.find((u) => u.unitCode === BK);
+    expect(bk!.notices).toBe(2);
+    expect(bk!.targets).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ targetId: 'notices-3d', status: 'late', value: 23, notices: 2 }),
         expect.objectContaining({ targetId: 'onboarding-2026', status: 'at_risk', value: null, dueDate: '2026-07-25' }),

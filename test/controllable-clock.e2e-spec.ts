@@ -1,7 +1,7 @@
 import { AutoCloseResolved } from '@fr/cases';
 import { OfficerRole } from '@fr/domain';
 import { SlaReconciler, SlaReconcileResult } from '@fr/sla';
-import { adminToken, createOfficer, DEV_KEYS, ManualClock, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, ApiSchema, createOfficer, DEV_KEYS, ManualClock, TestEngine, waitFor } from '@fr/testing';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 const ANSWER =
@@ -44,12 +44,13 @@ describe('an engine on a controllable clock', () => {
         location: { wardCode: 'BACH_KHOA' },
       });
     expect(res.status).toBe(202);
+    const accepted = res.body as ApiSchema<'FeedbackAcceptedDto'>;
     await waitFor(
-      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [res.body.id]),
+      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [accepted.id]),
       (r) => r[0].status !== 'received',
       { what: 'routing' },
     );
-    return res.body as { id: string; trackingCode: string };
+    return accepted;
   }
   const version = async (id: string) => (await engine.query<{ version: number }>(`SELECT version FROM cases WHERE id = $1`, [id]))[0].version;
   const step = async (who: string, id: string, action: string, body: Record<string, unknown> = {}) => {
@@ -59,10 +60,10 @@ describe('an engine on a controllable clock', () => {
       .set(bearer(who))
       .send({ expectedVersion: await version(id), ...body });
     if (res.status !== 200) throw new Error(`${action}: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body;
+    return res.body as ApiSchema<'CaseDetailDto'>;
   };
   const overdueIds = async () =>
-    ((await engine.http().get('/v1/cases?overdue=true').set(bearer('bk.handler.clock'))).body.items as { id: string; overdue: boolean }[]).map((c) => c.id);
+    ((await engine.http().get('/v1/cases?overdue=true').set(bearer('bk.handler.clock'))).body as ApiSchema<'CasePageDto'>).items.map((c) => c.id);
 
   it('receives and routes by the clock, and lists a case as overdue once the clock passes its deadline', async () => {
     clock.set(MONDAY_8AM);
@@ -80,7 +81,7 @@ describe('an engine on a controllable clock', () => {
     expect(await overdueIds()).not.toContain(id);
     clock.set('2026-03-02T17:30:00+07:00');
     expect(await overdueIds()).toContain(id);
-    const item = (await engine.http().get(`/v1/cases/${id}`).set(bearer('bk.handler.clock'))).body;
+    const item = (await engine.http().get(`/v1/cases/${id}`).set(bearer('bk.handler.clock'))).body as ApiSchema<'CaseDetailDto'>;
     expect(item).toMatchObject({ overdue: true, atRisk: false });
 
     // Every level due by the clock fires once, from its timer or from the sweep, whichever is first.

@@ -1,5 +1,5 @@
 import { SlaReconciler, SlaReconcileResult } from '@fr/sla';
-import { adminToken, bearer, createOfficer, DEV_KEYS, ManualClock, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, ApiSchema, bearer, createOfficer, DEV_KEYS, ManualClock, TestEngine, waitFor } from '@fr/testing';
 
 // Boot and six officers (argon2) take longer than Jest's 5 s default.
 jest.setTimeout(60_000);
@@ -56,15 +56,16 @@ describe('cover for absent officers', () => {
         location: { wardCode: 'BACH_KHOA' },
       });
     expect(res.status).toBe(202);
+    const { id } = res.body as ApiSchema<'FeedbackAcceptedDto'>;
     await waitFor(
-      () => row(res.body.id),
+      () => row(id),
       (r) => r.status !== 'received',
       { what: 'routing' },
     );
-    return res.body.id as string;
+    return id;
   };
   const mine = async (who: string): Promise<string[]> =>
-    ((await engine.http().get('/v1/cases?assignee=me&limit=100').set(bearer(t[who]))).body.items as { id: string }[]).map((c) => c.id);
+    ((await engine.http().get('/v1/cases?assignee=me&limit=100').set(bearer(t[who]))).body as ApiSchema<'CasePageDto'>).items.map((c) => c.id);
   const absence = (who: string, officer: string, body: Record<string, unknown>) =>
     engine
       .http()
@@ -96,7 +97,7 @@ describe('cover for absent officers', () => {
 
     // The coverage report shows who is away and who covers.
     const coverage = await engine.http().get('/v1/units/coverage').set(bearer(t.sup));
-    expect(coverage.body.find((u: { code: string }) => u.code === 'P_BACH_KHOA')).toMatchObject({
+    expect((coverage.body as ApiSchema<'CoverageGapDto'>[]).find((u) => u.code === 'P_BACH_KHOA')).toMatchObject({
       missing: [],
       absences: [{ officer: { id: id.away }, designation: 'handler', cover: { id: id.cover }, current: true }],
     });
@@ -145,7 +146,9 @@ describe('cover for absent officers', () => {
     const coversNow = await mine('cover');
     expect(coversNow).toContain(during);
     expect(coversNow).not.toContain(escalated);
-    expect((await engine.http().get(`/v1/officers/${id.away}/absences`).set(bearer(t.away))).body[0]).toMatchObject({ current: false });
+    expect(((await engine.http().get(`/v1/officers/${id.away}/absences`).set(bearer(t.away))).body as ApiSchema<'AbsenceDto'>[])[0]).toMatchObject({
+      current: false,
+    });
   });
 
   it('disabling a designated handler without cover sends new cases to triage and tells the supervisors at once', async () => {
@@ -154,12 +157,12 @@ describe('cover for absent officers', () => {
     expect(off.status).toBe(200);
     const inbox = await engine.http().get('/v1/notifications?unread=true').set(bearer(t.sup));
     expect(inbox.status).toBe(200);
-    expect(inbox.body.items).toEqual(
-      expect.arrayContaining([expect.objectContaining({ kind: 'coverage.lost', caseId: null, title: expect.stringContaining('Phường Bách Khoa') })]),
+    expect((inbox.body as ApiSchema<'NotificationPageDto'>).items).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'coverage.lost', caseId: null, title: expect.stringContaining('Phường Bách Khoa') as unknown })]),
     );
     const next = await newCase();
     expect(await row(next)).toMatchObject({ status: 'triage', triage_reason: 'unit_without_handler' });
     const coverage = await engine.http().get('/v1/units/coverage').set(bearer(t.sup));
-    expect(coverage.body.find((u: { code: string }) => u.code === 'P_BACH_KHOA')).toMatchObject({ missing: ['handler'] });
+    expect((coverage.body as ApiSchema<'CoverageGapDto'>[]).find((u) => u.code === 'P_BACH_KHOA')).toMatchObject({ missing: ['handler'] });
   });
 });

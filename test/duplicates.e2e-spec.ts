@@ -1,5 +1,17 @@
 import { findDuplicateCandidates, Sql } from '@fr/persistence';
-import { adminToken, bearer, createOfficer, DEV_KEYS, seedOpenCases, startWebhookReceiver, TestEngine, waitFor, WebhookReceiver } from '@fr/testing';
+import {
+  adminToken,
+  ApiSchema,
+  bearer,
+  createOfficer,
+  DEV_KEYS,
+  errorOf,
+  seedOpenCases,
+  startWebhookReceiver,
+  TestEngine,
+  waitFor,
+  WebhookReceiver,
+} from '@fr/testing';
 
 /**
  * Duplicates (issue 14, item 3): twenty residents report one broken street light. Intake takes every
@@ -41,7 +53,7 @@ describe('duplicate reports', () => {
         .set(bearer(admin))
         .send({ url: `${rx.url}/${channel}` });
       expect(res.status).toBe(200);
-      rx.trust(`/${channel}`, res.body.secret as string);
+      rx.trust(`/${channel}`, (res.body as ApiSchema<'ChannelWebhookViewDto'>).secret!);
     }
   });
   afterAll(async () => {
@@ -134,11 +146,11 @@ describe('duplicate reports', () => {
     expect(res.status).toBe(200);
     // The far-away report lies outside the radius; linked duplicates are not shown again.
     expect(res.body).toEqual([
-      { trackingCode: reports[0].trackingCode, status: 'assigned', category: 'roads_lighting', distanceM: 0, submittedAt: expect.any(String) },
+      { trackingCode: reports[0].trackingCode, status: 'assigned', category: 'roads_lighting', distanceM: 0, submittedAt: expect.any(String) as unknown },
     ]);
     const bad = await engine.http().get(`/v1/feedback/nearby?lat=91&lng=${LIGHT.lng}&category=roads_lighting`).set({ 'X-Api-Key': DEV_KEYS.ihanoi });
     expect(bad.status).toBe(400);
-    expect(bad.body.message).toMatch(/lat/);
+    expect(errorOf(bad).message).toMatch(/lat/);
     const unknown = await engine.http().get(`/v1/feedback/nearby?lat=${LIGHT.lat}&lng=${LIGHT.lng}&category=no_such`).set({ 'X-Api-Key': DEV_KEYS.ihanoi });
     expect(unknown.status).toBe(422);
     expect((await engine.http().get(`/v1/feedback/nearby?lat=${LIGHT.lat}&lng=${LIGHT.lng}&category=roads_lighting`)).status).toBe(401);
@@ -161,7 +173,7 @@ describe('duplicate reports', () => {
     // On its own: its own clock, its own handling.
     const acked = await act('handler', falseMatch.id, 'acknowledge', { severity: 'normal' });
     expect(acked.status).toBe(200);
-    expect(acked.body).toMatchObject({ status: 'in_progress', dueAt: expect.any(String) });
+    expect(acked.body).toMatchObject({ status: 'in_progress', dueAt: expect.any(String) as unknown });
   });
 
   it('merges the nineteen into the original: their clocks stop, and its answer reaches all twenty citizens through their channels', async () => {
@@ -172,7 +184,7 @@ describe('duplicate reports', () => {
     expect(wrong.status).toBe(422);
     const merged = await act('handler', original.id, 'merge', { duplicateIds: rest.map((r) => r.id) });
     expect(merged.status).toBe(200);
-    expect(merged.body.duplicates.map((d: { status: string }) => d.status)).toEqual(rest.map(() => 'merged'));
+    expect((merged.body as ApiSchema<'CaseDetailDto'>).duplicates.map((d) => d.status)).toEqual(rest.map(() => 'merged'));
 
     // The SLA follows the original: the duplicates have no deadline or stage left for a timer to escalate.
     const clocks = await engine.query<{ n: number }>(
@@ -218,7 +230,7 @@ describe('duplicate reports', () => {
       .get(`/v1/audits/units?from=${day(-1)}&to=${day(1)}`)
       .set(bearer(tokens.auditor));
     expect(res.status).toBe(200);
-    const unit = (res.body.units as { unitCode: string }[]).find((u) => u.unitCode === UNIT);
+    const unit = (res.body as ApiSchema<'UnitMetricsReportDto'>).units.find((u) => u.unitCode === UNIT);
     // Received: the twenty, the far-away report and the false match. Open: the false match and the far-away one.
     expect(unit).toMatchObject({ received: 22, resolved: 1, mergedDuplicates: 19, open: 2 });
   });

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { jobIdFor, JobName, OutboxRelay, QueueName, QueueRegistry } from '@fr/queue';
 import { RoutingReconciler } from '@fr/routing';
-import { DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import { ApiSchema, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 const CITIZEN = { name: 'Phạm Thị Quỳnh Anh', phone: '0904111222', email: 'quynhanh@example.vn' };
@@ -27,7 +27,7 @@ describe('no accepted feedback is lost', () => {
         citizen: CITIZEN,
       });
     expect(res.status).toBe(202);
-    return res.body.id as string;
+    return (res.body as ApiSchema<'FeedbackAcceptedDto'>).id;
   };
   const statusOf = async (ids: string[]) => engine.query<{ id: string; status: string }>(`SELECT id, status FROM cases WHERE id = ANY($1)`, [ids]);
   const allRouted = (rows: { status: string }[]) => rows.every((r) => r.status === 'assigned');

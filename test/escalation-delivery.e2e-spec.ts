@@ -4,7 +4,7 @@ import { SMTPServer } from 'smtp-server';
 import { Metrics } from '@fr/metrics';
 import { JobName, jobIdFor, QueueName, QueueRegistry } from '@fr/queue';
 import { Clock, FireEscalation, SlaService, Stage } from '@fr/sla';
-import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, ApiSchema, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
 
 const CITIZEN = { name: 'Hoàng Thị Lụa', phone: '0903999888' };
 
@@ -73,18 +73,19 @@ describe('an escalation reaches the inbox, the webhook and the mailbox, once eac
       .post('/v1/feedback')
       .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
       .send({ category: 'sanitation', description: 'Rác ùn ứ ở chợ Đống Mác ba ngày.', location: { wardCode: 'DONG_MAC' }, citizen: CITIZEN });
+    const { id } = res.body as ApiSchema<'FeedbackAcceptedDto'>;
     const [c] = await waitFor(
       () =>
         engine.query<{ stage: Stage; stage_started_at: Date; due_at: Date; tracking_code: string }>(
           `SELECT stage, stage_started_at, due_at, tracking_code FROM cases WHERE id = $1 AND status = 'assigned'`,
-          [res.body.id],
+          [id],
         ),
       (rows) => rows.length === 1,
       { what: 'routing' },
     );
     return {
-      id: res.body.id as string,
-      run: { caseId: res.body.id as string, stage: c.stage, stageStartedAt: new Date(c.stage_started_at), dueAt: new Date(c.due_at) },
+      id,
+      run: { caseId: id, stage: c.stage, stageStartedAt: new Date(c.stage_started_at), dueAt: new Date(c.due_at) },
       trackingCode: c.tracking_code,
     };
   }
@@ -123,7 +124,7 @@ describe('an escalation reaches the inbox, the webhook and the mailbox, once eac
     );
 
     const inbox = await engine.http().get('/v1/notifications').set(bearer(leader.token));
-    expect(inbox.body.items.filter((n: { caseId: string }) => n.caseId === id)).toHaveLength(1);
+    expect((inbox.body as ApiSchema<'NotificationPageDto'>).items.filter((n) => n.caseId === id)).toHaveLength(1);
     // The worker puts the escalation on the audit chain by itself, once, a moment after it fired.
     const audited = await waitFor(
       () => engine.query<{ data: { level: string } }>(`SELECT data FROM audit_events WHERE case_id = $1 AND action = 'escalate'`, [id]),
@@ -173,6 +174,6 @@ describe('an escalation reaches the inbox, the webhook and the mailbox, once eac
     expect(job!.opts.delay).toBeLessThanOrEqual(opening.getTime() - saturday.getTime());
     expect(job!.opts.delay).toBeGreaterThan(opening.getTime() - saturday.getTime() - (Date.now() - firedAt) - 1000);
     const inbox = await engine.http().get('/v1/notifications?unread=true').set(bearer(leader.token));
-    expect(inbox.body.items.map((n: { caseId: string }) => n.caseId)).toContain(id);
+    expect((inbox.body as ApiSchema<'NotificationPageDto'>).items.map((n) => n.caseId)).toContain(id);
   });
 });

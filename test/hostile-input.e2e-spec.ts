@@ -1,5 +1,5 @@
 import { maskEmail, maskPhone } from '@fr/domain';
-import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, ApiSchema, bearer, createOfficer, DEV_KEYS, errorOf, TestEngine, waitFor } from '@fr/testing';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 const valid = () => ({
@@ -67,7 +67,7 @@ describe('hostile input', () => {
       expect(res.status).toBe(202);
       const [row] = await engine.query<Record<string, unknown>>(
         `SELECT title, external_id, address, ward_code, citizen_name, citizen_phone, citizen_email FROM cases WHERE id = $1`,
-        [res.body.id],
+        [(res.body as ApiSchema<'FeedbackAcceptedDto'>).id],
       );
       if ('title' in patch) expect(row.title).toBeNull();
       if ('externalId' in patch) expect(row.external_id).toBeNull();
@@ -81,7 +81,7 @@ describe('hostile input', () => {
         .set(KEY)
         .send({ ...valid(), description: null });
       expect(res.status).toBe(400);
-      expect(res.body.message).toMatch(/description/);
+      expect(errorOf(res).message).toMatch(/description/);
       expect(await count()).toBe(before);
     });
 
@@ -92,10 +92,10 @@ describe('hostile input', () => {
       const patch = (body: object) => engine.http().patch(`/v1/officers/${ids['hi.bk.leader']}`).set(bearer(tokens.admin)).send(body);
       const alone = await patch({ fullName: null });
       expect(alone.status).toBe(400);
-      expect(alone.body.message).toMatch(/nothing to update/);
+      expect(errorOf(alone).message).toMatch(/nothing to update/);
       const withOther = await patch({ fullName: null, active: true });
       expect(withOther.status).toBe(200);
-      expect(withOther.body.fullName).toBe(name);
+      expect((withOther.body as ApiSchema<'OfficerDto'>).fullName).toBe(name);
       expect(await nameOf()).toBe(name);
     });
   });
@@ -104,7 +104,7 @@ describe('hostile input', () => {
     const cursor = Buffer.from(JSON.stringify([due, '00000000-0000-4000-8000-000000000000'])).toString('base64url');
     const res = await engine.http().get(`/v1/cases?cursor=${cursor}`).set(bearer(tokens['hi.supervisor']));
     expect(res.status).toBe(400);
-    expect(res.body.message).toMatch(/cursor/);
+    expect(errorOf(res).message).toMatch(/cursor/);
   });
 
   it('refuses invalid UTF-8 instead of turning it into U+FFFD: X\\xFF and X\\xFE never become one case', async () => {
@@ -113,7 +113,7 @@ describe('hostile input', () => {
       const json = Buffer.concat([Buffer.from('{"externalId":"X'), Buffer.from([byte]), Buffer.from(`",${JSON.stringify(valid()).slice(1)}`)]);
       const res = await postRaw(json);
       expect(res.status).toBe(400);
-      expect(res.body.message).toMatch(/not valid UTF-8/);
+      expect(errorOf(res).message).toMatch(/not valid UTF-8/);
     }
     expect(await count()).toBe(before);
     // Valid UTF-8 still goes through.
@@ -131,7 +131,7 @@ describe('hostile input', () => {
       .set(KEY)
       .send({ ...valid(), ...patch });
     expect(res.status).toBe(400);
-    expect(res.body.message).toMatch(message);
+    expect(errorOf(res).message).toMatch(message);
     expect(await count()).toBe(before);
   });
 
@@ -150,7 +150,7 @@ describe('hostile input', () => {
     const body = head.endsWith(',') ? head + JSON.stringify(valid()).slice(1) : head;
     const res = await postRaw(body);
     expect(res.status).toBe(400);
-    expect(res.body.message).toMatch(message);
+    expect(errorOf(res).message).toMatch(message);
     expect(await count()).toBe(before);
   });
 
@@ -168,7 +168,7 @@ describe('hostile input', () => {
         citizen: { name: 'Lê Thị Hoa', phone: '0912345678', email },
       });
     expect(res.status).toBe(202);
-    const caseId = res.body.id as string;
+    const caseId = (res.body as ApiSchema<'FeedbackAcceptedDto'>).id;
     await waitFor(
       () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [caseId]),
       (r) => r[0].status === 'assigned',

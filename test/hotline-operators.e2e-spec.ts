@@ -1,4 +1,4 @@
-import { adminToken, bearer, createOfficer, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, ApiSchema, bearer, createOfficer, TestEngine, waitFor } from '@fr/testing';
 
 // Boot and four officers (argon2) take longer than Jest's 5 s default.
 jest.setTimeout(60_000);
@@ -79,14 +79,15 @@ describe('hotline operators', () => {
 
     const detail = await engine.http().get(`/v1/cases/${id}`).set(bearer(t.handler));
     expect(detail.status).toBe(200);
-    expect(detail.body.enteredBy).toEqual({ id: op1Id, name: 'Đỗ Thị Tổng Đài' });
-    expect(detail.body.timeline[0]).toMatchObject({ action: 'receive', actor: { ref: `officer:${op1Id}`, name: 'Đỗ Thị Tổng Đài', role: 'OPERATOR' } });
-    expect(detail.body.timeline[1]).toMatchObject({ action: 'route', to: 'assigned' });
+    const seen = detail.body as ApiSchema<'CaseDetailDto'>;
+    expect(seen.enteredBy).toEqual({ id: op1Id, name: 'Đỗ Thị Tổng Đài' });
+    expect(seen.timeline[0]).toMatchObject({ action: 'receive', actor: { ref: `officer:${op1Id}`, name: 'Đỗ Thị Tổng Đài', role: 'OPERATOR' } });
+    expect(seen.timeline[1]).toMatchObject({ action: 'route', to: 'assigned' });
 
     // Written another way, the same number finds the case: tracking codes and statuses only.
     const mine = await hotline('op1').get('/cases?phone=%2B84%20912%20888%20777');
     expect(mine.status).toBe(200);
-    expect(mine.body).toEqual([{ trackingCode, status: 'assigned', category: 'sidewalk_encroachment', submittedAt: expect.any(String) }]);
+    expect(mine.body).toEqual([{ trackingCode, status: 'assigned', category: 'sidewalk_encroachment', submittedAt: expect.any(String) as unknown }]);
     // Another operator, another number: nothing, not a near match.
     const other = await hotline('op2').get('/cases?phone=0912888778');
     expect(other.status).toBe(200);
@@ -116,7 +117,7 @@ describe('hotline operators', () => {
     expect(status.body).toMatchObject({ status: 'resolved', answer: ANSWER });
     const rating = await hotline('op1').post(`/cases/${trackingCode}/rating`, { score: 5 });
     expect(rating.body).toEqual({ status: 'closed', rating: 5 });
-    const timeline = (await engine.http().get(`/v1/cases/${id}`).set(bearer(t.handler))).body.timeline as { action: string; actor: { role: string | null } }[];
+    const { timeline } = (await engine.http().get(`/v1/cases/${id}`).set(bearer(t.handler))).body as ApiSchema<'CaseDetailDto'>;
     expect(timeline.filter((e) => e.action === 'supply-info' || e.action === 'rate').map((e) => e.actor.role)).toEqual(['OPERATOR', 'OPERATOR']);
   });
 

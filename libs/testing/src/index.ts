@@ -6,3 +6,4 @@ export * from './api-client';
 export * from './webhook-receiver';
 export * from './manual-clock';
 export * from './seed-open-cases';
+export * from './typed-response';
