@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource } from 'typeorm';
 import { generateTrackingCode, nfc, normaliseAddress, normalisePhone, UnprocessableError } from '@fr/domain';
-import { insertWithOutbox, phoneLookupKey, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
+import { insertWithOutbox, phoneLookupKey, selectRow, selectRows } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock } from '@fr/sla';
 
@@ -54,8 +54,8 @@ export class UnknownCodeError extends UnprocessableError {
 const opt = (s: string | undefined) => (s === undefined || s === '' ? null : nfc(s));
 
 /**
- * Stores a feedback case and the outbox row that will queue its routing, in one transaction:
- * either both exist or neither does, so no accepted feedback can miss the queue.
+ * Stores a feedback case, the outbox row that will queue its routing and its `receive` audit event in
+ * one statement: all three exist or none does, so no accepted feedback can miss the queue or the trail.
  */
 @Injectable()
 export class SubmitFeedback {
@@ -113,66 +113,69 @@ export class SubmitFeedback {
     }
   }
 
-  private insert(cmd: SubmitFeedbackCommand): Promise<SubmitFeedbackResult> {
-    return this.ds.transaction(async (m) => {
-      const trackingCode = generateTrackingCode(randomBytes);
-      // The id is made here so the routing job's outbox row goes in the same statement as the case.
-      const id = randomUUID();
-      // Receipt starts the receive clock: it is the Clock's time, like every deadline after it.
-      const receivedAt = this.clock.now();
-      const phone = normalisePhone(cmd.citizen?.phone);
-      const rows = await insertWithOutbox<{ id: string }>(
-        m,
-        `INSERT INTO cases (id, tracking_code, channel_code, external_id, category_code, title, description, address,
-                            ward_code, lat, lng, citizen_name, citizen_phone, citizen_email, attachments, status, submitted_at, received_at,
-                            entered_by, citizen_phone_key, address_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'received', $16, $17, $18, $19, $20)
-         ON CONFLICT ON CONSTRAINT cases_channel_external_uq DO NOTHING
-         RETURNING id`,
-        [
-          id,
-          trackingCode,
-          cmd.channel,
-          opt(cmd.externalId),
-          cmd.category,
-          opt(cmd.title),
-          nfc(cmd.description),
-          opt(cmd.location.address),
-          opt(cmd.location.wardCode),
-          cmd.location.lat ?? null,
-          cmd.location.lng ?? null,
-          opt(cmd.citizen?.name),
-          opt(cmd.citizen?.phone),
-          opt(cmd.citizen?.email),
-          JSON.stringify(cmd.attachments ?? []),
-          cmd.submittedAt ?? receivedAt,
-          receivedAt,
-          cmd.operatorId ?? null,
-          phone === null ? null : phoneLookupKey(this.config.phoneKeySecret, phone),
-          // The duplicate search's key, made once here rather than by every search.
-          normaliseAddress(opt(cmd.location.address)),
-        ],
-        { queue: QUEUE_OF[JobName.RouteCase], name: JobName.RouteCase, jobId: jobIdFor(JobName.RouteCase, { caseId: id }), payload: { caseId: id } },
-      );
-      if (rows.length === 0) {
-        // The insert met the channel's externalId: that case is the answer, nothing new is stored.
-        const existing = await selectRow<{ id: string; tracking_code: string; status: string }>(
-          m,
-          `SELECT id, tracking_code, status FROM cases WHERE channel_code = $1 AND external_id = $2`,
-          [cmd.channel, opt(cmd.externalId)],
-        );
-        if (!existing) throw new Error(`case of channel '${cmd.channel}' with externalId '${cmd.externalId}' neither inserted nor found`);
-        return { id: existing.id, trackingCode: existing.tracking_code, status: existing.status, created: false };
-      }
-      await writeAuditEvent(m, {
+  /**
+   * One statement, outside any transaction: the case, its routing job's outbox row and its `receive`
+   * event commit together (a single statement is atomic), before the 202.
+   */
+  private async insert(cmd: SubmitFeedbackCommand): Promise<SubmitFeedbackResult> {
+    const m = this.ds.manager;
+    const trackingCode = generateTrackingCode(randomBytes);
+    // The id is made here so the routing job's outbox row goes in the same statement as the case.
+    const id = randomUUID();
+    // Receipt starts the receive clock: it is the Clock's time, like every deadline after it.
+    const receivedAt = this.clock.now();
+    const phone = normalisePhone(cmd.citizen?.phone);
+    const rows = await insertWithOutbox<{ id: string }>(
+      m,
+      `INSERT INTO cases (id, tracking_code, channel_code, external_id, category_code, title, description, address,
+                          ward_code, lat, lng, citizen_name, citizen_phone, citizen_email, attachments, status, submitted_at, received_at,
+                          entered_by, citizen_phone_key, address_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'received', $16, $17, $18, $19, $20)
+       ON CONFLICT ON CONSTRAINT cases_channel_external_uq DO NOTHING
+       RETURNING id`,
+      [
+        id,
+        trackingCode,
+        cmd.channel,
+        opt(cmd.externalId),
+        cmd.category,
+        opt(cmd.title),
+        nfc(cmd.description),
+        opt(cmd.location.address),
+        opt(cmd.location.wardCode),
+        cmd.location.lat ?? null,
+        cmd.location.lng ?? null,
+        opt(cmd.citizen?.name),
+        opt(cmd.citizen?.phone),
+        opt(cmd.citizen?.email),
+        JSON.stringify(cmd.attachments ?? []),
+        cmd.submittedAt ?? receivedAt,
+        receivedAt,
+        cmd.operatorId ?? null,
+        phone === null ? null : phoneLookupKey(this.config.phoneKeySecret, phone),
+        // The duplicate search's key, made once here rather than by every search.
+        normaliseAddress(opt(cmd.location.address)),
+      ],
+      { queue: QUEUE_OF[JobName.RouteCase], name: JobName.RouteCase, jobId: jobIdFor(JobName.RouteCase, { caseId: id }), payload: { caseId: id } },
+      {
         caseId: id,
         actor: cmd.operatorId ? `officer:${cmd.operatorId}` : `channel:${cmd.channel}`,
         action: 'receive',
         fromState: null,
         toState: 'received',
         data: { category: cmd.category, externalId: cmd.externalId ?? null, ...(cmd.operatorId ? { enteredBy: cmd.operatorId } : {}) },
-      });
-      return { id, trackingCode, status: 'received', created: true };
-    });
+      },
+    );
+    if (rows.length === 0) {
+      // The insert met the channel's externalId: that case is the answer, nothing new is stored.
+      const existing = await selectRow<{ id: string; tracking_code: string; status: string }>(
+        m,
+        `SELECT id, tracking_code, status FROM cases WHERE channel_code = $1 AND external_id = $2`,
+        [cmd.channel, opt(cmd.externalId)],
+      );
+      if (!existing) throw new Error(`case of channel '${cmd.channel}' with externalId '${cmd.externalId}' neither inserted nor found`);
+      return { id: existing.id, trackingCode: existing.tracking_code, status: existing.status, created: false };
+    }
+    return { id, trackingCode, status: 'received', created: true };
   }
 }
