@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource } from 'typeorm';
 import { generateTrackingCode, nfc, normaliseAddress, normalisePhone, UnprocessableError } from '@fr/domain';
-import { insertReceivedCase, phoneLookupKey, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
+import { insertReceivedCase, phoneLookupKey, selectRow, selectRows } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock } from '@fr/sla';
 
@@ -113,60 +113,63 @@ export class SubmitFeedback {
     }
   }
 
-  private insert(cmd: SubmitFeedbackCommand): Promise<SubmitFeedbackResult> {
-    return this.ds.transaction(async (m) => {
-      const trackingCode = generateTrackingCode(randomBytes);
-      // The id is made here so the routing job's outbox row goes in the same statement as the case.
-      const id = randomUUID();
-      // Receipt starts the receive clock: it is the Clock's time, like every deadline after it.
-      const receivedAt = this.clock.now();
-      const phone = normalisePhone(cmd.citizen?.phone);
-      const created = await insertReceivedCase(
-        m,
-        {
-          id,
-          trackingCode,
-          channel: cmd.channel,
-          externalId: opt(cmd.externalId),
-          category: cmd.category,
-          title: opt(cmd.title),
-          description: nfc(cmd.description),
-          address: opt(cmd.location.address),
-          wardCode: opt(cmd.location.wardCode),
-          lat: cmd.location.lat ?? null,
-          lng: cmd.location.lng ?? null,
-          citizenName: opt(cmd.citizen?.name),
-          citizenPhone: opt(cmd.citizen?.phone),
-          citizenEmail: opt(cmd.citizen?.email),
-          attachments: cmd.attachments ?? [],
-          submittedAt: cmd.submittedAt ?? receivedAt,
-          receivedAt,
-          enteredBy: cmd.operatorId ?? null,
-          citizenPhoneKey: phone === null ? null : phoneLookupKey(this.config.phoneKeySecret, phone),
-          // The duplicate search's key, made once here rather than by every search.
-          addressKey: normaliseAddress(opt(cmd.location.address)),
-        },
-        { queue: QUEUE_OF[JobName.RouteCase], name: JobName.RouteCase, jobId: jobIdFor(JobName.RouteCase, { caseId: id }), payload: { caseId: id } },
-      );
-      if (!created) {
-        // The insert met the channel's externalId: that case is the answer, nothing new is stored.
-        const existing = await selectRow<{ id: string; tracking_code: string; status: string }>(
-          m,
-          `SELECT id, tracking_code, status FROM cases WHERE channel_code = $1 AND external_id = $2`,
-          [cmd.channel, opt(cmd.externalId)],
-        );
-        if (!existing) throw new Error(`case of channel '${cmd.channel}' with externalId '${cmd.externalId}' neither inserted nor found`);
-        return { id: existing.id, trackingCode: existing.tracking_code, status: existing.status, created: false };
-      }
-      await writeAuditEvent(m, {
+  /**
+   * One statement, outside any transaction: the case, its routing job's outbox row and its `receive`
+   * event commit together (a single statement is atomic), before the 202.
+   */
+  private async insert(cmd: SubmitFeedbackCommand): Promise<SubmitFeedbackResult> {
+    const m = this.ds.manager;
+    const trackingCode = generateTrackingCode(randomBytes);
+    // The id is made here so the routing job's outbox row goes in the same statement as the case.
+    const id = randomUUID();
+    // Receipt starts the receive clock: it is the Clock's time, like every deadline after it.
+    const receivedAt = this.clock.now();
+    const phone = normalisePhone(cmd.citizen?.phone);
+    const created = await insertReceivedCase(
+      m,
+      {
+        id,
+        trackingCode,
+        channel: cmd.channel,
+        externalId: opt(cmd.externalId),
+        category: cmd.category,
+        title: opt(cmd.title),
+        description: nfc(cmd.description),
+        address: opt(cmd.location.address),
+        wardCode: opt(cmd.location.wardCode),
+        lat: cmd.location.lat ?? null,
+        lng: cmd.location.lng ?? null,
+        citizenName: opt(cmd.citizen?.name),
+        citizenPhone: opt(cmd.citizen?.phone),
+        citizenEmail: opt(cmd.citizen?.email),
+        attachments: cmd.attachments ?? [],
+        submittedAt: cmd.submittedAt ?? receivedAt,
+        receivedAt,
+        enteredBy: cmd.operatorId ?? null,
+        citizenPhoneKey: phone === null ? null : phoneLookupKey(this.config.phoneKeySecret, phone),
+        // The duplicate search's key, made once here rather than by every search.
+        addressKey: normaliseAddress(opt(cmd.location.address)),
+      },
+      { queue: QUEUE_OF[JobName.RouteCase], name: JobName.RouteCase, jobId: jobIdFor(JobName.RouteCase, { caseId: id }), payload: { caseId: id } },
+      {
         caseId: id,
         actor: cmd.operatorId ? `officer:${cmd.operatorId}` : `channel:${cmd.channel}`,
         action: 'receive',
         fromState: null,
         toState: 'received',
         data: { category: cmd.category, externalId: cmd.externalId ?? null, ...(cmd.operatorId ? { enteredBy: cmd.operatorId } : {}) },
-      });
-      return { id, trackingCode, status: 'received', created: true };
-    });
+      },
+    );
+    if (!created) {
+      // The insert met the channel's externalId: that case is the answer, nothing new is stored.
+      const existing = await selectRow<{ id: string; tracking_code: string; status: string }>(
+        m,
+        `SELECT id, tracking_code, status FROM cases WHERE channel_code = $1 AND external_id = $2`,
+        [cmd.channel, opt(cmd.externalId)],
+      );
+      if (!existing) throw new Error(`case of channel '${cmd.channel}' with externalId '${cmd.externalId}' neither inserted nor found`);
+      return { id: existing.id, trackingCode: existing.tracking_code, status: existing.status, created: false };
+    }
+    return { id, trackingCode, status: 'received', created: true };
   }
 }

@@ -1,7 +1,7 @@
 import { ErasableText } from '@fr/config';
 import { EntityManager } from 'typeorm';
 import { execute, selectRows, Sql } from './sql';
-import { insertWithOutbox, OutboxMessage } from './write-helpers';
+import { AuditEventInput, insertWithOutbox, OutboxMessage } from './write-helpers';
 
 /**
  * The cases aggregate's writes that other libs make (intake, routing, privacy, the directory's reorganisations):
@@ -153,7 +153,7 @@ export interface ReceivedCase {
  * Inserts a received case and, in the same statement, its routing job's outbox row. Returns false
  * when the channel had already sent this externalId (nothing written).
  */
-export async function insertReceivedCase(m: EntityManager, c: ReceivedCase, routingJob: OutboxMessage): Promise<boolean> {
+export async function insertReceivedCase(m: EntityManager, c: ReceivedCase, routingJob: OutboxMessage, receiveEvent?: AuditEventInput): Promise<boolean> {
   const rows = await insertWithOutbox<{ id: string }>(
     m,
     `INSERT INTO cases (id, tracking_code, channel_code, external_id, category_code, title, description, address,
@@ -185,6 +185,7 @@ export async function insertReceivedCase(m: EntityManager, c: ReceivedCase, rout
       c.addressKey,
     ],
     routingJob,
+    receiveEvent,
   );
   return rows.length > 0;
 }
