@@ -31,9 +31,10 @@ export function slaTimerPayload(run: StageRun & { dueAt: Date }, level: string):
  * the outbox, in the transaction that sets the deadline. The levels after it are chained: the
  * firing that records a level writes the following level's timer in its own transaction
  * (FireEscalation), and the SLA reconciler re-adds the one a run lacks. One timer per run instead of
- * one per level: measured in the intake bench (issue 9), the four timers were four of the six BullMQ
- * jobs and four outbox rows (each inserted by routing, read and deleted by the relay) of every case,
- * while levels 2 and 3 fire for few cases and days later.
+ * one per level (issue 9): the four timers were four of the six BullMQ jobs and four of the six outbox
+ * rows (each inserted by routing, read and deleted by the relay) of every case, while levels 2 and 3
+ * fire for few cases and days later. Measured (intake bench, N=3000, 3,200 open cases at the end):
+ * Redis held 14,821 keys before and 5,221 after; a case now costs three jobs and three outbox rows.
  * Nothing here cancels the timer of an older deadline or run: it has another job id and, if it
  * fires first, finds the case changed and does nothing; the reconciler's full pass removes the
  * delayed ones that no open stage run needs any more. Levels this run already reached are skipped (a
