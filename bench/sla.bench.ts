@@ -9,18 +9,8 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AppConfigModule } from '@fr/config';
 import { NotificationsModule } from '@fr/notifications';
 import { DatabaseModule, OutboxMessage, selectRows } from '@fr/persistence';
-import { jobIdFor, JobName, outboxChannel, QUEUE_OF, QueueModule, QueueName, QueueRegistry } from '@fr/queue';
-import {
-  ladderTimes,
-  MAX_TIMER_DELAY_MS,
-  scheduleSlaTimers,
-  SlaEscalationModule,
-  SlaModule,
-  SlaReconciler,
-  SlaService,
-  slaTimerPayload,
-  StageRun,
-} from '@fr/sla';
+import { outboxChannel, QueueModule, QueueName, QueueRegistry } from '@fr/queue';
+import { scheduleSlaTimers, SlaEscalationModule, SlaModule, SlaReconciler, SlaService, slaTimerMessages, StageRun } from '@fr/sla';
 import { Pool } from 'pg';
 import { RunningApi, startApi } from './engine';
 import { HttpClient } from './http-client';
@@ -62,8 +52,8 @@ interface Planned {
  *
  * The cases are written in bulk by SQL as routing leaves them (status assigned, receive stage, due_at
  * and warn_at set, handler and leader of a seeded unit), with their warning already told (the
- * warn escalation and its inbox row, as 75% of the stage lies hours back) and their timers for
- * levels 1-3 written to the outbox exactly as scheduleSlaTimers writes them (same payload, job id
+ * warn escalation and its inbox row, as 75% of the stage lies hours back) and their next timer
+ * (level 1; its firing writes level 2's) written to the outbox exactly as scheduleSlaTimers writes them (same payload, job id
  * and delay rule, checked against scheduleSlaTimers itself on the first cases), in transactions of
  * 500 cases, each written when the worker's relay has emptied the outbox, so a timer reaches Redis
  * within a relay batch of its commit, as at routing. The worker runs as its own process; the bench
@@ -160,11 +150,9 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
     timers += await ds.transaction(async (m) => {
       await insertCases(m, batch, lo, category.code, channel.code);
       const now = Date.now();
-      const rows = batch.map((c) => timerMessages(sla, c, now));
-      // Level 1 first: with the relay taking rows in id order, the imminent timers go out first.
-      const ordered = [...rows.map((r) => r.filter((x) => x.payload.level === '1')), ...rows.map((r) => r.filter((x) => x.payload.level !== '1'))].flat();
-      await insertOutbox(m, ordered);
-      return ordered.length;
+      const rows = batch.flatMap((c) => timerMessages(sla, c, now));
+      await insertOutbox(m, rows);
+      return rows.length;
     });
     // The bench writes the outbox itself, as the API does: it tells the relays the same way.
     await redis.publish(outboxChannel(ctx.config.queuePrefix), '');
@@ -262,9 +250,10 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
   const rate = n / spreadS;
   const fireSpanS = (lag.lastFiredMs - lag.firstFiredMs) / 1000;
   const goal = lag.notified[2] < 1000;
-  // Each case's levels past the deadline (2 and 3 by default) are days away; other open cases (another scenario's) may add theirs.
+  // Each case's next level (2 by default) is days away, and only the next has a timer (the ladder is chained);
+  // other open cases (another scenario's) may add theirs.
   const levelsAfter = sla.policy.escalation.filter((r) => r.afterDueMinutes !== null && r.afterDueMinutes > 0).length;
-  const expectedTimers = open === n ? n * levelsAfter : null;
+  const expectedTimers = open === n ? n * Math.min(1, levelsAfter) : null;
   const [pgSync] = await selectRows<{ s: string; b: string; v: string }>(
     ds,
     `SELECT current_setting('synchronous_commit') AS s, current_setting('shared_buffers') AS b, version() AS v`,
@@ -390,21 +379,13 @@ async function slaContext(ctx: BenchContext): Promise<INestApplicationContext> {
   return app;
 }
 
-/** What scheduleSlaTimers writes for a stage run whose warning was told (the same functions, in memory). */
+/**
+ * What scheduleSlaTimers writes for a stage run whose warning was told (the same function, in memory):
+ * the next level's timer only (level 1); its firing chains level 2's, as in the engine.
+ */
 function timerMessages(sla: SlaService, c: Planned, now: number): OutboxMessage[] {
-  const run: StageRun & { dueAt: Date } = { caseId: c.id, stage: 'receive', stageStartedAt: c.stageStartedAt, dueAt: c.dueAt, warnAt: c.warnAt };
-  return ladderTimes(sla.calendar, sla.policy.escalation, run)
-    .filter(({ rung }) => rung.level !== 'warn')
-    .map(({ rung, fireAt }) => {
-      const payload = slaTimerPayload(run, rung.level);
-      return {
-        queue: QUEUE_OF[JobName.SlaTimer],
-        name: JobName.SlaTimer,
-        jobId: jobIdFor(JobName.SlaTimer, payload),
-        payload: { ...payload },
-        delayMs: Math.min(MAX_TIMER_DELAY_MS, Math.max(0, fireAt.getTime() - now)),
-      };
-    });
+  const run: StageRun = { caseId: c.id, stage: 'receive', stageStartedAt: c.stageStartedAt, dueAt: c.dueAt, warnAt: c.warnAt };
+  return slaTimerMessages(sla, run, new Set(['warn']), now);
 }
 
 /** The cases as routing leaves them, with the warning of their receive stage already recorded and told. */

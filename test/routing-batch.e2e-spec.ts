@@ -83,11 +83,16 @@ describe(`${RouteCase.name} in batches`, () => {
       `SELECT job_name, count(*)::int AS n FROM outbox WHERE payload->>'caseId' = ANY($1) GROUP BY 1 ORDER BY 1`,
       [ids],
     );
-    // One case event per case, and the four ladder levels of the receive stage.
+    // One case event per case, and the next timer of the receive stage's ladder (warn; each firing chains the next).
     expect(outbox).toEqual([
       { job_name: 'case-event', n: 12 },
-      { job_name: 'sla-timer', n: 48 },
+      { job_name: 'sla-timer', n: 12 },
     ]);
+    const timers = await engine.query<{ level: string }>(
+      `SELECT DISTINCT payload->>'level' AS level FROM outbox WHERE job_name = 'sla-timer' AND payload->>'caseId' = ANY($1)`,
+      [ids],
+    );
+    expect(timers).toEqual([{ level: 'warn' }]);
     const events = await engine.query<{ id: string; case_id: string }>(
       `SELECT id::text, case_id FROM audit_events WHERE case_id = ANY($1) AND action IN ('route', 'route_to_triage')`,
       [ids],

@@ -118,15 +118,23 @@ describe('SLA clocks and the escalation ladder', () => {
     ) as Record<EscalationLevel, { jobId: string; fireAt: Date }>;
   }
   const stateOf = async (jobId: string) => (await (await slaQueue().getJob(jobId))?.getState()) ?? 'absent';
-  const waitForTimers = (run: Run) =>
-    Promise.all(
-      Object.values(timersOf(run)).map((t) =>
-        waitFor(
-          () => stateOf(t.jobId),
-          (s) => s === 'delayed',
-          { what: `timer ${t.jobId}` },
-        ),
-      ),
+  const waitForTimer = (jobId: string) =>
+    waitFor(
+      () => stateOf(jobId),
+      (s) => s === 'delayed',
+      { what: `timer ${jobId}` },
+    );
+  /** The levels of a stage run whose timers wait in Redis: the ladder is chained, so at most the next one. */
+  const delayedLevels = async (run: Run) => {
+    const levels: string[] = [];
+    for (const [level, t] of Object.entries(timersOf(run))) if ((await stateOf(t.jobId)) === 'delayed') levels.push(level);
+    return levels.sort();
+  };
+  const outboxDrained = (caseId: string) =>
+    waitFor(
+      () => engine.query(`SELECT id FROM outbox WHERE payload->>'caseId' = $1`, [caseId]),
+      (rows) => rows.length === 0,
+      { what: 'the outbox to drain' },
     );
   /** Lets a delayed timer fire now and returns what it did. */
   async function fireTimer(jobId: string) {
@@ -164,15 +172,21 @@ describe('SLA clocks and the escalation ladder', () => {
     const run = await runOf(id);
     expect(run.stage).toBe('receive');
     const timers = timersOf(run);
-    // Routing scheduled one delayed timer per level, in its own transaction, carrying ids and times only
-    // (and the id of the intake request whose routing set it).
-    await waitForTimers(run);
-    const { requestId, ...timer } = (await slaQueue().getJob(timers['1'].jobId))!.data as Record<string, unknown>;
-    expect(timer).toEqual({ caseId: id, stage: 'receive', level: '1', stageStartedAt: run.stageStartedAt.getTime(), dueAt: run.dueAt.getTime() });
+    // Routing scheduled the run's next timer only (warn), in its own transaction, carrying ids and times
+    // only (and the id of the intake request whose routing set it); each firing chains the next level.
+    await waitForTimer(timers.warn.jobId);
+    expect(await delayedLevels(run)).toEqual(['warn']);
+    const { requestId, ...timer } = (await slaQueue().getJob(timers.warn.jobId))!.data as Record<string, unknown>;
+    expect(timer).toEqual({ caseId: id, stage: 'receive', level: 'warn', stageStartedAt: run.stageStartedAt.getTime(), dueAt: run.dueAt.getTime() });
     if (requestId !== undefined) expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
 
     setNow(new Date(run.dueAt.getTime() + MINUTE));
+    expect(await fireTimer(timers.warn.jobId)).toMatchObject({ outcome: 'fired', recipients: 1 });
+    await waitForTimer(timers['1'].jobId);
     expect(await fireTimer(timers['1'].jobId)).toMatchObject({ outcome: 'fired', recipients: 2 });
+    // Level 1's firing wrote level 2's timer in its transaction; nothing else waits for this run.
+    await waitForTimer(timers['2'].jobId);
+    expect(await delayedLevels(run)).toEqual(['2']);
     // A timer woken before its level is due (a long timer is capped by the outbox) goes back to sleep.
     await (await slaQueue().getJob(timers['2'].jobId))!.promote();
     await waitFor(
@@ -180,7 +194,9 @@ describe('SLA clocks and the escalation ladder', () => {
       (s) => s === 'delayed',
       { what: 'the early timer to sleep again' },
     );
-    // The same level again, from a duplicate timer and from two reconcile passes: nothing new.
+    const level2 = (await slaQueue().getJob(timers['2'].jobId))!.timestamp;
+    // The same level again, from a duplicate timer and from two reconcile passes: nothing new, and
+    // level 2's timer is the same job (the duplicate's next timer has its job id).
     expect(
       await worker()
         .get(FireEscalation)
@@ -188,6 +204,9 @@ describe('SLA clocks and the escalation ladder', () => {
     ).toEqual({ outcome: 'duplicate' });
     await reconcile();
     await reconcile();
+    await outboxDrained(id);
+    expect(await delayedLevels(run)).toEqual(['2']);
+    expect((await slaQueue().getJob(timers['2'].jobId))!.timestamp).toBe(level2);
 
     expect((await escalations(id)).map((e) => e.level).sort()).toEqual(['1', 'warn']);
     expect(await levelsIn('bk.lanhdao', id)).toEqual(['receive:1']);
@@ -200,8 +219,8 @@ describe('SLA clocks and the escalation ladder', () => {
     );
     expect(audit).toHaveLength(2);
     expect(audit.map((a) => a.data)).toEqual([
-      expect.objectContaining({ stage: 'receive', level: '1' }),
       expect.objectContaining({ stage: 'receive', level: 'warn' }),
+      expect.objectContaining({ stage: 'receive', level: '1' }),
     ]);
     // Each escalation links to its own event on the chain.
     const links = await engine.query<{ id: string; event_escalation: string }>(
@@ -275,15 +294,16 @@ describe('SLA clocks and the escalation ladder', () => {
     const receive = await runOf(id);
     await step('bk.xuly', id, 'acknowledge', { severity: 'urgent' });
     const resolve = await runOf(id);
-    await waitForTimers(receive);
-    await waitForTimers(resolve);
+    await waitForTimer(timersOf(receive).warn.jobId);
+    await waitForTimer(timersOf(resolve).warn.jobId);
     await step('bk.xuly', id, 'resolve', { answer: ANSWER });
 
     setNow(new Date(sla().calendar.add(resolve.dueAt, { days: 5 }).getTime()));
-    for (const t of Object.values(timersOf(receive))) expect(await fireTimer(t.jobId)).toMatchObject({ outcome: 'stale' });
-    for (const t of Object.values(timersOf(resolve))) {
-      expect(await fireTimer(t.jobId)).toEqual({ outcome: 'stale', reason: 'the case is resolved' });
-    }
+    expect(await fireTimer(timersOf(receive).warn.jobId)).toMatchObject({ outcome: 'stale' });
+    expect(await fireTimer(timersOf(resolve).warn.jobId)).toEqual({ outcome: 'stale', reason: 'the case is resolved' });
+    // A stale timer chains nothing.
+    expect(await delayedLevels(receive)).toEqual([]);
+    expect(await delayedLevels(resolve)).toEqual([]);
     await reconcile();
     expect(await escalations(id)).toEqual([]);
     expect(await engine.query(`SELECT id FROM notifications WHERE case_id = $1`, [id])).toEqual([]);
@@ -300,7 +320,7 @@ describe('SLA clocks and the escalation ladder', () => {
     await step('bk.xuly', id, 'acknowledge', { severity: 'complex' });
     const before = await runOf(id);
     expect(before.stageStartedAt.getTime()).toBe(started.getTime());
-    await waitForTimers(before);
+    await waitForTimer(timersOf(before).warn.jobId);
 
     await step('bk.xuly', id, 'request-info', { message: 'Đề nghị gửi ảnh hiện trường.' });
     setNow(new Date(calendar.add(before.dueAt, { days: 5 }).getTime()));
@@ -323,21 +343,28 @@ describe('SLA clocks and the escalation ladder', () => {
 
     const oldTimers = timersOf(before);
     const newTimers = timersOf(after);
-    await waitForTimers(after);
+    await waitForTimer(newTimers.warn.jobId);
     for (const level of ['warn', '1', '2', '3'] as const) {
       expect(newTimers[level].jobId).not.toBe(oldTimers[level].jobId);
       expect(newTimers[level].fireAt.getTime()).toBeGreaterThan(oldTimers[level].fireAt.getTime());
     }
-    // An old timer that still arrives finds the deadline moved; the reconciler removes the rest.
+    // An old timer that still arrives finds the deadline moved; the reconciler removes the one still waiting.
     setNow(new Date(oldTimers['1'].fireAt.getTime() + MINUTE));
-    expect(await fireTimer(oldTimers['1'].jobId)).toEqual({ outcome: 'stale', reason: 'the deadline has moved' });
+    expect(
+      await worker()
+        .get(FireEscalation)
+        .execute({ ...before, level: '1' }),
+    ).toEqual({ outcome: 'stale', reason: 'the deadline has moved' });
     jest.restoreAllMocks();
-    expect((await reconcile({ full: true })).pruned).toBeGreaterThanOrEqual(3);
-    for (const level of ['warn', '2', '3'] as const) expect(await stateOf(oldTimers[level].jobId)).toBe('absent');
-    for (const level of ['warn', '1', '2', '3'] as const) expect(await stateOf(newTimers[level].jobId)).toBe('delayed');
+    expect(await stateOf(oldTimers.warn.jobId)).toBe('delayed');
+    expect((await reconcile({ full: true })).pruned).toBeGreaterThanOrEqual(1);
+    expect(await delayedLevels(before)).toEqual([]);
+    expect(await delayedLevels(after)).toEqual(['warn']);
     expect(await escalations(id)).toEqual([]);
 
     setNow(new Date(newTimers['1'].fireAt.getTime()));
+    expect(await fireTimer(newTimers.warn.jobId)).toMatchObject({ outcome: 'fired' });
+    await waitForTimer(newTimers['1'].jobId);
     expect(await fireTimer(newTimers['1'].jobId)).toMatchObject({ outcome: 'fired' });
     expect(await levelsIn('bk.lanhdao', id)).toEqual(['resolve:1']);
   });
@@ -391,22 +418,24 @@ describe('SLA clocks and the escalation ladder', () => {
   it('fires timers that fall due together through the queue, each once', async () => {
     const cases = [await newCase(), await newCase(), await newCase(), await newCase(), await newCase()];
     const runs = await Promise.all(cases.map((c) => runOf(c.id)));
-    await Promise.all(runs.map(waitForTimers));
     setNow(new Date(Math.max(...runs.map((r) => r.dueAt.getTime())) + MINUTE));
-    // Every warn and level-1 timer of the five cases falls due at the same moment.
-    const jobIds = runs.flatMap((r) => [timersOf(r).warn.jobId, timersOf(r)['1'].jobId]);
-    await Promise.all(jobIds.map(async (jobId) => (await slaQueue().getJob(jobId))!.promote()));
-    await Promise.all(
-      jobIds.map((jobId) =>
-        waitFor(
-          () => stateOf(jobId),
-          (s) => s === 'completed',
-          { what: `timer ${jobId} to run` },
+    // The warn timers of the five cases fall due at the same moment, then the level-1 timers their firings wrote.
+    for (const level of ['warn', '1'] as const) {
+      const jobIds = runs.map((r) => timersOf(r)[level].jobId);
+      await Promise.all(jobIds.map(waitForTimer));
+      await Promise.all(jobIds.map(async (jobId) => (await slaQueue().getJob(jobId))!.promote()));
+      await Promise.all(
+        jobIds.map((jobId) =>
+          waitFor(
+            () => stateOf(jobId),
+            (s) => s === 'completed',
+            { what: `timer ${jobId} to run` },
+          ),
         ),
-      ),
-    );
-    const outcomes = await Promise.all(jobIds.map(async (jobId) => ((await slaQueue().getJob(jobId))!.returnvalue as FireEscalationResult).outcome));
-    expect(outcomes).toEqual(jobIds.map(() => 'fired'));
+      );
+      const outcomes = await Promise.all(jobIds.map(async (jobId) => ((await slaQueue().getJob(jobId))!.returnvalue as FireEscalationResult).outcome));
+      expect(outcomes).toEqual(jobIds.map(() => 'fired'));
+    }
     for (const c of cases) {
       expect((await escalations(c.id)).map((e) => e.level).sort()).toEqual(['1', 'warn']);
       expect(await levelsIn('bk.lanhdao', c.id)).toEqual(['receive:1']);
@@ -425,23 +454,26 @@ describe('SLA clocks and the escalation ladder', () => {
   it('fires a level whose timer was lost in the cheap sweep, without a full pass', async () => {
     const { id } = await newCase();
     const run = await runOf(id);
-    await waitForTimers(run);
+    await waitForTimer(timersOf(run).warn.jobId);
     await reconcile({ full: true }); // leaves the marker: Redis has not been wiped since
-    // One timer vanishes (removed by hand, or failed for good while PostgreSQL was away).
-    await (await slaQueue().getJob(timersOf(run)['1'].jobId))!.remove();
+    // The chain's one link vanishes (removed by hand, or failed for good while PostgreSQL was away).
+    await (await slaQueue().getJob(timersOf(run).warn.jobId))!.remove();
     setNow(new Date(timersOf(run)['1'].fireAt.getTime() + MINUTE));
     const r = await reconcile();
     expect(r).toMatchObject({ full: false, scheduled: 0 });
     expect(r.fired).toBeGreaterThanOrEqual(2); // warn and 1 (other tests' cases may be due too)
     expect((await escalations(id)).map((e) => e.level).sort()).toEqual(['1', 'warn']);
     expect(await levelsIn('bk.lanhdao', id)).toEqual(['receive:1']);
+    // The sweep's firing put the chain back: level 2's timer waits.
+    await waitForTimer(timersOf(run)['2'].jobId);
+    expect(await delayedLevels(run)).toEqual(['2']);
     expect(await reconcile()).toMatchObject({ full: false, fired: 0 });
   });
 
   it('notices a wipe that goes on while a full pass runs, and runs the pass again', async () => {
     const { id } = await newCase();
     const run = await runOf(id);
-    await waitForTimers(run);
+    await waitForTimer(timersOf(run).warn.jobId);
     const marker = `${engine.config.queuePrefix}:${QueueName.Sla}:reconciled-at`;
     // A wipe deletes keys one by one: it took the marker first (so the next pass is a full one) and
     // takes the timers only after the pass has read them as present.
@@ -462,11 +494,11 @@ describe('SLA clocks and the escalation ladder', () => {
     const r = await reconcile();
     expect(r.full).toBe(true);
     expect(wiped).toBe(true);
-    for (const t of Object.values(timersOf(run))) expect(await stateOf(t.jobId)).toBe('delayed');
+    expect(await delayedLevels(run)).toEqual(['warn']);
     expect(await engine.redis.get(marker)).not.toBeNull();
   });
 
-  it('rebuilds every timer from PostgreSQL after Redis loses them all, firing what fell due exactly once', async () => {
+  it("rebuilds each open run's next timer from PostgreSQL after Redis loses them all, firing what fell due exactly once", async () => {
     const overdue = await newCase();
     const justDue = await newCase();
     const onTime = await newCase();
@@ -488,10 +520,10 @@ describe('SLA clocks and the escalation ladder', () => {
     expect(await levels(overdue.id)).toEqual(['1', '2', '3', 'warn']);
     expect(await levels(justDue.id)).toEqual(['1', 'warn']);
     expect(await levels(onTime.id)).toEqual([]);
-    const justDueTimers = timersOf(await runOf(justDue.id));
-    for (const level of ['2', '3'] as const) expect(await stateOf(justDueTimers[level].jobId)).toBe('delayed');
-    const onTimeTimers = timersOf(await runOf(onTime.id));
-    for (const level of ['warn', '1', '2', '3'] as const) expect(await stateOf(onTimeTimers[level].jobId)).toBe('delayed');
+    // Only each run's next level is re-added: the ladder is chained from there.
+    expect(await delayedLevels(await runOf(overdue.id))).toEqual([]);
+    expect(await delayedLevels(await runOf(justDue.id))).toEqual(['2']);
+    expect(await delayedLevels(await runOf(onTime.id))).toEqual(['warn']);
 
     const notified = () =>
       engine.query<{ level: string; officer: string; n: number }>(
@@ -512,5 +544,7 @@ describe('SLA clocks and the escalation ladder', () => {
     expect(await reconcile({ full: true })).toMatchObject({ full: true, fired: 0, scheduled: 0 });
     expect(await levels(overdue.id)).toEqual(['1', '2', '3', 'warn']);
     expect(await notified()).toHaveLength(6);
+    await outboxDrained(justDue.id);
+    expect(await delayedLevels(await runOf(justDue.id))).toEqual(['2']);
   });
 });

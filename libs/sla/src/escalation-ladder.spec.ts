@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { ConfigError } from '@fr/config';
 import { jobIdFor, JobName } from '@fr/queue';
 import { defaultLadder, ladderTimes, parseEscalationLadder } from './escalation-ladder';
-import { slaTimerPayload } from './schedule-sla-timers';
+import { slaTimerMessages, slaTimerPayload } from './schedule-sla-timers';
+import type { SlaService } from './sla.service';
 import { loadCalendar, loadSlaPolicy } from './sla-policy';
 
 const CONFIG_DIR = join(__dirname, '../../../config');
@@ -63,6 +64,24 @@ describe('escalation ladder', () => {
     expect(a).not.toContain(':');
     expect(a.length).toBeLessThanOrEqual(120);
     expect(new Set([a, moved, rerun]).size).toBe(3);
+  });
+
+  it("schedules only a stage run's next level: the first of the ladder it has not reached", () => {
+    const sla = { calendarFor: () => calendar, policy } as unknown as SlaService;
+    const run = { caseId: '6f1c1f3e-2b7a-4c1e-9a53-2d3f6a7b8c9d', stage: 'receive' as const, stageStartedAt: vn('2026-11-27 08:00') };
+    const due = { ...run, dueAt: vn('2026-11-27 17:00'), warnAt: vn('2026-11-27 15:00') };
+    const now = vn('2026-11-27 09:00').getTime();
+    const next = (r: Parameters<typeof slaTimerMessages>[1], done: string[] = []) =>
+      slaTimerMessages(sla, r, new Set(done), now).map((m) => [m.jobId, m.delayMs]);
+    const jobId = (level: string) => jobIdFor(JobName.SlaTimer, slaTimerPayload(due, level));
+    expect(next(due)).toEqual([[jobId('warn'), 6 * 3_600_000]]);
+    expect(next(due, ['warn'])).toEqual([[jobId('1'), 8 * 3_600_000]]);
+    expect(next(due, ['warn', '1'])).toEqual([[jobId('2'), vn('2026-11-30 17:00').getTime() - now]]);
+    // A level left behind (its timer lost) comes first again; nothing after the last; nothing while paused.
+    expect(next(due, ['1'])).toEqual([[jobId('warn'), 6 * 3_600_000]]);
+    expect(next(due, ['warn', '1', '2', '3'])).toEqual([]);
+    expect(next({ ...due, warnAt: null })).toEqual([[jobId('1'), 8 * 3_600_000]]);
+    expect(next({ ...run, dueAt: null, warnAt: null })).toEqual([]);
   });
 
   describe('validation of sla.yaml escalation', () => {

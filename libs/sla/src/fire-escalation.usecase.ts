@@ -2,10 +2,11 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
 import { Metrics } from '@fr/metrics';
-import { coversAt, execute, selectRows, writeEscalationNotifications } from '@fr/persistence';
+import { coversAt, execute, OutboxMessage, selectRows, writeEscalationNotifications, writeOutboxMany } from '@fr/persistence';
 import { Clock } from './clock';
 import { ESCALATION_RECORDED, EscalationRecordedListener } from './escalation-listener';
 import { EscalationLevel, EscalationRung, rungFireAt } from './escalation-ladder';
+import { nextRung, slaTimerMessage, StageRun } from './schedule-sla-timers';
 import { Stage } from './sla-policy';
 import { SlaService } from './sla.service';
 
@@ -133,15 +134,25 @@ export class FireEscalation {
     });
     if (firings.length === 0) return results;
 
-    const inserted = await selectRows<{ id: string; case_id: string; level: EscalationLevel }>(
+    // With the levels inserted (an id), the levels these runs had already reached (no id): the
+    // statement's snapshot does not see its own inserts, and the case locks above keep any other
+    // firing of these runs out until this transaction ends.
+    const levels = await selectRows<{ id: string | null; case_id: string; level: EscalationLevel }>(
       m,
-      `INSERT INTO escalations (case_id, stage, stage_started_at, level, due_at, fire_at, fired_at, unit_code)
-       SELECT c.id, c.stage, c.stage_started_at, t.level, c.due_at, t.fire_at, $4, c.unit_code
-         FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS t(case_id, level, fire_at) JOIN cases c ON c.id = t.case_id
-       ON CONFLICT ON CONSTRAINT escalations_run_level_uq DO NOTHING RETURNING id::text AS id, case_id, level`,
-      [firings.map((f) => f.timer.caseId), firings.map((f) => f.timer.level), firings.map((f) => f.fireAt), now],
+      `WITH ins AS (
+         INSERT INTO escalations (case_id, stage, stage_started_at, level, due_at, fire_at, fired_at, unit_code)
+         SELECT c.id, c.stage, c.stage_started_at, t.level, c.due_at, t.fire_at, $4, c.unit_code
+           FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS t(case_id, level, fire_at) JOIN cases c ON c.id = t.case_id
+         ON CONFLICT ON CONSTRAINT escalations_run_level_uq DO NOTHING RETURNING id, case_id, level)
+       SELECT id::text AS id, case_id, level::text AS level FROM ins
+       UNION ALL
+       SELECT NULL, e.case_id, e.level::text FROM escalations e JOIN cases c ON c.id = e.case_id AND c.stage = e.stage AND c.stage_started_at = e.stage_started_at
+        WHERE e.case_id = ANY($5::uuid[])`,
+      [firings.map((f) => f.timer.caseId), firings.map((f) => f.timer.level), firings.map((f) => f.fireAt), now, [...new Set(firings.map((f) => f.c.id))]],
     );
-    const escalationOf = new Map(inserted.map((r) => [`${r.case_id}/${r.level}`, r.id]));
+    const escalationOf = new Map(levels.filter((r) => r.id !== null).map((r) => [`${r.case_id}/${r.level}`, r.id!]));
+    const reached = new Map<string, Set<string>>();
+    for (const r of levels) reached.set(r.case_id, (reached.get(r.case_id) ?? new Set()).add(r.level));
     const recipientsOf = await this.recipients(m, firings);
     const notifications: { officer: string; caseId: string; escalation: string; kind: string; title: string; body: string }[] = [];
     for (const f of firings) {
@@ -165,6 +176,7 @@ export class FireEscalation {
       m,
       notifications.map((n) => ({ officerId: n.officer, caseId: n.caseId, escalationId: n.escalation, kind: n.kind, title: n.title, body: n.body })),
     );
+    await writeOutboxMany(m, this.nextTimers(firings, reached));
     const recorded = firings.map((f) => results[f.index]).flatMap((r) => (r.outcome === 'fired' ? [r.escalationId] : []));
     if (recorded.length) {
       await this.audit(m, recorded);
@@ -196,6 +208,33 @@ export class FireEscalation {
        UPDATE escalations e SET audit_event_id = ev.id FROM ev WHERE e.id = ev.escalation_id`,
       [escalationIds],
     );
+  }
+
+  /**
+   * The chain of the ladder: routing and case actions schedule only a run's next level, and the
+   * transaction that records a level writes the timer of the level after it (the first one the run
+   * has not reached), so a crash leaves either both or neither. A duplicate firing of a run that is
+   * still current writes it again: it names the same job id as the first firing's, which BullMQ
+   * ignores while that timer waits, and it puts back a link that was lost. One per run, whatever
+   * the batch fired for it.
+   */
+  private nextTimers(firings: readonly Firing[], reached: ReadonlyMap<string, ReadonlySet<string>>): OutboxMessage[] {
+    const now = Date.now();
+    const timers = new Map<string, OutboxMessage>();
+    for (const f of firings) {
+      if (timers.has(f.c.id)) continue;
+      const run: StageRun & { dueAt: Date } = {
+        caseId: f.c.id,
+        stage: f.timer.stage,
+        stageStartedAt: f.timer.stageStartedAt,
+        dueAt: new Date(f.c.due_at!),
+        warnAt: f.c.warn_at ? new Date(f.c.warn_at) : null,
+        unit: f.c.unit_code,
+      };
+      const next = nextRung(this.sla, run, reached.get(f.c.id) ?? new Set([f.timer.level]));
+      if (next) timers.set(f.c.id, slaTimerMessage(run, next.rung.level, next.fireAt, now));
+    }
+    return [...timers.values()];
   }
 
   private staleness(c: CaseRow | undefined, t: SlaTimer): string | null {

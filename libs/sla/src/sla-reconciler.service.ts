@@ -7,7 +7,7 @@ import { DEFAULT_JOB_OPTIONS, isSoundJob, jobIdFor, jobIdPrefix, JobName, QueueN
 import { Clock } from './clock';
 import { EscalationLevel, ladderTimes } from './escalation-ladder';
 import { FireEscalation, FireEscalationResult, SlaTimer } from './fire-escalation.usecase';
-import { MAX_TIMER_DELAY_MS, slaTimerPayload } from './schedule-sla-timers';
+import { MAX_TIMER_DELAY_MS, nextRung, slaTimerPayload } from './schedule-sla-timers';
 import { Stage } from './sla-policy';
 import { SlaService } from './sla.service';
 
@@ -57,9 +57,13 @@ interface OpenStage {
  *   runs that have a level past due and unrecorded, so it costs little however many cases are open;
  * - the full pass, when Redis has lost the marker this pass leaves there (Redis was wiped or
  *   restarted empty, or this is the first run) and otherwise every FR_SLA_FULL_RECONCILE_INTERVAL_MS:
- *   for every open case, fires what is due, re-adds the future timers missing from Redis and removes
- *   delayed timers that no open stage run needs any more. Over every open case and every delayed
- *   job, it is too heavy to run every few seconds beside a burst of breaches.
+ *   for every open case, fires what is due, re-adds the run's next timer if Redis lacks it and
+ *   removes delayed timers that no open stage run needs any more (an older run's or deadline's, and
+ *   any level past the next: the ladder is chained, one timer per run). Over every open case and
+ *   every delayed job, it is too heavy to run every few seconds beside a burst of breaches.
+ *
+ * A lost link of the chain (a timer gone from Redis) is thus repaired by the due sweep once its
+ * level is due, or sooner by a full pass.
  */
 @Injectable()
 export class SlaReconciler {
@@ -275,17 +279,24 @@ export class SlaReconciler {
     const present: typeof missing = [];
     for (const c of rows) {
       const run = runOf(c);
+      const done = new Set(c.fired);
+      // Every level already due fires now; of the levels ahead only the next has a timer (the ladder is
+      // chained: its firing writes the one after it, see scheduleSlaTimers). The firing below writes
+      // that same timer too; one of the two adds is a no-op under its job id.
       for (const { rung, fireAt } of ladderTimes(this.sla.calendarFor(c.unit_code), this.sla.policy.escalation, run)) {
-        if (c.fired.includes(rung.level)) continue;
-        const payload = slaTimerPayload(run, rung.level);
-        const jobId = jobIdFor(JobName.SlaTimer, payload);
-        wanted.add(jobId);
-        if (fireAt <= now) due.push({ ...run, level: rung.level as EscalationLevel });
-        else {
-          expected.set(jobId, fireAt.getTime());
-          (delayed.has(jobId) ? present : missing).push({ jobId, payload, fireAt });
-        }
+        if (done.has(rung.level) || fireAt > now) continue;
+        // A due timer still waiting in Redis stays: it will find its level recorded.
+        wanted.add(jobIdFor(JobName.SlaTimer, slaTimerPayload(run, rung.level)));
+        due.push({ ...run, level: rung.level as EscalationLevel });
+        done.add(rung.level);
       }
+      const next = nextRung(this.sla, { ...run, unit: c.unit_code }, done);
+      if (!next) continue;
+      const payload = slaTimerPayload(run, next.rung.level);
+      const jobId = jobIdFor(JobName.SlaTimer, payload);
+      wanted.add(jobId);
+      expected.set(jobId, next.fireAt.getTime());
+      (delayed.has(jobId) ? present : missing).push({ jobId, payload, fireAt: next.fireAt });
     }
     for (let i = 0; i < due.length; i += FIRE_BATCH) result.fired += await this.fireDue(due.slice(i, i + FIRE_BATCH));
 
