@@ -2,10 +2,18 @@ import { Injectable, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { GENESIS_HASH, selectRow, selectRows, Sql } from '@fr/persistence';
 import { ChainBreak, checkLink, SealedEventRow } from './audit-chain';
-import { CheckpointWatch, checkpointMismatch, joinSegments, SEAL_PAGE_SQL, seqPages, splitRange } from './chain-segments';
+import {
+  CheckpointWatch,
+  checkpointMismatch,
+  joinSegments,
+  SEAL_PAGE_SQL,
+  SegmentChecker,
+  seqPages,
+  splitRange,
+  sweepRange,
+  VERIFY_BATCH,
+} from './chain-segments';
 import { VerifyThreads } from './verify-threads';
-
-export const VERIFY_BATCH = 5000;
 
 export interface WalkStart {
   /** First position to check (inclusive, >= 1). */
@@ -59,8 +67,9 @@ export async function checkpointOrigin(db: Sql, watch: CheckpointWatch): Promise
 }
 
 /**
- * Walks a range of the sealed chain in seal order, a page at a time (VERIFY_BATCH positions), so
- * memory stays constant however long the trail; hashes are recomputed in TypeScript.
+ * Walks a range of the sealed chain in seal order, a page at a time, so memory stays constant however
+ * long the trail: check() has PostgreSQL hash each page and walks in TypeScript only what it flags
+ * (sweepRange); walk() recomputes every hash in TypeScript.
  */
 @Injectable()
 export class AuditChainWalker {
@@ -80,10 +89,15 @@ export class AuditChainWalker {
     const threads = this.threads?.size ?? 1;
     const min = BigInt(this.threads?.minPositions ?? Number.MAX_SAFE_INTEGER);
     const length = range.toSeq - range.fromSeq + 1n;
-    if (!this.threads || threads < 2 || length < min) return this.walk(range, origin, (r) => checkpointMismatch(r, watch));
+    if (!this.threads || threads < 2 || length < min) {
+      const checker = new SegmentChecker(watch, origin);
+      await sweepRange(<T extends object>(sql: string, params: string[]) => selectRows<T>(this.ds, sql, params), range.fromSeq, range.toSeq, checker);
+      const last = checker.last!;
+      return { checked: checker.checked, lastSeq: last.seq, lastId: last.eventId, lastHash: last.hash, broken: checker.broken };
+    }
     const segments = splitRange(range.fromSeq, range.toSeq, threads);
     const w = watch && { seq: watch.seq.toString(), eventId: watch.eventId, hash: watch.hash, writtenAt: watch.writtenAt };
-    const results = await this.threads.run(segments.map((s) => ({ fromSeq: s.fromSeq.toString(), toSeq: s.toSeq.toString(), batch: VERIFY_BATCH, watch: w })));
+    const results = await this.threads.run(segments.map((s) => ({ fromSeq: s.fromSeq.toString(), toSeq: s.toSeq.toString(), watch: w })));
     return joinSegments(origin, results, watch);
   }
 
@@ -95,6 +109,7 @@ export class AuditChainWalker {
     return row ? { seq: seq - 1n, eventId: row.event_id, hash: row.hash } : { seq: seq - 1n, eventId: null, hash: GENESIS_HASH };
   }
 
+  /** Every seal of the range read into TypeScript and hashed there (the verifier as first built; the bench compares it). */
   async walk(range: WalkStart, origin: WalkOrigin, onRow?: (r: SealedEventRow) => ChainBreak | null): Promise<WalkResult> {
     let expectedSeq = origin.seq + 1n;
     let expected = origin.hash;

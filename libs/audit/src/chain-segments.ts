@@ -1,9 +1,9 @@
-import { ChainBreak, checkLink, SEALED_EVENT_COLUMNS, SealedEventRow } from './audit-chain';
+import { ChainBreak, checkLink, SEAL_SUMMARY_SQL, SEALED_EVENT_COLUMNS, SealedEventRow, SealPageSummary } from './audit-chain';
 
 /*
  * A walk of the sealed chain cut into segments that are checked independently (in worker threads)
- * and joined afterwards. This file imports nothing but ./audit-chain: the worker thread loads it
- * without the application's module paths.
+ * and joined afterwards. The worker thread loads this file through the application's module paths
+ * (verify-threads.ts registers them), so it may import what ./audit-chain imports.
  */
 
 /**
@@ -15,11 +15,25 @@ import { ChainBreak, checkLink, SEALED_EVENT_COLUMNS, SealedEventRow } from './a
  * nothing) PostgreSQL planned each 5,000-seal page as a parallel query (Gather Merge, two workers
  * started per page), and a page took 1.2-1.6x as long as this plan (1,000,000 events, 2026-12).
  */
-export const SEAL_PAGE_SQL = `WITH s AS MATERIALIZED (SELECT seq, event_id, prev_hash, hash FROM audit_seals WHERE seq > $1 AND seq <= $2)
+const sealRowsSql = (seals: string) => `WITH s AS MATERIALIZED (${seals})
   SELECT ${SEALED_EVENT_COLUMNS} FROM s LEFT JOIN audit_events e ON e.id = s.event_id
     LEFT JOIN (SELECT t.event_id, json_agg(json_build_array(t.field, encode(t.salt, 'hex'), t.body) ORDER BY t.field)::text AS texts
                  FROM audit_event_texts t WHERE t.event_id IN (SELECT event_id FROM s) GROUP BY t.event_id) x ON x.event_id = s.event_id
   ORDER BY s.seq`;
+
+export const SEAL_PAGE_SQL = sealRowsSql(`SELECT seq, event_id, prev_hash, hash FROM audit_seals WHERE seq > $1 AND seq <= $2`);
+
+/** The first seal at a position $1 < seq <= $2, with its event, as SEAL_PAGE_SQL reads it: where a segment starts. */
+export const FIRST_SEAL_SQL = sealRowsSql(`SELECT seq, event_id, prev_hash, hash FROM audit_seals WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 1`);
+
+/** Positions read row by row in TypeScript at a time (the segment's start, a page SQL flagged, the checkpoint's page). */
+export const VERIFY_BATCH = 5000;
+
+/**
+ * Positions checked inside PostgreSQL per statement (SEAL_SUMMARY_SQL). The statement's memory is the
+ * page's seals (about 100 bytes each); one round trip per page.
+ */
+export const VERIFY_SUMMARY_BATCH = 20000;
 
 /** The pages of positions from..to (inclusive), `size` positions each: [after, upTo] pairs for SEAL_PAGE_SQL. */
 export function* seqPages(from: bigint, to: bigint, size: number): Generator<[string, string]> {
@@ -73,10 +87,34 @@ export interface SegmentResult {
 export class SegmentChecker {
   checked = 0;
   first: SealedEventRow | null = null;
-  last: ChainPoint | null = null;
+  last: ChainPoint | null;
   broken: ChainBreak | null = null;
 
-  constructor(private readonly watch: CheckpointWatch | null) {}
+  /**
+   * `start`: the seal before the range, when the caller knows it (a walk from an origin); then every
+   * seal is linked to the one before it. Without it the first seal is taken as it is, for the join.
+   */
+  constructor(
+    private readonly watch: CheckpointWatch | null,
+    start: ChainPoint | null = null,
+  ) {
+    this.last = start;
+  }
+
+  /**
+   * Takes a page checked in SQL when its own checks passed and its first seal follows the last seal
+   * passed here. False leaves the state as it was: the page's rows are then checked one by one, which
+   * names the break (or, should SQL have flagged a sound seal, passes it). The checkpoint's page is
+   * always checked row by row (checkpointMismatch).
+   */
+  addSummary(after: bigint, upTo: bigint, p: SealPageSummary): boolean {
+    if (this.last === null || (this.watch && this.watch.seq > after && this.watch.seq <= upTo)) return false;
+    if (p.n === 0) return true;
+    if (p.bad_seq !== null || BigInt(p.first_seq!) !== this.last.seq + 1n || !p.first_prev_hash!.equals(this.last.hash)) return false;
+    this.checked += p.n;
+    this.last = { seq: BigInt(p.last_seq!), eventId: p.last_id, hash: p.last_hash! };
+    return true;
+  }
 
   /** False once a seal does not verify: stop reading. */
   add(rows: readonly SealedEventRow[]): boolean {
@@ -98,6 +136,34 @@ export class SegmentChecker {
 
   result(): SegmentResult {
     return { checked: this.checked, first: this.first, last: this.last, broken: this.broken };
+  }
+}
+
+/** Runs a statement over whatever connection the caller reads with (a pooled one, or a thread's own client). */
+export type ChainQuery = <T extends object>(sql: string, params: string[]) => Promise<T[]>;
+
+/**
+ * Checks positions from..to (inclusive) into `checker`, a page at a time: the first seal (when the
+ * checker has no start) and flagged pages row by row in TypeScript, every other page inside
+ * PostgreSQL (SEAL_SUMMARY_SQL). Stops at the first break; memory is one page whatever the range.
+ */
+export async function sweepRange(query: ChainQuery, from: bigint, to: bigint, checker: SegmentChecker): Promise<void> {
+  let after = from - 1n;
+  while (after < to) {
+    const upTo = after + BigInt(VERIFY_SUMMARY_BATCH) < to ? after + BigInt(VERIFY_SUMMARY_BATCH) : to;
+    if (checker.last === null) {
+      const rows = await query<SealedEventRow>(FIRST_SEAL_SQL, [after.toString(), upTo.toString()]);
+      checker.add(rows);
+      after = rows.length ? BigInt(rows[0].seq) : upTo;
+      continue;
+    }
+    const [summary] = await query<SealPageSummary>(SEAL_SUMMARY_SQL, [after.toString(), upTo.toString()]);
+    if (!checker.addSummary(after, upTo, summary)) {
+      for (const page of seqPages(after + 1n, upTo, VERIFY_BATCH)) {
+        if (!checker.add(await query<SealedEventRow>(SEAL_PAGE_SQL, page))) return;
+      }
+    }
+    after = upTo;
   }
 }
 

@@ -1,0 +1,190 @@
+import { DataSource } from 'typeorm';
+import { AuditChainWalker, SEAL_SUMMARY_SQL, SealPageSummary } from '@fr/audit';
+import { GENESIS_HASH, writeAuditEvent } from '@fr/persistence';
+import { ApiSchema, DEV_KEYS, TestEngine } from '@fr/testing';
+
+/**
+ * A verification hashes each page inside PostgreSQL (SEAL_SUMMARY_SQL) and walks in TypeScript only
+ * what it flags. Both must agree on every seal: a page SQL passed wrongly would hide tampering, a page
+ * it flagged wrongly would be walked again for nothing. Here each is run over the whole trail, on
+ * content that tests the canonical form and the kept texts, untouched and then tampered with.
+ */
+describe('the page check in PostgreSQL agrees with the walk in TypeScript', () => {
+  let engine: TestEngine;
+  let walker: AuditChainWalker;
+
+  beforeAll(async () => {
+    engine = await TestEngine.start({ worker: false });
+    const ds = engine.api.get(DataSource);
+    walker = new AuditChainWalker(ds);
+    // A case received as any other (its receive event among those checked), for events about a case.
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
+      .send({
+        category: 'sidewalk_encroachment',
+        description: 'Hàng quán lấn chiếm vỉa hè số 1 Tạ Quang Bửu, người đi bộ phải xuống lòng đường.',
+        location: { wardCode: 'BACH_KHOA' },
+        citizen: { name: 'Phạm Văn Bình', phone: '0987654321' },
+      });
+    expect(res.status).toBe(202);
+    const caseId = (res.body as ApiSchema<'FeedbackAcceptedDto'>).id;
+    const events: Parameters<typeof writeAuditEvent>[1][] = [
+      { caseId: null, actor: 'system', action: 'note', data: {} },
+      {
+        caseId,
+        actor: 'officer:nv.lan',
+        action: 'transfer',
+        fromState: 'assigned',
+        toState: 'transferring',
+        reason: 'Đã xử lý | 12:34 ; "trích dẫn"\nxuống dòng \\ gạch chéo',
+        data: { z: [1.5, { b: null, a: 'Phường Bạch Mai' }], emoji: '👍', ctl: '\u0001', nested: { texts: 'not the key' } },
+        texts: { reason: 'Chuyển về Phường Hoàn Kiếm vì địa chỉ thuộc phường đó', citizenNote: 'bà Lan, 0912 345 678 😀' },
+      },
+      { caseId: null, actor: 'citizen:ihanoi', action: 'rate', reason: '', data: { score: 5 } },
+      { caseId: null, actor: 'officer:x', action: 'comment', data: { n: 1 }, texts: { comment: 'Nhận xét của người rà soát: "tốt"' } },
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const e of events) await ds.transaction((m) => writeAuditEvent(m, e));
+    }
+    // Data of other shapes than the writers give (an array, a scalar, a texts member that is not an object).
+    await engine.query(`INSERT INTO audit_events (case_id, actor, action, data) VALUES
+      (NULL, 'system', 'import', '[1, "texts"]'), (NULL, 'system', 'import', '"texts"'), (NULL, 'system', 'import', '{"texts": ["a"]}'),
+      (NULL, 'system', 'import', '{"texts": {"x": 5}}')`);
+    // One kept text erased, as a subject's erasure leaves it.
+    await engine.query(
+      `UPDATE audit_event_texts SET body = NULL, salt = NULL, erased_at = now() WHERE (event_id, field) = (SELECT event_id, field FROM audit_event_texts ORDER BY event_id LIMIT 1)`,
+    );
+    await engine.sealAuditTrail();
+  });
+  afterAll(() => engine?.close());
+
+  const head = async () => BigInt((await engine.query<{ n: string }>(`SELECT count(*)::text AS n FROM audit_seals`))[0].n);
+
+  /** The position each side flags first over the whole trail (null: none). */
+  async function bothSides(): Promise<{ sql: string | null; typescript: string | null; n: number }> {
+    const [{ to }] = await engine.query<{ to: string }>(`SELECT COALESCE(max(seq), 0)::text AS to FROM audit_seals`);
+    const [page] = await engine.query<SealPageSummary>(SEAL_SUMMARY_SQL, ['0', to]);
+    const walked = await walker.walk({ fromSeq: 1n, toSeq: BigInt(to) }, { seq: 0n, eventId: null, hash: GENESIS_HASH });
+    let typescript: string | null = null;
+    if (walked.broken) {
+      const [named] = await engine.query<{ seq: string }>(`SELECT seq::text FROM audit_seals WHERE event_id = $1`, [walked.broken.eventId]);
+      typescript = named.seq;
+    }
+    // A first seal that does not follow the genesis is the caller's to catch (the page links inside itself).
+    const sql = page.bad_seq ?? (page.first_prev_hash?.equals(GENESIS_HASH) === false ? page.first_seq : null);
+    return { sql, typescript, n: page.n };
+  }
+
+  /** What an attacker with superuser rights does: the append-only triggers off, the statements, the triggers on; one transaction. */
+  async function asAttacker(statements: string) {
+    const c = await engine.db.connect();
+    try {
+      await c.query('BEGIN');
+      for (const t of ['audit_events', 'audit_seals', 'audit_event_texts']) await c.query(`ALTER TABLE ${t} DISABLE TRIGGER ALL`);
+      await c.query(statements);
+      for (const t of ['audit_events', 'audit_seals', 'audit_event_texts']) await c.query(`ALTER TABLE ${t} ENABLE TRIGGER ALL`);
+      await c.query('COMMIT');
+    } catch (e) {
+      await c.query('ROLLBACK');
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  it('an untouched trail: neither flags anything, every seal counted', async () => {
+    const n = await head();
+    expect(n).toBeGreaterThan(15n);
+    expect(await bothSides()).toEqual({ sql: null, typescript: null, n: Number(n) });
+  });
+
+  /** Each tamper and the SQL that undoes it ($1: the victim, an event id); both sides must name the victim's seal. */
+  const tampers: { what: string; victim: string; tamper: string; undo: string }[] = [
+    {
+      what: 'a reason changed',
+      victim: `SELECT id FROM audit_events WHERE action = 'transfer' ORDER BY id LIMIT 1 OFFSET 1`,
+      tamper: `UPDATE audit_events SET reason = reason || ' ' WHERE id = $1`,
+      undo: `UPDATE audit_events SET reason = left(reason, -1) WHERE id = $1`,
+    },
+    {
+      what: 'a time moved by a microsecond',
+      victim: `SELECT id FROM audit_events WHERE action = 'rate' ORDER BY id LIMIT 1`,
+      tamper: `UPDATE audit_events SET occurred_at = occurred_at + interval '1 microsecond' WHERE id = $1`,
+      undo: `UPDATE audit_events SET occurred_at = occurred_at - interval '1 microsecond' WHERE id = $1`,
+    },
+    {
+      what: 'a NULL made empty',
+      victim: `SELECT id FROM audit_events WHERE action = 'note' ORDER BY id LIMIT 1`,
+      tamper: `UPDATE audit_events SET from_state = '' WHERE id = $1`,
+      undo: `UPDATE audit_events SET from_state = NULL WHERE id = $1`,
+    },
+    {
+      what: 'a kept text changed',
+      victim: `SELECT event_id FROM audit_event_texts WHERE body IS NOT NULL AND field = 'citizenNote' ORDER BY event_id DESC LIMIT 1`,
+      tamper: `UPDATE audit_event_texts SET body = body || '.' WHERE event_id = $1 AND field = 'citizenNote'`,
+      undo: `UPDATE audit_event_texts SET body = left(body, -1) WHERE event_id = $1 AND field = 'citizenNote'`,
+    },
+    {
+      what: 'a kept text deleted',
+      victim: `SELECT event_id FROM audit_event_texts WHERE field = 'comment' ORDER BY event_id LIMIT 1`,
+      tamper: `CREATE TABLE lab_kept AS SELECT * FROM audit_event_texts WHERE event_id = $1; DELETE FROM audit_event_texts WHERE event_id = $1`,
+      undo: `INSERT INTO audit_event_texts SELECT * FROM lab_kept; DROP TABLE lab_kept`,
+    },
+    {
+      what: 'a kept text added',
+      victim: `SELECT id FROM audit_events WHERE action = 'rate' ORDER BY id DESC LIMIT 1`,
+      tamper: `INSERT INTO audit_event_texts (event_id, field, salt, body) VALUES ($1, 'reason', '\\x00', 'thêm sau')`,
+      undo: `DELETE FROM audit_event_texts WHERE event_id = $1`,
+    },
+    {
+      what: 'an erased text given a body back',
+      victim: `SELECT event_id FROM audit_event_texts WHERE body IS NULL ORDER BY event_id LIMIT 1`,
+      tamper: `UPDATE audit_event_texts SET body = 'đoán', salt = '\\x01', erased_at = NULL WHERE event_id = $1 AND body IS NULL`,
+      undo: `UPDATE audit_event_texts SET body = NULL, salt = NULL, erased_at = now() WHERE event_id = $1 AND body = 'đoán'`,
+    },
+    {
+      what: 'a salt replaced',
+      victim: `SELECT event_id FROM audit_event_texts WHERE field = 'reason' AND body IS NOT NULL ORDER BY event_id DESC LIMIT 1`,
+      tamper: `UPDATE audit_event_texts SET salt = salt || '\\x00'::bytea WHERE event_id = $1 AND field = 'reason'`,
+      undo: `UPDATE audit_event_texts SET salt = substring(salt FROM 1 FOR octet_length(salt) - 1) WHERE event_id = $1 AND field = 'reason'`,
+    },
+    {
+      what: 'an event deleted',
+      victim: `SELECT id FROM audit_events WHERE action = 'import' ORDER BY id LIMIT 1`,
+      tamper: `CREATE TABLE lab_gone AS SELECT * FROM audit_events WHERE id = $1; DELETE FROM audit_events WHERE id = $1`,
+      undo: `INSERT INTO audit_events SELECT * FROM lab_gone; DROP TABLE lab_gone`,
+    },
+    {
+      what: 'a seal removed',
+      victim: `SELECT event_id FROM audit_seals WHERE seq = 7`,
+      tamper: `CREATE TABLE lab_gone AS SELECT * FROM audit_seals WHERE seq = 6; DELETE FROM audit_seals WHERE seq = 6`,
+      undo: `INSERT INTO audit_seals SELECT * FROM lab_gone; DROP TABLE lab_gone`,
+    },
+    {
+      what: 'two seals swapped',
+      // The event at 10 moves to 9, where its prev_hash no longer follows seal 8.
+      victim: `SELECT event_id FROM audit_seals WHERE seq = 10`,
+      tamper: `UPDATE audit_seals SET seq = -1 WHERE seq = 9; UPDATE audit_seals SET seq = 9 WHERE seq = 10; UPDATE audit_seals SET seq = 10 WHERE seq = -1`,
+      undo: `UPDATE audit_seals SET seq = -1 WHERE seq = 9; UPDATE audit_seals SET seq = 9 WHERE seq = 10; UPDATE audit_seals SET seq = 10 WHERE seq = -1`,
+    },
+  ];
+
+  it.each(tampers)('$what: both name the same seal, and both pass again once it is undone', async ({ victim, tamper, undo }) => {
+    const [row] = await engine.query<{ id: string }>(`SELECT (${victim})::text AS id`);
+    expect(row.id).toMatch(/^\d+$/);
+    // An id read from the database, digits only: written into the statements as a literal.
+    const run = (sql: string) => asAttacker(sql.replaceAll('$1', row.id));
+    await run(tamper);
+    try {
+      const [{ seq }] = await engine.query<{ seq: string }>(`SELECT seq::text FROM audit_seals WHERE event_id = $1`, [row.id]);
+      const flagged = await bothSides();
+      expect(flagged.typescript).toBe(seq);
+      expect(flagged.sql).toBe(seq);
+    } finally {
+      await run(undo);
+    }
+    expect(await bothSides()).toMatchObject({ sql: null, typescript: null });
+  });
+});
