@@ -188,8 +188,8 @@ const SQL_CANONICAL = [
   sqlField('e.from_state'),
   sqlField('e.to_state'),
   sqlField('e.reason'),
-  sqlField('e.data::text'),
-  sqlField(`to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`),
+  sqlField('e.data_text'),
+  sqlField('e.occurred_text'),
 ].join(' || ');
 
 /** An event's text hashes (textHashesOf): the string members of data.texts, when both are objects. */
@@ -209,7 +209,8 @@ const SQL_TEXT_HASH_COUNT = `CASE WHEN jsonb_typeof(e.data -> '${AUDIT_TEXTS_KEY
  * the canonical text and its hash are 4-5 (measured on a loaded machine, 2026-12-03). What it flags
  * is walked again in TypeScript (checkLink), which names the break: the two must agree
  * (test/audit-page-check.e2e-spec.ts), and the tamper tests run through both.
- * The events and kept texts are looked up per seal (LATERAL ... OFFSET 0, an index probe each):
+ * The events and kept texts are looked up per seal (LATERAL ... OFFSET 0, an index probe each; the
+ * event's data and time turned into text there once, not twice as a field's length and text):
  * left to the planner, a page joined them by a sequential scan of the whole audit_events table
  * whenever its row estimate for the page was off (29 µs per event at 1,000,000 events, and growing
  * with the trail).
@@ -228,7 +229,9 @@ export const SEAL_SUMMARY_SQL = `WITH
                        OR pg_catalog.sha256(s.prev_hash || convert_to(${SQL_CANONICAL}, 'UTF8')) <> s.hash
                        OR (CASE WHEN x.event_id IS NULL THEN ${SQL_TEXT_HASH_COUNT} <> 0 ELSE NOT x.ok OR x.n <> ${SQL_TEXT_HASH_COUNT} END)) AS bad
                 FROM audit_seals s
-                LEFT JOIN LATERAL (SELECT * FROM audit_events e WHERE e.id = s.event_id OFFSET 0) e ON true
+                LEFT JOIN LATERAL (SELECT e.*, e.data::text AS data_text,
+                                          to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_text
+                                     FROM audit_events e WHERE e.id = s.event_id OFFSET 0) e ON true
                 LEFT JOIN x ON x.event_id = s.event_id
                WHERE s.seq > $1 AND s.seq <= $2),
   link AS (SELECT min(seq) AS bad
