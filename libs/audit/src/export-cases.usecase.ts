@@ -278,6 +278,11 @@ const SECOND_BACKEND_WAIT_MS = 200;
  * against 1.27 to 1.54 s) and still left Node a quote-aware pass to turn LF into CRLF; index probes
  * (LATERAL) instead of the hashed sets, which stream without a sort, cost more (1.56 to 1.84 s);
  * JIT (above). The Hanoi times are 0.2 s of the 1.3 s, the two joined sets about 0.9 s.
+ * The whole export (execute into a counting stream, as the bench times it), one backend then two,
+ * taking turns, five runs each, load average 4.5 to 5 from other sessions: 39,767 to 58,460 rows/s
+ * (median 53,893) before, 55,305 to 101,744 (median 79,278) after, the same bytes. Backend and
+ * Node together spend 1.6 to 1.9 s of CPU per 100,000 rows either way: two idle cores would give
+ * about 110,000 to 125,000 rows/s, short of 150,000 while the query costs what it does.
  */
 async function secondBackend(pool: Pool, first: PoolClient): Promise<PoolClient | undefined> {
   let timer: NodeJS.Timeout | undefined;
