@@ -360,8 +360,10 @@ export class ExportCases {
       // waiting (its output unread, backpressure through the socket) until the first is streamed.
       const copies = slices.map(([a, b], i) => {
         const copy = (i === 0 ? first : second!).query(copyTo(`COPY (${copyQuery(literal(a), literal(b), unit, now).trim()}) TO STDOUT`));
-        // An error before its turn is kept for the pipeline that reads it, not thrown unhandled.
-        copy.on('error', () => undefined);
+        // An error before its turn is kept for the loop that reads it, not thrown unhandled: the
+        // stream only emits it, and an iterator started later would wait for ever on a stream
+        // that is not destroyed.
+        copy.on('error', (e) => copy.destroy(e));
         return copy;
       });
       out.write(UTF8_BOM + csvRow(COLUMNS.map(([h]) => h)));
