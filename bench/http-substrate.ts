@@ -5,7 +5,7 @@ import { redisOptions } from '@fr/queue';
 import { HttpClient } from './http-client';
 import { generator, loadInputs, pacedLatency, sendClosed, sendPaced, SendStats } from './load';
 import { BenchChild } from './processes';
-import { BenchContext, cpuSnapshot, describeCpu, fmtInt, pollUntil, percentiles } from './support';
+import { BenchContext, cpuSnapshot, describeCpu, fmtInt, pollUntil, percentiles, PROGRESS_POLL_MS } from './support';
 
 export interface HttpSubstrateResult {
   /** Closed loop, N events, ctx.concurrency in flight: the ceiling. */
@@ -126,7 +126,11 @@ export async function measureHttpSubstrate(ctx: BenchContext): Promise<HttpSubst
         );
         return { done: rows[0].done >= want, progress: rows[0].done, note: `processed ${rows[0].done}/${want} (received ${rows[0].total})` };
       },
-      { assert: assertAlive, detail: async () => `queue ${JSON.stringify(await queue.getJobCounts('waiting', 'active', 'delayed', 'failed'))}` },
+      {
+        assert: assertAlive,
+        detail: async () => `queue ${JSON.stringify(await queue.getJobCounts('waiting', 'active', 'delayed', 'failed'))}`,
+        intervalMs: PROGRESS_POLL_MS,
+      },
     );
 
   // Closed loop: the ceiling.

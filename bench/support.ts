@@ -36,6 +36,9 @@ export interface BenchContext {
   log(line: string): void;
 }
 
+/** How often the intake runs and the HTTP substrate's poll for their end (each poll counts a whole table). */
+export const PROGRESS_POLL_MS = 1000;
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface PollState {
