@@ -176,14 +176,18 @@ async function main(): Promise<number> {
       }
       // pg pools resolve end() before their sockets have closed; let them go before forcing the drop.
       await sleep(300);
-      try {
-        await dropDatabase(databaseUrl, dbName);
-      } catch (e) {
-        problems.push(`drop database ${dbName}: ${(e as Error).message}`);
+      // BENCH_KEEP_DB=1 keeps the run's database for EXPLAIN and profiling afterwards (the caller drops it).
+      const keepDb = process.env.BENCH_KEEP_DB === '1';
+      if (!keepDb) {
+        try {
+          await dropDatabase(databaseUrl, dbName);
+        } catch (e) {
+          problems.push(`drop database ${dbName}: ${(e as Error).message}`);
+        }
       }
       cleanupNote = problems.length
         ? `cleanup PROBLEMS: ${problems.join('; ')}`
-        : `cleanup: dropped database ${dbName}, deleted ${keys} Redis keys under ${queuePrefix}:`;
+        : `cleanup: ${keepDb ? `kept database ${dbName} (BENCH_KEEP_DB=1)` : `dropped database ${dbName}`}, deleted ${keys} Redis keys under ${queuePrefix}:`;
     })());
 
   let interrupted = false;
