@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { markOutboxWritten } from './outbox-signal';
-import { execute, prepared, Sql } from './sql';
+import { execute, Sql } from './sql';
 import { OutboxMessage, outboxPayloadJson } from './write-helpers';
 
 /**
@@ -17,17 +17,16 @@ export async function writeOutboxWithCaseEventStates(
   events: readonly { caseId: string; eventId: string }[],
 ): Promise<void> {
   if (messages.length === 0 && events.length === 0) return;
-  // Prepared (sql.ts); `c.id = ANY($7)` keeps its generic plan on cases_pkey (see writeRoutedCases).
   await execute(
     manager,
-    prepared(`WITH states AS (
+    `WITH states AS (
        INSERT INTO case_event_states (event_id, status, unit_code, unit_name, due_at, answer)
        SELECT ev.event_id, c.status, c.unit_code, u.name, c.due_at, c.answer
          FROM unnest($6::bigint[], $7::uuid[]) AS ev(event_id, case_id)
-         JOIN cases c ON c.id = ev.case_id AND c.id = ANY($7::uuid[]) LEFT JOIN units u ON u.code = c.unit_code
+         JOIN cases c ON c.id = ev.case_id LEFT JOIN units u ON u.code = c.unit_code
        ON CONFLICT (event_id) DO NOTHING)
      INSERT INTO outbox (queue, job_name, job_id, payload, delay_ms)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::int[])`),
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::int[])`,
     [
       messages.map((m) => m.queue),
       messages.map((m) => m.name),

@@ -1,6 +1,6 @@
 import { ErasableText } from '@fr/config';
 import { EntityManager } from 'typeorm';
-import { execute, prepared, selectRows, Sql } from './sql';
+import { execute, selectRows, Sql } from './sql';
 import { AuditEventInput, insertWithOutbox, OutboxMessage } from './write-helpers';
 
 /**
@@ -213,13 +213,9 @@ export interface RoutedCaseWrite {
  */
 export async function writeRoutedCases(m: Sql, routed: readonly RoutedCaseWrite[], routedAt: Date): Promise<void> {
   const col = <T>(f: (r: RoutedCaseWrite) => T) => routed.map(f);
-  // Prepared (sql.ts), with `c.id = ANY($1)` beside the join: planned once, the statement must reach
-  // `cases` by its key whatever the batch's size. Without it the generic plan (an unnest of unknown
-  // length counts as 100 rows) hash-joined a scan of every case; with it, checked with
-  // force_generic_plan on 81,200 cases and on a fresh database, it is a bitmap scan of cases_pkey.
   await execute(
     m,
-    prepared(`WITH r AS (
+    `WITH r AS (
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::text[],
                             $9::int[], $10::timestamptz[], $11::timestamptz[], $12::text[])
          AS r(id, status, unit_code, handler_id, leader_id, area_code, rule_id, triage_reason, stage_minutes, due_at, warn_at, reason)),
@@ -228,9 +224,9 @@ export async function writeRoutedCases(m: Sql, routed: readonly RoutedCaseWrite[
               area_code = r.area_code, routing_rule_id = r.rule_id, triage_reason = r.triage_reason, routed_at = $13::timestamptz,
               updated_at = now(), version = c.version + 1, stage = 'receive', stage_started_at = c.received_at,
               stage_minutes = r.stage_minutes, extension_minutes = 0, resolve_from = c.received_at, due_at = r.due_at, warn_at = r.warn_at
-         FROM r WHERE c.id = ANY($1::uuid[]) AND c.id = r.id RETURNING c.id)
+         FROM r WHERE c.id = r.id RETURNING c.id)
      INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason, rule_id, started_at)
-     SELECT r.id, r.unit_code, r.handler_id, r.leader_id, r.reason, r.rule_id, $13::timestamptz FROM r JOIN upd ON upd.id = r.id`),
+     SELECT r.id, r.unit_code, r.handler_id, r.leader_id, r.reason, r.rule_id, $13::timestamptz FROM r JOIN upd ON upd.id = r.id`,
     [
       col((r) => r.id),
       col((r) => r.status),

@@ -14,16 +14,12 @@ export type Sql = Pick<EntityManager, 'query'> | Pick<DataSource, 'query'> | Pic
  * parses, analyses and plans it once and keeps a generic plan when that costs no more than the
  * custom ones. Measured 2026-12-03 (2 cores, shared machine; pgbench, one client, backend CPU): the
  * intake statement (case, outbox row, receive event) cost 0.98-1.22 ms of CPU a case unnamed, 0.49 ms
- * prepared. It is planning that is saved: a case's whole path (intake and routing's transaction)
- * cost 2.8-4.9 ms unnamed, 2.9-4.0 ms prepared with custom plans forced, 1.3-1.8 ms with generic plans.
- * Only for statements whose plan cannot go wrong: inserts of VALUES or of unnested parameters, and
- * joins that name the rows' keys. Tried first on routing's joins as they were (UPDATE ... FROM unnest,
- * the frozen states, the fan-out's claim): the generic plan counts an unnest of unknown length as 100
- * rows and chose to scan `cases`; in the bench (pg_stat_statements) those statements read 1.3-6 times
- * the blocks and took 2-15 times as long. So a prepared join also says `key = ANY($n)` for the table
- * it reaches (writeRoutedCases), and a statement whose generic plan was not checked with
- * force_generic_plan stays unnamed: routing's `status = 'received' ... FOR UPDATE`, whose generic plan
- * read the whole backlog through cases_unrouted_idx, and the fan-out's claim.
+ * prepared; forcing custom plans took the gain away, so it is planning that is saved.
+ * Only for statements whose plan cannot go wrong: inserts of VALUES or of unnested parameters, with
+ * no table to choose a way into. Tried on routing's joins too (UPDATE ... FROM unnest, the frozen
+ * states, the fan-out's claim): the generic plan guesses 100 rows for an unnest of unknown length and
+ * chose to scan `cases`; in the bench (pg_stat_statements) those statements read 1.3-6 times the
+ * blocks and took 2-15 times as long. Those stay unnamed, planned for the parameters they get.
  * The name is derived from the text, so a name always stands for one text (node-postgres refuses a
  * name reused for another text) and every process names a statement alike. Keep the text constant:
  * each distinct text is one more prepared statement held by every pooled connection.
