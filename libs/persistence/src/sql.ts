@@ -15,11 +15,15 @@ export type Sql = Pick<EntityManager, 'query'> | Pick<DataSource, 'query'> | Pic
  * custom ones. Measured 2026-12-03 (2 cores, shared machine; pgbench, one client, backend CPU): the
  * intake statement (case, outbox row, receive event) cost 0.98-1.22 ms of CPU a case unnamed, 0.49 ms
  * prepared; forcing custom plans took the gain away, so it is planning that is saved.
- * Only for statements whose plan cannot go wrong: inserts of VALUES or of unnested parameters, with
- * no table to choose a way into. Tried on routing's joins too (UPDATE ... FROM unnest, the frozen
- * states, the fan-out's claim): the generic plan guesses 100 rows for an unnest of unknown length and
- * chose to scan `cases`; in the bench (pg_stat_statements) those statements read 1.3-6 times the
- * blocks and took 2-15 times as long. Those stay unnamed, planned for the parameters they get.
+ * Only for statements whose plan cannot go wrong: inserts of VALUES or of unnested parameters, and
+ * a search whose generic plan was checked (duplicate-candidates.ts). Routing's joins stay unnamed.
+ * Tried on them as they were (UPDATE ... FROM unnest, the frozen states, the fan-out's claim): the
+ * generic plan counts an unnest of unknown length as 100 rows and chose to scan `cases`; in the bench
+ * (pg_stat_statements) they read 1.3-6 times the blocks and took 2-15 times as long. Tried again
+ * with `c.id = ANY($n)` added, whose generic plan read cases_pkey when checked afterwards: in the bench
+ * the update and the states still read 1.3 and 2.2 times the blocks of their unnamed runs (a generic
+ * plan is built once, when `cases` may still be small, and kept until the next ANALYZE), for planning
+ * that costs about 0.05 ms a case in batches of nine. Not worth it.
  * The name is derived from the text, so a name always stands for one text (node-postgres refuses a
  * name reused for another text) and every process names a statement alike. Keep the text constant:
  * each distinct text is one more prepared statement held by every pooled connection.
