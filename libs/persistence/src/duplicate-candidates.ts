@@ -1,5 +1,5 @@
 import { boundingBox } from '@fr/domain';
-import { selectRows, Sql } from './sql';
+import { prepared, selectRows, Sql } from './sql';
 
 /**
  * The open originals a report may duplicate, read through the two partial indexes of migration
@@ -83,10 +83,15 @@ export function findDuplicateCandidates(db: Sql, s: DuplicateSearch): Promise<Du
   // the `before` filter out of the branches: pushed down, its row comparison with a value known only
   // at run time looked selective to the planner, which then combined a scan of every case's
   // received_at with the index (70,000 rows read for 4 wanted, in the bench).
+  // Prepared (sql.ts): routing runs this for nearly every case, and planning it cost seven times its
+  // execution (2026-12-03, 2 cores, 81,200 cases, address branch: planned 0.23 ms, executed 0.03 ms).
+  // Six texts at most (which branches, with or without `before`). The generic plan, checked with
+  // force_generic_plan, is the one the predicates above are written for: each branch an index scan of
+  // its partial index with category and box or ward and address as index conditions (planned 0.02 ms).
   return selectRows<DuplicateCandidateRow>(
     db,
-    `SELECT * FROM (${branches.join(' UNION ')} OFFSET 0) c ${before}
-      ORDER BY received_at, distance_m NULLS LAST, id LIMIT $${params.length}`,
+    prepared(`SELECT * FROM (${branches.join(' UNION ')} OFFSET 0) c ${before}
+      ORDER BY received_at, distance_m NULLS LAST, id LIMIT $${params.length}`),
     params,
   );
 }

@@ -2,7 +2,7 @@ import { currentRequestId } from '@fr/config';
 import { EntityManager } from 'typeorm';
 import { AUDIT_TEXTS_KEY, AuditTextAside, putAside } from './audit-texts';
 import { markOutboxWritten } from './outbox-signal';
-import { execute, selectRow, selectRows } from './sql';
+import { execute, prepared, selectRow, selectRows } from './sql';
 
 export interface AuditEventInput {
   caseId: string | null;
@@ -56,11 +56,11 @@ export async function writeAuditEvent(manager: EntityManager, e: AuditEventInput
   // One round trip: the event and its texts aside in one statement.
   const row = await selectRow<{ id: string }>(
     manager,
-    `WITH ev AS (
+    prepared(`WITH ev AS (
        INSERT INTO audit_events (case_id, actor, action, from_state, to_state, reason, data)
        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id),
      tx AS (${TEXTS_INSERT('(SELECT id FROM ev)', 8)})
-     SELECT id::text AS id FROM ev`,
+     SELECT id::text AS id FROM ev`),
     [e.caseId, e.actor, e.action, e.fromState ?? null, e.toState ?? null, e.reason ?? null, data, ...textParams([{ n: 1, aside }])],
   );
   if (!row) throw new Error('INSERT INTO audit_events returned no row');
@@ -86,7 +86,7 @@ export async function writeAuditEvents(manager: EntityManager, events: readonly 
       events.map((e) => e.reason ?? null),
       split.map((x) => x.data),
     ],
-    { ids: true },
+    { ids: true, prepare: true },
   );
   const texts = textParams(split.map((x, i) => ({ n: i + 1, aside: x.aside })));
   if (texts[0].length) await execute(manager, `${TEXTS_INSERT('($1::bigint[])[t.n]', 2)}`, [ids, ...texts]);
@@ -104,18 +104,17 @@ export async function appendAuditEventsInBulk(
   manager: EntityManager,
   source: string,
   params: unknown[] = [],
-  opts: { ids?: boolean } = {},
+  opts: { ids?: boolean; prepare?: boolean } = {},
 ): Promise<{ count: number; ids: string[] }> {
-  const [row] = await selectRows<{ n: string; ids: string[] | null }>(
-    manager,
-    `WITH src AS (${source}),
+  const text = `WITH src AS (${source}),
           numbered AS MATERIALIZED (SELECT src.*, nextval('audit_events_id_seq') AS id FROM (SELECT * FROM src ORDER BY n) src),
           ins AS (
             INSERT INTO audit_events (id, case_id, actor, action, from_state, to_state, reason, data, occurred_at)
             SELECT id, case_id, actor, action, from_state, to_state, reason, data, occurred_at FROM numbered)
-     SELECT count(*)::text AS n, ${opts.ids ? `array_agg(id::text ORDER BY n)` : 'NULL::text[]'} AS ids FROM numbered`,
-    params,
-  );
+     SELECT count(*)::text AS n, ${opts.ids ? `array_agg(id::text ORDER BY n)` : 'NULL::text[]'} AS ids FROM numbered`;
+  // Prepared for writeAuditEvents alone (routing's batch of events), whose source is a bare unnest:
+  // an import's source may join tables, and a kept generic plan could read them badly (sql.ts).
+  const [row] = await selectRows<{ n: string; ids: string[] | null }>(manager, opts.prepare ? prepared(text) : text, params);
   return { count: Number(row.n), ids: row.ids ?? [] };
 }
 
@@ -194,12 +193,13 @@ export async function insertWithOutbox<T extends object>(
                  SELECT ev.id, t.field, decode(t.salt, 'hex'), t.body
                    FROM ev, unnest($${e + 8}::text[], $${e + 9}::text[], $${e + 10}::text[]) AS t(field, salt, body))`;
   }
+  // Prepared (sql.ts): intake's one statement a case; its text depends only on the caller's insert and on whether an event goes with it.
   const rows = await selectRows<T>(
     manager,
-    `WITH ins AS (${insert}),
+    prepared(`WITH ins AS (${insert}),
           out AS (INSERT INTO outbox (queue, job_name, job_id, payload, delay_ms)
                   SELECT $${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5} WHERE EXISTS (SELECT 1 FROM ins))${audit}
-     SELECT * FROM ins`,
+     SELECT * FROM ins`),
     all,
   );
   if (rows.length > 0) markOutboxWritten(manager);
