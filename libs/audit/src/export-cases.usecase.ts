@@ -191,8 +191,7 @@ function lookedUp(table: string, key: string, name: string): string {
  * (PostgreSQL 15, the machine shared, load average 25). With the sets joined,
  * PostgreSQL would run the query in parallel workers, but each worker rebuilds both sets (a
  * GroupAggregate or Unique under a Gather is not shared): on two cores that buys nothing and
- * triples the memory, so each query runs in its backend alone (EXPORT_SETTINGS); the export uses a
- * second core by running two halves of the period in two backends instead (secondBackend).
+ * triples the memory, so the export stays in one backend (SET LOCAL in execute).
  */
 function copyQuery(from: string, to: string, unit: string | undefined, now: string): string {
   const selected = (c: string) =>
@@ -245,77 +244,6 @@ function exportQuery(withUnit: boolean): string {
 }
 
 /**
- * The export's backend settings. JIT off: compiling the line's large expression cost more than it
- * saved (3.6 s of backend CPU without, 4.7 s with, on 200,000 cases; on 2026-12-03, 100,000 bench
- * cases, 1.48 to 1.56 s with against 1.34 to 1.56 s without). timeCell reads the timestamps' ISO
- * text, whatever the server's default DateStyle. The joined sets of copyQuery in memory: at the
- * default 4 MB their sorts and hashes spilled to disk.
- */
-const EXPORT_SETTINGS = `SET LOCAL jit = off; SET LOCAL DateStyle = 'ISO'; SET LOCAL work_mem = '${EXPORT_WORK_MEM}'; SET LOCAL max_parallel_workers_per_gather = 0`;
-
-/** The middle of a period, to the millisecond: the two halves' cases, each in order, are the period's in order. */
-function halfway(from: Date, to: Date): Date {
-  return new Date(from.getTime() + Math.floor((to.getTime() - from.getTime()) / 2));
-}
-
-/** A period this short runs in one backend: a second connection (29 ms against 76 ms for a day's 275 bench cases, the pool cold) would cost more than it saves. */
-const ONE_BACKEND_UP_TO_MS = 24 * 3600 * 1000;
-
-/** How long the export waits for a second connection before it runs in one backend. */
-const SECOND_BACKEND_WAIT_MS = 200;
-
-/**
- * A second backend in the snapshot of `first`'s transaction, or undefined when the pool has none to
- * spare soon (exports waiting for each other's second connection must not wait for ever) or the
- * server cannot share the snapshot: the export then runs in one backend, as before.
- *
- * Why two: almost all of the COPY query's work (the joined sets, the sort) is done before its first
- * row, in one backend, on one core. Measured on 2026-12-03 (2 cores shared with other sessions,
- * PostgreSQL 15, the bench's 100,000 cases and 1,000,000 audit events): the query over the year
- * 1.27 to 1.54 s of backend CPU, 1.35 to 1.8 s wall; its two halves side by side 0.64 to 0.78 s of
- * backend CPU each, both done in 0.8 to 0.95 s. What did not help: PostgreSQL writing the CSV itself
- * from plain columns (FORMAT csv) cost the backend as much as the line built in SQL (1.37 to 1.5 s
- * against 1.27 to 1.54 s) and still left Node a quote-aware pass to turn LF into CRLF; index probes
- * (LATERAL) instead of the hashed sets, which stream without a sort, cost more (1.56 to 1.84 s);
- * JIT (above). The Hanoi times are 0.2 s of the 1.3 s, the two joined sets about 0.9 s.
- * The whole export (execute into a counting stream, as the bench times it), one backend then two,
- * taking turns, five runs each, load average 4.5 to 5 from other sessions: 39,767 to 58,460 rows/s
- * (median 53,893) before, 55,305 to 101,744 (median 79,278) after, the same bytes. Backend and
- * Node together spend 1.6 to 1.9 s of CPU per 100,000 rows either way: two idle cores would give
- * about 110,000 to 125,000 rows/s, short of 150,000 while the query costs what it does.
- */
-async function secondBackend(pool: Pool, first: PoolClient): Promise<PoolClient | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const pending = pool.connect().catch(() => undefined);
-  const client = await Promise.race([pending, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), SECOND_BACKEND_WAIT_MS)))]);
-  clearTimeout(timer);
-  if (!client) {
-    void pending.then((c) => c?.release());
-    return undefined;
-  }
-  let snapshot: string;
-  try {
-    snapshot = (await first.query<{ id: string }>(`SELECT pg_export_snapshot() AS id`)).rows[0].id;
-  } catch {
-    // The failed statement ended the first transaction: it starts again, alone.
-    client.release();
-    await first.query('ROLLBACK');
-    await first.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    await first.query(EXPORT_SETTINGS);
-    return undefined;
-  }
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    await client.query(`SET TRANSACTION SNAPSHOT ${escapeLiteral(snapshot)}`);
-    await client.query(EXPORT_SETTINGS);
-    return client;
-  } catch {
-    client.release(true);
-    return undefined;
-  }
-}
-
-/**
  * The case-level export: one CSV row per case received in the period. PostgreSQL builds each line
  * (masking, CSV quoting, Hanoi times) and streams them with `COPY ... TO STDOUT`; the rows flow to
  * the client through a pipeline, read from the connection only as fast as the client takes them,
@@ -339,52 +267,30 @@ export class ExportCases {
     // COPY takes no parameters: the values are quoted as literals.
     const literal = (d: Date) => escapeLiteral(d.toISOString());
     const unit = f.unitCode === undefined ? undefined : escapeLiteral(f.unitCode);
-    const now = `${literal(new Date(Date.now()))}::timestamptz`;
+    const sql = copyQuery(literal(f.period.from), literal(f.period.to), unit, `${literal(new Date(Date.now()))}::timestamptz`);
     const pool = ((await this.read.source()).driver as PostgresDriver).master as Pool;
-    const first: PoolClient = await pool.connect();
-    let second: PoolClient | undefined;
+    const client: PoolClient = await pool.connect();
     let failure: Error | undefined;
     try {
-      // One snapshot for the whole export, as the cursor had.
-      await first.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      await first.query(EXPORT_SETTINGS);
-      const { from, to } = f.period;
-      if (to.getTime() - from.getTime() > ONE_BACKEND_UP_TO_MS) second = await secondBackend(pool, first);
-      const slices: [Date, Date][] = second
-        ? [
-            [from, halfway(from, to)],
-            [halfway(from, to), to],
-          ]
-        : [[from, to]];
-      // Every COPY is sent at once: the backends compute their halves side by side, the second
-      // waiting (its output unread, backpressure through the socket) until the first is streamed.
-      const copies = slices.map(([a, b], i) => {
-        const copy = (i === 0 ? first : second!).query(copyTo(`COPY (${copyQuery(literal(a), literal(b), unit, now).trim()}) TO STDOUT`));
-        // An error before its turn is kept for the loop that reads it, not thrown unhandled: the
-        // stream only emits it, and an iterator started later would wait for ever on a stream
-        // that is not destroyed.
-        copy.on('error', (e) => copy.destroy(e));
-        return copy;
-      });
-      out.write(UTF8_BOM + csvRow(COLUMNS.map(([h]) => h)));
-      // One pipeline for all of them (a pipeline per half that leaves `out` open leaks listeners on it).
-      await pipeline(
-        async function* () {
-          for (const copy of copies) for await (const chunk of copy) yield chunk as Buffer;
-        },
-        new CopyTextLines(),
-        out,
+      // One snapshot for the whole export, as the cursor had. JIT off: compiling the line's large
+      // expression cost more than it saved (3.6 s of backend CPU without, 4.7 s with, on 200,000 cases).
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      // timeCell reads the timestamps' ISO text, whatever the server's default DateStyle. The joined
+      // sets of copyQuery in memory: at the default 4 MB their sorts and hashes spilled to disk.
+      await client.query(
+        `SET LOCAL jit = off; SET LOCAL DateStyle = 'ISO'; SET LOCAL work_mem = '${EXPORT_WORK_MEM}'; SET LOCAL max_parallel_workers_per_gather = 0`,
       );
-      await first.query('COMMIT');
-      if (second) await second.query('COMMIT');
-      return copies.reduce((n, c) => n + c.rowCount, 0);
+      const copy = client.query(copyTo(`COPY (${sql.trim()}) TO STDOUT`));
+      out.write(UTF8_BOM + csvRow(COLUMNS.map(([h]) => h)));
+      await pipeline(copy, new CopyTextLines(), out);
+      await client.query('COMMIT');
+      return copy.rowCount;
     } catch (e) {
       failure = e instanceof Error ? e : new Error(String(e));
       throw e;
     } finally {
-      // After a failure a connection may be mid-COPY: the pool closes it instead of handing it on.
-      second?.release(failure);
-      first.release(failure);
+      // After a failure the connection may be mid-COPY: the pool closes it instead of handing it on.
+      client.release(failure);
     }
   }
 
