@@ -77,23 +77,6 @@ describe('the page check in PostgreSQL agrees with the walk in TypeScript', () =
     return { sql, typescript, n: page.n };
   }
 
-  /** What an attacker with superuser rights does: the append-only triggers off, the statements, the triggers on; one transaction. */
-  async function asAttacker(statements: string) {
-    const c = await engine.db.connect();
-    try {
-      await c.query('BEGIN');
-      for (const t of ['audit_events', 'audit_seals', 'audit_event_texts']) await c.query(`ALTER TABLE ${t} DISABLE TRIGGER ALL`);
-      await c.query(statements);
-      for (const t of ['audit_events', 'audit_seals', 'audit_event_texts']) await c.query(`ALTER TABLE ${t} ENABLE TRIGGER ALL`);
-      await c.query('COMMIT');
-    } catch (e) {
-      await c.query('ROLLBACK');
-      throw e;
-    } finally {
-      c.release();
-    }
-  }
-
   it('an untouched trail: neither flags anything, every seal counted', async () => {
     const n = await head();
     expect(n).toBeGreaterThan(15n);
@@ -175,7 +158,7 @@ describe('the page check in PostgreSQL agrees with the walk in TypeScript', () =
     const [row] = await engine.query<{ id: string }>(`SELECT (${victim})::text AS id`);
     expect(row.id).toMatch(/^\d+$/);
     // An id read from the database, digits only: written into the statements as a literal.
-    const run = (sql: string) => asAttacker(sql.replaceAll('$1', row.id));
+    const run = (sql: string) => engine.asAttacker(sql.replaceAll('$1', row.id));
     await run(tamper);
     try {
       const [{ seq }] = await engine.query<{ seq: string }>(`SELECT seq::text FROM audit_seals WHERE event_id = $1`, [row.id]);
