@@ -43,7 +43,7 @@ describe('the case export', () => {
     const app = engine.api.getHttpServer() as Server;
     await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
     port = (app.address() as AddressInfo).port;
-  });
+  }, 300_000); // 200,000 cases through the cases table's row triggers: over the default minute on two shared cores
   afterAll(() => engine?.close());
 
   it('streams 200,000 cases in bounded memory, as UTF-8 with BOM, Vietnamese intact, without names or phone numbers', async () => {

@@ -93,7 +93,7 @@ const COLUMNS: [string, (r: ExportRow, now: number) => CsvValue][] = [
   ['rating', (r) => r.rating],
 ];
 
-/** Sort and hash memory of the export's backend (copyQuery). */
+/** Sort memory of the export's backend (copyQuery). */
 const EXPORT_WORK_MEM = '64MB';
 
 /** First characters a spreadsheet reads as a formula, and characters that force quoting (csvRow's rules), as regular-expression classes. */
@@ -186,12 +186,19 @@ function lookedUp(table: string, key: string, name: string): string {
  *
  * One table and three small hashed lookups. The units path and the last resolve's on-time flag are
  * read from the case (kept there by the write paths, migration CaseExportColumns), not aggregated
- * from `assignments` and `audit_events` per export: on 200,000 cases of the bench's loader, backend
- * CPU of the whole COPY 4.7 to 5.0 s with those two sets pre-aggregated and hash-joined, 2.1 to 3.0 s
- * reading the columns, the same bytes (three runs each, alternated; PostgreSQL 15, the machine shared,
- * load average 3 to 8). What remains is mostly building the lines (about 1.6 s of it) and sorting
- * them (spilled to disk at 64 MB). Parallel workers would buy nothing on two cores, so the export
- * stays in one backend (SET LOCAL in execute).
+ * from `assignments` and `audit_events` per export. The cases are sorted first and their lines built
+ * above the sort, as the rows stream out: built below it, every line was made before the first was
+ * sent (the client's work could not overlap the backend's) and the sort carried the finished lines.
+ * The inner ORDER BY alone orders the output: nothing above it (a projection) reorders rows, and the
+ * export runs without parallel workers; the e2e tests compare the bytes with executeByRows.
+ *
+ * Measured on 200,000 cases of the bench's loader (lab database, PostgreSQL 15, the two cores shared,
+ * load average 3 to 10), backend CPU of the whole COPY, runs alternated: 4.1 to 5.0 s (one outlier
+ * 6.4 s) with the two sets pre-aggregated and hash-joined (the query before this one), 2.0 to 2.3 s
+ * now, the same bytes. Of what remains, about 0.3 s is scan, lookups and sort, the rest building the
+ * lines, half of that the six Hanoi times (timeCell): one backend at about 1 s per 100,000 cases is
+ * still short of 150,000 rows/s. Parallel workers would buy nothing on two cores, so the export stays
+ * in one backend (SET LOCAL in execute).
  */
 function copyQuery(from: string, to: string, unit: string | undefined, now: string): string {
   const unitFilter = unit === undefined ? '' : ` AND EXISTS (SELECT 1 FROM assignments x WHERE x.case_id = c.id AND x.unit_code = ${unit}::text)`;
@@ -207,8 +214,8 @@ function copyQuery(from: string, to: string, unit: string | undefined, now: stri
           LEFT JOIN ${lookedUp('units', 'code', 'name')} u ON u.key = c.unit_code
           LEFT JOIN ${lookedUp('officers', 'id', 'username')} o ON o.key = c.handler_id
          WHERE c.received_at >= ${from}::timestamptz AND c.received_at < ${to}::timestamptz${unitFilter}
-      ) r
-     ORDER BY r.received_at, r.id`;
+         ORDER BY c.received_at, c.id
+      ) r`;
 }
 
 /** The cases of the export, their raw columns; `$1`, `$2`, `$3` stand for from, to and the unit. */
@@ -261,8 +268,8 @@ export class ExportCases {
       // One snapshot for the whole export, as the cursor had. JIT off: compiling the line's large
       // expression cost more than it saved (3.6 s of backend CPU without, 4.7 s with, on 200,000 cases).
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      // timeCell reads the timestamps' ISO text, whatever the server's default DateStyle. The joined
-      // sets of copyQuery in memory: at the default 4 MB their sorts and hashes spilled to disk.
+      // timeCell reads the timestamps' ISO text, whatever the server's default DateStyle. The sort of
+      // copyQuery in memory up to about 200,000 cases: at the default 4 MB it spilled to disk.
       await client.query(
         `SET LOCAL jit = off; SET LOCAL DateStyle = 'ISO'; SET LOCAL work_mem = '${EXPORT_WORK_MEM}'; SET LOCAL max_parallel_workers_per_gather = 0`,
       );
