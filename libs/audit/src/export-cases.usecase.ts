@@ -193,12 +193,12 @@ function lookedUp(table: string, key: string, name: string): string {
  * export runs without parallel workers; the e2e tests compare the bytes with executeByRows.
  *
  * Measured on 200,000 cases of the bench's loader (lab database, PostgreSQL 15, the two cores shared,
- * load average 3 to 10), backend CPU of the whole COPY, runs alternated: 4.1 to 5.0 s (one outlier
- * 6.4 s) with the two sets pre-aggregated and hash-joined (the query before this one), 2.0 to 2.3 s
- * now, the same bytes. Of what remains, about 0.3 s is scan, lookups and sort, the rest building the
- * lines, half of that the six Hanoi times (timeCell): one backend at about 1 s per 100,000 cases is
- * still short of 150,000 rows/s. Parallel workers would buy nothing on two cores, so the export stays
- * in one backend (SET LOCAL in execute).
+ * load average 3 to 10), backend CPU of the whole COPY, six runs each, alternated: 4.1 to 6.4 s with
+ * the two sets pre-aggregated and hash-joined (the query before this one), 2.0 to 2.9 s now, the same
+ * bytes; wall time 4.7 to 21.6 s before, 3.2 to 5.8 s now. Of what remains, about 0.3 s is scan,
+ * lookups and sort, the rest building the lines, half of that the six Hanoi times (timeCell): one
+ * backend at about 1 s per 100,000 cases is still short of 150,000 rows/s. Parallel workers would
+ * buy nothing on two cores, so the export stays in one backend (SET LOCAL in execute).
  */
 function copyQuery(from: string, to: string, unit: string | undefined, now: string): string {
   const unitFilter = unit === undefined ? '' : ` AND EXISTS (SELECT 1 FROM assignments x WHERE x.case_id = c.id AND x.unit_code = ${unit}::text)`;
