@@ -244,7 +244,7 @@ export async function loadYear(ds: DataSource, n: number, ctx: BenchContext) {
       await ds.query(
         `INSERT INTO cases (id, tracking_code, channel_code, category_code, description, status, severity, unit_code, handler_id, leader_id,
                             submitted_at, received_at, routed_at, acknowledged_at, resolved_at, closed_at, transfer_count, extension_count,
-                            reopen_count, rating, rated_at, stage, stage_started_at, due_at, warn_at, updated_at)
+                            reopen_count, rating, rated_at, stage, stage_started_at, due_at, warn_at, updated_at, units_path, last_resolve_on_time)
          SELECT p.id, p.tracking, 'ihanoi', 'sidewalk_encroachment', 'Lấn chiếm vỉa hè (bench)',
                 CASE WHEN p.open THEN 'in_progress' WHEN p.reopened THEN 'resolved' ELSE 'closed' END, 'normal',
                 p.unit_final, u.handler_id, u.leader_id, p.t0, p.t0, p.t0, p.ack_at, COALESCE(p.res2_at, p.res1_at), p.closed_at,
@@ -252,7 +252,11 @@ export async function loadYear(ds: DataSource, n: number, ctx: BenchContext) {
                 CASE WHEN p.closed_at IS NOT NULL THEN p.rating END, CASE WHEN p.closed_at IS NOT NULL AND p.rating IS NOT NULL THEN p.closed_at END,
                 CASE WHEN p.open THEN 'resolve' END, CASE WHEN p.open THEN p.ack_at END,
                 CASE WHEN p.open THEN p.ack_at + interval '7 days' END, CASE WHEN p.open THEN p.ack_at + interval '5 days' END,
-                COALESCE(p.closed_at, p.res2_at, p.ack_at)
+                COALESCE(p.closed_at, p.res2_at, p.ack_at),
+                -- What the write paths keep on the case, from the assignments and resolve events loaded below
+                -- (the bench's export compares its bytes with the row-mapped export, which computes them).
+                p.unit_a || CASE WHEN p.transferred THEN ' > ' || p.unit_b ELSE '' END,
+                CASE WHEN p.open THEN NULL WHEN p.reopened THEN true ELSE NOT p.late_resolve END
            FROM bench_audit_plan p JOIN units u ON u.code = p.unit_final WHERE p.g BETWEEN $1 AND $2`,
         [lo, hi],
       );

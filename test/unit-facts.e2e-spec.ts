@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { DataSource } from 'typeorm';
 import { GetUnitMetrics, parsePeriod, UnitFactsUpdater } from '@fr/audit';
 import { ApplyReorganisation } from '@fr/directory';
-import { adminToken, bearer, ManualClock, TestEngine } from '@fr/testing';
+import { adminToken, bearer, exportColumnsOffDefinition, ManualClock, TestEngine } from '@fr/testing';
 import { loadYear } from '../bench/audit.bench';
 import { BenchContext } from '../bench/support';
 
@@ -60,6 +60,15 @@ describe('daily facts per unit: the report from facts equals the raw report', ()
     const sum = (f: (u: (typeof report.units)[number]) => number) => report.units.reduce((s, u) => s + f(u), 0);
     expect(sum((u) => u.reorganisedIn)).toBe(n);
     expect(sum((u) => u.reorganisedOut)).toBe(n);
+  });
+
+  it("keeps the export's columns as defined: the bench's loader writes them, the reorganisation appends to the paths", async () => {
+    expect(await exportColumnsOffDefinition(engine)).toEqual([]);
+    const [{ paths, late }] = await engine.query<{ paths: number; late: number }>(
+      `SELECT count(*) FILTER (WHERE units_path LIKE '% > %')::int AS paths, count(*) FILTER (WHERE last_resolve_on_time = false)::int AS late FROM cases`,
+    );
+    expect(paths).toBeGreaterThan(0);
+    expect(late).toBeGreaterThan(0);
   });
 
   it('equals the raw report for 200 random periods', async () => {

@@ -93,7 +93,7 @@ const COLUMNS: [string, (r: ExportRow, now: number) => CsvValue][] = [
   ['rating', (r) => r.rating],
 ];
 
-/** Sort and hash memory of the export's backend (copyQuery). */
+/** Sort memory of the export's backend (copyQuery). */
 const EXPORT_WORK_MEM = '64MB';
 
 /** First characters a spreadsheet reads as a formula, and characters that force quoting (csvRow's rules), as regular-expression classes. */
@@ -155,7 +155,7 @@ function sqlColumns(cell: (x: string) => string, now: string): string[] {
     numberCell('r.extension_count'),
     numberCell('r.reopen_count'),
     // Compared at the millisecond, as outcome() compares Dates.
-    `CASE WHEN r.status IN ('resolved', 'closed') THEN CASE WHEN r.last_on_time = 'false' THEN 'resolved_late' ELSE 'resolved_on_time' END
+    `CASE WHEN r.status IN ('resolved', 'closed') THEN CASE WHEN r.last_resolve_on_time IS FALSE THEN 'resolved_late' ELSE 'resolved_on_time' END
             WHEN r.due_at IS NOT NULL AND date_trunc('milliseconds', r.due_at) <= ${now} THEN 'open_overdue' ELSE 'open' END`,
     numberCell('r.rating'),
   ];
@@ -184,45 +184,38 @@ function lookedUp(table: string, key: string, name: string): string {
 /**
  * The COPY's query: the cases with their lookups; `from`, `to`, `unit` and `now` are literals.
  *
- * The lookups are pre-aggregated over the selected cases and hash-joined, not looked up case by case:
- * two correlated subqueries (units path, last resolve) were two index probes and a heap fetch per
- * case, about 2 s of the 5 s of backend CPU the first COPY query took on 200,000 bench cases (loaded
- * by the bench's loadYear); this query takes 3.7 to 4.2 s, the whole export 1.4x less wall time
- * (PostgreSQL 15, the machine shared, load average 25). With the sets joined,
- * PostgreSQL would run the query in parallel workers, but each worker rebuilds both sets (a
- * GroupAggregate or Unique under a Gather is not shared): on two cores that buys nothing and
- * triples the memory, so the export stays in one backend (SET LOCAL in execute).
+ * One table and three small hashed lookups. The units path and the last resolve's on-time flag are
+ * read from the case (kept there by the write paths, migration CaseExportColumns), not aggregated
+ * from `assignments` and `audit_events` per export. The cases are sorted first and their lines built
+ * above the sort, as the rows stream out: built below it, every line was made before the first was
+ * sent (the client's work could not overlap the backend's) and the sort carried the finished lines.
+ * The inner ORDER BY alone orders the output: nothing above it (a projection) reorders rows, and the
+ * export runs without parallel workers; the e2e tests compare the bytes with executeByRows.
+ *
+ * Measured on 200,000 cases of the bench's loader (lab database, PostgreSQL 15, the two cores shared,
+ * load average 3 to 10), backend CPU of the whole COPY, six runs each, alternated: 4.1 to 6.4 s with
+ * the two sets pre-aggregated and hash-joined (the query before this one), 2.0 to 2.9 s now, the same
+ * bytes; wall time 4.7 to 21.6 s before, 3.2 to 5.8 s now. Of what remains, about 0.3 s is scan,
+ * lookups and sort, the rest building the lines, half of that the six Hanoi times (timeCell): one
+ * backend at about 1 s per 100,000 cases is still short of 150,000 rows/s. Parallel workers would
+ * buy nothing on two cores, so the export stays in one backend (SET LOCAL in execute).
  */
 function copyQuery(from: string, to: string, unit: string | undefined, now: string): string {
-  const selected = (c: string) =>
-    `${c}.received_at >= ${from}::timestamptz AND ${c}.received_at < ${to}::timestamptz` +
-    (unit === undefined ? '' : ` AND EXISTS (SELECT 1 FROM assignments x WHERE x.case_id = ${c}.id AND x.unit_code = ${unit}::text)`);
+  const unitFilter = unit === undefined ? '' : ` AND EXISTS (SELECT 1 FROM assignments x WHERE x.case_id = c.id AND x.unit_code = ${unit}::text)`;
   return `
     SELECT ${copyLine(now)}
       FROM (
         SELECT c.id, c.tracking_code, c.channel_code, c.category_code, cat.cell AS category_cell, c.severity, c.status, c.area_code,
                c.received_at, c.routed_at, c.acknowledged_at, c.resolved_at, c.closed_at, c.unit_code, COALESCE(u.cell, '') AS unit_cell,
-               a.units_path, COALESCE(o.cell, '') AS handler_cell, c.stage, c.due_at, c.transfer_count, c.return_count, c.extension_count,
-               c.reopen_count, e.last_on_time, c.rating
+               c.units_path, COALESCE(o.cell, '') AS handler_cell, c.stage, c.due_at, c.transfer_count, c.return_count, c.extension_count,
+               c.reopen_count, c.last_resolve_on_time, c.rating
           FROM cases c
           JOIN ${lookedUp('categories', 'code', 'name')} cat ON cat.key = c.category_code
           LEFT JOIN ${lookedUp('units', 'code', 'name')} u ON u.key = c.unit_code
           LEFT JOIN ${lookedUp('officers', 'id', 'username')} o ON o.key = c.handler_id
-          LEFT JOIN (
-            SELECT a.case_id, string_agg(a.unit_code, ' > ' ORDER BY a.id) AS units_path
-              FROM assignments a JOIN cases s ON s.id = a.case_id
-             WHERE ${selected('s')} AND a.reason <> 'designation'
-             GROUP BY a.case_id
-          ) a ON a.case_id = c.id
-          LEFT JOIN (
-            SELECT DISTINCT ON (e.case_id) e.case_id, e.data->>'onTime' AS last_on_time
-              FROM audit_events e JOIN cases s ON s.id = e.case_id
-             WHERE ${selected('s')} AND e.action = 'resolve'
-             ORDER BY e.case_id, e.id DESC
-          ) e ON e.case_id = c.id
-         WHERE ${selected('c')}
-      ) r
-     ORDER BY r.received_at, r.id`;
+         WHERE c.received_at >= ${from}::timestamptz AND c.received_at < ${to}::timestamptz${unitFilter}
+         ORDER BY c.received_at, c.id
+      ) r`;
 }
 
 /** The cases of the export, their raw columns; `$1`, `$2`, `$3` stand for from, to and the unit. */
@@ -275,8 +268,8 @@ export class ExportCases {
       // One snapshot for the whole export, as the cursor had. JIT off: compiling the line's large
       // expression cost more than it saved (3.6 s of backend CPU without, 4.7 s with, on 200,000 cases).
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      // timeCell reads the timestamps' ISO text, whatever the server's default DateStyle. The joined
-      // sets of copyQuery in memory: at the default 4 MB their sorts and hashes spilled to disk.
+      // timeCell reads the timestamps' ISO text, whatever the server's default DateStyle. The sort of
+      // copyQuery in memory up to about 200,000 cases: at the default 4 MB it spilled to disk.
       await client.query(
         `SET LOCAL jit = off; SET LOCAL DateStyle = 'ISO'; SET LOCAL work_mem = '${EXPORT_WORK_MEM}'; SET LOCAL max_parallel_workers_per_gather = 0`,
       );

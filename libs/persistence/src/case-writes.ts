@@ -10,6 +10,18 @@ import { AuditEventInput, insertWithOutbox, OutboxMessage } from './write-helper
  * persistence because privacy cannot import libs/cases (cases imports privacy).
  */
 
+/** Between the units of a units path. */
+export const UNITS_PATH_SEPARATOR = ' > ';
+
+/**
+ * `cases.units_path` with `unit` appended: the export's units path, kept on the case by every write
+ * that adds an assignment other than a designation change (migration CaseExportColumns). SQL text:
+ * `path` and `unit` are SQL expressions (`unit` of type text or varchar).
+ */
+export function unitsPathAppended(path: string, unit: string): string {
+  return `concat_ws('${UNITS_PATH_SEPARATOR}', ${path}, ${unit})`;
+}
+
 /** A case as a write left it: its id and state, for the audit event the caller writes. */
 export interface WrittenCase {
   id: string;
@@ -94,7 +106,7 @@ export interface MovedCase extends WrittenCase {
 
 /**
  * Moves cases to other units with the units' designees (a case in triage keeps whoever holds it),
- * ends their current assignments and opens new ones of `reason`. Deadline, stage and pauses stay.
+ * ends their current assignments and opens new ones of `reason` (units paths extended). Deadline, stage and pauses stay.
  * Locks the cases first, in id order. Returns the moved cases ordered by id.
  */
 export async function moveCasesToUnits(m: Sql, moves: readonly CaseMove[], reason: string, now: Date): Promise<MovedCase[]> {
@@ -105,7 +117,7 @@ export async function moveCasesToUnits(m: Sql, moves: readonly CaseMove[], reaso
     m,
     `WITH mv AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) AS mv(id, to_unit, to_area)),
      upd AS (
-       UPDATE cases c SET unit_code = mv.to_unit, area_code = COALESCE(mv.to_area, c.area_code),
+       UPDATE cases c SET unit_code = mv.to_unit, area_code = COALESCE(mv.to_area, c.area_code), units_path = ${unitsPathAppended('c.units_path', 'mv.to_unit')},
               handler_id = CASE WHEN c.status = 'triage' THEN c.handler_id ELSE u.handler_id END,
               leader_id = CASE WHEN c.status = 'triage' THEN c.leader_id ELSE u.leader_id END,
               version = c.version + 1, updated_at = now()
@@ -209,7 +221,7 @@ export interface RoutedCaseWrite {
 
 /**
  * Writes routing's decisions: each case's unit, designees and receive stage (its version moves), and
- * its first assignment, started at `routedAt`. One statement for the batch (routing counts its round trips).
+ * its first assignment, started at `routedAt` (its units path with it). One statement for the batch (routing counts its round trips).
  */
 export async function writeRoutedCases(m: Sql, routed: readonly RoutedCaseWrite[], routedAt: Date): Promise<void> {
   const col = <T>(f: (r: RoutedCaseWrite) => T) => routed.map(f);
@@ -222,6 +234,7 @@ export async function writeRoutedCases(m: Sql, routed: readonly RoutedCaseWrite[
      upd AS (
        UPDATE cases c SET status = r.status, unit_code = r.unit_code, handler_id = r.handler_id, leader_id = r.leader_id,
               area_code = r.area_code, routing_rule_id = r.rule_id, triage_reason = r.triage_reason, routed_at = $13::timestamptz,
+              units_path = ${unitsPathAppended('c.units_path', 'r.unit_code')},
               updated_at = now(), version = c.version + 1, stage = 'receive', stage_started_at = c.received_at,
               stage_minutes = r.stage_minutes, extension_minutes = 0, resolve_from = c.received_at, due_at = r.due_at, warn_at = r.warn_at
          FROM r WHERE c.id = r.id RETURNING c.id)

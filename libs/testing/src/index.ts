@@ -7,3 +7,4 @@ export * from './webhook-receiver';
 export * from './manual-clock';
 export * from './seed-open-cases';
 export * from './typed-response';
+export * from './export-columns';

@@ -1,8 +1,8 @@
 import { EntityManager } from 'typeorm';
 import { CaseState, ClockPause } from '@fr/domain';
-import { execute, selectRow, selectRows } from '@fr/persistence';
+import { execute, selectRow, selectRows, UNITS_PATH_SEPARATOR } from '@fr/persistence';
 import { Severity, Stage } from '@fr/sla';
-import { ColumnSet } from './column-set';
+import { columns, ColumnSet } from './column-set';
 
 /** The case as an action sees it, read with the row locked: what handlers decide from. */
 export interface LockedCase {
@@ -85,14 +85,18 @@ export async function addMessage(
   return row!.id;
 }
 
-/** Ends the case's current assignment and starts the next one, at the same instant. */
+/**
+ * Ends the case's current assignment and starts the next one, at the same instant. Returns the case
+ * columns the move changes (its units path, which the export reads): the caller writes them in the
+ * statement that changes the case anyway, so the move costs no statement more.
+ */
 export async function moveAssignment(
   m: EntityManager,
   caseId: string,
   to: { unit: string; handler: string | null; leader: string | null },
   reason: string,
   at: Date,
-): Promise<void> {
+): Promise<ColumnSet> {
   await execute(m, `UPDATE assignments SET ended_at = $2 WHERE case_id = $1 AND ended_at IS NULL`, [caseId, at]);
   await execute(m, `INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason, started_at) VALUES ($1, $2, $3, $4, $5, $6)`, [
     caseId,
@@ -102,4 +106,10 @@ export async function moveAssignment(
     reason,
     at,
   ]);
+  return unitsPathColumns(to.unit);
+}
+
+/** `units_path` with `unit` appended, as a case column (persistence's unitsPathAppended, with the unit a parameter). */
+function unitsPathColumns(unit: string): ColumnSet {
+  return columns`units_path = concat_ws(${UNITS_PATH_SEPARATOR}::text, units_path, ${unit}::text)`;
 }

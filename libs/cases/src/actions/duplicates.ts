@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { CaseState, isUuid, transition, UnprocessableError, ValidationError } from '@fr/domain';
-import { execute, selectRow, selectRows, writeAuditEvents, writeOutboxWithCaseEventStates } from '@fr/persistence';
+import { execute, selectRow, selectRows, unitsPathAppended, writeAuditEvents, writeOutboxWithCaseEventStates } from '@fr/persistence';
 import { caseEventMessage } from '@fr/queue';
 import { CaseActor } from '../actor';
 import { ActionHandler } from './action-handler';
@@ -65,18 +65,22 @@ export const merge: ActionHandler = async ({ m, actor, c, input, now }) => {
   // The table decides for each duplicate too: one already merged or closed refuses the whole merge (409).
   const moves = dups.map((d) => ({ d, to: transition(d.status, 'join_original', 'SYSTEM') }));
   const leader = await selectRow<{ leader_id: string | null }>(m, `SELECT leader_id FROM cases WHERE id = $1`, [c.id]);
+  const movedIds: string[] = [];
   for (const { d } of moves) {
     await endPauses(m, d.id, now);
     if (d.unit_code !== c.unit_code && c.unit_code) {
       await moveAssignment(m, d.id, { unit: c.unit_code, handler: c.handler_id, leader: leader?.leader_id ?? null }, 'merge', now);
+      movedIds.push(d.id);
     }
   }
+  // The units paths of the duplicates moveAssignment moved, in the one statement that changes them all.
   await execute(
     m,
     `UPDATE cases SET status = 'merged', unit_code = $2, handler_id = $3, leader_id = $4, stage = NULL, due_at = NULL, warn_at = NULL,
+            units_path = CASE WHEN id = ANY($5::uuid[]) THEN ${unitsPathAppended('units_path', '$6::text')} ELSE units_path END,
             version = version + 1, updated_at = now()
       WHERE id = ANY($1::uuid[])`,
-    [ids, c.unit_code, c.handler_id, leader?.leader_id ?? null],
+    [ids, c.unit_code, c.handler_id, leader?.leader_id ?? null, movedIds, c.unit_code],
   );
   const original = await selectRow<{ tracking_code: string }>(m, `SELECT tracking_code FROM cases WHERE id = $1`, [c.id]);
   await announce(

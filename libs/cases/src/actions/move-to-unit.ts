@@ -45,12 +45,12 @@ export async function moveToUnit(
   if (!handlerId) {
     throw new UnprocessableError(`unit '${unitCode}' has no designated handler; designate one first (PUT /v1/units/${unitCode}/designation)`);
   }
-  await moveAssignment(m, c.id, { unit: unitCode, handler: handlerId, leader: leaderId }, why, now);
+  const path = await moveAssignment(m, c.id, { unit: unitCode, handler: handlerId, leader: leaderId }, why, now);
   const clock = sla.receiveClock(now, { category: c.category_code, unit: unitCode });
   const d = sla.deadlines(clock, []);
   return {
     set: columns`unit_code = ${unitCode}, handler_id = ${handlerId}, leader_id = ${leaderId}, triage_reason = NULL,
-                 resolve_from = ${now}, ${stageClockColumns(clock, d)}`,
+                 resolve_from = ${now}, ${stageClockColumns(clock, d)}, ${path}`,
     bumpsVersion: true,
     deadline: stageRun(c.id, clock, d),
     reason,

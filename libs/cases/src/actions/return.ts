@@ -9,12 +9,12 @@ export const returnToTriage: ActionHandler = async ({ m, c, input, now, sla }) =
   const row = await selectRow<{ value: string }>(m, `SELECT value FROM system_state WHERE key = 'triage_unit'`);
   if (!row) throw new Error('no triage unit configured (organisation not loaded)');
   const triageUnit = row.value;
-  await moveAssignment(m, c.id, { unit: triageUnit, handler: null, leader: null }, 'return', now);
+  const path = await moveAssignment(m, c.id, { unit: triageUnit, handler: null, leader: null }, 'return', now);
   const clock = sla.receiveClock(now, { category: c.category_code, unit: triageUnit });
   const d = sla.deadlines(clock, []);
   return {
     set: columns`unit_code = ${triageUnit}, handler_id = NULL, leader_id = NULL, triage_reason = 'returned',
-                 return_count = return_count + 1, resolve_from = ${now}, ${stageClockColumns(clock, d)}`,
+                 return_count = return_count + 1, resolve_from = ${now}, ${stageClockColumns(clock, d)}, ${path}`,
     bumpsVersion: true,
     deadline: stageRun(c.id, clock, d),
     reason,
