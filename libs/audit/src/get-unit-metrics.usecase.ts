@@ -70,6 +70,12 @@ export interface LineageEntry {
 }
 
 /** Per unit and period, every metric of DOMAIN.md's quality audit (attribution rules in unit-metrics.ts). */
+/**
+ * The span a case is open, [received_at, closed_at), as cases_open_span_idx indexes it (migration
+ * 1766800000001-CasesOpenSpan says why): `@> T` is received_at <= T AND (closed_at IS NULL OR closed_at > T).
+ */
+const CASES_OPEN_SPAN = `tstzrange(c.received_at, CASE WHEN c.closed_at IS NULL THEN NULL ELSE GREATEST(c.closed_at, c.received_at) END, '[)')`;
+
 @Injectable()
 export class GetUnitMetrics {
   constructor(
@@ -244,7 +250,7 @@ export class GetUnitMetrics {
          CROSS JOIN LATERAL (
            SELECT l.status, l.unit_code, l.due_at, l.warn_at FROM case_state_log l
             WHERE l.case_id = c.id AND l.at <= $1 ORDER BY l.at DESC, l.id DESC LIMIT 1) s
-        WHERE (c.closed_at IS NULL OR c.closed_at > $1) AND c.received_at <= $1
+        WHERE ${CASES_OPEN_SPAN} @> $1::timestamptz
           AND s.unit_code IS NOT NULL AND s.status NOT IN ('resolved', 'closed', 'merged')
         GROUP BY s.unit_code`,
       [new Date(ctx.evaluatedAt)],
