@@ -85,6 +85,10 @@ export class UnitDayTotals1766800000000 implements MigrationInterface {
     await q.query(
       `CREATE TRIGGER unit_day_rollup_delete AFTER DELETE ON unit_case_facts REFERENCING OLD TABLE AS old_facts FOR EACH STATEMENT EXECUTE FUNCTION unit_day_rollup()`,
     );
+    // The report still groups the `grouped` rows per case: about 3% of a quarter's facts rows, which
+    // the day index found only by reading all of them (330 ms of the report's 940, Q2 at 1,000,000
+    // cases, shared machine); a partial index finds them directly (100 ms).
+    await q.query(`CREATE INDEX unit_case_facts_grouped_idx ON unit_case_facts (day, unit_code) WHERE grouped`);
     // The facts already computed, summed once.
     await q.query(rollup('unit_case_facts', 1));
   }
@@ -93,6 +97,7 @@ export class UnitDayTotals1766800000000 implements MigrationInterface {
     await q.query(`DROP TRIGGER IF EXISTS unit_day_rollup_delete ON unit_case_facts`);
     await q.query(`DROP TRIGGER IF EXISTS unit_day_rollup_insert ON unit_case_facts`);
     await q.query(`DROP FUNCTION IF EXISTS unit_day_rollup()`);
+    await q.query(`DROP INDEX IF EXISTS unit_case_facts_grouped_idx`);
     await q.query(`DROP TABLE IF EXISTS unit_day_minutes`);
     await q.query(`DROP TABLE IF EXISTS unit_day_totals`);
   }
