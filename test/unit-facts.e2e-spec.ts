@@ -99,7 +99,45 @@ describe('daily facts per unit: the report from facts equals the raw report', ()
       engine.query<{ rows: string }>(`SELECT md5(string_agg(f::text, ',' ORDER BY case_id, unit_code, day)) AS rows FROM unit_case_facts f`);
     await engine.api.get(UnitFactsUpdater).drain();
     const kept = await snapshot();
+    expect(await rollupDrift(engine)).toEqual({ totals: 0, minutes: 0 });
     expect(await engine.api.get(UnitFactsUpdater).rebuild()).toBeGreaterThanOrEqual(CASES);
     expect(await snapshot()).toEqual(kept);
+    expect(await rollupDrift(engine)).toEqual({ totals: 0, minutes: 0 });
+    // The rebuild left no row of zeros behind: every totals row stands for facts rows.
+    const [{ empty }] = await engine.query<{ empty: number }>(`SELECT count(*)::int AS empty FROM unit_day_totals WHERE rows = 0`);
+    expect(empty).toBe(0);
+  });
+
+  it('the per unit and day totals follow cases recomputed one by one (their rows taken away and put back)', async () => {
+    await engine.query(`INSERT INTO unit_facts_pending (case_id) SELECT id FROM cases ORDER BY id LIMIT 300 ON CONFLICT DO NOTHING`);
+    await engine.api.get(UnitFactsUpdater).drain(7);
+    expect(await rollupDrift(engine)).toEqual({ totals: 0, minutes: 0 });
   });
 });
+
+/**
+ * unit_day_totals and unit_day_minutes (kept by the facts' statement triggers) against the same sums
+ * taken afresh from unit_case_facts: the number of (unit, day) and (unit, day, minutes) keys that differ.
+ */
+async function rollupDrift(engine: TestEngine): Promise<{ totals: number; minutes: number }> {
+  const [{ totals }] = await engine.query<{ totals: number }>(`
+    WITH fresh AS (
+      SELECT unit_code, day, count(*) AS rows, sum(received::int) AS received, sum((received AND acknowledged)::int) AS acknowledged,
+             sum((received AND acknowledged_on_time)::int) AS acknowledged_on_time, sum(resolved::int) AS resolved,
+             sum((resolved AND resolved_late)::int) AS resolved_late, sum(transfers_in) AS transfers_in, sum(transfers_out) AS transfers_out,
+             sum(reorganised_in) AS reorganised_in, sum(reorganised_out) AS reorganised_out, sum(returns) AS returns, sum(extensions) AS extensions,
+             sum(reopened::int) AS reopened, sum(merged_duplicate::int) AS merged, count(rating) AS ratings, COALESCE(sum(rating), 0) AS rating_sum,
+             count(*) FILTER (WHERE rating >= 4) AS satisfied
+        FROM unit_case_facts WHERE NOT grouped GROUP BY unit_code, day),
+    kept AS (
+      SELECT unit_code, day, rows, received, acknowledged, acknowledged_on_time, resolved, resolved_late, transfers_in, transfers_out,
+             reorganised_in, reorganised_out, returns, extensions, reopened, merged, ratings, rating_sum, satisfied
+        FROM unit_day_totals WHERE rows > 0)
+    SELECT count(*)::int AS totals FROM ((SELECT * FROM fresh EXCEPT ALL SELECT * FROM kept) UNION ALL (SELECT * FROM kept EXCEPT ALL SELECT * FROM fresh)) d`);
+  const [{ minutes }] = await engine.query<{ minutes: number }>(`
+    WITH fresh AS (SELECT unit_code, day, resolve_minutes AS minutes, count(*) AS n FROM unit_case_facts
+                    WHERE NOT grouped AND resolve_minutes IS NOT NULL GROUP BY 1, 2, 3),
+         kept AS (SELECT unit_code, day, minutes, n FROM unit_day_minutes WHERE n > 0)
+    SELECT count(*)::int AS minutes FROM ((SELECT * FROM fresh EXCEPT ALL SELECT * FROM kept) UNION ALL (SELECT * FROM kept EXCEPT ALL SELECT * FROM fresh)) d`);
+  return { totals, minutes };
+}

@@ -70,6 +70,12 @@ export interface LineageEntry {
 }
 
 /** Per unit and period, every metric of DOMAIN.md's quality audit (attribution rules in unit-metrics.ts). */
+/**
+ * The span a case is open, [received_at, closed_at), as cases_open_span_idx indexes it (migration
+ * 1766800000001-CasesOpenSpan says why): `@> T` is received_at <= T AND (closed_at IS NULL OR closed_at > T).
+ */
+const CASES_OPEN_SPAN = `tstzrange(c.received_at, CASE WHEN c.closed_at IS NULL THEN NULL ELSE GREATEST(c.closed_at, c.received_at) END, '[)')`;
+
 @Injectable()
 export class GetUnitMetrics {
   constructor(
@@ -174,9 +180,10 @@ export class GetUnitMetrics {
   }
 
   /**
-   * Sums of the period's daily facts per unit, the `grouped` pairs grouped per case and unit first (so
-   * that a case counts once per unit, as in the raw report); plus the cases open at the evaluation time, by their
-   * state then. Pending cases are recomputed first (on the primary), so the report reads no stale
+   * Sums of the period's daily facts per unit: the per unit and day totals (unit_day_totals and
+   * unit_day_minutes, a few thousand rows a quarter) plus the `grouped` pairs grouped per case and unit
+   * first (so that a case counts once per unit, as in the raw report); plus the cases open at the
+   * evaluation time, by their state then. Pending cases are recomputed first (on the primary), so the report reads no stale
    * case (with a replica, DATABASE_READ_URL, a case changed within its replay lag may still be read as before).
    */
   private async fromFacts(period: Period, ctx: MetricsContext): Promise<Map<string, UnitMetrics>> {
@@ -184,34 +191,53 @@ export class GetUnitMetrics {
     const db = await this.read.source();
     const sums = await selectRows<FactsTotalsRow>(
       db,
-      `WITH per_case AS (
-         SELECT unit_code, received, acknowledged, acknowledged_on_time, resolved, resolved_late, resolve_minutes AS minutes,
-                transfers_in, transfers_out, reorganised_in, reorganised_out, returns, extensions, reopened, merged_duplicate AS merged, rating
-           FROM unit_case_facts WHERE day >= $1::date AND day < $2::date AND NOT grouped
+      `WITH grouped AS (
+         SELECT unit_code, bool_or(received) AS received,
+                (array_agg(acknowledged ORDER BY day) FILTER (WHERE received))[1] AS acknowledged,
+                (array_agg(acknowledged_on_time ORDER BY day) FILTER (WHERE received))[1] AS acknowledged_on_time,
+                bool_or(resolved) AS resolved, bool_or(resolved_late) AS resolved_late,
+                (array_agg(resolve_minutes ORDER BY day) FILTER (WHERE resolved))[1] AS minutes,
+                sum(transfers_in) AS transfers_in, sum(transfers_out) AS transfers_out, sum(reorganised_in) AS reorganised_in,
+                sum(reorganised_out) AS reorganised_out, sum(returns) AS returns, sum(extensions) AS extensions,
+                bool_or(reopened) AS reopened, bool_or(merged_duplicate) AS merged, max(rating) AS rating
+           FROM unit_case_facts WHERE day >= $1::date AND day < $2::date AND grouped GROUP BY unit_code, case_id),
+       totals AS (
+         SELECT unit_code, received, acknowledged, acknowledged_on_time, resolved, resolved_late, transfers_in, transfers_out,
+                reorganised_in, reorganised_out, returns, extensions, reopened, merged, ratings, rating_sum, satisfied
+           FROM unit_day_totals WHERE day >= $1::date AND day < $2::date AND rows > 0
          UNION ALL
-         SELECT unit_code, bool_or(received),
-                (array_agg(acknowledged ORDER BY day) FILTER (WHERE received))[1],
-                (array_agg(acknowledged_on_time ORDER BY day) FILTER (WHERE received))[1],
-                bool_or(resolved), bool_or(resolved_late),
-                (array_agg(resolve_minutes ORDER BY day) FILTER (WHERE resolved))[1],
-                sum(transfers_in), sum(transfers_out), sum(reorganised_in), sum(reorganised_out), sum(returns), sum(extensions),
-                bool_or(reopened), bool_or(merged_duplicate), max(rating)
-           FROM unit_case_facts WHERE day >= $1::date AND day < $2::date AND grouped GROUP BY unit_code, case_id)
-       SELECT unit_code,
-              count(*) FILTER (WHERE received)::int AS received,
-              count(*) FILTER (WHERE received AND acknowledged)::int AS acknowledged,
-              count(*) FILTER (WHERE received AND acknowledged_on_time)::int AS acknowledged_on_time,
-              count(*) FILTER (WHERE resolved)::int AS resolved,
-              count(*) FILTER (WHERE resolved AND resolved_late)::int AS resolved_late,
-              percentile_disc(0.5) WITHIN GROUP (ORDER BY minutes) AS median,
-              percentile_disc(0.9) WITHIN GROUP (ORDER BY minutes) AS p90,
-              sum(transfers_in)::int AS transfers_in, sum(transfers_out)::int AS transfers_out,
-              sum(reorganised_in)::int AS reorganised_in, sum(reorganised_out)::int AS reorganised_out,
-              sum(returns)::int AS returns, sum(extensions)::int AS extensions,
-              count(*) FILTER (WHERE reopened)::int AS reopened, count(*) FILTER (WHERE merged)::int AS merged,
-              count(rating)::int AS ratings, COALESCE(sum(rating), 0)::int AS rating_sum,
-              count(*) FILTER (WHERE rating >= $3)::int AS satisfied
-         FROM per_case GROUP BY unit_code`,
+         SELECT unit_code, count(*) FILTER (WHERE received), count(*) FILTER (WHERE received AND acknowledged),
+                count(*) FILTER (WHERE received AND acknowledged_on_time), count(*) FILTER (WHERE resolved),
+                count(*) FILTER (WHERE resolved AND resolved_late), sum(transfers_in), sum(transfers_out), sum(reorganised_in),
+                sum(reorganised_out), sum(returns), sum(extensions), count(*) FILTER (WHERE reopened), count(*) FILTER (WHERE merged),
+                count(rating), COALESCE(sum(rating), 0), count(*) FILTER (WHERE rating >= $3)
+           FROM grouped GROUP BY unit_code),
+       -- percentile_disc over the per-case working minutes, from counts per value: the first value whose
+       -- running count reaches ceil(p * n), p * n in float8 as percentile_disc (and nearestRank) take it.
+       minutes AS (
+         SELECT unit_code, minutes, sum(n) AS n
+           FROM (SELECT unit_code, minutes, n FROM unit_day_minutes WHERE day >= $1::date AND day < $2::date AND n > 0
+                 UNION ALL
+                 SELECT unit_code, minutes, 1 FROM grouped WHERE minutes IS NOT NULL) v
+          GROUP BY unit_code, minutes),
+       running AS (
+         SELECT unit_code, minutes, sum(n) OVER (PARTITION BY unit_code ORDER BY minutes) AS below,
+                sum(n) OVER (PARTITION BY unit_code)::float8 AS n
+           FROM minutes),
+       percentiles AS (
+         SELECT unit_code, min(minutes) FILTER (WHERE below >= ceil(0.5::float8 * n)) AS median,
+                min(minutes) FILTER (WHERE below >= ceil(0.9::float8 * n)) AS p90
+           FROM running GROUP BY unit_code)
+       SELECT t.unit_code,
+              sum(t.received)::int AS received, sum(t.acknowledged)::int AS acknowledged, sum(t.acknowledged_on_time)::int AS acknowledged_on_time,
+              sum(t.resolved)::int AS resolved, sum(t.resolved_late)::int AS resolved_late, p.median, p.p90,
+              sum(t.transfers_in)::int AS transfers_in, sum(t.transfers_out)::int AS transfers_out,
+              sum(t.reorganised_in)::int AS reorganised_in, sum(t.reorganised_out)::int AS reorganised_out,
+              sum(t.returns)::int AS returns, sum(t.extensions)::int AS extensions,
+              sum(t.reopened)::int AS reopened, sum(t.merged)::int AS merged,
+              sum(t.ratings)::int AS ratings, sum(t.rating_sum)::int AS rating_sum, sum(t.satisfied)::int AS satisfied
+         FROM totals t LEFT JOIN percentiles p ON p.unit_code = t.unit_code
+        GROUP BY t.unit_code, p.median, p.p90`,
       [vnDayLabel(period.from.getTime()), vnDayLabel(period.to.getTime()), SATISFIED_RATING],
     );
     // Open at the evaluation time: the raw report's last two candidate sets, by their last state then.
@@ -224,7 +250,7 @@ export class GetUnitMetrics {
          CROSS JOIN LATERAL (
            SELECT l.status, l.unit_code, l.due_at, l.warn_at FROM case_state_log l
             WHERE l.case_id = c.id AND l.at <= $1 ORDER BY l.at DESC, l.id DESC LIMIT 1) s
-        WHERE (c.closed_at IS NULL OR c.closed_at > $1) AND c.received_at <= $1
+        WHERE ${CASES_OPEN_SPAN} @> $1::timestamptz
           AND s.unit_code IS NOT NULL AND s.status NOT IN ('resolved', 'closed', 'merged')
         GROUP BY s.unit_code`,
       [new Date(ctx.evaluatedAt)],

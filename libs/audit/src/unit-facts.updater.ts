@@ -73,10 +73,16 @@ export class UnitFactsUpdater {
     return ids.length;
   }
 
-  /** From the raw data: every case marked pending, the facts emptied, then drained. */
+  /**
+   * From the raw data: every case marked pending, the facts and their per unit and day totals emptied,
+   * then drained. DELETE, not TRUNCATE, which the engine's role may not do: the facts' trigger takes
+   * their sums away (leaving zeros), then the totals' rows go.
+   */
   async rebuild(): Promise<number> {
     await this.ds.transaction(async (m) => {
       await execute(m, `DELETE FROM unit_case_facts`);
+      await execute(m, `DELETE FROM unit_day_minutes`);
+      await execute(m, `DELETE FROM unit_day_totals`);
       await execute(m, `INSERT INTO unit_facts_pending (case_id) SELECT id FROM cases ON CONFLICT DO NOTHING`);
     });
     const n = await this.drain(REBUILD_BATCH);

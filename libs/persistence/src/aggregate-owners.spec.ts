@@ -44,6 +44,8 @@ const OWNER: Record<string, Owner> = {
   case_state_log: 'audit',
   unit_case_facts: 'audit',
   unit_facts_pending: 'audit',
+  unit_day_totals: 'audit',
+  unit_day_minutes: 'audit',
   outbox: 'outbox',
   notifications: 'notifications',
   channels: 'notifications',

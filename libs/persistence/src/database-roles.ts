@@ -61,6 +61,9 @@ export const ENGINE_TABLE_PRIVILEGES: Readonly<Record<string, readonly Privilege
   // the audit report's daily facts: a case's contributions replaced whole, the pending ones claimed and deleted
   unit_case_facts: ['SELECT', 'INSERT', 'DELETE'],
   unit_facts_pending: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+  // their sums per unit and day, kept by the facts' statement triggers; emptied by a rebuild
+  unit_day_totals: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+  unit_day_minutes: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
   // TypeORM's record of migrations: the owner's alone
   migrations: [],
 };

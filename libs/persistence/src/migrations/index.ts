@@ -25,6 +25,8 @@ import { CalendarNotices1766400000000 } from './1766400000000-CalendarNotices';
 import { AuditResolveIndex1766500000000 } from './1766500000000-AuditResolveIndex';
 import { UnitFacts1766600000000 } from './1766600000000-UnitFacts';
 import { CaseExportColumns1766700000000 } from './1766700000000-CaseExportColumns';
+import { UnitDayTotals1766800000000 } from './1766800000000-UnitDayTotals';
+import { CasesOpenSpan1766800000001 } from './1766800000001-CasesOpenSpan';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -55,4 +57,6 @@ export const MIGRATIONS = [
   AuditResolveIndex1766500000000,
   UnitFacts1766600000000,
   CaseExportColumns1766700000000,
+  UnitDayTotals1766800000000,
+  CasesOpenSpan1766800000001,
 ];
