@@ -24,6 +24,7 @@ import { SubjectRequests1766230000000 } from './1766230000000-SubjectRequests';
 import { CalendarNotices1766400000000 } from './1766400000000-CalendarNotices';
 import { AuditResolveIndex1766500000000 } from './1766500000000-AuditResolveIndex';
 import { UnitFacts1766600000000 } from './1766600000000-UnitFacts';
+import { CaseEventReceivers1766750000000 } from './1766750000000-CaseEventReceivers';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -53,4 +54,5 @@ export const MIGRATIONS = [
   CalendarNotices1766400000000,
   AuditResolveIndex1766500000000,
   UnitFacts1766600000000,
+  CaseEventReceivers1766750000000,
 ];
