@@ -31,7 +31,13 @@ const CASE_STATUS_EVENT = 'case.status';
  * after their events, and a writer that comes after it sees it. A subscription thus receives every
  * event that commits after it, and none is lost to the race. An event without a frozen state and
  * without a fan-out row is one skipped here; the deliveries reconciler leaves it alone.
- * FANOUT_SKIP_MEASURED
+ * Measured with the bench's intake scenario (N=3,000 + 200 warm-up, no webhook, closed loop,
+ * 2026-12-03, shared 2-core machine), per routed case: 9.06 -> 7.86 engine statements and PostgreSQL
+ * execution time of the fan-out path 0.23 -> 0.08 ms (pg_stat_statements, a run each; the worker's
+ * fan-out transaction and the run's 3,200 case-event jobs are gone); the engine's backend CPU 4.02 and
+ * 3.59 ms -> 3.58 and 3.36 ms (two runs each, /proc). The check itself, alone in a lab (4 x 10,000
+ * transactions against a trivial statement): 20-85 us of backend CPU (median about 45) per writing
+ * transaction, i.e. once per routing batch.
  */
 export async function writeOutboxWithCaseEventStates(
   manager: EntityManager,
