@@ -104,6 +104,11 @@ describe('reconcilers replace broken jobs', () => {
   it('fans out a citizen-visible event whose job lost its name and data', async () => {
     const events = queue(QueueName.CaseEvents);
     await events.pause();
+    // A subscriber while the case is routed, so its route event is fanned out (nobody would receive it
+    // otherwise); disabled before the fan-out runs, so the pass makes no delivery to its unused URL.
+    const [hook] = await engine.query<{ id: string }>(
+      `INSERT INTO webhooks (url, events, secret) VALUES ('https://example.org/hook', '{case.status}', 'whsec_unused') RETURNING id`,
+    );
     const caseId = await submit('broken-fanout', { published: false });
     await engine.startWorker();
     await waitFor(
@@ -118,6 +123,7 @@ describe('reconcilers replace broken jobs', () => {
       (j) => !!j,
       { what: 'the fan-out job to be published' },
     );
+    await engine.query(`UPDATE webhooks SET active = false WHERE id = $1`, [hook.id]);
     await breakJob(QueueName.CaseEvents, jobId, 'lost-name-and-data');
     // The reconciler walks the sealed trail: the event must be sealed (the worker's sealer does it within 100 ms).
     await engine.sealAuditTrail();

@@ -1,7 +1,7 @@
 import { AutoCloseResolved } from '@fr/cases';
 import { OfficerRole } from '@fr/domain';
 import { jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
-import { adminToken, ApiSchema, createOfficer, DEV_KEYS, errorOf, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, ApiSchema, createOfficer, DEV_KEYS, errorOf, startWebhookReceiver, TestEngine, waitFor, WebhookReceiver } from '@fr/testing';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 const CITIZEN = { name: 'Lê Thị Thu Trang', phone: '0913555777', email: 'trang.le@example.vn' };
@@ -10,13 +10,23 @@ const ANSWER =
 
 describe('handlers work their cases', () => {
   let engine: TestEngine;
+  let rx: WebhookReceiver;
   const tokens: Record<string, string> = {};
   const bearer = (who: string) => ({ Authorization: `Bearer ${tokens[who]}` });
 
   beforeAll(async () => {
-    engine = await TestEngine.start();
+    rx = await startWebhookReceiver();
+    engine = await TestEngine.start({ env: { FR_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' } });
     const admin = await adminToken(engine);
     tokens.admin = admin;
+    // The channel's status webhook: with nobody to receive them, case events would not be fanned out.
+    const hook = await engine
+      .http()
+      .put('/v1/channels/ihanoi/webhook')
+      .set(bearer('admin'))
+      .send({ url: `${rx.url}/ihanoi` });
+    expect(hook.status).toBe(200);
+    rx.trust('/ihanoi', (hook.body as ApiSchema<'ChannelWebhookViewDto'>).secret!);
     const officers: [string, OfficerRole, string][] = [
       ['bk.handler2', 'HANDLER', 'P_BACH_KHOA'],
       ['bk.leader2', 'LEADER', 'P_BACH_KHOA'],
@@ -28,7 +38,10 @@ describe('handlers work their cases', () => {
       tokens[username] = (await createOfficer(engine, admin, { username, role, unitCode })).token;
     }
   });
-  afterAll(() => engine?.close());
+  afterAll(async () => {
+    await engine?.close();
+    await rx?.close();
+  });
 
   async function newCase(over: Record<string, unknown> = {}) {
     const res = await engine

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { RouteCase } from '@fr/routing';
 import { Clock, SlaService } from '@fr/sla';
 import { DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
@@ -56,9 +57,21 @@ describe(`${RouteCase.name} in batches`, () => {
     for (const r of rows) expect(r).toEqual({ id: r.id, receive: 1, route: 1, assignments: 1 });
   }
 
+  /** A subscriber to case.status while `during` runs: no worker delivers to it, and it is disabled afterwards. */
+  async function subscribed<T>(during: () => Promise<T>): Promise<T> {
+    const [hook] = await engine.query<{ id: string }>(
+      `INSERT INTO webhooks (url, events, secret) VALUES ('https://example.org/hook', '{case.status}', 'whsec_unused') RETURNING id`,
+    );
+    try {
+      return await during();
+    } finally {
+      await engine.query(`UPDATE webhooks SET active = false WHERE id = $1`, [hook.id]);
+    }
+  }
+
   it('routes many cases in one transaction, each with its own decision, audit event, case event and timers', async () => {
     const ids = await unqueued(12);
-    const results = await sut.executeMany(ids);
+    const results = await subscribed(() => sut.executeMany(ids));
     expect(results.map((r) => [r.caseId, r.changed])).toEqual(ids.map((id) => [id, true]));
 
     const cases = await engine.query<{ id: string; status: string; unit_code: string; triage_reason: string | null; routed_at: Date }>(
@@ -102,6 +115,21 @@ describe(`${RouteCase.name} in batches`, () => {
       [ids],
     );
     expect(announced.map((a) => `${a.case_id}/${a.event_id}`).sort()).toEqual(events.map((e) => `${e.case_id}/${e.id}`).sort());
+  });
+
+  it('writes no fan-out for the case events of a batch when nobody can receive them', async () => {
+    const ids = await unqueued(6);
+    const results = await sut.executeMany(ids);
+    expect(results.every((r) => r.changed)).toBe(true);
+    await expectRoutedOnce(ids);
+    const outbox = await engine.query<{ job_name: string; n: number }>(
+      `SELECT job_name, count(*)::int AS n FROM outbox WHERE payload->>'caseId' = ANY($1) GROUP BY 1 ORDER BY 1`,
+      [ids],
+    );
+    // The timers only: no case-event job, and no state frozen for one.
+    expect(outbox).toEqual([{ job_name: 'sla-timer', n: 6 }]);
+    const frozen = await engine.query(`SELECT f.event_id FROM case_event_states f JOIN audit_events e ON e.id = f.event_id WHERE e.case_id = ANY($1)`, [ids]);
+    expect(frozen).toEqual([]);
   });
 
   it('routing again, in a batch with repeats and unknown ids, changes nothing', async () => {
@@ -165,6 +193,16 @@ describe(`${RouteCase.name} in batches`, () => {
         (rows) => rows.length === 0,
         { what: 'the outbox to drain' },
       );
+      // Nobody subscribes: the route events were never fanned out, and no fan-out job was queued.
+      const events = await engine.query<{ id: string; case_id: string }>(
+        `SELECT id::text, case_id FROM audit_events WHERE case_id = ANY($1) AND action IN ('route', 'route_to_triage')`,
+        [ids],
+      );
+      expect(events).toHaveLength(ids.length);
+      expect(await engine.query(`SELECT event_id FROM case_event_fanouts WHERE event_id = ANY($1::bigint[])`, [events.map((e) => e.id)])).toEqual([]);
+      const caseEvents = engine.worker!.get(QueueRegistry).get(QueueName.CaseEvents);
+      const jobs = await Promise.all(events.map((e) => caseEvents.getJob(jobIdFor(JobName.CaseEvent, { caseId: e.case_id, eventId: e.id }))));
+      expect(jobs.filter((j) => j !== undefined)).toEqual([]);
     });
 
     it('does not let one bad case block the others of its batch, and routes it once it can be', async () => {

@@ -241,17 +241,14 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     const slow = await engine.db.connect();
     let late = '';
     try {
+      // Each event with the state its writer freezes for the fan-out, and no fan-out job (as if Redis lost it).
+      const event = `WITH e AS (INSERT INTO audit_events (case_id, actor, action, from_state, to_state)
+                               VALUES ($1, 'system', 'extend', 'assigned', 'assigned') RETURNING id),
+                          f AS (INSERT INTO case_event_states (event_id, status) SELECT id, 'assigned' FROM e)
+                     SELECT id::text FROM e`;
       await slow.query('BEGIN');
-      [{ id: late }] = (
-        await slow.query<{ id: string }>(
-          `INSERT INTO audit_events (case_id, actor, action, from_state, to_state) VALUES ($1, 'system', 'extend', 'assigned', 'assigned') RETURNING id::text`,
-          [accepted.id],
-        )
-      ).rows;
-      const [{ id: early }] = await engine.query<{ id: string }>(
-        `INSERT INTO audit_events (case_id, actor, action, from_state, to_state) VALUES ($1, 'system', 'extend', 'assigned', 'assigned') RETURNING id::text`,
-        [accepted.id],
-      );
+      [{ id: late }] = (await slow.query<{ id: string }>(event, [accepted.id])).rows;
+      const [{ id: early }] = await engine.query<{ id: string }>(event, [accepted.id]);
       await engine.sealAuditTrail();
       await waitFor(
         () => worker.get(DeliveriesReconciler).runOnce(0),

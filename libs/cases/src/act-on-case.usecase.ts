@@ -62,7 +62,7 @@ export class ActOnCase {
       data: outcome.data,
       texts: { ...outcome.texts, ...(outcome.reason ? { reason: outcome.reason } : {}) },
     });
-    if (isCitizenVisible(action)) await writeOutboxWithCaseEventStates(m, [caseEventMessage(caseId, eventId)], [{ caseId, eventId }]);
+    if (isCitizenVisible(action)) await writeOutboxWithCaseEventStates(m, [], [{ caseId, eventId, fanOut: caseEventMessage(caseId, eventId) }]);
     // A citizen's deletion request waiting for this case is carried out as it closes.
     if (to === 'closed') await this.subjectRequests.onCaseClosed(m, caseId);
     if (outcome.then) return this.run(m, outcome.then.actor, caseId, outcome.then.action, outcome.then.input);

@@ -39,12 +39,16 @@ export class DeliveriesReconciler {
       // so an event with a lower id can commit after a higher one, and an id watermark would skip it.
       // Seal positions are handed out only to committed events, in order, so nothing ever appears
       // below the watermark. Events not yet sealed are seen by a later sweep.
+      // An event awaits its fan-out while its frozen state exists: the writer froze it in the event's
+      // transaction and the fan-out removes it as it writes the fan-out row. An event with neither had
+      // no receiver when it committed and was never meant to be fanned out (case-event-states.ts).
       const sealed = await selectRows<{ seq: string; id: string; case_id: string; young: boolean; done: boolean; queued: boolean }>(
         m,
         `SELECT s.seq::text AS seq, a.id::text AS id, a.case_id, a.occurred_at > now() - make_interval(secs => $3) AS young,
-                f.event_id IS NOT NULL AS done,
+                f.event_id IS NOT NULL OR st.event_id IS NULL AS done,
                 EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = $4 || a.id::text) AS queued
            FROM audit_seals s JOIN audit_events a ON a.id = s.event_id LEFT JOIN case_event_fanouts f ON f.event_id = a.id
+           LEFT JOIN case_event_states st ON st.event_id = a.id
           WHERE s.seq > $1 AND a.action = ANY($2) AND a.case_id IS NOT NULL
           ORDER BY s.seq LIMIT 10000`,
         [watermark, CITIZEN_VISIBLE_ACTIONS, stuckAfterSeconds, jobIdPrefix(JobName.CaseEvent)],

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { NotFoundError, UnprocessableError } from '@fr/domain';
-import { execute, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
+import { ADVISORY_LOCK, advisoryXactLock, execute, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
 import { assertDeliverableUrl, WEBHOOK_EVENTS, WebhookEvent } from './deliveries';
 import { generateWebhookSecret, webhookMessageId, webhookSecretProblem } from './webhook-signature';
@@ -65,7 +65,12 @@ interface DeliveryListRow {
   delivered_at: Date | null;
 }
 
-/** Webhook subscriptions (ADMIN) and the channels' own status webhooks. Secrets are shown once, when generated. */
+/**
+ * Webhook subscriptions (ADMIN) and the channels' own status webhooks. Secrets are shown once, when
+ * generated. A webhook registered or enabled, or a channel's webhook set, receives the case events
+ * that commit after it: writers skip the fan-out of a case event nobody can receive, and these changes
+ * take the receivers' lock exclusively, waiting for writers in flight (case-event-states.ts).
+ */
 @Injectable()
 export class Webhooks {
   constructor(
@@ -80,6 +85,7 @@ export class Webhooks {
     const secret = this.chosenOrNewSecret(input.secret);
     const url = await assertDeliverableUrl(input.url, this.config.webhookAllowHosts);
     const id = await this.ds.transaction(async (m) => {
+      await advisoryXactLock(m, ADVISORY_LOCK.caseEventReceivers);
       const row = await selectRow<{ id: string }>(m, `INSERT INTO webhooks (url, events, secret, created_by) VALUES ($1, $2, $3, $4) RETURNING id`, [
         url.toString(),
         [...new Set(input.events)] as WebhookEvent[],
@@ -147,6 +153,7 @@ export class Webhooks {
 
   async setActive(actorId: string, webhookId: string, active: boolean): Promise<void> {
     await this.ds.transaction(async (m) => {
+      if (active) await advisoryXactLock(m, ADVISORY_LOCK.caseEventReceivers);
       const affected = await execute(m, `UPDATE webhooks SET active = $2 WHERE id::text = $1`, [webhookId, active]);
       if (!affected) throw new NotFoundError('webhook', webhookId);
       await writeAuditEvent(m, { caseId: null, actor: `officer:${actorId}`, action: active ? 'webhook_enabled' : 'webhook_disabled', data: { webhookId } });
@@ -164,6 +171,7 @@ export class Webhooks {
     if (!url && input.secret !== undefined) throw new UnprocessableError('secret is given without a url: a null url removes the webhook and its secrets');
     const chosen = input.secret === undefined ? null : this.chosenOrNewSecret(input.secret);
     return this.ds.transaction(async (m) => {
+      if (url) await advisoryXactLock(m, ADVISORY_LOCK.caseEventReceivers);
       const current = await selectRow<{ webhook_secret: string | null }>(m, `SELECT webhook_secret FROM channels WHERE code = $1 FOR UPDATE`, [channel]);
       if (!current) throw new NotFoundError('channel', channel);
       const generated = url && !chosen && !current.webhook_secret ? generateWebhookSecret() : null;

@@ -16,6 +16,12 @@ export const ADVISORY_LOCK = {
   auditSealer: 727_006,
   /** Scheduling a reorganisation: the same plan posted twice at once is scheduled once. */
   reorganisationSchedule: 727_007,
+  /**
+   * Who can receive case events: shared by every transaction that writes a case event (it skips the
+   * fan-out when nobody can), exclusive while a webhook is registered or enabled or a channel's
+   * webhook is set, so such a change and a skip never overlap (case-event-states.ts).
+   */
+  caseEventReceivers: 727_008,
   /** The compliance board's alert sweep (numbers from 727_150 on are the board's). */
   complianceAlerts: 727_150,
 } as const;

@@ -257,12 +257,13 @@ export class RouteCase {
       this.clock.now(),
     );
     const eventIds = await writeAuditEvents(m, routed.map(auditEventOf));
-    const outbox: OutboxMessage[] = routed.flatMap((r, i) => [
-      ...slaTimerMessages(this.sla, { caseId: r.c.id, stage: 'receive', stageStartedAt: r.stageStartedAt, dueAt: r.dueAt, warnAt: r.warnAt, unit: r.unitCode }),
-      ...(isCitizenVisible(actionOf(r)) ? [caseEventMessage(r.c.id, eventIds[i])] : []),
-    ]);
-    const announced = routed.flatMap((r, i) => (isCitizenVisible(actionOf(r)) ? [{ caseId: r.c.id, eventId: eventIds[i] }] : []));
-    await writeOutboxWithCaseEventStates(m, outbox, announced);
+    const timers: OutboxMessage[] = routed.flatMap((r) =>
+      slaTimerMessages(this.sla, { caseId: r.c.id, stage: 'receive', stageStartedAt: r.stageStartedAt, dueAt: r.dueAt, warnAt: r.warnAt, unit: r.unitCode }),
+    );
+    const announced = routed.flatMap((r, i) =>
+      isCitizenVisible(actionOf(r)) ? [{ caseId: r.c.id, eventId: eventIds[i], fanOut: caseEventMessage(r.c.id, eventIds[i]) }] : [],
+    );
+    await writeOutboxWithCaseEventStates(m, timers, announced);
   }
 
   private async routingTable(fresh = false): Promise<RoutingTable> {

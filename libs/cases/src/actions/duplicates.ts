@@ -154,10 +154,9 @@ export async function closeMergedDuplicates(
 /** The duplicates' audit events and, both actions being citizen-visible, their case events. */
 async function announce(m: EntityManager, events: Parameters<typeof writeAuditEvents>[1]): Promise<void> {
   const eventIds = await writeAuditEvents(m, events);
-  const announced = events.map((e, i) => ({ caseId: e.caseId!, eventId: eventIds[i] }));
   await writeOutboxWithCaseEventStates(
     m,
-    announced.map((a) => caseEventMessage(a.caseId, a.eventId)),
-    announced,
+    [],
+    events.map((e, i) => ({ caseId: e.caseId!, eventId: eventIds[i], fanOut: caseEventMessage(e.caseId!, eventIds[i]) })),
   );
 }

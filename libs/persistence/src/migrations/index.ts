@@ -25,6 +25,7 @@ import { CalendarNotices1766400000000 } from './1766400000000-CalendarNotices';
 import { AuditResolveIndex1766500000000 } from './1766500000000-AuditResolveIndex';
 import { UnitFacts1766600000000 } from './1766600000000-UnitFacts';
 import { CaseExportColumns1766700000000 } from './1766700000000-CaseExportColumns';
+import { CaseEventReceivers1766750000000 } from './1766750000000-CaseEventReceivers';
 import { UnitDayTotals1766800000000 } from './1766800000000-UnitDayTotals';
 import { CasesOpenSpan1766800000001 } from './1766800000001-CasesOpenSpan';
 
@@ -57,6 +58,7 @@ export const MIGRATIONS = [
   AuditResolveIndex1766500000000,
   UnitFacts1766600000000,
   CaseExportColumns1766700000000,
+  CaseEventReceivers1766750000000,
   UnitDayTotals1766800000000,
   CasesOpenSpan1766800000001,
 ];
