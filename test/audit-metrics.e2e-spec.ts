@@ -227,7 +227,7 @@ describe('unit metrics against a hand-computed fixture', () => {
     expect((await review('C1', [2, 2, 2, 2])).status).toBe(201);
     expect((await review('C7', [2, 0, 2, 1])).status).toBe(201);
     expect((await review('C2', [1, 1, 1, 1])).status).toBe(422); // resolved, not closed: its answer is not final
-  });
+  }, 120_000); // the engine's start (every migration) and the fixture through the API: over a minute beside other suites on two loaded cores
   afterAll(() => engine?.close());
 
   async function loadFixture() {
