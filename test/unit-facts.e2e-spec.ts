@@ -113,6 +113,16 @@ describe('daily facts per unit: the report from facts equals the raw report', ()
     await engine.api.get(UnitFactsUpdater).drain(7);
     expect(await rollupDrift(engine)).toEqual({ totals: 0, minutes: 0 });
   });
+
+  it('drains running at once (reports waiting, worker ticks skipping) all finish, and the totals still match', async () => {
+    await engine.query(`INSERT INTO unit_facts_pending (case_id) SELECT id FROM cases ORDER BY id DESC LIMIT 600 ON CONFLICT DO NOTHING`);
+    const updater = engine.api.get(UnitFactsUpdater);
+    await Promise.all([updater.drain(11, Infinity, true), updater.drain(13, Infinity, true), updater.drain(17), updater.drain(5)]);
+    await updater.drain(200, Infinity, true);
+    const [{ pending }] = await engine.query<{ pending: number }>(`SELECT count(*)::int AS pending FROM unit_facts_pending`);
+    expect(pending).toBe(0);
+    expect(await rollupDrift(engine)).toEqual({ totals: 0, minutes: 0 });
+  });
 });
 
 /**

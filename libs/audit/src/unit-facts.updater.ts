@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { execute, selectRows } from '@fr/persistence';
+import { ADVISORY_LOCK, advisoryXactLock, execute, selectRows, tryAdvisoryXactLock } from '@fr/persistence';
 import { SlaService } from '@fr/sla';
 import { CASES_FACTS_SQL, FactsRow, toFacts } from './case-facts.reader';
 import { caseDayFacts, UnitDayFact } from './unit-facts';
@@ -54,6 +54,10 @@ export class UnitFactsUpdater {
   }
 
   private async drainOnce(m: EntityManager, batch: number, wait: boolean): Promise<number> {
+    // One drain at a time (ADVISORY_LOCK.unitFacts says why): a report waits for it, the worker's tick
+    // leaves the work to whoever holds it.
+    if (wait) await advisoryXactLock(m, ADVISORY_LOCK.unitFacts);
+    else if (!(await tryAdvisoryXactLock(m, ADVISORY_LOCK.unitFacts))) return 0;
     // Deleting the claimed rows holds them locked: a writer marking one of these cases again waits for
     // this commit, then marks it anew, so its change is recomputed by the next drain.
     const ids = (

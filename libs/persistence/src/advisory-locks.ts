@@ -22,6 +22,12 @@ export const ADVISORY_LOCK = {
    * webhook is set, so such a change and a skip never overlap (case-event-states.ts).
    */
   caseEventReceivers: 727_008,
+  /**
+   * Recomputing daily facts: one drain's transaction at a time. The facts' triggers take a batch's
+   * old sums away and put the new ones back in two passes over unit_day_totals, each in (unit, day)
+   * order; two drains whose passes crossed could deadlock.
+   */
+  unitFacts: 727_009,
   /** The compliance board's alert sweep (numbers from 727_150 on are the board's). */
   complianceAlerts: 727_150,
 } as const;
