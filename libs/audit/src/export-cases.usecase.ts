@@ -197,8 +197,9 @@ function lookedUp(table: string, key: string, name: string): string {
  * the two sets pre-aggregated and hash-joined (the query before this one), 2.0 to 2.9 s now, the same
  * bytes; wall time 4.7 to 21.6 s before, 3.2 to 5.8 s now. Of what remains, about 0.3 s is scan,
  * lookups and sort, the rest building the lines, half of that the six Hanoi times (timeCell): one
- * backend at about 1 s per 100,000 cases is still short of 150,000 rows/s. Parallel workers would
- * buy nothing on two cores, so the export stays in one backend (SET LOCAL in execute).
+ * backend at about 1 s per 100,000 cases is still short of 150,000 rows/s: the export splits the
+ * period in two backends (secondBackend) rather than using parallel workers, which the sort above
+ * the scan would keep from streaming.
  */
 function copyQuery(from: string, to: string, unit: string | undefined, now: string): string {
   const unitFilter = unit === undefined ? '' : ` AND EXISTS (SELECT 1 FROM assignments x WHERE x.case_id = c.id AND x.unit_code = ${unit}::text)`;
@@ -273,6 +274,15 @@ async function medianReceivedAt(client: PoolClient, from: string, to: string): P
  * server cannot share the snapshot: the export then runs in one backend.
  *
  * Why two: one backend builds about 100,000 lines a second (copyQuery), and the machine has two cores.
+ * Measured on 2026-12-03 on the bench's year of 200,000 cases (lab database, PostgreSQL 15, the two
+ * cores shared with other sessions, load average 4.7 to 11), ten runs each, alternated, execute into
+ * a hashing sink, the same bytes every run: one backend 2.18 to 2.97 s of backend CPU (median 2.75),
+ * wall 3.4 to 5.2 s (median 4.4 s, 46,000 rows/s); two backends 2.27 to 3.36 s together (median 2.9),
+ * the larger half 1.1 to 2.0 s, wall 3.2 to 4.9 s (median 3.9 s, 52,000 rows/s). Node's own share
+ * (CopyTextLines, the sink) 0.35 to 0.8 s. The split costs almost no CPU and halves the longest
+ * backend's work; on a loaded machine the wall time gains little, as both halves wait for the same
+ * cores. Even with both cores idle, backends and Node together spend about 3.3 s of CPU on 200,000
+ * cases: at best about 120,000 rows/s on two cores, short of issue 18's 150,000 until lines cost less.
  */
 async function secondBackend(pool: Pool, first: PoolClient): Promise<PoolClient | undefined> {
   let timer: NodeJS.Timeout | undefined;
