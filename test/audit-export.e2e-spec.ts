@@ -1,9 +1,13 @@
+import { createHash } from 'node:crypto';
 import { get as httpGet, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { Pool } from 'pg';
+import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { ExportCases, parsePeriod } from '@fr/audit';
+import { ReadDatabase } from '@fr/persistence';
 import { adminToken, bearer, createOfficer, exportColumnsOffDefinition, TestEngine, waitFor } from '@fr/testing';
 
 setFlagsFromString('--expose-gc');
@@ -151,6 +155,7 @@ describe('the case export', () => {
         FROM (VALUES ('=1+2', 'in_progress', 'P_BACH_KHOA', 'resolve', timestamptz '2025-02-03 10:00:00.123456+07', 1),
                      ('-5,"a"', 'in_progress', 'P_BACH_KHOA', 'resolve', timestamptz '2999-01-01 00:00+07', 2),
                      ('@x', 'assigned', NULL, 'receive', NULL, 0),
+                     ('old', 'in_progress', 'P_BACH_KHOA', 'resolve', timestamptz '1969-12-31 23:59:59.999999+07', 0),
                      (E'tab\\there', 'resolved', 'P_BACH_KHOA', NULL, NULL, 0),
                      (E'\\tplain', 'resolved', 'P_BACH_KHOA', NULL, NULL, 0)) AS v(code, status, unit, stage, due, n)
         CROSS JOIN LATERAL (SELECT timestamptz '2025-02-01 08:00:00.999999+07' + (length(v.code) * interval '1 minute') AS t) ts
@@ -184,7 +189,9 @@ describe('the case export', () => {
         r.on('end', () => cb(null, body));
       });
     expect(res.status).toBe(200);
-    expect(reference.split('\r\n').length).toBe(7);
+    expect(reference.split('\r\n').length).toBe(8);
+    // Hanoi times cut to the second, before 1970 and far ahead too.
+    for (const time of [',1969-12-31T23:59:59+07:00,', ',2999-01-01T00:00:00+07:00,', ',2025-02-03T10:00:00+07:00,']) expect(reference).toContain(time);
     expect(reference).toMatch(/open_overdue.*\r\n.*open,/s);
     expect(reference).toContain(',P_BACH_KHOA > P_THANH_NHAN,');
     expect(reference).toContain(',resolved_late,');
@@ -194,19 +201,102 @@ describe('the case export', () => {
     expect(res.body).toBe(reference);
   });
 
-  it('a client that goes away mid-export ends the COPY and frees its connection', async () => {
+  /** The backends running an export's COPY now, each with its half (1 or 2). */
+  const copying = () =>
+    engine.query<{ pid: number; half: number }>(
+      `SELECT pid, substring(query FROM 'half (\\d)')::int AS half FROM pg_stat_activity
+        WHERE datname = current_database() AND query LIKE 'COPY (/* cases export, half _ of _ */%'`,
+    );
+  let reading: IncomingMessage | undefined;
+  // A test that fails while an export is paused must not leave it to hold the engine open.
+  afterEach(() => reading?.destroy());
+  /** Waits, by polling, until none of these backends is connected and the read pool holds no connection checked out. */
+  const freed = async (pids: number[]) => {
+    await waitFor(
+      () => engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1)`, [pids]),
+      (r) => r[0].n === 0,
+      { what: `the export's backends ${pids.join(', ')} gone` },
+    );
+    const pool = ((await engine.api.get(ReadDatabase).source()).driver as PostgresDriver).master as Pool;
+    await waitFor(
+      () => Promise.resolve(pool.totalCount - pool.idleCount),
+      (busy) => busy === 0,
+      { what: 'no read connection checked out' },
+    );
+    // The pool still serves exports.
+    const again = await engine.http().get('/v1/audits/cases?from=2025-01-01T08:00:00%2B07:00&to=2025-01-01T08:10:00%2B07:00').set(bearer(auditor));
+    expect(again.status).toBe(200);
+    expect((again.text.match(/\r\n/g) ?? []).length).toBeGreaterThanOrEqual(1 + 46); // one case every 13 s
+  };
+  const startExport = async () => {
     const res = await new Promise<IncomingMessage>((resolve, reject) =>
       httpGet({ port, host: '127.0.0.1', path: '/v1/audits/cases?from=2025-01-01&to=2025-01-31', headers: bearer(auditor) }, resolve).on('error', reject),
     );
     expect(res.statusCode).toBe(200);
     await new Promise((resolve) => res.once('data', resolve));
-    const copying = () =>
-      engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY (SELECT%'`);
-    expect((await copying())[0].n).toBe(1);
+    res.pause();
+    reading = res;
+    // The month is split in two halves, each COPYing in its own backend from the start.
+    const backends = await waitFor(copying, (r) => r.length === 2, { what: 'two COPY backends' });
+    return { res, backends };
+  };
+
+  it('a client that goes away mid-export ends both COPYs and frees both connections', async () => {
+    const { res, backends } = await startExport();
     res.destroy();
-    await waitFor(copying, (r) => r[0].n === 0, { what: 'the export connection closed' });
-    // The pool still serves exports.
-    const again = await engine.http().get('/v1/audits/cases?from=2025-01-01T08:00:00%2B07:00&to=2025-01-01T08:10:00%2B07:00').set(bearer(auditor));
-    expect(again.status).toBe(200);
+    await freed(backends.map((b) => b.pid));
   });
+
+  it.each(['pg_cancel_backend', 'pg_terminate_backend'])(
+    'a half that fails (%s of its backend) cuts the download off and frees both connections',
+    async (kill) => {
+      const { res, backends } = await startExport();
+      const second = backends.filter((b) => b.half === 2);
+      expect(second).toHaveLength(1);
+      await engine.query(`SELECT ${kill}($1)`, [second[0].pid]);
+      let lines = 0;
+      let error: unknown;
+      try {
+        for await (const chunk of res as AsyncIterable<Buffer>) lines += chunk.toString('latin1').split('\r\n').length - 1;
+      } catch (e) {
+        error = e;
+      }
+      // A cut chunked response: the reader sees an error, never a well-ended shorter file.
+      expect(error).toBeDefined();
+      expect(lines).toBeLessThan(CASES + 1);
+      await freed(backends.map((b) => b.pid));
+    },
+  );
+
+  it('split in two backends, gives the bytes of the row-by-row export', async () => {
+    const period = parsePeriod('2025-01-01', '2025-01-31');
+    const reference = createHash('sha256');
+    let referenceBytes = 0;
+    const rows = await engine.api.get(ExportCases).executeByRows(
+      { period },
+      {
+        write: (t) => {
+          const b = Buffer.from(t);
+          referenceBytes += b.length;
+          reference.update(b);
+          return Promise.resolve(true);
+        },
+      },
+    );
+    expect(rows).toBeGreaterThanOrEqual(CASES);
+    const res = await new Promise<IncomingMessage>((resolve, reject) =>
+      httpGet({ port, host: '127.0.0.1', path: '/v1/audits/cases?from=2025-01-01&to=2025-01-31', headers: bearer(auditor) }, resolve).on('error', reject),
+    );
+    const copied = createHash('sha256');
+    let copiedBytes = 0;
+    let backends = 0;
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      if (copiedBytes === 0) backends = (await copying()).length;
+      copiedBytes += chunk.length;
+      copied.update(chunk);
+    }
+    expect(backends).toBe(2);
+    expect(copiedBytes).toBe(referenceBytes);
+    expect(copied.digest('hex')).toBe(reference.digest('hex'));
+  }, 120_000);
 });

@@ -1,4 +1,4 @@
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Injectable } from '@nestjs/common';
 import { escapeLiteral, Pool, PoolClient } from 'pg';
@@ -112,13 +112,16 @@ function textCell(x: string): string {
 }
 
 /**
- * hanoiTime in SQL: the fixed offset of VIETNAM_UTC_OFFSET_MS, seconds truncated as toISOString().slice
- * does: the timestamp's own text (DateStyle ISO, which the export sets: 'YYYY-MM-DD HH:MI:SS[.ffffff]')
- * cut to the second. Six of these on 200,000 cases: 0.42 s of backend CPU, against 0.63 s with
- * to_char and a format (PostgreSQL 15, bench data, shared machine).
+ * hanoiTime in SQL: the timestamp's own text in the export's session time zone, Hanoi's fixed offset
+ * (EXPORT_SETTINGS), and DateStyle ISO: 'YYYY-MM-DD HH:MI:SS[.ffffff]+07', cut to the second as
+ * toISOString().slice does. Measured on 200,000 cases (PostgreSQL 15, bench data, shared machine):
+ * six of these with to_char and a format 0.63 s of backend CPU, converted to UTC and shifted by an
+ * interval 0.42 s. Read in the session's zone instead, the six cells of the bench's 200,000 cases
+ * (hashed, the same text) took 1.27 to 1.83 s of backend CPU (median 1.54), against 1.30 to 1.94 s
+ * (median 1.73) shifted, five runs each, alternated, load average near 9: about a tenth less, within the noise.
  */
 function timeCell(x: string): string {
-  return `COALESCE(replace(left(((${x} AT TIME ZONE 'UTC') + interval '${VIETNAM_UTC_OFFSET_MS / 1000} seconds')::text, 19), ' ', 'T') || '+07:00', '')`;
+  return `COALESCE(replace(left(${x}::text, 19), ' ', 'T') || '+07:00', '')`;
 }
 
 function numberCell(x: string): string {
@@ -197,8 +200,9 @@ function lookedUp(table: string, key: string, name: string): string {
  * the two sets pre-aggregated and hash-joined (the query before this one), 2.0 to 2.9 s now, the same
  * bytes; wall time 4.7 to 21.6 s before, 3.2 to 5.8 s now. Of what remains, about 0.3 s is scan,
  * lookups and sort, the rest building the lines, half of that the six Hanoi times (timeCell): one
- * backend at about 1 s per 100,000 cases is still short of 150,000 rows/s. Parallel workers would
- * buy nothing on two cores, so the export stays in one backend (SET LOCAL in execute).
+ * backend at about 1 s per 100,000 cases is still short of 150,000 rows/s: the export splits the
+ * period in two backends (secondBackend) rather than using parallel workers, which the sort above
+ * the scan would keep from streaming.
  */
 function copyQuery(from: string, to: string, unit: string | undefined, now: string): string {
   const unitFilter = unit === undefined ? '' : ` AND EXISTS (SELECT 1 FROM assignments x WHERE x.case_id = c.id AND x.unit_code = ${unit}::text)`;
@@ -236,6 +240,128 @@ function exportQuery(withUnit: boolean): string {
        ORDER BY c.received_at, c.id`;
 }
 
+/** VIETNAM_UTC_OFFSET_MS as a PostgreSQL time zone: '+07' (a bare offset reads as east of Greenwich, unlike a POSIX 'UTC+7'). */
+const HANOI_ZONE = `+${String(VIETNAM_UTC_OFFSET_MS / 3_600_000).padStart(2, '0')}`;
+
+/**
+ * Each export backend's settings. JIT off: compiling the line's large expression cost more than it
+ * saved (3.6 s of backend CPU without, 4.7 s with, on 200,000 cases). DateStyle ISO and Hanoi's zone:
+ * timeCell reads the timestamps' ISO text in Hanoi time, whatever the server's defaults. work_mem: the sort of copyQuery in memory
+ * up to about 200,000 cases (at the default 4 MB it spilled to disk). No parallel workers: the export
+ * uses the second core through its second backend (secondBackend).
+ */
+const EXPORT_SETTINGS = `SET LOCAL jit = off; SET LOCAL DateStyle = 'ISO'; SET LOCAL TimeZone = '${HANOI_ZONE}'; SET LOCAL work_mem = '${EXPORT_WORK_MEM}'; SET LOCAL max_parallel_workers_per_gather = 0`;
+
+/** Below this many cases in the period the export stays in one backend: a second one would not pay for its set-up. */
+const ONE_BACKEND_UP_TO_CASES = 20_000;
+
+/** How long the export waits for a second connection before it runs in one backend. */
+const SECOND_BACKEND_WAIT_MS = 200;
+
+/**
+ * The received_at (a literal) that halves the period's cases, or undefined when there are too few to
+ * split. Counted and found on cases_received_idx (index-only scans, in the export's snapshot); the
+ * cases of a unit are split where all cases are, which is still a valid split, only less even. Cases
+ * received at that very instant all fall in the second half, so each half in order, one after the
+ * other, is the period in order (received_at, id).
+ */
+async function medianReceivedAt(client: PoolClient, from: string, to: string): Promise<string | undefined> {
+  const inPeriod = `FROM cases WHERE received_at >= ${from}::timestamptz AND received_at < ${to}::timestamptz`;
+  const { rows } = await client.query<{ n: number; at: string | null }>(
+    `SELECT n, (SELECT received_at::text ${inPeriod} ORDER BY received_at OFFSET n / 2 LIMIT 1) AS at FROM (SELECT count(*)::int AS n ${inPeriod}) c`,
+  );
+  const [{ n, at }] = rows;
+  return n > ONE_BACKEND_UP_TO_CASES && at !== null ? escapeLiteral(at) : undefined;
+}
+
+/**
+ * A second backend in the snapshot of `first`'s transaction, or undefined when the pool has none to
+ * spare soon (exports waiting for each other's second connection must not wait for ever) or the
+ * server cannot share the snapshot: the export then runs in one backend.
+ *
+ * Why two: one backend builds about 100,000 lines a second (copyQuery), and the machine has two cores.
+ * Measured on 2026-12-03 on the bench's year of 200,000 cases (lab database, PostgreSQL 15, the two
+ * cores shared with other sessions, load average 4.7 to 11), ten runs each, alternated, execute into
+ * a hashing sink, the same bytes every run: one backend 2.18 to 2.97 s of backend CPU (median 2.75),
+ * wall 3.4 to 5.2 s (median 4.4 s, 46,000 rows/s); two backends 2.27 to 3.36 s together (median 2.9),
+ * the larger half 1.1 to 2.0 s, wall 3.2 to 4.9 s (median 3.9 s, 52,000 rows/s). Node's own share
+ * (CopyTextLines, the sink) 0.35 to 0.8 s. The split costs almost no CPU and halves the longest
+ * backend's work; on a loaded machine the wall time gains little, as both halves wait for the same
+ * cores. Even with both cores idle, backends and Node together spend about 3.3 s of CPU on 200,000
+ * cases: at best about 120,000 rows/s on two cores, short of issue 18's 150,000 until lines cost less.
+ */
+async function secondBackend(pool: Pool, first: PoolClient): Promise<PoolClient | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const pending = pool.connect().catch(() => undefined);
+  const client = await Promise.race([pending, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), SECOND_BACKEND_WAIT_MS)))]);
+  clearTimeout(timer);
+  if (!client) {
+    void pending.then((c) => c?.release());
+    return undefined;
+  }
+  let snapshot: string;
+  try {
+    snapshot = (await first.query<{ id: string }>(`SELECT pg_export_snapshot() AS id`)).rows[0].id;
+  } catch {
+    // The failed statement ended the first transaction: it starts again, alone.
+    client.release();
+    await first.query('ROLLBACK');
+    await first.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await first.query(EXPORT_SETTINGS);
+    return undefined;
+  }
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await client.query(`SET TRANSACTION SNAPSHOT ${escapeLiteral(snapshot)}`);
+    await client.query(EXPORT_SETTINGS);
+    return client;
+  } catch {
+    client.release(true);
+    return undefined;
+  }
+}
+
+/**
+ * The COPYs' lines into `out`, one COPY after the other, in one pipeline (a pipeline per COPY that
+ * leaves `out` open leaks listeners on it). A COPY not yet read is paused by backpressure: its stream
+ * buffers one chunk, its socket a few, and its backend waits to write.
+ *
+ * Any failure ends them all at once, whichever COPY is being read: the reader gone (`out` closed or
+ * failed) or either COPY failed, even the one not yet reached. `abort` is told first (it closes the
+ * connections, so no backend is left waiting to write to a socket nobody reads, nor a connection
+ * held), then every COPY stream is destroyed, so the one the pipeline waits on ends and the pipeline
+ * settles. Without this, a client leaving during the first half left the second half's COPY running
+ * and its connection out of the pool (reverted in 121d82f).
+ */
+async function streamInOrder(copies: Readable[], out: Writable, abort: (e: Error) => void): Promise<void> {
+  let failed: Error | undefined;
+  const fail = (e: Error) => {
+    if (failed) return;
+    failed = e;
+    abort(e);
+    for (const c of copies) c.destroy(e);
+  };
+  const closed = () => {
+    if (!out.writableFinished) fail(new Error('the export was closed before its end'));
+  };
+  for (const c of copies) c.on('error', fail);
+  out.on('error', fail).on('close', closed);
+  try {
+    await pipeline(
+      async function* () {
+        for (const copy of copies) for await (const chunk of copy) yield chunk as Buffer;
+      },
+      new CopyTextLines(),
+      out,
+    );
+  } catch (e) {
+    fail(e instanceof Error ? e : new Error(String(e)));
+  } finally {
+    out.off('error', fail).off('close', closed);
+  }
+  if (failed) throw failed;
+}
+
 /**
  * The case-level export: one CSV row per case received in the period. PostgreSQL builds each line
  * (masking, CSV quoting, Hanoi times) and streams them with `COPY ... TO STDOUT`; the rows flow to
@@ -260,30 +386,59 @@ export class ExportCases {
     // COPY takes no parameters: the values are quoted as literals.
     const literal = (d: Date) => escapeLiteral(d.toISOString());
     const unit = f.unitCode === undefined ? undefined : escapeLiteral(f.unitCode);
-    const sql = copyQuery(literal(f.period.from), literal(f.period.to), unit, `${literal(new Date(Date.now()))}::timestamptz`);
+    const now = `${literal(new Date(Date.now()))}::timestamptz`;
     const pool = ((await this.read.source()).driver as PostgresDriver).master as Pool;
-    const client: PoolClient = await pool.connect();
+    const clients: PoolClient[] = [];
+    const released = new Set<PoolClient>();
+    // A connection lost while checked out (a backend terminated) is reported by the pg client as an
+    // 'error' event, which would crash the process unheard; the query running on it fails with it too.
+    const lost = () => undefined;
+    // After a failure a connection may be mid-COPY: the pool closes it (its socket destroyed, since a
+    // query is active) instead of handing it on; a backend blocked writing then fails its next write.
+    const release = (err?: Error) => {
+      for (const c of clients) {
+        if (released.has(c)) continue;
+        released.add(c);
+        c.off('error', lost);
+        c.release(err);
+      }
+    };
+    const connect = async (c: Promise<PoolClient | undefined>) => {
+      const client = await c;
+      if (client) clients.push(client.on('error', lost));
+      return client;
+    };
     let failure: Error | undefined;
     try {
-      // One snapshot for the whole export, as the cursor had. JIT off: compiling the line's large
-      // expression cost more than it saved (3.6 s of backend CPU without, 4.7 s with, on 200,000 cases).
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      // timeCell reads the timestamps' ISO text, whatever the server's default DateStyle. The sort of
-      // copyQuery in memory up to about 200,000 cases: at the default 4 MB it spilled to disk.
-      await client.query(
-        `SET LOCAL jit = off; SET LOCAL DateStyle = 'ISO'; SET LOCAL work_mem = '${EXPORT_WORK_MEM}'; SET LOCAL max_parallel_workers_per_gather = 0`,
+      const first = (await connect(pool.connect()))!;
+      // One snapshot for the whole export, as the cursor had.
+      await first.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await first.query(EXPORT_SETTINGS);
+      const from = literal(f.period.from);
+      const to = literal(f.period.to);
+      const middle = await medianReceivedAt(first, from, to);
+      const second = middle === undefined ? undefined : await connect(secondBackend(pool, first));
+      const ranges: [string, string][] = second
+        ? [
+            [from, middle!],
+            [middle!, to],
+          ]
+        : [[from, to]];
+      // Every COPY is sent at once: the backends build their halves side by side, the second one's
+      // output unread (backpressure through its socket) until the first half is streamed.
+      // Each COPY named by its half, at the start of its text: pg_stat_activity shows the start only.
+      const copies = ranges.map(([a, b], i) =>
+        clients[i].query(copyTo(`COPY (/* cases export, half ${i + 1} of ${ranges.length} */ ${copyQuery(a, b, unit, now).trim()}) TO STDOUT`)),
       );
-      const copy = client.query(copyTo(`COPY (${sql.trim()}) TO STDOUT`));
       out.write(UTF8_BOM + csvRow(COLUMNS.map(([h]) => h)));
-      await pipeline(copy, new CopyTextLines(), out);
-      await client.query('COMMIT');
-      return copy.rowCount;
+      await streamInOrder(copies, out, release);
+      for (const c of clients) await c.query('COMMIT');
+      return copies.reduce((n, c) => n + c.rowCount, 0);
     } catch (e) {
       failure = e instanceof Error ? e : new Error(String(e));
       throw e;
     } finally {
-      // After a failure the connection may be mid-COPY: the pool closes it instead of handing it on.
-      client.release(failure);
+      release(failure);
     }
   }
 
