@@ -28,6 +28,7 @@ import { CaseExportColumns1766700000000 } from './1766700000000-CaseExportColumn
 import { CaseEventReceivers1766750000000 } from './1766750000000-CaseEventReceivers';
 import { UnitDayTotals1766800000000 } from './1766800000000-UnitDayTotals';
 import { CasesOpenSpan1766800000001 } from './1766800000001-CasesOpenSpan';
+import { EscalationsFiredIndex1766900000000 } from './1766900000000-EscalationsFiredIndex';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -61,4 +62,5 @@ export const MIGRATIONS = [
   CaseEventReceivers1766750000000,
   UnitDayTotals1766800000000,
   CasesOpenSpan1766800000001,
+  EscalationsFiredIndex1766900000000,
 ];
