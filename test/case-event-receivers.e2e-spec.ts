@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { DeliveriesReconciler } from '@fr/notifications';
+import { Deliveries, DeliveriesReconciler } from '@fr/notifications';
 import { writeAuditEvent, writeOutboxWithCaseEventStates } from '@fr/persistence';
 import { caseEventMessage } from '@fr/queue';
 import { adminToken, ApiSchema, bearer, DEV_KEYS, startWebhookReceiver, TestEngine, waitFor, WebhookReceiver } from '@fr/testing';
@@ -148,6 +148,61 @@ describe('case events and the receivers that exist when they commit', () => {
     // The first committed before the webhook existed: not fanned out, and not owed to it.
     expect(await traces(firstEvent)).toEqual(nothing);
     expect(deliveredTo('/racing', a.trackingCode)).toEqual([]);
+    await disable(hook);
+  });
+
+  it('gives a webhook registered while an announcement is mid-transaction every announcement that commits after it', async () => {
+    const ds = engine.api.get(DataSource);
+    const deliveries = engine.api.get(Deliveries);
+    deliveries.registerPayload('racetest', async (id) => ({ event: 'notice', title: `Thông báo ${id}`, body: `Lịch tiếp công dân, số ${id}.` }));
+    /** An announcement of a notice in a transaction that stays open until `commit` resolves: the deliveries it made. */
+    const announcer = (id: string, commit: Promise<void>) => {
+      let announced!: (made: number) => void;
+      const made = new Promise<number>((resolve) => (announced = resolve));
+      const done = ds.transaction(async (m) => {
+        announced(await deliveries.announce(m, { event: 'notice', key: `racetest.${id}` }));
+        await commit;
+      });
+      return { made, done };
+    };
+    const waiting = (query: string) =>
+      waitFor(
+        () => engine.query(`SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE $1`, [query]),
+        (rows) => rows.length === 1,
+        { what: `a backend waiting for the receivers' lock in ${query}` },
+      );
+    const registerNotices = (path: string) =>
+      engine
+        .http()
+        .post('/v1/webhooks')
+        .set(bearer(admin))
+        .send({ url: `${rx.url}${path}`, events: ['notice'] })
+        .then((res) => res);
+
+    // 1. An announcement finds no subscriber and has not committed yet; 2. a registration waits for it;
+    // 3. a second announcement comes while the registration waits, and queues behind it.
+    let commitFirst!: () => void;
+    const first = announcer('1', new Promise((resolve) => (commitFirst = resolve)));
+    expect(await first.made).toBe(0);
+    const registration = registerNotices('/announced');
+    await waiting('%pg_advisory_xact_lock(%');
+    const second = announcer('2', Promise.resolve());
+    await waiting('%webhook_subscribers%');
+    // 4. The first commits, then the registration, then the second, which owes the new webhook its delivery.
+    commitFirst();
+    await first.done;
+    const hook = trust('/announced', await registration);
+    expect(await second.made).toBe(1);
+    await second.done;
+
+    await waitFor(
+      async () => rx.calls.filter((c) => c.path === '/announced'),
+      (calls) => calls.length === 1,
+      { what: 'the delivery of the announcement that committed after the registration' },
+    );
+    expect(JSON.parse(rx.calls.find((c) => c.path === '/announced')!.body)).toMatchObject({ event: 'notice', title: 'Thông báo 2' });
+    const made = await engine.query<{ event_key: string }>(`SELECT event_key FROM deliveries WHERE kind = 'webhook' AND target = $1`, [hook]);
+    expect(made).toEqual([{ event_key: 'racetest.2' }]);
     await disable(hook);
   });
 });

@@ -5,7 +5,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { UnprocessableError } from '@fr/domain';
 import { Metrics } from '@fr/metrics';
-import { execute, selectRow, selectRows, Sql, writeOutboxMany } from '@fr/persistence';
+import { ADVISORY_LOCK, execute, selectRow, selectRows, Sql, writeOutboxMany } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock, SlaService } from '@fr/sla';
 import { isInternalAddress } from './address-policy';
@@ -225,9 +225,15 @@ export class Deliveries implements OnModuleDestroy {
     ).length;
   }
 
+  /**
+   * The webhooks owed this transaction's event: those registered or enabled before it commits. The
+   * receivers' lock, shared here and exclusive while a webhook is registered or enabled, orders the
+   * two; the function reads after the lock is granted (migration 1766900000001 says why a plain
+   * SELECT in this statement's snapshot could miss a webhook).
+   */
   private async subscribers(m: EntityManager, event: WebhookEvent): Promise<string[]> {
-    const hooks = await selectRows<{ id: string }>(m, `SELECT id FROM webhooks WHERE active AND $1 = ANY(events) ORDER BY id`, [event]);
-    return hooks.map((h) => String(h.id));
+    const row = await selectRow<{ hooks: string[] }>(m, `SELECT webhook_subscribers($1, $2) AS hooks`, [ADVISORY_LOCK.caseEventReceivers, event]);
+    return row?.hooks ?? [];
   }
 
   /** A row and a job per wanted delivery not made before; returns the event key of each new one. */

@@ -19,7 +19,8 @@ export const ADVISORY_LOCK = {
   /**
    * Who can receive case events: shared by every transaction that writes a case event (it skips the
    * fan-out when nobody can), exclusive while a webhook is registered or enabled or a channel's
-   * webhook is set, so such a change and a skip never overlap (case-event-states.ts).
+   * webhook is set, so such a change and a skip never overlap (case-event-states.ts). Shared too by
+   * every transaction that announces another event to its webhooks (webhook_subscribers).
    */
   caseEventReceivers: 727_008,
   /**

@@ -29,6 +29,7 @@ import { CaseEventReceivers1766750000000 } from './1766750000000-CaseEventReceiv
 import { UnitDayTotals1766800000000 } from './1766800000000-UnitDayTotals';
 import { CasesOpenSpan1766800000001 } from './1766800000001-CasesOpenSpan';
 import { EscalationsFiredIndex1766900000000 } from './1766900000000-EscalationsFiredIndex';
+import { WebhookSubscribers1766900000001 } from './1766900000001-WebhookSubscribers';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -63,4 +64,5 @@ export const MIGRATIONS = [
   UnitDayTotals1766800000000,
   CasesOpenSpan1766800000001,
   EscalationsFiredIndex1766900000000,
+  WebhookSubscribers1766900000001,
 ];
