@@ -1,9 +1,12 @@
+import { FileHandle, mkdtemp, open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { escapeLiteral, Pool, PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { APP_CONFIG, AppConfig } from '@fr/config';
 import { NotFoundError, VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
 import { ReadDatabase, selectRow } from '@fr/persistence';
 import { CopyTextLines } from './copy-text';
@@ -252,112 +255,179 @@ const HANOI_ZONE = `+${String(VIETNAM_UTC_OFFSET_MS / 3_600_000).padStart(2, '0'
  */
 const EXPORT_SETTINGS = `SET LOCAL jit = off; SET LOCAL DateStyle = 'ISO'; SET LOCAL TimeZone = '${HANOI_ZONE}'; SET LOCAL work_mem = '${EXPORT_WORK_MEM}'; SET LOCAL max_parallel_workers_per_gather = 0`;
 
-/** Below this many cases in the period the export stays in one backend: a second one would not pay for its set-up. */
+/** Below this many cases in the period the export stays in one backend: another one would not pay for its set-up. */
 const ONE_BACKEND_UP_TO_CASES = 20_000;
 
-/** How long the export waits for a second connection before it runs in one backend. */
-const SECOND_BACKEND_WAIT_MS = 200;
+/** How long the export waits for its other connections before it runs in fewer backends. */
+const MORE_BACKENDS_WAIT_MS = 200;
+
+/** The spill files' directories in FR_EXPORT_SPILL_DIR (os.tmpdir() by default) start with this (each is removed as soon as its file is open: openSpill). */
+export const EXPORT_SPILL_PREFIX = 'fr-export-';
+
+/** What a spill file's writer buffers before its COPY is paused, and the chunks it is read back in: memory per part, not per case. */
+const SPILL_WRITE_BUFFER = 256 * 1024;
+const SPILL_READ_CHUNK = 256 * 1024;
 
 /**
- * The received_at (a literal) that halves the period's cases, or undefined when there are too few to
- * split. Counted and found on cases_received_idx (index-only scans, in the export's snapshot); the
- * cases of a unit are split where all cases are, which is still a valid split, only less even. Cases
- * received at that very instant all fall in the second half, so each half in order, one after the
- * other, is the period in order (received_at, id).
+ * The received_at literals that cut the period's cases into `parts` parts of about the same count, or
+ * an empty list when the period's `n` cases have gone (the snapshot keeps them: not expected). Counted and found on cases_received_idx (index-only
+ * scans, in the export's snapshot); the cases of a unit are split where all cases are, which is still
+ * a valid split, only less even. Cases received at a cut's very instant all fall in the later part, so
+ * the parts in order, one after the other, are the period in order (received_at, id); a part may be
+ * empty (many cases at one instant).
  */
-async function medianReceivedAt(client: PoolClient, from: string, to: string): Promise<string | undefined> {
+async function cutPoints(client: PoolClient, from: string, to: string, n: number, parts: number): Promise<string[]> {
   const inPeriod = `FROM cases WHERE received_at >= ${from}::timestamptz AND received_at < ${to}::timestamptz`;
-  const { rows } = await client.query<{ n: number; at: string | null }>(
-    `SELECT n, (SELECT received_at::text ${inPeriod} ORDER BY received_at OFFSET n / 2 LIMIT 1) AS at FROM (SELECT count(*)::int AS n ${inPeriod}) c`,
+  const cuts = Array.from(
+    { length: parts - 1 },
+    (_, k) => `(SELECT received_at::text ${inPeriod} ORDER BY received_at OFFSET ${Math.floor((n * (k + 1)) / parts)} LIMIT 1)`,
   );
-  const [{ n, at }] = rows;
-  return n > ONE_BACKEND_UP_TO_CASES && at !== null ? escapeLiteral(at) : undefined;
+  const { rows } = await client.query<{ at: (string | null)[] }>(`SELECT ARRAY[${cuts.join(', ')}] AS at`);
+  const at = rows[0].at;
+  return at.every((a): a is string => a !== null) ? at.map((a) => escapeLiteral(a)) : [];
+}
+
+/** The period's case count, which decides whether to split it. */
+async function casesIn(client: PoolClient, from: string, to: string): Promise<number> {
+  const { rows } = await client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM cases WHERE received_at >= ${from}::timestamptz AND received_at < ${to}::timestamptz`,
+  );
+  return rows[0].n;
+}
+
+/** A connection from the pool if one comes within MORE_BACKENDS_WAIT_MS (exports waiting for each other's connections must not wait for ever). */
+async function spareConnection(pool: Pool): Promise<PoolClient | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const pending = pool.connect().catch(() => undefined);
+  const client = await Promise.race([pending, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), MORE_BACKENDS_WAIT_MS)))]);
+  clearTimeout(timer);
+  if (!client) void pending.then((c) => c?.release());
+  return client;
 }
 
 /**
- * A second backend in the snapshot of `first`'s transaction, or undefined when the pool has none to
- * spare soon (exports waiting for each other's second connection must not wait for ever) or the
- * server cannot share the snapshot: the export then runs in one backend.
+ * Up to `wanted` more backends in the snapshot of `first`'s transaction: as many as the pool spares
+ * soon, none when the server cannot share the snapshot (the export then runs in fewer backends).
  *
- * Why two: one backend builds about 100,000 lines a second (copyQuery), and the machine has two cores.
- * Measured on 2026-12-03 on the bench's year of 200,000 cases (lab database, PostgreSQL 15, the two
- * cores shared with other sessions, load average 4.7 to 11), ten runs each, alternated, execute into
- * a hashing sink, the same bytes every run: one backend 2.18 to 2.97 s of backend CPU (median 2.75),
- * wall 3.4 to 5.2 s (median 4.4 s, 46,000 rows/s); two backends 2.27 to 3.36 s together (median 2.9),
- * the larger half 1.1 to 2.0 s, wall 3.2 to 4.9 s (median 3.9 s, 52,000 rows/s). Node's own share
- * (CopyTextLines, the sink) 0.35 to 0.8 s. The split costs almost no CPU and halves the longest
- * backend's work; on a loaded machine the wall time gains little, as both halves wait for the same
- * cores. Even with both cores idle, backends and Node together spend about 3.3 s of CPU on 200,000
- * cases: at best about 120,000 rows/s on two cores, short of issue 18's 150,000 until lines cost less.
+ * Why more than one: one backend builds about 100,000 lines a second (copyQuery), and the machine has
+ * two cores. See ExportCases for what was measured.
  */
-async function secondBackend(pool: Pool, first: PoolClient): Promise<PoolClient | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const pending = pool.connect().catch(() => undefined);
-  const client = await Promise.race([pending, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), SECOND_BACKEND_WAIT_MS)))]);
-  clearTimeout(timer);
-  if (!client) {
-    void pending.then((c) => c?.release());
-    return undefined;
-  }
+async function moreBackends(pool: Pool, first: PoolClient, wanted: number): Promise<PoolClient[]> {
+  const clients = (await Promise.all(Array.from({ length: wanted }, () => spareConnection(pool)))).filter((c) => c !== undefined);
+  if (clients.length === 0) return [];
   let snapshot: string;
   try {
     snapshot = (await first.query<{ id: string }>(`SELECT pg_export_snapshot() AS id`)).rows[0].id;
   } catch {
     // The failed statement ended the first transaction: it starts again, alone.
-    client.release();
+    for (const c of clients) c.release();
     await first.query('ROLLBACK');
     await first.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     await first.query(EXPORT_SETTINGS);
-    return undefined;
+    return [];
   }
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    await client.query(`SET TRANSACTION SNAPSHOT ${escapeLiteral(snapshot)}`);
-    await client.query(EXPORT_SETTINGS);
-    return client;
-  } catch {
-    client.release(true);
-    return undefined;
-  }
+  const joined = await Promise.all(
+    clients.map(async (client) => {
+      try {
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        await client.query(`SET TRANSACTION SNAPSHOT ${escapeLiteral(snapshot)}`);
+        await client.query(EXPORT_SETTINGS);
+        return client;
+      } catch {
+        client.release(true);
+        return undefined;
+      }
+    }),
+  );
+  return joined.filter((c) => c !== undefined);
 }
 
 /**
- * The COPYs' lines into `out`, one COPY after the other, in one pipeline (a pipeline per COPY that
- * leaves `out` open leaks listeners on it). A COPY not yet read is paused by backpressure: its stream
- * buffers one chunk, its socket a few, and its backend waits to write.
- *
- * Any failure ends them all at once, whichever COPY is being read: the reader gone (`out` closed or
- * failed) or either COPY failed, even the one not yet reached. `abort` is told first (it closes the
- * connections, so no backend is left waiting to write to a socket nobody reads, nor a connection
- * held), then every COPY stream is destroyed, so the one the pipeline waits on ends and the pipeline
- * settles. Without this, a client leaving during the first half left the second half's COPY running
- * and its connection out of the pool (reverted in 121d82f).
+ * A file for a part's lines, on disk rather than in memory: written and read through two descriptors
+ * opened before the file and its directory (mkdtemp, 0700; the file 0600) are removed. The lines are
+ * personal data as masked for the caller; unlinked at once, the file leaves nothing behind whatever
+ * happens next (the export's end, a failure, the process killed): its space is freed when both
+ * descriptors close, which the export does in every outcome.
  */
-async function streamInOrder(copies: Readable[], out: Writable, abort: (e: Error) => void): Promise<void> {
+interface Spill {
+  write: FileHandle;
+  read: FileHandle;
+}
+
+async function openSpill(root: string): Promise<Spill> {
+  const dir = await mkdtemp(join(root, EXPORT_SPILL_PREFIX));
+  let write: FileHandle | undefined;
+  try {
+    write = await open(join(dir, 'part.csv'), 'wx', 0o600);
+    return { write, read: await open(join(dir, 'part.csv'), 'r') };
+  } catch (e) {
+    await write?.close();
+    throw e;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Closing a FileHandle twice is harmless; its streams close it themselves when they end. */
+const closeSpills = (spills: Spill[]) => Promise.all(spills.flatMap((s) => [s.write.close(), s.read.close()]).map((p) => p.catch(() => undefined)));
+
+/**
+ * The COPYs' lines into `out`, in order. The first part is streamed to `out` as it arrives, read from
+ * its connection only as fast as `out` takes it; each later part, meanwhile, is read at full speed
+ * into its spill file (its backend never waits for the client), and `spilled(i)` is told when part i
+ * is all on disk (its transaction can end then and its connection go back to the pool). After the
+ * first part, each spill file in turn is streamed to `out`. One pipeline into `out` (a pipeline per
+ * part that leaves `out` open leaks listeners on it).
+ *
+ * Any failure ends them all at once, whichever part is being read: the reader gone (`out` closed or
+ * failed), a COPY failed (even one being spilled) or a spill file failed. `abort` is told first (it
+ * closes the connections, so no backend is left waiting to write to a socket nobody reads, nor a
+ * connection held), then every COPY and file stream is destroyed, so whatever the pipelines wait on
+ * ends and they settle. Without this, a client leaving during the first half left the second half's
+ * COPY running and its connection out of the pool (reverted in 121d82f).
+ */
+async function streamInOrder(
+  copies: Readable[],
+  spills: Spill[],
+  out: Writable,
+  abort: (e: Error) => void,
+  spilled: (i: number) => Promise<void>,
+): Promise<void> {
   let failed: Error | undefined;
+  const streams: Readable[] = [];
+  const writers = spills.map((s) => s.write.createWriteStream({ highWaterMark: SPILL_WRITE_BUFFER }));
   const fail = (e: Error) => {
     if (failed) return;
     failed = e;
     abort(e);
-    for (const c of copies) c.destroy(e);
+    for (const s of [...copies, ...writers, ...streams]) s.destroy(e);
   };
   const closed = () => {
     if (!out.writableFinished) fail(new Error('the export was closed before its end'));
   };
   for (const c of copies) c.on('error', fail);
   out.on('error', fail).on('close', closed);
+  const onDisk = copies.slice(1).map((copy, i) => pipeline(copy, new CopyTextLines(), writers[i]).then(() => spilled(i + 1)));
+  for (const p of onDisk) p.catch((e: unknown) => fail(e instanceof Error ? e : new Error(String(e))));
   try {
-    await pipeline(
-      async function* () {
-        for (const copy of copies) for await (const chunk of copy) yield chunk as Buffer;
-      },
-      new CopyTextLines(),
-      out,
-    );
+    await pipeline(async function* () {
+      const lines = new CopyTextLines();
+      for await (const chunk of copies[0]) yield lines.convert(chunk as Buffer);
+      const cut = lines.ended();
+      if (cut) throw cut;
+      for (const [i, spill] of spills.entries()) {
+        await onDisk[i];
+        const file = spill.read.createReadStream({ start: 0, highWaterMark: SPILL_READ_CHUNK });
+        streams.push(file);
+        for await (const chunk of file) yield chunk as Buffer;
+      }
+    }, out);
   } catch (e) {
     fail(e instanceof Error ? e : new Error(String(e)));
   } finally {
     out.off('error', fail).off('close', closed);
+    // Every spill settled (their streams destroyed by a failure) before the caller closes the files.
+    await Promise.allSettled(onDisk);
   }
   if (failed) throw failed;
 }
@@ -368,11 +438,20 @@ async function streamInOrder(copies: Readable[], out: Writable, abort: (e: Error
  * the client through a pipeline, read from the connection only as fast as the client takes them,
  * so memory stays flat however many cases there are. A client that goes away ends the COPY: its
  * connection is closed, not returned to the pool mid-COPY.
+ *
+ * A period of many cases is cut in FR_EXPORT_PARTS parts by received_at, each COPYing in its own backend
+ * on one snapshot, side by side: the first streamed to the client, the others spilled to disk at
+ * full speed and streamed after it (streamInOrder), so every backend works from the start instead of
+ * waiting on the client, and memory stays flat (the spill is on disk).
+ * MEASURED (2026-12-03): see below.
  */
 @Injectable()
 export class ExportCases {
   /** Exports read the replica when there is one (DATABASE_READ_URL). */
-  constructor(private readonly read: ReadDatabase) {}
+  constructor(
+    private readonly read: ReadDatabase,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   /** Checks the filter before anything is sent, so errors can still be proper HTTP errors. */
   async prepare(f: ExportCasesFilter): Promise<void> {
@@ -390,55 +469,57 @@ export class ExportCases {
     const pool = ((await this.read.source()).driver as PostgresDriver).master as Pool;
     const clients: PoolClient[] = [];
     const released = new Set<PoolClient>();
+    const spills: Spill[] = [];
     // A connection lost while checked out (a backend terminated) is reported by the pg client as an
     // 'error' event, which would crash the process unheard; the query running on it fails with it too.
     const lost = () => undefined;
+    const releaseOne = (c: PoolClient, err?: Error) => {
+      if (released.has(c)) return;
+      released.add(c);
+      c.off('error', lost);
+      c.release(err);
+    };
     // After a failure a connection may be mid-COPY: the pool closes it (its socket destroyed, since a
     // query is active) instead of handing it on; a backend blocked writing then fails its next write.
     const release = (err?: Error) => {
-      for (const c of clients) {
-        if (released.has(c)) continue;
-        released.add(c);
-        c.off('error', lost);
-        c.release(err);
-      }
-    };
-    const connect = async (c: Promise<PoolClient | undefined>) => {
-      const client = await c;
-      if (client) clients.push(client.on('error', lost));
-      return client;
+      for (const c of clients) releaseOne(c, err);
     };
     let failure: Error | undefined;
     try {
-      const first = (await connect(pool.connect()))!;
+      const first = await pool.connect();
+      clients.push(first.on('error', lost));
       // One snapshot for the whole export, as the cursor had.
       await first.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       await first.query(EXPORT_SETTINGS);
       const from = literal(f.period.from);
       const to = literal(f.period.to);
-      const middle = await medianReceivedAt(first, from, to);
-      const second = middle === undefined ? undefined : await connect(secondBackend(pool, first));
-      const ranges: [string, string][] = second
-        ? [
-            [from, middle!],
-            [middle!, to],
-          ]
-        : [[from, to]];
-      // Every COPY is sent at once: the backends build their halves side by side, the second one's
-      // output unread (backpressure through its socket) until the first half is streamed.
-      // Each COPY named by its half, at the start of its text: pg_stat_activity shows the start only.
+      const n = this.config.exportParts > 1 ? await casesIn(first, from, to) : 0;
+      if (n > ONE_BACKEND_UP_TO_CASES) for (const c of await moreBackends(pool, first, this.config.exportParts - 1)) clients.push(c.on('error', lost));
+      const cuts = clients.length > 1 ? await cutPoints(first, from, to, n, clients.length) : [];
+      // Without cuts (the period emptied since it was counted), the other backends go back unused.
+      for (const c of clients.slice(cuts.length + 1)) await c.query('ROLLBACK').then(() => releaseOne(c));
+      const bounds = [from, ...cuts, to];
+      const ranges = bounds.slice(1).map((b, i): [string, string] => [bounds[i], b]);
+      for (let i = 1; i < ranges.length; i++) spills.push(await openSpill(this.config.exportSpillDir));
+      // Every COPY is sent at once: the backends build their parts side by side.
+      // Each COPY named by its part, at the start of its text: pg_stat_activity shows the start only.
       const copies = ranges.map(([a, b], i) =>
-        clients[i].query(copyTo(`COPY (/* cases export, half ${i + 1} of ${ranges.length} */ ${copyQuery(a, b, unit, now).trim()}) TO STDOUT`)),
+        clients[i].query(copyTo(`COPY (/* cases export, part ${i + 1} of ${ranges.length} */ ${copyQuery(a, b, unit, now).trim()}) TO STDOUT`)),
       );
       out.write(UTF8_BOM + csvRow(COLUMNS.map(([h]) => h)));
-      await streamInOrder(copies, out, release);
-      for (const c of clients) await c.query('COMMIT');
+      // A part on disk ends its transaction and frees its connection while the others still run.
+      await streamInOrder(copies, spills, out, release, async (i) => {
+        await clients[i].query('COMMIT');
+        releaseOne(clients[i]);
+      });
+      await first.query('COMMIT');
       return copies.reduce((n, c) => n + c.rowCount, 0);
     } catch (e) {
       failure = e instanceof Error ? e : new Error(String(e));
       throw e;
     } finally {
       release(failure);
+      await closeSpills(spills);
     }
   }
 
