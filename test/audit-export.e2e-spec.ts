@@ -1,12 +1,17 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { get as httpGet, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Pool } from 'pg';
 import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
-import { ExportCases, parsePeriod } from '@fr/audit';
+import { APP_CONFIG, AppConfig } from '@fr/config';
+import { EXPORT_SPILL_PREFIX, ExportCases, parsePeriod } from '@fr/audit';
 import { ReadDatabase } from '@fr/persistence';
 import { adminToken, bearer, createOfficer, exportColumnsOffDefinition, TestEngine, waitFor } from '@fr/testing';
 
@@ -23,9 +28,11 @@ describe('the case export', () => {
   let engine: TestEngine;
   let auditor: string;
   let port: number;
+  // This file's own directory for the export's spill files (FR_EXPORT_SPILL_DIR).
+  const spillRoot = mkdtempSync(join(tmpdir(), 'audit-export-spec-'));
 
   beforeAll(async () => {
-    engine = await TestEngine.start({ worker: false });
+    engine = await TestEngine.start({ worker: false, env: { FR_EXPORT_SPILL_DIR: spillRoot } });
     const admin = await adminToken(engine);
     auditor = (await createOfficer(engine, admin, { username: 'nv.export', role: 'AUDITOR', unitCode: 'NOI_VU' })).token;
     // 200,000 cases over January 2025, spread over the wards, each with its assignment (and its units path, as routing writes it).
@@ -51,7 +58,32 @@ describe('the case export', () => {
     await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
     port = (app.address() as AddressInfo).port;
   }, 300_000); // 200,000 cases: well under the default minute alone, not always beside other suites on two shared cores
-  afterAll(() => engine?.close());
+  afterAll(async () => {
+    await engine?.close();
+    rmSync(spillRoot, { recursive: true, force: true });
+  });
+
+  /**
+   * The spill files this process holds open: unlinked as soon as they are open, they exist only as
+   * descriptors (/proc/self/fd links to '<path> (deleted)'); and whatever is left in their directory.
+   */
+  const spillsHeld = () =>
+    readdirSync('/proc/self/fd')
+      .map((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`);
+        } catch {
+          return ''; // closed meanwhile (the directory's own descriptor)
+        }
+      })
+      .filter((link) => link.startsWith(join(spillRoot, EXPORT_SPILL_PREFIX)));
+  /** Waits, by polling, until no spill file is held open by the export nor left on disk. */
+  const noSpillLeft = () =>
+    waitFor(
+      () => Promise.resolve([...spillsHeld(), ...readdirSync(spillRoot)]),
+      (left) => left.length === 0,
+      { what: 'no spill file held or left' },
+    );
 
   it('streams 200,000 cases in bounded memory, as UTF-8 with BOM, Vietnamese intact, without names or phone numbers', async () => {
     gc();
@@ -202,19 +234,27 @@ describe('the case export', () => {
     expect(res.body).toBe(reference);
   });
 
-  /** The backends running an export's COPY now, each with its half (1 or 2). */
+  /** The backends running an export's COPY now, each with its part (1 or 2). */
   const copying = () =>
-    engine.query<{ pid: number; half: number }>(
-      `SELECT pid, substring(query FROM 'half (\\d)')::int AS half FROM pg_stat_activity
-        WHERE datname = current_database() AND query LIKE 'COPY (/* cases export, half _ of _ */%'`,
+    engine.query<{ pid: number; part: number }>(
+      `SELECT pid, substring(query FROM 'part (\\d)')::int AS part FROM pg_stat_activity
+        WHERE datname = current_database() AND state = 'active' AND query LIKE 'COPY (/* cases export, part _ of _ */%'`,
     );
   let reading: IncomingMessage | undefined;
   // A test that fails while an export is paused must not leave it to hold the engine open.
   afterEach(() => reading?.destroy());
-  /** Waits, by polling, until none of these backends is connected and the read pool holds no connection checked out. */
-  const freed = async (pids: number[]) => {
+  /**
+   * Waits, by polling, until none of these backends is connected and the read pool holds no connection
+   * checked out. `done`: backends whose part was all on disk before the failure may instead be back in
+   * the pool, idle (their transaction committed as soon as their part was spilled).
+   */
+  const freed = async (pids: number[], done: number[] = []) => {
     await waitFor(
-      () => engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1)`, [pids]),
+      () =>
+        engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1) AND (state <> 'idle' OR NOT pid = ANY($2))`, [
+          pids,
+          done,
+        ]),
       (r) => r[0].n === 0,
       { what: `the export's backends ${pids.join(', ')} gone` },
     );
@@ -229,6 +269,7 @@ describe('the case export', () => {
     expect(again.status).toBe(200);
     expect((again.text.match(/\r\n/g) ?? []).length).toBeGreaterThanOrEqual(1 + 46); // one case every 13 s
   };
+  /** An export of the month, paused at its first bytes, both its COPYs running. */
   const startExport = async () => {
     const res = await new Promise<IncomingMessage>((resolve, reject) =>
       httpGet({ port, host: '127.0.0.1', path: '/v1/audits/cases?from=2025-01-01&to=2025-01-31', headers: bearer(auditor) }, resolve).on('error', reject),
@@ -239,22 +280,45 @@ describe('the case export', () => {
     reading = res;
     // The month is split in two halves, each COPYing in its own backend from the start.
     const backends = await waitFor(copying, (r) => r.length === 2, { what: 'two COPY backends' });
-    return { res, backends };
+    return { res, backends, pid: (part: number) => backends.find((b) => b.part === part)!.pid };
   };
 
-  it('a client that goes away mid-export ends both COPYs and frees both connections', async () => {
-    const { res, backends } = await startExport();
+  it('a client that goes away mid-export (in the first half) ends both COPYs, frees both connections and the spill file', async () => {
+    const { res, backends, pid } = await startExport();
+    // The second half is being written to its spill file meanwhile (its writer and reader open), or is all there (its reader).
+    expect(spillsHeld().length).toBeGreaterThan(0);
     res.destroy();
-    await freed(backends.map((b) => b.pid));
+    await freed(
+      backends.map((b) => b.pid),
+      [pid(2)],
+    );
+    await noSpillLeft();
+  });
+
+  it('a client that goes away in the second half, read from the spill file, frees the connections and the file', async () => {
+    const { res, pid } = await startExport();
+    let lines = 0;
+    let held: string[] = [];
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      lines += chunk.toString('latin1').split('\r\n').length - 1;
+      if (lines > CASES * 0.6) {
+        held = spillsHeld();
+        break; // destroys the response
+      }
+    }
+    // The second half, all on disk, was being read back: its reader open (its writer closed), its connection back in the pool.
+    expect(held).toHaveLength(1);
+    expect(lines).toBeLessThan(CASES);
+    await freed([pid(1)], [pid(2)]);
+    await noSpillLeft();
   });
 
   it.each(['pg_cancel_backend', 'pg_terminate_backend'])(
     'a half that fails (%s of its backend) cuts the download off and frees both connections',
     async (kill) => {
-      const { res, backends } = await startExport();
-      const second = backends.filter((b) => b.half === 2);
-      expect(second).toHaveLength(1);
-      await engine.query(`SELECT ${kill}($1)`, [second[0].pid]);
+      const { res, backends, pid } = await startExport();
+      // The second half fails while its COPY is spilled at full speed (100,000 cases take it well over the moment this takes).
+      await engine.query(`SELECT ${kill}($1)`, [pid(2)]);
       let lines = 0;
       let error: unknown;
       try {
@@ -266,10 +330,13 @@ describe('the case export', () => {
       expect(error).toBeDefined();
       expect(lines).toBeLessThan(CASES + 1);
       await freed(backends.map((b) => b.pid));
+      await noSpillLeft();
     },
   );
 
-  it('split in two backends, gives the bytes of the row-by-row export', async () => {
+  it('split in two backends, the second half spilled to disk, gives the bytes of the row-by-row export and of one backend, and leaves no file', async () => {
+    // With statistics, the halves are cut where the planner's histogram says (estimatedCuts), not counted.
+    await engine.query(`ANALYZE cases`);
     const period = parsePeriod('2025-01-01', '2025-01-31');
     const reference = createHash('sha256');
     let referenceBytes = 0;
@@ -291,13 +358,35 @@ describe('the case export', () => {
     const copied = createHash('sha256');
     let copiedBytes = 0;
     let backends = 0;
+    let spilling = 0;
     for await (const chunk of res as AsyncIterable<Buffer>) {
-      if (copiedBytes === 0) backends = (await copying()).length;
+      if (copiedBytes === 0) {
+        backends = (await copying()).length;
+        spilling = spillsHeld().length;
+      }
       copiedBytes += chunk.length;
       copied.update(chunk);
     }
     expect(backends).toBe(2);
+    expect(spilling).toBeGreaterThan(0);
+    await noSpillLeft();
     expect(copiedBytes).toBe(referenceBytes);
-    expect(copied.digest('hex')).toBe(reference.digest('hex'));
-  }, 120_000);
+    const digest = reference.digest('hex');
+    expect(copied.digest('hex')).toBe(digest);
+
+    // The same export in one backend (FR_EXPORT_PARTS=1), nothing spilled.
+    const sut = new ExportCases(engine.api.get(ReadDatabase), { ...engine.api.get<AppConfig>(APP_CONFIG), exportParts: 1 });
+    const one = createHash('sha256');
+    const counted = await sut.execute(
+      { period },
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          one.update(chunk);
+          done(spillsHeld().length > 0 ? new Error('a one-backend export spilled') : null);
+        },
+      }),
+    );
+    expect(counted).toBe(rows);
+    expect(one.digest('hex')).toBe(digest);
+  }, 180_000);
 });

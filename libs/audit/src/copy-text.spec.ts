@@ -29,4 +29,13 @@ describe('COPY text output back to CSV lines', () => {
     const input = copyText(lines);
     for (const size of [1, 2, 3, 7, 64, input.length]) expect(convert(input, size)).toBe(expected);
   });
+
+  it('tells, outside a pipeline, that the output ended inside an escape sequence', () => {
+    const whole = new CopyTextLines();
+    whole.convert(copyText(['a\\b']));
+    expect(whole.ended()).toBeNull();
+    const cut = new CopyTextLines();
+    cut.convert(Buffer.from('a\\'));
+    expect(cut.ended()).toBeInstanceOf(Error);
+  });
 });

@@ -22,7 +22,12 @@ export class CopyTextLines extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
-    done(this.escaped ? new Error('COPY output ended inside an escape sequence') : null);
+    done(this.ended());
+  }
+
+  /** Called after the last chunk converted outside a pipeline: an error when the output was cut inside an escape. */
+  ended(): Error | null {
+    return this.escaped ? new Error('COPY output ended inside an escape sequence') : null;
   }
 
   convert(chunk: Buffer): Buffer {

@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { parseRedisUrl } from './redis-url';
 
@@ -71,6 +71,10 @@ export interface AppConfig {
   auditVerifyThreads: number;
   /** Below this many positions a verification walks in one thread: starting the others costs more than it saves. */
   auditVerifyParallelMin: number;
+  /** Backends a large case export is split across (its parts COPYing side by side, all but the first spilled to disk meanwhile). */
+  exportParts: number;
+  /** Where the case export spills its later parts while the first streams: files removed as soon as they are open, gone when the export ends. */
+  exportSpillDir: string;
   /** How often the sealer looks for committed events when it found none (it goes on at once while there is a backlog). */
   auditSealIntervalMs: number;
   /**
@@ -292,6 +296,8 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     auditSealIntervalMs: int(env, 'FR_AUDIT_SEAL_INTERVAL_MS', 100, 10, 60000, problems),
     auditVerifyThreads: int(env, 'FR_AUDIT_VERIFY_THREADS', Math.min(8, availableParallelism()), 1, 64, problems),
     auditVerifyParallelMin: int(env, 'FR_AUDIT_VERIFY_PARALLEL_MIN', 50000, 2, 1_000_000_000, problems),
+    exportParts: int(env, 'FR_EXPORT_PARTS', 2, 1, 16, problems),
+    exportSpillDir: env.FR_EXPORT_SPILL_DIR || tmpdir(),
     webhookAllowHosts: (env.FR_WEBHOOK_ALLOW_HOSTS ?? '')
       .split(',')
       .map((h) => h.trim().toLowerCase())
