@@ -185,13 +185,15 @@ const sqlField = (v: string, serverUtf8: boolean) =>
  * calling audit_event_canonical (the sealer's stored function): a verifier must not take its formula
  * from the database it checks, or replacing the function would make any edit verify. For the same
  * reason the hash is pg_catalog.sha256, named with its schema.
+ * The id's text is the event's (e.id_text, turned into text once; it is the seal's event_id, and a
+ * seal without its event is flagged before this is looked at). A uuid's text is always 36 characters.
  */
 const sqlCanonical = (serverUtf8: boolean) =>
   [
     `'${AUDIT_CANONICAL_VERSION}'`,
-    ...['s.event_id::text', 'e.case_id::text', 'e.actor', 'e.action', 'e.from_state', 'e.to_state', 'e.reason', 'e.data_text', 'e.occurred_text'].map((v) =>
-      sqlField(v, serverUtf8),
-    ),
+    sqlField('e.id_text', serverUtf8),
+    `COALESCE('|36:' || e.case_id::text, '|-')`,
+    ...['e.actor', 'e.action', 'e.from_state', 'e.to_state', 'e.reason', 'e.data_text', 'e.occurred_text'].map((v) => sqlField(v, serverUtf8)),
   ].join(' || ');
 
 /** An event's text hashes (textHashesOf): the string members of data.texts, when both are objects. */
@@ -251,7 +253,7 @@ function sealSummarySql(serverUtf8: boolean, textRangeSpan: number): string {
                        OR pg_catalog.sha256(s.prev_hash || convert_to(${sqlCanonical(serverUtf8)}, 'UTF8')) <> s.hash
                        OR (CASE WHEN x.event_id IS NULL THEN ${SQL_TEXT_HASH_COUNT} <> 0 ELSE NOT x.ok OR x.n <> ${SQL_TEXT_HASH_COUNT} END)) AS bad
                 FROM audit_seals s
-                LEFT JOIN LATERAL (SELECT e.*, e.data::text AS data_text,
+                LEFT JOIN LATERAL (SELECT e.*, e.id::text AS id_text, e.data::text AS data_text,
                                           to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_text
                                      FROM audit_events e WHERE e.id = s.event_id OFFSET 0) e ON true
                 LEFT JOIN x ON x.event_id = s.event_id
