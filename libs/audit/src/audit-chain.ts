@@ -226,13 +226,18 @@ export const TEXT_RANGE_SPAN = 4;
  * The kept texts are not: most events have none, and a probe per seal for nothing was a quarter of the
  * page's CPU. They are read by the page's event id range (TEXT_RANGE_SPAN; a text of an event outside
  * the page matches no seal of it and is dropped by the join).
- * Backend CPU per 20,000-seal page, measured 2026-12-03 (2 shared cores, median of 15, lab trail of
- * 1,000,000 events; see the bench for 10,000,000): 140 ms as first written; texts by range 103 ms;
- * lengths without convert_to on a UTF8 server ~8 ms less. Of what is left, the event probes are about
- * 18 ms, data::text 10, to_char 14, building the canonical text ~26, sha256 15, the link window 6.
- * Building it with one concat(...) instead of `||` was no cheaper (concat looks up each argument's
- * output function per call), nor were format() or array_to_string; joining the page's events by their
- * id range (a hash join) instead of probing cost more than it saved.
+ * Backend CPU per 20,000-seal page (2026-12-03, 2 shared cores under load, medians of 15-18 runs of
+ * pages already in shared buffers, the bench's trail of 10,000,000 events): 134 ms as first written
+ * (6.7 µs an event), 92 ms now (4.6 µs). What each change gave, on a lab trail of 1,000,000: texts by
+ * the page's id range 140 -> 103 ms; lengths without convert_to ~8 ms; the id turned into text once
+ * and the uuid's constant length 5-9 ms. A page read from outside shared buffers (as a full
+ * verification reads almost every page) costs another ~50 ms, old form or new: a sweep of 2,000,000
+ * events in two segments took 8.2 µs of backend CPU an event as first written, 6.2-6.7 now.
+ * Of the warm page's time, the event probes are about 18 ms, data::text 10, to_char 14, building the
+ * canonical text ~26, sha256 15, the link window 6. Building the text with one concat(...) instead of
+ * `||` was no cheaper (concat looks up each argument's output function on every call), nor were
+ * format() or array_to_string; joining the page's events by their id range (the planner then hashes
+ * the events) cost as much as probing them or more; JIT cost more than it saved.
  */
 function sealSummarySql(serverUtf8: boolean, textRangeSpan: number): string {
   return `WITH
