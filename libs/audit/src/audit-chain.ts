@@ -170,31 +170,42 @@ export function checkTexts(r: SealedEventRow): ChainBreak | null {
   return null;
 }
 
-/** One canonical field in SQL, as `field` above: '|-' for NULL, else '|<UTF-8 byte length>:<text>'. */
-const sqlField = (v: string) => `COALESCE('|' || octet_length(convert_to(${v}, 'UTF8')) || ':' || ${v}, '|-')`;
+/**
+ * One canonical field in SQL, as `field` above: '|-' for NULL, else '|<UTF-8 byte length>:<text>'.
+ * octet_length(text) is the length in the server's encoding: on a UTF8 server that is the UTF-8 length,
+ * and the convert_to (which validates and copies the text) is left out; on any other it is needed.
+ */
+const sqlField = (v: string, serverUtf8: boolean) =>
+  serverUtf8
+    ? `COALESCE('|' || octet_length(${v})::text || ':' || ${v}, '|-')`
+    : `COALESCE('|' || octet_length(convert_to(${v}, 'UTF8')) || ':' || ${v}, '|-')`;
 
 /**
  * canonicalAuditEvent in SQL, over the seal `s` and its event `e`. Written out here rather than
  * calling audit_event_canonical (the sealer's stored function): a verifier must not take its formula
  * from the database it checks, or replacing the function would make any edit verify. For the same
  * reason the hash is pg_catalog.sha256, named with its schema.
+ * The id's text is the event's (e.id_text, turned into text once; it is the seal's event_id, and a
+ * seal without its event is flagged before this is looked at). A uuid's text is always 36 characters.
  */
-const SQL_CANONICAL = [
-  `'${AUDIT_CANONICAL_VERSION}'`,
-  sqlField('s.event_id::text'),
-  sqlField('e.case_id::text'),
-  sqlField('e.actor'),
-  sqlField('e.action'),
-  sqlField('e.from_state'),
-  sqlField('e.to_state'),
-  sqlField('e.reason'),
-  sqlField('e.data_text'),
-  sqlField('e.occurred_text'),
-].join(' || ');
+const sqlCanonical = (serverUtf8: boolean) =>
+  [
+    `'${AUDIT_CANONICAL_VERSION}'`,
+    sqlField('e.id_text', serverUtf8),
+    `COALESCE('|36:' || e.case_id::text, '|-')`,
+    ...['e.actor', 'e.action', 'e.from_state', 'e.to_state', 'e.reason', 'e.data_text', 'e.occurred_text'].map((v) => sqlField(v, serverUtf8)),
+  ].join(' || ');
 
 /** An event's text hashes (textHashesOf): the string members of data.texts, when both are objects. */
 const SQL_TEXT_HASH_COUNT = `CASE WHEN jsonb_typeof(e.data -> '${AUDIT_TEXTS_KEY}') = 'object'
   THEN (SELECT count(*) FROM jsonb_each(e.data -> '${AUDIT_TEXTS_KEY}') j WHERE jsonb_typeof(j.value) = 'string') ELSE 0 END`;
+
+/**
+ * A page's kept texts are read by one index range over the event ids its seals name (b.lo..b.hi) while
+ * that range is under this many times the page's seals; a wider one (seals far out of id order) reads
+ * them seal by seal. Either way the rows read are bounded by the page, never by the table.
+ */
+export const TEXT_RANGE_SPAN = 4;
 
 /**
  * A page of the sealed chain checked inside PostgreSQL: positions $1 < seq <= $2, answered by one row
@@ -205,31 +216,49 @@ const SQL_TEXT_HASH_COUNT = `CASE WHEN jsonb_typeof(e.data -> '${AUDIT_TEXTS_KEY
  * Why in SQL: reading each event into Node cost about 17 µs of Node CPU per event (the driver's
  * parsing of 14 text columns and two hashes) against about 7 µs in PostgreSQL, which capped a full
  * verification near 80,000 events/s on two cores (1,000,000 cases, 2026-12-03). Here PostgreSQL hashes
- * where the rows are and sends one row a page: about 7 µs of backend CPU per event in all, of which
- * the canonical text and its hash are 4-5 (measured on a loaded machine, 2026-12-03). What it flags
- * is walked again in TypeScript (checkLink), which names the break: the two must agree
- * (test/audit-page-check.e2e-spec.ts), and the tamper tests run through both.
- * The events and kept texts are looked up per seal (LATERAL ... OFFSET 0, an index probe each; the
- * event's data and time turned into text there once, not twice as a field's length and text):
- * left to the planner, a page joined them by a sequential scan of the whole audit_events table
- * whenever its row estimate for the page was off (29 µs per event at 1,000,000 events, and growing
- * with the trail).
+ * where the rows are and sends one row a page. What it flags is walked again in TypeScript
+ * (checkLink), which names the break: the two must agree (test/audit-page-check.e2e-spec.ts), and the
+ * tamper tests run through both.
+ * The events are looked up per seal (LATERAL ... OFFSET 0, an index probe each; the event's data and
+ * time turned into text there once, not twice as a field's length and text): left to the planner, a
+ * page joined them by a sequential scan of the whole audit_events table whenever its row estimate for
+ * the page was off (29 µs per event at 1,000,000 events, and growing with the trail).
+ * The kept texts are not: most events have none, and a probe per seal for nothing was a quarter of the
+ * page's CPU. They are read by the page's event id range (TEXT_RANGE_SPAN; a text of an event outside
+ * the page matches no seal of it and is dropped by the join).
+ * Backend CPU per 20,000-seal page (2026-12-03, 2 shared cores under load, medians of 15-18 runs of
+ * pages already in shared buffers, the bench's trail of 10,000,000 events): 134 ms as first written
+ * (6.7 µs an event), 92 ms now (4.6 µs). What each change gave, on a lab trail of 1,000,000: texts by
+ * the page's id range 140 -> 103 ms; lengths without convert_to ~8 ms; the id turned into text once
+ * and the uuid's constant length 5-9 ms. A page read from outside shared buffers (as a full
+ * verification reads almost every page) costs another ~50 ms, old form or new: a sweep of 2,000,000
+ * events in two segments took 8.2 µs of backend CPU an event as first written, 6.2-6.7 now.
+ * Of the warm page's time, the event probes are about 18 ms, data::text 10, to_char 14, building the
+ * canonical text ~26, sha256 15, the link window 6. Building the text with one concat(...) instead of
+ * `||` was no cheaper (concat looks up each argument's output function on every call), nor were
+ * format() or array_to_string; joining the page's events by their id range (the planner then hashes
+ * the events) cost as much as probing them or more; JIT cost more than it saved.
  */
-export const SEAL_SUMMARY_SQL = `WITH
+function sealSummarySql(serverUtf8: boolean, textRangeSpan: number): string {
+  return `WITH
+  b AS (SELECT min(event_id) AS lo, max(event_id) AS hi, count(*) AS n FROM audit_seals WHERE seq > $1 AND seq <= $2),
+  t AS (SELECT t.* FROM audit_event_texts t
+         WHERE (SELECT hi - lo < ${textRangeSpan} * n FROM b) AND t.event_id >= (SELECT lo FROM b) AND t.event_id <= (SELECT hi FROM b)
+        UNION ALL
+        SELECT t.* FROM audit_seals s CROSS JOIN LATERAL (SELECT * FROM audit_event_texts t WHERE t.event_id = s.event_id OFFSET 0) t
+         WHERE s.seq > $1 AND s.seq <= $2 AND (SELECT hi - lo >= ${textRangeSpan} * n FROM b)),
   x AS (SELECT t.event_id, count(*) AS n,
                bool_and(jsonb_typeof(e.data -> '${AUDIT_TEXTS_KEY}' -> t.field) = 'string'
                         AND (t.body IS NULL OR (t.salt IS NOT NULL
                              AND encode(pg_catalog.sha256(t.salt || convert_to(t.body, 'UTF8')), 'hex') = e.data -> '${AUDIT_TEXTS_KEY}' ->> t.field))) AS ok
-          FROM audit_seals s
-          CROSS JOIN LATERAL (SELECT * FROM audit_event_texts t WHERE t.event_id = s.event_id OFFSET 0) t
-          CROSS JOIN LATERAL (SELECT data FROM audit_events e WHERE e.id = t.event_id OFFSET 0) e
-         WHERE s.seq > $1 AND s.seq <= $2 GROUP BY t.event_id),
+          FROM t CROSS JOIN LATERAL (SELECT data FROM audit_events e WHERE e.id = t.event_id OFFSET 0) e
+         GROUP BY t.event_id),
   content AS (SELECT count(*)::int AS n,
                      min(s.seq) FILTER (WHERE e.id IS NULL
-                       OR pg_catalog.sha256(s.prev_hash || convert_to(${SQL_CANONICAL}, 'UTF8')) <> s.hash
+                       OR pg_catalog.sha256(s.prev_hash || convert_to(${sqlCanonical(serverUtf8)}, 'UTF8')) <> s.hash
                        OR (CASE WHEN x.event_id IS NULL THEN ${SQL_TEXT_HASH_COUNT} <> 0 ELSE NOT x.ok OR x.n <> ${SQL_TEXT_HASH_COUNT} END)) AS bad
                 FROM audit_seals s
-                LEFT JOIN LATERAL (SELECT e.*, e.data::text AS data_text,
+                LEFT JOIN LATERAL (SELECT e.*, e.id::text AS id_text, e.data::text AS data_text,
                                           to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_text
                                      FROM audit_events e WHERE e.id = s.event_id OFFSET 0) e ON true
                 LEFT JOIN x ON x.event_id = s.event_id
@@ -243,6 +272,16 @@ export const SEAL_SUMMARY_SQL = `WITH
          head.seq::text AS first_seq, head.prev_hash AS first_prev_hash,
          tail.seq::text AS last_seq, tail.event_id::text AS last_id, tail.hash AS last_hash
     FROM content CROSS JOIN link LEFT JOIN head ON true LEFT JOIN tail ON true`;
+}
+
+/** The page check for any server encoding. */
+export const SEAL_SUMMARY_SQL = sealSummarySql(false, TEXT_RANGE_SPAN);
+
+/** The page check for a server whose encoding is UTF8 (`SHOW server_encoding`): the same check, cheaper. */
+export const SEAL_SUMMARY_SQL_UTF8 = sealSummarySql(true, TEXT_RANGE_SPAN);
+
+/** The page check with the kept texts always read seal by seal (the wide pages' plan), for tests. */
+export const SEAL_SUMMARY_SQL_TEXTS_PER_SEAL = sealSummarySql(true, 0);
 
 /** What SEAL_SUMMARY_SQL answers for a page; the seal columns are NULL for a page with no seal. */
 export interface SealPageSummary {

@@ -1,4 +1,4 @@
-import { ChainBreak, checkLink, SEAL_SUMMARY_SQL, SEALED_EVENT_COLUMNS, SealedEventRow, SealPageSummary } from './audit-chain';
+import { ChainBreak, checkLink, SEAL_SUMMARY_SQL, SEAL_SUMMARY_SQL_UTF8, SEALED_EVENT_COLUMNS, SealedEventRow, SealPageSummary } from './audit-chain';
 
 /*
  * A walk of the sealed chain cut into segments that are checked independently (in worker threads)
@@ -148,6 +148,8 @@ export type ChainQuery = <T extends object>(sql: string, params: string[]) => Pr
  * PostgreSQL (SEAL_SUMMARY_SQL). Stops at the first break; memory is one page whatever the range.
  */
 export async function sweepRange(query: ChainQuery, from: bigint, to: bigint, checker: SegmentChecker): Promise<void> {
+  const [{ encoding }] = await query<{ encoding: string }>(`SELECT current_setting('server_encoding') AS encoding`, []);
+  const summarySql = encoding === 'UTF8' ? SEAL_SUMMARY_SQL_UTF8 : SEAL_SUMMARY_SQL;
   let after = from - 1n;
   while (after < to) {
     const upTo = after + BigInt(VERIFY_SUMMARY_BATCH) < to ? after + BigInt(VERIFY_SUMMARY_BATCH) : to;
@@ -157,7 +159,7 @@ export async function sweepRange(query: ChainQuery, from: bigint, to: bigint, ch
       after = rows.length ? BigInt(rows[0].seq) : upTo;
       continue;
     }
-    const [summary] = await query<SealPageSummary>(SEAL_SUMMARY_SQL, [after.toString(), upTo.toString()]);
+    const [summary] = await query<SealPageSummary>(summarySql, [after.toString(), upTo.toString()]);
     if (!checker.addSummary(after, upTo, summary)) {
       for (const page of seqPages(after + 1n, upTo, VERIFY_BATCH)) {
         if (!checker.add(await query<SealedEventRow>(SEAL_PAGE_SQL, page))) return;
