@@ -8,8 +8,6 @@ import { adminToken, ApiSchema, bearer, createOfficer, DEV_KEYS, errorOf, TestEn
  * not be (responses, logs, queue payloads, audit events). Each answer is a 4xx with a message, never a 5xx.
  */
 
-jest.setTimeout(30_000);
-
 const CITIZEN = { name: 'Nguyễn Thị Bí Mật', phone: '0987654321', email: 'bi.mat.citizen@example.vn' };
 const LIGHT = { lat: 21.0031, lng: 105.8459 };
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };

@@ -201,8 +201,11 @@ describe('unit metrics against a hand-computed fixture', () => {
   const ids = {} as Record<Key, string>;
 
   beforeAll(async () => {
-    // No worker: its sweeps (auto-close, SLA timers) would move the fixture's cases on.
-    engine = await TestEngine.start({ worker: false });
+    // No worker: its sweeps (auto-close, SLA timers) would move the fixture's cases on. Nor its sealer, so the
+    // fixture's events wait unsealed until the verify test below: the bound on that wait (30 s by default) is
+    // set past the file's run, which took 51 s beside other suites and failed that test on the bound alone
+    // (the unsealed bound has its own test in audit-trail.e2e-spec.ts).
+    engine = await TestEngine.start({ worker: false, env: { FR_AUDIT_SEAL_BOUND_SECONDS: '3600' } });
     const admin = await adminToken(engine);
     tokens.ADMIN = admin;
     for (const [role, unit] of [

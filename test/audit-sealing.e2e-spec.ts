@@ -99,7 +99,7 @@ describe('audit sealing with several worker processes', () => {
       await waitFor(
         () =>
           engine.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO audit_seals%'`,
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO audit_seals%'`,
           ),
         (r) => r[0].n === 1,
         { what: 'the sealer to wait inside its batch' },

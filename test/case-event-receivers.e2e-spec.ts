@@ -114,7 +114,11 @@ describe('case events and the receivers that exist when they commit', () => {
     };
     const waiting = (query: string) =>
       waitFor(
-        () => engine.query(`SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE $1`, [query]),
+        () =>
+          engine.query(
+            `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE $1`,
+            [query],
+          ),
         (rows) => rows.length === 1,
         { what: `a backend waiting for the receivers' lock in ${query}` },
       );

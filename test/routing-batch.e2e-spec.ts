@@ -154,7 +154,10 @@ describe(`${RouteCase.name} in batches`, () => {
       await change.query(`UPDATE units SET handler_id = NULL WHERE code = 'P_BACH_KHOA'`);
       const routing = sut.executeMany([id]);
       await waitFor(
-        () => engine.query(`SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM units%FOR SHARE%'`),
+        () =>
+          engine.query(
+            `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM units%FOR SHARE%'`,
+          ),
         (rows) => rows.length === 1,
         { what: 'the routing batch to wait for the unit row' },
       );
