@@ -226,15 +226,23 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     expect(rx.calls.filter((c) => c.path === '/ihanoi' && c.body.includes(accepted.trackingCode))).toHaveLength(1);
   });
   it('fans out an event whose transaction committed after later events had been swept (no id watermark)', async () => {
-    const res = await engine
-      .http()
-      .post('/v1/feedback')
-      .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
-      .send({ category: 'sanitation', description: 'Rác thải ùn ứ đầu ngõ 5 Kim Ngưu.', location: { wardCode: 'QUYNH_MAI' } });
-    const accepted = res.body as FeedbackAcceptedDto;
-    await waitFor(
-      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [accepted.id]),
-      (r) => r[0].status === 'assigned',
+    // The late and the early event belong to two cases: on one case, the early writer would wait for the
+    // held one (both mark the case for the daily facts, unit_facts_pending's key) whenever the worker had
+    // drained the case's mark in between, and the test would wait for itself.
+    const [accepted, other] = await Promise.all(
+      ['Rác thải ùn ứ đầu ngõ 5 Kim Ngưu.', 'Rác thải ùn ứ cuối ngõ 7 Kim Ngưu.'].map(async (description) => {
+        const res = await engine
+          .http()
+          .post('/v1/feedback')
+          .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
+          .send({ category: 'sanitation', description, location: { wardCode: 'QUYNH_MAI' } });
+        const c = res.body as FeedbackAcceptedDto;
+        await waitFor(
+          () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [c.id]),
+          (r) => r[0].status === 'assigned',
+        );
+        return c;
+      }),
     );
     const worker = engine.worker!;
     const fanned = (eventId: string) => engine.query(`SELECT 1 FROM case_event_fanouts WHERE event_id = $1`, [eventId]);
@@ -248,7 +256,7 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
                      SELECT id::text FROM e`;
       await slow.query('BEGIN');
       [{ id: late }] = (await slow.query<{ id: string }>(event, [accepted.id])).rows;
-      const [{ id: early }] = await engine.query<{ id: string }>(event, [accepted.id]);
+      const [{ id: early }] = await engine.query<{ id: string }>(event, [other.id]);
       await engine.sealAuditTrail();
       await waitFor(
         () => worker.get(DeliveriesReconciler).runOnce(0),
