@@ -54,12 +54,23 @@ describe('case events and the receivers that exist when they commit', () => {
     fannedOut: (await engine.query(`SELECT 1 FROM case_event_fanouts WHERE event_id = $1`, [eventId])).length,
   });
   const nothing = { frozen: 0, queued: 0, fannedOut: 0 };
-  const register = (path: string) =>
+  const register = (path: string, events = ['case.status']) =>
     engine
       .http()
       .post('/v1/webhooks')
       .set(bearer(admin))
-      .send({ url: `${rx.url}${path}`, events: ['case.status'] });
+      .send({ url: `${rx.url}${path}`, events });
+  /** A backend of this test's database waiting for the receivers' lock in a statement like `query`. */
+  const waiting = (query: string) =>
+    waitFor(
+      () =>
+        engine.query(
+          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE $1`,
+          [query],
+        ),
+      (rows) => rows.length === 1,
+      { what: `a backend waiting for the receivers' lock in ${query}` },
+    );
   const trust = (path: string, res: { status: number; body: unknown }) => {
     expect(res.status).toBe(201);
     const hook = res.body as ApiSchema<'RegisteredWebhookDto'>;
@@ -112,16 +123,6 @@ describe('case events and the receivers that exist when they commit', () => {
       });
       return { eventId, done };
     };
-    const waiting = (query: string) =>
-      waitFor(
-        () =>
-          engine.query(
-            `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE $1`,
-            [query],
-          ),
-        (rows) => rows.length === 1,
-        { what: `a backend waiting for the receivers' lock in ${query}` },
-      );
 
     // 1. A writer finds nobody to receive its event, skips the fan-out, and has not committed yet.
     let commitFirst!: () => void;
@@ -169,30 +170,13 @@ describe('case events and the receivers that exist when they commit', () => {
       });
       return { made, done };
     };
-    const waiting = (query: string) =>
-      waitFor(
-        () =>
-          engine.query(
-            `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE $1`,
-            [query],
-          ),
-        (rows) => rows.length === 1,
-        { what: `a backend waiting for the receivers' lock in ${query}` },
-      );
-    const registerNotices = (path: string) =>
-      engine
-        .http()
-        .post('/v1/webhooks')
-        .set(bearer(admin))
-        .send({ url: `${rx.url}${path}`, events: ['notice'] })
-        .then((res) => res);
 
     // 1. An announcement finds no subscriber and has not committed yet; 2. a registration waits for it;
     // 3. a second announcement comes while the registration waits, and queues behind it.
     let commitFirst!: () => void;
     const first = announcer('1', new Promise((resolve) => (commitFirst = resolve)));
     expect(await first.made).toBe(0);
-    const registration = registerNotices('/announced');
+    const registration = register('/announced', ['notice']).then((res) => res);
     await waiting('%pg_advisory_xact_lock(%');
     const second = announcer('2', Promise.resolve());
     await waiting('%webhook_subscribers%');
