@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { DataSource } from 'typeorm';
 import { GetUnitMetrics, parsePeriod, UnitFactsUpdater } from '@fr/audit';
 import { ApplyReorganisation } from '@fr/directory';
-import { adminToken, bearer, exportColumnsOffDefinition, ManualClock, TestEngine } from '@fr/testing';
+import { adminToken, bearer, DEV_KEYS, exportColumnsOffDefinition, ManualClock, TestEngine, waitFor } from '@fr/testing';
 import { loadYear } from '../bench/audit.bench';
 import { BenchContext } from '../bench/support';
 
@@ -123,6 +123,56 @@ describe('daily facts per unit: the report from facts equals the raw report', ()
     expect(pending).toBe(0);
     expect(await rollupDrift(engine)).toEqual({ totals: 0, minutes: 0 });
   });
+
+  it('a drain never makes a writer wait: a case changed while a drain works on it is recomputed by the next drain', async () => {
+    const updater = engine.api.get(UnitFactsUpdater);
+    await updater.drain(200, Infinity, true);
+    const [c] = await engine.query<{ id: string; rating: number }>(
+      `SELECT c.id::text AS id, c.rating FROM cases c WHERE c.rated_at IS NOT NULL AND EXISTS (SELECT 1 FROM unit_case_facts f WHERE f.case_id = c.id AND f.rating IS NOT NULL) ORDER BY c.id LIMIT 1`,
+    );
+    const newRating = (c.rating % 5) + 1;
+    await engine.query(`INSERT INTO unit_facts_pending (case_id) VALUES ($1)`, [c.id]);
+    // The drain is held after it read the marks and recomputed: its write of the case's facts waits for this lock.
+    const holder = await engine.db.connect();
+    const writer = await engine.db.connect();
+    try {
+      await holder.query(`BEGIN`);
+      await holder.query(`SELECT 1 FROM unit_case_facts WHERE case_id = $1 FOR UPDATE`, [c.id]);
+      let drained = false;
+      const draining = updater.drain(200, Infinity, true).then((n) => ((drained = true), n));
+      await waitFor(
+        () =>
+          engine.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM unit_case_facts%'`,
+          ),
+        ([r]) => r.n === 1,
+        { what: 'the drain to wait for the held facts rows' },
+      );
+      // A writer marks the same case: with the old drain (marks deleted first, held while it worked)
+      // this waited for the drain, which waits for the holder: the lock timeout turns that into an error.
+      await writer.query(`BEGIN`);
+      await writer.query(`SET LOCAL lock_timeout = '5s'`);
+      await writer.query(`UPDATE cases SET rating = $2 WHERE id = $1`, [c.id, newRating]);
+      await writer.query(`COMMIT`);
+      expect(drained).toBe(false);
+      await holder.query(`COMMIT`);
+      expect(await draining).toBeGreaterThanOrEqual(1);
+    } finally {
+      await holder.query(`ROLLBACK`).catch(() => undefined);
+      holder.release();
+      writer.release();
+    }
+    // The drain recomputed the case as it was before the change and left the mark the writer rewrote.
+    const pendingOf = async () => (await engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM unit_facts_pending WHERE case_id = $1`, [c.id]))[0].n;
+    const ratingOf = async () =>
+      (await engine.query<{ rating: number }>(`SELECT rating FROM unit_case_facts WHERE case_id = $1 AND rating IS NOT NULL`, [c.id]))[0].rating;
+    expect(await pendingOf()).toBe(1);
+    expect(await ratingOf()).toBe(c.rating);
+    await updater.drain(200, Infinity, true);
+    expect(await pendingOf()).toBe(0);
+    expect(await ratingOf()).toBe(newRating);
+    expect(await rollupDrift(engine)).toEqual({ totals: 0, minutes: 0 });
+  });
 });
 
 /**
@@ -151,3 +201,38 @@ async function rollupDrift(engine: TestEngine): Promise<{ totals: number; minute
     SELECT count(*)::int AS minutes FROM ((SELECT * FROM fresh EXCEPT ALL SELECT * FROM kept) UNION ALL (SELECT * FROM kept EXCEPT ALL SELECT * FROM fresh)) d`);
   return { totals, minutes };
 }
+
+describe('daily facts: the worker recomputes changed cases on its own period (FR_FACTS_INTERVAL_MS)', () => {
+  let engine: TestEngine;
+  beforeAll(async () => {
+    engine = await TestEngine.start({ env: { FR_FACTS_INTERVAL_MS: '100' } });
+  }, 60_000);
+  afterAll(() => engine?.close());
+
+  it('a case received and routed gets its facts without a report or a sweep asking', async () => {
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
+      .send({
+        category: 'sidewalk_encroachment',
+        description: 'Hàng quán lấn chiếm vỉa hè trước số 12 Lê Thanh Nghị, người đi bộ phải xuống lòng đường.',
+        location: { wardCode: 'BACH_KHOA' },
+      });
+    expect(res.status).toBe(202);
+    const id = (res.body as { id: string }).id;
+    const [facts] = await waitFor(
+      () =>
+        engine.query<{ units: string[]; pending: number }>(
+          `SELECT ARRAY(SELECT unit_code FROM unit_case_facts WHERE case_id = $1 ORDER BY unit_code) AS units,
+                  (SELECT count(*)::int FROM unit_facts_pending WHERE case_id = $1) AS pending
+             FROM cases c WHERE c.id = $1 AND c.status = 'assigned'`,
+          [id],
+        ),
+      (rows) => rows.length === 1 && rows[0].pending === 0 && rows[0].units.length > 0,
+      { what: "the routed case's daily facts" },
+    );
+    const [{ unit }] = await engine.query<{ unit: string }>(`SELECT unit_code AS unit FROM cases WHERE id = $1`, [id]);
+    expect(facts.units).toEqual([unit]);
+  });
+});

@@ -9,6 +9,9 @@ import { RoutingReconciler } from '@fr/routing';
 import { CalendarCoverage, SlaReconciler } from '@fr/sla';
 import { PrivacySweepSchedule } from './processors/privacy.processor';
 
+/** Bounded, so that a bulk load's backlog does not hold up the sweeps or the shutdown. */
+const FACTS_PER_PASS = 20_000;
+
 /**
  * Periodic sweeps that rebuild what Redis may have lost and do time-based transitions. They run from
  * a timer in each worker rather than a BullMQ scheduler, because a wiped Redis would lose the
@@ -19,6 +22,8 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly logger = new Logger(Maintenance.name);
   private timer: NodeJS.Timeout | null = null;
   private current: Promise<unknown> = Promise.resolve();
+  private factsTimer: NodeJS.Timeout | null = null;
+  private factsCurrent: Promise<unknown> = Promise.resolve();
   private stopped = false;
 
   constructor(
@@ -41,12 +46,25 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       });
     };
     this.timer = setTimeout(tick, 0);
+    // The daily facts also on their own short period: what changed in the last second, not what
+    // changed in the last 30 (the sweeps' period), so their recomputation is a steady trickle of
+    // work beside routing rather than a burst of thousands of cases twice a minute.
+    const factsTick = () => {
+      this.factsCurrent = this.unitFacts
+        .drain(FACTS_BATCH, FACTS_PER_PASS)
+        .catch((e: Error) => this.logger.warn(`daily facts failed: ${e.message}`))
+        .finally(() => {
+          if (!this.stopped) this.factsTimer = setTimeout(factsTick, this.config.factsIntervalMs);
+        });
+    };
+    this.factsTimer = setTimeout(factsTick, this.config.factsIntervalMs);
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    await this.current;
+    if (this.factsTimer) clearTimeout(this.factsTimer);
+    await Promise.all([this.current, this.factsCurrent]);
   }
 
   async runOnce(): Promise<void> {
@@ -61,8 +79,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       ['calendar coverage', () => this.calendarCoverage.noticeAdmins()],
       ['privacy sweep schedule', () => this.privacySchedule.ensure()],
       // Last: the cases the sweeps above changed are recomputed on this same tick.
-      // Bounded, so that a bulk load's backlog does not hold up the next tick's sweeps.
-      ['daily facts', () => this.unitFacts.drain(FACTS_BATCH, 20_000)],
+      ['daily facts', () => this.unitFacts.drain(FACTS_BATCH, FACTS_PER_PASS)],
     ] as const) {
       try {
         await sweep();

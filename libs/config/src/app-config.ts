@@ -53,6 +53,8 @@ export interface AppConfig {
   /** How long a case may sit in `received` before the reconciler re-enqueues its routing. */
   stuckAfterSeconds: number;
   reconcileIntervalMs: number;
+  /** How often a worker recomputes the daily facts of the cases changed since (besides after its maintenance sweeps). */
+  factsIntervalMs: number;
   /** How often the SLA reconciler re-checks every open case's timers in Redis even when Redis kept its marker. */
   slaFullReconcileIntervalMs: number;
   relayBatchSize: number;
@@ -289,6 +291,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     dbPoolSize: int(env, 'FR_DB_POOL_SIZE', 10, 2, 200, problems),
     stuckAfterSeconds: int(env, 'FR_STUCK_AFTER_SECONDS', 60, 1, 86400, problems),
     reconcileIntervalMs: int(env, 'FR_RECONCILE_INTERVAL_MS', 30000, 100, 3600000, problems),
+    factsIntervalMs: int(env, 'FR_FACTS_INTERVAL_MS', 1000, 100, 3600000, problems),
     slaFullReconcileIntervalMs: int(env, 'FR_SLA_FULL_RECONCILE_INTERVAL_MS', 3600000, 1000, 86400000, problems),
     relayBatchSize: int(env, 'FR_RELAY_BATCH_SIZE', 500, 1, 10000, problems),
     checkpointDir: env.FR_CHECKPOINT_DIR || DEFAULTS.FR_CHECKPOINT_DIR,

@@ -88,6 +88,8 @@ export class TestEngine {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       FR_DB_POOL_SIZE: '5',
       FR_RECONCILE_INTERVAL_MS: '3600000',
+      // Tests drain the daily facts when they need them (a report does too); a file tests the period.
+      FR_FACTS_INTERVAL_MS: '3600000',
       // Any free port: test files run side by side, each with its workers.
       FR_WORKER_METRICS_PORT: '0',
       // Each engine checkpoints its own audit trail; removed by close().

@@ -30,6 +30,7 @@ import { UnitDayTotals1766800000000 } from './1766800000000-UnitDayTotals';
 import { CasesOpenSpan1766800000001 } from './1766800000001-CasesOpenSpan';
 import { EscalationsFiredIndex1766900000000 } from './1766900000000-EscalationsFiredIndex';
 import { WebhookSubscribers1766900000001 } from './1766900000001-WebhookSubscribers';
+import { UnitFactsPendingVersion1766910000000 } from './1766910000000-UnitFactsPendingVersion';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -65,4 +66,5 @@ export const MIGRATIONS = [
   CasesOpenSpan1766800000001,
   EscalationsFiredIndex1766900000000,
   WebhookSubscribers1766900000001,
+  UnitFactsPendingVersion1766910000000,
 ];
