@@ -1,3 +1,4 @@
+import { Agent, get, IncomingMessage } from 'node:http';
 import { maskEmail, maskPhone } from '@fr/domain';
 import { adminToken, ApiSchema, bearer, createOfficer, DEV_KEYS, errorOf, TestEngine, waitFor } from '@fr/testing';
 
@@ -34,6 +35,25 @@ describe('hostile input', () => {
     expect(res.status).toBe(200);
   });
   afterAll(() => engine?.close());
+
+  it("tells keep-alive clients it keeps idle connections 65 s (Node's default is 5 s), so a reused connection is not reset", async () => {
+    const base = await engine.url();
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = get(`${base}/health`, { agent }, (r) => {
+          r.resume();
+          r.on('end', () => resolve(r));
+        });
+        req.on('error', reject);
+      });
+      expect(res.statusCode).toBe(200);
+      // Clients (Node's agent, undici) stop reusing a connection by this hint, proxies by their own 60 s.
+      expect(res.headers['keep-alive']).toBe('timeout=65');
+    } finally {
+      agent.destroy();
+    }
+  });
 
   const count = async () => (await engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases`))[0].n;
   /** Sends the bytes as they are (superagent would otherwise serialise a Buffer as JSON). */
