@@ -12,7 +12,7 @@ import { adminToken, ApiSchema, bearer, createOfficer, DEV_KEYS, TestEngine, wai
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 /** A whole event row, occurred_at as text so that putting it back keeps its microseconds. */
 const ROW = `id, case_id, actor, action, from_state, to_state, reason, data, occurred_at::text AS occurred_at`;
-const SEAL = `seq, event_id, prev_hash, hash, sealed_at::text AS sealed_at`;
+const SEAL = `seq, event_id, prev_hash, hash, sealed_at::text AS sealed_at, form`;
 
 describe('the tamper-evident audit trail', () => {
   let engine: TestEngine;
@@ -415,13 +415,14 @@ describe('the tamper-evident audit trail', () => {
   });
 });
 
+/** Every event sealed again, in form 2 as the sealer seals (the database's own functions). */
 const reseal = `
   WITH chained AS (
     SELECT id, row_number() OVER (ORDER BY id) AS seq,
-           audit_chain(audit_event_canonical(id, case_id, actor, action, from_state, to_state, reason, data, occurred_at),
-                       '\\x${'00'.repeat(32)}'::bytea) OVER (ORDER BY id) AS hash FROM audit_events),
+           audit_chain_v2(audit_event_bytes_v2(id, case_id, actor, action, from_state, to_state, reason, data, occurred_at),
+                          '\\x${'00'.repeat(32)}'::bytea) OVER (ORDER BY id) AS hash FROM audit_events),
   linked AS (SELECT id, seq, hash, COALESCE(lag(hash) OVER (ORDER BY seq), '\\x${'00'.repeat(32)}'::bytea) AS prev_hash FROM chained)
-  INSERT INTO audit_seals (seq, event_id, prev_hash, hash) SELECT seq, id, prev_hash, hash FROM linked`;
+  INSERT INTO audit_seals (seq, event_id, prev_hash, hash, form) SELECT seq, id, prev_hash, hash, 2 FROM linked`;
 
 /** A row read by node-pg, as json_populate_record takes it back (bytea as \x hex, dates as ISO). */
 function serialisable(row: Record<string, unknown>): Record<string, unknown> {

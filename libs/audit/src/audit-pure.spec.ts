@@ -1,5 +1,5 @@
 import { GENESIS_HASH, putAside } from '@fr/persistence';
-import { auditEventHash, canonicalAuditEvent, checkTexts, SealedEventRow } from './audit-chain';
+import { auditEventBytesV2, auditEventHash, canonicalAuditEvent, checkLink, checkTexts, SEAL_FORM_BINARY, SEAL_FORM_TEXT, SealedEventRow } from './audit-chain';
 import { csvRow } from './csv';
 import { parsePeriod } from './period';
 import { WorkingCalendar } from '@fr/domain';
@@ -27,6 +27,69 @@ describe(canonicalAuditEvent.name, () => {
     const first = auditEventHash(GENESIS_HASH, e);
     expect(first).toHaveLength(32);
     expect(auditEventHash(first, e).equals(first)).toBe(false);
+  });
+});
+
+describe(auditEventBytesV2.name, () => {
+  // PostgreSQL 15's '\x66722d61756469742d7632'::bytea || record_send(ROW(...)) for this event (a client in UTF8).
+  const e = {
+    id: '5',
+    caseId: 'c4ca4238-a0b9-2382-0dcc-509a6f75849b',
+    actor: 'officer:bench',
+    action: 'request-info',
+    fromState: 'in_progress',
+    toState: 'awaiting_info',
+    reason: 'Yêu cầu bổ sung ảnh hiện trường vỉa hè bị lấn chiếm',
+    data: '{"paused": "resolve"}',
+    occurredAt: '2025-01-01T13:08:31.893824Z',
+  };
+  const fromPostgres =
+    '66722d61756469742d7632' +
+    '000000090000001400000008000000000000000500000b8600000010c4ca4238a0b923820dcc509a6f75849b000004130000000d6f6666696365723a62656e6368000004130000000c' +
+    '726571756573742d696e666f000004130000000b696e5f70726f6772657373000004130000000d6177616974696e675f696e666f000000190000004859c3aa752063e1baa7752062' +
+    'e1bb952073756e6720e1baa36e68206869e1bb876e207472c6b0e1bb9d6e672076e1bb89612068c3a82062e1bb8b206ce1baa56e20636869e1babf6d00000eda00000016017b2270' +
+    '6175736564223a20227265736f6c7665227d000004a0000000080002cda382d6b540';
+
+  it("is PostgreSQL's binary record of the event, byte for byte", () => {
+    expect(auditEventBytesV2(e).toString('hex')).toBe(fromPostgres);
+  });
+
+  it("writes times as PostgreSQL's microseconds since 2000, far from now too", () => {
+    const time = (occurredAt: string) =>
+      auditEventBytesV2({ ...e, occurredAt })
+        .subarray(-8)
+        .toString('hex');
+    // timestamptz_send of each, PostgreSQL 15.
+    expect(time('1999-12-31T23:59:59.999999Z')).toBe('ffffffffffffffff');
+    expect(time('0044-03-15T12:00:00.000001Z')).toBe('ff24baf5268a3001');
+  });
+
+  it('tells NULL from empty, and a time a microsecond apart', () => {
+    expect(auditEventBytesV2({ ...e, reason: '' })).not.toEqual(auditEventBytesV2({ ...e, reason: null }));
+    expect(auditEventBytesV2({ ...e, occurredAt: '2025-01-01T13:08:31.893825Z' })).not.toEqual(auditEventBytesV2(e));
+  });
+
+  it('a seal is checked in the form it names: the same seal read as the other form, or an unknown one, fails', () => {
+    const row = (form: number): SealedEventRow => ({
+      seq: '1',
+      event_id: e.id,
+      prev_hash: GENESIS_HASH,
+      hash: auditEventHash(GENESIS_HASH, e, SEAL_FORM_BINARY),
+      form,
+      id: e.id,
+      case_id: e.caseId,
+      actor: e.actor,
+      action: e.action,
+      from_state: e.fromState,
+      to_state: e.toState,
+      reason: e.reason,
+      data: e.data,
+      occurred_at: e.occurredAt,
+      texts: null,
+    });
+    expect(checkLink(row(SEAL_FORM_BINARY), 1n, GENESIS_HASH, null)).toBeNull();
+    expect(checkLink(row(SEAL_FORM_TEXT), 1n, GENESIS_HASH, null)?.reason).toMatch(/does not match its hash/);
+    expect(checkLink(row(3), 1n, GENESIS_HASH, null)?.reason).toMatch(/canonical form \(3\)/);
   });
 });
 
@@ -110,6 +173,7 @@ describe(checkTexts.name, () => {
     event_id: '9',
     prev_hash: GENESIS_HASH,
     hash: GENESIS_HASH,
+    form: SEAL_FORM_TEXT,
     id: '9',
     case_id: null,
     actor: 'officer:x',

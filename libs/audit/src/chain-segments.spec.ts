@@ -1,10 +1,10 @@
-import { auditEventHash, eventText, SealedEventRow } from './audit-chain';
+import { auditEventHash, eventText, SEAL_FORM_BINARY, SEAL_FORM_TEXT, SealedEventRow } from './audit-chain';
 import { ChainPoint, CheckpointWatch, joinSegments, SegmentChecker, seqPages, splitRange } from './chain-segments';
 
 const GENESIS: Buffer = Buffer.alloc(32);
 const ORIGIN: ChainPoint = { seq: 0n, eventId: null, hash: GENESIS };
 
-/** A valid chain of n seals, event i sealed at position i. */
+/** A valid chain of n seals, event i sealed at position i: the first half in form 1, the rest in form 2 (as a trail sealed across the change). */
 function chain(n: number): SealedEventRow[] {
   const rows: SealedEventRow[] = [];
   let prev: Buffer = GENESIS;
@@ -14,6 +14,7 @@ function chain(n: number): SealedEventRow[] {
       event_id: String(100 + i),
       prev_hash: prev,
       hash: GENESIS,
+      form: i <= n / 2 ? SEAL_FORM_TEXT : SEAL_FORM_BINARY,
       id: String(100 + i),
       case_id: null,
       actor: 'officer:1',
@@ -25,7 +26,7 @@ function chain(n: number): SealedEventRow[] {
       occurred_at: '2025-03-04T01:30:00.123456Z',
       texts: null,
     };
-    r.hash = auditEventHash(prev, eventText(r));
+    r.hash = auditEventHash(prev, eventText(r), r.form);
     prev = r.hash;
     rows.push(r);
   }

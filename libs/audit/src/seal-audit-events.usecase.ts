@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { execute, selectRow } from '@fr/persistence';
+import { SEAL_FORM_BINARY } from './audit-chain';
 
 export const SEAL_BATCH = 5000;
 
@@ -15,6 +16,9 @@ export const SEAL_BATCH = 5000;
  * below events already sealed (its transaction committed later) is still in the queue, and is sealed
  * in the next batch. No id or time watermark is involved. Within a batch, events go in id order;
  * across batches, in the order they became visible. The order is fixed once sealed (seq).
+ *
+ * Seals are of form 2 (audit_event_bytes_v2, migration 1766920000000-AuditSealForms): its bytes are
+ * NULL on a connection whose client_encoding is not UTF8, and audit_seals refuses the NULL hash.
  *
  * Exactly once: the head row is locked first (a second sealer waits, then sees the new head and the
  * shrunken queue), and the seal, the removal from the queue and the new head commit together;
@@ -55,13 +59,13 @@ export class SealAuditEvents {
            FROM ids CROSS JOIN LATERAL (SELECT * FROM audit_events ev WHERE ev.id = ids.event_id) e),
        numbered AS (SELECT batch.*, row_number() OVER (ORDER BY id) AS n FROM batch),
        chained AS (
-         SELECT id, n, audit_chain(audit_event_canonical(id, case_id, actor, action, from_state, to_state, reason, data, occurred_at), $2::bytea)
+         SELECT id, n, audit_chain_v2(audit_event_bytes_v2(id, case_id, actor, action, from_state, to_state, reason, data, occurred_at), $2::bytea)
                          OVER (ORDER BY n) AS hash
            FROM numbered),
        linked AS (SELECT id, n, hash, COALESCE(lag(hash) OVER (ORDER BY n), $2::bytea) AS prev_hash FROM chained),
        ins AS (
-         INSERT INTO audit_seals (seq, event_id, prev_hash, hash)
-         SELECT $3::bigint + n, id, prev_hash, hash FROM linked RETURNING event_id),
+         INSERT INTO audit_seals (seq, event_id, prev_hash, hash, form)
+         SELECT $3::bigint + n, id, prev_hash, hash, ${SEAL_FORM_BINARY} FROM linked RETURNING event_id),
        del AS (DELETE FROM audit_unsealed u USING ins WHERE u.event_id = ins.event_id)
        SELECT (SELECT count(*) FROM linked)::int AS sealed,
               (SELECT id::text FROM linked ORDER BY n DESC LIMIT 1) AS last_id,

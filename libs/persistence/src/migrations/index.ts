@@ -31,6 +31,7 @@ import { CasesOpenSpan1766800000001 } from './1766800000001-CasesOpenSpan';
 import { EscalationsFiredIndex1766900000000 } from './1766900000000-EscalationsFiredIndex';
 import { WebhookSubscribers1766900000001 } from './1766900000001-WebhookSubscribers';
 import { UnitFactsPendingVersion1766910000000 } from './1766910000000-UnitFactsPendingVersion';
+import { AuditSealForms1766920000000 } from './1766920000000-AuditSealForms';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -67,4 +68,5 @@ export const MIGRATIONS = [
   EscalationsFiredIndex1766900000000,
   WebhookSubscribers1766900000001,
   UnitFactsPendingVersion1766910000000,
+  AuditSealForms1766920000000,
 ];
