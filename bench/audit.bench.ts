@@ -33,7 +33,7 @@ const YEAR = 2025;
 /**
  * `BENCH_SCENARIOS=audit`: BENCH_AUDIT_CASES cases (default 1,000,000) over a year, ten audit events
  * each, loaded in bulk by SQL (generate_series) through appendAuditEventsInBulk, then sealed by the
- * sealer (the database's own `audit_chain` window aggregate, in batches). Then it times what Home
+ * sealer (the database's own `audit_chain_v2` window aggregate, form 2, in batches). Then it times what Home
  * Affairs runs: a quarterly unit report, the full-year CSV export and a full verification of the
  * chain (recomputed in TypeScript), and the cost of auditing on the write path (concurrent
  * single-event transactions, with and without the sealing queue). The export and the verification
