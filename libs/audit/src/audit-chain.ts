@@ -298,9 +298,14 @@ const sqlCanonicalV1 = (serverUtf8: boolean) =>
     ...['s.actor', 's.action', 's.from_state', 's.to_state', 's.reason', 'z.data_text', 'z.occurred_text'].map((v) => sqlField(v, serverUtf8)),
   ].join(' || ');
 
-/** Form 2's hashed bytes in SQL (auditEventBytesV2): the prefix, then the record's binary form. */
+/**
+ * Form 2's hashed bytes in SQL (auditEventBytesV2): the prefix, then the record's binary form. Each
+ * column cast to the type form 2 fixes (record_send writes the type's OID), so that a later change of a
+ * column's type does not change the bytes; a cast to the column's own type costs nothing.
+ */
 const SQL_BYTES_V2 = `'\\x${Buffer.from(AUDIT_CANONICAL_V2, 'utf8').toString('hex')}'::bytea
-  || pg_catalog.record_send(ROW(s.id, s.case_id, s.actor, s.action, s.from_state, s.to_state, s.reason, s.data, s.occurred_at))`;
+  || pg_catalog.record_send(ROW(s.id::bigint, s.case_id::uuid, s.actor::varchar, s.action::varchar, s.from_state::varchar, s.to_state::varchar,
+                                s.reason::text, s.data::jsonb, s.occurred_at::timestamptz))`;
 
 /** An event's text hashes (textHashesOf): the string members of data.texts, when both are objects. */
 const SQL_TEXT_HASH_COUNT = `CASE WHEN jsonb_typeof(s.data -> '${AUDIT_TEXTS_KEY}') = 'object'
