@@ -88,7 +88,7 @@ export class UnitFactsUpdater {
     const facts = (await selectRows<FactsRow>(m, CASES_FACTS_SQL, [ids])).flatMap((r) => caseDayFacts(toFacts(r), base));
     await execute(m, `DELETE FROM unit_case_facts WHERE case_id = ANY($1::uuid[])`, [ids]);
     if (facts.length) await insertFacts(m, facts);
-    // FOR UPDATE re-reads a mark rewritten since it was read, and the version test then drops it.
+    // The row lock re-reads a mark rewritten since it was read, and the version test then drops it.
     await execute(
       m,
       `DELETE FROM unit_facts_pending WHERE case_id IN (
