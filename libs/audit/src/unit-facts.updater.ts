@@ -30,8 +30,9 @@ const REBUILD_BATCH = 2000;
  * only the marks still at that version and not held by a writer (SKIP LOCKED). A mark rewritten
  * meanwhile stays, and its case is recomputed by the next drain. When the drain deleted its marks
  * first and recomputed while holding them, a routing batch with one claimed case waited for the whole
- * drain: in the intake bench's paced run (200/s) the send -> assigned latency rose from about 50 ms to
- * 0.4-1.6 s for seconds at a time while the 30 s tick drained the cases marked since the last one.
+ * drain (test/unit-facts.e2e-spec.ts shows a writer no longer waits). In the intake bench's paced runs
+ * (200/s) send -> assigned rose from about 50 ms to 0.4-1.6 s for seconds at a time; this was one cause
+ * found, not yet shown by a quiet-machine run to be the only one.
  */
 @Injectable()
 export class UnitFactsUpdater {
