@@ -400,10 +400,10 @@ function sealSummarySql(serverUtf8: boolean, textRangeSpan: number): string {
                        OR (CASE WHEN x.event_id IS NULL THEN (s.data ? '${AUDIT_TEXTS_KEY}') AND ${SQL_TEXT_HASH_COUNT} <> 0
                                 ELSE NOT x.ok OR x.n <> ${SQL_TEXT_HASH_COUNT} END)) AS bad
                 FROM se s LEFT JOIN x ON x.event_id = s.event_id),
-  head AS (SELECT seq, prev_hash FROM audit_seals WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 1),
+  head AS (SELECT seq, prev_hash, hash FROM audit_seals WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 1),
   tail AS (SELECT seq, event_id, hash FROM audit_seals WHERE seq > $1 AND seq <= $2 ORDER BY seq DESC LIMIT 1)
   SELECT content.n, content.bad::text AS bad_seq,
-         head.seq::text AS first_seq, head.prev_hash AS first_prev_hash,
+         head.seq::text AS first_seq, head.prev_hash AS first_prev_hash, head.hash AS first_hash,
          tail.seq::text AS last_seq, tail.event_id::text AS last_id, tail.hash AS last_hash
     FROM content LEFT JOIN head ON true LEFT JOIN tail ON true`;
 }
@@ -424,6 +424,7 @@ export interface SealPageSummary {
   bad_seq: string | null;
   first_seq: string | null;
   first_prev_hash: Buffer | null;
+  first_hash: Buffer | null;
   last_seq: string | null;
   last_id: string | null;
   last_hash: Buffer | null;

@@ -1,5 +1,5 @@
-import { auditEventHash, eventText, SEAL_FORM_BINARY, SEAL_FORM_TEXT, SealedEventRow } from './audit-chain';
-import { ChainPoint, CheckpointWatch, joinSegments, SegmentChecker, seqPages, splitRange } from './chain-segments';
+import { auditEventHash, eventText, SEAL_FORM_BINARY, SEAL_FORM_TEXT, SEAL_SUMMARY_SQL_UTF8, SealedEventRow, SealPageSummary } from './audit-chain';
+import { ChainPoint, CheckpointWatch, FIRST_SEAL_SQL, joinSegments, SEAL_PAGE_SQL, SegmentChecker, seqPages, splitRange, sweepRange } from './chain-segments';
 
 const GENESIS: Buffer = Buffer.alloc(32);
 const ORIGIN: ChainPoint = { seq: 0n, eventId: null, hash: GENESIS };
@@ -127,5 +127,66 @@ describe('a verification cut into segments', () => {
       const w = watch(seq, 'ab'.repeat(32));
       expectBreak(joinSegments(ORIGIN, segments(rows, [11], w), w), String(100 + seq), /differs from the checkpoint/);
     }
+  });
+
+  /** What the page check in SQL answers for intact seals after < seq <= upTo. */
+  function summaryOf(rows: SealedEventRow[], after: bigint, upTo: bigint): SealPageSummary {
+    const page = rows.filter((r) => BigInt(r.seq) > after && BigInt(r.seq) <= upTo);
+    const [first, last] = [page[0], page[page.length - 1]];
+    return {
+      n: page.length,
+      bad_seq: null,
+      first_seq: first?.seq ?? null,
+      first_prev_hash: first?.prev_hash ?? null,
+      first_hash: first?.hash ?? null,
+      last_seq: last?.seq ?? null,
+      last_id: last?.event_id ?? null,
+      last_hash: last?.hash ?? null,
+    };
+  }
+
+  /** Sweeps each segment as a thread does, over a stand-in for the database that answers from `rows` (and `firstRow` for the first seal's read). */
+  async function swept(rows: SealedEventRow[], cuts: number[], firstRow: (r: SealedEventRow) => SealedEventRow = (r) => r) {
+    const bounds = [1, ...cuts, rows.length + 1];
+    const calls: string[][] = [];
+    const results = [];
+    for (let k = 0; k < bounds.length - 1; k++) {
+      const mine: string[] = [];
+      calls.push(mine);
+      const checker = new SegmentChecker(null);
+      await sweepRange(
+        <T extends object>(sql: string, params: string[]): Promise<T[]> => {
+          const [after, upTo] = params.map(BigInt);
+          const inRange = rows.filter((r) => BigInt(r.seq) > after && BigInt(r.seq) <= upTo);
+          if (sql === SEAL_SUMMARY_SQL_UTF8) return Promise.resolve(mine.push('summary') && [summaryOf(rows, after, upTo) as T]);
+          if (sql === FIRST_SEAL_SQL) return Promise.resolve(mine.push('first seal') && (inRange.slice(0, 1).map(firstRow) as T[]));
+          if (sql === SEAL_PAGE_SQL) return Promise.resolve(mine.push('rows') && (inRange as T[]));
+          return Promise.resolve([{ encoding: 'UTF8' } as T]);
+        },
+        BigInt(bounds[k]),
+        BigInt(bounds[k + 1] - 1),
+        checker,
+      );
+      results.push(checker.result());
+    }
+    return { calls, joined: joinSegments(ORIGIN, results) };
+  }
+
+  it('starts a segment on a page checked in SQL and reads its first seal after the last page', async () => {
+    const rows = chain(20);
+    const { calls, joined } = await swept(rows, [8, 15]);
+    expect(joined).toMatchObject({ checked: 20, lastSeq: 20n, lastId: '120', broken: null });
+    // No page checked in SQL runs on a connection after the first seal's read (see sweepRange).
+    for (const c of calls) expect(c).toEqual(['summary', 'first seal']);
+  });
+
+  it('still names a break at a boundary, and a first seal that changed after its page was checked', async () => {
+    const rows = chain(20);
+    // Seal 8 links to a seal 7 other than the one before it: the join names it, as with rows read first.
+    const relinked = rows.map((r) => (r.seq === '8' ? { ...r, prev_hash: Buffer.alloc(32, 7) } : r));
+    expectBreak((await swept(relinked, [8])).joined, '108', /does not follow event 107/);
+    // The first seal read after the pages is not the one SQL checked (its hash differs).
+    const { joined } = await swept(rows, [8], (r) => (r.seq === '8' ? { ...r, hash: Buffer.alloc(32, 9) } : r));
+    expectBreak(joined, '108', /position 8 changed while the trail was being verified/);
   });
 });
