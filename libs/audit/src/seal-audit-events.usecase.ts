@@ -53,10 +53,15 @@ export class SealAuditEvents {
       // the planner merge-join the whole trail's index from its first event once the queue was large
       // (a bulk import, 10,000,000 events unsealed): every batch then walked past every sealed event,
       // and sealing fell from 69,000 to under 2,000 events/s as it went (bench, audit scenario).
+      // OFFSET 0 keeps the LATERAL a lookup per id: without it the planner pulled the subquery up into a
+      // plain join and, estimating the batch at its LIMIT, hashed a sequential scan of every event for
+      // each batch; on the intake bench the sealer was the costliest statement of the run (28-46 ms a
+      // batch of about 100 events at 20,000-30,000 events; 4.5 ms with the lookups, 2026-12-03).
+      // The queue rows are deleted by key for the same reason (not a scan of the queue's dead rows).
       `WITH ids AS MATERIALIZED (SELECT event_id FROM audit_unsealed ORDER BY event_id LIMIT $1),
        batch AS (
          SELECT e.id, e.case_id, e.actor, e.action, e.from_state, e.to_state, e.reason, e.data, e.occurred_at
-           FROM ids CROSS JOIN LATERAL (SELECT * FROM audit_events ev WHERE ev.id = ids.event_id) e),
+           FROM ids CROSS JOIN LATERAL (SELECT * FROM audit_events ev WHERE ev.id = ids.event_id OFFSET 0) e),
        numbered AS (SELECT batch.*, row_number() OVER (ORDER BY id) AS n FROM batch),
        chained AS (
          SELECT id, n, audit_chain_v2(audit_event_bytes_v2(id, case_id, actor, action, from_state, to_state, reason, data, occurred_at), $2::bytea)
@@ -66,7 +71,7 @@ export class SealAuditEvents {
        ins AS (
          INSERT INTO audit_seals (seq, event_id, prev_hash, hash, form)
          SELECT $3::bigint + n, id, prev_hash, hash, ${SEAL_FORM_BINARY} FROM linked RETURNING event_id),
-       del AS (DELETE FROM audit_unsealed u USING ins WHERE u.event_id = ins.event_id)
+       del AS (DELETE FROM audit_unsealed u WHERE u.event_id = ANY (ARRAY(SELECT event_id FROM ins)))
        SELECT (SELECT count(*) FROM linked)::int AS sealed,
               (SELECT id::text FROM linked ORDER BY n DESC LIMIT 1) AS last_id,
               (SELECT hash FROM linked ORDER BY n DESC LIMIT 1) AS last_hash`,
