@@ -271,6 +271,7 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
       ? `paced intake during the breach window, ${intakeRate}/s open loop for ${spreadS} s (${fmtInt(intakeResult.arrivals)} arrivals): intake->assigned ` +
         `p50 ${fmtMs(intakeResult.p[0])}  p95 ${fmtMs(intakeResult.p[1])}  p99 ${fmtMs(intakeResult.p[2])}  max ${fmtMs(intakeResult.p[3])} ` +
         `(cases.routed_at - scheduled send); HTTP POST p50 ${fmtMs(intakeResult.http[0])} p99 ${fmtMs(intakeResult.http[1])}; ${fmtInt(intakeResult.failed)} failed` +
+        (intakeResult.failed ? ` (${intakeResult.failures})` : '') +
         (intakeResult.missing ? `; ${fmtInt(intakeResult.missing)} not routed` : '')
       : 'paced intake during the breach window: off (BENCH_SLA_INTAKE_RATE=0)',
     `breach -> escalation recorded (escalations.fired_at - fire_at):             p50 ${fmtMs(lag.fired[0])}  p95 ${fmtMs(lag.fired[1])}  ` +
@@ -350,7 +351,15 @@ function pacedIntake(ctx: BenchContext, api: RunningApi, rate: number, durationS
         { assert, intervalMs: POLL_MS },
       );
       const lat = pacedLatency(s, new Map((await routed()).map((r) => [r.external_id, Number(r.at)])));
-      return { arrivals: s.scheduledAt.size, p: lat.p, missing: lat.missing, http: percentiles(s.httpMs, [0.5, 0.99]), failed: s.failed };
+      return {
+        arrivals: s.scheduledAt.size,
+        p: lat.p,
+        missing: lat.missing,
+        http: percentiles(s.httpMs, [0.5, 0.99]),
+        failed: s.failed,
+        // Why: a 503 turned away under load is not a 500, nor a request the client gave up on.
+        failures: [...s.failures].map(([what, count]) => `${fmtInt(count)} x ${what}`).join(', '),
+      };
     },
   };
 }

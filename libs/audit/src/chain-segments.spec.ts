@@ -158,10 +158,14 @@ describe('a verification cut into segments', () => {
         <T extends object>(sql: string, params: string[]): Promise<T[]> => {
           const [after, upTo] = params.map(BigInt);
           const inRange = rows.filter((r) => BigInt(r.seq) > after && BigInt(r.seq) <= upTo);
-          if (sql === SEAL_SUMMARY_SQL_UTF8) return Promise.resolve(mine.push('summary') && [summaryOf(rows, after, upTo) as T]);
-          if (sql === FIRST_SEAL_SQL) return Promise.resolve(mine.push('first seal') && (inRange.slice(0, 1).map(firstRow) as T[]));
-          if (sql === SEAL_PAGE_SQL) return Promise.resolve(mine.push('rows') && (inRange as T[]));
-          return Promise.resolve([{ encoding: 'UTF8' } as T]);
+          const answer = (what: string | null, out: object[]) => {
+            if (what) mine.push(what);
+            return Promise.resolve(out as T[]);
+          };
+          if (sql === SEAL_SUMMARY_SQL_UTF8) return answer('summary', [summaryOf(rows, after, upTo)]);
+          if (sql === FIRST_SEAL_SQL) return answer('first seal', inRange.slice(0, 1).map(firstRow));
+          if (sql === SEAL_PAGE_SQL) return answer('rows', inRange);
+          return answer(null, [{ encoding: 'UTF8' }]);
         },
         BigInt(bounds[k]),
         BigInt(bounds[k + 1] - 1),
