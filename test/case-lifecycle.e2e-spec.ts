@@ -128,6 +128,11 @@ describe('handlers work their cases', () => {
     expect(actors[4].ref).toBe('citizen:ihanoi');
     expect(actors[7].ref).toBe('system:rating');
     expect(detail.messages.map((m) => m.kind)).toEqual(['info_request', 'info_reply']);
+    // In the order written when the ids cross a power of ten (ordered as text, 10000 came before 9).
+    await engine.query(`SELECT setval('case_messages_id_seq', 9999)`);
+    await engine.query(`INSERT INTO case_messages (case_id, kind, author, body) VALUES ($1, 'note', 'system:test', 'Ghi chú nội bộ.')`, [id]);
+    const later = (await get('bk.leader2', id)).body as ApiSchema<'CaseDetailDto'>;
+    expect(later.messages.map((m) => m.kind)).toEqual(['info_request', 'info_reply', 'note']);
 
     // Every change the citizen should see went out as a case event for the channel (outbox -> queue).
     const visible = detail.timeline.filter((e) => !['receive', 'rate', 'note'].includes(e.action));

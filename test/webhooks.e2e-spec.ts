@@ -167,6 +167,24 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     expect(attempts.every((c) => c.verifiedWith === 0)).toBe(true);
   });
 
+  it('lists the newest deliveries first when their ids cross a power of ten', async () => {
+    const hook = await register(`${rx.url}/ordered`);
+    const { id: hookId } = hook.body as RegisteredWebhookDto;
+    const insert = async (key: string) =>
+      (
+        await engine.query<{ id: string }>(
+          `INSERT INTO deliveries (kind, target, event_key, status) VALUES ('webhook', $1, $2, 'failed') RETURNING id::text AS id`,
+          [hookId, key],
+        )
+      )[0].id;
+    const older = await insert('case-event.ordered-1');
+    await engine.query(`SELECT setval('deliveries_id_seq', GREATEST(99999, (SELECT max(id) FROM deliveries)))`);
+    const newer = await insert('case-event.ordered-2');
+    expect(newer.length).toBeGreaterThan(older.length);
+    const listed = (await engine.http().get(`/v1/webhooks/${hookId}/deliveries`).set(bearer(admin))).body as WebhookDeliveryDto[];
+    expect(listed.map((d) => d.id)).toEqual([newer, older]);
+  });
+
   it.each([
     ['a fan-out job', QueueName.CaseEvents],
     ['a delivery job', QueueName.Notifications],

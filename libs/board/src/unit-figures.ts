@@ -181,7 +181,7 @@ export class UnitFigures {
     const rows = await selectRows<FigureRow>(
       this.ds,
       `SELECT id::text AS id, unit_code, kind, total, with_account, as_of, source, reported_at FROM unit_figures
-        WHERE unit_code = $1 AND kind = $2 ORDER BY as_of DESC, id DESC LIMIT 500`,
+        WHERE unit_code = $1 AND kind = $2 ORDER BY as_of DESC, unit_figures.id DESC LIMIT 500`,
       [unitCode, kind],
     );
     return rows.map(view);

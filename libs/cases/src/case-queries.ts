@@ -264,7 +264,7 @@ export class CaseQueries {
     );
     const messages = await selectRows<MessageRow>(
       this.ds,
-      `SELECT id::text AS id, kind, author, body, attachments, created_at FROM case_messages WHERE case_id = $1 ORDER BY id`,
+      `SELECT id::text AS id, kind, author, body, attachments, created_at FROM case_messages WHERE case_id = $1 ORDER BY case_messages.id`,
       [id],
     );
     const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);

@@ -135,7 +135,7 @@ export class Webhooks {
     const rows = await selectRows<DeliveryListRow>(
       this.ds,
       `SELECT id::text AS id, event_key, message_id::text AS message_id, status, attempts, last_error, created_at, delivered_at FROM deliveries
-        WHERE kind = 'webhook' AND target = $1 AND ($2::text IS NULL OR status = $2) ORDER BY id DESC LIMIT 200`,
+        WHERE kind = 'webhook' AND target = $1 AND ($2::text IS NULL OR status = $2) ORDER BY deliveries.id DESC LIMIT 200`,
       [webhookId, status ?? null],
     );
     return rows.map((r) => ({

@@ -43,7 +43,7 @@ export class EraseExpiredContactDetails {
           m,
           `SELECT id::text AS id FROM cases
             WHERE closed_at IS NOT NULL AND contact_erased_at IS NULL AND closed_at <= $1
-            ORDER BY closed_at, id LIMIT $2 FOR NO KEY UPDATE`,
+            ORDER BY closed_at, cases.id LIMIT $2 FOR NO KEY UPDATE`,
           [cutoff, this.policy.batchSize],
         );
         const done = await eraseContactDetails(

@@ -66,10 +66,14 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   /** Publishes one batch; returns how many rows it moved. */
   async publishBatch(): Promise<number> {
     return this.ds.transaction(async (m) => {
+      // `outbox.id`, not `id`: ORDER BY names the output column first, and `id::text AS id` sorted the
+      // rows as text (10 before 9) by a sequential scan of the whole table, which a queue that is
+      // written and emptied all day leaves large: 17.7 ms a pass in the SLA bench, 59 s of PostgreSQL's
+      // time in its run, against a walk of the primary key.
       const rows = await selectRows<OutboxRow>(
         m,
         `SELECT id::text AS id, queue, job_name, job_id, payload, delay_ms, (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms
-           FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+           FROM outbox ORDER BY outbox.id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.config.relayBatchSize],
       );
       if (rows.length === 0) return 0;
