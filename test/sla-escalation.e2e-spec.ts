@@ -470,6 +470,27 @@ describe('SLA clocks and the escalation ladder', () => {
     expect(await reconcile()).toMatchObject({ full: false, fired: 0 });
   });
 
+  it('leaves a due level to its timer while the timer is still queued, and fires it once the timer looks stuck', async () => {
+    const { id } = await newCase();
+    const run = await runOf(id);
+    const warn = timersOf(run).warn;
+    await waitForTimer(warn.jobId);
+    await reconcile({ full: true }); // leaves the marker: the next passes are due sweeps
+    // Due a minute ago by the clock, its job still in Redis (as behind a backlog of breaches): not fired
+    // here, or the job would run again as a duplicate.
+    setNow(new Date(warn.fireAt.getTime() + MINUTE));
+    const left = await reconcile();
+    expect(left).toMatchObject({ full: false });
+    expect(left.queued).toBeGreaterThanOrEqual(1);
+    expect(await escalations(id)).toEqual([]);
+    expect(await stateOf(warn.jobId)).toBe('delayed');
+    // Unfinished for more than five minutes past its time: taken as stuck, and fired by the sweep.
+    setNow(new Date(warn.fireAt.getTime() + 6 * MINUTE));
+    const fired = await reconcile();
+    expect(fired.fired).toBeGreaterThanOrEqual(1);
+    expect((await escalations(id)).map((e) => e.level)).toEqual(['warn']);
+  });
+
   it('notices a wipe that goes on while a full pass runs, and runs the pass again', async () => {
     const { id } = await newCase();
     const run = await runOf(id);
