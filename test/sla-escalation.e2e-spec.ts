@@ -491,6 +491,22 @@ describe('SLA clocks and the escalation ladder', () => {
     expect((await escalations(id)).map((e) => e.level)).toEqual(['warn']);
   });
 
+  it('while timers wait behind others, runs the due sweep once per five minutes', async () => {
+    await reconcile({ full: true }); // the marker is in place: the next passes are due sweeps
+    expect(await reconcile()).toMatchObject({ full: false });
+    expect((await reconcile()).deferred).toBeUndefined(); // nothing waits: every pass sweeps
+    // A timer that fell due a minute ago still waits for a worker (the queue is held, as behind a burst).
+    await slaQueue().pause();
+    const waiting = await slaQueue().add(JobName.SlaTimer, { caseId: '00000000-0000-0000-0000-000000000000' }, { timestamp: Date.now() - MINUTE });
+    try {
+      expect(await reconcile()).toMatchObject({ full: false, fired: 0, deferred: true });
+    } finally {
+      await waiting.remove();
+      await slaQueue().resume();
+    }
+    expect((await reconcile()).deferred).toBeUndefined();
+  });
+
   it('notices a wipe that goes on while a full pass runs, and runs the pass again', async () => {
     const { id } = await newCase();
     const run = await runOf(id);
