@@ -15,6 +15,10 @@ export function dataSourceOptions(config: Pick<AppConfig, 'databaseUrl' | 'dbPoo
     migrationsTransactionMode: 'each',
     synchronize: false,
     migrationsRun: false,
-    extra: { max: config.dbPoolSize, connectionTimeoutMillis: 5000, application_name: 'feedback-router' },
+    // Idle connections are kept (node-postgres closes them after 10 s by default): a burst after a quiet
+    // spell (the morning's deadlines, intake after a lull) otherwise waited for new backends to be forked
+    // and their caches warmed while it queued. In the SLA bench 11-13 connections were opened as its
+    // breaches began, after 150 s idle. A connection that breaks while idle is dropped by the pool.
+    extra: { max: config.dbPoolSize, connectionTimeoutMillis: 5000, idleTimeoutMillis: 0, application_name: 'feedback-router' },
   };
 }
