@@ -14,13 +14,15 @@ import { scheduleSlaTimers, SlaEscalationModule, SlaModule, SlaReconciler, SlaSe
 import { Pool } from 'pg';
 import { RunningApi, startApi } from './engine';
 import { HttpClient } from './http-client';
-import { generator, loadInputs, pacedLatency, sendPaced } from './load';
+import { generator, loadInputs, pacedLatency, sendClosed, sendPaced } from './load';
 import { BenchChild } from './processes';
 import { BenchContext, cpuSnapshot, deleteRedisKeys, describeCpu, fmtInt, fmtMs, met, percentiles, pollUntil, sleep } from './support';
 
 const EXTERNAL_PREFIX = 'bench-sla-';
 /** The paced intake's cases (not matched by EXTERNAL_PREFIX's LIKE). */
 const INTAKE_PREFIX = 'bench-slaintake-';
+/** The warm-up's cases, before the breaches begin (BENCH_WARMUP, as in the intake scenario). */
+const WARMUP_PREFIX = 'bench-slawarmup-';
 /** Cases per load transaction: their level-1 timers are one relay batch at the default FR_RELAY_BATCH_SIZE. */
 const LOAD_BATCH = 500;
 const POLL_MS = 500;
@@ -328,6 +330,25 @@ function pacedIntake(ctx: BenchContext, api: RunningApi, rate: number, durationS
   ctx.defer('close SLA intake client', () => client.close());
   const sending = (async () => {
     const inputs = await loadInputs(ctx, db);
+    // As in the intake scenario, a warm-up routed before the breaches begin (not counted): the API in
+    // production is not serving its first request when deadlines fall due. Without it the run's first
+    // seconds measured the API's start (its code compiled, its pool filled) as much as the timers.
+    const warmupN = Math.max(0, Number(process.env.BENCH_WARMUP ?? 200) || 0);
+    if (warmupN > 0) {
+      const sent = await sendClosed(ctx, client, inputs.keys, warmupN, generator(inputs, ctx.seed + 5, WARMUP_PREFIX));
+      await pollUntil(
+        ctx,
+        'sla: warm-up',
+        async () => {
+          const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases WHERE external_id LIKE $1 AND routed_at IS NOT NULL`, [
+            `${WARMUP_PREFIX}%`,
+          ]);
+          return { done: rows[0].n >= sent.created + sent.duplicate, progress: rows[0].n, note: `routed ${rows[0].n}/${sent.created + sent.duplicate}` };
+        },
+        { intervalMs: POLL_MS },
+      );
+      ctx.log(`sla: warm-up of ${warmupN} intake events routed`);
+    }
     // Waiting for a moment on the clock (the first deadline), not for work to finish.
     await sleep(Math.max(0, startAt - Date.now()));
     ctx.log(`sla: paced intake at ${rate}/s for ${durationS} s`);
