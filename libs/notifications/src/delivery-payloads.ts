@@ -67,7 +67,7 @@ export async function escalationPayloads(db: Sql, escalationIds: readonly string
     db,
     `SELECT e.id::text AS id, e.case_id, e.stage, e.level, e.due_at, e.fired_at, c.tracking_code, c.unit_code, u.name AS unit_name, n.title, n.body
        FROM escalations e JOIN cases c ON c.id = e.case_id LEFT JOIN units u ON u.code = c.unit_code
-       LEFT JOIN LATERAL (SELECT title, body FROM notifications WHERE escalation_id = e.id ORDER BY id LIMIT 1) n ON true
+       LEFT JOIN LATERAL (SELECT title, body FROM notifications WHERE escalation_id = e.id ORDER BY notifications.id LIMIT 1) n ON true
       WHERE e.id = ANY($1::bigint[])`,
     [escalationIds],
   );
