@@ -21,6 +21,8 @@ import { BenchContext, cpuSnapshot, deleteRedisKeys, describeCpu, fmtInt, fmtMs,
 const EXTERNAL_PREFIX = 'bench-sla-';
 /** The paced intake's cases (not matched by EXTERNAL_PREFIX's LIKE). */
 const INTAKE_PREFIX = 'bench-slaintake-';
+/** The firing warm-up's cases (not matched by EXTERNAL_PREFIX's LIKE either). */
+const WARM_TIMERS_PREFIX = 'bench-slawarmtimer-';
 /** The warm-up's cases, before the breaches begin (BENCH_WARMUP, as in the intake scenario). */
 const WARMUP_PREFIX = 'bench-slawarmup-';
 /** Cases per load transaction: their level-1 timers are one relay batch at the default FR_RELAY_BATCH_SIZE. */
@@ -48,6 +50,9 @@ interface Planned {
  *   BENCH_SLA_LEAD_S   ... starting this long after the load begins (default 180; the load must end before)
  *   BENCH_SLA_WORKERS  worker processes (default 1)
  *   BENCH_SLA_FLUSH    0 to skip the reconciler pass after deleting the run's Redis keys (default 1)
+ *   BENCH_SLA_WARMUP   timers of other cases due just before the window (default 2000, at the window's rate,
+ *                      ending 10 s before the first deadline; not counted): the firing path warm, as in a
+ *                      running engine, rather than the first deadlines measuring its first transactions
  *   BENCH_SLA_INTAKE_RATE  feedback events a second sent over HTTP, open loop, for the whole breach window
  *                      (default 200; 0 turns it off): the API runs as its own process and the workers route
  *                      them while they fire the timers; their intake->assigned latency is printed beside the lag
@@ -71,6 +76,7 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
   const workers = positive('BENCH_SLA_WORKERS', process.env.BENCH_SLA_WORKERS, 1);
   const flush = process.env.BENCH_SLA_FLUSH !== '0';
   const intakeRate = nonNegative('BENCH_SLA_INTAKE_RATE', process.env.BENCH_SLA_INTAKE_RATE, 200);
+  const warmTimers = nonNegative('BENCH_SLA_WARMUP', process.env.BENCH_SLA_WARMUP, 2000);
 
   // The engine's own SLA services in this process, without processors, relay or maintenance timers:
   // the calendar and ladder for the timers, and the reconciler for the timed passes at the end.
@@ -170,6 +176,29 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
     }
     if ((lo / LOAD_BATCH) % 40 === 39) ctx.log(`sla: ${fmtInt(lo + batch.length)} cases loaded, ${fmtInt(timers)} timers relayed`);
   }
+  // The firing warm-up: other cases' level-1 timers due at the window's rate, ending 10 s before it.
+  const warmFrom = firstDue - 10_000 - Math.floor(warmTimers * stepMs);
+  for (let lo = 0; lo < warmTimers; lo += LOAD_BATCH) {
+    const batch = Array.from({ length: Math.min(LOAD_BATCH, warmTimers - lo) }, (_, k) => {
+      const c = plan(0);
+      const dueAt = new Date(warmFrom + Math.floor((lo + k) * stepMs));
+      return {
+        ...c,
+        dueAt,
+        stageStartedAt: new Date(dueAt.getTime() - 24 * HOUR_MS),
+        warnAt: new Date(dueAt.getTime() - 2 * HOUR_MS),
+        unit: units[(lo + k) % units.length].code,
+      };
+    });
+    await ds.transaction(async (m) => {
+      await insertCases(m, batch, lo, category.code, channel.code, WARM_TIMERS_PREFIX);
+      await insertOutbox(
+        m,
+        batch.flatMap((c) => timerMessages(sla, c, Date.now())),
+      );
+    });
+    await redis.publish(outboxChannel(ctx.config.queuePrefix), '');
+  }
   const loadedAt = Date.now();
   const loadS = (loadedAt - t0) / 1000;
   const marginS = (firstDue - loadedAt) / 1000;
@@ -231,6 +260,11 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
   const intakeResult = intake ? await intake.finish(assertAlive) : null;
   if (api) await api.stop();
   const lag = await lagStats(ds);
+  const [{ warmFired }] = await selectRows<{ warmFired: number }>(
+    ds,
+    `SELECT count(*)::int AS "warmFired" FROM escalations e JOIN cases c ON c.id = e.case_id WHERE e.level = '1' AND c.external_id LIKE $1`,
+    [`${WARM_TIMERS_PREFIX}%`],
+  );
   const worker = await workerTimes(slaQueue);
   const integrity = await integrityCheck(ds, n);
   const workerLines = children.reduce((s, c) => s + c.outputLines, 0);
@@ -270,7 +304,8 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
     `sla: ${fmtInt(n)} open cases (receive stage, ${units.length} units); level-1 deadlines uniform over ${spreadS} s = ${fmtInt(rate)} breaches/s, ` +
       `the first ${leadS} s after the load began`,
     `load: ${fmtInt(n)} cases + their told warnings + ${fmtInt(timers)} timers through the outbox and the worker's relay in ${loadS.toFixed(1)} s ` +
-      `(outbox at most ${fmtInt(maxOutbox)} rows); ${marginS >= 0 ? `done ${marginS.toFixed(1)} s before the first deadline` : `LATE: done ${(-marginS).toFixed(1)} s after the first deadline`}; ${checked}`,
+      `(outbox at most ${fmtInt(maxOutbox)} rows), then a firing warm-up of ${fmtInt(warmTimers)} other cases' level-1 timers due ` +
+      `${((firstDue - warmFrom) / 1000).toFixed(1)} s to 10 s before the first deadline (not counted; ${fmtInt(warmFired)} fired); ${marginS >= 0 ? `done ${marginS.toFixed(1)} s before the first deadline` : `LATE: done ${(-marginS).toFixed(1)} s after the first deadline`}; ${checked}`,
     `level-1 timers as set in Redis (delayed score - due_at, ${fmtInt(timerSet.count)} read before the first deadline): ` +
       `p50 ${fmtMs(timerSet.p[0])}  p99 ${fmtMs(timerSet.p[1])}  max ${fmtMs(timerSet.p[2])}  (outbox dwell: delay_ms counts from the write)`,
     `breach -> level-1 notification record (notifications.created_at - fire_at): p50 ${fmtMs(lag.notified[0])}  p95 ${fmtMs(lag.notified[1])}  ` +
@@ -425,13 +460,14 @@ function timerMessages(sla: SlaService, c: Planned, now: number): OutboxMessage[
 }
 
 /** The cases as routing leaves them, with the warning of their receive stage already recorded and told. */
-async function insertCases(m: EntityManager, batch: Planned[], offset: number, category: string, channel: string): Promise<void> {
+async function insertCases(m: EntityManager, batch: Planned[], offset: number, category: string, channel: string, prefix = EXTERNAL_PREFIX): Promise<void> {
+  const tracking = prefix === EXTERNAL_PREFIX ? 'SL' : 'SW';
   const iso = (f: (c: Planned) => Date) => batch.map((c) => f(c).toISOString());
   await m.query(
     `INSERT INTO cases (id, tracking_code, channel_code, external_id, category_code, description, status, severity, unit_code, handler_id,
                         leader_id, submitted_at, received_at, routed_at, stage, stage_started_at, stage_minutes, extension_minutes,
                         resolve_from, due_at, warn_at, updated_at)
-     SELECT t.id, 'SL' || lpad((${offset} + t.k)::text, 9, '0'), $1, '${EXTERNAL_PREFIX}' || (${offset} + t.k), $2,
+     SELECT t.id, '${tracking}' || lpad((${offset} + t.k)::text, 9, '0'), $1, '${prefix}' || (${offset} + t.k), $2,
             'Phản ánh thử tải SLA (bench)', 'assigned', 'normal', t.unit, u.handler_id, u.leader_id, t.started, t.started, t.started,
             'receive', t.started, ${STAGE_MINUTES}, 0, t.started, t.due, t.warn, now()
        FROM unnest($3::uuid[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[]) WITH ORDINALITY AS t(id, unit, started, due, warn, k)
