@@ -375,17 +375,7 @@ function pacedIntake(ctx: BenchContext, api: RunningApi, rate: number, durationS
     const warmupN = Math.max(0, Number(process.env.BENCH_WARMUP ?? 200) || 0);
     if (warmupN > 0) {
       const sent = await sendClosed(ctx, client, inputs.keys, warmupN, generator(inputs, ctx.seed + 5, WARMUP_PREFIX));
-      await pollUntil(
-        ctx,
-        'sla: warm-up',
-        async () => {
-          const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases WHERE external_id LIKE $1 AND routed_at IS NOT NULL`, [
-            `${WARMUP_PREFIX}%`,
-          ]);
-          return { done: rows[0].n >= sent.created + sent.duplicate, progress: rows[0].n, note: `routed ${rows[0].n}/${sent.created + sent.duplicate}` };
-        },
-        { intervalMs: POLL_MS },
-      );
+      await waitRouted(ctx, db, 'sla: warm-up', WARMUP_PREFIX, sent.created + sent.duplicate);
       ctx.log(`sla: warm-up of ${warmupN} intake events routed`);
     }
     // Waiting for a moment on the clock (the first deadline), not for work to finish.
@@ -404,18 +394,7 @@ function pacedIntake(ctx: BenchContext, api: RunningApi, rate: number, durationS
             [`${INTAKE_PREFIX}%`],
           )
         ).rows;
-      const want = s.created + s.duplicate;
-      await pollUntil(
-        ctx,
-        'sla: paced intake',
-        async () => {
-          const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases WHERE external_id LIKE $1 AND routed_at IS NOT NULL`, [
-            `${INTAKE_PREFIX}%`,
-          ]);
-          return { done: rows[0].n >= want, progress: rows[0].n, note: `routed ${rows[0].n}/${want}` };
-        },
-        { assert, intervalMs: POLL_MS },
-      );
+      await waitRouted(ctx, db, 'sla: paced intake', INTAKE_PREFIX, s.created + s.duplicate, assert);
       const lat = pacedLatency(s, new Map((await routed()).map((r) => [r.external_id, Number(r.at)])));
       return {
         arrivals: s.scheduledAt.size,
@@ -428,6 +407,21 @@ function pacedIntake(ctx: BenchContext, api: RunningApi, rate: number, durationS
       };
     },
   };
+}
+
+/** Waits until `want` cases whose external id starts with `prefix` are routed. */
+async function waitRouted(ctx: BenchContext, db: Pool, label: string, prefix: string, want: number, assert?: () => void): Promise<void> {
+  await pollUntil(
+    ctx,
+    label,
+    async () => {
+      const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases WHERE external_id LIKE $1 AND routed_at IS NOT NULL`, [
+        `${prefix}%`,
+      ]);
+      return { done: rows[0].n >= want, progress: rows[0].n, note: `routed ${rows[0].n}/${want}` };
+    },
+    { assert, intervalMs: POLL_MS },
+  );
 }
 
 function positive(name: string, raw: string | undefined, fallback: number): number {
