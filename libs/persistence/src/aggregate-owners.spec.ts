@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ENGINE_TABLE_PRIVILEGES } from './database-roles';
+import { REPO_ROOT as ROOT, repoSources } from './repo-sources';
 
 /**
  * One module per aggregate owns the SQL that writes its tables: a use case that needs another
@@ -81,16 +82,7 @@ const NOT_SCANNED = ['libs/testing/', 'libs/persistence/src/migrations/'];
 /** Words prose puts after "UPDATE" in comments (a table name is never one of them). */
 const NOT_TABLES = new Set(['and', 'or', 'as']);
 
-const ROOT = join(__dirname, '../../..');
 const WRITE = /\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM|MERGE\s+INTO|TRUNCATE(?:\s+TABLE)?)\s+([a-z_][a-z0-9_]*)\b/g;
-
-function sources(dir: string): string[] {
-  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
-    const path = `${dir}/${e.name}`;
-    if (e.isDirectory()) return e.name === 'node_modules' ? [] : sources(path);
-    return e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts') ? [path] : [];
-  });
-}
 
 interface Write {
   file: string;
@@ -100,7 +92,7 @@ interface Write {
 
 function writes(): Write[] {
   return ['libs', 'apps']
-    .flatMap(sources)
+    .flatMap(repoSources)
     .filter((file) => !NOT_SCANNED.some((p) => file.startsWith(p)))
     .flatMap((file) => [...readFileSync(join(ROOT, file), 'utf8').matchAll(WRITE)].map((m) => ({ file, verb: m[1].split(/\s/)[0], table: m[2] })))
     .filter((w) => !NOT_TABLES.has(w.table));

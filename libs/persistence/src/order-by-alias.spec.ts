@@ -1,15 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-const ROOT = join(__dirname, '../../..');
-
-function sources(dir: string): string[] {
-  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) return e.name === 'node_modules' ? [] : sources(path);
-    return e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts') ? [path] : [];
-  });
-}
+import { REPO_ROOT as ROOT, repoSources } from './repo-sources';
 
 /**
  * ORDER BY names an output column before a table's: in `SELECT id::text AS id ... ORDER BY id` the
@@ -21,7 +12,7 @@ function sources(dir: string): string[] {
 describe('ORDER BY never names a cast alias that shadows its column', () => {
   it('holds in every statement of the libs and apps', () => {
     const offending: string[] = [];
-    for (const file of [...sources('libs'), ...sources('apps')]) {
+    for (const file of [...repoSources('libs'), ...repoSources('apps')]) {
       const text = readFileSync(join(ROOT, file), 'utf8');
       for (const statement of text.match(/`[^`]*`/gs) ?? []) {
         for (const cast of statement.matchAll(/(?<![\w.])(?:\w+\.)?(\w+)::\w+(?:\[\])? AS (\w+)/g)) {
