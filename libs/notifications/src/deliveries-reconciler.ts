@@ -8,7 +8,7 @@ import { Clock } from '@fr/sla';
 
 const WATERMARK = 'case_event_fanout_seal_watermark';
 /** Trail positions a sweep reads per statement, and at most this many windows per sweep. */
-const FANOUT_WINDOW = 20_000;
+const FANOUT_WINDOW = 20_000n;
 const FANOUT_WINDOWS = 10;
 
 export interface DeliveriesReconcileResult {
@@ -52,12 +52,11 @@ export class DeliveriesReconciler {
       // trail's (a burst of SLA breaches seals hundreds of thousands of `escalate` events), and with
       // nothing to stop at, every sweep read all of them again from the watermark on: 2.4 s a sweep
       // at 200,000 sealed escalations in the SLA bench. Positions are dense up to the last sealed one.
-      for (let window = 0; window < FANOUT_WINDOWS; window++) {
-        const [{ hi }] = await selectRows<{ hi: string }>(m, `SELECT LEAST($1::bigint + $2, (SELECT COALESCE(max(seq), 0) FROM audit_seals))::text AS hi`, [
-          next,
-          FANOUT_WINDOW,
-        ]);
-        if (BigInt(hi) <= BigInt(next)) break;
+      const [{ last }] = await selectRows<{ last: string }>(m, `SELECT COALESCE(max(seq), 0)::text AS last FROM audit_seals`);
+      const end = BigInt(last);
+      for (let window = 0; window < FANOUT_WINDOWS && BigInt(next) < end; window++) {
+        const from = BigInt(next);
+        const hi = (from + FANOUT_WINDOW < end ? from + FANOUT_WINDOW : end).toString();
         // Each position's event looked up by key (OFFSET 0 keeps the LATERAL from being pulled up into
         // a join the planner drove from audit_events: a scan of every event with a case, 41 s a sweep in
         // the SLA bench). The outbox is read only for the events still waiting, which are few.
