@@ -5,7 +5,7 @@ import { redisOptions } from '@fr/queue';
 import { HttpClient } from './http-client';
 import { generator, loadInputs, pacedLatency, sendClosed, sendPaced, SendStats } from './load';
 import { BenchChild } from './processes';
-import { BenchContext, cpuSnapshot, describeCpu, fmtInt, pollUntil, percentiles, PROGRESS_POLL_MS } from './support';
+import { BenchContext, cpuSnapshot, describeCpu, fmtInt, pollUntil, percentiles, PROGRESS_POLL_MS, walPosition } from './support';
 
 export interface HttpSubstrateResult {
   /** Closed loop, N events, ctx.concurrency in flight: the ceiling. */
@@ -17,6 +17,8 @@ export interface HttpSubstrateResult {
   /** HTTP POST of the closed run, p50/p95/p99. */
   http: number[];
   cpu: string;
+  /** WAL written by the closed loop (server-wide). */
+  walBytes: number;
   /** Paced run: processed_at - scheduled send, p50/p95/p99/max; HTTP POST from scheduled send, p50/p95/p99; how many arrivals. */
   paced: { n: number; rate: number; latency: number[]; http: number[]; failed: number; maxSendDelayMs: number } | null;
   failed: number;
@@ -136,12 +138,14 @@ export async function measureHttpSubstrate(ctx: BenchContext): Promise<HttpSubst
   // Closed loop: the ceiling.
   const pids: Record<string, number | undefined> = { 'substrate-server': server.proc.pid };
   for (const w of workers) pids[w.label] = w.proc.pid;
+  const walBefore = await walPosition(pool);
   const cpuBefore = cpuSnapshot(pids);
   const closedPrefix = 'bench-hsub-';
   const closed = await sendClosed(ctx, client, inputs.keys, ctx.n, generator(inputs, ctx.seed, closedPrefix));
   requireAccepted('HTTP substrate', closed);
   await waitProcessed('HTTP substrate', closedPrefix, closed.created);
   const cpuAfter = cpuSnapshot(pids);
+  const walBytes = (await walPosition(pool)) - walBefore;
   // numeric (extract's type) comes back as text.
   const { rows } = await pool.query<{ p: string[]; last_ms: string }>(
     `SELECT percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY lat) AS p, extract(epoch FROM max(processed_at)) * 1000 AS last_ms
@@ -181,6 +185,7 @@ export async function measureHttpSubstrate(ctx: BenchContext): Promise<HttpSubst
     latency: rows[0].p.map(Number),
     http: percentiles(closed.httpMs, [0.5, 0.95, 0.99]),
     cpu: describeCpu(cpuBefore, cpuAfter, 'load generator'),
+    walBytes,
     paced,
     failed: closed.failed,
   };

@@ -5,7 +5,20 @@ import { HttpSubstrateResult, measureHttpSubstrate } from './http-substrate';
 import { generator, loadInputs, pacedLatency, sendClosed, sendPaced, SendStats } from './load';
 import { auditorToken, describeSealLag, lastAuditEventId, sealIntegrity, sealLag, SealLag, verifyTrail, waitSealed } from './seal';
 import { measureSubstrate, SubstrateResult } from './substrate.bench';
-import { BenchContext, cpuSnapshot, describeCpu, fmtInt, fmtMb, fmtMs, met, percentiles, pollUntil, PROGRESS_POLL_MS } from './support';
+import {
+  BenchContext,
+  cpuSnapshot,
+  describeCpu,
+  fmtInt,
+  fmtMb,
+  fmtMs,
+  fmtWalPerEvent,
+  met,
+  percentiles,
+  pollUntil,
+  PROGRESS_POLL_MS,
+  walPosition,
+} from './support';
 
 const CASE_PREFIX = 'bench-intake-';
 const WARMUP_PREFIX = 'bench-warmup-';
@@ -52,6 +65,7 @@ export async function runIntakeScenario(ctx: BenchContext): Promise<string[]> {
   const idBeforeClosed = await lastAuditEventId(db);
   const expected = new Array<string | null>(ctx.n);
   const kinds = { ward_code: 0, address_only: 0, unknown_ward: 0 };
+  const walBefore = await walPosition(db);
   const cpuBefore = cpuSnapshot(engine.pids());
   const baseline = await routedCount(db);
   const sending = sendClosed(ctx, client, inputs.keys, ctx.n, generator(inputs, ctx.seed, CASE_PREFIX), (i, ev) => {
@@ -62,6 +76,8 @@ export async function runIntakeScenario(ctx: BenchContext): Promise<string[]> {
   const cpuAfter = cpuSnapshot(engine.pids());
   const m = await measurements(db, s.firstSentAt);
   await waitSealed(ctx, db, 'intake', () => engine.assertAlive());
+  // Written by intake, routing and sealing of the closed loop's cases (their timers' writes come later).
+  const walClosed = (await walPosition(db)) - walBefore;
   const idAfterClosed = await lastAuditEventId(db);
   const closedSeal = await sealLag(db, idBeforeClosed, idAfterClosed);
 
@@ -123,10 +139,12 @@ export async function runIntakeScenario(ctx: BenchContext): Promise<string[]> {
     `  HTTP POST /v1/feedback: p50 ${fmtMs(h50)}  p95 ${fmtMs(h95)}  p99 ${fmtMs(h99)}`,
     `  ${describeSealLag('closed loop', closedSeal)}`,
     `  CPU: ${describeCpu(cpuBefore, cpuAfter, 'load generator')}`,
+    `  WAL: ${fmtWalPerEvent(walClosed, cases)} per event (${fmtMb(walClosed)} for the closed loop, sealing included)`,
     `HTTP substrate ceiling (node:http + 1 tx case+outbox + BullMQ add; bare worker 1 tx update+audit insert; ${ctx.workers} worker process(es)): ` +
       `${fmtInt(httpSub.rate)} events/s (${fmtInt(httpSub.n)} in ${httpSub.elapsedS.toFixed(1)} s; ` +
       `received->processed p50 ${fmtMs(httpSub.latency[0])} p99 ${fmtMs(httpSub.latency[2])}; HTTP POST p50 ${fmtMs(httpSub.http[0])} p99 ${fmtMs(httpSub.http[2])})`,
     `  CPU: ${httpSub.cpu}`,
+    `  WAL: ${fmtWalPerEvent(httpSub.walBytes, httpSub.n)} per event (${fmtMb(httpSub.walBytes)})`,
     ...(raw ? rawLines(raw) : []),
     `ratio engine / HTTP substrate: ${ratio.toFixed(2)} (${fmtInt(rate)} / ${fmtInt(httpSub.rate)} events/s) -> goal >= ${RATIO_GOAL}: ${met(ratio >= RATIO_GOAL)}`,
     ...pacedLines(ctx, paced, httpSub),

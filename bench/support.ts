@@ -286,3 +286,19 @@ export function describeCpu(a: CpuSnapshot | null, b: CpuSnapshot | null, selfLa
   parts.push(`everything else ${(Math.max(busy - accounted, 0) / wall).toFixed(2)}`);
   return `machine ${total > 0 ? Math.round((busy / total) * 100) : 0}% busy (of ${os.cpus().length} cores); cores used: ${parts.join(', ')}`;
 }
+
+/**
+ * The server's WAL write position in bytes. PostgreSQL's WAL is one stream for the whole server, so a
+ * difference counts every database's writes: the bench's own are the only ones on a quiet machine.
+ * WAL volume is what a change's CPU cost hides behind on a busy machine (every first change to a page
+ * after a checkpoint writes the whole 8 KB page) and, unlike throughput, it does not move with the load.
+ */
+export async function walPosition(db: { query: (sql: string) => Promise<{ rows: { b: number }[] }> }): Promise<number> {
+  const { rows } = await db.query(`SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::float8 AS b`);
+  return Number(rows[0].b);
+}
+
+/** "7.3 KB" per event. */
+export function fmtWalPerEvent(bytes: number, events: number): string {
+  return events > 0 ? `${(bytes / events / 1024).toFixed(1)} KB` : 'n/a';
+}
