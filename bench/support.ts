@@ -294,9 +294,12 @@ export function describeCpu(a: CpuSnapshot | null, b: CpuSnapshot | null, selfLa
  * after a checkpoint writes the whole 8 KB page) and, unlike throughput, it does not move with the load.
  */
 export async function walPosition(db: { query: (sql: string) => Promise<{ rows: { b: number }[] }> }): Promise<number> {
-  const { rows } = await db.query(`SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::float8 AS b`);
+  const { rows } = await db.query(WAL_POSITION_SQL);
   return Number(rows[0].b);
 }
+
+/** The WAL position (as `b`, bytes) and the checkpoints the server has made (as `checkpoints`). */
+export const WAL_POSITION_SQL = `SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::float8 AS b, (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter)::int AS checkpoints`;
 
 /** "7.3 KB" per event. */
 export function fmtWalPerEvent(bytes: number, events: number): string {
