@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { INestApplicationContext, Module } from '@nestjs/common';
@@ -8,7 +7,7 @@ import Redis from 'ioredis';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppConfigModule } from '@fr/config';
 import { NotificationsModule } from '@fr/notifications';
-import { DatabaseModule, OutboxMessage, selectRows } from '@fr/persistence';
+import { DatabaseModule, newCaseId, OutboxMessage, selectRows } from '@fr/persistence';
 import { outboxChannel, QueueModule, QueueName, QueueRegistry } from '@fr/queue';
 import { scheduleSlaTimers, SlaEscalationModule, SlaModule, SlaReconciler, SlaService, slaTimerMessages, StageRun } from '@fr/sla';
 import { Pool } from 'pg';
@@ -137,7 +136,8 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
   const plan = (i: number): Planned => {
     const dueAt = new Date(firstDue + Math.floor(i * stepMs));
     return {
-      id: randomUUID(),
+      // Ids as the engine makes them at receipt (time-ordered), in load order: received first, due first.
+      id: newCaseId(),
       unit: units[i % units.length].code,
       stageStartedAt: new Date(dueAt.getTime() - 24 * HOUR_MS),
       dueAt,

@@ -1,9 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource } from 'typeorm';
 import { generateTrackingCode, nfc, normaliseAddress, normalisePhone, UnprocessableError } from '@fr/domain';
-import { insertReceivedCase, phoneLookupKey, selectRow, selectRows } from '@fr/persistence';
+import { insertReceivedCase, newCaseId, phoneLookupKey, selectRow, selectRows } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock } from '@fr/sla';
 
@@ -121,7 +121,7 @@ export class SubmitFeedback {
     const m = this.ds.manager;
     const trackingCode = generateTrackingCode(randomBytes);
     // The id is made here so the routing job's outbox row goes in the same statement as the case.
-    const id = randomUUID();
+    const id = newCaseId();
     // Receipt starts the receive clock: it is the Clock's time, like every deadline after it.
     const receivedAt = this.clock.now();
     const phone = normalisePhone(cmd.citizen?.phone);

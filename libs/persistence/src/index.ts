@@ -16,3 +16,4 @@ export * from './database-roles';
 export * from './read-database';
 export * from './notification-writes';
 export * from './case-writes';
+export * from './case-ids';
