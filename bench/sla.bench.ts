@@ -305,9 +305,9 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
   // other open cases (another scenario's) may add theirs.
   const levelsAfter = sla.policy.escalation.filter((r) => r.afterDueMinutes !== null && r.afterDueMinutes > 0).length;
   const expectedTimers = open === n ? n * Math.min(1, levelsAfter) : null;
-  const [pgSync] = await selectRows<{ s: string; b: string; v: string }>(
+  const [pgSync] = await selectRows<{ s: string; b: string; w: string; v: string }>(
     ds,
-    `SELECT current_setting('synchronous_commit') AS s, current_setting('shared_buffers') AS b, version() AS v`,
+    `SELECT current_setting('synchronous_commit') AS s, current_setting('shared_buffers') AS b, current_setting('max_wal_size') AS w, version() AS v`,
   );
   const lines = [
     `sla: ${fmtInt(n)} open cases (receive stage, ${units.length} units); level-1 deadlines uniform over ${spreadS} s = ${fmtInt(rate)} breaches/s, ` +
@@ -350,7 +350,7 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
       : 'reconciler pass after deleting the Redis keys: skipped (BENCH_SLA_FLUSH=0)',
     `engine settings: ${workers} worker process(es), FR_WORKER_CONCURRENCY ${ctx.config.workerConcurrency}, db pool ${ctx.config.dbPoolSize} per process, ` +
       `relay batch ${ctx.config.relayBatchSize}, reconcile every ${ctx.config.reconcileIntervalMs / 1000} s; ` +
-      `${String(pgSync.v).split(' ').slice(0, 2).join(' ')} synchronous_commit=${pgSync.s} shared_buffers=${pgSync.b}; ` +
+      `${String(pgSync.v).split(' ').slice(0, 2).join(' ')} synchronous_commit=${pgSync.s} shared_buffers=${pgSync.b} max_wal_size=${pgSync.w}; ` +
       `${Math.round(os.totalmem() / 2 ** 30)} GB RAM`,
   ];
   return lines;
