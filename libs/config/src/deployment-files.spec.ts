@@ -50,6 +50,11 @@ describe('docker-compose.yml', () => {
     expect(pg.environment!.POSTGRES_INITDB_ARGS).toMatch(/--auth-local=scram-sha-256/);
   });
 
+  it('lets PostgreSQL checkpoint by time rather than by WAL volume (max_wal_size 4GB; the README says why)', () => {
+    const command = compose.services.postgres.command;
+    expect(Array.isArray(command) ? command : [command]).toEqual(['postgres', '-c', 'max_wal_size=4GB']);
+  });
+
   it('checks the health of every service', () => {
     for (const [name, s] of services) {
       expect({ name, test: s.healthcheck?.test?.length ? 'set' : 'missing', disabled: s.healthcheck?.disable ?? false }).toEqual({
