@@ -5,7 +5,7 @@ import { redisOptions } from '@fr/queue';
 import { HttpClient } from './http-client';
 import { generator, loadInputs, pacedLatency, sendClosed, sendPaced, SendStats } from './load';
 import { BenchChild } from './processes';
-import { BenchContext, cpuSnapshot, describeCpu, fmtInt, pollUntil, percentiles, PROGRESS_POLL_MS, walPosition } from './support';
+import { BenchContext, cpuSnapshot, describeCpu, fmtInt, pollUntil, percentiles, PROGRESS_POLL_MS, walMark } from './support';
 
 export interface HttpSubstrateResult {
   /** Closed loop, N events, ctx.concurrency in flight: the ceiling. */
@@ -138,14 +138,14 @@ export async function measureHttpSubstrate(ctx: BenchContext): Promise<HttpSubst
   // Closed loop: the ceiling.
   const pids: Record<string, number | undefined> = { 'substrate-server': server.proc.pid };
   for (const w of workers) pids[w.label] = w.proc.pid;
-  const walBefore = await walPosition(pool);
+  const walBefore = await walMark(pool);
   const cpuBefore = cpuSnapshot(pids);
   const closedPrefix = 'bench-hsub-';
   const closed = await sendClosed(ctx, client, inputs.keys, ctx.n, generator(inputs, ctx.seed, closedPrefix));
   requireAccepted('HTTP substrate', closed);
   await waitProcessed('HTTP substrate', closedPrefix, closed.created);
   const cpuAfter = cpuSnapshot(pids);
-  const walBytes = (await walPosition(pool)) - walBefore;
+  const walBytes = (await walMark(pool)).bytes - walBefore.bytes;
   // numeric (extract's type) comes back as text.
   const { rows } = await pool.query<{ p: string[]; last_ms: string }>(
     `SELECT percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY lat) AS p, extract(epoch FROM max(processed_at)) * 1000 AS last_ms

@@ -17,7 +17,7 @@ import {
   percentiles,
   pollUntil,
   PROGRESS_POLL_MS,
-  walPosition,
+  walMark,
 } from './support';
 
 const CASE_PREFIX = 'bench-intake-';
@@ -65,7 +65,7 @@ export async function runIntakeScenario(ctx: BenchContext): Promise<string[]> {
   const idBeforeClosed = await lastAuditEventId(db);
   const expected = new Array<string | null>(ctx.n);
   const kinds = { ward_code: 0, address_only: 0, unknown_ward: 0 };
-  const walBefore = await walPosition(db);
+  const walBefore = await walMark(db);
   const cpuBefore = cpuSnapshot(engine.pids());
   const baseline = await routedCount(db);
   const sending = sendClosed(ctx, client, inputs.keys, ctx.n, generator(inputs, ctx.seed, CASE_PREFIX), (i, ev) => {
@@ -77,7 +77,7 @@ export async function runIntakeScenario(ctx: BenchContext): Promise<string[]> {
   const m = await measurements(db, s.firstSentAt);
   await waitSealed(ctx, db, 'intake', () => engine.assertAlive());
   // Written by intake, routing and sealing of the closed loop's cases (their timers' writes come later).
-  const walClosed = (await walPosition(db)) - walBefore;
+  const walClosed = (await walMark(db)).bytes - walBefore.bytes;
   const idAfterClosed = await lastAuditEventId(db);
   const closedSeal = await sealLag(db, idBeforeClosed, idAfterClosed);
 

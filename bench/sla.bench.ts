@@ -15,7 +15,22 @@ import { RunningApi, startApi } from './engine';
 import { HttpClient } from './http-client';
 import { generator, loadInputs, pacedLatency, sendClosed, sendPaced } from './load';
 import { BenchChild } from './processes';
-import { BenchContext, cpuSnapshot, deleteRedisKeys, describeCpu, fmtInt, fmtMb, fmtMs, met, percentiles, pollUntil, sleep, WAL_POSITION_SQL } from './support';
+import {
+  BenchContext,
+  cpuSnapshot,
+  deleteRedisKeys,
+  describeCpu,
+  fmtInt,
+  fmtMb,
+  fmtMs,
+  fmtWalPerEvent,
+  met,
+  percentiles,
+  pollUntil,
+  sleep,
+  WalMark,
+  walMark,
+} from './support';
 
 const EXTERNAL_PREFIX = 'bench-sla-';
 /** The paced intake's cases (not matched by EXTERNAL_PREFIX's LIKE). */
@@ -220,11 +235,9 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
   for (const c of children) pids[c.label] = c.proc.pid;
   if (api) pids.api = api.api.proc.pid;
   const level1 = new Level1Counter(ds, firstDue, firstDue + spreadS * 1000, n);
-  const walNow = async () =>
-    (await selectRows<{ b: number; checkpoints: number }>(ds, WAL_POSITION_SQL)).map((r) => ({ b: Number(r.b), checkpoints: r.checkpoints }))[0];
   let cpuBefore: ReturnType<typeof cpuSnapshot> = null;
   let sessionsBefore = 0;
-  let walBefore = { b: 0, checkpoints: 0 };
+  let walBefore: WalMark = { bytes: 0, checkpoints: 0 };
   let maxBacklog = 0;
   let maxActive = 0;
   const waits = new Map<string, number>();
@@ -238,7 +251,7 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
     if (!cpuBefore && now >= firstDue) {
       cpuBefore = cpuSnapshot(pids);
       sessionsBefore = await sessionsOpened(ds);
-      walBefore = await walNow();
+      walBefore = await walMark(ds);
     }
     const fired = await level1.count(now);
     if (now >= firstDue) await sampleWaits(ds, waits);
@@ -265,7 +278,7 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
   }
   const cpuAfter = cpuSnapshot(pids);
   const sessionsWhile = (await sessionsOpened(ds)) - sessionsBefore;
-  const walAfter = await walNow();
+  const walAfter = await walMark(ds);
   const intakeResult = intake ? await intake.finish(assertAlive) : null;
   if (api) await api.stop();
   const lag = await lagStats(ds);
@@ -338,7 +351,7 @@ export async function runSlaScenario(ctx: BenchContext): Promise<string[]> {
       `handling (FireEscalation) p50 ${worker.handle[0].toFixed(1)} ms p99 ${worker.handle[1].toFixed(1)} ms; outcomes ${worker.outcomes}`,
     `integrity: ${integrity}; worker log lines at LOG_LEVEL=warn: ${workerLines}`,
     `CPU while breaching: ${describeCpu(cpuBefore, cpuAfter, 'bench')}; PostgreSQL connections opened meanwhile: ${fmtInt(sessionsWhile)}`,
-    `WAL while breaching: ${fmtMb(walAfter.b - walBefore.b)}, ${((walAfter.b - walBefore.b) / 1024 / n).toFixed(1)} KB per breach (paced intake's included); ` +
+    `WAL while breaching: ${fmtMb(walAfter.bytes - walBefore.bytes)}, ${fmtWalPerEvent(walAfter.bytes - walBefore.bytes, n)} per breach (paced intake's included); ` +
       `checkpoints meanwhile: ${walAfter.checkpoints - walBefore.checkpoints}`,
     `PostgreSQL sessions of the run while breaching (sampled every ${POLL_MS} ms): ${describeWaits(waits)}`,
     `reconciler due sweep (every ${ctx.config.reconcileIntervalMs / 1000} s): ${fmtMs(sweep.ms)} over ${fmtInt(open)} open cases (${describeResult(sweep.r)})`,

@@ -287,19 +287,27 @@ export function describeCpu(a: CpuSnapshot | null, b: CpuSnapshot | null, selfLa
   return `machine ${total > 0 ? Math.round((busy / total) * 100) : 0}% busy (of ${os.cpus().length} cores); cores used: ${parts.join(', ')}`;
 }
 
-/**
- * The server's WAL write position in bytes. PostgreSQL's WAL is one stream for the whole server, so a
- * difference counts every database's writes: the bench's own are the only ones on a quiet machine.
- * WAL volume is what a change's CPU cost hides behind on a busy machine (every first change to a page
- * after a checkpoint writes the whole 8 KB page) and, unlike throughput, it does not move with the load.
- */
-export async function walPosition(db: { query: (sql: string) => Promise<{ rows: { b: number }[] }> }): Promise<number> {
-  const { rows } = await db.query(WAL_POSITION_SQL);
-  return Number(rows[0].b);
+/** Where the server's WAL stands: its write position in bytes, and the checkpoints it has made. */
+export interface WalMark {
+  bytes: number;
+  checkpoints: number;
 }
 
-/** The WAL position (as `b`, bytes) and the checkpoints the server has made (as `checkpoints`). */
-export const WAL_POSITION_SQL = `SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::float8 AS b, (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter)::int AS checkpoints`;
+/**
+ * PostgreSQL's WAL is one stream for the whole server, so a difference of two marks counts every
+ * database's writes: the bench's own are the only ones on a quiet machine. WAL volume is what a
+ * change's CPU cost hides behind on a busy machine (every first change to a page after a checkpoint
+ * writes the whole 8 KB page) and, unlike throughput, it does not move with the load. Reads through a
+ * pg Pool (`{ rows }`) or a TypeORM DataSource (the rows themselves).
+ */
+export async function walMark(db: { query: (sql: string) => Promise<unknown> }): Promise<WalMark> {
+  type Row = { b: number | string; checkpoints: number };
+  const res = (await db.query(
+    `SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::float8 AS b, (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter)::int AS checkpoints`,
+  )) as Row[] | { rows: Row[] };
+  const [row] = Array.isArray(res) ? res : res.rows;
+  return { bytes: Number(row.b), checkpoints: Number(row.checkpoints) };
+}
 
 /** "7.3 KB" per event. */
 export function fmtWalPerEvent(bytes: number, events: number): string {
