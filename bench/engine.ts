@@ -60,17 +60,14 @@ export async function waitHttpReady(baseUrl: string, urlPath: string, child: Ben
  * The API as its own process (`scripts/start.js api`), ready when /health answers 200: on a free port,
  * or on `opts.port` (an API started again after a crash keeps its address).
  */
-export async function startApi(
-  ctx: BenchContext,
-  opts: { port?: number; label?: string; echoLines?: number; env?: Record<string, string> } = {},
-): Promise<RunningApi> {
+export async function startApi(ctx: BenchContext, opts: { port?: number; label?: string; echoLines?: number } = {}): Promise<RunningApi> {
   const port = opts.port ?? (await freePort());
   const api = new BenchChild(
     ctx,
     opts.label ?? 'api',
     path.join(ctx.repoRoot, 'scripts', 'start.js'),
     ['api'],
-    { ...ctx.engineEnv, ...opts.env, PORT: String(port) },
+    { ...ctx.engineEnv, PORT: String(port) },
     opts.echoLines,
   );
   const baseUrl = `http://127.0.0.1:${port}`;

@@ -184,37 +184,7 @@ export async function runChaos(p: ChaosParams): Promise<ChaosResult> {
     ctx.defer('close routing queue', () => routingQueue.close());
     ctx.defer('restore PostgreSQL', () => outage.restore());
 
-    const inputs = await loadInputs(ctx, db);
-    if (p.overdueSeeds > 0) {
-      // An API of their own that routes nothing (FR_ROUTE_ON_RECEIPT_HOLD_MS=0), and no worker yet: the
-      // seeded cases wait in `received` until their receipt is moved back, and are routed from it.
-      const seeder = await startApi(ctx, { label: 'api-seeding', echoLines: p.echoChildLines, env: { FR_ROUTE_ON_RECEIPT_HOLD_MS: '0' } });
-      const seedClient = new HttpClient(seeder.baseUrl, 16);
-      const gen = generator(inputs, p.seed + 1, `chaos-${runId}-seed-`);
-      const seeds = Array.from({ length: p.overdueSeeds }, (_, i) => gen(i));
-      try {
-        await runPool(seeds.length, 16, async (i) => {
-          const res = await seedClient.request('POST', '/v1/feedback', { 'x-api-key': inputs.keys.get(seeds[i].channel) ?? '' }, seeds[i].body);
-          if (res.status !== 202) throw new Error(`seeding case ${i}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
-        });
-      } finally {
-        seedClient.close();
-        await seeder.stop();
-      }
-      // The run's API and workers start next; the load begins once they are up.
-      const loadStartEstimate = Date.now() + 8000;
-      // Level 1 of seed i falls due at loadStart + offset_i, offsets spread from one level-3 delay
-      // before the load (level 3 due at its start) to the load's end: every level falls due somewhere in the run.
-      const from = -CHAOS_SLA.level3AfterMinutes * 60;
-      await db.query(
-        `UPDATE cases c SET received_at = to_timestamp(($2::float8 + $3::float8 + (s.i::float8 / greatest($4::int - 1, 1)) * $5::float8) / 1000)
-           FROM (SELECT id, row_number() OVER (ORDER BY external_id) - 1 AS i FROM cases WHERE external_id LIKE $1) s
-          WHERE c.id = s.id`,
-        [`chaos-${runId}-seed-%`, loadStartEstimate - CHAOS_SLA.receiveMinutes * 60000, from * 1000, seeds.length, (loadS - from) * 1000],
-      );
-    }
-
-    // The API of the run, with the engine's settings.
+    // The API first, alone: the seeded cases wait in `received` until their receipt is moved back.
     const port = await freePort();
     let api: RunningApi = await startApi(ctx, { port, echoLines: p.echoChildLines });
     // Awaited before the checks; a failed restart fails the run there (caught here so that it is not an unhandled rejection meanwhile).
@@ -233,6 +203,26 @@ export async function runChaos(p: ChaosParams): Promise<ChaosResult> {
     watch(api.api, () => startApiAgain('api-restarted'));
     const client = new HttpClient(api.baseUrl, 512);
     ctx.defer('close HTTP client', () => client.close());
+    const inputs = await loadInputs(ctx, db);
+
+    const loadStartEstimate = Date.now() + 8000;
+    if (p.overdueSeeds > 0) {
+      const gen = generator(inputs, p.seed + 1, `chaos-${runId}-seed-`);
+      const seeds = Array.from({ length: p.overdueSeeds }, (_, i) => gen(i));
+      await runPool(seeds.length, 16, async (i) => {
+        const res = await client.request('POST', '/v1/feedback', { 'x-api-key': inputs.keys.get(seeds[i].channel) ?? '' }, seeds[i].body);
+        if (res.status !== 202) throw new Error(`seeding case ${i}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+      });
+      // Level 1 of seed i falls due at loadStart + offset_i, offsets spread from one level-3 delay
+      // before the load (level 3 due at its start) to the load's end: every level falls due somewhere in the run.
+      const from = -CHAOS_SLA.level3AfterMinutes * 60;
+      await db.query(
+        `UPDATE cases c SET received_at = to_timestamp(($2::float8 + $3::float8 + (s.i::float8 / greatest($4::int - 1, 1)) * $5::float8) / 1000)
+           FROM (SELECT id, row_number() OVER (ORDER BY external_id) - 1 AS i FROM cases WHERE external_id LIKE $1) s
+          WHERE c.id = s.id`,
+        [`chaos-${runId}-seed-%`, loadStartEstimate - CHAOS_SLA.receiveMinutes * 60000, from * 1000, seeds.length, (loadS - from) * 1000],
+      );
+    }
 
     const workers: BenchChild[] = [];
     const startWorker = (label: string) => {

@@ -16,8 +16,7 @@ describe('reconcilers replace broken jobs', () => {
   let engine: TestEngine;
 
   beforeAll(async () => {
-    // The workers' path: the API routes nothing itself (route-on-receipt.e2e-spec.ts tests that path).
-    engine = await TestEngine.start({ worker: false, env: { FR_ROUTE_ON_RECEIPT_HOLD_MS: '0' } });
+    engine = await TestEngine.start({ worker: false });
   });
   afterAll(() => engine?.close());
 

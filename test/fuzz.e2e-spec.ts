@@ -409,9 +409,6 @@ describe('fuzzing intake and the officer endpoints', () => {
   beforeAll(async () => {
     engine = await TestEngine.start({
       env: {
-        // Routing by the worker, as before routing on receipt: a refused input is checked by counting
-        // rows before and after it, and the API's own routing of the previous case lands within that window.
-        FR_ROUTE_ON_RECEIPT_HOLD_MS: '0',
         FR_LOOKUP_LIMIT_PER_CHANNEL: '1000000',
         FR_LOGIN_LIMIT_PER_ACCOUNT_IP: '100000',
         FR_LOGIN_LIMIT_PER_ACCOUNT: '100000',

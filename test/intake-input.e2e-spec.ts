@@ -18,8 +18,7 @@ describe('intake: idempotency and bad input', () => {
 
   beforeAll(async () => {
     // No worker: these tests are about what intake stores, and nothing must route under them.
-    // The workers' path: the API routes nothing itself (route-on-receipt.e2e-spec.ts tests that path).
-    engine = await TestEngine.start({ worker: false, env: { FR_ROUTE_ON_RECEIPT_HOLD_MS: '0' } });
+    engine = await TestEngine.start({ worker: false });
   });
   afterAll(() => engine?.close());
 

@@ -19,8 +19,7 @@ describe('statements per case', () => {
   let n = 0;
 
   beforeAll(async () => {
-    // The workers' path: the API routes nothing itself (route-on-receipt.e2e-spec.ts tests that path).
-    engine = await TestEngine.start({ worker: false, env: { FR_ROUTE_ON_RECEIPT_HOLD_MS: '0' } });
+    engine = await TestEngine.start({ worker: false });
     submit = engine.api.get(SubmitFeedback);
     deliveries = engine.api.get(Deliveries);
     sut = new RouteCase(engine.api.get(DataSource), engine.api.get(SlaService), engine.api.get(Clock), engine.config);

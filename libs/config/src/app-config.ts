@@ -50,12 +50,6 @@ export interface AppConfig {
   /** Routing jobs a worker holds at once; those waiting together are routed in one transaction. */
   routingConcurrency: number;
   dbPoolSize: number;
-  /**
-   * The API routes each case it receives itself, right after the commit; the case's routing job waits
-   * this long in the outbox in case that fails (the process dies, the database refuses), then goes to
-   * the workers as before. 0: the API does not route, the job goes to the workers at once.
-   */
-  routeOnReceiptHoldMs: number;
   /** How long a case may sit in `received` before the reconciler re-enqueues its routing. */
   stuckAfterSeconds: number;
   reconcileIntervalMs: number;
@@ -295,7 +289,6 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     slaTimerConcurrency: int(env, 'FR_SLA_TIMER_CONCURRENCY', 64, 1, 1000, problems),
     routingConcurrency: int(env, 'FR_ROUTING_CONCURRENCY', 64, 1, 1000, problems),
     dbPoolSize: int(env, 'FR_DB_POOL_SIZE', 10, 2, 200, problems),
-    routeOnReceiptHoldMs: int(env, 'FR_ROUTE_ON_RECEIPT_HOLD_MS', 5000, 0, 600000, problems),
     stuckAfterSeconds: int(env, 'FR_STUCK_AFTER_SECONDS', 60, 1, 86400, problems),
     reconcileIntervalMs: int(env, 'FR_RECONCILE_INTERVAL_MS', 30000, 100, 3600000, problems),
     factsIntervalMs: int(env, 'FR_FACTS_INTERVAL_MS', 1000, 100, 3600000, problems),

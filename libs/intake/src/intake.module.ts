@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { AppConfigModule } from '@fr/config';
-import { RouteOnReceiptModule } from '@fr/routing';
 import { SlaModule } from '@fr/sla';
 import { Catalogue } from './catalogue.query';
 import { GetFeedbackStatus } from './feedback-status.query';
@@ -9,7 +8,7 @@ import { NearbyCases } from './nearby-cases.query';
 import { SubmitFeedback } from './submit-feedback.usecase';
 
 @Module({
-  imports: [AppConfigModule, SlaModule, RouteOnReceiptModule],
+  imports: [AppConfigModule, SlaModule],
   providers: [SubmitFeedback, GetFeedbackStatus, Catalogue, HotlineQueries, NearbyCases],
   exports: [SubmitFeedback, GetFeedbackStatus, Catalogue, HotlineQueries, NearbyCases],
 })

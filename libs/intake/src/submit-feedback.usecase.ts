@@ -5,7 +5,6 @@ import { DataSource } from 'typeorm';
 import { generateTrackingCode, nfc, normaliseAddress, normalisePhone, UnprocessableError } from '@fr/domain';
 import { insertReceivedCase, newCaseId, phoneLookupKey, selectRow, selectRows } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
-import { RouteOnReceipt } from '@fr/routing';
 import { Clock } from '@fr/sla';
 
 export interface SubmitFeedbackCommand {
@@ -67,7 +66,6 @@ export class SubmitFeedback {
     private readonly ds: DataSource,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly router: RouteOnReceipt,
   ) {}
 
   /** Categories change rarely and every submission needs one: read them at most every few seconds. */
@@ -127,7 +125,6 @@ export class SubmitFeedback {
     // Receipt starts the receive clock: it is the Clock's time, like every deadline after it.
     const receivedAt = this.clock.now();
     const phone = normalisePhone(cmd.citizen?.phone);
-    const holdMs = this.router.holdMs();
     const created = await insertReceivedCase(
       m,
       {
@@ -153,7 +150,7 @@ export class SubmitFeedback {
         // The duplicate search's key, made once here rather than by every search.
         addressKey: normaliseAddress(opt(cmd.location.address)),
       },
-      { queue: QUEUE_OF[JobName.RouteCase], name: JobName.RouteCase, jobId: jobIdFor(JobName.RouteCase, { caseId: id }), payload: { caseId: id }, holdMs },
+      { queue: QUEUE_OF[JobName.RouteCase], name: JobName.RouteCase, jobId: jobIdFor(JobName.RouteCase, { caseId: id }), payload: { caseId: id } },
       {
         caseId: id,
         actor: cmd.operatorId ? `officer:${cmd.operatorId}` : `channel:${cmd.channel}`,
@@ -173,8 +170,6 @@ export class SubmitFeedback {
       if (!existing) throw new Error(`case of channel '${cmd.channel}' with externalId '${cmd.externalId}' neither inserted nor found`);
       return { id: existing.id, trackingCode: existing.tracking_code, status: existing.status, created: false };
     }
-    // After the commit, so the case is there to route; the 202 does not wait for it.
-    if (holdMs > 0) this.router.received(id, created.outboxId);
     return { id, trackingCode, status: 'received', created: true };
   }
 }

@@ -90,12 +90,6 @@ export class Metrics {
     labelNames: ['unit'] as const,
     registers: [this.registry],
   });
-  readonly routedOnReceipt = new Counter({
-    name: 'fr_cases_routed_on_receipt_total',
-    help: 'Cases the API routed right after receiving them, by outcome (failed: left to a worker once the routing job is released)',
-    labelNames: ['outcome'] as const,
-    registers: [this.registry],
-  });
   readonly deliveries = new Counter({
     name: 'fr_deliveries_total',
     help: 'Delivery attempts by kind (channel, webhook, email) and outcome (delivered, retrying, failed, skipped)',

@@ -162,16 +162,11 @@ export interface ReceivedCase {
 }
 
 /**
- * The case, its routing job's outbox row and its `receive` event, in one statement. Returns null when
- * the channel's externalId was known (nothing written), else the id of the outbox row.
+ * Inserts a received case and, in the same statement, its routing job's outbox row. Returns false
+ * when the channel had already sent this externalId (nothing written).
  */
-export async function insertReceivedCase(
-  m: EntityManager,
-  c: ReceivedCase,
-  routingJob: OutboxMessage,
-  receiveEvent?: AuditEventInput,
-): Promise<{ outboxId: string } | null> {
-  const rows = await insertWithOutbox<{ id: string; outbox_id: string }>(
+export async function insertReceivedCase(m: EntityManager, c: ReceivedCase, routingJob: OutboxMessage, receiveEvent?: AuditEventInput): Promise<boolean> {
+  const rows = await insertWithOutbox<{ id: string }>(
     m,
     `INSERT INTO cases (id, tracking_code, channel_code, external_id, category_code, title, description, address,
                         ward_code, lat, lng, citizen_name, citizen_phone, citizen_email, attachments, status, submitted_at, received_at,
@@ -204,7 +199,7 @@ export async function insertReceivedCase(
     routingJob,
     receiveEvent,
   );
-  return rows.length > 0 ? { outboxId: rows[0].outbox_id } : null;
+  return rows.length > 0;
 }
 
 /** A received case as routing decided it: its unit and designees (or triage), area, rule and receive-stage deadline. */

@@ -125,8 +125,6 @@ export interface OutboxMessage {
   /** Ids only: outbox rows become queue payloads, and queues must never carry personal data. */
   payload: Record<string, string | number | boolean | null>;
   delayMs?: number;
-  /** Kept from the relays this long after the write (outbox.held_until): the writer means to do the job itself first. */
-  holdMs?: number;
 }
 
 /**
@@ -155,15 +153,6 @@ export async function writeOutboxMany(manager: EntityManager, messages: OutboxMe
 }
 
 /**
- * Deletes held outbox rows (OutboxMessage.holdMs) by id, once the job they stood for is done by their
- * writer in this transaction. A row a relay took meanwhile is gone already: its job then finds its work done.
- */
-export async function deleteHeldOutboxRows(manager: EntityManager, ids: readonly string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await execute(manager, `DELETE FROM outbox WHERE id = ANY($1::bigint[])`, [ids]);
-}
-
-/**
  * Runs `insert` (one INSERT ... RETURNING) and writes `message` to the outbox, and `event` to the
  * audit trail, in the same statement if, and only if, the insert returned a row (an `ON CONFLICT DO
  * NOTHING` that did nothing writes neither). Outside a transaction the one statement is atomic by
@@ -171,8 +160,7 @@ export async function deleteHeldOutboxRows(manager: EntityManager, ids: readonly
  * and COMMIT round trips. Intake: 4 statements a case before (BEGIN, case + outbox, event, COMMIT), 1
  * after. Measured with the bench's intake scenario (N=3,000, 2 cores, load average 2-5, three runs each
  * alternated): API CPU per accepted event 2.49/2.73/3.43 ms before, 2.15/2.45/2.50 ms after (median
- * about 10% less); PostgreSQL 4.0-5.2 ms before, 3.2-3.9 ms after. Returns the insert's rows, each
- * with the id of the outbox row written (`outbox_id`, text), so a writer that holds it can delete it.
+ * about 10% less); PostgreSQL 4.0-5.2 ms before, 3.2-3.9 ms after. Returns the insert's rows.
  */
 export async function insertWithOutbox<T extends object>(
   manager: EntityManager,
@@ -182,7 +170,7 @@ export async function insertWithOutbox<T extends object>(
   event?: AuditEventInput,
 ): Promise<T[]> {
   const p = params.length;
-  const all: unknown[] = [...params, message.queue, message.name, message.jobId, outboxPayloadJson(message), message.delayMs ?? 0, message.holdMs ?? 0];
+  const all: unknown[] = [...params, message.queue, message.name, message.jobId, outboxPayloadJson(message), message.delayMs ?? 0];
   let audit = '';
   if (event) {
     const { data, aside } = splitText(event);
@@ -209,12 +197,9 @@ export async function insertWithOutbox<T extends object>(
   const rows = await selectRows<T>(
     manager,
     prepared(`WITH ins AS (${insert}),
-          out AS (INSERT INTO outbox (queue, job_name, job_id, payload, delay_ms, held_until)
-                  SELECT $${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5},
-                         CASE WHEN $${p + 6}::int > 0 THEN statement_timestamp() + make_interval(secs => $${p + 6}::int / 1000.0) END
-                   WHERE EXISTS (SELECT 1 FROM ins)
-                  RETURNING id)${audit}
-     SELECT ins.*, (SELECT out.id::text FROM out) AS outbox_id FROM ins`),
+          out AS (INSERT INTO outbox (queue, job_name, job_id, payload, delay_ms)
+                  SELECT $${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5} WHERE EXISTS (SELECT 1 FROM ins))${audit}
+     SELECT * FROM ins`),
     all,
   );
   if (rows.length > 0) markOutboxWritten(manager);

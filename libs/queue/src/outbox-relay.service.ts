@@ -71,11 +71,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       // round trip a pass fewer than a locking read and a delete, and no lock record per row in the WAL.
       // `o.id`, not `id`, in ORDER BY: an output column named id would sort as text (10 before 9) by a
       // sequential scan of the whole table (17.7 ms a pass in the SLA bench, against a walk of the key).
-      // A held row (outbox.held_until) is its writer's to do first; it is taken here once the hold is over.
       const taken = await selectRows<OutboxRow>(
         m,
-        `WITH taken AS MATERIALIZED (SELECT o.id FROM outbox o WHERE o.held_until IS NULL OR o.held_until <= now()
-                                      ORDER BY o.id LIMIT $1 FOR UPDATE SKIP LOCKED)
+        `WITH taken AS MATERIALIZED (SELECT o.id FROM outbox o ORDER BY o.id LIMIT $1 FOR UPDATE SKIP LOCKED)
          DELETE FROM outbox WHERE id IN (SELECT taken.id FROM taken)
          RETURNING id::text AS id, queue, job_name, job_id, payload, delay_ms, (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms`,
         [this.config.relayBatchSize],

@@ -1,4 +1,3 @@
 export * from './route-case.usecase';
 export * from './routing-reconciler.service';
 export * from './routing.module';
-export * from './route-on-receipt';

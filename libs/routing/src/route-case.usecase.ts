@@ -5,7 +5,6 @@ import { AreaRef, AreaResolution, CaseState, decideRoute, isCitizenVisible, reso
 import {
   AuditEventInput,
   coverOfSql,
-  deleteHeldOutboxRows,
   OutboxMessage,
   selectRow,
   selectRows,
@@ -114,18 +113,10 @@ export class RouteCase {
     return result;
   }
 
-  /**
-   * One result per id, in order. All or nothing: if the transaction fails, no case of the batch is routed.
-   * `heldOutboxIds`: the cases' routing-job outbox rows their writer held back to route them here
-   * (RouteOnReceipt); deleted in the same transaction, so the job never runs for a routed case.
-   */
-  executeMany(caseIds: readonly string[], heldOutboxIds: readonly string[] = []): Promise<RouteCaseResult[]> {
+  /** One result per id, in order. All or nothing: if the transaction fails, no case of the batch is routed. */
+  executeMany(caseIds: readonly string[]): Promise<RouteCaseResult[]> {
     if (caseIds.length === 0) return Promise.resolve([]);
-    return this.ds.transaction(async (m) => {
-      const results = await this.route(m, caseIds);
-      await deleteHeldOutboxRows(m, heldOutboxIds);
-      return results;
-    });
+    return this.ds.transaction((m) => this.route(m, caseIds));
   }
 
   private async route(m: EntityManager, caseIds: readonly string[]): Promise<RouteCaseResult[]> {
