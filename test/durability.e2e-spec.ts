@@ -10,7 +10,9 @@ describe('no accepted feedback is lost', () => {
   let engine: TestEngine;
 
   beforeAll(async () => {
-    engine = await TestEngine.start({ worker: false });
+    // Routing jobs through the routing queue, as the relay sends those it cannot route itself and the
+    // reconciler re-enqueues lost ones (relay-routing.e2e-spec.ts tests the relay's own routing).
+    engine = await TestEngine.start({ worker: false, env: { FR_ROUTE_IN_RELAY: 'false' } });
   });
   afterAll(() => engine?.close());
 

@@ -50,6 +50,11 @@ export interface AppConfig {
   /** Routing jobs a worker holds at once; those waiting together are routed in one transaction. */
   routingConcurrency: number;
   dbPoolSize: number;
+  /**
+   * The outbox relay routes the cases whose routing job it takes, in its own transaction, instead of
+   * sending the job to BullMQ (FR_ROUTE_IN_RELAY=false: through the routing queue, as every job).
+   */
+  routeInRelay: boolean;
   /** How long a case may sit in `received` before the reconciler re-enqueues its routing. */
   stuckAfterSeconds: number;
   reconcileIntervalMs: number;
@@ -289,6 +294,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     slaTimerConcurrency: int(env, 'FR_SLA_TIMER_CONCURRENCY', 64, 1, 1000, problems),
     routingConcurrency: int(env, 'FR_ROUTING_CONCURRENCY', 64, 1, 1000, problems),
     dbPoolSize: int(env, 'FR_DB_POOL_SIZE', 10, 2, 200, problems),
+    routeInRelay: env.FR_ROUTE_IN_RELAY !== 'false',
     stuckAfterSeconds: int(env, 'FR_STUCK_AFTER_SECONDS', 60, 1, 86400, problems),
     reconcileIntervalMs: int(env, 'FR_RECONCILE_INTERVAL_MS', 30000, 100, 3600000, problems),
     factsIntervalMs: int(env, 'FR_FACTS_INTERVAL_MS', 1000, 100, 3600000, problems),

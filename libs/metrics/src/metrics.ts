@@ -90,6 +90,11 @@ export class Metrics {
     labelNames: ['unit'] as const,
     registers: [this.registry],
   });
+  readonly routedInRelay = new Counter({
+    name: 'fr_cases_routed_in_relay_total',
+    help: 'Cases routed by the outbox relay in its own transaction (the others go through the routing queue)',
+    registers: [this.registry],
+  });
   readonly deliveries = new Counter({
     name: 'fr_deliveries_total',
     help: 'Delivery attempts by kind (channel, webhook, email) and outcome (delivered, retrying, failed, skipped)',

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { onOutboxCommitted, selectRows } from '@fr/persistence';
 import { outboxChannel } from './outbox-announcer';
@@ -17,6 +17,13 @@ interface OutboxRow {
   /** How long ago the row was written, by PostgreSQL's clock. */
   age_ms: number;
 }
+
+/**
+ * Does the job of some outbox rows inside the relay's own transaction, instead of sending them to
+ * BullMQ: the rows' deletion and the job's writes commit together. Gets the rows' payloads, in the
+ * order they were written.
+ */
+export type LocalJobHandler = (m: EntityManager, payloads: Record<string, unknown>[]) => Promise<void>;
 
 const POLL_MS = 1000;
 const REDIS_TIMEOUT_MS = 10000;
@@ -40,6 +47,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private unsubscribe: (() => void) | null = null;
   private wake: (() => void) | null = null;
   private pendingWake = false;
+  private readonly local = new Map<string, LocalJobHandler>();
 
   constructor(
     private readonly ds: DataSource,
@@ -63,6 +71,14 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     this.subscriber = null;
   }
 
+  /**
+   * Rows of job `jobName` are handled by `handler` in the relay's transaction (see LocalJobHandler);
+   * if it throws, they go to BullMQ as any other row, where their processor retries them.
+   */
+  handleLocally(jobName: string, handler: LocalJobHandler): void {
+    this.local.set(jobName, handler);
+  }
+
   /** Publishes one batch; returns how many rows it moved. */
   async publishBatch(): Promise<number> {
     return this.ds.transaction(async (m) => {
@@ -79,9 +95,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         [this.config.relayBatchSize],
       );
       // RETURNING follows no order; jobs go to Redis in the order they were written.
-      const rows = taken.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-      if (rows.length === 0) return 0;
+      const sorted = taken.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+      if (sorted.length === 0) return 0;
       const readAt = Date.now();
+      const rows = await this.runLocally(m, sorted);
       // A delay counts from the write: the time the row waited here, and since, comes off, so a timer is not late by it.
       const delayOf = (r: OutboxRow) => (r.delay_ms > 0 ? Math.max(0, Math.round(r.delay_ms - r.age_ms - (Date.now() - readAt))) : 0);
       const byQueue = new Map<string, OutboxRow[]>();
@@ -96,8 +113,36 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         );
         await withTimeout(add, REDIS_TIMEOUT_MS, 'Redis did not accept the jobs in time');
       }
-      return rows.length;
+      return sorted.length;
     });
+  }
+
+  /**
+   * Runs the rows that have a local handler, each job name under a savepoint: a handler that fails
+   * undoes only its own writes, and its rows are returned with the others, for BullMQ. Returns the
+   * rows left for BullMQ.
+   */
+  private async runLocally(m: EntityManager, rows: OutboxRow[]): Promise<OutboxRow[]> {
+    if (this.local.size === 0) return rows;
+    const byName = new Map<string, OutboxRow[]>();
+    for (const r of rows) if (this.local.has(r.job_name)) byName.set(r.job_name, [...(byName.get(r.job_name) ?? []), r]);
+    if (byName.size === 0) return rows;
+    const done = new Set<OutboxRow>();
+    for (const [name, batch] of byName) {
+      await m.query('SAVEPOINT relay_local');
+      try {
+        await this.local.get(name)!(
+          m,
+          batch.map((r) => r.payload),
+        );
+        await m.query('RELEASE SAVEPOINT relay_local');
+        batch.forEach((r) => done.add(r));
+      } catch (e) {
+        await m.query('ROLLBACK TO SAVEPOINT relay_local');
+        this.logger.warn(`outbox relay: ${batch.length} '${name}' row(s) failed in the relay and go to the queue instead: ${(e as Error).message}`);
+      }
+    }
+    return rows.filter((r) => !done.has(r));
   }
 
   private async loop(): Promise<void> {

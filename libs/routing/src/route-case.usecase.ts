@@ -119,6 +119,11 @@ export class RouteCase {
     return this.ds.transaction((m) => this.route(m, caseIds));
   }
 
+  /** As executeMany, inside the caller's transaction (the outbox relay's: see RoutingProcessor). */
+  executeManyIn(m: EntityManager, caseIds: readonly string[]): Promise<RouteCaseResult[]> {
+    return caseIds.length === 0 ? Promise.resolve([]) : this.route(m, caseIds);
+  }
+
   private async route(m: EntityManager, caseIds: readonly string[]): Promise<RouteCaseResult[]> {
     // PostgreSQL prints uuids in lower case; results are matched to ids by that text.
     const ids = [...new Set(caseIds.map((id) => id.toLowerCase()))].sort();

@@ -1,0 +1,122 @@
+import { OutboxRelay, QueueName, QueueRegistry } from '@fr/queue';
+import { RouteCase } from '@fr/routing';
+import { ApiSchema, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+
+const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
+
+/**
+ * The outbox relay routes the cases whose routing job it takes, in its own transaction (the job's row
+ * deleted and the case routed in one commit); what it cannot route goes to the routing queue.
+ */
+describe('routing in the outbox relay', () => {
+  let engine: TestEngine;
+
+  beforeAll(async () => {
+    engine = await TestEngine.start({ worker: false });
+  });
+  afterAll(() => engine?.close());
+
+  let n = 0;
+  const submit = async () => {
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({
+        externalId: `relay-routing-${++n}-${Date.now()}`,
+        category: 'sidewalk_encroachment',
+        description: 'Quán nước lấn chiếm vỉa hè trước số 12 phố Tạ Quang Bửu, người đi bộ phải xuống lòng đường.',
+        location: { wardCode: 'BACH_KHOA' },
+        citizen: { name: 'Nguyễn Thị Hoà', phone: '0912345678' },
+      });
+    expect(res.status).toBe(202);
+    return (res.body as ApiSchema<'FeedbackAcceptedDto'>).id;
+  };
+  const statuses = (ids: string[]) => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = ANY($1)`, [ids]);
+  const routed = (rows: { status: string }[], count: number) => rows.length === count && rows.every((r) => r.status === 'assigned');
+  const once = async (ids: string[]) => {
+    const [r] = await engine.query<{ routes: number; assignments: number }>(
+      `SELECT (SELECT count(*) FROM audit_events WHERE case_id = ANY($1) AND action = 'route')::int AS routes,
+              (SELECT count(*) FROM assignments WHERE case_id = ANY($1))::int AS assignments`,
+      [ids],
+    );
+    expect(r).toEqual({ routes: ids.length, assignments: ids.length });
+  };
+  const routingJobKeys = async () => (await engine.queueKeys()).filter((k) => /:routing:route-case\./.test(k));
+
+  it('routes each case once, and no routing job goes through Redis', async () => {
+    const ids = await Promise.all(Array.from({ length: 15 }, () => submit()));
+    await engine.startWorker();
+    try {
+      await waitFor(
+        () => statuses(ids),
+        (rows) => routed(rows, 15),
+        { what: 'the relay to route every case' },
+      );
+      await once(ids);
+      expect(await routingJobKeys()).toEqual([]);
+      expect(await engine.query(`SELECT id FROM outbox WHERE job_name = 'route-case' AND payload->>'caseId' = ANY($1)`, [ids])).toEqual([]);
+    } finally {
+      await engine.stopWorker();
+    }
+  });
+
+  it('a routing that fails in the relay leaves no trace there, and the routing queue routes the case', async () => {
+    const worker = await engine.startWorker();
+    try {
+      const routeCase = worker.get(RouteCase);
+      const real = routeCase.executeManyIn.bind(routeCase);
+      // The relay's routing writes everything, then fails: its savepoint must undo all of it.
+      const spy = jest.spyOn(routeCase, 'executeManyIn').mockImplementation(async (m, caseIds) => {
+        await real(m, caseIds);
+        throw new Error('simulated failure after the writes');
+      });
+      // Received only now, so that no relay pass reached them before the failure was in place.
+      const ids = await Promise.all(Array.from({ length: 3 }, () => submit()));
+      await waitFor(
+        () => statuses(ids),
+        (rows) => routed(rows, 3),
+        { what: 'the routing queue to route the cases' },
+      );
+      expect(spy).toHaveBeenCalled();
+      spy.mockRestore();
+      await once(ids);
+      // They went through the queue: their jobs are there, completed.
+      const queue = worker.get(QueueRegistry).get(QueueName.Routing);
+      const states = await Promise.all(ids.map(async (id) => (await queue.getJob(`route-case.${id}`))?.getState()));
+      expect(states).toEqual(['completed', 'completed', 'completed']);
+    } finally {
+      await engine.stopWorker();
+    }
+  });
+
+  it('routes while Redis refuses jobs: the rows it routes need no queue', async () => {
+    const worker = await engine.startWorker();
+    const registry = worker.get(QueueRegistry);
+    const queues = registry.all();
+    const adds = queues.map((q) => q.addBulk.bind(q));
+    for (const q of queues) q.addBulk = () => Promise.reject(new Error('simulated Redis outage'));
+    let ids: string[] = [];
+    try {
+      ids = await Promise.all(Array.from({ length: 4 }, () => submit()));
+      await waitFor(
+        () => statuses(ids),
+        (rows) => routed(rows, 4),
+        { what: 'the relay to route during the outage' },
+      );
+      await once(ids);
+      // Routing's own jobs (the SLA timers) wait in the outbox until Redis is back.
+      const timers = await engine.query(`SELECT id FROM outbox WHERE job_name = 'sla-timer' AND payload->>'caseId' = ANY($1)`, [ids]);
+      expect(timers.length).toBeGreaterThanOrEqual(4);
+    } finally {
+      queues.forEach((q, i) => (q.addBulk = adds[i]));
+    }
+    await worker.get(OutboxRelay).publishBatch();
+    await waitFor(
+      () => engine.query(`SELECT id FROM outbox`),
+      (rows) => rows.length === 0,
+      { what: 'the outbox to drain once Redis is back' },
+    );
+    await engine.stopWorker();
+  });
+});
