@@ -35,8 +35,10 @@ export class RoutingProcessor extends ConfiguredWorkerHost implements OnModuleIn
    * deleted and the case routed in one commit, so nothing is lost or done twice, and the job never
    * goes through Redis. This queue still takes the routing jobs the relay could not do (they fail
    * there and go to BullMQ, retried with backoff) and those the reconciler re-enqueues.
-   * Measured with the bench's intake scenario (README, "Routing in the relay"): BullMQ's add, fetch
-   * and completion of a job per case, and the hop through Redis, were a large share of a case's cost.
+   * Measured with the bench's intake scenario (README, "Routing in the outbox relay"; N=20,000, 2 cores):
+   * 342 events/s before, 524-527 after; paced 200/s send -> assigned p99 140 ms before, 39-56 ms after;
+   * Redis 0.15 cores before, 0.05 after. BullMQ's add, fetch and completion of a job per case, each a
+   * round trip and a wake-up of another process, were a large share of a case's cost.
    */
   onModuleInit(): void {
     if (!this.configOfRouting.routeInRelay) return;
