@@ -98,11 +98,20 @@ describe('routing in the outbox relay', () => {
     for (const q of queues) q.addBulk = () => Promise.reject(new Error('simulated Redis outage'));
     let ids: string[] = [];
     try {
-      ids = await Promise.all(Array.from({ length: 4 }, () => submit()));
+      ids = [await submit()];
+      await waitFor(
+        () => statuses(ids),
+        (rows) => routed(rows, 1),
+        { what: 'the relay to route during the outage' },
+      );
+      // Its SLA timer now waits in the outbox: every later pass meets a row that needs Redis beside the
+      // routing jobs, and Redis refuses the batch; the routing jobs are still done.
+      expect(await engine.query(`SELECT id FROM outbox WHERE job_name = 'sla-timer' AND payload->>'caseId' = $1`, [ids[0]])).not.toEqual([]);
+      ids.push(...(await Promise.all(Array.from({ length: 3 }, () => submit()))));
       await waitFor(
         () => statuses(ids),
         (rows) => routed(rows, 4),
-        { what: 'the relay to route during the outage' },
+        { what: 'the relay to route beside rows that wait for Redis' },
       );
       await once(ids);
       // Routing's own jobs (the SLA timers) wait in the outbox until Redis is back.

@@ -79,8 +79,22 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     this.local.set(jobName, handler);
   }
 
-  /** Publishes one batch; returns how many rows it moved. */
+  /**
+   * Publishes one batch; returns how many rows it moved. When Redis refuses the batch's jobs, the
+   * rows with a local handler are still done, in a pass of their own (`publishLocalOnly`): intake is
+   * routed through a Redis outage, and only the jobs that need Redis wait for it.
+   */
   async publishBatch(): Promise<number> {
+    try {
+      return await this.publishMixedBatch();
+    } catch (e) {
+      if (!(e instanceof RedisRefused) || this.local.size === 0) throw e;
+      await this.publishLocalOnly();
+      throw e;
+    }
+  }
+
+  private async publishMixedBatch(): Promise<number> {
     return this.ds.transaction(async (m) => {
       // Taken and deleted by one statement: the delete commits only once the jobs are in Redis (a
       // failed add rolls it back), and SKIP LOCKED keeps another relay off these rows meanwhile. One
@@ -111,8 +125,27 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
             opts: { ...DEFAULT_JOB_OPTIONS, jobId: r.job_id, delay: delayOf(r) || undefined },
           })),
         );
-        await withTimeout(add, REDIS_TIMEOUT_MS, 'Redis did not accept the jobs in time');
+        await withTimeout(add, REDIS_TIMEOUT_MS, 'Redis did not accept the jobs in time').catch((e: Error) => {
+          throw new RedisRefused(e.message);
+        });
       }
+      return sorted.length;
+    });
+  }
+
+  /** Takes only rows with a local handler and does them; one that fails stays (rolled back) for a later pass. */
+  private async publishLocalOnly(): Promise<number> {
+    return this.ds.transaction(async (m) => {
+      const taken = await selectRows<OutboxRow>(
+        m,
+        `WITH taken AS MATERIALIZED (SELECT o.id FROM outbox o WHERE o.job_name = ANY($2::text[]) ORDER BY o.id LIMIT $1 FOR UPDATE SKIP LOCKED)
+         DELETE FROM outbox WHERE id IN (SELECT taken.id FROM taken)
+         RETURNING id::text AS id, queue, job_name, job_id, payload, delay_ms, 0::float8 AS age_ms`,
+        [this.config.relayBatchSize, [...this.local.keys()]],
+      );
+      const sorted = taken.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+      const left = await this.runLocally(m, sorted);
+      if (left.length > 0) throw new Error(`${left.length} row(s) failed in the relay while Redis refuses jobs; they wait for it`);
       return sorted.length;
     });
   }
@@ -194,6 +227,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     await sub.connect().catch((e: Error) => this.logger.warn(`outbox relay cannot reach Redis yet, polling until it can: ${e.message}`));
     if (!this.running) sub.disconnect();
   }
+}
+
+/** Redis did not take a batch's jobs (down, refusing, too slow): the rows stay in the outbox. */
+class RedisRefused extends Error {
+  override readonly name = 'RedisRefused';
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
