@@ -96,28 +96,13 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   private async publishMixedBatch(): Promise<number> {
     return this.ds.transaction(async (m) => {
-      // Taken and deleted by one statement: the delete commits only once the jobs are in Redis (a
-      // failed add rolls it back), and SKIP LOCKED keeps another relay off these rows meanwhile. One
-      // round trip a pass fewer than a locking read and a delete, and no lock record per row in the WAL.
-      // `o.id`, not `id`, in ORDER BY: an output column named id would sort as text (10 before 9) by a
-      // sequential scan of the whole table (17.7 ms a pass in the SLA bench, against a walk of the key).
-      const taken = await selectRows<OutboxRow>(
-        m,
-        `WITH taken AS MATERIALIZED (SELECT o.id FROM outbox o ORDER BY o.id LIMIT $1 FOR UPDATE SKIP LOCKED)
-         DELETE FROM outbox WHERE id IN (SELECT taken.id FROM taken)
-         RETURNING id::text AS id, queue, job_name, job_id, payload, delay_ms, (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms`,
-        [this.config.relayBatchSize],
-      );
-      // RETURNING follows no order; jobs go to Redis in the order they were written.
-      const sorted = taken.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+      const sorted = await this.take(m);
       if (sorted.length === 0) return 0;
       const readAt = Date.now();
       const rows = await this.runLocally(m, sorted);
       // A delay counts from the write: the time the row waited here, and since, comes off, so a timer is not late by it.
       const delayOf = (r: OutboxRow) => (r.delay_ms > 0 ? Math.max(0, Math.round(r.delay_ms - r.age_ms - (Date.now() - readAt))) : 0);
-      const byQueue = new Map<string, OutboxRow[]>();
-      for (const r of rows) byQueue.set(r.queue, [...(byQueue.get(r.queue) ?? []), r]);
-      for (const [queue, batch] of byQueue) {
+      for (const [queue, batch] of groupBy(rows, (r) => r.queue)) {
         const add = this.queues.get(queue).addBulk(
           batch.map((r) => ({
             name: r.job_name,
@@ -136,18 +121,32 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   /** Takes only rows with a local handler and does them; one that fails stays (rolled back) for a later pass. */
   private async publishLocalOnly(): Promise<number> {
     return this.ds.transaction(async (m) => {
-      const taken = await selectRows<OutboxRow>(
-        m,
-        `WITH taken AS MATERIALIZED (SELECT o.id FROM outbox o WHERE o.job_name = ANY($2::text[]) ORDER BY o.id LIMIT $1 FOR UPDATE SKIP LOCKED)
-         DELETE FROM outbox WHERE id IN (SELECT taken.id FROM taken)
-         RETURNING id::text AS id, queue, job_name, job_id, payload, delay_ms, 0::float8 AS age_ms`,
-        [this.config.relayBatchSize, [...this.local.keys()]],
-      );
-      const sorted = taken.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+      const sorted = await this.take(m, [...this.local.keys()]);
       const left = await this.runLocally(m, sorted);
       if (left.length > 0) throw new Error(`${left.length} row(s) failed in the relay while Redis refuses jobs; they wait for it`);
       return sorted.length;
     });
+  }
+
+  /**
+   * Takes and deletes a batch of rows (only those of `jobNames` when given), in the order they were
+   * written. One statement: the delete commits only once the pass's work is done (a failed add to Redis
+   * rolls it back), and SKIP LOCKED keeps another relay off these rows meanwhile. One round trip a pass
+   * fewer than a locking read and a delete, and no lock record per row in the WAL. `o.id`, not `id`, in
+   * ORDER BY: an output column named id would sort as text (10 before 9) by a sequential scan of the
+   * whole table (17.7 ms a pass in the SLA bench, against a walk of the key).
+   */
+  private async take(m: EntityManager, jobNames?: string[]): Promise<OutboxRow[]> {
+    const only = jobNames ? 'WHERE o.job_name = ANY($2::text[])' : '';
+    const taken = await selectRows<OutboxRow>(
+      m,
+      `WITH taken AS MATERIALIZED (SELECT o.id FROM outbox o ${only} ORDER BY o.id LIMIT $1 FOR UPDATE SKIP LOCKED)
+       DELETE FROM outbox WHERE id IN (SELECT taken.id FROM taken)
+       RETURNING id::text AS id, queue, job_name, job_id, payload, delay_ms, (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms`,
+      jobNames ? [this.config.relayBatchSize, jobNames] : [this.config.relayBatchSize],
+    );
+    // RETURNING follows no order.
+    return taken.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
   }
 
   /**
@@ -157,8 +156,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
    */
   private async runLocally(m: EntityManager, rows: OutboxRow[]): Promise<OutboxRow[]> {
     if (this.local.size === 0) return rows;
-    const byName = new Map<string, OutboxRow[]>();
-    for (const r of rows) if (this.local.has(r.job_name)) byName.set(r.job_name, [...(byName.get(r.job_name) ?? []), r]);
+    const byName = groupBy(
+      rows.filter((r) => this.local.has(r.job_name)),
+      (r) => r.job_name,
+    );
     if (byName.size === 0) return rows;
     const done = new Set<OutboxRow>();
     for (const [name, batch] of byName) {
@@ -227,6 +228,17 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     await sub.connect().catch((e: Error) => this.logger.warn(`outbox relay cannot reach Redis yet, polling until it can: ${e.message}`));
     if (!this.running) sub.disconnect();
   }
+}
+
+/** The rows by key, each group in the rows' order. */
+function groupBy<T>(rows: readonly T[], key: (r: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const r of rows) {
+    const group = groups.get(key(r));
+    if (group) group.push(r);
+    else groups.set(key(r), [r]);
+  }
+  return groups;
 }
 
 /** Redis did not take a batch's jobs (down, refusing, too slow): the rows stay in the outbox. */

@@ -11,8 +11,8 @@ import { Metrics } from '@fr/metrics';
  * caused it (its `requestId`: every log line of the job and the jobs it causes carry it), and timed.
  */
 export abstract class ConfiguredWorkerHost extends WorkerHost implements OnApplicationBootstrap {
-  @Inject(APP_CONFIG) private readonly appConfig!: AppConfig;
-  @Inject(Metrics) private readonly metrics!: Metrics;
+  @Inject(APP_CONFIG) protected readonly appConfig!: AppConfig;
+  @Inject(Metrics) protected readonly metrics!: Metrics;
   @Inject(PinoLogger) private readonly pino!: PinoLogger;
 
   constructor() {

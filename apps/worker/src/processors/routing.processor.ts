@@ -1,8 +1,7 @@
 import { Processor } from '@nestjs/bullmq';
 import { Job, UnrecoverableError } from 'bullmq';
-import { Inject, OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, AppConfig, withRequestId } from '@fr/config';
-import { Metrics } from '@fr/metrics';
+import { OnModuleInit } from '@nestjs/common';
+import { AppConfig, withRequestId } from '@fr/config';
 import { BatchWhileBusy, JobName, JobPayloads, OutboxRelay, QueueName } from '@fr/queue';
 import { RouteCase, RouteCaseResult } from '@fr/routing';
 import { ApplyReorganisation } from '@fr/directory';
@@ -23,8 +22,6 @@ export class RoutingProcessor extends ConfiguredWorkerHost implements OnModuleIn
     private readonly routeCase: RouteCase,
     private readonly reorganise: ApplyReorganisation,
     private readonly relay: OutboxRelay,
-    private readonly metricsOfRouting: Metrics,
-    @Inject(APP_CONFIG) private readonly configOfRouting: AppConfig,
   ) {
     super();
     this.batcher = new BatchWhileBusy((ids) => this.routeCase.executeMany(ids), { maxBatch: 100, maxInFlight: 2, retryAlone: true });
@@ -41,14 +38,14 @@ export class RoutingProcessor extends ConfiguredWorkerHost implements OnModuleIn
    * round trip and a wake-up of another process, were a large share of a case's cost.
    */
   onModuleInit(): void {
-    if (!this.configOfRouting.routeInRelay) return;
+    if (!this.appConfig.routeInRelay) return;
     this.relay.handleLocally(JobName.RouteCase, async (m, payloads) => {
       const ids = payloads.map((p) => p.caseId).filter(isUuid);
       // On behalf of the request that received the cases, when they share one (as BatchWhileBusy).
       const requestIds = new Set(payloads.map((p) => p.requestId));
       const requestId = requestIds.size === 1 ? [...requestIds][0] : undefined;
       await withRequestId(typeof requestId === 'string' ? requestId : undefined, () => this.routeCase.executeManyIn(m, ids));
-      this.metricsOfRouting.routedInRelay.inc(ids.length);
+      this.metrics.routedInRelay.inc(ids.length);
     });
   }
 
