@@ -20,7 +20,7 @@ export interface HttpSubstrateResult {
   /** WAL written by the closed loop (server-wide). */
   walBytes: number;
   /** Paced run: processed_at - scheduled send, p50/p95/p99/max; HTTP POST from scheduled send, p50/p95/p99; how many arrivals. */
-  paced: { n: number; rate: number; latency: number[]; http: number[]; failed: number; maxSendDelayMs: number } | null;
+  paced: { n: number; rate: number; latency: number[]; http: number[]; failed: number; maxSendDelayMs: number; cpu: string } | null;
   failed: number;
 }
 
@@ -158,8 +158,10 @@ export async function measureHttpSubstrate(ctx: BenchContext): Promise<HttpSubst
   let paced: HttpSubstrateResult['paced'] = null;
   if (ctx.pacedRate > 0) {
     const pacedPrefix = 'bench-hsub-paced-';
+    const pacedCpuBefore = cpuSnapshot(pids);
     const s = await sendPaced(ctx, client, inputs.keys, ctx.pacedRate, ctx.pacedS, generator(inputs, ctx.seed + 2, pacedPrefix));
     await waitProcessed('HTTP substrate paced', pacedPrefix, s.created);
+    const pacedCpuAfter = cpuSnapshot(pids);
     const done = await pool.query<{ external_id: string; at: string }>(
       `SELECT external_id, extract(epoch FROM processed_at) * 1000 AS at FROM ${TABLE} WHERE external_id LIKE $1 AND processed_at IS NOT NULL`,
       [`${pacedPrefix}%`],
@@ -172,6 +174,7 @@ export async function measureHttpSubstrate(ctx: BenchContext): Promise<HttpSubst
       http: percentiles(s.httpMs, [0.5, 0.95, 0.99]),
       failed: s.failed,
       maxSendDelayMs: s.maxSendDelayMs,
+      cpu: describeCpu(pacedCpuBefore, pacedCpuAfter, 'load generator'),
     };
   }
 

@@ -82,10 +82,11 @@ export async function runIntakeScenario(ctx: BenchContext): Promise<string[]> {
   const closedSeal = await sealLag(db, idBeforeClosed, idAfterClosed);
 
   // Paced, open loop: latency at a fixed arrival rate.
-  let paced: { s: SendStats; lat: { p: number[]; missing: number }; seal: SealLag } | null = null;
+  let paced: { s: SendStats; lat: { p: number[]; missing: number }; seal: SealLag; cpu: string } | null = null;
   if (ctx.pacedRate > 0) {
     ctx.log(`intake: paced ${ctx.pacedRate}/s for ${ctx.pacedS} s`);
     const pacedBaseline = await routedCount(db);
+    const pacedCpuBefore = cpuSnapshot(engine.pids());
     const ps = await waitRouted(
       ctx,
       db,
@@ -94,6 +95,7 @@ export async function runIntakeScenario(ctx: BenchContext): Promise<string[]> {
       pacedBaseline,
       sendPaced(ctx, client, inputs.keys, ctx.pacedRate, ctx.pacedS, generator(inputs, ctx.seed + 2, PACED_PREFIX)),
     );
+    const pacedCpu = describeCpu(pacedCpuBefore, cpuSnapshot(engine.pids()), 'load generator');
     const { rows } = await db.query<{ external_id: string; at: string }>(
       `SELECT external_id, extract(epoch FROM routed_at) * 1000 AS at FROM cases WHERE external_id LIKE $1 AND routed_at IS NOT NULL`,
       [`${PACED_PREFIX}%`],
@@ -101,7 +103,7 @@ export async function runIntakeScenario(ctx: BenchContext): Promise<string[]> {
     const lat = pacedLatency(ps, new Map(rows.map((r) => [r.external_id, Number(r.at)])));
     await waitSealed(ctx, db, 'paced', () => engine.assertAlive());
     const seal = await sealLag(db, idAfterClosed, await lastAuditEventId(db));
-    paced = { s: ps, lat, seal };
+    paced = { s: ps, lat, seal, cpu: pacedCpu };
   }
 
   const areaCheck = await checkAreas(db, expected);
@@ -179,7 +181,7 @@ function rawLines(raw: SubstrateResult): string[] {
 
 function pacedLines(
   ctx: BenchContext,
-  paced: { s: SendStats; lat: { p: number[]; missing: number }; seal: SealLag } | null,
+  paced: { s: SendStats; lat: { p: number[]; missing: number }; seal: SealLag; cpu: string } | null,
   sub: HttpSubstrateResult,
 ): string[] {
   if (!paced || !sub.paced) return ['-- paced run: off (BENCH_RATE=0)'];
@@ -203,6 +205,8 @@ function pacedLines(
         : '') +
       `; substrate p50 ${fmtMs(sub.paced.http[0])} p99 ${fmtMs(sub.paced.http[2])}; ` +
       `sender at most ${fmtMs(paced.s.maxSendDelayMs)} behind schedule)`,
+    `  CPU, engine's paced run: ${paced.cpu}`,
+    `  CPU, HTTP substrate's paced run: ${sub.paced.cpu}`,
     describeSealLag(`paced ${ctx.pacedRate}/s`, paced.seal),
   ];
 }
