@@ -66,7 +66,7 @@ describe('routing in the outbox relay', () => {
     try {
       const routeCase = worker.get(RouteCase);
       const real = routeCase.executeManyIn.bind(routeCase);
-      // The relay's routing writes everything, then fails: its savepoint must undo all of it.
+      // The relay's routing writes everything, then fails: undoing the pass must undo all of it.
       const spy = jest.spyOn(routeCase, 'executeManyIn').mockImplementation(async (m, caseIds) => {
         await real(m, caseIds);
         throw new Error('simulated failure after the writes');
