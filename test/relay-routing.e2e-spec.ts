@@ -1,4 +1,4 @@
-import { OutboxRelay, QueueName, QueueRegistry } from '@fr/queue';
+import { jobIdFor, JobName, OutboxRelay, QueueName, QueueRegistry } from '@fr/queue';
 import { RouteCase } from '@fr/routing';
 import { ApiSchema, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
 
@@ -127,5 +127,46 @@ describe('routing in the outbox relay', () => {
       { what: 'the outbox to drain once Redis is back' },
     );
     await engine.stopWorker();
+  });
+  it('a routing that fails undoes its whole pass, and the second pass sends every row of it on', async () => {
+    // With no worker running, two routing jobs and a job of another queue wait in the outbox: the
+    // relay's first pass takes the three together.
+    const ids = await Promise.all([submit(), submit()]);
+    const payload = { deliveryId: '999999998' };
+    const jobId = jobIdFor(JobName.Deliver, payload);
+    await engine.query(`INSERT INTO outbox (queue, job_name, job_id, payload, delay_ms) VALUES ($1, $2, $3, $4, 3600000)`, [
+      QueueName.Notifications,
+      JobName.Deliver,
+      jobId,
+      JSON.stringify(payload),
+    ]);
+    // Before the worker starts, so that its first pass meets the failure; the routing queue's path
+    // (executeMany) is not touched.
+    const real = RouteCase.prototype.executeManyIn;
+    let failures = 0;
+    const spy = jest.spyOn(RouteCase.prototype, 'executeManyIn').mockImplementation(async function (this: RouteCase, m, caseIds) {
+      await real.call(this, m, caseIds);
+      failures++;
+      throw new Error('simulated failure after the writes');
+    });
+    const worker = await engine.startWorker();
+    try {
+      await waitFor(
+        () => statuses(ids),
+        (rows) => routed(rows, 2),
+        { what: 'the routing queue to route the cases' },
+      );
+      // One failed pass: the second took the same rows by id and routed none of them itself.
+      expect(failures).toBe(1);
+      await once(ids);
+      // The other queue's job went on with them, with its delay.
+      const job = await worker.get(QueueRegistry).get(QueueName.Notifications).getJob(jobId);
+      expect(await job?.getState()).toBe('delayed');
+      await job?.remove();
+      expect(await engine.query(`SELECT id FROM outbox WHERE job_id = ANY($1)`, [[jobId, ...ids.map((id) => `route-case.${id}`)]])).toEqual([]);
+    } finally {
+      spy.mockRestore();
+      await engine.stopWorker();
+    }
   });
 });
