@@ -28,6 +28,15 @@ export function requestIdFrom(header: string | string[] | undefined): string {
   return isRequestId(incoming) ? incoming : randomUUID();
 }
 
+/**
+ * The request a batch of work runs for: the one all its items share, or none. A batch must not pass the
+ * id of whichever item came first on to the others' work.
+ */
+export function sharedRequestId(ids: readonly unknown[]): string | undefined {
+  const first = ids[0];
+  return isRequestId(first) && ids.every((id) => id === first) ? first : undefined;
+}
+
 /** Runs `fn` on behalf of `requestId` (none: on behalf of no request), e.g. the outbox rows it writes carry it. */
 export function withRequestId<T>(requestId: string | undefined, fn: () => T): T {
   return context.run({ requestId }, fn);

@@ -1,4 +1,4 @@
-import { currentRequestId, withRequestId } from '@fr/config';
+import { currentRequestId, sharedRequestId, withRequestId } from '@fr/config';
 
 /**
  * Coalesces single calls into batches without waiting for one to fill: a call made while fewer than
@@ -46,12 +46,9 @@ export class BatchWhileBusy<T, R> {
     }
   }
 
-  /**
-   * A batch runs on behalf of its callers' request when they share one, and of none otherwise: it
-   * must not pass the id of whichever caller started it on to the others' work.
-   */
+  /** A batch runs on behalf of its callers' request when they share one, and of none otherwise. */
   private async runBatch(batch: typeof this.pending): Promise<void> {
-    const requestId = batch.every((b) => b.requestId === batch[0].requestId) ? batch[0].requestId : undefined;
+    const requestId = sharedRequestId(batch.map((b) => b.requestId));
     let results: R[];
     try {
       results = await withRequestId(requestId, () => this.run(batch.map((b) => b.item)));

@@ -1,7 +1,7 @@
 import { Processor } from '@nestjs/bullmq';
 import { Job, UnrecoverableError } from 'bullmq';
 import { OnModuleInit } from '@nestjs/common';
-import { AppConfig, withRequestId } from '@fr/config';
+import { AppConfig, sharedRequestId, withRequestId } from '@fr/config';
 import { BatchWhileBusy, JobName, JobPayloads, OutboxRelay, QueueName } from '@fr/queue';
 import { RouteCase, RouteCaseResult } from '@fr/routing';
 import { ApplyReorganisation } from '@fr/directory';
@@ -42,9 +42,7 @@ export class RoutingProcessor extends ConfiguredWorkerHost implements OnModuleIn
     this.relay.handleLocally(JobName.RouteCase, async (m, payloads) => {
       const ids = payloads.map((p) => p.caseId).filter(isUuid);
       // On behalf of the request that received the cases, when they share one (as BatchWhileBusy).
-      const requestIds = new Set(payloads.map((p) => p.requestId));
-      const requestId = requestIds.size === 1 ? [...requestIds][0] : undefined;
-      await withRequestId(typeof requestId === 'string' ? requestId : undefined, () => this.routeCase.executeManyIn(m, ids));
+      await withRequestId(sharedRequestId(payloads.map((p) => p.requestId)), () => this.routeCase.executeManyIn(m, ids));
       this.metrics.routedInRelay.inc(ids.length);
     });
   }
