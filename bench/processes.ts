@@ -1,5 +1,6 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { createWriteStream } from 'node:fs';
 import * as path from 'node:path';
 import { BenchContext, peakRssOf, sleep } from './support';
 
@@ -28,10 +29,14 @@ export class BenchChild {
     const execArgv = ['--require', path.join(ctx.repoRoot, 'scripts', 'register-paths.js')];
     // BENCH_CPU_PROF=<dir>: a V8 CPU profile of every child, written when it exits (open in Chrome's DevTools).
     if (process.env.BENCH_CPU_PROF) execArgv.push('--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${label}.cpuprofile`);
+    // BENCH_NODE_ARGS: more flags for every child (e.g. --trace-gc); BENCH_CHILD_LOG=<dir>: every child's output to <dir>/<label>.log.
+    if (process.env.BENCH_NODE_ARGS) execArgv.push(...process.env.BENCH_NODE_ARGS.split(' ').filter(Boolean));
     this.proc = fork(script, args, { cwd: ctx.repoRoot, env, execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const childLog = process.env.BENCH_CHILD_LOG ? createWriteStream(path.join(process.env.BENCH_CHILD_LOG, `${label}.log`), { flags: 'a' }) : null;
     for (const stream of [this.proc.stdout, this.proc.stderr]) {
       if (!stream) continue;
       createInterface({ input: stream }).on('line', (line) => {
+        if (childLog) childLog.write(`${line}\n`);
         this.outputLines++;
         this.onLine?.(line);
         if (this.echoed < this.echoLimit) {
