@@ -14,7 +14,7 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
 
   beforeAll(async () => {
     // The receiver verifies every call with the Standard Webhooks library and refuses what fails.
-    rx = await startWebhookReceiver((path, n) => (path === '/flaky' && n <= 2 ? 503 : 200));
+    rx = await startWebhookReceiver((path, n) => (path === '/flaky' && n <= 2 ? 503 : path === '/gone' ? 410 : 200));
     engine = await TestEngine.start({ env: { FR_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' } });
     admin = await adminToken(engine);
   });
@@ -48,6 +48,11 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     ['the cloud metadata address', 'http://169.254.169.254/latest/meta-data', /internal address 169\.254\.169\.254/],
     ['a private network address', 'https://10.0.0.7/hook', /internal address 10\.0\.0\.7/],
     ['an IPv6 loopback', 'http://[::1]:9000/', /internal address ::1/],
+    // The URL parser writes these as [::ffff:7f00:1] and [::ffff:a9fe:a9fe]: judged by the IPv4 address they carry.
+    ['an IPv4-mapped loopback', 'http://[::ffff:127.0.0.1]:9000/hook', /internal address ::ffff:7f00:1/],
+    ['the IPv4-mapped metadata address', 'http://[0:0:0:0:0:ffff:169.254.169.254]/latest', /internal address ::ffff:a9fe:a9fe/],
+    ['an IPv4-compatible loopback', 'http://[::127.0.0.1]/hook', /internal address ::7f00:1/],
+    ['a 6to4 address of a private network', 'http://[2002:a00:7::1]/hook', /internal address 2002:a00:7::1/],
     ['a non-http scheme', 'file:///etc/passwd', /must use http or https/],
     ['credentials in the URL', 'https://user:pw@example.org/', /must not carry credentials/],
   ])('refuses %s', async (_what, url, message) => {
@@ -165,6 +170,40 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     expect(new Set(attempts.map((c) => c.headers['webhook-id']))).toEqual(new Set([delivery.messageId]));
     expect(new Set(attempts.map((c) => c.body)).size).toBe(1);
     expect(attempts.every((c) => c.verifiedWith === 0)).toBe(true);
+  });
+
+  it('stops at 410 Gone: that delivery fails at once and the subscription is disabled, so later events are not sent', async () => {
+    const hook = await register(`${rx.url}/gone`);
+    expect(hook.status).toBe(201);
+    const { id: hookId } = hook.body as RegisteredWebhookDto;
+    const submit = (description: string) =>
+      engine
+        .http()
+        .post('/v1/feedback')
+        .set({ 'X-Api-Key': DEV_KEYS.hotline })
+        .send({ category: 'roads_lighting', description, location: { wardCode: 'THANH_LUONG' } });
+    await submit('Đèn đường hỏng cả dãy phố Lê Thanh Nghị.');
+    const [delivery] = await waitFor(
+      async () => (await engine.http().get(`/v1/webhooks/${hookId}/deliveries`).set(bearer(admin))).body as WebhookDeliveryDto[],
+      (d) => d.length > 0 && d[0].status === 'failed',
+      { what: 'the delivery to fail on 410' },
+    );
+    expect(delivery).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(delivery.lastError).toMatch(/410 Gone; the subscription was disabled/);
+    const listed = ((await engine.http().get('/v1/webhooks').set(bearer(admin))).body as WebhookDto[]).find((w) => w.id === hookId)!;
+    expect(listed.active).toBe(false);
+    // A later event: the disabled subscription gets no delivery; an active one does.
+    const other = (await register(`${rx.url}/after-gone`)).body as RegisteredWebhookDto;
+    const later = (await submit('Cột đèn nghiêng trên phố Bạch Mai.')).body as FeedbackAcceptedDto;
+    await waitFor(
+      async () => (await engine.http().get(`/v1/webhooks/${other.id}/deliveries`).set(bearer(admin))).body as WebhookDeliveryDto[],
+      (d) => d.some((x) => x.status === 'delivered'),
+      { what: 'the later event to reach the active subscription' },
+    );
+    expect(rx.calls.some((c) => c.path === '/after-gone' && c.body.includes(later.trackingCode))).toBe(true);
+    const toHook = await engine.query<{ n: string }>(`SELECT count(*)::text AS n FROM deliveries WHERE kind = 'webhook' AND target = $1`, [hookId]);
+    expect(toHook).toEqual([{ n: '1' }]);
+    expect(rx.calls.filter((c) => c.path === '/gone')).toHaveLength(1);
   });
 
   it('lists the newest deliveries first when their ids cross a power of ten', async () => {

@@ -65,6 +65,10 @@ export interface AppConfig {
   relayBatchSize: number;
   /** Hosts (names or IPs) a webhook may target even though they resolve to private or loopback addresses. */
   webhookAllowHosts: string[];
+  /** How long a webhook receiver has to answer an attempt. */
+  webhookTimeoutMs: number;
+  /** The waits before each retry of a delivery (webhook or e-mail), in order; one attempt more than waits. */
+  deliveryRetryDelaysMs: number[];
   /** smtp:// or smtps:// URL of the mail relay; e-mail is off when empty. */
   smtpUrl: string | null;
   mailFrom: string;
@@ -198,6 +202,24 @@ const DEFAULTS = {
   FR_CHECKPOINT_DIR: 'var/checkpoints',
 };
 
+/**
+ * The retry schedule the Standard Webhooks specification gives as an example (and Svix follows): after
+ * the first attempt, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h; a receiver down for a day still gets
+ * its events. https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
+ */
+const DELIVERY_RETRY_DELAYS = '5,300,1800,7200,18000,36000,36000';
+
+/** A comma-separated list of whole seconds (1 to 7 days each, 1 to 20 of them). */
+function secondsList(env: Env, name: string, fallback: string, problems: string[]): number[] {
+  const raw = env[name] || fallback;
+  const list = raw.split(',').map((x) => Number(x.trim()));
+  if (list.length < 1 || list.length > 20 || list.some((n) => !Number.isInteger(n) || n < 1 || n > 7 * 86400)) {
+    problems.push(`${name} must be 1 to 20 comma-separated whole seconds between 1 and ${7 * 86400}, got '${raw}'`);
+    return fallback.split(',').map(Number);
+  }
+  return list;
+}
+
 function int(env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -311,6 +333,8 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       .split(',')
       .map((h) => h.trim().toLowerCase())
       .filter(Boolean),
+    webhookTimeoutMs: int(env, 'FR_WEBHOOK_TIMEOUT_SECONDS', 15, 1, 120, problems) * 1000,
+    deliveryRetryDelaysMs: secondsList(env, 'FR_DELIVERY_RETRY_DELAYS', DELIVERY_RETRY_DELAYS, problems).map((s) => s * 1000),
     smtpUrl: env.FR_SMTP_URL ? url(env, 'FR_SMTP_URL', '', ['smtp:', 'smtps:'], problems) : null,
     mailFrom: env.FR_MAIL_FROM || 'feedback-router <no-reply@localhost>',
     holdEmailOutsideOfficeHours: env.FR_HOLD_EMAIL_OUTSIDE_OFFICE_HOURS !== 'false',

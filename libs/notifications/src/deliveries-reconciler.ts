@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { CITIZEN_VISIBLE_ACTIONS } from '@fr/domain';
 import { ADVISORY_LOCK, execute, selectRow, selectRows, tryAdvisoryXactLock } from '@fr/persistence';
-import { DEFAULT_JOB_OPTIONS, ensureJob, jobIdFor, jobIdPrefix, JobName, QueueName, QueueRegistry } from '@fr/queue';
+import { DEFAULT_JOB_OPTIONS, ensureJob, jobIdFor, jobIdPrefix, jobOptionsFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { Clock } from '@fr/sla';
 
 const WATERMARK = 'case_event_fanout_seal_watermark';
@@ -120,10 +120,16 @@ export class DeliveriesReconciler {
         const payload = { deliveryId: d.id };
         const jobId = jobIdFor(JobName.Deliver, payload);
         const delay = d.not_before ? Math.max(0, d.not_before.getTime() - now) : 0;
-        const outcome = await ensureJob(notifications, JobName.Deliver, payload, { ...DEFAULT_JOB_OPTIONS, jobId, delay: delay || undefined }, async () => {
-          const p = await selectRow<{ one: number }>(m, `SELECT 1 AS one FROM deliveries WHERE id = $1 AND status = 'pending'`, [d.id]);
-          return !!p;
-        });
+        const outcome = await ensureJob(
+          notifications,
+          JobName.Deliver,
+          payload,
+          { ...jobOptionsFor(JobName.Deliver, this.config), jobId, delay: delay || undefined },
+          async () => {
+            const p = await selectRow<{ one: number }>(m, `SELECT 1 AS one FROM deliveries WHERE id = $1 AND status = 'pending'`, [d.id]);
+            return !!p;
+          },
+        );
         if (outcome === 'added' || outcome === 'replaced') deliveries++;
       }
       if (fanouts || deliveries) this.logger.warn(`re-enqueued ${fanouts} case event fan-out(s) and ${deliveries} delivery job(s) missing from Redis`);

@@ -9,6 +9,7 @@ import { ADVISORY_LOCK, execute, selectRow, selectRows, Sql, writeOutboxMany } f
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock, SlaService } from '@fr/sla';
 import { isInternalAddress } from './address-policy';
+import { postWebhook, ReceiverGone } from './webhook-transport';
 import {
   CASE_EVENT_COLUMNS,
   CASE_EVENT_JOINS,
@@ -265,7 +266,7 @@ export class Deliveries implements OnModuleDestroy {
   }
 
   /** Sends one delivery; throws to let the queue retry. `final` marks the last attempt. */
-  async send(deliveryId: string, final: boolean): Promise<'delivered' | 'skipped'> {
+  async send(deliveryId: string, final: boolean): Promise<'delivered' | 'skipped' | 'gone'> {
     const d = await selectRow<DeliveryRow>(
       this.ds,
       `SELECT id::text AS id, kind, target, event_key, status, message_id::text AS message_id, payload FROM deliveries WHERE id = $1`,
@@ -286,6 +287,7 @@ export class Deliveries implements OnModuleDestroy {
       this.metrics.deliveries.inc({ kind: d.kind, outcome: 'delivered' });
       return 'delivered';
     } catch (e) {
+      if (e instanceof ReceiverGone) return this.gone(d);
       const message = (e as Error).message.slice(0, 500);
       await execute(this.ds, `UPDATE deliveries SET attempts = attempts + 1, last_error = $2, status = $3 WHERE id = $1`, [
         deliveryId,
@@ -296,6 +298,24 @@ export class Deliveries implements OnModuleDestroy {
       if (final) this.logger.warn(`delivery ${deliveryId} (${d.kind}) failed for good: ${message}`);
       throw e;
     }
+  }
+
+  /**
+   * The receiver answered 410 Gone: no more attempts of this delivery, and a subscription is disabled
+   * (Standard Webhooks: the endpoint asks to be removed), so later events are not sent to it either;
+   * an admin turns it back on. A channel's webhook is the channel's configuration and stays; only this
+   * delivery fails.
+   */
+  private async gone(d: DeliveryRow): Promise<'gone'> {
+    const disabled = d.kind === 'webhook';
+    const message = `the receiver answered 410 Gone${disabled ? '; the subscription was disabled' : ''}`;
+    await this.ds.transaction(async (m) => {
+      await execute(m, `UPDATE deliveries SET attempts = attempts + 1, last_error = $2, status = 'failed' WHERE id = $1`, [d.id, message]);
+      if (disabled) await execute(m, `UPDATE webhooks SET active = false WHERE id = $1`, [d.target]);
+    });
+    this.metrics.deliveries.inc({ kind: d.kind, outcome: 'failed' });
+    this.logger.warn(`delivery ${d.id} (${d.kind}): ${message}`);
+    return 'gone';
   }
 
   private async callWebhook(d: DeliveryRow, payload: DeliveryPayload): Promise<void> {
@@ -320,19 +340,17 @@ export class Deliveries implements OnModuleDestroy {
     // time of this attempt, not the engine's (injectable) domain clock.
     const timestamp = Math.floor(Date.now() / 1000);
     const secrets = signingSecrets(hook.secret, hook.previous_secret, hook.previous_secret_expires_at, this.clock.now());
-    const res = await fetch(hook.url, {
-      method: 'POST',
-      headers: {
+    await postWebhook(
+      new URL(hook.url),
+      {
         'Content-Type': 'application/json',
         'webhook-id': id,
         'webhook-timestamp': String(timestamp),
         'webhook-signature': webhookSignature(secrets, id, timestamp, body),
       },
       body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(5000),
-    });
-    if (res.status < 200 || res.status >= 300) throw new Error(`the receiver answered ${res.status}`);
+      { timeoutMs: this.config.webhookTimeoutMs, allowHosts: this.config.webhookAllowHosts },
+    );
   }
 
   private async sendEmail(d: DeliveryRow, payload: DeliveryPayload): Promise<void> {

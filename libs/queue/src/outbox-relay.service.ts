@@ -4,7 +4,7 @@ import { APP_CONFIG, AppConfig } from '@fr/config';
 import { onOutboxCommitted, selectRows } from '@fr/persistence';
 import { outboxChannel } from './outbox-announcer';
 import { QueueRegistry } from './queue.module';
-import { DEFAULT_JOB_OPTIONS } from './queues';
+import { jobOptionsFor } from './queues';
 import { createRedisClient, RedisClient } from './redis-connection';
 
 interface OutboxRow {
@@ -126,7 +126,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
           batch.map((r) => ({
             name: r.job_name,
             data: r.payload,
-            opts: { ...DEFAULT_JOB_OPTIONS, jobId: r.job_id, delay: delayOf(r) || undefined },
+            opts: { ...jobOptionsFor(r.job_name, this.config), jobId: r.job_id, delay: delayOf(r) || undefined },
           })),
         );
         await withTimeout(add, REDIS_TIMEOUT_MS, 'Redis did not accept the jobs in time').catch((e: Error) => {

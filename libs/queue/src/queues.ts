@@ -93,6 +93,25 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
+/** The backoff type of deliveries: their worker waits `deliveryRetryDelaysMs` (see DeliveriesProcessor). */
+export const DELIVERY_BACKOFF = 'delivery-schedule';
+
+/**
+ * The options a job is added with, wherever it is added (the relay, the reconcilers): deliveries
+ * follow the configured retry schedule (hours, for a receiver that is down), every other job
+ * DEFAULT_JOB_OPTIONS.
+ */
+export function jobOptionsFor(name: string, config: { deliveryRetryDelaysMs: readonly number[] }): JobsOptions {
+  if (name !== JobName.Deliver) return DEFAULT_JOB_OPTIONS;
+  return { ...DEFAULT_JOB_OPTIONS, attempts: config.deliveryRetryDelaysMs.length + 1, backoff: { type: DELIVERY_BACKOFF } };
+}
+
+/** The wait before retry `attempt` (1 for the first retry) of a delivery: the schedule's, plus up to a tenth, so retries of many deliveries spread. */
+export function deliveryRetryDelay(attempt: number, delaysMs: readonly number[], random: () => number = Math.random): number {
+  const base = delaysMs[Math.min(Math.max(attempt, 1), delaysMs.length) - 1];
+  return Math.round(base * (1 + random() / 10));
+}
+
 /** The outbox message announcing an audit event a citizen should see (status, unit or deadline changed). */
 export function caseEventMessage(caseId: string, eventId: string) {
   const payload = { caseId, eventId };

@@ -88,6 +88,8 @@ export class TestEngine {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       FR_DB_POOL_SIZE: '5',
       FR_RECONCILE_INTERVAL_MS: '3600000',
+      // Deliveries retry within seconds here (production waits up to hours: the Standard Webhooks schedule).
+      FR_DELIVERY_RETRY_DELAYS: '1,2,4,8,16,32,64',
       // Tests drain the daily facts when they need them (a report does too); a file tests the period.
       FR_FACTS_INTERVAL_MS: '3600000',
       // Any free port: test files run side by side, each with its workers.

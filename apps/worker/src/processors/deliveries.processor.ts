@@ -1,13 +1,23 @@
 import { Processor } from '@nestjs/bullmq';
 import { Job, UnrecoverableError } from 'bullmq';
 import { Deliveries } from '@fr/notifications';
-import { JobName, JobPayloads, QueueName } from '@fr/queue';
+import { DELIVERY_BACKOFF, deliveryRetryDelay, JobName, JobPayloads, QueueName } from '@fr/queue';
 import { ConfiguredWorkerHost } from './configured-worker-host';
 
 @Processor(QueueName.Notifications)
 export class DeliveriesProcessor extends ConfiguredWorkerHost {
   constructor(private readonly deliveries: Deliveries) {
     super();
+  }
+
+  override onApplicationBootstrap(): void {
+    super.onApplicationBootstrap();
+    // BullMQ asks the worker's settings for the wait of a custom backoff type (jobOptionsFor gives deliveries theirs).
+    const delays = this.appConfig.deliveryRetryDelaysMs;
+    this.worker.opts.settings = {
+      ...this.worker.opts.settings,
+      backoffStrategy: (attemptsMade: number, type?: string) => (type === DELIVERY_BACKOFF ? deliveryRetryDelay(attemptsMade, delays) : 0),
+    };
   }
 
   async process(job: Job): Promise<unknown> {
