@@ -127,6 +127,17 @@ describe('hostile input', () => {
     expect(errorOf(res).message).toMatch(/cursor/);
   });
 
+  it.each([
+    ['/v1/cases?dueBefore=2026-02-30T00:00:00Z', "dueBefore '2026-02-30T00:00:00Z' is not a real date and time"],
+    ['/v1/cases?dueBefore=2026-02-01T00:00:00', 'dueBefore must be an ISO 8601 date-time with its offset'],
+    ['/v1/compliance/board?at=2026-02-30T00:00:00Z', "at '2026-02-30T00:00:00Z' is not a real date and time"],
+    ['/v1/units?at=2024-02-30', "at '2024-02-30' is not a real date"],
+  ])('refuses a day that does not exist or a time without offset instead of rolling it over: %s', async (path, message) => {
+    const res = await engine.http().get(path).set(bearer(tokens['hi.supervisor']));
+    expect(res.status).toBe(400);
+    expect(errorOf(res).message).toContain(message);
+  });
+
   it('refuses invalid UTF-8 instead of turning it into U+FFFD: X\\xFF and X\\xFE never become one case', async () => {
     const before = await count();
     for (const byte of [0xff, 0xfe]) {

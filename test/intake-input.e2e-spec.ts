@@ -91,7 +91,16 @@ describe('intake: idempotency and bad input', () => {
     ['a lone surrogate in free text', () => ({ ...valid(), description: 'rác \ud800 thải' }), 400, /description is not valid Unicode/],
     ['attachments that are not objects', () => ({ ...valid(), attachments: [[]] }), 400, /each attachment must be an object/],
     ['a week date that no clock can read', () => ({ ...valid(), submittedAt: '2026-W01-1' }), 400, /submittedAt must be an ISO 8601 date-time/],
-    ['a date past 2100', () => ({ ...valid(), submittedAt: '9999-12-31T23:59:59Z' }), 400, /submittedAt must be an ISO 8601 date-time/],
+    ['a date past 2100', () => ({ ...valid(), submittedAt: '9999-12-31T23:59:59Z' }), 400, /submittedAt must be between the years 2000 and 2099/],
+    // Date.parse took these for 2 March, 10:00 UTC (17:00 in Hanoi) and midnight UTC.
+    [
+      'a day that does not exist',
+      () => ({ ...valid(), submittedAt: '2026-02-30T10:00:00Z' }),
+      400,
+      /submittedAt '2026-02-30T10:00:00Z' is not a real date and time/,
+    ],
+    ['a time without its offset', () => ({ ...valid(), submittedAt: '2026-01-01T10:00:00' }), 400, /submittedAt must be an ISO 8601 date-time with its offset/],
+    ['a bare date', () => ({ ...valid(), submittedAt: '2026-01-01' }), 400, /submittedAt must be an ISO 8601 date-time with its offset/],
     ['an unknown category', () => ({ ...valid(), category: 'ufo_sighting' }), 422, /category 'ufo_sighting' is not a known category/],
     ['a complaint (another legal track)', () => ({ ...valid(), category: 'complaint_denunciation' }), 422, /Law on Complaints/],
     [

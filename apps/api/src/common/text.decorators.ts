@@ -31,23 +31,41 @@ export function NotBlank(options?: ValidationOptions) {
     });
 }
 
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?(Z|[+-](\d{2}):?(\d{2}))$/i;
+
 /**
- * An ISO 8601 date-time that is also a real instant between 2000 and 2100: class-validator's
- * IsISO8601 accepts week dates and basic formats that `new Date()` cannot read.
+ * What is wrong with `value` as an instant, or null: an ISO 8601 date-time with its offset (the API's
+ * times always carry one: a time without it would be read in the server's zone), on a day that exists,
+ * between 2000 and 2099. `Date.parse` alone took 2026-02-30 for 2 March and a bare date for midnight UTC.
  */
+export function instantProblem(name: string, value: unknown): string | null {
+  const m = typeof value === 'string' ? INSTANT.exec(value) : null;
+  if (!m) return `${name} must be an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00`;
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0));
+  const date = new Date(Date.UTC(year, month - 1, day));
+  const realDay = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  if (!realDay || hour > 23 || minute > 59 || second > 59 || Number(m[9] ?? 0) > 14 || Number(m[10] ?? 0) > 59) {
+    return `${name} '${value as string}' is not a real date and time`;
+  }
+  if (year < 2000 || year > 2099) return `${name} must be between the years 2000 and 2099`;
+  return null;
+}
+
+/** As instantProblem, but a day alone (YYYY-MM-DD, a day that exists) is also accepted. */
+export function dayOrInstantProblem(name: string, value: unknown): string | null {
+  const day = typeof value === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(value) : null;
+  if (!day) return instantProblem(name, value)?.replace('must be an ISO 8601 date-time', 'must be a date (YYYY-MM-DD) or an ISO 8601 date-time') ?? null;
+  return instantProblem(name, `${value as string}T00:00:00Z`)?.replace(/T00:00:00Z' is not a real date and time/, "' is not a real date") ?? null;
+}
+
+/** An instant as instantProblem describes it; the message says what is wrong. */
 export function IsInstant(options?: ValidationOptions) {
   return (object: object, propertyName: string) =>
     registerDecorator({
       name: 'isInstant',
       target: object.constructor,
       propertyName,
-      options: { message: `${propertyName} must be an ISO 8601 date-time such as 2026-11-29T09:15:00+07:00`, ...options },
-      validator: {
-        validate: (value: unknown) => {
-          if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)) return false;
-          const t = Date.parse(value);
-          return Number.isFinite(t) && t >= Date.UTC(2000, 0, 1) && t < Date.UTC(2100, 0, 1);
-        },
-      },
+      options: { message: (args) => instantProblem(args.property, args.value) ?? `${args.property} is not a valid instant`, ...options },
+      validator: { validate: (value: unknown) => instantProblem(propertyName, value) === null },
     });
 }

@@ -157,7 +157,7 @@ export class SubmitFeedbackDto {
 
   @ApiPropertyOptional({ format: 'date-time', example: '2026-11-29T09:15:00+07:00', description: 'when the citizen sent it (default: now)' })
   @OptionalField()
-  @IsInstant({ message: 'submittedAt must be an ISO 8601 date-time such as 2026-11-29T09:15:00+07:00' })
+  @IsInstant()
   submittedAt?: string;
 }
 

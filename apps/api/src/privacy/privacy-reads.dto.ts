@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsIn, IsISO8601, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsEmail, IsIn, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsInstant } from '../common/text.decorators';
 import { OptionalField } from '../common/optional-field.decorator';
 
 export class ContactReadsQueryDto {
@@ -22,12 +23,12 @@ export class ContactReadsQueryDto {
 
   @ApiPropertyOptional({ format: 'date-time', description: 'reads at or after' })
   @OptionalField()
-  @IsISO8601({}, { message: 'from must be an ISO 8601 date-time' })
+  @IsInstant()
   from?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'reads before' })
   @OptionalField()
-  @IsISO8601({}, { message: 'to must be an ISO 8601 date-time' })
+  @IsInstant()
   to?: string;
 
   @ApiPropertyOptional({ enum: ['json', 'csv'], description: 'csv: the records as a file for an investigation' })

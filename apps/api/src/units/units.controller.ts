@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags
 import { ValidationError } from '@fr/domain';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { DesignateUnitOfficers, GetUnitCoverage, ListUnits } from '@fr/directory';
+import { dayOrInstantProblem } from '../common/text.decorators';
 import { ApiErrors } from '../common/error.dto';
 import { CoverageGapDto, DesignationDto, DesignationResultDto, UnitDto } from './unit.dto';
 
@@ -29,8 +30,9 @@ export class UnitsController {
   @ApiOkResponse({ type: [UnitDto] })
   @ApiErrors(400)
   async list(@Query('at') at?: string, @Query('include') include?: string): Promise<UnitDto[]> {
+    const problem = at === undefined || at === '' ? null : dayOrInstantProblem('at', at);
+    if (problem) throw new ValidationError(problem, ['at']);
     const when = at === undefined || at === '' ? null : new Date(at);
-    if (when && Number.isNaN(when.getTime())) throw new ValidationError('at must be a date or a date and time (ISO 8601)', ['at']);
     if (include !== undefined && include !== '' && include !== 'inactive') throw new ValidationError("include must be 'inactive'", ['include']);
     return (await this.listUnits.execute({ at: when, includeInactive: include === 'inactive' })).map(UnitDto.of);
   }
