@@ -535,6 +535,30 @@ describe('SLA clocks and the escalation ladder', () => {
     expect(await engine.redis.get(marker)).not.toBeNull();
   });
 
+  it('counts a full pass as done only when it has finished: one killed midway leaves a pending marker, and the next pass is full', async () => {
+    const { id } = await newCase();
+    await waitForTimer(timersOf(await runOf(id)).warn.jobId);
+    const marker = `${engine.config.queuePrefix}:${QueueName.Sla}:reconciled-at`;
+    await engine.redis.del(marker);
+    const queue = slaQueue();
+    const getRanges = queue.getRanges.bind(queue);
+    let during: string | null = null;
+    jest.spyOn(queue, 'getRanges').mockImplementation(async (...args: Parameters<Queue['getRanges']>) => {
+      during ??= await engine.redis.get(marker);
+      return getRanges(...args);
+    });
+    expect((await reconcile()).full).toBe(true);
+    jest.restoreAllMocks();
+    // While it ran the marker said pending; finished, it holds the time.
+    expect(during).toMatch(/^pending:\d+$/);
+    expect(await engine.redis.get(marker)).toMatch(/^\d+$/);
+    expect((await reconcile()).full).toBe(false);
+    // What a worker killed in the middle of a pass leaves: the next pass is a full one, not in an hour.
+    await engine.redis.set(marker, `pending:${Date.now()}`);
+    expect((await reconcile()).full).toBe(true);
+    expect(await engine.redis.get(marker)).toMatch(/^\d+$/);
+  });
+
   it("rebuilds each open run's next timer from PostgreSQL after Redis loses them all, firing what fell due exactly once", async () => {
     const overdue = await newCase();
     const justDue = await newCase();

@@ -109,28 +109,33 @@ export class SlaReconciler {
     }
   }
 
-  /** The marker a full pass leaves in Redis: its absence means Redis has lost what the passes put there. */
-  private async marker(): Promise<{ get(): Promise<number | null>; set(): Promise<number>; clear(): Promise<void> }> {
+  /**
+   * The marker a full pass leaves in Redis: its absence means Redis has lost what the passes put there.
+   * A pass writes it as `pending:<time>` when it starts and as `<time>` only when it has finished: a
+   * worker killed in the middle of a pass (after a wipe, while it re-adds the timers) left a finished
+   * marker behind, and no full pass ran for FR_SLA_FULL_RECONCILE_INTERVAL_MS (an attack run measured
+   * escalations 11 s late until firings had chained their timers back). A pending marker is due at once.
+   */
+  private async marker(): Promise<{ get(): Promise<string | null>; begin(): Promise<string>; finish(): Promise<void>; clear(): Promise<void> }> {
     const queue = this.queues.get(QueueName.Sla);
     const redis = await queue.client;
     const key = queue.toKey('reconciled-at');
     return {
-      get: async () => {
-        const v = await redis.get(key);
-        return v === null ? null : Number(v);
+      get: () => redis.get(key),
+      begin: async () => {
+        const token = `pending:${Date.now()}`;
+        await redis.set(key, token);
+        return token;
       },
-      set: async () => {
-        const at = Date.now();
-        await redis.set(key, String(at));
-        return at;
-      },
+      finish: async () => void (await redis.set(key, String(Date.now()))),
       clear: async () => void (await redis.del(key)),
     };
   }
 
   private async fullPassDue(): Promise<boolean> {
-    const at = await (await this.marker()).get();
-    return at === null || !Number.isFinite(at) || Date.now() - at >= this.config.slaFullReconcileIntervalMs;
+    const raw = await (await this.marker()).get();
+    const at = raw === null ? NaN : Number(raw);
+    return !Number.isFinite(at) || Date.now() - at >= this.config.slaFullReconcileIntervalMs;
   }
 
   /**
@@ -146,14 +151,15 @@ export class SlaReconciler {
       let intact: boolean;
       try {
         // Set first: if Redis is wiped while this pass runs, the marker goes with it.
-        const at = await marker.set();
+        const token = await marker.begin();
         const { result, expected } = await this.sweepAll();
         total.fired += result.fired;
         total.scheduled += result.scheduled;
         total.pruned += result.pruned;
         const lost = await this.lostTimers(expected);
-        intact = lost === 0 && (await marker.get()) === at;
-        if (!intact) this.logger.warn(`SLA reconcile: Redis lost ${lost} timer(s) or the marker while the full pass ran; running it again`);
+        intact = lost === 0 && (await marker.get()) === token;
+        if (intact) await marker.finish();
+        else this.logger.warn(`SLA reconcile: Redis lost ${lost} timer(s) or the marker while the full pass ran; running it again`);
       } catch (e) {
         await marker.clear().catch(() => undefined);
         throw e;
