@@ -88,6 +88,11 @@ describe('Open311 GeoReport v2', () => {
     const ward = (definition.body as GeoReportServiceDefinitionDto).attributes.find((a) => a.code === 'ward_code');
     expect(ward).toMatchObject({ datatype: 'singlevaluelist', required: false, variable: true });
     expect(ward?.values).toContainEqual({ key: 'BACH_KHOA', name: 'Phường Bách Khoa' });
+    // Only the areas that exist now, as GET /v1/areas lists them (a dissolved ward was offered beside its successor).
+    const areas = await engine.http().get('/v1/areas').set({ 'X-Api-Key': DEV_KEYS.ihanoi });
+    expect(ward?.values?.map((v) => v.key).sort()).toEqual((areas.body as { code: string }[]).map((a) => a.code).sort());
+    const inactive = await engine.query<{ code: string }>(`SELECT code FROM areas WHERE NOT active`);
+    for (const { code } of inactive) expect(ward?.values?.map((v) => v.key)).not.toContain(code);
     const definitionXml = readXml<ServiceDefinitionXml>(await get('services/sidewalk_encroachment.xml').expect(200));
     expect(definitionXml.service_definition.attributes.attribute.map((a) => a.code)).toEqual(['ward_code', 'external_id', 'title']);
   });

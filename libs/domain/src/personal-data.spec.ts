@@ -11,6 +11,10 @@ describe(maskContactsInText.name, () => {
     ['84912345678', '84*******78'],
     ['024 3825 1234', '02*******34'],
     ['02438251234', '02*******34'],
+    // A landline's area code in brackets, as Hanoi writes it: it passed unmasked to Open311 and webhooks.
+    ['(024) 3826 1234', '02*******34'],
+    ['(024)38261234', '02*******34'],
+    ['(0236) 382 1234', '02*******34'],
   ])('masks the phone number %s inside a sentence as the contact field would', (phone, masked) => {
     expect(maskContactsInText(`Gọi cho tôi theo số ${phone}, sau 17 giờ.`)).toBe(`Gọi cho tôi theo số ${masked}, sau 17 giờ.`);
     expect(masked).toBe(maskPhone(phone));

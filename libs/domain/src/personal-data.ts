@@ -31,7 +31,7 @@ export function maskEmail(email: string | null): string | null {
  */
 // A number is not followed by a letter or digit either: inside an identifier (a UUID's hex groups
 // look like '0123-4567-89ab') a run of digits is not a phone number.
-const PHONE_IN_TEXT = /(?<![\p{L}\p{N}+])(?:\(?\+84\)?|84|0)(?:[ .-]?\d){9,10}(?![\p{L}\p{N}])/gu;
+const PHONE_IN_TEXT = /(?<![\p{L}\p{N}+])(?:\(?\+84\)?|84|\(?0)(?:[ .)-]{0,2}\d){9,10}(?![\p{L}\p{N}])/gu;
 const EMAIL_IN_TEXT = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}/gu;
 
 /**

@@ -26,7 +26,9 @@ export class GeoReportServices {
       serviceCode,
     ]);
     if (!category) throw new NotFoundError('service_code', serviceCode);
-    const areas = await selectRows<{ code: string; name: string }>(this.ds, `SELECT code, name FROM areas ORDER BY name`);
+    // The areas that exist now, as GET /v1/areas lists them: a ward dissolved by a reorganisation shared
+    // its name with its successor and was offered twice. Its code is still taken and routed to the successor.
+    const areas = await selectRows<{ code: string; name: string }>(this.ds, `SELECT code, name FROM areas WHERE active ORDER BY name, code`);
     return {
       service_code: category.code,
       attributes: [
