@@ -149,6 +149,10 @@ describe('attack on the new endpoints', () => {
         'lat=21&lng=105&category=%27%3B%20DROP%20TABLE%20cases%3B--',
         'lat=21&lng=105&category[]=a',
         'lat=21&lng=105&category=__proto__',
+        // Read as 0 (and 21) before: an empty or blank coordinate searched near (0, 0).
+        'lat=&lng=&category=roads_lighting',
+        'lat=%20&lng=105&category=roads_lighting',
+        'lat=0x15&lng=105&category=roads_lighting',
       ]) {
         const res = await engine.http().get(`/v1/feedback/nearby?${q}`).set(KEY);
         expectClientError(res);

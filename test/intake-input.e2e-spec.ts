@@ -100,6 +100,7 @@ describe('intake: idempotency and bad input', () => {
       /submittedAt '2026-02-30T10:00:00Z' is not a real date and time/,
     ],
     ['a time without its offset', () => ({ ...valid(), submittedAt: '2026-01-01T10:00:00' }), 400, /submittedAt must be an ISO 8601 date-time with its offset/],
+    ['a description of zero-width spaces only', () => ({ ...valid(), description: '\u200b'.repeat(30) }), 400, /description must not be blank/],
     ['a bare date', () => ({ ...valid(), submittedAt: '2026-01-01' }), 400, /submittedAt must be an ISO 8601 date-time with its offset/],
     ['an unknown category', () => ({ ...valid(), category: 'ufo_sighting' }), 422, /category 'ufo_sighting' is not a known category/],
     ['a complaint (another legal track)', () => ({ ...valid(), category: 'complaint_denunciation' }), 422, /Law on Complaints/],

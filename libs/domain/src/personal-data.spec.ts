@@ -1,4 +1,4 @@
-import { maskContactsInText, maskEmail, maskPhone, normalisePhone } from './personal-data';
+import { answerProblem, maskContactsInText, maskEmail, maskPhone, normalisePhone, visibleText } from './personal-data';
 
 describe(maskContactsInText.name, () => {
   it.each([
@@ -65,4 +65,15 @@ describe('normalisePhone', () => {
   ])('reads %s as %s', (given, expected) => expect(normalisePhone(given)).toBe(expected));
 
   it.each([null, '', '12345', 'not a phone', '0912345678901234'])('finds no number in %p', (given) => expect(normalisePhone(given)).toBeNull());
+});
+
+describe(visibleText.name, () => {
+  it('drops zero-width and other format characters and trims, keeping letters and emoji', () => {
+    expect(visibleText('\u200b\u200b \u2060\ufeff\u00ad ')).toBe('');
+    expect(visibleText(' Đèn\u200b hỏng 👍🏽 \u200e')).toBe('Đèn hỏng 👍🏽');
+  });
+
+  it('keeps an answer padded with invisible characters from passing for one of substance', () => {
+    expect(answerProblem(`${'\u200b'.repeat(60)}a b c d e f g h i j k`)).not.toBeNull();
+  });
 });

@@ -47,13 +47,22 @@ export function maskContactsInText(text: string | null): string | null {
 }
 
 /**
+ * The text as a reader sees it: without format characters (zero-width spaces and joiners, the BOM,
+ * soft hyphens, direction marks: Unicode's Cf), trimmed. Sixty zero-width spaces made an answer long
+ * enough, and a description of nothing but them was not blank.
+ */
+export function visibleText(text: string): string {
+  return text.replace(/\p{Cf}/gu, '').trim();
+}
+
+/**
  * Citizens' most common complaint is a vague answer without substance ("đã xử lý"). An answer must
  * say what was done: a minimum length and number of words, not a bare acknowledgement.
  */
 export const ANSWER_MIN_CHARS = 50;
 export const ANSWER_MIN_WORDS = 10;
 export function answerProblem(answer: string): string | null {
-  const text = answer.trim();
+  const text = visibleText(answer);
   const words = text.split(/\s+/).filter((w) => /\p{L}|\p{N}/u.test(w));
   if ([...text].length < ANSWER_MIN_CHARS || words.length < ANSWER_MIN_WORDS) {
     return `answer must say what was done and with what result (at least ${ANSWER_MIN_CHARS} characters and ${ANSWER_MIN_WORDS} words); a bare 'đã xử lý' is not an answer`;

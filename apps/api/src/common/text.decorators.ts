@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
 import { registerDecorator, ValidationOptions } from 'class-validator';
+import { visibleText } from '@fr/domain';
 
 /** Normalises text to NFC before validation, so length limits count what is stored. */
 export const NormaliseText = () => Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.normalize('NFC') : value));
@@ -19,7 +20,7 @@ export function NoControlChars(options?: ValidationOptions) {
     });
 }
 
-/** Rejects text that is only whitespace where content is required. */
+/** Rejects text that is only whitespace (or invisible format characters, see visibleText) where content is required. */
 export function NotBlank(options?: ValidationOptions) {
   return (object: object, propertyName: string) =>
     registerDecorator({
@@ -27,7 +28,7 @@ export function NotBlank(options?: ValidationOptions) {
       target: object.constructor,
       propertyName,
       options: { message: `${propertyName} must not be blank`, ...options },
-      validator: { validate: (value: unknown) => typeof value !== 'string' || value.trim().length > 0 },
+      validator: { validate: (value: unknown) => typeof value !== 'string' || visibleText(value).length > 0 },
     });
 }
 
@@ -68,4 +69,13 @@ export function IsInstant(options?: ValidationOptions) {
       options: { message: (args) => instantProblem(args.property, args.value) ?? `${args.property} is not a valid instant`, ...options },
       validator: { validate: (value: unknown) => instantProblem(propertyName, value) === null },
     });
+}
+
+/**
+ * A query parameter read as a decimal number only when it is written as one: `@Type(() => Number)`
+ * made an empty `lat=` (or a blank) 0 and `0x15` 21, so `lat=&lng=` searched near (0, 0). Anything
+ * else stays a string, and the number check names the parameter.
+ */
+export function DecimalQuery() {
+  return Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^[+-]?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value));
 }

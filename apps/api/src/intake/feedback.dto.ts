@@ -19,7 +19,7 @@ import {
 import { CASE_STATES } from '@fr/domain';
 import { SubmitFeedbackCommand } from '@fr/intake';
 import { OptionalField } from '../common/optional-field.decorator';
-import { IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
+import { DecimalQuery, IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 
 export const ATTACHMENT_KINDS = ['image', 'video', 'audio', 'document', 'other'] as const;
 
@@ -197,13 +197,13 @@ export class OtherTrackDto {
 /** GET /v1/feedback/nearby: a point and a category. */
 export class NearbyQueryDto {
   @ApiProperty({ minimum: -90, maximum: 90, example: 21.0045 })
-  @Type(() => Number)
+  @DecimalQuery()
   @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'lat must be a number' })
   @IsLatitude({ message: 'lat must be a latitude (-90..90)' })
   lat: number;
 
   @ApiProperty({ minimum: -180, maximum: 180, example: 105.8466 })
-  @Type(() => Number)
+  @DecimalQuery()
   @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'lng must be a number' })
   @IsLongitude({ message: 'lng must be a longitude (-180..180)' })
   lng: number;
