@@ -3,7 +3,7 @@ import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource, EntityManager } from 'typeorm';
 import { hashPassword } from '@fr/auth';
 import { ConflictError, isOfficerRole, nfc, NotFoundError, OFFICER_ROLES, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
-import { activeOfficersWithRole, coversAt, selectRow, selectRows, writeAuditEvent, writeNotifications } from '@fr/persistence';
+import { activeOfficersWithRole, ADVISORY_LOCK, coversAt, execute, selectRow, selectRows, writeAuditEvent, writeNotifications } from '@fr/persistence';
 import { Clock } from '@fr/sla';
 import { checkPassword } from './create-officer.usecase';
 import { checkOperatorUnit } from './operator-unit';
@@ -66,6 +66,7 @@ export class UpdateOfficer {
       if (cmd.actorId === before.id && (active === false || changes.role)) {
         throw new UnprocessableError('administrators may not disable their own account or change their own role');
       }
+      if (before.role === 'ADMIN' && before.active && ((changes.active && active === false) || changes.role)) await this.refuseIfLastAdmin(m, before.id);
       // Disabling a designee is allowed (an officer leaves, falls ill): their unit is then handled as
       // below. Changing a designee's role or unit would leave the unit a designee who no longer qualifies.
       if (changes.role || changes.unitCode) await this.refuseIfDesignated(m, before);
@@ -131,6 +132,17 @@ export class UpdateOfficer {
       action: 'designee_disabled',
       data: { officerId: officer.id, units: units.map((u) => ({ unitCode: u.code, as: u.as })), covered, supervisorsNotified: notified },
     });
+  }
+
+  /**
+   * Someone must be able to administer the engine: the last active administrator cannot be disabled or
+   * given another role (only SQL could bring one back). Serialised by a lock, then counted: two
+   * administrators disabling each other at once both saw the other still active and left none.
+   */
+  private async refuseIfLastAdmin(m: EntityManager, officerId: string): Promise<void> {
+    await execute(m, `SELECT pg_advisory_xact_lock($1)`, [ADVISORY_LOCK.administrators]);
+    const others = await selectRow<{ n: number }>(m, `SELECT count(*)::int AS n FROM officers WHERE role = 'ADMIN' AND active AND id <> $1`, [officerId]);
+    if (!others?.n) throw new UnprocessableError('at least one active administrator must remain: enable or appoint another administrator first');
   }
 
   /** A unit's designated handler and leader must stay active officers of that unit with that role. */

@@ -29,6 +29,11 @@ export const ADVISORY_LOCK = {
    * order; two drains whose passes crossed could deadlock.
    */
   unitFacts: 727_009,
+  /**
+   * Taking an active administrator away (disabled, or another role): such changes run one at a time,
+   * so two administrators disabling each other at once cannot both pass the check that one remains.
+   */
+  administrators: 727_010,
   /** The compliance board's alert sweep (numbers from 727_150 on are the board's). */
   complianceAlerts: 727_150,
 } as const;
