@@ -65,6 +65,10 @@ describe('notices: published by a ward, delivered once to subscribed channels, l
     const area = await publish('bk.lanhdao', { title: 'Tin', body: 'Nội dung', kind: 'information', areaCodes: ['ATLANTIS'] });
     expect(area.status).toBe(400);
     expect((area.body as ErrorDto).message).toMatch(/areaCodes has unknown area\(s\) ATLANTIS/);
+    // A ward's leader speaks for the ward's own areas, not its neighbour's.
+    const neighbour = await publish('bk.lanhdao', { title: 'Tin', body: 'Nội dung', kind: 'warning', areaCodes: ['BACH_KHOA', 'THANH_LUONG'] });
+    expect(neighbour.status).toBe(422);
+    expect((neighbour.body as ErrorDto).message).toBe("areaCodes: THANH_LUONG is not an area of your unit 'P_BACH_KHOA' (its areas: BACH_KHOA)");
     expect((await engine.query(`SELECT 1 FROM notices`)).length).toBe(0);
   });
 

@@ -95,6 +95,15 @@ export class Notices implements OnModuleInit {
         const known = await selectRows<{ code: string }>(m, `SELECT code FROM areas WHERE code = ANY($1::text[])`, [areaCodes]);
         const unknown = areaCodes.filter((c) => !known.some((k) => k.code === c));
         if (unknown.length) throw new ValidationError(`areaCodes has unknown area(s) ${unknown.join(', ')}; see GET /v1/areas`, ['areaCodes']);
+        // A ward's notice is for its own areas (API: "for their unit"); a department, the office or the
+        // police, which have no areas of their own, serve the whole district and may name any.
+        const own = await selectRows<{ code: string }>(m, `SELECT code FROM areas WHERE unit_code = $1`, [cmd.actor.unitCode]);
+        const foreign = own.length ? areaCodes.filter((c) => !own.some((o) => o.code === c)) : [];
+        if (foreign.length) {
+          throw new UnprocessableError(
+            `areaCodes: ${foreign.join(', ')} is not an area of your unit '${cmd.actor.unitCode}' (its areas: ${own.map((o) => o.code).join(', ')})`,
+          );
+        }
       }
       const row = await selectRow<{ id: string }>(
         m,
