@@ -100,6 +100,12 @@ describe('intake: idempotency and bad input', () => {
       /submittedAt '2026-02-30T10:00:00Z' is not a real date and time/,
     ],
     ['a time without its offset', () => ({ ...valid(), submittedAt: '2026-01-01T10:00:00' }), 400, /submittedAt must be an ISO 8601 date-time with its offset/],
+    [
+      'a latitude without its longitude',
+      () => ({ ...valid(), location: { wardCode: 'BACH_KHOA', lat: 21.0 } }),
+      400,
+      /location.lat and location.lng go together/,
+    ],
     ['a description of zero-width spaces only', () => ({ ...valid(), description: '\u200b'.repeat(30) }), 400, /description must not be blank/],
     ['a bare date', () => ({ ...valid(), submittedAt: '2026-01-01' }), 400, /submittedAt must be an ISO 8601 date-time with its offset/],
     ['an unknown category', () => ({ ...valid(), category: 'ufo_sighting' }), 422, /category 'ufo_sighting' is not a known category/],
@@ -153,6 +159,11 @@ describe('intake: idempotency and bad input', () => {
     const res = await engine.http().post('/v1/feedback').set(KEY).set('Content-Type', 'application/json').send('{"category": "sanitation",');
     expect(res.status).toBe(400);
     expect((res.body as ErrorDto).message).toMatch(/JSON/);
+    // Valid JSON that is not an object: the message says so, not that it is invalid JSON.
+    for (const body of ['null', '42', '"hello"']) {
+      const scalar = await engine.http().post('/v1/feedback').set(KEY).set('Content-Type', 'application/json').send(body);
+      expect([body, scalar.status, (scalar.body as ErrorDto).message]).toEqual([body, 400, 'the request body must be a JSON object']);
+    }
     expect(await count()).toBe(before);
   });
 

@@ -126,6 +126,8 @@ describe('officers and units', () => {
     it.each([
       ['an unknown unit', { unitCode: 'KHONG_CO' }, 422, /unit 'KHONG_CO' does not exist/],
       ['a password under 8 characters', { password: 'short12' }, 400, /password must be longer than or equal to 8 characters/],
+      ['a password of spaces', { password: '        ' }, 400, /password must have at least 8 visible characters/],
+      ['a password of one character repeated', { password: 'aaaaaaaaaa' }, 400, /not repeat one character/],
       ['an unknown role', { role: 'CITIZEN' }, 400, /role must be one of ADMIN, SUPERVISOR, LEADER, HANDLER, AUDITOR/],
       ['a blank name', { fullName: '   ' }, 400, /fullName must not be blank/],
       ['a bad username', { username: 'có dấu' }, 400, /username must be 3 to 64 letters/],

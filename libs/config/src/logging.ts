@@ -24,7 +24,7 @@ const PERSONAL_QUERY_KEYS = /^(phone|email|e-?mail|name|citizen.*)$/i;
  */
 export function loggableUrl(url: string): string {
   const q = url.indexOf('?');
-  if (q < 0) return url;
+  if (q < 0) return loggablePath(url);
   const params = url
     .slice(q + 1)
     .split('&')
@@ -40,7 +40,28 @@ export function loggableUrl(url: string): string {
       // phone[]=..., phone[0]=... name the same parameter.
       return PERSONAL_QUERY_KEYS.test(key.replace(/\[.*$/, '')) ? `${rawKey}=[redacted]` : pair;
     });
-  return `${url.slice(0, q)}?${params.join('&')}`;
+  return `${loggablePath(url.slice(0, q))}?${params.join('&')}`;
+}
+
+/**
+ * A path segment that is a phone number or an e-mail address: an operator who types the caller's
+ * number where a tracking code goes (GET /v1/hotline/cases/0966555121) put it in the access log.
+ */
+function loggablePath(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => {
+      let text: string;
+      try {
+        text = decodeURIComponent(segment);
+      } catch {
+        text = segment;
+      }
+      const digits = text.replace(/\D/g, '').length;
+      const phone = /^\+?[\d .()-]+$/.test(text) && digits >= 9 && digits <= 12;
+      return phone || text.includes('@') ? '[redacted]' : segment;
+    })
+    .join('/');
 }
 
 /**

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource } from 'typeorm';
 import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@fr/auth';
-import { canonicalUsername, ConflictError, isOfficerRole, nfc, OFFICER_ROLES, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
+import { canonicalUsername, ConflictError, isOfficerRole, nfc, OFFICER_ROLES, OfficerRole, UnprocessableError, ValidationError, visibleText } from '@fr/domain';
 import { selectRow, writeAuditEvent } from '@fr/persistence';
 import { checkOperatorUnit } from './operator-unit';
 import { OFFICER_COLUMNS, OfficerRow, OfficerView, toOfficerView, USERNAME_PATTERN } from './officer-view';
@@ -20,6 +20,10 @@ export interface CreateOfficerCommand {
 export function checkPassword(password: string): void {
   if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
     throw new ValidationError(`password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long`, ['password']);
+  }
+  // Eight spaces were taken: the length must be in characters a person typed, not padding.
+  if (visibleText(password).length < PASSWORD_MIN_LENGTH || /^(.)\1*$/u.test(password)) {
+    throw new ValidationError(`password must have at least ${PASSWORD_MIN_LENGTH} visible characters and not repeat one character`, ['password']);
   }
 }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource } from 'typeorm';
-import { generateTrackingCode, nfc, normaliseAddress, normalisePhone, UnprocessableError } from '@fr/domain';
+import { generateTrackingCode, nfc, normaliseAddress, normalisePhone, UnprocessableError, ValidationError } from '@fr/domain';
 import { insertReceivedCase, newCaseId, phoneLookupKey, selectRow, selectRows } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock } from '@fr/sla';
@@ -91,6 +91,10 @@ export class SubmitFeedback {
   }
 
   async execute(cmd: SubmitFeedbackCommand): Promise<SubmitFeedbackResult> {
+    // Half a point was stored (lat without lng): no map, distance or duplicate search can use it.
+    if ((cmd.location.lat == null) !== (cmd.location.lng == null)) {
+      throw new ValidationError('location.lat and location.lng go together: give both or neither', ['location.lat', 'location.lng']);
+    }
     const category = await this.category(cmd.category);
     if (!category || !category.active) {
       throw new UnknownCodeError('category', `category '${cmd.category}' is not a known category; GET /v1/categories lists them`);

@@ -76,6 +76,7 @@ export class HttpErrorFilter implements ExceptionFilter {
           limiter?: string;
         };
         message = Array.isArray(b.message) ? b.message.join('; ') : (b.message ?? exception.message);
+        if (status === 400) message = scalarBodyMessage(message) ?? message;
         if (typeof b.retryAfterSeconds === 'number') {
           retryAfter = b.retryAfterSeconds;
           // Retry-After-<limiter> is what the login throttle answered before; kept for clients that read it.
@@ -127,6 +128,21 @@ function fieldErrors(fields: readonly string[], message: string): { field: strin
     const own = lines.filter((l) => l.includes(field));
     return { field, problems: own.length ? own : [message] };
   });
+}
+
+/**
+ * The JSON parser's strict mode refuses a body of `null`, `42` or `"hello"` with `Unexpected token 'n',
+ * "null" is not valid JSON`, which is false: it is valid JSON, only not an object. Says so instead.
+ */
+function scalarBodyMessage(message: string): string | null {
+  const quoted = /^Unexpected token .+, "(.*)" is not valid JSON$/s.exec(message);
+  if (!quoted) return null;
+  try {
+    const value: unknown = JSON.parse(quoted[1]);
+    return value === null || typeof value !== 'object' ? 'the request body must be a JSON object' : null;
+  } catch {
+    return null;
+  }
 }
 
 function isBodyParserError(e: unknown): e is { status: number; type: string; message: string; limit?: number } {
