@@ -289,8 +289,23 @@ describe('Open311 GeoReport v2', () => {
       expect(await cases()).toBe(before);
     });
 
+    it('refuses an unknown service_code with 404 and an unknown ward with 400, in GeoReport words, storing nothing', async () => {
+      const before = await cases();
+      jsonError(
+        await post('requests.json', form({ ...valid, service_code: 'rocket_launch' })),
+        404,
+        /^service_code 'rocket_launch' is not a known service; GET \/open311\/v2\/services.json lists them$/,
+      );
+      xmlError(await post('requests.xml', form({ ...valid, service_code: 'rocket_launch' })), 404, /service_code 'rocket_launch' is not a known service/);
+      jsonError(
+        await post('requests.json', form({ ...valid, 'attribute[ward_code]': 'ATLANTIS' })),
+        400,
+        /^attribute\[ward_code\] 'ATLANTIS' is not a known area; GET \/open311\/v2\/services\/sanitation.json lists them$/,
+      );
+      expect(await cases()).toBe(before);
+    });
+
     it.each([
-      ['an unknown service_code', { service_code: 'rocket_launch' }, /category 'rocket_launch' is not a known category/],
       ['a refused category', { service_code: 'complaint_denunciation' }, /Law on Complaints/],
       ['no service_code', { service_code: '' }, /service_code is required/],
       ['no location', { address_string: '' }, /a location is required/],

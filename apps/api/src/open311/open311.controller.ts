@@ -1,8 +1,25 @@
-import { applyDecorators, Body, Controller, ForbiddenException, Get, Header, HttpCode, HttpStatus, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  applyDecorators,
+  BadRequestException,
+  Body,
+  Controller,
+  ForbiddenException,
+  Get,
+  Header,
+  HttpCode,
+  HttpStatus,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Request, Response } from 'express';
 import { APP_CONFIG, AppConfig } from '@fr/config';
-import { SubmitFeedback } from '@fr/intake';
+import { SubmitFeedback, UnknownCodeError } from '@fr/intake';
 import {
   GEOREPORT_CHANGESET,
   GEOREPORT_SPECIFICATION,
@@ -126,7 +143,7 @@ export class Open311Controller {
   @HttpCode(HttpStatus.CREATED)
   @ApiOperation({ summary: 'Submit a service request (a feedback case); the same attribute[external_id] again answers 200 with the same request' })
   @POST_BODY
-  @JsonAnswer([GeoReportCreatedDto], [400, 403, 413, 415], 201)
+  @JsonAnswer([GeoReportCreatedDto], [400, 403, 404, 413, 415], 201)
   @ApiResponse({ status: 200, type: [GeoReportCreatedDto], description: 'already received (same api_key and attribute[external_id])' })
   async createJson(@Req() req: Request, @Body() body: Record<string, unknown>, @Res({ passthrough: true }) res: Response) {
     return [await this.create(req, body, res)];
@@ -136,7 +153,7 @@ export class Open311Controller {
   @HttpCode(HttpStatus.CREATED)
   @ApiOperation({ summary: 'Submit a service request (XML answer)' })
   @POST_BODY
-  @XmlAnswer('service_requests', [400, 403, 413, 415], 201)
+  @XmlAnswer('service_requests', [400, 403, 404, 413, 415], 201)
   @ApiResponse({
     status: 200,
     content: { 'text/xml': { schema: { type: 'string' } } },
@@ -218,7 +235,18 @@ export class Open311Controller {
     const channel = await this.channelKeys.channelFor(presented);
     if (!channel) throw new ForbiddenException('api_key is not valid');
     const command = await readGeoReportSubmission(body);
-    const result = await this.submitFeedback.execute({ ...command, channel });
+    const result = await this.submitFeedback.execute({ ...command, channel }).catch((e: unknown) => {
+      // Intake names its own fields; a GeoReport client sent service_code and attribute[ward_code].
+      if (e instanceof UnknownCodeError && e.fields.includes('category')) {
+        throw new NotFoundException(`service_code '${command.category}' is not a known service; GET ${GEOREPORT_PATH}/services.json lists them`);
+      }
+      if (e instanceof UnknownCodeError && e.fields.includes('location.wardCode')) {
+        throw new BadRequestException(
+          `attribute[ward_code] '${command.location.wardCode ?? ''}' is not a known area; GET ${GEOREPORT_PATH}/services/${command.category}.json lists them`,
+        );
+      }
+      throw e;
+    });
     res.status(result.created ? HttpStatus.CREATED : HttpStatus.OK);
     return { service_request_id: result.trackingCode, token: result.id, service_notice: null, account_id: null };
   }
