@@ -39,8 +39,14 @@ export class NotFoundError extends DomainError {
     readonly key?: string,
     options?: ErrorOptions,
   ) {
-    super(key === undefined ? `${entity} not found` : `${entity} '${key}' not found`, options);
+    super(key === undefined ? `${entity} not found` : `${entity} '${shortKey(key)}' not found`, options);
   }
+}
+
+/** A key as a message repeats it: a 10 kB path segment came back whole in the 404. */
+function shortKey(key: string): string {
+  const chars = [...key];
+  return chars.length <= 80 ? key : `${chars.slice(0, 80).join('')}… (${chars.length} characters)`;
 }
 
 export class ConflictError extends DomainError {
