@@ -10,6 +10,11 @@ describe('webhook transport', () => {
     server = createServer((req, res) => {
       seen.push(req.url ?? '');
       if (req.url === '/slow') return void setTimeout(() => res.end('late'), 1000);
+      if (req.url === '/endless') {
+        res.writeHead(200);
+        const timer = setInterval(() => res.write('x'), 20);
+        return void res.on('close', () => clearInterval(timer));
+      }
       res.statusCode = req.url === '/gone' ? 410 : req.url === '/moved' ? 302 : 204;
       if (req.url === '/moved') res.setHeader('Location', 'http://169.254.169.254/');
       res.end();
@@ -41,5 +46,7 @@ describe('webhook transport', () => {
     await expect(post(`http://localhost:${port}/gone`)).rejects.toBeInstanceOf(ReceiverGone);
     await expect(post(`http://localhost:${port}/moved`)).rejects.toThrow('the receiver answered 302');
     await expect(post(`http://localhost:${port}/slow`, ['localhost'], 200)).rejects.toThrow('the receiver did not answer within 0.2 s');
+    // An answer that never ends is cut at the timeout too.
+    await expect(post(`http://localhost:${port}/endless`, ['localhost'], 200)).rejects.toThrow(/did not answer within 0.2 s|was cut off/);
   });
 });

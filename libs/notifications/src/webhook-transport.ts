@@ -49,6 +49,8 @@ export function postWebhook(
 ): Promise<void> {
   const send = url.protocol === 'https:' ? https.request : http.request;
   return new Promise<void>((resolve, reject) => {
+    const fail = (e: Error) =>
+      reject(e.name === 'TimeoutError' || e.name === 'AbortError' ? new Error(`the receiver did not answer within ${opts.timeoutMs / 1000} s`) : e);
     const payload = Buffer.from(body, 'utf8');
     const req = send(
       url,
@@ -62,18 +64,22 @@ export function postWebhook(
       },
       (res) => {
         const status = res.statusCode ?? 0;
+        let ended = false;
         res.resume();
-        res.on('error', reject);
+        res.on('error', fail);
         res.on('end', () => {
+          ended = true;
           if (status >= 200 && status < 300) resolve();
           else if (status === 410) reject(new ReceiverGone('the receiver answered 410 Gone'));
           else reject(new Error(`the receiver answered ${status}`));
         });
+        // A body cut off (or aborted at the timeout) may close without 'end' or 'error': never left pending.
+        res.on('close', () => {
+          if (!ended) reject(new Error(`the receiver's answer (${status}) was cut off`));
+        });
       },
     );
-    req.on('error', (e: Error) =>
-      reject(e.name === 'TimeoutError' || e.name === 'AbortError' ? new Error(`the receiver did not answer within ${opts.timeoutMs / 1000} s`) : e),
-    );
+    req.on('error', fail);
     req.end(payload);
   });
 }
