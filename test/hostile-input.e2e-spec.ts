@@ -138,6 +138,22 @@ describe('hostile input', () => {
     expect(errorOf(res).message).toContain(message);
   });
 
+  it('answers a known path asked with another method 405 with Allow (OPTIONS: 204 with Allow), and an unknown path 404', async () => {
+    const put = await engine.http().put('/v1/feedback').set(KEY).send(valid());
+    expect(put.status).toBe(405);
+    expect(put.headers.allow).toBe('OPTIONS, POST');
+    expect(errorOf(put)).toMatchObject({ statusCode: 405, error: 'Method Not Allowed', message: 'PUT is not allowed here; allowed: OPTIONS, POST' });
+    const options = await engine.http().options('/v1/categories').set(KEY);
+    expect(options.status).toBe(204);
+    expect(options.headers.allow).toBe('GET, HEAD, OPTIONS');
+    // A path with a parameter: the route GET /v1/feedback/{trackingCode} matches it.
+    const del = await engine.http().delete('/v1/feedback/7KM3Q-9X2AB').set(KEY);
+    expect(del.status).toBe(405);
+    expect(del.headers.allow).toContain('GET');
+    expect((await engine.http().put('/v1/no-such-thing').set(KEY)).status).toBe(404);
+    expect((await engine.http().options('/v1/no-such-thing').set(KEY)).status).toBe(404);
+  });
+
   it('refuses invalid UTF-8 instead of turning it into U+FFFD: X\\xFF and X\\xFE never become one case', async () => {
     const before = await count();
     for (const byte of [0xff, 0xfe]) {

@@ -85,6 +85,16 @@ export class ContractChecker {
     const op = matching.find((o) => o.method === method) ?? (method === 'head' ? matching.find((o) => o.method === 'get') : undefined);
     if (!op) {
       if (this.options.skipPrefixes?.some((p) => path.startsWith(p))) return [];
+      // A documented path asked with another method: 405 (OPTIONS: 204) naming the documented methods in Allow.
+      if (matching.length && (r.status === 405 || (method === 'options' && r.status === 204))) {
+        const allow = String(r.headers.allow ?? '')
+          .split(',')
+          .map((m) => m.trim().toLowerCase());
+        const missing = [...new Set(matching.map((o) => o.method))].filter((m) => !allow.includes(m));
+        if (missing.length) return [`${r.method} ${path} ${r.status}: Allow '${String(r.headers.allow ?? '')}' lacks ${missing.join(', ')}`];
+        if (r.status === 204) return hasBody(r) ? [`${r.method} ${path} 204 has a body`] : [];
+        return this.bodyProblems({ $ref: `${SCHEMAS}ErrorDto` }, r, `${r.method} ${path} (method not allowed)`);
+      }
       if (r.status === 404 || BEFORE_ROUTING.has(r.status))
         return this.bodyProblems({ $ref: `${SCHEMAS}ErrorDto` }, r, `${r.method} ${path} (no such operation)`);
       return [`${r.method} ${path} answered ${r.status}, but the document has no such operation`];

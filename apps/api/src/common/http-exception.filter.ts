@@ -9,6 +9,7 @@ const REASON: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
@@ -106,6 +107,18 @@ export class HttpErrorFilter implements ExceptionFilter {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     if (res.headersSent) return;
+    // A path that exists, asked with a method it does not take: 405 with Allow (OPTIONS: 204 with Allow),
+    // not the router's "Cannot PUT /v1/feedback" 404, which told clients and proxies the path was unknown.
+    const asked = res.req as Request | undefined;
+    if (status === HttpStatus.NOT_FOUND && exception instanceof HttpException && asked && /^Cannot [A-Z]+ /.test(message)) {
+      const allowed = allowedMethods(asked);
+      if (allowed.length) {
+        res.setHeader('Allow', allowed.join(', '));
+        if (asked.method === 'OPTIONS') return void res.status(HttpStatus.NO_CONTENT).end();
+        status = HttpStatus.METHOD_NOT_ALLOWED;
+        message = `${asked.method} is not allowed here; allowed: ${allowed.join(', ')}`;
+      }
+    }
     if (retryAfter === null && status === HttpStatus.SERVICE_UNAVAILABLE) retryAfter = RETRY_AFTER_SECONDS;
     if (retryAfter !== null) res.setHeader('Retry-After', String(retryAfter));
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
@@ -116,6 +129,26 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (req && isGeoReportRequest(req)) return writeGeoReportError(req, res, status, message);
     res.status(status).json({ statusCode: status, error: REASON[status] ?? 'Error', message, ...extra });
   }
+}
+
+interface RouteLayer {
+  route?: { path: string; methods: Record<string, boolean> };
+  match(path: string): unknown;
+}
+
+/** The methods the app's routes take on this request's path (HEAD with GET, OPTIONS always): none when no route matches it. */
+function allowedMethods(req: Request): string[] {
+  const app = req.app as unknown as { router?: { stack: RouteLayer[] } } | undefined;
+  const methods = new Set<string>();
+  for (const layer of app?.router?.stack ?? []) {
+    // Middleware applied to every path (`/{*path}`, all methods) is no endpoint.
+    if (!layer.route || layer.route.path.includes('*') || !layer.match(req.path)) continue;
+    for (const [m, on] of Object.entries(layer.route.methods)) if (on && m !== '_all') methods.add(m.toUpperCase());
+  }
+  if (methods.size === 0) return [];
+  if (methods.has('GET')) methods.add('HEAD');
+  methods.add('OPTIONS');
+  return [...methods].sort();
 }
 
 /**
