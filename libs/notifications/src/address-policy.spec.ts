@@ -34,6 +34,10 @@ describe(isInternalAddress.name, () => {
     'fec0::1',
     'ff02::1',
     '100::1',
+    '::1:7f00:1',
+    '::1:0:1',
+    '192.0.0.8',
+    '192.0.2.10',
     'FE80::1%eth0',
     'not-an-ip',
   ])('refuses %s', (ip) => expect(isInternalAddress(ip)).toBe(true));

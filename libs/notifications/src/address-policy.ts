@@ -21,7 +21,7 @@ export function isInternalAddress(ip: string): boolean {
 }
 
 function internalV4(ip: string): boolean {
-  const [a, b] = ip.split('.').map(Number);
+  const [a, b, c] = ip.split('.').map(Number);
   return (
     a === 0 ||
     a === 10 ||
@@ -30,7 +30,8 @@ function internalV4(ip: string): boolean {
     (a === 169 && b === 254) ||
     (a === 172 && b >= 16 && b <= 31) ||
     (a === 192 && b === 168) ||
-    (a === 192 && b === 0) ||
+    // 192.0.0.0/24 (protocol assignments) and 192.0.2.0/24 (documentation), not the rest of 192.0/16.
+    (a === 192 && b === 0 && (c === 0 || c === 2)) ||
     (a === 198 && (b === 18 || b === 19)) ||
     a >= 224
   );
@@ -40,11 +41,11 @@ const v4Of = (hi: number, lo: number) => `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${l
 
 function internalV6(g: readonly number[]): boolean {
   const zero = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
-  // ::/96: unspecified, loopback and the deprecated IPv4-compatible addresses; none is a public host.
-  if (zero(0, 6)) return true;
   // ::ffff:0:0/96 (IPv4-mapped) and ::ffff:0:0:0/96 (IPv4-translated): the IPv4 address decides.
   if (zero(0, 5) && g[5] === 0xffff) return internalV4(v4Of(g[6], g[7]));
   if (zero(0, 4) && g[4] === 0xffff && g[5] === 0) return internalV4(v4Of(g[6], g[7]));
+  // The rest of ::/8 (unspecified, loopback, IPv4-compatible, reserved): no public host there.
+  if (g[0] < 0x100) return true;
   // 2002::/16 (6to4): the IPv4 address in the next two groups decides.
   if (g[0] === 0x2002) return internalV4(v4Of(g[1], g[2]));
   // 64:ff9b::/96 and 64:ff9b:1::/48 (NAT64) reach IPv4 through a translator: refused.

@@ -111,8 +111,10 @@ export class HttpErrorFilter implements ExceptionFilter {
     // not the router's "Cannot PUT /v1/feedback" 404, which told clients and proxies the path was unknown.
     const asked = res.req as Request | undefined;
     if (status === HttpStatus.NOT_FOUND && exception instanceof HttpException && asked && /^Cannot [A-Z]+ /.test(message)) {
-      const allowed = allowedMethods(asked);
-      if (allowed.length) {
+      const { routed, allowed } = allowedMethods(asked);
+      // A handler may answer 404 in the router's words (GET /metrics when metrics are off): not a 405.
+      const handled = routed.has(asked.method) || (asked.method === 'HEAD' && routed.has('GET'));
+      if (allowed.length && !handled) {
         res.setHeader('Allow', allowed.join(', '));
         if (asked.method === 'OPTIONS') return void res.status(HttpStatus.NO_CONTENT).end();
         status = HttpStatus.METHOD_NOT_ALLOWED;
@@ -136,19 +138,22 @@ interface RouteLayer {
   match(path: string): unknown;
 }
 
-/** The methods the app's routes take on this request's path (HEAD with GET, OPTIONS always): none when no route matches it. */
-function allowedMethods(req: Request): string[] {
+/**
+ * The methods the app's routes take on this request's path (`routed`), and what Allow lists: those, HEAD
+ * with GET, and OPTIONS; both empty when no route matches the path.
+ */
+function allowedMethods(req: Request): { routed: Set<string>; allowed: string[] } {
   const app = req.app as unknown as { router?: { stack: RouteLayer[] } } | undefined;
-  const methods = new Set<string>();
+  const routed = new Set<string>();
   for (const layer of app?.router?.stack ?? []) {
     // Middleware applied to every path (`/{*path}`, all methods) is no endpoint.
     if (!layer.route || layer.route.path.includes('*') || !layer.match(req.path)) continue;
-    for (const [m, on] of Object.entries(layer.route.methods)) if (on && m !== '_all') methods.add(m.toUpperCase());
+    for (const [m, on] of Object.entries(layer.route.methods)) if (on && m !== '_all') routed.add(m.toUpperCase());
   }
-  if (methods.size === 0) return [];
-  if (methods.has('GET')) methods.add('HEAD');
-  methods.add('OPTIONS');
-  return [...methods].sort();
+  if (routed.size === 0) return { routed, allowed: [] };
+  const allowed = new Set([...routed, 'OPTIONS']);
+  if (routed.has('GET')) allowed.add('HEAD');
+  return { routed, allowed: [...allowed].sort() };
 }
 
 /**

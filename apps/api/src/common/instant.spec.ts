@@ -1,10 +1,16 @@
 import { dayOrInstantProblem, instantProblem } from './text.decorators';
 
 describe(instantProblem.name, () => {
-  it.each(['2026-11-29T09:15:00+07:00', '2026-11-29T09:15:00.123Z', '2026-11-29T09:15Z', '2028-02-29T00:00:00+0700', '2026-12-31T23:59:59-05:00'])(
-    'takes %s',
-    (v) => expect(instantProblem('at', v)).toBeNull(),
-  );
+  it.each([
+    '2026-11-29T09:15:00+07:00',
+    '2026-11-29T09:15:00.123Z',
+    '2026-11-29T09:15Z',
+    '2028-02-29T00:00:00+0700',
+    '2026-12-31T23:59:59-05:00',
+    '2026-12-01T10:00:00+14:00',
+    '2026-12-01T10:00:00-12:00',
+    '2000-01-01T07:00:00+07:00',
+  ])('takes %s', (v) => expect(instantProblem('at', v)).toBeNull());
   it.each([
     ['2026-02-30T10:00:00Z', "at '2026-02-30T10:00:00Z' is not a real date and time"],
     ['2027-02-29T10:00:00+07:00', "at '2027-02-29T10:00:00+07:00' is not a real date and time"],
@@ -16,6 +22,11 @@ describe(instantProblem.name, () => {
     [42, 'at must be an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00'],
     ['2999-01-01T00:00:00Z', 'at must be between the years 2000 and 2099'],
     ['1900-01-01T00:00:00Z', 'at must be between the years 2000 and 2099'],
+    ['2026-12-01T10:00:00-13:00', "at '2026-12-01T10:00:00-13:00' is not a real date and time"],
+    ['2026-12-01T10:00:00+14:01', "at '2026-12-01T10:00:00+14:01' is not a real date and time"],
+    // The instant decides, not the local date.
+    ['2099-12-31T23:00:00-12:00', 'at must be between the years 2000 and 2099'],
+    ['2000-01-01T00:00:00+07:00', 'at must be between the years 2000 and 2099'],
   ])('refuses %s: %s', (v, message) => expect(instantProblem('at', v)).toBe(message));
 });
 

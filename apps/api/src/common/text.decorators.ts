@@ -45,10 +45,14 @@ export function instantProblem(name: string, value: unknown): string | null {
   const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0));
   const date = new Date(Date.UTC(year, month - 1, day));
   const realDay = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
-  if (!realDay || hour > 23 || minute > 59 || second > 59 || Number(m[9] ?? 0) > 14 || Number(m[10] ?? 0) > 59) {
+  // Offsets in use run from -12:00 to +14:00.
+  const offset = m[8].toUpperCase() === 'Z' ? 0 : (m[8][0] === '-' ? -1 : 1) * (Number(m[9]) * 60 + Number(m[10]));
+  if (!realDay || hour > 23 || minute > 59 || second > 59 || Number(m[10] ?? 0) > 59 || offset < -12 * 60 || offset > 14 * 60) {
     return `${name} '${value as string}' is not a real date and time`;
   }
-  if (year < 2000 || year > 2099) return `${name} must be between the years 2000 and 2099`;
+  // The instant, not the local date: 2099-12-31T23:00-12:00 is already 2100 in UTC.
+  const instant = Date.UTC(year, month - 1, day, hour, minute, second) - offset * 60_000;
+  if (instant < Date.UTC(2000, 0, 1) || instant >= Date.UTC(2100, 0, 1)) return `${name} must be between the years 2000 and 2099`;
   return null;
 }
 

@@ -30,9 +30,9 @@ export class UnitsController {
   @ApiOkResponse({ type: [UnitDto] })
   @ApiErrors(400)
   async list(@Query('at') at?: string, @Query('include') include?: string): Promise<UnitDto[]> {
-    const problem = at === undefined || at === '' ? null : dayOrInstantProblem('at', at);
+    const problem = at === undefined ? null : dayOrInstantProblem('at', at);
     if (problem) throw new ValidationError(problem, ['at']);
-    const when = at === undefined || at === '' ? null : new Date(at);
+    const when = at === undefined ? null : new Date(at);
     if (include !== undefined && include !== '' && include !== 'inactive') throw new ValidationError("include must be 'inactive'", ['include']);
     return (await this.listUnits.execute({ at: when, includeInactive: include === 'inactive' })).map(UnitDto.of);
   }
