@@ -32,6 +32,7 @@ import { EscalationsFiredIndex1766900000000 } from './1766900000000-EscalationsF
 import { WebhookSubscribers1766900000001 } from './1766900000001-WebhookSubscribers';
 import { UnitFactsPendingVersion1766910000000 } from './1766910000000-UnitFactsPendingVersion';
 import { AuditSealForms1766920000000 } from './1766920000000-AuditSealForms';
+import { CaseStateLogClockTime1766930000000 } from './1766930000000-CaseStateLogClockTime';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -69,4 +70,5 @@ export const MIGRATIONS = [
   WebhookSubscribers1766900000001,
   UnitFactsPendingVersion1766910000000,
   AuditSealForms1766920000000,
+  CaseStateLogClockTime1766930000000,
 ];
