@@ -10,6 +10,7 @@ import { httpMetricsMiddleware, Metrics } from '@fr/metrics';
 import { Clock, TimeSource } from '@fr/sla';
 import { ApiModule } from './api.module';
 import { HttpErrorFilter } from './common/http-exception.filter';
+import { PrototypedExpressAdapter } from './common/http-server';
 import { requireKnownMediaType } from './common/media-type.middleware';
 import { assignRequestId } from './common/request-id.middleware';
 import { SafeInputPipe } from './common/safe-input.pipe';
@@ -40,7 +41,7 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   @Module({ imports: [AppConfigModule.forRoot(config), ApiModule] })
   class ApiRootModule {}
 
-  const app = await NestFactory.create<NestExpressApplication>(ApiRootModule, { bufferLogs: true, abortOnError: false });
+  const app = await NestFactory.create<NestExpressApplication>(ApiRootModule, new PrototypedExpressAdapter(), { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(Logger));
   keepIdleConnections(app.getHttpServer() as Server);
   if (options.clock) app.get(Clock).follow(options.clock);
