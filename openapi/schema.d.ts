@@ -1119,7 +1119,7 @@ export interface components {
             attachments?: components["schemas"]["AttachmentDto"][];
             /**
              * Format: date-time
-             * @description when the citizen sent it (default: now)
+             * @description when the citizen sent it (default: the time of receipt); up to 5 minutes ahead of the server's clock is taken as the time of receipt, later is refused (422)
              * @example 2026-11-29T09:15:00+07:00
              */
             submittedAt?: string;

@@ -558,7 +558,8 @@ describe('fuzzing intake and the officer endpoints', () => {
       nil: undefined,
     }),
     submittedAt: fc.option(
-      fc.date({ min: new Date('2000-01-01'), max: new Date('2099-12-31'), noInvalidDate: true }).map((d) => d.toISOString()),
+      // Up to now: a time later than the receipt's is refused (test/intake-input.e2e-spec.ts).
+      fc.date({ min: new Date('2000-01-01'), max: new Date(), noInvalidDate: true }).map((d) => d.toISOString()),
       { nil: undefined },
     ),
   });

@@ -108,6 +108,12 @@ describe('intake: idempotency and bad input', () => {
     ],
     ['a description of zero-width spaces only', () => ({ ...valid(), description: '\u200b'.repeat(30) }), 400, /description must not be blank/],
     ['a bare date', () => ({ ...valid(), submittedAt: '2026-01-01' }), 400, /submittedAt must be an ISO 8601 date-time with its offset/],
+    [
+      'a submittedAt a day ahead of the clock',
+      () => ({ ...valid(), submittedAt: new Date(Date.now() + 86_400_000).toISOString() }),
+      422,
+      /^submittedAt \S+ is later than now \(\S+\): the sender's clock is wrong; leave submittedAt out and the time of receipt is used$/,
+    ],
     ['an unknown category', () => ({ ...valid(), category: 'ufo_sighting' }), 422, /category 'ufo_sighting' is not a known category/],
     ['a complaint (another legal track)', () => ({ ...valid(), category: 'complaint_denunciation' }), 422, /Law on Complaints/],
     [
@@ -125,6 +131,18 @@ describe('intake: idempotency and bad input', () => {
     expect(res.body).toMatchObject({ statusCode: status, error: expect.any(String) as unknown });
     expect((res.body as ErrorDto).message).toMatch(message);
     expect(await count()).toBe(before);
+  });
+
+  it('keeps a past submittedAt, and takes a clock a few minutes ahead as the time of receipt', async () => {
+    const past = await post({ ...valid(), externalId: 'sent-earlier', submittedAt: '2026-11-29T09:15:00+07:00' });
+    const ahead = await post({ ...valid(), externalId: 'clock-ahead', submittedAt: new Date(Date.now() + 3 * 60_000).toISOString() });
+    expect([past.status, ahead.status]).toEqual([202, 202]);
+    const rows = await engine.query<{ external_id: string; submitted_at: Date; received_at: Date }>(
+      `SELECT external_id, submitted_at, received_at FROM cases WHERE external_id IN ('sent-earlier', 'clock-ahead') ORDER BY external_id`,
+    );
+    expect(rows[0].external_id).toBe('clock-ahead');
+    expect(rows[0].submitted_at.getTime()).toBe(rows[0].received_at.getTime());
+    expect(rows[1].submitted_at.toISOString()).toBe('2026-11-29T02:15:00.000Z');
   });
 
   it('names the field of an unknown code and where to find the valid ones', async () => {

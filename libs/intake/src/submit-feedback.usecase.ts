@@ -53,6 +53,9 @@ export class UnknownCodeError extends UnprocessableError {
 
 const opt = (s: string | undefined) => (s === undefined || s === '' ? null : nfc(s));
 
+/** How far ahead of the server's clock a submission time may be and still count as a clock's drift. */
+export const SUBMITTED_AHEAD_MS = 5 * 60_000;
+
 /**
  * Stores a feedback case and the outbox row that will queue its routing, in one transaction:
  * either both exist or neither does, so no accepted feedback can miss the queue.
@@ -94,6 +97,14 @@ export class SubmitFeedback {
     // Half a point was stored (lat without lng): no map, distance or duplicate search can use it.
     if ((cmd.location.lat == null) !== (cmd.location.lng == null)) {
       throw new ValidationError('location.lat and location.lng go together: give both or neither', ['location.lat', 'location.lng']);
+    }
+    // A sender's clock a little ahead is forgiven (the time is then the receipt's); a time further
+    // ahead would list the case under a day that has not come (Open311's requested_datetime, the
+    // office's reports by submission date).
+    if (cmd.submittedAt && cmd.submittedAt.getTime() > this.clock.now().getTime() + SUBMITTED_AHEAD_MS) {
+      throw new UnprocessableError(
+        `submittedAt ${cmd.submittedAt.toISOString()} is later than now (${this.clock.now().toISOString()}): the sender's clock is wrong; leave submittedAt out and the time of receipt is used`,
+      );
     }
     const category = await this.category(cmd.category);
     if (!category || !category.active) {
@@ -147,7 +158,7 @@ export class SubmitFeedback {
         citizenPhone: opt(cmd.citizen?.phone),
         citizenEmail: opt(cmd.citizen?.email),
         attachments: cmd.attachments ?? [],
-        submittedAt: cmd.submittedAt ?? receivedAt,
+        submittedAt: cmd.submittedAt && cmd.submittedAt < receivedAt ? cmd.submittedAt : receivedAt,
         receivedAt,
         enteredBy: cmd.operatorId ?? null,
         citizenPhoneKey: phone === null ? null : phoneLookupKey(this.config.phoneKeySecret, phone),

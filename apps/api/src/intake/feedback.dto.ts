@@ -155,7 +155,12 @@ export class SubmitFeedbackDto {
   @Type(() => AttachmentDto)
   attachments?: AttachmentDto[];
 
-  @ApiPropertyOptional({ format: 'date-time', example: '2026-11-29T09:15:00+07:00', description: 'when the citizen sent it (default: now)' })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    example: '2026-11-29T09:15:00+07:00',
+    description:
+      "when the citizen sent it (default: the time of receipt); up to 5 minutes ahead of the server's clock is taken as the time of receipt, later is refused (422)",
+  })
   @OptionalField()
   @IsInstant()
   submittedAt?: string;
