@@ -67,6 +67,17 @@ describe('Open311 GeoReport v2', () => {
         formats: ['application/json', 'text/xml'],
       }),
     ]);
+    // Without FR_PUBLIC_URL the address is the request's; with it, a Host header cannot change it.
+    const hostile = await get('discovery.json').set('Host', 'evil.example').expect(200);
+    expect((hostile.body as GeoReportDiscoveryDto).endpoints[0].url).toBe('http://evil.example/open311/v2');
+    const config = engine.config as { publicUrl: string | null };
+    config.publicUrl = 'https://phananh.example.gov.vn';
+    try {
+      const configured = await get('discovery.json').set('Host', 'evil.example').expect(200);
+      expect((configured.body as GeoReportDiscoveryDto).endpoints[0].url).toBe('https://phananh.example.gov.vn/open311/v2');
+    } finally {
+      config.publicUrl = null;
+    }
     const discoveryXml = readXml<DiscoveryXml>(await get('discovery.xml').expect(200));
     expect(discoveryXml.discovery.endpoints.endpoint[0].formats.format).toEqual(['application/json', 'text/xml']);
 

@@ -71,6 +71,8 @@ export interface AppConfig {
   deliveryRetryDelaysMs: number[];
   /** smtp:// or smtps:// URL of the mail relay; e-mail is off when empty. */
   smtpUrl: string | null;
+  /** The API's address as its callers reach it (scheme, host, optional path), without a trailing slash; null: taken from each request. */
+  publicUrl: string | null;
   mailFrom: string;
   /** Officers' e-mails wait for the next office opening; the in-app inbox does not. */
   holdEmailOutsideOfficeHours: boolean;
@@ -244,6 +246,19 @@ function url(env: Env, name: string, fallback: string, protocols: string[], prob
   return raw;
 }
 
+/** An http(s) base address with no query, fragment or credentials; kept without its trailing slash. */
+function publicUrl(raw: string, problems: string[]): string {
+  try {
+    const u = new URL(raw);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') problems.push(`FR_PUBLIC_URL must use https: or http:, got '${u.protocol}'`);
+    else if (u.search || u.hash || u.username || u.password) problems.push('FR_PUBLIC_URL must be a plain base address (no query, fragment or credentials)');
+    return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    problems.push(`FR_PUBLIC_URL is not a valid URL: give the API's address as callers reach it, e.g. https://phananh.example.gov.vn`);
+    return raw;
+  }
+}
+
 function trustProxy(raw: string | undefined): boolean | number | string | null {
   if (!raw || raw === 'false') return null;
   if (raw === 'true') return true;
@@ -336,6 +351,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     webhookTimeoutMs: int(env, 'FR_WEBHOOK_TIMEOUT_SECONDS', 15, 1, 120, problems) * 1000,
     deliveryRetryDelaysMs: secondsList(env, 'FR_DELIVERY_RETRY_DELAYS', DELIVERY_RETRY_DELAYS, problems).map((s) => s * 1000),
     smtpUrl: env.FR_SMTP_URL ? url(env, 'FR_SMTP_URL', '', ['smtp:', 'smtps:'], problems) : null,
+    publicUrl: env.FR_PUBLIC_URL ? publicUrl(env.FR_PUBLIC_URL, problems) : null,
     mailFrom: env.FR_MAIL_FROM || 'feedback-router <no-reply@localhost>',
     holdEmailOutsideOfficeHours: env.FR_HOLD_EMAIL_OUTSIDE_OFFICE_HOURS !== 'false',
     loadReorganisations: env.FR_LOAD_REORGANISATIONS !== 'false',

@@ -55,6 +55,15 @@ describe(loadConfig.name, () => {
     expect(loadConfig({ FR_TRUST_PROXY: 'loopback, uniquelocal' }).trustProxy).toBe('loopback, uniquelocal');
   });
 
+  it('takes the public address as a plain base URL, without its trailing slash', () => {
+    expect(loadConfig({}).publicUrl).toBeNull();
+    expect(loadConfig({ FR_PUBLIC_URL: 'https://phananh.example.gov.vn/' }).publicUrl).toBe('https://phananh.example.gov.vn');
+    expect(loadConfig({ FR_PUBLIC_URL: 'https://example.gov.vn/phan-anh//' }).publicUrl).toBe('https://example.gov.vn/phan-anh');
+    expect(() => loadConfig({ FR_PUBLIC_URL: 'phananh.example.gov.vn' })).toThrow(/FR_PUBLIC_URL is not a valid URL/);
+    expect(() => loadConfig({ FR_PUBLIC_URL: 'ftp://example.gov.vn' })).toThrow(/FR_PUBLIC_URL must use https: or http:/);
+    expect(() => loadConfig({ FR_PUBLIC_URL: 'https://example.gov.vn/?a=1' })).toThrow(/FR_PUBLIC_URL must be a plain base address/);
+  });
+
   it('accepts a hash-tagged queue prefix and Sentinel URLs', () => {
     expect(loadConfig({ QUEUE_PREFIX: '{fr}', REDIS_URL: 'redis+sentinel://:pw@s1:26379,s2:26379/mymaster' }).queuePrefix).toBe('{fr}');
     expect(() => loadConfig({ QUEUE_PREFIX: '{fr' })).toThrow(/QUEUE_PREFIX/);

@@ -219,7 +219,8 @@ export class Open311Controller {
       endpoints: [
         {
           specification: GEOREPORT_SPECIFICATION,
-          url: `${req.protocol}://${req.get('host')}${GEOREPORT_PATH}`,
+          // The configured address when there is one: a Host header is the caller's to write.
+          url: `${this.config.publicUrl ?? `${req.protocol}://${req.get('host')}`}${GEOREPORT_PATH}`,
           changeset: GEOREPORT_CHANGESET,
           type: this.config.production ? 'production' : 'test',
           formats: ['application/json', 'text/xml'],
