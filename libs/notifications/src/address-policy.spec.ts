@@ -1,4 +1,4 @@
-import { ipv6Groups, isInternalAddress } from './address-policy';
+import { allowEntry, ipv6Groups, isAllowListed, isInternalAddress } from './address-policy';
 
 describe(isInternalAddress.name, () => {
   it.each([
@@ -62,4 +62,30 @@ describe(ipv6Groups.name, () => {
     ['1:2:3:4:5:6:7:8', [1, 2, 3, 4, 5, 6, 7, 8]],
   ])('reads %s', (ip, groups) => expect(ipv6Groups(ip)).toEqual(groups));
   it.each(['1::2::3', '1:2:3:4:5:6:7:8:9', '1:2:3', '::ffff:1.2.3.256', 'g::1', '1:2:3:4:5:6:7::8'])('refuses %s', (ip) => expect(ipv6Groups(ip)).toBeNull());
+});
+
+describe(isAllowListed.name, () => {
+  const allowed = (url: string, entries: string[]) => isAllowListed(new URL(url), entries);
+
+  it('allows every port of a bare host, and only its own port to host:port', () => {
+    expect(allowed('http://10.0.0.5:8080/hook', ['10.0.0.5'])).toBe(true);
+    expect(allowed('http://10.0.0.5:6379/', ['10.0.0.5'])).toBe(true);
+    expect(allowed('http://10.0.0.5:8080/hook', ['10.0.0.5:8080'])).toBe(true);
+    expect(allowed('http://10.0.0.5:6379/', ['10.0.0.5:8080'])).toBe(false);
+    expect(allowed('http://10.0.0.6:8080/', ['10.0.0.5:8080'])).toBe(false);
+  });
+
+  it('counts the scheme’s default port, and reads names in any case', () => {
+    expect(allowed('https://Hooks.Internal/x', ['hooks.internal:443'])).toBe(true);
+    expect(allowed('http://hooks.internal/x', ['HOOKS.INTERNAL:80'])).toBe(true);
+    expect(allowed('http://hooks.internal/x', ['hooks.internal:443'])).toBe(false);
+  });
+
+  it('reads IPv6 entries with and without brackets and port', () => {
+    expect(allowed('http://[fd00::5]:8080/', ['fd00::5'])).toBe(true);
+    expect(allowed('http://[fd00::5]:8080/', ['[fd00::5]'])).toBe(true);
+    expect(allowed('http://[fd00::5]:8080/', ['[fd00::5]:8080'])).toBe(true);
+    expect(allowed('http://[fd00::5]:9090/', ['[fd00::5]:8080'])).toBe(false);
+    expect(allowEntry('[::1]:3000')).toEqual({ host: '::1', port: '3000' });
+  });
 });

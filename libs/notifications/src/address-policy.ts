@@ -81,3 +81,34 @@ export function ipv6Groups(ip: string): number[] | null {
   if (groups.some((x) => !/^[0-9a-f]{1,4}$/.test(x))) return null;
   return groups.map((x) => parseInt(x, 16));
 }
+
+/**
+ * Whether FR_WEBHOOK_ALLOW_HOSTS lets `url` reach an internal address. An entry `host` allows every
+ * port of that host; `host:port` (`[v6]:port` for an IPv6 address) that port only, so allowing one
+ * receiver on an internal machine does not open its other services (a database, Redis, an admin port)
+ * to whoever may register webhooks.
+ */
+export function isAllowListed(url: URL, allowHosts: readonly string[]): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return allowHosts.some((entry) => {
+    const e = allowEntry(entry);
+    return e.host === host && (e.port === null || e.port === port);
+  });
+}
+
+/** `host`, `host:port`, `v6`, `[v6]` or `[v6]:port`, host in lower case. */
+export function allowEntry(entry: string): { host: string; port: string | null } {
+  const e = entry.trim().toLowerCase();
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(e);
+  if (bracketed) return { host: bracketed[1], port: bracketed[2] ?? null };
+  // Two colons or more and no brackets: an IPv6 address without a port.
+  if (e.indexOf(':') !== e.lastIndexOf(':')) return { host: e, port: null };
+  const withPort = /^(.+):(\d+)$/.exec(e);
+  return withPort ? { host: withPort[1], port: withPort[2] } : { host: e, port: null };
+}
+
+/** The first of `addresses` a webhook must not reach (isInternalAddress), if any. */
+export function firstInternalAddress(addresses: readonly { address: string }[]): string | undefined {
+  return addresses.find((a) => isInternalAddress(a.address))?.address;
+}

@@ -8,7 +8,7 @@ import { Metrics } from '@fr/metrics';
 import { ADVISORY_LOCK, execute, selectRow, selectRows, Sql, writeOutboxMany } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock, SlaService } from '@fr/sla';
-import { isInternalAddress } from './address-policy';
+import { firstInternalAddress, isAllowListed } from './address-policy';
 import { postWebhook, ReceiverGone } from './webhook-transport';
 import {
   CASE_EVENT_COLUMNS,
@@ -37,17 +37,17 @@ export async function assertDeliverableUrl(raw: string, allowHosts: string[]): P
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UnprocessableError('url must use http or https');
   if (url.username || url.password) throw new UnprocessableError('url must not carry credentials; use the secret for signing');
   const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (allowHosts.includes(host)) return url;
+  if (isAllowListed(url, allowHosts)) return url;
   let addresses: { address: string }[];
   try {
     addresses = await lookup(host, { all: true, verbatim: true });
   } catch {
     throw new UnprocessableError(`url host '${host}' does not resolve`);
   }
-  const internal = addresses.find((a) => isInternalAddress(a.address));
+  const internal = firstInternalAddress(addresses);
   if (internal) {
     throw new UnprocessableError(
-      `url host '${host}' resolves to the internal address ${internal.address}; allow it with FR_WEBHOOK_ALLOW_HOSTS if that is intended`,
+      `url host '${host}' resolves to the internal address ${internal}; allow it with FR_WEBHOOK_ALLOW_HOSTS (host or host:port) if that is intended`,
     );
   }
   return url;

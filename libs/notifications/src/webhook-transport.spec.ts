@@ -33,8 +33,15 @@ describe('webhook transport', () => {
     expect(seen).toContain('/allowed');
   });
 
+  it('lets an allow-listed host:port through on that port only', async () => {
+    await expect(post(`http://localhost:${port}/other-port`, [`localhost:${port + 1}`])).rejects.toThrow(/resolves to the internal address/);
+    expect(seen).not.toContain('/other-port');
+    await expect(post(`http://localhost:${port}/its-port`, [`localhost:${port}`])).resolves.toBeUndefined();
+    expect(seen).toContain('/its-port');
+  });
+
   it('answers both lookup shapes the socket may ask for', async () => {
-    const lookup = guardedLookup(['localhost']);
+    const lookup = guardedLookup(true);
     const one = await new Promise<unknown[]>((resolve) => lookup('localhost', { family: 4 }, (...args) => resolve(args)));
     expect(one[0]).toBeNull();
     expect(one[1]).toBe('127.0.0.1');

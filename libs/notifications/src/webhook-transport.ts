@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, LookupAddress, LookupAllOptions, LookupOneOptions } from 'node:dns';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { isInternalAddress } from './address-policy';
+import { firstInternalAddress, isAllowListed } from './address-policy';
 
 /** The receiver answered 410 Gone: it asks not to be called again (Standard Webhooks: disable the endpoint). */
 export class ReceiverGone extends Error {
@@ -14,21 +14,18 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | Look
  * A `lookup` for the socket that refuses internal addresses at connect time. The URL is also checked
  * when registered and before each attempt (assertDeliverableUrl, for a clear message), but a name
  * can resolve outside for that check and inside a moment later (DNS rebinding); checking the very
- * addresses the socket connects to closes that gap. Hosts the operator allowed are not checked.
+ * addresses the socket connects to closes that gap. `allowed`: the URL is allow-listed (isAllowListed), nothing is checked.
  */
-export function guardedLookup(allowHosts: readonly string[]) {
+export function guardedLookup(allowed: boolean) {
   return (hostname: string, options: LookupOneOptions | LookupAllOptions, callback: LookupCallback): void => {
     const all = (options as LookupAllOptions).all === true;
     dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, all ? [] : '');
-      const host = hostname.toLowerCase();
-      if (!allowHosts.includes(host)) {
-        const internal = addresses.find((a) => isInternalAddress(a.address));
-        if (internal) {
-          const e: NodeJS.ErrnoException = new Error(`url host '${hostname}' resolves to the internal address ${internal.address}`);
-          e.code = 'EFR_INTERNAL_ADDRESS';
-          return callback(e, all ? [] : '');
-        }
+      const internal = allowed ? undefined : firstInternalAddress(addresses);
+      if (internal) {
+        const e: NodeJS.ErrnoException = new Error(`url host '${hostname}' resolves to the internal address ${internal}`);
+        e.code = 'EFR_INTERNAL_ADDRESS';
+        return callback(e, all ? [] : '');
       }
       if (all) return callback(null, addresses);
       callback(null, addresses[0].address, addresses[0].family);
@@ -57,7 +54,7 @@ export function postWebhook(
       {
         method: 'POST',
         headers: { ...headers, 'Content-Length': String(payload.length), 'User-Agent': 'feedback-router-webhooks' },
-        lookup: guardedLookup(opts.allowHosts) as unknown as http.RequestOptions['lookup'],
+        lookup: guardedLookup(isAllowListed(url, opts.allowHosts)) as unknown as http.RequestOptions['lookup'],
         // One connection per attempt: a kept-alive socket would skip the address check of the next one.
         agent: false,
         signal: AbortSignal.timeout(opts.timeoutMs),
