@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { CITIZEN_VISIBLE_ACTIONS } from '@fr/domain';
 import { ADVISORY_LOCK, execute, selectRow, selectRows, tryAdvisoryXactLock } from '@fr/persistence';
-import { DEFAULT_JOB_OPTIONS, ensureJob, jobIdFor, jobIdPrefix, jobOptionsFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
+import { ensureJob, jobIdFor, jobIdPrefix, jobOptionsFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { Clock } from '@fr/sla';
 
 const WATERMARK = 'case_event_fanout_seal_watermark';
@@ -85,7 +85,7 @@ export class DeliveriesReconciler {
           const payload = { caseId: e.case_id, eventId: e.id };
           const jobId = jobIdFor(JobName.CaseEvent, payload);
           // A completed fan-out job would have written the row: one without it lost its work too.
-          const outcome = await ensureJob(events, JobName.CaseEvent, payload, { ...DEFAULT_JOB_OPTIONS, jobId }, async () => {
+          const outcome = await ensureJob(events, JobName.CaseEvent, payload, { ...jobOptionsFor(JobName.CaseEvent, this.config), jobId }, async () => {
             const f = await selectRow<{ one: number }>(m, `SELECT 1 AS one FROM case_event_fanouts WHERE event_id = $1`, [e.id]);
             return !f;
           });

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { ADVISORY_LOCK, selectRow, selectRows } from '@fr/persistence';
-import { DEFAULT_JOB_OPTIONS, ensureJob, jobIdFor, jobIdPrefix, JobName, QueueName, QueueRegistry } from '@fr/queue';
+import { ensureJob, jobIdFor, jobIdPrefix, jobOptionsFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { Clock } from '@fr/sla';
 
 /**
@@ -41,7 +41,7 @@ export class RoutingReconciler {
       let fixed = 0;
       for (const { id } of rows) {
         const jobId = jobIdFor(JobName.RouteCase, { caseId: id });
-        const outcome = await ensureJob(queue, JobName.RouteCase, { caseId: id }, { ...DEFAULT_JOB_OPTIONS, jobId }, async () => {
+        const outcome = await ensureJob(queue, JobName.RouteCase, { caseId: id }, { ...jobOptionsFor(JobName.RouteCase, this.config), jobId }, async () => {
           const c = await selectRow<{ one: number }>(m, `SELECT 1 AS one FROM cases WHERE id = $1 AND status = 'received'`, [id]);
           return c !== undefined;
         });

@@ -3,7 +3,7 @@ import { APP_CONFIG, AppConfig } from '@fr/config';
 import Redis from 'ioredis';
 import { ADVISORY_LOCK, execute, selectRow, selectRows } from '@fr/persistence';
 import { DataSource } from 'typeorm';
-import { DEFAULT_JOB_OPTIONS, isSoundJob, jobIdFor, jobIdPrefix, JobName, QueueName, QueueRegistry, removeJobById } from '@fr/queue';
+import { isSoundJob, jobIdFor, jobIdPrefix, jobOptionsFor, JobName, QueueName, QueueRegistry, removeJobById } from '@fr/queue';
 import { Clock } from './clock';
 import { EscalationLevel, ladderTimes } from './escalation-ladder';
 import { FireEscalation, FireEscalationResult, SlaTimer } from './fire-escalation.usecase';
@@ -384,7 +384,11 @@ export class SlaReconciler {
         if (!removed) continue;
       }
       const delay = Math.min(MAX_TIMER_DELAY_MS, Math.max(0, missing[i].fireAt.getTime() - Date.now()));
-      toAdd.push({ name: JobName.SlaTimer, data: missing[i].payload, opts: { ...DEFAULT_JOB_OPTIONS, jobId: missing[i].jobId, delay } });
+      toAdd.push({
+        name: JobName.SlaTimer,
+        data: missing[i].payload,
+        opts: { ...jobOptionsFor(JobName.SlaTimer, this.config), jobId: missing[i].jobId, delay },
+      });
     }
     if (toAdd.length) await queue.addBulk(toAdd);
     result.scheduled += toAdd.length;
