@@ -32,6 +32,7 @@ export function NotBlank(options?: ValidationOptions) {
     });
 }
 
+const INSTANT_SHAPE = 'an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00';
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?(Z|[+-](\d{2}):?(\d{2}))$/i;
 
 /**
@@ -39,9 +40,9 @@ const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,6})?
  * times always carry one: a time without it would be read in the server's zone), on a day that exists,
  * between 2000 and 2099. `Date.parse` alone took 2026-02-30 for 2 March and a bare date for midnight UTC.
  */
-export function instantProblem(name: string, value: unknown): string | null {
+export function instantProblem(name: string, value: unknown, shape = INSTANT_SHAPE): string | null {
   const m = typeof value === 'string' ? INSTANT.exec(value) : null;
-  if (!m) return `${name} must be an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00`;
+  if (!m) return `${name} must be ${shape}`;
   const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0));
   const date = new Date(Date.UTC(year, month - 1, day));
   const realDay = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
@@ -59,8 +60,12 @@ export function instantProblem(name: string, value: unknown): string | null {
 /** As instantProblem, but a day alone (YYYY-MM-DD, a day that exists) is also accepted. */
 export function dayOrInstantProblem(name: string, value: unknown): string | null {
   const day = typeof value === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(value) : null;
-  if (!day) return instantProblem(name, value)?.replace('must be an ISO 8601 date-time', 'must be a date (YYYY-MM-DD) or an ISO 8601 date-time') ?? null;
-  return instantProblem(name, `${value as string}T00:00:00Z`)?.replace(/T00:00:00Z' is not a real date and time/, "' is not a real date") ?? null;
+  if (!day) return instantProblem(name, value, `a date (YYYY-MM-DD) or ${INSTANT_SHAPE}`);
+  const [year, month, date] = [1, 2, 3].map((i) => Number(day[i]));
+  const d = new Date(Date.UTC(year, month - 1, date));
+  if (d.getUTCFullYear() !== year || d.getUTCMonth() !== month - 1 || d.getUTCDate() !== date) return `${name} '${value as string}' is not a real date`;
+  if (year < 2000 || year > 2099) return `${name} must be between the years 2000 and 2099`;
+  return null;
 }
 
 /** An instant as instantProblem describes it; the message says what is wrong. */
