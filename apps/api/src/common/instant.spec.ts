@@ -35,6 +35,9 @@ describe(dayOrInstantProblem.name, () => {
     expect(dayOrInstantProblem('at', '2024-02-29')).toBeNull();
     expect(dayOrInstantProblem('at', '2024-02-29T08:00:00+07:00')).toBeNull();
     expect(dayOrInstantProblem('at', '2024-02-30')).toBe("at '2024-02-30' is not a real date");
+    expect(dayOrInstantProblem('at', '1999-12-31')).toBe('at must be between the years 2000 and 2099');
+    expect(dayOrInstantProblem('at', '2099-12-31')).toBeNull();
+    expect(dayOrInstantProblem('at', '2099-12-31T23:00:00-12:00')).toBe('at must be between the years 2000 and 2099');
     expect(dayOrInstantProblem('at', 'yesterday')).toBe(
       'at must be a date (YYYY-MM-DD) or an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00',
     );
