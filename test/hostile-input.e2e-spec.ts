@@ -172,6 +172,42 @@ describe('hostile input', () => {
     expect((await postRaw(JSON.stringify({ ...valid(), externalId: 'X\u00ff' }))).status).toBe(202);
   });
 
+  it('refuses a body in another charset than UTF-8: UTF-32 code points out of range never become U+FFFD and one case', async () => {
+    const before = await count();
+    // Two externalIds that a UTF-32 decoder would both have turned into 'ext32-\uFFFD'.
+    for (const [charset, codePoint] of [
+      ['utf-32le', 0x110000],
+      ['utf-32le', 0x7fffffff],
+      ['utf-16le', 0x41],
+      ['"ISO-8859-1"', 0x41],
+      ['utf8', 0x41],
+    ] as const) {
+      const text = JSON.stringify({ ...valid(), externalId: 'ext32-@' });
+      const codes = [...text].map((ch) => (ch === '@' ? codePoint : ch.codePointAt(0)!));
+      const bytes = Buffer.alloc(codes.length * 4);
+      codes.forEach((c, i) => bytes.writeUInt32LE(c >>> 0, i * 4));
+      const res = await engine
+        .http()
+        .post('/v1/feedback')
+        .set(KEY)
+        .set('Content-Type', `application/json; charset=${charset}`)
+        .serialize((b: string | Buffer) => b as unknown as string)
+        .send(bytes as unknown as string);
+      expect(res.status).toBe(415);
+      expect(errorOf(res).message).toBe(`charset ${charset.replace(/"/g, '')} is not accepted: send the body encoded as UTF-8`);
+    }
+    expect(await count()).toBe(before);
+    for (const type of ['application/json; charset=utf-8', 'application/json;charset="UTF-8"', 'application/json; Charset=Utf-8']) {
+      const res = await engine
+        .http()
+        .post('/v1/feedback')
+        .set(KEY)
+        .set('Content-Type', type)
+        .send(JSON.stringify({ ...valid(), externalId: `charset-${type}` }));
+      expect(res.status).toBe(202);
+    }
+  });
+
   it.each([
     ['an externalId', { externalId: '\ufb2c'.repeat(100) }, /externalId must be shorter than or equal to 100 characters/],
     ['an e-mail address', { citizen: { email: `${'\u0344'.repeat(20)}@${`${'\u0344'.repeat(60)}.`.repeat(2)}vn` } }, /citizen\.email/],

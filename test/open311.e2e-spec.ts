@@ -342,6 +342,11 @@ describe('Open311 GeoReport v2', () => {
       xmlError(await post('requests.xml', form({ ...valid, description: 'x'.repeat(300 * 1024) })), 413, /larger than/);
       jsonError(await post('requests.json', `${form(valid)}&title=%FF%FE`), 400, /not UTF-8/);
       jsonError(
+        await engine.http().post(`${BASE}/requests.json`).set('Content-Type', 'application/x-www-form-urlencoded; charset=windows-1258').send(form(valid)),
+        415,
+        /^charset windows-1258 is not accepted: send the body encoded as UTF-8$/,
+      );
+      jsonError(
         await engine.http().post(`${BASE}/requests.json`).set('Content-Type', 'text/plain').send('rác'),
         415,
         /x-www-form-urlencoded or application\/json, not text\/plain/,

@@ -7,7 +7,10 @@ import { IncomingMessage, ServerResponse } from 'node:http';
  * two different submissions.
  */
 export function refuseInvalidUtf8(_req: IncomingMessage, _res: ServerResponse, body: Buffer, encoding: string | null): void {
-  if (encoding && !/^utf-?8$/i.test(encoding)) return;
+  // requireKnownMediaType refuses other charsets first; a body decoded from one must not get through.
+  if (encoding && !/^utf-?8$/i.test(encoding)) {
+    throw Object.assign(new Error(`charset ${encoding} is not accepted: send the body encoded as UTF-8`), { status: 415, type: 'charset.unsupported' });
+  }
   if (!isUtf8(body)) {
     throw Object.assign(new Error('request body is not valid UTF-8: send text encoded as UTF-8'), { status: 400, type: 'encoding.invalid' });
   }
