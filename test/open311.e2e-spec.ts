@@ -1,3 +1,4 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { Response } from 'supertest';
 import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
@@ -77,6 +78,33 @@ describe('Open311 GeoReport v2', () => {
       expect((configured.body as GeoReportDiscoveryDto).endpoints[0].url).toBe('https://phananh.example.gov.vn/open311/v2');
     } finally {
       config.publicUrl = null;
+    }
+    // What a caller wrote in Host or X-Forwarded-* is checked before it names the address.
+    for (const host of ['phananh.gov.vn@evil.tld', 'x/../../y?z#', 'evil.example:0', '']) {
+      const res = await get('discovery.json').set('Host', host);
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual([
+        {
+          code: 400,
+          description: expect.stringMatching(/^(Host '.*' is not a host name or address with an optional port|the request has no Host header)/) as unknown,
+        },
+      ]);
+    }
+    const app = engine.api as NestExpressApplication;
+    app.set('trust proxy', 'loopback');
+    try {
+      const proxied = await get('discovery.json')
+        .set('Host', 'api:3000')
+        .set('X-Forwarded-Host', 'PhanAnh.Example.gov.vn')
+        .set('X-Forwarded-Proto', 'https')
+        .expect(200);
+      expect((proxied.body as GeoReportDiscoveryDto).endpoints[0].url).toBe('https://phananh.example.gov.vn/open311/v2');
+      expect(proxied.headers.vary).toMatch(/X-Forwarded-Host/);
+      const bad = await get('discovery.xml').set('X-Forwarded-Proto', 'javascript:alert(1)//');
+      expect(bad.status).toBe(400);
+      expect(bad.text).toContain('<description>X-Forwarded-Proto &apos;javascript:alert(1)//&apos; is neither http nor https</description>');
+    } finally {
+      app.set('trust proxy', false);
     }
     const discoveryXml = readXml<DiscoveryXml>(await get('discovery.xml').expect(200));
     expect(discoveryXml.discovery.endpoints.endpoint[0].formats.format).toEqual(['application/json', 'text/xml']);

@@ -246,17 +246,32 @@ function url(env: Env, name: string, fallback: string, protocols: string[], prob
   return raw;
 }
 
-/** An http(s) base address with no query, fragment or credentials; kept without its trailing slash. */
+/** A host name (RFC 1123 labels) or IPv4 address, or a bracketed IPv6 address, with an optional port (1-65535). */
+export function isHostWithPort(value: string): boolean {
+  const m = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/i.exec(value);
+  return m !== null && (m[1] === undefined || (Number(m[1]) >= 1 && Number(m[1]) <= 65535));
+}
+
+/**
+ * An http(s) base address with no query, fragment or credentials; kept without its trailing slash.
+ * Not the Open311 path itself: discovery appends /open311/v2 to it.
+ */
 function publicUrl(raw: string, problems: string[]): string {
+  const example = "give the API's address as callers reach it, e.g. https://phananh.example.gov.vn";
+  let u: URL;
   try {
-    const u = new URL(raw);
-    if (u.protocol !== 'https:' && u.protocol !== 'http:') problems.push(`FR_PUBLIC_URL must use https: or http:, got '${u.protocol}'`);
-    else if (u.search || u.hash || u.username || u.password) problems.push('FR_PUBLIC_URL must be a plain base address (no query, fragment or credentials)');
-    return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+    u = new URL(raw);
   } catch {
-    problems.push(`FR_PUBLIC_URL is not a valid URL: give the API's address as callers reach it, e.g. https://phananh.example.gov.vn`);
+    problems.push(`FR_PUBLIC_URL is not a valid URL: ${example}`);
     return raw;
   }
+  const base = `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') problems.push(`FR_PUBLIC_URL must use https: or http:, got '${u.protocol}'`);
+  else if (!/^https?:\/\//i.test(raw.trim())) problems.push(`FR_PUBLIC_URL must be written as ${u.protocol}//host, not '${raw}'`);
+  else if (u.search || u.hash || u.username || u.password) problems.push('FR_PUBLIC_URL must be a plain base address (no query, fragment or credentials)');
+  else if (!isHostWithPort(u.host)) problems.push(`FR_PUBLIC_URL host '${u.host}' is not a host name or address with a port from 1 to 65535`);
+  else if (/\/open311(\/v2)?$/i.test(base)) problems.push(`FR_PUBLIC_URL is the API's base address, without /open311/v2: ${example}`);
+  return base;
 }
 
 function trustProxy(raw: string | undefined): boolean | number | string | null {

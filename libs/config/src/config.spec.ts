@@ -62,6 +62,10 @@ describe(loadConfig.name, () => {
     expect(() => loadConfig({ FR_PUBLIC_URL: 'phananh.example.gov.vn' })).toThrow(/FR_PUBLIC_URL is not a valid URL/);
     expect(() => loadConfig({ FR_PUBLIC_URL: 'ftp://example.gov.vn' })).toThrow(/FR_PUBLIC_URL must use https: or http:/);
     expect(() => loadConfig({ FR_PUBLIC_URL: 'https://example.gov.vn/?a=1' })).toThrow(/FR_PUBLIC_URL must be a plain base address/);
+    expect(() => loadConfig({ FR_PUBLIC_URL: 'https:example.gov.vn' })).toThrow(/FR_PUBLIC_URL must be written as https:\/\/host/);
+    for (const bad of ['https://x:0', 'https://-', 'https://x..y']) expect(() => loadConfig({ FR_PUBLIC_URL: bad })).toThrow(/is not a host name or address/);
+    expect(() => loadConfig({ FR_PUBLIC_URL: 'https://example.gov.vn/open311/v2/' })).toThrow(/without \/open311\/v2/);
+    expect(loadConfig({ FR_PUBLIC_URL: 'http://[fd00::5]:8080/api' }).publicUrl).toBe('http://[fd00::5]:8080/api');
   });
 
   it('accepts a hash-tagged queue prefix and Sentinel URLs', () => {

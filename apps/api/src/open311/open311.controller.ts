@@ -30,6 +30,7 @@ import {
   parseRequestFilter,
 } from '@fr/open311';
 import { Clock } from '@fr/sla';
+import { publicBaseUrl } from '../common/public-url';
 import { ChannelKeyGuard } from '../intake/channel-key.guard';
 import { GEOREPORT_PATH } from './georeport-errors';
 import {
@@ -97,16 +98,16 @@ export class Open311Controller {
 
   @Get('discovery.json')
   @ApiOperation({ summary: 'GeoReport v2 service discovery' })
-  @JsonAnswer(GeoReportDiscoveryDto, [])
-  discoveryJson(@Req() req: Request) {
-    return this.discovery(req);
+  @JsonAnswer(GeoReportDiscoveryDto, [400])
+  discoveryJson(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    return this.discovery(req, res);
   }
 
   @Get('discovery.xml')
   @ApiOperation({ summary: 'GeoReport v2 service discovery (XML)' })
-  @XmlAnswer('discovery', [])
-  discoveryXml(@Req() req: Request) {
-    return toXml('discovery', this.discovery(req));
+  @XmlAnswer('discovery', [400])
+  discoveryXml(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    return toXml('discovery', this.discovery(req, res));
   }
 
   @Get('services.json')
@@ -211,7 +212,7 @@ export class Open311Controller {
     return toXml('service_requests', [await this.requests.token(token)]);
   }
 
-  private discovery(req: Request) {
+  private discovery(req: Request, res: Response) {
     return {
       changeset: GEOREPORT_CHANGESET,
       contact: "Văn phòng HĐND và UBND (the People's Council and Committee office)",
@@ -220,7 +221,7 @@ export class Open311Controller {
         {
           specification: GEOREPORT_SPECIFICATION,
           // The configured address when there is one: a Host header is the caller's to write.
-          url: `${this.config.publicUrl ?? `${req.protocol}://${req.get('host')}`}${GEOREPORT_PATH}`,
+          url: `${publicBaseUrl(this.config.publicUrl, req, res)}${GEOREPORT_PATH}`,
           changeset: GEOREPORT_CHANGESET,
           type: this.config.production ? 'production' : 'test',
           formats: ['application/json', 'text/xml'],
