@@ -136,7 +136,8 @@ describe('intake: idempotency and bad input', () => {
   it('keeps a past submittedAt, and takes a clock a few minutes ahead as the time of receipt', async () => {
     const past = await post({ ...valid(), externalId: 'sent-earlier', submittedAt: '2026-11-29T09:15:00+07:00' });
     const ahead = await post({ ...valid(), externalId: 'clock-ahead', submittedAt: new Date(Date.now() + 3 * 60_000).toISOString() });
-    expect([past.status, ahead.status]).toEqual([202, 202]);
+    const sevenDigits = await post({ ...valid(), externalId: 'dotnet-clock', submittedAt: '2026-11-29T09:15:00.1234567+07:00' });
+    expect([past.status, ahead.status, sevenDigits.status]).toEqual([202, 202, 202]);
     const rows = await engine.query<{ external_id: string; submitted_at: Date; received_at: Date }>(
       `SELECT external_id, submitted_at, received_at FROM cases WHERE external_id IN ('sent-earlier', 'clock-ahead') ORDER BY external_id`,
     );

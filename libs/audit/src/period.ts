@@ -16,7 +16,7 @@ function instant(raw: string, field: string, endOfDay: boolean): Date {
     if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== raw) throw new ValidationError(`${field} is not a real date`, [field]);
     return new Date(ms - VIETNAM_UTC_OFFSET_MS + (endOfDay ? DAY_MS : 0));
   }
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/.test(raw) || Number.isNaN(Date.parse(raw))) {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(raw) || Number.isNaN(Date.parse(raw))) {
     throw new ValidationError(`${field} must be a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset`, [field]);
   }
   return new Date(raw);

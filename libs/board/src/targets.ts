@@ -33,7 +33,7 @@ export interface TargetInput {
 export type TargetChanges = Partial<Omit<TargetInput, 'id' | 'kind'>>;
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 const ID = /^[a-z0-9][a-z0-9_.-]{0,39}$/;
 
 /** A date names a Vietnamese day: a deadline ends with it, a start begins with it. */

@@ -10,6 +10,9 @@ describe(instantProblem.name, () => {
     '2026-12-01T10:00:00+14:00',
     '2026-12-01T10:00:00-12:00',
     '2000-01-01T07:00:00+07:00',
+    // RFC 3339 sets no limit to the fraction: .NET writes seven digits, Go up to nine.
+    '2026-12-04T10:00:00.1234567+07:00',
+    '2026-12-04T10:00:00.123456789Z',
   ])('takes %s', (v) => expect(instantProblem('at', v)).toBeNull());
   it.each([
     ['2026-02-30T10:00:00Z', "at '2026-02-30T10:00:00Z' is not a real date and time"],
@@ -27,6 +30,9 @@ describe(instantProblem.name, () => {
     // The instant decides, not the local date.
     ['2099-12-31T23:00:00-12:00', 'at must be between the years 2000 and 2099'],
     ['2000-01-01T00:00:00+07:00', 'at must be between the years 2000 and 2099'],
+    ['2016-12-31T23:59:60Z', "at '2016-12-31T23:59:60Z' is a leap second; give :59 instead"],
+    ['2016-12-31T23:58:60Z', "at '2016-12-31T23:58:60Z' is not a real date and time"],
+    ['2026-12-04T10:00:00.1234567891Z', 'at must be an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00'],
   ])('refuses %s: %s', (v, message) => expect(instantProblem('at', v)).toBe(message));
 });
 

@@ -33,7 +33,7 @@ export function NotBlank(options?: ValidationOptions) {
 }
 
 const INSTANT_SHAPE = 'an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00';
-const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?(Z|[+-](\d{2}):?(\d{2}))$/i;
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-](\d{2}):?(\d{2}))$/i;
 
 /**
  * What is wrong with `value` as an instant, or null: an ISO 8601 date-time with its offset (the API's
@@ -48,6 +48,8 @@ export function instantProblem(name: string, value: unknown, shape = INSTANT_SHA
   const realDay = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
   // Offsets in use run from -12:00 to +14:00.
   const offset = m[8].toUpperCase() === 'Z' ? 0 : (m[8][0] === '-' ? -1 : 1) * (Number(m[9]) * 60 + Number(m[10]));
+  // Dates here count no leap seconds (nor does Date): a :60 is named rather than called unreal.
+  if (second === 60 && realDay && hour === 23 && minute === 59) return `${name} '${value as string}' is a leap second; give :59 instead`;
   if (!realDay || hour > 23 || minute > 59 || second > 59 || Number(m[10] ?? 0) > 59 || offset < -12 * 60 || offset > 14 * 60) {
     return `${name} '${value as string}' is not a real date and time`;
   }
