@@ -19,6 +19,10 @@ const PROTOTYPE_KEYS = new Set(Object.getOwnPropertyNames(Object.prototype));
 export class SafeInputPipe implements PipeTransform {
   transform(value: unknown, meta: ArgumentMetadata): unknown {
     if (meta.type === 'custom') return value;
+    // A DTO is an object: an array body was answered with "property 0 should not exist".
+    if (meta.type === 'body' && Array.isArray(value) && meta.metatype && meta.metatype !== Array && meta.metatype !== Object) {
+      throw new BadRequestException('the request body must be a JSON object, not an array');
+    }
     const problem = inspect(value, meta.data ?? '', 0);
     if (problem) throw new BadRequestException(problem);
     return value;
