@@ -136,6 +136,11 @@ describe('intake: idempotency and bad input', () => {
   it('keeps a past submittedAt, and takes a clock a few minutes ahead as the time of receipt', async () => {
     const past = await post({ ...valid(), externalId: 'sent-earlier', submittedAt: '2026-11-29T09:15:00+07:00' });
     const ahead = await post({ ...valid(), externalId: 'clock-ahead', submittedAt: new Date(Date.now() + 3 * 60_000).toISOString() });
+    const future = await post({ ...valid(), externalId: 'clock-wrong', submittedAt: new Date(Date.now() + 3_600_000).toISOString() });
+    expect(future.status).toBe(422);
+    expect((future.body as ErrorDto & { errors: unknown }).errors).toEqual([
+      { field: 'submittedAt', problems: [expect.stringMatching(/^submittedAt .* is later than now/) as unknown] },
+    ]);
     const sevenDigits = await post({ ...valid(), externalId: 'dotnet-clock', submittedAt: '2026-11-29T09:15:00.1234567+07:00' });
     expect([past.status, ahead.status, sevenDigits.status]).toEqual([202, 202, 202]);
     const rows = await engine.query<{ external_id: string; submitted_at: Date; received_at: Date }>(

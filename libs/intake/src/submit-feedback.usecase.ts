@@ -40,15 +40,20 @@ interface AreaCodeRow {
 }
 const CATEGORY_CACHE_MS = 5000;
 
-/** A well-formed code that names nothing known: the API answers 422 and names the field. */
-export class UnknownCodeError extends UnprocessableError {
-  override readonly name: string = 'UnknownCodeError';
+/** A well-formed field the engine cannot act on: the API answers 422 and names the field. */
+export class UnprocessableFieldError extends UnprocessableError {
+  override readonly name: string = 'UnprocessableFieldError';
   readonly fields: readonly string[];
 
   constructor(field: string, message: string) {
     super(message);
     this.fields = [field];
   }
+}
+
+/** A well-formed code that names nothing known. */
+export class UnknownCodeError extends UnprocessableFieldError {
+  override readonly name: string = 'UnknownCodeError';
 }
 
 const opt = (s: string | undefined) => (s === undefined || s === '' ? null : nfc(s));
@@ -102,7 +107,8 @@ export class SubmitFeedback {
     // ahead would list the case under a day that has not come (Open311's requested_datetime, the
     // office's reports by submission date).
     if (cmd.submittedAt && cmd.submittedAt.getTime() > this.clock.now().getTime() + SUBMITTED_AHEAD_MS) {
-      throw new UnprocessableError(
+      throw new UnprocessableFieldError(
+        'submittedAt',
         `submittedAt ${cmd.submittedAt.toISOString()} is later than now (${this.clock.now().toISOString()}): the sender's clock is wrong; leave submittedAt out and the time of receipt is used`,
       );
     }
