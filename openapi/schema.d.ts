@@ -5459,7 +5459,7 @@ export interface operations {
                     "application/json": components["schemas"]["IcsImportResultDto"];
                 };
             };
-            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            /** @description year or unit is malformed, or the body is empty, not an iCalendar file (no BEGIN:VCALENDAR), not sent as text/calendar, or holds control characters */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7071,7 +7071,7 @@ export interface operations {
                     "application/json": components["schemas"]["FigureImportDto"];
                 };
             };
-            /** @description a line is malformed (each problem names its line) */
+            /** @description a line is malformed (counts in digits only; as_of a real date in 2000-2099), or two lines state the same unit, kind and as_of: each problem names its line */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -99,6 +99,19 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
       .send(ICS.replace('Nghỉ bù', 'Nghỉ\u0000bù'));
     expect(hostile.status).toBe(400);
     expect(errorOf(hostile).message).toMatch(/calendar file must not contain NUL/);
+    // Each refusal says what was wrong with what was sent, not only which Content-Type to use.
+    const ics = (body: string | object, type = 'text/calendar') =>
+      engine.http().post('/v1/calendars/2026/ics').set(bearer(admin)).set('Content-Type', type).send(body);
+    const garbage = await ics('garbage');
+    expect(garbage.status).toBe(400);
+    expect(errorOf(garbage).message).toBe('the body is not an iCalendar file: it has no BEGIN:VCALENDAR line (an .ics file begins with one)');
+    const empty = await ics('');
+    expect(empty.status).toBe(400);
+    expect(errorOf(empty).message).toBe('the body is empty: send the content of the .ics file, which begins with BEGIN:VCALENDAR');
+    expect(errorOf(await ics('\r\n  \r\n')).message).toMatch(/^the body is only blank space/);
+    const json = await ics({ lich: 'Nghỉ bù' }, 'application/json');
+    expect(json.status).toBe(400);
+    expect(errorOf(json).message).toBe('send the iCalendar file with Content-Type: text/calendar, not application/json');
     const again = await engine.http().post('/v1/calendars/2026/ics').set(bearer(admin)).set('Content-Type', 'text/calendar').send(ICS);
     expect((again.body as ApiSchema<'IcsImportResultDto'>).added).toBe(0);
   });

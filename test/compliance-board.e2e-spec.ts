@@ -135,7 +135,7 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     const post = (csv: string) => engine.http().post('/v1/compliance/figures').set(as('vp.giamsat')).set('Content-Type', 'text/csv').send(csv);
     const bad = await post('unit_code,kind,total,with_account,as_of\r\nP_THANH_NHAN,staff,80,81,2026-07-24\r\nP_THANH_NHAN,crowd,80,10,2026-07-24\r\n');
     expect(bad.status).toBe(400);
-    expect(errorOf(bad).message).toMatch(/line 2: withAccount \(81\) must not exceed total \(80\)/);
+    expect(errorOf(bad).message).toMatch(/line 2: with_account \(81\) must not exceed total \(80\)/);
     expect(errorOf(bad).message).toMatch(/line 3: kind must be one of staff, adoption/);
     const notWard = await post('unit_code,kind,total,with_account,as_of\nQLDT,adoption,80,10,2026-07-24\n');
     expect(notWard.status).toBe(422);
@@ -153,6 +153,89 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     const json = await engine.http().post('/v1/compliance/figures').set(as('vp.giamsat')).send({ csv: 'unit_code' });
     expect(json.status).toBe(400);
     expect(errorOf(json).message).toMatch(/send the figures as text\/csv/);
+  });
+
+  it('refuses in an import a count not written in plain digits, a figure stated twice and a date outside 2000-2099, storing nothing', async () => {
+    clock.set(vn('2026-07-26T09:00:00'));
+    const post = (lines: string[]) =>
+      engine
+        .http()
+        .post('/v1/compliance/figures')
+        .set(as('vp.giamsat'))
+        .set('Content-Type', 'text/csv')
+        .send(['unit_code,kind,total,with_account,as_of', ...lines, ''].join('\r\n'));
+    // The message is cut at 500 characters; errors[].problems carries every line's problem.
+    const problems = (res: { body: unknown }) => (errorOf(res).errors ?? []).flatMap((e) => e.problems).join('; ');
+    const stored = async () => (await engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM unit_figures`))[0].n;
+    const before = await stored();
+
+    // Phường Đống Mác's head count as a spreadsheet or a hurried hand may write it.
+    const counts = await post([
+      'P_DONG_MAC,staff,1e3,40,2026-07-24',
+      'P_DONG_MAC,staff,0x10,0,2026-07-23',
+      'P_DONG_MAC,staff,1.0,1,2026-07-22',
+      'P_DONG_MAC,staff,+5,1,2026-07-21',
+      'P_DONG_MAC,staff,50,-1,2026-07-20',
+      'P_DONG_MAC,staff,,1,2026-07-19',
+      'P_DONG_MAC,staff,99999999999,1,2026-07-18',
+      'P_DONG_MAC,staff,"50"," 40",2026-07-17',
+      'P_DONG_MAC,staff,50,40,2026-07-16',
+    ]);
+    expect(counts.status).toBe(400);
+    const countsMessage = problems(counts);
+    expect(countsMessage).toMatch(/line 2: total must be written in digits 0-9 only, such as 80, got '1e3'/);
+    expect(countsMessage).toMatch(/line 3: total must be written in digits 0-9 only, such as 80, got '0x10'/);
+    expect(countsMessage).toMatch(/line 4: total must be written in digits 0-9 only, such as 80, got '1\.0'/);
+    expect(countsMessage).toMatch(/line 5: total must be written in digits 0-9 only, such as 80, got '\+5'/);
+    expect(countsMessage).toMatch(/line 6: with_account must be written in digits 0-9 only, such as 80, got '-1'/);
+    expect(countsMessage).toMatch(/line 7: total is empty: write the count in digits/);
+    expect(countsMessage).toMatch(/line 8: total must be at most 10000000, got 99999999999/);
+    // Padding around a cell goes, but a space inside quotes is part of the value.
+    expect(countsMessage).toMatch(/line 9: with_account must be written in digits 0-9 only, such as 80, got ' 40'/);
+    expect(countsMessage).not.toMatch(/line 10/);
+
+    // The same unit, kind and as_of twice (a date and its first instant in Hanoi are the same as_of).
+    const twice = await post([
+      'P_BACH_MAI,staff,60,55,2026-07-24',
+      'P_DONG_MAC,staff,50,40,2026-07-24',
+      'P_BACH_MAI,staff,60,58,2026-07-24T00:00:00+07:00',
+      'P_DONG_MAC,staff,50,40,2026-07-24',
+      'P_DONG_MAC,staff,50,45,2026-07-25',
+    ]);
+    expect(twice.status).toBe(400);
+    const twiceMessage = problems(twice);
+    expect(twiceMessage).toMatch(
+      /line 2 and line 4 both state P_BACH_MAI staff as of 2026-07-24 with different counts \(total 60, with_account 55 against total 60, with_account 58\)/,
+    );
+    expect(twiceMessage).toMatch(/line 5 repeats line 3 exactly \(P_DONG_MAC staff as of 2026-07-24: total 50, with_account 40\): delete the copy/);
+    expect(twiceMessage).not.toMatch(/line 6/);
+
+    const dates = await post([
+      'P_DONG_MAC,staff,50,40,1999-12-01',
+      'P_DONG_MAC,staff,50,40,2026-02-30',
+      'P_DONG_MAC,staff,50,40,2026-02-30T10:00:00+07:00',
+      'P_DONG_MAC,staff,50,40,2000-01-01T06:59:59+07:00',
+      'P_DONG_MAC,staff,50,40,2026-07-24T24:00:00+07:00',
+    ]);
+    expect(dates.status).toBe(400);
+    const datesMessage = problems(dates);
+    expect(datesMessage).toMatch(/line 2: as_of must be between the years 2000 and 2099, got '1999-12-01'/);
+    expect(datesMessage).toMatch(/line 3: as_of '2026-02-30' is not a real date/);
+    expect(datesMessage).toMatch(/line 4: as_of '2026-02-30T10:00:00\+07:00' is not a real date/);
+    expect(datesMessage).toMatch(/line 5: as_of must be between the years 2000 and 2099, got '2000-01-01T06:59:59\+07:00'/);
+    expect(datesMessage).toMatch(/line 6: as_of '2026-07-24T24:00:00\+07:00' is not a real date/);
+    // A unit's own report keeps to the same years.
+    const old = await engine.http().put('/v1/units/P_DONG_MAC/headcount').set(as('vp.giamsat')).send({ staff: 50, withAccount: 40, asOf: '1999-12-01' });
+    expect(old.status).toBe(400);
+    expect(errorOf(old).message).toMatch(/asOf must be between the years 2000 and 2099/);
+    expect(await stored()).toBe(before);
+
+    // What is right still imports: padded and quoted cells, the first day of 2000, one kind each per day.
+    const ok = await post(['P_DONG_MAC, staff , 50 ,"40",2026-07-24', 'P_DONG_MAC,adoption,8000,5000,2026-07-24', 'P_BACH_MAI,staff,60,58,2000-01-01']);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toEqual({ imported: 3 });
+    const history = await engine.http().get('/v1/units/P_DONG_MAC/headcount').set(as('nv.kiemtra'));
+    expect(history.body as ApiSchema<'FigureDto'>[]).toEqual([expect.objectContaining({ total: 50, withAccount: 40, source: 'import' })]);
   });
 
   it('counts a focal point once its account has been used: officers who logged in, not seeded accounts never opened', async () => {

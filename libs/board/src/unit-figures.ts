@@ -74,17 +74,115 @@ function view(r: FigureRow): FigureView {
   };
 }
 
+/** A figure's fields as its checks see them: a count is null when the CSV cell was unreadable (already reported). */
+interface FigureFields extends Omit<FigureInput, 'total' | 'withAccount'> {
+  total: number | null;
+  withAccount: number | null;
+}
+
+/** What the fields are called where the figure came from, so a problem names what the sender wrote. */
+interface FieldNames {
+  kind: string;
+  total: string;
+  withAccount: string;
+  asOf: string;
+}
+const JSON_FIELDS: FieldNames = { kind: 'kind', total: 'total', withAccount: 'withAccount', asOf: 'asOf' };
+const CSV_COLUMNS: FieldNames = { kind: 'kind', total: 'total', withAccount: 'with_account', asOf: 'as_of' };
+const CSV_HEADER = ['unit_code', 'kind', 'total', 'with_account', 'as_of'];
+
+const MAX_COUNT = 10_000_000;
+const DATE_PARTS = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?/;
+
+/**
+ * asOf as the API's other dates take it (dayOrInstantProblem in apps/api): parseInstant alone let
+ * Date.parse roll 2026-02-30T10:00Z over to 2 March, and took 1999 for a real year. A day is bounded
+ * by its year as written, a date-time by its instant.
+ */
+function asOfOf(raw: string, field: string, problems: string[]): Date | null {
+  const parts = DATE_PARTS.exec(raw);
+  if (parts) {
+    const [year, month, date, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(parts[i] ?? 0));
+    const day = new Date(0);
+    day.setUTCFullYear(year, month - 1, date);
+    if (day.getUTCFullYear() !== year || day.getUTCMonth() !== month - 1 || day.getUTCDate() !== date || hour > 23 || minute > 59 || second > 59) {
+      problems.push(`${field} '${raw}' is not a real date`);
+      return null;
+    }
+  }
+  const at = parseInstant(raw, field, 'start', problems);
+  if (!at) return null;
+  const outside =
+    parts?.[0] === raw ? Number(parts[1]) < 2000 || Number(parts[1]) > 2099 : at.getTime() < Date.UTC(2000, 0, 1) || at.getTime() >= Date.UTC(2100, 0, 1);
+  if (outside) {
+    problems.push(`${field} must be between the years 2000 and 2099, got '${raw}'`);
+    return null;
+  }
+  return at;
+}
+
+/**
+ * A count as the CSV writes it: digits only. Number() read `1e3` as 1000, `0x10` as 16 and an empty
+ * cell as 0, so a spreadsheet's formatting slip became a head count.
+ */
+function csvCount(raw: string, column: string, where: string, problems: string[]): number | null {
+  if (raw === '') {
+    problems.push(`${where}${column} is empty: write the count in digits, such as 80`);
+    return null;
+  }
+  if (!/^[0-9]+$/.test(raw)) {
+    const shown = raw.length > 20 ? `${raw.slice(0, 20)}…` : raw;
+    problems.push(`${where}${column} must be written in digits 0-9 only, such as 80, got '${shown}'`);
+    return null;
+  }
+  const n = Number(raw);
+  if (n > MAX_COUNT) {
+    problems.push(`${where}${column} must be at most ${MAX_COUNT}, got ${raw.length > 20 ? `a ${raw.length}-digit number` : raw}`);
+    return null;
+  }
+  return n;
+}
+
 /** The checks of one figure, each problem naming its field (a CSV import prefixes the line). */
-function problemsOf(f: FigureInput, now: Date, where = ''): { asOf: Date | null; problems: string[] } {
+function problemsOf(f: FigureFields, now: Date, where = '', names = JSON_FIELDS): { asOf: Date | null; problems: string[] } {
   const problems: string[] = [];
-  if (!FIGURE_KINDS.includes(f.kind)) problems.push(`${where}kind must be one of ${FIGURE_KINDS.join(', ')}`);
-  if (!Number.isInteger(f.total) || f.total < 1 || f.total > 10_000_000) problems.push(`${where}total must be an integer from 1 to 10000000`);
-  if (!Number.isInteger(f.withAccount) || f.withAccount < 0) problems.push(`${where}withAccount must be an integer of at least 0`);
-  else if (Number.isInteger(f.total) && f.withAccount > f.total) problems.push(`${where}withAccount (${f.withAccount}) must not exceed total (${f.total})`);
-  const asOf = typeof f.asOf === 'string' ? parseInstant(f.asOf, `${where}asOf`, 'start', problems) : null;
-  if (typeof f.asOf !== 'string') problems.push(`${where}asOf is required`);
-  if (asOf && asOf.getTime() > now.getTime()) problems.push(`${where}asOf must not be in the future`);
+  if (!FIGURE_KINDS.includes(f.kind)) problems.push(`${where}${names.kind} must be one of ${FIGURE_KINDS.join(', ')}`);
+  const totalOk = f.total !== null && Number.isInteger(f.total) && f.total >= 1 && f.total <= MAX_COUNT;
+  if (f.total !== null && !totalOk) problems.push(`${where}${names.total} must be an integer from 1 to ${MAX_COUNT}`);
+  if (f.withAccount !== null) {
+    if (!Number.isInteger(f.withAccount) || f.withAccount < 0) problems.push(`${where}${names.withAccount} must be an integer of at least 0`);
+    else if (totalOk && f.withAccount > f.total!) problems.push(`${where}${names.withAccount} (${f.withAccount}) must not exceed ${names.total} (${f.total})`);
+  }
+  const asOf = typeof f.asOf === 'string' ? asOfOf(f.asOf, `${where}${names.asOf}`, problems) : null;
+  if (typeof f.asOf !== 'string') problems.push(`${where}${names.asOf} is required`);
+  if (asOf && asOf.getTime() > now.getTime()) problems.push(`${where}${names.asOf} must not be in the future`);
   return { asOf, problems };
+}
+
+/**
+ * The same unit, kind and as_of twice in one file: with different counts the later line would win
+ * unseen, and an identical copy is most often a block pasted twice, so both are refused for the office
+ * to correct.
+ */
+function repeatedFigures(rows: readonly (FigureInput & { asOfAt: Date; line: number })[]): string[] {
+  const first = new Map<string, FigureInput & { line: number }>();
+  const problems: string[] = [];
+  for (const r of rows) {
+    const key = `${r.unitCode}\u0000${r.kind}\u0000${r.asOfAt.getTime()}`;
+    const earlier = first.get(key);
+    if (!earlier) {
+      first.set(key, r);
+      continue;
+    }
+    const figure = `${r.unitCode} ${r.kind} as of ${earlier.asOf}`;
+    const counts = (x: FigureInput) => `total ${x.total}, with_account ${x.withAccount}`;
+    problems.push(
+      earlier.total === r.total && earlier.withAccount === r.withAccount
+        ? `line ${r.line} repeats line ${earlier.line} exactly (${figure}: ${counts(r)}): delete the copy`
+        : `line ${earlier.line} and line ${r.line} both state ${figure} with different counts (${counts(earlier)} against ${counts(r)}): keep only the right line`,
+    );
+  }
+  return problems;
 }
 
 /**
@@ -130,26 +228,36 @@ export class UnitFigures {
       .toLowerCase()
       .split(',')
       .map((h) => h.trim());
-    const expected = ['unit_code', 'kind', 'total', 'with_account', 'as_of'];
-    if (expected.some((h, i) => header[i] !== h) || header.length !== expected.length) {
-      throw new ValidationError(`the CSV must start with the header ${expected.join(',')}`, ['csv']);
+    if (CSV_HEADER.some((h, i) => header[i] !== h) || header.length !== CSV_HEADER.length) {
+      throw new ValidationError(`the CSV must start with the header ${CSV_HEADER.join(',')}`, ['csv']);
     }
     const now = this.clock.now();
     const rows: (FigureInput & { asOfAt: Date; line: number })[] = [];
     const problems: string[] = [];
+    let dataLines = 0;
     lines.slice(1).forEach((line, i) => {
       if (line === '') return;
+      dataLines++;
       const where = `line ${i + 2}: `;
+      // Spaces around a cell are padding (`80, 80` typed by hand) and go; inside quotes they are the value's.
       const cells = line.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
-      if (cells.length !== expected.length) return void problems.push(`${where}expected ${expected.length} values, got ${cells.length}`);
+      if (cells.length !== CSV_HEADER.length) return void problems.push(`${where}expected ${CSV_HEADER.length} values, got ${cells.length}`);
       const [unitCode, kind, total, withAccount, asOf] = cells;
-      const f: FigureInput = { unitCode, kind: kind as FigureKind, total: Number(total), withAccount: Number(withAccount), asOf };
-      const r = problemsOf(f, now, where);
-      problems.push(...r.problems);
-      if (r.asOf) rows.push({ ...f, asOfAt: r.asOf, line: i + 2 });
+      const counts: string[] = [];
+      const f: FigureFields = {
+        unitCode,
+        kind: kind as FigureKind,
+        total: csvCount(total, CSV_COLUMNS.total, where, counts),
+        withAccount: csvCount(withAccount, CSV_COLUMNS.withAccount, where, counts),
+        asOf,
+      };
+      const r = problemsOf(f, now, where, CSV_COLUMNS);
+      problems.push(...counts, ...r.problems);
+      if (counts.length === 0 && r.problems.length === 0) rows.push({ ...f, total: f.total!, withAccount: f.withAccount!, asOfAt: r.asOf!, line: i + 2 });
     });
-    if (problems.length === 0 && rows.length === 0) problems.push('the CSV has no data lines');
-    if (rows.length > 10_000) problems.push('at most 10000 lines per import');
+    problems.push(...repeatedFigures(rows));
+    if (problems.length === 0 && dataLines === 0) problems.push('the CSV has no data lines');
+    if (dataLines > 10_000) problems.push('at most 10000 lines per import');
     if (problems.length) throw new ValidationError(problems.slice(0, 50).join('; '), ['csv']);
     return this.ds.transaction(async (m) => {
       const units = await selectRows<{ code: string; kind: string }>(m, `SELECT code, kind FROM units WHERE code = ANY($1::text[]) AND active`, [

@@ -39,6 +39,28 @@ function unitOf(unit: unknown): string | null {
   return unit;
 }
 
+/**
+ * The .ics file sent as the body. A failure names which slip it was (another Content-Type, an empty
+ * body, a body that is not iCalendar): "send text/calendar" alone did not help a caller who had.
+ */
+function icsBody(req: Request): string {
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim();
+  if (type !== '' && type.toLowerCase() !== 'text/calendar') {
+    throw new ValidationError(`send the iCalendar file with Content-Type: text/calendar, not ${type.slice(0, 80)}`, ['body']);
+  }
+  const text = typeof req.body === 'string' ? req.body : '';
+  if (text.trim() === '') {
+    throw new ValidationError(
+      `the body is ${text === '' ? 'empty' : 'only blank space'}: send the content of the .ics file, which begins with BEGIN:VCALENDAR`,
+      ['body'],
+    );
+  }
+  if (!text.includes('BEGIN:VCALENDAR')) {
+    throw new ValidationError('the body is not an iCalendar file: it has no BEGIN:VCALENDAR line (an .ics file begins with one)', ['body']);
+  }
+  return text;
+}
+
 /** Working calendars per year (office hours, days off, make-up days): read by all officers, replaced by ADMIN. */
 @ApiTags('calendars')
 @ApiBearerAuth()
@@ -98,15 +120,20 @@ export class CalendarsController {
   @yearParam
   @unitQuery("a unit's own calendar; without it, the district's")
   @ApiCreatedResponse({ type: IcsImportResultDto })
-  @ApiErrors(403, { 422: 'the file has days outside the year, or the result does not fit the other years' })
+  @ApiErrors(
+    403,
+    {
+      400: 'year or unit is malformed, or the body is empty, not an iCalendar file (no BEGIN:VCALENDAR), not sent as text/calendar, or holds control characters',
+    },
+    { 422: 'the file has days outside the year, or the result does not fit the other years' },
+  )
   async importIcs(
     @CurrentOfficer() officer: AuthenticatedOfficer,
     @Param('year', year) y: number,
     @Req() req: Request,
     @Query('unit') unit?: string,
   ): Promise<IcsImportResultDto> {
-    const text = typeof req.body === 'string' ? req.body : '';
-    if (!text.includes('BEGIN:VCALENDAR')) throw new ValidationError('send an iCalendar file (Content-Type: text/calendar)', ['body']);
+    const text = icsBody(req);
     // The body bypasses the global input pipe (it is read raw): the same rules, here.
     const problem = new SafeInputPipe().problemIn(text, 'the calendar file');
     if (problem) throw new ValidationError(problem, ['body']);

@@ -102,7 +102,9 @@ export class ComplianceController {
   @ApiOkResponse({ type: FigureImportDto })
   @ApiErrors(
     403,
-    { 400: 'a line is malformed (each problem names its line)' },
+    {
+      400: 'a line is malformed (counts in digits only; as_of a real date in 2000-2099), or two lines state the same unit, kind and as_of: each problem names its line',
+    },
     { 422: 'a line names an unknown unit, or adoption figures for a unit that is not a ward' },
   )
   importFigures(@CurrentOfficer() officer: AuthenticatedOfficer, @Req() req: Request): Promise<FigureImportDto> {
