@@ -14,7 +14,9 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
 
   beforeAll(async () => {
     // The receiver verifies every call with the Standard Webhooks library and refuses what fails.
-    rx = await startWebhookReceiver((path, n) => (path === '/flaky' && n <= 2 ? 503 : path === '/gone' ? 410 : 200));
+    rx = await startWebhookReceiver((path, n) =>
+      (path === '/flaky' && n <= 2) || (path === '/comeback' && n <= 1) ? (path === '/flaky' ? 503 : 410) : path === '/gone' ? 410 : 200,
+    );
     engine = await TestEngine.start({ env: { FR_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' } });
     admin = await adminToken(engine);
   });
@@ -204,6 +206,70 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     const toHook = await engine.query<{ n: string }>(`SELECT count(*)::text AS n FROM deliveries WHERE kind = 'webhook' AND target = $1`, [hookId]);
     expect(toHook).toEqual([{ n: '1' }]);
     expect(rx.calls.filter((c) => c.path === '/gone')).toHaveLength(1);
+  });
+
+  it('sends a failed or delivered delivery again on request, under the same webhook-id, once the webhook is active', async () => {
+    const { id: hookId } = (await register(`${rx.url}/comeback`)).body as RegisteredWebhookDto;
+    await engine
+      .http()
+      .post('/v1/feedback')
+      .set({ 'X-Api-Key': DEV_KEYS.hotline })
+      .send({ category: 'roads_lighting', description: 'Nắp cống vỡ giữa ngõ 40 Tạ Quang Bửu, xe máy dễ sa xuống.', location: { wardCode: 'BACH_KHOA' } });
+    const deliveries = () => engine.http().get(`/v1/webhooks/${hookId}/deliveries`).set(bearer(admin));
+    const [failed] = await waitFor(
+      async () => (await deliveries()).body as WebhookDeliveryDto[],
+      (d) => d.length > 0 && d[0].status === 'failed',
+      { what: 'the delivery to fail on 410' },
+    );
+    const redeliver = (deliveryId: string, hook = hookId) => engine.http().post(`/v1/webhooks/${hook}/deliveries/${deliveryId}/redeliver`).set(bearer(admin));
+
+    // The 410 paused the subscription: resumed first.
+    const paused = await redeliver(failed.id);
+    expect(paused.status).toBe(409);
+    expect((paused.body as ErrorDto).message).toMatch(/the webhook is paused: resume it/);
+    expect((await engine.http().put(`/v1/webhooks/${hookId}/state`).set(bearer(admin)).send({ active: true })).status).toBe(204);
+    const other = ((await register(`${rx.url}/ok-other`)).body as RegisteredWebhookDto).id;
+    for (const [id, hook] of [
+      ['not-a-number', hookId],
+      ['999999999', hookId],
+      [failed.id, other],
+    ]) {
+      const res = await redeliver(id, hook);
+      expect(res.status).toBe(404);
+    }
+    // One still being attempted is left to its own attempts.
+    const [waiting] = await engine.query<{ id: string }>(
+      `INSERT INTO deliveries (kind, target, event_key, status, not_before) VALUES ('webhook', $1, 'case-event.waiting', 'pending', now() + interval '1 day') RETURNING id::text AS id`,
+      [hookId],
+    );
+    expect((await redeliver(waiting.id)).status).toBe(409);
+    await engine.query(`DELETE FROM deliveries WHERE id = $1`, [waiting.id]);
+
+    const again = await redeliver(failed.id);
+    expect(again.status).toBe(202);
+    expect(again.body).toMatchObject({ id: failed.id, status: 'pending', attempts: 0, lastError: null, messageId: failed.messageId });
+    const delivered = await waitFor(
+      async () => ((await deliveries()).body as WebhookDeliveryDto[]).find((d) => d.id === failed.id)!,
+      (d) => d.status === 'delivered',
+      { what: 'the delivery sent again to be delivered' },
+    );
+    expect(delivered.attempts).toBe(1);
+    // A delivered one too (a receiver that lost it): a third call, the same message each time.
+    expect((await redeliver(failed.id)).status).toBe(202);
+    await waitFor(
+      async () => rx.calls.filter((c) => c.path === '/comeback'),
+      (calls) => calls.length === 3,
+      { what: 'the third call' },
+    );
+    const calls = rx.calls.filter((c) => c.path === '/comeback');
+    expect(new Set(calls.map((c) => c.headers['webhook-id']))).toEqual(new Set([failed.messageId]));
+    expect(new Set(calls.map((c) => c.body)).size).toBe(1);
+    const audit = await engine.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM audit_events WHERE action = 'webhook_redelivery' AND data->>'deliveryId' = $1`,
+      [failed.id],
+    );
+    expect(audit).toEqual([{ n: '2' }]);
+    expect((await engine.http().post(`/v1/webhooks/${hookId}/deliveries/${failed.id}/redeliver`)).status).toBe(401);
   });
 
   it('lists the newest deliveries first when their ids cross a power of ten', async () => {

@@ -2,8 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { CITIZEN_VISIBLE_ACTIONS } from '@fr/domain';
-import { ADVISORY_LOCK, execute, selectRow, selectRows, tryAdvisoryXactLock } from '@fr/persistence';
-import { ensureJob, jobIdFor, jobIdPrefix, jobOptionsFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
+import { ADVISORY_LOCK, execute, selectRow, selectRows, Sql, tryAdvisoryXactLock } from '@fr/persistence';
+import { EnsureOutcome, ensureJob, jobIdFor, jobIdPrefix, jobOptionsFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { Clock } from '@fr/sla';
 
 const WATERMARK = 'case_event_fanout_seal_watermark';
@@ -113,27 +113,32 @@ export class DeliveriesReconciler {
           ORDER BY d.id LIMIT 5000`,
         [stuckAfterSeconds, jobIdPrefix(JobName.Deliver)],
       );
-      const notifications = this.queues.get(QueueName.Notifications);
-      const now = this.clock.now().getTime();
       let deliveries = 0;
       for (const d of pending) {
-        const payload = { deliveryId: d.id };
-        const jobId = jobIdFor(JobName.Deliver, payload);
-        const delay = d.not_before ? Math.max(0, d.not_before.getTime() - now) : 0;
-        const outcome = await ensureJob(
-          notifications,
-          JobName.Deliver,
-          payload,
-          { ...jobOptionsFor(JobName.Deliver, this.config), jobId, delay: delay || undefined },
-          async () => {
-            const p = await selectRow<{ one: number }>(m, `SELECT 1 AS one FROM deliveries WHERE id = $1 AND status = 'pending'`, [d.id]);
-            return !!p;
-          },
-        );
+        const outcome = await this.ensureDeliveryJob(m, d.id, d.not_before);
         if (outcome === 'added' || outcome === 'replaced') deliveries++;
       }
       if (fanouts || deliveries) this.logger.warn(`re-enqueued ${fanouts} case event fan-out(s) and ${deliveries} delivery job(s) missing from Redis`);
       return { fanouts, deliveries };
     });
+  }
+
+  /**
+   * Puts the deliver job of a pending delivery in the queue: added when absent, replaced when it
+   * failed for good or completed (a delivery sent again, POST /v1/webhooks/{id}/deliveries/{id}/redeliver,
+   * has both), left alone while it waits or runs.
+   */
+  async ensureDeliveryJob(db: Sql, deliveryId: string, notBefore: Date | null): Promise<EnsureOutcome | 'not pending'> {
+    const still = async () => !!(await selectRow<{ one: number }>(db, `SELECT 1 AS one FROM deliveries WHERE id = $1 AND status = 'pending'`, [deliveryId]));
+    if (!(await still())) return 'not pending';
+    const payload = { deliveryId };
+    const delay = notBefore ? Math.max(0, notBefore.getTime() - this.clock.now().getTime()) : 0;
+    return ensureJob(
+      this.queues.get(QueueName.Notifications),
+      JobName.Deliver,
+      payload,
+      { ...jobOptionsFor(JobName.Deliver, this.config), jobId: jobIdFor(JobName.Deliver, payload), delay: delay || undefined },
+      still,
+    );
   }
 }

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
-import { NotFoundError, UnprocessableError } from '@fr/domain';
-import { ADVISORY_LOCK, advisoryXactLock, execute, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
+import { ConflictError, NotFoundError, UnprocessableError } from '@fr/domain';
+import { ADVISORY_LOCK, advisoryXactLock, execute, selectRow, selectRows, writeAuditEvent, writeOutbox } from '@fr/persistence';
+import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock } from '@fr/sla';
 import { assertDeliverableUrl, WEBHOOK_EVENTS, WebhookEvent } from './deliveries';
 import { generateWebhookSecret, webhookMessageId, webhookSecretProblem } from './webhook-signature';
@@ -138,17 +139,44 @@ export class Webhooks {
         WHERE kind = 'webhook' AND target = $1 AND ($2::text IS NULL OR status = $2) ORDER BY deliveries.id DESC LIMIT 200`,
       [webhookId, status ?? null],
     );
-    return rows.map((r) => ({
-      id: r.id,
-      eventKey: r.event_key,
-      // The webhook-id header of every attempt: what a receiver logs and deduplicates on.
-      messageId: webhookMessageId(r.message_id),
-      status: r.status,
-      attempts: r.attempts,
-      lastError: r.last_error,
-      createdAt: new Date(r.created_at).toISOString(),
-      deliveredAt: r.delivered_at ? new Date(r.delivered_at).toISOString() : null,
-    }));
+    return rows.map(deliveryView);
+  }
+
+  /**
+   * Sends a finished delivery again (one that failed for good, e.g. while the receiver was down past
+   * the retry schedule, or one the receiver lost): back to pending with a fresh set of attempts, under
+   * the same webhook-id, so a receiver that did process it deduplicates it. The worker puts its job
+   * back in the queue (JobName.Redeliver, through the outbox: nothing is lost if Redis is down).
+   */
+  async redeliver(actorId: string, webhookId: string, deliveryId: string) {
+    const requestedAt = this.clock.now().getTime();
+    await this.ds.transaction(async (m) => {
+      const hook = await selectRow<{ active: boolean }>(m, `SELECT active FROM webhooks WHERE id::text = $1`, [webhookId]);
+      if (!hook) throw new NotFoundError('webhook', webhookId);
+      const d = /^\d{1,18}$/.test(deliveryId)
+        ? await selectRow<{ status: string }>(m, `SELECT status FROM deliveries WHERE id = $1::bigint AND kind = 'webhook' AND target = $2 FOR UPDATE`, [
+            deliveryId,
+            webhookId,
+          ])
+        : undefined;
+      if (!d) throw new NotFoundError('delivery', deliveryId);
+      if (!hook.active) throw new ConflictError('the webhook is paused: resume it (PUT /v1/webhooks/{id}/state) before sending a delivery again');
+      if (d.status === 'pending') throw new ConflictError('the delivery is still being attempted: it can be sent again once it is delivered or has failed');
+      await execute(
+        m,
+        `UPDATE deliveries SET status = 'pending', attempts = 0, last_error = NULL, delivered_at = NULL, not_before = NULL WHERE id = $1::bigint`,
+        [deliveryId],
+      );
+      const payload = { deliveryId, requestedAt };
+      await writeOutbox(m, { queue: QUEUE_OF[JobName.Redeliver], name: JobName.Redeliver, jobId: jobIdFor(JobName.Redeliver, payload), payload });
+      await writeAuditEvent(m, { caseId: null, actor: `officer:${actorId}`, action: 'webhook_redelivery', data: { webhookId, deliveryId, was: d.status } });
+    });
+    const row = await selectRow<DeliveryListRow>(
+      this.ds,
+      `SELECT id::text AS id, event_key, message_id::text AS message_id, status, attempts, last_error, created_at, delivered_at FROM deliveries WHERE id = $1::bigint`,
+      [deliveryId],
+    );
+    return deliveryView(row!);
   }
 
   async setActive(actorId: string, webhookId: string, active: boolean): Promise<void> {
@@ -242,4 +270,18 @@ export class Webhooks {
     if (problem) throw new UnprocessableError(problem);
     return chosen;
   }
+}
+
+function deliveryView(r: DeliveryListRow) {
+  return {
+    id: r.id,
+    eventKey: r.event_key,
+    // The webhook-id header of every attempt: what a receiver logs and deduplicates on.
+    messageId: webhookMessageId(r.message_id),
+    status: r.status,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    createdAt: new Date(r.created_at).toISOString(),
+    deliveredAt: r.delivered_at ? new Date(r.delivered_at).toISOString() : null,
+  };
 }

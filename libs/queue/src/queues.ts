@@ -17,6 +17,8 @@ export enum JobName {
   CaseEvent = 'case-event',
   /** Send one delivery row: a signed webhook call or an e-mail. */
   Deliver = 'deliver',
+  /** An administrator asked for a delivery to be sent again: its deliver job is put back in the queue. */
+  Redeliver = 'redeliver',
   /** An escalation level of a case's stage falls due. */
   SlaTimer = 'sla-timer',
   /** A scheduled reorganisation reaches its effective date (config/reorganisations, POST /v1/reorganisations). */
@@ -30,6 +32,8 @@ export interface JobPayloads {
   [JobName.RouteCase]: { caseId: string };
   [JobName.CaseEvent]: { caseId: string; eventId: string };
   [JobName.Deliver]: { deliveryId: string };
+  /** `requestedAt` (epoch ms) tells one request from the next, so each gets its own job. */
+  [JobName.Redeliver]: { deliveryId: string; requestedAt: number };
   /**
    * The stage run (stage + its start) and the deadline the timer was set for, as epoch milliseconds:
    * a timer whose run or deadline no longer matches the case is obsolete and does nothing.
@@ -44,6 +48,7 @@ export const QUEUE_OF: Record<JobName, QueueName> = {
   [JobName.RouteCase]: QueueName.Routing,
   [JobName.CaseEvent]: QueueName.CaseEvents,
   [JobName.Deliver]: QueueName.Notifications,
+  [JobName.Redeliver]: QueueName.Notifications,
   [JobName.SlaTimer]: QueueName.Sla,
   [JobName.ApplyReorganisation]: QueueName.Routing,
   [JobName.PrivacySweep]: QueueName.Privacy,
@@ -70,6 +75,10 @@ export function jobIdFor<N extends JobName>(name: N, payload: JobPayloads[N]): s
       return jobIdPrefix(name) + (payload as JobPayloads[JobName.CaseEvent]).eventId;
     case JobName.Deliver:
       return jobIdPrefix(name) + (payload as JobPayloads[JobName.Deliver]).deliveryId;
+    case JobName.Redeliver: {
+      const r = payload as JobPayloads[JobName.Redeliver];
+      return `${jobIdPrefix(name)}${r.deliveryId}.${r.requestedAt}`;
+    }
     case JobName.ApplyReorganisation:
       return jobIdPrefix(name) + (payload as JobPayloads[JobName.ApplyReorganisation]).reorganisationId;
     case JobName.SlaTimer: {

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, UseGuards } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -179,6 +180,24 @@ export class WebhooksController {
   @ApiErrors({ 404: 'no such webhook' })
   deliveries(@Param('id', uuid) id: string, @Query('status') status?: string): Promise<WebhookDeliveryDto[]> {
     return this.webhooks.deliveries(id, status);
+  }
+
+  @Post('webhooks/:id/deliveries/:deliveryId/redeliver')
+  @HttpCode(202)
+  @ApiOperation({
+    operationId: 'redeliverWebhookDelivery',
+    summary: 'Send a delivered or failed delivery again, with a fresh set of attempts and the same webhook-id (a receiver that processed it deduplicates it)',
+  })
+  @webhookId
+  @ApiParam({ name: 'deliveryId', example: '42', description: "a delivery's id, as GET /v1/webhooks/{id}/deliveries lists it" })
+  @ApiAcceptedResponse({ type: WebhookDeliveryDto, description: 'pending again; the worker queues it' })
+  @ApiErrors({ 404: 'no such webhook, or no such delivery of it' }, { 409: 'the webhook is paused, or the delivery is still being attempted' })
+  redeliver(
+    @CurrentOfficer() officer: AuthenticatedOfficer,
+    @Param('id', uuid) id: string,
+    @Param('deliveryId') deliveryId: string,
+  ): Promise<WebhookDeliveryDto> {
+    return this.webhooks.redeliver(officer.id, id, deliveryId);
   }
 
   @Put('webhooks/:id/state')

@@ -1,12 +1,17 @@
 import { Processor } from '@nestjs/bullmq';
 import { Job, UnrecoverableError } from 'bullmq';
-import { Deliveries } from '@fr/notifications';
+import { DataSource } from 'typeorm';
+import { Deliveries, DeliveriesReconciler } from '@fr/notifications';
 import { DELIVERY_BACKOFF, deliveryRetryDelay, JobName, JobPayloads, QueueName } from '@fr/queue';
 import { ConfiguredWorkerHost } from './configured-worker-host';
 
 @Processor(QueueName.Notifications)
 export class DeliveriesProcessor extends ConfiguredWorkerHost {
-  constructor(private readonly deliveries: Deliveries) {
+  constructor(
+    private readonly deliveries: Deliveries,
+    private readonly reconciler: DeliveriesReconciler,
+    private readonly ds: DataSource,
+  ) {
     super();
   }
 
@@ -27,6 +32,14 @@ export class DeliveriesProcessor extends ConfiguredWorkerHost {
         if (!deliveryId) throw new UnrecoverableError('deliver needs a deliveryId');
         const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
         return { result: await this.deliveries.send(deliveryId, final) };
+      }
+      case JobName.Redeliver: {
+        const { deliveryId } = job.data as JobPayloads[JobName.Redeliver];
+        if (!deliveryId) throw new UnrecoverableError('redeliver needs a deliveryId');
+        const outcome = await this.reconciler.ensureDeliveryJob(this.ds, deliveryId, null);
+        // Its previous job is still running (a worker holds it): the queue tries again shortly.
+        if (outcome === 'locked') throw new Error(`the job of delivery ${deliveryId} is running; trying again`);
+        return { result: outcome };
       }
       default:
         throw new UnrecoverableError(`no handler for job '${job.name}' on queue '${QueueName.Notifications}'`);
