@@ -1,3 +1,4 @@
+import { createConnection } from 'node:net';
 import { Agent, get, IncomingMessage } from 'node:http';
 import { maskEmail, maskPhone } from '@fr/domain';
 import { adminToken, ApiSchema, bearer, createOfficer, DEV_KEYS, errorOf, TestEngine, waitFor } from '@fr/testing';
@@ -170,6 +171,38 @@ describe('hostile input', () => {
     expect(await count()).toBe(before);
     // Valid UTF-8 still goes through.
     expect((await postRaw(JSON.stringify({ ...valid(), externalId: 'X\u00ff' }))).status).toBe(202);
+  });
+
+  it('answers Expect: 100-continue with 413 at once for a body announced too large, and with 100 Continue otherwise', async () => {
+    const url = new URL(await engine.url());
+    /** Sends the head; returns what the server says before any body is sent, then (for a 100) sends the body. */
+    const exchange = (length: number, body?: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = createConnection(Number(url.port), url.hostname);
+        let answer = '';
+        let sent = false;
+        socket.on('data', (chunk) => {
+          answer += chunk.toString('utf8');
+          if (body !== undefined && !sent && answer.startsWith('HTTP/1.1 100 Continue\r\n\r\n')) {
+            sent = true;
+            socket.write(body);
+          }
+        });
+        // Connection: close: the server closes once it has answered.
+        socket.on('close', () => resolve(answer));
+        socket.on('error', reject);
+        socket.write(
+          `POST /v1/feedback HTTP/1.1\r\nHost: ${url.host}\r\nX-Api-Key: ${DEV_KEYS.hotline}\r\nContent-Type: application/json\r\n` +
+            `Content-Length: ${length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
+        );
+      });
+    const refused = await exchange(1_000_000_000);
+    expect(refused).toMatch(/^HTTP\/1\.1 413 /);
+    expect(refused).not.toContain('100 Continue');
+    expect(refused).toContain('request body is larger than the 262144 bytes allowed');
+    const body = JSON.stringify({ ...valid(), externalId: 'expect-continue' });
+    const accepted = await exchange(Buffer.byteLength(body), body);
+    expect(accepted).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 202 /);
   });
 
   it('refuses a body in another charset than UTF-8: UTF-32 code points out of range never become U+FFFD and one case', async () => {

@@ -1,4 +1,4 @@
-import { Server } from 'node:http';
+import { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { INestApplication, Module } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { NestFactory } from '@nestjs/core';
@@ -11,7 +11,7 @@ import { Clock, TimeSource } from '@fr/sla';
 import { ApiModule } from './api.module';
 import { HttpErrorFilter } from './common/http-exception.filter';
 import { PrototypedExpressAdapter } from './common/http-server';
-import { requireKnownMediaType } from './common/media-type.middleware';
+import { BODY_LIMITS, declaredTooLarge, requireKnownMediaType } from './common/media-type.middleware';
 import { assignRequestId } from './common/request-id.middleware';
 import { SafeInputPipe } from './common/safe-input.pipe';
 import { refuseInvalidUtf8 } from './common/utf8-body';
@@ -43,7 +43,13 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
 
   const app = await NestFactory.create<NestExpressApplication>(ApiRootModule, new PrototypedExpressAdapter(), { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(Logger));
-  keepIdleConnections(app.getHttpServer() as Server);
+  const server = app.getHttpServer() as Server;
+  keepIdleConnections(server);
+  // A body announced too large is refused before it is sent (requireKnownMediaType answers 413).
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (declaredTooLarge(req) === null) res.writeContinue();
+    server.emit('request', req, res);
+  });
   if (options.clock) app.get(Clock).follow(options.clock);
   app.use(assignRequestId);
   app.use(httpMetricsMiddleware(app.get(Metrics)));
@@ -54,13 +60,13 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   app.use(requireKnownMediaType);
   // Every JSON media type requireKnownMediaType lets through (application/json and any +json type) is
   // parsed: a +json body left unparsed reached validation as an empty object (a list of missing fields).
-  app.useBodyParser('json', { type: ['application/json', 'application/*+json'], limit: '256kb', verify: refuseInvalidUtf8 });
-  app.useBodyParser('text', { type: 'text/calendar', limit: '1mb', verify: refuseInvalidUtf8 });
+  app.useBodyParser('json', { type: ['application/json', 'application/*+json'], limit: BODY_LIMITS.json, verify: refuseInvalidUtf8 });
+  app.useBodyParser('text', { type: 'text/calendar', limit: BODY_LIMITS.calendar, verify: refuseInvalidUtf8 });
   // Open311 GeoReport POSTs are form-encoded (requireKnownMediaType admits forms there only); flat
   // keys, so `attribute[code]` stays one field and no nested object can be built from a form.
-  app.useBodyParser('urlencoded', { extended: false, limit: '256kb', verify: refuseMalformedForm });
+  app.useBodyParser('urlencoded', { extended: false, limit: BODY_LIMITS.form, verify: refuseMalformedForm });
   // The office's head-count imports (POST /v1/compliance/figures).
-  app.useBodyParser('text', { type: 'text/csv', limit: '2mb', verify: refuseInvalidUtf8 });
+  app.useBodyParser('text', { type: 'text/csv', limit: BODY_LIMITS.csv, verify: refuseInvalidUtf8 });
   app.useGlobalPipes(new SafeInputPipe(), buildValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();

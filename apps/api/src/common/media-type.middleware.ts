@@ -1,4 +1,5 @@
 import { UnsupportedMediaTypeException } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { isGeoReportRequest } from '../open311/georeport-errors';
 
@@ -10,6 +11,31 @@ const FORM = /^application\/x-www-form-urlencoded$/i;
  * A body in another format (a form, plain text, XML) would reach validation as an empty object and be
  * answered with a list of missing fields; say what is wrong instead. Requests without a body pass.
  */
+/** The largest body each media type may have (the body parsers' limits, bootstrap.ts). */
+export const BODY_LIMITS = { json: 256 * 1024, form: 256 * 1024, calendar: 1024 * 1024, csv: 2 * 1024 * 1024 } as const;
+
+function bodyLimitFor(type: string): number {
+  if (/^text\/calendar$/i.test(type)) return BODY_LIMITS.calendar;
+  if (/^text\/csv$/i.test(type)) return BODY_LIMITS.csv;
+  return BODY_LIMITS.json;
+}
+
+/**
+ * The limit a request announcing `Expect: 100-continue` would exceed with its Content-Length, or null.
+ * Such a client waits for the server's go-ahead before it sends the body: it can be told 413 at once
+ * instead of uploading the whole body first (Node's default answers every one with 100 Continue).
+ */
+export function declaredTooLarge(req: IncomingMessage): number | null {
+  if (!/^100-continue$/i.test(String(req.headers.expect ?? '').trim())) return null;
+  const length = Number(req.headers['content-length']);
+  const limit = bodyLimitFor(
+    String(req.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim(),
+  );
+  return Number.isFinite(length) && length > limit ? limit : null;
+}
+
 export function requireKnownMediaType(req: Request, res: Response, next: NextFunction): void {
   const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
   if (!hasBody || !['POST', 'PUT', 'PATCH'].includes(req.method)) return next();
@@ -20,9 +46,12 @@ export function requireKnownMediaType(req: Request, res: Response, next: NextFun
     // different externalIds became one case; JSON is UTF-8 anyway (RFC 8259).
     return next(new UnsupportedMediaTypeException(`charset ${charset.slice(0, 40)} is not accepted: send the body encoded as UTF-8`));
   }
-  if (ACCEPTED.some((re) => re.test(type))) return next();
+  const limit = declaredTooLarge(req);
+  // As the body parser's own refusal, so the error filter words it alike (and in GeoReport's format there).
+  const tooLarge = () => next(Object.assign(new Error('request entity too large'), { status: 413, type: 'entity.too.large', limit }));
+  if (ACCEPTED.some((re) => re.test(type))) return limit === null ? next() : tooLarge();
   if (isGeoReportRequest(req)) {
-    if (FORM.test(type)) return next();
+    if (FORM.test(type)) return limit === null ? next() : tooLarge();
     // Through the error filter, which answers in GeoReport's error format there.
     return next(
       new UnsupportedMediaTypeException(
