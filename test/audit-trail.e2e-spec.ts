@@ -91,6 +91,15 @@ describe('the tamper-evident audit trail', () => {
     const [ev] = await engine.query<{ event_id: string }>(`SELECT event_id::text FROM audit_seals WHERE seq = 11`);
     expect(await verify(`?fromId=${ev.event_id}`)).toMatchObject({ ok: true, checked: hi - 10 });
     expect((await engine.http().get('/v1/audits/verify?fromSeq=5&toSeq=4').set(bearer(auditor))).status).toBe(400);
+    // A range past the last position ends there (an 18-digit toSeq paged through empty positions for
+    // hours); one that starts past it is refused.
+    expect(await verify('?fromSeq=11&toSeq=999999999999999999')).toMatchObject({ ok: true, checked: hi - 10, toSeq: String(hi) });
+    const past = await engine
+      .http()
+      .get(`/v1/audits/verify?fromSeq=${hi + 1000}`)
+      .set(bearer(auditor));
+    expect(past.status).toBe(400);
+    expect((past.body as { message: string }).message).toBe(`fromSeq ${hi + 1000} is past the chain's last position (${hi})`);
 
     const links = await engine.query<{ broken: number; gaps: number }>(
       `SELECT count(*) FILTER (WHERE before IS NOT NULL AND prev_hash <> before)::int AS broken,

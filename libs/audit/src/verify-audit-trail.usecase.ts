@@ -100,7 +100,13 @@ export class VerifyAuditTrail {
         : q.fromId !== undefined
           ? await this.seqOf(q.fromId, 'fromId')
           : 1n;
-    const toSeq = q.toSeq !== undefined ? parsePosition(q.toSeq, 'toSeq') : q.toId !== undefined ? await this.seqOf(q.toId, 'toId') : lastSeq;
+    if (q.fromSeq !== undefined && fromSeq > lastSeq) {
+      throw new ValidationError(`fromSeq ${fromSeq} is past the chain's last position (${lastSeq})`, ['fromSeq']);
+    }
+    // No further than the last position: the walk pages through every position of its range, and a
+    // toSeq of 18 digits kept PostgreSQL busy for hours on a chain of a few thousand events.
+    const asked = q.toSeq !== undefined ? parsePosition(q.toSeq, 'toSeq') : q.toId !== undefined ? await this.seqOf(q.toId, 'toId') : lastSeq;
+    const toSeq = asked > lastSeq ? lastSeq : asked;
     if (toSeq < fromSeq && (q.toSeq !== undefined || q.toId !== undefined)) {
       throw new ValidationError(`the range ends (position ${toSeq}) before it starts (position ${fromSeq})`, [q.toSeq !== undefined ? 'toSeq' : 'toId']);
     }
