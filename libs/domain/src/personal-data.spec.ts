@@ -20,6 +20,20 @@ describe(maskContactsInText.name, () => {
     expect(masked).toBe(maskPhone(phone));
   });
 
+  it.each([
+    ['0084 from abroad', '0084912345678', '00*********78'],
+    ['no-break spaces', '0\u00a0912\u00a0345\u00a0678', '09******78'],
+    ['non-breaking hyphens', '0912\u2011345\u2011678', '09******78'],
+    ['full-width digits', '\uff10\uff19\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18', '09******78'],
+    ['zero-width spaces', '0912\u200b345\u200b678', '09******78'],
+  ])('masks a number written with %s', (_how, phone, masked) => {
+    expect(maskContactsInText(`Liên hệ ${phone} nhé.`)).toBe(`Liên hệ ${masked} nhé.`);
+  });
+
+  it('masks an e-mail address with a zero-width space in it, and shows the text without such characters', () => {
+    expect(maskContactsInText('Thư: lan.hoang\u200b@example.vn, Nguy\u202eễn')).toBe(`Thư: ${maskEmail('lan.hoang@example.vn')}, Nguyễn`);
+  });
+
   it('leaves identifiers alone: UUIDs and ISO times in event data are not phone numbers', () => {
     for (const id of [
       'a1b2c3d4-0123-4567-89ab-cdef01234567',
@@ -62,6 +76,9 @@ describe('normalisePhone', () => {
     ['+84 912 345 678', '0912345678'],
     ['84912345678', '0912345678'],
     ['024 3825 1234', '02438251234'],
+    ['0084912345678', '0912345678'],
+    ['0084 912 345 678', '0912345678'],
+    ['\uff10\uff19\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18', '0912345678'],
   ])('reads %s as %s', (given, expected) => expect(normalisePhone(given)).toBe(expected));
 
   it.each([null, '', '12345', 'not a phone', '0912345678901234'])('finds no number in %p', (given) => expect(normalisePhone(given)).toBeNull());

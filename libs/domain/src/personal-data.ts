@@ -31,7 +31,8 @@ export function maskEmail(email: string | null): string | null {
  */
 // A number is not followed by a letter or digit either: inside an identifier (a UUID's hex groups
 // look like '0123-4567-89ab') a run of digits is not a phone number.
-const PHONE_IN_TEXT = /(?<![\p{L}\p{N}+])(?:\(?\+84\)?|84|\(?0)(?:[ .)-]{0,2}\d){9,10}(?![\p{L}\p{N}])/gu;
+// 0084 is +84 dialled from abroad; any dash (a non-breaking hyphen U+2011 too, \p{Pd}) separates.
+const PHONE_IN_TEXT = /(?<![\p{L}\p{N}+])(?:\(?(?:\+|00)84\)?|84|\(?0)(?:[ .)\p{Pd}]{0,2}\d){9,10}(?![\p{L}\p{N}])/gu;
 const EMAIL_IN_TEXT = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}/gu;
 
 /**
@@ -43,7 +44,20 @@ export function maskContactsInText(text: string): string;
 export function maskContactsInText(text: string | null): string | null;
 export function maskContactsInText(text: string | null): string | null {
   if (!text) return text;
-  return text.replace(EMAIL_IN_TEXT, (m) => maskEmail(m)!).replace(PHONE_IN_TEXT, (m) => maskPhone(m)!);
+  return foldForMatching(text)
+    .replace(EMAIL_IN_TEXT, (m) => maskEmail(m)!)
+    .replace(PHONE_IN_TEXT, (m) => maskPhone(m)!);
+}
+
+/**
+ * The text as the masks read it, and as a reader without contact rights gets it: format characters
+ * (zero-width spaces, direction marks: \p{Cf}) removed and compatibility forms folded (NFKC: full-width
+ * digits to ASCII, a no-break space to a space). Written with those, `0912\u200b345\u200b678`,
+ * `０９１２３４５６７８` and `0 912 345 678` (no-break spaces) were shown unmasked. Vietnamese letters are
+ * the same in NFKC as in the NFC they are stored in.
+ */
+function foldForMatching(text: string): string {
+  return text.replace(/\p{Cf}/gu, '').normalize('NFKC');
 }
 
 /**
@@ -72,12 +86,14 @@ export function answerProblem(answer: string): string | null {
 
 /**
  * A phone number as one key, whichever way it was written: digits only, the international prefix
- * (+84, 84) read as the national 0. Null when what remains is not 9 to 11 digits. Used to find a
+ * (+84, 84, 0084) read as the national 0; full-width digits read as digits. Null when what remains is not 9 to 11 digits. Used to find a
  * caller's cases by exact match (never a partial one).
  */
 export function normalisePhone(phone: string | null | undefined): string | null {
   if (!phone) return null;
-  let digits = phone.replace(/\D/g, '');
+  let digits = phone.normalize('NFKC').replace(/\D/g, '');
+  // 0084: +84 as dialled from abroad.
+  if (digits.startsWith('0084') && digits.length >= 13) digits = digits.slice(2);
   if (digits.startsWith('84') && digits.length >= 11) digits = `0${digits.slice(2)}`;
   return /^\d{9,11}$/.test(digits) ? digits : null;
 }
