@@ -8002,6 +8002,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description no case with that caseId */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {

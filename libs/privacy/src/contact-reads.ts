@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
-import { isUuid, ValidationError } from '@fr/domain';
+import { isUuid, NotFoundError, ValidationError } from '@fr/domain';
 import { execute, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
 import { contactHash } from './contact-hash';
@@ -130,6 +130,8 @@ export class ContactReads {
   /** An investigator's export is itself recorded: who asked, by what (never the phone or e-mail asked for). */
   async export(actor: string, f: ContactReadFilter): Promise<{ items: ContactReadView[]; readers: ReaderView[] }> {
     return this.ds.transaction(async (m: EntityManager) => {
+      // The export's audit event names the case: one that does not exist is a 404, not a broken reference.
+      if (f.caseId && (await selectRows(m, `SELECT 1 FROM cases WHERE id = $1::uuid`, [f.caseId])).length === 0) throw new NotFoundError('case', f.caseId);
       const result = await this.list(f, m);
       await writeAuditEvent(m, {
         caseId: f.caseId ?? null,

@@ -26,7 +26,7 @@ export class PrivacyReadsController {
     summary: "Reads of a case's or a citizen's contact details: who, when, which case, and every officer who read them (by phone or e-mail: ADMIN only)",
   })
   @ApiOkResponse({ content: { 'application/json': { schema: { $ref: getSchemaPath(ContactReadsDto) } }, ...CSV } })
-  @ApiErrors(400)
+  @ApiErrors(400, { 404: 'no case with that caseId' })
   async list(
     @CurrentOfficer() officer: AuthenticatedOfficer,
     @Query() q: ContactReadsQueryDto,
