@@ -112,6 +112,10 @@ describe("citizens' data: records of reads and subject requests through their ch
     // Another channel does not see it; a request needs a phone or an e-mail.
     expect((await engine.http().get(`/v1/privacy/requests/${answer.id}`).set({ 'X-Api-Key': DEV_KEYS.hotline })).status).toBe(404);
     expect((await request({ kind: 'access' })).status).toBe(400);
+    // An empty list is not "all of them": a deletion meant for no case must not erase every one.
+    const empty = await request({ kind: 'delete', phone: PHONE, trackingCodes: [] });
+    expect(empty.status).toBe(400);
+    expect((empty.body as { message: string }).message).toBe("trackingCodes, when given, lists at least one case; leave it out for all of the citizen's cases");
   });
 
   it('corrects the contact details held', async () => {

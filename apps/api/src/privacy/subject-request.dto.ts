@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsEmail, IsIn, IsObject, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsObject, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { SUBJECT_REQUEST_KINDS } from '@fr/privacy';
 import { CitizenDto } from '../intake/feedback.dto';
 import { OptionalField } from '../common/optional-field.decorator';
@@ -27,6 +27,8 @@ export class SubjectRequestDto {
   @ApiPropertyOptional({ type: [String], maxItems: 100, description: "narrows the request to these of the citizen's cases" })
   @OptionalField()
   @IsArray()
+  // An empty list read as "all of them": a deletion meant for no case would have erased every one.
+  @ArrayMinSize(1, { message: "trackingCodes, when given, lists at least one case; leave it out for all of the citizen's cases" })
   @ArrayMaxSize(100)
   @IsString({ each: true })
   @MaxLength(20, { each: true })
