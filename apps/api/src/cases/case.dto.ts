@@ -84,6 +84,8 @@ export class CaseActionDto {
   @OptionalField()
   @IsInt({ message: 'expectedVersion must be an integer' })
   @Min(1)
+  // A version is a PostgreSQL integer; 9007199254740993 arrived as ...992 and was answered as a stale version.
+  @Max(2_147_483_647)
   expectedVersion?: number;
 
   @ApiPropertyOptional({ enum: SEVERITIES, description: 'acknowledge' }) @OptionalField() @IsIn(SEVERITIES) severity?: string;
