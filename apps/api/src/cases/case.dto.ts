@@ -80,7 +80,7 @@ export class ListCasesQueryDto {
 
 /** One body for every action; each action requires its own fields (checked by the use case). */
 export class CaseActionDto {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'the version the caller last read; required except for note' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 2147483647, description: 'the version the caller last read; required except for note' })
   @OptionalField()
   @IsInt({ message: 'expectedVersion must be an integer' })
   @Min(1)
