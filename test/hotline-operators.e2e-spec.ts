@@ -88,6 +88,11 @@ describe('hotline operators', () => {
     const mine = await hotline('op1').get('/cases?phone=%2B84%20912%20888%20777');
     expect(mine.status).toBe(200);
     expect(mine.body).toEqual([{ trackingCode, status: 'assigned', category: 'sidewalk_encroachment', submittedAt: expect.any(String) as unknown }]);
+    // As dialled from abroad (0084), and in full-width digits: the same number.
+    for (const written of ['0084912888777', '\uff10\uff19\uff11\uff12\uff18\uff18\uff18\uff17\uff17\uff17']) {
+      const same = await hotline('op1').get(`/cases?phone=${encodeURIComponent(written)}`);
+      expect(same.body).toEqual(mine.body);
+    }
     // Another operator, another number: nothing, not a near match.
     const other = await hotline('op2').get('/cases?phone=0912888778');
     expect(other.status).toBe(200);
