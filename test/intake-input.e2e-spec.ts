@@ -89,6 +89,18 @@ describe('intake: idempotency and bad input', () => {
     ['a NUL in a code', () => ({ ...valid(), category: 'sanitation\u0000' }), 400, /category must not contain NUL/],
     ['a lone surrogate', () => ({ ...valid(), externalId: 'ab\udc00' }), 400, /externalId is not valid Unicode text/],
     ['a lone surrogate in free text', () => ({ ...valid(), description: 'rác \ud800 thải' }), 400, /description is not valid Unicode/],
+    [
+      'a right-to-left override in a name',
+      () => ({ ...valid(), citizen: { name: 'Nguyễn \u202eVăn' } }),
+      400,
+      /^citizen\.name must not contain bidirectional control characters/,
+    ],
+    [
+      'a bidi isolate in free text',
+      () => ({ ...valid(), description: 'Rác thải \u2067ở ngõ 5\u2069 chưa được thu gom.' }),
+      400,
+      /^description must not contain bidirectional/,
+    ],
     ['attachments that are not objects', () => ({ ...valid(), attachments: [[]] }), 400, /each attachment must be an object/],
     ['a week date that no clock can read', () => ({ ...valid(), submittedAt: '2026-W01-1' }), 400, /submittedAt must be an ISO 8601 date-time/],
     ['a date past 2100', () => ({ ...valid(), submittedAt: '9999-12-31T23:59:59Z' }), 400, /submittedAt must be between the years 2000 and 2099/],

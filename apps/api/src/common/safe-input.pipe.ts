@@ -1,6 +1,12 @@
 import { ArgumentMetadata, BadRequestException, Injectable, PipeTransform } from '@nestjs/common';
 
 const MAX_DEPTH = 16;
+/**
+ * Bidirectional embedding, override and isolate controls: with them a name or description displays
+ * differently from what it says (`Nguyễn \u202eVăn`, the "Trojan Source" trick), in the office's
+ * screens and in exports. Vietnamese text never needs them. Zero-width joiners stay (emoji use them).
+ */
+const BIDI_CONTROL = /[\u202A-\u202E\u2066-\u2069]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /**
  * Keys that every object inherits (`__proto__`, `constructor`, `hasOwnProperty`, ...). The validator's
@@ -13,7 +19,8 @@ const PROTOTYPE_KEYS = new Set(Object.getOwnPropertyNames(Object.prototype));
  * Runs before validation on every body, query and path parameter. PostgreSQL cannot store NUL in
  * text, lone UTF-16 surrogates cannot be encoded as UTF-8 (they would be stored as U+FFFD, or refused
  * inside jsonb), deeply nested JSON only serves to exhaust the validator's stack, and inherited keys
- * slip past the whitelist: all four are refused here with 400, naming where they were found.
+ * slip past the whitelist, and bidirectional controls disguise text: all are refused here with 400,
+ * naming where they were found.
  */
 @Injectable()
 export class SafeInputPipe implements PipeTransform {
@@ -39,6 +46,8 @@ function inspect(value: unknown, path: string, depth: number): string | null {
     const what = path || 'the request';
     if (value.includes('\u0000')) return `${what} must not contain NUL characters`;
     if (LONE_SURROGATE.test(value)) return `${what} is not valid Unicode text (it contains a lone surrogate)`;
+    if (BIDI_CONTROL.test(value))
+      return `${what} must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069): they make text display differently from what it says`;
     return null;
   }
   if (value === null || typeof value !== 'object') return null;
