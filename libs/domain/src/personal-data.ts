@@ -57,7 +57,11 @@ export function maskContactsInText(text: string | null): string | null {
  * the same in NFKC as in the NFC they are stored in.
  */
 function foldForMatching(text: string): string {
-  return text.replace(/\p{Cf}/gu, '').normalize('NFKC');
+  return withoutFormatCharacters(text).normalize('NFKC');
+}
+
+function withoutFormatCharacters(text: string): string {
+  return text.replace(/\p{Cf}/gu, '');
 }
 
 /**
@@ -66,7 +70,7 @@ function foldForMatching(text: string): string {
  * enough, and a description of nothing but them was not blank.
  */
 export function visibleText(text: string): string {
-  return text.replace(/\p{Cf}/gu, '').trim();
+  return withoutFormatCharacters(text).trim();
 }
 
 /**

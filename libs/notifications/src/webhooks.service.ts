@@ -135,7 +135,7 @@ export class Webhooks {
     if (!hook) throw new NotFoundError('webhook', webhookId);
     const rows = await selectRows<DeliveryListRow>(
       this.ds,
-      `SELECT id::text AS id, event_key, message_id::text AS message_id, status, attempts, last_error, created_at, delivered_at FROM deliveries
+      `${DELIVERY_SELECT}
         WHERE kind = 'webhook' AND target = $1 AND ($2::text IS NULL OR status = $2) ORDER BY deliveries.id DESC LIMIT 200`,
       [webhookId, status ?? null],
     );
@@ -171,11 +171,7 @@ export class Webhooks {
       await writeOutbox(m, { queue: QUEUE_OF[JobName.Redeliver], name: JobName.Redeliver, jobId: jobIdFor(JobName.Redeliver, payload), payload });
       await writeAuditEvent(m, { caseId: null, actor: `officer:${actorId}`, action: 'webhook_redelivery', data: { webhookId, deliveryId, was: d.status } });
     });
-    const row = await selectRow<DeliveryListRow>(
-      this.ds,
-      `SELECT id::text AS id, event_key, message_id::text AS message_id, status, attempts, last_error, created_at, delivered_at FROM deliveries WHERE id = $1::bigint`,
-      [deliveryId],
-    );
+    const row = await selectRow<DeliveryListRow>(this.ds, `${DELIVERY_SELECT} WHERE id = $1::bigint`, [deliveryId]);
     return deliveryView(row!);
   }
 
@@ -271,6 +267,9 @@ export class Webhooks {
     return chosen;
   }
 }
+
+/** A delivery as deliveryView reads it. */
+const DELIVERY_SELECT = `SELECT id::text AS id, event_key, message_id::text AS message_id, status, attempts, last_error, created_at, delivered_at FROM deliveries`;
 
 function deliveryView(r: DeliveryListRow) {
   return {
