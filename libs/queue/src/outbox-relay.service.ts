@@ -153,13 +153,18 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
    * One round trip a pass fewer than a locking read and a delete, and no lock record per row in the
    * WAL. `o.id`, not `id`, in ORDER BY: an output column named id would sort as text (10 before 9) by
    * a sequential scan of the whole table (17.7 ms a pass in the SLA bench, against a walk of the key).
+   * The taken ids are deleted by `= ANY (ARRAY(...))`, a lookup of each in the key: `IN (SELECT ...)`
+   * let the planner, which takes the batch at its LIMIT (500), hash-join a sequential scan of the
+   * whole table, dead rows included, on every pass (153 blocks on the kept database of a 2,000-case
+   * bench run, 24 by the key; 167 blocks a pass in its paced run, 56 after; pg_stat_statements,
+   * 2026-12-04). Not prepared: a generic plan made while the outbox is nearly empty scans and sorts
+   * it, and keeps doing so as the table and its dead rows grow (195 blocks a pass when tried).
    */
   private async take(m: EntityManager, only?: { jobNames: string[] } | { ids: string[] }): Promise<OutboxRow[]> {
     const where = !only ? '' : 'jobNames' in only ? 'WHERE o.job_name = ANY($2::text[])' : 'WHERE o.id = ANY($2::bigint[])';
     const taken = await selectRows<OutboxRow>(
       m,
-      `WITH taken AS MATERIALIZED (SELECT o.id FROM outbox o ${where} ORDER BY o.id LIMIT $1 FOR UPDATE SKIP LOCKED)
-       DELETE FROM outbox WHERE id IN (SELECT taken.id FROM taken)
+      `DELETE FROM outbox WHERE id = ANY (ARRAY(SELECT o.id FROM outbox o ${where} ORDER BY o.id LIMIT $1 FOR UPDATE SKIP LOCKED))
        RETURNING id::text AS id, queue, job_name, job_id, payload, delay_ms, (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms`,
       only ? [this.config.relayBatchSize, 'jobNames' in only ? only.jobNames : only.ids] : [this.config.relayBatchSize],
     );
