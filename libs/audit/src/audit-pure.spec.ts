@@ -111,11 +111,22 @@ describe(parsePeriod.name, () => {
   });
 
   it('says which end is wrong', () => {
-    expect(() => parsePeriod('2025-02-30', '2025-03-01')).toThrow(/from is not a real date/);
+    expect(() => parsePeriod('2025-02-30', '2025-03-01')).toThrow(/from '2025-02-30' is not a real date/);
     expect(() => parsePeriod('2025-03-01', 'yesterday')).toThrow(/^to must be a date/);
     expect(() => parsePeriod('2025-03-02', '2025-03-01')).toThrow(/to must be after from/);
     expect(() => parsePeriod(undefined, '2025-03-01')).toThrow(/from is required/);
     expect(() => parsePeriod('2015-01-01', '2025-03-01')).toThrow(/five years/);
+  });
+
+  it('takes the dates and times the rest of the API takes: a real day, in 2000-2099', () => {
+    // Date.parse rolled 30 February over to 2 March.
+    expect(() => parsePeriod('2025-02-30T10:00:00Z', '2025-03-05')).toThrow(/from '2025-02-30T10:00:00Z' is not a real date and time/);
+    expect(() => parsePeriod('1999-12-01', '2000-03-01')).toThrow(/from must be between the years 2000 and 2099/);
+    expect(() => parsePeriod('2025-03-01', '2025-03-02T25:00:00+07:00')).toThrow(/to '2025-03-02T25:00:00\+07:00' is not a real date and time/);
+    expect(parsePeriod('2025-03-01T08:00:00.1234567+0700', '2025-03-01')).toEqual({
+      from: new Date('2025-03-01T01:00:00.123Z'),
+      to: new Date('2025-03-01T17:00:00Z'),
+    });
   });
 });
 

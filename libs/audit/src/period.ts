@@ -1,4 +1,4 @@
-import { ValidationError, VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
+import { dayOrInstantProblem, readDayOrInstant, ValidationError, VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
 
 /** [from, to): the instants a report covers. */
 export interface Period {
@@ -6,20 +6,14 @@ export interface Period {
   to: Date;
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 86_400_000;
 
 function instant(raw: string, field: string, endOfDay: boolean): Date {
-  if (DATE.test(raw)) {
-    // A calendar date is a Vietnamese day: from its local midnight, or (for `to`) through its end.
-    const ms = Date.parse(`${raw}T00:00:00Z`);
-    if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== raw) throw new ValidationError(`${field} is not a real date`, [field]);
-    return new Date(ms - VIETNAM_UTC_OFFSET_MS + (endOfDay ? DAY_MS : 0));
-  }
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(raw) || Number.isNaN(Date.parse(raw))) {
-    throw new ValidationError(`${field} must be a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset`, [field]);
-  }
-  return new Date(raw);
+  const problem = dayOrInstantProblem(field, raw, 'a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh)');
+  if (problem) throw new ValidationError(problem, [field]);
+  const read = readDayOrInstant(raw);
+  // A calendar date is a Vietnamese day: from its local midnight, or (for `to`) through its end.
+  return 'day' in read ? new Date(read.day.getTime() - VIETNAM_UTC_OFFSET_MS + (endOfDay ? DAY_MS : 0)) : read.instant;
 }
 
 /**

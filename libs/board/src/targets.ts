@@ -3,7 +3,9 @@ import { DataSource, EntityManager } from 'typeorm';
 import {
   ComplianceTarget,
   ConflictError,
+  dayOrInstantProblem,
   NotFoundError,
+  readDayOrInstant,
   TARGET_KINDS,
   TargetKind,
   UNIT_KINDS,
@@ -32,24 +34,19 @@ export interface TargetInput {
 
 export type TargetChanges = Partial<Omit<TargetInput, 'id' | 'kind'>>;
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 const ID = /^[a-z0-9][a-z0-9_.-]{0,39}$/;
 
 /** A date names a Vietnamese day: a deadline ends with it, a start begins with it. */
 export function parseInstant(raw: string, field: string, edge: 'start' | 'end', problems: string[]): Date | null {
-  if (DATE.test(raw)) {
-    const ms = Date.parse(`${raw}T00:00:00Z`);
-    if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== raw) {
-      problems.push(`${field} '${raw}' is not a real date`);
-      return null;
-    }
-    const day = Math.round(ms / 86_400_000);
-    return vnDayStart(edge === 'end' ? day + 1 : day);
+  const problem = dayOrInstantProblem(field, raw, 'a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh)');
+  if (problem) {
+    problems.push(problem);
+    return null;
   }
-  if (DATE_TIME.test(raw) && !Number.isNaN(Date.parse(raw))) return new Date(raw);
-  problems.push(`${field} must be a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset, got '${raw}'`);
-  return null;
+  const read = readDayOrInstant(raw);
+  if ('instant' in read) return read.instant;
+  const day = Math.round(read.day.getTime() / 86_400_000);
+  return vnDayStart(edge === 'end' ? day + 1 : day);
 }
 
 const isInt = (v: unknown, min: number, max: number) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;

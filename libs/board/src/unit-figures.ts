@@ -92,34 +92,6 @@ const CSV_COLUMNS: FieldNames = { kind: 'kind', total: 'total', withAccount: 'wi
 const CSV_HEADER = ['unit_code', 'kind', 'total', 'with_account', 'as_of'];
 
 const MAX_COUNT = 10_000_000;
-const DATE_PARTS = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?/;
-
-/**
- * asOf as the API's other dates take it (dayOrInstantProblem in apps/api): parseInstant alone let
- * Date.parse roll 2026-02-30T10:00Z over to 2 March, and took 1999 for a real year. A day is bounded
- * by its year as written, a date-time by its instant.
- */
-function asOfOf(raw: string, field: string, problems: string[]): Date | null {
-  const parts = DATE_PARTS.exec(raw);
-  if (parts) {
-    const [year, month, date, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(parts[i] ?? 0));
-    const day = new Date(0);
-    day.setUTCFullYear(year, month - 1, date);
-    if (day.getUTCFullYear() !== year || day.getUTCMonth() !== month - 1 || day.getUTCDate() !== date || hour > 23 || minute > 59 || second > 59) {
-      problems.push(`${field} '${raw}' is not a real date`);
-      return null;
-    }
-  }
-  const at = parseInstant(raw, field, 'start', problems);
-  if (!at) return null;
-  const outside =
-    parts?.[0] === raw ? Number(parts[1]) < 2000 || Number(parts[1]) > 2099 : at.getTime() < Date.UTC(2000, 0, 1) || at.getTime() >= Date.UTC(2100, 0, 1);
-  if (outside) {
-    problems.push(`${field} must be between the years 2000 and 2099, got '${raw}'`);
-    return null;
-  }
-  return at;
-}
 
 /**
  * A count as the CSV writes it: digits only. Number() read `1e3` as 1000, `0x10` as 16 and an empty
@@ -153,7 +125,7 @@ function problemsOf(f: FigureFields, now: Date, where = '', names = JSON_FIELDS)
     if (!Number.isInteger(f.withAccount) || f.withAccount < 0) problems.push(`${where}${names.withAccount} must be an integer of at least 0`);
     else if (totalOk && f.withAccount > f.total!) problems.push(`${where}${names.withAccount} (${f.withAccount}) must not exceed ${names.total} (${f.total})`);
   }
-  const asOf = typeof f.asOf === 'string' ? asOfOf(f.asOf, `${where}${names.asOf}`, problems) : null;
+  const asOf = typeof f.asOf === 'string' ? parseInstant(f.asOf, `${where}${names.asOf}`, 'start', problems) : null;
   if (typeof f.asOf !== 'string') problems.push(`${where}${names.asOf} is required`);
   if (asOf && asOf.getTime() > now.getTime()) problems.push(`${where}${names.asOf} must not be in the future`);
   return { asOf, problems };

@@ -13,3 +13,4 @@ export * from './compliance';
 export * from './reorganisation';
 export * from './duplicates';
 export * from './json';
+export * from './instant';

@@ -1,4 +1,4 @@
-import { dayOrInstantProblem, instantProblem } from './text.decorators';
+import { dayOrInstantProblem, instantProblem } from './instant';
 
 describe(instantProblem.name, () => {
   it.each([

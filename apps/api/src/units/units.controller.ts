@@ -1,9 +1,8 @@
 import { Body, Controller, Get, Param, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { ValidationError } from '@fr/domain';
+import { dayOrInstantProblem, ValidationError } from '@fr/domain';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { DesignateUnitOfficers, GetUnitCoverage, ListUnits } from '@fr/directory';
-import { dayOrInstantProblem } from '../common/text.decorators';
 import { ApiErrors } from '../common/error.dto';
 import { CoverageGapDto, DesignationDto, DesignationResultDto, UnitDto } from './unit.dto';
 

@@ -1,0 +1,59 @@
+/**
+ * The one rule for dates and times the engine takes from outside (query parameters, request bodies,
+ * CSV and config files): what is wrong with a value, said so the sender can mend it, or null.
+ * Kept here, not in the API, because the libraries that read files (the board's head counts and
+ * targets, the audit's periods) take the same values and must refuse the same mistakes.
+ */
+
+export const INSTANT_SHAPE = 'an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00';
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-](\d{2}):?(\d{2}))$/i;
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function isRealDay(year: number, month: number, day: number): boolean {
+  const date = new Date(0);
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0-99 as 1900-1999.
+  date.setUTCFullYear(year, month - 1, day);
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+/**
+ * What is wrong with `value` as an instant, or null: an ISO 8601 date-time with its offset (the API's
+ * times always carry one: a time without it would be read in the server's zone), on a day that exists,
+ * between 2000 and 2099. `Date.parse` alone took 2026-02-30 for 2 March and a bare date for midnight UTC.
+ * `shape` is what the message asks for when the value does not look like one.
+ */
+export function instantProblem(name: string, value: unknown, shape = INSTANT_SHAPE): string | null {
+  const m = typeof value === 'string' ? INSTANT.exec(value) : null;
+  if (!m) return `${name} must be ${shape}`;
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0));
+  const realDay = isRealDay(year, month, day);
+  // Offsets in use run from -12:00 to +14:00.
+  const offset = m[8].toUpperCase() === 'Z' ? 0 : (m[8][0] === '-' ? -1 : 1) * (Number(m[9]) * 60 + Number(m[10]));
+  // Dates here count no leap seconds (nor does Date): a :60 is named rather than called unreal.
+  if (second === 60 && realDay && hour === 23 && minute === 59) return `${name} '${value as string}' is a leap second; give :59 instead`;
+  if (!realDay || hour > 23 || minute > 59 || second > 59 || Number(m[10] ?? 0) > 59 || offset < -12 * 60 || offset > 14 * 60) {
+    return `${name} '${value as string}' is not a real date and time`;
+  }
+  // The instant, not the local date: 2099-12-31T23:00-12:00 is already 2100 in UTC.
+  const instant = Date.UTC(year, month - 1, day, hour, minute, second) - offset * 60_000;
+  if (instant < Date.UTC(2000, 0, 1) || instant >= Date.UTC(2100, 0, 1)) return `${name} must be between the years 2000 and 2099`;
+  return null;
+}
+
+/**
+ * As instantProblem, but a day alone (YYYY-MM-DD, a day that exists, in 2000-2099 as written) is also
+ * accepted. `dayShape` says how the caller reads a day, for the message (a day in Asia/Ho_Chi_Minh).
+ */
+export function dayOrInstantProblem(name: string, value: unknown, dayShape = 'a date (YYYY-MM-DD)'): string | null {
+  const day = typeof value === 'string' ? DAY.exec(value) : null;
+  if (!day) return instantProblem(name, value, `${dayShape} or ${INSTANT_SHAPE}`);
+  const [year, month, date] = [1, 2, 3].map((i) => Number(day[i]));
+  if (!isRealDay(year, month, date)) return `${name} '${value as string}' is not a real date`;
+  if (year < 2000 || year > 2099) return `${name} must be between the years 2000 and 2099`;
+  return null;
+}
+
+/** A value dayOrInstantProblem accepted: the day it names (its UTC midnight), or the instant. */
+export function readDayOrInstant(value: string): { day: Date } | { instant: Date } {
+  return DAY.test(value) ? { day: new Date(`${value}T00:00:00Z`) } : { instant: new Date(value) };
+}
