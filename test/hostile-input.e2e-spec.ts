@@ -142,6 +142,17 @@ describe('hostile input', () => {
     expect(errorOf(res).message).toContain(message);
   });
 
+  it('refuses a one-value query parameter given twice with one message; a list parameter takes repeats', async () => {
+    const twice = await engine.http().get('/v1/cases?limit=100&limit=5').set(bearer(tokens['hi.supervisor']));
+    expect(twice.status).toBe(400);
+    expect(errorOf(twice).message).toBe('query parameter limit is given more than once; give it once');
+    const units = await engine.http().get('/v1/units?at=2026-01-01&at=2026-02-01').set(bearer(tokens['hi.supervisor']));
+    expect(units.status).toBe(400);
+    expect(errorOf(units).message).toBe('query parameter at is given more than once; give it once');
+    const statuses = await engine.http().get('/v1/cases?status=assigned&status=triage&limit=5').set(bearer(tokens['hi.supervisor']));
+    expect(statuses.status).toBe(200);
+  });
+
   it('answers a known path asked with another method 405 with Allow (OPTIONS: 204 with Allow), and an unknown path 404', async () => {
     const put = await engine.http().put('/v1/feedback').set(KEY).send(valid());
     expect(put.status).toBe(405);

@@ -30,6 +30,10 @@ export class SafeInputPipe implements PipeTransform {
     if (meta.type === 'body' && Array.isArray(value) && meta.metatype && meta.metatype !== Array && meta.metatype !== Object) {
       throw new BadRequestException('the request body must be a JSON object, not an array');
     }
+    if (meta.type === 'query') {
+      const repeated = repeatedScalar(value, meta);
+      if (repeated) throw new BadRequestException(`query parameter ${repeated} is given more than once; give it once`);
+    }
     const problem = inspect(value, meta.data ?? '', 0);
     if (problem) throw new BadRequestException(problem);
     return value;
@@ -39,6 +43,23 @@ export class SafeInputPipe implements PipeTransform {
   problemIn(value: unknown, path: string): string | null {
     return inspect(value, path, 0);
   }
+}
+
+/**
+ * A parameter given twice (`?limit=100&limit=5`) arrives as an array. Where the DTO declares one
+ * value, the validator answered with two messages that contradict each other ("must be an integer",
+ * "must not be greater than 100"); only the DTO's array fields (their declared type, emitted by
+ * TypeScript) take repeats. Unknown parameters are left to the whitelist, which names them.
+ */
+function repeatedScalar(value: unknown, meta: ArgumentMetadata): string | null {
+  if (meta.data) return Array.isArray(value) && meta.metatype !== Array ? meta.data : null;
+  if (value === null || typeof value !== 'object' || typeof meta.metatype !== 'function') return null;
+  for (const [k, v] of Object.entries(value)) {
+    if (!Array.isArray(v)) continue;
+    const declared: unknown = Reflect.getMetadata('design:type', meta.metatype.prototype as object, k);
+    if (declared !== undefined && declared !== Array) return k.slice(0, 40);
+  }
+  return null;
 }
 
 function inspect(value: unknown, path: string, depth: number): string | null {
