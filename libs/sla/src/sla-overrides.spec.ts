@@ -39,4 +39,11 @@ describe('SLA overrides per category and unit', () => {
     expect(sut.resolveClock(at, 'urgent', { category: 'food_safety_health', unit: 'Y_TE' }).minutes).toBe(240);
     expect(sut.resolveClock(at, 'normal').minutes).toBe(5 * 480);
   });
+
+  it('warns before a short stage ends: 75% of two minutes is 90 s, not rounded up to the deadline', () => {
+    const clock = { stage: 'receive' as const, startedAt: at, minutes: 2, extensionMinutes: 0, unit: null };
+    const { dueAt, warnAt } = sut.deadlines(clock, []);
+    expect(dueAt).toEqual(new Date('2026-12-01T01:02:00Z'));
+    expect(warnAt).toEqual(new Date('2026-12-01T01:01:30Z'));
+  });
 });

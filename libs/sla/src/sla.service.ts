@@ -90,7 +90,8 @@ export class SlaService implements OnModuleInit, OnModuleDestroy {
     const total = clock.minutes + clock.extensionMinutes;
     return {
       dueAt: computeDueAt(this.calendarFor(clock.unit), clock.startedAt, total, pauses),
-      warnAt: computeDueAt(this.calendarFor(clock.unit), clock.startedAt, Math.round(total * this.policy.warnAt), pauses),
+      // Not rounded to whole minutes: a two-minute stage's warning (1.5 min) rounded up to its deadline.
+      warnAt: computeDueAt(this.calendarFor(clock.unit), clock.startedAt, total * this.policy.warnAt, pauses),
     };
   }
 }
