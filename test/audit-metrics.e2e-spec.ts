@@ -422,6 +422,15 @@ describe('unit metrics against a hand-computed fixture', () => {
     expect(errorOf(bad).message).toMatch(/from/);
     expect((await get('AUDITOR', '/v1/audits/units?from=2025-03-14&to=2025-03-03')).status).toBe(400);
     expect((await get('AUDITOR', '/v1/audits/units?to=2025-03-14')).status).toBe(400);
+    // Both ends at once: a bad from and a missing to.
+    const both = await get('AUDITOR', '/v1/audits/units?from=x');
+    expect(both.status).toBe(400);
+    expect(errorOf(both).message).toMatch(/from must be a date \(YYYY-MM-DD, a day in Asia\/Ho_Chi_Minh\) or an ISO 8601 date-time/);
+    expect(errorOf(both).message).toMatch(/to is required/);
+    expect(errorOf(bad).message).toMatch(/from '2025-03-32' is not a real date/);
+    const rolled = await get('AUDITOR', '/v1/audits/cases?from=2025-02-30T10:00:00Z&to=2025-03-14');
+    expect(rolled.status).toBe(400);
+    expect(errorOf(rolled).message).toMatch(/from '2025-02-30T10:00:00Z' is not a real date and time/);
   });
 
   it('the fixture joined the chain like any writer: the trail still verifies', async () => {

@@ -115,6 +115,9 @@ describe(parsePeriod.name, () => {
     expect(() => parsePeriod('2025-03-01', 'yesterday')).toThrow(/^to must be a date/);
     expect(() => parsePeriod('2025-03-02', '2025-03-01')).toThrow(/to must be after from/);
     expect(() => parsePeriod(undefined, '2025-03-01')).toThrow(/from is required/);
+    expect(() => parsePeriod('x', undefined)).toThrow(
+      'from must be a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00; to is required',
+    );
     expect(() => parsePeriod('2015-01-01', '2025-03-01')).toThrow(/five years/);
   });
 

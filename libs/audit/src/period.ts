@@ -8,9 +8,12 @@ export interface Period {
 
 const DAY_MS = 86_400_000;
 
-function instant(raw: string, field: string, endOfDay: boolean): Date {
+function instant(raw: string, field: string, endOfDay: boolean, problems: { field: string; message: string }[]): Date | null {
   const problem = dayOrInstantProblem(field, raw, 'a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh)');
-  if (problem) throw new ValidationError(problem, [field]);
+  if (problem) {
+    problems.push({ field, message: problem });
+    return null;
+  }
   const read = readDayOrInstant(raw);
   // A calendar date is a Vietnamese day: from its local midnight, or (for `to`) through its end.
   return 'day' in read ? new Date(read.day.getTime() - VIETNAM_UTC_OFFSET_MS + (endOfDay ? DAY_MS : 0)) : read.instant;
@@ -19,12 +22,24 @@ function instant(raw: string, field: string, endOfDay: boolean): Date {
 /**
  * `from` and `to` as the API takes them: dates cover whole days (to inclusive), date-times are
  * exact instants (to exclusive). At most five years, so a typo does not scan the whole history.
+ * What is wrong with both ends is said at once (`from=x` without `to` named only the missing `to`).
  */
 export function parsePeriod(from: string | undefined, to: string | undefined): Period {
-  if (!from) throw new ValidationError('from is required', ['from']);
-  if (!to) throw new ValidationError('to is required', ['to']);
-  const p = { from: instant(from, 'from', false), to: instant(to, 'to', true) };
-  if (p.to <= p.from) throw new ValidationError('to must be after from', ['to']);
-  if (p.to.getTime() - p.from.getTime() > 5 * 366 * DAY_MS) throw new ValidationError('a period may span at most five years', ['to']);
-  return p;
+  const problems: { field: string; message: string }[] = [];
+  const read = (raw: string | undefined, field: 'from' | 'to') => {
+    if (raw) return instant(raw, field, field === 'to', problems);
+    problems.push({ field, message: `${field} is required` });
+    return null;
+  };
+  const fromAt = read(from, 'from');
+  const toAt = read(to, 'to');
+  if (!fromAt || !toAt) {
+    throw new ValidationError(
+      problems.map((p) => p.message).join('; '),
+      problems.map((p) => p.field),
+    );
+  }
+  if (toAt <= fromAt) throw new ValidationError('to must be after from', ['to']);
+  if (toAt.getTime() - fromAt.getTime() > 5 * 366 * DAY_MS) throw new ValidationError('a period may span at most five years', ['to']);
+  return { from: fromAt, to: toAt };
 }

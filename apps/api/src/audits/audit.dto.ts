@@ -3,7 +3,7 @@ import { Transform, Type } from 'class-transformer';
 import { IsDefined, IsIn, IsInt, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
 import { MAX_SAMPLE_SIZE } from '@fr/audit';
-import { NoControlChars, NormaliseText } from '../common/text.decorators';
+import { IsDayOrInstant, NoControlChars, NormaliseText } from '../common/text.decorators';
 
 export class VerifyQueryDto {
   @ApiPropertyOptional({ description: 'first position in the sealed chain to check (default: 1)', pattern: '^\\d{1,18}$' })
@@ -41,11 +41,13 @@ export class PeriodQueryDto {
   @ApiProperty({ description: 'start: a date (YYYY-MM-DD, Asia/Ho_Chi_Minh) or an ISO 8601 date-time', example: '2025-01-01' })
   @IsString({ message: 'from is required' })
   @MaxLength(40)
+  @IsDayOrInstant()
   from: string;
 
   @ApiProperty({ description: 'end: a date (inclusive, the whole day) or an ISO 8601 date-time (exclusive)', example: '2025-03-31' })
   @IsString({ message: 'to is required' })
   @MaxLength(40)
+  @IsDayOrInstant()
   to: string;
 
   @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json' })
@@ -58,11 +60,13 @@ export class ExportQueryDto {
   @ApiProperty({ description: 'cases received from: a date (YYYY-MM-DD) or an ISO 8601 date-time', example: '2025-01-01' })
   @IsString({ message: 'from is required' })
   @MaxLength(40)
+  @IsDayOrInstant()
   from: string;
 
   @ApiProperty({ description: 'cases received until: a date (inclusive) or an ISO 8601 date-time (exclusive)', example: '2025-03-31' })
   @IsString({ message: 'to is required' })
   @MaxLength(40)
+  @IsDayOrInstant()
   to: string;
 
   @ApiPropertyOptional({ description: 'only cases this unit owned at some time' })
@@ -87,11 +91,13 @@ export class SampleDto {
   @ApiProperty({ description: 'cases closed from: a date or an ISO 8601 date-time', example: '2025-01-01' })
   @IsString({ message: 'from is required' })
   @MaxLength(40)
+  @IsDayOrInstant()
   from: string;
 
   @ApiProperty({ description: 'cases closed until: a date (inclusive) or an ISO 8601 date-time (exclusive)', example: '2025-03-31' })
   @IsString({ message: 'to is required' })
   @MaxLength(40)
+  @IsDayOrInstant()
   to: string;
 
   @ApiProperty({ type: 'integer', description: 'cases per unit', minimum: 1, maximum: MAX_SAMPLE_SIZE })

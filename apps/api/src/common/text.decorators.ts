@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
 import { registerDecorator, ValidationOptions } from 'class-validator';
-import { instantProblem, visibleText } from '@fr/domain';
+import { dayOrInstantProblem, instantProblem, visibleText } from '@fr/domain';
 
 /** Normalises text to NFC before validation, so length limits count what is stored. */
 export const NormaliseText = () => Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.normalize('NFC') : value));
@@ -41,6 +41,19 @@ export function IsInstant(options?: ValidationOptions) {
       propertyName,
       options: { message: (args) => instantProblem(args.property, args.value) ?? `${args.property} is not a valid instant`, ...options },
       validator: { validate: (value: unknown) => instantProblem(propertyName, value) === null },
+    });
+}
+
+/** A report's end: a day in Asia/Ho_Chi_Minh or an instant, as dayOrInstantProblem describes them. */
+export function IsDayOrInstant(options?: ValidationOptions) {
+  const problem = (name: string, value: unknown) => dayOrInstantProblem(name, value, 'a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh)');
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isDayOrInstant',
+      target: object.constructor,
+      propertyName,
+      options: { message: (args) => problem(args.property, args.value) ?? `${args.property} is not a valid date`, ...options },
+      validator: { validate: (value: unknown) => typeof value !== 'string' || problem(propertyName, value) === null },
     });
 }
 
