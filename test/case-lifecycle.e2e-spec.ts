@@ -273,10 +273,12 @@ describe('handlers work their cases', () => {
     expect(await version(id)).toBe(v + 1);
     // A version no case can have is bad input, not a stale version.
     for (const bad of [2 ** 31, 2 ** 53 + 2, 1e300, 0, '2']) {
-      const r = await act('bk.handler2', id, 'note', { expectedVersion: bad, note: 'ghi chú' });
+      const r = await act('bk.handler2', id, 'note', { expectedVersion: bad, text: 'ghi chú' });
       expect(r.status).toBe(400);
-      expect(errorOf(r).message).toMatch(/expectedVersion/);
+      expect(errorOf(r).message).toMatch(/^expectedVersion must be a whole number from 1 to 2147483647 \(the version last read\), got /);
     }
+    const text = await act('bk.handler2', id, 'note', { expectedVersion: '2', text: 'ghi chú' });
+    expect(errorOf(text).message).toBe("expectedVersion must be a whole number from 1 to 2147483647 (the version last read), got the text '2'");
   });
 
   it('accepts a rating once, only after resolution, and reopens on a low one', async () => {

@@ -14,6 +14,7 @@ import {
   Max,
   MaxLength,
   Min,
+  registerDecorator,
   ValidateNested,
 } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
@@ -78,14 +79,30 @@ export class ListCasesQueryDto {
   limit?: number;
 }
 
+const MAX_VERSION = 2_147_483_647;
+
+function IsVersion() {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isVersion',
+      target: object.constructor,
+      propertyName,
+      options: {
+        message: (args) =>
+          `${args.property} must be a whole number from 1 to ${MAX_VERSION} (the version last read), got ${typeof args.value === 'string' ? `the text '${args.value.slice(0, 20)}'` : JSON.stringify(args.value)?.slice(0, 30)}`,
+      },
+      validator: { validate: (value: unknown) => Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_VERSION },
+    });
+}
+
 /** One body for every action; each action requires its own fields (checked by the use case). */
 export class CaseActionDto {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 2147483647, description: 'the version the caller last read; required except for note' })
   @OptionalField()
-  @IsInt({ message: 'expectedVersion must be an integer' })
-  @Min(1)
-  // A version is a PostgreSQL integer; 9007199254740993 arrived as ...992 and was answered as a stale version.
-  @Max(2_147_483_647)
+  // One rule, one message: with IsInt, Min and Max apart, "2" (a string) was told both that it must be
+  // an integer and that it must not be less than 1. A version is a PostgreSQL integer; 9007199254740993
+  // arrived as ...992 and was answered as a stale version.
+  @IsVersion()
   expectedVersion?: number;
 
   @ApiPropertyOptional({ enum: SEVERITIES, description: 'acknowledge' }) @OptionalField() @IsIn(SEVERITIES) severity?: string;
