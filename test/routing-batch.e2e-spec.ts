@@ -173,6 +173,38 @@ describe(`${RouteCase.name} in batches`, () => {
     }
   });
 
+  it('does not lock a case already routed: a designation change that holds the unit and then moves its cases is not deadlocked', async () => {
+    const [done, fresh] = await Promise.all([submit({ category: 'sidewalk_encroachment' }), submit({ category: 'sidewalk_encroachment' })]);
+    await engine.query(`DELETE FROM outbox WHERE payload->>'caseId' = ANY($1)`, [[done, fresh]]);
+    await sut.executeMany([done]);
+    const [{ unit_code: unit }] = await engine.query<{ unit_code: string }>(`SELECT unit_code FROM cases WHERE id = $1`, [done]);
+    const change = await engine.db.connect();
+    try {
+      // As DesignateUnitOfficers does: the unit first, then the unit's open cases.
+      await change.query('BEGIN');
+      await change.query(`SELECT 1 FROM units WHERE code = $1 FOR NO KEY UPDATE`, [unit]);
+      // The batch asks for the routed case again (a job delivered twice) and for a new one of the same unit.
+      const routing = sut.executeMany([done, fresh]);
+      await waitFor(
+        () =>
+          engine.query(
+            `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM units%FOR SHARE%'`,
+          ),
+        (rows) => rows.length === 1,
+        { what: 'the routing batch to wait for the unit row' },
+      );
+      // Had the batch locked the routed case, this would wait for it while it waits for the unit.
+      await change.query(`UPDATE cases SET updated_at = now() WHERE id = $1`, [done]);
+      await change.query('COMMIT');
+      const results = await routing;
+      expect(results.map((r) => r.changed)).toEqual([false, true]);
+      await expectRoutedOnce([done, fresh]);
+    } finally {
+      await change.query('ROLLBACK').catch(() => undefined);
+      change.release();
+    }
+  });
+
   describe('through the worker', () => {
     afterEach(async () => {
       await engine.stopWorker();

@@ -129,19 +129,20 @@ export class RouteCase {
     const ids = [...new Set(caseIds.map((id) => id.toLowerCase()))].sort();
     // Locked in id order, so two batches sharing a case wait for each other instead of deadlocking.
     // A case routed meanwhile by another batch is re-checked after the wait and left out.
-    // The status is tested here, not in the WHERE: with `status = 'received'` there the planner ANDed
-    // cases_pkey with the partial index of unrouted cases, and read every entry of that index, the
+    // `(status = 'received') IS TRUE`, not `status = 'received'`: the plain test let the planner AND
+    // cases_pkey with the partial index of unrouted cases and read every entry of that index, the
     // cases waiting in a backlog and the dead entries of routed ones until a vacuum (5,492 entries
     // for 3 cases, 2 ms, on the kept bench database of a 2,000-case run; 182 blocks a pass in the
-    // paced run, 14 after, pg_stat_statements, 2026-12-04). FOR UPDATE returns the row as it is
-    // after the wait, so a case routed by another batch meanwhile shows its new status and is left out.
-    const locked = await selectRows<CaseRow & { status: string }>(
+    // paced run, 14 after, pg_stat_statements, 2026-12-04). The test stays in SQL, so a case already
+    // routed or moved is not locked: a version that locked every case asked for and tested the status
+    // in TypeScript deadlocked against a designation change, which holds the unit and waits for the
+    // unit's cases while this held such a case and waited for the unit.
+    const cases = await selectRows<CaseRow>(
       m,
-      `SELECT id, status, tracking_code, category_code, ward_code, address, address_key, lat, lng, received_at FROM cases
-        WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+      `SELECT id, tracking_code, category_code, ward_code, address, address_key, lat, lng, received_at FROM cases
+        WHERE id = ANY($1::uuid[]) AND (status = 'received') IS TRUE ORDER BY id FOR UPDATE`,
       [ids],
     );
-    const cases: CaseRow[] = locked.filter((c) => c.status === 'received');
     const byId = new Map<string, Routed>();
     if (cases.length > 0) {
       let table = await this.routingTable();
