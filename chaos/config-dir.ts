@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 /** The SLA of a chaos run, in minutes of 24/7 working time, so deadlines fall due while the run lasts. */
 export interface ChaosSla {
-  /** Receive stage; the warning falls at 75% of it, rounded to whole minutes (1 minute: warn and level 1 together). */
+  /** Receive stage; the warning falls at 75% of it (1 minute: the warning at 45 s, level 1 at the deadline). */
   receiveMinutes: number;
   level2AfterMinutes: number;
   level3AfterMinutes: number;

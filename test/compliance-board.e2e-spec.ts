@@ -219,10 +219,10 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     ]);
     expect(dates.status).toBe(400);
     const datesMessage = problems(dates);
-    expect(datesMessage).toMatch(/line 2: as_of must be between the years 2000 and 2099/);
+    expect(datesMessage).toMatch(/line 2: as_of must be between the years 2000 and 2099, got '1999-12-01'/);
     expect(datesMessage).toMatch(/line 3: as_of '2026-02-30' is not a real date/);
     expect(datesMessage).toMatch(/line 4: as_of '2026-02-30T10:00:00\+07:00' is not a real date and time/);
-    expect(datesMessage).toMatch(/line 5: as_of must be between the years 2000 and 2099/);
+    expect(datesMessage).toMatch(/line 5: as_of must be between the years 2000 and 2099, got '2000-01-01T06:59:59\+07:00'/);
     expect(datesMessage).toMatch(/line 6: as_of '2026-07-24T24:00:00\+07:00' is not a real date and time/);
     // A unit's own report keeps to the same years.
     const old = await engine.http().put('/v1/units/P_DONG_MAC/headcount').set(as('vp.giamsat')).send({ staff: 50, withAccount: 40, asOf: '1999-12-01' });

@@ -1,4 +1,4 @@
-import { dayOrInstantProblem, readDayOrInstant, ValidationError, VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
+import { dayOrInstantProblem, readDayOrInstant, ValidationError, VIETNAM_DAY_SHAPE, VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
 
 /** [from, to): the instants a report covers. */
 export interface Period {
@@ -9,7 +9,7 @@ export interface Period {
 const DAY_MS = 86_400_000;
 
 function instant(raw: string, field: string, endOfDay: boolean, problems: { field: string; message: string }[]): Date | null {
-  const problem = dayOrInstantProblem(field, raw, 'a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh)');
+  const problem = dayOrInstantProblem(field, raw, { shape: VIETNAM_DAY_SHAPE });
   if (problem) {
     problems.push({ field, message: problem });
     return null;

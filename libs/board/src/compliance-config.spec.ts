@@ -74,14 +74,16 @@ describe(parseTarget.name, () => {
     expect(parseTarget({ id: 'x', kind: 'designation', name: 'X', dueAt: '2026-02-30T10:00:00+07:00' }).problems).toEqual([
       "dueAt '2026-02-30T10:00:00+07:00' is not a real date and time",
     ]);
-    expect(parseTarget({ id: 'x', kind: 'designation', name: 'X', dueAt: '2100-01-01' }).problems).toEqual(['dueAt must be between the years 2000 and 2099']);
+    expect(parseTarget({ id: 'x', kind: 'designation', name: 'X', dueAt: '2100-01-01' }).problems).toEqual([
+      "dueAt must be between the years 2000 and 2099, got '2100-01-01'",
+    ]);
     expect(parseTarget({ id: 'x', kind: 'designation', name: 'X', dueAt: '2026-07-10', everyDays: 3, thresholdPercent: 50 }).problems).toEqual([
       'everyDays is taken only by a notice_cadence target',
       'thresholdPercent is taken only by staff_onboarding and ward_adoption targets',
     ]);
     expect(parseTarget({ id: 'Bad Id', kind: 'notice_cadence', name: 'X', dueAt: '2026-07-10', startsAt: 'soon', everyDays: 3 }).problems).toEqual([
       "id must be 1-40 lower-case letters, digits, '_', '.' or '-', starting with a letter or digit",
-      'startsAt must be a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00',
+      "startsAt must be a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00, got 'soon'",
       'dueAt is not taken by a notice_cadence target: its deadlines follow each notice',
     ]);
   });

@@ -12,6 +12,7 @@ import {
   UnprocessableError,
   ValidationError,
   vnDayStart,
+  VIETNAM_DAY_SHAPE,
 } from '@fr/domain';
 import { execute, selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
 
@@ -38,7 +39,7 @@ const ID = /^[a-z0-9][a-z0-9_.-]{0,39}$/;
 
 /** A date names a Vietnamese day: a deadline ends with it, a start begins with it. */
 export function parseInstant(raw: string, field: string, edge: 'start' | 'end', problems: string[]): Date | null {
-  const problem = dayOrInstantProblem(field, raw, 'a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh)');
+  const problem = dayOrInstantProblem(field, raw, { shape: VIETNAM_DAY_SHAPE, echo: true });
   if (problem) {
     problems.push(problem);
     return null;

@@ -16,15 +16,30 @@ function isRealDay(year: number, month: number, day: number): boolean {
   return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
+/** How a day is read where a day names a Vietnamese day (reports, targets, head counts). */
+export const VIETNAM_DAY_SHAPE = 'a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh)';
+
+export interface DateRuleOptions {
+  /** What the message asks for when the value does not look like a date or a date-time. */
+  shape?: string;
+  /** Say what was given in every message: for files (CSV, YAML), where the value is not in sight. */
+  echo?: boolean;
+}
+
+function given(value: unknown, echo: boolean | undefined): string {
+  if (!echo) return '';
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  return `, got '${text.length > 40 ? `${text.slice(0, 40)}…` : text}'`;
+}
+
 /**
  * What is wrong with `value` as an instant, or null: an ISO 8601 date-time with its offset (the API's
  * times always carry one: a time without it would be read in the server's zone), on a day that exists,
  * between 2000 and 2099. `Date.parse` alone took 2026-02-30 for 2 March and a bare date for midnight UTC.
- * `shape` is what the message asks for when the value does not look like one.
  */
-export function instantProblem(name: string, value: unknown, shape = INSTANT_SHAPE): string | null {
+export function instantProblem(name: string, value: unknown, options: DateRuleOptions = {}): string | null {
   const m = typeof value === 'string' ? INSTANT.exec(value) : null;
-  if (!m) return `${name} must be ${shape}`;
+  if (!m) return `${name} must be ${options.shape ?? INSTANT_SHAPE}${given(value, options.echo)}`;
   const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0));
   const realDay = isRealDay(year, month, day);
   // Offsets in use run from -12:00 to +14:00.
@@ -36,20 +51,20 @@ export function instantProblem(name: string, value: unknown, shape = INSTANT_SHA
   }
   // The instant, not the local date: 2099-12-31T23:00-12:00 is already 2100 in UTC.
   const instant = Date.UTC(year, month - 1, day, hour, minute, second) - offset * 60_000;
-  if (instant < Date.UTC(2000, 0, 1) || instant >= Date.UTC(2100, 0, 1)) return `${name} must be between the years 2000 and 2099`;
+  if (instant < Date.UTC(2000, 0, 1) || instant >= Date.UTC(2100, 0, 1)) return `${name} must be between the years 2000 and 2099${given(value, options.echo)}`;
   return null;
 }
 
 /**
  * As instantProblem, but a day alone (YYYY-MM-DD, a day that exists, in 2000-2099 as written) is also
- * accepted. `dayShape` says how the caller reads a day, for the message (a day in Asia/Ho_Chi_Minh).
+ * accepted. `options.shape` names the day as the caller reads it (VIETNAM_DAY_SHAPE).
  */
-export function dayOrInstantProblem(name: string, value: unknown, dayShape = 'a date (YYYY-MM-DD)'): string | null {
+export function dayOrInstantProblem(name: string, value: unknown, options: DateRuleOptions = {}): string | null {
   const day = typeof value === 'string' ? DAY.exec(value) : null;
-  if (!day) return instantProblem(name, value, `${dayShape} or ${INSTANT_SHAPE}`);
+  if (!day) return instantProblem(name, value, { ...options, shape: `${options.shape ?? 'a date (YYYY-MM-DD)'} or ${INSTANT_SHAPE}` });
   const [year, month, date] = [1, 2, 3].map((i) => Number(day[i]));
   if (!isRealDay(year, month, date)) return `${name} '${value as string}' is not a real date`;
-  if (year < 2000 || year > 2099) return `${name} must be between the years 2000 and 2099`;
+  if (year < 2000 || year > 2099) return `${name} must be between the years 2000 and 2099${given(value, options.echo)}`;
   return null;
 }
 

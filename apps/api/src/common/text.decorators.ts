@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
 import { registerDecorator, ValidationOptions } from 'class-validator';
-import { dayOrInstantProblem, instantProblem, visibleText } from '@fr/domain';
+import { dayOrInstantProblem, instantProblem, VIETNAM_DAY_SHAPE, visibleText } from '@fr/domain';
 
 /** Normalises text to NFC before validation, so length limits count what is stored. */
 export const NormaliseText = () => Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.normalize('NFC') : value));
@@ -46,7 +46,7 @@ export function IsInstant(options?: ValidationOptions) {
 
 /** A report's end: a day in Asia/Ho_Chi_Minh or an instant, as dayOrInstantProblem describes them. */
 export function IsDayOrInstant(options?: ValidationOptions) {
-  const problem = (name: string, value: unknown) => dayOrInstantProblem(name, value, 'a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh)');
+  const problem = (name: string, value: unknown) => dayOrInstantProblem(name, value, { shape: VIETNAM_DAY_SHAPE });
   return (object: object, propertyName: string) =>
     registerDecorator({
       name: 'isDayOrInstant',
