@@ -1,5 +1,6 @@
 import { createConnection } from 'node:net';
-import { Agent, get, IncomingMessage } from 'node:http';
+import { Agent, get, IncomingMessage, request } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { maskEmail, maskPhone } from '@fr/domain';
 import { adminToken, ApiSchema, bearer, createOfficer, DEV_KEYS, errorOf, TestEngine, waitFor } from '@fr/testing';
 
@@ -140,6 +141,43 @@ describe('hostile input', () => {
     const res = await engine.http().get(path).set(bearer(tokens['hi.supervisor']));
     expect(res.status).toBe(400);
     expect(errorOf(res).message).toContain(message);
+  });
+
+  it('answers a body that is not what its Content-Encoding says with 400, not 500', async () => {
+    const base = await engine.url();
+    // node:http, not supertest: supertest would write a Buffer with a JSON type as JSON.
+    const post = (path: string, headers: Record<string, string>, body: Buffer) =>
+      new Promise<{ status: number; message: string }>((resolve, reject) => {
+        const req = request(`${base}${path}`, { method: 'POST', headers: { ...headers, 'Content-Length': String(body.length) } }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, message: (JSON.parse(text || '{}') as { message?: string }).message ?? '' }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const json = { ...KEY, 'Content-Type': 'application/json' };
+    const truncated = gzipSync(JSON.stringify(valid())).subarray(0, 12);
+    for (const [encoding, body] of [
+      ['gzip', Buffer.from('{}')],
+      ['deflate', Buffer.from('{}')],
+      ['br', Buffer.from('{}')],
+      ['gzip', truncated],
+    ] as const) {
+      const res = await post('/v1/feedback', { ...json, 'Content-Encoding': encoding }, body);
+      expect(res.status).toBe(400);
+      expect(res.message).toMatch(new RegExp(`^the request body is not valid ${encoding} data \\(`));
+    }
+    const form = await post(
+      '/open311/v2/requests.json',
+      { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Encoding': 'gzip' },
+      Buffer.from('service_code=other'),
+    );
+    expect(form.status).toBe(400);
+    // Compressed as declared, it is read as any body.
+    const ok = await post('/v1/feedback', { ...json, 'Content-Encoding': 'gzip' }, gzipSync(JSON.stringify({ ...valid(), externalId: 'gzip-ok' })));
+    expect(ok.status).toBe(202);
   });
 
   it('refuses a one-value query parameter given twice with one message; a list parameter takes repeats', async () => {

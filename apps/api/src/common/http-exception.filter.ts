@@ -99,6 +99,12 @@ export class HttpErrorFilter implements ExceptionFilter {
           : exception.type === 'entity.too.large'
             ? `request body is larger than the ${exception.limit} bytes allowed`
             : exception.message;
+    } else if (isUndecodableBody(exception)) {
+      // The body-parser's inflation failed: the body is not what its Content-Encoding says. zlib's error
+      // came through without the body-parser's `type`, and was answered 500 with a stack in the log.
+      status = HttpStatus.BAD_REQUEST;
+      const encoding = (res.req as Request | undefined)?.headers['content-encoding'] ?? 'its Content-Encoding';
+      message = `the request body is not valid ${encoding} data (${exception.code}): send it compressed as Content-Encoding says, or send it without Content-Encoding`;
     } else if ((dependency = unavailableDependency(exception))) {
       status = HttpStatus.SERVICE_UNAVAILABLE;
       message = `${dependency} is unavailable; try again in ${RETRY_AFTER_SECONDS} s`;
@@ -181,6 +187,12 @@ function scalarBodyMessage(message: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** zlib's errors (Z_DATA_ERROR, Z_BUF_ERROR, ...) and brotli's (ERR__ERROR_FORMAT_..., ERR_BROTLI_...) as the body-parser passes them on. */
+function isUndecodableBody(e: unknown): e is { code: string } {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (/^Z_[A-Z_]+$/.test(code) || /^ERR_(_ERROR|BROTLI)/.test(code));
 }
 
 function isBodyParserError(e: unknown): e is { status: number; type: string; message: string; limit?: number } {
