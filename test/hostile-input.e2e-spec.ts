@@ -143,6 +143,29 @@ describe('hostile input', () => {
     expect(errorOf(res).message).toContain(message);
   });
 
+  it('refuses a body of thousands of fields or items before validating it, and lists at most 50 problems', async () => {
+    const keys = Object.fromEntries([['username', 'a'], ['password', 'b'], ...Array.from({ length: 21000 }, (_, i) => [`k${i}`, 1])]);
+    const login = await engine.http().post('/v1/auth/login').send(keys);
+    expect(login.status).toBe(400);
+    expect(errorOf(login).message).toBe('the request has 21002 fields; no object here takes more than 100');
+    const items = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({ ...valid(), attachments: Array.from({ length: 20000 }, () => ({})) });
+    expect(items.status).toBe(400);
+    expect(errorOf(items).message).toBe('attachments has 20000 items; no list here takes more than 1000');
+    const sixty = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`extra${i}`, 1]));
+    const many = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({ ...valid(), ...sixty });
+    expect(many.status).toBe(400);
+    expect((many.body as { errors: unknown[] }).errors).toHaveLength(50);
+    expect(errorOf(many).message).toMatch(/^60 problems, the first 50 in errors: property extra0 should not exist; /);
+  });
+
   it('answers a body that is not what its Content-Encoding says with 400, not 500', async () => {
     const base = await engine.url();
     // node:http, not supertest: supertest would write a Buffer with a JSON type as JSON.

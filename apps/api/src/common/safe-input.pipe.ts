@@ -2,6 +2,13 @@ import { ArgumentMetadata, BadRequestException, Injectable, PipeTransform } from
 
 const MAX_DEPTH = 16;
 /**
+ * No object of this API has more than a few dozen fields, and no list more than 500 items. A 220 kB
+ * login body of 21,000 unknown keys cost 0.3 s of the API's CPU to validate and answered a 1.3 MB
+ * list of problems; sixteen at once held /health for 6 s. Refused here before the validator runs.
+ */
+const MAX_KEYS = 100;
+const MAX_ITEMS = 1000;
+/**
  * Bidirectional embedding, override and isolate controls: with them a name or description displays
  * differently from what it says (`Nguyễn \u202eVăn`, the "Trojan Source" trick), in the office's
  * screens and in exports. Vietnamese text never needs them. Zero-width joiners stay (emoji use them).
@@ -74,13 +81,16 @@ function inspect(value: unknown, path: string, depth: number): string | null {
   if (value === null || typeof value !== 'object') return null;
   if (depth >= MAX_DEPTH) return `${path || 'the request body'} is nested more than ${MAX_DEPTH} levels deep`;
   if (Array.isArray(value)) {
+    if (value.length > MAX_ITEMS) return `${path || 'the request body'} has ${value.length} items; no list here takes more than ${MAX_ITEMS}`;
     for (let i = 0; i < value.length; i++) {
       const p = inspect(value[i], `${path}[${i}]`, depth + 1);
       if (p) return p;
     }
     return null;
   }
-  for (const [k, v] of Object.entries(value)) {
+  const entries = Object.entries(value);
+  if (entries.length > MAX_KEYS) return `${path || 'the request'} has ${entries.length} fields; no object here takes more than ${MAX_KEYS}`;
+  for (const [k, v] of entries) {
     if (PROTOTYPE_KEYS.has(k)) return `property ${path ? `${path}.` : ''}${k} should not exist`;
     const keyProblem = inspect(k, `${path ? `${path}.` : ''}${k.slice(0, 40)} (a key)`, depth + 1);
     if (keyProblem) return keyProblem;

@@ -8,7 +8,9 @@ function flatten(errors: ValidationError[], parent = ''): { field: string; probl
   });
 }
 
-/** Whitelisted, no unknown fields; the message names each field and what is wrong with it. */
+const MAX_PROBLEMS = 50;
+
+/** Whitelisted, no unknown fields; the message names each field and what is wrong with it (the first 50). */
 export function buildValidationPipe(): ValidationPipe {
   return new ValidationPipe({
     whitelist: true,
@@ -17,10 +19,15 @@ export function buildValidationPipe(): ValidationPipe {
     transform: true,
     validationError: { target: false, value: false },
     exceptionFactory: (errors) => {
-      const list = flatten(errors);
-      const message = list
+      const all = flatten(errors);
+      // The first problems are enough to mend a request; a list as long as a hostile body is not.
+      const list = all.slice(0, MAX_PROBLEMS);
+      const more = all.length - list.length;
+      const joined = list
         .map(({ field, problems }) => problems.map((p) => (p.startsWith(field) || p.includes(`property ${field}`) ? p : `${field}: ${p}`)).join('; '))
         .join('; ');
+      // First, not last: the message is cut at 500 characters.
+      const message = more > 0 ? `${all.length} problems, the first ${list.length} in errors: ${joined}` : joined;
       return new BadRequestException({ message: message || 'invalid request body', errors: list });
     },
   });
