@@ -381,6 +381,7 @@ describe('Open311 GeoReport v2', () => {
       );
       jsonError(await engine.http().post(`${BASE}/requests.json`).set('Content-Type', 'application/json').send('{"api_key":'), 400, /JSON/);
       jsonError(await post('requests.json', `${form(valid)}&description=again`), 400, /description is given more than once/);
+      jsonError(await post('requests.json', `${form(valid)}&api_key=${DEV_KEYS.hotline}`), 400, /^api_key is given more than once/);
       expect(await cases()).toBe(before);
     });
 
@@ -388,7 +389,8 @@ describe('Open311 GeoReport v2', () => {
       ['an unknown service', 'services/no_such_service.json', 404, /service_code 'no_such_service' not found/],
       ['an unknown request', 'requests/ZZZZZ-ZZZZZ.json', 404, /service request 'ZZZZZ-ZZZZZ' not found/],
       ['an unknown token', 'tokens/not-a-token.json', 404, /token 'not-a-token' not found/],
-      ['a date that is not one', 'requests.json?start_date=yesterday', 400, /start_date must be a W3C date-time/],
+      ['a date that is not one', 'requests.json?start_date=yesterday', 400, /start_date must be a W3C date \(YYYY-MM-DD, midnight UTC\) or/],
+      ['a day that does not exist', 'requests.json?start_date=2026-02-30T00:00:00Z', 400, /start_date '2026-02-30T00:00:00Z' is not a real date and time/],
       ['a range over 90 days', 'requests.json?start_date=2026-01-01&end_date=2026-12-01', 400, /not be more than 90 days apart/],
       ['an unknown status', 'requests.json?status=pending', 400, /status must be open, closed or both/],
       ['an unknown service_code', 'requests.json?service_code=rocket_launch', 400, /unknown service_code 'rocket_launch'/],
@@ -400,7 +402,7 @@ describe('Open311 GeoReport v2', () => {
 
     it('answers the XML forms of the same errors in XML', async () => {
       xmlError(await get('services/no_such_service.xml'), 404, /not found/);
-      xmlError(await get('requests.xml?end_date=31/12/2026'), 400, /end_date must be a W3C date-time/);
+      xmlError(await get('requests.xml?end_date=31/12/2026'), 400, /end_date must be a W3C date/);
       xmlError(await get('requests/ZZZZZ-ZZZZZ.xml'), 404, /not found/);
     });
   });

@@ -34,12 +34,18 @@ describe(parseRequestFilter.name, () => {
       statuses: ['open', 'closed'],
     });
     expect(sut({ end_date: '2026-06-30' })).toMatchObject({ from: new Date('2026-04-01T00:00:00Z'), to: new Date('2026-06-30T00:00:00Z') });
+    // As the rest of the API: seven fractional digits (.NET), a lower-case t and z.
+    expect(sut({ start_date: '2026-06-01t10:00:00.1234567z', end_date: '2026-06-30' })).toMatchObject({ from: new Date('2026-06-01T10:00:00.123Z') });
   });
 
   it.each([
-    [{ start_date: 'yesterday' }, /start_date must be a W3C date-time/],
-    [{ end_date: '2026-02-30T25:00:00Z' }, /end_date must be a W3C date-time/],
-    [{ start_date: '1999-12-31' }, /start_date must be a W3C date-time/],
+    [{ start_date: 'yesterday' }, /start_date must be a W3C date \(YYYY-MM-DD, midnight UTC\) or an ISO 8601 date-time/],
+    [{ end_date: '2026-02-30T25:00:00Z' }, /end_date '2026-02-30T25:00:00Z' is not a real date and time/],
+    [{ start_date: '2026-02-30T10:00:00Z' }, /start_date '2026-02-30T10:00:00Z' is not a real date and time/],
+    [{ start_date: '2026-02-30' }, /start_date '2026-02-30' is not a real date/],
+    [{ start_date: '2026-03-01T24:00:00Z' }, /is not a real date and time/],
+    [{ start_date: '2026-03-01T10:00:00+14:01' }, /is not a real date and time/],
+    [{ start_date: '1999-12-31' }, /start_date must be between the years 2000 and 2099/],
     [{ start_date: '2026-12-01', end_date: '2026-11-01' }, /start_date is after end_date/],
     [{ start_date: '2026-01-01', end_date: '2026-06-01' }, /not be more than 90 days apart/],
     [{ status: 'pending' }, /status must be open, closed or both/],

@@ -1,4 +1,4 @@
-import { normaliseTrackingCode, ValidationError } from '@fr/domain';
+import { dayOrInstantProblem, normaliseTrackingCode, readDayOrInstant, ValidationError } from '@fr/domain';
 import { GeoReportStatus, MAX_QUERY_SPAN_DAYS } from './georeport';
 
 /** What GET requests asks for, checked: either ids, or a period with optional services and statuses. */
@@ -8,9 +8,6 @@ export type RequestFilter =
 
 export const REQUEST_QUERY_PARAMETERS = ['service_request_id', 'service_code', 'start_date', 'end_date', 'status', 'jurisdiction_id', 'api_key'] as const;
 const DAY_MS = 24 * 3600 * 1000;
-/** W3C date-time (a date alone is midnight UTC); the same strictness as intake's dates. */
-const W3C = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
-
 function list(name: string, raw: string, max: number): string[] {
   const items = raw
     .split(',')
@@ -21,12 +18,15 @@ function list(name: string, raw: string, max: number): string[] {
   return [...new Set(items)];
 }
 
+/**
+ * A W3C date or date-time (a date alone is midnight UTC), by the rule of every other date of the API
+ * (dayOrInstantProblem): Date.parse alone took 2026-02-30 for 2 March, 24:00 and +14:01.
+ */
 function instant(name: string, raw: string): Date {
-  const t = W3C.test(raw) ? Date.parse(raw) : NaN;
-  if (!Number.isFinite(t) || t < Date.UTC(2000, 0, 1) || t >= Date.UTC(2100, 0, 1)) {
-    throw new ValidationError(`${name} must be a W3C date-time such as 2026-11-29T09:15:00+07:00`, [name]);
-  }
-  return new Date(t);
+  const problem = dayOrInstantProblem(name, raw, { shape: 'a W3C date (YYYY-MM-DD, midnight UTC)' });
+  if (problem) throw new ValidationError(problem, [name]);
+  const read = readDayOrInstant(raw);
+  return 'day' in read ? read.day : read.instant;
 }
 
 /**

@@ -232,6 +232,11 @@ export class Open311Controller {
 
   private async create(req: Request, body: Record<string, unknown>, res: Response): Promise<GeoReportCreated> {
     // The key first: nothing about the request is said to a caller that is not a channel.
+    // Given twice (api_key=K&api_key=K, or a JSON list) is a malformed request, as any field twice is,
+    // not a missing key.
+    if (body?.api_key !== undefined && typeof body.api_key !== 'string') {
+      throw new BadRequestException('api_key is given more than once (or not as text); give it once');
+    }
     const presented = typeof body?.api_key === 'string' && body.api_key ? body.api_key : req.header('x-api-key');
     if (!presented) throw new ForbiddenException('api_key is required: the API key of your channel');
     const channel = await this.channelKeys.channelFor(presented);
