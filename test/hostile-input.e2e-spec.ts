@@ -203,6 +203,18 @@ describe('hostile input', () => {
     expect(ok.status).toBe(202);
   });
 
+  it('reads whole-number parameters written in digits only', async () => {
+    for (const limit of ['0x10', '1e1', '+5', '%201', '', 'Infinity', '0b11']) {
+      const res = await engine.http().get(`/v1/cases?limit=${limit}`).set(bearer(tokens['hi.supervisor']));
+      expect(res.status).toBe(400);
+      expect(errorOf(res).message).toBe('limit must be a whole number from 1 to 100');
+    }
+    expect((await engine.http().get('/v1/cases?limit=16').set(bearer(tokens['hi.supervisor']))).status).toBe(200);
+    const year = await engine.http().get('/v1/calendars/0x7EA').set(bearer(tokens.admin));
+    expect(year.status).toBe(400);
+    expect(errorOf(year).message).toBe("year must be a whole number written in digits, got '0x7EA'");
+  });
+
   it('refuses a one-value query parameter given twice with one message; a list parameter takes repeats', async () => {
     const twice = await engine.http().get('/v1/cases?limit=100&limit=5').set(bearer(tokens['hi.supervisor']));
     expect(twice.status).toBe(400);

@@ -20,7 +20,7 @@ import {
 import { OptionalField } from '../common/optional-field.decorator';
 import { CASE_STATES } from '@fr/domain';
 import { SEVERITIES } from '@fr/sla';
-import { IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
+import { IntegerQuery, IsIntBetween, IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 import { AttachmentDto } from '../intake/feedback.dto';
 
 export const ListCasesStatusQuery = () =>
@@ -72,10 +72,8 @@ export class ListCasesQueryDto {
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @OptionalField()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1)
-  @Max(100, { message: 'limit must not be greater than 100' })
+  @IntegerQuery()
+  @IsIntBetween(1, 100)
   limit?: number;
 }
 

@@ -37,6 +37,17 @@ export class SafeInputPipe implements PipeTransform {
     if (meta.type === 'body' && Array.isArray(value) && meta.metatype && meta.metatype !== Array && meta.metatype !== Object) {
       throw new BadRequestException('the request body must be a JSON object, not an array');
     }
+    // A path or query parameter declared a number is turned into one by the validation pipe with `+value`,
+    // which read 0x7EA as 2026 and 1e1 as 10: only digits are a number here.
+    if (
+      (meta.type === 'param' || meta.type === 'query') &&
+      meta.data &&
+      meta.metatype === Number &&
+      typeof value === 'string' &&
+      !/^[0-9]{1,15}$/.test(value)
+    ) {
+      throw new BadRequestException(`${meta.data} must be a whole number written in digits, got '${value.slice(0, 20)}'`);
+    }
     if (meta.type === 'query') {
       const repeated = repeatedScalar(value, meta);
       if (repeated) throw new BadRequestException(`query parameter ${repeated} is given more than once; give it once`);

@@ -58,6 +58,30 @@ export function IsDayOrInstant(options?: ValidationOptions) {
 }
 
 /**
+ * A whole number in a range, with one message: IsInt, Min and Max apart told `limit=0x10` three things
+ * at once, two of them beside the point ("must not be greater than 100; must not be less than 1").
+ */
+export function IsIntBetween(min: number, max: number) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isIntBetween',
+      target: object.constructor,
+      propertyName,
+      options: { message: (args) => `${args.property} must be a whole number from ${min} to ${max}` },
+      validator: { validate: (value: unknown) => Number.isInteger(value) && (value as number) >= min && (value as number) <= max },
+    });
+}
+
+/**
+ * A query parameter read as a whole number only when it is written in digits: `@Type(() => Number)`
+ * read `limit=0x10` as 16, `1e1` as 10, `+5` and ` 1` as numbers, and an empty `limit=` as 0 (then
+ * "must not be less than 1"). Anything else stays a string, and the integer check names the parameter.
+ */
+export function IntegerQuery() {
+  return Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^[0-9]{1,15}$/.test(value) ? Number(value) : value));
+}
+
+/**
  * A query parameter read as a decimal number only when it is written as one: `@Type(() => Number)`
  * made an empty `lat=` (or a blank) 0 and `0x15` 21, so `lat=&lng=` searched near (0, 0). Anything
  * else stays a string, and the number check names the parameter.

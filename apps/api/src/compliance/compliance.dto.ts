@@ -1,11 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { BOARD_STATUSES, TARGET_KINDS, UNIT_KINDS } from '@fr/domain';
 import { NOTICE_KINDS } from '@fr/board';
 import { OptionalField } from '../common/optional-field.decorator';
 import { StatusCodeNameDto } from '../intake/feedback.dto';
-import { IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
+import { IntegerQuery, IsIntBetween, IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 
 const DAY_OR_INSTANT = 'a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset';
 
@@ -271,10 +270,8 @@ export class ListNoticesQueryDto {
   @ApiPropertyOptional({ format: 'date-time' }) @OptionalField() @IsInstant() to?: string;
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @OptionalField()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1)
-  @Max(200)
+  @IntegerQuery()
+  @IsIntBetween(1, 200)
   limit?: number;
 }
 
@@ -285,10 +282,8 @@ export class PublicNoticesQueryDto {
   since?: string;
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @OptionalField()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1)
-  @Max(200)
+  @IntegerQuery()
+  @IsIntBetween(1, 200)
   limit?: number;
 }
 
