@@ -23,6 +23,10 @@ export class ChannelKeyGuard implements CanActivate {
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const req = ctx.switchToHttp().getRequest<ChannelRequest>();
+    // Node joins a header sent twice with ", ", which was then refused as an invalid key. 401, as every
+    // other key problem: the operations that take a key all declare it.
+    const sent = req.headersDistinct?.['x-api-key']?.length ?? 0;
+    if (sent > 1) throw new UnauthorizedException(`X-Api-Key is sent ${sent} times; send it once`);
     const presented = req.header('x-api-key');
     if (!presented) throw new UnauthorizedException('missing X-Api-Key header: intake needs a channel API key');
     const found = await this.channelFor(presented);
