@@ -116,6 +116,10 @@ describe("citizens' data: records of reads and subject requests through their ch
     const empty = await request({ kind: 'delete', phone: PHONE, trackingCodes: [] });
     expect(empty.status).toBe(400);
     expect((empty.body as { message: string }).message).toBe("trackingCodes, when given, lists at least one case; leave it out for all of the citizen's cases");
+    // A value that is not a tracking code is named, not dropped (the request was answered for the rest).
+    const junk = await request({ kind: 'delete', phone: PHONE, trackingCodes: [closed.trackingCode, 'a', 'a', 'not-a-code'] });
+    expect(junk.status).toBe(400);
+    expect((junk.body as { message: string }).message).toBe("trackingCodes holds 2 values that are not tracking codes (XXXXX-XXXXX): 'a', 'not-a-code'");
   });
 
   it('corrects the contact details held', async () => {

@@ -148,6 +148,19 @@ export class SubjectRequests implements OnModuleInit {
 
   submit(cmd: SubjectRequestCommand): Promise<SubjectRequestView> {
     if (!cmd.phone && !cmd.email) throw new ValidationError('phone or email is required: whose data the request is about', ['phone', 'email']);
+    // A code that is not one was dropped without a word, and the request answered for the rest. (A
+    // well-formed code of no case of the citizen's still narrows to nothing: saying so would tell the
+    // caller that someone else's case exists.)
+    const malformed = [...new Set((cmd.trackingCodes ?? []).filter((t) => normaliseTrackingCode(t) === null))];
+    if (malformed.length) {
+      throw new ValidationError(
+        `trackingCodes holds ${malformed.length === 1 ? 'a value that is not a tracking code' : `${malformed.length} values that are not tracking codes`} (XXXXX-XXXXX): ${malformed
+          .slice(0, 5)
+          .map((t) => `'${t.slice(0, 20)}'`)
+          .join(', ')}`,
+        ['trackingCodes'],
+      );
+    }
     if (cmd.kind === 'correct' && !Object.values(cmd.corrections ?? {}).some((v) => typeof v === 'string' && v.trim() !== '')) {
       throw new ValidationError('corrections is required for a correction: the name, phone or email to hold instead', ['corrections']);
     }
