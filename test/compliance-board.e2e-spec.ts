@@ -228,6 +228,12 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     const old = await engine.http().put('/v1/units/P_DONG_MAC/headcount').set(as('vp.giamsat')).send({ staff: 50, withAccount: 40, asOf: '1999-12-01' });
     expect(old.status).toBe(400);
     expect(errorOf(old).message).toMatch(/asOf must be between the years 2000 and 2099/);
+    // A number where the date goes is told what a date looks like, not about its length.
+    const numeric = await engine.http().put('/v1/units/P_DONG_MAC/headcount').set(as('vp.giamsat')).send({ staff: 50, withAccount: 40, asOf: 1772409600000 });
+    expect(numeric.status).toBe(400);
+    expect(errorOf(numeric).message).toBe(
+      'asOf must be a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00',
+    );
     expect(await stored()).toBe(before);
 
     // What is right still imports: padded and quoted cells, the first day of 2000, one kind each per day.

@@ -53,7 +53,9 @@ export function IsDayOrInstant(options?: ValidationOptions) {
       target: object.constructor,
       propertyName,
       options: { message: (args) => problem(args.property, args.value) ?? `${args.property} is not a valid date`, ...options },
-      validator: { validate: (value: unknown) => typeof value !== 'string' || problem(propertyName, value) === null },
+      // A missing value is left to IsString / IsDefined ("... is required"); any other value is checked,
+      // so a number or a list is told what a date looks like rather than about its length.
+      validator: { validate: (value: unknown) => value === undefined || problem(propertyName, value) === null },
     });
 }
 

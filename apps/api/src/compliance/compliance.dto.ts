@@ -1,10 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { BOARD_STATUSES, TARGET_KINDS, UNIT_KINDS } from '@fr/domain';
 import { NOTICE_KINDS } from '@fr/board';
 import { OptionalField } from '../common/optional-field.decorator';
 import { StatusCodeNameDto } from '../intake/feedback.dto';
-import { IntegerQuery, IsIntBetween, IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
+import { IntegerQuery, IsDayOrInstant, IsIntBetween, IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 
 const DAY_OR_INSTANT = 'a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset';
 
@@ -28,14 +28,12 @@ export class CreateTargetDto {
 
   @ApiPropertyOptional({ description: `dated targets: the deadline, ${DAY_OR_INSTANT} (a date: through the end of that day)`, example: '2026-07-25' })
   @OptionalField()
-  @IsString()
-  @MaxLength(40)
+  @IsDayOrInstant()
   dueAt?: string;
 
   @ApiPropertyOptional({ description: `notice_cadence: from when notices are counted, ${DAY_OR_INSTANT}`, example: '2026-07-01' })
   @OptionalField()
-  @IsString()
-  @MaxLength(40)
+  @IsDayOrInstant()
   startsAt?: string;
 
   @ApiPropertyOptional({ description: 'staff_onboarding, ward_adoption: the share to reach (default 100)', minimum: 0.01, maximum: 100 })
@@ -79,8 +77,8 @@ export class CreateTargetDto {
 
 export class UpdateTargetDto {
   @ApiPropertyOptional() @OptionalField() @NormaliseText() @IsString() @NotBlank() @MaxLength(200) @NoControlChars() name?: string;
-  @ApiPropertyOptional({ description: DAY_OR_INSTANT }) @OptionalField() @IsString() @MaxLength(40) dueAt?: string;
-  @ApiPropertyOptional({ description: DAY_OR_INSTANT }) @OptionalField() @IsString() @MaxLength(40) startsAt?: string;
+  @ApiPropertyOptional({ description: DAY_OR_INSTANT }) @OptionalField() @IsDayOrInstant() dueAt?: string;
+  @ApiPropertyOptional({ description: DAY_OR_INSTANT }) @OptionalField() @IsDayOrInstant() startsAt?: string;
   @ApiPropertyOptional() @OptionalField() @IsNumber({}, { message: 'thresholdPercent must be a number' }) thresholdPercent?: number;
   @ApiPropertyOptional({ type: 'integer' }) @OptionalField() @IsInt({ message: 'everyDays must be an integer' }) everyDays?: number;
   @ApiPropertyOptional({ type: 'integer' }) @OptionalField() @IsInt({ message: 'atRiskDays must be an integer' }) atRiskDays?: number;
@@ -218,8 +216,8 @@ export class ChannelNoticesStateDto {
 class FigureBodyDto {
   @ApiProperty({ type: 'integer', minimum: 0 }) @IsInt({ message: 'withAccount must be an integer' }) @Min(0) withAccount: number;
   @ApiProperty({ description: `the day (or instant) the count describes: ${DAY_OR_INSTANT}`, example: '2026-07-20' })
-  @IsString({ message: 'asOf is required' })
-  @MaxLength(40)
+  @IsDefined({ message: 'asOf is required' })
+  @IsDayOrInstant()
   asOf: string;
 }
 
