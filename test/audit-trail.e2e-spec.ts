@@ -100,6 +100,12 @@ describe('the tamper-evident audit trail', () => {
       .set(bearer(auditor));
     expect(past.status).toBe(400);
     expect((past.body as { message: string }).message).toBe(`fromSeq ${hi + 1000} is past the chain's last position (${hi})`);
+    // One way per end: both was answered with one of them, silently.
+    const both = await engine.http().get(`/v1/audits/verify?fromSeq=11&fromId=${ev.event_id}`).set(bearer(auditor));
+    expect(both.status).toBe(400);
+    expect((both.body as { message: string }).message).toBe('give fromSeq or fromId, not both');
+    const long = await engine.http().get('/v1/audits/verify?fromId=9223372036854775807').set(bearer(auditor));
+    expect((long.body as { message: string }).message).toBe('fromId must be a positive event id of at most 18 digits');
 
     const links = await engine.query<{ broken: number; gaps: number }>(
       `SELECT count(*) FILTER (WHERE before IS NOT NULL AND prev_hash <> before)::int AS broken,

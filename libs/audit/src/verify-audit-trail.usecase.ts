@@ -61,6 +61,13 @@ export class VerifyAuditTrail {
 
   async execute(q: VerifyAuditTrailQuery = {}): Promise<VerifyAuditTrailResult> {
     if (q.since !== undefined && q.since !== 'checkpoint') throw new ValidationError(`since must be 'checkpoint', got '${q.since}'`, ['since']);
+    // Each end is given one way: with both, one was used without a word about the other.
+    for (const [seq, id] of [
+      ['fromSeq', 'fromId'],
+      ['toSeq', 'toId'],
+    ] as const) {
+      if (q[seq] !== undefined && q[id] !== undefined) throw new ValidationError(`give ${seq} or ${id}, not both`, [seq, id]);
+    }
     const incremental = q.since === 'checkpoint';
     if (incremental && [q.fromSeq, q.toSeq, q.fromId, q.toId].some((v) => v !== undefined)) {
       throw new ValidationError('since=checkpoint checks from the checkpoint to the chain head: it takes no fromSeq, toSeq, fromId or toId', ['since']);
@@ -244,6 +251,6 @@ export class VerifyAuditTrail {
 }
 
 function parsePosition(raw: string, field: string): bigint {
-  if (!/^\d{1,18}$/.test(raw) || BigInt(raw) < 1n) throw new ValidationError(`${field} must be a positive integer`, [field]);
+  if (!/^\d{1,18}$/.test(raw) || BigInt(raw) < 1n) throw new ValidationError(`${field} must be a positive integer of at most 18 digits`, [field]);
   return BigInt(raw);
 }

@@ -8,22 +8,22 @@ import { IsDayOrInstant, NoControlChars, NormaliseText } from '../common/text.de
 export class VerifyQueryDto {
   @ApiPropertyOptional({ description: 'first position in the sealed chain to check (default: 1)', pattern: '^\\d{1,18}$' })
   @OptionalField()
-  @Matches(/^\d{1,18}$/, { message: 'fromSeq must be a positive integer' })
+  @Matches(/^\d{1,18}$/, { message: 'fromSeq must be a positive integer of at most 18 digits' })
   fromSeq?: string;
 
   @ApiPropertyOptional({ description: 'last position to check (default: the sealed head)', pattern: '^\\d{1,18}$' })
   @OptionalField()
-  @Matches(/^\d{1,18}$/, { message: 'toSeq must be a positive integer' })
+  @Matches(/^\d{1,18}$/, { message: 'toSeq must be a positive integer of at most 18 digits' })
   toSeq?: string;
 
   @ApiPropertyOptional({ description: 'first event to check, by id (it must be sealed); instead of fromSeq', pattern: '^\\d{1,18}$' })
   @OptionalField()
-  @Matches(/^\d{1,18}$/, { message: 'fromId must be a positive event id' })
+  @Matches(/^\d{1,18}$/, { message: 'fromId must be a positive event id of at most 18 digits' })
   fromId?: string;
 
   @ApiPropertyOptional({ description: 'last event to check, by id (it must be sealed); instead of toSeq', pattern: '^\\d{1,18}$' })
   @OptionalField()
-  @Matches(/^\d{1,18}$/, { message: 'toId must be a positive event id' })
+  @Matches(/^\d{1,18}$/, { message: 'toId must be a positive event id of at most 18 digits' })
   toId?: string;
 
   @ApiPropertyOptional({
