@@ -228,6 +228,8 @@ describe('hostile input', () => {
     expect(errorOf(units).message).toBe('query parameter at is given more than once; give it once');
     const statuses = await engine.http().get('/v1/cases?status=assigned&status=triage&limit=5').set(bearer(tokens['hi.supervisor']));
     expect(statuses.status).toBe(200);
+    const mixed = await engine.http().get('/v1/cases?status=assigned&status=in_progress,triage&limit=5').set(bearer(tokens['hi.supervisor']));
+    expect(mixed.status).toBe(200);
   });
 
   it('answers a known path asked with another method 405 with Allow (OPTIONS: 204 with Allow), and an unknown path 404', async () => {

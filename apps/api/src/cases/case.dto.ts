@@ -36,10 +36,12 @@ export const ListCasesStatusQuery = () =>
 export class ListCasesQueryDto {
   // Documented on the operation (ListCasesStatusQuery): a query array needs its serialisation said.
   @OptionalField()
+  // Both forms, also mixed (status=assigned&status=in_progress,triage): each value is a comma list.
   @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string'
-      ? value
-          .split(',')
+    typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'))
+      ? ([] as string[])
+          .concat(value as string | string[])
+          .flatMap((v) => v.split(','))
           .map((s) => s.trim())
           .filter(Boolean)
       : value,
