@@ -143,6 +143,12 @@ describe('hostile input', () => {
     expect(errorOf(res).message).toContain(message);
   });
 
+  it('refuses a board whose from is after its at (it counted no notice and found no gap)', async () => {
+    const res = await engine.http().get('/v1/compliance/board?at=2026-03-01T10:00:00Z&from=2026-12-01T00:00:00Z').set(bearer(tokens['hi.supervisor']));
+    expect(res.status).toBe(400);
+    expect(errorOf(res).message).toMatch(/^from \(2026-12-01T00:00:00.000Z\) is after at \(2026-03-01T10:00:00.000Z\)/);
+  });
+
   it('refuses a body of thousands of fields or items before validating it, and lists at most 50 problems', async () => {
     const keys: Record<string, unknown> = {
       username: 'a',

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { Response } from 'supertest';
@@ -382,6 +383,27 @@ describe('Open311 GeoReport v2', () => {
       jsonError(await engine.http().post(`${BASE}/requests.json`).set('Content-Type', 'application/json').send('{"api_key":'), 400, /JSON/);
       jsonError(await post('requests.json', `${form(valid)}&description=again`), 400, /description is given more than once/);
       jsonError(await post('requests.json', `${form(valid)}&api_key=${DEV_KEYS.hotline}`), 400, /^api_key is given more than once/);
+      // The key in the header instead, sent twice (an array value is two header lines).
+      const { api_key: _key, ...noKey } = valid;
+      const twice = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        void engine.url().then((base) => {
+          const payload = form(noKey);
+          const req = request(
+            `${base}${BASE}/requests.json`,
+            { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Api-Key': [DEV_KEYS.hotline, DEV_KEYS.hotline] } },
+            (res) => {
+              let text = '';
+              res.setEncoding('utf8');
+              res.on('data', (c: string) => (text += c));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+            },
+          );
+          req.on('error', reject);
+          req.end(payload);
+        }, reject);
+      });
+      expect(twice.status).toBe(400);
+      expect(twice.text).toMatch(/X-Api-Key is sent more than once/);
       expect(await cases()).toBe(before);
     });
 

@@ -237,6 +237,9 @@ export class Open311Controller {
     if (body?.api_key !== undefined && typeof body.api_key !== 'string') {
       throw new BadRequestException('api_key is given more than once (or not as text); give it once');
     }
+    if (body?.api_key === undefined && (req.headersDistinct?.['x-api-key']?.length ?? 0) > 1) {
+      throw new BadRequestException('X-Api-Key is sent more than once; send it once (or api_key in the body)');
+    }
     const presented = typeof body?.api_key === 'string' && body.api_key ? body.api_key : req.header('x-api-key');
     if (!presented) throw new ForbiddenException('api_key is required: the API key of your channel');
     const channel = await this.channelKeys.channelFor(presented);
