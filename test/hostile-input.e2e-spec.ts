@@ -1,8 +1,8 @@
 import { createConnection } from 'node:net';
-import { Agent, get, IncomingMessage, request } from 'node:http';
+import { Agent, get, IncomingMessage } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { maskEmail, maskPhone } from '@fr/domain';
-import { adminToken, ApiSchema, bearer, createOfficer, DEV_KEYS, errorOf, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, ApiSchema, bearer, createOfficer, DEV_KEYS, errorOf, rawRequest, TestEngine, waitFor } from '@fr/testing';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 const valid = () => ({
@@ -178,18 +178,10 @@ describe('hostile input', () => {
 
   it('answers a body that is not what its Content-Encoding says with 400, not 500', async () => {
     const base = await engine.url();
-    // node:http, not supertest: supertest would write a Buffer with a JSON type as JSON.
-    const post = (path: string, headers: Record<string, string>, body: Buffer) =>
-      new Promise<{ status: number; message: string }>((resolve, reject) => {
-        const req = request(`${base}${path}`, { method: 'POST', headers: { ...headers, 'Content-Length': String(body.length) } }, (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (text += c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, message: (JSON.parse(text || '{}') as { message?: string }).message ?? '' }));
-        });
-        req.on('error', reject);
-        req.end(body);
-      });
+    const post = async (path: string, headers: Record<string, string>, body: Buffer) => {
+      const res = await rawRequest(`${base}${path}`, 'POST', { ...headers, 'Content-Length': String(body.length) }, body);
+      return { status: res.status, message: res.message ?? '' };
+    };
     const json = { ...KEY, 'Content-Type': 'application/json' };
     const truncated = gzipSync(JSON.stringify(valid())).subarray(0, 12);
     for (const [encoding, body] of [

@@ -1,6 +1,5 @@
-import { request } from 'node:http';
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { DEV_KEYS, TestEngine } from '@fr/testing';
+import { DEV_KEYS, rawRequest, TestEngine } from '@fr/testing';
 import type { ErrorDto } from '../apps/api/src/common/error.dto';
 import type { HealthDto } from '../apps/api/src/health/health.controller';
 import type { AreaDto, FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
@@ -256,26 +255,14 @@ describe('intake: idempotency and bad input', () => {
     expect((bad.body as ErrorDto).message).toMatch(/invalid X-Api-Key/);
     // The right key sent twice: Node joins the two, which read as a wrong key.
     const body = JSON.stringify(valid());
-    const twice = await new Promise<{ status: number; message: string }>((resolve, reject) => {
-      void engine.url().then((base) => {
-        const req = request(
-          `${base}/v1/feedback`,
-          {
-            method: 'POST',
-            // An array value is sent as two header lines.
-            headers: { 'Content-Type': 'application/json', 'X-Api-Key': [DEV_KEYS.ihanoi, DEV_KEYS.ihanoi] },
-          },
-          (res) => {
-            let text = '';
-            res.setEncoding('utf8');
-            res.on('data', (c: string) => (text += c));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, message: (JSON.parse(text) as ErrorDto).message }));
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
-      }, reject);
-    });
+    // An array value is sent as two header lines.
+    const sent = await rawRequest(
+      `${await engine.url()}/v1/feedback`,
+      'POST',
+      { 'Content-Type': 'application/json', 'X-Api-Key': [DEV_KEYS.ihanoi, DEV_KEYS.ihanoi] },
+      body,
+    );
+    const twice = { status: sent.status, message: sent.message };
     expect(twice).toEqual({ status: 401, message: 'X-Api-Key is sent 2 times; send it once' });
     expect((await engine.http().get('/v1/categories')).status).toBe(401);
     expect(await count()).toBe(before);

@@ -1,8 +1,7 @@
-import { request } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { Response } from 'supertest';
-import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, bearer, createOfficer, DEV_KEYS, rawRequest, TestEngine, waitFor } from '@fr/testing';
 import type {
   GeoReportCreatedDto,
   GeoReportDiscoveryDto,
@@ -385,23 +384,12 @@ describe('Open311 GeoReport v2', () => {
       jsonError(await post('requests.json', `${form(valid)}&api_key=${DEV_KEYS.hotline}`), 400, /^api_key is given more than once/);
       // The key in the header instead, sent twice (an array value is two header lines).
       const { api_key: _key, ...noKey } = valid;
-      const twice = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-        void engine.url().then((base) => {
-          const payload = form(noKey);
-          const req = request(
-            `${base}${BASE}/requests.json`,
-            { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Api-Key': [DEV_KEYS.hotline, DEV_KEYS.hotline] } },
-            (res) => {
-              let text = '';
-              res.setEncoding('utf8');
-              res.on('data', (c: string) => (text += c));
-              res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-            },
-          );
-          req.on('error', reject);
-          req.end(payload);
-        }, reject);
-      });
+      const twice = await rawRequest(
+        `${await engine.url()}${BASE}/requests.json`,
+        'POST',
+        { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Api-Key': [DEV_KEYS.hotline, DEV_KEYS.hotline] },
+        form(noKey),
+      );
       expect(twice.status).toBe(400);
       expect(twice.text).toMatch(/X-Api-Key is sent more than once/);
       expect(await cases()).toBe(before);

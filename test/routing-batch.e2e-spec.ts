@@ -57,6 +57,17 @@ describe(`${RouteCase.name} in batches`, () => {
     for (const r of rows) expect(r).toEqual({ id: r.id, receive: 1, route: 1, assignments: 1 });
   }
 
+  /** Until one routing batch waits for a unit row's lock. */
+  const routingWaitsForUnit = () =>
+    waitFor(
+      () =>
+        engine.query(
+          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM units%FOR SHARE%'`,
+        ),
+      (rows) => rows.length === 1,
+      { what: 'the routing batch to wait for the unit row' },
+    );
+
   /** A subscriber to case.status while `during` runs: no worker delivers to it, and it is disabled afterwards. */
   async function subscribed<T>(during: () => Promise<T>): Promise<T> {
     const [hook] = await engine.query<{ id: string }>(
@@ -153,14 +164,7 @@ describe(`${RouteCase.name} in batches`, () => {
       await change.query('BEGIN');
       await change.query(`UPDATE units SET handler_id = NULL WHERE code = 'P_BACH_KHOA'`);
       const routing = sut.executeMany([id]);
-      await waitFor(
-        () =>
-          engine.query(
-            `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM units%FOR SHARE%'`,
-          ),
-        (rows) => rows.length === 1,
-        { what: 'the routing batch to wait for the unit row' },
-      );
+      await routingWaitsForUnit();
       await change.query('COMMIT');
       const [r] = await routing;
       expect(r.decision).toMatchObject({ kind: 'triage', reason: 'unit_without_handler', intendedUnit: 'P_BACH_KHOA' });
@@ -185,14 +189,7 @@ describe(`${RouteCase.name} in batches`, () => {
       await change.query(`SELECT 1 FROM units WHERE code = $1 FOR NO KEY UPDATE`, [unit]);
       // The batch asks for the routed case again (a job delivered twice) and for a new one of the same unit.
       const routing = sut.executeMany([done, fresh]);
-      await waitFor(
-        () =>
-          engine.query(
-            `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM units%FOR SHARE%'`,
-          ),
-        (rows) => rows.length === 1,
-        { what: 'the routing batch to wait for the unit row' },
-      );
+      await routingWaitsForUnit();
       // Had the batch locked the routed case, this would wait for it while it waits for the unit.
       await change.query(`UPDATE cases SET updated_at = now() WHERE id = $1`, [done]);
       await change.query('COMMIT');

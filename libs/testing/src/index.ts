@@ -8,3 +8,4 @@ export * from './manual-clock';
 export * from './seed-open-cases';
 export * from './typed-response';
 export * from './export-columns';
+export * from './raw-request';

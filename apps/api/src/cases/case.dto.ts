@@ -14,7 +14,6 @@ import {
   Max,
   MaxLength,
   Min,
-  registerDecorator,
   ValidateNested,
 } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
@@ -81,19 +80,13 @@ export class ListCasesQueryDto {
 
 const MAX_VERSION = 2_147_483_647;
 
-function IsVersion() {
-  return (object: object, propertyName: string) =>
-    registerDecorator({
-      name: 'isVersion',
-      target: object.constructor,
-      propertyName,
-      options: {
-        message: (args) =>
-          `${args.property} must be a whole number from 1 to ${MAX_VERSION} (the version last read), got ${typeof args.value === 'string' ? `the text '${args.value.slice(0, 20)}'` : JSON.stringify(args.value)?.slice(0, 30)}`,
-      },
-      validator: { validate: (value: unknown) => Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_VERSION },
-    });
-}
+const IsVersion = () =>
+  IsIntBetween(
+    1,
+    MAX_VERSION,
+    (args) =>
+      `${args.property} must be a whole number from 1 to ${MAX_VERSION} (the version last read), got ${typeof args.value === 'string' ? `the text '${args.value.slice(0, 20)}'` : JSON.stringify(args.value)?.slice(0, 30)}`,
+  );
 
 /** One body for every action; each action requires its own fields (checked by the use case). */
 export class CaseActionDto {

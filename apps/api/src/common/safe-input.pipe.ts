@@ -1,4 +1,5 @@
 import { ArgumentMetadata, BadRequestException, Injectable, PipeTransform } from '@nestjs/common';
+import { WHOLE_NUMBER_TEXT } from './text.decorators';
 
 const MAX_DEPTH = 16;
 /**
@@ -44,7 +45,7 @@ export class SafeInputPipe implements PipeTransform {
       meta.data &&
       meta.metatype === Number &&
       typeof value === 'string' &&
-      !/^[0-9]{1,15}$/.test(value)
+      !WHOLE_NUMBER_TEXT.test(value)
     ) {
       throw new BadRequestException(`${meta.data} must be a whole number written in digits, got '${value.slice(0, 20)}'`);
     }

@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { registerDecorator, ValidationOptions } from 'class-validator';
+import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
 import { dayOrInstantProblem, instantProblem, VIETNAM_DAY_SHAPE, visibleText } from '@fr/domain';
 
 /** Normalises text to NFC before validation, so length limits count what is stored. */
@@ -63,16 +63,19 @@ export function IsDayOrInstant(options?: ValidationOptions) {
  * A whole number in a range, with one message: IsInt, Min and Max apart told `limit=0x10` three things
  * at once, two of them beside the point ("must not be greater than 100; must not be less than 1").
  */
-export function IsIntBetween(min: number, max: number) {
+export function IsIntBetween(min: number, max: number, message?: (args: ValidationArguments) => string) {
   return (object: object, propertyName: string) =>
     registerDecorator({
       name: 'isIntBetween',
       target: object.constructor,
       propertyName,
-      options: { message: (args) => `${args.property} must be a whole number from ${min} to ${max}` },
+      options: { message: message ?? ((args) => `${args.property} must be a whole number from ${min} to ${max}`) },
       validator: { validate: (value: unknown) => Number.isInteger(value) && (value as number) >= min && (value as number) <= max },
     });
 }
+
+/** A whole number as a path or query parameter writes it: digits only, short of 2^53. */
+export const WHOLE_NUMBER_TEXT = /^[0-9]{1,15}$/;
 
 /**
  * A query parameter read as a whole number only when it is written in digits: `@Type(() => Number)`
@@ -80,7 +83,7 @@ export function IsIntBetween(min: number, max: number) {
  * "must not be less than 1"). Anything else stays a string, and the integer check names the parameter.
  */
 export function IntegerQuery() {
-  return Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^[0-9]{1,15}$/.test(value) ? Number(value) : value));
+  return Transform(({ value }: { value: unknown }) => (typeof value === 'string' && WHOLE_NUMBER_TEXT.test(value) ? Number(value) : value));
 }
 
 /**
