@@ -178,6 +178,14 @@ describe('merged duplicates in unit metrics', () => {
     }
     expect(sut.result()).toMatchObject({ received: 20, resolved: 1, mergedDuplicates: 19, open: 0, onTime: { due: 1, late: 0 } });
   });
+
+  it('gives a unit a merged duplicate that followed its original there no line: no receipt, nothing open', () => {
+    const d = facts('D', [{ action: 'join_original', at: t0 + 1_800_000, onTime: null }], 'closed');
+    d.ownerships.push({ unit: 'P_BACH_KHOA', reason: 'follow_original', start: t0 + 3_600_000 });
+    const lines = caseLines(d, ctx);
+    expect(lines.map((l) => l.unitCode)).toEqual(['QLDT']);
+    expect(lines[0]).toMatchObject({ receivedAt: new Date(t0), mergedDuplicate: true, transfersOut: 0, reorganisedOut: 0 });
+  });
 });
 
 describe(checkTexts.name, () => {

@@ -15,7 +15,7 @@ import { ClockPause, elapsedWorkingMinutes, isOpen, CaseState, WorkingCalendar }
 
 export interface OwnershipFact {
   unit: string;
-  /** route | triage | transfer | return | assign | designation | reorganisation */
+  /** route | triage | transfer | return | assign | designation | reorganisation | merge | follow_original */
   reason: string;
   start: number;
 }
@@ -97,6 +97,10 @@ interface Owned extends OwnershipFact {
 }
 
 const REORGANISATION = 'reorganisation';
+/** A merged duplicate carried to its original's new unit (persistence's FOLLOW_ORIGINAL_REASON). */
+const FOLLOW_ORIGINAL = 'follow_original';
+/** Hand-overs that are no receipt: the clocks run on from the unit before. */
+const HANDED_ON = new Set([REORGANISATION, FOLLOW_ORIGINAL]);
 
 function ownershipsOf(f: CaseFacts): Owned[] {
   const periods: Owned[] = [];
@@ -107,7 +111,7 @@ function ownershipsOf(f: CaseFacts): Owned[] {
     periods.push({
       ...o,
       end: null,
-      clockStart: o.reason === 'route' || o.reason === 'triage' ? f.receivedAt : o.reason === REORGANISATION && previous ? previous.clockStart : o.start,
+      clockStart: o.reason === 'route' || o.reason === 'triage' ? f.receivedAt : HANDED_ON.has(o.reason) && previous ? previous.clockStart : o.start,
       previousUnit: previous?.unit ?? null,
     });
   }
@@ -158,7 +162,8 @@ export function caseLines(f: CaseFacts, ctx: MetricsContext): UnitCaseLine[] {
     const next = periods[i + 1];
     const events = f.events.filter((e) => within(e.at));
 
-    if (inPeriod(o.start)) {
+    // A merged duplicate following its original is listed there, and counts for nothing there.
+    if (inPeriod(o.start) && o.reason !== FOLLOW_ORIGINAL) {
       const l = line(o.unit);
       if (o.reason === 'transfer') {
         l.transfersIn++;

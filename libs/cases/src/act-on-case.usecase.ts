@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { CaseAction, CaseState, ConflictError, isCitizenVisible, NotFoundError, transition } from '@fr/domain';
-import { writeAuditEvent, writeOutboxWithCaseEventStates } from '@fr/persistence';
+import { carryMergedDuplicates, writeAuditEvent, writeOutboxWithCaseEventStates } from '@fr/persistence';
 import { SubjectRequests } from '@fr/privacy';
 import { caseEventMessage } from '@fr/queue';
 import { Clock, scheduleSlaTimers, SlaService } from '@fr/sla';
@@ -10,6 +10,9 @@ import { lockCase, writeCaseChange } from './actions/case-records';
 import { CaseActor, inScope } from './actor';
 
 export type { ActionInput } from './actions';
+
+/** The actions that give a case to another unit or other officers: its merged duplicates go with it. */
+const MOVES_CASE: ReadonlySet<CaseAction> = new Set<CaseAction>(['assign', 'transfer', 'return']);
 
 export interface ActionResult {
   caseId: string;
@@ -51,6 +54,7 @@ export class ActOnCase {
     const outcome = await ACTION_HANDLERS[action]({ m, actor, c, input, now, sla: this.sla });
 
     await writeCaseChange(m, caseId, to, outcome.bumpsVersion, outcome.set);
+    if (MOVES_CASE.has(action)) await carryMergedDuplicates(m, [caseId], actor.label, now);
     if (outcome.deadline) await scheduleSlaTimers(m, this.sla, outcome.deadline);
     const eventId = await writeAuditEvent(m, {
       caseId,
@@ -65,6 +69,7 @@ export class ActOnCase {
     if (isCitizenVisible(action)) await writeOutboxWithCaseEventStates(m, [], [{ caseId, eventId, fanOut: caseEventMessage(caseId, eventId) }]);
     // A citizen's deletion request waiting for this case is carried out as it closes.
     if (to === 'closed') await this.subjectRequests.onCaseClosed(m, caseId);
+    for (const closed of outcome.closedCases ?? []) await this.subjectRequests.onCaseClosed(m, closed);
     if (outcome.then) return this.run(m, outcome.then.actor, caseId, outcome.then.action, outcome.then.input);
     return { caseId, status: to, version: c.version + (outcome.bumpsVersion ? 1 : 0) };
   }

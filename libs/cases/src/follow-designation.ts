@@ -1,5 +1,5 @@
 import { EntityManager } from 'typeorm';
-import { execute, selectRows, writeAuditEvent } from '@fr/persistence';
+import { carryMergedDuplicates, execute, selectRows, writeAuditEvent } from '@fr/persistence';
 
 /** Cases still being worked on; they follow their unit's designees. */
 export const OPEN_ASSIGNED_STATES = ['assigned', 'in_progress', 'awaiting_info'] as const;
@@ -15,8 +15,8 @@ export interface DesigneesOfUnit {
 
 /**
  * Moves a unit's open cases to the unit's new designees, in the caller's transaction: each moved case
- * gets a new assignment row and a `reassign` event, so its timeline shows the move. Cases already
- * with these designees are left alone. Returns how many moved.
+ * gets a new assignment row and a `reassign` event, so its timeline shows the move, and the duplicates
+ * merged into it follow. Cases already with these designees are left alone. Returns how many moved.
  */
 export async function followUnitDesignation(m: EntityManager, d: DesigneesOfUnit): Promise<number> {
   const cases = await selectRows<{ id: string; status: string; handler_id: string | null; leader_id: string | null }>(
@@ -58,5 +58,6 @@ export async function followUnitDesignation(m: EntityManager, d: DesigneesOfUnit
       },
     });
   }
+  await carryMergedDuplicates(m, ids, d.actor, new Date());
   return cases.length;
 }

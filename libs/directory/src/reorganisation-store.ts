@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { AreaSuccessor, evaluatePlan, OrganisationSnapshot, PlanEvaluation, ReorganisationPlan, TO_WARD } from '@fr/domain';
-import { execute, moveCasesToUnits, selectRow, selectRows, Sql, writeAuditEvent, writeNotifications } from '@fr/persistence';
+import { carryMergedDuplicates, execute, moveCasesToUnits, selectRow, selectRows, Sql, writeAuditEvent, writeNotifications } from '@fr/persistence';
 
 /** Cases a reorganisation carries to the successors: every one not closed (a resolved case may reopen at its unit). */
 const CARRIED_STATES = ['triage', 'assigned', 'in_progress', 'awaiting_info', 'resolved'];
@@ -196,4 +196,11 @@ async function moveCases(m: EntityManager, plan: ReorganisationPlan, ev: PlanEva
       ]);
     }
   }
+  // The duplicates merged into a moved case go with it (they are not open, so the plan does not list them).
+  await carryMergedDuplicates(
+    m,
+    moved.map((c) => c.id),
+    REORGANISER_ACTOR,
+    now,
+  );
 }

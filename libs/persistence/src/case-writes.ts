@@ -1,7 +1,7 @@
 import { ErasableText } from '@fr/config';
 import { EntityManager } from 'typeorm';
 import { execute, selectRows, Sql } from './sql';
-import { AuditEventInput, insertWithOutbox, OutboxMessage } from './write-helpers';
+import { AuditEventInput, insertWithOutbox, OutboxMessage, writeAuditEvents } from './write-helpers';
 
 /**
  * The cases aggregate's writes that other libs make (intake, routing, privacy, the directory's reorganisations):
@@ -261,4 +261,80 @@ export async function writeRoutedCases(m: Sql, routed: readonly RoutedCaseWrite[
 /** Marks a case as the likely duplicate of `originalId`; its version is not moved (routing's transaction already did). */
 export async function linkCaseToOriginal(m: Sql, caseId: string, originalId: string): Promise<void> {
   await execute(m, `UPDATE cases SET duplicate_of = $2 WHERE id = $1`, [caseId, originalId]);
+}
+
+/** The assignment reason of a merged duplicate carried to its original's new unit. */
+export const FOLLOW_ORIGINAL_REASON = 'follow_original';
+
+/**
+ * Duplicates merged into an original share its unit and officers (actions/duplicates.ts, `merge`).
+ * When an original moves (transfer, return, assignment from triage, a designation change, a
+ * reorganisation), this carries its merged duplicates after it, in the caller's transaction: each
+ * one's assignment ends and a new one starts (reason `follow_original` to another unit, which the
+ * unit metrics read as a hand-over, not a receipt; `designation` within the unit, so the export's
+ * units path is unchanged), and each gets a `follow_original` event. Without it the duplicates stayed
+ * listed under the old unit, outside the new unit's scope. The originals are locked by the caller;
+ * the duplicates are locked here in id order (each has one original, so no cycle). Returns how many moved.
+ */
+export async function carryMergedDuplicates(m: EntityManager, originalIds: readonly string[], actor: string, now: Date): Promise<number> {
+  if (originalIds.length === 0) return 0;
+  const moved = await selectRows<{
+    id: string;
+    original_id: string;
+    original_tracking_code: string;
+    from_unit: string | null;
+    from_handler: string | null;
+    from_leader: string | null;
+    unit_code: string | null;
+    handler_id: string | null;
+    leader_id: string | null;
+  }>(
+    m,
+    `WITH d AS (
+       SELECT d.id, d.unit_code AS from_unit, d.handler_id AS from_handler, d.leader_id AS from_leader
+         FROM cases d JOIN cases o ON o.id = d.duplicate_of
+        WHERE d.duplicate_of = ANY($1::uuid[]) AND d.status = 'merged'
+          AND (d.unit_code IS DISTINCT FROM o.unit_code OR d.handler_id IS DISTINCT FROM o.handler_id OR d.leader_id IS DISTINCT FROM o.leader_id)
+        ORDER BY d.id FOR UPDATE OF d),
+     upd AS (
+       UPDATE cases c SET unit_code = o.unit_code, handler_id = o.handler_id, leader_id = o.leader_id,
+              units_path = CASE WHEN d.from_unit IS DISTINCT FROM o.unit_code THEN ${unitsPathAppended('c.units_path', 'o.unit_code')} ELSE c.units_path END,
+              version = c.version + 1, updated_at = now()
+         FROM d, cases o
+        WHERE c.id = d.id AND o.id = c.duplicate_of
+        RETURNING c.id, o.id AS original_id, o.tracking_code AS original_tracking_code, c.unit_code, c.handler_id, c.leader_id)
+     SELECT upd.*, d.from_unit, d.from_handler, d.from_leader FROM upd JOIN d ON d.id = upd.id ORDER BY upd.id`,
+    [originalIds],
+  );
+  if (moved.length === 0) return 0;
+  const ids = moved.map((d) => d.id);
+  await execute(m, `UPDATE assignments SET ended_at = $2 WHERE case_id = ANY($1::uuid[]) AND ended_at IS NULL`, [ids, now]);
+  await execute(
+    m,
+    `INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason, started_at)
+     SELECT c.id, c.unit_code, c.handler_id, c.leader_id, CASE WHEN c.id = ANY($2::uuid[]) THEN $3 ELSE 'designation' END, $4
+       FROM cases c WHERE c.id = ANY($1::uuid[])`,
+    [ids, moved.filter((d) => d.from_unit !== d.unit_code).map((d) => d.id), FOLLOW_ORIGINAL_REASON, now],
+  );
+  await writeAuditEvents(
+    m,
+    moved.map((d) => ({
+      caseId: d.id,
+      actor,
+      action: 'follow_original',
+      fromState: 'merged',
+      toState: 'merged',
+      reason: `following ${d.original_tracking_code}`,
+      data: {
+        originalId: d.original_id,
+        fromUnit: d.from_unit,
+        toUnit: d.unit_code,
+        fromHandlerId: d.from_handler,
+        toHandlerId: d.handler_id,
+        fromLeaderId: d.from_leader,
+        toLeaderId: d.leader_id,
+      },
+    })),
+  );
+  return moved.length;
 }

@@ -50,6 +50,8 @@ export interface ActionOutcome {
   data?: Record<string, unknown>;
   /** Other free text the event records, kept outside the chain (libs/persistence/src/audit-texts.ts). */
   texts?: Record<string, string>;
+  /** Other cases the action closed (duplicates merged into this one): a deletion request waiting for them is carried out too. */
+  closedCases?: readonly string[];
   /** Another action the same transaction performs right after this one (a rating closes or reopens the case). */
   then?: { actor: CaseActor; action: CaseAction; input: ActionInput };
 }

@@ -95,47 +95,63 @@ export const merge: ActionHandler = async ({ m, actor, c, input, now }) => {
       data: { originalId: c.id, originalTrackingCode: original?.tracking_code ?? null, fromUnit: d.unit_code },
     })),
   );
+  let closedCases: string[] = [];
   if (c.status === 'resolved') {
     const answered = await selectRow<{ answer: string | null; resolution_attachments: unknown[] }>(
       m,
       `SELECT answer, resolution_attachments FROM cases WHERE id = $1`,
       [c.id],
     );
-    await closeMergedDuplicates(m, actor, c.id, { answer: answered?.answer ?? '', attachments: answered?.resolution_attachments ?? [] }, now);
+    closedCases = await closeMergedDuplicates(
+      m,
+      actor,
+      c.id,
+      { closedAs: 'duplicate', answer: answered?.answer ?? '', attachments: answered?.resolution_attachments ?? [] },
+      now,
+    );
   }
   return {
     set: NO_COLUMNS,
     bumpsVersion: true,
     data: { merged: moves.map(({ d }) => ({ id: d.id, trackingCode: d.tracking_code })) },
+    closedCases,
   };
 };
 
+/** How an original's merged duplicates close with it: with its answer, or sent where it was (another legal track). */
+export type GroupClosing = { closedAs: 'duplicate'; answer: string; attachments: readonly unknown[] } | { closedAs: 'other_track'; whereToGo: string };
+
 /**
- * The original's answer given: every duplicate merged into it closes with that answer, and each
- * citizen's channel is told (the case event carries the answer). Called by `resolve`, with the
- * answer it is about to write, and by `merge` into an original already resolved.
+ * The original closed for the group: every duplicate merged into it closes the same way, and each
+ * citizen's channel is told (the case event carries the answer, or where to go). Called by `resolve`
+ * with the answer it is about to write, by `redirect-other-track` with where the citizen is sent, and
+ * by `merge` into an original already resolved. Returns the ids closed.
  */
-export async function closeMergedDuplicates(
-  m: EntityManager,
-  actor: CaseActor,
-  originalId: string,
-  answer: { answer: string; attachments: readonly unknown[] },
-  now: Date,
-): Promise<number> {
+export async function closeMergedDuplicates(m: EntityManager, actor: CaseActor, originalId: string, closing: GroupClosing, now: Date): Promise<string[]> {
   const merged = await selectRows<DuplicateRow>(
     m,
     `SELECT id, tracking_code, status, duplicate_of, unit_code FROM cases WHERE duplicate_of = $1 AND status = 'merged' ORDER BY id FOR UPDATE`,
     [originalId],
   );
-  if (merged.length === 0) return 0;
+  if (merged.length === 0) return [];
   const moves = merged.map((d) => ({ d, to: transition(d.status, 'close_with_original', 'SYSTEM') }));
-  await execute(
-    m,
-    `UPDATE cases SET status = 'closed', answer = $2, resolution_attachments = $3, closed_as = 'duplicate', closed_at = $4,
-            version = version + 1, updated_at = now()
-      WHERE id = ANY($1::uuid[])`,
-    [moves.map(({ d }) => d.id), answer.answer, JSON.stringify(answer.attachments), now],
-  );
+  const ids = moves.map(({ d }) => d.id);
+  if (closing.closedAs === 'duplicate') {
+    await execute(
+      m,
+      `UPDATE cases SET status = 'closed', answer = $2, resolution_attachments = $3, closed_as = 'duplicate', closed_at = $4,
+              version = version + 1, updated_at = now()
+        WHERE id = ANY($1::uuid[])`,
+      [ids, closing.answer, JSON.stringify(closing.attachments), now],
+    );
+  } else {
+    await execute(
+      m,
+      `UPDATE cases SET status = 'closed', closed_as = 'other_track', where_to_go = $2, closed_at = $3, version = version + 1, updated_at = now()
+        WHERE id = ANY($1::uuid[])`,
+      [ids, closing.whereToGo, now],
+    );
+  }
   await announce(
     m,
     moves.map(({ d, to }) => ({
@@ -145,10 +161,12 @@ export async function closeMergedDuplicates(
       fromState: d.status,
       toState: to,
       reason: null,
-      data: { originalId },
+      data: { originalId, closedAs: closing.closedAs },
+      // Where the citizen is sent is an officer's words: kept outside the chain, as on the original.
+      texts: closing.closedAs === 'other_track' ? { whereToGo: closing.whereToGo } : undefined,
     })),
   );
-  return merged.length;
+  return ids;
 }
 
 /** The duplicates' audit events and, both actions being citizen-visible, their case events. */

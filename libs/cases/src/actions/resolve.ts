@@ -10,13 +10,14 @@ export const resolve: ActionHandler = async ({ m, actor, c, input, now }) => {
   if (problem) throw new UnprocessableError(problem);
   const attachments = input.attachments ?? [];
   // One answer for the group: the duplicates merged into this case close with it (issue 14).
-  const closedDuplicates = await closeMergedDuplicates(m, actor, c.id, { answer, attachments }, now);
+  const closedCases = await closeMergedDuplicates(m, actor, c.id, { closedAs: 'duplicate', answer, attachments }, now);
   const onTime = c.due_at ? now <= new Date(c.due_at) : null;
   return {
     // last_resolve_on_time: this event's onTime, which the export reads from the case (migration CaseExportColumns).
     set: columns`answer = ${answer}, resolution_attachments = ${JSON.stringify(attachments)}, resolved_at = ${now},
                  stage = NULL, due_at = NULL, warn_at = NULL, last_resolve_on_time = ${onTime}`,
     bumpsVersion: true,
-    data: { onTime, attachments: attachments.length, ...(closedDuplicates ? { closedDuplicates } : {}) },
+    data: { onTime, attachments: attachments.length, ...(closedCases.length ? { closedDuplicates: closedCases.length } : {}) },
+    closedCases,
   };
 };

@@ -1,0 +1,222 @@
+import { adminToken, bearer, createOfficer, DEV_KEYS, exportColumnsOffDefinition, TestEngine, waitFor } from '@fr/testing';
+
+/**
+ * A merged group moves as one. Duplicates merged into an original share its unit and officers; when
+ * the original is transferred, returned, assigned from triage, given to a unit's new designees or
+ * carried to a successor unit, its merged duplicates follow it (each with an assignment and a
+ * `follow_original` event), so the unit holding the original also holds and sees its duplicates.
+ * Redirected to another legal track, the original takes its duplicates with it: each citizen is sent
+ * to the same place. A duplicate's citizen who asked for their data to be erased once the case closes
+ * is answered when the group closes.
+ */
+
+jest.setTimeout(60_000);
+
+const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
+/** Trần Đại Nghĩa at Bách Khoa (roads_lighting goes to QLDT). */
+const LIGHT = { lat: 21.0031, lng: 105.8459 };
+/** Cầu Dền (sidewalk_encroachment goes to the ward P_CAU_DEN). */
+const CAU_DEN = { lat: 21.0105, lng: 105.8542 };
+const ANSWER = 'Phòng Quản lý đô thị đã thay bóng đèn chiếu sáng trên phố Trần Đại Nghĩa ngày 04/03; đèn đã sáng lại.';
+const WHERE = 'Thanh tra quận Hai Bà Trưng, số 30 Lê Đại Hành: nội dung tố cáo được giải quyết theo Luật Tố cáo.';
+
+interface Group {
+  original: { id: string; trackingCode: string };
+  duplicates: { id: string; trackingCode: string }[];
+}
+
+describe('a merged group moves and closes as one', () => {
+  let engine: TestEngine;
+  let admin: string;
+  const tokens: Record<string, string> = {};
+  let n = 0;
+
+  beforeAll(async () => {
+    engine = await TestEngine.start({ env: { FR_DUPLICATE_RADIUS_M: '150', FR_DUPLICATE_WINDOW_DAYS: '30' } });
+    admin = await adminToken(engine);
+    for (const [who, role, unitCode] of [
+      ['qldt', 'HANDLER', 'QLDT'],
+      ['bk', 'HANDLER', 'P_BACH_KHOA'],
+      ['cd', 'HANDLER', 'P_CAU_DEN'],
+      ['vp', 'SUPERVISOR', 'VP'],
+      ['nv', 'AUDITOR', 'NOI_VU'],
+    ] as const) {
+      tokens[who] = (await createOfficer(engine, admin, { username: `mg.${who}`, role, unitCode })).token;
+    }
+  });
+  afterAll(() => engine?.close());
+
+  async function report(category: string, at: { lat: number; lng: number }, wardCode: string, citizen?: { name: string; phone: string }) {
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({
+        externalId: `merged-group-${++n}`,
+        category,
+        description: `Phản ánh số ${n}: sự việc tại cùng một địa điểm, người dân đã báo nhiều lần.`,
+        location: { lat: at.lat + n / 1_000_000, lng: at.lng, wardCode },
+        ...(citizen ? { citizen } : {}),
+      });
+    expect(res.status).toBe(202);
+    return res.body as { id: string; trackingCode: string };
+  }
+  const routed = (ids: string[]) =>
+    waitFor(
+      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = ANY($1::uuid[])`, [ids]),
+      (rows) => rows.length === ids.length && rows.every((r) => r.status !== 'received'),
+      { what: 'routing' },
+    );
+  const version = async (id: string) => (await engine.query<{ version: number }>(`SELECT version FROM cases WHERE id = $1`, [id]))[0].version;
+  const act = async (who: string, id: string, action: string, body: Record<string, unknown> = {}) => {
+    const res = await engine
+      .http()
+      .post(`/v1/cases/${id}/${action}`)
+      .set(bearer(tokens[who]))
+      .send({ expectedVersion: await version(id), ...body });
+    if (res.status !== 200) throw new Error(`${action}: ${res.status} ${JSON.stringify(res.body)}`);
+  };
+  const holders = (ids: string[]) =>
+    engine.query<{ unit_code: string; handler_id: string | null; leader_id: string | null; status: string }>(
+      `SELECT unit_code, handler_id::text, leader_id::text, status FROM cases WHERE id = ANY($1::uuid[]) ORDER BY id`,
+      [ids],
+    );
+  /** The original's unit and officers, as each duplicate should now hold them. */
+  async function expectFollowing(g: Group) {
+    const [o] = await holders([g.original.id]);
+    const ds = await holders(g.duplicates.map((d) => d.id));
+    expect(ds).toEqual(ds.map(() => ({ unit_code: o.unit_code, handler_id: o.handler_id, leader_id: o.leader_id, status: 'merged' })));
+    return o;
+  }
+  async function mergedGroup(category: string, at: { lat: number; lng: number }, wardCode: string, who: string, size: number): Promise<Group> {
+    const original = await report(category, at, wardCode);
+    await routed([original.id]);
+    const duplicates: Group['duplicates'] = [];
+    for (let i = 0; i < size; i++) {
+      duplicates.push(await report(category, at, wardCode, i === 0 ? { name: 'Nguyễn Thị Hằng', phone: '0912345678' } : undefined));
+    }
+    await routed(duplicates.map((d) => d.id));
+    const linked = await engine.query<{ duplicate_of: string }>(`SELECT duplicate_of::text FROM cases WHERE id = ANY($1::uuid[])`, [
+      duplicates.map((d) => d.id),
+    ]);
+    expect(linked.map((l) => l.duplicate_of)).toEqual(duplicates.map(() => original.id));
+    await act(who, original.id, 'merge', { duplicateIds: duplicates.map((d) => d.id) });
+    return { original, duplicates };
+  }
+
+  let light: Group;
+
+  it('transferred, the original takes its merged duplicates to the new unit, which sees them; the old unit no longer does', async () => {
+    light = await mergedGroup('roads_lighting', LIGHT, 'BACH_KHOA', 'qldt', 2);
+    await act('qldt', light.original.id, 'transfer', { unitCode: 'P_BACH_KHOA', reason: 'Đèn do phường quản lý' });
+    expect((await expectFollowing(light)).unit_code).toBe('P_BACH_KHOA');
+
+    const [dup] = light.duplicates;
+    expect((await engine.http().get(`/v1/cases/${dup.id}`).set(bearer(tokens.bk))).status).toBe(200);
+    expect((await engine.http().get(`/v1/cases/${dup.id}`).set(bearer(tokens.qldt))).status).toBe(404);
+    const timeline = (await engine.http().get(`/v1/cases/${dup.id}`).set(bearer(tokens.bk))).body as { timeline: { action: string }[] };
+    expect(timeline.timeline.map((e) => e.action)).toEqual(['receive', 'route', 'link', 'join_original', 'follow_original']);
+    const [event] = await engine.query<{ actor: string; data: Record<string, unknown> }>(
+      `SELECT actor, data FROM audit_events WHERE case_id = $1 AND action = 'follow_original'`,
+      [dup.id],
+    );
+    expect(event.data).toMatchObject({ originalId: light.original.id, fromUnit: 'QLDT', toUnit: 'P_BACH_KHOA' });
+    const reasons = await engine.query<{ reason: string; unit_code: string }>(`SELECT reason, unit_code FROM assignments WHERE case_id = $1 ORDER BY id`, [
+      dup.id,
+    ]);
+    expect(reasons.map((r) => `${r.reason}:${r.unit_code}`)).toEqual(['route:QLDT', 'follow_original:P_BACH_KHOA']);
+    expect(await exportColumnsOffDefinition(engine)).toEqual([]);
+  });
+
+  it('returned to triage and assigned again, the original keeps its duplicates with it', async () => {
+    await act('bk', light.original.id, 'return', { reason: 'Không thuộc thẩm quyền phường' });
+    expect(await expectFollowing(light)).toMatchObject({ unit_code: 'VP', handler_id: null });
+    await act('vp', light.original.id, 'assign', { unitCode: 'QLDT' });
+    expect((await expectFollowing(light)).unit_code).toBe('QLDT');
+    expect(await exportColumnsOffDefinition(engine)).toEqual([]);
+  });
+
+  it("follows the unit's new designees with the original, without adding to the units path", async () => {
+    const handler = await createOfficer(engine, admin, { username: 'mg.qldt.designee', role: 'HANDLER', unitCode: 'QLDT' });
+    const [unit] = await engine.query<{ leader_id: string | null }>(`SELECT leader_id::text FROM units WHERE code = 'QLDT'`);
+    const res = await engine.http().put('/v1/units/QLDT/designation').set(bearer(admin)).send({ handlerId: handler.id, leaderId: unit.leader_id });
+    expect(res.status).toBe(200);
+    expect((await expectFollowing(light)).handler_id).toBe(handler.id);
+    const reasons = await engine.query<{ reason: string }>(`SELECT reason FROM assignments WHERE case_id = $1 ORDER BY id`, [light.duplicates[0].id]);
+    expect(reasons.map((r) => r.reason).slice(-1)).toEqual(['designation']);
+    expect(await exportColumnsOffDefinition(engine)).toEqual([]);
+  });
+
+  it("counts the duplicates for no unit they followed their original to, and closes them with the original's answer", async () => {
+    // The first duplicate's citizen asked for their contact details to be erased once the case closes.
+    const erase = await engine.http().post('/v1/privacy/requests').set(KEY).send({ kind: 'delete', phone: '0912345678' });
+    expect(erase.status).toBe(201);
+    expect(erase.body).toMatchObject({ status: 'waiting_for_closure', waitingFor: [light.duplicates[0].trackingCode] });
+
+    await act('qldt', light.original.id, 'acknowledge', { severity: 'normal' });
+    await act('qldt', light.original.id, 'resolve', { answer: ANSWER });
+    const closed = await engine.query<{ status: string; closed_as: string; answer: string; citizen_phone: string | null }>(
+      `SELECT status, closed_as, answer, citizen_phone FROM cases WHERE id = ANY($1::uuid[]) ORDER BY id`,
+      [light.duplicates.map((d) => d.id)],
+    );
+    expect(closed.map(({ citizen_phone: _, ...c }) => c)).toEqual(light.duplicates.map(() => ({ status: 'closed', closed_as: 'duplicate', answer: ANSWER })));
+    expect(closed.map((c) => c.citizen_phone)).toEqual([null, null]);
+    const after = await engine
+      .http()
+      .get(`/v1/privacy/requests/${(erase.body as { id: string }).id}`)
+      .set(KEY);
+    expect(after.body).toMatchObject({ status: 'answered', waitingFor: [] });
+
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const res = await engine
+      .http()
+      .get(`/v1/audits/units?from=${day(-1)}&to=${day(1)}`)
+      .set(bearer(tokens.nv));
+    expect(res.status).toBe(200);
+    const units = (res.body as { units: { unitCode: string; received: number; mergedDuplicates: number }[] }).units;
+    // Bách Khoa and the office received the original only (by transfer, by return); QLDT all three, where they were merged.
+    expect(units.find((u) => u.unitCode === 'P_BACH_KHOA')).toMatchObject({ received: 1, mergedDuplicates: 0 });
+    expect(units.find((u) => u.unitCode === 'VP')).toMatchObject({ received: 1, mergedDuplicates: 0 });
+    expect(units.find((u) => u.unitCode === 'QLDT')).toMatchObject({ received: 3, mergedDuplicates: 2 });
+  });
+
+  it('redirected to another legal track, the original sends its duplicates there too, and each citizen is told where to go', async () => {
+    const g = await mergedGroup('roads_lighting', { lat: LIGHT.lat + 0.01, lng: LIGHT.lng }, 'BACH_KHOA', 'qldt', 1);
+    await act('vp', g.original.id, 'redirect-other-track', { reason: 'Nội dung là tố cáo cán bộ', whereToGo: WHERE });
+    const [dup] = g.duplicates;
+    const status = await engine.http().get(`/v1/feedback/${dup.trackingCode}`).set(KEY);
+    expect(status.body).toMatchObject({ status: 'closed', otherTrack: { whereToGo: WHERE } });
+    const [event] = await engine.query<{ action: string; data: Record<string, unknown> }>(
+      `SELECT action, data FROM audit_events WHERE case_id = $1 ORDER BY id DESC LIMIT 1`,
+      [dup.id],
+    );
+    expect(event).toMatchObject({ action: 'close_with_original', data: { originalId: g.original.id, closedAs: 'other_track' } });
+    // Where the citizen is sent is an officer's words: not in the chained data.
+    expect(JSON.stringify(event.data)).not.toContain('Thanh tra');
+  });
+
+  it('carried to a successor unit by a reorganisation, the original takes its duplicates along', async () => {
+    const g = await mergedGroup('sidewalk_encroachment', CAU_DEN, 'CAU_DEN', 'cd', 1);
+    expect((await expectFollowing(g)).unit_code).toBe('P_CAU_DEN');
+    // In force from now: the worker applies it at once.
+    const plan = {
+      name: 'Sắp xếp thử nghiệm (nhóm trùng)',
+      effectiveAt: new Date().toISOString(),
+      newUnits: [],
+      merges: [{ into: 'P_BACH_KHOA', from: ['P_CAU_DEN'] }],
+    };
+    const scheduled = await engine.http().post('/v1/reorganisations').set(bearer(admin)).send(plan);
+    expect(scheduled.status).toBe(201);
+    await waitFor(
+      () => engine.query<{ status: string }>(`SELECT status FROM reorganisations WHERE id = $1`, [(scheduled.body as { id: string }).id]),
+      (r) => r[0]?.status === 'applied',
+      { what: 'the reorganisation applied' },
+    );
+    expect((await expectFollowing(g)).unit_code).toBe('P_BACH_KHOA');
+    const [event] = await engine.query<{ actor: string }>(`SELECT actor FROM audit_events WHERE case_id = $1 AND action = 'follow_original'`, [
+      g.duplicates[0].id,
+    ]);
+    expect(event.actor).toBe('system:reorganisation');
+    expect(await exportColumnsOffDefinition(engine)).toEqual([]);
+  });
+});
