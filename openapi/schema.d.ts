@@ -3881,7 +3881,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description unknown unit */
+            /** @description unknown unit, a SUPERVISOR or ADMIN outside the office, or an OPERATOR outside the office and hotline units */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3991,7 +3991,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description unknown unit, an OPERATOR outside the office and hotline units, or an administrator disabling themself */
+            /** @description unknown unit, a SUPERVISOR or ADMIN outside the office, an OPERATOR outside the office and hotline units, or an administrator disabling themself */
             422: {
                 headers: {
                     [name: string]: unknown;

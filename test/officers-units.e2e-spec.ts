@@ -125,6 +125,14 @@ describe('officers and units', () => {
 
     it.each([
       ['an unknown unit', { unitCode: 'KHONG_CO' }, 422, /unit 'KHONG_CO' does not exist/],
+      // The office supervises and administers: neither role sits in a ward or a department (DOMAIN.md).
+      [
+        'a SUPERVISOR in a ward',
+        { role: 'SUPERVISOR', unitCode: 'P_DONG_TAM' },
+        422,
+        /^unitCode: a SUPERVISOR belongs to the office \(Văn phòng HĐND&UBND\); unit 'P_DONG_TAM' is a ward$/,
+      ],
+      ['an ADMIN in a department', { role: 'ADMIN', unitCode: 'TU_PHAP' }, 422, /^unitCode: an ADMIN belongs to the office/],
       ['a password under 8 characters', { password: 'short12' }, 400, /password must be longer than or equal to 8 characters/],
       ['a password of spaces', { password: '        ' }, 400, /password must have at least 8 visible characters/],
       ['a password of one character repeated', { password: 'aaaaaaaaaa' }, 400, /not repeat one character/],
@@ -175,6 +183,11 @@ describe('officers and units', () => {
       expect(((await as('ADMIN').patch(`/v1/officers/${id}`, {})).body as ErrorDto).message).toMatch(/nothing to update/);
       expect((await as('ADMIN').patch(`/v1/officers/${id}`, { password: 'ngan' })).status).toBe(400);
       expect((await as('ADMIN').patch(`/v1/officers/${id}`, { unitCode: 'KHONG_CO' })).status).toBe(422);
+      // Nor made a supervisor where they are, nor a supervisor moved out of the office.
+      expect(((await as('ADMIN').patch(`/v1/officers/${id}`, { role: 'SUPERVISOR' })).body as ErrorDto).message).toMatch(/a SUPERVISOR belongs to the office/);
+      const supervisor = await createOfficer(engine, token.ADMIN, { username: 'giam.sat.moi', role: 'SUPERVISOR', unitCode: 'VP' });
+      expect((await as('ADMIN').patch(`/v1/officers/${supervisor.id}`, { unitCode: 'P_CAU_DEN' })).status).toBe(422);
+      expect((await as('ADMIN').patch(`/v1/officers/${supervisor.id}`, { unitCode: 'P_CAU_DEN', role: 'HANDLER' })).status).toBe(200);
     });
 
     // Disabling a designee is allowed: its unit then goes to triage and the supervisors are told (test/cover.e2e-spec.ts).

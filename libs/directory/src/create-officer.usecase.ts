@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@fr/auth';
 import { canonicalUsername, ConflictError, isOfficerRole, nfc, OFFICER_ROLES, OfficerRole, UnprocessableError, ValidationError, visibleText } from '@fr/domain';
 import { selectRow, writeAuditEvent } from '@fr/persistence';
-import { checkOperatorUnit } from './operator-unit';
+import { checkRoleUnit } from './role-unit';
 import { OFFICER_COLUMNS, OfficerRow, OfficerView, toOfficerView, USERNAME_PATTERN } from './officer-view';
 
 export interface CreateOfficerCommand {
@@ -57,7 +57,7 @@ export class CreateOfficer {
         const unit = await selectRow<{ code: string; active: boolean }>(m, `SELECT code, active FROM units WHERE code = $1`, [cmd.unitCode]);
         if (!unit) throw new UnprocessableError(`unit '${cmd.unitCode}' does not exist; GET /v1/units lists the units`);
         if (!unit.active) throw new UnprocessableError(`unit '${cmd.unitCode}' is no longer active`);
-        if (cmd.role === 'OPERATOR') await checkOperatorUnit(m, this.config.hotlineUnits, cmd.unitCode);
+        await checkRoleUnit(m, this.config.hotlineUnits, cmd.role, cmd.unitCode);
         const row = await selectRow<OfficerRow>(
           m,
           `INSERT INTO officers (username, full_name, role, unit_code, password_hash) VALUES ($1, $2, $3, $4, $5)

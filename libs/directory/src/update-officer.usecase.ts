@@ -6,7 +6,7 @@ import { ConflictError, isOfficerRole, nfc, NotFoundError, OFFICER_ROLES, Office
 import { activeOfficersWithRole, ADVISORY_LOCK, coversAt, execute, selectRow, selectRows, writeAuditEvent, writeNotifications } from '@fr/persistence';
 import { Clock } from '@fr/sla';
 import { checkPassword } from './create-officer.usecase';
-import { checkOperatorUnit } from './operator-unit';
+import { checkRoleUnit } from './role-unit';
 import { OFFICER_COLUMNS, OfficerRow, OfficerView, toOfficerView } from './officer-view';
 
 export interface UpdateOfficerCommand {
@@ -60,9 +60,7 @@ export class UpdateOfficer {
         if (!unit) throw new UnprocessableError(`unit '${unitCode}' does not exist; GET /v1/units lists the units`);
         if (!unit.active) throw new UnprocessableError(`unit '${unitCode}' is no longer active`);
       }
-      if ((changes.role || changes.unitCode) && (role ?? before.role) === 'OPERATOR') {
-        await checkOperatorUnit(m, this.config.hotlineUnits, unitCode ?? before.unitCode);
-      }
+      if (changes.role || changes.unitCode) await checkRoleUnit(m, this.config.hotlineUnits, role ?? before.role, unitCode ?? before.unitCode);
       if (cmd.actorId === before.id && (active === false || changes.role)) {
         throw new UnprocessableError('administrators may not disable their own account or change their own role');
       }

@@ -26,7 +26,10 @@ export class OfficersController {
   @Roles('ADMIN')
   @ApiOperation({ operationId: 'createOfficer', summary: 'Create an officer account with a role in one unit' })
   @ApiCreatedResponse({ type: OfficerDto })
-  @ApiErrors({ 409: 'the username is taken (case-insensitive)' }, { 422: 'unknown unit' })
+  @ApiErrors(
+    { 409: 'the username is taken (case-insensitive)' },
+    { 422: 'unknown unit, a SUPERVISOR or ADMIN outside the office, or an OPERATOR outside the office and hotline units' },
+  )
   async create(@CurrentOfficer() actor: AuthenticatedOfficer, @Body() dto: CreateOfficerDto): Promise<OfficerDto> {
     const officer = await this.createOfficer.execute({
       actorId: actor.id,
@@ -56,7 +59,7 @@ export class OfficersController {
   @ApiErrors(
     { 404: 'no such officer' },
     { 409: "the officer is a unit's designee and would change role or unit" },
-    { 422: 'unknown unit, an OPERATOR outside the office and hotline units, or an administrator disabling themself' },
+    { 422: 'unknown unit, a SUPERVISOR or ADMIN outside the office, an OPERATOR outside the office and hotline units, or an administrator disabling themself' },
   )
   async update(
     @CurrentOfficer() actor: AuthenticatedOfficer,
