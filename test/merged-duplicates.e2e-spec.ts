@@ -1,3 +1,6 @@
+import { DataSource } from 'typeorm';
+import { RouteCase } from '@fr/routing';
+import { Clock, SlaService } from '@fr/sla';
 import { adminToken, bearer, createOfficer, DEV_KEYS, exportColumnsOffDefinition, TestEngine, waitFor } from '@fr/testing';
 
 /**
@@ -180,19 +183,22 @@ describe('a merged group moves and closes as one', () => {
     expect(units.find((u) => u.unitCode === 'QLDT')).toMatchObject({ received: 3, mergedDuplicates: 2 });
   });
 
-  it('redirected to another legal track, the original sends its duplicates there too, and each citizen is told where to go', async () => {
+  it("redirected to another legal track, the original sends its duplicates there too, and each citizen's status view says where to go", async () => {
     const g = await mergedGroup('roads_lighting', { lat: LIGHT.lat + 0.01, lng: LIGHT.lng }, 'BACH_KHOA', 'qldt', 1);
     await act('vp', g.original.id, 'redirect-other-track', { reason: 'Nội dung là tố cáo cán bộ', whereToGo: WHERE });
     const [dup] = g.duplicates;
     const status = await engine.http().get(`/v1/feedback/${dup.trackingCode}`).set(KEY);
     expect(status.body).toMatchObject({ status: 'closed', otherTrack: { whereToGo: WHERE } });
-    const [event] = await engine.query<{ action: string; data: Record<string, unknown> }>(
-      `SELECT action, data FROM audit_events WHERE case_id = $1 ORDER BY id DESC LIMIT 1`,
+    const [event] = await engine.query<{ id: string; action: string; data: Record<string, unknown> }>(
+      `SELECT id::text, action, data FROM audit_events WHERE case_id = $1 ORDER BY id DESC LIMIT 1`,
       [dup.id],
     );
     expect(event).toMatchObject({ action: 'close_with_original', data: { originalId: g.original.id, closedAs: 'other_track' } });
-    // Where the citizen is sent is an officer's words: not in the chained data.
+    // Where the citizen is sent is an officer's words: kept beside the chain, which holds only its hash.
     expect(JSON.stringify(event.data)).not.toContain('Thanh tra');
+    expect(event.data.texts).toEqual({ whereToGo: expect.any(String) as unknown });
+    const aside = await engine.query<{ field: string; body: string }>(`SELECT field, body FROM audit_event_texts WHERE event_id = $1`, [event.id]);
+    expect(aside).toEqual([{ field: 'whereToGo', body: WHERE }]);
   });
 
   it('carried to a successor unit by a reorganisation, the original takes its duplicates along', async () => {
@@ -218,5 +224,85 @@ describe('a merged group moves and closes as one', () => {
     ]);
     expect(event.actor).toBe('system:reorganisation');
     expect(await exportColumnsOffDefinition(engine)).toEqual([]);
+  });
+});
+
+describe('a group whose duplicate had duplicates of its own', () => {
+  let engine: TestEngine;
+  let routeCase: RouteCase;
+  const tokens: Record<string, string> = {};
+  let n = 0;
+
+  beforeAll(async () => {
+    // No worker: the test routes each case itself, in the order that makes a nested group.
+    engine = await TestEngine.start({ worker: false, env: { FR_DUPLICATE_RADIUS_M: '150', FR_DUPLICATE_WINDOW_DAYS: '30' } });
+    routeCase = new RouteCase(engine.api.get(DataSource), engine.api.get(SlaService), engine.api.get(Clock), engine.config);
+    const admin = await adminToken(engine);
+    tokens.qldt = (await createOfficer(engine, admin, { username: 'mg.nested.qldt', role: 'HANDLER', unitCode: 'QLDT' })).token;
+    tokens.bk = (await createOfficer(engine, admin, { username: 'mg.nested.bk', role: 'HANDLER', unitCode: 'P_BACH_KHOA' })).token;
+  });
+  afterAll(() => engine?.close());
+
+  /** A lamp report `metres` north of the light. */
+  async function report(metres: number) {
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({
+        externalId: `nested-group-${++n}`,
+        category: 'roads_lighting',
+        description: `Đèn đường trên phố Trần Đại Nghĩa bị tắt, cách cổng trường khoảng ${metres} mét (phản ánh ${n}).`,
+        location: { lat: LIGHT.lat + metres / 111_195, lng: LIGHT.lng, wardCode: 'BACH_KHOA' },
+      });
+    expect(res.status).toBe(202);
+    return res.body as { id: string; trackingCode: string };
+  }
+  const act = async (who: string, id: string, action: string, body: Record<string, unknown> = {}) => {
+    const [{ version }] = await engine.query<{ version: number }>(`SELECT version FROM cases WHERE id = $1`, [id]);
+    const res = await engine
+      .http()
+      .post(`/v1/cases/${id}/${action}`)
+      .set(bearer(tokens[who]))
+      .send({ expectedVersion: version, ...body });
+    if (res.status !== 200) throw new Error(`${action}: ${res.status} ${JSON.stringify(res.body)}`);
+  };
+  const row = async (id: string) =>
+    (
+      await engine.query<{ status: string; duplicate_of: string | null; unit_code: string; answer: string | null }>(
+        `SELECT status, duplicate_of::text, unit_code, answer FROM cases WHERE id = $1`,
+        [id],
+      )
+    )[0];
+
+  it('merged into the original, the duplicate brings its own duplicates into the group, which then moves and closes as one', async () => {
+    const original = await report(0);
+    await routeCase.execute(original.id);
+    // Received in this order, routed the other way round: the later report links to the earlier one,
+    // still unrouted (an open case), which is linked to the original only when it is routed.
+    const middle = await report(100);
+    const late = await report(200);
+    await routeCase.execute(late.id);
+    await routeCase.execute(middle.id);
+    expect((await row(late.id)).duplicate_of).toBe(middle.id);
+    expect((await row(middle.id)).duplicate_of).toBe(original.id);
+
+    await act('qldt', middle.id, 'merge', { duplicateIds: [late.id] });
+    await act('qldt', original.id, 'merge', { duplicateIds: [middle.id] });
+    expect(await row(late.id)).toMatchObject({ status: 'merged', duplicate_of: original.id, unit_code: 'QLDT' });
+    const [relink] = await engine.query<{ action: string; data: Record<string, unknown> }>(
+      `SELECT action, data FROM audit_events WHERE case_id = $1 ORDER BY id DESC LIMIT 1`,
+      [late.id],
+    );
+    expect(relink).toMatchObject({ action: 'link', data: { originalId: original.id, fromOriginalId: middle.id } });
+
+    await act('qldt', original.id, 'transfer', { unitCode: 'P_BACH_KHOA', reason: 'Đèn do phường quản lý' });
+    expect((await row(late.id)).unit_code).toBe('P_BACH_KHOA');
+    expect((await engine.http().get(`/v1/cases/${late.id}`).set(bearer(tokens.qldt))).status).toBe(404);
+    expect((await engine.http().get(`/v1/cases/${late.id}`).set(bearer(tokens.bk))).status).toBe(200);
+
+    await act('bk', original.id, 'acknowledge', { severity: 'normal' });
+    await act('bk', original.id, 'resolve', { answer: ANSWER });
+    for (const id of [middle.id, late.id]) expect(await row(id)).toMatchObject({ status: 'closed', answer: ANSWER });
   });
 });

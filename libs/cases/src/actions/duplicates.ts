@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { CaseState, isUuid, transition, UnprocessableError, ValidationError } from '@fr/domain';
-import { execute, selectRow, selectRows, unitsPathAppended, writeAuditEvents, writeOutboxWithCaseEventStates } from '@fr/persistence';
+import { carryMergedDuplicates, execute, selectRow, selectRows, unitsPathAppended, writeAuditEvents, writeOutboxWithCaseEventStates } from '@fr/persistence';
 import { caseEventMessage } from '@fr/queue';
 import { CaseActor } from '../actor';
 import { ActionHandler } from './action-handler';
@@ -83,6 +83,29 @@ export const merge: ActionHandler = async ({ m, actor, c, input, now }) => {
     [ids, c.unit_code, c.handler_id, leader?.leader_id ?? null, movedIds, c.unit_code],
   );
   const original = await selectRow<{ tracking_code: string }>(m, `SELECT tracking_code FROM cases WHERE id = $1`, [c.id]);
+  // A joining case may have duplicates of its own (routing links a report to the oldest open case,
+  // which can be one that is itself linked later, when it was routed after the report). The group has
+  // one original: they are linked to this one instead, and those already merged follow it.
+  const relinked = await selectRows<{ id: string; status: CaseState; from_original: string }>(
+    m,
+    `WITH n AS (SELECT id, duplicate_of FROM cases WHERE duplicate_of = ANY($1::uuid[]) AND id <> $2 ORDER BY id FOR UPDATE)
+     UPDATE cases c SET duplicate_of = $2, version = c.version + 1, updated_at = now() FROM n WHERE c.id = n.id
+     RETURNING c.id, c.status, n.duplicate_of::text AS from_original`,
+    [ids, c.id],
+  );
+  await writeAuditEvents(
+    m,
+    relinked.map((r) => ({
+      caseId: r.id,
+      actor: actor.label,
+      action: 'link',
+      fromState: r.status,
+      toState: r.status,
+      reason: `its original joined ${original?.tracking_code ?? c.id}`,
+      data: { originalId: c.id, originalTrackingCode: original?.tracking_code ?? null, fromOriginalId: r.from_original },
+    })),
+  );
+  if (relinked.some((r) => r.status === 'merged')) await carryMergedDuplicates(m, [c.id], actor.label, now);
   await announce(
     m,
     moves.map(({ d, to }) => ({
