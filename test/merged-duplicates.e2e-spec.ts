@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { MergedGroupsReconciler } from '@fr/cases';
 import { RouteCase } from '@fr/routing';
 import { Clock, SlaService } from '@fr/sla';
 import { adminToken, bearer, createOfficer, DEV_KEYS, exportColumnsOffDefinition, TestEngine, waitFor } from '@fr/testing';
@@ -91,12 +92,19 @@ describe('a merged group moves and closes as one', () => {
     expect(ds).toEqual(ds.map(() => ({ unit_code: o.unit_code, handler_id: o.handler_id, leader_id: o.leader_id, status: 'merged' })));
     return o;
   }
-  async function mergedGroup(category: string, at: { lat: number; lng: number }, wardCode: string, who: string, size: number): Promise<Group> {
+  async function mergedGroup(
+    category: string,
+    at: { lat: number; lng: number },
+    wardCode: string,
+    who: string,
+    size: number,
+    citizen = { name: 'Nguyễn Thị Hằng', phone: '0912345678' },
+  ): Promise<Group> {
     const original = await report(category, at, wardCode);
     await routed([original.id]);
     const duplicates: Group['duplicates'] = [];
     for (let i = 0; i < size; i++) {
-      duplicates.push(await report(category, at, wardCode, i === 0 ? { name: 'Nguyễn Thị Hằng', phone: '0912345678' } : undefined));
+      duplicates.push(await report(category, at, wardCode, i === 0 ? citizen : undefined));
     }
     await routed(duplicates.map((d) => d.id));
     const linked = await engine.query<{ duplicate_of: string }>(`SELECT duplicate_of::text FROM cases WHERE id = ANY($1::uuid[])`, [
@@ -223,6 +231,57 @@ describe('a merged group moves and closes as one', () => {
       g.duplicates[0].id,
     ]);
     expect(event.actor).toBe('system:reorganisation');
+    expect(await exportColumnsOffDefinition(engine)).toEqual([]);
+  });
+
+  it('puts groups that drifted apart under an earlier release back together on the maintenance sweep', async () => {
+    const moved = await mergedGroup('roads_lighting', { lat: LIGHT.lat + 0.02, lng: LIGHT.lng }, 'BACH_KHOA', 'qldt', 1);
+    const redirected = await mergedGroup('roads_lighting', { lat: LIGHT.lat + 0.03, lng: LIGHT.lng }, 'BACH_KHOA', 'qldt', 1, {
+      name: 'Lê Văn Tâm',
+      phone: '0987654321',
+    });
+    // What an earlier release left behind: one original transferred without its duplicates, one
+    // redirected to another track with its duplicate still merged (written here as it wrote them).
+    const [bk] = await engine.query<{ handler_id: string; leader_id: string }>(
+      `SELECT handler_id::text, leader_id::text FROM units WHERE code = 'P_BACH_KHOA'`,
+    );
+    await engine.query(`UPDATE cases SET unit_code = 'P_BACH_KHOA', handler_id = $2, leader_id = $3 WHERE id = $1`, [
+      moved.original.id,
+      bk.handler_id,
+      bk.leader_id,
+    ]);
+    await engine.query(`UPDATE cases SET status = 'closed', closed_as = 'other_track', where_to_go = $2, closed_at = now() WHERE id = $1`, [
+      redirected.original.id,
+      WHERE,
+    ]);
+    const erase = await engine.http().post('/v1/privacy/requests').set(KEY).send({ kind: 'delete', phone: '0987654321' });
+    expect(erase.body).toMatchObject({ status: 'waiting_for_closure', waitingFor: [redirected.duplicates[0].trackingCode] });
+
+    const sweep = engine.worker!.get(MergedGroupsReconciler);
+    await waitFor(
+      async () => (await sweep.runOnce(), holders([moved.duplicates[0].id, redirected.duplicates[0].id])),
+      () => true,
+      { what: 'a sweep' },
+    );
+    expect((await expectFollowing(moved)).unit_code).toBe('P_BACH_KHOA');
+    // Closed as its original was; where to go was erased with the contact, as the citizen asked.
+    const [closed] = await engine.query<{ status: string; closed_as: string; citizen_phone: string | null }>(
+      `SELECT status, closed_as, citizen_phone FROM cases WHERE id = $1`,
+      [redirected.duplicates[0].id],
+    );
+    expect(closed).toEqual({ status: 'closed', closed_as: 'other_track', citizen_phone: null });
+    const after = await engine
+      .http()
+      .get(`/v1/privacy/requests/${(erase.body as { id: string }).id}`)
+      .set(KEY);
+    expect(after.body).toMatchObject({ status: 'answered', waitingFor: [] });
+    const events = await engine.query<{ action: string; actor: string }>(
+      `SELECT action, actor FROM audit_events WHERE case_id = ANY($1::uuid[]) AND actor = 'system:merged-groups' ORDER BY id`,
+      [[moved.duplicates[0].id, redirected.duplicates[0].id]],
+    );
+    expect(events.map((e) => e.action).sort()).toEqual(['close_with_original', 'follow_original']);
+    // Put right once: the next sweep finds nothing.
+    expect(await sweep.runOnce()).toBe(0);
     expect(await exportColumnsOffDefinition(engine)).toEqual([]);
   });
 });

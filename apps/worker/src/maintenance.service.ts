@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { FACTS_BATCH, UnitFactsUpdater } from '@fr/audit';
 import { RaiseComplianceAlerts } from '@fr/board';
-import { AutoCloseResolved } from '@fr/cases';
+import { AutoCloseResolved, MergedGroupsReconciler } from '@fr/cases';
 import { ApplyReorganisation } from '@fr/directory';
 import { DeliveriesReconciler } from '@fr/notifications';
 import { RoutingReconciler } from '@fr/routing';
@@ -29,6 +29,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
   constructor(
     private readonly routing: RoutingReconciler,
     private readonly autoClose: AutoCloseResolved,
+    private readonly mergedGroups: MergedGroupsReconciler,
     private readonly sla: SlaReconciler,
     private readonly deliveries: DeliveriesReconciler,
     private readonly complianceAlerts: RaiseComplianceAlerts,
@@ -73,6 +74,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       ['reorganisations due', () => this.reorganisations.runDue()],
       ['routing reconcile', () => this.routing.runOnce()],
       ['auto-close', () => this.autoClose.runOnce()],
+      ['merged groups', () => this.mergedGroups.runOnce()],
       ['SLA timers reconcile', () => this.sla.runOnce()],
       ['deliveries reconcile', () => this.deliveries.runOnce()],
       ['compliance alerts', () => this.complianceAlerts.runOnce()],

@@ -5,10 +5,11 @@ import { ActOnCase } from './act-on-case.usecase';
 import { AutoCloseResolved } from './auto-close.service';
 import { CaseQueries } from './case-queries';
 import { CitizenActions } from './citizen-actions.usecase';
+import { MergedGroupsReconciler } from './merged-groups.reconciler';
 
 @Module({
   imports: [SlaModule, PrivacyModule],
-  providers: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved],
-  exports: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved],
+  providers: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved, MergedGroupsReconciler],
+  exports: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved, MergedGroupsReconciler],
 })
 export class CasesModule {}

@@ -34,6 +34,8 @@ export const ADVISORY_LOCK = {
    * so two administrators disabling each other at once cannot both pass the check that one remains.
    */
   administrators: 727_010,
+  /** The sweep that puts merged groups back together (libs/cases, merged-groups.reconciler.ts). */
+  mergedGroups: 727_011,
   /** The compliance board's alert sweep (numbers from 727_150 on are the board's). */
   complianceAlerts: 727_150,
 } as const;
