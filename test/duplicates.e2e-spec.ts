@@ -182,6 +182,11 @@ describe('duplicate reports', () => {
     // Only cases linked to this original can join it.
     const wrong = await act('handler', original.id, 'merge', { duplicateIds: [falseMatch.id] });
     expect(wrong.status).toBe(422);
+    // A case that is not linked, or not there at all, gets one answer that tells nothing about it.
+    const notLinked = (id: string) => `case '${id}' is not linked to this case; only cases linked to it can be merged into it`;
+    expect(errorOf(wrong).message).toBe(notLinked(falseMatch.id));
+    const nobody = '7d3c9a3e-2f4b-4c1e-9a57-0b1f2c3d4e5f';
+    expect(errorOf(await act('handler', original.id, 'merge', { duplicateIds: [nobody] })).message).toBe(notLinked(nobody));
     const merged = await act('handler', original.id, 'merge', { duplicateIds: rest.map((r) => r.id) });
     expect(merged.status).toBe(200);
     expect((merged.body as ApiSchema<'CaseDetailDto'>).duplicates.map((d) => d.status)).toEqual(rest.map(() => 'merged'));

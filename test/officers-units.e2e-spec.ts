@@ -130,7 +130,7 @@ describe('officers and units', () => {
         'a SUPERVISOR in a ward',
         { role: 'SUPERVISOR', unitCode: 'P_DONG_TAM' },
         422,
-        /^unitCode: a SUPERVISOR belongs to the office \(Văn phòng HĐND&UBND\); unit 'P_DONG_TAM' is a ward$/,
+        /^unitCode: a SUPERVISOR belongs to the office \(Văn phòng HĐND&UBND: VP\); unit 'P_DONG_TAM' is a ward$/,
       ],
       ['an ADMIN in a department', { role: 'ADMIN', unitCode: 'TU_PHAP' }, 422, /^unitCode: an ADMIN belongs to the office/],
       ['a password under 8 characters', { password: 'short12' }, 400, /password must be longer than or equal to 8 characters/],

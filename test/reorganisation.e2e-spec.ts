@@ -207,6 +207,12 @@ describe('a reorganisation: merge, split by street, untouched, on a controllable
     expect(area.match).toEqual(expect.arrayContaining(['Minh Khai', 'Phường Minh Khai Mới', 'Minh Khai Mới']));
     const current = await engine.http().get('/v1/units').set(bearer(admin));
     expect((current.body as { code: string }[]).map((u) => u.code)).not.toContain('P_CAU_DEN');
+
+    // The ended unit's designees are free to move: its designation cannot be changed any more.
+    const [ended] = await engine.query<{ handler_id: string }>(`SELECT handler_id::text FROM units WHERE code = 'P_CAU_DEN'`);
+    expect((await engine.http().put('/v1/units/P_CAU_DEN/designation').set(bearer(admin)).send({ handlerId: null, leaderId: null })).status).toBe(422);
+    const moved = await engine.http().patch(`/v1/officers/${ended.handler_id}`).set(bearer(admin)).send({ unitCode: 'P_BACH_KHOA' });
+    expect(moved.status).toBe(200);
   });
 
   it('attributes work to the unit that held the case at the time, with the lineage in JSON and CSV', async () => {

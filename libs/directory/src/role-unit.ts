@@ -18,7 +18,12 @@ export async function checkRoleUnit(m: EntityManager, hotlineUnits: readonly str
     if (hotlineUnits.includes(unitCode.toUpperCase())) return;
     throw new UnprocessableError(`unitCode: an OPERATOR belongs to the office or a hotline unit (FR_HOTLINE_UNITS); unit '${unitCode}' is neither`);
   }
+  // Named by code: after a reorganisation the office may be a successor of VP (VP_HBT in config/reorganisations).
+  const office = await selectRow<{ codes: string | null }>(
+    m,
+    `SELECT string_agg(code, ', ' ORDER BY code) AS codes FROM units WHERE kind = 'office' AND active`,
+  );
   throw new UnprocessableError(
-    `unitCode: ${role === 'ADMIN' ? 'an' : 'a'} ${role} belongs to the office (Văn phòng HĐND&UBND); unit '${unitCode}' is a ${unit.kind}`,
+    `unitCode: ${role === 'ADMIN' ? 'an' : 'a'} ${role} belongs to the office (Văn phòng HĐND&UBND: ${office?.codes ?? 'none active'}); unit '${unitCode}' is a ${unit.kind}`,
   );
 }

@@ -144,11 +144,12 @@ export class UpdateOfficer {
   }
 
   /** A unit's designated handler and leader must stay active officers of that unit with that role. */
+  /** Only a unit that still exists holds its designees: an ended unit's cannot be designated away (its designation is closed). */
   private async refuseIfDesignated(m: EntityManager, officer: OfficerView): Promise<void> {
     const units = await selectRows<{ code: string; as: string }>(
       m,
       `SELECT code, CASE WHEN handler_id = $1 THEN 'handler' ELSE 'leader' END AS as
-         FROM units WHERE handler_id = $1 OR leader_id = $1 ORDER BY code`,
+         FROM units WHERE active AND (handler_id = $1 OR leader_id = $1) ORDER BY code`,
       [officer.id],
     );
     if (units.length) {

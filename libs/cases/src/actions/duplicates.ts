@@ -56,10 +56,10 @@ export const merge: ActionHandler = async ({ m, actor, c, input, now }) => {
     [ids],
   );
   for (const id of ids) {
-    const d = dups.find((x) => x.id === id);
-    if (!d) throw new UnprocessableError(`case '${id}' does not exist`);
-    if (d.duplicate_of !== c.id) {
-      throw new UnprocessableError(`case ${d.tracking_code} is not linked to this case; only cases linked to it can be merged into it`);
+    // One answer whether the case is missing, elsewhere or linked to another: the caller may not see
+    // a case outside its unit, so neither its existence nor its tracking code is told.
+    if (dups.find((x) => x.id === id)?.duplicate_of !== c.id) {
+      throw new UnprocessableError(`case '${id}' is not linked to this case; only cases linked to it can be merged into it`);
     }
   }
   // The table decides for each duplicate too: one already merged or closed refuses the whole merge (409).
