@@ -334,17 +334,69 @@ describe('a group whose duplicate had duplicates of its own', () => {
       )
     )[0];
 
-  it('merged into the original, the duplicate brings its own duplicates into the group, which then moves and closes as one', async () => {
+  it("a report linked to a case still waiting to be routed joins that case's original when it is linked", async () => {
     const original = await report(0);
     await routeCase.execute(original.id);
     // Received in this order, routed the other way round: the later report links to the earlier one,
-    // still unrouted (an open case), which is linked to the original only when it is routed.
+    // still unrouted (the oldest open case then), which is linked to the original only when routed.
     const middle = await report(100);
     const late = await report(200);
     await routeCase.execute(late.id);
-    await routeCase.execute(middle.id);
     expect((await row(late.id)).duplicate_of).toBe(middle.id);
+    await routeCase.execute(middle.id);
     expect((await row(middle.id)).duplicate_of).toBe(original.id);
+    expect((await row(late.id)).duplicate_of).toBe(original.id);
+    const [relink] = await engine.query<{ action: string; actor: string; data: Record<string, unknown> }>(
+      `SELECT action, actor, data FROM audit_events WHERE case_id = $1 ORDER BY id DESC LIMIT 1`,
+      [late.id],
+    );
+    expect(relink).toMatchObject({ action: 'link', actor: 'system:duplicates', data: { originalId: original.id, fromOriginalId: middle.id } });
+    // One group: the original merges both.
+    await act('qldt', original.id, 'merge', { duplicateIds: [middle.id, late.id] });
+    for (const id of [middle.id, late.id]) expect(await row(id)).toMatchObject({ status: 'merged', duplicate_of: original.id });
+  });
+
+  it('a report whose likely original is being routed meanwhile waits for it, and joins the group that routing put it in', async () => {
+    const original = await report(2000);
+    await routeCase.execute(original.id);
+    const middle = await report(2100);
+    const late = await report(2200);
+    // The middle report's routing in progress: linked to the original, not yet committed.
+    let routed!: () => void;
+    const middleRouted = new Promise<void>((r) => (routed = r));
+    let commit!: () => void;
+    const gate = new Promise<void>((r) => (commit = r));
+    const first = engine.api.get(DataSource).transaction(async (m) => {
+      await routeCase.executeManyIn(m, [middle.id]);
+      routed();
+      await gate;
+    });
+    await middleRouted;
+    const second = routeCase.execute(late.id);
+    await waitFor(
+      () =>
+        engine.query(
+          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM cases WHERE id = $1 FOR SHARE%'`,
+        ),
+      (rows) => rows.length === 1,
+      { what: "the late report's routing to wait for the middle one's" },
+    );
+    commit();
+    await first;
+    await second;
+    expect((await row(middle.id)).duplicate_of).toBe(original.id);
+    expect((await row(late.id)).duplicate_of).toBe(original.id);
+  });
+
+  it('merged into the original, a duplicate brings its own merged duplicates into the group, which then moves and closes as one', async () => {
+    const original = await report(1000);
+    await routeCase.execute(original.id);
+    const middle = await report(1100);
+    await routeCase.execute(middle.id);
+    const late = await report(1200);
+    await routeCase.execute(late.id);
+    // A nested group as an earlier release could leave it (the late report linked to the middle one).
+    await engine.query(`UPDATE cases SET duplicate_of = $2 WHERE id = $1`, [late.id, middle.id]);
 
     await act('qldt', middle.id, 'merge', { duplicateIds: [late.id] });
     await act('qldt', original.id, 'merge', { duplicateIds: [middle.id] });

@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { CaseState, transition } from '@fr/domain';
-import { findDuplicateCandidates, linkCaseToOriginal, selectRow, writeAuditEvents, writeNotifications } from '@fr/persistence';
+import { findDuplicateCandidates, linkCaseToOriginal, relinkDuplicatesOf, selectRow, writeAuditEvents, writeNotifications } from '@fr/persistence';
 
 export const DUPLICATE_LINKER_ACTOR = 'system:duplicates';
 
@@ -33,6 +33,7 @@ const DAY_MS = 86_400_000;
 export async function linkDuplicates(m: EntityManager, cases: readonly LinkableCase[], rules: DuplicateRules): Promise<number> {
   const ordered = [...cases].sort((a, b) => a.received_at.getTime() - b.received_at.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const links: { c: LinkableCase; original: { id: string; tracking_code: string; handler_id: string | null }; distanceM: number | null }[] = [];
+  const relinked: { id: string; status: CaseState; from: string; group: { id: string; tracking_code: string } }[] = [];
   for (const c of ordered) {
     const point = c.lat !== null && c.lng !== null ? { lat: c.lat, lng: c.lng } : null;
     if (!point && !c.address_key) continue;
@@ -47,19 +48,32 @@ export async function linkDuplicates(m: EntityManager, cases: readonly LinkableC
       limit: 1,
     });
     if (!original) continue;
+    let group = { id: original.id, tracking_code: original.tracking_code, handler_id: original.handler_id };
     if (original.handler_id === null && original.status === 'received') {
       // The original is being routed by another transaction right now (a second batch or worker):
-      // wait for it and read the handler it was given, or its handler would never be told.
-      const fresh = await selectRow<{ handler_id: string | null }>(m, `SELECT handler_id FROM cases WHERE id = $1 FOR SHARE`, [original.id]);
-      original.handler_id = fresh?.handler_id ?? null;
+      // wait for it and read the handler it was given, or its handler would never be told. That
+      // routing may have linked it to an older case: then the group's original is that one.
+      const fresh = await selectRow<{ handler_id: string | null; duplicate_of: string | null }>(
+        m,
+        `SELECT handler_id::text, duplicate_of::text FROM cases WHERE id = $1 FOR SHARE`,
+        [original.id],
+      );
+      const root = fresh?.duplicate_of
+        ? await selectRow<typeof group>(m, `SELECT id::text, tracking_code, handler_id::text FROM cases WHERE id = $1`, [fresh.duplicate_of])
+        : undefined;
+      group = root ?? { ...group, handler_id: fresh?.handler_id ?? null };
     }
-    await linkCaseToOriginal(m, c.id, original.id);
-    links.push({ c, original, distanceM: original.distance_m === null ? null : Math.round(original.distance_m) });
+    await linkCaseToOriginal(m, c.id, group.id);
+    links.push({ c, original: group, distanceM: original.distance_m === null ? null : Math.round(original.distance_m) });
+    // Reports linked to this case while it waited unrouted (it was the oldest open case then) join
+    // its original too: a group has one original, which carries and closes it (actions/duplicates.ts).
+    for (const child of await relinkDuplicatesOf(m, c.id, group.id)) {
+      relinked.push({ id: child.id, status: child.status as CaseState, from: c.id, group });
+    }
   }
   if (links.length === 0) return 0;
-  await writeAuditEvents(
-    m,
-    links.map(({ c, original, distanceM }) => ({
+  await writeAuditEvents(m, [
+    ...links.map(({ c, original, distanceM }) => ({
       caseId: c.id,
       actor: DUPLICATE_LINKER_ACTOR,
       action: 'link',
@@ -68,7 +82,16 @@ export async function linkDuplicates(m: EntityManager, cases: readonly LinkableC
       reason: `likely duplicate of ${original.tracking_code}`,
       data: { originalId: original.id, originalTrackingCode: original.tracking_code, distanceM },
     })),
-  );
+    ...relinked.map((r) => ({
+      caseId: r.id,
+      actor: DUPLICATE_LINKER_ACTOR,
+      action: 'link',
+      fromState: r.status,
+      toState: r.status,
+      reason: `its original joined ${r.group.tracking_code}`,
+      data: { originalId: r.group.id, originalTrackingCode: r.group.tracking_code, fromOriginalId: r.from },
+    })),
+  ]);
   // The original's handler decides (merge or unlink); an original still in triage has none yet and
   // shows its linked cases to the office that assigns it.
   for (const l of links) {
