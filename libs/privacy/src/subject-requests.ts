@@ -233,7 +233,7 @@ export class SubjectRequests implements OnModuleInit {
   }
 
   /** The citizen's cases from this channel still holding contact details: by phone or e-mail, maybe narrowed by tracking code. */
-  private casesOf(m: EntityManager, cmd: SubjectRequestCommand): Promise<CaseRow[]> {
+  private async casesOf(m: EntityManager, cmd: SubjectRequestCommand): Promise<CaseRow[]> {
     const params: unknown[] = [cmd.channel];
     const who: string[] = [];
     if (cmd.phone) {
@@ -250,13 +250,17 @@ export class SubjectRequests implements OnModuleInit {
       params.push(cmd.trackingCodes.map((t) => normaliseTrackingCode(t) ?? t));
       narrow = ` AND c.tracking_code = ANY($${params.length}::text[])`;
     }
-    return selectRows<CaseRow>(
+    // Locked in id order, as every other writer of several cases locks them (actions on a merged group,
+    // designation changes, reorganisations), so none of them can deadlock with this; listed by submission.
+    const rows = await selectRows<CaseRow>(
       m,
       `SELECT ${CASE_COLUMNS} FROM cases c
         WHERE c.channel_code = $1 AND c.contact_erased_at IS NULL AND (${who.join(' OR ')})${narrow}
-        ORDER BY c.submitted_at, c.id FOR NO KEY UPDATE`,
+        ORDER BY c.id FOR NO KEY UPDATE`,
       params,
     );
+    const at = (r: CaseRow) => new Date(r.submitted_at).getTime();
+    return rows.sort((a, b) => at(a) - at(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   private casesByIds(db: Sql, ids: string[]): Promise<CaseRow[]> {
