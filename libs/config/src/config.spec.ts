@@ -204,6 +204,15 @@ describe(loadOrganisation.name, () => {
     }
   });
 
+  it('puts supervisors and triage in the office', () => {
+    const org = join(dir, 'organisation.yaml');
+    const text = readFileSync(org, 'utf8');
+    writeFileSync(org, text.replace('role: SUPERVISOR, unit: VP', 'role: SUPERVISOR, unit: P_DONG_TAM').replace(/^triageUnit: VP$/m, 'triageUnit: TU_PHAP'));
+    expect(() => loadOrganisation(dir)).toThrow(
+      /officer 'vp\.supervisor': a SUPERVISOR belongs to the office; unit 'P_DONG_TAM' is a ward[\s\S]*triageUnit 'TU_PHAP' is a department; triage is the office's/,
+    );
+  });
+
   it('reports malformed YAML and missing files', () => {
     writeFileSync(join(dir, 'categories.yaml'), 'categories: [ { code: x\n');
     rmSync(join(dir, 'channels.yaml'));

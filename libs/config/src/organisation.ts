@@ -90,8 +90,9 @@ export function loadOrganisation(dir: string): OrganisationConfig {
     units.map((u) => u.code),
   );
   const unitCodes = new Set(units.map((u) => u.code));
-  checkOfficers(p, officers, unitCodes);
-  const triageUnit = readTriageUnit(p, files.organisation, unitCodes);
+  const kinds = new Map(units.map((u) => [u.code, u.kind]));
+  checkOfficers(p, officers, kinds);
+  const triageUnit = readTriageUnit(p, files.organisation, kinds);
   const areas = readAreas(p, files.organisation, unitCodes);
   const categories = readCategories(p, files.categories);
   const rules = readRules(p, files.routing, { units: unitCodes, categories: new Set(categories.map((c) => c.code)), areas: new Set(areas.map((a) => a.code)) });
@@ -245,21 +246,29 @@ function readOfficers(p: Problems, org: Doc): SeedOfficer[] {
   });
 }
 
-/** Every officer, designees included: a username once, in a unit that exists. */
-function checkOfficers(p: Problems, officers: SeedOfficer[], units: ReadonlySet<string>): void {
+/**
+ * Every officer, designees included: a username once, in a unit that exists; a supervisor in the
+ * office (DOMAIN.md: the office supervises), as the officers API requires (libs/directory, role-unit.ts).
+ */
+function checkOfficers(p: Problems, officers: SeedOfficer[], units: ReadonlyMap<string, UnitKind>): void {
   p.unique(
     'officer username',
     officers.map((o) => o.username),
   );
   for (const o of officers) {
-    if (o.unit && !units.has(o.unit)) p.add(`officer '${o.username}' names unknown unit '${o.unit}'`);
+    const kind = o.unit ? units.get(o.unit) : undefined;
+    if (o.unit && !kind) p.add(`officer '${o.username}' names unknown unit '${o.unit}'`);
+    else if (o.role === 'SUPERVISOR' && kind && kind !== 'office')
+      p.add(`officer '${o.username}': a SUPERVISOR belongs to the office; unit '${o.unit}' is a ${kind}`);
   }
 }
 
-/** Where cases go that no rule routes: one of the units. */
-function readTriageUnit(p: Problems, org: Doc, units: ReadonlySet<string>): string {
+/** Where cases go that no rule routes, and where the first administrator sits: the office. */
+function readTriageUnit(p: Problems, org: Doc, units: ReadonlyMap<string, UnitKind>): string {
   const triageUnit = p.text(org, 'triageUnit', 'organisation.yaml', CODE) ?? '';
-  if (triageUnit && !units.has(triageUnit)) p.add(`organisation.yaml: triageUnit '${triageUnit}' is not a unit`);
+  const kind = units.get(triageUnit);
+  if (triageUnit && !kind) p.add(`organisation.yaml: triageUnit '${triageUnit}' is not a unit`);
+  else if (kind && kind !== 'office') p.add(`organisation.yaml: triageUnit '${triageUnit}' is a ${kind}; triage is the office's (kind: office)`);
   return triageUnit;
 }
 
