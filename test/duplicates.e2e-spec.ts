@@ -198,7 +198,9 @@ describe('duplicate reports', () => {
     );
     expect(clocks[0].n).toBe(0);
     expect((await detail(original.id)).dueAt).toEqual(expect.any(String));
-    expect((await act('handler', original.id, 'merge', { duplicateIds: [rest[0].id] })).status).toBe(409);
+    const again = await act('handler', original.id, 'merge', { duplicateIds: [rest[0].id] });
+    expect(again.status).toBe(409);
+    expect(errorOf(again).message).toBe(`case ${rest[0].trackingCode} is 'merged': only an open case linked to this one can join it`);
 
     const resolved = await act('handler', original.id, 'resolve', { answer: ANSWER });
     expect(resolved.status).toBe(200);

@@ -271,7 +271,7 @@ export function relinkDuplicatesOf(m: Sql, fromId: string, toId: string): Promis
   return selectRows<{ id: string; status: string }>(
     m,
     `WITH n AS (SELECT id FROM cases WHERE duplicate_of = $1 AND id <> $2 ORDER BY id FOR UPDATE)
-     UPDATE cases c SET duplicate_of = $2, version = c.version + 1, updated_at = now() FROM n WHERE c.id = n.id RETURNING c.id::text AS id, c.status`,
+     UPDATE cases c SET duplicate_of = $2, version = c.version + 1, updated_at = now() FROM n WHERE c.id = n.id RETURNING c.id, c.status`,
     [fromId, toId],
   );
 }

@@ -1,5 +1,5 @@
 import { EntityManager } from 'typeorm';
-import { CaseState, isUuid, transition, UnprocessableError, ValidationError } from '@fr/domain';
+import { ActionNotAllowedInStateError, CaseState, ConflictError, isUuid, transition, UnprocessableError, ValidationError } from '@fr/domain';
 import { carryMergedDuplicates, execute, selectRow, selectRows, unitsPathAppended, writeAuditEvents, writeOutboxWithCaseEventStates } from '@fr/persistence';
 import { caseEventMessage } from '@fr/queue';
 import { CaseActor } from '../actor';
@@ -63,7 +63,16 @@ export const merge: ActionHandler = async ({ m, actor, c, input, now }) => {
     }
   }
   // The table decides for each duplicate too: one already merged or closed refuses the whole merge (409).
-  const moves = dups.map((d) => ({ d, to: transition(d.status, 'join_original', 'SYSTEM') }));
+  const moves = dups.map((d) => {
+    try {
+      return { d, to: transition(d.status, 'join_original', 'SYSTEM') };
+    } catch (e) {
+      // Named, so the caller knows which of the list refused and that it is that case's state, not the original's.
+      if (e instanceof ActionNotAllowedInStateError)
+        throw new ConflictError(`case ${d.tracking_code} is '${d.status}': only an open case linked to this one can join it`);
+      throw e;
+    }
+  });
   const leader = await selectRow<{ leader_id: string | null }>(m, `SELECT leader_id FROM cases WHERE id = $1`, [c.id]);
   const movedIds: string[] = [];
   for (const { d } of moves) {
