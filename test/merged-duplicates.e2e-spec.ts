@@ -350,7 +350,7 @@ describe('a group whose duplicate had duplicates of its own', () => {
       `SELECT action, actor, data FROM audit_events WHERE case_id = $1 ORDER BY id DESC LIMIT 1`,
       [late.id],
     );
-    expect(relink).toMatchObject({ action: 'link', actor: 'system:duplicates', data: { originalId: original.id, fromOriginalId: middle.id } });
+    expect(relink).toMatchObject({ action: 'relink', actor: 'system:duplicates', data: { originalId: original.id, fromOriginalId: middle.id } });
     // One group: the original merges both.
     await act('qldt', original.id, 'merge', { duplicateIds: [middle.id, late.id] });
     for (const id of [middle.id, late.id]) expect(await row(id)).toMatchObject({ status: 'merged', duplicate_of: original.id });
@@ -405,7 +405,7 @@ describe('a group whose duplicate had duplicates of its own', () => {
       `SELECT action, data FROM audit_events WHERE case_id = $1 ORDER BY id DESC LIMIT 1`,
       [late.id],
     );
-    expect(relink).toMatchObject({ action: 'link', data: { originalId: original.id, fromOriginalId: middle.id } });
+    expect(relink).toMatchObject({ action: 'relink', data: { originalId: original.id, fromOriginalId: middle.id } });
 
     await act('qldt', original.id, 'transfer', { unitCode: 'P_BACH_KHOA', reason: 'Đèn do phường quản lý' });
     expect((await row(late.id)).unit_code).toBe('P_BACH_KHOA');

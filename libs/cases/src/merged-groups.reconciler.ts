@@ -96,7 +96,7 @@ export class MergedGroupsReconciler {
       moved.map((r) => ({
         caseId: r.id,
         actor: ACTOR.label,
-        action: 'link',
+        action: 'relink',
         fromState: 'merged',
         toState: 'merged',
         reason: `its original ${o.tracking_code} joined another`,

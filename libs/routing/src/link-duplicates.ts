@@ -85,7 +85,7 @@ export async function linkDuplicates(m: EntityManager, cases: readonly LinkableC
     ...relinked.map((r) => ({
       caseId: r.id,
       actor: DUPLICATE_LINKER_ACTOR,
-      action: 'link',
+      action: 'relink',
       fromState: r.status,
       toState: r.status,
       reason: `its original joined ${r.group.tracking_code}`,

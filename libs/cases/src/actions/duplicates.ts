@@ -107,7 +107,7 @@ export const merge: ActionHandler = async ({ m, actor, c, input, now }) => {
     relinked.map((r) => ({
       caseId: r.id,
       actor: actor.label,
-      action: 'link',
+      action: 'relink',
       fromState: r.status,
       toState: r.status,
       reason: `its original joined ${original?.tracking_code ?? c.id}`,
