@@ -227,6 +227,9 @@ describe('a merged group moves and closes as one', () => {
       { what: 'the reorganisation applied' },
     );
     expect((await expectFollowing(g)).unit_code).toBe('P_BACH_KHOA');
+    // The successor's area, as its original was given.
+    const areas = await engine.query<{ area_code: string }>(`SELECT area_code FROM cases WHERE id = ANY($1::uuid[])`, [[g.original.id, g.duplicates[0].id]]);
+    expect(areas).toEqual([{ area_code: 'BACH_KHOA' }, { area_code: 'BACH_KHOA' }]);
     const [event] = await engine.query<{ actor: string }>(`SELECT actor FROM audit_events WHERE case_id = $1 AND action = 'follow_original'`, [
       g.duplicates[0].id,
     ]);

@@ -202,5 +202,6 @@ async function moveCases(m: EntityManager, plan: ReorganisationPlan, ev: PlanEva
     moved.map((c) => c.id),
     REORGANISER_ACTOR,
     now,
+    { withArea: true },
   );
 }

@@ -289,7 +289,14 @@ export const FOLLOW_ORIGINAL_REASON = 'follow_original';
  * listed under the old unit, outside the new unit's scope. The originals are locked by the caller;
  * the duplicates are locked here in id order (each has one original, so no cycle). Returns how many moved.
  */
-export async function carryMergedDuplicates(m: EntityManager, originalIds: readonly string[], actor: string, now: Date): Promise<number> {
+export async function carryMergedDuplicates(
+  m: EntityManager,
+  originalIds: readonly string[],
+  actor: string,
+  now: Date,
+  /** A reorganisation gives a moved case its successor's area: its duplicates take the same. */
+  opts: { withArea?: boolean } = {},
+): Promise<number> {
   if (originalIds.length === 0) return 0;
   const moved = await selectRows<{
     id: string;
@@ -311,13 +318,14 @@ export async function carryMergedDuplicates(m: EntityManager, originalIds: reado
         ORDER BY d.id FOR UPDATE OF d),
      upd AS (
        UPDATE cases c SET unit_code = o.unit_code, handler_id = o.handler_id, leader_id = o.leader_id,
+              area_code = CASE WHEN $2::boolean THEN o.area_code ELSE c.area_code END,
               units_path = CASE WHEN d.from_unit IS DISTINCT FROM o.unit_code THEN ${unitsPathAppended('c.units_path', 'o.unit_code')} ELSE c.units_path END,
               version = c.version + 1, updated_at = now()
          FROM d, cases o
         WHERE c.id = d.id AND o.id = c.duplicate_of
         RETURNING c.id, o.id AS original_id, o.tracking_code AS original_tracking_code, c.unit_code, c.handler_id, c.leader_id)
      SELECT upd.*, d.from_unit, d.from_handler, d.from_leader FROM upd JOIN d ON d.id = upd.id ORDER BY upd.id`,
-    [originalIds],
+    [originalIds, opts.withArea === true],
   );
   if (moved.length === 0) return 0;
   const ids = moved.map((d) => d.id);
