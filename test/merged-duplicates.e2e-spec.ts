@@ -285,6 +285,15 @@ describe('a merged group moves and closes as one', () => {
     expect(events.map((e) => e.action).sort()).toEqual(['close_with_original', 'follow_original']);
     // Put right once: the next sweep finds nothing.
     expect(await sweep.runOnce()).toBe(0);
+    // The maintenance sweep looks at each start and then every 6 hours, not on each 30 s tick.
+    const later = Date.now() + 24 * 3600_000;
+    await waitFor(
+      () => sweep.runIfDue(later),
+      (n) => n === 0,
+      { what: 'a look when due' },
+    );
+    expect(await sweep.runIfDue(later + 3600_000)).toBeNull();
+    expect(await sweep.runIfDue(later + 7 * 3600_000)).toBe(0);
     expect(await exportColumnsOffDefinition(engine)).toEqual([]);
   });
 });

@@ -74,7 +74,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       ['reorganisations due', () => this.reorganisations.runDue()],
       ['routing reconcile', () => this.routing.runOnce()],
       ['auto-close', () => this.autoClose.runOnce()],
-      ['merged groups', () => this.mergedGroups.runOnce()],
+      ['merged groups', () => this.mergedGroups.runIfDue()],
       ['SLA timers reconcile', () => this.sla.runOnce()],
       ['deliveries reconcile', () => this.deliveries.runOnce()],
       ['compliance alerts', () => this.complianceAlerts.runOnce()],
