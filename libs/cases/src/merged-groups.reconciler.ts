@@ -17,6 +17,8 @@ const BATCH = 100;
  * closes an original keeps its group together already; this is for older data and a safety net.
  */
 const EVERY_MS = 6 * 3600_000;
+/** Passes per look: 10,000 originals, more than an upgrade leaves behind. */
+const MAX_PASSES = 100;
 
 interface OriginalRow {
   id: string;
@@ -55,7 +57,8 @@ export class MergedGroupsReconciler {
   async runIfDue(now = Date.now()): Promise<number | null> {
     if (this.lastLookAt !== null && now - this.lastLookAt < EVERY_MS) return null;
     let mended = 0;
-    for (;;) {
+    // Bounded: a group this cannot mend would otherwise be found again by every pass.
+    for (let pass = 0; pass < MAX_PASSES; pass++) {
       const n = await this.runOnce();
       if (n === null) return mended || null; // another worker is at it: look again at the next tick
       mended += n;
@@ -74,8 +77,8 @@ export class MergedGroupsReconciler {
       const drifted = await selectRows<{ id: string }>(
         m,
         `SELECT DISTINCT o.id FROM cases d JOIN cases o ON o.id = d.duplicate_of
-          WHERE d.duplicate_of IS NOT NULL AND d.status = 'merged'
-            AND (o.status IN ('resolved', 'closed', 'merged')
+          WHERE d.duplicate_of IS NOT NULL AND d.status = 'merged' AND d.id <> o.id
+            AND (o.status IN ('resolved', 'closed') OR (o.status = 'merged' AND o.duplicate_of IS NOT NULL AND o.duplicate_of <> o.id)
                  OR d.unit_code IS DISTINCT FROM o.unit_code OR d.handler_id IS DISTINCT FROM o.handler_id OR d.leader_id IS DISTINCT FROM o.leader_id)
           ORDER BY o.id LIMIT $1`,
         [BATCH],
@@ -110,7 +113,7 @@ export class MergedGroupsReconciler {
   private async linkUp(m: EntityManager, o: OriginalRow): Promise<void> {
     const moved = await selectRows<{ id: string }>(
       m,
-      `WITH n AS (SELECT id FROM cases WHERE duplicate_of = $1 AND status = 'merged' ORDER BY id FOR UPDATE)
+      `WITH n AS (SELECT id FROM cases WHERE duplicate_of = $1 AND status = 'merged' AND id <> $2 ORDER BY id FOR UPDATE)
        UPDATE cases c SET duplicate_of = $2, version = c.version + 1, updated_at = now() FROM n WHERE c.id = n.id RETURNING c.id`,
       [o.id, o.duplicate_of],
     );
