@@ -58,6 +58,8 @@ export async function followUnitDesignation(m: EntityManager, d: DesigneesOfUnit
       },
     });
   }
-  await carryMergedDuplicates(m, ids, d.actor, new Date());
+  // At the transaction's time, as the assignments above (now()).
+  const [{ now }] = await selectRows<{ now: Date }>(m, `SELECT now() AS now`);
+  await carryMergedDuplicates(m, ids, d.actor, now);
   return cases.length;
 }
