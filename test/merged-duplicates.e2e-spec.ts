@@ -363,6 +363,12 @@ describe('a group whose duplicate had duplicates of its own', () => {
       [late.id],
     );
     expect(relink).toMatchObject({ action: 'relink', actor: 'system:duplicates', data: { originalId: original.id, fromOriginalId: middle.id } });
+    // The original's handler is told of both reports, the relinked one too.
+    const told = await engine.query<{ title: string }>(`SELECT title FROM notifications WHERE kind = 'duplicate' AND case_id = $1 ORDER BY id`, [original.id]);
+    expect(told.map((t) => t.title)).toEqual([
+      `Phản ánh trùng: ${middle.trackingCode} có thể trùng ${original.trackingCode}`,
+      `Phản ánh trùng: ${late.trackingCode} có thể trùng ${original.trackingCode}`,
+    ]);
     // One group: the original merges both.
     await act('qldt', original.id, 'merge', { duplicateIds: [middle.id, late.id] });
     for (const id of [middle.id, late.id]) expect(await row(id)).toMatchObject({ status: 'merged', duplicate_of: original.id });

@@ -52,17 +52,26 @@ export class MergedGroupsReconciler {
   ) {}
 
   private lastLookAt: number | null = null;
+  private linkedUp = false;
 
   /** For the maintenance sweep: at start, then every EVERY_MS, as many passes as there are groups to mend. */
   async runIfDue(now = Date.now()): Promise<number | null> {
     if (this.lastLookAt !== null && now - this.lastLookAt < EVERY_MS) return null;
     let mended = 0;
-    // Bounded: a group this cannot mend would otherwise be found again by every pass.
-    for (let pass = 0; pass < MAX_PASSES; pass++) {
-      const n = await this.runOnce();
-      if (n === null) return mended || null; // another worker is at it: look again at the next tick
-      mended += n;
-      if (n < BATCH) break;
+    try {
+      // Bounded: a group this cannot mend would otherwise be found again by every pass.
+      for (let pass = 0; pass < MAX_PASSES; pass++) {
+        this.linkedUp = false;
+        const n = await this.runOnce();
+        if (n === null) return mended || null; // another worker is at it: look again at the next tick
+        mended += n;
+        // Duplicates linked one level up are carried or closed with their new original by the next pass.
+        if (n < BATCH && !this.linkedUp) break;
+      }
+    } catch (e) {
+      // Not every 30 s tick: a pass that fails reads every linked case too. The next look is due as usual.
+      this.lastLookAt = now;
+      throw e;
     }
     this.lastLookAt = now;
     return mended;
@@ -74,13 +83,15 @@ export class MergedGroupsReconciler {
       const lock = await selectRow<{ locked: boolean }>(m, `SELECT pg_try_advisory_xact_lock($1) AS locked`, [ADVISORY_LOCK.mergedGroups]);
       if (!lock?.locked) return null;
       // Through cases_duplicate_of_idx: linked cases only, not the table.
+      // Originals that are not themselves merged first: an action on a group locks its original before
+      // the duplicates (one of which may be an original here), and so does this pass.
       const drifted = await selectRows<{ id: string }>(
         m,
-        `SELECT DISTINCT o.id FROM cases d JOIN cases o ON o.id = d.duplicate_of
-          WHERE d.duplicate_of IS NOT NULL AND d.status = 'merged' AND d.id <> o.id
+        `SELECT DISTINCT o.id, o.status = 'merged' FROM cases d JOIN cases o ON o.id = d.duplicate_of
+          WHERE d.duplicate_of IS NOT NULL AND d.status = 'merged' AND d.id <> o.id AND o.duplicate_of IS DISTINCT FROM o.id
             AND (o.status IN ('resolved', 'closed') OR (o.status = 'merged' AND o.duplicate_of IS NOT NULL AND o.duplicate_of <> o.id)
                  OR d.unit_code IS DISTINCT FROM o.unit_code OR d.handler_id IS DISTINCT FROM o.handler_id OR d.leader_id IS DISTINCT FROM o.leader_id)
-          ORDER BY o.id LIMIT $1`,
+          ORDER BY o.status = 'merged', o.id LIMIT $1`,
         [BATCH],
       );
       const now = this.clock.now();
@@ -92,8 +103,9 @@ export class MergedGroupsReconciler {
           [id],
         );
         if (!o) continue;
-        if (o.status === 'merged' && o.duplicate_of) await this.linkUp(m, o);
-        else if (o.status === 'closed' && o.closed_as === 'other_track') {
+        if (o.status === 'merged') {
+          if (o.duplicate_of && o.duplicate_of !== o.id) await this.linkUp(m, o);
+        } else if (o.status === 'closed' && o.closed_as === 'other_track') {
           await this.closed(m, await closeMergedDuplicates(m, ACTOR, o.id, { closedAs: 'other_track', whereToGo: o.where_to_go ?? '' }, now));
         } else if (o.status === 'resolved' || o.status === 'closed') {
           const closing = { closedAs: 'duplicate' as const, answer: o.answer ?? '', attachments: o.resolution_attachments ?? [] };
@@ -111,6 +123,12 @@ export class MergedGroupsReconciler {
 
   /** The merged duplicates of a case that is itself merged join its original, as `merge` now does. */
   private async linkUp(m: EntityManager, o: OriginalRow): Promise<void> {
+    // Two cases merged into each other (never made by the API): left alone, rather than bounced each pass.
+    const upper = await selectRow<{ duplicate_of: string | null }>(m, `SELECT duplicate_of::text FROM cases WHERE id = $1`, [o.duplicate_of]);
+    if (upper?.duplicate_of === o.id) {
+      this.logger.warn(`cases ${o.id} and ${o.duplicate_of} are merged into each other; left for a person`);
+      return;
+    }
     const moved = await selectRows<{ id: string }>(
       m,
       `WITH n AS (SELECT id FROM cases WHERE duplicate_of = $1 AND status = 'merged' AND id <> $2 ORDER BY id FOR UPDATE)
@@ -129,5 +147,6 @@ export class MergedGroupsReconciler {
         data: { originalId: o.duplicate_of, fromOriginalId: o.id },
       })),
     );
+    if (moved.length) this.linkedUp = true;
   }
 }

@@ -143,8 +143,11 @@ export class UpdateOfficer {
     if (!others?.n) throw new UnprocessableError('at least one active administrator must remain: enable or appoint another administrator first');
   }
 
-  /** A unit's designated handler and leader must stay active officers of that unit with that role. */
-  /** Only a unit that still exists holds its designees: an ended unit's cannot be designated away (its designation is closed). */
+  /**
+   * A unit's designated handler and leader must stay active officers of that unit with that role. Only
+   * a unit that still exists holds its designees: an ended unit's designation is closed and cannot be
+   * changed, so it does not hold its last designees in place.
+   */
   private async refuseIfDesignated(m: EntityManager, officer: OfficerView): Promise<void> {
     const units = await selectRows<{ code: string; as: string }>(
       m,

@@ -267,11 +267,11 @@ export async function linkCaseToOriginal(m: Sql, caseId: string, originalId: str
  * The cases linked to `fromId` are linked to `toId` instead (a group has one original); returns them.
  * Routing calls it when it links a case that others were already linked to while it waited unrouted.
  */
-export function relinkDuplicatesOf(m: Sql, fromId: string, toId: string): Promise<{ id: string; status: string }[]> {
-  return selectRows<{ id: string; status: string }>(
+export function relinkDuplicatesOf(m: Sql, fromId: string, toId: string): Promise<{ id: string; status: string; tracking_code: string }[]> {
+  return selectRows<{ id: string; status: string; tracking_code: string }>(
     m,
     `WITH n AS (SELECT id FROM cases WHERE duplicate_of = $1 AND id <> $2 ORDER BY id FOR UPDATE)
-     UPDATE cases c SET duplicate_of = $2, version = c.version + 1, updated_at = now() FROM n WHERE c.id = n.id RETURNING c.id, c.status`,
+     UPDATE cases c SET duplicate_of = $2, version = c.version + 1, updated_at = now() FROM n WHERE c.id = n.id RETURNING c.id, c.status, c.tracking_code`,
     [fromId, toId],
   );
 }

@@ -250,13 +250,14 @@ export class SubjectRequests implements OnModuleInit {
       params.push(cmd.trackingCodes.map((t) => normaliseTrackingCode(t) ?? t));
       narrow = ` AND c.tracking_code = ANY($${params.length}::text[])`;
     }
-    // Locked in id order, as every other writer of several cases locks them (actions on a merged group,
-    // designation changes, reorganisations), so none of them can deadlock with this; listed by submission.
+    // Cases that are no one's duplicate first: whatever writes a group of duplicates (merge, a move or
+    // closing of the group) locks its original before the duplicates, and a citizen who reported twice
+    // may own both. Then by submission, as listed.
     const rows = await selectRows<CaseRow>(
       m,
       `SELECT ${CASE_COLUMNS} FROM cases c
         WHERE c.channel_code = $1 AND c.contact_erased_at IS NULL AND (${who.join(' OR ')})${narrow}
-        ORDER BY c.id FOR NO KEY UPDATE`,
+        ORDER BY c.duplicate_of IS NOT NULL, c.submitted_at, c.id FOR NO KEY UPDATE`,
       params,
     );
     const at = (r: CaseRow) => new Date(r.submitted_at).getTime();

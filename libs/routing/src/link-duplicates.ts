@@ -33,7 +33,13 @@ const DAY_MS = 86_400_000;
 export async function linkDuplicates(m: EntityManager, cases: readonly LinkableCase[], rules: DuplicateRules): Promise<number> {
   const ordered = [...cases].sort((a, b) => a.received_at.getTime() - b.received_at.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const links: { c: LinkableCase; original: { id: string; tracking_code: string; handler_id: string | null }; distanceM: number | null }[] = [];
-  const relinked: { id: string; status: CaseState; from: string; group: { id: string; tracking_code: string } }[] = [];
+  const relinked: {
+    id: string;
+    trackingCode: string;
+    status: CaseState;
+    from: string;
+    group: { id: string; tracking_code: string; handler_id: string | null };
+  }[] = [];
   for (const c of ordered) {
     const point = c.lat !== null && c.lng !== null ? { lat: c.lat, lng: c.lng } : null;
     if (!point && !c.address_key) continue;
@@ -58,8 +64,13 @@ export async function linkDuplicates(m: EntityManager, cases: readonly LinkableC
         `SELECT handler_id::text, duplicate_of::text FROM cases WHERE id = $1 FOR SHARE`,
         [original.id],
       );
+      // Share-locked and still open, as the search would have chosen it; otherwise the candidate stays.
       const root = fresh?.duplicate_of
-        ? await selectRow<typeof group>(m, `SELECT id::text, tracking_code, handler_id::text FROM cases WHERE id = $1`, [fresh.duplicate_of])
+        ? await selectRow<typeof group>(
+            m,
+            `SELECT id::text, tracking_code, handler_id::text FROM cases WHERE id = $1 AND status NOT IN ('resolved', 'merged', 'closed') FOR SHARE`,
+            [fresh.duplicate_of],
+          )
         : undefined;
       group = root ?? { ...group, handler_id: fresh?.handler_id ?? null };
     }
@@ -68,7 +79,7 @@ export async function linkDuplicates(m: EntityManager, cases: readonly LinkableC
     // Reports linked to this case while it waited unrouted (it was the oldest open case then) join
     // its original too: a group has one original, which carries and closes it (actions/duplicates.ts).
     for (const child of await relinkDuplicatesOf(m, c.id, group.id)) {
-      relinked.push({ id: child.id, status: child.status as CaseState, from: c.id, group });
+      relinked.push({ id: child.id, trackingCode: child.tracking_code, status: child.status as CaseState, from: c.id, group });
     }
   }
   if (links.length === 0) return 0;
@@ -103,6 +114,18 @@ export async function linkDuplicates(m: EntityManager, cases: readonly LinkableC
         kind: 'duplicate',
         title: `Phản ánh trùng: ${l.c.tracking_code} có thể trùng ${l.original.tracking_code}`,
         body: `Phản ánh ${l.c.tracking_code} cùng lĩnh vực, ${where}, đã được liên kết với ${l.original.tracking_code}: hợp nhất (merge) hoặc bỏ liên kết (unlink).`,
+      },
+    ]);
+  }
+  // Reports that joined the group through this case: its handler is told of them too.
+  for (const r of relinked) {
+    if (r.group.handler_id === null) continue;
+    await writeNotifications(m, { kind: 'duplicate', caseId: r.group.id }, [
+      {
+        officerId: r.group.handler_id,
+        kind: 'duplicate',
+        title: `Phản ánh trùng: ${r.trackingCode} có thể trùng ${r.group.tracking_code}`,
+        body: `Phản ánh ${r.trackingCode} đã được liên kết với ${r.group.tracking_code} (cùng nhóm với một phản ánh trùng khác): hợp nhất (merge) hoặc bỏ liên kết (unlink).`,
       },
     ]);
   }
