@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { CaseState } from '@fr/domain';
-import { ADVISORY_LOCK, carryMergedDuplicates, selectRow, selectRows, writeAuditEvents } from '@fr/persistence';
+import { ADVISORY_LOCK, carryMergedDuplicates, relinkDuplicatesOf, selectRow, selectRows, writeAuditEvents } from '@fr/persistence';
 import { SubjectRequests } from '@fr/privacy';
 import { Clock } from '@fr/sla';
 import { closeMergedDuplicates } from './actions/duplicates';
@@ -129,12 +129,7 @@ export class MergedGroupsReconciler {
       this.logger.warn(`cases ${o.id} and ${o.duplicate_of} are merged into each other; left for a person`);
       return;
     }
-    const moved = await selectRows<{ id: string }>(
-      m,
-      `WITH n AS (SELECT id FROM cases WHERE duplicate_of = $1 AND status = 'merged' AND id <> $2 ORDER BY id FOR UPDATE)
-       UPDATE cases c SET duplicate_of = $2, version = c.version + 1, updated_at = now() FROM n WHERE c.id = n.id RETURNING c.id`,
-      [o.id, o.duplicate_of],
-    );
+    const moved = await relinkDuplicatesOf(m, [o.id], o.duplicate_of!, { mergedOnly: true });
     await writeAuditEvents(
       m,
       moved.map((r) => ({

@@ -263,16 +263,29 @@ export async function linkCaseToOriginal(m: Sql, caseId: string, originalId: str
   await execute(m, `UPDATE cases SET duplicate_of = $2 WHERE id = $1`, [caseId, originalId]);
 }
 
+/** A case moved from one original to another by relinkDuplicatesOf. */
+export interface RelinkedCase {
+  id: string;
+  status: string;
+  tracking_code: string;
+  /** The original it was linked to before. */
+  from_original: string;
+}
+
 /**
- * The cases linked to `fromId` are linked to `toId` instead (a group has one original); returns them.
- * Routing calls it when it links a case that others were already linked to while it waited unrouted.
+ * The cases linked to any of `fromIds` (only the merged ones, with `mergedOnly`) are linked to `toId`
+ * instead: a group has one original. Locked in id order. Routing calls it when it links a case others
+ * were linked to while it waited unrouted, merge when a joining case has duplicates of its own, and the
+ * merged-groups sweep for groups an earlier release nested.
  */
-export function relinkDuplicatesOf(m: Sql, fromId: string, toId: string): Promise<{ id: string; status: string; tracking_code: string }[]> {
-  return selectRows<{ id: string; status: string; tracking_code: string }>(
+export function relinkDuplicatesOf(m: Sql, fromIds: readonly string[], toId: string, opts: { mergedOnly?: boolean } = {}): Promise<RelinkedCase[]> {
+  return selectRows<RelinkedCase>(
     m,
-    `WITH n AS (SELECT id FROM cases WHERE duplicate_of = $1 AND id <> $2 ORDER BY id FOR UPDATE)
-     UPDATE cases c SET duplicate_of = $2, version = c.version + 1, updated_at = now() FROM n WHERE c.id = n.id RETURNING c.id, c.status, c.tracking_code`,
-    [fromId, toId],
+    `WITH n AS (SELECT id, duplicate_of FROM cases WHERE duplicate_of = ANY($1::uuid[]) AND id <> $2 ${opts.mergedOnly ? `AND status = 'merged'` : ''}
+                 ORDER BY id FOR UPDATE)
+     UPDATE cases c SET duplicate_of = $2, version = c.version + 1, updated_at = now() FROM n WHERE c.id = n.id
+     RETURNING c.id, c.status, c.tracking_code, n.duplicate_of::text AS from_original`,
+    [fromIds, toId],
   );
 }
 

@@ -78,7 +78,7 @@ export async function linkDuplicates(m: EntityManager, cases: readonly LinkableC
     links.push({ c, original: group, distanceM: original.distance_m === null ? null : Math.round(original.distance_m) });
     // Reports linked to this case while it waited unrouted (it was the oldest open case then) join
     // its original too: a group has one original, which carries and closes it (actions/duplicates.ts).
-    for (const child of await relinkDuplicatesOf(m, c.id, group.id)) {
+    for (const child of await relinkDuplicatesOf(m, [c.id], group.id)) {
       relinked.push({ id: child.id, trackingCode: child.tracking_code, status: child.status as CaseState, from: c.id, group });
     }
   }

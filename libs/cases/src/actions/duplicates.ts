@@ -1,6 +1,15 @@
 import { EntityManager } from 'typeorm';
 import { ActionNotAllowedInStateError, CaseState, ConflictError, isUuid, transition, UnprocessableError, ValidationError } from '@fr/domain';
-import { carryMergedDuplicates, execute, selectRow, selectRows, unitsPathAppended, writeAuditEvents, writeOutboxWithCaseEventStates } from '@fr/persistence';
+import {
+  carryMergedDuplicates,
+  execute,
+  relinkDuplicatesOf,
+  selectRow,
+  selectRows,
+  unitsPathAppended,
+  writeAuditEvents,
+  writeOutboxWithCaseEventStates,
+} from '@fr/persistence';
 import { caseEventMessage } from '@fr/queue';
 import { CaseActor } from '../actor';
 import { ActionHandler } from './action-handler';
@@ -95,13 +104,7 @@ export const merge: ActionHandler = async ({ m, actor, c, input, now }) => {
   // A joining case may have duplicates of its own (routing links a report to the oldest open case,
   // which can be one that is itself linked later, when it was routed after the report). The group has
   // one original: they are linked to this one instead, and those already merged follow it.
-  const relinked = await selectRows<{ id: string; status: CaseState; from_original: string }>(
-    m,
-    `WITH n AS (SELECT id, duplicate_of FROM cases WHERE duplicate_of = ANY($1::uuid[]) AND id <> $2 ORDER BY id FOR UPDATE)
-     UPDATE cases c SET duplicate_of = $2, version = c.version + 1, updated_at = now() FROM n WHERE c.id = n.id
-     RETURNING c.id, c.status, n.duplicate_of::text AS from_original`,
-    [ids, c.id],
-  );
+  const relinked = await relinkDuplicatesOf(m, ids, c.id);
   await writeAuditEvents(
     m,
     relinked.map((r) => ({
