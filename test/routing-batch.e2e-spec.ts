@@ -60,10 +60,7 @@ describe(`${RouteCase.name} in batches`, () => {
   /** Until one routing batch waits for a unit row's lock. */
   const routingWaitsForUnit = () =>
     waitFor(
-      () =>
-        engine.query(
-          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM units%FOR SHARE%'`,
-        ),
+      () => engine.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%routing_units(%'`),
       (rows) => rows.length === 1,
       { what: 'the routing batch to wait for the unit row' },
     );

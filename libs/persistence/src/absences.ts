@@ -3,7 +3,8 @@ import { selectRows, Sql } from './sql';
 /**
  * Who stands in for an officer at `now`: the cover of an absence in force then (not cancelled,
  * started, not ended), if the cover is still active. Absences end by themselves: nothing is written
- * when one ends, every reader judges by its own clock.
+ * when one ends, every reader judges by its own clock. Routing reads covers by the same rule in the
+ * database function routing_units (migration RoutingUnits).
  */
 export async function coversAt(m: Sql, officerIds: readonly string[], now: Date): Promise<Map<string, string>> {
   if (officerIds.length === 0) return new Map();
@@ -16,16 +17,6 @@ export async function coversAt(m: Sql, officerIds: readonly string[], now: Date)
     [[...new Set(officerIds.map((id) => id.toLowerCase()))], now],
   );
   return new Map(rows.map((r) => [r.officer_id, r.cover_id]));
-}
-
-/**
- * The cover standing in for `officer` at `now`, as a scalar subquery (the rule of coversAt), so a
- * query that already reads a unit's designees gets their covers without another round trip.
- */
-export function coverOfSql(officer: string, now: string): string {
-  return `(SELECT a.cover_id FROM officer_absences a JOIN officers o ON o.id = a.cover_id AND o.active
-            WHERE a.officer_id = ${officer} AND a.cancelled_at IS NULL AND a.starts_at <= ${now} AND a.ends_at > ${now}
-            ORDER BY a.starts_at DESC LIMIT 1)`;
 }
 
 /** The officers `coverId` stands in for at `now` (SQL for a WHERE clause; `$now` and `$cover` are parameter references). */

@@ -4,8 +4,8 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AreaRef, AreaResolution, CaseState, decideRoute, isCitizenVisible, resolveArea, RoutingDecision, RoutingRule, transition, UnitRef } from '@fr/domain';
 import {
   AuditEventInput,
-  coverOfSql,
   OutboxMessage,
+  prepared,
   selectRow,
   selectRows,
   writeAuditEvents,
@@ -164,16 +164,9 @@ export class RouteCase {
       if (wanted.size > 0) {
         // A designee who is away is stood in for by their cover while the absence lasts; one whose
         // account is disabled, with nobody covering, is no designee: the unit's cases go to triage.
-        // The covers come in the same statement (scalar subqueries): routing's round trips per batch
-        // are counted by test/route-cost.e2e-spec.ts.
-        const rows = await selectRows<UnitRow>(
-          m,
-          `SELECT u.code, u.active, u.handler_id, u.leader_id, h.active AS handler_active, l.active AS leader_active,
-                  ${coverOfSql('u.handler_id', '$2')}::text AS handler_cover, ${coverOfSql('u.leader_id', '$2')}::text AS leader_cover
-             FROM units u LEFT JOIN officers h ON h.id = u.handler_id LEFT JOIN officers l ON l.id = u.leader_id
-            WHERE u.code = ANY($1::text[]) ORDER BY u.code FOR SHARE OF u`,
-          [[...wanted].sort(), this.clock.now()],
-        );
+        // One statement with the covers (routing's round trips per batch are counted by
+        // test/route-cost.e2e-spec.ts), planned once per connection: see migration RoutingUnits.
+        const rows = await selectRows<UnitRow>(m, prepared(`SELECT * FROM routing_units($1::text[], $2::timestamptz)`), [[...wanted].sort(), this.clock.now()]);
         const acting = (id: string | null, active: boolean | null, cover: string | null | undefined) => (id === null ? null : (cover ?? (active ? id : null)));
         for (const u of rows) {
           units.set(u.code, {
