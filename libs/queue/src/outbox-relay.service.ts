@@ -26,15 +26,6 @@ interface OutboxRow {
 export type LocalJobHandler = (m: EntityManager, payloads: Record<string, unknown>[]) => Promise<void>;
 
 const POLL_MS = 1000;
-/**
- * The BullMQ lane's passes start at least this far apart: the rows committed meanwhile (SLA timers,
- * case events, notifications; none a person waits for within 50 ms) go in one pass and one add per
- * queue, and an intake commit, which writes only routing rows, does not cost that lane an empty pass.
- * Measured 2026-12-05 (paced 200/s, N=200 runs alternated with HEAD, intake commit -> routing commit
- * from commit timestamps): one lane p50 16.4-17.7 ms, p99 64-83 ms; two lanes with 50 ms here p50
- * 10.6-11.1 ms, p99 49-61 ms; two lanes with no interval p50 15.3 ms, p99 55 ms.
- */
-const QUEUE_LANE_INTERVAL_MS = 50;
 const REDIS_TIMEOUT_MS = 10000;
 
 /**
@@ -42,11 +33,6 @@ const REDIS_TIMEOUT_MS = 10000;
  * A row is deleted only after its job is in Redis; a crash in between leaves the row, and the next
  * pass adds the job again under the same jobId, which BullMQ ignores while the first one exists.
  * Several workers may run relays: SKIP LOCKED hands each row to one of them.
- *
- * Rows whose job has a local handler (routing) go by a lane of their own, done in the relay's
- * transaction with no Redis; the others by a BullMQ lane. In one lane a routing pass also carried the
- * SLA timers the previous pass had written and waited for their add to Redis before it committed:
- * the Redis round trip, and a wake-up of Redis on two busy cores, in every case's routing.
  *
  * It wakes when this process commits outbox rows (onOutboxCommitted) or another process says so on
  * Redis (OutboxAnnouncer), and polls every second in case a signal was lost: see outbox-signal.ts
@@ -56,10 +42,11 @@ const REDIS_TIMEOUT_MS = 10000;
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
   private running = false;
-  private loopDone: Promise<unknown> = Promise.resolve();
+  private loopDone: Promise<void> = Promise.resolve();
   private subscriber: RedisClient | null = null;
   private unsubscribe: (() => void) | null = null;
-  private readonly lanes: Lane[] = [];
+  private wake: (() => void) | null = null;
+  private pendingWake = false;
   private readonly local = new Map<string, LocalJobHandler>();
 
   constructor(
@@ -70,21 +57,15 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   onApplicationBootstrap(): void {
     this.running = true;
-    // Handlers are registered in onModuleInit, so they are all known here.
-    if (this.local.size > 0) {
-      this.lanes.push(new Lane(() => this.publishLocalBatch(), 0), new Lane(() => this.publishQueueBatch(), QUEUE_LANE_INTERVAL_MS));
-    } else {
-      this.lanes.push(new Lane(() => this.publishQueueBatch(), 0));
-    }
     this.unsubscribe = onOutboxCommitted(this.ds, () => this.wakeUp());
     void this.listen();
-    this.loopDone = Promise.all(this.lanes.map((lane) => this.loop(lane)));
+    this.loopDone = this.loop();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.running = false;
     this.unsubscribe?.();
-    for (const lane of this.lanes) lane.wakeUp();
+    this.wake?.();
     await this.loopDone;
     this.subscriber?.disconnect();
     this.subscriber = null;
@@ -99,46 +80,37 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   /**
-   * One pass of each lane (rows with a local handler, then the rest); returns how many rows moved.
-   * If one lane fails, the other still runs, and the first failure is thrown after.
+   * Publishes one batch; returns how many rows it moved. When Redis refuses the batch's jobs, the
+   * rows with a local handler are still done, in a pass of their own (`publishLocalOnly`): intake is
+   * routed through a Redis outage, and only the jobs that need Redis wait for it.
    */
   async publishBatch(): Promise<number> {
-    let moved = 0;
-    let failure: unknown = null;
-    for (const publish of this.local.size > 0 ? [() => this.publishLocalBatch(), () => this.publishQueueBatch()] : [() => this.publishQueueBatch()]) {
-      try {
-        moved += await publish();
-      } catch (e) {
-        failure ??= e;
-      }
+    try {
+      return await this.publishMixedBatch();
+    } catch (e) {
+      if (!(e instanceof RedisRefused) || this.local.size === 0) throw e;
+      await this.publishLocalOnly();
+      throw e;
     }
-    if (failure) throw failure;
-    return moved;
   }
 
   /**
-   * One pass over the next rows that have a local handler: no Redis unless a handler fails. If it does,
-   * the whole pass is undone (its rows are back in the outbox) and a second pass takes the same rows
-   * again by id, sending them to BullMQ, where their processor retries them. Undoing the pass instead
-   * of a savepoint around each handler saves SAVEPOINT and RELEASE on every pass, for a failure that is
-   * rare. Measured 2026-12-04 (paced 200/s, pg_stat_statements): 88 passes a second of 11.7 statements
-   * each, now 9.7; at this machine's cost of a round trip (about 90 us of the client's CPU and 34 us of
-   * the backend's) about 0.02 cores, within the bench's run-to-run spread.
+   * One pass over the next rows. If a local handler fails, the whole pass is undone (its rows are back
+   * in the outbox) and a second pass takes the same rows again by id, sending that job's rows to
+   * BullMQ, where their processor retries them. Undoing the pass instead of a savepoint around each
+   * handler saves SAVEPOINT and RELEASE on every pass, for a failure that is rare. Measured 2026-12-04
+   * (paced 200/s, pg_stat_statements): 88 passes a second of 11.7 statements each, now 9.7; at this
+   * machine's cost of a round trip (about 90 us of the client's CPU and 34 us of the backend's) about
+   * 0.02 cores, within the bench's run-to-run spread.
    */
-  private async publishLocalBatch(): Promise<number> {
-    const names = [...this.local.keys()];
+  private async publishMixedBatch(): Promise<number> {
     try {
-      return await this.pass((m) => this.take(m, { jobNames: names }));
+      return await this.pass((m) => this.take(m));
     } catch (e) {
       if (!(e instanceof LocalJobFailed)) throw e;
       this.logger.warn(`outbox relay: '${e.jobName}' row(s) failed in the relay and go to the queue instead: ${e.message}`);
       return this.pass((m) => this.take(m, { ids: e.rowIds }), new Set([e.jobName]));
     }
-  }
-
-  /** One pass over the next rows without a local handler (all rows, when there is none): to BullMQ. */
-  private publishQueueBatch(): Promise<number> {
-    return this.pass((m) => this.take(m, this.local.size > 0 ? { exceptJobNames: [...this.local.keys()] } : undefined));
   }
 
   private pass(take: (m: EntityManager) => Promise<OutboxRow[]>, notLocally: ReadonlySet<string> = new Set()): Promise<number> {
@@ -165,9 +137,17 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     });
   }
 
+  /** Takes only rows with a local handler and does them; if one fails, all stay (rolled back) for a later pass. */
+  private async publishLocalOnly(): Promise<number> {
+    return this.ds.transaction(async (m) => {
+      const sorted = await this.take(m, { jobNames: [...this.local.keys()] });
+      await this.runLocally(m, sorted);
+      return sorted.length;
+    });
+  }
+
   /**
-   * Takes and deletes a batch of rows (only those of some job names, all but those, or some ids, when
-   * given; by job name through outbox_job_name_id_idx), in the
+   * Takes and deletes a batch of rows (only those of some job names, or some ids, when given), in the
    * order they were written. One statement: the delete commits only once the pass's work is done (a
    * failed add to Redis rolls it back), and SKIP LOCKED keeps another relay off these rows meanwhile.
    * One round trip a pass fewer than a locking read and a delete, and no lock record per row in the
@@ -180,21 +160,13 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
    * 2026-12-04). Not prepared: a generic plan made while the outbox is nearly empty scans and sorts
    * it, and keeps doing so as the table and its dead rows grow (195 blocks a pass when tried).
    */
-  private async take(m: EntityManager, only?: { jobNames: string[] } | { exceptJobNames: string[] } | { ids: string[] }): Promise<OutboxRow[]> {
-    const where = !only
-      ? ''
-      : 'jobNames' in only
-        ? 'WHERE o.job_name = ANY($2::text[])'
-        : 'exceptJobNames' in only
-          ? 'WHERE o.job_name <> ALL ($2::text[])'
-          : 'WHERE o.id = ANY($2::bigint[])';
+  private async take(m: EntityManager, only?: { jobNames: string[] } | { ids: string[] }): Promise<OutboxRow[]> {
+    const where = !only ? '' : 'jobNames' in only ? 'WHERE o.job_name = ANY($2::text[])' : 'WHERE o.id = ANY($2::bigint[])';
     const taken = await selectRows<OutboxRow>(
       m,
       `DELETE FROM outbox WHERE id = ANY (ARRAY(SELECT o.id FROM outbox o ${where} ORDER BY o.id LIMIT $1 FOR UPDATE SKIP LOCKED))
        RETURNING id::text AS id, queue, job_name, job_id, payload, delay_ms, (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms`,
-      only
-        ? [this.config.relayBatchSize, 'jobNames' in only ? only.jobNames : 'exceptJobNames' in only ? only.exceptJobNames : only.ids]
-        : [this.config.relayBatchSize],
+      only ? [this.config.relayBatchSize, 'jobNames' in only ? only.jobNames : only.ids] : [this.config.relayBatchSize],
     );
     // RETURNING follows no order.
     return taken.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
@@ -228,13 +200,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     return rows.filter((r) => !byName.has(r.job_name));
   }
 
-  private async loop(lane: Lane): Promise<void> {
+  private async loop(): Promise<void> {
     let failures = 0;
     while (this.running) {
       let moved = 0;
-      const started = Date.now();
       try {
-        moved = await lane.publish();
+        moved = await this.publishBatch();
         failures = 0;
       } catch (e) {
         failures++;
@@ -242,45 +213,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       }
       if (moved >= this.config.relayBatchSize) continue;
       const wait = failures ? Math.min(POLL_MS * 2 ** failures, 30000) : POLL_MS;
-      await lane.sleepUntilWoken(wait);
-      // A lane with an interval gathers what is committed meanwhile into its next pass.
-      const rest = lane.intervalMs - (Date.now() - started);
-      if (rest > 0 && this.running && !failures) await new Promise((resolve) => setTimeout(resolve, rest));
+      await this.sleepUntilWoken(wait);
     }
   }
 
-  private wakeUp(): void {
-    for (const lane of this.lanes) lane.wakeUp();
-  }
-
-  private async listen(): Promise<void> {
-    const sub = createRedisClient(this.config.redisUrl, 'worker', { lazyConnect: true });
-    const channel = outboxChannel(this.config.queuePrefix);
-    sub.on('error', () => undefined);
-    sub.on('message', () => this.wakeUp());
-    // On every (re)connection, also one made after Redis was down at start; polling covers the gaps.
-    sub.on('ready', () => void sub.subscribe(channel).catch(() => undefined));
-    this.subscriber = sub;
-    await sub.connect().catch((e: Error) => this.logger.warn(`outbox relay cannot reach Redis yet, polling until it can: ${e.message}`));
-    if (!this.running) sub.disconnect();
-  }
-}
-
-/**
- * A relay loop over some of the outbox's rows. The rows with a local handler (routing) and the rows for
- * BullMQ go by separate lanes, so a routing pass never waits for Redis.
- */
-class Lane {
-  private wake: (() => void) | null = null;
-  private pendingWake = false;
-
-  constructor(
-    readonly publish: () => Promise<number>,
-    /** The least time from the start of one pass to the start of the next, unless a pass fills a batch. */
-    readonly intervalMs: number,
-  ) {}
-
-  sleepUntilWoken(ms: number): Promise<void> {
+  private sleepUntilWoken(ms: number): Promise<void> {
     if (this.pendingWake) {
       this.pendingWake = false;
       return Promise.resolve();
@@ -296,9 +233,21 @@ class Lane {
     });
   }
 
-  wakeUp(): void {
+  private wakeUp(): void {
     if (this.wake) this.wake();
     else this.pendingWake = true;
+  }
+
+  private async listen(): Promise<void> {
+    const sub = createRedisClient(this.config.redisUrl, 'worker', { lazyConnect: true });
+    const channel = outboxChannel(this.config.queuePrefix);
+    sub.on('error', () => undefined);
+    sub.on('message', () => this.wakeUp());
+    // On every (re)connection, also one made after Redis was down at start; polling covers the gaps.
+    sub.on('ready', () => void sub.subscribe(channel).catch(() => undefined));
+    this.subscriber = sub;
+    await sub.connect().catch((e: Error) => this.logger.warn(`outbox relay cannot reach Redis yet, polling until it can: ${e.message}`));
+    if (!this.running) sub.disconnect();
   }
 }
 

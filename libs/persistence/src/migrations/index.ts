@@ -33,7 +33,6 @@ import { WebhookSubscribers1766900000001 } from './1766900000001-WebhookSubscrib
 import { UnitFactsPendingVersion1766910000000 } from './1766910000000-UnitFactsPendingVersion';
 import { AuditSealForms1766920000000 } from './1766920000000-AuditSealForms';
 import { CaseStateLogClockTime1766930000000 } from './1766930000000-CaseStateLogClockTime';
-import { OutboxByJobName1766940000000 } from './1766940000000-OutboxByJobName';
 import { RoutingUnits1766950000000 } from './1766950000000-RoutingUnits';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
@@ -73,6 +72,5 @@ export const MIGRATIONS = [
   UnitFactsPendingVersion1766910000000,
   AuditSealForms1766920000000,
   CaseStateLogClockTime1766930000000,
-  OutboxByJobName1766940000000,
   RoutingUnits1766950000000,
 ];
