@@ -124,6 +124,22 @@ describe('a reorganisation: merge, split by street, untouched, on a controllable
     const refused = await engine.http().post('/v1/reorganisations').set(bearer(admin)).send(dissolving);
     expect(refused.status).toBe(422);
     expect((refused.body as ErrorDto).message).toContain("routing rule 'public-order-to-police' points at 'CONG_AN'");
+    // One office, which holds triage: a second office beside it, or triage in a ward, is refused.
+    const secondOffice = {
+      name: 'Văn phòng thứ hai',
+      effectiveAt: EFFECTIVE,
+      newUnits: [{ ...PLAN.newUnits[0], code: 'VP_2', name: 'Văn phòng 2', kind: 'office', area: undefined }],
+    };
+    const twoOffices = await engine.http().post('/v1/reorganisations').set(bearer(admin)).send(secondOffice);
+    expect(twoOffices.status).toBe(422);
+    expect((twoOffices.body as ErrorDto).message).toContain("the plan would leave 2 units of kind 'office' (VP, VP_2)");
+    const wardTriage = await engine
+      .http()
+      .post('/v1/reorganisations')
+      .set(bearer(admin))
+      .send({ ...PLAN, triageUnit: 'P_BACH_KHOA' });
+    expect(wardTriage.status).toBe(422);
+    expect((wardTriage.body as ErrorDto).message).toContain("the triage unit 'P_BACH_KHOA' is a unit of kind 'ward': triage belongs to the office ('VP')");
     expect((await engine.http().get('/v1/reorganisations').set(bearer(admin))).body).toEqual([]);
   });
 

@@ -9,10 +9,13 @@ export const REORGANISER_ACTOR = 'system:reorganisation';
 
 /** The organisation and its open cases, as a plan is evaluated against them. */
 export async function readOrganisationSnapshot(db: Sql): Promise<OrganisationSnapshot> {
-  const units = await selectRows<{ code: string; active: boolean; handler_id: string | null; leader_id: string | null }>(
-    db,
-    `SELECT code, active, handler_id, leader_id FROM units ORDER BY code`,
-  );
+  const units = await selectRows<{
+    code: string;
+    kind: OrganisationSnapshot['units'][number]['kind'];
+    active: boolean;
+    handler_id: string | null;
+    leader_id: string | null;
+  }>(db, `SELECT code, kind, active, handler_id, leader_id FROM units ORDER BY code`);
   const areas = await selectRows<{ code: string; unit_code: string; active: boolean }>(db, `SELECT code, unit_code, active FROM areas ORDER BY code`);
   const rules = await selectRows<{ id: string; unit_code: string | null }>(db, `SELECT id, unit_code FROM routing_rules WHERE active ORDER BY position`);
   const triage = await selectRow<{ value: string }>(db, `SELECT value FROM system_state WHERE key = 'triage_unit'`);
@@ -22,7 +25,7 @@ export async function readOrganisationSnapshot(db: Sql): Promise<OrganisationSna
     [CARRIED_STATES],
   );
   return {
-    units: units.map((u) => ({ code: u.code, active: u.active, handlerId: u.handler_id, leaderId: u.leader_id })),
+    units: units.map((u) => ({ code: u.code, kind: u.kind, active: u.active, handlerId: u.handler_id, leaderId: u.leader_id })),
     areas: areas.map((a) => ({ code: a.code, unitCode: a.unit_code, active: a.active })),
     rules: rules.map((r) => ({ id: r.id, unit: r.unit_code })),
     triageUnit: triage?.value ?? '',

@@ -2,11 +2,11 @@ import { backtrackingRisk, evaluatePlan, OrganisationSnapshot, parsePlan, Reorga
 
 const ORG: OrganisationSnapshot = {
   units: [
-    { code: 'VP', active: true, handlerId: 'h-vp', leaderId: 'l-vp' },
-    { code: 'CONG_AN', active: true, handlerId: 'h-ca', leaderId: 'l-ca' },
-    { code: 'P_A', active: true, handlerId: 'h-a', leaderId: 'l-a' },
-    { code: 'P_B', active: true, handlerId: 'h-b', leaderId: 'l-b' },
-    { code: 'P_C', active: true, handlerId: null, leaderId: 'l-c' },
+    { code: 'VP', kind: 'office', active: true, handlerId: 'h-vp', leaderId: 'l-vp' },
+    { code: 'CONG_AN', kind: 'police', active: true, handlerId: 'h-ca', leaderId: 'l-ca' },
+    { code: 'P_A', kind: 'ward', active: true, handlerId: 'h-a', leaderId: 'l-a' },
+    { code: 'P_B', kind: 'ward', active: true, handlerId: 'h-b', leaderId: 'l-b' },
+    { code: 'P_C', kind: 'ward', active: true, handlerId: null, leaderId: 'l-c' },
   ],
   areas: [{ code: 'A', unitCode: 'P_A', active: true }],
   rules: [
@@ -128,12 +128,33 @@ describe(evaluatePlan.name, () => {
     ]);
   });
 
+  it('keeps one office, which holds triage: a second office, an office ended without a successor office or triage in a ward is unresolved', () => {
+    const d = { username: 'vp2.handler', fullName: 'Nguyễn Văn Hùng' };
+    const office = (code: string) => ({ code, name: 'Văn phòng HĐND và UBND', kind: 'office' as const, aliases: [], handler: d, leader: d, area: null });
+    // The office passes to a new one, which takes triage: as the 2025 plans shipped in config/ do.
+    const handover = evaluatePlan(plan({ newUnits: [office('VP2')], merges: [{ into: 'VP2', from: ['VP'] }], triageUnit: 'VP2' }), ORG);
+    expect(handover.unresolved).toEqual([]);
+    expect(evaluatePlan(plan({ newUnits: [office('VP2')] }), ORG).unresolved).toEqual([
+      "the plan would leave 2 units of kind 'office' (VP, VP2): there is one office; end the old one",
+    ]);
+    expect(evaluatePlan(plan({ triageUnit: 'P_A' }), ORG).unresolved).toEqual([
+      "the triage unit 'P_A' is a unit of kind 'ward': triage belongs to the office ('VP')",
+    ]);
+    expect(evaluatePlan(plan({ merges: [{ into: 'P_A', from: ['VP'] }], triageUnit: 'P_A' }), ORG).unresolved).toEqual([
+      "the plan would leave no unit of kind 'office': the office must go on, or pass to a new office unit",
+      "the triage unit 'P_A' is a unit of kind 'ward': triage belongs to the office",
+    ]);
+  });
+
   it("accepts a rule re-pointed to the case's ward, and refuses a triage unit that ends", () => {
     const ok = evaluatePlan(plan({ dissolutions: [{ unit: 'CONG_AN', successor: 'VP' }], rules: [{ id: 'to-police', unit: '@ward' }] }), ORG);
     expect(ok.unresolved).toEqual([]);
     expect(ok.rules).toEqual([{ id: 'to-police', from: 'CONG_AN', to: '@ward' }]);
     const triage = evaluatePlan(plan({ dissolutions: [{ unit: 'VP', successor: 'P_A' }] }), ORG);
-    expect(triage.unresolved).toEqual(["the triage unit 'VP' would not exist: name a new triageUnit"]);
+    expect(triage.unresolved).toEqual([
+      "the triage unit 'VP' would not exist: name a new triageUnit",
+      "the plan would leave no unit of kind 'office': the office must go on, or pass to a new office unit",
+    ]);
     const d = { username: 'x.y', fullName: 'X' };
     const clash = evaluatePlan(
       plan({

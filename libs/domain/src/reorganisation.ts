@@ -258,7 +258,7 @@ export function endingUnits(plan: ReorganisationPlan): EndingUnit[] {
 
 /** What a plan is evaluated against: the organisation and the open cases at the time of the evaluation. */
 export interface OrganisationSnapshot {
-  units: { code: string; active: boolean; handlerId: string | null; leaderId: string | null }[];
+  units: { code: string; kind: (typeof PLAN_UNIT_KINDS)[number]; active: boolean; handlerId: string | null; leaderId: string | null }[];
   areas: { code: string; unitCode: string; active: boolean }[];
   rules: { id: string; unit: string | null }[];
   triageUnit: string;
@@ -324,6 +324,19 @@ export function evaluatePlan(plan: ReorganisationPlan, org: OrganisationSnapshot
   const splitOf = new Map(plan.splits.map((s) => [s.unit, s]));
   const triageUnit = plan.triageUnit ?? org.triageUnit;
   if (!existsAfter(triageUnit)) unresolved.push(`the triage unit '${triageUnit}' would not exist: name a new triageUnit`);
+  // One office (DOMAIN.md): its supervisors and administrators serve the whole organisation, and it
+  // classifies what routing cannot place, so the triage queue is the office's.
+  const kindAfter = (code: string) => fresh.get(code)?.kind ?? existing.get(code)?.kind;
+  const offices = [...new Set([...org.units.map((u) => u.code), ...fresh.keys()])].filter((code) => existsAfter(code) && kindAfter(code) === 'office').sort();
+  if (offices.length === 0) unresolved.push(`the plan would leave no unit of kind 'office': the office must go on, or pass to a new office unit`);
+  if (offices.length > 1)
+    unresolved.push(`the plan would leave ${offices.length} units of kind 'office' (${offices.join(', ')}): there is one office; end the old one`);
+  const triageKind = kindAfter(triageUnit);
+  if (existsAfter(triageUnit) && triageKind !== 'office') {
+    unresolved.push(
+      `the triage unit '${triageUnit}' is a unit of kind '${triageKind}': triage belongs to the office${offices.length === 1 ? ` ('${offices[0]}')` : ''}`,
+    );
+  }
 
   const moves: PlannedMove[] = [];
   for (const c of org.openCases) {
