@@ -305,16 +305,18 @@ describe('authorization of the officer case endpoints', () => {
     const allowed = MAY[action].map((role) => [officer(role, s.owner), role] as const);
 
     /** Expected answer for every caller who must be refused, on a case of `owner` in state `s.state`. */
-    const refusals = (): [Who, 403 | 404][] => [
+    // A unit that held the case before (Bách Khoa, which returned it to triage) is told it has left its queue (409).
+    const heldBefore = (u: UnitKey) => u === 'BK' && PATHS[s.state].some(([a]) => a === 'return');
+    const refusals = (): [Who, 403 | 404 | 409][] => [
       ['ADMIN', 403],
       ['AUDITOR', 403],
       ['OPERATOR', 403],
       ...(['HANDLER', 'LEADER', 'SUPERVISOR'] as OfficerRole[])
         .filter((role) => !MAY[action].includes(role))
         .map((role): [Who, 403] => [officer(role, s.owner), 403]),
-      ...foreignUnits.flatMap((u): [Who, 404][] => [
-        [`${u}.HANDLER`, 404],
-        [`${u}.LEADER`, 404],
+      ...foreignUnits.flatMap((u): [Who, 404 | 409][] => [
+        [`${u}.HANDLER`, heldBefore(u) ? 409 : 404],
+        [`${u}.LEADER`, heldBefore(u) ? 409 : 404],
       ]),
     ];
 
@@ -326,6 +328,9 @@ describe('authorization of the officer case endpoints', () => {
         const res = await post(who, id, action, body);
         if (expected === 404) {
           expectNotFound(res, id);
+        } else if (expected === 409) {
+          expect({ who, status: res.status }).toEqual({ who, status: 409 });
+          expect(errorOf(res).message).toMatch(/is no longer with unit '.+': it was handed on/);
         } else {
           expect({ who, status: res.status }).toEqual({ who, status: 403 });
           const role = who.includes('.') ? who.split('.')[1] : who;

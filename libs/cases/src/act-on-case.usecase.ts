@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { CaseAction, CaseState, ConflictError, isCitizenVisible, NotFoundError, transition } from '@fr/domain';
-import { carryMergedDuplicates, writeAuditEvent, writeOutboxWithCaseEventStates } from '@fr/persistence';
+import { carryMergedDuplicates, selectRow, writeAuditEvent, writeOutboxWithCaseEventStates } from '@fr/persistence';
 import { SubjectRequests } from '@fr/privacy';
 import { caseEventMessage } from '@fr/queue';
 import { Clock, scheduleSlaTimers, SlaService } from '@fr/sla';
@@ -42,7 +42,16 @@ export class ActOnCase {
   /** For use cases that already hold a transaction (a sweep). */
   async run(m: EntityManager, actor: CaseActor, caseId: string, action: CaseAction, input: ActionInput): Promise<ActionResult> {
     const c = await lockCase(m, caseId);
-    if (!c || !inScope(actor, c.unit_code)) throw new NotFoundError('case', caseId);
+    if (!c) throw new NotFoundError('case', caseId);
+    if (!inScope(actor, c.unit_code)) {
+      // An officer whose unit held the case, which another officer has just handed on (transfer,
+      // return, a reorganisation): their action lost a race, it is not a probe. The case is named
+      // without where it went, which the unit may no longer see.
+      if ((actor.role === 'HANDLER' || actor.role === 'LEADER') && (await heldBy(m, caseId, actor.unitCode))) {
+        throw new ConflictError(`case ${caseId} is no longer with unit '${actor.unitCode}': it was handed on (state '${c.status}'); it has left your queue`);
+      }
+      throw new NotFoundError('case', caseId);
+    }
     const to = transition(c.status, action, actor.role);
     if (input.expectedVersion !== undefined && input.expectedVersion !== c.version) {
       throw new ConflictError(
@@ -73,4 +82,10 @@ export class ActOnCase {
     if (outcome.then) return this.run(m, outcome.then.actor, caseId, outcome.then.action, outcome.then.input);
     return { caseId, status: to, version: c.version + (outcome.bumpsVersion ? 1 : 0) };
   }
+}
+
+/** Whether `unitCode` ever held the case (an assignment of it, ended or not). */
+async function heldBy(m: EntityManager, caseId: string, unitCode: string | null): Promise<boolean> {
+  if (unitCode === null) return false;
+  return !!(await selectRow<{ one: number }>(m, `SELECT 1 AS one FROM assignments WHERE case_id = $1 AND unit_code = $2 LIMIT 1`, [caseId, unitCode]));
 }
