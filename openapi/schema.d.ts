@@ -3572,7 +3572,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the case's state does not allow the action (`state` says which it is in), or expectedVersion is stale */
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -388,6 +388,26 @@ describe('authorization of the officer case endpoints', () => {
 
   // ---- (d) unknown targets -------------------------------------------------------------------
 
+  describe('a unit that handed the case on', () => {
+    it('is told so (409) for a moment after, with neither state nor destination; later, or once another unit held it, the case is not found', async () => {
+      const id = await caseIn('assigned');
+      await step('BK.HANDLER', id, 'transfer', { unitCode: UNITS.TN, reason: 'Địa điểm thuộc phường Thanh Nhàn' });
+      // A colleague at Bách Khoa, with the version they had loaded: the transfer came first.
+      const late = await post('BK.LEADER', id, 'acknowledge', { expectedVersion: (await row(id)).version - 1, severity: 'normal' });
+      expect(late.status).toBe(409);
+      expect(errorOf(late).message).toBe(`case ${id} is no longer with unit '${UNITS.BK}': it was handed on; it has left your queue`);
+      expect(errorOf(late).state).toBeUndefined();
+      expect((await get('BK.LEADER', id)).status).toBe(404);
+      // Long after the hand-over, Bách Khoa no longer learns that the case exists.
+      await engine.query(`UPDATE assignments SET ended_at = ended_at - interval '1 hour' WHERE case_id = $1 AND ended_at IS NOT NULL`, [id]);
+      expectNotFound(await post('BK.LEADER', id, 'acknowledge', { expectedVersion: (await row(id)).version, severity: 'normal' }), id);
+      // Returned by Thanh Nhàn to triage just now: Thanh Nhàn held it last, Bách Khoa gets 404 again.
+      await step('TN.HANDLER', id, 'return', { reason: 'Không thuộc thẩm quyền của phường' });
+      expectNotFound(await post('BK.HANDLER', id, 'acknowledge', { expectedVersion: (await row(id)).version, severity: 'normal' }), id);
+      expect((await post('TN.HANDLER', id, 'acknowledge', { expectedVersion: (await row(id)).version, severity: 'normal' })).status).toBe(409);
+    });
+  });
+
   describe('unknown actions and ids', () => {
     it.each([
       'supply-info', // the citizen's action: reachable only through POST /v1/feedback/{code}/info

@@ -44,11 +44,11 @@ export class ActOnCase {
     const c = await lockCase(m, caseId);
     if (!c) throw new NotFoundError('case', caseId);
     if (!inScope(actor, c.unit_code)) {
-      // An officer whose unit held the case, which another officer has just handed on (transfer,
-      // return, a reorganisation): their action lost a race, it is not a probe. The case is named
-      // without where it went, which the unit may no longer see.
-      if ((actor.role === 'HANDLER' || actor.role === 'LEADER') && (await heldBy(m, caseId, actor.unitCode))) {
-        throw new ConflictError(`case ${caseId} is no longer with unit '${actor.unitCode}': it was handed on (state '${c.status}'); it has left your queue`);
+      // An officer of the unit that held the case until a colleague handed it on a moment ago
+      // (transfer, return, a reorganisation): their action lost a race, it is not a probe. Only then,
+      // and without the case's state or where it went, which the unit no longer sees.
+      if ((actor.role === 'HANDLER' || actor.role === 'LEADER') && (await justHandedOnBy(m, caseId, actor.unitCode, this.clock.now()))) {
+        throw new ConflictError(`case ${caseId} is no longer with unit '${actor.unitCode}': it was handed on; it has left your queue`);
       }
       throw new NotFoundError('case', caseId);
     }
@@ -84,8 +84,16 @@ export class ActOnCase {
   }
 }
 
-/** Whether `unitCode` ever held the case (an assignment of it, ended or not). */
-async function heldBy(m: EntityManager, caseId: string, unitCode: string | null): Promise<boolean> {
+/** How long after a hand-over the unit that held the case is told so, rather than not found. */
+const HANDED_ON_WINDOW_MS = 15 * 60_000;
+
+/** Whether `unitCode` held the case last, before the unit that holds it now, until less than HANDED_ON_WINDOW_MS ago. */
+async function justHandedOnBy(m: EntityManager, caseId: string, unitCode: string | null, now: Date): Promise<boolean> {
   if (unitCode === null) return false;
-  return !!(await selectRow<{ one: number }>(m, `SELECT 1 AS one FROM assignments WHERE case_id = $1 AND unit_code = $2 LIMIT 1`, [caseId, unitCode]));
+  const last = await selectRow<{ unit_code: string; ended_at: Date }>(
+    m,
+    `SELECT unit_code, ended_at FROM assignments WHERE case_id = $1 AND ended_at IS NOT NULL ORDER BY ended_at DESC, id DESC LIMIT 1`,
+    [caseId],
+  );
+  return last?.unit_code === unitCode && now.getTime() - new Date(last.ended_at).getTime() < HANDED_ON_WINDOW_MS;
 }

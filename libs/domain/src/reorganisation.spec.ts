@@ -137,6 +137,10 @@ describe(evaluatePlan.name, () => {
     expect(evaluatePlan(plan({ newUnits: [office('VP2')] }), ORG).unresolved).toEqual([
       "the plan would leave 2 units of kind 'office' (VP, VP2): there is one office; end the old one",
     ]);
+    // Two new offices for the old one: the plan ends it, the message says only that there is one office.
+    const x = { username: 'vp3.handler', fullName: 'Trần Thị Lan' };
+    const twoNew = plan({ newUnits: [office('VP2'), { ...office('VP3'), handler: x, leader: x }], merges: [{ into: 'VP2', from: ['VP'] }], triageUnit: 'VP2' });
+    expect(evaluatePlan(twoNew, ORG).unresolved).toEqual(["the plan would leave 2 units of kind 'office' (VP2, VP3): there is one office"]);
     expect(evaluatePlan(plan({ triageUnit: 'P_A' }), ORG).unresolved).toEqual([
       "the triage unit 'P_A' is a unit of kind 'ward': triage belongs to the office ('VP')",
     ]);

@@ -329,8 +329,11 @@ export function evaluatePlan(plan: ReorganisationPlan, org: OrganisationSnapshot
   const kindAfter = (code: string) => fresh.get(code)?.kind ?? existing.get(code)?.kind;
   const offices = [...new Set([...org.units.map((u) => u.code), ...fresh.keys()])].filter((code) => existsAfter(code) && kindAfter(code) === 'office').sort();
   if (offices.length === 0) unresolved.push(`the plan would leave no unit of kind 'office': the office must go on, or pass to a new office unit`);
-  if (offices.length > 1)
-    unresolved.push(`the plan would leave ${offices.length} units of kind 'office' (${offices.join(', ')}): there is one office; end the old one`);
+  if (offices.length > 1) {
+    const kept = offices.filter((code) => !fresh.has(code));
+    const hint = kept.length > 1 ? ` (${kept.join(', ')} already are: end all but one)` : kept.length === 1 ? '; end the old one' : '';
+    unresolved.push(`the plan would leave ${offices.length} units of kind 'office' (${offices.join(', ')}): there is one office${hint}`);
+  }
   const triageKind = kindAfter(triageUnit);
   if (existsAfter(triageUnit) && triageKind !== 'office') {
     unresolved.push(

@@ -205,5 +205,8 @@ export async function grantEnginePrivileges(ds: DataSource, config: { databaseUr
       if (privileges.length) await execute(m, `GRANT ${privileges.join(', ')} ON TABLE ${ident(name)} TO ${app}`);
     }
     await execute(m, `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${app}`);
+    // The engine calls the owner's functions (case_event_receivers, routing_units): not left to
+    // PostgreSQL's default grant to PUBLIC, which an operator may have revoked.
+    await execute(m, `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO ${app}`);
   });
 }

@@ -83,7 +83,9 @@ export class CasesController {
   @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(CaseDetailDto) }, { $ref: getSchemaPath(MovedOutOfScopeDto) }] } })
   @ApiErrors(
     { 404: "no such case in the caller's scope, or no such action" },
-    { 409: "the case's state does not allow the action (`state` says which it is in), or expectedVersion is stale" },
+    {
+      409: "the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first)",
+    },
     { 422: 'a field names something unknown, e.g. a unit to transfer to' },
   )
   async perform(

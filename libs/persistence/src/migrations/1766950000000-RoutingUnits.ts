@@ -17,7 +17,7 @@ export class RoutingUnits1766950000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
-      CREATE FUNCTION routing_units(codes text[], at timestamptz)
+      CREATE FUNCTION routing_units(p_codes text[], p_at timestamptz)
       RETURNS TABLE (code text, active boolean, handler_id uuid, leader_id uuid, handler_active boolean, leader_active boolean,
                      handler_cover uuid, leader_cover uuid)
       LANGUAGE plpgsql VOLATILE ROWS 5
@@ -28,13 +28,13 @@ export class RoutingUnits1766950000000 implements MigrationInterface {
         RETURN QUERY
         SELECT u.code::text, u.active, u.handler_id, u.leader_id, h.active, l.active,
                (SELECT a.cover_id FROM officer_absences a JOIN officers o ON o.id = a.cover_id AND o.active
-                 WHERE a.officer_id = u.handler_id AND a.cancelled_at IS NULL AND a.starts_at <= at AND a.ends_at > at
+                 WHERE a.officer_id = u.handler_id AND a.cancelled_at IS NULL AND a.starts_at <= p_at AND a.ends_at > p_at
                  ORDER BY a.starts_at DESC LIMIT 1),
                (SELECT a.cover_id FROM officer_absences a JOIN officers o ON o.id = a.cover_id AND o.active
-                 WHERE a.officer_id = u.leader_id AND a.cancelled_at IS NULL AND a.starts_at <= at AND a.ends_at > at
+                 WHERE a.officer_id = u.leader_id AND a.cancelled_at IS NULL AND a.starts_at <= p_at AND a.ends_at > p_at
                  ORDER BY a.starts_at DESC LIMIT 1)
           FROM units u LEFT JOIN officers h ON h.id = u.handler_id LEFT JOIN officers l ON l.id = u.leader_id
-         WHERE u.code = ANY (codes)
+         WHERE u.code = ANY (p_codes)
          ORDER BY u.code
            FOR SHARE OF u;
       END $$`);
