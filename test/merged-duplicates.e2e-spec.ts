@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { MergedGroupsReconciler } from '@fr/cases';
 import { RouteCase } from '@fr/routing';
 import { Clock, SlaService } from '@fr/sla';
-import { adminToken, bearer, createOfficer, DEV_KEYS, exportColumnsOffDefinition, TestEngine, waitFor } from '@fr/testing';
+import { actOnCase, adminToken, bearer, createOfficer, DEV_KEYS, exportColumnsOffDefinition, TestEngine, waitFor } from '@fr/testing';
 
 /**
  * A merged group moves as one. Duplicates merged into an original share its unit and officers; when
@@ -23,17 +23,6 @@ const LIGHT = { lat: 21.0031, lng: 105.8459 };
 const CAU_DEN = { lat: 21.0105, lng: 105.8542 };
 const ANSWER = 'Phòng Quản lý đô thị đã thay bóng đèn chiếu sáng trên phố Trần Đại Nghĩa ngày 04/03; đèn đã sáng lại.';
 const WHERE = 'Thanh tra quận Hai Bà Trưng, số 30 Lê Đại Hành: nội dung tố cáo được giải quyết theo Luật Tố cáo.';
-
-/** An officer's action on a case at its current version; anything but 200 fails the test with the answer. */
-async function actOn(engine: TestEngine, token: string, id: string, action: string, body: Record<string, unknown> = {}): Promise<void> {
-  const [{ version }] = await engine.query<{ version: number }>(`SELECT version FROM cases WHERE id = $1`, [id]);
-  const res = await engine
-    .http()
-    .post(`/v1/cases/${id}/${action}`)
-    .set(bearer(token))
-    .send({ expectedVersion: version, ...body });
-  if (res.status !== 200) throw new Error(`${action}: ${res.status} ${JSON.stringify(res.body)}`);
-}
 
 interface Group {
   original: { id: string; trackingCode: string };
@@ -82,7 +71,7 @@ describe('a merged group moves and closes as one', () => {
       (rows) => rows.length === ids.length && rows.every((r) => r.status !== 'received'),
       { what: 'routing' },
     );
-  const act = (who: string, id: string, action: string, body: Record<string, unknown> = {}) => actOn(engine, tokens[who], id, action, body);
+  const act = (who: string, id: string, action: string, body: Record<string, unknown> = {}) => actOnCase(engine, bearer(tokens[who]), id, action, body);
   const holders = (ids: string[]) =>
     engine.query<{ unit_code: string; handler_id: string | null; leader_id: string | null; status: string }>(
       `SELECT unit_code, handler_id::text, leader_id::text, status FROM cases WHERE id = ANY($1::uuid[]) ORDER BY id`,
@@ -332,7 +321,7 @@ describe('a group whose duplicate had duplicates of its own', () => {
     expect(res.status).toBe(202);
     return res.body as { id: string; trackingCode: string };
   }
-  const act = (who: string, id: string, action: string, body: Record<string, unknown> = {}) => actOn(engine, tokens[who], id, action, body);
+  const act = (who: string, id: string, action: string, body: Record<string, unknown> = {}) => actOnCase(engine, bearer(tokens[who]), id, action, body);
   const row = async (id: string) =>
     (
       await engine.query<{ status: string; duplicate_of: string | null; unit_code: string; answer: string | null }>(

@@ -1,6 +1,6 @@
 import { ApplyReorganisation } from '@fr/directory';
 import { SlaReconciler, SlaReconcileResult } from '@fr/sla';
-import { adminToken, bearer, createOfficer, DEV_KEYS, login, ManualClock, TestEngine, waitFor } from '@fr/testing';
+import { actOnCase, adminToken, bearer, createOfficer, DEV_KEYS, login, ManualClock, TestEngine, waitFor } from '@fr/testing';
 import type { CaseDetailDto } from '../apps/api/src/cases/case-view.dto';
 import type { ErrorDto } from '../apps/api/src/common/error.dto';
 import type { FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
@@ -235,15 +235,7 @@ describe('a reorganisation: merge, split by street, untouched, on a controllable
     const bk = await officerId('p.bach.khoa.handler');
     await engine.http().patch(`/v1/officers/${bk}`).set(bearer(admin)).send({ password: 'Mat-khau-2026!' }).expect(200);
     const token = await login(engine, 'p.bach.khoa.handler', 'Mat-khau-2026!');
-    const act = async (id: string, action: string, body: Record<string, unknown>) => {
-      const [{ version }] = await engine.query<{ version: number }>(`SELECT version FROM cases WHERE id = $1`, [id]);
-      const res = await engine
-        .http()
-        .post(`/v1/cases/${id}/${action}`)
-        .set(bearer(token))
-        .send({ expectedVersion: version, ...body });
-      expect(res.status).toBe(200);
-    };
+    const act = (id: string, action: string, body: Record<string, unknown>) => actOnCase(engine, bearer(token), id, action, body);
     await act(cases.merged.id, 'acknowledge', { severity: 'normal' });
     await act(cases.merged.id, 'resolve', { answer: 'Phường đã kiểm tra, yêu cầu quán thu dọn, trả lại vỉa hè; ảnh sau xử lý đính kèm.' });
 

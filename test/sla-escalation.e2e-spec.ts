@@ -12,7 +12,7 @@ import {
   slaTimerPayload,
   Stage,
 } from '@fr/sla';
-import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import { actOnCase, adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
 import type { FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
 import type { EscalationPageDto, NotificationDto } from '../apps/api/src/notifications/notification.dto';
 
@@ -91,15 +91,7 @@ describe('SLA clocks and the escalation ladder', () => {
     );
     return res.body as { id: string; trackingCode: string };
   }
-  const step = async (who: string, id: string, action: string, body: Record<string, unknown> = {}) => {
-    const [{ version }] = await engine.query<{ version: number }>(`SELECT version FROM cases WHERE id = $1`, [id]);
-    const res = await engine
-      .http()
-      .post(`/v1/cases/${id}/${action}`)
-      .set(as(who))
-      .send({ expectedVersion: version, ...body });
-    if (res.status !== 200) throw new Error(`${action}: ${res.status} ${JSON.stringify(res.body)}`);
-  };
+  const step = (who: string, id: string, action: string, body: Record<string, unknown> = {}) => actOnCase(engine, as(who), id, action, body);
   async function runOf(caseId: string): Promise<Run> {
     const [c] = await engine.query<{ stage: Stage; stage_started_at: Date; due_at: Date; warn_at: Date | null }>(
       `SELECT stage, stage_started_at, due_at, warn_at FROM cases WHERE id = $1`,

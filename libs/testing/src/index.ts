@@ -9,3 +9,4 @@ export * from './seed-open-cases';
 export * from './typed-response';
 export * from './export-columns';
 export * from './raw-request';
+export * from './case-actions';
