@@ -113,28 +113,55 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
+  /**
+   * The rows' jobs go to Redis while the local handlers run, not after them: a pass lasts as long as the
+   * longer of the two instead of their sum. The jobs are usually the timers and fan-outs that the
+   * previous pass's routing wrote, so before, every routing pass also waited for the previous one's
+   * jobs. If a handler fails, the pass is undone and its rows come back; their jobs are already in
+   * Redis, and the next pass adds them again under the same jobIds, which BullMQ ignores (a crash
+   * between the add and the commit does the same).
+   */
   private pass(take: (m: EntityManager) => Promise<OutboxRow[]>, notLocally: ReadonlySet<string> = new Set()): Promise<number> {
     return this.ds.transaction(async (m) => {
       const sorted = await take(m);
       if (sorted.length === 0) return 0;
       const readAt = Date.now();
-      const rows = await this.runLocally(m, sorted, notLocally);
-      // A delay counts from the write: the time the row waited here, and since, comes off, so a timer is not late by it.
-      const delayOf = (r: OutboxRow) => (r.delay_ms > 0 ? Math.max(0, Math.round(r.delay_ms - r.age_ms - (Date.now() - readAt))) : 0);
-      for (const [queue, batch] of groupBy(rows, (r) => r.queue)) {
-        const add = this.queues.get(queue).addBulk(
-          batch.map((r) => ({
-            name: r.job_name,
-            data: r.payload,
-            opts: { ...jobOptionsFor(r.job_name, this.config), jobId: r.job_id, delay: delayOf(r) || undefined },
-          })),
-        );
-        await withTimeout(add, REDIS_TIMEOUT_MS, 'Redis did not accept the jobs in time').catch((e: Error) => {
-          throw new RedisRefused(e.message);
-        });
-      }
+      // Settled at once, so that a handler's failure does not leave the add's rejection unhandled.
+      const addOutcome = this.addToQueues(
+        sorted.filter((r) => !this.runsLocally(r, notLocally)),
+        readAt,
+      ).then(
+        () => null,
+        (e: Error) => e,
+      );
+      // A handler's failure goes first, as when the add came after it: its rows are then sent to BullMQ.
+      const failed = await this.runLocally(m, sorted, notLocally).then(
+        () => null,
+        (e: Error) => e,
+      );
+      const refused = await addOutcome;
+      if (failed) throw failed;
+      if (refused) throw refused;
       return sorted.length;
     });
+  }
+
+  /** Adds the rows' jobs to their queues; RedisRefused when Redis does not take them in time. */
+  private async addToQueues(rows: OutboxRow[], readAt: number): Promise<void> {
+    // A delay counts from the write: the time the row waited here, and since, comes off, so a timer is not late by it.
+    const delayOf = (r: OutboxRow) => (r.delay_ms > 0 ? Math.max(0, Math.round(r.delay_ms - r.age_ms - (Date.now() - readAt))) : 0);
+    for (const [queue, batch] of groupBy(rows, (r) => r.queue)) {
+      const add = this.queues.get(queue).addBulk(
+        batch.map((r) => ({
+          name: r.job_name,
+          data: r.payload,
+          opts: { ...jobOptionsFor(r.job_name, this.config), jobId: r.job_id, delay: delayOf(r) || undefined },
+        })),
+      );
+      await withTimeout(add, REDIS_TIMEOUT_MS, 'Redis did not accept the jobs in time').catch((e: Error) => {
+        throw new RedisRefused(e.message);
+      });
+    }
   }
 
   /** Takes only rows with a local handler and does them; if one fails, all stay (rolled back) for a later pass. */
@@ -172,17 +199,20 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     return taken.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
   }
 
+  private runsLocally(r: OutboxRow, notLocally: ReadonlySet<string>): boolean {
+    return this.local.has(r.job_name) && !notLocally.has(r.job_name);
+  }
+
   /**
-   * Runs the rows that have a local handler (unless their job is in `notLocally`) and returns the rows
-   * left for BullMQ. A handler that throws fails the pass (LocalJobFailed): its transaction is undone.
+   * Runs the rows that have a local handler (unless their job is in `notLocally`). A handler that
+   * throws fails the pass (LocalJobFailed): its transaction is undone.
    */
-  private async runLocally(m: EntityManager, rows: OutboxRow[], notLocally: ReadonlySet<string> = new Set()): Promise<OutboxRow[]> {
-    if (this.local.size === 0) return rows;
+  private async runLocally(m: EntityManager, rows: OutboxRow[], notLocally: ReadonlySet<string> = new Set()): Promise<void> {
+    if (this.local.size === 0) return;
     const byName = groupBy(
-      rows.filter((r) => this.local.has(r.job_name) && !notLocally.has(r.job_name)),
+      rows.filter((r) => this.runsLocally(r, notLocally)),
       (r) => r.job_name,
     );
-    if (byName.size === 0) return rows;
     for (const [name, batch] of byName) {
       try {
         await this.local.get(name)!(
@@ -197,7 +227,6 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         );
       }
     }
-    return rows.filter((r) => !byName.has(r.job_name));
   }
 
   private async loop(): Promise<void> {
