@@ -134,7 +134,8 @@ describe('case events and the receivers that exist when they commit', () => {
     await waiting('%pg_advisory_xact_lock(%');
     // 3. A second writer comes while the registration waits: it queues behind the registration.
     const second = writer(b.id, Promise.resolve());
-    await waiting('%case_event_receivers%');
+    // The writer's statement is the function write_case_event_outbox, which takes the lock through case_event_receivers.
+    await waiting('%write_case_event_outbox(%');
     // 4. The first commits, then the registration, then the second, which sees the new webhook.
     commitFirst();
     expect(await first.done).toBe(firstEvent);

@@ -1,7 +1,7 @@
 import { EntityManager } from 'typeorm';
 import { ADVISORY_LOCK } from './advisory-locks';
 import { markOutboxWritten } from './outbox-signal';
-import { execute, selectRow, Sql } from './sql';
+import { execute, prepared, selectRow, Sql } from './sql';
 import { OutboxMessage, outboxPayloadJson, writeOutboxMany } from './write-helpers';
 
 /** A citizen-visible event written in this transaction, with the outbox message of its fan-out job. */
@@ -46,24 +46,12 @@ export async function writeOutboxWithCaseEventStates(
 ): Promise<void> {
   if (events.length === 0) return writeOutboxMany(manager, [...messages]);
   const all = [...messages, ...events.map((e) => e.fanOut)];
+  // In the function write_case_event_outbox (migration 1766960000000), planned once per connection.
   const written = await selectRow<{ n: number }>(
     manager,
-    `WITH receivers AS MATERIALIZED (SELECT * FROM case_event_receivers($8, $9)),
-          announced AS MATERIALIZED (
-            SELECT ev.event_id, c.status, c.unit_code, u.name AS unit_name, c.due_at, c.answer
-              FROM unnest($6::bigint[], $7::uuid[]) AS ev(event_id, case_id)
-              JOIN cases c ON c.id = ev.case_id LEFT JOIN units u ON u.code = c.unit_code, receivers r
-             WHERE r.any_webhook OR c.channel_code = ANY (r.hooked_channels)),
-          states AS (
-            INSERT INTO case_event_states (event_id, status, unit_code, unit_name, due_at, answer)
-            SELECT * FROM announced ON CONFLICT (event_id) DO NOTHING),
-          written AS (
-            INSERT INTO outbox (queue, job_name, job_id, payload, delay_ms)
-            SELECT o.queue, o.job_name, o.job_id, o.payload, o.delay_ms
-              FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::int[], $10::bigint[]) AS o(queue, job_name, job_id, payload, delay_ms, event_id)
-             WHERE o.event_id IS NULL OR o.event_id IN (SELECT event_id FROM announced)
-            RETURNING 1)
-     SELECT count(*)::int AS n FROM written`,
+    prepared(
+      `SELECT write_case_event_outbox($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::int[], $6::bigint[], $7::uuid[], $8::bigint, $9::text, $10::bigint[]) AS n`,
+    ),
     [
       all.map((m) => m.queue),
       all.map((m) => m.name),

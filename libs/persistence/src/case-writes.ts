@@ -1,6 +1,6 @@
 import { ErasableText } from '@fr/config';
 import { EntityManager } from 'typeorm';
-import { execute, selectRows, Sql } from './sql';
+import { execute, prepared, selectRows, Sql } from './sql';
 import { AuditEventInput, insertWithOutbox, OutboxMessage, writeAuditEvents } from './write-helpers';
 
 /**
@@ -221,25 +221,18 @@ export interface RoutedCaseWrite {
 
 /**
  * Writes routing's decisions: each case's unit, designees and receive stage (its version moves), and
- * its first assignment, started at `routedAt` (its units path with it). One statement for the batch (routing counts its round trips).
+ * its first assignment, started at `routedAt` (its units path with it). One statement for the batch
+ * (routing counts its round trips), in the function write_routed_cases (migration 1766960000000),
+ * planned once per connection.
  */
 export async function writeRoutedCases(m: Sql, routed: readonly RoutedCaseWrite[], routedAt: Date): Promise<void> {
   const col = <T>(f: (r: RoutedCaseWrite) => T) => routed.map(f);
   await execute(
     m,
-    `WITH r AS (
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::text[],
-                            $9::int[], $10::timestamptz[], $11::timestamptz[], $12::text[])
-         AS r(id, status, unit_code, handler_id, leader_id, area_code, rule_id, triage_reason, stage_minutes, due_at, warn_at, reason)),
-     upd AS (
-       UPDATE cases c SET status = r.status, unit_code = r.unit_code, handler_id = r.handler_id, leader_id = r.leader_id,
-              area_code = r.area_code, routing_rule_id = r.rule_id, triage_reason = r.triage_reason, routed_at = $13::timestamptz,
-              units_path = ${unitsPathAppended('c.units_path', 'r.unit_code')},
-              updated_at = now(), version = c.version + 1, stage = 'receive', stage_started_at = c.received_at,
-              stage_minutes = r.stage_minutes, extension_minutes = 0, resolve_from = c.received_at, due_at = r.due_at, warn_at = r.warn_at
-         FROM r WHERE c.id = r.id RETURNING c.id)
-     INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason, rule_id, started_at)
-     SELECT r.id, r.unit_code, r.handler_id, r.leader_id, r.reason, r.rule_id, $13::timestamptz FROM r JOIN upd ON upd.id = r.id`,
+    prepared(
+      `SELECT write_routed_cases($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::text[],
+                                 $9::int[], $10::timestamptz[], $11::timestamptz[], $12::text[], $13::timestamptz)`,
+    ),
     [
       col((r) => r.id),
       col((r) => r.status),

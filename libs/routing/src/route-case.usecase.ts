@@ -136,13 +136,9 @@ export class RouteCase {
     // paced run, 14 after, pg_stat_statements, 2026-12-04). The test stays in SQL, so a case already
     // routed or moved is not locked: a version that locked every case asked for and tested the status
     // in TypeScript deadlocked against a designation change, which holds the unit and waits for the
-    // unit's cases while this held such a case and waited for the unit.
-    const cases = await selectRows<CaseRow>(
-      m,
-      `SELECT id, tracking_code, category_code, ward_code, address, address_key, lat, lng, received_at FROM cases
-        WHERE id = ANY($1::uuid[]) AND (status = 'received') IS TRUE ORDER BY id FOR UPDATE`,
-      [ids],
-    );
+    // unit's cases while this held such a case and waited for the unit. In the function routing_cases
+    // (migration 1766960000000), planned once per connection.
+    const cases = await selectRows<CaseRow>(m, prepared(`SELECT * FROM routing_cases($1::uuid[])`), [ids]);
     const byId = new Map<string, Routed>();
     if (cases.length > 0) {
       let table = await this.routingTable();

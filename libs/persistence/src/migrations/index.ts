@@ -34,6 +34,7 @@ import { UnitFactsPendingVersion1766910000000 } from './1766910000000-UnitFactsP
 import { AuditSealForms1766920000000 } from './1766920000000-AuditSealForms';
 import { CaseStateLogClockTime1766930000000 } from './1766930000000-CaseStateLogClockTime';
 import { RoutingUnits1766950000000 } from './1766950000000-RoutingUnits';
+import { RoutingPassPlans1766960000000 } from './1766960000000-RoutingPassPlans';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -73,4 +74,5 @@ export const MIGRATIONS = [
   AuditSealForms1766920000000,
   CaseStateLogClockTime1766930000000,
   RoutingUnits1766950000000,
+  RoutingPassPlans1766960000000,
 ];
