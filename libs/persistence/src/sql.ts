@@ -16,7 +16,9 @@ export type Sql = Pick<EntityManager, 'query'> | Pick<DataSource, 'query'> | Pic
  * intake statement (case, outbox row, receive event) cost 0.98-1.22 ms of CPU a case unnamed, 0.49 ms
  * prepared; forcing custom plans took the gain away, so it is planning that is saved.
  * Only for statements whose plan cannot go wrong: inserts of VALUES or of unnested parameters, and
- * a search whose generic plan was checked (duplicate-candidates.ts). Routing's joins stay unnamed.
+ * a search whose generic plan was checked (duplicate-candidates.ts). Routing's joins are planned once
+ * in functions instead (migrations RoutingUnits and RoutingPassPlans), made without sequential scans,
+ * hash or merge joins, so that their kept plan reads by key whatever the tables held when it was made.
  * Tried on them as they were (UPDATE ... FROM unnest, the frozen states, the fan-out's claim): the
  * generic plan counts an unnest of unknown length as 100 rows and chose to scan `cases`; in the bench
  * (pg_stat_statements) they read 1.3-6 times the blocks and took 2-15 times as long. Tried again
