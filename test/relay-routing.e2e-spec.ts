@@ -1,5 +1,6 @@
 import { jobIdFor, JobName, OutboxRelay, QueueName, QueueRegistry } from '@fr/queue';
 import { RouteCase } from '@fr/routing';
+import { Queue } from 'bullmq';
 import { ApiSchema, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
@@ -166,6 +167,48 @@ describe('routing in the outbox relay', () => {
       expect(await engine.query(`SELECT id FROM outbox WHERE job_id = ANY($1)`, [[jobId, ...ids.map((id) => `route-case.${id}`)]])).toEqual([]);
     } finally {
       spy.mockRestore();
+      await engine.stopWorker();
+    }
+  });
+  it('a routing that fails is undone at once, without waiting for a Redis that does not answer', async () => {
+    const ids = await Promise.all([submit(), submit()]);
+    // Beside them, a row for another queue, whose add the first pass starts before the routing fails.
+    const payload = { deliveryId: '999999997' };
+    await engine.query(`INSERT INTO outbox (queue, job_name, job_id, payload, delay_ms) VALUES ($1, $2, $3, $4, 3600000)`, [
+      QueueName.Notifications,
+      JobName.Deliver,
+      jobIdFor(JobName.Deliver, payload),
+      JSON.stringify(payload),
+    ]);
+    // A Redis that takes jobs and never answers: the relay gives up on it only after its 10 s timeout.
+    const hung: string[][] = [];
+    const real = RouteCase.prototype.executeManyIn;
+    const spy = jest.spyOn(RouteCase.prototype, 'executeManyIn').mockImplementation(async function (this: RouteCase, m, caseIds) {
+      await real.call(this, m, caseIds);
+      throw new Error('simulated failure after the writes');
+    });
+    // Before the worker starts, so that its first pass meets both.
+    const hang = jest.spyOn(Queue.prototype, 'addBulk').mockImplementation((jobs: { name: string }[]) => {
+      hung.push(jobs.map((j) => j.name));
+      return new Promise(() => undefined);
+    });
+    await engine.startWorker();
+    try {
+      // The failed pass is undone and its retry sends the routing jobs to the (hung) queue, well before
+      // the first pass's add could time out: the failure did not wait for Redis, holding the cases.
+      await waitFor(
+        async () => hung,
+        (calls) => calls.some((names) => names.includes(JobName.RouteCase)),
+        { what: 'the retry pass to send the routing jobs on', timeoutMs: 5000 },
+      );
+      // The first pass had started the other row's add before the routing failed.
+      expect(hung[0]).toEqual([JobName.Deliver]);
+      // Nothing holds the cases meanwhile (NOWAIT fails at once on a held row).
+      expect(await engine.query(`SELECT id FROM cases WHERE id = ANY($1) FOR UPDATE NOWAIT`, [ids])).toHaveLength(2);
+    } finally {
+      spy.mockRestore();
+      hang.mockRestore();
+      // The retry pass still waits for its add until the relay's timeout, then routes the cases itself.
       await engine.stopWorker();
     }
   });

@@ -117,9 +117,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
    * The rows' jobs go to Redis while the local handlers run, not after them: a pass lasts as long as the
    * longer of the two instead of their sum. The jobs are usually the timers and fan-outs that the
    * previous pass's routing wrote, so before, every routing pass also waited for the previous one's
-   * jobs. If a handler fails, the pass is undone and its rows come back; their jobs are already in
-   * Redis, and the next pass adds them again under the same jobIds, which BullMQ ignores (a crash
-   * between the add and the commit does the same).
+   * jobs. If a handler fails, the pass is undone and its rows come back; their jobs may already be in
+   * Redis, and the retry pass adds them again under the same jobIds, which BullMQ ignores while it
+   * keeps the first (a crash between the add and the commit does the same). Should the retry come only
+   * after BullMQ has dropped a completed first job (the process died in between), the job runs twice
+   * and finds its work done: fan-outs and deliveries are recorded in PostgreSQL by key, and a timer
+   * fires a level once.
    */
   private pass(take: (m: EntityManager) => Promise<OutboxRow[]>, notLocally: ReadonlySet<string> = new Set()): Promise<number> {
     return this.ds.transaction(async (m) => {
@@ -134,13 +137,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         () => null,
         (e: Error) => e,
       );
-      // A handler's failure goes first, as when the add came after it: its rows are then sent to BullMQ.
-      const failed = await this.runLocally(m, sorted, notLocally).then(
-        () => null,
-        (e: Error) => e,
-      );
+      // A handler's failure ends the pass at once, as when the add came after it: the pass is undone
+      // and its rows are sent to BullMQ. Waiting for the add first would hold the pass's locks (its
+      // cases, its units) for as long as Redis takes to answer, up to REDIS_TIMEOUT_MS in an outage.
+      await this.runLocally(m, sorted, notLocally);
       const refused = await addOutcome;
-      if (failed) throw failed;
       if (refused) throw refused;
       return sorted.length;
     });

@@ -11,8 +11,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * or three cases): planning took 0.17, 0.27 and 0.42 ms of them on every pass, 0.86 ms a pass in all,
  * against 0.05, 0.82 and 0.14 ms of execution. Prepared statements did not help (sql.ts): a generic
  * plan takes an unnest of unknown length for 100 rows and chose to scan `cases`. Here the plan is made
- * without sequential scans, hash or merge joins, so every read is by key whatever the tables held when
- * the connection first called the function; checked with EXPLAIN on a freshly migrated database.
+ * without sequential scans, hash or merge joins, so every read of cases, units and officers is by key
+ * whatever the tables held when the connection first called the function; checked with EXPLAIN on a
+ * freshly migrated database (case_event_receivers still scans the small webhooks and channels tables).
  * Without hash joins, no statement here joins two lists to each other: the assignments take their
  * columns from the update's RETURNING, not from a join of the update with its input (a nested loop of
  * 500 x 500 rows in a backlog's batch), and the outbox's filter is a hashed subplan.
