@@ -57,6 +57,20 @@ describe('hostile input', () => {
     }
   });
 
+  it('refuses a query parameter an endpoint does not take, naming it and the ones it takes, instead of dropping it', async () => {
+    const officer = bearer(tokens['hi.bk.handler']);
+    // Misspelt: before, 200 with the active units only, as if the parameter had not been sent.
+    const misspelt = await engine.http().get('/v1/units?inclde=inactive').set(officer);
+    expect(misspelt.status).toBe(400);
+    expect(errorOf(misspelt).message).toBe("unknown query parameter(s) 'inclde': it takes at, include");
+    const all = await engine.http().get('/v1/units?include=inactive&at=2026-01-01T00:00:00Z').set(officer);
+    expect(all.status).toBe(200);
+    const calendar = await engine.http().get('/v1/calendars/2026?unit=P_BACH_KHOA&year=2027').set(officer);
+    expect(calendar.status).toBe(400);
+    expect(errorOf(calendar).message).toBe("unknown query parameter(s) 'year': it takes unit");
+    expect((await engine.http().get('/v1/calendars/2026').set(officer)).status).toBe(200);
+  });
+
   const count = async () => (await engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases`))[0].n;
   /** Sends the bytes as they are (superagent would otherwise serialise a Buffer as JSON). */
   const postRaw = (body: string | Buffer) =>
