@@ -1,6 +1,8 @@
+import { writeOutbox } from '@fr/persistence';
 import { jobIdFor, JobName, OutboxRelay, QueueName, QueueRegistry } from '@fr/queue';
 import { RouteCase } from '@fr/routing';
 import { Queue } from 'bullmq';
+import { DataSource } from 'typeorm';
 import { ApiSchema, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
@@ -44,6 +46,24 @@ describe('routing in the outbox relay', () => {
     expect(r).toEqual({ routes: ids.length, assignments: ids.length });
   };
   const routingJobKeys = async () => (await engine.queueKeys()).filter((k) => /:routing:route-case\./.test(k));
+  /** A delivery job of another queue, an hour away, waiting in the outbox beside the routing jobs; its jobId. */
+  const deliveryInOutbox = async (deliveryId: string) => {
+    const payload = { deliveryId };
+    const jobId = jobIdFor(JobName.Deliver, payload);
+    await writeOutbox(engine.api.get(DataSource).manager, { queue: QueueName.Notifications, name: JobName.Deliver, jobId, payload, delayMs: 3600000 });
+    return jobId;
+  };
+  /** Routing in the relay does its writes, then fails; the routing queue's path (executeMany) is not touched. */
+  const failRoutingInRelay = () => {
+    const real = RouteCase.prototype.executeManyIn;
+    const failed = { count: 0 };
+    const spy = jest.spyOn(RouteCase.prototype, 'executeManyIn').mockImplementation(async function (this: RouteCase, m, caseIds) {
+      await real.call(this, m, caseIds);
+      failed.count++;
+      throw new Error('simulated failure after the writes');
+    });
+    return { spy, failed };
+  };
 
   it('routes each case once, and no routing job goes through Redis', async () => {
     const ids = await Promise.all(Array.from({ length: 15 }, () => submit()));
@@ -65,13 +85,8 @@ describe('routing in the outbox relay', () => {
   it('a routing that fails in the relay leaves no trace there, and the routing queue routes the case', async () => {
     const worker = await engine.startWorker();
     try {
-      const routeCase = worker.get(RouteCase);
-      const real = routeCase.executeManyIn.bind(routeCase);
       // The relay's routing writes everything, then fails: undoing the pass must undo all of it.
-      const spy = jest.spyOn(routeCase, 'executeManyIn').mockImplementation(async (m, caseIds) => {
-        await real(m, caseIds);
-        throw new Error('simulated failure after the writes');
-      });
+      const { spy } = failRoutingInRelay();
       // Received only now, so that no relay pass reached them before the failure was in place.
       const ids = await Promise.all(Array.from({ length: 3 }, () => submit()));
       await waitFor(
@@ -133,23 +148,9 @@ describe('routing in the outbox relay', () => {
     // With no worker running, two routing jobs and a job of another queue wait in the outbox: the
     // relay's first pass takes the three together.
     const ids = await Promise.all([submit(), submit()]);
-    const payload = { deliveryId: '999999998' };
-    const jobId = jobIdFor(JobName.Deliver, payload);
-    await engine.query(`INSERT INTO outbox (queue, job_name, job_id, payload, delay_ms) VALUES ($1, $2, $3, $4, 3600000)`, [
-      QueueName.Notifications,
-      JobName.Deliver,
-      jobId,
-      JSON.stringify(payload),
-    ]);
-    // Before the worker starts, so that its first pass meets the failure; the routing queue's path
-    // (executeMany) is not touched.
-    const real = RouteCase.prototype.executeManyIn;
-    let failures = 0;
-    const spy = jest.spyOn(RouteCase.prototype, 'executeManyIn').mockImplementation(async function (this: RouteCase, m, caseIds) {
-      await real.call(this, m, caseIds);
-      failures++;
-      throw new Error('simulated failure after the writes');
-    });
+    const jobId = await deliveryInOutbox('999999998');
+    // Before the worker starts, so that its first pass meets the failure.
+    const { spy, failed } = failRoutingInRelay();
     const worker = await engine.startWorker();
     try {
       await waitFor(
@@ -158,7 +159,7 @@ describe('routing in the outbox relay', () => {
         { what: 'the routing queue to route the cases' },
       );
       // One failed pass: the second took the same rows by id and routed none of them itself.
-      expect(failures).toBe(1);
+      expect(failed.count).toBe(1);
       await once(ids);
       // The other queue's job went on with them, with its delay.
       const job = await worker.get(QueueRegistry).get(QueueName.Notifications).getJob(jobId);
@@ -173,21 +174,11 @@ describe('routing in the outbox relay', () => {
   it('a routing that fails is undone at once, without waiting for a Redis that does not answer', async () => {
     const ids = await Promise.all([submit(), submit()]);
     // Beside them, a row for another queue, whose add the first pass starts before the routing fails.
-    const payload = { deliveryId: '999999997' };
-    await engine.query(`INSERT INTO outbox (queue, job_name, job_id, payload, delay_ms) VALUES ($1, $2, $3, $4, 3600000)`, [
-      QueueName.Notifications,
-      JobName.Deliver,
-      jobIdFor(JobName.Deliver, payload),
-      JSON.stringify(payload),
-    ]);
-    // A Redis that takes jobs and never answers: the relay gives up on it only after its 10 s timeout.
+    await deliveryInOutbox('999999997');
+    // Before the worker starts, so that its first pass meets both: the routing fails, and Redis takes
+    // jobs and never answers (the relay gives up on it only after its 10 s timeout).
+    const { spy } = failRoutingInRelay();
     const hung: string[][] = [];
-    const real = RouteCase.prototype.executeManyIn;
-    const spy = jest.spyOn(RouteCase.prototype, 'executeManyIn').mockImplementation(async function (this: RouteCase, m, caseIds) {
-      await real.call(this, m, caseIds);
-      throw new Error('simulated failure after the writes');
-    });
-    // Before the worker starts, so that its first pass meets both.
     const hang = jest.spyOn(Queue.prototype, 'addBulk').mockImplementation((jobs: { name: string }[]) => {
       hung.push(jobs.map((j) => j.name));
       return new Promise(() => undefined);
