@@ -83,21 +83,25 @@ export class AuditChainWalker {
    * Checks a range, comparing the seal at the checkpoint's position with it on the way. A long range
    * is cut into one segment per thread, checked side by side (each thread reads its segment over its
    * own connection, so PostgreSQL reads in parallel too), then joined at the boundaries; memory is a
-   * couple of batches per thread whatever the range.
+   * couple of batches per thread whatever the range. An aborted `signal` stops it between pages, or
+   * ends its threads (their page's statement then finishes alone in PostgreSQL).
    */
-  async check(range: WalkStart, origin: WalkOrigin, watch: CheckpointWatch | null): Promise<WalkResult> {
+  async check(range: WalkStart, origin: WalkOrigin, watch: CheckpointWatch | null, signal?: AbortSignal): Promise<WalkResult> {
     const threads = this.threads?.size ?? 1;
     const min = BigInt(this.threads?.minPositions ?? Number.MAX_SAFE_INTEGER);
     const length = range.toSeq - range.fromSeq + 1n;
     if (!this.threads || threads < 2 || length < min) {
       const checker = new SegmentChecker(watch, origin);
-      await sweepRange(<T extends object>(sql: string, params: string[]) => selectRows<T>(this.ds, sql, params), range.fromSeq, range.toSeq, checker);
+      await sweepRange(<T extends object>(sql: string, params: string[]) => selectRows<T>(this.ds, sql, params), range.fromSeq, range.toSeq, checker, signal);
       const last = checker.last!;
       return { checked: checker.checked, lastSeq: last.seq, lastId: last.eventId, lastHash: last.hash, broken: checker.broken };
     }
     const segments = splitRange(range.fromSeq, range.toSeq, threads);
     const w = watch && { seq: watch.seq.toString(), eventId: watch.eventId, hash: watch.hash, writtenAt: watch.writtenAt };
-    const results = await this.threads.run(segments.map((s) => ({ fromSeq: s.fromSeq.toString(), toSeq: s.toSeq.toString(), watch: w })));
+    const results = await this.threads.run(
+      segments.map((s) => ({ fromSeq: s.fromSeq.toString(), toSeq: s.toSeq.toString(), watch: w })),
+      signal,
+    );
     return joinSegments(origin, results, watch);
   }
 

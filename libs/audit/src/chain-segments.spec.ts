@@ -1,5 +1,16 @@
 import { auditEventHash, eventText, SEAL_FORM_BINARY, SEAL_FORM_TEXT, SEAL_SUMMARY_SQL_UTF8, SealedEventRow, SealPageSummary } from './audit-chain';
-import { ChainPoint, CheckpointWatch, FIRST_SEAL_SQL, joinSegments, SEAL_PAGE_SQL, SegmentChecker, seqPages, splitRange, sweepRange } from './chain-segments';
+import {
+  ChainPoint,
+  CheckpointWatch,
+  FIRST_SEAL_SQL,
+  joinSegments,
+  SEAL_PAGE_SQL,
+  SegmentChecker,
+  seqPages,
+  splitRange,
+  sweepRange,
+  VERIFY_SUMMARY_BATCH,
+} from './chain-segments';
 
 const GENESIS: Buffer = Buffer.alloc(32);
 const ORIGIN: ChainPoint = { seq: 0n, eventId: null, hash: GENESIS };
@@ -181,6 +192,29 @@ describe('a verification cut into segments', () => {
     expect(joined).toMatchObject({ checked: 20, lastSeq: 20n, lastId: '120', broken: null });
     // No page checked in SQL runs on a connection after the first seal's read (see sweepRange).
     for (const c of calls) expect(c).toEqual(['summary', 'first seal']);
+  });
+
+  it("stops between pages once its signal aborts, with the signal's reason", async () => {
+    const rows = chain(VERIFY_SUMMARY_BATCH * 2 + 10);
+    const controller = new AbortController();
+    const gone = new Error('the caller left');
+    const asked: string[] = [];
+    const sweep = sweepRange(
+      <T extends object>(sql: string, params: string[]): Promise<T[]> => {
+        if (sql !== SEAL_SUMMARY_SQL_UTF8) return Promise.resolve([{ encoding: 'UTF8' }] as T[]);
+        asked.push(params.join('..'));
+        // The caller leaves while the first page is being checked.
+        controller.abort(gone);
+        const [after, upTo] = params.map(BigInt);
+        return Promise.resolve([summaryOf(rows.filter((r) => BigInt(r.seq) > after && BigInt(r.seq) <= upTo))] as T[]);
+      },
+      1n,
+      BigInt(rows.length),
+      new SegmentChecker(null),
+      controller.signal,
+    );
+    await expect(sweep).rejects.toBe(gone);
+    expect(asked).toEqual([`0..${VERIFY_SUMMARY_BATCH}`]);
   });
 
   it('still names a break at a boundary, and a first seal that changed after its page was checked', async () => {

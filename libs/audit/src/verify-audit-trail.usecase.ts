@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
-import { ValidationError } from '@fr/domain';
+import { BusyError, ValidationError } from '@fr/domain';
 import { selectRow } from '@fr/persistence';
 import { ChainBreak } from './audit-chain';
 import { AuditChainWalker, checkpointOrigin, WalkOrigin } from './audit-chain-walker';
@@ -33,6 +33,9 @@ export interface VerifyAuditTrailResult {
   unsealed: UnsealedBacklog & { boundSeconds: number };
 }
 
+/** A full walk of a long trail takes seconds: about when a slot frees. */
+const BUSY_RETRY_SECONDS = 5;
+
 interface HeadRow {
   last_id: string;
   last_hash: Buffer;
@@ -52,6 +55,8 @@ interface HeadRow {
  */
 @Injectable()
 export class VerifyAuditTrail {
+  private running = 0;
+
   constructor(
     private readonly ds: DataSource,
     private readonly walker: AuditChainWalker,
@@ -59,7 +64,14 @@ export class VerifyAuditTrail {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async execute(q: VerifyAuditTrailQuery = {}): Promise<VerifyAuditTrailResult> {
+  /**
+   * At most auditVerifyConcurrency walks at once in this process: each holds its threads and their
+   * connections for as long as the trail takes, so callers asking side by side (a script in a loop,
+   * a load generator) would otherwise start as many and starve PostgreSQL's connections. One more is
+   * refused at once (BusyError), not queued: a queued caller holds its connection open meanwhile.
+   * `signal` stops the walk between pages when it aborts (the caller closed the connection).
+   */
+  async execute(q: VerifyAuditTrailQuery = {}, signal?: AbortSignal): Promise<VerifyAuditTrailResult> {
     if (q.since !== undefined && q.since !== 'checkpoint') throw new ValidationError(`since must be 'checkpoint', got '${q.since}'`, ['since']);
     // Each end is given one way: with both, one was used without a word about the other.
     for (const [seq, id] of [
@@ -68,10 +80,27 @@ export class VerifyAuditTrail {
     ] as const) {
       if (q[seq] !== undefined && q[id] !== undefined) throw new ValidationError(`give ${seq} or ${id}, not both`, [seq, id]);
     }
-    const incremental = q.since === 'checkpoint';
-    if (incremental && [q.fromSeq, q.toSeq, q.fromId, q.toId].some((v) => v !== undefined)) {
+    if (q.since === 'checkpoint' && [q.fromSeq, q.toSeq, q.fromId, q.toId].some((v) => v !== undefined)) {
       throw new ValidationError('since=checkpoint checks from the checkpoint to the chain head: it takes no fromSeq, toSeq, fromId or toId', ['since']);
     }
+    const most = this.config.auditVerifyConcurrency;
+    if (this.running >= most) {
+      throw new BusyError(
+        `${this.running} verification(s) of the audit trail are running, the most this server runs at once (FR_AUDIT_VERIFY_CONCURRENCY=${most}); try again in ${BUSY_RETRY_SECONDS} s`,
+        BUSY_RETRY_SECONDS,
+      );
+    }
+    this.running++;
+    try {
+      signal?.throwIfAborted();
+      return await this.verify(q, signal);
+    } finally {
+      this.running--;
+    }
+  }
+
+  private async verify(q: VerifyAuditTrailQuery, signal: AbortSignal | undefined): Promise<VerifyAuditTrailResult> {
+    const incremental = q.since === 'checkpoint';
     // Head and the last seal in one snapshot, so a batch sealed meanwhile cannot look like a forged head.
     const head = await selectRow<HeadRow>(
       this.ds,
@@ -153,7 +182,8 @@ export class VerifyAuditTrail {
     } else {
       origin = await this.walker.before(fromSeq);
     }
-    const walked = await this.walker.check({ fromSeq, toSeq }, origin, cpInRange && !fromCheckpoint ? watch : null);
+    const walked = await this.walker.check({ fromSeq, toSeq }, origin, cpInRange && !fromCheckpoint ? watch : null, signal);
+    signal?.throwIfAborted();
     if (walked.broken) return result(walked.broken, walked.checked);
 
     // The walk is contiguous from its start: it passed the checkpoint's position if it got that far.

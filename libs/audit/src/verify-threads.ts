@@ -85,11 +85,13 @@ export class VerifyThreads implements OnModuleDestroy {
     return this.config.auditVerifyParallelMin;
   }
 
-  run(tasks: Omit<SegmentTask, 'databaseUrl'>[]): Promise<SegmentResult[]> {
-    return Promise.all(tasks.map((t) => this.one({ ...t, databaseUrl: this.config.databaseUrl })));
+  /** Each segment in a thread; an aborted `signal` ends the threads still busy and rejects with its reason. */
+  run(tasks: Omit<SegmentTask, 'databaseUrl'>[], signal?: AbortSignal): Promise<SegmentResult[]> {
+    return Promise.all(tasks.map((t) => this.one({ ...t, databaseUrl: this.config.databaseUrl }, signal)));
   }
 
-  private async one(task: SegmentTask): Promise<SegmentResult> {
+  private async one(task: SegmentTask, signal: AbortSignal | undefined): Promise<SegmentResult> {
+    signal?.throwIfAborted();
     const w = this.idle.pop() ?? this.spawn();
     // A busy thread keeps the process alive (the caller awaits it); an idle one does not.
     w.ref();
@@ -99,6 +101,7 @@ export class VerifyThreads implements OnModuleDestroy {
           w.off('message', onMessage);
           w.off('error', onError);
           w.off('exit', onExit);
+          signal?.removeEventListener('abort', onAbort);
         };
         const onMessage = (m: SegmentReply) => {
           off();
@@ -112,9 +115,15 @@ export class VerifyThreads implements OnModuleDestroy {
           off();
           reject(new Error(`the verification thread stopped (exit code ${code})`));
         };
+        // A thread cannot be stopped between its pages from here: it is ended (discarded below).
+        const onAbort = () => {
+          off();
+          reject(signal!.reason);
+        };
         w.on('message', onMessage);
         w.on('error', onError);
         w.on('exit', onExit);
+        signal?.addEventListener('abort', onAbort, { once: true });
         w.postMessage(task);
       });
       this.rest(w);

@@ -84,6 +84,11 @@ export interface AppConfig {
   auditVerifyThreads: number;
   /** Below this many positions a verification walks in one thread: starting the others costs more than it saves. */
   auditVerifyParallelMin: number;
+  /**
+   * Verifications one API process runs at once; one more is refused (429 with Retry-After). A full
+   * walk of a long trail keeps auditVerifyThreads threads and their connections busy for seconds.
+   */
+  auditVerifyConcurrency: number;
   /** Backends a large case export is split across (its parts COPYing side by side, all but the first spilled to disk meanwhile). */
   exportParts: number;
   /** Where the case export spills its later parts while the first streams: files removed as soon as they are open, gone when the export ends. */
@@ -357,6 +362,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     auditSealIntervalMs: int(env, 'FR_AUDIT_SEAL_INTERVAL_MS', 100, 10, 60000, problems),
     auditVerifyThreads: int(env, 'FR_AUDIT_VERIFY_THREADS', Math.min(8, availableParallelism()), 1, 64, problems),
     auditVerifyParallelMin: int(env, 'FR_AUDIT_VERIFY_PARALLEL_MIN', 50000, 2, 1_000_000_000, problems),
+    auditVerifyConcurrency: int(env, 'FR_AUDIT_VERIFY_CONCURRENCY', 2, 1, 64, problems),
     exportParts: int(env, 'FR_EXPORT_PARTS', 2, 1, 16, problems),
     exportSpillDir: env.FR_EXPORT_SPILL_DIR || tmpdir(),
     webhookAllowHosts: (env.FR_WEBHOOK_ALLOW_HOSTS ?? '')

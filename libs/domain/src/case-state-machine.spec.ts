@@ -29,6 +29,7 @@ import {
   NotFoundError,
   UnprocessableError,
   ValidationError,
+  BusyError,
   assertUnreachable,
   isDomainError,
 } from './errors';
@@ -430,6 +431,7 @@ describe('domain errors', () => {
     [new ForbiddenActionError('HANDLER', 'assign'), DomainErrorCode.FORBIDDEN, 'ForbiddenActionError', ForbiddenActionError],
     [new ValidationError('bad', ['title']), DomainErrorCode.VALIDATION, 'ValidationError', ValidationError],
     [new UnprocessableError('unknown ward'), DomainErrorCode.UNPROCESSABLE, 'UnprocessableError', UnprocessableError],
+    [new BusyError('two verifications are running', 5), DomainErrorCode.BUSY, 'BusyError', BusyError],
   ];
 
   it.each(cases.map(([error, code, name, cls]) => [name, error, code, cls] as const))('%s carries its code, name and class', (name, error, code, cls) => {
@@ -458,6 +460,10 @@ describe('domain errors', () => {
     });
   });
 
+  it('says when a busy server can take the work again', () => {
+    expect(new BusyError('busy', 5)).toMatchObject({ code: DomainErrorCode.BUSY, retryAfterSeconds: 5 });
+  });
+
   it('keeps the cause', () => {
     const cause = new Error('duplicate key');
     expect(new ConflictError('taken', { cause }).cause).toBe(cause);
@@ -483,11 +489,13 @@ describe('domain errors', () => {
           return 400;
         case DomainErrorCode.UNPROCESSABLE:
           return 422;
+        case DomainErrorCode.BUSY:
+          return 429;
         default:
           return assertUnreachable(code);
       }
     }
-    expect(DOMAIN_ERROR_CODES.map(statusOf)).toEqual([404, 409, 409, 403, 400, 422]);
+    expect(DOMAIN_ERROR_CODES.map(statusOf)).toEqual([404, 409, 409, 403, 400, 422, 429]);
     expect(() => statusOf('TEAPOT' as DomainErrorCode)).toThrow('unreachable: unexpected value "TEAPOT"');
   });
 });

@@ -11,6 +11,7 @@ export enum DomainErrorCode {
   FORBIDDEN = 'FORBIDDEN',
   VALIDATION = 'VALIDATION',
   UNPROCESSABLE = 'UNPROCESSABLE',
+  BUSY = 'BUSY',
 }
 
 export const DOMAIN_ERROR_CODES: readonly DomainErrorCode[] = Object.freeze(Object.values(DomainErrorCode));
@@ -112,6 +113,35 @@ export class UnprocessableError extends DomainError {
 
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
+  }
+}
+
+/**
+ * The work asked for is already running as often as this server runs it at once: nothing was done,
+ * and the same request may succeed after `retryAfterSeconds`.
+ */
+export class BusyError extends DomainError {
+  readonly code = DomainErrorCode.BUSY;
+  override readonly name: string = 'BusyError';
+
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * The caller went away (closed the connection) before the answer: raised through an AbortSignal so
+ * that long work stops, and dropped at the boundary without an answer or an error in the log.
+ */
+export class CallerGoneError extends Error {
+  override readonly name: string = 'CallerGoneError';
+
+  constructor(message = 'the caller closed the connection before the answer') {
+    super(message);
   }
 }
 

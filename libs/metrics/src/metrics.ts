@@ -95,6 +95,12 @@ export class Metrics {
     help: 'Cases routed by the outbox relay in its own transaction (the others go through the routing queue)',
     registers: [this.registry],
   });
+  readonly auditVerifications = new Counter({
+    name: 'fr_audit_verifications_total',
+    help: 'Audit trail verifications by outcome: ok, broken (a break was found), refused (too many at once), abandoned (the caller left), failed',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly deliveries = new Counter({
     name: 'fr_deliveries_total',
     help: 'Delivery attempts by kind (channel, webhook, email) and outcome (delivered, retrying, failed, skipped)',

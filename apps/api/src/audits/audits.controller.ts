@@ -3,6 +3,9 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOp
 import type { Response } from 'express';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { DrawSample, ExportCases, GetUnitMetrics, RecordReview, ListUnitCases, parsePeriod, unitMetricsCsv, VerifyAuditTrail } from '@fr/audit';
+import { BusyError, CallerGoneError, DomainError } from '@fr/domain';
+import { Metrics } from '@fr/metrics';
+import { CallerSignal } from '../common/caller-signal.decorator';
 import { ApiErrors } from '../common/error.dto';
 import { ExportQueryDto, PeriodQueryDto, ReviewDto, SampleDto, VerifyQueryDto } from './audit.dto';
 import { ReviewRecordDto, SampleDrawDto, TrailVerificationDto, UnitCasesReportDto, UnitMetricsReportDto } from './audit-view.dto';
@@ -25,6 +28,7 @@ export class AuditsController {
     private readonly exportCases: ExportCases,
     private readonly drawSample: DrawSample,
     private readonly recordReview: RecordReview,
+    private readonly metrics: Metrics,
   ) {}
 
   @Post('samples')
@@ -57,8 +61,20 @@ export class AuditsController {
       "Walks the audit trail's sealed hash chain (all of it, a range, or since=checkpoint what was sealed after the last checkpoint) and names the first broken event; reports events not yet sealed",
   })
   @ApiOkResponse({ type: TrailVerificationDto })
-  verify(@Query() q: VerifyQueryDto): Promise<TrailVerificationDto> {
-    return this.verifyTrail.execute({ fromSeq: q.fromSeq, toSeq: q.toSeq, fromId: q.fromId, toId: q.toId, since: q.since });
+  @ApiErrors({
+    429: 'as many verifications as this server runs at once (FR_AUDIT_VERIFY_CONCURRENCY) are running: Retry-After says when to try again',
+  })
+  async verify(@Query() q: VerifyQueryDto, @CallerSignal() signal: AbortSignal): Promise<TrailVerificationDto> {
+    try {
+      const result = await this.verifyTrail.execute({ fromSeq: q.fromSeq, toSeq: q.toSeq, fromId: q.fromId, toId: q.toId, since: q.since }, signal);
+      this.metrics.auditVerifications.inc({ outcome: result.ok ? 'ok' : 'broken' });
+      return result;
+    } catch (e) {
+      // A range refused as malformed (400) is the caller's mistake, not a verification that ran.
+      const outcome = e instanceof BusyError ? 'refused' : e instanceof CallerGoneError ? 'abandoned' : e instanceof DomainError ? null : 'failed';
+      if (outcome) this.metrics.auditVerifications.inc({ outcome });
+      throw e;
+    }
   }
 
   @Get('units')

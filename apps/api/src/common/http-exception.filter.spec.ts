@@ -1,11 +1,15 @@
 import { ArgumentsHost, Logger, ServiceUnavailableException } from '@nestjs/common';
-import { ActionNotAllowedInStateError, ValidationError } from '@fr/domain';
+import { ActionNotAllowedInStateError, BusyError, CallerGoneError, ValidationError } from '@fr/domain';
 import { HttpErrorFilter } from './http-exception.filter';
 
 function respond(exception: unknown) {
-  const sent: { status?: number; body?: Record<string, unknown>; headers: Record<string, string> } = { headers: {} };
+  const sent: { status?: number; body?: Record<string, unknown>; headers: Record<string, string>; destroyed?: boolean } = { headers: {} };
   const res = {
     headersSent: false,
+    writableEnded: false,
+    destroy() {
+      sent.destroyed = true;
+    },
     setHeader(name: string, value: string) {
       sent.headers[name.toLowerCase()] = value;
       return this;
@@ -41,6 +45,18 @@ describe('HttpErrorFilter', () => {
       message: 'unhealthy: redis is down (timeout after 2000 ms)',
       checks: details,
     });
+  });
+
+  it('answers a busy server with 429 and the Retry-After the error gives', () => {
+    const sent = respond(new BusyError('2 verification(s) of the audit trail are running; try again in 5 s', 5));
+    expect(sent.status).toBe(429);
+    expect(sent.headers['retry-after']).toBe('5');
+    expect(sent.body).toEqual({ statusCode: 429, error: 'Too Many Requests', message: '2 verification(s) of the audit trail are running; try again in 5 s' });
+  });
+
+  it('answers nothing to a caller that has gone, and closes what is left of its connection', () => {
+    const sent = respond(new CallerGoneError());
+    expect(sent).toEqual({ headers: {}, destroyed: true });
   });
 
   it('names the fields of a domain validation error as the validation pipe does: errors [{ field, problems }]', () => {

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Request, Response } from 'express';
-import { assertUnreachable, DomainError, DomainErrorCode } from '@fr/domain';
+import { assertUnreachable, BusyError, CallerGoneError, DomainError, DomainErrorCode } from '@fr/domain';
 import { isGeoReportRequest, writeGeoReportError } from '../open311/georeport-errors';
 import { Dependency, RETRY_AFTER_SECONDS, unavailableDependency } from './infrastructure-errors';
 
@@ -32,6 +32,8 @@ export function statusOf(code: DomainErrorCode): number {
       return 400;
     case DomainErrorCode.UNPROCESSABLE:
       return 422;
+    case DomainErrorCode.BUSY:
+      return 429;
     default:
       return assertUnreachable(code);
   }
@@ -58,9 +60,15 @@ export class HttpErrorFilter implements ExceptionFilter {
     let retryAfter: number | null = null;
     const headers: Record<string, string> = {};
 
+    // Nobody is left to answer: the work stopped because the caller closed the connection.
+    if (exception instanceof CallerGoneError) {
+      if (!res.writableEnded) res.destroy();
+      return;
+    }
     if (exception instanceof DomainError) {
       status = statusOf(exception.code);
       message = exception.message;
+      if (exception instanceof BusyError) retryAfter = exception.retryAfterSeconds;
       const e = exception as DomainError & { state?: string; fields?: readonly string[] };
       if (e.state) extra = { state: e.state };
       if (e.fields?.length) extra = { ...extra, errors: fieldErrors(e.fields, exception.message) };

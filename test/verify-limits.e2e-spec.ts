@@ -1,0 +1,155 @@
+import { once } from 'node:events';
+import { request as httpRequest } from 'node:http';
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { Client } from 'pg';
+import { VerifyAuditTrail } from '@fr/audit';
+import { CallerGoneError } from '@fr/domain';
+import { Metrics } from '@fr/metrics';
+import { adminToken, bearer, createOfficer, TestEngine, waitFor } from '@fr/testing';
+
+/**
+ * GET /v1/audits/verify walks the whole sealed trail: seconds of threads and connections on a long
+ * one. Callers asking side by side are refused past FR_AUDIT_VERIFY_CONCURRENCY (429 with
+ * Retry-After) instead of each starting a walk, and a caller that closes its connection stops its
+ * walk. A verification is held at a known point by a lock another session takes on the table it
+ * reads next, as a long walk would hold it.
+ */
+describe('audit trail verification: how many at once, and callers that leave', () => {
+  let engine: TestEngine;
+  let auditor: string;
+  let locker: Client;
+
+  beforeAll(async () => {
+    // Every verification in threads (two), so that the threads' path is the one stopped below. No
+    // worker: its sealer and checkpoint would wait for the same locks; the tests seal themselves.
+    engine = await TestEngine.start({
+      worker: false,
+      env: { FR_AUDIT_VERIFY_CONCURRENCY: '1', FR_AUDIT_VERIFY_THREADS: '2', FR_AUDIT_VERIFY_PARALLEL_MIN: '2' },
+    });
+    const admin = await adminToken(engine);
+    auditor = (await createOfficer(engine, admin, { username: 'nv.verify.limits', role: 'AUDITOR', unitCode: 'NOI_VU' })).token;
+    locker = new Client({ connectionString: engine.superuserUrl });
+    await locker.connect();
+  });
+  afterAll(async () => {
+    await locker?.end().catch(() => undefined);
+    await engine?.close();
+  });
+
+  /** Holds `table` until release(): a statement of the engine that reads it waits meanwhile. */
+  async function lock(table: string): Promise<{ release: () => Promise<void> }> {
+    await locker.query('BEGIN');
+    await locker.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        await locker.query('COMMIT');
+      },
+    };
+  }
+  /** Backends of this database waiting for the lock on `table`, with the statement they wait in. */
+  const waitingOn = (table: string) =>
+    engine.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE NOT l.granted AND l.relation = $1::regclass AND a.datname = current_database()`,
+      [table],
+    );
+  const untilWaiting = (table: string) =>
+    waitFor(
+      () => waitingOn(table),
+      (r) => r[0].n >= 1,
+      { what: `a statement waiting for ${table}` },
+    );
+  const outcomes = async () => {
+    const { values } = await engine.api.get(Metrics).auditVerifications.get();
+    const of = (outcome: string) => values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+    return { ok: of('ok'), refused: of('refused'), abandoned: of('abandoned') };
+  };
+
+  beforeEach(() => engine.sealAuditTrail());
+
+  it('refuses a verification past the limit with 429 and Retry-After, and takes the next once the first is done', async () => {
+    const before = await outcomes();
+    const held = await lock('audit_seals');
+    try {
+      const first = engine
+        .http()
+        .get('/v1/audits/verify')
+        .set(bearer(auditor))
+        .then((r) => r);
+      await untilWaiting('audit_seals');
+
+      const second = await engine.http().get('/v1/audits/verify').set(bearer(auditor));
+      expect(second.status).toBe(429);
+      expect(second.headers['retry-after']).toBe('5');
+      expect(second.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
+      expect((second.body as { message: string }).message).toMatch(
+        /1 verification\(s\) of the audit trail are running.*FR_AUDIT_VERIFY_CONCURRENCY=1.*try again in 5 s/,
+      );
+
+      await held.release();
+      const done = await first;
+      expect(done.status).toBe(200);
+      expect(done.body).toMatchObject({ ok: true });
+    } finally {
+      await held.release();
+    }
+    // The refused one started nothing: the slot is free again.
+    const third = await engine.http().get('/v1/audits/verify?since=checkpoint').set(bearer(auditor));
+    expect(third.status).toBe(200);
+    expect(third.body).toMatchObject({ ok: true });
+    expect(await outcomes()).toEqual({ ok: before.ok + 2, refused: before.refused + 1, abandoned: before.abandoned });
+  });
+
+  it('stops the walk of a caller that closed its connection, and frees its slot', async () => {
+    const before = await outcomes();
+    const server = engine.api.getHttpServer() as Server;
+    const url = new URL(await engine.url());
+    const held = await lock('audit_seals');
+    try {
+      // The server's end of the one connection opened while this test runs.
+      const accepted = once(server, 'connection') as Promise<[Socket]>;
+      const req = httpRequest({ host: url.hostname, port: url.port, path: '/v1/audits/verify', headers: bearer(auditor), agent: false });
+      req.on('error', () => undefined);
+      req.end();
+      const [serverSide] = await accepted;
+      await untilWaiting('audit_seals');
+
+      const closed = once(serverSide, 'close');
+      req.destroy();
+      await closed;
+      // Only now can the walk go on; it finds its caller gone before its first page.
+      await held.release();
+      await waitFor(outcomes, (o) => o.abandoned === before.abandoned + 1, { what: 'the verification counted as abandoned' });
+    } finally {
+      await held.release();
+    }
+    const next = await engine.http().get('/v1/audits/verify').set(bearer(auditor));
+    expect(next.status).toBe(200);
+    expect(next.body).toMatchObject({ ok: true });
+    expect(await outcomes()).toEqual({ ok: before.ok + 1, refused: before.refused, abandoned: before.abandoned + 1 });
+  });
+
+  it('ends the threads of an aborted walk without waiting for their statements', async () => {
+    const verify = engine.api.get(VerifyAuditTrail);
+    const held = await lock('audit_event_texts');
+    try {
+      const controller = new AbortController();
+      const walk = verify.execute({}, controller.signal);
+      walk.catch(() => undefined);
+      // The threads' page statements read the kept texts: they wait for the lock.
+      await untilWaiting('audit_event_texts');
+      controller.abort(new CallerGoneError());
+      // Settled while the threads' statements still wait: the walk did not wait for them.
+      await expect(walk).rejects.toBeInstanceOf(CallerGoneError);
+      expect((await waitingOn('audit_event_texts'))[0].n).toBeGreaterThanOrEqual(1);
+    } finally {
+      await held.release();
+    }
+    // New threads take the next walk, and the slot was given back.
+    await expect(verify.execute({})).resolves.toMatchObject({ ok: true });
+  });
+});
