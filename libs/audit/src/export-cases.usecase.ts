@@ -10,6 +10,7 @@ import { APP_CONFIG, AppConfig } from '@fr/config';
 import { NotFoundError, VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
 import { ReadDatabase, selectRow } from '@fr/persistence';
 import { CopyTextLines } from './copy-text';
+import { ReadSlots } from './read-slots';
 import { CsvValue, csvRow, UTF8_BOM } from './csv';
 import { forEachBatch } from './cursor';
 import { Period } from './period';
@@ -544,11 +545,25 @@ async function streamInOrder(
  */
 @Injectable()
 export class ExportCases {
+  private readonly slots: ReadSlots;
+
   /** Exports read the replica when there is one (DATABASE_READ_URL). */
   constructor(
     private readonly read: ReadDatabase,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.slots = new ReadSlots((n) => `${n} case export(s) are streaming`, 'FR_EXPORT_CONCURRENCY', config.exportConcurrency);
+  }
+
+  /**
+   * A place among the exportConcurrency exports this process streams at once, or BusyError. Taken
+   * before anything is sent, given back (the returned function) when the export has ended however it
+   * ended. An export holds pooled connections for as long as its reader reads: without a bound, a
+   * few slow downloads side by side would take the primary's pool from intake.
+   */
+  reserve(): () => void {
+    return this.slots.take();
+  }
 
   /** Checks the filter before anything is sent, so errors can still be proper HTTP errors. */
   async prepare(f: ExportCasesFilter): Promise<void> {

@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
-import { BusyError, ValidationError } from '@fr/domain';
+import { ValidationError } from '@fr/domain';
 import { selectRow } from '@fr/persistence';
 import { ChainBreak } from './audit-chain';
 import { AuditChainWalker, checkpointOrigin, WalkOrigin } from './audit-chain-walker';
 import { CheckpointWatch } from './chain-segments';
+import { ReadSlots } from './read-slots';
 import { AuditCheckpoint, CheckpointStore, checkpointSeq } from './checkpoint-store';
 import { UnsealedBacklog, unsealedBacklog } from './seal-audit-events.usecase';
 
@@ -33,9 +34,6 @@ export interface VerifyAuditTrailResult {
   unsealed: UnsealedBacklog & { boundSeconds: number };
 }
 
-/** A full walk of a long trail takes seconds: about when a slot frees. */
-const BUSY_RETRY_SECONDS = 5;
-
 interface HeadRow {
   last_id: string;
   last_hash: Buffer;
@@ -55,20 +53,21 @@ interface HeadRow {
  */
 @Injectable()
 export class VerifyAuditTrail {
-  private running = 0;
+  private readonly slots: ReadSlots;
 
   constructor(
     private readonly ds: DataSource,
     private readonly walker: AuditChainWalker,
     private readonly checkpoints: CheckpointStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.slots = new ReadSlots((n) => `${n} verification(s) of the audit trail are running`, 'FR_AUDIT_VERIFY_CONCURRENCY', config.auditVerifyConcurrency);
+  }
 
   /**
-   * At most auditVerifyConcurrency walks at once in this process: each holds its threads and their
-   * connections for as long as the trail takes, so callers asking side by side (a script in a loop,
-   * a load generator) would otherwise start as many and starve PostgreSQL's connections. One more is
-   * refused at once (BusyError), not queued: a queued caller holds its connection open meanwhile.
+   * At most auditVerifyConcurrency walks at once in this process (ReadSlots): each holds its threads
+   * and their connections for as long as the trail takes, so callers asking side by side (a script in
+   * a loop, a load generator) would otherwise start as many and starve PostgreSQL's connections.
    * `signal` stops the walk between pages when it aborts (the caller closed the connection).
    */
   async execute(q: VerifyAuditTrailQuery = {}, signal?: AbortSignal): Promise<VerifyAuditTrailResult> {
@@ -83,19 +82,12 @@ export class VerifyAuditTrail {
     if (q.since === 'checkpoint' && [q.fromSeq, q.toSeq, q.fromId, q.toId].some((v) => v !== undefined)) {
       throw new ValidationError('since=checkpoint checks from the checkpoint to the chain head: it takes no fromSeq, toSeq, fromId or toId', ['since']);
     }
-    const most = this.config.auditVerifyConcurrency;
-    if (this.running >= most) {
-      throw new BusyError(
-        `${this.running} verification(s) of the audit trail are running, the most this server runs at once (FR_AUDIT_VERIFY_CONCURRENCY=${most}); try again in ${BUSY_RETRY_SECONDS} s`,
-        BUSY_RETRY_SECONDS,
-      );
-    }
-    this.running++;
+    const release = this.slots.take();
     try {
       signal?.throwIfAborted();
       return await this.verify(q, signal);
     } finally {
-      this.running--;
+      release();
     }
   }
 

@@ -93,6 +93,12 @@ export interface AppConfig {
   exportParts: number;
   /** Where the case export spills its later parts while the first streams: files removed as soon as they are open, gone when the export ends. */
   exportSpillDir: string;
+  /**
+   * Case exports one API process streams at once; one more is refused (429 with Retry-After). Each
+   * holds a connection of the pool it reads (the primary's, shared with intake, when there is no
+   * replica) and up to exportParts - 1 more for as long as its reader takes.
+   */
+  exportConcurrency: number;
   /** How often the sealer looks for committed events when it found none (it goes on at once while there is a backlog). */
   auditSealIntervalMs: number;
   /**
@@ -365,6 +371,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     auditVerifyConcurrency: int(env, 'FR_AUDIT_VERIFY_CONCURRENCY', 2, 1, 64, problems),
     exportParts: int(env, 'FR_EXPORT_PARTS', 2, 1, 16, problems),
     exportSpillDir: env.FR_EXPORT_SPILL_DIR || tmpdir(),
+    exportConcurrency: int(env, 'FR_EXPORT_CONCURRENCY', 2, 1, 64, problems),
     webhookAllowHosts: (env.FR_WEBHOOK_ALLOW_HOSTS ?? '')
       .split(',')
       .map((h) => h.trim().toLowerCase())

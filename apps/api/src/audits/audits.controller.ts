@@ -102,18 +102,26 @@ export class AuditsController {
   @Get('cases')
   @ApiOperation({ operationId: 'exportAuditCases', summary: 'Case-level CSV export (UTF-8 with BOM), streamed; no personal data' })
   @ApiOkResponse({ content: CSV })
-  @ApiErrors({ 404: 'no such unit' })
+  @ApiErrors(
+    { 404: 'no such unit' },
+    { 429: 'as many exports as this server streams at once (FR_EXPORT_CONCURRENCY) are running: Retry-After says when to try again' },
+  )
   async cases(@Query() q: ExportQueryDto, @Res() res: Response): Promise<void> {
     const filter = { period: parsePeriod(q.from, q.to), unitCode: q.unit };
-    await this.exportCases.prepare(filter);
-    res.status(200);
-    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-    res.setHeader('Content-Disposition', `attachment; filename="cases_${q.unit ?? 'all'}_${q.from}_${q.to}.csv"`.replace(/[^\x20-\x7e]/g, '_'));
+    const release = this.exportCases.reserve();
     try {
-      await this.exportCases.execute(filter, res);
-    } catch (e) {
-      // The status line is gone: cut the download off so the reader sees it is incomplete.
-      res.destroy(e as Error);
+      await this.exportCases.prepare(filter);
+      res.status(200);
+      res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+      res.setHeader('Content-Disposition', `attachment; filename="cases_${q.unit ?? 'all'}_${q.from}_${q.to}.csv"`.replace(/[^\x20-\x7e]/g, '_'));
+      try {
+        await this.exportCases.execute(filter, res);
+      } catch (e) {
+        // The status line is gone: cut the download off so the reader sees it is incomplete.
+        res.destroy(e as Error);
+      }
+    } finally {
+      release();
     }
   }
 }

@@ -9,13 +9,14 @@ import { Metrics } from '@fr/metrics';
 import { adminToken, bearer, createOfficer, TestEngine, waitFor } from '@fr/testing';
 
 /**
- * GET /v1/audits/verify walks the whole sealed trail: seconds of threads and connections on a long
- * one. Callers asking side by side are refused past FR_AUDIT_VERIFY_CONCURRENCY (429 with
- * Retry-After) instead of each starting a walk, and a caller that closes its connection stops its
- * walk. A verification is held at a known point by a lock another session takes on the table it
- * reads next, as a long walk would hold it.
+ * The long reads: GET /v1/audits/verify walks the whole sealed trail (seconds of threads and
+ * connections on a long one), GET /v1/audits/cases streams every case of a period for as long as its
+ * reader reads. Callers asking side by side are refused past FR_AUDIT_VERIFY_CONCURRENCY and
+ * FR_EXPORT_CONCURRENCY (429 with Retry-After) instead of each holding connections intake needs, and
+ * a caller that closes its connection stops its walk. A read is held at a known point by a lock
+ * another session takes on the table it reads next, as a long read would hold it.
  */
-describe('audit trail verification: how many at once, and callers that leave', () => {
+describe('long reads: how many at once, and callers that leave', () => {
   let engine: TestEngine;
   let auditor: string;
   let locker: Client;
@@ -25,7 +26,7 @@ describe('audit trail verification: how many at once, and callers that leave', (
     // worker: its sealer and checkpoint would wait for the same locks; the tests seal themselves.
     engine = await TestEngine.start({
       worker: false,
-      env: { FR_AUDIT_VERIFY_CONCURRENCY: '1', FR_AUDIT_VERIFY_THREADS: '2', FR_AUDIT_VERIFY_PARALLEL_MIN: '2' },
+      env: { FR_AUDIT_VERIFY_CONCURRENCY: '1', FR_EXPORT_CONCURRENCY: '1', FR_AUDIT_VERIFY_THREADS: '2', FR_AUDIT_VERIFY_PARALLEL_MIN: '2' },
     });
     const admin = await adminToken(engine);
     auditor = (await createOfficer(engine, admin, { username: 'nv.verify.limits', role: 'AUDITOR', unitCode: 'NOI_VU' })).token;
@@ -151,5 +152,31 @@ describe('audit trail verification: how many at once, and callers that leave', (
     }
     // New threads take the next walk, and the slot was given back.
     await expect(verify.execute({})).resolves.toMatchObject({ ok: true });
+  });
+
+  it('refuses a case export past the limit with 429 while one streams, and takes the next once it has ended', async () => {
+    const path = '/v1/audits/cases?from=2026-01-01&to=2026-12-31';
+    const held = await lock('cases');
+    try {
+      const first = engine
+        .http()
+        .get(path)
+        .set(bearer(auditor))
+        .then((r) => r);
+      await untilWaiting('cases');
+
+      const second = await engine.http().get(path).set(bearer(auditor));
+      expect(second.status).toBe(429);
+      expect(second.headers['retry-after']).toBe('5');
+      expect((second.body as { message: string }).message).toMatch(/1 case export\(s\) are streaming.*FR_EXPORT_CONCURRENCY=1.*try again in 5 s/);
+
+      await held.release();
+      const done = await first;
+      expect(done.status).toBe(200);
+      expect(done.text.startsWith('\ufeffcase_id,')).toBe(true);
+    } finally {
+      await held.release();
+    }
+    expect((await engine.http().get(path).set(bearer(auditor))).status).toBe(200);
   });
 });
