@@ -5907,18 +5907,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description as many verifications as this server runs at once (FR_AUDIT_VERIFY_CONCURRENCY) are running: Retry-After says when to try again */
-            429: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorDto"];
-                };
-            };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description as many verifications as this server runs at once are running (FR_AUDIT_VERIFY_CONCURRENCY), or PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -6134,18 +6123,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description as many exports as this server streams at once (FR_EXPORT_CONCURRENCY) are running: Retry-After says when to try again */
-            429: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorDto"];
-                };
-            };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description as many exports as this server streams at once are running (FR_EXPORT_CONCURRENCY), or PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */

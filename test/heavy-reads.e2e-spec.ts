@@ -12,7 +12,7 @@ import { adminToken, bearer, createOfficer, TestEngine, waitFor } from '@fr/test
  * The long reads: GET /v1/audits/verify walks the whole sealed trail (seconds of threads and
  * connections on a long one), GET /v1/audits/cases streams every case of a period for as long as its
  * reader reads. Callers asking side by side are refused past FR_AUDIT_VERIFY_CONCURRENCY and
- * FR_EXPORT_CONCURRENCY (429 with Retry-After) instead of each holding connections intake needs, and
+ * FR_EXPORT_CONCURRENCY (503 with Retry-After: the server's bound, another instance may have room) instead of each holding connections intake needs, and
  * a caller that closes its connection stops its walk. A read is held at a known point by a lock
  * another session takes on the table it reads next, as a long read would hold it.
  */
@@ -72,7 +72,7 @@ describe('long reads: how many at once, and callers that leave', () => {
 
   beforeEach(() => engine.sealAuditTrail());
 
-  it('refuses a verification past the limit with 429 and Retry-After, and takes the next once the first is done', async () => {
+  it('refuses a verification past the limit with 503 and Retry-After, and takes the next once the first is done', async () => {
     const before = await outcomes();
     const held = await lock('audit_seals');
     try {
@@ -84,9 +84,9 @@ describe('long reads: how many at once, and callers that leave', () => {
       await untilWaiting('audit_seals');
 
       const second = await engine.http().get('/v1/audits/verify').set(bearer(auditor));
-      expect(second.status).toBe(429);
+      expect(second.status).toBe(503);
       expect(second.headers['retry-after']).toBe('5');
-      expect(second.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
+      expect(second.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
       expect((second.body as { message: string }).message).toMatch(
         /1 verification\(s\) of the audit trail are running.*FR_AUDIT_VERIFY_CONCURRENCY=1.*try again in 5 s/,
       );
@@ -134,7 +134,7 @@ describe('long reads: how many at once, and callers that leave', () => {
     expect(await outcomes()).toEqual({ ok: before.ok + 1, refused: before.refused, abandoned: before.abandoned + 1 });
   });
 
-  it('ends the threads of an aborted walk without waiting for their statements', async () => {
+  it('ends the threads of an aborted walk, and their backends, without waiting for their statements', async () => {
     const verify = engine.api.get(VerifyAuditTrail);
     const held = await lock('audit_event_texts');
     try {
@@ -146,15 +146,21 @@ describe('long reads: how many at once, and callers that leave', () => {
       controller.abort(new CallerGoneError());
       // Settled while the threads' statements still wait: the walk did not wait for them.
       await expect(walk).rejects.toBeInstanceOf(CallerGoneError);
-      expect((await waitingOn('audit_event_texts'))[0].n).toBeGreaterThanOrEqual(1);
+      // Their backends notice the closed connections and end, the lock still held: no connection
+      // and no lock stays behind a walk that has given its place back.
+      await waitFor(
+        () => waitingOn('audit_event_texts'),
+        (r) => r[0].n === 0,
+        { what: "the abandoned threads' backends gone" },
+      );
     } finally {
       await held.release();
     }
-    // New threads take the next walk, and the slot was given back.
+    // New threads take the next walk, and the place was given back.
     await expect(verify.execute({})).resolves.toMatchObject({ ok: true });
   });
 
-  it('refuses a case export past the limit with 429 while one streams, and takes the next once it has ended', async () => {
+  it('refuses a case export past the limit with 503 while one streams, and takes the next once it has ended', async () => {
     const path = '/v1/audits/cases?from=2026-01-01&to=2026-12-31';
     const held = await lock('cases');
     try {
@@ -166,7 +172,7 @@ describe('long reads: how many at once, and callers that leave', () => {
       await untilWaiting('cases');
 
       const second = await engine.http().get(path).set(bearer(auditor));
-      expect(second.status).toBe(429);
+      expect(second.status).toBe(503);
       expect(second.headers['retry-after']).toBe('5');
       expect((second.body as { message: string }).message).toMatch(/1 case export\(s\) are streaming.*FR_EXPORT_CONCURRENCY=1.*try again in 5 s/);
 
@@ -178,5 +184,11 @@ describe('long reads: how many at once, and callers that leave', () => {
       await held.release();
     }
     expect((await engine.http().get(path).set(bearer(auditor))).status).toBe(200);
+  });
+
+  it('gives the place back when an export is refused for what it asked', async () => {
+    const unknown = await engine.http().get('/v1/audits/cases?from=2026-01-01&to=2026-12-31&unit=NO_SUCH_UNIT').set(bearer(auditor));
+    expect(unknown.status).toBe(404);
+    expect((await engine.http().get('/v1/audits/cases?from=2026-01-01&to=2026-12-31').set(bearer(auditor))).status).toBe(200);
   });
 });

@@ -19,11 +19,14 @@ export type SegmentReply = { ok: true; result: SegmentResult } | { ok: false; er
 export async function checkSegment(task: SegmentTask): Promise<SegmentResult> {
   // Each segment is one core's work already: parallel workers under it would only contend with the
   // other segments (and JIT compiling each page cost more than it saved, 2026-12-03).
+  // A thread ended mid-statement (its walk abandoned) only closes its socket, and PostgreSQL would
+  // not notice that while the statement runs or waits for a lock: the backend kept its connection
+  // and locks, outside the bound on walks at once. Checked every half second, it ends with the thread.
   const client = new Client({
     connectionString: task.databaseUrl,
     application_name: 'fr-audit-verify',
     connectionTimeoutMillis: 5000,
-    options: '-c max_parallel_workers_per_gather=0 -c jit=off',
+    options: '-c max_parallel_workers_per_gather=0 -c jit=off -c client_connection_check_interval=500',
   });
   await client.connect();
   try {

@@ -85,9 +85,28 @@ export class VerifyThreads implements OnModuleDestroy {
     return this.config.auditVerifyParallelMin;
   }
 
-  /** Each segment in a thread; an aborted `signal` ends the threads still busy and rejects with its reason. */
-  run(tasks: Omit<SegmentTask, 'databaseUrl'>[], signal?: AbortSignal): Promise<SegmentResult[]> {
-    return Promise.all(tasks.map((t) => this.one({ ...t, databaseUrl: this.config.databaseUrl }, signal)));
+  /**
+   * Each segment in a thread. An aborted `signal` ends the threads still busy and rejects with its
+   * reason; so does a segment that fails, for the others: nobody would read their results, and they
+   * would go on holding connections after the walk has given its place back.
+   */
+  async run(tasks: Omit<SegmentTask, 'databaseUrl'>[], signal?: AbortSignal): Promise<SegmentResult[]> {
+    const walk = new AbortController();
+    const follow = () => walk.abort(signal!.reason);
+    if (signal?.aborted) follow();
+    else signal?.addEventListener('abort', follow, { once: true });
+    try {
+      return await Promise.all(
+        tasks.map((t) =>
+          this.one({ ...t, databaseUrl: this.config.databaseUrl }, walk.signal).catch((e: unknown) => {
+            walk.abort(e);
+            throw e;
+          }),
+        ),
+      );
+    } finally {
+      signal?.removeEventListener('abort', follow);
+    }
   }
 
   private async one(task: SegmentTask, signal: AbortSignal | undefined): Promise<SegmentResult> {

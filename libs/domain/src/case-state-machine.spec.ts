@@ -490,12 +490,12 @@ describe('domain errors', () => {
         case DomainErrorCode.UNPROCESSABLE:
           return 422;
         case DomainErrorCode.BUSY:
-          return 429;
+          return 503;
         default:
           return assertUnreachable(code);
       }
     }
-    expect(DOMAIN_ERROR_CODES.map(statusOf)).toEqual([404, 409, 409, 403, 400, 422, 429]);
+    expect(DOMAIN_ERROR_CODES.map(statusOf)).toEqual([404, 409, 409, 403, 400, 422, 503]);
     expect(() => statusOf('TEAPOT' as DomainErrorCode)).toThrow('unreachable: unexpected value "TEAPOT"');
   });
 });

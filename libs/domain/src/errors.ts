@@ -118,7 +118,7 @@ export class UnprocessableError extends DomainError {
 
 /**
  * The work asked for is already running as often as this server runs it at once: nothing was done,
- * and the same request may succeed after `retryAfterSeconds`.
+ * and the same request may succeed after `retryAfterSeconds` (or at once on another instance).
  */
 export class BusyError extends DomainError {
   readonly code = DomainErrorCode.BUSY;

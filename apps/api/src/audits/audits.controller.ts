@@ -62,7 +62,7 @@ export class AuditsController {
   })
   @ApiOkResponse({ type: TrailVerificationDto })
   @ApiErrors({
-    429: 'as many verifications as this server runs at once (FR_AUDIT_VERIFY_CONCURRENCY) are running: Retry-After says when to try again',
+    503: 'as many verifications as this server runs at once are running (FR_AUDIT_VERIFY_CONCURRENCY), or PostgreSQL or Redis is unavailable: Retry-After says when to try again',
   })
   async verify(@Query() q: VerifyQueryDto, @CallerSignal() signal: AbortSignal): Promise<TrailVerificationDto> {
     try {
@@ -70,7 +70,7 @@ export class AuditsController {
       this.metrics.auditVerifications.inc({ outcome: result.ok ? 'ok' : 'broken' });
       return result;
     } catch (e) {
-      // A range refused as malformed (400) is the caller's mistake, not a verification that ran.
+      // A request refused for what it asked (400, 404) is not a verification that ran.
       const outcome = e instanceof BusyError ? 'refused' : e instanceof CallerGoneError ? 'abandoned' : e instanceof DomainError ? null : 'failed';
       if (outcome) this.metrics.auditVerifications.inc({ outcome });
       throw e;
@@ -104,7 +104,9 @@ export class AuditsController {
   @ApiOkResponse({ content: CSV })
   @ApiErrors(
     { 404: 'no such unit' },
-    { 429: 'as many exports as this server streams at once (FR_EXPORT_CONCURRENCY) are running: Retry-After says when to try again' },
+    {
+      503: 'as many exports as this server streams at once are running (FR_EXPORT_CONCURRENCY), or PostgreSQL or Redis is unavailable: Retry-After says when to try again',
+    },
   )
   async cases(@Query() q: ExportQueryDto, @Res() res: Response): Promise<void> {
     const filter = { period: parsePeriod(q.from, q.to), unitCode: q.unit };

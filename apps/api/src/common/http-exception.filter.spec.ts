@@ -47,11 +47,11 @@ describe('HttpErrorFilter', () => {
     });
   });
 
-  it('answers a busy server with 429 and the Retry-After the error gives', () => {
+  it('answers a server at its bound with 503 and the Retry-After the error gives', () => {
     const sent = respond(new BusyError('2 verification(s) of the audit trail are running; try again in 5 s', 5));
-    expect(sent.status).toBe(429);
+    expect(sent.status).toBe(503);
     expect(sent.headers['retry-after']).toBe('5');
-    expect(sent.body).toEqual({ statusCode: 429, error: 'Too Many Requests', message: '2 verification(s) of the audit trail are running; try again in 5 s' });
+    expect(sent.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: '2 verification(s) of the audit trail are running; try again in 5 s' });
   });
 
   it('answers nothing to a caller that has gone, and closes what is left of its connection', () => {

@@ -33,7 +33,8 @@ export function statusOf(code: DomainErrorCode): number {
     case DomainErrorCode.UNPROCESSABLE:
       return 422;
     case DomainErrorCode.BUSY:
-      return 429;
+      // The server's bound, not the caller's rate (that is 429): a proxy may try another instance.
+      return 503;
     default:
       return assertUnreachable(code);
   }
