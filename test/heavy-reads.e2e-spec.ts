@@ -191,4 +191,29 @@ describe('long reads: how many at once, and callers that leave', () => {
     expect(unknown.status).toBe(404);
     expect((await engine.http().get('/v1/audits/cases?from=2026-01-01&to=2026-12-31').set(bearer(auditor))).status).toBe(200);
   });
+
+  it('frees the place of an export as its reader gets the last byte: exports one after another are never refused', async () => {
+    for (let i = 0; i < 30; i++) {
+      expect((await engine.http().get('/v1/audits/cases?from=2026-01-01&to=2026-12-31').set(bearer(auditor))).status).toBe(200);
+    }
+  });
+
+  it("answers HEAD on the export with GET's headers without reading the cases", async () => {
+    const held = await lock('cases');
+    try {
+      // Were the cases read, this would wait for the lock.
+      const head = await engine.http().head('/v1/audits/cases?from=2026-01-01&to=2026-12-31').set(bearer(auditor));
+      expect(head.status).toBe(200);
+      expect(head.headers['content-type']).toBe('text/csv; charset=utf-8');
+      expect(head.headers['content-disposition']).toBe('attachment; filename="cases_all_2026-01-01_2026-12-31.csv"');
+    } finally {
+      await held.release();
+    }
+  });
+
+  it('tells a request without its period what is missing, and only that', async () => {
+    const res = await engine.http().get('/v1/audits/cases?to=2026-12-31').set(bearer(auditor));
+    expect(res.status).toBe(400);
+    expect((res.body as { message: string }).message).toBe('from is required');
+  });
 });

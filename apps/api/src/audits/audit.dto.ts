@@ -40,13 +40,11 @@ export class VerifyQueryDto {
 export class PeriodQueryDto {
   @ApiProperty({ description: 'start: a date (YYYY-MM-DD, Asia/Ho_Chi_Minh) or an ISO 8601 date-time', example: '2025-01-01' })
   @IsString({ message: 'from is required' })
-  @MaxLength(40)
   @IsDayOrInstant()
   from: string;
 
   @ApiProperty({ description: 'end: a date (inclusive, the whole day) or an ISO 8601 date-time (exclusive)', example: '2025-03-31' })
   @IsString({ message: 'to is required' })
-  @MaxLength(40)
   @IsDayOrInstant()
   to: string;
 
@@ -59,13 +57,11 @@ export class PeriodQueryDto {
 export class ExportQueryDto {
   @ApiProperty({ description: 'cases received from: a date (YYYY-MM-DD) or an ISO 8601 date-time', example: '2025-01-01' })
   @IsString({ message: 'from is required' })
-  @MaxLength(40)
   @IsDayOrInstant()
   from: string;
 
   @ApiProperty({ description: 'cases received until: a date (inclusive) or an ISO 8601 date-time (exclusive)', example: '2025-03-31' })
   @IsString({ message: 'to is required' })
-  @MaxLength(40)
   @IsDayOrInstant()
   to: string;
 
@@ -90,13 +86,11 @@ export class SampleDto {
 
   @ApiProperty({ description: 'cases closed from: a date or an ISO 8601 date-time', example: '2025-01-01' })
   @IsString({ message: 'from is required' })
-  @MaxLength(40)
   @IsDayOrInstant()
   from: string;
 
   @ApiProperty({ description: 'cases closed until: a date (inclusive) or an ISO 8601 date-time (exclusive)', example: '2025-03-31' })
   @IsString({ message: 'to is required' })
-  @MaxLength(40)
   @IsDayOrInstant()
   to: string;
 

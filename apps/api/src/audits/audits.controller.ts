@@ -1,12 +1,14 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { DrawSample, ExportCases, GetUnitMetrics, RecordReview, ListUnitCases, parsePeriod, unitMetricsCsv, VerifyAuditTrail } from '@fr/audit';
+import { APP_CONFIG, AppConfig } from '@fr/config';
 import { BusyError, CallerGoneError, DomainError } from '@fr/domain';
 import { Metrics } from '@fr/metrics';
 import { CallerSignal } from '../common/caller-signal.decorator';
 import { ApiErrors } from '../common/error.dto';
+import { endSlowReader } from '../common/slow-reader';
 import { ExportQueryDto, PeriodQueryDto, ReviewDto, SampleDto, VerifyQueryDto } from './audit.dto';
 import { ReviewRecordDto, SampleDrawDto, TrailVerificationDto, UnitCasesReportDto, UnitMetricsReportDto } from './audit-view.dto';
 
@@ -29,6 +31,7 @@ export class AuditsController {
     private readonly drawSample: DrawSample,
     private readonly recordReview: RecordReview,
     private readonly metrics: Metrics,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Post('samples')
@@ -108,14 +111,20 @@ export class AuditsController {
       503: 'as many exports as this server streams at once are running (FR_EXPORT_CONCURRENCY), or PostgreSQL or Redis is unavailable: Retry-After says when to try again',
     },
   )
-  async cases(@Query() q: ExportQueryDto, @Res() res: Response): Promise<void> {
+  async cases(@Query() q: ExportQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
     const filter = { period: parsePeriod(q.from, q.to), unitCode: q.unit };
     const release = this.exportCases.reserve();
+    // The place is free once the reader has every byte: the export's last COMMIT comes after, and a
+    // client asking again at once was refused meanwhile (11 of 371 back-to-back exports, an attack run).
+    res.once('finish', release);
     try {
       await this.exportCases.prepare(filter);
       res.status(200);
       res.setHeader('Content-Type', 'text/csv; charset=utf-8');
       res.setHeader('Content-Disposition', `attachment; filename="cases_${q.unit ?? 'all'}_${q.from}_${q.to}.csv"`.replace(/[^\x20-\x7e]/g, '_'));
+      // HEAD is answered with GET's headers: the export itself would be read in full and thrown away.
+      if (req.method === 'HEAD') return void res.end();
+      endSlowReader(res, this.config.exportMinReadKbps * 1024);
       try {
         await this.exportCases.execute(filter, res);
       } catch (e) {
