@@ -215,5 +215,8 @@ describe('long reads: how many at once, and callers that leave', () => {
     const res = await engine.http().get('/v1/audits/cases?to=2026-12-31').set(bearer(auditor));
     expect(res.status).toBe(400);
     expect((res.body as { message: string }).message).toBe('from is required');
+    const empty = await engine.http().get('/v1/audits/cases?from=2026-01-01&to=2026-12-31&unit=').set(bearer(auditor));
+    expect(empty.status).toBe(400);
+    expect((empty.body as { message: string }).message).toBe("unit must not be empty: leave it out for every unit's cases");
   });
 });

@@ -275,6 +275,39 @@ describe('hostile input', () => {
     expect((await postRaw(JSON.stringify({ ...valid(), externalId: 'X\u00ff' }))).status).toBe(202);
   });
 
+  it('refuses a query string whose percent-encoded bytes are not UTF-8, rather than looking up U+FFFD', async () => {
+    const res = await engine.http().get('/v1/units?include=%FF').set(bearer(tokens['hi.supervisor']));
+    expect(res.status).toBe(400);
+    expect(errorOf(res).message).toBe('the query string is not valid UTF-8: percent-encode the UTF-8 bytes of each character (á is %C3%A1)');
+    // Valid UTF-8, percent-encoded, still goes through to the operation's own checks.
+    const units = await engine.http().get('/v1/units?unitCode=Ph%C6%B0%E1%BB%9Dng').set(bearer(tokens['hi.supervisor']));
+    expect(errorOf(units).message).toMatch(/unknown query parameter/);
+  });
+
+  it("answers what Node cannot parse in the API's JSON: headers past 16 KB 431, a malformed request 400", async () => {
+    const { hostname, port } = new URL(await engine.url());
+    const raw = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = createConnection(Number(port), hostname, () => socket.end(request));
+        let text = '';
+        socket.setEncoding('latin1');
+        socket.on('data', (d: string) => (text += d));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+    const long = await raw(`GET /v1/areas?q=${'x'.repeat(20_000)} HTTP/1.1\r\nHost: a\r\n\r\n`);
+    expect(long).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    expect(long).toMatch(/Content-Type: application\/json; charset=utf-8/);
+    expect(JSON.parse(long.slice(long.indexOf('\r\n\r\n') + 4))).toEqual({
+      statusCode: 431,
+      error: 'Request Header Fields Too Large',
+      message: 'the request line and headers are longer than the 16384 bytes allowed: shorten the query or the headers',
+    });
+    const garbage = await raw('NOT HTTP AT ALL\r\n\r\n');
+    expect(garbage).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(JSON.parse(garbage.slice(garbage.indexOf('\r\n\r\n') + 4))).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+  });
+
   it('answers Expect: 100-continue with 413 at once for a body announced too large, and with 100 Continue otherwise', async () => {
     const url = new URL(await engine.url());
     /** Sends the head; returns what the server says before any body is sent, then (for a 100) sends the body. */

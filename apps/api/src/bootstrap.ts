@@ -10,12 +10,12 @@ import { httpMetricsMiddleware, Metrics } from '@fr/metrics';
 import { Clock, TimeSource } from '@fr/sla';
 import { ApiModule } from './api.module';
 import { HttpErrorFilter } from './common/http-exception.filter';
-import { PrototypedExpressAdapter } from './common/http-server';
+import { answerUnparsableRequests, PrototypedExpressAdapter } from './common/http-server';
 import { BODY_LIMITS, declaredTooLarge, requireKnownMediaType } from './common/media-type.middleware';
 import { assignRequestId } from './common/request-id.middleware';
 import { SafeInputPipe } from './common/safe-input.pipe';
 import { KnownQueryInterceptor } from './common/known-query.interceptor';
-import { refuseInvalidUtf8 } from './common/utf8-body';
+import { refuseInvalidUtf8, refuseInvalidUtf8Query } from './common/utf8-body';
 import { refuseMalformedForm } from './open311/form-body';
 import { buildValidationPipe } from './common/validation';
 import { buildOpenApiDocument } from './openapi';
@@ -46,6 +46,7 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   app.useLogger(app.get(Logger));
   const server = app.getHttpServer() as Server;
   keepIdleConnections(server);
+  answerUnparsableRequests(server);
   // A body announced too large is refused before it is sent (requireKnownMediaType answers 413).
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (declaredTooLarge(req) === null) res.writeContinue();
@@ -59,6 +60,7 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   app.use(helmet({ contentSecurityPolicy: false }));
   mountQueueBoard(app);
   app.use(requireKnownMediaType);
+  app.use(refuseInvalidUtf8Query);
   // Every JSON media type requireKnownMediaType lets through (application/json and any +json type) is
   // parsed: a +json body left unparsed reached validation as an empty object (a list of missing fields).
   app.useBodyParser('json', { type: ['application/json', 'application/*+json'], limit: BODY_LIMITS.json, verify: refuseInvalidUtf8 });

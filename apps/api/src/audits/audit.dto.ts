@@ -3,7 +3,7 @@ import { Transform, Type } from 'class-transformer';
 import { IsDefined, IsIn, IsInt, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
 import { MAX_SAMPLE_SIZE } from '@fr/audit';
-import { IsDayOrInstant, NoControlChars, NormaliseText } from '../common/text.decorators';
+import { IsDayOrInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 
 export class VerifyQueryDto {
   @ApiPropertyOptional({ description: 'first position in the sealed chain to check (default: 1)', pattern: '^\\d{1,18}$' })
@@ -68,6 +68,7 @@ export class ExportQueryDto {
   @ApiPropertyOptional({ description: 'only cases this unit owned at some time' })
   @OptionalField()
   @IsString()
+  @NotBlank({ message: "unit must not be empty: leave it out for every unit's cases" })
   @MaxLength(40)
   unit?: string;
 

@@ -43,3 +43,30 @@ export function serverOptionsFor(app: Express): http.ServerOptions {
     ServerResponse: AppResponse as unknown as typeof http.ServerResponse,
   };
 }
+
+/**
+ * Node answers a request it cannot parse (headers past its 16 KB, a malformed request line, a request
+ * that did not arrive in time) with a bare status line and no body; clients and proxies that read
+ * every error as the API's JSON got nothing to read. Answered here in the API's shape instead, on the
+ * same terms as Node: only while nothing of a response has been written on the connection.
+ */
+export function answerUnparsableRequests(server: http.Server): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) return void socket.destroy();
+    const [status, error, message] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [
+            431,
+            'Request Header Fields Too Large',
+            `the request line and headers are longer than the ${http.maxHeaderSize} bytes allowed: shorten the query or the headers`,
+          ]
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request Timeout', 'the request did not arrive in time']
+          : [400, 'Bad Request', `the request is not well-formed HTTP/1.1 (${err.code ?? 'parse error'})`];
+    const body = JSON.stringify({ statusCode: status, error, message });
+    socket.end(
+      `HTTP/1.1 ${status} ${error}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+}
