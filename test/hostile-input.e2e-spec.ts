@@ -235,6 +235,8 @@ describe('hostile input', () => {
     const twice = await engine.http().get('/v1/cases?limit=100&limit=5').set(bearer(tokens['hi.supervisor']));
     expect(twice.status).toBe(400);
     expect(errorOf(twice).message).toBe('query parameter limit is given more than once; give it once');
+    // Named in `errors` like every other 400 about a field.
+    expect(errorOf(twice).errors).toEqual([{ field: 'limit', problems: ['query parameter limit is given more than once; give it once'] }]);
     const units = await engine.http().get('/v1/units?at=2026-01-01&at=2026-02-01').set(bearer(tokens['hi.supervisor']));
     expect(units.status).toBe(400);
     expect(errorOf(units).message).toBe('query parameter at is given more than once; give it once');
@@ -392,21 +394,23 @@ describe('hostile input', () => {
   });
 
   it.each([
-    ['__proto__', `{"__proto__":{"x":1},`, /property __proto__ should not exist/],
-    ['constructor', `{"constructor":"x",`, /property constructor should not exist/],
-    ['hasOwnProperty', `{"hasOwnProperty":"x",`, /property hasOwnProperty should not exist/],
-    ['toString in a nested object', `{"citizen":{"name":"An","toString":"x"},`, /property citizen\.toString should not exist/],
+    ['__proto__', `{"__proto__":{"x":1},`, /property __proto__ should not exist/, '__proto__'],
+    ['constructor', `{"constructor":"x",`, /property constructor should not exist/, 'constructor'],
+    ['hasOwnProperty', `{"hasOwnProperty":"x",`, /property hasOwnProperty should not exist/, 'hasOwnProperty'],
+    ['toString in a nested object', `{"citizen":{"name":"An","toString":"x"},`, /property citizen\.toString should not exist/, 'citizen.toString'],
     [
       '__proto__ in a nested object',
       `{"location":{"wardCode":"BACH_KHOA","__proto__":{"wardCode":"x"}},"category":"sanitation","description":"abc"}`,
       /location\.__proto__/,
+      'location.__proto__',
     ],
-  ])('refuses %s as a field like any unknown field', async (_what, head, message) => {
+  ])('refuses %s as a field like any unknown field', async (_what, head, message, field) => {
     const before = await count();
     const body = head.endsWith(',') ? head + JSON.stringify(valid()).slice(1) : head;
     const res = await postRaw(body);
     expect(res.status).toBe(400);
     expect(errorOf(res).message).toMatch(message);
+    expect(errorOf(res).errors?.map((e) => e.field)).toEqual([field]);
     expect(await count()).toBe(before);
   });
 

@@ -1,4 +1,5 @@
 import { ArgumentMetadata, BadRequestException, Injectable, PipeTransform } from '@nestjs/common';
+import { ValidationError } from '@fr/domain';
 import { WHOLE_NUMBER_TEXT } from './text.decorators';
 
 const MAX_DEPTH = 16;
@@ -47,21 +48,28 @@ export class SafeInputPipe implements PipeTransform {
       typeof value === 'string' &&
       !WHOLE_NUMBER_TEXT.test(value)
     ) {
-      throw new BadRequestException(`${meta.data} must be a whole number written in digits, got '${value.slice(0, 20)}'`);
+      throw new ValidationError(`${meta.data} must be a whole number written in digits, got '${value.slice(0, 20)}'`, [meta.data]);
     }
     if (meta.type === 'query') {
       const repeated = repeatedScalar(value, meta);
-      if (repeated) throw new BadRequestException(`query parameter ${repeated} is given more than once; give it once`);
+      if (repeated) throw new ValidationError(`query parameter ${repeated} is given more than once; give it once`, [repeated]);
     }
+    // Named in `errors` like the validator's problems, so a client reads every 400 about a field alike.
     const problem = inspect(value, meta.data ?? '', 0);
-    if (problem) throw new BadRequestException(problem);
+    if (problem) throw new ValidationError(problem.message, problem.field ? [problem.field] : []);
     return value;
   }
 
   /** For bodies read raw (e.g. text/calendar), which no pipe sees. */
   problemIn(value: unknown, path: string): string | null {
-    return inspect(value, path, 0);
+    return inspect(value, path, 0)?.message ?? null;
   }
+}
+
+/** What is wrong, and the field it is about (none for the request as a whole). */
+interface Problem {
+  field: string | null;
+  message: string;
 }
 
 /**
@@ -81,19 +89,22 @@ function repeatedScalar(value: unknown, meta: ArgumentMetadata): string | null {
   return null;
 }
 
-function inspect(value: unknown, path: string, depth: number): string | null {
+function inspect(value: unknown, path: string, depth: number, field: string | null = path || null): Problem | null {
+  const problem = (message: string): Problem => ({ field, message });
   if (typeof value === 'string') {
     const what = path || 'the request';
-    if (value.includes('\u0000')) return `${what} must not contain NUL characters`;
-    if (LONE_SURROGATE.test(value)) return `${what} is not valid Unicode text (it contains a lone surrogate)`;
+    if (value.includes('\u0000')) return problem(`${what} must not contain NUL characters`);
+    if (LONE_SURROGATE.test(value)) return problem(`${what} is not valid Unicode text (it contains a lone surrogate)`);
     if (BIDI_CONTROL.test(value))
-      return `${what} must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069): they make text display differently from what it says`;
+      return problem(
+        `${what} must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069): they make text display differently from what it says`,
+      );
     return null;
   }
   if (value === null || typeof value !== 'object') return null;
-  if (depth >= MAX_DEPTH) return `${path || 'the request body'} is nested more than ${MAX_DEPTH} levels deep`;
+  if (depth >= MAX_DEPTH) return problem(`${path || 'the request body'} is nested more than ${MAX_DEPTH} levels deep`);
   if (Array.isArray(value)) {
-    if (value.length > MAX_ITEMS) return `${path || 'the request body'} has ${value.length} items; no list here takes more than ${MAX_ITEMS}`;
+    if (value.length > MAX_ITEMS) return problem(`${path || 'the request body'} has ${value.length} items; no list here takes more than ${MAX_ITEMS}`);
     for (let i = 0; i < value.length; i++) {
       const p = inspect(value[i], `${path}[${i}]`, depth + 1);
       if (p) return p;
@@ -101,10 +112,11 @@ function inspect(value: unknown, path: string, depth: number): string | null {
     return null;
   }
   const entries = Object.entries(value);
-  if (entries.length > MAX_KEYS) return `${path || 'the request'} has ${entries.length} fields; no object here takes more than ${MAX_KEYS}`;
+  if (entries.length > MAX_KEYS) return problem(`${path || 'the request'} has ${entries.length} fields; no object here takes more than ${MAX_KEYS}`);
   for (const [k, v] of entries) {
-    if (PROTOTYPE_KEYS.has(k)) return `property ${path ? `${path}.` : ''}${k} should not exist`;
-    const keyProblem = inspect(k, `${path ? `${path}.` : ''}${k.slice(0, 40)} (a key)`, depth + 1);
+    const at = `${path ? `${path}.` : ''}${k.slice(0, 40)}`;
+    if (PROTOTYPE_KEYS.has(k)) return { field: at, message: `property ${path ? `${path}.` : ''}${k} should not exist` };
+    const keyProblem = inspect(k, `${at} (a key)`, depth + 1, at);
     if (keyProblem) return keyProblem;
     const p = inspect(v, path ? `${path}.${k}` : k, depth + 1);
     if (p) return p;
