@@ -99,7 +99,7 @@ export interface AppConfig {
    * replica) and up to exportParts - 1 more for as long as its reader takes.
    */
   exportConcurrency: number;
-  /** KB a second an export's reader must take over each 30 s, or the export is ended (0: no bound). */
+  /** KB a second an export's reader must take over each 30 s the export waits for it, or the export is ended (0: no bound). */
   exportMinReadKbps: number;
   /** How often the sealer looks for committed events when it found none (it goes on at once while there is a backlog). */
   auditSealIntervalMs: number;

@@ -2,10 +2,14 @@ import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { endSlowReader, READ_RATE_WINDOW_MS } from './slow-reader';
 
-/** A response whose socket has taken `bytesWritten` bytes; `destroyed` holds why it was ended. */
+/**
+ * A response whose socket has taken `bytesWritten` bytes, waiting for its reader while
+ * `writableNeedDrain`; `destroyed` holds why it was ended.
+ */
 function response() {
   const res = Object.assign(new EventEmitter(), {
     socket: { bytesWritten: 0 },
+    writableNeedDrain: true,
     destroyed: null as Error | null,
     destroy(e: Error) {
       res.destroyed = e;
@@ -43,6 +47,20 @@ describe('endSlowReader', () => {
     jest.advanceTimersByTime(10 * READ_RATE_WINDOW_MS);
     expect(res.destroyed).toBeNull();
     expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('does not cut off a reader that waits for the export itself: nothing is buffered for it', () => {
+    const res = response();
+    endSlowReader(asResponse(res), 1000);
+    // PostgreSQL sorts a large period before its first row: the response has nothing to send.
+    res.writableNeedDrain = false;
+    jest.advanceTimersByTime(3 * READ_RATE_WINDOW_MS);
+    expect(res.destroyed).toBeNull();
+    // Rows flow, the reader stalls: the stream waits for it, and the next window ends it.
+    res.socket.bytesWritten += 100;
+    res.writableNeedDrain = true;
+    jest.advanceTimersByTime(READ_RATE_WINDOW_MS);
+    expect(res.destroyed?.message).toMatch(/^the reader took 100 bytes in 30 s/);
   });
 
   it('watches nothing at 0', () => {
