@@ -277,6 +277,16 @@ describe('hostile input', () => {
     expect((await postRaw(JSON.stringify({ ...valid(), externalId: 'X\u00ff' }))).status).toBe(202);
   });
 
+  it('names a hostile key in the answer cut short and with its invisible characters escaped, never raw', async () => {
+    const key = `x\u202Eabc${'k'.repeat(5000)}`;
+    const res = await postRaw(JSON.stringify({ ...valid(), [key]: 'v' }));
+    expect(res.status).toBe(400);
+    const body = errorOf(res);
+    expect(body.errors?.map((e) => e.field)).toEqual([`x\\u202eabc${'k'.repeat(35)}`]);
+    expect(res.text).not.toContain('\u202E');
+    expect(res.text.length).toBeLessThan(2000);
+  });
+
   it('refuses a query string whose percent-encoded bytes are not UTF-8, rather than looking up U+FFFD', async () => {
     const res = await engine.http().get('/v1/units?include=%FF').set(bearer(tokens['hi.supervisor']));
     expect(res.status).toBe(400);

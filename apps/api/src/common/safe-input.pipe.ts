@@ -114,12 +114,26 @@ function inspect(value: unknown, path: string, depth: number, field: string | nu
   const entries = Object.entries(value);
   if (entries.length > MAX_KEYS) return problem(`${path || 'the request'} has ${entries.length} fields; no object here takes more than ${MAX_KEYS}`);
   for (const [k, v] of entries) {
-    const at = `${path ? `${path}.` : ''}${k.slice(0, 40)}`;
-    if (PROTOTYPE_KEYS.has(k)) return { field: at, message: `property ${path ? `${path}.` : ''}${k} should not exist` };
+    // The key as the answer names it: the sender chose it, so it is cut short and made harmless to show.
+    const at = `${path ? `${path}.` : ''}${shownKey(k)}`;
+    if (PROTOTYPE_KEYS.has(k)) return { field: at, message: `property ${at} should not exist` };
     const keyProblem = inspect(k, `${at} (a key)`, depth + 1, at);
     if (keyProblem) return keyProblem;
-    const p = inspect(v, path ? `${path}.${k}` : k, depth + 1);
+    const p = inspect(v, at, depth + 1);
     if (p) return p;
   }
   return null;
 }
+
+/**
+ * A key quoted in an error: at most 40 characters, and NUL, other control characters, bidirectional
+ * controls and lone surrogates written as \u escapes. Quoted raw, a key made of them put into the
+ * answer the very characters the guard refuses (text displayed as something else, a string a strict
+ * UTF-8 encoder fails on), and a key of thousands of characters made a 10 KB answer.
+ */
+function shownKey(k: string): string {
+  return k.slice(0, 40).replace(UNSHOWABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+// eslint-disable-next-line no-control-regex -- these are what must not be shown raw
+const UNSHOWABLE = /[\u0000-\u001f\u007f\u202A-\u202E\u2066-\u2069]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
