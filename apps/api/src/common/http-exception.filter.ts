@@ -179,8 +179,7 @@ function fieldErrors(fields: readonly string[], message: string): { field: strin
   const lines = message.split('\n').filter((l) => l.trim());
   return fields.map((field) => {
     const own = lines.filter((l) => l.includes(field));
-    // Cut as the message is: problems may quote what the caller sent.
-    return { field, problems: (own.length ? own : [message]).map((l) => (l.length > 500 ? `${l.slice(0, 500)}…` : l)) };
+    return { field, problems: own.length ? own : [message] };
   });
 }
 
