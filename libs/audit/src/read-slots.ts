@@ -5,7 +5,7 @@ export const READ_SLOT_RETRY_SECONDS = 5;
 
 /**
  * How many of one kind of long read (a verification, an export) this process runs at once. A caller
- * past the bound is refused at once (BusyError: 429 with Retry-After), not queued: a queued caller
+ * past the bound is refused at once (BusyError: 503 with Retry-After), not queued: a queued caller
  * would hold its connection open meanwhile, and a script in a loop would queue without end.
  */
 export class ReadSlots {

@@ -85,7 +85,7 @@ export interface AppConfig {
   /** Below this many positions a verification walks in one thread: starting the others costs more than it saves. */
   auditVerifyParallelMin: number;
   /**
-   * Verifications one API process runs at once; one more is refused (429 with Retry-After). A full
+   * Verifications one API process runs at once; one more is refused (503 with Retry-After). A full
    * walk of a long trail keeps auditVerifyThreads threads and their connections busy for seconds.
    */
   auditVerifyConcurrency: number;
@@ -94,7 +94,7 @@ export interface AppConfig {
   /** Where the case export spills its later parts while the first streams: files removed as soon as they are open, gone when the export ends. */
   exportSpillDir: string;
   /**
-   * Case exports one API process streams at once; one more is refused (429 with Retry-After). Each
+   * Case exports one API process streams at once; one more is refused (503 with Retry-After). Each
    * holds a connection of the pool it reads (the primary's, shared with intake, when there is no
    * replica) and up to exportParts - 1 more for as long as its reader takes.
    */
