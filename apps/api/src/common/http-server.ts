@@ -54,16 +54,13 @@ export function answerUnparsableRequests(server: http.Server): void {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
     if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) return void socket.destroy();
-    const [status, error, message] =
+    const [status, message] =
       err.code === 'HPE_HEADER_OVERFLOW'
-        ? [
-            431,
-            'Request Header Fields Too Large',
-            `the request line and headers are longer than the ${http.maxHeaderSize} bytes allowed: shorten the query or the headers`,
-          ]
+        ? [431, `the request line and headers are longer than the ${http.maxHeaderSize} bytes allowed: shorten the query or the headers`]
         : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? [408, 'Request Timeout', 'the request did not arrive in time']
-          : [400, 'Bad Request', `the request is not well-formed HTTP/1.1 (${err.code ?? 'parse error'})`];
+          ? [408, 'the request did not arrive in time']
+          : [400, `the request is not well-formed HTTP/1.1 (${err.code ?? 'parse error'})`];
+    const error = http.STATUS_CODES[status]!;
     const body = JSON.stringify({ statusCode: status, error, message });
     socket.end(
       `HTTP/1.1 ${status} ${error}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
