@@ -1,7 +1,10 @@
 import { createConnection } from 'node:net';
 import { Agent, get, IncomingMessage } from 'node:http';
 import { gzipSync } from 'node:zlib';
+import { INTERCEPTORS_METADATA } from '@nestjs/common/constants';
 import { maskEmail, maskPhone } from '@fr/domain';
+import { IntakeController } from '../apps/api/src/intake/intake.controller';
+import { UnitsController } from '../apps/api/src/units/units.controller';
 import { adminToken, ApiSchema, bearer, createOfficer, DEV_KEYS, errorOf, rawRequest, TestEngine, waitFor } from '@fr/testing';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
@@ -69,6 +72,15 @@ describe('hostile input', () => {
     expect(calendar.status).toBe(400);
     expect(errorOf(calendar).message).toBe("unknown query parameter(s) 'year': it takes unit");
     expect((await engine.http().get('/v1/calendars/2026').set(officer)).status).toBe(200);
+    // Still refused after the first request built the check's list (one app per process in production).
+    expect((await engine.http().get('/v1/units?inclde=inactive').set(officer)).status).toBe(400);
+  });
+
+  it('puts the query check on the handlers that take named query parameters only, so intake pays no interceptor chain', () => {
+    const interceptors = (handler: unknown) =>
+      ((Reflect.getMetadata(INTERCEPTORS_METADATA, handler as object) ?? []) as object[]).map((i) => i.constructor.name);
+    expect(interceptors(UnitsController.prototype.list)).toEqual(['KnownQueryInterceptor']);
+    expect(interceptors(IntakeController.prototype.submit)).toEqual([]);
   });
 
   const count = async () => (await engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases`))[0].n;

@@ -14,7 +14,7 @@ import { answerUnparsableRequests, PrototypedExpressAdapter } from './common/htt
 import { BODY_LIMITS, declaredTooLarge, requireKnownMediaType } from './common/media-type.middleware';
 import { assignRequestId } from './common/request-id.middleware';
 import { SafeInputPipe } from './common/safe-input.pipe';
-import { KnownQueryInterceptor } from './common/known-query.interceptor';
+import { checkKnownQueries } from './common/known-query.interceptor';
 import { refuseInvalidUtf8, refuseInvalidUtf8Query } from './common/utf8-body';
 import { refuseMalformedForm } from './open311/form-body';
 import { buildValidationPipe } from './common/validation';
@@ -71,7 +71,7 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   // The office's head-count imports (POST /v1/compliance/figures).
   app.useBodyParser('text', { type: 'text/csv', limit: BODY_LIMITS.csv, verify: refuseInvalidUtf8 });
   app.useGlobalPipes(new SafeInputPipe(), buildValidationPipe());
-  app.useGlobalInterceptors(new KnownQueryInterceptor());
+  checkKnownQueries(app);
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();
 
