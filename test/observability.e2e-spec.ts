@@ -203,9 +203,30 @@ describe('operating the engine', () => {
       { what: 'the log lines' },
     );
     const request = mine.find((l) => (l.req as { url?: string } | undefined)?.url === '/metrics');
-    expect(request).toMatchObject({ requestId, req: { id: requestId }, res: { statusCode: 401 } });
+    expect(request).toMatchObject({ requestId, req: { id: requestId, method: 'GET' }, res: { statusCode: 401 }, level: 40, msg: 'request completed' });
+    // One access line a request, with its id once (the id comes from the request's context, not a binding as well).
+    expect(mine.filter((l) => l.req !== undefined)).toHaveLength(1);
+    const raw = logged
+      .join('')
+      .split('\n')
+      .filter((l) => l.includes(`"url":"/metrics"`) && l.includes(requestId));
+    expect(raw).toHaveLength(1);
+    expect(raw[0].split('"requestId"')).toHaveLength(2);
     const fromJob = mine.find((l) => String(l.msg).includes(`delivery ${id} (webhook) failed for good`));
     expect(fromJob).toMatchObject({ requestId, jobId: `obs-deliver-${id}`, queue: 'notifications' });
+  });
+
+  it('writes no access line for a request whose level is off (200s are info; this engine logs from warn)', async () => {
+    const requestId = 'obs-request-0003';
+    expect((await engine.http().get('/health').set('X-Request-Id', requestId)).status).toBe(200);
+    const refused = 'obs-request-0004';
+    expect((await engine.http().get('/metrics').set('X-Request-Id', refused)).status).toBe(401);
+    await waitFor(
+      async () => logLines().filter((l) => l.requestId === refused),
+      (lines) => lines.length === 1,
+      { what: 'the refused request line' },
+    );
+    expect(logLines().filter((l) => l.requestId === requestId)).toEqual([]);
   });
 
   it('gives a request without a valid X-Request-Id a UUID of its own', async () => {

@@ -5,7 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
-import { AppConfig, AppConfigModule } from '@fr/config';
+import { accessLog, AppConfig, AppConfigModule, ROOT_LOGGER } from '@fr/config';
 import { httpMetricsMiddleware, Metrics } from '@fr/metrics';
 import { Clock, TimeSource } from '@fr/sla';
 import { ApiModule } from './api.module';
@@ -54,6 +54,7 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   });
   if (options.clock) app.get(Clock).follow(options.clock);
   app.use(assignRequestId);
+  app.use(accessLog(app.get(ROOT_LOGGER)));
   app.use(httpMetricsMiddleware(app.get(Metrics)));
   // Behind a load balancer the client's address (per-address login limits) comes from X-Forwarded-For.
   if (config.trustProxy !== null) app.set('trust proxy', config.trustProxy);

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { storage } from 'nestjs-pino/storage';
+import { requestIdMixin } from './logging';
 import { currentRequestId, isRequestId, requestIdFrom, withJobContext, withRequestId } from './request-context';
 
 describe('request ids', () => {
@@ -27,13 +28,17 @@ describe('request ids', () => {
   it("binds a job's request id into its work and every line it logs", () => {
     const lines: Record<string, unknown>[] = [];
     const sink = new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) });
-    const root = pino({ base: null }, sink);
+    // The engine's root logger (rootLogger) takes the id from the context on every line.
+    const root = pino({ base: null, mixin: requestIdMixin }, sink);
     const job = { id: 'route-case.1', queueName: 'routing', data: { caseId: '1', requestId: 'request-0002' } };
     withJobContext(job, root, () => {
       expect(currentRequestId()).toBe('request-0002');
       storage.getStore()!.logger.info('routed');
     });
     expect(lines).toEqual([expect.objectContaining({ requestId: 'request-0002', jobId: 'route-case.1', queue: 'routing', msg: 'routed' })]);
+    // Outside the job, nothing is written on its behalf.
+    root.info('idle');
+    expect(lines[1]).not.toHaveProperty('requestId');
     // A job from a sweep (no request behind it), or one whose payload carries something else, runs on behalf of none.
     withJobContext({ ...job, data: { caseId: '1', requestId: 'not valid!' } }, root, () => expect(currentRequestId()).toBeUndefined());
   });

@@ -49,6 +49,7 @@ export function withRequestId<T>(requestId: string | undefined, fn: () => T): T 
 export function withJobContext<T>(job: { id?: string; queueName: string; data: unknown }, root: Logger, fn: () => T): T {
   const carried = (job.data as { requestId?: unknown } | null)?.requestId;
   const requestId = isRequestId(carried) ? carried : undefined;
-  const logger = root.child({ requestId, jobId: job.id, queue: job.queueName });
+  // The request id is not bound here: the root logger's mixin reads it from the context set below.
+  const logger = root.child({ jobId: job.id, queue: job.queueName });
   return withRequestId(requestId, () => loggerStorage.run(new Store(logger), fn));
 }
