@@ -45,7 +45,7 @@ export function serverOptionsFor(app: Express): http.ServerOptions {
 }
 
 /**
- * Node answers a request it cannot parse (headers past its 16 KB, chunk extensions past 16 KB, a malformed
+ * Node answers a request it cannot parse (headers past its 16 KB, a chunk's extensions past 16 KB, a malformed
  * request line, a request that did not arrive in time) with a bare status line and no body; clients and proxies that read
  * every error as the API's JSON got nothing to read. Answered here in the API's shape instead, on the
  * same terms as Node: only while nothing of a response has been written on the connection.
@@ -58,14 +58,17 @@ export function answerUnparsableRequests(server: http.Server): void {
       err.code === 'HPE_HEADER_OVERFLOW'
         ? [431, `the request line and headers are longer than the ${http.maxHeaderSize} bytes allowed: shorten the query or the headers`]
         : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
-          ? [413, 'the chunk extensions of the body are longer than the 16 KB allowed: send the body without them']
+          ? [413, "a chunk's extensions are longer than the 16 KB allowed: send the body without chunk extensions"]
           : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
             ? [408, 'the request did not arrive in time']
             : [400, `the request is not well-formed HTTP/1.1 (${err.code ?? 'parse error'})`];
     const error = http.STATUS_CODES[status]!;
     const body = JSON.stringify({ statusCode: status, error, message });
+    // Closed once the answer is written, as Node does: ended only, a client that kept its side open held
+    // the socket (and a request already in Express) until the request timeout.
     socket.end(
       `HTTP/1.1 ${status} ${error}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      () => socket.destroy(),
     );
   });
 }
