@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import request from 'supertest';
+import { ListUnits } from '@fr/directory';
 import { JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { SlaReconciler, SlaReconcileResult } from '@fr/sla';
 import { adminToken, createOfficer, DEV_KEYS, ManualClock, TestEngine, waitFor } from '@fr/testing';
@@ -227,6 +228,33 @@ describe('operating the engine', () => {
       { what: 'the refused request line' },
     );
     expect(logLines().filter((l) => l.requestId === requestId)).toEqual([]);
+  });
+
+  it("logs a 500's error, with its stack, and its access line under the request's id", async () => {
+    const units = engine.api.get(ListUnits);
+    const kept = units.execute.bind(units);
+    units.execute = () => Promise.reject(new Error('units unreadable (test)'));
+    const restore = () => (units.execute = kept);
+    try {
+      const res = await request(engine.api.getHttpServer() as Server)
+        .get('/v1/units')
+        .set('Authorization', `Bearer ${handler}`)
+        .set('X-Request-Id', 'obs-failed-0001');
+      expect(res.status).toBe(500);
+    } finally {
+      restore();
+    }
+    const loud = await waitFor(
+      async () => logLines().filter((l) => l.requestId === 'obs-failed-0001'),
+      (lines) => lines.length >= 2,
+      { what: 'the lines of the 500' },
+    );
+    const error = loud.find((l) => l.context === 'HttpError');
+    expect(error?.level).toBe(50);
+    expect(String(error?.msg)).toContain('units unreadable (test)');
+    expect(loud.find((l) => l.req !== undefined)).toMatchObject({ level: 50, msg: 'request errored', res: { statusCode: 500 } });
+    // The stack, for whoever reads the log; the answer itself says only that something failed.
+    expect(String(error?.msg)).toMatch(/\n\s+at /);
   });
 
   it('gives a request without a valid X-Request-Id a UUID of its own', async () => {

@@ -4,8 +4,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { NestFactory } from '@nestjs/core';
 import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
-import { accessLog, AppConfig, AppConfigModule, ROOT_LOGGER } from '@fr/config';
+import { accessLog, AppConfig, AppConfigModule, nestLogger, ROOT_LOGGER } from '@fr/config';
 import { httpMetricsMiddleware, Metrics } from '@fr/metrics';
 import { Clock, TimeSource } from '@fr/sla';
 import { ApiModule } from './api.module';
@@ -43,7 +42,7 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   class ApiRootModule {}
 
   const app = await NestFactory.create<NestExpressApplication>(ApiRootModule, new PrototypedExpressAdapter(), { bufferLogs: true, abortOnError: false });
-  app.useLogger(app.get(Logger));
+  app.useLogger(nestLogger(app.get(ROOT_LOGGER)));
   const server = app.getHttpServer() as Server;
   keepIdleConnections(server);
   answerUnparsableRequests(server);

@@ -1,7 +1,6 @@
 import { INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Logger } from 'nestjs-pino';
-import { AppConfig, AppConfigModule } from '@fr/config';
+import { AppConfig, AppConfigModule, nestLogger, ROOT_LOGGER } from '@fr/config';
 import { Clock, TimeSource } from '@fr/sla';
 import { WorkerModule } from './worker.module';
 
@@ -11,7 +10,7 @@ export async function createWorkerApp(config: AppConfig, options: { clock?: Time
   class WorkerRootModule {}
 
   const app = await NestFactory.createApplicationContext(WorkerRootModule, { bufferLogs: true, abortOnError: false });
-  app.useLogger(app.get(Logger));
+  app.useLogger(nestLogger(app.get(ROOT_LOGGER)));
   if (options.clock) app.get(Clock).follow(options.clock);
   // On SIGTERM, Nest closes the BullMQ workers, which let in-flight jobs finish first.
   app.enableShutdownHooks();

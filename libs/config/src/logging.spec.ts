@@ -9,6 +9,9 @@ describe(loggableUrl.name, () => {
     expect(loggableUrl('/v1/hotline/cases?phone[]=0987654321&phone%5B0%5D=0987654321')).toBe('/v1/hotline/cases?phone[]=[redacted]&phone%5B0%5D=[redacted]');
     expect(loggableUrl('/v1/cases?status=triage&limit=20')).toBe('/v1/cases?status=triage&limit=20');
     expect(loggableUrl('/health')).toBe('/health');
+    // A credential in the query (an Open311 client's api_key) is not logged either.
+    expect(loggableUrl('/open311/v2/requests.json?api_key=dev-ihanoi-key&status=open')).toBe('/open311/v2/requests.json?api_key=[redacted]&status=open');
+    expect(loggableUrl('/x?apiKey=a&token=b&access_token=c')).toBe('/x?apiKey=[redacted]&token=[redacted]&access_token=[redacted]');
   });
 
   it('censors a phone number or e-mail address typed into the path, and keeps ids, tracking codes and dates', () => {

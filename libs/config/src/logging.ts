@@ -1,15 +1,19 @@
-import { DynamicModule, Module } from '@nestjs/common';
-import { LoggerModule, Params } from 'nestjs-pino';
+import { DynamicModule, Global, LoggerService, Module } from '@nestjs/common';
+import { Logger, PinoLogger } from 'nestjs-pino';
+import { storage as loggerStorage } from 'nestjs-pino/storage';
 import pino from 'pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { APP_CONFIG, AppConfig, AppConfigModule } from './config.module';
 import { currentRequestId, withRequestId } from './request-context';
 
-/** Query parameters that carry a citizen's contact (the hotline's and the records of reads' lookups). */
-const PERSONAL_QUERY_KEYS = /^(phone|email|e-?mail|name|citizen.*)$/i;
+/**
+ * Query parameters that carry a citizen's contact (the hotline's and the records of reads' lookups), or a
+ * credential (Open311 clients may send their channel's `api_key` in the query of a GET).
+ */
+const CENSORED_QUERY_KEYS = /^(phone|email|e-?mail|name|citizen.*|api_?key|key|token|access_?token)$/i;
 
 /**
- * The request's URL as it may be logged: the values of personal query parameters censored
+ * The request's URL as it may be logged: the values of personal and credential query parameters censored
  * (`GET /v1/hotline/cases?phone=...` put the caller's number in every access line).
  */
 export function loggableUrl(url: string): string {
@@ -28,7 +32,7 @@ export function loggableUrl(url: string): string {
         key = rawKey;
       }
       // phone[]=..., phone[0]=... name the same parameter.
-      return PERSONAL_QUERY_KEYS.test(key.replace(/\[.*$/, '')) ? `${rawKey}=[redacted]` : pair;
+      return CENSORED_QUERY_KEYS.test(key.replace(/\[.*$/, '')) ? `${rawKey}=[redacted]` : pair;
     });
   return `${loggablePath(url.slice(0, q))}?${params.join('&')}`;
 }
@@ -82,6 +86,8 @@ export function requestIdMixin(): { requestId?: string } {
   return requestId === undefined ? {} : { requestId };
 }
 
+// Global, as every processor's host takes it (ConfiguredWorkerHost).
+@Global()
 @Module({
   imports: [AppConfigModule],
   providers: [{ provide: ROOT_LOGGER, inject: [APP_CONFIG], useFactory: rootLogger }],
@@ -90,30 +96,36 @@ export function requestIdMixin(): { requestId?: string } {
 class RootLoggerModule {}
 
 /**
- * Nest's logger over the root logger. pino-http's per-request loggers are not used (`forRoutes: []`):
- * they cost the API about a tenth of its CPU per request (two child loggers a request, each
- * serialising its bindings, and a second AsyncLocalStorage), at any log level, even when nothing was
- * logged (measured 2026-12-05: 0.86-0.90 of the CPU with, 5,000-request runs of intake interleaved
- * between two engines alike but for it); the access line is accessLog's and the request id comes
- * from the request's context.
+ * The app's root logger (ROOT_LOGGER). Nothing logs per request but accessLog: pino-http's
+ * per-request loggers (nestjs-pino's LoggerModule) cost the API about a tenth of its CPU per request
+ * (two child loggers a request, each serialising its bindings, and a second AsyncLocalStorage), at
+ * any log level, even when nothing was logged (measured 2026-12-05: 0.90 of the CPU without them,
+ * 5,000-request runs of intake interleaved between two engines alike but for it).
  */
 export function loggingModule(): DynamicModule {
-  return {
-    module: LoggingModule,
-    imports: [
-      RootLoggerModule,
-      LoggerModule.forRootAsync({
-        imports: [RootLoggerModule],
-        inject: [ROOT_LOGGER],
-        useFactory: (logger: pino.Logger) => ({ pinoHttp: { logger }, forRoutes: [] as unknown as Params['forRoutes'] }),
-      }),
-    ],
-    exports: [RootLoggerModule],
-  };
+  return { module: RootLoggerModule };
 }
 
-@Module({})
-class LoggingModule {}
+/**
+ * Nest's logger for an app (`app.useLogger`): nestjs-pino's adapter (context, errors and their stacks
+ * as it writes them) over this app's root logger, or over the job's logger inside a job
+ * (withJobContext). Not nestjs-pino's own fallback logger, which is the first app's in a process.
+ * Nest's `new Logger(context)` instances still write through the logger of the last app that called
+ * `useLogger` in the process: one app per process in production; tests that start engines at different
+ * levels in one process see the last one's level on those lines.
+ */
+export function nestLogger(root: pino.Logger): LoggerService {
+  const current = () => loggerStorage.getStore()?.logger ?? root;
+  const target = {
+    trace: (...args: unknown[]) => (current().trace as (...a: unknown[]) => void)(...args),
+    debug: (...args: unknown[]) => (current().debug as (...a: unknown[]) => void)(...args),
+    info: (...args: unknown[]) => (current().info as (...a: unknown[]) => void)(...args),
+    warn: (...args: unknown[]) => (current().warn as (...a: unknown[]) => void)(...args),
+    error: (...args: unknown[]) => (current().error as (...a: unknown[]) => void)(...args),
+    fatal: (...args: unknown[]) => (current().fatal as (...a: unknown[]) => void)(...args),
+  };
+  return new Logger(target as unknown as PinoLogger, {});
+}
 
 /**
  * One line a request when it ends, at info (warn for a 4xx, error for a 5xx; nothing when that level

@@ -1,8 +1,8 @@
 import { Inject, OnApplicationBootstrap } from '@nestjs/common';
 import { WorkerHost } from '@nestjs/bullmq';
 import { Job } from 'bullmq';
-import { PinoLogger } from 'nestjs-pino';
-import { APP_CONFIG, AppConfig, withJobContext } from '@fr/config';
+import type { Logger as PinoRoot } from 'pino';
+import { APP_CONFIG, AppConfig, ROOT_LOGGER, withJobContext } from '@fr/config';
 import { Metrics } from '@fr/metrics';
 
 /**
@@ -13,13 +13,13 @@ import { Metrics } from '@fr/metrics';
 export abstract class ConfiguredWorkerHost extends WorkerHost implements OnApplicationBootstrap {
   @Inject(APP_CONFIG) protected readonly appConfig!: AppConfig;
   @Inject(Metrics) protected readonly metrics!: Metrics;
-  @Inject(PinoLogger) private readonly pino!: PinoLogger;
+  @Inject(ROOT_LOGGER) private readonly root!: PinoRoot;
 
   constructor() {
     super();
     // The explorer binds `process` once the module is initialised: it gets this wrapper.
     const process = this.process.bind(this);
-    this.process = (job: Job, token?: string) => withJobContext(job, this.pino.logger, () => process(job, token));
+    this.process = (job: Job, token?: string) => withJobContext(job, this.root, () => process(job, token));
   }
 
   onApplicationBootstrap(): void {
