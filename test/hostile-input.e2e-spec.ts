@@ -76,6 +76,29 @@ describe('hostile input', () => {
     expect((await engine.http().get('/v1/units?inclde=inactive').set(officer)).status).toBe(400);
   });
 
+  it('refuses a field an action does not take, naming it and the ones it takes, instead of dropping it; null is no field', async () => {
+    const sent = await engine.http().post('/v1/feedback').set(KEY).send(valid());
+    const id = (sent.body as ApiSchema<'FeedbackAcceptedDto'>).id;
+    const routed = await waitFor(
+      async () => (await engine.query<{ status: string; version: number }>(`SELECT status, version FROM cases WHERE id = $1`, [id]))[0],
+      (c) => c.status === 'assigned',
+      { what: 'the case to be routed' },
+    );
+    const handler = bearer(tokens['hi.bk.handler']);
+    const acknowledge = (body: Record<string, unknown>) =>
+      engine
+        .http()
+        .post(`/v1/cases/${id}/acknowledge`)
+        .set(handler)
+        .send({ expectedVersion: routed.version, ...body });
+    const extra = await acknowledge({ reason: 'đã tiếp nhận', answer: 'x' });
+    expect(extra.status).toBe(400);
+    expect(errorOf(extra).message).toBe("'reason', 'answer' are not a field of the action 'acknowledge': it takes expectedVersion, severity");
+    expect(errorOf(extra).errors?.map((e) => e.field)).toEqual(['reason', 'answer']);
+    expect((await engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [id]))[0].status).toBe('assigned');
+    expect((await acknowledge({ reason: null, severity: 'urgent' })).status).toBe(200);
+  });
+
   it('puts the query check on the handlers that take named query parameters only, so intake pays no interceptor chain', () => {
     const interceptors = (handler: unknown) =>
       ((Reflect.getMetadata(INTERCEPTORS_METADATA, handler as object) ?? []) as object[]).map((i) => i.constructor.name);

@@ -8,7 +8,7 @@ import { CaseActionDto, ListCasesQueryDto, ListCasesStatusQuery } from './case.d
 import { CaseDetailDto, CasePageDto, MovedOutOfScopeDto } from './case-view.dto';
 
 /** The actions officers call by path; citizens' and the system's own actions are not reachable here. */
-const OFFICER_ACTIONS: CaseAction[] = [
+const OFFICER_ACTIONS = [
   'acknowledge',
   'request-info',
   'transfer',
@@ -22,7 +22,28 @@ const OFFICER_ACTIONS: CaseAction[] = [
   'redirect-other-track',
   'merge',
   'unlink',
-];
+] as const satisfies readonly CaseAction[];
+
+/**
+ * The body fields each action takes besides expectedVersion. Another field sent with an action is
+ * refused: before, `{ "answer": ... }` sent to transfer, or a reason to acknowledge, was dropped without
+ * a word and the caller believed it recorded.
+ */
+const ACTION_FIELDS: Record<(typeof OFFICER_ACTIONS)[number], readonly (keyof CaseActionDto)[]> = {
+  acknowledge: ['severity'],
+  'request-info': ['message'],
+  transfer: ['unitCode', 'reason'],
+  return: ['reason'],
+  assign: ['unitCode', 'reason'],
+  resolve: ['answer', 'attachments'],
+  extend: ['until', 'reason'],
+  reopen: ['reason'],
+  close: ['reason'],
+  note: ['text'],
+  'redirect-other-track': ['reason', 'whereToGo'],
+  merge: ['duplicateIds'],
+  unlink: [],
+};
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => new NotFoundError('case') });
 const caseId = ApiParam({ name: 'id', format: 'uuid', description: 'a case id; anything else is not found' });
@@ -94,8 +115,18 @@ export class CasesController {
     @Param('action') action: string,
     @Body() body: CaseActionDto,
   ): Promise<CaseDetailDto | MovedOutOfScopeDto> {
-    if (!(OFFICER_ACTIONS as string[]).includes(action)) {
+    if (!(OFFICER_ACTIONS as readonly string[]).includes(action)) {
       throw new NotFoundError('action', action);
+    }
+    const takes: readonly string[] = ['expectedVersion', ...ACTION_FIELDS[action as (typeof OFFICER_ACTIONS)[number]]];
+    const others = Object.entries(body)
+      .filter(([k, v]) => v !== undefined && v !== null && !takes.includes(k))
+      .map(([k]) => k);
+    if (others.length > 0) {
+      throw new ValidationError(
+        `${others.map((k) => `'${k}'`).join(', ')} ${others.length > 1 ? 'are' : 'is'} not a field of the action '${action}': it takes ${takes.join(', ')}`,
+        others,
+      );
     }
     if (action !== 'note' && body.expectedVersion == null) {
       throw new ValidationError('expectedVersion is required: send the version of the case you last read', ['expectedVersion']);
