@@ -2,6 +2,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import type { CaseState, OfficerRole } from '@fr/domain';
 import { SlaService } from '@fr/sla';
 import { adminToken, ApiSchema, bearer, createOfficer, DEV_KEYS, errorOf, TestEngine, waitFor } from '@fr/testing';
+import { ACTION_FIELDS } from '../apps/api/src/cases/cases.controller';
 
 /**
  * Who may do what on the officer case endpoints (API.md "Officers"; roles per action from
@@ -441,6 +442,9 @@ describe('authorization of the officer case endpoints', () => {
       until: new Date(Date.now() + 30 * 86400000).toISOString(),
       text: 'Ghi chú',
     };
+    /** Every field the action takes, so that no action fails validation first. */
+    const fieldsOf = (action: Action) =>
+      Object.fromEntries(Object.entries(EVERY_FIELD).filter(([k]) => k === 'expectedVersion' || (ACTION_FIELDS[action] as readonly string[]).includes(k)));
 
     const BAD_IDS = ['not-a-uuid', '12345', `${randomUUID()}0`, encodeURIComponent("' OR '1'='1"), '00000000-0000-0000-0000-00000000000g'];
 
@@ -449,7 +453,7 @@ describe('authorization of the officer case endpoints', () => {
         const read = await engine.http().get(`/v1/cases/${bad}`).set(bearer(tokens[who]));
         expect(read.status).toBe(404);
         for (const action of ACTIONS) {
-          const res = await post(who, bad, action, EVERY_FIELD);
+          const res = await post(who, bad, action, fieldsOf(action));
           expect({ action, status: res.status }).toEqual({ action, status: 404 });
         }
       }
@@ -459,7 +463,7 @@ describe('authorization of the officer case endpoints', () => {
       const missing = randomUUID();
       for (const who of ['SUPERVISOR', 'BK.HANDLER', 'BK.LEADER'] as Who[]) {
         expectNotFound(await get(who, missing), missing);
-        for (const action of ACTIONS) expectNotFound(await post(who, missing, action, EVERY_FIELD), missing);
+        for (const action of ACTIONS) expectNotFound(await post(who, missing, action, fieldsOf(action)), missing);
       }
     });
   });

@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import fc from 'fast-check';
 import type { Response } from 'supertest';
 import { adminToken, ApiSchema, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import { ACTION_FIELDS as FIELDS_OF_ACTION } from '../apps/api/src/cases/cases.controller';
 
 /**
  * Property-based fuzzing of intake and the officer endpoints (issue 10, point 5): hostile bodies, path
@@ -970,7 +971,10 @@ describe('fuzzing intake and the officer endpoints', () => {
       const allowed = ALLOWED_NOW[current.status];
       const action = typeof input.action === 'string' ? input.action : allowed[input.action.allowed % allowed.length];
       const expectedVersion = input.version === 'current' ? current.version : input.version === 'stale' ? current.version - 1 : undefined;
-      const body = applyMutations({ expectedVersion, ...input.valid }, input.mutations);
+      // A valid body carries the action's own fields only (another is refused); the mutations add others.
+      const own = Object.hasOwn(FIELDS_OF_ACTION, action) ? (FIELDS_OF_ACTION as Record<string, readonly string[]>)[action] : undefined;
+      const valid = own ? Object.fromEntries(Object.entries(input.valid).filter(([k]) => own.includes(k))) : input.valid;
+      const body = applyMutations({ expectedVersion, ...valid }, input.mutations);
       const before = await snapshot();
       const path = `/v1/cases/${segment}/${action}`;
       const res = await engine.http().post(path).set(bearer(tokens[input.actor])).set('Content-Type', 'application/json').send(toJson(body));

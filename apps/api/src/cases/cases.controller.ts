@@ -29,7 +29,7 @@ const OFFICER_ACTIONS = [
  * refused: before, `{ "answer": ... }` sent to transfer, or a reason to acknowledge, was dropped without
  * a word and the caller believed it recorded.
  */
-const ACTION_FIELDS: Record<(typeof OFFICER_ACTIONS)[number], readonly (keyof CaseActionDto)[]> = {
+export const ACTION_FIELDS: Record<(typeof OFFICER_ACTIONS)[number], readonly (keyof CaseActionDto)[]> = {
   acknowledge: ['severity'],
   'request-info': ['message'],
   transfer: ['unitCode', 'reason'],
