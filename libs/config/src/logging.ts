@@ -116,14 +116,12 @@ export function loggingModule(): DynamicModule {
  */
 export function nestLogger(root: pino.Logger): LoggerService {
   const current = () => loggerStorage.getStore()?.logger ?? root;
-  const target = {
-    trace: (...args: unknown[]) => (current().trace as (...a: unknown[]) => void)(...args),
-    debug: (...args: unknown[]) => (current().debug as (...a: unknown[]) => void)(...args),
-    info: (...args: unknown[]) => (current().info as (...a: unknown[]) => void)(...args),
-    warn: (...args: unknown[]) => (current().warn as (...a: unknown[]) => void)(...args),
-    error: (...args: unknown[]) => (current().error as (...a: unknown[]) => void)(...args),
-    fatal: (...args: unknown[]) => (current().fatal as (...a: unknown[]) => void)(...args),
-  };
+  const target = Object.fromEntries(
+    (['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const).map((level) => [
+      level,
+      (...args: unknown[]) => (current()[level] as (...a: unknown[]) => void)(...args),
+    ]),
+  );
   return new Logger(target as unknown as PinoLogger, {});
 }
 

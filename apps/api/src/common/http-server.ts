@@ -45,10 +45,11 @@ export function serverOptionsFor(app: Express): http.ServerOptions {
 }
 
 /**
- * Node answers a request it cannot parse (headers past its 16 KB, a chunk's extensions past 16 KB, a malformed
- * request line, a request that did not arrive in time) with a bare status line and no body; clients and proxies that read
- * every error as the API's JSON got nothing to read. Answered here in the API's shape instead, on the
- * same terms as Node: only while nothing of a response has been written on the connection.
+ * Node answers a request it cannot parse (headers past its 16 KB, a chunk's extensions past 16 KB, a
+ * malformed request line, a request that did not arrive in time) with a bare status line and no body;
+ * clients and proxies that read every error as the API's JSON got nothing to read. Answered here in the
+ * API's shape instead, on the same terms as Node: only while nothing of a response has been written on
+ * the connection.
  */
 export function answerUnparsableRequests(server: http.Server): void {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {

@@ -1,4 +1,4 @@
-import { CallHandler, ExecutionContext, INestApplication, Injectable, NestInterceptor } from '@nestjs/common';
+import { CallHandler, ExecutionContext, INestApplication, NestInterceptor } from '@nestjs/common';
 import { INTERCEPTORS_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { ModulesContainer } from '@nestjs/core';
@@ -12,29 +12,17 @@ import { Observable } from 'rxjs';
  * DTO's fields by the validation pipe. Before, `GET /v1/units?inclde=inactive` answered 200 with the
  * active units only: the misspelt parameter was dropped without a word.
  */
-@Injectable()
 export class KnownQueryInterceptor implements NestInterceptor {
-  private readonly allowedByHandler = new WeakMap<object, ReadonlySet<string> | null>();
+  /** `allowed`: the names of the handler's `@Query('name')` parameters, read once at start. */
+  constructor(private readonly allowed: ReadonlySet<string>) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() !== 'http') return next.handle();
-    const allowed = this.allowed(context);
-    if (allowed) {
-      const unknown = Object.keys(context.switchToHttp().getRequest<Request>().query ?? {}).filter((k) => !allowed.has(k));
-      if (unknown.length > 0) {
-        const takes = allowed.size > 0 ? `it takes ${[...allowed].sort().join(', ')}` : 'it takes none';
-        throw new ValidationError(`unknown query parameter(s) ${unknown.map((k) => `'${k}'`).join(', ')}: ${takes}`, unknown);
-      }
+    const unknown = Object.keys(context.switchToHttp().getRequest<Request>().query ?? {}).filter((k) => !this.allowed.has(k));
+    if (unknown.length > 0) {
+      const takes = this.allowed.size > 0 ? `it takes ${[...this.allowed].sort().join(', ')}` : 'it takes none';
+      throw new ValidationError(`unknown query parameter(s) ${unknown.map((k) => `'${k}'`).join(', ')}: ${takes}`, unknown);
     }
     return next.handle();
-  }
-
-  private allowed(context: ExecutionContext): ReadonlySet<string> | null {
-    const handler = context.getHandler();
-    if (this.allowedByHandler.has(handler)) return this.allowedByHandler.get(handler)!;
-    const names = namedQueries(context.getClass(), handler.name);
-    this.allowedByHandler.set(handler, names);
-    return names;
   }
 }
 
@@ -56,18 +44,19 @@ function namedQueries(controller: object, method: string): ReadonlySet<string> |
  * among them) where the check has nothing to do.
  */
 export function checkKnownQueries(app: INestApplication): void {
-  const interceptor = new KnownQueryInterceptor();
   for (const module of app.get(ModulesContainer).values()) {
     for (const { metatype } of module.controllers.values()) {
       if (typeof metatype !== 'function') continue;
       for (let proto = metatype.prototype as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
         for (const method of Object.getOwnPropertyNames(proto)) {
           const handler = Object.getOwnPropertyDescriptor(proto, method)?.value as unknown;
-          if (method === 'constructor' || typeof handler !== 'function' || !namedQueries(metatype, method)) continue;
+          if (method === 'constructor' || typeof handler !== 'function') continue;
+          const allowed = namedQueries(metatype, method);
+          if (!allowed) continue;
           const own = (Reflect.getMetadata(INTERCEPTORS_METADATA, handler) ?? []) as unknown[];
           // Apps built one after another in one process (the tests) share the controllers' classes.
           if (own.some((i) => i instanceof KnownQueryInterceptor)) continue;
-          Reflect.defineMetadata(INTERCEPTORS_METADATA, [interceptor, ...own], handler);
+          Reflect.defineMetadata(INTERCEPTORS_METADATA, [new KnownQueryInterceptor(allowed), ...own], handler);
         }
       }
     }
