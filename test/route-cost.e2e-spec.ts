@@ -74,4 +74,36 @@ describe('statements per case', () => {
     show('fan-out 19 events (no webhooks)', fanMany.statements);
     expect(fanMany.statements).toHaveLength(3);
   });
+
+  it('routing likely duplicates: a search and a link a case, then one statement for their events and one for their notices', async () => {
+    const report = (address: string) =>
+      submit.execute({
+        channel: 'ihanoi',
+        externalId: `cost-${++n}`,
+        category: 'sidewalk_encroachment',
+        description: 'Xe máy đỗ tràn lan trên vỉa hè, người đi bộ phải đi xuống lòng đường.',
+        location: { wardCode: 'BACH_KHOA', address },
+      });
+    const addresses = [1, 2, 3].map((i) => `Số ${100 + n + i} phố Tạ Quang Bửu`);
+    const originals: string[] = [];
+    for (const a of addresses) originals.push((await report(a)).id);
+    await sut.executeMany(originals);
+    const copies: string[] = [];
+    for (const a of addresses) copies.push((await report(a)).id);
+
+    const batch = await recordStatements(() => sut.executeMany(copies));
+    show('route 3 likely duplicates', batch.statements);
+    // 7 for the batch's routing, 3 searches, 3 links (each with its relink), the link events, the notices.
+    expect(batch.statements).toHaveLength(7 + 3 + 3 + 1 + 1);
+    const linked = await engine.query<{ id: string; duplicate_of: string }>(`SELECT id, duplicate_of FROM cases WHERE id = ANY($1) ORDER BY received_at`, [
+      copies,
+    ]);
+    expect(linked.map((c) => c.duplicate_of)).toEqual(originals);
+    const told = await engine.query<{ case_id: string; officer_id: string; handler_id: string }>(
+      `SELECT n.case_id, n.officer_id, c.handler_id FROM notifications n JOIN cases c ON c.id = n.case_id WHERE n.kind = 'duplicate' AND n.case_id = ANY($1)`,
+      [originals],
+    );
+    expect(told.map((t) => t.case_id).sort()).toEqual([...originals].sort());
+    expect(told.every((t) => t.officer_id === t.handler_id)).toBe(true);
+  });
 });

@@ -52,6 +52,27 @@ export async function writeNotifications(db: Sql, subject: NotificationSubject, 
   return written.map((r) => r.id);
 }
 
+/** An original's handler told of a case linked to it (subject `duplicate`). */
+export interface DuplicateNotificationInput extends NotificationInput {
+  /** The original. */
+  caseId: string;
+}
+
+/**
+ * The notices of a routing pass's links, for any number of originals, in one statement: once per
+ * officer, original and title, as writeNotifications with the subject `duplicate`.
+ */
+export async function writeDuplicateNotifications(db: Sql, rows: readonly DuplicateNotificationInput[]): Promise<void> {
+  if (rows.length === 0) return;
+  await execute(
+    db,
+    `INSERT INTO notifications (officer_id, case_id, kind, title, body)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[])
+     ON CONFLICT ${CONFLICT.duplicate} DO NOTHING`,
+    [rows.map((n) => n.officerId), rows.map((n) => n.caseId), rows.map((n) => n.kind), rows.map((n) => n.title), rows.map((n) => n.body)],
+  );
+}
+
 /** One officer told of one escalation of one case: the breach path writes a batch of them at once. */
 export interface EscalationNotificationInput extends NotificationInput {
   caseId: string;

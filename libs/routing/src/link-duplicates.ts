@@ -1,6 +1,13 @@
 import { EntityManager } from 'typeorm';
 import { CaseState, transition } from '@fr/domain';
-import { findDuplicateCandidates, linkCaseToOriginal, relinkDuplicatesOf, selectRow, writeAuditEvents, writeNotifications } from '@fr/persistence';
+import {
+  DuplicateNotificationInput,
+  findDuplicateCandidates,
+  linkCaseToOriginal,
+  selectRow,
+  writeAuditEvents,
+  writeDuplicateNotifications,
+} from '@fr/persistence';
 
 export const DUPLICATE_LINKER_ACTOR = 'system:duplicates';
 
@@ -74,11 +81,11 @@ export async function linkDuplicates(m: EntityManager, cases: readonly LinkableC
         : undefined;
       group = root ?? { ...group, handler_id: fresh?.handler_id ?? null };
     }
-    await linkCaseToOriginal(m, c.id, group.id);
-    links.push({ c, original: group, distanceM: original.distance_m === null ? null : Math.round(original.distance_m) });
     // Reports linked to this case while it waited unrouted (it was the oldest open case then) join
     // its original too: a group has one original, which carries and closes it (actions/duplicates.ts).
-    for (const child of await relinkDuplicatesOf(m, [c.id], group.id)) {
+    const children = await linkCaseToOriginal(m, c.id, group.id);
+    links.push({ c, original: group, distanceM: original.distance_m === null ? null : Math.round(original.distance_m) });
+    for (const child of children) {
       relinked.push({ id: child.id, trackingCode: child.tracking_code, status: child.status as CaseState, from: c.id, group });
     }
   }
@@ -104,30 +111,30 @@ export async function linkDuplicates(m: EntityManager, cases: readonly LinkableC
     })),
   ]);
   // The original's handler decides (merge or unlink); an original still in triage has none yet and
-  // shows its linked cases to the office that assigns it.
+  // shows its linked cases to the office that assigns it. Reports that joined the group through a
+  // case linked here: the group's handler is told of them too. All in one statement.
+  const notices: DuplicateNotificationInput[] = [];
   for (const l of links) {
     if (l.original.handler_id === null) continue;
     const where = l.distanceM === null ? 'cùng địa chỉ' : `cách ${l.distanceM} m`;
-    await writeNotifications(m, { kind: 'duplicate', caseId: l.original.id }, [
-      {
-        officerId: l.original.handler_id,
-        kind: 'duplicate',
-        title: `Phản ánh trùng: ${l.c.tracking_code} có thể trùng ${l.original.tracking_code}`,
-        body: `Phản ánh ${l.c.tracking_code} cùng lĩnh vực, ${where}, đã được liên kết với ${l.original.tracking_code}: hợp nhất (merge) hoặc bỏ liên kết (unlink).`,
-      },
-    ]);
+    notices.push({
+      caseId: l.original.id,
+      officerId: l.original.handler_id,
+      kind: 'duplicate',
+      title: `Phản ánh trùng: ${l.c.tracking_code} có thể trùng ${l.original.tracking_code}`,
+      body: `Phản ánh ${l.c.tracking_code} cùng lĩnh vực, ${where}, đã được liên kết với ${l.original.tracking_code}: hợp nhất (merge) hoặc bỏ liên kết (unlink).`,
+    });
   }
-  // Reports that joined the group through this case: its handler is told of them too.
   for (const r of relinked) {
     if (r.group.handler_id === null) continue;
-    await writeNotifications(m, { kind: 'duplicate', caseId: r.group.id }, [
-      {
-        officerId: r.group.handler_id,
-        kind: 'duplicate',
-        title: `Phản ánh trùng: ${r.trackingCode} có thể trùng ${r.group.tracking_code}`,
-        body: `Phản ánh ${r.trackingCode} đã được liên kết với ${r.group.tracking_code} (cùng nhóm với một phản ánh trùng khác): hợp nhất (merge) hoặc bỏ liên kết (unlink).`,
-      },
-    ]);
+    notices.push({
+      caseId: r.group.id,
+      officerId: r.group.handler_id,
+      kind: 'duplicate',
+      title: `Phản ánh trùng: ${r.trackingCode} có thể trùng ${r.group.tracking_code}`,
+      body: `Phản ánh ${r.trackingCode} đã được liên kết với ${r.group.tracking_code} (cùng nhóm với một phản ánh trùng khác): hợp nhất (merge) hoặc bỏ liên kết (unlink).`,
+    });
   }
+  await writeDuplicateNotifications(m, notices);
   return links.length;
 }
