@@ -155,6 +155,26 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     expect(errorOf(json).message).toMatch(/send the figures as text\/csv/);
   });
 
+  it('imports a CSV as a spreadsheet under Vietnamese settings saves it: every value quoted, separated by ;', async () => {
+    clock.set(vn('2026-07-27T09:00:00'));
+    const post = (csv: string) => engine.http().post('/v1/compliance/figures').set(as('vp.giamsat')).set('Content-Type', 'text/csv').send(csv);
+    const excel = '\uFEFF"unit_code";"kind";"total";"with_account";"as_of"\r\n"P_THANH_NHAN";"staff";"82";"81";"2026-07-26"\r\n';
+    const ok = await post(excel);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toEqual({ imported: 1 });
+    expect(await engine.query(`SELECT total, with_account FROM unit_figures WHERE unit_code = 'P_THANH_NHAN' AND total = 82`)).toEqual([
+      { total: 82, with_account: 81 },
+    ]);
+    // A quote left open is named by its line, and nothing of the file is stored.
+    const open = await post('unit_code;kind;total;with_account;as_of\r\nP_THANH_NHAN;staff;83;80;2026-07-26\r\nQLDT;"staff;83;80;2026-07-26\r\n');
+    expect(open.status).toBe(400);
+    expect(errorOf(open).message).toMatch(/line 3: a quoted value is not closed/);
+    expect(await engine.query(`SELECT 1 FROM unit_figures WHERE total = 83`)).toEqual([]);
+    // A line with the other separator is told which one the file uses.
+    const mixed = await post('unit_code;kind;total;with_account;as_of\r\nP_THANH_NHAN,staff,84,80,2026-07-26\r\n');
+    expect(errorOf(mixed).message).toMatch(/line 2: expected 5 values separated by ';', got 1/);
+  });
+
   it('refuses in an import a count not written in plain digits, a figure stated twice and a date outside 2000-2099, storing nothing', async () => {
     clock.set(vn('2026-07-26T09:00:00'));
     const post = (lines: string[]) =>

@@ -3,6 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, DomainErrorCode, NotFoundError, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
 import { selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
+import { readCsv } from './csv-read';
 import { parseInstant } from './targets';
 
 /** staff: the unit's own people with an account (onboarding); adoption: a ward's adults with an account. */
@@ -188,32 +189,27 @@ export class UnitFigures {
   }
 
   /**
-   * The office's CSV (header `unit_code,kind,total,with_account,as_of`): all lines or none; every
-   * problem is reported with its line number.
+   * The office's CSV (header `unit_code,kind,total,with_account,as_of`, read by readCsv: quoted values,
+   * `;` as a Vietnamese spreadsheet separates them): all lines or none; every problem is reported with
+   * its line number.
    */
   async importCsv(actorId: string, csv: string): Promise<{ imported: number }> {
-    const lines = csv
-      .replace(/^\uFEFF/, '')
-      .split(/\r?\n/)
-      .map((l) => l.trim());
-    const header = (lines[0] ?? '')
-      .toLowerCase()
-      .split(',')
-      .map((h) => h.trim());
+    const read = readCsv(csv);
+    const [head, ...data] = read.records;
+    const header = (head?.cells ?? []).map((h) => h.toLowerCase());
     if (CSV_HEADER.some((h, i) => header[i] !== h) || header.length !== CSV_HEADER.length) {
-      throw new ValidationError(`the CSV must start with the header ${CSV_HEADER.join(',')}`, ['csv']);
+      throw new ValidationError(`the CSV must start with the header ${CSV_HEADER.join(',')} (or the same separated by ;)`, ['csv']);
     }
     const now = this.clock.now();
     const rows: (FigureInput & { asOfAt: Date; line: number })[] = [];
-    const problems: string[] = [];
-    let dataLines = 0;
-    lines.slice(1).forEach((line, i) => {
-      if (line === '') return;
-      dataLines++;
-      const where = `line ${i + 2}: `;
-      // Spaces around a cell are padding (`80, 80` typed by hand) and go; inside quotes they are the value's.
-      const cells = line.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
-      if (cells.length !== CSV_HEADER.length) return void problems.push(`${where}expected ${CSV_HEADER.length} values, got ${cells.length}`);
+    const problems: string[] = [...read.problems];
+    const dataLines = data.length + read.problems.length;
+    for (const { line, cells } of data) {
+      const where = `line ${line}: `;
+      if (cells.length !== CSV_HEADER.length) {
+        problems.push(`${where}expected ${CSV_HEADER.length} values separated by '${read.delimiter}', got ${cells.length}`);
+        continue;
+      }
       const [unitCode, kind, total, withAccount, asOf] = cells;
       const counts: string[] = [];
       const f: FigureFields = {
@@ -225,8 +221,8 @@ export class UnitFigures {
       };
       const r = problemsOf(f, now, where, CSV_COLUMNS);
       problems.push(...counts, ...r.problems);
-      if (counts.length === 0 && r.problems.length === 0) rows.push({ ...f, total: f.total!, withAccount: f.withAccount!, asOfAt: r.asOf!, line: i + 2 });
-    });
+      if (counts.length === 0 && r.problems.length === 0) rows.push({ ...f, total: f.total!, withAccount: f.withAccount!, asOfAt: r.asOf!, line });
+    }
     problems.push(...repeatedFigures(rows));
     if (problems.length === 0 && dataLines === 0) problems.push('the CSV has no data lines');
     if (dataLines > 10_000) problems.push('at most 10000 lines per import');

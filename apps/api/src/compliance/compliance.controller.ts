@@ -102,7 +102,14 @@ export class ComplianceController {
   @Roles('ADMIN', 'SUPERVISOR')
   @ApiOperation({ operationId: 'importUnitFigures', summary: "The office's import of many units' head counts: all lines or none" })
   @ApiConsumes('text/csv')
-  @ApiBody({ schema: { type: 'string', example: 'unit_code,kind,total,with_account,as_of\r\nP_BACH_KHOA,staff,42,40,2026-07-20\r\n' } })
+  @ApiBody({
+    schema: {
+      type: 'string',
+      description:
+        'RFC 4180 (quoted values, CRLF or LF); values separated by ; when the header has ; and no comma, as spreadsheets save CSV under Vietnamese settings',
+      example: 'unit_code,kind,total,with_account,as_of\r\nP_BACH_KHOA,staff,42,40,2026-07-20\r\n',
+    },
+  })
   @ApiOkResponse({ type: FigureImportDto })
   @ApiErrors(
     403,

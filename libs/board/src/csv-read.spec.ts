@@ -1,0 +1,50 @@
+import { readCsv } from './csv-read';
+
+describe('readCsv', () => {
+  const cells = (text: string) => readCsv(text).records.map((r) => r.cells);
+
+  it('reads plain lines, CRLF or LF, a byte-order mark and blank lines', () => {
+    expect(readCsv('\uFEFFa,b\r\n1,2\r\n\r\n3,4\n').records).toEqual([
+      { line: 1, cells: ['a', 'b'] },
+      { line: 2, cells: ['1', '2'] },
+      { line: 4, cells: ['3', '4'] },
+    ]);
+  });
+
+  it('reads quoted values as spreadsheets write them: every value quoted, "" for a quote, delimiters and line breaks inside', () => {
+    expect(cells('"unit_code","kind"\r\n"P_THANH_NHAN","staff"\r\n')).toEqual([
+      ['unit_code', 'kind'],
+      ['P_THANH_NHAN', 'staff'],
+    ]);
+    expect(cells('a,"Phường ""Thanh Nhàn"", Hai Bà Trưng",c\n')).toEqual([['a', 'Phường "Thanh Nhàn", Hai Bà Trưng', 'c']]);
+    const multi = readCsv('a,b\n"dòng một\ndòng hai",x\ny,z\n');
+    expect(multi.records).toEqual([
+      { line: 1, cells: ['a', 'b'] },
+      { line: 2, cells: ['dòng một\ndòng hai', 'x'] },
+      { line: 4, cells: ['y', 'z'] },
+    ]);
+  });
+
+  it('takes ; as the separator when the header has ; and no comma (a spreadsheet under Vietnamese settings)', () => {
+    const read = readCsv('unit_code;kind;total\r\nQLDT;staff;80\r\n"A;B";"1,5";x\r\n');
+    expect(read.delimiter).toBe(';');
+    expect(read.records.map((r) => r.cells)).toEqual([
+      ['unit_code', 'kind', 'total'],
+      ['QLDT', 'staff', '80'],
+      ['A;B', '1,5', 'x'],
+    ]);
+    expect(readCsv('a,b;c\n').delimiter).toBe(',');
+  });
+
+  it('trims spaces around bare values and around quotes, but keeps those inside quotes', () => {
+    expect(cells(' a , b ,  " c " \n')).toEqual([['a', 'b', ' c ']]);
+    expect(cells(',,\n')).toEqual([['', '', '']]);
+  });
+
+  it('names the line of a value whose quote is not closed, or that has text after its closing quote', () => {
+    expect(readCsv('a,b\n1,"2\n3,4\n').problems).toEqual(['line 2: a quoted value is not closed (a " is missing)']);
+    const read = readCsv('a,b\n"1"x,2\n3,4\n');
+    expect(read.problems).toEqual(['line 2: text after a closing quote (write "" for a quote inside a quoted value)']);
+    expect(read.records.map((r) => r.line)).toEqual([1, 3]);
+  });
+});

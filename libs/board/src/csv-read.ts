@@ -1,0 +1,95 @@
+/** One record of a CSV file, with the line it starts on (a quoted value may hold a line break). */
+export interface CsvRecord {
+  line: number;
+  cells: string[];
+}
+
+export interface CsvRead {
+  records: CsvRecord[];
+  /** What separates the values: `,`, or `;` as spreadsheets write CSV where the comma is the decimal mark (vi-VN). */
+  delimiter: ',' | ';';
+  /** Records that could not be read (an unclosed quote, text after a closing quote), each naming its line. */
+  problems: string[];
+}
+
+/**
+ * Reads CSV as RFC 4180 writes it and as spreadsheets export it: values in double quotes may hold the
+ * delimiter, line breaks and `""` for a quote; lines end in CRLF or LF; a byte-order mark is dropped.
+ * The delimiter is the header's: a header with a `;` and no `,` (Excel and LibreOffice under
+ * Vietnamese settings, where the comma is the decimal mark) is read with `;`. Spaces around an
+ * unquoted value are padding (`80, 80` typed by hand) and go; inside quotes they are the value's.
+ * Blank lines are skipped. Each record carries the line it starts on, so problems name what the
+ * sender sees in an editor.
+ */
+export function readCsv(text: string): CsvRead {
+  const src = text.replace(/^\uFEFF/, '');
+  const firstLine = src.slice(0, src.search(/\r?\n|$/));
+  const delimiter = firstLine.includes(';') && !firstLine.includes(',') ? ';' : ',';
+  const records: CsvRecord[] = [];
+  const problems: string[] = [];
+  let i = 0;
+  let line = 1;
+  while (i < src.length) {
+    const start = line;
+    const cells: string[] = [];
+    let broken: string | null = null;
+    for (;;) {
+      // One value: spaces, then a quoted or a bare value, then spaces, then the delimiter or the record's end.
+      while (src[i] === ' ' || src[i] === '\t') i++;
+      let value = '';
+      if (src[i] === '"') {
+        i++;
+        for (;;) {
+          if (i >= src.length) {
+            broken ??= `line ${start}: a quoted value is not closed (a " is missing)`;
+            break;
+          }
+          const c = src[i];
+          if (c === '"') {
+            if (src[i + 1] === '"') {
+              value += '"';
+              i += 2;
+              continue;
+            }
+            i++;
+            break;
+          }
+          if (c === '\n') line++;
+          value += c;
+          i++;
+        }
+        while (src[i] === ' ' || src[i] === '\t') i++;
+        if (i < src.length && src[i] !== delimiter && src[i] !== '\n' && src[i] !== '\r') {
+          broken ??= `line ${line}: text after a closing quote (write "" for a quote inside a quoted value)`;
+          while (i < src.length && src[i] !== delimiter && src[i] !== '\n') i++;
+        }
+      } else {
+        const end = nextStop(src, i, delimiter);
+        value = src.slice(i, end).trim();
+        i = end;
+      }
+      cells.push(value);
+      if (src[i] === delimiter) {
+        i++;
+        continue;
+      }
+      // The record's end: CRLF, LF or the end of the text.
+      if (src[i] === '\r') i++;
+      if (src[i] === '\n') {
+        i++;
+        line++;
+      }
+      break;
+    }
+    if (broken) problems.push(broken);
+    else if (!(cells.length === 1 && cells[0] === '')) records.push({ line: start, cells });
+  }
+  return { records, delimiter, problems };
+}
+
+/** Where a bare value ends: at the delimiter, the line's end or the text's end. */
+function nextStop(src: string, from: number, delimiter: string): number {
+  let i = from;
+  while (i < src.length && src[i] !== delimiter && src[i] !== '\n' && src[i] !== '\r') i++;
+  return i;
+}
