@@ -75,7 +75,7 @@ describe('the export columns kept on the case', () => {
     cases.designated = await submit('BACH_MAI');
     cases.reorganised = await submit('CAU_DEN');
     await routed(Object.values(cases).map((c) => c.id));
-    // Submitted together: routing takes them as one batch (writeRoutedCases).
+    // Submitted together: routing takes them as one batch (writeRoutingPass).
     const batch = await Promise.all(['BACH_KHOA', 'THANH_NHAN', 'BACH_MAI', 'CAU_DEN', 'BACH_DANG', 'QUYNH_MAI'].map(submit));
     await routed(batch.map((c) => c.id));
     expect(await columns(cases.life.id)).toEqual({ units_path: 'P_BACH_KHOA', last_resolve_on_time: null });

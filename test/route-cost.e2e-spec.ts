@@ -51,19 +51,19 @@ describe('statements per case', () => {
     expect(statements).toHaveLength(1);
   });
 
-  it('routing: 7 statements for one case, and the same 7 for a batch of 20', async () => {
+  it('routing: 5 statements for one case, and the same 5 for a batch of 20', async () => {
     const one = await recordStatements(async () => sut.execute((await feedback()).id));
     // The submit inside is counted too: take its statement off.
     const oneRoute = one.statements.slice(1);
     show('route 1 case', oneRoute);
-    expect(oneRoute).toHaveLength(7);
+    expect(oneRoute).toHaveLength(5);
 
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) ids.push((await feedback()).id);
     const batch = await recordStatements(() => sut.executeMany(ids));
     show('route 20 cases', batch.statements);
     expect(batch.result.every((r) => r.changed)).toBe(true);
-    expect(batch.statements).toHaveLength(7);
+    expect(batch.statements).toHaveLength(5);
 
     const fanOne = await recordStatements(async () => deliveries.caseEvents((await routeEvents([ids[0]])).slice(0, 1)));
     const fanOneStatements = fanOne.statements.slice(1); // less the test's own read
@@ -93,8 +93,8 @@ describe('statements per case', () => {
 
     const batch = await recordStatements(() => sut.executeMany(copies));
     show('route 3 likely duplicates', batch.statements);
-    // 7 for the batch's routing, 3 searches, 3 links (each with its relink), the link events, the notices.
-    expect(batch.statements).toHaveLength(7 + 3 + 3 + 1 + 1);
+    // 5 for the batch's routing, 3 searches, 3 links (each with its relink), the link events, the notices.
+    expect(batch.statements).toHaveLength(5 + 3 + 3 + 1 + 1);
     const linked = await engine.query<{ id: string; duplicate_of: string }>(`SELECT id, duplicate_of FROM cases WHERE id = ANY($1) ORDER BY received_at`, [
       copies,
     ]);

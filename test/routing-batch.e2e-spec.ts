@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
-import { jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
+import { withRequestId } from '@fr/config';
+import { caseEventMessage, jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { RouteCase } from '@fr/routing';
 import { Clock, SlaService } from '@fr/sla';
 import { DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
@@ -79,7 +80,9 @@ describe(`${RouteCase.name} in batches`, () => {
 
   it('routes many cases in one transaction, each with its own decision, audit event, case event and timers', async () => {
     const ids = await unqueued(12);
-    const results = await subscribed(() => sut.executeMany(ids));
+    // On behalf of a request, as the relay routes: the fan-outs carry its id.
+    const requestId = '6f1c2a3b-4d5e-4f60-8a9b-0c1d2e3f4a5b';
+    const results = await subscribed(() => withRequestId(requestId, () => sut.executeMany(ids)));
     expect(results.map((r) => [r.caseId, r.changed])).toEqual(ids.map((id) => [id, true]));
 
     const cases = await engine.query<{ id: string; status: string; unit_code: string; triage_reason: string | null; routed_at: Date }>(
@@ -123,6 +126,15 @@ describe(`${RouteCase.name} in batches`, () => {
       [ids],
     );
     expect(announced.map((a) => `${a.case_id}/${a.event_id}`).sort()).toEqual(events.map((e) => `${e.case_id}/${e.id}`).sort());
+    // Named in SQL (write_routing_pass) exactly as caseEventMessage names a fan-out, with the request's id.
+    const rows = await engine.query<{ queue: string; job_id: string; payload: Record<string, string> }>(
+      `SELECT queue, job_id, payload FROM outbox WHERE job_name = 'case-event' AND payload->>'caseId' = ANY($1)`,
+      [ids],
+    );
+    for (const r of rows) {
+      const made = caseEventMessage(r.payload.caseId, r.payload.eventId);
+      expect(r).toEqual({ queue: made.queue, job_id: made.jobId, payload: { ...made.payload, requestId } });
+    }
   });
 
   it('writes no fan-out for the case events of a batch when nobody can receive them', async () => {

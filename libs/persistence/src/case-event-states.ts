@@ -12,7 +12,7 @@ export interface CaseEventFanout {
 }
 
 /** The webhook event case events are delivered as (notifications' WebhookEvent). */
-const CASE_STATUS_EVENT = 'case.status';
+export const CASE_STATUS_EVENT = 'case.status';
 
 /**
  * Writes outbox rows, the fan-out messages of citizen-visible events among them, and freezes what

@@ -1,7 +1,10 @@
-import { ErasableText } from '@fr/config';
+import { currentRequestId, ErasableText } from '@fr/config';
 import { EntityManager } from 'typeorm';
 import { execute, prepared, selectRows, Sql } from './sql';
-import { AuditEventInput, insertWithOutbox, OutboxMessage, writeAuditEvents } from './write-helpers';
+import { ADVISORY_LOCK } from './advisory-locks';
+import { CASE_STATUS_EVENT } from './case-event-states';
+import { markOutboxWritten } from './outbox-signal';
+import { AuditEventInput, auditEventColumns, insertWithOutbox, OutboxMessage, outboxPayloadJson, writeAuditEvents } from './write-helpers';
 
 /**
  * The cases aggregate's writes that other libs make (intake, routing, privacy, the directory's reorganisations):
@@ -219,19 +222,45 @@ export interface RoutedCaseWrite {
   reason: string;
 }
 
+/** How the fan-out job of a case event is named (caseEventMessage): its queue, name and job id prefix. */
+export interface FanOutJob {
+  queue: string;
+  name: string;
+  jobIdPrefix: string;
+}
+
+/** A routing pass's writes: each case as decided, its event, the timers, and which events are fanned out. */
+export interface RoutingPassWrite {
+  cases: readonly RoutedCaseWrite[];
+  routedAt: Date;
+  /** One per case, in the same order; without texts (auditEventColumns). */
+  events: readonly AuditEventInput[];
+  /** The SLA timers. */
+  messages: readonly OutboxMessage[];
+  /** Per case: whether its event is one a citizen sees, fanned out to receivers if there are any. */
+  fanOut: readonly boolean[];
+  fanOutJob: FanOutJob;
+}
+
 /**
- * Writes routing's decisions: each case's unit, designees and receive stage (its version moves), and
- * its first assignment, started at `routedAt` (its units path with it). One statement for the batch
- * (routing counts its round trips), in the function write_routed_cases (migration 1766960000000),
- * planned once per connection.
+ * Writes routing's decisions in one round trip (routing counts them: test/route-cost.e2e-spec.ts): each
+ * case's unit, designees and receive stage (its version moves) and its first assignment, started at
+ * `routedAt` (its units path with it); one audit event a case; the timers' outbox rows; and, for the
+ * events a citizen sees, the frozen state and the fan-out row when anyone receives them
+ * (writeOutboxWithCaseEventStates says how). In the function write_routing_pass (migration
+ * 1766970000000), planned once per connection. Returns the events' ids, in the cases' order.
  */
-export async function writeRoutedCases(m: Sql, routed: readonly RoutedCaseWrite[], routedAt: Date): Promise<void> {
-  const col = <T>(f: (r: RoutedCaseWrite) => T) => routed.map(f);
-  await execute(
+export async function writeRoutingPass(m: EntityManager, w: RoutingPassWrite): Promise<string[]> {
+  const col = <T>(f: (r: RoutedCaseWrite) => T) => w.cases.map(f);
+  const ev = auditEventColumns(w.events);
+  const [row] = await selectRows<{ event_ids: string[]; outbox_rows: number }>(
     m,
     prepared(
-      `SELECT write_routed_cases($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::text[],
-                                 $9::int[], $10::timestamptz[], $11::timestamptz[], $12::text[], $13::timestamptz)`,
+      `SELECT * FROM write_routing_pass($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::text[],
+                                        $9::int[], $10::timestamptz[], $11::timestamptz[], $12::text[], $13::timestamptz,
+                                        $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::jsonb[],
+                                        $20::text[], $21::text[], $22::text[], $23::jsonb[], $24::int[],
+                                        $25::boolean[], $26::text, $27::text, $28::text, $29::text, $30::bigint, $31::text)`,
     ),
     [
       col((r) => r.id),
@@ -246,9 +275,29 @@ export async function writeRoutedCases(m: Sql, routed: readonly RoutedCaseWrite[
       col((r) => r.dueAt),
       col((r) => r.warnAt),
       col((r) => r.reason),
-      routedAt,
+      w.routedAt,
+      ev.actor,
+      ev.action,
+      ev.fromState,
+      ev.toState,
+      ev.reason,
+      ev.data,
+      w.messages.map((x) => x.queue),
+      w.messages.map((x) => x.name),
+      w.messages.map((x) => x.jobId),
+      w.messages.map((x) => outboxPayloadJson(x)),
+      w.messages.map((x) => x.delayMs ?? 0),
+      [...w.fanOut],
+      w.fanOutJob.queue,
+      w.fanOutJob.name,
+      w.fanOutJob.jobIdPrefix,
+      currentRequestId() ?? null,
+      ADVISORY_LOCK.caseEventReceivers,
+      CASE_STATUS_EVENT,
     ],
   );
+  if (row.outbox_rows > 0) markOutboxWritten(m);
+  return row.event_ids;
 }
 
 /** A case moved from one original to another by relinkDuplicatesOf. */

@@ -67,6 +67,27 @@ export async function writeAuditEvent(manager: EntityManager, e: AuditEventInput
   return row.id;
 }
 
+/**
+ * The columns of events that a SQL function inserts itself (write_routing_pass), encoded as the
+ * helpers here encode them. Only events without texts: those go aside in audit_event_texts, which the
+ * function does not write.
+ */
+export function auditEventColumns(events: readonly AuditEventInput[]) {
+  const data = events.map((e) => {
+    const split = splitText(e);
+    if (split.aside.length) throw new Error(`the ${e.action} event carries texts, which only writeAuditEvents puts aside`);
+    return split.data;
+  });
+  return {
+    actor: events.map((e) => e.actor),
+    action: events.map((e) => e.action),
+    fromState: events.map((e) => e.fromState ?? null),
+    toState: events.map((e) => e.toState ?? null),
+    reason: events.map((e) => e.reason ?? null),
+    data,
+  };
+}
+
 /** Several events in one statement (the bulk path below); their ids in the order given. */
 export async function writeAuditEvents(manager: EntityManager, events: readonly AuditEventInput[]): Promise<string[]> {
   if (events.length === 0) return [];

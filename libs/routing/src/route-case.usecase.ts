@@ -2,17 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource, EntityManager } from 'typeorm';
 import { AreaRef, AreaResolution, CaseState, decideRoute, isCitizenVisible, resolveArea, RoutingDecision, RoutingRule, transition, UnitRef } from '@fr/domain';
-import {
-  AuditEventInput,
-  OutboxMessage,
-  prepared,
-  selectRow,
-  selectRows,
-  writeAuditEvents,
-  writeOutboxWithCaseEventStates,
-  writeRoutedCases,
-} from '@fr/persistence';
-import { caseEventMessage } from '@fr/queue';
+import { AuditEventInput, OutboxMessage, prepared, selectRow, selectRows, writeRoutingPass } from '@fr/persistence';
+import { CASE_EVENT_JOB } from '@fr/queue';
 import { Clock, SlaService, slaTimerMessages } from '@fr/sla';
 import { linkDuplicates } from './link-duplicates';
 
@@ -237,12 +228,15 @@ export class RouteCase {
     };
   }
 
-  /** The cases, their assignments, one audit event each and their outbox rows: three statements for the batch. */
+  /** The cases, their assignments, one audit event each and their outbox rows: one statement for the batch (writeRoutingPass). */
   private async write(m: EntityManager, routed: readonly Routed[]): Promise<void> {
-    // When the unit got the case: reports attribute the case to it from then on.
-    await writeRoutedCases(
-      m,
-      routed.map((r) => ({
+    const timers: OutboxMessage[] = routed.flatMap((r) =>
+      slaTimerMessages(this.sla, { caseId: r.c.id, stage: 'receive', stageStartedAt: r.stageStartedAt, dueAt: r.dueAt, warnAt: r.warnAt, unit: r.unitCode }),
+    );
+    await writeRoutingPass(m, {
+      // When the unit got the case: reports attribute the case to it from then on.
+      routedAt: this.clock.now(),
+      cases: routed.map((r) => ({
         id: r.c.id,
         status: r.to,
         unitCode: r.unitCode,
@@ -256,16 +250,11 @@ export class RouteCase {
         warnAt: r.warnAt,
         reason: r.decision.kind === 'assign' ? 'route' : 'triage',
       })),
-      this.clock.now(),
-    );
-    const eventIds = await writeAuditEvents(m, routed.map(auditEventOf));
-    const timers: OutboxMessage[] = routed.flatMap((r) =>
-      slaTimerMessages(this.sla, { caseId: r.c.id, stage: 'receive', stageStartedAt: r.stageStartedAt, dueAt: r.dueAt, warnAt: r.warnAt, unit: r.unitCode }),
-    );
-    const announced = routed.flatMap((r, i) =>
-      isCitizenVisible(actionOf(r)) ? [{ caseId: r.c.id, eventId: eventIds[i], fanOut: caseEventMessage(r.c.id, eventIds[i]) }] : [],
-    );
-    await writeOutboxWithCaseEventStates(m, timers, announced);
+      events: routed.map(auditEventOf),
+      messages: timers,
+      fanOut: routed.map((r) => isCitizenVisible(actionOf(r))),
+      fanOutJob: CASE_EVENT_JOB,
+    });
   }
 
   private async routingTable(fresh = false): Promise<RoutingTable> {

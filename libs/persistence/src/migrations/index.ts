@@ -35,6 +35,7 @@ import { AuditSealForms1766920000000 } from './1766920000000-AuditSealForms';
 import { CaseStateLogClockTime1766930000000 } from './1766930000000-CaseStateLogClockTime';
 import { RoutingUnits1766950000000 } from './1766950000000-RoutingUnits';
 import { RoutingPassPlans1766960000000 } from './1766960000000-RoutingPassPlans';
+import { RoutingPassWrite1766970000000 } from './1766970000000-RoutingPassWrite';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -75,4 +76,5 @@ export const MIGRATIONS = [
   CaseStateLogClockTime1766930000000,
   RoutingUnits1766950000000,
   RoutingPassPlans1766960000000,
+  RoutingPassWrite1766970000000,
 ];
