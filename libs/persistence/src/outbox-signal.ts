@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { DataSource, EntityManager, EntitySubscriberInterface, EventSubscriber, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
+import { DataSource, EntityManager, EntitySubscriberInterface, EventSubscriber, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
 
 /**
  * Tells the relay that outbox rows were committed, without asking PostgreSQL to. The outbox used to
@@ -25,11 +25,8 @@ function emitterOf(ds: DataSource): EventEmitter {
   return e;
 }
 
-/**
- * Calls `listener` after each commit that wrote outbox rows through `ds`, with the query runner that
- * committed (none for a statement outside a transaction); returns the unsubscribe.
- */
-export function onOutboxCommitted(ds: DataSource, listener: (by: QueryRunner | undefined) => void): () => void {
+/** Calls `listener` after each commit that wrote outbox rows through `ds`; returns the unsubscribe. */
+export function onOutboxCommitted(ds: DataSource, listener: () => void): () => void {
   const e = emitterOf(ds);
   e.on(EVENT, listener);
   return () => e.off(EVENT, listener);
@@ -49,7 +46,7 @@ export class OutboxCommitSubscriber implements EntitySubscriberInterface {
     const qr = event.queryRunner;
     if (qr.isTransactionActive || !qr.data?.[WRITTEN]) return;
     delete qr.data[WRITTEN];
-    emitterOf(event.connection).emit(EVENT, qr);
+    emitterOf(event.connection).emit(EVENT);
   }
 
   afterTransactionRollback(event: TransactionRollbackEvent): void {

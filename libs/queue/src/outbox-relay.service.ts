@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { onOutboxCommitted, selectRows } from '@fr/persistence';
 import { outboxChannel } from './outbox-announcer';
@@ -26,14 +26,6 @@ interface OutboxRow {
 export type LocalJobHandler = (m: EntityManager, payloads: Record<string, unknown>[]) => Promise<void>;
 
 const POLL_MS = 1000;
-
-/**
- * How long the relay lets the rows its own pass wrote (the routed cases' timers and fan-outs) wait for
- * the next pass, rather than run a pass for them at once: under load a new case comes sooner and its
- * pass takes them along, so the relay is free when the next case arrives. Measured in a paced 200/s
- * run (2026-12-05, 2 cores): 1.56 passes a case before, one after; see README ("The relay's passes").
- */
-const FOLLOW_UP_DELAY_MS = 25;
 const REDIS_TIMEOUT_MS = 10000;
 
 /**
@@ -55,10 +47,6 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private unsubscribe: (() => void) | null = null;
   private wake: (() => void) | null = null;
   private pendingWake = false;
-  /** The wake-up for the rows of the relay's own last pass (FOLLOW_UP_DELAY_MS). */
-  private followUp: NodeJS.Timeout | null = null;
-  /** The query runner of the pass in progress: its commit's signal is a follow-up, not new work. */
-  private passRunner: QueryRunner | undefined;
   private readonly local = new Map<string, LocalJobHandler>();
 
   constructor(
@@ -69,7 +57,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   onApplicationBootstrap(): void {
     this.running = true;
-    this.unsubscribe = onOutboxCommitted(this.ds, (by) => (by !== undefined && by === this.passRunner ? this.wakeUpSoon() : this.wakeUp()));
+    this.unsubscribe = onOutboxCommitted(this.ds, () => this.wakeUp());
     void this.listen();
     this.loopDone = this.loop();
   }
@@ -77,7 +65,6 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   async onApplicationShutdown(): Promise<void> {
     this.running = false;
     this.unsubscribe?.();
-    if (this.followUp) clearTimeout(this.followUp);
     this.wake?.();
     await this.loopDone;
     this.subscriber?.disconnect();
@@ -138,32 +125,26 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
    * fires a level once.
    */
   private pass(take: (m: EntityManager) => Promise<OutboxRow[]>, notLocally: ReadonlySet<string> = new Set()): Promise<number> {
-    return this.ds
-      .transaction(async (m) => {
-        // The pass's commit signals after this callback returns, while passRunner is still this one.
-        this.passRunner = m.queryRunner;
-        const sorted = await take(m);
-        if (sorted.length === 0) return 0;
-        const readAt = Date.now();
-        // Settled at once, so that a handler's failure does not leave the add's rejection unhandled.
-        const addOutcome = this.addToQueues(
-          sorted.filter((r) => !this.runsLocally(r, notLocally)),
-          readAt,
-        ).then(
-          () => null,
-          (e: Error) => e,
-        );
-        // A handler's failure ends the pass at once, as when the add came after it: the pass is undone
-        // and its rows are sent to BullMQ. Waiting for the add first would hold the pass's locks (its
-        // cases, its units) for as long as Redis takes to answer, up to REDIS_TIMEOUT_MS in an outage.
-        await this.runLocally(m, sorted, notLocally);
-        const refused = await addOutcome;
-        if (refused) throw refused;
-        return sorted.length;
-      })
-      .finally(() => {
-        this.passRunner = undefined;
-      });
+    return this.ds.transaction(async (m) => {
+      const sorted = await take(m);
+      if (sorted.length === 0) return 0;
+      const readAt = Date.now();
+      // Settled at once, so that a handler's failure does not leave the add's rejection unhandled.
+      const addOutcome = this.addToQueues(
+        sorted.filter((r) => !this.runsLocally(r, notLocally)),
+        readAt,
+      ).then(
+        () => null,
+        (e: Error) => e,
+      );
+      // A handler's failure ends the pass at once, as when the add came after it: the pass is undone
+      // and its rows are sent to BullMQ. Waiting for the add first would hold the pass's locks (its
+      // cases, its units) for as long as Redis takes to answer, up to REDIS_TIMEOUT_MS in an outage.
+      await this.runLocally(m, sorted, notLocally);
+      const refused = await addOutcome;
+      if (refused) throw refused;
+      return sorted.length;
+    });
   }
 
   /** Adds the rows' jobs to their queues; RedisRefused when Redis does not take them in time. */
@@ -282,16 +263,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     });
   }
 
-  private wakeUpSoon(): void {
-    this.followUp ??= setTimeout(() => this.wakeUp(), FOLLOW_UP_DELAY_MS);
-  }
-
   private wakeUp(): void {
-    // A pass that starts from now on takes the follow-up rows too.
-    if (this.followUp) {
-      clearTimeout(this.followUp);
-      this.followUp = null;
-    }
     if (this.wake) this.wake();
     else this.pendingWake = true;
   }
