@@ -291,7 +291,8 @@ export async function writeRoutingPass(m: EntityManager, w: RoutingPassWrite): P
       w.fanOutJob.queue,
       w.fanOutJob.name,
       w.fanOutJob.jobIdPrefix,
-      currentRequestId() ?? null,
+      // As outboxPayloadJson adds it: an empty id is none.
+      currentRequestId() || null,
       ADVISORY_LOCK.caseEventReceivers,
       CASE_STATUS_EVENT,
     ],
