@@ -170,6 +170,9 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     expect(open.status).toBe(400);
     expect(errorOf(open).message).toMatch(/line 3: a quoted value is not closed/);
     expect(await engine.query(`SELECT 1 FROM unit_figures WHERE total = 83`)).toEqual([]);
+    // A header that cannot be read is told so, not as a missing header.
+    const header = await post('"unit_code;kind;total;with_account;as_of\r\nP_THANH_NHAN;staff;83;80;2026-07-26\r\n');
+    expect(errorOf(header).message).toBe('line 1: a quoted value is not closed (a " is missing)');
     // A line with the other separator is told which one the file uses.
     const mixed = await post('unit_code;kind;total;with_account;as_of\r\nP_THANH_NHAN,staff,84,80,2026-07-26\r\n');
     expect(errorOf(mixed).message).toMatch(/line 2: expected 5 values separated by ';', got 1/);

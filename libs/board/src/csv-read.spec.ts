@@ -41,10 +41,27 @@ describe('readCsv', () => {
     expect(cells(',,\n')).toEqual([['', '', '']]);
   });
 
-  it('names the line of a value whose quote is not closed, or that has text after its closing quote', () => {
-    expect(readCsv('a,b\n1,"2\n3,4\n').problems).toEqual(['line 2: a quoted value is not closed (a " is missing)']);
-    const read = readCsv('a,b\n"1"x,2\n3,4\n');
-    expect(read.problems).toEqual(['line 2: text after a closing quote (write "" for a quote inside a quoted value)']);
+  it('names the line of a record whose quote is not closed, or that has text after a closing quote', () => {
+    expect(readCsv('a,b\n1,"2\n3,4\n').problems).toEqual([{ line: 2, message: 'a quoted value is not closed (a " is missing)' }]);
+    const read = readCsv('a,b\n"1"x,2\r\n3,4\n');
+    expect(read.problems).toEqual([{ line: 2, message: 'text after a closing quote (write "" for a quote inside a quoted value)' }]);
     expect(read.records.map((r) => r.line)).toEqual([1, 3]);
+    // Named by the line the record starts on, where a quoted line break came first.
+    expect(readCsv('a,b\n"x\ny"z,2\n').problems).toEqual([{ line: 2, message: expect.stringMatching(/^text after a closing quote/) as unknown }]);
+  });
+
+  it('reads lines ended by a lone CR (old Mac Excel), counting them', () => {
+    const read = readCsv('a;b\r1;2\r"x\ry";3\r4;5');
+    expect(read.delimiter).toBe(';');
+    expect(read.records).toEqual([
+      { line: 1, cells: ['a', 'b'] },
+      { line: 2, cells: ['1', '2'] },
+      { line: 3, cells: ['x\ry', '3'] },
+      { line: 5, cells: ['4', '5'] },
+    ]);
+  });
+
+  it('takes the separator from the first line that is not blank', () => {
+    expect(readCsv('\r\n  \r\nunit_code;kind\r\nQLDT;staff\r\n').delimiter).toBe(';');
   });
 });

@@ -8,14 +8,15 @@ export interface CsvRead {
   records: CsvRecord[];
   /** What separates the values: `,`, or `;` as spreadsheets write CSV where the comma is the decimal mark (vi-VN). */
   delimiter: ',' | ';';
-  /** Records that could not be read (an unclosed quote, text after a closing quote), each naming its line. */
-  problems: string[];
+  /** Records that could not be read (an unclosed quote, text after a closing quote), by the line each starts on. */
+  problems: { line: number; message: string }[];
 }
 
 /**
  * Reads CSV as RFC 4180 writes it and as spreadsheets export it: values in double quotes may hold the
- * delimiter, line breaks and `""` for a quote; lines end in CRLF or LF; a byte-order mark is dropped.
- * The delimiter is the header's: a header with a `;` and no `,` (Excel and LibreOffice under
+ * delimiter, line breaks and `""` for a quote; lines end in CRLF, LF or a lone CR (old Mac Excel); a
+ * byte-order mark is dropped. The delimiter is the header's (the first line that is not blank): a
+ * header with a `;` and no `,` (Excel and LibreOffice under
  * Vietnamese settings, where the comma is the decimal mark) is read with `;`. Spaces around an
  * unquoted value are padding (`80, 80` typed by hand) and go; inside quotes they are the value's.
  * Blank lines are skipped. Each record carries the line it starts on, so problems name what the
@@ -23,10 +24,10 @@ export interface CsvRead {
  */
 export function readCsv(text: string): CsvRead {
   const src = text.replace(/^\uFEFF/, '');
-  const firstLine = src.slice(0, src.search(/\r?\n|$/));
-  const delimiter = firstLine.includes(';') && !firstLine.includes(',') ? ';' : ',';
+  const header = src.split(/\r\n?|\n/).find((l) => l.trim() !== '') ?? '';
+  const delimiter = header.includes(';') && !header.includes(',') ? ';' : ',';
   const records: CsvRecord[] = [];
-  const problems: string[] = [];
+  const problems: CsvRead['problems'] = [];
   let i = 0;
   let line = 1;
   while (i < src.length) {
@@ -41,7 +42,7 @@ export function readCsv(text: string): CsvRead {
         i++;
         for (;;) {
           if (i >= src.length) {
-            broken ??= `line ${start}: a quoted value is not closed (a " is missing)`;
+            broken ??= 'a quoted value is not closed (a " is missing)';
             break;
           }
           const c = src[i];
@@ -54,14 +55,14 @@ export function readCsv(text: string): CsvRead {
             i++;
             break;
           }
-          if (c === '\n') line++;
+          if (c === '\n' || (c === '\r' && src[i + 1] !== '\n')) line++;
           value += c;
           i++;
         }
         while (src[i] === ' ' || src[i] === '\t') i++;
         if (i < src.length && src[i] !== delimiter && src[i] !== '\n' && src[i] !== '\r') {
-          broken ??= `line ${line}: text after a closing quote (write "" for a quote inside a quoted value)`;
-          while (i < src.length && src[i] !== delimiter && src[i] !== '\n') i++;
+          broken ??= 'text after a closing quote (write "" for a quote inside a quoted value)';
+          i = nextStop(src, i, delimiter);
         }
       } else {
         const end = nextStop(src, i, delimiter);
@@ -73,15 +74,14 @@ export function readCsv(text: string): CsvRead {
         i++;
         continue;
       }
-      // The record's end: CRLF, LF or the end of the text.
-      if (src[i] === '\r') i++;
-      if (src[i] === '\n') {
-        i++;
+      // The record's end: CRLF, LF, a lone CR or the end of the text.
+      if (src[i] === '\r' || src[i] === '\n') {
+        i += src[i] === '\r' && src[i + 1] === '\n' ? 2 : 1;
         line++;
       }
       break;
     }
-    if (broken) problems.push(broken);
+    if (broken) problems.push({ line: start, message: broken });
     else if (!(cells.length === 1 && cells[0] === '')) records.push({ line: start, cells });
   }
   return { records, delimiter, problems };

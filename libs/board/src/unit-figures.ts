@@ -196,18 +196,22 @@ export class UnitFigures {
   async importCsv(actorId: string, csv: string): Promise<{ imported: number }> {
     const read = readCsv(csv);
     const [head, ...data] = read.records;
+    // A header that could not be read is told as such, not as a missing header.
+    const unreadHeader = read.problems.find((p) => !head || p.line < head.line);
+    if (unreadHeader) throw new ValidationError(`line ${unreadHeader.line}: ${unreadHeader.message}`, ['csv']);
     const header = (head?.cells ?? []).map((h) => h.toLowerCase());
     if (CSV_HEADER.some((h, i) => header[i] !== h) || header.length !== CSV_HEADER.length) {
       throw new ValidationError(`the CSV must start with the header ${CSV_HEADER.join(',')} (or the same separated by ;)`, ['csv']);
     }
     const now = this.clock.now();
     const rows: (FigureInput & { asOfAt: Date; line: number })[] = [];
-    const problems: string[] = [...read.problems];
+    // Each line's problems under its number, told in the file's order.
+    const byLine: { line: number; problems: string[] }[] = read.problems.map((p) => ({ line: p.line, problems: [`line ${p.line}: ${p.message}`] }));
     const dataLines = data.length + read.problems.length;
     for (const { line, cells } of data) {
       const where = `line ${line}: `;
       if (cells.length !== CSV_HEADER.length) {
-        problems.push(`${where}expected ${CSV_HEADER.length} values separated by '${read.delimiter}', got ${cells.length}`);
+        byLine.push({ line, problems: [`${where}expected ${CSV_HEADER.length} values separated by '${read.delimiter}', got ${cells.length}`] });
         continue;
       }
       const [unitCode, kind, total, withAccount, asOf] = cells;
@@ -220,9 +224,10 @@ export class UnitFigures {
         asOf,
       };
       const r = problemsOf(f, now, where, CSV_COLUMNS);
-      problems.push(...counts, ...r.problems);
-      if (counts.length === 0 && r.problems.length === 0) rows.push({ ...f, total: f.total!, withAccount: f.withAccount!, asOfAt: r.asOf!, line });
+      if (counts.length || r.problems.length) byLine.push({ line, problems: [...counts, ...r.problems] });
+      else rows.push({ ...f, total: f.total!, withAccount: f.withAccount!, asOfAt: r.asOf!, line });
     }
+    const problems = byLine.sort((a, b) => a.line - b.line).flatMap((l) => l.problems);
     problems.push(...repeatedFigures(rows));
     if (problems.length === 0 && dataLines === 0) problems.push('the CSV has no data lines');
     if (dataLines > 10_000) problems.push('at most 10000 lines per import');
