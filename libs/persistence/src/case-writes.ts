@@ -251,6 +251,10 @@ export interface RoutingPassWrite {
  * 1766970000000), planned once per connection. Returns the events' ids, in the cases' order.
  */
 export async function writeRoutingPass(m: EntityManager, w: RoutingPassWrite): Promise<string[]> {
+  // The function pairs the i-th event and fan-out flag with the i-th case (unnest would pad a shorter list with NULLs).
+  if (w.events.length !== w.cases.length || w.fanOut.length !== w.cases.length || w.events.some((e, i) => e.caseId !== w.cases[i].id)) {
+    throw new Error("writeRoutingPass takes one event and one fan-out flag per case, in the cases' order");
+  }
   const col = <T>(f: (r: RoutedCaseWrite) => T) => w.cases.map(f);
   const ev = auditEventColumns(w.events);
   const [row] = await selectRows<{ event_ids: string[]; outbox_rows: number }>(

@@ -121,10 +121,10 @@ export function deliveryRetryDelay(attempt: number, delaysMs: readonly number[],
   return Math.round(base * (1 + random() / 10));
 }
 
-/** The outbox message announcing an audit event a citizen should see (status, unit or deadline changed). */
 /** How caseEventMessage names a fan-out job, for a writer that makes the job id in SQL (write_routing_pass). */
 export const CASE_EVENT_JOB = { queue: QUEUE_OF[JobName.CaseEvent], name: JobName.CaseEvent, jobIdPrefix: jobIdPrefix(JobName.CaseEvent) };
 
+/** The outbox message announcing an audit event a citizen should see (status, unit or deadline changed). */
 export function caseEventMessage(caseId: string, eventId: string) {
   const payload = { caseId, eventId };
   return { queue: QUEUE_OF[JobName.CaseEvent], name: JobName.CaseEvent, jobId: jobIdFor(JobName.CaseEvent, payload), payload };

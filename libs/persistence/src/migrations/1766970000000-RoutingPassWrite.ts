@@ -10,7 +10,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * Each statement of a PL/pgSQL function sees the ones before it, so the frozen states are read from
  * the cases as routed, as before.
  * Measured with relay passes timed in a paced 200/s run (2026-12-05, 2 cores): a pass of one case
- * spent 0.45, 0.16 and 0.21 ms (medians) on the three, mostly the round trip and the wake-ups of the
+ * spent 0.43, 0.16 and 0.21 ms (medians) on the three, mostly the round trip and the wake-ups of the
  * worker and its backend on a machine where every other process wants the same two cores.
  * Planned once per connection, as the functions it calls (RoutingPassPlans1766960000000). The events
  * are numbered as appendAuditEventsInBulk numbers them, in the order given.
