@@ -188,6 +188,15 @@ describe('attack on the new endpoints', () => {
       ]) {
         expectClientError(await merge(body));
       }
+      // What is wrong, once: a string is told it is not a list, and not also the list's size rule.
+      const notList = await merge({ expectedVersion: v, duplicateIds: 'x' });
+      expect((notList.body as { message: string }).message).toBe(
+        'duplicateIds must be a list of case ids (uuid), such as ["0190d5a2-7c1e-7a3b-9f10-2b4c6d8e0f12"]',
+      );
+      expect((await merge({ expectedVersion: v, duplicateIds: Array.from({ length: 101 }, () => dups[0].id) })).body).toMatchObject({
+        message: 'duplicateIds lists at most 100 case ids, got 101',
+      });
+      expect((await merge({ expectedVersion: v, duplicateIds: [1, 2] })).body).toMatchObject({ message: 'duplicateIds must hold case ids (uuid) only' });
       expectClientError(
         await engine
           .http()

@@ -1,25 +1,10 @@
 import { ApiProperty, ApiPropertyOptional, ApiQuery } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsNotEmpty,
-  IsObject,
-  IsString,
-  IsUUID,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  ValidateNested,
-} from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
 import { CASE_STATES } from '@fr/domain';
 import { SEVERITIES } from '@fr/sla';
-import { IntegerQuery, IsIntBetween, IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
+import { IntegerQuery, IsCaseIdList, IsIntBetween, IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 import { AttachmentDto } from '../intake/feedback.dto';
 
 export const ListCasesStatusQuery = () =>
@@ -165,9 +150,7 @@ export class CaseActionDto {
 
   @ApiPropertyOptional({ type: [String], format: 'uuid', maxItems: 100, description: 'merge: the ids of the linked cases that join this original' })
   @OptionalField()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @IsUUID('all', { each: true, message: 'each of duplicateIds must be a case id (uuid)' })
+  @IsCaseIdList(100)
   duplicateIds?: string[];
 }
 

@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
+import { isUUID, registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
 import { dayOrInstantProblem, instantProblem, VIETNAM_DAY_SHAPE, visibleText } from '@fr/domain';
 
 /** Normalises text to NFC before validation, so length limits count what is stored. */
@@ -93,4 +93,25 @@ export function IntegerQuery() {
  */
 export function DecimalQuery() {
   return Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^[+-]?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value));
+}
+
+/**
+ * A list of case ids (uuid), at most `max`, told in one message what is wrong with it: a value that is not
+ * a list is told that, and not also the list's size rule as separate IsArray / ArrayMaxSize checks did.
+ */
+export function IsCaseIdList(max: number, options?: ValidationOptions) {
+  const problem = (name: string, value: unknown): string | null => {
+    if (!Array.isArray(value)) return `${name} must be a list of case ids (uuid), such as ["0190d5a2-7c1e-7a3b-9f10-2b4c6d8e0f12"]`;
+    if (value.length > max) return `${name} lists at most ${max} case ids, got ${value.length}`;
+    if (!value.every((v) => typeof v === 'string' && isUUID(v, 'all'))) return `${name} must hold case ids (uuid) only`;
+    return null;
+  };
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isCaseIdList',
+      target: object.constructor,
+      propertyName,
+      options: { message: (args) => problem(args.property, args.value) ?? `${args.property} is not a valid list`, ...options },
+      validator: { validate: (value: unknown) => value === undefined || problem(propertyName, value) === null },
+    });
 }
