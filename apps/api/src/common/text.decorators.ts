@@ -32,31 +32,41 @@ export function NotBlank(options?: ValidationOptions) {
     });
 }
 
-/** An instant as instantProblem describes it; the message says what is wrong. */
-export function IsInstant(options?: ValidationOptions) {
+/**
+ * A validator whose message is the value's problem as `problem` describes it (null when there is none):
+ * one message that says what is wrong. With `missingOk`, an absent value is left to the property's other
+ * decorators (IsString / IsDefined: "... is required").
+ */
+function describedBy(
+  name: string,
+  problem: (property: string, value: unknown) => string | null,
+  otherwise: string,
+  missingOk: boolean,
+  options?: ValidationOptions,
+) {
   return (object: object, propertyName: string) =>
     registerDecorator({
-      name: 'isInstant',
+      name,
       target: object.constructor,
       propertyName,
-      options: { message: (args) => instantProblem(args.property, args.value) ?? `${args.property} is not a valid instant`, ...options },
-      validator: { validate: (value: unknown) => instantProblem(propertyName, value) === null },
+      options: { message: (args) => problem(args.property, args.value) ?? `${args.property} ${otherwise}`, ...options },
+      validator: { validate: (value: unknown) => (missingOk && value === undefined) || problem(propertyName, value) === null },
     });
 }
 
-/** A report's end: a day in Asia/Ho_Chi_Minh or an instant, as dayOrInstantProblem describes them. */
+/** An instant as instantProblem describes it; the message says what is wrong. */
+export function IsInstant(options?: ValidationOptions) {
+  return describedBy('isInstant', instantProblem, 'is not a valid instant', false, options);
+}
+
+/**
+ * A report's end: a day in Asia/Ho_Chi_Minh or an instant, as dayOrInstantProblem describes them. A
+ * missing value is left to IsString / IsDefined; any other value is checked, so a number or a list is
+ * told what a date looks like rather than about its length.
+ */
 export function IsDayOrInstant(options?: ValidationOptions) {
   const problem = (name: string, value: unknown) => dayOrInstantProblem(name, value, { shape: VIETNAM_DAY_SHAPE });
-  return (object: object, propertyName: string) =>
-    registerDecorator({
-      name: 'isDayOrInstant',
-      target: object.constructor,
-      propertyName,
-      options: { message: (args) => problem(args.property, args.value) ?? `${args.property} is not a valid date`, ...options },
-      // A missing value is left to IsString / IsDefined ("... is required"); any other value is checked,
-      // so a number or a list is told what a date looks like rather than about its length.
-      validator: { validate: (value: unknown) => value === undefined || problem(propertyName, value) === null },
-    });
+  return describedBy('isDayOrInstant', problem, 'is not a valid date', true, options);
 }
 
 /**
@@ -106,12 +116,5 @@ export function IsCaseIdList(max: number, options?: ValidationOptions) {
     if (!value.every((v) => typeof v === 'string' && isUUID(v, 'all'))) return `${name} must hold case ids (uuid) only`;
     return null;
   };
-  return (object: object, propertyName: string) =>
-    registerDecorator({
-      name: 'isCaseIdList',
-      target: object.constructor,
-      propertyName,
-      options: { message: (args) => problem(args.property, args.value) ?? `${args.property} is not a valid list`, ...options },
-      validator: { validate: (value: unknown) => value === undefined || problem(propertyName, value) === null },
-    });
+  return describedBy('isCaseIdList', problem, 'is not a valid list', true, options);
 }
