@@ -3,7 +3,7 @@ import { jobIdFor, JobName, OutboxRelay, QueueName, QueueRegistry } from '@fr/qu
 import { RouteCase } from '@fr/routing';
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
-import { ApiSchema, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import { ApiSchema, DEV_KEYS, recordStatements, statementSummary, TestEngine, waitFor } from '@fr/testing';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 
@@ -77,6 +77,35 @@ describe('routing in the outbox relay', () => {
       await once(ids);
       expect(await routingJobKeys()).toEqual([]);
       expect(await engine.query(`SELECT id FROM outbox WHERE job_name = 'route-case' AND payload->>'caseId' = ANY($1)`, [ids])).toEqual([]);
+    } finally {
+      await engine.stopWorker();
+    }
+  });
+
+  it('a pass takes its rows in the statement that begins its transaction: BEGIN and the take are one round trip', async () => {
+    const worker = await engine.startWorker();
+    const relay = worker.get(OutboxRelay);
+    // Its loop stops, so that the passes counted here are the only ones.
+    await relay.onApplicationShutdown();
+    try {
+      // One case routed first: the routing table (areas and rules) is read once and kept, as in steady operation.
+      await submit();
+      while ((await relay.publishBatch()) > 0);
+      const id = await submit();
+      const { result, statements } = await recordStatements(() => relay.publishBatch());
+      expect(result).toBe(1);
+      expect(statements.map(statementSummary)).toEqual([
+        expect.stringMatching(/^BEGIN; DELETE FROM outbox .* FOR UPDATE SKIP LOCKED$/),
+        expect.stringMatching(/^SELECT \* FROM routing_cases\(/),
+        expect.stringMatching(/^SELECT \* FROM routing_units\(/),
+        expect.stringMatching(/^SELECT \* FROM write_routing_pass\(/),
+        'COMMIT',
+      ]);
+      expect(await statuses([id])).toEqual([{ status: 'assigned' }]);
+      await once([id]);
+      // The pass's commit wrote the case's timer: the next pass sends it to Redis.
+      expect(await relay.publishBatch()).toBe(1);
+      expect(await engine.query(`SELECT id FROM outbox`)).toEqual([]);
     } finally {
       await engine.stopWorker();
     }

@@ -105,11 +105,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
    */
   private async publishMixedBatch(): Promise<number> {
     try {
-      return await this.pass((m) => this.take(m));
+      return await this.pass();
     } catch (e) {
       if (!(e instanceof LocalJobFailed)) throw e;
       this.logger.warn(`outbox relay: '${e.jobName}' row(s) failed in the relay and go to the queue instead: ${e.message}`);
-      return this.pass((m) => this.take(m, { ids: e.rowIds }), new Set([e.jobName]));
+      return this.pass({ ids: e.rowIds }, new Set([e.jobName]));
     }
   }
 
@@ -124,9 +124,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
    * and finds its work done: fan-outs and deliveries are recorded in PostgreSQL by key, and a timer
    * fires a level once.
    */
-  private pass(take: (m: EntityManager) => Promise<OutboxRow[]>, notLocally: ReadonlySet<string> = new Set()): Promise<number> {
-    return this.ds.transaction(async (m) => {
-      const sorted = await take(m);
+  private pass(only?: { ids: string[] }, notLocally: ReadonlySet<string> = new Set()): Promise<number> {
+    return this.inTakingTransaction(only, async (m, sorted) => {
       if (sorted.length === 0) return 0;
       const readAt = Date.now();
       // Settled at once, so that a handler's failure does not leave the add's rejection unhandled.
@@ -167,11 +166,44 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** Takes only rows with a local handler and does them; if one fails, all stay (rolled back) for a later pass. */
   private async publishLocalOnly(): Promise<number> {
-    return this.ds.transaction(async (m) => {
-      const sorted = await this.take(m, { jobNames: [...this.local.keys()] });
+    return this.inTakingTransaction({ jobNames: [...this.local.keys()] }, async (m, sorted) => {
       await this.runLocally(m, sorted);
       return sorted.length;
     });
+  }
+
+  /**
+   * Runs `work` in a transaction that starts by taking a batch of rows (take). A pass over the next rows
+   * sends BEGIN and the take as one simple query: one round trip instead of two. The relay is the
+   * path of every case (its routing is done here), and in a paced run it is busy nearly all the time:
+   * a pass waits for each of its round trips, and the cases that arrive meanwhile wait for the pass.
+   * Measured with the relay's passes timed (paced 200/s, 2 cores, 2026-12-05): busy 98-99% of the
+   * run, passes of 6.5-9.8 ms (medians) carrying 3-4 rows. The retry pass (by ids) and the
+   * local-only pass take their rows with parameters, after a START TRANSACTION of their own.
+   */
+  private async inTakingTransaction<T>(
+    only: { ids: string[] } | { jobNames: string[] } | undefined,
+    work: (m: EntityManager, rows: OutboxRow[]) => Promise<T>,
+  ): Promise<T> {
+    if (only) return this.ds.transaction(async (m) => work(m, await this.take(m, only)));
+    const runner = this.ds.createQueryRunner();
+    try {
+      const client = (await runner.connect()) as { query(sql: string): Promise<{ rows: OutboxRow[] }[]> };
+      // The runner is told it is in a transaction, as startTransaction() would (its depth too, so that
+      // commitTransaction() sends COMMIT and signals the commit to subscribers): its manager's
+      // statements then run in this transaction, and a nested transaction() takes a savepoint.
+      Object.assign(runner as unknown as { isTransactionActive: boolean; transactionDepth: number }, { isTransactionActive: true, transactionDepth: 1 });
+      const [, taken] = await client.query(`BEGIN; ${takeSql('', String(this.config.relayBatchSize))}`);
+      const result = await work(runner.manager, sortById(taken.rows));
+      await runner.commitTransaction();
+      return result;
+    } catch (e) {
+      // Also when BEGIN itself failed: ROLLBACK outside a transaction is only a warning.
+      await runner.rollbackTransaction().catch(() => undefined);
+      throw e;
+    } finally {
+      await runner.release();
+    }
   }
 
   /**
@@ -192,12 +224,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     const where = !only ? '' : 'jobNames' in only ? 'WHERE o.job_name = ANY($2::text[])' : 'WHERE o.id = ANY($2::bigint[])';
     const taken = await selectRows<OutboxRow>(
       m,
-      `DELETE FROM outbox WHERE id = ANY (ARRAY(SELECT o.id FROM outbox o ${where} ORDER BY o.id LIMIT $1 FOR UPDATE SKIP LOCKED))
-       RETURNING id::text AS id, queue, job_name, job_id, payload, delay_ms, (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms`,
+      takeSql(where, '$1'),
       only ? [this.config.relayBatchSize, 'jobNames' in only ? only.jobNames : only.ids] : [this.config.relayBatchSize],
     );
-    // RETURNING follows no order.
-    return taken.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    return sortById(taken);
   }
 
   private runsLocally(r: OutboxRow, notLocally: ReadonlySet<string>): boolean {
@@ -279,6 +309,17 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     await sub.connect().catch((e: Error) => this.logger.warn(`outbox relay cannot reach Redis yet, polling until it can: ${e.message}`));
     if (!this.running) sub.disconnect();
   }
+}
+
+/** The take (see OutboxRelay.take): `where` narrows the rows, `limit` is a parameter or a literal. */
+function takeSql(where: string, limit: string): string {
+  return `DELETE FROM outbox WHERE id = ANY (ARRAY(SELECT o.id FROM outbox o ${where} ORDER BY o.id LIMIT ${limit} FOR UPDATE SKIP LOCKED))
+       RETURNING id::text AS id, queue, job_name, job_id, payload, delay_ms, (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms`;
+}
+
+/** RETURNING follows no order: the rows in the order they were written. */
+function sortById(rows: OutboxRow[]): OutboxRow[] {
+  return rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
 }
 
 /** The rows by key, each group in the rows' order. */
