@@ -1,4 +1,5 @@
-import { findDuplicateCandidates, Sql } from '@fr/persistence';
+import { DataSource } from 'typeorm';
+import { findDuplicateCandidates, selectRows, Sql } from '@fr/persistence';
 import {
   adminToken,
   ApiSchema,
@@ -271,5 +272,69 @@ describe('duplicate reports', () => {
     expect(plans[0]).toContain('cases_dup_geo_idx');
     expect(plans[0]).toContain('cases_dup_address_idx');
     expect(plans[0]).not.toContain('Seq Scan');
+  });
+
+  it("routing's locking statement finds the same original for each case as the search does", async () => {
+    // Among the 10,000 open cases seeded above: 300 received ones in a corner of their box, dense enough
+    // that most have an original; some without a point, some without an address, some with neither.
+    const runner = engine.api.get(DataSource).createQueryRunner();
+    await runner.startTransaction();
+    try {
+      const received = await selectRows<{
+        id: string;
+        category_code: string;
+        ward_code: string;
+        address_key: string | null;
+        lat: number | null;
+        lng: number | null;
+        received_at: Date;
+      }>(
+        runner.manager,
+        `INSERT INTO cases (tracking_code, channel_code, category_code, description, status, submitted_at, received_at, lat, lng, ward_code, address_key)
+         SELECT 'R' || lpad(g::text, 10, '0'), 'ihanoi', (ARRAY['sanitation', 'sidewalk_encroachment'])[1 + g % 2], 'received case', 'received', t, t,
+                CASE WHEN g % 5 = 0 THEN NULL ELSE 20.95 + random() * 0.01 END, CASE WHEN g % 5 = 0 THEN NULL ELSE 105.75 + random() * 0.01 END,
+                (ARRAY['BACH_KHOA', 'BACH_MAI', 'PHO_HUE'])[1 + g % 3], CASE WHEN g % 7 = 0 THEN NULL ELSE (g % 400)::text || ' pho ' || (g % 53)::text END
+           FROM generate_series(1, 300) g, LATERAL (SELECT now() - random() * interval '25 days' - g * interval '0' AS t) r
+         RETURNING id::text, category_code, ward_code, address_key, lat, lng, received_at`,
+      );
+      const { radiusM, windowDays } = engine.config.duplicates;
+      const locked = await selectRows<{ id: string; dup_id: string | null; dup_distance_m: number | null }>(
+        runner.manager,
+        `SELECT id::text, dup_id::text, dup_distance_m FROM routing_cases($1::uuid[], $2::float8, $3::float8)`,
+        [received.map((c) => c.id), radiusM, windowDays * 86_400],
+      );
+      expect(locked).toHaveLength(300);
+      const byId = new Map(locked.map((r) => [r.id, r]));
+      let found = 0;
+      for (const c of received) {
+        const point = c.lat !== null && c.lng !== null ? { lat: c.lat, lng: c.lng } : null;
+        const [original] =
+          point || c.address_key
+            ? await findDuplicateCandidates(runner.manager, {
+                category: c.category_code,
+                point,
+                radiusM,
+                addressKey: c.address_key,
+                wardCode: c.ward_code,
+                since: new Date(c.received_at.getTime() - windowDays * 86_400_000),
+                before: { id: c.id },
+                limit: 1,
+              })
+            : [];
+        const mine = byId.get(c.id)!;
+        expect({ id: c.id, original: mine.dup_id, distanceM: mine.dup_distance_m === null ? null : Math.round(mine.dup_distance_m) }).toEqual({
+          id: c.id,
+          original: original?.id ?? null,
+          distanceM: original?.distance_m == null ? null : Math.round(original.distance_m),
+        });
+        if (original) found++;
+      }
+      // Both kinds of match and none at all were met.
+      expect(found).toBeGreaterThan(100);
+      expect(found).toBeLessThan(300);
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
   });
 });

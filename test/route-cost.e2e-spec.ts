@@ -75,7 +75,7 @@ describe('statements per case', () => {
     expect(fanMany.statements).toHaveLength(3);
   });
 
-  it('routing likely duplicates: a search and a link a case, then one statement for their events and one for their notices', async () => {
+  it('routing likely duplicates: the search in the locking statement, a link a case, then one statement for their events and one for their notices', async () => {
     const report = (address: string) =>
       submit.execute({
         channel: 'ihanoi',
@@ -93,8 +93,10 @@ describe('statements per case', () => {
 
     const batch = await recordStatements(() => sut.executeMany(copies));
     show('route 3 likely duplicates', batch.statements);
-    // 5 for the batch's routing, 3 searches, 3 links (each with its relink), the link events, the notices.
-    expect(batch.statements).toHaveLength(5 + 3 + 3 + 1 + 1);
+    // 5 for the batch's routing (each case's search is in the statement that locks it), 3 links (each
+    // with its relink), the link events, the notices. There were 3 searches more before routing_cases
+    // took them in.
+    expect(batch.statements).toHaveLength(5 + 3 + 1 + 1);
     const linked = await engine.query<{ id: string; duplicate_of: string }>(`SELECT id, duplicate_of FROM cases WHERE id = ANY($1) ORDER BY received_at`, [
       copies,
     ]);

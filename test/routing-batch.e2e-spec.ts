@@ -3,7 +3,7 @@ import { withRequestId } from '@fr/config';
 import { caseEventMessage, jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { RouteCase } from '@fr/routing';
 import { Clock, SlaService } from '@fr/sla';
-import { DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import { DEV_KEYS, recordStatements, TestEngine, waitFor } from '@fr/testing';
 import type { FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
@@ -135,6 +135,30 @@ describe(`${RouteCase.name} in batches`, () => {
       const made = caseEventMessage(r.payload.caseId, r.payload.eventId);
       expect(r).toEqual({ queue: made.queue, job_id: made.jobId, payload: { ...made.payload, requestId } });
     }
+  });
+
+  it("links a batch's likely duplicates: to an original outside the batch found as the cases are locked, to one inside it by a search after the write", async () => {
+    const lamp = { lat: 21.0046, lng: 105.8436 };
+    const away = { lat: lamp.lat + 0.01, lng: lamp.lng };
+    const at = (point: { lat: number; lng: number }) => ({
+      category: 'roads_lighting',
+      description: 'Đèn đường phố Tạ Quang Bửu tắt cả tuần nay.',
+      location: { ...point, wardCode: 'BACH_KHOA' },
+    });
+    const older = await submit(at(lamp));
+    await sut.execute(older);
+    // Each in turn, so that they are received in this order.
+    const batch: string[] = [];
+    for (const point of [lamp, away, away]) batch.push(await submit(at(point)));
+    await engine.query(`DELETE FROM outbox WHERE payload->>'caseId' = ANY($1)`, [batch]);
+    const { statements } = await recordStatements(() => sut.executeMany(batch));
+    const linked = await engine.query<{ id: string; duplicate_of: string | null }>(`SELECT id, duplicate_of FROM cases WHERE id = ANY($1)`, [batch]);
+    const originalOf = new Map(linked.map((c) => [c.id, c.duplicate_of]));
+    // The first report at the lamp joins the older one; of the two 1.1 km away, the later joins the earlier.
+    expect(batch.map((id) => originalOf.get(id))).toEqual([older, null, batch[1]]);
+    // Only the last case's original was in the batch: its search is the one made after the write.
+    expect(statements.filter((q) => q.includes('ORDER BY received_at, distance_m NULLS LAST'))).toHaveLength(1);
+    await expectRoutedOnce([older, ...batch]);
   });
 
   it('writes no fan-out for the case events of a batch when nobody can receive them', async () => {

@@ -1,6 +1,7 @@
 import { EntityManager } from 'typeorm';
 import { CaseState, transition } from '@fr/domain';
 import {
+  DuplicateCandidateRow,
   DuplicateNotificationInput,
   findDuplicateCandidates,
   linkCaseToOriginal,
@@ -22,7 +23,15 @@ export interface LinkableCase {
   received_at: Date;
   /** The state routing just gave it. */
   status: CaseState;
+  /**
+   * Its likely original (null: none) when routing already searched for it; undefined to search here.
+   * The search waits for the batch's write when the candidate may be a case of the batch.
+   */
+  candidate?: DuplicateCandidate | null;
 }
+
+/** What linking reads of a likely original (a DuplicateCandidateRow's columns). */
+export type DuplicateCandidate = Pick<DuplicateCandidateRow, 'id' | 'tracking_code' | 'status' | 'handler_id' | 'distance_m'>;
 
 export interface DuplicateRules {
   radiusM: number;
@@ -50,16 +59,21 @@ export async function linkDuplicates(m: EntityManager, cases: readonly LinkableC
   for (const c of ordered) {
     const point = c.lat !== null && c.lng !== null ? { lat: c.lat, lng: c.lng } : null;
     if (!point && !c.address_key) continue;
-    const [original] = await findDuplicateCandidates(m, {
-      category: c.category_code,
-      point,
-      radiusM: rules.radiusM,
-      addressKey: c.address_key,
-      wardCode: c.ward_code,
-      since: new Date(new Date(c.received_at).getTime() - rules.windowDays * DAY_MS),
-      before: { id: c.id },
-      limit: 1,
-    });
+    const original =
+      c.candidate !== undefined
+        ? c.candidate
+        : (
+            await findDuplicateCandidates(m, {
+              category: c.category_code,
+              point,
+              radiusM: rules.radiusM,
+              addressKey: c.address_key,
+              wardCode: c.ward_code,
+              since: new Date(new Date(c.received_at).getTime() - rules.windowDays * DAY_MS),
+              before: { id: c.id },
+              limit: 1,
+            })
+          )[0];
     if (!original) continue;
     let group = { id: original.id, tracking_code: original.tracking_code, handler_id: original.handler_id };
     if (original.handler_id === null && original.status === 'received') {

@@ -5,7 +5,7 @@ import { AreaRef, AreaResolution, CaseState, decideRoute, isCitizenVisible, reso
 import { AuditEventInput, OutboxMessage, prepared, selectRow, selectRows, writeRoutingPass } from '@fr/persistence';
 import { CASE_EVENT_JOB } from '@fr/queue';
 import { Clock, SlaService, slaTimerMessages } from '@fr/sla';
-import { linkDuplicates } from './link-duplicates';
+import { DuplicateCandidate, linkDuplicates } from './link-duplicates';
 
 export interface RouteCaseResult {
   caseId: string;
@@ -26,6 +26,12 @@ interface CaseRow {
   lat: number | null;
   lng: number | null;
   received_at: Date;
+  /** The likely original found by routing_cases' search, before the batch is written; null when none. */
+  dup_id: string | null;
+  dup_tracking_code: string | null;
+  dup_status: string | null;
+  dup_handler_id: string | null;
+  dup_distance_m: number | null;
 }
 
 interface UnitRow {
@@ -128,8 +134,15 @@ export class RouteCase {
     // routed or moved is not locked: a version that locked every case asked for and tested the status
     // in TypeScript deadlocked against a designation change, which holds the unit and waits for the
     // unit's cases while this held such a case and waited for the unit. In the function routing_cases
-    // (migration 1766960000000), planned once per connection.
-    const cases = await selectRows<CaseRow>(m, prepared(`SELECT * FROM routing_cases($1::uuid[])`), [ids]);
+    // (migration 1766960000000), planned once per connection. The same statement finds each case's
+    // likely original (migration RoutingCaseCandidates1766980000000): a round trip a case fewer.
+    const rules = this.config.duplicates;
+    const cases = await selectRows<CaseRow>(m, prepared(`SELECT * FROM routing_cases($1::uuid[], $2::float8, $3::float8)`), [
+      ids,
+      rules.radiusM,
+      // The window in seconds.
+      rules.windowDays * 86_400,
+    ]);
     const byId = new Map<string, Routed>();
     if (cases.length > 0) {
       let table = await this.routingTable();
@@ -196,8 +209,8 @@ export class RouteCase {
       await this.write(m, routed);
       await linkDuplicates(
         m,
-        routed.map((r) => ({ ...r.c, status: r.to })),
-        this.config.duplicates,
+        routed.map((r) => ({ ...r.c, status: r.to, candidate: candidateOf(r.c, byId) })),
+        rules,
       );
     }
     return caseIds.map((id) => {
@@ -284,6 +297,16 @@ export class RouteCase {
     if (!row?.triage_unit) throw new Error('no triage unit configured (organisation not loaded)');
     return { fresh: true, areas: row.areas, areaByCode: new Map(row.areas.map((a) => [a.code, a])), rules: row.rules, triageUnit: row.triage_unit };
   }
+}
+
+/**
+ * The original found before the write, or undefined to search again after it: a candidate that is
+ * itself in the batch may have been linked by then (see RoutingCaseCandidates1766980000000).
+ */
+function candidateOf(c: CaseRow, batch: ReadonlyMap<string, unknown>): DuplicateCandidate | null | undefined {
+  if (c.dup_id === null) return null;
+  if (batch.has(c.dup_id)) return undefined;
+  return { id: c.dup_id, tracking_code: c.dup_tracking_code!, status: c.dup_status!, handler_id: c.dup_handler_id, distance_m: c.dup_distance_m };
 }
 
 function rows<T>(m: Map<string, T>): T[] {

@@ -36,6 +36,7 @@ import { CaseStateLogClockTime1766930000000 } from './1766930000000-CaseStateLog
 import { RoutingUnits1766950000000 } from './1766950000000-RoutingUnits';
 import { RoutingPassPlans1766960000000 } from './1766960000000-RoutingPassPlans';
 import { RoutingPassWrite1766970000000 } from './1766970000000-RoutingPassWrite';
+import { RoutingCaseCandidates1766980000000 } from './1766980000000-RoutingCaseCandidates';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -77,4 +78,5 @@ export const MIGRATIONS = [
   RoutingUnits1766950000000,
   RoutingPassPlans1766960000000,
   RoutingPassWrite1766970000000,
+  RoutingCaseCandidates1766980000000,
 ];
