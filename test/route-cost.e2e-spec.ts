@@ -37,6 +37,15 @@ describe('statements per case', () => {
       location: { wardCode: n % 2 ? 'BACH_KHOA' : 'THANH_NHAN' },
     });
   }
+  /** A case that a rule assigns to a unit (routing reads or checks the unit). */
+  const sidewalk = () =>
+    submit.execute({
+      channel: 'ihanoi',
+      externalId: `cost-${++n}`,
+      category: 'sidewalk_encroachment',
+      description: 'Bàn ghế quán nước kín vỉa hè phố Tạ Quang Bửu.',
+      location: { wardCode: 'BACH_KHOA' },
+    });
   const routeEvents = (ids: string[]) =>
     engine.query<{ caseId: string; eventId: string }>(
       `SELECT case_id AS "caseId", id::text AS "eventId" FROM audit_events WHERE case_id = ANY($1) AND action IN ('route', 'route_to_triage')`,
@@ -51,19 +60,45 @@ describe('statements per case', () => {
     expect(statements).toHaveLength(1);
   });
 
-  it('routing: 5 statements for one case, and the same 5 for a batch of 20', async () => {
-    const one = await recordStatements(async () => sut.execute((await feedback()).id));
+  it('routing: 5 statements for a case or a batch of 20 whose units are read; once they are kept, 4', async () => {
+    // A router that keeps nothing yet: it reads the routing table (outside the transaction) and the unit.
+    const fresh = new RouteCase(engine.api.get(DataSource), engine.api.get(SlaService), engine.api.get(Clock), engine.config);
+    const first = await recordStatements(async () => fresh.execute((await sidewalk()).id));
     // The submit inside is counted too: take its statement off.
+    const firstRoute = first.statements.slice(1);
+    show('route 1 case, unit read', firstRoute);
+    expect(firstRoute.map(statementSummary)).toEqual([
+      'START TRANSACTION',
+      expect.stringMatching(/^SELECT \* FROM routing_cases\(/),
+      expect.stringMatching(/^SELECT \(SELECT COALESCE\(json_agg/),
+      expect.stringMatching(/^SELECT r\.\*, to_jsonb\(r\)::text AS state FROM routing_units\(/),
+      expect.stringMatching(/^SELECT \* FROM write_routing_pass\(/),
+      'COMMIT',
+    ]);
+    const one = await recordStatements(async () => fresh.execute((await sidewalk()).id));
     const oneRoute = one.statements.slice(1);
-    show('route 1 case', oneRoute);
-    expect(oneRoute).toHaveLength(5);
+    show('route 1 case, unit kept', oneRoute);
+    expect(oneRoute.map(statementSummary)).toEqual([
+      'START TRANSACTION',
+      expect.stringMatching(/^SELECT \* FROM routing_cases\(/),
+      expect.stringMatching(/^SELECT \* FROM write_routing_pass\(/),
+      'COMMIT',
+    ]);
 
-    const ids: string[] = [];
-    for (let i = 0; i < 20; i++) ids.push((await feedback()).id);
-    const batch = await recordStatements(() => sut.executeMany(ids));
-    show('route 20 cases', batch.statements);
-    expect(batch.result.every((r) => r.changed)).toBe(true);
-    expect(batch.statements).toHaveLength(5);
+    const batchOf20 = async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) ids.push((await feedback()).id);
+      const batch = await recordStatements(() => sut.executeMany(ids));
+      expect(batch.result.every((r) => r.changed)).toBe(true);
+      return { ids, statements: batch.statements };
+    };
+    // The first batch reads the units it lacks (two wards, one kept from the warm-up), the second checks them.
+    const reading = await batchOf20();
+    show('route 20 cases, units read', reading.statements);
+    expect(reading.statements).toHaveLength(5);
+    const { ids, statements } = await batchOf20();
+    show('route 20 cases, units kept', statements);
+    expect(statements).toHaveLength(4);
 
     const fanOne = await recordStatements(async () => deliveries.caseEvents((await routeEvents([ids[0]])).slice(0, 1)));
     const fanOneStatements = fanOne.statements.slice(1); // less the test's own read
@@ -73,6 +108,42 @@ describe('statements per case', () => {
     const fanMany = await recordStatements(() => deliveries.caseEvents(events));
     show('fan-out 19 events (no webhooks)', fanMany.statements);
     expect(fanMany.statements).toHaveLength(3);
+  });
+
+  it('routing on a kept unit that has changed: the write finds it stale and writes nothing, the unit is read and the batch decided again', async () => {
+    const first = (await sidewalk()).id;
+    await sut.execute(first);
+    const [{ unit_code: unit, handler_id: handler, leader_id: leader }] = await engine.query<{ unit_code: string; handler_id: string; leader_id: string }>(
+      `SELECT c.unit_code, u.handler_id, u.leader_id FROM cases c JOIN units u ON u.code = c.unit_code WHERE c.id = $1`,
+      [first],
+    );
+    const id = (await sidewalk()).id;
+    // The unit's handler is away now, covered by its leader: the kept row no longer says who acts.
+    const [absence] = await engine.query<{ id: string }>(
+      `INSERT INTO officer_absences (officer_id, cover_id, starts_at, ends_at, created_by)
+       VALUES ($1, $2, now() - interval '1 minute', now() + interval '1 hour', $2) RETURNING id`,
+      [handler, leader],
+    );
+    try {
+      const { statements } = await recordStatements(() => sut.execute(id));
+      show('route 1 case on a changed unit', statements);
+      expect(statements.map(statementSummary)).toEqual([
+        'START TRANSACTION',
+        expect.stringMatching(/^SELECT \* FROM routing_cases\(/),
+        expect.stringMatching(/^SELECT \* FROM write_routing_pass\(/),
+        expect.stringMatching(/^SELECT r\.\*, to_jsonb\(r\)::text AS state FROM routing_units\(/),
+        expect.stringMatching(/^SELECT \* FROM write_routing_pass\(/),
+        'COMMIT',
+      ]);
+      const [routed] = await engine.query<{ unit_code: string; handler_id: string }>(`SELECT unit_code, handler_id FROM cases WHERE id = $1`, [id]);
+      expect(routed).toEqual({ unit_code: unit, handler_id: leader });
+      const events = await engine.query<{ action: string }>(`SELECT action FROM audit_events WHERE case_id = $1 ORDER BY id`, [id]);
+      expect(events.map((e) => e.action)).toEqual(['receive', 'route']);
+      const assignments = await engine.query(`SELECT handler_id FROM assignments WHERE case_id = $1`, [id]);
+      expect(assignments).toEqual([{ handler_id: leader }]);
+    } finally {
+      await engine.query(`DELETE FROM officer_absences WHERE id = $1`, [absence.id]);
+    }
   });
 
   it('routing likely duplicates: the search in the locking statement, a link a case, then one statement for their events and one for their notices', async () => {
@@ -93,10 +164,10 @@ describe('statements per case', () => {
 
     const batch = await recordStatements(() => sut.executeMany(copies));
     show('route 3 likely duplicates', batch.statements);
-    // 5 for the batch's routing (each case's search is in the statement that locks it), 3 links (each
-    // with its relink), the link events, the notices. There were 3 searches more before routing_cases
-    // took them in.
-    expect(batch.statements).toHaveLength(5 + 3 + 1 + 1);
+    // 4 for the batch's routing (its unit kept; each case's search in the statement that locks it),
+    // 3 links (each with its relink), the link events, the notices. There were 3 searches more before
+    // routing_cases took them in, and the unit's read before the write checked it.
+    expect(batch.statements).toHaveLength(4 + 3 + 1 + 1);
     const linked = await engine.query<{ id: string; duplicate_of: string }>(`SELECT id, duplicate_of FROM cases WHERE id = ANY($1) ORDER BY received_at`, [
       copies,
     ]);

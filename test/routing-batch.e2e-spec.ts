@@ -61,7 +61,10 @@ describe(`${RouteCase.name} in batches`, () => {
   /** Until one routing batch waits for a unit row's lock. */
   const routingWaitsForUnit = () =>
     waitFor(
-      () => engine.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%routing_units(%'`),
+      () =>
+        engine.query(
+          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND (query LIKE '%routing_units(%' OR query LIKE '%write_routing_pass(%')`,
+        ),
       (rows) => rows.length === 1,
       { what: 'the routing batch to wait for the unit row' },
     );

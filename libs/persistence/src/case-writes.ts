@@ -240,6 +240,12 @@ export interface RoutingPassWrite {
   /** Per case: whether its event is one a citizen sees, fanned out to receivers if there are any. */
   fanOut: readonly boolean[];
   fanOutJob: FanOutJob;
+  /**
+   * The units the decisions were made on without reading them in this transaction, each with its
+   * state as routing_units gave it (`to_jsonb(row)::text`): checked by the write (migration
+   * RoutingUnitsChecked1766990000000). None: the caller read them, share-locked, in this transaction.
+   */
+  units?: { codes: readonly string[]; states: readonly string[] };
 }
 
 /**
@@ -247,24 +253,26 @@ export interface RoutingPassWrite {
  * case's unit, designees and receive stage (its version moves) and its first assignment, started at
  * `routedAt` (its units path with it); one audit event a case; the timers' outbox rows; and, for the
  * events a citizen sees, the frozen state and the fan-out row when anyone receives them
- * (writeOutboxWithCaseEventStates says how). In the function write_routing_pass (migration
- * 1766970000000), planned once per connection. Returns the events' ids, in the cases' order.
+ * (writeOutboxWithCaseEventStates says how). In the function write_routing_pass (migrations
+ * 1766970000000 and 1766990000000), planned once per connection. Returns the events' ids, in the cases'
+ * order; or null, having written nothing, when a unit of `w.units` is no longer in the state given.
  */
-export async function writeRoutingPass(m: EntityManager, w: RoutingPassWrite): Promise<string[]> {
+export async function writeRoutingPass(m: EntityManager, w: RoutingPassWrite): Promise<string[] | null> {
   // The function pairs the i-th event and fan-out flag with the i-th case (unnest would pad a shorter list with NULLs).
   if (w.events.length !== w.cases.length || w.fanOut.length !== w.cases.length || w.events.some((e, i) => e.caseId !== w.cases[i].id)) {
     throw new Error("writeRoutingPass takes one event and one fan-out flag per case, in the cases' order");
   }
   const col = <T>(f: (r: RoutedCaseWrite) => T) => w.cases.map(f);
   const ev = auditEventColumns(w.events);
-  const [row] = await selectRows<{ event_ids: string[]; outbox_rows: number }>(
+  const [row] = await selectRows<{ event_ids: string[] | null; outbox_rows: number; stale: boolean }>(
     m,
     prepared(
       `SELECT * FROM write_routing_pass($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::text[],
                                         $9::int[], $10::timestamptz[], $11::timestamptz[], $12::text[], $13::timestamptz,
                                         $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::jsonb[],
                                         $20::text[], $21::text[], $22::text[], $23::jsonb[], $24::int[],
-                                        $25::boolean[], $26::text, $27::text, $28::text, $29::text, $30::bigint, $31::text)`,
+                                        $25::boolean[], $26::text, $27::text, $28::text, $29::text, $30::bigint, $31::text,
+                                        $32::text[], $33::text[])`,
     ),
     [
       col((r) => r.id),
@@ -299,8 +307,11 @@ export async function writeRoutingPass(m: EntityManager, w: RoutingPassWrite): P
       currentRequestId() || null,
       ADVISORY_LOCK.caseEventReceivers,
       CASE_STATUS_EVENT,
+      [...(w.units?.codes ?? [])],
+      [...(w.units?.states ?? [])],
     ],
   );
+  if (row.stale) return null;
   if (row.outbox_rows > 0) markOutboxWritten(m);
   return row.event_ids;
 }

@@ -46,6 +46,20 @@ interface UnitRow {
   leader_cover?: string | null;
 }
 
+/** A unit's row as routing_units gave it, with the row as jsonb text: what the write checks it against. */
+type KeptUnit = UnitRow & { state: string };
+
+/** The unit as routing decides on it: its acting designees (covers for those away, none for a disabled account). */
+function unitRef(u: UnitRow): UnitRef {
+  const acting = (id: string | null, active: boolean | null, cover: string | null | undefined) => (id === null ? null : (cover ?? (active ? id : null)));
+  return {
+    code: u.code,
+    active: u.active,
+    handlerId: acting(u.handler_id, u.handler_active, u.handler_cover),
+    leaderId: acting(u.leader_id, u.leader_active, u.leader_cover),
+  };
+}
+
 /** The routing table in one row: areas and rules built as JSON in the shapes the domain reads. */
 interface RoutingTableRow {
   areas: AreaRef[];
@@ -97,6 +111,8 @@ interface Routed {
 @Injectable()
 export class RouteCase {
   private table: { at: number; value: Promise<RoutingTable> } | null = null;
+  /** The units as readUnits last read them, by code: a batch may be decided on them (see route()). */
+  private readonly keptUnits = new Map<string, KeptUnit>();
 
   constructor(
     private readonly ds: DataSource,
@@ -152,61 +168,51 @@ export class RouteCase {
           unit,
         });
       // Which unit decides each case depends on the rules and areas only; the unit's state then
-      // decides between assigning and triage. So: find the units, then read them fresh.
+      // decides between assigning and triage. So: find the units, then take their state (below).
       let areas = cases.map((c) => resolveArea({ wardCode: c.ward_code, address: c.address }, table.areas));
       const wanted = new Set<string>();
       cases.forEach((c, i) => decide(c, areas[i], (code) => void wanted.add(code)));
       // A designation change locks the unit and moves its open cases; holding the unit rows here
       // means each case either sees the new designees or is moved by that change. Every unit that
-      // decides a case is read this way, also one that would send it to triage, so no case is
-      // triaged on designees older than the transaction.
-      const units = new Map<string, UnitRef>();
-      if (wanted.size > 0) {
-        // A designee who is away is stood in for by their cover while the absence lasts; one whose
-        // account is disabled, with nobody covering, is no designee: the unit's cases go to triage.
-        // One statement with the covers (routing's round trips per batch are counted by
-        // test/route-cost.e2e-spec.ts), planned once per connection: see migration RoutingUnits.
-        const rows = await selectRows<UnitRow>(m, prepared(`SELECT * FROM routing_units($1::text[], $2::timestamptz)`), [[...wanted].sort(), this.clock.now()]);
-        const acting = (id: string | null, active: boolean | null, cover: string | null | undefined) => (id === null ? null : (cover ?? (active ? id : null)));
-        for (const u of rows) {
-          units.set(u.code, {
-            code: u.code,
-            active: u.active,
-            handlerId: acting(u.handler_id, u.handler_active, u.handler_cover),
-            leaderId: acting(u.leader_id, u.leader_active, u.leader_cover),
-          });
+      // decides a case is held this way, also one that would send it to triage, so no case is
+      // triaged on designees older than the transaction. The units are read, share-locked, in this
+      // transaction (readUnits), or, when every one of them is kept from an earlier batch, the batch
+      // is decided on the kept rows and the write share-locks and checks them: if one has changed,
+      // it writes nothing, and the batch is decided again on the units as they are now (migration
+      // RoutingUnitsChecked1766990000000). Either way a unit is decided on as it is at the commit.
+      let routed: Routed[];
+      for (let mayKeep = true; ; mayKeep = false) {
+        const codes = [...wanted].sort();
+        const kept = mayKeep ? codes.map((code) => this.keptUnits.get(code)) : [];
+        const fromKept = codes.length > 0 && kept.length === codes.length && kept.every((u) => u !== undefined);
+        const unitRows = fromKept ? (kept as KeptUnit[]) : codes.length > 0 ? await this.readUnits(m, codes) : [];
+        const units = new Map(unitRows.map((u) => [u.code, unitRef(u)]));
+        // A kept table may predate a reorganisation (applied by any process): a unit it decides on
+        // that has ended says so, and the batch is decided again on a fresh table and fresh units.
+        if (rows(units).some((u) => !u.active) && !table.fresh) {
+          table = await this.routingTable(true);
+          areas = cases.map((c) => resolveArea({ wardCode: c.ward_code, address: c.address }, table.areas));
+          wanted.clear();
+          cases.forEach((c, i) => decide(c, areas[i], (code) => void wanted.add(code)));
+          const more = [...wanted].filter((code) => !units.has(code)).sort();
+          if (more.length) for (const u of await this.readUnits(m, more)) units.set(u.code, unitRef(u));
         }
-      }
-      // A kept table may predate a reorganisation (applied by any process): a unit it decides on
-      // that has ended says so, and the batch is decided again on a fresh table and fresh units.
-      if (rows(units).some((u) => !u.active) && !table.fresh) {
-        table = await this.routingTable(true);
-        areas = cases.map((c) => resolveArea({ wardCode: c.ward_code, address: c.address }, table.areas));
-        wanted.clear();
-        cases.forEach((c, i) => decide(c, areas[i], (code) => void wanted.add(code)));
-        const more = [...wanted].filter((code) => !units.has(code)).sort();
-        if (more.length) {
-          const rs = await selectRows<UnitRow>(
-            m,
-            `SELECT code, active, handler_id, leader_id FROM units WHERE code = ANY($1::text[]) ORDER BY code FOR SHARE`,
-            [more],
-          );
-          for (const u of rs) units.set(u.code, { code: u.code, active: u.active, handlerId: u.handler_id, leaderId: u.leader_id });
-        }
-      }
-      cases.forEach((c, i) =>
-        byId.set(
-          c.id,
-          this.plan(
-            c,
-            areas[i],
-            decide(c, areas[i], (code) => units.get(code)),
-            table.triageUnit,
+        byId.clear();
+        cases.forEach((c, i) =>
+          byId.set(
+            c.id,
+            this.plan(
+              c,
+              areas[i],
+              decide(c, areas[i], (code) => units.get(code)),
+              table.triageUnit,
+            ),
           ),
-        ),
-      );
-      const routed = [...byId.values()];
-      await this.write(m, routed);
+        );
+        routed = [...byId.values()];
+        const checked = fromKept ? { codes, states: (kept as KeptUnit[]).map((u) => u.state) } : undefined;
+        if ((await this.write(m, routed, checked)) || !checked) break;
+      }
       await linkDuplicates(
         m,
         routed.map((r) => ({ ...r.c, status: r.to, candidate: candidateOf(r.c, byId) })),
@@ -242,11 +248,11 @@ export class RouteCase {
   }
 
   /** The cases, their assignments, one audit event each and their outbox rows: one statement for the batch (writeRoutingPass). */
-  private async write(m: EntityManager, routed: readonly Routed[]): Promise<void> {
+  private async write(m: EntityManager, routed: readonly Routed[], units?: { codes: string[]; states: string[] }): Promise<boolean> {
     const timers: OutboxMessage[] = routed.flatMap((r) =>
       slaTimerMessages(this.sla, { caseId: r.c.id, stage: 'receive', stageStartedAt: r.stageStartedAt, dueAt: r.dueAt, warnAt: r.warnAt, unit: r.unitCode }),
     );
-    await writeRoutingPass(m, {
+    const written = await writeRoutingPass(m, {
       // When the unit got the case: reports attribute the case to it from then on.
       routedAt: this.clock.now(),
       cases: routed.map((r) => ({
@@ -267,7 +273,24 @@ export class RouteCase {
       messages: timers,
       fanOut: routed.map((r) => isCitizenVisible(actionOf(r))),
       fanOutJob: CASE_EVENT_JOB,
+      units,
     });
+    return written !== null;
+  }
+
+  /**
+   * The units, share-locked, with their designees' state and covers now (a designee who is away is
+   * stood in for by their cover while the absence lasts; one whose account is disabled, with nobody
+   * covering, is no designee), kept for later batches. One statement with the covers, planned once
+   * per connection: see migration RoutingUnits.
+   */
+  private async readUnits(m: EntityManager, codes: readonly string[]): Promise<KeptUnit[]> {
+    const rows = await selectRows<KeptUnit>(m, prepared(`SELECT r.*, to_jsonb(r)::text AS state FROM routing_units($1::text[], $2::timestamptz) AS r`), [
+      codes,
+      this.clock.now(),
+    ]);
+    for (const u of rows) this.keptUnits.set(u.code, u);
+    return rows;
   }
 
   private async routingTable(fresh = false): Promise<RoutingTable> {

@@ -37,6 +37,7 @@ import { RoutingUnits1766950000000 } from './1766950000000-RoutingUnits';
 import { RoutingPassPlans1766960000000 } from './1766960000000-RoutingPassPlans';
 import { RoutingPassWrite1766970000000 } from './1766970000000-RoutingPassWrite';
 import { RoutingCaseCandidates1766980000000 } from './1766980000000-RoutingCaseCandidates';
+import { RoutingUnitsChecked1766990000000 } from './1766990000000-RoutingUnitsChecked';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -79,4 +80,5 @@ export const MIGRATIONS = [
   RoutingPassPlans1766960000000,
   RoutingPassWrite1766970000000,
   RoutingCaseCandidates1766980000000,
+  RoutingUnitsChecked1766990000000,
 ];
