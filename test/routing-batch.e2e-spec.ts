@@ -213,6 +213,39 @@ describe(`${RouteCase.name} in batches`, () => {
     }
   });
 
+  it.each([
+    ['that keeps the unit: its write finds the unit changed', true],
+    ['that reads the unit: its read waits for the change', false],
+  ])('sees a handler replaced while a batch waits, by a router %s; the case goes to the new handler', async (_how, keeps) => {
+    const router = keeps ? sut : new RouteCase(engine.api.get(DataSource), engine.api.get(SlaService), engine.api.get(Clock), engine.config);
+    const sidewalkCase = async () => {
+      const id = await submit({ category: 'sidewalk_encroachment' });
+      await engine.query(`DELETE FROM outbox WHERE payload->>'caseId' = $1`, [id]);
+      return id;
+    };
+    // The kept router has the unit from an earlier case; the other has read the routing table only.
+    if (keeps) await router.execute(await sidewalkCase());
+    const id = await sidewalkCase();
+    const [unit] = await engine.query<{ handler_id: string; leader_id: string }>(`SELECT handler_id, leader_id FROM units WHERE code = 'P_BACH_KHOA'`);
+    const change = await engine.db.connect();
+    try {
+      // The handler is replaced by another officer (the unit's leader here), not yet committed.
+      await change.query('BEGIN');
+      await change.query(`UPDATE units SET handler_id = $1 WHERE code = 'P_BACH_KHOA'`, [unit.leader_id]);
+      const routing = router.executeMany([id]);
+      await routingWaitsForUnit();
+      await change.query('COMMIT');
+      const [r] = await routing;
+      expect(r.decision).toMatchObject({ kind: 'assign', unitCode: 'P_BACH_KHOA', handlerId: unit.leader_id });
+      const [c] = await engine.query(`SELECT status, handler_id FROM cases WHERE id = $1`, [id]);
+      expect(c).toEqual({ status: 'assigned', handler_id: unit.leader_id });
+    } finally {
+      await change.query('ROLLBACK').catch(() => undefined);
+      await engine.query(`UPDATE units SET handler_id = $1 WHERE code = 'P_BACH_KHOA'`, [unit.handler_id]);
+      change.release();
+    }
+  });
+
   it('does not lock a case already routed: a designation change that holds the unit and then moves its cases is not deadlocked', async () => {
     const [done, fresh] = await Promise.all([submit({ category: 'sidewalk_encroachment' }), submit({ category: 'sidewalk_encroachment' })]);
     await engine.query(`DELETE FROM outbox WHERE payload->>'caseId' = ANY($1)`, [[done, fresh]]);

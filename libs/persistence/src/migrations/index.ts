@@ -38,6 +38,7 @@ import { RoutingPassPlans1766960000000 } from './1766960000000-RoutingPassPlans'
 import { RoutingPassWrite1766970000000 } from './1766970000000-RoutingPassWrite';
 import { RoutingCaseCandidates1766980000000 } from './1766980000000-RoutingCaseCandidates';
 import { RoutingUnitsChecked1766990000000 } from './1766990000000-RoutingUnitsChecked';
+import { RoutingReadsAfterLocks1767000000000 } from './1767000000000-RoutingReadsAfterLocks';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -81,4 +82,5 @@ export const MIGRATIONS = [
   RoutingPassWrite1766970000000,
   RoutingCaseCandidates1766980000000,
   RoutingUnitsChecked1766990000000,
+  RoutingReadsAfterLocks1767000000000,
 ];
