@@ -274,12 +274,20 @@ describe('duplicate reports', () => {
     expect(plans[0]).not.toContain('Seq Scan');
   });
 
-  it("routing's locking statement finds the same original for each case as the search does", async () => {
-    // Among the 10,000 open cases seeded above: 300 received ones in a corner of their box, dense enough
-    // that most have an original; some without a point, some without an address, some with neither.
+  it("routing's locking statement finds the same original for each case as the search does, window and ties included", async () => {
+    // Among the 10,000 open cases seeded above (the last 20 days) and 1,500 older ones (25-45 days, so the
+    // window of 30 days cuts through them): 300 received cases in a corner of the box, dense enough that
+    // most have an original, some without a point, some without an address, some with neither; and 30
+    // received at the same instant at one spot outside the box, whose ties the search breaks by id.
     const runner = engine.api.get(DataSource).createQueryRunner();
     await runner.startTransaction();
     try {
+      await runner.query(
+        `INSERT INTO cases (tracking_code, channel_code, category_code, description, status, submitted_at, received_at, lat, lng, ward_code, address_key)
+         SELECT 'O' || lpad(g::text, 10, '0'), 'ihanoi', (ARRAY['sanitation', 'sidewalk_encroachment'])[1 + g % 2], 'older open case', 'assigned', t, t,
+                20.95 + random() * 0.01, 105.75 + random() * 0.01, (ARRAY['BACH_KHOA', 'BACH_MAI', 'PHO_HUE'])[1 + g % 3], (g % 400)::text || ' pho ' || (g % 53)::text
+           FROM generate_series(1, 1500) g, LATERAL (SELECT now() - interval '25 days' - random() * interval '20 days' - g * interval '0' AS t) r`,
+      );
       const received = await selectRows<{
         id: string;
         category_code: string;
@@ -294,7 +302,10 @@ describe('duplicate reports', () => {
          SELECT 'R' || lpad(g::text, 10, '0'), 'ihanoi', (ARRAY['sanitation', 'sidewalk_encroachment'])[1 + g % 2], 'received case', 'received', t, t,
                 CASE WHEN g % 5 = 0 THEN NULL ELSE 20.95 + random() * 0.01 END, CASE WHEN g % 5 = 0 THEN NULL ELSE 105.75 + random() * 0.01 END,
                 (ARRAY['BACH_KHOA', 'BACH_MAI', 'PHO_HUE'])[1 + g % 3], CASE WHEN g % 7 = 0 THEN NULL ELSE (g % 400)::text || ' pho ' || (g % 53)::text END
-           FROM generate_series(1, 300) g, LATERAL (SELECT now() - random() * interval '25 days' - g * interval '0' AS t) r
+           FROM generate_series(1, 300) g, LATERAL (SELECT now() - random() * interval '20 days' - g * interval '0' AS t) r
+         UNION ALL
+         SELECT 'T' || lpad(g::text, 10, '0'), 'ihanoi', 'sanitation', 'received case, same instant', 'received', t, t, 21.2, 106.0, 'BACH_KHOA', 'ngo hoa binh'
+           FROM generate_series(1, 30) g, (SELECT date_trunc('second', now()) - interval '3 days' AS t) r
          RETURNING id::text, category_code, ward_code, address_key, lat, lng, received_at`,
       );
       const { radiusM, windowDays } = engine.config.duplicates;
@@ -303,7 +314,7 @@ describe('duplicate reports', () => {
         `SELECT id::text, dup_id::text, dup_distance_m FROM routing_cases($1::uuid[], $2::float8, $3::float8)`,
         [received.map((c) => c.id), radiusM, windowDays * 86_400],
       );
-      expect(locked).toHaveLength(300);
+      expect(locked).toHaveLength(330);
       const byId = new Map(locked.map((r) => [r.id, r]));
       let found = 0;
       for (const c of received) {
@@ -329,9 +340,13 @@ describe('duplicate reports', () => {
         });
         if (original) found++;
       }
-      // Both kinds of match and none at all were met.
+      // Both kinds of match and none at all were met; in the group received at one instant, each case's
+      // original is the one with the lowest id.
       expect(found).toBeGreaterThan(100);
-      expect(found).toBeLessThan(300);
+      expect(found).toBeLessThan(330);
+      const group = received.filter((c) => c.address_key === 'ngo hoa binh').map((c) => c.id);
+      const lowest = [...group].sort()[0];
+      expect(group.filter((id) => id !== lowest).every((id) => byId.get(id)!.dup_id === lowest)).toBe(true);
     } finally {
       await runner.rollbackTransaction();
       await runner.release();
