@@ -191,7 +191,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       const client = (await runner.connect()) as { query(sql: string): Promise<{ rows: OutboxRow[] }[]> };
       // The runner is told it is in a transaction, as startTransaction() would (its depth too, so that
       // commitTransaction() sends COMMIT and signals the commit to subscribers): its manager's
-      // statements then run in this transaction, and a nested transaction() takes a savepoint.
+      // statements then run in this transaction, and a nested transaction() takes a savepoint. What the
+      // raw client skips: TypeORM's query logging and QueryFailedError for this one statement, and the
+      // BeforeTransactionStart/AfterTransactionStart events (no subscriber here listens to them; the
+      // outbox signal listens to the commit).
       Object.assign(runner as unknown as { isTransactionActive: boolean; transactionDepth: number }, { isTransactionActive: true, transactionDepth: 1 });
       const [, taken] = await client.query(`BEGIN; ${takeSql('', String(this.config.relayBatchSize))}`);
       const result = await work(runner.manager, sortById(taken.rows));
