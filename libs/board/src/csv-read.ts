@@ -1,3 +1,5 @@
+import { UTF8_BOM } from '@fr/domain';
+
 /** One record of a CSV file, with the line it starts on (a quoted value may hold a line break). */
 export interface CsvRecord {
   line: number;
@@ -23,7 +25,7 @@ export interface CsvRead {
  * sender sees in an editor.
  */
 export function readCsv(text: string): CsvRead {
-  const src = text.replace(/^\uFEFF/, '');
+  const src = text.startsWith(UTF8_BOM) ? text.slice(UTF8_BOM.length) : text;
   const header = src.split(/\r\n?|\n/).find((l) => l.trim() !== '') ?? '';
   const delimiter = header.includes(';') && !header.includes(',') ? ';' : ',';
   const records: CsvRecord[] = [];

@@ -254,17 +254,17 @@ export interface RoutingPassWrite {
  * `routedAt` (its units path with it); one audit event a case; the timers' outbox rows; and, for the
  * events a citizen sees, the frozen state and the fan-out row when anyone receives them
  * (writeOutboxWithCaseEventStates says how). In the function write_routing_pass (migrations
- * 1766970000000 and 1766990000000), planned once per connection. Returns the events' ids, in the cases'
- * order; or null, having written nothing, when a unit of `w.units` is no longer in the state given.
+ * 1766970000000 and 1766990000000), planned once per connection. Returns false, having written nothing,
+ * when a unit of `w.units` is no longer in the state given.
  */
-export async function writeRoutingPass(m: EntityManager, w: RoutingPassWrite): Promise<string[] | null> {
+export async function writeRoutingPass(m: EntityManager, w: RoutingPassWrite): Promise<boolean> {
   // The function pairs the i-th event and fan-out flag with the i-th case (unnest would pad a shorter list with NULLs).
   if (w.events.length !== w.cases.length || w.fanOut.length !== w.cases.length || w.events.some((e, i) => e.caseId !== w.cases[i].id)) {
     throw new Error("writeRoutingPass takes one event and one fan-out flag per case, in the cases' order");
   }
   const col = <T>(f: (r: RoutedCaseWrite) => T) => w.cases.map(f);
   const ev = auditEventColumns(w.events);
-  const [row] = await selectRows<{ event_ids: string[] | null; outbox_rows: number; stale: boolean }>(
+  const [row] = await selectRows<{ outbox_rows: number; stale: boolean }>(
     m,
     prepared(
       `SELECT * FROM write_routing_pass($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::text[],
@@ -311,9 +311,9 @@ export async function writeRoutingPass(m: EntityManager, w: RoutingPassWrite): P
       [...(w.units?.states ?? [])],
     ],
   );
-  if (row.stale) return null;
+  if (row.stale) return false;
   if (row.outbox_rows > 0) markOutboxWritten(m);
-  return row.event_ids;
+  return true;
 }
 
 /** A case moved from one original to another by relinkDuplicatesOf. */
@@ -346,9 +346,9 @@ function relinkSql(fromIds: string, toId: string, opts: { mergedOnly?: boolean }
 /**
  * Marks a just-routed case as the likely duplicate of `originalId` (its version is not moved: the
  * routing transaction already did), and moves the cases linked to it while it waited unrouted to
- * that original too (relinkDuplicatesOf); returns those. One statement, not two: routing links more
- * than half of the bench's cases, and each round trip of a pass is about 0.2 ms that the next case
- * waits for (outbox relay passes timed in a paced 200/s run, 2026-12-05).
+ * that original too (relinkDuplicatesOf); returns those. One statement, not two: each round trip of a
+ * routing pass is waited for by the cases that arrive meanwhile (outbox relay passes timed in a paced
+ * 200/s run, 2026-12-05). The bench links 1.5-3.3% of its cases; reports of one problem link many more.
  */
 export function linkCaseToOriginal(m: Sql, caseId: string, originalId: string): Promise<RelinkedCase[]> {
   // The linked case is not among its own duplicates (its duplicate_of was null in the statement's

@@ -247,12 +247,12 @@ export class RouteCase {
     };
   }
 
-  /** The cases, their assignments, one audit event each and their outbox rows: one statement for the batch (writeRoutingPass). */
+  /** The cases, their assignments, one audit event each and their outbox rows: one statement for the batch (writeRoutingPass); false, with nothing written, when a kept unit has changed. */
   private async write(m: EntityManager, routed: readonly Routed[], units?: { codes: string[]; states: string[] }): Promise<boolean> {
     const timers: OutboxMessage[] = routed.flatMap((r) =>
       slaTimerMessages(this.sla, { caseId: r.c.id, stage: 'receive', stageStartedAt: r.stageStartedAt, dueAt: r.dueAt, warnAt: r.warnAt, unit: r.unitCode }),
     );
-    const written = await writeRoutingPass(m, {
+    return writeRoutingPass(m, {
       // When the unit got the case: reports attribute the case to it from then on.
       routedAt: this.clock.now(),
       cases: routed.map((r) => ({
@@ -275,7 +275,6 @@ export class RouteCase {
       fanOutJob: CASE_EVENT_JOB,
       units,
     });
-    return written !== null;
   }
 
   /**
