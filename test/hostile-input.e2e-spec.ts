@@ -489,17 +489,22 @@ describe('hostile input', () => {
     expect(await count()).toBe(before);
   });
 
-  it('masks phone numbers and e-mail addresses in free text for roles without contact rights', async () => {
+  it('masks phone numbers and e-mail addresses in free text, the address too, for roles without contact rights', async () => {
     const phones = ['0912 345 678', '+84 987 654 321', '024 3825 1234'];
     const email = 'hoa.le@example.vn';
+    // Written into the address, a contact is as personal as in the description.
+    const addressPhone = '0903123456';
+    const addressEmail = 'nha18@example.vn';
+    const base = valid();
     const res = await engine
       .http()
       .post('/v1/feedback')
       .set(KEY)
       .send({
-        ...valid(),
+        ...base,
         title: `Rác ở ngõ 18, gọi ${phones[0]}`,
         description: `Liên hệ ${phones[1]} hoặc ${phones[2]}, email ${email}. Rác tồn đọng ba ngày.`,
+        location: { ...base.location, address: `Ngõ 18 Tạ Quang Bửu (gọi ${addressPhone}, ${addressEmail})` },
         citizen: { name: 'Lê Thị Hoa', phone: '0912345678', email },
       });
     expect(res.status).toBe(202);
@@ -528,11 +533,14 @@ describe('hostile input', () => {
       }
       expect(view).not.toContain(email);
       expect(view).toContain(maskEmail(email));
+      expect({ who, leaked: view.includes(addressPhone) || view.includes(addressEmail) }).toEqual({ who, leaked: false });
+      expect(view).toContain(`Ngõ 18 Tạ Quang Bửu (gọi ${maskPhone(addressPhone)}, ${maskEmail(addressEmail)})`);
       expect(await listed(who)).not.toContain(phones[0]);
     }
     // The unit's handler, who may call the citizen, reads the text as written.
     const handlerView = await seen('hi.bk.handler');
     for (const p of phones) expect(handlerView).toContain(p);
     expect(handlerView).toContain(email);
+    expect(handlerView).toContain(`Ngõ 18 Tạ Quang Bửu (gọi ${addressPhone}, ${addressEmail})`);
   });
 });

@@ -272,7 +272,7 @@ export class CaseQueries {
       ...summary(r, this.clock.now(), text),
       channel: r.channel_code,
       description: text(r.description),
-      location: { address: r.address, wardCode: r.ward_code, areaCode: r.area_code, lat: r.lat, lng: r.lng },
+      location: { address: text(r.address), wardCode: r.ward_code, areaCode: r.area_code, lat: r.lat, lng: r.lng },
       citizen: sees
         ? { name: r.citizen_name, phone: r.citizen_phone, email: r.citizen_email, masked: false }
         : { name: maskName(r.citizen_name), phone: maskPhone(r.citizen_phone), email: maskEmail(r.citizen_email), masked: true },
