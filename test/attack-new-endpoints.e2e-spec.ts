@@ -327,6 +327,14 @@ describe('attack on the new endpoints', () => {
         expect([JSON.stringify(body).slice(0, 120), res.status]).toEqual([JSON.stringify(body).slice(0, 120), 400]);
         expect(errorOf(res).message).toBeTruthy();
       }
+      // A misspelt list is refused, dry run or not, naming the field: read as empty, the plan was scheduled without its merger.
+      const misspelt = { name: 'Thử', effectiveAt: '2027-01-01T00:00:00+07:00', mergers: [{ from: ['P_CAU_DEN'], into: 'P_MINH_KHAI' }] };
+      for (const q of ['?dryRun=true', '']) {
+        const res = await post(misspelt, q);
+        expect(res.status).toBe(400);
+        expect(errorOf(res).message).toContain('plan.mergers is not a field of a plan here (known: name, effectiveAt, triageUnit, newUnits, merges');
+        expect(errorOf(res).errors?.map((e) => e.field)).toEqual(['mergers']);
+      }
       // What the organisation does not know is reported by the dry run, and refused when scheduling.
       const unknownUnit = { ...base, merges: [{ into: 'NO_SUCH', from: ['P_CAU_DEN'] }] };
       expect(((await post(unknownUnit)).body as ApiSchema<'ReorganisationReportDto'>).unresolved.length).toBeGreaterThan(0);

@@ -69,6 +69,28 @@ describe(parsePlan.name, () => {
       "plan.rules[0].unit 'bad code!' is not valid",
     ]);
   });
+
+  it('refuses a key it does not know, at any depth, rather than read a misspelt list as empty', () => {
+    const r = parsePlan({
+      name: 'Sắp xếp',
+      effectiveAt: '2027-01-01T00:00:00+07:00',
+      mergers: [{ from: ['P_B'], into: 'P_A' }],
+      renames: [{ unit: 'P_A', name: 'Phường A', alias: ['A'] }],
+      newUnits: [{ code: 'P_N', name: 'Phường N', kind: 'ward', handler: { username: 'h.n', fullName: 'H', phone: '0912345678' } }],
+    });
+    expect(r.plan).toBeNull();
+    expect(r.problems).toEqual([
+      'plan.mergers is not a field of a plan here (known: name, effectiveAt, triageUnit, newUnits, merges, splits, renames, dissolutions, rules)',
+      'plan.newUnits[0].handler.phone is not a field of a plan here (known: username, fullName)',
+      'plan.renames[0].alias is not a field of a plan here (known: unit, name, aliases)',
+    ]);
+  });
+
+  it('refuses a plan that changes nothing', () => {
+    expect(parsePlan({ name: 'Sắp xếp', effectiveAt: '2027-01-01T00:00:00+07:00' }).problems).toEqual([
+      'plan changes nothing: it needs at least one of newUnits, merges, splits, renames, dissolutions, rules or triageUnit',
+    ]);
+  });
 });
 
 describe(evaluatePlan.name, () => {

@@ -109,7 +109,24 @@ function isCalendarDateTime(s: string): boolean {
 /** Reads a plan from parsed YAML or JSON; every problem is listed, with its place. */
 export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems: [] } | { plan: null; problems: string[] } {
   const problems: string[] = [];
-  const doc = asDoc(input, 'plan', problems);
+  // A misspelt key would otherwise read as an empty list, and a plan would be scheduled without the change it was written for.
+  const known = (o: Doc, where: string, keys: readonly string[]): Doc => {
+    for (const key of Object.keys(o)) {
+      if (!keys.includes(key)) problems.push(`${where}.${key} is not a field of a plan here (known: ${keys.join(', ')})`);
+    }
+    return o;
+  };
+  const doc = known(asDoc(input, 'plan', problems), 'plan', [
+    'name',
+    'effectiveAt',
+    'triageUnit',
+    'newUnits',
+    'merges',
+    'splits',
+    'renames',
+    'dissolutions',
+    'rules',
+  ]);
   const text = (o: Doc, key: string, where: string, pattern?: RegExp, optional = false, max = MAX_TEXT): string => {
     const v = o[key];
     if (v === undefined || v === null || v === '') {
@@ -153,7 +170,7 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
   };
   const designee = (o: Doc, key: string, where: string): PlanDesignee | null => {
     if (o[key] === undefined || o[key] === null) return null;
-    const d = asDoc(o[key], `${where}.${key}`, problems);
+    const d = known(asDoc(o[key], `${where}.${key}`, problems), `${where}.${key}`, ['username', 'fullName']);
     return { username: text(d, 'username', `${where}.${key}`, USERNAME), fullName: text(d, 'fullName', `${where}.${key}`) };
   };
 
@@ -167,9 +184,11 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
     triageUnit: text(doc, 'triageUnit', 'plan', CODE, true) || null,
     newUnits: list(doc, 'newUnits', 'plan').map((u, i) => {
       const where = `plan.newUnits[${i}]`;
+      known(u, where, ['code', 'name', 'kind', 'aliases', 'handler', 'leader', 'area']);
       const kind = text(u, 'kind', where) as PlanNewUnit['kind'];
       if (kind && !PLAN_UNIT_KINDS.includes(kind)) problems.push(`${where}.kind must be one of ${PLAN_UNIT_KINDS.join(', ')}`);
-      const a = u.area === undefined || u.area === null ? null : asDoc(u.area, `${where}.area`, problems);
+      const a =
+        u.area === undefined || u.area === null ? null : known(asDoc(u.area, `${where}.area`, problems), `${where}.area`, ['code', 'name', 'match', 'streets']);
       return {
         code: text(u, 'code', where, CODE),
         name: text(u, 'name', where),
@@ -185,11 +204,15 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
         },
       };
     }),
-    merges: list(doc, 'merges', 'plan').map((m, i) => ({ into: text(m, 'into', `plan.merges[${i}]`, CODE), from: texts(m, 'from', `plan.merges[${i}]`) })),
+    merges: list(doc, 'merges', 'plan').map((m, i) => {
+      known(m, `plan.merges[${i}]`, ['into', 'from']);
+      return { into: text(m, 'into', `plan.merges[${i}]`, CODE), from: texts(m, 'from', `plan.merges[${i}]`) };
+    }),
     splits: list(doc, 'splits', 'plan').map((s, i) => {
       const where = `plan.splits[${i}]`;
+      known(s, where, ['unit', 'into', 'fallback']);
       const into = list(s, 'into', where).map((p, j) => ({
-        unit: text(p, 'unit', `${where}.into[${j}]`, CODE),
+        unit: text(known(p, `${where}.into[${j}]`, ['unit', 'streets', 'patterns']), 'unit', `${where}.into[${j}]`, CODE),
         streets: texts(p, 'streets', `${where}.into[${j}]`),
         patterns: texts(p, 'patterns', `${where}.into[${j}]`),
       }));
@@ -209,20 +232,22 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
       return { unit: text(s, 'unit', where, CODE), into, fallback: text(s, 'fallback', where, CODE, true) || null };
     }),
     renames: list(doc, 'renames', 'plan').map((r, i) => ({
-      unit: text(r, 'unit', `plan.renames[${i}]`, CODE),
+      unit: text(known(r, `plan.renames[${i}]`, ['unit', 'name', 'aliases']), 'unit', `plan.renames[${i}]`, CODE),
       name: text(r, 'name', `plan.renames[${i}]`),
       aliases: texts(r, 'aliases', `plan.renames[${i}]`),
     })),
     dissolutions: list(doc, 'dissolutions', 'plan').map((d, i) => ({
-      unit: text(d, 'unit', `plan.dissolutions[${i}]`, CODE),
+      unit: text(known(d, `plan.dissolutions[${i}]`, ['unit', 'successor']), 'unit', `plan.dissolutions[${i}]`, CODE),
       successor: text(d, 'successor', `plan.dissolutions[${i}]`, CODE, true) || null,
     })),
     rules: list(doc, 'rules', 'plan').map((r, i) => ({
-      id: text(r, 'id', `plan.rules[${i}]`),
+      id: text(known(r, `plan.rules[${i}]`, ['id', 'unit']), 'id', `plan.rules[${i}]`),
       unit: text(r, 'unit', `plan.rules[${i}]`, /^(@ward|[A-Za-z0-9_.-]{1,40})$/),
     })),
   };
   for (const m of plan.merges) if (m.from.length === 0) problems.push(`a merge into '${m.into}' names no unit in 'from'`);
+  const changes = [plan.newUnits, plan.merges, plan.splits, plan.renames, plan.dissolutions, plan.rules].some((l) => l.length > 0) || plan.triageUnit !== null;
+  if (!changes) problems.push('plan changes nothing: it needs at least one of newUnits, merges, splits, renames, dissolutions, rules or triageUnit');
   const ending = endingUnits(plan).map((e) => e.unit);
   for (const code of new Set(ending.filter((c, i) => ending.indexOf(c) !== i))) problems.push(`unit '${code}' ends more than once in the plan`);
   const fresh = plan.newUnits.map((u) => u.code);
