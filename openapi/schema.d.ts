@@ -2888,6 +2888,15 @@ export interface operations {
                     "application/json": components["schemas"]["CategoryDto"][];
                 };
             };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description missing or invalid credentials */
             401: {
                 headers: {
@@ -2926,6 +2935,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AreaDto"][];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
                 };
             };
             /** @description missing or invalid credentials */
@@ -3721,6 +3739,15 @@ export interface operations {
                     "application/json": components["schemas"]["OfficerIdentityDto"];
                 };
             };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description missing or invalid credentials */
             401: {
                 headers: {
@@ -4334,6 +4361,15 @@ export interface operations {
                     "application/json": components["schemas"]["CoverageGapDto"][];
                 };
             };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description missing or invalid credentials */
             401: {
                 headers: {
@@ -4482,6 +4518,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookDto"][];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
                 };
             };
             /** @description missing or invalid credentials */
@@ -5351,6 +5396,15 @@ export interface operations {
                     "application/json": components["schemas"]["CalendarSummaryDto"][];
                 };
             };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description missing or invalid credentials */
             401: {
                 headers: {
@@ -5640,6 +5694,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
                 };
             };
             /** @description a dependency is down: `checks` has the result of each check; Retry-After says when to look again */
@@ -6152,6 +6215,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReorganisationDto"][];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
                 };
             };
             /** @description missing or invalid credentials */
@@ -6812,6 +6884,15 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description missing or invalid credentials */
             401: {
                 headers: {
@@ -6859,6 +6940,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TargetDto"][];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
                 };
             };
             /** @description missing or invalid credentials */
@@ -7866,6 +7956,15 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
@@ -8040,6 +8139,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SubjectRequestSummaryDto"][];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
                 };
             };
             /** @description missing or invalid credentials */

@@ -74,6 +74,17 @@ describe('hostile input', () => {
     expect((await engine.http().get('/v1/calendars/2026').set(officer)).status).toBe(200);
     // Still refused after the first request built the check's list (one app per process in production).
     expect((await engine.http().get('/v1/units?inclde=inactive').set(officer)).status).toBe(400);
+    // A GET that takes no query parameter at all refuses one too: before, a filter nobody offers answered the whole list.
+    for (const [path, auth] of [
+      ['/v1/categories?foo=1', KEY],
+      ['/v1/areas?active=true', KEY],
+      ['/v1/auth/me?x=1', officer],
+    ] as const) {
+      const res = await engine.http().get(path).set(auth);
+      expect({ path, status: res.status }).toEqual({ path, status: 400 });
+      expect(errorOf(res).message).toMatch(/^unknown query parameter\(s\) '[a-z]+': it takes none$/);
+    }
+    expect((await engine.http().get('/v1/categories').set(KEY)).status).toBe(200);
   });
 
   it('refuses a field an action does not take, naming it and the ones it takes, instead of dropping it; null is no field', async () => {
@@ -99,11 +110,12 @@ describe('hostile input', () => {
     expect((await acknowledge({ reason: null, severity: 'urgent' })).status).toBe(200);
   });
 
-  it('puts the query check on the handlers that take named query parameters only, so intake pays no interceptor chain', () => {
+  it('puts the query check on the handlers that take named query parameters, and GETs that take none, so intake pays no interceptor chain', () => {
     const interceptors = (handler: unknown) =>
       ((Reflect.getMetadata(INTERCEPTORS_METADATA, handler as object) ?? []) as object[]).map((i) => i.constructor.name);
     expect(interceptors(UnitsController.prototype.list)).toEqual(['KnownQueryInterceptor']);
     expect(interceptors(IntakeController.prototype.submit)).toEqual([]);
+    expect(interceptors(IntakeController.prototype.rating)).toEqual([]);
   });
 
   const count = async () => (await engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases`))[0].n;

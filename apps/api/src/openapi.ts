@@ -52,7 +52,7 @@ export function finishDocument(doc: OpenAPIObject): OpenAPIObject {
   for (const item of Object.values(asObject(json.paths) ?? {})) {
     for (const method of METHODS) {
       const op = asObject(jsonAt(item, method));
-      if (op) addCommonResponses(op);
+      if (op) addCommonResponses(op, method);
     }
   }
   closeRequestSchemas(json);
@@ -91,10 +91,11 @@ function errorResponse(status: ErrorStatus): JsonObject {
 
 /**
  * What every operation can answer whatever its controller does: the media-type check (415), the body
- * parser (400 malformed JSON or UTF-8, 413 too large), the input pipe on every parameter (400), the
- * guards (401) and the outage mapping (503). `security: []` says an operation needs no credentials.
+ * parser (400 malformed JSON or UTF-8, 413 too large), the input pipe on every parameter (400), a
+ * query parameter a GET does not take (400, KnownQueryInterceptor), the guards (401) and the outage
+ * mapping (503). `security: []` says an operation needs no credentials.
  */
-function addCommonResponses(op: JsonObject): void {
+function addCommonResponses(op: JsonObject, method: string): void {
   let responses = asObject(op.responses);
   if (!responses) op.responses = responses = {};
   for (const [status, r] of Object.entries(responses)) {
@@ -105,7 +106,7 @@ function addCommonResponses(op: JsonObject): void {
     responses[status] ??= errorResponse(status);
   };
   const params = (asArray(op.parameters) ?? []).filter((p) => asObject(p)?.in !== 'header');
-  if (op.requestBody || params.length) add(400);
+  if (op.requestBody || params.length || method === 'get') add(400);
   if (op.requestBody) {
     add(413);
     add(415);

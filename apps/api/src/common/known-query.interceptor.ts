@@ -1,5 +1,6 @@
 import { CallHandler, ExecutionContext, INestApplication, NestInterceptor } from '@nestjs/common';
-import { INTERCEPTORS_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
+import { RequestMethod } from '@nestjs/common';
+import { INTERCEPTORS_METADATA, METHOD_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { ModulesContainer } from '@nestjs/core';
 import { ValidationError } from '@fr/domain';
@@ -8,9 +9,10 @@ import { Observable } from 'rxjs';
 
 /**
  * Refuses query parameters that a handler does not take, when it takes its parameters one by one
- * (`@Query('at')`). A handler that takes a DTO (`@Query() q: SomeQueryDto`) is already held to the
- * DTO's fields by the validation pipe. Before, `GET /v1/units?inclde=inactive` answered 200 with the
- * active units only: the misspelt parameter was dropped without a word.
+ * (`@Query('at')`), or, for a GET, none at all. A handler that takes a DTO (`@Query() q: SomeQueryDto`)
+ * is already held to the DTO's fields by the validation pipe. Before, `GET /v1/units?inclde=inactive`
+ * answered 200 with the active units only, and `GET /v1/privacy/requests?status=waiting` the whole
+ * list: the parameter was dropped without a word.
  */
 export class KnownQueryInterceptor implements NestInterceptor {
   /** `allowed`: the names of the handler's `@Query('name')` parameters, read once at start. */
@@ -26,13 +28,18 @@ export class KnownQueryInterceptor implements NestInterceptor {
   }
 }
 
-/** The names of a handler's `@Query('name')` parameters; null when it takes the whole query (a DTO) or none is declared. */
-function namedQueries(controller: object, method: string): ReadonlySet<string> | null {
+/**
+ * The names of a handler's `@Query('name')` parameters; none for a GET that declares no query; null
+ * when it takes the whole query (a DTO), or for another method that declares none (intake's POST
+ * among them: its body says everything, and it is spared the interceptor chain, below).
+ */
+function namedQueries(controller: object, method: string, handler: object): ReadonlySet<string> | null {
   const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, method) ?? {}) as Record<string, { data?: unknown }>;
   const queries = Object.entries(args)
     .filter(([key]) => key.split(':')[0] === String(RouteParamtypes.QUERY))
     .map(([, v]) => v.data);
-  return queries.every((d) => typeof d === 'string') && queries.length > 0 ? new Set(queries as string[]) : null;
+  if (queries.length === 0) return Reflect.getMetadata(METHOD_METADATA, handler) === RequestMethod.GET ? new Set() : null;
+  return queries.every((d) => typeof d === 'string') ? new Set(queries as string[]) : null;
 }
 
 /**
@@ -51,7 +58,7 @@ export function checkKnownQueries(app: INestApplication): void {
         for (const method of Object.getOwnPropertyNames(proto)) {
           const handler = Object.getOwnPropertyDescriptor(proto, method)?.value as unknown;
           if (method === 'constructor' || typeof handler !== 'function') continue;
-          const allowed = namedQueries(metatype, method);
+          const allowed = namedQueries(metatype, method, handler);
           if (!allowed) continue;
           const own = (Reflect.getMetadata(INTERCEPTORS_METADATA, handler) ?? []) as unknown[];
           // Apps built one after another in one process (the tests) share the controllers' classes.
