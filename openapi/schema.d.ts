@@ -7771,7 +7771,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's unit is no longer active, or a ward names an area that is not its own */
+            /** @description the caller's unit is no longer active, an area code is unknown, or a ward names an area that is not its own */
             422: {
                 headers: {
                     [name: string]: unknown;

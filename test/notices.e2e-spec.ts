@@ -63,7 +63,7 @@ describe('notices: published by a ward, delivered once to subscribed channels, l
     expect(blank.status).toBe(400);
     expect((blank.body as ErrorDto).message).toMatch(/title must not be blank/);
     const area = await publish('bk.lanhdao', { title: 'Tin', body: 'Nội dung', kind: 'information', areaCodes: ['ATLANTIS'] });
-    expect(area.status).toBe(400);
+    expect(area.status).toBe(422);
     expect((area.body as ErrorDto).message).toMatch(/areaCodes has unknown area\(s\) ATLANTIS/);
     // A ward's leader speaks for the ward's own areas, not its neighbour's.
     const neighbour = await publish('bk.lanhdao', { title: 'Tin', body: 'Nội dung', kind: 'warning', areaCodes: ['BACH_KHOA', 'THANH_LUONG'] });

@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { NotFoundError, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
+import { NotFoundError, OfficerRole, UnprocessableError } from '@fr/domain';
 import { Deliveries, setChannelNoticesSubscription } from '@fr/notifications';
 import { selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
@@ -94,7 +94,8 @@ export class Notices implements OnModuleInit {
       if (areaCodes.length) {
         const known = await selectRows<{ code: string }>(m, `SELECT code FROM areas WHERE code = ANY($1::text[])`, [areaCodes]);
         const unknown = areaCodes.filter((c) => !known.some((k) => k.code === c));
-        if (unknown.length) throw new ValidationError(`areaCodes has unknown area(s) ${unknown.join(', ')}; see GET /v1/areas`, ['areaCodes']);
+        // A well-formed code that names nothing known is a 422, as an unknown wardCode or target unit is.
+        if (unknown.length) throw new UnprocessableError(`areaCodes has unknown area(s) ${unknown.join(', ')}; see GET /v1/areas`);
         // A ward's notice is for its own areas (API: "for their unit"); a department, the office or the
         // police, which have no areas of their own, serve the whole district and may name any.
         const own = await selectRows<{ code: string }>(m, `SELECT code FROM areas WHERE unit_code = $1`, [cmd.actor.unitCode]);

@@ -19,7 +19,7 @@ export class NoticesController {
   @Roles('LEADER', 'HANDLER')
   @ApiOperation({ operationId: 'publishNotice', summary: "Publish a notice for the caller's unit; subscribed channels and webhooks receive it once, signed" })
   @ApiCreatedResponse({ type: NoticeDto, description: 'published' })
-  @ApiErrors(403, { 422: "the caller's unit is no longer active, or a ward names an area that is not its own" })
+  @ApiErrors(403, { 422: "the caller's unit is no longer active, an area code is unknown, or a ward names an area that is not its own" })
   publish(@CurrentOfficer() officer: AuthenticatedOfficer, @Body() dto: PublishNoticeDto): Promise<NoticeDto> {
     return this.notices.publish({
       actor: officer,
