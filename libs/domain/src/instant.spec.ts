@@ -23,13 +23,13 @@ describe(instantProblem.name, () => {
     ['2026-01-01', 'at must be an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00'],
     ['2026-W50', 'at must be an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00'],
     [42, 'at must be an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00'],
-    ['2999-01-01T00:00:00Z', 'at must be between the years 2000 and 2099'],
-    ['1900-01-01T00:00:00Z', 'at must be between the years 2000 and 2099'],
+    ['2999-01-01T00:00:00Z', 'at must be between the years 2000 and 2099 (as an instant: from 2000-01-01T00:00:00Z, before 2100-01-01T00:00:00Z)'],
+    ['1900-01-01T00:00:00Z', 'at must be between the years 2000 and 2099 (as an instant: from 2000-01-01T00:00:00Z, before 2100-01-01T00:00:00Z)'],
     ['2026-12-01T10:00:00-13:00', "at '2026-12-01T10:00:00-13:00' is not a real date and time"],
     ['2026-12-01T10:00:00+14:01', "at '2026-12-01T10:00:00+14:01' is not a real date and time"],
     // The instant decides, not the local date.
-    ['2099-12-31T23:00:00-12:00', 'at must be between the years 2000 and 2099'],
-    ['2000-01-01T00:00:00+07:00', 'at must be between the years 2000 and 2099'],
+    ['2099-12-31T23:00:00-12:00', 'at must be between the years 2000 and 2099 (as an instant: from 2000-01-01T00:00:00Z, before 2100-01-01T00:00:00Z)'],
+    ['2000-01-01T00:00:00+07:00', 'at must be between the years 2000 and 2099 (as an instant: from 2000-01-01T00:00:00Z, before 2100-01-01T00:00:00Z)'],
     ['2016-12-31T23:59:60Z', "at '2016-12-31T23:59:60Z' is a leap second; give :59 instead"],
     ['2016-12-31T23:58:60Z', "at '2016-12-31T23:58:60Z' is not a real date and time"],
     ['2026-12-04T10:00:00.1234567891Z', 'at must be an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00'],
@@ -43,7 +43,9 @@ describe(dayOrInstantProblem.name, () => {
     expect(dayOrInstantProblem('at', '2024-02-30')).toBe("at '2024-02-30' is not a real date");
     expect(dayOrInstantProblem('at', '1999-12-31')).toBe('at must be between the years 2000 and 2099');
     expect(dayOrInstantProblem('at', '2099-12-31')).toBeNull();
-    expect(dayOrInstantProblem('at', '2099-12-31T23:00:00-12:00')).toBe('at must be between the years 2000 and 2099');
+    expect(dayOrInstantProblem('at', '2099-12-31T23:00:00-12:00')).toBe(
+      'at must be between the years 2000 and 2099 (as an instant: from 2000-01-01T00:00:00Z, before 2100-01-01T00:00:00Z)',
+    );
     expect(dayOrInstantProblem('at', 'yesterday')).toBe(
       'at must be a date (YYYY-MM-DD) or an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00',
     );

@@ -51,7 +51,10 @@ export function instantProblem(name: string, value: unknown, options: DateRuleOp
   }
   // The instant, not the local date: 2099-12-31T23:00-12:00 is already 2100 in UTC.
   const instant = Date.UTC(year, month - 1, day, hour, minute, second) - offset * 60_000;
-  if (instant < Date.UTC(2000, 0, 1) || instant >= Date.UTC(2100, 0, 1)) return `${name} must be between the years 2000 and 2099${given(value, options.echo)}`;
+  // The message names the bound in UTC: '2000-01-01T00:00:00+07:00' is written in 2000 and falls in 1999.
+  if (instant < Date.UTC(2000, 0, 1) || instant >= Date.UTC(2100, 0, 1)) {
+    return `${name} must be between the years 2000 and 2099${given(value, options.echo)} (as an instant: from 2000-01-01T00:00:00Z, before 2100-01-01T00:00:00Z)`;
+  }
   return null;
 }
 
