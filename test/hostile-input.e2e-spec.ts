@@ -343,7 +343,7 @@ describe('hostile input', () => {
     expect(errorOf(units).message).toMatch(/unknown query parameter/);
   });
 
-  it("answers what Node cannot parse in the API's JSON: headers past 16 KB 431, a chunk's extensions past 16 KB 413 (and the connection closed), a malformed request 400", async () => {
+  it("answers what Node cannot parse in the API's JSON (GeoReport's format under /open311): headers past 16 KB 431, a chunk's extensions past 16 KB 413 (and the connection closed), a malformed request 400", async () => {
     const { hostname, port } = new URL(await engine.url());
     const raw = (request: string) =>
       new Promise<string>((resolve, reject) => {
@@ -362,6 +362,16 @@ describe('hostile input', () => {
       error: 'Request Header Fields Too Large',
       message: 'the request line and headers are longer than the 16384 bytes allowed: shorten the query or the headers',
     });
+    // Under /open311 in GeoReport v2's error format, as every other error there: JSON, or XML for .xml.
+    const geoJson = await raw(`GET /open311/v2/requests.json?service_request_id=${'AAAAA-AAAAA,'.repeat(2000)} HTTP/1.1\r\nHost: a\r\n\r\n`);
+    expect(geoJson).toMatch(/^HTTP\/1\.1 431 /);
+    expect(JSON.parse(geoJson.slice(geoJson.indexOf('\r\n\r\n') + 4))).toEqual([
+      { code: 431, description: 'the request line and headers are longer than the 16384 bytes allowed: shorten the query or the headers' },
+    ]);
+    const geoXml = await raw(`GET /open311/v2/requests.xml?service_request_id=${'AAAAA-AAAAA,'.repeat(2000)} HTTP/1.1\r\nHost: a\r\n\r\n`);
+    expect(geoXml).toMatch(/^HTTP\/1\.1 431 /);
+    expect(geoXml).toMatch(/Content-Type: (application|text)\/xml/);
+    expect(geoXml.slice(geoXml.indexOf('\r\n\r\n') + 4)).toMatch(/<errors><error><code>431<\/code><description>the request line and headers/);
     // A chunk's extensions past Node's 16 KB: 413, as Node answers it, not a 400.
     const extended = await raw(
       `POST /v1/feedback HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2;${'x'.repeat(20_000)}\r\n{}\r\n0\r\n\r\n`,

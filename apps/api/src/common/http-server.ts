@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { NestApplicationOptions } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import type { Express } from 'express';
+import { toXml, XML_CONTENT_TYPE } from '../open311/xml';
 
 /**
  * Express's adapter, with the HTTP server building each request and response on the application's own
@@ -64,12 +65,30 @@ export function answerUnparsableRequests(server: http.Server): void {
             ? [408, 'the request did not arrive in time']
             : [400, `the request is not well-formed HTTP/1.1 (${err.code ?? 'parse error'})`];
     const error = http.STATUS_CODES[status]!;
-    const body = JSON.stringify({ statusCode: status, error, message });
+    const [contentType, body] = errorBody(requestPath(err), status, error, message);
     // Closed once the answer is written, as Node does: ended only, a client that kept its side open held
     // the socket (and a request already in Express) until the request timeout.
     socket.end(
-      `HTTP/1.1 ${status} ${error}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${error}\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
       () => socket.destroy(),
     );
   });
+}
+
+/**
+ * The path of the request line as far as Node read it (the parser's error carries the bytes it had,
+ * `rawPacket`), without its query; null when it cannot be told.
+ */
+function requestPath(err: NodeJS.ErrnoException & { rawPacket?: Buffer }): string | null {
+  const start = err.rawPacket?.subarray(0, 2048).toString('latin1') ?? '';
+  return /^[A-Z]+ (\/[^ ?\r\n]*)[ ?]/.exec(start)?.[1] ?? null;
+}
+
+/** Under /open311 in GeoReport v2's error format (a list of { code, description }, XML for .xml), elsewhere in the API's. */
+function errorBody(path: string | null, status: number, error: string, message: string): [string, string] {
+  if (path !== null && (path === '/open311' || path.startsWith('/open311/'))) {
+    const errors = [{ code: status, description: message }];
+    return path.endsWith('.xml') ? [XML_CONTENT_TYPE, toXml('errors', errors)] : ['application/json; charset=utf-8', JSON.stringify(errors)];
+  }
+  return ['application/json; charset=utf-8', JSON.stringify({ statusCode: status, error, message })];
 }
