@@ -225,6 +225,10 @@ describe('attack on the new endpoints', () => {
       for (const score of [0, 6, 2.5, 'five', null, Number.MAX_SAFE_INTEGER]) {
         expectClientError(await engine.http().post(`/v1/hotline/cases/${original.trackingCode}/rating`).set(as('OPERATOR')).send({ score }));
       }
+      // A score in range but sent as text is told its type, once; not "must be from 1 to 5" twice.
+      const asText = await engine.http().post(`/v1/hotline/cases/${original.trackingCode}/rating`).set(as('OPERATOR')).send({ score: '5' });
+      expect(asText.status).toBe(400);
+      expect(errorOf(asText).message).toBe('score must be an integer from 1 to 5 (a JSON number, not text)');
       const bodies = [
         { category: 'roads_lighting', description: 'a', location: { wardCode: 'BACH_KHOA', lat: 91, lng: 105 } },
         { category: 'roads_lighting', description: 'Đèn hỏng', location: { wardCode: 'BACH_KHOA' }, citizen: { phone: 12345 } },
@@ -380,6 +384,14 @@ describe('attack on the new endpoints', () => {
       ]) {
         expectClientError(await engine.http().post('/v1/privacy/requests').set(KEY).send(body));
       }
+      // Corrections sent, but all blank: said so, not "corrections is required".
+      const blank = await engine
+        .http()
+        .post('/v1/privacy/requests')
+        .set(KEY)
+        .send({ kind: 'correct', phone: CITIZEN.phone, corrections: { name: '' } });
+      expect(blank.status).toBe(400);
+      expect(errorOf(blank).message).toBe('corrections holds no name, phone or email that is not blank: give at least one to hold instead');
       for (const id of ['not-a-uuid', '00000000-0000-4000-8000-000000000000', "'--"]) {
         expectClientError(await engine.http().get(`/v1/privacy/requests/${id}`).set(KEY), 404);
       }

@@ -80,7 +80,15 @@ describe('intake: idempotency and bad input', () => {
     ['an unknown nested field', () => ({ ...valid(), citizen: { name: 'A', idNumber: '001' } }), 400, /citizen\.idNumber: property idNumber should not exist/],
     ['a number where text belongs', () => ({ ...valid(), description: 42 }), 400, /description must be a string/],
     ['text where a number belongs', () => ({ ...valid(), location: { lat: 'north' } }), 400, /location\.lat/],
-    ['an out-of-range latitude', () => ({ ...valid(), location: { lat: 123, lng: 105 } }), 400, /location\.lat/],
+    ['an out-of-range latitude', () => ({ ...valid(), location: { lat: 123, lng: 105 } }), 400, /^location\.lat: lat must be a latitude \(-90\.\.90\)$/],
+    // The type's problem alone: no range problem for a value whose type is wrong.
+    [
+      'a latitude as text',
+      () => ({ ...valid(), location: { lat: '21.0', lng: 105 } }),
+      400,
+      /^location\.lat: lat must be a number \(a JSON number, not text\)$/,
+    ],
+    ['attachments as an object', () => ({ ...valid(), attachments: { url: 'https://a.vn/x.jpg', kind: 'image' } }), 400, /^attachments must be an array$/],
     ['a bad phone number', () => ({ ...valid(), citizen: { phone: 'call me' } }), 400, /citizen\.phone: phone must be a phone number/],
     ['a bad attachment url', () => ({ ...valid(), attachments: [{ url: 'javascript:alert(1)', kind: 'image' }] }), 400, /attachments\[0\]\.url/],
     ['a NUL character', () => ({ ...valid(), description: 'abc\u0000def' }), 400, /description must not contain NUL characters/],

@@ -162,7 +162,12 @@ export class SubjectRequests implements OnModuleInit {
       );
     }
     if (cmd.kind === 'correct' && !Object.values(cmd.corrections ?? {}).some((v) => typeof v === 'string' && v.trim() !== '')) {
-      throw new ValidationError('corrections is required for a correction: the name, phone or email to hold instead', ['corrections']);
+      throw new ValidationError(
+        cmd.corrections
+          ? 'corrections holds no name, phone or email that is not blank: give at least one to hold instead'
+          : 'corrections is required for a correction: the name, phone or email to hold instead',
+        ['corrections'],
+      );
     }
     return this.ds.transaction(async (m) => {
       const now = this.clock.now();

@@ -176,7 +176,7 @@ export class InfoReplyDto {
 
 export class RatingDto {
   @ApiProperty({ type: 'integer', minimum: 1, maximum: 5, description: 'above the low-rating threshold closes the case; a low one within 7 days reopens it' })
-  @IsInt({ message: 'score must be an integer from 1 to 5' })
+  @IsInt({ message: 'score must be an integer from 1 to 5 (a JSON number, not text)' })
   @Min(1, { message: 'score must be from 1 to 5' })
   @Max(5, { message: 'score must be from 1 to 5' })
   score: number;

@@ -1,9 +1,21 @@
 import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
 
+/** class-validator's checks of a value's type; when one fails, the field's other checks only say the same thing again. */
+const TYPE_CHECKS = new Set(['isInt', 'isNumber', 'isString', 'isBoolean', 'isArray', 'isObject', 'isEnum']);
+
+/**
+ * A field's problems: its type's alone when the type is wrong (`"score": "5"` was told "must be from 1
+ * to 5" twice, for a value in range), each said once.
+ */
+function problemsOf(constraints: Record<string, string>): string[] {
+  const typeOnly = Object.entries(constraints).filter(([key]) => TYPE_CHECKS.has(key));
+  return [...new Set((typeOnly.length ? typeOnly : Object.entries(constraints)).map(([, message]) => message))];
+}
+
 function flatten(errors: ValidationError[], parent = ''): { field: string; problems: string[] }[] {
   return errors.flatMap((e) => {
     const field = parent ? (/^\d+$/.test(e.property) ? `${parent}[${e.property}]` : `${parent}.${e.property}`) : e.property;
-    const own = e.constraints ? [{ field, problems: Object.values(e.constraints) }] : [];
+    const own = e.constraints ? [{ field, problems: problemsOf(e.constraints) }] : [];
     return [...own, ...flatten(e.children ?? [], field)];
   });
 }

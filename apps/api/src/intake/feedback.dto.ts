@@ -46,14 +46,14 @@ export class LocationDto {
 
   @ApiPropertyOptional({ minimum: -90, maximum: 90, example: 21.0045 })
   @OptionalField()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @IsLatitude()
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'lat must be a number (a JSON number, not text)' })
+  @IsLatitude({ message: 'lat must be a latitude (-90..90)' })
   lat?: number;
 
   @ApiPropertyOptional({ minimum: -180, maximum: 180, example: 105.8466 })
   @OptionalField()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @IsLongitude()
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'lng must be a number (a JSON number, not text)' })
+  @IsLongitude({ message: 'lng must be a longitude (-180..180)' })
   lng?: number;
 }
 
