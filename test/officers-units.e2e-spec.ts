@@ -179,8 +179,13 @@ describe('officers and units', () => {
       expect(JSON.stringify(event.data)).not.toContain('Mat-khau-thay-doi');
 
       expect((await as('ADMIN').patch('/v1/officers/00000000-0000-4000-8000-000000000000', { fullName: 'Ai' })).status).toBe(404);
-      expect(((await as('ADMIN').patch('/v1/officers/not-a-uuid', { fullName: 'Ai' })).body as ErrorDto).message).toBe('id must be an officer id (a UUID)');
-      expect(((await as('ADMIN').patch(`/v1/officers/${id}`, {})).body as ErrorDto).message).toMatch(/nothing to update/);
+      // Each 400 names its fields in `errors`, as the validation pipe's do.
+      const badId = (await as('ADMIN').patch('/v1/officers/not-a-uuid', { fullName: 'Ai' })).body as ErrorDto;
+      expect(badId.message).toBe('id must be an officer id (a UUID)');
+      expect(badId.errors?.map((e) => e.field)).toEqual(['id']);
+      const nothing = (await as('ADMIN').patch(`/v1/officers/${id}`, {})).body as ErrorDto;
+      expect(nothing.message).toMatch(/nothing to update/);
+      expect(nothing.errors?.map((e) => e.field)).toEqual(['fullName', 'role', 'unitCode', 'password', 'active']);
       expect((await as('ADMIN').patch(`/v1/officers/${id}`, { password: 'ngan' })).status).toBe(400);
       expect((await as('ADMIN').patch(`/v1/officers/${id}`, { unitCode: 'KHONG_CO' })).status).toBe(422);
       // Nor made a supervisor where they are, nor a supervisor moved out of the office.

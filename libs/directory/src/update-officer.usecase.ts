@@ -36,7 +36,13 @@ export class UpdateOfficer {
   async execute(cmd: UpdateOfficerCommand): Promise<OfficerView> {
     const { fullName, role, unitCode, password, active } = cmd;
     if ([fullName, role, unitCode, password, active].every((v) => v === undefined)) {
-      throw new ValidationError('nothing to update: send at least one of fullName, role, unitCode, password, active');
+      throw new ValidationError('nothing to update: send at least one of fullName, role, unitCode, password, active', [
+        'fullName',
+        'role',
+        'unitCode',
+        'password',
+        'active',
+      ]);
     }
     if (role !== undefined && !isOfficerRole(role)) throw new ValidationError(`role must be one of ${OFFICER_ROLES.join(', ')}`, ['role']);
     if (password !== undefined) checkPassword(password);

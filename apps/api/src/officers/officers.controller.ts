@@ -1,11 +1,12 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { CreateOfficer, ListOfficers, OfficerAbsences, RecordAbsence, UpdateOfficer } from '@fr/directory';
+import { ValidationError } from '@fr/domain';
 import { ApiErrors } from '../common/error.dto';
 import { AbsenceDto, CreateOfficerDto, ListOfficersQueryDto, OfficerDto, RecordAbsenceDto, UpdateOfficerDto } from './officer.dto';
 
-const officerIdPipe = () => new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException('id must be an officer id (a UUID)') });
+const officerIdPipe = () => new ParseUUIDPipe({ exceptionFactory: () => new ValidationError('id must be an officer id (a UUID)', ['id']) });
 const officerIdParam = ApiParam({ name: 'id', format: 'uuid', description: "the officer's id" });
 
 @ApiTags('officers')
@@ -61,11 +62,7 @@ export class OfficersController {
     { 409: "the officer is a unit's designee and would change role or unit" },
     { 422: 'unknown unit, a SUPERVISOR or ADMIN outside the office, an OPERATOR outside the office and hotline units, or an administrator disabling themself' },
   )
-  async update(
-    @CurrentOfficer() actor: AuthenticatedOfficer,
-    @Param('id', new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException('id must be an officer id (a UUID)') })) id: string,
-    @Body() dto: UpdateOfficerDto,
-  ): Promise<OfficerDto> {
+  async update(@CurrentOfficer() actor: AuthenticatedOfficer, @Param('id', officerIdPipe()) id: string, @Body() dto: UpdateOfficerDto): Promise<OfficerDto> {
     const officer = await this.updateOfficer.execute({
       actorId: actor.id,
       officerId: id,
