@@ -1,4 +1,5 @@
 import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { getMetadataStorage } from 'class-validator';
 
 /** class-validator's checks of a value's type; when one fails, the field's other checks only say the same thing again. */
 const TYPE_CHECKS = new Set(['isInt', 'isNumber', 'isString', 'isBoolean', 'isArray', 'isObject', 'isEnum']);
@@ -7,16 +8,42 @@ const TYPE_CHECKS = new Set(['isInt', 'isNumber', 'isString', 'isBoolean', 'isAr
  * A field's problems: its type's alone when the type is wrong (`"score": "5"` was told "must be from 1
  * to 5" twice, for a value in range), each said once.
  */
-function problemsOf(constraints: Record<string, string>): string[] {
+function problemsOf(constraints: Record<string, string>, takes: string): string[] {
   const typeOnly = Object.entries(constraints).filter(([key]) => TYPE_CHECKS.has(key));
-  return [...new Set((typeOnly.length ? typeOnly : Object.entries(constraints)).map(([, message]) => message))];
+  return [
+    ...new Set(
+      (typeOnly.length ? typeOnly : Object.entries(constraints)).map(([key, message]) =>
+        key === 'whitelistValidation' && takes ? `${message}: ${takes}` : message,
+      ),
+    ),
+  ];
 }
 
-function flatten(errors: ValidationError[], parent = ''): { field: string; problems: string[] }[] {
+/** "it takes a, b, c": the fields of the object that held an unknown one (its class's validated properties). */
+function fieldsTaken(holder: object | undefined): string {
+  const cls = holder?.constructor;
+  if (typeof cls !== 'function' || cls === Object) return '';
+  const names = [
+    ...new Set(
+      getMetadataStorage()
+        .getTargetValidationMetadatas(cls, '', true, false)
+        .map((m) => m.propertyName),
+    ),
+  ];
+  return names.length ? `it takes ${names.join(', ')}` : '';
+}
+
+/** `described`: the objects whose fields a problem already listed (once an object, not for each unknown field of it). */
+function flatten(errors: ValidationError[], parent = '', described = new Set<object>()): { field: string; problems: string[] }[] {
   return errors.flatMap((e) => {
     const field = parent ? (/^\d+$/.test(e.property) ? `${parent}[${e.property}]` : `${parent}.${e.property}`) : e.property;
-    const own = e.constraints ? [{ field, problems: problemsOf(e.constraints) }] : [];
-    return [...own, ...flatten(e.children ?? [], field)];
+    let takes = '';
+    if (e.constraints?.whitelistValidation && e.target && !described.has(e.target)) {
+      described.add(e.target);
+      takes = fieldsTaken(e.target);
+    }
+    const own = e.constraints ? [{ field, problems: problemsOf(e.constraints, takes) }] : [];
+    return [...own, ...flatten(e.children ?? [], field, described)];
   });
 }
 
@@ -29,7 +56,9 @@ export function buildValidationPipe(): ValidationPipe {
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
     transform: true,
-    validationError: { target: false, value: false },
+    // The target (the object validated) reaches exceptionFactory only, which names its fields when it holds an
+    // unknown one; the answer carries neither it nor the value.
+    validationError: { target: true, value: false },
     exceptionFactory: (errors) => {
       const all = flatten(errors);
       // The first problems are enough to mend a request; a list as long as a hostile body is not.
