@@ -10,11 +10,23 @@ require('./register-paths');
 const dist = (p) => path.join(__dirname, '..', 'dist', p);
 
 const mode = process.argv[2] || 'all';
+
+/**
+ * Started by a supervisor over IPC (`all` below, the bench): when the supervisor dies, even by SIGKILL,
+ * the channel closes, and the process stops as on SIGTERM (draining its work) rather than run on
+ * unsupervised, holding the port and the queues a restart of `npm start` needs.
+ */
+function stopWithSupervisor() {
+  if (process.send) process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+}
+
 switch (mode) {
   case 'api':
+    stopWithSupervisor();
     require(dist('apps/api/src/main.js'));
     break;
   case 'worker':
+    stopWithSupervisor();
     require(dist('apps/worker/src/main.js'));
     break;
   case 'bench':
@@ -69,8 +81,7 @@ switch (mode) {
         const modes = ['api', ...Array.from({ length: workers }, () => 'worker')];
         // Each worker serves its metrics on its own port: FR_WORKER_METRICS_PORT, the next one, and so on.
         const metricsPort = config.workerMetrics.port;
-        const envOf = (m, i) =>
-          m === 'worker' && metricsPort ? { ...process.env, FR_WORKER_METRICS_PORT: String(metricsPort + i - 1) } : process.env;
+        const envOf = (m, i) => (m === 'worker' && metricsPort ? { ...process.env, FR_WORKER_METRICS_PORT: String(metricsPort + i - 1) } : process.env);
         const children = modes.map((m, i) => fork(__filename, [m], { stdio: 'inherit', env: envOf(m, i) }));
         let stopping = false;
         const stop = (signal) => {

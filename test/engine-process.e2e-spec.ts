@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,10 +30,8 @@ describe('the engine as processes (npm start)', () => {
   let port: number;
   const checkpoints = mkdtempSync(join(tmpdir(), 'fr-proc-checkpoints-'));
 
-  beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'dist/apps/api/src/main.js'))) throw new Error('run `npm run build` first (npm test does)');
-    port = await freePort();
-    child = spawn(process.execPath, ['scripts/start.js', 'all'], {
+  const start = () => {
+    const started = spawn(process.execPath, ['scripts/start.js', 'all'], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH,
@@ -52,8 +50,20 @@ describe('the engine as processes (npm start)', () => {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
+    started.stdout!.on('data', (d) => (output += d));
+    started.stderr!.on('data', (d) => (output += d));
+    return started;
+  };
+  const healthOf = (base: string) =>
+    fetch(`${base}/health`).then(
+      (r) => r.status,
+      () => 0,
+    );
+
+  beforeAll(async () => {
+    if (!existsSync(join(ROOT, 'dist/apps/api/src/main.js'))) throw new Error('run `npm run build` first (npm test does)');
+    port = await freePort();
+    child = start();
   });
 
   afterAll(async () => {
@@ -73,11 +83,7 @@ describe('the engine as processes (npm start)', () => {
   it('creates its database, serves, routes, and stops cleanly on SIGTERM', async () => {
     const base = `http://127.0.0.1:${port}`;
     await waitFor(
-      () =>
-        fetch(`${base}/health`).then(
-          (r) => r.status,
-          () => 0,
-        ),
+      () => healthOf(base),
       (s) => s === 200,
       { timeoutMs: 30000, intervalMs: 200, what: `the engine to answer /health (output so far: ${output.slice(-500)})` },
     );
@@ -122,5 +128,36 @@ describe('the engine as processes (npm start)', () => {
     expect(output).toMatch(/"msg":"Nest application successfully started"/);
     expect(output).not.toContain('Vũ Đình Khôi');
     expect(output).not.toContain('0977000111');
+  });
+
+  it('stops its API and worker when npm start itself is killed (SIGKILL), so that a restart finds the port free', async () => {
+    const base = `http://127.0.0.1:${port}`;
+    child = start();
+    await waitFor(
+      () => healthOf(base),
+      (s) => s === 200,
+      { timeoutMs: 30000, intervalMs: 200, what: `the engine to answer /health again (output so far: ${output.slice(-500)})` },
+    );
+    const pids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => Number(l.trim()))
+      .filter((n) => n > 0);
+    expect(pids).toHaveLength(2);
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    child.kill('SIGKILL');
+    // Before, both went on serving, re-parented, and the next npm start failed with EADDRINUSE.
+    await waitFor(
+      () => Promise.resolve(pids.filter(alive)),
+      (left) => left.length === 0,
+      { timeoutMs: 30000, what: 'the API and the worker to stop once their supervisor is gone' },
+    );
+    expect(await healthOf(base)).toBe(0);
   });
 });
