@@ -122,6 +122,11 @@ describe('Open311 GeoReport v2', () => {
     expect(serviceList.map((s) => s.service_code)).not.toContain('complaint_denunciation');
     const servicesXml = readXml<ServicesXml>(await get('services.xml').expect(200));
     expect(servicesXml.services.service.map((s) => s.service_code)).toEqual(serviceList.map((s) => s.service_code));
+    // GeoReport's jurisdiction_id may come with every read and is ignored (one jurisdiction); another parameter is a 400 in GeoReport words.
+    expect((await get('services.json?jurisdiction_id=hanoi.gov.vn').expect(200)).body).toEqual(serviceList);
+    await get('discovery.json?jurisdiction_id=hanoi.gov.vn').expect(200);
+    const unknownParameter = await get('services.json?service_code=sanitation').expect(400);
+    expect(unknownParameter.body).toEqual([{ code: 400, description: "unknown query parameter(s) 'service_code': it takes jurisdiction_id" }]);
 
     const definition = await get('services/sidewalk_encroachment.json').expect(200);
     const ward = (definition.body as GeoReportServiceDefinitionDto).attributes.find((a) => a.code === 'ward_code');

@@ -28,8 +28,20 @@ export class KnownQueryInterceptor implements NestInterceptor {
   }
 }
 
+const TAKES_QUERY = Symbol('takes-query');
+
 /**
- * The names of a handler's `@Query('name')` parameters; none for a GET that declares no query; null
+ * Query parameters a handler takes without reading them (GeoReport's `jurisdiction_id`, which every
+ * GeoReport client may send and one jurisdiction ignores): the check lets them through.
+ */
+export const TakesQuery =
+  (...names: string[]): MethodDecorator =>
+  (_target, _key, descriptor) => {
+    Reflect.defineMetadata(TAKES_QUERY, names, descriptor.value as object);
+  };
+
+/**
+ * The names of a handler's `@Query('name')` parameters (and those of `@TakesQuery`); none for a GET that declares no query; null
  * when it takes the whole query (a DTO), or for another method that declares none (intake's POST
  * among them: its body says everything, and it is spared the interceptor chain, below).
  */
@@ -38,8 +50,9 @@ function namedQueries(controller: object, method: string, handler: object): Read
   const queries = Object.entries(args)
     .filter(([key]) => key.split(':')[0] === String(RouteParamtypes.QUERY))
     .map(([, v]) => v.data);
-  if (queries.length === 0) return Reflect.getMetadata(METHOD_METADATA, handler) === RequestMethod.GET ? new Set() : null;
-  return queries.every((d) => typeof d === 'string') ? new Set(queries as string[]) : null;
+  const taken = (Reflect.getMetadata(TAKES_QUERY, handler) ?? []) as string[];
+  if (queries.length === 0) return Reflect.getMetadata(METHOD_METADATA, handler) === RequestMethod.GET ? new Set(taken) : null;
+  return queries.every((d) => typeof d === 'string') ? new Set([...(queries as string[]), ...taken]) : null;
 }
 
 /**

@@ -30,6 +30,7 @@ import {
   parseRequestFilter,
 } from '@fr/open311';
 import { Clock } from '@fr/sla';
+import { TakesQuery } from '../common/known-query.interceptor';
 import { publicBaseUrl } from '../common/public-url';
 import { ChannelKeyGuard } from '../intake/channel-key.guard';
 import { GEOREPORT_PATH } from './georeport-errors';
@@ -76,6 +77,11 @@ const REQUEST_QUERY = applyDecorators(
   ApiQuery({ name: 'status', required: false, description: 'open, closed, or both comma-separated' }),
   ApiQuery({ name: 'jurisdiction_id', required: false, description: 'accepted and ignored: one jurisdiction' }),
 );
+/** GeoReport's optional `jurisdiction_id`, on every read; one jurisdiction here, so it is accepted and ignored. */
+const JURISDICTION = applyDecorators(
+  ApiQuery({ name: 'jurisdiction_id', required: false, description: 'accepted and ignored: one jurisdiction' }),
+  TakesQuery('jurisdiction_id'),
+);
 const POST_BODY = applyDecorators(ApiConsumes('application/x-www-form-urlencoded', 'application/json'), ApiBody({ type: GeoReportPostDto }));
 
 /**
@@ -97,6 +103,7 @@ export class Open311Controller {
   ) {}
 
   @Get('discovery.json')
+  @JURISDICTION
   @ApiOperation({ summary: 'GeoReport v2 service discovery' })
   @JsonAnswer(GeoReportDiscoveryDto, [400])
   discoveryJson(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
@@ -104,6 +111,7 @@ export class Open311Controller {
   }
 
   @Get('discovery.xml')
+  @JURISDICTION
   @ApiOperation({ summary: 'GeoReport v2 service discovery (XML)' })
   @XmlAnswer('discovery', [400])
   discoveryXml(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
@@ -111,6 +119,7 @@ export class Open311Controller {
   }
 
   @Get('services.json')
+  @JURISDICTION
   @ApiOperation({ summary: 'The services: the categories a request may name as service_code' })
   @JsonAnswer([GeoReportServiceDto], [])
   servicesJson() {
@@ -118,6 +127,7 @@ export class Open311Controller {
   }
 
   @Get('services.xml')
+  @JURISDICTION
   @ApiOperation({ summary: 'The services (XML)' })
   @XmlAnswer('services', [])
   async servicesXml() {
@@ -125,6 +135,7 @@ export class Open311Controller {
   }
 
   @Get('services/:service_code.json')
+  @JURISDICTION
   @ApiOperation({ summary: "A service's definition: the attributes a request may carry" })
   @ApiParam({ name: 'service_code', example: 'sanitation' })
   @JsonAnswer(GeoReportServiceDefinitionDto, [404])
@@ -133,6 +144,7 @@ export class Open311Controller {
   }
 
   @Get('services/:service_code.xml')
+  @JURISDICTION
   @ApiOperation({ summary: "A service's definition (XML)" })
   @ApiParam({ name: 'service_code', example: 'sanitation' })
   @XmlAnswer('service_definition', [404])
@@ -181,6 +193,7 @@ export class Open311Controller {
   }
 
   @Get('requests/:service_request_id.json')
+  @JURISDICTION
   @ApiOperation({ summary: 'One service request (a list of one, as the specification answers)' })
   @ApiParam({ name: 'service_request_id', example: '7KM3Q-9X2AB' })
   @JsonAnswer([GeoReportRequestDto], [404])
@@ -189,6 +202,7 @@ export class Open311Controller {
   }
 
   @Get('requests/:service_request_id.xml')
+  @JURISDICTION
   @ApiOperation({ summary: 'One service request (XML)' })
   @ApiParam({ name: 'service_request_id', example: '7KM3Q-9X2AB' })
   @XmlAnswer('service_requests', [404])
@@ -197,6 +211,7 @@ export class Open311Controller {
   }
 
   @Get('tokens/:token.json')
+  @JURISDICTION
   @ApiOperation({ summary: 'The service_request_id of a token a POST answered with' })
   @ApiParam({ name: 'token', format: 'uuid' })
   @JsonAnswer([GeoReportTokenDto], [404])
@@ -205,6 +220,7 @@ export class Open311Controller {
   }
 
   @Get('tokens/:token.xml')
+  @JURISDICTION
   @ApiOperation({ summary: 'The service_request_id of a token (XML)' })
   @ApiParam({ name: 'token', format: 'uuid' })
   @XmlAnswer('service_requests', [404])
