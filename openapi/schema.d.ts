@@ -7940,7 +7940,12 @@ export interface operations {
     };
     getBoardPage: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description passed on to GET /board/view */
+                from?: string;
+                /** @description passed on to GET /board/view */
+                at?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;

@@ -85,6 +85,9 @@ describe('hostile input', () => {
       expect(errorOf(res).message).toMatch(/^unknown query parameter\(s\) '[a-z]+': it takes none$/);
     }
     expect((await engine.http().get('/v1/categories').set(KEY)).status).toBe(200);
+    // The board page passes its query on to /board/view: a link to the board at a date still opens.
+    expect((await engine.http().get('/board?at=2026-03-01T10:00:00%2B07:00&from=2026-01-01T00:00:00%2B07:00')).status).toBe(200);
+    expect(errorOf(await engine.http().get('/board?unit=P_BACH_KHOA')).message).toBe("unknown query parameter(s) 'unit': it takes at, from");
     // One that takes its parameters as an object says which it takes too.
     const cases = await engine.http().get('/v1/cases?stauts=assigned').set(officer);
     expect(cases.status).toBe(400);

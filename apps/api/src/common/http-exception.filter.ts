@@ -144,6 +144,8 @@ export class HttpErrorFilter implements ExceptionFilter {
     // Open311 clients expect the GeoReport error format, whatever raised the error under /open311.
     const req = res.req as Request | undefined;
     if (req && isGeoReportRequest(req)) return writeGeoReportError(req, res, status, message);
+    // Said outright: a route's own Content-Type (@Header, set before its interceptors run) would otherwise label the JSON, e.g. text/html on /board.
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
     res.status(status).json({ statusCode: status, error: REASON[status] ?? 'Error', message, ...extra });
   }
 }

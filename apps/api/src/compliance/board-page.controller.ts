@@ -1,10 +1,11 @@
 import { Controller, Get, Header, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { GetBoard } from '@fr/board';
 import { Clock } from '@fr/sla';
 import { BOARD_SCRIPT, BOARD_SHELL, BOARD_STYLE, PAGE_SECURITY_POLICY, renderBoardView } from './board-page';
 import { ApiErrors } from '../common/error.dto';
+import { TakesQuery } from '../common/known-query.interceptor';
 import { BoardQueryDto } from './compliance.dto';
 
 const HTML = { 'text/html': { schema: { type: 'string' as const } } };
@@ -23,6 +24,10 @@ export class BoardPageController {
   @Header('Content-Security-Policy', PAGE_SECURITY_POLICY)
   @Header('Cache-Control', 'no-cache')
   @ApiOperation({ operationId: 'getBoardPage', summary: 'The board page: log in, then the table and a bar chart per target (Vietnamese)' })
+  @ApiQuery({ name: 'at', required: false, description: 'passed on to GET /board/view', schema: { type: 'string', format: 'date-time' } })
+  @ApiQuery({ name: 'from', required: false, description: 'passed on to GET /board/view', schema: { type: 'string', format: 'date-time' } })
+  // The shell passes its query on to /board/view, which checks it: a link to the board at a date is /board?at=...
+  @TakesQuery('at', 'from')
   @ApiOkResponse({ content: HTML })
   page(): string {
     return BOARD_SHELL;

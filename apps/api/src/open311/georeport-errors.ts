@@ -21,6 +21,7 @@ export function writeGeoReportError(req: Request, res: Response, status: number,
     res.setHeader('Content-Type', XML_CONTENT_TYPE);
     res.send(toXml('errors', errors));
   } else {
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
     res.json(errors);
   }
 }
