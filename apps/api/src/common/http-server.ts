@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { NestApplicationOptions } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import type { Express } from 'express';
-import { toXml, XML_CONTENT_TYPE } from '../open311/xml';
+import { geoReportError, isGeoReportPath } from '../open311/georeport-errors';
 
 /**
  * Express's adapter, with the HTTP server building each request and response on the application's own
@@ -84,11 +84,11 @@ function requestPath(err: NodeJS.ErrnoException & { rawPacket?: Buffer }): strin
   return /^[A-Z]+ (\/[^ ?\r\n]*)[ ?]/.exec(start)?.[1] ?? null;
 }
 
-/** Under /open311 in GeoReport v2's error format (a list of { code, description }, XML for .xml), elsewhere in the API's. */
+/** Under /open311 in GeoReport v2's error format (as the error filter answers there), elsewhere in the API's. */
 function errorBody(path: string | null, status: number, error: string, message: string): [string, string] {
-  if (path !== null && (path === '/open311' || path.startsWith('/open311/'))) {
-    const errors = [{ code: status, description: message }];
-    return path.endsWith('.xml') ? [XML_CONTENT_TYPE, toXml('errors', errors)] : ['application/json; charset=utf-8', JSON.stringify(errors)];
+  if (path !== null && isGeoReportPath(path)) {
+    const geo = geoReportError(path, status, message);
+    return [geo.contentType, geo.body];
   }
   return ['application/json; charset=utf-8', JSON.stringify({ statusCode: status, error, message })];
 }
