@@ -23,6 +23,7 @@ describe("citizens' data: records of reads and subject requests through their ch
       ['bk.leader.dsr', 'LEADER', 'P_BACH_KHOA'],
       ['vp.supervisor.dsr', 'SUPERVISOR', 'VP'],
       ['nv.auditor.dsr', 'AUDITOR', 'NOI_VU'],
+      ['vp.operator.dsr', 'OPERATOR', 'VP'],
     ];
     for (const [username, role, unitCode] of officers) {
       tokens[username] = (await createOfficer(engine, tokens.admin, { username, role, unitCode })).token;
@@ -30,7 +31,7 @@ describe("citizens' data: records of reads and subject requests through their ch
   });
   afterAll(() => engine?.close());
 
-  async function newCase(phone: string): Promise<{ id: string; trackingCode: string }> {
+  async function newCase(phone: string, address?: string): Promise<{ id: string; trackingCode: string }> {
     const res = await engine
       .http()
       .post('/v1/feedback')
@@ -38,7 +39,7 @@ describe("citizens' data: records of reads and subject requests through their ch
       .send({
         category: 'sidewalk_encroachment',
         description: 'Hàng quán lấn chiếm vỉa hè trước cổng Đại học Bách Khoa, người đi bộ phải xuống lòng đường.',
-        location: { wardCode: 'BACH_KHOA' },
+        location: { wardCode: 'BACH_KHOA', ...(address ? { address } : {}) },
         citizen: { name: 'Trần Văn Minh', phone, email: 'minh.tran@example.vn' },
       });
     expect(res.status).toBe(202);
@@ -61,12 +62,21 @@ describe("citizens' data: records of reads and subject requests through their ch
   const contact = async (id: string) =>
     (await engine.query<{ citizen_phone: string | null; citizen_name: string | null }>(`SELECT citizen_phone, citizen_name FROM cases WHERE id = $1`, [id]))[0];
   const request = (body: Record<string, unknown>) => engine.http().post('/v1/privacy/requests').set(KEY).send(body);
+  /** What the 1022 hotline finds by a caller's number. */
+  const hotlineFinds = async (phone: string) => {
+    const res = await engine
+      .http()
+      .get(`/v1/hotline/cases?phone=${encodeURIComponent(phone)}`)
+      .set(bearer('vp.operator.dsr'));
+    expect(res.status).toBe(200);
+    return (res.body as { trackingCode: string }[]).map((c) => c.trackingCode).sort();
+  };
 
   let closed: { id: string; trackingCode: string };
   let open: { id: string; trackingCode: string };
 
   it('records every unmasked read of contact details; an ADMIN lists the readers by phone, an AUDITOR exports by case', async () => {
-    closed = await newCase(PHONE);
+    closed = await newCase(PHONE, 'Số 1 Đại Cồ Việt, nhà ông Trần Văn Minh');
     open = await newCase('+84 987 111 222'); // the same number, written another way
     expect(((await engine.http().get(`/v1/cases/${closed.id}`).set(bearer('bk.handler.dsr'))).body as CaseDetailDto).citizen).toMatchObject({
       phone: PHONE,
@@ -129,6 +139,15 @@ describe("citizens' data: records of reads and subject requests through their ch
     expect(await contact(closed.id)).toMatchObject({ citizen_name: 'Trần Văn Minh' });
   });
 
+  it('finds a case by its corrected phone on the hotline, and no longer by the old one', async () => {
+    const other = await newCase('0912000333');
+    expect(await hotlineFinds('0912000333')).toEqual([other.trackingCode]);
+    const res = await request({ kind: 'correct', phone: '0912000333', trackingCodes: [other.trackingCode], corrections: { phone: '+84 913 000 444' } });
+    expect(res.body).toMatchObject({ status: 'answered', fields: ['phone'] });
+    expect(await hotlineFinds('0912000333')).toEqual([]);
+    expect(await hotlineFinds('0913000444')).toEqual([other.trackingCode]);
+  });
+
   it('erases a closed case at once and an open one when it closes, telling the citizen it waits', async () => {
     await step('bk.handler.dsr', closed.id, 'acknowledge', { severity: 'normal' });
     await step('bk.handler.dsr', closed.id, 'resolve', { answer: ANSWER });
@@ -141,11 +160,18 @@ describe("citizens' data: records of reads and subject requests through their ch
     expect(res.body).toMatchObject({ status: 'waiting_for_closure', waitingFor: [open.trackingCode], answeredAt: null });
     expect(await contact(closed.id)).toEqual({ citizen_phone: null, citizen_name: null });
     expect((await contact(open.id)).citizen_phone).not.toBeNull();
+    // No lookup copy survives the erasure: the hotline no longer finds the case by the number, and the
+    // duplicate search's folded address (which held the name written in it) is gone with the address.
+    expect(await engine.query(`SELECT citizen_phone_key, address, address_key FROM cases WHERE id = $1`, [closed.id])).toEqual([
+      { citizen_phone_key: null, address: null, address_key: null },
+    ]);
+    expect(await hotlineFinds(PHONE)).toEqual([open.trackingCode]);
 
     await step('bk.handler.dsr', open.id, 'acknowledge', { severity: 'normal' });
     await step('bk.handler.dsr', open.id, 'resolve', { answer: ANSWER });
     await step('bk.leader.dsr', open.id, 'close', {});
     expect(await contact(open.id)).toEqual({ citizen_phone: null, citizen_name: null });
+    expect(await hotlineFinds(PHONE)).toEqual([]);
     const { id: requestId } = res.body as SubjectRequestViewDto;
     const after = await engine.http().get(`/v1/privacy/requests/${requestId}`).set(KEY);
     expect(after.body).toMatchObject({ status: 'answered', waitingFor: [], answeredAt: expect.any(String) as unknown });
@@ -160,7 +186,7 @@ describe("citizens' data: records of reads and subject requests through their ch
     // Supervisors follow every request and its deadline, with nothing personal in the list.
     const list = await engine.http().get('/v1/privacy/requests').set(bearer('vp.supervisor.dsr'));
     expect(list.status).toBe(200);
-    expect((list.body as SubjectRequestSummaryDto[]).map((r) => r.kind)).toEqual(['delete', 'correct', 'access']);
+    expect((list.body as SubjectRequestSummaryDto[]).map((r) => r.kind)).toEqual(['delete', 'correct', 'correct', 'access']);
     expect(JSON.stringify(list.body)).not.toContain(PHONE.slice(1));
     expect((await engine.http().get('/v1/privacy/requests').set(bearer('bk.handler.dsr'))).status).toBe(403);
     const verify = await engine.http().get('/v1/audits/verify').set(bearer('nv.auditor.dsr'));

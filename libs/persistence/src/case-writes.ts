@@ -35,7 +35,8 @@ export interface WrittenCase {
 const ERASED_CASE_COLUMNS: Partial<Record<ErasableText, string>> = {
   description: `description = ''`,
   title: `title = NULL`,
-  address: `address = NULL`,
+  // The duplicate search's folded copy of the address holds whatever the address held (a name written in it).
+  address: `address = NULL, address_key = NULL`,
   ratingComment: `rating_comment = NULL`,
   answer: `answer = NULL`,
   whereToGo: `where_to_go = NULL`,
@@ -44,14 +45,16 @@ const ERASED_CASE_COLUMNS: Partial<Record<ErasableText, string>> = {
 
 /**
  * Blanks the citizen's contact details of the cases not erased yet, and the free text `freeText`
- * lists, in the case and (when it lists `messages`) its thread. Returns the cases erased now.
+ * lists, in the case and (when it lists `messages`) its thread. Returns the cases erased now. The
+ * phone's lookup key goes with the phone: the hotline's search by a caller's number must not find a
+ * case whose contact details were erased.
  */
 export async function eraseCaseContact(m: Sql, caseIds: readonly string[], freeText: readonly ErasableText[], now: Date): Promise<WrittenCase[]> {
   if (caseIds.length === 0) return [];
   const own = freeText.map((f) => ERASED_CASE_COLUMNS[f]).filter((c): c is string => c !== undefined);
   const erased = await selectRows<WrittenCase>(
     m,
-    `UPDATE cases SET citizen_name = NULL, citizen_phone = NULL, citizen_email = NULL, contact_erased_at = $2${own.map((c) => `, ${c}`).join('')}
+    `UPDATE cases SET citizen_name = NULL, citizen_phone = NULL, citizen_email = NULL, citizen_phone_key = NULL, contact_erased_at = $2${own.map((c) => `, ${c}`).join('')}
       WHERE id = ANY($1::uuid[]) AND contact_erased_at IS NULL
       RETURNING id::text AS id, status`,
     [caseIds, now],
@@ -67,16 +70,20 @@ export interface ContactCorrection {
   name?: string;
   phone?: string;
   email?: string;
+  /** With `phone`: its lookup key (phoneLookupKey of the normalised number, null when it is no phone number), so the hotline finds the case by the corrected number and no longer by the old one. */
+  phoneKey?: string | null;
 }
 
 const CONTACT_COLUMNS = [
   ['name', 'citizen_name'],
   ['phone', 'citizen_phone'],
   ['email', 'citizen_email'],
+  ['phoneKey', 'citizen_phone_key'],
 ] as const;
 
 /** Writes the corrected fields into the cases; returns the cases changed. */
 export async function correctCaseContact(m: Sql, caseIds: readonly string[], correction: ContactCorrection): Promise<WrittenCase[]> {
+  if (correction.phone !== undefined && correction.phoneKey === undefined) throw new Error('a corrected phone needs its lookup key (phoneKey)');
   const set: string[] = [];
   const params: unknown[] = [caseIds];
   for (const [field, column] of CONTACT_COLUMNS) {

@@ -1,9 +1,9 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { RetentionPolicy } from '@fr/config';
-import { isUuid, normaliseTrackingCode, NotFoundError, ValidationError } from '@fr/domain';
+import { APP_CONFIG, AppConfig, RetentionPolicy } from '@fr/config';
+import { isUuid, normalisePhone as normaliseCasePhone, normaliseTrackingCode, NotFoundError, ValidationError } from '@fr/domain';
 import { Deliveries } from '@fr/notifications';
-import { ContactCorrection, correctCaseContact, selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
+import { ContactCorrection, correctCaseContact, phoneLookupKey, selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
 import { NORMALISED_PHONE_SQL, normaliseEmail, normalisePhone } from './contact-hash';
 import { ContactReads } from './contact-reads';
@@ -108,6 +108,7 @@ export class SubjectRequests implements OnModuleInit {
     private readonly reads: ContactReads,
     private readonly deliveries: Deliveries,
     @Inject(RETENTION_POLICY) private readonly policy: RetentionPolicy,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
@@ -281,6 +282,10 @@ export class SubjectRequests implements OnModuleInit {
       if (typeof v !== 'string' || v.trim() === '') continue;
       correction[field] = v.trim().normalize('NFC');
       fields.push(field);
+    }
+    if (correction.phone !== undefined) {
+      const normalised = normaliseCasePhone(correction.phone);
+      correction.phoneKey = normalised === null ? null : phoneLookupKey(this.config.phoneKeySecret, normalised);
     }
     if (ids.length) {
       for (const r of await correctCaseContact(m, ids, correction)) {

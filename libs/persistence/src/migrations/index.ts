@@ -39,6 +39,7 @@ import { RoutingPassWrite1766970000000 } from './1766970000000-RoutingPassWrite'
 import { RoutingCaseCandidates1766980000000 } from './1766980000000-RoutingCaseCandidates';
 import { RoutingUnitsChecked1766990000000 } from './1766990000000-RoutingUnitsChecked';
 import { RoutingReadsAfterLocks1767000000000 } from './1767000000000-RoutingReadsAfterLocks';
+import { ErasedLookupKeys1767100000000 } from './1767100000000-ErasedLookupKeys';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -83,4 +84,5 @@ export const MIGRATIONS = [
   RoutingCaseCandidates1766980000000,
   RoutingUnitsChecked1766990000000,
   RoutingReadsAfterLocks1767000000000,
+  ErasedLookupKeys1767100000000,
 ];
