@@ -111,10 +111,19 @@ describe('hotline operators', () => {
     const asOp2 = await hotline('op2').get(`/cases/${trackingCode}`);
     expect(asOp2.body).toMatchObject({ enteredByMe: false, citizen: { name: 'Phạm V. G.', phone: '09******77', masked: true } });
     expect(JSON.stringify(asOp2.body)).not.toContain('888 777');
+    // The unmasked read is recorded, as the case view's are (the handler's above); the masked one is not.
+    const reads = await engine.query<{ username: string }>(
+      `SELECT o.username FROM contact_reads r JOIN officers o ON o.id = r.officer_id WHERE r.case_id = $1`,
+      [id],
+    );
+    expect(reads.map((r) => r.username).sort()).toEqual(['hotline.bk.handler', 'hotline.op1']);
 
     // The caller's answer to a request and their rating, given by phone, recorded under the operator.
     await act(id, 'acknowledge', { severity: 'normal' });
-    await act(id, 'request-info', { message: 'Xin cho biết số nhà cụ thể của quán.' });
+    await act(id, 'request-info', { message: 'Anh Gọi (0912 888 777) xin cho biết số nhà cụ thể của quán.' });
+    // What an officer wrote is read to any operator with the numbers in it masked, as Open311 shows it.
+    const asked = await hotline('op2').get(`/cases/${trackingCode}`);
+    expect(asked.body).toMatchObject({ status: 'awaiting_info', infoRequest: { message: 'Anh Gọi (09******77) xin cho biết số nhà cụ thể của quán.' } });
     const info = await hotline('op2').post(`/cases/${trackingCode}/info`, { message: 'Số nhà 12, ngõ 40.' });
     expect(info.body).toEqual({ trackingCode, status: 'in_progress' });
     await act(id, 'resolve', { answer: ANSWER });

@@ -20,6 +20,12 @@ describe(maskContactsInText.name, () => {
     expect(masked).toBe(maskPhone(phone));
   });
 
+  it('keeps the brackets around a number in brackets', () => {
+    expect(maskContactsInText('Chị Mai (0944777888) vui lòng gửi ảnh')).toBe('Chị Mai (09******88) vui lòng gửi ảnh');
+    expect(maskContactsInText('(0912 345 678)')).toBe('(09******78)');
+    expect(maskContactsInText('số (+84 912 345 678).')).toBe('số (84*******78).');
+  });
+
   it.each([
     ['0084 from abroad', '0084912345678', '00*********78'],
     ['no-break spaces', '0\u00a0912\u00a0345\u00a0678', '09******78'],
@@ -92,5 +98,20 @@ describe(visibleText.name, () => {
 
   it('keeps an answer padded with invisible characters from passing for one of substance', () => {
     expect(answerProblem(`${'\u200b'.repeat(60)}a b c d e f g h i j k`)).not.toBeNull();
+  });
+});
+
+describe(answerProblem.name, () => {
+  it('takes an answer that says what was done', () => {
+    expect(
+      answerProblem('UBND phường đã kiểm tra hiện trường, lập biên bản yêu cầu hộ kinh doanh thu dọn bàn ghế, trả lại vỉa hè cho người đi bộ.'),
+    ).toBeNull();
+    expect(answerProblem('Đã thay bóng đèn chiếu sáng số 12 ngõ 5 Bạch Mai lúc 14 giờ ngày 3/12, đèn sáng bình thường.')).toBeNull();
+  });
+
+  it('refuses a bare acknowledgement repeated to length, and a count padded to length', () => {
+    expect(answerProblem('Đã xử lý. Đã xử lý. Đã xử lý. Đã xử lý. Đã xử lý. Đã xử lý. Đã xử lý.')).toMatch(/different words, not a phrase repeated/);
+    expect(answerProblem('1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24')).not.toBeNull();
+    expect(answerProblem('ĐÃ XỬ LÝ xong, đã xử lý XONG, Đã Xử Lý Xong, đã xử lý xong rồi ạ, đã xử lý xong.')).not.toBeNull();
   });
 });

@@ -46,7 +46,15 @@ export function maskContactsInText(text: string | null): string | null {
   if (!text) return text;
   return foldForMatching(text)
     .replace(EMAIL_IN_TEXT, (m) => maskEmail(m)!)
-    .replace(PHONE_IN_TEXT, (m) => maskPhone(m)!);
+    .replace(PHONE_IN_TEXT, maskPhoneInText);
+}
+
+/**
+ * A number in brackets, "(0944 777 888)", is matched with its opening bracket (which may open an
+ * area code, "(024) 3826 1234"): the bracket stays unless it closes inside the number.
+ */
+function maskPhoneInText(m: string): string {
+  return (m.startsWith('(') && !m.includes(')') ? '(' : '') + maskPhone(m)!;
 }
 
 /**
@@ -75,15 +83,23 @@ export function visibleText(text: string): string {
 
 /**
  * Citizens' most common complaint is a vague answer without substance ("đã xử lý"). An answer must
- * say what was done: a minimum length and number of words, not a bare acknowledgement.
+ * say what was done: a minimum length and number of different words, most of them words rather than
+ * numbers, so neither a bare acknowledgement repeated to length ("Đã xử lý. Đã xử lý. ...") nor a
+ * count from 1 to 20 passes.
  */
 export const ANSWER_MIN_CHARS = 50;
 export const ANSWER_MIN_WORDS = 10;
 export function answerProblem(answer: string): string | null {
   const text = visibleText(answer);
-  const words = text.split(/\s+/).filter((w) => /\p{L}|\p{N}/u.test(w));
-  if ([...text].length < ANSWER_MIN_CHARS || words.length < ANSWER_MIN_WORDS) {
-    return `answer must say what was done and with what result (at least ${ANSWER_MIN_CHARS} characters and ${ANSWER_MIN_WORDS} words); a bare 'đã xử lý' is not an answer`;
+  const words = new Set(
+    text
+      .split(/\s+/)
+      .map((w) => w.toLocaleLowerCase('vi').replace(/[^\p{L}\p{N}]/gu, ''))
+      .filter((w) => w !== ''),
+  );
+  const lettered = [...words].filter((w) => /\p{L}/u.test(w)).length;
+  if ([...text].length < ANSWER_MIN_CHARS || words.size < ANSWER_MIN_WORDS || lettered < ANSWER_MIN_WORDS / 2) {
+    return `answer must say what was done and with what result (at least ${ANSWER_MIN_CHARS} characters and ${ANSWER_MIN_WORDS} different words, not a phrase repeated); a bare 'đã xử lý' is not an answer`;
   }
   return null;
 }

@@ -1,9 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { normaliseTrackingCode, NotFoundError } from '@fr/domain';
+import { maskContactsInText, normaliseTrackingCode, NotFoundError } from '@fr/domain';
 import { selectRow } from '@fr/persistence';
 
-/** What a citizen may see of a case: never personal data, internal notes or officers' names. */
+/**
+ * What a citizen may see of a case: never personal data, internal notes or officers' names. The
+ * texts officers wrote (the answer, a request for information, where to go) are shown with the phone
+ * numbers and e-mail addresses in them masked, as Open311 and webhooks show them: the same view goes to
+ * a hotline operator who did not take the call.
+ */
 export interface FeedbackStatusView {
   trackingCode: string;
   status: string;
@@ -68,13 +73,13 @@ export class GetFeedbackStatus {
       submittedAt: new Date(row.submitted_at).toISOString(),
       updatedAt: new Date(row.updated_at).toISOString(),
       dueAt: row.due_at ? new Date(row.due_at).toISOString() : null,
-      answer: row.status === 'resolved' || row.status === 'closed' ? row.answer : null,
+      answer: row.status === 'resolved' || row.status === 'closed' ? maskContactsInText(row.answer) : null,
       infoRequest:
         row.status === 'awaiting_info' && row.info_request
-          ? { message: row.info_request.message, requestedAt: new Date(row.info_request.requestedAt).toISOString() }
+          ? { message: maskContactsInText(row.info_request.message), requestedAt: new Date(row.info_request.requestedAt).toISOString() }
           : null,
       rating: row.rating,
-      otherTrack: row.closed_as === 'other_track' && row.where_to_go ? { whereToGo: row.where_to_go } : null,
+      otherTrack: row.closed_as === 'other_track' && row.where_to_go ? { whereToGo: maskContactsInText(row.where_to_go) } : null,
     };
   }
 }

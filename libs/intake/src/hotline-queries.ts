@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { maskEmail, maskName, maskPhone, normalisePhone, normaliseTrackingCode, NotFoundError, ValidationError } from '@fr/domain';
 import { phoneLookupKey, selectRow, selectRows } from '@fr/persistence';
+import { ContactReads } from '@fr/privacy';
 import { FeedbackStatusView, GetFeedbackStatus } from './feedback-status.query';
 
 /** A caller's case as the list shows it: no contact, no words of the case. */
@@ -28,6 +29,7 @@ export class HotlineQueries {
   constructor(
     private readonly ds: DataSource,
     private readonly status: GetFeedbackStatus,
+    private readonly reads: ContactReads,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -52,13 +54,21 @@ export class HotlineQueries {
   /** Status and answer as the citizen sees them, and the caller's contact for the operator who entered the call. */
   async caseFor(operatorId: string, trackingCode: string): Promise<HotlineCaseView> {
     const view = await this.status.execute(null, trackingCode);
-    const row = await selectRow<{ citizen_name: string | null; citizen_phone: string | null; citizen_email: string | null; entered_by: string | null }>(
-      this.ds,
-      `SELECT citizen_name, citizen_phone, citizen_email, entered_by FROM cases WHERE tracking_code = $1`,
-      [normaliseTrackingCode(trackingCode)],
-    );
+    const row = await selectRow<{
+      id: string;
+      citizen_name: string | null;
+      citizen_phone: string | null;
+      citizen_email: string | null;
+      entered_by: string | null;
+    }>(this.ds, `SELECT id::text AS id, citizen_name, citizen_phone, citizen_email, entered_by FROM cases WHERE tracking_code = $1`, [
+      normaliseTrackingCode(trackingCode),
+    ]);
     if (!row) throw new NotFoundError('feedback', trackingCode);
     const mine = row.entered_by !== null && row.entered_by === operatorId.toLowerCase();
+    // An unmasked contact is a read of personal data, recorded like the case view's.
+    if (mine && (row.citizen_name || row.citizen_phone || row.citizen_email)) {
+      await this.reads.record(this.ds, operatorId, { id: row.id, phone: row.citizen_phone, email: row.citizen_email });
+    }
     return {
       ...view,
       enteredByMe: mine,

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AppConfigModule } from '@fr/config';
+import { PrivacyModule } from '@fr/privacy';
 import { SlaModule } from '@fr/sla';
 import { Catalogue } from './catalogue.query';
 import { GetFeedbackStatus } from './feedback-status.query';
@@ -8,7 +9,7 @@ import { NearbyCases } from './nearby-cases.query';
 import { SubmitFeedback } from './submit-feedback.usecase';
 
 @Module({
-  imports: [AppConfigModule, SlaModule],
+  imports: [AppConfigModule, SlaModule, PrivacyModule],
   providers: [SubmitFeedback, GetFeedbackStatus, Catalogue, HotlineQueries, NearbyCases],
   exports: [SubmitFeedback, GetFeedbackStatus, Catalogue, HotlineQueries, NearbyCases],
 })
