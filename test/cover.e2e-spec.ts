@@ -24,6 +24,7 @@ describe('cover for absent officers', () => {
     const officers: [string, 'HANDLER' | 'LEADER' | 'SUPERVISOR', string][] = [
       ['away', 'HANDLER', 'P_BACH_KHOA'],
       ['cover', 'HANDLER', 'P_BACH_KHOA'],
+      ['cover2', 'HANDLER', 'P_BACH_KHOA'],
       ['leader', 'LEADER', 'P_BACH_KHOA'],
       ['elsewhere', 'HANDLER', 'P_THANH_NHAN'],
       ['sup', 'SUPERVISOR', 'VP'],
@@ -149,6 +150,43 @@ describe('cover for absent officers', () => {
     expect(((await engine.http().get(`/v1/officers/${id.away}/absences`).set(bearer(t.away))).body as ApiSchema<'AbsenceDto'>[])[0]).toMatchObject({
       current: false,
     });
+  });
+
+  it('a cover must qualify while covering: not away then, not moved; one who no longer qualifies (recorded before) is skipped', async () => {
+    clock.set('2026-03-04T08:40:00+07:00');
+    const period = { from: '2026-03-04T08:35:00+07:00', to: '2026-03-06T08:00:00+07:00' };
+    const recorded = await absence('away', 'away', { ...period, coverId: id.cover });
+    expect(recorded.status).toBe(201);
+    const absenceId = (recorded.body as ApiSchema<'AbsenceDto'>).id;
+
+    // The cover cannot be away while covering, nor be moved or given another role.
+    const awayToo = await absence('cover', 'cover', { from: '2026-03-05T08:00:00+07:00', to: '2026-03-05T17:00:00+07:00', coverId: id.cover2 });
+    expect(awayToo.status).toBe(409);
+    expect((awayToo.body as { message: string }).message).toBe(
+      `officer 'cover.cover' covers the absence of 'cover.away' in this period (absence ${absenceId}); cancel that absence and record it with another cover first`,
+    );
+    const moved = await engine.http().patch(`/v1/officers/${id.cover}`).set(bearer(admin)).send({ unitCode: 'P_THANH_NHAN' });
+    expect(moved.status).toBe(409);
+    expect((moved.body as { message: string }).message).toContain(`covers the absence of 'cover.away' until 2026-03-06T01:00:00.000Z (absence ${absenceId})`);
+    expect((await engine.http().patch(`/v1/officers/${id.cover}`).set(bearer(admin)).send({ role: 'LEADER' })).status).toBe(409);
+    expect((await newCase().then(row)).handler_id).toBe(id.cover);
+
+    // Absences recorded before these checks: the cover moved, then away. Routing no longer names them;
+    // the designee keeps the cases as if no cover had been named.
+    await engine.query(`UPDATE officers SET unit_code = 'P_THANH_NHAN' WHERE id = $1`, [id.cover]);
+    expect((await newCase().then(row)).handler_id).toBe(id.away);
+    await engine.query(`UPDATE officers SET unit_code = 'P_BACH_KHOA' WHERE id = $1`, [id.cover]);
+    expect((await newCase().then(row)).handler_id).toBe(id.cover);
+    await engine.query(`INSERT INTO officer_absences (officer_id, cover_id, starts_at, ends_at, created_by) VALUES ($1, $2, $3, $4, $1)`, [
+      id.cover,
+      id.cover2,
+      '2026-03-04T08:38:00+07:00',
+      '2026-03-04T17:00:00+07:00',
+    ]);
+    expect((await newCase().then(row)).handler_id).toBe(id.away);
+
+    expect((await engine.http().delete(`/v1/officers/${id.away}/absences/${absenceId}`).set(bearer(admin))).status).toBe(204);
+    await engine.query(`UPDATE officer_absences SET cancelled_at = now() WHERE officer_id = $1`, [id.cover]);
   });
 
   it('disabling a designated handler without cover sends new cases to triage and tells the supervisors at once', async () => {

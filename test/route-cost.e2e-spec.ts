@@ -118,11 +118,15 @@ describe('statements per case', () => {
       [first],
     );
     const id = (await sidewalk()).id;
-    // The unit's handler is away now, covered by its leader: the kept row no longer says who acts.
+    // The unit's handler is away now, covered by another handler of the unit: the kept row no longer says who acts.
+    const [{ id: cover }] = await engine.query<{ id: string }>(
+      `INSERT INTO officers (username, full_name, role, unit_code) SELECT 'cost.cover', 'Cán bộ thay', role, unit_code FROM officers WHERE id = $1 RETURNING id`,
+      [handler],
+    );
     const [absence] = await engine.query<{ id: string }>(
       `INSERT INTO officer_absences (officer_id, cover_id, starts_at, ends_at, created_by)
-       VALUES ($1, $2, now() - interval '1 minute', now() + interval '1 hour', $2) RETURNING id`,
-      [handler, leader],
+       VALUES ($1, $2, now() - interval '1 minute', now() + interval '1 hour', $3) RETURNING id`,
+      [handler, cover, leader],
     );
     try {
       const { statements } = await recordStatements(() => sut.execute(id));
@@ -136,11 +140,11 @@ describe('statements per case', () => {
         'COMMIT',
       ]);
       const [routed] = await engine.query<{ unit_code: string; handler_id: string }>(`SELECT unit_code, handler_id FROM cases WHERE id = $1`, [id]);
-      expect(routed).toEqual({ unit_code: unit, handler_id: leader });
+      expect(routed).toEqual({ unit_code: unit, handler_id: cover });
       const events = await engine.query<{ action: string }>(`SELECT action FROM audit_events WHERE case_id = $1 ORDER BY id`, [id]);
       expect(events.map((e) => e.action)).toEqual(['receive', 'route']);
       const assignments = await engine.query(`SELECT handler_id FROM assignments WHERE case_id = $1`, [id]);
-      expect(assignments).toEqual([{ handler_id: leader }]);
+      expect(assignments).toEqual([{ handler_id: cover }]);
     } finally {
       await engine.query(`DELETE FROM officer_absences WHERE id = $1`, [absence.id]);
     }

@@ -73,7 +73,10 @@ export class UpdateOfficer {
       if (before.role === 'ADMIN' && before.active && ((changes.active && active === false) || changes.role)) await this.refuseIfLastAdmin(m, before.id);
       // Disabling a designee is allowed (an officer leaves, falls ill): their unit is then handled as
       // below. Changing a designee's role or unit would leave the unit a designee who no longer qualifies.
-      if (changes.role || changes.unitCode) await this.refuseIfDesignated(m, before);
+      if (changes.role || changes.unitCode) {
+        await this.refuseIfDesignated(m, before);
+        await this.refuseIfCovering(m, before);
+      }
 
       if (Object.keys(changes).length === 0 && passwordHash === null) return before;
 
@@ -154,6 +157,25 @@ export class UpdateOfficer {
    * a unit that still exists holds its designees: an ended unit's designation is closed and cannot be
    * changed, so it does not hold its last designees in place.
    */
+  /**
+   * A cover must be of the absent officer's unit and role while the absence lasts (RecordAbsence):
+   * moved or given another role, they would be named for cases they could not see. Routing would skip
+   * them (coversAt), leaving the absent officer without cover; refused here so that it is a choice.
+   */
+  private async refuseIfCovering(m: EntityManager, officer: OfficerView): Promise<void> {
+    const covering = await selectRow<{ id: string; username: string; ends_at: Date }>(
+      m,
+      `SELECT a.id::text AS id, o.username, a.ends_at FROM officer_absences a JOIN officers o ON o.id = a.officer_id
+        WHERE a.cover_id = $1 AND a.cancelled_at IS NULL AND a.ends_at > $2 ORDER BY a.starts_at LIMIT 1`,
+      [officer.id, this.clock.now()],
+    );
+    if (covering) {
+      throw new ConflictError(
+        `officer '${officer.username}' covers the absence of '${covering.username}' until ${new Date(covering.ends_at).toISOString()} (absence ${covering.id}); cancel that absence and record it with another cover first`,
+      );
+    }
+  }
+
   private async refuseIfDesignated(m: EntityManager, officer: OfficerView): Promise<void> {
     const units = await selectRows<{ code: string; as: string }>(
       m,

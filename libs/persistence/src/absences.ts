@@ -2,21 +2,36 @@ import { selectRows, Sql } from './sql';
 
 /**
  * Who stands in for an officer at `now`: the cover of an absence in force then (not cancelled,
- * started, not ended), if the cover is still active. Absences end by themselves: nothing is written
- * when one ends, every reader judges by its own clock. Routing reads covers by the same rule in the
- * database function routing_units (migration RoutingUnits).
+ * started, not ended), if the cover can still do the officer's work then: active, of the officer's
+ * unit and role, and not away themselves. Recording an absence checks all of this, but a cover may
+ * change afterwards (moved, given another role, away in turn, or so recorded before these were
+ * refused); a cover who no longer qualifies is no cover, and the officer is treated as having none.
+ * Absences end by themselves: nothing is written when one ends, every reader judges by its own
+ * clock. Routing reads covers by the same rule in the database function routing_units (migration
+ * CoversWhoQualify writes it out).
  */
 export async function coversAt(m: Sql, officerIds: readonly string[], now: Date): Promise<Map<string, string>> {
   if (officerIds.length === 0) return new Map();
   const rows = await selectRows<{ officer_id: string; cover_id: string }>(
     m,
     `SELECT DISTINCT ON (a.officer_id) a.officer_id, a.cover_id
-       FROM officer_absences a JOIN officers o ON o.id = a.cover_id AND o.active
+       FROM officer_absences a JOIN officers p ON p.id = a.officer_id JOIN officers o ON o.id = a.cover_id
       WHERE a.officer_id = ANY($1::uuid[]) AND a.cancelled_at IS NULL AND a.starts_at <= $2 AND a.ends_at > $2
+        AND ${coverQualifiesSql('o', 'p', '$2')}
       ORDER BY a.officer_id, a.starts_at DESC`,
     [[...new Set(officerIds.map((id) => id.toLowerCase()))], now],
   );
   return new Map(rows.map((r) => [r.officer_id, r.cover_id]));
+}
+
+/**
+ * SQL: the cover (officers row `cover`) can do the absent officer's (officers row `absent`) work at
+ * `at`: active, the same unit and role, not away then.
+ */
+export function coverQualifiesSql(cover: string, absent: string, at: string): string {
+  return `${cover}.active AND ${cover}.unit_code IS NOT DISTINCT FROM ${absent}.unit_code AND ${cover}.role = ${absent}.role
+        AND NOT EXISTS (SELECT 1 FROM officer_absences b
+                         WHERE b.officer_id = ${cover}.id AND b.cancelled_at IS NULL AND b.starts_at <= ${at} AND b.ends_at > ${at})`;
 }
 
 /** The officers `coverId` stands in for at `now` (SQL for a WHERE clause; `$now` and `$cover` are parameter references). */

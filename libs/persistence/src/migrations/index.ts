@@ -40,6 +40,7 @@ import { RoutingCaseCandidates1766980000000 } from './1766980000000-RoutingCaseC
 import { RoutingUnitsChecked1766990000000 } from './1766990000000-RoutingUnitsChecked';
 import { RoutingReadsAfterLocks1767000000000 } from './1767000000000-RoutingReadsAfterLocks';
 import { ErasedLookupKeys1767100000000 } from './1767100000000-ErasedLookupKeys';
+import { CoversWhoQualify1767110000000 } from './1767110000000-CoversWhoQualify';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -85,4 +86,5 @@ export const MIGRATIONS = [
   RoutingUnitsChecked1766990000000,
   RoutingReadsAfterLocks1767000000000,
   ErasedLookupKeys1767100000000,
+  CoversWhoQualify1767110000000,
 ];
