@@ -72,7 +72,8 @@ export class RecordAbsence {
         );
       const own = await overlapping(officerId);
       if (own) throw new ConflictError(`officer '${officer.username}' already has absence ${own.id} in this period; cancel it first`);
-      // The other way round from the cover's check below: an officer who covers someone in this period
+      if (await overlapping(coverId)) throw new UnprocessableError(`coverId: officer '${cover.username}' is away during this period`);
+      // The other way round from the cover's check above: an officer who covers someone in this period
       // cannot be away then, or the colleague's work would go to someone absent. (Both officers' rows
       // are locked by whichever request names them, so the two checks cannot pass side by side.)
       const covering = await selectRow<{ id: string; username: string }>(
@@ -87,7 +88,6 @@ export class RecordAbsence {
           `officer '${officer.username}' covers the absence of '${covering.username}' in this period (absence ${covering.id}); cancel that absence and record it with another cover first`,
         );
       }
-      if (await overlapping(coverId)) throw new UnprocessableError(`coverId: officer '${cover.username}' is away during this period`);
 
       const inserted = await selectRow<{ id: string }>(
         m,
