@@ -1,5 +1,5 @@
 import { EntityManager } from 'typeorm';
-import { AreaSuccessor, evaluatePlan, OrganisationSnapshot, PlanEvaluation, ReorganisationPlan, TO_WARD } from '@fr/domain';
+import { AreaSuccessor, endingUnits, evaluatePlan, OrganisationSnapshot, PlanEvaluation, ReorganisationPlan, TO_WARD } from '@fr/domain';
 import { carryMergedDuplicates, execute, moveCasesToUnits, selectRow, selectRows, Sql, writeAuditEvent, writeNotifications } from '@fr/persistence';
 
 /** Cases a reorganisation carries to the successors: every one not closed (a resolved case may reopen at its unit). */
@@ -35,7 +35,26 @@ export async function readOrganisationSnapshot(db: Sql): Promise<OrganisationSna
 
 export async function dryRunPlan(db: Sql, plan: ReorganisationPlan): Promise<PlanEvaluation> {
   const ev = evaluatePlan(plan, await readOrganisationSnapshot(db));
-  return { ...ev, unresolved: [...ev.unresolved, ...(await takenUsernames(db, plan))] };
+  return { ...ev, unresolved: [...ev.unresolved, ...(await takenUsernames(db, plan)), ...(await endedBeforeBegun(db, plan))] };
+}
+
+/**
+ * A plan dated before a unit it ends or renames began (a plan entered late is dated when it took
+ * effect, but not earlier than that): applied, the unit would end before its start, and no instant,
+ * past or present, would list it, while its cases and reports name it.
+ */
+async function endedBeforeBegun(db: Sql, plan: ReorganisationPlan): Promise<string[]> {
+  const codes = [...new Set([...endingUnits(plan).map((e) => e.unit), ...plan.renames.map((r) => r.unit)])];
+  if (codes.length === 0) return [];
+  const rows = await selectRows<{ code: string; valid_from: Date }>(
+    db,
+    `SELECT code, valid_from FROM units WHERE code = ANY($1::text[]) AND valid_from >= $2 ORDER BY code`,
+    [codes, new Date(plan.effectiveAt)],
+  );
+  return rows.map(
+    (u) =>
+      `unit '${u.code}' began at ${new Date(u.valid_from).toISOString()}, not before the plan's effectiveAt ${plan.effectiveAt}: a plan cannot end or rename a unit before it began`,
+  );
 }
 
 /** A new unit's focal point is a new account: a username already in use would leave the unit without it. */

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ConflictError, NotFoundError, parsePlan, PlanEvaluation, ReorganisationPlan, UnprocessableError, ValidationError } from '@fr/domain';
+import { ConflictError, endingUnits, NotFoundError, parsePlan, PlanEvaluation, ReorganisationPlan, UnprocessableError, ValidationError } from '@fr/domain';
 import { ADVISORY_LOCK, advisoryXactLock, execute, selectRow, selectRows, Sql, writeOutbox } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock, MAX_TIMER_DELAY_MS } from '@fr/sla';
@@ -80,6 +80,8 @@ export async function scheduleReorganisation(
         JSON.stringify(plan),
       ]);
       if (same) throw new ConflictError(`this plan is already scheduled as reorganisation ${same.id}`);
+      const clash = clashWithScheduled(plan, await listScheduled(m));
+      if (clash) throw new ConflictError(clash);
     }
     const report = await dryRunPlan(m, plan);
     if (report.unresolved.length)
@@ -108,6 +110,7 @@ export async function scheduleReorganisation(
  */
 export async function applyReorganisation(db: DataSource, id: string, now: Date, logger?: Logger): Promise<boolean> {
   return db.transaction(async (m) => {
+    await advisoryXactLock(m, ADVISORY_LOCK.reorganisationApply);
     const row = await selectRow<{ plan: ReorganisationPlan }>(
       m,
       `SELECT plan FROM reorganisations WHERE id = $1 AND status = 'scheduled' AND effective_at <= $2 FOR UPDATE`,
@@ -124,6 +127,33 @@ export async function applyReorganisation(db: DataSource, id: string, now: Date,
     await execute(m, `UPDATE reorganisations SET status = 'applied', applied_at = $2, result = $3 WHERE id = $1`, [id, now, JSON.stringify(result)]);
     return true;
   });
+}
+
+async function listScheduled(db: Sql): Promise<{ id: string; plan: ReorganisationPlan }[]> {
+  return selectRows<{ id: string; plan: ReorganisationPlan }>(
+    db,
+    `SELECT id::text AS id, plan FROM reorganisations WHERE status = 'scheduled' ORDER BY effective_at, created_at`,
+  );
+}
+
+/**
+ * Why `plan` cannot be scheduled beside the plans already scheduled, or null: a unit both end, or a
+ * new unit both create. Each passes its dry run against today's organisation, but the later one would
+ * find the unit ended (or made) at its date and stay scheduled, unresolved, for ever; applied at the
+ * same instant, both used to go through.
+ */
+export function clashWithScheduled(plan: ReorganisationPlan, scheduled: readonly { id: string; plan: ReorganisationPlan }[]): string | null {
+  const ends = new Set(endingUnits(plan).map((e) => e.unit));
+  const makes = new Set(plan.newUnits.map((u) => u.code));
+  for (const other of scheduled) {
+    const ended = endingUnits(other.plan).find((e) => ends.has(e.unit));
+    if (ended) {
+      return `unit '${ended.unit}' is already ended by reorganisation ${other.id} ('${other.plan.name}', ${other.plan.effectiveAt}); change or cancel that plan, or leave the unit out of this one`;
+    }
+    const made = other.plan.newUnits.find((u) => makes.has(u.code));
+    if (made) return `new unit '${made.code}' is already made by reorganisation ${other.id} ('${other.plan.name}', ${other.plan.effectiveAt})`;
+  }
+  return null;
 }
 
 export async function listReorganisations(db: Sql, id?: string): Promise<ReorganisationView[]> {

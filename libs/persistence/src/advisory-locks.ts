@@ -36,6 +36,11 @@ export const ADVISORY_LOCK = {
   administrators: 727_010,
   /** The sweep that puts merged groups back together (libs/cases, merged-groups.reconciler.ts). */
   mergedGroups: 727_011,
+  /**
+   * Applying a reorganisation: one at a time, so each is evaluated against the organisation the one
+   * before left. Two plans due at once each saw the other's units still there and both applied.
+   */
+  reorganisationApply: 727_012,
   /** The compliance board's alert sweep (numbers from 727_150 on are the board's). */
   complianceAlerts: 727_150,
 } as const;

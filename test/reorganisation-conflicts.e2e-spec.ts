@@ -1,0 +1,99 @@
+import { DataSource } from 'typeorm';
+import { ApplyReorganisation, scheduleReorganisation } from '@fr/directory';
+import { parsePlan, ReorganisationPlan } from '@fr/domain';
+import { adminToken, bearer, DEV_KEYS, ManualClock, TestEngine, waitFor } from '@fr/testing';
+import type { FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
+import type { ReorganisationDto, ReorganisationReportDto } from '../apps/api/src/reorganisations/reorganisation.dto';
+
+const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
+const EFFECTIVE = '2026-03-04T00:00:00+07:00';
+const mergeOfCauDen = (name: string, into: string) => ({ name, effectiveAt: EFFECTIVE, merges: [{ into, from: ['P_CAU_DEN'] }] });
+const read = (body: unknown): ReorganisationPlan => {
+  const { plan, problems } = parsePlan(body);
+  if (!plan) throw new Error(problems.join('; '));
+  return plan;
+};
+
+/** Plans that cannot both hold: refused when scheduled, one at a time when applied, none before a unit began. */
+describe('reorganisations that clash', () => {
+  const clock = new ManualClock('2026-03-03T15:00:00+07:00');
+  let engine: TestEngine;
+  let admin: string;
+  let caseId: string;
+
+  beforeAll(async () => {
+    engine = await TestEngine.start({ clock });
+    admin = await adminToken(engine);
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({
+        category: 'sidewalk_encroachment',
+        description: 'Quán nước lấn chiếm vỉa hè, người đi bộ phải xuống lòng đường.',
+        location: { wardCode: 'CAU_DEN' },
+      });
+    expect(res.status).toBe(202);
+    caseId = (res.body as FeedbackAcceptedDto).id;
+    await waitFor(
+      () => engine.query<{ unit_code: string | null }>(`SELECT unit_code FROM cases WHERE id = $1`, [caseId]),
+      (r) => r[0].unit_code === 'P_CAU_DEN',
+      { what: 'routing' },
+    );
+  });
+  afterAll(() => engine?.close());
+
+  const post = (body: object, query = '') => engine.http().post(`/v1/reorganisations${query}`).set(bearer(admin)).send(body);
+
+  it('refuses to schedule a plan that ends a unit another scheduled plan ends', async () => {
+    const first = await post(mergeOfCauDen('Sáp nhập Cầu Dền vào Bách Khoa', 'P_BACH_KHOA'));
+    expect(first.status).toBe(201);
+    const { id } = first.body as ReorganisationDto;
+    const second = await post(mergeOfCauDen('Sáp nhập Cầu Dền vào Bạch Mai', 'P_BACH_MAI'));
+    expect(second.status).toBe(409);
+    expect((second.body as { message: string }).message).toBe(
+      `unit 'P_CAU_DEN' is already ended by reorganisation ${id} ('Sáp nhập Cầu Dền vào Bách Khoa', ${EFFECTIVE}); change or cancel that plan, or leave the unit out of this one`,
+    );
+  });
+
+  it('applies two plans due at once one after the other: the second finds the unit ended and stays scheduled, saying so', async () => {
+    // A plan from config/reorganisations is not checked against the others when loaded: the application is the guard.
+    const ds = engine.worker!.get(DataSource);
+    await scheduleReorganisation(ds, read(mergeOfCauDen('Sáp nhập Cầu Dền vào Bạch Mai', 'P_BACH_MAI')), {
+      actor: 'test',
+      source: 'clash.yaml',
+      now: clock.now(),
+    });
+    const [a, b] = await engine.query<{ id: string }>(`SELECT id::text AS id FROM reorganisations ORDER BY created_at`);
+    clock.set('2026-03-04T08:00:00+07:00');
+    const sut = engine.worker!.get(ApplyReorganisation);
+    const applied = await Promise.all([sut.execute(a.id), sut.execute(b.id)]);
+    expect(applied.filter(Boolean)).toHaveLength(1);
+
+    const rows = await engine.query<{ status: string; result: { unresolved: string[] } | null }>(
+      `SELECT status, result FROM reorganisations ORDER BY status, created_at`,
+    );
+    expect(rows.map((r) => r.status)).toEqual(['applied', 'scheduled']);
+    expect(rows[1].result?.unresolved).toContain(`unit 'P_CAU_DEN' (merge) has already ended`);
+    const moves = await engine.query(`SELECT 1 FROM audit_events WHERE case_id = $1 AND action = 'reorganise'`, [caseId]);
+    expect(moves).toHaveLength(1);
+    const [unit] = await engine.query<{ successors: string[] }>(`SELECT successors FROM units WHERE code = 'P_CAU_DEN'`);
+    expect(unit.successors).toHaveLength(1);
+  });
+
+  it('refuses a plan dated before a unit it ends began', async () => {
+    const backdated = {
+      name: 'Giải thể lùi ngày',
+      effectiveAt: '2020-01-01T00:00:00+07:00',
+      dissolutions: [{ unit: 'P_MAI_DONG_2026', successor: 'P_BACH_MAI' }],
+    };
+    await engine.query(`INSERT INTO units (code, name, kind, valid_from) VALUES ('P_MAI_DONG_2026', 'Phường Mai Động', 'ward', '2025-07-01T00:00:00+07:00')`);
+    const dry = await post(backdated, '?dryRun=true');
+    expect(dry.status).toBe(200);
+    expect(dry.body as ReorganisationReportDto).toMatchObject({ ok: false });
+    expect((dry.body as ReorganisationReportDto).unresolved).toContain(
+      `unit 'P_MAI_DONG_2026' began at 2025-06-30T17:00:00.000Z, not before the plan's effectiveAt 2020-01-01T00:00:00+07:00: a plan cannot end or rename a unit before it began`,
+    );
+    expect((await post(backdated)).status).toBe(422);
+  });
+});
