@@ -370,6 +370,15 @@ describe('Open311 GeoReport v2', () => {
       expect(await cases()).toBe(before);
     });
 
+    it('counts a description as it is stored: decomposed Vietnamese (NFD) within 4000 characters once composed is taken', async () => {
+      const text = 'Người dân phản ánh rác thải ùn ứ kéo dài nhiều ngày tại đầu ngõ, gây mùi hôi thối. '.repeat(40).trim();
+      const nfd = text.normalize('NFD');
+      expect([...text].length).toBeLessThanOrEqual(4000);
+      expect([...nfd].length).toBeGreaterThan(4000);
+      const res = await post('requests.json', form({ ...valid, description: nfd }));
+      expect(res.status).toBe(201);
+    });
+
     it('refuses bodies it cannot read: too large, badly encoded, not a form or JSON', async () => {
       const before = await cases();
       xmlError(await post('requests.xml', form({ ...valid, description: 'x'.repeat(300 * 1024) })), 413, /larger than/);

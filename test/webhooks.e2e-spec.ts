@@ -216,6 +216,9 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
       .set({ 'X-Api-Key': DEV_KEYS.hotline })
       .send({ category: 'roads_lighting', description: 'Nắp cống vỡ giữa ngõ 40 Tạ Quang Bửu, xe máy dễ sa xuống.', location: { wardCode: 'BACH_KHOA' } });
     const deliveries = () => engine.http().get(`/v1/webhooks/${hookId}/deliveries`).set(bearer(admin));
+    const bogus = await engine.http().get(`/v1/webhooks/${hookId}/deliveries?status=bogus`).set(bearer(admin));
+    expect(bogus.status).toBe(400);
+    expect((bogus.body as { message: string }).message).toBe('status must be one of pending, delivered, failed');
     const [failed] = await waitFor(
       async () => (await deliveries()).body as WebhookDeliveryDto[],
       (d) => d.length > 0 && d[0].status === 'failed',

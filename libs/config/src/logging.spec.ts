@@ -12,6 +12,14 @@ describe(loggableUrl.name, () => {
     // A credential in the query (an Open311 client's api_key) is not logged either.
     expect(loggableUrl('/open311/v2/requests.json?api_key=dev-ihanoi-key&status=open')).toBe('/open311/v2/requests.json?api_key=[redacted]&status=open');
     expect(loggableUrl('/x?apiKey=a&token=b&access_token=c')).toBe('/x?apiKey=[redacted]&token=[redacted]&access_token=[redacted]');
+    // Open311's fields, should a client put them in the query string of its POST.
+    expect(
+      loggableUrl(
+        '/open311/v2/requests.json?first_name=Lan&last_name=Nguy%E1%BB%85n&address_string=s%E1%BB%91%2012&description=x&attribute[title]=y&device_id=d&service_code=sanitation',
+      ),
+    ).toBe(
+      '/open311/v2/requests.json?first_name=[redacted]&last_name=[redacted]&address_string=[redacted]&description=[redacted]&attribute[title]=[redacted]&device_id=[redacted]&service_code=sanitation',
+    );
   });
 
   it('censors a phone number or e-mail address typed into the path, and keeps ids, tracking codes and dates', () => {

@@ -10,7 +10,10 @@ import { currentRequestId, withRequestId } from './request-context';
  * Query parameters that carry a citizen's contact (the hotline's and the records of reads' lookups), or a
  * credential (Open311 clients may send their channel's `api_key` in the query of a GET).
  */
-const CENSORED_QUERY_KEYS = /^(phone|email|e-?mail|name|citizen.*|api_?key|key|token|access_?token)$/i;
+// Open311's fields too: a client may put them in the query string of its POST (first_name, last_name,
+// address_string, description, attribute[...], device_id, account_id).
+const CENSORED_QUERY_KEYS =
+  /^(phone|email|e-?mail|name|first_?name|last_?name|full_?name|citizen.*|address(_?string)?|description|title|attribute|device_?id|account_?id|api_?key|key|token|access_?token)$/i;
 
 /**
  * The request's URL as it may be logged: the values of personal and credential query parameters censored

@@ -15,7 +15,7 @@ import {
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
-import { NotFoundError } from '@fr/domain';
+import { NotFoundError, ValidationError } from '@fr/domain';
 import { DEFAULT_ROTATION_OVERLAP_SECONDS, MAX_ROTATION_OVERLAP_SECONDS, WEBHOOK_EVENTS, Webhooks } from '@fr/notifications';
 import { ApiErrors } from '../common/error.dto';
 
@@ -179,6 +179,9 @@ export class WebhooksController {
   @ApiOkResponse({ type: [WebhookDeliveryDto] })
   @ApiErrors({ 404: 'no such webhook' })
   deliveries(@Param('id', uuid) id: string, @Query('status') status?: string): Promise<WebhookDeliveryDto[]> {
+    if (status !== undefined && !DELIVERY_STATUSES.includes(status)) {
+      throw new ValidationError(`status must be one of ${DELIVERY_STATUSES.join(', ')}`, ['status']);
+    }
     return this.webhooks.deliveries(id, status);
   }
 
