@@ -570,7 +570,7 @@ export interface paths {
         };
         /**
          * PostgreSQL and Redis reachable: 200; otherwise 503 naming the dependency that is down
-         * @description `details.calendar` is always up; its `message` and `missingYears` say when a year that has begun, or starts within 60 days, has no working calendar.
+         * @description `details.calendar` is always up; its `message`, `missingYears` and `unitsMissing` say when a year that has begun, or starts within 60 days, has no working calendar (the district's, or a unit's own).
          */
         get: operations["checkHealth"];
         put?: never;
@@ -2848,18 +2848,26 @@ export interface components {
             waitingFor: string[];
             fields: string[];
         };
+        UnitCalendarGapDto: {
+            /** @example P_MINH_KHAI */
+            unit: string;
+            /** @example 2028 */
+            year: number;
+        };
         DependencyCheckDto: {
             /** @enum {string} */
             status: "up" | "down";
             /** @example timeout after 2000 ms */
             message?: string;
             /**
-             * @description calendar check: the years without a working calendar that matter now
+             * @description calendar check: the years the district's working calendar lacks that matter now
              * @example [
              *       2028
              *     ]
              */
             missingYears?: number[];
+            /** @description calendar check: the years that matter now missing from the calendar of a unit that has one of its own */
+            unitsMissing?: components["schemas"]["UnitCalendarGapDto"][];
         };
     };
     responses: never;

@@ -180,5 +180,30 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
     expect(
       ((await engine.http().get('/v1/calendars/2026?unit=P_MINH_KHAI').set(bearer(handler))).body as ApiSchema<'CalendarDocumentDto'>).officeHours!.sat,
     ).toEqual(['08:00-11:30']);
+
+    // The ward's calendar is its documents alone: from 60 days before 2027, its missing 2027 is told
+    // as the district's would be (the district has 2027).
+    const clock = new ManualClock(new Date('2026-12-05T09:00:00+07:00'));
+    const clocks = [engine.api.get(Clock), engine.worker!.get(Clock)];
+    for (const c of clocks) c.follow(clock);
+    try {
+      const health = await engine.http().get('/health');
+      expect((health.body as ApiSchema<'HealthDto'>).details.calendar).toEqual({
+        status: 'up',
+        missingYears: [],
+        unitsMissing: [{ unit: 'P_MINH_KHAI', year: 2027 }],
+        message:
+          "unit P_MINH_KHAI has a working calendar of its own but none for 2027 (starts in 27 day(s)): its holidays would count as working time for the unit's cases; PUT /v1/calendars/2027?unit=P_MINH_KHAI",
+      });
+      const coverage = engine.worker!.get(CalendarCoverage);
+      expect(await coverage.noticeAdmins()).toBe(1);
+      expect(await coverage.noticeAdmins()).toBe(0);
+      const inbox = await engine.http().get('/v1/notifications').set(bearer(admin));
+      expect((inbox.body as ApiSchema<'NotificationPageDto'>).items.filter((n) => n.kind === 'calendar.missing').map((n) => n.title)).toContain(
+        'Chưa có lịch làm việc năm 2027 của đơn vị P_MINH_KHAI',
+      );
+    } finally {
+      for (const c of clocks) c.follow(null);
+    }
   });
 });

@@ -109,7 +109,7 @@ export class Metrics {
   });
   readonly calendarDaysAhead = new Gauge({
     name: 'fr_calendar_days_covered_ahead',
-    help: "Days from today (by the engine clock) to the end of the last year the district's working calendar covers",
+    help: "Days from today (by the engine clock) to the end of the last year covered without a gap, by the working calendar that reaches least far: the district's, or a unit's own",
     registers: [this.registry],
   });
   readonly scrapeErrors = new Counter({

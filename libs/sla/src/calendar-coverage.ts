@@ -24,10 +24,15 @@ export class CalendarCoverage implements OnApplicationBootstrap {
     private readonly clock: Clock,
   ) {}
 
-  /** The district calendar's missing years that matter now (this year; next year from 60 days before). */
+  /**
+   * The missing years that matter now (this year; next year from 60 days before): the district
+   * calendar's, then those of each unit with a calendar of its own.
+   */
   async gaps(): Promise<CalendarGap[]> {
+    const now = this.clock.now();
     const years = (await this.store.documents()).map((d) => d.year);
-    return calendarGaps(years, this.clock.now());
+    const units = [...(await this.store.unitYears())].flatMap(([unit, own]) => calendarGaps(own, now).map((g) => ({ ...g, unit })));
+    return [...calendarGaps(years, now), ...units];
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -46,7 +51,7 @@ export class CalendarCoverage implements OnApplicationBootstrap {
     const admins = await activeOfficersWithRole(this.ds, ['ADMIN']);
     let written = 0;
     for (const gap of gaps) {
-      const title = `Chưa có lịch làm việc năm ${gap.year}`;
+      const title = gap.unit === undefined ? `Chưa có lịch làm việc năm ${gap.year}` : `Chưa có lịch làm việc năm ${gap.year} của đơn vị ${gap.unit}`;
       const body = describeCalendarGap(gap);
       written += (
         await writeNotifications(

@@ -22,9 +22,12 @@ export class CalendarGauges implements OnModuleInit {
     this.metrics.onScrape('calendar', () => this.collect());
   }
 
+  /** The shortest reach of any calendar in use: the district's, or a unit's own. */
   async collect(): Promise<void> {
+    const now = this.clock.now();
     const years = (await this.store.documents()).map((d) => d.year);
-    this.metrics.calendarDaysAhead.set(daysCoveredAhead(years, this.clock.now()));
+    const reaches = [years, ...(await this.store.unitYears()).values()].map((y) => daysCoveredAhead(y, now));
+    this.metrics.calendarDaysAhead.set(Math.min(...reaches));
   }
 }
 

@@ -36,6 +36,21 @@ export class CalendarStore {
     return rows.map((r) => r.document);
   }
 
+  /**
+   * The years of each active unit that has a calendar of its own. Such a unit's calendar is made of
+   * its documents alone (office hours may differ from the district's), so a year it lacks counts its
+   * holidays as working time, as a year the district lacks does.
+   */
+  async unitYears(): Promise<Map<string, number[]>> {
+    const rows = await selectRows<{ scope: string; year: number }>(
+      this.ds,
+      `SELECT c.scope, c.year FROM calendars c JOIN units u ON u.code = c.scope AND u.active WHERE c.scope <> '' ORDER BY c.scope, c.year`,
+    );
+    const years = new Map<string, number[]>();
+    for (const r of rows) years.set(r.scope, [...(years.get(r.scope) ?? []), r.year]);
+    return years;
+  }
+
   /** The district's calendar and each unit's own. */
   async calendars(): Promise<{ district: WorkingCalendar; units: Map<string, WorkingCalendar> }> {
     const district = calendarFromDocuments(await this.documents());

@@ -10,11 +10,21 @@ export class FieldErrorDto {
   problems: string[];
 }
 
+export class UnitCalendarGapDto {
+  @ApiProperty({ example: 'P_MINH_KHAI' }) unit: string;
+  @ApiProperty({ type: 'integer', example: 2028 }) year: number;
+}
+
 export class DependencyCheckDto {
   @ApiProperty({ enum: ['up', 'down'] }) status: 'up' | 'down';
   @ApiPropertyOptional({ example: 'timeout after 2000 ms' }) message?: string;
-  @ApiPropertyOptional({ type: [Number], example: [2028], description: 'calendar check: the years without a working calendar that matter now' })
+  @ApiPropertyOptional({ type: [Number], example: [2028], description: "calendar check: the years the district's working calendar lacks that matter now" })
   missingYears?: number[];
+  @ApiPropertyOptional({
+    type: [UnitCalendarGapDto],
+    description: 'calendar check: the years that matter now missing from the calendar of a unit that has one of its own',
+  })
+  unitsMissing?: UnitCalendarGapDto[];
 }
 
 /** The one shape every error leaves in (HttpErrorFilter writes it). */

@@ -39,7 +39,7 @@ export class HealthController implements OnModuleDestroy {
     operationId: 'checkHealth',
     summary: 'PostgreSQL and Redis reachable: 200; otherwise 503 naming the dependency that is down',
     description:
-      '`details.calendar` is always up; its `message` and `missingYears` say when a year that has begun, or starts within 60 days, has no working calendar.',
+      "`details.calendar` is always up; its `message`, `missingYears` and `unitsMissing` say when a year that has begun, or starts within 60 days, has no working calendar (the district's, or a unit's own).",
   })
   @ApiOkResponse({ type: HealthDto })
   @ApiErrors({ 503: 'a dependency is down: `checks` has the result of each check; Retry-After says when to look again' })
@@ -69,7 +69,13 @@ export class HealthController implements OnModuleDestroy {
     const probe = this.indicator.check('calendar');
     try {
       const gaps = await this.calendars.gaps();
-      return gaps.length ? probe.up({ message: gaps.map(describeCalendarGap).join('; '), missingYears: gaps.map((g) => g.year) }) : probe.up();
+      if (gaps.length === 0) return probe.up();
+      const units = gaps.filter((g) => g.unit !== undefined).map((g) => ({ unit: g.unit, year: g.year }));
+      return probe.up({
+        message: gaps.map(describeCalendarGap).join('; '),
+        missingYears: gaps.filter((g) => g.unit === undefined).map((g) => g.year),
+        ...(units.length ? { unitsMissing: units } : {}),
+      });
     } catch (e) {
       return probe.up({ message: `not checked: ${(e as Error).message}` });
     }

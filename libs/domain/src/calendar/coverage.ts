@@ -13,6 +13,8 @@ export interface CalendarGap {
   startsOn: string;
   /** Whole days from today (local) to 1 January; 0 or less once the year has begun. */
   daysUntil: number;
+  /** A unit with a calendar of its own that lacks the year; absent for the district's calendar. */
+  unit?: string;
 }
 
 /**
@@ -34,6 +36,10 @@ export function calendarGaps(years: readonly number[], now: Date, leadDays = CAL
 
 /** One sentence for logs, health details and the ADMIN notice. */
 export function describeCalendarGap(gap: CalendarGap): string {
+  if (gap.unit !== undefined) {
+    const when = gap.daysUntil > 0 ? `(starts in ${gap.daysUntil} day(s)): its holidays would count` : `, which has begun: its holidays count`;
+    return `unit ${gap.unit} has a working calendar of its own but none for ${gap.year} ${when} as working time for the unit's cases; PUT /v1/calendars/${gap.year}?unit=${gap.unit}`;
+  }
   return gap.daysUntil > 0
     ? `no working calendar for ${gap.year} (starts in ${gap.daysUntil} day(s)): its holidays would count as working time; add config/calendars/${gap.year}.yaml or PUT /v1/calendars/${gap.year}`
     : `no working calendar for ${gap.year}, which has begun: its holidays count as working time; add config/calendars/${gap.year}.yaml or PUT /v1/calendars/${gap.year}`;
