@@ -450,4 +450,21 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     );
     expect(qdept).toMatchObject({ notices: '0', 'target_notices-3d_status': '' });
   });
+
+  it('judges the units of the instant asked: a unit ended since is on a past board, one made since is not', async () => {
+    const at = '?at=2026-07-16T08:00:00%2B07:00';
+    const units = async (query: string) => (await board(query)).units.map((u) => u.unitCode);
+    await engine.query(`UPDATE units SET active = false, valid_to = '2026-08-01T00:00:00+07:00' WHERE code = $1`, [TN]);
+    await engine.query(`UPDATE units SET valid_from = '2026-08-01T00:00:00+07:00' WHERE code = $1`, [BK]);
+    try {
+      expect(await units(at)).toContain(TN);
+      expect(await units(at)).not.toContain(BK);
+      const later = '?at=2026-09-01T00:00:00%2B07:00';
+      expect(await units(later)).not.toContain(TN);
+      expect(await units(later)).toContain(BK);
+    } finally {
+      await engine.query(`UPDATE units SET active = true, valid_to = NULL WHERE code = $1`, [TN]);
+      await engine.query(`UPDATE units SET valid_from = NULL WHERE code = $1`, [BK]);
+    }
+  });
 });

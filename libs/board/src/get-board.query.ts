@@ -70,7 +70,7 @@ interface UnitRow {
 }
 
 /**
- * Every active unit against every active target that applies to it, at one instant: the board of
+ * Every unit of the instant against every active target that applies to it: the board of
  * Home Affairs and the supervisors, the alerts' source and the quarterly report's extra columns.
  */
 @Injectable()
@@ -80,13 +80,18 @@ export class GetBoard {
   async standings(at: Date, from: Date | null = null, targetIds: string[] | null = null): Promise<Standing[]> {
     const targets = (await readTargets(this.ds, { activeOnly: true })).filter((t) => !targetIds || targetIds.includes(t.id));
     if (targets.length === 0) return [];
-    // A designee counts once designated, active, and their account used (first log-in).
+    // A designee counts once designated, active, and their account used (first log-in). The units are
+    // those that existed at `at` (a board of a past day lists the units of that day, not today's; a
+    // unit not yet made is not judged), with the designees the unit has now or had when it ended: no
+    // history of designations is kept, and a first log-in after `at` does not count at `at`.
     const units = await selectRows<UnitRow>(
       this.ds,
       `SELECT u.code, u.name, u.kind, u.leader_id,
               CASE WHEN h.active THEN h.first_login_at END AS handler_at, CASE WHEN l.active THEN l.first_login_at END AS leader_at
          FROM units u LEFT JOIN officers h ON h.id = u.handler_id LEFT JOIN officers l ON l.id = u.leader_id
-        WHERE u.active ORDER BY u.code`,
+        WHERE (u.valid_from IS NULL OR u.valid_from <= $1) AND (u.valid_to > $1 OR (u.valid_to IS NULL AND u.active))
+        ORDER BY u.code`,
+      [at],
     );
     const figures = await selectRows<{ unit_code: string; kind: 'staff' | 'adoption'; total: number; with_account: number; as_of: Date }>(
       this.ds,
