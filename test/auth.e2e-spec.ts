@@ -103,6 +103,10 @@ describe('officer authentication', () => {
     const unsigned = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`;
     expect((await me(unsigned)).status).toBe(401);
 
+    // Signed with the right secret but without an expiry: it would be good for ever.
+    const endless = new JwtService({ secret: engine.config.jwtSecret }).sign(claims);
+    expect(errorOf(await me(endless)).message).toBe('invalid access token: it has no expiry (exp)');
+
     const expired = new JwtService({ secret: engine.config.jwtSecret }).sign({ ...claims, exp: Math.floor(Date.now() / 1000) - 10 });
     const res = await me(expired);
     expect(res.status).toBe(401);

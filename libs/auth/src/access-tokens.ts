@@ -61,6 +61,9 @@ export class AccessTokens {
     if (!isUuid(claims.sub) || !Number.isInteger(claims.ver)) {
       throw new UnauthorizedException('invalid access token: missing or malformed claims');
     }
+    // Every token issued here expires; one without `exp` was made elsewhere with the secret and would
+    // never expire.
+    if (typeof (claims as { exp?: unknown }).exp !== 'number') throw new UnauthorizedException('invalid access token: it has no expiry (exp)');
     const account = await this.account(claims.sub);
     if (!account) throw new UnauthorizedException('the account of this access token no longer exists');
     if (!account.active) throw new UnauthorizedException('account is disabled');
