@@ -4617,6 +4617,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description an active subscription already sends one of these events to this URL (each would be delivered twice) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {

@@ -74,6 +74,25 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     expect((await engine.http().post('/v1/webhooks').send({})).status).toBe(401);
   });
 
+  it('refuses a second subscription of a URL to an event it already receives (each would be delivered twice)', async () => {
+    const first = await register(`${rx.url}/twice`, ['case.status', 'escalation']);
+    expect(first.status).toBe(201);
+    const { id } = first.body as RegisteredWebhookDto;
+    const again = await register(`${rx.url}/twice`, ['escalation']);
+    expect(again.status).toBe(409);
+    expect((again.body as ErrorDto).message).toBe(
+      `webhook ${id} already sends escalation to this URL: each would be delivered twice; pause that subscription (PUT /v1/webhooks/${id}/state) or subscribe other events`,
+    );
+    const pause = async (hook: string) =>
+      expect((await engine.http().put(`/v1/webhooks/${hook}/state`).set(bearer(admin)).send({ active: false })).status).toBe(204);
+    const other = await register(`${rx.url}/twice`, ['privacy.request']);
+    expect(other.status).toBe(201);
+    await pause(id);
+    const after = await register(`${rx.url}/twice`, ['escalation']);
+    expect(after.status).toBe(201);
+    for (const hook of [other, after]) await pause((hook.body as RegisteredWebhookDto).id);
+  });
+
   it('takes a chosen whsec_ secret, never shows it, and refuses one that is not a Standard Webhooks secret', async () => {
     const chosen = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
     const ok = await engine

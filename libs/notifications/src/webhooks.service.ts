@@ -87,6 +87,19 @@ export class Webhooks {
     const url = await assertDeliverableUrl(input.url, this.config.webhookAllowHosts);
     const id = await this.ds.transaction(async (m) => {
       await advisoryXactLock(m, ADVISORY_LOCK.caseEventReceivers);
+      // A second subscription of the same URL to the same event (a retried request, a double click)
+      // would deliver each such event twice; under the receivers' lock, two such requests cannot both pass.
+      const twin = await selectRow<{ id: string; shared: string[] }>(
+        m,
+        `SELECT id::text AS id, ARRAY(SELECT unnest(events) INTERSECT SELECT unnest($2::text[]) ORDER BY 1) AS shared
+           FROM webhooks WHERE active AND url = $1 AND events && $2::text[] ORDER BY created_at LIMIT 1`,
+        [url.toString(), input.events],
+      );
+      if (twin) {
+        throw new ConflictError(
+          `webhook ${twin.id} already sends ${twin.shared.join(', ')} to this URL: each would be delivered twice; pause that subscription (PUT /v1/webhooks/${twin.id}/state) or subscribe other events`,
+        );
+      }
       const row = await selectRow<{ id: string }>(m, `INSERT INTO webhooks (url, events, secret, created_by) VALUES ($1, $2, $3, $4) RETURNING id`, [
         url.toString(),
         [...new Set(input.events)] as WebhookEvent[],

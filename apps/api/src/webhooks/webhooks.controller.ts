@@ -158,9 +158,12 @@ export class WebhooksController {
     summary: 'Subscribe a URL to events; deliveries are signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)',
   })
   @ApiCreatedResponse({ type: RegisteredWebhookDto })
-  @ApiErrors({
-    422: 'an unknown event, a URL that is not deliverable (not http(s), or a loopback, private or link-local address), or a secret that is not whsec_',
-  })
+  @ApiErrors(
+    {
+      422: 'an unknown event, a URL that is not deliverable (not http(s), or a loopback, private or link-local address), or a secret that is not whsec_',
+    },
+    { 409: 'an active subscription already sends one of these events to this URL (each would be delivered twice)' },
+  )
   register(@CurrentOfficer() officer: AuthenticatedOfficer, @Body() dto: RegisterWebhookDto): Promise<RegisteredWebhookDto> {
     return this.webhooks.register(officer.id, dto);
   }
