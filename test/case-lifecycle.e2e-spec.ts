@@ -31,6 +31,7 @@ describe('handlers work their cases', () => {
       ['bk.handler2', 'HANDLER', 'P_BACH_KHOA'],
       ['bk.leader2', 'LEADER', 'P_BACH_KHOA'],
       ['tn.handler2', 'HANDLER', 'P_THANH_NHAN'],
+      ['tn.leader2', 'LEADER', 'P_THANH_NHAN'],
       ['vp.supervisor2', 'SUPERVISOR', 'VP'],
       ['nv.auditor2', 'AUDITOR', 'NOI_VU'],
     ];
@@ -208,7 +209,7 @@ describe('handlers work their cases', () => {
       reason: 'lần nữa',
     });
     expect(again.status).toBe(422);
-    expect(errorOf(again).message).toMatch(/already extended 1 time/);
+    expect(errorOf(again).message).toMatch(/already extended 1 time\(s\) since this stage began/);
 
     // Notes are internal: they never reach the citizen's status view, and they do not bump the version.
     const v = await version(id);
@@ -218,6 +219,20 @@ describe('handlers work their cases', () => {
     const status = await engine.http().get(`/v1/feedback/${trackingCode}`).set(KEY);
     expect(JSON.stringify(status.body)).not.toContain('Ghi chú nội bộ');
     expect((status.body as ApiSchema<'FeedbackStatusDto'>).dueAt).toBe(until.toISOString());
+
+    // A transfer restarts the resolve clock at the new unit, with the full duration: its leader may extend that deadline once.
+    await step('bk.handler2', id, 'transfer', { unitCode: 'P_THANH_NHAN', reason: 'Địa điểm thuộc phường Thanh Nhàn' });
+    await step('tn.handler2', id, 'acknowledge', { severity: 'urgent' });
+    const [moved] = await engine.query<{ due_at: Date }>(`SELECT due_at FROM cases WHERE id = $1`, [id]);
+    const newUntil = calendar.addMinutes(new Date(moved.due_at), 60);
+    const extendedThere = await step('tn.leader2', id, 'extend', { until: newUntil.toISOString(), reason: 'Chờ ý kiến phòng Quản lý đô thị' });
+    expect(extendedThere).toMatchObject({ dueAt: newUntil.toISOString(), extensionCount: 2 });
+    const thereAgain = await act('tn.leader2', id, 'extend', {
+      expectedVersion: await version(id),
+      until: calendar.addMinutes(newUntil, 30).toISOString(),
+      reason: 'lần nữa',
+    });
+    expect(thereAgain.status).toBe(422);
   });
 
   it('transfers to another unit and returns to triage, counting both', async () => {

@@ -1,4 +1,5 @@
 import { UnprocessableError, ValidationError } from '@fr/domain';
+import { selectRow, Sql } from '@fr/persistence';
 import { StageClock } from '@fr/sla';
 import { ActionHandler, required, stageRun } from './action-handler';
 import { pausesOf } from './case-records';
@@ -13,8 +14,14 @@ export const extend: ActionHandler = async ({ m, c, input, sla }) => {
     throw new UnprocessableError('only a resolve deadline can be extended: acknowledge the case first');
   }
   if (!c.due_at) throw new UnprocessableError('the clock is paused while the case waits on the citizen; extend after the reply');
-  if (c.extension_count >= sla.policy.extensionMaxCount) {
-    throw new UnprocessableError(`the deadline was already extended ${c.extension_count} time(s); at most ${sla.policy.extensionMaxCount} allowed`);
+  // The bound is per deadline: a transfer or a reopening starts a new resolve run with the full duration,
+  // which its unit's leader may extend in turn. extension_count stays the case's total.
+  const stageStartedAt = new Date(c.stage_started_at).toISOString();
+  const inRun = await extensionsInRun(m, c.id, stageStartedAt, c.extension_minutes);
+  if (inRun >= sla.policy.extensionMaxCount) {
+    throw new UnprocessableError(
+      `the deadline was already extended ${inRun} time(s) since this stage began (${stageStartedAt}); at most ${sla.policy.extensionMaxCount} allowed`,
+    );
   }
   const due = new Date(c.due_at);
   if (until <= due) throw new UnprocessableError(`until must be after the current deadline ${due.toISOString()}`);
@@ -37,6 +44,20 @@ export const extend: ActionHandler = async ({ m, c, input, sla }) => {
     bumpsVersion: true,
     deadline: stageRun(c.id, clock, d),
     reason,
-    data: { fromDueAt: due, toDueAt: d.dueAt, addedWorkingMinutes: extra },
+    data: { fromDueAt: due, toDueAt: d.dueAt, addedWorkingMinutes: extra, stageStartedAt },
   };
 };
+
+/**
+ * Extensions of the resolve run that started at `stageStartedAt`: its `extend` events (which name
+ * their run). An extension recorded before events named it shows in the run's extension minutes, and
+ * counts once.
+ */
+async function extensionsInRun(m: Sql, caseId: string, stageStartedAt: string, extensionMinutes: number): Promise<number> {
+  const row = await selectRow<{ n: number }>(
+    m,
+    `SELECT count(*)::int AS n FROM audit_events WHERE case_id = $1 AND action = 'extend' AND data->>'stageStartedAt' = $2`,
+    [caseId, stageStartedAt],
+  );
+  return Math.max(row?.n ?? 0, extensionMinutes > 0 ? 1 : 0);
+}
