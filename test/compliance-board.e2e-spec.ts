@@ -137,6 +137,9 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     expect(bad.status).toBe(400);
     expect(errorOf(bad).message).toMatch(/line 2: with_account \(81\) must not exceed total \(80\)/);
     expect(errorOf(bad).message).toMatch(/line 3: kind must be one of staff, adoption/);
+    const nul = await post('unit_code,kind,total,with_account,as_of\nP_THANH_NHAN\u0000,staff,80,80,2026-07-24\n');
+    expect(nul.status).toBe(400);
+    expect(errorOf(nul).message).toMatch(/line 2: a value holds a NUL character/);
     const notWard = await post('unit_code,kind,total,with_account,as_of\nQLDT,adoption,80,10,2026-07-24\n');
     expect(notWard.status).toBe(422);
     expect(errorOf(notWard).message).toMatch(/line 2: adoption figures are a ward's/);

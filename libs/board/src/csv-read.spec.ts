@@ -61,6 +61,15 @@ describe('readCsv', () => {
     ]);
   });
 
+  it('names a line holding a NUL character, quoted or not, as a problem', () => {
+    const read = readCsv('unit_code,kind\nP_BACH_KHOA\u0000,staff\n"QL\u0000DT",staff\nQLDT,staff\n');
+    expect(read.problems).toEqual([
+      { line: 2, message: 'a value holds a NUL character (U+0000)' },
+      { line: 3, message: 'a value holds a NUL character (U+0000)' },
+    ]);
+    expect(read.records.map((r) => r.line)).toEqual([1, 4]);
+  });
+
   it('takes the separator from the first line that is not blank', () => {
     expect(readCsv('\r\n  \r\nunit_code;kind\r\nQLDT;staff\r\n').delimiter).toBe(';');
   });

@@ -22,7 +22,7 @@ export interface CsvRead {
  * Vietnamese settings, where the comma is the decimal mark) is read with `;`. Spaces around an
  * unquoted value are padding (`80, 80` typed by hand) and go; inside quotes they are the value's.
  * Blank lines are skipped. Each record carries the line it starts on, so problems name what the
- * sender sees in an editor.
+ * sender sees in an editor. A record with a NUL character is a problem of its line.
  */
 export function readCsv(text: string): CsvRead {
   const src = text.startsWith(UTF8_BOM) ? text.slice(UTF8_BOM.length) : text;
@@ -83,6 +83,8 @@ export function readCsv(text: string): CsvRead {
       }
       break;
     }
+    // PostgreSQL's text holds no NUL: a value with one would fail the import's statement (a 500).
+    if (!broken && cells.some((c) => c.includes('\u0000'))) broken = 'a value holds a NUL character (U+0000)';
     if (broken) problems.push({ line: start, message: broken });
     else if (!(cells.length === 1 && cells[0] === '')) records.push({ line: start, cells });
   }

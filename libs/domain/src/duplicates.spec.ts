@@ -30,6 +30,15 @@ describe(normaliseAddress.name, () => {
     expect(normaliseAddress('')).toBeNull();
     expect(normaliseAddress(' ,. ')).toBeNull();
   });
+
+  it('gives null for an address that names only a ward, district or city: it says nothing about where', () => {
+    for (const a of ['Hà Nội', 'Quận Hai Bà Trưng', 'quận Hai Bà Trưng, Hà Nội', 'Phường Hai Bà Trưng', 'TP Hà Nội', 'Q. Hai Bà Trưng', 'thành phố Hà Nội']) {
+      expect(normaliseAddress(a)).toBeNull();
+    }
+    // "P." may be "Phố": kept as a street.
+    expect(normaliseAddress('P. Bạch Mai')).toBe('p bach mai');
+    expect(normaliseAddress('Chợ Mơ, phường Bạch Mai')).toBe('cho mo');
+  });
 });
 
 describe(distanceMetres.name, () => {

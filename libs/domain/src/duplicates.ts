@@ -35,6 +35,12 @@ const NUMBER_PREFIXES = new Set(['so', 'sn', 'nha']);
  */
 const ADMIN_WORDS = new Set(['phuong', 'p', 'quan', 'q', 'tp']);
 const ADMIN_PAIRS = new Set(['ha noi', 'thanh pho']);
+/**
+ * Of those, the ones that cannot begin a street's name either: an address that begins with one names
+ * only a ward or above ("Hà Nội", "Phường Hai Bà Trưng"), which says nothing about where in it. "P."
+ * may be "Phố" there ("P. Bạch Mai"), so it is not among them.
+ */
+const TAIL_ONLY_WORDS = new Set(['phuong', 'quan', 'q', 'tp']);
 
 /**
  * A comparison key for an address, so that "Số 12, Ngõ 34 Phố Huế" and "12 ngo 34 pho Hue, P. Phố Huế"
@@ -49,8 +55,11 @@ export function normaliseAddress(address: string | null | undefined): string | n
   const out: string[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
-    // The tail names the ward or above; only once something of the street itself was seen.
-    if (out.length > 0 && !isNumber(tokens[i + 1]) && (ADMIN_WORDS.has(t) || ADMIN_PAIRS.has(`${t} ${tokens[i + 1]}`))) break;
+    // The tail names the ward or above; only once something of the street itself was seen. An address
+    // that is all tail has no key: two reports that name only the city would otherwise be one place.
+    const pair = ADMIN_PAIRS.has(`${t} ${tokens[i + 1]}`);
+    if (out.length === 0 && !isNumber(tokens[i + 1]) && (TAIL_ONLY_WORDS.has(t) || pair)) return null;
+    if (out.length > 0 && !isNumber(tokens[i + 1]) && (ADMIN_WORDS.has(t) || pair)) break;
     if (NUMBER_PREFIXES.has(t) && followedByNumber(tokens, i)) continue;
     out.push(Object.hasOwn(WORD_FORMS, t) ? WORD_FORMS[t] : t);
   }

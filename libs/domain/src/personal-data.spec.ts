@@ -20,6 +20,14 @@ describe(maskContactsInText.name, () => {
     expect(masked).toBe(maskPhone(phone));
   });
 
+  it('leaves the rest of the text as written: compatibility forms and joined emoji are not a contact', () => {
+    const answer = 'Phường đã thu hồi 12 m² vỉa hè, hộ kinh doanh ① cam kết, gia đình 👨\u200d👩\u200d👧 ủng hộ.';
+    expect(maskContactsInText(answer)).toBe(answer);
+    expect(maskContactsInText(`${answer} Gọi ０９１２\u200b３４５６７８.`)).toBe(`${answer} Gọi 09******78.`);
+    // Direction controls alone are dropped: they could make a masked text read otherwise.
+    expect(maskContactsInText('Nguy\u202eễn \u2066x\u2069')).toBe('Nguyễn x');
+  });
+
   it('keeps the brackets around a number in brackets', () => {
     expect(maskContactsInText('Chị Mai (0944777888) vui lòng gửi ảnh')).toBe('Chị Mai (09******88) vui lòng gửi ảnh');
     expect(maskContactsInText('(0912 345 678)')).toBe('(09******78)');

@@ -38,15 +38,34 @@ const EMAIL_IN_TEXT = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\
 /**
  * Free text (a description, an answer, a note) for a reader without contact rights: citizens write
  * their numbers and addresses into it, so each phone number and e-mail address in it is masked by
- * the same rule as the contact fields.
+ * the same rule as the contact fields. The rest of the text is left as written (a reader sees the
+ * answer the handler wrote: "m²", "①", an emoji joined by zero-width joiners), except for the
+ * direction controls, which could make a masked text read otherwise than it is.
  */
 export function maskContactsInText(text: string): string;
 export function maskContactsInText(text: string | null): string | null;
 export function maskContactsInText(text: string | null): string | null {
   if (!text) return text;
-  return foldForMatching(text)
-    .replace(EMAIL_IN_TEXT, (m) => maskEmail(m)!)
-    .replace(PHONE_IN_TEXT, maskPhoneInText);
+  const { folded, start, end } = foldWithOrigins(text);
+  const spans: { from: number; to: number; mask: string }[] = [];
+  const add = (re: RegExp, mask: (m: string) => string) => {
+    for (const m of folded.matchAll(re)) {
+      const from = start[m.index];
+      const to = end[m.index + m[0].length - 1];
+      if (spans.some((s) => from < s.to && s.from < to)) continue;
+      spans.push({ from, to, mask: mask(m[0]) });
+    }
+  };
+  add(EMAIL_IN_TEXT, (m) => maskEmail(m)!);
+  add(PHONE_IN_TEXT, maskPhoneInText);
+  spans.sort((a, b) => a.from - b.from);
+  let out = '';
+  let at = 0;
+  for (const s of spans) {
+    out += text.slice(at, s.from) + s.mask;
+    at = s.to;
+  }
+  return (out + text.slice(at)).replace(DIRECTION_CONTROLS, '');
 }
 
 /**
@@ -57,15 +76,33 @@ function maskPhoneInText(m: string): string {
   return (m.startsWith('(') && !m.includes(')') ? '(' : '') + maskPhone(m)!;
 }
 
+/** Bidirectional embeddings, overrides and isolates (and the marks): shown, they reorder what is read. */
+const DIRECTION_CONTROLS = /[\u200E\u200F\u202A-\u202E\u2066-\u2069]/gu;
+
 /**
- * The text as the masks read it, and as a reader without contact rights gets it: format characters
- * (zero-width spaces, direction marks: \p{Cf}) removed and compatibility forms folded (NFKC: full-width
- * digits to ASCII, a no-break space to a space). Written with those, `0912\u200b345\u200b678`,
- * `０９１２３４５６７８` and `0 912 345 678` (no-break spaces) were shown unmasked. Vietnamese letters are
- * the same in NFKC as in the NFC they are stored in.
+ * The text as the masks read it: format characters (zero-width spaces, direction marks: \p{Cf})
+ * removed and compatibility forms folded (NFKC: full-width digits to ASCII, a no-break space to a
+ * space), character by character, with where each folded unit came from in the text. Written with
+ * those, `0912\u200b345\u200b678`, `０９１２３４５６７８` and `0 912 345 678` (no-break spaces) were shown
+ * unmasked. A match in the folded text masks the whole stretch of the text it came from.
  */
-function foldForMatching(text: string): string {
-  return withoutFormatCharacters(text).normalize('NFKC');
+function foldWithOrigins(text: string): { folded: string; start: number[]; end: number[] } {
+  let folded = '';
+  const start: number[] = [];
+  const end: number[] = [];
+  let i = 0;
+  for (const ch of text) {
+    const from = i;
+    i += ch.length;
+    if (/\p{Cf}/u.test(ch)) continue;
+    const f = ch.normalize('NFKC');
+    folded += f;
+    for (let k = 0; k < f.length; k++) {
+      start.push(from);
+      end.push(i);
+    }
+  }
+  return { folded, start, end };
 }
 
 function withoutFormatCharacters(text: string): string {
