@@ -186,6 +186,18 @@ describe('merged duplicates in unit metrics', () => {
     expect(lines.map((l) => l.unitCode)).toEqual(['QLDT']);
     expect(lines[0]).toMatchObject({ receivedAt: new Date(t0), mergedDuplicate: true, transfersOut: 0, reorganisedOut: 0 });
   });
+
+  it("counts a duplicate merged into another unit's original once: received and merged where it was, nothing at the original's unit", () => {
+    const d = facts('D', [{ action: 'join_original', at: t0 + 1_800_000, onTime: null }], 'closed');
+    d.ownerships.push({ unit: 'P_BACH_MAI', reason: 'merge', start: t0 + 1_800_001 });
+    d.atEnd = { status: 'merged', unit: 'P_BACH_MAI', dueAt: null, warnAt: null };
+    const sut = new UnitAccumulator();
+    const lines = caseLines(d, ctx);
+    for (const l of lines) sut.add(l);
+    expect(lines.map((l) => l.unitCode)).toEqual(['QLDT']);
+    expect(lines[0]).toMatchObject({ receivedAt: new Date(t0), mergedDuplicate: true, transfersOut: 0, open: false });
+    expect(sut.result()).toMatchObject({ received: 1, mergedDuplicates: 1, open: 0 });
+  });
 });
 
 describe(checkTexts.name, () => {

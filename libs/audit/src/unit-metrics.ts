@@ -99,8 +99,15 @@ interface Owned extends OwnershipFact {
 const REORGANISATION = 'reorganisation';
 /** A merged duplicate carried to its original's new unit (persistence's FOLLOW_ORIGINAL_REASON). */
 const FOLLOW_ORIGINAL = 'follow_original';
+/** A duplicate merged into an original held by another unit, carried there by the merge (actions/duplicates.ts). */
+const MERGE = 'merge';
+/**
+ * A merged duplicate moved with its group: counted where it was received and merged, and for nothing
+ * at the unit it follows to (a merge across units counted it as received twice).
+ */
+const FOLLOWS_GROUP = new Set([FOLLOW_ORIGINAL, MERGE]);
 /** Hand-overs that are no receipt: the clocks run on from the unit before. */
-const HANDED_ON = new Set([REORGANISATION, FOLLOW_ORIGINAL]);
+const HANDED_ON = new Set([REORGANISATION, FOLLOW_ORIGINAL, MERGE]);
 
 function ownershipsOf(f: CaseFacts): Owned[] {
   const periods: Owned[] = [];
@@ -163,7 +170,7 @@ export function caseLines(f: CaseFacts, ctx: MetricsContext): UnitCaseLine[] {
     const events = f.events.filter((e) => within(e.at));
 
     // A merged duplicate following its original is listed there, and counts for nothing there.
-    if (inPeriod(o.start) && o.reason !== FOLLOW_ORIGINAL) {
+    if (inPeriod(o.start) && !FOLLOWS_GROUP.has(o.reason)) {
       const l = line(o.unit);
       if (o.reason === 'transfer') {
         l.transfersIn++;

@@ -41,6 +41,7 @@ import { RoutingUnitsChecked1766990000000 } from './1766990000000-RoutingUnitsCh
 import { RoutingReadsAfterLocks1767000000000 } from './1767000000000-RoutingReadsAfterLocks';
 import { ErasedLookupKeys1767100000000 } from './1767100000000-ErasedLookupKeys';
 import { CoversWhoQualify1767110000000 } from './1767110000000-CoversWhoQualify';
+import { MergedAcrossUnitsFacts1767120000000 } from './1767120000000-MergedAcrossUnitsFacts';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -87,4 +88,5 @@ export const MIGRATIONS = [
   RoutingReadsAfterLocks1767000000000,
   ErasedLookupKeys1767100000000,
   CoversWhoQualify1767110000000,
+  MergedAcrossUnitsFacts1767120000000,
 ];
