@@ -449,6 +449,53 @@ describe('hostile input', () => {
     expect(accepted).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 202 /);
   });
 
+  it('answers a body announced too large with 413 before it is sent, and closes the connection', async () => {
+    const url = new URL(await engine.url());
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = createConnection(Number(url.port), url.hostname);
+      let got = '';
+      socket.on('data', (chunk) => (got += chunk.toString('utf8')));
+      socket.on('close', () => resolve(got));
+      socket.on('error', reject);
+      // No Expect, keep-alive, and no body at all: the answer cannot wait for ten gigabytes.
+      socket.write(
+        `POST /v1/feedback HTTP/1.1\r\nHost: ${url.host}\r\nX-Api-Key: ${DEV_KEYS.hotline}\r\nContent-Type: application/json\r\nContent-Length: 10000000000\r\n\r\n`,
+      );
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toMatch(/\r\nConnection: close\r\n/i);
+    expect(answer).toContain('request body is larger than the 262144 bytes allowed');
+  });
+
+  it('cuts off a chunked body that goes on past twice the limit instead of reading it to its end', async () => {
+    const url = new URL(await engine.url());
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const limit = 64 * 1024 * 1024;
+    const written = await new Promise<number>((resolve) => {
+      const socket = createConnection(Number(url.port), url.hostname);
+      let sent = 0;
+      let closed = false;
+      socket.on('close', () => {
+        closed = true;
+        resolve(sent);
+      });
+      socket.on('error', () => undefined);
+      socket.write(
+        `POST /v1/feedback HTTP/1.1\r\nHost: ${url.host}\r\nX-Api-Key: ${DEV_KEYS.hotline}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      );
+      const pump = () => {
+        while (!closed && sent < limit) {
+          sent += chunk.length;
+          if (!socket.write(`${chunk.length.toString(16)}\r\n${chunk.toString('latin1')}\r\n`)) return void socket.once('drain', pump);
+        }
+        if (!closed) resolve(sent);
+      };
+      pump();
+    });
+    // Closed long before the client was done: what it wrote is the server's cut-off plus the sockets' buffers.
+    expect(written).toBeLessThan(limit);
+  });
+
   it('refuses a body in another charset than UTF-8: UTF-32 code points out of range never become U+FFFD and one case', async () => {
     const before = await count();
     // Two externalIds that a UTF-32 decoder would both have turned into 'ext32-\uFFFD'.

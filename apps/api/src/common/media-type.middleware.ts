@@ -21,12 +21,13 @@ function bodyLimitFor(type: string): number {
 }
 
 /**
- * The limit a request announcing `Expect: 100-continue` would exceed with its Content-Length, or null.
- * Such a client waits for the server's go-ahead before it sends the body: it can be told 413 at once
- * instead of uploading the whole body first (Node's default answers every one with 100 Continue).
+ * The limit a request's Content-Length exceeds, or null. It is told 413 at once, before its body is
+ * read: a client announcing `Expect: 100-continue` waits for the go-ahead and never sends it (Node's
+ * default answers every one with 100 Continue); any other is answered and its connection closed, where
+ * the body parser would first have read the whole announced body, at any size (3.5 GB in 10 s, a core
+ * busy meanwhile), to say 413 at its end.
  */
 export function declaredTooLarge(req: IncomingMessage): number | null {
-  if (!/^100-continue$/i.test(String(req.headers.expect ?? '').trim())) return null;
   const length = Number(req.headers['content-length']);
   const limit = bodyLimitFor(
     String(req.headers['content-type'] ?? '')
@@ -47,11 +48,20 @@ export function requireKnownMediaType(req: Request, res: Response, next: NextFun
     return next(new UnsupportedMediaTypeException(`charset ${charset.slice(0, 40)} is not accepted: send the body encoded as UTF-8`));
   }
   const limit = declaredTooLarge(req);
-  // As the body parser's own refusal, so the error filter words it alike (and in GeoReport's format there).
-  const tooLarge = () => next(Object.assign(new Error('request entity too large'), { status: 413, type: 'entity.too.large', limit }));
-  if (ACCEPTED.some((re) => re.test(type))) return limit === null ? next() : tooLarge();
+  // As the body parser's own refusal, so the error filter words it alike (and in GeoReport's format
+  // there). The body was not read: the connection closes after the answer instead of reading it off.
+  const tooLarge = () => {
+    res.setHeader('Connection', 'close');
+    next(Object.assign(new Error('request entity too large'), { status: 413, type: 'entity.too.large', limit }));
+  };
+  const toParser = () => {
+    if (limit !== null) return tooLarge();
+    if (req.headers['content-length'] === undefined) capStreamedBody(req, bodyLimitFor(type));
+    next();
+  };
+  if (ACCEPTED.some((re) => re.test(type))) return toParser();
   if (isGeoReportRequest(req)) {
-    if (FORM.test(type)) return limit === null ? next() : tooLarge();
+    if (FORM.test(type)) return toParser();
     // Through the error filter, which answers in GeoReport's error format there.
     return next(
       new UnsupportedMediaTypeException(
@@ -63,6 +73,26 @@ export function requireKnownMediaType(req: Request, res: Response, next: NextFun
     statusCode: 415,
     error: 'Unsupported Media Type',
     message: `send the body as application/json${type ? `, not ${type}` : ' (Content-Type is missing)'}; calendars also take text/calendar, head-count imports text/csv`,
+  });
+}
+
+/**
+ * A body sent without a length (chunked) is cut off once it passes twice its limit: the body parser
+ * stops keeping it at the limit but reads the rest off to the end before it answers 413, however long
+ * the client goes on sending. Past twice the limit the connection is closed, unanswered. Counted from
+ * the parser's own reading (a listener added once the parser's is, so that it takes no data from it).
+ */
+function capStreamedBody(req: Request, limit: number): void {
+  let seen = 0;
+  const count = (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > 2 * limit) {
+      req.off('data', count);
+      req.socket.destroy();
+    }
+  };
+  process.nextTick(() => {
+    if (req.listenerCount('data') > 0 && !req.readableEnded) req.on('data', count);
   });
 }
 
