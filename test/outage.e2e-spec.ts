@@ -79,6 +79,30 @@ describe('PostgreSQL outage', () => {
     }
   });
 
+  it('answers 503 with Retry-After when the cases table stays locked past the API lock timeout, and releases its connections', async () => {
+    // As a migration or a long administrative transaction would hold it.
+    const locker = new Client({ connectionString: engine.superuserUrl.replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`) });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE cases IN ACCESS EXCLUSIVE MODE');
+      const started = Date.now();
+      const held = await Promise.all(Array.from({ length: 3 }, () => engine.http().post('/v1/feedback').set(KEY).send(FEEDBACK)));
+      for (const res of held) {
+        expect(res.status).toBe(503);
+        expect(res.headers['retry-after']).toMatch(/^\d+$/);
+      }
+      // Answered at the lock timeout (5 s), not when the lock is released.
+      expect(Date.now() - started).toBeLessThan(15_000);
+      // The pool is free again: a request that needs no lock on cases answers.
+      expect((await engine.http().get('/v1/categories').set(KEY)).status).toBe(200);
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end();
+    }
+    expect((await engine.http().post('/v1/feedback').set(KEY).send(FEEDBACK)).status).toBe(202);
+  });
+
   it('answers 503 with Retry-After on login and tracking-code lookups while Redis is unreachable', async () => {
     // An API instance whose Redis is a closed port: the limits it must count cannot be counted.
     const api = await createApiApp({ ...engine.config, redisUrl: 'redis://127.0.0.1:1' });

@@ -32,11 +32,18 @@ import { PrivacyApiModule } from './privacy/privacy-api.module';
 import { MetricsController } from './metrics/metrics.controller';
 
 /** The HTTP API. The configuration is handed to AppConfigModule.forRoot by whoever boots it (bootstrap.ts). */
+/** How long an API request waits for a lock in PostgreSQL before it is answered 503 (see DatabaseModule below). */
+export const API_LOCK_TIMEOUT_MS = 5000;
+
 @Module({
   imports: [
     AppConfigModule,
     loggingModule(),
-    DatabaseModule.forRoot(),
+    // A request does not wait on a lock for longer than this: a table locked by a migration or a long
+    // administrative transaction made every request hang for as long as it lasted, then the pool ran
+    // out and /health said the database was down. The wait ends in 503 with Retry-After instead
+    // (SQLSTATE 55P03, infrastructure-errors.ts); the engine's own lock waits last milliseconds.
+    DatabaseModule.forRoot({ lockTimeoutMs: API_LOCK_TIMEOUT_MS }),
     TerminusModule.forRoot({ logger: false }),
     SlaModule,
     AuthModule,

@@ -3,7 +3,12 @@ import { AppConfig } from '@fr/config';
 import { MIGRATIONS } from './migrations';
 import { OutboxCommitSubscriber } from './outbox-signal';
 
-export function dataSourceOptions(config: Pick<AppConfig, 'databaseUrl' | 'dbPoolSize'>): DataSourceOptions {
+export interface SessionSettings {
+  /** PostgreSQL's lock_timeout for the pool's sessions, in ms; unset: none (wait for as long as a lock is held). */
+  lockTimeoutMs?: number;
+}
+
+export function dataSourceOptions(config: Pick<AppConfig, 'databaseUrl' | 'dbPoolSize'>, session: SessionSettings = {}): DataSourceOptions {
   return {
     type: 'postgres',
     url: config.databaseUrl,
@@ -19,6 +24,12 @@ export function dataSourceOptions(config: Pick<AppConfig, 'databaseUrl' | 'dbPoo
     // spell (the morning's deadlines, intake after a lull) otherwise waited for new backends to be forked
     // and their caches warmed while it queued. In the SLA bench 11-13 connections were opened as its
     // breaches began, after 150 s idle. A connection that breaks while idle is dropped by the pool.
-    extra: { max: config.dbPoolSize, connectionTimeoutMillis: 5000, idleTimeoutMillis: 0, application_name: 'feedback-router' },
+    extra: {
+      max: config.dbPoolSize,
+      connectionTimeoutMillis: 5000,
+      idleTimeoutMillis: 0,
+      application_name: 'feedback-router',
+      ...(session.lockTimeoutMs !== undefined ? { options: `-c lock_timeout=${Math.round(session.lockTimeoutMs)}` } : {}),
+    },
   };
 }

@@ -1,11 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig, AppConfigModule } from '@fr/config';
-import { dataSourceOptions } from './data-source-options';
+import { dataSourceOptions, SessionSettings } from './data-source-options';
 
 @Module({})
 export class DatabaseModule {
-  static forRoot(): DynamicModule {
+  static forRoot(session: SessionSettings = {}): DynamicModule {
     return {
       module: DatabaseModule,
       imports: [
@@ -13,7 +13,7 @@ export class DatabaseModule {
           imports: [AppConfigModule],
           inject: [APP_CONFIG],
           // The database was reached and migrated before Nest starts; long boot retries only hide outages.
-          useFactory: (config: AppConfig) => ({ ...dataSourceOptions(config), retryAttempts: 2, retryDelay: 1000 }),
+          useFactory: (config: AppConfig) => ({ ...dataSourceOptions(config, session), retryAttempts: 2, retryDelay: 1000 }),
         }),
       ],
     };
