@@ -2896,6 +2896,13 @@ export interface operations {
                     "application/json": components["schemas"]["CategoryDto"][];
                 };
             };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
                 headers: {
@@ -2944,6 +2951,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["AreaDto"][];
                 };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
@@ -3088,6 +3102,13 @@ export interface operations {
                     "application/json": components["schemas"]["NearbyCaseDto"][];
                 };
             };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
                 headers: {
@@ -3159,6 +3180,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["FeedbackStatusDto"];
                 };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
@@ -3426,6 +3454,13 @@ export interface operations {
                     "application/json": components["schemas"]["CasePageDto"];
                 };
             };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
                 headers: {
@@ -3486,6 +3521,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["CaseDetailDto"];
                 };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
@@ -3747,6 +3789,13 @@ export interface operations {
                     "application/json": components["schemas"]["OfficerIdentityDto"];
                 };
             };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
                 headers: {
@@ -3799,6 +3848,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["OfficerDto"][];
                 };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
@@ -4069,6 +4125,13 @@ export interface operations {
                     "application/json": components["schemas"]["AbsenceDto"][];
                 };
             };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
                 headers: {
@@ -4320,6 +4383,13 @@ export interface operations {
                     "application/json": components["schemas"]["UnitDto"][];
                 };
             };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
                 headers: {
@@ -4368,6 +4438,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["CoverageGapDto"][];
                 };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
@@ -4527,6 +4604,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["WebhookDto"][];
                 };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
@@ -4688,6 +4772,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["WebhookDeliveryDto"][];
                 };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
@@ -5236,6 +5327,13 @@ export interface operations {
                     "application/json": components["schemas"]["NotificationPageDto"];
                 };
             };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
                 headers: {
@@ -5355,6 +5453,13 @@ export interface operations {
                     "application/json": components["schemas"]["EscalationPageDto"];
                 };
             };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
                 headers: {
@@ -5413,6 +5518,13 @@ export interface operations {
                     "application/json": components["schemas"]["CalendarSummaryDto"][];
                 };
             };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
                 headers: {
@@ -5466,6 +5578,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["CalendarDocumentDto"];
                 };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
@@ -5712,6 +5831,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HealthDto"];
                 };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
@@ -5960,6 +6086,13 @@ export interface operations {
                     "application/json": components["schemas"]["TrailVerificationDto"];
                 };
             };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
                 headers: {
@@ -6024,6 +6157,13 @@ export interface operations {
                     "application/json": components["schemas"]["UnitMetricsReportDto"];
                     "text/csv": string;
                 };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
@@ -6091,6 +6231,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["UnitCasesReportDto"];
                 };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
@@ -6167,6 +6314,13 @@ export interface operations {
                     "text/csv": string;
                 };
             };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
                 headers: {
@@ -6233,6 +6387,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ReorganisationDto"][];
                 };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
@@ -6403,6 +6564,13 @@ export interface operations {
                     "application/json": components["schemas"]["ReorganisationDto"];
                 };
             };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
                 headers: {
@@ -6571,6 +6739,13 @@ export interface operations {
                     "application/json": components["schemas"]["CallerCaseDto"][];
                 };
             };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description phone is missing or is not a phone number */
             400: {
                 headers: {
@@ -6631,6 +6806,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HotlineCaseDto"];
                 };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
@@ -6901,6 +7083,13 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
                 headers: {
@@ -6958,6 +7147,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["TargetDto"][];
                 };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
@@ -7214,6 +7410,13 @@ export interface operations {
                     "text/csv": string;
                 };
             };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
                 headers: {
@@ -7363,6 +7566,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["FigureDto"][];
                 };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
@@ -7525,6 +7735,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["FigureDto"][];
                 };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
@@ -7689,6 +7906,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["NoticeDto"][];
                 };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
@@ -7924,6 +8148,13 @@ export interface operations {
                     "application/json": components["schemas"]["NoticeDto"][];
                 };
             };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
                 headers: {
@@ -7978,6 +8209,13 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
                 headers: {
@@ -8023,6 +8261,13 @@ export interface operations {
                 content: {
                     "text/html": string;
                 };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
@@ -8096,6 +8341,13 @@ export interface operations {
                     "text/csv": string;
                 };
             };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
                 headers: {
@@ -8162,6 +8414,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["SubjectRequestSummaryDto"][];
                 };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
@@ -8293,6 +8552,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["SubjectRequestViewDto"];
                 };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {

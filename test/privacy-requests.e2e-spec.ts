@@ -174,6 +174,12 @@ describe("citizens' data: records of reads and subject requests through their ch
     expect(await hotlineFinds(PHONE)).toEqual([]);
     const { id: requestId } = res.body as SubjectRequestViewDto;
     const after = await engine.http().get(`/v1/privacy/requests/${requestId}`).set(KEY);
+    // A channel's answer is its own: no shared cache may keep it and hand it to another caller.
+    expect(after.headers['cache-control']).toBe('private, no-cache');
+    expect(after.headers.vary).toMatch(/X-Api-Key/i);
+    // Its own cache asks again, and an unchanged answer is a 304.
+    const again = await engine.http().get(`/v1/privacy/requests/${requestId}`).set(KEY).set('If-None-Match', String(after.headers.etag));
+    expect(again.status).toBe(304);
     expect(after.body).toMatchObject({ status: 'answered', waitingFor: [], answeredAt: expect.any(String) as unknown });
     const told = await engine.query<{ event_key: string; payload: Record<string, unknown> }>(
       `SELECT event_key, payload FROM deliveries WHERE kind = 'channel' AND target = 'ihanoi' AND event_key LIKE 'privacy-request.%' ORDER BY id`,

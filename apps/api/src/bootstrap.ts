@@ -11,6 +11,7 @@ import { ApiModule } from './api.module';
 import { HttpErrorFilter } from './common/http-exception.filter';
 import { answerUnparsableRequests, PrototypedExpressAdapter } from './common/http-server';
 import { BODY_LIMITS, declaredTooLarge, requireKnownMediaType } from './common/media-type.middleware';
+import { privateWhenCredentialed } from './common/cache-control.middleware';
 import { assignRequestId } from './common/request-id.middleware';
 import { SafeInputPipe } from './common/safe-input.pipe';
 import { checkKnownQueries } from './common/known-query.interceptor';
@@ -58,6 +59,7 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   // Behind a load balancer the client's address (per-address login limits) comes from X-Forwarded-For.
   if (config.trustProxy !== null) app.set('trust proxy', config.trustProxy);
   app.use(helmet({ contentSecurityPolicy: false }));
+  app.use(privateWhenCredentialed);
   mountQueueBoard(app);
   app.use(requireKnownMediaType);
   app.use(refuseInvalidUtf8Query);

@@ -92,8 +92,9 @@ function errorResponse(status: ErrorStatus): JsonObject {
 /**
  * What every operation can answer whatever its controller does: the media-type check (415), the body
  * parser (400 malformed JSON or UTF-8, 413 too large), the input pipe on every parameter (400), a
- * query parameter a GET does not take (400, KnownQueryInterceptor), the guards (401) and the outage
- * mapping (503). `security: []` says an operation needs no credentials.
+ * query parameter a GET does not take (400, KnownQueryInterceptor), the guards (401), the outage
+ * mapping (503) and, on a GET, the conditional answer (304). `security: []` says an operation needs no
+ * credentials.
  */
 function addCommonResponses(op: JsonObject, method: string): void {
   let responses = asObject(op.responses);
@@ -114,6 +115,8 @@ function addCommonResponses(op: JsonObject, method: string): void {
   if (asArray(op.security)?.length) add(401);
   else op.security = [];
   add(503);
+  // Express answers a GET whose If-None-Match matches the response's ETag with 304 and no body.
+  if (method === 'get') responses['304'] ??= { description: 'Not Modified: the ETag sent in If-None-Match still matches' };
 }
 
 /**
