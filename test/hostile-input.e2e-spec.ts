@@ -449,6 +449,34 @@ describe('hostile input', () => {
     expect(accepted).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 202 /);
   });
 
+  it('answers in its own JSON what Node refused bare or not at all: no Host, two Hosts, an Expect it cannot meet, CONNECT', async () => {
+    const url = new URL(await engine.url());
+    const exchange = (head: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = createConnection(Number(url.port), url.hostname, () => socket.write(head));
+        let got = '';
+        socket.setEncoding('latin1');
+        socket.on('data', (d: string) => (got += d));
+        socket.on('close', () => resolve(got));
+        socket.on('error', reject);
+      });
+    const bodyOf = (answer: string) => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { statusCode: number; message: string };
+    const noHost = await exchange('GET /v1/categories HTTP/1.1\r\nConnection: close\r\n\r\n');
+    expect(noHost).toMatch(/^HTTP\/1\.1 400 /);
+    expect(bodyOf(noHost)).toMatchObject({ statusCode: 400, message: 'the Host header is missing: an HTTP/1.1 request must name its host' });
+    const twoHosts = await exchange('GET /open311/v2/discovery.json HTTP/1.1\r\nHost: good.example\r\nHost: evil.example\r\nConnection: close\r\n\r\n');
+    expect(twoHosts).toMatch(/^HTTP\/1\.1 400 /);
+    expect(twoHosts).not.toContain('good.example/open311');
+    const expect200 = await exchange(`POST /v1/feedback HTTP/1.1\r\nHost: ${url.host}\r\nExpect: 200-ok\r\nContent-Length: 2\r\n\r\n`);
+    expect(expect200).toMatch(/^HTTP\/1\.1 417 /);
+    expect(bodyOf(expect200)).toMatchObject({ statusCode: 417, message: 'Expect: 200-ok is not supported; only 100-continue is' });
+    const connect = await exchange('CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n');
+    expect(connect).toMatch(/^HTTP\/1\.1 405 /);
+    expect(bodyOf(connect)).toMatchObject({ statusCode: 405 });
+    // HTTP/1.0 needs no Host.
+    expect(await exchange('GET /v1/categories HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.1 (200|401) /);
+  });
+
   it('answers a body announced too large with 413 before it is sent, and closes the connection', async () => {
     const url = new URL(await engine.url());
     const answer = await new Promise<string>((resolve, reject) => {

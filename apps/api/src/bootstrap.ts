@@ -9,7 +9,7 @@ import { httpMetricsMiddleware, Metrics } from '@fr/metrics';
 import { Clock, TimeSource } from '@fr/sla';
 import { ApiModule } from './api.module';
 import { HttpErrorFilter } from './common/http-exception.filter';
-import { answerUnparsableRequests, PrototypedExpressAdapter } from './common/http-server';
+import { answerUnparsableRequests, PrototypedExpressAdapter, requireOneHost } from './common/http-server';
 import { BODY_LIMITS, declaredTooLarge, requireKnownMediaType } from './common/media-type.middleware';
 import { privateWhenCredentialed } from './common/cache-control.middleware';
 import { assignRequestId } from './common/request-id.middleware';
@@ -56,6 +56,7 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   app.use(assignRequestId);
   app.use(accessLog(app.get(ROOT_LOGGER)));
   app.use(httpMetricsMiddleware(app.get(Metrics)));
+  app.use(requireOneHost);
   // Behind a load balancer the client's address (per-address login limits) comes from X-Forwarded-For.
   if (config.trustProxy !== null) app.set('trust proxy', config.trustProxy);
   app.use(helmet({ contentSecurityPolicy: false }));

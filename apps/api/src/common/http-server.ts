@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
-import { NestApplicationOptions } from '@nestjs/common';
+import { BadRequestException, NestApplicationOptions } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import type { Express } from 'express';
 import { geoReportError, isGeoReportPath } from '../open311/georeport-errors';
@@ -42,7 +42,26 @@ export function serverOptionsFor(app: Express): http.ServerOptions {
   return {
     IncomingMessage: AppRequest as unknown as typeof http.IncomingMessage,
     ServerResponse: AppResponse as unknown as typeof http.ServerResponse,
+    // Node's own refusal of an HTTP/1.1 request without Host is a bare 400; requireOneHost answers it
+    // (and a Host sent twice, which Node lets through) in the API's shape.
+    requireHostHeader: false,
   };
+}
+
+/**
+ * One Host header, as RFC 9112 (3.2) requires of an HTTP/1.1 request: with two, Node kept the first,
+ * and a proxy or cache in front may have used the other (Open311's discovery names the host it was
+ * asked on). Missing on HTTP/1.1, or sent more than once: 400.
+ */
+export function requireOneHost(req: http.IncomingMessage, _res: http.ServerResponse, next: (err?: unknown) => void): void {
+  let hosts = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i].length === 4 && req.rawHeaders[i].toLowerCase() === 'host') hosts++;
+  if (hosts === 1 || (hosts === 0 && req.httpVersion === '1.0')) return next();
+  next(
+    new BadRequestException(
+      hosts === 0 ? 'the Host header is missing: an HTTP/1.1 request must name its host' : `the Host header is sent ${hosts} times; send it once`,
+    ),
+  );
 }
 
 /**
@@ -53,6 +72,26 @@ export function serverOptionsFor(app: Express): http.ServerOptions {
  * the connection.
  */
 export function answerUnparsableRequests(server: http.Server): void {
+  // An Expect other than 100-continue: Node's answer is a bare 417.
+  server.on('checkExpectation', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const [contentType, body] = errorBody(
+      pathOf(req.url),
+      417,
+      http.STATUS_CODES[417]!,
+      `Expect: ${String(req.headers.expect).slice(0, 40)} is not supported; only 100-continue is`,
+    );
+    res.writeHead(417, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+    res.end(body);
+  });
+  // CONNECT (a tunnel through a proxy) is no method of the API: Node dropped the connection unanswered.
+  server.on('connect', (req: http.IncomingMessage, socket: Socket) => {
+    const [contentType, body] = errorBody(null, 405, http.STATUS_CODES[405]!, 'CONNECT is not supported: this server is no proxy');
+    socket.on('error', () => undefined);
+    socket.end(
+      `HTTP/1.1 405 ${http.STATUS_CODES[405]}\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      () => socket.destroy(),
+    );
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
     if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) return void socket.destroy();
@@ -82,6 +121,11 @@ export function answerUnparsableRequests(server: http.Server): void {
 function requestPath(err: NodeJS.ErrnoException & { rawPacket?: Buffer }): string | null {
   const start = err.rawPacket?.subarray(0, 2048).toString('latin1') ?? '';
   return /^[A-Z]+ (\/[^ ?\r\n]*)[ ?]/.exec(start)?.[1] ?? null;
+}
+
+/** A request target's path, without its query; null when it is not a path (`*`, an authority). */
+function pathOf(url: string | undefined): string | null {
+  return url?.startsWith('/') ? url.split('?')[0] : null;
 }
 
 /** Under /open311 in GeoReport v2's error format (as the error filter answers there), elsewhere in the API's. */
