@@ -1,8 +1,7 @@
 import { DataSource } from 'typeorm';
 import { ApplyReorganisation, scheduleReorganisation } from '@fr/directory';
 import { parsePlan, ReorganisationPlan } from '@fr/domain';
-import { adminToken, bearer, DEV_KEYS, ManualClock, TestEngine, waitFor } from '@fr/testing';
-import type { FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
+import { adminToken, bearer, DEV_KEYS, ManualClock, submitRouted, TestEngine } from '@fr/testing';
 import type { ReorganisationDto, ReorganisationReportDto } from '../apps/api/src/reorganisations/reorganisation.dto';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
@@ -24,22 +23,15 @@ describe('reorganisations that clash', () => {
   beforeAll(async () => {
     engine = await TestEngine.start({ clock });
     admin = await adminToken(engine);
-    const res = await engine
-      .http()
-      .post('/v1/feedback')
-      .set(KEY)
-      .send({
+    caseId = (
+      await submitRouted(engine, KEY, {
         category: 'sidewalk_encroachment',
         description: 'Quán nước lấn chiếm vỉa hè, người đi bộ phải xuống lòng đường.',
         location: { wardCode: 'CAU_DEN' },
-      });
-    expect(res.status).toBe(202);
-    caseId = (res.body as FeedbackAcceptedDto).id;
-    await waitFor(
-      () => engine.query<{ unit_code: string | null }>(`SELECT unit_code FROM cases WHERE id = $1`, [caseId]),
-      (r) => r[0].unit_code === 'P_CAU_DEN',
-      { what: 'routing' },
-    );
+      })
+    ).id;
+    const [{ unit_code: unit }] = await engine.query<{ unit_code: string | null }>(`SELECT unit_code FROM cases WHERE id = $1`, [caseId]);
+    expect(unit).toBe('P_CAU_DEN');
   });
   afterAll(() => engine?.close());
 
