@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '@fr/domain';
-import { selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
+import { absenceCoveredBy, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
 import { ABSENCE_COLUMNS, AbsenceActor, AbsenceForbiddenError, AbsenceRow, AbsenceView, mayManageAbsences, toAbsenceView } from './absence-view';
 
@@ -76,13 +76,7 @@ export class RecordAbsence {
       // The other way round from the cover's check above: an officer who covers someone in this period
       // cannot be away then, or the colleague's work would go to someone absent. (Both officers' rows
       // are locked by whichever request names them, so the two checks cannot pass side by side.)
-      const covering = await selectRow<{ id: string; username: string }>(
-        m,
-        `SELECT a.id::text AS id, o.username FROM officer_absences a JOIN officers o ON o.id = a.officer_id
-          WHERE a.cover_id = $1 AND a.cancelled_at IS NULL AND a.starts_at < $3 AND a.ends_at > $2
-          ORDER BY a.starts_at LIMIT 1`,
-        [officerId, cmd.from, cmd.to],
-      );
+      const covering = await absenceCoveredBy(m, officerId, cmd.from, cmd.to);
       if (covering) {
         throw new ConflictError(
           `officer '${officer.username}' covers the absence of '${covering.username}' in this period (absence ${covering.id}); cancel that absence and record it with another cover first`,

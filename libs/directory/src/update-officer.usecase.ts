@@ -3,7 +3,17 @@ import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource, EntityManager } from 'typeorm';
 import { hashPassword } from '@fr/auth';
 import { ConflictError, isOfficerRole, nfc, NotFoundError, OFFICER_ROLES, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
-import { activeOfficersWithRole, ADVISORY_LOCK, coversAt, execute, selectRow, selectRows, writeAuditEvent, writeNotifications } from '@fr/persistence';
+import {
+  absenceCoveredBy,
+  activeOfficersWithRole,
+  ADVISORY_LOCK,
+  coversAt,
+  execute,
+  selectRow,
+  selectRows,
+  writeAuditEvent,
+  writeNotifications,
+} from '@fr/persistence';
 import { Clock } from '@fr/sla';
 import { checkPassword } from './create-officer.usecase';
 import { checkRoleUnit } from './role-unit';
@@ -163,12 +173,7 @@ export class UpdateOfficer {
    * them (coversAt), leaving the absent officer without cover; refused here so that it is a choice.
    */
   private async refuseIfCovering(m: EntityManager, officer: OfficerView): Promise<void> {
-    const covering = await selectRow<{ id: string; username: string; ends_at: Date }>(
-      m,
-      `SELECT a.id::text AS id, o.username, a.ends_at FROM officer_absences a JOIN officers o ON o.id = a.officer_id
-        WHERE a.cover_id = $1 AND a.cancelled_at IS NULL AND a.ends_at > $2 ORDER BY a.starts_at LIMIT 1`,
-      [officer.id, this.clock.now()],
-    );
+    const covering = await absenceCoveredBy(m, officer.id, this.clock.now(), null);
     if (covering) {
       throw new ConflictError(
         `officer '${officer.username}' covers the absence of '${covering.username}' until ${new Date(covering.ends_at).toISOString()} (absence ${covering.id}); cancel that absence and record it with another cover first`,

@@ -39,3 +39,24 @@ export function coveredBySql(cover: string, now: string): string {
   return `(SELECT a.officer_id FROM officer_absences a
             WHERE a.cover_id = ${cover} AND a.cancelled_at IS NULL AND a.starts_at <= ${now} AND a.ends_at > ${now})`;
 }
+
+/**
+ * The first absence (by start) that `coverId` covers, not cancelled, overlapping [from, to) (`to`
+ * null: any that has not ended by `from`), with the absent officer's username: an officer who covers
+ * someone then can be neither away nor moved.
+ */
+export async function absenceCoveredBy(
+  m: Sql,
+  coverId: string,
+  from: Date,
+  to: Date | null,
+): Promise<{ id: string; username: string; ends_at: Date } | undefined> {
+  const [row] = await selectRows<{ id: string; username: string; ends_at: Date }>(
+    m,
+    `SELECT a.id::text AS id, o.username, a.ends_at FROM officer_absences a JOIN officers o ON o.id = a.officer_id
+      WHERE a.cover_id = $1 AND a.cancelled_at IS NULL AND a.ends_at > $2 AND ($3::timestamptz IS NULL OR a.starts_at < $3)
+      ORDER BY a.starts_at LIMIT 1`,
+    [coverId, from, to],
+  );
+  return row;
+}
