@@ -5,7 +5,7 @@ import { redisOptions } from '@fr/queue';
 import { HttpClient } from './http-client';
 import { generator, loadInputs, pacedLatency, sendClosed, sendPaced, SendStats } from './load';
 import { BenchChild } from './processes';
-import { BenchContext, cpuSnapshot, describeCpu, fmtInt, pollUntil, percentiles, PROGRESS_POLL_MS, walMark } from './support';
+import { BenchContext, checkpointBeforePaced, cpuSnapshot, describeCpu, fmtInt, pollUntil, percentiles, PROGRESS_POLL_MS, walMark } from './support';
 
 export interface HttpSubstrateResult {
   /** Closed loop, N events, ctx.concurrency in flight: the ceiling. */
@@ -158,6 +158,7 @@ export async function measureHttpSubstrate(ctx: BenchContext): Promise<HttpSubst
   let paced: HttpSubstrateResult['paced'] = null;
   if (ctx.pacedRate > 0) {
     const pacedPrefix = 'bench-hsub-paced-';
+    await checkpointBeforePaced(ctx, pool, 'HTTP substrate');
     const pacedCpuBefore = cpuSnapshot(pids);
     const s = await sendPaced(ctx, client, inputs.keys, ctx.pacedRate, ctx.pacedS, generator(inputs, ctx.seed + 2, pacedPrefix));
     await waitProcessed('HTTP substrate paced', pacedPrefix, s.created);

@@ -18,6 +18,7 @@ import {
   pollUntil,
   PROGRESS_POLL_MS,
   walMark,
+  checkpointBeforePaced,
 } from './support';
 
 const CASE_PREFIX = 'bench-intake-';
@@ -94,6 +95,7 @@ export async function runIntakeScenario(ctx: BenchContext): Promise<string[]> {
   // Paced, open loop: latency at a fixed arrival rate.
   let paced: { s: SendStats; lat: { p: number[]; missing: number }; seal: SealLag; cpu: string } | null = null;
   if (ctx.pacedRate > 0) {
+    await checkpointBeforePaced(ctx, db, 'intake');
     ctx.log(`intake: paced ${ctx.pacedRate}/s for ${ctx.pacedS} s`);
     const pacedSince = new Date();
     const pacedBaseline = await routedCount(db, pacedSince);

@@ -313,3 +313,20 @@ export async function walMark(db: { query: (sql: string) => Promise<unknown> }):
 export function fmtWalPerEvent(bytes: number, events: number): string {
   return events > 0 ? `${(bytes / events / 1024).toFixed(1)} KB` : 'n/a';
 }
+
+/**
+ * Before each paced run (the engine's and the HTTP substrate's): a CHECKPOINT, so that the WAL
+ * segments the closed loop just filled are recycled as the next ones. Without it a young cluster
+ * makes each new 16 MB segment while the paced run writes: PostgreSQL zero-fills and fsyncs it inside
+ * XLogWrite, holding WALWriteLock, and every commit of the moment waits (LWLock:WALWrite). A server
+ * in service recycles its segments at every checkpoint and rarely makes one. Measured 2026-12-05:
+ * <filled in below>. A role that may not CHECKPOINT (pg_checkpoint, PostgreSQL 15) gets a line
+ * saying so, and the run goes on.
+ */
+export async function checkpointBeforePaced(ctx: BenchContext, db: { query: (sql: string) => Promise<unknown> }, who: string): Promise<void> {
+  try {
+    await db.query('CHECKPOINT');
+  } catch (e) {
+    ctx.log(`${who}: no CHECKPOINT before the paced run (${(e as Error).message}); it may pay for making new WAL segments`);
+  }
+}
