@@ -82,6 +82,41 @@ describe('routing in the outbox relay', () => {
     }
   });
 
+  it('a pass held up does not hold up the next case: the relay runs passes side by side (FR_RELAY_LANES)', async () => {
+    const held = await submit();
+    // A handler's transaction holds the first case, so the pass that takes its routing waits on it.
+    const holder = engine.api.get(DataSource).createQueryRunner();
+    await holder.connect();
+    await holder.startTransaction();
+    try {
+      await holder.query(`SELECT id FROM cases WHERE id = $1 FOR UPDATE`, [held]);
+      await engine.startWorker();
+      await waitFor(
+        () => engine.query(`SELECT pid FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'`),
+        (rows) => rows.length > 0,
+        { what: 'a relay pass to wait for the held case' },
+      );
+      const next = await submit();
+      await waitFor(
+        () => statuses([next]),
+        (rows) => routed(rows, 1),
+        { what: 'the next case to be routed beside the held one' },
+      );
+      expect(await statuses([held])).toEqual([{ status: 'received' }]);
+      await holder.commitTransaction();
+      await waitFor(
+        () => statuses([held]),
+        (rows) => routed(rows, 1),
+        { what: 'the held case to be routed once let go' },
+      );
+      await once([held, next]);
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+      await engine.stopWorker();
+    }
+  });
+
   it('a pass takes its rows in the statement that begins its transaction: BEGIN and the take are one round trip', async () => {
     const worker = await engine.startWorker();
     const relay = worker.get(OutboxRelay);
@@ -229,6 +264,60 @@ describe('routing in the outbox relay', () => {
       spy.mockRestore();
       hang.mockRestore();
       // The retry pass still waits for its add until the relay's timeout, then routes the cases itself.
+      await engine.stopWorker();
+    }
+  });
+});
+
+/** The follow-up is long here, so that a routing's rows are seen to wait for the next pass however slow the machine. */
+describe("a routing's own rows in the outbox relay", () => {
+  let engine: TestEngine;
+
+  beforeAll(async () => {
+    engine = await TestEngine.start({ worker: false, env: { FR_RELAY_FOLLOW_UP_MS: '2000' } });
+  });
+  afterAll(() => engine?.close());
+
+  it('go with the next pass instead of one of their own, and alone after the follow-up', async () => {
+    const worker = await engine.startWorker();
+    const passes = jest.spyOn(worker.get(OutboxRelay), 'publishBatch');
+    const statuses = (ids: string[]) => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = ANY($1)`, [ids]);
+    try {
+      // Cases one at a time, each routed before the next arrives: its routing wrote its SLA timer,
+      // which rides with the next case's pass.
+      const ids: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        const res = await engine
+          .http()
+          .post('/v1/feedback')
+          .set(KEY)
+          .send({
+            externalId: `relay-follow-up-${i}-${Date.now()}`,
+            category: 'sidewalk_encroachment',
+            description: 'Quán nước lấn chiếm vỉa hè trước số 12 phố Tạ Quang Bửu, người đi bộ phải xuống lòng đường.',
+            location: { wardCode: 'BACH_KHOA' },
+          });
+        expect(res.status).toBe(202);
+        ids.push((res.body as ApiSchema<'FeedbackAcceptedDto'>).id);
+        await waitFor(
+          () => statuses(ids.slice(-1)),
+          (rows) => rows[0]?.status === 'assigned',
+          { what: `case ${i} to be routed` },
+        );
+      }
+      // The last timer has no case to ride with: a pass of its own takes it after the follow-up.
+      await waitFor(
+        () => engine.query(`SELECT id FROM outbox`),
+        (rows) => rows.length === 0,
+        { what: 'the last timer to leave the outbox' },
+      );
+      const keys = await engine.queueKeys();
+      expect(ids.filter((id) => !keys.some((k) => k.includes(`:sla-timer.${id}.`)))).toEqual([]);
+      // One pass a case and one for the last timer; announced at its routing's commit, each timer had a pass of its own (20).
+      const moved = (await Promise.all(passes.mock.results.map((r) => r.value as Promise<number>))).filter((n) => n > 0);
+      expect(moved).toHaveLength(11);
+    } finally {
+      passes.mockRestore();
       await engine.stopWorker();
     }
   });

@@ -63,6 +63,16 @@ export interface AppConfig {
   /** How often the SLA reconciler re-checks every open case's timers in Redis even when Redis kept its marker. */
   slaFullReconcileIntervalMs: number;
   relayBatchSize: number;
+  /**
+   * Passes each worker's relay runs at once (FR_RELAY_LANES). SKIP LOCKED gives each pass rows of its
+   * own, as it does the relays of several workers.
+   */
+  relayLanes: number;
+  /**
+   * How long the rows a relay pass wrote itself (a routing's timers and fan-outs) wait for the next
+   * pass before one is started for them alone (FR_RELAY_FOLLOW_UP_MS).
+   */
+  relayFollowUpMs: number;
   /** Hosts (names or IPs) a webhook may target even though they resolve to private or loopback addresses. */
   webhookAllowHosts: string[];
   /** How long a webhook receiver has to answer an attempt. */
@@ -365,6 +375,8 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     factsIntervalMs: int(env, 'FR_FACTS_INTERVAL_MS', 1000, 100, 3600000, problems),
     slaFullReconcileIntervalMs: int(env, 'FR_SLA_FULL_RECONCILE_INTERVAL_MS', 3600000, 1000, 86400000, problems),
     relayBatchSize: int(env, 'FR_RELAY_BATCH_SIZE', 500, 1, 10000, problems),
+    relayLanes: int(env, 'FR_RELAY_LANES', 2, 1, 16, problems),
+    relayFollowUpMs: int(env, 'FR_RELAY_FOLLOW_UP_MS', 50, 0, 60000, problems),
     checkpointDir: env.FR_CHECKPOINT_DIR || DEFAULTS.FR_CHECKPOINT_DIR,
     auditSealBoundSeconds: int(env, 'FR_AUDIT_SEAL_BOUND_SECONDS', 30, 1, 86400, problems),
     auditSealIntervalMs: int(env, 'FR_AUDIT_SEAL_INTERVAL_MS', 100, 10, 60000, problems),

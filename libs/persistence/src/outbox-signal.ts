@@ -39,6 +39,17 @@ export function markOutboxWritten(manager: EntityManager): void {
   else emitterOf(manager.connection).emit(EVENT);
 }
 
+/**
+ * Takes back the mark of outbox rows written in this transaction, before its commit: the commit then
+ * signals nothing, and the caller sees to the rows (true when there were some).
+ */
+export function takeOutboxMark(manager: EntityManager): boolean {
+  const data = manager.queryRunner?.data as Record<string, unknown> | undefined;
+  if (!data?.[WRITTEN]) return false;
+  delete data[WRITTEN];
+  return true;
+}
+
 /** Registered on the DataSource (dataSourceOptions): turns the mark into a signal once the outermost transaction commits. */
 @EventSubscriber()
 export class OutboxCommitSubscriber implements EntitySubscriberInterface {
