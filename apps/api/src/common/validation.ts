@@ -1,5 +1,6 @@
 import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
 import { getMetadataStorage } from 'class-validator';
+import { cacheValidationRules } from './validation-rules-cache';
 
 /** class-validator's checks of a value's type; when one fails, the field's other checks only say the same thing again. */
 const TYPE_CHECKS = new Set(['isInt', 'isNumber', 'isString', 'isBoolean', 'isArray', 'isObject', 'isEnum']);
@@ -51,6 +52,7 @@ const MAX_PROBLEMS = 50;
 
 /** Whitelisted, no unknown fields; the message names each field and what is wrong with it (the first 50). */
 export function buildValidationPipe(): ValidationPipe {
+  cacheValidationRules();
   return new ValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
