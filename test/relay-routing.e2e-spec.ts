@@ -53,6 +53,20 @@ describe('routing in the outbox relay', () => {
     await writeOutbox(engine.api.get(DataSource).manager, { queue: QueueName.Notifications, name: JobName.Deliver, jobId, payload, delayMs: 3600000 });
     return jobId;
   };
+  /**
+   * A worker whose relay runs one pass at a time: the tests of what a failed pass undoes need all the
+   * waiting rows in one pass, which two lanes starting together could split between them.
+   */
+  const startOneLaneWorker = async () => {
+    const config = engine.config as { relayLanes: number };
+    const lanes = config.relayLanes;
+    config.relayLanes = 1;
+    try {
+      return await engine.startWorker();
+    } finally {
+      config.relayLanes = lanes;
+    }
+  };
   /** Routing in the relay does its writes, then fails; the routing queue's path (executeMany) is not touched. */
   const failRoutingInRelay = () => {
     const real = RouteCase.prototype.executeManyIn;
@@ -215,7 +229,7 @@ describe('routing in the outbox relay', () => {
     const jobId = await deliveryInOutbox('999999998');
     // Before the worker starts, so that its first pass meets the failure.
     const { spy, failed } = failRoutingInRelay();
-    const worker = await engine.startWorker();
+    const worker = await startOneLaneWorker();
     try {
       await waitFor(
         () => statuses(ids),
@@ -247,7 +261,7 @@ describe('routing in the outbox relay', () => {
       hung.push(jobs.map((j) => j.name));
       return new Promise(() => undefined);
     });
-    await engine.startWorker();
+    await startOneLaneWorker();
     try {
       // The failed pass is undone and its retry sends the routing jobs to the (hung) queue, well before
       // the first pass's add could time out: the failure did not wait for Redis, holding the cases.
@@ -269,12 +283,12 @@ describe('routing in the outbox relay', () => {
   });
 });
 
-/** The follow-up is long here, so that a routing's rows are seen to wait for the next pass however slow the machine. */
+/** The follow-up is long here, so that a routing's rows are seen to wait for the next pass on a slow machine too. */
 describe("a routing's own rows in the outbox relay", () => {
   let engine: TestEngine;
 
   beforeAll(async () => {
-    engine = await TestEngine.start({ worker: false, env: { FR_RELAY_FOLLOW_UP_MS: '2000' } });
+    engine = await TestEngine.start({ worker: false, env: { FR_RELAY_FOLLOW_UP_MS: '2000', FR_RELAY_LANES: '1' } });
   });
   afterAll(() => engine?.close());
 
@@ -313,9 +327,11 @@ describe("a routing's own rows in the outbox relay", () => {
       );
       const keys = await engine.queueKeys();
       expect(ids.filter((id) => !keys.some((k) => k.includes(`:sla-timer.${id}.`)))).toEqual([]);
-      // One pass a case and one for the last timer; announced at its routing's commit, each timer had a pass of its own (20).
+      // One pass a case and one for the last timer (a lull of over a second, the relay's poll, may add one
+      // or two); announced at its routing's commit, each timer had a pass of its own: 20.
       const moved = (await Promise.all(passes.mock.results.map((r) => r.value as Promise<number>))).filter((n) => n > 0);
-      expect(moved).toHaveLength(11);
+      expect(moved.length).toBeGreaterThanOrEqual(11);
+      expect(moved.length).toBeLessThanOrEqual(13);
     } finally {
       passes.mockRestore();
       await engine.stopWorker();

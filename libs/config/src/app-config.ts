@@ -430,6 +430,11 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     problems.push('FR_METRICS_TOKEN must be at least 16 characters in production');
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!levels.includes(config.logLevel)) problems.push(`LOG_LEVEL must be one of ${levels.join(', ')}`);
+  // Each lane holds a connection for its whole pass, and a pass may need another (routing's tables).
+  if (config.relayLanes >= config.dbPoolSize)
+    problems.push(
+      `FR_RELAY_LANES (${config.relayLanes}) must be less than FR_DB_POOL_SIZE (${config.dbPoolSize}): each lane holds a connection through its pass`,
+    );
   if (problems.length) throw new ConfigError(problems);
   return config;
 }

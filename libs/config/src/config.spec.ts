@@ -87,6 +87,11 @@ describe(loadConfig.name, () => {
     expect(() => loadConfig({ NODE_ENV: 'production', FR_METRICS_TOKEN: 'short' })).toThrow(/FR_METRICS_TOKEN must be at least 16 characters/);
   });
 
+  it("keeps a connection of the pool free beside the relay's lanes", () => {
+    expect(loadConfig({ FR_RELAY_LANES: '4', FR_DB_POOL_SIZE: '5' }).relayLanes).toBe(4);
+    expect(() => loadConfig({ FR_RELAY_LANES: '5', FR_DB_POOL_SIZE: '5' })).toThrow(/FR_RELAY_LANES \(5\) must be less than FR_DB_POOL_SIZE \(5\)/);
+  });
+
   it('lists every problem at once, naming the variable', () => {
     let error: ConfigError | undefined;
     try {

@@ -285,6 +285,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         this.logger.warn(`outbox relay pass failed (${failures} in a row): ${(e as Error).message}`);
       }
       if (moved >= this.config.relayBatchSize) continue;
+      // A lane that was in a pass when shutdown woke the sleeping ones must not sleep now.
+      if (!this.running) break;
       const wait = failures ? Math.min(POLL_MS * 2 ** failures, 30000) : POLL_MS;
       await this.sleepUntilWoken(wait);
     }

@@ -37,7 +37,7 @@ export function cacheValidationRules(storage: Storage = getMetadataStorage()): v
 
   const lookup: Lookup = storage.getTargetValidationMetadatas.bind(storage);
   storage.getTargetValidationMetadatas = (target, schema, always, strictGroups, groups) => {
-    const key = `${String(schema)}\u0000${always}\u0000${strictGroups}\u0000${groups ? groups.join('\u0001') : '-'}`;
+    const key = JSON.stringify([schema ?? null, !!always, !!strictGroups, groups ?? null]);
     let byOptions = kept.get(target);
     if (!byOptions) kept.set(target, (byOptions = new Map<string, ValidationMetadata[]>()));
     let rules = byOptions.get(key);
