@@ -81,8 +81,9 @@ describe('no accepted feedback is lost', () => {
     const relay = worker.get(OutboxRelay);
     const registry = worker.get(QueueRegistry);
     const queue = registry.get(QueueName.Routing);
-    const addBulk = queue.addBulk.bind(queue);
-    // A Redis outage as the relay sees it: the add fails. The row must survive for the next pass.
+    const [add, addBulk] = [queue.add.bind(queue), queue.addBulk.bind(queue)];
+    // A Redis outage as the relay sees it: the add fails (one job or several). The row must survive for the next pass.
+    queue.add = () => Promise.reject(new Error('simulated Redis outage'));
     queue.addBulk = () => Promise.reject(new Error('simulated Redis outage'));
     // The relay's own loop may hold the row for a moment (SKIP LOCKED): take the first pass that reached it.
     const outage = await waitFor(
@@ -96,7 +97,7 @@ describe('no accepted feedback is lost', () => {
     );
     expect(outage).toBe('simulated Redis outage');
     expect(await engine.query(`SELECT id FROM outbox WHERE payload->>'caseId' = $1`, [id])).toHaveLength(1);
-    queue.addBulk = addBulk;
+    [queue.add, queue.addBulk] = [add, addBulk];
     await relay.publishBatch();
     await waitFor(() => statusOf([id]), allRouted, { what: 'the case to be routed after the outage' });
     await engine.stopWorker();

@@ -188,8 +188,11 @@ describe('routing in the outbox relay', () => {
     const worker = await engine.startWorker();
     const registry = worker.get(QueueRegistry);
     const queues = registry.all();
-    const adds = queues.map((q) => q.addBulk.bind(q));
-    for (const q of queues) q.addBulk = () => Promise.reject(new Error('simulated Redis outage'));
+    const adds = queues.map((q) => [q.add.bind(q), q.addBulk.bind(q)] as const);
+    for (const q of queues) {
+      q.add = () => Promise.reject(new Error('simulated Redis outage'));
+      q.addBulk = () => Promise.reject(new Error('simulated Redis outage'));
+    }
     let ids: string[] = [];
     try {
       ids = [await submit()];
@@ -212,7 +215,7 @@ describe('routing in the outbox relay', () => {
       const timers = await engine.query(`SELECT id FROM outbox WHERE job_name = 'sla-timer' AND payload->>'caseId' = ANY($1)`, [ids]);
       expect(timers.length).toBeGreaterThanOrEqual(4);
     } finally {
-      queues.forEach((q, i) => (q.addBulk = adds[i]));
+      queues.forEach((q, i) => ([q.add, q.addBulk] = adds[i]));
     }
     await worker.get(OutboxRelay).publishBatch();
     await waitFor(
@@ -261,6 +264,11 @@ describe('routing in the outbox relay', () => {
       hung.push(jobs.map((j) => j.name));
       return new Promise(() => undefined);
     });
+    // One job at a time goes by add.
+    const hangOne = jest.spyOn(Queue.prototype, 'add').mockImplementation((name: string) => {
+      hung.push([name]);
+      return new Promise(() => undefined);
+    });
     await startOneLaneWorker();
     try {
       // The failed pass is undone and its retry sends the routing jobs to the (hung) queue, well before
@@ -277,6 +285,7 @@ describe('routing in the outbox relay', () => {
     } finally {
       spy.mockRestore();
       hang.mockRestore();
+      hangOne.mockRestore();
       // The retry pass still waits for its add until the relay's timeout, then routes the cases itself.
       await engine.stopWorker();
     }

@@ -157,14 +157,18 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private async addToQueues(rows: OutboxRow[], readAt: number): Promise<void> {
     // A delay counts from the write: the time the row waited here, and since, comes off, so a timer is not late by it.
     const delayOf = (r: OutboxRow) => (r.delay_ms > 0 ? Math.max(0, Math.round(r.delay_ms - r.age_ms - (Date.now() - readAt))) : 0);
-    for (const [queue, batch] of groupBy(rows, (r) => r.queue)) {
-      const add = this.queues.get(queue).addBulk(
-        batch.map((r) => ({
-          name: r.job_name,
-          data: r.payload,
-          opts: { ...jobOptionsFor(r.job_name, this.config), jobId: r.job_id, delay: delayOf(r) || undefined },
-        })),
-      );
+    for (const [name, batch] of groupBy(rows, (r) => r.queue)) {
+      const queue = this.queues.get(name);
+      const jobs = batch.map((r) => ({
+        name: r.job_name,
+        data: r.payload,
+        opts: { ...jobOptionsFor(r.job_name, this.config), jobId: r.job_id, delay: delayOf(r) || undefined },
+      }));
+      // One job (a paced pass carries one routed case's timer) is added alone: addBulk builds an ioredis
+      // pipeline, whose constructor copies every BullMQ script onto it. Measured with V8's sampling heap
+      // profiler (paced 200/s, 20 s, 2026-12-05): the worker allocated 730 MB, 117 MB of it under
+      // createBulk; with one job added alone, 661 MB and 25 MB.
+      const add: Promise<unknown> = jobs.length === 1 ? queue.add(jobs[0].name, jobs[0].data, jobs[0].opts) : queue.addBulk(jobs);
       await withTimeout(add, REDIS_TIMEOUT_MS, 'Redis did not accept the jobs in time').catch((e: Error) => {
         throw new RedisRefused(e.message);
       });
