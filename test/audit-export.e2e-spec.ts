@@ -206,6 +206,16 @@ describe('the case export', () => {
     );
     await engine.query(`UPDATE cases SET units_path = 'P_BACH_KHOA > P_THANH_NHAN' WHERE tracking_code = '=1+2'`);
     await engine.query(`UPDATE cases SET last_resolve_on_time = false WHERE tracking_code = E'tab\\there'`);
+    // Cases the unit never answered: two duplicates (merged; closed with the original's answer) and one sent to another track.
+    await engine.query(`
+      INSERT INTO cases (tracking_code, channel_code, category_code, description, status, severity, unit_code, submitted_at, received_at,
+                         routed_at, closed_at, closed_as, duplicate_of)
+      SELECT v.code, 'ihanoi', 'sidewalk_encroachment', 'x', v.status, 'normal', 'P_BACH_KHOA', t, t, t, v.closed, v.closed_as,
+             CASE WHEN v.dup THEN (SELECT id FROM cases WHERE tracking_code = '=1+2') END
+        FROM (VALUES ('dup-merged', 'merged', NULL::timestamptz, NULL, true),
+                     ('dup-closed', 'closed', timestamptz '2025-02-02 08:00+07', 'duplicate', true),
+                     ('other-track', 'closed', timestamptz '2025-02-02 08:00+07', 'other_track', false)) AS v(code, status, closed, closed_as, dup)
+        CROSS JOIN LATERAL (SELECT timestamptz '2025-02-01 09:00+07' + (length(v.code) * interval '1 minute') AS t) ts`);
     expect(await exportColumnsOffDefinition(engine)).toEqual([]);
     const period = parsePeriod('2025-02-01', '2025-02-01');
     let reference = '';
@@ -222,7 +232,13 @@ describe('the case export', () => {
         r.on('end', () => cb(null, body));
       });
     expect(res.status).toBe(200);
-    expect(reference.split('\r\n').length).toBe(8);
+    expect(reference.split('\r\n').length).toBe(11);
+    // Neither a merged duplicate nor a case sent to another track counts as resolved or open.
+    // A record ends at CRLF (the category's own line break is a bare LF, inside quotes).
+    const rest = (code: string) => reference.slice(reference.indexOf(`,${code},`)).split('\r\n')[0];
+    expect(rest('dup-merged')).toMatch(/,merged,$/);
+    expect(rest('dup-closed')).toMatch(/,merged,$/);
+    expect(rest('other-track')).toMatch(/,other_track,$/);
     // Hanoi times cut to the second, before 1970 and far ahead too.
     for (const time of [',1969-12-31T23:59:59+07:00,', ',2999-01-01T00:00:00+07:00,', ',2025-02-03T10:00:00+07:00,']) expect(reference).toContain(time);
     expect(reference).toMatch(/open_overdue.*\r\n.*open,/s);

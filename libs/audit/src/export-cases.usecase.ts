@@ -40,6 +40,7 @@ interface ExportRow {
   acknowledged_at: Date | null;
   resolved_at: Date | null;
   closed_at: Date | null;
+  closed_as: string | null;
   unit_code: string | null;
   unit_name: string | null;
   units_path: string | null;
@@ -59,7 +60,14 @@ export function hanoiTime(d: Date | null): string | null {
   return d ? new Date(d.getTime() + VIETNAM_UTC_OFFSET_MS).toISOString().slice(0, 19) + '+07:00' : null;
 }
 
+/**
+ * How the case ended, or stands. A duplicate merged into another case (merged, or closed with its
+ * original's answer) and a case sent to another track were never answered by the unit: they are
+ * `merged` and `other_track`, as the unit metrics count them apart from resolved and open cases.
+ */
 function outcome(r: ExportRow, now: number): string {
+  if (r.status === 'merged' || r.closed_as === 'duplicate') return 'merged';
+  if (r.closed_as === 'other_track') return 'other_track';
   if (r.status === 'resolved' || r.status === 'closed') return r.last_on_time === 'false' ? 'resolved_late' : 'resolved_on_time';
   return r.due_at && r.due_at.getTime() <= now ? 'open_overdue' : 'open';
 }
@@ -162,7 +170,8 @@ function sqlColumns(cell: (x: string) => string, now: string): string[] {
     numberCell('r.extension_count'),
     numberCell('r.reopen_count'),
     // Compared at the millisecond, as outcome() compares Dates.
-    `CASE WHEN r.status IN ('resolved', 'closed') THEN CASE WHEN r.last_resolve_on_time IS FALSE THEN 'resolved_late' ELSE 'resolved_on_time' END
+    `CASE WHEN r.status = 'merged' OR r.closed_as = 'duplicate' THEN 'merged' WHEN r.closed_as = 'other_track' THEN 'other_track'
+            WHEN r.status IN ('resolved', 'closed') THEN CASE WHEN r.last_resolve_on_time IS FALSE THEN 'resolved_late' ELSE 'resolved_on_time' END
             WHEN r.due_at IS NOT NULL AND date_trunc('milliseconds', r.due_at) <= ${now} THEN 'open_overdue' ELSE 'open' END`,
     numberCell('r.rating'),
   ];
@@ -214,7 +223,7 @@ function copyQuery(from: string, to: string, unit: string | undefined, now: stri
     SELECT ${copyLine(now)}
       FROM (
         SELECT c.id, c.tracking_code, c.channel_code, c.category_code, cat.cell AS category_cell, c.severity, c.status, c.area_code,
-               c.received_at, c.routed_at, c.acknowledged_at, c.resolved_at, c.closed_at, c.unit_code, COALESCE(u.cell, '') AS unit_cell,
+               c.received_at, c.routed_at, c.acknowledged_at, c.resolved_at, c.closed_at, c.closed_as, c.unit_code, COALESCE(u.cell, '') AS unit_cell,
                c.units_path, COALESCE(o.cell, '') AS handler_cell, c.stage, c.due_at, c.transfer_count, c.return_count, c.extension_count,
                c.reopen_count, c.last_resolve_on_time, c.rating
           FROM cases c
@@ -230,7 +239,7 @@ function copyQuery(from: string, to: string, unit: string | undefined, now: stri
 function exportQuery(withUnit: boolean): string {
   return `
       SELECT c.id, c.tracking_code, c.channel_code, c.category_code, cat.name AS category_name, c.severity, c.status, c.area_code,
-             c.received_at, c.routed_at, c.acknowledged_at, c.resolved_at, c.closed_at, c.unit_code, u.name AS unit_name,
+             c.received_at, c.routed_at, c.acknowledged_at, c.resolved_at, c.closed_at, c.closed_as, c.unit_code, u.name AS unit_name,
              (SELECT string_agg(a.unit_code, ' > ' ORDER BY a.id) FROM assignments a WHERE a.case_id = c.id AND a.reason <> 'designation') AS units_path,
              o.username AS handler, c.stage, c.due_at, c.transfer_count, c.return_count, c.extension_count, c.reopen_count,
              (SELECT e.data->>'onTime' FROM audit_events e WHERE e.case_id = c.id AND e.action = 'resolve' ORDER BY e.id DESC LIMIT 1) AS last_on_time,
