@@ -126,8 +126,14 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     expect(await entry(BK, 'onboarding-2026')).toMatchObject({ status: 'at_risk' });
     clock.set(vn('2026-07-26T00:00:00'));
     expect(await entry(BK, 'onboarding-2026')).toMatchObject({ status: 'late', value: 97, dueAt: '2026-07-25T17:00:00.000Z' });
-    // The board as it stood on a past day, by ?at=.
-    expect(await entry(BK, 'onboarding-2026', '?at=2026-07-16T08:00:00%2B07:00')).toMatchObject({ status: 'at_risk', value: 90 });
+    // The board as it stood at a past instant, by ?at=: both reports were made on 20/7 at 10:00, so on 16/7 it had none.
+    expect(await entry(BK, 'onboarding-2026', '?at=2026-07-16T08:00:00%2B07:00')).toMatchObject({ status: 'at_risk', value: null });
+    expect(await entry(BK, 'onboarding-2026', '?at=2026-07-20T11:00:00%2B07:00')).toMatchObject({ status: 'at_risk', value: 97 });
+    // A report made after the deadline and dated back before it does not meet the deadline, nor change a past board.
+    clock.set(vn('2026-07-27T09:00:00'));
+    expect((await put('bk.lanhdao', BK, { staff: 100, withAccount: 100, asOf: '2026-07-24' })).status).toBe(200);
+    expect(await entry(BK, 'onboarding-2026')).toMatchObject({ status: 'late', value: 100, met: true, metAt: '2026-07-27T02:00:00.000Z' });
+    expect(await entry(BK, 'onboarding-2026', '?at=2026-07-25T12:00:00%2B07:00')).toMatchObject({ status: 'at_risk', value: 97, met: false });
   });
 
   it("imports the office's CSV all or nothing, naming each bad line", async () => {

@@ -93,16 +93,26 @@ export class GetBoard {
         ORDER BY u.code`,
       [at],
     );
-    const figures = await selectRows<{ unit_code: string; kind: 'staff' | 'adoption'; total: number; with_account: number; as_of: Date }>(
+    // Only what had been reported by `at`: a board of a past instant does not change when a report is dated back.
+    const figures = await selectRows<{
+      unit_code: string;
+      kind: 'staff' | 'adoption';
+      total: number;
+      with_account: number;
+      as_of: Date;
+      source: string;
+      reported_at: Date;
+    }>(
       this.ds,
-      `SELECT unit_code, kind, total, with_account, as_of FROM unit_figures WHERE as_of <= $1 ORDER BY as_of, id`,
+      `SELECT unit_code, kind, total, with_account, as_of, source, reported_at FROM unit_figures WHERE as_of <= $1 AND reported_at <= $1 ORDER BY as_of, id`,
       [at],
     );
     const figuresOf = new Map<string, FigureFact[]>();
     for (const f of figures) {
       const key = `${f.unit_code}|${f.kind}`;
       if (!figuresOf.has(key)) figuresOf.set(key, []);
-      figuresOf.get(key)!.push({ asOf: f.as_of, total: f.total, withAccount: f.with_account });
+      // A unit's own report counts from when it was made; the office's import vouches for its dates.
+      figuresOf.get(key)!.push({ asOf: f.as_of, total: f.total, withAccount: f.with_account, knownAt: f.source === 'unit' ? f.reported_at : f.as_of });
     }
     const cadenceStart = targets.filter((t) => t.kind === 'notice_cadence').map((t) => t.startsAt!.getTime());
     const noticesOf = new Map<string, Date[]>();

@@ -63,6 +63,16 @@ describe(evaluateHeadcount.name, () => {
     expect(evaluateHeadcount(t, at97, vn('2026-07-23T00:00:00')).status).toBe('at_risk');
   });
 
+  it('judges a report by when it was made: one dated back before the deadline but made after it is late, and unseen before it was made', () => {
+    const backdated = { asOf: vn('2026-07-24T00:00:00'), total: 100, withAccount: 100, knownAt: vn('2026-07-27T09:00:00') };
+    const reports = [...at97, backdated];
+    expect(evaluateHeadcount(target, reports, vn('2026-07-28T00:00:00'))).toMatchObject({ status: 'late', met: true, metAt: vn('2026-07-27T09:00:00') });
+    expect(evaluateHeadcount(target, reports, vn('2026-07-26T12:00:00'))).toMatchObject({ status: 'late', value: 97, met: false });
+    // Made on time, it meets the deadline from its date.
+    const onTime = { ...backdated, knownAt: vn('2026-07-24T08:00:00') };
+    expect(evaluateHeadcount(target, [...at97, onTime], vn('2026-07-28T00:00:00'))).toMatchObject({ status: 'on_track', metAt: vn('2026-07-24T08:00:00') });
+  });
+
   it('drops back when a later report falls below the threshold', () => {
     const reports = [
       { asOf: vn('2026-07-10T00:00:00'), total: 50, withAccount: 50 },

@@ -73,7 +73,15 @@ export interface FigureFact {
   asOf: Date;
   total: number;
   withAccount: number;
+  /**
+   * When the figure became known to the board: a unit's own report when it was made (a report made
+   * after the deadline, dated back before it, does not meet the deadline); the office's import as of
+   * its date. Absent: as of its date.
+   */
+  knownAt?: Date;
 }
+
+const knownAt = (r: FigureFact) => new Date(Math.max(r.asOf.getTime(), (r.knownAt ?? r.asOf).getTime()));
 
 export function percent(withAccount: number, total: number): number {
   return Math.round((withAccount / total) * 10000) / 100;
@@ -111,16 +119,17 @@ export function evaluateHeadcount(
   at: Date,
 ): TargetStanding {
   const threshold = t.thresholdPercent ?? 100;
-  const known = reports.filter((r) => r.asOf.getTime() <= at.getTime()).sort((a, b) => a.asOf.getTime() - b.asOf.getTime());
+  const known = reports.filter((r) => knownAt(r).getTime() <= at.getTime()).sort((a, b) => a.asOf.getTime() - b.asOf.getTime());
   const latest = known[known.length - 1];
   const value = latest ? percent(latest.withAccount, latest.total) : null;
   const met = value !== null && value >= threshold;
   let metAt: Date | null = null;
   if (met) {
-    // The start of the unbroken run of reports at or above the threshold that ends with the latest.
+    // The start of the unbroken run of reports at or above the threshold that ends with the latest,
+    // from when the board knew of it.
     let i = known.length - 1;
     while (i > 0 && percent(known[i - 1].withAccount, known[i - 1].total) >= threshold) i--;
-    metAt = known[i].asOf;
+    metAt = knownAt(known[i]);
   }
   return datedStanding(at, t.dueAt!, t.atRiskDays, value, threshold, met, metAt);
 }
