@@ -5990,7 +5990,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's unit held the case (a reviewer does not review their own unit's answers) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6035,7 +6035,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the case is not closed */
+            /** @description the case is not closed, or was closed as a duplicate with its original's answer */
             422: {
                 headers: {
                     [name: string]: unknown;

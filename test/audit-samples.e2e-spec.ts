@@ -152,4 +152,31 @@ describe('quality review: samples and reviews', () => {
     }
     expect((await engine.http().get('/v1/audits/verify')).status).toBe(401);
   });
+
+  it("a reviewer does not review a case their own unit handled, nor a duplicate closed with its original's answer, which no sample draws", async () => {
+    const scores = { addressesIssue: 2, evidence: 2, lawful: 2, politeClear: 2 };
+    const own = (await createOfficer(engine, tokens.ADMIN, { username: 'sample.auditor.bk', role: 'AUDITOR', unitCode: 'P_BACH_KHOA' })).token;
+    const [bk] = await engine.query<{ id: string }>(`SELECT id FROM cases WHERE unit_code = 'P_BACH_KHOA' AND status = 'closed' ORDER BY id LIMIT 1`);
+    const mine = await engine.http().post('/v1/audits/reviews').set(bearer(own)).send({ caseId: bk.id, scores });
+    expect(mine.status).toBe(403);
+    expect(errorOf(mine).message).toMatch(/handled by your own unit/);
+    // Nor one their unit held before it was transferred on.
+    const [tn] = await engine.query<{ id: string }>(`SELECT id FROM cases WHERE unit_code = 'P_THANH_NHAN' AND status = 'closed' ORDER BY id DESC LIMIT 1`);
+    await engine.query(`INSERT INTO assignments (case_id, unit_code, reason, started_at) VALUES ($1, 'P_BACH_KHOA', 'route', now() - interval '1 day')`, [
+      tn.id,
+    ]);
+    expect((await engine.http().post('/v1/audits/reviews').set(bearer(own)).send({ caseId: tn.id, scores })).status).toBe(403);
+
+    const before = draw(await sample({ ...base, seed: 'dup', unitCode: 'P_VINH_TUY' }));
+    await insertCases('P_VINH_TUY', 2, 'closed', '2025-02-03 10:00+07');
+    await engine.query(`UPDATE cases SET closed_as = 'duplicate', duplicate_of = $1 WHERE unit_code = 'P_VINH_TUY' AND id <> ALL($2::uuid[])`, [
+      before.caseIds[0],
+      before.caseIds,
+    ]);
+    const [dup] = await engine.query<{ id: string }>(`SELECT id FROM cases WHERE closed_as = 'duplicate' LIMIT 1`);
+    const res = await engine.http().post('/v1/audits/reviews').set(bearer(tokens.AUDITOR)).send({ caseId: dup.id, scores });
+    expect(res.status).toBe(422);
+    expect(errorOf(res).message).toMatch(/closed as a duplicate/);
+    expect(draw(await sample({ ...base, seed: 'dup', unitCode: 'P_VINH_TUY' }))).toEqual(before);
+  });
 });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ConflictError, nfc, NotFoundError, UnprocessableError, ValidationError } from '@fr/domain';
+import { ConflictError, nfc, NotFoundError, NotPermittedError, UnprocessableError, ValidationError } from '@fr/domain';
 import { selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 
 /** DOMAIN.md's rubric; each criterion 0 = no, 1 = partly, 2 = yes. */
@@ -44,14 +44,25 @@ export class RecordReview {
     }
     const comment = nfc(cmd.comment ?? '').trim();
     return this.ds.transaction(async (m) => {
-      const c = await selectRow<{ id: string; status: string; unit_code: string | null }>(
+      const c = await selectRow<{ id: string; status: string; unit_code: string | null; closed_as: string | null; reviewer_held: boolean }>(
         m,
-        `SELECT id, status, unit_code FROM cases WHERE id = $1 FOR KEY SHARE`,
-        [cmd.caseId],
+        `SELECT c.id, c.status, c.unit_code, c.closed_as,
+                EXISTS (SELECT 1 FROM officers o
+                         WHERE o.id = $2 AND (o.unit_code = c.unit_code
+                                OR EXISTS (SELECT 1 FROM assignments a WHERE a.case_id = c.id AND a.unit_code = o.unit_code AND a.reason <> 'designation')))
+                  AS reviewer_held
+           FROM cases c WHERE c.id = $1 FOR KEY SHARE OF c`,
+        [cmd.caseId, cmd.reviewerId],
       );
       if (!c) throw new NotFoundError('case', cmd.caseId);
       if (c.status !== 'closed') throw new UnprocessableError(`only closed cases are reviewed (their answer is final); case ${cmd.caseId} is '${c.status}'`);
       if (c.unit_code === null) throw new UnprocessableError(`case ${cmd.caseId} was closed without reaching a unit: there is no unit's answer to review`);
+      // A duplicate was closed with its original's answer: reviewing it would score that answer again.
+      if (c.closed_as === 'duplicate') {
+        throw new UnprocessableError(`case ${cmd.caseId} was closed as a duplicate with its original's answer: review the original instead`);
+      }
+      // The quality audit is Home Affairs' look at a unit from outside: a reviewer of a unit that held the case would grade its own work.
+      if (c.reviewer_held) throw new NotPermittedError(`case ${cmd.caseId} was handled by your own unit: a reviewer does not review their own unit's answers`);
       const s = cmd.scores;
       const rows = await selectRows<{ id: string; created_at: Date }>(
         m,

@@ -92,6 +92,16 @@ export class ForbiddenActionError extends DomainError {
   }
 }
 
+/** The caller may not do this to this record (a rule about who, not about the role alone): 403. */
+export class NotPermittedError extends DomainError {
+  readonly code = DomainErrorCode.FORBIDDEN;
+  override readonly name: string = 'NotPermittedError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
 /** Malformed input; `fields` lets the API name the offending fields as the contract requires. */
 export class ValidationError extends DomainError {
   readonly code = DomainErrorCode.VALIDATION;
