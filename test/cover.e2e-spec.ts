@@ -203,4 +203,36 @@ describe('cover for absent officers', () => {
     const coverage = await engine.http().get('/v1/units/coverage').set(bearer(t.sup));
     expect((coverage.body as ApiSchema<'CoverageGapDto'>[]).find((u) => u.code === 'P_BACH_KHOA')).toMatchObject({ missing: ['handler'] });
   });
+
+  it("a level reaches the unit's handler, not a former cover who still holds the case but has moved to another unit", async () => {
+    clock.set('2026-03-04T09:10:00+07:00');
+    expect((await engine.http().patch(`/v1/officers/${id.away}`).set(bearer(admin)).send({ active: true })).status).toBe(200);
+    const recorded = await absence('admin', 'away', { from: '2026-03-04T09:05:00+07:00', to: '2026-03-06T08:00:00+07:00', coverId: id.cover2 });
+    expect(recorded.status).toBe(201);
+    const held = await newCase();
+    expect((await row(held)).handler_id).toBe(id.cover2);
+    // The absence is cancelled; the cover, still holding the case, moves to another unit, where the case is out of their reach.
+    const absenceId = (recorded.body as ApiSchema<'AbsenceDto'>).id;
+    expect((await engine.http().delete(`/v1/officers/${id.away}/absences/${absenceId}`).set(bearer(admin))).status).toBe(204);
+    expect((await engine.http().patch(`/v1/officers/${id.cover2}`).set(bearer(admin)).send({ unitCode: 'P_THANH_NHAN' })).status).toBe(200);
+
+    // Friday: the receive deadline has passed; level 1 goes to the unit's handler and leader.
+    clock.set('2026-03-06T11:00:00+07:00');
+    await waitFor(
+      () => engine.worker!.get(SlaReconciler).runOnce(),
+      (r): r is SlaReconcileResult => r !== null,
+      { what: 'the SLA sweep' },
+    );
+    const told = await waitFor(
+      () =>
+        engine.query<{ officer_id: string }>(
+          `SELECT n.officer_id FROM notifications n JOIN escalations e ON e.id = n.escalation_id
+            WHERE e.level = '1' AND n.case_id = $1 ORDER BY n.officer_id`,
+          [held],
+        ),
+      (rows) => rows.length === 2,
+      { what: 'level-1 notifications' },
+    );
+    expect(told.map((n) => n.officer_id).sort()).toEqual([id.away, id.leader].sort());
+  });
 });
