@@ -235,4 +235,41 @@ describe('cover for absent officers', () => {
     );
     expect(told.map((n) => n.officer_id).sort()).toEqual([id.away, id.leader].sort());
   });
+
+  it("a possible duplicate of an absent handler's case is put to the cover, who holds the case now", async () => {
+    clock.set('2026-03-06T11:30:00+07:00');
+    const report = async (externalId: string) => {
+      const res = await engine
+        .http()
+        .post('/v1/feedback')
+        .set(KEY)
+        .send({
+          externalId,
+          category: 'sidewalk_encroachment',
+          description: 'Quán nước lấn chiếm vỉa hè trước số 1 Đại Cồ Việt, người đi bộ phải xuống lòng đường.',
+          location: { wardCode: 'BACH_KHOA', address: 'Số 1 Đại Cồ Việt', lat: 21.0069, lng: 105.8431 },
+        });
+      expect(res.status).toBe(202);
+      const { id: caseId } = res.body as ApiSchema<'FeedbackAcceptedDto'>;
+      await waitFor(
+        () => row(caseId),
+        (r) => r.status !== 'received',
+        { what: 'routing' },
+      );
+      return caseId;
+    };
+    const original = await report(`cover-dup-1-${Date.now()}`);
+    expect((await row(original)).handler_id).toBe(id.away);
+    const recorded = await absence('admin', 'away', { from: '2026-03-06T11:35:00+07:00', to: '2026-03-10T08:00:00+07:00', coverId: id.cover });
+    expect(recorded.status).toBe(201);
+    clock.set('2026-03-06T11:40:00+07:00');
+    const second = await report(`cover-dup-2-${Date.now()}`);
+    const notices = await waitFor(
+      () => engine.query<{ officer_id: string }>(`SELECT officer_id FROM notifications WHERE kind = 'duplicate' AND case_id = $1`, [original]),
+      (rows) => rows.length > 0,
+      { what: 'the duplicate notice' },
+    );
+    expect(notices).toEqual([{ officer_id: id.cover }]);
+    expect(await engine.query(`SELECT duplicate_of FROM cases WHERE id = $1`, [second])).toEqual([{ duplicate_of: original }]);
+  });
 });

@@ -217,6 +217,7 @@ export class RouteCase {
         m,
         routed.map((r) => ({ ...r.c, status: r.to, candidate: candidateOf(r.c, byId) })),
         rules,
+        this.clock.now(),
       );
     }
     return caseIds.map((id) => {
