@@ -74,6 +74,25 @@ describe('cover for absent officers', () => {
       .set(bearer(who === 'admin' ? admin : t[who]))
       .send(body);
 
+  /** Runs the SLA sweep at the clock's time, then waits for `count` level-1 notifications of the cases. */
+  const levelOneNotices = async (caseIds: string[], count: number) => {
+    await waitFor(
+      () => engine.worker!.get(SlaReconciler).runOnce(),
+      (r): r is SlaReconcileResult => r !== null,
+      { what: 'the SLA sweep' },
+    );
+    return waitFor(
+      () =>
+        engine.query<{ case_id: string; officer_id: string }>(
+          `SELECT n.case_id, n.officer_id FROM notifications n JOIN escalations e ON e.id = n.escalation_id
+            WHERE e.level = '1' AND n.case_id = ANY($1::uuid[]) ORDER BY n.case_id, n.officer_id`,
+          [caseIds],
+        ),
+      (rows) => rows.length === count,
+      { what: 'level-1 notifications' },
+    );
+  };
+
   it("routes, escalates and queues the absent officer's work to the cover while the absence lasts, and back after it", async () => {
     clock.set(MONDAY_8AM);
     const acted = await newCase();
@@ -116,21 +135,7 @@ describe('cover for absent officers', () => {
 
     // Tuesday 11:00, still away: level 1 of the new case and of the absent officer's own case reach the cover, not them.
     clock.set('2026-03-03T11:00:00+07:00');
-    await waitFor(
-      () => engine.worker!.get(SlaReconciler).runOnce(),
-      (r): r is SlaReconcileResult => r !== null,
-      { what: 'the SLA sweep' },
-    );
-    const told = await waitFor(
-      () =>
-        engine.query<{ case_id: string; officer_id: string }>(
-          `SELECT n.case_id, n.officer_id FROM notifications n JOIN escalations e ON e.id = n.escalation_id
-            WHERE e.level = '1' AND n.case_id = ANY($1::uuid[]) ORDER BY n.case_id, n.officer_id`,
-          [[escalated, during]],
-        ),
-      (rows) => rows.length === 4,
-      { what: 'level-1 notifications' },
-    );
+    const told = await levelOneNotices([escalated, during], 4);
     expect(told).toEqual(
       expect.arrayContaining([
         { case_id: escalated, officer_id: id.cover },
@@ -218,21 +223,7 @@ describe('cover for absent officers', () => {
 
     // Friday: the receive deadline has passed; level 1 goes to the unit's handler and leader.
     clock.set('2026-03-06T11:00:00+07:00');
-    await waitFor(
-      () => engine.worker!.get(SlaReconciler).runOnce(),
-      (r): r is SlaReconcileResult => r !== null,
-      { what: 'the SLA sweep' },
-    );
-    const told = await waitFor(
-      () =>
-        engine.query<{ officer_id: string }>(
-          `SELECT n.officer_id FROM notifications n JOIN escalations e ON e.id = n.escalation_id
-            WHERE e.level = '1' AND n.case_id = $1 ORDER BY n.officer_id`,
-          [held],
-        ),
-      (rows) => rows.length === 2,
-      { what: 'level-1 notifications' },
-    );
+    const told = await levelOneNotices([held], 2);
     expect(told.map((n) => n.officer_id).sort()).toEqual([id.away, id.leader].sort());
   });
 

@@ -1,4 +1,5 @@
 import { execute, Sql, selectRows } from './sql';
+import { coverQualifiesSql } from './absences';
 
 /** What an inbox notice is about; each kind has its own "once per officer" rule. */
 export type NotificationSubject =
@@ -62,14 +63,19 @@ export interface DuplicateNotificationInput extends NotificationInput {
  * The notices of a routing pass's links, for any number of originals, in one statement: once per
  * officer, original and title, as writeNotifications with the subject `duplicate`.
  */
-export async function writeDuplicateNotifications(db: Sql, rows: readonly DuplicateNotificationInput[]): Promise<void> {
+export async function writeDuplicateNotifications(db: Sql, rows: readonly DuplicateNotificationInput[], at: Date): Promise<void> {
   if (rows.length === 0) return;
+  // An officer away at `at` is covered: the notice goes to the cover (as coversAt decides), in the same statement.
   await execute(
     db,
     `INSERT INTO notifications (officer_id, case_id, kind, title, body)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[])
+     SELECT COALESCE((SELECT a.cover_id FROM officer_absences a JOIN officers p ON p.id = a.officer_id JOIN officers o ON o.id = a.cover_id
+                       WHERE a.officer_id = x.officer AND a.cancelled_at IS NULL AND a.starts_at <= $6 AND a.ends_at > $6
+                         AND ${coverQualifiesSql('o', 'p', '$6')}
+                       ORDER BY a.starts_at DESC LIMIT 1), x.officer), x.case_id, x.kind, x.title, x.body
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[]) AS x(officer, case_id, kind, title, body)
      ON CONFLICT ${CONFLICT.duplicate} DO NOTHING`,
-    [rows.map((n) => n.officerId), rows.map((n) => n.caseId), rows.map((n) => n.kind), rows.map((n) => n.title), rows.map((n) => n.body)],
+    [rows.map((n) => n.officerId), rows.map((n) => n.caseId), rows.map((n) => n.kind), rows.map((n) => n.title), rows.map((n) => n.body), at],
   );
 }
 

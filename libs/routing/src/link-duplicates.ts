@@ -1,7 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { CaseState, transition } from '@fr/domain';
 import {
-  coversAt,
   DuplicateCandidateRow,
   DuplicateNotificationInput,
   findDuplicateCandidates,
@@ -128,17 +127,13 @@ export async function linkDuplicates(m: EntityManager, cases: readonly LinkableC
   // The original's handler decides (merge or unlink); an original still in triage has none yet and
   // shows its linked cases to the office that assigns it. Reports that joined the group through a
   // case linked here: the group's handler is told of them too. All in one statement.
-  // A handler who is away is covered: the cover holds their cases now, and decides.
-  const handlers = [...links.map((l) => l.original.handler_id), ...relinked.map((r) => r.group.handler_id)].filter((id): id is string => id !== null);
-  const covers = await coversAt(m, handlers, at);
-  const deciding = (id: string) => covers.get(id.toLowerCase()) ?? id;
   const notices: DuplicateNotificationInput[] = [];
   for (const l of links) {
     if (l.original.handler_id === null) continue;
     const where = l.distanceM === null ? 'cùng địa chỉ' : `cách ${l.distanceM} m`;
     notices.push({
       caseId: l.original.id,
-      officerId: deciding(l.original.handler_id),
+      officerId: l.original.handler_id,
       kind: 'duplicate',
       title: `Phản ánh trùng: ${l.c.tracking_code} có thể trùng ${l.original.tracking_code}`,
       body: `Phản ánh ${l.c.tracking_code} cùng lĩnh vực, ${where}, đã được liên kết với ${l.original.tracking_code}: hợp nhất (merge) hoặc bỏ liên kết (unlink).`,
@@ -148,12 +143,13 @@ export async function linkDuplicates(m: EntityManager, cases: readonly LinkableC
     if (r.group.handler_id === null) continue;
     notices.push({
       caseId: r.group.id,
-      officerId: deciding(r.group.handler_id),
+      officerId: r.group.handler_id,
       kind: 'duplicate',
       title: `Phản ánh trùng: ${r.trackingCode} có thể trùng ${r.group.tracking_code}`,
       body: `Phản ánh ${r.trackingCode} đã được liên kết với ${r.group.tracking_code} (cùng nhóm với một phản ánh trùng khác): hợp nhất (merge) hoặc bỏ liên kết (unlink).`,
     });
   }
-  await writeDuplicateNotifications(m, notices);
+  // A handler who is away is covered: the cover holds their cases now, and decides.
+  await writeDuplicateNotifications(m, notices, at);
   return links.length;
 }
