@@ -178,5 +178,10 @@ describe('quality review: samples and reviews', () => {
     expect(res.status).toBe(422);
     expect(errorOf(res).message).toMatch(/closed as a duplicate/);
     expect(draw(await sample({ ...base, seed: 'dup', unitCode: 'P_VINH_TUY' }))).toEqual(before);
+
+    // The office that classified a case in triage did not answer it: its supervisor may review it.
+    const triaged = before.caseIds[1];
+    await engine.query(`INSERT INTO assignments (case_id, unit_code, reason, started_at) VALUES ($1, 'VP', 'triage', now() - interval '2 days')`, [triaged]);
+    expect((await engine.http().post('/v1/audits/reviews').set(bearer(tokens.SUPERVISOR)).send({ caseId: triaged, scores })).status).toBe(201);
   });
 });

@@ -49,7 +49,7 @@ export class RecordReview {
         `SELECT c.id, c.status, c.unit_code, c.closed_as,
                 EXISTS (SELECT 1 FROM officers o
                          WHERE o.id = $2 AND (o.unit_code = c.unit_code
-                                OR EXISTS (SELECT 1 FROM assignments a WHERE a.case_id = c.id AND a.unit_code = o.unit_code AND a.reason <> 'designation')))
+                                OR EXISTS (SELECT 1 FROM assignments a WHERE a.case_id = c.id AND a.unit_code = o.unit_code AND a.reason NOT IN ('designation', 'triage'))))
                   AS reviewer_held
            FROM cases c WHERE c.id = $1 FOR KEY SHARE OF c`,
         [cmd.caseId, cmd.reviewerId],
@@ -61,7 +61,8 @@ export class RecordReview {
       if (c.closed_as === 'duplicate') {
         throw new UnprocessableError(`case ${cmd.caseId} was closed as a duplicate with its original's answer: review the original instead`);
       }
-      // The quality audit is Home Affairs' look at a unit from outside: a reviewer of a unit that held the case would grade its own work.
+      // The quality audit is Home Affairs' look at a unit from outside: a reviewer of a unit that held the
+      // case would grade its own work. The office's triage of a case (classifying it) is not holding it.
       if (c.reviewer_held) throw new NotPermittedError(`case ${cmd.caseId} was handled by your own unit: a reviewer does not review their own unit's answers`);
       const s = cmd.scores;
       const rows = await selectRows<{ id: string; created_at: Date }>(
