@@ -361,6 +361,32 @@ describe('SLA clocks and the escalation ladder', () => {
     expect(await levelsIn('bk.lanhdao', id)).toEqual(['resolve:1']);
   });
 
+  it('a case past its deadline that waits on the citizen resumes as far past it: the later levels wait as long as it did', async () => {
+    const { id, trackingCode } = await newCase();
+    // Stored facts: the resolve clock started long enough ago that its deadline has passed.
+    const calendar = sla().calendar;
+    let back = Date.now();
+    while (calendar.minutesBetween(new Date(back), new Date()) < 40 * calendar.dayMinutes) back -= DAY;
+    await engine.query(`UPDATE cases SET resolve_from = $2 WHERE id = $1`, [id, calendar.nextOpening(new Date(back))]);
+    await step('bk.xuly', id, 'acknowledge', { severity: 'normal' });
+    const before = await runOf(id);
+    expect(before.dueAt.getTime()).toBeLessThan(Date.now());
+
+    // It began to wait one working hour past the deadline, and the citizen answers now, days later.
+    await step('bk.xuly', id, 'request-info', { message: 'Đề nghị gửi ảnh hiện trường.' });
+    await engine.query(`UPDATE case_pauses SET started_at = $2 WHERE case_id = $1 AND ended_at IS NULL`, [id, calendar.addMinutes(before.dueAt, 60)]);
+    const reply = await engine.http().post(`/v1/feedback/${trackingCode}/info`).set(KEY).send({ message: 'Ảnh hiện trường gửi kèm.' });
+    expect(reply.status).toBe(200);
+    const after = await runOf(id);
+    // As far past the deadline as when it paused: one working hour (the clock runs on while the test does).
+    const past = calendar.minutesBetween(after.dueAt, new Date());
+    expect(past).toBeGreaterThanOrEqual(60);
+    expect(past).toBeLessThan(65);
+    // Level 2 (a working day past the deadline) is hours away, not due the moment the case resumed.
+    expect(timersOf(after)['2'].fireAt.getTime()).toBeGreaterThan(Date.now() + 60 * MINUTE);
+    expect(timersOf(before)['2'].fireAt.getTime()).toBeLessThan(Date.now());
+  });
+
   it('fires a burst of breaches in one batch, judging each timer by itself and telling each person once', async () => {
     const [a, b, c, d] = [await newCase(), await newCase(), await newCase(), await newCase()];
     const runs = { a: await runOf(a.id), b: await runOf(b.id), c: await runOf(c.id), d: await runOf(d.id) };

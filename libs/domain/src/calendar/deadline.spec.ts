@@ -59,12 +59,17 @@ describe(computeDueAt.name, () => {
     expect(sut(calendar, start, oneDay, [pause('2025-03-01 10:00', null)])).toBeNull();
   });
 
-  it('ignores pauses that begin at or after the would-be deadline, open or not', () => {
-    expect(show(sut(calendar, start, oneDay, [pause('2025-03-04 09:00', null)]))).toBe('2025-03-04 09:00');
-    expect(show(sut(calendar, start, oneDay, [pause('2025-03-05 10:00', '2025-03-06 10:00')]))).toBe('2025-03-04 09:00');
+  it('moves the deadline by the working time of a pause that begins at or after it, so the case resumes as far past it', () => {
+    // Past the deadline, the clock stops as well: while it is stopped the deadline is unknown.
+    expect(sut(calendar, start, oneDay, [pause('2025-03-04 09:00', null)])).toBeNull();
+    // A working day waited, a day past the deadline: the deadline moves a working day.
+    expect(show(sut(calendar, start, oneDay, [pause('2025-03-05 10:00', '2025-03-06 10:00')]))).toBe('2025-03-05 09:00');
     const endOfPeriod = vn('2025-03-03 10:00');
-    expect(show(sut(calendar, endOfPeriod, 120, [pause('2025-03-03 12:00', '2025-03-03 15:00')]))).toBe('2025-03-03 12:00');
-    expect(show(sut(calendar, endOfPeriod, 120, [pause('2025-03-03 12:30', null)]))).toBe('2025-03-03 12:00');
+    // 12:00 to 15:00 holds two working hours (lunch is not working time).
+    expect(show(sut(calendar, endOfPeriod, 120, [pause('2025-03-03 12:00', '2025-03-03 15:00')]))).toBe('2025-03-03 15:00');
+    expect(sut(calendar, endOfPeriod, 120, [pause('2025-03-03 12:30', null)])).toBeNull();
+    // A pause outside working hours moves nothing.
+    expect(show(sut(calendar, start, oneDay, [pause('2025-03-04 18:00', '2025-03-04 20:00')]))).toBe('2025-03-04 09:00');
   });
 
   it('clips a pause that began before the clock and ignores one that ended before it', () => {
@@ -117,16 +122,22 @@ describe(computeDueAt.name, () => {
 
       const unpaused = calendar.addMinutes(begin, minutes);
       if (due === null) {
-        // Only an open pause can leave the deadline unknown, and it began before the work was done.
-        const open = pauses.filter((p) => p.to === null);
-        expect(open.some((p) => elapsedWorkingMinutes(calendar, begin, p.from, pauses) < minutes)).toBe(true);
+        // Only an open pause leaves the deadline unknown (before the deadline or after it).
+        expect(pauses.some((p) => p.to === null)).toBe(true);
         unknown += 1;
         continue;
       }
       if (due.getTime() > unpaused.getTime()) moved += 1;
       expect(due.getTime()).toBeGreaterThanOrEqual(unpaused.getTime());
-      expect(elapsedWorkingMinutes(calendar, begin, due, pauses)).toBe(minutes);
-      if (minutes > 0) expect(elapsedWorkingMinutes(calendar, begin, new Date(due.getTime() - 1), pauses)).toBeLessThan(minutes);
+      // After every pause, the case is past its deadline by as much working time as its clock has run
+      // past the duration (before the deadline: short of it by as much as is left).
+      const after = new Date(Math.max(due.getTime(), ...pauses.map((p) => p.to?.getTime() ?? 0)) + Math.floor(random() * 3 * DAY));
+      expect(calendar.millisecondsBetween(due, after) / 60_000).toBeCloseTo(elapsedWorkingMinutes(calendar, begin, after, pauses) - minutes, 6);
+      // With no pause from the deadline on, it is where the duration is used up.
+      if (pauses.every((p) => p.from.getTime() < due.getTime() && (p.to === null || p.to.getTime() <= due.getTime()))) {
+        expect(elapsedWorkingMinutes(calendar, begin, due, pauses)).toBe(minutes);
+        if (minutes > 0) expect(elapsedWorkingMinutes(calendar, begin, new Date(due.getTime() - 1), pauses)).toBeLessThan(minutes);
+      }
       const later = sut(calendar, begin, minutes + 1 + Math.floor(random() * 100), pauses);
       if (later !== null) expect(later.getTime()).toBeGreaterThan(due.getTime());
     }

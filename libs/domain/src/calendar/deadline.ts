@@ -44,10 +44,14 @@ function instant(t: Date, what: string): number {
 
 /**
  * When `durationMinutes` of working time will have been used since `start`, not counting working
- * time inside pauses. Returns null while an open pause began before that point: the deadline is
- * unknown until the clock resumes. A pause beginning at or after the would-be deadline changes
- * nothing. The deadline follows `WorkingCalendar.add`: a deadline falling on the end of a period
- * reads as that end (e.g. 17:00).
+ * time inside pauses. Returns null while an open pause holds the clock: the deadline is unknown until
+ * it resumes. A pause that begins at or after the deadline moves it by the pause's working time: the
+ * clock "resumes where it stopped" (DOMAIN.md), so a case an hour past its deadline when it began to
+ * wait on the citizen is an hour past it when it resumes, and the escalation levels counted from the
+ * deadline wait as long as the case did. (Such a pause used to change nothing, and a case that had
+ * waited three days reached levels 2 and 3 the moment it resumed.) So the deadline is the instant past
+ * which the case is by as much working time as its clock has run past the duration. It follows
+ * `WorkingCalendar.add`: a deadline falling on the end of a period reads as that end (e.g. 17:00).
  */
 export function computeDueAt(calendar: WorkingCalendar, start: Date, durationMinutes: number, pauses: readonly ClockPause[] = []): Date | null {
   if (!Number.isFinite(durationMinutes) || durationMinutes < 0) {
@@ -55,14 +59,23 @@ export function computeDueAt(calendar: WorkingCalendar, start: Date, durationMin
   }
   let cursor = instant(start, 'start');
   let remaining = Math.round(durationMinutes * MINUTE_MS);
+  let due: number | null = null;
   for (const pause of normalisePauses(cursor, pauses)) {
-    const due = calendar.addMilliseconds(new Date(cursor), remaining);
-    if (pause.from >= due.getTime()) return due;
-    remaining -= calendar.millisecondsBetween(new Date(cursor), new Date(pause.from));
+    if (due === null) {
+      const wouldBe = calendar.addMilliseconds(new Date(cursor), remaining).getTime();
+      if (pause.from < wouldBe) {
+        remaining -= calendar.millisecondsBetween(new Date(cursor), new Date(pause.from));
+        if (pause.to === Infinity) return null;
+        cursor = pause.to;
+        continue;
+      }
+      due = wouldBe;
+    }
+    // At or past the deadline (the pauses are in order): it moves by the pause's working time.
     if (pause.to === Infinity) return null;
-    cursor = pause.to;
+    due = calendar.addMilliseconds(new Date(due), calendar.millisecondsBetween(new Date(pause.from), new Date(pause.to))).getTime();
   }
-  return calendar.addMilliseconds(new Date(cursor), remaining);
+  return due !== null ? new Date(due) : calendar.addMilliseconds(new Date(cursor), remaining);
 }
 
 /**
