@@ -95,6 +95,9 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     expect(ok.status).toBe(201);
     expect(ok.body).toMatchObject({ id: 'onboarding-2026', dueAt: '2026-07-25T17:00:00.000Z', thresholdPercent: 100, unitCodes: [BK, TN], active: true });
     expect((await target({ id: 'onboarding-2026', kind: 'staff_onboarding', name: 'Lần hai', dueAt: '2026-07-25' })).status).toBe(409);
+    const twoLines = await target({ id: 'two-lines', kind: 'staff_onboarding', name: 'Chỉ tiêu\n=HYPERLINK("x")', dueAt: '2026-07-25' });
+    expect(twoLines.status).toBe(400);
+    expect(errorOf(twoLines).message).toMatch(/name must be one line/);
   });
 
   it('puts a unit at 97% onboarding at risk before the deadline and late after it, from the history of its reports', async () => {

@@ -62,6 +62,10 @@ describe('notices: published by a ward, delivered once to subscribed channels, l
     const blank = await publish('bk.lanhdao', { title: '   ', body: 'Nội dung', kind: 'information' });
     expect(blank.status).toBe(400);
     expect((blank.body as ErrorDto).message).toMatch(/title must not be blank/);
+    // A title is one line: channels put it in headers and SMS, where a line break would start something else.
+    const twoLines = await publish('bk.lanhdao', { title: 'Cắt điện\r\nX-Evil: 1', body: 'Nội dung', kind: 'information' });
+    expect(twoLines.status).toBe(400);
+    expect((twoLines.body as ErrorDto).message).toMatch(/title must be one line/);
     const area = await publish('bk.lanhdao', { title: 'Tin', body: 'Nội dung', kind: 'information', areaCodes: ['ATLANTIS'] });
     expect(area.status).toBe(422);
     expect((area.body as ErrorDto).message).toMatch(/areaCodes has unknown area\(s\) ATLANTIS/);

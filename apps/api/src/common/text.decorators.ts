@@ -20,6 +20,21 @@ export function NoControlChars(options?: ValidationOptions) {
     });
 }
 
+/**
+ * A title or name is one line: channels put it where a line break would start something else (a mail
+ * or HTTP header, an SMS, a CSV cell, a list line).
+ */
+export function SingleLine(options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'singleLine',
+      target: object.constructor,
+      propertyName,
+      options: { message: `${propertyName} must be one line (no line breaks)`, ...options },
+      validator: { validate: (value: unknown) => typeof value !== 'string' || !/[\r\n\u0085\u2028\u2029]/.test(value) },
+    });
+}
+
 /** Rejects text that is only whitespace (or invisible format characters, see visibleText) where content is required. */
 export function NotBlank(options?: ValidationOptions) {
   return (object: object, propertyName: string) =>

@@ -4,7 +4,7 @@ import { BOARD_STATUSES, TARGET_KINDS, UNIT_KINDS } from '@fr/domain';
 import { NOTICE_KINDS } from '@fr/board';
 import { OptionalField } from '../common/optional-field.decorator';
 import { StatusCodeNameDto } from '../intake/feedback.dto';
-import { IntegerQuery, IsDayOrInstant, IsIntBetween, IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
+import { IntegerQuery, IsDayOrInstant, IsIntBetween, IsInstant, NoControlChars, NormaliseText, NotBlank, SingleLine } from '../common/text.decorators';
 
 const DAY_OR_INSTANT = 'a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset';
 
@@ -24,6 +24,7 @@ export class CreateTargetDto {
   @NotBlank()
   @MaxLength(200)
   @NoControlChars()
+  @SingleLine()
   name: string;
 
   @ApiPropertyOptional({ description: `dated targets: the deadline, ${DAY_OR_INSTANT} (a date: through the end of that day)`, example: '2026-07-25' })
@@ -76,7 +77,7 @@ export class CreateTargetDto {
 }
 
 export class UpdateTargetDto {
-  @ApiPropertyOptional() @OptionalField() @NormaliseText() @IsString() @NotBlank() @MaxLength(200) @NoControlChars() name?: string;
+  @ApiPropertyOptional() @OptionalField() @NormaliseText() @IsString() @NotBlank() @MaxLength(200) @NoControlChars() @SingleLine() name?: string;
   @ApiPropertyOptional({ description: DAY_OR_INSTANT }) @OptionalField() @IsDayOrInstant() dueAt?: string;
   @ApiPropertyOptional({ description: DAY_OR_INSTANT }) @OptionalField() @IsDayOrInstant() startsAt?: string;
   @ApiPropertyOptional() @OptionalField() @IsNumber({}, { message: 'thresholdPercent must be a number' }) thresholdPercent?: number;
@@ -238,7 +239,7 @@ export class AdoptionDto extends FigureBodyDto {
 }
 
 export class PublishNoticeDto {
-  @ApiProperty({ maxLength: 200 }) @NormaliseText() @IsString() @NotBlank() @MaxLength(200) @NoControlChars() title: string;
+  @ApiProperty({ maxLength: 200 }) @NormaliseText() @IsString() @NotBlank() @MaxLength(200) @NoControlChars() @SingleLine() title: string;
   @ApiProperty({ maxLength: 5000 })
   @NormaliseText()
   @IsString()
