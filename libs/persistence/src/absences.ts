@@ -12,16 +12,23 @@ import { selectRows, Sql } from './sql';
  */
 export async function coversAt(m: Sql, officerIds: readonly string[], now: Date): Promise<Map<string, string>> {
   if (officerIds.length === 0) return new Map();
-  const rows = await selectRows<{ officer_id: string; cover_id: string }>(
+  const rows = await selectRows<{ officer_id: string; cover_id: string | null }>(
     m,
-    `SELECT DISTINCT ON (a.officer_id) a.officer_id, a.cover_id
-       FROM officer_absences a JOIN officers p ON p.id = a.officer_id JOIN officers o ON o.id = a.cover_id
-      WHERE a.officer_id = ANY($1::uuid[]) AND a.cancelled_at IS NULL AND a.starts_at <= $2 AND a.ends_at > $2
-        AND ${coverQualifiesSql('o', 'p', '$2')}
-      ORDER BY a.officer_id, a.starts_at DESC`,
+    `SELECT x.id::text AS officer_id, ${coverOfSql('x.id', '$2')}::text AS cover_id FROM unnest($1::uuid[]) AS x(id)`,
     [[...new Set(officerIds.map((id) => id.toLowerCase()))], now],
   );
-  return new Map(rows.map((r) => [r.officer_id, r.cover_id]));
+  return new Map(rows.flatMap((r) => (r.cover_id === null ? [] : [[r.officer_id, r.cover_id] as [string, string]])));
+}
+
+/**
+ * SQL: the cover of the officer whose id is `officer` at `at` (coversAt's rule), or NULL; a scalar
+ * subquery, so that a statement can put a notice to the cover itself (writeDuplicateNotifications).
+ */
+export function coverOfSql(officer: string, at: string): string {
+  return `(SELECT a.cover_id FROM officer_absences a JOIN officers p ON p.id = a.officer_id JOIN officers o ON o.id = a.cover_id
+            WHERE a.officer_id = ${officer} AND a.cancelled_at IS NULL AND a.starts_at <= ${at} AND a.ends_at > ${at}
+              AND ${coverQualifiesSql('o', 'p', at)}
+            ORDER BY a.starts_at DESC LIMIT 1)`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { execute, Sql, selectRows } from './sql';
-import { coverQualifiesSql } from './absences';
+import { coverOfSql } from './absences';
 
 /** What an inbox notice is about; each kind has its own "once per officer" rule. */
 export type NotificationSubject =
@@ -69,10 +69,7 @@ export async function writeDuplicateNotifications(db: Sql, rows: readonly Duplic
   await execute(
     db,
     `INSERT INTO notifications (officer_id, case_id, kind, title, body)
-     SELECT COALESCE((SELECT a.cover_id FROM officer_absences a JOIN officers p ON p.id = a.officer_id JOIN officers o ON o.id = a.cover_id
-                       WHERE a.officer_id = x.officer AND a.cancelled_at IS NULL AND a.starts_at <= $6 AND a.ends_at > $6
-                         AND ${coverQualifiesSql('o', 'p', '$6')}
-                       ORDER BY a.starts_at DESC LIMIT 1), x.officer), x.case_id, x.kind, x.title, x.body
+     SELECT COALESCE(${coverOfSql('x.officer', '$6')}, x.officer), x.case_id, x.kind, x.title, x.body
        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[]) AS x(officer, case_id, kind, title, body)
      ON CONFLICT ${CONFLICT.duplicate} DO NOTHING`,
     [rows.map((n) => n.officerId), rows.map((n) => n.caseId), rows.map((n) => n.kind), rows.map((n) => n.title), rows.map((n) => n.body), at],
