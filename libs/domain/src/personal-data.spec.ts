@@ -44,6 +44,29 @@ describe(maskContactsInText.name, () => {
     expect(maskContactsInText(`Liên hệ ${phone} nhé.`)).toBe(`Liên hệ ${masked} nhé.`);
   });
 
+  it.each([
+    ['a word run into it', 'sđt0912345678', 'sđt09******78'],
+    ['a word in capitals run into it', 'SĐT:0912345678', 'SĐT:09******78'],
+    ['commas', '0912,345,678', '09******78'],
+    ['underscores', '0912_345_678', '09******78'],
+    ['spaced dashes', '0912 - 345 - 678', '09******78'],
+    ['tabs', '0912\t345\t678', '09******78'],
+  ])('masks a number written with %s (they passed whole to Open311 and the channels)', (_how, written, masked) => {
+    expect(maskContactsInText(`Liên hệ ${written} nhé.`)).toBe(`Liên hệ ${masked} nhé.`);
+  });
+
+  it.each([
+    ['001085012345', '00********45'],
+    ['001 085 012 345', '00********45'],
+    ['001.085.012.345', '00********45'],
+  ])('masks a citizen identity number %s', (id, masked) => {
+    expect(maskContactsInText(`CCCD ${id}, cấp ngày 01/02/2021.`)).toBe(`CCCD ${masked}, cấp ngày 01/02/2021.`);
+  });
+
+  it('leaves a date followed by an hour alone: a slash does not join digits into a number', () => {
+    expect(maskContactsInText('Hẹn ngày 01/02/2026 09 giờ 30 tại phường.')).toBe('Hẹn ngày 01/02/2026 09 giờ 30 tại phường.');
+  });
+
   it('masks an e-mail address with a zero-width space in it, and shows the text without such characters', () => {
     expect(maskContactsInText('Thư: lan.hoang\u200b@example.vn, Nguy\u202eễn')).toBe(`Thư: ${maskEmail('lan.hoang@example.vn')}, Nguyễn`);
   });
@@ -54,6 +77,7 @@ describe(maskContactsInText.name, () => {
       '0912345a-1234-4abc-9def-0123456789ab',
       'abcdefab-0123-4567-8901-234567890123',
       '2025-03-04T01:30:00.123456Z',
+      'c1d2e3f4-0123-4567-8901-e09123456789',
     ]) {
       expect(maskContactsInText(id)).toBe(id);
     }

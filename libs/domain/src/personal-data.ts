@@ -25,14 +25,22 @@ export function maskEmail(email: string | null): string | null {
 
 /**
  * Vietnamese phone numbers as people write them: mobiles (0912345678, 0912 345 678, 091.234.5678,
- * +84 912 345 678, 84912345678) and landlines with their area code (024 3825 1234): a national
- * prefix (0, 84 or +84) and 9 or 10 more digits, single spaces, dots or dashes between them, not
- * inside a longer run of digits or a word.
+ * 0912,345,678, 0912 - 345 - 678, +84 912 345 678, 84912345678) and landlines with their area code
+ * (024 3825 1234): a national prefix (0, 84 or +84) and 9 or 10 more digits, with up to three
+ * spaces, tabs, dots, commas, underscores or dashes between them, not inside a longer run of digits.
+ * A word may run into the number ("sđt0912345678", "ĐT:0912345678"), except a hex digit (below).
  */
-// A number is not followed by a letter or digit either: inside an identifier (a UUID's hex groups
-// look like '0123-4567-89ab') a run of digits is not a phone number.
+// Not after a hex letter, nor followed by a letter or digit: inside an identifier (a UUID's hex
+// groups look like '0123-4567-89ab', 'e09123456789') a run of digits is not a phone number. A slash
+// does not separate: "01/02/2026 09 giờ" is a date and an hour, and was masked as one number.
 // 0084 is +84 dialled from abroad; any dash (a non-breaking hyphen U+2011 too, \p{Pd}) separates.
-const PHONE_IN_TEXT = /(?<![\p{L}\p{N}+])(?:\(?(?:\+|00)84\)?|84|\(?0)(?:[ .)\p{Pd}]{0,2}\d){9,10}(?![\p{L}\p{N}])/gu;
+const PHONE_IN_TEXT = /(?<![\p{N}+a-fA-F])(?:\(?(?:\+|00)84\)?|84|\(?0)(?:[ \t.,_)\p{Pd}]{0,3}\d){9,10}(?![\p{L}\p{N}])/gu;
+/**
+ * A citizen identity card's number (CCCD, Circular 59/2021/TT-BCA: 12 digits, the first three the
+ * province of birth, 001 to 096), alone or in groups of spaces or dots (not dashes: a UUID's groups
+ * "0123-4567-8901" would pass for one): personal data as a phone number is.
+ */
+const ID_NUMBER_IN_TEXT = /(?<![\p{N}+a-fA-F])0\d\d(?:[ .]?\d){9}(?![\p{L}\p{N}])/gu;
 const EMAIL_IN_TEXT = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}/gu;
 
 /**
@@ -57,6 +65,7 @@ export function maskContactsInText(text: string | null): string | null {
     }
   };
   add(EMAIL_IN_TEXT, (m) => maskEmail(m)!);
+  add(ID_NUMBER_IN_TEXT, (m) => maskPhone(m)!);
   add(PHONE_IN_TEXT, maskPhoneInText);
   spans.sort((a, b) => a.from - b.from);
   let out = '';
