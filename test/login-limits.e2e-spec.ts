@@ -16,7 +16,15 @@ describe('login and lookup limits', () => {
   beforeAll(async () => {
     engine = await TestEngine.start({
       worker: false,
-      env: { FR_LOGIN_LIMIT_PER_ACCOUNT_IP: '10', FR_LOGIN_LIMIT_PER_ACCOUNT: '5', FR_LOGIN_LIMIT_PER_IP: '8', FR_LOOKUP_LIMIT_PER_CHANNEL: '5' },
+      env: {
+        FR_LOGIN_LIMIT_PER_ACCOUNT_IP: '10',
+        FR_LOGIN_LIMIT_PER_ACCOUNT: '5',
+        FR_LOGIN_LIMIT_PER_IP: '8',
+        FR_LOOKUP_LIMIT_PER_CHANNEL: '5',
+        FR_PRIVACY_LIMIT_PER_CHANNEL: '3',
+        // Clients at several addresses, as behind the deployment's proxy.
+        FR_TRUST_PROXY: 'loopback',
+      },
     });
     admin = await adminToken(engine);
     for (const username of ['ilim.test', 'chia.se']) await createOfficer(engine, admin, { username, role: 'AUDITOR', unitCode: 'NOI_VU' });
@@ -30,6 +38,8 @@ describe('login and lookup limits', () => {
 
   const login = (username: string, password: string, app: INestApplication = engine.api) =>
     engine.http(app).post('/v1/auth/login').send({ username, password });
+  const loginFrom = (ip: string, username: string, password: string) =>
+    engine.http().post('/v1/auth/login').set('X-Forwarded-For', ip).send({ username, password });
   const expect429 = (res: Response, message: RegExp) => {
     expect(res.status).toBe(429);
     expect(res.body).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.stringMatching(message) as unknown });
@@ -46,6 +56,20 @@ describe('login and lookup limits', () => {
     const dotted = await login('İLIM.TEST', DEFAULT_TEST_PASSWORD);
     expect(dotted.status).not.toBe(200);
     expect(await login('ILIM.TEST', DEFAULT_TEST_PASSWORD).then((r) => r.status)).toBe(429);
+  });
+
+  it('lets an address the account logged in from before in with the right password while others fill its bucket', async () => {
+    expect((await loginFrom('10.0.0.1', 'ilim.test', DEFAULT_TEST_PASSWORD)).status).toBe(200);
+    // Twenty wrong passwords a minute from elsewhere kept the account out, right password and all.
+    for (let i = 0; i < 5; i++) expect((await loginFrom(`10.0.1.${i}`, 'ilim.test', `sai-${i}`)).status).toBe(401);
+    expect429(await loginFrom('10.0.2.1', 'ilim.test', DEFAULT_TEST_PASSWORD), /^too many failed login attempts for 'ilim\.test'/);
+    expect((await loginFrom('10.0.0.1', 'ilim.test', DEFAULT_TEST_PASSWORD)).status).toBe(200);
+    // Guesses from the known address are still held to that address's limits, and its failures count.
+    for (let i = 0; i < 8; i++) expect((await loginFrom('10.0.0.1', 'ilim.test', `doan-${i}`)).status).toBe(401);
+    expect429(await loginFrom('10.0.0.1', 'ilim.test', DEFAULT_TEST_PASSWORD), /^too many login attempts for 'ilim\.test' from this address/);
+    // Knowing one account's address says nothing of another's.
+    for (let i = 0; i < 5; i++) expect((await loginFrom(`10.0.3.${i}`, 'chia.se', `sai-${i}`)).status).toBe(401);
+    expect429(await loginFrom('10.0.0.1', 'chia.se', DEFAULT_TEST_PASSWORD), /too many failed login attempts/);
   });
 
   it('limits failures from one address over many usernames (password spraying)', async () => {
@@ -82,5 +106,12 @@ describe('login and lookup limits', () => {
     for (let i = 0; i < 5; i++) expect((await lookup(DEV_KEYS.ihanoi, i % 2 ? trackingCode : 'ZZZZZ-ZZZZZ')).status).toBeLessThan(429);
     expect429(await lookup(DEV_KEYS.ihanoi, trackingCode), /^too many tracking-code lookups for this channel \(at most 5 a minute\); try again in \d+ s$/);
     expect((await lookup(DEV_KEYS.hotline, trackingCode)).status).toBe(404);
+  });
+
+  it("limits data-subject requests per channel key: an access request answers with a number's contact", async () => {
+    const ask = (key: string, phone: string) => engine.http().post('/v1/privacy/requests').set('X-Api-Key', key).send({ kind: 'access', phone });
+    for (let i = 0; i < 3; i++) expect((await ask(DEV_KEYS.ihanoi, `091234567${i}`)).status).toBe(201);
+    expect429(await ask(DEV_KEYS.ihanoi, '0912345679'), /^too many data-subject requests for this channel \(at most 3 a minute\); try again in \d+ s$/);
+    expect((await ask(DEV_KEYS.hotline, '0912345679')).status).toBe(201);
   });
 });

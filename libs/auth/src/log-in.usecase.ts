@@ -52,7 +52,7 @@ export class LogIn {
     if (!verified || !row || !isOfficerRole(row.role)) throw new UnauthorizedException(INVALID_CREDENTIALS);
     // Said only to someone who knows the password, so it reveals nothing to a guesser.
     if (!row.active) throw new UnauthorizedException('account is disabled; ask an administrator');
-    await this.limits.loginSucceeded(ticket);
+    await this.limits.loggedIn(ticket);
     // The directive counts a focal point's admin account as in use from its first log-in.
     await execute(this.ds, `UPDATE officers SET first_login_at = now() WHERE id = $1 AND first_login_at IS NULL`, [row.id]);
 

@@ -41,7 +41,15 @@ interface Bucket {
 export interface LoginTicket {
   /** The buckets that count failures only: given back when the password was right. */
   refundable: string[];
+  /** Marks the address as one the account logged in from (see beginLogin). */
+  known: string;
 }
+
+/**
+ * How long an address the account logged in from stays exempt from the account's own bucket. A month:
+ * an officer's office and home addresses are seen at least that often.
+ */
+export const KNOWN_ADDRESS_MS = 30 * 24 * 3600 * 1000;
 
 const per = (limit: number, windowSeconds: number) => (windowSeconds === 60 ? `at most ${limit} a minute` : `at most ${limit} in ${windowSeconds} s`);
 /** Keys carry a digest, not the username or address itself: Redis is no place for personal data. */
@@ -72,26 +80,39 @@ export class RequestLimits implements OnModuleInit, OnModuleDestroy {
     this.redis.disconnect();
   }
 
-  /** Counts a login attempt for the canonical username from `ip`; throws 429 when a limit is reached. */
+  /**
+   * Counts a login attempt for the canonical username from `ip`; throws 429 when a limit is reached.
+   * The account's own bucket (failures from every address) stops guessing spread over many addresses,
+   * but anyone can fill it: twenty wrong passwords a minute kept the only administrator out, right
+   * password and all. An address the account logged in from before is not held to it (OWASP's "device
+   * cookie" rule, by address); the limits of that address, and of the account from it, still hold.
+   */
   async beginLogin(username: string, ip: string): Promise<LoginTicket> {
     const l = this.config.loginLimits;
     const windowMs = l.windowSeconds * 1000;
     const account = `${this.prefix}:login:account:${digest(username)}`;
     const address = `${this.prefix}:login:ip:${digest(ip)}`;
-    const ticket = { refundable: [account, address] };
+    const accountIp = digest(`${username}|${ip}`);
+    const ticket = { refundable: [account, address], known: `${this.prefix}:login:known:${accountIp}` };
+    const known = (await this.redis.exists(ticket.known)) === 1;
     await this.count([
       {
-        key: `${this.prefix}:login:account-ip:${digest(`${username}|${ip}`)}`,
+        key: `${this.prefix}:login:account-ip:${accountIp}`,
         limit: l.perAccountAndIp,
         windowMs,
         refusal: (s) => `too many login attempts for '${username}' from this address (${per(l.perAccountAndIp, l.windowSeconds)}); try again in ${s} s`,
       },
-      {
-        key: account,
-        limit: l.perAccount,
-        windowMs,
-        refusal: (s) => `too many failed login attempts for '${username}' (${per(l.perAccount, l.windowSeconds)} from all addresses); try again in ${s} s`,
-      },
+      ...(known
+        ? []
+        : [
+            {
+              key: account,
+              limit: l.perAccount,
+              windowMs,
+              refusal: (s: number) =>
+                `too many failed login attempts for '${username}' (${per(l.perAccount, l.windowSeconds)} from all addresses); try again in ${s} s`,
+            },
+          ]),
       {
         key: address,
         limit: l.perIp,
@@ -111,6 +132,12 @@ export class RequestLimits implements OnModuleInit, OnModuleDestroy {
     await this.redis.eval(REFUND, ticket.refundable.length, ...ticket.refundable);
   }
 
+  /** A right password on an active account: its address is known to it from now on (beginLogin). */
+  async loggedIn(ticket: LoginTicket): Promise<void> {
+    await this.loginSucceeded(ticket);
+    await this.redis.set(ticket.known, '1', 'PX', KNOWN_ADDRESS_MS);
+  }
+
   /** Counts a tracking-code lookup by a channel; throws 429 when its limit is reached. */
   async countLookup(channel: string): Promise<void> {
     const l = this.config.lookupLimits;
@@ -120,6 +147,23 @@ export class RequestLimits implements OnModuleInit, OnModuleDestroy {
         limit: l.perChannel,
         windowMs: l.windowSeconds * 1000,
         refusal: (s) => `too many tracking-code lookups for this channel (${per(l.perChannel, l.windowSeconds)}); try again in ${s} s`,
+      },
+    ]);
+  }
+
+  /**
+   * Counts a data-subject request by a channel; throws 429 when its limit is reached. An access request
+   * answers with the name and e-mail held for a phone number: without a limit, one misused key swept
+   * 800 numbers in 6 s.
+   */
+  async countPrivacyRequest(channel: string): Promise<void> {
+    const l = this.config.lookupLimits;
+    await this.count([
+      {
+        key: `${this.prefix}:lookup:privacy:${channel}`,
+        limit: l.privacyPerChannel,
+        windowMs: l.windowSeconds * 1000,
+        refusal: (s) => `too many data-subject requests for this channel (${per(l.privacyPerChannel, l.windowSeconds)}); try again in ${s} s`,
       },
     ]);
   }
