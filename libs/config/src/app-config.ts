@@ -119,8 +119,12 @@ export interface AppConfig {
    * account, against password spraying).
    */
   loginLimits: { windowSeconds: number; perAccountAndIp: number; perAccount: number; perIp: number };
-  /** Tracking-code lookups (GET /v1/feedback/{code}) per channel key and window. */
-  lookupLimits: { windowSeconds: number; perChannel: number };
+  /**
+   * Tracking-code lookups (GET /v1/feedback/{code}) per channel key and window; data-subject requests
+   * (POST /v1/privacy/requests, which answer with the contact held for a phone or e-mail) per channel
+   * key in the same window.
+   */
+  lookupLimits: { windowSeconds: number; perChannel: number; privacyPerChannel: number };
   /** Whether a start loads the plans of config/reorganisations/ not loaded yet (FR_LOAD_REORGANISATIONS, default true). */
   loadReorganisations: boolean;
   /** The HMAC secret of the callers' phone lookup keys (FR_PHONE_KEY_SECRET); changing it orphans the stored keys. */
@@ -407,6 +411,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     lookupLimits: {
       windowSeconds: int(env, 'FR_LOOKUP_LIMIT_WINDOW_SECONDS', 60, 1, 86400, problems),
       perChannel: int(env, 'FR_LOOKUP_LIMIT_PER_CHANNEL', 600, 1, 1000000, problems),
+      privacyPerChannel: int(env, 'FR_PRIVACY_LIMIT_PER_CHANNEL', 30, 1, 1000000, problems),
     },
     phoneKeySecret,
     hotlineUnits: (env.FR_HOTLINE_UNITS ?? '')

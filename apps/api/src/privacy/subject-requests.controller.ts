@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
+import { JwtAuthGuard, RequestLimits, Roles, RolesGuard } from '@fr/auth';
 import { SubjectRequests } from '@fr/privacy';
 import { ApiErrors } from '../common/error.dto';
 import { ChannelKeyGuard, ChannelRequest } from '../intake/channel-key.guard';
@@ -18,13 +18,17 @@ import { SubjectRequestDto, SubjectRequestSummaryDto, SubjectRequestViewDto } fr
 @UseGuards(ChannelKeyGuard)
 @Controller('v1/privacy/requests')
 export class SubjectRequestsChannelController {
-  constructor(private readonly requests: SubjectRequests) {}
+  constructor(
+    private readonly requests: SubjectRequests,
+    private readonly limits: RequestLimits,
+  ) {}
 
   @Post()
   @ApiOperation({ operationId: 'submitPrivacyRequest', summary: "A citizen's access, correction or deletion request, recorded with its legal deadline" })
   @ApiCreatedResponse({ type: SubjectRequestViewDto, description: 'access and correction are answered at once; a deletion waits for open cases to close' })
-  @ApiErrors(400)
-  submit(@Req() req: ChannelRequest, @Body() dto: SubjectRequestDto): Promise<SubjectRequestViewDto> {
+  @ApiErrors(400, { 429: "too many data-subject requests with this channel's key: Retry-After says when to try again" })
+  async submit(@Req() req: ChannelRequest, @Body() dto: SubjectRequestDto): Promise<SubjectRequestViewDto> {
+    await this.limits.countPrivacyRequest(req.channel);
     return this.requests.submit({
       channel: req.channel,
       kind: dto.kind,
