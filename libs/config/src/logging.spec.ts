@@ -26,6 +26,11 @@ describe(loggableUrl.name, () => {
     expect(loggableUrl('/v1/hotline/cases/0966555121')).toBe('/v1/hotline/cases/[redacted]');
     expect(loggableUrl('/v1/hotline/cases/%2B84%20966%20555%20121?x=1')).toBe('/v1/hotline/cases/[redacted]?x=1');
     expect(loggableUrl('/v1/feedback/an%40example.vn')).toBe('/v1/feedback/[redacted]');
+    // Full-width digits, no-break spaces, zero-width spaces and other dashes, as the masks fold them.
+    expect(loggableUrl(`/v1/hotline/cases/${encodeURIComponent('０９１２３４５６７８')}`)).toBe('/v1/hotline/cases/[redacted]');
+    expect(loggableUrl(`/v1/hotline/cases/${encodeURIComponent('0912\u00a0345\u200b678')}`)).toBe('/v1/hotline/cases/[redacted]');
+    expect(loggableUrl(`/v1/hotline/cases/${encodeURIComponent('0912\u2011345_678')}`)).toBe('/v1/hotline/cases/[redacted]');
+    expect(loggableUrl(`/v1/feedback/${encodeURIComponent('an＠example.vn')}`)).toBe('/v1/feedback/[redacted]');
     for (const url of ['/v1/feedback/7KM3Q-9X2AB', '/v1/cases/0912345a-1234-4abc-9def-0123456789ab', '/v1/units?at=2026-01-01', '/v1/audits/events/123456']) {
       expect(loggableUrl(url)).toBe(url);
     }

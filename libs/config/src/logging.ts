@@ -54,8 +54,11 @@ function loggablePath(path: string): string {
       } catch {
         text = segment;
       }
+      // Folded as the masks fold free text: full-width digits ('０９１２…'), no-break spaces and
+      // zero-width characters passed this test and were logged whole.
+      text = text.normalize('NFKC').replace(/\p{Cf}/gu, '');
       const digits = text.replace(/\D/g, '').length;
-      const phone = /^\+?[\d .()-]+$/.test(text) && digits >= 9 && digits <= 12;
+      const phone = /^\+?[\d .,_()\p{Pd}]+$/u.test(text) && digits >= 9 && digits <= 12;
       return phone || text.includes('@') ? '[redacted]' : segment;
     })
     .join('/');
