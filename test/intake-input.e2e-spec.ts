@@ -1,5 +1,6 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { DEV_KEYS, rawRequest, TestEngine } from '@fr/testing';
+import { createApiApp } from '../apps/api/src/bootstrap';
 import type { ErrorDto } from '../apps/api/src/common/error.dto';
 import type { HealthDto } from '../apps/api/src/health/health.controller';
 import type { AreaDto, FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
@@ -251,6 +252,34 @@ describe('intake: idempotency and bad input', () => {
     expect(res.status).toBe(413);
     expect((res.body as ErrorDto).message).toMatch(/larger than/);
     expect(await count()).toBe(before);
+  });
+
+  it("accepts a channel's previous key beside its new one while the key is rotated (FR_KEY_<CHANNEL>_PREVIOUS)", async () => {
+    const app = await createApiApp({
+      ...engine.config,
+      channelKeys: { ...engine.config.channelKeys, hotline_1022: 'hotline-key-of-2027-rotation' },
+      previousChannelKeys: { hotline_1022: DEV_KEYS.hotline },
+    });
+    try {
+      const send = (key: string, externalId: string) =>
+        engine
+          .http(app)
+          .post('/v1/feedback')
+          .set('X-Api-Key', key)
+          .send({ ...valid(), externalId });
+      expect((await send('hotline-key-of-2027-rotation', 'rotation-new')).status).toBe(202);
+      expect((await send(DEV_KEYS.hotline, 'rotation-old')).status).toBe(202);
+      expect((await send('hotline-key-of-2026-rotation', 'rotation-other')).status).toBe(401);
+      const rows = await engine.query<{ external_id: string; channel_code: string }>(
+        `SELECT external_id, channel_code FROM cases WHERE external_id LIKE 'rotation-%' ORDER BY external_id`,
+      );
+      expect(rows).toEqual([
+        { external_id: 'rotation-new', channel_code: 'hotline_1022' },
+        { external_id: 'rotation-old', channel_code: 'hotline_1022' },
+      ]);
+    } finally {
+      await app.close();
+    }
   });
 
   it('refuses a missing or bad API key', async () => {

@@ -42,6 +42,11 @@ export interface AppConfig {
   logLevel: string;
   /** API key per channel code, from FR_KEY_<CHANNEL>; absent keys fall back to dev keys outside production. */
   channelKeys: Record<string, string>;
+  /**
+   * A channel's previous key while its clients move to the new one (FR_KEY_<CHANNEL>_PREVIOUS): both
+   * are accepted, so a key is rotated without every client switching at the moment of a restart.
+   */
+  previousChannelKeys: Record<string, string>;
   workerConcurrency: number;
   /** Worker processes `npm start` (scripts/start.js all) runs beside the API. */
   workers: number;
@@ -335,10 +340,15 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
   const jwtSecret = env.FR_JWT_SECRET || (production ? '' : DEV_JWT_SECRET);
   const phoneKeySecret = env.FR_PHONE_KEY_SECRET || (production ? '' : DEV_PHONE_KEY_SECRET);
   const channelKeys: Record<string, string> = {};
+  const previousChannelKeys: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
-    const m = /^FR_KEY_([A-Z0-9_]+)$/.exec(name);
+    const m = /^FR_KEY_([A-Z0-9_]+?)(_PREVIOUS)?$/.exec(name);
     // FR_KEY_<CHANNEL>_FILE names the file the key was read from (withSecretFiles), not a channel.
-    if (m && value && !name.endsWith('_FILE')) channelKeys[m[1].toLowerCase()] = value;
+    if (m && value && !name.endsWith('_FILE')) (m[2] ? previousChannelKeys : channelKeys)[m[1].toLowerCase()] = value;
+  }
+  for (const channel of Object.keys(previousChannelKeys)) {
+    if (!channelKeys[channel])
+      problems.push(`FR_KEY_${channel.toUpperCase()}_PREVIOUS is set without FR_KEY_${channel.toUpperCase()}: a previous key needs the new one`);
   }
   if (production) problems.push(...productionProblems(env));
   const devRoles = !env.DATABASE_URL && !production;
@@ -368,6 +378,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     jwtTtlSeconds: int(env, 'FR_JWT_TTL_SECONDS', 900, 60, 86400, problems),
     logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info'),
     channelKeys,
+    previousChannelKeys,
     workerConcurrency: int(env, 'FR_WORKER_CONCURRENCY', 8, 1, 256, problems),
     workers: int(env, 'FR_WORKERS', 1, 1, 64, problems),
     slaTimerConcurrency: int(env, 'FR_SLA_TIMER_CONCURRENCY', 64, 1, 1000, problems),
@@ -447,4 +458,11 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
 /** The API key of a channel: FR_KEY_<CHANNEL>, or a well-known development key outside production. */
 export function channelKey(config: AppConfig, channelCode: string): string | null {
   return config.channelKeys[channelCode] ?? (config.production ? null : `${DEV_KEY_PREFIX}${channelCode}-key`);
+}
+
+/** Every key a channel is accepted with: its key and, while it is rotated, the previous one. */
+export function acceptedChannelKeys(config: AppConfig, channelCode: string): string[] {
+  const key = channelKey(config, channelCode);
+  const previous = config.previousChannelKeys[channelCode];
+  return key === null ? [] : previous ? [key, previous] : [key];
 }

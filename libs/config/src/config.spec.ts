@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, withSecretFiles } from './app-config';
+import { acceptedChannelKeys, ConfigError, loadConfig, withSecretFiles } from './app-config';
 import { loadOrganisation } from './organisation';
 
 describe(loadConfig.name, () => {
@@ -145,6 +145,16 @@ describe(`${loadConfig.name} in production`, () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("reads a channel's previous key apart from its channels, and refuses one without a new key", () => {
+    const sut = loadConfig({ ...sound, FR_KEY_IHANOI: 'ihanoi-key-of-2027-rotation', FR_KEY_IHANOI_PREVIOUS: 'ihanoi-key-of-2026-rotation' });
+    expect(sut.channelKeys).toEqual({ ihanoi: 'ihanoi-key-of-2027-rotation' });
+    expect(sut.previousChannelKeys).toEqual({ ihanoi: 'ihanoi-key-of-2026-rotation' });
+    expect(acceptedChannelKeys(sut, 'ihanoi')).toEqual(['ihanoi-key-of-2027-rotation', 'ihanoi-key-of-2026-rotation']);
+    expect(problemsOf({ ...sound, FR_KEY_IHANOI: '', FR_KEY_HOTLINE_1022_PREVIOUS: 'hotline-key-of-2026-rotation' })).toContain(
+      'FR_KEY_HOTLINE_1022_PREVIOUS is set without FR_KEY_HOTLINE_1022: a previous key needs the new one',
+    );
   });
 
   it('refuses every development default at once, naming each', () => {

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Request } from 'express';
-import { APP_CONFIG, AppConfig, channelKey } from '@fr/config';
+import { acceptedChannelKeys, APP_CONFIG, AppConfig } from '@fr/config';
 import { Catalogue } from '@fr/intake';
 
 export interface ChannelRequest extends Request {
@@ -48,12 +48,9 @@ export class ChannelKeyGuard implements CanActivate {
     // Channels change rarely; re-read them every minute so a disabled channel stops soon.
     if (!this.keys || Date.now() - this.loadedAt > 60000) {
       this.loadedAt = Date.now();
-      this.keys = this.catalogue.channels().then((cs) =>
-        cs.flatMap((c) => {
-          const key = channelKey(this.config, c.code);
-          return key ? [{ channel: c.code, digest: digest(key) }] : [];
-        }),
-      );
+      this.keys = this.catalogue
+        .channels()
+        .then((cs) => cs.flatMap((c) => acceptedChannelKeys(this.config, c.code).map((key) => ({ channel: c.code, digest: digest(key) }))));
       this.keys.catch(() => (this.keys = null));
     }
     return this.keys;
