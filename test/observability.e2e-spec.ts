@@ -5,6 +5,7 @@ import { JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { SlaReconciler, SlaReconcileResult } from '@fr/sla';
 import { adminToken, createOfficer, DEV_KEYS, ManualClock, TestEngine, waitFor } from '@fr/testing';
 import { WorkerMetricsServer } from '@fr/worker';
+import { SlaTimerProcessor } from '../apps/worker/src/processors/sla-timer.processor';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 const METRICS_TOKEN = 'test-metrics-token-0123456789';
@@ -255,6 +256,24 @@ describe('operating the engine', () => {
     expect(loud.find((l) => l.req !== undefined)).toMatchObject({ level: 50, msg: 'request errored', res: { statusCode: 500 } });
     // The stack, for whoever reads the log; the answer itself says only that something failed.
     expect(String(error?.msg)).toMatch(/\n\s+at /);
+  });
+
+  it("logs and counts a queue worker's own errors (a lock lost when Redis lost its keys) as JSON lines naming the queue", async () => {
+    const host = engine.worker!.get(SlaTimerProcessor);
+    const lost = Object.assign(new Error('Missing lock for job sla-timer.obs-0001. moveToFinished'), { code: -2 });
+    host.worker.emit('error', lost);
+    const line = await waitFor(
+      async () => logLines().find((l) => l.context === 'QueueWorker'),
+      (l) => l !== undefined,
+      { what: "the worker error's line" },
+    );
+    expect(line).toMatchObject({
+      level: 40,
+      queue: host.worker.name,
+      code: -2,
+      msg: 'queue worker error: Missing lock for job sla-timer.obs-0001. moveToFinished',
+    });
+    expect(await scrapeWorker()).toContain(`fr_queue_worker_errors_total{queue="${host.worker.name}"} 1`);
   });
 
   it('gives a request without a valid X-Request-Id a UUID of its own', async () => {

@@ -112,6 +112,12 @@ export class Metrics {
     help: "Days from today (by the engine clock) to the end of the last year covered without a gap, by the working calendar that reaches least far: the district's, or a unit's own",
     registers: [this.registry],
   });
+  readonly queueWorkerErrors = new Counter({
+    name: 'fr_queue_worker_errors_total',
+    help: "Errors a queue's worker met outside any job's processing (a lock lost when Redis lost its keys, a dropped connection)",
+    labelNames: ['queue'] as const,
+    registers: [this.registry],
+  });
   readonly scrapeErrors = new Counter({
     name: 'fr_metrics_collector_errors_total',
     help: 'Scrape-time collectors that failed (their gauges keep the last value read)',

@@ -30,6 +30,13 @@ export abstract class ConfiguredWorkerHost extends WorkerHost implements OnAppli
     };
     this.worker.on('completed', (job) => observe(job, 'completed'));
     this.worker.on('failed', (job) => observe(job, 'failed'));
+    // Without a listener BullMQ writes these to the console: multi-line stacks with no queue, outside the
+    // JSON log and uncounted ("Missing lock for job ..." after Redis lost its keys, under chaos). The
+    // reconcilers put the jobs back; the line and the count say it happened.
+    this.worker.on('error', (err: Error & { code?: unknown }) => {
+      this.metrics.queueWorkerErrors.inc({ queue: this.worker.name });
+      this.root.warn({ context: 'QueueWorker', queue: this.worker.name, code: err.code, err }, `queue worker error: ${err.message}`);
+    });
   }
 
   protected concurrency(config: AppConfig): number {
