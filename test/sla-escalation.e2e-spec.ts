@@ -14,6 +14,7 @@ import {
 } from '@fr/sla';
 import { actOnCase, adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
 import type { FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
+import { Maintenance } from '../apps/worker/src/maintenance.service';
 import type { EscalationPageDto, NotificationDto } from '../apps/api/src/notifications/notification.dto';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
@@ -575,6 +576,46 @@ describe('SLA clocks and the escalation ladder', () => {
     await engine.redis.set(marker, `pending:${Date.now()}`);
     expect((await reconcile()).full).toBe(true);
     expect(await engine.redis.get(marker)).toMatch(/^\d+$/);
+  });
+
+  it('sweeps as soon as a running worker sees Redis wiped, not at the next period (FR_REDIS_WATCH_MS)', async () => {
+    const { id } = await newCase();
+    const run = await runOf(id);
+    await waitForTimer(timersOf(run).warn.jobId);
+    await reconcile({ full: true });
+    // A worker that looks every 100 ms; its sweeps' own period is an hour here.
+    await engine.stopWorker();
+    const sweeps: Promise<void>[] = [];
+    const runOnce = Maintenance.prototype.runOnce;
+    jest.spyOn(Maintenance.prototype, 'runOnce').mockImplementation(function (this: Maintenance) {
+      const sweep = runOnce.call(this);
+      sweeps.push(sweep);
+      return sweep;
+    });
+    const config = engine.config as { redisWatchMs: number };
+    config.redisWatchMs = 100;
+    try {
+      await engine.startWorker();
+    } finally {
+      config.redisWatchMs = 0;
+    }
+    // Its sweep at start is done before the wipe, so only a sweep brought forward can bring the timer back.
+    await waitFor(
+      async () => sweeps.length,
+      (n) => n === 1,
+      { what: "the worker's sweep at start" },
+    );
+    await sweeps[0];
+    await engine.flushQueues();
+    await waitFor(
+      () => delayedLevels(run),
+      (levels) => levels.join() === 'warn',
+      { what: 'the warn timer put back after the wipe' },
+    );
+    expect(await engine.redis.get(`${engine.config.queuePrefix}:${QueueName.Sla}:reconciled-at`)).toMatch(/^\d+$/);
+    expect(sweeps).toHaveLength(2);
+    await engine.stopWorker();
+    await engine.startWorker();
   });
 
   it("rebuilds each open run's next timer from PostgreSQL after Redis loses them all, firing what fell due exactly once", async () => {

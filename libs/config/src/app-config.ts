@@ -63,6 +63,8 @@ export interface AppConfig {
   /** How long a case may sit in `received` before the reconciler re-enqueues its routing. */
   stuckAfterSeconds: number;
   reconcileIntervalMs: number;
+  /** How often a worker looks whether Redis lost its data, to sweep at once (FR_REDIS_WATCH_MS; 0: only at the sweeps' period). */
+  redisWatchMs: number;
   /** How often a worker recomputes the daily facts of the cases changed since (besides after its maintenance sweeps). */
   factsIntervalMs: number;
   /** How often the SLA reconciler re-checks every open case's timers in Redis even when Redis kept its marker. */
@@ -387,6 +389,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     routeInRelay: env.FR_ROUTE_IN_RELAY !== 'false',
     stuckAfterSeconds: int(env, 'FR_STUCK_AFTER_SECONDS', 60, 1, 86400, problems),
     reconcileIntervalMs: int(env, 'FR_RECONCILE_INTERVAL_MS', 30000, 100, 3600000, problems),
+    redisWatchMs: int(env, 'FR_REDIS_WATCH_MS', 1000, 0, 3600000, problems),
     factsIntervalMs: int(env, 'FR_FACTS_INTERVAL_MS', 1000, 100, 3600000, problems),
     slaFullReconcileIntervalMs: int(env, 'FR_SLA_FULL_RECONCILE_INTERVAL_MS', 3600000, 1000, 86400000, problems),
     relayBatchSize: int(env, 'FR_RELAY_BATCH_SIZE', 500, 1, 10000, problems),

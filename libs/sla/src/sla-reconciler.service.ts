@@ -132,6 +132,15 @@ export class SlaReconciler {
     };
   }
 
+  /**
+   * Whether Redis has lost the marker of the last full pass (wiped, or restarted empty): one GET, for
+   * the workers to look often and sweep at once rather than at the next period (Maintenance).
+   * A pass that is running has its pending marker there.
+   */
+  async markerLost(): Promise<boolean> {
+    return (await (await this.marker()).get()) === null;
+  }
+
   private async fullPassDue(): Promise<boolean> {
     const raw = await (await this.marker()).get();
     const at = raw === null ? NaN : Number(raw);

@@ -88,6 +88,8 @@ export class TestEngine {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       FR_DB_POOL_SIZE: '5',
       FR_RECONCILE_INTERVAL_MS: '3600000',
+      // Tests that wipe Redis run the sweeps themselves; one file tests the watch.
+      FR_REDIS_WATCH_MS: '0',
       // Deliveries retry within seconds here (production waits up to hours: the Standard Webhooks schedule).
       FR_DELIVERY_RETRY_DELAYS: '1,2,4,8,16,32,64',
       // Tests drain the daily facts when they need them (a report does too); a file tests the period.
