@@ -263,4 +263,36 @@ describe('cover for absent officers', () => {
     expect(notices).toEqual([{ officer_id: id.cover }]);
     expect(await engine.query(`SELECT duplicate_of FROM cases WHERE id = $1`, [second])).toEqual([{ duplicate_of: original }]);
   });
+
+  it("a level reaches the unit's handler, not a former cover who still holds the case but whose account was disabled", async () => {
+    clock.set('2026-03-16T09:10:00+07:00');
+    const cover3 = await createOfficer(engine, admin, { username: 'cover.cover3', role: 'HANDLER', unitCode: 'P_BACH_KHOA', fullName: 'Cán bộ cover3' });
+    const recorded = await absence('admin', 'away', { from: '2026-03-16T09:05:00+07:00', to: '2026-03-18T08:00:00+07:00', coverId: cover3.id });
+    expect(recorded.status).toBe(201);
+    const held = await newCase();
+    expect((await row(held)).handler_id).toBe(cover3.id);
+    // The absence is cancelled; the cover, still holding the case, leaves: the account is disabled.
+    const absenceId = (recorded.body as ApiSchema<'AbsenceDto'>).id;
+    expect((await engine.http().delete(`/v1/officers/${id.away}/absences/${absenceId}`).set(bearer(admin))).status).toBe(204);
+    expect((await engine.http().patch(`/v1/officers/${cover3.id}`).set(bearer(admin)).send({ active: false })).status).toBe(200);
+
+    // Wednesday: the receive deadline has passed; level 1 goes to the unit's handler and leader (it went to the leader alone).
+    clock.set('2026-03-18T11:00:00+07:00');
+    await waitFor(
+      () => engine.worker!.get(SlaReconciler).runOnce(),
+      (r): r is SlaReconcileResult => r !== null,
+      { what: 'the SLA sweep' },
+    );
+    const told = await waitFor(
+      () =>
+        engine.query<{ officer_id: string }>(
+          `SELECT n.officer_id FROM notifications n JOIN escalations e ON e.id = n.escalation_id
+            WHERE e.level = '1' AND n.case_id = $1 ORDER BY n.officer_id`,
+          [held],
+        ),
+      (rows) => rows.length >= 1,
+      { what: 'level-1 notifications' },
+    );
+    expect(told.map((n) => n.officer_id).sort()).toEqual([id.away, id.leader].sort());
+  });
 });

@@ -103,12 +103,13 @@ export class FireEscalation {
     // Locked in id order, so two batches sharing cases wait for each other instead of deadlocking.
     const rows = await selectRows<CaseRow>(
       m,
-      // The case's handler or leader only while they are still of its unit (one who covered an absence
-      // and has moved since still holds the case, but can no longer open it): else the unit's designee.
+      // The case's handler or leader only while they are still active officers of its unit (one who
+      // covered an absence and has moved since still holds the case, but can no longer open it; one whose
+      // account was disabled reads nothing): else the unit's designee.
       `SELECT c.id, c.status, c.tracking_code, cat.name AS category_name, c.unit_code, u.name AS unit_name, c.stage,
               c.stage_started_at, c.due_at, c.warn_at,
-              COALESCE(CASE WHEN h.unit_code IS NOT DISTINCT FROM c.unit_code THEN c.handler_id END, u.handler_id) AS handler_id,
-              COALESCE(CASE WHEN l.unit_code IS NOT DISTINCT FROM c.unit_code THEN c.leader_id END, u.leader_id) AS leader_id
+              COALESCE(CASE WHEN h.active AND h.unit_code IS NOT DISTINCT FROM c.unit_code THEN c.handler_id END, u.handler_id) AS handler_id,
+              COALESCE(CASE WHEN l.active AND l.unit_code IS NOT DISTINCT FROM c.unit_code THEN c.leader_id END, u.leader_id) AS leader_id
          FROM cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code
               LEFT JOIN officers h ON h.id = c.handler_id LEFT JOIN officers l ON l.id = c.leader_id
         WHERE c.id = ANY($1::uuid[]) ORDER BY c.id FOR UPDATE OF c`,
