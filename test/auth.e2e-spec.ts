@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { JwtService } from '@nestjs/jwt';
+import { createApiApp } from '../apps/api/src/bootstrap';
 import { adminToken, ApiSchema, bearer, createOfficer, DEFAULT_TEST_PASSWORD, errorOf, login, TestEngine, waitFor } from '@fr/testing';
 
 const INVALID = { statusCode: 401, error: 'Unauthorized', message: 'invalid username or password' };
@@ -104,13 +105,60 @@ describe('officer authentication', () => {
     expect((await me(unsigned)).status).toBe(401);
 
     // Signed with the right secret but without an expiry: it would be good for ever.
-    const endless = new JwtService({ secret: engine.config.jwtSecret }).sign(claims);
+    const endless = new JwtService({ secret: engine.config.jwtSecret }).sign(claims, { issuer: 'feedback-router', audience: engine.config.jwtAudience });
     expect(errorOf(await me(endless)).message).toBe('invalid access token: it has no expiry (exp)');
 
     const expired = new JwtService({ secret: engine.config.jwtSecret }).sign({ ...claims, exp: Math.floor(Date.now() / 1000) - 10 });
     const res = await me(expired);
     expect(res.status).toBe(401);
     expect(errorOf(res).message).toMatch(/access token expired at .*; log in again/);
+  });
+
+  describe('tokens bound to this deployment and its TTL', () => {
+    const now = () => Math.floor(Date.now() / 1000);
+    /** Signed with this engine's secret: only the claims differ from what the API issues. */
+    const sign = async (over: Record<string, unknown>) => {
+      const [adminRow] = await engine.query<{ id: string }>(`SELECT id FROM officers WHERE username = 'admin'`);
+      const claims = { sub: adminRow.id, role: 'ADMIN', unit: 'VP', ver: 0, iss: 'feedback-router', aud: engine.config.jwtAudience, iat: now() };
+      return new JwtService({ secret: engine.config.jwtSecret }).sign({ ...claims, exp: now() + 60, ...over });
+    };
+
+    it('issues tokens naming the issuer and this deployment as audience, and accepts them back', async () => {
+      const token = await login(engine, 'admin', 'admin');
+      const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
+      expect(payload).toMatchObject({ iss: 'feedback-router', aud: engine.config.jwtAudience });
+      expect((await me(await sign({}))).status).toBe(200);
+    });
+
+    it.each([
+      ['another audience', { aud: 'db:prod-db:5432/feedback_router' }, 'invalid access token: not issued for this deployment (iss, aud)'],
+      ['no audience', { aud: undefined }, 'invalid access token: not issued for this deployment (iss, aud)'],
+      ['another issuer', { iss: 'someone-else' }, 'invalid access token: not issued for this deployment (iss, aud)'],
+      ['an iat an hour ahead', { iat: now() + 3600, exp: now() + 3660 }, 'invalid access token: issued in the future (iat)'],
+      ['an exp ten years out', { exp: now() + 10 * 365 * 86400 }, /^invalid access token: its lifetime exceeds 900 s \(exp - iat\)$/],
+      ['an iat older than the TTL', { iat: now() - 901, exp: now() + 60 }, /^access token expired at .*; log in again$/],
+    ])('refuses a token signed with the secret but with %s', async (_what, over, message) => {
+      const res = await me(await sign(over));
+      expect(res.status).toBe(401);
+      expect(errorOf(res).message).toEqual(typeof message === 'string' ? message : expect.stringMatching(message));
+    });
+
+    it('accepts an iat a few seconds ahead (clocks of API instances drift)', async () => {
+      expect((await me(await sign({ iat: now() + 5, exp: now() + 65 }))).status).toBe(200);
+    });
+
+    it('refuses on a copy of the deployment with the same secret but another audience', async () => {
+      const token = await login(engine, 'admin', 'admin');
+      // The same database and secret: a staging copy restored from production, configured as itself.
+      const staging = await createApiApp({ ...engine.config, jwtAudience: 'https://staging.example.gov.vn' });
+      try {
+        const res = await engine.http(staging).get('/v1/auth/me').set(bearer(token));
+        expect(res.status).toBe(401);
+        expect(errorOf(res).message).toBe('invalid access token: not issued for this deployment (iss, aud)');
+      } finally {
+        await staging.close();
+      }
+    });
   });
 
   it('stops the tokens of a disabled account at once, and refuses its logins', async () => {

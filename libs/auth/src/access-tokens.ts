@@ -1,5 +1,6 @@
-import { Injectable, UnauthorizedException } from '@nestjs/common';
-import { JwtService, TokenExpiredError } from '@nestjs/jwt';
+import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { JsonWebTokenError, JwtService, TokenExpiredError } from '@nestjs/jwt';
+import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource } from 'typeorm';
 import { isOfficerRole, isUuid } from '@fr/domain';
 import { selectRow } from '@fr/persistence';
@@ -12,6 +13,17 @@ export interface AccessTokenClaims {
   unit: string;
   ver: number;
 }
+
+/** Set and checked by the library (AuthModule's sign and verify options), besides AccessTokenClaims. */
+interface RegisteredClaims {
+  iat?: unknown;
+  exp?: unknown;
+}
+
+/** `iss` of every token; `aud` is the deployment's (AppConfig.jwtAudience). */
+export const TOKEN_ISSUER = 'feedback-router';
+/** How far ahead of this server's clock another API instance's may be when it issues a token. */
+export const TOKEN_CLOCK_SKEW_SECONDS = 30;
 
 export interface OfficerAccount extends AuthenticatedOfficer {
   active: boolean;
@@ -41,6 +53,7 @@ export class AccessTokens {
   constructor(
     private readonly jwt: JwtService,
     private readonly ds: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   issue(officer: OfficerAccount): Promise<string> {
@@ -49,21 +62,30 @@ export class AccessTokens {
   }
 
   async authenticate(token: string): Promise<AuthenticatedOfficer> {
-    let claims: Partial<AccessTokenClaims>;
+    let claims: Partial<AccessTokenClaims> & RegisteredClaims;
     try {
       claims = await this.jwt.verifyAsync<AccessTokenClaims>(token);
     } catch (e) {
       if (e instanceof TokenExpiredError) {
         throw new UnauthorizedException(`access token expired at ${e.expiredAt.toISOString()}; log in again`);
       }
+      if (e instanceof JsonWebTokenError && /^jwt (issuer|audience) invalid/.test(e.message)) {
+        throw new UnauthorizedException('invalid access token: not issued for this deployment (iss, aud)');
+      }
       throw new UnauthorizedException('invalid access token: bad signature or malformed token');
     }
     if (!isUuid(claims.sub) || !Number.isInteger(claims.ver)) {
       throw new UnauthorizedException('invalid access token: missing or malformed claims');
     }
-    // Every token issued here expires; one without `exp` was made elsewhere with the secret and would
-    // never expire.
-    if (typeof (claims as { exp?: unknown }).exp !== 'number') throw new UnauthorizedException('invalid access token: it has no expiry (exp)');
+    // The checks below refuse what only someone holding the secret could make (this code issues none
+    // such): a token that never expires, one dated in the future so that maxAge, counted from iat, would
+    // not end it, and one whose exp lies beyond the TTL.
+    if (typeof claims.exp !== 'number') throw new UnauthorizedException('invalid access token: it has no expiry (exp)');
+    if (typeof claims.iat !== 'number') throw new UnauthorizedException('invalid access token: it has no issue time (iat)');
+    if (claims.iat > Date.now() / 1000 + TOKEN_CLOCK_SKEW_SECONDS) throw new UnauthorizedException('invalid access token: issued in the future (iat)');
+    if (claims.exp - claims.iat > this.config.jwtTtlSeconds) {
+      throw new UnauthorizedException(`invalid access token: its lifetime exceeds ${this.config.jwtTtlSeconds} s (exp - iat)`);
+    }
     const account = await this.account(claims.sub);
     if (!account) throw new UnauthorizedException('the account of this access token no longer exists');
     if (!account.active) throw new UnauthorizedException('account is disabled');

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { APP_CONFIG, AppConfig, AppConfigModule } from '@fr/config';
-import { AccessTokens } from './access-tokens';
+import { AccessTokens, TOKEN_ISSUER } from './access-tokens';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { LogIn } from './log-in.usecase';
 import { RequestLimits } from './request-limits';
@@ -19,8 +19,9 @@ import { RolesGuard } from './roles.guard';
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
         secret: config.jwtSecret,
-        signOptions: { algorithm: 'HS256', expiresIn: config.jwtTtlSeconds },
-        verifyOptions: { algorithms: ['HS256'] },
+        signOptions: { algorithm: 'HS256', expiresIn: config.jwtTtlSeconds, issuer: TOKEN_ISSUER, audience: config.jwtAudience },
+        // maxAge bounds a token by its iat as well as its exp; AccessTokens checks the rest (iat, lifetime).
+        verifyOptions: { algorithms: ['HS256'], issuer: TOKEN_ISSUER, audience: config.jwtAudience, maxAge: config.jwtTtlSeconds },
       }),
     }),
   ],

@@ -39,6 +39,12 @@ export interface AppConfig {
   adminPassword: string;
   jwtSecret: string;
   jwtTtlSeconds: number;
+  /**
+   * The `aud` officers' tokens are issued for and must carry (FR_JWT_AUDIENCE). By default the
+   * deployment's public address, else its database's host, port and name: a copy restored elsewhere
+   * with the same secret does not take the original's tokens unless told to.
+   */
+  jwtAudience: string;
   logLevel: string;
   /** API key per channel code, from FR_KEY_<CHANNEL>; absent keys fall back to dev keys outside production. */
   channelKeys: Record<string, string>;
@@ -308,6 +314,30 @@ function publicUrl(raw: string, problems: string[]): string {
   return base;
 }
 
+/** Printable ASCII without spaces: it is compared exactly and shows in tokens and logs. */
+const JWT_AUDIENCE = /^[\x21-\x7e]{1,200}$/;
+
+/**
+ * Where tokens are valid: FR_JWT_AUDIENCE, else the API's public address, else the database it serves
+ * (`db:host:port/name`, no credentials). Not the database name alone: every docker-compose deployment
+ * calls it feedback_router.
+ */
+function jwtAudience(env: Env, publicUrl: string | null, databaseUrl: string, problems: string[]): string {
+  const given = env.FR_JWT_AUDIENCE;
+  if (given !== undefined && given !== '') {
+    if (!JWT_AUDIENCE.test(given)) problems.push(`FR_JWT_AUDIENCE must be 1 to 200 printable ASCII characters without spaces, got '${given}'`);
+    return given;
+  }
+  if (publicUrl) return publicUrl;
+  try {
+    const u = new URL(databaseUrl);
+    return `db:${u.hostname}:${u.port || '5432'}${decodeURIComponent(u.pathname)}`;
+  } catch {
+    // DATABASE_URL's own check has said what is wrong with it.
+    return 'db:invalid';
+  }
+}
+
 function trustProxy(raw: string | undefined): boolean | number | string | null {
   if (!raw || raw === 'false') return null;
   if (raw === 'true') return true;
@@ -361,6 +391,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
   const adminRaw = env.DATABASE_ADMIN_URL || (devRoles ? DEV_DATABASE.admin : '');
   const databaseAdminUrl = adminRaw ? url(env, 'DATABASE_ADMIN_URL', adminRaw, pg, problems) : null;
   const databaseReadUrl = env.DATABASE_READ_URL ? url(env, 'DATABASE_READ_URL', '', pg, problems) : null;
+  const publicBase = env.FR_PUBLIC_URL ? publicUrl(env.FR_PUBLIC_URL, problems) : null;
   const config: AppConfig = {
     nodeEnv,
     production,
@@ -378,6 +409,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     adminPassword,
     jwtSecret,
     jwtTtlSeconds: int(env, 'FR_JWT_TTL_SECONDS', 900, 60, 86400, problems),
+    jwtAudience: jwtAudience(env, publicBase, databaseUrl, problems),
     logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info'),
     channelKeys,
     previousChannelKeys,
@@ -412,7 +444,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     webhookTimeoutMs: int(env, 'FR_WEBHOOK_TIMEOUT_SECONDS', 15, 1, 120, problems) * 1000,
     deliveryRetryDelaysMs: secondsList(env, 'FR_DELIVERY_RETRY_DELAYS', DELIVERY_RETRY_DELAYS, problems).map((s) => s * 1000),
     smtpUrl: env.FR_SMTP_URL ? url(env, 'FR_SMTP_URL', '', ['smtp:', 'smtps:'], problems) : null,
-    publicUrl: env.FR_PUBLIC_URL ? publicUrl(env.FR_PUBLIC_URL, problems) : null,
+    publicUrl: publicBase,
     mailFrom: env.FR_MAIL_FROM || 'feedback-router <no-reply@localhost>',
     holdEmailOutsideOfficeHours: env.FR_HOLD_EMAIL_OUTSIDE_OFFICE_HOURS !== 'false',
     loadReorganisations: env.FR_LOAD_REORGANISATIONS !== 'false',

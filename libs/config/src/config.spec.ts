@@ -55,6 +55,20 @@ describe(loadConfig.name, () => {
     expect(loadConfig({ FR_TRUST_PROXY: 'loopback, uniquelocal' }).trustProxy).toBe('loopback, uniquelocal');
   });
 
+  it("binds tokens to the deployment: FR_JWT_AUDIENCE, else the public address, else the database's place", () => {
+    expect(loadConfig({}).jwtAudience).toBe('db:127.0.0.1:5432/feedback_router');
+    // A copy restored on another server, or under another name, with the same secret: another audience.
+    expect(loadConfig({ DATABASE_URL: 'postgres://fr_app:pw@staging-db/feedback_router' }).jwtAudience).toBe('db:staging-db:5432/feedback_router');
+    expect(loadConfig({ DATABASE_URL: 'postgres://fr_app:pw@127.0.0.1:5432/feedback_router_staging' }).jwtAudience).toBe(
+      'db:127.0.0.1:5432/feedback_router_staging',
+    );
+    expect(loadConfig({ FR_PUBLIC_URL: 'https://phananh.example.gov.vn/' }).jwtAudience).toBe('https://phananh.example.gov.vn');
+    expect(loadConfig({ FR_PUBLIC_URL: 'https://phananh.example.gov.vn', FR_JWT_AUDIENCE: 'fr-hbt-prod' }).jwtAudience).toBe('fr-hbt-prod');
+    expect(() => loadConfig({ FR_JWT_AUDIENCE: 'two words' })).toThrow(
+      new ConfigError(["FR_JWT_AUDIENCE must be 1 to 200 printable ASCII characters without spaces, got 'two words'"]),
+    );
+  });
+
   it('takes the public address as a plain base URL, without its trailing slash', () => {
     expect(loadConfig({}).publicUrl).toBeNull();
     expect(loadConfig({ FR_PUBLIC_URL: 'https://phananh.example.gov.vn/' }).publicUrl).toBe('https://phananh.example.gov.vn');
