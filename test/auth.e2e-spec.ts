@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { JwtService } from '@nestjs/jwt';
+import { argon2id, hash } from 'argon2';
 import { createApiApp } from '../apps/api/src/bootstrap';
 import { adminToken, ApiSchema, bearer, createOfficer, DEFAULT_TEST_PASSWORD, errorOf, login, TestEngine, waitFor } from '@fr/testing';
 
@@ -243,6 +244,34 @@ describe('officer authentication', () => {
     }
     expect(doc.paths['/v1/officers'].post.security).toEqual([{ bearer: [] }]);
     expect(doc.components.schemas.OfficerDto.properties).not.toHaveProperty('password');
+  });
+
+  describe('passwords in either Unicode form', () => {
+    const NFC = 'Mật khẩu mới 2026'.normalize('NFC');
+    // Unikey's "Unicode tổ hợp": the letter, then its combining marks.
+    const NFD = NFC.normalize('NFD');
+
+    it('logs in with a password set in NFC and typed in NFD, and the other way round', async () => {
+      expect(NFD).not.toBe(NFC);
+      await createOfficer(engine, admin, { username: 'unicode.dung.san', role: 'HANDLER', unitCode: 'P_BACH_KHOA', password: NFC });
+      expect((await post('unicode.dung.san', NFD)).status).toBe(200);
+      await createOfficer(engine, admin, { username: 'unicode.to.hop', role: 'HANDLER', unitCode: 'P_BACH_KHOA', password: NFD });
+      expect((await post('unicode.to.hop', NFC)).status).toBe(200);
+      expect((await post('unicode.to.hop', NFD)).status).toBe(200);
+    });
+
+    it('still accepts a password hashed as typed in NFD before, and hashes it again in NFC', async () => {
+      const { id } = await createOfficer(engine, admin, { username: 'unicode.cu', role: 'HANDLER', unitCode: 'P_BACH_KHOA' });
+      // What the engine stored before passwords were normalised.
+      const legacy = await hash(NFD, { type: argon2id });
+      await engine.query(`UPDATE officers SET password_hash = $2 WHERE id = $1`, [id, legacy]);
+      expect((await post('unicode.cu', NFD)).status).toBe(200);
+      const [row] = await engine.query<{ password_hash: string }>(`SELECT password_hash FROM officers WHERE id = $1`, [id]);
+      expect(row.password_hash).not.toBe(legacy);
+      expect((await post('unicode.cu', NFC)).status).toBe(200);
+      expect((await post('unicode.cu', NFD)).status).toBe(200);
+      expect((await post('unicode.cu', 'Mat khau moi 2026')).body).toEqual(INVALID);
+    });
   });
 
   it('stores passwords as argon2id hashes and never returns them', async () => {

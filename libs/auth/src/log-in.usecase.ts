@@ -5,7 +5,7 @@ import { canonicalUsername, isOfficerRole } from '@fr/domain';
 import { execute, selectRow } from '@fr/persistence';
 import { AccessTokens, OFFICER_ACCOUNT_COLUMNS, OfficerAccountRow } from './access-tokens';
 import { AuthenticatedOfficer } from './authenticated-officer';
-import { verifyAgainstDummy, verifyPassword } from './passwords';
+import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
 import { RequestLimits } from './request-limits';
 
 export interface LogInCommand {
@@ -55,6 +55,15 @@ export class LogIn {
     await this.limits.loggedIn(ticket);
     // The directive counts a focal point's admin account as in use from its first log-in.
     await execute(this.ds, `UPDATE officers SET first_login_at = now() WHERE id = $1 AND first_login_at IS NULL`, [row.id]);
+    // A hash made from a decomposed password matches only that spelling: hashed again in NFC, either
+    // spelling logs in from now on. Unless the password changed meanwhile.
+    if (verified === 'raw' && row.password_hash) {
+      await execute(this.ds, `UPDATE officers SET password_hash = $3 WHERE id = $1 AND password_hash = $2`, [
+        row.id,
+        row.password_hash,
+        await hashPassword(cmd.password),
+      ]);
+    }
 
     const officer: AuthenticatedOfficer = {
       id: row.id,

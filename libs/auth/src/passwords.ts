@@ -1,16 +1,34 @@
 import { randomBytes } from 'node:crypto';
 import { argon2id, hash, verify } from 'argon2';
+import { nfc } from '@fr/domain';
 
 export const PASSWORD_MIN_LENGTH = 8;
 /** argon2 accepts any length; a cap keeps a login request from buying a long hash. */
 export const PASSWORD_MAX_LENGTH = 256;
 
-/** argon2id with the library's defaults (64 MiB, 3 passes, 4 lanes), above OWASP's minimum. */
+/**
+ * argon2id with the library's defaults (64 MiB, 3 passes, 4 lanes), above OWASP's minimum. Hashed in
+ * NFC: a Vietnamese keyboard types "ậ" as one code point or as "a" + two combining marks (Unikey's
+ * "Unicode tổ hợp"), and the officer must get in whichever one they use that day.
+ */
 export function hashPassword(password: string): Promise<string> {
-  return hash(password, { type: argon2id });
+  return hash(nfc(password), { type: argon2id });
 }
 
-export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+/**
+ * How a password matched its hash: `raw` when only as typed, not in NFC (a hash made before passwords
+ * were normalised, from a decomposed string), which the caller may replace with an NFC hash.
+ */
+export type PasswordMatch = false | 'nfc' | 'raw';
+
+export async function verifyPassword(passwordHash: string, password: string): Promise<PasswordMatch> {
+  const normalised = nfc(password);
+  if (await verifyOne(passwordHash, normalised)) return 'nfc';
+  if (normalised !== password && (await verifyOne(passwordHash, password))) return 'raw';
+  return false;
+}
+
+async function verifyOne(passwordHash: string, password: string): Promise<boolean> {
   try {
     return await verify(passwordHash, password);
   } catch {
@@ -23,7 +41,8 @@ let dummy: Promise<string> | null = null;
 
 /**
  * Burns the time of one real verification when there is no hash to check (unknown user, or an
- * account that has no password yet), so response times do not tell which usernames exist.
+ * account that has no password yet), so response times do not tell which usernames exist. Through
+ * verifyPassword, so that a password not in NFC costs its two verifications here too.
  */
 export async function verifyAgainstDummy(password: string): Promise<false> {
   dummy ??= hashPassword(randomBytes(16).toString('hex'));

@@ -17,7 +17,9 @@ export interface CreateOfficerCommand {
   unitCode: string;
 }
 
-export function checkPassword(password: string): void {
+export function checkPassword(raw: string): void {
+  // Judged as it is hashed (hashPassword): in NFC.
+  const password = nfc(raw);
   if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
     throw new ValidationError(`password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long`, ['password']);
   }
