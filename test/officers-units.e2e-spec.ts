@@ -136,6 +136,11 @@ describe('officers and units', () => {
       ['a password under 8 characters', { password: 'short12' }, 400, /password must be longer than or equal to 8 characters/],
       ['a password of spaces', { password: '        ' }, 400, /password must have at least 8 visible characters/],
       ['a password of one character repeated', { password: 'aaaaaaaaaa' }, 400, /not repeat one character/],
+      ['a common password', { password: 'password' }, 400, /^password is one of the most common passwords/],
+      ['a common password in capitals', { password: 'Admin1234' }, 400, /^password is one of the most common passwords/],
+      ['a password of digits in order', { password: '12345678' }, 400, /^password is one of the most common passwords/],
+      ['a short pattern repeated', { password: 'abababab' }, 400, /^password must not repeat one character or a short pattern/],
+      ['a password containing the username', { password: 'Hop.Le-2026!' }, 400, /^password must not contain the username$/],
       ['an unknown role', { role: 'CITIZEN' }, 400, /role must be one of ADMIN, SUPERVISOR, LEADER, HANDLER, AUDITOR/],
       ['a blank name', { fullName: '   ' }, 400, /fullName must not be blank/],
       ['a bad username', { username: 'có dấu' }, 400, /username must be 3 to 64 letters/],
@@ -187,6 +192,17 @@ describe('officers and units', () => {
       expect(nothing.message).toMatch(/nothing to update/);
       expect(nothing.errors?.map((e) => e.field)).toEqual(['fullName', 'role', 'unitCode', 'password', 'active']);
       expect((await as('ADMIN').patch(`/v1/officers/${id}`, { password: 'ngan' })).status).toBe(400);
+      for (const [password, message] of [
+        ['12345678', /^password is one of the most common passwords/],
+        ['abababab', /^password must not repeat one character or a short pattern/],
+        ['sua.doi.2026', /^password must not contain the username$/],
+      ] as const) {
+        const weak = await as('ADMIN').patch(`/v1/officers/${id}`, { password });
+        expect(weak.status).toBe(400);
+        expect((weak.body as ErrorDto).message).toMatch(message);
+      }
+      // Unknown officer: 404 before any judgment of the password.
+      expect((await as('ADMIN').patch('/v1/officers/00000000-0000-4000-8000-000000000000', { password: 'Mat-khau-thay-doi' })).status).toBe(404);
       expect((await as('ADMIN').patch(`/v1/officers/${id}`, { unitCode: 'KHONG_CO' })).status).toBe(422);
       // Nor made a supervisor where they are, nor a supervisor moved out of the office.
       expect(((await as('ADMIN').patch(`/v1/officers/${id}`, { role: 'SUPERVISOR' })).body as ErrorDto).message).toMatch(/a SUPERVISOR belongs to the office/);

@@ -5,6 +5,7 @@ export * from './roles.decorator';
 export * from './roles.guard';
 export * from './current-officer.decorator';
 export * from './passwords';
+export * from './password-policy';
 export * from './log-in.usecase';
 export * from './request-limits';
 export * from './auth.module';

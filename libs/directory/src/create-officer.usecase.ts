@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource } from 'typeorm';
-import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@fr/auth';
-import { canonicalUsername, ConflictError, isOfficerRole, nfc, OFFICER_ROLES, OfficerRole, UnprocessableError, ValidationError, visibleText } from '@fr/domain';
+import { checkPassword, hashPassword } from '@fr/auth';
+import { canonicalUsername, ConflictError, isOfficerRole, nfc, OFFICER_ROLES, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
 import { selectRow, writeAuditEvent } from '@fr/persistence';
 import { checkRoleUnit } from './role-unit';
 import { OFFICER_COLUMNS, OfficerRow, OfficerView, toOfficerView, USERNAME_PATTERN } from './officer-view';
@@ -15,18 +15,6 @@ export interface CreateOfficerCommand {
   fullName: string;
   role: OfficerRole;
   unitCode: string;
-}
-
-export function checkPassword(raw: string): void {
-  // Judged as it is hashed (hashPassword): in NFC.
-  const password = nfc(raw);
-  if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
-    throw new ValidationError(`password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long`, ['password']);
-  }
-  // Eight spaces were taken: the length must be in characters a person typed, not padding.
-  if (visibleText(password).length < PASSWORD_MIN_LENGTH || /^(.)\1*$/u.test(password)) {
-    throw new ValidationError(`password must have at least ${PASSWORD_MIN_LENGTH} visible characters and not repeat one character`, ['password']);
-  }
 }
 
 export function isUniqueViolation(e: unknown, constraint: string): boolean {
@@ -49,7 +37,7 @@ export class CreateOfficer {
       throw new ValidationError('username must be 3 to 64 letters, digits, dots, dashes or underscores', ['username']);
     }
     if (!isOfficerRole(cmd.role)) throw new ValidationError(`role must be one of ${OFFICER_ROLES.join(', ')}`, ['role']);
-    checkPassword(cmd.password);
+    checkPassword(cmd.password, username);
     const fullName = nfc(cmd.fullName).trim();
     if (!fullName) throw new ValidationError('fullName must not be blank', ['fullName']);
     const passwordHash = await hashPassword(cmd.password);

@@ -19,6 +19,9 @@ export function organisationSeed(config: AppConfig): DatabaseSeed {
 export async function loadOrganisationOnFirstStart(ds: DataSource, config: AppConfig): Promise<boolean> {
   const org = loadOrganisation(config.configDir);
   if (await organisationLoaded(ds)) return false;
+  // Not held to checkPassword: outside production FR_ADMIN_PASSWORD is `admin` so that a fresh clone
+  // logs in, and production refuses that default at boot (loadConfig). The administrator changes it
+  // with POST /v1/auth/password, which applies the rules.
   const adminHash = await hashPassword(config.adminPassword);
   await ds.transaction(async (m) => {
     for (const step of ORGANISATION_STEPS) await step(m, org);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource, EntityManager } from 'typeorm';
-import { hashPassword } from '@fr/auth';
+import { checkPassword, hashPassword } from '@fr/auth';
 import { ConflictError, isOfficerRole, nfc, NotFoundError, OFFICER_ROLES, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
 import {
   absenceCoveredBy,
@@ -15,7 +15,6 @@ import {
   writeNotifications,
 } from '@fr/persistence';
 import { Clock } from '@fr/sla';
-import { checkPassword } from './create-officer.usecase';
 import { checkRoleUnit } from './role-unit';
 import { OFFICER_COLUMNS, OfficerRow, OfficerView, toOfficerView } from './officer-view';
 
@@ -55,10 +54,9 @@ export class UpdateOfficer {
       ]);
     }
     if (role !== undefined && !isOfficerRole(role)) throw new ValidationError(`role must be one of ${OFFICER_ROLES.join(', ')}`, ['role']);
-    if (password !== undefined) checkPassword(password);
     const name = fullName === undefined ? undefined : nfc(fullName).trim();
     if (name === '') throw new ValidationError('fullName must not be blank', ['fullName']);
-    const passwordHash = password === undefined ? null : await hashPassword(password);
+    const passwordHash = password === undefined ? null : await this.checkedHash(cmd.officerId, password);
 
     return this.ds.transaction(async (m) => {
       const row = await selectRow<OfficerRow>(m, `SELECT ${OFFICER_COLUMNS} FROM officers WHERE id = $1 FOR UPDATE`, [cmd.officerId]);
@@ -109,6 +107,17 @@ export class UpdateOfficer {
       if (changes.active && active === false) await this.designeeLeft(m, before, cmd.actorId);
       return toOfficerView(updated);
     });
+  }
+
+  /**
+   * Checked against the officer's username, which never changes: read before the transaction, so
+   * that the row is not held locked while argon2 hashes.
+   */
+  private async checkedHash(officerId: string, password: string): Promise<string> {
+    const officer = await selectRow<{ username: string }>(this.ds, `SELECT username FROM officers WHERE id = $1`, [officerId]);
+    if (!officer) throw new NotFoundError('officer', officerId);
+    checkPassword(password, officer.username);
+    return hashPassword(password);
   }
 
   /**
