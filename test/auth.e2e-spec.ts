@@ -274,6 +274,82 @@ describe('officer authentication', () => {
     });
   });
 
+  describe('POST /v1/auth/password', () => {
+    const change = (token: string | null, body: object) => {
+      const req = engine.http().post('/v1/auth/password');
+      return (token ? req.set(bearer(token)) : req).send(body);
+    };
+
+    it("changes the caller's own password, keeps them logged in with a fresh token and stops their other tokens", async () => {
+      const { id, token } = await createOfficer(engine, admin, { username: 'tu.doi.mat.khau', role: 'HANDLER', unitCode: 'P_BACH_KHOA' });
+      const other = await login(engine, 'tu.doi.mat.khau', DEFAULT_TEST_PASSWORD);
+      const res = await change(token, { currentPassword: DEFAULT_TEST_PASSWORD, newPassword: 'Chi-minh-toi-biet-2026' });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ accessToken: expect.any(String) as unknown, expiresIn: engine.config.jwtTtlSeconds });
+      const fresh = (res.body as ApiSchema<'PasswordChangedDto'>).accessToken;
+
+      expect((await me(fresh)).body).toMatchObject({ id, username: 'tu.doi.mat.khau' });
+      for (const stale of [token, other]) expect(errorOf(await me(stale)).message).toMatch(/revoked/);
+      expect((await post('tu.doi.mat.khau', DEFAULT_TEST_PASSWORD)).body).toEqual(INVALID);
+      expect((await post('tu.doi.mat.khau', 'Chi-minh-toi-biet-2026')).status).toBe(200);
+
+      const events = await engine.query<{ actor: string; data: Record<string, unknown> }>(
+        `SELECT actor, data FROM audit_events WHERE action = 'officer_updated' AND data->>'officerId' = $1`,
+        [id],
+      );
+      expect(events).toEqual([
+        {
+          actor: `officer:${id}`,
+          data: { officerId: id, username: 'tu.doi.mat.khau', changes: {}, passwordChanged: true, tokensRevoked: true },
+        },
+      ]);
+      expect(JSON.stringify(events)).not.toMatch(/Chi-minh-toi-biet|Mat-khau-2026/);
+    });
+
+    it('lets any role change its own password, an administrator too', async () => {
+      for (const [username, role, unitCode] of [
+        ['tu.doi.admin', 'ADMIN', 'VP'],
+        ['tu.doi.auditor', 'AUDITOR', 'NOI_VU'],
+        ['tu.doi.operator', 'OPERATOR', 'VP'],
+      ] as const) {
+        const { token } = await createOfficer(engine, admin, { username, role, unitCode });
+        expect((await change(token, { currentPassword: DEFAULT_TEST_PASSWORD, newPassword: 'Mua-thu-Ha-Noi-2026' })).status).toBe(200);
+      }
+    });
+
+    it('refuses a wrong current password with 401 and leaves the password and tokens as they were', async () => {
+      const { token } = await createOfficer(engine, admin, { username: 'doan.sai', role: 'HANDLER', unitCode: 'P_BACH_KHOA' });
+      const res = await change(token, { currentPassword: 'Khong-phai-mat-khau', newPassword: 'Chi-minh-toi-biet-2026' });
+      expect(res.status).toBe(401);
+      expect(errorOf(res).message).toBe('currentPassword is wrong');
+      expect((await me(token)).status).toBe(200);
+      expect((await post('doan.sai', DEFAULT_TEST_PASSWORD)).status).toBe(200);
+    });
+
+    let weak = 0;
+    it.each([
+      ['a common password', () => 'password123', /^newPassword is one of the most common passwords/],
+      ['a short pattern repeated', () => 'abcabcabc', /^newPassword must not repeat one character or a short pattern/],
+      ['the username inside', (username: string) => `${username}-2026`, /^newPassword must not contain the username$/],
+      ['the current password', () => DEFAULT_TEST_PASSWORD, /^newPassword must differ from currentPassword$/],
+      ['too short a password', () => 'Ngan-7', /newPassword must be longer than or equal to 8 characters/],
+    ])('refuses %s as the new password with 400', async (_what, newPassword, message) => {
+      const username = `mat.khau.yeu.${++weak}`;
+      const { token } = await createOfficer(engine, admin, { username, role: 'HANDLER', unitCode: 'P_BACH_KHOA' });
+      const res = await change(token, { currentPassword: DEFAULT_TEST_PASSWORD, newPassword: newPassword(username) });
+      expect(res.status).toBe(400);
+      expect(errorOf(res).message).toMatch(message);
+      expect((await me(token)).status).toBe(200);
+    });
+
+    it('needs an access token and both fields', async () => {
+      expect((await change(null, { currentPassword: 'admin', newPassword: 'Chi-minh-toi-biet-2026' })).status).toBe(401);
+      const res = await change(admin, { newPassword: 'Chi-minh-toi-biet-2026' });
+      expect(res.status).toBe(400);
+      expect(errorOf(res).message).toMatch(/currentPassword/);
+    });
+  });
+
   it('stores passwords as argon2id hashes and never returns them', async () => {
     const res = await engine.http().post('/v1/officers').set(bearer(admin)).send({
       username: 'kiem.tra.bam',

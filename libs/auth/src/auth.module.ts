@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { APP_CONFIG, AppConfig, AppConfigModule } from '@fr/config';
 import { AccessTokens, TOKEN_ISSUER } from './access-tokens';
+import { ChangePassword } from './change-password.usecase';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { LogIn } from './log-in.usecase';
 import { RequestLimits } from './request-limits';
@@ -25,7 +26,7 @@ import { RolesGuard } from './roles.guard';
       }),
     }),
   ],
-  providers: [AccessTokens, LogIn, JwtAuthGuard, RolesGuard, RequestLimits],
-  exports: [AccessTokens, LogIn, JwtAuthGuard, RolesGuard, RequestLimits],
+  providers: [AccessTokens, LogIn, ChangePassword, JwtAuthGuard, RolesGuard, RequestLimits],
+  exports: [AccessTokens, LogIn, ChangePassword, JwtAuthGuard, RolesGuard, RequestLimits],
 })
 export class AuthModule {}

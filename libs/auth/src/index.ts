@@ -7,5 +7,6 @@ export * from './current-officer.decorator';
 export * from './passwords';
 export * from './password-policy';
 export * from './log-in.usecase';
+export * from './change-password.usecase';
 export * from './request-limits';
 export * from './auth.module';

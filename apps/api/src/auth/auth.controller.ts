@@ -1,9 +1,9 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Ip, Post, UseGuards } from '@nestjs/common';
 import { normalizeIp } from '@nestjs/throttler';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, LogIn } from '@fr/auth';
+import { AuthenticatedOfficer, ChangePassword, CurrentOfficer, JwtAuthGuard, LogIn } from '@fr/auth';
 import { ApiErrors } from '../common/error.dto';
-import { LoginDto, LoginResponseDto, OfficerIdentityDto } from './auth.dto';
+import { ChangePasswordDto, LoginDto, LoginResponseDto, OfficerIdentityDto, PasswordChangedDto } from './auth.dto';
 
 const identity = (o: AuthenticatedOfficer): OfficerIdentityDto => ({
   id: o.id,
@@ -16,7 +16,10 @@ const identity = (o: AuthenticatedOfficer): OfficerIdentityDto => ({
 @ApiTags('auth')
 @Controller('v1/auth')
 export class AuthController {
-  constructor(private readonly logIn: LogIn) {}
+  constructor(
+    private readonly logIn: LogIn,
+    private readonly changePassword: ChangePassword,
+  ) {}
 
   @Post('login')
   @HttpCode(HttpStatus.OK)
@@ -41,5 +44,34 @@ export class AuthController {
   @ApiOkResponse({ type: OfficerIdentityDto })
   me(@CurrentOfficer() officer: AuthenticatedOfficer): OfficerIdentityDto {
     return identity(officer);
+  }
+
+  @Post('password')
+  @HttpCode(HttpStatus.OK)
+  @UseGuards(JwtAuthGuard)
+  @ApiBearerAuth()
+  @ApiOperation({
+    operationId: 'changeOwnPassword',
+    summary: "Change the caller's own password",
+    description:
+      'Any officer. Every other token of the caller stops working; the answer carries a fresh one. A wrong currentPassword counts against the login limits.',
+  })
+  @ApiOkResponse({ type: PasswordChangedDto })
+  @ApiErrors(
+    { 400: 'a field is missing or malformed, or newPassword is too weak (common, a repeated pattern, containing the username) or equals currentPassword' },
+    { 401: 'missing or invalid access token, or currentPassword is wrong' },
+    { 409: 'the account changed meanwhile (its password was set or it was disabled)' },
+    {
+      429: 'too many attempts for this username from this address, failures for this username, or failures from this address: Retry-After says when to try again',
+    },
+  )
+  async password(@CurrentOfficer() officer: AuthenticatedOfficer, @Body() dto: ChangePasswordDto, @Ip() ip: string): Promise<PasswordChangedDto> {
+    const r = await this.changePassword.execute({
+      officer,
+      currentPassword: dto.currentPassword,
+      newPassword: dto.newPassword,
+      clientIp: normalizeIp(ip ?? ''),
+    });
+    return { accessToken: r.accessToken, expiresIn: r.expiresIn };
   }
 }

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
-import { PASSWORD_MAX_LENGTH } from '@fr/auth';
+import { IsNotEmpty, IsString, MaxLength, MinLength } from 'class-validator';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@fr/auth';
 import { OFFICER_ROLES, OfficerRole } from '@fr/domain';
 
 export class LoginDto {
@@ -29,4 +29,29 @@ export class LoginResponseDto {
   @ApiProperty({ description: 'send as Authorization: Bearer <accessToken>' }) accessToken: string;
   @ApiProperty({ example: 900, description: 'seconds until the token expires' }) expiresIn: number;
   @ApiProperty({ type: OfficerIdentityDto }) officer: OfficerIdentityDto;
+}
+
+export class ChangePasswordDto {
+  @ApiProperty({ maxLength: PASSWORD_MAX_LENGTH, format: 'password', description: "the caller's password now" })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(PASSWORD_MAX_LENGTH)
+  currentPassword: string;
+
+  @ApiProperty({
+    minLength: PASSWORD_MIN_LENGTH,
+    maxLength: PASSWORD_MAX_LENGTH,
+    format: 'password',
+    description: 'not a common password, a character or short pattern repeated, nor containing the username',
+  })
+  @IsString()
+  @MinLength(PASSWORD_MIN_LENGTH)
+  @MaxLength(PASSWORD_MAX_LENGTH)
+  newPassword: string;
+}
+
+export class PasswordChangedDto {
+  @ApiProperty({ description: "a fresh token (the caller's other tokens no longer work): send as Authorization: Bearer <accessToken>" })
+  accessToken: string;
+  @ApiProperty({ example: 900, description: 'seconds until the token expires' }) expiresIn: number;
 }
