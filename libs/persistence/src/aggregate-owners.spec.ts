@@ -12,7 +12,7 @@ import { REPO_ROOT as ROOT, repoSources } from './repo-sources';
  */
 const AGGREGATES = {
   cases: ['libs/cases/', 'libs/persistence/src/case-writes.ts'],
-  /** officers and units: the organisation the seed loads and reorganisations change; auth dates a first log-in */
+  /** officers and units: the organisation the seed loads and reorganisations change; auth dates a first log-in and sets an officer's own password */
   directory: ['libs/directory/', 'libs/auth/'],
   audit: ['libs/audit/', 'libs/persistence/src/write-helpers.ts', 'libs/persistence/src/audit-texts.ts'],
   outbox: ['libs/persistence/src/write-helpers.ts', 'libs/persistence/src/case-event-states.ts', 'libs/queue/'],
