@@ -83,6 +83,10 @@ describe('several API and worker instances', () => {
 
   it('counts failed logins on one instance against the other', async () => {
     const login = (app: INestApplication, password: string) => engine.http(app).post('/v1/auth/login').send({ username: 'multi.guess', password });
+    // The officer logged in from this address when created, which would exempt it from the account's
+    // bucket (RequestLimits.beginLogin): forgotten here, so the guesses are held to it.
+    const known = (await engine.queueKeys()).filter((k) => k.includes(':limits:login:known:'));
+    if (known.length) await engine.redis.del(...known);
     expect((await login(engine.api, 'sai-1')).status).toBe(401);
     expect((await login(apiB, 'sai-2')).status).toBe(401);
     expect((await login(engine.api, 'sai-3')).status).toBe(401);
