@@ -295,4 +295,39 @@ describe('cover for absent officers', () => {
     );
     expect(told.map((n) => n.officer_id).sort()).toEqual([id.away, id.leader].sort());
   });
+
+  it("an officer disabled or moved away hands the open cases they hold to the unit's designee, with the move on each case's timeline", async () => {
+    clock.set('2026-03-23T09:10:00+07:00');
+    const holder = async (username: string) => {
+      const o = await createOfficer(engine, admin, { username, role: 'HANDLER', unitCode: 'P_BACH_KHOA', fullName: `Cán bộ ${username}` });
+      const recorded = await absence('admin', 'away', { from: '2026-03-23T09:05:00+07:00', to: '2026-03-25T08:00:00+07:00', coverId: o.id });
+      expect(recorded.status).toBe(201);
+      const held = await newCase();
+      expect((await row(held)).handler_id).toBe(o.id);
+      const absenceId = (recorded.body as ApiSchema<'AbsenceDto'>).id;
+      expect((await engine.http().delete(`/v1/officers/${id.away}/absences/${absenceId}`).set(bearer(admin))).status).toBe(204);
+      return { officer: o, held };
+    };
+    const moved = await holder('cover.moved');
+    expect((await engine.http().patch(`/v1/officers/${moved.officer.id}`).set(bearer(admin)).send({ unitCode: 'P_THANH_NHAN' })).status).toBe(200);
+    const disabled = await holder('cover.disabled');
+    expect((await engine.http().patch(`/v1/officers/${disabled.officer.id}`).set(bearer(admin)).send({ active: false })).status).toBe(200);
+
+    for (const { officer, held } of [moved, disabled]) {
+      expect((await row(held)).handler_id).toBe(id.away);
+      const [event] = await engine.query<{ actor: string; data: Record<string, unknown> }>(
+        `SELECT actor, data FROM audit_events WHERE case_id = $1 AND action = 'reassign' ORDER BY id DESC LIMIT 1`,
+        [held],
+      );
+      expect(event.data).toMatchObject({ fromHandlerId: officer.id, toHandlerId: id.away, reason: 'holder left the unit' });
+      const open = await engine.query<{ handler_id: string }>(`SELECT handler_id FROM assignments WHERE case_id = $1 AND ended_at IS NULL`, [held]);
+      expect(open).toEqual([{ handler_id: id.away }]);
+    }
+    // The units a case went through are still one.
+    const [path] = await engine.query<{ n: number }>(
+      `SELECT count(DISTINCT unit_code)::int AS n FROM assignments WHERE case_id = $1 AND reason <> 'designation'`,
+      [moved.held],
+    );
+    expect(path.n).toBe(1);
+  });
 });

@@ -1,5 +1,5 @@
 import { EntityManager } from 'typeorm';
-import { carryMergedDuplicates, execute, selectRows, writeAuditEvent } from '@fr/persistence';
+import { carryMergedDuplicates, execute, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 
 /** Cases still being worked on; they follow their unit's designees. */
 export const OPEN_ASSIGNED_STATES = ['assigned', 'in_progress', 'awaiting_info'] as const;
@@ -19,7 +19,7 @@ export interface DesigneesOfUnit {
  * merged into it follow. Cases already with these designees are left alone. Returns how many moved.
  */
 export async function followUnitDesignation(m: EntityManager, d: DesigneesOfUnit): Promise<number> {
-  const cases = await selectRows<{ id: string; status: string; handler_id: string | null; leader_id: string | null }>(
+  const cases = await selectRows<HeldCase>(
     m,
     `SELECT id, status, handler_id, leader_id FROM cases
       WHERE unit_code = $1 AND status = ANY($2)
@@ -27,39 +27,103 @@ export async function followUnitDesignation(m: EntityManager, d: DesigneesOfUnit
       ORDER BY id FOR UPDATE`,
     [d.unitCode, OPEN_ASSIGNED_STATES, d.handlerId, d.leaderId],
   );
+  return moveCases(m, d.unitCode, cases, () => ({ handlerId: d.handlerId, leaderId: d.leaderId }), d.actor, DESIGNATION_REASON);
+}
+
+export const HANDOVER_REASON = 'holder left the unit';
+
+/**
+ * An officer disabled, moved to another unit or given a role that handles no cases hands the open
+ * cases they hold in `unitCode` to the unit's designees, in the caller's transaction: the handler's
+ * place to the designated handler, the leader's to the designated leader. They were left holding them:
+ * the cases sat in nobody's `assignee=me` list. A place whose designee is this officer, or an empty
+ * designation, is kept as it is (the office names a designee, and the cases follow then). Returns how
+ * many moved.
+ */
+export async function handOverHeldCases(m: EntityManager, officerId: string, unitCode: string, actor: string): Promise<number> {
+  const unit = await selectRow<{ handler_id: string | null; leader_id: string | null }>(m, `SELECT u.handler_id, u.leader_id FROM units u WHERE u.code = $1`, [
+    unitCode,
+  ]);
+  const successor = (designee: string | null | undefined) => (designee && designee !== officerId ? designee : null);
+  const handler = successor(unit?.handler_id);
+  const leader = successor(unit?.leader_id);
+  if (!handler && !leader) return 0;
+  const cases = await selectRows<HeldCase>(
+    m,
+    `SELECT id, status, handler_id, leader_id FROM cases
+      WHERE unit_code = $1 AND status = ANY($2) AND ((handler_id = $3 AND $4::uuid IS NOT NULL) OR (leader_id = $3 AND $5::uuid IS NOT NULL))
+      ORDER BY id FOR UPDATE`,
+    [unitCode, OPEN_ASSIGNED_STATES, officerId, handler, leader],
+  );
+  return moveCases(
+    m,
+    unitCode,
+    cases,
+    (c) => ({
+      handlerId: c.handler_id === officerId && handler ? handler : c.handler_id,
+      leaderId: c.leader_id === officerId && leader ? leader : c.leader_id,
+    }),
+    actor,
+    HANDOVER_REASON,
+  );
+}
+
+interface HeldCase {
+  id: string;
+  status: string;
+  handler_id: string | null;
+  leader_id: string | null;
+}
+
+/**
+ * Each case gets its new holders, a new assignment row and a `reassign` event, so its timeline shows
+ * the move, and the duplicates merged into it follow.
+ */
+async function moveCases(
+  m: EntityManager,
+  unitCode: string,
+  cases: HeldCase[],
+  holders: (c: HeldCase) => { handlerId: string | null; leaderId: string | null },
+  actor: string,
+  reason: string,
+): Promise<number> {
   if (cases.length === 0) return 0;
   const ids = cases.map((c) => c.id);
-  await execute(m, `UPDATE cases SET handler_id = $2, leader_id = $3, version = version + 1, updated_at = now() WHERE id = ANY($1)`, [
-    ids,
-    d.handlerId,
-    d.leaderId,
-  ]);
+  const next = cases.map(holders);
+  await execute(
+    m,
+    `UPDATE cases c SET handler_id = n.handler_id, leader_id = n.leader_id, version = c.version + 1, updated_at = now()
+       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS n(id, handler_id, leader_id) WHERE c.id = n.id`,
+    [ids, next.map((n) => n.handlerId), next.map((n) => n.leaderId)],
+  );
   await execute(m, `UPDATE assignments SET ended_at = now() WHERE case_id = ANY($1) AND ended_at IS NULL`, [ids]);
   await execute(
     m,
     `INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason)
-     SELECT id, $2, $3, $4, 'designation' FROM unnest($1::uuid[]) AS id`,
-    [ids, d.unitCode, d.handlerId, d.leaderId],
+     SELECT n.id, $2, n.handler_id, n.leader_id, $5 FROM unnest($1::uuid[], $3::uuid[], $4::uuid[]) AS n(id, handler_id, leader_id)`,
+    // 'designation' for a hand-over too: a move to the unit's designees, within the unit, which the units
+    // path of a case (the export, review rights) does not count as a unit that held it.
+    [ids, unitCode, next.map((n) => n.handlerId), next.map((n) => n.leaderId), 'designation'],
   );
-  for (const c of cases) {
+  for (const [i, c] of cases.entries()) {
     await writeAuditEvent(m, {
       caseId: c.id,
-      actor: d.actor,
+      actor,
       action: 'reassign',
       fromState: c.status,
       toState: c.status,
-      reason: DESIGNATION_REASON,
+      reason,
       data: {
         fromHandlerId: c.handler_id,
-        toHandlerId: d.handlerId,
+        toHandlerId: next[i].handlerId,
         fromLeaderId: c.leader_id,
-        toLeaderId: d.leaderId,
-        reason: DESIGNATION_REASON,
+        toLeaderId: next[i].leaderId,
+        reason,
       },
     });
   }
   // At the transaction's time, as the assignments above (now()).
   const [{ now }] = await selectRows<{ now: Date }>(m, `SELECT now() AS now`);
-  await carryMergedDuplicates(m, ids, d.actor, now);
+  await carryMergedDuplicates(m, ids, actor, now);
   return cases.length;
 }

@@ -3,6 +3,7 @@ import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource, EntityManager } from 'typeorm';
 import { checkPassword, hashPassword } from '@fr/auth';
 import { ConflictError, isOfficerRole, nfc, NotFoundError, OFFICER_ROLES, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
+import { handOverHeldCases } from '@fr/cases';
 import {
   absenceCoveredBy,
   activeOfficersWithRole,
@@ -105,6 +106,11 @@ export class UpdateOfficer {
       });
       if (!updated) throw new Error(`officer ${before.id} vanished while locked`);
       if (changes.active && active === false) await this.designeeLeft(m, before, cmd.actorId);
+      // One who can no longer work the unit's cases (disabled, moved, or given a role that handles none)
+      // hands over those they hold there.
+      if ((changes.active && active === false) || changes.unitCode || changes.role) {
+        await handOverHeldCases(m, before.id, before.unitCode, `officer:${cmd.actorId}`);
+      }
       return toOfficerView(updated);
     });
   }
