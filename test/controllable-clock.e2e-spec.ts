@@ -123,4 +123,33 @@ describe('an engine on a controllable clock', () => {
     expect(closed.status).toBe('closed');
     expect(closed.closed_at.toISOString()).toBe(clock.now().toISOString());
   });
+
+  it('takes a rating of the answer given after a low rating reopened the case, which closes it whatever its score', async () => {
+    clock.set(MONDAY_8AM);
+    const c = await newCase();
+    await step('bk.handler.clock', c.id, 'acknowledge', { severity: 'normal' });
+    await step('bk.handler.clock', c.id, 'resolve', { answer: ANSWER });
+    const rate = (score: number) => engine.http().post(`/v1/feedback/${c.trackingCode}/rating`).set(KEY).send({ score });
+    clock.advance({ hours: 2 });
+    expect((await rate(1)).body).toMatchObject({ status: 'in_progress', rating: 1 });
+    expect((await rate(5)).status).toBe(409);
+
+    clock.advance({ hours: 2 });
+    await step('bk.handler.clock', c.id, 'resolve', { answer: ANSWER });
+    clock.advance({ hours: 2 });
+    const second = await rate(2);
+    expect(second.status).toBe(200);
+    expect(second.body).toMatchObject({ status: 'closed', rating: 2 });
+    expect((await rate(4)).status).toBe(409);
+    const events = await engine.query<{ action: string; data: { score?: number } }>(
+      `SELECT action, data FROM audit_events WHERE case_id = $1 AND action IN ('rate', 'reopen', 'close') ORDER BY id`,
+      [c.id],
+    );
+    expect(events.map((e) => [e.action, e.data.score ?? null])).toEqual([
+      ['rate', 1],
+      ['reopen', null],
+      ['rate', 2],
+      ['close', null],
+    ]);
+  });
 });

@@ -22,6 +22,7 @@ export interface LockedCase {
   due_at: Date | null;
   resolved_at: Date | null;
   rating: number | null;
+  rated_at: Date | null;
 }
 
 /** Locks the case for the rest of the transaction: actions on one case happen one after another. */
@@ -29,7 +30,7 @@ export function lockCase(m: EntityManager, caseId: string): Promise<LockedCase |
   return selectRow<LockedCase>(
     m,
     `SELECT id, status, version, category_code, unit_code, handler_id, severity, stage, stage_started_at, stage_minutes,
-            extension_minutes, extension_count, resolve_from, due_at, resolved_at, rating
+            extension_minutes, extension_count, resolve_from, due_at, resolved_at, rating, rated_at
        FROM cases WHERE id = $1 FOR UPDATE`,
     [caseId],
   );

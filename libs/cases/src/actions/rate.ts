@@ -6,23 +6,30 @@ import { columns } from './column-set';
 const DAY_MS = 86_400_000;
 
 /**
- * The citizen rates the answer, once. A low rating within the auto-close window reopens the case;
- * any other closes it, as the citizen has had the last word. The rating keeps the version: the
- * close or reopen that follows in the same transaction moves it.
+ * The citizen rates the answer, once an answer. A low rating within the auto-close window reopens the
+ * case; any other closes it, as the citizen has had the last word. The answer given after such a
+ * reopening is rated too (it was refused as "already rated", so the unit's second answer could only
+ * close unrated); that rating closes the case whatever its score, so two parties cannot reopen and
+ * answer for ever. The first rating stays in the trail (its `rate` event); the case keeps the last.
+ * The rating keeps the version: the close or reopen that follows in the same transaction moves it.
  */
 export const rate: ActionHandler = async ({ actor, c, input, now, sla }) => {
   const score = input.score;
   if (typeof score !== 'number' || !Number.isInteger(score) || score < 1 || score > 5) {
     throw new ValidationError('score must be an integer from 1 to 5', ['score']);
   }
-  if (c.rating !== null) throw new ConflictError(`this case was already rated (${c.rating}); a rating is accepted once`);
+  const answeredSinceRated = c.rated_at !== null && c.resolved_at !== null && new Date(c.resolved_at) > new Date(c.rated_at);
+  if (c.rating !== null && !answeredSinceRated) {
+    throw new ConflictError(`this answer was already rated (${c.rating}); a rating is accepted once for each answer`);
+  }
+  const reopenedBefore = c.rating !== null;
   const withinWindow = c.resolved_at !== null && now.getTime() - new Date(c.resolved_at).getTime() <= sla.policy.autoCloseDays * DAY_MS;
   return {
     set: columns`rating = ${score}, rating_comment = ${input.comment?.normalize('NFC') ?? null}, rated_at = ${now}`,
     bumpsVersion: false,
     data: { score },
     then:
-      score <= sla.policy.lowRating && withinWindow
+      score <= sla.policy.lowRating && withinWindow && !reopenedBefore
         ? { actor, action: 'reopen', input: { reason: `low rating (${score})` } }
         : { actor: SYSTEM_ACTOR('rating'), action: 'close', input: { reason: `rated ${score}` } },
   };
