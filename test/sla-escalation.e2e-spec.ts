@@ -578,6 +578,15 @@ describe('SLA clocks and the escalation ladder', () => {
     expect(await engine.redis.get(marker)).toMatch(/^\d+$/);
   });
 
+  it('leaves a failed marker when a full pass fails, so the next pass is full and no watch takes Redis for wiped', async () => {
+    const sut = worker().get(SlaReconciler);
+    jest.spyOn(sut as unknown as { sweepAll(): Promise<unknown> }, 'sweepAll').mockRejectedValueOnce(new Error('sweep failed (test)'));
+    await expect(sut.runOnce({ full: true })).rejects.toThrow('sweep failed (test)');
+    expect(await engine.redis.get(`${engine.config.queuePrefix}:${QueueName.Sla}:reconciled-at`)).toMatch(/^failed:\d+$/);
+    expect(await sut.markerLost()).toBe(false);
+    expect((await reconcile()).full).toBe(true);
+  });
+
   it('sweeps as soon as a running worker sees Redis wiped, not at the next period (FR_REDIS_WATCH_MS)', async () => {
     const { id } = await newCase();
     const run = await runOf(id);

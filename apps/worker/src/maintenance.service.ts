@@ -26,7 +26,6 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
   private current: Promise<unknown> = Promise.resolve();
   private sweeping = false;
   private watchTimer: NodeJS.Timeout | null = null;
-  private watchCurrent: Promise<unknown> = Promise.resolve();
   private factsTimer: NodeJS.Timeout | null = null;
   private factsCurrent: Promise<unknown> = Promise.resolve();
   private stopped = false;
@@ -73,14 +72,16 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
    * A wiped Redis is swept at once: the next sweep is brought forward (one at a time, as always). The
    * sweeps put back what Redis held, but ran only every FR_RECONCILE_INTERVAL_MS: after a wipe, an
    * attack run saw the timers of the next 25 s fire together at the next sweep, up to 24.6 s late.
-   * Looking costs one GET every FR_REDIS_WATCH_MS. A sweep brought forward waits WATCH_SPACING_MS for the
-   * next, so a full pass that keeps failing (and so leaves no marker) is not run back to back.
+   * Looking costs one GET every FR_REDIS_WATCH_MS. A full pass that fails leaves a failed marker, not
+   * none (SlaReconciler), so the watches of several workers do not sweep again for it; and a sweep
+   * brought forward waits WATCH_SPACING_MS for the next in this worker.
    */
   private watchRedis(tick: () => void): void {
-    if (this.config.redisWatchMs === 0) return;
+    const period = this.config.redisWatchMs;
+    if (period === 0) return;
     let broughtForwardAt = 0;
     const watch = () => {
-      this.watchCurrent = this.redisLost()
+      void this.redisLost()
         .then((lost) => {
           if (!lost || this.sweeping || this.stopped || Date.now() - broughtForwardAt < WATCH_SPACING_MS) return;
           broughtForwardAt = Date.now();
@@ -89,10 +90,10 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
           tick();
         })
         .finally(() => {
-          if (!this.stopped) this.watchTimer = setTimeout(watch, this.config.redisWatchMs);
+          if (!this.stopped) this.watchTimer = setTimeout(watch, period);
         });
     };
-    this.watchTimer = setTimeout(watch, this.config.redisWatchMs);
+    this.watchTimer = setTimeout(watch, period);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -100,10 +101,12 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     if (this.timer) clearTimeout(this.timer);
     if (this.factsTimer) clearTimeout(this.factsTimer);
     if (this.watchTimer) clearTimeout(this.watchTimer);
-    await Promise.all([this.watchCurrent, this.current, this.factsCurrent]);
+    // Not the watch's GET: while Redis is down it waits for Redis (the queue client queues commands
+    // until it is back), and would hold the shutdown; it sweeps nothing once stopped.
+    await Promise.all([this.current, this.factsCurrent]);
   }
 
-  /** False when Redis cannot be asked: the sweeps' own period still holds then. */
+  /** False when Redis answers with an error; while Redis is down the GET waits for it (see above). */
   private redisLost(): Promise<boolean> {
     return this.sla.markerLost().catch(() => false);
   }

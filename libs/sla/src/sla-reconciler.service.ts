@@ -116,7 +116,7 @@ export class SlaReconciler {
    * marker behind, and no full pass ran for FR_SLA_FULL_RECONCILE_INTERVAL_MS (an attack run measured
    * escalations 11 s late until firings had chained their timers back). A pending marker is due at once.
    */
-  private async marker(): Promise<{ get(): Promise<string | null>; begin(): Promise<string>; finish(): Promise<void>; clear(): Promise<void> }> {
+  private async marker(): Promise<{ get(): Promise<string | null>; begin(): Promise<string>; finish(): Promise<void>; fail(): Promise<void> }> {
     const queue = this.queues.get(QueueName.Sla);
     const redis = await queue.client;
     const key = queue.toKey('reconciled-at');
@@ -128,7 +128,10 @@ export class SlaReconciler {
         return token;
       },
       finish: async () => void (await redis.set(key, String(Date.now()))),
-      clear: async () => void (await redis.del(key)),
+      // Not deleted: a missing marker means a wiped Redis, which every worker's watch sweeps for at once
+      // (Maintenance); a pass that keeps failing would have them all sweeping back to back. Not a number,
+      // so the next periodic run makes a full pass again.
+      fail: async () => void (await redis.set(key, `failed:${Date.now()}`)),
     };
   }
 
@@ -170,13 +173,13 @@ export class SlaReconciler {
         if (intact) await marker.finish();
         else this.logger.warn(`SLA reconcile: Redis lost ${lost} timer(s) or the marker while the full pass ran; running it again`);
       } catch (e) {
-        await marker.clear().catch(() => undefined);
+        await marker.fail().catch(() => undefined);
         throw e;
       }
       if (intact) return total;
       if (round >= MAX_FULL_ROUNDS) {
-        // Still unsettled: no marker, so the next run makes a full pass again.
-        await marker.clear().catch(() => undefined);
+        // Still unsettled: a failed marker, so the next run makes a full pass again.
+        await marker.fail().catch(() => undefined);
         return total;
       }
     }
