@@ -93,8 +93,11 @@ export class RequestLimits implements OnModuleInit, OnModuleDestroy {
     const account = `${this.prefix}:login:account:${digest(username)}`;
     const address = `${this.prefix}:login:ip:${digest(ip)}`;
     const accountIp = digest(`${username}|${ip}`);
-    const ticket = { refundable: [account, address], known: `${this.prefix}:login:known:${accountIp}` };
-    const known = (await this.redis.exists(ticket.known)) === 1;
+    const knownKey = `${this.prefix}:login:known:${accountIp}`;
+    const known = (await this.redis.exists(knownKey)) === 1;
+    // Only what was counted is given back: a right password from a known address refunding the account's
+    // bucket would take back a failure someone else made, one more guess for each real login.
+    const ticket = { refundable: known ? [address] : [account, address], known: knownKey };
     await this.count([
       {
         key: `${this.prefix}:login:account-ip:${accountIp}`,
