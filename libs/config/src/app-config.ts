@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { availableParallelism, tmpdir } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { parseRedisUrl } from './redis-url';
@@ -331,7 +332,9 @@ function jwtAudience(env: Env, publicUrl: string | null, databaseUrl: string, pr
   if (publicUrl) return publicUrl;
   try {
     const u = new URL(databaseUrl);
-    return `db:${u.hostname}:${u.port || '5432'}${decodeURIComponent(u.pathname)}`;
+    // A digest: a token's payload is readable by whoever holds it, and the database's host is no one's business.
+    const place = `${u.hostname}:${u.port || '5432'}${decodeURIComponent(u.pathname)}`;
+    return `db:${createHash('sha256').update(place).digest('base64url').slice(0, 16)}`;
   } catch {
     // DATABASE_URL's own check has said what is wrong with it.
     return 'db:invalid';

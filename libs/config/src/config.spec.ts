@@ -56,12 +56,14 @@ describe(loadConfig.name, () => {
   });
 
   it("binds tokens to the deployment: FR_JWT_AUDIENCE, else the public address, else the database's place", () => {
-    expect(loadConfig({}).jwtAudience).toBe('db:127.0.0.1:5432/feedback_router');
+    const dev = loadConfig({}).jwtAudience;
+    expect(dev).toMatch(/^db:[A-Za-z0-9_-]{16}$/);
+    // A digest of the database's place, so a token does not show the host; the same place, the same audience.
+    expect(dev).not.toContain('127.0.0.1');
+    expect(loadConfig({ DATABASE_URL: 'postgres://other:pw@127.0.0.1/feedback_router' }).jwtAudience).toBe(dev);
     // A copy restored on another server, or under another name, with the same secret: another audience.
-    expect(loadConfig({ DATABASE_URL: 'postgres://fr_app:pw@staging-db/feedback_router' }).jwtAudience).toBe('db:staging-db:5432/feedback_router');
-    expect(loadConfig({ DATABASE_URL: 'postgres://fr_app:pw@127.0.0.1:5432/feedback_router_staging' }).jwtAudience).toBe(
-      'db:127.0.0.1:5432/feedback_router_staging',
-    );
+    expect(loadConfig({ DATABASE_URL: 'postgres://fr_app:pw@staging-db/feedback_router' }).jwtAudience).not.toBe(dev);
+    expect(loadConfig({ DATABASE_URL: 'postgres://fr_app:pw@127.0.0.1:5432/feedback_router_staging' }).jwtAudience).not.toBe(dev);
     expect(loadConfig({ FR_PUBLIC_URL: 'https://phananh.example.gov.vn/' }).jwtAudience).toBe('https://phananh.example.gov.vn');
     expect(loadConfig({ FR_PUBLIC_URL: 'https://phananh.example.gov.vn', FR_JWT_AUDIENCE: 'fr-hbt-prod' }).jwtAudience).toBe('fr-hbt-prod');
     expect(() => loadConfig({ FR_JWT_AUDIENCE: 'two words' })).toThrow(
@@ -240,6 +242,12 @@ describe(loadOrganisation.name, () => {
     expect(() => loadOrganisation(dir)).toThrow(
       /officer 'vp\.supervisor': a SUPERVISOR belongs to the office; unit 'P_DONG_TAM' is a ward[\s\S]*triageUnit 'TU_PHAP' is a department; triage is the office's/,
     );
+  });
+
+  it('refuses a channel code ending in _previous or _file, which FR_KEY_<CODE>_PREVIOUS and _FILE would misread', () => {
+    const channels = join(dir, 'channels.yaml');
+    writeFileSync(channels, readFileSync(channels, 'utf8') + '  - code: zalo_previous\n    name: Zalo\n');
+    expect(() => loadOrganisation(dir)).toThrow(/code 'zalo_previous' must not end in _previous or _file/);
   });
 
   it('reports malformed YAML and missing files', () => {

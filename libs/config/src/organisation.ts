@@ -369,7 +369,11 @@ function readRuleInform(p: Problems, r: Doc, where: string, known: ReadonlySet<s
 function readChannels(p: Problems, doc: Doc): SeedChannel[] {
   const channels = p.list(doc, 'channels', 'channels.yaml').map((c, i) => {
     const where = `channels.yaml channels[${i}]`;
-    return { code: p.text(c, 'code', where, CHANNEL_CODE) ?? '', name: p.text(c, 'name', where) ?? '' };
+    const code = p.text(c, 'code', where, CHANNEL_CODE) ?? '';
+    // FR_KEY_<CODE>_PREVIOUS and FR_KEY_<CODE>_FILE are another channel's previous key and a key's file.
+    if (/_(previous|file)$/.test(code))
+      p.add(`${where}: code '${code}' must not end in _previous or _file (FR_KEY_<CODE>_PREVIOUS and _FILE mean other things)`);
+    return { code, name: p.text(c, 'name', where) ?? '' };
   });
   p.unique(
     'channel code',
