@@ -40,18 +40,14 @@ describe(maskContactsInText.name, () => {
     ['non-breaking hyphens', '0912\u2011345\u2011678', '09******78'],
     ['full-width digits', '\uff10\uff19\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18', '09******78'],
     ['zero-width spaces', '0912\u200b345\u200b678', '09******78'],
-  ])('masks a number written with %s', (_how, phone, masked) => {
-    expect(maskContactsInText(`Liên hệ ${phone} nhé.`)).toBe(`Liên hệ ${masked} nhé.`);
-  });
-
-  it.each([
+    // These passed whole to Open311 and the channels.
     ['a word run into it', 'sđt0912345678', 'sđt09******78'],
     ['a word in capitals run into it', 'SĐT:0912345678', 'SĐT:09******78'],
     ['underscores', '0912_345_678', '09******78'],
     ['spaced dashes', '0912 - 345 - 678', '09******78'],
     ['tabs', '0912\t345\t678', '09******78'],
-  ])('masks a number written with %s (they passed whole to Open311 and the channels)', (_how, written, masked) => {
-    expect(maskContactsInText(`Liên hệ ${written} nhé.`)).toBe(`Liên hệ ${masked} nhé.`);
+  ])('masks a number written with %s', (_how, phone, masked) => {
+    expect(maskContactsInText(`Liên hệ ${phone} nhé.`)).toBe(`Liên hệ ${masked} nhé.`);
   });
 
   it.each([
