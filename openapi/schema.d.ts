@@ -3899,8 +3899,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description missing or invalid access token, or currentPassword is wrong */
+            /** @description missing or invalid access token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description currentPassword is wrong (counted as a failed login of the account) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

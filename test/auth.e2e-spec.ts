@@ -317,10 +317,10 @@ describe('officer authentication', () => {
       }
     });
 
-    it('refuses a wrong current password with 401 and leaves the password and tokens as they were', async () => {
+    it('refuses a wrong current password with 403 (the token is good) and leaves the password and tokens as they were', async () => {
       const { token } = await createOfficer(engine, admin, { username: 'doan.sai', role: 'HANDLER', unitCode: 'P_BACH_KHOA' });
       const res = await change(token, { currentPassword: 'Khong-phai-mat-khau', newPassword: 'Chi-minh-toi-biet-2026' });
-      expect(res.status).toBe(401);
+      expect(res.status).toBe(403);
       expect(errorOf(res).message).toBe('currentPassword is wrong');
       expect((await me(token)).status).toBe(200);
       expect((await post('doan.sai', DEFAULT_TEST_PASSWORD)).status).toBe(200);

@@ -1,4 +1,4 @@
-import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { ConflictError, isOfficerRole, nfc, ValidationError } from '@fr/domain';
@@ -46,7 +46,8 @@ export class ChangePassword {
     const ticket = await this.limits.beginLogin(officer.username, cmd.clientIp);
     const row = await selectRow<{ password_hash: string | null }>(this.ds, `SELECT password_hash FROM officers WHERE id = $1`, [officer.id]);
     const currentHash = row?.password_hash;
-    if (!currentHash || !(await verifyPassword(currentHash, cmd.currentPassword))) throw new UnauthorizedException('currentPassword is wrong');
+    // 403, not 401: the token is good, and clients read a 401 as a session that ended and log the officer out.
+    if (!currentHash || !(await verifyPassword(currentHash, cmd.currentPassword))) throw new ForbiddenException('currentPassword is wrong');
     await this.limits.loginSucceeded(ticket);
 
     const passwordHash = await hashPassword(cmd.newPassword);

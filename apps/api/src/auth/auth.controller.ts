@@ -59,7 +59,8 @@ export class AuthController {
   @ApiOkResponse({ type: PasswordChangedDto })
   @ApiErrors(
     { 400: 'a field is missing or malformed, or newPassword is too weak (common, a repeated pattern, containing the username) or equals currentPassword' },
-    { 401: 'missing or invalid access token, or currentPassword is wrong' },
+    { 401: 'missing or invalid access token' },
+    { 403: 'currentPassword is wrong (counted as a failed login of the account)' },
     { 409: 'the account changed meanwhile (its password was set or it was disabled)' },
     {
       429: 'too many attempts for this username from this address, failures for this username, or failures from this address: Retry-After says when to try again',
