@@ -22,6 +22,7 @@ describe('login and lookup limits', () => {
         FR_LOGIN_LIMIT_PER_IP: '8',
         FR_LOOKUP_LIMIT_PER_CHANNEL: '5',
         FR_PRIVACY_LIMIT_PER_CHANNEL: '3',
+        FR_PRIVACY_LIMIT_PER_CHANNEL_DAY: '5',
         // Clients at several addresses, as behind the deployment's proxy.
         FR_TRUST_PROXY: 'loopback',
       },
@@ -90,7 +91,7 @@ describe('login and lookup limits', () => {
         .set(bearer(token))
         .set('X-Forwarded-For', '10.9.0.1')
         .send({ currentPassword, newPassword: 'Chi-minh-toi-biet-2026' });
-    for (let i = 0; i < 5; i++) expect((await change(`sai-${i}-mat-khau`)).status).toBe(401);
+    for (let i = 0; i < 5; i++) expect((await change(`sai-${i}-mat-khau`)).status).toBe(403);
     expect429(
       await change(DEFAULT_TEST_PASSWORD),
       /^too many failed login attempts for 'doi\.mk\.doan' \(at most 5 a minute from all addresses\); try again in \d+ s$/,
@@ -155,5 +156,10 @@ describe('login and lookup limits', () => {
     for (let i = 0; i < 3; i++) expect((await ask(DEV_KEYS.ihanoi, `091234567${i}`)).status).toBe(201);
     expect429(await ask(DEV_KEYS.ihanoi, '0912345679'), /^too many data-subject requests for this channel \(at most 3 a minute\); try again in \d+ s$/);
     expect((await ask(DEV_KEYS.hotline, '0912345679')).status).toBe(201);
+    // The window passes; the day's cap (5 here, the refused request counted too) does not.
+    const window = (await engine.queueKeys()).filter((k) => k.includes(':lookup:privacy:'));
+    await engine.redis.del(...window);
+    expect((await ask(DEV_KEYS.ihanoi, '0987654320')).status).toBe(201);
+    expect429(await ask(DEV_KEYS.ihanoi, '0987654329'), /^too many data-subject requests for this channel today \(at most 5 a day\); try again in \d+ s$/);
   });
 });

@@ -168,6 +168,13 @@ export class RequestLimits implements OnModuleInit, OnModuleDestroy {
         windowMs: l.windowSeconds * 1000,
         refusal: (s) => `too many data-subject requests for this channel (${per(l.privacyPerChannel, l.windowSeconds)}); try again in ${s} s`,
       },
+      // A day's cap as well: the window's limit alone still let a key ask for 43,000 numbers a day.
+      {
+        key: `${this.prefix}:lookup:privacy-day:${channel}`,
+        limit: l.privacyPerChannelDay,
+        windowMs: 86_400_000,
+        refusal: (s) => `too many data-subject requests for this channel today (at most ${l.privacyPerChannelDay} a day); try again in ${s} s`,
+      },
     ]);
   }
 

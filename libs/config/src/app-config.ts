@@ -138,7 +138,7 @@ export interface AppConfig {
    * (POST /v1/privacy/requests, which answer with the contact held for a phone or e-mail) per channel
    * key in the same window.
    */
-  lookupLimits: { windowSeconds: number; perChannel: number; privacyPerChannel: number };
+  lookupLimits: { windowSeconds: number; perChannel: number; privacyPerChannel: number; privacyPerChannelDay: number };
   /** Whether a start loads the plans of config/reorganisations/ not loaded yet (FR_LOAD_REORGANISATIONS, default true). */
   loadReorganisations: boolean;
   /** The HMAC secret of the callers' phone lookup keys (FR_PHONE_KEY_SECRET); changing it orphans the stored keys. */
@@ -381,6 +381,15 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     // FR_KEY_<CHANNEL>_FILE names the file the key was read from (withSecretFiles), not a channel.
     if (m && value && !name.endsWith('_FILE')) (m[2] ? previousChannelKeys : channelKeys)[m[1].toLowerCase()] = value;
   }
+  // A key shared by two channels would book one channel's cases under whichever the guard matched last.
+  const holders = new Map<string, string[]>();
+  for (const [keys, suffix] of [
+    [channelKeys, ''],
+    [previousChannelKeys, '_PREVIOUS'],
+  ] as const) {
+    for (const [channel, key] of Object.entries(keys)) holders.set(key, [...(holders.get(key) ?? []), `FR_KEY_${channel.toUpperCase()}${suffix}`]);
+  }
+  for (const names of holders.values()) if (names.length > 1) problems.push(`${names.join(' and ')} hold the same key: each channel needs its own`);
   for (const channel of Object.keys(previousChannelKeys)) {
     if (!channelKeys[channel])
       problems.push(`FR_KEY_${channel.toUpperCase()}_PREVIOUS is set without FR_KEY_${channel.toUpperCase()}: a previous key needs the new one`);
@@ -461,6 +470,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       windowSeconds: int(env, 'FR_LOOKUP_LIMIT_WINDOW_SECONDS', 60, 1, 86400, problems),
       perChannel: int(env, 'FR_LOOKUP_LIMIT_PER_CHANNEL', 600, 1, 1000000, problems),
       privacyPerChannel: int(env, 'FR_PRIVACY_LIMIT_PER_CHANNEL', 30, 1, 1000000, problems),
+      privacyPerChannelDay: int(env, 'FR_PRIVACY_LIMIT_PER_CHANNEL_DAY', 500, 1, 10000000, problems),
     },
     phoneKeySecret,
     hotlineUnits: (env.FR_HOTLINE_UNITS ?? '')

@@ -168,6 +168,9 @@ describe(`${loadConfig.name} in production`, () => {
     expect(sut.channelKeys).toEqual({ ihanoi: 'ihanoi-key-of-2027-rotation' });
     expect(sut.previousChannelKeys).toEqual({ ihanoi: 'ihanoi-key-of-2026-rotation' });
     expect(acceptedChannelKeys(sut, 'ihanoi')).toEqual(['ihanoi-key-of-2027-rotation', 'ihanoi-key-of-2026-rotation']);
+    expect(problemsOf({ ...sound, FR_KEY_HOTLINE_1022: 'ihanoi-7f3a9c1e5b2d4f60' })).toContain(
+      'FR_KEY_IHANOI and FR_KEY_HOTLINE_1022 hold the same key: each channel needs its own',
+    );
     expect(problemsOf({ ...sound, FR_KEY_IHANOI: '', FR_KEY_HOTLINE_1022_PREVIOUS: 'hotline-key-of-2026-rotation' })).toContain(
       'FR_KEY_HOTLINE_1022_PREVIOUS is set without FR_KEY_HOTLINE_1022: a previous key needs the new one',
     );
