@@ -330,4 +330,18 @@ describe('cover for absent officers', () => {
     );
     expect(path.n).toBe(1);
   });
+
+  it("answers an officer of another unit about an officer's absences as about an unknown id (404), without naming the unit", async () => {
+    const read = (who: string, officerId: string) => engine.http().get(`/v1/officers/${officerId}/absences`).set(bearer(t[who]));
+    const stranger = await read('elsewhere', id.away);
+    const unknown = await read('elsewhere', '00000000-0000-4000-8000-000000000000');
+    expect([stranger.status, unknown.status]).toEqual([404, 404]);
+    const message = (res: { body: unknown }) => (res.body as { message: string }).message;
+    expect(message(stranger).replace(id.away, '<id>')).toBe(message(unknown).replace('00000000-0000-4000-8000-000000000000', '<id>'));
+    expect(message(stranger)).not.toContain('P_BACH_KHOA');
+    const record = await absence('elsewhere', 'away', { from: '2026-04-01T08:00:00+07:00', to: '2026-04-02T08:00:00+07:00', coverId: id.cover });
+    expect(record.status).toBe(404);
+    // A colleague of the same unit may know the officer: told why not (403).
+    expect((await read('cover', id.away)).status).toBe(403);
+  });
 });

@@ -55,6 +55,15 @@ export class AbsenceForbiddenError extends DomainError {
   }
 }
 
+/**
+ * Whether the caller may learn that the officer exists at all: their own unit's colleagues, and the
+ * office's roles that see every unit. Anyone else gets the 404 of an unknown id, not a 403 that named
+ * the officer's unit: officer ids show in case histories, and the answer told which existed and where.
+ */
+export function mayKnowOfficer(actor: AbsenceActor, officer: { unit_code: string }): boolean {
+  return actor.unitCode === officer.unit_code || ['ADMIN', 'SUPERVISOR', 'AUDITOR'].includes(actor.role);
+}
+
 /** The officer themself, a leader of their unit, or an administrator records and cancels an absence. */
 export function mayManageAbsences(actor: AbsenceActor, officer: { id: string; unit_code: string }): boolean {
   return actor.id === officer.id || actor.role === 'ADMIN' || (actor.role === 'LEADER' && actor.unitCode === officer.unit_code);

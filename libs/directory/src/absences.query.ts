@@ -3,7 +3,16 @@ import { DataSource } from 'typeorm';
 import { NotFoundError } from '@fr/domain';
 import { execute, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
-import { ABSENCE_COLUMNS, AbsenceActor, AbsenceForbiddenError, AbsenceRow, AbsenceView, mayManageAbsences, toAbsenceView } from './absence-view';
+import {
+  ABSENCE_COLUMNS,
+  AbsenceActor,
+  AbsenceForbiddenError,
+  AbsenceRow,
+  AbsenceView,
+  mayKnowOfficer,
+  mayManageAbsences,
+  toAbsenceView,
+} from './absence-view';
 
 /** Who may read an officer's absences: those who manage them, and the office's supervisors and auditors. */
 const READERS = ['SUPERVISOR', 'AUDITOR'];
@@ -18,7 +27,7 @@ export class OfficerAbsences {
 
   async list(actor: AbsenceActor, officerId: string): Promise<AbsenceView[]> {
     const officer = await selectRow<{ id: string; unit_code: string }>(this.ds, `SELECT id, unit_code FROM officers WHERE id = $1`, [officerId]);
-    if (!officer) throw new NotFoundError('officer', officerId);
+    if (!officer || !mayKnowOfficer(actor, officer)) throw new NotFoundError('officer', officerId);
     if (!mayManageAbsences(actor, officer) && !READERS.includes(actor.role)) {
       throw new AbsenceForbiddenError(
         `only the officer, a leader of unit '${officer.unit_code}', an administrator, a supervisor or an auditor reads this officer's absences`,
@@ -38,7 +47,7 @@ export class OfficerAbsences {
     if (!/^\d{1,18}$/.test(absenceId)) throw new NotFoundError('absence', absenceId);
     await this.ds.transaction(async (m) => {
       const officer = await selectRow<{ id: string; unit_code: string }>(m, `SELECT id, unit_code FROM officers WHERE id = $1 FOR UPDATE`, [officerId]);
-      if (!officer) throw new NotFoundError('officer', officerId);
+      if (!officer || !mayKnowOfficer(actor, officer)) throw new NotFoundError('officer', officerId);
       if (!mayManageAbsences(actor, officer)) {
         throw new AbsenceForbiddenError(`only the officer, a leader of unit '${officer.unit_code}' or an administrator cancels this officer's absences`);
       }

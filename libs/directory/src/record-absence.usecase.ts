@@ -3,7 +3,16 @@ import { DataSource } from 'typeorm';
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '@fr/domain';
 import { absenceCoveredBy, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
-import { ABSENCE_COLUMNS, AbsenceActor, AbsenceForbiddenError, AbsenceRow, AbsenceView, mayManageAbsences, toAbsenceView } from './absence-view';
+import {
+  ABSENCE_COLUMNS,
+  AbsenceActor,
+  AbsenceForbiddenError,
+  AbsenceRow,
+  AbsenceView,
+  mayKnowOfficer,
+  mayManageAbsences,
+  toAbsenceView,
+} from './absence-view';
 
 export interface RecordAbsenceCommand {
   actor: AbsenceActor;
@@ -50,7 +59,7 @@ export class RecordAbsence {
         [[officerId, coverId]],
       );
       const officer = locked.find((o) => o.id === officerId);
-      if (!officer) throw new NotFoundError('officer', cmd.officerId);
+      if (!officer || !mayKnowOfficer(cmd.actor, officer)) throw new NotFoundError('officer', cmd.officerId);
       if (!mayManageAbsences(cmd.actor, officer)) {
         throw new AbsenceForbiddenError(`only the officer, a leader of unit '${officer.unit_code}' or an administrator records this officer's absences`);
       }
