@@ -97,15 +97,20 @@ export class AccessTokens {
 
   private async account(id: string): Promise<OfficerAccount | null> {
     const row = await selectRow<OfficerAccountRow>(this.ds, `SELECT ${OFFICER_ACCOUNT_COLUMNS} FROM officers WHERE id = $1`, [id]);
-    if (!row || !isOfficerRole(row.role)) return null;
-    return {
-      id: row.id,
-      username: row.username,
-      fullName: row.full_name,
-      role: row.role,
-      unitCode: row.unit_code,
-      active: row.active,
-      tokenVersion: row.token_version,
-    };
+    return row ? toOfficerAccount(row) : null;
   }
+}
+
+/** The account as tokens name it; null for a row whose role is none of the officers' (never issued a token). */
+export function toOfficerAccount(row: OfficerAccountRow): OfficerAccount | null {
+  if (!isOfficerRole(row.role)) return null;
+  return {
+    id: row.id,
+    username: row.username,
+    fullName: row.full_name,
+    role: row.role,
+    unitCode: row.unit_code,
+    active: row.active,
+    tokenVersion: row.token_version,
+  };
 }

@@ -1,9 +1,9 @@
 import { ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
-import { ConflictError, isOfficerRole, nfc, ValidationError } from '@fr/domain';
+import { ConflictError, nfc, ValidationError } from '@fr/domain';
 import { selectRow, writeAuditEvent } from '@fr/persistence';
-import { AccessTokens, OFFICER_ACCOUNT_COLUMNS, OfficerAccountRow } from './access-tokens';
+import { AccessTokens, OFFICER_ACCOUNT_COLUMNS, OfficerAccountRow, toOfficerAccount } from './access-tokens';
 import { AuthenticatedOfficer } from './authenticated-officer';
 import { checkPassword } from './password-policy';
 import { hashPassword, verifyPassword } from './passwords';
@@ -69,17 +69,10 @@ export class ChangePassword {
       });
       return account;
     });
-    if (!isOfficerRole(updated.role)) throw new UnauthorizedException('the account of this access token has no valid role');
+    const account = toOfficerAccount(updated);
+    if (!account) throw new UnauthorizedException('the account of this access token has no valid role');
 
-    const accessToken = await this.tokens.issue({
-      id: updated.id,
-      username: updated.username,
-      fullName: updated.full_name,
-      role: updated.role,
-      unitCode: updated.unit_code,
-      active: updated.active,
-      tokenVersion: updated.token_version,
-    });
+    const accessToken = await this.tokens.issue(account);
     return { accessToken, expiresIn: this.config.jwtTtlSeconds };
   }
 }

@@ -1,4 +1,4 @@
-import { DomainError, DomainErrorCode, OfficerRole } from '@fr/domain';
+import { DomainError, DomainErrorCode, NotFoundError, OfficerRole } from '@fr/domain';
 
 /** An officer's absence as the directory shows it. */
 export interface AbsenceView {
@@ -56,12 +56,15 @@ export class AbsenceForbiddenError extends DomainError {
 }
 
 /**
- * Whether the caller may learn that the officer exists at all: their own unit's colleagues, and the
+ * The officer, if the caller may learn that they exist at all: their own unit's colleagues, and the
  * office's roles that see every unit. Anyone else gets the 404 of an unknown id, not a 403 that named
  * the officer's unit: officer ids show in case histories, and the answer told which existed and where.
  */
-export function mayKnowOfficer(actor: AbsenceActor, officer: { unit_code: string }): boolean {
-  return actor.unitCode === officer.unit_code || ['ADMIN', 'SUPERVISOR', 'AUDITOR'].includes(actor.role);
+export function officerInSight<T extends { unit_code: string }>(actor: AbsenceActor, officer: T | undefined, officerId: string): T {
+  if (!officer || (actor.unitCode !== officer.unit_code && !['ADMIN', 'SUPERVISOR', 'AUDITOR'].includes(actor.role))) {
+    throw new NotFoundError('officer', officerId);
+  }
+  return officer;
 }
 
 /** The officer themself, a leader of their unit, or an administrator records and cancels an absence. */

@@ -9,8 +9,8 @@ import {
   AbsenceForbiddenError,
   AbsenceRow,
   AbsenceView,
-  mayKnowOfficer,
   mayManageAbsences,
+  officerInSight,
   toAbsenceView,
 } from './absence-view';
 
@@ -26,8 +26,11 @@ export class OfficerAbsences {
   ) {}
 
   async list(actor: AbsenceActor, officerId: string): Promise<AbsenceView[]> {
-    const officer = await selectRow<{ id: string; unit_code: string }>(this.ds, `SELECT id, unit_code FROM officers WHERE id = $1`, [officerId]);
-    if (!officer || !mayKnowOfficer(actor, officer)) throw new NotFoundError('officer', officerId);
+    const officer = officerInSight(
+      actor,
+      await selectRow<{ id: string; unit_code: string }>(this.ds, `SELECT id, unit_code FROM officers WHERE id = $1`, [officerId]),
+      officerId,
+    );
     if (!mayManageAbsences(actor, officer) && !READERS.includes(actor.role)) {
       throw new AbsenceForbiddenError(
         `only the officer, a leader of unit '${officer.unit_code}', an administrator, a supervisor or an auditor reads this officer's absences`,
@@ -46,8 +49,11 @@ export class OfficerAbsences {
   async cancel(actor: AbsenceActor, officerId: string, absenceId: string): Promise<void> {
     if (!/^\d{1,18}$/.test(absenceId)) throw new NotFoundError('absence', absenceId);
     await this.ds.transaction(async (m) => {
-      const officer = await selectRow<{ id: string; unit_code: string }>(m, `SELECT id, unit_code FROM officers WHERE id = $1 FOR UPDATE`, [officerId]);
-      if (!officer || !mayKnowOfficer(actor, officer)) throw new NotFoundError('officer', officerId);
+      const officer = officerInSight(
+        actor,
+        await selectRow<{ id: string; unit_code: string }>(m, `SELECT id, unit_code FROM officers WHERE id = $1 FOR UPDATE`, [officerId]),
+        officerId,
+      );
       if (!mayManageAbsences(actor, officer)) {
         throw new AbsenceForbiddenError(`only the officer, a leader of unit '${officer.unit_code}' or an administrator cancels this officer's absences`);
       }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '@fr/domain';
+import { ConflictError, UnprocessableError, ValidationError } from '@fr/domain';
 import { absenceCoveredBy, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
 import {
@@ -9,8 +9,8 @@ import {
   AbsenceForbiddenError,
   AbsenceRow,
   AbsenceView,
-  mayKnowOfficer,
   mayManageAbsences,
+  officerInSight,
   toAbsenceView,
 } from './absence-view';
 
@@ -58,8 +58,11 @@ export class RecordAbsence {
         `SELECT id, username, role, unit_code, active FROM officers WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
         [[officerId, coverId]],
       );
-      const officer = locked.find((o) => o.id === officerId);
-      if (!officer || !mayKnowOfficer(cmd.actor, officer)) throw new NotFoundError('officer', cmd.officerId);
+      const officer = officerInSight(
+        cmd.actor,
+        locked.find((o) => o.id === officerId),
+        cmd.officerId,
+      );
       if (!mayManageAbsences(cmd.actor, officer)) {
         throw new AbsenceForbiddenError(`only the officer, a leader of unit '${officer.unit_code}' or an administrator records this officer's absences`);
       }
