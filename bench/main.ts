@@ -35,7 +35,7 @@ import { runDuplicatesScenario } from './duplicates.bench';
 import { runIntakeScenario } from './intake.bench';
 import { runSlaScenario } from './sla.bench';
 import { runSubstrateScenario } from './substrate.bench';
-import { BenchContext, deleteRedisKeys, dropDatabase, findRepoRoot, fmtMb, sleep, withDatabase } from './support';
+import { BenchContext, deleteRedisKeys, dropDatabase, findRepoRoot, fmtMb, scratchEngineEnv, sleep, withDatabase } from './support';
 
 interface Scenario {
   description: string;
@@ -117,9 +117,8 @@ async function main(): Promise<number> {
   const queuePrefix = `frbench${runId}`;
   const databaseUrl = withDatabase(process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres', dbName);
   const engineEnv: Record<string, string | undefined> = {
-    ...process.env,
+    ...scratchEngineEnv(process.env, databaseUrl),
     NODE_ENV: 'development',
-    DATABASE_URL: databaseUrl,
     QUEUE_PREFIX: queuePrefix,
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL || 'error',
     PORT: '0',

@@ -139,6 +139,19 @@ export function adminUrl(databaseUrl: string): string {
   return u.toString();
 }
 
+/**
+ * The environment of a scratch run's engine processes (bench, chaos): the caller's, less every database
+ * setting but DATABASE_URL, which names the scratch database. A DATABASE_OWNER_URL left in the shell
+ * (the README's separate roles) sent the scratch run's migrations and seed to the deployment's own
+ * database, and a DATABASE_READ_URL its audit reads to the deployment's replica.
+ */
+export function scratchEngineEnv(env: NodeJS.ProcessEnv, databaseUrl: string): Record<string, string | undefined> {
+  const scratch: Record<string, string | undefined> = { ...env };
+  for (const name of Object.keys(scratch)) if (/^DATABASE_[A-Z_]*URL(_FILE)?$/.test(name)) delete scratch[name];
+  scratch.DATABASE_URL = databaseUrl;
+  return scratch;
+}
+
 export function withDatabase(databaseUrl: string, name: string): string {
   const u = new URL(databaseUrl);
   u.pathname = `/${name}`;

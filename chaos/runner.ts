@@ -21,7 +21,19 @@ import { HttpClient } from '../bench/http-client';
 import { generator, loadInputs } from '../bench/load';
 import { BenchChild } from '../bench/processes';
 import { auditorToken, sealIntegrity, verifyTrail, waitSealed } from '../bench/seal';
-import { BenchContext, deleteRedisKeys, dropDatabase, findRepoRoot, fmtInt, fmtMs, pollUntil, runPool, sleep, withDatabase } from '../bench/support';
+import {
+  BenchContext,
+  deleteRedisKeys,
+  dropDatabase,
+  findRepoRoot,
+  fmtInt,
+  fmtMs,
+  pollUntil,
+  runPool,
+  scratchEngineEnv,
+  sleep,
+  withDatabase,
+} from '../bench/support';
 import { Check, escalationCheck, EscalationFigures, escalationFigures, receivedByPeriod, receivedCount, routingIntegrity, storedByExternalId } from './checks';
 import { CHAOS_SLA, writeChaosConfig } from './config-dir';
 import { FaultEvent, FaultPlan, PgCluster, PgOutage, PgOutageMode, wipeQueuePrefix } from './faults';
@@ -102,9 +114,8 @@ export async function runChaos(p: ChaosParams): Promise<ChaosResult> {
   const configDir = path.join(scratch, 'config');
   writeChaosConfig(path.join(repoRoot, 'config'), configDir);
   const engineEnv: Record<string, string | undefined> = {
-    ...process.env,
+    ...scratchEngineEnv(process.env, databaseUrl),
     NODE_ENV: 'development',
-    DATABASE_URL: databaseUrl,
     REDIS_URL: p.redisUrl,
     QUEUE_PREFIX: queuePrefix,
     LOG_LEVEL: 'error',
