@@ -155,6 +155,12 @@ describe('operating the engine', () => {
     expect(sample(worker, 'fr_sla_breach_notice_lag_seconds_count', { level: '1' })).toBe(1);
     expect(sample(worker, 'fr_sla_breach_notice_lag_seconds_sum', { level: '1' })).toBe(1800);
     expect(sample(worker, 'fr_cases_routed_in_relay_total')).toBe(sample(workerBefore, 'fr_cases_routed_in_relay_total') + 1);
+    // The states the API reads are not the worker's to show: a gauge never set would read 0 there.
+    for (const name of ['fr_calendar_days_covered_ahead', 'fr_outbox_backlog', 'fr_sla_timers_pending', 'fr_audit_unsealed_events']) {
+      expect(worker).not.toMatch(new RegExp(`^(# [A-Z]+ )?${name}\\b`, 'm'));
+    }
+    expect(worker).toMatch(/^# TYPE fr_escalations_total counter$/m);
+    expect(worker.endsWith('\n')).toBe(true);
   });
 
   it('shows the queue board to ADMIN only, read-only', async () => {

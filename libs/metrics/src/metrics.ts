@@ -10,6 +10,24 @@ const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 const LAG_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 15, 60, 300, 3600];
 
 /**
+ * The gauges of states, each with the collector that reads it. An application that does not register
+ * that collector (a worker reads no outbox or calendar state) leaves its gauges out of its scrape: a
+ * gauge never set reads 0, and a worker said `fr_calendar_days_covered_ahead 0` beside the API's 390.
+ */
+const READ_BY: Readonly<Record<string, string>> = {
+  fr_queue_jobs: 'queues',
+  fr_sla_timers_pending: 'queues',
+  fr_outbox_backlog: 'outbox',
+  fr_outbox_oldest_age_seconds: 'outbox',
+  fr_audit_unsealed_events: 'audit-sealing',
+  fr_audit_sealing_delay_seconds: 'audit-sealing',
+  fr_cases_open: 'cases',
+  fr_cases_at_risk: 'cases',
+  fr_cases_overdue: 'cases',
+  fr_calendar_days_covered_ahead: 'calendar',
+};
+
+/**
  * The engine's Prometheus metrics, one registry per application (the API and a worker may share a
  * process in tests, so never prom-client's global one). Events are counted where they happen;
  * states (queue depths, backlogs, open cases) are read when Prometheus scrapes, by the collectors
@@ -138,7 +156,10 @@ export class Metrics {
     return this.registry.contentType;
   }
 
-  /** The exposition text, after every collector has read its state; one that fails is counted and skipped. */
+  /**
+   * The exposition text, after every collector has read its state; one that fails is counted and
+   * skipped. The gauges of collectors this application does not register are left out (READ_BY).
+   */
   async scrape(): Promise<string> {
     await Promise.all(
       [...this.collectors].map(([name, collect]) =>
@@ -148,7 +169,9 @@ export class Metrics {
         }),
       ),
     );
-    return this.registry.metrics();
+    const shown = this.registry.getMetricsAsArray().filter(({ name }) => !(name in READ_BY) || this.collectors.has(READ_BY[name]));
+    // As Registry.metrics() joins them in the Prometheus text format.
+    return `${(await Promise.all(shown.map(({ name }) => this.registry.getSingleMetricAsString(name)))).join('\n\n')}\n`;
   }
 }
 
