@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { loadShippedReorganisations } from '@fr/directory';
-import { adminToken, bearer, TestEngine } from '@fr/testing';
+import { adminToken, bearer, DEV_KEYS, submitRouted, TestEngine } from '@fr/testing';
 
 interface Unit {
   code: string;
@@ -72,5 +72,21 @@ describe('the shipped reorganisations of 2025 on a fresh database', () => {
       `SELECT id, unit_code, to_ward FROM routing_rules WHERE unit_code IS NOT NULL`,
     );
     expect(rules).toEqual([]);
+  });
+
+  it("routes an address of a 2024 ward by the street: Lạc Trung of Minh Khai to Vĩnh Tuy, all of Quỳnh Mai to Bạch Mai (the README's example)", async () => {
+    await engine.startWorker();
+    const unitOf = async (address: string, externalId: string) => {
+      const { id } = await submitRouted(
+        engine,
+        { 'X-Api-Key': DEV_KEYS.ihanoi },
+        { externalId, category: 'sidewalk_encroachment', description: 'Hàng quán lấn chiếm vỉa hè, người đi bộ phải xuống lòng đường.', location: { address } },
+      );
+      const [row] = await engine.query<{ unit_code: string }>(`SELECT unit_code FROM cases WHERE id = $1`, [id]);
+      return row.unit_code;
+    };
+    expect(await unitOf('15 Lạc Trung, phường Minh Khai', 'shipped-lac-trung-1')).toBe('P2025_VINH_TUY');
+    expect(await unitOf('15 Minh Khai, phường Minh Khai', 'shipped-lac-trung-2')).toBe('P2025_VINH_TUY');
+    expect(await unitOf('15 Lạc Trung, phường Quỳnh Mai', 'shipped-lac-trung-3')).toBe('P2025_BACH_MAI');
   });
 });
