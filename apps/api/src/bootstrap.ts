@@ -38,16 +38,6 @@ function keepIdleConnections(server: Server): void {
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
 }
 
-/**
- * A client that closes its sending side once the request is sent (`printf ... | nc -N`, scripts that
- * shut a socket down for writing) gets its answer, and the connection is closed after it. Node's
- * default aborts the request at that close and answers nothing, even when it went on to store the
- * feedback. A request cut short by the close is still answered 400 by the parser (clientError).
- */
-function answerHalfClosedClients(server: Server): void {
-  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
-}
-
 export async function createApiApp(config: AppConfig, options: { clock?: TimeSource } = {}): Promise<INestApplication> {
   @Module({ imports: [AppConfigModule.forRoot(config), ApiModule] })
   class ApiRootModule {}
@@ -56,7 +46,6 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   app.useLogger(nestLogger(app.get(ROOT_LOGGER)));
   const server = app.getHttpServer() as Server;
   keepIdleConnections(server);
-  answerHalfClosedClients(server);
   answerUnparsableRequests(server);
   // A body announced too large is refused before it is sent (requireKnownMediaType answers 413).
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
