@@ -36,6 +36,9 @@ export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 function keepIdleConnections(server: Server): void {
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
+  // httpAllowHalfOpen stays false, although a client that half-closes after its request (printf | nc -N)
+  // then gets no answer: a FIN is all the server learns of a caller that left, and it is what stops a
+  // verification or an export whose caller went away and frees its place (test/heavy-reads.e2e-spec.ts).
 }
 
 export async function createApiApp(config: AppConfig, options: { clock?: TimeSource } = {}): Promise<INestApplication> {
