@@ -1,5 +1,6 @@
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { appendAuditEventsInBulk } from '@fr/persistence';
+import { appendAuditEventsInBulk, REPORTS_APPLICATION_NAME } from '@fr/persistence';
 import { adminToken, ApiSchema, bearer, createOfficer, DEV_KEYS, errorOf, TestEngine, waitFor } from '@fr/testing';
 
 /** A wall-clock time in Hanoi (+07:00). */
@@ -431,6 +432,48 @@ describe('unit metrics against a hand-computed fixture', () => {
     const rolled = await get('AUDITOR', '/v1/audits/cases?from=2025-02-30T10:00:00Z&to=2025-03-14');
     expect(rolled.status).toBe(400);
     expect(errorOf(rolled).message).toMatch(/from '2025-02-30T10:00:00Z' is not a real date and time/);
+  });
+
+  it('computes FR_REPORT_CONCURRENCY (2) reports at once, on a pool of their own: one more is a 503 at once, and intake keeps its connections', async () => {
+    const path = '/v1/audits/units?from=2025-03-03&to=2025-03-14';
+    // Two reports held on a lock of a table only reports read, each holding one of the reports' connections.
+    const locker = new Client({ connectionString: engine.config.databaseOwnerUrl });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE audit_reviews IN ACCESS EXCLUSIVE MODE');
+      const held = [get('AUDITOR', path).then((r) => r), get('AUDITOR', path).then((r) => r)];
+      await waitFor(
+        () =>
+          engine.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND wait_event_type = 'Lock'`,
+            [REPORTS_APPLICATION_NAME],
+          ),
+        (r) => r[0].n === 2,
+        { what: "two reports waiting on the lock in the reports' pool" },
+      );
+      const third = await get('AUDITOR', path);
+      expect(third.status).toBe(503);
+      expect(third.headers['retry-after']).toBe('5');
+      expect(errorOf(third).message).toBe('2 unit report(s) are being computed, the most this server runs at once (FR_REPORT_CONCURRENCY=2); try again in 5 s');
+      const posted = await engine
+        .http()
+        .post('/v1/feedback')
+        .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
+        .send({
+          externalId: 'metrics-report-pool-1',
+          category: 'sidewalk_encroachment',
+          description: 'Lấn chiếm vỉa hè trước cổng trường Đại học Bách khoa.',
+          location: { wardCode: 'BACH_KHOA' },
+        });
+      expect(posted.status).toBe(202);
+      await locker.query('COMMIT');
+      expect((await Promise.all(held)).map((r) => r.status)).toEqual([200, 200]);
+    } finally {
+      await locker.end();
+    }
+    // The places are given back.
+    expect((await get('AUDITOR', path)).status).toBe(200);
   });
 
   it('the fixture joined the chain like any writer: the trail still verifies', async () => {

@@ -1,11 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { BoardEntry, boardEntry, GetBoard } from '@fr/board';
+import { APP_CONFIG, AppConfig } from '@fr/config';
 import { ReadDatabase, selectRow, selectRows } from '@fr/persistence';
 import { SlaService } from '@fr/sla';
 import { CaseFactsReader } from './case-facts.reader';
 import { CsvValue, csvRow, UTF8_BOM } from './csv';
 import { Period } from './period';
+import { ReadSlots } from './read-slots';
 import { REVIEW_CRITERIA, REVIEW_MAX_SCORE } from './record-review.usecase';
 import { coveredByFacts, vnDayLabel } from './unit-facts';
 import { FACTS_BATCH, UnitFactsUpdater } from './unit-facts.updater';
@@ -79,6 +81,14 @@ const CASES_OPEN_SPAN = `tstzrange(c.received_at, CASE WHEN c.closed_at IS NULL 
 
 @Injectable()
 export class GetUnitMetrics {
+  /**
+   * Reports this process computes at once. One more is refused at once (503 with Retry-After, as
+   * verify and export are), not queued behind the others: each runs about eight statements side by
+   * side on the reports' pool (ReadDatabase), and twenty refreshed at once queued there until their
+   * statements timed out waiting for a connection.
+   */
+  private readonly slots: ReadSlots;
+
   constructor(
     /** The replica when there is one (DATABASE_READ_URL), like the facts it reads. */
     private readonly read: ReadDatabase,
@@ -86,7 +96,10 @@ export class GetUnitMetrics {
     private readonly sla: SlaService,
     private readonly board: GetBoard,
     private readonly updater: UnitFactsUpdater,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.slots = new ReadSlots((n) => `${n} unit report(s) are being computed`, 'FR_REPORT_CONCURRENCY', config.reportConcurrency);
+  }
 
   context(period: Period, now = new Date()): MetricsContext {
     const evaluatedAt = Math.min(period.to.getTime(), now.getTime());
@@ -104,6 +117,15 @@ export class GetUnitMetrics {
    * the open cases; a period cut inside a day, or `source: 'raw'`, reads every case of the period.
    */
   async execute(period: Period, now = new Date(), source: MetricsSource = 'facts'): Promise<UnitMetricsReport> {
+    const release = this.slots.take();
+    try {
+      return await this.report(period, now, source);
+    } finally {
+      release();
+    }
+  }
+
+  private async report(period: Period, now: Date, source: MetricsSource): Promise<UnitMetricsReport> {
     const ctx = this.context(period, now);
     // The report's reads are independent statements (as before, each in its own snapshot): side by
     // side over the pool's connections, so the open cases' index probes, the sums and the rest use

@@ -123,6 +123,8 @@ export interface AppConfig {
    * replica) and up to exportParts - 1 more for as long as its reader takes.
    */
   exportConcurrency: number;
+  /** Unit reports (GET /v1/audits/units) one API process computes at once; one more is refused (503, Retry-After). */
+  reportConcurrency: number;
   /** KB a second an export's reader must take over each 30 s the export waits for it, or the export is ended (0: no bound). */
   exportMinReadKbps: number;
   /** How often the sealer looks for committed events when it found none (it goes on at once while there is a backlog). */
@@ -448,6 +450,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     exportParts: int(env, 'FR_EXPORT_PARTS', 2, 1, 16, problems),
     exportSpillDir: env.FR_EXPORT_SPILL_DIR || tmpdir(),
     exportConcurrency: int(env, 'FR_EXPORT_CONCURRENCY', 2, 1, 64, problems),
+    reportConcurrency: int(env, 'FR_REPORT_CONCURRENCY', 2, 1, 64, problems),
     exportMinReadKbps: int(env, 'FR_EXPORT_MIN_READ_KBPS', 32, 0, 1_000_000, problems),
     webhookAllowHosts: (env.FR_WEBHOOK_ALLOW_HOSTS ?? '')
       .split(',')
