@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { loadShippedReorganisations } from '@fr/directory';
+import { AreaRef, resolveArea } from '@fr/domain';
 import { adminToken, bearer, DEV_KEYS, submitRouted, TestEngine } from '@fr/testing';
 
 interface Unit {
@@ -72,6 +73,45 @@ describe('the shipped reorganisations of 2025 on a fresh database', () => {
       `SELECT id, unit_code, to_ward FROM routing_rules WHERE unit_code IS NOT NULL`,
     );
     expect(rules).toEqual([]);
+  });
+
+  describe('addresses on the shipped areas', () => {
+    // Applied by the first test; again here (a no-op then) so that these run alone too (-t).
+    beforeAll(() => loadShippedReorganisations(engine.api.get(DataSource), engine.config.configDir, new Date()));
+
+    it.each([
+      // An old ward's own name is no street of its split: the address's street decides, else the fallback.
+      ['15 Hồng Mai, phường Minh Khai', 'BACH_MAI_2025'],
+      ['ngõ 12 Kim Ngưu, phường Minh Khai', 'BACH_MAI_2025'],
+      ['12 Hồng Mai, phường Trương Định', 'BACH_MAI_2025'],
+      ['số 200 phố Bạch Mai, phường Trương Định', 'BACH_MAI_2025'],
+      ['tổ 12, phường Trương Định', 'BACH_MAI_2025'],
+      ['1 Đại Cồ Việt, P.Lê Đại Hành, Q.HBT', 'BACH_MAI_2025'],
+      ['phường Bạch Mai (phường Trương Định cũ)', 'BACH_MAI_2025'],
+      ['15 Lạc Trung, phường Minh Khai', 'VINH_TUY_2025'],
+      ['20 Tân Mai, phường Trương Định', 'TUONG_MAI_2025'],
+      // A name after a house number or "phố" is a street, not the ward.
+      ['200 Trương Định, Bạch Mai, Hà Nội', 'BACH_MAI_2025'],
+      ['10 Minh Khai, Bạch Mai, Hà Nội', 'BACH_MAI_2025'],
+      ['46 P. Hai Bà Trưng, Cửa Nam, Hà Nội', 'CUA_NAM_2025'],
+      // The former district's name written without "quận" is not the new ward Hai Bà Trưng.
+      ['25 Tạ Quang Bửu, Hai Bà Trưng, Hà Nội', 'BACH_MAI_2025'],
+      ['Quỳnh Mai, Hai Bà Trưng', 'BACH_MAI_2025'],
+      ['25 Tạ Quang Bửu, Bách Khoa, Hai Bà Trưng, Hà Nội', 'BACH_MAI_2025'],
+      ['12 Tô Hiến Thành, phường Ðống Mác', 'HAI_BA_TRUNG_2025'],
+      // Still the ward where it is written as one.
+      ['phường Hai Bà Trưng, Hà Nội', 'HAI_BA_TRUNG_2025'],
+      ['Hai Bà Trưng', 'HAI_BA_TRUNG_2025'],
+      ['15 Lạc Trung, phường Quỳnh Mai', 'BACH_MAI_2025'],
+    ])('resolves %s to %s on the shipped areas', async (address, area) => {
+      const [table] = await engine.query<{ areas: AreaRef[]; district: string | null }>(
+        `SELECT (SELECT json_agg(json_build_object('code', code, 'name', name, 'unitCode', unit_code, 'match', match, 'active', active,
+                                                 'streets', streets, 'successors', successors)) FROM areas) AS areas,
+              (SELECT value FROM system_state WHERE key = 'district') AS district`,
+      );
+      expect(table.district).toBe('Quận Hai Bà Trưng');
+      expect(resolveArea({ address }, table.areas, { district: table.district })).toMatchObject({ areaCode: area });
+    });
   });
 
   it("routes an address of a 2024 ward by the street: Lạc Trung of Minh Khai to Vĩnh Tuy, all of Quỳnh Mai to Bạch Mai (the README's example)", async () => {

@@ -115,9 +115,11 @@ async function insertAdministrator(db: Sql, triageUnit: string, passwordHash: st
   );
 }
 
-/** The triage unit, the mark that config/ was loaded, and the load's audit event. */
+/** The triage unit, the district's name, the mark that config/ was loaded, and the load's audit event. */
 async function recordLoaded(m: EntityManager, org: OrganisationConfig): Promise<void> {
   await execute(m, `INSERT INTO system_state (key, value) VALUES ('triage_unit', $1)`, [JSON.stringify(org.triageUnit)]);
+  // Routing reads it: an address writing the district's name bare does not name the ward of that name.
+  if (org.district) await execute(m, `INSERT INTO system_state (key, value) VALUES ('district', $1)`, [JSON.stringify(org.district)]);
   await execute(m, `INSERT INTO system_state (key, value) VALUES ($1, $2)`, [
     LOADED_KEY,
     JSON.stringify({ at: new Date().toISOString(), units: org.units.length, rules: org.rules.length }),

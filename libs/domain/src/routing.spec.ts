@@ -186,6 +186,27 @@ describe('resolveArea through reorganisations', () => {
     expect(resolveArea({ address: 'số 1 Cầu Dền' }, areas)).toMatchObject({ areaCode: 'BACH_MAI_2025' });
   });
 
+  it('reads the streets of a split ward from the address without the wards it names', () => {
+    // "Lạc Trung" is the street; the ward named is Quỳnh Mai, whose name is no street here.
+    expect(resolveArea({ address: '15 Lạc Trung, phường Quỳnh Mai' }, areas).areaCode).toBe('MAI_DONG');
+    // The ward's name written as a street's, after a house number: the ward named beside it decides.
+    expect(resolveArea({ address: '200 Quỳnh Mai, Bạch Mai' }, areas)).toMatchObject({ areaCode: 'BACH_MAI_2025', source: 'address' });
+    // Google Maps writes phố as "P.": after a house number it is a street, not "phường".
+    expect(resolveArea({ address: '46 P. Hai Bà Trưng, Mai Động' }, areas).areaCode).toBe('MAI_DONG');
+    // Alone, a name after a house number still names its ward.
+    expect(resolveArea({ address: 'số 1 Cầu Dền' }, areas).areaCode).toBe('BACH_MAI_2025');
+  });
+
+  it("takes the district's own name, written bare, for the ward of that name only when nothing else is named", () => {
+    const district = { district: 'Quận Hai Bà Trưng' };
+    expect(resolveArea({ address: '1 Tạ Quang Bửu, Hai Bà Trưng, Hà Nội' }, areas, district)).toMatchObject({ areaCode: 'BACH_MAI_2025', source: 'street' });
+    expect(resolveArea({ address: 'Quỳnh Mai, Hai Bà Trưng' }, areas, district).areaCode).toBe('BACH_MAI_2025');
+    expect(resolveArea({ address: 'Hai Bà Trưng, Hà Nội' }, areas, district)).toMatchObject({ areaCode: 'HAI_BA_TRUNG_2025', source: 'address' });
+    expect(resolveArea({ address: 'phường Hai Bà Trưng, Mai Động' }, areas, district).areaCode).toBe('HAI_BA_TRUNG_2025');
+    // Without the district's name, as before: a bare mention.
+    expect(resolveArea({ address: '1 Tạ Quang Bửu, Hai Bà Trưng' }, areas).areaCode).toBe('HAI_BA_TRUNG_2025');
+  });
+
   it("finds a ward by one of its streets when the address names no ward, and does not take a district's name for a ward", () => {
     expect(resolveArea({ address: '1 Tạ Quang Bửu, quận Hai Bà Trưng' }, areas)).toMatchObject({ areaCode: 'BACH_MAI_2025', source: 'street' });
     expect(resolveArea({ address: '9 Lạc Trung' }, areas)).toMatchObject({ areaCode: 'MAI_DONG', source: 'street' });

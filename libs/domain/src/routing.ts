@@ -90,55 +90,121 @@ function currentArea(area: AreaRef, address: string | null | undefined, byCode: 
   return { area: at, byStreet };
 }
 
+/** How a ward's name is written in an address, strongest first (see mentionsOf). */
+type Mention = 'prefixed' | 'bare' | 'weak';
+
+/** A token that makes the name after it a street: a house number (12, 5a, 12/40), or a street word. */
+const STREET_MARK = /^(\d[a-z0-9]*|so|pho|duong|dg|d|ngo|ngach|hem|kiet)$/;
+/** A district or city written before a name: that name is not the ward (a district of the same name). */
+const DISTRICT_MARK = /^(quan|q|huyen|thi|xa|tp|thanh)$/;
+
+/**
+ * Every place the folded address (spaces around) writes `key`, each read as:
+ * - `prefixed`: "phường X", "P. X" (not after a house number: Google Maps writes phố as "P.", "46 P. Hai Bà Trưng");
+ * - `bare`: X alone, as wards are often written ("15 Lạc Trung, Quỳnh Mai");
+ * - `weak`: X where it is more likely a street or the former district: after a house number or a street word
+ *   ("200 Trương Định", "phố Bạch Mai"), or X being the district's own name written without "quận"
+ *   ("25 Tạ Quang Bửu, Hai Bà Trưng": the new ward Hai Bà Trưng bears the former district's name).
+ * A name after "quận"/"huyện"/"TP" is none of them.
+ */
+function mentionsOf(text: string, key: string, districtKey: string | null): { kind: Mention; at: number }[] {
+  const found: { kind: Mention; at: number }[] = [];
+  const needle = ` ${key} `;
+  for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
+    const before = text.slice(0, at).trim().split(' ');
+    const last = before[before.length - 1] ?? '';
+    const prev = before[before.length - 2] ?? '';
+    if (DISTRICT_MARK.test(last)) continue;
+    const kind: Mention =
+      last === 'phuong' || (last === 'p' && !/^\d/.test(prev)) ? 'prefixed' : last === 'p' || STREET_MARK.test(last) || key === districtKey ? 'weak' : 'bare';
+    found.push({ kind, at: at + (kind === 'prefixed' ? -(last.length + 1) : 0) });
+  }
+  return found;
+}
+
+/** The district's name as an address writes it bare: "Quận Hai Bà Trưng" -> "hai ba trung". */
+function districtKeyOf(district: string | null | undefined): string | null {
+  const key = foldVietnamese(district ?? '').replace(/^(quan|huyen|thi xa|thanh pho|tp|q) /, '');
+  return key || null;
+}
+
 /**
  * Finds the area of a case: its wardCode if known, else a ward named in the address, else a street
  * of exactly one ward. An address often names streets that share a ward's name (Bạch Mai, Phố Huế,
  * Minh Khai streets), so a ward written with its prefix ("phường Thanh Nhàn", "P. Thanh Nhàn") wins
- * over a bare mention, and a bare mention decides only when it is the only one. A ward that no longer
- * exists is still recognised (citizens keep its name) and leads to its successor, by street when it
- * was split.
+ * over a bare mention, and a bare mention decides only when it is the only one; a name written where a
+ * street goes (after a house number, "phố") or the district's own name counts only when nothing else
+ * does (mentionsOf). A ward that no longer exists is still recognised (citizens keep its name) and leads
+ * to its successor, by the streets of the address when it was split: the wards it names are not
+ * streets there ("15 Hồng Mai, phường Minh Khai" is on Hồng Mai, not on Minh Khai street).
  */
-export function resolveArea(location: { wardCode?: string | null; address?: string | null }, areas: readonly AreaRef[]): AreaResolution {
+export function resolveArea(
+  location: { wardCode?: string | null; address?: string | null },
+  areas: readonly AreaRef[],
+  options: { district?: string | null } = {},
+): AreaResolution {
   const problems: string[] = [];
   const byCode = new Map(areas.map((a) => [a.code, a]));
+  const districtKey = districtKeyOf(options.district);
+  const text = ` ${foldVietnamese(location.address ?? '')} `;
+  const named: Record<Mention, AreaRef[]> = { prefixed: [], bare: [], weak: [] };
+  // The address without the wards it names (prefixed or bare): what is left names its streets.
+  const wardSpans: [number, number][] = [];
+  if (location.address) {
+    for (const area of areas) {
+      let strongest: Mention | null = null;
+      for (const name of area.match.length ? area.match : [area.name]) {
+        const key = foldVietnamese(name);
+        if (!key) continue;
+        for (const m of mentionsOf(text, key, districtKey)) {
+          if (m.kind !== 'weak') wardSpans.push([m.at, text.indexOf(` ${key} `, m.at) + key.length + 1]);
+          if (strongest === null || rank(m.kind) < rank(strongest)) strongest = m.kind;
+        }
+      }
+      if (strongest) named[strongest].push(area);
+    }
+  }
+  // Blanked, not cut: two areas may share a name (an old ward and the new one that took it), so spans overlap.
+  const blank = [...text];
+  for (const [from, to] of wardSpans) blank.fill(' ', from, to);
+  const streets = blank.join('').replace(/ +/g, ' ');
   if (location.wardCode) {
     const wanted = location.wardCode.trim().toUpperCase();
     const found = areas.find((a) => a.code.toUpperCase() === wanted);
-    const current = found && currentArea(found, location.address, byCode);
+    const current = found && currentArea(found, streets, byCode);
     if (current && typeof current !== 'string') return { areaCode: current.area.code, source: 'ward_code', problem: null };
     problems.push(typeof current === 'string' ? current : `unknown wardCode '${location.wardCode}'`);
   }
   if (location.address) {
-    const text = ` ${foldVietnamese(location.address)} `;
-    const prefixed: AreaRef[] = [];
-    const bare: AreaRef[] = [];
-    for (const area of areas) {
-      for (const name of area.match.length ? area.match : [area.name]) {
-        const key = foldVietnamese(name);
-        if (!key) continue;
-        if (new RegExp(` (phuong|p) ${key} `).test(text)) prefixed.push(area);
-        // A district of the same name ("quận Hai Bà Trưng") is not the ward.
-        else if (text.replace(new RegExp(` (quan|q) ${key} `, 'g'), ' ').includes(` ${key} `)) bare.push(area);
+    const byStreet = () => areas.filter((a) => a.active !== false && (a.streets ?? []).some((st) => text.includes(` ${foldVietnamese(st)} `)));
+    for (const tier of ['prefixed', 'bare', 'streets', 'weak'] as const) {
+      if (tier === 'streets') {
+        const wards = byStreet();
+        if (wards.length === 1) return { areaCode: wards[0].code, source: 'street', problem: null };
+        if (wards.length > 1) return { areaCode: null, source: null, problem: [...problems, 'the address names streets of more than one ward'].join('; ') };
+        continue;
       }
+      if (!named[tier].length) continue;
+      const current = named[tier].map((a) => currentArea(a, streets, byCode));
+      const found = current.filter((c): c is { area: AreaRef; byStreet: boolean } => typeof c !== 'string');
+      // A new ward may bear an old ward's name: where the street decided, it decides.
+      const decisive = found.some((c) => c.byStreet) ? found.filter((c) => c.byStreet) : found;
+      const codes = new Set(decisive.map((c) => c.area.code));
+      if (codes.size === 1) return { areaCode: [...codes][0], source: 'address', problem: null };
+      problems.push(
+        codes.size > 1 ? 'the address names more than one ward' : [...new Set(current.filter((c): c is string => typeof c === 'string'))].join('; '),
+      );
+      return { areaCode: null, source: null, problem: problems.join('; ') };
     }
-    const named = prefixed.length ? prefixed : bare;
-    const current = named.map((a) => currentArea(a, location.address, byCode));
-    const found = current.filter((c): c is { area: AreaRef; byStreet: boolean } => typeof c !== 'string');
-    // A new ward may bear an old ward's name: where the street decided, it decides.
-    const decisive = found.some((c) => c.byStreet) ? found.filter((c) => c.byStreet) : found;
-    const codes = new Set(decisive.map((c) => c.area.code));
-    if (codes.size === 1) return { areaCode: [...codes][0], source: 'address', problem: null };
-    if (codes.size > 1) problems.push('the address names more than one ward');
-    else if (current.length) problems.push(...new Set(current.filter((c): c is string => typeof c === 'string')));
-    else {
-      const byStreet = areas.filter((a) => a.active !== false && (a.streets ?? []).some((st) => text.includes(` ${foldVietnamese(st)} `)));
-      if (byStreet.length === 1) return { areaCode: byStreet[0].code, source: 'street', problem: null };
-      problems.push(byStreet.length > 1 ? 'the address names streets of more than one ward' : 'the address names no known ward');
-    }
+    problems.push('the address names no known ward');
   } else if (!location.wardCode) {
     problems.push('no wardCode and no address');
   }
   return { areaCode: null, source: null, problem: problems.join('; ') };
+}
+
+function rank(kind: Mention): number {
+  return kind === 'prefixed' ? 0 : kind === 'bare' ? 1 : 2;
 }
 
 /**

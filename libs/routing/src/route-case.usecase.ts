@@ -66,6 +66,8 @@ interface RoutingTableRow {
   rules: RoutingRule[];
   /** system_state.value is jsonb: the unit code as a JSON string. */
   triage_unit: string | null;
+  /** The district's name from config/organisation.yaml (`district`), when the load stored one. */
+  district: string | null;
 }
 
 /** Areas, rules and the triage unit: loaded from config/ at first start and not edited at run time. */
@@ -76,6 +78,8 @@ interface RoutingTable {
   areaByCode: Map<string, AreaRef>;
   rules: RoutingRule[];
   triageUnit: string;
+  /** An address writing it bare ("…, Hai Bà Trưng, Hà Nội") may mean the district, not the ward of that name (resolveArea). */
+  district: string | null;
 }
 
 /**
@@ -169,7 +173,7 @@ export class RouteCase {
         });
       // Which unit decides each case depends on the rules and areas only; the unit's state then
       // decides between assigning and triage. So: find the units, then take their state (below).
-      let areas = cases.map((c) => resolveArea({ wardCode: c.ward_code, address: c.address }, table.areas));
+      let areas = cases.map((c) => resolveArea({ wardCode: c.ward_code, address: c.address }, table.areas, { district: table.district }));
       const wanted = new Set<string>();
       cases.forEach((c, i) => decide(c, areas[i], (code) => void wanted.add(code)));
       // A designation change locks the unit and moves its open cases; holding the unit rows here
@@ -191,7 +195,7 @@ export class RouteCase {
         // that has ended says so, and the batch is decided again on a fresh table and fresh units.
         if (rows(units).some((u) => !u.active) && !table.fresh) {
           table = await this.routingTable(true);
-          areas = cases.map((c) => resolveArea({ wardCode: c.ward_code, address: c.address }, table.areas));
+          areas = cases.map((c) => resolveArea({ wardCode: c.ward_code, address: c.address }, table.areas, { district: table.district }));
           wanted.clear();
           cases.forEach((c, i) => decide(c, areas[i], (code) => void wanted.add(code)));
           const more = [...wanted].filter((code) => !units.has(code)).sort();
@@ -315,10 +319,18 @@ export class RouteCase {
         (SELECT COALESCE(json_agg(json_build_object('id', id, 'category', category_code, 'areas', area_codes, 'unit', unit_code,
                                                     'toWard', to_ward, 'inform', inform) ORDER BY position), '[]')
            FROM routing_rules WHERE active) AS rules,
-        (SELECT value FROM system_state WHERE key = 'triage_unit') AS triage_unit`,
+        (SELECT value FROM system_state WHERE key = 'triage_unit') AS triage_unit,
+        (SELECT value FROM system_state WHERE key = 'district') AS district`,
     );
     if (!row?.triage_unit) throw new Error('no triage unit configured (organisation not loaded)');
-    return { fresh: true, areas: row.areas, areaByCode: new Map(row.areas.map((a) => [a.code, a])), rules: row.rules, triageUnit: row.triage_unit };
+    return {
+      fresh: true,
+      areas: row.areas,
+      areaByCode: new Map(row.areas.map((a) => [a.code, a])),
+      rules: row.rules,
+      triageUnit: row.triage_unit,
+      district: row.district,
+    };
   }
 }
 
