@@ -99,11 +99,19 @@ describe('the shipped reorganisations of 2025 on a fresh database', () => {
       ['Quỳnh Mai, Hai Bà Trưng', 'BACH_MAI_2025'],
       ['25 Tạ Quang Bửu, Bách Khoa, Hai Bà Trưng, Hà Nội', 'BACH_MAI_2025'],
       ['12 Tô Hiến Thành, phường Ðống Mác', 'HAI_BA_TRUNG_2025'],
+      // Another district's Bạch Mai hospital is not the ward; a ward of today keeps the slices it took from other districts.
+      ['Cổng Bệnh viện Bạch Mai, 78 Giải Phóng, quận Đống Đa', null],
+      ['phường Minh Khai, quận Bắc Từ Liêm', null],
+      ['phường Cửa Nam, quận Hoàn Kiếm', 'CUA_NAM_2025'],
+      // Another district's Bạch Mai hospital is not the ward; a ward of today keeps the slices it took from other districts.
+      ['Cổng Bệnh viện Bạch Mai, 78 Giải Phóng, quận Đống Đa', null],
+      ['phường Minh Khai, quận Bắc Từ Liêm', null],
+      ['phường Cửa Nam, quận Hoàn Kiếm', 'CUA_NAM_2025'],
       // Still the ward where it is written as one.
       ['phường Hai Bà Trưng, Hà Nội', 'HAI_BA_TRUNG_2025'],
       ['Hai Bà Trưng', 'HAI_BA_TRUNG_2025'],
       ['15 Lạc Trung, phường Quỳnh Mai', 'BACH_MAI_2025'],
-    ])('resolves %s to %s on the shipped areas', async (address, area) => {
+    ] as [string, string | null][] as [string, string | null][])('resolves %s to %s on the shipped areas', async (address, area) => {
       const [table] = await engine.query<{ areas: AreaRef[]; district: string | null }>(
         `SELECT (SELECT json_agg(json_build_object('code', code, 'name', name, 'unitCode', unit_code, 'match', match, 'active', active,
                                                  'streets', streets, 'successors', successors)) FROM areas) AS areas,

@@ -207,6 +207,25 @@ describe('resolveArea through reorganisations', () => {
     expect(resolveArea({ address: '1 Tạ Quang Bửu, Hai Bà Trưng' }, areas).areaCode).toBe('HAI_BA_TRUNG_2025');
   });
 
+  it('takes an address in another district, written with diacritics, for none of its wards, unless it prefixes a ward of today', () => {
+    const district = { district: 'Quận Hai Bà Trưng' };
+    expect(resolveArea({ address: 'Cổng bệnh viện Bạch Mai, 78 Giải Phóng, quận Đống Đa' }, areas, district)).toEqual({
+      areaCode: null,
+      source: null,
+      problem: "the address is in quận Đống Đa, outside Quận Hai Bà Trưng: its ward names are not this district's",
+    });
+    expect(resolveArea({ address: 'phường Quỳnh Mai, Q. Thanh Xuân' }, areas, district).areaCode).toBeNull();
+    expect(resolveArea({ address: 'phường Bạch Mai, quận Đống Đa' }, areas, district).areaCode).toBe('BACH_MAI_2025');
+    for (const ours of [
+      'phường Quỳnh Mai, Q.HBT',
+      'Quỳnh Mai, quận Hai Bà Trưng cũ, Hà Nội',
+      'trước quán cà phê, phường Quỳnh Mai',
+      'phuong Quynh Mai, quan Dong Da',
+    ]) {
+      expect(resolveArea({ address: ours }, areas, district).areaCode).toBe('BACH_MAI_2025');
+    }
+  });
+
   it("finds a ward by one of its streets when the address names no ward, and does not take a district's name for a ward", () => {
     expect(resolveArea({ address: '1 Tạ Quang Bửu, quận Hai Bà Trưng' }, areas)).toMatchObject({ areaCode: 'BACH_MAI_2025', source: 'street' });
     expect(resolveArea({ address: '9 Lạc Trung' }, areas)).toMatchObject({ areaCode: 'MAI_DONG', source: 'street' });

@@ -122,6 +122,25 @@ function mentionsOf(text: string, key: string, districtKey: string | null): { ki
   return found;
 }
 
+/**
+ * Another district the address names ("78 Giải Phóng, quận Đống Đa": Bạch Mai hospital, not the ward
+ * Bạch Mai), as written; null when it names this one, or none. Read on the text with its diacritics:
+ * folded, "quận" is "quán" (a shop), and an address typed without diacritics is not judged. The name
+ * runs to the next comma; "Q.HBT" (the initials) is this district too.
+ */
+function otherDistrict(address: string, districtKey: string | null): string | null {
+  if (!districtKey) return null;
+  const initials = districtKey
+    .split(' ')
+    .map((w) => w[0])
+    .join('');
+  for (const m of address.normalize('NFC').matchAll(/(?:^|[\s,.;(])((?:quận|huyện|thị xã|Quận|Huyện|Thị xã|QUẬN|HUYỆN)\s+|Q\.\s*)([^,;()\n]+)/gu)) {
+    const name = foldVietnamese(m[2]).replace(/ (tp|thanh pho)? ?(ha noi|hn)$/, '');
+    if (name && !name.startsWith(districtKey) && name !== initials && !/^\d/.test(name)) return `${m[1].trim()} ${m[2].trim()}`;
+  }
+  return null;
+}
+
 /** The district's name as an address writes it bare: "Quận Hai Bà Trưng" -> "hai ba trung". */
 function districtKeyOf(district: string | null | undefined): string | null {
   const key = foldVietnamese(district ?? '').replace(/^(quan|huyen|thi xa|thanh pho|tp|q) /, '');
@@ -175,7 +194,12 @@ export function resolveArea(
     if (current && typeof current !== 'string') return { areaCode: current.area.code, source: 'ward_code', problem: null };
     problems.push(typeof current === 'string' ? current : `unknown wardCode '${location.wardCode}'`);
   }
-  if (location.address) {
+  // A ward of today written with its prefix decides whatever district follows: since 2025 wards belong
+  // to the city, and one such as Cửa Nam took slices of several former districts.
+  const elsewhere = location.address && !named.prefixed.some((a) => a.active !== false) ? otherDistrict(location.address, districtKey) : null;
+  if (elsewhere) {
+    problems.push(`the address is in ${elsewhere}, outside ${options.district}: its ward names are not this district's`);
+  } else if (location.address) {
     const byStreet = () => areas.filter((a) => a.active !== false && (a.streets ?? []).some((st) => text.includes(` ${foldVietnamese(st)} `)));
     for (const tier of ['prefixed', 'bare', 'streets', 'weak'] as const) {
       if (tier === 'streets') {
