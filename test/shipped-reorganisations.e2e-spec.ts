@@ -107,6 +107,9 @@ describe('the shipped reorganisations of 2025 on a fresh database', () => {
       ['Cổng Bệnh viện Bạch Mai, 78 Giải Phóng, quận Đống Đa', null],
       ['phường Minh Khai, quận Bắc Từ Liêm', null],
       ['phường Cửa Nam, quận Hoàn Kiếm', 'CUA_NAM_2025'],
+      // The wards merged away in 2020 keep their names too.
+      ['10 Bùi Thị Xuân, phường Bùi Thị Xuân', 'HAI_BA_TRUNG_2025'],
+      ['5 Ngô Thì Nhậm, phường Ngô Thì Nhậm', 'HAI_BA_TRUNG_2025'],
       // Still the ward where it is written as one.
       ['phường Hai Bà Trưng, Hà Nội', 'HAI_BA_TRUNG_2025'],
       ['Hai Bà Trưng', 'HAI_BA_TRUNG_2025'],
