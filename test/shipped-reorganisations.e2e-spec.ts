@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { loadShippedReorganisations } from '@fr/directory';
+import { loadOrganisationOnFirstStart, loadShippedReorganisations } from '@fr/directory';
 import { AreaRef, resolveArea } from '@fr/domain';
 import { adminToken, bearer, DEV_KEYS, submitRouted, TestEngine } from '@fr/testing';
 
@@ -73,6 +73,16 @@ describe('the shipped reorganisations of 2025 on a fresh database', () => {
       `SELECT id, unit_code, to_ward FROM routing_rules WHERE unit_code IS NOT NULL`,
     );
     expect(rules).toEqual([]);
+  });
+
+  it("stores the district's name at a later start of a database loaded before routing read it, and loads nothing else again", async () => {
+    const ds = engine.api.get(DataSource);
+    await engine.query(`DELETE FROM system_state WHERE key = 'district'`);
+    const [units] = await engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM units`);
+    expect(await loadOrganisationOnFirstStart(ds, engine.config)).toBe(false);
+    expect(await engine.query(`SELECT value FROM system_state WHERE key = 'district'`)).toEqual([{ value: 'Quận Hai Bà Trưng' }]);
+    expect(await engine.query(`SELECT count(*)::int AS n FROM units`)).toEqual([units]);
+    expect(await loadOrganisationOnFirstStart(ds, engine.config)).toBe(false);
   });
 
   describe('addresses on the shipped areas', () => {

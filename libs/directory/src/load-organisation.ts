@@ -18,7 +18,13 @@ export function organisationSeed(config: AppConfig): DatabaseSeed {
  */
 export async function loadOrganisationOnFirstStart(ds: DataSource, config: AppConfig): Promise<boolean> {
   const org = loadOrganisation(config.configDir);
-  if (await organisationLoaded(ds)) return false;
+  if (await organisationLoaded(ds)) {
+    // Loaded before routing read the district's name (2026-12): it is taken from config/ once.
+    if (org.district) {
+      await execute(ds, `INSERT INTO system_state (key, value) VALUES ('district', $1) ON CONFLICT (key) DO NOTHING`, [JSON.stringify(org.district)]);
+    }
+    return false;
+  }
   // Not held to checkPassword: outside production FR_ADMIN_PASSWORD is `admin` so that a fresh clone
   // logs in, and production refuses that default at boot (loadConfig). The administrator changes it
   // with POST /v1/auth/password, which applies the rules.
