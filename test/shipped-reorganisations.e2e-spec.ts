@@ -117,9 +117,6 @@ describe('the shipped reorganisations of 2025 on a fresh database', () => {
       ['Cổng Bệnh viện Bạch Mai, 78 Giải Phóng, quận Đống Đa', null],
       ['phường Minh Khai, quận Bắc Từ Liêm', null],
       ['phường Cửa Nam, quận Hoàn Kiếm', 'CUA_NAM_2025'],
-      // No ward named: the streets a split gave to one ward of today find it.
-      ['15 Lạc Trung, Hà Nội', 'VINH_TUY_2025'],
-      ['1 Đại Cồ Việt', 'BACH_MAI_2025'],
       // The wards merged away in 2020 keep their names too.
       ['10 Bùi Thị Xuân, phường Bùi Thị Xuân', 'HAI_BA_TRUNG_2025'],
       ['5 Ngô Thì Nhậm, phường Ngô Thì Nhậm', 'HAI_BA_TRUNG_2025'],

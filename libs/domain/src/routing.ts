@@ -200,20 +200,7 @@ export function resolveArea(
   if (elsewhere) {
     problems.push(`the address is in ${elsewhere}, outside ${options.district}: its ward names are not this district's`);
   } else if (location.address) {
-    const onStreet = (list: readonly string[] | undefined) => (list ?? []).some((st) => text.includes(` ${foldVietnamese(st)} `));
-    // The wards of today whose streets the address names: their own, and those a split gave them
-    // ("15 Lạc Trung": both splits that name Lạc Trung send it to Vĩnh Tuy).
-    const byStreet = () => {
-      const wards = new Map(areas.filter((a) => a.active !== false && onStreet(a.streets)).map((a) => [a.code, a]));
-      for (const ended of areas.filter((a) => a.active === false)) {
-        for (const s of ended.successors ?? []) {
-          const to = onStreet(s.streets) ? byCode.get(s.area) : undefined;
-          const current = to && currentArea(to, streets, byCode);
-          if (current && typeof current !== 'string') wards.set(current.area.code, current.area);
-        }
-      }
-      return [...wards.values()];
-    };
+    const byStreet = () => areas.filter((a) => a.active !== false && (a.streets ?? []).some((st) => text.includes(` ${foldVietnamese(st)} `)));
     for (const tier of ['prefixed', 'bare', 'streets', 'weak'] as const) {
       if (tier === 'streets') {
         const wards = byStreet();
