@@ -113,10 +113,25 @@ describe('the shipped reorganisations of 2025 on a fresh database', () => {
       ['Cổng Bệnh viện Bạch Mai, 78 Giải Phóng, quận Đống Đa', null],
       ['phường Minh Khai, quận Bắc Từ Liêm', null],
       ['phường Cửa Nam, quận Hoàn Kiếm', 'CUA_NAM_2025'],
-      // Another district's Bạch Mai hospital is not the ward; a ward of today keeps the slices it took from other districts.
-      ['Cổng Bệnh viện Bạch Mai, 78 Giải Phóng, quận Đống Đa', null],
-      ['phường Minh Khai, quận Bắc Từ Liêm', null],
-      ['phường Cửa Nam, quận Hoàn Kiếm', 'CUA_NAM_2025'],
+      ['Tô Hiến Thành, Q.10, TP.HCM', null],
+      // Parts that mention a district are no qualifier; this district written by initials, with dots or cũ.
+      ['Trước cổng Quận ủy Hai Bà Trưng, 30 Lê Đại Hành', 'HAI_BA_TRUNG_2025'],
+      ['Quỳnh Mai, Q.HBT cũ', 'BACH_MAI_2025'],
+      ['Quỳnh Mai, Q. H.B.T', 'BACH_MAI_2025'],
+      ['Quỳnh Mai, đối diện trụ sở Công an quận Hoàng Mai', 'BACH_MAI_2025'],
+      ['Bạch Mai, quận cũ Hai Bà Trưng', 'BACH_MAI_2025'],
+      // A ward of today named beside old wards that lead to it.
+      ['phường Tương Mai (phường Trương Định cũ)', 'TUONG_MAI_2025'],
+      ['phường Vĩnh Hưng (phường Thanh Lương cũ)', 'VINH_HUNG_2025'],
+      ['Tương Mai, Trương Định', 'TUONG_MAI_2025'],
+      ['phường Bạch Mai (phường Lê Đại Hành cũ)', 'BACH_MAI_2025'],
+      ['phường Cửa Nam (phường Nguyễn Du cũ)', 'CUA_NAM_2025'],
+      // A bare name the prefixed ward outranks is still a street of its split.
+      ['Vĩnh Hưng, phường Thanh Lương', 'VINH_HUNG_2025'],
+      // "P." after a comma is phường, after a house number phố.
+      ['Tổ 5, P. Vĩnh Tuy, Hai Bà Trưng', 'VINH_TUY_2025'],
+      ['Số 10, P. Cửa Nam, Q. Hoàn Kiếm', 'CUA_NAM_2025'],
+      ['số 3, P. Minh Khai, 20 Hồng Mai', 'BACH_MAI_2025'],
       // The wards merged away in 2020 keep their names too.
       ['10 Bùi Thị Xuân, phường Bùi Thị Xuân', 'HAI_BA_TRUNG_2025'],
       ['5 Ngô Thì Nhậm, phường Ngô Thì Nhậm', 'HAI_BA_TRUNG_2025'],
@@ -124,7 +139,7 @@ describe('the shipped reorganisations of 2025 on a fresh database', () => {
       ['phường Hai Bà Trưng, Hà Nội', 'HAI_BA_TRUNG_2025'],
       ['Hai Bà Trưng', 'HAI_BA_TRUNG_2025'],
       ['15 Lạc Trung, phường Quỳnh Mai', 'BACH_MAI_2025'],
-    ] as [string, string | null][] as [string, string | null][])('resolves %s to %s on the shipped areas', async (address, area) => {
+    ] as [string, string | null][])('resolves %s to %s on the shipped areas', async (address, area) => {
       const [table] = await engine.query<{ areas: AreaRef[]; district: string | null }>(
         `SELECT (SELECT json_agg(json_build_object('code', code, 'name', name, 'unitCode', unit_code, 'match', match, 'active', active,
                                                  'streets', streets, 'successors', successors)) FROM areas) AS areas,
@@ -132,6 +147,15 @@ describe('the shipped reorganisations of 2025 on a fresh database', () => {
       );
       expect(table.district).toBe('Quận Hai Bà Trưng');
       expect(resolveArea({ address }, table.areas, { district: table.district })).toMatchObject({ areaCode: area });
+    });
+
+    it('takes the wardCode of a split ward with the streets its address names, its own name left out', async () => {
+      const [table] = await engine.query<{ areas: AreaRef[] }>(
+        `SELECT json_agg(json_build_object('code', code, 'name', name, 'unitCode', unit_code, 'match', match, 'active', active,
+                                           'streets', streets, 'successors', successors)) AS areas FROM areas`,
+      );
+      expect(resolveArea({ wardCode: 'THANH_LUONG', address: 'Vĩnh Hưng' }, table.areas)).toMatchObject({ areaCode: 'VINH_HUNG_2025' });
+      expect(resolveArea({ wardCode: 'TRUONG_DINH', address: '12 Hồng Mai, phường Trương Định' }, table.areas)).toMatchObject({ areaCode: 'BACH_MAI_2025' });
     });
   });
 

@@ -197,6 +197,20 @@ describe('resolveArea through reorganisations', () => {
     expect(resolveArea({ address: 'số 1 Cầu Dền' }, areas).areaCode).toBe('BACH_MAI_2025');
   });
 
+  it('reads a commune written "xã X" as that commune, and "thị xã X" or "thành phố X" as no ward', () => {
+    const communes: AreaRef[] = [
+      { code: 'TAN_LAP', name: 'Xã Tân Lập', unitCode: 'X_TAN_LAP', match: ['Tân Lập'] },
+      { code: 'SON_TAY', name: 'Phường Sơn Tây', unitCode: 'P_SON_TAY', match: ['Sơn Tây'] },
+    ];
+    expect(resolveArea({ address: 'Thôn 3, xã Tân Lập' }, communes).areaCode).toBe('TAN_LAP');
+    expect(resolveArea({ address: 'Tân Lập, thị xã Sơn Tây' }, communes).areaCode).toBe('TAN_LAP');
+    expect(resolveArea({ address: 'thành phố Sơn Tây' }, communes).areaCode).toBeNull();
+  });
+
+  it('reads "P." after a comma as phường, after a house number as phố', () => {
+    expect(resolveArea({ address: 'Tổ 5, P. Mai Động, 46 P. Hai Bà Trưng' }, areas).areaCode).toBe('MAI_DONG');
+  });
+
   it("takes the district's own name, written bare, for the ward of that name only when nothing else is named", () => {
     const district = { district: 'Quận Hai Bà Trưng' };
     expect(resolveArea({ address: '1 Tạ Quang Bửu, Hai Bà Trưng, Hà Nội' }, areas, district)).toMatchObject({ areaCode: 'BACH_MAI_2025', source: 'street' });

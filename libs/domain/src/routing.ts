@@ -93,40 +93,62 @@ function currentArea(area: AreaRef, address: string | null | undefined, byCode: 
 /** How a ward's name is written in an address, strongest first (see mentionsOf). */
 type Mention = 'prefixed' | 'bare' | 'weak';
 
+/** One place an address names an area: how, and the span of the name (with its prefix) in the folded text. */
+interface Named {
+  area: AreaRef;
+  kind: Mention;
+  from: number;
+  to: number;
+}
+
 /** A token that makes the name after it a street: a house number (12, 5a, 12/40), or a street word. */
 const STREET_MARK = /^(\d[a-z0-9]*|so|pho|duong|dg|d|ngo|ngach|hem|kiet)$/;
-/** A district or city written before a name: that name is not the ward (a district of the same name). */
-const DISTRICT_MARK = /^(quan|q|huyen|thi|xa|tp|thanh)$/;
+
+/**
+ * The address folded (foldVietnamese) with its commas, semicolons, brackets and dashes kept as a `,`
+ * token: "Tổ 5, P. Vĩnh Tuy" is not "5 P. Vĩnh Tuy" (a house number on phố Vĩnh Tuy).
+ */
+function foldAddress(address: string): string {
+  return address
+    .split(/[,;()[\]]|\s[-–]\s/)
+    .map(foldVietnamese)
+    .filter(Boolean)
+    .join(' , ');
+}
 
 /**
  * Every place the folded address (spaces around) writes `key`, each read as:
- * - `prefixed`: "phường X", "P. X" (not after a house number: Google Maps writes phố as "P.", "46 P. Hai Bà Trưng");
+ * - `prefixed`: "phường X", "P. X" (but not right after a house number: Google Maps writes phố as "P.",
+ *   "46 P. Hai Bà Trưng");
  * - `bare`: X alone, as wards are often written ("15 Lạc Trung, Quỳnh Mai");
- * - `weak`: X where it is more likely a street or the former district: after a house number or a street word
- *   ("200 Trương Định", "phố Bạch Mai"), or X being the district's own name written without "quận"
- *   ("25 Tạ Quang Bửu, Hai Bà Trưng": the new ward Hai Bà Trưng bears the former district's name).
- * A name after "quận"/"huyện"/"TP" is none of them.
+ * - `weak`: X where it is more likely a street or the former district: right after a house number or a
+ *   street word ("200 Trương Định", "phố Bạch Mai"), or X being the district's own name written without
+ *   "quận" ("25 Tạ Quang Bửu, Hai Bà Trưng": the new ward Hai Bà Trưng bears the former district's name).
+ * A name after "quận", "huyện", "thị xã", "thành phố" or "TP" is none of them.
  */
-function mentionsOf(text: string, key: string, districtKey: string | null): { kind: Mention; at: number }[] {
-  const found: { kind: Mention; at: number }[] = [];
+function mentionsOf(text: string, key: string, districtKey: string | null): { kind: Mention; from: number; to: number }[] {
+  const found: { kind: Mention; from: number; to: number }[] = [];
   const needle = ` ${key} `;
   for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
     const before = text.slice(0, at).trim().split(' ');
     const last = before[before.length - 1] ?? '';
     const prev = before[before.length - 2] ?? '';
-    if (DISTRICT_MARK.test(last)) continue;
+    const district = ['quan', 'q', 'huyen', 'tp'].includes(last) || (last === 'xa' && prev === 'thi') || (last === 'pho' && prev === 'thanh');
+    if (district) continue;
+    const afterNumber = /^\d/.test(prev);
     const kind: Mention =
-      last === 'phuong' || (last === 'p' && !/^\d/.test(prev)) ? 'prefixed' : last === 'p' || STREET_MARK.test(last) || key === districtKey ? 'weak' : 'bare';
-    found.push({ kind, at: at + (kind === 'prefixed' ? -(last.length + 1) : 0) });
+      last === 'phuong' || (last === 'p' && !afterNumber) ? 'prefixed' : last === 'p' || STREET_MARK.test(last) || key === districtKey ? 'weak' : 'bare';
+    found.push({ kind, from: kind === 'prefixed' ? at - last.length - 1 : at, to: at + key.length + 1 });
   }
   return found;
 }
 
 /**
- * Another district the address names ("78 Giải Phóng, quận Đống Đa": Bạch Mai hospital, not the ward
- * Bạch Mai), as written; null when it names this one, or none. Read on the text with its diacritics:
- * folded, "quận" is "quán" (a shop), and an address typed without diacritics is not judged. The name
- * runs to the next comma; "Q.HBT" (the initials) is this district too.
+ * Another district the address names in a part of its own ("78 Giải Phóng, quận Đống Đa": Bạch Mai
+ * hospital, not the ward Bạch Mai), as written; null when it names this one, or none. A part that only
+ * mentions one ("trụ sở Công an quận Hoàng Mai", "Quận ủy Hai Bà Trưng") is no qualifier. Read on the
+ * text with its diacritics: folded, "quận" is "quán" (a shop), and an address typed without diacritics
+ * is not judged. This district may be written by its name or initials, with dots, "cũ" (former) anywhere.
  */
 function otherDistrict(address: string, districtKey: string | null): string | null {
   if (!districtKey) return null;
@@ -134,9 +156,17 @@ function otherDistrict(address: string, districtKey: string | null): string | nu
     .split(' ')
     .map((w) => w[0])
     .join('');
-  for (const m of address.normalize('NFC').matchAll(/(?:^|[\s,.;(])((?:quận|huyện|thị xã|Quận|Huyện|Thị xã|QUẬN|HUYỆN)\s+|Q\.\s*)([^,;()\n]+)/gu)) {
-    const name = foldVietnamese(m[2]).replace(/ (tp|thanh pho)? ?(ha noi|hn)$/, '');
-    if (name && !name.startsWith(districtKey) && name !== initials && !/^\d/.test(name)) return `${m[1].trim()} ${m[2].trim()}`;
+  for (const part of address.normalize('NFC').split(/[,;()[\]]|\s[-–]\s/)) {
+    const m = /^\s*(quận|huyện|thị xã|q\.)\s*(.+?)\s*$/iu.exec(part);
+    if (!m) continue;
+    const name = foldVietnamese(m[2].replace(/\./g, ''))
+      .split(' ')
+      .filter((w) => w !== 'cu')
+      .join(' ')
+      .replace(/ (tp|thanh pho)? ?(ha noi|hn)$/, '');
+    if (!name || /^(uy|doan|doi)\b/.test(name)) continue;
+    if (name.includes(districtKey) || name.replace(/ /g, '') === initials) continue;
+    return `${m[1]} ${m[2]}`;
   }
   return null;
 }
@@ -147,6 +177,16 @@ function districtKeyOf(district: string | null | undefined): string | null {
   return key || null;
 }
 
+/** Whether `from`, an area, is `to` or leads to it by any of its successors (a split's, each of them). */
+function leadsTo(from: AreaRef, to: string, byCode: ReadonlyMap<string, AreaRef>, hops = 0): boolean {
+  if (from.code === to) return true;
+  if (from.active !== false || hops > 10) return false;
+  return (from.successors ?? []).some((s) => {
+    const next = byCode.get(s.area);
+    return next !== undefined && leadsTo(next, to, byCode, hops + 1);
+  });
+}
+
 /**
  * Finds the area of a case: its wardCode if known, else a ward named in the address, else a street
  * of exactly one ward. An address often names streets that share a ward's name (Bạch Mai, Phố Huế,
@@ -154,8 +194,9 @@ function districtKeyOf(district: string | null | undefined): string | null {
  * over a bare mention, and a bare mention decides only when it is the only one; a name written where a
  * street goes (after a house number, "phố") or the district's own name counts only when nothing else
  * does (mentionsOf). A ward that no longer exists is still recognised (citizens keep its name) and leads
- * to its successor, by the streets of the address when it was split: the wards it names are not
- * streets there ("15 Hồng Mai, phường Minh Khai" is on Hồng Mai, not on Minh Khai street).
+ * to its successor, by the streets of the address when it was split: the wards that decide are not
+ * streets there ("15 Hồng Mai, phường Minh Khai" is on Hồng Mai, not on Minh Khai street). A ward of
+ * today named beside old wards that lead to it wins ("phường Tương Mai (phường Trương Định cũ)").
  */
 export function resolveArea(
   location: { wardCode?: string | null; address?: string | null },
@@ -165,38 +206,44 @@ export function resolveArea(
   const problems: string[] = [];
   const byCode = new Map(areas.map((a) => [a.code, a]));
   const districtKey = districtKeyOf(options.district);
-  const text = ` ${foldVietnamese(location.address ?? '')} `;
-  const named: Record<Mention, AreaRef[]> = { prefixed: [], bare: [], weak: [] };
-  // The address without the wards it names (prefixed or bare): what is left names its streets.
-  const wardSpans: [number, number][] = [];
+  const text = ` ${foldAddress(location.address ?? '')} `;
+  const mentions: Named[] = [];
   if (location.address) {
     for (const area of areas) {
-      let strongest: Mention | null = null;
       for (const name of area.match.length ? area.match : [area.name]) {
         const key = foldVietnamese(name);
-        if (!key) continue;
-        for (const m of mentionsOf(text, key, districtKey)) {
-          if (m.kind !== 'weak') wardSpans.push([m.at, text.indexOf(` ${key} `, m.at) + key.length + 1]);
-          if (strongest === null || rank(m.kind) < rank(strongest)) strongest = m.kind;
-        }
+        if (key) for (const m of mentionsOf(text, key, districtKey)) mentions.push({ area, ...m });
       }
-      if (strongest) named[strongest].push(area);
     }
   }
-  // Blanked, not cut: two areas may share a name (an old ward and the new one that took it), so spans overlap.
-  const blank = [...text];
-  for (const [from, to] of wardSpans) blank.fill(' ', from, to);
-  const streets = blank.join('').replace(/ +/g, ' ');
+  // The address's streets: its text without the names of the wards that decide (blanked, not cut, since
+  // an old ward and the new one that took its name share spans). A bare name the prefixed ones outrank
+  // stays: "Vĩnh Hưng, phường Thanh Lương" is on Vĩnh Hưng street, which decides Thanh Lương's split.
+  const streetsWithout = (deciding: (m: Named) => boolean): string => {
+    const blank = [...text];
+    for (const m of mentions) if (deciding(m)) blank.fill(' ', m.from, m.to);
+    return blank.join('').replace(/ +/g, ' ');
+  };
   if (location.wardCode) {
     const wanted = location.wardCode.trim().toUpperCase();
     const found = areas.find((a) => a.code.toUpperCase() === wanted);
-    const current = found && currentArea(found, streets, byCode);
+    const current =
+      found &&
+      currentArea(
+        found,
+        streetsWithout((m) => m.area === found && m.kind !== 'weak'),
+        byCode,
+      );
     if (current && typeof current !== 'string') return { areaCode: current.area.code, source: 'ward_code', problem: null };
     problems.push(typeof current === 'string' ? current : `unknown wardCode '${location.wardCode}'`);
   }
+  // Each area once, at the strongest way the address names it.
+  const strongest = new Map<AreaRef, Mention>();
+  for (const m of mentions) if (!strongest.has(m.area) || rank(m.kind) < rank(strongest.get(m.area)!)) strongest.set(m.area, m.kind);
+  const named = (tier: Mention) => [...strongest].filter(([, kind]) => kind === tier).map(([area]) => area);
   // A ward of today written with its prefix decides whatever district follows: since 2025 wards belong
   // to the city, and one such as Cửa Nam took slices of several former districts.
-  const elsewhere = location.address && !named.prefixed.some((a) => a.active !== false) ? otherDistrict(location.address, districtKey) : null;
+  const elsewhere = location.address && !named('prefixed').some((a) => a.active !== false) ? otherDistrict(location.address, districtKey) : null;
   if (elsewhere) {
     problems.push(`the address is in ${elsewhere}, outside ${options.district}: its ward names are not this district's`);
   } else if (location.address) {
@@ -208,8 +255,12 @@ export function resolveArea(
         if (wards.length > 1) return { areaCode: null, source: null, problem: [...problems, 'the address names streets of more than one ward'].join('; ') };
         continue;
       }
-      if (!named[tier].length) continue;
-      const current = named[tier].map((a) => currentArea(a, streets, byCode));
+      const these = named(tier);
+      if (!these.length) continue;
+      const today = [...new Set(these.filter((a) => a.active !== false))];
+      if (today.length === 1 && these.every((a) => leadsTo(a, today[0].code, byCode))) return { areaCode: today[0].code, source: 'address', problem: null };
+      const streets = streetsWithout((m) => m.kind === tier);
+      const current = these.map((a) => currentArea(a, streets, byCode));
       const found = current.filter((c): c is { area: AreaRef; byStreet: boolean } => typeof c !== 'string');
       // A new ward may bear an old ward's name: where the street decided, it decides.
       const decisive = found.some((c) => c.byStreet) ? found.filter((c) => c.byStreet) : found;
