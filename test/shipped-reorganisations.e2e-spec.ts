@@ -132,6 +132,17 @@ describe('the shipped reorganisations of 2025 on a fresh database', () => {
       ['Tổ 5, P. Vĩnh Tuy, Hai Bà Trưng', 'VINH_TUY_2025'],
       ['Số 10, P. Cửa Nam, Q. Hoàn Kiếm', 'CUA_NAM_2025'],
       ['số 3, P. Minh Khai, 20 Hồng Mai', 'BACH_MAI_2025'],
+      // A street that bears an old ward's name decides its split; the district beside it is no ward.
+      ['12 Trương Định', 'TUONG_MAI_2025'],
+      ['ngõ 40 Trương Định, quận Hai Bà Trưng', 'TUONG_MAI_2025'],
+      ['42 Thanh Nhàn, Hai Bà Trưng', 'BACH_MAI_2025'],
+      ['12 Minh Khai, Hai Bà Trưng, Hà Nội', 'VINH_TUY_2025'],
+      ['Times City, 458 Minh Khai, Hai Bà Trưng', 'VINH_TUY_2025'],
+      ['Tổ 5 P. Trương Định', 'BACH_MAI_2025'],
+      // Not this district's wards: a city, a commune, a street named after the district elsewhere.
+      ['12 Lê Lợi, phường Vĩnh Ninh, thành phố Huế', null],
+      ['xã Đồng Tâm, Mỹ Đức', null],
+      ['46 Hai Bà Trưng, Hoàn Kiếm', null],
       // The wards merged away in 2020 keep their names too.
       ['10 Bùi Thị Xuân, phường Bùi Thị Xuân', 'HAI_BA_TRUNG_2025'],
       ['5 Ngô Thì Nhậm, phường Ngô Thì Nhậm', 'HAI_BA_TRUNG_2025'],
@@ -156,6 +167,9 @@ describe('the shipped reorganisations of 2025 on a fresh database', () => {
       );
       expect(resolveArea({ wardCode: 'THANH_LUONG', address: 'Vĩnh Hưng' }, table.areas)).toMatchObject({ areaCode: 'VINH_HUNG_2025' });
       expect(resolveArea({ wardCode: 'TRUONG_DINH', address: '12 Hồng Mai, phường Trương Định' }, table.areas)).toMatchObject({ areaCode: 'BACH_MAI_2025' });
+      expect(resolveArea({ wardCode: 'TRUONG_DINH', address: 'phường Tương Mai (phường Trương Định cũ)' }, table.areas)).toMatchObject({
+        areaCode: 'TUONG_MAI_2025',
+      });
     });
   });
 

@@ -101,6 +101,9 @@ interface Named {
   to: number;
 }
 
+/** Words of a residential group whose number is no house number: tổ 5, cụm 3, tổ dân phố, khu, khu tập thể. */
+const GROUP_WORDS = ['to', 'cum', 'tdp', 'khu', 'ktt'];
+
 /** A token that makes the name after it a street: a house number (12, 5a, 12/40), or a street word. */
 const STREET_MARK = /^(\d[a-z0-9]*|so|pho|duong|dg|d|ngo|ngach|hem|kiet)$/;
 
@@ -126,18 +129,32 @@ function foldAddress(address: string): string {
  *   "quận" ("25 Tạ Quang Bửu, Hai Bà Trưng": the new ward Hai Bà Trưng bears the former district's name).
  * A name after "quận", "huyện", "thị xã", "thành phố" or "TP" is none of them.
  */
-function mentionsOf(text: string, key: string, districtKey: string | null): { kind: Mention; from: number; to: number }[] {
+function mentionsOf(text: string, key: string, districtKey: string | null, commune: boolean): { kind: Mention; from: number; to: number }[] {
   const found: { kind: Mention; from: number; to: number }[] = [];
   const needle = ` ${key} `;
   for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
     const before = text.slice(0, at).trim().split(' ');
     const last = before[before.length - 1] ?? '';
     const prev = before[before.length - 2] ?? '';
-    const district = ['quan', 'q', 'huyen', 'tp'].includes(last) || (last === 'xa' && prev === 'thi') || (last === 'pho' && prev === 'thanh');
-    if (district) continue;
-    const afterNumber = /^\d/.test(prev);
+    // "thành phố Huế" holds the key "phố Huế": a city, as "thành phố X" is.
+    const district =
+      ['quan', 'q', 'huyen', 'tp'].includes(last) ||
+      (last === 'xa' && prev === 'thi') ||
+      (last === 'pho' && prev === 'thanh') ||
+      (last === 'thanh' && key.startsWith('pho '));
+    // "xã X" is a commune: not a ward of that name.
+    if (district || (last === 'xa' && !commune)) continue;
+    // A house number, not the "5" of "tổ 5" or "cụm 3".
+    const afterNumber = /^\d/.test(prev) && !GROUP_WORDS.includes(before[before.length - 3] ?? '');
+    const street = STREET_MARK.test(last) && !(/^\d/.test(last) && GROUP_WORDS.includes(prev));
+    // A street named after the district ("46 Hai Bà Trưng, Hoàn Kiếm") is not the ward of that name.
+    if (key === districtKey && (street || (last === 'p' && afterNumber))) continue;
     const kind: Mention =
-      last === 'phuong' || (last === 'p' && !afterNumber) ? 'prefixed' : last === 'p' || STREET_MARK.test(last) || key === districtKey ? 'weak' : 'bare';
+      last === 'phuong' || (last === 'xa' && commune) || (last === 'p' && !afterNumber)
+        ? 'prefixed'
+        : last === 'p' || street || key === districtKey
+          ? 'weak'
+          : 'bare';
     found.push({ kind, from: kind === 'prefixed' ? at - last.length - 1 : at, to: at + key.length + 1 });
   }
   return found;
@@ -212,7 +229,7 @@ export function resolveArea(
     for (const area of areas) {
       for (const name of area.match.length ? area.match : [area.name]) {
         const key = foldVietnamese(name);
-        if (key) for (const m of mentionsOf(text, key, districtKey)) mentions.push({ area, ...m });
+        if (key) for (const m of mentionsOf(text, key, districtKey, foldVietnamese(area.name).startsWith('xa '))) mentions.push({ area, ...m });
       }
     }
   }
@@ -227,6 +244,9 @@ export function resolveArea(
   if (location.wardCode) {
     const wanted = location.wardCode.trim().toUpperCase();
     const found = areas.find((a) => a.code.toUpperCase() === wanted);
+    // A ward of today the address names, which the old ward of the code leads to, is where it went.
+    const today = found?.active === false ? [...new Set(mentions.filter((m) => m.kind !== 'weak' && m.area.active !== false).map((m) => m.area))] : [];
+    if (found && today.length === 1 && leadsTo(found, today[0].code, byCode)) return { areaCode: today[0].code, source: 'ward_code', problem: null };
     const current =
       found &&
       currentArea(
@@ -258,8 +278,12 @@ export function resolveArea(
       const these = named(tier);
       if (!these.length) continue;
       const today = [...new Set(these.filter((a) => a.active !== false))];
-      if (today.length === 1 && these.every((a) => leadsTo(a, today[0].code, byCode))) return { areaCode: today[0].code, source: 'address', problem: null };
-      const streets = streetsWithout((m) => m.kind === tier);
+      // Not among weak mentions: those are streets ("12 Thanh Nhàn, Hai Bà Trưng": Thanh Nhàn street, the district).
+      if (tier !== 'weak' && today.length === 1 && these.every((a) => leadsTo(a, today[0].code, byCode))) {
+        return { areaCode: today[0].code, source: 'address', problem: null };
+      }
+      // Weak mentions stay: they are the address's streets ("12 Trương Định" decides Trương Định's split).
+      const streets = streetsWithout((m) => m.kind === tier && tier !== 'weak');
       const current = these.map((a) => currentArea(a, streets, byCode));
       const found = current.filter((c): c is { area: AreaRef; byStreet: boolean } => typeof c !== 'string');
       // A new ward may bear an old ward's name: where the street decided, it decides.
