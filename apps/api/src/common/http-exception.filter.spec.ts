@@ -111,7 +111,6 @@ describe('HttpErrorFilter', () => {
       Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01', severity: 'FATAL' }),
     ],
     ['a connection cut mid-query', new Error('Connection terminated unexpectedly')],
-    ['a pool that cannot connect in time', new Error('timeout exceeded when trying to connect')],
     [
       'Redis unreachable for a producer',
       Object.assign(new Error('Reached the max retries per request limit (which is 1). Refer to "maxRetriesPerRequest" option for details.'), {
@@ -126,6 +125,22 @@ describe('HttpErrorFilter', () => {
     expect(sent.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
     expect(String(sent.body!.message)).toMatch(/unavailable; try again in 5 s$/);
     expect(String(sent.body!.message)).not.toMatch(/127\.0\.0\.1|5432|statement/);
+  });
+
+  it('says the database is busy, not unavailable, when the pool waited in vain for a connection', () => {
+    for (const error of [
+      new Error('timeout exceeded when trying to connect'),
+      Object.assign(new Error('Query failed'), { name: 'QueryFailedError', driverError: new Error('timeout exceeded when trying to connect') }),
+    ]) {
+      const sent = respond(error);
+      expect(sent.status).toBe(503);
+      expect(sent.headers['retry-after']).toBe('5');
+      expect(sent.body).toEqual({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'database is busy: every pooled connection stayed in use; try again in 5 s',
+      });
+    }
   });
 
   it('keeps a query that is wrong, not unavailable, a 500', () => {

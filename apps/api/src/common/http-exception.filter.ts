@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { Request, Response } from 'express';
 import { assertUnreachable, BusyError, CallerGoneError, DomainError, DomainErrorCode } from '@fr/domain';
 import { isGeoReportRequest, writeGeoReportError } from '../open311/georeport-errors';
-import { Dependency, RETRY_AFTER_SECONDS, unavailableDependency } from './infrastructure-errors';
+import { Dependency, poolWaitTimedOut, RETRY_AFTER_SECONDS, unavailableDependency } from './infrastructure-errors';
 
 const REASON: Record<number, string> = {
   400: 'Bad Request',
@@ -116,7 +116,11 @@ export class HttpErrorFilter implements ExceptionFilter {
       message = `the request body is not valid ${encoding} data (${exception.code}): send it compressed as Content-Encoding says, or send it without Content-Encoding`;
     } else if ((dependency = unavailableDependency(exception))) {
       status = HttpStatus.SERVICE_UNAVAILABLE;
-      message = `${dependency} is unavailable; try again in ${RETRY_AFTER_SECONDS} s`;
+      // A pool that waited in vain says the server is busy, not that PostgreSQL is down: operators read
+      // "unavailable" as an outage (ten reports at once held every connection; PostgreSQL was fine).
+      message = poolWaitTimedOut(exception)
+        ? `${dependency} is busy: every pooled connection stayed in use; try again in ${RETRY_AFTER_SECONDS} s`
+        : `${dependency} is unavailable; try again in ${RETRY_AFTER_SECONDS} s`;
       this.logger.warn(`503: ${exception instanceof Error ? exception.message : String(exception)}`);
     } else {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));

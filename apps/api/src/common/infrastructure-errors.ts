@@ -42,3 +42,18 @@ export function unavailableDependency(e: unknown, depth = 0): Dependency | null 
   }
   return null;
 }
+
+/** node-postgres' pool, when no connection of its own came free within its connectionTimeoutMillis. */
+const POOL_WAIT_TIMEOUT = 'timeout exceeded when trying to connect';
+
+/**
+ * Whether the error is the pool's wait for a connection running out: every connection of this process
+ * was in use (or stuck), which is not the same as PostgreSQL being away. Followed a few causes down, as
+ * unavailableDependency does.
+ */
+export function poolWaitTimedOut(e: unknown, depth = 0): boolean {
+  if (!e || typeof e !== 'object' || depth > 4) return false;
+  const err = e as { message?: unknown; driverError?: unknown; cause?: unknown };
+  if (err.message === POOL_WAIT_TIMEOUT) return true;
+  return [err.driverError, err.cause].some((inner) => poolWaitTimedOut(inner, depth + 1));
+}
