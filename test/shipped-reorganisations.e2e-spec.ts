@@ -88,6 +88,15 @@ describe('the shipped reorganisations of 2025 on a fresh database', () => {
   describe('addresses on the shipped areas', () => {
     // Applied by the first test; again here (a no-op then) so that these run alone too (-t).
     beforeAll(() => loadShippedReorganisations(engine.api.get(DataSource), engine.config.configDir, new Date()));
+    /** The areas and the district's name as routing reads them (readRoutingTable). */
+    const routingTable = async () =>
+      (
+        await engine.query<{ areas: AreaRef[]; district: string | null }>(
+          `SELECT (SELECT json_agg(json_build_object('code', code, 'name', name, 'unitCode', unit_code, 'match', match, 'active', active,
+                                                     'streets', streets, 'successors', successors)) FROM areas) AS areas,
+                  (SELECT value FROM system_state WHERE key = 'district') AS district`,
+        )
+      )[0];
 
     it.each([
       // An old ward's own name is no street of its split: the address's street decides, else the fallback.
@@ -151,20 +160,13 @@ describe('the shipped reorganisations of 2025 on a fresh database', () => {
       ['Hai Bà Trưng', 'HAI_BA_TRUNG_2025'],
       ['15 Lạc Trung, phường Quỳnh Mai', 'BACH_MAI_2025'],
     ] as [string, string | null][])('resolves %s to %s on the shipped areas', async (address, area) => {
-      const [table] = await engine.query<{ areas: AreaRef[]; district: string | null }>(
-        `SELECT (SELECT json_agg(json_build_object('code', code, 'name', name, 'unitCode', unit_code, 'match', match, 'active', active,
-                                                 'streets', streets, 'successors', successors)) FROM areas) AS areas,
-              (SELECT value FROM system_state WHERE key = 'district') AS district`,
-      );
+      const table = await routingTable();
       expect(table.district).toBe('Quận Hai Bà Trưng');
       expect(resolveArea({ address }, table.areas, { district: table.district })).toMatchObject({ areaCode: area });
     });
 
     it('takes the wardCode of a split ward with the streets its address names, its own name left out', async () => {
-      const [table] = await engine.query<{ areas: AreaRef[] }>(
-        `SELECT json_agg(json_build_object('code', code, 'name', name, 'unitCode', unit_code, 'match', match, 'active', active,
-                                           'streets', streets, 'successors', successors)) AS areas FROM areas`,
-      );
+      const table = await routingTable();
       expect(resolveArea({ wardCode: 'THANH_LUONG', address: 'Vĩnh Hưng' }, table.areas)).toMatchObject({ areaCode: 'VINH_HUNG_2025' });
       expect(resolveArea({ wardCode: 'TRUONG_DINH', address: '12 Hồng Mai, phường Trương Định' }, table.areas)).toMatchObject({ areaCode: 'BACH_MAI_2025' });
       expect(resolveArea({ wardCode: 'TRUONG_DINH', address: 'phường Tương Mai (phường Trương Định cũ)' }, table.areas)).toMatchObject({

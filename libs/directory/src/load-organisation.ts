@@ -20,9 +20,7 @@ export async function loadOrganisationOnFirstStart(ds: DataSource, config: AppCo
   const org = loadOrganisation(config.configDir);
   if (await organisationLoaded(ds)) {
     // Loaded before routing read the district's name (2026-12): it is taken from config/ once.
-    if (org.district) {
-      await execute(ds, `INSERT INTO system_state (key, value) VALUES ('district', $1) ON CONFLICT (key) DO NOTHING`, [JSON.stringify(org.district)]);
-    }
+    await storeDistrict(ds, org);
     return false;
   }
   // Not held to checkPassword: outside production FR_ADMIN_PASSWORD is `admin` so that a fresh clone
@@ -121,11 +119,17 @@ async function insertAdministrator(db: Sql, triageUnit: string, passwordHash: st
   );
 }
 
+/** The district's name, unless stored already. Routing reads it: an address writing it bare does not name the ward of that name. */
+async function storeDistrict(db: Sql, org: OrganisationConfig): Promise<void> {
+  if (org.district) {
+    await execute(db, `INSERT INTO system_state (key, value) VALUES ('district', $1) ON CONFLICT (key) DO NOTHING`, [JSON.stringify(org.district)]);
+  }
+}
+
 /** The triage unit, the district's name, the mark that config/ was loaded, and the load's audit event. */
 async function recordLoaded(m: EntityManager, org: OrganisationConfig): Promise<void> {
   await execute(m, `INSERT INTO system_state (key, value) VALUES ('triage_unit', $1)`, [JSON.stringify(org.triageUnit)]);
-  // Routing reads it: an address writing the district's name bare does not name the ward of that name.
-  if (org.district) await execute(m, `INSERT INTO system_state (key, value) VALUES ('district', $1)`, [JSON.stringify(org.district)]);
+  await storeDistrict(m, org);
   await execute(m, `INSERT INTO system_state (key, value) VALUES ($1, $2)`, [
     LOADED_KEY,
     JSON.stringify({ at: new Date().toISOString(), units: org.units.length, rules: org.rules.length }),

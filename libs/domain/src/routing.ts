@@ -91,7 +91,8 @@ function currentArea(area: AreaRef, address: string | null | undefined, byCode: 
 }
 
 /** How a ward's name is written in an address, strongest first (see mentionsOf). */
-type Mention = 'prefixed' | 'bare' | 'weak';
+const MENTIONS = ['prefixed', 'bare', 'weak'] as const;
+type Mention = (typeof MENTIONS)[number];
 
 /** One place an address names an area: how, and the span of the name (with its prefix) in the folded text. */
 interface Named {
@@ -107,16 +108,15 @@ const GROUP_WORDS = ['to', 'cum', 'tdp', 'khu', 'ktt'];
 /** A token that makes the name after it a street: a house number (12, 5a, 12/40), or a street word. */
 const STREET_MARK = /^(\d[a-z0-9]*|so|pho|duong|dg|d|ngo|ngach|hem|kiet)$/;
 
+/** The parts of an address: what commas, semicolons, brackets and spaced dashes separate. */
+const ADDRESS_PARTS = /[,;()[\]]|\s[-–]\s/;
+
 /**
  * The address folded (foldVietnamese) with its commas, semicolons, brackets and dashes kept as a `,`
  * token: "Tổ 5, P. Vĩnh Tuy" is not "5 P. Vĩnh Tuy" (a house number on phố Vĩnh Tuy).
  */
 function foldAddress(address: string): string {
-  return address
-    .split(/[,;()[\]]|\s[-–]\s/)
-    .map(foldVietnamese)
-    .filter(Boolean)
-    .join(' , ');
+  return address.split(ADDRESS_PARTS).map(foldVietnamese).filter(Boolean).join(' , ');
 }
 
 /**
@@ -129,8 +129,8 @@ function foldAddress(address: string): string {
  *   "quận" ("25 Tạ Quang Bửu, Hai Bà Trưng": the new ward Hai Bà Trưng bears the former district's name).
  * A name after "quận", "huyện", "thị xã", "thành phố" or "TP" is none of them.
  */
-function mentionsOf(text: string, key: string, districtKey: string | null, commune: boolean): { kind: Mention; from: number; to: number }[] {
-  const found: { kind: Mention; from: number; to: number }[] = [];
+function mentionsOf(text: string, key: string, districtKey: string | null, commune: boolean): Omit<Named, 'area'>[] {
+  const found: Omit<Named, 'area'>[] = [];
   const needle = ` ${key} `;
   for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
     const before = text.slice(0, at).trim().split(' ');
@@ -173,7 +173,7 @@ function otherDistrict(address: string, districtKey: string | null): string | nu
     .split(' ')
     .map((w) => w[0])
     .join('');
-  for (const part of address.normalize('NFC').split(/[,;()[\]]|\s[-–]\s/)) {
+  for (const part of address.normalize('NFC').split(ADDRESS_PARTS)) {
     const m = /^\s*(quận|huyện|thị xã|q\.)\s*(.+?)\s*$/iu.exec(part);
     if (!m) continue;
     const name = foldVietnamese(m[2].replace(/\./g, ''))
@@ -259,7 +259,10 @@ export function resolveArea(
   }
   // Each area once, at the strongest way the address names it.
   const strongest = new Map<AreaRef, Mention>();
-  for (const m of mentions) if (!strongest.has(m.area) || rank(m.kind) < rank(strongest.get(m.area)!)) strongest.set(m.area, m.kind);
+  for (const m of mentions) {
+    const had = strongest.get(m.area);
+    if (had === undefined || MENTIONS.indexOf(m.kind) < MENTIONS.indexOf(had)) strongest.set(m.area, m.kind);
+  }
   const named = (tier: Mention) => [...strongest].filter(([, kind]) => kind === tier).map(([area]) => area);
   // A ward of today written with its prefix decides whatever district follows: since 2025 wards belong
   // to the city, and one such as Cửa Nam took slices of several former districts.
@@ -300,10 +303,6 @@ export function resolveArea(
     problems.push('no wardCode and no address');
   }
   return { areaCode: null, source: null, problem: problems.join('; ') };
-}
-
-function rank(kind: Mention): number {
-  return kind === 'prefixed' ? 0 : kind === 'bare' ? 1 : 2;
 }
 
 /**
