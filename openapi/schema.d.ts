@@ -265,7 +265,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change an officer's name, role, unit, password or active flag */
+        /** Change an officer's name, role, unit, password, active flag or e-mail address */
         patch: operations["updateOfficer"];
         trace?: never;
     };
@@ -1612,6 +1612,12 @@ export interface components {
              * @example P_BACH_KHOA
              */
             unitCode: string;
+            /**
+             * Format: email
+             * @description where the officer's notices are e-mailed when FR_SMTP_URL is set; without it, the in-app inbox only
+             * @example lanhdao.dongmac@hbt.gov.vn
+             */
+            email?: string;
         };
         OfficerDto: {
             /** Format: uuid */
@@ -1622,6 +1628,11 @@ export interface components {
             role: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | "OPERATOR";
             unitCode: string;
             active: boolean;
+            /**
+             * Format: email
+             * @description where notices are e-mailed; null: the in-app inbox only
+             */
+            email: string | null;
         };
         UpdateOfficerDto: {
             fullName?: string;
@@ -1642,6 +1653,12 @@ export interface components {
             password?: string;
             /** @description false disables the account and revokes its tokens at once */
             active?: boolean;
+            /**
+             * Format: email
+             * @description a new address for e-mailed notices; null removes it
+             * @example lanhdao.dongmac@hbt.gov.vn
+             */
+            email?: string | null;
         };
         RecordAbsenceDto: {
             /**

@@ -52,7 +52,7 @@ describe('an escalation reaches the inbox, the webhook and the mailbox, once eac
     leader = await createOfficer(engine, admin, { username: 'dm.lanhdao', role: 'LEADER', unitCode: 'P_DONG_MAC' });
     const [{ handler_id }] = await engine.query<{ handler_id: string }>(`SELECT handler_id FROM units WHERE code = 'P_DONG_MAC'`);
     await engine.http().put('/v1/units/P_DONG_MAC/designation').set(bearer(admin)).send({ handlerId: handler_id, leaderId: leader.id }).expect(200);
-    await engine.query(`UPDATE officers SET email = 'lanhdao.dongmac@hbt.gov.vn' WHERE id = $1`, [leader.id]);
+    await engine.http().patch(`/v1/officers/${leader.id}`).set(bearer(admin)).send({ email: 'lanhdao.dongmac@hbt.gov.vn' }).expect(200);
     const reg = await engine
       .http()
       .post('/v1/webhooks')

@@ -99,6 +99,7 @@ describe('officers and units', () => {
         role: 'HANDLER',
         unitCode: 'P_DONG_TAM',
         active: true,
+        email: null,
       });
       const [event] = await engine.query<{ case_id: string | null; actor: string; data: Record<string, unknown> }>(
         `SELECT case_id, actor, data FROM audit_events WHERE action = 'officer_created' AND data->>'officerId' = $1`,
@@ -107,7 +108,14 @@ describe('officers and units', () => {
       expect(event).toEqual({
         case_id: null,
         actor: `officer:${adminId}`,
-        data: { officerId: created.id, username: 'can.bo.moi', fullName: 'Trần Văn Mới'.normalize('NFC'), role: 'HANDLER', unitCode: 'P_DONG_TAM' },
+        data: {
+          officerId: created.id,
+          username: 'can.bo.moi',
+          fullName: 'Trần Văn Mới'.normalize('NFC'),
+          role: 'HANDLER',
+          unitCode: 'P_DONG_TAM',
+          emailSet: false,
+        },
       });
     });
 
@@ -145,6 +153,14 @@ describe('officers and units', () => {
       ['a blank name', { fullName: '   ' }, 400, /fullName must not be blank/],
       ['a bad username', { username: 'có dấu' }, 400, /username must be 3 to 64 letters/],
       ['an unknown field', { passwordHash: 'x' }, 400, /property passwordHash should not exist/],
+      ['an e-mail address without a domain', { email: 'lanhdao@' }, 400, /^email must be an e-mail address/],
+      ['two e-mail addresses', { email: 'a@hbt.gov.vn, b@hbt.gov.vn' }, 400, /^email must be an e-mail address/],
+      [
+        'an e-mail address over 254 characters',
+        { email: `${'a'.repeat(60)}@${'b'.repeat(200)}.vn` },
+        400,
+        /email must be shorter than or equal to 254 characters/,
+      ],
     ])('refuses %s', async (_what, over, status, message) => {
       const body = { username: 'hop.le', password: 'long-enough-1', fullName: 'Hợp Lệ', role: 'HANDLER', unitCode: 'VP', ...over };
       const res = await as('ADMIN').post('/v1/officers', body);
@@ -156,7 +172,15 @@ describe('officers and units', () => {
       const tuPhap = await as('SUPERVISOR').get('/v1/officers?unit=TU_PHAP');
       expect(tuPhap.status).toBe(200);
       expect(tuPhap.body).toEqual([
-        { id: expect.any(String) as unknown, username: 'tu.phap.leader', fullName: 'Hoàng Minh Hương', role: 'LEADER', unitCode: 'TU_PHAP', active: true },
+        {
+          id: expect.any(String) as unknown,
+          username: 'tu.phap.leader',
+          fullName: 'Hoàng Minh Hương',
+          role: 'LEADER',
+          unitCode: 'TU_PHAP',
+          active: true,
+          email: null,
+        },
       ]);
       const auditors = await as('ADMIN').get('/v1/officers?role=AUDITOR');
       expect((auditors.body as OfficerDto[]).map((o) => o.username).sort()).toEqual(['noi.vu.auditor', 'role.auditor']);
@@ -170,7 +194,7 @@ describe('officers and units', () => {
       const { id } = await createOfficer(engine, token.ADMIN, { username: 'sua.doi', role: 'HANDLER', unitCode: 'P_CAU_DEN' });
       const res = await as('ADMIN').patch(`/v1/officers/${id}`, { fullName: 'Đã Sửa', role: 'LEADER', password: 'Mat-khau-thay-doi' });
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ id, username: 'sua.doi', fullName: 'Đã Sửa', role: 'LEADER', unitCode: 'P_CAU_DEN', active: true });
+      expect(res.body).toEqual({ id, username: 'sua.doi', fullName: 'Đã Sửa', role: 'LEADER', unitCode: 'P_CAU_DEN', active: true, email: null });
       const [event] = await engine.query<{ actor: string; data: any }>(
         `SELECT actor, data FROM audit_events WHERE action = 'officer_updated' AND data->>'officerId' = $1`,
         [id],
@@ -190,7 +214,7 @@ describe('officers and units', () => {
       expect(badId.errors?.map((e) => e.field)).toEqual(['id']);
       const nothing = (await as('ADMIN').patch(`/v1/officers/${id}`, {})).body as ErrorDto;
       expect(nothing.message).toMatch(/nothing to update/);
-      expect(nothing.errors?.map((e) => e.field)).toEqual(['fullName', 'role', 'unitCode', 'password', 'active']);
+      expect(nothing.errors?.map((e) => e.field)).toEqual(['fullName', 'role', 'unitCode', 'password', 'active', 'email']);
       expect((await as('ADMIN').patch(`/v1/officers/${id}`, { password: 'ngan' })).status).toBe(400);
       for (const [password, message] of [
         ['12345678', /^password is one of the most common passwords/],
@@ -209,6 +233,50 @@ describe('officers and units', () => {
       const supervisor = await createOfficer(engine, token.ADMIN, { username: 'giam.sat.moi', role: 'SUPERVISOR', unitCode: 'VP' });
       expect((await as('ADMIN').patch(`/v1/officers/${supervisor.id}`, { unitCode: 'P_CAU_DEN' })).status).toBe(422);
       expect((await as('ADMIN').patch(`/v1/officers/${supervisor.id}`, { unitCode: 'P_CAU_DEN', role: 'HANDLER' })).status).toBe(200);
+    });
+
+    it("sets, changes and removes an officer's e-mail address, and the trail says only that it changed", async () => {
+      const created = await as('ADMIN').post('/v1/officers', {
+        username: 'co.thu.dien',
+        password: 'Mat-khau-rat-dai',
+        fullName: 'Phạm Thu Điền',
+        role: 'HANDLER',
+        unitCode: 'P_DONG_TAM',
+        email: ' thu.dien@hbt.gov.vn ',
+      });
+      expect(created.status).toBe(201);
+      const { id, email } = created.body as OfficerDto;
+      expect(email).toBe('thu.dien@hbt.gov.vn');
+      const stored = async () => (await engine.query<{ email: string | null }>(`SELECT email FROM officers WHERE id = $1`, [id]))[0].email;
+      expect(await stored()).toBe('thu.dien@hbt.gov.vn');
+
+      const changed = await as('ADMIN').patch(`/v1/officers/${id}`, { email: 'dien.pt@hbt.gov.vn' });
+      expect(changed.status).toBe(200);
+      expect((changed.body as OfficerDto).email).toBe('dien.pt@hbt.gov.vn');
+      // An address is no credential: changing it leaves the officer's tokens alone.
+      const listed = (await as('ADMIN').get('/v1/officers?unit=P_DONG_TAM&role=HANDLER')).body as OfficerDto[];
+      expect(listed.find((o) => o.id === id)?.email).toBe('dien.pt@hbt.gov.vn');
+
+      // null removes it; a PATCH of null alone is a change here, not an empty body.
+      const removed = await as('ADMIN').patch(`/v1/officers/${id}`, { email: null });
+      expect(removed.status).toBe(200);
+      expect((removed.body as OfficerDto).email).toBeNull();
+      expect(await stored()).toBeNull();
+      const bad = await as('ADMIN').patch(`/v1/officers/${id}`, { email: 'không phải thư' });
+      expect(bad.status).toBe(400);
+      expect((bad.body as ErrorDto).message).toMatch(/^email must be an e-mail address/);
+      expect(await stored()).toBeNull();
+
+      const events = await engine.query<{ action: string; data: Record<string, unknown> }>(
+        `SELECT action, data FROM audit_events WHERE action IN ('officer_created', 'officer_updated') AND data->>'officerId' = $1 ORDER BY id`,
+        [id],
+      );
+      expect(events.map((e) => [e.action, e.data.emailSet ?? e.data.emailChanged, e.data.tokensRevoked])).toEqual([
+        ['officer_created', true, undefined],
+        ['officer_updated', true, false],
+        ['officer_updated', true, false],
+      ]);
+      expect(JSON.stringify(events)).not.toMatch(/hbt\.gov\.vn/);
     });
 
     // Disabling a designee is allowed: its unit then goes to triage and the supervisors are told (test/cover.e2e-spec.ts).

@@ -5,7 +5,7 @@ import { checkPassword, hashPassword } from '@fr/auth';
 import { canonicalUsername, ConflictError, isOfficerRole, nfc, OFFICER_ROLES, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
 import { selectRow, writeAuditEvent } from '@fr/persistence';
 import { checkRoleUnit } from './role-unit';
-import { OFFICER_COLUMNS, OfficerRow, OfficerView, toOfficerView, USERNAME_PATTERN } from './officer-view';
+import { OFFICER_COLUMNS, officerEmail, OfficerRow, OfficerView, toOfficerView, USERNAME_PATTERN } from './officer-view';
 
 export interface CreateOfficerCommand {
   /** The administrator creating the account. */
@@ -15,6 +15,8 @@ export interface CreateOfficerCommand {
   fullName: string;
   role: OfficerRole;
   unitCode: string;
+  /** Where notices are e-mailed; none: the in-app inbox only. */
+  email?: string;
 }
 
 export function isUniqueViolation(e: unknown, constraint: string): boolean {
@@ -40,6 +42,7 @@ export class CreateOfficer {
     checkPassword(cmd.password, username);
     const fullName = nfc(cmd.fullName).trim();
     if (!fullName) throw new ValidationError('fullName must not be blank', ['fullName']);
+    const email = cmd.email === undefined ? null : officerEmail(cmd.email);
     const passwordHash = await hashPassword(cmd.password);
 
     try {
@@ -50,9 +53,9 @@ export class CreateOfficer {
         await checkRoleUnit(m, this.config.hotlineUnits, cmd.role, cmd.unitCode);
         const row = await selectRow<OfficerRow>(
           m,
-          `INSERT INTO officers (username, full_name, role, unit_code, password_hash) VALUES ($1, $2, $3, $4, $5)
+          `INSERT INTO officers (username, full_name, role, unit_code, password_hash, email) VALUES ($1, $2, $3, $4, $5, $6)
            RETURNING ${OFFICER_COLUMNS}`,
-          [username, fullName, cmd.role, cmd.unitCode, passwordHash],
+          [username, fullName, cmd.role, cmd.unitCode, passwordHash, email],
         );
         if (!row) throw new Error('INSERT INTO officers returned no row');
         const officer = toOfficerView(row);
@@ -60,7 +63,8 @@ export class CreateOfficer {
           caseId: null,
           actor: `officer:${cmd.actorId}`,
           action: 'officer_created',
-          data: { officerId: officer.id, username, fullName, role: officer.role, unitCode: officer.unitCode },
+          // Whether it has an e-mail address, not the address: the trail cannot forget what it holds.
+          data: { officerId: officer.id, username, fullName, role: officer.role, unitCode: officer.unitCode, emailSet: email !== null },
         });
         return officer;
       });

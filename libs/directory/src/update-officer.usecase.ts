@@ -17,7 +17,7 @@ import {
 } from '@fr/persistence';
 import { Clock } from '@fr/sla';
 import { checkRoleUnit } from './role-unit';
-import { OFFICER_COLUMNS, OfficerRow, OfficerView, toOfficerView } from './officer-view';
+import { OFFICER_COLUMNS, officerEmail, OfficerRow, OfficerView, toOfficerView } from './officer-view';
 
 export interface UpdateOfficerCommand {
   actorId: string;
@@ -27,6 +27,8 @@ export interface UpdateOfficerCommand {
   unitCode?: string;
   password?: string;
   active?: boolean;
+  /** A new address; null removes it (notices then reach the in-app inbox only). */
+  email?: string | null;
 }
 
 type Change = { from: unknown; to: unknown };
@@ -45,15 +47,17 @@ export class UpdateOfficer {
 
   async execute(cmd: UpdateOfficerCommand): Promise<OfficerView> {
     const { fullName, role, unitCode, password, active } = cmd;
-    if ([fullName, role, unitCode, password, active].every((v) => v === undefined)) {
-      throw new ValidationError('nothing to update: send at least one of fullName, role, unitCode, password, active', [
+    if ([fullName, role, unitCode, password, active, cmd.email].every((v) => v === undefined)) {
+      throw new ValidationError('nothing to update: send at least one of fullName, role, unitCode, password, active, email', [
         'fullName',
         'role',
         'unitCode',
         'password',
         'active',
+        'email',
       ]);
     }
+    const email = cmd.email === undefined || cmd.email === null ? cmd.email : officerEmail(cmd.email);
     if (role !== undefined && !isOfficerRole(role)) throw new ValidationError(`role must be one of ${OFFICER_ROLES.join(', ')}`, ['role']);
     const name = fullName === undefined ? undefined : nfc(fullName).trim();
     if (name === '') throw new ValidationError('fullName must not be blank', ['fullName']);
@@ -69,6 +73,7 @@ export class UpdateOfficer {
       if (role !== undefined && role !== before.role) changes.role = { from: before.role, to: role };
       if (unitCode !== undefined && unitCode !== before.unitCode) changes.unitCode = { from: before.unitCode, to: unitCode };
       if (active !== undefined && active !== before.active) changes.active = { from: before.active, to: active };
+      const emailChanged = email !== undefined && email !== before.email;
 
       if (changes.unitCode) {
         const unit = await selectRow<{ active: boolean }>(m, `SELECT active FROM units WHERE code = $1`, [unitCode]);
@@ -87,22 +92,32 @@ export class UpdateOfficer {
         await this.refuseIfCovering(m, before);
       }
 
-      if (Object.keys(changes).length === 0 && passwordHash === null) return before;
+      if (Object.keys(changes).length === 0 && passwordHash === null && !emailChanged) return before;
 
       const revoke = active === false || !!changes.role || !!changes.unitCode || passwordHash !== null;
       const updated = await selectRow<OfficerRow>(
         m,
         `UPDATE officers SET full_name = $2, role = $3, unit_code = $4, active = $5,
                 password_hash = COALESCE($6, password_hash),
-                token_version = token_version + $7, updated_at = now()
+                token_version = token_version + $7, email = $8, updated_at = now()
           WHERE id = $1 RETURNING ${OFFICER_COLUMNS}`,
-        [before.id, name ?? before.fullName, role ?? before.role, unitCode ?? before.unitCode, active ?? before.active, passwordHash, revoke ? 1 : 0],
+        [
+          before.id,
+          name ?? before.fullName,
+          role ?? before.role,
+          unitCode ?? before.unitCode,
+          active ?? before.active,
+          passwordHash,
+          revoke ? 1 : 0,
+          email === undefined ? before.email : email,
+        ],
       );
       await writeAuditEvent(m, {
         caseId: null,
         actor: `officer:${cmd.actorId}`,
         action: 'officer_updated',
-        data: { officerId: before.id, username: before.username, changes, passwordChanged: passwordHash !== null, tokensRevoked: revoke },
+        // That the address changed, not the address, as for the password: the trail cannot forget what it holds.
+        data: { officerId: before.id, username: before.username, changes, passwordChanged: passwordHash !== null, emailChanged, tokensRevoked: revoke },
       });
       if (!updated) throw new Error(`officer ${before.id} vanished while locked`);
       if (changes.active && active === false) await this.designeeLeft(m, before, cmd.actorId);
@@ -178,11 +193,6 @@ export class UpdateOfficer {
   }
 
   /**
-   * A unit's designated handler and leader must stay active officers of that unit with that role. Only
-   * a unit that still exists holds its designees: an ended unit's designation is closed and cannot be
-   * changed, so it does not hold its last designees in place.
-   */
-  /**
    * A cover must be of the absent officer's unit and role while the absence lasts (RecordAbsence):
    * moved or given another role, they would be named for cases they could not see. Routing would skip
    * them (coversAt), leaving the absent officer without cover; refused here so that it is a choice.
@@ -196,6 +206,11 @@ export class UpdateOfficer {
     }
   }
 
+  /**
+   * A unit's designated handler and leader must stay active officers of that unit with that role. Only
+   * a unit that still exists holds its designees: an ended unit's designation is closed and cannot be
+   * changed, so it does not hold its last designees in place.
+   */
   private async refuseIfDesignated(m: EntityManager, officer: OfficerView): Promise<void> {
     const units = await selectRows<{ code: string; as: string }>(
       m,

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsNotEmpty, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsNotEmpty, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@fr/auth';
 import { AbsenceView, OfficerView } from '@fr/directory';
@@ -9,6 +9,10 @@ import { IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/te
 
 const ROLE_MESSAGE = `role must be one of ${OFFICER_ROLES.join(', ')}`;
 const UNIT_CODE = /^[A-Za-z0-9_.-]{1,40}$/;
+const EMAIL_DOC = { maxLength: 254, format: 'email', example: 'lanhdao.dongmac@hbt.gov.vn' } as const;
+const EMAIL_MESSAGE = 'email must be an e-mail address such as ten.can.bo@hbt.gov.vn';
+/** Addresses are pasted from letters and spreadsheets with spaces around them. */
+const trimmedNfc = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.normalize('NFC').trim() : value);
 
 export class CreateOfficerDto {
   @ApiProperty({ example: 'p.bach.khoa.handler2', description: 'case-insensitive, stored in lower case', minLength: 3, maxLength: 64 })
@@ -39,6 +43,14 @@ export class CreateOfficerDto {
   @IsString()
   @Matches(UNIT_CODE, { message: 'unitCode must be a unit code' })
   unitCode: string;
+
+  @ApiPropertyOptional({ ...EMAIL_DOC, description: "where the officer's notices are e-mailed when FR_SMTP_URL is set; without it, the in-app inbox only" })
+  @OptionalField()
+  @IsString()
+  @Transform(trimmedNfc)
+  @MaxLength(254)
+  @IsEmail({}, { message: EMAIL_MESSAGE })
+  email?: string;
 }
 
 export class UpdateOfficerDto {
@@ -74,6 +86,15 @@ export class UpdateOfficerDto {
   @OptionalField()
   @IsBoolean()
   active?: boolean;
+
+  @ApiPropertyOptional({ ...EMAIL_DOC, type: String, nullable: true, description: 'a new address for e-mailed notices; null removes it' })
+  // null has a meaning here (no e-mail), so not OptionalField, which reads null as absent.
+  @ValidateIf((o: UpdateOfficerDto) => o.email !== undefined && o.email !== null)
+  @IsString()
+  @Transform(trimmedNfc)
+  @MaxLength(254)
+  @IsEmail({}, { message: EMAIL_MESSAGE })
+  email?: string | null;
 }
 
 export class ListOfficersQueryDto {
@@ -102,9 +123,10 @@ export class OfficerDto {
   @ApiProperty({ enum: OFFICER_ROLES }) role: OfficerRole;
   @ApiProperty() unitCode: string;
   @ApiProperty() active: boolean;
+  @ApiProperty({ type: String, format: 'email', nullable: true, description: 'where notices are e-mailed; null: the in-app inbox only' }) email: string | null;
 
   static of(o: OfficerView): OfficerDto {
-    return { id: o.id, username: o.username, fullName: o.fullName, role: o.role, unitCode: o.unitCode, active: o.active };
+    return { id: o.id, username: o.username, fullName: o.fullName, role: o.role, unitCode: o.unitCode, active: o.active, email: o.email };
   }
 }
 

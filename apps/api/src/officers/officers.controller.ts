@@ -39,6 +39,7 @@ export class OfficersController {
       fullName: dto.fullName,
       role: dto.role,
       unitCode: dto.unitCode,
+      email: dto.email,
     });
     return OfficerDto.of(officer);
   }
@@ -54,7 +55,7 @@ export class OfficersController {
 
   @Patch(':id')
   @Roles('ADMIN')
-  @ApiOperation({ operationId: 'updateOfficer', summary: "Change an officer's name, role, unit, password or active flag" })
+  @ApiOperation({ operationId: 'updateOfficer', summary: "Change an officer's name, role, unit, password, active flag or e-mail address" })
   @ApiParam({ name: 'id', format: 'uuid', description: "the officer's id" })
   @ApiOkResponse({ type: OfficerDto })
   @ApiErrors(
@@ -71,6 +72,7 @@ export class OfficersController {
       unitCode: dto.unitCode,
       password: dto.password,
       active: dto.active,
+      email: dto.email,
     });
     return OfficerDto.of(officer);
   }
