@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import request from 'supertest';
 import { ListUnits } from '@fr/directory';
+import { BusyError } from '@fr/domain';
 import { JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { SlaReconciler, SlaReconcileResult } from '@fr/sla';
 import { adminToken, createOfficer, DEV_KEYS, ManualClock, TestEngine, waitFor } from '@fr/testing';
@@ -262,6 +263,29 @@ describe('operating the engine', () => {
     expect(loud.find((l) => l.req !== undefined)).toMatchObject({ level: 50, msg: 'request errored', res: { statusCode: 500 } });
     // The stack, for whoever reads the log; the answer itself says only that something failed.
     expect(String(error?.msg)).toMatch(/\n\s+at /);
+  });
+
+  it('logs a 503 refusal at warn, not as an error: it is a bound doing its work', async () => {
+    const units = engine.api.get(ListUnits);
+    const kept = units.execute.bind(units);
+    units.execute = () => Promise.reject(new BusyError('as many unit reads as this server runs at once are running (test)', 5));
+    try {
+      const res = await request(engine.api.getHttpServer() as Server)
+        .get('/v1/units')
+        .set('Authorization', `Bearer ${handler}`)
+        .set('X-Request-Id', 'obs-refused-0001');
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBe('5');
+    } finally {
+      units.execute = kept;
+    }
+    const line = await waitFor(
+      async () => logLines().find((l) => l.requestId === 'obs-refused-0001' && l.req !== undefined),
+      (l) => l !== undefined,
+      { what: "the refused request's access line" },
+    );
+    expect(line).toMatchObject({ level: 40, msg: 'request refused', res: { statusCode: 503 } });
+    expect(logLines().filter((l) => l.requestId === 'obs-refused-0001' && Number(l.level) >= 50)).toEqual([]);
   });
 
   it("logs and counts a queue worker's own errors (a lock lost when Redis lost its keys) as JSON lines naming the queue", async () => {

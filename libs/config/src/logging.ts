@@ -132,9 +132,12 @@ export function nestLogger(root: pino.Logger): LoggerService {
 }
 
 /**
- * One line a request when it ends, at info (warn for a 4xx, error for a 5xx; nothing when that level
- * is off): its id, method and URL with personal parameters censored (loggableUrl), its status, and
- * how long it took; 'request aborted' when the client left before the answer was sent.
+ * One line a request when it ends, at info (warn for a 4xx and a 503, error for another 5xx; nothing
+ * when that level is off): its id, method and URL with personal parameters censored (loggableUrl), its
+ * status, and how long it took; 'request aborted' when the client left before the answer was sent.
+ * A 503 is a refusal with Retry-After, by design (a bound on verifications, exports or reports, or a
+ * dependency the error filter already logs at warn): at error level, twenty auditors refreshing a
+ * report looked like twenty failures to whoever alerts on errors.
  */
 export function accessLog(logger: pino.Logger) {
   return (req: IncomingMessage & { id?: unknown; originalUrl?: string }, res: ServerResponse, next: () => void): void => {
@@ -143,7 +146,8 @@ export function accessLog(logger: pino.Logger) {
       res.off('finish', done);
       res.off('close', done);
       const status = res.statusCode;
-      const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+      const refused = status === 503;
+      const level = status >= 500 && !refused ? 'error' : status >= 400 ? 'warn' : 'info';
       if (!logger.isLevelEnabled(level)) return;
       const aborted = !res.writableFinished;
       const id = typeof req.id === 'string' ? req.id : undefined;
@@ -155,7 +159,7 @@ export function accessLog(logger: pino.Logger) {
             res: { statusCode: status },
             responseTime: Math.round(performance.now() - started),
           },
-          aborted ? 'request aborted' : status >= 500 ? 'request errored' : 'request completed',
+          aborted ? 'request aborted' : refused ? 'request refused' : status >= 500 ? 'request errored' : 'request completed',
         ),
       );
     };
