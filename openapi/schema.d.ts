@@ -627,7 +627,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A reviewer's scores for a closed case on the rubric (each criterion 0 no, 1 partly, 2 yes) */
+        /** A reviewer's scores for a closed case a sample drew, on the rubric (each criterion 0 no, 1 partly, 2 yes) */
         post: operations["recordAuditReview"];
         delete?: never;
         options?: never;
@@ -6193,7 +6193,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the case is not closed, or was closed as a duplicate with its original's answer */
+            /** @description the case is not closed, was closed as a duplicate with its original's answer, or is in no sample drawn for review */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -218,6 +218,13 @@ describe('unit metrics against a hand-computed fixture', () => {
       tokens[role] = (await createOfficer(engine, admin, { username: `metrics.${role.toLowerCase()}`, role, unitCode: unit })).token;
     }
     await loadFixture();
+    // Reviews score drawn cases only: every closed case of the unit in March 2025 (size over their number).
+    const drawn = await engine
+      .http()
+      .post('/v1/audits/samples')
+      .set(bearer(tokens.AUDITOR))
+      .send({ from: '2025-03-01', to: '2025-03-31', size: 200, seed: 'metrics', unitCode: BK });
+    expect((drawn.body as { caseIds: string[] }).caseIds).toEqual(expect.arrayContaining([ids.C1, ids.C7]));
     const review = (key: Key, scores: number[]) =>
       engine
         .http()

@@ -109,6 +109,26 @@ describe('quality review: samples and reviews', () => {
     expect((await review({ caseId, scores }, 'SUPERVISOR')).status).toBe(201); // another reviewer
     await expect(engine.query(`UPDATE audit_reviews SET evidence = 2`)).rejects.toThrow(/append-only/);
 
+    // A closed case no sample drew: the unit's scores must come from the draw, not from a reviewer's choice.
+    const [undrawn] = await engine.query<{ id: string }>(
+      `SELECT c.id FROM cases c WHERE c.status = 'closed' AND c.unit_code = 'P_THANH_NHAN'
+          AND NOT EXISTS (SELECT 1 FROM audit_sample_cases s WHERE s.case_id = c.id) LIMIT 1`,
+    );
+    const picked = await review({ caseId: undrawn.id, scores });
+    expect(picked.status).toBe(422);
+    expect(errorOf(picked).message).toBe(
+      `case ${undrawn.id} is in no sample drawn for review: draw one (POST /v1/audits/samples) and review the cases it names`,
+    );
+    expect(await engine.query(`SELECT 1 FROM audit_reviews WHERE case_id = $1`, [undrawn.id])).toEqual([]);
+    // Each draw names its cases beside its event, append-only like the trail.
+    const drawnRows = await engine.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM audit_sample_cases s JOIN audit_events e ON e.id = s.audit_event_id
+        WHERE e.action = 'audit_sample_drawn' AND s.case_id = $1`,
+      [caseId],
+    );
+    expect(drawnRows[0].n).toBeGreaterThanOrEqual(1);
+    await expect(engine.query(`DELETE FROM audit_sample_cases WHERE case_id = $1`, [caseId])).rejects.toThrow(/append-only/);
+
     const [open] = await engine.query<{ id: string }>(`SELECT id FROM cases WHERE status = 'resolved' LIMIT 1`);
     expect((await review({ caseId: open.id, scores })).status).toBe(422);
     expect((await review({ caseId: '00000000-0000-4000-8000-000000000000', scores })).status).toBe(404);

@@ -96,6 +96,13 @@ describe('personal data: the trail holds none, contact details are erased after 
     await step('bk.leader.pd', a.id, 'reopen', { reason: TEXT.reopen });
     await step('bk.handler.pd', a.id, 'resolve', { answer: ANSWER });
     await step('bk.leader.pd', a.id, 'close', { reason: TEXT.close });
+    const around = (days: number) => new Date(clock.now().getTime() + days * 86_400_000).toISOString().slice(0, 10);
+    const drawn = await engine
+      .http()
+      .post('/v1/audits/samples')
+      .set(bearer('nv.auditor.pd'))
+      .send({ from: around(-1), to: around(1), size: 200, seed: 'privacy', unitCode: 'P_BACH_KHOA' });
+    expect((drawn.body as { caseIds: string[] }).caseIds).toContain(a.id);
     const review = await engine
       .http()
       .post('/v1/audits/reviews')

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { NotFoundError, seededSample, ValidationError } from '@fr/domain';
-import { selectRow, writeAuditEvent } from '@fr/persistence';
+import { execute, selectRow, writeAuditEvent } from '@fr/persistence';
 import { forEachBatch } from './cursor';
 import { Period } from './period';
 
@@ -38,7 +38,8 @@ export const MAX_SAMPLE_SIZE = 200;
  * A stratified random sample for quality review: per unit, `size` of the cases it closed in the
  * period. Each stratum is shuffled by a generator seeded with `seed|unitCode` over the candidates
  * sorted by id, so the same request draws the same cases, and a unit's cases do not depend on which
- * other units are drawn. The draw itself is recorded in the audit trail.
+ * other units are drawn. The draw itself is recorded in the audit trail, and the cases it drew beside
+ * it (audit_sample_cases): those are the cases a review may score.
  */
 @Injectable()
 export class DrawSample {
@@ -88,14 +89,16 @@ export class DrawSample {
       strata,
       caseIds: strata.flatMap((s) => s.caseIds),
     };
-    await this.ds.transaction((m) =>
-      writeAuditEvent(m, {
+    // The draw and the cases it drew, together: only a drawn case may be reviewed (RecordReview).
+    await this.ds.transaction(async (m) => {
+      const eventId = await writeAuditEvent(m, {
         caseId: null,
         actor: cmd.actor,
         action: 'audit_sample_drawn',
         data: { seed: cmd.seed, from: result.from, to: result.to, size: cmd.size, unitCode: cmd.unitCode ?? null, cases: result.caseIds.length },
-      }),
-    );
+      });
+      await execute(m, `INSERT INTO audit_sample_cases (case_id, audit_event_id) SELECT unnest($1::uuid[]), $2::bigint ORDER BY 1`, [result.caseIds, eventId]);
+    });
     return result;
   }
 }

@@ -28,7 +28,7 @@ export interface ReviewView {
 }
 
 /**
- * A reviewer's scores for one closed case, for the unit that answered it. The review row and its
+ * A reviewer's scores for one closed case that a recorded sample drew, for the unit that answered it. The review row and its
  * audit event are written together; a review is final (one per case and reviewer).
  */
 @Injectable()
@@ -44,13 +44,21 @@ export class RecordReview {
     }
     const comment = nfc(cmd.comment ?? '').trim();
     return this.ds.transaction(async (m) => {
-      const c = await selectRow<{ id: string; status: string; unit_code: string | null; closed_as: string | null; reviewer_held: boolean }>(
+      const c = await selectRow<{
+        id: string;
+        status: string;
+        unit_code: string | null;
+        closed_as: string | null;
+        reviewer_held: boolean;
+        drawn: boolean;
+      }>(
         m,
         `SELECT c.id, c.status, c.unit_code, c.closed_as,
                 EXISTS (SELECT 1 FROM officers o
                          WHERE o.id = $2 AND (o.unit_code = c.unit_code
                                 OR EXISTS (SELECT 1 FROM assignments a WHERE a.case_id = c.id AND a.unit_code = o.unit_code AND a.reason NOT IN ('designation', 'triage'))))
-                  AS reviewer_held
+                  AS reviewer_held,
+                EXISTS (SELECT 1 FROM audit_sample_cases s WHERE s.case_id = c.id) AS drawn
            FROM cases c WHERE c.id = $1 FOR KEY SHARE OF c`,
         [cmd.caseId, cmd.reviewerId],
       );
@@ -64,6 +72,11 @@ export class RecordReview {
       // The quality audit is Home Affairs' look at a unit from outside: a reviewer of a unit that held the
       // case would grade its own work. The office's triage of a case (classifying it) is not holding it.
       if (c.reviewer_held) throw new NotPermittedError(`case ${cmd.caseId} was handled by your own unit: a reviewer does not review their own unit's answers`);
+      // The unit's report averages its reviews: scores of hand-picked cases would say what the reviewer
+      // chose, not how the unit answers (DOMAIN.md: a random sample, reproducible by its seed).
+      if (!c.drawn) {
+        throw new UnprocessableError(`case ${cmd.caseId} is in no sample drawn for review: draw one (POST /v1/audits/samples) and review the cases it names`);
+      }
       const s = cmd.scores;
       const rows = await selectRows<{ id: string; created_at: Date }>(
         m,

@@ -42,6 +42,7 @@ const OWNER: Record<string, Owner> = {
   audit_chain_head: 'audit',
   audit_unsealed: 'audit',
   audit_reviews: 'audit',
+  audit_sample_cases: 'audit',
   case_state_log: 'audit',
   unit_case_facts: 'audit',
   unit_facts_pending: 'audit',

@@ -16,6 +16,7 @@ export const ENGINE_TABLE_PRIVILEGES: Readonly<Record<string, readonly Privilege
   audit_events: ['SELECT', 'INSERT'],
   audit_seals: ['SELECT', 'INSERT'],
   audit_reviews: ['SELECT', 'INSERT'],
+  audit_sample_cases: ['SELECT', 'INSERT'],
   case_state_log: ['SELECT', 'INSERT'],
   // the sealer moves the head forward; a DELETE trigger refuses its removal as well
   audit_chain_head: ['SELECT', 'INSERT', 'UPDATE'],

@@ -50,13 +50,16 @@ export class AuditsController {
   }
 
   @Post('reviews')
-  @ApiOperation({ operationId: 'recordAuditReview', summary: "A reviewer's scores for a closed case on the rubric (each criterion 0 no, 1 partly, 2 yes)" })
+  @ApiOperation({
+    operationId: 'recordAuditReview',
+    summary: "A reviewer's scores for a closed case a sample drew, on the rubric (each criterion 0 no, 1 partly, 2 yes)",
+  })
   @ApiCreatedResponse({ type: ReviewRecordDto })
   @ApiErrors(
     { 403: "the caller's unit held the case (a reviewer does not review their own unit's answers)" },
     { 404: 'no such case' },
     { 409: 'the caller has already reviewed the case (a review is final)' },
-    { 422: "the case is not closed, or was closed as a duplicate with its original's answer" },
+    { 422: "the case is not closed, was closed as a duplicate with its original's answer, or is in no sample drawn for review" },
   )
   reviews(@CurrentOfficer() officer: AuthenticatedOfficer, @Body() dto: ReviewDto): Promise<ReviewRecordDto> {
     return this.recordReview.execute({ reviewerId: officer.id, caseId: dto.caseId, scores: dto.scores, comment: dto.comment ?? '' });

@@ -42,6 +42,7 @@ import { RoutingReadsAfterLocks1767000000000 } from './1767000000000-RoutingRead
 import { ErasedLookupKeys1767100000000 } from './1767100000000-ErasedLookupKeys';
 import { CoversWhoQualify1767110000000 } from './1767110000000-CoversWhoQualify';
 import { MergedAcrossUnitsFacts1767120000000 } from './1767120000000-MergedAcrossUnitsFacts';
+import { AuditSampleCases1767200000000 } from './1767200000000-AuditSampleCases';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -89,4 +90,5 @@ export const MIGRATIONS = [
   ErasedLookupKeys1767100000000,
   CoversWhoQualify1767110000000,
   MergedAcrossUnitsFacts1767120000000,
+  AuditSampleCases1767200000000,
 ];
