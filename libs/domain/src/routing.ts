@@ -1,4 +1,4 @@
-import { foldVietnamese } from './text';
+import { foldedName, foldVietnamese } from './text';
 
 /** A routing rule as the engine evaluates it; `toWard` sends the case to the ward of its location. */
 export interface RoutingRule {
@@ -57,7 +57,7 @@ export interface AreaResolution {
 
 /** Whether a folded address (spaces around) names a street, or matches a pattern, of a successor. */
 function successorMatches(s: { streets: readonly string[]; patterns: readonly string[] }, folded: string): boolean {
-  return s.streets.some((st) => folded.includes(` ${foldVietnamese(st)} `)) || s.patterns.some((p) => new RegExp(p).test(folded.trim()));
+  return s.streets.some((st) => folded.includes(` ${foldedName(st)} `)) || s.patterns.some((p) => new RegExp(p).test(folded.trim()));
 }
 
 /**
@@ -228,8 +228,8 @@ export function resolveArea(
   if (location.address) {
     for (const area of areas) {
       for (const name of area.match.length ? area.match : [area.name]) {
-        const key = foldVietnamese(name);
-        if (key) for (const m of mentionsOf(text, key, districtKey, foldVietnamese(area.name).startsWith('xa '))) mentions.push({ area, ...m });
+        const key = foldedName(name);
+        if (key) for (const m of mentionsOf(text, key, districtKey, foldedName(area.name).startsWith('xa '))) mentions.push({ area, ...m });
       }
     }
   }
@@ -270,7 +270,7 @@ export function resolveArea(
   if (elsewhere) {
     problems.push(`the address is in ${elsewhere}, outside ${options.district}: its ward names are not this district's`);
   } else if (location.address) {
-    const byStreet = () => areas.filter((a) => a.active !== false && (a.streets ?? []).some((st) => text.includes(` ${foldVietnamese(st)} `)));
+    const byStreet = () => areas.filter((a) => a.active !== false && (a.streets ?? []).some((st) => text.includes(` ${foldedName(st)} `)));
     for (const tier of ['prefixed', 'bare', 'streets', 'weak'] as const) {
       if (tier === 'streets') {
         const wards = byStreet();
