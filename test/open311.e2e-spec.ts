@@ -312,6 +312,29 @@ describe('Open311 GeoReport v2', () => {
     expect(stored).toEqual({ channel_code: 'hotline_1022', title: 'Đèn hỏng', ward_code: 'THANH_LUONG', lat: 21.0012, lng: 105.8571, citizen_name: null });
   });
 
+  it("publishes a photo's URL without the citizen's number, e-mail address or an old case's credentials", async () => {
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set('X-Api-Key', DEV_KEYS.ihanoi)
+      .send({
+        category: 'sanitation',
+        description: 'Rác ùn ứ đầu ngõ 12 phố Kim Ngưu.',
+        location: { wardCode: 'THANH_LUONG' },
+        citizen: { name: 'Lê Văn Cường', phone: '0912345678', email: 'cuong.le@gmail.com' },
+        attachments: [{ url: 'https://cdn.example.vn/u/0912345678/cuong.le@gmail.com/anh1.jpg', kind: 'image' }],
+      });
+    expect(res.status).toBe(202);
+    const { trackingCode } = res.body as { trackingCode: string };
+    const mediaUrl = async () => ((await get(`requests/${trackingCode}.json`).expect(200)).body as { media_url: string }[])[0].media_url;
+    expect(await mediaUrl()).toBe('https://cdn.example.vn/u/09******78/c***@gmail.com/anh1.jpg');
+    // Stored before intake refused them.
+    await engine.query(`UPDATE cases SET attachments = '[{"url": "https://an:mat-khau@cdn.example.vn/p/b.jpg", "kind": "image"}]' WHERE tracking_code = $1`, [
+      trackingCode,
+    ]);
+    expect(await mediaUrl()).toBe('https://cdn.example.vn/p/b.jpg');
+  });
+
   describe('errors, in the specification format', () => {
     const jsonError = (res: Response, status: number, description: RegExp) => {
       expect(res.status).toBe(status);
@@ -359,6 +382,12 @@ describe('Open311 GeoReport v2', () => {
       ['a description over 4000 characters', { description: 'ổ gà '.repeat(801) }, /longer than the 4000 characters/],
       ['an invalid e-mail', { email: 'not-an-email' }, /^email: email must be an email/],
       ['a media_url that is not http(s)', { media_url: 'javascript:alert(1)' }, /^media_url: /],
+      // Shown to anyone by media_url: a password in it would be published.
+      [
+        'a media_url with a user name and password',
+        { media_url: 'https://an:mat-khau@cdn.ihanoi.vn/p/a.jpg' },
+        /^media_url: .*must not carry a user name or password/,
+      ],
       ['a malformed ward code', { 'attribute[ward_code]': 'NOT A WARD' }, /attribute\[ward_code\]: /],
       ['an unknown attribute', { 'attribute[priority]': 'high' }, /unknown attribute 'priority'/],
       ['an unknown field', { password: 'x' }, /unknown field 'password'/],

@@ -19,12 +19,15 @@ export interface ListCasesFilter {
 const SUMMARY_COLUMNS = `
   c.id, c.tracking_code, c.status, c.category_code, cat.name AS category_name, c.unit_code, u.name AS unit_name,
   c.handler_id, c.leader_id, c.severity, c.title, c.stage, c.due_at, c.warn_at, c.version, c.received_at, c.updated_at,
-  c.transfer_count, c.return_count, c.reopen_count, c.extension_count, COALESCE(c.due_at, 'infinity'::timestamptz) AS sort_due`;
+  c.transfer_count, c.return_count, c.reopen_count, c.extension_count, COALESCE(c.due_at, 'infinity'::timestamptz) AS sort_due,
+  c.citizen_name`;
 
 /** How free text reaches a reader: whole for one with contact rights, with contacts masked otherwise. */
 type TextView = (text: string | null) => string | null;
 const WHOLE: TextView = (t) => t;
-const textViewFor = (actor: CaseActor, unitCode: string | null): TextView => (seesContact(actor, unitCode) ? WHOLE : maskContactsInText);
+/** `names`: the citizens' names the case's text may hold (its own, and a duplicate's original's). */
+const textViewFor = (actor: CaseActor, unitCode: string | null, names: readonly (string | null)[]): TextView =>
+  seesContact(actor, unitCode) ? WHOLE : (t) => maskContactsInText(t, names);
 /** The citizen's contact, in fields and in free text, is for a handler of the case's unit only. */
 const seesContact = (actor: CaseActor, unitCode: string | null) => actor.role === 'HANDLER' && actor.unitCode === unitCode;
 
@@ -61,6 +64,8 @@ interface SummaryRow {
   extension_count: number;
   /** A Date, or the number Infinity for 'infinity' (pg's reading of an open-ended deadline). */
   sort_due: Date | number;
+  /** Read to mask it in the title, never shown by a summary. */
+  citizen_name: string | null;
 }
 
 type Attachment = { url: string; kind: string };
@@ -74,8 +79,9 @@ interface CaseDetailRow extends SummaryRow {
   area_code: string | null;
   lat: number | null;
   lng: number | null;
-  citizen_name: string | null;
   citizen_phone: string | null;
+  /** A duplicate closed with its original's answer holds that answer, and the name the original's handler wrote into it. */
+  original_citizen_name: string | null;
   citizen_email: string | null;
   attachments: Attachment[];
   answer: string | null;
@@ -224,7 +230,7 @@ export class CaseQueries {
     const now = this.clock.now();
     const page = rows.slice(0, f.limit);
     return {
-      items: page.map((r) => summary(r, now, textViewFor(actor, r.unit_code))),
+      items: page.map((r) => summary(r, now, textViewFor(actor, r.unit_code, [r.citizen_name]))),
       nextCursor: rows.length > f.limit ? encodeCursor(page[page.length - 1]) : null,
     };
   }
@@ -233,12 +239,13 @@ export class CaseQueries {
   async get(actor: CaseActor, id: string) {
     const r = await selectRow<CaseDetailRow>(
       this.ds,
-      `SELECT ${SUMMARY_COLUMNS}, c.description, c.address, c.ward_code, c.area_code, c.lat, c.lng, c.citizen_name,
+      `SELECT ${SUMMARY_COLUMNS}, c.description, c.address, c.ward_code, c.area_code, c.lat, c.lng,
               c.citizen_phone, c.citizen_email, c.attachments, c.answer, c.resolution_attachments, c.rating, c.rating_comment,
               c.triage_reason, c.routing_rule_id, c.channel_code, c.acknowledged_at, c.resolved_at, c.closed_at, c.submitted_at,
               c.closed_as, c.where_to_go, c.entered_by, op.full_name AS entered_by_name,
               (SELECT json_build_object('id', o.id, 'trackingCode', o.tracking_code, 'status', o.status)
                  FROM cases o WHERE o.id = c.duplicate_of) AS duplicate_of,
+              (SELECT o.citizen_name FROM cases o WHERE o.id = c.duplicate_of) AS original_citizen_name,
               (SELECT json_agg(json_build_object('id', d.id, 'trackingCode', d.tracking_code, 'status', d.status) ORDER BY d.received_at, d.id)
                  FROM cases d WHERE d.duplicate_of = c.id) AS duplicates
          FROM cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code
@@ -252,7 +259,7 @@ export class CaseQueries {
     if (sees && actor.id && (r.citizen_name || r.citizen_phone || r.citizen_email)) {
       await this.reads.record(this.ds, actor.id, { id: r.id, phone: r.citizen_phone, email: r.citizen_email });
     }
-    const text = textViewFor(actor, r.unit_code);
+    const text = textViewFor(actor, r.unit_code, [r.citizen_name, r.original_citizen_name]);
     const events = await selectRows<TimelineRow>(
       this.ds,
       `SELECT e.id::text AS id, e.occurred_at, e.actor, e.action, e.from_state, e.to_state, e.reason, e.data, o.full_name, o.role,

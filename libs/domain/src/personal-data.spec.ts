@@ -112,6 +112,37 @@ describe(maskContactsInText.name, () => {
     expect(maskContactsInText(null)).toBeNull();
     expect(maskContactsInText('')).toBe('');
   });
+
+  describe('the names of the case', () => {
+    const name = 'Trần Văn Hùng';
+    it.each([
+      ['as written', 'Đã liên hệ ông Trần Văn Hùng, 0912345678.', 'Đã liên hệ ông Trần V. H., 09******78.'],
+      ['in capitals and spaced twice', 'Kính gửi ông TRẦN  VĂN HÙNG', 'Kính gửi ông Trần V. H.'],
+      ['without diacritics', 'ong Tran Van Hung da duoc tra loi', 'ong Trần V. H. da duoc tra loi'],
+      ['twice', 'Trần Văn Hùng hỏi; trả lời Trần Văn Hùng', 'Trần V. H. hỏi; trả lời Trần V. H.'],
+    ])('masks the name %s', (_how, text, masked) => {
+      expect(maskContactsInText(text, [name])).toBe(masked);
+    });
+
+    it.each([
+      ['inside a longer name', 'Trần Văn Hùngg', ['Trần Văn Hùng']],
+      ['a part of it alone', 'ông Hùng đã nhận', ['Trần Văn Hùng']],
+      // A one-word name is an everyday word: "an" (safe), "hoa" (flower).
+      ['a name of one word', 'khu vực an toàn, hoa nở', ['An', 'Hoa']],
+      ['no name', 'Trần Văn Hùng', [null]],
+    ])('leaves %s', (_what, text, names) => {
+      expect(maskContactsInText(text, names)).toBe(text);
+    });
+
+    it("masks every name given (a duplicate's own citizen and its original's)", () => {
+      expect(maskContactsInText('Gửi Lê Thị Hoa và Trần Văn Hùng', ['Lê Thị Hoa', name])).toBe('Gửi Lê T. H. và Trần V. H.');
+    });
+
+    it('reads a name with characters of regular expressions as text', () => {
+      expect(maskContactsInText('Gửi (Nguyễn) A.B', ['(Nguyễn) A.B'])).toBe('Gửi (Nguyễn) A.');
+      expect(() => maskContactsInText('x', ['a [b', 'c) d'])).not.toThrow();
+    });
+  });
 });
 
 describe('normalisePhone', () => {

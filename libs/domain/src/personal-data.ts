@@ -1,3 +1,5 @@
+import { foldVietnamese } from './text';
+
 /**
  * Masks for citizens' contact details, for every response whose reader may not see them. Enough is
  * kept for an officer to recognise a repeat caller ("Nguyễn T. H.", "09******78"), not to reach them.
@@ -51,13 +53,16 @@ const EMAIL_IN_TEXT = /(?<![\p{L}\p{N}._%+-])[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?
 /**
  * Free text (a description, an answer, a note) for a reader without contact rights: citizens write
  * their numbers and addresses into it, so each phone number and e-mail address in it is masked by
- * the same rule as the contact fields. The rest of the text is left as written (a reader sees the
- * answer the handler wrote: "m²", "①", an emoji joined by zero-width joiners), except for the
- * direction controls, which could make a masked text read otherwise than it is.
+ * the same rule as the contact fields, and so is each of `names` (the case's citizen's, and for a
+ * duplicate closed with its original's answer the original's): handlers write "đã liên hệ ông Trần
+ * Văn Hùng" into answers, which reached the keyless Open311 reads and the other citizen of a merged
+ * duplicate whole. The rest of the text is left as written (a reader sees the answer the handler
+ * wrote: "m²", "①", an emoji joined by zero-width joiners), except for the direction controls, which
+ * could make a masked text read otherwise than it is.
  */
-export function maskContactsInText(text: string): string;
-export function maskContactsInText(text: string | null): string | null;
-export function maskContactsInText(text: string | null): string | null {
+export function maskContactsInText(text: string, names?: readonly (string | null)[]): string;
+export function maskContactsInText(text: string | null, names?: readonly (string | null)[]): string | null;
+export function maskContactsInText(text: string | null, names: readonly (string | null)[] = []): string | null {
   if (!text) return text;
   const { folded, from: fromOf, to: toOf } = foldWithOrigins(text);
   const spans: { from: number; to: number; mask: string }[] = [];
@@ -72,6 +77,7 @@ export function maskContactsInText(text: string | null): string | null {
   add(EMAIL_IN_TEXT, (m) => maskEmail(m)!);
   add(ID_NUMBER_IN_TEXT, (m) => maskPhone(m)!);
   add(PHONE_IN_TEXT, maskPhoneInText);
+  for (const name of names) if (name) for (const re of namePatterns(name)) add(re, () => maskName(name)!);
   spans.sort((a, b) => a.from - b.from);
   let out = '';
   let at = 0;
@@ -80,6 +86,29 @@ export function maskContactsInText(text: string | null): string | null {
     at = s.to;
   }
   return (out + text.slice(at)).replace(DIRECTION_CONTROLS, '');
+}
+
+const namePatternsKept = new Map<string, RegExp[]>();
+
+/**
+ * Where a citizen's name stands in a text: as written (any letter case, any spacing) and without
+ * diacritics ("Tran Van Hung"), as a whole name, not inside a longer word. A name of one word ("Hoa",
+ * "An") is also an everyday word, so it is not looked for: masking it garbled answers.
+ */
+function namePatterns(name: string): RegExp[] {
+  let patterns = namePatternsKept.get(name);
+  if (patterns === undefined) {
+    const escape = (w: string) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const written = name.normalize('NFKC').trim().split(/\s+/).map(escape);
+    const plain = foldVietnamese(name).split(' ').filter(Boolean).map(escape);
+    patterns =
+      written.length < 2 || plain.length < 2
+        ? []
+        : [...new Set([written.join('\\s+'), plain.join('\\s+')])].map((w) => new RegExp(`(?<![\\p{L}\\p{N}\\p{M}])${w}(?![\\p{L}\\p{N}\\p{M}])`, 'giu'));
+    if (namePatternsKept.size >= 10_000) namePatternsKept.clear();
+    namePatternsKept.set(name, patterns);
+  }
+  return patterns;
 }
 
 /**

@@ -41,6 +41,9 @@ interface StatusRow {
   where_to_go: string | null;
   /** json_build_object: the timestamp arrives as text. */
   info_request: { message: string; requestedAt: string } | null;
+  /** Read to mask them in the answer and messages; never shown. */
+  citizen_name: string | null;
+  original_citizen_name: string | null;
 }
 
 @Injectable()
@@ -58,6 +61,7 @@ export class GetFeedbackStatus {
       this.ds,
       `SELECT c.tracking_code, c.status, c.category_code, cat.name AS category_name, c.unit_code, u.name AS unit_name,
               c.submitted_at, c.updated_at, c.answer, c.due_at, c.rating, c.closed_as, c.where_to_go,
+              c.citizen_name, (SELECT o.citizen_name FROM cases o WHERE o.id = c.duplicate_of) AS original_citizen_name,
               (SELECT json_build_object('message', m.body, 'requestedAt', m.created_at) FROM case_messages m
                 WHERE m.case_id = c.id AND m.kind = 'info_request' ORDER BY m.id DESC LIMIT 1) AS info_request
          FROM cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code
@@ -65,6 +69,9 @@ export class GetFeedbackStatus {
       [code, channel],
     );
     if (!row) throw new NotFoundError('feedback', code);
+    // A tracking code is passed around (a family, a neighbour): the view names nobody, and a duplicate's
+    // answer, its original's, does not name the original's citizen to this one.
+    const names = [row.citizen_name, row.original_citizen_name];
     return {
       trackingCode: row.tracking_code,
       status: row.status,
@@ -73,13 +80,13 @@ export class GetFeedbackStatus {
       submittedAt: new Date(row.submitted_at).toISOString(),
       updatedAt: new Date(row.updated_at).toISOString(),
       dueAt: row.due_at ? new Date(row.due_at).toISOString() : null,
-      answer: row.status === 'resolved' || row.status === 'closed' ? maskContactsInText(row.answer) : null,
+      answer: row.status === 'resolved' || row.status === 'closed' ? maskContactsInText(row.answer, names) : null,
       infoRequest:
         row.status === 'awaiting_info' && row.info_request
-          ? { message: maskContactsInText(row.info_request.message), requestedAt: new Date(row.info_request.requestedAt).toISOString() }
+          ? { message: maskContactsInText(row.info_request.message, names), requestedAt: new Date(row.info_request.requestedAt).toISOString() }
           : null,
       rating: row.rating,
-      otherTrack: row.closed_as === 'other_track' && row.where_to_go ? { whereToGo: maskContactsInText(row.where_to_go) } : null,
+      otherTrack: row.closed_as === 'other_track' && row.where_to_go ? { whereToGo: maskContactsInText(row.where_to_go, names) } : null,
     };
   }
 }

@@ -106,6 +106,9 @@ export interface CaseEventRow {
   unit_name: string | null;
   due_at: Date | null;
   answer: string | null;
+  /** Read to mask them in the answer; never sent. */
+  citizen_name: string | null;
+  original_citizen_name: string | null;
 }
 
 /**
@@ -118,7 +121,8 @@ export const CASE_EVENT_COLUMNS = `a.id::text AS event_id, a.action, a.from_stat
   CASE WHEN f.event_id IS NULL THEN c.unit_code ELSE f.unit_code END AS unit_code,
   CASE WHEN f.event_id IS NULL THEN u.name ELSE f.unit_name END AS unit_name,
   CASE WHEN f.event_id IS NULL THEN c.due_at ELSE f.due_at END AS due_at,
-  CASE WHEN f.event_id IS NULL THEN c.answer ELSE f.answer END AS answer`;
+  CASE WHEN f.event_id IS NULL THEN c.answer ELSE f.answer END AS answer,
+  c.citizen_name, (SELECT o.citizen_name FROM cases o WHERE o.id = c.duplicate_of) AS original_citizen_name`;
 export const CASE_EVENT_JOINS = `JOIN cases c ON c.id = a.case_id LEFT JOIN case_event_states f ON f.event_id = a.id
   LEFT JOIN units u ON u.code = c.unit_code`;
 
@@ -135,7 +139,7 @@ export function caseStatusPayload(e: CaseEventRow): CaseStatusPayload {
     status: e.status,
     unit: e.unit_code ? { code: e.unit_code, name: e.unit_name ?? e.unit_code } : null,
     dueAt: e.due_at ? new Date(e.due_at).toISOString() : null,
-    answer: e.status === 'resolved' || e.status === 'closed' ? maskContactsInText(e.answer) : null,
+    answer: e.status === 'resolved' || e.status === 'closed' ? maskContactsInText(e.answer, [e.citizen_name, e.original_citizen_name]) : null,
     at: new Date(e.occurred_at).toISOString(),
   };
 }

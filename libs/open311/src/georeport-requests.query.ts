@@ -20,20 +20,24 @@ interface RequestRow {
   lat: number | null;
   lng: number | null;
   media_url: string | null;
+  /** Read to mask them in the address and the answer; never shown. */
+  citizen_name: string | null;
+  original_citizen_name: string | null;
 }
 
 // The first photo the citizen attached: other kinds (a recorded call, a document) may hold personal data.
 const REQUEST_COLUMNS = `c.tracking_code, c.status, c.category_code, cat.name AS category_name, u.name AS unit_name, c.answer, c.stage,
   c.due_at, c.submitted_at, c.updated_at, c.address, c.lat, c.lng,
-  (SELECT a->>'url' FROM jsonb_array_elements(c.attachments) a WHERE a->>'kind' = 'image' LIMIT 1) AS media_url`;
+  (SELECT a->>'url' FROM jsonb_array_elements(c.attachments) a WHERE a->>'kind' = 'image' LIMIT 1) AS media_url,
+  c.citizen_name, (SELECT o.citizen_name FROM cases o WHERE o.id = c.duplicate_of) AS original_citizen_name`;
 const REQUEST_FROM = `cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Service requests as anyone may read them (GET needs no api_key in GeoReport v2), so what the
  * public status view omits is omitted here too: no contact details, not the citizen's title or
- * description, no notes or officers; phone numbers and e-mail addresses in the address or the
- * answer are masked as for any reader without contact rights.
+ * description, no notes or officers; phone numbers, e-mail addresses and the citizen's name in the
+ * address, the answer and the photo's URL are masked as for any reader without contact rights.
  */
 @Injectable()
 export class GeoReportRequests {
@@ -86,11 +90,12 @@ export class GeoReportRequests {
 
 function view(r: RequestRow): GeoReportRequest {
   const answered = r.status === 'resolved' || r.status === 'closed';
+  const mask = (text: string | null) => maskContactsInText(text, [r.citizen_name, r.original_citizen_name]);
   return {
     service_request_id: r.tracking_code,
     status: geoReportStatus(r.status),
     // The case's own state, and once answered what was done.
-    status_notes: answered && r.answer ? `${r.status}: ${maskContactsInText(r.answer)}` : r.status,
+    status_notes: answered && r.answer ? `${r.status}: ${mask(r.answer)}` : r.status,
     service_name: r.category_name,
     service_code: r.category_code,
     agency_responsible: r.unit_name,
@@ -98,9 +103,28 @@ function view(r: RequestRow): GeoReportRequest {
     requested_datetime: w3cDateTime(new Date(r.submitted_at)),
     updated_datetime: w3cDateTime(new Date(r.updated_at)),
     expected_datetime: r.stage === 'resolve' && r.due_at && !answered ? w3cDateTime(new Date(r.due_at)) : null,
-    address: maskContactsInText(r.address),
+    address: mask(r.address),
     lat: r.lat,
     long: r.lng,
-    media_url: r.media_url,
+    media_url: publicUrl(r.media_url, mask),
   };
+}
+
+/**
+ * A photo's URL as anyone may read it: without a user name or password (refused at intake since;
+ * older cases may hold them) and with contacts masked. Apps upload under the citizen's number or
+ * address ("/u/0912345678/anh1.jpg"): a masked path may no longer lead to the photo, which is better
+ * than listing the number to anyone who asks.
+ */
+function publicUrl(url: string | null, mask: (text: string) => string | null): string | null {
+  if (!url) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  parsed.username = '';
+  parsed.password = '';
+  return mask(parsed.toString());
 }

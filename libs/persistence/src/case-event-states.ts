@@ -68,7 +68,18 @@ export async function writeOutboxWithCaseEventStates(
   if (written?.n) markOutboxWritten(manager);
 }
 
-/** Erases the answer frozen for the cases' events (privacy's erasure: a late delivery must not carry it). */
+/**
+ * Erases the copies of the cases' answer kept for their events (privacy's erasure): the one frozen
+ * for events not delivered yet, and the ones in the payloads of deliveries made, which a redelivery
+ * sent again whole, names and all.
+ */
 export async function eraseFrozenAnswersOfCases(m: Sql, caseIds: readonly string[]): Promise<void> {
   await execute(m, `UPDATE case_event_states f SET answer = NULL FROM audit_events e WHERE e.id = f.event_id AND e.case_id = ANY($1::uuid[])`, [caseIds]);
+  await execute(
+    m,
+    `UPDATE deliveries d SET payload = jsonb_set(d.payload, '{answer}', 'null'::jsonb)
+       FROM audit_events e
+      WHERE e.case_id = ANY($1::uuid[]) AND d.event_key = 'case-event.' || e.id AND d.payload ? 'answer' AND d.payload->'answer' <> 'null'::jsonb`,
+    [caseIds],
+  );
 }

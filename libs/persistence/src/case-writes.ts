@@ -65,6 +65,20 @@ export async function eraseCaseContact(m: Sql, caseIds: readonly string[], freeT
   return erased;
 }
 
+/**
+ * Erases the copies of the cases' answer their merged duplicates were closed with (privacy's erasure
+ * of the answer): each duplicate's citizen read the original's answer, and the name its handler wrote
+ * into it, after the original's own was erased. Returns the duplicates changed.
+ */
+export async function eraseAnswerCopiesOfDuplicates(m: Sql, caseIds: readonly string[]): Promise<string[]> {
+  const copies = await selectRows<{ id: string }>(
+    m,
+    `UPDATE cases SET answer = NULL WHERE duplicate_of = ANY($1::uuid[]) AND closed_as = 'duplicate' AND answer IS NOT NULL RETURNING id::text AS id`,
+    [caseIds],
+  );
+  return copies.map((c) => c.id);
+}
+
 /** A citizen's corrected contact details (a subject request): only the fields given change. */
 export interface ContactCorrection {
   name?: string;

@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { RetentionPolicy } from '@fr/config';
-import { eraseAuditTextsOfCases, eraseCaseContact, eraseFrozenAnswersOfCases, writeAuditEvents } from '@fr/persistence';
+import { eraseAnswerCopiesOfDuplicates, eraseAuditTextsOfCases, eraseCaseContact, eraseFrozenAnswersOfCases, writeAuditEvents } from '@fr/persistence';
 
 /** Why contact details were erased: the retention period ran out, or the citizen asked (a deletion request). */
 export type ErasureCause = { kind: 'retention'; afterCloseDays: number } | { kind: 'subject_request'; requestId: string };
@@ -8,7 +8,7 @@ export type ErasureCause = { kind: 'retention'; afterCloseDays: number } | { kin
 /**
  * Erases the citizen's contact details of the given cases, and the free text the policy lists, from
  * every table that holds them: the case, its thread, the texts kept outside the audit chain, the case
- * states frozen for webhooks. The case, its counts, deadlines and trail stay. Each erased case gets a
+ * states frozen for webhooks, the deliveries' payloads, the answer its merged duplicates closed with. The case, its counts, deadlines and trail stay. Each erased case gets a
  * `contact_erased` audit event naming what was erased, never the values. Cases already erased are
  * skipped, so running twice changes nothing. Returns the ids erased now.
  */
@@ -25,7 +25,7 @@ export async function eraseContactDetails(
   const ids = erased.map((r) => r.id);
   const text = new Set(policy.freeText);
   if (text.has('auditTexts')) await eraseAuditTextsOfCases(m, ids, now);
-  if (text.has('answer')) await eraseFrozenAnswersOfCases(m, ids);
+  if (text.has('answer')) await eraseFrozenAnswersOfCases(m, [...ids, ...(await eraseAnswerCopiesOfDuplicates(m, ids))]);
   const fields = ['name', 'phone', 'email', ...policy.freeText];
   await writeAuditEvents(
     m,

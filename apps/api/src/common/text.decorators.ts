@@ -21,6 +21,31 @@ export function NoControlChars(options?: ValidationOptions) {
 }
 
 /**
+ * A URL without a user name or password ("https://user:pass@cdn.vn/a.jpg"): an attachment's URL is
+ * shown to other readers (Open311's public media_url among them), and a webhook's is refused the same.
+ */
+export function NoUrlCredentials(options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'noUrlCredentials',
+      target: object.constructor,
+      propertyName,
+      options: { message: `${propertyName} must not carry a user name or password`, ...options },
+      validator: {
+        validate: (value: unknown) => {
+          if (typeof value !== 'string') return true;
+          try {
+            const url = new URL(value);
+            return !url.username && !url.password;
+          } catch {
+            return true; // not a URL at all: IsUrl says so
+          }
+        },
+      },
+    });
+}
+
+/**
  * A title or name is one line: channels put it where a line break would start something else (a mail
  * or HTTP header, an SMS, a CSV cell, a list line).
  */

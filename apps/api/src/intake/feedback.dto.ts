@@ -19,7 +19,7 @@ import {
 import { CASE_STATES } from '@fr/domain';
 import { SubmitFeedbackCommand } from '@fr/intake';
 import { OptionalField } from '../common/optional-field.decorator';
-import { DecimalQuery, IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
+import { DecimalQuery, IsInstant, NoControlChars, NoUrlCredentials, NormaliseText, NotBlank } from '../common/text.decorators';
 
 export const ATTACHMENT_KINDS = ['image', 'video', 'audio', 'document', 'other'] as const;
 
@@ -87,6 +87,7 @@ export class AttachmentDto {
   @IsString()
   @MaxLength(2000)
   @IsUrl({ protocols: ['http', 'https'], require_protocol: true }, { message: 'url must be an http(s) URL' })
+  @NoUrlCredentials()
   url: string;
 
   @ApiProperty({ enum: ATTACHMENT_KINDS })

@@ -43,6 +43,7 @@ import { ErasedLookupKeys1767100000000 } from './1767100000000-ErasedLookupKeys'
 import { CoversWhoQualify1767110000000 } from './1767110000000-CoversWhoQualify';
 import { MergedAcrossUnitsFacts1767120000000 } from './1767120000000-MergedAcrossUnitsFacts';
 import { AuditSampleCases1767200000000 } from './1767200000000-AuditSampleCases';
+import { DeliveriesEventKey1767210000000 } from './1767210000000-DeliveriesEventKey';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -91,4 +92,5 @@ export const MIGRATIONS = [
   CoversWhoQualify1767110000000,
   MergedAcrossUnitsFacts1767120000000,
   AuditSampleCases1767200000000,
+  DeliveriesEventKey1767210000000,
 ];
