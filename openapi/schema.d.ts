@@ -8660,6 +8660,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description the phone number or e-mail address is on the cases of more than one name: give trackingCodes, the codes of the requester’s own cases */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {

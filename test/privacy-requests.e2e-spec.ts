@@ -31,7 +31,11 @@ describe("citizens' data: records of reads and subject requests through their ch
   });
   afterAll(() => engine?.close());
 
-  async function newCase(phone: string, address?: string): Promise<{ id: string; trackingCode: string }> {
+  async function newCase(
+    phone: string,
+    address?: string,
+    citizen: { name: string; email: string } = { name: 'Trần Văn Minh', email: 'minh.tran@example.vn' },
+  ): Promise<{ id: string; trackingCode: string }> {
     const res = await engine
       .http()
       .post('/v1/feedback')
@@ -40,7 +44,7 @@ describe("citizens' data: records of reads and subject requests through their ch
         category: 'sidewalk_encroachment',
         description: 'Hàng quán lấn chiếm vỉa hè trước cổng Đại học Bách Khoa, người đi bộ phải xuống lòng đường.',
         location: { wardCode: 'BACH_KHOA', ...(address ? { address } : {}) },
-        citizen: { name: 'Trần Văn Minh', phone, email: 'minh.tran@example.vn' },
+        citizen: { ...citizen, phone },
       });
     expect(res.status).toBe(202);
     await waitFor(
@@ -148,6 +152,32 @@ describe("citizens' data: records of reads and subject requests through their ch
     expect(await hotlineFinds('0913000444')).toEqual([other.trackingCode]);
   });
 
+  it("does not reach another person's cases through a shared phone number or e-mail address", async () => {
+    const family = '0977000111';
+    const husband = await newCase(family, undefined, { name: 'Lê Văn Hùng', email: 'hung.le@example.vn' });
+    const wife = await newCase(family, undefined, { name: 'Phạm Thị Hạnh', email: 'hanh.pham@example.vn' });
+    const byPhone = await request({ kind: 'access', phone: family });
+    expect(byPhone.status).toBe(409);
+    expect((byPhone.body as { message: string }).message).toBe(
+      "the phone number is on the cases of 2 different names: give trackingCodes, the codes of the requester's own cases",
+    );
+    const corrected = await request({ kind: 'correct', phone: family, corrections: { name: 'Phạm Thị Hạnh' } });
+    expect(corrected.status).toBe(409);
+    expect(await contact(husband.id)).toMatchObject({ citizen_name: 'Lê Văn Hùng' });
+    // The phone and the e-mail address together: a case holding one of them and another of the other is not hers.
+    const both = await request({ kind: 'access', phone: family, email: 'hanh.pham@example.vn' });
+    expect(both.status).toBe(201);
+    expect((both.body as { trackingCodes: string[] }).trackingCodes).toEqual([wife.trackingCode]);
+    const otherPhone = await request({ kind: 'access', phone: '0999999999', email: 'hung.le@example.vn' });
+    expect((otherPhone.body as { trackingCodes: string[] }).trackingCodes).toEqual([]);
+    // Her own case by its code: only what she submitted.
+    const own = await request({ kind: 'access', phone: family, trackingCodes: [wife.trackingCode] });
+    expect((own.body as { trackingCodes: string[] }).trackingCodes).toEqual([wife.trackingCode]);
+    const stray = await request({ kind: 'delete', phone: family, trackingCodes: [wife.trackingCode], corrections: { name: 'X' } });
+    expect(stray.status).toBe(400);
+    expect((stray.body as { message: string }).message).toBe("corrections go with kind 'correct' only; a 'delete' request changes nothing held");
+  });
+
   it('erases a closed case at once and an open one when it closes, telling the citizen it waits', async () => {
     await step('bk.handler.dsr', closed.id, 'acknowledge', { severity: 'normal' });
     await step('bk.handler.dsr', closed.id, 'resolve', { answer: ANSWER });
@@ -155,7 +185,10 @@ describe("citizens' data: records of reads and subject requests through their ch
 
     // The channel has a status webhook: it is told the request waits, then that it was answered.
     await engine.query(`UPDATE channels SET webhook_url = 'https://hooks.ihanoi.example/status' WHERE code = 'ihanoi'`);
-    const res = await request({ kind: 'delete', phone: PHONE });
+    // The name was corrected on one case only: two names hold the number, so the citizen names their cases.
+    const ambiguous = await request({ kind: 'delete', phone: PHONE });
+    expect(ambiguous.status).toBe(409);
+    const res = await request({ kind: 'delete', phone: PHONE, trackingCodes: [closed.trackingCode, open.trackingCode] });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ status: 'waiting_for_closure', waitingFor: [open.trackingCode], answeredAt: null });
     expect(await contact(closed.id)).toEqual({ citizen_phone: null, citizen_name: null });
@@ -192,7 +225,7 @@ describe("citizens' data: records of reads and subject requests through their ch
     // Supervisors follow every request and its deadline, with nothing personal in the list.
     const list = await engine.http().get('/v1/privacy/requests').set(bearer('vp.supervisor.dsr'));
     expect(list.status).toBe(200);
-    expect((list.body as SubjectRequestSummaryDto[]).map((r) => r.kind)).toEqual(['delete', 'correct', 'correct', 'access']);
+    expect((list.body as SubjectRequestSummaryDto[]).map((r) => r.kind)).toEqual(['delete', 'access', 'access', 'access', 'correct', 'correct', 'access']);
     expect(JSON.stringify(list.body)).not.toContain(PHONE.slice(1));
     expect((await engine.http().get('/v1/privacy/requests').set(bearer('bk.handler.dsr'))).status).toBe(403);
     const verify = await engine.http().get('/v1/audits/verify').set(bearer('nv.auditor.dsr'));

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig, RetentionPolicy } from '@fr/config';
-import { isUuid, normalisePhone as normaliseCasePhone, normaliseTrackingCode, NotFoundError, ValidationError } from '@fr/domain';
+import { ConflictError, foldVietnamese, isUuid, normalisePhone as normaliseCasePhone, normaliseTrackingCode, NotFoundError, ValidationError } from '@fr/domain';
 import { Deliveries } from '@fr/notifications';
 import { ContactCorrection, correctCaseContact, phoneLookupKey, selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
@@ -162,6 +162,11 @@ export class SubjectRequests implements OnModuleInit {
         ['trackingCodes'],
       );
     }
+    if (cmd.kind !== 'correct' && cmd.corrections !== undefined) {
+      throw new ValidationError(`corrections go with kind 'correct' only; a${cmd.kind === 'access' ? 'n' : ''} '${cmd.kind}' request changes nothing held`, [
+        'corrections',
+      ]);
+    }
     if (cmd.kind === 'correct' && !Object.values(cmd.corrections ?? {}).some((v) => typeof v === 'string' && v.trim() !== '')) {
       throw new ValidationError(
         cmd.corrections
@@ -173,6 +178,7 @@ export class SubjectRequests implements OnModuleInit {
     return this.ds.transaction(async (m) => {
       const now = this.clock.now();
       const cases = await this.casesOf(m, cmd);
+      refuseSeveralPeople(cases, cmd);
       const ids = cases.map((c) => c.id);
       let waiting: string[] = [];
       let fields: string[] = [];
@@ -238,18 +244,28 @@ export class SubjectRequests implements OnModuleInit {
     }
   }
 
-  /** The citizen's cases from this channel still holding contact details: by phone or e-mail, maybe narrowed by tracking code. */
+  /**
+   * The citizen's cases from this channel still holding contact details, maybe narrowed by tracking
+   * code: those holding the phone or the e-mail address given, unless they hold another of what was
+   * given (a case with the e-mail address and another phone number is someone else's who shares an
+   * address, or wrote it wrong: it was taken on the e-mail address alone).
+   */
   private async casesOf(m: EntityManager, cmd: SubjectRequestCommand): Promise<CaseRow[]> {
     const params: unknown[] = [cmd.channel];
-    const who: string[] = [];
+    const holds: string[] = [];
+    const agrees: string[] = [];
     if (cmd.phone) {
       params.push(normalisePhone(cmd.phone));
-      who.push(`${NORMALISED_PHONE_SQL('c.citizen_phone')} = $${params.length}`);
+      const phone = NORMALISED_PHONE_SQL('c.citizen_phone');
+      holds.push(`${phone} = $${params.length}`);
+      agrees.push(`(c.citizen_phone IS NULL OR ${phone} = $${params.length})`);
     }
     if (cmd.email) {
       params.push(normaliseEmail(cmd.email));
-      who.push(`lower(c.citizen_email) = $${params.length}`);
+      holds.push(`lower(c.citizen_email) = $${params.length}`);
+      agrees.push(`(c.citizen_email IS NULL OR lower(c.citizen_email) = $${params.length})`);
     }
+    const who = [`(${holds.join(' OR ')})`, ...agrees];
     let narrow = '';
     if (cmd.trackingCodes?.length) {
       // Written as the citizen has it (lower case, look-alike letters), read as the case stores it.
@@ -262,7 +278,7 @@ export class SubjectRequests implements OnModuleInit {
     const rows = await selectRows<CaseRow>(
       m,
       `SELECT ${CASE_COLUMNS} FROM cases c
-        WHERE c.channel_code = $1 AND c.contact_erased_at IS NULL AND (${who.join(' OR ')})${narrow}
+        WHERE c.channel_code = $1 AND c.contact_erased_at IS NULL AND ${who.join(' AND ')}${narrow}
         ORDER BY c.duplicate_of IS NOT NULL, c.submitted_at, c.id FOR NO KEY UPDATE`,
       params,
     );
@@ -385,4 +401,21 @@ export class SubjectRequests implements OnModuleInit {
 
 const COLUMNS = `id::text AS id, channel_code, kind, status, case_ids::text[] AS case_ids, waiting_case_ids::text[] AS waiting_case_ids, fields,
   received_at, due_at, answered_at, phone_hash, email_hash`;
+/**
+ * A family's one phone (or a shared e-mail address) is on cases of different people: a request by it
+ * alone would show the others' names and cases, overwrite their names or erase their contacts. With
+ * more than one name among the cases found, the requester names their own cases by tracking code,
+ * which only the one who submitted a case was given. Names are compared as people write them (any
+ * letter case, with or without diacritics).
+ */
+function refuseSeveralPeople(cases: readonly CaseRow[], cmd: SubjectRequestCommand): void {
+  if (cmd.trackingCodes?.length) return;
+  const names = new Set(cases.map((c) => (c.citizen_name ? foldVietnamese(c.citizen_name) : '')).filter(Boolean));
+  if (names.size > 1) {
+    throw new ConflictError(
+      `the ${cmd.phone ? 'phone number' : 'e-mail address'} is on the cases of ${names.size} different names: give trackingCodes, the codes of the requester's own cases`,
+    );
+  }
+}
+
 const CASE_COLUMNS = `c.id::text AS id, c.tracking_code, c.status, c.category_code, c.submitted_at, c.closed_at, c.citizen_name, c.citizen_phone, c.citizen_email`;

@@ -26,7 +26,11 @@ export class SubjectRequestsChannelController {
   @Post()
   @ApiOperation({ operationId: 'submitPrivacyRequest', summary: "A citizen's access, correction or deletion request, recorded with its legal deadline" })
   @ApiCreatedResponse({ type: SubjectRequestViewDto, description: 'access and correction are answered at once; a deletion waits for open cases to close' })
-  @ApiErrors(400, { 429: "too many data-subject requests with this channel's key: Retry-After says when to try again" })
+  @ApiErrors(
+    400,
+    { 409: 'the phone number or e-mail address is on the cases of more than one name: give trackingCodes, the codes of the requester’s own cases' },
+    { 429: "too many data-subject requests with this channel's key: Retry-After says when to try again" },
+  )
   async submit(@Req() req: ChannelRequest, @Body() dto: SubjectRequestDto): Promise<SubjectRequestViewDto> {
     await this.limits.countPrivacyRequest(req.channel);
     return this.requests.submit({
