@@ -2,7 +2,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { TEST_ROLES, testDatabaseUrl, waitFor } from '@fr/testing';
@@ -128,6 +128,52 @@ describe('the engine as processes (npm start)', () => {
     expect(output).toMatch(/"msg":"Nest application successfully started"/);
     expect(output).not.toContain('Vũ Đình Khôi');
     expect(output).not.toContain('0977000111');
+  });
+
+  it('exits when its stop stalls (a request whose body never ends, Redis unreachable) once FR_SHUTDOWN_TIMEOUT_SECONDS have passed', async () => {
+    const apiPort = await freePort();
+    let said = '';
+    const api = spawn(process.execPath, ['scripts/start.js', 'api'], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'development',
+        PORT: String(apiPort),
+        DATABASE_URL: testDatabaseUrl(dbName, TEST_ROLES.app),
+        FR_MIGRATE_ON_START: 'false',
+        REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+        QUEUE_PREFIX: `frt_proc_${id}`,
+        LOG_LEVEL: 'warn',
+        FR_CHECKPOINT_DIR: checkpoints,
+        FR_SHUTDOWN_TIMEOUT_SECONDS: '2',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    api.stdout!.on('data', (d) => (said += d));
+    api.stderr!.on('data', (d) => (said += d));
+    const exited = new Promise<number | null>((resolve) => api.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor(
+        () => healthOf(`http://127.0.0.1:${apiPort}`),
+        (s) => s === 503,
+        { timeoutMs: 30000, intervalMs: 200, what: `the API to answer /health with Redis down (output so far: ${said.slice(-500)})` },
+      );
+      // A body announced and never sent: closing the server waits for it (Node's requestTimeout).
+      const stalled = connect(apiPort, '127.0.0.1');
+      await new Promise<void>((resolve) => stalled.on('connect', () => resolve()));
+      stalled.write('POST /v1/feedback HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"cat');
+      api.kill('SIGTERM');
+      const code = await waitFor(
+        () => Promise.race([exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 200))]),
+        (c) => c !== 'running',
+        { timeoutMs: 20000, what: `the API to exit (output so far: ${said.slice(-500)})` },
+      );
+      stalled.destroy();
+      expect(code).toBe(1);
+      expect(said).toContain('the process did not stop within 2 s of SIGTERM (FR_SHUTDOWN_TIMEOUT_SECONDS); exiting');
+    } finally {
+      if (api.exitCode === null) api.kill('SIGKILL');
+    }
   });
 
   it('stops its API and worker when npm start itself is killed (SIGKILL), so that a restart finds the port free', async () => {

@@ -9,7 +9,7 @@ import { httpMetricsMiddleware, Metrics } from '@fr/metrics';
 import { Clock, TimeSource } from '@fr/sla';
 import { ApiModule } from './api.module';
 import { HttpErrorFilter } from './common/http-exception.filter';
-import { answerUnparsableRequests, PrototypedExpressAdapter, requireOneHost } from './common/http-server';
+import { answerUnparsableRequests, PrototypedExpressAdapter, requireSingleHeaders } from './common/http-server';
 import { BODY_LIMITS, declaredTooLarge, requireKnownMediaType } from './common/media-type.middleware';
 import { privateWhenCredentialed } from './common/cache-control.middleware';
 import { assignRequestId } from './common/request-id.middleware';
@@ -32,10 +32,18 @@ import { mountQueueBoard } from './queue-board/queue-board';
  * loaded), and a proxy in front would get a 502 now and then. headersTimeout must exceed it.
  */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/**
+ * A request's whole body must arrive within 70 s (Node checks every 30 s, so it is cut within 100 s),
+ * not Node's 300 s: a client that announced a body and sent none held its socket five minutes, and a
+ * few hundred such clients hold the server's sockets (slowloris). The largest body taken (a head-count
+ * CSV, a year's calendar) arrives in seconds on a slow mobile link. At least headersTimeout, as Node asks.
+ */
+export const REQUEST_TIMEOUT_MS = 70_000;
 
 function keepIdleConnections(server: Server): void {
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
   // httpAllowHalfOpen stays false, although a client that half-closes after its request (printf | nc -N)
   // then gets no answer: a FIN is all the server learns of a caller that left, and it is what stops a
   // verification or an export whose caller went away and frees its place (test/heavy-reads.e2e-spec.ts).
@@ -59,7 +67,7 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   app.use(assignRequestId);
   app.use(accessLog(app.get(ROOT_LOGGER)));
   app.use(httpMetricsMiddleware(app.get(Metrics)));
-  app.use(requireOneHost);
+  app.use(requireSingleHeaders);
   // Behind a load balancer the client's address (per-address login limits) comes from X-Forwarded-For.
   if (config.trustProxy !== null) app.set('trust proxy', config.trustProxy);
   app.use(helmet({ contentSecurityPolicy: false }));

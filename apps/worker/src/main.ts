@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { loadConfig } from '@fr/config';
+import { exitWhenShutdownStalls, loadConfig } from '@fr/config';
 import { organisationSeed, reorganisationsSeed } from '@fr/directory';
 import { migrateDatabase } from '@fr/persistence';
 import { createWorkerApp } from './bootstrap';
@@ -8,6 +8,7 @@ async function main() {
   const config = loadConfig();
   if (config.migrateOnStart) await migrateDatabase(config, [organisationSeed(config), reorganisationsSeed(config)]);
   await createWorkerApp(config);
+  exitWhenShutdownStalls(config.shutdownTimeoutMs);
 }
 
 main().catch((e) => {

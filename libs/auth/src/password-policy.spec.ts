@@ -32,6 +32,9 @@ describe(checkPassword.name, () => {
     ['😀😀😀😀😀😀😀😀', /^password must not repeat one character or a short pattern/],
     ['short12', /^password must be 8 to 256 characters long$/],
     ['        ', /^password must have at least 8 visible characters$/],
+    // One letter under a stack of accents reads as one character, however many code points it takes.
+    ['a\u0301\u0301\u0301\u0301\u0301\u0301\u0301\u0301', /^password must have at least 8 visible characters$/],
+    ['ệ\u0323\u0323\u0323\u0323ự\u0303\u0303\u0303', /^password must have at least 8 visible characters$/],
     ['P.Bach.Khoa.Handler-2026', /^password must not contain the username$/],
   ])('refuses %s', (password, message) => {
     expect(problem(password)).toMatch(message);

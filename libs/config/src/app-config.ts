@@ -91,6 +91,11 @@ export interface AppConfig {
   webhookAllowHosts: string[];
   /** How long a webhook receiver has to answer an attempt. */
   webhookTimeoutMs: number;
+  /**
+   * How long a process may take to stop after SIGTERM or SIGINT before it exits anyway
+   * (FR_SHUTDOWN_TIMEOUT_SECONDS, exitWhenShutdownStalls).
+   */
+  shutdownTimeoutMs: number;
   /** The waits before each retry of a delivery (webhook or e-mail), in order; one attempt more than waits. */
   deliveryRetryDelaysMs: number[];
   /** smtp:// or smtps:// URL of the mail relay; e-mail is off when empty. */
@@ -457,6 +462,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       .map((h) => h.trim().toLowerCase())
       .filter(Boolean),
     webhookTimeoutMs: int(env, 'FR_WEBHOOK_TIMEOUT_SECONDS', 15, 1, 120, problems) * 1000,
+    shutdownTimeoutMs: int(env, 'FR_SHUTDOWN_TIMEOUT_SECONDS', 30, 1, 3600, problems) * 1000,
     deliveryRetryDelaysMs: secondsList(env, 'FR_DELIVERY_RETRY_DELAYS', DELIVERY_RETRY_DELAYS, problems).map((s) => s * 1000),
     smtpUrl: env.FR_SMTP_URL ? url(env, 'FR_SMTP_URL', '', ['smtp:', 'smtps:'], problems) : null,
     publicUrl: publicBase,

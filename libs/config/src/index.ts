@@ -5,3 +5,4 @@ export * from './logging';
 export * from './retention';
 export * from './request-context';
 export * from './redis-url';
+export * from './shutdown-deadline';

@@ -1,6 +1,28 @@
 import { loggableUrl } from './logging';
 
 describe(loggableUrl.name, () => {
+  it.each([
+    ['a number under a name of its own', '/v1/hotline/cases?sdt=0903111227&unit=VP', '/v1/hotline/cases?sdt=[redacted]&unit=VP'],
+    ['a number after a semicolon', '/v1/cases?x=1;phone=0903111226', '/v1/cases?x=[redacted]'],
+    [
+      'a spaced international number',
+      '/open311/v2/requests.json?service_request_id=%2B84%20903%20111%20231',
+      '/open311/v2/requests.json?service_request_id=[redacted]',
+    ],
+    ['an e-mail address', '/v1/cases?q=hoa.le%40example.vn', '/v1/cases?q=[redacted]'],
+  ])('censors a query value holding %s, whatever its name', (_what, url, logged) => {
+    expect(loggableUrl(url)).toBe(logged);
+  });
+
+  it.each([
+    '/v1/cases?dueBefore=2026-12-31T00:00:00%2B07:00&limit=100',
+    '/v1/privacy/reads?caseId=00000000-0000-4000-8000-000000000000',
+    '/v1/audits/verify?fromSeq=1234567890123',
+    '/v1/notices?from=2026-12-01&to=2026-12-31',
+  ])('keeps %s, which holds no contact', (url) => {
+    expect(loggableUrl(url)).toBe(url);
+  });
+
   it("censors a citizen's contact in the query, and keeps the rest", () => {
     expect(loggableUrl('/v1/hotline/cases?phone=0987654321')).toBe('/v1/hotline/cases?phone=[redacted]');
     expect(loggableUrl('/v1/privacy/reads?email=a%40b.vn&from=2026-01-01&Phone=%2B84987654321')).toBe(

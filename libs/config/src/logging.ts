@@ -17,7 +17,9 @@ const CENSORED_QUERY_KEYS =
 
 /**
  * The request's URL as it may be logged: the values of personal and credential query parameters censored
- * (`GET /v1/hotline/cases?phone=...` put the caller's number in every access line).
+ * (`GET /v1/hotline/cases?phone=...` put the caller's number in every access line), and any value that
+ * holds a phone number or an e-mail address whatever its name (`?sdt=`, `?so_dien_thoai=`, a number in
+ * `service_request_id`, `?x=1;phone=...`): the names clients give them are not a list one can finish.
  */
 export function loggableUrl(url: string): string {
   const q = url.indexOf('?');
@@ -35,7 +37,8 @@ export function loggableUrl(url: string): string {
         key = rawKey;
       }
       // phone[]=..., phone[0]=... name the same parameter.
-      return CENSORED_QUERY_KEYS.test(key.replace(/\[.*$/, '')) ? `${rawKey}=[redacted]` : pair;
+      if (CENSORED_QUERY_KEYS.test(key.replace(/\[.*$/, ''))) return `${rawKey}=[redacted]`;
+      return eq >= 0 && holdsContact(decoded(pair.slice(eq + 1).replace(/\+/g, ' '))) ? `${rawKey}=[redacted]` : pair;
     });
   return `${loggablePath(url.slice(0, q))}?${params.join('&')}`;
 }
@@ -48,20 +51,37 @@ function loggablePath(path: string): string {
   return path
     .split('/')
     .map((segment) => {
-      let text: string;
-      try {
-        text = decodeURIComponent(segment);
-      } catch {
-        text = segment;
-      }
-      // Folded as the masks fold free text: full-width digits ('０９１２…'), no-break spaces and
-      // zero-width characters passed this test and were logged whole.
-      text = text.normalize('NFKC').replace(/\p{Cf}/gu, '');
+      const text = decoded(segment);
       const digits = text.replace(/\D/g, '').length;
       const phone = /^\+?[\d .,_()\p{Pd}]+$/u.test(text) && digits >= 9 && digits <= 12;
       return phone || text.includes('@') ? '[redacted]' : segment;
     })
     .join('/');
+}
+
+/**
+ * Percent-decoded and folded as the masks fold free text: full-width digits ('０９１２…'), no-break
+ * spaces and zero-width characters passed the tests and were logged whole.
+ */
+function decoded(raw: string): string {
+  let text: string;
+  try {
+    text = decodeURIComponent(raw);
+  } catch {
+    text = raw;
+  }
+  return text.normalize('NFKC').replace(/\p{Cf}/gu, '');
+}
+
+/**
+ * A Vietnamese phone number (0 or 84 and 9 to 11 more digits, spaced or dotted) or an e-mail address
+ * anywhere in a query value. Dates and times ('2026-12-31T00:00:00+07:00') and ids are neither.
+ */
+const PHONE_IN_VALUE = /(?<!\d)(?:\+?84|0)(?:[ ._\p{Pd}]?\d){8,11}(?!\d)/u;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+function holdsContact(text: string): boolean {
+  // An id's digit groups ('00000000-0000-4000-…') read as a dashed number; an id is no one's contact.
+  return text.includes('@') || (PHONE_IN_VALUE.test(text) && !UUID.test(text));
 }
 
 /** The engine's root logger: the one every log line goes through, in the API's requests as in the workers' jobs. */

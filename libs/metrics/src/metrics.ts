@@ -147,6 +147,14 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
+  /**
+   * How long a collector may read before the scrape goes on without it. BullMQ's commands wait for a
+   * Redis that is down instead of failing, so with Redis unreachable `/metrics` never answered, and
+   * Prometheus saw a dead target instead of the outage the other gauges describe. Under Prometheus'
+   * default scrape timeout (10 s).
+   */
+  collectorTimeoutMs = 3000;
+
   /** Registers a collector under a name; registering a name again replaces it. */
   onScrape(name: string, collect: ScrapeCollector): void {
     this.collectors.set(name, collect);
@@ -157,17 +165,26 @@ export class Metrics {
   }
 
   /**
-   * The exposition text, after every collector has read its state; one that fails is counted and
-   * skipped. The gauges of collectors this application does not register are left out (READ_BY).
+   * The exposition text, after every collector has read its state; one that fails or outlasts
+   * collectorTimeoutMs is counted and skipped (its gauges keep the last value read). The gauges of
+   * collectors this application does not register are left out (READ_BY).
    */
   async scrape(): Promise<string> {
     await Promise.all(
-      [...this.collectors].map(([name, collect]) =>
-        collect().catch((e: unknown) => {
+      [...this.collectors].map(async ([name, collect]) => {
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${this.collectorTimeoutMs} ms`)), this.collectorTimeoutMs);
+        });
+        try {
+          await Promise.race([collect(), late]);
+        } catch (e) {
           this.scrapeErrors.inc({ collector: name });
           this.logger.warn(`metrics collector ${name} failed: ${(e as Error).message}`);
-        }),
-      ),
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
     );
     const shown = this.registry.getMetricsAsArray().filter(({ name }) => !(name in READ_BY) || this.collectors.has(READ_BY[name]));
     // As Registry.metrics() joins them in the Prometheus text format.

@@ -42,7 +42,7 @@ export function serverOptionsFor(app: Express): http.ServerOptions {
   return {
     IncomingMessage: AppRequest as unknown as typeof http.IncomingMessage,
     ServerResponse: AppResponse as unknown as typeof http.ServerResponse,
-    // Node's own refusal of an HTTP/1.1 request without Host is a bare 400; requireOneHost answers it
+    // Node's own refusal of an HTTP/1.1 request without Host is a bare 400; requireSingleHeaders answers it
     // (and a Host sent twice, which Node lets through) in the API's shape.
     requireHostHeader: false,
   };
@@ -51,15 +51,27 @@ export function serverOptionsFor(app: Express): http.ServerOptions {
 /**
  * One Host header, as RFC 9112 (3.2) requires of an HTTP/1.1 request: with two, Node kept the first,
  * and a proxy or cache in front may have used the other (Open311's discovery names the host it was
- * asked on). Missing on HTTP/1.1, or sent more than once: 400.
+ * asked on). Missing on HTTP/1.1, or sent more than once: 400. Authorization and Content-Type at most
+ * once, for the same reason: Node keeps the first of each, so "Authorization: Bearer <admin's>" then
+ * "Authorization: Bearer <handler's>" acted as the admin where a gateway in front may have checked the
+ * handler's, and a body was read by one Content-Type while a filter in front read the other.
  */
-export function requireOneHost(req: http.IncomingMessage, _res: http.ServerResponse, next: (err?: unknown) => void): void {
+export function requireSingleHeaders(req: http.IncomingMessage, _res: http.ServerResponse, next: (err?: unknown) => void): void {
   let hosts = 0;
-  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i].length === 4 && req.rawHeaders[i].toLowerCase() === 'host') hosts++;
-  if (hosts === 1 || (hosts === 0 && req.httpVersion === '1.0')) return next();
+  let authorizations = 0;
+  let contentTypes = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i];
+    // By length first: most headers are none of the three, and lower-casing each costs on every request.
+    if (name.length === 4 && name.toLowerCase() === 'host') hosts++;
+    else if (name.length === 13 && name.toLowerCase() === 'authorization') authorizations++;
+    else if (name.length === 12 && name.toLowerCase() === 'content-type') contentTypes++;
+  }
+  if ((hosts === 1 || (hosts === 0 && req.httpVersion === '1.0')) && authorizations <= 1 && contentTypes <= 1) return next();
+  const twice = hosts > 1 ? ['Host', hosts] : authorizations > 1 ? ['Authorization', authorizations] : contentTypes > 1 ? ['Content-Type', contentTypes] : null;
   next(
     new BadRequestException(
-      hosts === 0 ? 'the Host header is missing: an HTTP/1.1 request must name its host' : `the Host header is sent ${hosts} times; send it once`,
+      twice === null ? 'the Host header is missing: an HTTP/1.1 request must name its host' : `the ${twice[0]} header is sent ${twice[1]} times; send it once`,
     ),
   );
 }
