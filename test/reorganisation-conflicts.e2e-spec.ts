@@ -73,6 +73,34 @@ describe('reorganisations that clash', () => {
     expect(unit.successors).toHaveLength(1);
   });
 
+  it('refuses a unit named as its own successor (400): merged into itself, split into itself, dissolved into itself', async () => {
+    const self = await post({ name: 'Sáp nhập vào chính nó', effectiveAt: EFFECTIVE, merges: [{ into: 'P_BACH_KHOA', from: ['P_BACH_KHOA'] }] });
+    expect(self.status).toBe(400);
+    expect((self.body as { message: string }).message).toBe(
+      "plan.merges[0].from names only 'P_BACH_KHOA', the unit it merges into: a unit cannot merge into itself; list in 'from' the units that join it",
+    );
+    const split = await post({
+      name: 'Chia tách vào chính nó',
+      effectiveAt: EFFECTIVE,
+      splits: [
+        {
+          unit: 'P_QUYNH_MAI',
+          into: [
+            { unit: 'P_QUYNH_MAI', streets: ['Lạc Trung'] },
+            { unit: 'P_BACH_MAI', streets: ['Kim Ngưu'] },
+          ],
+        },
+      ],
+    });
+    expect(split.status).toBe(400);
+    expect((split.body as { message: string }).message).toContain("plan.splits[0].into[0].unit 'P_QUYNH_MAI' is the unit being split");
+    const dissolved = await post({ name: 'Giải thể vào chính nó', effectiveAt: EFFECTIVE, dissolutions: [{ unit: 'P_BACH_DANG', successor: 'P_BACH_DANG' }] });
+    expect(dissolved.status).toBe(400);
+    expect((dissolved.body as { message: string }).message).toContain("plan.dissolutions[0].successor 'P_BACH_DANG' is the unit being dissolved");
+    const names = (await engine.query<{ name: string }>(`SELECT name FROM reorganisations`)).map((r) => r.name);
+    expect(names).not.toContain('Sáp nhập vào chính nó');
+  });
+
   it('refuses a plan dated before a unit it ends began', async () => {
     const backdated = {
       name: 'Giải thể lùi ngày',

@@ -86,6 +86,27 @@ describe(parsePlan.name, () => {
     ]);
   });
 
+  it('refuses a unit named as its own successor, and keeps a merge that lists its own unit beside others', () => {
+    const base = { name: 'Sắp xếp', effectiveAt: '2027-01-01T00:00:00+07:00' };
+    expect(parsePlan({ ...base, merges: [{ into: 'P_A', from: ['P_A'] }] }).problems).toEqual([
+      "plan.merges[0].from names only 'P_A', the unit it merges into: a unit cannot merge into itself; list in 'from' the units that join it",
+    ]);
+    expect(parsePlan({ ...base, merges: [{ into: 'P_A', from: ['P_A', 'P_B'] }] }).problems).toEqual([]);
+    const split = {
+      unit: 'P_B',
+      into: [
+        { unit: 'P_B', streets: ['Lạc Trung'] },
+        { unit: 'P_A', streets: ['Kim Ngưu'] },
+      ],
+      fallback: 'P_B',
+    };
+    expect(parsePlan({ ...base, splits: [split], dissolutions: [{ unit: 'P_C', successor: 'P_C' }] }).problems).toEqual([
+      "plan.splits[0].into[0].unit 'P_B' is the unit being split, which ends: give the part it keeps to a new unit (newUnits)",
+      "plan.splits[0].fallback 'P_B' is the unit being split, which ends: name one of its successors as the fallback",
+      "plan.dissolutions[0].successor 'P_C' is the unit being dissolved: name another unit to take its cases and rules",
+    ]);
+  });
+
   it('refuses a plan that changes nothing', () => {
     expect(parsePlan({ name: 'Sắp xếp', effectiveAt: '2027-01-01T00:00:00+07:00' }).problems).toEqual([
       'plan changes nothing: it needs at least one of newUnits, merges, splits, renames, dissolutions, rules or triageUnit',

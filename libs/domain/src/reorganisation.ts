@@ -246,6 +246,7 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
     })),
   };
   for (const m of plan.merges) if (m.from.length === 0) problems.push(`a merge into '${m.into}' names no unit in 'from'`);
+  problems.push(...selfSuccessions(plan));
   const changes = [plan.newUnits, plan.merges, plan.splits, plan.renames, plan.dissolutions, plan.rules].some((l) => l.length > 0) || plan.triageUnit !== null;
   if (!changes) problems.push('plan changes nothing: it needs at least one of newUnits, merges, splits, renames, dissolutions, rules or triageUnit');
   const ending = endingUnits(plan).map((e) => e.unit);
@@ -253,6 +254,38 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
   const fresh = plan.newUnits.map((u) => u.code);
   for (const code of new Set(fresh.filter((c, i) => fresh.indexOf(c) !== i))) problems.push(`new unit '${code}' is listed twice`);
   return problems.length ? { plan: null, problems } : { plan, problems: [] };
+}
+
+/**
+ * A unit named as its own successor. A merge of a unit into itself ends nothing, and was recorded as
+ * applied having done nothing; a split or dissolution into itself would pass the work to the unit
+ * that ends. (A merge may still list its `into` among other units in `from`: that unit is kept.)
+ */
+function selfSuccessions(plan: ReorganisationPlan): string[] {
+  const problems: string[] = [];
+  for (const [i, m] of plan.merges.entries()) {
+    if (m.from.length > 0 && m.from.every((f) => f === m.into)) {
+      problems.push(
+        `plan.merges[${i}].from names only '${m.into}', the unit it merges into: a unit cannot merge into itself; list in 'from' the units that join it`,
+      );
+    }
+  }
+  for (const [i, s] of plan.splits.entries()) {
+    for (const [j, p] of s.into.entries()) {
+      if (p.unit && p.unit === s.unit) {
+        problems.push(`plan.splits[${i}].into[${j}].unit '${s.unit}' is the unit being split, which ends: give the part it keeps to a new unit (newUnits)`);
+      }
+    }
+    if (s.fallback && s.fallback === s.unit) {
+      problems.push(`plan.splits[${i}].fallback '${s.unit}' is the unit being split, which ends: name one of its successors as the fallback`);
+    }
+  }
+  for (const [i, d] of plan.dissolutions.entries()) {
+    if (d.successor && d.successor === d.unit) {
+      problems.push(`plan.dissolutions[${i}].successor '${d.unit}' is the unit being dissolved: name another unit to take its cases and rules`);
+    }
+  }
+  return problems;
 }
 
 function asDoc(v: unknown, where: string, problems: string[]): Doc {
