@@ -732,7 +732,8 @@ export interface paths {
         get: operations["getReorganisation"];
         put?: never;
         post?: never;
-        delete?: never;
+        /** Cancel a plan not applied yet: it stays listed as cancelled, is never applied and no longer blocks later plans for its units */
+        delete: operations["cancelReorganisation"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2550,14 +2551,22 @@ export interface components {
             name: string;
             /** Format: date-time */
             effectiveAt: string;
-            /** @enum {string} */
-            status: "scheduled" | "applied";
+            /**
+             * @description cancelled: withdrawn before its date, never applied
+             * @enum {string}
+             */
+            status: "scheduled" | "applied" | "cancelled";
             /** @description the file of config/reorganisations it came from; null when posted */
             source: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
             appliedAt: string | null;
+            /**
+             * Format: date-time
+             * @description when it was cancelled (the trail says by whom)
+             */
+            cancelledAt: string | null;
             plan: components["schemas"]["ReorganisationPlanDto"];
             /** @description what the application did; while scheduled, what stopped it at its date, if anything */
             result?: components["schemas"]["ReorganisationReportDto"] | null;
@@ -6653,7 +6662,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the same plan is already scheduled */
+            /** @description the same plan is already scheduled, or another scheduled plan ends or makes a unit this one needs (the message names it) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6758,6 +6767,84 @@ export interface operations {
             };
             /** @description no such reorganisation */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    cancelReorganisation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the plan, cancelled (a plan already cancelled is answered as it is) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReorganisationDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such reorganisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the plan is already applied */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

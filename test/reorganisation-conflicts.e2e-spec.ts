@@ -44,7 +44,7 @@ describe('reorganisations that clash', () => {
     const second = await post(mergeOfCauDen('Sáp nhập Cầu Dền vào Bạch Mai', 'P_BACH_MAI'));
     expect(second.status).toBe(409);
     expect((second.body as { message: string }).message).toBe(
-      `unit 'P_CAU_DEN' is already ended by reorganisation ${id} ('Sáp nhập Cầu Dền vào Bách Khoa', ${EFFECTIVE}); change or cancel that plan, or leave the unit out of this one`,
+      `unit 'P_CAU_DEN' is already ended by reorganisation ${id} ('Sáp nhập Cầu Dền vào Bách Khoa', ${EFFECTIVE}); cancel that plan (DELETE /v1/reorganisations/${id}) and post it again changed, or leave the unit out of this one`,
     );
   });
 
@@ -115,5 +115,66 @@ describe('reorganisations that clash', () => {
       `unit 'P_MAI_DONG_2026' began at 2025-06-30T17:00:00.000Z, not before the plan's effectiveAt 2020-01-01T00:00:00+07:00: a plan cannot end or rename a unit before it began`,
     );
     expect((await post(backdated)).status).toBe(422);
+  });
+
+  const cancel = (id: string) => engine.http().delete(`/v1/reorganisations/${id}`).set(bearer(admin));
+  const statusOf = async (id: string) => (await engine.query<{ status: string }>(`SELECT status FROM reorganisations WHERE id = $1`, [id]))[0].status;
+
+  it('cancels a scheduled plan: kept and listed as cancelled, with an audit event, never applied; an applied or unknown plan is not', async () => {
+    const [stuck] = await engine.query<{ id: string }>(`SELECT id::text AS id FROM reorganisations WHERE status = 'scheduled'`);
+    const [adminId] = await engine.query<{ id: string }>(`SELECT id::text AS id FROM officers WHERE username = 'admin'`);
+    const res = await cancel(stuck.id);
+    expect(res.status).toBe(200);
+    expect(res.body as ReorganisationDto).toMatchObject({ id: stuck.id, status: 'cancelled', cancelledAt: clock.now().toISOString(), appliedAt: null });
+    // A retried request finds it cancelled and records nothing more.
+    expect((await cancel(stuck.id)).body).toMatchObject({ status: 'cancelled' });
+    const events = await engine.query<{ actor: string; data: { reorganisationId: string } }>(
+      `SELECT actor, data FROM audit_events WHERE action = 'reorganisation_cancelled'`,
+    );
+    expect(events.map((e) => [e.actor, e.data.reorganisationId])).toEqual([[`officer:${adminId.id}`, stuck.id]]);
+    const listed = (await engine.http().get('/v1/reorganisations').set(bearer(admin))).body as ReorganisationDto[];
+    expect(listed.find((r) => r.id === stuck.id)).toMatchObject({ status: 'cancelled' });
+    expect(await engine.worker!.get(ApplyReorganisation).runDue()).toBe(0);
+    expect(await engine.worker!.get(ApplyReorganisation).execute(stuck.id)).toBe(false);
+    expect(await statusOf(stuck.id)).toBe('cancelled');
+
+    // Either of the two plans of the race above.
+    const [applied] = await engine.query<{ id: string; name: string }>(`SELECT id::text AS id, name FROM reorganisations WHERE status = 'applied'`);
+    const refused = await cancel(applied.id);
+    expect(refused.status).toBe(409);
+    expect((refused.body as { message: string }).message).toBe(
+      `reorganisation ${applied.id} ('${applied.name}') was applied at ${clock.now().toISOString()}: an applied plan cannot be cancelled; post a new plan to change the organisation again`,
+    );
+    expect((await cancel('00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    expect((await cancel('not-an-id')).status).toBe(400);
+  });
+
+  it('lets a plan the cancelled one blocked be scheduled, and applies it alone at its date', async () => {
+    const date = '2026-03-10T00:00:00+07:00';
+    const mistaken = await post({ name: 'Sáp nhập Quỳnh Lôi (nhầm)', effectiveAt: date, merges: [{ into: 'P_BACH_MAI', from: ['P_QUYNH_LOI'] }] });
+    expect(mistaken.status).toBe(201);
+    const { id } = mistaken.body as ReorganisationDto;
+    const right = { name: 'Sáp nhập Quỳnh Lôi', effectiveAt: date, merges: [{ into: 'P_LE_DAI_HANH', from: ['P_QUYNH_LOI'] }] };
+    const blocked = await post(right);
+    expect(blocked.status).toBe(409);
+    expect((blocked.body as { message: string }).message).toContain(`cancel that plan (DELETE /v1/reorganisations/${id})`);
+
+    expect((await cancel(id)).status).toBe(200);
+    const scheduled = await post(right);
+    expect(scheduled.status).toBe(201);
+    clock.set('2026-03-10T08:00:00+07:00');
+    expect(await engine.worker!.get(ApplyReorganisation).runDue()).toBe(1);
+    expect(await statusOf(id)).toBe('cancelled');
+    expect(await statusOf((scheduled.body as ReorganisationDto).id)).toBe('applied');
+    const [unit] = await engine.query<{ successors: string[] }>(`SELECT successors FROM units WHERE code = 'P_QUYNH_LOI'`);
+    expect(unit.successors).toEqual(['P_LE_DAI_HANH']);
+  });
+
+  it('either cancels or applies a due plan, never both, when the two meet', async () => {
+    const due = await post({ name: 'Sáp nhập Đồng Mác', effectiveAt: '2026-03-10T00:00:00+07:00', merges: [{ into: 'P_LE_DAI_HANH', from: ['P_DONG_MAC'] }] });
+    expect(due.status).toBe(201);
+    const { id } = due.body as ReorganisationDto;
+    const [applied, cancelled] = await Promise.all([engine.worker!.get(ApplyReorganisation).execute(id), cancel(id)]);
+    expect(applied ? [409, 'applied'] : [200, 'cancelled']).toEqual([cancelled.status, await statusOf(id)]);
   });
 });

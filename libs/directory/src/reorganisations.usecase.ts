@@ -1,12 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ConflictError, endingUnits, NotFoundError, parsePlan, PlanEvaluation, ReorganisationPlan, UnprocessableError, ValidationError } from '@fr/domain';
-import { ADVISORY_LOCK, advisoryXactLock, execute, selectRow, selectRows, Sql, writeOutbox } from '@fr/persistence';
+import { ADVISORY_LOCK, advisoryXactLock, execute, selectRow, selectRows, Sql, writeAuditEvent, writeOutbox } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock, MAX_TIMER_DELAY_MS } from '@fr/sla';
 import { applyPlan, dryRunPlan } from './reorganisation-store';
 
-export type ReorganisationStatus = 'scheduled' | 'applied';
+/** `cancelled`: withdrawn by an administrator before its date; kept, never applied, blocking no later plan. */
+export type ReorganisationStatus = 'scheduled' | 'applied' | 'cancelled';
 
 export interface ReorganisationView {
   id: string;
@@ -17,6 +18,7 @@ export interface ReorganisationView {
   source: string | null;
   createdAt: Date;
   appliedAt: Date | null;
+  cancelledAt: Date | null;
   plan: ReorganisationPlan;
   /** What the application did (or, while scheduled, what stopped it at its date). */
   result: PlanEvaluation | null;
@@ -30,11 +32,12 @@ interface ReorganisationRow {
   source: string | null;
   created_at: Date;
   applied_at: Date | null;
+  cancelled_at: Date | null;
   plan: ReorganisationPlan;
   result: PlanEvaluation | null;
 }
 
-const COLUMNS = `id, name, effective_at, status, source, created_at, applied_at, plan, result`;
+const COLUMNS = `id, name, effective_at, status, source, created_at, applied_at, cancelled_at, plan, result`;
 
 function view(r: ReorganisationRow): ReorganisationView {
   return {
@@ -45,6 +48,7 @@ function view(r: ReorganisationRow): ReorganisationView {
     source: r.source,
     createdAt: r.created_at,
     appliedAt: r.applied_at,
+    cancelledAt: r.cancelled_at,
     plan: r.plan,
     result: r.result,
   };
@@ -129,6 +133,37 @@ export async function applyReorganisation(db: DataSource, id: string, now: Date,
   });
 }
 
+/**
+ * Withdraws a plan not applied yet: it stays listed, as cancelled, is never applied and blocks no later
+ * plan. It takes the applier's lock, so a plan is cancelled or applied, never both: a cancel that
+ * waits on an application in progress then finds the plan applied. A plan already cancelled is left
+ * as it is (a retried request), with no second event.
+ */
+export async function cancelReorganisation(db: DataSource, id: string, opts: { actor: string; now: Date }): Promise<void> {
+  await db.transaction(async (m) => {
+    await advisoryXactLock(m, ADVISORY_LOCK.reorganisationApply);
+    const row = await selectRow<{ name: string; status: ReorganisationStatus; effective_at: Date; applied_at: Date | null }>(
+      m,
+      `SELECT name, status, effective_at, applied_at FROM reorganisations WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
+    if (!row) throw new NotFoundError('reorganisation', id);
+    if (row.status === 'cancelled') return;
+    if (row.status === 'applied') {
+      throw new ConflictError(
+        `reorganisation ${id} ('${row.name}') was applied at ${row.applied_at!.toISOString()}: an applied plan cannot be cancelled; post a new plan to change the organisation again`,
+      );
+    }
+    await execute(m, `UPDATE reorganisations SET status = 'cancelled', cancelled_at = $2, cancelled_by = $3 WHERE id = $1`, [id, opts.now, opts.actor]);
+    await writeAuditEvent(m, {
+      caseId: null,
+      actor: opts.actor,
+      action: 'reorganisation_cancelled',
+      data: { reorganisationId: id, name: row.name, effectiveAt: row.effective_at.toISOString() },
+    });
+  });
+}
+
 async function listScheduled(db: Sql): Promise<{ id: string; plan: ReorganisationPlan }[]> {
   return selectRows<{ id: string; plan: ReorganisationPlan }>(
     db,
@@ -148,10 +183,12 @@ export function clashWithScheduled(plan: ReorganisationPlan, scheduled: readonly
   for (const other of scheduled) {
     const ended = endingUnits(other.plan).find((e) => ends.has(e.unit));
     if (ended) {
-      return `unit '${ended.unit}' is already ended by reorganisation ${other.id} ('${other.plan.name}', ${other.plan.effectiveAt}); change or cancel that plan, or leave the unit out of this one`;
+      return `unit '${ended.unit}' is already ended by reorganisation ${other.id} ('${other.plan.name}', ${other.plan.effectiveAt}); cancel that plan (DELETE /v1/reorganisations/${other.id}) and post it again changed, or leave the unit out of this one`;
     }
     const made = other.plan.newUnits.find((u) => makes.has(u.code));
-    if (made) return `new unit '${made.code}' is already made by reorganisation ${other.id} ('${other.plan.name}', ${other.plan.effectiveAt})`;
+    if (made) {
+      return `new unit '${made.code}' is already made by reorganisation ${other.id} ('${other.plan.name}', ${other.plan.effectiveAt}); cancel that plan (DELETE /v1/reorganisations/${other.id}) and post it again changed, or leave the unit out of this one`;
+    }
   }
   return null;
 }
@@ -184,6 +221,11 @@ export class PlanReorganisation {
 
   list(): Promise<ReorganisationView[]> {
     return listReorganisations(this.ds);
+  }
+
+  async cancel(id: string, actorId: string): Promise<ReorganisationView> {
+    await cancelReorganisation(this.ds, id, { actor: `officer:${actorId}`, now: this.clock.now() });
+    return this.get(id);
   }
 
   async get(id: string): Promise<ReorganisationView> {

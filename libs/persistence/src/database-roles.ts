@@ -29,6 +29,7 @@ export const ENGINE_TABLE_PRIVILEGES: Readonly<Record<string, readonly Privilege
   areas: ['SELECT', 'INSERT', 'UPDATE'],
   categories: ['SELECT'],
   routing_rules: ['SELECT', 'INSERT', 'UPDATE'],
+  // a plan is marked applied or cancelled, never deleted: the history of plans stays readable
   reorganisations: ['SELECT', 'INSERT', 'UPDATE'],
   channels: ['SELECT', 'UPDATE'],
   // directory

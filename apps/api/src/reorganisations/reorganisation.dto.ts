@@ -130,10 +130,11 @@ export class ReorganisationDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() name: string;
   @ApiProperty({ format: 'date-time' }) effectiveAt: string;
-  @ApiProperty({ enum: ['scheduled', 'applied'] }) status: string;
+  @ApiProperty({ enum: ['scheduled', 'applied', 'cancelled'], description: 'cancelled: withdrawn before its date, never applied' }) status: string;
   @ApiProperty({ type: String, nullable: true, description: 'the file of config/reorganisations it came from; null when posted' }) source: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) appliedAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'when it was cancelled (the trail says by whom)' }) cancelledAt: string | null;
   @ApiProperty({ type: ReorganisationPlanDto }) plan: ReorganisationPlanDto;
   @ApiPropertyOptional({
     type: ReorganisationReportDto,
@@ -151,6 +152,7 @@ export class ReorganisationDto {
       source: r.source,
       createdAt: r.createdAt.toISOString(),
       appliedAt: r.appliedAt?.toISOString() ?? null,
+      cancelledAt: r.cancelledAt?.toISOString() ?? null,
       plan: ReorganisationPlanDto.of(r.plan),
       result: r.result && ReorganisationReportDto.of(r.result),
     };

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
@@ -7,7 +7,11 @@ import { ValidationError } from '@fr/domain';
 import { ApiErrors } from '../common/error.dto';
 import { ReorganisationDto, ReorganisationPlanDto, ReorganisationReportDto } from './reorganisation.dto';
 
-/** Reorganisations of the units: a plan is dry-run and scheduled by ADMIN, applied at its date; supervisors and auditors read them (reports' lineage). */
+function reorganisationIdPipe(): ParseUUIDPipe {
+  return new ParseUUIDPipe({ exceptionFactory: () => new ValidationError('id must be a reorganisation id (a UUID)', ['id']) });
+}
+
+/** Reorganisations of the units: a plan is dry-run, scheduled and (until applied) cancelled by ADMIN, applied at its date; supervisors and auditors read them (reports' lineage). */
 @ApiTags('reorganisations')
 @ApiBearerAuth()
 @UseGuards(JwtAuthGuard, RolesGuard)
@@ -26,7 +30,12 @@ export class ReorganisationsController {
   @ApiBody({ type: ReorganisationPlanDto })
   @ApiOkResponse({ type: ReorganisationReportDto, description: 'the dry run' })
   @ApiCreatedResponse({ type: ReorganisationDto, description: 'scheduled' })
-  @ApiErrors(400, 403, { 409: 'the same plan is already scheduled' }, { 422: 'the plan leaves something unresolved (the list is in the message)' })
+  @ApiErrors(
+    400,
+    403,
+    { 409: 'the same plan is already scheduled, or another scheduled plan ends or makes a unit this one needs (the message names it)' },
+    { 422: 'the plan leaves something unresolved (the list is in the message)' },
+  )
   async post(
     @CurrentOfficer() actor: AuthenticatedOfficer,
     @Body() body: Record<string, unknown>,
@@ -57,9 +66,20 @@ export class ReorganisationsController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: ReorganisationDto })
   @ApiErrors(400, 403, { 404: 'no such reorganisation' })
-  async get(
-    @Param('id', new ParseUUIDPipe({ exceptionFactory: () => new ValidationError('id must be a reorganisation id (a UUID)', ['id']) })) id: string,
-  ): Promise<ReorganisationDto> {
+  async get(@Param('id', reorganisationIdPipe()) id: string): Promise<ReorganisationDto> {
     return ReorganisationDto.of(await this.plans.get(id));
+  }
+
+  @Delete(':id')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'cancelReorganisation',
+    summary: 'Cancel a plan not applied yet: it stays listed as cancelled, is never applied and no longer blocks later plans for its units',
+  })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ type: ReorganisationDto, description: 'the plan, cancelled (a plan already cancelled is answered as it is)' })
+  @ApiErrors(400, 403, { 404: 'no such reorganisation' }, { 409: 'the plan is already applied' })
+  async cancel(@CurrentOfficer() actor: AuthenticatedOfficer, @Param('id', reorganisationIdPipe()) id: string): Promise<ReorganisationDto> {
+    return ReorganisationDto.of(await this.plans.cancel(id, actor.id));
   }
 }

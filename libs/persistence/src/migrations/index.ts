@@ -44,6 +44,7 @@ import { CoversWhoQualify1767110000000 } from './1767110000000-CoversWhoQualify'
 import { MergedAcrossUnitsFacts1767120000000 } from './1767120000000-MergedAcrossUnitsFacts';
 import { AuditSampleCases1767200000000 } from './1767200000000-AuditSampleCases';
 import { DeliveriesEventKey1767210000000 } from './1767210000000-DeliveriesEventKey';
+import { CancelledReorganisations1767300000000 } from './1767300000000-CancelledReorganisations';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -93,4 +94,5 @@ export const MIGRATIONS = [
   MergedAcrossUnitsFacts1767120000000,
   AuditSampleCases1767200000000,
   DeliveriesEventKey1767210000000,
+  CancelledReorganisations1767300000000,
 ];
