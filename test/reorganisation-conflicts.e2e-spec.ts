@@ -71,6 +71,19 @@ describe('reorganisations that clash', () => {
     expect(moves).toHaveLength(1);
     const [unit] = await engine.query<{ successors: string[] }>(`SELECT successors FROM units WHERE code = 'P_CAU_DEN'`);
     expect(unit.successors).toHaveLength(1);
+
+    // Not only in the log: the administrators are told, once while the reasons stay the same.
+    const [stuck] = await engine.query<{ id: string }>(`SELECT id::text AS id FROM reorganisations WHERE status = 'scheduled'`);
+    const told = () =>
+      engine.query<{ username: string; body: string }>(
+        `SELECT o.username, n.body FROM notifications n JOIN officers o ON o.id = n.officer_id WHERE n.kind = 'reorganisation.unresolved'`,
+      );
+    const notices = await told();
+    expect(notices.map((n) => n.username)).toEqual(['admin']);
+    expect(notices[0].body).toContain(`unit 'P_CAU_DEN' (merge) has already ended`);
+    expect(notices[0].body).toContain(`(DELETE /v1/reorganisations/${stuck.id})`);
+    expect(await sut.runDue()).toBe(0);
+    expect(await told()).toHaveLength(1);
   });
 
   it('refuses a unit named as its own successor (400): merged into itself, split into itself, dissolved into itself', async () => {
@@ -168,6 +181,25 @@ describe('reorganisations that clash', () => {
     expect(await statusOf((scheduled.body as ReorganisationDto).id)).toBe('applied');
     const [unit] = await engine.query<{ successors: string[] }>(`SELECT successors FROM units WHERE code = 'P_QUYNH_LOI'`);
     expect(unit.successors).toEqual(['P_LE_DAI_HANH']);
+  });
+
+  it('refuses a plan that needs a unit an earlier scheduled plan ends, and one that ends a unit a later plan needs, naming it', async () => {
+    const at = (seconds: number) => new Date(clock.now().getTime() + seconds * 1000).toISOString();
+    const effectiveAt = at(90);
+    const c = await post({ name: 'C: Thanh Nhàn vào Thanh Lương', effectiveAt, merges: [{ into: 'P_THANH_LUONG', from: ['P_THANH_NHAN'] }] });
+    expect(c.status).toBe(201);
+    const { id } = c.body as ReorganisationDto;
+    const d = await post({ name: 'D: Thanh Lương vào Thanh Nhàn', effectiveAt: at(150), merges: [{ into: 'P_THANH_NHAN', from: ['P_THANH_LUONG'] }] });
+    expect(d.status).toBe(409);
+    expect((d.body as { message: string }).message).toBe(
+      `unit 'P_THANH_NHAN' is ended by reorganisation ${id} ('C: Thanh Nhàn vào Thanh Lương', ${effectiveAt}), which applies first, and in this plan it takes in P_THANH_LUONG (merge): this plan could never apply; cancel that plan (DELETE /v1/reorganisations/${id}), or leave the unit out of this one`,
+    );
+    const earlier = await post({ name: 'E: Thanh Lương vào Phố Huế', effectiveAt: at(30), merges: [{ into: 'P_PHO_HUE', from: ['P_THANH_LUONG'] }] });
+    expect(earlier.status).toBe(409);
+    expect((earlier.body as { message: string }).message).toContain(
+      `this plan ends unit 'P_THANH_LUONG' before reorganisation ${id} ('C: Thanh Nhàn vào Thanh Lương', ${effectiveAt}), in which it takes in P_THANH_NHAN (merge)`,
+    );
+    expect((await cancel(id)).status).toBe(200);
   });
 
   it('either cancels or applies a due plan, never both, when the two meet', async () => {

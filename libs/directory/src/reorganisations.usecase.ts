@@ -1,10 +1,34 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ConflictError, endingUnits, NotFoundError, parsePlan, PlanEvaluation, ReorganisationPlan, UnprocessableError, ValidationError } from '@fr/domain';
-import { ADVISORY_LOCK, advisoryXactLock, execute, selectRow, selectRows, Sql, writeAuditEvent, writeOutbox } from '@fr/persistence';
+import {
+  ConflictError,
+  endingUnits,
+  neededUnits,
+  NotFoundError,
+  parsePlan,
+  PlanEvaluation,
+  ReorganisationPlan,
+  UnprocessableError,
+  ValidationError,
+} from '@fr/domain';
+import {
+  activeOfficersWithRole,
+  ADVISORY_LOCK,
+  advisoryXactLock,
+  execute,
+  selectRow,
+  selectRows,
+  Sql,
+  writeAuditEvent,
+  writeNotifications,
+  writeOutbox,
+} from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock, MAX_TIMER_DELAY_MS } from '@fr/sla';
 import { applyPlan, dryRunPlan } from './reorganisation-store';
+
+/** The inbox kind of the notice that a due plan could not be applied. */
+export const REORGANISATION_UNRESOLVED_KIND = 'reorganisation.unresolved';
 
 /** `cancelled`: withdrawn by an administrator before its date; kept, never applied, blocking no later plan. */
 export type ReorganisationStatus = 'scheduled' | 'applied' | 'cancelled';
@@ -115,9 +139,9 @@ export async function scheduleReorganisation(
 export async function applyReorganisation(db: DataSource, id: string, now: Date, logger?: Logger): Promise<boolean> {
   return db.transaction(async (m) => {
     await advisoryXactLock(m, ADVISORY_LOCK.reorganisationApply);
-    const row = await selectRow<{ plan: ReorganisationPlan }>(
+    const row = await selectRow<{ plan: ReorganisationPlan; result: PlanEvaluation | null }>(
       m,
-      `SELECT plan FROM reorganisations WHERE id = $1 AND status = 'scheduled' AND effective_at <= $2 FOR UPDATE`,
+      `SELECT plan, result FROM reorganisations WHERE id = $1 AND status = 'scheduled' AND effective_at <= $2 FOR UPDATE`,
       [id, now],
     );
     if (!row) return false;
@@ -126,6 +150,8 @@ export async function applyReorganisation(db: DataSource, id: string, now: Date,
       // Something changed since it was scheduled (a designation cleared): left scheduled, with why.
       await execute(m, `UPDATE reorganisations SET result = $2 WHERE id = $1`, [id, JSON.stringify(result)]);
       logger?.warn(`reorganisation ${id} is due but unresolved: ${result.unresolved.join('; ')}`);
+      // The sweep tries again every tick: the administrators hear of it once, and again only when the reasons change.
+      if (JSON.stringify(row.result?.unresolved ?? []) !== JSON.stringify(result.unresolved)) await tellAdminsUnresolved(m, id, row.plan, result.unresolved);
       return false;
     }
     await execute(m, `UPDATE reorganisations SET status = 'applied', applied_at = $2, result = $3 WHERE id = $1`, [id, now, JSON.stringify(result)]);
@@ -164,6 +190,22 @@ export async function cancelReorganisation(db: DataSource, id: string, opts: { a
   });
 }
 
+/** A due plan left unapplied would otherwise only be in the log: the administrators, who can fix or cancel it, are told. */
+async function tellAdminsUnresolved(db: Sql, id: string, plan: ReorganisationPlan, unresolved: readonly string[]): Promise<void> {
+  const shown = unresolved.slice(0, 3).join('; ') + (unresolved.length > 3 ? `; và ${unresolved.length - 3} vấn đề khác` : '');
+  const admins = await activeOfficersWithRole(db, ['ADMIN']);
+  await writeNotifications(
+    db,
+    { kind: 'reorganisation-unresolved' },
+    admins.map((officerId) => ({
+      officerId,
+      kind: REORGANISATION_UNRESOLVED_KIND,
+      title: 'Kế hoạch sắp xếp đã đến hạn nhưng chưa áp dụng được',
+      body: `Kế hoạch sắp xếp ${id} ("${plan.name}", hiệu lực ${plan.effectiveAt}) chưa áp dụng được: ${shown}. Giải quyết các vấn đề này (kế hoạch sẽ được áp dụng ở lần quét sau), hoặc huỷ kế hoạch (DELETE /v1/reorganisations/${id}).`,
+    })),
+  );
+}
+
 async function listScheduled(db: Sql): Promise<{ id: string; plan: ReorganisationPlan }[]> {
   return selectRows<{ id: string; plan: ReorganisationPlan }>(
     db,
@@ -172,25 +214,49 @@ async function listScheduled(db: Sql): Promise<{ id: string; plan: Reorganisatio
 }
 
 /**
- * Why `plan` cannot be scheduled beside the plans already scheduled, or null: a unit both end, or a
- * new unit both create. Each passes its dry run against today's organisation, but the later one would
- * find the unit ended (or made) at its date and stay scheduled, unresolved, for ever; applied at the
- * same instant, both used to go through.
+ * Why `plan` cannot be scheduled beside the plans already scheduled (in the order they will apply),
+ * or null. Each passes its dry run against today's organisation, but the later one would find at its
+ * date what the earlier changed, and stay scheduled, unresolved, for ever: a unit both end, a new
+ * unit, area or account both make, or a unit the later one needs (a successor, a renamed unit, a
+ * rule's target, the triage unit) that the earlier one ends. A scheduled plan of the same date as
+ * this one applies before it (it was scheduled first).
  */
 export function clashWithScheduled(plan: ReorganisationPlan, scheduled: readonly { id: string; plan: ReorganisationPlan }[]): string | null {
   const ends = new Set(endingUnits(plan).map((e) => e.unit));
   const makes = new Set(plan.newUnits.map((u) => u.code));
+  const areas = new Set(plan.newUnits.flatMap((u) => (u.area ? [u.area.code.toUpperCase()] : [])));
+  const usernames = new Set(designees(plan));
+  const at = Date.parse(plan.effectiveAt);
   for (const other of scheduled) {
+    const which = `reorganisation ${other.id} ('${other.plan.name}', ${other.plan.effectiveAt})`;
+    const cancel = `cancel that plan (DELETE /v1/reorganisations/${other.id})`;
     const ended = endingUnits(other.plan).find((e) => ends.has(e.unit));
-    if (ended) {
-      return `unit '${ended.unit}' is already ended by reorganisation ${other.id} ('${other.plan.name}', ${other.plan.effectiveAt}); cancel that plan (DELETE /v1/reorganisations/${other.id}) and post it again changed, or leave the unit out of this one`;
-    }
+    if (ended) return `unit '${ended.unit}' is already ended by ${which}; ${cancel} and post it again changed, or leave the unit out of this one`;
     const made = other.plan.newUnits.find((u) => makes.has(u.code));
-    if (made) {
-      return `new unit '${made.code}' is already made by reorganisation ${other.id} ('${other.plan.name}', ${other.plan.effectiveAt}); cancel that plan (DELETE /v1/reorganisations/${other.id}) and post it again changed, or leave the unit out of this one`;
+    if (made) return `new unit '${made.code}' is already made by ${which}; ${cancel} and post it again changed, or leave the unit out of this one`;
+    const area = other.plan.newUnits.find((u) => u.area && areas.has(u.area.code.toUpperCase()))?.area;
+    if (area) return `new area '${area.code}' is already made by ${which}; give this plan's area another code, or ${cancel}`;
+    const username = designees(other.plan).find((u) => usernames.has(u));
+    if (username) return `username '${username}' is already named for a new focal point by ${which}; name another account, or ${cancel}`;
+    if (Date.parse(other.plan.effectiveAt) <= at) {
+      const endedBefore = new Set(endingUnits(other.plan).map((e) => e.unit));
+      const need = neededUnits(plan).find((n) => endedBefore.has(n.unit));
+      if (need) {
+        return `unit '${need.unit}' is ended by ${which}, which applies first, and in this plan it ${need.role}: this plan could never apply; ${cancel}, or leave the unit out of this one`;
+      }
+    } else {
+      const need = neededUnits(other.plan).find((n) => ends.has(n.unit));
+      if (need) {
+        return `this plan ends unit '${need.unit}' before ${which}, in which it ${need.role}: that plan could never apply; date this plan after it, leave the unit out of this one, or ${cancel}`;
+      }
     }
   }
   return null;
+}
+
+/** The accounts a plan creates for its new units' focal points, lower case as usernames compare. */
+function designees(plan: ReorganisationPlan): string[] {
+  return plan.newUnits.flatMap((u) => [u.handler, u.leader]).flatMap((d) => (d ? [d.username.toLowerCase()] : []));
 }
 
 export async function listReorganisations(db: Sql, id?: string): Promise<ReorganisationView[]> {

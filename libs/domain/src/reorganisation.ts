@@ -314,6 +314,33 @@ export function endingUnits(plan: ReorganisationPlan): EndingUnit[] {
   ];
 }
 
+/** A unit a plan needs to find at its date (it does not make it), and what the plan does with it. */
+export interface NeededUnit {
+  unit: string;
+  /** In words, after "in this plan it": `takes in P_A (merge)`. */
+  role: string;
+}
+
+/**
+ * The existing units a plan acts on besides those it ends: successors, renamed units, rules' targets,
+ * the triage unit. A plan applied before it that ends one of them leaves it unappliable.
+ */
+export function neededUnits(plan: ReorganisationPlan): NeededUnit[] {
+  const fresh = new Set(plan.newUnits.map((u) => u.code));
+  const needed: NeededUnit[] = [
+    ...plan.merges.map((m) => ({ unit: m.into, role: `takes in ${m.from.filter((f) => f !== m.into).join(', ')} (merge)` })),
+    ...plan.splits.flatMap((s) => [
+      ...s.into.map((p) => ({ unit: p.unit, role: `takes part of '${s.unit}' (split)` })),
+      ...(s.fallback ? [{ unit: s.fallback, role: `takes the rest of '${s.unit}' (split fallback)` }] : []),
+    ]),
+    ...plan.dissolutions.flatMap((d) => (d.successor ? [{ unit: d.successor, role: `takes the work of '${d.unit}' (dissolution)` }] : [])),
+    ...plan.renames.map((r) => ({ unit: r.unit, role: `is renamed '${r.name}'` })),
+    ...plan.rules.filter((r) => r.unit !== TO_WARD).map((r) => ({ unit: r.unit, role: `is where rule '${r.id}' points` })),
+    ...(plan.triageUnit ? [{ unit: plan.triageUnit, role: 'becomes the triage unit' }] : []),
+  ];
+  return needed.filter((n) => !fresh.has(n.unit));
+}
+
 /** What a plan is evaluated against: the organisation and the open cases at the time of the evaluation. */
 export interface OrganisationSnapshot {
   units: { code: string; kind: (typeof PLAN_UNIT_KINDS)[number]; active: boolean; handlerId: string | null; leaderId: string | null }[];

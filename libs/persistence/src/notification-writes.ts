@@ -8,6 +8,8 @@ export type NotificationSubject =
   | { kind: 'calendar' }
   /** A case handed to the officer by a reorganisation: written once, by the transaction that applies it (its guard). */
   | { kind: 'reorganisation'; caseId: string }
+  /** A reorganisation due but not appliable: told when what stops it changes (the applier compares with the stored result). */
+  | { kind: 'reorganisation-unresolved' }
   /** A unit left without its designee (disabled, nobody covering): told each time it happens. */
   | { kind: 'coverage' }
   /** A case linked to `caseId`, its likely original (the title names the linked case). */
@@ -27,6 +29,7 @@ const CONFLICT: Record<NotificationSubject['kind'], string> = {
   compliance: 'ON CONSTRAINT notifications_compliance_officer_uq',
   calendar: `(officer_id, title) WHERE kind = 'calendar.missing'`,
   reorganisation: '',
+  'reorganisation-unresolved': '',
   coverage: '',
   duplicate: `(officer_id, case_id, title) WHERE kind = 'duplicate'`,
 };

@@ -1,0 +1,61 @@
+import { ReorganisationPlan } from '@fr/domain';
+import { clashWithScheduled } from './reorganisations.usecase';
+
+function plan(p: Partial<ReorganisationPlan>): ReorganisationPlan {
+  return {
+    name: 'p',
+    effectiveAt: '2026-03-04T00:00:00+07:00',
+    triageUnit: null,
+    newUnits: [],
+    merges: [],
+    splits: [],
+    renames: [],
+    dissolutions: [],
+    rules: [],
+    ...p,
+  };
+}
+
+const EARLY = '2026-03-04T00:01:30+07:00';
+const LATE = '2026-03-04T00:02:30+07:00';
+const aIntoB = { id: 'c', plan: plan({ name: 'C', effectiveAt: EARLY, merges: [{ into: 'P_B', from: ['P_A'] }] }) };
+
+describe(clashWithScheduled.name, () => {
+  it('refuses a plan that needs a unit an earlier plan ends, naming that plan', () => {
+    const bIntoA = plan({ name: 'D', effectiveAt: LATE, merges: [{ into: 'P_A', from: ['P_B'] }] });
+    expect(clashWithScheduled(bIntoA, [aIntoB])).toBe(
+      `unit 'P_A' is ended by reorganisation c ('C', ${EARLY}), which applies first, and in this plan it takes in P_B (merge): this plan could never apply; cancel that plan (DELETE /v1/reorganisations/c), or leave the unit out of this one`,
+    );
+    const renamed = plan({ effectiveAt: EARLY, renames: [{ unit: 'P_A', name: 'Phường A mới', aliases: [] }] });
+    // Of the same date, the plan scheduled first applies first.
+    expect(clashWithScheduled(renamed, [aIntoB])).toContain("in this plan it is renamed 'Phường A mới'");
+  });
+
+  it('refuses a plan that ends, before a later plan applies, a unit that plan needs', () => {
+    const later = { id: 'd', plan: plan({ name: 'D', effectiveAt: LATE, rules: [{ id: 'to-b', unit: 'P_B' }] }) };
+    const endsB = plan({ effectiveAt: EARLY, dissolutions: [{ unit: 'P_B', successor: 'P_C' }] });
+    expect(clashWithScheduled(endsB, [later])).toBe(
+      `this plan ends unit 'P_B' before reorganisation d ('D', ${LATE}), in which it is where rule 'to-b' points: that plan could never apply; date this plan after it, leave the unit out of this one, or cancel that plan (DELETE /v1/reorganisations/d)`,
+    );
+    // Dated after it, the later plan has applied by then.
+    expect(clashWithScheduled({ ...endsB, effectiveAt: '2026-03-05T00:00:00+07:00' }, [later])).toBeNull();
+  });
+
+  it('refuses a new area or focal account another plan makes, and lets independent plans be', () => {
+    const newUnit = (code: string, area: string, username: string) => ({
+      code,
+      name: code,
+      kind: 'ward' as const,
+      aliases: [],
+      handler: { username, fullName: 'H' },
+      leader: null,
+      area: { code: area, name: area, match: [], streets: [] },
+    });
+    const first = { id: 'e', plan: plan({ name: 'E', newUnits: [newUnit('P_N', 'N', 'n.handler')] }) };
+    expect(clashWithScheduled(plan({ newUnits: [newUnit('P_M', 'n', 'm.handler')] }), [first])).toContain("new area 'N' is already made by reorganisation e");
+    expect(clashWithScheduled(plan({ newUnits: [newUnit('P_M', 'M', 'N.Handler')] }), [first])).toContain(
+      "username 'n.handler' is already named for a new focal point by reorganisation e",
+    );
+    expect(clashWithScheduled(plan({ merges: [{ into: 'P_D', from: ['P_E'] }] }), [aIntoB, first])).toBeNull();
+  });
+});
