@@ -1085,7 +1085,93 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    escalation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The engine's call to a receiver subscribed to 'escalation' */
+        post: operations["receive_escalation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "case.status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The engine's call to a receiver subscribed to 'case.status' */
+        post: operations["receive_case_status"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    notice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The engine's call to a receiver subscribed to 'notice' */
+        post: operations["receive_notice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    compliance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The engine's call to a receiver subscribed to 'compliance' */
+        post: operations["receive_compliance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "privacy.request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The engine's call to a receiver subscribed to 'privacy.request' */
+        post: operations["receive_privacy_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         CategoryDto: {
@@ -1222,7 +1308,7 @@ export interface components {
             trackingCode: string;
             /** @enum {string} */
             status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
-            /** @example street_lighting */
+            /** @example roads_lighting */
             category: string;
             /** @description metres from the point asked about */
             distanceM: number;
@@ -1415,7 +1501,7 @@ export interface components {
         DuplicateRefDto: {
             /** Format: uuid */
             id: string;
-            /** @example HBT-7KQ2M9X */
+            /** @example 7KM3Q-9X2AB */
             trackingCode: string;
             /** @enum {string} */
             status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
@@ -2495,14 +2581,14 @@ export interface components {
             /** @example 2025-07-01T00:00:00+07:00 */
             effectiveAt: string;
             /** @description the new triage unit, when the old one ends */
-            triageUnit: string | null;
-            newUnits: components["schemas"]["PlanNewUnitDto"][];
-            merges: components["schemas"]["PlanMergeDto"][];
-            splits: components["schemas"]["PlanSplitDto"][];
-            renames: components["schemas"]["PlanRenameDto"][];
-            dissolutions: components["schemas"]["PlanDissolutionDto"][];
+            triageUnit?: string | null;
+            newUnits?: components["schemas"]["PlanNewUnitDto"][];
+            merges?: components["schemas"]["PlanMergeDto"][];
+            splits?: components["schemas"]["PlanSplitDto"][];
+            renames?: components["schemas"]["PlanRenameDto"][];
+            dissolutions?: components["schemas"]["PlanDissolutionDto"][];
             /** @description routing rules pointed at another unit */
-            rules: components["schemas"]["PlanRuleDto"][];
+            rules?: components["schemas"]["PlanRuleDto"][];
         };
         PlannedMoveDto: {
             /** Format: uuid */
@@ -2936,6 +3022,100 @@ export interface components {
             /** @description calendar check: the years that matter now missing from the calendar of a unit that has one of its own */
             unitsMissing?: components["schemas"]["UnitCalendarGapDto"][];
         };
+        /** @description A change the citizen should see, as the case stood when it happened (every retry sends the same bytes). Never the citizen's contact details; phone numbers, e-mail addresses and the citizen's name written in the answer are masked. */
+        CaseStatusWebhook: {
+            /** @constant */
+            event: "case.status";
+            /** @description the audit event's id */
+            eventId: string;
+            /** Format: uuid */
+            caseId: string;
+            /** @example 7KM3Q-9X2AB */
+            trackingCode: string;
+            /** @description the channel's own id of the feedback, when it gave one */
+            externalId: string | null;
+            /** @example resolve */
+            action: string;
+            /** @description the state before */
+            from: string | null;
+            /** @description the state after */
+            to: string | null;
+            /** @example resolved */
+            status: string;
+            /** @description the unit handling the case; null while none does (before routing) */
+            unit: {
+                /** @example P2025_BACH_MAI */
+                code: string;
+                /** @example Phường Bạch Mai */
+                name: string;
+            } | null;
+            /** Format: date-time */
+            dueAt: string | null;
+            /** @description the answer, once the case is resolved or closed */
+            answer: string | null;
+            /**
+             * Format: date-time
+             * @description when it happened
+             */
+            at: string;
+        };
+        /** @description A deadline passed and a level of the escalation ladder fired. */
+        EscalationWebhook: {
+            /** @constant */
+            event: "escalation";
+            escalationId: string;
+            /** Format: uuid */
+            caseId: string;
+            /** @example 7KM3Q-9X2AB */
+            trackingCode: string;
+            /** @description the unit handling the case; null while none does (before routing) */
+            unit: {
+                /** @example P2025_BACH_MAI */
+                code: string;
+                /** @example Phường Bạch Mai */
+                name: string;
+            } | null;
+            /** @example resolve */
+            stage: string;
+            /** @example 1 */
+            level: string;
+            /**
+             * Format: date-time
+             * @description the deadline that passed
+             */
+            dueAt: string;
+            /** Format: date-time */
+            firedAt: string;
+            title: string;
+            body: string;
+        };
+        /** @description A notice posted to units and areas (GET /v1/notices): its fields beside `title` and `body` as the notices' API shows them. */
+        NoticeWebhook: {
+            /** @constant */
+            event: "notice";
+            title: string;
+            body: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A unit fell behind one of the directive's targets (GET /v1/compliance/board). */
+        ComplianceWebhook: {
+            /** @constant */
+            event: "compliance";
+            title: string;
+            body: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A citizen's request about their data waits for cases to close, or was answered: ids, tracking codes and its state, nothing personal. */
+        PrivacyRequestWebhook: {
+            /** @constant */
+            event: "privacy.request";
+            title: string;
+            body: string;
+        } & {
+            [key: string]: unknown;
+        };
     };
     responses: never;
     parameters: never;
@@ -2981,6 +3161,15 @@ export interface operations {
             };
             /** @description missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3037,6 +3226,15 @@ export interface operations {
             };
             /** @description missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3194,6 +3392,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description an unknown category (GET /v1/categories lists the codes) */
             422: {
                 headers: {
@@ -3275,6 +3482,15 @@ export interface operations {
             };
             /** @description no case with this tracking code from this channel */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3555,6 +3771,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
@@ -3625,6 +3850,15 @@ export interface operations {
             };
             /** @description no such case in the caller's scope */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3881,6 +4115,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
@@ -4043,6 +4286,15 @@ export interface operations {
             };
             /** @description the caller's role may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4335,6 +4587,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
@@ -4514,6 +4775,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
@@ -4530,7 +4809,7 @@ export interface operations {
     listUnits: {
         parameters: {
             query?: {
-                /** @description the organisation as it stood then (default: now) */
+                /** @description the organisation as it stood then: a date (Vietnam time, the start of that day) or a date-time with its offset (default: now) */
                 at?: string;
                 /** @description inactive: also the units that ended (or had not begun) */
                 include?: "inactive";
@@ -4568,6 +4847,15 @@ export interface operations {
             };
             /** @description missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4633,6 +4921,15 @@ export interface operations {
             };
             /** @description the caller's role may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4799,6 +5096,15 @@ export interface operations {
             };
             /** @description the caller's role may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4983,6 +5289,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
@@ -5057,6 +5372,24 @@ export interface operations {
             };
             /** @description the webhook is paused, or the delivery is still being attempted */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5177,7 +5510,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["RotateSecretDto"];
             };
@@ -5379,7 +5712,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["RotateSecretDto"];
             };
@@ -5519,6 +5852,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
@@ -5573,6 +5915,24 @@ export interface operations {
             };
             /** @description no such notification in the caller's inbox */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5654,6 +6014,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
@@ -5703,6 +6072,15 @@ export interface operations {
             };
             /** @description missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5773,6 +6151,15 @@ export interface operations {
             };
             /** @description no calendar for this year (and unit) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6008,6 +6395,15 @@ export interface operations {
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6287,6 +6683,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description as many verifications as this server runs at once are running (FR_AUDIT_VERIFY_CONCURRENCY), or PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
@@ -6352,6 +6757,15 @@ export interface operations {
             };
             /** @description the caller's role may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6442,6 +6856,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
@@ -6524,6 +6947,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description as many exports as this server streams at once are running (FR_EXPORT_CONCURRENCY), or PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
@@ -6582,6 +7014,15 @@ export interface operations {
             };
             /** @description the caller's role may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6774,6 +7215,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
@@ -6845,6 +7295,24 @@ export interface operations {
             };
             /** @description the plan is already applied */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7018,6 +7486,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
@@ -7088,6 +7565,15 @@ export interface operations {
             };
             /** @description no case with this tracking code */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7362,6 +7848,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
@@ -7411,6 +7906,15 @@ export interface operations {
             };
             /** @description missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7689,6 +8193,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
@@ -7839,6 +8352,15 @@ export interface operations {
             };
             /** @description no such unit */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8015,6 +8537,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
@@ -8170,6 +8701,15 @@ export interface operations {
             };
             /** @description missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8418,6 +8958,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
@@ -8463,6 +9012,15 @@ export interface operations {
             };
             /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8534,6 +9092,15 @@ export interface operations {
             };
             /** @description the caller's role may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8629,6 +9196,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
@@ -8687,6 +9263,15 @@ export interface operations {
             };
             /** @description the caller's role may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8852,6 +9437,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
@@ -8862,6 +9456,151 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
+            };
+        };
+    };
+    receive_escalation: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the message: the same on every retry of it; deduplicate on it */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt; refuse one more than 5 minutes from your clock (the Standard Webhooks libraries do) */
+                "webhook-timestamp": string;
+                /** @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>"> under the secret (whsec_ and base64); several, space-separated, during a rotation: accept the call if any one matches */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EscalationWebhook"];
+            };
+        };
+        responses: {
+            /** @description received. Anything else, a redirect included, or no answer within FR_WEBHOOK_TIMEOUT_SECONDS, is retried on the Standard Webhooks schedule */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    receive_case_status: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the message: the same on every retry of it; deduplicate on it */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt; refuse one more than 5 minutes from your clock (the Standard Webhooks libraries do) */
+                "webhook-timestamp": string;
+                /** @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>"> under the secret (whsec_ and base64); several, space-separated, during a rotation: accept the call if any one matches */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CaseStatusWebhook"];
+            };
+        };
+        responses: {
+            /** @description received. Anything else, a redirect included, or no answer within FR_WEBHOOK_TIMEOUT_SECONDS, is retried on the Standard Webhooks schedule */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    receive_notice: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the message: the same on every retry of it; deduplicate on it */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt; refuse one more than 5 minutes from your clock (the Standard Webhooks libraries do) */
+                "webhook-timestamp": string;
+                /** @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>"> under the secret (whsec_ and base64); several, space-separated, during a rotation: accept the call if any one matches */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoticeWebhook"];
+            };
+        };
+        responses: {
+            /** @description received. Anything else, a redirect included, or no answer within FR_WEBHOOK_TIMEOUT_SECONDS, is retried on the Standard Webhooks schedule */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    receive_compliance: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the message: the same on every retry of it; deduplicate on it */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt; refuse one more than 5 minutes from your clock (the Standard Webhooks libraries do) */
+                "webhook-timestamp": string;
+                /** @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>"> under the secret (whsec_ and base64); several, space-separated, during a rotation: accept the call if any one matches */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ComplianceWebhook"];
+            };
+        };
+        responses: {
+            /** @description received. Anything else, a redirect included, or no answer within FR_WEBHOOK_TIMEOUT_SECONDS, is retried on the Standard Webhooks schedule */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    receive_privacy_request: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the message: the same on every retry of it; deduplicate on it */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt; refuse one more than 5 minutes from your clock (the Standard Webhooks libraries do) */
+                "webhook-timestamp": string;
+                /** @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>"> under the secret (whsec_ and base64); several, space-separated, during a rotation: accept the call if any one matches */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PrivacyRequestWebhook"];
+            };
+        };
+        responses: {
+            /** @description received. Anything else, a redirect included, or no answer within FR_WEBHOOK_TIMEOUT_SECONDS, is retried on the Standard Webhooks schedule */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -6,7 +6,18 @@ import { webhookSignature } from '@fr/notifications';
 import { dataSourceOptions, MIGRATIONS } from '@fr/persistence';
 import { QueueName } from '@fr/queue';
 import { Clock } from '@fr/sla';
-import { adminToken, bearer, createOfficer, DEV_KEYS, startWebhookReceiver, TestEngine, verifyWebhook, waitFor, WebhookReceiver } from '@fr/testing';
+import {
+  adminToken,
+  apiContract,
+  bearer,
+  createOfficer,
+  DEV_KEYS,
+  startWebhookReceiver,
+  TestEngine,
+  verifyWebhook,
+  waitFor,
+  WebhookReceiver,
+} from '@fr/testing';
 import type { ErrorDto } from '../apps/api/src/common/error.dto';
 import type { ChannelWebhookViewDto, RegisteredWebhookDto, SecretRotationDto, WebhookDto } from '../apps/api/src/webhooks/webhooks.controller';
 
@@ -208,6 +219,17 @@ describe('Standard Webhooks: replay, rotation, frozen payloads', () => {
     expect(JSON.stringify(seen)).not.toContain('0912345678');
     // Frozen states are copied into the deliveries and then removed.
     expect(await engine.query(`SELECT event_id FROM case_event_states`)).toEqual([]);
+  });
+
+  it("sends every call as the document's webhooks describe it (body, fields and Standard Webhooks headers)", () => {
+    const made = rx.calls.filter((c) => c.verifiedWith !== null);
+    expect(made.length).toBeGreaterThan(3);
+    const contract = apiContract(engine.api);
+    expect(made.flatMap((c) => contract.webhookProblems(c))).toEqual([]);
+    // The checker does catch a field the document does not describe.
+    const [one] = made;
+    const widened = JSON.stringify({ ...(JSON.parse(one.body) as object), citizenPhone: '0912345678' });
+    expect(contract.webhookProblems({ ...one, body: widened }).join()).toMatch(/must NOT have additional properties 'citizenPhone'/);
   });
 
   it("keeps a first-version secret's key across the migration: whsec_ + base64 of its bytes, verified by the library", async () => {

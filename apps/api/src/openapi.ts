@@ -1,7 +1,9 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { asArray, asJson, asObject, isJsonObject, Json, jsonAt, JsonObject } from '@fr/domain';
 import { DependencyCheckDto, ERROR_MEANINGS, ErrorDto, ErrorStatus } from './common/error.dto';
+import { WEBHOOK_SCHEMAS, webhooksSection } from './openapi-webhooks';
 
 /**
  * Paths that follow a published specification of their own (Open311 GeoReport v2 documents its
@@ -36,7 +38,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addServer('/', 'the server that serves this document')
     .addApiKey({ type: 'apiKey', name: 'X-Api-Key', in: 'header', description: "a channel's API key: the channel of a case comes from it" }, CHANNEL_KEY_SCHEME)
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'an access token from POST /v1/auth/login' }, BEARER_SCHEME)
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: "the deployment's FR_METRICS_TOKEN (Prometheus' bearer_token)" }, METRICS_SCHEME)
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', bearerFormat: 'opaque', description: "the deployment's FR_METRICS_TOKEN (Prometheus' bearer_token)" },
+      METRICS_SCHEME,
+    )
     .build();
   const doc = SwaggerModule.createDocument(app, config, { extraModels: [ErrorDto, DependencyCheckDto] });
   return finishDocument(doc);
@@ -56,7 +61,11 @@ export function finishDocument(doc: OpenAPIObject): OpenAPIObject {
     }
   }
   closeRequestSchemas(json);
-  return toOpenApi31(json);
+  const done = toOpenApi31(json);
+  // Written in 3.1's own forms already (type arrays, const): added after the conversion.
+  (done as OpenAPIObject & { webhooks?: JsonObject }).webhooks = webhooksSection();
+  done.components = { ...done.components, schemas: { ...done.components?.schemas, ...(WEBHOOK_SCHEMAS as Record<string, SchemaObject>) } };
+  return done;
 }
 
 /** The schemas only the paths left out used (Open311's) go with them. */
@@ -94,7 +103,9 @@ function errorResponse(status: ErrorStatus): JsonObject {
  * parser (400 malformed JSON or UTF-8, 413 too large), the input pipe on every parameter (400), a
  * query parameter a GET does not take (400, KnownQueryInterceptor), the guards (401), the outage
  * mapping (503) and, on a GET, the conditional answer (304). `security: []` says an operation needs no
- * credentials.
+ * credentials. The body parser and the media-type check read any body sent, so an operation that
+ * takes none answers 400 and 413 too (a GET as well), and 415 unless it is a GET, which ignores a body
+ * of another type: a validating proxy refused those answers as undeclared.
  */
 function addCommonResponses(op: JsonObject, method: string): void {
   let responses = asObject(op.responses);
@@ -106,12 +117,9 @@ function addCommonResponses(op: JsonObject, method: string): void {
   const add = (status: ErrorStatus): void => {
     responses[status] ??= errorResponse(status);
   };
-  const params = (asArray(op.parameters) ?? []).filter((p) => asObject(p)?.in !== 'header');
-  if (op.requestBody || params.length || method === 'get') add(400);
-  if (op.requestBody) {
-    add(413);
-    add(415);
-  }
+  add(400);
+  add(413);
+  if (op.requestBody || method !== 'get') add(415);
   if (asArray(op.security)?.length) add(401);
   else op.security = [];
   add(503);

@@ -1,7 +1,7 @@
 import Ajv2020, { ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import request from 'supertest';
-import { asJson, asObject, isJsonObject, Json, jsonAt, JsonObject } from '@fr/domain';
+import { asArray, asJson, asObject, isJsonObject, Json, jsonAt, JsonObject } from '@fr/domain';
 
 /** A response as a client saw it: enough to find its operation and check its status and body. */
 export interface ObservedResponse {
@@ -48,6 +48,8 @@ export class ContractChecker {
   private readonly operations: Operation[];
   private readonly ajv: Ajv2020;
   private readonly validators = new Map<string, ValidateFunction>();
+  /** The document's `webhooks`: each event's request body schema and headers. */
+  private readonly webhooks = new Map<string, { body: JsonObject; headers: JsonObject[] }>();
 
   constructor(
     document: object,
@@ -73,6 +75,38 @@ export class ContractChecker {
     addFormats(this.ajv);
     this.ajv.addFormat('password', true);
     this.ajv.addSchema({ $id: SCHEMAS.split('#')[0], components: { schemas: closed(jsonAt(doc, 'components', 'schemas') ?? {}) } });
+    for (const [event, item] of Object.entries(asObject(doc.webhooks) ?? {})) {
+      const body = asObject(jsonAt(item, 'post', 'requestBody', 'content', 'application/json', 'schema'));
+      const headers = (asArray(jsonAt(item, 'post', 'parameters')) ?? []).map(asObject).filter((h): h is JsonObject => h !== undefined);
+      if (body) this.webhooks.set(event, { body, headers });
+    }
+  }
+
+  /**
+   * What is wrong with a call the engine made to a webhook receiver, against the document's `webhooks`:
+   * the event must be described, the body match its schema (no undescribed field), the headers theirs.
+   */
+  webhookProblems(call: { headers: Record<string, string | string[] | undefined>; body: string }): string[] {
+    let body: Json;
+    try {
+      body = JSON.parse(call.body) as Json;
+    } catch {
+      return [`the webhook call's body is not JSON: ${call.body.slice(0, 200)}`];
+    }
+    const event = String(jsonAt(body, 'event') ?? '');
+    const described = this.webhooks.get(event);
+    if (!described) return [`the webhook event '${event}' is not in the document's webhooks (${[...this.webhooks.keys()].join(', ')})`];
+    const problems: string[] = [];
+    for (const h of described.headers) {
+      const name = String(h.name).toLowerCase();
+      const value = call.headers[name];
+      const pattern = jsonAt(h, 'schema', 'pattern');
+      if (typeof value !== 'string') problems.push(`webhook '${event}': header ${name} is missing`);
+      else if (typeof pattern === 'string' && !new RegExp(pattern).test(value))
+        problems.push(`webhook '${event}': header ${name} '${value}' does not match ${pattern}`);
+    }
+    const bodyProblems = this.bodyProblems(described.body, { body } as ObservedResponse, `webhook '${event}'`, `webhook ${event}`);
+    return [...problems, ...bodyProblems.map((p) => p.replace(/; body: .*$/s, `; body: ${call.body.slice(0, 300)}`))];
   }
 
   /** What is wrong with the response, or nothing. */

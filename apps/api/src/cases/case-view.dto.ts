@@ -138,7 +138,7 @@ export class CaseDetailDto extends CaseSummaryDto {
 /** A case of a duplicate group, named by id, tracking code and state only. */
 export class DuplicateRefDto {
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ example: 'HBT-7KQ2M9X' }) trackingCode: string;
+  @ApiProperty({ example: '7KM3Q-9X2AB' }) trackingCode: string;
   @ApiProperty({ enum: CASE_STATES }) status: string;
 }
 

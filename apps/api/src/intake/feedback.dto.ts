@@ -214,7 +214,7 @@ export class NearbyQueryDto {
   @IsLongitude({ message: 'lng must be a longitude (-180..180)' })
   lng: number;
 
-  @ApiProperty({ maxLength: 40, example: 'street_lighting', description: 'a category code from GET /v1/categories' })
+  @ApiProperty({ maxLength: 40, example: 'roads_lighting', description: 'a category code from GET /v1/categories' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(40)
@@ -226,7 +226,7 @@ export class NearbyQueryDto {
 export class NearbyCaseDto {
   @ApiProperty({ example: '7KM3Q-9X2AB' }) trackingCode: string;
   @ApiProperty({ enum: CASE_STATES }) status: string;
-  @ApiProperty({ example: 'street_lighting' }) category: string;
+  @ApiProperty({ example: 'roads_lighting' }) category: string;
   @ApiProperty({ type: 'integer', minimum: 0, description: 'metres from the point asked about' }) distanceM: number;
   @ApiProperty({ format: 'date-time' }) submittedAt: string;
 }

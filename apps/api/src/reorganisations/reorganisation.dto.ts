@@ -63,13 +63,13 @@ export class PlanRuleDto {
 export class ReorganisationPlanDto {
   @ApiProperty({ example: 'Sắp xếp đơn vị hành chính cấp xã 2025' }) name: string;
   @ApiProperty({ example: '2025-07-01T00:00:00+07:00' }) effectiveAt: string;
-  @ApiProperty({ type: String, nullable: true, description: 'the new triage unit, when the old one ends' }) triageUnit: string | null;
-  @ApiProperty({ type: [PlanNewUnitDto] }) newUnits: PlanNewUnitDto[];
-  @ApiProperty({ type: [PlanMergeDto] }) merges: PlanMergeDto[];
-  @ApiProperty({ type: [PlanSplitDto] }) splits: PlanSplitDto[];
-  @ApiProperty({ type: [PlanRenameDto] }) renames: PlanRenameDto[];
-  @ApiProperty({ type: [PlanDissolutionDto] }) dissolutions: PlanDissolutionDto[];
-  @ApiProperty({ type: [PlanRuleDto], description: 'routing rules pointed at another unit' }) rules: PlanRuleDto[];
+  @ApiProperty({ type: String, nullable: true, required: false, description: 'the new triage unit, when the old one ends' }) triageUnit: string | null;
+  @ApiProperty({ type: [PlanNewUnitDto], required: false }) newUnits: PlanNewUnitDto[];
+  @ApiProperty({ type: [PlanMergeDto], required: false }) merges: PlanMergeDto[];
+  @ApiProperty({ type: [PlanSplitDto], required: false }) splits: PlanSplitDto[];
+  @ApiProperty({ type: [PlanRenameDto], required: false }) renames: PlanRenameDto[];
+  @ApiProperty({ type: [PlanDissolutionDto], required: false }) dissolutions: PlanDissolutionDto[];
+  @ApiProperty({ type: [PlanRuleDto], required: false, description: 'routing rules pointed at another unit' }) rules: PlanRuleDto[];
 
   static of(p: ReorganisationPlan): ReorganisationPlanDto {
     return p as ReorganisationPlanDto;

@@ -19,7 +19,12 @@ export class UnitsController {
 
   @Get()
   @ApiOperation({ operationId: 'listUnits', summary: 'Units with their designated handler and leader, dates and successors (any officer)' })
-  @ApiQuery({ name: 'at', required: false, schema: { type: 'string', format: 'date-time' }, description: 'the organisation as it stood then (default: now)' })
+  @ApiQuery({
+    name: 'at',
+    required: false,
+    schema: { type: 'string', example: '2024-06-01' },
+    description: 'the organisation as it stood then: a date (Vietnam time, the start of that day) or a date-time with its offset (default: now)',
+  })
   @ApiQuery({
     name: 'include',
     required: false,

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
+  ApiBody,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
@@ -221,6 +222,8 @@ export class WebhooksController {
   @ApiOperation({ operationId: 'rotateWebhookSecret', summary: 'A new generated secret (returned once); the previous one also signs until the overlap ends' })
   @webhookId
   @ApiOkResponse({ type: SecretRotationDto })
+  // The body may be left out: the overlap then takes its default.
+  @ApiBody({ type: RotateSecretDto, required: false })
   @ApiErrors({ 404: 'no such webhook' }, { 422: 'overlapSeconds out of range' })
   rotate(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('id', uuid) id: string, @Body() dto: RotateSecretDto): Promise<SecretRotationDto> {
     return this.webhooks.rotateSecret(officer.id, { kind: 'webhook', id }, dto.overlapSeconds);
@@ -244,6 +247,8 @@ export class WebhooksController {
   @ApiOperation({ operationId: 'rotateChannelWebhookSecret', summary: "Rotate a channel webhook's secret: the previous one also signs until the overlap ends" })
   @channelCode
   @ApiOkResponse({ type: SecretRotationDto })
+  // The body may be left out: the overlap then takes its default.
+  @ApiBody({ type: RotateSecretDto, required: false })
   @ApiErrors({ 404: 'no such channel' }, { 422: 'the channel has no webhook, or overlapSeconds out of range' })
   rotateChannel(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('code') code: string, @Body() dto: RotateSecretDto): Promise<SecretRotationDto> {
     return this.webhooks.rotateSecret(officer.id, { kind: 'channel', code }, dto.overlapSeconds);
