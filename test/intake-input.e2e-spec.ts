@@ -212,6 +212,21 @@ describe('intake: idempotency and bad input', () => {
     expect(await count()).toBe(before);
   });
 
+  it('refuses a JSON body naming a key twice in one object (the parser keeps the last, a gateway may read the first)', async () => {
+    const before = await count();
+    const twice = JSON.stringify(valid()).replace(/^\{/, '{"category":"complaint_denunciation",');
+    const res = await engine.http().post('/v1/feedback').set(KEY).set('Content-Type', 'application/json').send(twice);
+    expect(res.status).toBe(400);
+    expect((res.body as ErrorDto).message).toBe("the JSON body names 'category' twice in one object: send each field once");
+    const login = await engine
+      .http()
+      .post('/v1/auth/login')
+      .set('Content-Type', 'application/json')
+      .send('{"username":"admin","password":"wrong","password":"admin"}');
+    expect(login.status).toBe(400);
+    expect(await count()).toBe(before);
+  });
+
   it('refuses a body that is not JSON with 415, saying what to send', async () => {
     const before = await count();
     for (const [type, body] of [

@@ -15,7 +15,7 @@ import { privateWhenCredentialed } from './common/cache-control.middleware';
 import { assignRequestId } from './common/request-id.middleware';
 import { SafeInputPipe } from './common/safe-input.pipe';
 import { checkKnownQueries } from './common/known-query.interceptor';
-import { refuseInvalidUtf8, refuseInvalidUtf8Query } from './common/utf8-body';
+import { refuseInvalidJsonBody, refuseInvalidUtf8, refuseInvalidUtf8Query } from './common/utf8-body';
 import { refuseMalformedForm } from './open311/form-body';
 import { buildValidationPipe } from './common/validation';
 import { buildOpenApiDocument } from './openapi';
@@ -77,7 +77,7 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   app.use(refuseInvalidUtf8Query);
   // Every JSON media type requireKnownMediaType lets through (application/json and any +json type) is
   // parsed: a +json body left unparsed reached validation as an empty object (a list of missing fields).
-  app.useBodyParser('json', { type: ['application/json', 'application/*+json'], limit: BODY_LIMITS.json, verify: refuseInvalidUtf8 });
+  app.useBodyParser('json', { type: ['application/json', 'application/*+json'], limit: BODY_LIMITS.json, verify: refuseInvalidJsonBody });
   app.useBodyParser('text', { type: 'text/calendar', limit: BODY_LIMITS.calendar, verify: refuseInvalidUtf8 });
   // Open311 GeoReport POSTs are form-encoded (requireKnownMediaType admits forms there only); flat
   // keys, so `attribute[code]` stays one field and no nested object can be built from a form.
