@@ -128,6 +128,8 @@ describe('intake: idempotency and bad input', () => {
       /location.lat and location.lng go together/,
     ],
     ['a description of zero-width spaces only', () => ({ ...valid(), description: '\u200b'.repeat(30) }), 400, /description must not be blank/],
+    // Accents with no letter under them show nothing.
+    ['a description of combining marks only', () => ({ ...valid(), description: '\u0301\u0323'.repeat(10) }), 400, /description must not be blank/],
     ['a bare date', () => ({ ...valid(), submittedAt: '2026-01-01' }), 400, /submittedAt must be an ISO 8601 date-time with its offset/],
     [
       'a submittedAt a day ahead of the clock',

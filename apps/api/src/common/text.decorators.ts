@@ -68,7 +68,8 @@ export function NotBlank(options?: ValidationOptions) {
       target: object.constructor,
       propertyName,
       options: { message: `${propertyName} must not be blank`, ...options },
-      validator: { validate: (value: unknown) => typeof value !== 'string' || visibleText(value).length > 0 },
+      // Combining marks alone (accents over no letter) show nothing either.
+      validator: { validate: (value: unknown) => typeof value !== 'string' || visibleText(value).replace(/\p{M}/gu, '').length > 0 },
     });
 }
 
