@@ -64,8 +64,44 @@ export function finishDocument(doc: OpenAPIObject): OpenAPIObject {
   const done = toOpenApi31(json);
   // Written in 3.1's own forms already (type arrays, const): added after the conversion.
   (done as OpenAPIObject & { webhooks?: JsonObject }).webhooks = webhooksSection();
+  done.tags = documentTags(done);
   done.components = { ...done.components, schemas: { ...done.components?.schemas, ...(WEBHOOK_SCHEMAS as Record<string, SchemaObject>) } };
   return done;
+}
+
+/**
+ * What each group of operations is about, for the document's top-level `tags` (left empty, linters
+ * counted 72 operations with a tag the document does not define). Every tag an operation uses is listed.
+ */
+const TAG_DESCRIPTIONS: Record<string, string> = {
+  intake: "Channels send citizens' feedback and follow it (X-Api-Key)",
+  auth: "Officers' logins, tokens and passwords",
+  cases: "Handlers' queues and the actions of the case state machine",
+  hotline: 'The 1022 hotline: calls entered for citizens, cases found by the caller',
+  officers: "Officers' accounts and absences (who covers)",
+  units: 'Units, their designated handler and leader, the coverage report',
+  reorganisations: 'Units that merge, split and succeed each other: plans, dry runs, cancellation',
+  escalations: 'Escalation ladders fired by deadlines',
+  notifications: "Officers' in-app notices and webhooks",
+  notices: 'Notices posted to units and areas',
+  audits: "Home Affairs' audits: the trail's verification, unit reports, samples, reviews, exports",
+  compliance: "The directive's targets and the board",
+  privacy: "Citizens' requests about their data, and who read it",
+  calendars: 'The working calendar: holidays and make-up days',
+  operations: 'Health and metrics',
+  webhooks: 'The calls the engine makes to receivers (Standard Webhooks)',
+};
+
+function documentTags(doc: OpenAPIObject): { name: string; description?: string }[] {
+  const used = new Set<string>();
+  const collect = (items: object | undefined) => {
+    for (const item of Object.values(items ?? {}) as Record<string, { tags?: string[] }>[]) {
+      for (const method of METHODS) for (const tag of item[method]?.tags ?? []) used.add(tag);
+    }
+  };
+  collect(doc.paths);
+  collect((doc as OpenAPIObject & { webhooks?: object }).webhooks);
+  return [...used].sort().map((name) => (TAG_DESCRIPTIONS[name] ? { name, description: TAG_DESCRIPTIONS[name] } : { name }));
 }
 
 /** The schemas only the paths left out used (Open311's) go with them. */
