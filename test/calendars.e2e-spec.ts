@@ -135,6 +135,22 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
       .send({ ...doc, daysOff: [{ date: '2027-02-30', name: 'x' }] });
     expect(bad.status).toBe(400);
     expect(errorOf(bad).message).toMatch(/daysOff\[0\]\.date '2027-02-30' is not a date/);
+    const otherYear = await engine
+      .http()
+      .put('/v1/calendars/2027')
+      .set(bearer(admin))
+      .send({ ...doc, year: 2028 });
+    expect(otherYear.status).toBe(400);
+    expect(errorOf(otherYear).message).toMatch(/^year in the body \(2028\) is not the year of the path \(2027\)/);
+    expect(
+      (
+        await engine
+          .http()
+          .put('/v1/calendars/2027')
+          .set(bearer(admin))
+          .send({ ...doc, year: 2027 })
+      ).status,
+    ).toBe(200);
     expect((await engine.http().put('/v1/calendars/2027').set(bearer(handler)).send(doc)).status).toBe(403);
     expect((await engine.http().put('/v1/calendars/2027').send(doc)).status).toBe(401);
   });

@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { parse } from 'yaml';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
-import { calendarFromDocuments, NotFoundError, parseCalendarDocument, parseIcsDaysOff, UnprocessableError, WorkingCalendar } from '@fr/domain';
+import { calendarFromDocuments, NotFoundError, parseCalendarDocument, parseIcsDaysOff, UnprocessableError, ValidationError, WorkingCalendar } from '@fr/domain';
 import { execute, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 
 type Doc = Record<string, unknown> & { year: number; daysOff?: { date?: string; from?: string; to?: string; name: string }[] };
@@ -91,6 +91,14 @@ export class CalendarStore {
     if (unit) {
       const u = await selectRow<{ code: string }>(this.ds, `SELECT code FROM units WHERE code = $1`, [unit]);
       if (!u) throw new UnprocessableError(`unit '${unit}' does not exist`);
+    }
+    // The path names the year replaced; a body naming another was a mistake the path silently overrode.
+    const stated = (document as { year?: unknown } | null)?.year;
+    if (stated !== undefined && stated !== year && stated !== String(year)) {
+      throw new ValidationError(
+        `year in the body (${JSON.stringify(stated).slice(0, 20)}) is not the year of the path (${year}): send the year's days to PUT /v1/calendars/${year}, or leave year out`,
+        ['year'],
+      );
     }
     const doc = { ...(document as object), year } as Doc;
     parseCalendarDocument(doc, `calendar ${unit ? `${unit} ` : ''}${year}`);
