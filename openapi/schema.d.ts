@@ -8690,7 +8690,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            /** @description a malformed parameter, or `to` before `from` */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -141,6 +141,9 @@ describe('notices: published by a ward, delivered once to subscribed channels, l
     expect((await engine.http().get('/v1/public/notices')).status).toBe(401);
     const officers = await engine.http().get('/v1/notices?unit=P_BACH_KHOA').set(as('nv.kiemtra'));
     expect((officers.body as NoticeDto[]).map((n) => n.id)).toEqual([notice.id]);
+    const reversed = await engine.http().get('/v1/notices?from=2026-12-31T00:00:00Z&to=2026-12-01T00:00:00Z').set(as('nv.kiemtra'));
+    expect(reversed.status).toBe(400);
+    expect((reversed.body as { message: string }).message).toMatch(/^to \(2026-12-01T00:00:00Z\) is before from/);
 
     const trail = await engine.query<{ action: string; data: Record<string, unknown>; reason: string | null }>(
       `SELECT action, data, reason FROM audit_events WHERE data->>'noticeId' = $1 OR action LIKE 'notice%'`,

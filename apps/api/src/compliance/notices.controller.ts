@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Param, Post, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
+import { ValidationError } from '@fr/domain';
 import { NoticeKind, Notices } from '@fr/board';
 import { ChannelKeyGuard } from '../intake/channel-key.guard';
 import { ApiErrors } from '../common/error.dto';
@@ -34,8 +35,13 @@ export class NoticesController {
   @Get('notices')
   @ApiOperation({ operationId: 'listNotices', summary: 'Notices, newest first, by unit and period (any officer)' })
   @ApiOkResponse({ type: [NoticeDto] })
+  @ApiErrors({ 400: 'a malformed parameter, or `to` before `from`' })
   list(@Query() q: ListNoticesQueryDto): Promise<NoticeDto[]> {
-    return this.notices.list({ unitCode: q.unit, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, limit: q.limit ?? 50 });
+    const from = q.from ? new Date(q.from) : undefined;
+    const to = q.to ? new Date(q.to) : undefined;
+    // A reversed period found nothing and said nothing; the audits and Open311 refuse it too.
+    if (from && to && to < from) throw new ValidationError(`to (${q.to}) is before from (${q.from}): a period runs from its start to its end`, ['to']);
+    return this.notices.list({ unitCode: q.unit, from, to, limit: q.limit ?? 50 });
   }
 
   @Put('channels/:code/notices')
