@@ -1199,23 +1199,23 @@ export interface components {
         };
         LocationDto: {
             /** @example Số 12 ngõ 40 Tạ Quang Bửu, phường Bách Khoa */
-            address?: string;
+            address?: string | null;
             /**
              * @description an area code from GET /v1/areas; another code is refused (422)
              * @example BACH_KHOA
              */
-            wardCode?: string;
+            wardCode?: string | null;
             /** @example 21.0045 */
-            lat?: number;
+            lat?: number | null;
             /** @example 105.8466 */
-            lng?: number;
+            lng?: number | null;
         };
         CitizenDto: {
-            name?: string;
+            name?: string | null;
             /** @example 0912345678 */
-            phone?: string;
+            phone?: string | null;
             /** Format: email */
-            email?: string;
+            email?: string | null;
         };
         AttachmentDto: {
             /**
@@ -1229,24 +1229,24 @@ export interface components {
         };
         SubmitFeedbackDto: {
             /** @description the channel's own id; the same id again returns the same case */
-            externalId?: string;
+            externalId?: string | null;
             /**
              * @description a category code from GET /v1/categories; another code is refused (422)
              * @example sidewalk_encroachment
              */
             category: string;
-            title?: string;
+            title?: string | null;
             /** @example Quán nước lấn chiếm toàn bộ vỉa hè, người đi bộ phải xuống lòng đường. */
             description: string;
             location: components["schemas"]["LocationDto"];
-            citizen?: components["schemas"]["CitizenDto"];
-            attachments?: components["schemas"]["AttachmentDto"][];
+            citizen?: components["schemas"]["CitizenDto"] | null;
+            attachments?: components["schemas"]["AttachmentDto"][] | null;
             /**
              * Format: date-time
              * @description when the citizen sent it (default: the time of receipt); up to 5 minutes ahead of the server's clock is taken as the time of receipt, later is refused (422)
              * @example 2026-11-29T09:15:00+07:00
              */
-            submittedAt?: string;
+            submittedAt?: string | null;
         };
         FeedbackAcceptedDto: {
             /** Format: uuid */
@@ -1354,7 +1354,7 @@ export interface components {
         InfoReplyDto: {
             /** @example Quán nằm trước số nhà 25, mở từ 6 giờ sáng. */
             message: string;
-            attachments?: components["schemas"]["AttachmentDto"][];
+            attachments?: components["schemas"]["AttachmentDto"][] | null;
         };
         InfoReplyResultDto: {
             /** @example 7KM3Q-9X2AB */
@@ -1368,7 +1368,7 @@ export interface components {
         RatingDto: {
             /** @description above the low-rating threshold closes the case; a low one within 7 days reopens it */
             score: number;
-            comment?: string;
+            comment?: string | null;
         };
         RatingResultDto: {
             /**
@@ -1599,36 +1599,36 @@ export interface components {
         };
         CaseActionDto: {
             /** @description the version the caller last read; required except for note */
-            expectedVersion?: number;
+            expectedVersion?: number | null;
             /**
              * @description acknowledge
-             * @enum {string}
+             * @enum {string|null}
              */
-            severity?: "normal" | "urgent" | "complex";
+            severity?: "normal" | "urgent" | "complex" | null;
             /** @description request-info: what the citizen is asked */
-            message?: string;
+            message?: string | null;
             /**
              * @description transfer, assign: the unit
              * @example P_BACH_MAI
              */
-            unitCode?: string;
+            unitCode?: string | null;
             /** @description transfer, return, extend */
-            reason?: string;
+            reason?: string | null;
             /** @description resolve: the answer the citizen sees */
-            answer?: string;
+            answer?: string | null;
             /** @description resolve */
-            attachments?: components["schemas"]["AttachmentDto"][];
+            attachments?: components["schemas"]["AttachmentDto"][] | null;
             /**
              * Format: date-time
              * @description extend: the new deadline
              */
-            until?: string;
+            until?: string | null;
             /** @description note */
-            text?: string;
+            text?: string | null;
             /** @description redirect-other-track: where the citizen should take the complaint or denunciation */
-            whereToGo?: string;
+            whereToGo?: string | null;
             /** @description merge: the ids of the linked cases that join this original */
-            duplicateIds?: string[];
+            duplicateIds?: string[] | null;
         };
         LoginDto: {
             /** @example admin */
@@ -1704,7 +1704,7 @@ export interface components {
              * @description where the officer's notices are e-mailed when FR_SMTP_URL is set; without it, the in-app inbox only
              * @example lanhdao.dongmac@hbt.gov.vn
              */
-            email?: string;
+            email?: string | null;
         };
         OfficerDto: {
             /** Format: uuid */
@@ -1722,24 +1722,24 @@ export interface components {
             email: string | null;
         };
         UpdateOfficerDto: {
-            fullName?: string;
+            fullName?: string | null;
             /**
              * @description changing it revokes the officer's tokens
-             * @enum {string}
+             * @enum {string|null}
              */
-            role?: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | "OPERATOR";
+            role?: "ADMIN" | "SUPERVISOR" | "LEADER" | "HANDLER" | "AUDITOR" | "OPERATOR" | null;
             /**
              * @description changing it revokes the officer's tokens
              * @example P_BACH_KHOA
              */
-            unitCode?: string;
+            unitCode?: string | null;
             /**
              * Format: password
              * @description revokes the officer's tokens
              */
-            password?: string;
+            password?: string | null;
             /** @description false disables the account and revokes its tokens at once */
-            active?: boolean;
+            active?: boolean | null;
             /**
              * Format: email
              * @description a new address for e-mailed notices; null removes it
@@ -1889,7 +1889,7 @@ export interface components {
             url: string;
             events: ("escalation" | "case.status" | "notice" | "compliance" | "privacy.request")[];
             /** @description a Standard Webhooks secret (whsec_ + the base64 of 24 to 64 random bytes); left out, one is generated and returned once */
-            secret?: string;
+            secret?: string | null;
         };
         WebhookDeliveryCountsDto: {
             delivered: number;
@@ -1959,7 +1959,7 @@ export interface components {
              * @description how long the previous secret keeps signing beside the new one
              * @default 86400
              */
-            overlapSeconds: number;
+            overlapSeconds: number | null;
         };
         SecretRotationDto: {
             /**
@@ -1980,7 +1980,7 @@ export interface components {
              */
             url: string | null;
             /** @description a whsec_ secret to use from now on; left out, the current one is kept or, if none, one is generated and returned once */
-            secret?: string;
+            secret?: string | null;
         };
         ChannelWebhookViewDto: {
             /** @example ihanoi */
@@ -2066,19 +2066,19 @@ export interface components {
              * @description a single day; or from and to
              * @example 2026-04-30
              */
-            date?: string;
+            date?: string | null;
             /**
              * Format: date
              * @description first day of an inclusive range
              * @example 2026-02-14
              */
-            from?: string;
+            from?: string | null;
             /**
              * Format: date
              * @description last day of an inclusive range (at most 31 days)
              * @example 2026-02-22
              */
-            to?: string;
+            to?: string | null;
             /** @example Tết Nguyên đán */
             name: string;
         };
@@ -2092,7 +2092,7 @@ export interface components {
             /** @example Làm bù cho ngày 2/1 */
             name: string;
             /** @description that day's office periods (default: a Monday's) */
-            hours?: (string | components["schemas"]["OfficePeriodDto"])[];
+            hours?: (string | components["schemas"]["OfficePeriodDto"])[] | null;
         };
         CalendarDocumentDto: {
             /** @example 2026 */
@@ -2134,11 +2134,11 @@ export interface components {
              */
             officeHours?: {
                 [key: string]: (string | components["schemas"]["OfficePeriodDto"])[];
-            };
-            daysOff?: components["schemas"]["DayOffDto"][];
-            extraWorkingDays?: components["schemas"]["ExtraWorkingDayDto"][];
+            } | null;
+            daysOff?: components["schemas"]["DayOffDto"][] | null;
+            extraWorkingDays?: components["schemas"]["ExtraWorkingDayDto"][] | null;
             /** @description the year in the path replaces it */
-            year?: number;
+            year?: number | null;
         };
         IcsImportResultDto: {
             /** @description days off the file added (days already listed keep their entry) */
@@ -2353,7 +2353,7 @@ export interface components {
         };
         SampleDto: {
             /** @description only this unit's stratum (default: every unit with closed cases in the period) */
-            unitCode?: string;
+            unitCode?: string | null;
             /**
              * @description cases closed from: a date or an ISO 8601 date-time
              * @example 2025-01-01
@@ -2406,7 +2406,7 @@ export interface components {
             /** Format: uuid */
             caseId: string;
             scores: components["schemas"]["ReviewScoresDto"];
-            comment?: string;
+            comment?: string | null;
         };
         ReviewRecordDto: {
             id: string;
@@ -2582,13 +2582,13 @@ export interface components {
             effectiveAt: string;
             /** @description the new triage unit, when the old one ends */
             triageUnit?: string | null;
-            newUnits?: components["schemas"]["PlanNewUnitDto"][];
-            merges?: components["schemas"]["PlanMergeDto"][];
-            splits?: components["schemas"]["PlanSplitDto"][];
-            renames?: components["schemas"]["PlanRenameDto"][];
-            dissolutions?: components["schemas"]["PlanDissolutionDto"][];
+            newUnits?: components["schemas"]["PlanNewUnitDto"][] | null;
+            merges?: components["schemas"]["PlanMergeDto"][] | null;
+            splits?: components["schemas"]["PlanSplitDto"][] | null;
+            renames?: components["schemas"]["PlanRenameDto"][] | null;
+            dissolutions?: components["schemas"]["PlanDissolutionDto"][] | null;
             /** @description routing rules pointed at another unit */
-            rules?: components["schemas"]["PlanRuleDto"][];
+            rules?: components["schemas"]["PlanRuleDto"][] | null;
         };
         PlannedMoveDto: {
             /** Format: uuid */
@@ -2766,37 +2766,37 @@ export interface components {
              * @description dated targets: the deadline, a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset (a date: through the end of that day)
              * @example 2026-07-25
              */
-            dueAt?: string;
+            dueAt?: string | null;
             /**
              * @description notice_cadence: from when notices are counted, a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset
              * @example 2026-07-01
              */
-            startsAt?: string;
+            startsAt?: string | null;
             /** @description staff_onboarding, ward_adoption: the share to reach (default 100) */
-            thresholdPercent?: number;
+            thresholdPercent?: number | null;
             /** @description notice_cadence: at least one notice every this many calendar days */
-            everyDays?: number;
+            everyDays?: number | null;
             /** @description how many days before its deadline an unmet target is at risk (omitted: at once for a dated target, never for a cadence) */
-            atRiskDays?: number;
+            atRiskDays?: number | null;
             /** @description the units concerned, by kind (default: by target kind) */
-            unitKinds?: ("office" | "department" | "ward" | "police")[];
+            unitKinds?: ("office" | "department" | "ward" | "police")[] | null;
             /** @description the units concerned, by code (instead of unitKinds) */
-            unitCodes?: string[];
+            unitCodes?: string[] | null;
             /** @default true */
-            active: boolean;
+            active: boolean | null;
         };
         UpdateTargetDto: {
-            name?: string;
+            name?: string | null;
             /** @description a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset */
-            dueAt?: string;
+            dueAt?: string | null;
             /** @description a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset */
-            startsAt?: string;
-            thresholdPercent?: number;
-            everyDays?: number;
-            atRiskDays?: number;
-            unitKinds?: ("office" | "department" | "ward" | "police")[];
-            unitCodes?: string[];
-            active?: boolean;
+            startsAt?: string | null;
+            thresholdPercent?: number | null;
+            everyDays?: number | null;
+            atRiskDays?: number | null;
+            unitKinds?: ("office" | "department" | "ward" | "police")[] | null;
+            unitCodes?: string[] | null;
+            active?: boolean | null;
         };
         FigureImportDto: {
             /** @description lines imported (all of them: an import is all or nothing) */
@@ -2843,9 +2843,9 @@ export interface components {
             /** @enum {string} */
             kind: "warning" | "information";
             /** @default false */
-            urgent: boolean;
+            urgent: boolean | null;
             /** @description the areas (GET /v1/areas) the notice is for; none: all the unit serves */
-            areaCodes?: string[];
+            areaCodes?: string[] | null;
         };
         NoticeDto: {
             id: string;
@@ -2914,16 +2914,16 @@ export interface components {
              * @description the channel's signed-in user's phone, as the channel verified it
              * @example 0912345678
              */
-            phone?: string;
+            phone?: string | null;
             /**
              * Format: email
              * @description the channel's signed-in user's e-mail, as the channel verified it
              */
-            email?: string;
+            email?: string | null;
             /** @description narrows the request to these of the citizen's cases */
-            trackingCodes?: string[];
+            trackingCodes?: string[] | null;
             /** @description for a correction: the contact details to hold instead */
-            corrections?: components["schemas"]["CitizenDto"];
+            corrections?: components["schemas"]["CitizenDto"] | null;
         };
         HeldContactDto: {
             name: string | null;

@@ -116,6 +116,10 @@ describe('the OpenAPI document', () => {
     expect(schemaProperty('UnitDto', 'handler')).toMatchObject({ anyOf: [{ $ref: '#/components/schemas/DesigneeDto' }, { type: 'null' }] });
     expect(schemaProperty('DesignationDto', 'handlerId')).toMatchObject({ type: ['string', 'null'], format: 'uuid' });
     expect(schemaProperty('ChannelWebhookDto', 'url')).toMatchObject({ type: ['string', 'null'] });
+    // A request body's optional fields take null as left out (OptionalField), and say so.
+    expect(schemaProperty('SubmitFeedbackDto', 'title')).toMatchObject({ type: ['string', 'null'] });
+    expect(schemaProperty('LocationDto', 'lat')).toMatchObject({ type: ['number', 'null'] });
+    expect(schemaProperty('SubmitFeedbackDto', 'category')).toMatchObject({ type: 'string' });
   });
 });
 
@@ -178,7 +182,7 @@ describe(finishDocument.name, () => {
     });
   });
 
-  it('adds what every operation can answer: 400, 413 and 415 with a body, 401 with credentials, 503 always; security [] without', () => {
+  it('adds what every operation can answer: 400 and 413 always (a body may be sent anyway), 415 but to a GET, 401 with credentials, 503 always; security [] without', () => {
     const doc = finishDocument(
       base({
         '/v1/y': {
@@ -190,6 +194,7 @@ describe(finishDocument.name, () => {
     const y = jsonAt(asJson(doc), 'paths', '/v1/y');
     expect(Object.keys(asObject(jsonAt(y, 'post', 'responses')) ?? {})).toEqual(['201', '400', '401', '413', '415', '503']);
     expect(jsonAt(y, 'post', 'responses', '201', 'description')).toBe('Created');
+    expect(Object.keys(asObject(jsonAt(y, 'get', 'responses')) ?? {})).toEqual(['200', '304', '400', '413', '503']);
     expect(jsonAt(y, 'get')).toMatchObject({
       security: [],
       responses: { 200: { description: 'fine' }, 503: { headers: { 'Retry-After': expect.any(Object) as object } } },

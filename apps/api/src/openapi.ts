@@ -165,7 +165,7 @@ function addCommonResponses(op: JsonObject, method: string): void {
 
 /**
  * The validation pipe refuses unknown fields in every body (forbidNonWhitelisted), at any depth: the
- * schemas a request body uses say so. Response schemas stay open, so that a field added later does
+ * schemas a request body uses say so, and that their optional fields take null as left out. Response schemas stay open, so that a field added later does
  * not break a client.
  */
 function closeRequestSchemas(doc: JsonObject): void {
@@ -183,6 +183,12 @@ function closeRequestSchemas(doc: JsonObject): void {
       }
     }
     if (o.properties && o.additionalProperties === undefined) o.additionalProperties = false;
+    // An optional field sent as null is taken as left out (OptionalField; a field where null means
+    // something, a designation cleared, says so itself): a validating proxy refused those bodies.
+    const required = new Set(asArray(o.required) ?? []);
+    for (const [name, p] of Object.entries(asObject(o.properties) ?? {})) {
+      if (!required.has(name) && isJsonObject(p) && p.nullable === undefined) p.nullable = true;
+    }
     for (const [k, v] of Object.entries(o)) if (k !== '$ref' && k !== 'example' && k !== 'examples') visit(v);
   };
   for (const item of Object.values(asObject(doc.paths) ?? {})) {

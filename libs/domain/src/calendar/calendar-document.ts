@@ -144,7 +144,8 @@ function readPeriods(value: unknown, where: string, problems: Problems): OfficeP
 }
 
 function readOfficeHours(value: unknown, problems: Problems): OfficeHours {
-  if (value === undefined) return DEFAULT_OFFICE_HOURS;
+  // null as left out, as every optional field of the API's bodies (and YAML's `officeHours:` with nothing after it).
+  if (value === undefined || value === null) return DEFAULT_OFFICE_HOURS;
   if (!isRecord(value)) {
     problems.add('officeHours', `officeHours must be a mapping of weekday (mon..sun) to periods`);
     return DEFAULT_OFFICE_HOURS;
