@@ -164,12 +164,22 @@ describe("citizens' data: records of reads and subject requests through their ch
     const corrected = await request({ kind: 'correct', phone: family, corrections: { name: 'Phạm Thị Hạnh' } });
     expect(corrected.status).toBe(409);
     expect(await contact(husband.id)).toMatchObject({ citizen_name: 'Lê Văn Hùng' });
-    // The phone and the e-mail address together: a case holding one of them and another of the other is not hers.
+    // The phone or the e-mail address: the family's phone still reaches both of them.
     const both = await request({ kind: 'access', phone: family, email: 'hanh.pham@example.vn' });
-    expect(both.status).toBe(201);
-    expect((both.body as { trackingCodes: string[] }).trackingCodes).toEqual([wife.trackingCode]);
-    const otherPhone = await request({ kind: 'access', phone: '0999999999', email: 'hung.le@example.vn' });
-    expect((otherPhone.body as { trackingCodes: string[] }).trackingCodes).toEqual([]);
+    expect(both.status).toBe(409);
+    // His new number and his e-mail address: his older case under the old number is his.
+    const newNumber = await request({ kind: 'access', phone: '0999999999', email: 'hung.le@example.vn' });
+    expect((newNumber.body as { trackingCodes: string[] }).trackingCodes).toEqual([husband.trackingCode]);
+    // A case without a name beside a named one on the same phone may be someone else's.
+    const shared = '0944555666';
+    const unnamed = await newCase(shared, undefined, { name: '', email: 'khong.ten@example.vn' });
+    await newCase(shared, undefined, { name: 'Đỗ Văn Nam', email: 'nam.do@example.vn' });
+    const rename = await request({ kind: 'correct', phone: shared, corrections: { name: 'Đỗ Văn Nam Anh' } });
+    expect(rename.status).toBe(409);
+    expect((rename.body as { message: string }).message).toBe(
+      "the phone number is on cases with a name and on 1 without one, which may be someone else's: give trackingCodes, the codes of the requester's own cases",
+    );
+    expect(await contact(unnamed.id)).toMatchObject({ citizen_name: null });
     // Her own case by its code: only what she submitted.
     const own = await request({ kind: 'access', phone: family, trackingCodes: [wife.trackingCode] });
     expect((own.body as { trackingCodes: string[] }).trackingCodes).toEqual([wife.trackingCode]);
@@ -225,10 +235,40 @@ describe("citizens' data: records of reads and subject requests through their ch
     // Supervisors follow every request and its deadline, with nothing personal in the list.
     const list = await engine.http().get('/v1/privacy/requests').set(bearer('vp.supervisor.dsr'));
     expect(list.status).toBe(200);
-    expect((list.body as SubjectRequestSummaryDto[]).map((r) => r.kind)).toEqual(['delete', 'access', 'access', 'access', 'correct', 'correct', 'access']);
+    expect((list.body as SubjectRequestSummaryDto[]).map((r) => r.kind)).toEqual(['delete', 'access', 'access', 'correct', 'correct', 'access']);
     expect(JSON.stringify(list.body)).not.toContain(PHONE.slice(1));
     expect((await engine.http().get('/v1/privacy/requests').set(bearer('bk.handler.dsr'))).status).toBe(403);
     const verify = await engine.http().get('/v1/audits/verify').set(bearer('nv.auditor.dsr'));
     expect(verify.body).toMatchObject({ ok: true });
+  });
+
+  it("keeps the citizen's name masked in the answer kept after the erasure, and the old name after a correction", async () => {
+    const phone = '0966123123';
+    const c = await newCase(phone, undefined, { name: 'Vũ Thị Lan', email: 'lan.vu@example.vn' });
+    const answer = 'Đã liên hệ bà Vũ Thị Lan (0966 123 123); phường đã dọn hàng quán lấn chiếm trước cổng trường ngày 05/12.';
+    await step('bk.handler.dsr', c.id, 'acknowledge', { severity: 'normal' });
+    await step('bk.handler.dsr', c.id, 'resolve', { answer });
+    expect((await engine.http().post(`/v1/feedback/${c.trackingCode}/rating`).set(KEY).send({ score: 4 })).status).toBe(200);
+    const open311 = async () => JSON.stringify((await engine.http().get(`/open311/v2/requests/${c.trackingCode}.json`)).body);
+    expect(await open311()).toContain('Vũ T. L.');
+
+    // Reads masked by the name the case held; the retention default keeps the answer, so the erasure masks it in place.
+    const erased = await request({ kind: 'delete', phone, trackingCodes: [c.trackingCode] });
+    expect(erased.status).toBe(201);
+    const [row] = await engine.query<{ answer: string; citizen_name: string | null }>(`SELECT answer, citizen_name FROM cases WHERE id = $1`, [c.id]);
+    expect(row.citizen_name).toBeNull();
+    expect(row.answer).toContain('bà Vũ T. L. (09******23)');
+    expect(row.answer).not.toContain('Vũ Thị Lan');
+    expect(await open311()).not.toContain('Vũ Thị Lan');
+    const asLeader = await engine.http().get(`/v1/cases/${c.id}`).set(bearer('bk.leader.dsr'));
+    expect(JSON.stringify(asLeader.body)).not.toContain('Vũ Thị Lan');
+
+    // A corrected name: the old one is masked where it was written.
+    const other = await newCase('0966123124', undefined, { name: 'Lê Văn Tám', email: 'tam.le@example.vn' });
+    await step('bk.handler.dsr', other.id, 'note', { text: 'Ông Lê Văn Tám gọi lại hỏi tiến độ.' });
+    const corrected = await request({ kind: 'correct', phone: '0966123124', corrections: { name: 'Lê Văn Tâm' } });
+    expect(corrected.status).toBe(201);
+    const [message] = await engine.query<{ body: string }>(`SELECT body FROM case_messages WHERE case_id = $1 ORDER BY id DESC LIMIT 1`, [other.id]);
+    expect(message.body).toBe('Ông Lê V. T. gọi lại hỏi tiến độ.');
   });
 });

@@ -77,7 +77,22 @@ export function maskContactsInText(text: string | null, names: readonly (string 
   add(EMAIL_IN_TEXT, (m) => maskEmail(m)!);
   add(ID_NUMBER_IN_TEXT, (m) => maskPhone(m)!);
   add(PHONE_IN_TEXT, maskPhoneInText);
-  for (const name of names) if (name) for (const re of namePatterns(name)) add(re, () => maskName(name)!);
+  const named = names.filter((n): n is string => !!n && namePattern(n) !== null);
+  if (named.length) {
+    // Names are looked for in the text without diacritics or case, so "Trần Văn Hùng", "TRAN VAN HUNG"
+    // and a name stored as "Tran Van Hung" find each other, and so do "Hoà" and "Hòa".
+    const plain = lettersWithOrigins(folded);
+    for (const name of named) {
+      for (const m of plain.letters.matchAll(namePattern(name)!)) {
+        const from = fromOf(plain.from(m.index));
+        let to = toOf(plain.to(m.index + m[0].length - 1) - 1);
+        // The accents of the name's last letter, when the text is decomposed (NFD), go with it.
+        while (to < text.length && /\p{M}/u.test(text[to])) to++;
+        if (spans.some((s) => from < s.to && s.from < to)) continue;
+        spans.push({ from, to, mask: maskName(name)! });
+      }
+    }
+  }
   spans.sort((a, b) => a.from - b.from);
   let out = '';
   let at = 0;
@@ -88,27 +103,50 @@ export function maskContactsInText(text: string | null, names: readonly (string 
   return (out + text.slice(at)).replace(DIRECTION_CONTROLS, '');
 }
 
-const namePatternsKept = new Map<string, RegExp[]>();
+const namePatternsKept = new Map<string, RegExp | null>();
 
 /**
- * Where a citizen's name stands in a text: as written (any letter case, any spacing) and without
- * diacritics ("Tran Van Hung"), as a whole name, not inside a longer word. A name of one word ("Hoa",
- * "An") is also an everyday word, so it is not looked for: masking it garbled answers.
+ * Where a citizen's name stands in a text folded by lettersWithOrigins: its words without diacritics, in
+ * lower case, any spacing between them, as a whole name, not inside a longer word. A name of one word
+ * ("Hoa", "An") is also an everyday word, so it is not looked for (null): masking it garbled answers.
  */
-function namePatterns(name: string): RegExp[] {
-  let patterns = namePatternsKept.get(name);
-  if (patterns === undefined) {
-    const escape = (w: string) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const written = name.normalize('NFKC').trim().split(/\s+/).map(escape);
-    const plain = foldVietnamese(name).split(' ').filter(Boolean).map(escape);
-    patterns =
-      written.length < 2 || plain.length < 2
-        ? []
-        : [...new Set([written.join('\\s+'), plain.join('\\s+')])].map((w) => new RegExp(`(?<![\\p{L}\\p{N}\\p{M}])${w}(?![\\p{L}\\p{N}\\p{M}])`, 'giu'));
+function namePattern(name: string): RegExp | null {
+  let pattern = namePatternsKept.get(name);
+  if (pattern === undefined) {
+    const words = foldVietnamese(name).split(' ').filter(Boolean);
+    pattern = words.length < 2 ? null : new RegExp(`(?<![\\p{L}\\p{N}])${words.join('[^\\p{L}\\p{N}]+')}(?![\\p{L}\\p{N}])`, 'gu');
     if (namePatternsKept.size >= 10_000) namePatternsKept.clear();
-    namePatternsKept.set(name, patterns);
+    namePatternsKept.set(name, pattern);
   }
-  return patterns;
+  return pattern;
+}
+
+/**
+ * The text's letters as foldVietnamese reads them (no diacritics, lower case, đ as d), character by
+ * character, with where each came from: a combining mark folds to nothing, a letter to one letter.
+ */
+function lettersWithOrigins(text: string): { letters: string; from: (k: number) => number; to: (k: number) => number } {
+  // eslint-disable-next-line no-control-regex -- ASCII: each character folds to itself in lower case
+  if (/^[\x00-\x7f]*$/.test(text)) return { letters: text.toLowerCase(), from: (k) => k, to: (k) => k + 1 };
+  let letters = '';
+  const start: number[] = [];
+  const end: number[] = [];
+  let i = 0;
+  for (const ch of text) {
+    const at = i;
+    i += ch.length;
+    const f = ch
+      .normalize('NFD')
+      .replace(/\p{M}/gu, '')
+      .replace(/[đĐðÐ]/g, 'd')
+      .toLowerCase();
+    letters += f;
+    for (let k = 0; k < f.length; k++) {
+      start.push(at);
+      end.push(i);
+    }
+  }
+  return { letters, from: (k) => start[k], to: (k) => end[k] };
 }
 
 /**

@@ -1,7 +1,8 @@
+import { maskContactsInText } from '@fr/domain';
 import { EntityManager } from 'typeorm';
 import { ADVISORY_LOCK } from './advisory-locks';
 import { markOutboxWritten } from './outbox-signal';
-import { execute, prepared, selectRow, Sql } from './sql';
+import { execute, prepared, selectRow, selectRows, Sql } from './sql';
 import { OutboxMessage, outboxPayloadJson, writeOutboxMany } from './write-helpers';
 
 /** A citizen-visible event written in this transaction, with the outbox message of its fan-out job. */
@@ -82,4 +83,18 @@ export async function eraseFrozenAnswersOfCases(m: Sql, caseIds: readonly string
       WHERE e.case_id = ANY($1::uuid[]) AND d.event_key = 'case-event.' || e.id AND d.payload ? 'answer' AND d.payload->'answer' <> 'null'::jsonb`,
     [caseIds],
   );
+}
+
+/** The answers frozen for the cases' events, rewritten with these names masked (maskNameInKeptText). */
+export async function maskNamesInFrozenAnswers(m: Sql, caseIds: readonly string[], names: readonly string[]): Promise<void> {
+  const frozen = await selectRows<{ event_id: string; answer: string }>(
+    m,
+    `SELECT f.event_id::text AS event_id, f.answer FROM case_event_states f JOIN audit_events e ON e.id = f.event_id
+      WHERE e.case_id = ANY($1::uuid[]) AND f.answer IS NOT NULL`,
+    [caseIds],
+  );
+  for (const f of frozen) {
+    const masked = maskContactsInText(f.answer, names);
+    if (masked !== f.answer) await execute(m, `UPDATE case_event_states SET answer = $2 WHERE event_id = $1`, [f.event_id, masked]);
+  }
 }

@@ -1,8 +1,9 @@
 import { currentRequestId, ErasableText } from '@fr/config';
+import { maskContactsInText } from '@fr/domain';
 import { EntityManager } from 'typeorm';
 import { execute, prepared, selectRows, Sql } from './sql';
 import { ADVISORY_LOCK } from './advisory-locks';
-import { CASE_STATUS_EVENT } from './case-event-states';
+import { CASE_STATUS_EVENT, maskNamesInFrozenAnswers } from './case-event-states';
 import { markOutboxWritten } from './outbox-signal';
 import { AuditEventInput, auditEventColumns, insertWithOutbox, OutboxMessage, outboxPayloadJson, writeAuditEvents } from './write-helpers';
 
@@ -51,6 +52,7 @@ const ERASED_CASE_COLUMNS: Partial<Record<ErasableText, string>> = {
  */
 export async function eraseCaseContact(m: Sql, caseIds: readonly string[], freeText: readonly ErasableText[], now: Date): Promise<WrittenCase[]> {
   if (caseIds.length === 0) return [];
+  await maskNameInKeptText(m, caseIds, freeText);
   const own = freeText.map((f) => ERASED_CASE_COLUMNS[f]).filter((c): c is string => c !== undefined);
   const erased = await selectRows<WrittenCase>(
     m,
@@ -79,6 +81,63 @@ export async function eraseAnswerCopiesOfDuplicates(m: Sql, caseIds: readonly st
   return copies.map((c) => c.id);
 }
 
+/** The free text kept on a case (not erased by `freeText`), by the column that holds it. */
+const KEPT_TEXT_COLUMNS: readonly [ErasableText, string][] = [
+  ['answer', 'answer'],
+  ['whereToGo', 'where_to_go'],
+  ['title', 'title'],
+  ['description', 'description'],
+  ['address', 'address'],
+  ['ratingComment', 'rating_comment'],
+];
+
+/**
+ * Before the citizen's name is erased or corrected, the text kept after it (the answer, and whatever
+ * `freeText` does not erase) is rewritten with that name masked, and the phone numbers and e-mail
+ * addresses in it too: reads mask the name by the one the case holds, so with the name gone, "đã liên hệ
+ * ông Trần Văn Hùng" read whole on Open311 again, after the citizen asked for deletion. The same for the
+ * copies of the answer (merged duplicates, the states frozen for deliveries) and the thread's messages.
+ * Audit texts kept outside the chain are not rewritten (their hash is chained): `auditTexts` erases them.
+ */
+export async function maskNameInKeptText(m: Sql, caseIds: readonly string[], erased: readonly ErasableText[] = []): Promise<void> {
+  const kept = KEPT_TEXT_COLUMNS.filter(([field]) => !erased.includes(field)).map(([, column]) => column);
+  const rows = await selectRows<{ id: string; name: string } & Record<string, string | null>>(
+    m,
+    `SELECT id::text AS id, citizen_name AS name${kept.map((c) => `, ${c}`).join('')}
+       FROM cases WHERE id = ANY($1::uuid[]) AND citizen_name IS NOT NULL AND contact_erased_at IS NULL`,
+    [caseIds],
+  );
+  for (const r of rows) {
+    const names = [r.name];
+    const changed = kept.filter((c) => r[c] !== null && maskContactsInText(r[c], names) !== r[c]);
+    if (changed.length) {
+      await execute(m, `UPDATE cases SET ${changed.map((c, i) => `${c} = $${i + 2}`).join(', ')} WHERE id = $1`, [
+        r.id,
+        ...changed.map((c) => maskContactsInText(r[c], names)),
+      ]);
+    }
+    const copies = erased.includes('answer')
+      ? []
+      : await selectRows<{ id: string; answer: string }>(
+          m,
+          `SELECT id::text AS id, answer FROM cases WHERE duplicate_of = $1 AND closed_as = 'duplicate' AND answer IS NOT NULL`,
+          [r.id],
+        );
+    for (const c of copies) {
+      const masked = maskContactsInText(c.answer, names);
+      if (masked !== c.answer) await execute(m, `UPDATE cases SET answer = $2 WHERE id = $1`, [c.id, masked]);
+    }
+    if (!erased.includes('answer')) await maskNamesInFrozenAnswers(m, [r.id, ...copies.map((c) => c.id)], names);
+    if (!erased.includes('messages')) {
+      const messages = await selectRows<{ id: string; body: string }>(m, `SELECT id::text AS id, body FROM case_messages WHERE case_id = $1`, [r.id]);
+      for (const msg of messages) {
+        const masked = maskContactsInText(msg.body, names);
+        if (masked !== msg.body) await execute(m, `UPDATE case_messages SET body = $2 WHERE id = $1`, [msg.id, masked]);
+      }
+    }
+  }
+}
+
 /** A citizen's corrected contact details (a subject request): only the fields given change. */
 export interface ContactCorrection {
   name?: string;
@@ -98,6 +157,8 @@ const CONTACT_COLUMNS = [
 /** Writes the corrected fields into the cases; returns the cases changed. */
 export async function correctCaseContact(m: Sql, caseIds: readonly string[], correction: ContactCorrection): Promise<WrittenCase[]> {
   if (correction.phone !== undefined && correction.phoneKey === undefined) throw new Error('a corrected phone needs its lookup key (phoneKey)');
+  // The old name masked in the text kept: reads mask by the name the case holds, which is about to change.
+  if (correction.name !== undefined) await maskNameInKeptText(m, caseIds);
   const set: string[] = [];
   const params: unknown[] = [caseIds];
   for (const [field, column] of CONTACT_COLUMNS) {

@@ -245,27 +245,21 @@ export class SubjectRequests implements OnModuleInit {
   }
 
   /**
-   * The citizen's cases from this channel still holding contact details, maybe narrowed by tracking
-   * code: those holding the phone or the e-mail address given, unless they hold another of what was
-   * given (a case with the e-mail address and another phone number is someone else's who shares an
-   * address, or wrote it wrong: it was taken on the e-mail address alone).
+   * The citizen's cases from this channel still holding contact details, by phone or e-mail address
+   * (a citizen who changed numbers has older cases under the same address), maybe narrowed by tracking
+   * code. Whether they are one person's is refuseSeveralPeople's to say.
    */
   private async casesOf(m: EntityManager, cmd: SubjectRequestCommand): Promise<CaseRow[]> {
     const params: unknown[] = [cmd.channel];
-    const holds: string[] = [];
-    const agrees: string[] = [];
+    const who: string[] = [];
     if (cmd.phone) {
       params.push(normalisePhone(cmd.phone));
-      const phone = NORMALISED_PHONE_SQL('c.citizen_phone');
-      holds.push(`${phone} = $${params.length}`);
-      agrees.push(`(c.citizen_phone IS NULL OR ${phone} = $${params.length})`);
+      who.push(`${NORMALISED_PHONE_SQL('c.citizen_phone')} = $${params.length}`);
     }
     if (cmd.email) {
       params.push(normaliseEmail(cmd.email));
-      holds.push(`lower(c.citizen_email) = $${params.length}`);
-      agrees.push(`(c.citizen_email IS NULL OR lower(c.citizen_email) = $${params.length})`);
+      who.push(`lower(c.citizen_email) = $${params.length}`);
     }
-    const who = [`(${holds.join(' OR ')})`, ...agrees];
     let narrow = '';
     if (cmd.trackingCodes?.length) {
       // Written as the citizen has it (lower case, look-alike letters), read as the case stores it.
@@ -278,7 +272,7 @@ export class SubjectRequests implements OnModuleInit {
     const rows = await selectRows<CaseRow>(
       m,
       `SELECT ${CASE_COLUMNS} FROM cases c
-        WHERE c.channel_code = $1 AND c.contact_erased_at IS NULL AND ${who.join(' AND ')}${narrow}
+        WHERE c.channel_code = $1 AND c.contact_erased_at IS NULL AND (${who.join(' OR ')})${narrow}
         ORDER BY c.duplicate_of IS NOT NULL, c.submitted_at, c.id FOR NO KEY UPDATE`,
       params,
     );
@@ -404,16 +398,21 @@ const COLUMNS = `id::text AS id, channel_code, kind, status, case_ids::text[] AS
 /**
  * A family's one phone (or a shared e-mail address) is on cases of different people: a request by it
  * alone would show the others' names and cases, overwrite their names or erase their contacts. With
- * more than one name among the cases found, the requester names their own cases by tracking code,
- * which only the one who submitted a case was given. Names are compared as people write them (any
- * letter case, with or without diacritics).
+ * more than one name among the cases found, or a case without a name beside named ones (whose is it?),
+ * the requester names their own cases by tracking code, which only the one who submitted a case was
+ * given. Names are compared as people write them (any letter case, with or without diacritics).
  */
 function refuseSeveralPeople(cases: readonly CaseRow[], cmd: SubjectRequestCommand): void {
   if (cmd.trackingCodes?.length) return;
   const names = new Set(cases.map((c) => (c.citizen_name ? foldVietnamese(c.citizen_name) : '')).filter(Boolean));
+  const unnamed = cases.filter((c) => !c.citizen_name?.trim()).length;
+  const by = cmd.phone && cmd.email ? 'phone number and e-mail address are' : cmd.phone ? 'phone number is' : 'e-mail address is';
   if (names.size > 1) {
+    throw new ConflictError(`the ${by} on the cases of ${names.size} different names: give trackingCodes, the codes of the requester's own cases`);
+  }
+  if (names.size === 1 && unnamed > 0) {
     throw new ConflictError(
-      `the ${cmd.phone ? 'phone number' : 'e-mail address'} is on the cases of ${names.size} different names: give trackingCodes, the codes of the requester's own cases`,
+      `the ${by} on cases with a name and on ${unnamed} without one, which may be someone else's: give trackingCodes, the codes of the requester's own cases`,
     );
   }
 }
