@@ -94,6 +94,9 @@ switch (mode) {
             if (!stopping) {
               console.error(`a process of the engine exited (code ${code}); stopping the others`);
               process.exitCode = code || 1;
+            } else if (code) {
+              // A process that had to be cut short while stopping (FR_SHUTDOWN_TIMEOUT_SECONDS) says so in the code.
+              process.exitCode = code;
             }
             stop('SIGTERM');
           });

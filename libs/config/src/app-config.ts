@@ -462,7 +462,10 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       .map((h) => h.trim().toLowerCase())
       .filter(Boolean),
     webhookTimeoutMs: int(env, 'FR_WEBHOOK_TIMEOUT_SECONDS', 15, 1, 120, problems) * 1000,
-    shutdownTimeoutMs: int(env, 'FR_SHUTDOWN_TIMEOUT_SECONDS', 30, 1, 3600, problems) * 1000,
+    // By default past a webhook attempt's own timeout: a stop that cut an attempt the receiver had already
+    // taken would send it again after the restart.
+    shutdownTimeoutMs:
+      int(env, 'FR_SHUTDOWN_TIMEOUT_SECONDS', Math.max(30, int(env, 'FR_WEBHOOK_TIMEOUT_SECONDS', 15, 1, 120, []) + 15), 1, 3600, problems) * 1000,
     deliveryRetryDelaysMs: secondsList(env, 'FR_DELIVERY_RETRY_DELAYS', DELIVERY_RETRY_DELAYS, problems).map((s) => s * 1000),
     smtpUrl: env.FR_SMTP_URL ? url(env, 'FR_SMTP_URL', '', ['smtp:', 'smtps:'], problems) : null,
     publicUrl: publicBase,

@@ -17,6 +17,13 @@ describe(loadConfig.name, () => {
     });
   });
 
+  it('gives a stop past a webhook attempt: FR_SHUTDOWN_TIMEOUT_SECONDS defaults to the larger of 30 s and the webhook timeout + 15 s', () => {
+    expect(loadConfig({}).shutdownTimeoutMs).toBe(30_000);
+    expect(loadConfig({ FR_WEBHOOK_TIMEOUT_SECONDS: '60' }).shutdownTimeoutMs).toBe(75_000);
+    expect(loadConfig({ FR_WEBHOOK_TIMEOUT_SECONDS: '60', FR_SHUTDOWN_TIMEOUT_SECONDS: '5' }).shutdownTimeoutMs).toBe(5_000);
+    expect(() => loadConfig({ FR_SHUTDOWN_TIMEOUT_SECONDS: '0' })).toThrow(/FR_SHUTDOWN_TIMEOUT_SECONDS must be an integer between 1 and 3600/);
+  });
+
   it('with DATABASE_URL alone, one role migrates and serves, and no superuser is asked for', () => {
     const sut = loadConfig({ DATABASE_URL: 'postgres://me:pw@db:5432/fr' });
     expect(sut).toMatchObject({ databaseUrl: 'postgres://me:pw@db:5432/fr', databaseOwnerUrl: 'postgres://me:pw@db:5432/fr', databaseAdminUrl: null });

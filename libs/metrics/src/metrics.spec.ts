@@ -15,6 +15,24 @@ describe(Metrics.name, () => {
     expect(text).not.toContain('fr_metrics_collector_errors_total{collector="outbox"}');
   });
 
+  it('starts no second reading while the first has not answered: scrapes wait on the same one', async () => {
+    const metrics = new Metrics();
+    metrics.collectorTimeoutMs = 20;
+    let started = 0;
+    let answer: () => void = () => undefined;
+    metrics.onScrape('queues', () => {
+      started++;
+      return new Promise<void>((resolve) => (answer = resolve));
+    });
+    await metrics.scrape();
+    await metrics.scrape();
+    expect(started).toBe(1);
+    answer();
+    await new Promise(setImmediate); // the answered reading leaves in its own microtask
+    await metrics.scrape();
+    expect(started).toBe(2);
+  });
+
   it('counts a collector that fails and keeps the rest', async () => {
     const metrics = new Metrics();
     metrics.onScrape('outbox', () => Promise.reject(new Error('database is unavailable')));

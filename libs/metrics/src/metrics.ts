@@ -154,6 +154,7 @@ export class Metrics {
    * default scrape timeout (10 s).
    */
   collectorTimeoutMs = 3000;
+  private readonly running = new Map<string, Promise<void>>();
 
   /** Registers a collector under a name; registering a name again replaces it. */
   onScrape(name: string, collect: ScrapeCollector): void {
@@ -176,8 +177,15 @@ export class Metrics {
         const late = new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no answer within ${this.collectorTimeoutMs} ms`)), this.collectorTimeoutMs);
         });
+        // One reading per collector at a time: during a Redis outage each scrape started another
+        // BullMQ call that waited, and ioredis' offline queue grew until Redis came back.
+        let run = this.running.get(name);
+        if (!run) {
+          run = collect().finally(() => this.running.delete(name));
+          this.running.set(name, run);
+        }
         try {
-          await Promise.race([collect(), late]);
+          await Promise.race([run, late]);
         } catch (e) {
           this.scrapeErrors.inc({ collector: name });
           this.logger.warn(`metrics collector ${name} failed: ${(e as Error).message}`);
