@@ -11,7 +11,7 @@ const LIGHT = { lat: 21.0031, lng: 105.8459 };
 const FIRST = { name: 'Hoàng Văn Thành', phone: '0988123456' };
 const SECOND = { name: 'Lê Thị Hoa', phone: '0977000222' };
 /** Handlers write the citizen's name into answers; the answer of a merged group reaches every citizen of it. */
-const ANSWER = 'Đã liên hệ ông Hoàng Văn Thành (0988 123 456); Phòng Quản lý đô thị đã thay bóng đèn trên phố Trần Đại Nghĩa ngày 04/03.';
+const ANSWER = 'Đã liên hệ ông Hoàng Văn Thành (0988 123 456) và bà Lê Thị Hoa; Phòng Quản lý đô thị đã thay bóng đèn trên phố Trần Đại Nghĩa ngày 04/03.';
 
 /**
  * The answer a handler wrote reaches readers beyond the unit: the citizens of the merged duplicates
@@ -96,6 +96,9 @@ describe("the citizen's name in an answer, and the answer's copies at erasure", 
     expect(open311.status).toBe(200);
     expect(JSON.stringify(open311.body)).toContain(masked);
     expect(JSON.stringify(open311.body)).not.toContain(FIRST.name);
+    // The group's answer names its other citizen too: masked on the original's public read as well.
+    expect(JSON.stringify(open311.body)).toContain('và bà Lê T. H.;');
+    expect((status.body as { answer: string }).answer).toContain('và bà Lê T. H.;');
     // The auditor reads the case, not its citizen: masked as its contact fields are.
     const asAuditor = await engine.http().get(`/v1/cases/${duplicate.id}`).set(bearer(tokens.nv));
     expect((asAuditor.body as { answer: string }).answer.startsWith(masked)).toBe(true);

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Clock } from '@fr/sla';
 import { isUuid, maskContactsInText, maskEmail, maskName, maskPhone, NotFoundError, ValidationError } from '@fr/domain';
-import { AUDIT_TEXTS_KEY, coveredBySql, selectRow, selectRows } from '@fr/persistence';
+import { AUDIT_TEXTS_KEY, coveredBySql, GROUP_NAMES_SQL, selectRow, selectRows } from '@fr/persistence';
 import { ContactReads } from '@fr/privacy';
 import { CaseActor, inScope } from './actor';
 
@@ -80,8 +80,8 @@ interface CaseDetailRow extends SummaryRow {
   lat: number | null;
   lng: number | null;
   citizen_phone: string | null;
-  /** A duplicate closed with its original's answer holds that answer, and the name the original's handler wrote into it. */
-  original_citizen_name: string | null;
+  /** The names of its merged group (GROUP_NAMES_SQL): a group's answer may name any of them. */
+  group_names: string[];
   citizen_email: string | null;
   attachments: Attachment[];
   answer: string | null;
@@ -245,7 +245,7 @@ export class CaseQueries {
               c.closed_as, c.where_to_go, c.entered_by, op.full_name AS entered_by_name,
               (SELECT json_build_object('id', o.id, 'trackingCode', o.tracking_code, 'status', o.status)
                  FROM cases o WHERE o.id = c.duplicate_of) AS duplicate_of,
-              (SELECT o.citizen_name FROM cases o WHERE o.id = c.duplicate_of) AS original_citizen_name,
+              ${GROUP_NAMES_SQL} AS group_names,
               (SELECT json_agg(json_build_object('id', d.id, 'trackingCode', d.tracking_code, 'status', d.status) ORDER BY d.received_at, d.id)
                  FROM cases d WHERE d.duplicate_of = c.id) AS duplicates
          FROM cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code
@@ -259,7 +259,7 @@ export class CaseQueries {
     if (sees && actor.id && (r.citizen_name || r.citizen_phone || r.citizen_email)) {
       await this.reads.record(this.ds, actor.id, { id: r.id, phone: r.citizen_phone, email: r.citizen_email });
     }
-    const text = textViewFor(actor, r.unit_code, [r.citizen_name, r.original_citizen_name]);
+    const text = textViewFor(actor, r.unit_code, [r.citizen_name, ...r.group_names]);
     const events = await selectRows<TimelineRow>(
       this.ds,
       `SELECT e.id::text AS id, e.occurred_at, e.actor, e.action, e.from_state, e.to_state, e.reason, e.data, o.full_name, o.role,

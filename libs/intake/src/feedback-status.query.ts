@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { maskContactsInText, normaliseTrackingCode, NotFoundError } from '@fr/domain';
-import { selectRow } from '@fr/persistence';
+import { GROUP_NAMES_SQL, selectRow } from '@fr/persistence';
 
 /**
  * What a citizen may see of a case: never personal data, internal notes or officers' names. The
@@ -43,7 +43,7 @@ interface StatusRow {
   info_request: { message: string; requestedAt: string } | null;
   /** Read to mask them in the answer and messages; never shown. */
   citizen_name: string | null;
-  original_citizen_name: string | null;
+  group_names: string[];
 }
 
 @Injectable()
@@ -61,7 +61,7 @@ export class GetFeedbackStatus {
       this.ds,
       `SELECT c.tracking_code, c.status, c.category_code, cat.name AS category_name, c.unit_code, u.name AS unit_name,
               c.submitted_at, c.updated_at, c.answer, c.due_at, c.rating, c.closed_as, c.where_to_go,
-              c.citizen_name, (SELECT o.citizen_name FROM cases o WHERE o.id = c.duplicate_of) AS original_citizen_name,
+              c.citizen_name, ${GROUP_NAMES_SQL} AS group_names,
               (SELECT json_build_object('message', m.body, 'requestedAt', m.created_at) FROM case_messages m
                 WHERE m.case_id = c.id AND m.kind = 'info_request' ORDER BY m.id DESC LIMIT 1) AS info_request
          FROM cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code
@@ -71,7 +71,7 @@ export class GetFeedbackStatus {
     if (!row) throw new NotFoundError('feedback', code);
     // A tracking code is passed around (a family, a neighbour): the view names nobody, and a duplicate's
     // answer, its original's, does not name the original's citizen to this one.
-    const names = [row.citizen_name, row.original_citizen_name];
+    const names = [row.citizen_name, ...row.group_names];
     return {
       trackingCode: row.tracking_code,
       status: row.status,

@@ -1,5 +1,5 @@
 import { maskContactsInText } from '@fr/domain';
-import { selectRows, Sql } from '@fr/persistence';
+import { GROUP_NAMES_SQL, selectRows, Sql } from '@fr/persistence';
 
 /**
  * What deliveries say, composed once when their event is recorded (escalations) or fanned out from
@@ -108,7 +108,7 @@ export interface CaseEventRow {
   answer: string | null;
   /** Read to mask them in the answer; never sent. */
   citizen_name: string | null;
-  original_citizen_name: string | null;
+  group_names: string[];
 }
 
 /**
@@ -122,7 +122,7 @@ export const CASE_EVENT_COLUMNS = `a.id::text AS event_id, a.action, a.from_stat
   CASE WHEN f.event_id IS NULL THEN u.name ELSE f.unit_name END AS unit_name,
   CASE WHEN f.event_id IS NULL THEN c.due_at ELSE f.due_at END AS due_at,
   CASE WHEN f.event_id IS NULL THEN c.answer ELSE f.answer END AS answer,
-  c.citizen_name, (SELECT o.citizen_name FROM cases o WHERE o.id = c.duplicate_of) AS original_citizen_name`;
+  c.citizen_name, ${GROUP_NAMES_SQL} AS group_names`;
 export const CASE_EVENT_JOINS = `JOIN cases c ON c.id = a.case_id LEFT JOIN case_event_states f ON f.event_id = a.id
   LEFT JOIN units u ON u.code = c.unit_code`;
 
@@ -139,7 +139,7 @@ export function caseStatusPayload(e: CaseEventRow): CaseStatusPayload {
     status: e.status,
     unit: e.unit_code ? { code: e.unit_code, name: e.unit_name ?? e.unit_code } : null,
     dueAt: e.due_at ? new Date(e.due_at).toISOString() : null,
-    answer: e.status === 'resolved' || e.status === 'closed' ? maskContactsInText(e.answer, [e.citizen_name, e.original_citizen_name]) : null,
+    answer: e.status === 'resolved' || e.status === 'closed' ? maskContactsInText(e.answer, [e.citizen_name, ...e.group_names]) : null,
     at: new Date(e.occurred_at).toISOString(),
   };
 }

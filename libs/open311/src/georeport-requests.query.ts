@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { maskContactsInText, normaliseTrackingCode, NotFoundError, ValidationError } from '@fr/domain';
-import { selectRow, selectRows } from '@fr/persistence';
+import { GROUP_NAMES_SQL, selectRow, selectRows } from '@fr/persistence';
 import { GeoReportRequest, GeoReportToken, geoReportStatus, MAX_REQUESTS_PER_QUERY, w3cDateTime } from './georeport';
 import { RequestFilter } from './request-filter';
 
@@ -22,14 +22,14 @@ interface RequestRow {
   media_url: string | null;
   /** Read to mask them in the address and the answer; never shown. */
   citizen_name: string | null;
-  original_citizen_name: string | null;
+  group_names: string[];
 }
 
 // The first photo the citizen attached: other kinds (a recorded call, a document) may hold personal data.
 const REQUEST_COLUMNS = `c.tracking_code, c.status, c.category_code, cat.name AS category_name, u.name AS unit_name, c.answer, c.stage,
   c.due_at, c.submitted_at, c.updated_at, c.address, c.lat, c.lng,
   (SELECT a->>'url' FROM jsonb_array_elements(c.attachments) a WHERE a->>'kind' = 'image' LIMIT 1) AS media_url,
-  c.citizen_name, (SELECT o.citizen_name FROM cases o WHERE o.id = c.duplicate_of) AS original_citizen_name`;
+  c.citizen_name, ${GROUP_NAMES_SQL} AS group_names`;
 const REQUEST_FROM = `cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -90,7 +90,7 @@ export class GeoReportRequests {
 
 function view(r: RequestRow): GeoReportRequest {
   const answered = r.status === 'resolved' || r.status === 'closed';
-  const mask = (text: string | null) => maskContactsInText(text, [r.citizen_name, r.original_citizen_name]);
+  const mask = (text: string | null) => maskContactsInText(text, [r.citizen_name, ...r.group_names]);
   return {
     service_request_id: r.tracking_code,
     status: geoReportStatus(r.status),

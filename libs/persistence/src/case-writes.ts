@@ -26,6 +26,14 @@ export function unitsPathAppended(path: string, unit: string): string {
   return `concat_ws('${UNITS_PATH_SEPARATOR}', ${path}, ${unit})`;
 }
 
+/**
+ * The citizens' names a case's free text may hold, as a text[] column (the case aliased `c`): its own,
+ * and its merged group's, the original's and every duplicate's. A group's answer is every member's:
+ * "đã làm việc với ông Phạm Văn Long, bà Lê Thị Mai" reached each of them, and Open311's keyless reads.
+ */
+export const GROUP_NAMES_SQL = `ARRAY(SELECT g.citizen_name FROM cases g
+  WHERE g.citizen_name IS NOT NULL AND (g.id IN (c.id, COALESCE(c.duplicate_of, c.id)) OR g.duplicate_of = COALESCE(c.duplicate_of, c.id)))`;
+
 /** A case as a write left it: its id and state, for the audit event the caller writes. */
 export interface WrittenCase {
   id: string;
@@ -101,9 +109,9 @@ const KEPT_TEXT_COLUMNS: readonly [ErasableText, string][] = [
  */
 export async function maskNameInKeptText(m: Sql, caseIds: readonly string[], erased: readonly ErasableText[] = []): Promise<void> {
   const kept = KEPT_TEXT_COLUMNS.filter(([field]) => !erased.includes(field)).map(([, column]) => column);
-  const rows = await selectRows<{ id: string; name: string } & Record<string, string | null>>(
+  const rows = await selectRows<{ id: string; name: string; root: string } & Record<string, string | null>>(
     m,
-    `SELECT id::text AS id, citizen_name AS name${kept.map((c) => `, ${c}`).join('')}
+    `SELECT id::text AS id, citizen_name AS name, COALESCE(duplicate_of, id)::text AS root${kept.map((c) => `, ${c}`).join('')}
        FROM cases WHERE id = ANY($1::uuid[]) AND citizen_name IS NOT NULL AND contact_erased_at IS NULL`,
     [caseIds],
   );
@@ -116,18 +124,17 @@ export async function maskNameInKeptText(m: Sql, caseIds: readonly string[], era
         ...changed.map((c) => maskContactsInText(r[c], names)),
       ]);
     }
-    const copies = erased.includes('answer')
-      ? []
-      : await selectRows<{ id: string; answer: string }>(
-          m,
-          `SELECT id::text AS id, answer FROM cases WHERE duplicate_of = $1 AND closed_as = 'duplicate' AND answer IS NOT NULL`,
-          [r.id],
-        );
+    // The other answers of its merged group, the original's and its duplicates': any may name this citizen.
+    const copies = await selectRows<{ id: string; answer: string }>(
+      m,
+      `SELECT id::text AS id, answer FROM cases WHERE id <> $1 AND (id = $2 OR duplicate_of = $2) AND answer IS NOT NULL`,
+      [r.id, r.root],
+    );
     for (const c of copies) {
       const masked = maskContactsInText(c.answer, names);
       if (masked !== c.answer) await execute(m, `UPDATE cases SET answer = $2 WHERE id = $1`, [c.id, masked]);
     }
-    if (!erased.includes('answer')) await maskNamesInFrozenAnswers(m, [r.id, ...copies.map((c) => c.id)], names);
+    await maskNamesInFrozenAnswers(m, erased.includes('answer') ? copies.map((c) => c.id) : [r.id, ...copies.map((c) => c.id)], names);
     if (!erased.includes('messages')) {
       const messages = await selectRows<{ id: string; body: string }>(m, `SELECT id::text AS id, body FROM case_messages WHERE case_id = $1`, [r.id]);
       for (const msg of messages) {
