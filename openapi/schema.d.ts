@@ -2920,6 +2920,11 @@ export interface components {
              * @description the channel's signed-in user's e-mail, as the channel verified it
              */
             email?: string | null;
+            /**
+             * @description the channel's signed-in user's name, as the channel verified it (VNeID): the cases of that name only. Needed when the phone or e-mail is on cases of several names (409 without it)
+             * @example Trần Văn Minh
+             */
+            name?: string | null;
             /** @description narrows the request to these of the citizen's cases */
             trackingCodes?: string[] | null;
             /** @description for a correction: the contact details to hold instead */
@@ -9332,7 +9337,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the phone number or e-mail address is on the cases of more than one name: give trackingCodes, the codes of the requester’s own cases */
+            /** @description the phone number or e-mail address is on the cases of more than one name, or of a name and none: give name, the requester's name as the channel verified it */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -137,10 +137,10 @@ describe("citizens' data: records of reads and subject requests through their ch
   });
 
   it('corrects the contact details held', async () => {
-    const res = await request({ kind: 'correct', phone: PHONE, trackingCodes: [open.trackingCode], corrections: { name: 'Trần Văn Mạnh' } });
-    expect(res.body).toMatchObject({ status: 'answered', fields: ['name'], trackingCodes: [open.trackingCode] });
+    const res = await request({ kind: 'correct', phone: PHONE, corrections: { name: 'Trần Văn Mạnh' } });
+    expect(res.body).toMatchObject({ status: 'answered', fields: ['name'], trackingCodes: [closed.trackingCode, open.trackingCode] });
     expect(await contact(open.id)).toMatchObject({ citizen_name: 'Trần Văn Mạnh' });
-    expect(await contact(closed.id)).toMatchObject({ citizen_name: 'Trần Văn Minh' });
+    expect(await contact(closed.id)).toMatchObject({ citizen_name: 'Trần Văn Mạnh' });
   });
 
   it('finds a case by its corrected phone on the hotline, and no longer by the old one', async () => {
@@ -159,7 +159,7 @@ describe("citizens' data: records of reads and subject requests through their ch
     const byPhone = await request({ kind: 'access', phone: family });
     expect(byPhone.status).toBe(409);
     expect((byPhone.body as { message: string }).message).toBe(
-      "the phone number is on the cases of 2 different names: give trackingCodes, the codes of the requester's own cases",
+      "the phone number is on the cases of more than one name: give name, the requester's name as the channel verified it",
     );
     const corrected = await request({ kind: 'correct', phone: family, corrections: { name: 'Phạm Thị Hạnh' } });
     expect(corrected.status).toBe(409);
@@ -177,11 +177,14 @@ describe("citizens' data: records of reads and subject requests through their ch
     const rename = await request({ kind: 'correct', phone: shared, corrections: { name: 'Đỗ Văn Nam Anh' } });
     expect(rename.status).toBe(409);
     expect((rename.body as { message: string }).message).toBe(
-      "the phone number is on cases with a name and on 1 without one, which may be someone else's: give trackingCodes, the codes of the requester's own cases",
+      "the phone number is on cases with a name and on cases without one, which may be someone else's: give name, the requester's name as the channel verified it",
     );
     expect(await contact(unnamed.id)).toMatchObject({ citizen_name: null });
-    // Her own case by its code: only what she submitted.
-    const own = await request({ kind: 'access', phone: family, trackingCodes: [wife.trackingCode] });
+    // A tracking code is no proof (Open311 lists them all): her code alone, asked by the family's phone, is refused.
+    expect((await request({ kind: 'access', phone: family, trackingCodes: [wife.trackingCode] })).status).toBe(409);
+    // Her name as the channel verified it: only her cases, written without diacritics or not.
+    const own = await request({ kind: 'access', phone: family, name: 'Pham Thi Hanh' });
+    expect(own.status).toBe(201);
     expect((own.body as { trackingCodes: string[] }).trackingCodes).toEqual([wife.trackingCode]);
     const stray = await request({ kind: 'delete', phone: family, trackingCodes: [wife.trackingCode], corrections: { name: 'X' } });
     expect(stray.status).toBe(400);
@@ -195,10 +198,7 @@ describe("citizens' data: records of reads and subject requests through their ch
 
     // The channel has a status webhook: it is told the request waits, then that it was answered.
     await engine.query(`UPDATE channels SET webhook_url = 'https://hooks.ihanoi.example/status' WHERE code = 'ihanoi'`);
-    // The name was corrected on one case only: two names hold the number, so the citizen names their cases.
-    const ambiguous = await request({ kind: 'delete', phone: PHONE });
-    expect(ambiguous.status).toBe(409);
-    const res = await request({ kind: 'delete', phone: PHONE, trackingCodes: [closed.trackingCode, open.trackingCode] });
+    const res = await request({ kind: 'delete', phone: PHONE });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ status: 'waiting_for_closure', waitingFor: [open.trackingCode], answeredAt: null });
     expect(await contact(closed.id)).toEqual({ citizen_phone: null, citizen_name: null });

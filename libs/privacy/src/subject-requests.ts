@@ -20,6 +20,8 @@ export interface SubjectRequestCommand {
   /** The channel asserts its signed-in user's phone or e-mail: the citizen is whoever the channel says. */
   phone?: string;
   email?: string;
+  /** The signed-in user's name as the channel verified it: the cases of that name only (refuseSeveralPeople). */
+  name?: string;
   /** Narrows the request to these of the citizen's cases. */
   trackingCodes?: string[];
   corrections?: { name?: string; phone?: string; email?: string };
@@ -177,8 +179,12 @@ export class SubjectRequests implements OnModuleInit {
     }
     return this.ds.transaction(async (m) => {
       const now = this.clock.now();
-      const cases = await this.casesOf(m, cmd);
-      refuseSeveralPeople(cases, cmd);
+      const all = await this.casesOf(m, cmd);
+      // Judged on every case the phone or e-mail reaches, before trackingCodes narrows them: a code is no
+      // proof of whose case it is (Open311's public reads list them all).
+      refuseSeveralPeople(all, cmd);
+      const wanted = cmd.trackingCodes?.length ? new Set(cmd.trackingCodes.map((t) => normaliseTrackingCode(t) ?? t)) : null;
+      const cases = wanted ? all.filter((c) => wanted.has(c.tracking_code)) : all;
       const ids = cases.map((c) => c.id);
       let waiting: string[] = [];
       let fields: string[] = [];
@@ -260,24 +266,21 @@ export class SubjectRequests implements OnModuleInit {
       params.push(normaliseEmail(cmd.email));
       who.push(`lower(c.citizen_email) = $${params.length}`);
     }
-    let narrow = '';
-    if (cmd.trackingCodes?.length) {
-      // Written as the citizen has it (lower case, look-alike letters), read as the case stores it.
-      params.push(cmd.trackingCodes.map((t) => normaliseTrackingCode(t) ?? t));
-      narrow = ` AND c.tracking_code = ANY($${params.length}::text[])`;
-    }
     // Cases that are no one's duplicate first: whatever writes a group of duplicates (merge, a move or
     // closing of the group) locks its original before the duplicates, and a citizen who reported twice
     // may own both. Then by submission, as listed.
     const rows = await selectRows<CaseRow>(
       m,
       `SELECT ${CASE_COLUMNS} FROM cases c
-        WHERE c.channel_code = $1 AND c.contact_erased_at IS NULL AND (${who.join(' OR ')})${narrow}
+        WHERE c.channel_code = $1 AND c.contact_erased_at IS NULL AND (${who.join(' OR ')})
         ORDER BY c.duplicate_of IS NOT NULL, c.submitted_at, c.id FOR NO KEY UPDATE`,
       params,
     );
     const at = (r: CaseRow) => new Date(r.submitted_at).getTime();
-    return rows.sort((a, b) => at(a) - at(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const named = cmd.name === undefined ? null : foldVietnamese(cmd.name);
+    return rows
+      .filter((r) => named === null || (r.citizen_name !== null && foldVietnamese(r.citizen_name) === named))
+      .sort((a, b) => at(a) - at(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   private casesByIds(db: Sql, ids: string[]): Promise<CaseRow[]> {
@@ -399,20 +402,20 @@ const COLUMNS = `id::text AS id, channel_code, kind, status, case_ids::text[] AS
  * A family's one phone (or a shared e-mail address) is on cases of different people: a request by it
  * alone would show the others' names and cases, overwrite their names or erase their contacts. With
  * more than one name among the cases found, or a case without a name beside named ones (whose is it?),
- * the requester names their own cases by tracking code, which only the one who submitted a case was
- * given. Names are compared as people write them (any letter case, with or without diacritics).
+ * the channel gives its user's name as it verified it, and only that name's cases are taken. Tracking
+ * codes do not tell people apart: Open311's public reads list every one. Names are compared as people
+ * write them (any letter case, with or without diacritics).
  */
 function refuseSeveralPeople(cases: readonly CaseRow[], cmd: SubjectRequestCommand): void {
-  if (cmd.trackingCodes?.length) return;
   const names = new Set(cases.map((c) => (c.citizen_name ? foldVietnamese(c.citizen_name) : '')).filter(Boolean));
   const unnamed = cases.filter((c) => !c.citizen_name?.trim()).length;
   const by = cmd.phone && cmd.email ? 'phone number and e-mail address are' : cmd.phone ? 'phone number is' : 'e-mail address is';
   if (names.size > 1) {
-    throw new ConflictError(`the ${by} on the cases of ${names.size} different names: give trackingCodes, the codes of the requester's own cases`);
+    throw new ConflictError(`the ${by} on the cases of more than one name: give name, the requester's name as the channel verified it`);
   }
   if (names.size === 1 && unnamed > 0) {
     throw new ConflictError(
-      `the ${by} on cases with a name and on ${unnamed} without one, which may be someone else's: give trackingCodes, the codes of the requester's own cases`,
+      `the ${by} on cases with a name and on cases without one, which may be someone else's: give name, the requester's name as the channel verified it`,
     );
   }
 }

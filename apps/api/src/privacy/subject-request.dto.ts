@@ -4,6 +4,7 @@ import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsObject, IsString,
 import { SUBJECT_REQUEST_KINDS } from '@fr/privacy';
 import { CitizenDto } from '../intake/feedback.dto';
 import { OptionalField } from '../common/optional-field.decorator';
+import { NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 
 export class SubjectRequestDto {
   @ApiProperty({ enum: SUBJECT_REQUEST_KINDS, description: 'access: what is held and who read it; correct: replace contact details; delete: erase them' })
@@ -23,6 +24,20 @@ export class SubjectRequestDto {
   @MaxLength(254)
   @IsEmail({}, { message: 'email must be an e-mail address' })
   email?: string;
+
+  @ApiPropertyOptional({
+    maxLength: 200,
+    example: 'Trần Văn Minh',
+    description:
+      "the channel's signed-in user's name, as the channel verified it (VNeID): the cases of that name only. Needed when the phone or e-mail is on cases of several names (409 without it)",
+  })
+  @OptionalField()
+  @IsString()
+  @NormaliseText()
+  @MaxLength(200)
+  @NotBlank()
+  @NoControlChars()
+  name?: string;
 
   @ApiPropertyOptional({ type: [String], maxItems: 100, description: "narrows the request to these of the citizen's cases" })
   @OptionalField()

@@ -28,7 +28,9 @@ export class SubjectRequestsChannelController {
   @ApiCreatedResponse({ type: SubjectRequestViewDto, description: 'access and correction are answered at once; a deletion waits for open cases to close' })
   @ApiErrors(
     400,
-    { 409: 'the phone number or e-mail address is on the cases of more than one name: give trackingCodes, the codes of the requester’s own cases' },
+    {
+      409: "the phone number or e-mail address is on the cases of more than one name, or of a name and none: give name, the requester's name as the channel verified it",
+    },
     { 429: "too many data-subject requests with this channel's key: Retry-After says when to try again" },
   )
   async submit(@Req() req: ChannelRequest, @Body() dto: SubjectRequestDto): Promise<SubjectRequestViewDto> {
@@ -38,6 +40,7 @@ export class SubjectRequestsChannelController {
       kind: dto.kind,
       phone: dto.phone,
       email: dto.email,
+      name: dto.name,
       trackingCodes: dto.trackingCodes,
       corrections: dto.corrections,
     });
