@@ -117,8 +117,19 @@ describe('quality review: samples and reviews', () => {
     const picked = await review({ caseId: undrawn.id, scores });
     expect(picked.status).toBe(422);
     expect(errorOf(picked).message).toBe(
-      `case ${undrawn.id} is in no sample drawn for review: draw one (POST /v1/audits/samples) and review the cases it names`,
+      `case ${undrawn.id} is in no sample drawn for review over 7 days or more: draw one (POST /v1/audits/samples) and review the cases it names`,
     );
+    // Nor one drawn by a period shaped around its closing: a few milliseconds, a sample of one.
+    const [{ closed_at }] = await engine.query<{ closed_at: Date }>(`SELECT closed_at FROM cases WHERE id = $1`, [undrawn.id]);
+    const pinpoint = await sample({
+      unitCode: 'P_THANH_NHAN',
+      from: new Date(closed_at.getTime() - 1).toISOString(),
+      to: new Date(closed_at.getTime() + 1).toISOString(),
+      size: 1,
+      seed: 'pinpoint',
+    });
+    expect(draw(pinpoint).caseIds).toContain(undrawn.id);
+    expect((await review({ caseId: undrawn.id, scores })).status).toBe(422);
     expect(await engine.query(`SELECT 1 FROM audit_reviews WHERE case_id = $1`, [undrawn.id])).toEqual([]);
     // Each draw names its cases beside its event, append-only like the trail.
     const drawnRows = await engine.query<{ n: number }>(

@@ -8,6 +8,8 @@ export const REVIEW_CRITERIA = ['addressesIssue', 'evidence', 'lawful', 'politeC
 export type ReviewCriterion = (typeof REVIEW_CRITERIA)[number];
 export type ReviewScores = Record<ReviewCriterion, number>;
 export const REVIEW_MAX_SCORE = 2;
+/** The shortest period of a draw whose cases may be reviewed. */
+export const MIN_REVIEW_DRAW_DAYS = 7;
 
 export interface RecordReviewCommand {
   reviewerId: string;
@@ -58,9 +60,11 @@ export class RecordReview {
                          WHERE o.id = $2 AND (o.unit_code = c.unit_code
                                 OR EXISTS (SELECT 1 FROM assignments a WHERE a.case_id = c.id AND a.unit_code = o.unit_code AND a.reason NOT IN ('designation', 'triage'))))
                   AS reviewer_held,
-                EXISTS (SELECT 1 FROM audit_sample_cases s WHERE s.case_id = c.id) AS drawn
+                EXISTS (SELECT 1 FROM audit_sample_cases s JOIN audit_events d ON d.id = s.audit_event_id
+                         WHERE s.case_id = c.id
+                           AND (d.data->>'to')::timestamptz - (d.data->>'from')::timestamptz >= make_interval(days => $3)) AS drawn
            FROM cases c WHERE c.id = $1 FOR KEY SHARE OF c`,
-        [cmd.caseId, cmd.reviewerId],
+        [cmd.caseId, cmd.reviewerId, MIN_REVIEW_DRAW_DAYS],
       );
       if (!c) throw new NotFoundError('case', cmd.caseId);
       if (c.status !== 'closed') throw new UnprocessableError(`only closed cases are reviewed (their answer is final); case ${cmd.caseId} is '${c.status}'`);
@@ -73,9 +77,12 @@ export class RecordReview {
       // case would grade its own work. The office's triage of a case (classifying it) is not holding it.
       if (c.reviewer_held) throw new NotPermittedError(`case ${cmd.caseId} was handled by your own unit: a reviewer does not review their own unit's answers`);
       // The unit's report averages its reviews: scores of hand-picked cases would say what the reviewer
-      // chose, not how the unit answers (DOMAIN.md: a random sample, reproducible by its seed).
+      // chose, not how the unit answers (DOMAIN.md: a random sample, reproducible by its seed). A draw over
+      // a few milliseconds around one case's closing picked that case: the period must be a week or more.
       if (!c.drawn) {
-        throw new UnprocessableError(`case ${cmd.caseId} is in no sample drawn for review: draw one (POST /v1/audits/samples) and review the cases it names`);
+        throw new UnprocessableError(
+          `case ${cmd.caseId} is in no sample drawn for review over ${MIN_REVIEW_DRAW_DAYS} days or more: draw one (POST /v1/audits/samples) and review the cases it names`,
+        );
       }
       const s = cmd.scores;
       const rows = await selectRows<{ id: string; created_at: Date }>(
