@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import { isOfficerRole, nfc, OfficerRole, ValidationError } from '@fr/domain';
 
 /** An officer account as the directory shows it; the password hash never leaves the database. */
@@ -32,14 +33,25 @@ export function toOfficerView(row: OfficerRow): OfficerView {
 export const USERNAME_PATTERN = /^[a-z0-9_.-]{3,64}$/;
 
 /**
- * An officer's e-mail address as stored: NFC, trimmed, at most 254 characters (RFC 5321's path), one
- * '@' with something on both sides and a dot in the domain, no spaces or control characters. The API
- * checks the shape first (IsEmail); this holds for every other caller.
+ * An officer's e-mail address as stored and as the relay gets it: NFC, trimmed, at most 254 characters
+ * (RFC 5321's path), a plain local part (letters, digits and . ! # $ % & ' * + / = ? ^ _ ` { | } ~ -:
+ * no quotes, which nodemailer rewrote into another mailbox, no invisible characters), and a domain of
+ * labels, an internationalised one stored in its ASCII form (hà-nội.vn as xn--h-ni-0na4517b.vn), since
+ * relays without SMTPUTF8 refuse raw UTF-8. The API checks the shape first (IsEmail).
  */
 export function officerEmail(raw: string): string {
   const email = nfc(raw).trim();
-  if (email.length > 254 || !/^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]+$/u.test(email)) {
+  const at = email.lastIndexOf('@');
+  const local = email.slice(0, at);
+  const domain = at > 0 ? domainToASCII(email.slice(at + 1).toLowerCase()) : '';
+  const address = `${local}@${domain}`;
+  if (
+    at <= 0 ||
+    !/^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/.test(local) ||
+    !/^(?=.{1,253}$)([a-z0-9](-*[a-z0-9])*\.)+[a-z][a-z0-9-]*[a-z0-9]$/.test(domain) ||
+    address.length > 254
+  ) {
     throw new ValidationError('email must be an e-mail address such as ten.can.bo@hbt.gov.vn (at most 254 characters)', ['email']);
   }
-  return email;
+  return address;
 }
