@@ -10,6 +10,11 @@ describe(loggableUrl.name, () => {
       '/open311/v2/requests.json?service_request_id=[redacted]',
     ],
     ['an e-mail address', '/v1/cases?q=hoa.le%40example.vn', '/v1/cases?q=[redacted]'],
+    ['a number in brackets and spaces', '/v1/hotline/cases?sdt=(091)%20234%205678', '/v1/hotline/cases?sdt=[redacted]'],
+    ['a number spaced twice', '/v1/hotline/cases?sdt=0912%20%20345%20678', '/v1/hotline/cases?sdt=[redacted]'],
+    ['a number with slashes', '/v1/hotline/cases?sdt=0912/345/678', '/v1/hotline/cases?sdt=[redacted]'],
+    ['a number as the name', '/v1/cases?0912345678', '/v1/cases?[redacted]'],
+    ['a number in a path segment', '/open311/v2/requests/0912345678.json', '/open311/v2/requests/[redacted]'],
   ])('censors a query value holding %s, whatever its name', (_what, url, logged) => {
     expect(loggableUrl(url)).toBe(logged);
   });
@@ -19,6 +24,7 @@ describe(loggableUrl.name, () => {
     '/v1/privacy/reads?caseId=00000000-0000-4000-8000-000000000000',
     '/v1/audits/verify?fromSeq=1234567890123',
     '/v1/notices?from=2026-12-01&to=2026-12-31',
+    '/v1/feedback/nearby?lat=21.0285123456&lng=105.8412345678',
   ])('keeps %s, which holds no contact', (url) => {
     expect(loggableUrl(url)).toBe(url);
   });

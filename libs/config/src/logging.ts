@@ -38,6 +38,8 @@ export function loggableUrl(url: string): string {
       }
       // phone[]=..., phone[0]=... name the same parameter.
       if (CENSORED_QUERY_KEYS.test(key.replace(/\[.*$/, ''))) return `${rawKey}=[redacted]`;
+      // A number written as the name itself (`?0912345678`, `?x%3D0912345678`).
+      if (holdsContact(decoded(rawKey))) return '[redacted]';
       return eq >= 0 && holdsContact(decoded(pair.slice(eq + 1).replace(/\+/g, ' '))) ? `${rawKey}=[redacted]` : pair;
     });
   return `${loggablePath(url.slice(0, q))}?${params.join('&')}`;
@@ -54,7 +56,8 @@ function loggablePath(path: string): string {
       const text = decoded(segment);
       const digits = text.replace(/\D/g, '').length;
       const phone = /^\+?[\d .,_()\p{Pd}]+$/u.test(text) && digits >= 9 && digits <= 12;
-      return phone || text.includes('@') ? '[redacted]' : segment;
+      // Or one inside the segment: '0912345678.json', 'sdt-0912345678'.
+      return phone || holdsContact(text) ? '[redacted]' : segment;
     })
     .join('/');
 }
@@ -77,7 +80,7 @@ function decoded(raw: string): string {
  * A Vietnamese phone number (0 or 84 and 9 to 11 more digits, spaced or dotted) or an e-mail address
  * anywhere in a query value. Dates and times ('2026-12-31T00:00:00+07:00') and ids are neither.
  */
-const PHONE_IN_VALUE = /(?<!\d)(?:\+?84|0)(?:[ ._\p{Pd}]?\d){8,11}(?!\d)/u;
+const PHONE_IN_VALUE = /(?<![\d.])\(?(?:\+?84|0)(?:[ ._/()\p{Pd}]{0,3}\d){8,11}(?!\d)/u;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 function holdsContact(text: string): boolean {
   // An id's digit groups ('00000000-0000-4000-…') read as a dashed number; an id is no one's contact.
