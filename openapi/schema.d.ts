@@ -3094,23 +3094,47 @@ export interface components {
             title: string;
             body: string;
         };
-        /** @description A notice posted to units and areas (GET /v1/notices): its fields beside `title` and `body` as the notices' API shows them. */
+        /** @description A notice a unit published to residents (GET /v1/notices shows the same). */
         NoticeWebhook: {
             /** @constant */
             event: "notice";
+            noticeId: string;
+            unit: {
+                /** @example P2025_BACH_MAI */
+                code: string;
+                /** @example Phường Bạch Mai */
+                name: string;
+            };
             title: string;
             body: string;
-        } & {
-            [key: string]: unknown;
+            /** @enum {string} */
+            kind: "warning" | "information";
+            urgent: boolean;
+            /** @description the areas it is for; empty: the whole unit */
+            areaCodes: string[];
+            /** Format: date-time */
+            publishedAt: string;
         };
-        /** @description A unit fell behind one of the directive's targets (GET /v1/compliance/board). */
+        /** @description A unit fell behind one of the directive's targets (GET /v1/compliance/board): a level of its alert fired. */
         ComplianceWebhook: {
             /** @constant */
             event: "compliance";
+            alertId: string;
+            targetId: string;
+            unit: {
+                /** @example P2025_BACH_MAI */
+                code: string;
+                /** @example Phường Bạch Mai */
+                name: string;
+            };
+            /** @enum {string} */
+            level: "1" | "2" | "3";
+            /** Format: date-time */
+            dueAt: string;
+            /** Format: date-time */
+            firedAt: string;
             title: string;
             body: string;
-        } & {
-            [key: string]: unknown;
         };
         /** @description A citizen's request about their data waits for cases to close, or was answered: ids, tracking codes and its state, nothing personal. */
         PrivacyRequestWebhook: {
@@ -3118,8 +3142,18 @@ export interface components {
             event: "privacy.request";
             title: string;
             body: string;
-        } & {
-            [key: string]: unknown;
+            /** Format: uuid */
+            requestId: string;
+            /** @enum {string} */
+            kind: "access" | "correct" | "delete";
+            /** @enum {string} */
+            status: "waiting_for_closure" | "answered";
+            /** @description the cases the request covers */
+            trackingCodes: string[];
+            /** @description the cases whose closing the deletion waits for */
+            waitingFor: string[];
+            /** Format: date-time */
+            answeredAt: string | null;
         };
     };
     responses: never;

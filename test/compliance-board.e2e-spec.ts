@@ -1,5 +1,17 @@
 import { RaiseComplianceAlerts } from '@fr/board';
-import { adminToken, ApiSchema, bearer, createOfficer, errorOf, ManualClock, startWebhookReceiver, TestEngine, waitFor, WebhookReceiver } from '@fr/testing';
+import {
+  adminToken,
+  apiContract,
+  ApiSchema,
+  bearer,
+  createOfficer,
+  errorOf,
+  ManualClock,
+  startWebhookReceiver,
+  TestEngine,
+  waitFor,
+  WebhookReceiver,
+} from '@fr/testing';
 
 /** An instant on the Vietnamese wall clock. */
 const vn = (local: string) => new Date(`${local}+07:00`);
@@ -367,6 +379,7 @@ describe('the compliance board: targets, head counts, the notice cadence and its
       { what: 'both alert deliveries' },
     );
     expect(heard.map((c) => c.verifiedWith)).toEqual([0, 0]);
+    expect(heard.flatMap((c) => apiContract(engine.api).webhookProblems(c))).toEqual([]);
     expect(
       heard
         .map((c) => JSON.parse(c.body) as { event: string; targetId: string; unit: { code: string }; level: string; dueAt: string })

@@ -1,5 +1,5 @@
 import { DeliveriesReconciler } from '@fr/notifications';
-import { adminToken, bearer, createOfficer, DEV_KEYS, startWebhookReceiver, TestEngine, waitFor, WebhookReceiver } from '@fr/testing';
+import { adminToken, apiContract, bearer, createOfficer, DEV_KEYS, startWebhookReceiver, TestEngine, waitFor, WebhookReceiver } from '@fr/testing';
 import type { ErrorDto } from '../apps/api/src/common/error.dto';
 import type { NoticeDto } from '../apps/api/src/compliance/compliance.dto';
 import type { ChannelWebhookViewDto, RegisteredWebhookDto } from '../apps/api/src/webhooks/webhooks.controller';
@@ -110,6 +110,8 @@ describe('notices: published by a ward, delivered once to subscribed channels, l
     expect(forNotice('/ihanoi')).toHaveLength(1);
     expect(forNotice('/ops')).toHaveLength(1);
     expect(rx.calls.filter((c) => c.path === '/hotline_1022')).toHaveLength(0);
+    // Each call as the document's webhooks describe a notice, headers and fields.
+    expect([...forNotice('/ihanoi'), ...forNotice('/ops')].flatMap((c) => apiContract(engine.api).webhookProblems(c))).toEqual([]);
     // Signed per Standard Webhooks: the receiver verified both with the secrets it was given.
     expect([call.verifiedWith, forNotice('/ops')[0].verifiedWith]).toEqual([0, 0]);
     expect(call.headers['webhook-id']).not.toBe(forNotice('/ops')[0].headers['webhook-id']);

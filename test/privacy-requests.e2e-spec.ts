@@ -1,5 +1,5 @@
 import { OfficerRole } from '@fr/domain';
-import { adminToken, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, apiContract, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
 import type { CaseDetailDto } from '../apps/api/src/cases/case-view.dto';
 import type { FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
 import type { ContactReadsDto } from '../apps/api/src/privacy/privacy-reads.dto';
@@ -230,6 +230,8 @@ describe("citizens' data: records of reads and subject requests through their ch
     expect(told.map((d) => d.event_key)).toEqual([`privacy-request.${requestId}.waiting_for_closure`, `privacy-request.${requestId}.answered`]);
     expect(told[0].payload).toMatchObject({ event: 'privacy.request', requestId, status: 'waiting_for_closure', waitingFor: [open.trackingCode] });
     expect(told[1].payload).toMatchObject({ status: 'answered', waitingFor: [] });
+    // As the document's webhooks describe privacy.request, field by field.
+    expect(told.flatMap((d) => apiContract(engine.api).webhookPayloadProblems(d.payload))).toEqual([]);
     expect(JSON.stringify(told)).not.toContain(PHONE.slice(1));
 
     // Supervisors follow every request and its deadline, with nothing personal in the list.

@@ -45,6 +45,12 @@ const UNIT: JsonObject = {
   description: 'the unit handling the case; null while none does (before routing)',
 };
 
+const UNIT_NOW: JsonObject = {
+  type: 'object',
+  required: ['code', 'name'],
+  properties: { code: { type: 'string', example: 'P2025_BACH_MAI' }, name: { type: 'string', example: 'Phường Bạch Mai' } },
+};
+
 export const WEBHOOK_SCHEMAS: Record<string, JsonObject> = {
   CaseStatusWebhook: {
     type: 'object',
@@ -85,26 +91,55 @@ export const WEBHOOK_SCHEMAS: Record<string, JsonObject> = {
       body: { type: 'string' },
     },
   },
-  NoticeWebhook: otherEvent(
-    'notice',
-    "A notice posted to units and areas (GET /v1/notices): its fields beside `title` and `body` as the notices' API shows them.",
-  ),
-  ComplianceWebhook: otherEvent('compliance', "A unit fell behind one of the directive's targets (GET /v1/compliance/board)."),
-  PrivacyRequestWebhook: otherEvent(
-    'privacy.request',
-    "A citizen's request about their data waits for cases to close, or was answered: ids, tracking codes and its state, nothing personal.",
-  ),
-};
-
-function otherEvent(event: string, description: string): JsonObject {
-  return {
+  NoticeWebhook: {
     type: 'object',
-    description,
-    required: ['event', 'title', 'body'],
-    properties: { event: { const: event }, title: { type: 'string' }, body: { type: 'string' } },
-    additionalProperties: true,
-  };
-}
+    description: 'A notice a unit published to residents (GET /v1/notices shows the same).',
+    required: ['event', 'noticeId', 'unit', 'title', 'body', 'kind', 'urgent', 'areaCodes', 'publishedAt'],
+    properties: {
+      event: { const: 'notice' },
+      noticeId: { type: 'string' },
+      unit: UNIT_NOW,
+      title: { type: 'string' },
+      body: { type: 'string' },
+      kind: { type: 'string', enum: ['warning', 'information'] },
+      urgent: { type: 'boolean' },
+      areaCodes: { type: 'array', items: { type: 'string' }, description: 'the areas it is for; empty: the whole unit' },
+      publishedAt: { type: 'string', format: 'date-time' },
+    },
+  },
+  ComplianceWebhook: {
+    type: 'object',
+    description: "A unit fell behind one of the directive's targets (GET /v1/compliance/board): a level of its alert fired.",
+    required: ['event', 'alertId', 'targetId', 'unit', 'level', 'dueAt', 'firedAt', 'title', 'body'],
+    properties: {
+      event: { const: 'compliance' },
+      alertId: { type: 'string' },
+      targetId: { type: 'string' },
+      unit: UNIT_NOW,
+      level: { type: 'string', enum: ['1', '2', '3'] },
+      dueAt: { type: 'string', format: 'date-time' },
+      firedAt: { type: 'string', format: 'date-time' },
+      title: { type: 'string' },
+      body: { type: 'string' },
+    },
+  },
+  PrivacyRequestWebhook: {
+    type: 'object',
+    description: "A citizen's request about their data waits for cases to close, or was answered: ids, tracking codes and its state, nothing personal.",
+    required: ['event', 'title', 'body', 'requestId', 'kind', 'status', 'trackingCodes', 'waitingFor', 'answeredAt'],
+    properties: {
+      event: { const: 'privacy.request' },
+      title: { type: 'string' },
+      body: { type: 'string' },
+      requestId: { type: 'string', format: 'uuid' },
+      kind: { type: 'string', enum: ['access', 'correct', 'delete'] },
+      status: { type: 'string', enum: ['waiting_for_closure', 'answered'] },
+      trackingCodes: { type: 'array', items: { type: 'string' }, description: 'the cases the request covers' },
+      waitingFor: { type: 'array', items: { type: 'string' }, description: 'the cases whose closing the deletion waits for' },
+      answeredAt: { type: ['string', 'null'], format: 'date-time' },
+    },
+  },
+};
 
 const SCHEMA_OF: Record<(typeof WEBHOOK_EVENTS)[number], string> = {
   'case.status': 'CaseStatusWebhook',

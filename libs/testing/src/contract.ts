@@ -82,6 +82,12 @@ export class ContractChecker {
     }
   }
 
+  /** What is wrong with a payload stored for a delivery (its body alone: the headers come with the attempt). */
+  webhookPayloadProblems(payload: unknown): string[] {
+    const headers = { 'webhook-id': `msg_${'0'.repeat(32)}`, 'webhook-timestamp': '1800000000', 'webhook-signature': 'v1,AAAA' };
+    return this.webhookProblems({ headers, body: JSON.stringify(payload) });
+  }
+
   /**
    * What is wrong with a call the engine made to a webhook receiver, against the document's `webhooks`:
    * the event must be described, the body match its schema (no undescribed field), the headers theirs.
