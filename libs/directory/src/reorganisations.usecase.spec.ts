@@ -27,8 +27,8 @@ describe(clashWithScheduled.name, () => {
       `unit 'P_A' is ended by reorganisation c ('C', ${EARLY}), which applies first, and in this plan it takes in P_B (merge): this plan could never apply; cancel that plan (DELETE /v1/reorganisations/c), or leave the unit out of this one`,
     );
     const renamed = plan({ effectiveAt: EARLY, renames: [{ unit: 'P_A', name: 'Phường A mới', aliases: [] }] });
-    // Of the same date, the plan scheduled first applies first.
-    expect(clashWithScheduled(renamed, [aIntoB])).toContain("in this plan it is renamed 'Phường A mới'");
+    // Of the same date, either may apply first.
+    expect(clashWithScheduled(renamed, [aIntoB])).toContain("which may apply first (the same date), and in this plan it is renamed 'Phường A mới'");
   });
 
   it('refuses a plan that ends, before a later plan applies, a unit that plan needs', () => {
@@ -39,6 +39,12 @@ describe(clashWithScheduled.name, () => {
     );
     // Dated after it, the later plan has applied by then.
     expect(clashWithScheduled({ ...endsB, effectiveAt: '2026-03-05T00:00:00+07:00' }, [later])).toBeNull();
+  });
+
+  it('checks plans of one date both ways: their jobs race for the applier', () => {
+    // Scheduled: P_A into P_B. Posted for the same instant: P_B dissolved into P_C, which would leave the merge nowhere to go.
+    const endsB = plan({ effectiveAt: EARLY, dissolutions: [{ unit: 'P_B', successor: 'P_C' }] });
+    expect(clashWithScheduled(endsB, [aIntoB])).toMatch(/^this plan ends unit 'P_B' perhaps before \(the same date\) reorganisation c/);
   });
 
   it('refuses a new area or focal account another plan makes, and lets independent plans be', () => {

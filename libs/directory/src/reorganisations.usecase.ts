@@ -218,8 +218,8 @@ async function listScheduled(db: Sql): Promise<{ id: string; plan: Reorganisatio
  * or null. Each passes its dry run against today's organisation, but the later one would find at its
  * date what the earlier changed, and stay scheduled, unresolved, for ever: a unit both end, a new
  * unit, area or account both make, or a unit the later one needs (a successor, a renamed unit, a
- * rule's target, the triage unit) that the earlier one ends. A scheduled plan of the same date as
- * this one applies before it (it was scheduled first).
+ * rule's target, the triage unit) that the earlier one ends. Plans of one date are checked both ways:
+ * each has its own job at that instant, and which takes the applier's lock first is a race.
  */
 export function clashWithScheduled(plan: ReorganisationPlan, scheduled: readonly { id: string; plan: ReorganisationPlan }[]): string | null {
   const ends = new Set(endingUnits(plan).map((e) => e.unit));
@@ -238,16 +238,20 @@ export function clashWithScheduled(plan: ReorganisationPlan, scheduled: readonly
     if (area) return `new area '${area.code}' is already made by ${which}; give this plan's area another code, or ${cancel}`;
     const username = designees(other.plan).find((u) => usernames.has(u));
     if (username) return `username '${username}' is already named for a new focal point by ${which}; name another account, or ${cancel}`;
-    if (Date.parse(other.plan.effectiveAt) <= at) {
+    const otherAt = Date.parse(other.plan.effectiveAt);
+    if (otherAt <= at) {
       const endedBefore = new Set(endingUnits(other.plan).map((e) => e.unit));
       const need = neededUnits(plan).find((n) => endedBefore.has(n.unit));
       if (need) {
-        return `unit '${need.unit}' is ended by ${which}, which applies first, and in this plan it ${need.role}: this plan could never apply; ${cancel}, or leave the unit out of this one`;
+        const first = otherAt < at ? 'which applies first' : 'which may apply first (the same date)';
+        return `unit '${need.unit}' is ended by ${which}, ${first}, and in this plan it ${need.role}: this plan could never apply; ${cancel}, or leave the unit out of this one`;
       }
-    } else {
+    }
+    if (otherAt >= at) {
       const need = neededUnits(other.plan).find((n) => ends.has(n.unit));
       if (need) {
-        return `this plan ends unit '${need.unit}' before ${which}, in which it ${need.role}: that plan could never apply; date this plan after it, leave the unit out of this one, or ${cancel}`;
+        const before = otherAt > at ? 'before' : 'perhaps before (the same date)';
+        return `this plan ends unit '${need.unit}' ${before} ${which}, in which it ${need.role}: that plan could never apply; date this plan after it, leave the unit out of this one, or ${cancel}`;
       }
     }
   }
