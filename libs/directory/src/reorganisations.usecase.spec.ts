@@ -1,5 +1,5 @@
 import { ReorganisationPlan } from '@fr/domain';
-import { clashWithScheduled } from './reorganisations.usecase';
+import { clashWithScheduled, reasonKinds } from './reorganisations.usecase';
 
 function plan(p: Partial<ReorganisationPlan>): ReorganisationPlan {
   return {
@@ -63,5 +63,14 @@ describe(clashWithScheduled.name, () => {
       "username 'n.handler' is already named for a new focal point by reorganisation e",
     );
     expect(clashWithScheduled(plan({ merges: [{ into: 'P_D', from: ['P_E'] }] }), [aIntoB, first])).toBeNull();
+  });
+});
+
+describe(reasonKinds.name, () => {
+  it('reads reasons that differ only by the case they name alike, and others apart', () => {
+    const a = ["case 7KM3Q-9X2AB at 'P_A' (split) has no successor", "rule 'r' would point at 'P_A', which would not exist"];
+    const b = ["case 8AB2C-1XYZW at 'P_A' (split) has no successor", "case 9QWER-2TYUP at 'P_A' (split) has no successor", a[1]];
+    expect(reasonKinds(b)).toBe(reasonKinds(a));
+    expect(reasonKinds([a[1]])).not.toBe(reasonKinds(a));
   });
 });

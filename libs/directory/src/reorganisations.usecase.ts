@@ -150,8 +150,9 @@ export async function applyReorganisation(db: DataSource, id: string, now: Date,
       // Something changed since it was scheduled (a designation cleared): left scheduled, with why.
       await execute(m, `UPDATE reorganisations SET result = $2 WHERE id = $1`, [id, JSON.stringify(result)]);
       logger?.warn(`reorganisation ${id} is due but unresolved: ${result.unresolved.join('; ')}`);
-      // The sweep tries again every tick: the administrators hear of it once, and again only when the reasons change.
-      if (JSON.stringify(row.result?.unresolved ?? []) !== JSON.stringify(result.unresolved)) await tellAdminsUnresolved(m, id, row.plan, result.unresolved);
+      // The sweep tries again every tick: the administrators hear of it once, and again only when the kinds
+      // of reason change, not the cases named (one a case, so every case opened or closed wrote a notice).
+      if (reasonKinds(row.result?.unresolved ?? []) !== reasonKinds(result.unresolved)) await tellAdminsUnresolved(m, id, row.plan, result.unresolved);
       return false;
     }
     await execute(m, `UPDATE reorganisations SET status = 'applied', applied_at = $2, result = $3 WHERE id = $1`, [id, now, JSON.stringify(result)]);
@@ -191,6 +192,11 @@ export async function cancelReorganisation(db: DataSource, id: string, opts: { a
 }
 
 /** A due plan left unapplied would otherwise only be in the log: the administrators, who can fix or cancel it, are told. */
+/** The reasons a plan is unresolved without the cases they name: the same kinds of reason read alike. */
+export function reasonKinds(unresolved: readonly string[]): string {
+  return JSON.stringify([...new Set(unresolved.map((r) => r.replace(/^case \S+ at /, 'case at ')))].sort());
+}
+
 async function tellAdminsUnresolved(db: Sql, id: string, plan: ReorganisationPlan, unresolved: readonly string[]): Promise<void> {
   const shown = unresolved.slice(0, 3).join('; ') + (unresolved.length > 3 ? `; và ${unresolved.length - 3} vấn đề khác` : '');
   const admins = await activeOfficersWithRole(db, ['ADMIN']);
