@@ -41,6 +41,20 @@ describe(clashWithScheduled.name, () => {
     expect(clashWithScheduled({ ...endsB, effectiveAt: '2026-03-05T00:00:00+07:00' }, [later])).toBeNull();
   });
 
+  it('refuses a split of a unit an earlier plan points a rule at, and the rule pointed at a unit a later plan splits', () => {
+    const pointsAtA = { id: 'r', plan: plan({ name: 'R', effectiveAt: EARLY, rules: [{ id: 'education', unit: 'P_A' }] }) };
+    const splitsA = plan({
+      effectiveAt: LATE,
+      splits: [{ unit: 'P_A', into: [{ unit: 'P_B', streets: [], patterns: ['ngoai de'] }], fallback: 'P_C' }],
+    });
+    expect(clashWithScheduled(splitsA, [pointsAtA])).toMatch(
+      /^rule 'education' is pointed at 'P_A' by reorganisation r \('R', [^)]+\), which applies first, and this plan splits that unit/,
+    );
+    expect(clashWithScheduled(pointsAtA.plan, [{ id: 's', plan: splitsA }])).toMatch(/^this plan points rule 'education' at 'P_A', which reorganisation s/);
+    // Pointed at a unit merged into one other: the merge's successor takes it.
+    expect(clashWithScheduled(plan({ effectiveAt: LATE, merges: [{ into: 'P_B', from: ['P_A'] }] }), [pointsAtA])).toBeNull();
+  });
+
   it('checks plans of one date both ways: their jobs race for the applier', () => {
     // Scheduled: P_A into P_B. Posted for the same instant: P_B dissolved into P_C, which would leave the merge nowhere to go.
     const endsB = plan({ effectiveAt: EARLY, dissolutions: [{ unit: 'P_B', successor: 'P_C' }] });

@@ -245,6 +245,26 @@ export function clashWithScheduled(plan: ReorganisationPlan, scheduled: readonly
     const username = designees(other.plan).find((u) => usernames.has(u));
     if (username) return `username '${username}' is already named for a new focal point by ${which}; name another account, or ${cancel}`;
     const otherAt = Date.parse(other.plan.effectiveAt);
+    // A rule one plan points at a unit the other splits: routing would not know which part takes it.
+    const split = (p: ReorganisationPlan) =>
+      new Set(
+        endingUnits(p)
+          .filter((e) => e.successors.length !== 1)
+          .map((e) => e.unit),
+      );
+    const ruleOntoSplit = (pointing: ReorganisationPlan, splitting: ReorganisationPlan) => pointing.rules.find((r) => split(splitting).has(r.unit));
+    if (otherAt <= at) {
+      const rule = ruleOntoSplit(other.plan, plan);
+      if (rule) {
+        return `rule '${rule.id}' is pointed at '${rule.unit}' by ${which}, which applies ${otherAt < at ? 'first' : 'perhaps first (the same date)'}, and this plan splits that unit: it could never apply; point the rule in this plan too, or ${cancel}`;
+      }
+    }
+    if (otherAt >= at) {
+      const rule = ruleOntoSplit(plan, other.plan);
+      if (rule) {
+        return `this plan points rule '${rule.id}' at '${rule.unit}', which ${which} splits ${otherAt > at ? 'after it' : 'perhaps after it (the same date)'}: that plan could never apply; point the rule elsewhere, or ${cancel}`;
+      }
+    }
     if (otherAt <= at) {
       const endedBefore = new Set(endingUnits(other.plan).map((e) => e.unit));
       const need = neededUnits(plan).find((n) => endedBefore.has(n.unit));
