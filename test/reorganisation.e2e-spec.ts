@@ -149,6 +149,14 @@ describe('a reorganisation: merge, split by street, untouched, on a controllable
     expect(scheduled.body).toMatchObject({ status: 'scheduled', source: null, appliedAt: null });
     const sut = engine.worker!.get(ApplyReorganisation);
     expect(await sut.runDue()).toBe(0); // not yet its date
+    // The new ward's focal-point account is the plan's to make: taken first, the plan could not apply.
+    const taken = await engine
+      .http()
+      .post('/v1/officers')
+      .set(bearer(admin))
+      .send({ username: 'P.Mai.Dong.Handler', password: 'Mat-khau-rat-dai', fullName: 'Người khác', role: 'HANDLER', unitCode: 'P_BACH_KHOA' });
+    expect(taken.status).toBe(409);
+    expect((taken.body as ErrorDto).message).toMatch(/^username 'p\.mai\.dong\.handler' is named for a new unit's focal point by scheduled reorganisation/);
 
     clock.set('2026-03-04T08:00:00+07:00');
     expect(await sut.runDue()).toBe(1);

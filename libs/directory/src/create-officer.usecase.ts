@@ -51,6 +51,19 @@ export class CreateOfficer {
         if (!unit) throw new UnprocessableError(`unit '${cmd.unitCode}' does not exist; GET /v1/units lists the units`);
         if (!unit.active) throw new UnprocessableError(`unit '${cmd.unitCode}' is no longer active`);
         await checkRoleUnit(m, this.config.hotlineUnits, cmd.role, cmd.unitCode);
+        // A scheduled reorganisation makes this account for a new unit's focal point: taken now, the plan
+        // would stay unresolved at its date ("username … is already an officer's").
+        const reserved = await selectRow<{ id: string; name: string }>(
+          m,
+          `SELECT r.id::text AS id, r.plan->>'name' AS name FROM reorganisations r, jsonb_array_elements(r.plan->'newUnits') u
+            WHERE r.status = 'scheduled' AND $1 IN (lower(u->'handler'->>'username'), lower(u->'leader'->>'username')) LIMIT 1`,
+          [username],
+        );
+        if (reserved) {
+          throw new ConflictError(
+            `username '${username}' is named for a new unit's focal point by scheduled reorganisation ${reserved.id} ('${reserved.name}'), which makes the account at its date; choose another username`,
+          );
+        }
         const row = await selectRow<OfficerRow>(
           m,
           `INSERT INTO officers (username, full_name, role, unit_code, password_hash, email) VALUES ($1, $2, $3, $4, $5, $6)
