@@ -130,6 +130,10 @@ describe(maskContactsInText.name, () => {
       // Old and new tone placement: "Hoà" and "Hòa", "Thuỷ" and "Thủy".
       ['with the other tone placement', 'Nguyễn Thị Hoà', 'Bà Nguyễn Thị Hòa đã nhận.', 'Bà Nguyễn T. H. đã nhận.'],
       ['decomposed (NFD) in the text', 'Đỗ Thị Thủy', `Gửi bà ${'Đỗ Thị Thuỷ'.normalize('NFD')}.`, 'Gửi bà Đỗ T. T..'],
+      // Officers shorten a name to its family and given names.
+      ['shortened to family and given names', 'Trần Văn Hùng', 'Ông Trần Hùng đã nhận kết quả.', 'Ông Trần V. H. đã nhận kết quả.'],
+      // Entered with a form of address, written without it.
+      ['entered with a form of address', 'Ông Trần Văn Hùng', 'Đã gọi cho Trần Văn Hùng.', 'Đã gọi cho Ông T. V. H..'],
     ])('masks a name %s', (_how, stored, text, masked) => {
       expect(maskContactsInText(text, [stored])).toBe(masked);
     });

@@ -114,12 +114,20 @@ function namePattern(name: string): RegExp | null {
   let pattern = namePatternsKept.get(name);
   if (pattern === undefined) {
     const words = foldVietnamese(name).split(' ').filter(Boolean);
-    pattern = words.length < 2 ? null : new RegExp(`(?<![\\p{L}\\p{N}])${words.join('[^\\p{L}\\p{N}]+')}(?![\\p{L}\\p{N}])`, 'gu');
+    // A name entered with its form of address ("Ông Trần Văn Hùng") is written without it in answers.
+    while (words.length > 2 && HONORIFICS.has(words[0])) words.shift();
+    const whole = words.join('[^\\p{L}\\p{N}]+');
+    // Three words or more: also the family and given names alone ("ông Trần Hùng"), as officers shorten them.
+    const short = words.length >= 3 ? `|${words[0]}[^\\p{L}\\p{N}]+${words[words.length - 1]}` : '';
+    pattern = words.length < 2 ? null : new RegExp(`(?<![\\p{L}\\p{N}])(?:${whole}${short})(?![\\p{L}\\p{N}])`, 'gu');
     if (namePatternsKept.size >= 10_000) namePatternsKept.clear();
     namePatternsKept.set(name, pattern);
   }
   return pattern;
 }
+
+/** Forms of address written before a name (folded): ông, bà, anh, chị, cô, chú, bác, em, cụ. */
+const HONORIFICS = new Set(['ong', 'ba', 'anh', 'chi', 'co', 'chu', 'bac', 'em', 'cu']);
 
 /**
  * The text's letters as foldVietnamese reads them (no diacritics, lower case, đ as d), character by
