@@ -191,12 +191,12 @@ export async function cancelReorganisation(db: DataSource, id: string, opts: { a
   });
 }
 
-/** A due plan left unapplied would otherwise only be in the log: the administrators, who can fix or cancel it, are told. */
 /** The reasons a plan is unresolved without the cases they name: the same kinds of reason read alike. */
 export function reasonKinds(unresolved: readonly string[]): string {
   return JSON.stringify([...new Set(unresolved.map((r) => r.replace(/^case \S+ at /, 'case at ')))].sort());
 }
 
+/** A due plan left unapplied would otherwise only be in the log: the administrators, who can fix or cancel it, are told. */
 async function tellAdminsUnresolved(db: Sql, id: string, plan: ReorganisationPlan, unresolved: readonly string[]): Promise<void> {
   const shown = unresolved.slice(0, 3).join('; ') + (unresolved.length > 3 ? `; và ${unresolved.length - 3} vấn đề khác` : '');
   const admins = await activeOfficersWithRole(db, ['ADMIN']);
@@ -245,14 +245,6 @@ export function clashWithScheduled(plan: ReorganisationPlan, scheduled: readonly
     const username = designees(other.plan).find((u) => usernames.has(u));
     if (username) return `username '${username}' is already named for a new focal point by ${which}; name another account, or ${cancel}`;
     const otherAt = Date.parse(other.plan.effectiveAt);
-    // A rule one plan points at a unit the other splits: routing would not know which part takes it.
-    const split = (p: ReorganisationPlan) =>
-      new Set(
-        endingUnits(p)
-          .filter((e) => e.successors.length !== 1)
-          .map((e) => e.unit),
-      );
-    const ruleOntoSplit = (pointing: ReorganisationPlan, splitting: ReorganisationPlan) => pointing.rules.find((r) => split(splitting).has(r.unit));
     if (otherAt <= at) {
       const rule = ruleOntoSplit(other.plan, plan);
       if (rule) {
@@ -282,6 +274,16 @@ export function clashWithScheduled(plan: ReorganisationPlan, scheduled: readonly
     }
   }
   return null;
+}
+
+/** A rule one plan points at a unit the other splits: routing would not know which part takes it. */
+function ruleOntoSplit(pointing: ReorganisationPlan, splitting: ReorganisationPlan): { id: string; unit: string } | undefined {
+  const split = new Set(
+    endingUnits(splitting)
+      .filter((e) => e.successors.length !== 1)
+      .map((e) => e.unit),
+  );
+  return pointing.rules.find((r) => split.has(r.unit));
 }
 
 /** The accounts a plan creates for its new units' focal points, lower case as usernames compare. */
