@@ -444,3 +444,30 @@ describe('officer authentication logs', () => {
     for (const s of [secret, 'Ab1"', '"admin","password"', '$argon2id$', 'Bearer ']) expect(output).not.toContain(s);
   });
 });
+
+describe('the first administrator in production', () => {
+  const production = (adminPassword: string) => ({
+    NODE_ENV: 'production',
+    FR_ADMIN_PASSWORD: adminPassword,
+    FR_JWT_SECRET: 'k3y-of-at-least-thirty-two-characters-xyz',
+    FR_PHONE_KEY_SECRET: 'phone-key-secret-of-thirty-two-chars-or-more',
+    FR_PRIVACY_KEY: 'another-key-of-thirty-two-characters-at-least',
+  });
+
+  it.each([
+    ['matkhau123', /FR_ADMIN_PASSWORD is one of the most common passwords/],
+    ['admin-2026-hn', /FR_ADMIN_PASSWORD must not contain the username/],
+    ['abababab', /FR_ADMIN_PASSWORD must not repeat/],
+  ])('refuses a first start whose FR_ADMIN_PASSWORD %s a guesser would try', async (password, problem) => {
+    await expect(TestEngine.start({ worker: false, env: production(password) })).rejects.toThrow(problem);
+  });
+
+  it('starts with a password of its own, and the administrator logs in with it', async () => {
+    const engine = await TestEngine.start({ worker: false, env: production('Lò Đúc 46 tháng Chạp') });
+    try {
+      expect(await login(engine, 'admin', 'Lò Đúc 46 tháng Chạp')).toEqual(expect.any(String));
+    } finally {
+      await engine.close();
+    }
+  });
+});

@@ -16,7 +16,7 @@ function visibleCharacters(text: string): number {
 /**
  * The rules a password an officer will use must meet, on account creation, PATCH and an officer's own
  * change; `field` names it in the 400. Judged as it is hashed (hashPassword): in NFC. `username` is
- * canonical (lower case). Not applied to the bootstrap administrator's FR_ADMIN_PASSWORD: see
+ * canonical (lower case). Applied to the bootstrap administrator's FR_ADMIN_PASSWORD in production only: see
  * loadOrganisationOnFirstStart.
  */
 export function checkPassword(raw: string, username: string, field = 'password'): void {

@@ -1,10 +1,11 @@
 import { DataSource, EntityManager } from 'typeorm';
-import { hashPassword } from '@fr/auth';
+import { checkPassword, hashPassword } from '@fr/auth';
 import { AppConfig, loadOrganisation, OrganisationConfig } from '@fr/config';
 import { insertChannels } from '@fr/notifications';
 import { DatabaseSeed, execute, selectRow, Sql, writeAuditEvent } from '@fr/persistence';
 
 const LOADED_KEY = 'organisation_loaded';
+const ADMIN_USERNAME = 'admin';
 
 /** config/ as a seed of migrateDatabase: loaded on the first start (loadOrganisationOnFirstStart). */
 export function organisationSeed(config: AppConfig): DatabaseSeed {
@@ -23,9 +24,11 @@ export async function loadOrganisationOnFirstStart(ds: DataSource, config: AppCo
     await storeDistrict(ds, org);
     return false;
   }
-  // Not held to checkPassword: outside production FR_ADMIN_PASSWORD is `admin` so that a fresh clone
-  // logs in, and production refuses that default at boot (loadConfig). The administrator changes it
-  // with POST /v1/auth/password, which applies the rules.
+  // Outside production FR_ADMIN_PASSWORD is `admin` so that a fresh clone logs in. In production the
+  // first administrator's password is held to the officers' rules (a common password is the first a
+  // guesser tries), here and not at every boot: once the administrator has changed it over the API,
+  // the variable no longer opens anything and must not stop a start.
+  if (config.production) checkBootstrapPassword(config.adminPassword);
   const adminHash = await hashPassword(config.adminPassword);
   await ds.transaction(async (m) => {
     for (const step of ORGANISATION_STEPS) await step(m, org);
@@ -33,6 +36,14 @@ export async function loadOrganisationOnFirstStart(ds: DataSource, config: AppCo
     await recordLoaded(m, org);
   });
   return true;
+}
+
+function checkBootstrapPassword(password: string): void {
+  try {
+    checkPassword(password, ADMIN_USERNAME, 'FR_ADMIN_PASSWORD');
+  } catch (e) {
+    throw new Error(`${(e as Error).message} (the first administrator's password, read once on the first start in production)`, { cause: e });
+  }
 }
 
 type Step = (db: Sql, org: OrganisationConfig) => Promise<void>;
@@ -113,9 +124,9 @@ async function insertRoutingRules(db: Sql, org: OrganisationConfig): Promise<voi
 async function insertAdministrator(db: Sql, triageUnit: string, passwordHash: string): Promise<void> {
   await execute(
     db,
-    `INSERT INTO officers (username, full_name, role, unit_code, password_hash) VALUES ('admin', 'Quản trị hệ thống', 'ADMIN', $1, $2)
+    `INSERT INTO officers (username, full_name, role, unit_code, password_hash) VALUES ($3, 'Quản trị hệ thống', 'ADMIN', $1, $2)
      ON CONFLICT DO NOTHING`,
-    [triageUnit, passwordHash],
+    [triageUnit, passwordHash, ADMIN_USERNAME],
   );
 }
 
