@@ -273,4 +273,49 @@ describe("citizens' data: records of reads and subject requests through their ch
     const [message] = await engine.query<{ body: string }>(`SELECT body FROM case_messages WHERE case_id = $1 ORDER BY id DESC LIMIT 1`, [other.id]);
     expect(message.body).toBe('Ông Lê V. T. gọi lại hỏi tiến độ.');
   });
+
+  it('tells the webhooks admins subscribed of every request, also through a channel without a webhook and when answered at once', async () => {
+    const hook = await engine
+      .http()
+      .post('/v1/webhooks')
+      .set(bearer('admin'))
+      .send({ url: 'https://93.184.215.14/privacy', events: ['privacy.request'] });
+    expect(hook.status).toBe(201);
+    const HOTLINE = { 'X-Api-Key': DEV_KEYS.hotline };
+    const phone = '0912555666';
+    const fed = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(HOTLINE)
+      .send({
+        category: 'sidewalk_encroachment',
+        description: 'Xe máy đỗ kín vỉa hè phố Tạ Quang Bửu, người đi bộ phải đi xuống lòng đường.',
+        location: { wardCode: 'BACH_KHOA' },
+        citizen: { name: 'Phạm Thu Hà', phone },
+      });
+    expect(fed.status).toBe(202);
+    expect(await engine.query(`SELECT webhook_url FROM channels WHERE code = 'hotline_1022'`)).toEqual([{ webhook_url: null }]);
+
+    const access = await engine.http().post('/v1/privacy/requests').set(HOTLINE).send({ kind: 'access', phone });
+    expect(access.status).toBe(201);
+    expect(access.body).toMatchObject({ status: 'answered' });
+    const erase = await engine.http().post('/v1/privacy/requests').set(HOTLINE).send({ kind: 'delete', phone });
+    expect(erase.status).toBe(201);
+    expect(erase.body).toMatchObject({ status: 'waiting_for_closure' });
+
+    const told = await engine.query<{ kind: string; event_key: string; payload: Record<string, unknown> }>(
+      `SELECT kind, event_key, payload FROM deliveries WHERE event_key IN ($1, $2) ORDER BY id`,
+      [
+        `privacy-request.${(access.body as SubjectRequestViewDto).id}.answered`,
+        `privacy-request.${(erase.body as SubjectRequestViewDto).id}.waiting_for_closure`,
+      ],
+    );
+    expect(told.map((d) => [d.kind, d.event_key])).toEqual([
+      ['webhook', `privacy-request.${(access.body as SubjectRequestViewDto).id}.answered`],
+      ['webhook', `privacy-request.${(erase.body as SubjectRequestViewDto).id}.waiting_for_closure`],
+    ]);
+    expect(told[0].payload).toMatchObject({ event: 'privacy.request', kind: 'access', status: 'answered' });
+    expect(told.flatMap((d) => apiContract(engine.api).webhookPayloadProblems(d.payload))).toEqual([]);
+    expect(JSON.stringify(told)).not.toContain(phone.slice(1));
+  });
 });

@@ -142,11 +142,16 @@ export class SubjectRequests implements OnModuleInit {
     });
   }
 
-  /** Tells the request's channel (its status webhook, when it has one) that the request waits or was answered. */
-  private async tell(m: EntityManager, r: { id: string; channel_code: string }, state: SubjectRequestStatus): Promise<void> {
-    const hooked = await selectRow<{ code: string }>(m, `SELECT code FROM channels WHERE code = $1 AND webhook_url IS NOT NULL`, [r.channel_code]);
-    if (!hooked) return;
-    await this.deliveries.announce(m, { event: 'privacy.request', key: `${PRIVACY_DELIVERY_KIND}.${r.id}.${state}`, channels: [r.channel_code] });
+  /**
+   * Tells the webhooks admins subscribed to `privacy.request`, and the request's channel (its status
+   * webhook, when it has one, and unless it had the answer in its own 201), that the request waits or was
+   * answered. The admins' webhooks were told only when the channel had a webhook: a request through a
+   * channel without one, or answered at once, reached no one who follows them.
+   */
+  private async tell(m: EntityManager, r: { id: string; channel_code: string }, state: SubjectRequestStatus, toChannel = true): Promise<void> {
+    const hooked =
+      toChannel && (await selectRow<{ code: string }>(m, `SELECT code FROM channels WHERE code = $1 AND webhook_url IS NOT NULL`, [r.channel_code]));
+    await this.deliveries.announce(m, { event: 'privacy.request', key: `${PRIVACY_DELIVERY_KIND}.${r.id}.${state}`, channels: hooked ? [r.channel_code] : [] });
   }
 
   submit(cmd: SubjectRequestCommand): Promise<SubjectRequestView> {
@@ -336,8 +341,10 @@ export class SubjectRequests implements OnModuleInit {
       ],
     );
     await this.audit(m, cmd.channel, 'privacy_request_received', { requestId: row!.id, kind: cmd.kind, cases: ids.length, waiting: waiting.length });
-    if (answered) await this.audit(m, cmd.channel, 'privacy_request_answered', { requestId: row!.id, kind: cmd.kind });
-    else await this.tell(m, row!, 'waiting_for_closure');
+    if (answered) {
+      await this.audit(m, cmd.channel, 'privacy_request_answered', { requestId: row!.id, kind: cmd.kind });
+      await this.tell(m, row!, 'answered', false);
+    } else await this.tell(m, row!, 'waiting_for_closure');
     return row!;
   }
 
