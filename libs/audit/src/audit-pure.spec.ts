@@ -200,6 +200,58 @@ describe('merged duplicates in unit metrics', () => {
   });
 });
 
+describe('a case returned and given back to the unit in unit metrics', () => {
+  const t0 = Date.UTC(2026, 11, 1, 2, 0);
+  const HOUR = 3_600_000;
+  const ctx: MetricsContext = {
+    from: t0 - 86_400_000,
+    to: t0 + 7 * 86_400_000,
+    evaluatedAt: t0 + 7 * 86_400_000,
+    calendar: new WorkingCalendar({ daysOff: [], extraWorkingDays: [] }),
+    receiveDue: (start) => new Date(start.getTime() + 8 * HOUR),
+  };
+  // Routed to the ward, returned to triage unacknowledged, assigned back to the ward two days later.
+  const bounced = (ackAfterBack: number | null): CaseFacts => ({
+    caseId: 'B',
+    trackingCode: 'B',
+    receivedAt: t0,
+    rating: null,
+    ratedAt: null,
+    ownerships: [
+      { unit: 'P_BACH_KHOA', reason: 'route', start: t0 },
+      { unit: 'VP', reason: 'return', start: t0 + HOUR },
+      { unit: 'P_BACH_KHOA', reason: 'assign', start: t0 + 48 * HOUR },
+    ],
+    events: ackAfterBack === null ? [] : [{ action: 'acknowledge', at: t0 + 48 * HOUR + ackAfterBack, onTime: null }],
+    pauses: [],
+    atEnd: { status: 'in_progress', unit: 'P_BACH_KHOA', dueAt: null, warnAt: null },
+  });
+  const ward = (f: CaseFacts) => caseLines(f, ctx).find((l) => l.unitCode === 'P_BACH_KHOA')!;
+
+  it('counts it received once and acknowledged, on time by the clock of the receipt it was acknowledged in', () => {
+    expect(ward(bounced(2 * HOUR))).toMatchObject({
+      receivedAt: new Date(t0),
+      acknowledgedAt: new Date(t0 + 50 * HOUR),
+      receiveDueAt: new Date(t0 + 56 * HOUR),
+      acknowledgedOnTime: true,
+      returns: 1,
+    });
+    const sut = new UnitAccumulator();
+    sut.add(ward(bounced(2 * HOUR)));
+    expect(sut.result()).toMatchObject({ received: 1, acknowledged: 1, acknowledgedOnTime: 1 });
+  });
+
+  it('is late when the receipt it was acknowledged in ran out, and unacknowledged when it never was', () => {
+    expect(ward(bounced(9 * HOUR))).toMatchObject({ acknowledgedOnTime: false });
+    expect(ward(bounced(null))).toMatchObject({
+      receivedAt: new Date(t0),
+      receiveDueAt: new Date(t0 + 8 * HOUR),
+      acknowledgedAt: null,
+      acknowledgedOnTime: null,
+    });
+  });
+});
+
 describe(checkTexts.name, () => {
   const [t] = putAside({ reason: 'bà Lan ở số 12 gọi lại' });
   const row = (texts: unknown[] | null, hashes: Record<string, string> = { reason: t.hash }): SealedEventRow => ({

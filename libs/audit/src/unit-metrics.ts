@@ -182,12 +182,14 @@ export function caseLines(f: CaseFacts, ctx: MetricsContext): UnitCaseLine[] {
         if (o.previousUnit) line(o.previousUnit).reorganisedOut++;
       }
       // A case received twice in the period counts once, by its first receipt; a successor inherits it.
-      if (l.receivedAt === null && o.reason !== REORGANISATION) {
+      // A unit that returned it unacknowledged and acknowledged it when it came back has acknowledged it:
+      // within the deadline of the receipt it acknowledged in, whose clock triage's time did not run.
+      if (o.reason !== REORGANISATION && (l.receivedAt === null || l.acknowledgedAt === null)) {
         const due = ctx.receiveDue(new Date(o.clockStart));
         // Acknowledging is the unit's receive-stage answer; for triage, assigning the case onwards.
         const ack = events.find((e) => e.action === 'acknowledge')?.at ?? (next?.reason === 'assign' ? next.start : null);
-        l.receivedAt = new Date(o.start);
-        l.receiveDueAt = due;
+        if (l.receivedAt === null) l.receivedAt = new Date(o.start);
+        if (l.receiveDueAt === null || ack !== null) l.receiveDueAt = due;
         l.acknowledgedAt = ack === null ? null : new Date(ack);
         l.acknowledgedOnTime = ack === null ? null : ack <= due.getTime();
       }
