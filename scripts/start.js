@@ -33,10 +33,9 @@ switch (mode) {
     require(dist('bench/main.js'));
     break;
   case 'rebuild-facts': {
-    const { loadConfig } = require(dist('libs/config/src'));
     const { rebuildFacts } = require(dist('apps/worker/src/rebuild-facts.js'));
     const started = Date.now();
-    rebuildFacts(loadConfig()).then(
+    rebuildFacts(configOrExit()).then(
       (n) => console.log(`daily facts rebuilt from ${n} cases in ${Date.now() - started} ms`),
       (e) => {
         console.error(e.message || e);
@@ -49,10 +48,9 @@ switch (mode) {
     require(dist('chaos/main.js'));
     break;
   case 'migrate': {
-    const { loadConfig } = require(dist('libs/config/src'));
     const { migrateDatabase } = require(dist('libs/persistence/src'));
     const { organisationSeed, reorganisationsSeed } = require(dist('libs/directory/src'));
-    const config = loadConfig();
+    const config = configOrExit();
     migrateDatabase(config, [organisationSeed(config), reorganisationsSeed(config)]).then(
       (ran) => console.log(ran.length ? `applied: ${ran.join(', ')}` : 'database is up to date'),
       (e) => {
@@ -114,6 +112,20 @@ switch (mode) {
   default:
     console.error(`unknown mode '${mode}': use all, api, worker, migrate, bench or chaos`);
     process.exit(2);
+}
+
+/**
+ * The configuration, or the list of its problems and exit code 2, as `all` does: a refused start
+ * (production without its secrets, say) is a message for whoever runs `migrate`, not a stack trace.
+ */
+function configOrExit() {
+  const { loadConfig } = require(dist('libs/config/src'));
+  try {
+    return loadConfig();
+  } catch (e) {
+    console.error(e.message || e);
+    process.exit(2);
+  }
 }
 
 /** `--workers N` or `--workers=N`: worker processes of `all` (1-64); undefined when not given. */

@@ -207,3 +207,27 @@ describe('the engine as processes (npm start)', () => {
     expect(await healthOf(base)).toBe(0);
   });
 });
+
+/** What whoever runs the engine sees when its configuration is refused: the problems, not a stack trace. */
+describe('a refused configuration (scripts/start.js)', () => {
+  it.each(['all', 'migrate', 'rebuild-facts'])('`%s` lists every problem and exits 2', (mode) => {
+    let failure: { status: number | null; stderr: string } | null = null;
+    try {
+      execFileSync(process.execPath, ['scripts/start.js', mode], {
+        cwd: ROOT,
+        // Production with none of its secrets: what the compose file's `migrate` meets when ./secrets/ is missing a file.
+        env: { PATH: process.env.PATH, NODE_ENV: 'production' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        encoding: 'utf8',
+        timeout: 30000,
+      });
+    } catch (e) {
+      failure = e as { status: number | null; stderr: string };
+    }
+    expect(failure).not.toBeNull();
+    expect(failure!.status).toBe(2);
+    expect(failure!.stderr).toMatch(/^invalid configuration:\n {2}- FR_ADMIN_PASSWORD is required in production\n/);
+    expect(failure!.stderr).toContain('DATABASE_URL is required in production');
+    expect(failure!.stderr).not.toMatch(/^\s+at /m);
+  });
+});
