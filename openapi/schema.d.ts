@@ -1180,7 +1180,7 @@ export interface components {
             /** @example Trật tự đô thị, lấn chiếm vỉa hè */
             name: string;
             description: string;
-            /** @description false: handled on another legal track; submitting it is refused with the reason */
+            /** @description always true in this list, which holds only what a channel may offer; a category handled on another legal track (complaint_denunciation) is left out, and submitting it is refused with the reason */
             accepted: boolean;
         };
         AreaDto: {

@@ -142,6 +142,8 @@ describe('intake -> routing -> assignment', () => {
   it('lists categories and areas for channels', async () => {
     const cats = await engine.http().get('/v1/categories').set(KEY);
     expect(cats.body).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'public_order', name: 'An ninh trật tự' })]));
+    // Only what a channel may offer: complaints and denunciations follow another law and are refused at intake.
+    expect((cats.body as { code: string; accepted: boolean }[]).filter((c) => c.code === 'complaint_denunciation' || !c.accepted)).toEqual([]);
     const areas = await engine.http().get('/v1/areas').set(KEY);
     expect(areas.body).toHaveLength(18);
     expect(areas.body).toEqual(expect.arrayContaining([{ code: 'PHO_HUE', name: 'Phường Phố Huế', unitCode: 'P_PHO_HUE' }]));

@@ -177,7 +177,11 @@ export class CategoryDto {
   @ApiProperty({ example: 'sidewalk_encroachment' }) code: string;
   @ApiProperty({ example: 'Trật tự đô thị, lấn chiếm vỉa hè' }) name: string;
   @ApiProperty() description: string;
-  @ApiProperty({ description: 'false: handled on another legal track; submitting it is refused with the reason' }) accepted: boolean;
+  @ApiProperty({
+    description:
+      'always true in this list, which holds only what a channel may offer; a category handled on another legal track (complaint_denunciation) is left out, and submitting it is refused with the reason',
+  })
+  accepted: boolean;
 }
 
 export class AreaDto {

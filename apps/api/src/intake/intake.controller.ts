@@ -45,8 +45,10 @@ export class IntakeController {
   @ApiOperation({ operationId: 'listCategories', summary: 'Categories a channel may offer' })
   @ApiOkResponse({ type: [CategoryDto] })
   async categories(): Promise<CategoryDto[]> {
+    // Only what a channel may offer (API.md): a client that ignores fields it does not know showed
+    // "Khiếu nại, tố cáo" to citizens from `accepted: false`, and every such submission was a 422.
     const rows = await this.catalogue.categories();
-    return rows.map(({ code, name, description, accepted }) => ({ code, name, description, accepted }));
+    return rows.filter((c) => c.accepted).map(({ code, name, description, accepted }) => ({ code, name, description, accepted }));
   }
 
   @Get('areas')
