@@ -189,6 +189,7 @@ describe(`${loadConfig.name} in production`, () => {
       FR_ADMIN_PASSWORD: 'admin',
       FR_JWT_SECRET: 'dev-only-jwt-secret-change-me-please-now',
       FR_PRIVACY_KEY: 'dev-only-privacy-key-change-me-please-now',
+      FR_PHONE_KEY_SECRET: 'dev-only-phone-key-secret-padded-to-32-characters',
       FR_KEY_IHANOI: 'dev-ihanoi-key',
       // Long enough to pass a length check: the dev- prefix alone gives it away.
       FR_KEY_HOTLINE_1022: 'dev-hotline_1022-key',
@@ -196,6 +197,7 @@ describe(`${loadConfig.name} in production`, () => {
     expect(problems).toEqual([
       "FR_ADMIN_PASSWORD must not be the development default 'admin' in production",
       'FR_JWT_SECRET must not be the development default in production',
+      'FR_PHONE_KEY_SECRET must not be the development default in production',
       'FR_PRIVACY_KEY must not be the development default in production',
       "FR_KEY_IHANOI must not be a development key ('dev-...') in production",
       "FR_KEY_HOTLINE_1022 must not be a development key ('dev-...') in production",
