@@ -445,13 +445,14 @@ describe('officer authentication logs', () => {
   });
 });
 
-describe('the first administrator in production', () => {
+describe('a start in production', () => {
   const production = (adminPassword: string) => ({
     NODE_ENV: 'production',
     FR_ADMIN_PASSWORD: adminPassword,
     FR_JWT_SECRET: 'k3y-of-at-least-thirty-two-characters-xyz',
     FR_PHONE_KEY_SECRET: 'phone-key-secret-of-thirty-two-chars-or-more',
     FR_PRIVACY_KEY: 'another-key-of-thirty-two-characters-at-least',
+    FR_KEY_IHANOI: 'ihanoi-7f3a9c1e5b2d4f60',
   });
 
   it.each([
@@ -469,5 +470,13 @@ describe('the first administrator in production', () => {
     } finally {
       await engine.close();
     }
+  });
+
+  it.each([
+    [{}, /no channel can submit feedback: set FR_KEY_HOTLINE_1022, FR_KEY_IHANOI, FR_KEY_WEB_PORTAL/],
+    [{ FR_KEY_IHANIO: 'ihanoi-7f3a9c1e5b2d4f60' }, /FR_KEY_IHANIO names no channel \(the channels are hotline_1022, ihanoi, web_portal\)/],
+  ])('refuses channel keys that leave a channel keyless by mistake: %j', async (keys, problem) => {
+    const { FR_KEY_IHANOI: _keyed, ...keyless } = production('Lò Đúc 46 tháng Chạp');
+    await expect(TestEngine.start({ worker: false, env: { ...keyless, ...keys } })).rejects.toThrow(problem);
   });
 });

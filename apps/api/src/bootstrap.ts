@@ -4,6 +4,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { NestFactory } from '@nestjs/core';
 import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
+import { DataSource } from 'typeorm';
 import { accessLog, AppConfig, AppConfigModule, nestLogger, ROOT_LOGGER } from '@fr/config';
 import { httpMetricsMiddleware, Metrics } from '@fr/metrics';
 import { Clock, TimeSource } from '@fr/sla';
@@ -19,6 +20,8 @@ import { refuseInvalidJsonBody, refuseInvalidUtf8, refuseInvalidUtf8Query } from
 import { refuseMalformedForm } from './open311/form-body';
 import { buildValidationPipe } from './common/validation';
 import { buildOpenApiDocument } from './openapi';
+import { parseQuery } from './common/query-parser';
+import { checkChannelKeys } from './intake/channel-keys-check';
 import { mountQueueBoard } from './queue-board/queue-board';
 
 /**
@@ -70,6 +73,7 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   app.use(requireSingleHeaders);
   // Behind a load balancer the client's address (per-address login limits) comes from X-Forwarded-For.
   if (config.trustProxy !== null) app.set('trust proxy', config.trustProxy);
+  app.set('query parser', parseQuery);
   app.use(helmet({ contentSecurityPolicy: false }));
   app.use(privateWhenCredentialed);
   mountQueueBoard(app);
@@ -91,6 +95,12 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
 
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs/openapi.json' });
   await app.init();
+  try {
+    await checkChannelKeys(app.get(DataSource), config);
+  } catch (e) {
+    await app.close();
+    throw e;
+  }
   return app;
 }
 
