@@ -1347,6 +1347,7 @@ export interface components {
             answer: string | null;
             /** @description while the case waits on the citizen (awaiting_info) */
             infoRequest: components["schemas"]["InfoRequestDto"] | null;
+            /** @description the score given to the answer shown; null until it is rated (also for an answer given after a low rating reopened the case) */
             rating: number | null;
             /** @description set when the case was closed as a complaint or denunciation: where to take it */
             otherTrack: components["schemas"]["OtherTrackDto"] | null;
@@ -2685,6 +2686,7 @@ export interface components {
             answer: string | null;
             /** @description while the case waits on the citizen (awaiting_info) */
             infoRequest: components["schemas"]["InfoRequestDto"] | null;
+            /** @description the score given to the answer shown; null until it is rated (also for an answer given after a low rating reopened the case) */
             rating: number | null;
             /** @description set when the case was closed as a complaint or denunciation: where to take it */
             otherTrack: components["schemas"]["OtherTrackDto"] | null;

@@ -60,7 +60,9 @@ export class GetFeedbackStatus {
     const row = await selectRow<StatusRow>(
       this.ds,
       `SELECT c.tracking_code, c.status, c.category_code, cat.name AS category_name, c.unit_code, u.name AS unit_name,
-              c.submitted_at, c.updated_at, c.answer, c.due_at, c.rating, c.closed_as, c.where_to_go,
+              c.submitted_at, c.updated_at, c.answer, c.due_at, c.closed_as, c.where_to_go,
+              -- The score of the answer shown: an answer given after the rating (a low one reopened the case) is not rated yet.
+              CASE WHEN c.resolved_at > c.rated_at THEN NULL ELSE c.rating END AS rating,
               c.citizen_name, ${GROUP_NAMES_SQL} AS group_names,
               (SELECT json_build_object('message', m.body, 'requestedAt', m.created_at) FROM case_messages m
                 WHERE m.case_id = c.id AND m.kind = 'info_request' ORDER BY m.id DESC LIMIT 1) AS info_request

@@ -246,7 +246,14 @@ export class FeedbackStatusDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) dueAt: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'the answer, once resolved' }) answer: string | null;
   @ApiProperty({ type: InfoRequestDto, nullable: true, description: 'while the case waits on the citizen (awaiting_info)' }) infoRequest: InfoRequestDto | null;
-  @ApiProperty({ type: 'integer', minimum: 1, maximum: 5, nullable: true }) rating: number | null;
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    maximum: 5,
+    nullable: true,
+    description: 'the score given to the answer shown; null until it is rated (also for an answer given after a low rating reopened the case)',
+  })
+  rating: number | null;
   @ApiProperty({ type: OtherTrackDto, nullable: true, description: 'set when the case was closed as a complaint or denunciation: where to take it' })
   otherTrack: OtherTrackDto | null;
 }
