@@ -318,4 +318,26 @@ describe("citizens' data: records of reads and subject requests through their ch
     expect(told.flatMap((d) => apiContract(engine.api).webhookPayloadProblems(d.payload))).toEqual([]);
     expect(JSON.stringify(told)).not.toContain(phone.slice(1));
   });
+
+  it('tells people apart on a shared phone whatever their names are written in: a name of no letter is no name', async () => {
+    const shared = '0966000222';
+    const dung = await newCase(shared, undefined, { name: 'Lê Văn Dũng', email: 'dung.le@example.vn' });
+    const placeholder = await newCase(shared, undefined, { name: '-', email: 'an.danh@example.vn' });
+    const wei = await newCase(shared, undefined, { name: '张伟', email: 'zhang.wei@example.vn' });
+    // "张伟" and "-" folded to nothing: neither a name nor none, and the phone alone took all three.
+    const byPhone = await request({ kind: 'access', phone: shared });
+    expect(byPhone.status).toBe(409);
+    // Two such names matched each other: "-" reached Zhang Wei's case.
+    const dash = await request({ kind: 'delete', phone: shared, name: '-' });
+    expect(dash.status).toBe(400);
+    expect((dash.body as { message: string }).message).toBe("name holds no letter: give the requester's name as the channel verified it");
+    const own = await request({ kind: 'access', phone: shared, name: '张伟' });
+    expect(own.status).toBe(201);
+    expect((own.body as { trackingCodes: string[] }).trackingCodes).toEqual([wei.trackingCode]);
+    // A correction to accents over nothing would leave a case with a name that names nobody.
+    const blank = await request({ kind: 'correct', phone: shared, name: 'Le Van Dung', corrections: { name: '\u0301\u0300' } });
+    expect(blank.status).toBe(400);
+    expect(await contact(dung.id)).toMatchObject({ citizen_name: 'Lê Văn Dũng' });
+    expect(await contact(placeholder.id)).toMatchObject({ citizen_name: '-' });
+  });
 });

@@ -18,6 +18,25 @@ export function foldVietnamese(value: string): string {
     .trim();
 }
 
+/**
+ * The key a person's name is compared by (subject requests: whose cases a shared phone reaches): as
+ * foldVietnamese folds it (any letter case, with or without diacritics, đ as d), but keeping letters and
+ * digits of every script, so that "张伟" or "Иван" is a name and not the empty string foldVietnamese makes
+ * of it. null when the name holds no letter or digit at all ("", "   ", "-", "?", accents over nothing):
+ * that is no name, not a name equal to every other such one.
+ */
+export function personNameKey(name: string | null | undefined): string | null {
+  if (!name) return null;
+  const key = name
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .replace(/[đĐðÐ]/g, 'd')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+  return key || null;
+}
+
 const foldedNames = new Map<string, string>();
 const FOLDED_NAMES_KEPT = 10_000;
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig, RetentionPolicy } from '@fr/config';
-import { ConflictError, foldVietnamese, isUuid, normalisePhone as normaliseCasePhone, normaliseTrackingCode, NotFoundError, ValidationError } from '@fr/domain';
+import { ConflictError, isUuid, normalisePhone as normaliseCasePhone, normaliseTrackingCode, NotFoundError, personNameKey, ValidationError } from '@fr/domain';
 import { Deliveries } from '@fr/notifications';
 import { ContactCorrection, correctCaseContact, phoneLookupKey, selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
@@ -174,6 +174,15 @@ export class SubjectRequests implements OnModuleInit {
         'corrections',
       ]);
     }
+    // A name of no letter ("-", "?", accents over nothing) names nobody: as the requester's name it would
+    // match every other such name on the phone, and held as a case's name it would be no name at all.
+    if (cmd.name !== undefined && personNameKey(cmd.name) === null) {
+      throw new ValidationError("name holds no letter: give the requester's name as the channel verified it", ['name']);
+    }
+    const correctedName = cmd.corrections?.name;
+    if (typeof correctedName === 'string' && correctedName.trim() !== '' && personNameKey(correctedName) === null) {
+      throw new ValidationError('corrections.name holds no letter: give the name to hold instead', ['corrections.name']);
+    }
     if (cmd.kind === 'correct' && !Object.values(cmd.corrections ?? {}).some((v) => typeof v === 'string' && v.trim() !== '')) {
       throw new ValidationError(
         cmd.corrections
@@ -282,9 +291,9 @@ export class SubjectRequests implements OnModuleInit {
       params,
     );
     const at = (r: CaseRow) => new Date(r.submitted_at).getTime();
-    const named = cmd.name === undefined ? null : foldVietnamese(cmd.name);
+    const named = cmd.name === undefined ? null : personNameKey(cmd.name);
     return rows
-      .filter((r) => named === null || (r.citizen_name !== null && foldVietnamese(r.citizen_name) === named))
+      .filter((r) => named === null || personNameKey(r.citizen_name) === named)
       .sort((a, b) => at(a) - at(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
@@ -414,8 +423,11 @@ const COLUMNS = `id::text AS id, channel_code, kind, status, case_ids::text[] AS
  * write them (any letter case, with or without diacritics).
  */
 function refuseSeveralPeople(cases: readonly CaseRow[], cmd: SubjectRequestCommand): void {
-  const names = new Set(cases.map((c) => (c.citizen_name ? foldVietnamese(c.citizen_name) : '')).filter(Boolean));
-  const unnamed = cases.filter((c) => !c.citizen_name?.trim()).length;
+  // A name with no letter ("-", "张伟" folded to nothing before) counted neither as a name nor as none, so a
+  // request by the phone alone took that person's cases along with the named one's.
+  const keys = cases.map((c) => personNameKey(c.citizen_name));
+  const names = new Set(keys.filter((k) => k !== null));
+  const unnamed = keys.filter((k) => k === null).length;
   const by = cmd.phone && cmd.email ? 'phone number and e-mail address are' : cmd.phone ? 'phone number is' : 'e-mail address is';
   if (names.size > 1) {
     throw new ConflictError(`the ${by} on the cases of more than one name: give name, the requester's name as the channel verified it`);
