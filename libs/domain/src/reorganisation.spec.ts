@@ -58,6 +58,18 @@ describe(parsePlan.name, () => {
     ]);
   });
 
+  it('refuses a name that shows nothing, and leaves out aliases that show nothing', () => {
+    const base = { name: 'Sắp xếp', effectiveAt: '2027-01-01T00:00:00+07:00', renames: [{ unit: 'P_A', name: 'Phường A' }] };
+    expect(parsePlan({ ...base, name: '   ' }).problems).toEqual(['plan.name must not be blank']);
+    expect(parsePlan({ ...base, name: '\u0301\u0300' }).problems).toEqual(['plan.name must not be blank']);
+    expect(parsePlan({ ...base, renames: [{ unit: 'P_A', name: ' \u200b ' }] }).problems).toEqual(['plan.renames[0].name must not be blank']);
+    const newUnit = { code: 'P_C', name: 'Phường C', kind: 'ward', handler: { username: 'p.c.handler', fullName: '\u0301' } };
+    expect(parsePlan({ ...base, renames: [], newUnits: [newUnit] }).problems).toEqual(['plan.newUnits[0].handler.fullName must not be blank']);
+    const r = parsePlan({ ...base, renames: [{ unit: 'P_A', name: 'Phường A', aliases: ['  ', '\u0301', 'Phường A cũ'] }] });
+    expect(r.problems).toEqual([]);
+    expect(r.plan?.renames[0].aliases).toEqual(['Phường A cũ']);
+  });
+
   it('lists every problem with its place', () => {
     const r = parsePlan({ effectiveAt: '1 July', splits: [{ unit: 'P_B', into: [{ unit: 'P_A' }] }], rules: [{ id: 'x', unit: 'bad code!' }] });
     expect(r.plan).toBeNull();

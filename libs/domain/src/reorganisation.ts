@@ -1,4 +1,5 @@
 import { successorFor } from './routing';
+import { visibleText } from './personal-data';
 import { nfc } from './text';
 
 /**
@@ -106,6 +107,11 @@ function isCalendarDateTime(s: string): boolean {
   return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59;
 }
 
+/** Text that shows nothing: whitespace, format characters (zero-width spaces), combining marks alone. */
+function isBlank(s: string): boolean {
+  return visibleText(s).replace(/\p{M}/gu, '').trim() === '';
+}
+
 /** Reads a plan from parsed YAML or JSON; every problem is listed, with its place. */
 export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems: [] } | { plan: null; problems: string[] } {
   const problems: string[] = [];
@@ -138,6 +144,12 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
       return '';
     }
     const s = nfc(String(v)).trim();
+    // Blanks, zero-width characters or accents over nothing: "   " was trimmed to '' after the check
+    // above and scheduled a rename of a unit to an empty name.
+    if (isBlank(s)) {
+      if (!optional) problems.push(`${where}.${key} must not be blank`);
+      return '';
+    }
     // Longer than the column it is stored in: refused here, not by the database at the plan's date.
     if (s.length > max) {
       problems.push(`${where}.${key} must be at most ${max} characters`);
@@ -153,7 +165,7 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
       problems.push(`${where}.${key} must be a list of text`);
       return [];
     }
-    const items = v.map((x) => nfc(String(x)).trim()).filter(Boolean);
+    const items = v.map((x) => nfc(String(x)).trim()).filter((x) => !isBlank(x));
     if (items.length > MAX_LIST || items.some((x) => x.length > MAX_TEXT)) {
       problems.push(`${where}.${key} must list at most ${MAX_LIST} texts of at most ${MAX_TEXT} characters`);
     }
