@@ -155,6 +155,21 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
     expect((await engine.http().put('/v1/calendars/2027').send(doc)).status).toBe(401);
   });
 
+  it('serves a year with its lists of days off and make-up days always, empty when it has none (null is absent)', async () => {
+    const nulls = await engine
+      .http()
+      .put('/v1/calendars/2031')
+      .set(bearer(admin))
+      .send({ timezone: 'Asia/Ho_Chi_Minh', daysOff: null, extraWorkingDays: null, officeHours: null });
+    expect(nulls.status).toBe(200);
+    expect(nulls.body).toEqual({ year: 2031, timezone: 'Asia/Ho_Chi_Minh', daysOff: [], extraWorkingDays: [] });
+    const read = await engine.http().get('/v1/calendars/2031').set(bearer(handler));
+    expect(read.body).toEqual({ year: 2031, timezone: 'Asia/Ho_Chi_Minh', daysOff: [], extraWorkingDays: [] });
+    expect((await engine.http().put('/v1/calendars/2032').set(bearer(admin)).send({ timezone: 'Asia/Ho_Chi_Minh' })).status).toBe(200);
+    const bare = await engine.http().get('/v1/calendars/2032').set(bearer(handler));
+    expect(bare.body).toMatchObject({ year: 2032, daysOff: [], extraWorkingDays: [] });
+  });
+
   it("gives a unit its own calendar (Saturday mornings at a ward's one-stop desk), used for its deadlines", async () => {
     const weekday = ['08:00-12:00', '13:00-17:00'];
     const doc = {

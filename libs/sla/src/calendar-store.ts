@@ -9,6 +9,19 @@ import { execute, selectRow, selectRows, writeAuditEvent } from '@fr/persistence
 
 type Doc = Record<string, unknown> & { year: number; daysOff?: { date?: string; from?: string; to?: string; name: string }[] };
 
+/**
+ * A year's document as stored and served: `null` in a field means the field is absent (as everywhere in
+ * the API), and the two lists of the contract (`GET /v1/calendars/{year}` -> `{ year, daysOff,
+ * extraWorkingDays }`) are always there, empty when the year has none. A PUT of `"daysOff": null` was
+ * stored as null and served against the document's `array`.
+ */
+function withLists(document: Record<string, unknown>): Doc {
+  const doc = Object.fromEntries(Object.entries(document).filter(([, v]) => v !== null)) as Doc;
+  doc.daysOff ??= [];
+  doc.extraWorkingDays ??= [];
+  return doc;
+}
+
 /** '' is the district's calendar; a unit code is that unit's own. */
 const DISTRICT = '';
 
@@ -82,7 +95,7 @@ export class CalendarStore {
   async get(year: number, unit: string | null = null): Promise<Doc> {
     const row = await selectRow<{ document: Doc }>(this.ds, `SELECT document FROM calendars WHERE scope = $1 AND year = $2`, [unit ?? DISTRICT, year]);
     if (!row) throw new NotFoundError('calendar', unit ? `${unit} ${year}` : String(year));
-    return row.document;
+    return withLists(row.document);
   }
 
   /** Replaces one year; the scope's years must still make one calendar (same office hours, no overlaps). */
@@ -100,7 +113,7 @@ export class CalendarStore {
         ['year'],
       );
     }
-    const doc = { ...(document as object), year } as Doc;
+    const doc = withLists({ ...(document as object), year });
     parseCalendarDocument(doc, `calendar ${unit ? `${unit} ` : ''}${year}`);
     const others = (await this.documents(scope)).filter((d) => d.year !== year);
     try {
