@@ -99,6 +99,10 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     const unknownUnit = await target({ id: 'onboarding-y', kind: 'staff_onboarding', name: 'Đơn vị lạ', dueAt: '2026-07-25', unitCodes: ['NO_SUCH'] });
     expect(unknownUnit.status).toBe(422);
     expect((await target({ id: 'onboarding-z', kind: 'staff_onboarding', name: 'Kiểm toán', dueAt: '2026-07-25' }, 'nv.kiemtra')).status).toBe(403);
+    // The office reports no residents' adoption: such a target would be late for ever.
+    const officeAdoption = await target({ id: 'adoption-vp', kind: 'ward_adoption', name: 'Người dân', dueAt: '2026-08-30', unitCodes: ['VP'] });
+    expect(officeAdoption.status).toBe(422);
+    expect(errorOf(officeAdoption).message).toMatch(/^unitCodes of a ward_adoption target must be wards/);
 
     const ok = await target(
       { id: 'onboarding-2026', kind: 'staff_onboarding', name: '100% cán bộ có tài khoản iHaNoi', dueAt: '2026-07-25', unitCodes: [BK, TN] },

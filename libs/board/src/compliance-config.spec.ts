@@ -81,6 +81,11 @@ describe(parseTarget.name, () => {
       'everyDays is taken only by a notice_cadence target',
       'thresholdPercent is taken only by staff_onboarding and ward_adoption targets',
     ]);
+    // Only wards report adoption: a ward_adoption target on departments could never be met.
+    expect(parseTarget({ id: 'x', kind: 'ward_adoption', name: 'X', dueAt: '2026-08-30', unitKinds: ['department', 'ward'] }).problems).toEqual([
+      "unitKinds of a ward_adoption target must be ['ward']: adoption figures are a ward's residents",
+    ]);
+    expect(parseTarget({ id: 'x', kind: 'ward_adoption', name: 'X', dueAt: '2026-08-30' }).target?.unitKinds).toEqual(['ward']);
     expect(parseTarget({ id: 'Bad Id', kind: 'notice_cadence', name: 'X', dueAt: '2026-07-10', startsAt: 'soon', everyDays: 3 }).problems).toEqual([
       "id must be 1-40 lower-case letters, digits, '_', '.' or '-', starting with a letter or digit",
       "startsAt must be a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00, got 'soon'",

@@ -84,6 +84,11 @@ export function parseTarget(input: TargetInput, where = ''): { target: Complianc
   if (!Array.isArray(unitKinds) || unitKinds.some((k) => !(UNIT_KINDS as readonly string[]).includes(k))) {
     problems.push(`${at('unitKinds')} must list unit kinds among ${UNIT_KINDS.join(', ')}`);
   }
+  // Adoption is reported for a ward's residents only (PUT /v1/units/{code}/adoption refuses any other
+  // unit): on another kind of unit the target could never be met, and its alerts would go on for ever.
+  if (kind === 'ward_adoption' && Array.isArray(unitKinds) && unitKinds.some((k) => k !== 'ward')) {
+    problems.push(`${at('unitKinds')} of a ward_adoption target must be ['ward']: adoption figures are a ward's residents`);
+  }
   const unitCodes = input.unitCodes ?? null;
   if (unitCodes !== null && (!Array.isArray(unitCodes) || unitCodes.some((c) => typeof c !== 'string' || !/^[A-Za-z0-9_.-]{1,40}$/.test(c)))) {
     problems.push(`${at('unitCodes')} must list unit codes`);
@@ -184,7 +189,7 @@ export class ComplianceTargets {
     const { target, problems } = parseTarget(input);
     if (!target) throw new ValidationError(problems.join('; '), fieldsOf(problems));
     await this.ds.transaction(async (m) => {
-      await assertUnitsExist(m, target.unitCodes);
+      await assertUnitsExist(m, target.unitCodes, target.kind);
       if (!(await insertTarget(m, target, actor))) throw new ConflictError(`target '${target.id}' already exists; change it with PATCH`);
       await writeAuditEvent(m, { caseId: null, actor, action: 'compliance_target_created', data: targetView(target) });
     });
@@ -200,7 +205,7 @@ export class ComplianceTargets {
       const merged: TargetInput = { ...current, ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) };
       const { target, problems } = parseTarget(merged);
       if (!target) throw new ValidationError(problems.join('; '), fieldsOf(problems));
-      await assertUnitsExist(m, target.unitCodes);
+      await assertUnitsExist(m, target.unitCodes, target.kind);
       await execute(
         m,
         `UPDATE compliance_targets SET name = $2, due_at = $3, starts_at = $4, threshold_percent = $5, every_days = $6, at_risk_days = $7,
@@ -240,11 +245,17 @@ export class ComplianceTargets {
   }
 }
 
-async function assertUnitsExist(m: EntityManager, codes: string[] | null): Promise<void> {
+async function assertUnitsExist(m: EntityManager, codes: string[] | null, kind?: TargetKind): Promise<void> {
   if (!codes?.length) return;
-  const found = await selectRows<{ code: string }>(m, `SELECT code FROM units WHERE code = ANY($1::text[])`, [codes]);
+  const found = await selectRows<{ code: string; kind: string }>(m, `SELECT code, kind FROM units WHERE code = ANY($1::text[])`, [codes]);
   const missing = codes.filter((c) => !found.some((f) => f.code === c));
   if (missing.length) throw new UnprocessableError(`unitCodes has unknown unit(s) ${missing.join(', ')}; see GET /v1/units`);
+  const notWards = kind === 'ward_adoption' ? found.filter((f) => f.kind !== 'ward') : [];
+  if (notWards.length) {
+    throw new UnprocessableError(
+      `unitCodes of a ward_adoption target must be wards: adoption figures are a ward's residents (${notWards.map((u) => `${u.code} is of kind ${u.kind}`).join(', ')})`,
+    );
+  }
 }
 
 function fieldsOf(problems: string[]): string[] {
