@@ -111,6 +111,11 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     expect(ok.status).toBe(201);
     expect(ok.body).toMatchObject({ id: 'onboarding-2026', dueAt: '2026-07-25T17:00:00.000Z', thresholdPercent: 100, unitCodes: [BK, TN], active: true });
     expect((await target({ id: 'onboarding-2026', kind: 'staff_onboarding', name: 'Lần hai', dueAt: '2026-07-25' })).status).toBe(409);
+    for (const nothing of [{}, { active: null }]) {
+      const patch = await engine.http().patch('/v1/compliance/targets/onboarding-2026').set(as('admin')).send(nothing);
+      expect(patch.status).toBe(400);
+      expect(errorOf(patch).message).toMatch(/^nothing to update: send at least one of name, dueAt/);
+    }
     const twoLines = await target({ id: 'two-lines', kind: 'staff_onboarding', name: 'Chỉ tiêu\n=HYPERLINK("x")', dueAt: '2026-07-25' });
     expect(twoLines.status).toBe(400);
     expect(errorOf(twoLines).message).toMatch(/name must be one line/);

@@ -198,6 +198,12 @@ export class ComplianceTargets {
 
   /** Changes what may change (not the id or kind: a different target is a new one). */
   async update(actor: string, id: string, changes: TargetChanges): Promise<TargetView> {
+    // As PATCH /v1/officers/{id}: a body of nothing (or of nulls, which mean absent) was answered 200 and
+    // audited as a change of nothing.
+    if (Object.values(changes).every((v) => v === undefined || v === null)) {
+      const fields = ['name', 'dueAt', 'startsAt', 'thresholdPercent', 'everyDays', 'atRiskDays', 'unitKinds', 'unitCodes', 'active'];
+      throw new ValidationError(`nothing to update: send at least one of ${fields.join(', ')}`, fields);
+    }
     return this.ds.transaction(async (m) => {
       const row = await selectRow<TargetRow>(m, `SELECT ${COLUMNS} FROM compliance_targets WHERE id = $1 FOR UPDATE`, [id]);
       if (!row) throw new NotFoundError('target', id);
