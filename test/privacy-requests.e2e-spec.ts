@@ -106,6 +106,14 @@ describe("citizens' data: records of reads and subject requests through their ch
     expect(csv.headers['content-type']).toMatch(/text\/csv/);
     expect(csv.text).toContain('bk.handler.dsr');
     expect((await engine.http().get('/v1/privacy/reads').set(bearer('admin'))).status).toBe(400);
+    const reversed = await engine
+      .http()
+      .get(
+        `/v1/privacy/reads?caseId=${closed.id}&from=${encodeURIComponent('2026-12-31T00:00:00+07:00')}&to=${encodeURIComponent('2026-01-01T00:00:00+07:00')}`,
+      )
+      .set(bearer('nv.auditor.dsr'));
+    expect(reversed.status).toBe(400);
+    expect((reversed.body as { message: string }).message).toMatch(/^to \(2026-01-01T00:00:00\+07:00\) is before from/);
     const unknown = await engine.http().get('/v1/privacy/reads?caseId=7d3c9a3e-2f4b-4c1e-9a57-0b1f2c3d4e5f').set(bearer('nv.auditor.dsr'));
     expect(unknown.status).toBe(404);
     expect((await engine.http().get(`/v1/privacy/reads?caseId=${closed.id}`).set(bearer('bk.handler.dsr'))).status).toBe(403);
