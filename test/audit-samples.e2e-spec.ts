@@ -51,6 +51,8 @@ describe('quality review: samples and reviews', () => {
     expect(draw(a).caseIds.length).toBeGreaterThan(0);
     expect(b.body).toEqual(a.body);
     expect(draw(c).caseIds).not.toEqual(draw(a).caseIds);
+    // A seed that shows nothing is no seed: a draw must be reproducible by what the report shows of it.
+    for (const seed of ['   ', '\u0301']) expect((await sample({ ...base, seed })).status).toBe(400);
     // A numeric seed is its text.
     expect(draw(await sample({ ...base, seed: 42 })).caseIds).toEqual(draw(await sample({ ...base, seed: '42' })).caseIds);
   });

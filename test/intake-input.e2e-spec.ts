@@ -174,6 +174,17 @@ describe('intake: idempotency and bad input', () => {
     expect(rows[1].submitted_at.toISOString()).toBe('2026-11-29T02:15:00.000Z');
   });
 
+  it('takes an optional text that shows nothing (blanks, zero-width characters, accents over nothing) as absent, not as text', async () => {
+    const res = await post({
+      ...valid(),
+      externalId: 'shows-nothing',
+      location: { wardCode: 'BACH_KHOA', address: ' \u200b ' },
+      citizen: { name: '\u0301\u0301', phone: '0987 654 322' },
+    });
+    expect(res.status).toBe(202);
+    expect(await engine.query(`SELECT citizen_name, address FROM cases WHERE external_id = 'shows-nothing'`)).toEqual([{ citizen_name: null, address: null }]);
+  });
+
   it('names the field of an unknown code and where to find the valid ones', async () => {
     const ward = await post({ ...valid(), externalId: 'unknown-ward', location: { wardCode: 'PHUONG_CU', address: 'Số 5 phố Huế' } });
     expect(ward.body).toEqual({

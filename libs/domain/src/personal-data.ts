@@ -206,6 +206,11 @@ export function visibleText(text: string): string {
   return withoutFormatCharacters(text).trim();
 }
 
+/** Text that shows nothing: whitespace, format characters (zero-width spaces), combining marks over no letter. */
+export function showsNothing(text: string): boolean {
+  return visibleText(text).replace(/\p{M}/gu, '').trim() === '';
+}
+
 /**
  * Citizens' most common complaint is a vague answer without substance ("đã xử lý"). An answer must
  * say what was done: a minimum length and number of different words, most of them words rather than

@@ -1,5 +1,5 @@
 import { successorFor } from './routing';
-import { visibleText } from './personal-data';
+import { showsNothing } from './personal-data';
 import { nfc } from './text';
 
 /**
@@ -107,11 +107,6 @@ function isCalendarDateTime(s: string): boolean {
   return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59;
 }
 
-/** Text that shows nothing: whitespace, format characters (zero-width spaces), combining marks alone. */
-function isBlank(s: string): boolean {
-  return visibleText(s).replace(/\p{M}/gu, '').trim() === '';
-}
-
 /** Reads a plan from parsed YAML or JSON; every problem is listed, with its place. */
 export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems: [] } | { plan: null; problems: string[] } {
   const problems: string[] = [];
@@ -146,7 +141,7 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
     const s = nfc(String(v)).trim();
     // Blanks, zero-width characters or accents over nothing: "   " was trimmed to '' after the check
     // above and scheduled a rename of a unit to an empty name.
-    if (isBlank(s)) {
+    if (showsNothing(s)) {
       if (!optional) problems.push(`${where}.${key} must not be blank`);
       return '';
     }
@@ -165,7 +160,7 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
       problems.push(`${where}.${key} must be a list of text`);
       return [];
     }
-    const items = v.map((x) => nfc(String(x)).trim()).filter((x) => !isBlank(x));
+    const items = v.map((x) => nfc(String(x)).trim()).filter((x) => !showsNothing(x));
     if (items.length > MAX_LIST || items.some((x) => x.length > MAX_TEXT)) {
       problems.push(`${where}.${key} must list at most ${MAX_LIST} texts of at most ${MAX_TEXT} characters`);
     }

@@ -3,7 +3,7 @@ import { Transform, Type } from 'class-transformer';
 import { IsDefined, IsIn, IsInt, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
 import { MAX_SAMPLE_SIZE } from '@fr/audit';
-import { IsDayOrInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
+import { BlankAsAbsent, IsDayOrInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 
 export class VerifyQueryDto {
   @ApiPropertyOptional({ description: 'first position in the sealed chain to check (default: 1)', pattern: '^\\d{1,18}$' })
@@ -112,6 +112,7 @@ export class SampleDto {
   @MinLength(1)
   @MaxLength(100)
   @NoControlChars()
+  @NotBlank()
   seed: string;
 }
 
@@ -154,6 +155,7 @@ export class ReviewDto {
 
   @ApiPropertyOptional({ maxLength: 2000 })
   @OptionalField()
+  @BlankAsAbsent()
   @NormaliseText()
   @IsString()
   @MaxLength(2000)

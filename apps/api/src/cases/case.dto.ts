@@ -4,7 +4,7 @@ import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, Is
 import { OptionalField } from '../common/optional-field.decorator';
 import { CASE_STATES } from '@fr/domain';
 import { SEVERITIES } from '@fr/sla';
-import { IntegerQuery, IsCaseIdList, IsIntBetween, IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
+import { BlankAsAbsent, IntegerQuery, IsCaseIdList, IsIntBetween, IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 import { AttachmentDto } from '../intake/feedback.dto';
 
 export const ListCasesStatusQuery = () =>
@@ -183,6 +183,7 @@ export class RatingDto {
 
   @ApiPropertyOptional({ maxLength: 2000 })
   @OptionalField()
+  @BlankAsAbsent()
   @IsString()
   @NormaliseText()
   @MaxLength(2000)

@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
 import { isUUID, registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
-import { dayOrInstantProblem, instantProblem, VIETNAM_DAY_SHAPE, visibleText } from '@fr/domain';
+import { dayOrInstantProblem, instantProblem, showsNothing, VIETNAM_DAY_SHAPE } from '@fr/domain';
 
 /** Normalises text to NFC before validation, so length limits count what is stored. */
 export const NormaliseText = () => Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.normalize('NFC') : value));
@@ -60,6 +60,13 @@ export function SingleLine(options?: ValidationOptions) {
     });
 }
 
+/**
+ * An optional text that shows nothing (blanks, zero-width characters, accents over no letter) is no
+ * text: taken as absent, as "" is, rather than stored ("\u0301\u0301" was kept as a citizen's name, an
+ * address that located nothing, an append-only review's comment).
+ */
+export const BlankAsAbsent = () => Transform(({ value }: { value: unknown }) => (typeof value === 'string' && showsNothing(value) ? undefined : value));
+
 /** Rejects text that is only whitespace (or invisible format characters, see visibleText) where content is required. */
 export function NotBlank(options?: ValidationOptions) {
   return (object: object, propertyName: string) =>
@@ -69,7 +76,7 @@ export function NotBlank(options?: ValidationOptions) {
       propertyName,
       options: { message: `${propertyName} must not be blank`, ...options },
       // Combining marks alone (accents over no letter) show nothing either.
-      validator: { validate: (value: unknown) => typeof value !== 'string' || visibleText(value).replace(/\p{M}/gu, '').length > 0 },
+      validator: { validate: (value: unknown) => typeof value !== 'string' || !showsNothing(value) },
     });
 }
 

@@ -19,13 +19,14 @@ import {
 import { CASE_STATES } from '@fr/domain';
 import { SubmitFeedbackCommand } from '@fr/intake';
 import { OptionalField } from '../common/optional-field.decorator';
-import { DecimalQuery, IsInstant, NoControlChars, NoUrlCredentials, NormaliseText, NotBlank } from '../common/text.decorators';
+import { BlankAsAbsent, DecimalQuery, IsInstant, NoControlChars, NoUrlCredentials, NormaliseText, NotBlank } from '../common/text.decorators';
 
 export const ATTACHMENT_KINDS = ['image', 'video', 'audio', 'document', 'other'] as const;
 
 export class LocationDto {
   @ApiPropertyOptional({ maxLength: 500, example: 'Số 12 ngõ 40 Tạ Quang Bửu, phường Bách Khoa' })
   @OptionalField()
+  @BlankAsAbsent()
   @IsString()
   @NormaliseText()
   @MaxLength(500)
@@ -60,6 +61,7 @@ export class LocationDto {
 export class CitizenDto {
   @ApiPropertyOptional({ maxLength: 200 })
   @OptionalField()
+  @BlankAsAbsent()
   @IsString()
   @NormaliseText()
   @MaxLength(200)

@@ -147,6 +147,13 @@ describe(parseCalendarDocument.name, () => {
       expect(problemsOf(doc({ daysOff }))).toEqual(["calendar 2025: daysOff[3].date '2025-02-30' is not a date"]);
     });
 
+    it('takes a name that shows nothing (blanks, accents over nothing) for none', () => {
+      expect(problemsOf(doc({ daysOff: [{ date: '2025-01-01', name: '\u0301' }], extraWorkingDays: [{ date: '2025-01-04', name: ' \u200b ' }] }))).toEqual([
+        "calendar 2025: daysOff[0].name '\u0301' is not a name",
+        "calendar 2025: extraWorkingDays[0].name ' \u200b ' is not a name",
+      ]);
+    });
+
     it('lists every problem at once and the fields involved', () => {
       let error: ValidationError | undefined;
       try {

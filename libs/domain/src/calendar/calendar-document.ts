@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors';
+import { showsNothing } from '../personal-data';
 import {
   CALENDAR_TIME_ZONE,
   CalendarData,
@@ -98,7 +99,7 @@ function readDate(value: unknown, field: string, problems: Problems): number | u
 
 function readName(entry: Record<string, unknown>, where: string, problems: Problems): string {
   const name = entry.name;
-  if (typeof name !== 'string' || name.trim() === '') {
+  if (typeof name !== 'string' || showsNothing(name)) {
     problems.add(`${where}.name`, name === undefined ? `${where}.name is required` : `${where}.name ${show(name)} is not a name`);
     return '';
   }
