@@ -133,7 +133,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's queue, nearest deadline first (scoped by unit and role) */
+        /**
+         * The caller's queue, nearest deadline first (scoped by unit and role)
+         * @description Roles: HANDLER, LEADER, SUPERVISOR, AUDITOR.
+         */
         get: operations["listCases"];
         put?: never;
         post?: never;
@@ -150,7 +153,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One case with its timeline; the citizen's contact is masked unless the caller handles the case's unit */
+        /**
+         * One case with its timeline; the citizen's contact is masked unless the caller handles the case's unit
+         * @description Roles: HANDLER, LEADER, SUPERVISOR, AUDITOR.
+         */
         get: operations["getCase"];
         put?: never;
         post?: never;
@@ -172,6 +178,8 @@ export interface paths {
         /**
          * Act on a case
          * @description Each action takes `expectedVersion` (the version last read; not for note) and its own fields: acknowledge `{ severity }`, request-info `{ message }`, transfer `{ unitCode, reason }`, return `{ reason }`, assign `{ unitCode }` (from triage), resolve `{ answer, attachments? }`, extend `{ until, reason }`, reopen, close, note `{ text }`, merge `{ duplicateIds }` (on the original: the linked cases join it and close with its answer), unlink (on a linked case: a false match). Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
+         *
+         *     Roles: HANDLER, LEADER, SUPERVISOR.
          */
         post: operations["actOnCase"];
         delete?: never;
@@ -204,7 +212,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The officer the access token belongs to */
+        /**
+         * The officer the access token belongs to
+         * @description Roles: any officer.
+         */
         get: operations["getCurrentOfficer"];
         put?: never;
         post?: never;
@@ -226,6 +237,8 @@ export interface paths {
         /**
          * Change the caller's own password
          * @description Any officer. Every other token of the caller stops working; the answer carries a fresh one. A wrong currentPassword counts against the login limits.
+         *
+         *     Roles: any officer.
          */
         post: operations["changeOwnPassword"];
         delete?: never;
@@ -241,10 +254,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Officers, optionally of one unit or role */
+        /**
+         * Officers, optionally of one unit or role
+         * @description Roles: ADMIN, SUPERVISOR.
+         */
         get: operations["listOfficers"];
         put?: never;
-        /** Create an officer account with a role in one unit */
+        /**
+         * Create an officer account with a role in one unit
+         * @description Roles: ADMIN.
+         */
         post: operations["createOfficer"];
         delete?: never;
         options?: never;
@@ -265,7 +284,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change an officer's name, role, unit, password, active flag or e-mail address */
+        /**
+         * Change an officer's name, role, unit, password, active flag or e-mail address
+         * @description Roles: ADMIN.
+         */
         patch: operations["updateOfficer"];
         trace?: never;
     };
@@ -276,12 +298,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An officer's absences, latest first (the officer, a leader of their unit, ADMIN, SUPERVISOR, AUDITOR) */
+        /**
+         * An officer's absences, latest first (the officer, a leader of their unit, ADMIN, SUPERVISOR, AUDITOR)
+         * @description Roles: ADMIN, LEADER, HANDLER, SUPERVISOR, AUDITOR, OPERATOR.
+         */
         get: operations["listAbsences"];
         put?: never;
         /**
          * Record an officer's absence and who covers (the officer, a leader of their unit, or an ADMIN)
          * @description While it lasts, new cases and escalations addressed to the officer go to the cover, and the cover's `assignee=me` queue holds the officer's cases. It ends by itself at `to`.
+         *
+         *     Roles: ADMIN, LEADER, HANDLER, SUPERVISOR, AUDITOR, OPERATOR.
          */
         post: operations["recordAbsence"];
         delete?: never;
@@ -300,7 +327,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Cancel an absence: it ends now, or never starts (the officer, a leader of their unit, or an ADMIN) */
+        /**
+         * Cancel an absence: it ends now, or never starts (the officer, a leader of their unit, or an ADMIN)
+         * @description Roles: ADMIN, LEADER, HANDLER, SUPERVISOR, AUDITOR, OPERATOR.
+         */
         delete: operations["cancelAbsence"];
         options?: never;
         head?: never;
@@ -314,7 +344,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Units with their designated handler and leader, dates and successors (any officer) */
+        /**
+         * Units with their designated handler and leader, dates and successors (any officer)
+         * @description Roles: any officer.
+         */
         get: operations["listUnits"];
         put?: never;
         post?: never;
@@ -331,7 +364,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Active units lacking a designated handler or leader, or with officers away (each absence and its cover) */
+        /**
+         * Active units lacking a designated handler or leader, or with officers away (each absence and its cover)
+         * @description Roles: ADMIN, SUPERVISOR, AUDITOR.
+         */
         get: operations["getUnitCoverage"];
         put?: never;
         post?: never;
@@ -349,7 +385,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Designate a unit's handler and leader; the unit's open cases move to them */
+        /**
+         * Designate a unit's handler and leader; the unit's open cases move to them
+         * @description Roles: ADMIN.
+         */
         put: operations["designateUnitOfficers"];
         post?: never;
         delete?: never;
@@ -365,10 +404,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Subscriptions with their delivery counts and the last error */
+        /**
+         * Subscriptions with their delivery counts and the last error
+         * @description Roles: ADMIN.
+         */
         get: operations["listWebhooks"];
         put?: never;
-        /** Subscribe a URL to events; deliveries are signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature) */
+        /**
+         * Subscribe a URL to events; deliveries are signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)
+         * @description Roles: ADMIN.
+         */
         post: operations["registerWebhook"];
         delete?: never;
         options?: never;
@@ -383,7 +428,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A subscription's latest 200 deliveries, newest first */
+        /**
+         * A subscription's latest 200 deliveries, newest first
+         * @description Roles: ADMIN.
+         */
         get: operations["listWebhookDeliveries"];
         put?: never;
         post?: never;
@@ -402,7 +450,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a delivered or failed delivery again, with a fresh set of attempts and the same webhook-id (a receiver that processed it deduplicates it) */
+        /**
+         * Send a delivered or failed delivery again, with a fresh set of attempts and the same webhook-id (a receiver that processed it deduplicates it)
+         * @description Roles: ADMIN.
+         */
         post: operations["redeliverWebhookDelivery"];
         delete?: never;
         options?: never;
@@ -418,7 +469,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Pause or resume a subscription */
+        /**
+         * Pause or resume a subscription
+         * @description Roles: ADMIN.
+         */
         put: operations["setWebhookState"];
         post?: never;
         delete?: never;
@@ -436,7 +490,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A new generated secret (returned once); the previous one also signs until the overlap ends */
+        /**
+         * A new generated secret (returned once); the previous one also signs until the overlap ends
+         * @description Roles: ADMIN.
+         */
         post: operations["rotateWebhookSecret"];
         delete?: never;
         options?: never;
@@ -452,7 +509,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** A channel's status webhook: changes a citizen should see are delivered there; a generated secret is returned once */
+        /**
+         * A channel's status webhook: changes a citizen should see are delivered there; a generated secret is returned once
+         * @description Roles: ADMIN.
+         */
         put: operations["setChannelWebhook"];
         post?: never;
         delete?: never;
@@ -470,7 +530,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Rotate a channel webhook's secret: the previous one also signs until the overlap ends */
+        /**
+         * Rotate a channel webhook's secret: the previous one also signs until the overlap ends
+         * @description Roles: ADMIN.
+         */
         post: operations["rotateChannelWebhookSecret"];
         delete?: never;
         options?: never;
@@ -485,7 +548,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's notifications, newest first, with the unread count */
+        /**
+         * The caller's notifications, newest first, with the unread count
+         * @description Roles: any officer.
+         */
         get: operations["listNotifications"];
         put?: never;
         post?: never;
@@ -504,7 +570,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Mark one of your notifications read (idempotent) */
+        /**
+         * Mark one of your notifications read (idempotent)
+         * @description Roles: any officer.
+         */
         post: operations["markNotificationRead"];
         delete?: never;
         options?: never;
@@ -519,7 +588,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Escalations, newest first (LEADER: own unit; SUPERVISOR, AUDITOR: all units) */
+        /**
+         * Escalations, newest first (LEADER: own unit; SUPERVISOR, AUDITOR: all units)
+         * @description Roles: LEADER, SUPERVISOR, AUDITOR.
+         */
         get: operations["listEscalations"];
         put?: never;
         post?: never;
@@ -536,7 +608,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The years each calendar covers: the district's and units' own */
+        /**
+         * The years each calendar covers: the district's and units' own
+         * @description Roles: any officer.
+         */
         get: operations["listCalendars"];
         put?: never;
         post?: never;
@@ -553,9 +628,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One year of the district's calendar, or of a unit's own */
+        /**
+         * One year of the district's calendar, or of a unit's own
+         * @description Roles: any officer.
+         */
         get: operations["getCalendar"];
-        /** Replace one year (same format as config/calendars/<year>.yaml, as JSON); applies without a restart */
+        /**
+         * Replace one year (same format as config/calendars/<year>.yaml, as JSON); applies without a restart
+         * @description Roles: ADMIN.
+         */
         put: operations["replaceCalendar"];
         post?: never;
         delete?: never;
@@ -573,7 +654,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Import the days off of an iCalendar (.ics) file into one year */
+        /**
+         * Import the days off of an iCalendar (.ics) file into one year
+         * @description Roles: ADMIN.
+         */
         post: operations["importCalendarIcs"];
         delete?: never;
         options?: never;
@@ -610,7 +694,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A stratified random sample of closed cases per unit, reproducible from its seed */
+        /**
+         * A stratified random sample of closed cases per unit, reproducible from its seed
+         * @description Roles: AUDITOR, SUPERVISOR.
+         */
         post: operations["drawAuditSample"];
         delete?: never;
         options?: never;
@@ -627,7 +714,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A reviewer's scores for a closed case a sample drew, on the rubric (each criterion 0 no, 1 partly, 2 yes) */
+        /**
+         * A reviewer's scores for a closed case a sample drew, on the rubric (each criterion 0 no, 1 partly, 2 yes)
+         * @description Roles: AUDITOR, SUPERVISOR.
+         */
         post: operations["recordAuditReview"];
         delete?: never;
         options?: never;
@@ -642,7 +732,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Walks the audit trail's sealed hash chain (all of it, a range, or since=checkpoint what was sealed after the last checkpoint) and names the first broken event; reports events not yet sealed */
+        /**
+         * Walks the audit trail's sealed hash chain (all of it, a range, or since=checkpoint what was sealed after the last checkpoint) and names the first broken event; reports events not yet sealed
+         * @description Roles: AUDITOR, SUPERVISOR.
+         */
         get: operations["verifyAuditTrail"];
         put?: never;
         post?: never;
@@ -659,7 +752,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every unit's quality metrics for a period (DOMAIN.md), JSON or CSV (format=csv) */
+        /**
+         * Every unit's quality metrics for a period (DOMAIN.md), JSON or CSV (format=csv)
+         * @description Roles: AUDITOR, SUPERVISOR.
+         */
         get: operations["getUnitMetrics"];
         put?: never;
         post?: never;
@@ -676,7 +772,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Drill-down: the cases behind one unit's metrics for the period */
+        /**
+         * Drill-down: the cases behind one unit's metrics for the period
+         * @description Roles: AUDITOR, SUPERVISOR.
+         */
         get: operations["listUnitMetricCases"];
         put?: never;
         post?: never;
@@ -693,7 +792,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Case-level CSV export (UTF-8 with BOM), streamed; no personal data */
+        /**
+         * Case-level CSV export (UTF-8 with BOM), streamed; no personal data
+         * @description Roles: AUDITOR, SUPERVISOR.
+         */
         get: operations["exportAuditCases"];
         put?: never;
         post?: never;
@@ -710,10 +812,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every reorganisation, scheduled or applied, by effective date */
+        /**
+         * Every reorganisation, scheduled or applied, by effective date
+         * @description Roles: ADMIN, SUPERVISOR, AUDITOR.
+         */
         get: operations["listReorganisations"];
         put?: never;
-        /** Dry-run a plan (?dryRun=true: where every open case, rule and designation would go), or schedule it for its effective date */
+        /**
+         * Dry-run a plan (?dryRun=true: where every open case, rule and designation would go), or schedule it for its effective date
+         * @description Roles: ADMIN.
+         */
         post: operations["postReorganisation"];
         delete?: never;
         options?: never;
@@ -728,11 +836,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One reorganisation with its plan and what it did */
+        /**
+         * One reorganisation with its plan and what it did
+         * @description Roles: ADMIN, SUPERVISOR, AUDITOR.
+         */
         get: operations["getReorganisation"];
         put?: never;
         post?: never;
-        /** Cancel a plan not applied yet: it stays listed as cancelled, is never applied and no longer blocks later plans for its units */
+        /**
+         * Cancel a plan not applied yet: it stays listed as cancelled, is never applied and no longer blocks later plans for its units
+         * @description Roles: ADMIN.
+         */
         delete: operations["cancelReorganisation"];
         options?: never;
         head?: never;
@@ -748,7 +862,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Enter a call as feedback on the caller's behalf (channel hotline_1022, the operator named on the case) */
+        /**
+         * Enter a call as feedback on the caller's behalf (channel hotline_1022, the operator named on the case)
+         * @description Roles: OPERATOR.
+         */
         post: operations["enterHotlineCall"];
         delete?: never;
         options?: never;
@@ -763,7 +880,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A caller's cases by their phone number (exact match): tracking codes and statuses only */
+        /**
+         * A caller's cases by their phone number (exact match): tracking codes and statuses only
+         * @description Roles: OPERATOR.
+         */
         get: operations["findCallerCases"];
         put?: never;
         post?: never;
@@ -780,7 +900,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A case's status and answer to read to the caller; the contact is masked unless the caller entered the call */
+        /**
+         * A case's status and answer to read to the caller; the contact is masked unless the caller entered the call
+         * @description Roles: OPERATOR.
+         */
         get: operations["getHotlineCase"];
         put?: never;
         post?: never;
@@ -799,7 +922,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The caller's answer to a request for information, given by phone; the case resumes */
+        /**
+         * The caller's answer to a request for information, given by phone; the case resumes
+         * @description Roles: OPERATOR.
+         */
         post: operations["relayInfoReply"];
         delete?: never;
         options?: never;
@@ -816,7 +942,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The caller's rating (1-5) of the answer, given by phone */
+        /**
+         * The caller's rating (1-5) of the answer, given by phone
+         * @description Roles: OPERATOR.
+         */
         post: operations["relayRating"];
         delete?: never;
         options?: never;
@@ -848,10 +977,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every target, active or not (any officer) */
+        /**
+         * Every target, active or not (any officer)
+         * @description Roles: any officer.
+         */
         get: operations["listComplianceTargets"];
         put?: never;
-        /** Define a target with its deadline (or cadence) and the units it applies to */
+        /**
+         * Define a target with its deadline (or cadence) and the units it applies to
+         * @description Roles: ADMIN, SUPERVISOR.
+         */
         post: operations["createComplianceTarget"];
         delete?: never;
         options?: never;
@@ -872,7 +1007,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change a target's name, dates, threshold, cadence, units or activity (not its id or kind) */
+        /**
+         * Change a target's name, dates, threshold, cadence, units or activity (not its id or kind)
+         * @description Roles: ADMIN, SUPERVISOR.
+         */
         patch: operations["updateComplianceTarget"];
         trace?: never;
     };
@@ -883,7 +1021,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Per unit and active target: on_track, at_risk or late, with value, target and dates; JSON or CSV (format=csv) */
+        /**
+         * Per unit and active target: on_track, at_risk or late, with value, target and dates; JSON or CSV (format=csv)
+         * @description Roles: AUDITOR, SUPERVISOR.
+         */
         get: operations["getComplianceBoard"];
         put?: never;
         post?: never;
@@ -902,7 +1043,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The office's import of many units' head counts: all lines or none */
+        /**
+         * The office's import of many units' head counts: all lines or none
+         * @description Roles: ADMIN, SUPERVISOR.
+         */
         post: operations["importUnitFigures"];
         delete?: never;
         options?: never;
@@ -917,9 +1061,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The unit's head count reports, newest first */
+        /**
+         * The unit's head count reports, newest first
+         * @description Roles: any officer.
+         */
         get: operations["listUnitHeadcounts"];
-        /** The unit's staff and how many have an account, as of a day (kept with every earlier report) */
+        /**
+         * The unit's staff and how many have an account, as of a day (kept with every earlier report)
+         * @description Roles: ADMIN, SUPERVISOR, LEADER, HANDLER.
+         */
         put: operations["reportUnitHeadcount"];
         post?: never;
         delete?: never;
@@ -935,9 +1085,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The ward's adoption reports, newest first */
+        /**
+         * The ward's adoption reports, newest first
+         * @description Roles: any officer.
+         */
         get: operations["listWardAdoption"];
-        /** A ward's adult residents and how many have an account, as of a day */
+        /**
+         * A ward's adult residents and how many have an account, as of a day
+         * @description Roles: ADMIN, SUPERVISOR, LEADER, HANDLER.
+         */
         put: operations["reportWardAdoption"];
         post?: never;
         delete?: never;
@@ -953,10 +1109,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Notices, newest first, by unit and period (any officer) */
+        /**
+         * Notices, newest first, by unit and period (any officer)
+         * @description Roles: any officer.
+         */
         get: operations["listNotices"];
         put?: never;
-        /** Publish a notice for the caller's unit; subscribed channels and webhooks receive it once, signed */
+        /**
+         * Publish a notice for the caller's unit; subscribed channels and webhooks receive it once, signed
+         * @description Roles: LEADER, HANDLER.
+         */
         post: operations["publishNotice"];
         delete?: never;
         options?: never;
@@ -972,7 +1134,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Whether a channel's status webhook also receives notices (PUT /v1/channels/{code}/webhook sets the webhook) */
+        /**
+         * Whether a channel's status webhook also receives notices (PUT /v1/channels/{code}/webhook sets the webhook)
+         * @description Roles: ADMIN.
+         */
         put: operations["setChannelNoticeSubscription"];
         post?: never;
         delete?: never;
@@ -1022,7 +1187,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The board rendered as HTML (the page fetches it with the bearer token); same query as /v1/compliance/board */
+        /**
+         * The board rendered as HTML (the page fetches it with the bearer token); same query as /v1/compliance/board
+         * @description Roles: AUDITOR, SUPERVISOR.
+         */
         get: operations["getBoardView"];
         put?: never;
         post?: never;
@@ -1039,7 +1207,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Reads of a case's or a citizen's contact details: who, when, which case, and every officer who read them (by phone or e-mail: ADMIN only) */
+        /**
+         * Reads of a case's or a citizen's contact details: who, when, which case, and every officer who read them (by phone or e-mail: ADMIN only)
+         * @description Roles: ADMIN, AUDITOR.
+         */
         get: operations["listContactReads"];
         put?: never;
         post?: never;
@@ -1056,7 +1227,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Citizens' data requests, newest first, with their deadlines (nothing personal) */
+        /**
+         * Citizens' data requests, newest first, with their deadlines (nothing personal)
+         * @description Roles: SUPERVISOR, ADMIN.
+         */
         get: operations["listPrivacyRequests"];
         put?: never;
         /** A citizen's access, correction or deletion request, recorded with its legal deadline */
@@ -3803,7 +3977,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not HANDLER or LEADER or SUPERVISOR or AUDITOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3880,7 +4054,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not HANDLER or LEADER or SUPERVISOR or AUDITOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3964,7 +4138,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not HANDLER or LEADER or SUPERVISOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4325,7 +4499,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN or SUPERVISOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4396,7 +4570,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4497,7 +4671,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4610,7 +4784,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN or LEADER or HANDLER or SUPERVISOR or AUDITOR or OPERATOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4693,7 +4867,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN or LEADER or HANDLER or SUPERVISOR or AUDITOR or OPERATOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4798,7 +4972,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN or LEADER or HANDLER or SUPERVISOR or AUDITOR or OPERATOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4960,7 +5134,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN or SUPERVISOR or AUDITOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5034,7 +5208,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5135,7 +5309,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5206,7 +5380,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5312,7 +5486,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5393,7 +5567,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5492,7 +5666,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5584,7 +5758,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5685,7 +5859,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5786,7 +5960,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6046,7 +6220,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not LEADER or SUPERVISOR or AUDITOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6266,7 +6440,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6360,7 +6534,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6505,7 +6679,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not AUDITOR or SUPERVISOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6594,7 +6768,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's unit held the case (a reviewer does not review their own unit's answers) */
+            /** @description the caller's role is not AUDITOR or SUPERVISOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6715,7 +6889,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not AUDITOR or SUPERVISOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6796,7 +6970,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not AUDITOR or SUPERVISOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6879,7 +7053,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not AUDITOR or SUPERVISOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6970,7 +7144,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not AUDITOR or SUPERVISOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7053,7 +7227,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN or SUPERVISOR or AUDITOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7135,7 +7309,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7238,7 +7412,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN or SUPERVISOR or AUDITOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7316,7 +7490,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7423,7 +7597,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not OPERATOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7518,7 +7692,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not OPERATOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7595,7 +7769,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not OPERATOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7678,7 +7852,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not OPERATOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7779,7 +7953,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not OPERATOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8016,7 +8190,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN or SUPERVISOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8117,7 +8291,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN or SUPERVISOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8225,7 +8399,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not AUDITOR or SUPERVISOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8296,7 +8470,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN or SUPERVISOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8465,7 +8639,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the role may not, or an officer reports only their own unit's figures */
+            /** @description the caller's role is not ADMIN or SUPERVISOR or LEADER or HANDLER, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8643,7 +8817,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the role may not, or an officer reports only their own unit's figures */
+            /** @description the caller's role is not ADMIN or SUPERVISOR or LEADER or HANDLER, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8811,7 +8985,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not LEADER or HANDLER, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8903,7 +9077,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9131,7 +9305,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not AUDITOR or SUPERVISOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9219,7 +9393,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not ADMIN or AUDITOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9302,7 +9476,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role may not do this */
+            /** @description the caller's role is not SUPERVISOR or ADMIN, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -85,6 +85,21 @@ describe('the OpenAPI document', () => {
     ).toEqual(Array(8).fill([{ channel: [] }]));
   });
 
+  it("says who may call every officer's operation: the roles of @Roles (x-roles and the description), or any officer", () => {
+    const officers = operations().filter(({ op }) => asArray(op.security)?.some((s) => isJsonObject(s) && 'bearer' in s));
+    expect(officers.length).toBeGreaterThan(40);
+    for (const { name, op } of officers)
+      expect({ name, says: /Roles: [A-Z, ]+\.|Roles: any officer\./.test(String(op.description)) }).toEqual({ name, says: true });
+    const createOfficer = operations().find((o) => o.name === 'POST /v1/officers')!.op;
+    expect(createOfficer['x-roles']).toEqual(['ADMIN']);
+    expect(String(createOfficer.description)).toContain('Roles: ADMIN.');
+    expect(jsonAt(createOfficer, 'responses', '403', 'description')).toBe("the caller's role is not ADMIN, or may not do this");
+    // Each operation's own: the controllers' shared 403 is not rewritten for all of them by one.
+    expect(jsonAt(operations().find((o) => o.name === 'GET /v1/officers')!.op, 'responses', '403', 'description')).toBe(
+      "the caller's role is not ADMIN or SUPERVISOR, or may not do this",
+    );
+  });
+
   it('says every request body refuses unknown fields, at every depth', () => {
     const open: string[] = [];
     const seen = new Set<string>();

@@ -1,3 +1,4 @@
+import { ROLES_EXTENSION } from '@fr/auth';
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
@@ -57,7 +58,10 @@ export function finishDocument(doc: OpenAPIObject): OpenAPIObject {
   for (const item of Object.values(asObject(json.paths) ?? {})) {
     for (const method of METHODS) {
       const op = asObject(jsonAt(item, method));
-      if (op) addCommonResponses(op, method);
+      if (op) {
+        addCommonResponses(op, method);
+        describeRoles(op);
+      }
     }
   }
   closeRequestSchemas(json);
@@ -161,6 +165,23 @@ function addCommonResponses(op: JsonObject, method: string): void {
   add(503);
   // Express answers a GET whose If-None-Match matches the response's ETag with 304 and no body.
   if (method === 'get') responses['304'] ??= { description: 'Not Modified: the ETag sent in If-None-Match still matches' };
+}
+
+/**
+ * Who may call an operation, in words a reader of its description sees (the `x-roles` extension says it
+ * for tools): the roles of `@Roles`; an officer's operation without them is open to every role, its own
+ * rules (the case's unit, the action) aside.
+ */
+function describeRoles(op: JsonObject): void {
+  const roles = asArray(op[ROLES_EXTENSION]);
+  const officers = asArray(op.security)?.some((s) => isJsonObject(s) && BEARER_SCHEME in s);
+  if (!roles && !officers) return;
+  const who = roles ? `Roles: ${roles.join(', ')}.` : 'Roles: any officer.';
+  op.description = typeof op.description === 'string' && op.description ? `${op.description}\n\n${who}` : who;
+  const responses = asObject(op.responses);
+  const forbidden = asObject(responses?.['403']);
+  // A copy: the decorators share one response object among a controller's operations.
+  if (responses && forbidden && roles) responses['403'] = { ...forbidden, description: `the caller's role is not ${roles.join(' or ')}, or may not do this` };
 }
 
 /**
