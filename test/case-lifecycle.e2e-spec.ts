@@ -266,6 +266,9 @@ describe('handlers work their cases', () => {
     const missing = await act('bk.handler2', id, 'transfer', { expectedVersion: await version(id), unitCode: 'P_BACH_KHOA' });
     expect(missing.status).toBe(400);
     expect(errorOf(missing).message).toMatch(/reason is required/);
+    const nowhere = await act('bk.handler2', id, 'transfer', { expectedVersion: await version(id), unitCode: 'KHONG_CO', reason: 'Không rõ đơn vị' });
+    expect(nowhere.status).toBe(422);
+    expect(errorOf(nowhere).errors).toEqual([{ field: 'unitCode', problems: ["unit 'KHONG_CO' does not exist or is not active"] }]);
   });
 
   it('answers 409 naming the current state for an action the state does not allow', async () => {

@@ -227,7 +227,12 @@ describe('officers and units', () => {
       }
       // Unknown officer: 404 before any judgment of the password.
       expect((await as('ADMIN').patch('/v1/officers/00000000-0000-4000-8000-000000000000', { password: 'Mat-khau-thay-doi' })).status).toBe(404);
-      expect((await as('ADMIN').patch(`/v1/officers/${id}`, { unitCode: 'KHONG_CO' })).status).toBe(422);
+      const unknownUnit = await as('ADMIN').patch(`/v1/officers/${id}`, { unitCode: 'KHONG_CO' });
+      expect(unknownUnit.status).toBe(422);
+      // Named as every unknown code is, so a client shows it beside the field.
+      expect((unknownUnit.body as ErrorDto & { errors?: unknown }).errors).toEqual([
+        { field: 'unitCode', problems: ["unit 'KHONG_CO' does not exist; GET /v1/units lists the units"] },
+      ]);
       // Nor made a supervisor where they are, nor a supervisor moved out of the office.
       expect(((await as('ADMIN').patch(`/v1/officers/${id}`, { role: 'SUPERVISOR' })).body as ErrorDto).message).toMatch(/a SUPERVISOR belongs to the office/);
       const supervisor = await createOfficer(engine, token.ADMIN, { username: 'giam.sat.moi', role: 'SUPERVISOR', unitCode: 'VP' });

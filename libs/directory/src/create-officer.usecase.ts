@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource } from 'typeorm';
 import { checkPassword, hashPassword } from '@fr/auth';
-import { canonicalUsername, ConflictError, isOfficerRole, nfc, OFFICER_ROLES, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
+import { canonicalUsername, ConflictError, isOfficerRole, nfc, OFFICER_ROLES, OfficerRole, UnprocessableFieldError, ValidationError } from '@fr/domain';
 import { selectRow, writeAuditEvent } from '@fr/persistence';
 import { checkRoleUnit } from './role-unit';
 import { OFFICER_COLUMNS, officerEmail, OfficerRow, OfficerView, toOfficerView, USERNAME_PATTERN } from './officer-view';
@@ -48,8 +48,8 @@ export class CreateOfficer {
     try {
       return await this.ds.transaction(async (m) => {
         const unit = await selectRow<{ code: string; active: boolean }>(m, `SELECT code, active FROM units WHERE code = $1`, [cmd.unitCode]);
-        if (!unit) throw new UnprocessableError(`unit '${cmd.unitCode}' does not exist; GET /v1/units lists the units`);
-        if (!unit.active) throw new UnprocessableError(`unit '${cmd.unitCode}' is no longer active`);
+        if (!unit) throw new UnprocessableFieldError('unitCode', `unit '${cmd.unitCode}' does not exist; GET /v1/units lists the units`);
+        if (!unit.active) throw new UnprocessableFieldError('unitCode', `unit '${cmd.unitCode}' is no longer active`);
         await checkRoleUnit(m, this.config.hotlineUnits, cmd.role, cmd.unitCode);
         // A scheduled reorganisation makes this account for a new unit's focal point: taken now, the plan
         // would stay unresolved at its date ("username … is already an officer's").

@@ -2,7 +2,17 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource, EntityManager } from 'typeorm';
 import { checkPassword, hashPassword } from '@fr/auth';
-import { ConflictError, isOfficerRole, nfc, NotFoundError, OFFICER_ROLES, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
+import {
+  ConflictError,
+  isOfficerRole,
+  nfc,
+  NotFoundError,
+  OFFICER_ROLES,
+  OfficerRole,
+  UnprocessableError,
+  UnprocessableFieldError,
+  ValidationError,
+} from '@fr/domain';
 import { handOverHeldCases } from '@fr/cases';
 import {
   absenceCoveredBy,
@@ -77,8 +87,8 @@ export class UpdateOfficer {
 
       if (changes.unitCode) {
         const unit = await selectRow<{ active: boolean }>(m, `SELECT active FROM units WHERE code = $1`, [unitCode]);
-        if (!unit) throw new UnprocessableError(`unit '${unitCode}' does not exist; GET /v1/units lists the units`);
-        if (!unit.active) throw new UnprocessableError(`unit '${unitCode}' is no longer active`);
+        if (!unit) throw new UnprocessableFieldError('unitCode', `unit '${unitCode}' does not exist; GET /v1/units lists the units`);
+        if (!unit.active) throw new UnprocessableFieldError('unitCode', `unit '${unitCode}' is no longer active`);
       }
       if (changes.role || changes.unitCode) await checkRoleUnit(m, this.config.hotlineUnits, role ?? before.role, unitCode ?? before.unitCode);
       if (cmd.actorId === before.id && (active === false || changes.role)) {

@@ -126,6 +126,17 @@ export class UnprocessableError extends DomainError {
   }
 }
 
+/** A well-formed value of one field that names nothing usable (an unknown code): a 422 whose errors name the field. */
+export class UnprocessableFieldError extends UnprocessableError {
+  override readonly name: string = 'UnprocessableFieldError';
+  readonly fields: readonly string[];
+
+  constructor(field: string, message: string) {
+    super(message);
+    this.fields = [field];
+  }
+}
+
 /**
  * The work asked for is already running as often as this server runs it at once: nothing was done,
  * and the same request may succeed after `retryAfterSeconds` (or at once on another instance).

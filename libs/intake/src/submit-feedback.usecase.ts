@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource } from 'typeorm';
-import { generateTrackingCode, nfc, normaliseAddress, normalisePhone, UnprocessableError, ValidationError } from '@fr/domain';
+import { generateTrackingCode, nfc, normaliseAddress, normalisePhone, UnprocessableError, UnprocessableFieldError, ValidationError } from '@fr/domain';
+
+export { UnprocessableFieldError };
 import { insertReceivedCase, newCaseId, phoneLookupKey, selectRow, selectRows } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock } from '@fr/sla';
@@ -39,17 +41,6 @@ interface AreaCodeRow {
   code: string;
 }
 const CATEGORY_CACHE_MS = 5000;
-
-/** A well-formed field the engine cannot act on: the API answers 422 and names the field. */
-export class UnprocessableFieldError extends UnprocessableError {
-  override readonly name: string = 'UnprocessableFieldError';
-  readonly fields: readonly string[];
-
-  constructor(field: string, message: string) {
-    super(message);
-    this.fields = [field];
-  }
-}
 
 /** A well-formed code that names nothing known. */
 export class UnknownCodeError extends UnprocessableFieldError {

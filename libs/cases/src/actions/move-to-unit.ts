@@ -1,4 +1,4 @@
-import { UnprocessableError } from '@fr/domain';
+import { UnprocessableError, UnprocessableFieldError } from '@fr/domain';
 import { coversAt, selectRow } from '@fr/persistence';
 import { ActionContext, ActionOutcome, stageClockColumns, stageRun } from './action-handler';
 import { moveAssignment } from './case-records';
@@ -32,7 +32,7 @@ export async function moveToUnit(
       WHERE u.code = $1 FOR SHARE OF u`,
     [unitCode],
   );
-  if (!unit || !unit.active) throw new UnprocessableError(`unit '${unitCode}' does not exist or is not active`);
+  if (!unit || !unit.active) throw new UnprocessableFieldError('unitCode', `unit '${unitCode}' does not exist or is not active`);
   // As routing does: an absent designee's cover takes the case while the absence lasts.
   const covers = await coversAt(
     m,
