@@ -4947,7 +4947,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description cancelled */
+            /** @description cancelled, now or by an earlier call (a DELETE sent again changes nothing) */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -4981,7 +4981,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description no such officer, or no such absence of this officer still in the books */
+            /** @description no such officer, or no such absence of this officer */
             404: {
                 headers: {
                     [name: string]: unknown;

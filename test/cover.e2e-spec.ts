@@ -191,6 +191,12 @@ describe('cover for absent officers', () => {
     expect((await newCase().then(row)).handler_id).toBe(id.away);
 
     expect((await engine.http().delete(`/v1/officers/${id.away}/absences/${absenceId}`).set(bearer(admin))).status).toBe(204);
+    // Sent again (a retry after a lost answer): done already, and recorded once.
+    expect((await engine.http().delete(`/v1/officers/${id.away}/absences/${absenceId}`).set(bearer(admin))).status).toBe(204);
+    expect(
+      await engine.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'absence_cancelled' AND data->>'absenceId' = $1`, [String(absenceId)]),
+    ).toEqual([{ n: 1 }]);
+    expect((await engine.http().delete(`/v1/officers/${id.away}/absences/999999`).set(bearer(admin))).status).toBe(404);
     await engine.query(`UPDATE officer_absences SET cancelled_at = now() WHERE officer_id = $1`, [id.cover]);
   });
 

@@ -62,7 +62,16 @@ export class OfficerAbsences {
         officer.id,
         this.clock.now(),
       ]);
-      if (changed === 0) throw new NotFoundError('absence', absenceId);
+      if (changed === 0) {
+        // A DELETE sent again (a retry after a lost answer) finds it cancelled: done already, as DELETE
+        // /v1/reorganisations/{id} answers; nothing is changed or recorded twice.
+        const cancelled = await selectRow(m, `SELECT id FROM officer_absences WHERE id = $1 AND officer_id = $2 AND cancelled_at IS NOT NULL`, [
+          absenceId,
+          officer.id,
+        ]);
+        if (cancelled) return;
+        throw new NotFoundError('absence', absenceId);
+      }
       await writeAuditEvent(m, { caseId: null, actor: `officer:${actor.id}`, action: 'absence_cancelled', data: { absenceId, officerId: officer.id } });
     });
   }

@@ -122,8 +122,8 @@ export class OfficersController {
   @ApiOperation({ operationId: 'cancelAbsence', summary: 'Cancel an absence: it ends now, or never starts (the officer, a leader of their unit, or an ADMIN)' })
   @officerIdParam
   @ApiParam({ name: 'absenceId', example: '12' })
-  @ApiResponse({ status: 204, description: 'cancelled' })
-  @ApiErrors({ 404: 'no such officer, or no such absence of this officer still in the books' })
+  @ApiResponse({ status: 204, description: 'cancelled, now or by an earlier call (a DELETE sent again changes nothing)' })
+  @ApiErrors({ 404: 'no such officer, or no such absence of this officer' })
   async cancelAbsence(
     @CurrentOfficer() actor: AuthenticatedOfficer,
     @Param('id', officerIdPipe()) id: string,
