@@ -110,7 +110,7 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
     expect(errorOf(empty).message).toBe('the body is empty: send the content of the .ics file, which begins with BEGIN:VCALENDAR');
     expect(errorOf(await ics('\r\n  \r\n')).message).toMatch(/^the body is only blank space/);
     const json = await ics({ lich: 'Nghỉ bù' }, 'application/json');
-    expect(json.status).toBe(400);
+    expect(json.status).toBe(415);
     expect(errorOf(json).message).toBe('send the iCalendar file with Content-Type: text/calendar, not application/json');
     const again = await engine.http().post('/v1/calendars/2026/ics').set(bearer(admin)).set('Content-Type', 'text/calendar').send(ICS);
     expect((again.body as ApiSchema<'IcsImportResultDto'>).added).toBe(0);

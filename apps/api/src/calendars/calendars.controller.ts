@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, ParseIntPipe, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Param, ParseIntPipe, Post, Put, Query, Req, UnsupportedMediaTypeException, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -45,8 +45,9 @@ function unitOf(unit: unknown): string | null {
  */
 function icsBody(req: Request): string {
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim();
+  // 415, as every other body of a media type the operation does not take.
   if (type !== '' && type.toLowerCase() !== 'text/calendar') {
-    throw new ValidationError(`send the iCalendar file with Content-Type: text/calendar, not ${type.slice(0, 80)}`, ['body']);
+    throw new UnsupportedMediaTypeException(`send the iCalendar file with Content-Type: text/calendar, not ${type.slice(0, 80)}`);
   }
   const text = typeof req.body === 'string' ? req.body : '';
   if (text.trim() === '') {
