@@ -48,7 +48,7 @@ describe(parsePlan.name, () => {
   it('refuses a day the calendar does not have, and texts longer than their columns', () => {
     const base = { name: 'Sắp xếp', effectiveAt: '2027-01-01T00:00:00+07:00', renames: [{ unit: 'P_A', name: 'Phường A' }] };
     expect(parsePlan({ ...base, effectiveAt: '2027-02-30T00:00:00+07:00' }).problems).toEqual([
-      "plan.effectiveAt '2027-02-30T00:00:00+07:00' must be a date and time with offset (ISO 8601)",
+      "plan.effectiveAt '2027-02-30T00:00:00+07:00' is not a real date and time",
     ]);
     expect(parsePlan({ ...base, effectiveAt: '2028-02-29T00:00:00+07:00' }).problems).toEqual([]);
     expect(parsePlan({ ...base, name: 'Đ'.repeat(301) }).problems).toEqual(['plan.name must be at most 300 characters']);
@@ -74,7 +74,7 @@ describe(parsePlan.name, () => {
     const r = parsePlan({ effectiveAt: '1 July', splits: [{ unit: 'P_B', into: [{ unit: 'P_A' }] }], rules: [{ id: 'x', unit: 'bad code!' }] });
     expect(r.plan).toBeNull();
     expect(r.problems).toEqual([
-      "plan.effectiveAt '1 July' must be a date and time with offset (ISO 8601)",
+      "plan.effectiveAt must be an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00, got '1 July'",
       'plan.name is required',
       'plan.splits[0].into[0] needs streets or patterns (the fallback is named apart)',
       'plan.splits[0].into must name at least two units (one successor is a merge)',

@@ -1,3 +1,4 @@
+import { instantProblem } from './instant';
 import { successorFor } from './routing';
 import { showsNothing } from './personal-data';
 import { nfc } from './text';
@@ -95,18 +96,6 @@ const MAX_TEXT = 200;
 const MAX_PLAN_NAME = 300;
 const MAX_LIST = 500;
 
-/**
- * ISO 8601 with offset, and a day the calendar has: Date.parse reads 2027-02-30 as 2 March, and a
- * plan would be applied on a day nobody wrote.
- */
-function isCalendarDateTime(s: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(:(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.exec(s);
-  if (!m || Number.isNaN(Date.parse(s))) return false;
-  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[7] ?? '0'].map(Number);
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59;
-}
-
 /** Reads a plan from parsed YAML or JSON; every problem is listed, with its place. */
 export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems: [] } | { plan: null; problems: string[] } {
   const problems: string[] = [];
@@ -182,9 +171,10 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
   };
 
   const effectiveAt = text(doc, 'effectiveAt', 'plan');
-  if (effectiveAt && !isCalendarDateTime(effectiveAt)) {
-    problems.push(`plan.effectiveAt '${effectiveAt}' must be a date and time with offset (ISO 8601)`);
-  }
+  // As every instant the API takes: a day the calendar has (Date.parse read 2027-02-30 as 2 March, and a
+  // plan would be applied on a day nobody wrote), and the message says which fault it is.
+  const effectiveAtProblem = effectiveAt ? instantProblem('plan.effectiveAt', effectiveAt, { echo: true }) : null;
+  if (effectiveAtProblem) problems.push(effectiveAtProblem);
   const plan: ReorganisationPlan = {
     name: text(doc, 'name', 'plan', undefined, false, MAX_PLAN_NAME),
     effectiveAt,
