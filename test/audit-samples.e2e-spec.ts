@@ -211,6 +211,16 @@ describe('quality review: samples and reviews', () => {
     expect(res.status).toBe(422);
     expect(errorOf(res).message).toMatch(/closed as a duplicate/);
     expect(draw(await sample({ ...base, seed: 'dup', unitCode: 'P_VINH_TUY' }))).toEqual(before);
+    // Nor one closed unanswered on another legal track (a complaint found after intake): the rubric scores answers.
+    await insertCases('P_VINH_TUY', 1, 'closed', '2025-02-04 10:00+07');
+    const [redirected] = await engine.query<{ id: string }>(
+      `UPDATE cases SET closed_as = 'other_track', where_to_go = 'Gửi đơn khiếu nại tới UBND phường' WHERE id = (SELECT id FROM cases WHERE unit_code = 'P_VINH_TUY' AND closed_as IS NULL AND id <> ALL($1::uuid[]) LIMIT 1) RETURNING id`,
+      [before.caseIds],
+    );
+    expect(draw(await sample({ ...base, seed: 'dup', unitCode: 'P_VINH_TUY' }))).toEqual(before);
+    const other = await engine.http().post('/v1/audits/reviews').set(bearer(tokens.AUDITOR)).send({ caseId: redirected.id, scores });
+    expect(other.status).toBe(422);
+    expect(errorOf(other).message).toMatch(/closed on another legal track, unanswered/);
 
     // The office that classified a case in triage did not answer it: its supervisor may review it.
     const triaged = before.caseIds[1];

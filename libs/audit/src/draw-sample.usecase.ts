@@ -66,7 +66,7 @@ export class DrawSample {
     await forEachBatch<{ id: string; unit_code: string; tracking_code: string }>(
       this.ds,
       `SELECT id, unit_code, tracking_code FROM cases
-        WHERE status = 'closed' AND closed_at >= $1 AND closed_at < $2 AND unit_code IS NOT NULL AND closed_as IS DISTINCT FROM 'duplicate'${cmd.unitCode !== undefined ? ' AND unit_code = $3' : ''}
+        WHERE status = 'closed' AND closed_at >= $1 AND closed_at < $2 AND unit_code IS NOT NULL AND (closed_as IS NULL OR closed_as NOT IN ('duplicate', 'other_track'))${cmd.unitCode !== undefined ? ' AND unit_code = $3' : ''}
         ORDER BY unit_code, id`,
       params,
       (rows) => {

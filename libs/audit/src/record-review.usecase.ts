@@ -73,6 +73,10 @@ export class RecordReview {
       if (c.closed_as === 'duplicate') {
         throw new UnprocessableError(`case ${cmd.caseId} was closed as a duplicate with its original's answer: review the original instead`);
       }
+      // Redirected to another legal track, it was closed unanswered: the rubric scores an answer.
+      if (c.closed_as === 'other_track') {
+        throw new UnprocessableError(`case ${cmd.caseId} was closed on another legal track, unanswered: the rubric scores a unit's answer`);
+      }
       // The quality audit is Home Affairs' look at a unit from outside: a reviewer of a unit that held the
       // case would grade its own work. The office's triage of a case (classifying it) is not holding it.
       if (c.reviewer_held) throw new NotPermittedError(`case ${cmd.caseId} was handled by your own unit: a reviewer does not review their own unit's answers`);
