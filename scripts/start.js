@@ -101,6 +101,14 @@ switch (mode) {
         }
         process.on('SIGTERM', () => stop('SIGTERM'));
         process.on('SIGINT', () => stop('SIGINT'));
+        // Run by `npm start`, the supervisor's parent is npm's shell. npm killed with SIGTERM (a process
+        // manager stopping it) ends that shell and passes nothing on: the engine served on with nobody to
+        // stop it, and the next `npm start` found the port taken. Its parent gone, it stops as on SIGTERM.
+        // Started on its own (nohup, systemd), an orphaned supervisor is left to run.
+        if (process.env.npm_lifecycle_event) {
+          const parent = process.ppid;
+          setInterval(() => process.ppid !== parent && stop('SIGTERM'), 1000).unref();
+        }
       },
       (e) => {
         console.error(e.message || e);

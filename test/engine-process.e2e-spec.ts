@@ -30,10 +30,13 @@ describe('the engine as processes (npm start)', () => {
   let port: number;
   const checkpoints = mkdtempSync(join(tmpdir(), 'fr-proc-checkpoints-'));
 
-  const start = () => {
-    const started = spawn(process.execPath, ['scripts/start.js', 'all'], {
+  /** With `asNpm`, as npm runs a script: through `sh -c`, with npm's lifecycle variables. */
+  const start = (asNpm = false) => {
+    const command = asNpm ? ['sh', ['-c', `"${process.execPath}" scripts/start.js all`]] : [process.execPath, ['scripts/start.js', 'all']];
+    const started = spawn(command[0] as string, command[1] as string[], {
       cwd: ROOT,
       env: {
+        ...(asNpm ? { npm_lifecycle_event: 'start' } : {}),
         PATH: process.env.PATH,
         NODE_ENV: 'development',
         PORT: String(port),
@@ -203,6 +206,40 @@ describe('the engine as processes (npm start)', () => {
       () => Promise.resolve(pids.filter(alive)),
       (left) => left.length === 0,
       { timeoutMs: 30000, what: 'the API and the worker to stop once their supervisor is gone' },
+    );
+    expect(await healthOf(base)).toBe(0);
+  });
+
+  it('stops when npm, which runs it, is killed (SIGTERM) without passing the signal on', async () => {
+    const base = `http://127.0.0.1:${port}`;
+    child = start(true);
+    await waitFor(
+      () => healthOf(base),
+      (s) => s === 200,
+      { timeoutMs: 30000, intervalMs: 200, what: `the engine to answer /health again (output so far: ${output.slice(-500)})` },
+    );
+    const childrenOf = (pid: number) =>
+      execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+        .split('\n')
+        .map((l) => Number(l.trim()))
+        .filter((n) => n > 0);
+    const [supervisor] = childrenOf(child.pid!);
+    const pids = [supervisor, ...childrenOf(supervisor)];
+    expect(pids).toHaveLength(3);
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    // npm's shell goes, the supervisor is left: before, it and the engine served on with nobody to stop them.
+    child.kill('SIGTERM');
+    await waitFor(
+      () => Promise.resolve(pids.filter(alive)),
+      (left) => left.length === 0,
+      { timeoutMs: 30000, what: 'the supervisor, the API and the worker to stop once npm is gone' },
     );
     expect(await healthOf(base)).toBe(0);
   });
