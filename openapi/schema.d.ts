@@ -3995,6 +3995,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description `unit` names no unit (GET /v1/units lists them) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
@@ -8925,6 +8934,15 @@ export interface operations {
             };
             /** @description the body is larger than the 256 kB allowed */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description `unit` names no unit (GET /v1/units lists them) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -451,6 +451,11 @@ describe('handlers work their cases', () => {
     }
     expect((await engine.http().get('/v1/cases?dueBefore=20260101T000000Z').set(bearer('vp.supervisor2'))).status).toBe(400);
     expect((await engine.http().get('/v1/cases?unit=%00').set(bearer('vp.supervisor2'))).status).toBe(400);
+    // A mistyped unit is said to be one, not answered with an empty queue.
+    const typo = await engine.http().get('/v1/cases?unit=P_BACH_KHAO').set(bearer('vp.supervisor2'));
+    expect(typo.status).toBe(422);
+    expect(errorOf(typo).errors).toEqual([{ field: 'unit', problems: ["unit 'P_BACH_KHAO' does not exist; GET /v1/units lists the units"] }]);
+    expect((await engine.http().get('/v1/cases?unit=P_BACH_KHOA').set(bearer('vp.supervisor2'))).status).toBe(200);
     expect((await engine.http().get('/v1/cases?status=bogus').set(bearer('vp.supervisor2'))).status).toBe(400);
   });
 });

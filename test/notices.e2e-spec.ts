@@ -146,6 +146,9 @@ describe('notices: published by a ward, delivered once to subscribed channels, l
     const reversed = await engine.http().get('/v1/notices?from=2026-12-31T00:00:00Z&to=2026-12-01T00:00:00Z').set(as('nv.kiemtra'));
     expect(reversed.status).toBe(400);
     expect((reversed.body as { message: string }).message).toMatch(/^to \(2026-12-01T00:00:00Z\) is before from/);
+    const typo = await engine.http().get('/v1/notices?unit=P_BACH_KHAO').set(as('nv.kiemtra'));
+    expect(typo.status).toBe(422);
+    expect((typo.body as { message: string }).message).toBe("unit 'P_BACH_KHAO' does not exist; GET /v1/units lists the units");
 
     const trail = await engine.query<{ action: string; data: Record<string, unknown>; reason: string | null }>(
       `SELECT action, data, reason FROM audit_events WHERE data->>'noticeId' = $1 OR action LIKE 'notice%'`,

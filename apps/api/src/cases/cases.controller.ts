@@ -64,6 +64,7 @@ export class CasesController {
   @ApiOperation({ operationId: 'listCases', summary: "The caller's queue, nearest deadline first (scoped by unit and role)" })
   @ListCasesStatusQuery()
   @ApiOkResponse({ type: CasePageDto })
+  @ApiErrors({ 422: '`unit` names no unit (GET /v1/units lists them)' })
   list(@CurrentOfficer() officer: AuthenticatedOfficer, @Query() q: ListCasesQueryDto): Promise<CasePageDto> {
     return this.queries.list(officerActor(officer), {
       status: q.status,

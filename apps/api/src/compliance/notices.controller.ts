@@ -35,7 +35,7 @@ export class NoticesController {
   @Get('notices')
   @ApiOperation({ operationId: 'listNotices', summary: 'Notices, newest first, by unit and period (any officer)' })
   @ApiOkResponse({ type: [NoticeDto] })
-  @ApiErrors({ 400: 'a malformed parameter, or `to` before `from`' })
+  @ApiErrors({ 400: 'a malformed parameter, or `to` before `from`', 422: '`unit` names no unit (GET /v1/units lists them)' })
   list(@Query() q: ListNoticesQueryDto): Promise<NoticeDto[]> {
     const from = q.from ? new Date(q.from) : undefined;
     const to = q.to ? new Date(q.to) : undefined;
