@@ -250,8 +250,10 @@ export class GetUnitMetrics {
       db,
       `WITH grouped AS (
          SELECT unit_code, bool_or(received) AS received,
-                (array_agg(acknowledged ORDER BY day) FILTER (WHERE received))[1] AS acknowledged,
-                (array_agg(acknowledged_on_time ORDER BY day) FILTER (WHERE received))[1] AS acknowledged_on_time,
+                -- As caseLines: a receipt left unacknowledged (returned) gives way to a later one the unit
+                -- acknowledged, judged by that receipt's deadline; the first acknowledged receipt counts.
+                COALESCE(bool_or(acknowledged) FILTER (WHERE received), false) AS acknowledged,
+                COALESCE((array_agg(acknowledged_on_time ORDER BY day) FILTER (WHERE received AND acknowledged))[1], false) AS acknowledged_on_time,
                 bool_or(resolved) AS resolved, bool_or(resolved_late) AS resolved_late,
                 (array_agg(resolve_minutes ORDER BY day) FILTER (WHERE resolved))[1] AS minutes,
                 sum(transfers_in) AS transfers_in, sum(transfers_out) AS transfers_out, sum(reorganised_in) AS reorganised_in,
