@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { JwtService } from '@nestjs/jwt';
 import { argon2id, hash } from 'argon2';
 import { createApiApp } from '../apps/api/src/bootstrap';
@@ -478,5 +480,31 @@ describe('a start in production', () => {
   ])('refuses channel keys that leave a channel keyless by mistake: %j', async (keys, problem) => {
     const { FR_KEY_IHANOI: _keyed, ...keyless } = production('Lò Đúc 46 tháng Chạp');
     await expect(TestEngine.start({ worker: false, env: { ...keyless, ...keys } })).rejects.toThrow(problem);
+  });
+
+  it("starts with a key for a channel this deployment's channels.yaml leaves out (compose sets all three), every channel keyed", async () => {
+    // A district without a web portal: docker-compose.yml still sets FR_KEY_WEB_PORTAL_FILE, and
+    // scripts/make-secrets.sh writes its file. No channel is left keyless: nothing to refuse.
+    const configDir = fs.mkdtempSync(join(tmpdir(), 'fr-two-channels-'));
+    try {
+      fs.cpSync(join(__dirname, '..', 'config'), configDir, { recursive: true });
+      const channels = join(configDir, 'channels.yaml');
+      fs.writeFileSync(channels, fs.readFileSync(channels, 'utf8').replace(/^ {2}- \{ code: web_portal.*\n/m, ''));
+      const env = {
+        ...production('Lò Đúc 46 tháng Chạp'),
+        FR_CONFIG_DIR: configDir,
+        FR_KEY_HOTLINE_1022: 'hotline-2b8e61d0c4a97f35',
+        FR_KEY_WEB_PORTAL: 'portal-5c1f7a92e0d3b846',
+      };
+      const engine = await TestEngine.start({ worker: false, env });
+      await engine.close();
+      // A misspelt name that leaves a channel keyless is still refused.
+      const { FR_KEY_IHANOI: _keyed, ...misspelt } = env;
+      await expect(TestEngine.start({ worker: false, env: { ...misspelt, FR_KEY_IHANIO: 'ihanoi-7f3a9c1e5b2d4f60' } })).rejects.toThrow(
+        /FR_KEY_IHANIO names? no channel/,
+      );
+    } finally {
+      fs.rmSync(configDir, { recursive: true, force: true });
+    }
   });
 });
