@@ -61,6 +61,10 @@ switch (mode) {
     break;
   }
   case 'all': {
+    // Run by `npm start`, the supervisor's parent is npm's shell (see the watch below). Taken now, before
+    // the migration: npm killed while it runs (a long one on an upgrade, or one waiting for another
+    // instance's) left the supervisor orphaned already, and a parent read afterwards was its new one.
+    const npmParent = process.env.npm_lifecycle_event ? process.ppid : null;
     const { loadConfig } = require(dist('libs/config/src'));
     const { migrateDatabase } = require(dist('libs/persistence/src'));
     const { organisationSeed, reorganisationsSeed } = require(dist('libs/directory/src'));
@@ -76,6 +80,10 @@ switch (mode) {
     // Migrate once here so the processes start on a ready schema.
     migrateDatabase(config, [organisationSeed(config), reorganisationsSeed(config)]).then(
       () => {
+        if (npmParent !== null && process.ppid !== npmParent) {
+          console.error('npm, which ran the engine, was stopped while the database was migrated: not starting the engine');
+          process.exit(1);
+        }
         const modes = ['api', ...Array.from({ length: workers }, () => 'worker')];
         // Each worker serves its metrics on its own port: FR_WORKER_METRICS_PORT, the next one, and so on.
         const metricsPort = config.workerMetrics.port;
@@ -105,10 +113,7 @@ switch (mode) {
         // manager stopping it) ends that shell and passes nothing on: the engine served on with nobody to
         // stop it, and the next `npm start` found the port taken. Its parent gone, it stops as on SIGTERM.
         // Started on its own (nohup, systemd), an orphaned supervisor is left to run.
-        if (process.env.npm_lifecycle_event) {
-          const parent = process.ppid;
-          setInterval(() => process.ppid !== parent && stop('SIGTERM'), 1000).unref();
-        }
+        if (npmParent !== null) setInterval(() => process.ppid !== npmParent && stop('SIGTERM'), 1000).unref();
       },
       (e) => {
         console.error(e.message || e);

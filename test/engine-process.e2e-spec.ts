@@ -243,6 +243,45 @@ describe('the engine as processes (npm start)', () => {
     );
     expect(await healthOf(base)).toBe(0);
   });
+
+  it('does not start the engine when npm was killed while the database was migrated', async () => {
+    const base = `http://127.0.0.1:${port}`;
+    // The migration waits for this lock (another instance migrating, or a long migration on an upgrade).
+    const holder = new Client({ connectionString: testDatabaseUrl(dbName) });
+    await holder.connect();
+    let released = false;
+    try {
+      await holder.query(`SELECT pg_advisory_lock(727001)`);
+      output = '';
+      child = start(true);
+      const supervisor = await waitFor(
+        () => Promise.resolve(execFileSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' }).trim()),
+        (pid) => pid !== '',
+        { timeoutMs: 10000, what: 'the supervisor under npm' },
+      );
+      await new Promise((r) => setTimeout(r, 1000));
+      child.kill('SIGTERM');
+      await holder.query(`SELECT pg_advisory_unlock(727001)`);
+      released = true;
+      const alive = () => {
+        try {
+          process.kill(Number(supervisor), 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      await waitFor(
+        () => Promise.resolve(alive()),
+        (a) => !a,
+        { timeoutMs: 30000, what: 'the orphaned supervisor to exit rather than start the engine' },
+      );
+      expect(await healthOf(base)).toBe(0);
+    } finally {
+      if (!released) await holder.query(`SELECT pg_advisory_unlock(727001)`).catch(() => undefined);
+      await holder.end();
+    }
+  });
 });
 
 /** What whoever runs the engine sees when its configuration is refused: the problems, not a stack trace. */
