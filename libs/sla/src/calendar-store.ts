@@ -114,7 +114,7 @@ export class CalendarStore {
       );
     }
     const doc = withLists({ ...(document as object), year });
-    parseCalendarDocument(doc, `calendar ${unit ? `${unit} ` : ''}${year}`);
+    parseCalendarDocument(doc, `calendar ${unit ? `${unit} ` : ''}${year}`, true);
     const others = (await this.documents(scope)).filter((d) => d.year !== year);
     try {
       calendarFromDocuments([...others, doc]);

@@ -25,9 +25,9 @@ function doc(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   };
 }
 
-function problemsOf(input: unknown): string[] {
+function problemsOf(input: unknown, incoming = false): string[] {
   try {
-    parseCalendarDocument(input, 'test.yaml');
+    parseCalendarDocument(input, 'test.yaml', incoming);
   } catch (e) {
     expect(e).toBeInstanceOf(ValidationError);
     return (e as ValidationError).message.split('\n');
@@ -147,11 +147,14 @@ describe(parseCalendarDocument.name, () => {
       expect(problemsOf(doc({ daysOff }))).toEqual(["calendar 2025: daysOff[3].date '2025-02-30' is not a date"]);
     });
 
-    it('takes a name that shows nothing (blanks, accents over nothing) for none', () => {
-      expect(problemsOf(doc({ daysOff: [{ date: '2025-01-01', name: '\u0301' }], extraWorkingDays: [{ date: '2025-01-04', name: ' \u200b ' }] }))).toEqual([
+    it('refuses a name that shows nothing (zero-width characters, accents over nothing) in a document being stored, and loads one stored before', () => {
+      const shown = doc({ daysOff: [{ date: '2025-01-01', name: '\u0301' }], extraWorkingDays: [{ date: '2025-01-04', name: ' \u200b ' }] });
+      expect(problemsOf(shown, true)).toEqual([
         "calendar 2025: daysOff[0].name '\u0301' is not a name",
         "calendar 2025: extraWorkingDays[0].name ' \u200b ' is not a name",
       ]);
+      // Stored under the rule of then (blank space only): read back at every start, it must still load.
+      expect(sut(shown).daysOff).toHaveLength(1);
     });
 
     it('lists every problem at once and the fields involved', () => {

@@ -97,9 +97,11 @@ function readDate(value: unknown, field: string, problems: Problems): number | u
   return day;
 }
 
-function readName(entry: Record<string, unknown>, where: string, problems: Problems): string {
+function readName(entry: Record<string, unknown>, where: string, problems: Problems, incoming: boolean): string {
   const name = entry.name;
-  if (typeof name !== 'string' || showsNothing(name)) {
+  // A name of zero-width characters or accents alone shows nothing. Only a document being stored is
+  // held to that: one stored before (the rule was blank space then) must still load at every start.
+  if (typeof name !== 'string' || name.trim() === '' || (incoming && showsNothing(name))) {
     problems.add(`${where}.name`, name === undefined ? `${where}.name is required` : `${where}.name ${show(name)} is not a name`);
     return '';
   }
@@ -192,8 +194,10 @@ function readList(doc: Record<string, unknown>, field: string, problems: Problem
  * "calendar 2025: daysOff[3].date '2025-02-30' is not a date".
  *
  * @param source shown in messages when the year itself is unreadable, e.g. the file name.
+ * @param incoming a document about to be stored (PUT, an .ics import, a file seeded), held to the rules of
+ * today; one read back from the database is held to those it was stored under.
  */
-export function parseCalendarDocument(doc: unknown, source?: string): CalendarData {
+export function parseCalendarDocument(doc: unknown, source?: string, incoming = false): CalendarData {
   const problems = new Problems();
   const fail = (prefix: string): never => {
     throw new ValidationError(problems.list.map((p) => `${prefix}: ${p}`).join('\n'), [...problems.fields]);
@@ -232,7 +236,7 @@ export function parseCalendarDocument(doc: unknown, source?: string): CalendarDa
       return;
     }
     unknownFields(entry, DAY_OFF_FIELDS, where, problems);
-    const name = readName(entry, where, problems);
+    const name = readName(entry, where, problems, incoming);
     let first: number | undefined;
     let last: number | undefined;
     if (entry.date !== undefined) {
@@ -279,7 +283,7 @@ export function parseCalendarDocument(doc: unknown, source?: string): CalendarDa
       return;
     }
     unknownFields(entry, EXTRA_DAY_FIELDS, where, problems);
-    const name = readName(entry, where, problems);
+    const name = readName(entry, where, problems, incoming);
     const hours = entry.hours === undefined ? undefined : readPeriods(entry.hours, `${where}.hours`, problems);
     if (entry.date === undefined) {
       problems.add(`${where}.date`, `${where}.date is required`);
