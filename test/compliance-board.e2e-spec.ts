@@ -103,6 +103,20 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     const officeAdoption = await target({ id: 'adoption-vp', kind: 'ward_adoption', name: 'Người dân', dueAt: '2026-08-30', unitCodes: ['VP'] });
     expect(officeAdoption.status).toBe(422);
     expect(errorOf(officeAdoption).message).toMatch(/^unitCodes of a ward_adoption target must be wards/);
+    // One stored before that rule is still paused by a PATCH that leaves its units alone; one naming them is judged.
+    const made = await target({ id: 'adoption-old', kind: 'ward_adoption', name: 'Người dân', dueAt: '2026-08-30' });
+    expect(made.status).toBe(201);
+    await engine.query(`UPDATE compliance_targets SET unit_kinds = ARRAY['ward', 'department'] WHERE id = 'adoption-old'`);
+    expect((await engine.http().patch('/v1/compliance/targets/adoption-old').set(as('admin')).send({ active: false })).status).toBe(200);
+    expect(
+      (
+        await engine
+          .http()
+          .patch('/v1/compliance/targets/adoption-old')
+          .set(as('admin'))
+          .send({ unitKinds: ['department'] })
+      ).status,
+    ).toBe(400);
 
     const ok = await target(
       { id: 'onboarding-2026', kind: 'staff_onboarding', name: '100% cán bộ có tài khoản iHaNoi', dueAt: '2026-07-25', unitCodes: [BK, TN] },

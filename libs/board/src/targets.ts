@@ -55,8 +55,10 @@ const isInt = (v: unknown, min: number, max: number) => typeof v === 'number' &&
 /**
  * Checks a target's fields together (which fields a kind needs) and returns the target, or every
  * problem found, each naming its field. `where` prefixes the messages (a config file's place).
+ * `wardsOnly: false` leaves a ward_adoption target's unit kinds as they are: a PATCH that does not
+ * change them must still be able to pause a target stored before wards alone were taken.
  */
-export function parseTarget(input: TargetInput, where = ''): { target: ComplianceTarget | null; problems: string[] } {
+export function parseTarget(input: TargetInput, where = '', { wardsOnly = true } = {}): { target: ComplianceTarget | null; problems: string[] } {
   const problems: string[] = [];
   const at = (field: string) => `${where}${field}`;
   if (typeof input.id !== 'string' || !ID.test(input.id))
@@ -86,7 +88,7 @@ export function parseTarget(input: TargetInput, where = ''): { target: Complianc
   }
   // Adoption is reported for a ward's residents only (PUT /v1/units/{code}/adoption refuses any other
   // unit): on another kind of unit the target could never be met, and its alerts would go on for ever.
-  if (kind === 'ward_adoption' && Array.isArray(unitKinds) && unitKinds.some((k) => k !== 'ward')) {
+  if (wardsOnly && kind === 'ward_adoption' && Array.isArray(unitKinds) && unitKinds.some((k) => k !== 'ward')) {
     problems.push(`${at('unitKinds')} of a ward_adoption target must be ['ward']: adoption figures are a ward's residents`);
   }
   const unitCodes = input.unitCodes ?? null;
@@ -209,9 +211,12 @@ export class ComplianceTargets {
       if (!row) throw new NotFoundError('target', id);
       const current = targetView(toTarget(row));
       const merged: TargetInput = { ...current, ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) };
-      const { target, problems } = parseTarget(merged);
+      // The units are judged when the PATCH names them: a target stored before wards alone were taken
+      // for ward_adoption can still be paused or renamed.
+      const unitsChanged = changes.unitKinds != null || changes.unitCodes != null;
+      const { target, problems } = parseTarget(merged, '', { wardsOnly: unitsChanged });
       if (!target) throw new ValidationError(problems.join('; '), fieldsOf(problems));
-      await assertUnitsExist(m, target.unitCodes, target.kind);
+      await assertUnitsExist(m, target.unitCodes, unitsChanged ? target.kind : undefined);
       await execute(
         m,
         `UPDATE compliance_targets SET name = $2, due_at = $3, starts_at = $4, threshold_percent = $5, every_days = $6, at_risk_days = $7,
