@@ -376,6 +376,7 @@ describe('Open311 GeoReport v2', () => {
       ['a refused category', { service_code: 'complaint_denunciation' }, /Law on Complaints/],
       ['no service_code', { service_code: '' }, /service_code is required/],
       ['no location', { address_string: '' }, /a location is required/],
+      ['an address of spaces for the location', { address_string: ' \u200b  ' }, /a location is required/],
       ['lat without long', { lat: '21.01' }, /lat and long go together/],
       ['a latitude out of range', { lat: '121.5', long: '105.8' }, /^lat: /],
       ['a coordinate that is not a number', { lat: '21,01', long: '105.8' }, /lat must be a decimal number/],

@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validate, ValidationError as ClassValidationError } from 'class-validator';
-import { ValidationError } from '@fr/domain';
+import { showsNothing, ValidationError } from '@fr/domain';
 import { SubmitFeedbackCommand } from '@fr/intake';
 import { ATTRIBUTE, ATTRIBUTE_CODES, MAX_DESCRIPTION_CHARS } from '@fr/open311';
 import { SubmitFeedbackDto } from '../intake/feedback.dto';
@@ -46,7 +46,9 @@ const COORDINATE = /^[+-]?\d{1,3}(\.\d{1,15})?$/;
  * A GeoReport POST (form fields, or the same names in JSON; attributes as `attribute[code]` or an
  * `attribute` object) read into the intake command and checked by intake's own rules (the
  * SubmitFeedbackDto), so a request is held to exactly what a channel's POST /v1/feedback is.
- * Empty fields count as absent: form clients send every field of their form.
+ * Empty fields count as absent: form clients send every field of their form. So do fields that show
+ * nothing (blanks, zero-width characters): an address_string of spaces passed for a location, and was
+ * then dropped as absent, leaving a case located nowhere.
  */
 export async function readGeoReportSubmission(body: Record<string, unknown>): Promise<Omit<SubmitFeedbackCommand, 'channel'>> {
   const fields = new Map<Field, string | number>();
@@ -55,7 +57,7 @@ export async function readGeoReportSubmission(body: Record<string, unknown>): Pr
     if (Array.isArray(v)) throw new ValidationError(`${name} is given more than once`, [name]);
     if (typeof v === 'number' && Number.isFinite(v)) return v;
     if (typeof v !== 'string') throw new ValidationError(`${name} must be text`, [name]);
-    return v === '' ? null : v;
+    return showsNothing(v) ? null : v;
   };
   const attribute = (code: string, v: unknown) => {
     if (!ATTRIBUTE_CODES.includes(code)) {
