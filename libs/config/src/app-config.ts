@@ -201,7 +201,10 @@ function productionProblems(env: Env): string[] {
   if (!env.FR_JWT_SECRET || env.FR_JWT_SECRET.length < 32) problems.push('FR_JWT_SECRET of at least 32 characters is required in production');
   else if (env.FR_JWT_SECRET.startsWith(DEV_JWT_SECRET)) problems.push('FR_JWT_SECRET must not be the development default in production');
   if (!env.FR_PHONE_KEY_SECRET || env.FR_PHONE_KEY_SECRET.length < 32) problems.push('FR_PHONE_KEY_SECRET of at least 32 characters is required in production');
-  else if (env.FR_PHONE_KEY_SECRET.startsWith(DEV_PHONE_KEY_SECRET)) problems.push('FR_PHONE_KEY_SECRET must not be the development default in production');
+  else if (env.FR_PHONE_KEY_SECRET.startsWith(DEV_PHONE_KEY_SECRET))
+    problems.push(
+      'FR_PHONE_KEY_SECRET must not be the development default in production (a new key orphans the phone lookup keys stored under the old one: the hotline no longer finds earlier cases by phone number)',
+    );
   if (!env.FR_PRIVACY_KEY || env.FR_PRIVACY_KEY.length < 32) problems.push('FR_PRIVACY_KEY of at least 32 characters is required in production');
   else if (env.FR_PRIVACY_KEY.startsWith(DEV_PRIVACY_KEY)) problems.push('FR_PRIVACY_KEY must not be the development default in production');
   for (const [name, value] of Object.entries(env)) {
