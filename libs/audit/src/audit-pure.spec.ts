@@ -211,7 +211,7 @@ describe('a case returned and given back to the unit in unit metrics', () => {
     receiveDue: (start) => new Date(start.getTime() + 8 * HOUR),
   };
   // Routed to the ward, returned to triage unacknowledged, assigned back to the ward two days later.
-  const bounced = (ackAfterBack: number | null): CaseFacts => ({
+  const bounced = (ackAfterBack: number | null, returnedAfter = HOUR): CaseFacts => ({
     caseId: 'B',
     trackingCode: 'B',
     receivedAt: t0,
@@ -219,7 +219,7 @@ describe('a case returned and given back to the unit in unit metrics', () => {
     ratedAt: null,
     ownerships: [
       { unit: 'P_BACH_KHOA', reason: 'route', start: t0 },
-      { unit: 'VP', reason: 'return', start: t0 + HOUR },
+      { unit: 'VP', reason: 'return', start: t0 + returnedAfter },
       { unit: 'P_BACH_KHOA', reason: 'assign', start: t0 + 48 * HOUR },
     ],
     events: ackAfterBack === null ? [] : [{ action: 'acknowledge', at: t0 + 48 * HOUR + ackAfterBack, onTime: null }],
@@ -239,6 +239,13 @@ describe('a case returned and given back to the unit in unit metrics', () => {
     const sut = new UnitAccumulator();
     sut.add(ward(bounced(2 * HOUR)));
     expect(sut.result()).toMatchObject({ received: 1, acknowledged: 1, acknowledgedOnTime: 1 });
+  });
+
+  it('is late when the unit held it past its first deadline before returning it: a return buys no fresh deadline', () => {
+    expect(ward(bounced(2 * HOUR, 10 * HOUR))).toMatchObject({ acknowledgedAt: new Date(t0 + 50 * HOUR), acknowledgedOnTime: false });
+    // The daily facts see a day at a time and judge the same.
+    const day = (from: number) => caseLines(bounced(2 * HOUR, 10 * HOUR), { ...ctx, from, to: from + 86_400_000 }).find((l) => l.unitCode === 'P_BACH_KHOA');
+    expect(day(t0 + 48 * HOUR - 2 * HOUR)).toMatchObject({ acknowledgedOnTime: false });
   });
 
   it('is late when the receipt it was acknowledged in ran out, and unacknowledged when it never was', () => {

@@ -163,10 +163,29 @@ export function caseLines(f: CaseFacts, ctx: MetricsContext): UnitCaseLine[] {
   };
   const pauses: ClockPause[] = f.pauses.map((p) => ({ from: new Date(p.from), to: p.to === null ? null : new Date(p.to) }));
   const periods = ownershipsOf(f);
+  /** When the unit acknowledged receipt `i` (triage: assigned the case onwards), or null. */
+  const acknowledgedAt = (i: number): number | null => {
+    const o = periods[i];
+    const next = periods[i + 1];
+    return (
+      f.events.find((e) => e.action === 'acknowledge' && e.at >= o.start && (o.end === null || e.at < o.end))?.at ??
+      (next?.reason === 'assign' ? next.start : null)
+    );
+  };
+  /**
+   * Whether the unit let an earlier receipt's deadline pass unacknowledged before it gave the case up:
+   * then acknowledging it when it comes back is not on time (sitting on a case past its deadline and
+   * returning it must not buy a fresh one). Judged on the whole history, so that the daily facts, which
+   * see a day at a time, judge as the raw report does.
+   */
+  const missedBefore = (i: number): boolean =>
+    periods.slice(0, i).some((p, j) => {
+      if (p.unit !== periods[i].unit || p.reason === REORGANISATION || FOLLOWS_GROUP.has(p.reason) || p.end === null) return false;
+      return acknowledgedAt(j) === null && p.end > ctx.receiveDue(new Date(p.clockStart)).getTime();
+    });
 
   periods.forEach((o, i) => {
     const within = (t: number) => t >= o.start && (o.end === null || t < o.end);
-    const next = periods[i + 1];
     const events = f.events.filter((e) => within(e.at));
 
     // A merged duplicate following its original is listed there, and counts for nothing there.
@@ -183,15 +202,16 @@ export function caseLines(f: CaseFacts, ctx: MetricsContext): UnitCaseLine[] {
       }
       // A case received twice in the period counts once, by its first receipt; a successor inherits it.
       // A unit that returned it unacknowledged and acknowledged it when it came back has acknowledged it:
-      // within the deadline of the receipt it acknowledged in, whose clock triage's time did not run.
+      // within the deadline of the receipt it acknowledged in, whose clock triage's time did not run,
+      // unless it had let an earlier receipt's deadline pass before returning it.
       if (o.reason !== REORGANISATION && (l.receivedAt === null || l.acknowledgedAt === null)) {
         const due = ctx.receiveDue(new Date(o.clockStart));
         // Acknowledging is the unit's receive-stage answer; for triage, assigning the case onwards.
-        const ack = events.find((e) => e.action === 'acknowledge')?.at ?? (next?.reason === 'assign' ? next.start : null);
+        const ack = acknowledgedAt(i);
         if (l.receivedAt === null) l.receivedAt = new Date(o.start);
         if (l.receiveDueAt === null || ack !== null) l.receiveDueAt = due;
         l.acknowledgedAt = ack === null ? null : new Date(ack);
-        l.acknowledgedOnTime = ack === null ? null : ack <= due.getTime();
+        l.acknowledgedOnTime = ack === null ? null : ack <= due.getTime() && !missedBefore(i);
       }
     }
 
