@@ -10,7 +10,29 @@ export interface SegmentTask {
   watch: { seq: string; eventId: string; hash: string; writtenAt: string } | null;
 }
 
-export type SegmentReply = { ok: true; result: SegmentResult } | { ok: false; error: string };
+export type SegmentReply = { ok: true; result: SegmentResult } | { ok: false; error: SegmentError };
+
+/**
+ * A segment's failure as it crosses to the main thread: its message, and what tells an outage from a
+ * bug there (PostgreSQL's SQLSTATE and severity, a socket's code), which a message alone loses.
+ */
+export interface SegmentError {
+  message: string;
+  name?: string;
+  code?: string;
+  severity?: string;
+}
+
+function segmentError(e: unknown): SegmentError {
+  if (!(e instanceof Error)) return { message: String(e) };
+  const { code, severity } = e as { code?: unknown; severity?: unknown };
+  return {
+    message: e.message,
+    name: e.name,
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(typeof severity === 'string' ? { severity } : {}),
+  };
+}
 
 /**
  * Checks the segment over its own connection (sweepRange: pages checked inside PostgreSQL, the first
@@ -47,6 +69,6 @@ export async function checkSegment(task: SegmentTask): Promise<SegmentResult> {
 parentPort?.on('message', (task: SegmentTask) => {
   checkSegment(task).then(
     (result) => parentPort!.postMessage({ ok: true, result } satisfies SegmentReply),
-    (e: unknown) => parentPort!.postMessage({ ok: false, error: e instanceof Error ? e.message : String(e) } satisfies SegmentReply),
+    (e: unknown) => parentPort!.postMessage({ ok: false, error: segmentError(e) } satisfies SegmentReply),
   );
 });

@@ -146,7 +146,8 @@ export class VerifyThreads implements OnModuleDestroy {
         w.postMessage(task);
       });
       this.rest(w);
-      if (!reply.ok) throw new Error(`verifying positions ${task.fromSeq}..${task.toSeq}: ${reply.error}`);
+      // The thread's error as the cause, so the API's error filter tells a cut or refused connection (503) from a bug.
+      if (!reply.ok) throw new Error(`verifying positions ${task.fromSeq}..${task.toSeq}: ${reply.error.message}`, { cause: reply.error });
       return revive(reply.result);
     } catch (e) {
       if (!this.idle.includes(w)) this.discard(w);
