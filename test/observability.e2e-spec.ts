@@ -306,6 +306,25 @@ describe('operating the engine', () => {
     expect(await scrapeWorker()).toContain(`fr_queue_worker_errors_total{queue="${host.worker.name}"} 1`);
   });
 
+  it("logs a queue's own errors (its Redis connection refused) as JSON lines naming the queue, not as bare stacks on the console", async () => {
+    const queue = engine.worker!.get(QueueRegistry).get(QueueName.Sla);
+    const consoleError = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    let printed: number;
+    try {
+      queue.emit('error', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6391'), { code: 'ECONNREFUSED' }));
+      printed = consoleError.mock.calls.length;
+    } finally {
+      consoleError.mockRestore();
+    }
+    expect(printed).toBe(0);
+    const line = await waitFor(
+      async () => logLines().find((l) => l.context === 'Queue'),
+      (l) => l !== undefined,
+      { what: "the queue error's line" },
+    );
+    expect(line).toMatchObject({ level: 40, msg: `queue '${QueueName.Sla}' error: connect ECONNREFUSED 127.0.0.1:6391` });
+  });
+
   it('gives a request without a valid X-Request-Id a UUID of its own', async () => {
     const res = await engine.http().get('/health').set('X-Request-Id', 'bad id with spaces');
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);

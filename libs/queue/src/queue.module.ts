@@ -1,5 +1,5 @@
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
-import { Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { Queue } from 'bullmq';
 import { APP_CONFIG, AppConfig, AppConfigModule } from '@fr/config';
@@ -41,7 +41,19 @@ const queues = BullModule.registerQueue(...Object.values(QueueName).map((name) =
   providers: [QueueRegistry],
   exports: [queues, QueueRegistry],
 })
-export class QueueModule implements OnApplicationShutdown {
+export class QueueModule implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Queue');
+
+  constructor(private readonly registry: QueueRegistry) {}
+
+  /**
+   * Without a listener BullMQ prints a queue's errors (its Redis connection refused or reset) to the
+   * console: multi-line stacks naming no queue, outside the JSON log. Workers have theirs (ConfiguredWorkerHost).
+   */
+  onModuleInit(): void {
+    for (const queue of this.registry.all()) queue.on('error', (err: Error) => this.logger.warn(`queue '${queue.name}' error: ${err.message}`));
+  }
+
   onApplicationShutdown(): void {
     closeQueueClusters();
   }
