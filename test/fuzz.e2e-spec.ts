@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import fc from 'fast-check';
 import type { Response } from 'supertest';
+import { showsNothing } from '@fr/domain';
 import { adminToken, ApiSchema, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
 import { ACTION_FIELDS as FIELDS_OF_ACTION } from '../apps/api/src/cases/cases.controller';
 
@@ -393,6 +394,8 @@ function expectErrorShape(what: string, res: Response): void {
 }
 
 const nfcOrNull = (v: unknown) => (typeof v === 'string' && v !== '' ? v.normalize('NFC') : null);
+/** An optional free text that shows nothing (blanks, zero-width characters, accents alone) is stored as absent. */
+const shownOrNull = (v: unknown) => (typeof v === 'string' && !showsNothing(v) ? v.normalize('NFC') : null);
 
 describe('fuzzing intake and the officer endpoints', () => {
   let engine: TestEngine;
@@ -713,11 +716,11 @@ describe('fuzzing intake and the officer endpoints', () => {
       external_id: nfcOrNull(body.externalId),
       title: nfcOrNull(body.title),
       description: (body.description as string).normalize('NFC'),
-      address: nfcOrNull(location.address),
+      address: shownOrNull(location.address),
       ward_code: nfcOrNull(location.wardCode),
       lat: location.lat ?? null,
       lng: location.lng ?? null,
-      citizen_name: nfcOrNull(citizen.name),
+      citizen_name: shownOrNull(citizen.name),
       citizen_phone: nfcOrNull(citizen.phone),
       citizen_email: nfcOrNull(citizen.email),
     };
