@@ -57,6 +57,19 @@ describe('the engine as processes (npm start)', () => {
     started.stderr!.on('data', (d) => (output += d));
     return started;
   };
+  const childrenOf = (pid: number) =>
+    execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => Number(l.trim()))
+      .filter((n) => n > 0);
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const healthOf = (base: string) =>
     fetch(`${base}/health`).then(
       (r) => r.status,
@@ -187,19 +200,8 @@ describe('the engine as processes (npm start)', () => {
       (s) => s === 200,
       { timeoutMs: 30000, intervalMs: 200, what: `the engine to answer /health again (output so far: ${output.slice(-500)})` },
     );
-    const pids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' })
-      .split('\n')
-      .map((l) => Number(l.trim()))
-      .filter((n) => n > 0);
+    const pids = childrenOf(child.pid!);
     expect(pids).toHaveLength(2);
-    const alive = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     child.kill('SIGKILL');
     // Before, both went on serving, re-parented, and the next npm start failed with EADDRINUSE.
     await waitFor(
@@ -218,22 +220,9 @@ describe('the engine as processes (npm start)', () => {
       (s) => s === 200,
       { timeoutMs: 30000, intervalMs: 200, what: `the engine to answer /health again (output so far: ${output.slice(-500)})` },
     );
-    const childrenOf = (pid: number) =>
-      execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-        .split('\n')
-        .map((l) => Number(l.trim()))
-        .filter((n) => n > 0);
     const [supervisor] = childrenOf(child.pid!);
     const pids = [supervisor, ...childrenOf(supervisor)];
     expect(pids).toHaveLength(3);
-    const alive = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     // npm's shell goes, the supervisor is left: before, it and the engine served on with nobody to stop them.
     child.kill('SIGTERM');
     await waitFor(
