@@ -248,7 +248,12 @@ describe('the engine as processes (npm start)', () => {
         (pid) => pid !== '',
         { timeoutMs: 10000, what: 'the supervisor under npm' },
       );
-      await new Promise((r) => setTimeout(r, 1000));
+      // Waiting for the lock: npm's process was taken before the migration began.
+      await waitFor(
+        () => holder.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 727001 AND NOT granted`),
+        (r) => r.rows[0].n > 0,
+        { timeoutMs: 30000, what: 'the supervisor to wait for the migration lock' },
+      );
       child.kill('SIGTERM');
       await holder.query(`SELECT pg_advisory_unlock(727001)`);
       released = true;
