@@ -1,8 +1,8 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { NotFoundError, OfficerRole, UnprocessableError, UnprocessableFieldError } from '@fr/domain';
+import { NotFoundError, OfficerRole, UnprocessableError } from '@fr/domain';
 import { Deliveries, setChannelNoticesSubscription } from '@fr/notifications';
-import { selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
+import { requireKnownUnit, selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
 import { OutsideUnitError } from './unit-figures';
 
@@ -137,10 +137,7 @@ export class Notices implements OnModuleInit {
 
   /** Officers: a unit's notices in a period (any unit's: notices are public). */
   async list(f: { unitCode?: string; from?: Date; to?: Date; limit: number }): Promise<NoticeView[]> {
-    // A mistyped code answered an empty list, as if the unit had published nothing.
-    if (f.unitCode !== undefined && !(await selectRow(this.ds, `SELECT 1 FROM units WHERE code = $1`, [f.unitCode]))) {
-      throw new UnprocessableFieldError('unit', `unit '${f.unitCode}' does not exist; GET /v1/units lists the units`);
-    }
+    if (f.unitCode !== undefined) await requireKnownUnit(this.ds, f.unitCode);
     const rows = await selectRows<NoticeRow>(
       this.ds,
       `${SELECT} WHERE ($1::text IS NULL OR n.unit_code = $1) AND ($2::timestamptz IS NULL OR n.published_at >= $2)

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Clock } from '@fr/sla';
-import { isUuid, maskContactsInText, maskEmail, maskName, maskPhone, NotFoundError, UnprocessableFieldError, ValidationError } from '@fr/domain';
-import { AUDIT_TEXTS_KEY, coveredBySql, GROUP_NAMES_SQL, selectRow, selectRows } from '@fr/persistence';
+import { isUuid, maskContactsInText, maskEmail, maskName, maskPhone, NotFoundError, ValidationError } from '@fr/domain';
+import { AUDIT_TEXTS_KEY, coveredBySql, GROUP_NAMES_SQL, requireKnownUnit, selectRow, selectRows } from '@fr/persistence';
 import { ContactReads } from '@fr/privacy';
 import { CaseActor, inScope } from './actor';
 
@@ -205,10 +205,7 @@ export class CaseQueries {
     if (actor.role === 'HANDLER' || actor.role === 'LEADER') where.push(`c.unit_code = ${p(actor.unitCode)}`);
     else if (actor.role !== 'SUPERVISOR' && actor.role !== 'AUDITOR') return { items: [], nextCursor: null };
     if (f.unit) {
-      // A mistyped code answered an empty queue, as if the unit had no cases.
-      if (!(await selectRow(this.ds, `SELECT 1 FROM units WHERE code = $1`, [f.unit]))) {
-        throw new UnprocessableFieldError('unit', `unit '${f.unit}' does not exist; GET /v1/units lists the units`);
-      }
+      await requireKnownUnit(this.ds, f.unit);
       where.push(`c.unit_code = ${p(f.unit)}`);
     }
     if (f.status?.length) where.push(`c.status = ANY(${p(f.status)})`);

@@ -17,3 +17,4 @@ export * from './read-database';
 export * from './notification-writes';
 export * from './case-writes';
 export * from './case-ids';
+export * from './known-unit';
