@@ -629,6 +629,38 @@ describe('SLA clocks and the escalation ladder', () => {
     await engine.startWorker();
   });
 
+  it("after a wipe, puts back every open run's future timer before it fires any overdue level", async () => {
+    const overdue = await newCase();
+    const onTime = await newCase();
+    await engine.query(`UPDATE cases SET due_at = $2, warn_at = $3 WHERE id = $1`, [
+      overdue.id,
+      new Date(Date.now() - 10 * DAY),
+      new Date(Date.now() - 11 * DAY),
+    ]);
+    const onTimeWarn = timersOf(await runOf(onTime.id)).warn.jobId;
+    await waitForTimer(onTimeWarn);
+    // Firing a district's overdue levels takes a while (transactions, notices, webhooks); a timer not yet
+    // put back meanwhile falls due unseen. The crash run measured levels 30-46 s late that way.
+    const fire = worker().get(FireEscalation);
+    const executeMany = fire.executeMany.bind(fire);
+    let stateAtFirstFiring: string | undefined;
+    jest.spyOn(fire, 'executeMany').mockImplementation(async (timers) => {
+      if (stateAtFirstFiring === undefined && timers.some((t) => t.caseId === overdue.id)) stateAtFirstFiring = await stateOf(onTimeWarn);
+      return executeMany(timers);
+    });
+    const keys = (await engine.queueKeys()).filter((k) => k.includes(`:${QueueName.Sla}:`));
+    await engine.redis.del(...keys);
+    expect(await stateOf(onTimeWarn)).toBe('absent');
+    // Whichever runs the full pass (the worker's watch on the lost marker, or this call), it fires the overdue case.
+    await waitFor(
+      async () => (await reconcile(), await escalations(overdue.id)),
+      (rows) => rows.length === 4,
+      { what: 'the overdue levels fired after the wipe' },
+    );
+    expect(stateAtFirstFiring).toBe('delayed');
+    expect(await stateOf(onTimeWarn)).toBe('delayed');
+  });
+
   it("rebuilds each open run's next timer from PostgreSQL after Redis loses them all, firing what fell due exactly once", async () => {
     const overdue = await newCase();
     const justDue = await newCase();

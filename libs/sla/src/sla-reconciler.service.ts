@@ -202,11 +202,7 @@ export class SlaReconciler {
     return lost;
   }
 
-  /**
-   * Open stage runs with a level past its time and not recorded. A level `afterDueMinutes` working
-   * minutes after the deadline cannot fire before that many wall-clock minutes have passed, so SQL
-   * narrows the runs with that bound and the calendar decides exactly.
-   */
+  /** Fires the levels of open stage runs past their time by more than TIMER_GRACE_MS and not recorded. */
   private async dueSweep(): Promise<SlaReconcileResult> {
     const result: SlaReconcileResult = { full: false, fired: 0, scheduled: 0, pruned: 0 };
     // Behind a backlog of timers the sweep finds every level the queue is about to fire, pages through
@@ -216,28 +212,7 @@ export class SlaReconciler {
     if (Date.now() - this.lastDueSweepAt < QUEUED_GRACE_MS && (await this.timersBehind())) return { ...result, deferred: true };
     this.lastDueSweepAt = Date.now();
     const now = this.clock.now();
-    const params: unknown[] = [now];
-    const conditions = this.sla.policy.escalation.map((rung) => {
-      params.push(rung.level);
-      const notFired = `NOT EXISTS (SELECT 1 FROM escalations e WHERE e.case_id = c.id AND e.stage = c.stage
-                          AND e.stage_started_at = c.stage_started_at AND e.level = $${params.length})`;
-      if (rung.afterDueMinutes === null) return `(c.warn_at <= $1::timestamptz AND ${notFired})`;
-      // Whole minutes, rounded down: a looser bound only lets the calendar see a few more runs.
-      params.push(Math.floor(rung.afterDueMinutes));
-      return `(c.due_at <= $1::timestamptz - make_interval(mins => $${params.length}::int) AND ${notFired})`;
-    });
-    if (conditions.length === 0) return result;
-    let after = '00000000-0000-0000-0000-000000000000';
-    for (;;) {
-      const rows = await selectRows<OpenStage>(
-        this.ds,
-        `SELECT c.id, c.unit_code, c.stage, c.stage_started_at, c.due_at, c.warn_at, ${FIRED_LEVELS}
-           FROM cases c
-          WHERE c.id > $${params.length + 1} AND c.due_at IS NOT NULL AND c.stage IS NOT NULL AND c.status NOT IN ('resolved', 'closed')
-            AND (${conditions.join(' OR ')})
-          ORDER BY c.id LIMIT ${PAGE}`,
-        [...params, after],
-      );
+    for await (const rows of this.openRuns(now)) {
       const found: { timer: SlaTimer; fireAt: Date }[] = [];
       for (const c of rows) {
         const run = runOf(c);
@@ -251,12 +226,50 @@ export class SlaReconciler {
       const due = found.filter((f) => !queued.has(f.timer)).map((f) => f.timer);
       result.queued = (result.queued ?? 0) + queued.size;
       for (let i = 0; i < due.length; i += FIRE_BATCH) result.fired += await this.fireDue(due.slice(i, i + FIRE_BATCH));
-      if (rows.length < PAGE) break;
-      after = rows[rows.length - 1].id;
     }
     if (result.fired) this.logger.warn(`SLA reconcile: fired ${result.fired} overdue level(s), re-added 0 missing timer(s)`);
     if (result.queued) this.logger.log(`SLA reconcile: ${result.queued} overdue level(s) left to their timers, still queued`);
     return result;
+  }
+
+  /**
+   * The open stage runs, a page at a time in id order: all of them, or (with `dueBy`) only those with a
+   * level past its time by then and not recorded. A level `afterDueMinutes` working minutes after the
+   * deadline cannot fire before that many wall-clock minutes have passed, so SQL narrows the runs with
+   * that bound and the calendar decides exactly.
+   */
+  private async *openRuns(dueBy?: Date): AsyncGenerator<OpenStage[]> {
+    const params: unknown[] = [];
+    let due = '';
+    if (dueBy) {
+      params.push(dueBy);
+      const conditions = this.sla.policy.escalation.map((rung) => {
+        params.push(rung.level);
+        const notFired = `NOT EXISTS (SELECT 1 FROM escalations e WHERE e.case_id = c.id AND e.stage = c.stage
+                            AND e.stage_started_at = c.stage_started_at AND e.level = $${params.length})`;
+        if (rung.afterDueMinutes === null) return `(c.warn_at <= $1::timestamptz AND ${notFired})`;
+        // Whole minutes, rounded down: a looser bound only lets the calendar see a few more runs.
+        params.push(Math.floor(rung.afterDueMinutes));
+        return `(c.due_at <= $1::timestamptz - make_interval(mins => $${params.length}::int) AND ${notFired})`;
+      });
+      if (conditions.length === 0) return;
+      due = `AND (${conditions.join(' OR ')})`;
+    }
+    let after = '00000000-0000-0000-0000-000000000000';
+    for (;;) {
+      const rows = await selectRows<OpenStage>(
+        this.ds,
+        `SELECT c.id, c.unit_code, c.stage, c.stage_started_at, c.due_at, c.warn_at, ${FIRED_LEVELS}
+           FROM cases c
+          WHERE c.id > $${params.length + 1} AND c.due_at IS NOT NULL AND c.stage IS NOT NULL AND c.status NOT IN ('resolved', 'closed')
+            ${due}
+          ORDER BY c.id LIMIT ${PAGE}`,
+        [...params, after],
+      );
+      yield rows;
+      if (rows.length < PAGE) return;
+      after = rows[rows.length - 1].id;
+    }
   }
 
   /** Whether the oldest timer waiting for a worker has been due for longer than TIMER_GRACE_MS. */
@@ -303,25 +316,26 @@ export class SlaReconciler {
     const wanted = new Set<string>();
     const expected = new Map<string, number>();
     const result: SlaReconcileResult = { full: true, fired: 0, scheduled: 0, pruned: 0 };
-    let after = '00000000-0000-0000-0000-000000000000';
-    for (;;) {
-      const rows = await selectRows<OpenStage>(
-        this.ds,
-        `SELECT c.id, c.unit_code, c.stage, c.stage_started_at, c.due_at, c.warn_at,
-                ${FIRED_LEVELS}
-           FROM cases c
-          WHERE c.id > $1 AND c.due_at IS NOT NULL AND c.stage IS NOT NULL AND c.status NOT IN ('resolved', 'closed')
-          ORDER BY c.id LIMIT ${PAGE}`,
-        [after],
-      );
-      await this.reconcilePage(rows, queue, delayed, wanted, expected, result);
-      if (rows.length < PAGE) break;
-      after = rows[rows.length - 1].id;
-    }
+    // Every future timer goes back before any overdue level fires: firing a district's overdue levels
+    // (a transaction, notices and webhooks each) took long enough after a wipe that timers of pages not
+    // yet read fell due unseen, 30-46 s late in a crash run when each page fired before re-adding.
+    const now = this.clock.now();
+    for await (const rows of this.openRuns()) await this.restoreTimers(rows, now, queue, delayed, wanted, expected, result);
     for (const jobId of delayed) {
       if (!jobId.startsWith(jobIdPrefix(JobName.SlaTimer)) || wanted.has(jobId)) continue;
       // A job that started meanwhile is locked and stays; it finds its case changed and does nothing.
       if ((await queue.remove(jobId).catch(() => 0)) === 1) result.pruned++;
+    }
+    // The levels due by the start of the pass; one that fell due since has its timer back in Redis.
+    for await (const rows of this.openRuns(now)) {
+      const due: SlaTimer[] = [];
+      for (const c of rows) {
+        const run = runOf(c);
+        for (const { rung, fireAt } of ladderTimes(this.sla.calendarFor(c.unit_code), this.sla.policy.escalation, run)) {
+          if (fireAt <= now && !c.fired.includes(rung.level)) due.push({ ...run, level: rung.level as EscalationLevel });
+        }
+      }
+      for (let i = 0; i < due.length; i += FIRE_BATCH) result.fired += await this.fireDue(due.slice(i, i + FIRE_BATCH));
     }
     if (result.fired || result.scheduled) {
       this.logger.warn(`SLA reconcile: fired ${result.fired} overdue level(s), re-added ${result.scheduled} missing timer(s)`);
@@ -330,33 +344,31 @@ export class SlaReconciler {
   }
 
   /**
-   * The due levels of a page fire together (one transaction per FIRE_BATCH); the missing future
-   * timers are looked up and re-added in bulk: after a wiped Redis every timer of every open case is
-   * missing, and one round trip per timer made that pass take minutes at a district's scale.
+   * Each run's next future timer, looked up and re-added in bulk when missing: after a wiped Redis every
+   * timer of every open case is missing, and one round trip per timer made that pass take minutes at a
+   * district's scale. The levels already due fire after every page's timers are back (sweepAll).
    */
-  private async reconcilePage(
+  private async restoreTimers(
     rows: OpenStage[],
+    now: Date,
     queue: ReturnType<QueueRegistry['get']>,
     delayed: Set<string>,
     wanted: Set<string>,
     expected: Map<string, number>,
     result: SlaReconcileResult,
   ): Promise<void> {
-    const now = this.clock.now();
-    const due: SlaTimer[] = [];
     const missing: { jobId: string; payload: ReturnType<typeof slaTimerPayload>; fireAt: Date }[] = [];
     const present: typeof missing = [];
     for (const c of rows) {
       const run = runOf(c);
       const done = new Set(c.fired);
-      // Every level already due fires now; of the levels ahead only the next has a timer (the ladder is
-      // chained: its firing writes the one after it, see scheduleSlaTimers). The firing below writes
+      // Every level already due fires in the pass; of the levels ahead only the next has a timer (the
+      // ladder is chained: its firing writes the one after it, see scheduleSlaTimers). The firing writes
       // that same timer too; one of the two adds is a no-op under its job id.
       for (const { rung, fireAt } of ladderTimes(this.sla.calendarFor(c.unit_code), this.sla.policy.escalation, run)) {
         if (done.has(rung.level) || fireAt > now) continue;
         // A due timer still waiting in Redis stays: it will find its level recorded.
         wanted.add(jobIdFor(JobName.SlaTimer, slaTimerPayload(run, rung.level)));
-        due.push({ ...run, level: rung.level as EscalationLevel });
         done.add(rung.level);
       }
       const next = nextRung(this.sla, { ...run, unit: c.unit_code }, done);
@@ -367,8 +379,6 @@ export class SlaReconciler {
       expected.set(jobId, next.fireAt.getTime());
       (delayed.has(jobId) ? present : missing).push({ jobId, payload, fireAt: next.fireAt });
     }
-    for (let i = 0; i < due.length; i += FIRE_BATCH) result.fired += await this.fireDue(due.slice(i, i + FIRE_BATCH));
-
     // A delayed timer whose hash lost its name (deleted and recreated mid-flight) would only fail when
     // due: one pipelined read per page finds those, and they count as missing.
     if (present.length) {
