@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { HttpException, HttpStatus, Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { HttpException, HttpStatus, Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { createRedisClient, RedisClient } from '@fr/queue';
 
@@ -55,15 +55,64 @@ const per = (limit: number, windowSeconds: number) => (windowSeconds === 60 ? `a
 /** Keys carry a digest, not the username or address itself: Redis is no place for personal data. */
 const digest = (s: string) => createHash('sha256').update(s).digest('base64url').slice(0, 22);
 
+/** Buckets one process keeps while Redis cannot count: more than this many live ones, and it refuses. */
+export const LOCAL_BUCKETS_MAX = 100_000;
+
+/**
+ * The same fixed windows, in this process's memory. Each API instance then allows the limit by itself
+ * (so N instances allow N times it) and a restart forgets the counts: looser than Redis, still a limit.
+ */
+export class LocalBuckets {
+  private readonly buckets = new Map<string, { n: number; expiresAt: number }>();
+
+  /** For each key, its count with this hit and the milliseconds left in its window. */
+  hit(keys: readonly string[], windowsMs: readonly number[], now = Date.now()): number[] {
+    if (this.buckets.size >= LOCAL_BUCKETS_MAX) this.prune(now);
+    const out: number[] = [];
+    keys.forEach((key, i) => {
+      let b = this.buckets.get(key);
+      if (!b || b.expiresAt <= now) {
+        // Full of live buckets (addresses without end): no new one, or memory would grow with the attack.
+        if (!b && this.buckets.size >= LOCAL_BUCKETS_MAX) throw new RangeError('the local rate-limit buckets are full');
+        b = { n: 0, expiresAt: now + windowsMs[i] };
+        this.buckets.set(key, b);
+      }
+      b.n++;
+      out.push(b.n, b.expiresAt - now);
+    });
+    return out;
+  }
+
+  refund(keys: readonly string[], now = Date.now()): void {
+    for (const key of keys) {
+      const b = this.buckets.get(key);
+      if (b && (--b.n <= 0 || b.expiresAt <= now)) this.buckets.delete(key);
+    }
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  private prune(now: number): void {
+    for (const [key, b] of this.buckets) if (b.expiresAt <= now) this.buckets.delete(key);
+  }
+}
+
 /**
  * Rate limits kept in Redis, so every API instance counts against the same buckets (per-process
- * counters let each new instance allow the limit again). Counting needs Redis: when it is down the
- * request fails like any other that needs a dependency (503), rather than letting guesses through.
+ * counters let each new instance allow the limit again). While Redis cannot count, each process counts
+ * in its own memory (LocalBuckets): intake and the database work through a Redis outage, and a 503 on
+ * every login and tracking-code lookup kept officers out and citizens from their cases' status for no
+ * reason of theirs, where a per-process limit still stops guessing.
  */
 @Injectable()
 export class RequestLimits implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(RequestLimits.name);
   private readonly redis: RedisClient;
   private readonly prefix: string;
+  private readonly local = new LocalBuckets();
+  private counting: 'redis' | 'local' = 'redis';
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.redis = createRedisClient(config.redisUrl, 'producer', { lazyConnect: true });
@@ -94,7 +143,8 @@ export class RequestLimits implements OnModuleInit, OnModuleDestroy {
     const address = `${this.prefix}:login:ip:${digest(ip)}`;
     const accountIp = digest(`${username}|${ip}`);
     const knownKey = `${this.prefix}:login:known:${accountIp}`;
-    const known = (await this.redis.exists(knownKey)) === 1;
+    // Unknown while Redis is away: the account's bucket then holds, the stricter choice.
+    const known = (await this.redis.exists(knownKey).catch(() => 0)) === 1;
     // Only what was counted is given back: a right password from a known address refunding the account's
     // bucket would take back a failure someone else made, one more guess for each real login.
     const ticket = { refundable: known ? [address] : [account, address], known: knownKey };
@@ -132,13 +182,15 @@ export class RequestLimits implements OnModuleInit, OnModuleDestroy {
 
   /** A right password (or no password checked): the failure-only buckets give the attempt back. */
   async loginSucceeded(ticket: LoginTicket): Promise<void> {
-    await this.redis.eval(REFUND, ticket.refundable.length, ...ticket.refundable);
+    this.local.refund(ticket.refundable);
+    await this.redis.eval(REFUND, ticket.refundable.length, ...ticket.refundable).catch(() => undefined);
   }
 
   /** A right password on an active account: its address is known to it from now on (beginLogin). */
   async loggedIn(ticket: LoginTicket): Promise<void> {
     await this.loginSucceeded(ticket);
-    await this.redis.set(ticket.known, '1', 'PX', KNOWN_ADDRESS_MS);
+    // Not remembered while Redis is away: the next login from there counts against the account too.
+    await this.redis.set(ticket.known, '1', 'PX', KNOWN_ADDRESS_MS).catch(() => undefined);
   }
 
   /** Counts a tracking-code lookup by a channel; throws 429 when its limit is reached. */
@@ -179,7 +231,24 @@ export class RequestLimits implements OnModuleInit, OnModuleDestroy {
   }
 
   private async count(buckets: Bucket[]): Promise<void> {
-    const reply = (await this.redis.eval(HIT, buckets.length, ...buckets.map((b) => b.key), ...buckets.map((b) => String(b.windowMs)))) as number[];
+    const keys = buckets.map((b) => b.key);
+    const windows = buckets.map((b) => b.windowMs);
+    const reply = await (this.redis.eval(HIT, buckets.length, ...keys, ...windows.map(String)) as Promise<number[]>).then(
+      (r) => {
+        if (this.counting === 'local') this.logger.log('Redis counts the request limits again');
+        this.counting = 'redis';
+        return r;
+      },
+      (e: Error) => {
+        if (this.counting === 'redis') this.logger.warn(`Redis cannot count the request limits (${e.message}); this process counts them until it can`);
+        this.counting = 'local';
+        try {
+          return this.local.hit(keys, windows);
+        } catch {
+          throw e; // full: the request fails as one needing Redis does (503)
+        }
+      },
+    );
     const over = buckets
       .map((b, i) => ({ b, n: Number(reply[2 * i]), retryAfter: Math.max(1, Math.ceil(Number(reply[2 * i + 1]) / 1000)) }))
       .filter(({ b, n }) => n > b.limit);

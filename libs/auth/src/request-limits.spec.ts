@@ -1,0 +1,81 @@
+import { loadConfig } from '@fr/config';
+import { LOCAL_BUCKETS_MAX, LocalBuckets, RequestLimits, TooManyRequestsException } from './request-limits';
+
+describe('LocalBuckets', () => {
+  it('counts fixed windows like the Redis script: a count per key and the time left, a new window once it ends', () => {
+    const sut = new LocalBuckets();
+    expect(sut.hit(['a', 'b'], [60_000, 1_000], 0)).toEqual([1, 60_000, 1, 1_000]);
+    expect(sut.hit(['a', 'b'], [60_000, 1_000], 400)).toEqual([2, 59_600, 2, 600]);
+    expect(sut.hit(['a', 'b'], [60_000, 1_000], 1_000)).toEqual([3, 59_000, 1, 1_000]);
+  });
+
+  it('gives a hit back and forgets a bucket that is empty', () => {
+    const sut = new LocalBuckets();
+    sut.hit(['a'], [60_000], 0);
+    sut.hit(['a'], [60_000], 0);
+    sut.refund(['a', 'never-counted'], 0);
+    expect(sut.hit(['a'], [60_000], 0)).toEqual([2, 60_000]);
+    sut.refund(['a'], 0);
+    sut.refund(['a'], 0);
+    expect(sut.size).toBe(0);
+  });
+
+  it('holds at most LOCAL_BUCKETS_MAX live buckets: ended ones make room, live ones refuse a new key', () => {
+    const sut = new LocalBuckets();
+    for (let i = 0; i < LOCAL_BUCKETS_MAX; i++) sut.hit([`k${i}`], [i % 2 ? 1_000 : 60_000], 0);
+    expect(() => sut.hit(['new'], [60_000], 0)).toThrow(RangeError);
+    expect(sut.hit(['k0'], [60_000], 0)).toEqual([2, 60_000]); // a live key still counts
+    expect(sut.hit(['new'], [60_000], 2_000)).toEqual([1, 60_000]); // half of them ended
+    expect(sut.size).toBe(LOCAL_BUCKETS_MAX / 2 + 1);
+  });
+});
+
+describe('RequestLimits while Redis cannot be reached', () => {
+  // A closed port: every Redis command fails at once (no offline queue).
+  const config = {
+    ...loadConfig({}),
+    redisUrl: 'redis://127.0.0.1:1',
+    loginLimits: { windowSeconds: 60, perAccountAndIp: 3, perAccount: 20, perIp: 50 },
+  };
+  let sut: RequestLimits;
+  beforeEach(async () => {
+    sut = new RequestLimits(config);
+    await sut.onModuleInit();
+  });
+  afterEach(() => sut.onModuleDestroy());
+
+  it('still takes logins, counts them in the process and refuses with 429 past the limit', async () => {
+    for (let i = 0; i < 3; i++) await sut.beginLogin('bk.xuly', '10.0.0.1');
+    const refused = await sut.beginLogin('bk.xuly', '10.0.0.1').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(TooManyRequestsException);
+    expect((refused as TooManyRequestsException).getResponse()).toMatchObject({ limiter: 'login', retryAfterSeconds: 60 });
+    // Another address is its own bucket.
+    await expect(sut.beginLogin('bk.xuly', '10.0.0.2')).resolves.toBeDefined();
+  });
+
+  it('gives a right password back to the failure-only buckets, as with Redis', async () => {
+    const limits = { ...config, loginLimits: { windowSeconds: 60, perAccountAndIp: 100, perAccount: 2, perIp: 100 } };
+    const own = new RequestLimits(limits);
+    try {
+      for (let i = 0; i < 5; i++) await own.loggedIn(await own.beginLogin('admin', '10.0.0.9'));
+      await own.beginLogin('admin', '10.0.0.9');
+      await own.beginLogin('admin', '10.0.0.9');
+      await expect(own.beginLogin('admin', '10.0.0.9')).rejects.toBeInstanceOf(TooManyRequestsException);
+    } finally {
+      own.onModuleDestroy();
+    }
+  });
+
+  it('counts tracking-code lookups per channel', async () => {
+    const limits = { ...config, lookupLimits: { ...config.lookupLimits, perChannel: 2 } };
+    const own = new RequestLimits(limits);
+    try {
+      await own.countLookup('ihanoi');
+      await own.countLookup('ihanoi');
+      await expect(own.countLookup('ihanoi')).rejects.toMatchObject({ status: 429 });
+      await expect(own.countLookup('hotline')).resolves.toBeUndefined();
+    } finally {
+      own.onModuleDestroy();
+    }
+  });
+});
