@@ -370,6 +370,50 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     expect(again).toEqual({ fanouts: 0, deliveries: 0 });
     expect(rx.calls.filter((c) => c.path === '/ihanoi' && c.body.includes(accepted.trackingCode))).toHaveLength(1);
   });
+  it('a running worker that sees Redis wiped re-adds a fresh delivery at once, not FR_STUCK_AFTER_SECONDS later', async () => {
+    await setChannelWebhook();
+    // A worker that looks for a wipe every 100 ms; the sweeps' own period is far longer here.
+    await engine.stopWorker();
+    const queue = new Queue(QueueName.Notifications, { connection: engine.redis.options, prefix: engine.config.queuePrefix });
+    await queue.pause();
+    const config = engine.config as { redisWatchMs: number };
+    config.redisWatchMs = 100;
+    try {
+      await engine.startWorker();
+      const accepted = (
+        await engine
+          .http()
+          .post('/v1/feedback')
+          .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
+          .send({ category: 'sanitation', description: 'Rác chất đống trước cổng chợ Mơ.', location: { wardCode: 'QUYNH_MAI' } })
+      ).body as FeedbackAcceptedDto;
+      await waitFor(
+        () => engine.query(`SELECT d.id FROM deliveries d WHERE d.status = 'pending' AND d.payload::text LIKE $1`, [`%${accepted.trackingCode}%`]),
+        (r) => r.length >= 1,
+        { what: 'the pending delivery' },
+      );
+      await waitFor(
+        () => engine.query(`SELECT id FROM outbox`),
+        (r) => r.length === 0,
+        { what: 'the outbox to drain' },
+      );
+      // The delivery is seconds old, its job only in Redis; then Redis loses everything (the pause too).
+      await queue.close();
+      await engine.flushQueues();
+      const calls = await waitFor(
+        async () => rx.calls.filter((c) => c.path === '/ihanoi' && c.body.includes(accepted.trackingCode)),
+        (c) => c.length >= 1,
+        { what: 'the delivery lost with Redis to be sent' },
+      );
+      expect(JSON.parse(calls[0].body)).toMatchObject({ event: 'case.status', to: 'assigned' });
+    } finally {
+      await queue.close();
+      await engine.stopWorker();
+      config.redisWatchMs = 0;
+      await engine.startWorker();
+    }
+  });
+
   it('fans out an event whose transaction committed after later events had been swept (no id watermark)', async () => {
     // The late and the early event belong to two cases: on one case, the early writer would wait for the
     // held one (both mark the case for the daily facts, unit_facts_pending's key) whenever the worker had

@@ -45,14 +45,14 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
   ) {}
 
   onApplicationBootstrap(): void {
-    const tick = () => {
+    const tick = (afterWipe = false) => {
       this.sweeping = true;
-      this.current = this.runOnce().finally(() => {
+      this.current = this.runOnce({ afterWipe }).finally(() => {
         this.sweeping = false;
-        if (!this.stopped) this.timer = setTimeout(tick, this.config.reconcileIntervalMs);
+        if (!this.stopped) this.timer = setTimeout(() => tick(), this.config.reconcileIntervalMs);
       });
     };
-    this.timer = setTimeout(tick, 0);
+    this.timer = setTimeout(() => tick(), 0);
     // The daily facts also on their own short period: what changed in the last second, not what
     // changed in the last 30 (the sweeps' period), so their recomputation is a steady trickle of
     // work beside routing rather than a burst of thousands of cases twice a minute.
@@ -76,7 +76,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
    * none (SlaReconciler), so the watches of several workers do not sweep again for it; and a sweep
    * brought forward waits WATCH_SPACING_MS for the next in this worker.
    */
-  private watchRedis(tick: () => void): void {
+  private watchRedis(tick: (afterWipe: boolean) => void): void {
     const period = this.config.redisWatchMs;
     if (period === 0) return;
     let broughtForwardAt = 0;
@@ -87,7 +87,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
           broughtForwardAt = Date.now();
           this.logger.warn('Redis has lost the SLA marker (wiped or restarted empty): sweeping now');
           if (this.timer) clearTimeout(this.timer);
-          tick();
+          tick(true);
         })
         .finally(() => {
           if (!this.stopped) this.watchTimer = setTimeout(watch, period);
@@ -111,7 +111,14 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     return this.sla.markerLost().catch(() => false);
   }
 
-  async runOnce(): Promise<void> {
+  /**
+   * Every sweep once. `afterWipe`: Redis was just seen wiped, so a pending delivery or fan-out whose job
+   * is not there lost it, however young: the deliveries sweep takes them all at once, rather than only
+   * those older than FR_STUCK_AFTER_SECONDS (its guard against a job still on its way), which left the
+   * deliveries of the minute before a wipe unsent for 60-90 s in a crash run. The outbox still covers
+   * the jobs not yet relayed, and a job in Redis is left alone (ensureJob).
+   */
+  async runOnce({ afterWipe = false }: { afterWipe?: boolean } = {}): Promise<void> {
     for (const [name, sweep] of [
       // First: a reorganisation due moves cases before the other sweeps look at them.
       ['reorganisations due', () => this.reorganisations.runDue()],
@@ -119,7 +126,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       ['auto-close', () => this.autoClose.runOnce()],
       ['merged groups', () => this.mergedGroups.runIfDue()],
       ['SLA timers reconcile', () => this.sla.runOnce()],
-      ['deliveries reconcile', () => this.deliveries.runOnce()],
+      ['deliveries reconcile', () => this.deliveries.runOnce(afterWipe ? 0 : undefined)],
       ['compliance alerts', () => this.complianceAlerts.runOnce()],
       ['calendar coverage', () => this.calendarCoverage.noticeAdmins()],
       ['privacy sweep schedule', () => this.privacySchedule.ensure()],
