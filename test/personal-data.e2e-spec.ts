@@ -206,6 +206,66 @@ describe("citizens' personal data", () => {
     expectNone(JSON.stringify(file), RAW_CONTACT, 'the audited case file');
   });
 
+  it("masks contacts in the attachments' URLs (the citizen's, a reply's, the answer's) for everyone but the unit's handlers", async () => {
+    // Apps upload under the citizen's number or e-mail; Open311's media_url masks it, and so must the case view.
+    const photo = `https://cdn.example.vn/u/${CITIZEN.phone}/anh1.jpg`;
+    const reply = `https://cdn.example.vn/u/${CITIZEN.email}/anh2.jpg`;
+    const after = `https://cdn.hbt.gov.vn/tra-loi/${CITIZEN.phone}.jpg`;
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({
+        category: 'sanitation',
+        description: DESCRIPTION,
+        location: { wardCode: 'BACH_KHOA' },
+        citizen: CITIZEN,
+        attachments: [{ url: photo, kind: 'image' }],
+      });
+    expect(res.status).toBe(202);
+    const other = res.body as FeedbackAcceptedDto;
+    await waitFor(
+      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [other.id]),
+      (r) => r[0].status === 'assigned',
+      { what: 'routing the case with a photo' },
+    );
+    const step = async (action: string, body: Record<string, unknown>) => {
+      const [{ version: v }] = await engine.query<{ version: number }>(`SELECT version FROM cases WHERE id = $1`, [other.id]);
+      const r = await engine
+        .http()
+        .post(`/v1/cases/${other.id}/${action}`)
+        .set(bearer(tokens['pd.bk.handler']))
+        .send({ expectedVersion: v, ...body });
+      expect({ action, status: r.status }).toEqual({ action, status: 200 });
+    };
+    await step('acknowledge', { severity: 'normal' });
+    await step('request-info', { message: INFO_REQUEST });
+    const replied = await engine
+      .http()
+      .post(`/v1/feedback/${other.trackingCode}/info`)
+      .set(KEY)
+      .send({ message: INFO_REPLY, attachments: [{ url: reply, kind: 'image' }] });
+    expect(replied.status).toBe(200);
+    await step('resolve', { answer: ANSWER, attachments: [{ url: after, kind: 'image' }] });
+
+    const urls = (c: CaseDetailDto) => [...c.attachments, ...c.messages.flatMap((m) => m.attachments ?? []), ...c.resolutionAttachments].map((a) => a.url);
+    const handler = await engine.http().get(`/v1/cases/${other.id}`).set(bearer(tokens['pd.bk.handler']));
+    expect(urls(handler.body as CaseDetailDto)).toEqual([photo, reply, after]);
+    for (const who of ['pd.bk.leader', 'pd.supervisor', 'pd.auditor']) {
+      const view = await engine.http().get(`/v1/cases/${other.id}`).set(bearer(tokens[who]));
+      expect(view.status).toBe(200);
+      expect({ who, urls: urls(view.body as CaseDetailDto) }).toEqual({
+        who,
+        urls: [
+          `https://cdn.example.vn/u/${MASKED.phone}/anh1.jpg`,
+          `https://cdn.example.vn/u/${MASKED.email}/anh2.jpg`,
+          `https://cdn.hbt.gov.vn/tra-loi/${MASKED.phone}.jpg`,
+        ],
+      });
+      expectNone(JSON.stringify(view.body), RAW_CONTACT, `GET /v1/cases/{id} with attachments as ${who}`);
+    }
+  });
+
   it('rejects requests carrying personal data with an error (validation, malformed JSON, wrong password)', async () => {
     const withUnknownField = await engine
       .http()

@@ -39,6 +39,15 @@ function viewData(v: unknown, text: TextView): unknown {
   return v;
 }
 
+/**
+ * Attachments with their URLs through the same view: apps upload under the citizen's number or e-mail
+ * ("/u/0912345678/anh.jpg"), which Open311's media_url already masks; the case view gave it whole to
+ * every officer who may read the case.
+ */
+function attachmentsView(list: Attachment[] | null, text: TextView): Attachment[] {
+  return (list ?? []).map((a) => ({ ...a, url: text(a.url) ?? a.url }));
+}
+
 /** The columns of SUMMARY_COLUMNS, as node-postgres returns them. */
 interface SummaryRow {
   id: string;
@@ -287,9 +296,9 @@ export class CaseQueries {
         ? { name: r.citizen_name, phone: r.citizen_phone, email: r.citizen_email, masked: false }
         : { name: maskName(r.citizen_name), phone: maskPhone(r.citizen_phone), email: maskEmail(r.citizen_email), masked: true },
       enteredBy: r.entered_by ? { id: r.entered_by, name: r.entered_by_name } : null,
-      attachments: r.attachments,
+      attachments: attachmentsView(r.attachments, text),
       answer: text(r.answer),
-      resolutionAttachments: r.resolution_attachments,
+      resolutionAttachments: attachmentsView(r.resolution_attachments, text),
       rating: r.rating,
       ratingComment: text(r.rating_comment),
       triageReason: r.triage_reason,
@@ -321,7 +330,7 @@ export class CaseQueries {
         kind: m.kind,
         author: m.author,
         body: text(m.body),
-        attachments: m.attachments,
+        attachments: attachmentsView(m.attachments, text),
         at: iso(m.created_at),
       })),
     };
