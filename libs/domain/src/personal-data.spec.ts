@@ -132,6 +132,8 @@ describe(maskContactsInText.name, () => {
       ['decomposed (NFD) in the text', 'Đỗ Thị Thủy', `Gửi bà ${'Đỗ Thị Thuỷ'.normalize('NFD')}.`, 'Gửi bà Đỗ T. T..'],
       // Officers shorten a name to its family and given names.
       ['shortened to family and given names', 'Trần Văn Hùng', 'Ông Trần Hùng đã nhận kết quả.', 'Ông Trần V. H. đã nhận kết quả.'],
+      // A name of four words or more is written without its first middle name ("Thị" of most women's names).
+      ['without its first middle name', 'Nguyễn Thị Hồng Nhung', 'Chị Nguyễn Hồng Nhung đã nhận.', 'Chị Nguyễn T. H. N. đã nhận.'],
       // Entered with a form of address, written without it.
       ['entered with a form of address', 'Ông Trần Văn Hùng', 'Đã gọi cho Trần Văn Hùng.', 'Đã gọi cho Ông T. V. H..'],
     ])('masks a name %s', (_how, stored, text, masked) => {

@@ -116,9 +116,13 @@ function namePattern(name: string): RegExp | null {
     const words = foldVietnamese(name).split(' ').filter(Boolean);
     // A name entered with its form of address ("Ông Trần Văn Hùng") is written without it in answers.
     while (words.length > 2 && HONORIFICS.has(words[0])) words.shift();
-    const whole = words.join('[^\\p{L}\\p{N}]+');
-    // Three words or more: also the family and given names alone ("ông Trần Hùng"), as officers shorten them.
-    const short = words.length >= 3 ? `|${words[0]}[^\\p{L}\\p{N}]+${words[words.length - 1]}` : '';
+    const gap = '[^\\p{L}\\p{N}]+';
+    const whole = words.join(gap);
+    // Three words or more: also the family and given names alone ("ông Trần Hùng"), as officers shorten
+    // them; four or more, also without the first middle name ("Nguyễn Hồng Nhung" for "Nguyễn Thị Hồng
+    // Nhung": "Thị" and "Văn" are the ones dropped most).
+    const short =
+      (words.length >= 3 ? `|${words[0]}${gap}${words[words.length - 1]}` : '') + (words.length >= 4 ? `|${[words[0], ...words.slice(2)].join(gap)}` : '');
     pattern = words.length < 2 ? null : new RegExp(`(?<![\\p{L}\\p{N}])(?:${whole}${short})(?![\\p{L}\\p{N}])`, 'gu');
     if (namePatternsKept.size >= 10_000) namePatternsKept.clear();
     namePatternsKept.set(name, pattern);
