@@ -1,4 +1,5 @@
 import type { ActorRole, CaseAction, CaseState } from './case-state-machine';
+import { maskContactsInText } from './personal-data';
 
 /**
  * What went wrong, independent of transport. The HTTP layer maps each code to a status with an
@@ -45,9 +46,13 @@ export class NotFoundError extends DomainError {
 }
 
 /** A key as a message repeats it: a 10 kB path segment came back whole in the 404. */
+/**
+ * A key as the message repeats it: its start only, and with a phone number, e-mail or ID number in it
+ * masked (a citizen's number typed where a tracking code goes would stay in any log of error answers).
+ */
 function shortKey(key: string): string {
   const chars = [...key];
-  return chars.length <= 80 ? key : `${chars.slice(0, 80).join('')}… (${chars.length} characters)`;
+  return maskContactsInText(chars.length <= 80 ? key : `${chars.slice(0, 80).join('')}… (${chars.length} characters)`);
 }
 
 export class ConflictError extends DomainError {
