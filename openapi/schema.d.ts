@@ -3111,6 +3111,26 @@ export interface components {
             phone: string | null;
             email: string | null;
         };
+        HeldAttachmentDto: {
+            url: string;
+            kind: string;
+        };
+        HeldReplyDto: {
+            /** Format: date-time */
+            at: string;
+            body: string;
+            attachments: components["schemas"]["HeldAttachmentDto"][];
+        };
+        HeldTextsDto: {
+            title: string | null;
+            /** @description empty once erased */
+            description: string;
+            address: string | null;
+            attachments: components["schemas"]["HeldAttachmentDto"][];
+            ratingComment: string | null;
+            /** @description the citizen's replies to the unit's requests for information */
+            replies: components["schemas"]["HeldReplyDto"][];
+        };
         HeldCaseDto: {
             trackingCode: string;
             status: string;
@@ -3122,6 +3142,8 @@ export interface components {
             closedAt: string | null;
             /** @description what is held about the citizen on this case */
             contact: components["schemas"]["HeldContactDto"];
+            /** @description what the citizen gave on this case (texts, address, attachments), as held now: an erased text is empty or null */
+            provided: components["schemas"]["HeldTextsDto"];
         };
         ReadOfTheirDataDto: {
             trackingCode: string;

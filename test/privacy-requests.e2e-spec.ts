@@ -130,6 +130,15 @@ describe("citizens' data: records of reads and subject requests through their ch
       expect.objectContaining({ trackingCode: open.trackingCode, contact: expect.objectContaining({ phone: '+84 987 111 222' }) as unknown }),
     ]);
     expect(answer.reads).toEqual([{ trackingCode: closed.trackingCode, readAt: expect.any(String) as unknown, unitCode: 'P_BACH_KHOA', role: 'HANDLER' }]);
+    // The texts the citizen wrote are held about them too: the address names them here.
+    expect(answer.cases![0].provided).toEqual({
+      title: null,
+      description: 'Hàng quán lấn chiếm vỉa hè trước cổng Đại học Bách Khoa, người đi bộ phải xuống lòng đường.',
+      address: 'Số 1 Đại Cồ Việt, nhà ông Trần Văn Minh',
+      attachments: [],
+      ratingComment: null,
+      replies: [],
+    });
     expect((await engine.http().get(`/v1/privacy/requests/${answer.id}`).set(KEY)).body).toMatchObject({ id: answer.id, status: 'answered' });
     // Another channel does not see it; a request needs a phone or an e-mail.
     expect((await engine.http().get(`/v1/privacy/requests/${answer.id}`).set({ 'X-Api-Key': DEV_KEYS.hotline })).status).toBe(404);

@@ -35,6 +35,20 @@ export interface HeldCase {
   closedAt: string | null;
   /** What is held about the citizen on this case. */
   contact: { name: string | null; phone: string | null; email: string | null };
+  /** What the citizen gave on this case, as held now (an erased text is empty or null). */
+  provided: HeldTexts;
+}
+
+type HeldAttachment = { url: string; kind: string };
+
+export interface HeldTexts {
+  title: string | null;
+  description: string;
+  address: string | null;
+  attachments: HeldAttachment[];
+  ratingComment: string | null;
+  /** The citizen's replies to the unit's requests for information. */
+  replies: { at: string; body: string; attachments: HeldAttachment[] }[];
 }
 
 export interface ReadOfTheirData {
@@ -88,6 +102,15 @@ interface CaseRow {
   citizen_name: string | null;
   citizen_phone: string | null;
   citizen_email: string | null;
+}
+
+interface HeldCaseRow extends CaseRow {
+  title: string | null;
+  description: string;
+  address: string | null;
+  attachments: HeldAttachment[] | null;
+  rating_comment: string | null;
+  replies: { at: string; body: string; attachments: HeldAttachment[] | null }[];
 }
 
 const HOUR_MS = 3_600_000;
@@ -209,10 +232,10 @@ export class SubjectRequests implements OnModuleInit {
         fields = ['name', 'phone', 'email', ...this.policy.freeText];
         const row = await this.insert(m, cmd, ids, waiting, fields, now);
         await eraseContactDetails(m, closed, this.policy, `channel:${cmd.channel}`, { kind: 'subject_request', requestId: row.id }, now);
-        return this.view(m, row, cases);
+        return this.view(m, row);
       }
       const row = await this.insert(m, cmd, ids, waiting, fields, now);
-      return this.view(m, row, cases);
+      return this.view(m, row);
     });
   }
 
@@ -221,8 +244,7 @@ export class SubjectRequests implements OnModuleInit {
     if (!isUuid(id)) throw new NotFoundError('privacy request', id);
     const row = await selectRow<RequestRow>(this.ds, `SELECT ${COLUMNS} FROM privacy_requests WHERE id = $1 AND channel_code = $2`, [id, channel]);
     if (!row) throw new NotFoundError('privacy request', id);
-    const cases = row.kind === 'access' ? await this.casesByIds(this.ds, row.case_ids) : [];
-    return this.view(this.ds, row, cases);
+    return this.view(this.ds, row);
   }
 
   /** Every request, newest first, for supervisors: kinds, states and deadlines, nothing personal. */
@@ -297,8 +319,19 @@ export class SubjectRequests implements OnModuleInit {
       .sort((a, b) => at(a) - at(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
-  private casesByIds(db: Sql, ids: string[]): Promise<CaseRow[]> {
-    return selectRows<CaseRow>(db, `SELECT ${CASE_COLUMNS} FROM cases c WHERE c.id = ANY($1::uuid[]) ORDER BY c.submitted_at, c.id`, [ids]);
+  /**
+   * The cases with what the citizen gave on each: the texts they wrote (where a name, an address or a
+   * phone number is held too) are data held about them as much as the contact fields are.
+   */
+  private casesByIds(db: Sql, ids: string[]): Promise<HeldCaseRow[]> {
+    return selectRows<HeldCaseRow>(
+      db,
+      `SELECT ${CASE_COLUMNS}, c.title, c.description, c.address, c.attachments, c.rating_comment,
+              COALESCE((SELECT json_agg(json_build_object('at', m.created_at, 'body', m.body, 'attachments', m.attachments) ORDER BY m.id)
+                          FROM case_messages m WHERE m.case_id = c.id AND m.kind = 'info_reply'), '[]') AS replies
+         FROM cases c WHERE c.id = ANY($1::uuid[]) ORDER BY c.submitted_at, c.id`,
+      [ids],
+    );
   }
 
   private async correct(m: EntityManager, ids: string[], c: NonNullable<SubjectRequestCommand['corrections']>, now: Date): Promise<string[]> {
@@ -383,10 +416,11 @@ export class SubjectRequests implements OnModuleInit {
     };
   }
 
-  private async view(db: Sql, r: RequestRow, cases: CaseRow[]): Promise<SubjectRequestView> {
+  private async view(db: Sql, r: RequestRow): Promise<SubjectRequestView> {
     const codes = await this.codes(db, [...r.case_ids, ...r.waiting_case_ids]);
     const v = this.base(r, codes);
     if (r.kind !== 'access') return v;
+    const cases = await this.casesByIds(db, r.case_ids);
     // Reads of this channel's cases only, erased ones included (found by the keyed hash): another
     // channel's cases are not this channel's to reveal.
     const reads = await selectRows<{ tracking_code: string; read_at: Date; unit_code: string | null; role: string }>(
@@ -406,6 +440,14 @@ export class SubjectRequests implements OnModuleInit {
         submittedAt: iso(c.submitted_at)!,
         closedAt: iso(c.closed_at),
         contact: { name: c.citizen_name, phone: c.citizen_phone, email: c.citizen_email },
+        provided: {
+          title: c.title,
+          description: c.description,
+          address: c.address,
+          attachments: c.attachments ?? [],
+          ratingComment: c.rating_comment,
+          replies: c.replies.map((m) => ({ at: new Date(m.at).toISOString(), body: m.body, attachments: m.attachments ?? [] })),
+        },
       })),
       reads: reads.map((x) => ({ trackingCode: x.tracking_code, readAt: iso(x.read_at)!, unitCode: x.unit_code, role: x.role })),
     };

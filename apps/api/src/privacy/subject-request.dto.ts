@@ -63,6 +63,26 @@ export class HeldContactDto {
   @ApiProperty({ type: String, nullable: true }) email: string | null;
 }
 
+export class HeldAttachmentDto {
+  @ApiProperty() url: string;
+  @ApiProperty() kind: string;
+}
+
+export class HeldReplyDto {
+  @ApiProperty({ format: 'date-time' }) at: string;
+  @ApiProperty() body: string;
+  @ApiProperty({ type: [HeldAttachmentDto] }) attachments: HeldAttachmentDto[];
+}
+
+export class HeldTextsDto {
+  @ApiProperty({ type: String, nullable: true }) title: string | null;
+  @ApiProperty({ description: 'empty once erased' }) description: string;
+  @ApiProperty({ type: String, nullable: true }) address: string | null;
+  @ApiProperty({ type: [HeldAttachmentDto] }) attachments: HeldAttachmentDto[];
+  @ApiProperty({ type: String, nullable: true }) ratingComment: string | null;
+  @ApiProperty({ type: [HeldReplyDto], description: "the citizen's replies to the unit's requests for information" }) replies: HeldReplyDto[];
+}
+
 export class HeldCaseDto {
   @ApiProperty() trackingCode: string;
   @ApiProperty() status: string;
@@ -70,6 +90,11 @@ export class HeldCaseDto {
   @ApiProperty({ format: 'date-time' }) submittedAt: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) closedAt: string | null;
   @ApiProperty({ type: HeldContactDto, description: 'what is held about the citizen on this case' }) contact: HeldContactDto;
+  @ApiProperty({
+    type: HeldTextsDto,
+    description: 'what the citizen gave on this case (texts, address, attachments), as held now: an erased text is empty or null',
+  })
+  provided: HeldTextsDto;
 }
 
 export class ReadOfTheirDataDto {
