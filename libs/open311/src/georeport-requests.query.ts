@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { maskContactsInText, normaliseTrackingCode, NotFoundError, ValidationError } from '@fr/domain';
 import { GROUP_NAMES_SQL, selectRow, selectRows } from '@fr/persistence';
 import { GeoReportRequest, GeoReportToken, geoReportStatus, MAX_REQUESTS_PER_QUERY, w3cDateTime } from './georeport';
+import { publicMediaUrl } from './public-media-url';
 import { RequestFilter } from './request-filter';
 
 interface RequestRow {
@@ -106,25 +107,6 @@ function view(r: RequestRow): GeoReportRequest {
     address: mask(r.address),
     lat: r.lat,
     long: r.lng,
-    media_url: publicUrl(r.media_url, mask),
+    media_url: publicMediaUrl(r.media_url, mask),
   };
-}
-
-/**
- * A photo's URL as anyone may read it: without a user name or password (refused at intake since;
- * older cases may hold them) and with contacts masked. Apps upload under the citizen's number or
- * address ("/u/0912345678/anh1.jpg"): a masked path may no longer lead to the photo, which is better
- * than listing the number to anyone who asks.
- */
-function publicUrl(url: string | null, mask: (text: string) => string | null): string | null {
-  if (!url) return null;
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return null;
-  }
-  parsed.username = '';
-  parsed.password = '';
-  return mask(parsed.toString());
 }
