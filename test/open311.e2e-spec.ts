@@ -292,6 +292,21 @@ describe('Open311 GeoReport v2', () => {
     noPersonalData(JSON.stringify((await get(`requests.json`)).body));
   });
 
+  it('finds a request by the time it shows, given as start_date and end_date', async () => {
+    const res = await post(
+      'requests.json',
+      form({ api_key: DEV_KEYS.hotline, service_code: 'sanitation', address_string: 'ngõ 12 Hồng Mai', description: 'Rác thải ùn ứ.' }),
+    ).expect(201);
+    const [{ service_request_id: id }] = res.body as { service_request_id: string }[];
+    // Within its second, as nearly every request is: the time shown drops the milliseconds.
+    await engine.query(`UPDATE cases SET submitted_at = date_trunc('second', submitted_at) + interval '500 milliseconds' WHERE tracking_code = $1`, [id]);
+    const [{ requested_datetime: shown }] = (await get(`requests/${id}.json`).expect(200)).body as GeoReportRequestDto[];
+    const listed = ((await get(`requests.json?start_date=${shown}&end_date=${shown}`).expect(200)).body as { service_request_id: string }[]).map(
+      (r) => r.service_request_id,
+    );
+    expect(listed).toContain(id);
+  });
+
   it('takes the same request as JSON, attributes as an object and coordinates as numbers', async () => {
     const res = await engine
       .http()
