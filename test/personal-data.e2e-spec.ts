@@ -209,7 +209,8 @@ describe("citizens' personal data", () => {
   it("masks contacts in the attachments' URLs (the citizen's, a reply's, the answer's) for everyone but the unit's handlers", async () => {
     // Apps upload under the citizen's number or e-mail; Open311's media_url masks it, and so must the case view.
     const photo = `https://cdn.example.vn/u/${CITIZEN.phone}/anh1.jpg`;
-    const reply = `https://cdn.example.vn/u/${CITIZEN.email}/anh2.jpg`;
+    // Percent-escaped, as an app's uploader may write it: the mask reads through the escapes.
+    const reply = `https://cdn.example.vn/u/${encodeURIComponent(CITIZEN.email)}/anh2.jpg`;
     const after = `https://cdn.hbt.gov.vn/tra-loi/${CITIZEN.phone}.jpg`;
     const res = await engine
       .http()

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Clock } from '@fr/sla';
-import { isUuid, maskContactsInText, maskEmail, maskName, maskPhone, NotFoundError, ValidationError } from '@fr/domain';
+import { isUuid, maskContactsInText, maskEmail, maskName, maskPhone, NotFoundError, publicMediaUrl, ValidationError } from '@fr/domain';
 import { AUDIT_TEXTS_KEY, coveredBySql, GROUP_NAMES_SQL, requireKnownUnit, selectRow, selectRows } from '@fr/persistence';
 import { ContactReads } from '@fr/privacy';
 import { CaseActor, inScope } from './actor';
@@ -45,7 +45,9 @@ function viewData(v: unknown, text: TextView): unknown {
  * every officer who may read the case.
  */
 function attachmentsView(list: Attachment[] | null, text: TextView): Attachment[] {
-  return (list ?? []).map((a) => ({ ...a, url: text(a.url) ?? a.url }));
+  // Read through its percent-escapes as Open311 reads it ("u/an.nguyen%40gmail.com" names the citizen too).
+  const url = (u: string) => (text === WHOLE ? u : (publicMediaUrl(u, (t) => text(t)) ?? text(u) ?? u));
+  return (list ?? []).map((a) => ({ ...a, url: url(a.url) }));
 }
 
 /** The columns of SUMMARY_COLUMNS, as node-postgres returns them. */

@@ -14,3 +14,4 @@ export * from './reorganisation';
 export * from './duplicates';
 export * from './json';
 export * from './instant';
+export * from './masked-url';

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { maskContactsInText, normaliseTrackingCode, NotFoundError, ValidationError } from '@fr/domain';
+import { maskContactsInText, normaliseTrackingCode, NotFoundError, publicMediaUrl, ValidationError } from '@fr/domain';
 import { GROUP_NAMES_SQL, selectRow, selectRows } from '@fr/persistence';
 import { GeoReportRequest, GeoReportToken, geoReportStatus, MAX_REQUESTS_PER_QUERY, w3cDateTime } from './georeport';
-import { publicMediaUrl } from './public-media-url';
 import { RequestFilter } from './request-filter';
 
 interface RequestRow {

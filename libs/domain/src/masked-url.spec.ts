@@ -1,5 +1,5 @@
-import { maskContactsInText } from '@fr/domain';
-import { publicMediaUrl } from './public-media-url';
+import { maskContactsInText } from './personal-data';
+import { publicMediaUrl } from './masked-url';
 
 const mask = (text: string) => maskContactsInText(text, ['Nguyễn Văn An']);
 const shown = (url: string) => publicMediaUrl(url, mask);
