@@ -307,6 +307,32 @@ describe('Open311 GeoReport v2', () => {
     expect(listed).toContain(id);
   });
 
+  it("lets a page on another site read GeoReport's answers (CORS, any origin, no credentials), and only GeoReport's", async () => {
+    const origin = 'https://bando.hanoi.gov.vn';
+    const services = await get('services.json').set('Origin', origin);
+    expect(services.status).toBe(200);
+    expect(services.headers['access-control-allow-origin']).toBe('*');
+    expect(services.headers['cross-origin-resource-policy']).toBe('cross-origin');
+    expect(services.headers['access-control-allow-credentials']).toBeUndefined();
+    // A web portal's page posting a request as JSON asks first.
+    const preflight = await engine
+      .http()
+      .options(`${BASE}/requests.json`)
+      .set({ Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers).toMatchObject({
+      'access-control-allow-origin': '*',
+      'access-control-allow-methods': 'GET, HEAD, POST',
+      'access-control-allow-headers': 'Content-Type, X-Api-Key',
+    });
+    // An error is readable too (the page shows why its request was refused).
+    expect((await get('services/no_such_service.json').set('Origin', origin)).headers['access-control-allow-origin']).toBe('*');
+    // The officers' and channels' API is not for other sites' pages.
+    const own = await engine.http().get('/v1/categories').set({ Origin: origin, 'X-Api-Key': DEV_KEYS.ihanoi });
+    expect(own.headers['access-control-allow-origin']).toBeUndefined();
+    expect(own.headers['cross-origin-resource-policy']).toBe('same-origin');
+  });
+
   it('takes the same request as JSON, attributes as an object and coordinates as numbers', async () => {
     const res = await engine
       .http()

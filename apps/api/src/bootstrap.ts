@@ -13,6 +13,7 @@ import { HttpErrorFilter } from './common/http-exception.filter';
 import { answerUnparsableRequests, PrototypedExpressAdapter, requireSingleHeaders } from './common/http-server';
 import { BODY_LIMITS, declaredTooLarge, requireKnownMediaType } from './common/media-type.middleware';
 import { privateWhenCredentialed } from './common/cache-control.middleware';
+import { geoReportCors } from './open311/georeport-cors';
 import { assignRequestId } from './common/request-id.middleware';
 import { SafeInputPipe } from './common/safe-input.pipe';
 import { checkKnownQueries } from './common/known-query.interceptor';
@@ -75,6 +76,7 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   if (config.trustProxy !== null) app.set('trust proxy', config.trustProxy);
   app.set('query parser', parseQuery);
   app.use(helmet({ contentSecurityPolicy: false }));
+  app.use(geoReportCors);
   app.use(privateWhenCredentialed);
   mountQueueBoard(app);
   app.use(requireKnownMediaType);
