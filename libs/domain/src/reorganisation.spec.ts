@@ -119,6 +119,24 @@ describe(parsePlan.name, () => {
     ]);
   });
 
+  it('refuses a street in two parts of a split, whatever its Unicode form, case or diacritics', () => {
+    const base = { name: 'Chia phường', effectiveAt: '2027-01-01T00:00:00+07:00' };
+    const split = (second: string[]) => ({
+      unit: 'P_B',
+      into: [
+        { unit: 'P_A', streets: ['Phố Huế', 'Lạc Trung'] },
+        { unit: 'P_C', streets: second },
+      ],
+      fallback: 'P_C',
+    });
+    expect(parsePlan({ ...base, splits: [split(['Kim Ngưu'])] }).problems).toEqual([]);
+    for (const same of ['Phố Huế', 'Phố Huế'.normalize('NFD'), 'pho hue', 'PHỐ HUẾ']) {
+      expect(parsePlan({ ...base, splits: [split(['Kim Ngưu', same])] }).problems).toEqual([
+        `plan.splits[0].into[1].streets: '${same}' is already a street of plan.splits[0].into[0]: a street belongs to one part`.normalize('NFC'),
+      ]);
+    }
+  });
+
   it('refuses a plan that changes nothing', () => {
     expect(parsePlan({ name: 'Sắp xếp', effectiveAt: '2027-01-01T00:00:00+07:00' }).problems).toEqual([
       'plan changes nothing: it needs at least one of newUnits, merges, splits, renames, dissolutions, rules or triageUnit',

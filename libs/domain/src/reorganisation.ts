@@ -1,7 +1,7 @@
 import { instantProblem } from './instant';
 import { successorFor } from './routing';
 import { showsNothing } from './personal-data';
-import { nfc } from './text';
+import { foldVietnamese, nfc } from './text';
 
 /**
  * A reorganisation as data: what an administrator (or a file in config/reorganisations/) declares
@@ -226,6 +226,18 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
         }
       }
       if (into.length < 2) problems.push(`${where}.into must name at least two units (one successor is a merge)`);
+      // Routing takes the first part naming a street, so a street in two parts (in any Unicode form,
+      // letter case or without its diacritics) would silently go to whichever part the file lists first.
+      const partOfStreet = new Map<string, number>();
+      for (const [j, p] of into.entries()) {
+        for (const street of p.streets) {
+          const key = foldVietnamese(street);
+          const first = partOfStreet.get(key);
+          if (first === undefined) partOfStreet.set(key, j);
+          else if (first !== j)
+            problems.push(`${where}.into[${j}].streets: '${street}' is already a street of ${where}.into[${first}]: a street belongs to one part`);
+        }
+      }
       return { unit: text(s, 'unit', where, CODE), into, fallback: text(s, 'fallback', where, CODE, true) || null };
     }),
     renames: list(doc, 'renames', 'plan').map((r, i) => ({
