@@ -158,6 +158,15 @@ describe('a reorganisation: merge, split by street, untouched, on a controllable
     expect(taken.status).toBe(409);
     expect((taken.body as ErrorDto).message).toMatch(/^username 'p\.mai\.dong\.handler' is named for a new unit's focal point by scheduled reorganisation/);
 
+    // Bách Khoa's handler is away when Cầu Dền's cases arrive: the cover reads the queue, so the cover is told.
+    const cover = await createOfficer(engine, admin, { username: 'p.bach.khoa.cover', role: 'HANDLER', unitCode: 'P_BACH_KHOA' });
+    const away = await engine
+      .http()
+      .post(`/v1/officers/${await officerId('p.bach.khoa.handler')}/absences`)
+      .set(bearer(admin))
+      .send({ from: '2026-03-03T00:00:00+07:00', to: '2026-03-10T00:00:00+07:00', coverId: cover.id });
+    expect(away.status).toBe(201);
+
     clock.set('2026-03-04T08:00:00+07:00');
     expect(await sut.runDue()).toBe(1);
     expect(await sut.runDue()).toBe(0);
@@ -186,6 +195,10 @@ describe('a reorganisation: merge, split by street, untouched, on a controllable
       cases.split.id,
     ]);
     expect(told.map((n) => n.officer_id)).toEqual([maiDongHandler]);
+    const toldMerged = await engine.query<{ officer_id: string }>(`SELECT officer_id::text FROM notifications WHERE kind = 'reorganisation' AND case_id = $1`, [
+      cases.merged.id,
+    ]);
+    expect(toldMerged.map((n) => n.officer_id)).toEqual([cover.id]);
 
     // The receive deadline (Wednesday 15:00) falls after the date: its timer tells the new handler, once.
     clock.set('2026-03-04T15:30:00+07:00');

@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { AreaSuccessor, endingUnits, evaluatePlan, OrganisationSnapshot, PlanEvaluation, ReorganisationPlan, TO_WARD } from '@fr/domain';
-import { carryMergedDuplicates, execute, moveCasesToUnits, selectRow, selectRows, Sql, writeAuditEvent, writeNotifications } from '@fr/persistence';
+import { carryMergedDuplicates, coversAt, execute, moveCasesToUnits, selectRow, selectRows, Sql, writeAuditEvent, writeNotifications } from '@fr/persistence';
 
 /** Cases a reorganisation carries to the successors: every one not closed (a resolved case may reopen at its unit). */
 const CARRIED_STATES = ['triage', 'assigned', 'in_progress', 'awaiting_info', 'resolved'];
@@ -196,6 +196,13 @@ async function moveCases(m: EntityManager, plan: ReorganisationPlan, ev: PlanEva
     now,
   );
   const byId = new Map(moves.map((x) => [x.caseId, x]));
+  // A successor's handler who is away has the cover doing their work, as escalations and duplicate
+  // notices tell the cover: the notice of the cases that just arrived goes where the queue is read.
+  const covers = await coversAt(
+    m,
+    moved.flatMap((c) => (c.handler_id ? [c.handler_id] : [])),
+    now,
+  );
   for (const c of moved) {
     const mv = byId.get(c.id)!;
     await writeAuditEvent(m, {
@@ -210,7 +217,7 @@ async function moveCases(m: EntityManager, plan: ReorganisationPlan, ev: PlanEva
     if (c.handler_id) {
       await writeNotifications(m, { kind: 'reorganisation', caseId: c.id }, [
         {
-          officerId: c.handler_id,
+          officerId: covers.get(c.handler_id.toLowerCase()) ?? c.handler_id,
           kind: 'reorganisation',
           title: `Hồ sơ ${c.tracking_code} chuyển đến đơn vị mới`,
           body: `Theo sắp xếp "${plan.name}", hồ sơ ${c.tracking_code} của ${mv.from} nay do ${mv.to} xử lý; thời hạn giữ nguyên.`,
