@@ -176,6 +176,36 @@ describe('resolveArea through reorganisations', () => {
     expect(resolveArea({ address: '2 ngõ 44, phường Quỳnh Mai' }, areas)).toMatchObject({ areaCode: 'BACH_MAI_2025' });
   });
 
+  it("finds an ended ward by one of its streets, and follows the split's street rules to its successor", () => {
+    // The new wards do not list the old ward's streets; a citizen names the street and no ward.
+    const split: AreaRef[] = [
+      {
+        code: 'BACH_MAI_OLD',
+        name: 'Phường Bạch Mai',
+        unitCode: 'P_BACH_MAI_OLD',
+        match: ['Bạch Mai'],
+        active: false,
+        streets: ['Hồng Mai', 'Lê Thanh Nghị', 'Tạ Quang Bửu'],
+        successors: [
+          { area: 'BM_A', streets: ['Hồng Mai'], patterns: [] },
+          { area: 'BM_B', streets: ['Lê Thanh Nghị'], patterns: [] },
+          { area: 'BM_B', streets: [], patterns: [] },
+        ],
+      },
+      { code: 'BM_A', name: 'Phường Bạch Mai A', unitCode: 'P_BM_A', match: ['Bạch Mai A'] },
+      { code: 'BM_B', name: 'Phường Bạch Mai B', unitCode: 'P_BM_B', match: ['Bạch Mai B'], streets: ['Lò Đúc'] },
+    ];
+    expect(resolveArea({ address: '5 Hồng Mai' }, split)).toMatchObject({ areaCode: 'BM_A', source: 'street' });
+    expect(resolveArea({ address: '8 Lê Thanh Nghị' }, split)).toMatchObject({ areaCode: 'BM_B', source: 'street' });
+    // A street the split did not list goes to its fallback, as an address naming the old ward would.
+    expect(resolveArea({ address: '1 Tạ Quang Bửu' }, split)).toMatchObject({ areaCode: 'BM_B', source: 'street' });
+    // Streets of two wards of today, one through the old ward: still more than one ward.
+    expect(resolveArea({ address: 'góc Hồng Mai và Lò Đúc' }, split)).toMatchObject({
+      areaCode: null,
+      problem: expect.stringMatching(/more than one ward/) as unknown,
+    });
+  });
+
   it('recognises a new ward by its name', () => {
     expect(resolveArea({ address: '3 ngõ 5, phường Mai Động' }, areas)).toMatchObject({ areaCode: 'MAI_DONG', source: 'address' });
     expect(resolveArea({ wardCode: 'mai_dong' }, areas)).toMatchObject({ areaCode: 'MAI_DONG', source: 'ward_code' });

@@ -270,11 +270,22 @@ export function resolveArea(
   if (elsewhere) {
     problems.push(`the address is in ${elsewhere}, outside ${options.district}: its ward names are not this district's`);
   } else if (location.address) {
-    const byStreet = () => areas.filter((a) => a.active !== false && (a.streets ?? []).some((st) => text.includes(` ${foldedName(st)} `)));
+    // The wards of today whose streets the address names. An ended ward's streets count too, through its
+    // successors' street rules: after a split the new wards list none of the old one's streets, and
+    // "5 Hồng Mai" alone went to triage although the split said where Hồng Mai went.
+    const byStreet = () => {
+      const wards = new Set<string>();
+      for (const a of areas) {
+        if (!(a.streets ?? []).some((st) => text.includes(` ${foldedName(st)} `))) continue;
+        const current = a.active === false ? currentArea(a, text, byCode) : { area: a };
+        if (typeof current !== 'string') wards.add(current.area.code);
+      }
+      return [...wards];
+    };
     for (const tier of ['prefixed', 'bare', 'streets', 'weak'] as const) {
       if (tier === 'streets') {
         const wards = byStreet();
-        if (wards.length === 1) return { areaCode: wards[0].code, source: 'street', problem: null };
+        if (wards.length === 1) return { areaCode: wards[0], source: 'street', problem: null };
         if (wards.length > 1) return { areaCode: null, source: null, problem: [...problems, 'the address names streets of more than one ward'].join('; ') };
         continue;
       }
