@@ -16,7 +16,10 @@ export async function readOrganisationSnapshot(db: Sql): Promise<OrganisationSna
     handler_id: string | null;
     leader_id: string | null;
   }>(db, `SELECT code, kind, active, handler_id, leader_id FROM units ORDER BY code`);
-  const areas = await selectRows<{ code: string; unit_code: string; active: boolean }>(db, `SELECT code, unit_code, active FROM areas ORDER BY code`);
+  const areas = await selectRows<{ code: string; unit_code: string; active: boolean; name: string; match: string[] }>(
+    db,
+    `SELECT code, unit_code, active, name, match FROM areas ORDER BY code`,
+  );
   const rules = await selectRows<{ id: string; unit_code: string | null }>(db, `SELECT id, unit_code FROM routing_rules WHERE active ORDER BY position`);
   const triage = await selectRow<{ value: string }>(db, `SELECT value FROM system_state WHERE key = 'triage_unit'`);
   const cases = await selectRows<{ id: string; tracking_code: string; unit_code: string; status: string; address: string | null }>(
@@ -26,7 +29,7 @@ export async function readOrganisationSnapshot(db: Sql): Promise<OrganisationSna
   );
   return {
     units: units.map((u) => ({ code: u.code, kind: u.kind, active: u.active, handlerId: u.handler_id, leaderId: u.leader_id })),
-    areas: areas.map((a) => ({ code: a.code, unitCode: a.unit_code, active: a.active })),
+    areas: areas.map((a) => ({ code: a.code, unitCode: a.unit_code, active: a.active, name: a.name, match: a.match })),
     rules: rules.map((r) => ({ id: r.id, unit: r.unit_code })),
     triageUnit: triage?.value ?? '',
     openCases: cases.map((c) => ({ id: c.id, trackingCode: c.tracking_code, unitCode: c.unit_code, status: c.status, address: c.address })),

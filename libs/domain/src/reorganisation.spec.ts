@@ -178,6 +178,39 @@ describe(evaluatePlan.name, () => {
     expect(sut.unresolved).toEqual(["unit 'P_A2' would have no designated leader", "unit 'P_C' would have no designated handler"]);
   });
 
+  it("moves a split's case by the streets of its address, not by the ward's own name, as routing reads new feedback", () => {
+    // Vĩnh Tuy is a street and the ward's name: "…, phường Vĩnh Tuy" names the ward, and routing looks
+    // for the streets without it ("10 Nguyễn Khoái" here). The move must agree with where new feedback goes.
+    const org: OrganisationSnapshot = {
+      ...ORG,
+      areas: [...ORG.areas, { code: 'VINH_TUY', unitCode: 'P_B', active: true, name: 'Phường Vĩnh Tuy', match: ['Vĩnh Tuy'] }],
+      openCases: [
+        { id: 'w', trackingCode: 'TW', unitCode: 'P_B', status: 'assigned', address: '10 Nguyễn Khoái, phường Vĩnh Tuy' },
+        { id: 's', trackingCode: 'TS', unitCode: 'P_B', status: 'assigned', address: '25 Vĩnh Tuy' },
+      ],
+    };
+    const sut = evaluatePlan(
+      plan({
+        splits: [
+          {
+            unit: 'P_B',
+            into: [
+              { unit: 'P_A', streets: ['Vĩnh Tuy'], patterns: [] },
+              { unit: 'P_C', streets: ['Nguyễn Khoái'], patterns: [] },
+            ],
+            fallback: 'P_C',
+          },
+        ],
+      }),
+      org,
+    );
+    expect(sut.moves.map((m) => [m.caseId, m.to, m.why])).toEqual([
+      ['w', 'P_C', 'split-street'],
+      // After a house number the name is the street's.
+      ['s', 'P_A', 'split-street'],
+    ]);
+  });
+
   it('leaves a case of a split without fallback, a dissolved unit without successor and its rule unresolved', () => {
     const sut = evaluatePlan(
       plan({

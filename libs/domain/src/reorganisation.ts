@@ -1,5 +1,5 @@
 import { instantProblem } from './instant';
-import { successorFor } from './routing';
+import { streetsOfAddress, successorFor } from './routing';
 import { showsNothing } from './personal-data';
 import { foldVietnamese, nfc } from './text';
 
@@ -353,7 +353,8 @@ export function neededUnits(plan: ReorganisationPlan): NeededUnit[] {
 /** What a plan is evaluated against: the organisation and the open cases at the time of the evaluation. */
 export interface OrganisationSnapshot {
   units: { code: string; kind: (typeof PLAN_UNIT_KINDS)[number]; active: boolean; handlerId: string | null; leaderId: string | null }[];
-  areas: { code: string; unitCode: string; active: boolean }[];
+  /** `name` and `match`: how addresses name the area (a split's moves read the streets without them). */
+  areas: { code: string; unitCode: string; active: boolean; name?: string; match?: string[] }[];
   rules: { id: string; unit: string | null }[];
   triageUnit: string;
   openCases: { id: string; trackingCode: string; unitCode: string; status: string; address: string | null }[];
@@ -447,7 +448,8 @@ export function evaluatePlan(plan: ReorganisationPlan, org: OrganisationSnapshot
     } else if (e.how === 'split') {
       const s = splitOf.get(c.unitCode)!;
       const parts = [...s.into, ...(s.fallback ? [{ unit: s.fallback, streets: [], patterns: [] }] : [])];
-      const found = successorFor(parts, c.address);
+      const named = org.areas.filter((a): a is typeof a & { name: string } => a.unitCode === c.unitCode && a.active && a.name !== undefined);
+      const found = successorFor(parts, streetsOfAddress(c.address, named));
       to = found?.successor.unit ?? null;
       why = found?.byStreet ? 'split-street' : 'split-fallback';
     } else {

@@ -317,6 +317,25 @@ export function resolveArea(
 }
 
 /**
+ * An address's streets as routing reads them beside these areas: the places it names one of them as a
+ * ward (not as a street, "25 Vĩnh Tuy") blanked. A split's moves read open cases' addresses with it, so
+ * "10 Nguyễn Khoái, phường Vĩnh Tuy" moves with Nguyễn Khoái, where new feedback at that address goes,
+ * not with a part that lists Vĩnh Tuy street.
+ */
+export function streetsOfAddress(address: string | null | undefined, areas: readonly { name: string; match?: readonly string[] }[]): string {
+  const text = ` ${foldAddress(address ?? '')} `;
+  const blank = [...text];
+  for (const a of areas) {
+    for (const name of a.match?.length ? a.match : [a.name]) {
+      const key = foldedName(name);
+      if (!key) continue;
+      for (const m of mentionsOf(text, key, null, foldedName(a.name).startsWith('xa '))) if (m.kind !== 'weak') blank.fill(' ', m.from, m.to);
+    }
+  }
+  return blank.join('').replace(/ +/g, ' ');
+}
+
+/**
  * Decides where a case goes. Rules are tried in order; the first whose category and areas fit
  * decides. The office's triage queue takes whatever cannot be routed to a unit that can act on it.
  */
