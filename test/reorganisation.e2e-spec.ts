@@ -248,6 +248,17 @@ describe('a reorganisation: merge, split by street, untouched, on a controllable
     // The ended unit's designees are free to move: its designation cannot be changed any more.
     const [ended] = await engine.query<{ handler_id: string }>(`SELECT handler_id::text FROM units WHERE code = 'P_CAU_DEN'`);
     expect((await engine.http().put('/v1/units/P_CAU_DEN/designation').set(bearer(admin)).send({ handlerId: null, leaderId: null })).status).toBe(422);
+    // Nor does an absence there cover anything: the unit takes no cases.
+    const colleague = await engine.query<{ id: string }>(`SELECT id::text FROM officers WHERE unit_code = 'P_CAU_DEN' AND id <> $1 LIMIT 1`, [
+      ended.handler_id,
+    ]);
+    const absence = await engine
+      .http()
+      .post(`/v1/officers/${ended.handler_id}/absences`)
+      .set(bearer(admin))
+      .send({ from: '2026-03-05T00:00:00+07:00', to: '2026-03-06T00:00:00+07:00', coverId: colleague[0]?.id ?? ended.handler_id });
+    expect(absence.status).toBe(422);
+    expect((absence.body as ErrorDto).message).toMatch(/^unit 'P_CAU_DEN' of officer '.+' is no longer active$/);
     const moved = await engine.http().patch(`/v1/officers/${ended.handler_id}`).set(bearer(admin)).send({ unitCode: 'P_BACH_KHOA' });
     expect(moved.status).toBe(200);
   });

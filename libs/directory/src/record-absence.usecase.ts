@@ -66,6 +66,10 @@ export class RecordAbsence {
       if (!mayManageAbsences(cmd.actor, officer)) {
         throw new AbsenceForbiddenError(`only the officer, a leader of unit '${officer.unit_code}' or an administrator records this officer's absences`);
       }
+      // An ended unit takes no cases: an absence there would cover nothing, and its officers now work
+      // (if at all) under another unit's code, where their absences belong.
+      const unit = await selectRow<{ active: boolean }>(m, `SELECT active FROM units WHERE code = $1`, [officer.unit_code]);
+      if (unit && !unit.active) throw new UnprocessableError(`unit '${officer.unit_code}' of officer '${officer.username}' is no longer active`);
       if (coverId === officerId) throw new UnprocessableError('coverId: an officer cannot cover their own absence');
       const cover = locked.find((o) => o.id === coverId);
       if (!cover) throw new UnprocessableError(`coverId: no officer has id '${cmd.coverId}'`);
