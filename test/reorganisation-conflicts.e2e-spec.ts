@@ -130,6 +130,29 @@ describe('reorganisations that clash', () => {
     expect((await post(backdated)).status).toBe(422);
   });
 
+  it('refuses a plan that ends a unit before an applied reorganisation made it a successor', async () => {
+    // As an applied merge leaves it: Bạch Đằng took the work of an old ward ended on 10 January 2026.
+    await engine.query(
+      `INSERT INTO units (code, name, kind, valid_from, valid_to, active, successors)
+       VALUES ('P_CU_2025', 'Phường Cũ', 'ward', '2020-01-01T00:00:00+07:00', '2026-01-10T00:00:00+07:00', false, ARRAY['P_BACH_DANG'])`,
+    );
+    const before = {
+      name: 'Giải thể trước khi nhận',
+      effectiveAt: '2026-01-05T00:00:00+07:00',
+      dissolutions: [{ unit: 'P_BACH_DANG', successor: 'P_BACH_MAI' }],
+    };
+    const dry = await post(before, '?dryRun=true');
+    expect(dry.status).toBe(200);
+    expect((dry.body as ReorganisationReportDto).unresolved).toContain(
+      `unit 'P_BACH_DANG' took the work of 'P_CU_2025' at 2026-01-09T17:00:00.000Z, after the plan's effectiveAt 2026-01-05T00:00:00+07:00: a plan cannot end a unit before a reorganisation already applied made it a successor`,
+    );
+    expect((await post(before)).status).toBe(422);
+    // Dated after the succession, the same plan is judged on its own merits.
+    const after = await post({ ...before, effectiveAt: '2026-01-11T00:00:00+07:00' }, '?dryRun=true');
+    expect((after.body as ReorganisationReportDto).unresolved.filter((u) => u.includes('took the work of'))).toEqual([]);
+    await engine.query(`DELETE FROM units WHERE code = 'P_CU_2025'`);
+  });
+
   const cancel = (id: string) => engine.http().delete(`/v1/reorganisations/${id}`).set(bearer(admin));
   const statusOf = async (id: string) => (await engine.query<{ status: string }>(`SELECT status FROM reorganisations WHERE id = $1`, [id]))[0].status;
 

@@ -38,7 +38,32 @@ export async function readOrganisationSnapshot(db: Sql): Promise<OrganisationSna
 
 export async function dryRunPlan(db: Sql, plan: ReorganisationPlan): Promise<PlanEvaluation> {
   const ev = evaluatePlan(plan, await readOrganisationSnapshot(db));
-  return { ...ev, unresolved: [...ev.unresolved, ...(await takenUsernames(db, plan)), ...(await endedBeforeBegun(db, plan))] };
+  return {
+    ...ev,
+    unresolved: [...ev.unresolved, ...(await takenUsernames(db, plan)), ...(await endedBeforeBegun(db, plan)), ...(await endedBeforeSucceeding(db, plan))],
+  };
+}
+
+/**
+ * A plan dated before a unit it ends took the work of a unit an applied reorganisation ended: the
+ * lineage would have the work go to a unit already gone (a predecessor's cases moved into it after its
+ * end), and its report would count cases received after its end. A plan entered late is dated when it
+ * took effect, but not before the unit's last succession.
+ */
+async function endedBeforeSucceeding(db: Sql, plan: ReorganisationPlan): Promise<string[]> {
+  const codes = [...new Set(endingUnits(plan).map((e) => e.unit))];
+  if (codes.length === 0) return [];
+  const rows = await selectRows<{ code: string; predecessor: string; ended: Date }>(
+    db,
+    `SELECT s.code, p.code AS predecessor, p.valid_to AS ended
+       FROM units p CROSS JOIN LATERAL unnest(p.successors) AS s(code)
+      WHERE s.code = ANY($1::text[]) AND p.valid_to > $2 ORDER BY s.code, p.valid_to, p.code`,
+    [codes, new Date(plan.effectiveAt)],
+  );
+  return rows.map(
+    (r) =>
+      `unit '${r.code}' took the work of '${r.predecessor}' at ${new Date(r.ended).toISOString()}, after the plan's effectiveAt ${plan.effectiveAt}: a plan cannot end a unit before a reorganisation already applied made it a successor`,
+  );
 }
 
 /**
