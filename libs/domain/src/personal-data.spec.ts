@@ -59,12 +59,23 @@ describe(maskContactsInText.name, () => {
   });
 
   it.each([
+    ['an old identity card (CMND, 9 digits)', 'Số CMND: 012345678 cấp tại Hà Nội.', 'Số CMND: 01*****78 cấp tại Hà Nội.'],
+    ['a CCCD written with dashes', 'CCCD số 001203-004567.', 'CCCD số 00********67.'],
+    ['a number after "căn cước"', 'căn cước công dân 001203004567', 'căn cước công dân 00********67'],
+    ['a passport number', 'Hộ chiếu số C1234567, quốc tịch Việt Nam.', 'Hộ chiếu số C*****67, quốc tịch Việt Nam.'],
+    ['a personal identification number', 'mã số định danh cá nhân: 001203004567', 'mã số định danh cá nhân: 00********67'],
+  ])('masks %s named as such', (_what, text, masked) => {
+    expect(maskContactsInText(text)).toBe(masked);
+  });
+
+  it.each([
     'Hẹn ngày 01/02/2026 09 giờ 30 tại phường.',
     'Các thửa đất số 01, 02, 03, 04, 05 thuộc tổ 01, 02, 03, 04, 05, 06.',
     'Giá 0,5 0,5 0,5 0,5 0,5 triệu một mét.',
     'Toạ độ 21.0285, 105.8542 ở đầu ngõ.',
     'Dự toán 84,500,000,000 đồng.',
     'Sự kiện c1d2e3f4-0123-4567-8901-012345678901 đã ghi.',
+    'CMND cũ đã hết hạn từ năm 2021, nộp bản sao 2 tờ.',
   ])('leaves dates, lists, amounts, places and identifiers alone: %s', (text) => {
     expect(maskContactsInText(text)).toBe(text);
   });
