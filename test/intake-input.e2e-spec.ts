@@ -98,6 +98,19 @@ describe('intake: idempotency and bad input', () => {
     ['a NUL in a code', () => ({ ...valid(), category: 'sanitation\u0000' }), 400, /category must not contain NUL/],
     ['a lone surrogate', () => ({ ...valid(), externalId: 'ab\udc00' }), 400, /externalId is not valid Unicode text/],
     ['a lone surrogate in free text', () => ({ ...valid(), description: 'rác \ud800 thải' }), 400, /description is not valid Unicode/],
+    // XML cannot carry them: Open311's XML answers dropped them while JSON showed them.
+    [
+      'a noncharacter in an address',
+      () => ({ ...valid(), location: { wardCode: 'BACH_KHOA', address: 'abc \ufffe def' } }),
+      400,
+      /^location\.address is not valid Unicode text \(it contains the noncharacter U\+FFFE\)$/,
+    ],
+    [
+      'a C1 control character in free text',
+      () => ({ ...valid(), description: 'Rác thải\u0085ở ngõ 5 chưa được thu gom.' }),
+      400,
+      /^description must not contain control characters \(U\+0085\)/,
+    ],
     [
       'a right-to-left override in a name',
       () => ({ ...valid(), citizen: { name: 'Nguyễn \u202eVăn' } }),

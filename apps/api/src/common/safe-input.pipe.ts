@@ -18,6 +18,16 @@ const MAX_ITEMS = 1000;
 const BIDI_CONTROL = /[\u202A-\u202E\u2066-\u2069]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /**
+ * Unicode's noncharacters (U+FDD0-U+FDEF, and the last two code points of every plane) and the C1
+ * control characters (U+0080-U+009F, what bytes of another encoding read as Latin-1 become): neither
+ * is text, and XML cannot carry them, so Open311's XML answers dropped them while JSON showed them.
+ */
+const NONCHARACTER =
+  /[\uFDD0-\uFDEF\uFFFE\uFFFF]|[\u{1FFFE}\u{1FFFF}\u{2FFFE}\u{2FFFF}\u{3FFFE}\u{3FFFF}\u{4FFFE}\u{4FFFF}\u{5FFFE}\u{5FFFF}\u{6FFFE}\u{6FFFF}\u{7FFFE}\u{7FFFF}\u{8FFFE}\u{8FFFF}\u{9FFFE}\u{9FFFF}\u{AFFFE}\u{AFFFF}\u{BFFFE}\u{BFFFF}\u{CFFFE}\u{CFFFF}\u{DFFFE}\u{DFFFF}\u{EFFFE}\u{EFFFF}\u{FFFFE}\u{FFFFF}\u{10FFFE}\u{10FFFF}]/u;
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const C1_CONTROL = /[\u0080-\u009F]/;
+const codePoint = (ch: string) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+/**
  * Keys that every object inherits (`__proto__`, `constructor`, `hasOwnProperty`, ...). The validator's
  * whitelist looks fields up in a plain object, so these passed as known fields, and `__proto__`
  * could set a DTO's prototype: they are refused like any unknown field.
@@ -95,6 +105,10 @@ function inspect(value: unknown, path: string, depth: number, field: string | nu
     const what = path || 'the request';
     if (value.includes('\u0000')) return problem(`${what} must not contain NUL characters`);
     if (LONE_SURROGATE.test(value)) return problem(`${what} is not valid Unicode text (it contains a lone surrogate)`);
+    const nonchar = NONCHARACTER.exec(value);
+    if (nonchar) return problem(`${what} is not valid Unicode text (it contains the noncharacter ${codePoint(nonchar[0])})`);
+    const c1 = C1_CONTROL.exec(value);
+    if (c1) return problem(`${what} must not contain control characters (${codePoint(c1[0])}): was the text sent in another encoding than UTF-8?`);
     if (BIDI_CONTROL.test(value))
       return problem(
         `${what} must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069): they make text display differently from what it says`,
