@@ -393,6 +393,12 @@ describe('Open311 GeoReport v2', () => {
       const before = await cases();
       const { api_key: _key, ...keyless } = valid;
       jsonError(await post('requests.json', form(keyless)), 403, /api_key is required/);
+      // A key in the query string is not read: the answer says where it goes.
+      jsonError(
+        await engine.http().post(`${BASE}/requests.json?api_key=${valid.api_key}`).type('form').send(form(keyless)),
+        403,
+        /^api_key is required in the request body \(or the X-Api-Key header\), not in the query string/,
+      );
       xmlError(await post('requests.xml', form({ ...valid, api_key: 'dev-someone-else-key' })), 403, /api_key is not valid/);
       expect(await cases()).toBe(before);
     });

@@ -257,7 +257,15 @@ export class Open311Controller {
       throw new BadRequestException('X-Api-Key is sent more than once; send it once (or api_key in the body)');
     }
     const presented = typeof body?.api_key === 'string' && body.api_key ? body.api_key : req.header('x-api-key');
-    if (!presented) throw new ForbiddenException('api_key is required: the API key of your channel');
+    if (!presented) {
+      // A key in the POST's query string is not read (URLs are logged by every proxy on the way): say where it goes.
+      const inQuery = req.query && Object.keys(req.query).some((k) => k.toLowerCase() === 'api_key');
+      throw new ForbiddenException(
+        inQuery
+          ? 'api_key is required in the request body (or the X-Api-Key header), not in the query string: URLs are logged on their way'
+          : 'api_key is required: the API key of your channel',
+      );
+    }
     const channel = await this.channelKeys.channelFor(presented);
     if (!channel) throw new ForbiddenException('api_key is not valid');
     const command = await readGeoReportSubmission(body);
