@@ -596,8 +596,8 @@ describe('SLA clocks and the escalation ladder', () => {
     await engine.stopWorker();
     const sweeps: Promise<void>[] = [];
     const runOnce = Maintenance.prototype.runOnce;
-    jest.spyOn(Maintenance.prototype, 'runOnce').mockImplementation(function (this: Maintenance) {
-      const sweep = runOnce.call(this);
+    jest.spyOn(Maintenance.prototype, 'runOnce').mockImplementation(function (this: Maintenance, ...args: Parameters<Maintenance['runOnce']>) {
+      const sweep = runOnce.apply(this, args);
       sweeps.push(sweep);
       return sweep;
     });
