@@ -7039,7 +7039,6 @@ export interface operations {
                 from: string;
                 /** @description end: a date (inclusive, the whole day) or an ISO 8601 date-time (exclusive) */
                 to: string;
-                format?: "json" | "csv";
             };
             header?: never;
             path: {
@@ -9303,7 +9302,6 @@ export interface operations {
                 at?: string;
                 /** @description count notices and find gaps from this instant (default: each cadence's start) */
                 from?: string;
-                format?: "json" | "csv";
             };
             header?: never;
             path?: never;

@@ -411,6 +411,10 @@ describe('unit metrics against a hand-computed fixture', () => {
     expect(lines['FX000-00006']).toMatchObject({ receivedAt: null, open: true, overdue: true, dueAt: vn('2025-03-06 09:00').toISOString() });
     expect(lines['FX000-00005']).toMatchObject({ extensions: 1, open: true, atRisk: true, overdue: false });
     expect((await get('AUDITOR', '/v1/audits/units/NO_SUCH_UNIT/cases?from=2025-03-03&to=2025-03-14')).status).toBe(404);
+    // The drill-down answers JSON only: asking it for CSV is refused, not answered in JSON.
+    const csv = await get('AUDITOR', `/v1/audits/units/${BK}/cases?from=2025-03-03&to=2025-03-14&format=csv`);
+    expect(csv.status).toBe(400);
+    expect(errorOf(csv).message).toBe('property format should not exist: it takes from, to');
   });
 
   it('a past period is evaluated at its end: a period ending after C6 was resolved no longer counts it open', async () => {

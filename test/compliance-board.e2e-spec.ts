@@ -432,6 +432,10 @@ describe('the compliance board: targets, head counts, the notice cadence and its
   it('serves the board as CSV and joins the targets to the quarterly unit report, JSON and CSV', async () => {
     clock.set(vn('2026-04-02T09:00:00'));
     const csv = await engine.http().get('/v1/compliance/board?format=csv').set(as('vp.giamsat'));
+    // The HTML view has no CSV: its format is refused rather than ignored.
+    const view = await engine.http().get('/board/view?format=csv').set(as('vp.giamsat'));
+    expect(view.status).toBe(400);
+    expect(errorOf(view).message).toBe('property format should not exist: it takes at, from');
     expect(csv.status).toBe(200);
     expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
     const lines = csv.text

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsDefined, IsIn, IsInt, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
@@ -53,6 +53,12 @@ export class PeriodQueryDto {
   @IsIn(['json', 'csv'], { message: "format must be 'json' or 'csv'" })
   format?: 'json' | 'csv';
 }
+
+/**
+ * The drill-down answers JSON only: a `format` it took and then ignored was documented as json|csv,
+ * so a client asking for CSV got JSON without a word.
+ */
+export class UnitCasesQueryDto extends OmitType(PeriodQueryDto, ['format'] as const) {}
 
 export class ExportQueryDto {
   @ApiProperty({ description: 'cases received from: a date (YYYY-MM-DD) or an ISO 8601 date-time', example: '2025-01-01' })

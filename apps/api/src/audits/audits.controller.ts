@@ -9,7 +9,7 @@ import { Metrics } from '@fr/metrics';
 import { CallerSignal } from '../common/caller-signal.decorator';
 import { ApiErrors } from '../common/error.dto';
 import { endSlowReader } from '../common/slow-reader';
-import { ExportQueryDto, PeriodQueryDto, ReviewDto, SampleDto, VerifyQueryDto } from './audit.dto';
+import { ExportQueryDto, PeriodQueryDto, ReviewDto, SampleDto, UnitCasesQueryDto, VerifyQueryDto } from './audit.dto';
 import { ReviewRecordDto, SampleDrawDto, TrailVerificationDto, UnitCasesReportDto, UnitMetricsReportDto } from './audit-view.dto';
 
 const CSV = { 'text/csv': { schema: { type: 'string' as const, description: 'UTF-8 with a byte-order mark, RFC 4180' } } };
@@ -105,7 +105,7 @@ export class AuditsController {
   @ApiParam({ name: 'code', example: 'P_BACH_KHOA', description: 'a unit code' })
   @ApiOkResponse({ type: UnitCasesReportDto })
   @ApiErrors({ 404: 'no such unit' })
-  async unitCaseList(@Param('code') code: string, @Query() q: PeriodQueryDto): Promise<UnitCasesReportDto> {
+  async unitCaseList(@Param('code') code: string, @Query() q: UnitCasesQueryDto): Promise<UnitCasesReportDto> {
     // Dates leave as ISO 8601 strings in JSON.
     return (await this.unitCases.execute(code, parsePeriod(q.from, q.to))) as unknown as UnitCasesReportDto;
   }

@@ -6,7 +6,7 @@ import { Clock } from '@fr/sla';
 import { BOARD_SCRIPT, BOARD_SHELL, BOARD_STYLE, PAGE_SECURITY_POLICY, renderBoardView } from './board-page';
 import { ApiErrors } from '../common/error.dto';
 import { TakesQuery } from '../common/known-query.interceptor';
-import { BoardQueryDto } from './compliance.dto';
+import { BoardViewQueryDto } from './compliance.dto';
 
 const HTML = { 'text/html': { schema: { type: 'string' as const } } };
 
@@ -62,7 +62,7 @@ export class BoardPageController {
   })
   @ApiOkResponse({ content: HTML })
   @ApiErrors(403)
-  async view(@Query() q: BoardQueryDto): Promise<string> {
+  async view(@Query() q: BoardViewQueryDto): Promise<string> {
     const report = await this.board.execute(q.at ? new Date(q.at) : this.clock.now(), q.from ? new Date(q.from) : null);
     return renderBoardView(report);
   }

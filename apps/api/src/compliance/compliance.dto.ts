@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { BOARD_STATUSES, TARGET_KINDS, UNIT_KINDS } from '@fr/domain';
 import { NOTICE_KINDS } from '@fr/board';
@@ -115,6 +115,9 @@ export class BoardQueryDto {
   @IsIn(['json', 'csv'], { message: "format must be 'json' or 'csv'" })
   format?: 'json' | 'csv';
 }
+
+/** GET /board/view renders HTML only: `format` is GET /v1/compliance/board's, not the view's. */
+export class BoardViewQueryDto extends OmitType(BoardQueryDto, ['format'] as const) {}
 
 export class NoticeGapDto {
   @ApiProperty({ format: 'date', description: 'the first day past the cadence without a notice (in Vietnam)' }) from: string;
