@@ -1,4 +1,8 @@
-import { Logger } from '@nestjs/common';
+import { copyFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { INestApplication, Logger } from '@nestjs/common';
+import { createApiApp } from '@fr/api';
 import { CalendarCoverage, Clock, SlaService } from '@fr/sla';
 import { adminToken, ApiSchema, bearer, createOfficer, errorOf, ManualClock, TestEngine, waitFor } from '@fr/testing';
 
@@ -236,5 +240,34 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
     } finally {
       for (const c of clocks) c.follow(null);
     }
+  });
+});
+
+describe('a year file added to config/calendars after the first start', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fr-calendars-'));
+  let engine: TestEngine;
+  let restarted: INestApplication | undefined;
+
+  beforeAll(async () => {
+    cpSync('config', dir, { recursive: true });
+    rmSync(join(dir, 'calendars', '2027.yaml'));
+    engine = await TestEngine.start({ worker: false, env: { FR_CONFIG_DIR: dir } });
+  });
+  afterAll(async () => {
+    await restarted?.close();
+    await engine?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is loaded at the next start, as the missing-year warning tells the operator to do', async () => {
+    const admin = await adminToken(engine);
+    const years = async (app?: INestApplication) =>
+      ((await engine.http(app).get('/v1/calendars').set(bearer(admin))).body as { year: number }[]).map((c) => c.year);
+    expect(await years()).toEqual([2024, 2025, 2026]);
+
+    copyFileSync(join('config', 'calendars', '2027.yaml'), join(dir, 'calendars', '2027.yaml'));
+    restarted = await createApiApp(engine.config);
+    expect(await years(restarted)).toEqual([2024, 2025, 2026, 2027]);
+    expect(restarted.get(SlaService).calendar.isWorkingDay('2027-01-01')).toBe(false);
   });
 });

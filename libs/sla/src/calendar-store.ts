@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { parse } from 'yaml';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
@@ -27,25 +27,28 @@ const DISTRICT = '';
 
 /**
  * The working calendars, one document per (scope, year), in PostgreSQL. config/calendars seeds the
- * district's the first time; afterwards ADMIN replaces a year over the API or imports an .ics of days
+ * district's years the database lacks (at each start); afterwards ADMIN replaces a year over the API or imports an .ics of days
  * off, for the district or for one unit, and every process picks the change up through `version()`
  * without a restart. A unit with documents of its own works by those alone (they must cover the years
  * it needs); every other unit works by the district's.
  */
 @Injectable()
 export class CalendarStore {
+  private readonly logger = new Logger(CalendarStore.name);
+  private seeding: Promise<void> | null = null;
+
   constructor(
     private readonly ds: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async documents(scope = DISTRICT): Promise<Doc[]> {
-    const read = () => selectRows<{ document: Doc }>(this.ds, `SELECT document FROM calendars WHERE scope = $1 ORDER BY year`, [scope]);
-    let rows = await read();
-    if (rows.length === 0 && scope === DISTRICT) {
-      await this.seedFromFiles();
-      rows = await read();
-    }
+    if (scope === DISTRICT)
+      await (this.seeding ??= this.seedFromFiles().catch((e: unknown) => {
+        this.seeding = null;
+        throw e;
+      }));
+    const rows = await selectRows<{ document: Doc }>(this.ds, `SELECT document FROM calendars WHERE scope = $1 ORDER BY year`, [scope]);
     return rows.map((r) => r.document);
   }
 
@@ -151,13 +154,30 @@ export class CalendarStore {
     return { added: fresh.length, document: await this.put(year, document, actor, unit) };
   }
 
+  /**
+   * Once per process, every year of config/calendars the database lacks: a file added for next year
+   * must reach a deployment seeded long ago (the missing-year warning tells the operator to add one).
+   * A year already stored is left alone, since an ADMIN may have replaced it over the API.
+   */
   private async seedFromFiles(): Promise<void> {
     const folder = join(this.config.configDir, 'calendars');
-    const files = readdirSync(folder).filter((f) => /\.ya?ml$/.test(f));
+    const files = readdirSync(folder)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort();
+    const stored = await selectRows<{ document: Doc }>(this.ds, `SELECT document FROM calendars WHERE scope = $1 ORDER BY year`, [DISTRICT]);
+    const docs = stored.map((r) => r.document);
     for (const f of files) {
       const doc = JSON.parse(JSON.stringify(parse(readFileSync(join(folder, f), 'utf8')))) as Doc;
       parseCalendarDocument(doc, `${folder}/${f}`);
+      if (docs.some((d) => d.year === doc.year)) continue;
+      try {
+        calendarFromDocuments([...docs, doc]);
+      } catch (e) {
+        this.logger.warn(`${folder}/${f} not loaded: it does not fit the stored calendar: ${(e as Error).message}`);
+        continue;
+      }
       await execute(this.ds, `INSERT INTO calendars (scope, year, document) VALUES ('', $1, $2) ON CONFLICT DO NOTHING`, [doc.year, JSON.stringify(doc)]);
+      docs.push(doc);
     }
   }
 }
