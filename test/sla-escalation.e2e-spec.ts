@@ -587,6 +587,29 @@ describe('SLA clocks and the escalation ladder', () => {
     expect((await reconcile()).full).toBe(true);
   });
 
+  it('takes a Redis gone back to an older state (an old snapshot, a replica behind) for a lost one: its marker is older, the next pass is full', async () => {
+    const { id } = await newCase();
+    const run = await runOf(id);
+    const warn = timersOf(run).warn.jobId;
+    await waitForTimer(warn);
+    const sut = worker().get(SlaReconciler);
+    expect((await reconcile({ full: true })).full).toBe(true);
+    expect(await sut.markerLost()).toBe(false);
+    // Restored from a snapshot taken before the last full pass: an older marker, and no timer added since.
+    const marker = `${engine.config.queuePrefix}:${QueueName.Sla}:reconciled-at`;
+    const finishedAt = Number(await engine.redis.get(marker));
+    await engine.redis.set(marker, String(finishedAt - 60_000));
+    await (await slaQueue().getJob(warn))!.remove();
+    expect(await stateOf(warn)).toBe('absent');
+
+    expect(await sut.markerLost()).toBe(true);
+    const r = await reconcile();
+    expect(r.full).toBe(true);
+    expect(await delayedLevels(run)).toEqual(['warn']);
+    expect(await sut.markerLost()).toBe(false);
+    expect((await reconcile()).full).toBe(false);
+  });
+
   it('sweeps as soon as a running worker sees Redis wiped, not at the next period (FR_REDIS_WATCH_MS)', async () => {
     const { id } = await newCase();
     const run = await runOf(id);

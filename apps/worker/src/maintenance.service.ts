@@ -85,7 +85,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
         .then((lost) => {
           if (!lost || this.sweeping || this.stopped || Date.now() - broughtForwardAt < WATCH_SPACING_MS) return;
           broughtForwardAt = Date.now();
-          this.logger.warn('Redis has lost the SLA marker (wiped or restarted empty): sweeping now');
+          this.logger.warn('Redis has lost the SLA marker or shows an older one (wiped, restarted empty or from an old snapshot): sweeping now');
           if (this.timer) clearTimeout(this.timer);
           tick(true);
         })

@@ -31,6 +31,13 @@ const QUEUED_GRACE_MS = 5 * 60_000;
 const FIRE_BATCH = 200;
 /** Full passes in a row when Redis loses timers while one runs (a wipe still going on), before giving up till the next run. */
 const MAX_FULL_ROUNDS = 3;
+/**
+ * How far a marker may read older than the newest this process saw before Redis is taken to have gone
+ * back to an older state: markers carry the writing worker's clock, and workers' clocks differ a little.
+ */
+const MARKER_SKEW_MS = 5_000;
+/** The time in a marker (`<time>`, `pending:<time>` or `failed:<time>`). */
+const markerTime = (raw: string) => Number(raw.slice(raw.lastIndexOf(':') + 1));
 /** The levels already recorded for the case's current stage run. */
 const FIRED_LEVELS = `COALESCE((SELECT array_agg(e.level::text) FROM escalations e
                                  WHERE e.case_id = c.id AND e.stage = c.stage AND e.stage_started_at = c.stage_started_at), '{}') AS fired`;
@@ -82,6 +89,8 @@ interface OpenStage {
 export class SlaReconciler {
   private readonly logger = new Logger(SlaReconciler.name);
   private lastDueSweepAt = 0;
+  /** The newest marker time this process has read or written (markerWentBack). */
+  private newestMarkerAt = 0;
 
   constructor(
     private readonly ds: DataSource,
@@ -125,9 +134,14 @@ export class SlaReconciler {
       begin: async () => {
         const token = `pending:${Date.now()}`;
         await redis.set(key, token);
+        this.newestMarkerAt = Math.max(this.newestMarkerAt, markerTime(token));
         return token;
       },
-      finish: async () => void (await redis.set(key, String(Date.now()))),
+      finish: async () => {
+        const at = Date.now();
+        await redis.set(key, String(at));
+        this.newestMarkerAt = Math.max(this.newestMarkerAt, at);
+      },
       // Not deleted: a missing marker means a wiped Redis, which every worker's watch sweeps for at once
       // (Maintenance); a pass that keeps failing would have them all sweeping back to back. Not a number,
       // so the next periodic run makes a full pass again.
@@ -141,13 +155,28 @@ export class SlaReconciler {
    * A pass that is running has its pending marker there.
    */
   async markerLost(): Promise<boolean> {
-    return (await (await this.marker()).get()) === null;
+    const raw = await (await this.marker()).get();
+    return raw === null || this.markerWentBack(raw);
   }
 
   private async fullPassDue(): Promise<boolean> {
     const raw = await (await this.marker()).get();
     const at = raw === null ? NaN : Number(raw);
-    return !Number.isFinite(at) || Date.now() - at >= this.config.slaFullReconcileIntervalMs;
+    return !Number.isFinite(at) || Date.now() - at >= this.config.slaFullReconcileIntervalMs || this.markerWentBack(raw!);
+  }
+
+  /**
+   * Whether Redis shows a marker older than one this process saw: it went back to an older state
+   * (restarted from an old snapshot, or failed over to a replica that was behind) and lost the timers
+   * added since, though a marker is there. A restart from a snapshot taken before the last wipe's full
+   * pass left timers missing for 19-23 s until the due sweep fired them, deliveries for a minute.
+   */
+  private markerWentBack(raw: string): boolean {
+    const at = markerTime(raw);
+    if (!Number.isFinite(at)) return false;
+    if (at < this.newestMarkerAt - MARKER_SKEW_MS) return true;
+    this.newestMarkerAt = Math.max(this.newestMarkerAt, at);
+    return false;
   }
 
   /**
