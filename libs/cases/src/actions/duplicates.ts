@@ -58,6 +58,13 @@ export const merge: ActionHandler = async ({ m, actor, c, input, now }) => {
   }
   const ids = [...new Set(raw.map((id) => id.toLowerCase()))].sort();
   if (ids.includes(c.id)) throw new UnprocessableError('a case cannot be merged into itself');
+  // Refused before any duplicate is locked: a merge of B into A and one of A into B sent at once (one
+  // of them necessarily wrong) each held its own original and waited for the other's, and PostgreSQL
+  // broke the deadlock with a 500 for both, and for every action queued behind them. Read unlocked,
+  // a link names the original it had at some commit; only a case really linked here is locked below.
+  const linked = await selectRows<{ id: string }>(m, `SELECT id FROM cases WHERE id = ANY($1::uuid[]) AND duplicate_of = $2`, [ids, c.id]);
+  const notLinked = ids.find((id) => !linked.some((x) => x.id === id));
+  if (notLinked) throw notLinkedError(notLinked);
   // Locked in id order after the original (ActOnCase locked it first): two merges wait, not deadlock.
   const dups = await selectRows<DuplicateRow>(
     m,
@@ -67,9 +74,7 @@ export const merge: ActionHandler = async ({ m, actor, c, input, now }) => {
   for (const id of ids) {
     // One answer whether the case is missing, elsewhere or linked to another: the caller may not see
     // a case outside its unit, so neither its existence nor its tracking code is told.
-    if (dups.find((x) => x.id === id)?.duplicate_of !== c.id) {
-      throw new UnprocessableError(`case '${id}' is not linked to this case; only cases linked to it can be merged into it`);
-    }
+    if (dups.find((x) => x.id === id)?.duplicate_of !== c.id) throw notLinkedError(id);
   }
   // The table decides for each duplicate too: one already merged or closed refuses the whole merge (409).
   const moves = dups.map((d) => {
@@ -152,6 +157,10 @@ export const merge: ActionHandler = async ({ m, actor, c, input, now }) => {
     closedCases,
   };
 };
+
+function notLinkedError(id: string): UnprocessableError {
+  return new UnprocessableError(`case '${id}' is not linked to this case; only cases linked to it can be merged into it`);
+}
 
 /** How an original's merged duplicates close with it: with its answer, or sent where it was (another legal track). */
 export type GroupClosing = { closedAs: 'duplicate'; answer: string; attachments: readonly unknown[] } | { closedAs: 'other_track'; whereToGo: string };
