@@ -104,6 +104,14 @@ async function takenUsernames(db: Sql, plan: ReorganisationPlan): Promise<string
  * leaves anything unresolved nothing is written.
  */
 export async function applyPlan(m: EntityManager, plan: ReorganisationPlan, reorganisationId: string, now: Date): Promise<PlanEvaluation> {
+  // The open cases of the units that end are locked before the plan reads them: read first, a case an
+  // officer returned to triage (or transferred) in the meantime was then moved from a unit it had left,
+  // over the officer's change, to a ward holding it in triage. Actions lock the case first, so none
+  // moves one of these until the plan commits, and the evaluation below sees each where it is.
+  await selectRows(m, `SELECT id FROM cases WHERE unit_code = ANY($1::text[]) AND status = ANY($2) ORDER BY id FOR UPDATE`, [
+    endingUnits(plan).map((e) => e.unit),
+    CARRIED_STATES,
+  ]);
   const ev = await dryRunPlan(m, plan);
   if (ev.unresolved.length) return ev;
   const effective = new Date(plan.effectiveAt);

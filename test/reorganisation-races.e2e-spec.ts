@@ -1,0 +1,91 @@
+import { DataSource } from 'typeorm';
+import { ApplyReorganisation } from '@fr/directory';
+import { adminToken, bearer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+
+/**
+ * A reorganisation applied while an officer acts on a case of a unit it ends. The officer returned the
+ * case to triage (the office) while the plan was being applied: the plan must not then carry the case
+ * from the ward it no longer is in to the ward's successor. It did: the plan read the open cases before
+ * locking them, and wrote its move over the return, leaving a case in triage at a ward, held by nobody,
+ * with a `reorganise` event naming a unit it had already left.
+ */
+
+jest.setTimeout(60_000);
+
+const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
+
+describe('a reorganisation racing with an action on a case it moves', () => {
+  let engine: TestEngine;
+  let admin: string;
+
+  beforeAll(async () => {
+    engine = await TestEngine.start();
+    admin = await adminToken(engine);
+  });
+  afterAll(() => engine?.close());
+
+  it('leaves a case returned to triage meanwhile at the office, and moves the others', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await engine
+        .http()
+        .post('/v1/feedback')
+        .set(KEY)
+        .send({
+          category: 'sidewalk_encroachment',
+          description: `Quán nước lấn chiếm vỉa hè số ${i + 1} Trần Đại Nghĩa, người đi bộ phải xuống lòng đường.`,
+          location: { wardCode: 'BACH_KHOA' },
+        });
+      expect(res.status).toBe(202);
+      ids.push((res.body as { id: string }).id);
+    }
+    await waitFor(
+      () => engine.query<{ unit_code: string; status: string }>(`SELECT unit_code, status FROM cases WHERE id = ANY($1::uuid[])`, [ids]),
+      (rows) => rows.length === 2 && rows.every((r) => r.status === 'assigned' && r.unit_code === 'P_BACH_KHOA'),
+      { what: 'routing' },
+    );
+    const [returned, moved] = ids;
+
+    // The officer's return, as ActOnCase writes it, holding the case's row until it commits.
+    const officer = engine.api.get(DataSource).createQueryRunner();
+    await officer.connect();
+    await officer.startTransaction();
+    await officer.query(`SELECT id FROM cases WHERE id = $1 FOR UPDATE`, [returned]);
+    await officer.query(`UPDATE cases SET status = 'triage', unit_code = 'VP', handler_id = NULL, leader_id = NULL, version = version + 1 WHERE id = $1`, [
+      returned,
+    ]);
+    await officer.query(`UPDATE assignments SET ended_at = now() WHERE case_id = $1 AND ended_at IS NULL`, [returned]);
+    await officer.query(`INSERT INTO assignments (case_id, unit_code, reason) VALUES ($1, 'VP', 'return')`, [returned]);
+
+    await engine.worker?.close();
+    engine.worker = null;
+    const plan = {
+      name: 'Sáp nhập phường Bách Khoa vào phường Bạch Đằng',
+      effectiveAt: new Date().toISOString(),
+      merges: [{ into: 'P_BACH_DANG', from: ['P_BACH_KHOA'] }],
+    };
+    const scheduled = await engine.http().post('/v1/reorganisations').set(bearer(admin)).send(plan);
+    expect(scheduled.status).toBe(201);
+    const apply = engine.api.get(ApplyReorganisation).execute((scheduled.body as { id: string }).id);
+    // The plan waits for the officer's row; then the officer commits.
+    await waitFor(
+      () =>
+        engine.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+        ),
+      (rows) => rows[0].n > 0,
+      { what: 'the plan waiting for the case' },
+    );
+    await officer.commitTransaction();
+    await officer.release();
+    expect(await apply).toBe(true);
+
+    const rows = await engine.query<{ id: string; unit_code: string; status: string }>(`SELECT id, unit_code, status FROM cases WHERE id = ANY($1::uuid[])`, [
+      ids,
+    ]);
+    expect(rows.find((r) => r.id === returned)).toMatchObject({ unit_code: 'VP', status: 'triage' });
+    expect(rows.find((r) => r.id === moved)).toMatchObject({ unit_code: 'P_BACH_DANG', status: 'assigned' });
+    const events = await engine.query<{ case_id: string }>(`SELECT case_id::text FROM audit_events WHERE action = 'reorganise'`);
+    expect(events.map((e) => e.case_id)).toEqual([moved]);
+  });
+});
