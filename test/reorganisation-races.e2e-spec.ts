@@ -88,4 +88,66 @@ describe('a reorganisation racing with an action on a case it moves', () => {
     const events = await engine.query<{ case_id: string }>(`SELECT case_id::text FROM audit_events WHERE action = 'reorganise'`);
     expect(events.map((e) => e.case_id)).toEqual([moved]);
   });
+
+  it('carries a case transferred into an ending unit meanwhile to its successor, rather than leave it in the ended unit', async () => {
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({ category: 'roads_lighting', description: 'Đèn chiếu sáng hỏng trên phố Bạch Mai, tối om cả tuần nay.', location: { wardCode: 'BACH_MAI' } });
+    expect(res.status).toBe(202);
+    const id = (res.body as { id: string }).id;
+    await engine.startWorker();
+    await waitFor(
+      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [id]),
+      (rows) => rows[0]?.status === 'assigned',
+      { what: 'routing' },
+    );
+    await engine.worker?.close();
+    engine.worker = null;
+
+    // A transfer from QLDT to the ward, as ActOnCase writes it: the case locked, the unit read shared.
+    const officer = engine.api.get(DataSource).createQueryRunner();
+    await officer.connect();
+    await officer.startTransaction();
+    await officer.query(`SELECT id FROM cases WHERE id = $1 FOR UPDATE`, [id]);
+    await officer.query(`SELECT code FROM units WHERE code = 'P_BACH_MAI' AND active FOR SHARE`);
+    const [ward] = await engine.query<{ handler_id: string; leader_id: string }>(
+      `SELECT handler_id::text, leader_id::text FROM units WHERE code = 'P_BACH_MAI'`,
+    );
+    await officer.query(`UPDATE cases SET unit_code = 'P_BACH_MAI', handler_id = $2, leader_id = $3, version = version + 1 WHERE id = $1`, [
+      id,
+      ward.handler_id,
+      ward.leader_id,
+    ]);
+    await officer.query(`UPDATE assignments SET ended_at = now() WHERE case_id = $1 AND ended_at IS NULL`, [id]);
+    await officer.query(`INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason) VALUES ($1, 'P_BACH_MAI', $2, $3, 'transfer')`, [
+      id,
+      ward.handler_id,
+      ward.leader_id,
+    ]);
+
+    const plan = {
+      name: 'Sáp nhập phường Bạch Mai vào phường Bạch Đằng',
+      effectiveAt: new Date().toISOString(),
+      merges: [{ into: 'P_BACH_DANG', from: ['P_BACH_MAI'] }],
+    };
+    const scheduled = await engine.http().post('/v1/reorganisations').set(bearer(admin)).send(plan);
+    expect(scheduled.status).toBe(201);
+    const apply = engine.api.get(ApplyReorganisation).execute((scheduled.body as { id: string }).id);
+    await waitFor(
+      () =>
+        engine.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+        ),
+      (rows) => rows[0].n > 0,
+      { what: 'the plan waiting for the unit' },
+    );
+    await officer.commitTransaction();
+    await officer.release();
+    expect(await apply).toBe(true);
+
+    const [after] = await engine.query<{ unit_code: string; status: string }>(`SELECT unit_code, status FROM cases WHERE id = $1`, [id]);
+    expect(after).toEqual({ unit_code: 'P_BACH_DANG', status: 'assigned' });
+  });
 });

@@ -108,10 +108,12 @@ export async function applyPlan(m: EntityManager, plan: ReorganisationPlan, reor
   // officer returned to triage (or transferred) in the meantime was then moved from a unit it had left,
   // over the officer's change, to a ward holding it in triage. Actions lock the case first, so none
   // moves one of these until the plan commits, and the evaluation below sees each where it is.
-  await selectRows(m, `SELECT id FROM cases WHERE unit_code = ANY($1::text[]) AND status = ANY($2) ORDER BY id FOR UPDATE`, [
-    endingUnits(plan).map((e) => e.unit),
-    CARRIED_STATES,
-  ]);
+  // Before them, the units: a transfer, an assignment or routing that gives a case to one of them holds
+  // its row shared until it commits, so its case is among those locked next; one that comes later finds
+  // the unit ended. A transfer that committed after the plan read its cases was left in an ended unit.
+  const ending = endingUnits(plan).map((e) => e.unit);
+  await selectRows(m, `SELECT code FROM units WHERE code = ANY($1::text[]) ORDER BY code FOR NO KEY UPDATE`, [ending]);
+  await selectRows(m, `SELECT id FROM cases WHERE unit_code = ANY($1::text[]) AND status = ANY($2) ORDER BY id FOR UPDATE`, [ending, CARRIED_STATES]);
   const ev = await dryRunPlan(m, plan);
   if (ev.unresolved.length) return ev;
   const effective = new Date(plan.effectiveAt);
