@@ -3414,7 +3414,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -3479,7 +3479,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -3568,7 +3568,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -3658,7 +3658,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -3746,7 +3746,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -3838,7 +3838,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -3930,7 +3930,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -4026,7 +4026,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -4112,7 +4112,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -4223,7 +4223,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -4305,7 +4305,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -4370,7 +4370,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -4470,7 +4470,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -4548,7 +4548,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -4646,7 +4646,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -4756,7 +4756,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -4842,7 +4842,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -4952,7 +4952,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -5039,7 +5039,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -5109,7 +5109,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -5183,7 +5183,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -5284,7 +5284,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -5358,7 +5358,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -5456,7 +5456,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -5544,7 +5544,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -5643,7 +5643,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -5733,7 +5733,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -5834,7 +5834,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -5935,7 +5935,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -6036,7 +6036,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -6107,7 +6107,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -6186,7 +6186,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -6269,7 +6269,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -6334,7 +6334,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -6413,7 +6413,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -6507,7 +6507,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -6601,7 +6601,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -6746,7 +6746,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -6853,7 +6853,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -7019,7 +7019,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -7110,7 +7110,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -7275,7 +7275,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -7384,7 +7384,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -7469,7 +7469,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -7565,7 +7565,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -7663,7 +7663,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -7740,7 +7740,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -7826,7 +7826,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -7927,7 +7927,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -8028,7 +8028,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -8102,7 +8102,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -8167,7 +8167,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -8265,7 +8265,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -8366,7 +8366,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -8447,7 +8447,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -8536,7 +8536,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -8613,7 +8613,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -8714,7 +8714,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -8791,7 +8791,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -8892,7 +8892,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -8971,7 +8971,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -9060,7 +9060,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -9152,7 +9152,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -9221,7 +9221,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -9282,7 +9282,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -9361,7 +9361,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -9458,7 +9458,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -9532,7 +9532,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -9623,7 +9623,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -9699,7 +9699,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable: Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */

@@ -143,6 +143,19 @@ describe('HttpErrorFilter', () => {
     }
   });
 
+  it('says the database is busy when PostgreSQL undid the request for meeting another (a deadlock, a serialization failure)', () => {
+    for (const code of ['40P01', '40001']) {
+      const sent = respond(Object.assign(new Error('deadlock detected'), { name: 'QueryFailedError', code, driverError: { code, severity: 'ERROR' } }));
+      expect(sent.status).toBe(503);
+      expect(sent.headers['retry-after']).toBe('5');
+      expect(sent.body).toEqual({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'database is busy: this request met another at the same records and was undone, nothing changed; try again in 5 s',
+      });
+    }
+  });
+
   it('keeps a query that is wrong, not unavailable, a 500', () => {
     const sent = respond(Object.assign(new Error('division by zero'), { name: 'QueryFailedError', code: '22012', driverError: { code: '22012' } }));
     expect(sent.status).toBe(500);

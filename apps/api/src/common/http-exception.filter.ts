@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { Request, Response } from 'express';
 import { assertUnreachable, BusyError, CallerGoneError, DomainError, DomainErrorCode } from '@fr/domain';
 import { isGeoReportRequest, writeGeoReportError } from '../open311/georeport-errors';
-import { Dependency, poolWaitTimedOut, RETRY_AFTER_SECONDS, unavailableDependency } from './infrastructure-errors';
+import { Dependency, poolWaitTimedOut, RETRY_AFTER_SECONDS, transactionCollided, unavailableDependency } from './infrastructure-errors';
 
 const REASON: Record<number, string> = {
   400: 'Bad Request',
@@ -120,7 +120,9 @@ export class HttpErrorFilter implements ExceptionFilter {
       // "unavailable" as an outage (ten reports at once held every connection; PostgreSQL was fine).
       message = poolWaitTimedOut(exception)
         ? `${dependency} is busy: every pooled connection stayed in use; try again in ${RETRY_AFTER_SECONDS} s`
-        : `${dependency} is unavailable; try again in ${RETRY_AFTER_SECONDS} s`;
+        : transactionCollided(exception)
+          ? `${dependency} is busy: this request met another at the same records and was undone, nothing changed; try again in ${RETRY_AFTER_SECONDS} s`
+          : `${dependency} is unavailable; try again in ${RETRY_AFTER_SECONDS} s`;
       this.logger.warn(`503: ${exception instanceof Error ? exception.message : String(exception)}`);
     } else {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));

@@ -10,7 +10,13 @@ export type Dependency = 'database' | 'queue' | 'a backing service';
  * memory, disk full), operator intervention (57P01-57P03 shutdown, 57014 statement timeout), a lock
  * not granted in time, a database that refuses connections (ALLOW_CONNECTIONS false) or is gone.
  */
-const PG_UNAVAILABLE = /^(08|53|57P0[1-3]$|57014$|55P03$|3D000$)/;
+const PG_UNAVAILABLE = /^(08|53|57P0[1-3]$|57014$|55P03$|3D000$|40P01$|40001$)/;
+/**
+ * A deadlock PostgreSQL broke, or a serialization failure: the request's transaction was undone because
+ * it met another at the same rows; nothing is wrong with either, and sent again it goes through. A
+ * crossed pair of merges answered 500 for both, and for every action queued behind them.
+ */
+const PG_TRANSIENT = /^(40P01|40001)$/;
 const PG_NOT_ACCEPTING = /is not currently accepting connections|the database system is (starting up|shutting down|in recovery mode)/;
 const PG_CLIENT_MESSAGES =
   /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout|Connection terminated due to connection timeout)/;
@@ -41,6 +47,14 @@ export function unavailableDependency(e: unknown, depth = 0): Dependency | null 
     if (found) return found;
   }
   return null;
+}
+
+/** Whether PostgreSQL undid the request's transaction for meeting another (a deadlock, a serialization failure). */
+export function transactionCollided(e: unknown, depth = 0): boolean {
+  if (!e || typeof e !== 'object' || depth > 4) return false;
+  const err = e as { code?: unknown; driverError?: unknown; cause?: unknown };
+  if (typeof err.code === 'string' && PG_TRANSIENT.test(err.code)) return true;
+  return [err.driverError, err.cause].some((inner) => transactionCollided(inner, depth + 1));
 }
 
 /** node-postgres' pool, when no connection of its own came free within its connectionTimeoutMillis. */
