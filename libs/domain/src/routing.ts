@@ -270,14 +270,17 @@ export function resolveArea(
   if (elsewhere) {
     problems.push(`the address is in ${elsewhere}, outside ${options.district}: its ward names are not this district's`);
   } else if (location.address) {
-    // The wards of today whose streets the address names. An ended ward's streets count too, through its
+    // The wards of today whose streets the address names; when none, an ended ward's streets, through its
     // successors' street rules: after a split the new wards list none of the old one's streets, and
-    // "5 Hồng Mai" alone went to triage although the split said where Hồng Mai went.
+    // "5 Hồng Mai" alone went to triage although the split said where Hồng Mai went. Only then: a street
+    // a ward of today lists still goes there, as before.
+    const names = (a: AreaRef) => (a.streets ?? []).some((st) => text.includes(` ${foldedName(st)} `));
     const byStreet = () => {
+      const today = areas.filter((a) => a.active !== false && names(a)).map((a) => a.code);
+      if (today.length) return today;
       const wards = new Set<string>();
-      for (const a of areas) {
-        if (!(a.streets ?? []).some((st) => text.includes(` ${foldedName(st)} `))) continue;
-        const current = a.active === false ? currentArea(a, text, byCode) : { area: a };
+      for (const a of areas.filter((x) => x.active === false && names(x))) {
+        const current = currentArea(a, text, byCode);
         if (typeof current !== 'string') wards.add(current.area.code);
       }
       return [...wards];
