@@ -16,6 +16,13 @@ describe(NotFoundError.name, () => {
   ])('masks %s given as the key', (_what, key, message) => {
     expect(new NotFoundError('feedback', key).message).toBe(message);
   });
+  it('masks a number the 80-character cut would split, before cutting', () => {
+    const key = `${'x'.repeat(71)} 0912345678 ${'y'.repeat(30)}`;
+    const message = new NotFoundError('feedback', key).message;
+    expect(message).not.toMatch(/091234/);
+    expect(message).toBe(`feedback '${'x'.repeat(71)} 09******… (113 characters)' not found`);
+  });
+
   it('leaves a tracking code as it is', () => {
     expect(new NotFoundError('feedback', '7KM3Q-9X2AB').message).toBe("feedback '7KM3Q-9X2AB' not found");
   });

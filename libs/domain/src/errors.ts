@@ -45,14 +45,17 @@ export class NotFoundError extends DomainError {
   }
 }
 
-/** A key as a message repeats it: a 10 kB path segment came back whole in the 404. */
 /**
- * A key as the message repeats it: its start only, and with a phone number, e-mail or ID number in it
- * masked (a citizen's number typed where a tracking code goes would stay in any log of error answers).
+ * A key as the message repeats it: its start only (a 10 kB path segment came back whole in the 404),
+ * and with a phone number, e-mail or ID number in it masked (a citizen's number typed where a tracking
+ * code goes would stay in any log of error answers). Masked before it is cut: a number cut in two at
+ * the 80th character no longer looked like one and was shown.
  */
 function shortKey(key: string): string {
   const chars = [...key];
-  return maskContactsInText(chars.length <= 80 ? key : `${chars.slice(0, 80).join('')}… (${chars.length} characters)`);
+  if (chars.length <= 80) return maskContactsInText(key);
+  const masked = [...maskContactsInText(chars.slice(0, 200).join(''))];
+  return `${masked.slice(0, 80).join('')}… (${chars.length} characters)`;
 }
 
 export class ConflictError extends DomainError {
