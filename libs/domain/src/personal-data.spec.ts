@@ -61,9 +61,11 @@ describe(maskContactsInText.name, () => {
   it.each([
     ['an old identity card (CMND, 9 digits)', 'Số CMND: 012345678 cấp tại Hà Nội.', 'Số CMND: 01*****78 cấp tại Hà Nội.'],
     ['a CCCD written with dashes', 'CCCD số 001203-004567.', 'CCCD số 00********67.'],
-    ['a number after "căn cước"', 'căn cước công dân 001203004567', 'căn cước công dân 00********67'],
+    ['a number after "căn cước"', 'căn cước công dân 012345678', 'căn cước công dân 01*****78'],
+    ['"CMTND"', 'Số CMTND 012345678.', 'Số CMTND 01*****78.'],
+    ['"chứng minh thư nhân dân"', 'chứng minh thư nhân dân số 012345678', 'chứng minh thư nhân dân số 01*****78'],
     ['a passport number', 'Hộ chiếu số C1234567, quốc tịch Việt Nam.', 'Hộ chiếu số C*****67, quốc tịch Việt Nam.'],
-    ['a personal identification number', 'mã số định danh cá nhân: 001203004567', 'mã số định danh cá nhân: 00********67'],
+    ['a personal identification number', 'mã số định danh cá nhân: 012345678', 'mã số định danh cá nhân: 01*****78'],
   ])('masks %s named as such', (_what, text, masked) => {
     expect(maskContactsInText(text)).toBe(masked);
   });
@@ -76,6 +78,7 @@ describe(maskContactsInText.name, () => {
     'Dự toán 84,500,000,000 đồng.',
     'Sự kiện c1d2e3f4-0123-4567-8901-012345678901 đã ghi.',
     'CMND cũ đã hết hạn từ năm 2021, nộp bản sao 2 tờ.',
+    'Lệ phí hộ chiếu 12.000.000 đồng, nộp tại Công an phường.',
   ])('leaves dates, lists, amounts, places and identifiers alone: %s', (text) => {
     expect(maskContactsInText(text)).toBe(text);
   });

@@ -46,14 +46,14 @@ const PHONE_IN_TEXT = /(?<![\p{N}+a-fA-F]|\p{N}[.,])(?:\(?(?:\+|00)84\)?|84|\(?0
  */
 const ID_NUMBER_IN_TEXT = /(?<![\p{N}+a-fA-F\p{Pd}]|\p{N}[.,])0\d\d(?:[ .]?\d){9}(?![\p{L}\p{N}])/gu;
 /**
- * A number named as an identity document's: an old identity card (CMND, 9 digits), a CCCD written in
+ * A number named as an identity document's (not an amount: "lệ phí hộ chiếu 12.000.000 đồng"): an old identity card (CMND, 9 digits), a CCCD written in
  * groups of dashes, a passport (a letter and 7 digits), a personal identification number. After its
  * name ("CMND", "CCCD", "CMT", "căn cước", "chứng minh", "định danh", "hộ chiếu", each with or without
  * diacritics, "số" or a colon between) any run of 8 to 12 digits is one: ID_NUMBER_IN_TEXT alone took
  * only a CCCD's 12 digits, and "CMND 012345678" was shown as written.
  */
 const KEYED_ID_IN_TEXT =
-  /(?<=(?:cmnd|cccd|cmt|căn cước(?: công dân)?|can cuoc(?: cong dan)?|chứng minh(?: nhân dân| thư)?|chung minh(?: nhan dan| thu)?|định danh(?: cá nhân)?|dinh danh(?: ca nhan)?|hộ chiếu|ho chieu|passport)[^\p{L}\p{N}]{0,3}(?:(?:số|so|no)\.?[^\p{L}\p{N}]{0,3})?)(?:\p{L}\d{7}|\d(?:[ .\p{Pd}]?\d){7,11})(?![\p{L}\p{N}])/giu;
+  /(?<=(?:cmtnd|cmnd|cccd|cmt|căn cước(?: công dân)?|can cuoc(?: cong dan)?|chứng minh(?: nhân dân| thư(?: nhân dân)?)?|chung minh(?: nhan dan| thu(?: nhan dan)?)?|định danh(?: cá nhân)?|dinh danh(?: ca nhan)?|hộ chiếu|ho chieu|passport)[^\p{L}\p{N}]{0,3}(?:(?:số|so|no)\.?[^\p{L}\p{N}]{0,3})?)(?:\p{L}\d{7}|\d(?:[ .\p{Pd}]?\d){7,11})(?![\p{L}\p{N}])(?![ \t]*(?:đồng|đ|vnđ|vnd|usd|triệu|nghìn|ngàn)(?![\p{L}\p{N}]))/giu;
 // A match starts only where a local part can: without the lookbehind, each position of a long run of
 // letters or digits with no '@' began a scan to the run's end, quadratic (16 s on 100 KB of digits,
 // 0.55 s on a 5,000-character description); with it, linear.
