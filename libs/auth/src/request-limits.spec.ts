@@ -20,13 +20,18 @@ describe('LocalBuckets', () => {
     expect(sut.size).toBe(0);
   });
 
-  it('holds at most LOCAL_BUCKETS_MAX live buckets: ended ones make room, live ones refuse a new key', () => {
+  it('holds at most LOCAL_BUCKETS_MAX buckets: ended ones make room first, then the oldest live ones are forgotten', () => {
     const sut = new LocalBuckets();
     for (let i = 0; i < LOCAL_BUCKETS_MAX; i++) sut.hit([`k${i}`], [i % 2 ? 1_000 : 60_000], 0);
-    expect(() => sut.hit(['new'], [60_000], 0)).toThrow(RangeError);
-    expect(sut.hit(['k0'], [60_000], 0)).toEqual([2, 60_000]); // a live key still counts
-    expect(sut.hit(['new'], [60_000], 2_000)).toEqual([1, 60_000]); // half of them ended
+    // Half of them ended: they make the room, the live ones keep their counts.
+    expect(sut.hit(['new'], [60_000], 2_000)).toEqual([1, 60_000]);
     expect(sut.size).toBe(LOCAL_BUCKETS_MAX / 2 + 1);
+    expect(sut.hit(['k0'], [60_000], 2_000)).toEqual([2, 58_000]);
+    // Full of live buckets (one address cycling usernames): a new key is still counted, the oldest tenth forgotten.
+    for (let i = 0; sut.size < LOCAL_BUCKETS_MAX; i++) sut.hit([`flood${i}`], [60_000], 3_000);
+    expect(sut.hit(['late'], [60_000], 3_000)).toEqual([1, 60_000]);
+    expect(sut.size).toBeLessThanOrEqual(LOCAL_BUCKETS_MAX * 0.9 + 1);
+    expect(sut.hit(['k0'], [60_000], 3_000)).toEqual([1, 60_000]);
   });
 });
 

@@ -55,7 +55,11 @@ const per = (limit: number, windowSeconds: number) => (windowSeconds === 60 ? `a
 /** Keys carry a digest, not the username or address itself: Redis is no place for personal data. */
 const digest = (s: string) => createHash('sha256').update(s).digest('base64url').slice(0, 22);
 
-/** Buckets one process keeps while Redis cannot count: more than this many live ones, and it refuses. */
+/**
+ * Buckets one process keeps while Redis cannot count. Full of live ones, it forgets the oldest tenth:
+ * refusing new ones instead let one address cycling usernames fill the map and have every login and
+ * lookup of the process refused; forgetting old counts loosens the limits only while under such a flood.
+ */
 export const LOCAL_BUCKETS_MAX = 100_000;
 
 /**
@@ -67,13 +71,11 @@ export class LocalBuckets {
 
   /** For each key, its count with this hit and the milliseconds left in its window. */
   hit(keys: readonly string[], windowsMs: readonly number[], now = Date.now()): number[] {
-    if (this.buckets.size >= LOCAL_BUCKETS_MAX) this.prune(now);
+    if (this.buckets.size + keys.length > LOCAL_BUCKETS_MAX) this.makeRoom(now);
     const out: number[] = [];
     keys.forEach((key, i) => {
       let b = this.buckets.get(key);
       if (!b || b.expiresAt <= now) {
-        // Full of live buckets (addresses without end): no new one, or memory would grow with the attack.
-        if (!b && this.buckets.size >= LOCAL_BUCKETS_MAX) throw new RangeError('the local rate-limit buckets are full');
         b = { n: 0, expiresAt: now + windowsMs[i] };
         this.buckets.set(key, b);
       }
@@ -94,8 +96,14 @@ export class LocalBuckets {
     return this.buckets.size;
   }
 
-  private prune(now: number): void {
+  /** Ended buckets go; if live ones still fill nine tenths of the room, the oldest (Map order) go too. */
+  private makeRoom(now: number): void {
     for (const [key, b] of this.buckets) if (b.expiresAt <= now) this.buckets.delete(key);
+    const keep = Math.floor(LOCAL_BUCKETS_MAX * 0.9);
+    for (const key of this.buckets.keys()) {
+      if (this.buckets.size <= keep) break;
+      this.buckets.delete(key);
+    }
   }
 }
 
@@ -242,11 +250,7 @@ export class RequestLimits implements OnModuleInit, OnModuleDestroy {
       (e: Error) => {
         if (this.counting === 'redis') this.logger.warn(`Redis cannot count the request limits (${e.message}); this process counts them until it can`);
         this.counting = 'local';
-        try {
-          return this.local.hit(keys, windows);
-        } catch {
-          throw e; // full: the request fails as one needing Redis does (503)
-        }
+        return this.local.hit(keys, windows);
       },
     );
     const over = buckets
