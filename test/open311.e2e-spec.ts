@@ -314,6 +314,7 @@ describe('Open311 GeoReport v2', () => {
     expect(services.headers['access-control-allow-origin']).toBe('*');
     expect(services.headers['cross-origin-resource-policy']).toBe('cross-origin');
     expect(services.headers['access-control-allow-credentials']).toBeUndefined();
+    expect(services.headers['access-control-expose-headers']).toBe('Retry-After, Location');
     // A web portal's page posting a request as JSON asks first.
     const preflight = await engine
       .http()

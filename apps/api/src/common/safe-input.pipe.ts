@@ -19,8 +19,10 @@ const BIDI_CONTROL = /[\u202A-\u202E\u2066-\u2069]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /**
  * Unicode's noncharacters (U+FDD0-U+FDEF, and the last two code points of every plane) and the C1
- * control characters (U+0080-U+009F, what bytes of another encoding read as Latin-1 become): neither
- * is text, and XML cannot carry them, so Open311's XML answers dropped them while JSON showed them.
+ * control characters (U+0080-U+009F, what bytes of another encoding read as Latin-1 become): neither is
+ * text a citizen or an officer writes, and U+FFFE/U+FFFF cannot be written in XML at all (Open311's XML
+ * answers dropped them while JSON showed them). Refused where they come in, so a channel that sends text
+ * in a wrong encoding hears of it (400) rather than storing garbled text.
  */
 const NONCHARACTER =
   /[\uFDD0-\uFDEF\uFFFE\uFFFF]|[\u{1FFFE}\u{1FFFF}\u{2FFFE}\u{2FFFF}\u{3FFFE}\u{3FFFF}\u{4FFFE}\u{4FFFF}\u{5FFFE}\u{5FFFF}\u{6FFFE}\u{6FFFF}\u{7FFFE}\u{7FFFF}\u{8FFFE}\u{8FFFF}\u{9FFFE}\u{9FFFF}\u{AFFFE}\u{AFFFF}\u{BFFFE}\u{BFFFF}\u{CFFFE}\u{CFFFF}\u{DFFFE}\u{DFFFF}\u{EFFFE}\u{EFFFF}\u{FFFFE}\u{FFFFF}\u{10FFFE}\u{10FFFF}]/u;

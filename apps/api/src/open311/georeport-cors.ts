@@ -13,6 +13,8 @@ export function geoReportCors(req: Request, res: Response, next: NextFunction): 
   if (!isGeoReportRequest(req)) return next();
   res.setHeader('Access-Control-Allow-Origin', '*');
   res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+  // A page reads only the CORS-safelisted headers unless told: a 429's or 503's Retry-After says when to try again.
+  res.setHeader('Access-Control-Expose-Headers', 'Retry-After, Location');
   if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
     res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, POST');
     res.setHeader('Access-Control-Allow-Headers', 'Content-Type, X-Api-Key');
