@@ -652,6 +652,52 @@ describe('SLA clocks and the escalation ladder', () => {
     await engine.startWorker();
   });
 
+  it('keeps a wipe seen while a sweep runs, and sweeps again at once as after a wipe', async () => {
+    await reconcile({ full: true });
+    await engine.stopWorker();
+    const calls: { afterWipe: boolean }[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const runOnce = Maintenance.prototype.runOnce;
+    jest.spyOn(Maintenance.prototype, 'runOnce').mockImplementation(async function (this: Maintenance, ...args: Parameters<Maintenance['runOnce']>) {
+      calls.push({ afterWipe: args[0]?.afterWipe ?? false });
+      // The sweep at start is held until the wipe has been seen, as a long sweep would be.
+      if (calls.length === 1) await held;
+      return runOnce.apply(this, args);
+    });
+    const config = engine.config as { redisWatchMs: number };
+    config.redisWatchMs = 50;
+    try {
+      await engine.startWorker();
+      await waitFor(
+        async () => calls.length,
+        (n) => n === 1,
+        { what: "the worker's sweep at start" },
+      );
+      await engine.flushQueues();
+      // The watch sees the marker gone while the sweep runs: it cannot bring one forward, it keeps the wipe.
+      await waitFor(
+        async () => (worker().get(Maintenance) as unknown as { wipeSeen: boolean }).wipeSeen,
+        (seen) => seen,
+        { what: 'the watch to see the wipe' },
+      );
+      release();
+      await waitFor(
+        async () => calls.length,
+        (n) => n >= 2,
+        { what: 'the sweep after the held one' },
+      );
+      expect(calls[0]).toEqual({ afterWipe: false });
+      expect(calls[1]).toEqual({ afterWipe: true });
+    } finally {
+      release();
+      config.redisWatchMs = 0;
+      jest.restoreAllMocks();
+      await engine.stopWorker();
+      await engine.startWorker();
+    }
+  });
+
   it("after a wipe, puts back every open run's future timer before it fires any overdue level", async () => {
     const overdue = await newCase();
     const onTime = await newCase();

@@ -29,6 +29,12 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
   private factsTimer: NodeJS.Timeout | null = null;
   private factsCurrent: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  /**
+   * Redis was seen wiped and no sweep has run since as one after a wipe. Kept until one does: seen while a
+   * sweep ran, the watch skipped it, and that sweep's full pass set the marker again, so the watch saw
+   * nothing more and the deliveries of the minute before the wipe waited FR_STUCK_AFTER_SECONDS.
+   */
+  private wipeSeen = false;
 
   constructor(
     private readonly routing: RoutingReconciler,
@@ -47,9 +53,12 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
   onApplicationBootstrap(): void {
     const tick = (afterWipe = false) => {
       this.sweeping = true;
+      afterWipe ||= this.wipeSeen;
+      this.wipeSeen = false;
       this.current = this.runOnce({ afterWipe }).finally(() => {
         this.sweeping = false;
-        if (!this.stopped) this.timer = setTimeout(() => tick(), this.config.reconcileIntervalMs);
+        // A wipe seen while this sweep ran: the next one at once, as one after a wipe.
+        if (!this.stopped) this.timer = setTimeout(() => tick(), this.wipeSeen ? 0 : this.config.reconcileIntervalMs);
       });
     };
     this.timer = setTimeout(() => tick(), 0);
@@ -83,6 +92,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     const watch = () => {
       void this.redisLost()
         .then((lost) => {
+          if (lost) this.wipeSeen = true;
           if (!lost || this.sweeping || this.stopped || Date.now() - broughtForwardAt < WATCH_SPACING_MS) return;
           broughtForwardAt = Date.now();
           this.logger.warn('Redis has lost the SLA marker or shows an older one (wiped, restarted empty or from an old snapshot): sweeping now');
