@@ -111,6 +111,9 @@ export async function applyPlan(m: EntityManager, plan: ReorganisationPlan, reor
   // Before them, the units: a transfer, an assignment or routing that gives a case to one of them holds
   // its row shared until it commits, so its case is among those locked next; one that comes later finds
   // the unit ended. A transfer that committed after the plan read its cases was left in an ended unit.
+  // A transfer between two units that both end locks its case before the target unit, the other way
+  // round: PostgreSQL breaks that deadlock by undoing one side. The transfer answers 503 (busy, try
+  // again) or the plan stays scheduled and the next sweep applies it; neither half-applies.
   const ending = endingUnits(plan).map((e) => e.unit);
   await selectRows(m, `SELECT code FROM units WHERE code = ANY($1::text[]) ORDER BY code FOR NO KEY UPDATE`, [ending]);
   await selectRows(m, `SELECT id FROM cases WHERE unit_code = ANY($1::text[]) AND status = ANY($2) ORDER BY id FOR UPDATE`, [ending, CARRIED_STATES]);
