@@ -608,6 +608,16 @@ describe('SLA clocks and the escalation ladder', () => {
     expect(await delayedLevels(run)).toEqual(['warn']);
     expect(await sut.markerLost()).toBe(false);
     expect((await reconcile()).full).toBe(false);
+
+    // Restored from a snapshot taken after the last full pass: the marker is the current one, but the
+    // watch's counter went back, and a timer added since is gone.
+    await (await slaQueue().getJob(warn))!.remove();
+    await engine.redis.set(`${engine.config.queuePrefix}:${QueueName.Sla}:watch-count`, '1');
+    expect(await sut.markerLost()).toBe(true);
+    const again = await reconcile();
+    expect(again.full).toBe(true);
+    expect(await delayedLevels(run)).toEqual(['warn']);
+    expect(await sut.markerLost()).toBe(false);
   });
 
   it('sweeps as soon as a running worker sees Redis wiped, not at the next period (FR_REDIS_WATCH_MS)', async () => {

@@ -91,6 +91,10 @@ export class SlaReconciler {
   private lastDueSweepAt = 0;
   /** The newest marker time this process has read or written (markerWentBack). */
   private newestMarkerAt = 0;
+  /** What the watch's counter answered this process last (markerLost). */
+  private lastWatchCount = 0;
+  /** The watch's counter went back: the next pass is a full one, though the marker is in place. */
+  private rolledBack = false;
 
   constructor(
     private readonly ds: DataSource,
@@ -150,19 +154,31 @@ export class SlaReconciler {
   }
 
   /**
-   * Whether Redis has lost the marker of the last full pass (wiped, or restarted empty): one GET, for
-   * the workers to look often and sweep at once rather than at the next period (Maintenance).
-   * A pass that is running has its pending marker there.
+   * Whether Redis has lost what the passes put there (wiped, restarted empty, or gone back to an older
+   * state): a GET of the marker and an INCR of the watch's counter in one round trip, for the workers
+   * to look often and sweep at once rather than at the next period (Maintenance). A pass that is
+   * running has its pending marker there.
    */
   async markerLost(): Promise<boolean> {
-    const raw = await (await this.marker()).get();
-    return raw === null || this.markerWentBack(raw);
+    const queue = this.queues.get(QueueName.Sla);
+    const redis = (await queue.client) as unknown as Redis;
+    // A counter every look adds one to, in the same round trip: one lower than this process last saw
+    // means Redis went back (an old snapshot, a replica behind) even when the snapshot held the current
+    // marker (taken after the last full pass), which the marker alone could not tell.
+    const replies = (await redis.pipeline().get(queue.toKey('reconciled-at')).incr(queue.toKey('watch-count')).exec()) ?? [];
+    const [[markerError, raw], [countError, count]] = replies as [[Error | null, string | null], [Error | null, number]];
+    if (markerError) throw markerError;
+    if (countError) throw countError;
+    const wentBack = Number(count) <= this.lastWatchCount;
+    this.lastWatchCount = Number(count);
+    if (wentBack) this.rolledBack = true;
+    return raw === null || this.markerWentBack(raw) || wentBack;
   }
 
   private async fullPassDue(): Promise<boolean> {
     const raw = await (await this.marker()).get();
     const at = raw === null ? NaN : Number(raw);
-    return !Number.isFinite(at) || Date.now() - at >= this.config.slaFullReconcileIntervalMs || this.markerWentBack(raw!);
+    return !Number.isFinite(at) || Date.now() - at >= this.config.slaFullReconcileIntervalMs || this.markerWentBack(raw!) || this.rolledBack;
   }
 
   /**
@@ -188,6 +204,7 @@ export class SlaReconciler {
   private async fullPass(): Promise<SlaReconcileResult> {
     const marker = await this.marker();
     const total: SlaReconcileResult = { full: true, fired: 0, scheduled: 0, pruned: 0 };
+    this.rolledBack = false;
     for (let round = 1; ; round++) {
       let intact: boolean;
       try {
