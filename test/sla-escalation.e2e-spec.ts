@@ -598,7 +598,7 @@ describe('SLA clocks and the escalation ladder', () => {
     // Restored from a snapshot taken before the last full pass: an older marker, and no timer added since.
     const marker = `${engine.config.queuePrefix}:${QueueName.Sla}:reconciled-at`;
     const finishedAt = Number(await engine.redis.get(marker));
-    await engine.redis.set(marker, String(finishedAt - 60_000));
+    await engine.redis.set(marker, String(finishedAt - 120_000));
     await (await slaQueue().getJob(warn))!.remove();
     expect(await stateOf(warn)).toBe('absent');
 
