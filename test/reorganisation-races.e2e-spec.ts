@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import { DataSource, QueryRunner } from 'typeorm';
 import { ApplyReorganisation } from '@fr/directory';
 import { adminToken, bearer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
 
@@ -23,6 +23,24 @@ describe('a reorganisation racing with an action on a case it moves', () => {
     admin = await adminToken(engine);
   });
   afterAll(() => engine?.close());
+
+  /** Schedules the plan and applies it while `officer` holds its transaction; the officer commits once the plan waits on a lock. */
+  async function applyWhileHeld(plan: Record<string, unknown>, officer: QueryRunner, what: string): Promise<void> {
+    const scheduled = await engine.http().post('/v1/reorganisations').set(bearer(admin)).send(plan);
+    expect(scheduled.status).toBe(201);
+    const apply = engine.api.get(ApplyReorganisation).execute((scheduled.body as { id: string }).id);
+    await waitFor(
+      () =>
+        engine.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+        ),
+      (rows) => rows[0].n > 0,
+      { what },
+    );
+    await officer.commitTransaction();
+    await officer.release();
+    expect(await apply).toBe(true);
+  }
 
   it('leaves a case returned to triage meanwhile at the office, and moves the others', async () => {
     const ids: string[] = [];
@@ -64,21 +82,8 @@ describe('a reorganisation racing with an action on a case it moves', () => {
       effectiveAt: new Date().toISOString(),
       merges: [{ into: 'P_BACH_DANG', from: ['P_BACH_KHOA'] }],
     };
-    const scheduled = await engine.http().post('/v1/reorganisations').set(bearer(admin)).send(plan);
-    expect(scheduled.status).toBe(201);
-    const apply = engine.api.get(ApplyReorganisation).execute((scheduled.body as { id: string }).id);
     // The plan waits for the officer's row; then the officer commits.
-    await waitFor(
-      () =>
-        engine.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
-        ),
-      (rows) => rows[0].n > 0,
-      { what: 'the plan waiting for the case' },
-    );
-    await officer.commitTransaction();
-    await officer.release();
-    expect(await apply).toBe(true);
+    await applyWhileHeld(plan, officer, 'the plan waiting for the case');
 
     const rows = await engine.query<{ id: string; unit_code: string; status: string }>(`SELECT id, unit_code, status FROM cases WHERE id = ANY($1::uuid[])`, [
       ids,
@@ -132,20 +137,7 @@ describe('a reorganisation racing with an action on a case it moves', () => {
       effectiveAt: new Date().toISOString(),
       merges: [{ into: 'P_BACH_DANG', from: ['P_BACH_MAI'] }],
     };
-    const scheduled = await engine.http().post('/v1/reorganisations').set(bearer(admin)).send(plan);
-    expect(scheduled.status).toBe(201);
-    const apply = engine.api.get(ApplyReorganisation).execute((scheduled.body as { id: string }).id);
-    await waitFor(
-      () =>
-        engine.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
-        ),
-      (rows) => rows[0].n > 0,
-      { what: 'the plan waiting for the unit' },
-    );
-    await officer.commitTransaction();
-    await officer.release();
-    expect(await apply).toBe(true);
+    await applyWhileHeld(plan, officer, 'the plan waiting for the unit');
 
     const [after] = await engine.query<{ unit_code: string; status: string }>(`SELECT unit_code, status FROM cases WHERE id = $1`, [id]);
     expect(after).toEqual({ unit_code: 'P_BACH_DANG', status: 'assigned' });

@@ -32,6 +32,12 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     if (res.status === 201) rx.trust(new URL(url).pathname, (res.body as RegisteredWebhookDto).secret!);
     return res;
   };
+  const outboxDrained = () =>
+    waitFor(
+      () => engine.query(`SELECT id FROM outbox`),
+      (r) => r.length === 0,
+      { what: 'the outbox to drain' },
+    );
   const setChannelWebhook = async () => {
     const res = await engine
       .http()
@@ -339,11 +345,7 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
         { what: 'the pending delivery' },
       );
     }
-    await waitFor(
-      () => engine.query(`SELECT id FROM outbox`),
-      (r) => r.length === 0,
-      { what: 'the outbox to drain' },
-    );
+    await outboxDrained();
     await engine.stopWorker();
     await queue.close();
     await engine.flushQueues();
@@ -392,11 +394,7 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
         (r) => r.length >= 1,
         { what: 'the pending delivery' },
       );
-      await waitFor(
-        () => engine.query(`SELECT id FROM outbox`),
-        (r) => r.length === 0,
-        { what: 'the outbox to drain' },
-      );
+      await outboxDrained();
       // The delivery is seconds old, its job only in Redis; then Redis loses everything (the pause too).
       await queue.close();
       await engine.flushQueues();
