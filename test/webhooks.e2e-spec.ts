@@ -15,7 +15,15 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
   beforeAll(async () => {
     // The receiver verifies every call with the Standard Webhooks library and refuses what fails.
     rx = await startWebhookReceiver((path, n) =>
-      (path === '/flaky' && n <= 2) || (path === '/comeback' && n <= 1) ? (path === '/flaky' ? 503 : 410) : path === '/gone' ? 410 : 200,
+      path === '/down'
+        ? 503
+        : (path === '/flaky' && n <= 2) || (path === '/comeback' && n <= 1)
+          ? path === '/flaky'
+            ? 503
+            : 410
+          : path === '/gone'
+            ? 410
+            : 200,
     );
     engine = await TestEngine.start({ env: { FR_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' } });
     admin = await adminToken(engine);
@@ -410,6 +418,43 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
       config.redisWatchMs = 0;
       await engine.startWorker();
     }
+  });
+
+  it("goes on with a delivery's schedule and its count of attempts after a wipe, rather than start both afresh", async () => {
+    const hook = (await register(`${rx.url}/down`)).body as RegisteredWebhookDto;
+    const accepted = (
+      await engine
+        .http()
+        .post('/v1/feedback')
+        .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
+        .send({ category: 'sanitation', description: 'Cống thoát nước ngõ 8 Lê Thanh Nghị bị tắc.', location: { wardCode: 'BACH_KHOA' } })
+    ).body as FeedbackAcceptedDto;
+    const row = () =>
+      engine.query<{ id: string; status: string; attempts: number; wait_ms: number | null }>(
+        `SELECT id::text, status, attempts, (extract(epoch FROM not_before - now()) * 1000)::int AS wait_ms FROM deliveries WHERE kind = 'webhook' AND target = $1`,
+        [hook.id],
+      );
+    // The first attempt fails: the row keeps when the next is due (the schedule's first step, 5 s).
+    const [first] = await waitFor(row, (r) => r[0]?.attempts === 1, { what: 'the first failed attempt' });
+    expect(first.status).toBe('pending');
+    expect(first.wait_ms).toBeGreaterThan(0);
+    expect(first.wait_ms).toBeLessThanOrEqual(5_000);
+
+    // As if it had failed seven times; then Redis loses its job.
+    await engine.stopWorker();
+    await engine.query(`UPDATE deliveries SET attempts = 7, not_before = now() + interval '1 second' WHERE id = $1`, [first.id]);
+    await engine.flushQueues();
+    const worker = await engine.startWorker();
+    await waitFor(
+      () => worker.get(DeliveriesReconciler).runOnce(0),
+      (r) => r !== null,
+      { what: 'a reconcile pass' },
+    );
+    // Added again, it waits for the time the row keeps, and its attempt is the eighth and last: failed for good.
+    const [last] = await waitFor(row, (r) => r[0].status !== 'pending', { what: 'the last attempt' });
+    expect(last).toMatchObject({ status: 'failed', attempts: 8 });
+    expect(rx.calls.filter((c) => c.path === '/down' && c.body.includes(accepted.trackingCode))).toHaveLength(2);
+    expect((await engine.http().put(`/v1/webhooks/${hook.id}/state`).set(bearer(admin)).send({ active: false })).status).toBe(204);
   });
 
   it('fans out an event whose transaction committed after later events had been swept (no id watermark)', async () => {

@@ -2,11 +2,12 @@ import { lookup } from 'node:dns/promises';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { createTransport, Transporter } from 'nodemailer';
 import { DataSource, EntityManager } from 'typeorm';
+import { UnrecoverableError } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { UnprocessableError } from '@fr/domain';
 import { Metrics } from '@fr/metrics';
 import { ADVISORY_LOCK, execute, selectRow, selectRows, Sql, writeOutboxMany } from '@fr/persistence';
-import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
+import { deliveryRetryDelay, jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock, SlaService } from '@fr/sla';
 import { firstInternalAddress, isAllowListed } from './address-policy';
 import { postWebhook, ReceiverGone } from './webhook-transport';
@@ -80,12 +81,28 @@ export interface Announcement {
   emailOfficers?: readonly string[];
 }
 
+/**
+ * A failed attempt of a delivery that will be tried again, with its number as the row counts them: the
+ * queue's backoff takes the wait from it (DeliveriesProcessor), so a job added again after a wipe goes
+ * on with the schedule where the row left it, not from its first step.
+ */
+export class DeliveryAttemptFailed extends Error {
+  constructor(
+    message: string,
+    readonly attempt: number,
+  ) {
+    super(message);
+    this.name = 'DeliveryAttemptFailed';
+  }
+}
+
 interface DeliveryRow {
   id: string;
   kind: 'webhook' | 'email' | 'channel';
   target: string;
   event_key: string;
   status: string;
+  attempts: number;
   message_id: string;
   payload: DeliveryPayload | null;
 }
@@ -265,11 +282,17 @@ export class Deliveries implements OnModuleDestroy {
     return rows.map((r) => r.event_key);
   }
 
-  /** Sends one delivery; throws to let the queue retry. `final` marks the last attempt. */
-  async send(deliveryId: string, final: boolean): Promise<'delivered' | 'skipped' | 'gone'> {
+  /**
+   * Sends one delivery; throws to let the queue retry. The attempt is the last when the queue says so
+   * (`final`) or when the row has counted `maxAttempts`: a job added again after a wiped Redis starts
+   * BullMQ's count afresh, and every wipe gave a receiver that was down a new set of attempts, the first
+   * at once. A failed attempt that will be retried keeps when the next is due in `not_before`, which
+   * the reconciler waits for when it adds the job again.
+   */
+  async send(deliveryId: string, final: boolean, maxAttempts?: number): Promise<'delivered' | 'skipped' | 'gone'> {
     const d = await selectRow<DeliveryRow>(
       this.ds,
-      `SELECT id::text AS id, kind, target, event_key, status, message_id::text AS message_id, payload FROM deliveries WHERE id = $1`,
+      `SELECT id::text AS id, kind, target, event_key, status, attempts, message_id::text AS message_id, payload FROM deliveries WHERE id = $1`,
       [deliveryId],
     );
     if (!d || d.status === 'delivered') {
@@ -289,14 +312,23 @@ export class Deliveries implements OnModuleDestroy {
     } catch (e) {
       if (e instanceof ReceiverGone) return this.gone(d);
       const message = (e as Error).message.slice(0, 500);
-      await execute(this.ds, `UPDATE deliveries SET attempts = attempts + 1, last_error = $2, status = $3 WHERE id = $1`, [
-        deliveryId,
-        message,
-        final ? 'failed' : 'pending',
-      ]);
-      this.metrics.deliveries.inc({ kind: d.kind, outcome: final ? 'failed' : 'retrying' });
-      if (final) this.logger.warn(`delivery ${deliveryId} (${d.kind}) failed for good: ${message}`);
-      throw e;
+      const attempt = d.attempts + 1;
+      const last = final || (maxAttempts !== undefined && attempt >= maxAttempts);
+      const retryInMs = last ? null : deliveryRetryDelay(attempt, this.config.deliveryRetryDelaysMs, () => 0);
+      await execute(
+        this.ds,
+        `UPDATE deliveries SET attempts = attempts + 1, last_error = $2, status = $3,
+                not_before = CASE WHEN $4::bigint IS NULL THEN not_before ELSE now() + make_interval(secs => $4::bigint / 1000.0) END
+          WHERE id = $1`,
+        [deliveryId, message, last ? 'failed' : 'pending', retryInMs],
+      );
+      this.metrics.deliveries.inc({ kind: d.kind, outcome: last ? 'failed' : 'retrying' });
+      if (last) {
+        this.logger.warn(`delivery ${deliveryId} (${d.kind}) failed for good: ${message}`);
+        // No retry left by the row's count, whatever the queue's own count says.
+        throw new UnrecoverableError(message);
+      }
+      throw new DeliveryAttemptFailed((e as Error).message, attempt);
     }
   }
 

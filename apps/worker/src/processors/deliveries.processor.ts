@@ -1,7 +1,7 @@
 import { Processor } from '@nestjs/bullmq';
 import { Job, UnrecoverableError } from 'bullmq';
 import { DataSource } from 'typeorm';
-import { Deliveries, DeliveriesReconciler } from '@fr/notifications';
+import { Deliveries, DeliveriesReconciler, DeliveryAttemptFailed } from '@fr/notifications';
 import { DELIVERY_BACKOFF, deliveryRetryDelay, JobName, JobPayloads, QueueName } from '@fr/queue';
 import { ConfiguredWorkerHost } from './configured-worker-host';
 
@@ -21,7 +21,10 @@ export class DeliveriesProcessor extends ConfiguredWorkerHost {
     const delays = this.appConfig.deliveryRetryDelaysMs;
     this.worker.opts.settings = {
       ...this.worker.opts.settings,
-      backoffStrategy: (attemptsMade: number, type?: string) => (type === DELIVERY_BACKOFF ? deliveryRetryDelay(attemptsMade, delays) : 0),
+      // The row's count of attempts, when the failure carries it: a job added again after a wipe goes on
+      // with the schedule where the row left it (Deliveries.send).
+      backoffStrategy: (attemptsMade: number, type?: string, err?: Error) =>
+        type === DELIVERY_BACKOFF ? deliveryRetryDelay(err instanceof DeliveryAttemptFailed ? err.attempt : attemptsMade, delays) : 0,
     };
   }
 
@@ -31,7 +34,7 @@ export class DeliveriesProcessor extends ConfiguredWorkerHost {
         const { deliveryId } = job.data as JobPayloads[JobName.Deliver];
         if (!deliveryId) throw new UnrecoverableError('deliver needs a deliveryId');
         const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-        return { result: await this.deliveries.send(deliveryId, final) };
+        return { result: await this.deliveries.send(deliveryId, final, job.opts.attempts ?? 1) };
       }
       case JobName.Redeliver: {
         const { deliveryId } = job.data as JobPayloads[JobName.Redeliver];
