@@ -1,6 +1,6 @@
 import { DataSource, QueryRunner } from 'typeorm';
 import { ApplyReorganisation } from '@fr/directory';
-import { adminToken, bearer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, bearer, DEV_KEYS, submitRouted, TestEngine, waitFor } from '@fr/testing';
 
 /**
  * A reorganisation applied while an officer acts on a case of a unit it ends. The officer returned the
@@ -45,23 +45,15 @@ describe('a reorganisation racing with an action on a case it moves', () => {
   it('leaves a case returned to triage meanwhile at the office, and moves the others', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 2; i++) {
-      const res = await engine
-        .http()
-        .post('/v1/feedback')
-        .set(KEY)
-        .send({
-          category: 'sidewalk_encroachment',
-          description: `Quán nước lấn chiếm vỉa hè số ${i + 1} Trần Đại Nghĩa, người đi bộ phải xuống lòng đường.`,
-          location: { wardCode: 'BACH_KHOA' },
-        });
-      expect(res.status).toBe(202);
-      ids.push((res.body as { id: string }).id);
+      const accepted = await submitRouted(engine, KEY, {
+        category: 'sidewalk_encroachment',
+        description: `Quán nước lấn chiếm vỉa hè số ${i + 1} Trần Đại Nghĩa, người đi bộ phải xuống lòng đường.`,
+        location: { wardCode: 'BACH_KHOA' },
+      });
+      ids.push(accepted.id);
     }
-    await waitFor(
-      () => engine.query<{ unit_code: string; status: string }>(`SELECT unit_code, status FROM cases WHERE id = ANY($1::uuid[])`, [ids]),
-      (rows) => rows.length === 2 && rows.every((r) => r.status === 'assigned' && r.unit_code === 'P_BACH_KHOA'),
-      { what: 'routing' },
-    );
+    const routed = await engine.query<{ unit_code: string; status: string }>(`SELECT unit_code, status FROM cases WHERE id = ANY($1::uuid[])`, [ids]);
+    expect(routed.map((r) => `${r.unit_code}:${r.status}`)).toEqual(['P_BACH_KHOA:assigned', 'P_BACH_KHOA:assigned']);
     const [returned, moved] = ids;
 
     // The officer's return, as ActOnCase writes it, holding the case's row until it commits.

@@ -38,6 +38,8 @@ const MAX_FULL_ROUNDS = 3;
  * (markerLost), which no clock enters.
  */
 const MARKER_SKEW_MS = 60_000;
+/** The key, under the SLA queue's prefix, of the marker a full pass leaves in Redis. */
+const MARKER_KEY = 'reconciled-at';
 /** The time in a marker (`<time>`, `pending:<time>` or `failed:<time>`). */
 const markerTime = (raw: string) => Number(raw.slice(raw.lastIndexOf(':') + 1));
 /** The levels already recorded for the case's current stage run. */
@@ -134,7 +136,7 @@ export class SlaReconciler {
   private async marker(): Promise<{ get(): Promise<string | null>; begin(): Promise<string>; finish(): Promise<void>; fail(): Promise<void> }> {
     const queue = this.queues.get(QueueName.Sla);
     const redis = await queue.client;
-    const key = queue.toKey('reconciled-at');
+    const key = queue.toKey(MARKER_KEY);
     return {
       get: () => redis.get(key),
       begin: async () => {
@@ -167,7 +169,7 @@ export class SlaReconciler {
     // A counter every look adds one to, in the same round trip: one lower than this process last saw
     // means Redis went back (an old snapshot, a replica behind) even when the snapshot held the current
     // marker (taken after the last full pass), which the marker alone could not tell.
-    const replies = (await redis.pipeline().get(queue.toKey('reconciled-at')).incr(queue.toKey('watch-count')).exec()) ?? [];
+    const replies = (await redis.pipeline().get(queue.toKey(MARKER_KEY)).incr(queue.toKey('watch-count')).exec()) ?? [];
     const [[markerError, raw], [countError, count]] = replies as [[Error | null, string | null], [Error | null, number]];
     if (markerError) throw markerError;
     if (countError) throw countError;
