@@ -645,6 +645,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/calendars/{year}/recompute-deadlines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Count open cases' running deadlines again on the calendar in force now, after a year was corrected (?dryRun=true: only say what would move)
+         * @description Deadlines are stored when they are set, so replacing a year moves none by itself. This counts each running deadline that reaches into the year again from its stored start, duration, extensions and pauses; each moved case records a `recompute_deadline` event (announced to its channel with the new date) and waits for its escalations at the new time. Paused clocks are counted when they resume; resolved cases keep their deadline.
+         *
+         *     Roles: ADMIN.
+         */
+        post: operations["recomputeDeadlines"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/calendars/{year}/ics": {
         parameters: {
             query?: never;
@@ -2314,6 +2336,36 @@ export interface components {
             extraWorkingDays?: components["schemas"]["ExtraWorkingDayDto"][] | null;
             /** @description the year in the path replaces it */
             year?: number | null;
+        };
+        DeadlineMoveDto: {
+            /** Format: uuid */
+            caseId: string;
+            trackingCode: string;
+            unit: string | null;
+            /** @enum {string} */
+            stage: "receive" | "resolve";
+            /** Format: date-time */
+            fromDueAt: string;
+            /** Format: date-time */
+            toDueAt: string;
+        };
+        DeadlineRecomputeReportDto: {
+            /** @example 2027 */
+            year: number;
+            /** @description the unit whose own calendar was corrected; null for the district's */
+            unit: string | null;
+            /** @description true: nothing was changed, the answer says what applying would move */
+            dryRun: boolean;
+            /** @description open cases with a running deadline whose counting reaches into the year */
+            checked: number;
+            /** @description deadlines the calendar in force now moves (dry run) or moved */
+            moved: number;
+            /** @description cases an action changed meanwhile (resolved, paused, moved again): left as they are */
+            skipped: number;
+            /** @description the moves, at most 1,000 */
+            cases: components["schemas"]["DeadlineMoveDto"][];
+            /** @description more moves than the list holds */
+            truncated: boolean;
         };
         IcsImportResultDto: {
             /** @description days off the file added (days already listed keep their entry) */
@@ -6500,6 +6552,97 @@ export interface operations {
             };
             /** @description the year does not fit the other years of the calendar, or the unit does not exist */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    recomputeDeadlines: {
+        parameters: {
+            query?: {
+                /** @description the unit whose own calendar was corrected: its cases only; without it, every unit's */
+                unit?: string;
+                dryRun?: boolean;
+            };
+            header?: never;
+            path: {
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadlineRecomputeReportDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role is not ADMIN, or may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no calendar for this year (and unit): store the year first */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,8 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication, Logger } from '@nestjs/common';
 import { createApiApp } from '@fr/api';
-import { CalendarCoverage, Clock, SlaService } from '@fr/sla';
-import { adminToken, ApiSchema, bearer, createOfficer, errorOf, ManualClock, TestEngine, waitFor } from '@fr/testing';
+import { jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
+import { CalendarCoverage, Clock, slaTimerPayload, SlaService } from '@fr/sla';
+import {
+  actOnCase,
+  adminToken,
+  ApiSchema,
+  bearer,
+  createOfficer,
+  errorOf,
+  ManualClock,
+  startWebhookReceiver,
+  submitRouted,
+  TestEngine,
+  waitFor,
+  WebhookReceiver,
+} from '@fr/testing';
 
 const ICS = [
   'BEGIN:VCALENDAR',
@@ -27,7 +41,8 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
   let handler: string;
 
   beforeAll(async () => {
-    engine = await TestEngine.start();
+    // Loopback webhooks allowed: a channel's receiver is told of a deadline counted again.
+    engine = await TestEngine.start({ env: { FR_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' } });
     admin = await adminToken(engine);
     handler = (await createOfficer(engine, admin, { username: 'lich.handler', role: 'HANDLER', unitCode: 'P_MINH_KHAI' })).token;
   });
@@ -240,6 +255,148 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
     } finally {
       for (const c of clocks) c.follow(null);
     }
+  });
+
+  let rx: WebhookReceiver | undefined;
+  afterAll(() => rx?.close());
+
+  it('counts open deadlines again when a year is corrected: a dry run first, then each moved case in its trail, its channel told, its timer moved', async () => {
+    const sla = engine.api.get(SlaService);
+    const handlerBK = (await createOfficer(engine, admin, { username: 'lich.bk', role: 'HANDLER', unitCode: 'P_BACH_KHOA' })).token;
+    // A year of this test's own, far from today, so that no deadline of a case the engine sets now reaches it.
+    const provisional = {
+      timezone: 'Asia/Ho_Chi_Minh',
+      daysOff: [
+        { date: '2030-01-01', name: 'Tết Dương lịch' },
+        { from: '2030-02-01', to: '2030-02-07', name: 'Tết Nguyên đán (dự kiến)' },
+      ],
+    };
+    expect((await engine.http().put('/v1/calendars/2030').set(bearer(admin)).send(provisional)).status).toBe(200);
+    const KEY = { 'X-Api-Key': 'dev-ihanoi-key' };
+    const body = { category: 'sanitation', description: 'Rác thải tồn đọng trên phố Tạ Quang Bửu.', location: { wardCode: 'BACH_KHOA' } };
+    // Resolve runs of 15 working days placed in time as the calendar in force counts them (the way the
+    // bench places cases in the past).
+    const run = async (startedAt: string, paused = false) => {
+      const c = await submitRouted(engine, KEY, body);
+      await actOnCase(engine, bearer(handlerBK), c.id, 'acknowledge');
+      const clock = { stage: 'resolve' as const, startedAt: new Date(startedAt), minutes: 15 * 480, extensionMinutes: 0, unit: 'P_BACH_KHOA' };
+      const d = sla.deadlines(clock, []);
+      await engine.query(
+        `UPDATE cases SET stage = 'resolve', stage_started_at = $2, stage_minutes = $3, extension_minutes = 0, due_at = $4, warn_at = $5,
+                          status = CASE WHEN $6 THEN 'awaiting_info' ELSE status END WHERE id = $1`,
+        [c.id, clock.startedAt, clock.minutes, paused ? null : d.dueAt, paused ? null : d.warnAt, paused],
+      );
+      return { ...c, dueAt: paused ? null : d.dueAt!.toISOString() };
+    };
+    await sla.reloadCalendar();
+    const crossing = await run('2030-01-28T08:00:00+07:00');
+    const after = await run('2030-03-04T08:00:00+07:00'); // counts no day the correction changes
+    const paused = await run('2030-01-28T08:00:00+07:00', true);
+    const before = await run('2026-11-02T08:00:00+07:00'); // due before 2030: never counted a day of it
+    // Mon 28/1-Thu 31/1 (4 days), Fri 8/2 (5), 11-15/2 (10), 18-22/2 (15): Friday 22/2 at 17:00.
+    expect(crossing.dueAt).toBe('2030-02-22T10:00:00.000Z');
+
+    // The government's notice (as this test has it): Tết from Thursday 31/1 to Friday 8/2.
+    const corrected = { ...provisional, daysOff: [provisional.daysOff[0], { from: '2030-01-31', to: '2030-02-08', name: 'Tết Nguyên đán' }] };
+    expect((await engine.http().put('/v1/calendars/2030').set(bearer(admin)).send(corrected)).status).toBe(200);
+    const receiver = await startWebhookReceiver();
+    rx = receiver;
+    const hook = await engine
+      .http()
+      .post('/v1/webhooks')
+      .set(bearer(admin))
+      .send({ url: `${receiver.url}/ihanoi`, events: ['case.status'] });
+    expect(hook.status).toBe(201);
+    receiver.trust('/ihanoi', (hook.body as ApiSchema<'RegisteredWebhookDto'>).secret!);
+    // Replacing the year moved nothing by itself.
+    const caseOf = async (id: string) =>
+      (await engine.query<{ due_at: Date | null; version: number }>(`SELECT due_at, version FROM cases WHERE id = $1`, [id]))[0];
+    const dueOf = async (id: string) => (await caseOf(id)).due_at?.toISOString() ?? null;
+    expect(await dueOf(crossing.id)).toBe(crossing.dueAt);
+
+    const dry = await engine.http().post('/v1/calendars/2030/recompute-deadlines?dryRun=true').set(bearer(admin));
+    expect(dry.status).toBe(200);
+    const move = {
+      caseId: crossing.id,
+      trackingCode: crossing.trackingCode,
+      unit: 'P_BACH_KHOA',
+      stage: 'resolve',
+      fromDueAt: '2030-02-22T10:00:00.000Z',
+      // Mon 28/1-Wed 30/1 (3 days), 11-15/2 (8), 18-22/2 (13), Mon 25/2 and Tue 26/2 (15): Tuesday 26/2 at 17:00.
+      toDueAt: '2030-02-26T10:00:00.000Z',
+    };
+    expect(dry.body).toEqual({ year: 2030, unit: null, dryRun: true, checked: 2, moved: 1, skipped: 0, cases: [move], truncated: false });
+    expect(await dueOf(crossing.id)).toBe(crossing.dueAt);
+    const { version } = await caseOf(crossing.id);
+    const beforeVersion = (await caseOf(before.id)).version;
+
+    const applied = await engine.http().post('/v1/calendars/2030/recompute-deadlines').set(bearer(admin));
+    expect(applied.status).toBe(200);
+    expect(applied.body).toEqual({ ...(dry.body as object), dryRun: false });
+    expect(await dueOf(crossing.id)).toBe(move.toDueAt);
+    expect(await dueOf(after.id)).toBe(after.dueAt);
+    expect(await dueOf(paused.id)).toBeNull();
+    expect(await caseOf(before.id)).toEqual({ due_at: new Date(before.dueAt!), version: beforeVersion });
+    // The officer's view and a concurrent officer's expectedVersion see the change.
+    const view = await engine.http().get(`/v1/cases/${crossing.id}`).set(bearer(handlerBK));
+    expect(view.body).toMatchObject({ dueAt: move.toDueAt, version: version + 1 });
+    // In the case's trail, by the system, with both dates; and announced to the citizen's channel.
+    const events = await engine.query<{ id: string; actor: string; from_state: string; to_state: string; data: Record<string, unknown> }>(
+      `SELECT id::text, actor, from_state, to_state, data FROM audit_events WHERE case_id = $1 AND action = 'recompute_deadline'`,
+      [crossing.id],
+    );
+    expect(events).toEqual([
+      {
+        id: expect.any(String) as unknown,
+        actor: 'system:calendar',
+        from_state: 'in_progress',
+        to_state: 'in_progress',
+        data: {
+          stage: 'resolve',
+          stageStartedAt: '2030-01-28T01:00:00.000Z',
+          fromDueAt: move.fromDueAt,
+          toDueAt: move.toDueAt,
+          // "the working calendar of 2030 was corrected", kept outside the chain as every reason is
+          texts: { reason: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown },
+        },
+      },
+    ]);
+    const [told] = await waitFor(
+      () => Promise.resolve(receiver.calls.map((c) => JSON.parse(c.body) as Record<string, unknown>).filter((b) => b.action === 'recompute_deadline')),
+      (calls) => calls.length > 0,
+      { what: "the channel's receiver told of the new deadline" },
+    );
+    expect(told).toMatchObject({ event: 'case.status', caseId: crossing.id, status: 'in_progress', dueAt: move.toDueAt });
+    // The next escalation waits for the new deadline (the old timer, if it fires, finds the deadline moved).
+    const timer = slaTimerPayload(
+      { caseId: crossing.id, stage: 'resolve', stageStartedAt: new Date('2030-01-28T01:00:00Z'), dueAt: new Date(move.toDueAt), warnAt: null },
+      'warn',
+    );
+    const slaQueue = engine.worker!.get(QueueRegistry).get(QueueName.Sla);
+    await waitFor(
+      async () => (await (await slaQueue.getJob(jobIdFor(JobName.SlaTimer, timer)))?.getState()) ?? 'absent',
+      (state) => state === 'delayed',
+      { what: 'the warning timer of the new deadline' },
+    );
+    const summary = await engine.query<{ actor: string; data: Record<string, unknown> }>(
+      `SELECT actor, data FROM audit_events WHERE action = 'deadlines_recomputed'`,
+    );
+    expect(summary).toEqual([{ actor: expect.stringMatching(/^officer:/) as unknown, data: { year: 2030, unit: null, checked: 2, moved: 1, skipped: 0 } }]);
+
+    // Applying again finds nothing to move; the year put back as it was moves the case back.
+    expect((await engine.http().post('/v1/calendars/2030/recompute-deadlines').set(bearer(admin))).body).toMatchObject({ moved: 0, cases: [] });
+    expect((await engine.http().put('/v1/calendars/2030').set(bearer(admin)).send(provisional)).status).toBe(200);
+    expect((await engine.http().post('/v1/calendars/2030/recompute-deadlines').set(bearer(admin))).body).toMatchObject({ moved: 1 });
+    expect(await dueOf(crossing.id)).toBe(crossing.dueAt);
+
+    // Refusals: a year with no calendar, a malformed dryRun, an officer who is not ADMIN.
+    const none = await engine.http().post('/v1/calendars/2035/recompute-deadlines').set(bearer(admin));
+    expect(none.status).toBe(404);
+    expect(errorOf(none).message).toMatch(/calendar/);
+    const bad = await engine.http().post('/v1/calendars/2030/recompute-deadlines?dryRun=yes').set(bearer(admin));
+    expect(bad.status).toBe(400);
+    expect(errorOf(bad).message).toBe('dryRun must be true or false');
+    expect((await engine.http().post('/v1/calendars/2030/recompute-deadlines').set(bearer(handlerBK))).status).toBe(403);
   });
 });
 

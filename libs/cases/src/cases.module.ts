@@ -6,10 +6,11 @@ import { AutoCloseResolved } from './auto-close.service';
 import { CaseQueries } from './case-queries';
 import { CitizenActions } from './citizen-actions.usecase';
 import { MergedGroupsReconciler } from './merged-groups.reconciler';
+import { RecomputeDeadlines } from './recompute-deadlines.usecase';
 
 @Module({
   imports: [SlaModule, PrivacyModule],
-  providers: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved, MergedGroupsReconciler],
-  exports: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved, MergedGroupsReconciler],
+  providers: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved, MergedGroupsReconciler, RecomputeDeadlines],
+  exports: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved, MergedGroupsReconciler, RecomputeDeadlines],
 })
 export class CasesModule {}

@@ -4,6 +4,7 @@ export * from './case-queries';
 export * from './citizen-actions.usecase';
 export * from './auto-close.service';
 export * from './merged-groups.reconciler';
+export * from './recompute-deadlines.usecase';
 export * from './follow-designation';
 export * from './cases.module';
 export * from './case-gauges';

@@ -60,13 +60,22 @@ const ACTIONS = [
   'merge',
   'join_original',
   'close_with_original',
+  'recompute_deadline',
 ] as const;
 const ROLES = ['ADMIN', 'SUPERVISOR', 'LEADER', 'HANDLER', 'AUDITOR', 'OPERATOR', 'CITIZEN', 'SYSTEM'] as const;
 
 /** state -> action -> resulting state, for every move the state allows (to somebody). */
 const EXPECTED_MOVES: Record<CaseState, Partial<Record<CaseAction, CaseState>>> = {
   received: { route: 'assigned', route_to_triage: 'triage', note: 'received' },
-  triage: { assign: 'assigned', note: 'triage', 'redirect-other-track': 'closed', link: 'triage', unlink: 'triage', join_original: 'merged' },
+  triage: {
+    assign: 'assigned',
+    note: 'triage',
+    'redirect-other-track': 'closed',
+    link: 'triage',
+    unlink: 'triage',
+    join_original: 'merged',
+    recompute_deadline: 'triage',
+  },
   assigned: {
     acknowledge: 'in_progress',
     transfer: 'assigned',
@@ -78,6 +87,7 @@ const EXPECTED_MOVES: Record<CaseState, Partial<Record<CaseAction, CaseState>>> 
     unlink: 'assigned',
     merge: 'assigned',
     join_original: 'merged',
+    recompute_deadline: 'assigned',
   },
   in_progress: {
     'request-info': 'awaiting_info',
@@ -90,6 +100,7 @@ const EXPECTED_MOVES: Record<CaseState, Partial<Record<CaseAction, CaseState>>> 
     unlink: 'in_progress',
     merge: 'in_progress',
     join_original: 'merged',
+    recompute_deadline: 'in_progress',
   },
   awaiting_info: {
     'supply-info': 'in_progress',
@@ -114,7 +125,7 @@ const EXPECTED_ROLE_ACTIONS: Record<ActorRole, readonly CaseAction[]> = {
   LEADER: ['acknowledge', 'request-info', 'transfer', 'return', 'resolve', 'extend', 'note', 'reopen', 'close', 'redirect-other-track', 'unlink', 'merge'],
   HANDLER: ['acknowledge', 'request-info', 'transfer', 'return', 'resolve', 'note', 'close', 'unlink', 'merge'],
   CITIZEN: ['supply-info', 'reopen', 'rate'],
-  SYSTEM: ['route', 'route_to_triage', 'reopen', 'close', 'link', 'join_original', 'close_with_original'],
+  SYSTEM: ['route', 'route_to_triage', 'reopen', 'close', 'link', 'join_original', 'close_with_original', 'recompute_deadline'],
 };
 
 /** API.md "Case states", verbatim: the state-changing edges only. */
@@ -233,8 +244,8 @@ describe('case state machine', () => {
       }
     });
 
-    it('covers all 1280 combinations', () => {
-      expect(EVERY_TRIPLE).toHaveLength(8 * 20 * 8);
+    it('covers all 1344 combinations', () => {
+      expect(EVERY_TRIPLE).toHaveLength(8 * 21 * 8);
     });
   });
 
@@ -351,6 +362,7 @@ describe('case state machine', () => {
           'transfer',
           'join_original',
           'close_with_original',
+          'recompute_deadline',
         ].sort(),
       );
       expect(isCitizenVisible('note')).toBe(false);
@@ -386,7 +398,7 @@ describe('case state machine', () => {
       ['in_progress', 'SUPERVISOR', ['transfer', 'note', 'redirect-other-track', 'unlink']],
       ['assigned', 'HANDLER', ['acknowledge', 'transfer', 'return', 'note', 'unlink', 'merge']],
       ['assigned', 'SUPERVISOR', ['acknowledge', 'transfer', 'note', 'redirect-other-track', 'unlink']],
-      ['assigned', 'SYSTEM', ['link', 'join_original']],
+      ['assigned', 'SYSTEM', ['link', 'join_original', 'recompute_deadline']],
       ['triage', 'SUPERVISOR', ['assign', 'note', 'redirect-other-track', 'unlink']],
       ['triage', 'HANDLER', ['note', 'unlink']],
       ['received', 'SYSTEM', ['route', 'route_to_triage']],

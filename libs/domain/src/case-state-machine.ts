@@ -36,6 +36,7 @@ export const CASE_ACTIONS = Object.freeze([
   'merge',
   'join_original',
   'close_with_original',
+  'recompute_deadline',
 ] as const);
 export type CaseAction = (typeof CASE_ACTIONS)[number];
 
@@ -194,6 +195,14 @@ export const CASE_TRANSITIONS: TransitionTable = freezeTable({
   close_with_original: {
     // The original's answer reaches this citizen too, and the duplicate closes with it.
     from: { merged: 'closed' },
+    roles: ['SYSTEM'],
+    citizenVisible: true,
+  },
+  recompute_deadline: {
+    // A year of the working calendar was corrected: a running deadline is counted again from its stored
+    // start, durations and pauses. A paused clock (awaiting_info) has no deadline to move; it is counted
+    // on the calendar of the day it resumes. The citizen's channel is told the new expected date.
+    from: { triage: 'triage', assigned: 'assigned', in_progress: 'in_progress' },
     roles: ['SYSTEM'],
     citizenVisible: true,
   },

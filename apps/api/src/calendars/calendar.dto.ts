@@ -56,3 +56,23 @@ export class IcsImportResultDto {
   @ApiProperty({ type: 'integer', description: 'days off the file added (days already listed keep their entry)' }) added: number;
   @ApiProperty({ type: CalendarDocumentDto }) document: CalendarDocumentDto;
 }
+
+export class DeadlineMoveDto {
+  @ApiProperty({ format: 'uuid' }) caseId: string;
+  @ApiProperty() trackingCode: string;
+  @ApiProperty({ type: String, nullable: true }) unit: string | null;
+  @ApiProperty({ enum: ['receive', 'resolve'] }) stage: string;
+  @ApiProperty({ format: 'date-time' }) fromDueAt: string;
+  @ApiProperty({ format: 'date-time' }) toDueAt: string;
+}
+
+export class DeadlineRecomputeReportDto {
+  @ApiProperty({ type: 'integer', example: 2027 }) year: number;
+  @ApiProperty({ type: String, nullable: true, description: "the unit whose own calendar was corrected; null for the district's" }) unit: string | null;
+  @ApiProperty({ description: 'true: nothing was changed, the answer says what applying would move' }) dryRun: boolean;
+  @ApiProperty({ type: 'integer', description: 'open cases with a running deadline whose counting reaches into the year' }) checked: number;
+  @ApiProperty({ type: 'integer', description: 'deadlines the calendar in force now moves (dry run) or moved' }) moved: number;
+  @ApiProperty({ type: 'integer', description: 'cases an action changed meanwhile (resolved, paused, moved again): left as they are' }) skipped: number;
+  @ApiProperty({ type: [DeadlineMoveDto], description: 'the moves, at most 1,000' }) cases: DeadlineMoveDto[];
+  @ApiProperty({ description: 'more moves than the list holds' }) truncated: boolean;
+}

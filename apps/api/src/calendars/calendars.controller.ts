@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, ParseIntPipe, Post, Put, Query, Req, UnsupportedMediaTypeException, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post, Put, Query, Req, UnsupportedMediaTypeException, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -13,11 +13,12 @@ import {
 } from '@nestjs/swagger';
 import { Request } from 'express';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
+import { RecomputeDeadlines } from '@fr/cases';
 import { ValidationError } from '@fr/domain';
 import { CalendarStore, SlaService } from '@fr/sla';
 import { ApiErrors } from '../common/error.dto';
 import { SafeInputPipe } from '../common/safe-input.pipe';
-import { CalendarDocumentDto, CalendarInputDto, CalendarSummaryDto, IcsImportResultDto, OfficePeriodDto } from './calendar.dto';
+import { CalendarDocumentDto, CalendarInputDto, CalendarSummaryDto, DeadlineRecomputeReportDto, IcsImportResultDto, OfficePeriodDto } from './calendar.dto';
 
 const parseYear = new ParseIntPipe({ exceptionFactory: () => new ValidationError('year must be a number such as 2026', ['year']) });
 const year = {
@@ -72,6 +73,7 @@ export class CalendarsController {
   constructor(
     private readonly store: CalendarStore,
     private readonly sla: SlaService,
+    private readonly recompute: RecomputeDeadlines,
   ) {}
 
   @Get()
@@ -111,6 +113,36 @@ export class CalendarsController {
     const doc = await this.store.put(y, body, `officer:${officer.id}`, unitOf(unit));
     await this.sla.reloadCalendar();
     return doc as unknown as CalendarDocumentDto;
+  }
+
+  @Post(':year/recompute-deadlines')
+  @Roles('ADMIN')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'recomputeDeadlines',
+    summary: "Count open cases' running deadlines again on the calendar in force now, after a year was corrected (?dryRun=true: only say what would move)",
+    description:
+      'Deadlines are stored when they are set, so replacing a year moves none by itself. This counts each running deadline that ' +
+      'reaches into the year again from its stored start, duration, extensions and pauses; each moved case records a ' +
+      '`recompute_deadline` event (announced to its channel with the new date) and waits for its escalations at the new time. ' +
+      'Paused clocks are counted when they resume; resolved cases keep their deadline.',
+  })
+  @yearParam
+  @unitQuery("the unit whose own calendar was corrected: its cases only; without it, every unit's")
+  @ApiQuery({ name: 'dryRun', required: false, schema: { type: 'boolean' } })
+  @ApiOkResponse({ type: DeadlineRecomputeReportDto })
+  @ApiErrors(400, 403, { 404: 'no calendar for this year (and unit): store the year first' })
+  async recomputeDeadlines(
+    @CurrentOfficer() officer: AuthenticatedOfficer,
+    @Param('year', year) y: number,
+    @Query('unit') unit?: string,
+    @Query('dryRun') dryRun?: string,
+  ): Promise<DeadlineRecomputeReportDto> {
+    if (dryRun !== undefined && dryRun !== 'true' && dryRun !== 'false') throw new ValidationError('dryRun must be true or false', ['dryRun']);
+    const scope = unitOf(unit);
+    // A year the calendar lacks would count its holidays as working days: nothing to recompute against.
+    await this.store.get(y, scope);
+    return this.recompute.execute({ year: y, unit: scope, dryRun: dryRun === 'true', actor: `officer:${officer.id}` });
   }
 
   @Post(':year/ics')

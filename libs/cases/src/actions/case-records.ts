@@ -1,7 +1,7 @@
 import { EntityManager } from 'typeorm';
 import { CaseState, ClockPause } from '@fr/domain';
 import { execute, selectRow, selectRows, UNITS_PATH_SEPARATOR } from '@fr/persistence';
-import { Severity, Stage } from '@fr/sla';
+import { Deadlines, Severity, SlaService, Stage, StageClock } from '@fr/sla';
 import { columns, ColumnSet } from './column-set';
 
 /** The case as an action sees it, read with the row locked: what handlers decide from. */
@@ -57,6 +57,23 @@ export async function pausesOf(m: EntityManager, caseId: string, stage: Stage): 
     [caseId, stage],
   );
   return rows.map((r) => ({ from: new Date(r.started_at), to: r.ended_at ? new Date(r.ended_at) : null }));
+}
+
+/**
+ * The current stage run's deadline counted again from what the case stores (start, duration, extensions,
+ * every pause) on the calendar in force now: a clock resuming after a pause, or a corrected calendar year.
+ */
+export async function currentRunDeadlines(m: EntityManager, sla: SlaService, c: LockedCase): Promise<{ clock: StageClock | null; d: Deadlines }> {
+  if (!c.stage || !c.stage_started_at || !c.stage_minutes) return { clock: null, d: { dueAt: null, warnAt: null } };
+  const clock: StageClock = {
+    stage: c.stage,
+    startedAt: new Date(c.stage_started_at),
+    minutes: c.stage_minutes,
+    extensionMinutes: c.extension_minutes,
+    unit: c.unit_code,
+  };
+  const pauses: ClockPause[] = await pausesOf(m, c.id, c.stage);
+  return { clock, d: sla.deadlines(clock, pauses) };
 }
 
 export async function startPause(m: EntityManager, caseId: string, stage: Stage, at: Date): Promise<void> {

@@ -8,6 +8,7 @@ import { extend } from './extend';
 import { note } from './note';
 import { rate } from './rate';
 import { redirectOtherTrack } from './redirect-other-track';
+import { recomputeDeadline } from './recompute-deadline';
 import { reopen } from './reopen';
 import { requestInfo } from './request-info';
 import { resolve } from './resolve';
@@ -40,6 +41,7 @@ export const ACTION_HANDLERS: { readonly [A in HandledAction]: ActionHandler } =
   'redirect-other-track': redirectOtherTrack,
   unlink,
   merge,
+  recompute_deadline: recomputeDeadline,
 });
 
 export function isHandledAction(action: CaseAction): action is HandledAction {

@@ -1,0 +1,174 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ClockPause, DomainError } from '@fr/domain';
+import { selectRows, writeAuditEvent } from '@fr/persistence';
+import { SlaService, Stage, StageClock } from '@fr/sla';
+import { ActOnCase } from './act-on-case.usecase';
+import { currentRunDeadlines, lockCase } from './actions/case-records';
+import { SYSTEM_ACTOR } from './actor';
+
+/** The states whose clock runs (awaiting_info is paused: its deadline is counted when it resumes). */
+const RUNNING = ['triage', 'assigned', 'in_progress'] as const;
+/** Candidates read and counted a page at a time, so a district's open cases are never all in memory. */
+const PAGE = 500;
+/** The answer lists at most this many moves; `moved` counts them all. */
+export const RECOMPUTE_LIST_MAX = 1000;
+
+export interface DeadlineMove {
+  caseId: string;
+  trackingCode: string;
+  unit: string | null;
+  stage: Stage;
+  fromDueAt: string;
+  toDueAt: string;
+}
+
+export interface RecomputeReport {
+  year: number;
+  unit: string | null;
+  dryRun: boolean;
+  /** Open cases whose running deadline counts working time in the year. */
+  checked: number;
+  /** Those whose deadline the calendar in force now moves (dry run) or moved (applied). */
+  moved: number;
+  /** Candidates a concurrent action had already changed (resolved, paused, moved again): left as they are. */
+  skipped: number;
+  cases: DeadlineMove[];
+  truncated: boolean;
+}
+
+interface Candidate {
+  id: string;
+  tracking_code: string;
+  unit_code: string | null;
+  stage: Stage;
+  stage_started_at: Date;
+  stage_minutes: number;
+  extension_minutes: number;
+  due_at: Date;
+}
+
+/**
+ * Counts open cases' running deadlines again after a year of the working calendar was corrected (the
+ * provisional next year replaced by the government's notice, a holiday added by a new law). Deadlines
+ * are stored facts, so replacing a year moves none by itself; an administrator looks at the dry run,
+ * then applies it. Each moved case is its own short transaction through the case's state machine
+ * (`recompute_deadline`, by the system, in its trail and announced to the citizen's channel with the
+ * new date); its next escalation timer is scheduled for the new deadline, and the old one finds the
+ * deadline changed when it fires and does nothing.
+ *
+ * Only a deadline whose counting reaches into the year can move: a run that started before the year
+ * and was due before it never counted a day of it.
+ */
+@Injectable()
+export class RecomputeDeadlines {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly sla: SlaService,
+    private readonly act: ActOnCase,
+  ) {}
+
+  async execute(input: { year: number; unit: string | null; dryRun: boolean; actor: string }): Promise<RecomputeReport> {
+    // This process may not have looked at the calendars since the year was replaced (every 10 s).
+    await this.sla.reloadCalendar();
+    const report: RecomputeReport = { year: input.year, unit: input.unit, dryRun: input.dryRun, checked: 0, moved: 0, skipped: 0, cases: [], truncated: false };
+    const reason = `the working calendar of ${input.year}${input.unit ? ` (unit ${input.unit})` : ''} was corrected`;
+    for await (const page of this.candidates(input.year, input.unit)) {
+      report.checked += page.length;
+      const pauses = await this.pausesOf(page.map((c) => c.id));
+      for (const c of page) {
+        const clock: StageClock = {
+          stage: c.stage,
+          startedAt: new Date(c.stage_started_at),
+          minutes: c.stage_minutes,
+          extensionMinutes: c.extension_minutes,
+          unit: c.unit_code,
+        };
+        const to = this.sla.deadlines(
+          clock,
+          (pauses.get(c.id) ?? []).filter((p) => p.stage === c.stage),
+        ).dueAt;
+        if (!to || to.getTime() === new Date(c.due_at).getTime()) continue;
+        const move = input.dryRun ? to : await this.apply(c.id, reason);
+        if (!move) {
+          report.skipped++;
+          continue;
+        }
+        report.moved++;
+        if (report.cases.length < RECOMPUTE_LIST_MAX) {
+          report.cases.push({
+            caseId: c.id,
+            trackingCode: c.tracking_code,
+            unit: c.unit_code,
+            stage: c.stage,
+            fromDueAt: new Date(c.due_at).toISOString(),
+            toDueAt: move.toISOString(),
+          });
+        } else report.truncated = true;
+      }
+    }
+    if (!input.dryRun) {
+      await writeAuditEvent(this.ds.manager, {
+        caseId: null,
+        actor: input.actor,
+        action: 'deadlines_recomputed',
+        data: { year: input.year, unit: input.unit, checked: report.checked, moved: report.moved, skipped: report.skipped },
+      });
+    }
+    return report;
+  }
+
+  /**
+   * One case, locked, counted again from what it stores now: a concurrent action may have resolved,
+   * paused or moved it since the page was read. The new deadline, or null when there is nothing to move.
+   */
+  private apply(caseId: string, reason: string): Promise<Date | null> {
+    return this.ds.transaction(async (m) => {
+      const c = await lockCase(m, caseId);
+      if (!c || !(RUNNING as readonly string[]).includes(c.status) || !c.due_at) return null;
+      const { d } = await currentRunDeadlines(m, this.sla, c);
+      if (!d.dueAt || d.dueAt.getTime() === new Date(c.due_at).getTime()) return null;
+      try {
+        await this.act.run(m, SYSTEM_ACTOR('calendar'), caseId, 'recompute_deadline', { reason });
+      } catch (e) {
+        if (e instanceof DomainError) return null;
+        throw e;
+      }
+      return d.dueAt;
+    });
+  }
+
+  private async *candidates(year: number, unit: string | null): AsyncGenerator<Candidate[]> {
+    // The year's bounds in Hanoi time, where the calendar's days are.
+    const from = new Date(`${year}-01-01T00:00:00+07:00`);
+    const to = new Date(`${year + 1}-01-01T00:00:00+07:00`);
+    let after = '00000000-0000-0000-0000-000000000000';
+    for (;;) {
+      const rows = await selectRows<Candidate>(
+        this.ds,
+        `SELECT id, tracking_code, unit_code, stage, stage_started_at, stage_minutes, extension_minutes, due_at
+           FROM cases
+          WHERE status = ANY($1::text[]) AND due_at >= $2 AND stage_started_at < $3 AND stage IS NOT NULL AND stage_minutes IS NOT NULL
+            AND ($4::text IS NULL OR unit_code = $4) AND id > $5
+          ORDER BY id LIMIT ${PAGE}`,
+        [RUNNING, from, to, unit, after],
+      );
+      if (rows.length) yield rows;
+      if (rows.length < PAGE) return;
+      after = rows[rows.length - 1].id;
+    }
+  }
+
+  private async pausesOf(caseIds: string[]): Promise<Map<string, (ClockPause & { stage: Stage })[]>> {
+    const rows = await selectRows<{ case_id: string; stage: Stage; started_at: Date; ended_at: Date | null }>(
+      this.ds,
+      `SELECT case_id, stage, started_at, ended_at FROM case_pauses WHERE case_id = ANY($1::uuid[]) ORDER BY id`,
+      [caseIds],
+    );
+    const byCase = new Map<string, (ClockPause & { stage: Stage })[]>();
+    for (const r of rows) {
+      byCase.set(r.case_id, [...(byCase.get(r.case_id) ?? []), { stage: r.stage, from: new Date(r.started_at), to: r.ended_at ? new Date(r.ended_at) : null }]);
+    }
+    return byCase;
+  }
+}
