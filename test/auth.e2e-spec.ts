@@ -5,8 +5,12 @@ import { JwtService } from '@nestjs/jwt';
 import { argon2id, hash } from 'argon2';
 import { createApiApp } from '../apps/api/src/bootstrap';
 import { adminToken, ApiSchema, bearer, createOfficer, DEFAULT_TEST_PASSWORD, errorOf, login, TestEngine, waitFor } from '@fr/testing';
+import { PASSWORD_HASH_COST, usePasswordHashCostForTests } from '@fr/auth';
 
 const INVALID = { statusCode: 401, error: 'Unauthorized', message: 'invalid username or password' };
+
+// This file tests passwords themselves (their hashes, the time a login takes): at the real cost.
+usePasswordHashCostForTests(PASSWORD_HASH_COST);
 
 describe('officer authentication', () => {
   let engine: TestEngine;
@@ -363,7 +367,7 @@ describe('officer authentication', () => {
     expect(res.status).toBe(201);
     expect(JSON.stringify(res.body)).not.toMatch(/argon|Mot-mat-khau-dai|password/i);
     const [row] = await engine.query<{ password_hash: string }>(`SELECT password_hash FROM officers WHERE username = 'kiem.tra.bam'`);
-    expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$m=\d+,/);
+    expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$m=65536,p=4,t=3\$/);
     const audit = await engine.query(`SELECT data::text AS data FROM audit_events WHERE action LIKE 'officer_%'`);
     for (const a of audit) expect(a.data).not.toMatch(/Mot-mat-khau-dai|argon2|password_hash/);
   });

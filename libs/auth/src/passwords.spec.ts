@@ -1,5 +1,5 @@
 import { argon2id, hash } from 'argon2';
-import { hashPassword, verifyPassword } from './passwords';
+import { hashPassword, PASSWORD_HASH_COST, usePasswordHashCostForTests, verifyPassword } from './passwords';
 
 describe(verifyPassword.name, () => {
   const NFC = 'Mật khẩu mới 2026'.normalize('NFC');
@@ -33,4 +33,18 @@ describe(verifyPassword.name, () => {
   it('fails, rather than throws, on a malformed stored hash', async () => {
     expect(await verifyPassword('not-a-hash', NFC)).toBe(false);
   });
+});
+
+describe(hashPassword.name, () => {
+  afterEach(() => usePasswordHashCostForTests(PASSWORD_HASH_COST));
+
+  it('hashes at the real cost unless a test suite lowered it, and verifies any hash at the cost it was made with', async () => {
+    const real = await hashPassword('Mật khẩu mới 2026');
+    expect(real).toMatch(/^\$argon2id\$v=19\$m=65536,p=4,t=3\$/);
+    usePasswordHashCostForTests({ memoryCost: 1024, timeCost: 1, parallelism: 1 });
+    const cheap = await hashPassword('Mật khẩu mới 2026');
+    expect(cheap).toMatch(/^\$argon2id\$v=19\$m=1024,p=1,t=1\$/);
+    expect(await verifyPassword(real, 'Mật khẩu mới 2026')).toBe('nfc');
+    expect(await verifyPassword(cheap, 'Mật khẩu mới 2026')).toBe('nfc');
+  }, 30_000);
 });

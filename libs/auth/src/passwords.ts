@@ -6,13 +6,31 @@ export const PASSWORD_MIN_LENGTH = 8;
 /** argon2 accepts any length; a cap keeps a login request from buying a long hash. */
 export const PASSWORD_MAX_LENGTH = 256;
 
+/** argon2id's cost: the library's defaults (64 MiB, 3 passes, 4 lanes), above OWASP's minimum. */
+export const PASSWORD_HASH_COST = Object.freeze({ memoryCost: 65536, timeCost: 3, parallelism: 4 });
+export type PasswordHashCost = { memoryCost: number; timeCost: number; parallelism: number };
+let cost: PasswordHashCost = PASSWORD_HASH_COST;
+
 /**
- * argon2id with the library's defaults (64 MiB, 3 passes, 4 lanes), above OWASP's minimum. Hashed in
- * NFC: a Vietnamese keyboard types "ậ" as one code point or as "a" + two combining marks (Unikey's
- * "Unicode tổ hợp"), and the officer must get in whichever one they use that day.
+ * For test suites only, as Django's test settings swap the password hasher: the cost of the hashes
+ * made from now on in this process (a stored hash is always verified at the cost it was made with).
+ * No configuration reaches it, so a deployment cannot lower it by mistake. Measured on the 2-core
+ * machine (6 December 2026): one hash at PASSWORD_HASH_COST takes 240 ms with nothing else running,
+ * and every e2e file makes dozens (the seeded administrator, each officer a test creates and its
+ * login); the files that test passwords themselves (auth, login limits) keep the real cost.
+ */
+export function usePasswordHashCostForTests(next: PasswordHashCost): void {
+  cost = next;
+  dummy = null;
+}
+
+/**
+ * argon2id at PASSWORD_HASH_COST. Hashed in NFC: a Vietnamese keyboard types "ậ" as one code point or
+ * as "a" + two combining marks (Unikey's "Unicode tổ hợp"), and the officer must get in whichever one
+ * they use that day.
  */
 export function hashPassword(password: string): Promise<string> {
-  return hash(nfc(password), { type: argon2id });
+  return hash(nfc(password), { type: argon2id, ...cost });
 }
 
 /**
