@@ -112,6 +112,12 @@ describe('personal data: the trail holds none, contact details are erased after 
 
     const b = await newCase();
     await step('bk.handler.pd', b.id, 'acknowledge', { severity: 'normal' });
+    // A day off added to 2026 after b's deadline was set: the deadline is counted again, by the system.
+    const year = (await engine.http().get('/v1/calendars/2026').set(bearer('admin'))).body as { daysOff: unknown[] };
+    const put = (doc: object) => engine.http().put('/v1/calendars/2026').set(bearer('admin')).send(doc);
+    expect((await put({ ...year, daysOff: [...year.daysOff, { date: '2026-03-04', name: 'Nghỉ bù' }] })).status).toBe(200);
+    expect((await engine.http().post('/v1/calendars/2026/recompute-deadlines').set(bearer('admin'))).body).toMatchObject({ moved: 1 });
+    expect((await put(year)).status).toBe(200);
     await step('bk.handler.pd', b.id, 'resolve', { answer: ANSWER });
     expect((await citizen(b.trackingCode, 'rating', { score: 5, comment: 'Cảm ơn, Lan 0912345678' })).status).toBe(200);
 

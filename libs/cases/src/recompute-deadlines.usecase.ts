@@ -108,12 +108,14 @@ export class RecomputeDeadlines {
       }
     }
     if (!input.dryRun) {
-      await writeAuditEvent(this.ds.manager, {
-        caseId: null,
-        actor: input.actor,
-        action: 'deadlines_recomputed',
-        data: { year: input.year, unit: input.unit, checked: report.checked, moved: report.moved, skipped: report.skipped },
-      });
+      await this.ds.transaction((m) =>
+        writeAuditEvent(m, {
+          caseId: null,
+          actor: input.actor,
+          action: 'deadlines_recomputed',
+          data: { year: input.year, unit: input.unit, checked: report.checked, moved: report.moved, skipped: report.skipped },
+        }),
+      );
     }
     return report;
   }
