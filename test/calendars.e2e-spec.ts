@@ -198,6 +198,34 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
     };
     const res = await engine.http().put('/v1/calendars/2026?unit=P_MINH_KHAI').set(bearer(admin)).send(doc);
     expect(res.status).toBe(200);
+    // It lists Tết alone, so it works on every other day the district has off: the administrators are told.
+    const worked = [
+      '2026-01-01',
+      '2026-01-02',
+      '2026-01-03',
+      '2026-04-27',
+      '2026-04-30',
+      '2026-05-01',
+      '2026-08-29',
+      '2026-08-31',
+      '2026-09-01',
+      '2026-09-02',
+      '2026-12-01',
+    ];
+    const [replaced] = await engine.query<{ data: Record<string, unknown> }>(
+      `SELECT data FROM audit_events WHERE action = 'calendar_replaced' AND data->>'unit' = 'P_MINH_KHAI' ORDER BY id DESC LIMIT 1`,
+    );
+    expect(replaced.data).toEqual({ year: 2026, unit: 'P_MINH_KHAI', daysOff: 1, districtDaysOffWorked: worked });
+    const told = ((await engine.http().get('/v1/notifications').set(bearer(admin))).body as ApiSchema<'NotificationPageDto'>).items.filter(
+      (n) => n.kind === 'calendar.holidays_worked',
+    );
+    expect(told).toEqual([
+      expect.objectContaining({
+        title: 'Lịch riêng của đơn vị P_MINH_KHAI năm 2026 tính 11 ngày nghỉ của quận là ngày làm việc',
+        body: expect.stringContaining('2026-04-27 (Giỗ Tổ Hùng Vương (nghỉ bù)), 2026-04-30') as unknown,
+      }),
+    ]);
+    expect(told[0].body).toMatch(/list them in its daysOff: PUT \/v1\/calendars\/2026\?unit=P_MINH_KHAI$/);
     expect((await engine.http().put('/v1/calendars/2026?unit=NO_SUCH_UNIT').set(bearer(admin)).send(doc)).status).toBe(422);
 
     const sla = engine.api.get(SlaService);

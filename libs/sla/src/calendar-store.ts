@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { calendarFromDocuments, NotFoundError, parseCalendarDocument, parseIcsDaysOff, UnprocessableError, ValidationError, WorkingCalendar } from '@fr/domain';
-import { execute, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
+import { activeOfficersWithRole, execute, selectRow, selectRows, writeAuditEvent, writeNotifications } from '@fr/persistence';
 
 type Doc = Record<string, unknown> & { year: number; daysOff?: { date?: string; from?: string; to?: string; name: string }[] };
 
@@ -21,6 +21,9 @@ function withLists(document: Record<string, unknown>): Doc {
   doc.extraWorkingDays ??= [];
   return doc;
 }
+
+/** Inbox kind of the notice that a unit's own calendar works on the district's days off. */
+export const CALENDAR_HOLIDAYS_WORKED_KIND = 'calendar.holidays_worked';
 
 /** '' is the district's calendar; a unit code is that unit's own. */
 const DISTRICT = '';
@@ -119,11 +122,13 @@ export class CalendarStore {
     const doc = withLists({ ...(document as object), year });
     parseCalendarDocument(doc, `calendar ${unit ? `${unit} ` : ''}${year}`, true);
     const others = (await this.documents(scope)).filter((d) => d.year !== year);
+    let calendar: WorkingCalendar;
     try {
-      calendarFromDocuments([...others, doc]);
+      calendar = calendarFromDocuments([...others, doc]);
     } catch (e) {
       throw new UnprocessableError(`calendar ${year} does not fit the other years: ${(e as Error).message}`);
     }
+    const worked = unit ? await this.districtDaysOffWorked(year, calendar) : [];
     await this.ds.transaction(async (m) => {
       await execute(
         m,
@@ -131,9 +136,50 @@ export class CalendarStore {
          ON CONFLICT (scope, year) DO UPDATE SET document = EXCLUDED.document, updated_at = clock_timestamp(), updated_by = EXCLUDED.updated_by`,
         [scope, year, JSON.stringify(doc), actor],
       );
-      await writeAuditEvent(m, { caseId: null, actor, action: 'calendar_replaced', data: { year, unit, daysOff: doc.daysOff?.length ?? 0 } });
+      await writeAuditEvent(m, {
+        caseId: null,
+        actor,
+        action: 'calendar_replaced',
+        data: { year, unit, daysOff: doc.daysOff?.length ?? 0, ...(worked.length ? { districtDaysOffWorked: worked.map((d) => d.date) } : {}) },
+      });
+      if (unit && worked.length) {
+        // A unit's own calendar replaces the district's wholly: one written for its Saturday hours that
+        // lists only Tết counts every other holiday as working time, and nothing else would say so.
+        const body =
+          `unit ${unit}'s own calendar for ${year} counts ${worked.length} of the district's days off as working days: ` +
+          `${worked.map((d) => `${d.date} (${d.name})`).join(', ')}; its cases' deadlines count them as working time. ` +
+          `Unless the unit works those days, list them in its daysOff: PUT /v1/calendars/${year}?unit=${unit}`;
+        this.logger.warn(body);
+        await writeNotifications(
+          m,
+          { kind: 'calendar' },
+          (await activeOfficersWithRole(m, ['ADMIN'])).map((officerId) => ({
+            officerId,
+            kind: CALENDAR_HOLIDAYS_WORKED_KIND,
+            title: `Lịch riêng của đơn vị ${unit} năm ${year} tính ${worked.length} ngày nghỉ của quận là ngày làm việc`,
+            body,
+          })),
+        );
+      }
     });
     return doc;
+  }
+
+  /** The district's days off of `year` that `calendar` (a unit's own) counts as working days. */
+  private async districtDaysOffWorked(year: number, calendar: WorkingCalendar): Promise<{ date: string; name: string }[]> {
+    const district = (await this.documents()).find((d) => d.year === year);
+    if (!district) return [];
+    const worked: { date: string; name: string }[] = [];
+    for (const entry of district.daysOff ?? []) {
+      const first = entry.date ?? entry.from;
+      const last = entry.date ?? entry.to ?? first;
+      if (!first || !last) continue;
+      for (let t = Date.parse(`${first}T00:00:00Z`); t <= Date.parse(`${last}T00:00:00Z`); t += 86_400_000) {
+        const date = new Date(t).toISOString().slice(0, 10);
+        if (calendar.isWorkingDay(date)) worked.push({ date, name: entry.name });
+      }
+    }
+    return worked;
   }
 
   /** Adds the days off of an iCalendar file to a year (days already listed keep their entry). */
