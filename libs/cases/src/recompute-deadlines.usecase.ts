@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ClockPause, DomainError } from '@fr/domain';
 import { selectRows, writeAuditEvent } from '@fr/persistence';
-import { SlaService, Stage, StageClock } from '@fr/sla';
+import { SlaService, Stage } from '@fr/sla';
 import { ActOnCase } from './act-on-case.usecase';
-import { currentRunDeadlines, lockCase } from './actions/case-records';
+import { currentRunDeadlines, lockCase, stageClockOf } from './actions/case-records';
 import { SYSTEM_ACTOR } from './actor';
 
 /** The states whose clock runs (awaiting_info is paused: its deadline is counted when it resumes). */
@@ -77,13 +77,8 @@ export class RecomputeDeadlines {
       report.checked += page.length;
       const pauses = await this.pausesOf(page.map((c) => c.id));
       for (const c of page) {
-        const clock: StageClock = {
-          stage: c.stage,
-          startedAt: new Date(c.stage_started_at),
-          minutes: c.stage_minutes,
-          extensionMinutes: c.extension_minutes,
-          unit: c.unit_code,
-        };
+        // The query reads only cases with a running stage.
+        const clock = stageClockOf(c)!;
         const to = this.sla.deadlines(
           clock,
           (pauses.get(c.id) ?? []).filter((p) => p.stage === c.stage),

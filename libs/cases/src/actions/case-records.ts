@@ -64,16 +64,16 @@ export async function pausesOf(m: EntityManager, caseId: string, stage: Stage): 
  * every pause) on the calendar in force now: a clock resuming after a pause, or a corrected calendar year.
  */
 export async function currentRunDeadlines(m: EntityManager, sla: SlaService, c: LockedCase): Promise<{ clock: StageClock | null; d: Deadlines }> {
-  if (!c.stage || !c.stage_started_at || !c.stage_minutes) return { clock: null, d: { dueAt: null, warnAt: null } };
-  const clock: StageClock = {
-    stage: c.stage,
-    startedAt: new Date(c.stage_started_at),
-    minutes: c.stage_minutes,
-    extensionMinutes: c.extension_minutes,
-    unit: c.unit_code,
-  };
-  const pauses: ClockPause[] = await pausesOf(m, c.id, c.stage);
+  const clock = stageClockOf(c);
+  if (!clock) return { clock: null, d: { dueAt: null, warnAt: null } };
+  const pauses: ClockPause[] = await pausesOf(m, c.id, clock.stage);
   return { clock, d: sla.deadlines(clock, pauses) };
+}
+
+/** The current stage run's clock as the case stores it; null when no stage runs. */
+export function stageClockOf(c: Pick<LockedCase, 'stage' | 'stage_started_at' | 'stage_minutes' | 'extension_minutes' | 'unit_code'>): StageClock | null {
+  if (!c.stage || !c.stage_started_at || !c.stage_minutes) return null;
+  return { stage: c.stage, startedAt: new Date(c.stage_started_at), minutes: c.stage_minutes, extensionMinutes: c.extension_minutes, unit: c.unit_code };
 }
 
 export async function startPause(m: EntityManager, caseId: string, stage: Stage, at: Date): Promise<void> {
