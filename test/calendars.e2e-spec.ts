@@ -426,6 +426,64 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
     expect(errorOf(bad).message).toBe('dryRun must be true or false');
     expect((await engine.http().post('/v1/calendars/2030/recompute-deadlines').set(bearer(handlerBK))).status).toBe(403);
   });
+
+  it("tells every ADMIN when the district adds a day off that a unit's own year counts as a working day (a holiday added by law)", async () => {
+    const weekday = ['08:00-12:00', '13:00-17:00'];
+    const officeHours = { mon: weekday, tue: weekday, wed: weekday, thu: weekday, fri: weekday, sat: ['08:00-11:30'] };
+    const newYear = { date: '2034-01-02', name: 'Tết Dương lịch (nghỉ bù)' };
+    expect(
+      (
+        await engine
+          .http()
+          .put('/v1/calendars/2034')
+          .set(bearer(admin))
+          .send({ timezone: 'Asia/Ho_Chi_Minh', daysOff: [newYear] })
+      ).status,
+    ).toBe(200);
+    const unitYear = { timezone: 'Asia/Ho_Chi_Minh', officeHours, daysOff: [newYear] };
+    expect((await engine.http().put('/v1/calendars/2034?unit=P_MINH_KHAI').set(bearer(admin)).send(unitYear)).status).toBe(200);
+    const notices = async () =>
+      ((await engine.http().get('/v1/notifications').set(bearer(admin))).body as ApiSchema<'NotificationPageDto'>).items.filter(
+        (n) => n.kind === 'calendar.holidays_worked' && n.title.includes('2034'),
+      );
+    expect(await notices()).toEqual([]);
+
+    // A new law adds Monday 4/9/2034 to the district's days off; the ward's own year still works it.
+    const added = { date: '2034-09-04', name: 'Nghỉ bù Quốc khánh' };
+    expect(
+      (
+        await engine
+          .http()
+          .put('/v1/calendars/2034')
+          .set(bearer(admin))
+          .send({ timezone: 'Asia/Ho_Chi_Minh', daysOff: [newYear, added] })
+      ).status,
+    ).toBe(200);
+    const told = await notices();
+    expect(told).toEqual([
+      expect.objectContaining({
+        title: 'Lịch riêng của đơn vị P_MINH_KHAI năm 2034 tính 1 ngày nghỉ của quận là ngày làm việc',
+        body: expect.stringContaining('2034-09-04 (Nghỉ bù Quốc khánh)') as unknown,
+      }),
+    ]);
+    expect(told[0].body).toMatch(/list them in its daysOff: PUT \/v1\/calendars\/2034\?unit=P_MINH_KHAI$/);
+    const [replaced] = await engine.query<{ data: Record<string, unknown> }>(
+      `SELECT data FROM audit_events WHERE action = 'calendar_replaced' AND (data->>'year')::int = 2034 AND data->>'unit' IS NULL ORDER BY id DESC LIMIT 1`,
+    );
+    expect(replaced.data).toEqual({ year: 2034, unit: null, daysOff: 2, unitsWorkingDaysOff: { P_MINH_KHAI: ['2034-09-04'] } });
+
+    // The same year stored again adds no day off: nobody is told twice.
+    expect(
+      (
+        await engine
+          .http()
+          .put('/v1/calendars/2034')
+          .set(bearer(admin))
+          .send({ timezone: 'Asia/Ho_Chi_Minh', daysOff: [newYear, added] })
+      ).status,
+    ).toBe(200);
+    expect(await notices()).toHaveLength(1);
+  });
 });
 
 describe('a year file added to config/calendars after the first start', () => {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { parse } from 'yaml';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { calendarFromDocuments, NotFoundError, parseCalendarDocument, parseIcsDaysOff, UnprocessableError, ValidationError, WorkingCalendar } from '@fr/domain';
 import { activeOfficersWithRole, execute, selectRow, selectRows, writeAuditEvent, writeNotifications } from '@fr/persistence';
@@ -20,6 +20,25 @@ function withLists(document: Record<string, unknown>): Doc {
   doc.daysOff ??= [];
   doc.extraWorkingDays ??= [];
   return doc;
+}
+
+/** Every day a district year lists as off, a range day by day. */
+function daysOffOf(district: Doc | undefined): { date: string; name: string }[] {
+  const days: { date: string; name: string }[] = [];
+  for (const entry of district?.daysOff ?? []) {
+    const first = entry.date ?? entry.from;
+    const last = entry.date ?? entry.to ?? first;
+    if (!first || !last) continue;
+    for (let t = Date.parse(`${first}T00:00:00Z`); t <= Date.parse(`${last}T00:00:00Z`); t += 86_400_000) {
+      days.push({ date: new Date(t).toISOString().slice(0, 10), name: entry.name });
+    }
+  }
+  return days;
+}
+
+/** The district's days off of a year that `calendar` (a unit's own) counts as working days. */
+function daysOffWorked(district: Doc | undefined, calendar: WorkingCalendar): { date: string; name: string }[] {
+  return daysOffOf(district).filter((d) => calendar.isWorkingDay(d.date));
 }
 
 /** Inbox kind of the notice that a unit's own calendar works on the district's days off. */
@@ -128,7 +147,10 @@ export class CalendarStore {
     } catch (e) {
       throw new UnprocessableError(`calendar ${year} does not fit the other years: ${(e as Error).message}`);
     }
-    const worked = unit ? await this.districtDaysOffWorked(year, calendar) : [];
+    const previous = (await this.documents()).find((d) => d.year === year);
+    const worked = unit ? daysOffWorked(previous, calendar) : [];
+    // A district year that adds days off (a holiday added by law): each unit whose own year works them is told too.
+    const unitsWorking = unit ? [] : await this.unitsWorkingNewDaysOff(year, doc, previous);
     await this.ds.transaction(async (m) => {
       await execute(
         m,
@@ -140,46 +162,61 @@ export class CalendarStore {
         caseId: null,
         actor,
         action: 'calendar_replaced',
-        data: { year, unit, daysOff: doc.daysOff?.length ?? 0, ...(worked.length ? { districtDaysOffWorked: worked.map((d) => d.date) } : {}) },
+        data: {
+          year,
+          unit,
+          daysOff: doc.daysOff?.length ?? 0,
+          ...(worked.length ? { districtDaysOffWorked: worked.map((d) => d.date) } : {}),
+          ...(unitsWorking.length ? { unitsWorkingDaysOff: Object.fromEntries(unitsWorking.map((u) => [u.unit, u.worked.map((d) => d.date)])) } : {}),
+        },
       });
-      if (unit && worked.length) {
-        // A unit's own calendar replaces the district's wholly: one written for its Saturday hours that
-        // lists only Tết counts every other holiday as working time, and nothing else would say so.
-        const body =
-          `unit ${unit}'s own calendar for ${year} counts ${worked.length} of the district's days off as working days: ` +
-          `${worked.map((d) => `${d.date} (${d.name})`).join(', ')}; its cases' deadlines count them as working time. ` +
-          `Unless the unit works those days, list them in its daysOff: PUT /v1/calendars/${year}?unit=${unit}`;
-        this.logger.warn(body);
-        await writeNotifications(
-          m,
-          { kind: 'calendar' },
-          (await activeOfficersWithRole(m, ['ADMIN'])).map((officerId) => ({
-            officerId,
-            kind: CALENDAR_HOLIDAYS_WORKED_KIND,
-            title: `Lịch riêng của đơn vị ${unit} năm ${year} tính ${worked.length} ngày nghỉ của quận là ngày làm việc`,
-            body,
-          })),
-        );
-      }
+      // A unit's own calendar replaces the district's wholly: one written for its Saturday hours that
+      // lists only Tết counts every other holiday as working time, and nothing else would say so.
+      if (unit && worked.length) await this.tellDaysOffWorked(m, unit, year, worked);
+      for (const u of unitsWorking) await this.tellDaysOffWorked(m, u.unit, year, u.worked);
     });
     return doc;
   }
 
-  /** The district's days off of `year` that `calendar` (a unit's own) counts as working days. */
-  private async districtDaysOffWorked(year: number, calendar: WorkingCalendar): Promise<{ date: string; name: string }[]> {
-    const district = (await this.documents()).find((d) => d.year === year);
-    if (!district) return [];
-    const worked: { date: string; name: string }[] = [];
-    for (const entry of district.daysOff ?? []) {
-      const first = entry.date ?? entry.from;
-      const last = entry.date ?? entry.to ?? first;
-      if (!first || !last) continue;
-      for (let t = Date.parse(`${first}T00:00:00Z`); t <= Date.parse(`${last}T00:00:00Z`); t += 86_400_000) {
-        const date = new Date(t).toISOString().slice(0, 10);
-        if (calendar.isWorkingDay(date)) worked.push({ date, name: entry.name });
-      }
+  private async tellDaysOffWorked(m: EntityManager, unit: string, year: number, worked: { date: string; name: string }[]): Promise<void> {
+    const body =
+      `unit ${unit}'s own calendar for ${year} counts ${worked.length} of the district's days off as working days: ` +
+      `${worked.map((d) => `${d.date} (${d.name})`).join(', ')}; its cases' deadlines count them as working time. ` +
+      `Unless the unit works those days, list them in its daysOff: PUT /v1/calendars/${year}?unit=${unit}`;
+    this.logger.warn(body);
+    await writeNotifications(
+      m,
+      { kind: 'calendar' },
+      (await activeOfficersWithRole(m, ['ADMIN'])).map((officerId) => ({
+        officerId,
+        kind: CALENDAR_HOLIDAYS_WORKED_KIND,
+        title: `Lịch riêng của đơn vị ${unit} năm ${year} tính ${worked.length} ngày nghỉ của quận là ngày làm việc`,
+        body,
+      })),
+    );
+  }
+
+  /**
+   * The days off a new district year adds (not in the year it replaces) that an active unit's own year
+   * counts as working days, per unit: the unit's year was written before the law that added them.
+   */
+  private async unitsWorkingNewDaysOff(
+    year: number,
+    district: Doc,
+    previous: Doc | undefined,
+  ): Promise<{ unit: string; worked: { date: string; name: string }[] }[]> {
+    const before = new Set(daysOffOf(previous).map((d) => d.date));
+    const units = await selectRows<{ scope: string }>(
+      this.ds,
+      `SELECT c.scope FROM calendars c JOIN units u ON u.code = c.scope AND u.active WHERE c.scope <> '' AND c.year = $1 ORDER BY c.scope`,
+      [year],
+    );
+    const found: { unit: string; worked: { date: string; name: string }[] }[] = [];
+    for (const { scope } of units) {
+      const worked = daysOffWorked(district, calendarFromDocuments(await this.documents(scope))).filter((d) => !before.has(d.date));
+      if (worked.length) found.push({ unit: scope, worked });
     }
-    return worked;
+    return found;
   }
 
   /** Adds the days off of an iCalendar file to a year (days already listed keep their entry). */
