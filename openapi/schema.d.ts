@@ -2362,6 +2362,8 @@ export interface components {
             moved: number;
             /** @description cases an action changed meanwhile (resolved, paused, moved again): left as they are */
             skipped: number;
+            /** @description deadlines the calendar still moves after this call (one call moves at most 1,000; all of them after a dry run): call again until 0 */
+            remaining: number;
             /** @description the moves, at most 1,000 */
             cases: components["schemas"]["DeadlineMoveDto"][];
             /** @description more moves than the list holds */
@@ -6643,6 +6645,15 @@ export interface operations {
             };
             /** @description the body is not JSON (send Content-Type: application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the unit does not exist */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication, Logger } from '@nestjs/common';
 import { createApiApp } from '@fr/api';
+import { RecomputeDeadlines } from '@fr/cases';
 import { jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { CalendarCoverage, Clock, slaTimerPayload, SlaService } from '@fr/sla';
 import {
@@ -318,6 +319,7 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
     };
     await sla.reloadCalendar();
     const crossing = await run('2030-01-28T08:00:00+07:00');
+    const crossing2 = await run('2030-01-29T08:00:00+07:00');
     const after = await run('2030-03-04T08:00:00+07:00'); // counts no day the correction changes
     const paused = await run('2030-01-28T08:00:00+07:00', true);
     const before = await run('2026-11-02T08:00:00+07:00'); // due before 2030: never counted a day of it
@@ -353,14 +355,41 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
       // Mon 28/1-Wed 30/1 (3 days), 11-15/2 (8), 18-22/2 (13), Mon 25/2 and Tue 26/2 (15): Tuesday 26/2 at 17:00.
       toDueAt: '2030-02-26T10:00:00.000Z',
     };
-    expect(dry.body).toEqual({ year: 2030, unit: null, dryRun: true, checked: 2, moved: 1, skipped: 0, cases: [move], truncated: false });
+    const move2 = {
+      ...move,
+      caseId: crossing2.id,
+      trackingCode: crossing2.trackingCode,
+      // Tue 29/1-Thu 31/1 (3 days), Fri 8/2 (4), 11-15/2 (9), 18-22/2 (14), Mon 25/2 (15): Monday 25/2 at 17:00 before;
+      // Tue 29/1-Wed 30/1 (2), 11-15/2 (7), 18-22/2 (12), 25-27/2 (15): Wednesday 27/2 at 17:00 after.
+      fromDueAt: '2030-02-25T10:00:00.000Z',
+      toDueAt: '2030-02-27T10:00:00.000Z',
+    };
+    expect(crossing2.dueAt).toBe(move2.fromDueAt);
+    expect(dry.body).toEqual({
+      year: 2030,
+      unit: null,
+      dryRun: true,
+      checked: 3,
+      moved: 2,
+      skipped: 0,
+      remaining: 2,
+      cases: expect.arrayContaining([move, move2]) as unknown,
+      truncated: false,
+    });
+    expect((dry.body as ApiSchema<'DeadlineRecomputeReportDto'>).cases).toHaveLength(2);
     expect(await dueOf(crossing.id)).toBe(crossing.dueAt);
     const { version } = await caseOf(crossing.id);
     const beforeVersion = (await caseOf(before.id)).version;
 
+    // One call moves at most RECOMPUTE_APPLY_MAX (1,000) and says how many remain; paged here by one.
+    const first = await engine.api.get(RecomputeDeadlines).execute({ year: 2030, unit: null, dryRun: false, actor: 'officer:test', applyMax: 1 });
+    expect(first).toMatchObject({ dryRun: false, checked: 3, moved: 1, skipped: 0, remaining: 1 });
     const applied = await engine.http().post('/v1/calendars/2030/recompute-deadlines').set(bearer(admin));
     expect(applied.status).toBe(200);
-    expect(applied.body).toEqual({ ...(dry.body as object), dryRun: false });
+    expect(applied.body).toMatchObject({ dryRun: false, checked: 3, moved: 1, skipped: 0, remaining: 0, truncated: false });
+    const moves = [...first.cases, ...(applied.body as ApiSchema<'DeadlineRecomputeReportDto'>).cases];
+    expect(moves).toEqual(expect.arrayContaining([move, move2]));
+    expect(await dueOf(crossing2.id)).toBe(move2.toDueAt);
     expect(await dueOf(crossing.id)).toBe(move.toDueAt);
     expect(await dueOf(after.id)).toBe(after.dueAt);
     expect(await dueOf(paused.id)).toBeNull();
@@ -407,20 +436,26 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
       { what: 'the warning timer of the new deadline' },
     );
     const summary = await engine.query<{ actor: string; data: Record<string, unknown> }>(
-      `SELECT actor, data FROM audit_events WHERE action = 'deadlines_recomputed'`,
+      `SELECT actor, data FROM audit_events WHERE action = 'deadlines_recomputed' ORDER BY id`,
     );
-    expect(summary).toEqual([{ actor: expect.stringMatching(/^officer:/) as unknown, data: { year: 2030, unit: null, checked: 2, moved: 1, skipped: 0 } }]);
+    expect(summary).toEqual([
+      { actor: 'officer:test', data: { year: 2030, unit: null, checked: 3, moved: 1, skipped: 0, remaining: 1 } },
+      { actor: expect.stringMatching(/^officer:/) as unknown, data: { year: 2030, unit: null, checked: 3, moved: 1, skipped: 0, remaining: 0 } },
+    ]);
 
     // Applying again finds nothing to move; the year put back as it was moves the case back.
-    expect((await engine.http().post('/v1/calendars/2030/recompute-deadlines').set(bearer(admin))).body).toMatchObject({ moved: 0, cases: [] });
+    expect((await engine.http().post('/v1/calendars/2030/recompute-deadlines').set(bearer(admin))).body).toMatchObject({ moved: 0, remaining: 0, cases: [] });
     expect((await engine.http().put('/v1/calendars/2030').set(bearer(admin)).send(provisional)).status).toBe(200);
-    expect((await engine.http().post('/v1/calendars/2030/recompute-deadlines').set(bearer(admin))).body).toMatchObject({ moved: 1 });
+    expect((await engine.http().post('/v1/calendars/2030/recompute-deadlines').set(bearer(admin))).body).toMatchObject({ moved: 2, remaining: 0 });
     expect(await dueOf(crossing.id)).toBe(crossing.dueAt);
 
     // Refusals: a year with no calendar, a malformed dryRun, an officer who is not ADMIN.
     const none = await engine.http().post('/v1/calendars/2035/recompute-deadlines').set(bearer(admin));
     expect(none.status).toBe(404);
     expect(errorOf(none).message).toMatch(/calendar/);
+    const unknown = await engine.http().post('/v1/calendars/2030/recompute-deadlines?unit=NOPE').set(bearer(admin));
+    expect(unknown.status).toBe(422);
+    expect(errorOf(unknown).message).toBe("unit 'NOPE' does not exist; GET /v1/units lists the units");
     const bad = await engine.http().post('/v1/calendars/2030/recompute-deadlines?dryRun=yes').set(bearer(admin));
     expect(bad.status).toBe(400);
     expect(errorOf(bad).message).toBe('dryRun must be true or false');

@@ -73,6 +73,11 @@ export class DeadlineRecomputeReportDto {
   @ApiProperty({ type: 'integer', description: 'open cases with a running deadline whose counting reaches into the year' }) checked: number;
   @ApiProperty({ type: 'integer', description: 'deadlines the calendar in force now moves (dry run) or moved' }) moved: number;
   @ApiProperty({ type: 'integer', description: 'cases an action changed meanwhile (resolved, paused, moved again): left as they are' }) skipped: number;
+  @ApiProperty({
+    type: 'integer',
+    description: 'deadlines the calendar still moves after this call (one call moves at most 1,000; all of them after a dry run): call again until 0',
+  })
+  remaining: number;
   @ApiProperty({ type: [DeadlineMoveDto], description: 'the moves, at most 1,000' }) cases: DeadlineMoveDto[];
   @ApiProperty({ description: 'more moves than the list holds' }) truncated: boolean;
 }

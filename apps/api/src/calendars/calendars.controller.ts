@@ -12,9 +12,11 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Request } from 'express';
+import { DataSource } from 'typeorm';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
 import { RecomputeDeadlines } from '@fr/cases';
 import { ValidationError } from '@fr/domain';
+import { requireKnownUnit } from '@fr/persistence';
 import { CalendarStore, SlaService } from '@fr/sla';
 import { ApiErrors } from '../common/error.dto';
 import { SafeInputPipe } from '../common/safe-input.pipe';
@@ -74,6 +76,7 @@ export class CalendarsController {
     private readonly store: CalendarStore,
     private readonly sla: SlaService,
     private readonly recompute: RecomputeDeadlines,
+    private readonly ds: DataSource,
   ) {}
 
   @Get()
@@ -131,7 +134,7 @@ export class CalendarsController {
   @unitQuery("the unit whose own calendar was corrected: its cases only; without it, every unit's")
   @ApiQuery({ name: 'dryRun', required: false, schema: { type: 'boolean' } })
   @ApiOkResponse({ type: DeadlineRecomputeReportDto })
-  @ApiErrors(400, 403, { 404: 'no calendar for this year (and unit): store the year first' })
+  @ApiErrors(400, 403, { 404: 'no calendar for this year (and unit): store the year first' }, { 422: 'the unit does not exist' })
   async recomputeDeadlines(
     @CurrentOfficer() officer: AuthenticatedOfficer,
     @Param('year', year) y: number,
@@ -140,6 +143,7 @@ export class CalendarsController {
   ): Promise<DeadlineRecomputeReportDto> {
     if (dryRun !== undefined && dryRun !== 'true' && dryRun !== 'false') throw new ValidationError('dryRun must be true or false', ['dryRun']);
     const scope = unitOf(unit);
+    if (scope) await requireKnownUnit(this.ds, scope);
     // A year the calendar lacks would count its holidays as working days: nothing to recompute against.
     await this.store.get(y, scope);
     return this.recompute.execute({ year: y, unit: scope, dryRun: dryRun === 'true', actor: `officer:${officer.id}` });
