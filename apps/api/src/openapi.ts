@@ -1,4 +1,4 @@
-import { ROLES_EXTENSION } from '@fr/auth';
+import { ROLES_EXTENSION } from './common/roles.decorator';
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';

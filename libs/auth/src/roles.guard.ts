@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, ForbiddenException, Injectable, Unauthor
 import { Reflector } from '@nestjs/core';
 import type { OfficerRole } from '@fr/domain';
 import { OfficerRequest } from './authenticated-officer';
-import { ROLES_KEY } from './roles.decorator';
+import { ROLES_KEY } from './roles-key';
 
 /** Runs after JwtAuthGuard: `@UseGuards(JwtAuthGuard, RolesGuard)`. A route without @Roles admits any officer. */
 @Injectable()

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
+import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
 import { DrawSample, ExportCases, GetUnitMetrics, RecordReview, ListUnitCases, parsePeriod, unitMetricsCsv, VerifyAuditTrail } from '@fr/audit';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { BusyError, CallerGoneError, DomainError } from '@fr/domain';
@@ -11,6 +11,7 @@ import { ApiErrors } from '../common/error.dto';
 import { endSlowReader } from '../common/slow-reader';
 import { ExportQueryDto, PeriodQueryDto, ReviewDto, SampleDto, UnitCasesQueryDto, VerifyQueryDto } from './audit.dto';
 import { ReviewRecordDto, SampleDrawDto, TrailVerificationDto, UnitCasesReportDto, UnitMetricsReportDto } from './audit-view.dto';
+import { Roles } from '../common/roles.decorator';
 
 const CSV = { 'text/csv': { schema: { type: 'string' as const, description: 'UTF-8 with a byte-order mark, RFC 4180' } } };
 

@@ -13,7 +13,7 @@ import {
 } from '@nestjs/swagger';
 import { Request } from 'express';
 import { DataSource } from 'typeorm';
-import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
+import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
 import { RecomputeDeadlines } from '@fr/cases';
 import { ValidationError } from '@fr/domain';
 import { requireKnownUnit } from '@fr/persistence';
@@ -21,6 +21,7 @@ import { CalendarStore, SlaService } from '@fr/sla';
 import { ApiErrors } from '../common/error.dto';
 import { SafeInputPipe } from '../common/safe-input.pipe';
 import { CalendarDocumentDto, CalendarInputDto, CalendarSummaryDto, DeadlineRecomputeReportDto, IcsImportResultDto, OfficePeriodDto } from './calendar.dto';
+import { Roles } from '../common/roles.decorator';
 
 const parseYear = new ParseIntPipe({ exceptionFactory: () => new ValidationError('year must be a number such as 2026', ['year']) });
 const year = {

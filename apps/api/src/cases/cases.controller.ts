@@ -1,11 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
+import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
 import { ActOnCase, CaseQueries, officerActor } from '@fr/cases';
 import { CaseAction, NotFoundError, ValidationError } from '@fr/domain';
 import { ApiErrors } from '../common/error.dto';
 import { CaseActionDto, ListCasesQueryDto, ListCasesStatusQuery } from './case.dto';
 import { CaseDetailDto, CasePageDto, MovedOutOfScopeDto } from './case-view.dto';
+import { Roles } from '../common/roles.decorator';
 
 /** The actions officers call by path; citizens' and the system's own actions are not reachable here. */
 const OFFICER_ACTIONS = [

@@ -1,12 +1,13 @@
 import { Controller, Get, Header, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
+import { JwtAuthGuard, RolesGuard } from '@fr/auth';
 import { GetBoard } from '@fr/board';
 import { Clock } from '@fr/sla';
 import { BOARD_SCRIPT, BOARD_SHELL, BOARD_STYLE, PAGE_SECURITY_POLICY, renderBoardView } from './board-page';
 import { ApiErrors } from '../common/error.dto';
 import { TakesQuery } from '../common/known-query.interceptor';
 import { BoardViewQueryDto } from './compliance.dto';
+import { Roles } from '../common/roles.decorator';
 
 const HTML = { 'text/html': { schema: { type: 'string' as const } } };
 

@@ -12,7 +12,7 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
+import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
 import { boardCsv, ComplianceTargets, FigureKind, GetBoard, UnitFigures } from '@fr/board';
 import { ValidationError } from '@fr/domain';
 import { Clock } from '@fr/sla';
@@ -28,6 +28,7 @@ import {
   TargetDto,
   UpdateTargetDto,
 } from './compliance.dto';
+import { Roles } from '../common/roles.decorator';
 
 const unitCode = ApiParam({ name: 'code', example: 'P_BACH_KHOA', description: 'a unit code' });
 

@@ -1,12 +1,13 @@
 import { Body, Controller, Get, Param, Post, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
+import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
 import { ValidationError } from '@fr/domain';
 import { NoticeKind, Notices } from '@fr/board';
 import { ChannelKeyGuard } from '../intake/channel-key.guard';
 import { ApiErrors } from '../common/error.dto';
 import { CHANNEL_KEY_SCHEME } from '../openapi';
 import { ChannelNoticesDto, ChannelNoticesStateDto, ListNoticesQueryDto, NoticeDto, PublicNoticesQueryDto, PublishNoticeDto } from './compliance.dto';
+import { Roles } from '../common/roles.decorator';
 
 /** Notices and warnings to residents, published by units ("Truyền thông, cảnh báo"). */
 @ApiTags('notices')

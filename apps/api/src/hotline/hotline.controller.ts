@@ -1,13 +1,14 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
-import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
+import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
 import { CitizenActions } from '@fr/cases';
 import { HotlineQueries, SubmitFeedback } from '@fr/intake';
 import { InfoReplyDto, RatingDto } from '../cases/case.dto';
 import { ApiErrors } from '../common/error.dto';
 import { FeedbackAcceptedDto, InfoReplyResultDto, RatingResultDto, SubmitFeedbackDto, submitFeedbackCommand } from '../intake/feedback.dto';
 import { CallerCaseDto, CallerCasesQueryDto, HotlineCaseDto } from './hotline.dto';
+import { Roles } from '../common/roles.decorator';
 
 /** The channel hotline calls are entered under (config/channels.yaml). */
 export const HOTLINE_CHANNEL = 'hotline_1022';

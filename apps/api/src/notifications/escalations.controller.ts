@@ -1,9 +1,10 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
+import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
 import { EscalationQueries } from '@fr/notifications';
 import { ApiErrors } from '../common/error.dto';
 import { EscalationPageDto, ListEscalationsQueryDto } from './notification.dto';
+import { Roles } from '../common/roles.decorator';
 
 @ApiTags('escalations')
 @ApiBearerAuth()

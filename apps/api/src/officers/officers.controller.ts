@@ -1,10 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
+import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
 import { CreateOfficer, ListOfficers, OfficerAbsences, RecordAbsence, UpdateOfficer } from '@fr/directory';
 import { ValidationError } from '@fr/domain';
 import { ApiErrors } from '../common/error.dto';
 import { AbsenceDto, CreateOfficerDto, ListOfficersQueryDto, OfficerDto, RecordAbsenceDto, UpdateOfficerDto } from './officer.dto';
+import { Roles } from '../common/roles.decorator';
 
 const officerIdPipe = () => new ParseUUIDPipe({ exceptionFactory: () => new ValidationError('id must be an officer id (a UUID)', ['id']) });
 const officerIdParam = ApiParam({ name: 'id', format: 'uuid', description: "the officer's id" });

@@ -1,11 +1,12 @@
 import { Controller, ForbiddenException, Get, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
+import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
 import { csvRow, UTF8_BOM, ValidationError } from '@fr/domain';
 import { ContactReads } from '@fr/privacy';
 import { ApiErrors } from '../common/error.dto';
 import { ContactReadsDto, ContactReadsQueryDto } from './privacy-reads.dto';
+import { Roles } from '../common/roles.decorator';
 
 const CSV = { 'text/csv': { schema: { type: 'string' as const, description: 'UTF-8 with a byte-order mark, RFC 4180' } } };
 

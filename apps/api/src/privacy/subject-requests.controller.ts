@@ -1,11 +1,12 @@
 import { Body, Controller, Get, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { JwtAuthGuard, RequestLimits, Roles, RolesGuard } from '@fr/auth';
+import { JwtAuthGuard, RequestLimits, RolesGuard } from '@fr/auth';
 import { SubjectRequests } from '@fr/privacy';
 import { ApiErrors } from '../common/error.dto';
 import { ChannelKeyGuard, ChannelRequest } from '../intake/channel-key.guard';
 import { CHANNEL_KEY_SCHEME } from '../openapi';
 import { SubjectRequestDto, SubjectRequestSummaryDto, SubjectRequestViewDto } from './subject-request.dto';
+import { Roles } from '../common/roles.decorator';
 
 /**
  * A citizen's requests about their personal data (Law 91/2025/QH15 art. 4; Decree 356/2025/NĐ-CP),

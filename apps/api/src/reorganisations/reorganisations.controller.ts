@@ -1,11 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
-import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
+import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
 import { PlanReorganisation, readPlan } from '@fr/directory';
 import { ValidationError } from '@fr/domain';
 import { ApiErrors } from '../common/error.dto';
 import { ReorganisationDto, ReorganisationPlanDto, ReorganisationReportDto } from './reorganisation.dto';
+import { Roles } from '../common/roles.decorator';
 
 function reorganisationIdPipe(): ParseUUIDPipe {
   return new ParseUUIDPipe({ exceptionFactory: () => new ValidationError('id must be a reorganisation id (a UUID)', ['id']) });

@@ -1,10 +1,11 @@
 import { Body, Controller, Get, Param, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { dayOrInstantProblem, ValidationError } from '@fr/domain';
-import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
+import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
 import { DesignateUnitOfficers, GetUnitCoverage, ListUnits } from '@fr/directory';
 import { ApiErrors } from '../common/error.dto';
 import { CoverageGapDto, DesignationDto, DesignationResultDto, UnitDto } from './unit.dto';
+import { Roles } from '../common/roles.decorator';
 
 @ApiTags('units')
 @ApiBearerAuth()

@@ -15,10 +15,11 @@ import {
 } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
-import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, Roles, RolesGuard } from '@fr/auth';
+import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
 import { NotFoundError, ValidationError } from '@fr/domain';
 import { DEFAULT_ROTATION_OVERLAP_SECONDS, MAX_ROTATION_OVERLAP_SECONDS, WEBHOOK_EVENTS, Webhooks } from '@fr/notifications';
 import { ApiErrors } from '../common/error.dto';
+import { Roles } from '../common/roles.decorator';
 
 const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'];
 const WHSEC = '^whsec_[A-Za-z0-9+/]+={0,2}$';

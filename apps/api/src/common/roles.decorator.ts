@@ -1,8 +1,8 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiExtension } from '@nestjs/swagger';
+import { ROLES_KEY } from '@fr/auth';
 import type { OfficerRole } from '@fr/domain';
 
-export const ROLES_KEY = 'fr:roles';
 /** The OpenAPI extension that names an operation's roles; the document also writes them into its description. */
 export const ROLES_EXTENSION = 'x-roles';
 
