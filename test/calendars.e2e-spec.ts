@@ -338,7 +338,17 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
       .send({ url: `${receiver.url}/ihanoi`, events: ['case.status'] });
     expect(hook.status).toBe(201);
     receiver.trust('/ihanoi', (hook.body as ApiSchema<'RegisteredWebhookDto'>).secret!);
-    // Replacing the year moved nothing by itself.
+    // Replacing the year moved nothing by itself, and every ADMIN is told what it would move.
+    const notices = async () =>
+      ((await engine.http().get('/v1/notifications').set(bearer(admin))).body as ApiSchema<'NotificationPageDto'>).items.filter(
+        (n) => n.kind === 'calendar.deadlines_to_recompute',
+      );
+    expect(await notices()).toEqual([
+      expect.objectContaining({
+        title: 'Lịch năm 2030 đã thay đổi: 2 hồ sơ đang mở có hạn xử lý cần tính lại',
+        body: expect.stringContaining('POST /v1/calendars/2030/recompute-deadlines?dryRun=true') as unknown,
+      }),
+    ]);
     const caseOf = async (id: string) =>
       (await engine.query<{ due_at: Date | null; version: number }>(`SELECT due_at, version FROM cases WHERE id = $1`, [id]))[0];
     const dueOf = async (id: string) => (await caseOf(id)).due_at?.toISOString() ?? null;

@@ -1,7 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ClockPause, DomainError } from '@fr/domain';
-import { selectRows, writeAuditEvent } from '@fr/persistence';
+import { activeOfficersWithRole, selectRows, writeAuditEvent, writeNotifications } from '@fr/persistence';
 import { SlaService, Stage } from '@fr/sla';
 import { ActOnCase } from './act-on-case.usecase';
 import { currentRunDeadlines, lockCase, stageClockOf } from './actions/case-records';
@@ -21,6 +21,8 @@ export const RECOMPUTE_LIST_MAX = 1000;
  * nothing, reads 20,000 in 0.5 s and is not cut.
  */
 export const RECOMPUTE_APPLY_MAX = 1000;
+/** Inbox kind of the notice that a replaced year moves open deadlines. */
+export const CALENDAR_DEADLINES_KIND = 'calendar.deadlines_to_recompute';
 
 export interface DeadlineMove {
   caseId: string;
@@ -72,6 +74,8 @@ interface Candidate {
  */
 @Injectable()
 export class RecomputeDeadlines {
+  private readonly logger = new Logger(RecomputeDeadlines.name);
+
   constructor(
     private readonly ds: DataSource,
     private readonly sla: SlaService,
@@ -140,6 +144,44 @@ export class RecomputeDeadlines {
       );
     }
     return report;
+  }
+
+  /**
+   * After a year was replaced: when the calendar now moves open deadlines, every active ADMIN is told how
+   * many and how to move them (a replaced year moves none by itself, and nothing else would say so).
+   * Returns how many the calendar moves.
+   */
+  async noticeAfterChange(year: number, unit: string | null): Promise<number> {
+    try {
+      return await this.tellAdmins(year, unit);
+    } catch (e) {
+      // The year is stored and in force: a notice that could not be written must not turn that into a 500.
+      this.logger.warn(`could not tell the administrators of the deadlines ${year}'s calendar moves: ${(e as Error).message}`);
+      return 0;
+    }
+  }
+
+  private async tellAdmins(year: number, unit: string | null): Promise<number> {
+    const dry = await this.execute({ year, unit, dryRun: true, actor: 'system:calendar' });
+    if (dry.moved === 0) return 0;
+    const scope = unit ? `?unit=${unit}` : '';
+    const body =
+      `${dry.moved} open case(s) have a running deadline that the corrected calendar of ${year}${unit ? ` (unit ${unit})` : ''} counts differently; ` +
+      `the stored deadlines stay until moved: see them with POST /v1/calendars/${year}/recompute-deadlines${scope ? `${scope}&` : '?'}dryRun=true, ` +
+      `move them without dryRun`;
+    await this.ds.transaction(async (m) =>
+      writeNotifications(
+        m,
+        { kind: 'coverage' },
+        (await activeOfficersWithRole(m, ['ADMIN'])).map((officerId) => ({
+          officerId,
+          kind: CALENDAR_DEADLINES_KIND,
+          title: `Lịch năm ${year}${unit ? ` của đơn vị ${unit}` : ''} đã thay đổi: ${dry.moved} hồ sơ đang mở có hạn xử lý cần tính lại`,
+          body,
+        })),
+      ),
+    );
+    return dry.moved;
   }
 
   /**

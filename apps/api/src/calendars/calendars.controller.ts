@@ -116,6 +116,7 @@ export class CalendarsController {
   ): Promise<CalendarDocumentDto> {
     const doc = await this.store.put(y, body, `officer:${officer.id}`, unitOf(unit));
     await this.sla.reloadCalendar();
+    await this.recompute.noticeAfterChange(y, unitOf(unit));
     return doc as unknown as CalendarDocumentDto;
   }
 
@@ -177,6 +178,7 @@ export class CalendarsController {
     if (problem) throw new ValidationError(problem, ['body']);
     const result = await this.store.importIcs(y, text, `officer:${officer.id}`, unitOf(unit));
     await this.sla.reloadCalendar();
+    await this.recompute.noticeAfterChange(y, unitOf(unit));
     return result as unknown as IcsImportResultDto;
   }
 }
