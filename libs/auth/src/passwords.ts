@@ -17,7 +17,7 @@ let cost: PasswordHashCost = PASSWORD_HASH_COST;
  * No configuration reaches it, so a deployment cannot lower it by mistake. Measured on the 2-core
  * machine (6 December 2026): one hash at PASSWORD_HASH_COST takes 240 ms with nothing else running,
  * and every e2e file makes dozens (the seeded administrator, each officer a test creates and its
- * login); the files that test passwords themselves (auth, login limits) keep the real cost.
+ * login); test/auth.e2e-spec.ts, which tests the hashes themselves, sets the real cost back.
  */
 export function usePasswordHashCostForTests(next: PasswordHashCost): void {
   cost = next;
