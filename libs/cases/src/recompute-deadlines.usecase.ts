@@ -189,20 +189,21 @@ export class RecomputeDeadlines {
    * paused or moved it since the page was read. The deadline as it was under the lock and the new one,
    * or null when there is nothing to move.
    */
-  private apply(caseId: string, reason: string): Promise<{ from: Date; to: Date } | null> {
-    return this.ds.transaction(async (m) => {
-      const c = await lockCase(m, caseId);
-      if (!c || !(RUNNING as readonly string[]).includes(c.status) || !c.due_at) return null;
-      const { d } = await currentRunDeadlines(m, this.sla, c);
-      if (!d.dueAt || d.dueAt.getTime() === new Date(c.due_at).getTime()) return null;
-      try {
+  private async apply(caseId: string, reason: string): Promise<{ from: Date; to: Date } | null> {
+    try {
+      return await this.ds.transaction(async (m) => {
+        const c = await lockCase(m, caseId);
+        if (!c || !(RUNNING as readonly string[]).includes(c.status) || !c.due_at) return null;
+        const { d } = await currentRunDeadlines(m, this.sla, c);
+        if (!d.dueAt || d.dueAt.getTime() === new Date(c.due_at).getTime()) return null;
         await this.act.run(m, SYSTEM_ACTOR('calendar'), caseId, 'recompute_deadline', { reason });
-      } catch (e) {
-        if (e instanceof DomainError) return null;
-        throw e;
-      }
-      return { from: new Date(c.due_at), to: d.dueAt };
-    });
+        return { from: new Date(c.due_at), to: d.dueAt };
+      });
+    } catch (e) {
+      // The state machine refused (the case moved on under the lock): its transaction is rolled back whole.
+      if (e instanceof DomainError) return null;
+      throw e;
+    }
   }
 
   private async *candidates(year: number, unit: string | null): AsyncGenerator<Candidate[]> {
