@@ -47,4 +47,17 @@ describe(hashPassword.name, () => {
     expect(await verifyPassword(real, 'Mật khẩu mới 2026')).toBe('nfc');
     expect(await verifyPassword(cheap, 'Mật khẩu mới 2026')).toBe('nfc');
   }, 30_000);
+
+  it('refuses to lower the cost outside a test process, and the cost stays the real one', async () => {
+    const worker = process.env.JEST_WORKER_ID;
+    delete process.env.JEST_WORKER_ID;
+    try {
+      expect(() => usePasswordHashCostForTests({ memoryCost: 1024, timeCost: 1, parallelism: 1 })).toThrow(
+        'the password hash cost is lowered in test processes only',
+      );
+    } finally {
+      process.env.JEST_WORKER_ID = worker;
+    }
+    expect(await hashPassword('Mật khẩu mới 2026')).toMatch(/^\$argon2id\$v=19\$m=65536,p=4,t=3\$/);
+  }, 30_000);
 });

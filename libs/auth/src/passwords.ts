@@ -20,6 +20,8 @@ let cost: PasswordHashCost = PASSWORD_HASH_COST;
  * login); test/auth.e2e-spec.ts, which tests the hashes themselves, sets the real cost back.
  */
 export function usePasswordHashCostForTests(next: PasswordHashCost): void {
+  // Jest sets JEST_WORKER_ID in every test process; code that reaches this elsewhere is a mistake.
+  if (process.env.JEST_WORKER_ID === undefined) throw new Error('the password hash cost is lowered in test processes only');
   cost = next;
   dummy = null;
 }
