@@ -472,6 +472,42 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
     expect((await engine.http().post('/v1/calendars/2030/recompute-deadlines').set(bearer(handlerBK))).status).toBe(403);
   });
 
+  it('moves no deadline the calendar did not change: cases routed, acknowledged, paused and resumed, extended and transferred by real actions', async () => {
+    const [bk, leader] = await Promise.all([
+      createOfficer(engine, admin, { username: 'lich.bk2', role: 'HANDLER', unitCode: 'P_BACH_KHOA' }),
+      createOfficer(engine, admin, { username: 'lich.bk.leader', role: 'LEADER', unitCode: 'P_BACH_KHOA' }),
+    ]);
+    const KEY = { 'X-Api-Key': 'dev-ihanoi-key' };
+    const body = { category: 'sanitation', description: 'Rác thải ùn ứ đầu ngõ 40 Tạ Quang Bửu.', location: { wardCode: 'BACH_KHOA' } };
+    const routed = () => submitRouted(engine, KEY, body);
+    const acknowledged = async () => {
+      const c = await routed();
+      await actOnCase(engine, bearer(bk.token), c.id, 'acknowledge');
+      return c;
+    };
+    await routed(); // the receive stage
+    await acknowledged(); // the resolve stage
+    const paused = await acknowledged();
+    await actOnCase(engine, bearer(bk.token), paused.id, 'request-info', { message: 'Đề nghị gửi ảnh hiện trường.' });
+    const reply = await engine.http().post(`/v1/feedback/${paused.trackingCode}/info`).set(KEY).send({ message: 'Ảnh đây ạ.' });
+    expect(reply.status).toBe(200);
+    const extended = await acknowledged();
+    const [{ due_at }] = await engine.query<{ due_at: Date }>(`SELECT due_at FROM cases WHERE id = $1`, [extended.id]);
+    const until = engine.api.get(SlaService).calendar.addMinutes(new Date(due_at), 60);
+    await actOnCase(engine, bearer(leader.token), extended.id, 'extend', { until: until.toISOString(), reason: 'Chờ kết quả kiểm tra.' });
+    const transferred = await acknowledged();
+    await actOnCase(engine, bearer(bk.token), transferred.id, 'transfer', { unitCode: 'P_THANH_NHAN', reason: 'Sai địa bàn.' });
+
+    const thisYear = new Date(Date.now() + 7 * 3600_000).getUTCFullYear();
+    let checked = 0;
+    for (const year of [thisYear, thisYear + 1]) {
+      const dry = await engine.http().post(`/v1/calendars/${year}/recompute-deadlines?dryRun=true`).set(bearer(admin));
+      expect(dry.body).toMatchObject({ moved: 0, remaining: 0, cases: [] });
+      checked += (dry.body as ApiSchema<'DeadlineRecomputeReportDto'>).checked;
+    }
+    expect(checked).toBeGreaterThanOrEqual(5);
+  });
+
   it("tells every ADMIN when the district adds a day off that a unit's own year counts as a working day (a holiday added by law)", async () => {
     const weekday = ['08:00-12:00', '13:00-17:00'];
     const officeHours = { mon: weekday, tue: weekday, wed: weekday, thu: weekday, fri: weekday, sat: ['08:00-11:30'] };
