@@ -172,7 +172,7 @@ export class RecomputeDeadlines {
     await this.ds.transaction(async (m) =>
       writeNotifications(
         m,
-        { kind: 'coverage' },
+        { kind: 'calendar-change' },
         (await activeOfficersWithRole(m, ['ADMIN'])).map((officerId) => ({
           officerId,
           kind: CALENDAR_DEADLINES_KIND,

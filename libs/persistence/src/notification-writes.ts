@@ -12,6 +12,8 @@ export type NotificationSubject =
   | { kind: 'reorganisation-unresolved' }
   /** A unit left without its designee (disabled, nobody covering): told each time it happens. */
   | { kind: 'coverage' }
+  /** A calendar year replaced that moves deadlines or works the district's days off: told at each replacement. */
+  | { kind: 'calendar-change' }
   /** A case linked to `caseId`, its likely original (the title names the linked case). */
   | { kind: 'duplicate'; caseId: string };
 
@@ -31,6 +33,7 @@ const CONFLICT: Record<NotificationSubject['kind'], string> = {
   reorganisation: '',
   'reorganisation-unresolved': '',
   coverage: '',
+  'calendar-change': '',
   duplicate: `(officer_id, case_id, title) WHERE kind = 'duplicate'`,
 };
 

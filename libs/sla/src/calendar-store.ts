@@ -186,7 +186,7 @@ export class CalendarStore {
     this.logger.warn(body);
     await writeNotifications(
       m,
-      { kind: 'calendar' },
+      { kind: 'calendar-change' },
       (await activeOfficersWithRole(m, ['ADMIN'])).map((officerId) => ({
         officerId,
         kind: CALENDAR_HOLIDAYS_WORKED_KIND,
