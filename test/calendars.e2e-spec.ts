@@ -589,9 +589,29 @@ describe('a year file added to config/calendars after the first start', () => {
       ((await engine.http(app).get('/v1/calendars').set(bearer(admin))).body as { year: number }[]).map((c) => c.year);
     expect(await years()).toEqual([2024, 2025, 2026]);
 
+    // An open case whose deadline was counted into 2027 without its calendar: every weekday a working day.
+    const posted = await engine
+      .http()
+      .post('/v1/feedback')
+      .set({ 'X-Api-Key': 'dev-ihanoi-key' })
+      .send({ category: 'sanitation', description: 'Rác thải ở chợ Mơ.', location: { wardCode: 'BACH_KHOA' } });
+    const clock = { stage: 'resolve' as const, startedAt: new Date('2027-02-01T08:00:00+07:00'), minutes: 15 * 480, extensionMinutes: 0, unit: 'P_BACH_KHOA' };
+    const d = engine.api.get(SlaService).deadlines(clock, []);
+    expect(d.dueAt!.toISOString()).toBe('2027-02-19T10:00:00.000Z'); // 15 weekdays from Monday 1/2, Tết counted as working time
+    await engine.query(
+      `UPDATE cases SET status = 'in_progress', unit_code = 'P_BACH_KHOA', stage = 'resolve', stage_started_at = $2, stage_minutes = $3, due_at = $4, warn_at = $5
+        WHERE id = $1`,
+      [(posted.body as ApiSchema<'FeedbackAcceptedDto'>).id, clock.startedAt, clock.minutes, d.dueAt, d.warnAt],
+    );
+
     copyFileSync(join('config', 'calendars', '2027.yaml'), join(dir, 'calendars', '2027.yaml'));
     restarted = await createApiApp(engine.config);
     expect(await years(restarted)).toEqual([2024, 2025, 2026, 2027]);
     expect(restarted.get(SlaService).calendar.isWorkingDay('2027-01-01')).toBe(false);
+    // The process that stored the year tells the administrators what it moves.
+    const inbox = await engine.http(restarted).get('/v1/notifications').set(bearer(admin));
+    expect((inbox.body as ApiSchema<'NotificationPageDto'>).items.filter((n) => n.kind === 'calendar.deadlines_to_recompute').map((n) => n.title)).toEqual([
+      'Lịch năm 2027 đã thay đổi: 1 hồ sơ đang mở có hạn xử lý cần tính lại',
+    ]);
   });
 });

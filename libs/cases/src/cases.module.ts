@@ -3,6 +3,7 @@ import { PrivacyModule } from '@fr/privacy';
 import { SlaModule } from '@fr/sla';
 import { ActOnCase } from './act-on-case.usecase';
 import { AutoCloseResolved } from './auto-close.service';
+import { CalendarYearsLoaded } from './calendar-years-loaded';
 import { CaseQueries } from './case-queries';
 import { CitizenActions } from './citizen-actions.usecase';
 import { MergedGroupsReconciler } from './merged-groups.reconciler';
@@ -10,7 +11,7 @@ import { RecomputeDeadlines } from './recompute-deadlines.usecase';
 
 @Module({
   imports: [SlaModule, PrivacyModule],
-  providers: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved, MergedGroupsReconciler, RecomputeDeadlines],
+  providers: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved, MergedGroupsReconciler, RecomputeDeadlines, CalendarYearsLoaded],
   exports: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved, MergedGroupsReconciler, RecomputeDeadlines],
 })
 export class CasesModule {}

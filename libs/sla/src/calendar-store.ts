@@ -58,6 +58,8 @@ const DISTRICT = '';
 export class CalendarStore {
   private readonly logger = new Logger(CalendarStore.name);
   private seeding: Promise<void> | null = null;
+  /** The district's years this process stored from config/calendars, until takeLoadedYears() reads them. */
+  private loaded: number[] = [];
 
   constructor(
     private readonly ds: DataSource,
@@ -100,6 +102,14 @@ export class CalendarStore {
 
   async calendar(): Promise<WorkingCalendar> {
     return (await this.calendars()).district;
+  }
+
+  /** The district's years this process has stored from config/calendars since the last call (each once). */
+  async takeLoadedYears(): Promise<number[]> {
+    await this.documents();
+    const years = this.loaded;
+    this.loaded = [];
+    return years;
   }
 
   async version(): Promise<string> {
@@ -259,7 +269,13 @@ export class CalendarStore {
         this.logger.warn(`${folder}/${f} not loaded: it does not fit the stored calendar: ${(e as Error).message}`);
         continue;
       }
-      await execute(this.ds, `INSERT INTO calendars (scope, year, document) VALUES ('', $1, $2) ON CONFLICT DO NOTHING`, [doc.year, JSON.stringify(doc)]);
+      const inserted = await selectRows<{ year: number }>(
+        this.ds,
+        `INSERT INTO calendars (scope, year, document) VALUES ('', $1, $2) ON CONFLICT DO NOTHING RETURNING year`,
+        [doc.year, JSON.stringify(doc)],
+      );
+      // Another process starting at the same time may have stored it first: only one of them reports it.
+      if (inserted.length) this.loaded.push(doc.year);
       docs.push(doc);
     }
   }
