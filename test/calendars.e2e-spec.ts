@@ -1,11 +1,12 @@
-import { copyFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication, Logger } from '@nestjs/common';
 import { createApiApp } from '@fr/api';
 import { RecomputeDeadlines } from '@fr/cases';
 import { jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
-import { CalendarCoverage, Clock, slaTimerPayload, SlaService } from '@fr/sla';
+import { DataSource } from 'typeorm';
+import { CalendarCoverage, CalendarStore, Clock, slaTimerPayload, SlaService } from '@fr/sla';
 import {
   actOnCase,
   adminToken,
@@ -613,5 +614,46 @@ describe('a year file added to config/calendars after the first start', () => {
     expect((inbox.body as ApiSchema<'NotificationPageDto'>).items.filter((n) => n.kind === 'calendar.deadlines_to_recompute').map((n) => n.title)).toEqual([
       'Lịch năm 2027 đã thay đổi: 1 hồ sơ đang mở có hạn xử lý cần tính lại',
     ]);
+  });
+
+  it('is still told when the process that stored the year ended before telling (killed, or the database gone a moment)', async () => {
+    const admin = await adminToken(engine);
+    const posted = await engine
+      .http()
+      .post('/v1/feedback')
+      .set({ 'X-Api-Key': 'dev-ihanoi-key' })
+      .send({ category: 'sanitation', description: 'Rác thải ở chợ Mơ, lần hai.', location: { wardCode: 'BACH_KHOA' } });
+    const clock = { stage: 'resolve' as const, startedAt: new Date('2028-02-01T08:00:00+07:00'), minutes: 15 * 480, extensionMinutes: 0, unit: 'P_BACH_KHOA' };
+    const d = engine.api.get(SlaService).deadlines(clock, []);
+    await engine.query(
+      `UPDATE cases SET status = 'in_progress', unit_code = 'P_BACH_KHOA', stage = 'resolve', stage_started_at = $2, stage_minutes = $3, due_at = $4, warn_at = $5
+        WHERE id = $1`,
+      [(posted.body as ApiSchema<'FeedbackAcceptedDto'>).id, clock.startedAt, clock.minutes, d.dueAt, d.warnAt],
+    );
+    writeFileSync(
+      join(dir, 'calendars', '2028.yaml'),
+      ['year: 2028', 'timezone: Asia/Ho_Chi_Minh', 'daysOff:', '  - { from: 2028-02-07, to: 2028-02-11, name: Tết Nguyên đán }', ''].join('\n'),
+    );
+    // A process stores the year from the file at its start (as CalendarStore does) and ends before it tells anyone.
+    await new CalendarStore(engine.api.get(DataSource), engine.config).documents();
+    const told = async (app: INestApplication) =>
+      ((await engine.http(app).get('/v1/notifications').set(bearer(admin))).body as ApiSchema<'NotificationPageDto'>).items
+        .filter((n) => n.kind === 'calendar.deadlines_to_recompute' && n.title.includes('2028'))
+        .map((n) => n.title);
+    expect(await told(engine.api)).toEqual([]);
+
+    // The next start tells, once.
+    const next = await createApiApp(engine.config);
+    try {
+      expect(await told(next)).toEqual(['Lịch năm 2028 đã thay đổi: 1 hồ sơ đang mở có hạn xử lý cần tính lại']);
+    } finally {
+      await next.close();
+    }
+    const again = await createApiApp(engine.config);
+    try {
+      expect(await told(again)).toHaveLength(1);
+    } finally {
+      await again.close();
+    }
   });
 });

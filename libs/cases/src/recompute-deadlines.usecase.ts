@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { ClockPause, DomainError } from '@fr/domain';
 import { activeOfficersWithRole, selectRows, writeAuditEvent, writeNotifications } from '@fr/persistence';
 import { SlaService, Stage } from '@fr/sla';
@@ -161,7 +161,8 @@ export class RecomputeDeadlines {
     }
   }
 
-  private async tellAdmins(year: number, unit: string | null): Promise<number> {
+  /** Tells every active ADMIN how many open deadlines the year now moves (nothing when none), in `m` when given. */
+  async tellAdmins(year: number, unit: string | null, m?: EntityManager): Promise<number> {
     const dry = await this.execute({ year, unit, dryRun: true, actor: 'system:calendar' });
     if (dry.moved === 0) return 0;
     const scope = unit ? `?unit=${unit}` : '';
@@ -169,18 +170,18 @@ export class RecomputeDeadlines {
       `${dry.moved} open case(s) have a running deadline that the corrected calendar of ${year}${unit ? ` (unit ${unit})` : ''} counts differently; ` +
       `the stored deadlines stay until moved: see them with POST /v1/calendars/${year}/recompute-deadlines${scope ? `${scope}&` : '?'}dryRun=true, ` +
       `move them without dryRun`;
-    await this.ds.transaction(async (m) =>
+    const write = async (tx: EntityManager) =>
       writeNotifications(
-        m,
+        tx,
         { kind: 'calendar-change' },
-        (await activeOfficersWithRole(m, ['ADMIN'])).map((officerId) => ({
+        (await activeOfficersWithRole(tx, ['ADMIN'])).map((officerId) => ({
           officerId,
           kind: CALENDAR_DEADLINES_KIND,
           title: `Lịch năm ${year}${unit ? ` của đơn vị ${unit}` : ''} đã thay đổi: ${dry.moved} hồ sơ đang mở có hạn xử lý cần tính lại`,
           body,
         })),
-      ),
-    );
+      );
+    await (m ? write(m) : this.ds.transaction(write));
     return dry.moved;
   }
 

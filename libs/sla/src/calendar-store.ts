@@ -58,8 +58,6 @@ const DISTRICT = '';
 export class CalendarStore {
   private readonly logger = new Logger(CalendarStore.name);
   private seeding: Promise<void> | null = null;
-  /** The district's years this process stored from config/calendars, until takeLoadedYears() reads them. */
-  private loaded: number[] = [];
 
   constructor(
     private readonly ds: DataSource,
@@ -104,12 +102,24 @@ export class CalendarStore {
     return (await this.calendars()).district;
   }
 
-  /** The district's years this process has stored from config/calendars since the last call (each once). */
-  async takeLoadedYears(): Promise<number[]> {
+  /**
+   * The district's years stored from config/calendars whose notice of the deadlines they move is still
+   * due, locked in `m` until it commits (a process starting at the same time skips them). The caller
+   * tells and calls told() in that transaction: a process that ends before it commits leaves them due
+   * for the next start, whichever process stored them.
+   */
+  async yearsToTell(m: EntityManager): Promise<number[]> {
     await this.documents();
-    const years = this.loaded;
-    this.loaded = [];
-    return years;
+    const rows = await selectRows<{ year: number }>(
+      m,
+      `SELECT year FROM calendars WHERE scope = $1 AND deadlines_notice_due ORDER BY year FOR UPDATE SKIP LOCKED`,
+      [DISTRICT],
+    );
+    return rows.map((r) => r.year);
+  }
+
+  async told(m: EntityManager, years: readonly number[]): Promise<void> {
+    if (years.length) await execute(m, `UPDATE calendars SET deadlines_notice_due = false WHERE scope = $1 AND year = ANY($2::int[])`, [DISTRICT, years]);
   }
 
   async version(): Promise<string> {
@@ -165,7 +175,8 @@ export class CalendarStore {
       await execute(
         m,
         `INSERT INTO calendars (scope, year, document, updated_at, updated_by) VALUES ($1, $2, $3, clock_timestamp(), $4)
-         ON CONFLICT (scope, year) DO UPDATE SET document = EXCLUDED.document, updated_at = clock_timestamp(), updated_by = EXCLUDED.updated_by`,
+         ON CONFLICT (scope, year) DO UPDATE SET document = EXCLUDED.document, updated_at = clock_timestamp(), updated_by = EXCLUDED.updated_by,
+                                                 deadlines_notice_due = false`,
         [scope, year, JSON.stringify(doc), actor],
       );
       await writeAuditEvent(m, {
@@ -269,13 +280,12 @@ export class CalendarStore {
         this.logger.warn(`${folder}/${f} not loaded: it does not fit the stored calendar: ${(e as Error).message}`);
         continue;
       }
-      const inserted = await selectRows<{ year: number }>(
-        this.ds,
-        `INSERT INTO calendars (scope, year, document) VALUES ('', $1, $2) ON CONFLICT DO NOTHING RETURNING year`,
-        [doc.year, JSON.stringify(doc)],
-      );
-      // Another process starting at the same time may have stored it first: only one of them reports it.
-      if (inserted.length) this.loaded.push(doc.year);
+      // Stored with its notice due (yearsToTell): another process starting at the same time may have
+      // stored it first, and the row tells it once either way.
+      await execute(this.ds, `INSERT INTO calendars (scope, year, document, deadlines_notice_due) VALUES ('', $1, $2, true) ON CONFLICT DO NOTHING`, [
+        doc.year,
+        JSON.stringify(doc),
+      ]);
       docs.push(doc);
     }
   }

@@ -45,6 +45,7 @@ import { MergedAcrossUnitsFacts1767120000000 } from './1767120000000-MergedAcros
 import { AuditSampleCases1767200000000 } from './1767200000000-AuditSampleCases';
 import { DeliveriesEventKey1767210000000 } from './1767210000000-DeliveriesEventKey';
 import { CancelledReorganisations1767300000000 } from './1767300000000-CancelledReorganisations';
+import { CalendarYearsToTell1767310000000 } from './1767310000000-CalendarYearsToTell';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -95,4 +96,5 @@ export const MIGRATIONS = [
   AuditSampleCases1767200000000,
   DeliveriesEventKey1767210000000,
   CancelledReorganisations1767300000000,
+  CalendarYearsToTell1767310000000,
 ];
