@@ -566,6 +566,35 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
     ).toBe(200);
     expect(await notices()).toHaveLength(1);
   });
+
+  it("keeps the notice of a unit's year that works the district's days off short, however many days and however long their names", async () => {
+    // A district year with every day off, each with a long name (an .ics feed's descriptions), and a unit's year with none.
+    const name = `Ngày nghỉ ${'x'.repeat(500)}`;
+    const daysOff = Array.from({ length: 366 }, (_, i) => ({ date: new Date(Date.UTC(2036, 0, 1 + i)).toISOString().slice(0, 10), name }));
+    expect((await engine.http().put('/v1/calendars/2036').set(bearer(admin)).send({ timezone: 'Asia/Ho_Chi_Minh', daysOff })).status).toBe(200);
+    const weekday = ['08:00-12:00', '13:00-17:00'];
+    const officeHours = { mon: weekday, tue: weekday, wed: weekday, thu: weekday, fri: weekday, sat: ['08:00-11:30'] };
+    const put = await engine
+      .http()
+      .put('/v1/calendars/2036?unit=P_MINH_KHAI')
+      .set(bearer(admin))
+      .send({ timezone: 'Asia/Ho_Chi_Minh', officeHours, daysOff: [] });
+    expect(put.status).toBe(200);
+    const told = ((await engine.http().get('/v1/notifications').set(bearer(admin))).body as ApiSchema<'NotificationPageDto'>).items.filter(
+      (n) => n.kind === 'calendar.holidays_worked' && n.title.includes('2036'),
+    );
+    // Every Monday to Saturday of 2036: 366 days less 52 Sundays.
+    expect(told.map((n) => n.title)).toEqual(['Lịch riêng của đơn vị P_MINH_KHAI năm 2036 tính 314 ngày nghỉ của quận là ngày làm việc']);
+    expect(told[0].body.length).toBeLessThan(4000);
+    expect(told[0].body).toContain('2036-01-01 (Ngày nghỉ xxx');
+    expect(told[0].body).toContain('and 294 more (GET /v1/calendars/2036)');
+    expect(told[0].body).toMatch(/list them in its daysOff: PUT \/v1\/calendars\/2036\?unit=P_MINH_KHAI$/);
+    // The audit event still lists every day.
+    const [replaced] = await engine.query<{ data: { districtDaysOffWorked: string[] } }>(
+      `SELECT data FROM audit_events WHERE action = 'calendar_replaced' AND data->>'unit' = 'P_MINH_KHAI' AND (data->>'year')::int = 2036`,
+    );
+    expect(replaced.data.districtDaysOffWorked).toHaveLength(314);
+  });
 });
 
 describe('a year file added to config/calendars after the first start', () => {

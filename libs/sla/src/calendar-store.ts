@@ -44,6 +44,11 @@ function daysOffWorked(district: Doc | undefined, calendar: WorkingCalendar): { 
 /** Inbox kind of the notice that a unit's own calendar works on the district's days off. */
 export const CALENDAR_HOLIDAYS_WORKED_KIND = 'calendar.holidays_worked';
 
+/** Days a calendar.holidays_worked notice lists by date and name; it says how many more there are. */
+const DAYS_OFF_WORKED_LISTED = 20;
+/** Characters of a day's name the notice shows. */
+const DAY_NAME_SHOWN = 60;
+
 /** '' is the district's calendar; a unit code is that unit's own. */
 const DISTRICT = '';
 
@@ -200,9 +205,16 @@ export class CalendarStore {
   }
 
   private async tellDaysOffWorked(m: EntityManager, unit: string, year: number, worked: { date: string; name: string }[]): Promise<void> {
+    // The first days, each name cut short: a year of days off named by an .ics feed's descriptions made a
+    // notice of 660 kB for every ADMIN (and a log line as long); the audit event lists every date.
+    const listed = worked
+      .slice(0, DAYS_OFF_WORKED_LISTED)
+      .map((d) => `${d.date} (${d.name.length > DAY_NAME_SHOWN ? `${d.name.slice(0, DAY_NAME_SHOWN - 1)}…` : d.name})`)
+      .join(', ');
+    const more = worked.length > DAYS_OFF_WORKED_LISTED ? `, and ${worked.length - DAYS_OFF_WORKED_LISTED} more (GET /v1/calendars/${year})` : '';
     const body =
       `unit ${unit}'s own calendar for ${year} counts ${worked.length} of the district's days off as working days: ` +
-      `${worked.map((d) => `${d.date} (${d.name})`).join(', ')}; its cases' deadlines count them as working time. ` +
+      `${listed}${more}; its cases' deadlines count them as working time. ` +
       `Unless the unit works those days, list them in its daysOff: PUT /v1/calendars/${year}?unit=${unit}`;
     this.logger.warn(body);
     await writeNotifications(
