@@ -424,6 +424,7 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
           stageStartedAt: '2030-01-28T01:00:00.000Z',
           fromDueAt: move.fromDueAt,
           toDueAt: move.toDueAt,
+          requestedBy: expect.stringMatching(/^officer:/) as unknown,
           // "the working calendar of 2030 was corrected", kept outside the chain as every reason is
           texts: { reason: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown },
         },

@@ -114,7 +114,7 @@ export class RecomputeDeadlines {
           report.remaining++;
           continue;
         }
-        const move = input.dryRun ? { from: new Date(c.due_at), to } : await this.apply(c.id, reason);
+        const move = input.dryRun ? { from: new Date(c.due_at), to } : await this.apply(c.id, reason, input.actor);
         if (!move) {
           report.skipped++;
           continue;
@@ -190,14 +190,14 @@ export class RecomputeDeadlines {
    * paused or moved it since the page was read. The deadline as it was under the lock and the new one,
    * or null when there is nothing to move.
    */
-  private async apply(caseId: string, reason: string): Promise<{ from: Date; to: Date } | null> {
+  private async apply(caseId: string, reason: string, requestedBy: string): Promise<{ from: Date; to: Date } | null> {
     try {
       return await this.ds.transaction(async (m) => {
         const c = await lockCase(m, caseId);
         if (!c || !(RUNNING as readonly string[]).includes(c.status) || !c.due_at) return null;
         const { d } = await currentRunDeadlines(m, this.sla, c);
         if (!d.dueAt || d.dueAt.getTime() === new Date(c.due_at).getTime()) return null;
-        await this.act.run(m, SYSTEM_ACTOR('calendar'), caseId, 'recompute_deadline', { reason });
+        await this.act.run(m, SYSTEM_ACTOR('calendar'), caseId, 'recompute_deadline', { reason, requestedBy });
         return { from: new Date(c.due_at), to: d.dueAt };
       });
     } catch (e) {

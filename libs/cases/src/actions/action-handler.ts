@@ -21,6 +21,8 @@ export interface ActionInput {
   whereToGo?: string;
   /** merge: the linked cases joining the original. */
   duplicateIds?: string[];
+  /** recompute_deadline (system): the officer who asked for it, as the trail names officers (officer:<id>). */
+  requestedBy?: string;
 }
 
 /** Everything a handler decides from. The case row is locked; the transition was allowed. */

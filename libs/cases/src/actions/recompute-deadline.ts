@@ -16,6 +16,7 @@ export const recomputeDeadline: ActionHandler = async ({ m, c, input, sla }) => 
     bumpsVersion: true,
     deadline: stageRun(c.id, clock, d),
     reason: input.reason ?? null,
-    data: { stage: clock.stage, stageStartedAt: clock.startedAt, fromDueAt: c.due_at, toDueAt: d.dueAt },
+    // Who asked, on each case: a call cut off before its summary event still names its administrator.
+    data: { stage: clock.stage, stageStartedAt: clock.startedAt, fromDueAt: c.due_at, toDueAt: d.dueAt, requestedBy: input.requestedBy ?? null },
   };
 };
