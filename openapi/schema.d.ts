@@ -6552,7 +6552,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the year does not fit the other years of the calendar, or the unit does not exist */
+            /** @description the year does not fit the other years of the calendar, or the unit does not exist or has ended */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6746,7 +6746,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the file has days outside the year, or the result does not fit the other years */
+            /** @description the file has days outside the year, the result does not fit the other years, or the unit does not exist or has ended */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -229,6 +229,17 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
     ]);
     expect(told[0].body).toMatch(/list them in its daysOff: PUT \/v1\/calendars\/2026\?unit=P_MINH_KHAI$/);
     expect((await engine.http().put('/v1/calendars/2026?unit=NO_SUCH_UNIT').set(bearer(admin)).send(doc)).status).toBe(422);
+    // A unit a reorganisation ended holds no case: its own calendar would count nothing.
+    await engine.query(`UPDATE units SET active = false, valid_to = now(), successors = '{P_QUYNH_MAI}' WHERE code = 'P_QUYNH_LOI'`);
+    try {
+      const ended = await engine.http().put('/v1/calendars/2026?unit=P_QUYNH_LOI').set(bearer(admin)).send(doc);
+      expect(ended.status).toBe(422);
+      expect(errorOf(ended).message).toBe(
+        "unit 'P_QUYNH_LOI' has ended (a reorganisation); its cases went to P_QUYNH_MAI: give the unit that holds its cases the calendar",
+      );
+    } finally {
+      await engine.query(`UPDATE units SET active = true, valid_to = NULL, successors = '{}' WHERE code = 'P_QUYNH_LOI'`);
+    }
 
     const sla = engine.api.get(SlaService);
     const saturday = new Date('2026-12-05T02:00:00Z'); // Saturday 09:00 in Hà Nội

@@ -152,8 +152,17 @@ export class CalendarStore {
   async put(year: number, document: unknown, actor: string, unit: string | null = null): Promise<Doc> {
     const scope = unit ?? DISTRICT;
     if (unit) {
-      const u = await selectRow<{ code: string }>(this.ds, `SELECT code FROM units WHERE code = $1`, [unit]);
+      const u = await selectRow<{ code: string; active: boolean; successors: string[] | null }>(
+        this.ds,
+        `SELECT code, active, successors FROM units WHERE code = $1`,
+        [unit],
+      );
       if (!u) throw new UnprocessableError(`unit '${unit}' does not exist`);
+      // An ended unit holds no case: a calendar of its own would count nothing, and its notices would mislead.
+      if (!u.active) {
+        const to = u.successors?.length ? `; its cases went to ${u.successors.join(', ')}` : '';
+        throw new UnprocessableError(`unit '${unit}' has ended (a reorganisation)${to}: give the unit that holds its cases the calendar`);
+      }
     }
     // The path names the year replaced; a body naming another was a mistake the path silently overrode.
     const stated = (document as { year?: unknown } | null)?.year;

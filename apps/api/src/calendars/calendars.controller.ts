@@ -107,7 +107,7 @@ export class CalendarsController {
   @unitQuery("a unit's own calendar (e.g. Saturday hours); without it, the district's")
   @ApiBody({ type: CalendarInputDto })
   @ApiOkResponse({ type: CalendarDocumentDto })
-  @ApiErrors(403, { 422: 'the year does not fit the other years of the calendar, or the unit does not exist' })
+  @ApiErrors(403, { 422: 'the year does not fit the other years of the calendar, or the unit does not exist or has ended' })
   async put(
     @CurrentOfficer() officer: AuthenticatedOfficer,
     @Param('year', year) y: number,
@@ -165,7 +165,7 @@ export class CalendarsController {
     {
       400: 'year or unit is malformed, or the body is empty, not an iCalendar file (no BEGIN:VCALENDAR), not sent as text/calendar, or holds control characters',
     },
-    { 422: 'the file has days outside the year, or the result does not fit the other years' },
+    { 422: 'the file has days outside the year, the result does not fit the other years, or the unit does not exist or has ended' },
   )
   async importIcs(
     @CurrentOfficer() officer: AuthenticatedOfficer,
