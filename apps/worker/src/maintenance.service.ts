@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { FACTS_BATCH, UnitFactsUpdater } from '@fr/audit';
 import { RaiseComplianceAlerts } from '@fr/board';
-import { AutoCloseResolved, MergedGroupsReconciler } from '@fr/cases';
+import { AutoCloseResolved, CalendarYearsLoaded, MergedGroupsReconciler } from '@fr/cases';
 import { ApplyReorganisation } from '@fr/directory';
 import { DeliveriesReconciler } from '@fr/notifications';
 import { RoutingReconciler } from '@fr/routing';
@@ -45,6 +45,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly complianceAlerts: RaiseComplianceAlerts,
     private readonly reorganisations: ApplyReorganisation,
     private readonly calendarCoverage: CalendarCoverage,
+    private readonly calendarYears: CalendarYearsLoaded,
     private readonly privacySchedule: PrivacySweepSchedule,
     private readonly unitFacts: UnitFactsUpdater,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -139,6 +140,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       ['deliveries reconcile', () => this.deliveries.runOnce(afterWipe ? 0 : undefined)],
       ['compliance alerts', () => this.complianceAlerts.runOnce()],
       ['calendar coverage', () => this.calendarCoverage.noticeAdmins()],
+      ['calendar years loaded', () => this.calendarYears.tellDue()],
       ['privacy sweep schedule', () => this.privacySchedule.ensure()],
       // Last: the cases the sweeps above changed are recomputed on this same tick.
       ['daily facts', () => this.unitFacts.drain(FACTS_BATCH, FACTS_PER_PASS)],

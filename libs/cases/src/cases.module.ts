@@ -12,6 +12,6 @@ import { RecomputeDeadlines } from './recompute-deadlines.usecase';
 @Module({
   imports: [SlaModule, PrivacyModule],
   providers: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved, MergedGroupsReconciler, RecomputeDeadlines, CalendarYearsLoaded],
-  exports: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved, MergedGroupsReconciler, RecomputeDeadlines],
+  exports: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved, MergedGroupsReconciler, RecomputeDeadlines, CalendarYearsLoaded],
 })
 export class CasesModule {}

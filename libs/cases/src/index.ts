@@ -5,6 +5,7 @@ export * from './citizen-actions.usecase';
 export * from './auto-close.service';
 export * from './merged-groups.reconciler';
 export * from './recompute-deadlines.usecase';
+export * from './calendar-years-loaded';
 export * from './follow-designation';
 export * from './cases.module';
 export * from './case-gauges';
