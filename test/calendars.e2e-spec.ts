@@ -613,19 +613,25 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
 });
 
 describe('a year file added to config/calendars after the first start', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fr-calendars-'));
+  // Made in beforeAll, not when the file is read: a run that filters this describe's tests out (-t) runs
+  // neither hook, and left the folder behind.
+  let dir: string;
   let engine: TestEngine;
   let restarted: INestApplication | undefined;
 
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'fr-calendars-'));
     cpSync('config', dir, { recursive: true });
     rmSync(join(dir, 'calendars', '2027.yaml'));
     engine = await TestEngine.start({ worker: false, env: { FR_CONFIG_DIR: dir } });
   });
   afterAll(async () => {
-    await restarted?.close();
-    await engine?.close();
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      await restarted?.close();
+      await engine?.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('is loaded at the next start, as the missing-year warning tells the operator to do', async () => {
