@@ -22,18 +22,9 @@ function withLists(document: Record<string, unknown>): Doc {
   return doc;
 }
 
-/** Every day a district year lists as off, a range day by day. */
-function daysOffOf(district: Doc | undefined): { date: string; name: string }[] {
-  const days: { date: string; name: string }[] = [];
-  for (const entry of district?.daysOff ?? []) {
-    const first = entry.date ?? entry.from;
-    const last = entry.date ?? entry.to ?? first;
-    if (!first || !last) continue;
-    for (let t = Date.parse(`${first}T00:00:00Z`); t <= Date.parse(`${last}T00:00:00Z`); t += 86_400_000) {
-      days.push({ date: new Date(t).toISOString().slice(0, 10), name: entry.name });
-    }
-  }
-  return days;
+/** Every day a district year lists as off, ranges expanded as the calendar reads them. */
+function daysOffOf(district: Doc | undefined): readonly { date: string; name: string }[] {
+  return district ? parseCalendarDocument(district).daysOff : [];
 }
 
 /** The district's days off of a year that `calendar` (a unit's own) counts as working days. */
