@@ -307,6 +307,21 @@ describe('Open311 GeoReport v2', () => {
     expect(listed).toContain(id);
   });
 
+  it('finds a request sent early in the morning in Hanoi by its Hanoi date, given as start_date and end_date', async () => {
+    const res = await post(
+      'requests.json',
+      form({ api_key: DEV_KEYS.hotline, service_code: 'sanitation', address_string: 'số 5 Tạ Quang Bửu', description: 'Đèn đường hỏng từ tối qua.' }),
+    ).expect(201);
+    const [{ service_request_id: id }] = res.body as { service_request_id: string }[];
+    // 06:30 on 2 December in Hanoi is 23:30 on 1 December in UTC: the day is Hanoi's, as in the audits.
+    await engine.query(`UPDATE cases SET submitted_at = '2026-12-02T06:30:00+07:00' WHERE tracking_code = $1`, [id]);
+    const listed = async (query: string) =>
+      ((await get(`requests.json?${query}`).expect(200)).body as { service_request_id: string }[]).map((r) => r.service_request_id);
+    expect(await listed('start_date=2026-12-02&end_date=2026-12-02')).toContain(id);
+    expect(await listed('start_date=2026-11-01&end_date=2026-12-01')).not.toContain(id);
+    expect(await listed('start_date=2026-12-03&end_date=2026-12-31')).not.toContain(id);
+  });
+
   it("lets a page on another site read GeoReport's answers (CORS, any origin, no credentials), and only GeoReport's", async () => {
     const origin = 'https://bando.hanoi.gov.vn';
     const services = await get('services.json').set('Origin', origin);
@@ -491,7 +506,7 @@ describe('Open311 GeoReport v2', () => {
       ['an unknown service', 'services/no_such_service.json', 404, /service_code 'no_such_service' not found/],
       ['an unknown request', 'requests/ZZZZZ-ZZZZZ.json', 404, /service request 'ZZZZZ-ZZZZZ' not found/],
       ['an unknown token', 'tokens/not-a-token.json', 404, /token 'not-a-token' not found/],
-      ['a date that is not one', 'requests.json?start_date=yesterday', 400, /start_date must be a W3C date \(YYYY-MM-DD, midnight UTC\) or/],
+      ['a date that is not one', 'requests.json?start_date=yesterday', 400, /start_date must be a W3C date \(YYYY-MM-DD, a day in Asia\/Ho_Chi_Minh\) or/],
       ['a day that does not exist', 'requests.json?start_date=2026-02-30T00:00:00Z', 400, /start_date '2026-02-30T00:00:00Z' is not a real date and time/],
       ['a range over 90 days', 'requests.json?start_date=2026-01-01&end_date=2026-12-01', 400, /not be more than 90 days apart/],
       ['an unknown status', 'requests.json?status=pending', 400, /status must be open, closed or both/],

@@ -33,13 +33,24 @@ describe(parseRequestFilter.name, () => {
       serviceCodes: ['sanitation', 'roads_lighting'],
       statuses: ['open', 'closed'],
     });
-    expect(sut({ end_date: '2026-06-30' })).toMatchObject({ from: new Date('2026-04-01T00:00:00Z'), to: new Date('2026-06-30T00:00:00Z') });
+    // A date alone is a day in Hanoi, as in every other period of the API: end_date takes the whole of it.
+    expect(sut({ end_date: '2026-06-30' })).toMatchObject({ from: new Date('2026-04-01T16:59:59.999Z'), to: new Date('2026-06-30T16:59:59.999Z') });
     // As the rest of the API: seven fractional digits (.NET), a lower-case t and z.
     expect(sut({ start_date: '2026-06-01t10:00:00.1234567z', end_date: '2026-06-30' })).toMatchObject({ from: new Date('2026-06-01T10:00:00.123Z') });
   });
 
+  it('reads a date alone as a whole day in Hanoi: start_date from its local midnight, end_date through its end', () => {
+    expect(sut({ start_date: '2026-12-01', end_date: '2026-12-01' })).toMatchObject({
+      from: new Date('2026-11-30T17:00:00Z'),
+      to: new Date('2026-12-01T16:59:59.999Z'),
+    });
+    // 90 whole days (1 January to 31 March) are allowed; one more is not.
+    expect(sut({ start_date: '2026-01-01', end_date: '2026-03-31' })).toMatchObject({ from: new Date('2025-12-31T17:00:00Z') });
+    expect(refusal({ start_date: '2026-01-01', end_date: '2026-04-01' })).toMatch(/not be more than 90 days apart/);
+  });
+
   it.each([
-    [{ start_date: 'yesterday' }, /start_date must be a W3C date \(YYYY-MM-DD, midnight UTC\) or an ISO 8601 date-time/],
+    [{ start_date: 'yesterday' }, /start_date must be a W3C date \(YYYY-MM-DD, a day in Asia\/Ho_Chi_Minh\) or an ISO 8601 date-time/],
     [{ end_date: '2026-02-30T25:00:00Z' }, /end_date '2026-02-30T25:00:00Z' is not a real date and time/],
     [{ start_date: '2026-02-30T10:00:00Z' }, /start_date '2026-02-30T10:00:00Z' is not a real date and time/],
     [{ start_date: '2026-02-30' }, /start_date '2026-02-30' is not a real date/],

@@ -1,4 +1,4 @@
-import { dayOrInstantProblem, normaliseTrackingCode, readDayOrInstant, ValidationError } from '@fr/domain';
+import { dayOrInstantProblem, normaliseTrackingCode, readDayOrInstant, ValidationError, VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
 import { GeoReportStatus, MAX_QUERY_SPAN_DAYS } from './georeport';
 
 /** What GET requests asks for, checked: either ids, or a period with optional services and statuses. */
@@ -8,6 +8,7 @@ export type RequestFilter =
 
 export const REQUEST_QUERY_PARAMETERS = ['service_request_id', 'service_code', 'start_date', 'end_date', 'status', 'jurisdiction_id', 'api_key'] as const;
 const DAY_MS = 24 * 3600 * 1000;
+const VIETNAM_W3C_DAY_SHAPE = 'a W3C date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh)';
 function list(name: string, raw: string, max: number): string[] {
   const items = raw
     .split(',')
@@ -19,14 +20,19 @@ function list(name: string, raw: string, max: number): string[] {
 }
 
 /**
- * A W3C date or date-time (a date alone is midnight UTC), by the rule of every other date of the API
- * (dayOrInstantProblem): Date.parse alone took 2026-02-30 for 2 March, 24:00 and +14:01.
+ * A W3C date or date-time, by the rule of every other date of the API (dayOrInstantProblem): Date.parse
+ * alone took 2026-02-30 for 2 March, 24:00 and +14:01. A date alone is a day in Hanoi, as the audits'
+ * periods read it: start_date from its local midnight, end_date through its last millisecond (the query
+ * takes end_date's whole second). Read as midnight UTC, start_date=end_date=2026-12-01 found nothing of
+ * that day, and a request sent at 06:30 in Hanoi fell on the day before.
  */
-function instant(name: string, raw: string): Date {
-  const problem = dayOrInstantProblem(name, raw, { shape: 'a W3C date (YYYY-MM-DD, midnight UTC)' });
+function instant(name: 'start_date' | 'end_date', raw: string): Date {
+  const problem = dayOrInstantProblem(name, raw, { shape: VIETNAM_W3C_DAY_SHAPE });
   if (problem) throw new ValidationError(problem, [name]);
   const read = readDayOrInstant(raw);
-  return 'day' in read ? read.day : read.instant;
+  if (!('day' in read)) return read.instant;
+  const localMidnight = read.day.getTime() - VIETNAM_UTC_OFFSET_MS;
+  return new Date(name === 'end_date' ? localMidnight + DAY_MS - 1 : localMidnight);
 }
 
 /**

@@ -72,8 +72,16 @@ function XmlAnswer(root: string, errors: Errors, status = 200) {
 const REQUEST_QUERY = applyDecorators(
   ApiQuery({ name: 'service_request_id', required: false, description: 'comma-separated ids; overrides every other parameter' }),
   ApiQuery({ name: 'service_code', required: false, description: 'comma-separated service codes' }),
-  ApiQuery({ name: 'start_date', required: false, description: 'W3C date-time; at most 90 days before end_date' }),
-  ApiQuery({ name: 'end_date', required: false, description: 'W3C date-time; without dates, the last 90 days' }),
+  ApiQuery({
+    name: 'start_date',
+    required: false,
+    description: 'W3C date-time, or a date (YYYY-MM-DD: from the start of that day in Asia/Ho_Chi_Minh); at most 90 days before end_date',
+  }),
+  ApiQuery({
+    name: 'end_date',
+    required: false,
+    description: 'W3C date-time, or a date (YYYY-MM-DD: through the end of that day in Asia/Ho_Chi_Minh); without dates, the last 90 days',
+  }),
   ApiQuery({ name: 'status', required: false, description: 'open, closed, or both comma-separated' }),
   ApiQuery({ name: 'jurisdiction_id', required: false, description: 'accepted and ignored: one jurisdiction' }),
 );
