@@ -2276,7 +2276,10 @@ export interface components {
              * @example 2026-02-22
              */
             to?: string | null;
-            /** @example Tết Nguyên đán */
+            /**
+             * @description at most 200 characters in a year being stored
+             * @example Tết Nguyên đán
+             */
             name: string;
         };
         ExtraWorkingDayDto: {
@@ -2286,7 +2289,10 @@ export interface components {
              * @example 2026-01-10
              */
             date: string;
-            /** @example Làm bù cho ngày 2/1 */
+            /**
+             * @description at most 200 characters in a year being stored
+             * @example Làm bù cho ngày 2/1
+             */
             name: string;
             /** @description that day's office periods (default: a Monday's) */
             hours?: (string | components["schemas"]["OfficePeriodDto"])[] | null;

@@ -136,6 +136,16 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
     const json = await ics({ lich: 'Nghỉ bù' }, 'application/json');
     expect(json.status).toBe(415);
     expect(errorOf(json).message).toBe('send the iCalendar file with Content-Type: text/calendar, not application/json');
+    const longName = await ics(ICS.replace('Nghỉ bù', 'Nghỉ bù '.repeat(40)));
+    expect(longName.status).toBe(400);
+    expect(errorOf(longName).message).toMatch(/^ics line \d+: SUMMARY is \d+ characters long; a day's name is at most 200$/);
+    const longPut = await engine
+      .http()
+      .put('/v1/calendars/2028')
+      .set(bearer(admin))
+      .send({ timezone: 'Asia/Ho_Chi_Minh', daysOff: [{ date: '2028-01-01', name: 'Tết Dương lịch '.repeat(20) }] });
+    expect(longPut.status).toBe(400);
+    expect(errorOf(longPut).message).toMatch(/daysOff\[0\]\.name is 299 characters long; at most 200/);
     const again = await engine.http().post('/v1/calendars/2026/ics').set(bearer(admin)).set('Content-Type', 'text/calendar').send(ICS);
     expect((again.body as ApiSchema<'IcsImportResultDto'>).added).toBe(0);
   });
@@ -583,8 +593,8 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
   });
 
   it("keeps the notice of a unit's year that works the district's days off short, however many days and however long their names", async () => {
-    // A district year with every day off, each with a long name (an .ics feed's descriptions), and a unit's year with none.
-    const name = `Ngày nghỉ ${'x'.repeat(500)}`;
+    // A district year with every day off, each with as long a name as a year may store, and a unit's year with none.
+    const name = `Ngày nghỉ ${'x'.repeat(190)}`;
     const daysOff = Array.from({ length: 366 }, (_, i) => ({ date: new Date(Date.UTC(2036, 0, 1 + i)).toISOString().slice(0, 10), name }));
     expect((await engine.http().put('/v1/calendars/2036').set(bearer(admin)).send({ timezone: 'Asia/Ho_Chi_Minh', daysOff })).status).toBe(200);
     const weekday = ['08:00-12:00', '13:00-17:00'];

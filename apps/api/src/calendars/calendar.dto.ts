@@ -16,12 +16,12 @@ export class DayOffDto {
   @ApiPropertyOptional({ format: 'date', example: '2026-04-30', description: 'a single day; or from and to' }) date?: string;
   @ApiPropertyOptional({ format: 'date', example: '2026-02-14', description: 'first day of an inclusive range' }) from?: string;
   @ApiPropertyOptional({ format: 'date', example: '2026-02-22', description: 'last day of an inclusive range (at most 31 days)' }) to?: string;
-  @ApiProperty({ example: 'Tết Nguyên đán' }) name: string;
+  @ApiProperty({ example: 'Tết Nguyên đán', description: 'at most 200 characters in a year being stored' }) name: string;
 }
 
 export class ExtraWorkingDayDto {
   @ApiProperty({ format: 'date', example: '2026-01-10', description: 'a make-up working day (usually a Saturday)' }) date: string;
-  @ApiProperty({ example: 'Làm bù cho ngày 2/1' }) name: string;
+  @ApiProperty({ example: 'Làm bù cho ngày 2/1', description: 'at most 200 characters in a year being stored' }) name: string;
   @ApiPropertyOptional({ type: 'array', items: PERIODS.items, description: "that day's office periods (default: a Monday's)" }) hours?: unknown[];
 }
 

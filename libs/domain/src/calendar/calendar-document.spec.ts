@@ -157,6 +157,13 @@ describe(parseCalendarDocument.name, () => {
       expect(sut(shown).daysOff).toHaveLength(1);
     });
 
+    it('refuses a day name longer than 200 characters in a document being stored (it is shown in pages, notices and exports), and loads one stored before', () => {
+      const long = 'Ngày nghỉ bù '.repeat(20);
+      const named = doc({ daysOff: [{ date: '2025-01-01', name: long.slice(0, 200) }], extraWorkingDays: [{ date: '2025-04-26', name: long }] });
+      expect(problemsOf(named, true)).toEqual([`calendar 2025: extraWorkingDays[0].name is ${long.trim().length} characters long; at most 200`]);
+      expect(sut(named).extraWorkingDays[0].name).toBe(long.trim());
+    });
+
     it('lists every problem at once and the fields involved', () => {
       let error: ValidationError | undefined;
       try {

@@ -15,6 +15,7 @@ import {
   toSpans,
   weekdayOfDay,
   DEFAULT_OFFICE_HOURS,
+  MAX_DAY_NAME_LENGTH,
 } from './working-calendar';
 
 /**
@@ -105,7 +106,13 @@ function readName(entry: Record<string, unknown>, where: string, problems: Probl
     problems.add(`${where}.name`, name === undefined ? `${where}.name is required` : `${where}.name ${show(name)} is not a name`);
     return '';
   }
-  return name.normalize('NFC').trim();
+  const read = name.normalize('NFC').trim();
+  // Names are shown in every notice, page and export that lists the day; an .ics feed's SUMMARY had no
+  // bound and made a 660 kB notice. The same rule of "stored before still loads" as above.
+  if (incoming && read.length > MAX_DAY_NAME_LENGTH) {
+    problems.add(`${where}.name`, `${where}.name is ${read.length} characters long; at most ${MAX_DAY_NAME_LENGTH}`);
+  }
+  return read;
 }
 
 function unknownFields(entry: Record<string, unknown>, allowed: readonly string[], where: string, problems: Problems): void {

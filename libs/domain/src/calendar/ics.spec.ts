@@ -120,6 +120,10 @@ describe(parseIcsDaysOff.name, () => {
     [['BEGIN:VCALENDAR', 'BEGIN:VEVENT', 'DTSTART;VALUE=DATE:20250101', 'END:VCALENDAR'], /END:VCALENDAR does not close BEGIN:VEVENT/],
     [['BEGIN:VCALENDAR', 'BEGIN:VEVENT', 'DTSTART;VALUE=DATE:20250101', 'END:VEVENT'], /BEGIN:VCALENDAR is never closed/],
     [['BEGIN:VCALENDAR', 'garbage', 'END:VCALENDAR'], /line 2: 'garbage' is not a content line/],
+    [
+      ['BEGIN:VCALENDAR', 'BEGIN:VEVENT', 'DTSTART;VALUE=DATE:20250101', `SUMMARY:${'Nghỉ lễ '.repeat(30)}`, 'END:VEVENT', 'END:VCALENDAR'],
+      /line 4: SUMMARY is 239 characters long; a day's name is at most 200/,
+    ],
     [['BEGIN:VCALENDAR', 'BEGIN:VEVENT', 'DTSTART;VALUE=DATE:20250101T080000', 'END:VEVENT', 'END:VCALENDAR'], /does not match VALUE=DATE/],
   ])('refuses a broken file %#', (lines, message) => {
     const run = (): unknown => sut(crlf(lines));

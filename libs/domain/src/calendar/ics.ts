@@ -1,5 +1,5 @@
 import { ValidationError } from '../errors';
-import { DAY_MS, DayOff, VIETNAM_UTC_OFFSET_MS, formatDateKey, parseDateKey } from './working-calendar';
+import { DAY_MS, DayOff, MAX_DAY_NAME_LENGTH, VIETNAM_UTC_OFFSET_MS, formatDateKey, parseDateKey } from './working-calendar';
 
 interface ContentLine {
   readonly line: number;
@@ -95,6 +95,8 @@ function parseDurationMs(prop: ContentLine): number {
 function eventDays(props: ReadonlyMap<string, ContentLine>, beginLine: number): DayOff[] {
   const summary = props.get('SUMMARY');
   const name = summary ? unescapeText(summary.value).normalize('NFC').trim() || DEFAULT_NAME : DEFAULT_NAME;
+  // Said here with its line: refused later by the calendar's rule, it named a daysOff index the file does not have.
+  if (name.length > MAX_DAY_NAME_LENGTH) fail(summary!.line, `SUMMARY is ${name.length} characters long; a day's name is at most ${MAX_DAY_NAME_LENGTH}`);
   for (const recurring of ['RRULE', 'RDATE']) {
     const p = props.get(recurring);
     if (p) fail(p.line, `${recurring} in '${name}' is not supported; export the holidays as single events`);

@@ -55,6 +55,8 @@ export const DAY_MS = 86_400_000;
 // offset is exact for every date we handle and makes results independent of the host's tz data.
 export const VIETNAM_UTC_OFFSET_MS = 7 * HOUR_MS;
 export const CALENDAR_TIME_ZONE = 'Asia/Ho_Chi_Minh';
+/** A day off's or working day's name: shown in every notice, page and export that lists the day. */
+export const MAX_DAY_NAME_LENGTH = 200;
 
 const STANDARD_DAY: readonly OfficePeriod[] = Object.freeze([Object.freeze({ start: '08:00', end: '12:00' }), Object.freeze({ start: '13:00', end: '17:00' })]);
 
