@@ -379,6 +379,8 @@ describe('the tamper-evident audit trail', () => {
       await engine.sealAuditTrail();
       expect((await engine.api.get(WriteAuditCheckpoint).runOnce()).kind).toMatch(/written|unchanged/);
       const cp = (await engine.api.get(CheckpointStore).read())!;
+      // Nothing sealed since the checkpoint: an empty range, one past the checkpoint's position to it.
+      expect(await verify('?since=checkpoint')).toMatchObject({ ok: true, checked: 0, fromSeq: String(Number(cp.seq) + 1), toSeq: cp.seq });
       await engine.query(`INSERT INTO audit_events (case_id, actor, action) SELECT NULL, 'system', 'since_checkpoint' FROM generate_series(1, 7)`);
       await engine.sealAuditTrail();
       const since = await verify('?since=checkpoint');
