@@ -1610,11 +1610,14 @@ export interface components {
              * @enum {string|null}
              */
             stage: "receive" | "resolve" | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description the running deadline; null while the case waits on the citizen (its clock stands still)
+             */
             dueAt: string | null;
             /** @description past the stage's warning time, before its deadline */
             atRisk: boolean;
-            /** @description past its deadline */
+            /** @description past its deadline; a case waiting on the citizen is overdue if its deadline had passed when the wait began */
             overdue: boolean;
             /** @description send it back as expectedVersion with the next action */
             version: number;
@@ -1732,11 +1735,14 @@ export interface components {
              * @enum {string|null}
              */
             stage: "receive" | "resolve" | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description the running deadline; null while the case waits on the citizen (its clock stands still)
+             */
             dueAt: string | null;
             /** @description past the stage's warning time, before its deadline */
             atRisk: boolean;
-            /** @description past its deadline */
+            /** @description past its deadline; a case waiting on the citizen is overdue if its deadline had passed when the wait began */
             overdue: boolean;
             /** @description send it back as expectedVersion with the next action */
             version: number;

@@ -1,4 +1,6 @@
 import { AutoCloseResolved } from '@fr/cases';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '@fr/persistence';
 import { OfficerRole } from '@fr/domain';
 import { jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { adminToken, ApiSchema, createOfficer, DEV_KEYS, errorOf, startWebhookReceiver, TestEngine, waitFor, WebhookReceiver } from '@fr/testing';
@@ -175,6 +177,55 @@ describe('handlers work their cases', () => {
     expect(new Date(row.due_at).toISOString()).toBe(calendar.addMinutes(start, 240 + paused).toISOString());
     // minutesBetween counts milliseconds as fractions of a minute: compare to well under a millisecond.
     expect(calendar.minutesBetween(start, new Date(row.due_at)) - paused).toBeCloseTo(240, 6);
+  });
+
+  it('keeps a case that was late when it began to wait on the citizen overdue while it waits: in the queue, its overdue filter, the unit report and the export', async () => {
+    const late = await newCase();
+    const onTime = await newCase();
+    for (const c of [late, onTime]) await step('bk.handler2', c.id, 'acknowledge', { severity: 'normal' });
+    // The late one's stage began three weeks ago (stored facts moved back): its five working days are long past.
+    await engine.query(
+      `UPDATE cases SET stage_started_at = now() - interval '21 days', due_at = now() - interval '1 hour', warn_at = now() - interval '9 hours' WHERE id = $1`,
+      [late.id],
+    );
+    for (const c of [late, onTime]) await step('bk.handler2', c.id, 'request-info', { message: 'Xin gửi thêm ảnh hiện trường.' });
+
+    const queue = async (query: string) =>
+      ((await engine.http().get(`/v1/cases?${query}`).set(bearer('bk.handler2')).expect(200)).body as ApiSchema<'CasePageDto'>).items;
+    const mine = await queue('status=awaiting_info&limit=100');
+    // No running deadline while the clock stands still; late all the same.
+    expect(mine.find((c) => c.id === late.id)).toMatchObject({ status: 'awaiting_info', dueAt: null, overdue: true, atRisk: false });
+    expect(mine.find((c) => c.id === onTime.id)).toMatchObject({ status: 'awaiting_info', dueAt: null, overdue: false, atRisk: false });
+    const overdue = (await queue('overdue=true&limit=100')).map((c) => c.id);
+    expect(overdue).toContain(late.id);
+    expect(overdue).not.toContain(onTime.id);
+
+    // Home Affairs counts it late: waiting on the citizen does not take a late case out of the late rate.
+    const day = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10);
+    const report = (await engine.http().get(`/v1/audits/units/P_BACH_KHOA/cases?from=${day}&to=${day}`).set(bearer('nv.auditor2')).expect(200))
+      .body as ApiSchema<'UnitCasesReportDto'>;
+    expect(report.items.find((l) => l.trackingCode === late.trackingCode)).toMatchObject({ open: true, overdue: true });
+    expect(report.items.find((l) => l.trackingCode === onTime.trackingCode)).toMatchObject({ open: true, overdue: false });
+    const csv = (await engine.http().get(`/v1/audits/cases?unit=P_BACH_KHOA&from=${day}&to=${day}&format=csv`).set(bearer('nv.auditor2')).expect(200)).text;
+    const row = (code: string) => csv.split('\r\n').find((l) => l.startsWith(`${code},`) || l.includes(`,${code},`));
+    expect(row(late.trackingCode)).toMatch(/,open_overdue,/);
+    expect(row(onTime.trackingCode)).toMatch(/,open,/);
+
+    // Cases already waiting when the migration ran are found late from their state log, as above.
+    const ds = new DataSource({ ...dataSourceOptions({ databaseUrl: engine.config.databaseOwnerUrl, dbPoolSize: 1 }) });
+    await ds.initialize();
+    await ds.undoLastMigration();
+    expect(await engine.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'cases' AND column_name = 'paused_past_due'`)).toEqual([]);
+    await ds.runMigrations();
+    await ds.destroy();
+    const backfilled = await engine.query<{ id: string; paused_past_due: Date | null }>(`SELECT id, paused_past_due FROM cases WHERE id = ANY($1)`, [
+      [late.id, onTime.id],
+    ]);
+    expect(Object.fromEntries(backfilled.map((r) => [r.id, r.paused_past_due !== null]))).toEqual({ [late.id]: true, [onTime.id]: false });
+
+    // The citizen answers: the clock resumes, still late by what it was late when it stopped.
+    expect((await engine.http().post(`/v1/feedback/${late.trackingCode}/info`).set(KEY).send({ message: 'Ảnh đây ạ.' })).status).toBe(200);
+    expect((await queue('overdue=true&limit=100')).find((c) => c.id === late.id)).toMatchObject({ status: 'in_progress', overdue: true });
   });
 
   it('lets only a leader extend a deadline, once, by at most the original duration, with a reason', async () => {

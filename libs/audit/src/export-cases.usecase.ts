@@ -217,6 +217,12 @@ function lookedUp(table: string, key: string, name: string): string {
  * period in parts, each in its own backend (moreBackends), rather than using parallel workers, which
  * the sort above the scan would keep from streaming.
  */
+/**
+ * The deadline a case is judged against: the running one, or, while it waits on the citizen, the one it
+ * had already passed when the wait began (migration PausedPastDue), as the unit report's state log has it.
+ */
+const DEADLINE_JUDGED = `COALESCE(c.due_at, CASE WHEN c.status = 'awaiting_info' THEN c.paused_past_due END)`;
+
 function copyQuery(from: string, to: string, unit: string | undefined, now: string): string {
   const unitFilter = unit === undefined ? '' : ` AND EXISTS (SELECT 1 FROM assignments x WHERE x.case_id = c.id AND x.unit_code = ${unit}::text)`;
   return `
@@ -224,7 +230,7 @@ function copyQuery(from: string, to: string, unit: string | undefined, now: stri
       FROM (
         SELECT c.id, c.tracking_code, c.channel_code, c.category_code, cat.cell AS category_cell, c.severity, c.status, c.area_code,
                c.received_at, c.routed_at, c.acknowledged_at, c.resolved_at, c.closed_at, c.closed_as, c.unit_code, COALESCE(u.cell, '') AS unit_cell,
-               c.units_path, COALESCE(o.cell, '') AS handler_cell, c.stage, c.due_at, c.transfer_count, c.return_count, c.extension_count,
+               c.units_path, COALESCE(o.cell, '') AS handler_cell, c.stage, ${DEADLINE_JUDGED} AS due_at, c.transfer_count, c.return_count, c.extension_count,
                c.reopen_count, c.last_resolve_on_time, c.rating
           FROM cases c
           JOIN ${lookedUp('categories', 'code', 'name')} cat ON cat.key = c.category_code
@@ -241,7 +247,7 @@ function exportQuery(withUnit: boolean): string {
       SELECT c.id, c.tracking_code, c.channel_code, c.category_code, cat.name AS category_name, c.severity, c.status, c.area_code,
              c.received_at, c.routed_at, c.acknowledged_at, c.resolved_at, c.closed_at, c.closed_as, c.unit_code, u.name AS unit_name,
              (SELECT string_agg(a.unit_code, ' > ' ORDER BY a.id) FROM assignments a WHERE a.case_id = c.id AND a.reason <> 'designation') AS units_path,
-             o.username AS handler, c.stage, c.due_at, c.transfer_count, c.return_count, c.extension_count, c.reopen_count,
+             o.username AS handler, c.stage, ${DEADLINE_JUDGED} AS due_at, c.transfer_count, c.return_count, c.extension_count, c.reopen_count,
              (SELECT e.data->>'onTime' FROM audit_events e WHERE e.case_id = c.id AND e.action = 'resolve' ORDER BY e.id DESC LIMIT 1) AS last_on_time,
              c.rating
         FROM cases c

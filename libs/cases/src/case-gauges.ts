@@ -34,7 +34,7 @@ export class CaseGauges implements OnModuleInit {
       this.ds,
       `SELECT COALESCE(unit_code, '') AS unit, status, count(*)::text AS open,
               count(*) FILTER (WHERE status <> 'resolved' AND warn_at <= $1 AND due_at > $1)::text AS at_risk,
-              count(*) FILTER (WHERE status <> 'resolved' AND due_at <= $1)::text AS overdue
+              count(*) FILTER (WHERE status <> 'resolved' AND due_at <= $1 OR status = 'awaiting_info' AND paused_past_due IS NOT NULL)::text AS overdue
          FROM cases WHERE status <> 'closed' GROUP BY 1, 2`,
       [this.clock.now()],
     );

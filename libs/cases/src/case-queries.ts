@@ -16,9 +16,11 @@ export interface ListCasesFilter {
   limit: number;
 }
 
+/** Waiting on the citizen after its deadline had passed: late while it waits (migration PausedPastDue). */
+const PAUSED_LATE = `(c.status = 'awaiting_info' AND c.paused_past_due IS NOT NULL)`;
 const SUMMARY_COLUMNS = `
   c.id, c.tracking_code, c.status, c.category_code, cat.name AS category_name, c.unit_code, u.name AS unit_name,
-  c.handler_id, c.leader_id, c.severity, c.title, c.stage, c.due_at, c.warn_at, c.version, c.received_at, c.updated_at,
+  c.handler_id, c.leader_id, c.severity, c.title, c.stage, c.due_at, c.warn_at, ${PAUSED_LATE} AS paused_late, c.version, c.received_at, c.updated_at,
   c.transfer_count, c.return_count, c.reopen_count, c.extension_count, COALESCE(c.due_at, 'infinity'::timestamptz) AS sort_due,
   c.citizen_name`;
 
@@ -66,6 +68,7 @@ interface SummaryRow {
   stage: string | null;
   due_at: Date | null;
   warn_at: Date | null;
+  paused_late: boolean;
   version: number;
   received_at: Date;
   updated_at: Date;
@@ -161,7 +164,7 @@ function summary(r: SummaryRow, now: Date, text: TextView) {
     stage: r.stage,
     dueAt: due?.toISOString() ?? null,
     atRisk: !!(warn && due && now >= warn && now < due),
-    overdue: !!(due && now >= due),
+    overdue: !!(due && now >= due) || r.paused_late,
     version: r.version,
     receivedAt: new Date(r.received_at).toISOString(),
     updatedAt: new Date(r.updated_at).toISOString(),
@@ -225,8 +228,9 @@ export class CaseQueries {
       const me = p(actor.id);
       where.push(`(c.handler_id = ${me} OR c.handler_id IN ${coveredBySql(me, `${p(this.clock.now())}::timestamptz`)})`);
     }
-    // Overdue by the Clock, as the items' own `overdue` flags are.
-    if (f.overdue) where.push(`c.due_at <= ${p(this.clock.now())}`);
+    // Overdue by the Clock, as the items' own `overdue` flags are. The running deadline is compared in the
+    // form of the queue's index (cases_due_idx), so the two halves are one BitmapOr.
+    if (f.overdue) where.push(`(COALESCE(c.due_at, 'infinity'::timestamptz) <= ${p(this.clock.now())} OR ${PAUSED_LATE})`);
     if (f.dueBefore) where.push(`c.due_at < ${p(f.dueBefore)}`);
     if (f.cursor) {
       const [due, id] = decodeCursor(f.cursor);

@@ -32,9 +32,15 @@ export class CaseSummaryDto {
   @ApiProperty({ enum: SEVERITIES }) severity: string;
   @ApiProperty({ type: String, nullable: true }) title: string | null;
   @ApiProperty({ enum: STAGES, nullable: true, description: 'the deadline running now: receive (acknowledge) or resolve' }) stage: string | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) dueAt: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'the running deadline; null while the case waits on the citizen (its clock stands still)',
+  })
+  dueAt: string | null;
   @ApiProperty({ description: "past the stage's warning time, before its deadline" }) atRisk: boolean;
-  @ApiProperty({ description: 'past its deadline' }) overdue: boolean;
+  @ApiProperty({ description: 'past its deadline; a case waiting on the citizen is overdue if its deadline had passed when the wait began' }) overdue: boolean;
   @ApiProperty({ type: 'integer', description: 'send it back as expectedVersion with the next action' }) version: number;
   @ApiProperty({ format: 'date-time' }) receivedAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;

@@ -7,5 +7,10 @@ export const requestInfo: ActionHandler = async ({ m, actor, c, input, now }) =>
   const message = required(input.message, 'message');
   await addMessage(m, c.id, 'info_request', actor.label, message, []);
   if (c.stage) await startPause(m, c.id, c.stage, now);
-  return { set: columns`due_at = NULL, warn_at = NULL`, bumpsVersion: true, data: { paused: c.stage } };
+  // A case already late stays late while it waits (the right-hand side reads the row before the update).
+  return {
+    set: columns`paused_past_due = CASE WHEN due_at <= ${now} THEN due_at END, due_at = NULL, warn_at = NULL`,
+    bumpsVersion: true,
+    data: { paused: c.stage },
+  };
 };

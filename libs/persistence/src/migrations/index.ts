@@ -46,6 +46,7 @@ import { AuditSampleCases1767200000000 } from './1767200000000-AuditSampleCases'
 import { DeliveriesEventKey1767210000000 } from './1767210000000-DeliveriesEventKey';
 import { CancelledReorganisations1767300000000 } from './1767300000000-CancelledReorganisations';
 import { CalendarYearsToTell1767310000000 } from './1767310000000-CalendarYearsToTell';
+import { PausedPastDue1767400000000 } from './1767400000000-PausedPastDue';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -97,4 +98,5 @@ export const MIGRATIONS = [
   DeliveriesEventKey1767210000000,
   CancelledReorganisations1767300000000,
   CalendarYearsToTell1767310000000,
+  PausedPastDue1767400000000,
 ];
