@@ -1823,7 +1823,7 @@ export interface components {
             attachments?: components["schemas"]["AttachmentDto"][] | null;
             /**
              * Format: date-time
-             * @description extend: the new deadline
+             * @description extend: the new deadline (granted before the current one passes)
              */
             until?: string | null;
             /** @description note */

@@ -271,6 +271,21 @@ describe('handlers work their cases', () => {
     expect(JSON.stringify(status.body)).not.toContain('Ghi chú nội bộ');
     expect((status.body as ApiSchema<'FeedbackStatusDto'>).dueAt).toBe(until.toISOString());
 
+    // Granted after the deadline passed, an extension would turn a late case into one on time: refused.
+    const overdue = await newCase();
+    await step('bk.handler2', overdue.id, 'acknowledge', { severity: 'normal' });
+    await engine.query(`UPDATE cases SET due_at = now() - interval '1 minute' WHERE id = $1`, [overdue.id]);
+    const [{ due_at: passed }] = await engine.query<{ due_at: Date }>(`SELECT due_at FROM cases WHERE id = $1`, [overdue.id]);
+    const late = await act('bk.leader2', overdue.id, 'extend', {
+      expectedVersion: await version(overdue.id),
+      until: calendar.addMinutes(new Date(), 60).toISOString(),
+      reason: 'Chờ ý kiến',
+    });
+    expect(late.status).toBe(422);
+    expect(errorOf(late).message).toBe(
+      `the deadline passed at ${new Date(passed).toISOString()}: an extension is granted before the deadline, so a late case stays late`,
+    );
+
     // A transfer restarts the resolve clock at the new unit, with the full duration: its leader may extend that deadline once.
     await step('bk.handler2', id, 'transfer', { unitCode: 'P_THANH_NHAN', reason: 'Địa điểm thuộc phường Thanh Nhàn' });
     await step('tn.handler2', id, 'acknowledge', { severity: 'urgent' });

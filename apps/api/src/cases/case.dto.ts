@@ -128,7 +128,10 @@ export class CaseActionDto {
   @Type(() => AttachmentDto)
   attachments?: AttachmentDto[];
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'extend: the new deadline' }) @OptionalField() @IsInstant() until?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'extend: the new deadline (granted before the current one passes)' })
+  @OptionalField()
+  @IsInstant()
+  until?: string;
 
   @ApiPropertyOptional({ maxLength: 5000, description: 'note' })
   @OptionalField()

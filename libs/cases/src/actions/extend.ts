@@ -6,7 +6,7 @@ import { pausesOf } from './case-records';
 import { columns } from './column-set';
 
 /** A leader grants more time (gia hạn): within the policy's count and share of the original duration. */
-export const extend: ActionHandler = async ({ m, c, input, sla }) => {
+export const extend: ActionHandler = async ({ m, c, input, sla, now }) => {
   const reason = required(input.reason, 'reason');
   const until = new Date(required(input.until, 'until'));
   if (Number.isNaN(until.getTime())) throw new ValidationError('until must be an ISO 8601 date-time', ['until']);
@@ -24,6 +24,11 @@ export const extend: ActionHandler = async ({ m, c, input, sla }) => {
     );
   }
   const due = new Date(c.due_at);
+  // Granted after the fact, an extension would move a resolution that is already late onto time, and take
+  // the case out of Home Affairs' late rate; the escalations it reached would stay. Extend before the deadline.
+  if (now >= due) {
+    throw new UnprocessableError(`the deadline passed at ${due.toISOString()}: an extension is granted before the deadline, so a late case stays late`);
+  }
   if (until <= due) throw new UnprocessableError(`until must be after the current deadline ${due.toISOString()}`);
   const extra = Math.round(sla.calendarFor(c.unit_code).minutesBetween(due, until));
   const max = Math.floor(c.stage_minutes * sla.policy.extensionMaxShare);
