@@ -3147,6 +3147,8 @@ export interface components {
             readers: components["schemas"]["ReaderDto"][];
         };
         SubjectRequestDto: {
+            /** @description the channel's own id of the request; the same id again returns the same request (200), nothing new recorded */
+            externalId?: string | null;
             /**
              * @description access: what is held and who read it; correct: replace contact details; delete: erase them
              * @enum {string}
@@ -9724,6 +9726,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description the channel's externalId sent again: its request as it stands, nothing new recorded */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubjectRequestViewDto"];
+                };
+            };
             /** @description access and correction are answered at once; a deletion waits for open cases to close */
             201: {
                 headers: {

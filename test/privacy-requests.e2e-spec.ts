@@ -357,4 +357,33 @@ describe("citizens' data: records of reads and subject requests through their ch
     expect(await contact(dung.id)).toMatchObject({ citizen_name: 'Lê Văn Dũng' });
     expect(await contact(placeholder.id)).toMatchObject({ citizen_name: '-' });
   });
+
+  it("returns the same request for the channel's own id sent again, also by concurrent retries: one request, one record", async () => {
+    const phone = '0987333444';
+    await newCase(phone);
+    const body = { kind: 'delete', phone, externalId: 'ihn-dsr-0001' };
+    const first = await request(body);
+    expect(first.status).toBe(201);
+    const { id } = first.body as SubjectRequestViewDto;
+    // A retry after a lost answer, and five at once: the same request, 200, nothing new recorded.
+    const again = await request(body);
+    expect(again.status).toBe(200);
+    expect((again.body as SubjectRequestViewDto).id).toBe(id);
+    const burst = await Promise.all(Array.from({ length: 5 }, () => request({ ...body, externalId: 'ihn-dsr-0002' })));
+    expect(burst.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 201]);
+    expect(new Set(burst.map((r) => (r.body as SubjectRequestViewDto).id)).size).toBe(1);
+    const stored = await engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM privacy_requests WHERE external_id IN ('ihn-dsr-0001', 'ihn-dsr-0002')`);
+    expect(stored[0].n).toBe(2);
+    const recorded = await engine.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM audit_events WHERE action = 'privacy_request_received' AND data->>'requestId' IN (SELECT id::text FROM privacy_requests WHERE external_id IN ('ihn-dsr-0001', 'ihn-dsr-0002'))`,
+    );
+    expect(recorded[0].n).toBe(2);
+    // Another channel's id space is its own.
+    const other = await engine.http().post('/v1/privacy/requests').set({ 'X-Api-Key': DEV_KEYS.hotline }).send(body);
+    expect(other.status).toBe(201);
+    expect((other.body as SubjectRequestViewDto).id).not.toBe(id);
+    const tooLong = await request({ ...body, externalId: 'x'.repeat(101) });
+    expect(tooLong.status).toBe(400);
+    expect(JSON.stringify(tooLong.body)).toMatch(/externalId/);
+  });
 });

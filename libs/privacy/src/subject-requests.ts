@@ -25,6 +25,8 @@ export interface SubjectRequestCommand {
   /** Narrows the request to these of the citizen's cases. */
   trackingCodes?: string[];
   corrections?: { name?: string; phone?: string; email?: string };
+  /** The channel's own id of the request: the same again is the same request (a retry), nothing new recorded. */
+  externalId?: string;
 }
 
 export interface HeldCase {
@@ -177,7 +179,8 @@ export class SubjectRequests implements OnModuleInit {
     await this.deliveries.announce(m, { event: 'privacy.request', key: `${PRIVACY_DELIVERY_KIND}.${r.id}.${state}`, channels: hooked ? [r.channel_code] : [] });
   }
 
-  submit(cmd: SubjectRequestCommand): Promise<SubjectRequestView> {
+  /** `created` is false when the channel had already sent this externalId: its request is the answer. */
+  submit(cmd: SubjectRequestCommand): Promise<{ request: SubjectRequestView; created: boolean }> {
     if (!cmd.phone && !cmd.email) throw new ValidationError('phone or email is required: whose data the request is about', ['phone', 'email']);
     // A code that is not one was dropped without a word, and the request answered for the rest. (A
     // well-formed code of no case of the citizen's still narrows to nothing: saying so would tell the
@@ -215,6 +218,16 @@ export class SubjectRequests implements OnModuleInit {
       );
     }
     return this.ds.transaction(async (m) => {
+      if (cmd.externalId !== undefined) {
+        // Retries of one request at once queue here: the first records it, the others then find it. (The
+        // unique index stands behind this; checked after the erasures, a race would have done them twice.)
+        await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`privacy_request:${cmd.channel}:${cmd.externalId}`]);
+        const existing = await selectRow<RequestRow>(m, `SELECT ${COLUMNS} FROM privacy_requests WHERE channel_code = $1 AND external_id = $2`, [
+          cmd.channel,
+          cmd.externalId,
+        ]);
+        if (existing) return { request: await this.view(m, existing), created: false };
+      }
       const now = this.clock.now();
       const all = await this.casesOf(m, cmd);
       // Judged on every case the phone or e-mail reaches, before trackingCodes narrows them: a code is no
@@ -232,10 +245,10 @@ export class SubjectRequests implements OnModuleInit {
         fields = ['name', 'phone', 'email', ...this.policy.freeText];
         const row = await this.insert(m, cmd, ids, waiting, fields, now);
         await eraseContactDetails(m, closed, this.policy, `channel:${cmd.channel}`, { kind: 'subject_request', requestId: row.id }, now);
-        return this.view(m, row);
+        return { request: await this.view(m, row), created: true };
       }
       const row = await this.insert(m, cmd, ids, waiting, fields, now);
-      return this.view(m, row);
+      return { request: await this.view(m, row), created: true };
     });
   }
 
@@ -366,8 +379,8 @@ export class SubjectRequests implements OnModuleInit {
     const answered = waiting.length === 0;
     const row = await selectRow<RequestRow>(
       m,
-      `INSERT INTO privacy_requests (channel_code, kind, status, phone_hash, email_hash, case_ids, waiting_case_ids, fields, received_at, due_at, answered_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${COLUMNS}`,
+      `INSERT INTO privacy_requests (channel_code, kind, status, phone_hash, email_hash, case_ids, waiting_case_ids, fields, received_at, due_at, answered_at, external_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
       [
         cmd.channel,
         cmd.kind,
@@ -380,6 +393,7 @@ export class SubjectRequests implements OnModuleInit {
         now,
         new Date(now.getTime() + this.policy.subjectRequestHours[cmd.kind] * HOUR_MS),
         answered ? now : null,
+        cmd.externalId ?? null,
       ],
     );
     await this.audit(m, cmd.channel, 'privacy_request_received', { requestId: row!.id, kind: cmd.kind, cases: ids.length, waiting: waiting.length });

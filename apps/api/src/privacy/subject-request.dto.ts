@@ -7,6 +7,18 @@ import { OptionalField } from '../common/optional-field.decorator';
 import { NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 
 export class SubjectRequestDto {
+  @ApiPropertyOptional({
+    maxLength: 100,
+    description: "the channel's own id of the request; the same id again returns the same request (200), nothing new recorded",
+  })
+  @OptionalField()
+  @IsString()
+  @NormaliseText()
+  @MaxLength(100)
+  @NotBlank()
+  @NoControlChars()
+  externalId?: string;
+
   @ApiProperty({ enum: SUBJECT_REQUEST_KINDS, description: 'access: what is held and who read it; correct: replace contact details; delete: erase them' })
   @IsIn(SUBJECT_REQUEST_KINDS, { message: `kind must be one of ${SUBJECT_REQUEST_KINDS.join(', ')}` })
   kind: (typeof SUBJECT_REQUEST_KINDS)[number];

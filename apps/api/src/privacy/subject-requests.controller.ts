@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Param, Post, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpStatus, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { JwtAuthGuard, RequestLimits, RolesGuard } from '@fr/auth';
 import { SubjectRequests } from '@fr/privacy';
@@ -27,6 +28,7 @@ export class SubjectRequestsChannelController {
   @Post()
   @ApiOperation({ operationId: 'submitPrivacyRequest', summary: "A citizen's access, correction or deletion request, recorded with its legal deadline" })
   @ApiCreatedResponse({ type: SubjectRequestViewDto, description: 'access and correction are answered at once; a deletion waits for open cases to close' })
+  @ApiOkResponse({ type: SubjectRequestViewDto, description: "the channel's externalId sent again: its request as it stands, nothing new recorded" })
   @ApiErrors(
     400,
     {
@@ -34,9 +36,9 @@ export class SubjectRequestsChannelController {
     },
     { 429: "too many data-subject requests with this channel's key: Retry-After says when to try again" },
   )
-  async submit(@Req() req: ChannelRequest, @Body() dto: SubjectRequestDto): Promise<SubjectRequestViewDto> {
+  async submit(@Req() req: ChannelRequest, @Body() dto: SubjectRequestDto, @Res({ passthrough: true }) res: Response): Promise<SubjectRequestViewDto> {
     await this.limits.countPrivacyRequest(req.channel);
-    return this.requests.submit({
+    const { request, created } = await this.requests.submit({
       channel: req.channel,
       kind: dto.kind,
       phone: dto.phone,
@@ -44,7 +46,10 @@ export class SubjectRequestsChannelController {
       name: dto.name,
       trackingCodes: dto.trackingCodes,
       corrections: dto.corrections,
+      externalId: dto.externalId,
     });
+    res.status(created ? HttpStatus.CREATED : HttpStatus.OK);
+    return request;
   }
 
   @Get(':id')

@@ -47,6 +47,7 @@ import { DeliveriesEventKey1767210000000 } from './1767210000000-DeliveriesEvent
 import { CancelledReorganisations1767300000000 } from './1767300000000-CancelledReorganisations';
 import { CalendarYearsToTell1767310000000 } from './1767310000000-CalendarYearsToTell';
 import { PausedPastDue1767400000000 } from './1767400000000-PausedPastDue';
+import { PrivacyRequestExternalId1767410000000 } from './1767410000000-PrivacyRequestExternalId';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -99,4 +100,5 @@ export const MIGRATIONS = [
   CancelledReorganisations1767300000000,
   CalendarYearsToTell1767310000000,
   PausedPastDue1767400000000,
+  PrivacyRequestExternalId1767410000000,
 ];
