@@ -3147,7 +3147,7 @@ export interface components {
             readers: components["schemas"]["ReaderDto"][];
         };
         SubjectRequestDto: {
-            /** @description the channel's own id of the request; the same id again returns the same request (200), nothing new recorded */
+            /** @description the channel's own id; the same id again returns the same request (200), nothing new recorded */
             externalId?: string | null;
             /**
              * @description access: what is held and who read it; correct: replace contact details; delete: erase them

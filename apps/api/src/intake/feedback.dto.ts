@@ -19,6 +19,7 @@ import {
 import { CASE_STATES } from '@fr/domain';
 import { SubmitFeedbackCommand } from '@fr/intake';
 import { OptionalField } from '../common/optional-field.decorator';
+import { ChannelExternalId } from '../common/external-id.decorator';
 import { BlankAsAbsent, DecimalQuery, IsInstant, NoControlChars, NoUrlCredentials, NormaliseText, NotBlank } from '../common/text.decorators';
 
 export const ATTACHMENT_KINDS = ['image', 'video', 'audio', 'document', 'other'] as const;
@@ -98,13 +99,7 @@ export class AttachmentDto {
 }
 
 export class SubmitFeedbackDto {
-  @ApiPropertyOptional({ maxLength: 100, description: "the channel's own id; the same id again returns the same case" })
-  @OptionalField()
-  @IsString()
-  @NormaliseText()
-  @MaxLength(100)
-  @NotBlank()
-  @NoControlChars()
+  @ChannelExternalId('returns the same case')
   externalId?: string;
 
   @ApiProperty({

@@ -4,19 +4,11 @@ import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsObject, IsString,
 import { SUBJECT_REQUEST_KINDS } from '@fr/privacy';
 import { CitizenDto } from '../intake/feedback.dto';
 import { OptionalField } from '../common/optional-field.decorator';
+import { ChannelExternalId } from '../common/external-id.decorator';
 import { NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 
 export class SubjectRequestDto {
-  @ApiPropertyOptional({
-    maxLength: 100,
-    description: "the channel's own id of the request; the same id again returns the same request (200), nothing new recorded",
-  })
-  @OptionalField()
-  @IsString()
-  @NormaliseText()
-  @MaxLength(100)
-  @NotBlank()
-  @NoControlChars()
+  @ChannelExternalId('returns the same request (200), nothing new recorded')
   externalId?: string;
 
   @ApiProperty({ enum: SUBJECT_REQUEST_KINDS, description: 'access: what is held and who read it; correct: replace contact details; delete: erase them' })
