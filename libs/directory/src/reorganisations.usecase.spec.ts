@@ -1,5 +1,5 @@
-import { ReorganisationPlan } from '@fr/domain';
-import { clashWithScheduled, reasonKinds } from './reorganisations.usecase';
+import { ReorganisationPlan, ValidationError } from '@fr/domain';
+import { clashWithScheduled, readPlan, reasonKinds } from './reorganisations.usecase';
 
 function plan(p: Partial<ReorganisationPlan>): ReorganisationPlan {
   return {
@@ -86,5 +86,23 @@ describe(reasonKinds.name, () => {
     const b = ["case 8AB2C-1XYZW at 'P_A' (split) has no successor", "case 9QWER-2TYUP at 'P_A' (split) has no successor", a[1]];
     expect(reasonKinds(b)).toBe(reasonKinds(a));
     expect(reasonKinds([a[1]])).not.toBe(reasonKinds(a));
+  });
+});
+
+describe(readPlan.name, () => {
+  it('names each field of a refused plan as the validation pipe does, without the colon a problem writes after it', () => {
+    const body = {
+      name: 'x',
+      effectiveAt: '2027-01-01T00:00:00+07:00',
+      splits: [{ unit: 'P_A', into: [{ unit: 'P_B', patterns: ['(a+)+$'] }], fallback: 'P_C' }],
+    };
+    let error: unknown;
+    try {
+      readPlan(body);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).fields).toEqual(['splits[0].into[0].patterns', 'splits[0].into']);
   });
 });

@@ -83,7 +83,7 @@ export function readPlan(body: unknown): ReorganisationPlan {
   const { plan, problems } = parsePlan(body);
   if (!plan) {
     // Each problem that has a place names its field (plan.merges[0].into -> merges[0].into), as the validation pipe's errors do.
-    const fields = problems.map((p) => /^plan\.(\S+?)(?= |$)/.exec(p)?.[1]).filter((f): f is string => !!f);
+    const fields = problems.map((p) => /^plan\.([^\s:]+)/.exec(p)?.[1]).filter((f): f is string => !!f);
     throw new ValidationError(problems.join('; '), [...new Set(fields)]);
   }
   return plan;
