@@ -5,7 +5,7 @@
 //   FR_WORKERS=3 npm start      npm start -- --workers 3
 'use strict';
 const path = require('node:path');
-const { fork } = require('node:child_process');
+const { execFileSync, fork } = require('node:child_process');
 require('./register-paths');
 const dist = (p) => path.join(__dirname, '..', 'dist', p);
 
@@ -65,6 +65,8 @@ switch (mode) {
     // the migration: npm killed while it runs (a long one on an upgrade, or one waiting for another
     // instance's) left the supervisor orphaned already, and a parent read afterwards was its new one.
     const npmParent = process.env.npm_lifecycle_event ? process.ppid : null;
+    const npm = npmParent === null ? null : npmAbove(npmParent);
+    const npmGone = () => process.ppid !== npmParent || (npm !== null && !alive(npm));
     const { loadConfig } = require(dist('libs/config/src'));
     const { migrateDatabase } = require(dist('libs/persistence/src'));
     const { organisationSeed, reorganisationsSeed } = require(dist('libs/directory/src'));
@@ -80,7 +82,7 @@ switch (mode) {
     // Migrate once here so the processes start on a ready schema.
     migrateDatabase(config, [organisationSeed(config), reorganisationsSeed(config)]).then(
       () => {
-        if (npmParent !== null && process.ppid !== npmParent) {
+        if (npmParent !== null && npmGone()) {
           console.error('npm, which ran the engine, was stopped while the database was migrated: not starting the engine');
           process.exit(1);
         }
@@ -112,8 +114,10 @@ switch (mode) {
         // Run by `npm start`, the supervisor's parent is npm's shell. npm killed with SIGTERM (a process
         // manager stopping it) ends that shell and passes nothing on: the engine served on with nobody to
         // stop it, and the next `npm start` found the port taken. Its parent gone, it stops as on SIGTERM.
+        // npm killed with SIGKILL takes nothing with it: its shell lives on, waiting for the supervisor, whose
+        // parent never changes, so npm itself is watched too (npmAbove).
         // Started on its own (nohup, systemd), an orphaned supervisor is left to run.
-        if (npmParent !== null) setInterval(() => process.ppid !== npmParent && stop('SIGTERM'), 1000).unref();
+        if (npmParent !== null) setInterval(() => npmGone() && stop('SIGTERM'), 1000).unref();
       },
       (e) => {
         console.error(e.message || e);
@@ -131,6 +135,38 @@ switch (mode) {
  * The configuration, or the list of its problems and exit code 2, as `all` does: a refused start
  * (production without its secrets, say) is a message for whoever runs `migrate`, not a stack trace.
  */
+/** The process of `pid` and its parent's: `[ppid, comm]`, or null where it is gone or `ps` cannot tell. */
+function processInfo(pid) {
+  try {
+    const m = /^\s*(\d+)\s+(.*)$/.exec(
+      execFileSync('ps', ['-o', 'ppid=,comm=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(),
+    );
+    return m ? [Number(m[1]), m[2].trim()] : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * npm's own process when the supervisor's parent is the shell npm runs scripts through (`sh -c`), else null
+ * (a shell that exec'd node leaves npm as the parent, which the parent check watches already).
+ */
+function npmAbove(parent) {
+  const shell = processInfo(parent);
+  if (!shell || !/^(sh|dash|bash|ash|zsh|ksh|mksh|busybox)$/.test(shell[1])) return null;
+  const above = processInfo(shell[0]);
+  return above && /^(npm|node)\b/.test(above[1]) ? shell[0] : null;
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
 function configOrExit() {
   const { loadConfig } = require(dist('libs/config/src'));
   try {

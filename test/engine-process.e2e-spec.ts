@@ -30,13 +30,21 @@ describe('the engine as processes (npm start)', () => {
   let port: number;
   const checkpoints = mkdtempSync(join(tmpdir(), 'fr-proc-checkpoints-'));
 
-  /** With `asNpm`, as npm runs a script: through `sh -c`, with npm's lifecycle variables. */
-  const start = (asNpm = false) => {
-    const command = asNpm ? ['sh', ['-c', `"${process.execPath}" scripts/start.js all`]] : [process.execPath, ['scripts/start.js', 'all']];
+  /**
+   * With `asNpm`, as npm runs a script: through `sh -c`, with npm's lifecycle variables; with `'npm'`, npm itself
+   * (`npm start`, its build skipped), whose shell stays between it and the supervisor.
+   */
+  const start = (asNpm: boolean | 'npm' = false) => {
+    const command =
+      asNpm === 'npm'
+        ? ['npm', ['start', '--ignore-scripts', '--silent']]
+        : asNpm
+          ? ['sh', ['-c', `"${process.execPath}" scripts/start.js all`]]
+          : [process.execPath, ['scripts/start.js', 'all']];
     const started = spawn(command[0] as string, command[1] as string[], {
       cwd: ROOT,
       env: {
-        ...(asNpm ? { npm_lifecycle_event: 'start' } : {}),
+        ...(asNpm === true ? { npm_lifecycle_event: 'start' } : {}),
         PATH: process.env.PATH,
         NODE_ENV: 'development',
         PORT: String(port),
@@ -225,6 +233,28 @@ describe('the engine as processes (npm start)', () => {
     expect(pids).toHaveLength(3);
     // npm's shell goes, the supervisor is left: before, it and the engine served on with nobody to stop them.
     child.kill('SIGTERM');
+    await waitFor(
+      () => Promise.resolve(pids.filter(alive)),
+      (left) => left.length === 0,
+      { timeoutMs: 30000, what: 'the supervisor, the API and the worker to stop once npm is gone' },
+    );
+    expect(await healthOf(base)).toBe(0);
+  });
+
+  it('stops when npm, which runs it, is killed with SIGKILL (its shell stays, waiting for the supervisor)', async () => {
+    const base = `http://127.0.0.1:${port}`;
+    child = start('npm');
+    await waitFor(
+      () => healthOf(base),
+      (s) => s === 200,
+      { timeoutMs: 30000, intervalMs: 200, what: `the engine to answer /health again (output so far: ${output.slice(-500)})` },
+    );
+    const [shell] = childrenOf(child.pid!);
+    const [supervisor] = childrenOf(shell);
+    const pids = [supervisor, ...childrenOf(supervisor)];
+    expect(pids).toHaveLength(3);
+    // Nothing reaches the shell: it lives on under init, and the supervisor's parent never changed.
+    child.kill('SIGKILL');
     await waitFor(
       () => Promise.resolve(pids.filter(alive)),
       (left) => left.length === 0,
