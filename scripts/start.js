@@ -131,10 +131,6 @@ switch (mode) {
     process.exit(2);
 }
 
-/**
- * The configuration, or the list of its problems and exit code 2, as `all` does: a refused start
- * (production without its secrets, say) is a message for whoever runs `migrate`, not a stack trace.
- */
 /** The process of `pid` and its parent's: `[ppid, comm]`, or null where it is gone or `ps` cannot tell. */
 function processInfo(pid) {
   try {
@@ -167,6 +163,10 @@ function alive(pid) {
   }
 }
 
+/**
+ * The configuration, or the list of its problems and exit code 2, as `all` does: a refused start
+ * (production without its secrets, say) is a message for whoever runs `migrate`, not a stack trace.
+ */
 function configOrExit() {
   const { loadConfig } = require(dist('libs/config/src'));
   try {
