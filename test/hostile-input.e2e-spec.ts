@@ -543,6 +543,25 @@ describe('hostile input', () => {
     expect(written).toBeLessThan(limit);
   });
 
+  it('answers a DELETE with a body of another type than JSON 415, as the document says, before doing anything', async () => {
+    const [{ id: officerId }, { id: coverId }] = await engine.query<{ id: string }>(`SELECT id FROM officers ORDER BY username LIMIT 2`);
+    const [{ id: absenceId }] = await engine.query<{ id: string }>(
+      `INSERT INTO officer_absences (officer_id, cover_id, starts_at, ends_at, created_by) VALUES ($1, $2, now() + interval '1 day', now() + interval '2 days', $1) RETURNING id::text AS id`,
+      [officerId, coverId],
+    );
+    for (const type of ['text/plain', 'application/xml']) {
+      const res = await engine
+        .http()
+        .delete(`/v1/officers/${officerId}/absences/${absenceId}`)
+        .set(bearer(tokens.admin))
+        .set('Content-Type', type)
+        .send('<huy-vang-mat/>');
+      expect([type, res.status]).toEqual([type, 415]);
+    }
+    expect(await engine.query(`SELECT cancelled_at FROM officer_absences WHERE id = $1`, [absenceId])).toEqual([{ cancelled_at: null }]);
+    expect((await engine.http().delete(`/v1/officers/${officerId}/absences/${absenceId}`).set(bearer(tokens.admin))).status).toBe(204);
+  });
+
   it('refuses a body in another charset than UTF-8: UTF-32 code points out of range never become U+FFFD and one case', async () => {
     const before = await count();
     // Two externalIds that a UTF-32 decoder would both have turned into 'ext32-\uFFFD'.
