@@ -64,10 +64,16 @@ describe('intake: idempotency and bad input', () => {
 
   const long = (n: number) => 'ă'.repeat(n);
   const cases: [string, () => unknown, number, RegExp][] = [
-    ['missing description', () => ({ ...valid(), description: undefined }), 400, /description/],
+    ['missing description', () => ({ ...valid(), description: undefined }), 400, /^description is required$/],
     ['blank description', () => ({ ...valid(), description: '   ' }), 400, /description must not be blank/],
-    ['missing category', () => ({ ...valid(), category: undefined }), 400, /category/],
-    ['missing location', () => ({ ...valid(), location: undefined }), 400, /location/],
+    ['missing category', () => ({ ...valid(), category: undefined }), 400, /^category is required$/],
+    ['missing location', () => ({ ...valid(), location: undefined }), 400, /^location is required$/],
+    [
+      'a missing field beside a wrong one',
+      () => ({ ...valid(), category: undefined, description: 42 }),
+      400,
+      /^category is required; description must be a string$/,
+    ],
     ['oversized description', () => ({ ...valid(), description: long(5001) }), 400, /description must be shorter than or equal to 5000 characters/],
     ['oversized title', () => ({ ...valid(), title: long(201) }), 400, /title must be shorter than or equal to 200/],
     ['oversized externalId', () => ({ ...valid(), externalId: 'x'.repeat(101) }), 400, /externalId must be shorter than or equal to 100/],

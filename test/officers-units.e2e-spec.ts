@@ -363,7 +363,9 @@ describe('officers and units', () => {
 
       const missing = await as('ADMIN').put('/v1/units/TU_PHAP/designation', { leaderId });
       expect(missing.status).toBe(400);
-      expect((missing.body as ErrorDto).message).toMatch(/handlerId must be an officer id \(a UUID\), or null to clear the designation/);
+      expect((missing.body as ErrorDto).message).toBe('handlerId is required');
+      const notAnId = await as('ADMIN').put('/v1/units/TU_PHAP/designation', { handlerId: 'tu.phap.nghi', leaderId });
+      expect((notAnId.body as ErrorDto).message).toMatch(/handlerId must be an officer id \(a UUID\), or null to clear the designation/);
       expect((await as('ADMIN').put('/v1/units/KHONG_CO/designation', { handlerId: null, leaderId: null })).status).toBe(404);
     });
 

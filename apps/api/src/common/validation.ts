@@ -43,7 +43,11 @@ function flatten(errors: ValidationError[], parent = '', described = new Set<obj
       described.add(e.target);
       takes = fieldsTaken(e.target);
     }
-    const own = e.constraints ? [{ field, problems: problemsOf(e.constraints, takes) }] : [];
+    // A required field left out failed every check it has; "category must be a string" for a body without
+    // category did not say that it was missing.
+    const missing =
+      e.constraints !== undefined && !e.constraints.whitelistValidation && (e.target as Record<string, unknown> | undefined)?.[e.property] === undefined;
+    const own = e.constraints ? [{ field, problems: missing ? [`${field} is required`] : problemsOf(e.constraints, takes) }] : [];
     return [...own, ...flatten(e.children ?? [], field, described)];
   });
 }
