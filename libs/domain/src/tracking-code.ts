@@ -17,7 +17,14 @@ export function generateTrackingCode(randomBytes: (n: number) => Uint8Array): st
 
 /** Accepts what people type: lower case, no dash, spaces, and the look-alikes O/I/L. Null if not a code. */
 export function normaliseTrackingCode(input: string): string | null {
-  const s = input.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+  // NFKC folds full-width letters and digits (a phone's keyboard); any dash (Unicode's Pd, and the minus sign)
+  // is a separator, as a word processor turns "-" into "–" and people paste codes from it.
+  const s = input
+    .normalize('NFKC')
+    .toUpperCase()
+    .replace(/[\s\p{Pd}\u2212]/gu, '')
+    .replace(/O/g, '0')
+    .replace(/[IL]/g, '1');
   if (!/^[0-9A-HJKMNP-TV-Z]{10}$/.test(s)) return null;
   return `${s.slice(0, 5)}-${s.slice(5)}`;
 }
