@@ -1568,6 +1568,8 @@ export interface components {
             comment?: string | null;
         };
         RatingResultDto: {
+            /** @example 7KM3Q-9X2AB */
+            trackingCode: string;
             /**
              * @description closed after a good rating; in_progress after a low one that reopened the case
              * @enum {string}

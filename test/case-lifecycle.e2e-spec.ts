@@ -1,6 +1,7 @@
 import { AutoCloseResolved } from '@fr/cases';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@fr/persistence';
+import { PausedPastDue1767400000000 } from '../libs/persistence/src/migrations/1767400000000-PausedPastDue';
 import { OfficerRole } from '@fr/domain';
 import { jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { adminToken, ApiSchema, createOfficer, DEV_KEYS, errorOf, startWebhookReceiver, TestEngine, waitFor, WebhookReceiver } from '@fr/testing';
@@ -111,7 +112,7 @@ describe('handlers work their cases', () => {
 
     const rated = await engine.http().post(`/v1/feedback/${trackingCode}/rating`).set(KEY).send({ score: 5, comment: 'Cảm ơn phường!' });
     expect(rated.status).toBe(200);
-    expect(rated.body).toEqual({ status: 'closed', rating: 5 });
+    expect(rated.body).toEqual({ trackingCode, status: 'closed', rating: 5 });
 
     const detail = (await get('bk.leader2', id)).body as ApiSchema<'CaseDetailDto'>;
     expect(detail.timeline.map((e) => `${e.action}:${e.from}->${e.to}`)).toEqual([
@@ -185,7 +186,8 @@ describe('handlers work their cases', () => {
     for (const c of [late, onTime]) await step('bk.handler2', c.id, 'acknowledge', { severity: 'normal' });
     // The late one's stage began three weeks ago (stored facts moved back): its five working days are long past.
     await engine.query(
-      `UPDATE cases SET stage_started_at = now() - interval '21 days', due_at = now() - interval '1 hour', warn_at = now() - interval '9 hours' WHERE id = $1`,
+      `UPDATE cases SET stage_started_at = date_trunc('milliseconds', now()) - interval '21 days', due_at = date_trunc('milliseconds', now()) - interval '1 hour',
+                        warn_at = date_trunc('milliseconds', now()) - interval '9 hours' WHERE id = $1`,
       [late.id],
     );
     for (const c of [late, onTime]) await step('bk.handler2', c.id, 'request-info', { message: 'Xin gửi thêm ảnh hiện trường.' });
@@ -214,9 +216,12 @@ describe('handlers work their cases', () => {
     // Cases already waiting when the migration ran are found late from their state log, as above.
     const ds = new DataSource({ ...dataSourceOptions({ databaseUrl: engine.config.databaseOwnerUrl, dbPoolSize: 1 }) });
     await ds.initialize();
-    await ds.undoLastMigration();
+    const runner = ds.createQueryRunner();
+    const migration = new PausedPastDue1767400000000();
+    await migration.down(runner);
     expect(await engine.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'cases' AND column_name = 'paused_past_due'`)).toEqual([]);
-    await ds.runMigrations();
+    await migration.up(runner);
+    await runner.release();
     await ds.destroy();
     const backfilled = await engine.query<{ id: string; paused_past_due: Date | null }>(`SELECT id, paused_past_due FROM cases WHERE id = ANY($1)`, [
       [late.id, onTime.id],
@@ -274,7 +279,8 @@ describe('handlers work their cases', () => {
     // Granted after the deadline passed, an extension would turn a late case into one on time: refused.
     const overdue = await newCase();
     await step('bk.handler2', overdue.id, 'acknowledge', { severity: 'normal' });
-    await engine.query(`UPDATE cases SET due_at = now() - interval '1 minute' WHERE id = $1`, [overdue.id]);
+    // To the millisecond, as the engine writes deadlines (the queue's cursor below carries milliseconds).
+    await engine.query(`UPDATE cases SET due_at = date_trunc('milliseconds', now()) - interval '1 minute' WHERE id = $1`, [overdue.id]);
     const [{ due_at: passed }] = await engine.query<{ due_at: Date }>(`SELECT due_at FROM cases WHERE id = $1`, [overdue.id]);
     const late = await act('bk.leader2', overdue.id, 'extend', {
       expectedVersion: await version(overdue.id),
@@ -370,7 +376,7 @@ describe('handlers work their cases', () => {
     const rate = (score: unknown) => engine.http().post(`/v1/feedback/${trackingCode}/rating`).set(KEY).send({ score });
     const early = await rate(4);
     expect(early.status).toBe(409);
-    expect(errorOf(early).message).toMatch(/state 'assigned'/);
+    expect(errorOf(early).message).toBe("cannot rate a case in state 'assigned': only an answered (resolved) case is rated");
     for (const bad of [0, 6, 3.5, '5', null]) {
       const r = await rate(bad);
       expect(r.status).toBe(400);
@@ -379,7 +385,7 @@ describe('handlers work their cases', () => {
     await step('bk.handler2', id, 'acknowledge', { severity: 'normal' });
     await step('bk.handler2', id, 'resolve', { answer: ANSWER });
     const low = await rate(1);
-    expect(low.body).toEqual({ status: 'in_progress', rating: 1 });
+    expect(low.body).toEqual({ trackingCode, status: 'in_progress', rating: 1 });
     expect((await get('bk.handler2', id)).body).toMatchObject({ status: 'in_progress', reopenCount: 1 });
     const again = await rate(5);
     expect(again.status).toBe(409);

@@ -91,7 +91,7 @@ describe('the export columns kept on the case', () => {
     await step('bk', id, 'resolve', { answer: ANSWER });
     expect(await columns(id)).toEqual({ units_path: 'P_BACH_KHOA > P_THANH_NHAN > VP > P_BACH_KHOA', last_resolve_on_time: true });
     const low = await engine.http().post(`/v1/feedback/${trackingCode}/rating`).set(KEY).send({ score: 1 });
-    expect(low.body).toEqual({ status: 'in_progress', rating: 1 });
+    expect(low.body).toEqual({ trackingCode, status: 'in_progress', rating: 1 });
     // Reopened: the last resolve is still the one on time until the next.
     expect((await columns(id)).last_resolve_on_time).toBe(true);
     clock.advance(60 * 86_400_000);

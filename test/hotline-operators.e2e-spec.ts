@@ -130,7 +130,7 @@ describe('hotline operators', () => {
     const status = await hotline('op2').get(`/cases/${trackingCode}`);
     expect(status.body).toMatchObject({ status: 'resolved', answer: ANSWER });
     const rating = await hotline('op1').post(`/cases/${trackingCode}/rating`, { score: 5 });
-    expect(rating.body).toEqual({ status: 'closed', rating: 5 });
+    expect(rating.body).toEqual({ trackingCode, status: 'closed', rating: 5 });
     const { timeline } = (await engine.http().get(`/v1/cases/${id}`).set(bearer(t.handler))).body as ApiSchema<'CaseDetailDto'>;
     expect(timeline.filter((e) => e.action === 'supply-info' || e.action === 'rate').map((e) => e.actor.role)).toEqual(['OPERATOR', 'OPERATOR']);
   });

@@ -239,7 +239,13 @@ describe('case state machine', () => {
           code: DomainErrorCode.STATE_CONFLICT,
           state,
           action,
-          message: `cannot ${action} a case in state '${state}'`,
+          message: expect.stringMatching(
+            action === 'supply-info'
+              ? /^cannot answer a request for information on a case in state/
+              : action === 'rate'
+                ? /^cannot rate a case in state/
+                : `^cannot ${action} a case in state '${state}'$`,
+          ) as unknown,
         });
       }
     });
@@ -260,6 +266,11 @@ describe('case state machine', () => {
 
     it('gives the example messages of the contract', () => {
       expect(() => sut('resolved', 'acknowledge', 'HANDLER')).toThrow("cannot acknowledge a case in state 'resolved'");
+      // The citizen's own actions are told in words, not by the engine's action names.
+      expect(() => sut('in_progress', 'supply-info', 'CITIZEN')).toThrow(
+        "cannot answer a request for information on a case in state 'in_progress': the unit has not asked for any",
+      );
+      expect(() => sut('in_progress', 'rate', 'CITIZEN')).toThrow("cannot rate a case in state 'in_progress': only an answered (resolved) case is rated");
       expect(() => sut('triage', 'assign', 'HANDLER')).toThrow('role HANDLER may not assign');
     });
 

@@ -72,6 +72,12 @@ export class ConflictError extends DomainError {
   }
 }
 
+/** The citizen's own actions, told to channels in words: "cannot supply-info a case" named the engine's action. */
+const CITIZEN_REFUSALS: Partial<Record<CaseAction, (state: CaseState) => string>> = {
+  'supply-info': (state) => `cannot answer a request for information on a case in state '${state}': the unit has not asked for any`,
+  rate: (state) => `cannot rate a case in state '${state}': only an answered (resolved) case is rated`,
+};
+
 /** The action exists and the actor may perform it, but not while the case is in this state. */
 export class ActionNotAllowedInStateError extends DomainError {
   readonly code = DomainErrorCode.STATE_CONFLICT;
@@ -82,7 +88,7 @@ export class ActionNotAllowedInStateError extends DomainError {
     readonly action: CaseAction,
     options?: ErrorOptions,
   ) {
-    super(`cannot ${action} a case in state '${state}'`, options);
+    super(CITIZEN_REFUSALS[action]?.(state) ?? `cannot ${action} a case in state '${state}'`, options);
   }
 }
 

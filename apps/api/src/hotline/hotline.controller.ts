@@ -90,6 +90,6 @@ export class HotlineController {
   @ApiErrors({ 404: 'no case with this tracking code' }, { 409: 'the case is not resolved, or is already rated' })
   async rating(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('trackingCode') trackingCode: string, @Body() dto: RatingDto): Promise<RatingResultDto> {
     const r = await this.citizen.relayRating(officer.id, trackingCode, dto.score, dto.comment);
-    return { status: r.status, rating: r.rating };
+    return { trackingCode: r.trackingCode, status: r.status, rating: r.rating };
   }
 }

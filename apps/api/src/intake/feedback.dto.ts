@@ -261,6 +261,7 @@ export class InfoReplyResultDto {
 }
 
 export class RatingResultDto {
+  @ApiProperty({ example: '7KM3Q-9X2AB' }) trackingCode: string;
   @ApiProperty({ enum: CASE_STATES, description: 'closed after a good rating; in_progress after a low one that reopened the case' }) status: string;
   @ApiProperty({ type: 'integer', minimum: 1, maximum: 5 }) rating: number;
 }

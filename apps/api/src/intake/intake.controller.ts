@@ -120,6 +120,6 @@ export class IntakeController {
   @ApiErrors({ 404: 'no case with this tracking code from this channel' }, { 409: 'the case is not resolved, or is already rated' })
   async rating(@Req() req: ChannelRequest, @Param('trackingCode') trackingCode: string, @Body() dto: RatingDto): Promise<RatingResultDto> {
     const r = await this.citizen.rate(req.channel, trackingCode, dto.score, dto.comment);
-    return { status: r.status, rating: r.rating };
+    return { trackingCode: r.trackingCode, status: r.status, rating: r.rating };
   }
 }
