@@ -307,6 +307,37 @@ describe('Open311 GeoReport v2', () => {
     expect(listed).toContain(id);
   });
 
+  it('withholds where a request of a category marked publicLocation: false was made (public order: a neighbour reported from home), in every public read', async () => {
+    const sent = async (serviceCode: string) => {
+      const res = await post(
+        'requests.json',
+        form({
+          api_key: DEV_KEYS.hotline,
+          service_code: serviceCode,
+          address_string: 'nhà bà Nguyễn Thị Hoa, số 7 ngách 15/2 Lạc Trung, phường Vĩnh Tuy',
+          lat: '21.0012',
+          long: '105.8634',
+          media_url: 'https://anh.example.vn/hien-truong.jpg',
+          description: 'Hàng xóm hát karaoke đến 2 giờ sáng, đã nhắc nhiều lần.',
+        }),
+      ).expect(201);
+      return (res.body as { service_request_id: string }[])[0].service_request_id;
+    };
+    const reported = await sent('public_order');
+    const street = await sent('sanitation');
+    const shown = async (id: string) => ((await get(`requests/${id}.json`).expect(200)).body as GeoReportRequestDto[])[0];
+    expect(await shown(reported)).toMatchObject({ address: null, lat: null, long: null, media_url: null, service_code: 'public_order' });
+    expect(await shown(street)).toMatchObject({ lat: 21.0012, long: 105.8634, address: expect.stringContaining('Lạc Trung') as unknown });
+    const listed = ((await get(`requests.json?service_request_id=${reported}`).expect(200)).body as GeoReportRequestDto[])[0];
+    expect(listed).toMatchObject({ address: null, lat: null, long: null });
+    const xml = (await get(`requests/${reported}.xml`).expect(200)).text;
+    expect(xml).not.toContain('Lạc Trung');
+    expect(xml).not.toContain('21.0012');
+    // The unit that handles it sees where, as for any case.
+    const [{ address, lat }] = await engine.query<{ address: string; lat: number }>(`SELECT address, lat FROM cases WHERE tracking_code = $1`, [reported]);
+    expect([address, lat]).toEqual(['nhà bà Nguyễn Thị Hoa, số 7 ngách 15/2 Lạc Trung, phường Vĩnh Tuy', 21.0012]);
+  });
+
   it('finds a request sent early in the morning in Hanoi by its Hanoi date, given as start_date and end_date', async () => {
     const res = await post(
       'requests.json',

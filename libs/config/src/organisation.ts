@@ -35,6 +35,8 @@ export interface SeedCategory {
   description: string;
   accepted: boolean;
   refusal: string | null;
+  /** false: where a case was made is withheld from Open311's public reads. */
+  publicLocation: boolean;
 }
 export interface SeedRule {
   id: string;
@@ -296,12 +298,14 @@ function readCategories(p: Problems, doc: Doc): SeedCategory[] {
     const accepted = c.accepted === undefined ? true : c.accepted === true;
     const refusal = p.optionalText(c, 'refusal', where) ?? null;
     if (!accepted && !refusal) p.add(`${where}: a category with accepted: false needs a 'refusal' message`);
+    if (c.publicLocation !== undefined && typeof c.publicLocation !== 'boolean') p.add(`${where}: publicLocation must be true or false`);
     return {
       code: p.text(c, 'code', where, CODE) ?? '',
       name: p.text(c, 'name', where) ?? '',
       description: p.optionalText(c, 'description', where) ?? '',
       accepted,
       refusal,
+      publicLocation: c.publicLocation !== false,
     };
   });
   p.unique(

@@ -68,12 +68,13 @@ async function organisationLoaded(db: Sql): Promise<boolean> {
 
 async function insertCategories(db: Sql, org: OrganisationConfig): Promise<void> {
   for (const c of org.categories) {
-    await execute(db, `INSERT INTO categories (code, name, description, accepted, refusal) VALUES ($1, $2, $3, $4, $5)`, [
+    await execute(db, `INSERT INTO categories (code, name, description, accepted, refusal, public_location) VALUES ($1, $2, $3, $4, $5, $6)`, [
       c.code,
       c.name,
       c.description,
       c.accepted,
       c.refusal,
+      c.publicLocation,
     ]);
   }
 }

@@ -20,6 +20,8 @@ interface RequestRow {
   lat: number | null;
   lng: number | null;
   media_url: string | null;
+  /** categories.public_location: false withholds address, coordinates and photo. */
+  public_location: boolean;
   /** Read to mask them in the address and the answer; never shown. */
   citizen_name: string | null;
   group_names: string[];
@@ -29,7 +31,7 @@ interface RequestRow {
 const REQUEST_COLUMNS = `c.tracking_code, c.status, c.category_code, cat.name AS category_name, u.name AS unit_name, c.answer, c.stage,
   c.due_at, c.submitted_at, c.updated_at, c.address, c.lat, c.lng,
   (SELECT a->>'url' FROM jsonb_array_elements(c.attachments) a WHERE a->>'kind' = 'image' LIMIT 1) AS media_url,
-  c.citizen_name, ${GROUP_NAMES_SQL} AS group_names`;
+  c.citizen_name, ${GROUP_NAMES_SQL} AS group_names, cat.public_location`;
 const REQUEST_FROM = `cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -105,9 +107,10 @@ function view(r: RequestRow): GeoReportRequest {
     requested_datetime: w3cDateTime(new Date(r.submitted_at)),
     updated_datetime: w3cDateTime(new Date(r.updated_at)),
     expected_datetime: r.stage === 'resolve' && r.due_at && !answered ? w3cDateTime(new Date(r.due_at)) : null,
-    address: mask(r.address),
-    lat: r.lat,
-    long: r.lng,
-    media_url: publicMediaUrl(r.media_url, mask),
+    // A category that withholds where (public order: often the reporter's home) shows none of it.
+    address: r.public_location ? mask(r.address) : null,
+    lat: r.public_location ? r.lat : null,
+    long: r.public_location ? r.lng : null,
+    media_url: r.public_location ? publicMediaUrl(r.media_url, mask) : null,
   };
 }

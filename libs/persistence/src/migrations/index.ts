@@ -48,6 +48,7 @@ import { CancelledReorganisations1767300000000 } from './1767300000000-Cancelled
 import { CalendarYearsToTell1767310000000 } from './1767310000000-CalendarYearsToTell';
 import { PausedPastDue1767400000000 } from './1767400000000-PausedPastDue';
 import { PrivacyRequestExternalId1767410000000 } from './1767410000000-PrivacyRequestExternalId';
+import { CategoryPublicLocation1767420000000 } from './1767420000000-CategoryPublicLocation';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -101,4 +102,5 @@ export const MIGRATIONS = [
   CalendarYearsToTell1767310000000,
   PausedPastDue1767400000000,
   PrivacyRequestExternalId1767410000000,
+  CategoryPublicLocation1767420000000,
 ];
