@@ -232,4 +232,22 @@ describe('reorganisations that clash', () => {
     const [applied, cancelled] = await Promise.all([engine.worker!.get(ApplyReorganisation).execute(id), cancel(id)]);
     expect(applied ? [409, 'applied'] : [200, 'cancelled']).toEqual([cancelled.status, await statusOf(id)]);
   });
+
+  it("answers a plan with several problems with each field's own problems in errors, and every problem in message", async () => {
+    const res = await post({ name: '', effectiveAt: 'nope', renames: [{ unitCode: 'P_NGUYEN_DU' }] }, '?dryRun=true');
+    expect(res.status).toBe(400);
+    const problems = {
+      effectiveAt: "plan.effectiveAt must be an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00, got 'nope'",
+      name: 'plan.name is required',
+      'renames[0].unitCode': 'plan.renames[0].unitCode is not a field of a plan here (known: unit, name, aliases)',
+      'renames[0].unit': 'plan.renames[0].unit is required',
+      'renames[0].name': 'plan.renames[0].name is required',
+    };
+    expect(res.body).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: Object.values(problems).join('; '),
+      errors: Object.entries(problems).map(([field, problem]) => ({ field, problems: [problem] })),
+    });
+  });
 });

@@ -105,4 +105,25 @@ describe(readPlan.name, () => {
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).fields).toEqual(['splits[0].into[0].patterns', 'splits[0].into']);
   });
+
+  it('gives each field of a refused plan its own problems, and the message every problem as written', () => {
+    let error: unknown;
+    try {
+      readPlan({ name: '', effectiveAt: 'nope', renames: [{ unitCode: 'X' }] });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    const refused = error as ValidationError;
+    const problems = [
+      "plan.effectiveAt must be an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00, got 'nope'",
+      'plan.name is required',
+      'plan.renames[0].unitCode is not a field of a plan here (known: unit, name, aliases)',
+      'plan.renames[0].unit is required',
+      'plan.renames[0].name is required',
+    ];
+    expect(refused.message).toBe(problems.join('; '));
+    expect(refused.fields).toEqual(['effectiveAt', 'name', 'renames[0].unitCode', 'renames[0].unit', 'renames[0].name']);
+    expect([...refused.problemsOf!]).toEqual(refused.fields.map((field, i) => [field, [problems[i]]]));
+  });
 });

@@ -82,9 +82,9 @@ function view(r: ReorganisationRow): ReorganisationView {
 export function readPlan(body: unknown): ReorganisationPlan {
   const { plan, problems } = parsePlan(body);
   if (!plan) {
-    // Each problem that has a place names its field (plan.merges[0].into -> merges[0].into), as the validation pipe's errors do.
-    const fields = problems.map((p) => /^plan\.([^\s:]+)/.exec(p)?.[1]).filter((f): f is string => !!f);
-    throw new ValidationError(problems.join('; '), [...new Set(fields)]);
+    // Each problem that has a place names its field (plan.merges[0].into -> merges[0].into), as the validation pipe's errors do,
+    // and goes under that field alone.
+    throw ValidationError.ofProblems(problems.map((problem) => ({ field: /^plan\.([^\s:]+)/.exec(problem)?.[1] ?? null, problem })));
   }
   return plan;
 }

@@ -116,17 +116,41 @@ export class NotPermittedError extends DomainError {
   }
 }
 
+/** One problem of a request, under the field it is about; null: about no one field (the plan as a whole). */
+export interface FieldProblem {
+  readonly field: string | null;
+  readonly problem: string;
+}
+
+export interface ValidationErrorOptions extends ErrorOptions {
+  /** Each field's own problems, when the thrower knows them apart (ValidationError.ofProblems). */
+  readonly problemsOf?: ReadonlyMap<string, readonly string[]>;
+}
+
 /** Malformed input; `fields` lets the API name the offending fields as the contract requires. */
 export class ValidationError extends DomainError {
   readonly code = DomainErrorCode.VALIDATION;
   override readonly name: string = 'ValidationError';
+  /**
+   * Each field's own problems, or null: the API then gives a field the lines of `message` that name it,
+   * and a message of problems joined on one line went whole under every field.
+   */
+  readonly problemsOf: ReadonlyMap<string, readonly string[]> | null;
 
   constructor(
     message: string,
     readonly fields: readonly string[] = [],
-    options?: ErrorOptions,
+    options?: ValidationErrorOptions,
   ) {
     super(message, options);
+    this.problemsOf = options?.problemsOf ?? null;
+  }
+
+  /** Several problems: `message` lists every one as written, each field (in the order first named) carries its own. */
+  static ofProblems(problems: readonly FieldProblem[]): ValidationError {
+    const problemsOf = new Map<string, string[]>();
+    for (const { field, problem } of problems) if (field !== null) problemsOf.set(field, [...(problemsOf.get(field) ?? []), problem]);
+    return new ValidationError(problems.map((p) => p.problem).join('; '), [...problemsOf.keys()], { problemsOf });
   }
 }
 

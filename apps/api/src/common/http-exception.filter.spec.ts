@@ -79,6 +79,31 @@ describe('HttpErrorFilter', () => {
     ]);
   });
 
+  it('gives each field of an error that knows its problems apart those alone, while the message lists them all', () => {
+    // renames[0].unit is the start of renames[0].unitCode: a field is not found by its name in a line.
+    const sent = respond(
+      ValidationError.ofProblems([
+        { field: 'effectiveAt', problem: "plan.effectiveAt must be an ISO 8601 date-time, got 'nope'" },
+        { field: 'renames[0].unitCode', problem: 'plan.renames[0].unitCode is not a field of a plan here (known: unit, name, aliases)' },
+        { field: 'renames[0].unit', problem: 'plan.renames[0].unit is required' },
+        { field: null, problem: 'plan changes nothing' },
+        { field: 'effectiveAt', problem: 'plan.effectiveAt is too far ahead' },
+      ]),
+    );
+    expect(sent.status).toBe(400);
+    expect(sent.body).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message:
+        "plan.effectiveAt must be an ISO 8601 date-time, got 'nope'; plan.renames[0].unitCode is not a field of a plan here (known: unit, name, aliases); plan.renames[0].unit is required; plan changes nothing; plan.effectiveAt is too far ahead",
+      errors: [
+        { field: 'effectiveAt', problems: ["plan.effectiveAt must be an ISO 8601 date-time, got 'nope'", 'plan.effectiveAt is too far ahead'] },
+        { field: 'renames[0].unitCode', problems: ['plan.renames[0].unitCode is not a field of a plan here (known: unit, name, aliases)'] },
+        { field: 'renames[0].unit', problems: ['plan.renames[0].unit is required'] },
+      ],
+    });
+  });
+
   it('carries the current state of a case whose state refuses the action', () => {
     const sent = respond(new ActionNotAllowedInStateError('closed', 'resolve'));
     expect(sent.status).toBe(409);

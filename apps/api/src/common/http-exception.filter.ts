@@ -70,9 +70,9 @@ export class HttpErrorFilter implements ExceptionFilter {
       status = statusOf(exception.code);
       message = exception.message;
       if (exception instanceof BusyError) retryAfter = exception.retryAfterSeconds;
-      const e = exception as DomainError & { state?: string; fields?: readonly string[] };
+      const e = exception as DomainError & { state?: string; fields?: readonly string[]; problemsOf?: ReadonlyMap<string, readonly string[]> | null };
       if (e.state) extra = { state: e.state };
-      if (e.fields?.length) extra = { ...extra, errors: fieldErrors(e.fields, exception.message) };
+      if (e.fields?.length) extra = { ...extra, errors: fieldErrors(e.fields, exception.message, e.problemsOf ?? null) };
     } else if (exception instanceof HttpException) {
       status = exception.getStatus();
       const body = exception.getResponse();
@@ -180,12 +180,18 @@ function allowedMethods(req: Request): { routed: Set<string>; allowed: string[] 
 }
 
 /**
- * A domain error names its fields but has one message (several problems on separate lines): each field
- * gets the lines that mention it, or the whole message.
+ * A domain error names its fields: each field gets its own problems when the error knows them apart,
+ * else (one message, several problems on separate lines) the lines that mention it, or the whole message.
  */
-function fieldErrors(fields: readonly string[], message: string): { field: string; problems: string[] }[] {
+function fieldErrors(
+  fields: readonly string[],
+  message: string,
+  problemsOf: ReadonlyMap<string, readonly string[]> | null,
+): { field: string; problems: string[] }[] {
   const lines = message.split('\n').filter((l) => l.trim());
   return fields.map((field) => {
+    const known = problemsOf?.get(field);
+    if (known?.length) return { field, problems: [...known] };
     const own = lines.filter((l) => l.includes(field));
     return { field, problems: own.length ? own : [message] };
   });
