@@ -7518,7 +7518,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the same plan is already scheduled, or another scheduled plan ends or makes a unit this one needs (the message names it) */
+            /** @description the same plan is already scheduled, or another scheduled plan clashes with it: ends or makes a unit this one needs, or of the same date renames a unit or re-points a rule this one does (the message names it; a dry run lists it in unresolved) */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -233,6 +233,44 @@ describe('reorganisations that clash', () => {
     expect(applied ? [409, 'applied'] : [200, 'cancelled']).toEqual([cancelled.status, await statusOf(id)]);
   });
 
+  it('refuses a plan of the same date that renames a unit another renames, naming it; the dry run says so too', async () => {
+    const effectiveAt = '2026-06-01T00:00:00+07:00';
+    const rename = (name: string, at = effectiveAt) => ({ name, effectiveAt: at, renames: [{ unit: 'P_NGUYEN_DU', name }] });
+    const first = await post(rename('Phường Nguyễn Du A'));
+    expect(first.status).toBe(201);
+    const { id } = first.body as ReorganisationDto;
+    const clash = `unit 'P_NGUYEN_DU' is already renamed by reorganisation ${id} ('Phường Nguyễn Du A', ${effectiveAt}), of the same date: the name it keeps would depend on which plan applies last; cancel that plan (DELETE /v1/reorganisations/${id}) and post it again changed, or leave the unit out of this one`;
+    // The same instant in UTC.
+    const second = rename('Phường Nguyễn Du B', '2026-05-31T17:00:00Z');
+    const dry = await post(second, '?dryRun=true');
+    expect(dry.status).toBe(200);
+    expect(dry.body as ReorganisationReportDto).toMatchObject({ ok: false, unresolved: [clash] });
+    const refused = await post(second);
+    expect(refused.status).toBe(409);
+    expect((refused.body as { message: string }).message).toBe(clash);
+    // A month later it is renamed again, after the first.
+    const later = await post(rename('Phường Nguyễn Du B', '2026-07-01T00:00:00+07:00'));
+    expect(later.status).toBe(201);
+    for (const r of [id, (later.body as ReorganisationDto).id]) expect((await cancel(r)).status).toBe(200);
+  });
+
+  it('reports in the dry run the clash that would refuse the plan: the dry run is ok only when the plan may be scheduled', async () => {
+    const effectiveAt = '2026-06-01T00:00:00+07:00';
+    const first = await post({ name: 'Đồng Nhân vào Phố Huế', effectiveAt, merges: [{ into: 'P_PHO_HUE', from: ['P_DONG_NHAN'] }] });
+    expect(first.status).toBe(201);
+    const { id } = first.body as ReorganisationDto;
+    const dry = await post({ name: 'Đồng Nhân vào Bạch Đằng', effectiveAt, merges: [{ into: 'P_BACH_DANG', from: ['P_DONG_NHAN'] }] }, '?dryRun=true');
+    expect(dry.status).toBe(200);
+    expect(dry.body as ReorganisationReportDto).toMatchObject({ ok: false });
+    expect((dry.body as ReorganisationReportDto).unresolved).toEqual([
+      expect.stringMatching(new RegExp(`^unit 'P_DONG_NHAN' is already ended by reorganisation ${id} `)),
+    ]);
+    // The same plan again: already scheduled.
+    const again = await post({ name: 'Đồng Nhân vào Phố Huế', effectiveAt, merges: [{ into: 'P_PHO_HUE', from: ['P_DONG_NHAN'] }] }, '?dryRun=true');
+    expect((again.body as ReorganisationReportDto).unresolved).toEqual([`this plan is already scheduled as reorganisation ${id}`]);
+    expect((await cancel(id)).status).toBe(200);
+  });
+
   it("answers a plan with several problems with each field's own problems in errors, and every problem in message", async () => {
     const res = await post({ name: '', effectiveAt: 'nope', renames: [{ unitCode: 'P_NGUYEN_DU' }] }, '?dryRun=true');
     expect(res.status).toBe(400);

@@ -61,6 +61,27 @@ describe(clashWithScheduled.name, () => {
     expect(clashWithScheduled(endsB, [aIntoB])).toMatch(/^this plan ends unit 'P_B' perhaps before \(the same date\) reorganisation c/);
   });
 
+  it('refuses a plan of the same date that renames a unit another renames, or re-points a rule another re-points: the last to apply would win', () => {
+    const renamesA = { id: 'f', plan: plan({ name: 'F', effectiveAt: EARLY, renames: [{ unit: 'P_A', name: 'Phường A mới', aliases: [] }] }) };
+    // The same instant written in another offset.
+    const sameInstant = '2026-03-03T17:01:30Z';
+    expect(clashWithScheduled(plan({ effectiveAt: sameInstant, renames: [{ unit: 'P_A', name: 'Phường Ánh Sáng', aliases: [] }] }), [renamesA])).toBe(
+      `unit 'P_A' is already renamed by reorganisation f ('F', ${EARLY}), of the same date: the name it keeps would depend on which plan applies last; cancel that plan (DELETE /v1/reorganisations/f) and post it again changed, or leave the unit out of this one`,
+    );
+    // A later date renames it again, after the first.
+    expect(clashWithScheduled(plan({ effectiveAt: LATE, renames: [{ unit: 'P_A', name: 'Phường Ánh Sáng', aliases: [] }] }), [renamesA])).toBeNull();
+    const pointsAtB = { id: 'g', plan: plan({ name: 'G', effectiveAt: EARLY, rules: [{ id: 'education', unit: 'P_B' }] }) };
+    expect(clashWithScheduled(plan({ effectiveAt: EARLY, rules: [{ id: 'education', unit: 'P_C' }] }), [pointsAtB])).toBe(
+      `rule 'education' is already re-pointed by reorganisation g ('G', ${EARLY}), of the same date: where it points would depend on which plan applies last; cancel that plan (DELETE /v1/reorganisations/g) and post it again changed, or leave the rule out of this one`,
+    );
+    expect(clashWithScheduled(plan({ effectiveAt: LATE, rules: [{ id: 'education', unit: 'P_C' }] }), [pointsAtB])).toBeNull();
+    // Renamed and ended at the same instant: already refused, both ways.
+    const endsA = plan({ effectiveAt: EARLY, dissolutions: [{ unit: 'P_A', successor: 'P_C' }] });
+    expect(clashWithScheduled(endsA, [renamesA])).toMatch(
+      /^this plan ends unit 'P_A' perhaps before \(the same date\) reorganisation f .*in which it is renamed/,
+    );
+  });
+
   it('refuses a new area or focal account another plan makes, and lets independent plans be', () => {
     const newUnit = (code: string, area: string, username: string) => ({
       code,

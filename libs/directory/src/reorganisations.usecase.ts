@@ -104,12 +104,8 @@ export async function scheduleReorganisation(
       // A retried or doubled request: each dry run passes (neither sees the other), and the second
       // application would find its units already made and stay scheduled, unresolved, for ever.
       await advisoryXactLock(m, ADVISORY_LOCK.reorganisationSchedule);
-      const same = await selectRow<{ id: string }>(m, `SELECT id FROM reorganisations WHERE status = 'scheduled' AND plan = $1::jsonb LIMIT 1`, [
-        JSON.stringify(plan),
-      ]);
-      if (same) throw new ConflictError(`this plan is already scheduled as reorganisation ${same.id}`);
-      const clash = clashWithScheduled(plan, await listScheduled(m));
-      if (clash) throw new ConflictError(clash);
+      const refusal = await refusalBesideScheduled(m, plan);
+      if (refusal) throw new ConflictError(refusal);
     }
     const report = await dryRunPlan(m, plan);
     if (report.unresolved.length)
@@ -212,6 +208,15 @@ async function tellAdminsUnresolved(db: Sql, id: string, plan: ReorganisationPla
   );
 }
 
+/** Why the plans already scheduled keep `plan` from being scheduled (409), or null: the same plan, or one that clashes with it. */
+async function refusalBesideScheduled(db: Sql, plan: ReorganisationPlan): Promise<string | null> {
+  const same = await selectRow<{ id: string }>(db, `SELECT id FROM reorganisations WHERE status = 'scheduled' AND plan = $1::jsonb LIMIT 1`, [
+    JSON.stringify(plan),
+  ]);
+  if (same) return `this plan is already scheduled as reorganisation ${same.id}`;
+  return clashWithScheduled(plan, await listScheduled(db));
+}
+
 async function listScheduled(db: Sql): Promise<{ id: string; plan: ReorganisationPlan }[]> {
   return selectRows<{ id: string; plan: ReorganisationPlan }>(
     db,
@@ -225,13 +230,17 @@ async function listScheduled(db: Sql): Promise<{ id: string; plan: Reorganisatio
  * date what the earlier changed, and stay scheduled, unresolved, for ever: a unit both end, a new
  * unit, area or account both make, or a unit the later one needs (a successor, a renamed unit, a
  * rule's target, the triage unit) that the earlier one ends. Plans of one date are checked both ways:
- * each has its own job at that instant, and which takes the applier's lock first is a race.
+ * each has its own job at that instant, and which takes the applier's lock first is a race. So two
+ * plans of one date cannot rename the same unit or re-point the same rule either: both apply, and the
+ * name or target left would be the last one's, whichever that was.
  */
 export function clashWithScheduled(plan: ReorganisationPlan, scheduled: readonly { id: string; plan: ReorganisationPlan }[]): string | null {
   const ends = new Set(endingUnits(plan).map((e) => e.unit));
   const makes = new Set(plan.newUnits.map((u) => u.code));
   const areas = new Set(plan.newUnits.flatMap((u) => (u.area ? [u.area.code.toUpperCase()] : [])));
   const usernames = new Set(designees(plan));
+  const renames = new Set(plan.renames.map((r) => r.unit));
+  const rules = new Set(plan.rules.map((r) => r.id));
   const at = Date.parse(plan.effectiveAt);
   for (const other of scheduled) {
     const which = `reorganisation ${other.id} ('${other.plan.name}', ${other.plan.effectiveAt})`;
@@ -245,6 +254,16 @@ export function clashWithScheduled(plan: ReorganisationPlan, scheduled: readonly
     const username = designees(other.plan).find((u) => usernames.has(u));
     if (username) return `username '${username}' is already named for a new focal point by ${which}; name another account, or ${cancel}`;
     const otherAt = Date.parse(other.plan.effectiveAt);
+    if (otherAt === at) {
+      const renamed = other.plan.renames.find((r) => renames.has(r.unit));
+      if (renamed) {
+        return `unit '${renamed.unit}' is already renamed by ${which}, of the same date: the name it keeps would depend on which plan applies last; ${cancel} and post it again changed, or leave the unit out of this one`;
+      }
+      const repointed = other.plan.rules.find((r) => rules.has(r.id));
+      if (repointed) {
+        return `rule '${repointed.id}' is already re-pointed by ${which}, of the same date: where it points would depend on which plan applies last; ${cancel} and post it again changed, or leave the rule out of this one`;
+      }
+    }
     if (otherAt <= at) {
       const rule = ruleOntoSplit(other.plan, plan);
       if (rule) {
@@ -308,8 +327,11 @@ export class PlanReorganisation {
     private readonly clock: Clock,
   ) {}
 
-  dryRun(plan: ReorganisationPlan): Promise<PlanEvaluation> {
-    return dryRunPlan(this.ds, plan);
+  /** What scheduling would find: the plans already scheduled that would refuse it (409) are among what stops it. */
+  async dryRun(plan: ReorganisationPlan): Promise<PlanEvaluation> {
+    const report = await dryRunPlan(this.ds, plan);
+    const refusal = await refusalBesideScheduled(this.ds, plan);
+    return refusal ? { ...report, unresolved: [refusal, ...report.unresolved] } : report;
   }
 
   async schedule(plan: ReorganisationPlan, actorId: string): Promise<ReorganisationView> {

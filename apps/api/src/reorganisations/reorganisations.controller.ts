@@ -34,7 +34,9 @@ export class ReorganisationsController {
   @ApiErrors(
     400,
     403,
-    { 409: 'the same plan is already scheduled, or another scheduled plan ends or makes a unit this one needs (the message names it)' },
+    {
+      409: 'the same plan is already scheduled, or another scheduled plan clashes with it: ends or makes a unit this one needs, or of the same date renames a unit or re-points a rule this one does (the message names it; a dry run lists it in unresolved)',
+    },
     { 422: 'the plan leaves something unresolved (the list is in the message)' },
   )
   async post(
