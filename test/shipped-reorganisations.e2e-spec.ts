@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { loadOrganisationOnFirstStart, loadShippedReorganisations } from '@fr/directory';
+import { loadOrganisationOnFirstStart, loadShippedReorganisations, reorganisationsSeed } from '@fr/directory';
 import { AreaRef, resolveArea } from '@fr/domain';
 import { adminToken, bearer, DEV_KEYS, submitRouted, TestEngine } from '@fr/testing';
 
@@ -27,15 +27,19 @@ describe('the shipped reorganisations of 2025 on a fresh database', () => {
 
   it("loads them once and shows today's organisation, the 2024 units inactive with their successors named", async () => {
     const ds = engine.api.get(DataSource);
-    expect(await loadShippedReorganisations(ds, engine.config.configDir, new Date())).toBe(3);
-    expect(await loadShippedReorganisations(ds, engine.config.configDir, new Date())).toBe(0);
+    // As npm start loads them.
+    expect(await reorganisationsSeed({ ...engine.config, loadReorganisations: true })(ds)).toBe(3);
+    expect(await loadShippedReorganisations(ds, engine.config.configDir, () => new Date())).toBe(0);
 
     const plans = await engine.http().get('/v1/reorganisations').set(bearer(admin));
-    expect((plans.body as { source: string; status: string }[]).map((p) => [p.source, p.status])).toEqual([
+    type Listed = { source: string; status: string; createdAt: string; appliedAt: string };
+    expect((plans.body as Listed[]).map((p) => [p.source, p.status])).toEqual([
       ['2025-01-01-ward-mergers.yaml', 'applied'],
       ['2025-03-01-district-police.yaml', 'applied'],
       ['2025-07-01-two-tier-local-government.yaml', 'applied'],
     ]);
+    // Each was applied once recorded, not at the instant the loading began.
+    for (const p of plans.body as Listed[]) expect(Date.parse(p.appliedAt)).toBeGreaterThanOrEqual(Date.parse(p.createdAt));
 
     const all = await engine.http().get('/v1/units?include=inactive').set(bearer(admin));
     expect(all.status).toBe(200);
@@ -87,7 +91,7 @@ describe('the shipped reorganisations of 2025 on a fresh database', () => {
 
   describe('addresses on the shipped areas', () => {
     // Applied by the first test; again here (a no-op then) so that these run alone too (-t).
-    beforeAll(() => loadShippedReorganisations(engine.api.get(DataSource), engine.config.configDir, new Date()));
+    beforeAll(() => loadShippedReorganisations(engine.api.get(DataSource), engine.config.configDir, () => new Date()));
     /** The areas and the district's name as routing reads them (readRoutingTable). */
     const routingTable = async () =>
       (

@@ -35,7 +35,7 @@ export function loadReorganisationFiles(configDir: string): { file: string; plan
 export function reorganisationsSeed(config: AppConfig, now: () => Date = () => new Date()): DatabaseSeed {
   return async (ds) => {
     if (!config.loadReorganisations) return 0;
-    return loadShippedReorganisations(ds, config.configDir, now());
+    return loadShippedReorganisations(ds, config.configDir, now);
   };
 }
 
@@ -43,9 +43,10 @@ export function reorganisationsSeed(config: AppConfig, now: () => Date = () => n
  * Each file's plan, once (its file name is its key): scheduled, and applied at once when its date has
  * passed, so a new deployment shows today's organisation with its history. A plan that does not fit
  * the organisation in the database (an edited one) is left out with a warning rather than stopping
- * the start. Returns how many were loaded.
+ * the start. Returns how many were loaded. The clock is read for each plan, once it is recorded: read
+ * once before the first, it dated the last plan's application before the row that records it (created).
  */
-export async function loadShippedReorganisations(ds: Parameters<DatabaseSeed>[0], configDir: string, now: Date): Promise<number> {
+export async function loadShippedReorganisations(ds: Parameters<DatabaseSeed>[0], configDir: string, now: () => Date): Promise<number> {
   const logger = new Logger('Reorganisations');
   let loaded = 0;
   for (const { file, plan } of loadReorganisationFiles(configDir)) {
@@ -55,8 +56,9 @@ export async function loadShippedReorganisations(ds: Parameters<DatabaseSeed>[0]
       logger.warn(`${REORGANISATIONS_DIR}/${file} not loaded: ${report.unresolved.join('; ')}`);
       continue;
     }
-    const { id } = await scheduleReorganisation(ds, plan, { actor: 'system:config', source: file, now });
-    if (Date.parse(plan.effectiveAt) <= now.getTime()) await applyReorganisation(ds, id, now, logger);
+    const { id } = await scheduleReorganisation(ds, plan, { actor: 'system:config', source: file, now: now() });
+    const applyAt = now();
+    if (Date.parse(plan.effectiveAt) <= applyAt.getTime()) await applyReorganisation(ds, id, applyAt, logger);
     loaded++;
   }
   return loaded;
