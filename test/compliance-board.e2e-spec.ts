@@ -96,6 +96,12 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     const badCadence = await target({ id: 'cadence-x', kind: 'notice_cadence', name: 'Đăng tin', startsAt: '2026-03-02', everyDays: 0 });
     expect(badCadence.status).toBe(400);
     expect(errorOf(badCadence).message).toMatch(/everyDays must be an integer from 1 to 365/);
+    // Two problems: each field is told its own in errors[], the message has both.
+    const twoProblems = await target({ id: 'cadence-y', kind: 'notice_cadence', name: 'Đăng tin', everyDays: 0, thresholdPercent: 150 });
+    expect(twoProblems.status).toBe(400);
+    const byField = Object.fromEntries((errorOf(twoProblems).errors ?? []).map((e) => [e.field, e.problems.join('; ')]));
+    expect(Object.keys(byField).sort()).toEqual(['everyDays', 'startsAt', 'thresholdPercent']);
+    for (const [field, problems] of Object.entries(byField)) expect([field, problems.split('; ').every((p) => p.startsWith(field))]).toEqual([field, true]);
     const unknownUnit = await target({ id: 'onboarding-y', kind: 'staff_onboarding', name: 'Đơn vị lạ', dueAt: '2026-07-25', unitCodes: ['NO_SUCH'] });
     expect(unknownUnit.status).toBe(422);
     expect((await target({ id: 'onboarding-z', kind: 'staff_onboarding', name: 'Kiểm toán', dueAt: '2026-07-25' }, 'nv.kiemtra')).status).toBe(403);

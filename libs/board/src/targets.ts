@@ -189,7 +189,7 @@ export class ComplianceTargets {
 
   async create(actor: string, input: TargetInput): Promise<TargetView> {
     const { target, problems } = parseTarget(input);
-    if (!target) throw new ValidationError(problems.join('; '), fieldsOf(problems));
+    if (!target) throw problemsError(problems);
     await this.ds.transaction(async (m) => {
       await assertUnitsExist(m, target.unitCodes, target.kind);
       if (!(await insertTarget(m, target, actor))) throw new ConflictError(`target '${target.id}' already exists; change it with PATCH`);
@@ -215,7 +215,7 @@ export class ComplianceTargets {
       // for ward_adoption can still be paused or renamed.
       const unitsChanged = changes.unitKinds != null || changes.unitCodes != null;
       const { target, problems } = parseTarget(merged, '', { wardsOnly: unitsChanged });
-      if (!target) throw new ValidationError(problems.join('; '), fieldsOf(problems));
+      if (!target) throw problemsError(problems);
       await assertUnitsExist(m, target.unitCodes, unitsChanged ? target.kind : undefined);
       await execute(
         m,
@@ -269,6 +269,10 @@ async function assertUnitsExist(m: EntityManager, codes: string[] | null, kind?:
   }
 }
 
-function fieldsOf(problems: string[]): string[] {
-  return [...new Set(problems.map((p) => p.split(' ')[0]))];
+/**
+ * Problems that each begin with their field's name, as a ValidationError whose errors[] gives each field
+ * its own: joined on one line, the whole message was told under every field.
+ */
+export function problemsError(problems: readonly string[]): ValidationError {
+  return ValidationError.ofProblems(problems.map((p) => ({ field: p.split(' ')[0], problem: p })));
 }

@@ -4,7 +4,7 @@ import { DomainError, DomainErrorCode, NotFoundError, OfficerRole, Unprocessable
 import { selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
 import { readCsv } from './csv-read';
-import { parseInstant } from './targets';
+import { parseInstant, problemsError } from './targets';
 
 /** staff: the unit's own people with an account (onboarding); adoption: a ward's adults with an account. */
 export type FigureKind = 'staff' | 'adoption';
@@ -174,7 +174,7 @@ export class UnitFigures {
       throw new OutsideUnitError(`an officer reports only their own unit's figures (yours: ${actor.unitCode}); the office reports for any unit`);
     }
     const { asOf, problems } = problemsOf(input, this.clock.now());
-    if (problems.length) throw new ValidationError(problems.join('; '), [...new Set(problems.map((p) => p.split(' ')[0]))]);
+    if (problems.length) throw problemsError(problems);
     return this.ds.transaction(async (m) => {
       await this.assertUnit(m, input.unitCode, input.kind);
       const [row] = await this.insert(m, [{ ...input, asOfAt: asOf! }], 'unit', `officer:${actor.id}`);
