@@ -97,10 +97,12 @@ switch (mode) {
           stopping = true;
           for (const c of children) if (c.exitCode === null) c.kill(signal);
         };
-        for (const c of children) {
-          c.on('exit', (code) => {
+        children.forEach((c, i) => {
+          // Named as an operator finds it in ps and the logs: "worker 2 (pid 4242) was killed by SIGKILL".
+          const who = modes[i] === 'api' ? `the API (pid ${c.pid})` : `worker ${i} (pid ${c.pid})`;
+          c.on('exit', (code, signal) => {
             if (!stopping) {
-              console.error(`a process of the engine exited (code ${code}); stopping the others`);
+              console.error(`${who} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}; stopping the others`);
               process.exitCode = code || 1;
             } else if (code) {
               // A process that had to be cut short while stopping (FR_SHUTDOWN_TIMEOUT_SECONDS) says so in the code.
@@ -108,7 +110,7 @@ switch (mode) {
             }
             stop('SIGTERM');
           });
-        }
+        });
         process.on('SIGTERM', () => stop('SIGTERM'));
         process.on('SIGINT', () => stop('SIGINT'));
         // Run by `npm start`, the supervisor's parent is npm's shell. npm killed with SIGTERM (a process
