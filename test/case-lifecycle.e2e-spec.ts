@@ -451,6 +451,19 @@ describe('handlers work their cases', () => {
 
     const status = await engine.http().get(`/v1/feedback/${waiting.trackingCode}`).set(KEY);
     expect(status.body).toMatchObject({ status: 'closed', answer: null, dueAt: null, otherTrack: { whereToGo: WHERE } });
+    // Open311's notes say where to turn too.
+    const [request] = (await engine.http().get(`/open311/v2/requests/${waiting.trackingCode}.json`).expect(200)).body as { status_notes: string }[];
+    expect(request.status_notes).toBe(`closed: ${WHERE}`);
+
+    // Where to go names an office's telephone and e-mail: the citizen can read them; their own phone and name stay masked.
+    const office = await newCase();
+    await step('bk.handler2', office.id, 'acknowledge', { severity: 'normal' });
+    const OFFICE_WHERE = `Bà ${CITIZEN.name} gửi đơn tới Ban Tiếp công dân quận, số 1 Lê Đại Hành, ĐT (024) 3978 4123, email tiepdan@hbt.gov.vn (không phải số ${CITIZEN.phone}).`;
+    await step('bk.leader2', office.id, 'redirect-other-track', { reason: REASON, whereToGo: OFFICE_WHERE });
+    const told = (await engine.http().get(`/v1/feedback/${office.trackingCode}`).set(KEY)).body as ApiSchema<'FeedbackStatusDto'>;
+    expect(told.otherTrack?.whereToGo).toBe(
+      'Bà Lê T. T. T. gửi đơn tới Ban Tiếp công dân quận, số 1 Lê Đại Hành, ĐT (024) 3978 4123, email tiepdan@hbt.gov.vn (không phải số 09******77).',
+    );
 
     // Closed is final: no second redirect, no rating.
     expect((await act('bk.leader2', waiting.id, 'redirect-other-track', { expectedVersion: closed.version, reason: REASON, whereToGo: WHERE })).status).toBe(

@@ -1,4 +1,4 @@
-import { answerProblem, maskContactsInText, maskEmail, maskPhone, normalisePhone, visibleText } from './personal-data';
+import { answerProblem, maskContactsInText, maskEmail, maskPhone, normalisePhone, ownContactsOnly, visibleText } from './personal-data';
 
 describe(maskContactsInText.name, () => {
   it.each([
@@ -18,6 +18,17 @@ describe(maskContactsInText.name, () => {
   ])('masks the phone number %s inside a sentence as the contact field would', (phone, masked) => {
     expect(maskContactsInText(`Gọi cho tôi theo số ${phone}, sau 17 giờ.`)).toBe(`Gọi cho tôi theo số ${masked}, sau 17 giờ.`);
     expect(masked).toBe(maskPhone(phone));
+  });
+
+  it("masks only the citizen's own phone and e-mail where an office writes its own (where to go), and names and ID numbers always", () => {
+    const where =
+      'Ông Trần Văn Hùng gửi đơn tới Ban Tiếp công dân quận, số 1 Lê Đại Hành, ĐT (024) 3978 4123, email tiepdan@hbt.gov.vn; không gửi qua số 0912 345 678 hay hung.tran@gmail.com; CCCD 001085012345.';
+    const own = ownContactsOnly({ phone: '+84912345678', email: 'Hung.Tran@gmail.com' });
+    expect(maskContactsInText(where, ['Trần Văn Hùng'], own)).toBe(
+      'Ông Trần V. H. gửi đơn tới Ban Tiếp công dân quận, số 1 Lê Đại Hành, ĐT (024) 3978 4123, email tiepdan@hbt.gov.vn; không gửi qua số 09******78 hay h***@gmail.com; CCCD 00********45.',
+    );
+    // Contact details erased (retention): nothing of the citizen's is left to find, the office's stays.
+    expect(maskContactsInText('ĐT (024) 3978 4123', [], ownContactsOnly({ phone: null, email: null }))).toBe('ĐT (024) 3978 4123');
   });
 
   it('leaves the rest of the text as written: compatibility forms and joined emoji are not a contact', () => {

@@ -59,6 +59,21 @@ const KEYED_ID_IN_TEXT =
 // 0.55 s on a 5,000-character description); with it, linear.
 const EMAIL_IN_TEXT = /(?<![\p{L}\p{N}._%+-])[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}/gu;
 
+/** Which phone numbers and e-mail addresses found in a text are masked: by default, every one. */
+export type ContactMasking = (kind: 'phone' | 'email', found: string) => boolean;
+const EVERY_CONTACT: ContactMasking = () => true;
+
+/**
+ * The citizen's own phone and e-mail only, for a text an office writes to the citizen about where to turn
+ * (a redirection's `whereToGo`): masking every number in it hid the office's own telephone and address,
+ * the one thing the citizen needed. Names and ID numbers are masked all the same.
+ */
+export function ownContactsOnly(own: { phone: string | null; email: string | null }): ContactMasking {
+  const phone = normalisePhone(own.phone);
+  const email = own.email?.normalize('NFKC').trim().toLowerCase() ?? null;
+  return (kind, found) => (kind === 'phone' ? phone !== null && normalisePhone(found) === phone : email !== null && found.toLowerCase() === email);
+}
+
 /**
  * Free text (a description, an answer, a note) for a reader without contact rights: citizens write
  * their numbers and addresses into it, so each phone number and e-mail address in it is masked by
@@ -69,24 +84,25 @@ const EMAIL_IN_TEXT = /(?<![\p{L}\p{N}._%+-])[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?
  * wrote: "m²", "①", an emoji joined by zero-width joiners), except for the direction controls, which
  * could make a masked text read otherwise than it is.
  */
-export function maskContactsInText(text: string, names?: readonly (string | null)[]): string;
-export function maskContactsInText(text: string | null, names?: readonly (string | null)[]): string | null;
-export function maskContactsInText(text: string | null, names: readonly (string | null)[] = []): string | null {
+export function maskContactsInText(text: string, names?: readonly (string | null)[], masks?: ContactMasking): string;
+export function maskContactsInText(text: string | null, names?: readonly (string | null)[], masks?: ContactMasking): string | null;
+export function maskContactsInText(text: string | null, names: readonly (string | null)[] = [], masks: ContactMasking = EVERY_CONTACT): string | null {
   if (!text) return text;
   const { folded, from: fromOf, to: toOf } = foldWithOrigins(text);
   const spans: { from: number; to: number; mask: string }[] = [];
-  const add = (re: RegExp, mask: (m: string) => string) => {
+  const add = (re: RegExp, mask: (m: string) => string, kind?: 'phone' | 'email') => {
     for (const m of folded.matchAll(re)) {
       const from = fromOf(m.index);
       const to = toOf(m.index + m[0].length - 1);
       if (spans.some((s) => from < s.to && s.from < to)) continue;
-      spans.push({ from, to, mask: mask(m[0]) });
+      // A number kept is still claimed, so a shorter pattern (an ID number's) does not mask part of it.
+      spans.push({ from, to, mask: kind && !masks(kind, m[0]) ? text.slice(from, to) : mask(m[0]) });
     }
   };
-  add(EMAIL_IN_TEXT, (m) => maskEmail(m)!);
+  add(EMAIL_IN_TEXT, (m) => maskEmail(m)!, 'email');
   add(KEYED_ID_IN_TEXT, (m) => (/^\p{L}/u.test(m) ? `${m[0]}*****${m.slice(-2)}` : maskPhone(m)!));
   add(ID_NUMBER_IN_TEXT, (m) => maskPhone(m)!);
-  add(PHONE_IN_TEXT, maskPhoneInText);
+  add(PHONE_IN_TEXT, maskPhoneInText, 'phone');
   const named = names.filter((n): n is string => !!n && namePattern(n) !== null);
   if (named.length) {
     // Names are looked for in the text without diacritics or case, so "Trần Văn Hùng", "TRAN VAN HUNG"

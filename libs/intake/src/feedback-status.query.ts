@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { maskContactsInText, normaliseTrackingCode, NotFoundError } from '@fr/domain';
+import { maskContactsInText, normaliseTrackingCode, NotFoundError, ownContactsOnly } from '@fr/domain';
 import { GROUP_NAMES_SQL, selectRow } from '@fr/persistence';
 
 /**
@@ -43,6 +43,8 @@ interface StatusRow {
   info_request: { message: string; requestedAt: string } | null;
   /** Read to mask them in the answer and messages; never shown. */
   citizen_name: string | null;
+  citizen_phone: string | null;
+  citizen_email: string | null;
   group_names: string[];
 }
 
@@ -63,7 +65,7 @@ export class GetFeedbackStatus {
               c.submitted_at, c.updated_at, c.answer, c.due_at, c.closed_as, c.where_to_go,
               -- The score of the answer shown: an answer given after the rating (a low one reopened the case) is not rated yet.
               CASE WHEN c.resolved_at > c.rated_at THEN NULL ELSE c.rating END AS rating,
-              c.citizen_name, ${GROUP_NAMES_SQL} AS group_names,
+              c.citizen_name, c.citizen_phone, c.citizen_email, ${GROUP_NAMES_SQL} AS group_names,
               (SELECT json_build_object('message', m.body, 'requestedAt', m.created_at) FROM case_messages m
                 WHERE m.case_id = c.id AND m.kind = 'info_request' ORDER BY m.id DESC LIMIT 1) AS info_request
          FROM cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code
@@ -88,7 +90,11 @@ export class GetFeedbackStatus {
           ? { message: maskContactsInText(row.info_request.message, names), requestedAt: new Date(row.info_request.requestedAt).toISOString() }
           : null,
       rating: row.rating,
-      otherTrack: row.closed_as === 'other_track' && row.where_to_go ? { whereToGo: maskContactsInText(row.where_to_go, names) } : null,
+      // Written for the citizen about where to turn: the office's telephone and e-mail in it stay readable.
+      otherTrack:
+        row.closed_as === 'other_track' && row.where_to_go
+          ? { whereToGo: maskContactsInText(row.where_to_go, names, ownContactsOnly({ phone: row.citizen_phone, email: row.citizen_email })) }
+          : null,
     };
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { maskContactsInText, normaliseTrackingCode, NotFoundError, publicMediaUrl, ValidationError } from '@fr/domain';
+import { maskContactsInText, normaliseTrackingCode, NotFoundError, ownContactsOnly, publicMediaUrl, ValidationError } from '@fr/domain';
 import { GROUP_NAMES_SQL, selectRow, selectRows } from '@fr/persistence';
 import { GeoReportRequest, GeoReportToken, geoReportStatus, MAX_REQUESTS_PER_QUERY, w3cDateTime } from './georeport';
 import { RequestFilter } from './request-filter';
@@ -22,8 +22,12 @@ interface RequestRow {
   media_url: string | null;
   /** categories.public_location: false withholds address, coordinates and photo. */
   public_location: boolean;
+  closed_as: string | null;
+  where_to_go: string | null;
   /** Read to mask them in the address and the answer; never shown. */
   citizen_name: string | null;
+  citizen_phone: string | null;
+  citizen_email: string | null;
   group_names: string[];
 }
 
@@ -31,7 +35,7 @@ interface RequestRow {
 const REQUEST_COLUMNS = `c.tracking_code, c.status, c.category_code, cat.name AS category_name, u.name AS unit_name, c.answer, c.stage,
   c.due_at, c.submitted_at, c.updated_at, c.address, c.lat, c.lng,
   (SELECT a->>'url' FROM jsonb_array_elements(c.attachments) a WHERE a->>'kind' = 'image' LIMIT 1) AS media_url,
-  c.citizen_name, ${GROUP_NAMES_SQL} AS group_names, cat.public_location`;
+  c.closed_as, c.where_to_go, c.citizen_name, c.citizen_phone, c.citizen_email, ${GROUP_NAMES_SQL} AS group_names, cat.public_location`;
 const REQUEST_FROM = `cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -98,8 +102,14 @@ function view(r: RequestRow): GeoReportRequest {
   return {
     service_request_id: r.tracking_code,
     status: geoReportStatus(r.status),
-    // The case's own state, and once answered what was done.
-    status_notes: answered && r.answer ? `${r.status}: ${mask(r.answer)}` : r.status,
+    // The case's own state, and once answered what was done; closed as another legal track, where to turn
+    // (the office's telephone in it readable, as the citizen's own status view shows it).
+    status_notes:
+      r.closed_as === 'other_track' && r.where_to_go
+        ? `${r.status}: ${maskContactsInText(r.where_to_go, [r.citizen_name, ...r.group_names], ownContactsOnly({ phone: r.citizen_phone, email: r.citizen_email }))}`
+        : answered && r.answer
+          ? `${r.status}: ${mask(r.answer)}`
+          : r.status,
     service_name: r.category_name,
     service_code: r.category_code,
     agency_responsible: r.unit_name,
