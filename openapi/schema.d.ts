@@ -1525,6 +1525,12 @@ export interface components {
             /** @description the body or procedure the citizen should turn to */
             whereToGo: string;
         };
+        JoinedCaseDto: {
+            /** @example 7KM3Q-9X2AB */
+            trackingCode: string;
+            /** @enum {string} */
+            status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";
+        };
         FeedbackStatusDto: {
             /** @example 7KM3Q-9X2AB */
             trackingCode: string;
@@ -1547,6 +1553,8 @@ export interface components {
             rating: number | null;
             /** @description set when the case was closed as a complaint or denunciation: where to take it */
             otherTrack: components["schemas"]["OtherTrackDto"] | null;
+            /** @description a report merged into another of the same problem: the case it joined, whose answer it will get */
+            duplicateOf: components["schemas"]["JoinedCaseDto"] | null;
         };
         InfoReplyDto: {
             /** @example Quán nằm trước số nhà 25, mở từ 6 giờ sáng. */
@@ -2932,6 +2940,8 @@ export interface components {
             rating: number | null;
             /** @description set when the case was closed as a complaint or denunciation: where to take it */
             otherTrack: components["schemas"]["OtherTrackDto"] | null;
+            /** @description a report merged into another of the same problem: the case it joined, whose answer it will get */
+            duplicateOf: components["schemas"]["JoinedCaseDto"] | null;
             /** @description the caller's contact: whole for the operator who entered the call, masked for any other */
             citizen: components["schemas"]["CaseCitizenDto"];
             /** @description whether the caller (an operator) entered this call */

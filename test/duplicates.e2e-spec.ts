@@ -199,6 +199,9 @@ describe('duplicate reports', () => {
     );
     expect(clocks[0].n).toBe(0);
     expect((await detail(original.id)).dueAt).toEqual(expect.any(String));
+    // The citizen of a merged report is shown the case it joined, to follow it there.
+    const joined = await engine.http().get(`/v1/feedback/${rest[0].trackingCode}`).set({ 'X-Api-Key': DEV_KEYS.hotline });
+    expect(joined.body).toMatchObject({ status: 'merged', dueAt: null, duplicateOf: { trackingCode: original.trackingCode, status: 'in_progress' } });
     const again = await act('handler', original.id, 'merge', { duplicateIds: [rest[0].id] });
     expect(again.status).toBe(409);
     expect(errorOf(again).message).toBe(`case ${rest[0].trackingCode} is 'merged': only an open case linked to this one can join it`);
@@ -211,7 +214,7 @@ describe('duplicate reports', () => {
     );
     expect(after.every((c) => c.status === 'closed' && c.closed_as === 'duplicate' && c.answer === ANSWER)).toBe(true);
     const status = await engine.http().get(`/v1/feedback/${rest[0].trackingCode}`).set({ 'X-Api-Key': DEV_KEYS.hotline });
-    expect(status.body).toMatchObject({ status: 'closed', answer: ANSWER });
+    expect(status.body).toMatchObject({ status: 'closed', answer: ANSWER, duplicateOf: { trackingCode: original.trackingCode, status: 'resolved' } });
 
     // Webhook deliveries counted: one answer per citizen, each to the channel the report came by.
     const answered = () =>

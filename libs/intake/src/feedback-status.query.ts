@@ -23,6 +23,8 @@ export interface FeedbackStatusView {
   rating: number | null;
   /** A complaint or denunciation closed as such: where the citizen should take it. */
   otherTrack: { whereToGo: string } | null;
+  /** A report merged into another of the same problem: the case it joined, to follow there. */
+  duplicateOf: { trackingCode: string; status: string } | null;
 }
 
 interface StatusRow {
@@ -41,6 +43,7 @@ interface StatusRow {
   where_to_go: string | null;
   /** json_build_object: the timestamp arrives as text. */
   info_request: { message: string; requestedAt: string } | null;
+  duplicate_of: { trackingCode: string; status: string } | null;
   /** Read to mask them in the answer and messages; never shown. */
   citizen_name: string | null;
   citizen_phone: string | null;
@@ -67,7 +70,8 @@ export class GetFeedbackStatus {
               CASE WHEN c.resolved_at > c.rated_at THEN NULL ELSE c.rating END AS rating,
               c.citizen_name, c.citizen_phone, c.citizen_email, ${GROUP_NAMES_SQL} AS group_names,
               (SELECT json_build_object('message', m.body, 'requestedAt', m.created_at) FROM case_messages m
-                WHERE m.case_id = c.id AND m.kind = 'info_request' ORDER BY m.id DESC LIMIT 1) AS info_request
+                WHERE m.case_id = c.id AND m.kind = 'info_request' ORDER BY m.id DESC LIMIT 1) AS info_request,
+              (SELECT json_build_object('trackingCode', o.tracking_code, 'status', o.status) FROM cases o WHERE o.id = c.duplicate_of) AS duplicate_of
          FROM cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code
         WHERE c.tracking_code = $1 AND ($2::text IS NULL OR c.channel_code = $2)`,
       [code, channel],
@@ -95,6 +99,7 @@ export class GetFeedbackStatus {
         row.closed_as === 'other_track' && row.where_to_go
           ? { whereToGo: maskContactsInText(row.where_to_go, names, ownContactsOnly({ phone: row.citizen_phone, email: row.citizen_email })) }
           : null,
+      duplicateOf: row.duplicate_of,
     };
   }
 }

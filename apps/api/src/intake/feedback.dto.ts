@@ -197,6 +197,11 @@ export class InfoRequestDto {
   @ApiProperty({ format: 'date-time' }) requestedAt: string;
 }
 
+export class JoinedCaseDto {
+  @ApiProperty({ example: '7KM3Q-9X2AB' }) trackingCode: string;
+  @ApiProperty({ enum: CASE_STATES }) status: string;
+}
+
 export class OtherTrackDto {
   @ApiProperty({ description: 'the body or procedure the citizen should turn to' }) whereToGo: string;
 }
@@ -253,6 +258,12 @@ export class FeedbackStatusDto {
   rating: number | null;
   @ApiProperty({ type: OtherTrackDto, nullable: true, description: 'set when the case was closed as a complaint or denunciation: where to take it' })
   otherTrack: OtherTrackDto | null;
+  @ApiProperty({
+    type: JoinedCaseDto,
+    nullable: true,
+    description: 'a report merged into another of the same problem: the case it joined, whose answer it will get',
+  })
+  duplicateOf: JoinedCaseDto | null;
 }
 
 export class InfoReplyResultDto {
