@@ -320,6 +320,21 @@ describe('officers and units', () => {
       expect(byCode.get('TU_PHAP')).toMatchObject({ handler: null, leader: { username: 'tu.phap.leader' } });
     });
 
+    it('reads ?at=<date> as the start of that day in Hanoi, not as midnight UTC (07:00 there)', async () => {
+      // A unit begun at 03:00 on 4 March, Hanoi time: not yet there at the day's start, there by its end.
+      await engine.query(
+        `INSERT INTO units (code, name, kind, active, valid_from) VALUES ('T_AT_DAY', 'Đơn vị thử', 'department', false, '2026-03-04T03:00:00+07:00')`,
+      );
+      try {
+        const codes = async (at: string) => ((await as('HANDLER').get(`/v1/units?at=${encodeURIComponent(at)}`)).body as UnitDto[]).map((u) => u.code);
+        expect(await codes('2026-03-04')).not.toContain('T_AT_DAY');
+        expect(await codes('2026-03-04T00:00:00+07:00')).not.toContain('T_AT_DAY');
+        expect(await codes('2026-03-05')).toContain('T_AT_DAY');
+      } finally {
+        await engine.query(`DELETE FROM units WHERE code = 'T_AT_DAY'`);
+      }
+    });
+
     it('reports the units lacking a designee: TU_PHAP its handler, THANH_TRA its leader', async () => {
       const res = await as('AUDITOR').get('/v1/units/coverage');
       expect(res.status).toBe(200);

@@ -1,4 +1,4 @@
-import { dayOrInstantProblem, readDayOrInstant, ValidationError, VIETNAM_DAY_SHAPE, VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
+import { dayOrInstantAt, dayOrInstantProblem, ValidationError, VIETNAM_DAY_SHAPE } from '@fr/domain';
 
 /** [from, to): the instants a report covers. */
 export interface Period {
@@ -14,9 +14,8 @@ function instant(raw: string, field: string, endOfDay: boolean, problems: { fiel
     problems.push({ field, message: problem });
     return null;
   }
-  const read = readDayOrInstant(raw);
   // A calendar date is a Vietnamese day: from its local midnight, or (for `to`) through its end.
-  return 'day' in read ? new Date(read.day.getTime() - VIETNAM_UTC_OFFSET_MS + (endOfDay ? DAY_MS : 0)) : read.instant;
+  return dayOrInstantAt(raw, endOfDay ? 'end' : 'start');
 }
 
 /**

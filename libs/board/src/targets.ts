@@ -3,15 +3,14 @@ import { DataSource, EntityManager } from 'typeorm';
 import {
   ComplianceTarget,
   ConflictError,
+  dayOrInstantAt,
   dayOrInstantProblem,
   NotFoundError,
-  readDayOrInstant,
   TARGET_KINDS,
   TargetKind,
   UNIT_KINDS,
   UnprocessableError,
   ValidationError,
-  vnDayStart,
   VIETNAM_DAY_SHAPE,
 } from '@fr/domain';
 import { execute, selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
@@ -44,10 +43,7 @@ export function parseInstant(raw: string, field: string, edge: 'start' | 'end', 
     problems.push(problem);
     return null;
   }
-  const read = readDayOrInstant(raw);
-  if ('instant' in read) return read.instant;
-  const day = Math.round(read.day.getTime() / 86_400_000);
-  return vnDayStart(edge === 'end' ? day + 1 : day);
+  return dayOrInstantAt(raw, edge);
 }
 
 const isInt = (v: unknown, min: number, max: number) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;

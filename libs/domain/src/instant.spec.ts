@@ -1,4 +1,4 @@
-import { dayOrInstantProblem, instantProblem } from './instant';
+import { dayOrInstantAt, dayOrInstantProblem, instantProblem, readOptionalPeriod } from './instant';
 
 describe(instantProblem.name, () => {
   it.each([
@@ -49,5 +49,40 @@ describe(dayOrInstantProblem.name, () => {
     expect(dayOrInstantProblem('at', 'yesterday')).toBe(
       'at must be a date (YYYY-MM-DD) or an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00',
     );
+  });
+});
+
+describe(dayOrInstantAt.name, () => {
+  it('reads a date as a day in Hanoi: its local midnight, the next one, or its last millisecond', () => {
+    expect(dayOrInstantAt('2026-12-01', 'start').toISOString()).toBe('2026-11-30T17:00:00.000Z');
+    expect(dayOrInstantAt('2026-12-01', 'end').toISOString()).toBe('2026-12-01T17:00:00.000Z');
+    expect(dayOrInstantAt('2026-12-01', 'last').toISOString()).toBe('2026-12-01T16:59:59.999Z');
+    // Across a month's and a leap year's end.
+    expect(dayOrInstantAt('2024-02-29', 'end').toISOString()).toBe('2024-02-29T17:00:00.000Z');
+    expect(dayOrInstantAt('2099-12-31', 'end').toISOString()).toBe('2099-12-31T17:00:00.000Z');
+  });
+
+  it('takes a date-time as the instant it names, whatever the edge', () => {
+    for (const edge of ['start', 'end', 'last'] as const) {
+      expect(dayOrInstantAt('2026-12-01T09:15:00+07:00', edge).toISOString()).toBe('2026-12-01T02:15:00.000Z');
+    }
+  });
+});
+
+describe(readOptionalPeriod.name, () => {
+  it('reads each end that is given, a date as whole days', () => {
+    expect(readOptionalPeriod('2026-12-01', '2026-12-31')).toEqual({ from: new Date('2026-11-30T17:00:00Z'), to: new Date('2026-12-31T17:00:00Z') });
+    expect(readOptionalPeriod(undefined, '2026-12-31T10:00:00Z')).toEqual({ from: undefined, to: new Date('2026-12-31T10:00:00Z') });
+    expect(readOptionalPeriod(undefined, undefined)).toEqual({ from: undefined, to: undefined });
+  });
+
+  it('refuses an end before the start, also a last day before the first whose edges meet at a midnight', () => {
+    expect(() => readOptionalPeriod('2026-12-02', '2026-12-01')).toThrow(
+      'to (2026-12-01) is before from (2026-12-02): a period runs from its start to its end',
+    );
+    expect(() => readOptionalPeriod('2026-12-01T10:00:00Z', '2026-12-01T09:00:00Z')).toThrow('to (2026-12-01T09:00:00Z) is before from');
+    // As before, a date-time period may be empty.
+    expect(readOptionalPeriod('2026-12-01T10:00:00Z', '2026-12-01T10:00:00Z').to).toEqual(new Date('2026-12-01T10:00:00Z'));
+    expect(readOptionalPeriod('2026-12-01', '2026-12-01')).toEqual({ from: new Date('2026-11-30T17:00:00Z'), to: new Date('2026-12-01T17:00:00Z') });
   });
 });

@@ -5,6 +5,9 @@
  * targets, the audit's periods) take the same values and must refuse the same mistakes.
  */
 
+import { DAY_MS, VIETNAM_UTC_OFFSET_MS } from './calendar/working-calendar';
+import { ValidationError } from './errors';
+
 export const INSTANT_SHAPE = 'an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00';
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-](\d{2}):?(\d{2}))$/i;
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -71,7 +74,40 @@ export function dayOrInstantProblem(name: string, value: unknown, options: DateR
   return null;
 }
 
-/** A value dayOrInstantProblem accepted: the day it names (its UTC midnight), or the instant. */
-export function readDayOrInstant(value: string): { day: Date } | { instant: Date } {
-  return DAY.test(value) ? { day: new Date(`${value}T00:00:00Z`) } : { instant: new Date(value) };
+/** Whether a value dayOrInstantProblem accepted is a date (a whole day) rather than a date-time. */
+export function isDay(value: string): boolean {
+  return DAY.test(value);
+}
+
+/**
+ * Which instant of a day a date stands for: its local midnight (`start`: a period's start, a target's
+ * start), the next local midnight (`end`: the exclusive end of a period whose last day it is), or its
+ * last millisecond (`last`: an inclusive end, or "as at that day").
+ */
+export type DayEdge = 'start' | 'end' | 'last';
+
+/**
+ * A value dayOrInstantProblem accepted, as an instant: a date-time is the instant it names; a date is
+ * a day in Asia/Ho_Chi_Minh, read at `edge`. The one place a date becomes an instant: `new Date(date)`
+ * read it as midnight UTC, 07:00 in Hanoi, and each endpoint that added the offset itself did so apart.
+ */
+export function dayOrInstantAt(value: string, edge: DayEdge): Date {
+  if (!DAY.test(value)) return new Date(value);
+  const start = Date.parse(`${value}T00:00:00Z`) - VIETNAM_UTC_OFFSET_MS;
+  return new Date(edge === 'start' ? start : edge === 'end' ? start + DAY_MS : start + DAY_MS - 1);
+}
+
+/**
+ * An optional `from`/`to` pair of a listing, both checked by dayOrInstantProblem: `from` from its day's
+ * start, `to` exclusive, a date through the end of its day. A `to` before `from` is refused; so is a
+ * last day before the first day, whose edges are the same midnight (from=12-02&to=12-01 found nothing).
+ * A date-time period may still be empty (from = to), as it always could.
+ */
+export function readOptionalPeriod(from: string | undefined, to: string | undefined): { from?: Date; to?: Date } {
+  const start = from === undefined ? undefined : dayOrInstantAt(from, 'start');
+  const end = to === undefined ? undefined : dayOrInstantAt(to, 'end');
+  if (start && end && dayOrInstantAt(to!, 'last') < start) {
+    throw new ValidationError(`to (${to}) is before from (${from}): a period runs from its start to its end`, ['to']);
+  }
+  return { from: start, to: end };
 }

@@ -1,4 +1,4 @@
-import { dayOrInstantProblem, normaliseTrackingCode, readDayOrInstant, ValidationError, VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
+import { dayOrInstantAt, dayOrInstantProblem, normaliseTrackingCode, ValidationError } from '@fr/domain';
 import { GeoReportStatus, MAX_QUERY_SPAN_DAYS } from './georeport';
 
 /** What GET requests asks for, checked: either ids, or a period with optional services and statuses. */
@@ -29,10 +29,7 @@ function list(name: string, raw: string, max: number): string[] {
 function instant(name: 'start_date' | 'end_date', raw: string): Date {
   const problem = dayOrInstantProblem(name, raw, { shape: VIETNAM_W3C_DAY_SHAPE });
   if (problem) throw new ValidationError(problem, [name]);
-  const read = readDayOrInstant(raw);
-  if (!('day' in read)) return read.instant;
-  const localMidnight = read.day.getTime() - VIETNAM_UTC_OFFSET_MS;
-  return new Date(name === 'end_date' ? localMidnight + DAY_MS - 1 : localMidnight);
+  return dayOrInstantAt(raw, name === 'end_date' ? 'last' : 'start');
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { dayOrInstantProblem, ValidationError } from '@fr/domain';
+import { dayOrInstantAt, dayOrInstantProblem, ValidationError, VIETNAM_DAY_SHAPE } from '@fr/domain';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
 import { DesignateUnitOfficers, GetUnitCoverage, ListUnits } from '@fr/directory';
 import { ApiErrors } from '../common/error.dto';
@@ -35,9 +35,9 @@ export class UnitsController {
   @ApiOkResponse({ type: [UnitDto] })
   @ApiErrors(400)
   async list(@Query('at') at?: string, @Query('include') include?: string): Promise<UnitDto[]> {
-    const problem = at === undefined ? null : dayOrInstantProblem('at', at);
+    const problem = at === undefined ? null : dayOrInstantProblem('at', at, { shape: VIETNAM_DAY_SHAPE });
     if (problem) throw new ValidationError(problem, ['at']);
-    const when = at === undefined ? null : new Date(at);
+    const when = at === undefined ? null : dayOrInstantAt(at, 'start');
     if (include !== undefined && include !== '' && include !== 'inactive') throw new ValidationError("include must be 'inactive'", ['include']);
     return (await this.listUnits.execute({ at: when, includeInactive: include === 'inactive' })).map(UnitDto.of);
   }
