@@ -1962,14 +1962,12 @@ export interface components {
         };
         RecordAbsenceDto: {
             /**
-             * Format: date-time
-             * @description when the absence starts
+             * @description when the absence starts: an ISO 8601 date-time with its offset, or a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh: from its start)
              * @example 2026-12-07T08:00:00+07:00
              */
             from: string;
             /**
-             * Format: date-time
-             * @description when it ends (exclusive); it ends by itself then
+             * @description when it ends; it ends by itself then: an ISO 8601 date-time with its offset (exclusive), or a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh: through its end, so from 2026-12-01 to 2026-12-05 is the whole of 1 to 5 December)
              * @example 2026-12-12T00:00:00+07:00
              */
             to: string;
@@ -4960,7 +4958,7 @@ export interface operations {
                     "application/json": components["schemas"]["AbsenceDto"];
                 };
             };
-            /** @description from or to is not a date-time, or to is not later than from */
+            /** @description from or to is neither a date nor a date-time, or to is not later than from */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8562,9 +8560,9 @@ export interface operations {
     getComplianceBoard: {
         parameters: {
             query?: {
-                /** @description evaluate the board at this instant (default: now) */
+                /** @description evaluate the board at this instant (default: now): a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset; a date is the board as at that day, at its last instant (the end of the day in Hanoi) */
                 at?: string;
-                /** @description count notices and find gaps from this instant (default: each cadence's start) */
+                /** @description count notices and find gaps from this instant (default: each cadence's start): a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset (a date: from the start of that day) */
                 from?: string;
                 format?: "json" | "csv";
             };
@@ -9089,7 +9087,9 @@ export interface operations {
         parameters: {
             query?: {
                 unit?: string;
+                /** @description published at or after: a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset (a date: from the start of that day) */
                 from?: string;
+                /** @description published before: a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset (a date-time: exclusive; a date: through the end of that day) */
                 to?: string;
                 limit?: number;
             };
@@ -9348,7 +9348,7 @@ export interface operations {
     listPublicNotices: {
         parameters: {
             query?: {
-                /** @description only notices published after this instant (the last one seen) */
+                /** @description only notices published after this instant (the last one seen), or from the start of this day: a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset */
                 since?: string;
                 limit?: number;
             };
@@ -9417,9 +9417,9 @@ export interface operations {
     getBoardPage: {
         parameters: {
             query?: {
-                /** @description passed on to GET /board/view */
+                /** @description passed on to GET /board/view: a date or a date-time */
                 from?: string;
-                /** @description passed on to GET /board/view */
+                /** @description passed on to GET /board/view: a date or a date-time */
                 at?: string;
             };
             header?: never;
@@ -9478,9 +9478,9 @@ export interface operations {
     getBoardView: {
         parameters: {
             query?: {
-                /** @description evaluate the board at this instant (default: now) */
+                /** @description evaluate the board at this instant (default: now): a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset; a date is the board as at that day, at its last instant (the end of the day in Hanoi) */
                 at?: string;
-                /** @description count notices and find gaps from this instant (default: each cadence's start) */
+                /** @description count notices and find gaps from this instant (default: each cadence's start): a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset (a date: from the start of that day) */
                 from?: string;
             };
             header?: never;
@@ -9563,9 +9563,9 @@ export interface operations {
                 phone?: string;
                 /** @description the citizen's e-mail (ADMIN only): matched through a keyed hash, never stored */
                 email?: string;
-                /** @description reads at or after */
+                /** @description reads at or after: an ISO 8601 date-time with its offset, or a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh: from its start) */
                 from?: string;
-                /** @description reads before */
+                /** @description reads before: an ISO 8601 date-time with its offset (exclusive), or a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh: through its end) */
                 to?: string;
                 /** @description csv: the records as a file for an investigation */
                 format?: "json" | "csv";

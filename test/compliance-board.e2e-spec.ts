@@ -178,6 +178,20 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     expect((await put('bk.lanhdao', BK, { staff: 100, withAccount: 100, asOf: '2026-07-24' })).status).toBe(200);
     expect(await entry(BK, 'onboarding-2026')).toMatchObject({ status: 'late', value: 100, met: true, metAt: '2026-07-27T02:00:00.000Z' });
     expect(await entry(BK, 'onboarding-2026', '?at=2026-07-25T12:00:00%2B07:00')).toMatchObject({ status: 'at_risk', value: 97, met: false });
+    // A date is the board as at that day, its last instant in Hanoi: on 25/7 the deadline (the end of 25/7) had not passed,
+    // on 26/7 it had; the report made on 27/7 is on neither.
+    const day25 = await board('?at=2026-07-25');
+    expect(day25.at).toBe('2026-07-25T16:59:59.999Z');
+    expect(day25.units.find((u) => u.unitCode === BK)?.targets.find((t) => t.targetId === 'onboarding-2026')).toMatchObject({ status: 'at_risk', value: 97 });
+    expect(await entry(BK, 'onboarding-2026', '?at=2026-07-26')).toMatchObject({ status: 'late', value: 97, met: false });
+    // On 20/7 the reports made at 10:00 that day are seen; on 19/7, none.
+    expect(await entry(BK, 'onboarding-2026', '?at=2026-07-20')).toMatchObject({ value: 97 });
+    expect(await entry(BK, 'onboarding-2026', '?at=2026-07-19')).toMatchObject({ value: null });
+    const bad = await engine.http().get('/v1/compliance/board?at=26/07/2026').set(as('nv.kiemtra'));
+    expect(bad.status).toBe(400);
+    expect(errorOf(bad).message).toBe(
+      'at must be a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00',
+    );
   });
 
   it("imports the office's CSV all or nothing, naming each bad line", async () => {
@@ -433,6 +447,15 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     ).toBe(201);
     expect(await entry(BK, 'notices-3d')).toMatchObject({ status: 'on_track', value: 0, gaps: [{ from: '2026-03-06', to: '2026-03-07', days: 2 }] });
     expect(await pass()).toEqual({ alerts: 0, notifications: 0 });
+    // As at day 6 (a date): the end of that day, so the notice of 08:30 counts; from a date: from that day's midnight.
+    expect(await entry(BK, 'notices-3d', '?at=2026-03-08')).toMatchObject({ status: 'on_track', value: 0, notices: 2 });
+    expect(await entry(BK, 'notices-3d', '?at=2026-03-08&from=2026-03-08')).toMatchObject({ notices: 1 });
+    expect(await entry(BK, 'notices-3d', '?at=2026-03-07')).toMatchObject({ status: 'late', value: 5, gaps: [{ from: '2026-03-06', to: null, days: 2 }] });
+    const view = await engine.http().get('/board/view?at=2026-03-08&from=2026-03-02').set(as('nv.kiemtra'));
+    expect(view.status).toBe(200);
+    const after = await engine.http().get('/v1/compliance/board?at=2026-03-07&from=2026-03-08').set(as('nv.kiemtra'));
+    expect(after.status).toBe(400);
+    expect(errorOf(after).message).toMatch(/^from \(2026-03-07T17:00:00.000Z\) is after at \(2026-03-07T16:59:59.999Z\)/);
   });
 
   it('serves the board as CSV and joins the targets to the quarterly unit report, JSON and CSV', async () => {

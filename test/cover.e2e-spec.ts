@@ -350,4 +350,35 @@ describe('cover for absent officers', () => {
     // A colleague of the same unit may know the officer: told why not (403).
     expect((await read('cover', id.away)).status).toBe(403);
   });
+
+  it('takes dates for an absence as whole days in Hanoi: 1 to 5 December is from the midnight of the 1st through the end of the 5th', async () => {
+    clock.set('2026-11-20T09:00:00+07:00');
+    const recorded = await absence('leader', 'away', { from: '2026-12-01', to: '2026-12-05', coverId: id.cover });
+    expect(recorded.status).toBe(201);
+    const a = recorded.body as ApiSchema<'AbsenceDto'>;
+    expect([a.from, a.to]).toEqual(['2026-11-30T17:00:00.000Z', '2026-12-05T17:00:00.000Z']);
+    const current = async () =>
+      ((await engine.http().get(`/v1/officers/${id.away}/absences`).set(bearer(admin))).body as ApiSchema<'AbsenceDto'>[]).find((x) => x.id === a.id)!.current;
+    clock.set('2026-12-01T00:00:00+07:00');
+    expect(await current()).toBe(true);
+    // The last minute of the 5th: a new case still goes to the cover.
+    clock.set('2026-12-05T23:59:00+07:00');
+    expect(await current()).toBe(true);
+    expect((await row(await newCase())).handler_id).toBe(id.cover);
+    clock.set('2026-12-06T00:00:00+07:00');
+    expect(await current()).toBe(false);
+    expect((await row(await newCase())).handler_id).toBe(id.away);
+
+    // A date-time and a date together; a day that does not exist is named.
+    clock.set('2026-11-20T09:00:00+07:00');
+    const mixed = await absence('leader', 'away', { from: '2027-01-04T13:30:00+07:00', to: '2027-01-04', coverId: id.cover });
+    expect(mixed.status).toBe(201);
+    expect((mixed.body as ApiSchema<'AbsenceDto'>).to).toBe('2027-01-04T17:00:00.000Z');
+    const unreal = await absence('leader', 'away', { from: '2027-02-29', to: '2027-03-02', coverId: id.cover });
+    expect(unreal.status).toBe(400);
+    expect((unreal.body as { message: string }).message).toContain("from '2027-02-29' is not a real date");
+    const reversed = await absence('leader', 'away', { from: '2027-03-06', to: '2027-03-05', coverId: id.cover });
+    expect(reversed.status).toBe(400);
+    expect((reversed.body as { message: string }).message).toBe('to must be later than from');
+  });
 });

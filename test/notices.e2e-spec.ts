@@ -1,5 +1,5 @@
 import { DeliveriesReconciler } from '@fr/notifications';
-import { adminToken, apiContract, bearer, createOfficer, DEV_KEYS, startWebhookReceiver, TestEngine, waitFor, WebhookReceiver } from '@fr/testing';
+import { adminToken, apiContract, bearer, createOfficer, DEV_KEYS, errorOf, startWebhookReceiver, TestEngine, waitFor, WebhookReceiver } from '@fr/testing';
 import type { ErrorDto } from '../apps/api/src/common/error.dto';
 import type { NoticeDto } from '../apps/api/src/compliance/compliance.dto';
 import type { ChannelWebhookViewDto, RegisteredWebhookDto } from '../apps/api/src/webhooks/webhooks.controller';
@@ -158,5 +158,61 @@ describe('notices: published by a ward, delivered once to subscribed channels, l
     expect(trail[0].data).toMatchObject({ noticeId: notice.id, unitCode: 'P_BACH_KHOA', kind: 'warning', urgent: true, deliveries: 2 });
     const text = JSON.stringify(trail);
     for (const words of ['Nguyễn Văn Bình', '0987 654 321', 'Mưa lớn', 'Tạ Quang Bửu']) expect(text).not.toContain(words);
+  });
+
+  it('takes a date for from, to and since as a day in Hanoi: from its local midnight, to through its end', async () => {
+    const [leader] = await engine.query<{ id: string }>(`SELECT id::text FROM officers WHERE username = 'bk.lanhdao'`);
+    const at = async (published: string) =>
+      (
+        await engine.query<{ id: string }>(
+          `INSERT INTO notices (unit_code, title, body, kind, published_by, published_at) VALUES ('P_BACH_KHOA', 'Tin', 'Nội dung', 'information', $1, $2) RETURNING id::text`,
+          [leader.id, published],
+        )
+      )[0].id;
+    // The edges of December 2020 in Hanoi, a millisecond either side.
+    const nov30 = await at('2020-11-30T23:59:59.999+07:00');
+    const dec1 = await at('2020-12-01T00:00:00+07:00');
+    const dec31 = await at('2020-12-31T23:59:59.999+07:00');
+    const jan1 = await at('2021-01-01T00:00:00+07:00');
+    const mine = [nov30, dec1, dec31, jan1];
+    const listed = async (query: string) => {
+      const res = await engine.http().get(`/v1/notices${query}`).set(as('nv.kiemtra'));
+      expect(res.status).toBe(200);
+      return (res.body as NoticeDto[]).map((n) => n.id).filter((id) => mine.includes(id));
+    };
+    expect(await listed('?from=2020-12-01&to=2020-12-31')).toEqual([dec31, dec1]);
+    expect(await listed('?from=2020-12-01&to=2020-12-01')).toEqual([dec1]);
+    expect(await listed('?from=2020-12-31')).toEqual([jan1, dec31]);
+    expect(await listed('?to=2020-11-30')).toEqual([nov30]);
+    // Date-times as before: to is exclusive.
+    expect(await listed(`?from=${encodeURIComponent('2020-12-01T00:00:00+07:00')}&to=${encodeURIComponent('2021-01-01T00:00:00+07:00')}`)).toEqual([
+      dec31,
+      dec1,
+    ]);
+    // A period whose last day is before its first is refused, also when both edges meet at a midnight.
+    for (const query of ['?from=2020-12-31&to=2020-12-01', '?from=2020-12-02&to=2020-12-01']) {
+      const reversed = await engine.http().get(`/v1/notices${query}`).set(as('nv.kiemtra'));
+      expect(reversed.status).toBe(400);
+      expect(errorOf(reversed).message).toMatch(/^to \(2020-12-01\) is before from \(2020-12-\d\d\)/);
+    }
+    const bad = await engine.http().get('/v1/notices?from=2020-12').set(as('nv.kiemtra'));
+    expect(bad.status).toBe(400);
+    expect(errorOf(bad).message).toBe(
+      'from must be a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with its offset, such as 2026-11-29T09:15:00+07:00',
+    );
+
+    const since = async (query: string) => {
+      const res = await engine.http().get(`/v1/public/notices${query}`).set({ 'X-Api-Key': DEV_KEYS.ihanoi });
+      expect(res.status).toBe(200);
+      return (res.body as NoticeDto[]).map((n) => n.id).filter((id) => mine.includes(id));
+    };
+    // A date is the whole day on: a notice at its very midnight is listed.
+    expect(await since('?since=2020-12-01')).toEqual([dec1, dec31, jan1]);
+    // A date-time is the last one seen, as before: strictly after it.
+    expect(await since(`?since=${encodeURIComponent('2020-12-01T00:00:00+07:00')}`)).toEqual([dec31, jan1]);
+    const badSince = await engine.http().get('/v1/public/notices?since=01/12/2020').set({ 'X-Api-Key': DEV_KEYS.ihanoi });
+    expect(badSince.status).toBe(400);
+    expect(errorOf(badSince).message).toMatch(/^since must be a date \(YYYY-MM-DD, a day in Asia\/Ho_Chi_Minh\) or an ISO 8601 date-time with its offset/);
+    await engine.query(`DELETE FROM notices WHERE id = ANY($1::uuid[])`, [mine]);
   });
 });

@@ -119,6 +119,33 @@ describe("citizens' data: records of reads and subject requests through their ch
     expect((await engine.http().get(`/v1/privacy/reads?caseId=${closed.id}`).set(bearer('bk.handler.dsr'))).status).toBe(403);
   });
 
+  it('takes a date for from and to as a day in Hanoi: from its local midnight, to through its end', async () => {
+    const [reader] = await engine.query<{ id: string }>(`SELECT id::text FROM officers WHERE username = 'bk.handler.dsr'`);
+    // The edges of December 2020 in Hanoi, a millisecond either side.
+    const edges = ['2020-11-30T23:59:59.999+07:00', '2020-12-01T00:00:00+07:00', '2020-12-31T23:59:59.999+07:00', '2021-01-01T00:00:00+07:00'];
+    for (const at of edges) {
+      await engine.query(`INSERT INTO contact_reads (case_id, officer_id, read_at) VALUES ($1, $2, $3)`, [closed.id, reader.id, at]);
+    }
+    const readAt = async (period: string) => {
+      const res = await engine.http().get(`/v1/privacy/reads?caseId=${closed.id}${period}`).set(bearer('nv.auditor.dsr'));
+      expect(res.status).toBe(200);
+      return (res.body as ContactReadsDto).items.map((r) => r.readAt).filter((t) => t < '2022');
+    };
+    const [, dec1, dec31, jan1] = edges.map((e) => new Date(e).toISOString());
+    expect(await readAt('&from=2020-12-01&to=2020-12-31')).toEqual([dec1, dec31]);
+    expect(await readAt('&from=2020-12-31&to=2020-12-31')).toEqual([dec31]);
+    expect(await readAt(`&from=2020-12-31&to=${encodeURIComponent('2021-01-01T00:00:00.001+07:00')}`)).toEqual([dec31, jan1]);
+    const reversed = await engine.http().get(`/v1/privacy/reads?caseId=${closed.id}&from=2020-12-02&to=2020-12-01`).set(bearer('nv.auditor.dsr'));
+    expect(reversed.status).toBe(400);
+    expect((reversed.body as { message: string }).message).toMatch(/^to \(2020-12-01\) is before from \(2020-12-02\)/);
+    const bad = await engine.http().get(`/v1/privacy/reads?caseId=${closed.id}&to=31/12/2020`).set(bearer('nv.auditor.dsr'));
+    expect(bad.status).toBe(400);
+    expect((bad.body as { message: string }).message).toMatch(
+      /^to must be a date \(YYYY-MM-DD, a day in Asia\/Ho_Chi_Minh\) or an ISO 8601 date-time with its offset/,
+    );
+    await engine.query(`DELETE FROM contact_reads WHERE case_id = $1 AND read_at < '2022-01-01'`, [closed.id]);
+  });
+
   it("answers an access request with the citizen's cases, what is held, and who read it, within its deadline", async () => {
     const res = await request({ kind: 'access', phone: PHONE });
     expect(res.status).toBe(201);

@@ -148,12 +148,16 @@ export class Notices implements OnModuleInit {
     return rows.map(view);
   }
 
-  /** Channels: notices published since an instant, oldest first, so a client can poll with the last one's time. */
-  async since(since: Date | null, limit: number): Promise<NoticeView[]> {
+  /**
+   * Channels: notices published after an instant (`after`, the last one seen) or from one (`from`, the
+   * start of a day), oldest first, so a client can poll with the last one's time.
+   */
+  async since(f: { after?: Date; from?: Date }, limit: number): Promise<NoticeView[]> {
     const rows = await selectRows<NoticeRow>(
       this.ds,
-      `${SELECT} WHERE ($1::timestamptz IS NULL OR n.published_at > $1) ORDER BY n.published_at, n.id LIMIT $2`,
-      [since, limit],
+      `${SELECT} WHERE ($1::timestamptz IS NULL OR n.published_at > $1) AND ($2::timestamptz IS NULL OR n.published_at >= $2)
+        ORDER BY n.published_at, n.id LIMIT $3`,
+      [f.after ?? null, f.from ?? null, limit],
     );
     return rows.map(view);
   }

@@ -108,9 +108,10 @@ export function IsInstant(options?: ValidationOptions) {
 }
 
 /**
- * A report's end: a day in Asia/Ho_Chi_Minh or an instant, as dayOrInstantProblem describes them. A
- * missing value is left to IsString / IsDefined; any other value is checked, so a number or a list is
- * told what a date looks like rather than about its length.
+ * A day in Asia/Ho_Chi_Minh or an instant, as dayOrInstantProblem describes them; dayOrInstantAt reads
+ * the value at the edge of the day the field means (a start, an end, "as at"). A missing value is left
+ * to IsString / IsDefined; any other value is checked, so a number or a list is told what a date looks
+ * like rather than about its length.
  */
 export function IsDayOrInstant(options?: ValidationOptions) {
   const problem = (name: string, value: unknown) => dayOrInstantProblem(name, value, { shape: VIETNAM_DAY_SHAPE });

@@ -8,6 +8,7 @@ import { ApiErrors } from '../common/error.dto';
 import { TakesQuery } from '../common/known-query.interceptor';
 import { BoardViewQueryDto } from './compliance.dto';
 import { Roles } from '../common/roles.decorator';
+import { boardInstants } from './board-query';
 
 const HTML = { 'text/html': { schema: { type: 'string' as const } } };
 
@@ -25,8 +26,8 @@ export class BoardPageController {
   @Header('Content-Security-Policy', PAGE_SECURITY_POLICY)
   @Header('Cache-Control', 'no-cache')
   @ApiOperation({ operationId: 'getBoardPage', summary: 'The board page: log in, then the table and a bar chart per target (Vietnamese)' })
-  @ApiQuery({ name: 'at', required: false, description: 'passed on to GET /board/view', schema: { type: 'string', format: 'date-time' } })
-  @ApiQuery({ name: 'from', required: false, description: 'passed on to GET /board/view', schema: { type: 'string', format: 'date-time' } })
+  @ApiQuery({ name: 'at', required: false, description: 'passed on to GET /board/view: a date or a date-time', schema: { type: 'string' } })
+  @ApiQuery({ name: 'from', required: false, description: 'passed on to GET /board/view: a date or a date-time', schema: { type: 'string' } })
   // The shell passes its query on to /board/view, which checks it: a link to the board at a date is /board?at=...
   @TakesQuery('at', 'from')
   @ApiOkResponse({ content: HTML })
@@ -64,7 +65,8 @@ export class BoardPageController {
   @ApiOkResponse({ content: HTML })
   @ApiErrors(403)
   async view(@Query() q: BoardViewQueryDto): Promise<string> {
-    const report = await this.board.execute(q.at ? new Date(q.at) : this.clock.now(), q.from ? new Date(q.from) : null);
+    const { at, from } = boardInstants(q, this.clock.now());
+    const report = await this.board.execute(at, from);
     return renderBoardView(report);
   }
 }

@@ -29,6 +29,7 @@ import {
   UpdateTargetDto,
 } from './compliance.dto';
 import { Roles } from '../common/roles.decorator';
+import { boardInstants } from './board-query';
 
 const unitCode = ApiParam({ name: 'code', example: 'P_BACH_KHOA', description: 'a unit code' });
 
@@ -86,8 +87,7 @@ export class ComplianceController {
   })
   @ApiErrors(403)
   async getBoard(@Query() q: BoardQueryDto, @Res({ passthrough: true }) res: Response): Promise<BoardReportDto | string> {
-    const at = q.at ? new Date(q.at) : this.clock.now();
-    const from = q.from ? new Date(q.from) : null;
+    const { at, from } = boardInstants(q, this.clock.now());
     // Counting notices from after the board's instant counts none and finds no gap: a mistake, said so.
     if (from && from > at)
       throw new ValidationError(`from (${from.toISOString()}) is after at (${at.toISOString()}): the board counts notices from from up to at`, ['from']);

@@ -4,7 +4,7 @@ import { BOARD_STATUSES, TARGET_KINDS, UNIT_KINDS } from '@fr/domain';
 import { NOTICE_KINDS } from '@fr/board';
 import { OptionalField } from '../common/optional-field.decorator';
 import { StatusCodeNameDto } from '../intake/feedback.dto';
-import { IntegerQuery, IsDayOrInstant, IsIntBetween, IsInstant, NoControlChars, NormaliseText, NotBlank, SingleLine } from '../common/text.decorators';
+import { IntegerQuery, IsDayOrInstant, IsIntBetween, NoControlChars, NormaliseText, NotBlank, SingleLine } from '../common/text.decorators';
 
 const DAY_OR_INSTANT = 'a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset';
 
@@ -100,14 +100,19 @@ export class UpdateTargetDto {
 }
 
 export class BoardQueryDto {
-  @ApiPropertyOptional({ format: 'date-time', description: 'evaluate the board at this instant (default: now)', example: '2026-07-26T09:00:00+07:00' })
+  @ApiPropertyOptional({
+    description: `evaluate the board at this instant (default: now): ${DAY_OR_INSTANT}; a date is the board as at that day, at its last instant (the end of the day in Hanoi)`,
+    example: '2026-07-26T09:00:00+07:00',
+  })
   @OptionalField()
-  @IsInstant()
+  @IsDayOrInstant()
   at?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: "count notices and find gaps from this instant (default: each cadence's start)" })
+  @ApiPropertyOptional({
+    description: `count notices and find gaps from this instant (default: each cadence's start): ${DAY_OR_INSTANT} (a date: from the start of that day)`,
+  })
   @OptionalField()
-  @IsInstant()
+  @IsDayOrInstant()
   from?: string;
 
   @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json' })
@@ -268,8 +273,17 @@ export class ListNoticesQueryDto {
   @MaxLength(40)
   @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'unit must be a unit code' })
   unit?: string;
-  @ApiPropertyOptional({ format: 'date-time' }) @OptionalField() @IsInstant() from?: string;
-  @ApiPropertyOptional({ format: 'date-time' }) @OptionalField() @IsInstant() to?: string;
+  @ApiPropertyOptional({ description: `published at or after: ${DAY_OR_INSTANT} (a date: from the start of that day)`, example: '2026-12-01' })
+  @OptionalField()
+  @IsDayOrInstant()
+  from?: string;
+  @ApiPropertyOptional({
+    description: `published before: ${DAY_OR_INSTANT} (a date-time: exclusive; a date: through the end of that day)`,
+    example: '2026-12-31',
+  })
+  @OptionalField()
+  @IsDayOrInstant()
+  to?: string;
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @OptionalField()
   @IntegerQuery()
@@ -278,9 +292,12 @@ export class ListNoticesQueryDto {
 }
 
 export class PublicNoticesQueryDto {
-  @ApiPropertyOptional({ format: 'date-time', description: 'only notices published after this instant (the last one seen)' })
+  @ApiPropertyOptional({
+    description: `only notices published after this instant (the last one seen), or from the start of this day: ${DAY_OR_INSTANT}`,
+    example: '2026-12-01T09:15:00+07:00',
+  })
   @OptionalField()
-  @IsInstant()
+  @IsDayOrInstant()
   since?: string;
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @OptionalField()

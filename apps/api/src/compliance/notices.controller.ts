@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Post, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
-import { ValidationError } from '@fr/domain';
+import { dayOrInstantAt, isDay, readOptionalPeriod } from '@fr/domain';
 import { NoticeKind, Notices } from '@fr/board';
 import { ChannelKeyGuard } from '../intake/channel-key.guard';
 import { ApiErrors } from '../common/error.dto';
@@ -38,10 +38,8 @@ export class NoticesController {
   @ApiOkResponse({ type: [NoticeDto] })
   @ApiErrors({ 400: 'a malformed parameter, or `to` before `from`', 422: '`unit` names no unit (GET /v1/units lists them)' })
   list(@Query() q: ListNoticesQueryDto): Promise<NoticeDto[]> {
-    const from = q.from ? new Date(q.from) : undefined;
-    const to = q.to ? new Date(q.to) : undefined;
     // A reversed period found nothing and said nothing; the audits and Open311 refuse it too.
-    if (from && to && to < from) throw new ValidationError(`to (${q.to}) is before from (${q.from}): a period runs from its start to its end`, ['to']);
+    const { from, to } = readOptionalPeriod(q.from, q.to);
     return this.notices.list({ unitCode: q.unit, from, to, limit: q.limit ?? 50 });
   }
 
@@ -71,6 +69,9 @@ export class PublicNoticesController {
   @ApiOperation({ operationId: 'listPublicNotices', summary: 'Notices published after `since` (oldest first, so a client polls with the last one it saw)' })
   @ApiOkResponse({ type: [NoticeDto] })
   list(@Query() q: PublicNoticesQueryDto): Promise<NoticeDto[]> {
-    return this.notices.since(q.since ? new Date(q.since) : null, q.limit ?? 50);
+    // A date-time is the last notice seen: strictly after it. A date is a day to read from, so a notice
+    // published at its very midnight is included.
+    const at = q.since === undefined ? undefined : dayOrInstantAt(q.since, 'start');
+    return this.notices.since(q.since !== undefined && isDay(q.since) ? { from: at } : { after: at }, q.limit ?? 50);
   }
 }

@@ -5,7 +5,7 @@ import { OptionalField } from '../common/optional-field.decorator';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@fr/auth';
 import { AbsenceView, OfficerView } from '@fr/directory';
 import { OFFICER_ROLES, OfficerRole } from '@fr/domain';
-import { IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
+import { IsDayOrInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 
 const ROLE_MESSAGE = `role must be one of ${OFFICER_ROLES.join(', ')}`;
 const UNIT_CODE = /^[A-Za-z0-9_.-]{1,40}$/;
@@ -131,14 +131,22 @@ export class OfficerDto {
 }
 
 export class RecordAbsenceDto {
-  @ApiProperty({ format: 'date-time', example: '2026-12-07T08:00:00+07:00', description: 'when the absence starts' })
-  @IsInstant()
+  @ApiProperty({
+    example: '2026-12-07T08:00:00+07:00',
+    description: 'when the absence starts: an ISO 8601 date-time with its offset, or a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh: from its start)',
+  })
+  @IsDayOrInstant()
   from: string;
 
-  @ApiProperty({ format: 'date-time', example: '2026-12-12T00:00:00+07:00', description: 'when it ends (exclusive); it ends by itself then' })
+  @ApiProperty({
+    example: '2026-12-12T00:00:00+07:00',
+    description:
+      'when it ends; it ends by itself then: an ISO 8601 date-time with its offset (exclusive), or a date (YYYY-MM-DD, a day in ' +
+      'Asia/Ho_Chi_Minh: through its end, so from 2026-12-01 to 2026-12-05 is the whole of 1 to 5 December)',
+  })
   // An absence to the year 9999 made the cover the officer for good; week dates (2026-W50) passed
-  // IsISO8601 and read as no date at all. IsInstant holds both to real instants before 2100.
-  @IsInstant()
+  // IsISO8601 and read as no date at all. IsDayOrInstant holds both to real days and instants before 2100.
+  @IsDayOrInstant()
   to: string;
 
   @ApiProperty({ format: 'uuid', description: 'an active officer of the same unit with the same role' })

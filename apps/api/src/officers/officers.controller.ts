@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, P
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
 import { CreateOfficer, ListOfficers, OfficerAbsences, RecordAbsence, UpdateOfficer } from '@fr/directory';
-import { ValidationError } from '@fr/domain';
+import { dayOrInstantAt, ValidationError } from '@fr/domain';
 import { ApiErrors } from '../common/error.dto';
 import { AbsenceDto, CreateOfficerDto, ListOfficersQueryDto, OfficerDto, RecordAbsenceDto, UpdateOfficerDto } from './officer.dto';
 import { Roles } from '../common/roles.decorator';
@@ -90,7 +90,7 @@ export class OfficersController {
   @officerIdParam
   @ApiCreatedResponse({ type: AbsenceDto })
   @ApiErrors(
-    { 400: 'from or to is not a date-time, or to is not later than from' },
+    { 400: 'from or to is neither a date nor a date-time, or to is not later than from' },
     { 404: 'no such officer' },
     { 409: 'the officer already has an absence in this period' },
     { 422: 'the cover is not an active officer of the same unit with the same role, or is away then; or the absence would already be over' },
@@ -100,7 +100,14 @@ export class OfficersController {
     @Param('id', officerIdPipe()) id: string,
     @Body() dto: RecordAbsenceDto,
   ): Promise<AbsenceDto> {
-    const absence = await this.recordAbsence.execute({ actor, officerId: id, from: new Date(dto.from), to: new Date(dto.to), coverId: dto.coverId });
+    // Dates are whole days in Hanoi: from 2026-12-01 to 2026-12-05 is away from the 1st's midnight until the 6th's.
+    const absence = await this.recordAbsence.execute({
+      actor,
+      officerId: id,
+      from: dayOrInstantAt(dto.from, 'start'),
+      to: dayOrInstantAt(dto.to, 'end'),
+      coverId: dto.coverId,
+    });
     return AbsenceDto.of(absence);
   }
 

@@ -2,7 +2,7 @@ import { Controller, ForbiddenException, Get, Query, Res, UseGuards } from '@nes
 import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
-import { csvRow, UTF8_BOM, ValidationError } from '@fr/domain';
+import { csvRow, readOptionalPeriod, UTF8_BOM } from '@fr/domain';
 import { ContactReads } from '@fr/privacy';
 import { ApiErrors } from '../common/error.dto';
 import { ContactReadsDto, ContactReadsQueryDto } from './privacy-reads.dto';
@@ -36,10 +36,8 @@ export class PrivacyReadsController {
     if ((q.phone !== undefined || q.email !== undefined) && officer.role !== 'ADMIN') {
       throw new ForbiddenException("only an ADMIN may look a citizen's reads up by phone or e-mail");
     }
-    const from = q.from ? new Date(q.from) : undefined;
-    const to = q.to ? new Date(q.to) : undefined;
-    // A reversed period listed no reads and said nothing: an investigation file that looked complete.
-    if (from && to && to < from) throw new ValidationError(`to (${q.to}) is before from (${q.from}): a period runs from its start to its end`, ['to']);
+    // A reversed period listed no reads and said nothing (an investigation file that looked complete): refused.
+    const { from, to } = readOptionalPeriod(q.from, q.to);
     const result = await this.reads.export(`officer:${officer.id}`, { caseId: q.caseId, phone: q.phone, email: q.email, from, to });
     if (q.format !== 'csv') return result;
     res.setHeader('Content-Type', 'text/csv; charset=utf-8');

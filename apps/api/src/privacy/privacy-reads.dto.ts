@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsIn, IsUUID, Matches, MaxLength } from 'class-validator';
-import { IsInstant } from '../common/text.decorators';
+import { IsDayOrInstant } from '../common/text.decorators';
 import { OptionalField } from '../common/optional-field.decorator';
 
 export class ContactReadsQueryDto {
@@ -21,14 +21,20 @@ export class ContactReadsQueryDto {
   @IsEmail({}, { message: 'email must be an e-mail address' })
   email?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'reads at or after' })
+  @ApiPropertyOptional({
+    description: 'reads at or after: an ISO 8601 date-time with its offset, or a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh: from its start)',
+    example: '2026-12-01',
+  })
   @OptionalField()
-  @IsInstant()
+  @IsDayOrInstant()
   from?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'reads before' })
+  @ApiPropertyOptional({
+    description: 'reads before: an ISO 8601 date-time with its offset (exclusive), or a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh: through its end)',
+    example: '2026-12-31',
+  })
   @OptionalField()
-  @IsInstant()
+  @IsDayOrInstant()
   to?: string;
 
   @ApiPropertyOptional({ enum: ['json', 'csv'], description: 'csv: the records as a file for an investigation' })
