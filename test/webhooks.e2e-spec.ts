@@ -131,6 +131,13 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
   it("delivers the changes a citizen should see to the channel's webhook, signed, without personal data", async () => {
     await setChannelWebhook();
     expect(channelSecret).toMatch(/^whsec_/);
+    // An empty address is a mistake, not a removal (null removes): the webhook stays.
+    for (const url of ['', '   ']) {
+      const blank = await engine.http().put('/v1/channels/ihanoi/webhook').set(bearer(admin)).send({ url });
+      expect(blank.status).toBe(400);
+      expect((blank.body as ErrorDto).message).toBe('url is blank: give the address deliveries go to, or null to remove the webhook');
+    }
+    expect(await engine.query(`SELECT webhook_url FROM channels WHERE code = 'ihanoi'`)).toEqual([{ webhook_url: `${rx.url}/ihanoi` }]);
     const res = await engine
       .http()
       .post('/v1/feedback')

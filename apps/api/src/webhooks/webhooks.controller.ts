@@ -15,6 +15,7 @@ import {
 } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
+import { NotBlank } from '../common/text.decorators';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
 import { NotFoundError, ValidationError } from '@fr/domain';
 import { DEFAULT_ROTATION_OVERLAP_SECONDS, MAX_ROTATION_OVERLAP_SECONDS, WEBHOOK_EVENTS, Webhooks } from '@fr/notifications';
@@ -73,6 +74,8 @@ export class ChannelWebhookDto {
   @ValidateIf((o: ChannelWebhookDto) => o.url !== null)
   @IsString()
   @MaxLength(2000)
+  // "" was taken for null and removed the webhook without a word.
+  @NotBlank({ message: 'url is blank: give the address deliveries go to, or null to remove the webhook' })
   url: string | null;
   @ApiPropertyOptional({
     pattern: WHSEC,
