@@ -151,7 +151,7 @@ describe('officers and units', () => {
       ['a password containing the username', { password: 'Hop.Le-2026!' }, 400, /^password must not contain the username$/],
       ['an unknown role', { role: 'CITIZEN' }, 400, /role must be one of ADMIN, SUPERVISOR, LEADER, HANDLER, AUDITOR/],
       ['a blank name', { fullName: '   ' }, 400, /fullName must not be blank/],
-      ['a bad username', { username: 'có dấu' }, 400, /username must be 3 to 64 letters/],
+      ['a bad username', { username: 'có dấu' }, 400, /username must be 3 to 64 unaccented Latin letters \(a-z, A-Z\), digits/],
       ['an unknown field', { passwordHash: 'x' }, 400, /property passwordHash should not exist/],
       ['an e-mail address without a domain', { email: 'lanhdao@' }, 400, /^email must be an e-mail address/],
       ['two e-mail addresses', { email: 'a@hbt.gov.vn, b@hbt.gov.vn' }, 400, /^email must be an e-mail address/],

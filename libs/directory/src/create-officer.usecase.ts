@@ -36,7 +36,7 @@ export class CreateOfficer {
   async execute(cmd: CreateOfficerCommand): Promise<OfficerView> {
     const username = canonicalUsername(cmd.username);
     if (!USERNAME_PATTERN.test(username)) {
-      throw new ValidationError('username must be 3 to 64 letters, digits, dots, dashes or underscores', ['username']);
+      throw new ValidationError('username must be 3 to 64 unaccented Latin letters (a-z, A-Z), digits, dots, dashes or underscores', ['username']);
     }
     if (!isOfficerRole(cmd.role)) throw new ValidationError(`role must be one of ${OFFICER_ROLES.join(', ')}`, ['role']);
     checkPassword(cmd.password, username);

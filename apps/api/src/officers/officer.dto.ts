@@ -17,7 +17,7 @@ const trimmedNfc = ({ value }: { value: unknown }) => (typeof value === 'string'
 export class CreateOfficerDto {
   @ApiProperty({ example: 'p.bach.khoa.handler2', description: 'case-insensitive, stored in lower case', minLength: 3, maxLength: 64 })
   @IsString()
-  @Matches(/^[A-Za-z0-9_.-]{3,64}$/, { message: 'username must be 3 to 64 letters, digits, dots, dashes or underscores' })
+  @Matches(/^[A-Za-z0-9_.-]{3,64}$/, { message: 'username must be 3 to 64 unaccented Latin letters (a-z, A-Z), digits, dots, dashes or underscores' })
   username: string;
 
   @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, format: 'password' })
