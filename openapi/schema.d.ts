@@ -256,7 +256,7 @@ export interface paths {
         };
         /**
          * Officers, optionally of one unit or role
-         * @description Roles: ADMIN, SUPERVISOR.
+         * @description Roles: ADMIN, SUPERVISOR, AUDITOR.
          */
         get: operations["listOfficers"];
         put?: never;
@@ -1251,7 +1251,7 @@ export interface paths {
         };
         /**
          * Citizens' data requests, newest first, with their deadlines (nothing personal)
-         * @description Roles: SUPERVISOR, ADMIN.
+         * @description Roles: SUPERVISOR, ADMIN, AUDITOR.
          */
         get: operations["listPrivacyRequests"];
         put?: never;
@@ -4608,7 +4608,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role is not ADMIN or SUPERVISOR, or may not do this */
+            /** @description the caller's role is not ADMIN or SUPERVISOR or AUDITOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9694,7 +9694,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role is not SUPERVISOR or ADMIN, or may not do this */
+            /** @description the caller's role is not SUPERVISOR or ADMIN or AUDITOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -45,7 +45,8 @@ describe('officers and units', () => {
     const designation = { handlerId: null, leaderId: null };
     const endpoints: { name: string; call: (role: OfficerRole | null) => Promise<{ status: number; body: any }>; allowed: OfficerRole[] }[] = [
       { name: 'POST /v1/officers', call: (r) => as(r).post('/v1/officers', newOfficer), allowed: ['ADMIN'] },
-      { name: 'GET /v1/officers', call: (r) => as(r).get('/v1/officers'), allowed: ['ADMIN', 'SUPERVISOR'] },
+      // AUDITOR reads everything (API.md): Home Affairs checks who each unit designated.
+      { name: 'GET /v1/officers', call: (r) => as(r).get('/v1/officers'), allowed: ['ADMIN', 'SUPERVISOR', 'AUDITOR'] },
       { name: 'PATCH /v1/officers/:id', call: (r) => as(r).patch(`/v1/officers/${adminId}`, { fullName: 'Quản trị hệ thống' }), allowed: ['ADMIN'] },
       { name: 'GET /v1/units', call: (r) => as(r).get('/v1/units'), allowed: ROLES },
       { name: 'PUT /v1/units/:code/designation', call: (r) => as(r).put('/v1/units/KHONG_CO/designation', designation), allowed: ['ADMIN'] },

@@ -284,6 +284,10 @@ describe("citizens' data: records of reads and subject requests through their ch
     expect((list.body as SubjectRequestSummaryDto[]).map((r) => r.kind)).toEqual(['delete', 'access', 'access', 'correct', 'correct', 'access']);
     expect(JSON.stringify(list.body)).not.toContain(PHONE.slice(1));
     expect((await engine.http().get('/v1/privacy/requests').set(bearer('bk.handler.dsr'))).status).toBe(403);
+    // Home Affairs follows the requests' deadlines too: nothing personal is listed.
+    const audited = await engine.http().get('/v1/privacy/requests').set(bearer('nv.auditor.dsr'));
+    expect(audited.status).toBe(200);
+    expect(audited.body).toEqual(list.body);
     const verify = await engine.http().get('/v1/audits/verify').set(bearer('nv.auditor.dsr'));
     expect(verify.body).toMatchObject({ ok: true });
   });

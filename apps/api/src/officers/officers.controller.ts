@@ -46,7 +46,8 @@ export class OfficersController {
   }
 
   @Get()
-  @Roles('ADMIN', 'SUPERVISOR')
+  // AUDITOR reads everything (API.md): Home Affairs checks whom each unit designated.
+  @Roles('ADMIN', 'SUPERVISOR', 'AUDITOR')
   @ApiOperation({ operationId: 'listOfficers', summary: 'Officers, optionally of one unit or role' })
   @ApiOkResponse({ type: [OfficerDto] })
   async list(@Query() query: ListOfficersQueryDto): Promise<OfficerDto[]> {

@@ -62,12 +62,12 @@ export class SubjectRequestsChannelController {
   }
 }
 
-/** Supervisors follow every request and its deadline; nothing personal is shown. */
+/** Supervisors, and Home Affairs, follow every request and its deadline; nothing personal is shown. */
 @ApiTags('privacy')
 @ApiBearerAuth()
 @ApiErrors(403)
 @UseGuards(JwtAuthGuard, RolesGuard)
-@Roles('SUPERVISOR', 'ADMIN')
+@Roles('SUPERVISOR', 'ADMIN', 'AUDITOR')
 @Controller('v1/privacy/requests')
 export class SubjectRequestsOfficerController {
   constructor(private readonly requests: SubjectRequests) {}
