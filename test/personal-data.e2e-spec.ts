@@ -31,7 +31,20 @@ interface RequestLog {
   res: { statusCode?: number };
   requestId?: unknown;
 }
-const STATUS_FIELDS = ['trackingCode', 'status', 'category', 'unit', 'submittedAt', 'updatedAt', 'dueAt', 'answer', 'infoRequest', 'rating', 'otherTrack'];
+const STATUS_FIELDS = [
+  'trackingCode',
+  'status',
+  'category',
+  'unit',
+  'submittedAt',
+  'updatedAt',
+  'dueAt',
+  'answer',
+  'infoRequest',
+  'rating',
+  'otherTrack',
+  'duplicateOf',
+];
 
 describe("citizens' personal data", () => {
   let engine: TestEngine;
