@@ -221,6 +221,10 @@ describe('hostile input', () => {
     const res = await engine.http().get('/v1/compliance/board?at=2026-03-01T10:00:00Z&from=2026-12-01T00:00:00Z').set(bearer(tokens['hi.supervisor']));
     expect(res.status).toBe(400);
     expect(errorOf(res).message).toMatch(/^from \(2026-12-01T00:00:00.000Z\) is after at \(2026-03-01T10:00:00.000Z\)/);
+    // The page's view takes the same query and says the same.
+    const view = await engine.http().get('/board/view?at=2026-03-01&from=2026-12-01').set(bearer(tokens['hi.supervisor']));
+    expect(view.status).toBe(400);
+    expect(errorOf(view).message).toMatch(/^from \(2026-11-30T17:00:00.000Z\) is after at \(2026-03-01T16:59:59.999Z\)/);
   });
 
   it('refuses a body of thousands of fields or items before validating it, and lists at most 50 problems', async () => {

@@ -1,4 +1,4 @@
-import { dayOrInstantAt } from '@fr/domain';
+import { dayOrInstantAt, ValidationError } from '@fr/domain';
 
 /**
  * The board's `at` and `from` (checked by IsDayOrInstant) as instants, for the JSON and the page alike.
@@ -10,8 +10,12 @@ import { dayOrInstantAt } from '@fr/domain';
  * for `from` is where counting starts: the day's local midnight.
  */
 export function boardInstants(q: { at?: string; from?: string }, now: Date): { at: Date; from: Date | null } {
-  return {
-    at: q.at === undefined ? now : dayOrInstantAt(q.at, 'last'),
-    from: q.from === undefined ? null : dayOrInstantAt(q.from, 'start'),
-  };
+  const at = q.at === undefined ? now : dayOrInstantAt(q.at, 'last');
+  const from = q.from === undefined ? null : dayOrInstantAt(q.from, 'start');
+  // Counting notices from after the board's instant counts none and finds no gap: a mistake, said so, by the
+  // JSON board and the page alike (the page let it through).
+  if (from && from > at) {
+    throw new ValidationError(`from (${from.toISOString()}) is after at (${at.toISOString()}): the board counts notices from from up to at`, ['from']);
+  }
+  return { at, from };
 }
