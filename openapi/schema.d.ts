@@ -4077,7 +4077,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role is not HANDLER or LEADER or SUPERVISOR or AUDITOR, or may not do this */
+            /** @description the caller's role is not HANDLER, LEADER, SUPERVISOR or AUDITOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4163,7 +4163,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role is not HANDLER or LEADER or SUPERVISOR or AUDITOR, or may not do this */
+            /** @description the caller's role is not HANDLER, LEADER, SUPERVISOR or AUDITOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4247,7 +4247,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role is not HANDLER or LEADER or SUPERVISOR, or may not do this */
+            /** @description the caller's role is not HANDLER, LEADER or SUPERVISOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4608,7 +4608,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role is not ADMIN or SUPERVISOR or AUDITOR, or may not do this */
+            /** @description the caller's role is not ADMIN, SUPERVISOR or AUDITOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4893,7 +4893,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role is not ADMIN or LEADER or HANDLER or SUPERVISOR or AUDITOR or OPERATOR, or may not do this */
+            /** @description the caller's role is not ADMIN, LEADER, HANDLER, SUPERVISOR, AUDITOR or OPERATOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4976,7 +4976,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role is not ADMIN or LEADER or HANDLER or SUPERVISOR or AUDITOR or OPERATOR, or may not do this */
+            /** @description the caller's role is not ADMIN, LEADER, HANDLER, SUPERVISOR, AUDITOR or OPERATOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5081,7 +5081,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role is not ADMIN or LEADER or HANDLER or SUPERVISOR or AUDITOR or OPERATOR, or may not do this */
+            /** @description the caller's role is not ADMIN, LEADER, HANDLER, SUPERVISOR, AUDITOR or OPERATOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5243,7 +5243,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role is not ADMIN or SUPERVISOR or AUDITOR, or may not do this */
+            /** @description the caller's role is not ADMIN, SUPERVISOR or AUDITOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6329,7 +6329,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role is not LEADER or SUPERVISOR or AUDITOR, or may not do this */
+            /** @description the caller's role is not LEADER, SUPERVISOR or AUDITOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7435,7 +7435,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role is not ADMIN or SUPERVISOR or AUDITOR, or may not do this */
+            /** @description the caller's role is not ADMIN, SUPERVISOR or AUDITOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7620,7 +7620,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role is not ADMIN or SUPERVISOR or AUDITOR, or may not do this */
+            /** @description the caller's role is not ADMIN, SUPERVISOR or AUDITOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8847,7 +8847,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role is not ADMIN or SUPERVISOR or LEADER or HANDLER, or may not do this */
+            /** @description the caller's role is not ADMIN, SUPERVISOR, LEADER or HANDLER, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9025,7 +9025,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role is not ADMIN or SUPERVISOR or LEADER or HANDLER, or may not do this */
+            /** @description the caller's role is not ADMIN, SUPERVISOR, LEADER or HANDLER, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9694,7 +9694,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the caller's role is not SUPERVISOR or ADMIN or AUDITOR, or may not do this */
+            /** @description the caller's role is not SUPERVISOR, ADMIN or AUDITOR, or may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;

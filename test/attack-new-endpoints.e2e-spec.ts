@@ -86,7 +86,7 @@ describe('attack on the new endpoints', () => {
     const officerEndpoints: [string, string, Role[], Record<string, unknown> | null][] = [
       ['get', '/v1/hotline/cases?phone=0987654321', ['OPERATOR'], null],
       ['post', '/v1/hotline/feedback', ['OPERATOR'], {}],
-      ['get', '/v1/privacy/requests', ['SUPERVISOR', 'ADMIN'], null],
+      ['get', '/v1/privacy/requests', ['SUPERVISOR', 'ADMIN', 'AUDITOR'], null],
       ['get', '/v1/privacy/reads', ['ADMIN', 'AUDITOR'], null],
       ['get', '/v1/reorganisations', ['ADMIN', 'SUPERVISOR', 'AUDITOR'], null],
       ['post', '/v1/reorganisations?dryRun=true', ['ADMIN'], {}],

@@ -96,7 +96,7 @@ describe('the OpenAPI document', () => {
     expect(jsonAt(createOfficer, 'responses', '403', 'description')).toBe("the caller's role is not ADMIN, or may not do this");
     // Each operation's own: the controllers' shared 403 is not rewritten for all of them by one.
     expect(jsonAt(operations().find((o) => o.name === 'GET /v1/officers')!.op, 'responses', '403', 'description')).toBe(
-      "the caller's role is not ADMIN or SUPERVISOR, or may not do this",
+      "the caller's role is not ADMIN, SUPERVISOR or AUDITOR, or may not do this",
     );
   });
 

@@ -181,7 +181,8 @@ function describeRoles(op: JsonObject): void {
   const responses = asObject(op.responses);
   const forbidden = asObject(responses?.['403']);
   // A copy: the decorators share one response object among a controller's operations.
-  if (responses && forbidden && roles) responses['403'] = { ...forbidden, description: `the caller's role is not ${roles.join(' or ')}, or may not do this` };
+  if (responses && forbidden && roles)
+    responses['403'] = { ...forbidden, description: `the caller's role is not ${orList(roles.map(String))}, or may not do this` };
 }
 
 /**
@@ -255,4 +256,9 @@ function toOpenApi31(doc: JsonObject): OpenAPIObject {
   };
   // The walk keeps the document's shape; 3.1 only changes how null is written.
   return { ...(walk(doc) as unknown as OpenAPIObject), openapi: '3.1.0' };
+}
+
+/** "ADMIN", "ADMIN or SUPERVISOR", "ADMIN, SUPERVISOR or AUDITOR". */
+function orList(items: readonly string[]): string {
+  return items.length < 3 ? items.join(' or ') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
 }
