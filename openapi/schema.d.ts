@@ -3334,6 +3334,14 @@ export interface components {
             dueAt: string | null;
             /** @description the answer, once the case is resolved or closed */
             answer: string | null;
+            /** @description request-info: what the unit asked the citizen (phone numbers, e-mail addresses and names in it masked); absent from deliveries made before it was added */
+            infoRequest?: {
+                message: string;
+            } | null;
+            /** @description a case closed as a complaint or denunciation: where the citizen should turn (the citizen's own contact masked, an office's left readable); absent from deliveries made before it was added */
+            otherTrack?: {
+                whereToGo: string;
+            } | null;
             /**
              * Format: date-time
              * @description when it happened

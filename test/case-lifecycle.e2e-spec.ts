@@ -4,7 +4,7 @@ import { dataSourceOptions } from '@fr/persistence';
 import { PausedPastDue1767400000000 } from '../libs/persistence/src/migrations/1767400000000-PausedPastDue';
 import { OfficerRole } from '@fr/domain';
 import { jobIdFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
-import { adminToken, ApiSchema, createOfficer, DEV_KEYS, errorOf, startWebhookReceiver, TestEngine, waitFor, WebhookReceiver } from '@fr/testing';
+import { adminToken, apiContract, ApiSchema, createOfficer, DEV_KEYS, errorOf, startWebhookReceiver, TestEngine, waitFor, WebhookReceiver } from '@fr/testing';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 const CITIZEN = { name: 'Lê Thị Thu Trang', phone: '0913555777', email: 'trang.le@example.vn' };
@@ -451,6 +451,22 @@ describe('handlers work their cases', () => {
 
     const status = await engine.http().get(`/v1/feedback/${waiting.trackingCode}`).set(KEY);
     expect(status.body).toMatchObject({ status: 'closed', answer: null, dueAt: null, otherTrack: { whereToGo: WHERE } });
+    // The channel is told what the unit asked and where to turn, with the event: it need not come back to read them.
+    const heard = async (action: string) =>
+      (
+        await waitFor(
+          async () =>
+            rx.calls
+              .filter((c) => c.path === '/ihanoi' && c.verifiedWith !== null)
+              .map((c) => JSON.parse(c.body) as Record<string, unknown>)
+              .filter((b) => b.trackingCode === waiting.trackingCode && b.action === action),
+          (found) => found.length === 1,
+          { what: `the channel told of ${action}` },
+        )
+      )[0];
+    expect(await heard('request-info')).toMatchObject({ status: 'awaiting_info', infoRequest: { message: 'Đề nghị ông/bà gửi bản chụp quyết định xử phạt.' } });
+    expect(await heard('redirect-other-track')).toMatchObject({ status: 'closed', infoRequest: null, otherTrack: { whereToGo: WHERE } });
+    expect(rx.calls.filter((c) => c.path === '/ihanoi').flatMap((c) => apiContract(engine.api).webhookProblems(c))).toEqual([]);
     // Open311's notes say where to turn too.
     const [request] = (await engine.http().get(`/open311/v2/requests/${waiting.trackingCode}.json`).expect(200)).body as { status_notes: string }[];
     expect(request.status_notes).toBe(`closed: ${WHERE}`);

@@ -142,4 +142,23 @@ describe("the citizen's name in an answer, and the answer's copies at erasure", 
     const verify = await engine.http().get('/v1/audits/verify').set(bearer(tokens.nv));
     expect(verify.body).toMatchObject({ ok: true });
   });
+
+  it("erases what the unit asked (the thread's messages) from the deliveries' payloads too, as the policy erases the thread", async () => {
+    const asked = await report({ name: 'Đỗ Minh Quân', phone: '0966555444' });
+    const QUESTION = 'Đề nghị ông gửi ảnh cột đèn số 12 trước cửa nhà số 7 Trần Đại Nghĩa.';
+    await act(asked.id, 'acknowledge', { severity: 'normal' });
+    await act(asked.id, 'request-info', { message: QUESTION });
+    const payloadOf = () =>
+      engine.query<{ info: unknown }>(
+        `SELECT d.payload->'infoRequest' AS info FROM deliveries d JOIN audit_events e ON d.event_key = 'case-event.' || e.id
+          WHERE e.case_id = $1 AND e.action = 'request-info'`,
+        [asked.id],
+      );
+    expect((await waitFor(payloadOf, (rows) => rows.length === 1, { what: 'the delivery of the request' }))[0].info).toEqual({ message: QUESTION });
+    expect((await engine.http().post(`/v1/feedback/${asked.trackingCode}/info`).set(KEY).send({ message: 'Ảnh đã gửi.' })).status).toBe(200);
+    await act(asked.id, 'resolve', { answer: 'Phòng Quản lý đô thị đã thay bóng đèn cột số 12 ngày 05/03.' });
+    expect((await engine.http().post(`/v1/feedback/${asked.trackingCode}/rating`).set(KEY).send({ score: 5 })).status).toBe(200);
+    expect((await engine.http().post('/v1/privacy/requests').set(KEY).send({ kind: 'delete', phone: '0966555444' })).status).toBe(201);
+    expect(await payloadOf()).toEqual([{ info: null }]);
+  });
 });

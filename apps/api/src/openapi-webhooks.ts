@@ -70,6 +70,22 @@ export const WEBHOOK_SCHEMAS: Record<string, JsonObject> = {
       unit: UNIT,
       dueAt: { type: ['string', 'null'], format: 'date-time' },
       answer: { type: ['string', 'null'], description: 'the answer, once the case is resolved or closed' },
+      infoRequest: {
+        type: ['object', 'null'],
+        description:
+          'request-info: what the unit asked the citizen (phone numbers, e-mail addresses and names in it masked); absent from deliveries made before it was added',
+        required: ['message'],
+        properties: { message: { type: 'string' } },
+        additionalProperties: false,
+      },
+      otherTrack: {
+        type: ['object', 'null'],
+        description:
+          "a case closed as a complaint or denunciation: where the citizen should turn (the citizen's own contact masked, an office's left readable); absent from deliveries made before it was added",
+        required: ['whereToGo'],
+        properties: { whereToGo: { type: 'string' } },
+        additionalProperties: false,
+      },
       at: { type: 'string', format: 'date-time', description: 'when it happened' },
     },
   },

@@ -1,4 +1,4 @@
-import { maskContactsInText } from '@fr/domain';
+import { maskContactsInText, ownContactsOnly } from '@fr/domain';
 import { GROUP_NAMES_SQL, selectRows, Sql } from '@fr/persistence';
 
 /**
@@ -34,6 +34,10 @@ export interface CaseStatusPayload {
   unit: { code: string; name: string } | null;
   dueAt: string | null;
   answer: string | null;
+  /** request-info: what the unit asked the citizen, so the channel can tell them without reading it back. */
+  infoRequest: { message: string } | null;
+  /** A case closed as another legal track: where the citizen should turn. */
+  otherTrack: { whereToGo: string } | null;
   at: string;
 }
 
@@ -106,8 +110,12 @@ export interface CaseEventRow {
   unit_name: string | null;
   due_at: Date | null;
   answer: string | null;
+  info_message: string | null;
+  where_to_go: string | null;
   /** Read to mask them in the answer; never sent. */
   citizen_name: string | null;
+  citizen_phone: string | null;
+  citizen_email: string | null;
   group_names: string[];
 }
 
@@ -122,7 +130,9 @@ export const CASE_EVENT_COLUMNS = `a.id::text AS event_id, a.action, a.from_stat
   CASE WHEN f.event_id IS NULL THEN u.name ELSE f.unit_name END AS unit_name,
   CASE WHEN f.event_id IS NULL THEN c.due_at ELSE f.due_at END AS due_at,
   CASE WHEN f.event_id IS NULL THEN c.answer ELSE f.answer END AS answer,
-  c.citizen_name, ${GROUP_NAMES_SQL} AS group_names`;
+  (SELECT m.body FROM case_messages m WHERE a.action = 'request-info' AND m.id = (a.data->>'messageId')::bigint) AS info_message,
+  CASE WHEN c.closed_as = 'other_track' THEN c.where_to_go END AS where_to_go,
+  c.citizen_name, c.citizen_phone, c.citizen_email, ${GROUP_NAMES_SQL} AS group_names`;
 export const CASE_EVENT_JOINS = `JOIN cases c ON c.id = a.case_id LEFT JOIN case_event_states f ON f.event_id = a.id
   LEFT JOIN units u ON u.code = c.unit_code`;
 
@@ -140,6 +150,13 @@ export function caseStatusPayload(e: CaseEventRow): CaseStatusPayload {
     unit: e.unit_code ? { code: e.unit_code, name: e.unit_name ?? e.unit_code } : null,
     dueAt: e.due_at ? new Date(e.due_at).toISOString() : null,
     answer: e.status === 'resolved' || e.status === 'closed' ? maskContactsInText(e.answer, [e.citizen_name, ...e.group_names]) : null,
+    infoRequest: e.info_message ? { message: maskContactsInText(e.info_message, [e.citizen_name, ...e.group_names]) } : null,
+    // As the citizen's status view shows it: the office's telephone readable, the citizen's own contact masked.
+    otherTrack: e.where_to_go
+      ? {
+          whereToGo: maskContactsInText(e.where_to_go, [e.citizen_name, ...e.group_names], ownContactsOnly({ phone: e.citizen_phone, email: e.citizen_email })),
+        }
+      : null,
     at: new Date(e.occurred_at).toISOString(),
   };
 }

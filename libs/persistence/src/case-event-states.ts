@@ -85,6 +85,24 @@ export async function eraseFrozenAnswersOfCases(m: Sql, caseIds: readonly string
   );
 }
 
+/**
+ * Erases the officers' texts the cases' delivery payloads carry beside the answer, with the fields the
+ * policy erases: what the unit asked (`infoRequest`, from the thread's messages) and where to turn
+ * (`otherTrack`, whereToGo). A redelivery would send them again whole.
+ */
+export async function eraseFrozenTextsOfCases(m: Sql, caseIds: readonly string[], fields: { messages: boolean; whereToGo: boolean }): Promise<void> {
+  const keys = [...(fields.messages ? ['infoRequest'] : []), ...(fields.whereToGo ? ['otherTrack'] : [])];
+  for (const key of keys) {
+    await execute(
+      m,
+      `UPDATE deliveries d SET payload = jsonb_set(d.payload, ARRAY[$2::text], 'null'::jsonb)
+         FROM audit_events e
+        WHERE e.case_id = ANY($1::uuid[]) AND d.event_key = 'case-event.' || e.id AND d.payload ? $2 AND d.payload->$2 <> 'null'::jsonb`,
+      [caseIds, key],
+    );
+  }
+}
+
 /** The answers frozen for the cases' events, rewritten with these names masked (maskNameInKeptText). */
 export async function maskNamesInFrozenAnswers(m: Sql, caseIds: readonly string[], names: readonly string[]): Promise<void> {
   const frozen = await selectRows<{ event_id: string; answer: string }>(

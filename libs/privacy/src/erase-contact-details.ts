@@ -1,6 +1,13 @@
 import { EntityManager } from 'typeorm';
 import { RetentionPolicy } from '@fr/config';
-import { eraseAnswerCopiesOfDuplicates, eraseAuditTextsOfCases, eraseCaseContact, eraseFrozenAnswersOfCases, writeAuditEvents } from '@fr/persistence';
+import {
+  eraseAnswerCopiesOfDuplicates,
+  eraseAuditTextsOfCases,
+  eraseCaseContact,
+  eraseFrozenAnswersOfCases,
+  eraseFrozenTextsOfCases,
+  writeAuditEvents,
+} from '@fr/persistence';
 
 /** Why contact details were erased: the retention period ran out, or the citizen asked (a deletion request). */
 export type ErasureCause = { kind: 'retention'; afterCloseDays: number } | { kind: 'subject_request'; requestId: string };
@@ -26,6 +33,8 @@ export async function eraseContactDetails(
   const text = new Set(policy.freeText);
   if (text.has('auditTexts')) await eraseAuditTextsOfCases(m, ids, now);
   if (text.has('answer')) await eraseFrozenAnswersOfCases(m, [...ids, ...(await eraseAnswerCopiesOfDuplicates(m, ids))]);
+  if (text.has('messages') || text.has('whereToGo'))
+    await eraseFrozenTextsOfCases(m, ids, { messages: text.has('messages'), whereToGo: text.has('whereToGo') });
   const fields = ['name', 'phone', 'email', ...policy.freeText];
   await writeAuditEvents(
     m,
