@@ -380,5 +380,12 @@ describe('cover for absent officers', () => {
     const reversed = await absence('leader', 'away', { from: '2027-03-06', to: '2027-03-05', coverId: id.cover });
     expect(reversed.status).toBe(400);
     expect((reversed.body as { message: string }).message).toBe('to must be later than from');
+    // A year at most: "2099" for "2029" would have handed the officer's cases to their cover for seventy years.
+    const typo = await absence('leader', 'away', { from: '2027-03-01', to: '2099-03-05', coverId: id.cover });
+    expect(typo.status).toBe(400);
+    expect((typo.body as { message: string }).message).toBe(
+      'an absence lasts at most 366 days (from 2027-02-28T17:00:00.000Z to 2099-03-05T17:00:00.000Z); record a longer one in parts',
+    );
+    expect((await absence('leader', 'away', { from: '2027-03-01', to: '2028-02-28', coverId: id.cover })).status).toBe(201);
   });
 });

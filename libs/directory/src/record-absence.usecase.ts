@@ -35,6 +35,8 @@ interface OfficerRow {
  * escalations and the cover's queue treat the cover as the officer. The cover must be able to do
  * the officer's work: an active officer of the same unit with the same role.
  */
+const MAX_ABSENCE_DAYS = 366;
+
 @Injectable()
 export class RecordAbsence {
   constructor(
@@ -44,6 +46,13 @@ export class RecordAbsence {
 
   execute(cmd: RecordAbsenceCommand): Promise<AbsenceView> {
     if (!(cmd.from < cmd.to)) throw new ValidationError('to must be later than from', ['to']);
+    // Long leave (maternity: six months) fits; a mistyped year does not, and would hand the officer's cases on for decades.
+    if (cmd.to.getTime() - cmd.from.getTime() > MAX_ABSENCE_DAYS * 86_400_000) {
+      throw new ValidationError(
+        `an absence lasts at most ${MAX_ABSENCE_DAYS} days (from ${cmd.from.toISOString()} to ${cmd.to.toISOString()}); record a longer one in parts`,
+        ['to'],
+      );
+    }
     const now = this.clock.now();
     if (cmd.to <= now) throw new UnprocessableError('to: the absence would already be over');
     const officerId = cmd.officerId.toLowerCase();
