@@ -308,6 +308,45 @@ describe('the engine as processes (npm start)', () => {
   });
 });
 
+/** A process that cannot reach PostgreSQL at its start says so in the log's JSON, as every other line, and exits 1 for its manager to restart it. */
+describe('a start without the database (scripts/start.js api, worker)', () => {
+  it.each(['api', 'worker'])('`%s` logs JSON lines only and exits 1', (mode) => {
+    let failure: { status: number | null; stdout: string; stderr: string } | null = null;
+    try {
+      execFileSync(process.execPath, ['scripts/start.js', mode], {
+        cwd: ROOT,
+        // A port nothing listens on: the database is down or not there yet.
+        env: {
+          PATH: process.env.PATH,
+          DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere',
+          FR_MIGRATE_ON_START: 'false',
+          PORT: '0',
+          FR_WORKER_METRICS_PORT: 'off',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        encoding: 'utf8',
+        timeout: 30000,
+      });
+    } catch (e) {
+      failure = e as { status: number | null; stdout: string; stderr: string };
+    }
+    expect(failure).not.toBeNull();
+    expect(failure!.status).toBe(1);
+    const lines = `${failure!.stdout}\n${failure!.stderr}`.split('\n').filter((l) => l.trim() !== '');
+    const notJson = lines.filter((l) => {
+      try {
+        return typeof (JSON.parse(l) as { level?: unknown }).level !== 'number';
+      } catch {
+        return true;
+      }
+    });
+    expect(notJson).toEqual([]);
+    expect(lines.map((l) => JSON.parse(l) as { level: number; msg?: string }).filter((l) => l.level >= 60)).toEqual([
+      expect.objectContaining({ msg: expect.stringMatching(/could not start/) as unknown }),
+    ]);
+  });
+});
+
 /** What whoever runs the engine sees when its configuration is refused: the problems, not a stack trace. */
 describe('a refused configuration (scripts/start.js)', () => {
   it.each(['all', 'migrate', 'rebuild-facts'])('`%s` lists every problem and exits 2', (mode) => {

@@ -5,7 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { DataSource } from 'typeorm';
-import { accessLog, AppConfig, AppConfigModule, nestLogger, ROOT_LOGGER } from '@fr/config';
+import { accessLog, AppConfig, AppConfigModule, nestLogger, ROOT_LOGGER, rootLogger } from '@fr/config';
 import { httpMetricsMiddleware, Metrics } from '@fr/metrics';
 import { Clock, TimeSource } from '@fr/sla';
 import { ApiModule } from './api.module';
@@ -57,7 +57,12 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   @Module({ imports: [AppConfigModule.forRoot(config), ApiModule] })
   class ApiRootModule {}
 
-  const app = await NestFactory.create<NestExpressApplication>(ApiRootModule, new PrototypedExpressAdapter(), { bufferLogs: true, abortOnError: false });
+  // The root logger from the first line: buffered until useLogger, a start that failed flushed Nest's own
+  // coloured text (its modules, TypeORM's retries) into a log of JSON lines.
+  const app = await NestFactory.create<NestExpressApplication>(ApiRootModule, new PrototypedExpressAdapter(), {
+    logger: nestLogger(rootLogger(config)),
+    abortOnError: false,
+  });
   app.useLogger(nestLogger(app.get(ROOT_LOGGER)));
   const server = app.getHttpServer() as Server;
   keepIdleConnections(server);

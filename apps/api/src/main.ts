@@ -1,11 +1,20 @@
 import 'reflect-metadata';
-import { exitWhenShutdownStalls, loadConfig } from '@fr/config';
+import { AppConfig, exitOnStartFailure, exitWhenShutdownStalls, loadConfig } from '@fr/config';
 import { organisationSeed, reorganisationsSeed } from '@fr/directory';
 import { migrateDatabase } from '@fr/persistence';
 import { createApiApp } from './bootstrap';
 
 async function main() {
+  // A refused configuration is said by loadConfig, plainly (there is no log level to read yet).
   const config = loadConfig();
+  try {
+    await start(config);
+  } catch (e) {
+    exitOnStartFailure(config, 'the API', e);
+  }
+}
+
+async function start(config: AppConfig) {
   if (config.migrateOnStart) await migrateDatabase(config, [organisationSeed(config), reorganisationsSeed(config)]);
   const app = await createApiApp(config);
   exitWhenShutdownStalls(config.shutdownTimeoutMs);

@@ -1,6 +1,6 @@
 import { INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AppConfig, AppConfigModule, nestLogger, ROOT_LOGGER } from '@fr/config';
+import { AppConfig, AppConfigModule, nestLogger, ROOT_LOGGER, rootLogger } from '@fr/config';
 import { Clock, TimeSource } from '@fr/sla';
 import { WorkerModule } from './worker.module';
 
@@ -9,7 +9,8 @@ export async function createWorkerApp(config: AppConfig, options: { clock?: Time
   @Module({ imports: [AppConfigModule.forRoot(config), WorkerModule] })
   class WorkerRootModule {}
 
-  const app = await NestFactory.createApplicationContext(WorkerRootModule, { bufferLogs: true, abortOnError: false });
+  // The root logger from the first line, as the API's (a failed start's lines are JSON too).
+  const app = await NestFactory.createApplicationContext(WorkerRootModule, { logger: nestLogger(rootLogger(config)), abortOnError: false });
   app.useLogger(nestLogger(app.get(ROOT_LOGGER)));
   if (options.clock) app.get(Clock).follow(options.clock);
   // On SIGTERM, Nest closes the BullMQ workers, which let in-flight jobs finish first.

@@ -136,6 +136,16 @@ export function loggingModule(): DynamicModule {
 }
 
 /**
+ * A process's start failed after its configuration was read (the database or Redis unreachable, a
+ * migration refused): said in the log's JSON as every other line, for the log collector, then exit 1 for
+ * the process manager to restart it.
+ */
+export function exitOnStartFailure(config: AppConfig, what: string, e: unknown): never {
+  rootLogger(config).fatal({ err: e instanceof Error ? { message: e.message, type: e.name } : { message: String(e) } }, `${what} could not start`);
+  process.exit(1);
+}
+
+/**
  * Nest's logger for an app (`app.useLogger`): nestjs-pino's adapter (context, errors and their stacks
  * as it writes them) over this app's root logger, or over the job's logger inside a job
  * (withJobContext). Not nestjs-pino's own fallback logger, which is the first app's in a process.
