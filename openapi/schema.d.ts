@@ -3157,7 +3157,7 @@ export interface components {
             readers: components["schemas"]["ReaderDto"][];
         };
         SubjectRequestDto: {
-            /** @description the channel's own id; the same id again returns the same request (200), nothing new recorded */
+            /** @description the channel's own id; the same id again with the same request returns it (200), nothing new recorded; with another request (kind, phone or email) it is refused (409) */
             externalId?: string | null;
             /**
              * @description access: what is held and who read it; correct: replace contact details; delete: erase them
@@ -9782,7 +9782,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the phone number or e-mail address is on the cases of more than one name, or of a name and none: give name, the requester's name as the channel verified it */
+            /** @description the phone number or e-mail address is on the cases of more than one name, or of a name and none: give name, the requester's name as the channel verified it; or the externalId was sent before with another request (kind, phone or email differ) */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -417,4 +417,29 @@ describe("citizens' data: records of reads and subject requests through their ch
     expect(tooLong.status).toBe(400);
     expect(JSON.stringify(tooLong.body)).toMatch(/externalId/);
   });
+
+  it("refuses an externalId sent again with another request: the first request's answer holds its citizen's data", async () => {
+    const first = await newCase('0987555111', undefined, { name: 'Phạm Thị Lan', email: 'lan.pham@example.vn' });
+    await newCase('0987555222', undefined, { name: 'Đỗ Văn Minh', email: 'minh.do@example.vn' });
+    const answered = await request({ kind: 'access', phone: '0987555111', externalId: 'ihn-dsr-0100' });
+    expect(answered.status).toBe(201);
+    expect((answered.body as SubjectRequestViewDto).trackingCodes).toEqual([first.trackingCode]);
+    // A channel that reuses its ids (a counter per user, a reset) sends another citizen's deletion under it:
+    // answered with the first request, Minh read Lan's contact and cases, and his deletion was never made.
+    for (const other of [
+      { kind: 'delete', phone: '0987555222' },
+      { kind: 'access', phone: '0987555222' },
+      { kind: 'delete', phone: '0987555111' },
+      { kind: 'access', phone: '0987555111', email: 'lan.pham@example.vn' },
+    ]) {
+      const reused = await request({ ...other, externalId: 'ihn-dsr-0100' });
+      expect(reused.status).toBe(409);
+      expect(JSON.stringify(reused.body)).not.toContain('Phạm Thị Lan');
+      expect((reused.body as { message: string }).message).toMatch(/externalId/);
+    }
+    // The same request again is still a retry, with its phone written otherwise.
+    const retry = await request({ kind: 'access', phone: '+84 987 555 111', externalId: 'ihn-dsr-0100' });
+    expect(retry.status).toBe(200);
+    expect((retry.body as SubjectRequestViewDto).id).toBe((answered.body as SubjectRequestViewDto).id);
+  });
 });

@@ -226,7 +226,16 @@ export class SubjectRequests implements OnModuleInit {
           cmd.channel,
           cmd.externalId,
         ]);
-        if (existing) return { request: await this.view(m, existing), created: false };
+        if (existing) {
+          // Only the same request is a retry. Another under a reused id (a per-user counter, a reset) was answered
+          // with the first: its citizen's contact and cases went to someone else, and their own request was not made.
+          if (!this.sameRequest(existing, cmd)) {
+            throw new ConflictError(
+              `externalId '${cmd.externalId.slice(0, 40)}' was sent before with another request (kind, phone or email differ): a retry sends the same request; give a new request its own externalId`,
+            );
+          }
+          return { request: await this.view(m, existing), created: false };
+        }
       }
       const now = this.clock.now();
       const all = await this.casesOf(m, cmd);
@@ -250,6 +259,13 @@ export class SubjectRequests implements OnModuleInit {
       const row = await this.insert(m, cmd, ids, waiting, fields, now);
       return { request: await this.view(m, row), created: true };
     });
+  }
+
+  /** Whether `cmd` asks what `r` asked, about the same phone and e-mail (compared by their keyed hashes, so written either way). */
+  private sameRequest(r: RequestRow, cmd: SubjectRequestCommand): boolean {
+    const same = (held: Buffer | null, kind: 'phone' | 'email', value: string | undefined) =>
+      held === null ? !value : !!value && held.equals(this.reads.hash(kind, value));
+    return r.kind === cmd.kind && same(r.phone_hash, 'phone', cmd.phone) && same(r.email_hash, 'email', cmd.email);
   }
 
   /** The request as its channel sees it; another channel's request is not found. */

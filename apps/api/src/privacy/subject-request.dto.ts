@@ -8,7 +8,7 @@ import { ChannelExternalId } from '../common/external-id.decorator';
 import { NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 
 export class SubjectRequestDto {
-  @ChannelExternalId('returns the same request (200), nothing new recorded')
+  @ChannelExternalId('with the same request returns it (200), nothing new recorded; with another request (kind, phone or email) it is refused (409)')
   externalId?: string;
 
   @ApiProperty({ enum: SUBJECT_REQUEST_KINDS, description: 'access: what is held and who read it; correct: replace contact details; delete: erase them' })

@@ -32,7 +32,9 @@ export class SubjectRequestsChannelController {
   @ApiErrors(
     400,
     {
-      409: "the phone number or e-mail address is on the cases of more than one name, or of a name and none: give name, the requester's name as the channel verified it",
+      409:
+        "the phone number or e-mail address is on the cases of more than one name, or of a name and none: give name, the requester's name as the channel verified it; " +
+        'or the externalId was sent before with another request (kind, phone or email differ)',
     },
     { 429: "too many data-subject requests with this channel's key: Retry-After says when to try again" },
   )
