@@ -201,6 +201,25 @@ describe('a merged group moves and closes as one', () => {
     expect(aside).toEqual([{ field: 'whereToGo', body: WHERE }]);
   });
 
+  it("shows no member's phone or e-mail to another through the group's where to go, in the status view or Open311", async () => {
+    const at = { lat: LIGHT.lat + 0.02, lng: LIGHT.lng };
+    const original = await report('roads_lighting', at, 'BACH_KHOA', { name: 'Nguyễn Văn An', phone: '0911111111' });
+    await routed([original.id]);
+    const dup = await report('roads_lighting', at, 'BACH_KHOA', { name: 'Lê Thị Bình', phone: '0922222222' });
+    await routed([dup.id]);
+    await act('qldt', original.id, 'merge', { duplicateIds: [dup.id] });
+    // The office wrote both callers' numbers beside its own: each citizen's was masked in their own view only.
+    const where = 'Ông An (0911111111) và bà Bình (0922222222) gửi đơn tới Ban Tiếp công dân quận, ĐT (024) 3978 4123.';
+    await act('vp', original.id, 'redirect-other-track', { reason: 'Nội dung là tố cáo cán bộ', whereToGo: where });
+    const masked = 'Ông An (09******11) và bà Bình (09******22) gửi đơn tới Ban Tiếp công dân quận, ĐT (024) 3978 4123.';
+    for (const c of [original, dup]) {
+      const status = await engine.http().get(`/v1/feedback/${c.trackingCode}`).set(KEY);
+      expect((status.body as { otherTrack: { whereToGo: string } }).otherTrack.whereToGo).toBe(masked);
+      const [request] = (await engine.http().get(`/open311/v2/requests/${c.trackingCode}.json`).expect(200)).body as { status_notes: string }[];
+      expect(request.status_notes).toBe(`closed: ${masked}`);
+    }
+  });
+
   it('carried to a successor unit by a reorganisation, the original takes its duplicates along', async () => {
     const g = await mergedGroup('sidewalk_encroachment', CAU_DEN, 'CAU_DEN', 'cd', 1);
     expect((await expectFollowing(g)).unit_code).toBe('P_CAU_DEN');

@@ -31,6 +31,20 @@ describe(maskContactsInText.name, () => {
     expect(maskContactsInText('ĐT (024) 3978 4123', [], ownContactsOnly({ phone: null, email: null }))).toBe('ĐT (024) 3978 4123');
   });
 
+  it("masks the citizen's own phone and e-mail also where the match runs on past them (a digit after a space, letters after the address)", () => {
+    const own = ownContactsOnly({ phone: '0912345678', email: 'hung.tran@gmail.com' });
+    // The phone pattern takes up to ten digits after the 0: "0912345678 2" is one match, not the citizen's number.
+    expect(maskContactsInText('Cán bộ đã gọi số 0912345678 2 lần, ĐT (024) 3978 4123', [], own)).toBe('Cán bộ đã gọi số 09*******82 lần, ĐT (024) 3978 4123');
+    expect(maskContactsInText('Đã gửi tới hung.tran@gmail.comđể ông biết', [], own)).not.toContain('hung.tran');
+  });
+
+  it('masks the contacts of every citizen given (a merged group), and only theirs', () => {
+    const group = ownContactsOnly({ phone: '0911111111', email: null }, { phone: '0922222222', email: 'binh.le@yahoo.com' });
+    expect(maskContactsInText('Ông An (0911111111) và bà Bình (0922222222, binh.le@yahoo.com) gọi 024 3978 4123', [], group)).toBe(
+      'Ông An (09******11) và bà Bình (09******22, b***@yahoo.com) gọi 024 3978 4123',
+    );
+  });
+
   it('leaves the rest of the text as written: compatibility forms and joined emoji are not a contact', () => {
     const answer = 'Phường đã thu hồi 12 m² vỉa hè, hộ kinh doanh ① cam kết, gia đình 👨\u200d👩\u200d👧 ủng hộ.';
     expect(maskContactsInText(answer)).toBe(answer);

@@ -64,14 +64,25 @@ export type ContactMasking = (kind: 'phone' | 'email', found: string) => boolean
 const EVERY_CONTACT: ContactMasking = () => true;
 
 /**
- * The citizen's own phone and e-mail only, for a text an office writes to the citizen about where to turn
- * (a redirection's `whereToGo`): masking every number in it hid the office's own telephone and address,
- * the one thing the citizen needed. Names and ID numbers are masked all the same.
+ * The citizens' own phones and e-mails only (the case's, and in a merged group every member's), for a text an
+ * office writes to the citizen about where to turn (a redirection's `whereToGo`): masking every number in it hid
+ * the office's own telephone and address, the one thing the citizen needed. Names and ID numbers are masked all
+ * the same. A match that holds an own number or address is masked: the phone pattern runs on over a digit after
+ * a space ("0912345678 2 lần" is one match of 11 digits) and the e-mail pattern over letters after the address
+ * ("...@gmail.comđể"), and compared whole, neither was the citizen's, so both were shown as written.
  */
-export function ownContactsOnly(own: { phone: string | null; email: string | null }): ContactMasking {
-  const phone = normalisePhone(own.phone);
-  const email = own.email?.normalize('NFKC').trim().toLowerCase() ?? null;
-  return (kind, found) => (kind === 'phone' ? phone !== null && normalisePhone(found) === phone : email !== null && found.toLowerCase() === email);
+export function ownContactsOnly(...owners: readonly { phone: string | null; email: string | null }[]): ContactMasking {
+  // A number's digits after its national prefix: what any written form of it holds.
+  const phones = owners.flatMap((o) => normalisePhone(o.phone)?.slice(1) ?? []);
+  const emails = owners.flatMap((o) => o.email?.normalize('NFKC').trim().toLowerCase() || []);
+  return (kind, found) => {
+    if (kind === 'phone') {
+      const digits = found.normalize('NFKC').replace(/\D/g, '');
+      return phones.some((p) => digits.includes(p));
+    }
+    const address = found.toLowerCase();
+    return emails.some((e) => address.includes(e));
+  };
 }
 
 /**

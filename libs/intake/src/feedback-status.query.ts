@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { maskContactsInText, normaliseTrackingCode, NotFoundError, ownContactsOnly } from '@fr/domain';
-import { GROUP_NAMES_SQL, selectRow } from '@fr/persistence';
+import { GROUP_CONTACTS_SQL, GROUP_NAMES_SQL, selectRow } from '@fr/persistence';
 
 /**
  * What a citizen may see of a case: never personal data, internal notes or officers' names. The
@@ -46,9 +46,9 @@ interface StatusRow {
   duplicate_of: { trackingCode: string; status: string } | null;
   /** Read to mask them in the answer and messages; never shown. */
   citizen_name: string | null;
-  citizen_phone: string | null;
-  citizen_email: string | null;
   group_names: string[];
+  /** The group's phones and e-mails (its own among them), read only to mask them in where to go; never shown. */
+  group_contacts: { phone: string | null; email: string | null }[];
 }
 
 @Injectable()
@@ -68,7 +68,7 @@ export class GetFeedbackStatus {
               c.submitted_at, c.updated_at, c.answer, c.due_at, c.closed_as, c.where_to_go,
               -- The score of the answer shown: an answer given after the rating (a low one reopened the case) is not rated yet.
               CASE WHEN c.resolved_at > c.rated_at THEN NULL ELSE c.rating END AS rating,
-              c.citizen_name, c.citizen_phone, c.citizen_email, ${GROUP_NAMES_SQL} AS group_names,
+              c.citizen_name, ${GROUP_NAMES_SQL} AS group_names, CASE WHEN c.closed_as = 'other_track' THEN ${GROUP_CONTACTS_SQL} ELSE '[]'::json END AS group_contacts,
               (SELECT json_build_object('message', m.body, 'requestedAt', m.created_at) FROM case_messages m
                 WHERE m.case_id = c.id AND m.kind = 'info_request' ORDER BY m.id DESC LIMIT 1) AS info_request,
               (SELECT json_build_object('trackingCode', o.tracking_code, 'status', o.status) FROM cases o WHERE o.id = c.duplicate_of) AS duplicate_of
@@ -97,7 +97,7 @@ export class GetFeedbackStatus {
       // Written for the citizen about where to turn: the office's telephone and e-mail in it stay readable.
       otherTrack:
         row.closed_as === 'other_track' && row.where_to_go
-          ? { whereToGo: maskContactsInText(row.where_to_go, names, ownContactsOnly({ phone: row.citizen_phone, email: row.citizen_email })) }
+          ? { whereToGo: maskContactsInText(row.where_to_go, names, ownContactsOnly(...row.group_contacts)) }
           : null,
       duplicateOf: row.duplicate_of,
     };

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { maskContactsInText, normaliseTrackingCode, NotFoundError, ownContactsOnly, publicMediaUrl, ValidationError } from '@fr/domain';
-import { GROUP_NAMES_SQL, selectRow, selectRows } from '@fr/persistence';
+import { GROUP_CONTACTS_SQL, GROUP_NAMES_SQL, selectRow, selectRows } from '@fr/persistence';
 import { GeoReportRequest, GeoReportToken, geoReportStatus, MAX_REQUESTS_PER_QUERY, w3cDateTime } from './georeport';
 import { RequestFilter } from './request-filter';
 
@@ -26,16 +26,16 @@ interface RequestRow {
   where_to_go: string | null;
   /** Read to mask them in the address and the answer; never shown. */
   citizen_name: string | null;
-  citizen_phone: string | null;
-  citizen_email: string | null;
   group_names: string[];
+  /** The group's phones and e-mails (its own among them), read only to mask them in where to go; never shown. */
+  group_contacts: { phone: string | null; email: string | null }[];
 }
 
 // The first photo the citizen attached: other kinds (a recorded call, a document) may hold personal data.
 const REQUEST_COLUMNS = `c.tracking_code, c.status, c.category_code, cat.name AS category_name, u.name AS unit_name, c.answer, c.stage,
   c.due_at, c.submitted_at, c.updated_at, c.address, c.lat, c.lng,
   (SELECT a->>'url' FROM jsonb_array_elements(c.attachments) a WHERE a->>'kind' = 'image' LIMIT 1) AS media_url,
-  c.closed_as, c.where_to_go, c.citizen_name, c.citizen_phone, c.citizen_email, ${GROUP_NAMES_SQL} AS group_names, cat.public_location`;
+  c.closed_as, c.where_to_go, c.citizen_name, ${GROUP_NAMES_SQL} AS group_names, CASE WHEN c.closed_as = 'other_track' THEN ${GROUP_CONTACTS_SQL} ELSE '[]'::json END AS group_contacts, cat.public_location`;
 const REQUEST_FROM = `cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -106,7 +106,7 @@ function view(r: RequestRow): GeoReportRequest {
     // (the office's telephone in it readable, as the citizen's own status view shows it).
     status_notes:
       r.closed_as === 'other_track' && r.where_to_go
-        ? `${r.status}: ${maskContactsInText(r.where_to_go, [r.citizen_name, ...r.group_names], ownContactsOnly({ phone: r.citizen_phone, email: r.citizen_email }))}`
+        ? `${r.status}: ${maskContactsInText(r.where_to_go, [r.citizen_name, ...r.group_names], ownContactsOnly(...r.group_contacts))}`
         : answered && r.answer
           ? `${r.status}: ${mask(r.answer)}`
           : r.status,

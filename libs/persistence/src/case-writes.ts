@@ -31,8 +31,15 @@ export function unitsPathAppended(path: string, unit: string): string {
  * and its merged group's, the original's and every duplicate's. A group's answer is every member's:
  * "đã làm việc với ông Phạm Văn Long, bà Lê Thị Mai" reached each of them, and Open311's keyless reads.
  */
-export const GROUP_NAMES_SQL = `ARRAY(SELECT g.citizen_name FROM cases g
-  WHERE g.citizen_name IS NOT NULL AND (g.id IN (c.id, COALESCE(c.duplicate_of, c.id)) OR g.duplicate_of = COALESCE(c.duplicate_of, c.id)))`;
+const IN_GROUP = `(g.id IN (c.id, COALESCE(c.duplicate_of, c.id)) OR g.duplicate_of = COALESCE(c.duplicate_of, c.id))`;
+export const GROUP_NAMES_SQL = `ARRAY(SELECT g.citizen_name FROM cases g WHERE g.citizen_name IS NOT NULL AND ${IN_GROUP})`;
+
+/**
+ * The phones and e-mails of the same citizens, as a json list of { phone, email } (ownContactsOnly's owners):
+ * a group shares its where-to-go, and a member's number in it reached every other member and Open311.
+ */
+export const GROUP_CONTACTS_SQL = `(SELECT COALESCE(json_agg(json_build_object('phone', g.citizen_phone, 'email', g.citizen_email)), '[]'::json)
+  FROM cases g WHERE (g.citizen_phone IS NOT NULL OR g.citizen_email IS NOT NULL) AND ${IN_GROUP})`;
 
 /** A case as a write left it: its id and state, for the audit event the caller writes. */
 export interface WrittenCase {
