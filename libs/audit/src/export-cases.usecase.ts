@@ -198,6 +198,12 @@ function lookedUp(table: string, key: string, name: string): string {
 }
 
 /**
+ * The deadline a case is judged against: the running one, or, while it waits on the citizen, the one it
+ * had already passed when the wait began (migration PausedPastDue), as the unit report's state log has it.
+ */
+const DEADLINE_JUDGED = `COALESCE(c.due_at, CASE WHEN c.status = 'awaiting_info' THEN c.paused_past_due END)`;
+
+/**
  * The COPY's query: the cases with their lookups; `from`, `to`, `unit` and `now` are literals.
  *
  * One table and three small hashed lookups. The units path and the last resolve's on-time flag are
@@ -217,12 +223,6 @@ function lookedUp(table: string, key: string, name: string): string {
  * period in parts, each in its own backend (moreBackends), rather than using parallel workers, which
  * the sort above the scan would keep from streaming.
  */
-/**
- * The deadline a case is judged against: the running one, or, while it waits on the citizen, the one it
- * had already passed when the wait began (migration PausedPastDue), as the unit report's state log has it.
- */
-const DEADLINE_JUDGED = `COALESCE(c.due_at, CASE WHEN c.status = 'awaiting_info' THEN c.paused_past_due END)`;
-
 function copyQuery(from: string, to: string, unit: string | undefined, now: string): string {
   const unitFilter = unit === undefined ? '' : ` AND EXISTS (SELECT 1 FROM assignments x WHERE x.case_id = c.id AND x.unit_code = ${unit}::text)`;
   return `
