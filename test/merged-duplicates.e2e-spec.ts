@@ -201,7 +201,7 @@ describe('a merged group moves and closes as one', () => {
     expect(aside).toEqual([{ field: 'whereToGo', body: WHERE }]);
   });
 
-  it("shows no member's phone or e-mail to another through the group's where to go, in the status view or Open311", async () => {
+  it("shows no member's phone or e-mail to another through the group's where to go, in the status view, Open311 or the channel's webhook", async () => {
     const at = { lat: LIGHT.lat + 0.02, lng: LIGHT.lng };
     const original = await report('roads_lighting', at, 'BACH_KHOA', { name: 'Nguyễn Văn An', phone: '0911111111' });
     await routed([original.id]);
@@ -210,6 +210,8 @@ describe('a merged group moves and closes as one', () => {
     await act('qldt', original.id, 'merge', { duplicateIds: [dup.id] });
     // The office wrote both callers' numbers beside its own: each citizen's was masked in their own view only.
     const where = 'Ông An (0911111111) và bà Bình (0922222222) gửi đơn tới Ban Tiếp công dân quận, ĐT (024) 3978 4123.';
+    // The channel's webhook is told too: each delivery's payload is frozen as it is made.
+    await engine.query(`UPDATE channels SET webhook_url = 'https://hooks.ihanoi.example/status' WHERE code = 'ihanoi'`);
     await act('vp', original.id, 'redirect-other-track', { reason: 'Nội dung là tố cáo cán bộ', whereToGo: where });
     const masked = 'Ông An (09******11) và bà Bình (09******22) gửi đơn tới Ban Tiếp công dân quận, ĐT (024) 3978 4123.';
     for (const c of [original, dup]) {
@@ -218,6 +220,18 @@ describe('a merged group moves and closes as one', () => {
       const [request] = (await engine.http().get(`/open311/v2/requests/${c.trackingCode}.json`).expect(200)).body as { status_notes: string }[];
       expect(request.status_notes).toBe(`closed: ${masked}`);
     }
+    const payloads = await waitFor(
+      () =>
+        engine.query<{ where: string }>(
+          `SELECT d.payload->'otherTrack'->>'whereToGo' AS where FROM deliveries d JOIN audit_events e ON d.event_key = 'case-event.' || e.id
+            WHERE e.case_id = ANY($1::uuid[]) AND d.payload->'otherTrack' <> 'null'::jsonb`,
+          [[original.id, dup.id]],
+        ),
+      (rows) => rows.length === 2,
+      { what: "the group's deliveries of where to go" },
+    );
+    expect(payloads.map((p) => p.where)).toEqual([masked, masked]);
+    await engine.query(`UPDATE channels SET webhook_url = NULL WHERE code = 'ihanoi'`);
   });
 
   it('carried to a successor unit by a reorganisation, the original takes its duplicates along', async () => {

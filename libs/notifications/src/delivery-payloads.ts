@@ -1,5 +1,5 @@
 import { maskContactsInText, ownContactsOnly } from '@fr/domain';
-import { GROUP_NAMES_SQL, selectRows, Sql } from '@fr/persistence';
+import { GROUP_CONTACTS_SQL, GROUP_NAMES_SQL, selectRows, Sql } from '@fr/persistence';
 
 /**
  * What deliveries say, composed once when their event is recorded (escalations) or fanned out from
@@ -114,9 +114,9 @@ export interface CaseEventRow {
   where_to_go: string | null;
   /** Read to mask them in the answer; never sent. */
   citizen_name: string | null;
-  citizen_phone: string | null;
-  citizen_email: string | null;
   group_names: string[];
+  /** Every merged member's contact, to mask in whereToGo (each would read the others' otherwise); never sent. */
+  group_contacts: { phone: string | null; email: string | null }[];
 }
 
 /**
@@ -132,7 +132,8 @@ export const CASE_EVENT_COLUMNS = `a.id::text AS event_id, a.action, a.from_stat
   CASE WHEN f.event_id IS NULL THEN c.answer ELSE f.answer END AS answer,
   (SELECT m.body FROM case_messages m WHERE a.action = 'request-info' AND m.id = (a.data->>'messageId')::bigint) AS info_message,
   CASE WHEN c.closed_as = 'other_track' THEN c.where_to_go END AS where_to_go,
-  c.citizen_name, c.citizen_phone, c.citizen_email, ${GROUP_NAMES_SQL} AS group_names`;
+  c.citizen_name, ${GROUP_NAMES_SQL} AS group_names,
+  CASE WHEN c.closed_as = 'other_track' THEN ${GROUP_CONTACTS_SQL} ELSE '[]'::json END AS group_contacts`;
 export const CASE_EVENT_JOINS = `JOIN cases c ON c.id = a.case_id LEFT JOIN case_event_states f ON f.event_id = a.id
   LEFT JOIN units u ON u.code = c.unit_code`;
 
@@ -154,7 +155,7 @@ export function caseStatusPayload(e: CaseEventRow): CaseStatusPayload {
     // As the citizen's status view shows it: the office's telephone readable, the citizen's own contact masked.
     otherTrack: e.where_to_go
       ? {
-          whereToGo: maskContactsInText(e.where_to_go, [e.citizen_name, ...e.group_names], ownContactsOnly({ phone: e.citizen_phone, email: e.citizen_email })),
+          whereToGo: maskContactsInText(e.where_to_go, [e.citizen_name, ...e.group_names], ownContactsOnly(...e.group_contacts)),
         }
       : null,
     at: new Date(e.occurred_at).toISOString(),
