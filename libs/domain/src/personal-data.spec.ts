@@ -1,4 +1,4 @@
-import { answerProblem, maskContactsInText, maskEmail, maskPhone, normalisePhone, ownContactsOnly, visibleText } from './personal-data';
+import { answerProblem, maskContactsInText, maskEmail, maskPhone, normalisePhone, officeContactsReadable, visibleText } from './personal-data';
 
 describe(maskContactsInText.name, () => {
   it.each([
@@ -20,28 +20,35 @@ describe(maskContactsInText.name, () => {
     expect(masked).toBe(maskPhone(phone));
   });
 
-  it("masks only the citizen's own phone and e-mail where an office writes its own (where to go), and names and ID numbers always", () => {
+  it("masks the citizen's own phone and e-mail where an office writes its own (where to go), and names and ID numbers always", () => {
     const where =
       'Ông Trần Văn Hùng gửi đơn tới Ban Tiếp công dân quận, số 1 Lê Đại Hành, ĐT (024) 3978 4123, email tiepdan@hbt.gov.vn; không gửi qua số 0912 345 678 hay hung.tran@gmail.com; CCCD 001085012345.';
-    const own = ownContactsOnly({ phone: '+84912345678', email: 'Hung.Tran@gmail.com' });
+    const own = officeContactsReadable({ phone: '+84912345678', email: 'Hung.Tran@gmail.com' });
     expect(maskContactsInText(where, ['Trần Văn Hùng'], own)).toBe(
       'Ông Trần V. H. gửi đơn tới Ban Tiếp công dân quận, số 1 Lê Đại Hành, ĐT (024) 3978 4123, email tiepdan@hbt.gov.vn; không gửi qua số 09******78 hay h***@gmail.com; CCCD 00********45.',
     );
     // Contact details erased (retention): nothing of the citizen's is left to find, the office's stays.
-    expect(maskContactsInText('ĐT (024) 3978 4123', [], ownContactsOnly({ phone: null, email: null }))).toBe('ĐT (024) 3978 4123');
+    expect(maskContactsInText('ĐT (024) 3978 4123', [], officeContactsReadable({ phone: null, email: null }))).toBe('ĐT (024) 3978 4123');
   });
 
   it("masks the citizen's own phone and e-mail also where the match runs on past them (a digit after a space, letters after the address)", () => {
-    const own = ownContactsOnly({ phone: '0912345678', email: 'hung.tran@gmail.com' });
+    const own = officeContactsReadable({ phone: '0912345678', email: 'hung.tran@gmail.com' });
     // The phone pattern takes up to ten digits after the 0: "0912345678 2" is one match, not the citizen's number.
     expect(maskContactsInText('Cán bộ đã gọi số 0912345678 2 lần, ĐT (024) 3978 4123', [], own)).toBe('Cán bộ đã gọi số 09*******82 lần, ĐT (024) 3978 4123');
     expect(maskContactsInText('Đã gửi tới hung.tran@gmail.comđể ông biết', [], own)).not.toContain('hung.tran');
   });
 
-  it('masks the contacts of every citizen given (a merged group), and only theirs', () => {
-    const group = ownContactsOnly({ phone: '0911111111', email: null }, { phone: '0922222222', email: 'binh.le@yahoo.com' });
+  it('masks the contacts of every citizen given (a merged group)', () => {
+    const group = officeContactsReadable({ phone: '0911111111', email: null }, { phone: '0922222222', email: 'binh.le@yahoo.com' });
     expect(maskContactsInText('Ông An (0911111111) và bà Bình (0922222222, binh.le@yahoo.com) gọi 024 3978 4123', [], group)).toBe(
       'Ông An (09******11) và bà Bình (09******22, b***@yahoo.com) gọi 024 3978 4123',
+    );
+  });
+
+  it("masks any mobile number and any e-mail outside gov.vn too: a citizen's old number after a correction, a neighbour's; an office's landline and gov.vn address stay", () => {
+    const readable = officeContactsReadable({ phone: '0933333333', email: null });
+    expect(maskContactsInText('Ông An (0911111111, an@gmail.com) gửi đơn tới Thanh tra quận, ĐT 024 3978 4123, thanhtra@hbt.hanoi.gov.vn.', [], readable)).toBe(
+      'Ông An (09******11, a***@gmail.com) gửi đơn tới Thanh tra quận, ĐT 024 3978 4123, thanhtra@hbt.hanoi.gov.vn.',
     );
   });
 

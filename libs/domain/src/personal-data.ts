@@ -64,24 +64,29 @@ export type ContactMasking = (kind: 'phone' | 'email', found: string) => boolean
 const EVERY_CONTACT: ContactMasking = () => true;
 
 /**
- * The citizens' own phones and e-mails only (the case's, and in a merged group every member's), for a text an
- * office writes to the citizen about where to turn (a redirection's `whereToGo`): masking every number in it hid
- * the office's own telephone and address, the one thing the citizen needed. Names and ID numbers are masked all
- * the same. A match that holds an own number or address is masked: the phone pattern runs on over a digit after
- * a space ("0912345678 2 lần" is one match of 11 digits) and the e-mail pattern over letters after the address
- * ("...@gmail.comđể"), and compared whole, neither was the citizen's, so both were shown as written.
+ * For a text an office writes to the citizen about where to turn (a redirection's `whereToGo`), read by the
+ * citizen and by Open311's keyless readers: an office's landline and its gov.vn address stay readable, the one
+ * thing the citizen needed (masking every number hid them); every mobile number and every other e-mail address
+ * is masked, as are the citizens' own contacts whatever they are (the case's, and in a merged group every
+ * member's), names and ID numbers. Masking the citizens' own only left a number they had since corrected, or a
+ * neighbour's, in clear. A match that holds an own number or address is masked: the phone pattern runs on over a
+ * digit after a space ("0912345678 2 lần" is one match of 11 digits) and the e-mail pattern over letters after
+ * the address ("...@gmail.comđể").
  */
-export function ownContactsOnly(...owners: readonly { phone: string | null; email: string | null }[]): ContactMasking {
+export function officeContactsReadable(...owners: readonly { phone: string | null; email: string | null }[]): ContactMasking {
   // A number's digits after its national prefix: what any written form of it holds.
   const phones = owners.flatMap((o) => normalisePhone(o.phone)?.slice(1) ?? []);
   const emails = owners.flatMap((o) => o.email?.normalize('NFKC').trim().toLowerCase() || []);
   return (kind, found) => {
     if (kind === 'phone') {
       const digits = found.normalize('NFKC').replace(/\D/g, '');
-      return phones.some((p) => digits.includes(p));
+      if (phones.some((p) => digits.includes(p))) return true;
+      // Landlines are 02x (eleven digits); a mobile (03, 05, 07, 08, 09) or anything else read is someone's.
+      return !normalisePhone(found)?.startsWith('02');
     }
     const address = found.toLowerCase();
-    return emails.some((e) => address.includes(e));
+    if (emails.some((e) => address.includes(e))) return true;
+    return !/[@.]gov\.vn$/.test(address);
   };
 }
 

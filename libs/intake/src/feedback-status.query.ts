@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { maskContactsInText, normaliseTrackingCode, NotFoundError, ownContactsOnly } from '@fr/domain';
+import { maskContactsInText, normaliseTrackingCode, NotFoundError, officeContactsReadable } from '@fr/domain';
 import { GROUP_CONTACTS_SQL, GROUP_NAMES_SQL, selectRow } from '@fr/persistence';
 
 /**
@@ -97,7 +97,7 @@ export class GetFeedbackStatus {
       // Written for the citizen about where to turn: the office's telephone and e-mail in it stay readable.
       otherTrack:
         row.closed_as === 'other_track' && row.where_to_go
-          ? { whereToGo: maskContactsInText(row.where_to_go, names, ownContactsOnly(...row.group_contacts)) }
+          ? { whereToGo: maskContactsInText(row.where_to_go, names, officeContactsReadable(...row.group_contacts)) }
           : null,
       duplicateOf: row.duplicate_of,
     };

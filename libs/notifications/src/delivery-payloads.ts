@@ -1,4 +1,4 @@
-import { maskContactsInText, ownContactsOnly } from '@fr/domain';
+import { maskContactsInText, officeContactsReadable } from '@fr/domain';
 import { GROUP_CONTACTS_SQL, GROUP_NAMES_SQL, selectRows, Sql } from '@fr/persistence';
 
 /**
@@ -155,7 +155,7 @@ export function caseStatusPayload(e: CaseEventRow): CaseStatusPayload {
     // As the citizen's status view shows it: the office's telephone readable, the citizen's own contact masked.
     otherTrack: e.where_to_go
       ? {
-          whereToGo: maskContactsInText(e.where_to_go, [e.citizen_name, ...e.group_names], ownContactsOnly(...e.group_contacts)),
+          whereToGo: maskContactsInText(e.where_to_go, [e.citizen_name, ...e.group_names], officeContactsReadable(...e.group_contacts)),
         }
       : null,
     at: new Date(e.occurred_at).toISOString(),

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { maskContactsInText, normaliseTrackingCode, NotFoundError, ownContactsOnly, publicMediaUrl, ValidationError } from '@fr/domain';
+import { maskContactsInText, normaliseTrackingCode, NotFoundError, officeContactsReadable, publicMediaUrl, ValidationError } from '@fr/domain';
 import { GROUP_CONTACTS_SQL, GROUP_NAMES_SQL, selectRow, selectRows } from '@fr/persistence';
 import { GeoReportRequest, GeoReportToken, geoReportStatus, MAX_REQUESTS_PER_QUERY, w3cDateTime } from './georeport';
 import { RequestFilter } from './request-filter';
@@ -106,7 +106,7 @@ function view(r: RequestRow): GeoReportRequest {
     // (the office's telephone in it readable, as the citizen's own status view shows it).
     status_notes:
       r.closed_as === 'other_track' && r.where_to_go
-        ? `${r.status}: ${maskContactsInText(r.where_to_go, [r.citizen_name, ...r.group_names], ownContactsOnly(...r.group_contacts))}`
+        ? `${r.status}: ${maskContactsInText(r.where_to_go, [r.citizen_name, ...r.group_names], officeContactsReadable(...r.group_contacts))}`
         : answered && r.answer
           ? `${r.status}: ${mask(r.answer)}`
           : r.status,

@@ -35,7 +35,7 @@ const IN_GROUP = `(g.id IN (c.id, COALESCE(c.duplicate_of, c.id)) OR g.duplicate
 export const GROUP_NAMES_SQL = `ARRAY(SELECT g.citizen_name FROM cases g WHERE g.citizen_name IS NOT NULL AND ${IN_GROUP})`;
 
 /**
- * The phones and e-mails of the same citizens, as a json list of { phone, email } (ownContactsOnly's owners):
+ * The phones and e-mails of the same citizens, as a json list of { phone, email } (officeContactsReadable's owners):
  * a group shares its where-to-go, and a member's number in it reached every other member and Open311.
  */
 export const GROUP_CONTACTS_SQL = `(SELECT COALESCE(json_agg(json_build_object('phone', g.citizen_phone, 'email', g.citizen_email)), '[]'::json)
