@@ -333,6 +333,15 @@ describe('Open311 GeoReport v2', () => {
     const xml = (await get(`requests/${reported}.xml`).expect(200)).text;
     expect(xml).not.toContain('Lạc Trung');
     expect(xml).not.toContain('21.0012');
+    // Nor does the channels' nearby read list them: three distances pin a home down.
+    const nearby = async (category: string) =>
+      (
+        (await engine.http().get(`/v1/feedback/nearby?lat=21.0012&lng=105.8634&category=${category}`).set('X-Api-Key', DEV_KEYS.hotline).expect(200)).body as {
+          trackingCode: string;
+        }[]
+      ).map((c) => c.trackingCode);
+    expect(await nearby('public_order')).toEqual([]);
+    expect(await nearby('sanitation')).toContain(street);
     // The unit that handles it sees where, as for any case.
     const [{ address, lat }] = await engine.query<{ address: string; lat: number }>(`SELECT address, lat FROM cases WHERE tracking_code = $1`, [reported]);
     expect([address, lat]).toEqual(['nhà bà Nguyễn Thị Hoa, số 7 ngách 15/2 Lạc Trung, phường Vĩnh Tuy', 21.0012]);

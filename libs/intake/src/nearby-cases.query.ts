@@ -31,8 +31,15 @@ export class NearbyCases {
   ) {}
 
   async execute(q: { lat: number; lng: number; category: string }): Promise<NearbyCaseView[]> {
-    const known = await selectRow<{ code: string }>(this.ds, `SELECT code FROM categories WHERE code = $1 AND active`, [q.category]);
+    const known = await selectRow<{ code: string; public_location: boolean }>(
+      this.ds,
+      `SELECT code, public_location FROM categories WHERE code = $1 AND active`,
+      [q.category],
+    );
     if (!known) throw new UnknownCodeError('category', `category '${q.category}' is not a known category; GET /v1/categories lists them`);
+    // A category that withholds where its reports were made (publicLocation: false) lists none: three distances
+    // to the metre, from three points, pinned a reporter's home down. Routing still links them as duplicates.
+    if (!known.public_location) return [];
     const { radiusM, windowDays } = this.config.duplicates;
     const rows = await findNearbyCases(this.ds, {
       category: q.category,
