@@ -201,6 +201,19 @@ describe('handlers work their cases', () => {
     const overdue = (await queue('overdue=true&limit=100')).map((c) => c.id);
     expect(overdue).toContain(late.id);
     expect(overdue).not.toContain(onTime.id);
+    // Paged one by one, the running overdue ones first, then the waiting ones: each once.
+    const walked: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = (await engine
+        .http()
+        .get(`/v1/cases?overdue=true&limit=1${cursor ? `&cursor=${cursor}` : ''}`)
+        .set(bearer('bk.handler2'))
+        .expect(200)) as { body: ApiSchema<'CasePageDto'> };
+      walked.push(...res.body.items.map((c) => c.id));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(walked).toEqual(overdue);
 
     // Home Affairs counts it late: waiting on the citizen does not take a late case out of the late rate.
     const day = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10);

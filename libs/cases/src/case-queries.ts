@@ -228,23 +228,29 @@ export class CaseQueries {
       const me = p(actor.id);
       where.push(`(c.handler_id = ${me} OR c.handler_id IN ${coveredBySql(me, `${p(this.clock.now())}::timestamptz`)})`);
     }
-    // Overdue by the Clock, as the items' own `overdue` flags are. The running deadline is compared in the
-    // form of the queue's index (cases_due_idx), so the two halves are one BitmapOr.
-    if (f.overdue) where.push(`(COALESCE(c.due_at, 'infinity'::timestamptz) <= ${p(this.clock.now())} OR ${PAUSED_LATE})`);
     if (f.dueBefore) where.push(`c.due_at < ${p(f.dueBefore)}`);
     if (f.cursor) {
       const [due, id] = decodeCursor(f.cursor);
       where.push(`(COALESCE(c.due_at, 'infinity'::timestamptz), c.id) > (${p(due)}::timestamptz, ${p(id)}::uuid)`);
     }
-    const rows = await selectRows<SummaryRow>(
-      this.ds,
-      `SELECT ${SUMMARY_COLUMNS}
+    const limit = p(f.limit + 1);
+    const ordered = (extra: string | null) => {
+      const all = extra ? [...where, extra] : where;
+      return `SELECT ${SUMMARY_COLUMNS}
          FROM cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code
-        ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+        ${all.length ? 'WHERE ' + all.join(' AND ') : ''}
         ORDER BY COALESCE(c.due_at, 'infinity'::timestamptz), c.id
-        LIMIT ${p(f.limit + 1)}`,
-      params,
-    );
+        LIMIT ${limit}`;
+    };
+    // Overdue by the Clock, as the items' own `overdue` flags are: running deadlines passed, and cases waiting
+    // on the citizen after theirs had. Two ordered halves merged, each on its own index: as one OR, a page past
+    // the running ones walked every closed case's 'infinity' in cases_due_idx (130-230 ms at 400,000 cases,
+    // 300,000 closed, against 5 ms for the first page).
+    const sql = f.overdue
+      ? `SELECT * FROM ((${ordered(`COALESCE(c.due_at, 'infinity'::timestamptz) <= ${p(this.clock.now())}`)}) UNION ALL (${ordered(PAUSED_LATE)})) o
+          ORDER BY o.sort_due, o.id LIMIT ${limit}`
+      : ordered(null);
+    const rows = await selectRows<SummaryRow>(this.ds, sql, params);
     const now = this.clock.now();
     const page = rows.slice(0, f.limit);
     return {
