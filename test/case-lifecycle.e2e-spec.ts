@@ -389,7 +389,7 @@ describe('handlers work their cases', () => {
     const rate = (score: unknown) => engine.http().post(`/v1/feedback/${trackingCode}/rating`).set(KEY).send({ score });
     const early = await rate(4);
     expect(early.status).toBe(409);
-    expect(errorOf(early).message).toBe("cannot rate a case in state 'assigned': only an answered (resolved) case is rated");
+    expect(errorOf(early).message).toBe("cannot rate a case in state 'assigned': a case is rated once answered (resolved), before it is closed");
     for (const bad of [0, 6, 3.5, '5', null]) {
       const r = await rate(bad);
       expect(r.status).toBe(400);

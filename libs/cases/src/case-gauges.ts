@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { Metrics } from '@fr/metrics';
 import { selectRows } from '@fr/persistence';
 import { Clock } from '@fr/sla';
+import { PAUSED_LATE } from './case-queries';
 
 interface Row {
   unit: string;
@@ -32,10 +33,10 @@ export class CaseGauges implements OnModuleInit {
   async collect(): Promise<void> {
     const rows = await selectRows<Row>(
       this.ds,
-      `SELECT COALESCE(unit_code, '') AS unit, status, count(*)::text AS open,
-              count(*) FILTER (WHERE status <> 'resolved' AND warn_at <= $1 AND due_at > $1)::text AS at_risk,
-              count(*) FILTER (WHERE status <> 'resolved' AND due_at <= $1 OR status = 'awaiting_info' AND paused_past_due IS NOT NULL)::text AS overdue
-         FROM cases WHERE status <> 'closed' GROUP BY 1, 2`,
+      `SELECT COALESCE(c.unit_code, '') AS unit, c.status, count(*)::text AS open,
+              count(*) FILTER (WHERE c.status <> 'resolved' AND c.warn_at <= $1 AND c.due_at > $1)::text AS at_risk,
+              count(*) FILTER (WHERE c.status <> 'resolved' AND c.due_at <= $1 OR ${PAUSED_LATE})::text AS overdue
+         FROM cases c WHERE c.status <> 'closed' GROUP BY 1, 2`,
       [this.clock.now()],
     );
     const { casesOpen, casesAtRisk, casesOverdue } = this.metrics;

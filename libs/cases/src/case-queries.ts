@@ -17,7 +17,7 @@ export interface ListCasesFilter {
 }
 
 /** Waiting on the citizen after its deadline had passed: late while it waits (migration PausedPastDue). */
-const PAUSED_LATE = `(c.status = 'awaiting_info' AND c.paused_past_due IS NOT NULL)`;
+export const PAUSED_LATE = `(c.status = 'awaiting_info' AND c.paused_past_due IS NOT NULL)`;
 const SUMMARY_COLUMNS = `
   c.id, c.tracking_code, c.status, c.category_code, cat.name AS category_name, c.unit_code, u.name AS unit_name,
   c.handler_id, c.leader_id, c.severity, c.title, c.stage, c.due_at, c.warn_at, ${PAUSED_LATE} AS paused_late, c.version, c.received_at, c.updated_at,

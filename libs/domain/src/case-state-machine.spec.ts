@@ -268,9 +268,11 @@ describe('case state machine', () => {
       expect(() => sut('resolved', 'acknowledge', 'HANDLER')).toThrow("cannot acknowledge a case in state 'resolved'");
       // The citizen's own actions are told in words, not by the engine's action names.
       expect(() => sut('in_progress', 'supply-info', 'CITIZEN')).toThrow(
-        "cannot answer a request for information on a case in state 'in_progress': the unit has not asked for any",
+        "cannot answer a request for information on a case in state 'in_progress': the case is not waiting for information",
       );
-      expect(() => sut('in_progress', 'rate', 'CITIZEN')).toThrow("cannot rate a case in state 'in_progress': only an answered (resolved) case is rated");
+      expect(() => sut('in_progress', 'rate', 'CITIZEN')).toThrow(
+        "cannot rate a case in state 'in_progress': a case is rated once answered (resolved), before it is closed",
+      );
       expect(() => sut('triage', 'assign', 'HANDLER')).toThrow('role HANDLER may not assign');
     });
 

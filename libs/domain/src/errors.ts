@@ -74,8 +74,8 @@ export class ConflictError extends DomainError {
 
 /** The citizen's own actions, told to channels in words: "cannot supply-info a case" named the engine's action. */
 const CITIZEN_REFUSALS: Partial<Record<CaseAction, (state: CaseState) => string>> = {
-  'supply-info': (state) => `cannot answer a request for information on a case in state '${state}': the unit has not asked for any`,
-  rate: (state) => `cannot rate a case in state '${state}': only an answered (resolved) case is rated`,
+  'supply-info': (state) => `cannot answer a request for information on a case in state '${state}': the case is not waiting for information`,
+  rate: (state) => `cannot rate a case in state '${state}': a case is rated once answered (resolved), before it is closed`,
 };
 
 /** The action exists and the actor may perform it, but not while the case is in this state. */

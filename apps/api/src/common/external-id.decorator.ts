@@ -8,7 +8,8 @@ import { NoControlChars, NormaliseText, NotBlank } from './text.decorators';
  * one rule for every body that takes one, so feedback and data requests cannot drift apart.
  */
 export function ChannelExternalId(sameAgain: string): PropertyDecorator {
-  // Listed as they would be stacked above the property; decorators apply from the bottom up.
+  // Listed as they would be stacked above the property; decorators apply from the bottom up. Not Nest's
+  // applyDecorators, which does the same: its types refuse class-validator-style (object, name) decorators.
   const stacked: ((target: object, key: string) => void)[] = [
     ApiPropertyOptional({ maxLength: 100, description: `the channel's own id; the same id again ${sameAgain}` }),
     OptionalField(),
