@@ -268,6 +268,15 @@ export class SubjectRequests implements OnModuleInit {
     return r.kind === cmd.kind && same(r.phone_hash, 'phone', cmd.phone) && same(r.email_hash, 'email', cmd.email);
   }
 
+  /** Whether the channel already made a request under this externalId (a retry). */
+  async made(channel: string, externalId: string): Promise<boolean> {
+    const row = await selectRow<{ one: number }>(this.ds, `SELECT 1 AS one FROM privacy_requests WHERE channel_code = $1 AND external_id = $2`, [
+      channel,
+      externalId,
+    ]);
+    return row !== undefined;
+  }
+
   /** The request as its channel sees it; another channel's request is not found. */
   async get(channel: string, id: string): Promise<SubjectRequestView> {
     if (!isUuid(id)) throw new NotFoundError('privacy request', id);

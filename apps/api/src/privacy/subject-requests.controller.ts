@@ -39,7 +39,10 @@ export class SubjectRequestsChannelController {
     { 429: "too many data-subject requests with this channel's key: Retry-After says when to try again" },
   )
   async submit(@Req() req: ChannelRequest, @Body() dto: SubjectRequestDto, @Res({ passthrough: true }) res: Response): Promise<SubjectRequestViewDto> {
-    await this.limits.countPrivacyRequest(req.channel);
+    // A retry of a request made is answered from what is stored and reaches no new number: it does not use the
+    // window up (a channel retrying after timeouts was refused its new requests).
+    const retry = dto.externalId !== undefined && (await this.requests.made(req.channel, dto.externalId));
+    if (!retry) await this.limits.countPrivacyRequest(req.channel);
     const { request, created } = await this.requests.submit({
       channel: req.channel,
       kind: dto.kind,
