@@ -202,6 +202,12 @@ describe('duplicate reports', () => {
     // The citizen of a merged report is shown the case it joined, to follow it there.
     const joined = await engine.http().get(`/v1/feedback/${rest[0].trackingCode}`).set({ 'X-Api-Key': DEV_KEYS.hotline });
     expect(joined.body).toMatchObject({ status: 'merged', dueAt: null, duplicateOf: { trackingCode: original.trackingCode, status: 'in_progress' } });
+    // Open311 says so too: open while the problem is, its notes naming the request that holds it.
+    const [request] = (await engine.http().get(`/open311/v2/requests/${rest[0].trackingCode}.json`).expect(200)).body as {
+      status: string;
+      status_notes: string;
+    }[];
+    expect(request).toMatchObject({ status: 'open', status_notes: `merged: into ${original.trackingCode}, which holds the problem's answer` });
     const again = await act('handler', original.id, 'merge', { duplicateIds: [rest[0].id] });
     expect(again.status).toBe(409);
     expect(errorOf(again).message).toBe(`case ${rest[0].trackingCode} is 'merged': only an open case linked to this one can join it`);
