@@ -215,8 +215,8 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     expect(ok.body).toEqual({ imported: 2 });
     expect(await entry(TN, 'onboarding-2026')).toMatchObject({ status: 'on_track', value: 100, met: true });
     expect((await engine.http().post('/v1/compliance/figures').set(as('tn.lanhdao')).set('Content-Type', 'text/csv').send('x')).status).toBe(403);
-    // A CSV sent where JSON is expected is a bad request, not a server error; JSON sent to the import is told what to send.
-    expect((await engine.http().post('/v1/compliance/targets').set(as('admin')).set('Content-Type', 'text/csv').send('id,kind\r\na,b\r\n')).status).toBe(400);
+    // A CSV sent where JSON is expected is a 415 (only the import reads CSV), not a server error; JSON sent to the import is told what to send.
+    expect((await engine.http().post('/v1/compliance/targets').set(as('admin')).set('Content-Type', 'text/csv').send('id,kind\r\na,b\r\n')).status).toBe(415);
     const json = await engine.http().post('/v1/compliance/figures').set(as('vp.giamsat')).send({ csv: 'unit_code' });
     expect(json.status).toBe(400);
     expect(errorOf(json).message).toMatch(/send the figures as text\/csv/);

@@ -566,6 +566,32 @@ describe('hostile input', () => {
     expect((await engine.http().delete(`/v1/officers/${officerId}/absences/${absenceId}`).set(bearer(tokens.admin))).status).toBe(204);
   });
 
+  it('takes text/calendar and text/csv only where an import reads them: elsewhere 415, before doing anything', async () => {
+    const [{ id: officerId }, { id: coverId }] = await engine.query<{ id: string }>(`SELECT id FROM officers ORDER BY username LIMIT 2`);
+    const [{ id: absenceId }] = await engine.query<{ id: string }>(
+      `INSERT INTO officer_absences (officer_id, cover_id, starts_at, ends_at, created_by) VALUES ($1, $2, now() + interval '1 day', now() + interval '2 days', $1) RETURNING id::text AS id`,
+      [officerId, coverId],
+    );
+    for (const type of ['text/calendar', 'text/csv']) {
+      const deleted = await engine
+        .http()
+        .delete(`/v1/officers/${officerId}/absences/${absenceId}`)
+        .set(bearer(tokens.admin))
+        .set('Content-Type', type)
+        .send('BEGIN:VCALENDAR');
+      // A body-less POST was carried out too (a recompute, not its dry run), and a JSON one got 400 "title is required".
+      const recomputed = await engine.http().post('/v1/calendars/2030/recompute-deadlines').set(bearer(tokens.admin)).set('Content-Type', type).send('a,b');
+      const published = await engine.http().post('/v1/notices').set(bearer(tokens.admin)).set('Content-Type', type).send('title,body');
+      expect([type, deleted.status, recomputed.status, published.status]).toEqual([type, 415, 415, 415]);
+    }
+    expect(await engine.query(`SELECT cancelled_at FROM officer_absences WHERE id = $1`, [absenceId])).toEqual([{ cancelled_at: null }]);
+    // The imports still take them.
+    const ics = await engine.http().post('/v1/calendars/2030/ics').set(bearer(tokens.admin)).set('Content-Type', 'text/calendar').send('not a calendar');
+    expect(ics.status).toBe(400);
+    const csv = await engine.http().post('/v1/compliance/figures').set(bearer(tokens.admin)).set('Content-Type', 'text/csv').send('a,b\r\n');
+    expect(csv.status).toBe(400);
+  });
+
   it('refuses a body in another charset than UTF-8: UTF-32 code points out of range never become U+FFFD and one case', async () => {
     const before = await count();
     // Two externalIds that a UTF-32 decoder would both have turned into 'ext32-\uFFFD'.

@@ -3,7 +3,17 @@ import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { isGeoReportRequest } from '../open311/georeport-errors';
 
-const ACCEPTED = [/^application\/([\w.+-]+\+)?json$/i, /^text\/calendar$/i, /^text\/csv$/i];
+const JSON_TYPE = /^application\/([\w.+-]+\+)?json$/i;
+/**
+ * The two imports that read a body of another type, and the paths that take it (Express matches paths
+ * in any letter case, with or without a trailing slash). Taken everywhere, a CSV or calendar body reached
+ * a JSON operation as a string: a DELETE or a body-less POST was carried out (a recompute, not its dry
+ * run), and a POST with fields was told they were missing.
+ */
+const IMPORTS: readonly { type: RegExp; path: RegExp }[] = [
+  { type: /^text\/calendar$/i, path: /^\/v1\/calendars\/[^/]+\/ics\/?$/i },
+  { type: /^text\/csv$/i, path: /^\/v1\/compliance\/figures\/?$/i },
+];
 /** Open311 GeoReport v2 is form-encoded by its specification. */
 const FORM = /^application\/x-www-form-urlencoded$/i;
 
@@ -61,7 +71,7 @@ export function requireKnownMediaType(req: Request, res: Response, next: NextFun
     if (req.headers['content-length'] === undefined) capStreamedBody(req, bodyLimitFor(type));
     next();
   };
-  if (ACCEPTED.some((re) => re.test(type))) return toParser();
+  if (JSON_TYPE.test(type) || IMPORTS.some((i) => i.type.test(type) && i.path.test(req.path))) return toParser();
   if (isGeoReportRequest(req)) {
     if (FORM.test(type)) return toParser();
     // Through the error filter, which answers in GeoReport's error format there.
