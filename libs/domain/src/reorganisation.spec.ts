@@ -137,6 +137,39 @@ describe(parsePlan.name, () => {
     }
   });
 
+  it('refuses a unit renamed twice or a rule re-pointed twice in one plan, as two plans of one date are refused', () => {
+    const base = { name: 'Sắp xếp', effectiveAt: '2027-01-01T00:00:00+07:00' };
+    const r = parsePlan({
+      ...base,
+      renames: [
+        { unit: 'P_A', name: 'Phường Một' },
+        { unit: 'P_B', name: 'Phường Hai' },
+        { unit: 'P_A', name: 'Phường Ba' },
+      ],
+      rules: [
+        { id: 'sanitation-to-ward', unit: 'P_A' },
+        { id: 'sanitation-to-ward', unit: '@ward' },
+      ],
+    });
+    expect(r.problems).toEqual([
+      "plan.renames[2].unit 'P_A' is already renamed by plan.renames[0]: a unit takes one name in a plan",
+      "plan.rules[1].id 'sanitation-to-ward' is already re-pointed by plan.rules[0]: a rule points at one unit in a plan",
+    ]);
+  });
+
+  it('names the place of every problem it can, so that errors[] carries it when the message is cut', () => {
+    const r = parsePlan({
+      name: 'Sắp xếp',
+      effectiveAt: '2027-01-01T00:00:00+07:00',
+      merges: [{ into: 'P_A', from: [] }],
+      newUnits: [
+        { code: 'P_N', name: 'Phường N', kind: 'ward' },
+        { code: 'P_N', name: 'Phường N', kind: 'ward' },
+      ],
+    });
+    expect(r.problems).toEqual(["plan.merges[0].from: a merge into 'P_A' names no unit", "plan.newUnits[1].code: new unit 'P_N' is listed twice"]);
+  });
+
   it('refuses a plan that changes nothing', () => {
     expect(parsePlan({ name: 'Sắp xếp', effectiveAt: '2027-01-01T00:00:00+07:00' }).problems).toEqual([
       'plan changes nothing: it needs at least one of newUnits, merges, splits, renames, dissolutions, rules or triageUnit',

@@ -254,14 +254,28 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
       unit: text(r, 'unit', `plan.rules[${i}]`, /^(@ward|[A-Za-z0-9_.-]{1,40})$/),
     })),
   };
-  for (const m of plan.merges) if (m.from.length === 0) problems.push(`a merge into '${m.into}' names no unit in 'from'`);
+  // Each with its place, as every other problem: errors[] carries a problem under its field, and one
+  // without a place was only in the message, which is cut at 500 characters.
+  for (const [i, m] of plan.merges.entries()) if (m.from.length === 0) problems.push(`plan.merges[${i}].from: a merge into '${m.into}' names no unit`);
   problems.push(...selfSuccessions(plan));
   const changes = [plan.newUnits, plan.merges, plan.splits, plan.renames, plan.dissolutions, plan.rules].some((l) => l.length > 0) || plan.triageUnit !== null;
   if (!changes) problems.push('plan changes nothing: it needs at least one of newUnits, merges, splits, renames, dissolutions, rules or triageUnit');
   const ending = endingUnits(plan).map((e) => e.unit);
   for (const code of new Set(ending.filter((c, i) => ending.indexOf(c) !== i))) problems.push(`unit '${code}' ends more than once in the plan`);
   const fresh = plan.newUnits.map((u) => u.code);
-  for (const code of new Set(fresh.filter((c, i) => fresh.indexOf(c) !== i))) problems.push(`new unit '${code}' is listed twice`);
+  for (const [i, code] of fresh.entries()) if (fresh.indexOf(code) !== i) problems.push(`plan.newUnits[${i}].code: new unit '${code}' is listed twice`);
+  // Applied in turn, the last would win: the name or target the plan keeps would be one its author may not have
+  // meant, and the dry run showed one of them. Two plans of one date doing so are refused (clashWithScheduled).
+  const renamed = plan.renames.map((r) => r.unit);
+  for (const [i, unit] of renamed.entries()) {
+    const first = renamed.indexOf(unit);
+    if (unit && first !== i) problems.push(`plan.renames[${i}].unit '${unit}' is already renamed by plan.renames[${first}]: a unit takes one name in a plan`);
+  }
+  const repointed = plan.rules.map((r) => r.id);
+  for (const [i, id] of repointed.entries()) {
+    const first = repointed.indexOf(id);
+    if (id && first !== i) problems.push(`plan.rules[${i}].id '${id}' is already re-pointed by plan.rules[${first}]: a rule points at one unit in a plan`);
+  }
   return problems.length ? { plan: null, problems } : { plan, problems: [] };
 }
 
