@@ -134,4 +134,34 @@ describe('a reorganisation racing with an action on a case it moves', () => {
     const [after] = await engine.query<{ unit_code: string; status: string }>(`SELECT unit_code, status FROM cases WHERE id = $1`, [id]);
     expect(after).toEqual({ unit_code: 'P_BACH_DANG', status: 'assigned' });
   });
+
+  it('applies due plans in date order whichever job runs first: a later rename is the name kept', async () => {
+    await engine.worker?.close();
+    engine.worker = null;
+    const at = Date.now();
+    const post = async (name: string, unitName: string, ms: number) => {
+      const res = await engine
+        .http()
+        .post('/v1/reorganisations')
+        .set(bearer(admin))
+        .send({ name, effectiveAt: new Date(at + ms).toISOString(), renames: [{ unit: 'P_DONG_TAM', name: unitName }] });
+      expect(res.status).toBe(201);
+      return (res.body as { id: string }).id;
+    };
+    const first = await post('Đổi tên lần một', 'Phường Đồng Tâm (tên tạm)', 0);
+    const second = await post('Đổi tên lần hai', 'Phường Đồng Tâm mới', 1);
+    await waitFor(
+      async () => Date.now(),
+      (now) => now > at + 1,
+      { what: 'both plans due' },
+    );
+    // The later plan's job runs first (workers down over both dates, a queue's order): the earlier goes first.
+    expect(await engine.api.get(ApplyReorganisation).execute(second)).toBe(true);
+    // The earlier one's own job then finds it applied: it does not put its name back.
+    expect(await engine.api.get(ApplyReorganisation).execute(first)).toBe(false);
+    const [unit] = await engine.query<{ name: string }>(`SELECT name FROM units WHERE code = 'P_DONG_TAM'`);
+    expect(unit.name).toBe('Phường Đồng Tâm mới');
+    const states = await engine.query<{ status: string }>(`SELECT status FROM reorganisations WHERE id = ANY($1::uuid[])`, [[first, second]]);
+    expect(states).toEqual([{ status: 'applied' }, { status: 'applied' }]);
+  });
 });

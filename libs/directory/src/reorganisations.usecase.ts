@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import {
   ConflictError,
   endingUnits,
@@ -135,25 +135,40 @@ export async function scheduleReorganisation(
 export async function applyReorganisation(db: DataSource, id: string, now: Date, logger?: Logger): Promise<boolean> {
   return db.transaction(async (m) => {
     await advisoryXactLock(m, ADVISORY_LOCK.reorganisationApply);
-    const row = await selectRow<{ plan: ReorganisationPlan; result: PlanEvaluation | null }>(
+    // Plans due before this one go first, as the sweep orders them: each plan's job runs when it runs (workers
+    // down over both dates, a queue's order), and a later rename applied first was undone by the earlier one.
+    const earlier = await selectRows<{ id: string }>(
       m,
-      `SELECT plan, result FROM reorganisations WHERE id = $1 AND status = 'scheduled' AND effective_at <= $2 FOR UPDATE`,
+      `SELECT e.id::text AS id FROM reorganisations e, reorganisations t
+        WHERE t.id = $1 AND e.status = 'scheduled' AND e.effective_at <= $2 AND (e.effective_at, e.created_at) < (t.effective_at, t.created_at)
+        ORDER BY e.effective_at, e.created_at`,
       [id, now],
     );
-    if (!row) return false;
-    const result = await applyPlan(m, row.plan, id, now);
-    if (result.unresolved.length) {
-      // Something changed since it was scheduled (a designation cleared): left scheduled, with why.
-      await execute(m, `UPDATE reorganisations SET result = $2 WHERE id = $1`, [id, JSON.stringify(result)]);
-      logger?.warn(`reorganisation ${id} is due but unresolved: ${result.unresolved.join('; ')}`);
-      // The sweep tries again every tick: the administrators hear of it once, and again only when the kinds
-      // of reason change, not the cases named (one a case, so every case opened or closed wrote a notice).
-      if (reasonKinds(row.result?.unresolved ?? []) !== reasonKinds(result.unresolved)) await tellAdminsUnresolved(m, id, row.plan, result.unresolved);
-      return false;
-    }
-    await execute(m, `UPDATE reorganisations SET status = 'applied', applied_at = $2, result = $3 WHERE id = $1`, [id, now, JSON.stringify(result)]);
-    return true;
+    for (const e of earlier) await applyScheduled(m, e.id, now, logger);
+    return applyScheduled(m, id, now, logger);
   });
+}
+
+/** One scheduled plan due by `now`, under the applier's lock; whether it was applied now. */
+async function applyScheduled(m: EntityManager, id: string, now: Date, logger?: Logger): Promise<boolean> {
+  const row = await selectRow<{ plan: ReorganisationPlan; result: PlanEvaluation | null }>(
+    m,
+    `SELECT plan, result FROM reorganisations WHERE id = $1 AND status = 'scheduled' AND effective_at <= $2 FOR UPDATE`,
+    [id, now],
+  );
+  if (!row) return false;
+  const result = await applyPlan(m, row.plan, id, now);
+  if (result.unresolved.length) {
+    // Something changed since it was scheduled (a designation cleared): left scheduled, with why.
+    await execute(m, `UPDATE reorganisations SET result = $2 WHERE id = $1`, [id, JSON.stringify(result)]);
+    logger?.warn(`reorganisation ${id} is due but unresolved: ${result.unresolved.join('; ')}`);
+    // The sweep tries again every tick: the administrators hear of it once, and again only when the kinds
+    // of reason change, not the cases named (one a case, so every case opened or closed wrote a notice).
+    if (reasonKinds(row.result?.unresolved ?? []) !== reasonKinds(result.unresolved)) await tellAdminsUnresolved(m, id, row.plan, result.unresolved);
+    return false;
+  }
+  await execute(m, `UPDATE reorganisations SET status = 'applied', applied_at = $2, result = $3 WHERE id = $1`, [id, now, JSON.stringify(result)]);
+  return true;
 }
 
 /**

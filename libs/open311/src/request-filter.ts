@@ -66,7 +66,10 @@ export function parseRequestFilter(query: Record<string, unknown>, now: Date): R
   let to = end !== undefined ? instant('end_date', end) : null;
   if (from && to && from > to) throw new ValidationError('start_date is after end_date', ['start_date', 'end_date']);
   if (from && to && to.getTime() - from.getTime() > MAX_QUERY_SPAN_DAYS * DAY_MS) {
-    throw new ValidationError(`start_date and end_date may not be more than ${MAX_QUERY_SPAN_DAYS} days apart`, ['start_date', 'end_date']);
+    throw new ValidationError(
+      `start_date and end_date may not be more than ${MAX_QUERY_SPAN_DAYS} days apart (a date alone as end_date counts its whole day)`,
+      ['start_date', 'end_date'],
+    );
   }
   if (!from && !to) to = now;
   if (!from) from = new Date(to!.getTime() - MAX_QUERY_SPAN_DAYS * DAY_MS);
