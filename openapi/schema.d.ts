@@ -9358,6 +9358,8 @@ export interface operations {
             query?: {
                 /** @description only notices published after this instant (the last one seen), or from the start of this day: a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset */
                 since?: string;
+                /** @description with since (the last notice's publishedAt), that notice's id: notices published in the same millisecond after it in the order are not skipped */
+                afterId?: string;
                 limit?: number;
             };
             header?: never;

@@ -215,4 +215,29 @@ describe('notices: published by a ward, delivered once to subscribed channels, l
     expect(errorOf(badSince).message).toMatch(/^since must be a date \(YYYY-MM-DD, a day in Asia\/Ho_Chi_Minh\) or an ISO 8601 date-time with its offset/);
     await engine.query(`DELETE FROM notices WHERE id = ANY($1::uuid[])`, [mine]);
   });
+
+  it('pages the public notices by the last one seen, its time and id: two published in the same millisecond are both delivered', async () => {
+    const [leader] = await engine.query<{ id: string }>(`SELECT id::text FROM officers WHERE username = 'bk.lanhdao'`);
+    const mine = await engine.query<{ id: string }>(
+      `INSERT INTO notices (unit_code, title, body, kind, published_by, published_at)
+       SELECT 'P_BACH_KHOA', 'Tin ' || g, 'Nội dung', 'information', $1, '2019-06-01T09:00:00.123+07:00' FROM generate_series(1, 3) g RETURNING id::text`,
+      [leader.id],
+    );
+    const page = async (query: string) => {
+      const res = await engine.http().get(`/v1/public/notices?limit=1&${query}`).set({ 'X-Api-Key': DEV_KEYS.ihanoi });
+      expect(res.status).toBe(200);
+      return res.body as NoticeDto[];
+    };
+    const seen: string[] = [];
+    let last = (await page('since=2019-06-01'))[0];
+    while (last && mine.some((m) => m.id === last.id)) {
+      seen.push(last.id);
+      last = (await page(`since=${encodeURIComponent(last.publishedAt)}&afterId=${last.id}`))[0];
+    }
+    expect(seen.sort()).toEqual(mine.map((m) => m.id).sort());
+    const alone = await engine.http().get(`/v1/public/notices?afterId=${mine[0].id}`).set({ 'X-Api-Key': DEV_KEYS.ihanoi });
+    expect(alone.status).toBe(400);
+    expect(errorOf(alone).message).toBe("afterId goes with since: the last notice's publishedAt and id");
+    await engine.query(`DELETE FROM notices WHERE id = ANY($1::uuid[])`, [mine.map((m) => m.id)]);
+  });
 });

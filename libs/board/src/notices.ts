@@ -152,12 +152,15 @@ export class Notices implements OnModuleInit {
    * Channels: notices published after an instant (`after`, the last one seen) or from one (`from`, the
    * start of a day), oldest first, so a client can poll with the last one's time.
    */
-  async since(f: { after?: Date; from?: Date }, limit: number): Promise<NoticeView[]> {
+  async since(f: { after?: Date; afterId?: string; from?: Date }, limit: number): Promise<NoticeView[]> {
+    // After the last one seen by (time, id), the listing's own order: by time alone, a page that ended between
+    // two notices of one millisecond lost the second. Without an id, strictly after the time (the greatest id).
     const rows = await selectRows<NoticeRow>(
       this.ds,
-      `${SELECT} WHERE ($1::timestamptz IS NULL OR n.published_at > $1) AND ($2::timestamptz IS NULL OR n.published_at >= $2)
+      `${SELECT} WHERE ($1::timestamptz IS NULL OR (n.published_at, n.id) > ($1, COALESCE($4::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid)))
+          AND ($2::timestamptz IS NULL OR n.published_at >= $2)
         ORDER BY n.published_at, n.id LIMIT $3`,
-      [f.after ?? null, f.from ?? null, limit],
+      [f.after ?? null, f.from ?? null, limit, f.afterId ?? null],
     );
     return rows.map(view);
   }

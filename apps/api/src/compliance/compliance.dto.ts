@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsNumber, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { BOARD_STATUSES, TARGET_KINDS, UNIT_KINDS } from '@fr/domain';
 import { NOTICE_KINDS } from '@fr/board';
 import { OptionalField } from '../common/optional-field.decorator';
@@ -299,6 +299,14 @@ export class PublicNoticesQueryDto {
   @OptionalField()
   @IsDayOrInstant()
   since?: string;
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      "with since (the last notice's publishedAt), that notice's id: notices published in the same millisecond after it in the order are not skipped",
+  })
+  @OptionalField()
+  @IsUUID('all', { message: "afterId must be a notice's id (a UUID)" })
+  afterId?: string;
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @OptionalField()
   @IntegerQuery()

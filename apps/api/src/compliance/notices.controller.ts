@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Post, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
-import { dayOrInstantAt, isDay, readOptionalPeriod } from '@fr/domain';
+import { dayOrInstantAt, isDay, readOptionalPeriod, ValidationError } from '@fr/domain';
 import { NoticeKind, Notices } from '@fr/board';
 import { ChannelKeyGuard } from '../intake/channel-key.guard';
 import { ApiErrors } from '../common/error.dto';
@@ -72,6 +72,9 @@ export class PublicNoticesController {
     // A date-time is the last notice seen: strictly after it. A date is a day to read from, so a notice
     // published at its very midnight is included.
     const at = q.since === undefined ? undefined : dayOrInstantAt(q.since, 'start');
-    return this.notices.since(q.since !== undefined && isDay(q.since) ? { from: at } : { after: at }, q.limit ?? 50);
+    if (q.afterId !== undefined && (q.since === undefined || isDay(q.since))) {
+      throw new ValidationError("afterId goes with since: the last notice's publishedAt and id", ['afterId']);
+    }
+    return this.notices.since(q.since !== undefined && isDay(q.since) ? { from: at } : { after: at, afterId: q.afterId }, q.limit ?? 50);
   }
 }
