@@ -119,6 +119,13 @@ describe(parsePlan.name, () => {
     ]);
   });
 
+  it('names where a unit ends a second time in a plan, so a refused plan keeps the problem under its field', () => {
+    const base = { name: 'Sắp xếp', effectiveAt: '2027-01-01T00:00:00+07:00' };
+    expect(parsePlan({ ...base, merges: [{ into: 'P_A', from: ['P_B'] }], dissolutions: [{ unit: 'P_B', successor: 'P_C' }] }).problems).toEqual([
+      "plan.dissolutions[0].unit: unit 'P_B' ends more than once in the plan (plan.merges[0].from[0] ends it too)",
+    ]);
+  });
+
   it('refuses a street in two parts of a split, whatever its Unicode form, case or diacritics', () => {
     const base = { name: 'Chia phường', effectiveAt: '2027-01-01T00:00:00+07:00' };
     const split = (second: string[]) => ({

@@ -260,8 +260,16 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
   problems.push(...selfSuccessions(plan));
   const changes = [plan.newUnits, plan.merges, plan.splits, plan.renames, plan.dissolutions, plan.rules].some((l) => l.length > 0) || plan.triageUnit !== null;
   if (!changes) problems.push('plan changes nothing: it needs at least one of newUnits, merges, splits, renames, dissolutions, rules or triageUnit');
-  const ending = endingUnits(plan).map((e) => e.unit);
-  for (const code of new Set(ending.filter((c, i) => ending.indexOf(c) !== i))) problems.push(`unit '${code}' ends more than once in the plan`);
+  // Under the field of each second ending, as above: without a place the problem was only in the message.
+  const endings: [string, string][] = [
+    ...plan.merges.flatMap((m, i) => m.from.flatMap((f, j): [string, string][] => (f === m.into ? [] : [[f, `plan.merges[${i}].from[${j}]`]]))),
+    ...plan.splits.map((sp, i): [string, string] => [sp.unit, `plan.splits[${i}].unit`]),
+    ...plan.dissolutions.map((d, i): [string, string] => [d.unit, `plan.dissolutions[${i}].unit`]),
+  ];
+  for (const [k, [code, where]] of endings.entries()) {
+    const first = endings.findIndex(([c]) => c === code);
+    if (first !== k) problems.push(`${where}: unit '${code}' ends more than once in the plan (${endings[first][1]} ends it too)`);
+  }
   const fresh = plan.newUnits.map((u) => u.code);
   for (const [i, code] of fresh.entries()) if (fresh.indexOf(code) !== i) problems.push(`plan.newUnits[${i}].code: new unit '${code}' is listed twice`);
   // Applied in turn, the last would win: the name or target the plan keeps would be one its author may not have

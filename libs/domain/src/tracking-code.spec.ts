@@ -22,6 +22,9 @@ describe('tracking codes', () => {
       '7KM3Q\u20109X2AB',
       '\uff17\uff2b\uff2d\uff13\uff31\uff0d9X2AB',
       '7KM3Q\u00a09X2AB',
+      '7KM3Q\u30fc9X2AB',
+      '7KM3Q\u00ad9X2AB',
+      '7KM3Q-\u200b9X2AB',
     ]) {
       expect([typed, normaliseTrackingCode(typed)]).toEqual([typed, '7KM3Q-9X2AB']);
     }

@@ -17,12 +17,13 @@ export function generateTrackingCode(randomBytes: (n: number) => Uint8Array): st
 
 /** Accepts what people type: lower case, no dash, spaces, and the look-alikes O/I/L. Null if not a code. */
 export function normaliseTrackingCode(input: string): string | null {
-  // NFKC folds full-width letters and digits (a phone's keyboard); any dash (Unicode's Pd, and the minus sign)
-  // is a separator, as a word processor turns "-" into "–" and people paste codes from it.
+  // NFKC folds full-width letters and digits (a phone's keyboard); any dash (Unicode's Pd, the minus sign, the
+  // long-vowel marks a Japanese or Chinese keyboard types for one) is a separator, as a word processor turns "-"
+  // into "–" and people paste codes from it; invisible format characters (a soft hyphen, a zero-width space) go.
   const s = input
     .normalize('NFKC')
     .toUpperCase()
-    .replace(/[\s\p{Pd}\u2212]/gu, '')
+    .replace(/[\s\p{Pd}\p{Cf}\u2212\u30fc\uff70]/gu, '')
     .replace(/O/g, '0')
     .replace(/[IL]/g, '1');
   if (!/^[0-9A-HJKMNP-TV-Z]{10}$/.test(s)) return null;
