@@ -28,7 +28,9 @@ describe('the engine as processes (npm start)', () => {
   let child: ChildProcess;
   let output = '';
   let port: number;
-  const checkpoints = mkdtempSync(join(tmpdir(), 'fr-proc-checkpoints-'));
+  // Made in beforeAll, not when the file is read: a run filtering this describe out (-t) runs neither hook,
+  // and left the folder behind.
+  let checkpoints: string;
 
   /**
    * With `asNpm`, as npm runs a script: through `sh -c`, with npm's lifecycle variables; with `'npm'`, npm itself
@@ -86,13 +88,14 @@ describe('the engine as processes (npm start)', () => {
 
   beforeAll(async () => {
     if (!existsSync(join(ROOT, 'dist/apps/api/src/main.js'))) throw new Error('run `npm run build` first (npm test does)');
+    checkpoints = mkdtempSync(join(tmpdir(), 'fr-proc-checkpoints-'));
     port = await freePort();
     child = start();
   });
 
   afterAll(async () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
-    rmSync(checkpoints, { recursive: true, force: true });
+    if (checkpoints) rmSync(checkpoints, { recursive: true, force: true });
     const admin = new Client({ connectionString: ADMIN_DB });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
@@ -310,6 +313,17 @@ describe('the engine as processes (npm start)', () => {
 
 /** A process that cannot reach PostgreSQL at its start says so in the log's JSON, as every other line, and exits 1 for its manager to restart it. */
 describe('a start without the database (scripts/start.js api, worker)', () => {
+  // Its own queue prefix: the processes reach Redis before they give up on PostgreSQL, and wrote their queues'
+  // keys under the default prefix of a deployment sharing this Redis.
+  const prefix = `frt_nodb_${randomBytes(4).toString('hex')}`;
+  afterAll(async () => {
+    const { default: Redis } = await import('ioredis');
+    const redis = new Redis('redis://127.0.0.1:6379');
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+
   it.each(['api', 'worker'])('`%s` logs JSON lines only and exits 1', (mode) => {
     let failure: { status: number | null; stdout: string; stderr: string } | null = null;
     try {
@@ -322,6 +336,7 @@ describe('a start without the database (scripts/start.js api, worker)', () => {
           FR_MIGRATE_ON_START: 'false',
           PORT: '0',
           FR_WORKER_METRICS_PORT: 'off',
+          QUEUE_PREFIX: prefix,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
         encoding: 'utf8',
