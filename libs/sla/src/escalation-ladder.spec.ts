@@ -91,6 +91,27 @@ describe('escalation ladder', () => {
       return list;
     };
 
+    it("words a level without a label by its own afterDue, not by DOMAIN.md's default times", () => {
+      // Supervisors read the title: a deployment moving level 2 to two days must not tell them "1 day".
+      const list: string[] = [];
+      const ladder = parseEscalationLadder(
+        {
+          levels: [
+            { level: 1, afterDue: { days: 0 }, notify: ['leader'] },
+            { level: 2, afterDue: { days: 2 }, notify: ['supervisors'] },
+            { level: 3, afterDue: { hours: 20 }, notify: ['auditors'] },
+          ],
+        },
+        480,
+        list,
+      );
+      expect(list).toEqual([]);
+      expect(ladder.map((r) => r.label)).toEqual(['Quá hạn', 'Quá hạn 2 ngày làm việc', 'Quá hạn 20 giờ làm việc']);
+      expect(defaultLadder(480).map((r) => r.label)).toEqual(['Sắp quá hạn', 'Quá hạn', 'Quá hạn 1 ngày làm việc', 'Quá hạn 3 ngày làm việc']);
+      const minutes = parseEscalationLadder({ levels: [{ level: 2, afterDue: { minutes: 90 }, notify: ['supervisors'] }] }, 480, list);
+      expect(minutes[0].label).toBe('Quá hạn 90 phút làm việc');
+    });
+
     it('accepts a ladder without some levels, and keeps level order', () => {
       const list: string[] = [];
       const ladder = parseEscalationLadder(

@@ -30,6 +30,17 @@ export const DEFAULT_LABELS: Record<EscalationLevel, string> = {
   '3': 'Quá hạn 3 ngày làm việc',
 };
 
+/**
+ * The words of a level sla.yaml gives no label: DOMAIN.md's for warn, and for a numbered level the time
+ * past the deadline it is actually set to, so a ladder moved to other times does not tell "1 day" late.
+ */
+export function defaultLabel(level: EscalationLevel, afterDueMinutes: number | null, dayMinutes: number): string {
+  if (afterDueMinutes === null || afterDueMinutes <= 0) return DEFAULT_LABELS[level === 'warn' ? 'warn' : '1'];
+  if (dayMinutes > 0 && afterDueMinutes % dayMinutes === 0) return `Quá hạn ${afterDueMinutes / dayMinutes} ngày làm việc`;
+  if (afterDueMinutes % 60 === 0) return `Quá hạn ${afterDueMinutes / 60} giờ làm việc`;
+  return `Quá hạn ${afterDueMinutes} phút làm việc`;
+}
+
 /** DOMAIN.md's default ladder, used when sla.yaml has no `escalation` section. */
 export function defaultLadder(dayMinutes: number): EscalationLadder {
   return [
@@ -126,7 +137,7 @@ export function parseEscalationLadder(doc: unknown, dayMinutes: number, problems
       level,
       afterDueMinutes,
       notify: Array.isArray(notify) ? [...new Set(notify as EscalationRecipient[])] : [],
-      label: typeof r.label === 'string' && r.label.trim() ? r.label.trim() : DEFAULT_LABELS[level],
+      label: typeof r.label === 'string' && r.label.trim() ? r.label.trim() : defaultLabel(level, afterDueMinutes, dayMinutes),
     });
   });
   rungs.sort((a, b) => ESCALATION_LEVELS.indexOf(a.level) - ESCALATION_LEVELS.indexOf(b.level));
