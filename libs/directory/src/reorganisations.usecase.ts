@@ -245,9 +245,9 @@ async function listScheduled(db: Sql): Promise<{ id: string; plan: Reorganisatio
  * date what the earlier changed, and stay scheduled, unresolved, for ever: a unit both end, a new
  * unit, area or account both make, or a unit the later one needs (a successor, a renamed unit, a
  * rule's target, the triage unit) that the earlier one ends. Plans of one date are checked both ways:
- * each has its own job at that instant, and which takes the applier's lock first is a race. So two
- * plans of one date cannot rename the same unit or re-point the same rule either: both apply, and the
- * name or target left would be the last one's, whichever that was.
+ * they apply in the order they were made (applyReorganisation), which neither author chose or saw in the
+ * dry run. So two plans of one date cannot rename the same unit or re-point the same rule either: both
+ * apply, and the name or target left would be the later-made one's.
  */
 export function clashWithScheduled(plan: ReorganisationPlan, scheduled: readonly { id: string; plan: ReorganisationPlan }[]): string | null {
   const ends = new Set(endingUnits(plan).map((e) => e.unit));

@@ -261,14 +261,10 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
   const changes = [plan.newUnits, plan.merges, plan.splits, plan.renames, plan.dissolutions, plan.rules].some((l) => l.length > 0) || plan.triageUnit !== null;
   if (!changes) problems.push('plan changes nothing: it needs at least one of newUnits, merges, splits, renames, dissolutions, rules or triageUnit');
   // Under the field of each second ending, as above: without a place the problem was only in the message.
-  const endings: [string, string][] = [
-    ...plan.merges.flatMap((m, i) => m.from.flatMap((f, j): [string, string][] => (f === m.into ? [] : [[f, `plan.merges[${i}].from[${j}]`]]))),
-    ...plan.splits.map((sp, i): [string, string] => [sp.unit, `plan.splits[${i}].unit`]),
-    ...plan.dissolutions.map((d, i): [string, string] => [d.unit, `plan.dissolutions[${i}].unit`]),
-  ];
-  for (const [k, [code, where]] of endings.entries()) {
-    const first = endings.findIndex(([c]) => c === code);
-    if (first !== k) problems.push(`${where}: unit '${code}' ends more than once in the plan (${endings[first][1]} ends it too)`);
+  const ending = endingsWithPlaces(plan);
+  for (const [k, { unit, where }] of ending.entries()) {
+    const first = ending.findIndex((e) => e.unit === unit);
+    if (first !== k) problems.push(`${where}: unit '${unit}' ends more than once in the plan (${ending[first].where} ends it too)`);
   }
   const fresh = plan.newUnits.map((u) => u.code);
   for (const [i, code] of fresh.entries()) if (fresh.indexOf(code) !== i) problems.push(`plan.newUnits[${i}].code: new unit '${code}' is listed twice`);
@@ -334,14 +330,31 @@ export interface EndingUnit {
   successors: string[];
 }
 
+/** The units a plan ends, as the dry run reports them. */
 export function endingUnits(plan: ReorganisationPlan): EndingUnit[] {
+  return endingsWithPlaces(plan).map(({ unit, how, successors }) => ({ unit, how, successors }));
+}
+
+/** endingUnits, each with where the plan ends it, as problems name fields (plan.merges[0].from[1]). */
+type PlacedEnding = EndingUnit & { where: string };
+
+function endingsWithPlaces(plan: ReorganisationPlan): PlacedEnding[] {
   return [
     // A merge may keep the unit it merges into: that one does not end.
-    ...plan.merges.flatMap((m) => m.from.filter((f) => f !== m.into).map((f): EndingUnit => ({ unit: f, how: 'merge', successors: [m.into] }))),
-    ...plan.splits.map(
-      (s): EndingUnit => ({ unit: s.unit, how: 'split', successors: [...new Set([...s.into.map((p) => p.unit), ...(s.fallback ? [s.fallback] : [])])] }),
+    ...plan.merges.flatMap((m, i) =>
+      m.from.flatMap((f, j): PlacedEnding[] => (f === m.into ? [] : [{ unit: f, how: 'merge', successors: [m.into], where: `plan.merges[${i}].from[${j}]` }])),
     ),
-    ...plan.dissolutions.map((d): EndingUnit => ({ unit: d.unit, how: 'dissolution', successors: d.successor ? [d.successor] : [] })),
+    ...plan.splits.map(
+      (s, i): PlacedEnding => ({
+        unit: s.unit,
+        how: 'split',
+        successors: [...new Set([...s.into.map((p) => p.unit), ...(s.fallback ? [s.fallback] : [])])],
+        where: `plan.splits[${i}].unit`,
+      }),
+    ),
+    ...plan.dissolutions.map(
+      (d, i): PlacedEnding => ({ unit: d.unit, how: 'dissolution', successors: d.successor ? [d.successor] : [], where: `plan.dissolutions[${i}].unit` }),
+    ),
   ];
 }
 
