@@ -68,7 +68,7 @@ export class GetFeedbackStatus {
               c.submitted_at, c.updated_at, c.answer, c.due_at, c.closed_as, c.where_to_go,
               -- The score of the answer shown: an answer given after the rating (a low one reopened the case) is not rated yet.
               CASE WHEN c.resolved_at > c.rated_at THEN NULL ELSE c.rating END AS rating,
-              c.citizen_name, ${GROUP_NAMES_SQL} AS group_names, CASE WHEN c.closed_as = 'other_track' THEN ${GROUP_CONTACTS_SQL} ELSE '[]'::json END AS group_contacts,
+              c.citizen_name, ${GROUP_NAMES_SQL} AS group_names, ${GROUP_CONTACTS_SQL} AS group_contacts,
               (SELECT json_build_object('message', m.body, 'requestedAt', m.created_at) FROM case_messages m
                 WHERE m.case_id = c.id AND m.kind = 'info_request' ORDER BY m.id DESC LIMIT 1) AS info_request,
               (SELECT json_build_object('trackingCode', o.tracking_code, 'status', o.status) FROM cases o WHERE o.id = c.duplicate_of) AS duplicate_of

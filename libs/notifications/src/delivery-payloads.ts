@@ -133,7 +133,7 @@ export const CASE_EVENT_COLUMNS = `a.id::text AS event_id, a.action, a.from_stat
   (SELECT m.body FROM case_messages m WHERE a.action = 'request-info' AND m.id = (a.data->>'messageId')::bigint) AS info_message,
   CASE WHEN c.closed_as = 'other_track' THEN c.where_to_go END AS where_to_go,
   c.citizen_name, ${GROUP_NAMES_SQL} AS group_names,
-  CASE WHEN c.closed_as = 'other_track' THEN ${GROUP_CONTACTS_SQL} ELSE '[]'::json END AS group_contacts`;
+  ${GROUP_CONTACTS_SQL} AS group_contacts`;
 export const CASE_EVENT_JOINS = `JOIN cases c ON c.id = a.case_id LEFT JOIN case_event_states f ON f.event_id = a.id
   LEFT JOIN units u ON u.code = c.unit_code`;
 

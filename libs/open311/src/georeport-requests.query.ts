@@ -37,7 +37,7 @@ interface RequestRow {
 const REQUEST_COLUMNS = `c.tracking_code, c.status, c.category_code, cat.name AS category_name, u.name AS unit_name, c.answer, c.stage,
   c.due_at, c.submitted_at, c.updated_at, c.address, c.lat, c.lng,
   (SELECT a->>'url' FROM jsonb_array_elements(c.attachments) a WHERE a->>'kind' = 'image' LIMIT 1) AS media_url,
-  c.closed_as, c.where_to_go, (SELECT o.tracking_code FROM cases o WHERE o.id = c.duplicate_of AND c.status = 'merged') AS original_code, c.citizen_name, ${GROUP_NAMES_SQL} AS group_names, CASE WHEN c.closed_as = 'other_track' THEN ${GROUP_CONTACTS_SQL} ELSE '[]'::json END AS group_contacts, cat.public_location`;
+  c.closed_as, c.where_to_go, (SELECT o.tracking_code FROM cases o WHERE o.id = c.duplicate_of AND c.status = 'merged') AS original_code, c.citizen_name, ${GROUP_NAMES_SQL} AS group_names, ${GROUP_CONTACTS_SQL} AS group_contacts, cat.public_location`;
 const REQUEST_FROM = `cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

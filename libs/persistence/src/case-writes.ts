@@ -36,10 +36,13 @@ export const GROUP_NAMES_SQL = `ARRAY(SELECT g.citizen_name FROM cases g WHERE g
 
 /**
  * The phones and e-mails of the same citizens, as a json list of { phone, email } (officeContactsReadable's owners):
- * a group shares its where-to-go, and a member's number in it reached every other member and Open311.
+ * a group shares its where-to-go, and a member's number in it reached every other member and Open311. Read
+ * only for a case closed as another track, the one that has a where-to-go; '[]' otherwise.
  */
-export const GROUP_CONTACTS_SQL = `(SELECT COALESCE(json_agg(json_build_object('phone', g.citizen_phone, 'email', g.citizen_email)), '[]'::json)
-  FROM cases g WHERE (g.citizen_phone IS NOT NULL OR g.citizen_email IS NOT NULL) AND ${IN_GROUP})`;
+export const GROUP_CONTACTS_SQL = `CASE WHEN c.closed_as = 'other_track' THEN
+  (SELECT COALESCE(json_agg(json_build_object('phone', g.citizen_phone, 'email', g.citizen_email)), '[]'::json)
+     FROM cases g WHERE (g.citizen_phone IS NOT NULL OR g.citizen_email IS NOT NULL) AND ${IN_GROUP})
+  ELSE '[]'::json END`;
 
 /** A case as a write left it: its id and state, for the audit event the caller writes. */
 export interface WrittenCase {
