@@ -351,6 +351,52 @@ describe('cover for absent officers', () => {
     expect((await read('cover', id.away)).status).toBe(403);
   });
 
+  it("an absent leader's cover hears of the unit's late cases while the absence lasts; the cases stay the leader's, who hears of them once back", async () => {
+    // Monday 6 April 2026: the leader is away until Wednesday 08:00, another leader of the unit covering.
+    clock.set('2026-04-06T09:00:00+07:00');
+    const stand = await createOfficer(engine, admin, { username: 'cover.leader2', role: 'LEADER', unitCode: 'P_BACH_KHOA', fullName: 'Lãnh đạo thay' });
+    const recorded = await absence('admin', 'leader', { from: '2026-04-06T09:00:00+07:00', to: '2026-04-08T08:00:00+07:00', coverId: stand.id });
+    expect(recorded.status).toBe(201);
+    const leaderOf = async (caseId: string) =>
+      (await engine.query<{ leader_id: string | null }>(`SELECT leader_id FROM cases WHERE id = $1`, [caseId]))[0].leader_id;
+    const monday = await newCase();
+    // Tuesday 09:00: one more routed, and one given to the unit by the office (a transfer or an assignment from triage).
+    clock.set('2026-04-07T09:00:00+07:00');
+    const tuesday = await newCase();
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({
+        category: 'sidewalk_encroachment',
+        description: 'Quán nước lấn chiếm vỉa hè phố Thanh Nhàn, người đi bộ phải xuống lòng đường.',
+        location: { wardCode: 'THANH_NHAN' },
+      });
+    expect(res.status).toBe(202);
+    const given = (res.body as ApiSchema<'FeedbackAcceptedDto'>).id;
+    const routed = await waitFor(
+      () => engine.query<{ status: string; version: number }>(`SELECT status, version FROM cases WHERE id = $1`, [given]),
+      ([r]) => r.status !== 'received',
+      { what: 'routing' },
+    );
+    const move = await engine
+      .http()
+      .post(`/v1/cases/${given}/${routed[0].status === 'triage' ? 'assign' : 'transfer'}`)
+      .set(bearer(t.sup))
+      .send({ expectedVersion: routed[0].version, unitCode: 'P_BACH_KHOA', reason: 'Vỉa hè thuộc địa bàn phường Bách Khoa' });
+    expect(move.status).toBe(200);
+    // The leader the unit designated answers for them: the absence only sends the notices to the cover while it lasts.
+    expect([await leaderOf(monday), await leaderOf(tuesday), await leaderOf(given)]).toEqual([id.leader, id.leader, id.leader]);
+
+    // Tuesday 11:00, still away: Monday's case is late, and the cover is told.
+    clock.set('2026-04-07T11:00:00+07:00');
+    expect((await levelOneNotices([monday], 2)).map((n) => n.officer_id).sort()).toEqual([id.away, stand.id].sort());
+    // Wednesday 11:00, back: Tuesday's cases are late, and the leader is told, not the cover any more.
+    clock.set('2026-04-08T11:00:00+07:00');
+    const told = await levelOneNotices([tuesday, given], 4);
+    expect(told.filter((n) => n.officer_id !== id.away).map((n) => n.officer_id)).toEqual([id.leader, id.leader]);
+  });
+
   it('takes dates for an absence as whole days in Hanoi: 1 to 5 December is from the midnight of the 1st through the end of the 5th', async () => {
     clock.set('2026-11-20T09:00:00+07:00');
     const recorded = await absence('leader', 'away', { from: '2026-12-01', to: '2026-12-05', coverId: id.cover });

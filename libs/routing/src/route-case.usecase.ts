@@ -49,14 +49,20 @@ interface UnitRow {
 /** A unit's row as routing_units gave it, with the row as jsonb text: what the write checks it against. */
 type KeptUnit = UnitRow & { state: string };
 
-/** The unit as routing decides on it: its acting designees (covers for those away, none for a disabled account). */
+/**
+ * The unit as routing decides on it: the handler who does the work (a cover for one away, none for a
+ * disabled account) and the leader who answers for it: the designated leader while their account is
+ * active, away or not. An absence only turns the leader's notices to the cover while it lasts (the
+ * ladder and the inbox resolve covers when they write): a cover recorded as the case's leader went on
+ * being told after the absence ended, and the leader back never was. A disabled leader's cover keeps it.
+ */
 function unitRef(u: UnitRow): UnitRef {
   const acting = (id: string | null, active: boolean | null, cover: string | null | undefined) => (id === null ? null : (cover ?? (active ? id : null)));
   return {
     code: u.code,
     active: u.active,
     handlerId: acting(u.handler_id, u.handler_active, u.handler_cover),
-    leaderId: acting(u.leader_id, u.leader_active, u.leader_cover),
+    leaderId: u.leader_active ? u.leader_id : acting(u.leader_id, u.leader_active, u.leader_cover),
   };
 }
 

@@ -33,7 +33,8 @@ export async function moveToUnit(
     [unitCode],
   );
   if (!unit || !unit.active) throw new UnprocessableFieldError('unitCode', `unit '${unitCode}' does not exist or is not active`);
-  // As routing does: an absent designee's cover takes the case while the absence lasts.
+  // As routing does: an absent handler's cover takes the case while the absence lasts; the leader stays the
+  // designated one while active (the cover is told in their place while the absence lasts: unitRef in routing).
   const covers = await coversAt(
     m,
     [unit.handler_id, unit.leader_id].filter((id): id is string => !!id),
@@ -41,7 +42,7 @@ export async function moveToUnit(
   );
   const acting = (id: string | null, active: boolean | null) => (id === null ? null : (covers.get(id) ?? (active ? id : null)));
   const handlerId = acting(unit.handler_id, unit.handler_active);
-  const leaderId = acting(unit.leader_id, unit.leader_active);
+  const leaderId = unit.leader_active ? unit.leader_id : acting(unit.leader_id, unit.leader_active);
   if (!handlerId) {
     throw new UnprocessableError(`unit '${unitCode}' has no designated handler; designate one first (PUT /v1/units/${unitCode}/designation)`);
   }
