@@ -388,6 +388,29 @@ describe('SLA clocks and the escalation ladder', () => {
     expect(timersOf(before)['2'].fireAt.getTime()).toBeLessThan(Date.now());
   });
 
+  it('warns of no resolve deadline already past when the stage begins: an acknowledgement that late starts at level 1', async () => {
+    const { id } = await newCase();
+    const calendar = sla().calendar;
+    let back = Date.now();
+    while (calendar.minutesBetween(new Date(back), new Date()) < 40 * calendar.dayMinutes) back -= DAY;
+    await engine.query(`UPDATE cases SET resolve_from = $2 WHERE id = $1`, [id, calendar.nextOpening(new Date(back))]);
+    await step('bk.xuly', id, 'acknowledge', { severity: 'normal' });
+    const run = await runOf(id);
+    expect(run.dueAt.getTime()).toBeLessThan(Date.now());
+    expect(run.warnAt).toBeNull();
+    // Every level past the deadline fires, one after the other; "75% of the time used" is not said of a case already late.
+    const levels = await waitFor(
+      () => escalations(id),
+      (rows) => rows.filter((e) => e.stage === 'resolve').length >= 3,
+      { what: 'the resolve levels' },
+    );
+    expect(levels.filter((e) => e.stage === 'resolve').map((e) => e.level)).toEqual(['1', '2', '3']);
+    expect(await levelsIn('bk.xuly', id)).not.toContain('resolve:warn');
+    // A sweep finds nothing left to fire for it.
+    await reconcile({ full: true });
+    expect((await escalations(id)).filter((e) => e.stage === 'resolve').map((e) => e.level)).toEqual(['1', '2', '3']);
+  });
+
   it('fires a burst of breaches in one batch, judging each timer by itself and telling each person once', async () => {
     const [a, b, c, d] = [await newCase(), await newCase(), await newCase(), await newCase()];
     const runs = { a: await runOf(a.id), b: await runOf(b.id), c: await runOf(c.id), d: await runOf(d.id) };

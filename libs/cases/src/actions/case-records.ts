@@ -19,6 +19,7 @@ export interface LockedCase {
   extension_minutes: number;
   extension_count: number;
   resolve_from: Date | null;
+  acknowledged_at: Date | null;
   due_at: Date | null;
   resolved_at: Date | null;
   rating: number | null;
@@ -30,7 +31,7 @@ export function lockCase(m: EntityManager, caseId: string): Promise<LockedCase |
   return selectRow<LockedCase>(
     m,
     `SELECT id, status, version, category_code, unit_code, handler_id, severity, stage, stage_started_at, stage_minutes,
-            extension_minutes, extension_count, resolve_from, due_at, resolved_at, rating, rated_at
+            extension_minutes, extension_count, resolve_from, acknowledged_at, due_at, resolved_at, rating, rated_at
        FROM cases WHERE id = $1 FOR UPDATE`,
     [caseId],
   );
@@ -67,7 +68,18 @@ export async function currentRunDeadlines(m: EntityManager, sla: SlaService, c: 
   const clock = stageClockOf(c);
   if (!clock) return { clock: null, d: { dueAt: null, warnAt: null } };
   const pauses: ClockPause[] = await pausesOf(m, c.id, clock.stage);
-  return { clock, d: sla.deadlines(clock, pauses) };
+  return { clock, d: withoutLateWarning(clock, sla.deadlines(clock, pauses), c.acknowledged_at) };
+}
+
+/**
+ * A resolve stage acknowledged only after its deadline had passed (its clock counts from receipt or
+ * transfer) has no warning time: "75% of the time used" is not said of a case already late, and the
+ * handler heard it together with levels 1 and 2. The ladder starts at level 1; counted again (a pause
+ * ended, a calendar corrected), the run still has none.
+ */
+export function withoutLateWarning(clock: StageClock, d: Deadlines, acknowledgedAt: Date | null): Deadlines {
+  const late = clock.stage === 'resolve' && acknowledgedAt !== null && d.dueAt !== null && d.dueAt.getTime() <= new Date(acknowledgedAt).getTime();
+  return late ? { ...d, warnAt: null } : d;
 }
 
 /** The current stage run's clock as the case stores it; null when no stage runs. */
