@@ -60,6 +60,8 @@ interface Scenario {
   owner: UnitKey;
   body: (id: string) => Promise<Record<string, unknown>> | Record<string, unknown>;
   after: CaseState;
+  /** The answer given long enough ago that the citizen can no longer rate it: the unit may close it. */
+  settled?: boolean;
 }
 
 describe('authorization of the officer case endpoints', () => {
@@ -163,9 +165,15 @@ describe('authorization of the officer case endpoints', () => {
     ],
   };
 
-  const caseIn = async (state: Exclude<CaseState, 'received' | 'merged'>): Promise<string> => {
+  /** As if the citizen's rating window (sla.yaml autoCloseDays) had passed since the answer. */
+  const settle = (id: string) => engine.query(`UPDATE cases SET resolved_at = resolved_at - interval '8 days' WHERE id = $1`, [id]);
+  const caseIn = async (state: Exclude<CaseState, 'received' | 'merged'>, settled = false): Promise<string> => {
     const id = await newCase();
-    for (const [action, body] of PATHS[state]) await step('BK.HANDLER', id, action, body);
+    for (const [action, body] of PATHS[state]) {
+      if (action === 'close') await settle(id);
+      await step('BK.HANDLER', id, action, body);
+    }
+    if (settled) await settle(id);
     expect((await row(id)).status).toBe(state);
     return id;
   };
@@ -190,7 +198,7 @@ describe('authorization of the officer case endpoints', () => {
       after: 'in_progress',
     },
     reopen: { state: 'resolved', owner: 'BK', body: () => ({ reason: 'Công dân phản ánh chưa xử lý dứt điểm' }), after: 'in_progress' },
-    close: { state: 'resolved', owner: 'BK', body: () => ({}), after: 'closed' },
+    close: { state: 'resolved', owner: 'BK', body: () => ({}), after: 'closed', settled: true },
     note: { state: 'assigned', owner: 'BK', body: () => ({ text: 'Đã gọi điện cho tổ trưởng dân phố.' }), after: 'assigned' },
   };
 
@@ -322,7 +330,7 @@ describe('authorization of the officer case endpoints', () => {
     ];
 
     it(`refuses roles that may never ${action} (403) and other units (404) in state '${s.state}', changing nothing`, async () => {
-      const id = await caseIn(s.state);
+      const id = await caseIn(s.state, s.settled);
       const before = await snapshot(id);
       const body = { expectedVersion: before.version, ...(await s.body(id)) };
       for (const [who, expected] of refusals()) {
@@ -351,7 +359,7 @@ describe('authorization of the officer case endpoints', () => {
     });
 
     it.each(allowed)(`lets %s ${action} a case in state '${s.state}'`, async (who, role) => {
-      const id = await caseIn(s.state);
+      const id = await caseIn(s.state, s.settled);
       const before = await snapshot(id);
       const res = await post(who, id, action, { expectedVersion: before.version, ...(await s.body(id)) });
       expect({ who, status: res.status, body: res.status === 200 ? undefined : (res.body as unknown) }).toEqual({ who, status: 200, body: undefined });
@@ -375,7 +383,7 @@ describe('authorization of the officer case endpoints', () => {
     });
 
     it(`answers 409 to a stale or future expectedVersion, changing nothing`, async () => {
-      const id = await caseIn(s.state);
+      const id = await caseIn(s.state, s.settled);
       const before = await snapshot(id);
       const who = officer(MAY[action][0], s.owner);
       for (const expectedVersion of [before.version - 1, before.version + 1]) {

@@ -26,6 +26,7 @@ describe('an engine on a controllable clock', () => {
     const officers: [string, OfficerRole, string][] = [
       ['bk.handler.clock', 'HANDLER', 'P_BACH_KHOA'],
       ['bk.leader.clock', 'LEADER', 'P_BACH_KHOA'],
+      ['vp.sup.clock', 'SUPERVISOR', 'VP'],
     ];
     for (const [username, role, unitCode] of officers) {
       tokens[username] = (await createOfficer(engine, admin, { username, role, unitCode })).token;
@@ -154,5 +155,33 @@ describe('an engine on a controllable clock', () => {
       ['rate', 2],
       ['close', null],
     ]);
+  });
+  it("keeps the citizen's say on an answer: the unit cannot close it while it may still be rated (409); the office can, and anyone once the window is over", async () => {
+    clock.set(MONDAY_8AM);
+    const [a, b] = [await newCase(), await newCase()];
+    for (const { id } of [a, b]) {
+      await step('bk.handler.clock', id, 'acknowledge', { severity: 'normal' });
+      await step('bk.handler.clock', id, 'resolve', { answer: ANSWER });
+    }
+    clock.advance({ hours: 1 });
+    const tryClose = async (who: string, id: string) =>
+      engine
+        .http()
+        .post(`/v1/cases/${id}/close`)
+        .set(bearer(who))
+        .send({ expectedVersion: await version(id), reason: 'Đã trả lời công dân' });
+    for (const who of ['bk.handler.clock', 'bk.leader.clock']) {
+      const refused = await tryClose(who, a.id);
+      expect(refused.status).toBe(409);
+      expect((refused.body as { message: string }).message).toBe(
+        `the citizen may rate this answer until ${new Date(new Date(MONDAY_8AM).getTime() + 7 * 86_400_000).toISOString()} (a low rating reopens the case): it closes by itself then, or with the rating; the office (SUPERVISOR) may close it sooner`,
+      );
+    }
+    // A citizen who called the office to say the matter is settled: the office closes it.
+    expect((await tryClose('vp.sup.clock', a.id)).status).toBe(200);
+    // Past the window the citizen can no longer reopen it: the unit may close what the sweep has not yet.
+    clock.advance({ days: 7 });
+    expect((await tryClose('bk.handler.clock', b.id)).status).toBe(200);
+    expect(await engine.query(`SELECT status FROM cases WHERE id = ANY($1::uuid[])`, [[a.id, b.id]])).toEqual([{ status: 'closed' }, { status: 'closed' }]);
   });
 });

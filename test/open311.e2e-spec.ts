@@ -48,11 +48,14 @@ const form = (fields: Record<string, string>) => new URLSearchParams(fields).toS
 describe('Open311 GeoReport v2', () => {
   let engine: TestEngine;
   let handler: string;
+  let supervisor: string;
   const cases = async () => Number((await engine.query<{ n: string }>(`SELECT count(*) AS n FROM cases`))[0].n);
 
   beforeAll(async () => {
     engine = await TestEngine.start();
-    handler = (await createOfficer(engine, await adminToken(engine), { username: 'bk.handler311', role: 'HANDLER', unitCode: 'P_BACH_KHOA' })).token;
+    const admin = await adminToken(engine);
+    handler = (await createOfficer(engine, admin, { username: 'bk.handler311', role: 'HANDLER', unitCode: 'P_BACH_KHOA' })).token;
+    supervisor = (await createOfficer(engine, admin, { username: 'vp.supervisor311', role: 'SUPERVISOR', unitCode: 'VP' })).token;
   });
   afterAll(() => engine?.close());
 
@@ -257,12 +260,12 @@ describe('Open311 GeoReport v2', () => {
 
     // The unit works the case through the officers' API; the request follows.
     const [{ id: caseId }] = await engine.query<{ id: string }>(`SELECT id FROM cases WHERE tracking_code = $1`, [id]);
-    const act = async (action: string, body: Record<string, unknown> = {}) => {
+    const act = async (action: string, body: Record<string, unknown> = {}, token = handler) => {
       const [{ version }] = await engine.query<{ version: number }>(`SELECT version FROM cases WHERE id = $1`, [caseId]);
       const res = await engine
         .http()
         .post(`/v1/cases/${caseId}/${action}`)
-        .set(bearer(handler))
+        .set(bearer(token))
         .send({ expectedVersion: version, ...body });
       expect([action, res.status]).toEqual([action, 200]);
     };
@@ -279,7 +282,8 @@ describe('Open311 GeoReport v2', () => {
     expect(resolved).toMatchObject({ status: 'open', expected_datetime: null });
     expect(resolved.status_notes).toMatch(/^resolved: UBND phường đã kiểm tra hiện trường/);
     expect(resolved.status_notes).toContain('09******21');
-    await act('close');
+    // The office closes it (the unit may not while the citizen can still rate the answer).
+    await act('close', {}, supervisor);
     expect(((await get(`requests/${id}.json`)).body as GeoReportRequestDto[])[0]).toMatchObject({
       status: 'closed',
       status_notes: expect.stringMatching(/^closed: /) as unknown,

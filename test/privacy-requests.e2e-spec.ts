@@ -257,7 +257,7 @@ describe("citizens' data: records of reads and subject requests through their ch
 
     await step('bk.handler.dsr', open.id, 'acknowledge', { severity: 'normal' });
     await step('bk.handler.dsr', open.id, 'resolve', { answer: ANSWER });
-    await step('bk.leader.dsr', open.id, 'close', {});
+    await step('vp.supervisor.dsr', open.id, 'close', {});
     expect(await contact(open.id)).toEqual({ citizen_phone: null, citizen_name: null });
     expect(await hotlineFinds(PHONE)).toEqual([]);
     const { id: requestId } = res.body as SubjectRequestViewDto;

@@ -95,7 +95,7 @@ describe('personal data: the trail holds none, contact details are erased after 
     await step('bk.handler.pd', a.id, 'resolve', { answer: ANSWER });
     await step('bk.leader.pd', a.id, 'reopen', { reason: TEXT.reopen });
     await step('bk.handler.pd', a.id, 'resolve', { answer: ANSWER });
-    await step('bk.leader.pd', a.id, 'close', { reason: TEXT.close });
+    await step('vp.supervisor.pd', a.id, 'close', { reason: TEXT.close });
     const around = (days: number) => new Date(clock.now().getTime() + days * 86_400_000).toISOString().slice(0, 10);
     const drawn = await engine
       .http()
@@ -141,7 +141,7 @@ describe('personal data: the trail holds none, contact details are erased after 
     for (const id of [d, f]) {
       await step('bk.handler.pd', id, 'acknowledge', { severity: 'normal' });
       await step('bk.handler.pd', id, 'resolve', { answer: ANSWER });
-      await step('bk.leader.pd', id, 'close', { reason: TEXT.close });
+      await step('vp.supervisor.pd', id, 'close', { reason: TEXT.close });
     }
     return [a.id, b.id, c.id, ...group];
   }

@@ -1,5 +1,27 @@
+import { ConflictError } from '@fr/domain';
 import { ActionHandler } from './action-handler';
 import { columns } from './column-set';
 
-/** The case is done (by an officer, by the citizen's rating, or by the auto-close sweep). */
-export const close: ActionHandler = async ({ input, now }) => ({ set: columns`closed_at = ${now}`, bumpsVersion: true, reason: input.reason ?? null });
+const DAY_MS = 86_400_000;
+
+/**
+ * The case is done (by an officer, by the citizen's rating, or by the auto-close sweep). The unit that
+ * answered cannot close its answer while the citizen may still rate it: a low rating within the
+ * auto-close window reopens the case, and a close the moment after resolving took that say away
+ * (and the reopen out of the unit's figures). The office (SUPERVISOR) still may, as when a citizen
+ * tells it the matter is settled.
+ */
+export const close: ActionHandler = async ({ actor, c, input, now, sla }) => {
+  if ((actor.role === 'HANDLER' || actor.role === 'LEADER') && c.resolved_at !== null) {
+    const resolvedAt = new Date(c.resolved_at).getTime();
+    // As rate.ts judges it: the answer is unrated, or answered again since its rating.
+    const unrated = c.rating === null || (c.rated_at !== null && resolvedAt > new Date(c.rated_at).getTime());
+    const until = new Date(resolvedAt + sla.policy.autoCloseDays * DAY_MS);
+    if (unrated && now.getTime() <= until.getTime()) {
+      throw new ConflictError(
+        `the citizen may rate this answer until ${until.toISOString()} (a low rating reopens the case): it closes by itself then, or with the rating; the office (SUPERVISOR) may close it sooner`,
+      );
+    }
+  }
+  return { set: columns`closed_at = ${now}`, bumpsVersion: true, reason: input.reason ?? null };
+};
