@@ -88,6 +88,8 @@ export class SampleDto {
   @ApiPropertyOptional({ description: "only this unit's stratum (default: every unit with closed cases in the period)" })
   @OptionalField()
   @IsString()
+  // Blank is a malformed code, as the export's `unit` is, not a unit looked for and not found.
+  @NotBlank({ message: "unitCode must not be blank: leave it out for every unit's stratum" })
   @MaxLength(40)
   unitCode?: string;
 
