@@ -65,6 +65,7 @@ interface UnitRow {
   name: string;
   kind: string;
   leader_id: string | null;
+  valid_from: Date | null;
   handler_at: Date | null;
   leader_at: Date | null;
 }
@@ -86,7 +87,7 @@ export class GetBoard {
     // history of designations is kept, and a first log-in after `at` does not count at `at`.
     const units = await selectRows<UnitRow>(
       this.ds,
-      `SELECT u.code, u.name, u.kind, u.leader_id,
+      `SELECT u.code, u.name, u.kind, u.leader_id, u.valid_from,
               CASE WHEN h.active THEN h.first_login_at END AS handler_at, CASE WHEN l.active THEN l.first_login_at END AS leader_at
          FROM units u LEFT JOIN officers h ON h.id = u.handler_id LEFT JOIN officers l ON l.id = u.leader_id
         WHERE (u.valid_from IS NULL OR u.valid_from <= $1) AND (u.valid_to > $1 OR (u.valid_to IS NULL AND u.active))
@@ -117,8 +118,10 @@ export class GetBoard {
     const cadenceStart = targets.filter((t) => t.kind === 'notice_cadence').map((t) => t.startsAt!.getTime());
     const noticesOf = new Map<string, Date[]>();
     if (cadenceStart.length) {
-      // From the day before the earliest start: a notice that day still dates the first period.
-      const since = new Date(Math.min(...cadenceStart) - 86_400_000);
+      // From the day before the earliest start: a notice that day still dates the first period. From
+      // `from` when that is earlier: a cadence counts the notices since `from`, and those published before
+      // its start were missing from the count (unless another cadence started earlier).
+      const since = new Date(Math.min(...cadenceStart, from?.getTime() ?? Infinity) - 86_400_000);
       const notices = await selectRows<{ unit_code: string; published_at: Date }>(
         this.ds,
         `SELECT unit_code, published_at FROM notices WHERE published_at >= $1 AND published_at <= $2 ORDER BY published_at`,
@@ -146,7 +149,14 @@ export class GetBoard {
             standing = evaluateHeadcount(t, figuresOf.get(`${u.code}|adoption`) ?? [], at);
             break;
           case 'notice_cadence':
-            standing = evaluateCadence(t, noticesOf.get(u.code) ?? [], at, from);
+            // A unit made after the cadence started (a reorganisation) counts from the day it was made:
+            // it was judged late, and its leader told, for days before it existed.
+            standing = evaluateCadence(
+              u.valid_from && u.valid_from > t.startsAt! ? { ...t, startsAt: u.valid_from } : t,
+              noticesOf.get(u.code) ?? [],
+              at,
+              from,
+            );
             break;
         }
         out.push({ target: t, unit, standing });
