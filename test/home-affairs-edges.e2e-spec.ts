@@ -97,4 +97,15 @@ describe("Home Affairs' board, reports and samples at their edges", () => {
     expect(bk.notices).toBe(1);
     expect(bk.targets.find((t) => t.targetId === 'bk-cadence')).toMatchObject({ notices: 1, lastNoticeAt: publishedAt });
   });
+  it("names the board's CSV by the Hanoi day it shows, not the UTC one", async () => {
+    for (const [at, day] of [
+      ['2026-03-01T00:00:00%2B07:00', '2026-03-01'],
+      ['2026-03-01', '2026-03-01'],
+      ['2026-02-28T23:59:00Z', '2026-03-01'],
+    ]) {
+      const res = await engine.http().get(`/v1/compliance/board?format=csv&at=${at}`).set(as('nv.kiemtra'));
+      expect(res.status).toBe(200);
+      expect(res.headers['content-disposition']).toBe(`attachment; filename="compliance-board_${day}.csv"`);
+    }
+  });
 });

@@ -14,7 +14,7 @@ import {
 import type { Request, Response } from 'express';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
 import { boardCsv, ComplianceTargets, FigureKind, GetBoard, UnitFigures } from '@fr/board';
-import { ValidationError } from '@fr/domain';
+import { ValidationError, vnDate, vnDay } from '@fr/domain';
 import { Clock } from '@fr/sla';
 import { ApiErrors } from '../common/error.dto';
 import {
@@ -91,7 +91,8 @@ export class ComplianceController {
     const report = await this.board.execute(at, from);
     if (q.format !== 'csv') return report;
     res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-    res.setHeader('Content-Disposition', `attachment; filename="compliance-board_${report.at.slice(0, 10)}.csv"`);
+    // The Hanoi day the board shows: the UTC date named a board of 1 March 00:00-07:00 after 28 February.
+    res.setHeader('Content-Disposition', `attachment; filename="compliance-board_${vnDate(vnDay(at))}.csv"`);
     return boardCsv(report);
   }
 
