@@ -108,4 +108,24 @@ describe("Home Affairs' board, reports and samples at their edges", () => {
       expect(res.headers['content-disposition']).toBe(`attachment; filename="compliance-board_${day}.csv"`);
     }
   });
+  it('refuses a target that would concern no unit, and a start on a dated target, as it refuses the other fields of another kind', async () => {
+    const post = (body: Record<string, unknown>) => engine.http().post('/v1/compliance/targets').set(as('admin')).send(body);
+    const nobody = await post({ id: 'for-nobody', kind: 'staff_onboarding', name: 'Không ai', dueAt: '2026-07-25', unitKinds: [] });
+    expect(nobody.status).toBe(400);
+    expect(errorOf(nobody).message).toContain('unitKinds');
+    const started = await post({ id: 'dated-start', kind: 'designation', name: 'Đầu mối', dueAt: '2026-07-10', startsAt: '2026-07-01' });
+    expect(started.status).toBe(400);
+    expect(errorOf(started).message).toContain('startsAt is taken only by a notice_cadence target');
+    expect((await engine.http().get('/v1/compliance/targets').set(as('admin'))).body).not.toContainEqual(expect.objectContaining({ id: 'for-nobody' }));
+
+    // Listed units stand in for the kinds; a PATCH that empties the kinds of a target by kinds is refused too.
+    expect((await post({ id: 'by-code', kind: 'staff_onboarding', name: 'Theo mã', dueAt: '2026-07-25', unitKinds: [], unitCodes: [BK] })).status).toBe(201);
+    expect((await post({ id: 'by-kind', kind: 'staff_onboarding', name: 'Theo loại', dueAt: '2026-07-25' })).status).toBe(201);
+    const patch = (id: string, body: Record<string, unknown>) => engine.http().patch(`/v1/compliance/targets/${id}`).set(as('admin')).send(body);
+    expect((await patch('by-kind', { unitKinds: [] })).status).toBe(400);
+    expect((await patch('by-kind', { startsAt: '2026-07-01' })).status).toBe(400);
+    // A start stored on a dated target before this rule does not stop the target from being paused.
+    await engine.query(`UPDATE compliance_targets SET starts_at = '2026-07-01T00:00:00+07:00' WHERE id = 'by-kind'`);
+    expect((await patch('by-kind', { active: false })).status).toBe(200);
+  });
 });

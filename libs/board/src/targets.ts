@@ -51,10 +51,16 @@ const isInt = (v: unknown, min: number, max: number) => typeof v === 'number' &&
 /**
  * Checks a target's fields together (which fields a kind needs) and returns the target, or every
  * problem found, each naming its field. `where` prefixes the messages (a config file's place).
- * `wardsOnly: false` leaves a ward_adoption target's unit kinds as they are: a PATCH that does not
- * change them must still be able to pause a target stored before wards alone were taken.
+ * `wardsOnly: false` leaves a target's unit kinds as they are (wards only for ward_adoption, at least
+ * one kind without unitCodes): a PATCH that does not change them must still be able to pause a target
+ * stored before those rules. So does
+ * `startsJudged: false` a start stored on a dated target before it was refused.
  */
-export function parseTarget(input: TargetInput, where = '', { wardsOnly = true } = {}): { target: ComplianceTarget | null; problems: string[] } {
+export function parseTarget(
+  input: TargetInput,
+  where = '',
+  { wardsOnly = true, startsJudged = true } = {},
+): { target: ComplianceTarget | null; problems: string[] } {
   const problems: string[] = [];
   const at = (field: string) => `${where}${field}`;
   if (typeof input.id !== 'string' || !ID.test(input.id))
@@ -69,6 +75,9 @@ export function parseTarget(input: TargetInput, where = '', { wardsOnly = true }
   if (!cadence && TARGET_KINDS.includes(kind) && !input.dueAt) problems.push(`${at('dueAt')} is required for a ${kind} target (its deadline)`);
   if (cadence && input.dueAt) problems.push(`${at('dueAt')} is not taken by a notice_cadence target: its deadlines follow each notice`);
   if (cadence && !input.startsAt) problems.push(`${at('startsAt')} is required for a notice_cadence target (from when notices are counted)`);
+  // Stored and listed, it told readers the target started then, and changed nothing: a dated target runs to its dueAt.
+  if (startsJudged && !cadence && TARGET_KINDS.includes(kind) && input.startsAt)
+    problems.push(`${at('startsAt')} is taken only by a notice_cadence target: a ${kind} target runs to its dueAt`);
   if (cadence && !isInt(input.everyDays, 1, 365)) problems.push(`${at('everyDays')} must be an integer from 1 to 365 for a notice_cadence target`);
   if (!cadence && input.everyDays != null) problems.push(`${at('everyDays')} is taken only by a notice_cadence target`);
   const headcount = kind === 'staff_onboarding' || kind === 'ward_adoption';
@@ -90,6 +99,10 @@ export function parseTarget(input: TargetInput, where = '', { wardsOnly = true }
   const unitCodes = input.unitCodes ?? null;
   if (unitCodes !== null && (!Array.isArray(unitCodes) || unitCodes.some((c) => typeof c !== 'string' || !/^[A-Za-z0-9_.-]{1,40}$/.test(c)))) {
     problems.push(`${at('unitCodes')} must list unit codes`);
+  }
+  // No kinds and no units: a target for nobody, shown on the board with nothing to judge and telling no one.
+  if (wardsOnly && Array.isArray(unitKinds) && unitKinds.length === 0 && !(Array.isArray(unitCodes) && unitCodes.length)) {
+    problems.push(`${at('unitKinds')} must name at least one kind of unit (or unitCodes the units): the target would concern no unit`);
   }
   if (problems.length) return { target: null, problems };
   return {
@@ -210,7 +223,7 @@ export class ComplianceTargets {
       // The units are judged when the PATCH names them: a target stored before wards alone were taken
       // for ward_adoption can still be paused or renamed.
       const unitsChanged = changes.unitKinds != null || changes.unitCodes != null;
-      const { target, problems } = parseTarget(merged, '', { wardsOnly: unitsChanged });
+      const { target, problems } = parseTarget(merged, '', { wardsOnly: unitsChanged, startsJudged: changes.startsAt != null });
       if (!target) throw problemsError(problems);
       await assertUnitsExist(m, target.unitCodes, unitsChanged ? target.kind : undefined);
       await execute(
