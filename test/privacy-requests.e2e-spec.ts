@@ -432,6 +432,9 @@ describe("citizens' data: records of reads and subject requests through their ch
       { kind: 'access', phone: '0987555222' },
       { kind: 'delete', phone: '0987555111' },
       { kind: 'access', phone: '0987555111', email: 'lan.pham@example.vn' },
+      // The same phone, another name (a shared family phone), or fewer cases: another answer.
+      { kind: 'access', phone: '0987555111', name: 'Phạm Văn Hùng' },
+      { kind: 'access', phone: '0987555111', trackingCodes: [first.trackingCode] },
     ]) {
       const reused = await request({ ...other, externalId: 'ihn-dsr-0100' });
       expect(reused.status).toBe(409);
@@ -442,5 +445,13 @@ describe("citizens' data: records of reads and subject requests through their ch
     const retry = await request({ kind: 'access', phone: '+84 987 555 111', externalId: 'ihn-dsr-0100' });
     expect(retry.status).toBe(200);
     expect((retry.body as SubjectRequestViewDto).id).toBe((answered.body as SubjectRequestViewDto).id);
+
+    // A request naming its citizen is retried with the name as the channel wrote it, whatever its case or accents' form.
+    const named = await request({ kind: 'access', phone: '0987555111', name: 'Phạm Thị Lan', externalId: 'ihn-dsr-0101' });
+    expect(named.status).toBe(201);
+    const again = await request({ kind: 'access', phone: '0987555111', name: 'PHẠM THỊ LAN'.normalize('NFD'), externalId: 'ihn-dsr-0101' });
+    expect([again.status, (again.body as SubjectRequestViewDto).id]).toEqual([200, (named.body as SubjectRequestViewDto).id]);
+    const otherName = await request({ kind: 'access', phone: '0987555111', name: 'Phạm Văn Hùng', externalId: 'ihn-dsr-0101' });
+    expect(otherName.status).toBe(409);
   });
 });

@@ -19,6 +19,11 @@ export function contactHash(key: string, kind: 'phone' | 'email', value: string)
   return createHmac('sha256', key).update(`${kind}:${normal}`, 'utf8').digest();
 }
 
+/** A keyed hash of a request's own words (canonical text): compared on a retry, never readable from a copy of the table. */
+export function requestHash(key: string, canonical: string): Buffer {
+  return createHmac('sha256', key).update(`request:${canonical}`, 'utf8').digest();
+}
+
 /** The SQL expression of a phone column in normalisePhone's form (cases still holding one). */
 export const NORMALISED_PHONE_SQL = (col: string) =>
   `(CASE WHEN regexp_replace(${col}, '\\D', '', 'g') ~ '^84\\d{9,}$' THEN '0' || substr(regexp_replace(${col}, '\\D', '', 'g'), 3)

@@ -4,7 +4,7 @@ import { APP_CONFIG, AppConfig } from '@fr/config';
 import { isUuid, NotFoundError, ValidationError } from '@fr/domain';
 import { execute, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
-import { contactHash } from './contact-hash';
+import { contactHash, requestHash } from './contact-hash';
 
 export interface ContactReadFilter {
   caseId?: string;
@@ -72,6 +72,10 @@ export class ContactReads {
 
   hash(kind: 'phone' | 'email', value: string): Buffer {
     return contactHash(this.config.privacyKey, kind, value);
+  }
+
+  requestHash(canonical: string): Buffer {
+    return requestHash(this.config.privacyKey, canonical);
   }
 
   /** The reads matching the filter, oldest first, and every officer among them. */

@@ -92,6 +92,7 @@ interface RequestRow {
   answered_at: Date | null;
   phone_hash: Buffer | null;
   email_hash: Buffer | null;
+  request_key: Buffer | null;
 }
 
 interface CaseRow {
@@ -231,7 +232,7 @@ export class SubjectRequests implements OnModuleInit {
           // with the first: its citizen's contact and cases went to someone else, and their own request was not made.
           if (!this.sameRequest(existing, cmd)) {
             throw new ConflictError(
-              `externalId '${cmd.externalId.slice(0, 40)}' was sent before with another request (kind, phone or email differ): a retry sends the same request; give a new request its own externalId`,
+              `externalId '${cmd.externalId.slice(0, 40)}' was sent before with another request (kind, phone, email, name, trackingCodes or corrections differ): a retry sends the same request; give a new request its own externalId`,
             );
           }
           return { request: await this.view(m, existing), created: false };
@@ -265,7 +266,30 @@ export class SubjectRequests implements OnModuleInit {
   private sameRequest(r: RequestRow, cmd: SubjectRequestCommand): boolean {
     const same = (held: Buffer | null, kind: 'phone' | 'email', value: string | undefined) =>
       held === null ? !value : !!value && held.equals(this.reads.hash(kind, value));
-    return r.kind === cmd.kind && same(r.phone_hash, 'phone', cmd.phone) && same(r.email_hash, 'email', cmd.email);
+    return (
+      r.kind === cmd.kind &&
+      same(r.phone_hash, 'phone', cmd.phone) &&
+      same(r.email_hash, 'email', cmd.email) &&
+      (r.request_key === null || r.request_key.equals(this.requestKey(cmd)))
+    );
+  }
+
+  /**
+   * The rest of what a request asks, keyed: the requester's name (as names are compared: any case, with or
+   * without diacritics), the tracking codes it is narrowed to and the corrections. The same phone naming
+   * another person is another request, whose answer is another person's data.
+   */
+  private requestKey(cmd: SubjectRequestCommand): Buffer {
+    const text = (v: string | undefined) => (typeof v === 'string' && v.trim() !== '' ? v.normalize('NFC').trim() : null);
+    const codes = [...new Set((cmd.trackingCodes ?? []).map((t) => normaliseTrackingCode(t) ?? t))].sort();
+    const c = cmd.corrections;
+    return this.reads.requestHash(
+      JSON.stringify([
+        cmd.name === undefined ? null : personNameKey(cmd.name),
+        codes,
+        c ? [text(c.name), c.phone ? normaliseCasePhone(c.phone) : null, text(c.email)?.toLowerCase() ?? null] : null,
+      ]),
+    );
   }
 
   /** Whether the channel already made a request under this externalId (a retry). */
@@ -404,8 +428,8 @@ export class SubjectRequests implements OnModuleInit {
     const answered = waiting.length === 0;
     const row = await selectRow<RequestRow>(
       m,
-      `INSERT INTO privacy_requests (channel_code, kind, status, phone_hash, email_hash, case_ids, waiting_case_ids, fields, received_at, due_at, answered_at, external_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
+      `INSERT INTO privacy_requests (channel_code, kind, status, phone_hash, email_hash, case_ids, waiting_case_ids, fields, received_at, due_at, answered_at, external_id, request_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ${COLUMNS}`,
       [
         cmd.channel,
         cmd.kind,
@@ -419,6 +443,7 @@ export class SubjectRequests implements OnModuleInit {
         new Date(now.getTime() + this.policy.subjectRequestHours[cmd.kind] * HOUR_MS),
         answered ? now : null,
         cmd.externalId ?? null,
+        cmd.externalId === undefined ? null : this.requestKey(cmd),
       ],
     );
     await this.audit(m, cmd.channel, 'privacy_request_received', { requestId: row!.id, kind: cmd.kind, cases: ids.length, waiting: waiting.length });
@@ -494,7 +519,7 @@ export class SubjectRequests implements OnModuleInit {
 }
 
 const COLUMNS = `id::text AS id, channel_code, kind, status, case_ids::text[] AS case_ids, waiting_case_ids::text[] AS waiting_case_ids, fields,
-  received_at, due_at, answered_at, phone_hash, email_hash`;
+  received_at, due_at, answered_at, phone_hash, email_hash, request_key`;
 /**
  * A family's one phone (or a shared e-mail address) is on cases of different people: a request by it
  * alone would show the others' names and cases, overwrite their names or erase their contacts. With

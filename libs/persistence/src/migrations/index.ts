@@ -49,6 +49,7 @@ import { CalendarYearsToTell1767310000000 } from './1767310000000-CalendarYearsT
 import { PausedPastDue1767400000000 } from './1767400000000-PausedPastDue';
 import { PrivacyRequestExternalId1767410000000 } from './1767410000000-PrivacyRequestExternalId';
 import { CategoryPublicLocation1767420000000 } from './1767420000000-CategoryPublicLocation';
+import { PrivacyRequestKey1767430000000 } from './1767430000000-PrivacyRequestKey';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -103,4 +104,5 @@ export const MIGRATIONS = [
   PausedPastDue1767400000000,
   PrivacyRequestExternalId1767410000000,
   CategoryPublicLocation1767420000000,
+  PrivacyRequestKey1767430000000,
 ];
