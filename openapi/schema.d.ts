@@ -6355,6 +6355,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description `unit` names no unit (GET /v1/units lists them) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
             503: {
                 headers: {

@@ -265,6 +265,10 @@ describe('SLA clocks and the escalation ladder', () => {
     expect((await list('bk.xuly', '')).status).toBe(403);
     expect((await list('admin', '')).status).toBe(403);
     expect((await list('vp.giamsat', '?level=4')).status).toBe(400);
+    // A mistyped unit is named (422), as the cases' and notices' lists do, not answered as a unit with no escalations.
+    expect(((await list('vp.giamsat', '?unit=P_BACH_KHOA')).body as EscalationPageDto).items.map((e) => e.caseId)).toContain(id);
+    const typo = await list('vp.giamsat', '?unit=P_BACHKHOA');
+    expect([typo.status, (typo.body as { message: string }).message]).toEqual([422, "unit 'P_BACHKHOA' does not exist; GET /v1/units lists the units"]);
 
     // Three working days past the deadline: the office, then Home Affairs, each told once.
     setNow(new Date(sla().calendar.add(run.dueAt, { days: 3 }).getTime() + MINUTE));

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { OfficerRole } from '@fr/domain';
-import { selectRows } from '@fr/persistence';
+import { requireKnownUnit, selectRows } from '@fr/persistence';
 import { decodeIdCursor, encodeIdCursor } from './paging';
 
 export interface EscalationFilter {
@@ -77,7 +77,10 @@ export class EscalationQueries {
     const where: string[] = [];
     if (viewer.role === 'LEADER') where.push(`e.unit_code = ${p(viewer.unitCode)}`);
     else if (viewer.role !== 'SUPERVISOR' && viewer.role !== 'AUDITOR') return { items: [], nextCursor: null };
-    if (f.unit) where.push(`e.unit_code = ${p(f.unit)}`);
+    if (f.unit) {
+      await requireKnownUnit(this.ds, f.unit);
+      where.push(`e.unit_code = ${p(f.unit)}`);
+    }
     if (f.level) where.push(`e.level = ${p(f.level)}`);
     if (f.open !== undefined) where.push(f.open ? 'e.resolved_at IS NULL' : 'e.resolved_at IS NOT NULL');
     if (f.cursor) where.push(`e.id < ${p(decodeIdCursor(f.cursor))}`);

@@ -17,7 +17,7 @@ export class EscalationsController {
   @Get()
   @ApiOperation({ operationId: 'listEscalations', summary: 'Escalations, newest first (LEADER: own unit; SUPERVISOR, AUDITOR: all units)' })
   @ApiOkResponse({ type: EscalationPageDto })
-  @ApiErrors(403)
+  @ApiErrors(403, { 422: '`unit` names no unit (GET /v1/units lists them)' })
   list(@CurrentOfficer() officer: AuthenticatedOfficer, @Query() q: ListEscalationsQueryDto): Promise<EscalationPageDto> {
     return this.escalations.list(officer, { level: q.level, open: q.open, unit: q.unit, cursor: q.cursor, limit: q.limit ?? 20 });
   }
