@@ -163,7 +163,7 @@ describe('merged duplicates in unit metrics', () => {
     receivedAt: t0,
     rating: null,
     ratedAt: null,
-    ownerships: [{ unit: 'QLDT', reason: 'route', start: t0 }],
+    ownerships: [{ unit: 'QLDT', reason: 'route', start: t0, passedDueAt: null }],
     events,
     pauses: [],
     atEnd: { status, unit: 'QLDT', dueAt: null, warnAt: null },
@@ -299,5 +299,119 @@ describe(checkTexts.name, () => {
 
   it('salts each text: the same words hash differently twice, so an erased text cannot be confirmed by a guess', () => {
     expect(putAside({ reason: t.body })[0].hash).not.toBe(t.hash);
+  });
+});
+
+describe('the late rate: cases passed on late, and a case counted once', () => {
+  const t0 = Date.UTC(2026, 11, 1, 2, 0);
+  const HOUR = 3_600_000;
+  const ctx: MetricsContext = {
+    from: t0 - 86_400_000,
+    to: t0 + 7 * 86_400_000,
+    evaluatedAt: t0 + 7 * 86_400_000,
+    calendar: new WorkingCalendar({ daysOff: [], extraWorkingDays: [] }),
+    receiveDue: (start) => new Date(start.getTime() + 8 * HOUR),
+  };
+  // Routed to the ward, which held it `heldFor`, then passed it on (transfer or return) with `dueAt` in force.
+  const passedOn = (reason: 'transfer' | 'return', heldFor: number, dueAt: number | null): CaseFacts => ({
+    caseId: 'P',
+    trackingCode: 'P',
+    receivedAt: t0,
+    rating: null,
+    ratedAt: null,
+    ownerships: [
+      { unit: 'P_BACH_KHOA', reason: 'route', start: t0, passedDueAt: null },
+      { unit: reason === 'transfer' ? 'P_THANH_NHAN' : 'VP', reason, start: t0 + heldFor, passedDueAt: dueAt },
+    ],
+    events: [],
+    pauses: [],
+    atEnd: { status: 'assigned', unit: reason === 'transfer' ? 'P_THANH_NHAN' : 'VP', dueAt: t0 + heldFor + 8 * HOUR, warnAt: null },
+  });
+  const report = (...cases: CaseFacts[]) => {
+    const units = new Map<string, UnitAccumulator>();
+    for (const f of cases)
+      for (const l of caseLines(f, ctx)) {
+        if (!units.has(l.unitCode)) units.set(l.unitCode, new UnitAccumulator());
+        units.get(l.unitCode)!.add(l);
+      }
+    return (unit: string) => (units.get(unit) ?? new UnitAccumulator()).result();
+  };
+
+  it('counts a case transferred or returned after its deadline as due and late for the unit that passed it on', () => {
+    for (const reason of ['transfer', 'return'] as const) {
+      const f = passedOn(reason, 30 * HOUR, t0 + 8 * HOUR);
+      expect(caseLines(f, ctx).find((l) => l.unitCode === 'P_BACH_KHOA')).toMatchObject({ passedOnLate: true, open: false, resolvedAt: null });
+      expect(report(f)('P_BACH_KHOA')).toMatchObject({ passedOnLate: 1, onTime: { due: 1, late: 1, lateRate: 100, onTimeRate: 0 } });
+    }
+  });
+
+  it('does not count a case passed on before its deadline, nor one whose clock stood still; the receiving unit is judged on its own clock', () => {
+    expect(report(passedOn('transfer', 2 * HOUR, t0 + 8 * HOUR))('P_BACH_KHOA')).toMatchObject({ passedOnLate: 0, onTime: { due: 0, late: 0 } });
+    expect(report(passedOn('transfer', 30 * HOUR, null))('P_BACH_KHOA')).toMatchObject({ passedOnLate: 0, onTime: { due: 0 } });
+    // Received 30 hours in with a fresh 8-hour clock: not overdue at the end of the week? It is: judged at its own deadline.
+    const late = report(passedOn('transfer', 30 * HOUR, t0 + 8 * HOUR));
+    expect(late('P_THANH_NHAN')).toMatchObject({ received: 1, passedOnLate: 0, openOverdue: 1, onTime: { due: 1, late: 1 } });
+    const fresh = { ...ctx, evaluatedAt: t0 + 31 * HOUR, to: t0 + 31 * HOUR };
+    const l = caseLines(passedOn('transfer', 30 * HOUR, t0 + 8 * HOUR), fresh).find((x) => x.unitCode === 'P_THANH_NHAN')!;
+    expect(l).toMatchObject({ open: true, overdue: false, passedOnLate: false });
+  });
+
+  it('counts in the period the case was passed on: not in an earlier period in which its deadline passed', () => {
+    const f = passedOn('transfer', 50 * HOUR, t0 + 8 * HOUR);
+    const before = caseLines(f, { ...ctx, from: t0, to: t0 + 24 * HOUR, evaluatedAt: t0 + 24 * HOUR });
+    // Still held (and overdue) at the end of the first day: open past deadline, as before.
+    expect(before.find((l) => l.unitCode === 'P_BACH_KHOA')).toMatchObject({ passedOnLate: false });
+    const after = caseLines(f, { ...ctx, from: t0 + 48 * HOUR, to: t0 + 72 * HOUR, evaluatedAt: t0 + 72 * HOUR });
+    expect(after.find((l) => l.unitCode === 'P_BACH_KHOA')).toMatchObject({ passedOnLate: true });
+  });
+
+  it('counts a case resolved late, reopened and open past its new deadline once in due and in late', () => {
+    const f: CaseFacts = {
+      caseId: 'R',
+      trackingCode: 'R',
+      receivedAt: t0,
+      rating: 1,
+      ratedAt: t0 + 50 * HOUR,
+      ownerships: [{ unit: 'P_BACH_KHOA', reason: 'route', start: t0, passedDueAt: null }],
+      events: [
+        { action: 'resolve', at: t0 + 48 * HOUR, onTime: false },
+        { action: 'reopen', at: t0 + 50 * HOUR, onTime: null },
+      ],
+      pauses: [],
+      atEnd: { status: 'in_progress', unit: 'P_BACH_KHOA', dueAt: t0 + 60 * HOUR, warnAt: null },
+    };
+    expect(report(f)('P_BACH_KHOA')).toMatchObject({ resolved: 1, resolvedLate: 1, openOverdue: 1, onTime: { due: 1, late: 1, lateRate: 100 } });
+    // Answered on time, reopened, then overdue: due once, and late (it is open past its deadline).
+    const onTime = { ...f, events: [{ ...f.events[0], onTime: true }, f.events[1]] };
+    expect(report(onTime)('P_BACH_KHOA')).toMatchObject({ resolved: 1, resolvedLate: 0, openOverdue: 1, onTime: { due: 1, late: 1 } });
+    // And a late answer, with another case on time: 1 late of 2.
+    const other: CaseFacts = {
+      ...f,
+      caseId: 'S',
+      events: [{ action: 'resolve', at: t0 + 2 * HOUR, onTime: true }],
+      atEnd: { status: 'resolved', unit: 'P_BACH_KHOA', dueAt: null, warnAt: null },
+    };
+    expect(report(f, other)('P_BACH_KHOA')).toMatchObject({ resolved: 2, onTime: { due: 2, late: 1, lateRate: 50 } });
+  });
+
+  it('a case resolved, then passed on late after a reopening, counts once for the unit', () => {
+    const f: CaseFacts = {
+      caseId: 'Q',
+      trackingCode: 'Q',
+      receivedAt: t0,
+      rating: 1,
+      ratedAt: t0 + 30 * HOUR,
+      ownerships: [
+        { unit: 'P_BACH_KHOA', reason: 'route', start: t0, passedDueAt: null },
+        { unit: 'P_THANH_NHAN', reason: 'transfer', start: t0 + 80 * HOUR, passedDueAt: t0 + 40 * HOUR },
+      ],
+      events: [
+        { action: 'resolve', at: t0 + 20 * HOUR, onTime: true },
+        { action: 'reopen', at: t0 + 30 * HOUR, onTime: null },
+      ],
+      pauses: [],
+      atEnd: { status: 'resolved', unit: 'P_THANH_NHAN', dueAt: null, warnAt: null },
+    };
+    expect(report(f)('P_BACH_KHOA')).toMatchObject({ resolved: 1, resolvedLate: 0, passedOnLate: 1, onTime: { due: 1, late: 1 } });
   });
 });

@@ -9,7 +9,7 @@ const ms = (col: string) => `(extract(epoch from ${col}) * 1000)::float8`;
 
 /** What the metrics read of a case `c`, but its state at the period's end. */
 const CASE_COLUMNS = `c.id, c.tracking_code, ${ms('c.received_at')} AS received_at, c.rating, ${ms('c.rated_at')} AS rated_at,
-           (SELECT json_agg(json_build_array(a.unit_code, a.reason, ${ms('a.started_at')}) ORDER BY a.id)
+           (SELECT json_agg(json_build_array(a.unit_code, a.reason, ${ms('a.started_at')}, ${ms('a.passed_due_at')}) ORDER BY a.id)
               FROM assignments a WHERE a.case_id = c.id) AS own,
            (SELECT json_agg(json_build_array(e.action, ${ms('e.occurred_at')}, e.data->'onTime') ORDER BY e.id)
               FROM audit_events e WHERE e.case_id = c.id AND e.action IN ('acknowledge', 'resolve', 'extend', 'reopen', 'join_original')) AS ev,
@@ -52,7 +52,7 @@ export interface FactsRow {
   received_at: number;
   rating: number | null;
   rated_at: number | null;
-  own: [string, string, number][] | null;
+  own: [string, string, number, number | null][] | null;
   ev: [CaseEventFact['action'], number, boolean | null][] | null;
   pauses: [number, number | null][] | null;
   s_status: CaseState | null;
@@ -68,7 +68,7 @@ export function toFacts(r: FactsRow): CaseFacts {
     receivedAt: r.received_at,
     rating: r.rating,
     ratedAt: r.rated_at,
-    ownerships: (r.own ?? []).map(([unit, reason, start]) => ({ unit, reason, start })),
+    ownerships: (r.own ?? []).map(([unit, reason, start, passedDueAt]) => ({ unit, reason, start, passedDueAt })),
     events: (r.ev ?? []).map(([action, at, onTime]) => ({ action, at, onTime: typeof onTime === 'boolean' ? onTime : null })),
     pauses: (r.pauses ?? []).map(([from, to]) => ({ from, to })),
     atEnd: r.s_status ? { status: r.s_status, unit: r.s_unit, dueAt: r.s_due, warnAt: r.s_warn } : null,

@@ -210,7 +210,7 @@ export class GetUnitMetrics {
   private async fromFacts(period: Period, ctx: MetricsContext): Promise<Map<string, UnitMetrics>> {
     await this.updater.drain(FACTS_BATCH, Infinity, true);
     const db = await this.read.source();
-    const [sums, open] = await Promise.all([this.factsTotals(db, period), this.openAt(db, new Date(ctx.evaluatedAt))]);
+    const [sums, open] = await Promise.all([this.factsTotals(db, period), this.openAt(db, new Date(ctx.evaluatedAt), period)]);
     const totals = new Map<string, { t: UnitTotals; minutes: UnitMetrics['resolveWorkingMinutes'] }>();
     const of = (unit: string) => {
       let e = totals.get(unit);
@@ -231,6 +231,9 @@ export class GetUnitMetrics {
         reorganisedIn: r.reorganised_in,
         reorganisedOut: r.reorganised_out,
         returns: r.returns,
+        passedOnLate: r.passed_on_late,
+        due: r.due,
+        late: r.late,
         extensions: r.extensions,
         reopened: r.reopened,
         mergedDuplicates: r.merged,
@@ -240,7 +243,11 @@ export class GetUnitMetrics {
       });
       e.minutes = { median: r.median, p90: r.p90 };
     }
-    for (const r of open) Object.assign(of(r.unit_code).t, { open: r.open, openOverdue: r.overdue, openAtRisk: r.at_risk });
+    for (const r of open) {
+      const t = of(r.unit_code).t;
+      // An overdue case the unit also resolved or passed on late in the period is already due (and late, if so) once.
+      Object.assign(t, { open: r.open, openOverdue: r.overdue, openAtRisk: r.at_risk, due: t.due + r.overdue_due, late: t.late + r.overdue_late });
+    }
     return new Map([...totals].map(([unit, e]) => [unit, unitMetricsOf(e.t, e.minutes)]));
   }
 
@@ -258,18 +265,23 @@ export class GetUnitMetrics {
                 (array_agg(resolve_minutes ORDER BY day) FILTER (WHERE resolved))[1] AS minutes,
                 sum(transfers_in) AS transfers_in, sum(transfers_out) AS transfers_out, sum(reorganised_in) AS reorganised_in,
                 sum(reorganised_out) AS reorganised_out, sum(returns) AS returns, sum(extensions) AS extensions,
-                bool_or(reopened) AS reopened, bool_or(merged_duplicate) AS merged, max(rating) AS rating
+                bool_or(reopened) AS reopened, bool_or(merged_duplicate) AS merged, max(rating) AS rating,
+                -- Once per case in due and late, as caseLines' lineDue and lineLate.
+                bool_or(passed_on_late) AS passed_on_late, bool_or(resolved OR passed_on_late) AS due,
+                bool_or((resolved AND resolved_late) OR passed_on_late) AS late
            FROM unit_case_facts WHERE day >= $1::date AND day < $2::date AND grouped GROUP BY unit_code, case_id),
        totals AS (
          SELECT unit_code, received, acknowledged, acknowledged_on_time, resolved, resolved_late, transfers_in, transfers_out,
-                reorganised_in, reorganised_out, returns, extensions, reopened, merged, ratings, rating_sum, satisfied
+                reorganised_in, reorganised_out, returns, extensions, reopened, merged, ratings, rating_sum, satisfied,
+                passed_on_late, due, late
            FROM unit_day_totals WHERE day >= $1::date AND day < $2::date AND rows > 0
          UNION ALL
          SELECT unit_code, count(*) FILTER (WHERE received), count(*) FILTER (WHERE received AND acknowledged),
                 count(*) FILTER (WHERE received AND acknowledged_on_time), count(*) FILTER (WHERE resolved),
                 count(*) FILTER (WHERE resolved AND resolved_late), sum(transfers_in), sum(transfers_out), sum(reorganised_in),
                 sum(reorganised_out), sum(returns), sum(extensions), count(*) FILTER (WHERE reopened), count(*) FILTER (WHERE merged),
-                count(rating), COALESCE(sum(rating), 0), count(*) FILTER (WHERE rating >= $3)
+                count(rating), COALESCE(sum(rating), 0), count(*) FILTER (WHERE rating >= $3),
+                count(*) FILTER (WHERE passed_on_late), count(*) FILTER (WHERE due), count(*) FILTER (WHERE late)
            FROM grouped GROUP BY unit_code),
        -- percentile_disc over the per-case working minutes, from counts per value: the first value whose
        -- running count reaches ceil(p * n), p * n in float8 as percentile_disc (and nearestRank) take it.
@@ -294,7 +306,8 @@ export class GetUnitMetrics {
               sum(t.reorganised_in)::int AS reorganised_in, sum(t.reorganised_out)::int AS reorganised_out,
               sum(t.returns)::int AS returns, sum(t.extensions)::int AS extensions,
               sum(t.reopened)::int AS reopened, sum(t.merged)::int AS merged,
-              sum(t.ratings)::int AS ratings, sum(t.rating_sum)::int AS rating_sum, sum(t.satisfied)::int AS satisfied
+              sum(t.ratings)::int AS ratings, sum(t.rating_sum)::int AS rating_sum, sum(t.satisfied)::int AS satisfied,
+              sum(t.passed_on_late)::int AS passed_on_late, sum(t.due)::int AS due, sum(t.late)::int AS late
          FROM totals t LEFT JOIN percentiles p ON p.unit_code = t.unit_code
         GROUP BY t.unit_code, p.median, p.p90`,
       [vnDayLabel(period.from.getTime()), vnDayLabel(period.to.getTime()), SATISFIED_RATING],
@@ -309,7 +322,11 @@ export class GetUnitMetrics {
    * probes are most of the report's time (1.1-1.7 s of it in one statement, 22,283 candidates for Q2
    * of the bench's 1,000,000 cases, 2026-12-03). JIT off: compiling the statement took 61 ms of that.
    */
-  private async openAt(db: DataSource, at: Date): Promise<OpenRow[]> {
+  private async openAt(db: DataSource, at: Date, period: Period): Promise<OpenRow[]> {
+    // An overdue case counts in due (late) only if the unit's facts of the period do not already: a case
+    // resolved (late) or passed on late by the unit in the period, then open past a deadline with it again.
+    const counted = (what: string) => `EXISTS (SELECT 1 FROM unit_case_facts f WHERE f.case_id = c.id AND f.unit_code = s.unit_code
+                                                   AND f.day >= $3::date AND f.day < $4::date AND (${what}))`;
     const half = (cond: string) =>
       db.transaction(async (m) => {
         await m.query('SET LOCAL jit = off');
@@ -317,7 +334,9 @@ export class GetUnitMetrics {
           m,
           `SELECT s.unit_code, count(*)::int AS open,
                   count(*) FILTER (WHERE s.due_at <= $1)::int AS overdue,
-                  count(*) FILTER (WHERE s.warn_at <= $1 AND $1 < s.due_at)::int AS at_risk
+                  count(*) FILTER (WHERE s.warn_at <= $1 AND $1 < s.due_at)::int AS at_risk,
+                  count(*) FILTER (WHERE s.due_at <= $1 AND NOT ${counted('f.resolved OR f.passed_on_late')})::int AS overdue_due,
+                  count(*) FILTER (WHERE s.due_at <= $1 AND NOT ${counted('(f.resolved AND f.resolved_late) OR f.passed_on_late')})::int AS overdue_late
              FROM cases c
              CROSS JOIN LATERAL (
                SELECT l.status, l.unit_code, l.due_at, l.warn_at FROM case_state_log l
@@ -325,13 +344,25 @@ export class GetUnitMetrics {
             WHERE ${CASES_OPEN_SPAN} @> $1::timestamptz AND c.id ${cond} $2::uuid
               AND s.unit_code IS NOT NULL AND s.status NOT IN ('resolved', 'closed', 'merged')
             GROUP BY s.unit_code`,
-          [at, MID_UUID],
+          [at, MID_UUID, vnDayLabel(period.from.getTime()), vnDayLabel(period.to.getTime())],
         );
       });
     const sum = new Map<string, OpenRow>();
     for (const r of (await Promise.all([half('<'), half('>=')])).flat()) {
       const e = sum.get(r.unit_code);
-      sum.set(r.unit_code, e ? { unit_code: r.unit_code, open: e.open + r.open, overdue: e.overdue + r.overdue, at_risk: e.at_risk + r.at_risk } : r);
+      sum.set(
+        r.unit_code,
+        e
+          ? {
+              unit_code: r.unit_code,
+              open: e.open + r.open,
+              overdue: e.overdue + r.overdue,
+              at_risk: e.at_risk + r.at_risk,
+              overdue_due: e.overdue_due + r.overdue_due,
+              overdue_late: e.overdue_late + r.overdue_late,
+            }
+          : r,
+      );
     }
     return [...sum.values()];
   }
@@ -385,6 +416,9 @@ interface OpenRow {
   open: number;
   overdue: number;
   at_risk: number;
+  /** Overdue and not already due (late) by the unit's facts of the period. */
+  overdue_due: number;
+  overdue_late: number;
 }
 
 /** The middle of the UUID space: random case ids fall on either side of it evenly. */
@@ -423,6 +457,9 @@ interface FactsTotalsRow {
   ratings: number;
   rating_sum: number;
   satisfied: number;
+  passed_on_late: number;
+  due: number;
+  late: number;
 }
 
 const NO_METRICS: UnitMetrics = new UnitAccumulator().result();
@@ -489,6 +526,8 @@ const LINEAGE_COLUMNS: [string, (u: UnitReport) => CsvValue][] = [
   ['valid_to', (u) => u.validTo],
   ['predecessors', (u) => u.predecessors.join(' ')],
   ['successors', (u) => u.successors.join(' ')],
+  // After the lineage, for the same reason: cases transferred or returned after their deadline, in due and late.
+  ['passed_on_late', (u) => u.passedOnLate],
 ];
 
 export function unitMetricsCsv(report: UnitMetricsReport): string {

@@ -63,4 +63,28 @@ describe('daily facts, per case', () => {
     expect(coveredByFacts(parsePeriod('2025-03-01T00:00:00+07:00', '2025-03-02T00:00:00+07:00'))).toBe(true);
     expect(coveredByFacts(parsePeriod('2025-03-01T08:00:00+07:00', '2025-03-31'))).toBe(false);
   });
+
+  it('puts a case passed on late on the day of the hand-over, for the unit that passed it on; answered on another day, the pair is grouped', () => {
+    const late: CaseFacts = {
+      ...f,
+      rating: null,
+      ratedAt: null,
+      ownerships: [
+        { unit: 'BK', reason: 'route', start: vn('2025-03-03T09:00') },
+        { unit: 'TN', reason: 'transfer', start: vn('2025-03-05T09:00'), passedDueAt: vn('2025-03-04T09:00') },
+      ],
+      events: [
+        { action: 'resolve', at: vn('2025-03-03T10:00'), onTime: true },
+        { action: 'reopen', at: vn('2025-03-03T11:00'), onTime: null },
+      ],
+    };
+    const rows = caseDayFacts(late, base).filter((r) => r.unitCode === 'BK');
+    expect(rows.map((r) => [r.day, r.resolved, r.passedOnLate, r.grouped])).toEqual([
+      ['2025-03-03', true, false, true],
+      ['2025-03-05', false, true, true],
+    ]);
+    // Passed on in time: no fact of it.
+    const inTime = { ...late, ownerships: [late.ownerships[0], { ...late.ownerships[1], passedDueAt: vn('2025-03-06T09:00') }], events: [] };
+    expect(caseDayFacts(inTime, base).some((r) => r.passedOnLate)).toBe(false);
+  });
 });

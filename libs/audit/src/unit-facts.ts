@@ -30,12 +30,14 @@ export interface UnitDayFact {
   reorganisedIn: number;
   reorganisedOut: number;
   returns: number;
+  /** Transferred or returned by the unit that day after its deadline had passed (due and late for it). */
+  passedOnLate: boolean;
   extensions: number;
   reopened: boolean;
   mergedDuplicate: boolean;
   rating: number | null;
   /**
-   * The case was received, answered, reopened, merged or rated by this unit on more than one day: a
+   * The case was received, answered or passed on late, reopened, merged or rated by this unit on more than one day: a
    * period holding several of those days must count the pair once, so the report groups its rows per
    * case first. Every other pair has at most one row per fact and is summed directly, which is most
    * of the rows and spares the report a grouping per case.
@@ -84,6 +86,7 @@ export function caseDayFacts(f: CaseFacts, base: Pick<MetricsContext, 'calendar'
         reorganisedIn: l.reorganisedIn,
         reorganisedOut: l.reorganisedOut,
         returns: l.returns,
+        passedOnLate: l.passedOnLate,
         extensions: l.extensions,
         reopened: l.reopened,
         mergedDuplicate: l.mergedDuplicate,
@@ -96,7 +99,14 @@ export function caseDayFacts(f: CaseFacts, base: Pick<MetricsContext, 'calendar'
   for (const unit of units) {
     const rows = out.filter((r) => r.unitCode === unit);
     const more = (f: (r: UnitDayFact) => boolean) => rows.filter(f).length > 1;
-    if (more((r) => r.received) || more((r) => r.resolved) || more((r) => r.reopened) || more((r) => r.mergedDuplicate) || more((r) => r.rating !== null)) {
+    // Resolved and passed on late count once together in due and late: on two days, the pair is grouped.
+    if (
+      more((r) => r.received) ||
+      more((r) => r.resolved || r.passedOnLate) ||
+      more((r) => r.reopened) ||
+      more((r) => r.mergedDuplicate) ||
+      more((r) => r.rating !== null)
+    ) {
       for (const r of rows) r.grouped = true;
     }
   }

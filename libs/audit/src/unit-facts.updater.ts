@@ -123,9 +123,11 @@ async function insertFacts(m: EntityManager, facts: UnitDayFact[]): Promise<void
   await execute(
     m,
     `INSERT INTO unit_case_facts (case_id, unit_code, day, received, acknowledged, acknowledged_on_time, resolved, resolved_late, resolve_minutes,
-                                  transfers_in, transfers_out, reorganised_in, reorganised_out, returns, extensions, reopened, merged_duplicate, rating, grouped)
+                                  transfers_in, transfers_out, reorganised_in, reorganised_out, returns, extensions, reopened, merged_duplicate, rating, grouped,
+                                  passed_on_late)
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[], $4::bool[], $5::bool[], $6::bool[], $7::bool[], $8::bool[], $9::int[],
-                          $10::int[], $11::int[], $12::int[], $13::int[], $14::int[], $15::int[], $16::bool[], $17::bool[], $18::smallint[], $19::bool[])`,
+                          $10::int[], $11::int[], $12::int[], $13::int[], $14::int[], $15::int[], $16::bool[], $17::bool[], $18::smallint[], $19::bool[],
+                          $20::bool[])`,
     [
       col((x) => x.caseId),
       col((x) => x.unitCode),
@@ -146,6 +148,7 @@ async function insertFacts(m: EntityManager, facts: UnitDayFact[]): Promise<void
       col((x) => x.mergedDuplicate),
       col((x) => x.rating),
       col((x) => x.grouped),
+      col((x) => x.passedOnLate),
     ],
   );
 }

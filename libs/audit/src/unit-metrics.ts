@@ -10,7 +10,12 @@ import { ClockPause, elapsedWorkingMinutes, isOpen, CaseState, WorkingCalendar }
  *   happened; a transfer or return is read from the assignment it created (the unit before is the one
  *   that passed the case on); a rating belongs to the unit that owned the case when it was rated;
  * - open, overdue and at-risk describe each case's state at the end of the period (or now, if
- *   sooner), read from case_state_log, and count for the unit holding the case then.
+ *   sooner), read from case_state_log, and count for the unit holding the case then;
+ * - a case transferred or returned after the deadline in force for the unit holding it had passed is
+ *   "passed on late" for that unit, in the period of the hand-over: otherwise a unit would take a case
+ *   it let go late out of its late rate by passing it on (neither resolved by it nor open in it);
+ * - due and late count each case at most once per unit: resolved, passed on late or open past its
+ *   deadline at the end, whichever of them apply.
  */
 
 export interface OwnershipFact {
@@ -18,6 +23,11 @@ export interface OwnershipFact {
   /** route | triage | transfer | return | assign | designation | reorganisation | merge | follow_original */
   reason: string;
   start: number;
+  /**
+   * transfer, return: the stage deadline in force for the unit before when it passed the case on
+   * (recorded by the hand-over; null: none running, or not recorded). Passed on late when it had passed.
+   */
+  passedDueAt?: number | null;
 }
 
 export interface CaseEventFact {
@@ -68,6 +78,8 @@ export interface UnitCaseLine {
   reorganisedIn: number;
   reorganisedOut: number;
   returns: number;
+  /** Transferred or returned by this unit in the period after its stage deadline had passed. */
+  passedOnLate: boolean;
   extensions: number;
   reopened: boolean;
   /** Merged into its original in the period: answered by the original's answer, not resolved on its own. */
@@ -148,6 +160,7 @@ export function caseLines(f: CaseFacts, ctx: MetricsContext): UnitCaseLine[] {
         reorganisedIn: 0,
         reorganisedOut: 0,
         returns: 0,
+        passedOnLate: false,
         extensions: 0,
         reopened: false,
         mergedDuplicate: false,
@@ -196,6 +209,10 @@ export function caseLines(f: CaseFacts, ctx: MetricsContext): UnitCaseLine[] {
         if (o.previousUnit) line(o.previousUnit).transfersOut++;
       }
       if (o.reason === 'return' && o.previousUnit) line(o.previousUnit).returns++;
+      // Passed on after its deadline: due and late for the unit that let it go late, in this period.
+      if ((o.reason === 'transfer' || o.reason === 'return') && o.previousUnit && o.passedDueAt != null && o.start >= o.passedDueAt) {
+        line(o.previousUnit).passedOnLate = true;
+      }
       if (o.reason === REORGANISATION) {
         l.reorganisedIn++;
         if (o.previousUnit) line(o.previousUnit).reorganisedOut++;
@@ -260,6 +277,8 @@ export interface UnitMetrics {
   open: number;
   openOverdue: number;
   openAtRisk: number;
+  /** Cases the unit transferred or returned after their deadline had passed: due and late for it. */
+  passedOnLate: number;
   resolveWorkingMinutes: { median: number | null; p90: number | null };
   transfersIn: number;
   transfersOut: number;
@@ -274,7 +293,11 @@ export interface UnitMetrics {
    */
   mergedDuplicates: number;
   satisfaction: { ratings: number; mean: number | null; satisfiedShare: number | null };
-  /** The government's formula: late = (open past deadline + resolved past deadline) / due; in percent. */
+  /**
+   * The government's formula: late rate = late / due, in percent, where due counts each case once that
+   * the unit resolved in the period, passed on late in it, or held open past its deadline at its end,
+   * and late those of them resolved late, passed on late or open past the deadline.
+   */
   onTime: { due: number; late: number; lateRate: number | null; onTimeRate: number | null };
 }
 
@@ -289,6 +312,10 @@ export interface UnitTotals {
   open: number;
   openOverdue: number;
   openAtRisk: number;
+  passedOnLate: number;
+  /** Cases due and late (the on-time formula), each counted once however many of the above it is in. */
+  due: number;
+  late: number;
   transfersIn: number;
   transfersOut: number;
   reorganisedIn: number;
@@ -313,6 +340,9 @@ export function emptyTotals(): UnitTotals {
     open: 0,
     openOverdue: 0,
     openAtRisk: 0,
+    passedOnLate: 0,
+    due: 0,
+    late: 0,
     transfersIn: 0,
     transfersOut: 0,
     reorganisedIn: 0,
@@ -325,6 +355,16 @@ export function emptyTotals(): UnitTotals {
     ratingSum: 0,
     satisfied: 0,
   };
+}
+
+/** Whether the case is due for the unit in the period: resolved by it, passed on late, or open past its deadline at the end. */
+export function lineDue(l: UnitCaseLine): boolean {
+  return l.resolvedAt !== null || l.passedOnLate || l.overdue;
+}
+
+/** Whether the case is late for the unit: resolved late, passed on late, or open past its deadline at the end. */
+export function lineLate(l: UnitCaseLine): boolean {
+  return (l.resolvedAt !== null && !l.resolvedOnTime) || l.passedOnLate || l.overdue;
 }
 
 /** Sums lines into a unit's metrics; keeps only the durations, not the lines. */
@@ -346,6 +386,9 @@ export class UnitAccumulator {
     if (l.open) m.open++;
     if (l.overdue) m.openOverdue++;
     if (l.atRisk) m.openAtRisk++;
+    if (l.passedOnLate) m.passedOnLate++;
+    if (lineDue(l)) m.due++;
+    if (lineLate(l)) m.late++;
     m.transfersIn += l.transfersIn;
     m.transfersOut += l.transfersOut;
     m.reorganisedIn += l.reorganisedIn;
@@ -367,8 +410,7 @@ export class UnitAccumulator {
 }
 
 export function unitMetricsOf(m: UnitTotals, resolveWorkingMinutes: UnitMetrics['resolveWorkingMinutes']): UnitMetrics {
-  const due = m.resolved + m.openOverdue;
-  const late = m.resolvedLate + m.openOverdue;
+  const { due, late } = m;
   const lateRate = due ? round2((late / due) * 100) : null;
   return {
     received: m.received,
@@ -380,6 +422,7 @@ export function unitMetricsOf(m: UnitTotals, resolveWorkingMinutes: UnitMetrics[
     open: m.open,
     openOverdue: m.openOverdue,
     openAtRisk: m.openAtRisk,
+    passedOnLate: m.passedOnLate,
     resolveWorkingMinutes,
     transfersIn: m.transfersIn,
     transfersOut: m.transfersOut,

@@ -85,9 +85,15 @@ export class SatisfactionDto {
 }
 
 export class OnTimeDto {
-  @ApiProperty({ type: 'integer' }) due: number;
-  @ApiProperty({ type: 'integer' }) late: number;
-  @ApiProperty({ type: Number, nullable: true, description: '(open past deadline + resolved past deadline) / due, in percent' }) lateRate: number | null;
+  @ApiProperty({
+    type: 'integer',
+    description: 'cases due for the unit in the period, each counted once: resolved by it, passed on late (passedOnLate), or open past its deadline at the end',
+  })
+  due: number;
+  @ApiProperty({ type: 'integer', description: 'of the cases due, those resolved late, passed on late, or open past their deadline at the end' })
+  late: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'late / due, in percent (the government formula: open past deadline + resolved past deadline)' })
+  lateRate: number | null;
   @ApiProperty({ type: Number, nullable: true }) onTimeRate: number | null;
 }
 
@@ -124,6 +130,12 @@ export class UnitReportDto {
   @ApiProperty({ type: 'integer' }) open: number;
   @ApiProperty({ type: 'integer' }) openOverdue: number;
   @ApiProperty({ type: 'integer' }) openAtRisk: number;
+  @ApiProperty({
+    type: 'integer',
+    description:
+      'cases the unit transferred or returned to triage in the period after their stage deadline had passed: due and late for it (a hand-over does not take a late case out of the late rate)',
+  })
+  passedOnLate: number;
   @ApiProperty({ type: DurationStatsDto, description: 'working minutes from receipt to resolution' }) resolveWorkingMinutes: DurationStatsDto;
   @ApiProperty({ type: 'integer' }) transfersIn: number;
   @ApiProperty({ type: 'integer' }) transfersOut: number;
@@ -192,6 +204,8 @@ export class UnitCaseLineDto {
   @ApiProperty({ type: 'integer', description: 'cases taken over from an ended unit by a reorganisation (not misrouting)' }) reorganisedIn: number;
   @ApiProperty({ type: 'integer', description: 'cases handed to a successor by a reorganisation' }) reorganisedOut: number;
   @ApiProperty({ type: 'integer' }) returns: number;
+  @ApiProperty({ description: 'transferred or returned by this unit in the period after its stage deadline had passed (due and late for it)' })
+  passedOnLate: boolean;
   @ApiProperty({ type: 'integer' }) extensions: number;
   @ApiProperty() reopened: boolean;
   @ApiProperty({ description: 'merged into its original in the period' }) mergedDuplicate: boolean;

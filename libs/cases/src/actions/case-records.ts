@@ -21,6 +21,8 @@ export interface LockedCase {
   resolve_from: Date | null;
   acknowledged_at: Date | null;
   due_at: Date | null;
+  /** The deadline a case waiting on the citizen had passed when its pause began (null otherwise). */
+  paused_past_due: Date | null;
   resolved_at: Date | null;
   rating: number | null;
   rated_at: Date | null;
@@ -31,7 +33,7 @@ export function lockCase(m: EntityManager, caseId: string): Promise<LockedCase |
   return selectRow<LockedCase>(
     m,
     `SELECT id, status, version, category_code, unit_code, handler_id, severity, stage, stage_started_at, stage_minutes,
-            extension_minutes, extension_count, resolve_from, acknowledged_at, due_at, resolved_at, rating, rated_at
+            extension_minutes, extension_count, resolve_from, acknowledged_at, due_at, paused_past_due, resolved_at, rating, rated_at
        FROM cases WHERE id = $1 FOR UPDATE`,
     [caseId],
   );
@@ -116,6 +118,15 @@ export async function addMessage(
 }
 
 /**
+ * The stage deadline in force for the unit holding the case now: its running deadline, or the one it
+ * had passed when it was paused for the citizen. A hand-over records it (`assignments.passed_due_at`):
+ * a case passed on after it is due and late for the unit that passed it on (unit metrics).
+ */
+export function deadlineInForce(c: LockedCase): Date | null {
+  return c.due_at ?? (c.status === 'awaiting_info' ? c.paused_past_due : null);
+}
+
+/**
  * Ends the case's current assignment and starts the next one, at the same instant. Returns the case
  * columns the move changes (its units path, which the export reads): the caller writes them in the
  * statement that changes the case anyway, so the move costs no statement more.
@@ -126,16 +137,14 @@ export async function moveAssignment(
   to: { unit: string; handler: string | null; leader: string | null },
   reason: string,
   at: Date,
+  passedDueAt: Date | null = null,
 ): Promise<ColumnSet> {
   await execute(m, `UPDATE assignments SET ended_at = $2 WHERE case_id = $1 AND ended_at IS NULL`, [caseId, at]);
-  await execute(m, `INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason, started_at) VALUES ($1, $2, $3, $4, $5, $6)`, [
-    caseId,
-    to.unit,
-    to.handler,
-    to.leader,
-    reason,
-    at,
-  ]);
+  await execute(
+    m,
+    `INSERT INTO assignments (case_id, unit_code, handler_id, leader_id, reason, started_at, passed_due_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [caseId, to.unit, to.handler, to.leader, reason, at, passedDueAt],
+  );
   return unitsPathColumns(to.unit);
 }
 

@@ -1,7 +1,7 @@
 import { UnprocessableError, UnprocessableFieldError } from '@fr/domain';
 import { coversAt, selectRow } from '@fr/persistence';
 import { ActionContext, ActionOutcome, stageClockColumns, stageRun } from './action-handler';
-import { moveAssignment } from './case-records';
+import { deadlineInForce, moveAssignment } from './case-records';
 import { columns } from './column-set';
 
 interface UnitRow {
@@ -46,7 +46,7 @@ export async function moveToUnit(
   if (!handlerId) {
     throw new UnprocessableError(`unit '${unitCode}' has no designated handler; designate one first (PUT /v1/units/${unitCode}/designation)`);
   }
-  const path = await moveAssignment(m, c.id, { unit: unitCode, handler: handlerId, leader: leaderId }, why, now);
+  const path = await moveAssignment(m, c.id, { unit: unitCode, handler: handlerId, leader: leaderId }, why, now, deadlineInForce(c));
   const clock = sla.receiveClock(now, { category: c.category_code, unit: unitCode });
   const d = sla.deadlines(clock, []);
   return {

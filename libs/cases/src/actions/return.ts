@@ -1,6 +1,6 @@
 import { selectRow } from '@fr/persistence';
 import { ActionHandler, required, stageClockColumns, stageRun } from './action-handler';
-import { moveAssignment } from './case-records';
+import { deadlineInForce, moveAssignment } from './case-records';
 import { columns } from './column-set';
 
 /** Not this unit's matter (trả lại): back to triage at the office, with a fresh receive clock, and counted. */
@@ -9,7 +9,7 @@ export const returnToTriage: ActionHandler = async ({ m, c, input, now, sla }) =
   const row = await selectRow<{ value: string }>(m, `SELECT value FROM system_state WHERE key = 'triage_unit'`);
   if (!row) throw new Error('no triage unit configured (organisation not loaded)');
   const triageUnit = row.value;
-  const path = await moveAssignment(m, c.id, { unit: triageUnit, handler: null, leader: null }, 'return', now);
+  const path = await moveAssignment(m, c.id, { unit: triageUnit, handler: null, leader: null }, 'return', now, deadlineInForce(c));
   const clock = sla.receiveClock(now, { category: c.category_code, unit: triageUnit });
   const d = sla.deadlines(clock, []);
   return {

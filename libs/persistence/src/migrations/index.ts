@@ -50,6 +50,7 @@ import { PausedPastDue1767400000000 } from './1767400000000-PausedPastDue';
 import { PrivacyRequestExternalId1767410000000 } from './1767410000000-PrivacyRequestExternalId';
 import { CategoryPublicLocation1767420000000 } from './1767420000000-CategoryPublicLocation';
 import { PrivacyRequestKey1767430000000 } from './1767430000000-PrivacyRequestKey';
+import { PassedOnLate1767440000000 } from './1767440000000-PassedOnLate';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -105,4 +106,5 @@ export const MIGRATIONS = [
   PrivacyRequestExternalId1767410000000,
   CategoryPublicLocation1767420000000,
   PrivacyRequestKey1767430000000,
+  PassedOnLate1767440000000,
 ];
