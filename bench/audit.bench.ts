@@ -213,7 +213,7 @@ export async function loadYear(ds: DataSource, n: number, ctx: BenchContext) {
             CASE WHEN h < 80 THEN u.codes[1 + (h2 + 1) % array_length(u.codes, 1)] END AS unit_b,
             t0, h,
             h < 80 AS transferred, h % 20 = 0 AS late_ack, (h / 7) % 7 = 0 AS late_resolve, h % 33 = 1 AS extended,
-            h % 50 = 2 AS reopened, t0 > $2::timestamptz + interval '350 days' AND h % 3 = 0 AS open,
+            h % 50 = 2 AS reopened, h % 100 = 2 AS late_reopen, t0 > $2::timestamptz + interval '350 days' AND h % 3 = 0 AS open,
             CASE WHEN h % 10 < 6 THEN 1 + h % 5 END AS rating
        FROM base, u`,
     [n, start],
@@ -224,8 +224,10 @@ export async function loadYear(ds: DataSource, n: number, ctx: BenchContext) {
       ADD COLUMN res2_at timestamptz, ADD COLUMN closed_at timestamptz, ADD COLUMN unit_final varchar(40)`);
   await ds.query(`
     UPDATE bench_audit_plan SET
-      transfer_at = CASE WHEN transferred THEN t0 + interval '2 hours' END,
-      ack_at = t0 + CASE WHEN transferred THEN interval '3 hours' ELSE interval '1 hour' END + CASE WHEN late_ack THEN interval '2 days' ELSE interval '0' END,
+      -- A quarter of the transfers after the first unit's receive deadline (t0 + 1 day): passed on late.
+      transfer_at = CASE WHEN transferred THEN t0 + CASE WHEN h < 20 THEN interval '30 hours' ELSE interval '2 hours' END END,
+      ack_at = COALESCE(CASE WHEN transferred THEN t0 + CASE WHEN h < 20 THEN interval '30 hours' ELSE interval '2 hours' END END, t0)
+               + interval '1 hour' + CASE WHEN late_ack THEN interval '2 days' ELSE interval '0' END,
       unit_final = COALESCE(unit_b, unit_a)`);
   await ds.query(`
     UPDATE bench_audit_plan SET
@@ -262,14 +264,14 @@ export async function loadYear(ds: DataSource, n: number, ctx: BenchContext) {
                 -- What the write paths keep on the case, from the assignments and resolve events loaded below
                 -- (the bench's export compares its bytes with the row-mapped export, which computes them).
                 p.unit_a || CASE WHEN p.transferred THEN ' > ' || p.unit_b ELSE '' END,
-                CASE WHEN p.open THEN NULL WHEN p.reopened THEN true ELSE NOT p.late_resolve END
+                CASE WHEN p.open THEN NULL WHEN p.reopened THEN NOT p.late_reopen ELSE NOT p.late_resolve END
            FROM bench_audit_plan p JOIN units u ON u.code = p.unit_final WHERE p.g BETWEEN $1 AND $2`,
         [lo, hi],
       );
       await ds.query(
-        `INSERT INTO assignments (case_id, unit_code, reason, started_at, ended_at)
-         SELECT id, unit_a, 'route', t0, transfer_at FROM bench_audit_plan WHERE g BETWEEN $1 AND $2
-         UNION ALL SELECT id, unit_b, 'transfer', transfer_at, NULL FROM bench_audit_plan WHERE g BETWEEN $1 AND $2 AND transferred`,
+        `INSERT INTO assignments (case_id, unit_code, reason, started_at, ended_at, passed_due_at)
+         SELECT id, unit_a, 'route', t0, transfer_at, NULL::timestamptz FROM bench_audit_plan WHERE g BETWEEN $1 AND $2
+         UNION ALL SELECT id, unit_b, 'transfer', transfer_at, NULL, t0 + interval '1 day' FROM bench_audit_plan WHERE g BETWEEN $1 AND $2 AND transferred`,
         [lo, hi],
       );
       await ds.query(
@@ -285,7 +287,9 @@ export async function loadYear(ds: DataSource, n: number, ctx: BenchContext) {
          UNION ALL SELECT id, ack_at, 'in_progress', 'resolve', unit_final, ack_at + interval '7 days', ack_at + interval '5 days'
            FROM bench_audit_plan WHERE g BETWEEN $1 AND $2
          UNION ALL SELECT id, res1_at, 'resolved', NULL, unit_final, NULL, NULL FROM bench_audit_plan WHERE g BETWEEN $1 AND $2 AND res1_at IS NOT NULL
-         UNION ALL SELECT id, reopen_at, 'in_progress', 'resolve', unit_final, reopen_at + interval '7 days', reopen_at + interval '5 days'
+         UNION ALL SELECT id, reopen_at, 'in_progress', 'resolve', unit_final,
+                          reopen_at + CASE WHEN late_reopen THEN interval '12 hours' ELSE interval '7 days' END,
+                          reopen_at + CASE WHEN late_reopen THEN interval '6 hours' ELSE interval '5 days' END
            FROM bench_audit_plan WHERE g BETWEEN $1 AND $2 AND reopen_at IS NOT NULL
          UNION ALL SELECT id, res2_at, 'resolved', NULL, unit_final, NULL, NULL FROM bench_audit_plan WHERE g BETWEEN $1 AND $2 AND res2_at IS NOT NULL
          UNION ALL SELECT id, closed_at, 'closed', NULL, unit_final, NULL, NULL FROM bench_audit_plan WHERE g BETWEEN $1 AND $2 AND closed_at IS NOT NULL`,
@@ -323,7 +327,7 @@ export async function loadYear(ds: DataSource, n: number, ctx: BenchContext) {
                      COALESCE(p.reopen_at, p.closed_at, p.ack_at + interval '3 days'), jsonb_build_object('score', p.rating)),
                  (9, 'officer:bench', CASE WHEN p.open THEN 'note' WHEN p.reopened THEN 'resolve' ELSE 'close' END,
                      CASE WHEN p.reopened THEN 'in_progress' ELSE 'resolved' END, CASE WHEN p.reopened THEN 'resolved' ELSE 'closed' END,
-                     COALESCE(p.res2_at, p.closed_at, p.ack_at + interval '4 days'), jsonb_build_object('onTime', true))
+                     COALESCE(p.res2_at, p.closed_at, p.ack_at + interval '4 days'), jsonb_build_object('onTime', NOT (p.reopened AND p.late_reopen)))
                ) AS v(k, actor, action, from_state, to_state, at, data) WHERE v.k = k.k
              ) e
             WHERE p.g BETWEEN ${lo} AND ${hi}`,
