@@ -2445,9 +2445,11 @@ export interface components {
             satisfiedShare: number | null;
         };
         OnTimeDto: {
+            /** @description cases due for the unit in the period, each counted once: resolved by it, passed on late (passedOnLate), or open past its deadline at the end */
             due: number;
+            /** @description of the cases due, those resolved late, passed on late, or open past their deadline at the end */
             late: number;
-            /** @description (open past deadline + resolved past deadline) / due, in percent */
+            /** @description late / due, in percent (the government formula: open past deadline + resolved past deadline) */
             lateRate: number | null;
             onTimeRate: number | null;
         };
@@ -2541,6 +2543,8 @@ export interface components {
             open: number;
             openOverdue: number;
             openAtRisk: number;
+            /** @description cases the unit transferred or returned to triage in the period after their stage deadline had passed: due and late for it (a hand-over does not take a late case out of the late rate) */
+            passedOnLate: number;
             /** @description working minutes from receipt to resolution */
             resolveWorkingMinutes: components["schemas"]["DurationStatsDto"];
             transfersIn: number;
@@ -2734,6 +2738,8 @@ export interface components {
             /** @description cases handed to a successor by a reorganisation */
             reorganisedOut: number;
             returns: number;
+            /** @description transferred or returned by this unit in the period after its stage deadline had passed (due and late for it) */
+            passedOnLate: boolean;
             extensions: number;
             reopened: boolean;
             /** @description merged into its original in the period */
