@@ -131,6 +131,7 @@ const ZERO = {
   open: 0,
   openOverdue: 0,
   openAtRisk: 0,
+  passedOnLate: 0, // C3 and C7 were passed on before their deadlines: not due for BK and TN
   resolveWorkingMinutes: { median: null, p90: null },
   transfersIn: 0,
   transfersOut: 0,
