@@ -43,10 +43,19 @@ export class CitizenActions {
     return { trackingCode: code, status: result.status, rating: score };
   }
 
-  /** The hotline answers callers whatever channel brought their case in. */
-  async relayInfo(operatorId: string, trackingCode: string, message: string, attachments: { url: string; kind: string }[]): Promise<ActionResult> {
-    const { id } = await this.caseOf(null, trackingCode);
-    return this.act.execute(relayedBy(operatorId), id, 'supply-info', { message, attachments });
+  /**
+   * The hotline answers callers whatever channel brought their case in. The answer names the case by
+   * its tracking code: reading it back through the desk's case view recorded a read of the caller's
+   * contact that nobody made.
+   */
+  async relayInfo(
+    operatorId: string,
+    trackingCode: string,
+    message: string,
+    attachments: { url: string; kind: string }[],
+  ): Promise<ActionResult & { trackingCode: string }> {
+    const { id, code } = await this.caseOf(null, trackingCode);
+    return { ...(await this.act.execute(relayedBy(operatorId), id, 'supply-info', { message, attachments })), trackingCode: code };
   }
 
   async relayRating(operatorId: string, trackingCode: string, score: number, comment: string | undefined): Promise<RatingResult> {

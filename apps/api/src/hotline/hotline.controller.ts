@@ -79,7 +79,7 @@ export class HotlineController {
     @Body() dto: InfoReplyDto,
   ): Promise<InfoReplyResultDto> {
     const r = await this.citizen.relayInfo(officer.id, trackingCode, dto.message, dto.attachments ?? []);
-    return { trackingCode: (await this.queries.caseFor(officer.id, trackingCode)).trackingCode, status: r.status };
+    return { trackingCode: r.trackingCode, status: r.status };
   }
 
   @Post('cases/:trackingCode/rating')

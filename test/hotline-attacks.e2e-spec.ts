@@ -1,0 +1,69 @@
+import { adminToken, bearer, createOfficer, TestEngine, waitFor } from '@fr/testing';
+
+// Boot and several officers (argon2) take longer than Jest's 5 s default.
+jest.setTimeout(60_000);
+
+const CALL = {
+  category: 'sidewalk_encroachment',
+  description: 'Người gọi phản ánh quán nước lấn chiếm vỉa hè ngõ 40 Tạ Quang Bửu.',
+  location: { wardCode: 'BACH_KHOA' },
+};
+
+/** The 1022 desk as a hostile integrator and a careless operator use it (issue 14 item 1). */
+describe('hotline desk under attack', () => {
+  let engine: TestEngine;
+  const t: Record<'op1' | 'op2' | 'opUnit' | 'handler', string> = { op1: '', op2: '', opUnit: '', handler: '' };
+  let op1Id = '';
+
+  beforeAll(async () => {
+    engine = await TestEngine.start({ env: { FR_HOTLINE_UNITS: 'NOI_VU' } });
+    const admin = await adminToken(engine);
+    const op1 = await createOfficer(engine, admin, { username: 'attack.op1', role: 'OPERATOR', unitCode: 'VP' });
+    op1Id = op1.id;
+    t.op1 = op1.token;
+    t.op2 = (await createOfficer(engine, admin, { username: 'attack.op2', role: 'OPERATOR', unitCode: 'VP' })).token;
+    t.opUnit = (await createOfficer(engine, admin, { username: 'attack.op.noivu', role: 'OPERATOR', unitCode: 'NOI_VU' })).token;
+    t.handler = (await createOfficer(engine, admin, { username: 'attack.bk.handler', role: 'HANDLER', unitCode: 'P_BACH_KHOA' })).token;
+    const [bk] = await engine.query<{ id: string }>(`SELECT id FROM officers WHERE username = 'attack.bk.handler'`);
+    const [leader] = await engine.query<{ leader_id: string }>(`SELECT leader_id FROM units WHERE code = 'P_BACH_KHOA'`);
+    const put = await engine.http().put('/v1/units/P_BACH_KHOA/designation').set(bearer(admin)).send({ handlerId: bk.id, leaderId: leader.leader_id });
+    expect(put.status).toBe(200);
+  });
+  afterAll(() => engine?.close());
+
+  const enter = (who: keyof typeof t, body: Record<string, unknown>) =>
+    engine
+      .http()
+      .post('/v1/hotline/feedback')
+      .set(bearer(t[who]))
+      .send({ ...CALL, ...body });
+  const caseRow = async (id: string) => (await engine.query<{ status: string; version: number }>(`SELECT status, version FROM cases WHERE id = $1`, [id]))[0];
+  const act = async (id: string, action: string, body: Record<string, unknown> = {}) => {
+    const res = await engine
+      .http()
+      .post(`/v1/cases/${id}/${action}`)
+      .set(bearer(t.handler))
+      .send({ expectedVersion: (await caseRow(id)).version, ...body });
+    expect({ action, status: res.status }).toEqual({ action, status: 200 });
+  };
+
+  it('relaying a caller answer is not a read of their contact: no contact_reads row for the operator who entered the call', async () => {
+    const entered = await enter('op1', { citizen: { name: 'Trần Thị Hỏi', phone: '0912 555 101' } });
+    expect(entered.status).toBe(202);
+    const { id, trackingCode } = entered.body as { id: string; trackingCode: string };
+    await waitFor(
+      () => caseRow(id),
+      (r) => r.status === 'assigned',
+      { what: 'routing' },
+    );
+    await act(id, 'acknowledge', { severity: 'normal' });
+    await act(id, 'request-info', { message: 'Xin cho biết số nhà cụ thể.' });
+    const info = await engine.http().post(`/v1/hotline/cases/${trackingCode}/info`).set(bearer(t.op1)).send({ message: 'Số nhà 12, ngõ 40.' });
+    expect(info.status).toBe(200);
+    expect(info.body).toEqual({ trackingCode, status: 'in_progress' });
+    // The answer holds no contact; recording a read there would tell the citizen (access request) and an
+    // investigation of a breach that the operator saw their data when they did not.
+    // (The handler's reads, through the case an action returns, are theirs.)
+    expect(await engine.query(`SELECT officer_id FROM contact_reads WHERE case_id = $1 AND officer_id = $2`, [id, op1Id])).toEqual([]);
+  });
+});
