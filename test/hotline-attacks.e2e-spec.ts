@@ -1,3 +1,4 @@
+import { phoneLookupKey } from '@fr/persistence';
 import { adminToken, bearer, createOfficer, TestEngine, waitFor } from '@fr/testing';
 
 // Boot and several officers (argon2) take longer than Jest's 5 s default.
@@ -65,5 +66,42 @@ describe('hotline desk under attack', () => {
     // investigation of a breach that the operator saw their data when they did not.
     // (The handler's reads, through the case an action returns, are theirs.)
     expect(await engine.query(`SELECT officer_id FROM contact_reads WHERE case_id = $1 AND officer_id = $2`, [id, op1Id])).toEqual([]);
+  });
+
+  it("'+84 (0)912…' and a number said without its leading 0 are the caller's one number", async () => {
+    const written = await enter('op1', { citizen: { name: 'Lê Văn Số', phone: '+84 (0)912 555 202' } });
+    expect(written.status).toBe(202);
+    const noTrunk = await enter('op2', { citizen: { name: 'Lê Văn Số', phone: '912 555 202' } });
+    expect(noTrunk.status).toBe(202);
+    for (const asked of ['0912555202', '+84912555202', '+84 (0)912 555 202', '912555202']) {
+      const found = await engine
+        .http()
+        .get(`/v1/hotline/cases?phone=${encodeURIComponent(asked)}`)
+        .set(bearer(t.op1));
+      expect({ asked, status: found.status }).toEqual({ asked, status: 200 });
+      expect({ asked, codes: (found.body as { trackingCode: string }[]).map((c) => c.trackingCode).sort() }).toEqual({
+        asked,
+        codes: [(written.body as { trackingCode: string }).trackingCode, (noTrunk.body as { trackingCode: string }).trackingCode].sort(),
+      });
+    }
+    // A case stored before, under the key of the number as written then ('+84 (0)…' kept its 0), is found too.
+    const before = await enter('op1', { citizen: { phone: '0912 555 203' } });
+    const beforeId = (before.body as { id: string }).id;
+    await engine.query(`UPDATE cases SET citizen_phone_key = $2 WHERE id = $1`, [beforeId, phoneLookupKey(engine.config.phoneKeySecret, '00912555203')]);
+    const found = await engine.http().get('/v1/hotline/cases?phone=0912555203').set(bearer(t.op2));
+    expect((found.body as { trackingCode: string }[]).map((c) => c.trackingCode)).toEqual([(before.body as { trackingCode: string }).trackingCode]);
+    // Still an index lookup, with the earlier keys beside the number's own.
+    const client = await engine.db.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SET LOCAL enable_seqscan = off');
+      const plan = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN SELECT tracking_code FROM cases WHERE citizen_phone_key = ANY($1::bpchar[])`, [
+        ['0'.repeat(64), '1'.repeat(64)],
+      ]);
+      expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/Index Cond: \(citizen_phone_key = ANY/);
+      await client.query('ROLLBACK');
+    } finally {
+      client.release();
+    }
   });
 });

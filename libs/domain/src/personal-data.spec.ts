@@ -1,4 +1,13 @@
-import { answerProblem, maskContactsInText, maskEmail, maskPhone, normalisePhone, officeContactsReadable, visibleText } from './personal-data';
+import {
+  answerProblem,
+  earlierPhoneForms,
+  maskContactsInText,
+  maskEmail,
+  maskPhone,
+  normalisePhone,
+  officeContactsReadable,
+  visibleText,
+} from './personal-data';
 
 describe(maskContactsInText.name, () => {
   it.each([
@@ -218,9 +227,21 @@ describe('normalisePhone', () => {
     ['0084912345678', '0912345678'],
     ['0084 912 345 678', '0912345678'],
     ['\uff10\uff19\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18', '0912345678'],
+    ['+84 (0)912 345 678', '0912345678'],
+    ['0084 (0) 912 345 678', '0912345678'],
+    ['+84 (0)24 3825 1234', '02438251234'],
+    ['912 345 678', '0912345678'],
+    ['24 3825 1234', '02438251234'],
+    ['849 123 456', '0849123456'],
   ])('reads %s as %s', (given, expected) => expect(normalisePhone(given)).toBe(expected));
 
   it.each([null, '', '12345', 'not a phone', '0912345678901234'])('finds no number in %p', (given) => expect(normalisePhone(given)).toBeNull());
+
+  it('names the keys the same number had before the national 0 was kept once', () => {
+    expect(earlierPhoneForms('0912345678')).toEqual(['00912345678', '912345678']);
+    expect(earlierPhoneForms('02438251234')).toEqual(['2438251234']);
+    expect(earlierPhoneForms('00912345678')).toEqual([]);
+  });
 });
 
 describe(visibleText.name, () => {

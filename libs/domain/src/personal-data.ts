@@ -284,12 +284,28 @@ export function answerProblem(answer: string): string | null {
  * A phone number as one key, whichever way it was written: digits only, the international prefix
  * (+84, 84, 0084) read as the national 0; full-width digits read as digits. Null when what remains is not 9 to 11 digits. Used to find a
  * caller's cases by exact match (never a partial one).
+ * The national 0 is kept once: written after the country code ('+84 (0)912 345 678', as business cards
+ * and e-mail signatures have it) it was kept as well, and a number said or typed without it
+ * ('912 345 678': every Vietnamese number has it) went without; each was a key of its own, so the
+ * hotline did not find the caller by the number as they say it.
  */
 export function normalisePhone(phone: string | null | undefined): string | null {
   if (!phone) return null;
   let digits = phone.normalize('NFKC').replace(/\D/g, '');
   // 0084: +84 as dialled from abroad.
   if (digits.startsWith('0084') && digits.length >= 13) digits = digits.slice(2);
-  if (digits.startsWith('84') && digits.length >= 11) digits = `0${digits.slice(2)}`;
+  if (digits.startsWith('84') && digits.length >= 11) digits = `0${digits.slice(2).replace(/^0/, '')}`;
+  // A mobile (9 digits after the 0) or a landline (10) without its national 0.
+  else if (/^[1-9]\d{8,9}$/.test(digits)) digits = `0${digits}`;
   return /^\d{9,11}$/.test(digits) ? digits : null;
+}
+
+/**
+ * The forms normalisePhone gave the same number before it kept the national 0 once: the keys of cases
+ * stored then, which the hotline's search looks up beside the number's own.
+ */
+export function earlierPhoneForms(normalised: string): string[] {
+  if (!/^0[1-9]\d{8,9}$/.test(normalised)) return [];
+  // '+84 (0)…' kept its 0 (a landline's twelve digits were no number, and no key); a number without its 0 stayed so.
+  return [`0${normalised}`, normalised.slice(1)].filter((form) => form.length <= 11);
 }

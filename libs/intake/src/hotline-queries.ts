@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
-import { maskEmail, maskName, maskPhone, normalisePhone, normaliseTrackingCode, NotFoundError, ValidationError } from '@fr/domain';
+import { earlierPhoneForms, maskEmail, maskName, maskPhone, normalisePhone, normaliseTrackingCode, NotFoundError, ValidationError } from '@fr/domain';
 import { phoneLookupKey, selectRow, selectRows } from '@fr/persistence';
 import { ContactReads } from '@fr/privacy';
 import { FeedbackStatusView, GetFeedbackStatus } from './feedback-status.query';
@@ -40,8 +40,9 @@ export class HotlineQueries {
     const rows = await selectRows<{ tracking_code: string; status: string; category_code: string; submitted_at: Date }>(
       this.ds,
       `SELECT tracking_code, status, category_code, submitted_at FROM cases
-        WHERE citizen_phone_key = $1 ORDER BY received_at DESC, id LIMIT ${CALLER_CASES_LIMIT}`,
-      [phoneLookupKey(this.config.phoneKeySecret, normalised)],
+        WHERE citizen_phone_key = ANY($1::bpchar[]) ORDER BY received_at DESC, id LIMIT ${CALLER_CASES_LIMIT}`,
+      // Cases stored before the national 0 was kept once hold the key of the number as it was written then.
+      [[normalised, ...earlierPhoneForms(normalised)].map((form) => phoneLookupKey(this.config.phoneKeySecret, form))],
     );
     return rows.map((r) => ({
       trackingCode: r.tracking_code,
