@@ -7792,7 +7792,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description already entered (same externalId): the same case, nothing new stored */
+            /** @description already entered by this operator (same externalId): the same case, nothing new stored */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7830,6 +7830,15 @@ export interface operations {
             };
             /** @description the caller's role is not OPERATOR, or may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the externalId names a call another operator entered (a retry is the same operator's): nothing stored */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -104,4 +104,20 @@ describe('hotline desk under attack', () => {
       client.release();
     }
   });
+
+  it("another operator's externalId is a 409, not that operator's case (and their caller's report is not dropped silently)", async () => {
+    const first = await enter('op1', { externalId: 'CALL-20261206-1', citizen: { name: 'Người Gọi Một', phone: '0912555301' } });
+    expect(first.status).toBe(202);
+    // The same operator's retry is the same case, as for any channel.
+    const retry = await enter('op1', { externalId: 'CALL-20261206-1', citizen: { name: 'Người Gọi Một', phone: '0912555301' } });
+    expect(retry.status).toBe(200);
+    expect(retry.body).toMatchObject({ id: (first.body as { id: string }).id });
+    const other = await enter('op2', { externalId: 'CALL-20261206-1', citizen: { name: 'Người Gọi Hai', phone: '0987555302' } });
+    expect(other.status).toBe(409);
+    const text = JSON.stringify(other.body);
+    expect(text).toContain('externalId');
+    // Neither the case nor its tracking code is handed to the other operator.
+    expect(text).not.toContain((first.body as { id: string }).id);
+    expect(text).not.toContain((first.body as { trackingCode: string }).trackingCode);
+  });
 });

@@ -2,7 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource } from 'typeorm';
-import { generateTrackingCode, nfc, normaliseAddress, normalisePhone, UnprocessableError, UnprocessableFieldError, ValidationError } from '@fr/domain';
+import {
+  ConflictError,
+  generateTrackingCode,
+  nfc,
+  normaliseAddress,
+  normalisePhone,
+  UnprocessableError,
+  UnprocessableFieldError,
+  ValidationError,
+} from '@fr/domain';
 
 export { UnprocessableFieldError };
 import { insertReceivedCase, newCaseId, phoneLookupKey, selectRow, selectRows } from '@fr/persistence';
@@ -174,12 +183,19 @@ export class SubmitFeedback {
     );
     if (!created) {
       // The insert met the channel's externalId: that case is the answer, nothing new is stored.
-      const existing = await selectRow<{ id: string; tracking_code: string; status: string }>(
+      const existing = await selectRow<{ id: string; tracking_code: string; status: string; entered_by: string | null }>(
         m,
-        `SELECT id, tracking_code, status FROM cases WHERE channel_code = $1 AND external_id = $2`,
+        `SELECT id, tracking_code, status, entered_by FROM cases WHERE channel_code = $1 AND external_id = $2`,
         [cmd.channel, opt(cmd.externalId)],
       );
       if (!existing) throw new Error(`case of channel '${cmd.channel}' with externalId '${cmd.externalId}' neither inserted nor found`);
+      // On the hotline a retry is the operator's own: another operator's call under the same id was
+      // answered with the first caller's case, and the second caller's report was dropped unseen.
+      if (cmd.operatorId && existing.entered_by?.toLowerCase() !== cmd.operatorId.toLowerCase()) {
+        throw new ConflictError(
+          `externalId '${cmd.externalId}' already names a call another operator entered: nothing was stored; give this call its own externalId`,
+        );
+      }
       return { id: existing.id, trackingCode: existing.tracking_code, status: existing.status, created: false };
     }
     return { id, trackingCode, status: 'received', created: true };

@@ -35,8 +35,11 @@ export class HotlineController {
     summary: "Enter a call as feedback on the caller's behalf (channel hotline_1022, the operator named on the case)",
   })
   @ApiResponse({ status: 202, type: FeedbackAcceptedDto, description: 'accepted and stored; routing follows' })
-  @ApiResponse({ status: 200, type: FeedbackAcceptedDto, description: 'already entered (same externalId): the same case, nothing new stored' })
-  @ApiErrors({ 422: 'an unknown category or wardCode, or a category handled on another legal track' })
+  @ApiResponse({ status: 200, type: FeedbackAcceptedDto, description: 'already entered by this operator (same externalId): the same case, nothing new stored' })
+  @ApiErrors(
+    { 422: 'an unknown category or wardCode, or a category handled on another legal track' },
+    { 409: "the externalId names a call another operator entered (a retry is the same operator's): nothing stored" },
+  )
   async enter(
     @CurrentOfficer() officer: AuthenticatedOfficer,
     @Body() dto: SubmitFeedbackDto,
