@@ -1,3 +1,5 @@
+import { INestApplication } from '@nestjs/common';
+import { createApiApp } from '@fr/api';
 import { phoneLookupKey } from '@fr/persistence';
 import { adminToken, bearer, createOfficer, TestEngine, waitFor } from '@fr/testing';
 
@@ -119,5 +121,35 @@ describe('hotline desk under attack', () => {
     // Neither the case nor its tracking code is handed to the other operator.
     expect(text).not.toContain((first.body as { id: string }).id);
     expect(text).not.toContain((first.body as { trackingCode: string }).trackingCode);
+  });
+
+  describe('an operator whose unit is no longer a hotline unit', () => {
+    let apiB: INestApplication;
+    beforeAll(async () => {
+      // The deployment dropped NOI_VU from FR_HOTLINE_UNITS and restarted: its operators are no longer the desk's.
+      apiB = await createApiApp({ ...engine.config, hotlineUnits: [] });
+    });
+    afterAll(() => apiB?.close());
+
+    it('is refused the desk (403), while the office operators keep it', async () => {
+      const entered = await enter('op1', { citizen: { name: 'Đặng Văn Đơn', phone: '0912555401' } });
+      const { trackingCode } = entered.body as { trackingCode: string };
+      const desk = (who: keyof typeof t) => ({
+        get: (path: string) => engine.http(apiB).get(`/v1/hotline${path}`).set(bearer(t[who])),
+        post: (path: string, body: Record<string, unknown>) => engine.http(apiB).post(`/v1/hotline${path}`).set(bearer(t[who])).send(body),
+      });
+      const tries = [
+        await desk('opUnit').post('/feedback', { ...CALL, citizen: { phone: '0912555402' } }),
+        await desk('opUnit').get('/cases?phone=0912555401'),
+        await desk('opUnit').get(`/cases/${trackingCode}`),
+        await desk('opUnit').post(`/cases/${trackingCode}/info`, { message: 'x' }),
+        await desk('opUnit').post(`/cases/${trackingCode}/rating`, { score: 5 }),
+      ];
+      expect(tries.map((r) => r.status)).toEqual([403, 403, 403, 403, 403]);
+      expect((tries[0].body as { message: string }).message).toContain('FR_HOTLINE_UNITS');
+      expect((await desk('op1').get(`/cases/${trackingCode}`)).status).toBe(200);
+      // On the engine that still lists NOI_VU, the same operator is the desk's.
+      expect((await engine.http().get(`/v1/hotline/cases/${trackingCode}`).set(bearer(t.opUnit))).status).toBe(200);
+    });
   });
 });

@@ -28,6 +28,7 @@ import { Open311Controller } from './open311/open311.controller';
 import { ComplianceApiModule } from './compliance/compliance-api.module';
 import { ReorganisationsController } from './reorganisations/reorganisations.controller';
 import { HotlineController } from './hotline/hotline.controller';
+import { HotlineDeskGuard } from './hotline/hotline-desk.guard';
 import { PrivacyApiModule } from './privacy/privacy-api.module';
 import { MetricsController } from './metrics/metrics.controller';
 
@@ -77,6 +78,6 @@ export const API_LOCK_TIMEOUT_MS = 5000;
   ],
   // The API writes outbox rows (intake, case actions) and runs no relay: it tells the workers' relays over Redis.
   // The state gauges are read here, on scrape of GET /metrics; the workers count the events they cause.
-  providers: [ChannelKeyGuard, OutboxAnnouncer, QueueInspector, QueueGauges, CaseGauges, SealingGauges, CalendarGauges],
+  providers: [ChannelKeyGuard, HotlineDeskGuard, OutboxAnnouncer, QueueInspector, QueueGauges, CaseGauges, SealingGauges, CalendarGauges],
 })
 export class ApiModule {}

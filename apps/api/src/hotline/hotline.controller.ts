@@ -9,6 +9,7 @@ import { ApiErrors } from '../common/error.dto';
 import { FeedbackAcceptedDto, InfoReplyResultDto, RatingResultDto, SubmitFeedbackDto, submitFeedbackCommand } from '../intake/feedback.dto';
 import { CallerCaseDto, CallerCasesQueryDto, HotlineCaseDto } from './hotline.dto';
 import { Roles } from '../common/roles.decorator';
+import { HotlineDeskGuard } from './hotline-desk.guard';
 
 /** The channel hotline calls are entered under (config/channels.yaml). */
 export const HOTLINE_CHANNEL = 'hotline_1022';
@@ -18,8 +19,8 @@ const trackingCodeParam = ApiParam({ name: 'trackingCode', example: '7KM3Q-9X2AB
 /** The 1022 hotline desk: operators enter calls as feedback and answer callers about their cases. */
 @ApiTags('hotline')
 @ApiBearerAuth()
-@ApiErrors(403)
-@UseGuards(JwtAuthGuard, RolesGuard)
+@ApiErrors({ 403: 'not an OPERATOR, or an operator whose unit is neither the office nor one of FR_HOTLINE_UNITS' })
+@UseGuards(JwtAuthGuard, RolesGuard, HotlineDeskGuard)
 @Roles('OPERATOR')
 @Controller('v1/hotline')
 export class HotlineController {
