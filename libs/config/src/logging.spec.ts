@@ -59,7 +59,18 @@ describe(loggableUrl.name, () => {
     expect(loggableUrl(`/v1/hotline/cases/${encodeURIComponent('0912\u00a0345\u200b678')}`)).toBe('/v1/hotline/cases/[redacted]');
     expect(loggableUrl(`/v1/hotline/cases/${encodeURIComponent('0912\u2011345_678')}`)).toBe('/v1/hotline/cases/[redacted]');
     expect(loggableUrl(`/v1/feedback/${encodeURIComponent('an＠example.vn')}`)).toBe('/v1/feedback/[redacted]');
-    for (const url of ['/v1/feedback/7KM3Q-9X2AB', '/v1/cases/0912345a-1234-4abc-9def-0123456789ab', '/v1/units?at=2026-01-01', '/v1/audits/events/123456']) {
+    // A caller's name typed where the tracking code goes (with or without its diacritics, NFD as some keyboards send it).
+    expect(loggableUrl(`/v1/hotline/cases/${encodeURIComponent('Nguyễn Văn Ánh')}/info`)).toBe('/v1/hotline/cases/[redacted]/info');
+    expect(loggableUrl(`/v1/hotline/cases/${encodeURIComponent('Nguyễn Văn Ánh'.normalize('NFD'))}`)).toBe('/v1/hotline/cases/[redacted]');
+    expect(loggableUrl('/v1/hotline/cases/Nguyen%20Van%20Anh')).toBe('/v1/hotline/cases/[redacted]');
+    expect(loggableUrl('/v1/feedback/Tr%E1%BA%A7n')).toBe('/v1/feedback/[redacted]');
+    for (const url of [
+      '/v1/feedback/7KM3Q-9X2AB',
+      '/v1/hotline/cases/7km3q-9x2ab/rating',
+      '/v1/cases/0912345a-1234-4abc-9def-0123456789ab',
+      '/v1/units?at=2026-01-01',
+      '/v1/audits/events/123456',
+    ]) {
       expect(loggableUrl(url)).toBe(url);
     }
   });

@@ -57,9 +57,19 @@ function loggablePath(path: string): string {
       const digits = text.replace(/\D/g, '').length;
       const phone = /^\+?[\d .,_()\p{Pd}]+$/u.test(text) && digits >= 9 && digits <= 12;
       // Or one inside the segment: '0912345678.json', 'sdt-0912345678'.
-      return phone || holdsContact(text) ? '[redacted]' : segment;
+      return phone || holdsContact(text) || holdsWords(text) ? '[redacted]' : segment;
     })
     .join('/');
+}
+
+/**
+ * Words, not a route's name, an id or a code: a letter outside ASCII (Vietnamese is written with them) or
+ * words spaced apart. An operator who typed the caller's name where the tracking code goes
+ * (GET /v1/hotline/cases/Nguy%E1%BB%85n%20V%C4%83n%20A) put it in the access log; a tracking code read
+ * out in two halves ('7KM3Q 9X2AB') goes as well, which costs the log nothing it needs.
+ */
+function holdsWords(text: string): boolean {
+  return /[^\p{ASCII}]/u.test(text.replace(/[^\p{L}\p{M}]/gu, '')) || /[\p{L}\p{N}]\s+[\p{L}\p{N}]/u.test(text);
 }
 
 /**
