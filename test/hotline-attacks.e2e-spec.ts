@@ -123,6 +123,22 @@ describe('hotline desk under attack', () => {
     expect(text).not.toContain((first.body as { trackingCode: string }).trackingCode);
   });
 
+  it('a phone the desk could never find the caller by is refused at entry (400), not stored unkeyed', async () => {
+    for (const phone of ['12345678', '091 255 52', '0912 555 501 23 45']) {
+      const refused = await enter('op1', { citizen: { name: 'Vũ Văn Ngắn', phone } });
+      expect({ phone, status: refused.status }).toEqual({ phone, status: 400 });
+      expect((refused.body as { message: string }).message).toContain('citizen.phone');
+    }
+    expect(await engine.query(`SELECT id FROM cases WHERE citizen_name = 'Vũ Văn Ngắn'`)).toEqual([]);
+    // A channel's citizen typed what they typed: its intake is unchanged.
+    const web = await engine
+      .http()
+      .post('/v1/feedback')
+      .set('X-Api-Key', 'dev-web_portal-key')
+      .send({ ...CALL, citizen: { phone: '12345678' } });
+    expect(web.status).toBe(202);
+  });
+
   describe('an operator whose unit is no longer a hotline unit', () => {
     let apiB: INestApplication;
     beforeAll(async () => {

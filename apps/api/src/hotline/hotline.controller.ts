@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiT
 import { Response } from 'express';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
 import { CitizenActions } from '@fr/cases';
+import { normalisePhone, ValidationError } from '@fr/domain';
 import { HotlineQueries, SubmitFeedback } from '@fr/intake';
 import { InfoReplyDto, RatingDto } from '../cases/case.dto';
 import { ApiErrors } from '../common/error.dto';
@@ -46,6 +47,14 @@ export class HotlineController {
     @Body() dto: SubmitFeedbackDto,
     @Res({ passthrough: true }) res: Response,
   ): Promise<FeedbackAcceptedDto> {
+    // The operator typed the number, and callers are found by it: a channel stores what its citizen typed,
+    // but a number the desk cannot read (too few or too many digits) left the call unfindable by phone.
+    if (dto.citizen?.phone !== undefined && normalisePhone(dto.citizen.phone) === null) {
+      throw new ValidationError(
+        'citizen.phone: not a phone number the desk can find the caller by (9 to 11 digits, a leading +84 read as 0); check it with the caller',
+        ['citizen.phone'],
+      );
+    }
     const result = await this.submitFeedback.execute(submitFeedbackCommand(dto, { channel: HOTLINE_CHANNEL, operatorId: officer.id }));
     res.status(result.created ? HttpStatus.ACCEPTED : HttpStatus.OK);
     return { id: result.id, trackingCode: result.trackingCode, status: result.status };
