@@ -128,6 +128,10 @@ describe('hotline desk under attack', () => {
       const refused = await enter('op1', { citizen: { name: 'Vũ Văn Ngắn', phone } });
       expect({ phone, status: refused.status }).toEqual({ phone, status: 400 });
       expect((refused.body as { message: string }).message).toContain('citizen.phone');
+      // Named as the body's other fields are: the field, and its problem without the field before it.
+      expect((refused.body as { errors: unknown }).errors).toEqual([
+        { field: 'citizen.phone', problems: [expect.stringMatching(/^phone is not a number the desk can find/) as unknown] },
+      ]);
     }
     expect(await engine.query(`SELECT id FROM cases WHERE citizen_name = 'Vũ Văn Ngắn'`)).toEqual([]);
     // A channel's citizen typed what they typed: its intake is unchanged.

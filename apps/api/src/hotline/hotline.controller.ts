@@ -50,10 +50,8 @@ export class HotlineController {
     // The operator typed the number, and callers are found by it: a channel stores what its citizen typed,
     // but a number the desk cannot read (too few or too many digits) left the call unfindable by phone.
     if (dto.citizen?.phone !== undefined && normalisePhone(dto.citizen.phone) === null) {
-      throw new ValidationError(
-        'citizen.phone: not a phone number the desk can find the caller by (9 to 11 digits, a leading +84 read as 0); check it with the caller',
-        ['citizen.phone'],
-      );
+      const problem = 'phone is not a number the desk can find the caller by (9 to 11 digits, a leading +84 read as 0); check it with the caller';
+      throw new ValidationError(`citizen.phone: ${problem}`, ['citizen.phone'], { problemsOf: new Map([['citizen.phone', [problem]]]) });
     }
     const result = await this.submitFeedback.execute(submitFeedbackCommand(dto, { channel: HOTLINE_CHANNEL, operatorId: officer.id }));
     res.status(result.created ? HttpStatus.ACCEPTED : HttpStatus.OK);
