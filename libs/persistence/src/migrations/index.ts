@@ -51,6 +51,7 @@ import { PrivacyRequestExternalId1767410000000 } from './1767410000000-PrivacyRe
 import { CategoryPublicLocation1767420000000 } from './1767420000000-CategoryPublicLocation';
 import { PrivacyRequestKey1767430000000 } from './1767430000000-PrivacyRequestKey';
 import { PassedOnLate1767440000000 } from './1767440000000-PassedOnLate';
+import { AbsentLeaderKept1767450000000 } from './1767450000000-AbsentLeaderKept';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -107,4 +108,5 @@ export const MIGRATIONS = [
   CategoryPublicLocation1767420000000,
   PrivacyRequestKey1767430000000,
   PassedOnLate1767440000000,
+  AbsentLeaderKept1767450000000,
 ];
