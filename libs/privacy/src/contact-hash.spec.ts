@@ -1,8 +1,29 @@
-import { contactHash, normalisePhone } from './contact-hash';
+import { normalisePhone as casePhone } from '@fr/domain';
+import { contactHash, contactHashes, earlierContactPhoneForms, normalisePhone } from './contact-hash';
 
 describe(normalisePhone.name, () => {
   it('reads the national and international forms of a Vietnamese number as one', () => {
     for (const p of ['0912345678', '+84 912 345 678', '84-912-345-678', '(091) 234.5678']) expect(normalisePhone(p)).toBe('0912345678');
+  });
+
+  it("reads a number as the domain does: the national 0 kept once, '+84 (0)…' and a number said without it", () => {
+    for (const p of ['+84 (0)912 345 678', '0084 (0) 912 345 678', '912 345 678', '０９１２３４５６７８', '+84 (0)24 3825 1234', '24 3825 1234']) {
+      expect(normalisePhone(p)).toBe(casePhone(p));
+    }
+  });
+
+  it('keeps the digits of what the domain reads as no number', () => {
+    expect(normalisePhone('12-345')).toBe('12345');
+    expect(normalisePhone('0912345678901234')).toBe('0912345678901234');
+  });
+});
+
+describe(earlierContactPhoneForms.name, () => {
+  it('names the forms the privacy side keyed the same number by before', () => {
+    expect(earlierContactPhoneForms('+84 (0)912 345 678')).toEqual(['00912345678', '912345678', '0084912345678', '00840912345678']);
+    expect(earlierContactPhoneForms('912 345 678')).toEqual(['912345678', '00912345678', '0084912345678', '00840912345678']);
+    expect(earlierContactPhoneForms('+84 (0)24 3825 1234')).toContain('002438251234');
+    expect(earlierContactPhoneForms('12345')).toEqual([]);
   });
 });
 
@@ -11,5 +32,19 @@ describe(contactHash.name, () => {
     expect(contactHash('k1', 'phone', '0912345678').equals(contactHash('k1', 'phone', '+84912345678'))).toBe(true);
     expect(contactHash('k1', 'phone', '0912345678').equals(contactHash('k2', 'phone', '0912345678'))).toBe(false);
     expect(contactHash('k1', 'email', 'A@B.vn').equals(contactHash('k1', 'email', ' a@b.vn'))).toBe(true);
+  });
+
+  it("is one hash for '+84 (0)912…', '912…' and '0912…'", () => {
+    const own = contactHash('k1', 'phone', '0912345678');
+    for (const p of ['+84 (0)912 345 678', '912 345 678']) expect(contactHash('k1', 'phone', p).equals(own)).toBe(true);
+  });
+});
+
+describe(contactHashes.name, () => {
+  it("gives the number's own hash first, then those of its earlier forms; an e-mail's own only", () => {
+    const all = contactHashes('k1', 'phone', '912 345 678');
+    expect(all[0].equals(contactHash('k1', 'phone', '0912345678'))).toBe(true);
+    expect(all).toHaveLength(5);
+    expect(contactHashes('k1', 'email', 'a@b.vn')).toHaveLength(1);
   });
 });

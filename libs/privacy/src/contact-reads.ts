@@ -4,7 +4,7 @@ import { APP_CONFIG, AppConfig } from '@fr/config';
 import { isUuid, NotFoundError, ValidationError } from '@fr/domain';
 import { execute, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
-import { contactHash, requestHash } from './contact-hash';
+import { contactHash, contactHashes, requestHash } from './contact-hash';
 
 export interface ContactReadFilter {
   caseId?: string;
@@ -74,6 +74,11 @@ export class ContactReads {
     return contactHash(this.config.privacyKey, kind, value);
   }
 
+  /** Every hash a record of this contact may hold: its own first, then those records kept before hold (contactHashes). */
+  hashes(kind: 'phone' | 'email', value: string): Buffer[] {
+    return contactHashes(this.config.privacyKey, kind, value);
+  }
+
   requestHash(canonical: string): Buffer {
     return requestHash(this.config.privacyKey, canonical);
   }
@@ -90,7 +95,8 @@ export class ContactReads {
       if (!isUuid(f.caseId)) throw new ValidationError('caseId must be a case id (uuid)', ['caseId']);
       where.push(`r.case_id = ${p(f.caseId)}`);
     }
-    if (f.phone !== undefined) where.push(`r.phone_hash = ${p(this.hash('phone', f.phone))}`);
+    // Reads recorded before the number was read as the domain reads it hold the hash of an earlier form.
+    if (f.phone !== undefined) where.push(`r.phone_hash = ANY(${p(this.hashes('phone', f.phone))}::bytea[])`);
     if (f.email !== undefined) where.push(`r.email_hash = ${p(this.hash('email', f.email))}`);
     if (where.length === 0) throw new ValidationError('give caseId, phone or email: whose reads to list', ['caseId', 'phone', 'email']);
     if (f.from) where.push(`r.read_at >= ${p(f.from)}`);

@@ -91,6 +91,8 @@ interface RequestRow {
   due_at: Date;
   answered_at: Date | null;
   phone_hash: Buffer | null;
+  /** The hashes of the phone's earlier forms, for the reads recorded before (null on requests made before). */
+  earlier_phone_hashes: Buffer[] | null;
   email_hash: Buffer | null;
   request_key: Buffer | null;
 }
@@ -262,10 +264,13 @@ export class SubjectRequests implements OnModuleInit {
     });
   }
 
-  /** Whether `cmd` asks what `r` asked, about the same phone and e-mail (compared by their keyed hashes, so written either way). */
+  /**
+   * Whether `cmd` asks what `r` asked, about the same phone and e-mail (compared by their keyed hashes, so
+   * written either way; a request recorded before holds the hash of an earlier form of the number).
+   */
   private sameRequest(r: RequestRow, cmd: SubjectRequestCommand): boolean {
     const same = (held: Buffer | null, kind: 'phone' | 'email', value: string | undefined) =>
-      held === null ? !value : !!value && held.equals(this.reads.hash(kind, value));
+      held === null ? !value : !!value && this.reads.hashes(kind, value).some((h) => held.equals(h));
     return (
       r.kind === cmd.kind &&
       same(r.phone_hash, 'phone', cmd.phone) &&
@@ -357,6 +362,7 @@ export class SubjectRequests implements OnModuleInit {
     const params: unknown[] = [cmd.channel];
     const who: string[] = [];
     if (cmd.phone) {
+      // Read as the domain reads it, on both sides: '+84 (0)912…', '912…' and '0912…' are one number.
       params.push(normalisePhone(cmd.phone));
       who.push(`${NORMALISED_PHONE_SQL('c.citizen_phone')} = $${params.length}`);
     }
@@ -428,8 +434,8 @@ export class SubjectRequests implements OnModuleInit {
     const answered = waiting.length === 0;
     const row = await selectRow<RequestRow>(
       m,
-      `INSERT INTO privacy_requests (channel_code, kind, status, phone_hash, email_hash, case_ids, waiting_case_ids, fields, received_at, due_at, answered_at, external_id, request_key)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ${COLUMNS}`,
+      `INSERT INTO privacy_requests (channel_code, kind, status, phone_hash, email_hash, case_ids, waiting_case_ids, fields, received_at, due_at, answered_at, external_id, request_key, earlier_phone_hashes)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING ${COLUMNS}`,
       [
         cmd.channel,
         cmd.kind,
@@ -444,6 +450,7 @@ export class SubjectRequests implements OnModuleInit {
         answered ? now : null,
         cmd.externalId ?? null,
         cmd.externalId === undefined ? null : this.requestKey(cmd),
+        cmd.phone ? this.reads.hashes('phone', cmd.phone).slice(1) : null,
       ],
     );
     await this.audit(m, cmd.channel, 'privacy_request_received', { requestId: row!.id, kind: cmd.kind, cases: ids.length, waiting: waiting.length });
@@ -485,15 +492,15 @@ export class SubjectRequests implements OnModuleInit {
     const v = this.base(r, codes);
     if (r.kind !== 'access') return v;
     const cases = await this.casesByIds(db, r.case_ids);
-    // Reads of this channel's cases only, erased ones included (found by the keyed hash): another
-    // channel's cases are not this channel's to reveal.
+    // Reads of this channel's cases only, erased ones included (found by the keyed hash, or one of its
+    // number's earlier forms for reads recorded before): another channel's cases are not this channel's to reveal.
     const reads = await selectRows<{ tracking_code: string; read_at: Date; unit_code: string | null; role: string }>(
       db,
       `SELECT c.tracking_code, x.read_at, o.unit_code, o.role
          FROM contact_reads x JOIN cases c ON c.id = x.case_id JOIN officers o ON o.id = x.officer_id
-        WHERE c.channel_code = $4 AND (x.case_id = ANY($1::uuid[]) OR x.phone_hash = $2 OR x.email_hash = $3)
+        WHERE c.channel_code = $4 AND (x.case_id = ANY($1::uuid[]) OR x.phone_hash = $2 OR x.email_hash = $3 OR x.phone_hash = ANY($5::bytea[]))
         ORDER BY x.read_at, x.id`,
-      [r.case_ids, r.phone_hash, r.email_hash, r.channel_code],
+      [r.case_ids, r.phone_hash, r.email_hash, r.channel_code, r.earlier_phone_hashes ?? []],
     );
     return {
       ...v,
@@ -519,7 +526,7 @@ export class SubjectRequests implements OnModuleInit {
 }
 
 const COLUMNS = `id::text AS id, channel_code, kind, status, case_ids::text[] AS case_ids, waiting_case_ids::text[] AS waiting_case_ids, fields,
-  received_at, due_at, answered_at, phone_hash, email_hash, request_key`;
+  received_at, due_at, answered_at, phone_hash, earlier_phone_hashes, email_hash, request_key`;
 /**
  * A family's one phone (or a shared e-mail address) is on cases of different people: a request by it
  * alone would show the others' names and cases, overwrite their names or erase their contacts. With

@@ -52,6 +52,7 @@ import { CategoryPublicLocation1767420000000 } from './1767420000000-CategoryPub
 import { PrivacyRequestKey1767430000000 } from './1767430000000-PrivacyRequestKey';
 import { PassedOnLate1767440000000 } from './1767440000000-PassedOnLate';
 import { AbsentLeaderKept1767450000000 } from './1767450000000-AbsentLeaderKept';
+import { PrivacyRequestEarlierPhoneHashes1767460000000 } from './1767460000000-PrivacyRequestEarlierPhoneHashes';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -109,4 +110,5 @@ export const MIGRATIONS = [
   PrivacyRequestKey1767430000000,
   PassedOnLate1767440000000,
   AbsentLeaderKept1767450000000,
+  PrivacyRequestEarlierPhoneHashes1767460000000,
 ];
