@@ -178,7 +178,10 @@ export class SubmitFeedback {
         action: 'receive',
         fromState: null,
         toState: 'received',
-        data: { category: cmd.category, externalId: cmd.externalId ?? null, ...(cmd.operatorId ? { enteredBy: cmd.operatorId } : {}) },
+        data: { category: cmd.category, ...(cmd.operatorId ? { enteredBy: cmd.operatorId } : {}) },
+        // The channel's id is the integrator's to make, and desks make it of the caller's number ("1022-0912…"):
+        // chained in the data, it could never be erased. Kept aside like a person's text, erased with the contact.
+        ...(cmd.externalId ? { texts: { externalId: cmd.externalId } } : {}),
       },
     );
     if (!created) {

@@ -45,14 +45,22 @@ export function textHashesOf(data: unknown): Record<string, string> {
 }
 
 /**
- * Erases the texts kept aside of the cases' events (body and salt): the chain still verifies, and
- * the erasure is dated. The audit aggregate's write, called by privacy's erasure.
+ * The fields kept aside that are the citizen's contact as much as their name and number: the channel's
+ * own id of the feedback (the `receive` event's `externalId`), which integrators make of the caller's
+ * number. Erased with the contact details whatever retention.yaml's `freeText` lists.
  */
-export async function eraseAuditTextsOfCases(m: Sql, caseIds: readonly string[], now: Date): Promise<void> {
+export const CONTACT_AUDIT_TEXTS: readonly string[] = ['externalId'];
+
+/**
+ * Erases the texts kept aside of the cases' events (body and salt), every field or only `fields`: the
+ * chain still verifies, and the erasure is dated. The audit aggregate's write, called by privacy's erasure.
+ */
+export async function eraseAuditTextsOfCases(m: Sql, caseIds: readonly string[], now: Date, fields?: readonly string[]): Promise<void> {
   await execute(
     m,
     `UPDATE audit_event_texts t SET body = NULL, salt = NULL, erased_at = $2
-       FROM audit_events e WHERE e.id = t.event_id AND e.case_id = ANY($1::uuid[]) AND t.body IS NOT NULL`,
-    [caseIds, now],
+       FROM audit_events e WHERE e.id = t.event_id AND e.case_id = ANY($1::uuid[]) AND t.body IS NOT NULL
+        AND ($3::text[] IS NULL OR t.field = ANY($3::text[]))`,
+    [caseIds, now, fields ?? null],
   );
 }

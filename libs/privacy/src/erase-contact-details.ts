@@ -1,6 +1,7 @@
 import { EntityManager } from 'typeorm';
 import { RetentionPolicy } from '@fr/config';
 import {
+  CONTACT_AUDIT_TEXTS,
   eraseAnswerCopiesOfDuplicates,
   eraseAuditTextsOfCases,
   eraseCaseContact,
@@ -14,7 +15,8 @@ export type ErasureCause = { kind: 'retention'; afterCloseDays: number } | { kin
 
 /**
  * Erases the citizen's contact details of the given cases, and the free text the policy lists, from
- * every table that holds them: the case, its thread, the texts kept outside the audit chain, the case
+ * every table that holds them: the case, its thread, the texts kept outside the audit chain (the channel's
+ * externalId among them always, being maybe the caller's number), the case
  * states frozen for webhooks, the deliveries' payloads, the answer its merged duplicates closed with. The case, its counts, deadlines and trail stay. Each erased case gets a
  * `contact_erased` audit event naming what was erased, never the values. Cases already erased are
  * skipped, so running twice changes nothing. Returns the ids erased now.
@@ -31,7 +33,8 @@ export async function eraseContactDetails(
   if (erased.length === 0) return [];
   const ids = erased.map((r) => r.id);
   const text = new Set(policy.freeText);
-  if (text.has('auditTexts')) await eraseAuditTextsOfCases(m, ids, now);
+  // The channel's externalId kept aside may be the caller's number: it goes with the contact in any case.
+  await eraseAuditTextsOfCases(m, ids, now, text.has('auditTexts') ? undefined : CONTACT_AUDIT_TEXTS);
   if (text.has('answer')) await eraseFrozenAnswersOfCases(m, [...ids, ...(await eraseAnswerCopiesOfDuplicates(m, ids))]);
   if (text.has('messages') || text.has('whereToGo'))
     await eraseFrozenTextsOfCases(m, ids, { messages: text.has('messages'), whereToGo: text.has('whereToGo') });

@@ -1,0 +1,117 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SealAuditEvents } from '@fr/audit';
+import { EraseExpiredContactDetails } from '@fr/privacy';
+import { actOnCase, adminToken, bearer, createOfficer, DEV_KEYS, ManualClock, TestEngine, waitFor } from '@fr/testing';
+
+jest.setTimeout(60_000);
+
+const ANSWER =
+  'UBND phường đã kiểm tra hiện trường, lập biên bản yêu cầu hộ kinh doanh thu dọn bàn ghế, trả lại vỉa hè cho người đi bộ; ảnh sau xử lý đính kèm.';
+/** Monday 2 March 2026, 08:00 in Hanoi: a working day. */
+const MONDAY_8AM = '2026-03-02T08:00:00+07:00';
+
+/**
+ * A channel's id of a feedback is the integrator's to choose, and hotline desks often make it of the
+ * caller's number and the time ("1022-0912345601-0802"): personal data. Chained in the `receive` event's
+ * data, it could never be erased; it is kept aside like an officer's text, under its salted hash, and
+ * erased with the contact details (retention, a deletion request), whatever `freeText` lists.
+ */
+describe("a channel's externalId in the audit trail: kept aside, erased with the contact", () => {
+  const clock = new ManualClock(MONDAY_8AM);
+  let engine: TestEngine;
+  let configDir: string;
+  const tokens: Record<string, string> = {};
+
+  beforeAll(async () => {
+    // Without auditTexts: the officers' texts stay, the externalId (a contact detail maybe) goes all the same.
+    configDir = mkdtempSync(join(tmpdir(), 'fr-external-id-'));
+    cpSync(join(__dirname, '..', 'config'), configDir, { recursive: true });
+    const retention = join(configDir, 'retention.yaml');
+    const yaml = readFileSync(retention, 'utf8');
+    const without = yaml.replace(/, auditTexts\]/, ']');
+    expect(without).not.toBe(yaml);
+    writeFileSync(retention, without);
+    engine = await TestEngine.start({ clock, env: { FR_CONFIG_DIR: configDir } });
+    const admin = await adminToken(engine);
+    tokens.handler = (await createOfficer(engine, admin, { username: 'xid.handler', role: 'HANDLER', unitCode: 'P_BACH_KHOA' })).token;
+    tokens.auditor = (await createOfficer(engine, admin, { username: 'xid.auditor', role: 'AUDITOR', unitCode: 'NOI_VU' })).token;
+  });
+  afterAll(async () => {
+    await engine?.close();
+    if (configDir) rmSync(configDir, { recursive: true, force: true });
+  });
+
+  /** A case whose externalId holds its caller's number, answered and closed by the citizen's rating. */
+  async function closedCase(phone: string): Promise<{ id: string; trackingCode: string; externalId: string }> {
+    const externalId = `1022-${phone}-0802`;
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
+      .send({
+        externalId,
+        category: 'sidewalk_encroachment',
+        description: 'Hàng quán lấn chiếm vỉa hè trước cổng Đại học Bách Khoa, người đi bộ phải xuống lòng đường.',
+        location: { wardCode: 'BACH_KHOA' },
+        citizen: { name: 'Phạm Văn Đức', phone },
+      });
+    expect(res.status).toBe(202);
+    const c = res.body as { id: string; trackingCode: string };
+    await waitFor(
+      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [c.id]),
+      (r) => r[0].status !== 'received',
+      { what: 'routing' },
+    );
+    await actOnCase(engine, bearer(tokens.handler), c.id, 'acknowledge', { severity: 'normal' });
+    await actOnCase(engine, bearer(tokens.handler), c.id, 'resolve', { answer: ANSWER });
+    expect((await engine.http().post(`/v1/feedback/${c.trackingCode}/rating`).set({ 'X-Api-Key': DEV_KEYS.ihanoi }).send({ score: 5 })).status).toBe(200);
+    return { ...c, externalId };
+  }
+  /** Every chained column of the case's events, and their seals, as text. */
+  const chained = async (caseId: string) => {
+    await engine.worker!.get(SealAuditEvents).sealAll('test');
+    const rows = await engine.query<{ line: string }>(
+      `SELECT concat_ws('|', e.id, e.actor, e.action, e.reason, e.data::text, encode(s.hash, 'escape')) AS line
+         FROM audit_events e LEFT JOIN audit_seals s ON s.event_id = e.id WHERE e.case_id = $1`,
+      [caseId],
+    );
+    return rows.map((r) => r.line).join('\n');
+  };
+  const keptAside = (caseId: string) =>
+    engine.query<{ body: string | null; erased: boolean }>(
+      `SELECT t.body, t.erased_at IS NOT NULL AS erased FROM audit_event_texts t JOIN audit_events e ON e.id = t.event_id
+        WHERE e.case_id = $1 AND e.action = 'receive' AND t.field = 'externalId'`,
+      [caseId],
+    );
+  const timelineExternalId = async (id: string) => {
+    const view = (await engine.http().get(`/v1/cases/${id}`).set(bearer(tokens.handler))).body as {
+      timeline: { action: string; data: Record<string, unknown> }[];
+    };
+    return view.timeline.find((e) => e.action === 'receive')!.data.externalId;
+  };
+  const verifies = async () => expect((await engine.http().get('/v1/audits/verify').set(bearer(tokens.auditor))).body).toMatchObject({ ok: true });
+
+  it('keeps it outside the chain, where officers still read it; a deletion request erases it and the trail verifies', async () => {
+    const c = await closedCase('0912345601');
+    expect(await chained(c.id)).not.toContain('0912345601');
+    expect(await keptAside(c.id)).toEqual([{ body: c.externalId, erased: false }]);
+    expect(await timelineExternalId(c.id)).toBe(c.externalId);
+
+    const res = await engine.http().post('/v1/privacy/requests').set({ 'X-Api-Key': DEV_KEYS.ihanoi }).send({ kind: 'delete', phone: '0912345601' });
+    expect(res.status).toBe(201);
+    expect(await keptAside(c.id)).toEqual([{ body: null, erased: true }]);
+    expect(await timelineExternalId(c.id)).toBeNull();
+    await verifies();
+  });
+
+  it('the retention sweep erases it too', async () => {
+    const c = await closedCase('0912345602');
+    clock.advance({ days: 731 });
+    expect((await engine.worker!.get(EraseExpiredContactDetails).runOnce()).erased).toBeGreaterThanOrEqual(1);
+    expect(await keptAside(c.id)).toEqual([{ body: null, erased: true }]);
+    expect(await chained(c.id)).not.toContain('0912345602');
+    await verifies();
+  });
+});
