@@ -63,6 +63,29 @@ describe(loadComplianceConfig.name, () => {
       rmSync(dir, { recursive: true });
     }
   });
+
+  it('still starts on a file an earlier version took: a start on a dated target and a target for no unit judge nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fr-compliance-'));
+    const path = join(dir, 'compliance.yaml');
+    try {
+      writeFileSync(
+        path,
+        [
+          'targets:',
+          "  - { id: focal-points, kind: designation, name: x, dueAt: '2024-07-10', startsAt: '2024-07-01', unitKinds: [ward] }",
+          "  - { id: t2, kind: designation, name: y, dueAt: '2024-07-10', unitKinds: [] }",
+        ].join('\n'),
+      );
+      expect(loadComplianceFile(path, 480).targets.map((t) => t.id)).toEqual(['focal-points', 't2']);
+      // The API refuses both (400), as it does every field of another kind.
+      expect(parseTarget({ id: 'x', kind: 'designation', name: 'x', dueAt: '2024-07-10', startsAt: '2024-07-01', unitKinds: ['ward'] }).problems).toHaveLength(
+        1,
+      );
+      expect(parseTarget({ id: 'y', kind: 'designation', name: 'y', dueAt: '2024-07-10', unitKinds: [] }).problems).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
 });
 
 describe(parseTarget.name, () => {

@@ -44,7 +44,7 @@ export function loadComplianceFile(path: string, dayMinutes: number): Compliance
   else {
     const seen = new Set<string>();
     raw.forEach((t, i) => {
-      const r = parseTarget((t ?? {}) as TargetInput, `targets[${i}].`);
+      const r = parseTarget((t ?? {}) as TargetInput, `targets[${i}].`, { someUnitsJudged: false, startsJudged: false });
       problems.push(...r.problems);
       if (r.target && seen.has(r.target.id)) problems.push(`targets[${i}].id '${r.target.id}' is listed twice`);
       if (r.target) {

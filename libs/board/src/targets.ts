@@ -51,15 +51,17 @@ const isInt = (v: unknown, min: number, max: number) => typeof v === 'number' &&
 /**
  * Checks a target's fields together (which fields a kind needs) and returns the target, or every
  * problem found, each naming its field. `where` prefixes the messages (a config file's place).
- * `wardsOnly: false` leaves a target's unit kinds as they are (wards only for ward_adoption, at least
- * one kind without unitCodes): a PATCH that does not change them must still be able to pause a target
- * stored before those rules. So does
- * `startsJudged: false` a start stored on a dated target before it was refused.
+ * `wardsOnly: false` leaves a target's unit kinds as they are (wards only for ward_adoption): a PATCH
+ * that does not change them must still be able to pause a target stored before that rule. So do
+ * `someUnitsJudged: false` a target for no unit (no kinds, no unitCodes) and `startsJudged: false` a
+ * start on a dated target, both stored before they were refused; config/compliance.yaml, read at every
+ * start though loaded only at the first, is not held to these two either: a file that started the
+ * engine before still does (they judge nothing and change nothing).
  */
 export function parseTarget(
   input: TargetInput,
   where = '',
-  { wardsOnly = true, startsJudged = true } = {},
+  { wardsOnly = true, someUnitsJudged = wardsOnly, startsJudged = true }: { wardsOnly?: boolean; someUnitsJudged?: boolean; startsJudged?: boolean } = {},
 ): { target: ComplianceTarget | null; problems: string[] } {
   const problems: string[] = [];
   const at = (field: string) => `${where}${field}`;
@@ -101,7 +103,7 @@ export function parseTarget(
     problems.push(`${at('unitCodes')} must list unit codes`);
   }
   // No kinds and no units: a target for nobody, shown on the board with nothing to judge and telling no one.
-  if (wardsOnly && Array.isArray(unitKinds) && unitKinds.length === 0 && !(Array.isArray(unitCodes) && unitCodes.length)) {
+  if (someUnitsJudged && Array.isArray(unitKinds) && unitKinds.length === 0 && !(Array.isArray(unitCodes) && unitCodes.length)) {
     problems.push(`${at('unitKinds')} must name at least one kind of unit (or unitCodes the units): the target would concern no unit`);
   }
   if (problems.length) return { target: null, problems };
