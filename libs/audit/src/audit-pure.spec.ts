@@ -98,6 +98,9 @@ describe(csvRow.name, () => {
     expect(csvRow(['a', 'b,c', 'say "hi"', 'two\nlines', null, 3, true])).toBe('a,"b,c","say ""hi""","two\nlines",,3,true\r\n');
     expect(csvRow(['=HYPERLINK("x")', '-1', '@SUM(A1)', 'Phường Bách Khoa'])).toBe(`"'=HYPERLINK(""x"")",'-1,'@SUM(A1),Phường Bách Khoa\r\n`);
     expect(csvRow([-1])).toBe('-1\r\n');
+    // A spreadsheet set to read ';' as the separator (Vietnamese regional settings, a decimal comma) split
+    // an unquoted cell there, and the part after it began like a formula.
+    expect(csvRow(['Phòng A;=HYPERLINK("x")', 'a;b'])).toBe('"Phòng A;=HYPERLINK(""x"")","a;b"\r\n');
   });
 });
 

@@ -108,13 +108,13 @@ const COLUMNS: [string, (r: ExportRow, now: number) => CsvValue][] = [
 /** Sort memory of the export's backend (copyQuery). */
 const EXPORT_WORK_MEM = '64MB';
 
-/** First characters a spreadsheet reads as a formula, and characters that force quoting (csvRow's rules), as regular-expression classes. */
+/** First characters a spreadsheet reads as a formula, and characters that force quoting (csvRow's rules, ';' among them), as regular-expression classes. */
 const FORMULA_START = '[=+@\\t\\r-]';
-const NEEDS_QUOTES = '[",\\r\\n]';
+const NEEDS_QUOTES = '[",;\\r\\n]';
 
 /**
  * A CSV cell in SQL, as csvRow writes it (libs/domain/src/csv.ts): NULL empty, a text starting like a
- * formula prefixed with a quote, quoted when it holds a quote, comma or line break. `x` is a text
+ * formula prefixed with a quote, quoted when it holds a quote, comma, semicolon or line break. `x` is a text
  * column (evaluated once). The careful path: a COPY line takes it only when its texts need it (copyLine).
  */
 function textCell(x: string): string {

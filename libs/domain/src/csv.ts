@@ -8,7 +8,9 @@ function cell(v: CsvValue): string {
   let s = v instanceof Date ? v.toISOString() : typeof v === 'boolean' ? (v ? 'true' : 'false') : String(v);
   // A cell starting like a formula is run by spreadsheets: make it text (OWASP "CSV injection").
   if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  // ';' too: a spreadsheet reading ';' as the separator (regional settings with a decimal comma, as Vietnam's)
+  // split an unquoted cell there, and what followed could begin like a formula.
+  return /[",;\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 export function csvRow(values: readonly CsvValue[]): string {
