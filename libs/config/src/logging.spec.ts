@@ -63,6 +63,8 @@ describe(loggableUrl.name, () => {
     expect(loggableUrl(`/v1/hotline/cases/${encodeURIComponent('Nguyễn Văn Ánh')}/info`)).toBe('/v1/hotline/cases/[redacted]/info');
     expect(loggableUrl(`/v1/hotline/cases/${encodeURIComponent('Nguyễn Văn Ánh'.normalize('NFD'))}`)).toBe('/v1/hotline/cases/[redacted]');
     expect(loggableUrl('/v1/hotline/cases/Nguyen%20Van%20Anh')).toBe('/v1/hotline/cases/[redacted]');
+    // Joined by '+', as a form encodes spaces: a path keeps the '+' as it came.
+    expect(loggableUrl('/v1/hotline/cases/Nguyen+Van+Anh')).toBe('/v1/hotline/cases/[redacted]');
     expect(loggableUrl('/v1/feedback/Tr%E1%BA%A7n')).toBe('/v1/feedback/[redacted]');
     for (const url of [
       '/v1/feedback/7KM3Q-9X2AB',

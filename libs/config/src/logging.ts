@@ -64,12 +64,12 @@ function loggablePath(path: string): string {
 
 /**
  * Words, not a route's name, an id or a code: a letter outside ASCII (Vietnamese is written with them) or
- * words spaced apart. An operator who typed the caller's name where the tracking code goes
+ * words spaced apart (or joined by '+', a form's space). An operator who typed the caller's name where the tracking code goes
  * (GET /v1/hotline/cases/Nguy%E1%BB%85n%20V%C4%83n%20A) put it in the access log; a tracking code read
  * out in two halves ('7KM3Q 9X2AB') goes as well, which costs the log nothing it needs.
  */
 function holdsWords(text: string): boolean {
-  return /[^\p{ASCII}]/u.test(text.replace(/[^\p{L}\p{M}]/gu, '')) || /[\p{L}\p{N}]\s+[\p{L}\p{N}]/u.test(text);
+  return /[^\p{ASCII}]/u.test(text.replace(/[^\p{L}\p{M}]/gu, '')) || /[\p{L}\p{N}][\s+]+[\p{L}\p{N}]/u.test(text);
 }
 
 /**
