@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SealAuditEvents } from '@fr/audit';
 import { EraseExpiredContactDetails } from '@fr/privacy';
-import { actOnCase, adminToken, bearer, createOfficer, DEV_KEYS, ManualClock, TestEngine, waitFor } from '@fr/testing';
+import { execFileSync } from 'node:child_process';
+import { actOnCase, adminToken, bearer, createOfficer, DEV_KEYS, ManualClock, startWebhookReceiver, TestEngine, waitFor, WebhookReceiver } from '@fr/testing';
+import type { RegisteredWebhookDto } from '../apps/api/src/webhooks/webhooks.controller';
 
 jest.setTimeout(60_000);
 
@@ -22,6 +24,7 @@ describe("a channel's externalId in the audit trail: kept aside, erased with the
   const clock = new ManualClock(MONDAY_8AM);
   let engine: TestEngine;
   let configDir: string;
+  let rx: WebhookReceiver;
   const tokens: Record<string, string> = {};
 
   beforeAll(async () => {
@@ -33,13 +36,25 @@ describe("a channel's externalId in the audit trail: kept aside, erased with the
     const without = yaml.replace(/, auditTexts\]/, ']');
     expect(without).not.toBe(yaml);
     writeFileSync(retention, without);
-    engine = await TestEngine.start({ clock, env: { FR_CONFIG_DIR: configDir } });
+    // Two subscribers of the case events: one takes every delivery (kept, sent), one never does (still to send).
+    rx = await startWebhookReceiver((path) => (path === '/down' ? 503 : 200));
+    engine = await TestEngine.start({ clock, env: { FR_CONFIG_DIR: configDir, FR_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' } });
     const admin = await adminToken(engine);
     tokens.handler = (await createOfficer(engine, admin, { username: 'xid.handler', role: 'HANDLER', unitCode: 'P_BACH_KHOA' })).token;
     tokens.auditor = (await createOfficer(engine, admin, { username: 'xid.auditor', role: 'AUDITOR', unitCode: 'NOI_VU' })).token;
+    for (const path of ['/up', '/down']) {
+      const res = await engine
+        .http()
+        .post('/v1/webhooks')
+        .set(bearer(admin))
+        .send({ url: `${rx.url}${path}`, events: ['case.status'] });
+      expect(res.status).toBe(201);
+      rx.trust(path, (res.body as RegisteredWebhookDto).secret!);
+    }
   });
   afterAll(async () => {
     await engine?.close();
+    await rx?.close();
     if (configDir) rmSync(configDir, { recursive: true, force: true });
   });
 
@@ -91,6 +106,49 @@ describe("a channel's externalId in the audit trail: kept aside, erased with the
     };
     return view.timeline.find((e) => e.action === 'receive')!.data.externalId;
   };
+  /** The externalId each stored delivery of the case's events carries, sent or not. */
+  const deliveredIds = (caseId: string) =>
+    engine.query<{ status: string; external_id: string | null }>(
+      `SELECT d.status, d.payload->>'externalId' AS external_id FROM deliveries d JOIN audit_events e ON d.event_key = 'case-event.' || e.id
+        WHERE e.case_id = $1 AND d.payload ? 'externalId'`,
+      [caseId],
+    );
+  /**
+   * Before the erasure: every event of the case fanned out (its frozen state is removed in the transaction
+   * that makes its deliveries), some deliveries sent, some not, each with the externalId. (A fan-out that read
+   * the case before an erasure committed still stores what it read, the answer likewise: a race not driven here.)
+   */
+  const deliveriesMade = async (c: { id: string; externalId: string }) => {
+    await waitFor(
+      () => engine.query(`SELECT f.event_id FROM case_event_states f JOIN audit_events e ON e.id = f.event_id WHERE e.case_id = $1`, [c.id]),
+      (r) => r.length === 0,
+      { what: "the case's events fanned out" },
+    );
+    const rows = await waitFor(
+      () => deliveredIds(c.id),
+      (r) => r.some((d) => d.status === 'delivered') && r.some((d) => d.status !== 'delivered'),
+      { what: "the case's deliveries, sent and not" },
+    );
+    expect(rows.map((d) => d.external_id)).toEqual(rows.map(() => c.externalId));
+  };
+  const storedExternalId = async (caseId: string) =>
+    (await engine.query<{ external_id: string | null }>(`SELECT external_id FROM cases WHERE id = $1`, [caseId]))[0].external_id;
+  const erasedFields = async (caseId: string) =>
+    (
+      await engine.query<{ fields: string[] }>(`SELECT data->'fields' AS fields FROM audit_events WHERE case_id = $1 AND action = 'contact_erased'`, [caseId])
+    )[0].fields;
+  const resubmit = (externalId: string) =>
+    engine
+      .http()
+      .post('/v1/feedback')
+      .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
+      .send({
+        externalId,
+        category: 'sidewalk_encroachment',
+        description: 'Hàng quán lấn chiếm vỉa hè trước cổng Đại học Bách Khoa, người đi bộ phải xuống lòng đường.',
+        location: { wardCode: 'BACH_KHOA' },
+        citizen: { name: 'Phạm Văn Đức', phone: '0912345699' },
+      });
   const verifies = async () => expect((await engine.http().get('/v1/audits/verify').set(bearer(tokens.auditor))).body).toMatchObject({ ok: true });
 
   it('keeps it outside the chain, where officers still read it; a deletion request erases it and the trail verifies', async () => {
@@ -106,11 +164,43 @@ describe("a channel's externalId in the audit trail: kept aside, erased with the
     await verifies();
   });
 
+  it("a deletion request erases it from the case and from the deliveries' payloads, sent or not, and names it among the fields", async () => {
+    const c = await closedCase('0912345603');
+    await deliveriesMade(c);
+    // Before the erasure a retry is the same case.
+    const retry = await resubmit(c.externalId);
+    expect(retry.status).toBe(200);
+    expect((retry.body as { id: string }).id).toBe(c.id);
+
+    const res = await engine.http().post('/v1/privacy/requests').set({ 'X-Api-Key': DEV_KEYS.ihanoi }).send({ kind: 'delete', phone: '0912345603' });
+    expect(res.status).toBe(201);
+    expect((res.body as { fields: string[] }).fields).toContain('externalId');
+    expect(await erasedFields(c.id)).toContain('externalId');
+    expect(await storedExternalId(c.id)).toBeNull();
+    const rows = await deliveredIds(c.id);
+    expect(rows.some((d) => d.status === 'delivered') && rows.some((d) => d.status !== 'delivered')).toBe(true);
+    expect(rows.map((d) => d.external_id)).toEqual(rows.map(() => null));
+    // Nowhere in the database any more.
+    const dump = execFileSync('pg_dump', [engine.superuserUrl], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(dump).toContain(c.trackingCode);
+    expect(dump).not.toContain('0912345603');
+    await verifies();
+
+    // Months later the same id is no retry of the erased case: it is a new one.
+    const later = await resubmit(c.externalId);
+    expect(later.status).toBe(202);
+    expect((later.body as { id: string }).id).not.toBe(c.id);
+  });
+
   it('the retention sweep erases it too', async () => {
     const c = await closedCase('0912345602');
+    await deliveriesMade(c);
     clock.advance({ days: 731 });
     expect((await engine.worker!.get(EraseExpiredContactDetails).runOnce()).erased).toBeGreaterThanOrEqual(1);
     expect(await keptAside(c.id)).toEqual([{ body: null, erased: true }]);
+    expect(await storedExternalId(c.id)).toBeNull();
+    expect((await deliveredIds(c.id)).map((d) => d.external_id)).toEqual((await deliveredIds(c.id)).map(() => null));
+    expect(await erasedFields(c.id)).toContain('externalId');
     expect(await chained(c.id)).not.toContain('0912345602');
     await verifies();
   });

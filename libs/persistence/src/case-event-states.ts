@@ -91,7 +91,19 @@ export async function eraseFrozenAnswersOfCases(m: Sql, caseIds: readonly string
  * (`otherTrack`, whereToGo). A redelivery would send them again whole.
  */
 export async function eraseFrozenTextsOfCases(m: Sql, caseIds: readonly string[], fields: { messages: boolean; whereToGo: boolean }): Promise<void> {
-  const keys = [...(fields.messages ? ['infoRequest'] : []), ...(fields.whereToGo ? ['otherTrack'] : [])];
+  await erasePayloadKeysOfCases(m, caseIds, [...(fields.messages ? ['infoRequest'] : []), ...(fields.whereToGo ? ['otherTrack'] : [])]);
+}
+
+/**
+ * Erases the channel's externalId from the cases' delivery payloads, sent or still to send (a redelivery
+ * sends the stored payload whole): integrators make it of the caller's number, and it goes with the
+ * contact details. Events not fanned out yet read it from the case, erased there by eraseCaseContact.
+ */
+export async function eraseFrozenExternalIdsOfCases(m: Sql, caseIds: readonly string[]): Promise<void> {
+  await erasePayloadKeysOfCases(m, caseIds, ['externalId']);
+}
+
+async function erasePayloadKeysOfCases(m: Sql, caseIds: readonly string[], keys: readonly string[]): Promise<void> {
   for (const key of keys) {
     await execute(
       m,

@@ -67,6 +67,12 @@ const ERASED_CASE_COLUMNS: Partial<Record<ErasableText, string>> = {
  * lists, in the case and (when it lists `messages`) its thread. Returns the cases erased now. The
  * phone's lookup key goes with the phone: the hotline's search by a caller's number must not find a
  * case whose contact details were erased.
+ *
+ * The channel's externalId goes too, to NULL: integrators make it of the caller's number. It serves only
+ * to answer an intake retry with its case, and only closed cases are erased, long after any retry (a
+ * delivery of the same submission, minutes apart): the same id months later is a new report, and a NULL
+ * lets it in as one (the unique index holds NULLs apart). A keyed hash kept to match it would be what the
+ * phone's lookup key was, a way to find the erased case by the caller's number, so none is kept.
  */
 export async function eraseCaseContact(m: Sql, caseIds: readonly string[], freeText: readonly ErasableText[], now: Date): Promise<WrittenCase[]> {
   if (caseIds.length === 0) return [];
@@ -74,7 +80,7 @@ export async function eraseCaseContact(m: Sql, caseIds: readonly string[], freeT
   const own = freeText.map((f) => ERASED_CASE_COLUMNS[f]).filter((c): c is string => c !== undefined);
   const erased = await selectRows<WrittenCase>(
     m,
-    `UPDATE cases SET citizen_name = NULL, citizen_phone = NULL, citizen_email = NULL, citizen_phone_key = NULL, contact_erased_at = $2${own.map((c) => `, ${c}`).join('')}
+    `UPDATE cases SET citizen_name = NULL, citizen_phone = NULL, citizen_email = NULL, citizen_phone_key = NULL, external_id = NULL, contact_erased_at = $2${own.map((c) => `, ${c}`).join('')}
       WHERE id = ANY($1::uuid[]) AND contact_erased_at IS NULL
       RETURNING id::text AS id, status`,
     [caseIds, now],

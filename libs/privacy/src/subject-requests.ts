@@ -7,7 +7,7 @@ import { ContactCorrection, correctCaseContact, phoneLookupKey, selectRow, selec
 import { Clock } from '@fr/sla';
 import { NORMALISED_PHONE_SQL, normaliseEmail, normalisePhone } from './contact-hash';
 import { ContactReads } from './contact-reads';
-import { eraseContactDetails } from './erase-contact-details';
+import { ERASED_CONTACT_FIELDS, eraseContactDetails } from './erase-contact-details';
 import { RETENTION_POLICY } from './retention-policy';
 
 export const SUBJECT_REQUEST_KINDS = ['access', 'correct', 'delete'] as const;
@@ -254,7 +254,7 @@ export class SubjectRequests implements OnModuleInit {
       if (cmd.kind === 'delete') {
         const closed = cases.filter((c) => c.closed_at !== null).map((c) => c.id);
         waiting = cases.filter((c) => c.closed_at === null).map((c) => c.id);
-        fields = ['name', 'phone', 'email', ...this.policy.freeText];
+        fields = [...ERASED_CONTACT_FIELDS, ...this.policy.freeText];
         const row = await this.insert(m, cmd, ids, waiting, fields, now);
         await eraseContactDetails(m, closed, this.policy, `channel:${cmd.channel}`, { kind: 'subject_request', requestId: row.id }, now);
         return { request: await this.view(m, row), created: true };
