@@ -2,9 +2,11 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SealAuditEvents } from '@fr/audit';
+import { MIGRATIONS } from '@fr/persistence';
 import { EraseExpiredContactDetails } from '@fr/privacy';
 import { execFileSync } from 'node:child_process';
 import { actOnCase, adminToken, bearer, createOfficer, DEV_KEYS, ManualClock, startWebhookReceiver, TestEngine, waitFor, WebhookReceiver } from '@fr/testing';
+import type { QueryRunner } from 'typeorm';
 import type { RegisteredWebhookDto } from '../apps/api/src/webhooks/webhooks.controller';
 
 jest.setTimeout(60_000);
@@ -190,6 +192,28 @@ describe("a channel's externalId in the audit trail: kept aside, erased with the
     const later = await resubmit(c.externalId);
     expect(later.status).toBe(202);
     expect((later.body as { id: string }).id).not.toBe(c.id);
+  });
+
+  it('a migration clears it on the cases erased before, in the case and the payloads of its deliveries', async () => {
+    const c = await closedCase('0912345604');
+    await deliveriesMade(c);
+    expect((await engine.http().post('/v1/privacy/requests').set({ 'X-Api-Key': DEV_KEYS.ihanoi }).send({ kind: 'delete', phone: '0912345604' })).status).toBe(
+      201,
+    );
+    // As the version before left an erased case: its externalId in the case and in its deliveries.
+    await engine.query(`UPDATE cases SET external_id = $2 WHERE id = $1`, [c.id, c.externalId]);
+    await engine.query(
+      `UPDATE deliveries d SET payload = jsonb_set(d.payload, '{externalId}', to_jsonb($2::text)) FROM audit_events e
+        WHERE e.case_id = $1 AND d.event_key = 'case-event.' || e.id AND d.payload ? 'externalId'`,
+      [c.id, c.externalId],
+    );
+    expect(await storedExternalId(c.id)).toBe(c.externalId);
+    const q = { query: (sql: string, params?: unknown[]) => engine.query(sql, params) } as unknown as QueryRunner;
+    await new (MIGRATIONS.find((m) => m.name === 'ErasedExternalIds1767470000000')!)().up(q);
+    expect(await storedExternalId(c.id)).toBeNull();
+    const rows = await deliveredIds(c.id);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.map((d) => d.external_id)).toEqual(rows.map(() => null));
   });
 
   it('the retention sweep erases it too', async () => {

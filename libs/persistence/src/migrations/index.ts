@@ -53,6 +53,7 @@ import { PrivacyRequestKey1767430000000 } from './1767430000000-PrivacyRequestKe
 import { PassedOnLate1767440000000 } from './1767440000000-PassedOnLate';
 import { AbsentLeaderKept1767450000000 } from './1767450000000-AbsentLeaderKept';
 import { PrivacyRequestEarlierPhoneHashes1767460000000 } from './1767460000000-PrivacyRequestEarlierPhoneHashes';
+import { ErasedExternalIds1767470000000 } from './1767470000000-ErasedExternalIds';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -111,4 +112,5 @@ export const MIGRATIONS = [
   PassedOnLate1767440000000,
   AbsentLeaderKept1767450000000,
   PrivacyRequestEarlierPhoneHashes1767460000000,
+  ErasedExternalIds1767470000000,
 ];
