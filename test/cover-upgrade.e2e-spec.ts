@@ -82,6 +82,56 @@ describe("cases an earlier version gave an absent leader's cover", () => {
     expect(told.map((n) => n.officer_id).sort()).toEqual([id.handler, id.leader].sort());
   });
 
+  it('are the leader’s again when the absence was ended early (DELETE: cancelled, its end left as recorded)', async () => {
+    const admin = await adminToken(engine);
+    clock.set('2026-03-04T08:00:00+07:00');
+    const away = await engine
+      .http()
+      .post(`/v1/officers/${id.leader}/absences`)
+      .set(bearer(admin))
+      .send({ from: '2026-03-04T08:00:00+07:00', to: '2026-03-07T08:00:00+07:00', coverId: id.stand });
+    expect(away.status).toBe(201);
+    clock.set('2026-03-04T09:00:00+07:00');
+    const during = await routed('Quán nước lấn chiếm vỉa hè trước số 40 Tạ Quang Bửu, người đi bộ phải xuống lòng đường.');
+    // The leader came back a day early: the office ended the absence at 14:00.
+    clock.set('2026-03-04T14:00:00+07:00');
+    const ended = await engine
+      .http()
+      .delete(`/v1/officers/${id.leader}/absences/${(away.body as { id: string }).id}`)
+      .set(bearer(admin));
+    expect(ended.status).toBeLessThan(300);
+    clock.set('2026-03-04T15:00:00+07:00');
+    const after = await routed('Xe máy đỗ kín vỉa hè trước số 12 Tạ Quang Bửu từ sáng đến tối.');
+    // What the version before wrote: the cover as leader of the case routed during the absence; the one
+    // routed after it went to the leader, and a supervisor gave it to the cover then: that choice stays.
+    for (const caseId of [during, after]) {
+      await engine.query(`UPDATE cases SET leader_id = $2 WHERE id = $1`, [caseId, id.stand]);
+      await engine.query(`UPDATE assignments SET leader_id = $2 WHERE case_id = $1 AND ended_at IS NULL`, [caseId, id.stand]);
+    }
+
+    await upgrade();
+    const leaders = await engine.query<{ id: string; leader_id: string }>(`SELECT id::text, leader_id FROM cases WHERE id = ANY($1::uuid[])`, [
+      [during, after],
+    ]);
+    expect(Object.fromEntries(leaders.map((r) => [r.id, r.leader_id]))).toEqual({ [during]: id.leader, [after]: id.stand });
+  });
+
+  async function routed(description: string): Promise<string> {
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({ category: 'sidewalk_encroachment', description, location: { wardCode: 'BACH_KHOA' } });
+    expect(res.status).toBe(202);
+    const caseId = (res.body as ApiSchema<'FeedbackAcceptedDto'>).id;
+    await waitFor(
+      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [caseId]),
+      ([r]) => r.status === 'assigned',
+      { what: 'routing' },
+    );
+    return caseId;
+  }
+
   /** The migrations of this version, run again over the rows as the version before left them. */
   async function upgrade(): Promise<void> {
     // One connection, one transaction, as the migration step runs each migration.

@@ -7,7 +7,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * of its unit) and the leader back never was. Those open cases go back to the unit's designated leader,
  * as a designation change moves them (a `designation` assignment and a `reassign` event; duplicates
  * merged into them follow through the merged-groups reconciler). Only cases whose current assignment
- * began inside an absence of that leader with that cover: a leader a supervisor chose stays.
+ * began inside an absence of that leader with that cover: a leader a supervisor chose stays. An absence
+ * ended early (DELETE sets `cancelled_at` and leaves `ends_at` as recorded) was in force until then: a
+ * leader back early is the common case, and its cases were given to the cover all the same.
  */
 export class AbsentLeaderKept1767450000000 implements MigrationInterface {
   name = 'AbsentLeaderKept1767450000000';
@@ -22,8 +24,8 @@ export class AbsentLeaderKept1767450000000 implements MigrationInterface {
         JOIN assignments a ON a.case_id = c.id AND a.ended_at IS NULL AND a.leader_id = c.leader_id
        WHERE c.status IN ('assigned', 'in_progress', 'awaiting_info') AND c.leader_id <> u.leader_id
          AND EXISTS (SELECT 1 FROM officer_absences ab
-                      WHERE ab.officer_id = u.leader_id AND ab.cover_id = c.leader_id AND ab.cancelled_at IS NULL
-                        AND ab.starts_at <= a.started_at AND a.started_at < ab.ends_at)`);
+                      WHERE ab.officer_id = u.leader_id AND ab.cover_id = c.leader_id
+                        AND ab.starts_at <= a.started_at AND a.started_at < LEAST(ab.ends_at, COALESCE(ab.cancelled_at, 'infinity')))`);
     await q.query(`
       UPDATE cases c SET leader_id = k.leader_id, version = c.version + 1, updated_at = now()
         FROM absent_leader_kept k WHERE c.id = k.id`);
