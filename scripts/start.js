@@ -81,7 +81,9 @@ switch (mode) {
     }
     // Migrate once here so the processes start on a ready schema.
     migrateDatabase(config, [organisationSeed(config), reorganisationsSeed(config)]).then(
-      () => {
+      (ran) => {
+        // An upgrade's migrations were seen nowhere but in `npm run migrate`: the log says what this start applied.
+        if (ran.length) require(dist('libs/config/src')).rootLogger(config).info({ migrations: ran }, 'database migrated');
         if (npmParent !== null && npmGone()) {
           console.error('npm, which ran the engine, was stopped while the database was migrated: not starting the engine');
           process.exit(1);

@@ -153,6 +153,11 @@ describe('the engine as processes (npm start)', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(output).toMatch(/"msg":"Nest application successfully started"/);
+    // An upgrade is read in the log: which migrations this start applied, in JSON like every other line.
+    const migrated = output.split('\n').find((l) => l.includes('"msg":"database migrated"'));
+    const line = JSON.parse(migrated ?? '{}') as { level?: number; service?: string; migrations?: string[] };
+    expect(line).toMatchObject({ level: 30, service: 'feedback-router' });
+    expect(line.migrations).toContain('PassedOnLate1767440000000');
     expect(output).not.toContain('Vũ Đình Khôi');
     expect(output).not.toContain('0977000111');
   });
