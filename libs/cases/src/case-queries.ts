@@ -21,8 +21,9 @@ export const PAUSED_LATE = `(c.status = 'awaiting_info' AND c.paused_past_due IS
 const SUMMARY_COLUMNS = `
   c.id, c.tracking_code, c.status, c.category_code, cat.name AS category_name, c.unit_code, u.name AS unit_name,
   c.handler_id, c.leader_id, c.severity, c.title, c.stage, c.due_at, c.warn_at, ${PAUSED_LATE} AS paused_late, c.version, c.received_at, c.updated_at,
-  c.transfer_count, c.return_count, c.reopen_count, c.extension_count, COALESCE(c.due_at, 'infinity'::timestamptz) AS sort_due,
-  c.citizen_name`;
+  c.transfer_count, c.return_count, c.reopen_count, c.extension_count, c.citizen_name`;
+/** The queue's order: the running deadline, open-ended last (cases_due_idx). */
+const RUNNING_DUE = `COALESCE(c.due_at, 'infinity'::timestamptz)`;
 
 /** How free text reaches a reader: whole for one with contact rights, with contacts masked otherwise. */
 type TextView = (text: string | null) => string | null;
@@ -76,10 +77,14 @@ interface SummaryRow {
   return_count: number;
   reopen_count: number;
   extension_count: number;
-  /** A Date, or the number Infinity for 'infinity' (pg's reading of an open-ended deadline). */
-  sort_due: Date | number;
   /** Read to mask it in the title, never shown by a summary. */
   citizen_name: string | null;
+}
+
+/** A queue's row: with the key it is ordered by, which its cursor carries. */
+interface ListRow extends SummaryRow {
+  /** The deadline the queue orders by: a Date, or the number Infinity for 'infinity' (pg's reading of an open-ended one). */
+  sort_due: Date | number;
 }
 
 type Attachment = { url: string; kind: string };
@@ -176,7 +181,7 @@ function summary(r: SummaryRow, now: Date, text: TextView) {
 }
 export type CaseSummary = ReturnType<typeof summary>;
 
-function encodeCursor(r: Pick<SummaryRow, 'sort_due' | 'id'>): string {
+function encodeCursor(r: Pick<ListRow, 'sort_due' | 'id'>): string {
   // pg reads the 'infinity' that sorts open-ended cases last as the number Infinity.
   const due = r.sort_due instanceof Date ? r.sort_due.toISOString() : 'infinity';
   return Buffer.from(JSON.stringify([due, r.id])).toString('base64url');
@@ -229,28 +234,31 @@ export class CaseQueries {
       where.push(`(c.handler_id = ${me} OR c.handler_id IN ${coveredBySql(me, `${p(this.clock.now())}::timestamptz`)})`);
     }
     if (f.dueBefore) where.push(`c.due_at < ${p(f.dueBefore)}`);
-    if (f.cursor) {
-      const [due, id] = decodeCursor(f.cursor);
-      where.push(`(COALESCE(c.due_at, 'infinity'::timestamptz), c.id) > (${p(due)}::timestamptz, ${p(id)}::uuid)`);
-    }
+    const cursor = f.cursor ? decodeCursor(f.cursor) : null;
+    const after = cursor ? `(${p(cursor[0])}::timestamptz, ${p(cursor[1])}::uuid)` : null;
     const limit = p(f.limit + 1);
-    const ordered = (extra: string | null) => {
-      const all = extra ? [...where, extra] : where;
-      return `SELECT ${SUMMARY_COLUMNS}
+    /** The cases of `extra` in the order of `key`, then id, from the cursor on: each the form of one index. */
+    const ordered = (extra: string | null, key: string) => {
+      const all = [...where, ...(extra ? [extra] : []), ...(after ? [`(${key}, c.id) > ${after}`] : [])];
+      return `SELECT ${SUMMARY_COLUMNS}, ${key} AS sort_due
          FROM cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code
         ${all.length ? 'WHERE ' + all.join(' AND ') : ''}
-        ORDER BY COALESCE(c.due_at, 'infinity'::timestamptz), c.id
+        ORDER BY ${key}, c.id
         LIMIT ${limit}`;
     };
     // Overdue by the Clock, as the items' own `overdue` flags are: running deadlines passed, and cases waiting
-    // on the citizen after theirs had. Two ordered halves merged, each on its own index: as one OR, a page past
-    // the running ones walked every closed case's 'infinity' in cases_due_idx (130-230 ms at 400,000 cases,
-    // 300,000 closed, against 5 ms for the first page).
+    // on the citizen after theirs had, in one order by the deadline in force (the one a waiting case passed
+    // before its pause), then id; the cursor is that pair. Two ordered halves merged, each on its own index:
+    // as one OR, a page past the running ones walked every closed case's 'infinity' in cases_due_idx
+    // (130-230 ms at 400,000 cases, 300,000 closed, against 5 ms for the first page). The waiting half reads
+    // the partial cases_paused_past_due_order_idx (a unit's: cases_paused_past_due_idx) in its order
+    // (migration PausedPastDueOrder). Disjoint: a waiting case has no running deadline.
     const sql = f.overdue
-      ? `SELECT * FROM ((${ordered(`COALESCE(c.due_at, 'infinity'::timestamptz) <= ${p(this.clock.now())}`)}) UNION ALL (${ordered(PAUSED_LATE)})) o
+      ? `SELECT * FROM ((${ordered(`${RUNNING_DUE} <= ${p(this.clock.now())}`, RUNNING_DUE)})
+                        UNION ALL (${ordered(`${PAUSED_LATE} AND c.due_at IS NULL`, 'c.paused_past_due')})) o
           ORDER BY o.sort_due, o.id LIMIT ${limit}`
-      : ordered(null);
-    const rows = await selectRows<SummaryRow>(this.ds, sql, params);
+      : ordered(null, RUNNING_DUE);
+    const rows = await selectRows<ListRow>(this.ds, sql, params);
     const now = this.clock.now();
     const page = rows.slice(0, f.limit);
     return {

@@ -54,6 +54,7 @@ import { PassedOnLate1767440000000 } from './1767440000000-PassedOnLate';
 import { AbsentLeaderKept1767450000000 } from './1767450000000-AbsentLeaderKept';
 import { PrivacyRequestEarlierPhoneHashes1767460000000 } from './1767460000000-PrivacyRequestEarlierPhoneHashes';
 import { ErasedExternalIds1767470000000 } from './1767470000000-ErasedExternalIds';
+import { PausedPastDueOrder1767480000000 } from './1767480000000-PausedPastDueOrder';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -113,4 +114,5 @@ export const MIGRATIONS = [
   AbsentLeaderKept1767450000000,
   PrivacyRequestEarlierPhoneHashes1767460000000,
   ErasedExternalIds1767470000000,
+  PausedPastDueOrder1767480000000,
 ];
