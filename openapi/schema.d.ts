@@ -656,7 +656,7 @@ export interface paths {
         put?: never;
         /**
          * Count open cases' running deadlines again on the calendar in force now, after a year was corrected (?dryRun=true: only say what would move)
-         * @description Deadlines are stored when they are set, so replacing a year moves none by itself. This counts each running deadline that reaches into the year again from its stored start, duration, extensions and pauses; each moved case records a `recompute_deadline` event (announced to its channel with the new date) and waits for its escalations at the new time. Paused clocks are counted when they resume; resolved cases keep their deadline. One call moves at most 1,000 deadlines: `remaining` says how many more the calendar moves; call again until it is 0.
+         * @description Deadlines are stored when they are set, so replacing a year moves none by itself. This counts each running deadline that reaches into the year again from its stored start, duration, extensions and pauses; each moved case records a `recompute_deadline` event (announced to its channel with the new date) and waits for its escalations at the new time. Paused clocks are counted when they resume, but whether a waiting case had passed its deadline when its pause began is counted again (`waiting`); resolved cases keep their deadline. One call moves at most 1,000 deadlines: `remaining` says how many more the calendar moves; call again until it is 0.
          *
          *     Roles: ADMIN.
          */
@@ -2369,6 +2369,29 @@ export interface components {
             /** Format: date-time */
             toDueAt: string;
         };
+        PausedLateMoveDto: {
+            /** Format: uuid */
+            caseId: string;
+            trackingCode: string;
+            unit: string | null;
+            /** @enum {string} */
+            stage: "receive" | "resolve";
+            /**
+             * Format: date-time
+             * @description when the case began to wait on the citizen
+             */
+            pausedAt: string;
+            /**
+             * Format: date-time
+             * @description the deadline it had passed then, before; null: in time
+             */
+            fromPastDue: string | null;
+            /**
+             * Format: date-time
+             * @description the same on the calendar in force now
+             */
+            toPastDue: string | null;
+        };
         DeadlineRecomputeReportDto: {
             /** @example 2027 */
             year: number;
@@ -2376,7 +2399,7 @@ export interface components {
             unit: string | null;
             /** @description true: nothing was changed, the answer says what applying would move */
             dryRun: boolean;
-            /** @description open cases with a running deadline whose counting reaches into the year */
+            /** @description open cases with a running deadline whose counting reaches into the year, and waiting cases whose pause began in the year or after */
             checked: number;
             /** @description deadlines the calendar in force now moves (dry run) or moved */
             moved: number;
@@ -2384,8 +2407,10 @@ export interface components {
             skipped: number;
             /** @description deadlines the calendar still moves after this call (one call moves at most 1,000; all of them after a dry run): call again until 0 */
             remaining: number;
-            /** @description the moves, at most 1,000 */
+            /** @description the moves of running deadlines, at most 1,000 */
             cases: components["schemas"]["DeadlineMoveDto"][];
+            /** @description cases waiting on the citizen whose deadline the calendar now puts on the other side of the moment the pause began (late while they wait, or no longer), or moves while still before it; at most 1,000; counted in checked, moved, skipped and remaining */
+            waiting: components["schemas"]["PausedLateMoveDto"][];
             /** @description more moves than the list holds */
             truncated: boolean;
         };

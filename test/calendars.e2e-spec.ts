@@ -409,6 +409,7 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
       skipped: 0,
       remaining: 2,
       cases: expect.arrayContaining([move, move2]) as unknown,
+      waiting: [],
       truncated: false,
     });
     expect((dry.body as ApiSchema<'DeadlineRecomputeReportDto'>).cases).toHaveLength(2);

@@ -1,3 +1,4 @@
+import { SlaService } from '@fr/sla';
 import { adminToken, ApiSchema, bearer, createOfficer, DEV_KEYS, ManualClock, TestEngine, waitFor } from '@fr/testing';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
@@ -94,5 +95,74 @@ describe('cases waiting on the citizen after their deadline', () => {
     expect(listed.every((c) => c.overdue)).toBe(true);
     // Paged, whatever the page size, each case once and in the same order, across kinds and equal deadlines.
     for (const limit of [1, 2, 3, 5]) expect(await walk(limit)).toEqual(expected);
+  });
+
+  it('counts again, when an administrator corrects the calendar, whether a waiting case was late when its pause began', async () => {
+    // Received Tuesday 10 March at 08:00: five working days.
+    clock.set(vn('2026-03-10 08:00'));
+    const [late, longLate, onTime, running] = [await newCase(), await newCase(), await newCase(), await newCase()];
+    for (const c of [late, longLate, onTime, running]) await step(c.id, 'acknowledge', { severity: 'normal' });
+    const [{ due_at }] = await engine.query<{ due_at: Date }>(`SELECT due_at FROM cases WHERE id = $1`, [late.id]);
+    const due = new Date(due_at);
+    const hours = (h: number) => new Date(due.getTime() + h * 3600_000);
+    clock.set(hours(-2));
+    await step(onTime.id, 'request-info', { message: 'Xin gửi thêm ảnh.' });
+    clock.set(hours(1));
+    await step(late.id, 'request-info', { message: 'Xin gửi thêm ảnh.' });
+    clock.set(hours(48));
+    await step(longLate.id, 'request-info', { message: 'Xin gửi thêm ảnh.' });
+    const pastDue = async () =>
+      Object.fromEntries(
+        (await deadlines([late.id, longLate.id, onTime.id])).map((r) => [r.id, r.paused_past_due ? new Date(r.paused_past_due).toISOString() : null]),
+      );
+    expect(await pastDue()).toEqual({ [late.id]: due.toISOString(), [longLate.id]: due.toISOString(), [onTime.id]: null });
+
+    // A day off on Wednesday 11 March, added by law: every deadline of these runs is a working day later.
+    const year = (await engine.http().get('/v1/calendars/2026').set(bearer(admin)).expect(200)).body as ApiSchema<'CalendarDocumentDto'>;
+    const corrected = { ...year, daysOff: [...(year.daysOff ?? []), { date: '2026-03-11', name: 'Ngày nghỉ bổ sung' }] };
+    expect((await engine.http().put('/v1/calendars/2026').set(bearer(admin)).send(corrected)).status).toBe(200);
+    const dry = (await engine.http().post('/v1/calendars/2026/recompute-deadlines?dryRun=true').set(bearer(admin)).expect(200))
+      .body as ApiSchema<'DeadlineRecomputeReportDto'>;
+    const later = engine.api.get(SlaService).calendar.addMinutes(due, 480);
+    expect(dry.waiting).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ caseId: late.id, pausedAt: hours(1).toISOString(), fromPastDue: due.toISOString(), toPastDue: null }),
+        expect.objectContaining({ caseId: longLate.id, pausedAt: hours(48).toISOString(), fromPastDue: due.toISOString(), toPastDue: later.toISOString() }),
+      ]),
+    );
+    expect(dry.waiting.map((w) => w.caseId)).not.toContain(onTime.id);
+    expect(await pastDue()).toEqual({ [late.id]: due.toISOString(), [longLate.id]: due.toISOString(), [onTime.id]: null });
+
+    const applied = (await engine.http().post('/v1/calendars/2026/recompute-deadlines').set(bearer(admin)).expect(200))
+      .body as ApiSchema<'DeadlineRecomputeReportDto'>;
+    expect(applied).toMatchObject({ remaining: 0, skipped: 0 });
+    // The late one began to wait before its deadline on the corrected calendar: it waits in time.
+    expect(await pastDue()).toEqual({ [late.id]: null, [longLate.id]: later.toISOString(), [onTime.id]: null });
+    const overdue = (await page('overdue=true&limit=100')).items.map((c) => c.id);
+    expect(overdue).not.toContain(late.id);
+    expect(overdue).toContain(longLate.id);
+    expect(overdue).toContain(running.id);
+    expect((await engine.http().get(`/v1/cases/${late.id}`).set(bearer(handler)).expect(200)).body).toMatchObject({ overdue: false, dueAt: null });
+    // Its state log, which the unit report reads, has no deadline in force for it any more; in its trail, by the system.
+    const [logged] = await engine.query<{ due_at: Date | null }>(`SELECT due_at FROM case_state_log WHERE case_id = $1 ORDER BY id DESC LIMIT 1`, [late.id]);
+    expect(logged.due_at).toBeNull();
+    const events = await engine.query<{ actor: string; from_state: string; data: Record<string, unknown> }>(
+      `SELECT actor, from_state, data FROM audit_events WHERE case_id = $1 AND action = 'recompute_deadline'`,
+      [late.id],
+    );
+    expect(events).toEqual([
+      expect.objectContaining({
+        actor: 'system:calendar',
+        from_state: 'awaiting_info',
+        data: expect.objectContaining({ pausedAt: hours(1).toISOString(), fromPastDue: due.toISOString(), toPastDue: null }) as unknown,
+      }),
+    ]);
+
+    // The reverse: the year put back as it was, the case was late when it began to wait.
+    expect((await engine.http().put('/v1/calendars/2026').set(bearer(admin)).send(year)).status).toBe(200);
+    await engine.http().post('/v1/calendars/2026/recompute-deadlines').set(bearer(admin)).expect(200);
+    expect(await pastDue()).toEqual({ [late.id]: due.toISOString(), [longLate.id]: due.toISOString(), [onTime.id]: null });
+    expect((await page('overdue=true&limit=100')).items.map((c) => c.id)).toContain(late.id);
+    expect((await engine.http().get(`/v1/cases/${late.id}`).set(bearer(handler)).expect(200)).body).toMatchObject({ overdue: true });
   });
 });

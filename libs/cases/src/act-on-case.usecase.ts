@@ -75,7 +75,8 @@ export class ActOnCase {
       data: outcome.data,
       texts: { ...outcome.texts, ...(outcome.reason ? { reason: outcome.reason } : {}) },
     });
-    if (isCitizenVisible(action)) await writeOutboxWithCaseEventStates(m, [], [{ caseId, eventId, fanOut: caseEventMessage(caseId, eventId) }]);
+    if (isCitizenVisible(action) && !outcome.untold)
+      await writeOutboxWithCaseEventStates(m, [], [{ caseId, eventId, fanOut: caseEventMessage(caseId, eventId) }]);
     // A citizen's deletion request waiting for this case is carried out as it closes.
     if (to === 'closed') await this.subjectRequests.onCaseClosed(m, caseId);
     for (const closed of outcome.closedCases ?? []) await this.subjectRequests.onCaseClosed(m, closed);

@@ -4,7 +4,7 @@ import { ClockPause, DomainError } from '@fr/domain';
 import { activeOfficersWithRole, selectRows, writeAuditEvent, writeNotifications } from '@fr/persistence';
 import { SlaService, Stage } from '@fr/sla';
 import { ActOnCase } from './act-on-case.usecase';
-import { currentRunDeadlines, lockCase, stageClockOf } from './actions/case-records';
+import { currentPauseSeen, currentRunDeadlines, lockCase, pauseSeen, stageClockOf } from './actions/case-records';
 import { SYSTEM_ACTOR } from './actor';
 
 /** The states whose clock runs (awaiting_info is paused: its deadline is counted when it resumes). */
@@ -33,11 +33,25 @@ export interface DeadlineMove {
   toDueAt: string;
 }
 
+/**
+ * A case waiting on the citizen whose lateness when its pause began the calendar changes: the deadline
+ * it had passed then (paused_past_due; null: it began to wait in time), before and after.
+ */
+export interface PausedLateMove {
+  caseId: string;
+  trackingCode: string;
+  unit: string | null;
+  stage: Stage;
+  pausedAt: string;
+  fromPastDue: string | null;
+  toPastDue: string | null;
+}
+
 export interface RecomputeReport {
   year: number;
   unit: string | null;
   dryRun: boolean;
-  /** Open cases whose running deadline counts working time in the year. */
+  /** Open cases whose running deadline counts working time in the year, and waiting cases whose open pause began in or after it. */
   checked: number;
   /** Those whose deadline the calendar in force now moves (dry run) or moved (applied). */
   moved: number;
@@ -46,6 +60,8 @@ export interface RecomputeReport {
   /** Deadlines the calendar still moves after this call: all of them after a dry run; call again until 0. */
   remaining: number;
   cases: DeadlineMove[];
+  /** Cases waiting on the citizen whose lateness at the pause's start changes (counted in moved, skipped and remaining too). */
+  waiting: PausedLateMove[];
   truncated: boolean;
 }
 
@@ -59,6 +75,13 @@ interface Candidate {
   extension_minutes: number;
   due_at: Date;
 }
+
+interface WaitingCandidate extends Omit<Candidate, 'due_at'> {
+  paused_past_due: Date | null;
+}
+
+const sameInstant = (a: Date | null, b: Date | null) => (a === null || b === null ? a === b : new Date(a).getTime() === new Date(b).getTime());
+const isoOrNull = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 /**
  * Counts open cases' running deadlines again after a year of the working calendar was corrected (the
@@ -96,6 +119,7 @@ export class RecomputeDeadlines {
       skipped: 0,
       remaining: 0,
       cases: [],
+      waiting: [],
       truncated: false,
     };
     const reason = `the working calendar of ${input.year}${input.unit ? ` (unit ${input.unit})` : ''} was corrected`;
@@ -129,6 +153,43 @@ export class RecomputeDeadlines {
             stage: c.stage,
             fromDueAt: move.from.toISOString(),
             toDueAt: move.to.toISOString(),
+          });
+        } else report.truncated = true;
+      }
+    }
+    // A waiting case's clock stands still, but the calendar may change whether its deadline had passed when
+    // the pause began (paused_past_due: overdue while it waits, and in the unit report): counted again as the
+    // pause saw it, each in its own transaction through the state machine as a running one.
+    for await (const page of this.waitingCandidates(input.year, input.unit)) {
+      report.checked += page.length;
+      const pauses = await this.pausesOf(page.map((c) => c.id));
+      for (const c of page) {
+        const seen = pauseSeen(
+          this.sla,
+          stageClockOf(c)!,
+          (pauses.get(c.id) ?? []).filter((p) => p.stage === c.stage),
+        );
+        if (!seen || sameInstant(seen.pastDue, c.paused_past_due)) continue;
+        if (!input.dryRun && report.moved >= applyMax) {
+          report.remaining++;
+          continue;
+        }
+        const move = input.dryRun ? { from: c.paused_past_due, to: seen.pastDue, pausedAt: seen.pausedAt } : await this.applyWaiting(c.id, reason, input.actor);
+        if (!move) {
+          report.skipped++;
+          continue;
+        }
+        report.moved++;
+        if (input.dryRun) report.remaining++;
+        if (report.waiting.length < RECOMPUTE_LIST_MAX) {
+          report.waiting.push({
+            caseId: c.id,
+            trackingCode: c.tracking_code,
+            unit: c.unit_code,
+            stage: c.stage,
+            pausedAt: move.pausedAt.toISOString(),
+            fromPastDue: isoOrNull(move.from),
+            toPastDue: isoOrNull(move.to),
           });
         } else report.truncated = true;
       }
@@ -204,6 +265,49 @@ export class RecomputeDeadlines {
       // The state machine refused (the case moved on under the lock): its transaction is rolled back whole.
       if (e instanceof DomainError) return null;
       throw e;
+    }
+  }
+
+  /** One waiting case, locked and counted again as `apply` does a running one; null when nothing changes. */
+  private async applyWaiting(caseId: string, reason: string, requestedBy: string): Promise<{ from: Date | null; to: Date | null; pausedAt: Date } | null> {
+    try {
+      return await this.ds.transaction(async (m) => {
+        const c = await lockCase(m, caseId);
+        if (!c || c.status !== 'awaiting_info') return null;
+        const { seen } = await currentPauseSeen(m, this.sla, c);
+        if (!seen || sameInstant(seen.pastDue, c.paused_past_due)) return null;
+        await this.act.run(m, SYSTEM_ACTOR('calendar'), caseId, 'recompute_deadline', { reason, requestedBy });
+        return { from: c.paused_past_due, to: seen.pastDue, pausedAt: seen.pausedAt };
+      });
+    } catch (e) {
+      if (e instanceof DomainError) return null;
+      throw e;
+    }
+  }
+
+  /**
+   * Cases waiting on the citizen whose open pause began in the year or after, with a run begun before its
+   * end: only then can the year's days decide whether the deadline had passed when the pause began (a
+   * pause begun before the year compares it with days before the year alone).
+   */
+  private async *waitingCandidates(year: number, unit: string | null): AsyncGenerator<WaitingCandidate[]> {
+    const from = new Date(`${year}-01-01T00:00:00+07:00`);
+    const to = new Date(`${year + 1}-01-01T00:00:00+07:00`);
+    let after = '00000000-0000-0000-0000-000000000000';
+    for (;;) {
+      const rows = await selectRows<WaitingCandidate>(
+        this.ds,
+        `SELECT c.id, c.tracking_code, c.unit_code, c.stage, c.stage_started_at, c.stage_minutes, c.extension_minutes, c.paused_past_due
+           FROM cases c
+          WHERE c.status = 'awaiting_info' AND c.stage IS NOT NULL AND c.stage_minutes IS NOT NULL AND c.stage_started_at < $2
+            AND EXISTS (SELECT 1 FROM case_pauses p WHERE p.case_id = c.id AND p.stage = c.stage AND p.ended_at IS NULL AND p.started_at >= $1)
+            AND ($3::text IS NULL OR c.unit_code = $3) AND c.id > $4
+          ORDER BY c.id LIMIT ${PAGE}`,
+        [from, to, unit, after],
+      );
+      if (rows.length) yield rows;
+      if (rows.length < PAGE) return;
+      after = rows[rows.length - 1].id;
     }
   }
 

@@ -110,6 +110,7 @@ const EXPECTED_MOVES: Record<CaseState, Partial<Record<CaseAction, CaseState>>> 
     unlink: 'awaiting_info',
     merge: 'awaiting_info',
     join_original: 'merged',
+    recompute_deadline: 'awaiting_info',
   },
   resolved: { reopen: 'in_progress', close: 'closed', rate: 'resolved', note: 'resolved', merge: 'resolved' },
   merged: { note: 'merged', close_with_original: 'closed' },

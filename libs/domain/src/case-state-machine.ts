@@ -200,9 +200,10 @@ export const CASE_TRANSITIONS: TransitionTable = freezeTable({
   },
   recompute_deadline: {
     // A year of the working calendar was corrected: a running deadline is counted again from its stored
-    // start, durations and pauses. A paused clock (awaiting_info) has no deadline to move; it is counted
-    // on the calendar of the day it resumes. The citizen's channel is told the new expected date.
-    from: { triage: 'triage', assigned: 'assigned', in_progress: 'in_progress' },
+    // start, durations and pauses. A paused clock (awaiting_info) has no deadline to move (it is counted
+    // on the calendar of the day it resumes), but whether its deadline had passed when the pause began is
+    // counted again. The citizen's channel is told the new expected date of a running one.
+    from: { triage: 'triage', assigned: 'assigned', in_progress: 'in_progress', awaiting_info: 'awaiting_info' },
     roles: ['SYSTEM'],
     citizenVisible: true,
   },

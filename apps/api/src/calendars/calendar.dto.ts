@@ -66,11 +66,26 @@ export class DeadlineMoveDto {
   @ApiProperty({ format: 'date-time' }) toDueAt: string;
 }
 
+export class PausedLateMoveDto {
+  @ApiProperty({ format: 'uuid' }) caseId: string;
+  @ApiProperty() trackingCode: string;
+  @ApiProperty({ type: String, nullable: true }) unit: string | null;
+  @ApiProperty({ enum: ['receive', 'resolve'] }) stage: string;
+  @ApiProperty({ format: 'date-time', description: 'when the case began to wait on the citizen' }) pausedAt: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'the deadline it had passed then, before; null: in time' })
+  fromPastDue: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'the same on the calendar in force now' }) toPastDue: string | null;
+}
+
 export class DeadlineRecomputeReportDto {
   @ApiProperty({ type: 'integer', example: 2027 }) year: number;
   @ApiProperty({ type: String, nullable: true, description: "the unit whose own calendar was corrected; null for the district's" }) unit: string | null;
   @ApiProperty({ description: 'true: nothing was changed, the answer says what applying would move' }) dryRun: boolean;
-  @ApiProperty({ type: 'integer', description: 'open cases with a running deadline whose counting reaches into the year' }) checked: number;
+  @ApiProperty({
+    type: 'integer',
+    description: 'open cases with a running deadline whose counting reaches into the year, and waiting cases whose pause began in the year or after',
+  })
+  checked: number;
   @ApiProperty({ type: 'integer', description: 'deadlines the calendar in force now moves (dry run) or moved' }) moved: number;
   @ApiProperty({ type: 'integer', description: 'cases an action changed meanwhile (resolved, paused, moved again): left as they are' }) skipped: number;
   @ApiProperty({
@@ -78,6 +93,12 @@ export class DeadlineRecomputeReportDto {
     description: 'deadlines the calendar still moves after this call (one call moves at most 1,000; all of them after a dry run): call again until 0',
   })
   remaining: number;
-  @ApiProperty({ type: [DeadlineMoveDto], description: 'the moves, at most 1,000' }) cases: DeadlineMoveDto[];
+  @ApiProperty({ type: [DeadlineMoveDto], description: 'the moves of running deadlines, at most 1,000' }) cases: DeadlineMoveDto[];
+  @ApiProperty({
+    type: [PausedLateMoveDto],
+    description:
+      'cases waiting on the citizen whose deadline the calendar now puts on the other side of the moment the pause began (late while they wait, or no longer), or moves while still before it; at most 1,000; counted in checked, moved, skipped and remaining',
+  })
+  waiting: PausedLateMoveDto[];
   @ApiProperty({ description: 'more moves than the list holds' }) truncated: boolean;
 }

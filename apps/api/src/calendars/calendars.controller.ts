@@ -130,7 +130,8 @@ export class CalendarsController {
       'Deadlines are stored when they are set, so replacing a year moves none by itself. This counts each running deadline that ' +
       'reaches into the year again from its stored start, duration, extensions and pauses; each moved case records a ' +
       '`recompute_deadline` event (announced to its channel with the new date) and waits for its escalations at the new time. ' +
-      'Paused clocks are counted when they resume; resolved cases keep their deadline. One call moves at most 1,000 deadlines: ' +
+      'Paused clocks are counted when they resume, but whether a waiting case had passed its deadline when its pause began is ' +
+      'counted again (`waiting`); resolved cases keep their deadline. One call moves at most 1,000 deadlines: ' +
       '`remaining` says how many more the calendar moves; call again until it is 0.',
   })
   @yearParam

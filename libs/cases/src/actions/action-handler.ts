@@ -54,6 +54,8 @@ export interface ActionOutcome {
   texts?: Record<string, string>;
   /** Other cases the action closed (duplicates merged into this one): a deletion request waiting for them is carried out too. */
   closedCases?: readonly string[];
+  /** The citizen's channel is not told of this one, though the action's are (a waiting case's lateness counted again). */
+  untold?: boolean;
   /** Another action the same transaction performs right after this one (a rating closes or reopens the case). */
   then?: { actor: CaseActor; action: CaseAction; input: ActionInput };
 }

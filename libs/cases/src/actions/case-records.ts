@@ -73,6 +73,35 @@ export async function currentRunDeadlines(m: EntityManager, sla: SlaService, c: 
   return { clock, d: withoutLateWarning(clock, sla.deadlines(clock, pauses), c.acknowledged_at) };
 }
 
+/** A case waiting on the citizen as its open pause saw it: when the pause began, and the deadline it had passed then (null: in time). */
+export interface PauseSeen {
+  pausedAt: Date;
+  pastDue: Date | null;
+}
+
+/**
+ * As `request-info` judged it when the pause began, on the calendar in force now: the run's deadline
+ * counted with the stage's earlier pauses, passed if it is not after the open pause's start. Null when no
+ * pause of the stage is open. `pauses` are the stage's.
+ */
+export function pauseSeen(sla: SlaService, clock: StageClock, pauses: readonly ClockPause[]): PauseSeen | null {
+  const open = pauses.filter((p) => p.to === null);
+  if (!open.length) return null;
+  const pausedAt = new Date(Math.max(...open.map((p) => p.from.getTime())));
+  const due = sla.deadlines(
+    clock,
+    pauses.filter((p) => p.to !== null && p.from.getTime() < pausedAt.getTime()),
+  ).dueAt;
+  return { pausedAt, pastDue: due && due.getTime() <= pausedAt.getTime() ? due : null };
+}
+
+/** pauseSeen for a locked case waiting on the citizen, from what it stores. */
+export async function currentPauseSeen(m: EntityManager, sla: SlaService, c: LockedCase): Promise<{ clock: StageClock | null; seen: PauseSeen | null }> {
+  const clock = stageClockOf(c);
+  if (!clock) return { clock: null, seen: null };
+  return { clock, seen: pauseSeen(sla, clock, await pausesOf(m, c.id, clock.stage)) };
+}
+
 /**
  * A resolve stage acknowledged only after its deadline had passed (its clock counts from receipt or
  * transfer) has no warning time: "75% of the time used" is not said of a case already late, and the

@@ -1,6 +1,6 @@
 import { UnprocessableError } from '@fr/domain';
 import { ActionHandler, stageRun } from './action-handler';
-import { currentRunDeadlines } from './case-records';
+import { currentPauseSeen, currentRunDeadlines } from './case-records';
 import { columns } from './column-set';
 
 /**
@@ -9,6 +9,26 @@ import { columns } from './column-set';
  * Escalation levels the run already reached are not told again (scheduleSlaTimers skips them).
  */
 export const recomputeDeadline: ActionHandler = async ({ m, c, input, sla }) => {
+  // Waiting on the citizen: no deadline runs, but whether it had passed when the pause began is counted
+  // again (paused_past_due, which keeps the case overdue while it waits). Nothing the citizen is told.
+  if (c.status === 'awaiting_info') {
+    const { clock, seen } = await currentPauseSeen(m, sla, c);
+    if (!clock || !seen) throw new UnprocessableError('the case has no open pause to count again');
+    return {
+      set: columns`paused_past_due = ${seen.pastDue}`,
+      bumpsVersion: true,
+      reason: input.reason ?? null,
+      untold: true,
+      data: {
+        stage: clock.stage,
+        stageStartedAt: clock.startedAt,
+        pausedAt: seen.pausedAt,
+        fromPastDue: c.paused_past_due,
+        toPastDue: seen.pastDue,
+        requestedBy: input.requestedBy ?? null,
+      },
+    };
+  }
   const { clock, d } = await currentRunDeadlines(m, sla, c);
   if (!clock || !c.due_at || !d.dueAt) throw new UnprocessableError('the case has no running deadline to count again');
   return {
