@@ -4,8 +4,9 @@ import { AppConfig } from '@fr/config';
 import { ADVISORY_LOCK, advisoryLock, advisoryUnlock } from './advisory-locks';
 import { dataSourceOptions } from './data-source-options';
 import { grantEnginePrivileges, provisionDatabase } from './database-roles';
+import { withMigrationSecrets } from './migration-secrets';
 
-type BootstrapConfig = Pick<AppConfig, 'databaseUrl' | 'databaseOwnerUrl' | 'databaseAdminUrl' | 'dbPoolSize'>;
+type BootstrapConfig = Pick<AppConfig, 'databaseUrl' | 'databaseOwnerUrl' | 'databaseAdminUrl' | 'dbPoolSize' | 'privacyKey'>;
 
 /** Creates the database named in DATABASE_URL when it does not exist yet (a fresh machine). */
 export async function ensureDatabaseExists(databaseUrl: string): Promise<void> {
@@ -53,7 +54,8 @@ export async function migrateDatabase(config: BootstrapConfig, seeds: readonly D
     await runner.connect();
     await advisoryLock(runner, ADVISORY_LOCK.bootstrap);
     try {
-      const ran = await ds.runMigrations({ transaction: 'each' });
+      // A migration that converts stored values to keyed hashes needs the deployment's key (migration-secrets.ts).
+      const ran = await withMigrationSecrets({ privacyKey: config.privacyKey }, () => ds.runMigrations({ transaction: 'each' }));
       for (const seed of seeds) await seed(ds);
       await grantEnginePrivileges(ds, config);
       return ran.map((m) => m.name);

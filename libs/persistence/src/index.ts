@@ -3,6 +3,7 @@ export * from './data-source-options';
 export * from './write-helpers';
 export * from './outbox-signal';
 export * from './database-bootstrap';
+export * from './migration-secrets';
 export * from './database.module';
 export * from './advisory-locks';
 export * from './sql';

@@ -66,6 +66,15 @@ export function requestHash(key: string, canonical: string): Buffer {
 }
 
 /**
+ * A keyed hash of a channel's own id of a data-subject request: what finds a retry. Integrators make such
+ * ids of the caller's number, and the request is kept long after the data it erased; the id in clear
+ * would outlive the erasure. Migration PrivacyRequestExternalKey hashes the ids stored before the same way.
+ */
+export function externalIdHash(key: string, channel: string, externalId: string): Buffer {
+  return createHmac('sha256', key).update(`external-id:${channel}:${externalId}`, 'utf8').digest();
+}
+
+/**
  * The SQL expression of a phone column in normalisePhone's form (cases still holding one), step by step
  * as the domain's normalisePhone: compatibility forms folded (full-width digits), digits only, 0084 read
  * as 84, 84 as the national 0 (kept once), a number of 9 or 10 digits after the missing 0 given it; a

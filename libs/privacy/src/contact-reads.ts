@@ -4,7 +4,7 @@ import { APP_CONFIG, AppConfig } from '@fr/config';
 import { isUuid, NotFoundError, ValidationError } from '@fr/domain';
 import { execute, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
-import { contactHash, contactHashes, requestHash } from './contact-hash';
+import { contactHash, contactHashes, externalIdHash, requestHash } from './contact-hash';
 
 export interface ContactReadFilter {
   caseId?: string;
@@ -81,6 +81,10 @@ export class ContactReads {
 
   requestHash(canonical: string): Buffer {
     return requestHash(this.config.privacyKey, canonical);
+  }
+
+  externalIdHash(channel: string, externalId: string): Buffer {
+    return externalIdHash(this.config.privacyKey, channel, externalId);
   }
 
   /** The reads matching the filter, oldest first, and every officer among them. */

@@ -224,10 +224,12 @@ export class SubjectRequests implements OnModuleInit {
       if (cmd.externalId !== undefined) {
         // Retries of one request at once queue here: the first records it, the others then find it. (The
         // unique index stands behind this; checked after the erasures, a race would have done them twice.)
-        await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`privacy_request:${cmd.channel}:${cmd.externalId}`]);
-        const existing = await selectRow<RequestRow>(m, `SELECT ${COLUMNS} FROM privacy_requests WHERE channel_code = $1 AND external_id = $2`, [
+        // Locked and found by the id's keyed hash: the id itself is kept nowhere (it may be the caller's number).
+        const key = this.reads.externalIdHash(cmd.channel, cmd.externalId);
+        await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`privacy_request:${cmd.channel}:${key.toString('hex')}`]);
+        const existing = await selectRow<RequestRow>(m, `SELECT ${COLUMNS} FROM privacy_requests WHERE channel_code = $1 AND external_key = $2`, [
           cmd.channel,
-          cmd.externalId,
+          key,
         ]);
         if (existing) {
           // Only the same request is a retry. Another under a reused id (a per-user counter, a reset) was answered
@@ -299,9 +301,9 @@ export class SubjectRequests implements OnModuleInit {
 
   /** Whether the channel already made a request under this externalId (a retry). */
   async made(channel: string, externalId: string): Promise<boolean> {
-    const row = await selectRow<{ one: number }>(this.ds, `SELECT 1 AS one FROM privacy_requests WHERE channel_code = $1 AND external_id = $2`, [
+    const row = await selectRow<{ one: number }>(this.ds, `SELECT 1 AS one FROM privacy_requests WHERE channel_code = $1 AND external_key = $2`, [
       channel,
-      externalId,
+      this.reads.externalIdHash(channel, externalId),
     ]);
     return row !== undefined;
   }
@@ -434,7 +436,7 @@ export class SubjectRequests implements OnModuleInit {
     const answered = waiting.length === 0;
     const row = await selectRow<RequestRow>(
       m,
-      `INSERT INTO privacy_requests (channel_code, kind, status, phone_hash, email_hash, case_ids, waiting_case_ids, fields, received_at, due_at, answered_at, external_id, request_key, earlier_phone_hashes)
+      `INSERT INTO privacy_requests (channel_code, kind, status, phone_hash, email_hash, case_ids, waiting_case_ids, fields, received_at, due_at, answered_at, external_key, request_key, earlier_phone_hashes)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING ${COLUMNS}`,
       [
         cmd.channel,
@@ -448,7 +450,7 @@ export class SubjectRequests implements OnModuleInit {
         now,
         new Date(now.getTime() + this.policy.subjectRequestHours[cmd.kind] * HOUR_MS),
         answered ? now : null,
-        cmd.externalId ?? null,
+        cmd.externalId === undefined ? null : this.reads.externalIdHash(cmd.channel, cmd.externalId),
         cmd.externalId === undefined ? null : this.requestKey(cmd),
         cmd.phone ? this.reads.hashes('phone', cmd.phone).slice(1) : null,
       ],

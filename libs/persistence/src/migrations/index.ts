@@ -55,6 +55,7 @@ import { AbsentLeaderKept1767450000000 } from './1767450000000-AbsentLeaderKept'
 import { PrivacyRequestEarlierPhoneHashes1767460000000 } from './1767460000000-PrivacyRequestEarlierPhoneHashes';
 import { ErasedExternalIds1767470000000 } from './1767470000000-ErasedExternalIds';
 import { PausedPastDueOrder1767480000000 } from './1767480000000-PausedPastDueOrder';
+import { PrivacyRequestExternalKey1767490000000 } from './1767490000000-PrivacyRequestExternalKey';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -115,4 +116,5 @@ export const MIGRATIONS = [
   PrivacyRequestEarlierPhoneHashes1767460000000,
   ErasedExternalIds1767470000000,
   PausedPastDueOrder1767480000000,
+  PrivacyRequestExternalKey1767490000000,
 ];
