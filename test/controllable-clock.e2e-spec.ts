@@ -184,4 +184,23 @@ describe('an engine on a controllable clock', () => {
     expect((await tryClose('bk.handler.clock', b.id)).status).toBe(200);
     expect(await engine.query(`SELECT status FROM cases WHERE id = ANY($1::uuid[])`, [[a.id, b.id]])).toEqual([{ status: 'closed' }, { status: 'closed' }]);
   });
+  it('refuses the unit closing the answer given after a low rating reopened the case, without promising the citizen another reopening', async () => {
+    clock.set(MONDAY_8AM);
+    const c = await newCase();
+    await step('bk.handler.clock', c.id, 'acknowledge', { severity: 'normal' });
+    await step('bk.handler.clock', c.id, 'resolve', { answer: ANSWER });
+    expect((await engine.http().post(`/v1/feedback/${c.trackingCode}/rating`).set(KEY).send({ score: 1 })).status).toBe(200);
+    clock.advance({ hours: 1 });
+    await step('bk.handler.clock', c.id, 'resolve', { answer: ANSWER });
+    const refused = await engine
+      .http()
+      .post(`/v1/cases/${c.id}/close`)
+      .set(bearer('bk.handler.clock'))
+      .send({ expectedVersion: await version(c.id), reason: 'Đã trả lời công dân' });
+    expect(refused.status).toBe(409);
+    // Its rating closes the case whatever the score (rate.ts): a low one reopens nothing now.
+    expect((refused.body as { message: string }).message).toBe(
+      `the citizen may rate this answer until ${new Date(new Date(MONDAY_8AM).getTime() + 3_600_000 + 7 * 86_400_000).toISOString()} (the answer given after a reopening: its rating closes the case): it closes by itself then, or with the rating; the office (SUPERVISOR) may close it sooner`,
+    );
+  });
 });

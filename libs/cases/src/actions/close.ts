@@ -18,8 +18,11 @@ export const close: ActionHandler = async ({ actor, c, input, now, sla }) => {
     const unrated = c.rating === null || (c.rated_at !== null && resolvedAt > new Date(c.rated_at).getTime());
     const until = new Date(resolvedAt + sla.policy.autoCloseDays * DAY_MS);
     if (unrated && now.getTime() <= until.getTime()) {
+      // An answer given after a rating reopened the case is rated once more, and that rating closes it
+      // whatever its score (rate.ts): promising the citizen another reopening would be untrue.
+      const why = c.rating === null ? 'a low rating reopens the case' : 'the answer given after a reopening: its rating closes the case';
       throw new ConflictError(
-        `the citizen may rate this answer until ${until.toISOString()} (a low rating reopens the case): it closes by itself then, or with the rating; the office (SUPERVISOR) may close it sooner`,
+        `the citizen may rate this answer until ${until.toISOString()} (${why}): it closes by itself then, or with the rating; the office (SUPERVISOR) may close it sooner`,
       );
     }
   }
