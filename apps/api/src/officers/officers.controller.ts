@@ -85,8 +85,8 @@ export class OfficersController {
     operationId: 'recordAbsence',
     summary: "Record an officer's absence and who covers (the officer, a leader of their unit, or an ADMIN)",
     description:
-      "While it lasts, new cases and escalations addressed to the officer go to the cover, and the cover's `assignee=me` queue holds the " +
-      "officer's cases. It ends by itself at `to`.",
+      "While it lasts, an absent handler's new cases go to the cover (an absent leader stays the cases' leader; the cover is told in their place), " +
+      "escalations addressed to the officer reach the cover, and the cover's `assignee=me` queue holds an absent handler's cases. It ends by itself at `to`.",
   })
   @officerIdParam
   @ApiCreatedResponse({ type: AbsenceDto })
