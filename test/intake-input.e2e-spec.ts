@@ -97,6 +97,13 @@ describe('intake: idempotency and bad input', () => {
     ],
     ['attachments as an object', () => ({ ...valid(), attachments: { url: 'https://a.vn/x.jpg', kind: 'image' } }), 400, /^attachments must be an array$/],
     ['a bad phone number', () => ({ ...valid(), citizen: { phone: 'call me' } }), 400, /citizen\.phone: phone must be a phone number/],
+    // Too short: the message says the length as well as the characters it takes.
+    [
+      'a phone number of five digits',
+      () => ({ ...valid(), citizen: { phone: '12345' } }),
+      400,
+      /citizen\.phone: phone must be a phone number of 6 to 20 characters/,
+    ],
     ['a bad attachment url', () => ({ ...valid(), attachments: [{ url: 'javascript:alert(1)', kind: 'image' }] }), 400, /attachments\[0\]\.url/],
     ['a NUL character', () => ({ ...valid(), description: 'abc\u0000def' }), 400, /description must not contain NUL characters/],
     ['a bad submittedAt', () => ({ ...valid(), submittedAt: 'yesterday' }), 400, /submittedAt must be an ISO 8601/],

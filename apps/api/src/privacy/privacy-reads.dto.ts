@@ -12,7 +12,7 @@ export class ContactReadsQueryDto {
   @ApiPropertyOptional({ description: "the citizen's phone (ADMIN only): matched through a keyed hash, never stored", example: '0912345678' })
   @OptionalField()
   @MaxLength(20)
-  @Matches(/^\+?[0-9 .()-]{6,20}$/, { message: 'phone must be a phone number (digits, spaces, + . ( ) -)' })
+  @Matches(/^\+?[0-9 .()-]{6,20}$/, { message: 'phone must be a phone number of 6 to 20 characters: digits, spaces and + . ( ) -' })
   phone?: string;
 
   @ApiPropertyOptional({ description: "the citizen's e-mail (ADMIN only): matched through a keyed hash, never stored" })

@@ -19,7 +19,7 @@ export class SubjectRequestDto {
   @OptionalField()
   @IsString()
   @MaxLength(20)
-  @Matches(/^\+?[0-9 .()-]{6,20}$/, { message: 'phone must be a phone number (digits, spaces, + . ( ) -)' })
+  @Matches(/^\+?[0-9 .()-]{6,20}$/, { message: 'phone must be a phone number of 6 to 20 characters: digits, spaces and + . ( ) -' })
   phone?: string;
 
   @ApiPropertyOptional({ maxLength: 254, format: 'email', description: "the channel's signed-in user's e-mail, as the channel verified it" })
