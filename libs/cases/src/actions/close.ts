@@ -1,8 +1,7 @@
 import { ConflictError } from '@fr/domain';
 import { ActionHandler } from './action-handler';
+import { answerRating } from './answer-rating';
 import { columns } from './column-set';
-
-const DAY_MS = 86_400_000;
 
 /**
  * The case is done (by an officer, by the citizen's rating, or by the auto-close sweep). The unit that
@@ -12,12 +11,9 @@ const DAY_MS = 86_400_000;
  * tells it the matter is settled.
  */
 export const close: ActionHandler = async ({ actor, c, input, now, sla }) => {
-  if ((actor.role === 'HANDLER' || actor.role === 'LEADER') && c.resolved_at !== null) {
-    const resolvedAt = new Date(c.resolved_at).getTime();
-    // As rate.ts judges it: the answer is unrated, or answered again since its rating.
-    const unrated = c.rating === null || (c.rated_at !== null && resolvedAt > new Date(c.rated_at).getTime());
-    const until = new Date(resolvedAt + sla.policy.autoCloseDays * DAY_MS);
-    if (unrated && now.getTime() <= until.getTime()) {
+  if (actor.role === 'HANDLER' || actor.role === 'LEADER') {
+    const { rated, until } = answerRating(c, sla);
+    if (!rated && until !== null && now.getTime() <= until.getTime()) {
       // An answer given after a rating reopened the case is rated once more, and that rating closes it
       // whatever its score (rate.ts): promising the citizen another reopening would be untrue.
       const why = c.rating === null ? 'a low rating reopens the case' : 'the answer given after a reopening: its rating closes the case';

@@ -1,9 +1,8 @@
 import { ConflictError, ValidationError } from '@fr/domain';
 import { SYSTEM_ACTOR } from '../actor';
 import { ActionHandler } from './action-handler';
+import { answerRating } from './answer-rating';
 import { columns } from './column-set';
-
-const DAY_MS = 86_400_000;
 
 /**
  * The citizen rates the answer, once an answer. A low rating within the auto-close window reopens the
@@ -18,12 +17,12 @@ export const rate: ActionHandler = async ({ actor, c, input, now, sla }) => {
   if (typeof score !== 'number' || !Number.isInteger(score) || score < 1 || score > 5) {
     throw new ValidationError('score must be an integer from 1 to 5', ['score']);
   }
-  const answeredSinceRated = c.rated_at !== null && c.resolved_at !== null && new Date(c.resolved_at) > new Date(c.rated_at);
-  if (c.rating !== null && !answeredSinceRated) {
+  const { rated, until } = answerRating(c, sla);
+  if (rated) {
     throw new ConflictError(`this answer was already rated (${c.rating}); a rating is accepted once for each answer`);
   }
   const reopenedBefore = c.rating !== null;
-  const withinWindow = c.resolved_at !== null && now.getTime() - new Date(c.resolved_at).getTime() <= sla.policy.autoCloseDays * DAY_MS;
+  const withinWindow = until !== null && now.getTime() <= until.getTime();
   return {
     set: columns`rating = ${score}, rating_comment = ${input.comment?.normalize('NFC') ?? null}, rated_at = ${now}`,
     bumpsVersion: false,
