@@ -5,6 +5,7 @@ import { RaiseComplianceAlerts } from '@fr/board';
 import { AutoCloseResolved, CalendarYearsLoaded, MergedGroupsReconciler } from '@fr/cases';
 import { ApplyReorganisation } from '@fr/directory';
 import { DeliveriesReconciler } from '@fr/notifications';
+import { QueueRegistry } from '@fr/queue';
 import { RoutingReconciler } from '@fr/routing';
 import { CalendarCoverage, SlaReconciler } from '@fr/sla';
 import { PrivacySweepSchedule } from './processors/privacy.processor';
@@ -48,6 +49,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly calendarYears: CalendarYearsLoaded,
     private readonly privacySchedule: PrivacySweepSchedule,
     private readonly unitFacts: UnitFactsUpdater,
+    private readonly queues: QueueRegistry,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -130,6 +132,13 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
    * the jobs not yet relayed, and a job in Redis is left alone (ensureJob).
    */
   async runOnce({ afterWipe = false }: { afterWipe?: boolean } = {}): Promise<void> {
+    // A sweep that reads Redis while it is down waits for it (the worker's clients do not give up), and
+    // held every sweep after it: no level was told, no case auto-closed, for as long as Redis was away.
+    // Those that only put jobs back into Redis wait for the next tick; the SLA sweep tells due levels
+    // from PostgreSQL meanwhile (SlaReconciler).
+    const redisUp = await this.queues.answers();
+    const needsRedis = new Set(['routing reconcile', 'deliveries reconcile', 'privacy sweep schedule']);
+    if (!redisUp) this.logger.warn(`Redis does not answer: ${[...needsRedis].join(', ')} wait for it; the other sweeps run`);
     for (const [name, sweep] of [
       // First: a reorganisation due moves cases before the other sweeps look at them.
       ['reorganisations due', () => this.reorganisations.runDue()],
@@ -145,6 +154,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       // Last: the cases the sweeps above changed are recomputed on this same tick.
       ['daily facts', () => this.unitFacts.drain(FACTS_BATCH, FACTS_PER_PASS)],
     ] as const) {
+      if (!redisUp && needsRedis.has(name)) continue;
       try {
         await sweep();
       } catch (e) {

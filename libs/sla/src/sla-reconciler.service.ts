@@ -117,6 +117,9 @@ export class SlaReconciler {
       const lock = await selectRow<{ locked: boolean }>(runner.manager, `SELECT pg_try_advisory_lock($1) AS locked`, [ADVISORY_LOCK.slaReconcile]);
       if (!lock?.locked) return null;
       try {
+        // Redis away: the timers wait there, out of reach, so the levels falling due are told from here
+        // (PostgreSQL alone) rather than after it is back; their timers find them recorded and do nothing.
+        if (!(await this.queues.answers())) return await this.dueSweep({ redisDown: true });
         return options.full || (await this.fullPassDue()) ? await this.fullPass() : await this.dueSweep();
       } finally {
         await execute(runner.manager, `SELECT pg_advisory_unlock($1)`, [ADVISORY_LOCK.slaReconcile]);
@@ -253,13 +256,13 @@ export class SlaReconciler {
   }
 
   /** Fires the levels of open stage runs past their time by more than TIMER_GRACE_MS and not recorded. */
-  private async dueSweep(): Promise<SlaReconcileResult> {
+  private async dueSweep({ redisDown = false } = {}): Promise<SlaReconcileResult> {
     const result: SlaReconcileResult = { full: false, fired: 0, scheduled: 0, pruned: 0 };
     // Behind a backlog of timers the sweep finds every level the queue is about to fire, pages through
     // them all (468 ms a page of 500 in the SLA bench with intake, 20 s of PostgreSQL's time in its
     // 190 s window) and leaves them to their jobs. So while the queue is behind it runs once per
     // QUEUED_GRACE_MS: no sooner could it fire one of those levels.
-    if (Date.now() - this.lastDueSweepAt < QUEUED_GRACE_MS && (await this.timersBehind())) return { ...result, deferred: true };
+    if (!redisDown && Date.now() - this.lastDueSweepAt < QUEUED_GRACE_MS && (await this.timersBehind())) return { ...result, deferred: true };
     this.lastDueSweepAt = Date.now();
     const now = this.clock.now();
     for await (const rows of this.openRuns(now)) {
@@ -272,12 +275,17 @@ export class SlaReconciler {
           }
         }
       }
-      const queued = await this.queuedTimers(found.filter((f) => f.fireAt.getTime() > now.getTime() - QUEUED_GRACE_MS).map((f) => f.timer));
+      // With Redis down no queued timer can fire meanwhile: the sweep tells every level past its grace.
+      const queued = redisDown
+        ? new Set<SlaTimer>()
+        : await this.queuedTimers(found.filter((f) => f.fireAt.getTime() > now.getTime() - QUEUED_GRACE_MS).map((f) => f.timer));
       const due = found.filter((f) => !queued.has(f.timer)).map((f) => f.timer);
       result.queued = (result.queued ?? 0) + queued.size;
       for (let i = 0; i < due.length; i += FIRE_BATCH) result.fired += await this.fireDue(due.slice(i, i + FIRE_BATCH));
     }
-    if (result.fired) this.logger.warn(`SLA reconcile: fired ${result.fired} overdue level(s), re-added 0 missing timer(s)`);
+    if (result.fired) {
+      this.logger.warn(`SLA reconcile: fired ${result.fired} overdue level(s), re-added 0 missing timer(s)${redisDown ? ' (Redis does not answer)' : ''}`);
+    }
     if (result.queued) this.logger.log(`SLA reconcile: ${result.queued} overdue level(s) left to their timers, still queued`);
     return result;
   }

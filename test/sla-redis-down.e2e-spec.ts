@@ -1,0 +1,160 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import Redis from 'ioredis';
+import { QueueRegistry } from '@fr/queue';
+import { Clock, ladderTimes, SlaReconciler, SlaReconcileResult, SlaService } from '@fr/sla';
+import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import type { FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
+import { Maintenance } from '../apps/worker/src/maintenance.service';
+
+const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
+const MINUTE = 60_000;
+
+/** A port nobody listens on now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A Redis of this test's own, which it may kill: the shared one serves every other test. */
+async function startRedis(port: number): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await waitFor(
+      () =>
+        probe.connect().then(
+          () => probe.ping(),
+          () => 'down',
+        ),
+      (r) => r === 'PONG',
+      { what: `redis-server on port ${port}` },
+    );
+  } finally {
+    probe.disconnect();
+  }
+  return child;
+}
+
+async function stopRedis(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/** Settles within `ms`, or says it did not: a sweep that waits for Redis never settles while it is down. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | 'still waiting'> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([promise, new Promise<'still waiting'>((resolve) => (timer = setTimeout(() => resolve('still waiting'), ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
+}
+
+/**
+ * Redis down for longer than a deadline: the levels that fall due meanwhile are told from PostgreSQL by
+ * the workers' sweep (the timers wait in an unreachable Redis), each once, and the sweeps that need no
+ * Redis go on; once Redis is back, empty, nothing fires twice.
+ */
+describe('escalations while Redis is down', () => {
+  let engine: TestEngine;
+  let redis: ChildProcess;
+  let port: number;
+
+  beforeAll(async () => {
+    port = await freePort();
+    redis = await startRedis(port);
+    engine = await TestEngine.start({ env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
+    const admin = await adminToken(engine);
+    const ids: Record<string, string> = {};
+    for (const [username, role] of [
+      ['rd.xuly', 'HANDLER'],
+      ['rd.lanhdao', 'LEADER'],
+    ] as const) {
+      ids[username] = (await createOfficer(engine, admin, { username, role, unitCode: 'P_BACH_KHOA' })).id;
+    }
+    const res = await engine
+      .http()
+      .put('/v1/units/P_BACH_KHOA/designation')
+      .set(bearer(admin))
+      .send({ handlerId: ids['rd.xuly'], leaderId: ids['rd.lanhdao'] });
+    expect(res.status).toBe(200);
+  });
+  afterEach(() => jest.restoreAllMocks());
+  afterAll(async () => {
+    // Back before the engine closes: its workers' shutdown talks to Redis.
+    if (redis && (redis.exitCode !== null || redis.signalCode !== null)) redis = await startRedis(port);
+    await engine?.close();
+    if (redis) await stopRedis(redis);
+  });
+
+  it('fires the levels due while Redis is down from PostgreSQL, once, and the other sweeps are not held', async () => {
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({ category: 'sidewalk_encroachment', description: 'Quán nước chiếm hết vỉa hè số 5 Tạ Quang Bửu.', location: { wardCode: 'BACH_KHOA' } });
+    expect(res.status).toBe(202);
+    const { id } = res.body as FeedbackAcceptedDto;
+    const [c] = await waitFor(
+      () =>
+        engine.query<{ status: string; stage: string; stage_started_at: Date; due_at: Date; warn_at: Date | null }>(
+          `SELECT status, stage, stage_started_at, due_at, warn_at FROM cases WHERE id = $1`,
+          [id],
+        ),
+      (r) => r[0]?.status === 'assigned',
+      { what: 'routing' },
+    );
+    const worker = engine.worker!;
+    const sla = worker.get(SlaService);
+    const run = {
+      caseId: id,
+      stage: c.stage as never,
+      stageStartedAt: new Date(c.stage_started_at),
+      dueAt: new Date(c.due_at),
+      warnAt: c.warn_at && new Date(c.warn_at),
+    };
+    const levelOne = ladderTimes(sla.calendar, sla.policy.escalation, run).find((t) => t.rung.level === '1')!;
+    // The timers reached Redis before it goes.
+    await waitFor(
+      () => engine.query(`SELECT 1 FROM outbox`),
+      (rows) => rows.length === 0,
+      { what: 'the outbox to drain' },
+    );
+
+    await stopRedis(redis);
+    jest.spyOn(worker.get(Clock), 'now').mockReturnValue(new Date(levelOne.fireAt.getTime() + MINUTE));
+
+    const pass = await within(worker.get(SlaReconciler).runOnce(), 20_000);
+    expect(pass).not.toBe('still waiting');
+    expect(pass as SlaReconcileResult).toMatchObject({ full: false });
+    const fired = await engine.query<{ level: string }>(`SELECT level FROM escalations WHERE case_id = $1 ORDER BY level`, [id]);
+    expect(fired.map((e) => e.level).sort()).toEqual(['1', 'warn']);
+    const told = await engine.query<{ n: string }>(
+      `SELECT count(*) AS n FROM notifications n JOIN escalations e ON e.id = n.escalation_id WHERE e.case_id = $1 AND e.level = '1'`,
+      [id],
+    );
+    expect(Number(told[0].n)).toBeGreaterThanOrEqual(1);
+    // The whole maintenance tick ends too (the sweeps that need Redis wait for it, the others run).
+    expect(await within(worker.get(Maintenance).runOnce(), 20_000)).not.toBe('still waiting');
+
+    // Redis back, empty: its timers are gone; a full pass puts the next level's back and fires nothing again.
+    redis = await startRedis(port);
+    await waitFor(
+      () => worker.get(QueueRegistry).answers(),
+      (up) => up,
+      { what: "the worker's Redis clients to reconnect" },
+    );
+    const full = await waitFor(
+      () => worker.get(SlaReconciler).runOnce({ full: true }),
+      (r): r is SlaReconcileResult => r !== null,
+      { what: 'a full pass' },
+    );
+    expect(full).toMatchObject({ full: true, fired: 0 });
+    const after = await engine.query<{ level: string }>(`SELECT level FROM escalations WHERE case_id = $1`, [id]);
+    expect(after.map((e) => e.level).sort()).toEqual(['1', 'warn']);
+  });
+});
