@@ -317,7 +317,17 @@ describe(evaluatePlan.name, () => {
 });
 
 describe(backtrackingRisk.name, () => {
-  it.each([['(\\w+\\s?)+$'], ['(a|aa)*b'], ['^(x+x+)+y'], ['(.*a){20}'], ['(a)\\1'], ['x'.repeat(201)]])('refuses %s', (p) => {
+  it.each([
+    ['(\\w+\\s?)+$'],
+    ['(a|aa)*b'],
+    ['^(x+x+)+y'],
+    ['(.*a){20}'],
+    ['(a)\\1'],
+    ['x'.repeat(201)],
+    ['.*.*.*!'],
+    ['\\s*\\d+\\s*\\d+'],
+    ['.{0,60}.{0,60}.{0,60}!'],
+  ])('refuses %s', (p) => {
     expect(backtrackingRisk(p)).not.toBeNull();
   });
 

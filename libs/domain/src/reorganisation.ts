@@ -540,17 +540,29 @@ export function evaluatePlan(plan: ReorganisationPlan, org: OrganisationSnapshot
 
 /** A split pattern's limits: it runs on every address citizens write, in the worker that routes. */
 export const MAX_PATTERN_LENGTH = 200;
+/** A split pattern's variable repetitions (`*`, `+`, `{m,n}`): see backtrackingRisk. */
+export const MAX_PATTERN_REPETITIONS = 2;
 
 /**
  * Why a pattern could make a worker backtrack for seconds on one crafted address, or null: a
- * quantified group that itself holds a quantifier or an alternation (`(\w+\s?)+`, `(a|a)*`), or a
- * back-reference. Street patterns need neither: a street is a word list with optional parts.
+ * quantified group that itself holds a quantifier or an alternation (`(\w+\s?)+`, `(a|a)*`), more than
+ * MAX_PATTERN_REPETITIONS parts repeated a variable number of times (`.*.*.*!`), or a back-reference.
+ * Street patterns need none of them: a street is a word list with optional parts.
  */
 export function backtrackingRisk(pattern: string): string | null {
   if (pattern.length > MAX_PATTERN_LENGTH) return `is longer than ${MAX_PATTERN_LENGTH} characters`;
   if (/\\[1-9]/.test(pattern)) return 'uses a back-reference, which can make matching take exponential time';
   // Strip escapes and character classes, then look for a group with a quantifier or `|` inside that is quantified itself.
   const bare = pattern.replace(/\\./g, 'x').replace(/\[(?:[^\]\\]|\\.)*\]/g, 'x');
+  // Parts that repeat a variable number of times, anywhere: matching a few of them one after the other
+  // (`.*.*.*.*.*.*!`, `\s*\d+\s*\d+\s*!`) on an address that fails tries every way to share it out among
+  // them, a time growing with the length to the power of their number (a 58-character address held the API
+  // for 20 s with six). Two is a street pattern's need (`[0-9]+ (ngo|ngach) [0-9]+`) and costs about
+  // half a second at most on the longest address intake takes.
+  const variable = (bare.match(/[*+]|\{\d*,\d*\}/g) ?? []).length;
+  if (variable > MAX_PATTERN_REPETITIONS) {
+    return `repeats ${variable} parts a variable number of times (at most ${MAX_PATTERN_REPETITIONS}: *, + and {m,n} each count), which can make matching take a time growing with a high power of the address's length`;
+  }
   const stack: { inner: boolean }[] = [];
   for (let i = 0; i < bare.length; i++) {
     const ch = bare[i];
