@@ -57,6 +57,28 @@ describe('the client generated from the OpenAPI document', () => {
     expect(notTheirs.error).toMatchObject({ statusCode: 404, error: 'Not Found' });
   });
 
+  it('lets a client that keeps the ETag revalidate with fetch (which adds Cache-Control: no-cache to If-None-Match) and get 304', async () => {
+    const channel = await apiClient(engine, { 'X-Api-Key': DEV_KEYS.ihanoi });
+    const first = await channel.GET('/v1/categories');
+    const etag = first.response.headers.get('etag');
+    expect(etag).toBeTruthy();
+    // What fetch sends: RFC 9110 13.1.2 has the origin answer a matching If-None-Match with 304; the
+    // request's no-cache only keeps caches in between from answering without asking the origin.
+    const again = await channel.GET('/v1/categories', { headers: { 'If-None-Match': etag! }, parseAs: 'text' });
+    expect(again.response.status).toBe(304);
+    const status = await channel.GET('/v1/feedback/{trackingCode}', { params: { path: { trackingCode } } });
+    const unchanged = await channel.GET('/v1/feedback/{trackingCode}', {
+      params: { path: { trackingCode } },
+      headers: { 'If-None-Match': status.response.headers.get('etag')! },
+      parseAs: 'text',
+    });
+    expect(unchanged.response.status).toBe(304);
+    // Another ETag (the representation changed since) still gets the whole answer.
+    const changed = await channel.GET('/v1/categories', { headers: { 'If-None-Match': 'W/"0-stale"' } });
+    expect(changed.response.status).toBe(200);
+    expect(changed.data?.length).toBe(first.data?.length);
+  });
+
   it('lets an officer log in, find the case and act on it, with the errors the document names', async () => {
     const anonymous = await apiClient(engine);
     const login = await anonymous.POST('/v1/auth/login', { body: { username: 'bk.client.handler', password: 'wrong password' } });

@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import { BadRequestException, NestApplicationOptions } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
-import type { Express } from 'express';
+import type { Express, Request } from 'express';
 import { geoReportError, isGeoReportPath } from '../open311/georeport-errors';
 
 /**
@@ -23,10 +23,48 @@ import { geoReportError, isGeoReportPath } from '../open311/georeport-errors';
  */
 export class PrototypedExpressAdapter extends ExpressAdapter {
   override initHttpServer(options: NestApplicationOptions): void {
-    if (options?.httpsOptions || options?.forceCloseConnections) return super.initHttpServer(options);
     const app = this.getInstance<Express>();
+    answerPreconditionsAsOrigin(app);
+    if (options?.httpsOptions || options?.forceCloseConnections) return super.initHttpServer(options);
     this.httpServer = http.createServer(serverOptionsFor(app), app);
   }
+}
+
+/**
+ * Express's `req.fresh` (the `fresh` package) calls every request with `Cache-Control: no-cache` stale,
+ * whatever its If-None-Match says, and so answers it 200 with the whole body. fetch (browsers', Node's
+ * undici, and so openapi-fetch, ky, ofetch) adds `Cache-Control: no-cache` and `Pragma: no-cache` to
+ * every request whose code sets If-None-Match itself: a channel that kept the ETag of a status it polls
+ * never got the 304 the document declares. RFC 9110 (13.1.2) has the origin answer a matching
+ * If-None-Match on a GET or HEAD with 304; the request's no-cache (RFC 9111 5.2.1.4) only bars a cache
+ * in between from answering without asking the origin, and a 304 from the origin is that asking.
+ * Otherwise as Express: a GET or HEAD whose answer is a 2xx (or 304), If-None-Match (weak comparison,
+ * `*` for any) before If-Modified-Since.
+ */
+export function answerPreconditionsAsOrigin(app: Express): void {
+  Object.defineProperty(app.request, 'fresh', {
+    configurable: true,
+    enumerable: true,
+    get(this: Request): boolean {
+      if (this.method !== 'GET' && this.method !== 'HEAD') return false;
+      const status = this.res?.statusCode ?? 0;
+      if (!((status >= 200 && status < 300) || status === 304)) return false;
+      const noneMatch = this.headers['if-none-match'];
+      if (noneMatch !== undefined) {
+        if (noneMatch.trim() === '*') return true;
+        const etag = this.res?.get('ETag');
+        if (!etag) return false;
+        const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+        return noneMatch.split(',').some((tag) => opaque(tag) === opaque(etag));
+      }
+      const modifiedSince = this.headers['if-modified-since'];
+      const lastModified = this.res?.get('Last-Modified');
+      if (!modifiedSince || !lastModified) return false;
+      const since = Date.parse(modifiedSince);
+      const modified = Date.parse(lastModified);
+      return !Number.isNaN(since) && !Number.isNaN(modified) && modified <= since;
+    },
+  });
 }
 
 /** The IncomingMessage and ServerResponse classes whose instances have `app.request` / `app.response` as prototype. */
