@@ -129,7 +129,7 @@ describe('Open311 GeoReport v2', () => {
     expect((await get('services.json?jurisdiction_id=hanoi.gov.vn').expect(200)).body).toEqual(serviceList);
     await get('discovery.json?jurisdiction_id=hanoi.gov.vn').expect(200);
     const unknownParameter = await get('services.json?service_code=sanitation').expect(400);
-    expect(unknownParameter.body).toEqual([{ code: 400, description: "unknown query parameter(s) 'service_code': it takes jurisdiction_id" }]);
+    expect(unknownParameter.body).toEqual([{ code: 400, description: "unknown query parameter(s) 'service_code': it takes api_key, jurisdiction_id" }]);
 
     const definition = await get('services/sidewalk_encroachment.json').expect(200);
     const ward = (definition.body as GeoReportServiceDefinitionDto).attributes.find((a) => a.code === 'ward_code');
@@ -294,6 +294,36 @@ describe('Open311 GeoReport v2', () => {
     expect(await listed(`status=open`)).not.toContain(id);
     noPersonalData(publicText(closedXml));
     noPersonalData(JSON.stringify((await get(`requests.json`)).body));
+  });
+
+  it('takes api_key (and jurisdiction_id) on every read, as GET requests does, for clients that send their key with every call', async () => {
+    const created = await post(
+      'requests.json',
+      form({ api_key: DEV_KEYS.hotline, service_code: 'sanitation', address_string: 'ngõ 14 Hồng Mai', description: 'Rác thải ùn ứ cuối ngõ.' }),
+    ).expect(201);
+    const [{ service_request_id: id, token }] = created.body as GeoReportCreatedDto[];
+    // FixMyStreet's Open311 client, for one, adds the key to each GET once configured to; every read
+    // answers as without it (they are public), and the key is not checked there.
+    const key = `api_key=${DEV_KEYS.hotline}&jurisdiction_id=hbt.hanoi.gov.vn`;
+    for (const format of ['json', 'xml']) {
+      for (const path of [
+        `discovery.${format}`,
+        `services.${format}`,
+        `services/sanitation.${format}`,
+        `requests.${format}`,
+        `requests/${id}.${format}`,
+        `tokens/${token}.${format}`,
+      ]) {
+        const res = await get(`${path}?${key}`);
+        expect({ path, status: res.status }).toEqual({ path, status: 200 });
+        // (discovery names the address it was asked on, and each call here reaches the API on a port of its own)
+        if (!path.startsWith('discovery')) expect(res.text).toEqual((await get(path).expect(200)).text);
+        expect(res.headers['cache-control']).toBe('private, no-cache');
+      }
+    }
+    expect((await get(`requests/${id}.json?api_key=not-a-key`).expect(200)).body).toEqual((await get(`requests/${id}.json`)).body);
+    const unknownParameter = await get(`tokens/${token}.json?api_key=${DEV_KEYS.hotline}&format=json`).expect(400);
+    expect(unknownParameter.body).toEqual([{ code: 400, description: "unknown query parameter(s) 'format': it takes api_key, jurisdiction_id" }]);
   });
 
   it('finds a request by the time it shows, given as start_date and end_date', async () => {

@@ -84,11 +84,18 @@ const REQUEST_QUERY = applyDecorators(
   }),
   ApiQuery({ name: 'status', required: false, description: 'open, closed, or both comma-separated' }),
   ApiQuery({ name: 'jurisdiction_id', required: false, description: 'accepted and ignored: one jurisdiction' }),
+  ApiQuery({ name: 'api_key', required: false, description: 'accepted and ignored: reads are public' }),
 );
-/** GeoReport's optional `jurisdiction_id`, on every read; one jurisdiction here, so it is accepted and ignored. */
+/**
+ * GeoReport's optional `jurisdiction_id`, on every read; one jurisdiction here, so it is accepted and ignored.
+ * So is `api_key`, as GET requests takes it: clients configured with a key send it with every call
+ * (FixMyStreet's Open311 client can), and a 400 on reading a request by its id or token broke them. Reads
+ * are public, so the key is not checked; its presence makes the answer private (privateWhenCredentialed).
+ */
 const JURISDICTION = applyDecorators(
   ApiQuery({ name: 'jurisdiction_id', required: false, description: 'accepted and ignored: one jurisdiction' }),
-  TakesQuery('jurisdiction_id'),
+  ApiQuery({ name: 'api_key', required: false, description: 'accepted and ignored: reads are public' }),
+  TakesQuery('jurisdiction_id', 'api_key'),
 );
 const POST_BODY = applyDecorators(ApiConsumes('application/x-www-form-urlencoded', 'application/json'), ApiBody({ type: GeoReportPostDto }));
 
