@@ -1132,8 +1132,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Notices, newest first, by unit and period (any officer)
-         * @description Roles: any officer.
+         * Notices, newest first (then by id), by unit and period (any officer), a page at a time
+         * @description The body is the page, an array as it always was; the `X-Next-Cursor` header, when present, is the `cursor` of the next page (absent on the last page). A client that sends no cursor gets the first `limit` notices, as before paging.
+         *
+         *     Roles: any officer.
          */
         get: operations["listNotices"];
         put?: never;
@@ -9149,6 +9151,8 @@ export interface operations {
                 /** @description published before: a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset (a date-time: exclusive; a date: through the end of that day) */
                 to?: string;
                 limit?: number;
+                /** @description the X-Next-Cursor header of the previous page; without it, the first page */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -9159,6 +9163,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description pass as cursor for the next page; absent on the last page */
+                    "X-Next-Cursor"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9172,7 +9178,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description a malformed parameter, or `to` before `from` */
+            /** @description a malformed parameter, `to` before `from`, or a cursor this API did not return */
             400: {
                 headers: {
                     [name: string]: unknown;

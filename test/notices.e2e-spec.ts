@@ -240,4 +240,92 @@ describe('notices: published by a ward, delivered once to subscribed channels, l
     expect(errorOf(alone).message).toBe("afterId goes with since: the last notice's publishedAt and id");
     await engine.query(`DELETE FROM notices WHERE id = ANY($1::uuid[])`, [mine.map((m) => m.id)]);
   });
+
+  it("pages the officers' list by an opaque cursor (X-Next-Cursor), newest first then by id; without one, the list as before", async () => {
+    const [leader] = await engine.query<{ id: string }>(`SELECT id::text FROM officers WHERE username = 'bk.lanhdao'`);
+    // Three in one millisecond, one a few microseconds into it (a row written by SQL, not by the engine), and
+    // others around them: a page that ends inside the millisecond must lose none and repeat none.
+    const times = [
+      '2018-05-01T09:00:00.123+07:00',
+      '2018-05-01T09:00:00.123+07:00',
+      '2018-05-01T09:00:00.123+07:00',
+      '2018-05-01T09:00:00.123456+07:00',
+      '2018-05-02T08:00:00+07:00',
+      '2018-04-30T17:00:00+07:00',
+      '2018-05-03T10:00:00+07:00',
+    ];
+    const mine: string[] = [];
+    for (const at of times) {
+      const [row] = await engine.query<{ id: string }>(
+        `INSERT INTO notices (unit_code, title, body, kind, published_by, published_at) VALUES ('P_BACH_KHOA', 'Tin', 'Nội dung', 'information', $1, $2) RETURNING id::text`,
+        [leader.id, at],
+      );
+      mine.push(row.id);
+    }
+    const period = 'unit=P_BACH_KHOA&from=2018-01-01&to=2018-12-31';
+    // An old client: no cursor, the whole period in one array as before, newest first then by id.
+    const whole = await engine.http().get(`/v1/notices?${period}`).set(as('nv.kiemtra'));
+    expect(whole.status).toBe(200);
+    expect(Array.isArray(whole.body)).toBe(true);
+    const all = (whole.body as NoticeDto[]).map((n) => n.id);
+    expect(all.sort()).toEqual([...mine].sort());
+    const expected = await engine.query<{ id: string }>(`SELECT id::text FROM notices WHERE id = ANY($1::uuid[]) ORDER BY published_at DESC, id`, [mine]);
+    expect((whole.body as NoticeDto[]).map((n) => n.id)).toEqual(expected.map((r) => r.id));
+    expect(whole.headers['x-next-cursor']).toBeUndefined();
+
+    // Pages of two, following the header until it is absent.
+    const paged: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const res = await engine
+        .http()
+        .get(`/v1/notices?${period}&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+        .set(as('nv.kiemtra'));
+      expect(res.status).toBe(200);
+      const items = res.body as NoticeDto[];
+      expect(items.length).toBeLessThanOrEqual(2);
+      paged.push(...items.map((n) => n.id));
+      cursor = res.headers['x-next-cursor'] as string | undefined;
+      if (cursor !== undefined) expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+      pages++;
+    } while (cursor !== undefined && pages < 10);
+    expect(paged).toEqual(expected.map((r) => r.id));
+    expect(pages).toBe(4);
+    // A full last page has no next one when nothing follows it.
+    const exact = await engine.http().get(`/v1/notices?${period}&limit=7`).set(as('nv.kiemtra'));
+    expect(exact.headers['x-next-cursor']).toBeUndefined();
+    const short = await engine.http().get(`/v1/notices?${period}&limit=6`).set(as('nv.kiemtra'));
+    expect(short.headers['x-next-cursor']).toEqual(expect.any(String));
+
+    // Cursors this API did not return: 400 with the same message as the engine's other lists, never a 500.
+    const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+    const U = '00000000-0000-4000-8000-000000000000';
+    const inboxCursor = b64(['id', '42']);
+    for (const hostile of [
+      '!!!not-base64***',
+      b64('["2018-05-01T02:00:00.123000Z","' + U + '"'),
+      inboxCursor,
+      b64(['infinity', U]),
+      b64(['0000-01-01T00:00:00.000000Z', U]),
+      b64(['+275760-09-13T00:00:00.000000Z', U]),
+      b64(['2018-02-30T00:00:00.000000Z', U]),
+      b64(['2018-05-01T02:00:00.123000Z', 'not-a-uuid']),
+      b64(['2018-05-01T02:00:00.123000Z\u0000', U]),
+      b64(['2018-05-01T02:00:00.123000Z', U, 1]),
+      b64(null),
+      b64({ 0: '2018-05-01T02:00:00.123000Z', 1: U }),
+      'x'.repeat(201),
+    ]) {
+      const res = await engine
+        .http()
+        .get(`/v1/notices?cursor=${encodeURIComponent(hostile)}`)
+        .set(as('nv.kiemtra'));
+      expect({ hostile, status: res.status }).toEqual({ hostile, status: 400 });
+      expect(errorOf(res).message).toMatch(/^cursor /);
+    }
+    const two = await engine.http().get(`/v1/notices?cursor=a&cursor=b`).set(as('nv.kiemtra'));
+    expect(two.status).toBe(400);
+    await engine.query(`DELETE FROM notices WHERE id = ANY($1::uuid[])`, [mine]);
+  });
 });

@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { NotFoundError, OfficerRole, UnprocessableError } from '@fr/domain';
+import { isUuid, NotFoundError, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
 import { Deliveries, setChannelNoticesSubscription } from '@fr/notifications';
 import { requireKnownUnit, selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
@@ -42,8 +42,9 @@ interface NoticeRow {
   published_at: Date;
 }
 
-const SELECT = `SELECT n.id, n.unit_code, u.name AS unit_name, n.title, n.body, n.kind, n.urgent, n.area_codes, n.published_at
-                  FROM notices n JOIN units u ON u.code = n.unit_code`;
+const COLUMNS = `n.id, n.unit_code, u.name AS unit_name, n.title, n.body, n.kind, n.urgent, n.area_codes, n.published_at`;
+const FROM = `FROM notices n JOIN units u ON u.code = n.unit_code`;
+const SELECT = `SELECT ${COLUMNS} ${FROM}`;
 
 function view(r: NoticeRow): NoticeView {
   return {
@@ -56,6 +57,37 @@ function view(r: NoticeRow): NoticeView {
     areaCodes: r.area_codes,
     publishedAt: r.published_at.toISOString(),
   };
+}
+
+/**
+ * The officers' list's cursor: the last notice's publication time to the microsecond, as PostgreSQL holds it
+ * (a JavaScript Date keeps milliseconds: a cursor rounded to them skipped a notice written a few microseconds
+ * into the same millisecond), and its id. Base64url JSON, opaque to callers, as the cases' queue's.
+ */
+const CURSOR_AT = `to_char(n.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const CURSOR_AT_FORM = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const SELECT_WITH_CURSOR = `SELECT ${COLUMNS}, ${CURSOR_AT} AS cursor_at ${FROM}`;
+
+function encodeNoticeCursor(r: { cursor_at: string; id: string }): string {
+  return Buffer.from(JSON.stringify([r.cursor_at, r.id])).toString('base64url');
+}
+
+/** Only what encodeNoticeCursor makes: a UTC time to the microsecond, of a real day in 2000-2199, and a uuid. */
+function decodeNoticeCursor(cursor: string): [string, string] {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && CURSOR_AT_FORM.test(v[0]) && isUuid(v[1])) {
+      const t = Date.parse(v[0]);
+      // Read back to the same text: a day that does not exist (02-30, which Date.parse rolls over) or a year
+      // PostgreSQL refuses (0000) would reach the database as an error.
+      if (Number.isFinite(t) && new Date(t).toISOString().slice(0, 23) === v[0].slice(0, 23) && t >= Date.UTC(2000, 0, 1) && t < Date.UTC(2200, 0, 1)) {
+        return [v[0], v[1]];
+      }
+    }
+  } catch {
+    /* fall through */
+  }
+  throw new ValidationError('cursor is not a cursor this API returned', ['cursor']);
 }
 
 /** Event keys of notice deliveries: `notice.<id>`. */
@@ -135,17 +167,26 @@ export class Notices implements OnModuleInit {
     return view(row);
   }
 
-  /** Officers: a unit's notices in a period (any unit's: notices are public). */
-  async list(f: { unitCode?: string; from?: Date; to?: Date; limit: number }): Promise<NoticeView[]> {
+  /**
+   * Officers: a unit's notices in a period (any unit's: notices are public), newest first then by id, a page
+   * at a time: `nextCursor` is null on the last page. Without a cursor, the first page, as the list was
+   * before it had one.
+   */
+  async list(f: { unitCode?: string; from?: Date; to?: Date; cursor?: string; limit: number }): Promise<{ items: NoticeView[]; nextCursor: string | null }> {
+    const after = f.cursor === undefined ? null : decodeNoticeCursor(f.cursor);
     if (f.unitCode !== undefined) await requireKnownUnit(this.ds, f.unitCode);
-    const rows = await selectRows<NoticeRow>(
+    // After (time, id) in the order time descending, id ascending; `published_at <= time` lets
+    // notices_published_idx bound the scan.
+    const rows = await selectRows<NoticeRow & { cursor_at: string }>(
       this.ds,
-      `${SELECT} WHERE ($1::text IS NULL OR n.unit_code = $1) AND ($2::timestamptz IS NULL OR n.published_at >= $2)
+      `${SELECT_WITH_CURSOR} WHERE ($1::text IS NULL OR n.unit_code = $1) AND ($2::timestamptz IS NULL OR n.published_at >= $2)
                 AND ($3::timestamptz IS NULL OR n.published_at < $3)
+                AND ($5::timestamptz IS NULL OR (n.published_at <= $5 AND (n.published_at < $5 OR n.id > $6::uuid)))
         ORDER BY n.published_at DESC, n.id LIMIT $4`,
-      [f.unitCode ?? null, f.from ?? null, f.to ?? null, f.limit],
+      [f.unitCode ?? null, f.from ?? null, f.to ?? null, f.limit + 1, after?.[0] ?? null, after?.[1] ?? null],
     );
-    return rows.map(view);
+    const page = rows.slice(0, f.limit);
+    return { items: page.map(view), nextCursor: rows.length > f.limit ? encodeNoticeCursor(page[page.length - 1]) : null };
   }
 
   /**

@@ -289,6 +289,11 @@ export class ListNoticesQueryDto {
   @IntegerQuery()
   @IsIntBetween(1, 200)
   limit?: number;
+  @ApiPropertyOptional({ maxLength: 200, description: 'the X-Next-Cursor header of the previous page; without it, the first page' })
+  @OptionalField()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
 }
 
 export class PublicNoticesQueryDto {

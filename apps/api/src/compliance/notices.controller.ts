@@ -1,13 +1,17 @@
-import { Body, Controller, Get, Param, Post, Put, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Put, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
 import { dayOrInstantAt, isDay, readOptionalPeriod, ValidationError } from '@fr/domain';
+import { Response } from 'express';
 import { NoticeKind, Notices } from '@fr/board';
 import { ChannelKeyGuard } from '../intake/channel-key.guard';
 import { ApiErrors } from '../common/error.dto';
 import { CHANNEL_KEY_SCHEME } from '../openapi';
 import { ChannelNoticesDto, ChannelNoticesStateDto, ListNoticesQueryDto, NoticeDto, PublicNoticesQueryDto, PublishNoticeDto } from './compliance.dto';
 import { Roles } from '../common/roles.decorator';
+
+/** The header that carries the officers' list's next cursor. */
+const NEXT_CURSOR_HEADER = 'X-Next-Cursor';
 
 /** Notices and warnings to residents, published by units ("Truyền thông, cảnh báo"). */
 @ApiTags('notices')
@@ -34,13 +38,25 @@ export class NoticesController {
   }
 
   @Get('notices')
-  @ApiOperation({ operationId: 'listNotices', summary: 'Notices, newest first, by unit and period (any officer)' })
-  @ApiOkResponse({ type: [NoticeDto] })
-  @ApiErrors({ 400: 'a malformed parameter, or `to` before `from`', 422: '`unit` names no unit (GET /v1/units lists them)' })
-  list(@Query() q: ListNoticesQueryDto): Promise<NoticeDto[]> {
+  @ApiOperation({
+    operationId: 'listNotices',
+    summary: 'Notices, newest first (then by id), by unit and period (any officer), a page at a time',
+    description:
+      'The body is the page, an array as it always was; the `X-Next-Cursor` header, when present, is the `cursor` of the next page ' +
+      '(absent on the last page). A client that sends no cursor gets the first `limit` notices, as before paging.',
+  })
+  @ApiOkResponse({
+    type: [NoticeDto],
+    headers: { [NEXT_CURSOR_HEADER]: { description: 'pass as cursor for the next page; absent on the last page', schema: { type: 'string' } } },
+  })
+  @ApiErrors({ 400: 'a malformed parameter, `to` before `from`, or a cursor this API did not return', 422: '`unit` names no unit (GET /v1/units lists them)' })
+  async list(@Query() q: ListNoticesQueryDto, @Res({ passthrough: true }) res: Response): Promise<NoticeDto[]> {
     // A reversed period found nothing and said nothing; the audits and Open311 refuse it too.
     const { from, to } = readOptionalPeriod(q.from, q.to);
-    return this.notices.list({ unitCode: q.unit, from, to, limit: q.limit ?? 50 });
+    // The cursor goes in a header: the body stays the array that clients of the list before paging read.
+    const page = await this.notices.list({ unitCode: q.unit, from, to, cursor: q.cursor, limit: q.limit ?? 50 });
+    if (page.nextCursor !== null) res.setHeader(NEXT_CURSOR_HEADER, page.nextCursor);
+    return page.items;
   }
 
   @Put('channels/:code/notices')
