@@ -32,18 +32,11 @@ switch (mode) {
   case 'bench':
     require(dist('bench/main.js'));
     break;
-  case 'rebuild-facts': {
-    const { rebuildFacts } = require(dist('apps/worker/src/rebuild-facts.js'));
-    const started = Date.now();
-    rebuildFacts(configOrExit()).then(
-      (n) => console.log(`daily facts rebuilt from ${n} cases in ${Date.now() - started} ms`),
-      (e) => {
-        console.error(e.message || e);
-        process.exit(1);
-      },
-    );
+  case 'rebuild-facts':
+    // Logs JSON lines through the engine's root logger, as the API and workers do (a refused configuration
+    // excepted: there is no log level to read yet).
+    require(dist('apps/worker/src/rebuild-facts.js')).rebuildFactsCommand(configOrExit());
     break;
-  }
   case 'chaos':
     require(dist('chaos/main.js'));
     break;

@@ -367,6 +367,76 @@ describe('a start without the database (scripts/start.js api, worker)', () => {
   });
 });
 
+/** Lines of a process's output that are not the engine's JSON log lines (a level number and the service's name). */
+function notJsonLines(output: string): string[] {
+  return output
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .filter((l) => {
+      try {
+        const line = JSON.parse(l) as { level?: unknown; service?: unknown };
+        return typeof line.level !== 'number' || line.service !== 'feedback-router';
+      } catch {
+        return true;
+      }
+    });
+}
+
+/** The maintenance command logs as the engine's processes do: JSON lines through the root logger, never Nest's coloured text. */
+describe('rebuild-facts (scripts/start.js rebuild-facts)', () => {
+  const dbName = `fr_test_rebuild_${randomBytes(4).toString('hex')}`;
+  const run = (mode: string, databaseUrl: string) => {
+    try {
+      const stdout = execFileSync(process.execPath, ['scripts/start.js', mode], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, NODE_ENV: 'development', DATABASE_URL: databaseUrl, LOG_LEVEL: 'info', FR_WORKER_METRICS_PORT: 'off' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        encoding: 'utf8',
+        timeout: 120000,
+      });
+      return { status: 0, output: stdout };
+    } catch (e) {
+      const failure = e as { status: number | null; stdout: string; stderr: string };
+      return { status: failure.status, output: `${failure.stdout}\n${failure.stderr}` };
+    }
+  };
+  beforeAll(() => {
+    const migrated = run('migrate', testDatabaseUrl(dbName));
+    expect(migrated.status).toBe(0);
+  }, 180000);
+  afterAll(async () => {
+    const admin = new Client({ connectionString: ADMIN_DB });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+    await admin.end();
+  });
+
+  it('logs JSON lines only, one saying how many cases it rebuilt from and how long it took', () => {
+    const rebuilt = run('rebuild-facts', testDatabaseUrl(dbName));
+    expect(rebuilt.status).toBe(0);
+    expect(notJsonLines(rebuilt.output)).toEqual([]);
+    const lines = rebuilt.output
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as { level: number; msg?: string; cases?: unknown; durationMs?: unknown });
+    expect(lines.filter((l) => l.msg === 'daily facts rebuilt')).toEqual([
+      expect.objectContaining({ level: 30, cases: 0, durationMs: expect.any(Number) as unknown }),
+    ]);
+  }, 120000);
+
+  it("says a failure in the log's JSON too, and exits 1", () => {
+    // A port nothing listens on: the database is down.
+    const failed = run('rebuild-facts', 'postgres://postgres@127.0.0.1:1/nowhere');
+    expect(failed.status).toBe(1);
+    expect(notJsonLines(failed.output)).toEqual([]);
+    const lines = failed.output
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as { level: number; msg?: string });
+    expect(lines.filter((l) => l.level >= 60)).toEqual([expect.objectContaining({ msg: 'daily facts could not be rebuilt' })]);
+  }, 120000);
+});
+
 /** What whoever runs the engine sees when its configuration is refused: the problems, not a stack trace. */
 describe('a refused configuration (scripts/start.js)', () => {
   it.each(['all', 'migrate', 'rebuild-facts'])('`%s` lists every problem and exits 2', (mode) => {
