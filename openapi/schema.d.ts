@@ -1410,7 +1410,10 @@ export interface components {
         };
         CitizenDto: {
             name?: string | null;
-            /** @example 0912345678 */
+            /**
+             * @description 6 to 20 digits, with spaces, . ( ) - and a leading +
+             * @example 0912345678
+             */
             phone?: string | null;
             /** Format: email */
             email?: string | null;
@@ -2938,6 +2941,37 @@ export interface components {
             plan: components["schemas"]["ReorganisationPlanDto"];
             /** @description what the application did; while scheduled, what stopped it at its date, if anything */
             result?: components["schemas"]["ReorganisationReportDto"] | null;
+        };
+        HotlineCitizenDto: {
+            name?: string | null;
+            /**
+             * @description the caller's phone: 9 to 11 digits, a leading +84 read as 0
+             * @example 0912 345 678
+             */
+            phone?: string | null;
+            /** Format: email */
+            email?: string | null;
+        };
+        HotlineFeedbackDto: {
+            /** @description the channel's own id; the same id again returns the same case */
+            externalId?: string | null;
+            /**
+             * @description a category code from GET /v1/categories; another code is refused (422)
+             * @example sidewalk_encroachment
+             */
+            category: string;
+            title?: string | null;
+            /** @example Quán nước lấn chiếm toàn bộ vỉa hè, người đi bộ phải xuống lòng đường. */
+            description: string;
+            location: components["schemas"]["LocationDto"];
+            citizen?: components["schemas"]["HotlineCitizenDto"] | null;
+            attachments?: components["schemas"]["AttachmentDto"][] | null;
+            /**
+             * Format: date-time
+             * @description when the citizen sent it (default: the time of receipt); up to 5 minutes ahead of the server's clock is taken as the time of receipt, later is refused (422)
+             * @example 2026-11-29T09:15:00+07:00
+             */
+            submittedAt?: string | null;
         };
         CallerCaseDto: {
             /** @example 7KM3Q-9X2AB */
@@ -7815,7 +7849,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["SubmitFeedbackDto"];
+                "application/json": components["schemas"]["HotlineFeedbackDto"];
             };
         };
         responses: {

@@ -97,12 +97,19 @@ describe('intake: idempotency and bad input', () => {
     ],
     ['attachments as an object', () => ({ ...valid(), attachments: { url: 'https://a.vn/x.jpg', kind: 'image' } }), 400, /^attachments must be an array$/],
     ['a bad phone number', () => ({ ...valid(), citizen: { phone: 'call me' } }), 400, /citizen\.phone: phone must be a phone number/],
-    // Too short: the message says the length as well as the characters it takes.
+    // Too short: the message says the length, in digits, as well as the characters it takes; spaced out to six
+    // characters, five digits are still five (test/phone-fields.e2e-spec.ts has every phone field).
     [
       'a phone number of five digits',
       () => ({ ...valid(), citizen: { phone: '12345' } }),
       400,
-      /citizen\.phone: phone must be a phone number of 6 to 20 characters/,
+      /^citizen\.phone: phone must be a phone number of 6 to 20 digits \(with spaces, \. \( \) - and a leading \+: 20 characters at most\)$/,
+    ],
+    [
+      'a phone number of five digits spaced out',
+      () => ({ ...valid(), citizen: { phone: '12 345' } }),
+      400,
+      /^citizen\.phone: phone must be a phone number of 6 to 20 digits/,
     ],
     ['a bad attachment url', () => ({ ...valid(), attachments: [{ url: 'javascript:alert(1)', kind: 'image' }] }), 400, /attachments\[0\]\.url/],
     ['a NUL character', () => ({ ...valid(), description: 'abc\u0000def' }), 400, /description must not contain NUL characters/],

@@ -3,12 +3,11 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiT
 import { Response } from 'express';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
 import { CitizenActions } from '@fr/cases';
-import { normalisePhone, ValidationError } from '@fr/domain';
 import { HotlineQueries, SubmitFeedback } from '@fr/intake';
 import { InfoReplyDto, RatingDto } from '../cases/case.dto';
 import { ApiErrors } from '../common/error.dto';
-import { FeedbackAcceptedDto, InfoReplyResultDto, RatingResultDto, SubmitFeedbackDto, submitFeedbackCommand } from '../intake/feedback.dto';
-import { CallerCaseDto, CallerCasesQueryDto, HotlineCaseDto } from './hotline.dto';
+import { FeedbackAcceptedDto, InfoReplyResultDto, RatingResultDto, submitFeedbackCommand } from '../intake/feedback.dto';
+import { CallerCaseDto, CallerCasesQueryDto, HotlineCaseDto, HotlineFeedbackDto } from './hotline.dto';
 import { Roles } from '../common/roles.decorator';
 import { HotlineDeskGuard } from './hotline-desk.guard';
 
@@ -44,15 +43,10 @@ export class HotlineController {
   )
   async enter(
     @CurrentOfficer() officer: AuthenticatedOfficer,
-    @Body() dto: SubmitFeedbackDto,
+    // The caller's phone is held to the desk's rule (HotlineCitizenDto).
+    @Body() dto: HotlineFeedbackDto,
     @Res({ passthrough: true }) res: Response,
   ): Promise<FeedbackAcceptedDto> {
-    // The operator typed the number, and callers are found by it: a channel stores what its citizen typed,
-    // but a number the desk cannot read (too few or too many digits) left the call unfindable by phone.
-    if (dto.citizen?.phone !== undefined && normalisePhone(dto.citizen.phone) === null) {
-      const problem = 'phone is not a number the desk can find the caller by (9 to 11 digits, a leading +84 read as 0); check it with the caller';
-      throw new ValidationError(`citizen.phone: ${problem}`, ['citizen.phone'], { problemsOf: new Map([['citizen.phone', [problem]]]) });
-    }
     const result = await this.submitFeedback.execute(submitFeedbackCommand(dto, { channel: HOTLINE_CHANNEL, operatorId: officer.id }));
     res.status(result.created ? HttpStatus.ACCEPTED : HttpStatus.OK);
     return { id: result.id, trackingCode: result.trackingCode, status: result.status };

@@ -1,8 +1,35 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsString, MaxLength } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsObject, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { CASE_STATES } from '@fr/domain';
-import { FeedbackStatusDto } from '../intake/feedback.dto';
+import { CitizenDto, FeedbackStatusDto, SubmitFeedbackDto } from '../intake/feedback.dto';
 import { CaseCitizenDto } from '../cases/case-view.dto';
+import { OptionalField } from '../common/optional-field.decorator';
+import { IsDeskPhone } from '../common/phone.decorators';
+
+/**
+ * The caller's contact as the operator types it. Its phone is held to the desk's rule, not a channel's: a
+ * channel stores what its citizen typed, but a number the desk cannot read (too few or too many digits)
+ * left the call unfindable by phone. (Redeclared, the phone's rule replaces CitizenDto's: class-validator
+ * keeps a subclass's own validators of a property over its parent's.)
+ */
+export class HotlineCitizenDto extends CitizenDto {
+  @ApiPropertyOptional({ maxLength: 20, example: '0912 345 678', description: "the caller's phone: 9 to 11 digits, a leading +84 read as 0" })
+  @OptionalField()
+  @IsString()
+  @IsDeskPhone()
+  declare phone?: string;
+}
+
+/** A call entered on a caller's behalf: the intake body, the caller's contact in `citizen`. */
+export class HotlineFeedbackDto extends SubmitFeedbackDto {
+  @ApiPropertyOptional({ type: HotlineCitizenDto })
+  @OptionalField()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => HotlineCitizenDto)
+  declare citizen?: HotlineCitizenDto;
+}
 
 export class CallerCasesQueryDto {
   @ApiProperty({ maxLength: 30, example: '0912345678', description: "the caller's phone, as they say it; matched exactly after normalisation (+84 read as 0)" })

@@ -20,6 +20,7 @@ import { CASE_STATES } from '@fr/domain';
 import { SubmitFeedbackCommand } from '@fr/intake';
 import { OptionalField } from '../common/optional-field.decorator';
 import { ChannelExternalId } from '../common/external-id.decorator';
+import { IsChannelPhone } from '../common/phone.decorators';
 import { BlankAsAbsent, DecimalQuery, IsInstant, NoControlChars, NoUrlCredentials, NormaliseText, NotBlank } from '../common/text.decorators';
 
 export const ATTACHMENT_KINDS = ['image', 'video', 'audio', 'document', 'other'] as const;
@@ -69,11 +70,10 @@ export class CitizenDto {
   @NoControlChars()
   name?: string;
 
-  @ApiPropertyOptional({ maxLength: 20, example: '0912345678' })
+  @ApiPropertyOptional({ maxLength: 20, example: '0912345678', description: '6 to 20 digits, with spaces, . ( ) - and a leading +' })
   @OptionalField()
   @IsString()
-  @MaxLength(20)
-  @Matches(/^\+?[0-9 .()-]{6,20}$/, { message: 'phone must be a phone number of 6 to 20 characters: digits, spaces and + . ( ) -' })
+  @IsChannelPhone()
   phone?: string;
 
   @ApiPropertyOptional({ maxLength: 254, format: 'email' })

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsIn, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsEmail, IsIn, IsString, IsUUID, MaxLength } from 'class-validator';
 import { IsDayOrInstant } from '../common/text.decorators';
 import { OptionalField } from '../common/optional-field.decorator';
+import { IsChannelPhone } from '../common/phone.decorators';
 
 export class ContactReadsQueryDto {
   @ApiPropertyOptional({ format: 'uuid', description: "the case whose contact details' reads to list" })
@@ -11,8 +12,8 @@ export class ContactReadsQueryDto {
 
   @ApiPropertyOptional({ description: "the citizen's phone (ADMIN only): matched through a keyed hash, never stored", example: '0912345678' })
   @OptionalField()
-  @MaxLength(20)
-  @Matches(/^\+?[0-9 .()-]{6,20}$/, { message: 'phone must be a phone number of 6 to 20 characters: digits, spaces and + . ( ) -' })
+  @IsString()
+  @IsChannelPhone()
   phone?: string;
 
   @ApiPropertyOptional({ description: "the citizen's e-mail (ADMIN only): matched through a keyed hash, never stored" })

@@ -1,10 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsObject, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsObject, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { SUBJECT_REQUEST_KINDS } from '@fr/privacy';
 import { CitizenDto } from '../intake/feedback.dto';
 import { OptionalField } from '../common/optional-field.decorator';
 import { ChannelExternalId } from '../common/external-id.decorator';
+import { IsChannelPhone } from '../common/phone.decorators';
 import { NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 
 export class SubjectRequestDto {
@@ -18,8 +19,7 @@ export class SubjectRequestDto {
   @ApiPropertyOptional({ maxLength: 20, example: '0912345678', description: "the channel's signed-in user's phone, as the channel verified it" })
   @OptionalField()
   @IsString()
-  @MaxLength(20)
-  @Matches(/^\+?[0-9 .()-]{6,20}$/, { message: 'phone must be a phone number of 6 to 20 characters: digits, spaces and + . ( ) -' })
+  @IsChannelPhone()
   phone?: string;
 
   @ApiPropertyOptional({ maxLength: 254, format: 'email', description: "the channel's signed-in user's e-mail, as the channel verified it" })
