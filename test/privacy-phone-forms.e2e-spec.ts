@@ -1,6 +1,8 @@
 import { createHmac } from 'node:crypto';
+import { Client } from 'pg';
 import { normalisePhone as casePhone } from '@fr/domain';
-import { NORMALISED_PHONE_SQL, normalisePhone } from '@fr/privacy';
+import { phoneLookupKey } from '@fr/persistence';
+import { NORMALISED_PHONE_SQL, normalisePhone, SubjectRequests } from '@fr/privacy';
 import { adminToken, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
 import type { FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
 import type { ContactReadsDto } from '../apps/api/src/privacy/privacy-reads.dto';
@@ -130,6 +132,58 @@ describe("citizens' data: a phone number however written, on records kept before
     expect((await access('912 345 622')).trackingCodes).toEqual([zeroKept.trackingCode]);
     expect((await access('0912 345 623')).trackingCodes).toEqual([withoutZero.trackingCode]);
     expect((await access('+84 (0)912 345 623')).trackingCodes).toEqual([withoutZero.trackingCode]);
+  });
+
+  /** Stores the case's phone key as an earlier version did: under `form`, or none (stored before the key existed). */
+  const keyAs = (id: string, form: string | null) =>
+    engine.query(`UPDATE cases SET citizen_phone_key = $2 WHERE id = $1`, [id, form === null ? null : phoneLookupKey(engine.config.phoneKeySecret, form)]);
+
+  it('finds cases by their phone key, under the forms earlier versions keyed, and those stored before the key, and no other number', async () => {
+    const keyed = await newCase('0912 345 661');
+    const zeroKept = await newCase('+84 (0)912 345 661');
+    await keyAs(zeroKept.id, '00912345661');
+    const withoutZero = await newCase('912 345 661');
+    await keyAs(withoutZero.id, '912345661');
+    const beforeKeys = await newCase('0912.345.661');
+    await keyAs(beforeKeys.id, null);
+    // Another number, whose key is one of the earlier forms of the citizen's: read now, it is not theirs.
+    const other = await newCase('00912345661');
+    const mine = [keyed, zeroKept, withoutZero, beforeKeys].map((c) => c.trackingCode).sort();
+    for (const asked of ['0912345661', '+84 (0)912 345 661', '912 345 661']) {
+      expect({ asked, found: [...(await access(asked)).trackingCodes].sort() }).toEqual({ asked, found: mine });
+    }
+    expect((await access('00912345661')).trackingCodes).toEqual([other.trackingCode]);
+  });
+
+  it("finds the citizen's cases through the phone key's index and the index of the cases without a key, not by reading every case of the channel", async () => {
+    // Enough of the channel's cases for the plan to be the one of a real table: 5,000 with a phone (one in
+    // ten without a key, as stored before keys), closed, written by SQL.
+    await engine.query(
+      `INSERT INTO cases (tracking_code, channel_code, category_code, description, citizen_name, citizen_phone, citizen_phone_key,
+                          status, submitted_at, received_at, closed_at)
+       SELECT 'P' || lpad(g::text, 10, '0'), 'ihanoi', 'sanitation', 'seeded closed case', 'Trần Văn ' || g, '09' || lpad((g * 7919)::text, 8, '0'),
+              CASE WHEN g % 10 = 0 THEN NULL ELSE encode(sha256(g::text::bytea), 'hex') END, 'closed', now() - g * interval '1 hour',
+              now() - g * interval '1 hour', now() - g * interval '1 hour' + interval '2 days'
+         FROM generate_series(1, 5000) g`,
+    );
+    await engine.query(`ANALYZE cases`);
+    await newCase('0912 345 671');
+    // The statement SubjectRequests sends to find the cases, with its parameters.
+    const sent: { text: string; values: unknown[] }[] = [];
+    const query = Client.prototype.query;
+    Client.prototype.query = function (this: Client, ...args: unknown[]) {
+      if (typeof args[0] === 'string' && /FROM cases c\s+WHERE c\.channel_code/.test(args[0])) sent.push({ text: args[0], values: args[1] as unknown[] });
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof Client.prototype.query;
+    try {
+      await engine.api.get(SubjectRequests).submit({ channel: 'ihanoi', kind: 'access', phone: '+84 (0)912 345 671' });
+    } finally {
+      Client.prototype.query = query;
+    }
+    expect(sent).toHaveLength(1);
+    const plan = (await engine.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sent[0].text}`, sent[0].values)).map((r) => r['QUERY PLAN']).join('\n');
+    expect(plan).toContain('cases_citizen_phone_key_idx');
+    expect(plan).toContain('cases_keyless_phone_idx');
   });
 
   it('a deletion by the number written another way takes the case', async () => {

@@ -1,5 +1,5 @@
 import { normalisePhone as casePhone } from '@fr/domain';
-import { contactHash, contactHashes, earlierContactPhoneForms, normalisePhone } from './contact-hash';
+import { caseKeyForms, contactHash, contactHashes, earlierContactPhoneForms, normalisePhone } from './contact-hash';
 
 describe(normalisePhone.name, () => {
   it('reads the national and international forms of a Vietnamese number as one', () => {
@@ -24,6 +24,38 @@ describe(earlierContactPhoneForms.name, () => {
     expect(earlierContactPhoneForms('912 345 678')).toEqual(['912345678', '00912345678', '0084912345678', '00840912345678']);
     expect(earlierContactPhoneForms('+84 (0)24 3825 1234')).toContain('002438251234');
     expect(earlierContactPhoneForms('12345')).toEqual([]);
+  });
+});
+
+describe(caseKeyForms.name, () => {
+  // The domain's normalisePhone as cases were keyed by it before (git log -L of libs/domain/src/personal-data.ts).
+  const valid = (d: string) => (/^\d{9,11}$/.test(d) ? d : null);
+  const keyedFirst = (p: string) => {
+    const d = p.replace(/\D/g, '');
+    return valid(d.startsWith('84') && d.length >= 11 ? `0${d.slice(2)}` : d);
+  };
+  const keyedThen = (p: string) => {
+    let d = p.normalize('NFKC').replace(/\D/g, '');
+    if (d.startsWith('0084') && d.length >= 13) d = d.slice(2);
+    return valid(d.startsWith('84') && d.length >= 11 ? `0${d.slice(2)}` : d);
+  };
+  const writings = ['+84 (0)', '+84 ', '84', '0084 ', '0084 (0) ', '0', '', '00'].flatMap((prefix) =>
+    ['912 345 678', '24 3825 1234', '1234 5678', '0912345678', '9123456789', '123 4567'].map((rest) => `${prefix}${rest}`),
+  );
+
+  it('holds the key of every case of the number, written any way and keyed by any version', () => {
+    for (const written of writings) {
+      for (const keyed of [keyedFirst, keyedThen, casePhone]) {
+        const key = keyed(written);
+        if (key !== null) expect({ written, key, found: caseKeyForms(written).includes(key) }).toEqual({ written, key, found: true });
+      }
+    }
+  });
+
+  it('is the number itself, with one 0 more and one less; none for what is no number', () => {
+    expect(caseKeyForms('+84 (0)912 345 678')).toEqual(['0912345678', '00912345678', '912345678']);
+    expect(caseKeyForms('+84 (0)24 3825 1234')).toEqual(['02438251234', '2438251234']);
+    expect(caseKeyForms('12345')).toEqual([]);
   });
 });
 

@@ -34,6 +34,20 @@ export function earlierContactPhoneForms(phone: string): string[] {
   return [...new Set(forms)].filter((form) => form !== now && form !== '');
 }
 
+/**
+ * The forms a case's phone key (citizen_phone_key, keyed when it was stored) may hold for this number:
+ * the domain's normalisePhone now, and what it gave before it kept the national 0 once ('+84 (0)912…'
+ * kept its 0: one 0 more; '912…' stayed without it: one 0 less). Wider than earlierPhoneForms (a number
+ * of 8 digits after its 0 too): the lookup checks each case found by key against the number as read
+ * now, so a form that is another number's costs an index probe and finds nothing. None for what the
+ * domain reads as no number: no case was keyed by such a phone.
+ */
+export function caseKeyForms(phone: string): string[] {
+  const now = normaliseCasePhone(phone);
+  if (now === null) return [];
+  return [...new Set([now, `0${now}`, now.slice(1)])].filter((form) => /^\d{9,11}$/.test(form));
+}
+
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
 }
@@ -75,6 +89,14 @@ export function externalIdHash(key: string, channel: string, externalId: string)
 }
 
 /**
+ * The SQL expression of a phone column's digits, compatibility forms folded: where NORMALISED_PHONE_SQL
+ * starts. Its normalisation changes only the prefix (0084, 84, the national 0) and leaves at least 8
+ * digits after it, so a phone and its normalised form end with the same 8 digits (or are the same
+ * shorter digits): a cheap first test before the whole expression.
+ */
+export const PHONE_DIGITS_SQL = (col: string) => `regexp_replace(normalize(${col}, NFKC), '[^0-9]', '', 'g')`;
+
+/**
  * The SQL expression of a phone column in normalisePhone's form (cases still holding one), step by step
  * as the domain's normalisePhone: compatibility forms folded (full-width digits), digits only, 0084 read
  * as 84, 84 as the national 0 (kept once), a number of 9 or 10 digits after the missing 0 given it; a
@@ -86,4 +108,4 @@ export const NORMALISED_PHONE_SQL = (col: string) =>
                      WHEN d ~ '^[1-9][0-9]{8,9}$' THEN '0' || d
                      ELSE d END AS n
        FROM (SELECT d0, CASE WHEN d0 ~ '^0084' AND length(d0) >= 13 THEN substr(d0, 3) ELSE d0 END AS d
-               FROM (SELECT regexp_replace(normalize(${col}, NFKC), '[^0-9]', '', 'g') AS d0) AS digits) AS international) AS national)`;
+               FROM (SELECT ${PHONE_DIGITS_SQL(col)} AS d0) AS digits) AS international) AS national)`;
