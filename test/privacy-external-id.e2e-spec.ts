@@ -117,8 +117,8 @@ describe("a channel's externalId in the audit trail: kept aside, erased with the
     );
   /**
    * Before the erasure: every event of the case fanned out (its frozen state is removed in the transaction
-   * that makes its deliveries), some deliveries sent, some not, each with the externalId. (A fan-out that read
-   * the case before an erasure committed still stores what it read, the answer likewise: a race not driven here.)
+   * that makes its deliveries), some deliveries sent, some not, each with the externalId. (A fan-out at the
+   * moment of the erasure: privacy-erasure-fanout-race.e2e-spec.ts.)
    */
   const deliveriesMade = async (c: { id: string; externalId: string }) => {
     await waitFor(

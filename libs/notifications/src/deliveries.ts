@@ -6,7 +6,7 @@ import { UnrecoverableError } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { UnprocessableError } from '@fr/domain';
 import { Metrics } from '@fr/metrics';
-import { ADVISORY_LOCK, execute, selectRow, selectRows, Sql, writeOutboxMany } from '@fr/persistence';
+import { ADVISORY_LOCK, execute, fanOutLockSql, selectRow, selectRows, Sql, transactionBegunWith, writeOutboxMany } from '@fr/persistence';
 import { deliveryRetryDelay, jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock, SlaService } from '@fr/sla';
 import { firstInternalAddress, isAllowListed } from './address-policy';
@@ -174,10 +174,14 @@ export class Deliveries implements OnModuleDestroy {
    * claiming the events, reading their channels and the subscribers is one statement, the deliveries
    * and their jobs two more when there are any. Returns the new deliveries per event, in order; an
    * event fanned out before gets 0.
+   *
+   * The events' cases are locked against an erasure of personal data (shared) before the claim reads
+   * them, by a statement sent with BEGIN (no round trip added): the claim reads what an erasure left, or
+   * the erasure waits for this commit and cleans these deliveries too (case-erasure-locks.ts).
    */
   async caseEvents(events: readonly { caseId: string; eventId: string }[]): Promise<number[]> {
     if (events.length === 0) return [];
-    return this.ds.transaction(async (m) => {
+    return transactionBegunWith(this.ds, fanOutLockSql(events.map((e) => e.eventId)), async (m) => {
       // Every part of one statement sees the same snapshot: the SELECT still reads the frozen states
       // that `done` removes (they are copied into the deliveries below and needed no more).
       const claimed = await selectRows<ClaimedEventRow>(

@@ -41,6 +41,12 @@ export const ADVISORY_LOCK = {
    * before left. Two plans due at once each saw the other's units still there and both applied.
    */
   reorganisationApply: 727_012,
+  /**
+   * Not a lock but a class of them, one per case: the first key of the two-int form, the second being
+   * the hash of the case id (case-erasure-locks.ts). Shared by a fan-out of case events from before it
+   * reads its cases, exclusive while an erasure of personal data erases them.
+   */
+  caseErasure: 727_013,
   /** The compliance board's alert sweep (numbers from 727_150 on are the board's). */
   complianceAlerts: 727_150,
 } as const;

@@ -6,6 +6,8 @@ export * from './database-bootstrap';
 export * from './migration-secrets';
 export * from './database.module';
 export * from './advisory-locks';
+export * from './case-erasure-locks';
+export * from './transaction-begun-with';
 export * from './sql';
 export * from './audit-genesis';
 export * from './case-event-states';

@@ -8,6 +8,7 @@ import {
   eraseFrozenAnswersOfCases,
   eraseFrozenExternalIdsOfCases,
   eraseFrozenTextsOfCases,
+  lockCasesForErasure,
   writeAuditEvents,
 } from '@fr/persistence';
 
@@ -38,6 +39,9 @@ export async function eraseContactDetails(
   cause: ErasureCause,
   now: Date,
 ): Promise<string[]> {
+  // Before anything is read or erased: a fan-out of the cases' events reading them now would store
+  // what this erases in deliveries made after the ones cleaned below (case-erasure-locks.ts).
+  await lockCasesForErasure(m, caseIds);
   const erased = await eraseCaseContact(m, caseIds, policy.freeText, now);
   if (erased.length === 0) return [];
   const ids = erased.map((r) => r.id);

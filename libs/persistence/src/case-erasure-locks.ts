@@ -1,0 +1,86 @@
+import { ADVISORY_LOCK } from './advisory-locks';
+import { execute, Sql } from './sql';
+
+/**
+ * The per-case lock between an erasure of personal data and the fan-out of case events, which copies
+ * what the erasure erases (the answer, what the unit asked, where to turn, the channel's externalId)
+ * from the case into the deliveries' stored payloads. The erasure cleans the payloads stored before it;
+ * a fan-out that read the case before the erasure committed, and stored its deliveries after the
+ * erasure's cleaning statements took their snapshots, kept the erased data in the deliveries table, to
+ * be sent (test/privacy-erasure-fanout-race.e2e-spec.ts). The fan-out now holds the lock shared from
+ * before its read to its commit, the erasure exclusive from before its first write to its commit: an
+ * erasure that comes second starts its statements after the fan-out committed and cleans its
+ * deliveries too; a fan-out that comes second reads what the erasure left. The fan-out takes it in a
+ * statement of its own, before the read: in READ COMMITTED a statement's snapshot is taken when it
+ * starts, so a lock taken inside the reading statement would leave it reading what the erasure was
+ * about to change.
+ *
+ * Keys are the two-int form (ADVISORY_LOCK.caseErasure, hashtext of the case id), apart from the
+ * single-bigint locks of ADVISORY_LOCK. Two cases whose ids hash alike share a key: they only wait for
+ * each other. A case locks its own key and its merged group's original's: erasing an original also erases
+ * the copies of its answer its duplicates closed with, and masks the names in the group's answers, so
+ * the fan-out of a duplicate's event must wait for it.
+ *
+ * Deadlocks. The locks each side takes, in order:
+ * - fan-out (Deliveries.caseEvents): (1) these keys, shared, in key order, with BEGIN; (2) the claim: the
+ *   events' fan-out keys (case_event_fanouts, inserted) and their frozen states' rows (deleted); (3) the
+ *   deliveries' unique keys and outbox rows (inserted). It locks no row of `cases`.
+ * - erasure (eraseContactDetails), inside a caller that may hold more before it: the retention sweep its
+ *   cases' rows (FOR NO KEY UPDATE), a case action that closes a case that case's and its merged
+ *   duplicates' rows (FOR UPDATE), a deletion request its request's own advisory key. Then (1) every row
+ *   of `cases` it will write (the cases, their originals and their groups' members, whose answers it
+ *   masks or blanks), in id order; (2) these keys, exclusive, in key order, in the same statement as (1);
+ *   (3) the cases' thread, texts kept aside, the groups' frozen states and deliveries' payloads (updated),
+ *   its audit events (inserted).
+ * Only these two wait for these keys, each taking all of its own in one statement in one order, so their
+ * waits for keys alone form no cycle. A fan-out waiting for its keys holds nothing else; once it has them
+ * it waits only for another fan-out of the same event (2, 3) or for whoever holds a frozen state's row: an
+ * erasure takes those after its keys, which a fan-out holding them excludes, and corrections never wait
+ * for these keys. An erasure waiting for its keys holds case rows, which no fan-out waits for. Its own
+ * case rows come before its keys: after them it would wait for the row of a group member that another
+ * erasure of that group holds while waiting for the first's key. After its keys it waits only for rows
+ * that case actions, merges, reorganisations, deliveries' attempts and corrections hold, none of which
+ * waits for these keys (a case action writing a case's thread or frozen states holds its case row first,
+ * which the erasure holds already).
+ */
+
+/** The key of a case id (an SQL expression of type uuid). */
+const key = (id: string) => `hashtext((${id})::text)`;
+
+const EVENT_ID = /^[1-9][0-9]{0,18}$/;
+
+/**
+ * The statement a fan-out of `eventIds` takes its cases' keys with, shared: a literal text, for it goes
+ * with the transaction's BEGIN in one simple query, which takes no parameters (no round trip added). The
+ * ids are checked to be event ids (digits) before they are written into it.
+ */
+export function fanOutLockSql(eventIds: readonly (string | number)[]): string {
+  const ids = eventIds.map(String);
+  const bad = ids.find((id) => !EVENT_ID.test(id));
+  if (bad !== undefined) throw new Error(`'${bad.slice(0, 30)}' is not an event id`);
+  return `SELECT pg_advisory_xact_lock_shared(${ADVISORY_LOCK.caseErasure}, k) FROM (
+    SELECT DISTINCT ${key('x')} AS k FROM audit_events a JOIN cases c ON c.id = a.case_id
+     CROSS JOIN LATERAL (VALUES (c.id), (COALESCE(c.duplicate_of, c.id))) v(x)
+     WHERE a.id = ANY ('{${ids.join(',')}}'::bigint[])) s ORDER BY k`;
+}
+
+/**
+ * Before an erasure of `caseIds` reads or writes any of what it erases: locks the rows of `cases` it will
+ * write (in id order), then takes the cases' keys exclusively (in key order), in one statement. The
+ * sort of the keys reads every locked row before the first key is taken.
+ */
+export async function lockCasesForErasure(m: Sql, caseIds: readonly string[]): Promise<void> {
+  if (caseIds.length === 0) return;
+  await execute(
+    m,
+    `WITH roots AS (SELECT COALESCE(duplicate_of, id) AS root FROM cases WHERE id = ANY ($2::uuid[])),
+          locked AS (SELECT c.id, COALESCE(c.duplicate_of, c.id) AS root FROM cases c
+                      WHERE c.id IN (SELECT unnest($2::uuid[]) UNION SELECT root FROM roots
+                                     UNION SELECT g.id FROM cases g JOIN roots r ON g.duplicate_of = r.root)
+                      ORDER BY c.id FOR NO KEY UPDATE)
+     SELECT pg_advisory_xact_lock($1, k) FROM (
+       SELECT DISTINCT ${key('x')} AS k FROM locked l CROSS JOIN LATERAL (VALUES (l.id), (l.root)) v(x) WHERE l.id = ANY ($2::uuid[])
+     ) s ORDER BY k`,
+    [ADVISORY_LOCK.caseErasure, caseIds],
+  );
+}
