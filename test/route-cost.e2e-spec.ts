@@ -105,7 +105,7 @@ describe('statements per case', () => {
     show('fan-out 1 event (no webhooks)', fanOneStatements);
     // The lock of its cases against an erasure goes with BEGIN: no round trip of its own.
     expect(fanOneStatements.map(statementSummary)).toEqual([
-      expect.stringMatching(/^BEGIN; SELECT pg_advisory_xact_lock_shared\(/),
+      expect.stringMatching(/^BEGIN; SELECT lock_fanout_cases\(/),
       expect.stringMatching(/^WITH ev AS /),
       'COMMIT',
     ]);

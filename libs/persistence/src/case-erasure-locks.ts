@@ -15,7 +15,7 @@ import { execute, Sql } from './sql';
  * starts, so a lock taken inside the reading statement would leave it reading what the erasure was
  * about to change.
  *
- * Keys are the two-int form (ADVISORY_LOCK.caseErasure, hashtext of the case id), apart from the
+ * Keys are the two-int form (ADVISORY_LOCK.caseErasure, hashtext of the case id as text), apart from the
  * single-bigint locks of ADVISORY_LOCK. Two cases whose ids hash alike share a key: they only wait for
  * each other. A case locks its own key and its merged group's original's: erasing an original also erases
  * the copies of its answer its duplicates closed with, and masks the names in the group's answers, so
@@ -44,43 +44,27 @@ import { execute, Sql } from './sql';
  * which the erasure holds already).
  */
 
-/** The key of a case id (an SQL expression of type uuid). */
-const key = (id: string) => `hashtext((${id})::text)`;
-
 const EVENT_ID = /^[1-9][0-9]{0,18}$/;
 
 /**
- * The statement a fan-out of `eventIds` takes its cases' keys with, shared: a literal text, for it goes
- * with the transaction's BEGIN in one simple query, which takes no parameters (no round trip added). The
- * ids are checked to be event ids (digits) before they are written into it.
+ * The statement a fan-out of `eventIds` takes its cases' keys with, shared (lock_fanout_cases, migration
+ * 1767509875000): a literal text, for it goes with the transaction's BEGIN in one simple query, which takes
+ * no parameters (no round trip added). The ids are checked to be event ids (digits) before they are
+ * written into it.
  */
 export function fanOutLockSql(eventIds: readonly (string | number)[]): string {
   const ids = eventIds.map(String);
   const bad = ids.find((id) => !EVENT_ID.test(id));
   if (bad !== undefined) throw new Error(`'${bad.slice(0, 30)}' is not an event id`);
-  return `SELECT pg_advisory_xact_lock_shared(${ADVISORY_LOCK.caseErasure}, k) FROM (
-    SELECT DISTINCT ${key('x')} AS k FROM audit_events a JOIN cases c ON c.id = a.case_id
-     CROSS JOIN LATERAL (VALUES (c.id), (COALESCE(c.duplicate_of, c.id))) v(x)
-     WHERE a.id = ANY ('{${ids.join(',')}}'::bigint[])) s ORDER BY k`;
+  return `SELECT lock_fanout_cases(${ADVISORY_LOCK.caseErasure}, '{${ids.join(',')}}'::bigint[])`;
 }
 
 /**
  * Before an erasure of `caseIds` reads or writes any of what it erases: locks the rows of `cases` it will
- * write (in id order), then takes the cases' keys exclusively (in key order), in one statement. The
- * sort of the keys reads every locked row before the first key is taken.
+ * write (in id order), then takes the cases' keys exclusively (in key order), in one statement
+ * (lock_erased_cases, migration 1767509875000).
  */
 export async function lockCasesForErasure(m: Sql, caseIds: readonly string[]): Promise<void> {
   if (caseIds.length === 0) return;
-  await execute(
-    m,
-    `WITH roots AS (SELECT COALESCE(duplicate_of, id) AS root FROM cases WHERE id = ANY ($2::uuid[])),
-          locked AS (SELECT c.id, COALESCE(c.duplicate_of, c.id) AS root FROM cases c
-                      WHERE c.id IN (SELECT unnest($2::uuid[]) UNION SELECT root FROM roots
-                                     UNION SELECT g.id FROM cases g JOIN roots r ON g.duplicate_of = r.root)
-                      ORDER BY c.id FOR NO KEY UPDATE)
-     SELECT pg_advisory_xact_lock($1, k) FROM (
-       SELECT DISTINCT ${key('x')} AS k FROM locked l CROSS JOIN LATERAL (VALUES (l.id), (l.root)) v(x) WHERE l.id = ANY ($2::uuid[])
-     ) s ORDER BY k`,
-    [ADVISORY_LOCK.caseErasure, caseIds],
-  );
+  await execute(m, `SELECT lock_erased_cases($1, $2::uuid[])`, [ADVISORY_LOCK.caseErasure, caseIds]);
 }

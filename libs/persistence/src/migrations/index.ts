@@ -56,6 +56,7 @@ import { PrivacyRequestEarlierPhoneHashes1767460000000 } from './1767460000000-P
 import { ErasedExternalIds1767470000000 } from './1767470000000-ErasedExternalIds';
 import { PausedPastDueOrder1767480000000 } from './1767480000000-PausedPastDueOrder';
 import { PrivacyRequestExternalKey1767490000000 } from './1767490000000-PrivacyRequestExternalKey';
+import { CaseErasureLocks1767509875000 } from './1767509875000-CaseErasureLocks';
 import { KeylessPhoneCases1767515726000 } from './1767515726000-KeylessPhoneCases';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
@@ -118,5 +119,6 @@ export const MIGRATIONS = [
   ErasedExternalIds1767470000000,
   PausedPastDueOrder1767480000000,
   PrivacyRequestExternalKey1767490000000,
+  CaseErasureLocks1767509875000,
   KeylessPhoneCases1767515726000,
 ];
