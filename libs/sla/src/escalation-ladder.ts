@@ -13,8 +13,16 @@ export const ESCALATION_RECIPIENTS: readonly EscalationRecipient[] = ['handler',
 
 export interface EscalationRung {
   level: EscalationLevel;
-  /** Working minutes past the stage deadline; null for `warn`, which fires at the stage's warnAt. */
+  /**
+   * Working minutes past the stage deadline, with days counted as the district's; null for `warn`, which
+   * fires at the stage's warnAt.
+   */
   afterDueMinutes: number | null;
+  /**
+   * The same as written, days apart: "1 working day past" is a day of the calendar that counts the case
+   * (a unit's own may be 7.5 hours long). Absent: `afterDueMinutes` is all minutes.
+   */
+  afterDue?: { minutes: number; days: number };
   notify: EscalationRecipient[];
   /** Short user-facing words for the level, used in notification titles. */
   label: string;
@@ -46,24 +54,24 @@ export function defaultLadder(dayMinutes: number): EscalationLadder {
   return [
     { level: 'warn', afterDueMinutes: null, notify: ['handler'], label: DEFAULT_LABELS.warn },
     { level: '1', afterDueMinutes: 0, notify: ['handler', 'leader'], label: DEFAULT_LABELS['1'] },
-    { level: '2', afterDueMinutes: dayMinutes, notify: ['supervisors'], label: DEFAULT_LABELS['2'] },
-    { level: '3', afterDueMinutes: 3 * dayMinutes, notify: ['supervisors', 'auditors'], label: DEFAULT_LABELS['3'] },
+    { level: '2', afterDueMinutes: dayMinutes, afterDue: { minutes: 0, days: 1 }, notify: ['supervisors'], label: DEFAULT_LABELS['2'] },
+    { level: '3', afterDueMinutes: 3 * dayMinutes, afterDue: { minutes: 0, days: 3 }, notify: ['supervisors', 'auditors'], label: DEFAULT_LABELS['3'] },
   ];
 }
 
-function durationMinutes(v: unknown, dayMinutes: number, where: string, problems: string[]): number {
+function durationParts(v: unknown, where: string, problems: string[]): { minutes: number; days: number } {
   if (!v || typeof v !== 'object' || Array.isArray(v)) {
     problems.push(`${where} must be { minutes | hours | days }, e.g. { days: 1 }`);
-    return 0;
+    return { minutes: 0, days: 0 };
   }
   const d = v as Record<string, unknown>;
   const unknown = Object.keys(d).filter((k) => !['minutes', 'hours', 'days'].includes(k));
   if (unknown.length) problems.push(`${where} has unknown keys ${unknown.join(', ')} (use minutes, hours, days)`);
-  let total = 0;
+  const parts = { minutes: 0, days: 0 };
   for (const [key, factor] of [
     ['minutes', 1],
     ['hours', 60],
-    ['days', dayMinutes],
+    ['days', 1],
   ] as const) {
     if (d[key] === undefined) continue;
     const n = d[key];
@@ -71,9 +79,10 @@ function durationMinutes(v: unknown, dayMinutes: number, where: string, problems
       problems.push(`${where}.${key} must be a number >= 0, got ${JSON.stringify(n)}`);
       continue;
     }
-    total += n * factor;
+    if (key === 'days') parts.days += n;
+    else parts.minutes += n * factor;
   }
-  return total;
+  return parts;
 }
 
 /**
@@ -115,12 +124,14 @@ export function parseEscalationLadder(doc: unknown, dayMinutes: number, problems
     if (seen.has(level)) problems.push(`${at}.level ${level} is listed twice`);
     seen.add(level);
     let afterDueMinutes: number | null = null;
+    let afterDue: { minutes: number; days: number } | undefined;
     if (level === 'warn') {
       if (r.afterDue !== undefined) problems.push(`${at}: warn fires when warnAt of the stage's working time is used; it takes no afterDue`);
     } else if (r.afterDue === undefined) {
       problems.push(`${at}.afterDue is required for level ${level} (working time past the deadline, e.g. { days: 1 })`);
     } else {
-      afterDueMinutes = durationMinutes(r.afterDue, dayMinutes, `${at}.afterDue`, problems);
+      afterDue = durationParts(r.afterDue, `${at}.afterDue`, problems);
+      afterDueMinutes = afterDue.minutes + afterDue.days * dayMinutes;
     }
     const notify = r.notify;
     if (!Array.isArray(notify) || notify.length === 0) {
@@ -136,6 +147,7 @@ export function parseEscalationLadder(doc: unknown, dayMinutes: number, problems
     rungs.push({
       level,
       afterDueMinutes,
+      ...(afterDue ? { afterDue } : {}),
       notify: Array.isArray(notify) ? [...new Set(notify as EscalationRecipient[])] : [],
       label: typeof r.label === 'string' && r.label.trim() ? r.label.trim() : defaultLabel(level, afterDueMinutes, dayMinutes),
     });
@@ -164,7 +176,7 @@ export interface StageDeadlines {
 export function rungFireAt(calendar: WorkingCalendar, rung: EscalationRung, d: StageDeadlines): Date | null {
   if (rung.afterDueMinutes === null) return d.warnAt;
   if (rung.afterDueMinutes === 0) return d.dueAt;
-  const after: WorkingDuration = { minutes: rung.afterDueMinutes };
+  const after: WorkingDuration = rung.afterDue ?? { minutes: rung.afterDueMinutes };
   return calendar.add(d.dueAt, after);
 }
 

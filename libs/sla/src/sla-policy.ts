@@ -9,17 +9,33 @@ export type Severity = 'normal' | 'urgent' | 'complex';
 export const SEVERITIES: Severity[] = ['normal', 'urgent', 'complex'];
 export type Stage = 'receive' | 'resolve';
 
+/**
+ * A duration of sla.yaml as written: `days` are kept apart from the hours and minutes, because a
+ * working day is the length of the day of the calendar that counts the case (a unit with a calendar of
+ * its own may work 7.5 hours a day), and "5 working days" means five of that unit's days, not 40 hours.
+ */
+export interface WorkDuration {
+  /** Hours and minutes, in minutes. */
+  minutes: number;
+  days: number;
+}
+
+/** The working minutes of a duration on a calendar whose working day is `dayMinutes` long. */
+export function minutesOn(d: WorkDuration, dayMinutes: number): number {
+  return d.minutes + d.days * dayMinutes;
+}
+
 /** Durations for a category, a unit, or both; the most specific match wins (unit and category, unit, category). */
 export interface SlaOverride {
   category: string | null;
   unit: string | null;
-  receiveMinutes?: number;
-  resolveMinutes: Partial<Record<Severity, number>>;
+  receive?: WorkDuration;
+  resolve: Partial<Record<Severity, WorkDuration>>;
 }
 
 export interface SlaPolicy {
-  receiveMinutes: number;
-  resolveMinutes: Record<Severity, number>;
+  receive: WorkDuration;
+  resolve: Record<Severity, WorkDuration>;
   overrides: SlaOverride[];
   warnAt: number;
   extensionMaxCount: number;
@@ -30,15 +46,16 @@ export interface SlaPolicy {
   escalation: EscalationLadder;
 }
 
-function minutesOf(v: unknown, dayMinutes: number, where: string, problems: string[]): number {
+function durationOf(v: unknown, dayMinutes: number, where: string, problems: string[]): WorkDuration {
   if (!v || typeof v !== 'object') {
     problems.push(`${where} must be { minutes | hours | days }`);
-    return 0;
+    return { minutes: 0, days: 0 };
   }
   const d = v as { minutes?: number; hours?: number; days?: number };
-  const total = (d.minutes ?? 0) + (d.hours ?? 0) * 60 + (d.days ?? 0) * dayMinutes;
-  if (!Number.isFinite(total) || total <= 0) problems.push(`${where} must be a positive duration`);
-  return total;
+  const duration = { minutes: (d.minutes ?? 0) + (d.hours ?? 0) * 60, days: d.days ?? 0 };
+  const total = minutesOn(duration, dayMinutes);
+  if (!Number.isFinite(total) || total <= 0 || duration.minutes < 0 || duration.days < 0) problems.push(`${where} must be a positive duration`);
+  return duration;
 }
 
 /** A key of a YAML map; undefined when `v` is not a map (the checks that follow then report it). */
@@ -57,11 +74,11 @@ export function loadSlaPolicy(dir: string, dayMinutes: number): SlaPolicy {
   const resolve = key(doc, 'resolve') ?? {};
   const extension = key(doc, 'extension');
   const policy: SlaPolicy = {
-    receiveMinutes: minutesOf(key(doc, 'receive'), dayMinutes, 'sla.yaml receive', problems),
-    resolveMinutes: {
-      normal: minutesOf(key(resolve, 'normal'), dayMinutes, 'sla.yaml resolve.normal', problems),
-      urgent: minutesOf(key(resolve, 'urgent'), dayMinutes, 'sla.yaml resolve.urgent', problems),
-      complex: minutesOf(key(resolve, 'complex'), dayMinutes, 'sla.yaml resolve.complex', problems),
+    receive: durationOf(key(doc, 'receive'), dayMinutes, 'sla.yaml receive', problems),
+    resolve: {
+      normal: durationOf(key(resolve, 'normal'), dayMinutes, 'sla.yaml resolve.normal', problems),
+      urgent: durationOf(key(resolve, 'urgent'), dayMinutes, 'sla.yaml resolve.urgent', problems),
+      complex: durationOf(key(resolve, 'complex'), dayMinutes, 'sla.yaml resolve.complex', problems),
     },
     warnAt: Number(key(doc, 'warnAt') ?? 0.75),
     extensionMaxCount: Number(key(extension, 'maxCount') ?? 1),
@@ -92,17 +109,17 @@ function parseOverrides(v: unknown, dayMinutes: number, problems: string[]): Sla
     const unit = typeof unitValue === 'string' ? unitValue : null;
     if (!category && !unit) problems.push(`${where} needs a category, a unit, or both`);
     const resolve = key(o, 'resolve');
-    const resolveMinutes: Partial<Record<Severity, number>> = {};
+    const durations: Partial<Record<Severity, WorkDuration>> = {};
     for (const sev of SEVERITIES) {
       const d = key(resolve, sev);
-      if (d !== undefined) resolveMinutes[sev] = minutesOf(d, dayMinutes, `${where}.resolve.${sev}`, problems);
+      if (d !== undefined) durations[sev] = durationOf(d, dayMinutes, `${where}.resolve.${sev}`, problems);
     }
     const receive = key(o, 'receive');
     return {
       category,
       unit,
-      receiveMinutes: receive !== undefined ? minutesOf(receive, dayMinutes, `${where}.receive`, problems) : undefined,
-      resolveMinutes,
+      receive: receive !== undefined ? durationOf(receive, dayMinutes, `${where}.receive`, problems) : undefined,
+      resolve: durations,
     };
   });
 }

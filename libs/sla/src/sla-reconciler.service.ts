@@ -306,8 +306,10 @@ export class SlaReconciler {
         const notFired = `NOT EXISTS (SELECT 1 FROM escalations e WHERE e.case_id = c.id AND e.stage = c.stage
                             AND e.stage_started_at = c.stage_started_at AND e.level = $${params.length})`;
         if (rung.afterDueMinutes === null) return `(c.warn_at <= $1::timestamptz AND ${notFired})`;
-        // Whole minutes, rounded down: a looser bound only lets the calendar see a few more runs.
-        params.push(Math.floor(rung.afterDueMinutes));
+        // Whole minutes, rounded down: a looser bound only lets the calendar see a few more runs. Days at
+        // the shortest day of any calendar in use, so a unit of shorter days is not left out.
+        const bound = rung.afterDue ? rung.afterDue.minutes + rung.afterDue.days * this.sla.shortestDayMinutes() : rung.afterDueMinutes;
+        params.push(Math.floor(bound));
         return `(c.due_at <= $1::timestamptz - make_interval(mins => $${params.length}::int) AND ${notFired})`;
       });
       if (conditions.length === 0) return;

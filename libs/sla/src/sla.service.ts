@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } f
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { ClockPause, computeDueAt, WorkingCalendar } from '@fr/domain';
 import { CalendarStore } from './calendar-store';
-import { loadCalendar, loadSlaPolicy, overrideFor, Severity, SlaPolicy, Stage } from './sla-policy';
+import { loadCalendar, loadSlaPolicy, minutesOn, overrideFor, Severity, SlaPolicy, Stage } from './sla-policy';
 
 /** What a case's durations may depend on (sla.yaml overrides). */
 export interface SlaContext {
@@ -74,14 +74,22 @@ export class SlaService implements OnModuleInit, OnModuleDestroy {
     return (unit && this.unitCalendars.get(unit)) || this.calendar;
   }
 
+  /** The shortest working day of the calendars in use: a bound for reading runs whose "N days past" may have come. */
+  shortestDayMinutes(): number {
+    return Math.min(this.calendar.dayMinutes, ...[...this.unitCalendars.values()].map((c) => c.dayMinutes));
+  }
+
+  // A duration in days is counted in the days of the calendar the case's unit works by: a unit of 7.5-hour
+  // days got 5 x 8 hours for "5 working days", and its deadline fell on the sixth of its days.
   receiveClock(receivedAt: Date, ctx: SlaContext = {}): StageClock {
-    const minutes = overrideFor(this.policy, ctx).find((o) => o.receiveMinutes !== undefined)?.receiveMinutes ?? this.policy.receiveMinutes;
+    const duration = overrideFor(this.policy, ctx).find((o) => o.receive !== undefined)?.receive ?? this.policy.receive;
+    const minutes = minutesOn(duration, this.calendarFor(ctx.unit).dayMinutes);
     return { stage: 'receive', startedAt: receivedAt, minutes, extensionMinutes: 0, unit: ctx.unit ?? null };
   }
 
   resolveClock(startedAt: Date, severity: Severity, ctx: SlaContext = {}): StageClock {
-    const minutes =
-      overrideFor(this.policy, ctx).find((o) => o.resolveMinutes[severity] !== undefined)?.resolveMinutes[severity] ?? this.policy.resolveMinutes[severity];
+    const duration = overrideFor(this.policy, ctx).find((o) => o.resolve[severity] !== undefined)?.resolve[severity] ?? this.policy.resolve[severity];
+    const minutes = minutesOn(duration, this.calendarFor(ctx.unit).dayMinutes);
     return { stage: 'resolve', startedAt, minutes, extensionMinutes: 0, unit: ctx.unit ?? null };
   }
 
