@@ -696,7 +696,7 @@ export interface paths {
         };
         /**
          * PostgreSQL and Redis reachable: 200; otherwise 503 naming the dependency that is down
-         * @description `details.calendar` is always up; its `message`, `missingYears` and `unitsMissing` say when a year that has begun, or starts within 60 days, has no working calendar (the district's, or a unit's own).
+         * @description `details.calendar` is always up; its `message`, `missingYears` and `unitsMissing` say when a year that has begun, or starts within 60 days, has no working calendar (the district's, or a unit's own); `provisionalYears` and `unitsProvisional`, when such a year's calendar is provisional (days guessed until the government's notice).
          */
         get: operations["checkHealth"];
         put?: never;
@@ -2321,6 +2321,8 @@ export interface components {
             year: number;
             /** @enum {string} */
             timezone: "Asia/Ho_Chi_Minh";
+            /** @description true while the year's days are partly guessed (the government's notice not out yet): counted all the same, and told in GET /health and to every ADMIN; leave it out when replacing the year with the published days */
+            provisional?: boolean;
             /**
              * @description office periods per weekday, keyed mon..sun (or 0..6, 0 = Sunday); default Monday-Friday 08:00-12:00 and 13:00-17:00
              * @example {
@@ -2342,6 +2344,8 @@ export interface components {
         CalendarInputDto: {
             /** @enum {string} */
             timezone: "Asia/Ho_Chi_Minh";
+            /** @description true while the year's days are partly guessed (the government's notice not out yet): counted all the same, and told in GET /health and to every ADMIN; leave it out when replacing the year with the published days */
+            provisional?: boolean | null;
             /**
              * @description office periods per weekday, keyed mon..sun (or 0..6, 0 = Sunday); default Monday-Friday 08:00-12:00 and 13:00-17:00
              * @example {
@@ -3369,6 +3373,15 @@ export interface components {
             missingYears?: number[];
             /** @description calendar check: the years that matter now missing from the calendar of a unit that has one of its own */
             unitsMissing?: components["schemas"]["UnitCalendarGapDto"][];
+            /**
+             * @description calendar check: the years that matter now whose district calendar is provisional (the government's notice not typed in yet)
+             * @example [
+             *       2027
+             *     ]
+             */
+            provisionalYears?: number[];
+            /** @description calendar check: the same for units' own calendars */
+            unitsProvisional?: components["schemas"]["UnitCalendarGapDto"][];
         };
         /** @description A change the citizen should see, as the case stood when it happened (every retry sends the same bytes). Never the citizen's contact details; phone numbers, e-mail addresses and the citizen's name written in the answer are masked. */
         CaseStatusWebhook: {

@@ -6,6 +6,8 @@ export type NotificationSubject =
   | { kind: 'escalation'; caseId: string; escalationId: string }
   | { kind: 'compliance'; complianceAlertId: string }
   | { kind: 'calendar' }
+  /** A year of a calendar in use that is provisional (its days partly guessed): once per officer and title. */
+  | { kind: 'calendar-provisional' }
   /** A case handed to the officer by a reorganisation: written once, by the transaction that applies it (its guard). */
   | { kind: 'reorganisation'; caseId: string }
   /** A reorganisation due but not appliable: told when what stops it changes (the applier compares with the stored result). */
@@ -30,6 +32,7 @@ const CONFLICT: Record<NotificationSubject['kind'], string> = {
   escalation: 'ON CONSTRAINT notifications_escalation_officer_uq',
   compliance: 'ON CONSTRAINT notifications_compliance_officer_uq',
   calendar: `(officer_id, title) WHERE kind = 'calendar.missing'`,
+  'calendar-provisional': `(officer_id, title) WHERE kind = 'calendar.provisional'`,
   reorganisation: '',
   'reorganisation-unresolved': '',
   coverage: '',

@@ -1,10 +1,20 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { parse } from 'yaml';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
-import { calendarFromDocuments, NotFoundError, parseCalendarDocument, parseIcsDaysOff, UnprocessableError, ValidationError, WorkingCalendar } from '@fr/domain';
+import {
+  calendarFromDocuments,
+  isProvisionalYear,
+  NotFoundError,
+  parseCalendarDocument,
+  parseIcsDaysOff,
+  UnprocessableError,
+  ValidationError,
+  WorkingCalendar,
+} from '@fr/domain';
 import { activeOfficersWithRole, execute, selectRow, selectRows, writeAuditEvent, writeNotifications } from '@fr/persistence';
 
 type Doc = Record<string, unknown> & { year: number; daysOff?: { date?: string; from?: string; to?: string; name: string }[] };
@@ -83,6 +93,17 @@ export class CalendarStore {
     const years = new Map<string, number[]>();
     for (const r of rows) years.set(r.scope, [...(years.get(r.scope) ?? []), r.year]);
     return years;
+  }
+
+  /** The documents of each active unit that has a calendar of its own, by unit. */
+  async unitDocuments(): Promise<Map<string, Doc[]>> {
+    const rows = await selectRows<{ scope: string; document: Doc }>(
+      this.ds,
+      `SELECT c.scope, c.document FROM calendars c JOIN units u ON u.code = c.scope AND u.active WHERE c.scope <> '' ORDER BY c.scope, c.year`,
+    );
+    const byUnit = new Map<string, Doc[]>();
+    for (const r of rows) byUnit.set(r.scope, [...(byUnit.get(r.scope) ?? []), r.document]);
+    return byUnit;
   }
 
   /** The district's calendar and each unit's own. */
@@ -271,6 +292,23 @@ export class CalendarStore {
   }
 
   /**
+   * A year stored from its file (never replaced over the API) before the file said it was provisional,
+   * with the same days: it gets the mark, so /health and the ADMINs are told its days are partly guessed.
+   * Only the mark: a year's days reach the database through PUT, which moves deadlines knowingly.
+   */
+  private async markProvisional(stored: { document: Doc; updated_by: string }, file: Doc): Promise<void> {
+    if (!isProvisionalYear(file) || isProvisionalYear(stored.document) || stored.updated_by !== 'config') return;
+    const { provisional: _, ...days } = file;
+    if (!isDeepStrictEqual(withLists(stored.document), withLists(days))) return;
+    await execute(
+      this.ds,
+      `UPDATE calendars SET document = document || '{"provisional": true}'::jsonb WHERE scope = $1 AND year = $2 AND updated_by = 'config'`,
+      [DISTRICT, file.year],
+    );
+    stored.document.provisional = true;
+  }
+
+  /**
    * Once per process, every year of config/calendars the database lacks: a file added for next year
    * must reach a deployment seeded long ago (the missing-year warning tells the operator to add one).
    * A year already stored is left alone, since an ADMIN may have replaced it over the API.
@@ -280,12 +318,20 @@ export class CalendarStore {
     const files = readdirSync(folder)
       .filter((f) => /\.ya?ml$/.test(f))
       .sort();
-    const stored = await selectRows<{ document: Doc }>(this.ds, `SELECT document FROM calendars WHERE scope = $1 ORDER BY year`, [DISTRICT]);
+    const stored = await selectRows<{ document: Doc; updated_by: string }>(
+      this.ds,
+      `SELECT document, updated_by FROM calendars WHERE scope = $1 ORDER BY year`,
+      [DISTRICT],
+    );
     const docs = stored.map((r) => r.document);
     for (const f of files) {
       const doc = JSON.parse(JSON.stringify(parse(readFileSync(join(folder, f), 'utf8')))) as Doc;
       parseCalendarDocument(doc, `${folder}/${f}`);
-      if (docs.some((d) => d.year === doc.year)) continue;
+      const same = stored.find((r) => r.document.year === doc.year);
+      if (same) {
+        await this.markProvisional(same, doc);
+        continue;
+      }
       try {
         calendarFromDocuments([...docs, doc]);
       } catch (e) {

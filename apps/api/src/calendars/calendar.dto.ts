@@ -29,6 +29,12 @@ export class ExtraWorkingDayDto {
 export class CalendarDocumentDto {
   @ApiProperty({ type: 'integer', example: 2026 }) year: number;
   @ApiProperty({ enum: ['Asia/Ho_Chi_Minh'] }) timezone: string;
+  @ApiPropertyOptional({
+    type: 'boolean',
+    description:
+      "true while the year's days are partly guessed (the government's notice not out yet): counted all the same, and told in GET /health and to every ADMIN; leave it out when replacing the year with the published days",
+  })
+  provisional?: boolean;
 
   @ApiPropertyOptional({
     type: 'object',

@@ -25,6 +25,14 @@ export class DependencyCheckDto {
     description: 'calendar check: the years that matter now missing from the calendar of a unit that has one of its own',
   })
   unitsMissing?: UnitCalendarGapDto[];
+  @ApiPropertyOptional({
+    type: [Number],
+    example: [2027],
+    description: "calendar check: the years that matter now whose district calendar is provisional (the government's notice not typed in yet)",
+  })
+  provisionalYears?: number[];
+  @ApiPropertyOptional({ type: [UnitCalendarGapDto], description: "calendar check: the same for units' own calendars" })
+  unitsProvisional?: UnitCalendarGapDto[];
 }
 
 /** The one shape every error leaves in (HttpErrorFilter writes it). */

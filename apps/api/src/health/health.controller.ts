@@ -2,7 +2,7 @@ import { Controller, Get, Inject, OnModuleDestroy } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { APP_CONFIG, AppConfig } from '@fr/config';
-import { describeCalendarGap } from '@fr/domain';
+import { describeCalendarGap, describeProvisionalYear } from '@fr/domain';
 import { createRedisClient, RedisClient } from '@fr/queue';
 import { CalendarCoverage } from '@fr/sla';
 import { ApiErrors } from '../common/error.dto';
@@ -39,7 +39,7 @@ export class HealthController implements OnModuleDestroy {
     operationId: 'checkHealth',
     summary: 'PostgreSQL and Redis reachable: 200; otherwise 503 naming the dependency that is down',
     description:
-      "`details.calendar` is always up; its `message`, `missingYears` and `unitsMissing` say when a year that has begun, or starts within 60 days, has no working calendar (the district's, or a unit's own).",
+      "`details.calendar` is always up; its `message`, `missingYears` and `unitsMissing` say when a year that has begun, or starts within 60 days, has no working calendar (the district's, or a unit's own); `provisionalYears` and `unitsProvisional`, when such a year's calendar is provisional (days guessed until the government's notice).",
   })
   @ApiOkResponse({ type: HealthDto })
   @ApiErrors({ 503: 'a dependency is down: `checks` has the result of each check; Retry-After says when to look again' })
@@ -69,12 +69,17 @@ export class HealthController implements OnModuleDestroy {
     const probe = this.indicator.check('calendar');
     try {
       const gaps = await this.calendars.gaps();
-      if (gaps.length === 0) return probe.up();
+      const provisional = await this.calendars.provisional();
+      if (gaps.length === 0 && provisional.length === 0) return probe.up();
       const units = gaps.filter((g) => g.unit !== undefined).map((g) => ({ unit: g.unit, year: g.year }));
+      const unitsProvisional = provisional.filter((p) => p.unit !== undefined).map((p) => ({ unit: p.unit, year: p.year }));
+      const district = provisional.filter((p) => p.unit === undefined).map((p) => p.year);
       return probe.up({
-        message: gaps.map(describeCalendarGap).join('; '),
+        message: [...gaps.map(describeCalendarGap), ...provisional.map(describeProvisionalYear)].join('; '),
         missingYears: gaps.filter((g) => g.unit === undefined).map((g) => g.year),
         ...(units.length ? { unitsMissing: units } : {}),
+        ...(district.length ? { provisionalYears: district } : {}),
+        ...(unitsProvisional.length ? { unitsProvisional } : {}),
       });
     } catch {
       // The postgres probe says it is down; a socket's error text ("read ECONNRESET") tells a public caller nothing more.

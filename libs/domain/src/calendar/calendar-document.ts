@@ -30,9 +30,19 @@ export interface CalendarDocument {
   /** A single `date`, or an inclusive `from`..`to` range. */
   daysOff?: Array<{ date?: string; from?: string; to?: string; name: string }>;
   extraWorkingDays?: Array<{ date: string; name: string; hours?: Array<string | OfficePeriod> }>;
+  /**
+   * True while the year is the Labour Code applied to its dates with the government's choices guessed
+   * (its notice not out yet): the engine counts it, and says in /health and to the ADMINs that it is a guess.
+   */
+  provisional?: boolean;
 }
 
-const DOCUMENT_FIELDS = ['year', 'timezone', 'officeHours', 'daysOff', 'extraWorkingDays'];
+const DOCUMENT_FIELDS = ['year', 'timezone', 'provisional', 'officeHours', 'daysOff', 'extraWorkingDays'];
+
+/** Whether a (stored or parsed) year document says it is provisional. */
+export function isProvisionalYear(doc: unknown): boolean {
+  return isRecord(doc) && doc.provisional === true;
+}
 const DAY_OFF_FIELDS = ['date', 'from', 'to', 'name'];
 const EXTRA_DAY_FIELDS = ['date', 'name', 'hours'];
 // Longer than any real holiday (Tết is at most 9-10 days); beyond it a typo in a month is likelier.
@@ -224,6 +234,9 @@ export function parseCalendarDocument(doc: unknown, source?: string, incoming = 
   if (doc.timezone === undefined) problems.add('timezone', `timezone is required and must be ${CALENDAR_TIME_ZONE}`);
   else if (doc.timezone !== CALENDAR_TIME_ZONE) {
     problems.add('timezone', `timezone ${show(doc.timezone)} is not supported; only ${CALENDAR_TIME_ZONE} (fixed UTC+07:00)`);
+  }
+  if (doc.provisional !== undefined && doc.provisional !== null && typeof doc.provisional !== 'boolean') {
+    problems.add('provisional', `provisional ${show(doc.provisional)} must be true or false`);
   }
   const officeHours = readOfficeHours(doc.officeHours, problems);
   const standardHoursOn = (day: number): boolean => (officeHours[weekdayOfDay(day)] ?? []).length > 0;

@@ -44,3 +44,37 @@ export function describeCalendarGap(gap: CalendarGap): string {
     ? `no working calendar for ${gap.year} (starts in ${gap.daysUntil} day(s)): its holidays would count as working time; add config/calendars/${gap.year}.yaml or PUT /v1/calendars/${gap.year}`
     : `no working calendar for ${gap.year}, which has begun: its holidays count as working time; add config/calendars/${gap.year}.yaml or PUT /v1/calendars/${gap.year}`;
 }
+
+/** A year the engine counts (now or soon) on a calendar whose holidays are partly guessed. */
+export interface ProvisionalYear {
+  year: number;
+  /** Whole days from today (local) to 1 January; 0 or less once the year has begun. */
+  daysUntil: number;
+  /** A unit's own calendar; absent for the district's. */
+  unit?: string;
+}
+
+/**
+ * The provisional years that matter at `now`, in the window of {@link calendarGaps}: this year, and next
+ * year from `leadDays` before it starts. A guessed Tết counts deadlines as firmly as a published one.
+ */
+export function provisionalYears(provisional: readonly number[], now: Date, leadDays = CALENDAR_WARNING_LEAD_DAYS): ProvisionalYear[] {
+  const local = new Date(now.getTime() + VIETNAM_UTC_OFFSET_MS);
+  const today = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate());
+  const thisYear = local.getUTCFullYear();
+  return [thisYear, thisYear + 1]
+    .filter((year) => provisional.includes(year))
+    .map((year) => ({ year, daysUntil: Math.round((Date.UTC(year, 0, 1) - today) / DAY_MS) }))
+    .filter((p) => p.daysUntil <= leadDays);
+}
+
+/** One sentence for logs, health details and the ADMIN notice. */
+export function describeProvisionalYear(p: ProvisionalYear): string {
+  const whose = p.unit !== undefined ? `unit ${p.unit}'s own working calendar` : 'the working calendar';
+  const when = p.daysUntil > 0 ? ` (starts in ${p.daysUntil} day(s))` : '';
+  const put = `PUT /v1/calendars/${p.year}${p.unit !== undefined ? `?unit=${p.unit}` : ''}`;
+  return (
+    `${whose} for ${p.year}${when} is provisional: the government's notice of days off and make-up days was not out when it was written, ` +
+    `so some of its days are guesses; when the notice is out, ${put} with the published days (without provisional), then recompute the deadlines it moves`
+  );
+}

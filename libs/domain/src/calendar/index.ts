@@ -10,10 +10,10 @@ export type {
   WorkingCalendarOptions,
   WorkingDuration,
 } from './working-calendar';
-export { calendarFromDocuments, parseCalendarDocument } from './calendar-document';
+export { calendarFromDocuments, isProvisionalYear, parseCalendarDocument } from './calendar-document';
 export type { CalendarDocument } from './calendar-document';
 export { computeDueAt, elapsedWorkingMinutes } from './deadline';
 export type { ClockPause } from './deadline';
 export { parseIcsDaysOff } from './ics';
-export { CALENDAR_WARNING_LEAD_DAYS, calendarGaps, describeCalendarGap } from './coverage';
-export type { CalendarGap } from './coverage';
+export { CALENDAR_WARNING_LEAD_DAYS, calendarGaps, describeCalendarGap, describeProvisionalYear, provisionalYears } from './coverage';
+export type { CalendarGap, ProvisionalYear } from './coverage';

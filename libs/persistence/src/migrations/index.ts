@@ -57,6 +57,7 @@ import { ErasedExternalIds1767470000000 } from './1767470000000-ErasedExternalId
 import { PausedPastDueOrder1767480000000 } from './1767480000000-PausedPastDueOrder';
 import { PrivacyRequestExternalKey1767490000000 } from './1767490000000-PrivacyRequestExternalKey';
 import { CaseErasureLocks1767509875000 } from './1767509875000-CaseErasureLocks';
+import { CalendarProvisionalNotices1767510040600 } from './1767510040600-CalendarProvisionalNotices';
 import { KeylessPhoneCases1767515726000 } from './1767515726000-KeylessPhoneCases';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
@@ -120,5 +121,6 @@ export const MIGRATIONS = [
   PausedPastDueOrder1767480000000,
   PrivacyRequestExternalKey1767490000000,
   CaseErasureLocks1767509875000,
+  CalendarProvisionalNotices1767510040600,
   KeylessPhoneCases1767515726000,
 ];
