@@ -237,7 +237,16 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
     const [replaced] = await engine.query<{ data: Record<string, unknown> }>(
       `SELECT data FROM audit_events WHERE action = 'calendar_replaced' AND data->>'unit' = 'P_MINH_KHAI' ORDER BY id DESC LIMIT 1`,
     );
-    expect(replaced.data).toEqual({ year: 2026, unit: 'P_MINH_KHAI', daysOff: 1, districtDaysOffWorked: worked });
+    // Its own year is new: every day it lists is added (Tết, already past), as the audit trail records.
+    const tet = ['2026-02-14', '2026-02-15', '2026-02-16', '2026-02-17', '2026-02-18', '2026-02-19', '2026-02-20', '2026-02-21', '2026-02-22'];
+    expect(replaced.data).toEqual({
+      year: 2026,
+      unit: 'P_MINH_KHAI',
+      daysOff: 1,
+      daysOffAdded: tet,
+      pastDatesChanged: tet,
+      districtDaysOffWorked: worked,
+    });
     const told = ((await engine.http().get('/v1/notifications').set(bearer(admin))).body as ApiSchema<'NotificationPageDto'>).items.filter(
       (n) => n.kind === 'calendar.holidays_worked',
     );
@@ -585,7 +594,7 @@ describe('working calendars, replaceable by ADMIN without a restart', () => {
     const [replaced] = await engine.query<{ data: Record<string, unknown> }>(
       `SELECT data FROM audit_events WHERE action = 'calendar_replaced' AND (data->>'year')::int = 2034 AND data->>'unit' IS NULL ORDER BY id DESC LIMIT 1`,
     );
-    expect(replaced.data).toEqual({ year: 2034, unit: null, daysOff: 2, unitsWorkingDaysOff: { P_MINH_KHAI: ['2034-09-04'] } });
+    expect(replaced.data).toEqual({ year: 2034, unit: null, daysOff: 2, daysOffAdded: ['2034-09-04'], unitsWorkingDaysOff: { P_MINH_KHAI: ['2034-09-04'] } });
 
     // The same year stored again adds no day off: nobody is told twice.
     expect(

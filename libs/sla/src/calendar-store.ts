@@ -1,12 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { parse } from 'yaml';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import {
   calendarFromDocuments,
+  localDateKey,
   isProvisionalYear,
   NotFoundError,
   parseCalendarDocument,
@@ -16,6 +17,7 @@ import {
   WorkingCalendar,
 } from '@fr/domain';
 import { activeOfficersWithRole, execute, selectRow, selectRows, writeAuditEvent, writeNotifications } from '@fr/persistence';
+import { Clock } from './clock';
 
 type Doc = Record<string, unknown> & { year: number; daysOff?: { date?: string; from?: string; to?: string; name: string }[] };
 
@@ -40,6 +42,39 @@ function daysOffOf(district: Doc | undefined): readonly { date: string; name: st
 /** The district's days off of a year that `calendar` (a unit's own) counts as working days. */
 function daysOffWorked(district: Doc | undefined, calendar: WorkingCalendar): { date: string; name: string }[] {
   return daysOffOf(district).filter((d) => calendar.isWorkingDay(d.date));
+}
+
+/**
+ * What a replacement changes, date by date, for the audit trail: the days off and make-up days added and
+ * removed, whether the office hours changed, and the changed dates already past on `today` (a day off
+ * added to a past date, once deadlines are recomputed, takes late cases out of the late rate). Only the
+ * lists that are not empty; dates and days' names are no personal data.
+ */
+function changesOf(before: Doc | undefined, after: Doc, today: string): Record<string, unknown> {
+  const read = (doc: Doc | undefined) => (doc ? parseCalendarDocument(doc) : { daysOff: [], extraWorkingDays: [], officeHours: undefined });
+  const [a, b] = [read(before), read(after)];
+  const dates = (list: readonly { date: string }[]) => new Set(list.map((d) => d.date));
+  const minus = (x: Set<string>, y: Set<string>) => [...x].filter((d) => !y.has(d)).sort();
+  const offA = dates(a.daysOff);
+  const offB = dates(b.daysOff);
+  const extraA = dates(a.extraWorkingDays);
+  const extraB = dates(b.extraWorkingDays);
+  const lists: Record<string, string[]> = {
+    daysOffAdded: minus(offB, offA),
+    daysOffRemoved: minus(offA, offB),
+    extraWorkingDaysAdded: minus(extraB, extraA),
+    extraWorkingDaysRemoved: minus(extraA, extraB),
+  };
+  // A make-up day whose hours changed is a change of that date too.
+  const hoursOf = (list: readonly { date: string; hours?: unknown }[]) => new Map(list.map((d) => [d.date, JSON.stringify(d.hours ?? null)]));
+  const [hoursA, hoursB] = [hoursOf(a.extraWorkingDays), hoursOf(b.extraWorkingDays)];
+  const rehoured = [...extraB].filter((d) => extraA.has(d) && hoursA.get(d) !== hoursB.get(d)).sort();
+  if (rehoured.length) lists.extraWorkingDaysHoursChanged = rehoured;
+  const changed: Record<string, unknown> = Object.fromEntries(Object.entries(lists).filter(([, v]) => v.length > 0));
+  if (before && JSON.stringify(a.officeHours ?? null) !== JSON.stringify(b.officeHours ?? null)) changed.officeHoursChanged = true;
+  const past = [...new Set(Object.values(lists).flat())].filter((d) => d < today).sort();
+  if (past.length) changed.pastDatesChanged = past;
+  return changed;
 }
 
 /** Inbox kind of the notice that a unit's own calendar works on the district's days off. */
@@ -68,6 +103,7 @@ export class CalendarStore {
   constructor(
     private readonly ds: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() private readonly clock?: Clock,
   ) {}
 
   async documents(scope = DISTRICT): Promise<Doc[]> {
@@ -186,7 +222,13 @@ export class CalendarStore {
     }
     const doc = withLists({ ...(document as object), year });
     parseCalendarDocument(doc, `calendar ${unit ? `${unit} ` : ''}${year}`, true);
-    const others = (await this.documents(scope)).filter((d) => d.year !== year);
+    const stored = await this.documents(scope);
+    const others = stored.filter((d) => d.year !== year);
+    const changes = changesOf(
+      stored.find((d) => d.year === year),
+      doc,
+      localDateKey(this.clock?.now() ?? new Date()),
+    );
     let calendar: WorkingCalendar;
     try {
       calendar = calendarFromDocuments([...others, doc]);
@@ -213,6 +255,7 @@ export class CalendarStore {
           year,
           unit,
           daysOff: doc.daysOff?.length ?? 0,
+          ...changes,
           ...(worked.length ? { districtDaysOffWorked: worked.map((d) => d.date) } : {}),
           ...(unitsWorking.length ? { unitsWorkingDaysOff: Object.fromEntries(unitsWorking.map((u) => [u.unit, u.worked.map((d) => d.date)])) } : {}),
         },
