@@ -540,8 +540,10 @@ export function evaluatePlan(plan: ReorganisationPlan, org: OrganisationSnapshot
 
 /** A split pattern's limits: it runs on every address citizens write, in the worker that routes. */
 export const MAX_PATTERN_LENGTH = 200;
-/** A split pattern's variable repetitions (`*`, `+`, `{m,n}`): see backtrackingRisk. */
+/** A split pattern's variable repetitions (`*`, `+`, `{m,n}`; an optional part `?` counts a quarter): see backtrackingRisk. */
 export const MAX_PATTERN_REPETITIONS = 2;
+/** What an optional part (`?`) counts towards MAX_PATTERN_REPETITIONS: see backtrackingRisk. */
+const OPTIONAL_PART_WEIGHT = 0.25;
 
 /**
  * Why a pattern could make a worker backtrack for seconds on one crafted address, or null: a
@@ -559,9 +561,15 @@ export function backtrackingRisk(pattern: string): string | null {
   // them, a time growing with the length to the power of their number (a 58-character address held the API
   // for 20 s with six). Two is a street pattern's need (`[0-9]+ (ngo|ngach) [0-9]+`) and costs about
   // half a second at most on the longest address intake takes.
-  const variable = (bare.match(/[*+]|\{\d*,\d*\}/g) ?? []).length;
+  // An optional part (`?`) doubles the ways where a repeated one multiplies them by up to the address's
+  // length: uncounted, `.*.*a?a?a?a?!` held a worker 6 s on a 498-character address and forty `a?` before
+  // forty `a` 2.4 s on forty characters. A quarter each keeps a street pattern's few optional words
+  // (`^(so |ngo )?(ngach )?(hem )?\d+ (pho )?bach mai`) and no more than the cost of two repeated parts.
+  const repeated = (bare.match(/[*+]|\{\d*,\d*\}/g) ?? []).length;
+  const optional = [...bare].filter((ch, i) => ch === '?' && isQuantifierQuestionMark(bare, i)).length;
+  const variable = repeated + optional * OPTIONAL_PART_WEIGHT;
   if (variable > MAX_PATTERN_REPETITIONS) {
-    return `repeats ${variable} parts a variable number of times (at most ${MAX_PATTERN_REPETITIONS}: *, + and {m,n} each count), which can make matching take a time growing with a high power of the address's length`;
+    return `repeats ${repeated} parts a variable number of times and makes ${optional} optional (at most ${MAX_PATTERN_REPETITIONS} repeated: *, + and {m,n} each count, an optional part ? a quarter), which can make matching take a time growing with a high power of the address's length`;
   }
   const stack: { inner: boolean }[] = [];
   for (let i = 0; i < bare.length; i++) {
@@ -574,7 +582,16 @@ export function backtrackingRisk(pattern: string): string | null {
       if (group?.inner && quantified) return 'repeats a group that repeats or alternates inside, which can make matching take exponential time';
       if (group?.inner && stack.length) stack[stack.length - 1].inner = true;
       if (quantified && stack.length) stack[stack.length - 1].inner = true;
-    } else if ((ch === '*' || ch === '+' || ch === '{' || ch === '|') && stack.length) stack[stack.length - 1].inner = true;
+    } else if ((ch === '*' || ch === '+' || ch === '{' || ch === '|' || (ch === '?' && isQuantifierQuestionMark(bare, i))) && stack.length) {
+      // An optional part inside a repeated group is a repetition too: `(a?a?)+!` took 13 s on 20 characters.
+      stack[stack.length - 1].inner = true;
+    }
   }
   return null;
+}
+
+/** Whether the `?` at `i` of a pattern stripped of escapes and classes makes a part optional: not `(?`, nor a lazy `*?`, `+?`, `??`, `}?`. */
+function isQuantifierQuestionMark(bare: string, i: number): boolean {
+  const before = bare[i - 1];
+  return before !== undefined && !'(*+?}'.includes(before);
 }
