@@ -1,3 +1,6 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { loadOrganisationOnFirstStart, loadShippedReorganisations, reorganisationsSeed } from '@fr/directory';
 import { AreaRef, resolveArea } from '@fr/domain';
@@ -87,6 +90,26 @@ describe('the shipped reorganisations of 2025 on a fresh database', () => {
     expect(await engine.query(`SELECT value FROM system_state WHERE key = 'district'`)).toEqual([{ value: 'Quận Hai Bà Trưng' }]);
     expect(await engine.query(`SELECT count(*)::int AS n FROM units`)).toEqual([units]);
     expect(await loadOrganisationOnFirstStart(ds, engine.config)).toBe(false);
+  });
+
+  it('starts on a file it loaded before that this version would refuse (an earlier version took its pattern), and still refuses a new such file', async () => {
+    const ds = engine.api.get(DataSource);
+    await loadShippedReorganisations(ds, engine.config.configDir, () => new Date());
+    const dir = mkdtempSync(join(tmpdir(), 'fr-reorg-'));
+    try {
+      cpSync(engine.config.configDir, dir, { recursive: true });
+      // A pattern the guard of this version refuses (three parts repeated), in a plan already loaded.
+      const file = join(dir, 'reorganisations', '2025-07-01-two-tier-local-government.yaml');
+      const text = readFileSync(file, 'utf8');
+      expect(text).toContain('"ngoai de"');
+      writeFileSync(file, text.replace('"ngoai de"', '"ngoai de.*[0-9]+.*x"'));
+      expect(await loadShippedReorganisations(ds, dir, () => new Date())).toBe(0);
+      // A new file with the same pattern is refused, as any broken new file is.
+      writeFileSync(join(dir, 'reorganisations', '2099-01-01-new.yaml'), text.replace('"ngoai de"', '"ngoai de.*[0-9]+.*x"'));
+      await expect(loadShippedReorganisations(ds, dir, () => new Date())).rejects.toThrow(/2099-01-01-new\.yaml: .*ngoai de\.\*\[0-9\]\+\.\*x/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe('addresses on the shipped areas', () => {

@@ -4,20 +4,25 @@ import { Logger } from '@nestjs/common';
 import { parse } from 'yaml';
 import { AppConfig, ConfigError } from '@fr/config';
 import { parsePlan, ReorganisationPlan } from '@fr/domain';
-import { DatabaseSeed, selectRow } from '@fr/persistence';
+import { DatabaseSeed, selectRows } from '@fr/persistence';
 import { applyReorganisation, scheduleReorganisation } from './reorganisations.usecase';
 import { dryRunPlan } from './reorganisation-store';
 
 export const REORGANISATIONS_DIR = 'reorganisations';
 
-/** The plans of config/reorganisations/*.yaml, by effective date; a broken file stops the start with every problem. */
-export function loadReorganisationFiles(configDir: string): { file: string; plan: ReorganisationPlan }[] {
+/**
+ * The plans of config/reorganisations/*.yaml, by effective date; a broken file stops the start with every
+ * problem. The files of `loaded` (plans loaded at an earlier start) are not read: their plans are in the
+ * database, and a rule of a later version (a pattern the backtracking guard now refuses) must not stop
+ * the start of an upgrade over a file an earlier version took.
+ */
+export function loadReorganisationFiles(configDir: string, loaded: ReadonlySet<string> = new Set()): { file: string; plan: ReorganisationPlan }[] {
   const dir = join(configDir, REORGANISATIONS_DIR);
   if (!existsSync(dir)) return [];
   const problems: string[] = [];
   const plans: { file: string; plan: ReorganisationPlan }[] = [];
   for (const file of readdirSync(dir)
-    .filter((f) => /\.ya?ml$/.test(f))
+    .filter((f) => /\.ya?ml$/.test(f) && !loaded.has(f))
     .sort()) {
     try {
       const r = parsePlan(parse(readFileSync(join(dir, file), 'utf8')));
@@ -49,8 +54,8 @@ export function reorganisationsSeed(config: AppConfig, now: () => Date = () => n
 export async function loadShippedReorganisations(ds: Parameters<DatabaseSeed>[0], configDir: string, now: () => Date): Promise<number> {
   const logger = new Logger('Reorganisations');
   let loaded = 0;
-  for (const { file, plan } of loadReorganisationFiles(configDir)) {
-    if (await selectRow<{ id: string }>(ds, `SELECT id FROM reorganisations WHERE source = $1`, [file])) continue;
+  const before = new Set((await selectRows<{ source: string }>(ds, `SELECT source FROM reorganisations WHERE source IS NOT NULL`)).map((r) => r.source));
+  for (const { file, plan } of loadReorganisationFiles(configDir, before)) {
     const report = await dryRunPlan(ds, plan);
     if (report.unresolved.length) {
       logger.warn(`${REORGANISATIONS_DIR}/${file} not loaded: ${report.unresolved.join('; ')}`);
