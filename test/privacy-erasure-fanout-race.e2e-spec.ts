@@ -125,6 +125,33 @@ describe('an erasure and a case event fanned out at the same moment', () => {
     return { ds, policy };
   };
 
+  /**
+   * Fans `events` out while an erasure of `caseIds` has done its work and not committed: the fan-out reads
+   * before, or waits for, the commit. The ids the erasure erased.
+   */
+  async function fanOutBesideOpenErasure(caseIds: string[], events: { caseId: string; eventId: string }[]): Promise<string[]> {
+    const { ds, policy } = erasing();
+    let erased!: () => void;
+    const erasedNow = new Promise<void>((r) => (erased = r));
+    let commit!: () => void;
+    const gate = new Promise<void>((r) => (commit = r));
+    const erasure = settle(
+      ds.transaction(async (m) => {
+        const ids = await eraseContactDetails(m, caseIds, policy, 'test', { kind: 'retention', afterCloseDays: 730 }, new Date());
+        erased();
+        await gate;
+        return ids;
+      }),
+    );
+    await erasedNow;
+    const fanOut = settle(deliveries.caseEvents(events));
+    await waitFor(async () => fanOut.done() || (await lockWaiters()).length > 0, Boolean, { what: 'the fan-out done or waiting' });
+    commit();
+    const ids = await erasure.promise;
+    await fanOut.promise;
+    return ids;
+  }
+
   it('a fan-out that read the case before the erasure and stores its deliveries after the erasure cleaned them: nothing erased is stored', async () => {
     const phone = '0913000101';
     const c = await closedCase(phone);
@@ -163,26 +190,7 @@ describe('an erasure and a case event fanned out at the same moment', () => {
   it('an erasure not committed yet when the fan-out reads the case: the fan-out stores what the erasure left', async () => {
     const c = await closedCase('0913000102');
     const events = await waitingEvents([c.id]);
-    const { ds, policy } = erasing();
-    let erased!: () => void;
-    const erasedNow = new Promise<void>((r) => (erased = r));
-    let commit!: () => void;
-    const gate = new Promise<void>((r) => (commit = r));
-    const erasure = settle(
-      ds.transaction(async (m) => {
-        const ids = await eraseContactDetails(m, [c.id], policy, 'test', { kind: 'retention', afterCloseDays: 730 }, new Date());
-        erased();
-        await gate;
-        return ids;
-      }),
-    );
-    await erasedNow;
-    // The fan-out runs while the erasure is done but not committed: it reads before, or waits for, the commit.
-    const fanOut = settle(deliveries.caseEvents(events));
-    await waitFor(async () => fanOut.done() || (await lockWaiters()).length > 0, Boolean, { what: 'the fan-out done or waiting' });
-    commit();
-    expect(await erasure.promise).toEqual([c.id]);
-    await fanOut.promise;
+    expect(await fanOutBesideOpenErasure([c.id], events)).toEqual([c.id]);
 
     const stored = await storedPayloads([c.id]);
     expect(stored.length).toBeGreaterThanOrEqual(events.length);
@@ -206,25 +214,7 @@ describe('an erasure and a case event fanned out at the same moment', () => {
       ]),
     ).not.toEqual([]);
 
-    const { ds, policy } = erasing();
-    let erased!: () => void;
-    const erasedNow = new Promise<void>((r) => (erased = r));
-    let commit!: () => void;
-    const gate = new Promise<void>((r) => (commit = r));
-    const erasure = settle(
-      ds.transaction(async (m) => {
-        const ids = await eraseContactDetails(m, [original.id], policy, 'test', { kind: 'retention', afterCloseDays: 730 }, new Date());
-        erased();
-        await gate;
-        return ids;
-      }),
-    );
-    await erasedNow;
-    const fanOut = settle(deliveries.caseEvents(events));
-    await waitFor(async () => fanOut.done() || (await lockWaiters()).length > 0, Boolean, { what: 'the fan-out done or waiting' });
-    commit();
-    expect(await erasure.promise).toEqual([original.id]);
-    await fanOut.promise;
+    expect(await fanOutBesideOpenErasure([original.id], events)).toEqual([original.id]);
 
     const stored = await storedPayloads([duplicate.id]);
     expect(stored.length).toBeGreaterThanOrEqual(events.length);
