@@ -5,6 +5,8 @@ import { activeOfficersWithRole, writeNotifications } from '@fr/persistence';
 import { CalendarStore } from './calendar-store';
 import { Clock } from './clock';
 
+type Doc = Awaited<ReturnType<CalendarStore['documents']>>[number];
+
 /** Inbox kind of the notice; with the title (which names the year) it is unique per officer. */
 export const CALENDAR_MISSING_KIND = 'calendar.missing';
 /** Inbox kind of the notice that a year in use is provisional; unique per officer and title, as the above. */
@@ -27,36 +29,28 @@ export class CalendarCoverage implements OnApplicationBootstrap {
   ) {}
 
   /**
-   * The missing years that matter now (this year; next year from 60 days before): the district
-   * calendar's, then those of each unit with a calendar of its own.
+   * The years that matter now (this year; next year from 60 days before), the district calendar's, then
+   * those of each unit with a calendar of its own: `gaps`, the years without a calendar, and `provisional`,
+   * those whose calendar says it is provisional (without the mark a guessed Tết counted deadlines as firmly
+   * as a published one). Two reads: /health asks on every call.
    */
-  async gaps(): Promise<CalendarGap[]> {
+  async yearsInUse(): Promise<{ gaps: CalendarGap[]; provisional: ProvisionalYear[] }> {
     const now = this.clock.now();
-    const years = (await this.store.documents()).map((d) => d.year);
-    const units = [...(await this.store.unitYears())].flatMap(([unit, own]) => calendarGaps(own, now).map((g) => ({ ...g, unit })));
-    return [...calendarGaps(years, now), ...units];
-  }
-
-  /**
-   * The years in use (this year; next year from 60 days before) whose calendar says it is provisional: the
-   * district's, then units' own. Without this a guessed Tết counted deadlines as firmly as a published one.
-   */
-  async provisional(): Promise<ProvisionalYear[]> {
-    const now = this.clock.now();
-    const district = (await this.store.documents()).filter(isProvisionalYear).map((d) => d.year);
-    const units = new Map<string, number[]>();
-    for (const [unit, docs] of await this.store.unitDocuments())
-      units.set(
-        unit,
-        docs.filter(isProvisionalYear).map((d) => d.year),
-      );
-    return [...provisionalYears(district, now), ...[...units].flatMap(([unit, years]) => provisionalYears(years, now).map((p) => ({ ...p, unit })))];
+    const calendars: [string | undefined, Doc[]][] = [[undefined, await this.store.documents()], ...(await this.store.unitDocuments())];
+    const years = (docs: Doc[]) => docs.map((d) => d.year);
+    return {
+      gaps: calendars.flatMap(([unit, docs]) => calendarGaps(years(docs), now).map((g) => (unit === undefined ? g : { ...g, unit }))),
+      provisional: calendars.flatMap(([unit, docs]) =>
+        provisionalYears(years(docs.filter(isProvisionalYear)), now).map((p) => (unit === undefined ? p : { ...p, unit })),
+      ),
+    };
   }
 
   async onApplicationBootstrap(): Promise<void> {
     try {
-      for (const gap of await this.gaps()) this.logger.warn(describeCalendarGap(gap));
-      for (const p of await this.provisional()) this.logger.warn(describeProvisionalYear(p));
+      const { gaps, provisional } = await this.yearsInUse();
+      for (const gap of gaps) this.logger.warn(describeCalendarGap(gap));
+      for (const p of provisional) this.logger.warn(describeProvisionalYear(p));
     } catch (e) {
       // A database that is not up yet is reported by /health; the sweep tells the ADMINs later.
       this.logger.warn(`could not check the calendar's years: ${(e as Error).message}`);
@@ -65,30 +59,30 @@ export class CalendarCoverage implements OnApplicationBootstrap {
 
   /** Tells every active ADMIN of each missing year, and of each provisional year, once; returns the notices written. */
   async noticeAdmins(): Promise<number> {
-    const gaps = await this.gaps();
-    const provisional = await this.provisional();
+    const { gaps, provisional } = await this.yearsInUse();
     if (gaps.length === 0 && provisional.length === 0) return 0;
     const admins = await activeOfficersWithRole(this.ds, ['ADMIN']);
+    const notices = [
+      ...provisional.map((p) => ({
+        audit: 'calendar-provisional' as const,
+        kind: CALENDAR_PROVISIONAL_KIND,
+        title: p.unit === undefined ? `Lịch làm việc năm ${p.year} là lịch dự kiến` : `Lịch làm việc năm ${p.year} của đơn vị ${p.unit} là lịch dự kiến`,
+        body: describeProvisionalYear(p),
+      })),
+      ...gaps.map((gap) => ({
+        audit: 'calendar' as const,
+        kind: CALENDAR_MISSING_KIND,
+        title: gap.unit === undefined ? `Chưa có lịch làm việc năm ${gap.year}` : `Chưa có lịch làm việc năm ${gap.year} của đơn vị ${gap.unit}`,
+        body: describeCalendarGap(gap),
+      })),
+    ];
     let written = 0;
-    for (const p of provisional) {
-      const title = p.unit === undefined ? `Lịch làm việc năm ${p.year} là lịch dự kiến` : `Lịch làm việc năm ${p.year} của đơn vị ${p.unit} là lịch dự kiến`;
-      const body = describeProvisionalYear(p);
+    for (const { audit, kind, title, body } of notices) {
       written += (
         await writeNotifications(
           this.ds,
-          { kind: 'calendar-provisional' },
-          admins.map((officerId) => ({ officerId, kind: CALENDAR_PROVISIONAL_KIND, title, body })),
-        )
-      ).length;
-    }
-    for (const gap of gaps) {
-      const title = gap.unit === undefined ? `Chưa có lịch làm việc năm ${gap.year}` : `Chưa có lịch làm việc năm ${gap.year} của đơn vị ${gap.unit}`;
-      const body = describeCalendarGap(gap);
-      written += (
-        await writeNotifications(
-          this.ds,
-          { kind: 'calendar' },
-          admins.map((officerId) => ({ officerId, kind: CALENDAR_MISSING_KIND, title, body })),
+          { kind: audit },
+          admins.map((officerId) => ({ officerId, kind, title, body })),
         )
       ).length;
     }

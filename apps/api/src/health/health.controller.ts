@@ -68,8 +68,7 @@ export class HealthController implements OnModuleDestroy {
   private async calendarCheck() {
     const probe = this.indicator.check('calendar');
     try {
-      const gaps = await this.calendars.gaps();
-      const provisional = await this.calendars.provisional();
+      const { gaps, provisional } = await this.calendars.yearsInUse();
       if (gaps.length === 0 && provisional.length === 0) return probe.up();
       const units = gaps.filter((g) => g.unit !== undefined).map((g) => ({ unit: g.unit, year: g.year }));
       const unitsProvisional = provisional.filter((p) => p.unit !== undefined).map((p) => ({ unit: p.unit, year: p.year }));
