@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Categories a channel may offer */
+        /**
+         * Categories a channel may offer
+         * @description Only categories this engine accepts (`accepted: true`); one handled on another legal track is left out. A change reaches this list within 5 s.
+         */
         get: operations["listCategories"];
         put?: never;
         post?: never;
@@ -28,7 +31,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Wards a location can name as wardCode */
+        /**
+         * Wards a location can name as wardCode
+         * @description A `location.wardCode` not in this list is refused with 422; a location without one is placed by its address or point.
+         */
         get: operations["listAreas"];
         put?: never;
         post?: never;
@@ -47,7 +53,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Submit feedback; the same externalId from the same channel returns the same case */
+        /**
+         * Submit feedback; the same externalId from the same channel returns the same case
+         * @description The case, its routing job and its `receive` audit event are stored in one statement before the 202: accepted feedback is not lost. Routing to the unit follows within moments; GET /v1/feedback/{trackingCode} shows it.
+         */
         post: operations["submitFeedback"];
         delete?: never;
         options?: never;
@@ -82,7 +91,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Status of a case as a citizen may see it (no personal data) */
+        /**
+         * Status of a case as a citizen may see it (no personal data)
+         * @description Only cases this channel brought in: another channel's key answers 404. Counted as lookups.
+         */
         get: operations["getFeedbackStatus"];
         put?: never;
         post?: never;
@@ -101,7 +113,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The citizen's answer to a request for information; the case resumes */
+        /**
+         * The citizen's answer to a request for information; the case resumes
+         * @description Only while the case is `awaiting_info`: the SLA clock paused for the request runs again from this answer.
+         */
         post: operations["replyToInfoRequest"];
         delete?: never;
         options?: never;
@@ -118,7 +133,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The citizen's rating (1-5) of the answer, accepted once after resolution */
+        /**
+         * The citizen's rating (1-5) of the answer, accepted once after resolution
+         * @description A good rating closes the case; a low one within 7 days reopens it for the unit. Each answer is rated once.
+         */
         post: operations["rateFeedback"];
         delete?: never;
         options?: never;
@@ -197,7 +215,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Exchange an officer's username and password for an access token */
+        /**
+         * Exchange an officer's username and password for an access token
+         * @description The token is a bearer JWT living FR_JWT_TTL_SECONDS (900 by default); log in again when it expires. Failed logins are limited per username and per address.
+         */
         post: operations["logIn"];
         delete?: never;
         options?: never;
@@ -982,7 +1003,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus text exposition; Authorization: Bearer <FR_METRICS_TOKEN> */
+        /**
+         * Prometheus text exposition; Authorization: Bearer <FR_METRICS_TOKEN>
+         * @description For a Prometheus scraper, not a person: counts and latencies only, no personal data. Off (404) unless FR_METRICS_TOKEN is set.
+         */
         get: operations["scrapeMetrics"];
         put?: never;
         post?: never;
@@ -1177,7 +1201,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Notices published after `since` (oldest first, so a client polls with the last one it saw) */
+        /**
+         * Notices published after `since` (oldest first, so a client polls with the last one it saw)
+         * @description A date in `since` reads from that day's start; a date-time with `afterId` (the last notice's publishedAt and id) reads strictly after that notice, so none is skipped or shown twice.
+         */
         get: operations["listPublicNotices"];
         put?: never;
         post?: never;
@@ -1194,7 +1221,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The board page: log in, then the table and a bar chart per target (Vietnamese) */
+        /**
+         * The board page: log in, then the table and a bar chart per target (Vietnamese)
+         * @description An HTML shell for a browser; its script reads GET /board/view with the token it gets at login. Programs read GET /board/view themselves.
+         */
         get: operations["getBoardPage"];
         put?: never;
         post?: never;
@@ -1257,7 +1287,10 @@ export interface paths {
          */
         get: operations["listPrivacyRequests"];
         put?: never;
-        /** A citizen's access, correction or deletion request, recorded with its legal deadline */
+        /**
+         * A citizen's access, correction or deletion request, recorded with its legal deadline
+         * @description The channel has verified the requester; cases are found by phone or e-mail. Send an externalId so that a retry answers the same request instead of making another.
+         */
         post: operations["submitPrivacyRequest"];
         delete?: never;
         options?: never;
@@ -1272,7 +1305,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A request's state and answer, for the channel that made it */
+        /**
+         * A request's state and answer, for the channel that made it
+         * @description Another channel's key answers 404, as for an id that does not exist.
+         */
         get: operations["getPrivacyRequest"];
         put?: never;
         post?: never;

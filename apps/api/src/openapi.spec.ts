@@ -44,6 +44,16 @@ describe('the OpenAPI document', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  // Spectral's recommended ruleset warns of an operation without one (operation-description); a summary alone
+  // does not say what a client must know beyond the name.
+  it('describes every operation beyond its summary', () => {
+    expect(
+      operations()
+        .filter((o) => typeof o.op.description !== 'string' || o.op.description.trim() === '')
+        .map((o) => o.name),
+    ).toEqual([]);
+  });
+
   it('declares a typed success body for every operation, and its errors with the one error schema', () => {
     const problems: string[] = [];
     for (const { name, op } of operations()) {

@@ -23,7 +23,12 @@ export class AuthController {
 
   @Post('login')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ operationId: 'logIn', summary: "Exchange an officer's username and password for an access token" })
+  @ApiOperation({
+    operationId: 'logIn',
+    summary: "Exchange an officer's username and password for an access token",
+    description:
+      'The token is a bearer JWT living FR_JWT_TTL_SECONDS (900 by default); log in again when it expires. Failed logins are limited per username and per address.',
+  })
   @ApiOkResponse({ type: LoginResponseDto })
   @ApiErrors(
     { 401: 'invalid username or password, or the account is disabled' },

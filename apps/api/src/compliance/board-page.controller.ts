@@ -25,7 +25,11 @@ export class BoardPageController {
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Content-Security-Policy', PAGE_SECURITY_POLICY)
   @Header('Cache-Control', 'no-cache')
-  @ApiOperation({ operationId: 'getBoardPage', summary: 'The board page: log in, then the table and a bar chart per target (Vietnamese)' })
+  @ApiOperation({
+    operationId: 'getBoardPage',
+    summary: 'The board page: log in, then the table and a bar chart per target (Vietnamese)',
+    description: 'An HTML shell for a browser; its script reads GET /board/view with the token it gets at login. Programs read GET /board/view themselves.',
+  })
   @ApiQuery({ name: 'at', required: false, description: 'passed on to GET /board/view: a date or a date-time', schema: { type: 'string' } })
   @ApiQuery({ name: 'from', required: false, description: 'passed on to GET /board/view: a date or a date-time', schema: { type: 'string' } })
   // The shell passes its query on to /board/view, which checks it: a link to the board at a date is /board?at=...

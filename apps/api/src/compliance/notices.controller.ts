@@ -82,7 +82,12 @@ export class PublicNoticesController {
   constructor(private readonly notices: Notices) {}
 
   @Get('notices')
-  @ApiOperation({ operationId: 'listPublicNotices', summary: 'Notices published after `since` (oldest first, so a client polls with the last one it saw)' })
+  @ApiOperation({
+    operationId: 'listPublicNotices',
+    summary: 'Notices published after `since` (oldest first, so a client polls with the last one it saw)',
+    description:
+      "A date in `since` reads from that day's start; a date-time with `afterId` (the last notice's publishedAt and id) reads strictly after that notice, so none is skipped or shown twice.",
+  })
   @ApiOkResponse({ type: [NoticeDto] })
   list(@Query() q: PublicNoticesQueryDto): Promise<NoticeDto[]> {
     // A date-time is the last notice seen: strictly after it. A date is a day to read from, so a notice

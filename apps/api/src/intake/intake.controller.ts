@@ -42,7 +42,12 @@ export class IntakeController {
   ) {}
 
   @Get('categories')
-  @ApiOperation({ operationId: 'listCategories', summary: 'Categories a channel may offer' })
+  @ApiOperation({
+    operationId: 'listCategories',
+    summary: 'Categories a channel may offer',
+    description:
+      'Only categories this engine accepts (`accepted: true`); one handled on another legal track is left out. A change reaches this list within 5 s.',
+  })
   @ApiOkResponse({ type: [CategoryDto] })
   async categories(): Promise<CategoryDto[]> {
     // Only what a channel may offer (API.md): a client that ignores fields it does not know showed
@@ -52,14 +57,23 @@ export class IntakeController {
   }
 
   @Get('areas')
-  @ApiOperation({ operationId: 'listAreas', summary: 'Wards a location can name as wardCode' })
+  @ApiOperation({
+    operationId: 'listAreas',
+    summary: 'Wards a location can name as wardCode',
+    description: 'A `location.wardCode` not in this list is refused with 422; a location without one is placed by its address or point.',
+  })
   @ApiOkResponse({ type: [AreaDto] })
   areas(): Promise<AreaDto[]> {
     return this.catalogue.areas();
   }
 
   @Post('feedback')
-  @ApiOperation({ operationId: 'submitFeedback', summary: 'Submit feedback; the same externalId from the same channel returns the same case' })
+  @ApiOperation({
+    operationId: 'submitFeedback',
+    summary: 'Submit feedback; the same externalId from the same channel returns the same case',
+    description:
+      'The case, its routing job and its `receive` audit event are stored in one statement before the 202: accepted feedback is not lost. Routing to the unit follows within moments; GET /v1/feedback/{trackingCode} shows it.',
+  })
   @ApiResponse({ status: 202, type: FeedbackAcceptedDto, description: 'accepted and stored; routing follows' })
   @ApiResponse({ status: 200, type: FeedbackAcceptedDto, description: 'already received (same channel and externalId): the same case, nothing new stored' })
   @ApiErrors({
@@ -89,7 +103,11 @@ export class IntakeController {
   }
 
   @Get('feedback/:trackingCode')
-  @ApiOperation({ operationId: 'getFeedbackStatus', summary: 'Status of a case as a citizen may see it (no personal data)' })
+  @ApiOperation({
+    operationId: 'getFeedbackStatus',
+    summary: 'Status of a case as a citizen may see it (no personal data)',
+    description: "Only cases this channel brought in: another channel's key answers 404. Counted as lookups.",
+  })
   @trackingCodeParam
   @ApiOkResponse({ type: FeedbackStatusDto })
   @ApiErrors(
@@ -103,7 +121,11 @@ export class IntakeController {
 
   @Post('feedback/:trackingCode/info')
   @HttpCode(200)
-  @ApiOperation({ operationId: 'replyToInfoRequest', summary: "The citizen's answer to a request for information; the case resumes" })
+  @ApiOperation({
+    operationId: 'replyToInfoRequest',
+    summary: "The citizen's answer to a request for information; the case resumes",
+    description: 'Only while the case is `awaiting_info`: the SLA clock paused for the request runs again from this answer.',
+  })
   @trackingCodeParam
   @ApiOkResponse({ type: InfoReplyResultDto })
   @ApiErrors({ 404: 'no case with this tracking code from this channel' }, { 409: 'the case is not waiting for information' })
@@ -114,7 +136,11 @@ export class IntakeController {
 
   @Post('feedback/:trackingCode/rating')
   @HttpCode(200)
-  @ApiOperation({ operationId: 'rateFeedback', summary: "The citizen's rating (1-5) of the answer, accepted once after resolution" })
+  @ApiOperation({
+    operationId: 'rateFeedback',
+    summary: "The citizen's rating (1-5) of the answer, accepted once after resolution",
+    description: 'A good rating closes the case; a low one within 7 days reopens it for the unit. Each answer is rated once.',
+  })
   @trackingCodeParam
   @ApiOkResponse({ type: RatingResultDto })
   @ApiErrors({ 404: 'no case with this tracking code from this channel' }, { 409: 'the case is not resolved, or is already rated' })

@@ -21,7 +21,11 @@ export class MetricsController {
   ) {}
 
   @Get()
-  @ApiOperation({ operationId: 'scrapeMetrics', summary: 'Prometheus text exposition; Authorization: Bearer <FR_METRICS_TOKEN>' })
+  @ApiOperation({
+    operationId: 'scrapeMetrics',
+    summary: 'Prometheus text exposition; Authorization: Bearer <FR_METRICS_TOKEN>',
+    description: 'For a Prometheus scraper, not a person: counts and latencies only, no personal data. Off (404) unless FR_METRICS_TOKEN is set.',
+  })
   @ApiOkResponse({ content: { 'text/plain': { schema: { type: 'string', description: 'Prometheus text format 0.0.4' } } } })
   @ApiErrors({ 404: 'metrics are off: FR_METRICS_TOKEN is not set' })
   async scrape(@Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) res: Response): Promise<string> {

@@ -26,7 +26,12 @@ export class SubjectRequestsChannelController {
   ) {}
 
   @Post()
-  @ApiOperation({ operationId: 'submitPrivacyRequest', summary: "A citizen's access, correction or deletion request, recorded with its legal deadline" })
+  @ApiOperation({
+    operationId: 'submitPrivacyRequest',
+    summary: "A citizen's access, correction or deletion request, recorded with its legal deadline",
+    description:
+      'The channel has verified the requester; cases are found by phone or e-mail. Send an externalId so that a retry answers the same request instead of making another.',
+  })
   @ApiCreatedResponse({ type: SubjectRequestViewDto, description: 'access and correction are answered at once; a deletion waits for open cases to close' })
   @ApiOkResponse({ type: SubjectRequestViewDto, description: "the channel's externalId sent again: its request as it stands, nothing new recorded" })
   @ApiErrors(
@@ -58,7 +63,11 @@ export class SubjectRequestsChannelController {
   }
 
   @Get(':id')
-  @ApiOperation({ operationId: 'getPrivacyRequest', summary: "A request's state and answer, for the channel that made it" })
+  @ApiOperation({
+    operationId: 'getPrivacyRequest',
+    summary: "A request's state and answer, for the channel that made it",
+    description: "Another channel's key answers 404, as for an id that does not exist.",
+  })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: SubjectRequestViewDto })
   @ApiErrors({ 404: 'no such request from this channel' })
