@@ -44,12 +44,12 @@ switch (mode) {
     const { migrateDatabase } = require(dist('libs/persistence/src'));
     const { organisationSeed, reorganisationsSeed } = require(dist('libs/directory/src'));
     const config = configOrExit();
+    // JSON lines through the root logger, as the engine's processes log: the compose file's one-shot `migrate`
+    // service writes to the same collector as they do.
+    const log = require(dist('libs/config/src')).rootLogger(config);
     migrateDatabase(config, [organisationSeed(config), reorganisationsSeed(config)]).then(
-      (ran) => console.log(ran.length ? `applied: ${ran.join(', ')}` : 'database is up to date'),
-      (e) => {
-        console.error(e.message || e);
-        process.exit(1);
-      },
+      (ran) => log.info({ migrations: ran }, ran.length ? 'database migrated' : 'database is up to date'),
+      (e) => migrationFailed(log, e),
     );
     break;
   }
@@ -116,10 +116,7 @@ switch (mode) {
         // Started on its own (nohup, systemd), an orphaned supervisor is left to run.
         if (npmParent !== null) setInterval(() => npmGone() && stop('SIGTERM'), 1000).unref();
       },
-      (e) => {
-        console.error(e.message || e);
-        process.exit(1);
-      },
+      (e) => migrationFailed(require(dist('libs/config/src')).rootLogger(config), e),
     );
     break;
   }
@@ -164,6 +161,13 @@ function alive(pid) {
  * The configuration, or the list of its problems and exit code 2, as `all` does: a refused start
  * (production without its secrets, say) is a message for whoever runs `migrate`, not a stack trace.
  */
+/** A migration that failed, said in the log's JSON (the message, not a stack trace), and exit 1. */
+function migrationFailed(log, e) {
+  // process.stdout is written synchronously to a file or pipe on Linux: the line is out before the exit.
+  log.fatal({ err: e instanceof Error ? { message: e.message, type: e.name } : { message: String(e) } }, 'database could not be migrated');
+  process.exit(1);
+}
+
 function configOrExit() {
   const { loadConfig } = require(dist('libs/config/src'));
   try {

@@ -368,6 +368,14 @@ describe('a start without the database (scripts/start.js api, worker)', () => {
 });
 
 /** Lines of a process's output that are not the engine's JSON log lines (a level number and the service's name). */
+/** The engine's log lines of a command's output (every one of them JSON: notJsonLines says otherwise). */
+function jsonLines(output: string): { level: number; msg?: string; [field: string]: unknown }[] {
+  return output
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as { level: number; msg?: string });
+}
+
 function notJsonLines(output: string): string[] {
   return output
     .split('\n')
@@ -382,8 +390,8 @@ function notJsonLines(output: string): string[] {
     });
 }
 
-/** The maintenance command logs as the engine's processes do: JSON lines through the root logger, never Nest's coloured text. */
-describe('rebuild-facts (scripts/start.js rebuild-facts)', () => {
+/** The maintenance commands log as the engine's processes do: JSON lines through the root logger, never Nest's coloured text. */
+describe('migrate and rebuild-facts (scripts/start.js migrate, rebuild-facts)', () => {
   const dbName = `fr_test_rebuild_${randomBytes(4).toString('hex')}`;
   const run = (mode: string, databaseUrl: string) => {
     try {
@@ -400,8 +408,9 @@ describe('rebuild-facts (scripts/start.js rebuild-facts)', () => {
       return { status: failure.status, output: `${failure.stdout}\n${failure.stderr}` };
     }
   };
+  let migrated: { status: number | null; output: string };
   beforeAll(() => {
-    const migrated = run('migrate', testDatabaseUrl(dbName));
+    migrated = run('migrate', testDatabaseUrl(dbName));
     expect(migrated.status).toBe(0);
   }, 180000);
   afterAll(async () => {
@@ -411,15 +420,30 @@ describe('rebuild-facts (scripts/start.js rebuild-facts)', () => {
     await admin.end();
   });
 
+  it('`migrate` logs JSON lines only: what it applied, then that a second run had nothing to do', () => {
+    expect(notJsonLines(migrated.output)).toEqual([]);
+    const first = jsonLines(migrated.output);
+    expect(first.filter((l) => l.msg === 'database migrated')).toEqual([
+      expect.objectContaining({ level: 30, migrations: expect.arrayContaining(['InitialSchema1764400000000']) as unknown }),
+    ]);
+    const again = run('migrate', testDatabaseUrl(dbName));
+    expect(again.status).toBe(0);
+    expect(notJsonLines(again.output)).toEqual([]);
+    expect(jsonLines(again.output).filter((l) => l.level === 30)).toEqual([expect.objectContaining({ msg: 'database is up to date', migrations: [] })]);
+  }, 120000);
+
+  it("`migrate` says a failure in the log's JSON too, and exits 1", () => {
+    const failed = run('migrate', 'postgres://postgres@127.0.0.1:1/nowhere');
+    expect(failed.status).toBe(1);
+    expect(notJsonLines(failed.output)).toEqual([]);
+    expect(jsonLines(failed.output).filter((l) => l.level >= 60)).toEqual([expect.objectContaining({ msg: 'database could not be migrated' })]);
+  }, 120000);
+
   it('logs JSON lines only, one saying how many cases it rebuilt from and how long it took', () => {
     const rebuilt = run('rebuild-facts', testDatabaseUrl(dbName));
     expect(rebuilt.status).toBe(0);
     expect(notJsonLines(rebuilt.output)).toEqual([]);
-    const lines = rebuilt.output
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => JSON.parse(l) as { level: number; msg?: string; cases?: unknown; durationMs?: unknown });
-    expect(lines.filter((l) => l.msg === 'daily facts rebuilt')).toEqual([
+    expect(jsonLines(rebuilt.output).filter((l) => l.msg === 'daily facts rebuilt')).toEqual([
       expect.objectContaining({ level: 30, cases: 0, durationMs: expect.any(Number) as unknown }),
     ]);
   }, 120000);
@@ -429,11 +453,7 @@ describe('rebuild-facts (scripts/start.js rebuild-facts)', () => {
     const failed = run('rebuild-facts', 'postgres://postgres@127.0.0.1:1/nowhere');
     expect(failed.status).toBe(1);
     expect(notJsonLines(failed.output)).toEqual([]);
-    const lines = failed.output
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => JSON.parse(l) as { level: number; msg?: string });
-    expect(lines.filter((l) => l.level >= 60)).toEqual([expect.objectContaining({ msg: 'daily facts could not be rebuilt' })]);
+    expect(jsonLines(failed.output).filter((l) => l.level >= 60)).toEqual([expect.objectContaining({ msg: 'daily facts could not be rebuilt' })]);
   }, 120000);
 });
 
