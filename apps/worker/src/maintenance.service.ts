@@ -36,6 +36,14 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
    * nothing more and the deliveries of the minute before the wipe waited FR_STUCK_AFTER_SECONDS.
    */
   private wipeSeen = false;
+  /**
+   * Sweeps asked to run as after a wipe, counted, and how many of them a deliveries sweep has since run
+   * after (as one after a wipe). A wipe is owed its deliveries sweep until then: consumed by a tick whose
+   * deliveries sweep was skipped (Redis did not answer), left to another worker's or failed, it was lost,
+   * and the deliveries its jobs took with them waited FR_STUCK_AFTER_SECONDS once Redis was back.
+   */
+  private wipes = 0;
+  private wipesSwept = 0;
 
   constructor(
     private readonly routing: RoutingReconciler,
@@ -96,11 +104,14 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       void this.redisLost()
         .then((lost) => {
           if (lost) this.wipeSeen = true;
-          if (!lost || this.sweeping || this.stopped || Date.now() - broughtForwardAt < WATCH_SPACING_MS) return;
+          // Redis answered: a wipe still owed its deliveries sweep is swept now, not at the next period.
+          const owed = this.wipes > this.wipesSwept;
+          if (!(lost || owed) || this.sweeping || this.stopped || Date.now() - broughtForwardAt < WATCH_SPACING_MS) return;
           broughtForwardAt = Date.now();
-          this.logger.warn('Redis has lost the SLA marker or shows an older one (wiped, restarted empty or from an old snapshot): sweeping now');
+          if (lost) this.logger.warn('Redis has lost the SLA marker or shows an older one (wiped, restarted empty or from an old snapshot): sweeping now');
+          else this.logger.warn('Redis answers again and the deliveries sweep after its wipe has not run yet: sweeping now');
           if (this.timer) clearTimeout(this.timer);
-          tick(true);
+          tick(lost);
         })
         .finally(() => {
           if (!this.stopped) this.watchTimer = setTimeout(watch, period);
@@ -129,9 +140,11 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
    * is not there lost it, however young: the deliveries sweep takes them all at once, rather than only
    * those older than FR_STUCK_AFTER_SECONDS (its guard against a job still on its way), which left the
    * deliveries of the minute before a wipe unsent for 60-90 s in a crash run. The outbox still covers
-   * the jobs not yet relayed, and a job in Redis is left alone (ensureJob).
+   * the jobs not yet relayed, and a job in Redis is left alone (ensureJob). Until a deliveries sweep has
+   * run so, the later sweeps' deliveries sweeps run so too.
    */
   async runOnce({ afterWipe = false }: { afterWipe?: boolean } = {}): Promise<void> {
+    if (afterWipe) this.wipes++;
     // A sweep that reads Redis while it is down waits for it (the worker's clients do not give up), and
     // held every sweep after it: no level was told, no case auto-closed, for as long as Redis was away.
     // Those that only put jobs back into Redis wait for the next tick; the SLA sweep tells due levels
@@ -146,7 +159,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       ['auto-close', () => this.autoClose.runOnce()],
       ['merged groups', () => this.mergedGroups.runIfDue()],
       ['SLA timers reconcile', () => this.sla.runOnce()],
-      ['deliveries reconcile', () => this.deliveries.runOnce(afterWipe ? 0 : undefined)],
+      ['deliveries reconcile', () => this.reconcileDeliveries()],
       ['compliance alerts', () => this.complianceAlerts.runOnce()],
       ['calendar coverage', () => this.calendarCoverage.noticeAdmins()],
       ['calendar years loaded', () => this.calendarYears.tellDue()],
@@ -161,5 +174,13 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
         this.logger.warn(`${name} failed: ${(e as Error).message}`);
       }
     }
+  }
+
+  /** The deliveries sweep, as one after a wipe while any wipe is owed it (see `wipes`). */
+  private async reconcileDeliveries(): Promise<void> {
+    const upTo = this.wipes;
+    const result = await this.deliveries.runOnce(upTo > this.wipesSwept ? 0 : undefined);
+    // Null: another worker's sweep held the lock, and it need not have been one after a wipe.
+    if (result !== null) this.wipesSwept = Math.max(this.wipesSwept, upTo);
   }
 }

@@ -1,0 +1,111 @@
+import { Logger } from '@nestjs/common';
+import type { AppConfig } from '@fr/config';
+import type { UnitFactsUpdater } from '@fr/audit';
+import type { RaiseComplianceAlerts } from '@fr/board';
+import type { AutoCloseResolved, CalendarYearsLoaded, MergedGroupsReconciler } from '@fr/cases';
+import type { ApplyReorganisation } from '@fr/directory';
+import type { DeliveriesReconciler, DeliveriesReconcileResult } from '@fr/notifications';
+import type { QueueRegistry } from '@fr/queue';
+import type { RoutingReconciler } from '@fr/routing';
+import type { CalendarCoverage, SlaReconciler } from '@fr/sla';
+import { Maintenance } from './maintenance.service';
+import type { PrivacySweepSchedule } from './processors/privacy.processor';
+
+const HOUR = 3_600_000;
+const nothing = async () => null;
+
+/**
+ * A Maintenance whose collaborators stand in for PostgreSQL and Redis (the unit tier has neither): Redis
+ * answers or not as `redisUp` says, the watch reads `markerLost`, and the deliveries sweep records the
+ * stuck-after it was given (0: as one after a wipe) and ends as `deliveriesEnd` says.
+ */
+class Harness {
+  redisUp = true;
+  markerLost = false;
+  /** The stuck-after of each deliveries sweep that ran: 0 after a wipe, undefined for the configured one. */
+  readonly deliveries: (number | undefined)[] = [];
+  deliveriesEnd: () => Promise<DeliveriesReconcileResult | null> = async () => ({ fanouts: 0, deliveries: 0 });
+  privacy: () => Promise<void> = async () => undefined;
+  readonly factsDrains: number[] = [];
+  readonly sut: Maintenance;
+
+  constructor(config: Partial<AppConfig> = {}) {
+    const as = <T>(fake: object) => fake as unknown as T;
+    this.sut = new Maintenance(
+      as<RoutingReconciler>({ runOnce: nothing }),
+      as<AutoCloseResolved>({ runOnce: nothing }),
+      as<MergedGroupsReconciler>({ runIfDue: nothing }),
+      as<SlaReconciler>({ runOnce: nothing, markerLost: async () => this.markerLost }),
+      as<DeliveriesReconciler>({
+        runOnce: (stuckAfterSeconds?: number) => {
+          this.deliveries.push(stuckAfterSeconds);
+          return this.deliveriesEnd();
+        },
+      }),
+      as<RaiseComplianceAlerts>({ runOnce: nothing }),
+      as<ApplyReorganisation>({ runDue: nothing }),
+      as<CalendarCoverage>({ noticeAdmins: nothing }),
+      as<CalendarYearsLoaded>({ tellDue: nothing }),
+      as<PrivacySweepSchedule>({ ensure: () => this.privacy() }),
+      as<UnitFactsUpdater>({ drain: async () => void this.factsDrains.push(Date.now()) }),
+      as<QueueRegistry>({ answers: async () => this.redisUp }),
+      { reconcileIntervalMs: HOUR, factsIntervalMs: HOUR, redisWatchMs: 0, ...config } as AppConfig,
+    );
+  }
+}
+
+describe(Maintenance.name, () => {
+  beforeEach(() => jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined));
+  afterEach(() => {
+    jest.useRealTimers();
+    jest.restoreAllMocks();
+  });
+
+  describe('a wipe, until a deliveries sweep has run after it', () => {
+    it('is kept when the deliveries sweep was skipped because Redis did not answer', async () => {
+      const h = new Harness();
+      h.redisUp = false;
+      await h.sut.runOnce({ afterWipe: true });
+      expect(h.deliveries).toEqual([]);
+      h.redisUp = true;
+      await h.sut.runOnce();
+      expect(h.deliveries).toEqual([0]);
+      // Swept once as after the wipe: the next sweeps keep to FR_STUCK_AFTER_SECONDS.
+      await h.sut.runOnce();
+      expect(h.deliveries).toEqual([0, undefined]);
+    });
+
+    it("is kept when another worker's sweep held the lock, or the sweep failed", async () => {
+      const h = new Harness();
+      h.deliveriesEnd = async () => null;
+      await h.sut.runOnce({ afterWipe: true });
+      h.deliveriesEnd = () => Promise.reject(new Error('connection terminated'));
+      await h.sut.runOnce();
+      h.deliveriesEnd = async () => ({ fanouts: 0, deliveries: 2 });
+      await h.sut.runOnce();
+      await h.sut.runOnce();
+      expect(h.deliveries).toEqual([0, 0, 0, undefined]);
+    });
+
+    it('is swept as soon as Redis answers again, not at the next period', async () => {
+      jest.useFakeTimers();
+      const h = new Harness({ redisWatchMs: 100 });
+      h.sut.onApplicationBootstrap();
+      await jest.advanceTimersByTimeAsync(0);
+      expect(h.deliveries).toEqual([undefined]);
+      // The watch sees the marker gone and brings a sweep forward, but Redis goes before it asks.
+      h.markerLost = true;
+      h.redisUp = false;
+      await jest.advanceTimersByTimeAsync(100);
+      expect(h.deliveries).toEqual([undefined]);
+      // Back, and the SLA sweep of some worker has put the marker back: only the kept wipe is left to sweep.
+      h.redisUp = true;
+      h.markerLost = false;
+      await jest.advanceTimersByTimeAsync(15_000);
+      expect(h.deliveries).toEqual([undefined, 0]);
+      await jest.advanceTimersByTimeAsync(15_000);
+      expect(h.deliveries).toEqual([undefined, 0]);
+      await h.sut.onApplicationShutdown();
+    });
+  });
+});
