@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import Redis from 'ioredis';
+import { CalendarYearsLoaded } from '@fr/cases';
 import { QueueRegistry } from '@fr/queue';
 import { Clock, ladderTimes, SlaReconciler, SlaReconcileResult, SlaService } from '@fr/sla';
 import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
@@ -157,4 +158,102 @@ describe('escalations while Redis is down', () => {
     const after = await engine.query<{ level: string }>(`SELECT level FROM escalations WHERE case_id = $1`, [id]);
     expect(after.map((e) => e.level).sort()).toEqual(['1', 'warn']);
   });
+
+  /** A new case routed, its timers in Redis; when its level 1 falls due. */
+  async function assignedCase(description: string): Promise<{ id: string; levelOneAt: Date }> {
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({ category: 'sidewalk_encroachment', description, location: { wardCode: 'BACH_KHOA' } });
+    expect(res.status).toBe(202);
+    const { id } = res.body as FeedbackAcceptedDto;
+    const [c] = await waitFor(
+      () =>
+        engine.query<{ status: string; stage: string; stage_started_at: Date; due_at: Date; warn_at: Date | null }>(
+          `SELECT status, stage, stage_started_at, due_at, warn_at FROM cases WHERE id = $1`,
+          [id],
+        ),
+      (r) => r[0]?.status === 'assigned',
+      { what: 'routing' },
+    );
+    await waitFor(
+      () => engine.query(`SELECT 1 FROM outbox`),
+      (rows) => rows.length === 0,
+      { what: 'the outbox to drain' },
+    );
+    const sla = engine.worker!.get(SlaService);
+    const run = {
+      caseId: id,
+      stage: c.stage as never,
+      stageStartedAt: new Date(c.stage_started_at),
+      dueAt: new Date(c.due_at),
+      warnAt: c.warn_at && new Date(c.warn_at),
+    };
+    return { id, levelOneAt: ladderTimes(sla.calendar, sla.policy.escalation, run).find((t) => t.rung.level === '1')!.fireAt };
+  }
+
+  const levelsOf = async (id: string) =>
+    (await engine.query<{ level: string }>(`SELECT level FROM escalations WHERE case_id = $1`, [id])).map((e) => e.level).sort();
+
+  /** Redis back (empty), the worker's clients on it, and its SLA passes no longer held by one left waiting. */
+  async function redisBack(): Promise<void> {
+    redis = await startRedis(port);
+    const worker = engine.worker!;
+    await waitFor(
+      () => worker.get(QueueRegistry).answers(),
+      (up) => up,
+      // BullMQ's clients retry at growing intervals, 20 s apart once Redis has been away for 18 s.
+      { what: "the worker's Redis clients to reconnect", timeoutMs: 30_000 },
+    );
+    await waitFor(
+      () => worker.get(SlaReconciler).runOnce({ full: true }),
+      (r) => r !== null,
+      { what: 'a full pass' },
+    );
+  }
+
+  it('ends a tick that Redis leaves in the middle of, and the next tick tells the levels due meanwhile', async () => {
+    const { id, levelOneAt } = await assignedCase('Xe máy dựng kín vỉa hè trước số 12 Lê Thanh Nghị.');
+    const worker = engine.worker!;
+    // Redis goes after the tick's PING found it up, before the privacy schedule is written there.
+    const calendarYears = worker.get(CalendarYearsLoaded);
+    const tellDue = calendarYears.tellDue.bind(calendarYears);
+    jest.spyOn(calendarYears, 'tellDue').mockImplementationOnce(async () => {
+      await stopRedis(redis);
+      return tellDue();
+    });
+    try {
+      expect(await within(worker.get(Maintenance).runOnce(), 10_000)).not.toBe('still waiting');
+      jest.spyOn(worker.get(Clock), 'now').mockReturnValue(new Date(levelOneAt.getTime() + MINUTE));
+      expect(await within(worker.get(Maintenance).runOnce(), 10_000)).not.toBe('still waiting');
+      expect(await levelsOf(id)).toContain('1');
+    } finally {
+      jest.restoreAllMocks();
+      await redisBack();
+    }
+  }, 120_000);
+
+  it('tells the levels due while a full SLA pass waits for a Redis that left in the middle of it', async () => {
+    const { id, levelOneAt } = await assignedCase('Quán nhậu kê bàn ghế ra hết vỉa hè số 3 Đại Cồ Việt.');
+    const worker = engine.worker!;
+    const reconciler = worker.get(SlaReconciler) as unknown as { fullPassDue(): Promise<boolean> };
+    const fullPassDue = reconciler.fullPassDue.bind(reconciler);
+    // Redis goes after the pass's PING found it up: the pass waits for it, holding the SLA sweep's lock.
+    jest.spyOn(reconciler, 'fullPassDue').mockImplementationOnce(async () => {
+      await stopRedis(redis);
+      return fullPassDue();
+    });
+    try {
+      expect(await within(worker.get(Maintenance).runOnce(), 10_000)).not.toBe('still waiting');
+      jest.spyOn(worker.get(Clock), 'now').mockReturnValue(new Date(levelOneAt.getTime() + MINUTE));
+      expect(await within(worker.get(Maintenance).runOnce(), 10_000)).not.toBe('still waiting');
+      expect(await levelsOf(id)).toContain('1');
+    } finally {
+      jest.restoreAllMocks();
+      await redisBack();
+    }
+    // The pass left waiting ends once Redis is back, and nothing is told twice.
+    expect(await levelsOf(id)).toEqual(['1', 'warn']);
+  }, 120_000);
 });

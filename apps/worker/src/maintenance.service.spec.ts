@@ -108,4 +108,38 @@ describe(Maintenance.name, () => {
       await h.sut.onApplicationShutdown();
     });
   });
+
+  describe('a sweep that reads Redis', () => {
+    it('is left waiting once Redis stops answering in the middle of it, and the rest of the tick runs as without Redis', async () => {
+      jest.useFakeTimers();
+      const h = new Harness();
+      // Found up at the tick's start, Redis goes as the privacy schedule is written: the write waits for it.
+      h.privacy = () => {
+        h.redisUp = false;
+        return new Promise<void>(() => undefined);
+      };
+      let ended = false;
+      const tick = h.sut.runOnce().then(() => (ended = true));
+      await jest.advanceTimersByTimeAsync(999);
+      expect(ended).toBe(false);
+      await jest.advanceTimersByTimeAsync(1);
+      await tick;
+      expect(h.factsDrains).toHaveLength(1);
+    });
+
+    it('is waited for while Redis answers, however long it takes', async () => {
+      jest.useFakeTimers();
+      const h = new Harness();
+      let written!: () => void;
+      h.privacy = () => new Promise<void>((resolve) => (written = resolve));
+      let ended = false;
+      const tick = h.sut.runOnce().then(() => (ended = true));
+      await jest.advanceTimersByTimeAsync(60_000);
+      expect(ended).toBe(false);
+      expect(h.factsDrains).toHaveLength(0);
+      written();
+      await tick;
+      expect(h.factsDrains).toHaveLength(1);
+    });
+  });
 });

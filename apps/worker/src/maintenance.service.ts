@@ -14,6 +14,8 @@ import { PrivacySweepSchedule } from './processors/privacy.processor';
 const FACTS_PER_PASS = 20_000;
 /** The least time between two sweeps brought forward by a wiped Redis (watchRedis). */
 const WATCH_SPACING_MS = 10_000;
+/** How often a running sweep that reads Redis is looked in on: whether Redis still answers (whileRedisAnswers). */
+const REDIS_LOOK_MS = 1000;
 
 /**
  * Periodic sweeps that rebuild what Redis may have lost and do time-based transitions. They run from
@@ -148,9 +150,11 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     // A sweep that reads Redis while it is down waits for it (the worker's clients do not give up), and
     // held every sweep after it: no level was told, no case auto-closed, for as long as Redis was away.
     // Those that only put jobs back into Redis wait for the next tick; the SLA sweep tells due levels
-    // from PostgreSQL meanwhile (SlaReconciler).
-    const redisUp = await this.queues.answers();
+    // from PostgreSQL meanwhile (SlaReconciler). Redis may also go in the middle of the tick: a sweep
+    // that reads it is then left waiting, and the rest of the tick goes on as without Redis.
+    let redisUp = await this.queues.answers();
     const needsRedis = new Set(['routing reconcile', 'deliveries reconcile', 'privacy sweep schedule']);
+    const readsRedis = new Set([...needsRedis, 'SLA timers reconcile']);
     if (!redisUp) this.logger.warn(`Redis does not answer: ${[...needsRedis].join(', ')} wait for it; the other sweeps run`);
     for (const [name, sweep] of [
       // First: a reorganisation due moves cases before the other sweeps look at them.
@@ -169,9 +173,32 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     ] as const) {
       if (!redisUp && needsRedis.has(name)) continue;
       try {
-        await sweep();
+        if (redisUp && readsRedis.has(name)) redisUp = await this.whileRedisAnswers(name, sweep());
+        else await sweep();
       } catch (e) {
         this.logger.warn(`${name} failed: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * Waits for a sweep that reads Redis for as long as Redis answers; false when it stopped answering and
+   * the sweep was left waiting for it (it goes on once Redis is back, under its own lock). Redis found up
+   * at a tick's start can go in the middle of it: such a sweep then waited for Redis, and every later
+   * sweep and tick with it, so no level was told from PostgreSQL for as long as Redis was away.
+   */
+  private async whileRedisAnswers(name: string, sweep: Promise<unknown>): Promise<boolean> {
+    const done = sweep.then(() => 'done' as const);
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const look = new Promise<'look'>((resolve) => (timer = setTimeout(() => resolve('look'), REDIS_LOOK_MS)));
+      if ((await Promise.race([done, look]).finally(() => clearTimeout(timer))) === 'done') return true;
+      const answer = await Promise.race([done, this.queues.answers().then((up) => (up ? 'up' : 'down'))]);
+      if (answer === 'done') return true;
+      if (answer === 'down') {
+        done.catch((e: Error) => this.logger.warn(`${name} failed: ${e.message}`));
+        this.logger.warn(`Redis stopped answering: ${name} waits for it; the rest of the sweeps run as without Redis`);
+        return false;
       }
     }
   }

@@ -47,6 +47,11 @@ export const ADVISORY_LOCK = {
    * reads its cases, exclusive while an erasure of personal data erases them.
    */
   caseErasure: 727_013,
+  /**
+   * The SLA due sweep while Redis does not answer (libs/sla, sla-reconciler.service.ts): apart from
+   * slaReconcile, which a pass left waiting for a Redis that went in the middle of it holds until Redis is back.
+   */
+  slaReconcileRedisDown: 727_014,
   /** The compliance board's alert sweep (numbers from 727_150 on are the board's). */
   complianceAlerts: 727_150,
 } as const;

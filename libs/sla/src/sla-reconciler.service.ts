@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import Redis from 'ioredis';
-import { ADVISORY_LOCK, execute, selectRow, selectRows } from '@fr/persistence';
+import { ADVISORY_LOCK, AdvisoryLock, advisoryUnlock, selectRows, tryAdvisoryLock } from '@fr/persistence';
 import { DataSource } from 'typeorm';
 import { isSoundJob, jobIdFor, jobIdPrefix, jobOptionsFor, JobName, QueueName, QueueRegistry, removeJobById } from '@fr/queue';
 import { Clock } from './clock';
@@ -73,7 +73,7 @@ interface OpenStage {
 
 /**
  * PostgreSQL is the source of truth for SLA timers; Redis may lose them all. Two kinds of pass, one
- * worker at a time (advisory lock):
+ * worker at a time (advisory lock; the due sweep while Redis does not answer has one of its own):
  *
  * - the due sweep, every run: fires the levels due for more than TIMER_GRACE_MS that were not recorded
  *   (a lost or failed timer, or one stuck in the queue past QUEUED_GRACE_MS; one still queued behind
@@ -111,18 +111,25 @@ export class SlaReconciler {
 
   /** One pass, full when due or asked for; null when another worker holds the sweep. */
   async runOnce(options: { full?: boolean } = {}): Promise<SlaReconcileResult | null> {
+    // Redis away: the timers wait there, out of reach, so the levels falling due are told from here
+    // (PostgreSQL alone) rather than after it is back; their timers find them recorded and do nothing.
+    // Under a lock of its own: a pass that found Redis up and lost it in the middle waits for it holding
+    // slaReconcile, and every sweep after it, in each worker, told nothing for as long as Redis was away.
+    // A firing is once whoever fires (FireEscalation), so the two sweeps may overlap.
+    if (!(await this.queues.answers())) return this.locked(ADVISORY_LOCK.slaReconcileRedisDown, () => this.dueSweep({ redisDown: true }));
+    return this.locked(ADVISORY_LOCK.slaReconcile, async () => (options.full || (await this.fullPassDue()) ? this.fullPass() : this.dueSweep()));
+  }
+
+  /** `pass` under a session lock; null when another sweep holds it. */
+  private async locked(lock: AdvisoryLock, pass: () => Promise<SlaReconcileResult>): Promise<SlaReconcileResult | null> {
     const runner = this.ds.createQueryRunner();
     await runner.connect();
     try {
-      const lock = await selectRow<{ locked: boolean }>(runner.manager, `SELECT pg_try_advisory_lock($1) AS locked`, [ADVISORY_LOCK.slaReconcile]);
-      if (!lock?.locked) return null;
+      if (!(await tryAdvisoryLock(runner, lock))) return null;
       try {
-        // Redis away: the timers wait there, out of reach, so the levels falling due are told from here
-        // (PostgreSQL alone) rather than after it is back; their timers find them recorded and do nothing.
-        if (!(await this.queues.answers())) return await this.dueSweep({ redisDown: true });
-        return options.full || (await this.fullPassDue()) ? await this.fullPass() : await this.dueSweep();
+        return await pass();
       } finally {
-        await execute(runner.manager, `SELECT pg_advisory_unlock($1)`, [ADVISORY_LOCK.slaReconcile]);
+        await advisoryUnlock(runner, lock);
       }
     } finally {
       await runner.release();
