@@ -28,6 +28,9 @@ module.exports = {
   // before PostgreSQL goes away at 14 s); beside another file its restarted API was still booting at the
   // outage and exited, failing the run.
   maxWorkers: 2,
+  // A run's name and its migrated database templates, which its test engines copy (libs/testing/src/template-database.ts).
+  globalSetup: '<rootDir>/scripts/jest-global-setup.js',
+  globalTeardown: '<rootDir>/scripts/jest-global-teardown.js',
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/bench/**/*.spec.ts'] },
     {

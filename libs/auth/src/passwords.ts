@@ -26,6 +26,11 @@ export function usePasswordHashCostForTests(next: PasswordHashCost): void {
   dummy = null;
 }
 
+/** The cost hashes are made with in this process now (a test database template is kept per cost). */
+export function passwordHashCost(): PasswordHashCost {
+  return cost;
+}
+
 /**
  * argon2id at PASSWORD_HASH_COST. Hashed in NFC: a Vietnamese keyboard types "ậ" as one code point or
  * as "a" + two combining marks (Unikey's "Unicode tổ hợp"), and the officer must get in whichever one

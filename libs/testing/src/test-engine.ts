@@ -14,6 +14,7 @@ import { migrateDatabase } from '@fr/persistence';
 import { TimeSource } from '@fr/sla';
 import { createWorkerApp } from '@fr/worker';
 import { checkedRequest, ContractChecker } from './contract';
+import { createFromTemplate } from './template-database';
 
 const BASE_DB = process.env.FR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.FR_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -109,7 +110,12 @@ export class TestEngine {
   static async start(opts: { worker?: boolean; env?: Record<string, string>; clock?: TimeSource } = {}): Promise<TestEngine> {
     const engine = new TestEngine(opts.env ?? {}, opts.clock);
     try {
-      await migrateDatabase(engine.config, [organisationSeed(engine.config)]);
+      const seeds = [organisationSeed(engine.config)];
+      await createFromTemplate(BASE_DB, engine.config, seeds, engine.dbName, TEST_ROLES.owner, (name) => ({
+        databaseUrl: testDatabaseUrl(name, TEST_ROLES.app),
+        databaseOwnerUrl: testDatabaseUrl(name, TEST_ROLES.owner),
+      }));
+      await migrateDatabase(engine.config, seeds);
       await engine.db.query('SELECT 1');
       engine.api = await createApiApp(engine.config, { clock: engine.clock });
       if (opts.worker !== false) await engine.startWorker();
