@@ -6,7 +6,7 @@ import { SubjectRequests } from '@fr/privacy';
 import { caseEventMessage } from '@fr/queue';
 import { Clock, scheduleSlaTimers, SlaService } from '@fr/sla';
 import { ACTION_HANDLERS, ActionInput, isHandledAction } from './actions';
-import { lockCase, writeCaseChange } from './actions/case-records';
+import { lockCaseToAct, writeCaseChange } from './actions/case-records';
 import { CaseActor, inScope } from './actor';
 
 export type { ActionInput } from './actions';
@@ -41,7 +41,7 @@ export class ActOnCase {
 
   /** For use cases that already hold a transaction (a sweep). */
   async run(m: EntityManager, actor: CaseActor, caseId: string, action: CaseAction, input: ActionInput): Promise<ActionResult> {
-    const c = await lockCase(m, caseId);
+    const c = await lockCaseToAct(m, caseId);
     if (!c) throw new NotFoundError('case', caseId);
     if (!inScope(actor, c.unit_code)) {
       // An officer of the unit that held the case until a colleague handed it on a moment ago

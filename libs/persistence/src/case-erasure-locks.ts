@@ -25,23 +25,38 @@ import { execute, Sql } from './sql';
  * - fan-out (Deliveries.caseEvents): (1) these keys, shared, in key order, with BEGIN; (2) the claim: the
  *   events' fan-out keys (case_event_fanouts, inserted) and their frozen states' rows (deleted); (3) the
  *   deliveries' unique keys and outbox rows (inserted). It locks no row of `cases`.
- * - erasure (eraseContactDetails), inside a caller that may hold more before it: the retention sweep its
- *   cases' rows (FOR NO KEY UPDATE), a case action that closes a case that case's and its merged
- *   duplicates' rows (FOR UPDATE), a deletion request its request's own advisory key. Then (1) every row
- *   of `cases` it will write (the cases, their originals and their groups' members, whose answers it
- *   masks or blanks), in id order; (2) these keys, exclusive, in key order, in the same statement as (1);
- *   (3) the cases' thread, texts kept aside, the groups' frozen states and deliveries' payloads (updated),
- *   its audit events (inserted).
- * Only these two wait for these keys, each taking all of its own in one statement in one order, so their
- * waits for keys alone form no cycle. A fan-out waiting for its keys holds nothing else; once it has them
- * it waits only for another fan-out of the same event (2, 3) or for whoever holds a frozen state's row: an
- * erasure takes those after its keys, which a fan-out holding them excludes, and corrections never wait
- * for these keys. An erasure waiting for its keys holds case rows, which no fan-out waits for. Its own
- * case rows come before its keys: after them it would wait for the row of a group member that another
- * erasure of that group holds while waiting for the first's key. After its keys it waits only for rows
- * that case actions, merges, reorganisations, deliveries' attempts and corrections hold, none of which
- * waits for these keys (a case action writing a case's thread or frozen states holds its case row first,
- * which the erasure holds already).
+ * - erasure (eraseContactDetails): (1) every row of `cases` it will write (the cases, their originals and
+ *   their groups' members, whose answers it masks or blanks), in id order; (2) these keys, exclusive, in
+ *   key order, in the same statement as (1); (3) the cases' thread, texts kept aside, the groups' frozen
+ *   states and deliveries' payloads (updated), its audit events (inserted). Its caller holds some of those rows before it, in the same order: the retention
+ *   sweep none (it reads its cases unlocked); a deletion request its citizen's cases with their originals,
+ *   the originals first (SubjectRequests.casesOf), and its own advisory key before them; a case action the
+ *   case it acts on, after the case's original when a deletion waits for it (lockCaseToAct), and the
+ *   duplicates that close with an original after it; the merged-groups sweep an original, then its
+ *   duplicates.
+ * Rows of `cases`: the writers of a merged group lock its original before its other cases, and several
+ * originals in id order: case actions (the original, then the duplicates that close or move with it),
+ * merges, the merged-groups sweep, erasures, deletion and correction requests. Designation changes and
+ * reorganisations lock in id order, the same order for time-ordered ids (a duplicate is linked to an
+ * older case), as the erasure's. Two writers of a group meet at its original, holding nothing else of the
+ * group, and one waits there. The erasure's callers used to lock rows of the group before it: the
+ * retention sweep its due duplicate, a deletion request its citizen's duplicate, a case action the
+ * duplicate it closed, each before its original. A case action or another erasure holding the original
+ * waited for that duplicate, and PostgreSQL broke the cycle: a 503, or a failed sweep
+ * (test/privacy-erasure-lock-order.e2e-spec.ts). Still out of order: the auto-close sweep locks its batch
+ * of resolved cases before acting on each (a deadlock needs a deletion waiting for one of them, a
+ * duplicate, while another erasure of its group runs; the victim sweep runs again at its next tick), and
+ * groups whose ids are random (from before ids were time-ordered).
+ * Keys: only fan-outs and erasures wait for them, each taking all of its own in one statement in one
+ * order, so their waits for keys alone form no cycle. A fan-out waiting for its keys holds nothing else;
+ * once it has them it waits only for another fan-out of the same event (2, 3) or for whoever holds a frozen
+ * state's row: an erasure takes those after its keys, which a fan-out holding them excludes, and
+ * corrections never wait for these keys. An erasure waiting for its keys holds case rows, which no fan-out
+ * waits for. Its own case rows come before its keys: after them it would wait for the row of a group member
+ * that another erasure of that group holds while waiting for the first's key. After its keys it waits only
+ * for rows that case actions, merges, reorganisations, deliveries' attempts and corrections hold, none of
+ * which waits for these keys (a case action writing a case's thread or frozen states holds its case row
+ * first, which the erasure holds already).
  */
 
 const EVENT_ID = /^[1-9][0-9]{0,18}$/;

@@ -39,11 +39,15 @@ export class EraseExpiredContactDetails {
     let erased = 0;
     for (;;) {
       const n = await this.ds.transaction(async (m) => {
+        // Not locked here: eraseContactDetails locks them with their groups, each group's original before its
+        // other cases, as a case action on a group does (case-erasure-locks.ts). Locked here first, a due
+        // duplicate was held before its original, which a case action or another erasure of the group held
+        // while waiting for that duplicate. A closed case stays closed; one erased meanwhile is skipped.
         const due = await selectRows<{ id: string }>(
           m,
           `SELECT id::text AS id FROM cases
             WHERE closed_at IS NOT NULL AND contact_erased_at IS NULL AND closed_at <= $1
-            ORDER BY closed_at, cases.id LIMIT $2 FOR NO KEY UPDATE`,
+            ORDER BY closed_at, cases.id LIMIT $2`,
           [cutoff, this.policy.batchSize],
         );
         const done = await eraseContactDetails(

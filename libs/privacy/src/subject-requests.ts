@@ -385,19 +385,25 @@ export class SubjectRequests implements OnModuleInit {
       params.push(normaliseEmail(cmd.email));
       who.push(`lower(c.citizen_email) = $${params.length}`);
     }
-    // Cases that are no one's duplicate first: whatever writes a group of duplicates (merge, a move or
-    // closing of the group) locks its original before the duplicates, and a citizen who reported twice
-    // may own both. Then by submission, as listed.
-    const rows = await selectRows<CaseRow>(
+    // Locked with the originals of their groups, whoever's they are, and before them, as whatever writes a
+    // group locks it (case-erasure-locks.ts): the originals in id order, then the rest in id order. The
+    // erasure or correction below writes the groups' answers; holding a duplicate before its original,
+    // this waited for the original that another erasure of the group held while waiting for the duplicate.
+    // `mine` is judged on the row as locked: a case erased or changed while this waited for it is left out.
+    const mine = `c.channel_code = $1 AND c.contact_erased_at IS NULL AND (${who.join(' OR ')})`;
+    const rows = await selectRows<CaseRow & { mine: boolean }>(
       m,
-      `SELECT ${CASE_COLUMNS} FROM cases c
-        WHERE c.channel_code = $1 AND c.contact_erased_at IS NULL AND (${who.join(' OR ')})
-        ORDER BY c.duplicate_of IS NOT NULL, c.submitted_at, c.id FOR NO KEY UPDATE`,
+      `WITH mine AS MATERIALIZED (SELECT c.id, COALESCE(c.duplicate_of, c.id) AS root FROM cases c WHERE ${mine})
+       SELECT ${CASE_COLUMNS}, ${mine} AS mine FROM cases c
+        WHERE c.id IN (SELECT id FROM mine UNION SELECT root FROM mine)
+        ORDER BY c.id IN (SELECT root FROM mine) DESC, c.id FOR NO KEY UPDATE OF c`,
       params,
     );
     const at = (r: CaseRow) => new Date(r.submitted_at).getTime();
     const named = cmd.name === undefined ? null : personNameKey(cmd.name);
     return rows
+      .filter((r) => r.mine)
+      .map(({ mine: _, ...r }) => r)
       .filter((r) => named === null || personNameKey(r.citizen_name) === named)
       .sort((a, b) => at(a) - at(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }

@@ -28,15 +28,36 @@ export interface LockedCase {
   rated_at: Date | null;
 }
 
+const LOCKED_CASE_COLUMNS = `id, status, version, category_code, unit_code, handler_id, severity, stage, stage_started_at, stage_minutes,
+  extension_minutes, extension_count, resolve_from, acknowledged_at, due_at, paused_past_due, resolved_at, rating, rated_at`;
+
 /** Locks the case for the rest of the transaction: actions on one case happen one after another. */
 export function lockCase(m: EntityManager, caseId: string): Promise<LockedCase | undefined> {
-  return selectRow<LockedCase>(
+  return selectRow<LockedCase>(m, `SELECT ${LOCKED_CASE_COLUMNS} FROM cases WHERE id = $1 FOR UPDATE`, [caseId]);
+}
+
+/**
+ * lockCase for an action, which may close the case. A duplicate that a deletion request waits for is
+ * erased as it closes (SubjectRequests.onCaseClosed), and the erasure writes its group's cases, of which
+ * every writer locks the original first (case-erasure-locks.ts): that original is locked here, as the
+ * erasure will lock it, before the case. Holding the duplicate first, the action waited for an original
+ * that another erasure of the group held while waiting for the duplicate. In the statement that locks the
+ * case (its select list, computed before the row is locked): no round trip added to every action.
+ */
+export async function lockCaseToAct(m: EntityManager, caseId: string): Promise<LockedCase | undefined> {
+  const row = await selectRow<LockedCase & { originals: string }>(
     m,
-    `SELECT id, status, version, category_code, unit_code, handler_id, severity, stage, stage_started_at, stage_minutes,
-            extension_minutes, extension_count, resolve_from, acknowledged_at, due_at, paused_past_due, resolved_at, rating, rated_at
-       FROM cases WHERE id = $1 FOR UPDATE`,
+    `WITH original AS MATERIALIZED (
+       SELECT o.id FROM cases d JOIN cases o ON o.id = d.duplicate_of
+        WHERE d.id = $1 AND o.id <> d.id
+          AND EXISTS (SELECT 1 FROM privacy_requests p WHERE p.status = 'waiting_for_closure' AND p.waiting_case_ids @> ARRAY[d.id])
+          FOR NO KEY UPDATE OF o)
+     SELECT ${LOCKED_CASE_COLUMNS}, (SELECT count(*) FROM original) AS originals FROM cases WHERE id = $1 FOR UPDATE`,
     [caseId],
   );
+  if (!row) return undefined;
+  const { originals: _, ...c } = row;
+  return c;
 }
 
 /**

@@ -1,0 +1,309 @@
+import { PoolClient } from 'pg';
+import { ADVISORY_LOCK } from '@fr/persistence';
+import { EraseExpiredContactDetails } from '@fr/privacy';
+import { QueueName, QueueRegistry } from '@fr/queue';
+import { actOnCase, adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+
+jest.setTimeout(60_000);
+
+const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
+/** Trần Đại Nghĩa at Bách Khoa: roads_lighting goes to QLDT. */
+const LIGHT = { lat: 21.0031, lng: 105.8459 };
+const ANSWER = 'Phòng Quản lý đô thị đã thay bóng đèn cột số 12 trên phố Trần Đại Nghĩa ngày 04/03.';
+
+type Settled<T> = { promise: Promise<T>; done: () => boolean };
+type Answer = { status: number; body: unknown };
+
+/** A promise and whether it has settled, so a test can wait for "done, or blocked" without a sleep. */
+function settle<T>(p: PromiseLike<T>): Settled<T> {
+  let done = false;
+  const promise = Promise.resolve(p).finally(() => {
+    done = true;
+  });
+  promise.catch(() => undefined);
+  return { promise, done: () => done };
+}
+
+/**
+ * The order in which the writers of a merged group lock it (case-erasure-locks.ts): the original, then its
+ * other cases. A case action on the original locks it, then the duplicates that close with it; an erasure
+ * (the retention sweep, a deletion request, a deletion carried out as a case closes) the group's original,
+ * then the group's other cases, then the cases' erasure keys. Each test holds one side at a point where it
+ * holds its locks (a second connection holds what it waits for next), lets the other run into it, then
+ * lets both go on: both must finish, neither being chosen as a deadlock's victim.
+ */
+describe('erasures and case actions on one merged group at the same moment', () => {
+  let engine: TestEngine;
+  let sweep: EraseExpiredContactDetails;
+  let token: string;
+
+  beforeAll(async () => {
+    engine = await TestEngine.start({ env: { FR_DUPLICATE_RADIUS_M: '150', FR_DUPLICATE_WINDOW_DAYS: '30' } });
+    token = (await createOfficer(engine, await adminToken(engine), { username: 'order.qldt', role: 'HANDLER', unitCode: 'QLDT' })).token;
+    sweep = engine.worker!.get(EraseExpiredContactDetails);
+    // No fan-out takes the cases' erasure keys behind the tests' backs.
+    await engine.worker!.get(QueueRegistry).get(QueueName.CaseEvents).pause();
+  });
+  afterAll(async () => {
+    if (engine?.worker) await engine.worker.get(QueueRegistry).get(QueueName.CaseEvents).resume();
+    await engine?.close();
+  });
+
+  const act = (id: string, action: string, body: Record<string, unknown> = {}) => actOnCase(engine, bearer(token), id, action, body);
+  /** As actOnCase, but the answer is returned, whatever it is. */
+  async function tryAct(id: string, action: string, body: Record<string, unknown>): Promise<Answer> {
+    const [{ version }] = await engine.query<{ version: number }>(`SELECT version FROM cases WHERE id = $1`, [id]);
+    const res = await engine
+      .http()
+      .post(`/v1/cases/${id}/${action}`)
+      .set(bearer(token))
+      .send({ expectedVersion: version, ...body });
+    return { status: res.status, body: res.body as unknown };
+  }
+
+  let phones = 0;
+  let groups = 0;
+  /** A report at `north` degrees from the light; the same place and category link a later report to the first. */
+  async function report(north: number, name: string) {
+    const phone = `09140${String(++phones).padStart(5, '0')}`;
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({
+        externalId: `1022-${phone}`,
+        category: 'roads_lighting',
+        description: `Đèn đường trên phố Trần Đại Nghĩa không sáng, gần cột số ${phone.slice(-3)}.`,
+        location: { lat: LIGHT.lat + north, lng: LIGHT.lng, wardCode: 'BACH_KHOA' },
+        citizen: { name, phone },
+      });
+    expect(res.status).toBe(202);
+    const c = res.body as { id: string; trackingCode: string };
+    await waitFor(
+      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [c.id]),
+      (r) => r[0].status !== 'received',
+      { what: 'routing' },
+    );
+    return { ...c, phone };
+  }
+  const duplicateOf = async (id: string) =>
+    (await engine.query<{ duplicate_of: string | null }>(`SELECT duplicate_of::text FROM cases WHERE id = $1`, [id]))[0].duplicate_of;
+  /** Answered and closed by the citizen's rating. */
+  async function closeOnItsOwn(c: { id: string; trackingCode: string }) {
+    await act(c.id, 'acknowledge', { severity: 'normal' });
+    await act(c.id, 'resolve', { answer: ANSWER });
+    expect((await engine.http().post(`/v1/feedback/${c.trackingCode}/rating`).set(KEY).send({ score: 5 })).status).toBe(200);
+  }
+  /** Closed long enough ago for the retention sweep to erase it. */
+  const expire = (id: string) => engine.query(`UPDATE cases SET closed_at = closed_at - interval '1000 days' WHERE id = $1`, [id]);
+
+  /**
+   * An original, open, with a case linked to it and closed on its own (`closed`, still of the group) and a
+   * case merged into it (`merged`); each group 1 km from the others.
+   */
+  async function group() {
+    const north = ++groups / 100;
+    const original = await report(north, 'Nguyễn Thị Lan');
+    const closed = await report(north + 0.000001, 'Trần Văn Hùng');
+    const merged = await report(north + 0.000002, 'Lê Thị Mai');
+    for (const c of [closed, merged]) expect(await duplicateOf(c.id)).toBe(original.id);
+    await closeOnItsOwn(closed);
+    expect(await duplicateOf(closed.id)).toBe(original.id);
+    await act(original.id, 'merge', { duplicateIds: [merged.id] });
+    await act(original.id, 'acknowledge', { severity: 'normal' });
+    return { original, closed, merged, north };
+  }
+
+  /** Backends of this database waiting for a lock. */
+  const lockWaiters = () =>
+    engine.query<{ wait_event: string; query: string }>(
+      `SELECT wait_event, query FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+  /** Waits until `n` backends wait for a lock or `settled` have all settled. */
+  const untilWaiting = (n: number, what: string, ...settled: { done: () => boolean }[]) =>
+    waitFor(async () => settled.every((s) => s.done()) || (await lockWaiters()).length >= n, Boolean, { what });
+
+  /** A second connection in a transaction, holding what `sql` locks until release(). */
+  async function hold(sql: string, params: unknown[] = []): Promise<{ release: () => Promise<void> }> {
+    const c: PoolClient = await engine.db.connect();
+    await c.query('BEGIN');
+    await c.query(sql, params);
+    return {
+      release: async () => {
+        await c.query('ROLLBACK').catch(() => undefined);
+        c.release();
+      },
+    };
+  }
+  /**
+   * Who writes a case event (a case action, a request's answer to its channel) takes the receivers' lock
+   * shared after its case rows: held exclusive, it stops them there.
+   */
+  const holdCaseEvents = () => hold(`SELECT pg_advisory_xact_lock($1)`, [ADVISORY_LOCK.caseEventReceivers]);
+
+  /** A side of a race: an HTTP call, answered, or the sweep. */
+  type Side = () => Promise<Answer | 'swept'>;
+  const answered = (req: PromiseLike<{ status: number; body: unknown }>): Promise<Answer> =>
+    Promise.resolve(req).then((r) => ({ status: r.status, body: r.body }));
+  const sweeping: Side = () => sweep.runOnce().then(() => 'swept' as const);
+  const resolving =
+    (id: string): Side =>
+    () =>
+      tryAct(id, 'resolve', { answer: ANSWER });
+  const deleting =
+    (phone: string): Side =>
+    () =>
+      answered(engine.http().post('/v1/privacy/requests').set(KEY).send({ kind: 'delete', phone }));
+  const rating =
+    (trackingCode: string): Side =>
+    () =>
+      answered(engine.http().post(`/v1/feedback/${trackingCode}/rating`).set(KEY).send({ score: 5 }));
+
+  /**
+   * Starts the sides one after another while `held` stops the first where it holds its locks, each next
+   * one when those before it wait, then releases `held`. What each ended with: the status it was answered
+   * ('swept' for the sweep), or the error it failed with ("deadlock detected").
+   */
+  async function race(held: Promise<{ release: () => Promise<void> }>, ...sides: Side[]): Promise<{ ended: (number | string)[]; bodies: unknown[] }> {
+    const holding = await held;
+    const running: Settled<Answer | 'swept'>[] = [];
+    try {
+      for (const side of sides) {
+        running.push(settle(side()));
+        await untilWaiting(running.length, `${running.length} side(s) waiting`, ...running);
+      }
+    } finally {
+      await holding.release();
+    }
+    const results = await Promise.allSettled(running.map((r) => r.promise));
+    return {
+      ended: results.map((r) => (r.status === 'rejected' ? String(r.reason) : r.value === 'swept' ? 'swept' : r.value.status)),
+      bodies: results.map((r) => (r.status === 'fulfilled' && r.value !== 'swept' ? r.value.body : undefined)),
+    };
+  }
+
+  /** The cases' `contact_erased` events: why, and for which request. */
+  const erasures = (ids: string[]) =>
+    engine.query<{ case_id: string; reason: string; request_id: string | null }>(
+      `SELECT case_id::text, reason, data->>'requestId' AS request_id FROM audit_events
+        WHERE action = 'contact_erased' AND case_id = ANY($1::uuid[]) ORDER BY case_id`,
+      [ids],
+    );
+  /** Whether the case's contact details are gone. */
+  const erased = async (id: string) => {
+    const [c] = await engine.query<{ citizen_phone: string | null; contact_erased_at: Date | null }>(
+      `SELECT citizen_phone, contact_erased_at FROM cases WHERE id = $1`,
+      [id],
+    );
+    return c.citizen_phone === null && c.contact_erased_at !== null;
+  };
+  const sorted = <T extends { case_id: string }>(rows: T[]) => [...rows].sort((a, b) => (a.case_id < b.case_id ? -1 : 1));
+  const requestStatus = async (id: string) =>
+    (await engine.query<{ status: string; case_ids: string[] }>(`SELECT status, case_ids::text[] FROM privacy_requests WHERE id = $1`, [id]))[0];
+  /** A deletion request made now, waiting for its citizen's case to close. */
+  async function waitingDeletion(phone: string, caseId: string): Promise<string> {
+    const res = await answered(engine.http().post('/v1/privacy/requests').set(KEY).send({ kind: 'delete', phone }));
+    const body = res.body as { id: string; status: string };
+    expect([res.status, body.status]).toEqual([201, 'waiting_for_closure']);
+    expect(await requestStatus(body.id)).toEqual({ status: 'waiting_for_closure', case_ids: [caseId] });
+    return body.id;
+  }
+
+  describe('a case action on the group and the retention sweep', () => {
+    it('the original resolved while a deletion waits for its merged duplicate, and the sweep erases the closed case of the group', async () => {
+      const g = await group();
+      await expire(g.closed.id);
+      const requestId = await waitingDeletion(g.merged.phone, g.merged.id);
+
+      // The action has locked the original and its merged duplicate, closed the duplicate, and waits to
+      // write the duplicate's case event; the deletion waiting for it erases it after.
+      const { ended } = await race(holdCaseEvents(), resolving(g.original.id), sweeping);
+      expect(ended).toEqual([200, 'swept']);
+
+      expect([await erased(g.closed.id), await erased(g.merged.id), await erased(g.original.id)]).toEqual([true, true, false]);
+      expect(await erasures([g.original.id, g.closed.id, g.merged.id])).toEqual(
+        sorted([
+          { case_id: g.closed.id, reason: 'retention', request_id: null },
+          { case_id: g.merged.id, reason: 'subject_request', request_id: requestId },
+        ]),
+      );
+      expect((await requestStatus(requestId)).status).toBe('answered');
+    });
+
+    it("a case linked to the original closed by its citizen's rating while a deletion waits for it, and the sweep erases the closed case of the group", async () => {
+      const g = await group();
+      await expire(g.closed.id);
+      const linked = await report(g.north + 0.000003, 'Phạm Văn Nam');
+      expect(await duplicateOf(linked.id)).toBe(g.original.id);
+      await act(linked.id, 'acknowledge', { severity: 'normal' });
+      await act(linked.id, 'resolve', { answer: ANSWER });
+      const requestId = await waitingDeletion(linked.phone, linked.id);
+
+      // The rating closes the case and waits to write its case event; the deletion erases it after.
+      const { ended } = await race(holdCaseEvents(), rating(linked.trackingCode), sweeping);
+      expect(ended).toEqual([200, 'swept']);
+
+      expect(await erasures([g.original.id, g.closed.id, g.merged.id, linked.id])).toEqual(
+        sorted([
+          { case_id: g.closed.id, reason: 'retention', request_id: null },
+          { case_id: linked.id, reason: 'subject_request', request_id: requestId },
+        ]),
+      );
+      expect((await requestStatus(requestId)).status).toBe('answered');
+    });
+  });
+
+  describe('two erasures of one group', () => {
+    /** The group with its two citizens' cases closed, the one closed on its own erasable by the sweep. */
+    async function twoClosed() {
+      const g = await group();
+      await act(g.original.id, 'resolve', { answer: ANSWER });
+      await expire(g.closed.id);
+      return g;
+    }
+    /** Each case erased once, by the one that was to erase it; the request answered. */
+    async function erasedOnce(g: Awaited<ReturnType<typeof twoClosed>>, requestId: string) {
+      expect([await erased(g.closed.id), await erased(g.merged.id), await erased(g.original.id)]).toEqual([true, true, false]);
+      expect(await erasures([g.original.id, g.closed.id, g.merged.id])).toEqual(
+        sorted([
+          { case_id: g.closed.id, reason: 'retention', request_id: null },
+          { case_id: g.merged.id, reason: 'subject_request', request_id: requestId },
+        ]),
+      );
+      expect(await requestStatus(requestId)).toEqual({ status: 'answered', case_ids: [g.merged.id] });
+    }
+
+    it('a deletion request holding its case when the sweep comes for another case of the group', async () => {
+      const g = await twoClosed();
+      // The request has locked its citizen's case and waits to tell its channel, before it erases.
+      const { ended, bodies } = await race(holdCaseEvents(), deleting(g.merged.phone), sweeping);
+      expect(ended).toEqual([201, 'swept']);
+      await erasedOnce(g, (bodies[0] as { id: string }).id);
+    });
+
+    it('the sweep holding the group when a deletion request comes for another case of it', async () => {
+      const g = await twoClosed();
+      // A fan-out of the original's events holds its erasure key: the sweep has locked the group's cases
+      // and waits for the key, before it erases.
+      const fanOut = hold(`SELECT pg_advisory_xact_lock_shared($1, hashtext($2::text))`, [ADVISORY_LOCK.caseErasure, g.original.id]);
+      const { ended, bodies } = await race(fanOut, sweeping, deleting(g.merged.phone));
+      expect(ended).toEqual(['swept', 201]);
+      await erasedOnce(g, (bodies[1] as { id: string }).id);
+    });
+
+    it('two deletion requests, each holding its own case of the group', async () => {
+      const g = await group();
+      await act(g.original.id, 'resolve', { answer: ANSWER });
+      // Both have locked their citizen's case and wait to tell their channel, before they erase.
+      const { ended, bodies } = await race(holdCaseEvents(), deleting(g.merged.phone), deleting(g.closed.phone));
+      expect(ended).toEqual([201, 201]);
+      const [first, second] = bodies.map((b) => (b as { id: string }).id);
+      expect(await erasures([g.original.id, g.closed.id, g.merged.id])).toEqual(
+        sorted([
+          { case_id: g.merged.id, reason: 'subject_request', request_id: first },
+          { case_id: g.closed.id, reason: 'subject_request', request_id: second },
+        ]),
+      );
+    });
+  });
+});
