@@ -114,6 +114,20 @@ describe('erasures and case actions on one merged group at the same moment', () 
     return { original, closed, merged, north };
   }
 
+  /**
+   * A copy of the case under an id that sorts before every time-ordered one, as the random ids of cases
+   * stored before ids were time-ordered may (intake makes a later case's id sort after the earlier's).
+   */
+  async function copyWithOldId(id: string): Promise<string> {
+    const oldId = `00000000-0000-4000-8000-${String(groups).padStart(12, '0')}`;
+    await engine.query(
+      `INSERT INTO cases SELECT (jsonb_populate_record(NULL::cases, to_jsonb(c) || jsonb_build_object('id', $2::text, 'tracking_code', $3::text, 'external_id', NULL))).*
+         FROM cases c WHERE c.id = $1`,
+      [id, oldId, `OLDID-${String(groups).padStart(5, '0')}`],
+    );
+    return oldId;
+  }
+
   /** Backends of this database waiting for a lock. */
   const lockWaiters = () =>
     engine.query<{ wait_event: string; query: string }>(
@@ -210,6 +224,24 @@ describe('erasures and case actions on one merged group at the same moment', () 
   }
 
   describe('a case action on the group and the retention sweep', () => {
+    it('the original resolved, its merged duplicates closing with it, while the sweep erases the closed case of the group', async () => {
+      const g = await group();
+      await expire(g.closed.id);
+      // A merged duplicate whose id sorts before the original's: an erasure locking the group in id order alone takes it first.
+      const older = await copyWithOldId(g.merged.id);
+      expect(older < g.original.id).toBe(true);
+
+      // It is held: the action has locked the original and waits for it.
+      const { ended } = await race(hold(`SELECT 1 FROM cases WHERE id = $1 FOR KEY SHARE`, [older]), resolving(g.original.id), sweeping);
+      expect(ended).toEqual([200, 'swept']);
+
+      expect(await engine.query(`SELECT status FROM cases WHERE id = ANY($1::uuid[]) ORDER BY id`, [[older, g.merged.id]])).toEqual([
+        { status: 'closed' },
+        { status: 'closed' },
+      ]);
+      expect(await erasures([g.original.id, g.closed.id, g.merged.id, older])).toEqual([{ case_id: g.closed.id, reason: 'retention', request_id: null }]);
+    });
+
     it('the original resolved while a deletion waits for its merged duplicate, and the sweep erases the closed case of the group', async () => {
       const g = await group();
       await expire(g.closed.id);

@@ -26,9 +26,10 @@ import { execute, Sql } from './sql';
  *   events' fan-out keys (case_event_fanouts, inserted) and their frozen states' rows (deleted); (3) the
  *   deliveries' unique keys and outbox rows (inserted). It locks no row of `cases`.
  * - erasure (eraseContactDetails): (1) every row of `cases` it will write (the cases, their originals and
- *   their groups' members, whose answers it masks or blanks), in id order; (2) these keys, exclusive, in
- *   key order, in the same statement as (1); (3) the cases' thread, texts kept aside, the groups' frozen
- *   states and deliveries' payloads (updated), its audit events (inserted). Its caller holds some of those rows before it, in the same order: the retention
+ *   their groups' members, whose answers it masks or blanks), the originals first, then the rest, each part
+ *   in id order; (2) these keys, exclusive, in key order, in the same statement as (1); (3) the cases'
+ *   thread, texts kept aside, the groups' frozen states and deliveries' payloads (updated), its audit
+ *   events (inserted). Its caller holds some of those rows before it, in the same order: the retention
  *   sweep none (it reads its cases unlocked); a deletion request its citizen's cases with their originals,
  *   the originals first (SubjectRequests.casesOf), and its own advisory key before them; a case action the
  *   case it acts on, after the case's original when a deletion waits for it (lockCaseToAct), and the
@@ -38,15 +39,16 @@ import { execute, Sql } from './sql';
  * originals in id order: case actions (the original, then the duplicates that close or move with it),
  * merges, the merged-groups sweep, erasures, deletion and correction requests. Designation changes and
  * reorganisations lock in id order, the same order for time-ordered ids (a duplicate is linked to an
- * older case), as the erasure's. Two writers of a group meet at its original, holding nothing else of the
- * group, and one waits there. The erasure's callers used to lock rows of the group before it: the
- * retention sweep its due duplicate, a deletion request its citizen's duplicate, a case action the
- * duplicate it closed, each before its original. A case action or another erasure holding the original
- * waited for that duplicate, and PostgreSQL broke the cycle: a 503, or a failed sweep
+ * older case). Two writers of a group meet at its original, holding nothing else of the group, and one
+ * waits there. The erasure used to lock the group in id order alone, after the rows its caller held: the
+ * retention sweep's due duplicate, a deletion request's citizen's duplicate, the duplicate a case action
+ * closed, each locked before its original; and a duplicate whose random id (from before ids were
+ * time-ordered) sorts before its original's. A case action or another erasure holding the original waited
+ * for that duplicate, and PostgreSQL broke the cycle: a 503, or a failed sweep
  * (test/privacy-erasure-lock-order.e2e-spec.ts). Still out of order: the auto-close sweep locks its batch
  * of resolved cases before acting on each (a deadlock needs a deletion waiting for one of them, a
  * duplicate, while another erasure of its group runs; the victim sweep runs again at its next tick), and
- * groups whose ids are random (from before ids were time-ordered).
+ * designations and reorganisations over groups of random ids.
  * Keys: only fan-outs and erasures wait for them, each taking all of its own in one statement in one
  * order, so their waits for keys alone form no cycle. A fan-out waiting for its keys holds nothing else;
  * once it has them it waits only for another fan-out of the same event (2, 3) or for whoever holds a frozen
@@ -76,8 +78,8 @@ export function fanOutLockSql(eventIds: readonly (string | number)[]): string {
 
 /**
  * Before an erasure of `caseIds` reads or writes any of what it erases: locks the rows of `cases` it will
- * write (in id order), then takes the cases' keys exclusively (in key order), in one statement
- * (lock_erased_cases, migration 1767509875000).
+ * write (the groups' originals, then the rest, each in id order), then takes the cases' keys exclusively
+ * (in key order), in one statement (lock_erased_cases, migrations 1767509875000 and 1767520000000).
  */
 export async function lockCasesForErasure(m: Sql, caseIds: readonly string[]): Promise<void> {
   if (caseIds.length === 0) return;

@@ -59,6 +59,7 @@ import { PrivacyRequestExternalKey1767490000000 } from './1767490000000-PrivacyR
 import { CaseErasureLocks1767509875000 } from './1767509875000-CaseErasureLocks';
 import { CalendarProvisionalNotices1767510040600 } from './1767510040600-CalendarProvisionalNotices';
 import { KeylessPhoneCases1767515726000 } from './1767515726000-KeylessPhoneCases';
+import { ErasureLocksOriginalsFirst1767520000000 } from './1767520000000-ErasureLocksOriginalsFirst';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -123,4 +124,5 @@ export const MIGRATIONS = [
   CaseErasureLocks1767509875000,
   CalendarProvisionalNotices1767510040600,
   KeylessPhoneCases1767515726000,
+  ErasureLocksOriginalsFirst1767520000000,
 ];
