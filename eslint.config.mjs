@@ -26,6 +26,16 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-call': 'error',
       '@typescript-eslint/no-unsafe-return': 'error',
       '@typescript-eslint/no-unsafe-argument': 'error',
+      // class-validator's MaxLength counts a letter and its variation selector as one character, which
+      // PostgreSQL counts as two: a text at the limit overflowed its column (apps/api/src/common/text.decorators.ts).
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'class-validator', importNames: ['MaxLength'], message: 'use MaxLength of text.decorators: it counts code points, as PostgreSQL does' },
+          ],
+        },
+      ],
     },
   },
 );

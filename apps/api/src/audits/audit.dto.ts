@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsDefined, IsIn, IsInt, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import { IsDefined, IsIn, IsInt, IsString, IsUUID, Matches, Max, Min, MinLength, ValidateNested } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
 import { MAX_SAMPLE_SIZE } from '@fr/audit';
-import { BlankAsAbsent, IsDayOrInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
+import { BlankAsAbsent, IsDayOrInstant, MaxLength, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 
 export class VerifyQueryDto {
   @ApiPropertyOptional({ description: 'first position in the sealed chain to check (default: 1)', pattern: '^\\d{1,18}$' })

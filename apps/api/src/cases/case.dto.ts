@@ -1,10 +1,20 @@
 import { ApiProperty, ApiPropertyOptional, ApiQuery } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsString, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
 import { CASE_STATES } from '@fr/domain';
 import { SEVERITIES } from '@fr/sla';
-import { BlankAsAbsent, IntegerQuery, IsCaseIdList, IsIntBetween, IsInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
+import {
+  BlankAsAbsent,
+  IntegerQuery,
+  IsCaseIdList,
+  IsInstant,
+  IsIntBetween,
+  MaxLength,
+  NoControlChars,
+  NormaliseText,
+  NotBlank,
+} from '../common/text.decorators';
 import { AttachmentDto } from '../intake/feedback.dto';
 
 export const ListCasesStatusQuery = () =>

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsString, MaxLength } from 'class-validator';
+import { IsString } from 'class-validator';
 import { OptionalField } from './optional-field.decorator';
-import { NoControlChars, NormaliseText, NotBlank } from './text.decorators';
+import { MaxLength, NoControlChars, NormaliseText, NotBlank } from './text.decorators';
 
 /**
  * A channel's own id of what it sends, which makes a retry safe (the same id again is the same thing):

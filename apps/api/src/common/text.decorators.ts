@@ -21,6 +21,31 @@ export function NoControlChars(options?: ValidationOptions) {
 }
 
 /**
+ * At most `max` characters as PostgreSQL counts them (code points), with class-validator's message.
+ * Its own MaxLength (validator.js isLength) counts a character and the variation selector after it
+ * (U+FE0E, U+FE0F) as one: 200 "a\uFE0F" pairs passed a limit of 200 and then overflowed the
+ * varchar(200) behind it (a 500), or stored twice the limit in a text column.
+ */
+export function MaxLength(max: number, options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'maxLength',
+      target: object.constructor,
+      propertyName,
+      constraints: [max],
+      options: { message: (args) => `${options?.each ? 'each value in ' : ''}${args.property} must be shorter than or equal to ${max} characters`, ...options },
+      validator: { validate: (value: unknown) => typeof value === 'string' && codePointsAtMost(value, max) },
+    });
+}
+
+function codePointsAtMost(value: string, max: number): boolean {
+  if (value.length <= max) return true;
+  let count = 0;
+  for (const _ of value) if (++count > max) return false;
+  return true;
+}
+
+/**
  * A URL without a user name or password ("https://user:pass@cdn.vn/a.jpg"): an attachment's URL is
  * shown to other readers (Open311's public media_url among them), and a webhook's is refused the same.
  */

@@ -1,10 +1,10 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsNumber, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsNumber, IsString, IsUUID, Matches, Max, Min } from 'class-validator';
 import { BOARD_STATUSES, TARGET_KINDS, UNIT_KINDS } from '@fr/domain';
 import { NOTICE_KINDS } from '@fr/board';
 import { OptionalField } from '../common/optional-field.decorator';
 import { StatusCodeNameDto } from '../intake/feedback.dto';
-import { IntegerQuery, IsDayOrInstant, IsIntBetween, NoControlChars, NormaliseText, NotBlank, SingleLine } from '../common/text.decorators';
+import { IntegerQuery, IsDayOrInstant, IsIntBetween, MaxLength, NoControlChars, NormaliseText, NotBlank, SingleLine } from '../common/text.decorators';
 
 const DAY_OR_INSTANT = 'a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset';
 

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsObject, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { IsObject, IsString, ValidateNested } from 'class-validator';
+import { MaxLength } from '../common/text.decorators';
 import { CASE_STATES } from '@fr/domain';
 import { CitizenDto, FeedbackStatusDto, SubmitFeedbackDto } from '../intake/feedback.dto';
 import { CaseCitizenDto } from '../cases/case-view.dto';

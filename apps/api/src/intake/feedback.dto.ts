@@ -13,7 +13,6 @@ import {
   IsString,
   IsUrl,
   Matches,
-  MaxLength,
   ValidateNested,
 } from 'class-validator';
 import { CASE_STATES } from '@fr/domain';
@@ -21,7 +20,7 @@ import { SubmitFeedbackCommand } from '@fr/intake';
 import { OptionalField } from '../common/optional-field.decorator';
 import { ChannelExternalId } from '../common/external-id.decorator';
 import { IsChannelPhone } from '../common/phone.decorators';
-import { BlankAsAbsent, DecimalQuery, IsInstant, NoControlChars, NoUrlCredentials, NormaliseText, NotBlank } from '../common/text.decorators';
+import { BlankAsAbsent, DecimalQuery, IsInstant, MaxLength, NoControlChars, NoUrlCredentials, NormaliseText, NotBlank } from '../common/text.decorators';
 
 export const ATTACHMENT_KINDS = ['image', 'video', 'audio', 'document', 'other'] as const;
 

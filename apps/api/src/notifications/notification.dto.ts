@@ -1,11 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsString, Matches, MaxLength } from 'class-validator';
+import { IsBoolean, IsIn, IsString, Matches } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
 import { CASE_STATES } from '@fr/domain';
 import { ESCALATION_LEVELS } from '@fr/sla';
 import { CodeNameDto, STAGES } from '../cases/case-view.dto';
-import { IntegerQuery, IsIntBetween } from '../common/text.decorators';
+import { IntegerQuery, IsIntBetween, MaxLength } from '../common/text.decorators';
 
 const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 

@@ -1,11 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsEmail, IsIn, IsNotEmpty, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsNotEmpty, IsString, IsUUID, Matches, MinLength, ValidateIf } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@fr/auth';
 import { AbsenceView, OfficerView } from '@fr/directory';
 import { OFFICER_ROLES, OfficerRole } from '@fr/domain';
-import { IsDayOrInstant, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
+import { IsDayOrInstant, MaxLength, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 
 const ROLE_MESSAGE = `role must be one of ${OFFICER_ROLES.join(', ')}`;
 const UNIT_CODE = /^[A-Za-z0-9_.-]{1,40}$/;

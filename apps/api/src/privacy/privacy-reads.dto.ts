@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsIn, IsString, IsUUID, MaxLength } from 'class-validator';
-import { IsDayOrInstant } from '../common/text.decorators';
+import { IsEmail, IsIn, IsString, IsUUID } from 'class-validator';
+import { IsDayOrInstant, MaxLength } from '../common/text.decorators';
 import { OptionalField } from '../common/optional-field.decorator';
 import { IsChannelPhone } from '../common/phone.decorators';
 

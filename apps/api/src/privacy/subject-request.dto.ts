@@ -1,12 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsObject, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsObject, IsString, ValidateNested } from 'class-validator';
 import { SUBJECT_REQUEST_KINDS } from '@fr/privacy';
 import { CitizenDto } from '../intake/feedback.dto';
 import { OptionalField } from '../common/optional-field.decorator';
 import { ChannelExternalId } from '../common/external-id.decorator';
 import { IsChannelPhone } from '../common/phone.decorators';
-import { NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
+import { MaxLength, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 
 export class SubjectRequestDto {
   @ChannelExternalId('with the same request returns it (200), nothing new recorded; with another request (kind, phone or email) it is refused (409)')

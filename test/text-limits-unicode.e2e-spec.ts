@@ -1,0 +1,179 @@
+import { adminToken, bearer, createOfficer, DEV_KEYS, errorOf, submitRouted, TestEngine } from '@fr/testing';
+
+/**
+ * Text limits counted as PostgreSQL counts them (code points), and e-mail addresses compared as
+ * stored (NFC), whatever form the caller's keyboard or library sent.
+ */
+
+const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
+/**
+ * A letter followed by a variation selector (U+FE0F, "show as emoji"): two code points that the
+ * length check of class-validator (validator.js isLength) counts as one character.
+ */
+const paired = (n: number) => 'a\uFE0F'.repeat(n);
+const FEEDBACK = { category: 'sanitation', description: 'Rác thải tập kết sai nơi quy định.', location: { wardCode: 'BACH_KHOA' } };
+const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' };
+/** The message of an error answer, GeoReport's (`[{ code, description }]`) or the API's own. */
+const messageOf = (res: { body: unknown }) => (Array.isArray(res.body) ? (res.body as { description: string }[])[0].description : errorOf(res).message);
+const form = (fields: Record<string, string>) => new URLSearchParams({ api_key: DEV_KEYS.ihanoi, service_code: 'sanitation', ...fields }).toString();
+
+describe('text at its length limit, counted as stored', () => {
+  let engine: TestEngine;
+  let admin: string;
+  let leader: string;
+  let operator: string;
+  let caseId: string;
+
+  beforeAll(async () => {
+    engine = await TestEngine.start();
+    admin = await adminToken(engine);
+    leader = (await createOfficer(engine, admin, { username: 'limits.leader', role: 'LEADER', unitCode: 'P_BACH_KHOA' })).token;
+    operator = (await createOfficer(engine, admin, { username: 'limits.operator', role: 'OPERATOR', unitCode: 'VP' })).token;
+    ({ id: caseId } = await submitRouted(engine, KEY, { ...FEEDBACK, citizen: { name: 'Trần Văn Minh', phone: '0912340001' } }));
+  });
+  afterAll(() => engine?.close());
+
+  // Each field at its documented limit in letter + selector pairs: as many pairs as the limit is
+  // twice the limit in code points. A varchar column refused it with a 500; a text column stored
+  // twice what the contract allows.
+  const overLimit: [string, () => Promise<{ status: number; body: unknown }>, RegExp][] = [
+    [
+      'intake title (200)',
+      () =>
+        engine
+          .http()
+          .post('/v1/feedback')
+          .set(KEY)
+          .send({ ...FEEDBACK, title: paired(200) }),
+      /title/,
+    ],
+    [
+      'intake address (500)',
+      () =>
+        engine
+          .http()
+          .post('/v1/feedback')
+          .set(KEY)
+          .send({ ...FEEDBACK, location: { address: paired(500) } }),
+      /address/,
+    ],
+    [
+      'intake externalId (100)',
+      () =>
+        engine
+          .http()
+          .post('/v1/feedback')
+          .set(KEY)
+          .send({ ...FEEDBACK, externalId: paired(100) }),
+      /externalId/,
+    ],
+    [
+      'intake citizen.name (200)',
+      () =>
+        engine
+          .http()
+          .post('/v1/feedback')
+          .set(KEY)
+          .send({ ...FEEDBACK, citizen: { name: paired(200) } }),
+      /name/,
+    ],
+    [
+      'intake description (5000)',
+      () =>
+        engine
+          .http()
+          .post('/v1/feedback')
+          .set(KEY)
+          .send({ ...FEEDBACK, description: paired(5000) }),
+      /description/,
+    ],
+    [
+      'Open311 address_string (500)',
+      () =>
+        engine
+          .http()
+          .post('/open311/v2/requests.json')
+          .set(FORM)
+          .send(form({ description: 'Rác', address_string: paired(500) })),
+      /address_string/,
+    ],
+    [
+      'Open311 first_name (200)',
+      () =>
+        engine
+          .http()
+          .post('/open311/v2/requests.json')
+          .set(FORM)
+          .send(form({ description: 'Rác', address_string: 'phường Bách Khoa', first_name: paired(200) })),
+      /first_name/,
+    ],
+    [
+      'hotline title (200)',
+      () =>
+        engine
+          .http()
+          .post('/v1/hotline/feedback')
+          .set(bearer(operator))
+          .send({ ...FEEDBACK, title: paired(200), citizen: { phone: '0912340002' } }),
+      /title/,
+    ],
+    [
+      'officer fullName (200)',
+      () =>
+        engine
+          .http()
+          .post('/v1/officers')
+          .set(bearer(admin))
+          .send({ username: 'limits.paired', password: 'Mật-khẩu-thử-2026', fullName: paired(200), role: 'HANDLER', unitCode: 'P_BACH_KHOA' }),
+      /fullName/,
+    ],
+    [
+      'notice title (200)',
+      () =>
+        engine
+          .http()
+          .post('/v1/notices')
+          .set(bearer(leader))
+          .send({ title: paired(200), body: 'Thông báo', kind: 'information' }),
+      /title/,
+    ],
+    [
+      'case note (5000)',
+      () =>
+        engine
+          .http()
+          .post(`/v1/cases/${caseId}/note`)
+          .set(bearer(leader))
+          .send({ text: paired(5000) }),
+      /text/,
+    ],
+    [
+      'privacy correction name (200)',
+      () =>
+        engine
+          .http()
+          .post('/v1/privacy/requests')
+          .set(KEY)
+          .send({ kind: 'correct', phone: '0912340001', corrections: { name: paired(200) } }),
+      /name/,
+    ],
+  ];
+  it.each(overLimit)('%s: twice the limit in code points is a 400 naming the field', async (_what, send, field) => {
+    const res = await send();
+    expect(res.status).toBe(400);
+    expect(messageOf(res)).toMatch(field);
+    expect(messageOf(res)).toMatch(/characters/);
+  });
+
+  it('takes the limit itself in code points: 100 pairs are a title of 200', async () => {
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set(KEY)
+      .send({ ...FEEDBACK, title: paired(100), externalId: paired(50), location: { address: paired(250) } });
+    expect(res.status).toBe(202);
+    const [row] = await engine.query<{ title: string; address: string }>(`SELECT title, address FROM cases WHERE id = $1`, [(res.body as { id: string }).id]);
+    expect([...row.title]).toHaveLength(200);
+    expect([...row.address]).toHaveLength(500);
+  });
+});
