@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsIn, IsString, IsUUID } from 'class-validator';
-import { IsDayOrInstant, MaxLength } from '../common/text.decorators';
+import { IsDayOrInstant, MaxLength, NormaliseText } from '../common/text.decorators';
 import { OptionalField } from '../common/optional-field.decorator';
 import { IsChannelPhone } from '../common/phone.decorators';
 
@@ -18,6 +18,7 @@ export class ContactReadsQueryDto {
 
   @ApiPropertyOptional({ description: "the citizen's e-mail (ADMIN only): matched through a keyed hash, never stored" })
   @OptionalField()
+  @NormaliseText()
   @MaxLength(254)
   @IsEmail({}, { message: 'email must be an e-mail address' })
   email?: string;

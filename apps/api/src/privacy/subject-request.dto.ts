@@ -25,6 +25,7 @@ export class SubjectRequestDto {
   @ApiPropertyOptional({ maxLength: 254, format: 'email', description: "the channel's signed-in user's e-mail, as the channel verified it" })
   @OptionalField()
   @IsString()
+  @NormaliseText()
   @MaxLength(254)
   @IsEmail({}, { message: 'email must be an e-mail address' })
   email?: string;

@@ -17,17 +17,19 @@ const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' };
 const messageOf = (res: { body: unknown }) => (Array.isArray(res.body) ? (res.body as { description: string }[])[0].description : errorOf(res).message);
 const form = (fields: Record<string, string>) => new URLSearchParams({ api_key: DEV_KEYS.ihanoi, service_code: 'sanitation', ...fields }).toString();
 
-describe('text at its length limit, counted as stored', () => {
+describe('Vietnamese text in any form', () => {
   let engine: TestEngine;
   let admin: string;
   let leader: string;
   let operator: string;
+  let handler: string;
   let caseId: string;
 
   beforeAll(async () => {
     engine = await TestEngine.start();
     admin = await adminToken(engine);
     leader = (await createOfficer(engine, admin, { username: 'limits.leader', role: 'LEADER', unitCode: 'P_BACH_KHOA' })).token;
+    handler = (await createOfficer(engine, admin, { username: 'limits.handler', role: 'HANDLER', unitCode: 'P_BACH_KHOA' })).token;
     operator = (await createOfficer(engine, admin, { username: 'limits.operator', role: 'OPERATOR', unitCode: 'VP' })).token;
     ({ id: caseId } = await submitRouted(engine, KEY, { ...FEEDBACK, citizen: { name: 'Trần Văn Minh', phone: '0912340001' } }));
   });
@@ -175,5 +177,39 @@ describe('text at its length limit, counted as stored', () => {
     const [row] = await engine.query<{ title: string; address: string }>(`SELECT title, address FROM cases WHERE id = $1`, [(res.body as { id: string }).id]);
     expect([...row.title]).toHaveLength(200);
     expect([...row.address]).toHaveLength(500);
+  });
+
+  describe("a citizen's e-mail address", () => {
+    const email = 'nguyễn.thị.hà@hbt.vn';
+    let trackingCode: string;
+    let id: string;
+    beforeAll(async () => {
+      ({ id, trackingCode } = await submitRouted(engine, KEY, { ...FEEDBACK, citizen: { name: 'Nguyễn Thị Hà', email } }));
+    });
+
+    it('is found by a data-subject request whether it is written composed (NFC) or decomposed (NFD)', async () => {
+      for (const form of ['NFC', 'NFD'] as const) {
+        const res = await engine
+          .http()
+          .post('/v1/privacy/requests')
+          .set(KEY)
+          .send({ kind: 'access', email: email.normalize(form) });
+        expect(res.status).toBe(201);
+        expect((res.body as { trackingCodes: string[] }).trackingCodes).toEqual([trackingCode]);
+      }
+    });
+
+    it('is found in the contact reads whether it is written composed (NFC) or decomposed (NFD)', async () => {
+      // A handler of the case's unit sees the contact whole: the read is recorded.
+      expect((await engine.http().get(`/v1/cases/${id}`).set(bearer(handler))).status).toBe(200);
+      for (const form of ['NFC', 'NFD'] as const) {
+        const res = await engine
+          .http()
+          .get(`/v1/privacy/reads?email=${encodeURIComponent(email.normalize(form))}`)
+          .set(bearer(admin));
+        expect(res.status).toBe(200);
+        expect((res.body as { items: unknown[] }).items).toHaveLength(1);
+      }
+    });
   });
 });
