@@ -187,6 +187,32 @@ describe('Vietnamese text in any form', () => {
       ({ id, trackingCode } = await submitRouted(engine, KEY, { ...FEEDBACK, citizen: { name: 'Nguyễn Thị Hà', email } }));
     });
 
+    it.each([
+      ['a zero-width space in the domain', 'an@hbt.v\u200bn', 'U+200B'],
+      ['a zero-width joiner in the local part', 'a\u200dn@hbt.vn', 'U+200D'],
+      ['a variation selector at the end', 'an@hbt.vn\ufe0f', 'U+FE0F'],
+      ['a soft hyphen', 'an@hbt\u00ad.vn', 'U+00AD'],
+      ['an accent over no letter', 'an@hbt.\u0301vn', 'U+0301'],
+    ])('is refused with %s (400), not stored where no lookup finds it', async (_what, invisible, codePoint) => {
+      const before = await engine.query<{ n: string }>(`SELECT count(*) AS n FROM cases`);
+      const res = await engine
+        .http()
+        .post('/v1/feedback')
+        .set(KEY)
+        .send({ ...FEEDBACK, citizen: { email: invisible } });
+      expect(res.status).toBe(400);
+      expect(errorOf(res).message).toMatch(/citizen\.email/);
+      expect(errorOf(res).message).toContain(codePoint);
+      expect(await engine.query<{ n: string }>(`SELECT count(*) AS n FROM cases`)).toEqual(before);
+      const correction = await engine
+        .http()
+        .post('/v1/privacy/requests')
+        .set(KEY)
+        .send({ kind: 'correct', email, corrections: { email: invisible } });
+      expect(correction.status).toBe(400);
+      expect(errorOf(correction).message).toMatch(/corrections\.email/);
+    });
+
     it('is found by a data-subject request whether it is written composed (NFC) or decomposed (NFD)', async () => {
       for (const form of ['NFC', 'NFD'] as const) {
         const res = await engine

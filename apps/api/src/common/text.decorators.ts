@@ -71,6 +71,35 @@ export function NoUrlCredentials(options?: ValidationOptions) {
 }
 
 /**
+ * Characters that show nothing in an e-mail address: format characters (zero-width space and joiners,
+ * soft hyphen, word joiner), variation selectors, spaces, and an accent over no letter (at the start of
+ * the local part or of a label). The e-mail check let them through ("an@hbt.v\u200bn" passed as an
+ * address), and an address stored with one matched no data-subject request or read lookup by the
+ * address the citizen sees, nor reached them.
+ */
+const INVISIBLE_IN_EMAIL = /[\p{Cf}\p{Z}\s\uFE00-\uFE0F\u{E0100}-\u{E01EF}]|(?:^|[@.])(\p{M})/u;
+
+/** An e-mail address without invisible characters (INVISIBLE_IN_EMAIL); the message names the one found. */
+export function NoInvisibleInEmail(options?: ValidationOptions) {
+  const found = (value: unknown) => (typeof value === 'string' ? INVISIBLE_IN_EMAIL.exec(value) : null);
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'noInvisibleInEmail',
+      target: object.constructor,
+      propertyName,
+      options: {
+        message: (args) => {
+          const m = found(args.value);
+          const ch = m ? (m[1] ?? m[0]) : '';
+          return `${args.property} must not contain characters that show nothing (${`U+${ch.codePointAt(0)?.toString(16).toUpperCase().padStart(4, '0')}`}): an e-mail address as the citizen reads it`;
+        },
+        ...options,
+      },
+      validator: { validate: (value: unknown) => found(value) === null },
+    });
+}
+
+/**
  * A title or name is one line: channels put it where a line break would start something else (a mail
  * or HTTP header, an SMS, a CSV cell, a list line).
  */

@@ -20,7 +20,17 @@ import { SubmitFeedbackCommand } from '@fr/intake';
 import { OptionalField } from '../common/optional-field.decorator';
 import { ChannelExternalId } from '../common/external-id.decorator';
 import { IsChannelPhone } from '../common/phone.decorators';
-import { BlankAsAbsent, DecimalQuery, IsInstant, MaxLength, NoControlChars, NoUrlCredentials, NormaliseText, NotBlank } from '../common/text.decorators';
+import {
+  BlankAsAbsent,
+  DecimalQuery,
+  IsInstant,
+  MaxLength,
+  NoControlChars,
+  NoInvisibleInEmail,
+  NoUrlCredentials,
+  NormaliseText,
+  NotBlank,
+} from '../common/text.decorators';
 
 export const ATTACHMENT_KINDS = ['image', 'video', 'audio', 'document', 'other'] as const;
 
@@ -81,6 +91,7 @@ export class CitizenDto {
   @NormaliseText()
   @MaxLength(254)
   @IsEmail()
+  @NoInvisibleInEmail()
   email?: string;
 }
 
