@@ -179,6 +179,36 @@ describe('Vietnamese text in any form', () => {
     expect([...row.address]).toHaveLength(500);
   });
 
+  describe('a name is one line', () => {
+    it.each([
+      ['a line feed', 'Nguyễn Văn\nAn'],
+      ['a carriage return and line feed', 'Nguyễn Văn\r\nAn'],
+      ['a line separator', 'Nguyễn Văn\u2028An'],
+    ])("an officer's fullName with %s is a 400, on creation and on change", async (_what, fullName) => {
+      const created = await engine
+        .http()
+        .post('/v1/officers')
+        .set(bearer(admin))
+        .send({ username: 'limits.lines', password: 'Mật-khẩu-thử-2026', fullName, role: 'HANDLER', unitCode: 'P_BACH_KHOA' });
+      expect(created.status).toBe(400);
+      expect(errorOf(created).message).toMatch(/fullName must be one line/);
+      const [{ id }] = await engine.query<{ id: string }>(`SELECT id FROM officers WHERE username = 'limits.leader'`);
+      const changed = await engine.http().patch(`/v1/officers/${id}`).set(bearer(admin)).send({ fullName });
+      expect(changed.status).toBe(400);
+      expect(errorOf(changed).message).toMatch(/fullName must be one line/);
+    });
+
+    it("a unit's new name in a reorganisation plan with a line break is a 400 naming it", async () => {
+      const res = await engine
+        .http()
+        .post('/v1/reorganisations?dryRun=true')
+        .set(bearer(admin))
+        .send({ name: 'Đổi tên', effectiveAt: '2027-03-01T00:00:00+07:00', renames: [{ unit: 'P_BACH_KHOA', name: 'Phường\nBách Khoa' }] });
+      expect(res.status).toBe(400);
+      expect(errorOf(res).message).toMatch(/renames\[0\]\.name must be one line/);
+    });
+  });
+
   describe("a citizen's e-mail address", () => {
     const email = 'nguyễn.thị.hà@hbt.vn';
     let trackingCode: string;

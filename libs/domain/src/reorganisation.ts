@@ -97,6 +97,8 @@ const MAX_PLAN_NAME = 300;
 const MAX_LIST = 500;
 
 /** Reads a plan from parsed YAML or JSON; every problem is listed, with its place. */
+const LINE_BREAK = /[\r\n\u0085\u2028\u2029]/;
+
 export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems: [] } | { plan: null; problems: string[] } {
   const problems: string[] = [];
   // A misspelt key would otherwise read as an empty list, and a plan would be scheduled without the change it was written for.
@@ -134,6 +136,12 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
       if (!optional) problems.push(`${where}.${key} must not be blank`);
       return '';
     }
+    // A unit's name goes to channels (a case's unit, Open311's agency_responsible), which put it in an
+    // SMS or a list line: one line, as officers' names and notices' titles.
+    if (LINE_BREAK.test(s)) {
+      problems.push(`${where}.${key} must be one line (no line breaks)`);
+      return s;
+    }
     // Longer than the column it is stored in: refused here, not by the database at the plan's date.
     if (s.length > max) {
       problems.push(`${where}.${key} must be at most ${max} characters`);
@@ -150,6 +158,7 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
       return [];
     }
     const items = v.map((x) => nfc(String(x)).trim()).filter((x) => !showsNothing(x));
+    if (items.some((x) => LINE_BREAK.test(x))) problems.push(`${where}.${key} must list texts of one line each (no line breaks)`);
     if (items.length > MAX_LIST || items.some((x) => x.length > MAX_TEXT)) {
       problems.push(`${where}.${key} must list at most ${MAX_LIST} texts of at most ${MAX_TEXT} characters`);
     }

@@ -5,7 +5,7 @@ import { OptionalField } from '../common/optional-field.decorator';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@fr/auth';
 import { AbsenceView, OfficerView } from '@fr/directory';
 import { OFFICER_ROLES, OfficerRole } from '@fr/domain';
-import { IsDayOrInstant, MaxLength, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
+import { IsDayOrInstant, MaxLength, NoControlChars, NormaliseText, NotBlank, SingleLine } from '../common/text.decorators';
 
 const ROLE_MESSAGE = `role must be one of ${OFFICER_ROLES.join(', ')}`;
 const UNIT_CODE = /^[A-Za-z0-9_.-]{1,40}$/;
@@ -33,6 +33,7 @@ export class CreateOfficerDto {
   @NotBlank()
   @MaxLength(200)
   @NoControlChars()
+  @SingleLine()
   fullName: string;
 
   @ApiProperty({ enum: OFFICER_ROLES })
@@ -62,6 +63,7 @@ export class UpdateOfficerDto {
   @NotBlank()
   @MaxLength(200)
   @NoControlChars()
+  @SingleLine()
   fullName?: string;
 
   @ApiPropertyOptional({ enum: OFFICER_ROLES, description: "changing it revokes the officer's tokens" })
