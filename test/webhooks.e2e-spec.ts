@@ -71,6 +71,10 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     ['a 6to4 address of a private network', 'http://[2002:a00:7::1]/hook', /internal address 2002:a00:7::1/],
     ['a non-http scheme', 'file:///etc/passwd', /must use http or https/],
     ['credentials in the URL', 'https://user:pw@example.org/', /must not carry credentials/],
+    // The URL parser would drop these and store another address than the one sent.
+    ['a line break in the URL', 'https://example.org/h\r\nX: y', /must not contain spaces, tabs, line breaks or control characters \(U\+000D at position 22\)/],
+    ['a tab in the URL', 'https://exam\tple.org/h', /\(U\+0009 at position 13\)/],
+    ['a trailing space', 'https://example.org/h ', /\(U\+0020 at position 22\)/],
   ])('refuses %s', async (_what, url, message) => {
     const res = await register(url);
     expect(res.status).toBe(422);
