@@ -129,6 +129,15 @@ describe('phone fields: a refused length is said, in digits, the same way everyw
     }
   });
 
+  it("the desk's search says its rule for a number of more than 30 characters too, not only a length", async () => {
+    const phone = '0912 345 678 901 234 567 890 123 456';
+    const res = await engine
+      .http()
+      .get(`/v1/hotline/cases?phone=${encodeURIComponent(phone)}`)
+      .set(bearer(operator));
+    expect({ status: res.status, message: said(res) }).toEqual({ status: 400, message: `${DESK_SEARCH_RULE}; this is ${phone.length} characters` });
+  });
+
   it('says a phone that is not text is not text, and nothing more', async () => {
     const number = await engine
       .http()

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsObject, IsString, ValidateNested } from 'class-validator';
+import { IsObject, IsString, ValidateNested, ValidationArguments } from 'class-validator';
 import { MaxLength } from '../common/text.decorators';
 import { CASE_STATES } from '@fr/domain';
 import { CitizenDto, FeedbackStatusDto, SubmitFeedbackDto } from '../intake/feedback.dto';
@@ -35,7 +35,12 @@ export class HotlineFeedbackDto extends SubmitFeedbackDto {
 export class CallerCasesQueryDto {
   @ApiProperty({ maxLength: 30, example: '0912345678', description: "the caller's phone, as they say it; matched exactly after normalisation (+84 read as 0)" })
   @IsString({ message: 'phone must be a string' })
-  @MaxLength(30, { message: 'phone must be at most 30 characters' })
+  // Beyond 30 characters no number is left to normalise; the message is still the desk's rule, as for a number
+  // of too many digits, not a bare length.
+  @MaxLength(30, {
+    message: (args: ValidationArguments) =>
+      `phone must be a phone number of 9 to 11 digits (a leading +84 is read as 0); this is ${[...String(args.value)].length} characters`,
+  })
   phone: string;
 }
 
