@@ -24,6 +24,9 @@ class Harness {
   markerLost = false;
   /** The stuck-after of each deliveries sweep that ran: 0 after a wipe, undefined for the configured one. */
   readonly deliveries: (number | undefined)[] = [];
+  /** The same of each routing sweep. */
+  readonly routing: (number | undefined)[] = [];
+  routingEnd: () => Promise<number | null> = async () => 0;
   deliveriesEnd: () => Promise<DeliveriesReconcileResult | null> = async () => ({ fanouts: 0, deliveries: 0 });
   privacy: () => Promise<void> = async () => undefined;
   readonly factsDrains: number[] = [];
@@ -32,7 +35,12 @@ class Harness {
   constructor(config: Partial<AppConfig> = {}) {
     const as = <T>(fake: object) => fake as unknown as T;
     this.sut = new Maintenance(
-      as<RoutingReconciler>({ runOnce: nothing }),
+      as<RoutingReconciler>({
+        runOnce: (stuckAfterSeconds?: number) => {
+          this.routing.push(stuckAfterSeconds);
+          return this.routingEnd();
+        },
+      }),
       as<AutoCloseResolved>({ runOnce: nothing }),
       as<MergedGroupsReconciler>({ runIfDue: nothing }),
       as<SlaReconciler>({ runOnce: nothing, markerLost: async () => this.markerLost }),
@@ -59,6 +67,30 @@ describe(Maintenance.name, () => {
   afterEach(() => {
     jest.useRealTimers();
     jest.restoreAllMocks();
+  });
+
+  describe('a wipe, for the routing sweep too', () => {
+    it('re-enqueues unrouted cases of any age once: their jobs went with the wipe', async () => {
+      const h = new Harness();
+      await h.sut.runOnce({ afterWipe: true });
+      await h.sut.runOnce();
+      expect(h.routing).toEqual([0, undefined]);
+    });
+
+    it("is kept for it when Redis did not answer, or another worker's sweep held the lock", async () => {
+      const h = new Harness();
+      h.redisUp = false;
+      await h.sut.runOnce({ afterWipe: true });
+      h.redisUp = true;
+      h.routingEnd = async () => null;
+      await h.sut.runOnce();
+      h.routingEnd = async () => 0;
+      await h.sut.runOnce();
+      await h.sut.runOnce();
+      expect(h.routing).toEqual([0, 0, undefined]);
+      // The deliveries sweep, which ran the first time, owes nothing more.
+      expect(h.deliveries).toEqual([0, undefined, undefined]);
+    });
   });
 
   describe('a wipe, until a deliveries sweep has run after it', () => {

@@ -39,13 +39,14 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
    */
   private wipeSeen = false;
   /**
-   * Sweeps asked to run as after a wipe, counted, and how many of them a deliveries sweep has since run
-   * after (as one after a wipe). A wipe is owed its deliveries sweep until then: consumed by a tick whose
-   * deliveries sweep was skipped (Redis did not answer), left to another worker's or failed, it was lost,
-   * and the deliveries its jobs took with them waited FR_STUCK_AFTER_SECONDS once Redis was back.
+   * Sweeps asked to run as after a wipe, counted, and how many of them the deliveries and the routing
+   * sweep have each since run after (as one after a wipe: every job missing from Redis put back, however
+   * young). A wipe is owed each sweep until then: consumed by a tick whose sweep was skipped (Redis did not
+   * answer), left to another worker's or failed, it was lost, and the deliveries or the routings its jobs
+   * took with them waited FR_STUCK_AFTER_SECONDS once Redis was back.
    */
   private wipes = 0;
-  private wipesSwept = 0;
+  private readonly wipesSwept = { deliveries: 0, routing: 0 };
 
   constructor(
     private readonly routing: RoutingReconciler,
@@ -107,11 +108,11 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
         .then((lost) => {
           if (lost) this.wipeSeen = true;
           // Redis answered: a wipe still owed its deliveries sweep is swept now, not at the next period.
-          const owed = this.wipes > this.wipesSwept;
+          const owed = this.wipes > Math.min(this.wipesSwept.deliveries, this.wipesSwept.routing);
           if (!(lost || owed) || this.sweeping || this.stopped || Date.now() - broughtForwardAt < WATCH_SPACING_MS) return;
           broughtForwardAt = Date.now();
           if (lost) this.logger.warn('Redis has lost the SLA marker or shows an older one (wiped, restarted empty or from an old snapshot): sweeping now');
-          else this.logger.warn('Redis answers again and the deliveries sweep after its wipe has not run yet: sweeping now');
+          else this.logger.warn('Redis answers again and the sweeps after its wipe have not run yet: sweeping now');
           if (this.timer) clearTimeout(this.timer);
           tick(lost);
         })
@@ -159,11 +160,11 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     for (const [name, sweep] of [
       // First: a reorganisation due moves cases before the other sweeps look at them.
       ['reorganisations due', () => this.reorganisations.runDue()],
-      ['routing reconcile', () => this.routing.runOnce()],
+      ['routing reconcile', () => this.afterWipes('routing', (stuckAfter) => this.routing.runOnce(stuckAfter))],
       ['auto-close', () => this.autoClose.runOnce()],
       ['merged groups', () => this.mergedGroups.runIfDue()],
       ['SLA timers reconcile', () => this.sla.runOnce()],
-      ['deliveries reconcile', () => this.reconcileDeliveries()],
+      ['deliveries reconcile', () => this.afterWipes('deliveries', (stuckAfter) => this.deliveries.runOnce(stuckAfter))],
       ['compliance alerts', () => this.complianceAlerts.runOnce()],
       ['calendar coverage', () => this.calendarCoverage.noticeAdmins()],
       ['calendar years loaded', () => this.calendarYears.tellDue()],
@@ -203,11 +204,11 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
-  /** The deliveries sweep, as one after a wipe while any wipe is owed it (see `wipes`). */
-  private async reconcileDeliveries(): Promise<void> {
+  /** A sweep that puts missing jobs back, as one after a wipe (stuck-after 0) while any wipe is owed it (see `wipes`). */
+  private async afterWipes(sweep: keyof Maintenance['wipesSwept'], run: (stuckAfterSeconds: number | undefined) => Promise<unknown>): Promise<void> {
     const upTo = this.wipes;
-    const result = await this.deliveries.runOnce(upTo > this.wipesSwept ? 0 : undefined);
+    const result = await run(upTo > this.wipesSwept[sweep] ? 0 : undefined);
     // Null: another worker's sweep held the lock, and it need not have been one after a wipe.
-    if (result !== null) this.wipesSwept = Math.max(this.wipesSwept, upTo);
+    if (result !== null) this.wipesSwept[sweep] = Math.max(this.wipesSwept[sweep], upTo);
   }
 }
