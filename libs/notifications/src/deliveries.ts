@@ -31,6 +31,7 @@ export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 export async function assertDeliverableUrl(raw: string, allowHosts: string[]): Promise<URL> {
   // The URL parser drops tabs and line breaks and trims spaces without a word: "…/h\r\nX: y" was stored as
   // "…/hX:%20y", an address the sender never gave. Refused, saying where.
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   const blank = /[\s\u0000-\u001f\u007f-\u009f]/u.exec(raw);
   if (blank) {
     const at = `U+${blank[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} at position ${[...raw.slice(0, blank.index)].length + 1}`;
