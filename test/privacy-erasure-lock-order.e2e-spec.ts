@@ -1,4 +1,5 @@
 import { PoolClient } from 'pg';
+import { AutoCloseResolved } from '@fr/cases';
 import { ADVISORY_LOCK } from '@fr/persistence';
 import { EraseExpiredContactDetails } from '@fr/privacy';
 import { QueueName, QueueRegistry } from '@fr/queue';
@@ -35,12 +36,14 @@ function settle<T>(p: PromiseLike<T>): Settled<T> {
 describe('erasures and case actions on one merged group at the same moment', () => {
   let engine: TestEngine;
   let sweep: EraseExpiredContactDetails;
+  let autoClose: AutoCloseResolved;
   let token: string;
 
   beforeAll(async () => {
     engine = await TestEngine.start({ env: { FR_DUPLICATE_RADIUS_M: '150', FR_DUPLICATE_WINDOW_DAYS: '30' } });
     token = (await createOfficer(engine, await adminToken(engine), { username: 'order.qldt', role: 'HANDLER', unitCode: 'QLDT' })).token;
     sweep = engine.worker!.get(EraseExpiredContactDetails);
+    autoClose = engine.worker!.get(AutoCloseResolved);
     // No fan-out takes the cases' erasure keys behind the tests' backs.
     await engine.worker!.get(QueueRegistry).get(QueueName.CaseEvents).pause();
   });
@@ -133,9 +136,9 @@ describe('erasures and case actions on one merged group at the same moment', () 
     engine.query<{ wait_event: string; query: string }>(
       `SELECT wait_event, query FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
     );
-  /** Waits until `n` backends wait for a lock or `settled` have all settled. */
+  /** Waits until each of the `n` sides has settled or waits for a lock. */
   const untilWaiting = (n: number, what: string, ...settled: { done: () => boolean }[]) =>
-    waitFor(async () => settled.every((s) => s.done()) || (await lockWaiters()).length >= n, Boolean, { what });
+    waitFor(async () => settled.filter((s) => s.done()).length + (await lockWaiters()).length >= n, Boolean, { what });
 
   /** A second connection in a transaction, holding what `sql` locks until release(). */
   async function hold(sql: string, params: unknown[] = []): Promise<{ release: () => Promise<void> }> {
@@ -160,6 +163,7 @@ describe('erasures and case actions on one merged group at the same moment', () 
   const answered = (req: PromiseLike<{ status: number; body: unknown }>): Promise<Answer> =>
     Promise.resolve(req).then((r) => ({ status: r.status, body: r.body }));
   const sweeping: Side = () => sweep.runOnce().then(() => 'swept' as const);
+  const autoClosing: Side = () => autoClose.runOnce().then(() => 'swept' as const);
   const resolving =
     (id: string): Side =>
     () =>
@@ -275,6 +279,38 @@ describe('erasures and case actions on one merged group at the same moment', () 
       const { ended } = await race(holdCaseEvents(), rating(linked.trackingCode), sweeping);
       expect(ended).toEqual([200, 'swept']);
 
+      expect(await erasures([g.original.id, g.closed.id, g.merged.id, linked.id])).toEqual(
+        sorted([
+          { case_id: g.closed.id, reason: 'retention', request_id: null },
+          { case_id: linked.id, reason: 'subject_request', request_id: requestId },
+        ]),
+      );
+      expect((await requestStatus(requestId)).status).toBe('answered');
+    });
+    it('the auto-close sweep closing a case linked to the original while a deletion waits for it, and the sweep erases the closed case of the group', async () => {
+      const g = await group();
+      await expire(g.closed.id);
+      const linked = await report(g.north + 0.000003, 'Phạm Văn Nam');
+      expect(await duplicateOf(linked.id)).toBe(g.original.id);
+      // Another case of the same rating window, resolved before it: the sweep closes it first.
+      const before = await report(++groups / 100, 'Đỗ Thị Hoa');
+      for (const c of [before, linked]) {
+        await act(c.id, 'acknowledge', { severity: 'normal' });
+        await act(c.id, 'resolve', { answer: ANSWER });
+      }
+      const requestId = await waitingDeletion(linked.phone, linked.id);
+      await engine.query(`UPDATE cases SET resolved_at = resolved_at - interval '1000 days' WHERE id = $1`, [before.id]);
+      await engine.query(`UPDATE cases SET resolved_at = resolved_at - interval '999 days' WHERE id = $1`, [linked.id]);
+
+      // The auto-close sweep closes the first case and waits to write its case event; the retention sweep
+      // then locks the group's original and comes to the linked case, which the deletion erases as it closes.
+      const { ended } = await race(holdCaseEvents(), autoClosing, sweeping);
+      expect(ended).toEqual(['swept', 'swept']);
+
+      expect(await engine.query(`SELECT status FROM cases WHERE id = ANY($1::uuid[]) ORDER BY id`, [[before.id, linked.id]])).toEqual([
+        { status: 'closed' },
+        { status: 'closed' },
+      ]);
       expect(await erasures([g.original.id, g.closed.id, g.merged.id, linked.id])).toEqual(
         sorted([
           { case_id: g.closed.id, reason: 'retention', request_id: null },

@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { ActionNotAllowedInStateError, ConflictError } from '@fr/domain';
 import { selectRows } from '@fr/persistence';
 import { Clock, SlaService } from '@fr/sla';
 import { ActOnCase } from './act-on-case.usecase';
 import { SYSTEM_ACTOR } from './actor';
+
+const BATCH = 200;
 
 /** Resolved cases that the citizen did not rate close themselves after the configured days. */
 @Injectable()
@@ -17,21 +20,37 @@ export class AutoCloseResolved {
 
   async runOnce(now = this.clock.now()): Promise<number> {
     const cutoff = new Date(now.getTime() - this.sla.policy.autoCloseDays * 86400000);
+    const reason = `no rating within ${this.sla.policy.autoCloseDays} days`;
     let closed = 0;
+    let after: { resolvedAt: string; id: string } | null = null;
     for (;;) {
-      const n = await this.ds.transaction(async (m) => {
-        const rows = await selectRows<{ id: string }>(
-          m,
-          `SELECT id FROM cases WHERE status = 'resolved' AND resolved_at <= $1 ORDER BY resolved_at LIMIT 200 FOR UPDATE SKIP LOCKED`,
-          [cutoff],
-        );
-        for (const r of rows) {
-          await this.act.run(m, SYSTEM_ACTOR('auto-close'), r.id, 'close', { reason: `no rating within ${this.sla.policy.autoCloseDays} days` });
+      // Read unlocked, and each case closed in a transaction of its own, as an officer closes one: the action
+      // locks the case's original before it when a deletion waits for the case (lockCaseToAct), as every
+      // writer of a merged group does (case-erasure-locks.ts). Locked here, the batch held such a duplicate
+      // before its original, which an erasure of the group held while waiting for the duplicate; and one
+      // transaction for the batch held the cases closed so far while it locked the next one's original. A
+      // case changed since it was read is left as it is (expectedVersion); so is one another worker's sweep
+      // closed meanwhile. resolved_at as text: to the microsecond, where a Date stops at the millisecond.
+      const due: { id: string; version: number; resolved_at: string }[] = await selectRows(
+        this.ds,
+        `SELECT id::text AS id, version, resolved_at::text AS resolved_at FROM cases
+          WHERE status = 'resolved' AND resolved_at <= $1 AND ($2::timestamptz IS NULL OR (resolved_at, id) > ($2, $3::uuid))
+          ORDER BY resolved_at, id LIMIT ${BATCH}`,
+        [cutoff, after?.resolvedAt ?? null, after?.id ?? null],
+      );
+      for (const c of due) {
+        try {
+          await this.act.execute(SYSTEM_ACTOR('auto-close'), c.id, 'close', { reason, expectedVersion: c.version });
+          closed++;
+        } catch (e) {
+          // Rated, reopened or closed since it was read (by the citizen, an officer, another worker's sweep):
+          // left as it now is; one still due is closed at the next sweep.
+          if (!(e instanceof ConflictError || e instanceof ActionNotAllowedInStateError)) throw e;
         }
-        return rows.length;
-      });
-      closed += n;
-      if (n < 200) return closed;
+      }
+      if (due.length < BATCH) return closed;
+      const last = due[due.length - 1];
+      after = { resolvedAt: last.resolved_at, id: last.id };
     }
   }
 }

@@ -33,8 +33,8 @@ import { execute, Sql } from './sql';
  *   sweep none (it reads its cases unlocked); a deletion request its citizen's cases with their originals,
  *   the originals first (SubjectRequests.casesOf), and its own advisory key before them; a case action the
  *   case it acts on, after the case's original when a deletion waits for it (lockCaseToAct), and the
- *   duplicates that close with an original after it; the merged-groups sweep an original, then its
- *   duplicates.
+ *   duplicates that close with an original after it (the auto-close sweep closes each case so, in a
+ *   transaction of its own); the merged-groups sweep an original, then its duplicates.
  * Rows of `cases`: the writers of a merged group lock its original before its other cases, and several
  * originals in id order: case actions (the original, then the duplicates that close or move with it),
  * merges, the merged-groups sweep, erasures, deletion and correction requests. Designation changes and
@@ -45,10 +45,11 @@ import { execute, Sql } from './sql';
  * closed, each locked before its original; and a duplicate whose random id (from before ids were
  * time-ordered) sorts before its original's. A case action or another erasure holding the original waited
  * for that duplicate, and PostgreSQL broke the cycle: a 503, or a failed sweep
- * (test/privacy-erasure-lock-order.e2e-spec.ts). Still out of order: the auto-close sweep locks its batch
- * of resolved cases before acting on each (a deadlock needs a deletion waiting for one of them, a
- * duplicate, while another erasure of its group runs; the victim sweep runs again at its next tick), and
- * designations and reorganisations over groups of random ids.
+ * (test/privacy-erasure-lock-order.e2e-spec.ts). So did the auto-close sweep, which locked its batch of
+ * resolved cases before acting on each: a duplicate a deletion waited for was held before its original;
+ * and, acting on the batch in one transaction, it held the cases it had closed while it locked the next
+ * one's original. It reads its batch unlocked and closes each case as a case action, in a transaction of
+ * its own. Still out of order: designations and reorganisations over groups of random ids.
  * Keys: only fan-outs and erasures wait for them, each taking all of its own in one statement in one
  * order, so their waits for keys alone form no cycle. A fan-out waiting for its keys holds nothing else;
  * once it has them it waits only for another fan-out of the same event (2, 3) or for whoever holds a frozen
