@@ -29,19 +29,22 @@ function settle<T>(p: PromiseLike<T>): Settled<T> {
  * The order in which the writers of a merged group lock it (case-erasure-locks.ts): the original, then its
  * other cases. A case action on the original locks it, then the duplicates that close with it; an erasure
  * (the retention sweep, a deletion request, a deletion carried out as a case closes) the group's original,
- * then the group's other cases, then the cases' erasure keys. Each test holds one side at a point where it
- * holds its locks (a second connection holds what it waits for next), lets the other run into it, then
- * lets both go on: both must finish, neither being chosen as a deadlock's victim.
+ * then the group's other cases, then the cases' erasure keys; a designation change the unit's cases in the
+ * same order, the originals first. Each test holds one side at a point where it holds its locks (a second
+ * connection holds what it waits for next), lets the other run into it, then lets both go on: both must
+ * finish, neither being chosen as a deadlock's victim.
  */
 describe('erasures and case actions on one merged group at the same moment', () => {
   let engine: TestEngine;
   let sweep: EraseExpiredContactDetails;
   let autoClose: AutoCloseResolved;
   let token: string;
+  let admin: string;
 
   beforeAll(async () => {
     engine = await TestEngine.start({ env: { FR_DUPLICATE_RADIUS_M: '150', FR_DUPLICATE_WINDOW_DAYS: '30' } });
-    token = (await createOfficer(engine, await adminToken(engine), { username: 'order.qldt', role: 'HANDLER', unitCode: 'QLDT' })).token;
+    admin = await adminToken(engine);
+    token = (await createOfficer(engine, admin, { username: 'order.qldt', role: 'HANDLER', unitCode: 'QLDT' })).token;
     sweep = engine.worker!.get(EraseExpiredContactDetails);
     autoClose = engine.worker!.get(AutoCloseResolved);
     // No fan-out takes the cases' erasure keys behind the tests' backs.
@@ -370,6 +373,49 @@ describe('erasures and case actions on one merged group at the same moment', () 
         sorted([
           { case_id: g.merged.id, reason: 'subject_request', request_id: first },
           { case_id: g.closed.id, reason: 'subject_request', request_id: second },
+        ]),
+      );
+    });
+  });
+
+  describe('a designation change and the retention sweep', () => {
+    it("the unit's cases moved to a new handler, among them a case linked to an answered original and a later original, while the sweep erases a closed case of each group", async () => {
+      // The first group: its original answered (no longer among the unit's cases being worked on), a case
+      // linked to it still worked on, and one closed on its own, erasable by the sweep.
+      const north = ++groups / 100;
+      const first = await report(north, 'Vũ Thị Thu');
+      const worked = await report(north + 0.000001, 'Hoàng Văn Minh');
+      const closed = await report(north + 0.000002, 'Bùi Thị Ngọc');
+      for (const c of [worked, closed]) expect(await duplicateOf(c.id)).toBe(first.id);
+      await closeOnItsOwn(closed);
+      await expire(closed.id);
+      await act(worked.id, 'acknowledge', { severity: 'normal' });
+      await act(first.id, 'acknowledge', { severity: 'normal' });
+      await act(first.id, 'resolve', { answer: ANSWER });
+      // The second group, reported after: its original is worked on, and the sweep erases a case of it too.
+      const g = await group();
+      await expire(g.closed.id);
+      // Time-ordered ids: the worked-on duplicate of the first group sorts between the two originals.
+      expect([first.id < worked.id, worked.id < g.original.id]).toEqual([true, true]);
+
+      const next = await createOfficer(engine, admin, { username: 'order.qldt.next', role: 'HANDLER', unitCode: 'QLDT' });
+      const [unit] = await engine.query<{ leader_id: string | null }>(`SELECT leader_id::text FROM units WHERE code = 'QLDT'`);
+      const designating: Side = () =>
+        answered(engine.http().put('/v1/units/QLDT/designation').set(bearer(admin)).send({ handlerId: next.id, leaderId: unit.leader_id }));
+
+      // It is held: the designation change waits for the second original; the sweep locks both originals,
+      // then the groups' other cases.
+      const { ended } = await race(hold(`SELECT 1 FROM cases WHERE id = $1 FOR KEY SHARE`, [g.original.id]), designating, sweeping);
+      expect(ended).toEqual([200, 'swept']);
+
+      expect(await engine.query(`SELECT handler_id::text FROM cases WHERE id = ANY($1::uuid[])`, [[worked.id, g.original.id]])).toEqual([
+        { handler_id: next.id },
+        { handler_id: next.id },
+      ]);
+      expect(await erasures([first.id, worked.id, closed.id, g.original.id, g.closed.id, g.merged.id])).toEqual(
+        sorted([
+          { case_id: closed.id, reason: 'retention', request_id: null },
+          { case_id: g.closed.id, reason: 'retention', request_id: null },
         ]),
       );
     });

@@ -1,5 +1,5 @@
 import { EntityManager } from 'typeorm';
-import { carryMergedDuplicates, execute, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
+import { carryMergedDuplicates, casesLockOrder, execute, selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 
 /** Cases still being worked on; they follow their unit's designees. */
 export const OPEN_ASSIGNED_STATES = ['assigned', 'in_progress', 'awaiting_info'] as const;
@@ -19,12 +19,15 @@ export interface DesigneesOfUnit {
  * merged into it follow. Cases already with these designees are left alone. Returns how many moved.
  */
 export async function followUnitDesignation(m: EntityManager, d: DesigneesOfUnit): Promise<number> {
+  // Locked as an erasure locks them (casesLockOrder), the originals before the linked cases. In id order
+  // alone, a case linked to another group's original that sorts before this unit's next original was held
+  // while the move waited for that original, which an erasure of both groups held while waiting for it.
   const cases = await selectRows<HeldCase>(
     m,
     `SELECT id, status, handler_id, leader_id FROM cases
       WHERE unit_code = $1 AND status = ANY($2)
         AND (handler_id IS DISTINCT FROM $3::uuid OR leader_id IS DISTINCT FROM $4::uuid)
-      ORDER BY id FOR UPDATE`,
+      ORDER BY ${casesLockOrder()} FOR UPDATE`,
     [d.unitCode, OPEN_ASSIGNED_STATES, d.handlerId, d.leaderId],
   );
   return moveCases(m, d.unitCode, cases, () => ({ handlerId: d.handlerId, leaderId: d.leaderId }), d.actor, DESIGNATION_REASON);
@@ -52,7 +55,7 @@ export async function handOverHeldCases(m: EntityManager, officerId: string, uni
     m,
     `SELECT id, status, handler_id, leader_id FROM cases
       WHERE unit_code = $1 AND status = ANY($2) AND ((handler_id = $3 AND $4::uuid IS NOT NULL) OR (leader_id = $3 AND $5::uuid IS NOT NULL))
-      ORDER BY id FOR UPDATE`,
+      ORDER BY ${casesLockOrder()} FOR UPDATE`,
     [unitCode, OPEN_ASSIGNED_STATES, officerId, handler, leader],
   );
   return moveCases(

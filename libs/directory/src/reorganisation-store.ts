@@ -1,6 +1,17 @@
 import { EntityManager } from 'typeorm';
 import { AreaSuccessor, endingUnits, evaluatePlan, OrganisationSnapshot, PlanEvaluation, ReorganisationPlan, TO_WARD } from '@fr/domain';
-import { carryMergedDuplicates, coversAt, execute, moveCasesToUnits, selectRow, selectRows, Sql, writeAuditEvent, writeNotifications } from '@fr/persistence';
+import {
+  carryMergedDuplicates,
+  casesLockOrder,
+  coversAt,
+  execute,
+  moveCasesToUnits,
+  selectRow,
+  selectRows,
+  Sql,
+  writeAuditEvent,
+  writeNotifications,
+} from '@fr/persistence';
 
 /** Cases a reorganisation carries to the successors: every one not closed (a resolved case may reopen at its unit). */
 const CARRIED_STATES = ['triage', 'assigned', 'in_progress', 'awaiting_info', 'resolved'];
@@ -116,7 +127,10 @@ export async function applyPlan(m: EntityManager, plan: ReorganisationPlan, reor
   // again) or the plan stays scheduled and the next sweep applies it; neither half-applies.
   const ending = endingUnits(plan).map((e) => e.unit);
   await selectRows(m, `SELECT code FROM units WHERE code = ANY($1::text[]) ORDER BY code FOR NO KEY UPDATE`, [ending]);
-  await selectRows(m, `SELECT id FROM cases WHERE unit_code = ANY($1::text[]) AND status = ANY($2) ORDER BY id FOR UPDATE`, [ending, CARRIED_STATES]);
+  await selectRows(m, `SELECT id FROM cases WHERE unit_code = ANY($1::text[]) AND status = ANY($2) ORDER BY ${casesLockOrder()} FOR UPDATE`, [
+    ending,
+    CARRIED_STATES,
+  ]);
   const ev = await dryRunPlan(m, plan);
   if (ev.unresolved.length) return ev;
   const effective = new Date(plan.effectiveAt);

@@ -37,19 +37,27 @@ import { execute, Sql } from './sql';
  *   transaction of its own); the merged-groups sweep an original, then its duplicates.
  * Rows of `cases`: the writers of a merged group lock its original before its other cases, and several
  * originals in id order: case actions (the original, then the duplicates that close or move with it),
- * merges, the merged-groups sweep, erasures, deletion and correction requests. Designation changes and
- * reorganisations lock in id order, the same order for time-ordered ids (a duplicate is linked to an
- * older case). Two writers of a group meet at its original, holding nothing else of the group, and one
- * waits there. The erasure used to lock the group in id order alone, after the rows its caller held: the
- * retention sweep's due duplicate, a deletion request's citizen's duplicate, the duplicate a case action
- * closed, each locked before its original; and a duplicate whose random id (from before ids were
- * time-ordered) sorts before its original's. A case action or another erasure holding the original waited
- * for that duplicate, and PostgreSQL broke the cycle: a 503, or a failed sweep
+ * merges, the merged-groups sweep, erasures, deletion and correction requests. Two writers of a group meet
+ * at its original, holding nothing else of the group, and one waits there. A writer of several groups takes
+ * their originals before their other cases: whoever locks many cases in one statement (designation changes
+ * and hand-overs, reorganisations, escalations) takes them in the erasure's order, the cases linked to no
+ * original before the linked ones, each part in id order (casesLockOrder); the auto-close sweep closes each
+ * case as a case action, in a transaction of its own.
+ * The erasure used to lock the group in id order alone, after the rows its caller held: the retention
+ * sweep's due duplicate, a deletion request's citizen's duplicate, the duplicate a case action closed,
+ * each locked before its original; and a duplicate whose random id (from before ids were time-ordered)
+ * sorts before its original's. A case action or another erasure holding the original waited for that
+ * duplicate, and PostgreSQL broke the cycle: a 503, or a failed sweep
  * (test/privacy-erasure-lock-order.e2e-spec.ts). So did the auto-close sweep, which locked its batch of
- * resolved cases before acting on each: a duplicate a deletion waited for was held before its original;
- * and, acting on the batch in one transaction, it held the cases it had closed while it locked the next
- * one's original. It reads its batch unlocked and closes each case as a case action, in a transaction of
- * its own. Still out of order: designations and reorganisations over groups of random ids.
+ * resolved cases before acting on each (a duplicate a deletion waited for, before its original) and, in
+ * one transaction for the batch, held the cases it had closed while it locked the next one's original.
+ * Designation changes and reorganisations locked in id order: within a group the same order for
+ * time-ordered ids (a duplicate is linked to an older case), but not across groups: a case linked to one
+ * group's original, its id sorting before another group's original, was held while they waited for that
+ * original, which an erasure of both groups (the retention sweep's batch, a deletion request of a citizen
+ * of both) held while waiting for the linked case; over random ids, a duplicate sorted before its own
+ * original too. Still out of order: the calendar's deadline recomputation locks a case (lockCase) before
+ * the action locks its original when a deletion waits for the case (lockCaseToAct).
  * Keys: only fan-outs and erasures wait for them, each taking all of its own in one statement in one
  * order, so their waits for keys alone form no cycle. A fan-out waiting for its keys holds nothing else;
  * once it has them it waits only for another fan-out of the same event (2, 3) or for whoever holds a frozen
@@ -63,6 +71,15 @@ import { execute, Sql } from './sql';
  */
 
 const EVENT_ID = /^[1-9][0-9]{0,18}$/;
+
+/**
+ * The ORDER BY of a statement that locks several rows of `cases` (as `alias`), in the order an erasure
+ * locks them: the cases linked to no original (the originals among them) before the linked ones, each
+ * part in id order.
+ */
+export function casesLockOrder(alias = 'cases'): string {
+  return `${alias}.duplicate_of IS NOT NULL, ${alias}.id`;
+}
 
 /**
  * The statement a fan-out of `eventIds` takes its cases' keys with, shared (lock_fanout_cases, migration

@@ -3,6 +3,7 @@ import { maskContactsInText } from '@fr/domain';
 import { EntityManager } from 'typeorm';
 import { execute, prepared, selectRows, Sql } from './sql';
 import { ADVISORY_LOCK } from './advisory-locks';
+import { casesLockOrder } from './case-erasure-locks';
 import { CASE_STATUS_EVENT, maskNamesInFrozenAnswers } from './case-event-states';
 import { markOutboxWritten } from './outbox-signal';
 import { AuditEventInput, auditEventColumns, insertWithOutbox, OutboxMessage, outboxPayloadJson, writeAuditEvents } from './write-helpers';
@@ -215,12 +216,12 @@ export interface MovedCase extends WrittenCase {
 /**
  * Moves cases to other units with the units' designees (a case in triage keeps whoever holds it),
  * ends their current assignments and opens new ones of `reason` (units paths extended). Deadline, stage and pauses stay.
- * Locks the cases first, in id order. Returns the moved cases ordered by id.
+ * Locks the cases first, as an erasure does (casesLockOrder). Returns the moved cases ordered by id.
  */
 export async function moveCasesToUnits(m: Sql, moves: readonly CaseMove[], reason: string, now: Date): Promise<MovedCase[]> {
   if (moves.length === 0) return [];
   const ids = moves.map((x) => x.caseId);
-  await selectRows<{ id: string }>(m, `SELECT id FROM cases WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids]);
+  await selectRows<{ id: string }>(m, `SELECT id FROM cases WHERE id = ANY($1::uuid[]) ORDER BY ${casesLockOrder()} FOR UPDATE`, [ids]);
   const moved = await selectRows<MovedCase>(
     m,
     `WITH mv AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) AS mv(id, to_unit, to_area)),

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { VIETNAM_UTC_OFFSET_MS } from '@fr/domain';
 import { Metrics } from '@fr/metrics';
-import { coversAt, execute, OutboxMessage, selectRows, writeEscalationNotifications, writeOutboxMany } from '@fr/persistence';
+import { casesLockOrder, coversAt, execute, OutboxMessage, selectRows, writeEscalationNotifications, writeOutboxMany } from '@fr/persistence';
 import { Clock } from './clock';
 import { ESCALATION_RECORDED, EscalationRecordedListener } from './escalation-listener';
 import { EscalationLevel, EscalationRung, rungFireAt } from './escalation-ladder';
@@ -100,7 +100,8 @@ export class FireEscalation {
   private async run(m: EntityManager, timers: readonly SlaTimer[], fired: { level: EscalationLevel; lagSeconds: number }[]): Promise<FireEscalationResult[]> {
     const results = new Array<FireEscalationResult>(timers.length);
     const ids = [...new Set(timers.map((t) => t.caseId))].sort();
-    // Locked in id order, so two batches sharing cases wait for each other instead of deadlocking.
+    // Locked in the order every writer of several cases takes them in (casesLockOrder), so a batch sharing
+    // cases with another, with an erasure of their groups or a designation change waits instead of deadlocking.
     const rows = await selectRows<CaseRow>(
       m,
       // The case's handler or leader only while they are still active officers of its unit (one who
@@ -112,7 +113,7 @@ export class FireEscalation {
               COALESCE(CASE WHEN l.active AND l.unit_code IS NOT DISTINCT FROM c.unit_code THEN c.leader_id END, u.leader_id) AS leader_id
          FROM cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code
               LEFT JOIN officers h ON h.id = c.handler_id LEFT JOIN officers l ON l.id = c.leader_id
-        WHERE c.id = ANY($1::uuid[]) ORDER BY c.id FOR UPDATE OF c`,
+        WHERE c.id = ANY($1::uuid[]) ORDER BY ${casesLockOrder('c')} FOR UPDATE OF c`,
       [ids],
     );
     const cases = new Map(rows.map((c) => [c.id, c]));
