@@ -4,7 +4,7 @@ import { ClockPause, DomainError } from '@fr/domain';
 import { activeOfficersWithRole, selectRows, writeAuditEvent, writeNotifications } from '@fr/persistence';
 import { SlaService, Stage } from '@fr/sla';
 import { ActOnCase } from './act-on-case.usecase';
-import { currentPauseSeen, currentRunDeadlines, lockCase, pauseSeen, stageClockOf } from './actions/case-records';
+import { currentPauseSeen, currentRunDeadlines, lockCaseToAct, pauseSeen, stageClockOf } from './actions/case-records';
 import { SYSTEM_ACTOR } from './actor';
 
 /** The states whose clock runs (awaiting_info is paused: its deadline is counted when it resumes). */
@@ -254,7 +254,9 @@ export class RecomputeDeadlines {
   private async apply(caseId: string, reason: string, requestedBy: string): Promise<{ from: Date; to: Date } | null> {
     try {
       return await this.ds.transaction(async (m) => {
-        const c = await lockCase(m, caseId);
+        // As the action below will lock it (its group's original first when a deletion waits for it): locked
+        // here by itself first, the case was held before that original, out of the erasures' order.
+        const c = await lockCaseToAct(m, caseId);
         if (!c || !(RUNNING as readonly string[]).includes(c.status) || !c.due_at) return null;
         const { d } = await currentRunDeadlines(m, this.sla, c);
         if (!d.dueAt || d.dueAt.getTime() === new Date(c.due_at).getTime()) return null;
@@ -272,7 +274,7 @@ export class RecomputeDeadlines {
   private async applyWaiting(caseId: string, reason: string, requestedBy: string): Promise<{ from: Date | null; to: Date | null; pausedAt: Date } | null> {
     try {
       return await this.ds.transaction(async (m) => {
-        const c = await lockCase(m, caseId);
+        const c = await lockCaseToAct(m, caseId);
         if (!c || c.status !== 'awaiting_info') return null;
         const { seen } = await currentPauseSeen(m, this.sla, c);
         if (!seen || sameInstant(seen.pastDue, c.paused_past_due)) return null;

@@ -56,8 +56,8 @@ import { execute, Sql } from './sql';
  * group's original, its id sorting before another group's original, was held while they waited for that
  * original, which an erasure of both groups (the retention sweep's batch, a deletion request of a citizen
  * of both) held while waiting for the linked case; over random ids, a duplicate sorted before its own
- * original too. Still out of order: the calendar's deadline recomputation locks a case (lockCase) before
- * the action locks its original when a deletion waits for the case (lockCaseToAct).
+ * original too. The calendar's deadline recomputation locked a case by itself before its action locked
+ * the original (lockCaseToAct); it now locks it as the action does.
  * Keys: only fan-outs and erasures wait for them, each taking all of its own in one statement in one
  * order, so their waits for keys alone form no cycle. A fan-out waiting for its keys holds nothing else;
  * once it has them it waits only for another fan-out of the same event (2, 3) or for whoever holds a frozen

@@ -31,13 +31,9 @@ export interface LockedCase {
 const LOCKED_CASE_COLUMNS = `id, status, version, category_code, unit_code, handler_id, severity, stage, stage_started_at, stage_minutes,
   extension_minutes, extension_count, resolve_from, acknowledged_at, due_at, paused_past_due, resolved_at, rating, rated_at`;
 
-/** Locks the case for the rest of the transaction: actions on one case happen one after another. */
-export function lockCase(m: EntityManager, caseId: string): Promise<LockedCase | undefined> {
-  return selectRow<LockedCase>(m, `SELECT ${LOCKED_CASE_COLUMNS} FROM cases WHERE id = $1 FOR UPDATE`, [caseId]);
-}
-
 /**
- * lockCase for an action, which may close the case. A duplicate that a deletion request waits for is
+ * Locks the case for the rest of the transaction (actions on one case happen one after another), for an
+ * action, which may close the case, and for whatever acts on it after reading it. A duplicate that a deletion request waits for is
  * erased as it closes (SubjectRequests.onCaseClosed), and the erasure writes its group's cases, of which
  * every writer locks the original first (case-erasure-locks.ts): that original is locked here, as the
  * erasure will lock it, before the case. Holding the duplicate first, the action waited for an original
