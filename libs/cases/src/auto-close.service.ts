@@ -35,7 +35,7 @@ export class AutoCloseResolved {
         this.ds,
         `SELECT id::text AS id, version, resolved_at::text AS resolved_at FROM cases
           WHERE status = 'resolved' AND resolved_at <= $1 AND ($2::timestamptz IS NULL OR (resolved_at, id) > ($2, $3::uuid))
-          ORDER BY resolved_at, id LIMIT ${BATCH}`,
+          ORDER BY cases.resolved_at, cases.id LIMIT ${BATCH}`,
         [cutoff, after?.resolvedAt ?? null, after?.id ?? null],
       );
       for (const c of due) {
