@@ -29,6 +29,9 @@ class Harness {
   routingEnd: () => Promise<number | null> = async () => 0;
   deliveriesEnd: () => Promise<DeliveriesReconcileResult | null> = async () => ({ fanouts: 0, deliveries: 0 });
   privacy: () => Promise<void> = async () => undefined;
+  autoClose: () => Promise<unknown> = nothing;
+  /** The SLA sweep: given what the tick asked of it (`redisDown`: the due sweep from PostgreSQL alone). */
+  sla: (options?: { redisDown?: boolean }) => Promise<unknown> = nothing;
   readonly factsDrains: number[] = [];
   readonly sut: Maintenance;
 
@@ -41,9 +44,9 @@ class Harness {
           return this.routingEnd();
         },
       }),
-      as<AutoCloseResolved>({ runOnce: nothing }),
+      as<AutoCloseResolved>({ runOnce: () => this.autoClose() }),
       as<MergedGroupsReconciler>({ runIfDue: nothing }),
-      as<SlaReconciler>({ runOnce: nothing, markerLost: async () => this.markerLost }),
+      as<SlaReconciler>({ runOnce: (options?: { redisDown?: boolean }) => this.sla(options), markerLost: async () => this.markerLost }),
       as<DeliveriesReconciler>({
         runOnce: (stuckAfterSeconds?: number) => {
           this.deliveries.push(stuckAfterSeconds);
@@ -156,6 +159,29 @@ describe(Maintenance.name, () => {
       expect(ended).toBe(false);
       await jest.advanceTimersByTimeAsync(1);
       await tick;
+      expect(h.factsDrains).toHaveLength(1);
+    });
+
+    it('is not run once the tick has found Redis gone: the SLA sweep tells from PostgreSQL alone, though Redis answers a moment later', async () => {
+      jest.useFakeTimers();
+      const h = new Harness();
+      h.redisUp = false;
+      // Redis back for a moment (a failover, a flapping link) as the tick reaches the SLA sweep, and gone again:
+      // a pass that then read it waited for it unwatched, and the rest of the tick and every later one with it.
+      h.autoClose = async () => void (h.redisUp = true);
+      const asked: ({ redisDown?: boolean } | undefined)[] = [];
+      h.sla = (options) => {
+        asked.push(options);
+        if (options?.redisDown) return Promise.resolve(null);
+        h.redisUp = false;
+        return new Promise(() => undefined);
+      };
+      let ended = false;
+      const tick = h.sut.runOnce().then(() => (ended = true));
+      await jest.advanceTimersByTimeAsync(10_000);
+      expect(ended).toBe(true);
+      await tick;
+      expect(asked).toEqual([{ redisDown: true }]);
       expect(h.factsDrains).toHaveLength(1);
     });
 

@@ -163,7 +163,9 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       ['routing reconcile', () => this.afterWipes('routing', (stuckAfter) => this.routing.runOnce(stuckAfter))],
       ['auto-close', () => this.autoClose.runOnce()],
       ['merged groups', () => this.mergedGroups.runIfDue()],
-      ['SLA timers reconcile', () => this.sla.runOnce()],
+      // Told whether the tick still counts on Redis: asked again, a Redis back for a moment (a failover, a
+      // flapping link) had the pass read it unwatched, and when it went again the tick waited for it.
+      ['SLA timers reconcile', () => this.sla.runOnce({ redisDown: !redisUp })],
       ['deliveries reconcile', () => this.afterWipes('deliveries', (stuckAfter) => this.deliveries.runOnce(stuckAfter))],
       ['compliance alerts', () => this.complianceAlerts.runOnce()],
       ['calendar coverage', () => this.calendarCoverage.noticeAdmins()],

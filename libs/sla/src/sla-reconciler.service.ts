@@ -109,14 +109,17 @@ export class SlaReconciler {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** One pass, full when due or asked for; null when another worker holds the sweep. */
-  async runOnce(options: { full?: boolean } = {}): Promise<SlaReconcileResult | null> {
+  /**
+   * One pass, full when due or asked for; null when another worker holds the sweep. `redisDown`: the
+   * caller has found Redis gone, and the pass reads nothing there whether or not it answers now.
+   */
+  async runOnce(options: { full?: boolean; redisDown?: boolean } = {}): Promise<SlaReconcileResult | null> {
     // Redis away: the timers wait there, out of reach, so the levels falling due are told from here
     // (PostgreSQL alone) rather than after it is back; their timers find them recorded and do nothing.
     // Under a lock of its own: a pass that found Redis up and lost it in the middle waits for it holding
     // slaReconcile, and every sweep after it, in each worker, told nothing for as long as Redis was away.
     // A firing is once whoever fires (FireEscalation), so the two sweeps may overlap.
-    if (!(await this.queues.answers())) return this.locked(ADVISORY_LOCK.slaReconcileRedisDown, () => this.dueSweep({ redisDown: true }));
+    if (options.redisDown || !(await this.queues.answers())) return this.locked(ADVISORY_LOCK.slaReconcileRedisDown, () => this.dueSweep({ redisDown: true }));
     return this.locked(ADVISORY_LOCK.slaReconcile, async () => (options.full || (await this.fullPassDue()) ? this.fullPass() : this.dueSweep()));
   }
 
