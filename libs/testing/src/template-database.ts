@@ -16,8 +16,9 @@ import { DatabaseSeed, migrateDatabase } from '@fr/persistence';
  *
  * The templates live for one Jest run (FR_TEST_RUN, set by scripts/jest-global-setup.js) and are dropped
  * by its teardown, which reads their names from FR_TEST_TEMPLATES: a template made by an earlier run could
- * hold migrations since changed under the same names. Without them (a runner other than Jest's config),
- * each engine migrates its own database.
+ * hold migrations since changed under the same names. A run that ended without its teardown (interrupted,
+ * killed, bailing out) has them dropped by the next run's setup. Without them (a runner other than Jest's
+ * config), each engine migrates its own database.
  */
 
 /**
@@ -49,6 +50,9 @@ export async function createFromTemplate(
       if (!(await admin.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [template])).rowCount) {
         // Built under another name and renamed when whole: a file killed while building leaves no half template.
         const building = `${template}_b`;
+        // Listed before either exists: a run killed from here on leaves nothing that its teardown, or the
+        // next run's setup (scripts/jest-templates.js), does not drop.
+        appendFileSync(list, `${template}\n${building}\n`);
         await admin.query(`DROP DATABASE IF EXISTS "${building}" WITH (FORCE)`);
         try {
           await migrateDatabase({ ...config, ...urlOf(building) }, seeds);
@@ -60,7 +64,6 @@ export async function createFromTemplate(
         await untilNoSessions(admin, building);
         await admin.query(`ALTER DATABASE "${building}" RENAME TO "${template}"`);
         await admin.query(`ALTER DATABASE "${template}" WITH ALLOW_CONNECTIONS false`);
-        appendFileSync(list, `${template}\n`);
       }
     } finally {
       await admin.query(`SELECT pg_advisory_unlock(hashtext($1))`, [template]);

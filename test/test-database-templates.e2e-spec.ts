@@ -1,0 +1,114 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { loadConfig } from '@fr/config';
+import { testDatabaseUrl, TEST_ROLES } from '@fr/testing';
+import { createFromTemplate } from '../libs/testing/src/template-database';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- what Jest's setup runs, as plain JavaScript
+const { dropEndedRuns } = require('../scripts/jest-templates.js') as { dropEndedRuns: (dir: string, own: string) => Promise<void> };
+
+const BASE_DB = process.env.FR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * The database templates a Jest run makes for its test engines (libs/testing/src/template-database.ts) are
+ * dropped by its teardown, which Jest skips when the run is interrupted (Ctrl+C), killed or bails out: the
+ * next run's setup drops those of runs that have ended.
+ */
+describe("a Jest run's database templates", () => {
+  let admin: Client;
+  let dir: string;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    admin = new Client({ connectionString: BASE_DB });
+    await admin.connect();
+  });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'fr_tpl_test_'));
+  });
+  afterEach(() => {
+    // A run of the test's own in process.env: this file's engines, if any, keep to the real one.
+    for (const key of ['FR_TEST_RUN', 'FR_TEST_TEMPLATES']) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+  afterAll(async () => {
+    await admin?.end();
+  });
+
+  const databases = async (prefix: string) =>
+    (await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY datname`, [`${prefix}%`])).rows.map(
+      (r) => r.datname,
+    );
+  const drop = (name: string) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+
+  it("are dropped by the next run's setup once the run that made them has ended without its teardown, not while it runs", async () => {
+    const ended = randomBytes(5).toString('hex');
+    const running = randomBytes(5).toString('hex');
+    // A Jest process that has ended: its id names no process any more.
+    const gone = spawnSync(process.execPath, ['-e', '']).pid;
+    const names = { ended: [`fr_tpl_${ended}_0123456789ab`, `fr_tpl_${ended}_0123456789ab_b`], running: [`fr_tpl_${running}_0123456789ab`] };
+    for (const name of [...names.ended, ...names.running]) await admin.query(`CREATE DATABASE "${name}"`);
+    try {
+      writeFileSync(join(dir, `fr_tpl_${ended}.list`), `pid ${gone}\n${names.ended.join('\n')}\n`);
+      writeFileSync(join(dir, `fr_tpl_${running}.list`), `pid ${process.pid}\n${names.running.join('\n')}\n`);
+
+      // What the next run's setup does in the system's temporary directory (scripts/jest-global-setup.js).
+      await dropEndedRuns(dir, join(dir, 'fr_tpl_next.list'));
+
+      expect(await databases(`fr_tpl_${ended}_`)).toEqual([]);
+      expect(existsSync(join(dir, `fr_tpl_${ended}.list`))).toBe(false);
+      expect(await databases(`fr_tpl_${running}_`)).toEqual(names.running);
+      expect(existsSync(join(dir, `fr_tpl_${running}.list`))).toBe(true);
+    } finally {
+      for (const name of [...names.ended, ...names.running]) await drop(name);
+    }
+  });
+
+  it('lists a template before it is built, so that a run killed while building leaves nothing undropped', async () => {
+    const run = randomBytes(5).toString('hex');
+    const list = join(dir, `fr_tpl_${run}.list`);
+    writeFileSync(list, `pid ${process.pid}\n`);
+    process.env.FR_TEST_RUN = run;
+    process.env.FR_TEST_TEMPLATES = list;
+    const dbName = `fr_test_tplbuild_${run}`;
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      DATABASE_URL: testDatabaseUrl(dbName, TEST_ROLES.app),
+      DATABASE_OWNER_URL: testDatabaseUrl(dbName, TEST_ROLES.owner),
+      DATABASE_ADMIN_URL: BASE_DB,
+      LOG_LEVEL: 'silent',
+    });
+    // What a teardown, or the next run's setup, would find listed at the moment the build is cut short.
+    let listedWhileBuilding = '';
+    const cutShort = new Error('the build cut short');
+    try {
+      await expect(
+        createFromTemplate(
+          BASE_DB,
+          config,
+          [
+            async () => {
+              listedWhileBuilding = readFileSync(list, 'utf8');
+              throw cutShort;
+            },
+          ],
+          dbName,
+          TEST_ROLES.owner,
+          (name) => ({ databaseUrl: testDatabaseUrl(name, TEST_ROLES.app), databaseOwnerUrl: testDatabaseUrl(name, TEST_ROLES.owner) }),
+        ),
+      ).rejects.toBe(cutShort);
+      expect(listedWhileBuilding).toMatch(new RegExp(`^fr_tpl_${run}_[0-9a-f]{12}_b$`, 'm'));
+      expect(listedWhileBuilding).toMatch(new RegExp(`^fr_tpl_${run}_[0-9a-f]{12}$`, 'm'));
+    } finally {
+      for (const name of await databases(`fr_tpl_${run}_`)) await drop(name);
+      await drop(dbName);
+    }
+  }, 120_000);
+});
