@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Client } from 'pg';
 import { passwordHashCost } from '@fr/auth';
@@ -36,11 +36,7 @@ export async function createFromTemplate(
   const run = process.env.FR_TEST_RUN;
   const list = process.env.FR_TEST_TEMPLATES;
   if (!run || !list || !/^[a-z0-9]+$/.test(run)) return false;
-  // What the migrations and the seed read: a template per combination. config/'s files by their content,
-  // as a test may write a directory of its own, or change one between two engines.
-  const inputs = createHash('sha256').update(JSON.stringify([config.adminPassword, config.production, config.privacyKey, passwordHashCost()]));
-  for (const file of filesUnder(config.configDir)) inputs.update(`\0${file}\0`).update(readFileSync(join(config.configDir, file)));
-  const template = `fr_tpl_${run}_${inputs.digest('hex').slice(0, 12)}`;
+  const template = `fr_tpl_${run}_${templateKey(config)}`;
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   try {
@@ -75,12 +71,26 @@ export async function createFromTemplate(
   }
 }
 
+/**
+ * What the migrations and the seed read, hashed: a template per combination. config/'s files by their
+ * content, as a test may write a directory of its own, or change one between two engines.
+ */
+export function templateKey(config: Pick<AppConfig, 'adminPassword' | 'production' | 'privacyKey' | 'configDir'>): string {
+  const inputs = createHash('sha256').update(JSON.stringify([config.adminPassword, config.production, config.privacyKey, passwordHashCost()]));
+  for (const file of filesUnder(config.configDir)) inputs.update(`\0${file}\0`).update(readFileSync(join(config.configDir, file)));
+  return inputs.digest('hex').slice(0, 12);
+}
+
 /** Every file under `dir`, relative to it, in a stable order. */
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)))
-    .sort();
+  return (
+    readdirSync(dir, { recursive: true, withFileTypes: true })
+      // A link as the file it links to, which the seed reads through it: skipped, two directories whose
+      // organisation.yaml linked to different files shared one template.
+      .filter((e) => e.isFile() || (e.isSymbolicLink() && statSync(join(e.parentPath, e.name), { throwIfNoEntry: false })?.isFile()))
+      .map((e) => relative(dir, join(e.parentPath, e.name)))
+      .sort()
+  );
 }
 
 /** The migration's connections are closed, but their server processes may not have ended yet. */
