@@ -157,10 +157,6 @@ function alive(pid) {
   }
 }
 
-/**
- * The configuration, or the list of its problems and exit code 2, as `all` does: a refused start
- * (production without its secrets, say) is a message for whoever runs `migrate`, not a stack trace.
- */
 /** A migration that failed, said in the log's JSON (the message, not a stack trace), and exit 1. */
 function migrationFailed(log, e) {
   // process.stdout is written synchronously to a file or pipe on Linux: the line is out before the exit.
@@ -168,6 +164,10 @@ function migrationFailed(log, e) {
   process.exit(1);
 }
 
+/**
+ * The configuration, or the list of its problems and exit code 2, as `all` does: a refused start
+ * (production without its secrets, say) is a message for whoever runs `migrate`, not a stack trace.
+ */
 function configOrExit() {
   const { loadConfig } = require(dist('libs/config/src'));
   try {

@@ -367,7 +367,6 @@ describe('a start without the database (scripts/start.js api, worker)', () => {
   });
 });
 
-/** Lines of a process's output that are not the engine's JSON log lines (a level number and the service's name). */
 /** The engine's log lines of a command's output (every one of them JSON: notJsonLines says otherwise). */
 function jsonLines(output: string): { level: number; msg?: string; [field: string]: unknown }[] {
   return output
@@ -376,6 +375,7 @@ function jsonLines(output: string): { level: number; msg?: string; [field: strin
     .map((l) => JSON.parse(l) as { level: number; msg?: string });
 }
 
+/** Lines of a process's output that are not the engine's JSON log lines (a level number and the service's name). */
 function notJsonLines(output: string): string[] {
   return output
     .split('\n')
