@@ -139,7 +139,8 @@ export class IntakeController {
   @ApiOperation({
     operationId: 'rateFeedback',
     summary: "The citizen's rating (1-5) of the answer, accepted once after resolution",
-    description: 'A good rating closes the case; a low one within 7 days reopens it for the unit. Each answer is rated once.',
+    description:
+      'A good rating (above lowRating in config/sla.yaml) closes the case; a low one, within autoCloseDays of the answer (7 by default), reopens it for the unit. Each answer is rated once.',
   })
   @trackingCodeParam
   @ApiOkResponse({ type: RatingResultDto })
