@@ -213,15 +213,17 @@ describe('escalations while Redis is down', () => {
     );
   }
 
-  it('ends a tick that Redis leaves in the middle of, and the next tick tells the levels due meanwhile', async () => {
-    const { id, levelOneAt } = await assignedCase('Xe máy dựng kín vỉa hè trước số 12 Lê Thanh Nghị.');
+  /**
+   * Redis stops just before `method` of `target` next runs, after the tick's PING found it up; the tick must
+   * end all the same, and the next one, past level 1, tell it. Redis is back afterwards.
+   */
+  async function ticksWhileRedisLeavesIn(target: object, method: string, id: string, levelOneAt: Date): Promise<void> {
     const worker = engine.worker!;
-    // Redis goes after the tick's PING found it up, before the privacy schedule is written there.
-    const calendarYears = worker.get(CalendarYearsLoaded);
-    const tellDue = calendarYears.tellDue.bind(calendarYears);
-    jest.spyOn(calendarYears, 'tellDue').mockImplementationOnce(async () => {
+    const spied = target as Record<string, () => Promise<unknown>>;
+    const original = spied[method].bind(target);
+    jest.spyOn(spied, method).mockImplementationOnce(async () => {
       await stopRedis(redis);
-      return tellDue();
+      return original();
     });
     try {
       expect(await within(worker.get(Maintenance).runOnce(), 10_000)).not.toBe('still waiting');
@@ -232,27 +234,18 @@ describe('escalations while Redis is down', () => {
       jest.restoreAllMocks();
       await redisBack();
     }
+  }
+
+  it('ends a tick that Redis leaves in the middle of, and the next tick tells the levels due meanwhile', async () => {
+    const { id, levelOneAt } = await assignedCase('Xe máy dựng kín vỉa hè trước số 12 Lê Thanh Nghị.');
+    // Before the privacy schedule is written there.
+    await ticksWhileRedisLeavesIn(engine.worker!.get(CalendarYearsLoaded), 'tellDue', id, levelOneAt);
   }, 120_000);
 
   it('tells the levels due while a full SLA pass waits for a Redis that left in the middle of it', async () => {
     const { id, levelOneAt } = await assignedCase('Quán nhậu kê bàn ghế ra hết vỉa hè số 3 Đại Cồ Việt.');
-    const worker = engine.worker!;
-    const reconciler = worker.get(SlaReconciler) as unknown as { fullPassDue(): Promise<boolean> };
-    const fullPassDue = reconciler.fullPassDue.bind(reconciler);
-    // Redis goes after the pass's PING found it up: the pass waits for it, holding the SLA sweep's lock.
-    jest.spyOn(reconciler, 'fullPassDue').mockImplementationOnce(async () => {
-      await stopRedis(redis);
-      return fullPassDue();
-    });
-    try {
-      expect(await within(worker.get(Maintenance).runOnce(), 10_000)).not.toBe('still waiting');
-      jest.spyOn(worker.get(Clock), 'now').mockReturnValue(new Date(levelOneAt.getTime() + MINUTE));
-      expect(await within(worker.get(Maintenance).runOnce(), 10_000)).not.toBe('still waiting');
-      expect(await levelsOf(id)).toContain('1');
-    } finally {
-      jest.restoreAllMocks();
-      await redisBack();
-    }
+    // After the pass's PING found it up: the pass waits for it, holding the SLA sweep's lock.
+    await ticksWhileRedisLeavesIn(engine.worker!.get(SlaReconciler), 'fullPassDue', id, levelOneAt);
     // The pass left waiting ends once Redis is back, and nothing is told twice.
     expect(await levelsOf(id)).toEqual(['1', 'warn']);
   }, 120_000);
