@@ -4,6 +4,7 @@ import { storage as loggerStorage } from 'nestjs-pino/storage';
 import pino from 'pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { APP_CONFIG, AppConfig, AppConfigModule } from './config.module';
+import { holdsContact } from './contact-in-value';
 import { currentRequestId, withRequestId } from './request-context';
 
 /**
@@ -84,17 +85,6 @@ function decoded(raw: string): string {
     text = raw;
   }
   return text.normalize('NFKC').replace(/\p{Cf}/gu, '');
-}
-
-/**
- * A Vietnamese phone number (0 or 84 and 9 to 11 more digits, spaced or dotted) or an e-mail address
- * anywhere in a query value. Dates and times ('2026-12-31T00:00:00+07:00') and ids are neither.
- */
-const PHONE_IN_VALUE = /(?<![\d.])\(?(?:\+?84|0)(?:[ ._/()\p{Pd}]{0,3}\d){8,11}(?!\d)/u;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-function holdsContact(text: string): boolean {
-  // An id's digit groups ('00000000-0000-4000-…') read as a dashed number; an id is no one's contact.
-  return text.includes('@') || (PHONE_IN_VALUE.test(text) && !UUID.test(text));
 }
 
 /** The engine's root logger: the one every log line goes through, in the API's requests as in the workers' jobs. */

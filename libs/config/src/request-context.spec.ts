@@ -16,6 +16,26 @@ describe('request ids', () => {
     expect(isRequestId(42)).toBe(false);
   });
 
+  it('replaces an id that holds a phone number: it would go whole into every log line and job payload of the request', () => {
+    // Integrators and hotline desks make their ids of the caller's number, as they do externalIds.
+    for (const bad of ['1022-0912777431', 'call:0912777431', 'req.84912777431.1', '0912-777-431-retry', 'ihn_0912.777.431']) {
+      const id = requestIdFrom(bad);
+      expect(id).not.toBe(bad);
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(isRequestId(bad)).toBe(false);
+    }
+    // Correlation ids as proxies and tracers make them stay.
+    for (const good of [
+      '00000000-0000-4000-8000-000000000000',
+      '3f2c1a9e-5b7d-4c1e-9a2b-8d6e4f0a1b2c',
+      '4bf92f3577b34da6a3ce929d0e0e4736',
+      '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      '1-67891233-abcdef012345678912345678',
+      'pii-intake-A',
+    ])
+      expect(requestIdFrom(good)).toBe(good);
+  });
+
   it('runs code on behalf of a request, and on behalf of none inside it when told so', async () => {
     expect(currentRequestId()).toBeUndefined();
     await withRequestId('request-0001', async () => {
