@@ -3429,7 +3429,7 @@ export interface components {
             caseId: string;
             /** @example 7KM3Q-9X2AB */
             trackingCode: string;
-            /** @description the channel's own id of the feedback, when it gave one */
+            /** @description the channel's own id of the feedback, when it gave one: whole to the channel's webhook; to a webhook an administrator registered, with phone numbers and e-mail addresses in it masked (integrators make it of the caller's number); null once the contact details are erased */
             externalId: string | null;
             /** @example resolve */
             action: string;

@@ -189,6 +189,46 @@ describe('webhooks: signed deliveries, retries, and an allow-list for internal a
     expect(rx.calls.filter((c) => c.path === '/ihanoi' && c.body.includes(trackingCode))).toHaveLength(1);
   });
 
+  it("gives the channel its own externalId back, and a subscriber only its masked form (integrators make it of the caller's number)", async () => {
+    await setChannelWebhook();
+    expect((await register(`${rx.url}/subscriber`)).status).toBe(201);
+    const externalId = '1022-0966123456-b';
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
+      .send({
+        externalId,
+        category: 'sanitation',
+        description: 'Rác thải ùn ứ đầu ngõ 12 Lạc Trung.',
+        location: { wardCode: 'VINH_TUY' },
+        citizen: { name: 'Đoàn Thị Mến', phone: '0966123456' },
+      });
+    expect(res.status).toBe(202);
+    const { trackingCode } = res.body as FeedbackAcceptedDto;
+    const first = (path: string) =>
+      waitFor(
+        async () => rx.calls.filter((c) => c.path === path && c.body.includes(trackingCode)),
+        (c) => c.length >= 1,
+        { what: `the delivery to ${path}` },
+      ).then((calls) => JSON.parse(calls[0].body) as { externalId: string | null });
+    // The channel correlates its own id; it knows the number already.
+    expect((await first('/ihanoi')).externalId).toBe(externalId);
+    // A subscriber is not the channel: it gets the id as officers outside the unit read it in the timeline.
+    const subscriber = await first('/subscriber');
+    expect(subscriber.externalId).toBe('1022-09******56-b');
+    expect(rx.calls.filter((c) => c.path === '/subscriber' && c.body.includes(trackingCode)).map((c) => c.body)).not.toContainEqual(
+      expect.stringContaining('0966123456'),
+    );
+    // Stored so: a redelivery sends the same bytes.
+    const stored = await engine.query<{ kind: string; external_id: string }>(
+      `SELECT d.kind, d.payload->>'externalId' AS external_id FROM deliveries d JOIN audit_events e ON d.event_key = 'case-event.' || e.id
+         JOIN cases c ON c.id = e.case_id WHERE c.tracking_code = $1 ORDER BY d.kind`,
+      [trackingCode],
+    );
+    expect(new Set(stored.map((r) => `${r.kind}: ${r.external_id}`))).toEqual(new Set([`channel: ${externalId}`, 'webhook: 1022-09******56-b']));
+  });
+
   it('retries a failing receiver with backoff until it answers, and shows the failures meanwhile', async () => {
     const hook = await register(`${rx.url}/flaky`);
     expect(hook.status).toBe(201);

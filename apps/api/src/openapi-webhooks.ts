@@ -62,7 +62,11 @@ export const WEBHOOK_SCHEMAS: Record<string, JsonObject> = {
       eventId: { type: 'string', pattern: '^[0-9]+$', description: "the audit event's id" },
       caseId: { type: 'string', format: 'uuid' },
       trackingCode: { type: 'string', example: '7KM3Q-9X2AB' },
-      externalId: { type: ['string', 'null'], description: "the channel's own id of the feedback, when it gave one" },
+      externalId: {
+        type: ['string', 'null'],
+        description:
+          "the channel's own id of the feedback, when it gave one: whole to the channel's webhook; to a webhook an administrator registered, with phone numbers and e-mail addresses in it masked (integrators make it of the caller's number); null once the contact details are erased",
+      },
       action: { type: 'string', example: 'resolve' },
       from: { type: ['string', 'null'], description: 'the state before' },
       to: { type: ['string', 'null'], description: 'the state after' },

@@ -206,8 +206,9 @@ export class Deliveries implements OnModuleDestroy {
       const wanted: Wanted[] = [];
       for (const c of claimed) {
         const key = `case-event.${c.event_id}`;
-        const payload = caseStatusPayload(c);
-        if (c.webhook_url) wanted.push({ kind: 'channel', target: c.channel!, key, notBefore: null, payload });
+        if (c.webhook_url) wanted.push({ kind: 'channel', target: c.channel!, key, notBefore: null, payload: caseStatusPayload(c, 'channel') });
+        if (c.hooks.length === 0) continue;
+        const payload = caseStatusPayload(c, 'subscriber');
         for (const hook of c.hooks) wanted.push({ kind: 'webhook', target: hook, key, notBefore: null, payload });
       }
       const made = await this.enqueue(m, wanted);
@@ -312,7 +313,7 @@ export class Deliveries implements OnModuleDestroy {
       return 'skipped';
     }
     try {
-      const payload = d.payload ?? (await currentPayload(this.ds, d.event_key));
+      const payload = d.payload ?? (await currentPayload(this.ds, d.event_key, d.kind === 'channel' ? 'channel' : 'subscriber'));
       if (!payload) throw new Error(`the event ${d.event_key} no longer exists`);
       if (d.kind === 'email') await this.sendEmail(d, payload);
       else await this.callWebhook(d, payload);

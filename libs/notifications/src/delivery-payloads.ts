@@ -137,13 +137,21 @@ export const CASE_EVENT_COLUMNS = `a.id::text AS event_id, a.action, a.from_stat
 export const CASE_EVENT_JOINS = `JOIN cases c ON c.id = a.case_id LEFT JOIN case_event_states f ON f.event_id = a.id
   LEFT JOIN units u ON u.code = c.unit_code`;
 
-export function caseStatusPayload(e: CaseEventRow): CaseStatusPayload {
+/**
+ * Who a case event goes to: the case's `channel` (its own webhook), or a `subscriber` (a webhook an
+ * administrator registered). The channel gets its own id of the feedback back whole, to find its report
+ * by; a subscriber gets it masked as officers outside the case's unit read it in the timeline, since
+ * integrators and hotline desks make it of the caller's number ("1022-0912…").
+ */
+export type CaseEventReceiver = 'channel' | 'subscriber';
+
+export function caseStatusPayload(e: CaseEventRow, receiver: CaseEventReceiver): CaseStatusPayload {
   return {
     event: 'case.status',
     eventId: e.event_id,
     caseId: e.case_id,
     trackingCode: e.tracking_code,
-    externalId: e.external_id,
+    externalId: receiver === 'channel' ? e.external_id : maskContactsInText(e.external_id, [e.citizen_name, ...e.group_names]),
     action: e.action,
     from: e.from_state,
     to: e.to_state,
@@ -163,10 +171,10 @@ export function caseStatusPayload(e: CaseEventRow): CaseStatusPayload {
 }
 
 /** For a delivery made before payloads were stored: composed from the case's state now, as it was then. */
-export async function currentPayload(db: Sql, eventKey: string): Promise<DeliveryPayload | null> {
+export async function currentPayload(db: Sql, eventKey: string, receiver: CaseEventReceiver): Promise<DeliveryPayload | null> {
   const dot = eventKey.indexOf('.');
   const [kind, id] = [eventKey.slice(0, dot), eventKey.slice(dot + 1)];
   if (kind === 'escalation') return (await escalationPayloads(db, [id])).get(id) ?? null;
   const [row] = await selectRows<CaseEventRow>(db, `SELECT ${CASE_EVENT_COLUMNS} FROM audit_events a ${CASE_EVENT_JOINS} WHERE a.id = $1`, [id]);
-  return row ? caseStatusPayload(row) : null;
+  return row ? caseStatusPayload(row, receiver) : null;
 }
