@@ -243,6 +243,20 @@ describe('Vietnamese text in any form', () => {
       expect(errorOf(correction).message).toMatch(/corrections\.email/);
     });
 
+    it('stored with such a character before intake refused it, is still found by a data-subject request and in the contact reads', async () => {
+      const stored = 'cu@hbt.v\u200bn';
+      const earlier = await submitRouted(engine, KEY, { ...FEEDBACK, citizen: { name: 'Lê Văn Cũ', email: 'cu@hbt.vn' } });
+      await engine.query(`UPDATE cases SET citizen_email = $2 WHERE id = $1`, [earlier.id, stored]);
+      // The channel asks with the address as it holds it, the one the case was stored with.
+      const access = await engine.http().post('/v1/privacy/requests').set(KEY).send({ kind: 'access', email: stored });
+      expect(access.status).toBe(201);
+      expect((access.body as { trackingCodes: string[] }).trackingCodes).toEqual([earlier.trackingCode]);
+      expect((await engine.http().get(`/v1/cases/${earlier.id}`).set(bearer(handler))).status).toBe(200);
+      const reads = await engine.http().get('/v1/privacy/reads').query({ email: stored }).set(bearer(admin));
+      expect(reads.status).toBe(200);
+      expect((reads.body as { items: unknown[] }).items).toHaveLength(1);
+    });
+
     it('is found by a data-subject request whether it is written composed (NFC) or decomposed (NFD)', async () => {
       for (const form of ['NFC', 'NFD'] as const) {
         const res = await engine

@@ -6,7 +6,7 @@ import { CitizenDto } from '../intake/feedback.dto';
 import { OptionalField } from '../common/optional-field.decorator';
 import { ChannelExternalId } from '../common/external-id.decorator';
 import { IsChannelPhone } from '../common/phone.decorators';
-import { MaxLength, NoControlChars, NoInvisibleInEmail, NormaliseText, NotBlank } from '../common/text.decorators';
+import { MaxLength, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 
 export class SubjectRequestDto {
   @ChannelExternalId('with the same request returns it (200), nothing new recorded; with another request (kind, phone or email) it is refused (409)')
@@ -28,7 +28,8 @@ export class SubjectRequestDto {
   @NormaliseText()
   @MaxLength(254)
   @IsEmail({}, { message: 'email must be an e-mail address' })
-  @NoInvisibleInEmail()
+  // Not NoInvisibleInEmail: it finds cases, stores none, and cases stored before intake refused such an
+  // address hold it with the character; the channel asks with the address as it holds it.
   email?: string;
 
   @ApiPropertyOptional({
