@@ -96,9 +96,9 @@ const MAX_TEXT = 200;
 const MAX_PLAN_NAME = 300;
 const MAX_LIST = 500;
 
-/** Reads a plan from parsed YAML or JSON; every problem is listed, with its place. */
 const LINE_BREAK = /[\r\n\u0085\u2028\u2029]/;
 
+/** Reads a plan from parsed YAML or JSON; every problem is listed, with its place. */
 export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems: [] } | { plan: null; problems: string[] } {
   const problems: string[] = [];
   // A misspelt key would otherwise read as an empty list, and a plan would be scheduled without the change it was written for.
