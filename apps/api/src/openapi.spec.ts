@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { getMetadataStorage } from 'class-validator';
 import { loadConfig } from '@fr/config';
 import { asArray, asJson, asObject, isJsonObject, Json, jsonAt, JsonObject } from '@fr/domain';
 import { createApiDocument } from './bootstrap';
@@ -42,6 +43,27 @@ describe('the OpenAPI document', () => {
     const ids = operations().map((o) => o.op.operationId as string);
     expect(ids.filter((id) => !/^[a-z][a-zA-Z]+$/.test(id))).toEqual([]);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  // A validating proxy or a generated client takes what the document says: a limit only the API knew let
+  // through what the API then refused (a unit code of 41 characters, a tracking code of 21).
+  it("documents every length limit the validation holds a field or an array's items to", () => {
+    // class-validator's registry of every decorated class (its own storage: the document's classes are loaded above).
+    const storage = getMetadataStorage() as unknown as {
+      validationMetadatas: Map<{ name: string; prototype: object }, { name?: string; propertyName: string; constraints: unknown[]; each: boolean }[]>;
+    };
+    const undocumented: string[] = [];
+    for (const [target, rules] of storage.validationMetadatas) {
+      for (const rule of rules.filter((r) => r.name === 'maxLength')) {
+        const doc = Reflect.getMetadata('swagger/apiModelProperties', target.prototype, rule.propertyName) as
+          | { maxLength?: number; items?: { maxLength?: number } }
+          | undefined;
+        const documented = rule.each ? doc?.items?.maxLength : doc?.maxLength;
+        if (documented !== rule.constraints[0])
+          undocumented.push(`${target.name}.${rule.propertyName}${rule.each ? '[]' : ''}: ${String(rule.constraints[0])}, documented ${String(documented)}`);
+      }
+    }
+    expect(undocumented).toEqual([]);
   });
 
   // Spectral's recommended ruleset warns of an operation without one (operation-description); a summary alone

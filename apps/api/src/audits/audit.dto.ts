@@ -71,7 +71,7 @@ export class ExportQueryDto {
   @IsDayOrInstant()
   to: string;
 
-  @ApiPropertyOptional({ description: 'only cases this unit owned at some time' })
+  @ApiPropertyOptional({ description: 'only cases this unit owned at some time', maxLength: 40 })
   @OptionalField()
   @IsString()
   @NotBlank({ message: "unit must not be empty: leave it out for every unit's cases" })
@@ -85,7 +85,7 @@ export class ExportQueryDto {
 }
 
 export class SampleDto {
-  @ApiPropertyOptional({ description: "only this unit's stratum (default: every unit with closed cases in the period)" })
+  @ApiPropertyOptional({ description: "only this unit's stratum (default: every unit with closed cases in the period)", maxLength: 40 })
   @OptionalField()
   @IsString()
   // Blank is a malformed code, as the export's `unit` is, not a unit looked for and not found.

@@ -9,7 +9,7 @@ import { IntegerQuery, IsDayOrInstant, IsIntBetween, MaxLength, NoControlChars, 
 const DAY_OR_INSTANT = 'a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset';
 
 export class CreateTargetDto {
-  @ApiProperty({ example: 'staff-onboarding', description: "the target's code: 1-40 lower-case letters, digits, '_', '.', '-'" })
+  @ApiProperty({ example: 'staff-onboarding', maxLength: 40, description: "the target's code: 1-40 lower-case letters, digits, '_', '.', '-'" })
   @IsString()
   @MaxLength(40)
   id: string;
@@ -18,7 +18,7 @@ export class CreateTargetDto {
   @IsIn(TARGET_KINDS, { message: `kind must be one of ${TARGET_KINDS.join(', ')}` })
   kind: string;
 
-  @ApiProperty({ example: '100% cán bộ có tài khoản iHaNoi' })
+  @ApiProperty({ example: '100% cán bộ có tài khoản iHaNoi', maxLength: 200 })
   @NormaliseText()
   @IsString()
   @NotBlank()
@@ -62,7 +62,7 @@ export class CreateTargetDto {
   @IsIn(UNIT_KINDS, { each: true, message: `unitKinds must be among ${UNIT_KINDS.join(', ')}` })
   unitKinds?: string[];
 
-  @ApiPropertyOptional({ type: [String], description: 'the units concerned, by code (instead of unitKinds)' })
+  @ApiPropertyOptional({ type: [String], items: { type: 'string', maxLength: 40 }, description: 'the units concerned, by code (instead of unitKinds)' })
   @OptionalField()
   @IsArray()
   @ArrayMaxSize(500)
@@ -77,7 +77,15 @@ export class CreateTargetDto {
 }
 
 export class UpdateTargetDto {
-  @ApiPropertyOptional() @OptionalField() @NormaliseText() @IsString() @NotBlank() @MaxLength(200) @NoControlChars() @SingleLine() name?: string;
+  @ApiPropertyOptional({ maxLength: 200 })
+  @OptionalField()
+  @NormaliseText()
+  @IsString()
+  @NotBlank()
+  @MaxLength(200)
+  @NoControlChars()
+  @SingleLine()
+  name?: string;
   @ApiPropertyOptional({ description: DAY_OR_INSTANT }) @OptionalField() @IsDayOrInstant() dueAt?: string;
   @ApiPropertyOptional({ description: DAY_OR_INSTANT }) @OptionalField() @IsDayOrInstant() startsAt?: string;
   @ApiPropertyOptional() @OptionalField() @IsNumber({}, { message: 'thresholdPercent must be a number' }) thresholdPercent?: number;
@@ -89,7 +97,7 @@ export class UpdateTargetDto {
   @ArrayMaxSize(4)
   @IsIn(UNIT_KINDS, { each: true, message: `unitKinds must be among ${UNIT_KINDS.join(', ')}` })
   unitKinds?: string[];
-  @ApiPropertyOptional({ type: [String] })
+  @ApiPropertyOptional({ type: [String], items: { type: 'string', maxLength: 40 } })
   @OptionalField()
   @IsArray()
   @ArrayMaxSize(500)
@@ -257,7 +265,11 @@ export class PublishNoticeDto {
   body: string;
   @ApiProperty({ enum: NOTICE_KINDS }) @IsIn(NOTICE_KINDS, { message: `kind must be one of ${NOTICE_KINDS.join(', ')}` }) kind: string;
   @ApiPropertyOptional({ default: false }) @OptionalField() @IsBoolean() urgent?: boolean;
-  @ApiPropertyOptional({ type: [String], description: 'the areas (GET /v1/areas) the notice is for; none: all the unit serves' })
+  @ApiPropertyOptional({
+    type: [String],
+    items: { type: 'string', maxLength: 40 },
+    description: 'the areas (GET /v1/areas) the notice is for; none: all the unit serves',
+  })
   @OptionalField()
   @IsArray()
   @ArrayMaxSize(100)

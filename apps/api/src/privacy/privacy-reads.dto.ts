@@ -16,7 +16,7 @@ export class ContactReadsQueryDto {
   @IsChannelPhone()
   phone?: string;
 
-  @ApiPropertyOptional({ description: "the citizen's e-mail (ADMIN only): matched through a keyed hash, never stored" })
+  @ApiPropertyOptional({ description: "the citizen's e-mail (ADMIN only): matched through a keyed hash, never stored", maxLength: 254 })
   @OptionalField()
   @NormaliseText()
   @MaxLength(254)

@@ -46,7 +46,12 @@ export class SubjectRequestDto {
   @NoControlChars()
   name?: string;
 
-  @ApiPropertyOptional({ type: [String], maxItems: 100, description: "narrows the request to these of the citizen's cases" })
+  @ApiPropertyOptional({
+    type: [String],
+    items: { type: 'string', maxLength: 20 },
+    maxItems: 100,
+    description: "narrows the request to these of the citizen's cases",
+  })
   @OptionalField()
   @IsArray()
   // An empty list read as "all of them": a deletion meant for no case would have erased every one.
