@@ -23,7 +23,8 @@ import { DatabaseSeed, migrateDatabase } from '@fr/persistence';
 
 /**
  * Creates `dbName`, owned by `owner`, as a copy of this run's template for `config`'s seed inputs,
- * building the template first if no engine of the run has; false when templates are off (no FR_TEST_RUN).
+ * building the template first if no engine of the run has; false when templates are off (no FR_TEST_RUN)
+ * or the configuration is a production one.
  */
 export async function createFromTemplate(
   adminUrl: string,
@@ -36,6 +37,9 @@ export async function createFromTemplate(
   const run = process.env.FR_TEST_RUN;
   const list = process.env.FR_TEST_TEMPLATES;
   if (!run || !list || !/^[a-z0-9]+$/.test(run)) return false;
+  // A production configuration is one a test makes for itself (its first start refused or allowed by the
+  // administrator's password): no other engine would copy its template, which would cost a copy more.
+  if (config.production) return false;
   const template = `fr_tpl_${run}_${templateKey(config)}`;
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
