@@ -42,7 +42,8 @@ describe('the client generated from the OpenAPI document', () => {
     trackingCode = accepted.data!.trackingCode;
     const again = await channel.POST('/v1/feedback', { body: feedback });
     expect(again.response.status).toBe(200);
-    expect(again.data).toEqual(accepted.data);
+    // The same case, as it stands now: routed already, when the relay was quicker than the second request.
+    expect(again.data).toEqual({ ...accepted.data, status: expect.stringMatching(/^(received|assigned)$/) as unknown });
 
     const status = await waitFor(
       () => channel.GET('/v1/feedback/{trackingCode}', { params: { path: { trackingCode } } }),

@@ -6,7 +6,7 @@ import { RetentionPolicy } from '@fr/config';
 import { Deliveries } from '@fr/notifications';
 import { eraseContactDetails, RETENTION_POLICY } from '@fr/privacy';
 import { QueueName, QueueRegistry } from '@fr/queue';
-import { actOnCase, adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import { actOnCase, adminToken, bearer, createOfficer, DEV_KEYS, settle, TestEngine, waitFor } from '@fr/testing';
 
 jest.setTimeout(60_000);
 
@@ -14,17 +14,6 @@ const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 /** Trần Đại Nghĩa at Bách Khoa: roads_lighting goes to QLDT. */
 const LIGHT = { lat: 21.0031, lng: 105.8459 };
 const ANSWER = 'Phòng Quản lý đô thị đã thay bóng đèn cột số 12 trên phố Trần Đại Nghĩa ngày 04/03.';
-
-/** A promise and whether it has settled, so a test can wait for "done, or blocked" without a sleep. */
-function settle<T>(p: PromiseLike<T>): { promise: Promise<T>; done: () => boolean } {
-  let done = false;
-  const promise = Promise.resolve(p).finally(() => {
-    done = true;
-  });
-  // Awaited later; a rejection meanwhile is not unhandled.
-  promise.catch(() => undefined);
-  return { promise, done: () => done };
-}
 
 /**
  * A case event's fan-out reads the case and stores the deliveries' payloads (the answer, the externalId,

@@ -3,7 +3,7 @@ import { AutoCloseResolved } from '@fr/cases';
 import { ADVISORY_LOCK } from '@fr/persistence';
 import { EraseExpiredContactDetails } from '@fr/privacy';
 import { QueueName, QueueRegistry } from '@fr/queue';
-import { actOnCase, adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import { actOnCase, adminToken, bearer, createOfficer, DEV_KEYS, settle, TestEngine, waitFor } from '@fr/testing';
 
 jest.setTimeout(60_000);
 
@@ -12,18 +12,8 @@ const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 const LIGHT = { lat: 21.0031, lng: 105.8459 };
 const ANSWER = 'Phòng Quản lý đô thị đã thay bóng đèn cột số 12 trên phố Trần Đại Nghĩa ngày 04/03.';
 
-type Settled<T> = { promise: Promise<T>; done: () => boolean };
+type Settled<T> = ReturnType<typeof settle<T>>;
 type Answer = { status: number; body: unknown };
-
-/** A promise and whether it has settled, so a test can wait for "done, or blocked" without a sleep. */
-function settle<T>(p: PromiseLike<T>): Settled<T> {
-  let done = false;
-  const promise = Promise.resolve(p).finally(() => {
-    done = true;
-  });
-  promise.catch(() => undefined);
-  return { promise, done: () => done };
-}
 
 /**
  * The order in which the writers of a merged group lock it (case-erasure-locks.ts): the original, then its

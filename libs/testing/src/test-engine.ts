@@ -219,6 +219,17 @@ export class TestEngine {
   }
 }
 
+/** A promise and whether it has settled, so a test can wait for "done, or blocked" without a sleep. */
+export function settle<T>(p: PromiseLike<T>): { promise: Promise<T>; done: () => boolean } {
+  let done = false;
+  const promise = Promise.resolve(p).finally(() => {
+    done = true;
+  });
+  // Awaited later; a rejection meanwhile is not unhandled.
+  promise.catch(() => undefined);
+  return { promise, done: () => done };
+}
+
 /** Polls a condition until it holds: how tests wait for asynchronous work, never a fixed sleep. */
 export async function waitFor<T>(
   probe: () => Promise<T>,
