@@ -93,41 +93,12 @@ describe('escalations while Redis is down', () => {
   });
 
   it('fires the levels due while Redis is down from PostgreSQL, once, and the other sweeps are not held', async () => {
-    const res = await engine
-      .http()
-      .post('/v1/feedback')
-      .set(KEY)
-      .send({ category: 'sidewalk_encroachment', description: 'Quán nước chiếm hết vỉa hè số 5 Tạ Quang Bửu.', location: { wardCode: 'BACH_KHOA' } });
-    expect(res.status).toBe(202);
-    const { id } = res.body as FeedbackAcceptedDto;
-    const [c] = await waitFor(
-      () =>
-        engine.query<{ status: string; stage: string; stage_started_at: Date; due_at: Date; warn_at: Date | null }>(
-          `SELECT status, stage, stage_started_at, due_at, warn_at FROM cases WHERE id = $1`,
-          [id],
-        ),
-      (r) => r[0]?.status === 'assigned',
-      { what: 'routing' },
-    );
+    // Its timers reached Redis before it goes.
+    const { id, levelOneAt } = await assignedCase('Quán nước chiếm hết vỉa hè số 5 Tạ Quang Bửu.');
     const worker = engine.worker!;
-    const sla = worker.get(SlaService);
-    const run = {
-      caseId: id,
-      stage: c.stage as never,
-      stageStartedAt: new Date(c.stage_started_at),
-      dueAt: new Date(c.due_at),
-      warnAt: c.warn_at && new Date(c.warn_at),
-    };
-    const levelOne = ladderTimes(sla.calendar, sla.policy.escalation, run).find((t) => t.rung.level === '1')!;
-    // The timers reached Redis before it goes.
-    await waitFor(
-      () => engine.query(`SELECT 1 FROM outbox`),
-      (rows) => rows.length === 0,
-      { what: 'the outbox to drain' },
-    );
 
     await stopRedis(redis);
-    jest.spyOn(worker.get(Clock), 'now').mockReturnValue(new Date(levelOne.fireAt.getTime() + MINUTE));
+    jest.spyOn(worker.get(Clock), 'now').mockReturnValue(new Date(levelOneAt.getTime() + MINUTE));
 
     const pass = await within(worker.get(SlaReconciler).runOnce(), 20_000);
     expect(pass).not.toBe('still waiting');
