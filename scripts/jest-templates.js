@@ -1,4 +1,4 @@
-// The migrated database templates of Jest runs (libs/testing/src/template-database.ts). Each run lists the
+// The migrated database templates of Jest runs, and what the test engines of killed runs left behind (libs/testing/src/template-database.ts). Each run lists the
 // ones it makes in a file of its own, FR_TEST_TEMPLATES, whose first line names the run's Jest process, and
 // its teardown drops them. Jest skips the teardown of a run interrupted (Ctrl+C), killed or bailing out:
 // the next run's setup drops the templates of every listed run whose process has ended.
@@ -64,4 +64,88 @@ function alive(pid) {
   }
 }
 
-module.exports = { startList, listed, dropTemplates, dropEndedRuns };
+const REDIS_URL = process.env.FR_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** A test engine's id (libs/testing/src/test-engine.ts): its Jest worker's pid and a random part. */
+const ENGINE_DB = /^fr_test_(\d+)_[0-9a-f]{8}$/;
+const ENGINE_KEY = /^\{frt_(\d+_[0-9a-f]{8})\}/;
+const ENGINE_DIR = /^fr_test_(\d+_[0-9a-f]{8})_checkpoints$/;
+/** A database younger than this is left: see dropEndedEngines. */
+const ENGINE_MIN_AGE_S = 600;
+
+/**
+ * Drops what the test engines of ended runs left: their databases (fr_test_<pid>_<random>), their queue
+ * keys ({frt_<same id>}...) and their checkpoint directories in `dir`. An engine's close() removes them;
+ * a run killed or interrupted leaves them, one database a test, for good. An engine counts as ended when
+ * its Jest worker's pid names no process here, and its database is dropped only when nobody is connected
+ * to it and it is older than ten minutes: a PostgreSQL server shared with another machine may hold a live
+ * engine whose pid means nothing here, and such an engine is connected, or was made a moment ago. Its
+ * keys and directory go once its database is gone. Nothing is asked of a server that cannot be reached:
+ * a unit run needs neither.
+ */
+async function dropEndedEngines(dir, { minAgeS = ENGINE_MIN_AGE_S } = {}) {
+  const ended = (id) => !alive(Number(id.split('_')[0]));
+  const admin = new Client({ connectionString: ADMIN_URL });
+  try {
+    await admin.connect();
+  } catch (e) {
+    if (unreachable(e)) return;
+    throw e;
+  }
+  let left;
+  try {
+    const { rows } = await admin.query(
+      `SELECT d.datname,
+              EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname) AS connected,
+              extract(epoch FROM now() - (pg_stat_file('base/' || d.oid || '/PG_VERSION')).modification) AS age_s
+         FROM pg_database d WHERE d.datname LIKE 'fr\\_test\\_%'`,
+    );
+    for (const row of rows) {
+      const match = ENGINE_DB.exec(row.datname);
+      if (!match || row.connected || Number(row.age_s) < minAgeS || !ended(match[1])) continue;
+      try {
+        await admin.query(`DROP DATABASE IF EXISTS "${row.datname}"`);
+      } catch {
+        // Connected to since it was read: in use after all.
+      }
+    }
+    left = new Set((await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE 'fr\\_test\\_%'`)).rows.map((r) => r.datname));
+  } finally {
+    await admin.end();
+  }
+  const gone = (id) => ended(id) && !left.has(`fr_test_${id}`);
+
+  for (const name of readdirSync(dir)) {
+    const match = ENGINE_DIR.exec(name);
+    if (match && gone(match[1])) rmSync(join(dir, name), { recursive: true, force: true });
+  }
+
+  const Redis = require('ioredis');
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  try {
+    await redis.connect();
+  } catch (e) {
+    redis.disconnect();
+    if (unreachable(e)) return;
+    throw e;
+  }
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', '{frt_*', 'COUNT', 1000);
+      cursor = next;
+      const doomed = keys.filter((key) => {
+        const match = ENGINE_KEY.exec(key);
+        return match && gone(match[1]);
+      });
+      if (doomed.length > 0) await redis.unlink(...doomed);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function unreachable(e) {
+  return ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT'].includes(e?.code) || /ECONNREFUSED|ENOTFOUND/.test(String(e?.message));
+}
+
+module.exports = { startList, listed, dropTemplates, dropEndedRuns, dropEndedEngines };

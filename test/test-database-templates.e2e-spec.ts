@@ -1,15 +1,19 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Redis from 'ioredis';
 import { Client } from 'pg';
 import { loadConfig } from '@fr/config';
 import { testDatabaseUrl, TEST_ROLES } from '@fr/testing';
 import { createFromTemplate } from '../libs/testing/src/template-database';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- what Jest's setup runs, as plain JavaScript
-const { dropEndedRuns } = require('../scripts/jest-templates.js') as { dropEndedRuns: (dir: string, own: string) => Promise<void> };
+const { dropEndedRuns, dropEndedEngines } = require('../scripts/jest-templates.js') as {
+  dropEndedRuns: (dir: string, own: string) => Promise<void>;
+  dropEndedEngines: (dir: string, opts?: { minAgeS?: number }) => Promise<void>;
+};
 
 const BASE_DB = process.env.FR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -68,6 +72,46 @@ describe("a Jest run's database templates", () => {
       expect(existsSync(join(dir, `fr_tpl_${running}.list`))).toBe(true);
     } finally {
       for (const name of [...names.ended, ...names.running]) await drop(name);
+    }
+  });
+
+  it("drops a killed run's test engines (database, queue keys, checkpoint directory) once their process has ended, none in use or just made", async () => {
+    const gone = spawnSync(process.execPath, ['-e', '']).pid;
+    const id = (pid: number) => `${pid}_${randomBytes(4).toString('hex')}`;
+    const engines = { ended: id(gone), running: id(process.pid), connected: id(gone) };
+    const redis = new Redis(process.env.FR_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const holder = new Client({ connectionString: testDatabaseUrl(`fr_test_${engines.connected}`) });
+    try {
+      for (const e of Object.values(engines)) {
+        await admin.query(`CREATE DATABASE "fr_test_${e}"`);
+        await redis.set(`{frt_${e}}:routing:meta`, 'x');
+        mkdirSync(join(dir, `fr_test_${e}_checkpoints`));
+      }
+      await holder.connect();
+      const left = async () => ({
+        databases: await databases('fr_test_'),
+        keys: (await Promise.all(Object.values(engines).map((e) => redis.exists(`{frt_${e}}:routing:meta`)))).map(Boolean),
+        dirs: Object.values(engines).map((e) => existsSync(join(dir, `fr_test_${e}_checkpoints`))),
+      });
+
+      // Made a moment ago: perhaps a live engine of a run on another machine that shares the server.
+      await dropEndedEngines(dir);
+      expect(await left()).toMatchObject({ keys: [true, true, true], dirs: [true, true, true] });
+      expect((await left()).databases).toEqual(expect.arrayContaining(Object.values(engines).map((e) => `fr_test_${e}`)));
+
+      await dropEndedEngines(dir, { minAgeS: 0 });
+      const after = await left();
+      expect(after.databases).not.toContain(`fr_test_${engines.ended}`);
+      expect(after.databases).toEqual(expect.arrayContaining([`fr_test_${engines.running}`, `fr_test_${engines.connected}`]));
+      expect(after.keys).toEqual([false, true, true]);
+      expect(after.dirs).toEqual([false, true, true]);
+    } finally {
+      await holder.end();
+      for (const e of Object.values(engines)) {
+        await drop(`fr_test_${e}`);
+        await redis.del(`{frt_${e}}:routing:meta`);
+      }
+      redis.disconnect();
     }
   });
 
