@@ -203,4 +203,16 @@ describe('an engine on a controllable clock', () => {
       `the citizen may rate this answer until ${new Date(new Date(MONDAY_8AM).getTime() + 3_600_000 + 7 * 86_400_000).toISOString()} (the answer given after a reopening: its rating closes the case): it closes by itself then, or with the rating; the office (SUPERVISOR) may close it sooner`,
     );
   });
+
+  it('extends a deadline to the time the leader names at most: "until Friday 17:00" is Friday, not the next working morning', async () => {
+    // Deadlines keep the seconds of the moment the clock started; a leader types a whole hour.
+    clock.set('2026-03-02T09:15:10+07:00');
+    const c = await newCase();
+    await step('bk.handler.clock', c.id, 'acknowledge', { severity: 'normal' });
+    const until = new Date('2026-03-13T17:00:00+07:00');
+    const extended = await step('bk.leader.clock', c.id, 'extend', { until: until.toISOString(), reason: 'Chờ Công ty Chiếu sáng thay cột đèn.' });
+    const dueAt = new Date(extended.dueAt!).getTime();
+    expect(dueAt).toBeLessThanOrEqual(until.getTime());
+    expect(until.getTime() - dueAt).toBeLessThan(60_000);
+  });
 });

@@ -30,7 +30,8 @@ export const extend: ActionHandler = async ({ m, c, input, sla, now }) => {
     throw new UnprocessableError(`the deadline passed at ${due.toISOString()}: an extension is granted before the deadline, so a late case stays late`);
   }
   if (until <= due) throw new UnprocessableError(`until must be after the current deadline ${due.toISOString()}`);
-  const extra = Math.round(sla.calendarFor(c.unit_code).minutesBetween(due, until));
+  // Whole minutes, rounded down: rounded up, an `until` at closing time put the deadline past the close, on the next working morning.
+  const extra = Math.floor(sla.calendarFor(c.unit_code).minutesBetween(due, until));
   const max = Math.floor(c.stage_minutes * sla.policy.extensionMaxShare);
   if (extra > max) {
     throw new UnprocessableError(`an extension may add at most ${max} working minutes (the original duration); ${until.toISOString()} adds ${extra}`);
