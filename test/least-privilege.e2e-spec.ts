@@ -88,6 +88,14 @@ describe("the engine's database role", () => {
     await asEngine.query(`DELETE FROM later_feature`);
   });
 
+  it("says which URL to fix when migrations are run as the engine's role (DATABASE_URL set, DATABASE_OWNER_URL not)", async () => {
+    // PostgreSQL alone says "permission denied for schema public": TypeORM, not seeing the migrations table, tries to create it.
+    const asEngineRole = { ...engine.config, databaseOwnerUrl: engine.config.databaseUrl, databaseAdminUrl: null };
+    await expect(migrateDatabase(asEngineRole, [])).rejects.toThrow(
+      new RegExp(`^permission denied for schema public: migrations run as the role '${TEST_ROLES.app}' of DATABASE_OWNER_URL \\(here DATABASE_URL's`),
+    );
+  });
+
   it('takes over what a single-role installation left owned by someone else', async () => {
     await engine.query(`CREATE TABLE left_by_superuser (id serial PRIMARY KEY)`);
     await engine.query(`CREATE FUNCTION left_by_superuser_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'`);

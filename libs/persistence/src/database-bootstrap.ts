@@ -59,6 +59,8 @@ export async function migrateDatabase(config: BootstrapConfig, seeds: readonly D
       for (const seed of seeds) await seed(ds);
       await grantEnginePrivileges(ds, config);
       return ran.map((m) => m.name);
+    } catch (e) {
+      throw ownerRefused(e, config);
     } finally {
       await advisoryUnlock(runner, ADVISORY_LOCK.bootstrap);
     }
@@ -66,4 +68,25 @@ export async function migrateDatabase(config: BootstrapConfig, seeds: readonly D
     await runner.release();
     await ds.destroy();
   }
+}
+
+/**
+ * PostgreSQL's refusal names the object, not the setting to fix: DATABASE_URL set to the engine's role without
+ * DATABASE_OWNER_URL (which then defaults to it) stopped a start at "permission denied for schema public".
+ */
+function ownerRefused(e: unknown, config: BootstrapConfig): unknown {
+  if ((e as { code?: string }).code !== '42501') return e;
+  let role = '';
+  try {
+    role = decodeURIComponent(new URL(config.databaseOwnerUrl).username);
+  } catch {
+    // the configuration's own check has said what is wrong with the URL
+  }
+  const who = role ? `the role '${role}'` : 'the role';
+  const from = config.databaseOwnerUrl === config.databaseUrl ? "DATABASE_OWNER_URL (here DATABASE_URL's: DATABASE_OWNER_URL is unset)" : 'DATABASE_OWNER_URL';
+  return new Error(
+    `${(e as Error).message}: migrations run as ${who} of ${from}, which must own the database's schema; ` +
+      `set DATABASE_OWNER_URL to the owner's URL (fr_owner's on a database npm start created), or leave DATABASE_URL unset for the development roles (README, "The database roles")`,
+    { cause: e },
+  );
 }
