@@ -153,6 +153,7 @@ describe('the engine as processes (npm start)', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(output).toMatch(/"msg":"Nest application successfully started"/);
+    expect(jsonLines(output).find((l) => l.msg === `API listening on port ${port}`)).toMatchObject({ level: 30, port });
     // An upgrade is read in the log: which migrations this start applied, in JSON like every other line.
     const migrated = output.split('\n').find((l) => l.includes('"msg":"database migrated"'));
     const line = JSON.parse(migrated ?? '{}') as { level?: number; service?: string; migrations?: string[] };

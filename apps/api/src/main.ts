@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { AppConfig, exitOnStartFailure, exitWhenShutdownStalls, loadConfig } from '@fr/config';
 import { organisationSeed, reorganisationsSeed } from '@fr/directory';
 import { migrateDatabase } from '@fr/persistence';
@@ -19,6 +20,8 @@ async function start(config: AppConfig) {
   const app = await createApiApp(config);
   exitWhenShutdownStalls(config.shutdownTimeoutMs);
   await app.listen(config.port);
+  // Nest's own start line names no address: the operator of a fresh start reads here where to point a browser.
+  new Logger('Api').log({ port: config.port }, `API listening on port ${config.port}`);
 }
 
 main().catch((e) => {
