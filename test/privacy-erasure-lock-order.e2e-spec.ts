@@ -280,6 +280,30 @@ describe('erasures and case actions on one merged group at the same moment', () 
       );
       expect((await requestStatus(requestId)).status).toBe('answered');
     });
+    it("a deletion request for a case linked to the original committing while the citizen's rating waits for that case, and the sweep erases the closed case of the group", async () => {
+      const g = await group();
+      await expire(g.closed.id);
+      const linked = await report(g.north + 0.000003, 'Phạm Văn Nam');
+      expect(await duplicateOf(linked.id)).toBe(g.original.id);
+      await act(linked.id, 'acknowledge', { severity: 'normal' });
+      await act(linked.id, 'resolve', { answer: ANSWER });
+
+      // The deletion locks the case and its original and waits to tell its channel. The rating starts before
+      // the deletion commits, so its statement sees no deletion waiting, and waits for the case; the sweep
+      // waits for the original. Released, the deletion commits: the sweep takes the original and waits for
+      // the case, which the rating holds and closes, erasing it for the deletion (its group's original next).
+      const { ended, bodies } = await race(holdCaseEvents(), deleting(linked.phone), rating(linked.trackingCode), sweeping);
+      expect(ended).toEqual([201, 200, 'swept']);
+
+      const requestId = (bodies[0] as { id: string }).id;
+      expect(await erasures([g.original.id, g.closed.id, g.merged.id, linked.id])).toEqual(
+        sorted([
+          { case_id: g.closed.id, reason: 'retention', request_id: null },
+          { case_id: linked.id, reason: 'subject_request', request_id: requestId },
+        ]),
+      );
+      expect(await requestStatus(requestId)).toEqual({ status: 'answered', case_ids: [linked.id] });
+    });
     it('the auto-close sweep closing a case linked to the original while a deletion waits for it, and the sweep erases the closed case of the group', async () => {
       const g = await group();
       await expire(g.closed.id);

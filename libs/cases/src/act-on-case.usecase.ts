@@ -6,7 +6,7 @@ import { SubjectRequests } from '@fr/privacy';
 import { caseEventMessage } from '@fr/queue';
 import { Clock, scheduleSlaTimers, SlaService } from '@fr/sla';
 import { ACTION_HANDLERS, ActionInput, isHandledAction } from './actions';
-import { lockCaseToAct, writeCaseChange } from './actions/case-records';
+import { inCaseTransaction, lockCaseToAct, writeCaseChange } from './actions/case-records';
 import { CaseActor, inScope } from './actor';
 
 export type { ActionInput } from './actions';
@@ -36,10 +36,10 @@ export class ActOnCase {
   ) {}
 
   execute(actor: CaseActor, caseId: string, action: CaseAction, input: ActionInput): Promise<ActionResult> {
-    return this.ds.transaction((m) => this.run(m, actor, caseId, action, input));
+    return inCaseTransaction(this.ds, (m) => this.run(m, actor, caseId, action, input));
   }
 
-  /** For use cases that already hold a transaction (a sweep). */
+  /** For use cases that already hold a transaction (a sweep); begun with inCaseTransaction, as lockCaseToAct says. */
   async run(m: EntityManager, actor: CaseActor, caseId: string, action: CaseAction, input: ActionInput): Promise<ActionResult> {
     const c = await lockCaseToAct(m, caseId);
     if (!c) throw new NotFoundError('case', caseId);

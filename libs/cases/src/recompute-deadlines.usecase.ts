@@ -4,7 +4,7 @@ import { ClockPause, DomainError } from '@fr/domain';
 import { activeOfficersWithRole, selectRows, writeAuditEvent, writeNotifications } from '@fr/persistence';
 import { SlaService, Stage } from '@fr/sla';
 import { ActOnCase } from './act-on-case.usecase';
-import { currentPauseSeen, currentRunDeadlines, lockCaseToAct, pauseSeen, stageClockOf } from './actions/case-records';
+import { currentPauseSeen, currentRunDeadlines, inCaseTransaction, lockCaseToAct, pauseSeen, stageClockOf } from './actions/case-records';
 import { SYSTEM_ACTOR } from './actor';
 
 /** The states whose clock runs (awaiting_info is paused: its deadline is counted when it resumes). */
@@ -253,7 +253,7 @@ export class RecomputeDeadlines {
    */
   private async apply(caseId: string, reason: string, requestedBy: string): Promise<{ from: Date; to: Date } | null> {
     try {
-      return await this.ds.transaction(async (m) => {
+      return await inCaseTransaction(this.ds, async (m) => {
         // As the action below will lock it (its group's original first when a deletion waits for it): locked
         // here by itself first, the case was held before that original, out of the erasures' order.
         const c = await lockCaseToAct(m, caseId);
@@ -273,7 +273,7 @@ export class RecomputeDeadlines {
   /** One waiting case, locked and counted again as `apply` does a running one; null when nothing changes. */
   private async applyWaiting(caseId: string, reason: string, requestedBy: string): Promise<{ from: Date | null; to: Date | null; pausedAt: Date } | null> {
     try {
-      return await this.ds.transaction(async (m) => {
+      return await inCaseTransaction(this.ds, async (m) => {
         const c = await lockCaseToAct(m, caseId);
         if (!c || c.status !== 'awaiting_info') return null;
         const { seen } = await currentPauseSeen(m, this.sla, c);

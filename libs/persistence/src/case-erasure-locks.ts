@@ -32,7 +32,8 @@ import { execute, Sql } from './sql';
  *   events (inserted). Its caller holds some of those rows before it, in the same order: the retention
  *   sweep none (it reads its cases unlocked); a deletion request its citizen's cases with their originals,
  *   the originals first (SubjectRequests.casesOf), and its own advisory key before them; a case action the
- *   case it acts on, after the case's original when a deletion waits for it (lockCaseToAct), and the
+ *   case it acts on, after the case's original when a deletion waits for it (lockCaseToAct, which asks
+ *   again once it holds the case, and starts its transaction again when a deletion came meanwhile), and the
  *   duplicates that close with an original after it (the auto-close sweep closes each case so, in a
  *   transaction of its own); the merged-groups sweep an original, then its duplicates.
  * Rows of `cases`: the writers of a merged group lock its original before its other cases, and several
@@ -57,7 +58,10 @@ import { execute, Sql } from './sql';
  * original, which an erasure of both groups (the retention sweep's batch, a deletion request of a citizen
  * of both) held while waiting for the linked case; over random ids, a duplicate sorted before its own
  * original too. The calendar's deadline recomputation locked a case by itself before its action locked
- * the original (lockCaseToAct); it now locks it as the action does.
+ * the original (lockCaseToAct); it now locks it as the action does. A case action judged whether a deletion
+ * waited from its statement's snapshot, taken before it waited for the case: a deletion request holding the
+ * case and committing meanwhile went unseen, and the action held the case without its original when it
+ * erased it; the retention sweep, given the original by that commit, waited for the case.
  * Keys: only fan-outs and erasures wait for them, each taking all of its own in one statement in one
  * order, so their waits for keys alone form no cycle. A fan-out waiting for its keys holds nothing else;
  * once it has them it waits only for another fan-out of the same event (2, 3) or for whoever holds a frozen

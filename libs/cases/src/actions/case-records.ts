@@ -1,4 +1,4 @@
-import { EntityManager } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { CaseState, ClockPause } from '@fr/domain';
 import { execute, selectRow, selectRows, UNITS_PATH_SEPARATOR } from '@fr/persistence';
 import { Deadlines, Severity, SlaService, Stage, StageClock } from '@fr/sla';
@@ -39,21 +39,60 @@ const LOCKED_CASE_COLUMNS = `id, status, version, category_code, unit_code, hand
  * erasure will lock it, before the case. Holding the duplicate first, the action waited for an original
  * that another erasure of the group held while waiting for the duplicate. In the statement that locks the
  * case (its select list, computed before the row is locked): no round trip added to every action.
+ *
+ * Whether a deletion waits is judged from the statement's snapshot, taken before the case is locked: a
+ * deletion request holds the case until it commits, so one that committed while this waited for the case
+ * was not seen, and its original was not locked. Once the case is held no other deletion can start waiting
+ * for it, so it is asked again then (deletion_waits_for_case, with a snapshot of its own; only for a
+ * duplicate whose original this did not lock), and CaseLockedBeforeOriginal is thrown when one does: the
+ * caller's transaction (inCaseTransaction) is rolled back, which lets the case go, and run again, its
+ * snapshot now seeing the deletion.
  */
 export async function lockCaseToAct(m: EntityManager, caseId: string): Promise<LockedCase | undefined> {
-  const row = await selectRow<LockedCase & { originals: string }>(
+  const row = await selectRow<LockedCase & { deletion_came_after: boolean }>(
     m,
     `WITH original AS MATERIALIZED (
        SELECT o.id FROM cases d JOIN cases o ON o.id = d.duplicate_of
         WHERE d.id = $1 AND o.id <> d.id
           AND EXISTS (SELECT 1 FROM privacy_requests p WHERE p.status = 'waiting_for_closure' AND p.waiting_case_ids @> ARRAY[d.id])
-          FOR NO KEY UPDATE OF o)
-     SELECT ${LOCKED_CASE_COLUMNS}, (SELECT count(*) FROM original) AS originals FROM cases WHERE id = $1 FOR UPDATE`,
+          FOR NO KEY UPDATE OF o),
+     locked AS MATERIALIZED (
+       SELECT ${LOCKED_CASE_COLUMNS}, duplicate_of, (SELECT id FROM original) AS original_id
+         FROM cases WHERE id = $1 FOR UPDATE)
+     SELECT ${LOCKED_CASE_COLUMNS},
+            CASE WHEN duplicate_of IS NULL OR duplicate_of = id OR duplicate_of = original_id THEN false
+                 ELSE deletion_waits_for_case(id) END AS deletion_came_after
+       FROM locked`,
     [caseId],
   );
   if (!row) return undefined;
-  const { originals: _, ...c } = row;
+  const { deletion_came_after: late, ...c } = row;
+  if (late) throw new CaseLockedBeforeOriginal(caseId);
   return c;
+}
+
+/** lockCaseToAct held a duplicate without its original, which a deletion waiting for the case makes it write next. */
+export class CaseLockedBeforeOriginal extends Error {
+  constructor(readonly caseId: string) {
+    super(`case ${caseId} was locked before its original, and a deletion now waits for it: the transaction starts again`);
+  }
+}
+
+/** Runs of a transaction that CaseLockedBeforeOriginal may end: the second sees the deletion; a third is margin. */
+const CASE_TRANSACTION_RUNS = 3;
+
+/**
+ * A transaction that locks a case with lockCaseToAct: run again from its start when that found it had
+ * locked the case before the original a deletion now makes it write (see there). Nothing else is retried.
+ */
+export async function inCaseTransaction<T>(ds: DataSource, work: (m: EntityManager) => Promise<T>): Promise<T> {
+  for (let run = 1; ; run++) {
+    try {
+      return await ds.transaction(work);
+    } catch (e) {
+      if (!(e instanceof CaseLockedBeforeOriginal) || run >= CASE_TRANSACTION_RUNS) throw e;
+    }
+  }
 }
 
 /**

@@ -60,6 +60,7 @@ import { CaseErasureLocks1767509875000 } from './1767509875000-CaseErasureLocks'
 import { CalendarProvisionalNotices1767510040600 } from './1767510040600-CalendarProvisionalNotices';
 import { KeylessPhoneCases1767515726000 } from './1767515726000-KeylessPhoneCases';
 import { ErasureLocksOriginalsFirst1767520000000 } from './1767520000000-ErasureLocksOriginalsFirst';
+import { DeletionWaitsForCase1767530000000 } from './1767530000000-DeletionWaitsForCase';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -125,4 +126,5 @@ export const MIGRATIONS = [
   CalendarProvisionalNotices1767510040600,
   KeylessPhoneCases1767515726000,
   ErasureLocksOriginalsFirst1767520000000,
+  DeletionWaitsForCase1767530000000,
 ];
