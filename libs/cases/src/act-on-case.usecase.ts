@@ -6,7 +6,7 @@ import { SubjectRequests } from '@fr/privacy';
 import { caseEventMessage } from '@fr/queue';
 import { Clock, scheduleSlaTimers, SlaService } from '@fr/sla';
 import { ACTION_HANDLERS, ActionInput, isHandledAction } from './actions';
-import { inCaseTransaction, lockCaseToAct, writeCaseChange } from './actions/case-records';
+import { inCaseTransaction, LockedCase, lockCaseToAct, writeCaseChange } from './actions/case-records';
 import { CaseActor, inScope } from './actor';
 
 export type { ActionInput } from './actions';
@@ -39,10 +39,27 @@ export class ActOnCase {
     return inCaseTransaction(this.ds, (m) => this.run(m, actor, caseId, action, input));
   }
 
+  /**
+   * As execute, unless another transaction holds the case: null then, at once, rather than after waiting
+   * for it. For a sweep that several workers run over the same cases: each leaves to the other the case it
+   * is acting on, and to its next pass one an officer is.
+   */
+  executeIfFree(actor: CaseActor, caseId: string, action: CaseAction, input: ActionInput): Promise<ActionResult | null> {
+    return inCaseTransaction(this.ds, async (m) => {
+      const c = await lockCaseToAct(m, caseId, { skipLocked: true });
+      return c ? this.act(m, actor, caseId, c, action, input) : null;
+    });
+  }
+
   /** For use cases that already hold a transaction (a sweep); begun with inCaseTransaction, as lockCaseToAct says. */
   async run(m: EntityManager, actor: CaseActor, caseId: string, action: CaseAction, input: ActionInput): Promise<ActionResult> {
     const c = await lockCaseToAct(m, caseId);
     if (!c) throw new NotFoundError('case', caseId);
+    return this.act(m, actor, caseId, c, action, input);
+  }
+
+  /** The action on the case `c`, locked by lockCaseToAct. */
+  private async act(m: EntityManager, actor: CaseActor, caseId: string, c: LockedCase, action: CaseAction, input: ActionInput): Promise<ActionResult> {
     if (!inScope(actor, c.unit_code)) {
       // An officer of the unit that held the case until a colleague handed it on a moment ago
       // (transfer, return, a reorganisation): their action lost a race, it is not a probe. Only then,

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AppConfigModule } from '@fr/config';
 import { PrivacyModule } from '@fr/privacy';
 import { SlaModule } from '@fr/sla';
 import { ActOnCase } from './act-on-case.usecase';
@@ -10,7 +11,7 @@ import { MergedGroupsReconciler } from './merged-groups.reconciler';
 import { RecomputeDeadlines } from './recompute-deadlines.usecase';
 
 @Module({
-  imports: [SlaModule, PrivacyModule],
+  imports: [AppConfigModule, SlaModule, PrivacyModule],
   providers: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved, MergedGroupsReconciler, RecomputeDeadlines, CalendarYearsLoaded],
   exports: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved, MergedGroupsReconciler, RecomputeDeadlines, CalendarYearsLoaded],
 })

@@ -76,6 +76,11 @@ export interface AppConfig {
   factsIntervalMs: number;
   /** How often the SLA reconciler re-checks every open case's timers in Redis even when Redis kept its marker. */
   slaFullReconcileIntervalMs: number;
+  /**
+   * Cases one worker's auto-close sweep closes at most in a maintenance tick (FR_AUTO_CLOSE_PER_TICK); the
+   * rest at the next. Unbounded, a backlog held up the sweeps after it in the tick (the SLA timers among them).
+   */
+  autoClosePerTick: number;
   relayBatchSize: number;
   /**
    * Passes each worker's relay runs at once (FR_RELAY_LANES). SKIP LOCKED gives each pass rows of its
@@ -447,6 +452,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     redisWatchMs: int(env, 'FR_REDIS_WATCH_MS', 1000, 0, 3600000, problems),
     factsIntervalMs: int(env, 'FR_FACTS_INTERVAL_MS', 1000, 100, 3600000, problems),
     slaFullReconcileIntervalMs: int(env, 'FR_SLA_FULL_RECONCILE_INTERVAL_MS', 3600000, 1000, 86400000, problems),
+    autoClosePerTick: int(env, 'FR_AUTO_CLOSE_PER_TICK', 500, 1, 100000, problems),
     relayBatchSize: int(env, 'FR_RELAY_BATCH_SIZE', 500, 1, 10000, problems),
     relayLanes: int(env, 'FR_RELAY_LANES', 2, 1, 16, problems),
     relayFollowUpMs: int(env, 'FR_RELAY_FOLLOW_UP_MS', 50, 0, 60000, problems),

@@ -43,7 +43,9 @@ import { execute, Sql } from './sql';
  * their originals before their other cases: whoever locks many cases in one statement (designation changes
  * and hand-overs, reorganisations, escalations) takes them in the erasure's order, the cases linked to no
  * original before the linked ones, each part in id order (casesLockOrder); the auto-close sweep closes each
- * case as a case action, in a transaction of its own.
+ * case as a case action, in a transaction of its own, and skips a case another transaction holds rather than
+ * wait for it (ActOnCase.executeIfFree); the original a deletion makes it lock first it still waits for,
+ * holding nothing of the group meanwhile.
  * The erasure used to lock the group in id order alone, after the rows its caller held: the retention
  * sweep's due duplicate, a deletion request's citizen's duplicate, the duplicate a case action closed,
  * each locked before its original; and a duplicate whose random id (from before ids were time-ordered)

@@ -47,8 +47,11 @@ const LOCKED_CASE_COLUMNS = `id, status, version, category_code, unit_code, hand
  * duplicate whose original this did not lock), and CaseLockedBeforeOriginal is thrown when one does: the
  * caller's transaction (inCaseTransaction) is rolled back, which lets the case go, and run again, its
  * snapshot now seeing the deletion.
+ *
+ * `skipLocked`: undefined at once when another transaction holds the case, rather than waiting for it. The
+ * original a deletion makes it lock first is still waited for: nothing of its group is held meanwhile.
  */
-export async function lockCaseToAct(m: EntityManager, caseId: string): Promise<LockedCase | undefined> {
+export async function lockCaseToAct(m: EntityManager, caseId: string, { skipLocked = false } = {}): Promise<LockedCase | undefined> {
   const row = await selectRow<LockedCase & { deletion_came_after: boolean }>(
     m,
     `WITH original AS MATERIALIZED (
@@ -58,7 +61,7 @@ export async function lockCaseToAct(m: EntityManager, caseId: string): Promise<L
           FOR NO KEY UPDATE OF o),
      locked AS MATERIALIZED (
        SELECT ${LOCKED_CASE_COLUMNS}, duplicate_of, (SELECT id FROM original) AS original_id
-         FROM cases WHERE id = $1 FOR UPDATE)
+         FROM cases WHERE id = $1 FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''})
      SELECT ${LOCKED_CASE_COLUMNS},
             CASE WHEN duplicate_of IS NULL OR duplicate_of = id OR duplicate_of = original_id THEN false
                  ELSE deletion_waits_for_case(id) END AS deletion_came_after
