@@ -2,10 +2,10 @@ import { boundingBox, distanceMetres, normaliseAddress } from './duplicates';
 
 describe(normaliseAddress.name, () => {
   it.each([
-    ['Số 12, Ngõ 34 Phố Huế', '12 ngo 34 pho hue'],
-    ['12 ngo 34 pho Hue', '12 ngo 34 pho hue'],
-    ['số nhà 12 ng. 34 Phố Huế, P. Phố Huế, Q. Hai Bà Trưng, Hà Nội', '12 ngo 34 pho hue'],
-    ['SN 12  hẻm 34   Phố Huế', '12 ngo 34 pho hue'],
+    ['Số 12, Ngõ 34 Phố Huế', '12 ngo 34 hue'],
+    ['12 ngo 34 pho Hue', '12 ngo 34 hue'],
+    ['số nhà 12 ng. 34 Phố Huế, P. Phố Huế, Q. Hai Bà Trưng, Hà Nội', '12 ngo 34 hue'],
+    ['SN 12  hẻm 34   Phố Huế', '12 ngo 34 hue'],
     ['Số 1 Đại Cồ Việt', '1 dai co viet'],
     ['1 Đại Cồ Việt, phường Bách Khoa', '1 dai co viet'],
     ['Ngách 5/12 ngõ Quỳnh', 'ngach 5 12 ngo quynh'],
@@ -32,12 +32,78 @@ describe(normaliseAddress.name, () => {
   });
 
   it('gives null for an address that names only a ward, district or city: it says nothing about where', () => {
-    for (const a of ['Hà Nội', 'Quận Hai Bà Trưng', 'quận Hai Bà Trưng, Hà Nội', 'Phường Hai Bà Trưng', 'TP Hà Nội', 'Q. Hai Bà Trưng', 'thành phố Hà Nội']) {
+    for (const a of [
+      'Hà Nội',
+      'Quận Hai Bà Trưng',
+      'quận Hai Bà Trưng, Hà Nội',
+      'Phường Hai Bà Trưng',
+      'TP Hà Nội',
+      'Q. Hai Bà Trưng',
+      'thành phố Hà Nội',
+      'HN',
+    ]) {
       expect(normaliseAddress(a)).toBeNull();
     }
-    // "P." may be "Phố": kept as a street.
-    expect(normaliseAddress('P. Bạch Mai')).toBe('p bach mai');
+    // "P." may be "Phố" there: kept as the street it would name.
+    expect(normaliseAddress('P. Bạch Mai')).toBe('bach mai');
     expect(normaliseAddress('Chợ Mơ, phường Bạch Mai')).toBe('cho mo');
+  });
+
+  // One place as citizens and operators write it: the same key whatever the keyboard, the tone placement
+  // (old style "Hoà", "Thuỷ", new style "Hòa", "Thủy"), the letter case, diacritics or none, Đ or its
+  // look-alike Ð (U+00D0), "số" or not, the street word written, abbreviated or left out, and the ward,
+  // district and city after it written in full, abbreviated or bare.
+  it.each([
+    ['12 Hòa Mã', ['Số 12 Hoà Mã', '12 Hòa Mã'.normalize('NFD'), '12 Hoà Mã'.normalize('NFD'), '12 HOÀ MÃ', 'so 12 hoa ma', 'SN 12 Hòa Mã', '  12   hòa  mã ']],
+    ['12 Thủy Khuê', ['12 Thuỷ Khuê', '12 THUỶ KHUÊ', '12 thuy khue']],
+    ['8 Lê Đại Hành', ['8 Lê \u00d0ại Hành', '8 LÊ \u00d0ẠI HÀNH', '8 le dai hanh', '8 Lê Ðại Hành, P. Lê Đại Hành']],
+    [
+      '12 Hàng Bông',
+      [
+        '12 phố Hàng Bông',
+        '12 P. Hàng Bông',
+        '12 P.Hàng Bông',
+        '12 Ph. Hàng Bông',
+        '12 pho hang bong',
+        '12 đường Hàng Bông',
+        '12 Đ. Hàng Bông',
+        'Số 12 phố Hàng Bông, phường Cửa Nam',
+        '12 Hàng Bông, Ph. Cửa Nam',
+        '12 P. Hàng Bông, Cửa Nam, Hoàn Kiếm, Hà Nội',
+        '12 Hàng Bông, Cửa Nam',
+        '12 Hàng Bông, HN',
+        '12 Hàng Bông, P. Cửa Nam, Q. Hoàn Kiếm, TP. Hà Nội',
+        'PHƯỜNG CỬA NAM, 12 HÀNG BÔNG',
+      ],
+    ],
+    [
+      'ngõ 5 ngách 3 Minh Khai',
+      ['ngõ 5/ngách 3 Minh Khai', 'Ngõ 5, Ngách 3, phố Minh Khai', 'ng. 5 ngh. 3 Minh Khai', 'ngõ 5 ng. 3 Minh Khai', 'Ngõ 5 / Ngách 3 Minh Khai, Vĩnh Tuy'],
+    ],
+    ['12 Dương Văn Bé', ['12 duong Duong Van Be', '12 đường Dương Văn Bé', '12 Duong Van Be']],
+    ['12 Phó Đức Chính', ['12 pho duc chinh', '12 phố Phó Đức Chính']],
+    // After a residential group's number (tổ 5), "P." is the ward, not a street.
+    ['Tổ 5, phường Vĩnh Tuy', ['Tổ 5, P. Vĩnh Tuy', 'to 5 p vinh tuy', 'Tổ 5']],
+    ['１２ Ｈàng Ｂông', ['12 Hàng Bông']],
+    ['12 Hàng Bô\u00adng', ['12 Hàng Bông']],
+    ['Khu tập thể Quỳnh Mai, nhà B5', ['KTT Quỳnh Mai, nhà B5', 'khu tap the Quynh Mai, nha B5']],
+  ])('%s: one key for each way of writing it', (address, others) => {
+    const key = normaliseAddress(address);
+    expect(key).not.toBeNull();
+    for (const other of others) expect([other, normaliseAddress(other)]).toEqual([other, key]);
+  });
+
+  // What must stay apart: a key shared by two places links reports of different problems.
+  it.each([
+    ['12 P. Hàng Bông', '12 P. Hàng Gai'],
+    ['12 Hàng Bông', '14 Hàng Bông'],
+    ['Ngõ 5, Bạch Mai', 'Ngõ 5, Minh Khai'],
+    ['Ngõ Hòa Bình 7, Minh Khai', 'Ngõ Hòa Bình 7, Kim Ngưu'],
+    ['Khu D tập thể Bách Khoa', 'Khu tập thể Bách Khoa'],
+    ['24 Hàng Bông, Hàng Gai', '24 Hàng Gai, Hàng Bông'],
+    ['12 Bạch Mai', '12 Bạch M\u0430i'],
+  ])('%s and %s stay apart', (a, b) => {
+    expect(normaliseAddress(a)).not.toBe(normaliseAddress(b));
   });
 });
 

@@ -1,4 +1,4 @@
-import { foldedName, foldVietnamese } from './text';
+import { ADDRESS_PARTS, foldedName, foldVietnamese, GROUP_WORDS } from './text';
 
 /** A routing rule as the engine evaluates it; `toWard` sends the case to the ward of its location. */
 export interface RoutingRule {
@@ -102,14 +102,8 @@ interface Named {
   to: number;
 }
 
-/** Words of a residential group whose number is no house number: tổ 5, cụm 3, tổ dân phố, khu, khu tập thể. */
-const GROUP_WORDS = ['to', 'cum', 'tdp', 'khu', 'ktt'];
-
 /** A token that makes the name after it a street: a house number (12, 5a, 12/40), or a street word. */
 const STREET_MARK = /^(\d[a-z0-9]*|so|pho|duong|dg|d|ngo|ngach|hem|kiet)$/;
-
-/** The parts of an address: what commas, semicolons, brackets and spaced dashes separate. */
-const ADDRESS_PARTS = /[,;()[\]]|\s[-–]\s/;
 
 /**
  * The address folded (foldVietnamese) with its commas, semicolons, brackets and dashes kept as a `,`

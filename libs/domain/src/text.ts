@@ -6,11 +6,15 @@ export function nfc(value: string): string {
 /**
  * A comparison key for Vietnamese place names: no diacritics, đ -> d (Ð too, the eth old texts use for
  * Đ), lower case, single spaces.
- * Citizens often type without diacritics ("Bach Khoa" for "Bách Khoa").
+ * Citizens often type without diacritics ("Bach Khoa" for "Bách Khoa"). Compatibility forms fold too
+ * (NFKD: the full-width letters and ideographic space of a Chinese or Japanese input method), and the
+ * invisible characters that sit inside a word when text is pasted (soft hyphen, joiners, word joiner,
+ * BOM) are dropped rather than split it: "Bô\u00adng" is "bong", not "bo ng".
  */
 export function foldVietnamese(value: string): string {
   return value
-    .normalize('NFD')
+    .normalize('NFKD')
+    .replace(/\u00ad|\u200c|\u200d|\u2060|\ufeff/g, '')
     .replace(/[\u0300-\u036f]/g, '')
     .replace(/[đĐðÐ]/g, 'd')
     .toLowerCase()
@@ -55,3 +59,9 @@ export function foldedName(name: string): string {
   }
   return key;
 }
+
+/** The parts of an address: what commas, semicolons, brackets and spaced dashes separate. */
+export const ADDRESS_PARTS = /[,;()[\]]|\s[-–]\s/;
+
+/** Words of a residential group whose number is no house number: tổ 5, cụm 3, tổ dân phố, khu, khu tập thể (folded). */
+export const GROUP_WORDS: readonly string[] = ['to', 'cum', 'tdp', 'khu', 'ktt'];

@@ -61,6 +61,7 @@ import { CalendarProvisionalNotices1767510040600 } from './1767510040600-Calenda
 import { KeylessPhoneCases1767515726000 } from './1767515726000-KeylessPhoneCases';
 import { ErasureLocksOriginalsFirst1767520000000 } from './1767520000000-ErasureLocksOriginalsFirst';
 import { DeletionWaitsForCase1767530000000 } from './1767530000000-DeletionWaitsForCase';
+import { AddressKeysRefolded1767535000000 } from './1767535000000-AddressKeysRefolded';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -127,4 +128,5 @@ export const MIGRATIONS = [
   KeylessPhoneCases1767515726000,
   ErasureLocksOriginalsFirst1767520000000,
   DeletionWaitsForCase1767530000000,
+  AddressKeysRefolded1767535000000,
 ];
