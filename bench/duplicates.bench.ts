@@ -14,7 +14,7 @@ interface Probe {
   category_code: string;
   lat: number;
   lng: number;
-  ward_code: string;
+  area_code: string;
   address_key: string;
 }
 
@@ -22,7 +22,7 @@ interface Probe {
  * `BENCH_SCENARIOS=duplicates` (issue 14): BENCH_DUPLICATE_CASES open cases (default 100,000) over
  * Hanoi, five categories, the last 20 days; then BENCH_DUPLICATE_SEARCHES candidate searches
  * (default 2,000), one at a time, each exactly the one routing makes for a new case (coordinates
- * within FR_DUPLICATE_RADIUS_M, or the same address key and ward, within FR_DUPLICATE_WINDOW_DAYS,
+ * within FR_DUPLICATE_RADIUS_M, or the same address key and area, within FR_DUPLICATE_WINDOW_DAYS,
  * older than the case). Prints p50/p99/max of one search, the goal p99 < 10 ms, and the plan's indexes.
  */
 export async function runDuplicatesScenario(ctx: BenchContext): Promise<string[]> {
@@ -40,7 +40,7 @@ export async function runDuplicatesScenario(ctx: BenchContext): Promise<string[]
   await seedOpenCases(run, { count, categories: CATEGORIES, wards: WARDS, days: 20, prefix: 'B' });
   lines.push(`seed: ${fmtInt(count)} open cases (${CATEGORIES.length} categories, ${WARDS.length} wards, 16 x 16 km) in ${fmtMs(performance.now() - t)}`);
 
-  const probes = (await run(`SELECT id, category_code, lat, lng, ward_code, address_key FROM cases TABLESAMPLE BERNOULLI (10) LIMIT $1`, [
+  const probes = (await run(`SELECT id, category_code, lat, lng, area_code, address_key FROM cases TABLESAMPLE BERNOULLI (10) LIMIT $1`, [
     searches,
   ])) as Probe[];
   const search = (p: Probe) =>
@@ -49,7 +49,7 @@ export async function runDuplicatesScenario(ctx: BenchContext): Promise<string[]
       point: { lat: p.lat, lng: p.lng },
       radiusM,
       addressKey: p.address_key,
-      wardCode: p.ward_code,
+      areaCode: p.area_code,
       since: new Date(Date.now() - windowDays * DAY_MS),
       before: { id: p.id },
       limit: 1,
@@ -69,7 +69,7 @@ export async function runDuplicatesScenario(ctx: BenchContext): Promise<string[]
   }
   const [p50, p99, max] = percentiles(ms, [0.5, 0.99, 1]);
   lines.push(
-    `candidate search (radius ${radiusM} m or same address and ward, window ${windowDays} days), ${fmtInt(probes.length)} searches: ` +
+    `candidate search (radius ${radiusM} m or same address and area, window ${windowDays} days), ${fmtInt(probes.length)} searches: ` +
       `p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${fmtMs(max)}; ${fmtInt(found)} found a candidate original`,
   );
   lines.push(`goal: candidate search p99 < ${GOAL_P99_MS} ms at ${fmtInt(count)} open cases: ${met(p99 < GOAL_P99_MS)}`);
@@ -93,7 +93,7 @@ export async function runDuplicatesScenario(ctx: BenchContext): Promise<string[]
       point: { lat: p.lat, lng: p.lng },
       radiusM,
       addressKey: p.address_key,
-      wardCode: p.ward_code,
+      areaCode: p.area_code,
       since: new Date(Date.now() - windowDays * DAY_MS),
       before: { id: p.id },
       limit: 1,
@@ -110,7 +110,7 @@ export async function runDuplicatesScenario(ctx: BenchContext): Promise<string[]
       point: { lat: probes[0].lat, lng: probes[0].lng },
       radiusM,
       addressKey: probes[0].address_key,
-      wardCode: probes[0].ward_code,
+      areaCode: probes[0].area_code,
       since: new Date(Date.now() - windowDays * DAY_MS),
       before: { id: probes[0].id },
       limit: 1,
@@ -131,7 +131,7 @@ export async function runDuplicatesScenario(ctx: BenchContext): Promise<string[]
         point: { lat: probe.lat, lng: probe.lng },
         radiusM,
         addressKey: probe.address_key,
-        wardCode: probe.ward_code,
+        areaCode: probe.area_code,
         since: new Date(Date.now() - windowDays * DAY_MS),
         before: { id: probe.id },
         limit: 1,

@@ -1690,7 +1690,7 @@ export interface components {
             address: string | null;
             /** @description as the channel sent it */
             wardCode: string | null;
-            /** @description the area routing found */
+            /** @description the area the case lies in: placed at intake as routing will find it, then the one routing found */
             areaCode: string | null;
             lat: number | null;
             lng: number | null;

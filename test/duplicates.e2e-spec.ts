@@ -273,13 +273,13 @@ describe('duplicate reports', () => {
       point: { lat: 21.02, lng: 105.85 },
       radiusM: 150,
       addressKey: '12 pho 7',
-      wardCode: 'PHO_HUE',
+      areaCode: 'PHO_HUE',
       since: new Date(Date.now() - 30 * 86_400_000),
       limit: 1,
     });
     expect(plans).toHaveLength(1);
     expect(plans[0]).toContain('cases_dup_geo_idx');
-    expect(plans[0]).toContain('cases_dup_address_idx');
+    expect(plans[0]).toContain('cases_dup_area_address_idx');
     expect(plans[0]).not.toContain('Seq Scan');
   });
 
@@ -292,30 +292,33 @@ describe('duplicate reports', () => {
     await runner.startTransaction();
     try {
       await runner.query(
-        `INSERT INTO cases (tracking_code, channel_code, category_code, description, status, submitted_at, received_at, lat, lng, ward_code, address_key)
+        `INSERT INTO cases (tracking_code, channel_code, category_code, description, status, submitted_at, received_at, lat, lng, ward_code, area_code, address_key)
          SELECT 'O' || lpad(g::text, 10, '0'), 'ihanoi', (ARRAY['sanitation', 'sidewalk_encroachment'])[1 + g % 2], 'older open case', 'assigned', t, t,
-                20.95 + random() * 0.01, 105.75 + random() * 0.01, (ARRAY['BACH_KHOA', 'BACH_MAI', 'PHO_HUE'])[1 + g % 3], (g % 400)::text || ' pho ' || (g % 53)::text
+                20.95 + random() * 0.01, 105.75 + random() * 0.01, (ARRAY['BACH_KHOA', 'BACH_MAI', 'PHO_HUE'])[1 + g % 3], (ARRAY['BACH_KHOA', 'BACH_MAI', 'PHO_HUE'])[1 + g % 3],
+                (g % 400)::text || ' pho ' || (g % 53)::text
            FROM generate_series(1, 1500) g, LATERAL (SELECT now() - interval '25 days' - random() * interval '20 days' - g * interval '0' AS t) r`,
       );
       const received = await selectRows<{
         id: string;
         category_code: string;
-        ward_code: string;
+        area_code: string;
         address_key: string | null;
         lat: number | null;
         lng: number | null;
         received_at: Date;
       }>(
         runner.manager,
-        `INSERT INTO cases (tracking_code, channel_code, category_code, description, status, submitted_at, received_at, lat, lng, ward_code, address_key)
+        `INSERT INTO cases (tracking_code, channel_code, category_code, description, status, submitted_at, received_at, lat, lng, ward_code, area_code, address_key)
          SELECT 'R' || lpad(g::text, 10, '0'), 'ihanoi', (ARRAY['sanitation', 'sidewalk_encroachment'])[1 + g % 2], 'received case', 'received', t, t,
                 CASE WHEN g % 5 = 0 THEN NULL ELSE 20.95 + random() * 0.01 END, CASE WHEN g % 5 = 0 THEN NULL ELSE 105.75 + random() * 0.01 END,
-                (ARRAY['BACH_KHOA', 'BACH_MAI', 'PHO_HUE'])[1 + g % 3], CASE WHEN g % 7 = 0 THEN NULL ELSE (g % 400)::text || ' pho ' || (g % 53)::text END
+                -- Placed by intake: a third by the wardCode the channel sent, the others by their address alone.
+                CASE WHEN g % 3 = 0 THEN (ARRAY['BACH_KHOA', 'BACH_MAI', 'PHO_HUE'])[1 + g % 3] END, (ARRAY['BACH_KHOA', 'BACH_MAI', 'PHO_HUE'])[1 + g % 3],
+                CASE WHEN g % 7 = 0 THEN NULL ELSE (g % 400)::text || ' pho ' || (g % 53)::text END
            FROM generate_series(1, 300) g, LATERAL (SELECT now() - random() * interval '20 days' - g * interval '0' AS t) r
          UNION ALL
-         SELECT 'T' || lpad(g::text, 10, '0'), 'ihanoi', 'sanitation', 'received case, same instant', 'received', t, t, 21.2, 106.0, 'BACH_KHOA', 'ngo hoa binh'
+         SELECT 'T' || lpad(g::text, 10, '0'), 'ihanoi', 'sanitation', 'received case, same instant', 'received', t, t, 21.2, 106.0, NULL, 'BACH_KHOA', 'ngo hoa binh'
            FROM generate_series(1, 30) g, (SELECT date_trunc('second', now()) - interval '3 days' AS t) r
-         RETURNING id::text, category_code, ward_code, address_key, lat, lng, received_at`,
+         RETURNING id::text, category_code, area_code, address_key, lat, lng, received_at`,
       );
       const { radiusM, windowDays } = engine.config.duplicates;
       const locked = await selectRows<{ id: string; dup_id: string | null; dup_distance_m: number | null }>(
@@ -335,7 +338,7 @@ describe('duplicate reports', () => {
                 point,
                 radiusM,
                 addressKey: c.address_key,
-                wardCode: c.ward_code,
+                areaCode: c.area_code,
                 since: new Date(c.received_at.getTime() - windowDays * 86_400_000),
                 before: { id: c.id },
                 limit: 1,

@@ -1,6 +1,6 @@
 import { MIGRATIONS } from '@fr/persistence';
 import { normaliseAddress } from '@fr/domain';
-import { DEV_KEYS, submitRouted, TestEngine } from '@fr/testing';
+import { adminToken, bearer, createOfficer, DEV_KEYS, submitRouted, TestEngine, waitFor } from '@fr/testing';
 import type { PoolClient } from 'pg';
 import type { QueryRunner } from 'typeorm';
 
@@ -17,9 +17,11 @@ const HOTLINE_CHANNEL = { 'X-Api-Key': DEV_KEYS.hotline };
  */
 describe('Vietnamese addresses as they are written', () => {
   let engine: TestEngine;
+  let operator: string;
 
   beforeAll(async () => {
     engine = await TestEngine.start();
+    operator = (await createOfficer(engine, await adminToken(engine), { username: 'addr.operator', role: 'OPERATOR', unitCode: 'VP' })).token;
   });
   afterAll(() => engine?.close());
 
@@ -69,6 +71,76 @@ describe('Vietnamese addresses as they are written', () => {
       location: { address: '１２ Ｔạ Ｑuang Ｂửu，ＰＨƯỜＮＧ　ＢÁＣＨ　ＫＨＯＡ' },
     });
     expect((await row(c.id)).area_code).not.toBeNull();
+  });
+
+  describe('within the area the case lies in, however its ward was given', () => {
+    const submit = (location: Record<string, string>, key: Record<string, string> = IHANOI) =>
+      submitRouted(engine, key, { category: 'sanitation', description: 'Rác thải ùn ứ trên vỉa hè nhiều ngày chưa được thu gom.', location });
+    /** As an operator enters a call: no code, no point, the address as the caller says it. */
+    const call = async (address: string) => {
+      const res = await engine
+        .http()
+        .post('/v1/hotline/feedback')
+        .set(bearer(operator))
+        .send({ category: 'sanitation', description: 'Người dân gọi 1022 phản ánh rác thải ùn ứ trên vỉa hè.', location: { address } });
+      expect(res.status).toBe(202);
+      const { id } = res.body as { id: string };
+      await waitFor(
+        () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [id]),
+        (r) => r[0].status !== 'received',
+        { what: 'routing' },
+      );
+      return { id };
+    };
+
+    it('links a call to a report at the same address, neither naming the ward by code', async () => {
+      const first = await submit({ address: 'Số 31 phố Lê Thanh Nghị, phường Bách Khoa' });
+      const second = await call('31 Le Thanh Nghi, Bach Khoa');
+      expect(await row(second.id)).toMatchObject({ duplicate_of: first.id, area_code: (await row(first.id)).area_code });
+    });
+
+    it('links a report naming the ward in its address to one that sent its code, in any letter case', async () => {
+      const first = await submit({ address: '33 Lê Thanh Nghị', wardCode: 'bach_khoa' });
+      const byAddress = await submit({ address: '33 LÊ THANH NGHỊ, P. BÁCH KHOA' });
+      const byCode = await submit({ address: 'so 33 le thanh nghi', wardCode: 'BACH_KHOA' });
+      expect((await row(byAddress.id)).duplicate_of).toBe(first.id);
+      expect((await row(byCode.id)).duplicate_of).toBe(first.id);
+    });
+
+    it('keeps one address in two areas apart, and an address in no known area unmatched', async () => {
+      const a = await submit({ address: '35 Minh Khai, phường Bách Khoa' });
+      const b = await submit({ address: '35 Minh Khai, phường Quỳnh Mai' });
+      expect((await row(a.id)).area_code).not.toBe((await row(b.id)).area_code);
+      expect((await row(b.id)).duplicate_of).toBeNull();
+      await submit({ address: '37 Nguyễn Trãi, Thanh Xuân' });
+      const nowhere = await submit({ address: '37 Nguyễn Trãi, Thanh Xuân' });
+      expect(await row(nowhere.id)).toMatchObject({ area_code: null, duplicate_of: null });
+    });
+  });
+
+  it('migration DuplicatesByArea1767540000000: down gives back the ward index and search, up the area ones', async () => {
+    const migration = new (MIGRATIONS.find((m) => m.name === 'DuplicatesByArea1767540000000')!)();
+    const c = await engine.db.connect();
+    const runner = { query: async (sql: string, params?: unknown[]) => (await c.query<Record<string, unknown>>(sql, params)).rows } as unknown as QueryRunner;
+    const state = async () => ({
+      indexes: (await c.query<{ i: string }>(`SELECT indexname AS i FROM pg_indexes WHERE indexname LIKE 'cases_dup_%address_idx' ORDER BY 1`)).rows.map(
+        (r) => r.i,
+      ),
+      search: /x\.(\w+) = l\.\1 AND x\.address_key/.exec(
+        (await c.query<{ d: string }>(`SELECT pg_get_functiondef('routing_cases'::regproc) AS d`)).rows[0].d,
+      )?.[1],
+    });
+    try {
+      await c.query('BEGIN');
+      expect(await state()).toEqual({ indexes: ['cases_dup_area_address_idx'], search: 'area_code' });
+      await migration.down(runner);
+      expect(await state()).toEqual({ indexes: ['cases_dup_address_idx'], search: 'ward_code' });
+      await migration.up(runner);
+      expect(await state()).toEqual({ indexes: ['cases_dup_area_address_idx'], search: 'area_code' });
+    } finally {
+      await c.query('ROLLBACK');
+      c.release();
+    }
   });
 
   describe('migration AddressKeysRefolded1767535000000', () => {

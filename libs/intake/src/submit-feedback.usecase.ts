@@ -8,13 +8,14 @@ import {
   nfc,
   normaliseAddress,
   normalisePhone,
+  resolveArea,
   UnprocessableError,
   UnprocessableFieldError,
   ValidationError,
 } from '@fr/domain';
 
 export { UnprocessableFieldError };
-import { insertReceivedCase, newCaseId, phoneLookupKey, selectRow, selectRows } from '@fr/persistence';
+import { AreaTable, insertReceivedCase, newCaseId, phoneLookupKey, readAreaTable, selectRow, selectRows } from '@fr/persistence';
 import { jobIdFor, JobName, QUEUE_OF } from '@fr/queue';
 import { Clock } from '@fr/sla';
 
@@ -46,9 +47,6 @@ interface CategoryRow {
   refusal: string | null;
   active: boolean;
 }
-interface AreaCodeRow {
-  code: string;
-}
 const CATEGORY_CACHE_MS = 5000;
 
 /** A well-formed code that names nothing known. */
@@ -68,7 +66,7 @@ export const SUBMITTED_AHEAD_MS = 5 * 60_000;
 @Injectable()
 export class SubmitFeedback {
   private categories: { at: number; byCode: Promise<Map<string, CategoryRow>> } | null = null;
-  private areas: { at: number; codes: Promise<Set<string>> } | null = null;
+  private areas: { at: number; table: Promise<AreaTable & { codes: Set<string> }> } | null = null;
 
   constructor(
     private readonly ds: DataSource,
@@ -88,14 +86,29 @@ export class SubmitFeedback {
     return this.categories.byCode.then((m) => m.get(code));
   }
 
-  /** Area codes in upper case, as routing matches a wardCode; read like the categories. */
-  private knownArea(code: string): Promise<boolean> {
+  /** The areas (their codes in upper case, as routing matches a wardCode); read like the categories. */
+  private areaTable(): Promise<AreaTable & { codes: Set<string> }> {
     if (!this.areas || Date.now() - this.areas.at > CATEGORY_CACHE_MS) {
-      const codes = selectRows<AreaCodeRow>(this.ds, `SELECT code FROM areas`).then((rows) => new Set(rows.map((r) => r.code.toUpperCase())));
-      this.areas = { at: Date.now(), codes };
-      codes.catch(() => (this.areas = null));
+      const table = readAreaTable(this.ds).then((t) => ({ ...t, codes: new Set(t.areas.map((a) => a.code.toUpperCase())) }));
+      this.areas = { at: Date.now(), table };
+      table.catch(() => (this.areas = null));
     }
-    return this.areas.codes.then((s) => s.has(code.trim().toUpperCase()));
+    return this.areas.table;
+  }
+
+  private async knownArea(code: string): Promise<boolean> {
+    return (await this.areaTable()).codes.has(code.trim().toUpperCase());
+  }
+
+  /**
+   * The area the case lies in, as routing will find it (resolveArea): the duplicate search compares
+   * addresses within an area, so a report placed here is found by the next one at its address even
+   * before it is routed, whether either named its ward by code, in the address, or not at all.
+   */
+  private async areaOf(location: SubmitFeedbackCommand['location']): Promise<string | null> {
+    if (!location.address && !location.wardCode) return null;
+    const { areas, district } = await this.areaTable();
+    return resolveArea({ wardCode: location.wardCode, address: location.address && nfc(location.address) }, areas, { district }).areaCode;
   }
 
   async execute(cmd: SubmitFeedbackCommand): Promise<SubmitFeedbackResult> {
@@ -123,9 +136,10 @@ export class SubmitFeedback {
       throw new UnknownCodeError('location.wardCode', `location.wardCode '${ward}' is not a known area code; GET /v1/areas lists them`);
     }
 
+    const areaCode = await this.areaOf(cmd.location);
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.insert(cmd);
+        return await this.insert(cmd, areaCode);
       } catch (e) {
         // A tracking-code collision (50 random bits) is rare; draw again.
         if ((e as { constraint?: string }).constraint === 'cases_tracking_code_key' && attempt < 5) continue;
@@ -138,7 +152,7 @@ export class SubmitFeedback {
    * One statement, outside any transaction: the case, its routing job's outbox row and its `receive`
    * event commit together (a single statement is atomic), before the 202.
    */
-  private async insert(cmd: SubmitFeedbackCommand): Promise<SubmitFeedbackResult> {
+  private async insert(cmd: SubmitFeedbackCommand, areaCode: string | null): Promise<SubmitFeedbackResult> {
     const m = this.ds.manager;
     const trackingCode = generateTrackingCode(randomBytes);
     // The id is made here so the routing job's outbox row goes in the same statement as the case.
@@ -170,6 +184,7 @@ export class SubmitFeedback {
         citizenPhoneKey: phone === null ? null : phoneLookupKey(this.config.phoneKeySecret, phone),
         // The duplicate search's key, made once here rather than by every search.
         addressKey: normaliseAddress(opt(cmd.location.address)),
+        areaCode,
       },
       { queue: QUEUE_OF[JobName.RouteCase], name: JobName.RouteCase, jobId: jobIdFor(JobName.RouteCase, { caseId: id }), payload: { caseId: id } },
       {

@@ -268,6 +268,8 @@ export interface ReceivedCase {
   enteredBy: string | null;
   citizenPhoneKey: string | null;
   addressKey: string | null;
+  /** Where intake places it (resolveArea): routing decides again and writes its own. */
+  areaCode: string | null;
 }
 
 /**
@@ -279,8 +281,8 @@ export async function insertReceivedCase(m: EntityManager, c: ReceivedCase, rout
     m,
     `INSERT INTO cases (id, tracking_code, channel_code, external_id, category_code, title, description, address,
                         ward_code, lat, lng, citizen_name, citizen_phone, citizen_email, attachments, status, submitted_at, received_at,
-                        entered_by, citizen_phone_key, address_key)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'received', $16, $17, $18, $19, $20)
+                        entered_by, citizen_phone_key, address_key, area_code)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'received', $16, $17, $18, $19, $20, $21)
      ON CONFLICT ON CONSTRAINT cases_channel_external_uq DO NOTHING
      RETURNING id`,
     [
@@ -304,6 +306,7 @@ export async function insertReceivedCase(m: EntityManager, c: ReceivedCase, rout
       c.enteredBy,
       c.citizenPhoneKey,
       c.addressKey,
+      c.areaCode,
     ],
     routingJob,
     receiveEvent,

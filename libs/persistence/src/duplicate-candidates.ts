@@ -2,8 +2,8 @@ import { boundingBox } from '@fr/domain';
 import { prepared, selectRows, Sql } from './sql';
 
 /**
- * The open originals a report may duplicate, read through the two partial indexes of migration
- * Duplicates1766150000000: the predicates below repeat those of the indexes word for word, which is
+ * The open originals a report may duplicate, read through the two partial indexes of migrations
+ * Duplicates1766150000000 and DuplicatesByArea1767540000000: the predicates below repeat those of the indexes word for word, which is
  * what lets the planner use them. Shared by routing (linking a new case) and intake (the channels'
  * nearby lookup), hence here beside the SQL helpers rather than in either.
  */
@@ -13,9 +13,10 @@ export interface DuplicateSearch {
   category: string;
   point: { lat: number; lng: number } | null;
   radiusM: number;
-  /** normaliseAddress(address); with wardCode, the second way two reports meet. */
+  /** normaliseAddress(address); with areaCode, the second way two reports meet. */
   addressKey: string | null;
-  wardCode: string | null;
+  /** The area the case lies in (intake places it, routing writes its own): however its ward was given. */
+  areaCode: string | null;
   /** Received at or after this instant (the window of FR_DUPLICATE_WINDOW_DAYS). */
   since: Date;
   /** Only cases received before this case, ties broken by id: a group has one oldest original. */
@@ -63,13 +64,13 @@ export function findDuplicateCandidates(db: Sql, s: DuplicateSearch): Promise<Du
            AND lat BETWEEN $${n - 4} AND $${n - 3} AND lng BETWEEN $${n - 2} AND $${n - 1} AND received_at >= $2) near
        WHERE distance_m <= $${n}`);
   }
-  if (s.addressKey && s.wardCode) {
-    params.push(s.wardCode, s.addressKey);
+  if (s.addressKey && s.areaCode) {
+    params.push(s.areaCode, s.addressKey);
     const n = params.length;
     branches.push(`
       SELECT ${cols} FROM cases
        WHERE category_code = $1 AND ${OPEN_ORIGINAL} AND address_key IS NOT NULL
-         AND ward_code = $${n - 1} AND address_key = $${n} AND received_at >= $2`);
+         AND area_code = $${n - 1} AND address_key = $${n} AND received_at >= $2`);
   }
   if (branches.length === 0) return Promise.resolve([]);
   let before = '';
@@ -97,7 +98,7 @@ export function findDuplicateCandidates(db: Sql, s: DuplicateSearch): Promise<Du
 }
 
 /** The open originals nearest a point, nearest first: what a channel shows before a citizen submits. */
-export function findNearbyCases(db: Sql, s: Omit<DuplicateSearch, 'addressKey' | 'wardCode' | 'before' | 'point'> & { point: { lat: number; lng: number } }) {
+export function findNearbyCases(db: Sql, s: Omit<DuplicateSearch, 'addressKey' | 'areaCode' | 'before' | 'point'> & { point: { lat: number; lng: number } }) {
   const box = boundingBox(s.point, s.radiusM);
   return selectRows<DuplicateCandidateRow>(
     db,

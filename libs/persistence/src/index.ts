@@ -21,3 +21,4 @@ export * from './notification-writes';
 export * from './case-writes';
 export * from './case-ids';
 export * from './known-unit';
+export * from './area-table';

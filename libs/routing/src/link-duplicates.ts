@@ -16,7 +16,8 @@ export interface LinkableCase {
   id: string;
   tracking_code: string;
   category_code: string;
-  ward_code: string | null;
+  /** The area routing placed it in: addresses are compared within one. */
+  area_code: string | null;
   address_key: string | null;
   lat: number | null;
   lng: number | null;
@@ -68,7 +69,7 @@ export async function linkDuplicates(m: EntityManager, cases: readonly LinkableC
               point,
               radiusM: rules.radiusM,
               addressKey: c.address_key,
-              wardCode: c.ward_code,
+              areaCode: c.area_code,
               since: new Date(new Date(c.received_at).getTime() - rules.windowDays * DAY_MS),
               before: { id: c.id },
               limit: 1,

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource, EntityManager } from 'typeorm';
 import { AreaRef, AreaResolution, CaseState, decideRoute, isCitizenVisible, resolveArea, RoutingDecision, RoutingRule, transition, UnitRef } from '@fr/domain';
-import { AuditEventInput, OutboxMessage, prepared, selectRow, selectRows, writeRoutingPass } from '@fr/persistence';
+import { AREA_REFS_SQL, AuditEventInput, DISTRICT_SQL, OutboxMessage, prepared, selectRow, selectRows, writeRoutingPass } from '@fr/persistence';
 import { CASE_EVENT_JOB } from '@fr/queue';
 import { Clock, SlaService, slaTimerMessages } from '@fr/sla';
 import { DuplicateCandidate, linkDuplicates } from './link-duplicates';
@@ -225,7 +225,7 @@ export class RouteCase {
       }
       await linkDuplicates(
         m,
-        routed.map((r) => ({ ...r.c, status: r.to, candidate: candidateOf(r.c, byId) })),
+        routed.map((r) => ({ ...r.c, area_code: r.areaCode, status: r.to, candidate: candidateOf(r.c, byId) })),
         rules,
         this.clock.now(),
       );
@@ -320,13 +320,12 @@ export class RouteCase {
     const row = await selectRow<RoutingTableRow>(
       this.ds,
       `SELECT
-        (SELECT COALESCE(json_agg(json_build_object('code', code, 'name', name, 'unitCode', unit_code, 'match', match,
-                                                        'active', active, 'streets', streets, 'successors', successors)), '[]') FROM areas) AS areas,
+        ${AREA_REFS_SQL} AS areas,
         (SELECT COALESCE(json_agg(json_build_object('id', id, 'category', category_code, 'areas', area_codes, 'unit', unit_code,
                                                     'toWard', to_ward, 'inform', inform) ORDER BY position), '[]')
            FROM routing_rules WHERE active) AS rules,
         (SELECT value FROM system_state WHERE key = 'triage_unit') AS triage_unit,
-        (SELECT value FROM system_state WHERE key = 'district') AS district`,
+        ${DISTRICT_SQL} AS district`,
     );
     if (!row?.triage_unit) throw new Error('no triage unit configured (organisation not loaded)');
     return {

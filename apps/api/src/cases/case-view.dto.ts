@@ -58,7 +58,8 @@ export class CasePageDto {
 export class CaseLocationDto {
   @ApiProperty({ type: String, nullable: true }) address: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'as the channel sent it' }) wardCode: string | null;
-  @ApiProperty({ type: String, nullable: true, description: 'the area routing found' }) areaCode: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'the area the case lies in: placed at intake as routing will find it, then the one routing found' })
+  areaCode: string | null;
   @ApiProperty({ type: Number, nullable: true }) lat: number | null;
   @ApiProperty({ type: Number, nullable: true }) lng: number | null;
 }

@@ -62,6 +62,7 @@ import { KeylessPhoneCases1767515726000 } from './1767515726000-KeylessPhoneCase
 import { ErasureLocksOriginalsFirst1767520000000 } from './1767520000000-ErasureLocksOriginalsFirst';
 import { DeletionWaitsForCase1767530000000 } from './1767530000000-DeletionWaitsForCase';
 import { AddressKeysRefolded1767535000000 } from './1767535000000-AddressKeysRefolded';
+import { DuplicatesByArea1767540000000 } from './1767540000000-DuplicatesByArea';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -129,4 +130,5 @@ export const MIGRATIONS = [
   ErasureLocksOriginalsFirst1767520000000,
   DeletionWaitsForCase1767530000000,
   AddressKeysRefolded1767535000000,
+  DuplicatesByArea1767540000000,
 ];
