@@ -118,6 +118,21 @@ describe('Vietnamese addresses as they are written', () => {
     });
   });
 
+  it('sends an address in another district to triage, typed with diacritics or without (Telex off)', async () => {
+    for (const address of ['15 Minh Khai, quận Hoàng Mai', '15 Minh Khai, quan Hoang Mai', '15 MINH KHAI, Q HOANG MAI']) {
+      const c = await submitRouted(engine, IHANOI, {
+        category: 'sanitation',
+        description: 'Rác thải ùn ứ trên vỉa hè nhiều ngày chưa được thu gom.',
+        location: { address },
+      });
+      const [routed] = await engine.query<{ status: string; triage_reason: string | null; area_code: string | null }>(
+        `SELECT status, triage_reason, area_code FROM cases WHERE id = $1`,
+        [c.id],
+      );
+      expect({ address, ...routed }).toEqual({ address, status: 'triage', triage_reason: 'area_unknown', area_code: null });
+    }
+  });
+
   it('migration DuplicatesByArea1767540000000: down gives back the ward index and search, up the area ones', async () => {
     const migration = new (MIGRATIONS.find((m) => m.name === 'DuplicatesByArea1767540000000')!)();
     const c = await engine.db.connect();

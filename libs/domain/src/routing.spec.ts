@@ -248,7 +248,7 @@ describe('resolveArea through reorganisations', () => {
     expect(resolveArea({ address: '1 Tạ Quang Bửu, Hai Bà Trưng' }, areas).areaCode).toBe('HAI_BA_TRUNG_2025');
   });
 
-  it('takes an address in another district, written with diacritics, for none of its wards, unless it prefixes a ward of today', () => {
+  it('takes an address in another district, with or without diacritics, for none of its wards, unless it prefixes a ward of today', () => {
     const district = { district: 'Quận Hai Bà Trưng' };
     expect(resolveArea({ address: 'Cổng bệnh viện Bạch Mai, 78 Giải Phóng, quận Đống Đa' }, areas, district)).toEqual({
       areaCode: null,
@@ -256,12 +256,27 @@ describe('resolveArea through reorganisations', () => {
       problem: "the address is in quận Đống Đa, outside Quận Hai Bà Trưng: its ward names are not this district's",
     });
     expect(resolveArea({ address: 'phường Quỳnh Mai, Q. Thanh Xuân' }, areas, district).areaCode).toBeNull();
+    // The same typed without diacritics (Telex off): the other district still holds, rather than a ward of
+    // this one that shares a street's name. A ward of today written with its prefix still decides.
+    const elsewhere = [
+      'phuong Quynh Mai, quan Dong Da',
+      '15 Lac Trung, quan Hoang Mai',
+      'ngo 5 Bach Mai, quan Dong Da',
+      '12 Nguyen Trai, Q Thanh Xuan, phuong Quynh Mai',
+      '12 Bach Mai, huyen Thanh Tri',
+      'so 3 Cau Den, thi xa Son Tay',
+    ];
+    expect(elsewhere.map((a) => [a, resolveArea({ address: a }, areas, district).areaCode])).toEqual(elsewhere.map((a) => [a, null]));
+    expect(resolveArea({ address: 'phuong Bach Mai, quan Dong Da' }, areas, district).areaCode).toBe('BACH_MAI_2025');
     expect(resolveArea({ address: 'phường Bạch Mai, quận Đống Đa' }, areas, district).areaCode).toBe('BACH_MAI_2025');
     for (const ours of [
       'phường Quỳnh Mai, Q.HBT',
       'Quỳnh Mai, quận Hai Bà Trưng cũ, Hà Nội',
       'trước quán cà phê, phường Quỳnh Mai',
-      'phuong Quynh Mai, quan Dong Da',
+      'phuong Quynh Mai, quan Hai Ba Trung',
+      'phuong Quynh Mai, Q HBT, Ha Noi',
+      // Opening the address, "Quan" is a name (Quan Hoa, Quan Nhân): not judged.
+      'Quan Nhan, phuong Quynh Mai',
     ]) {
       expect(resolveArea({ address: ours }, areas, district).areaCode).toBe('BACH_MAI_2025');
     }

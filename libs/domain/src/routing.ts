@@ -158,8 +158,11 @@ function mentionsOf(text: string, key: string, districtKey: string | null, commu
  * Another district the address names in a part of its own ("78 Giải Phóng, quận Đống Đa": Bạch Mai
  * hospital, not the ward Bạch Mai), as written; null when it names this one, or none. A part that only
  * mentions one ("trụ sở Công an quận Hoàng Mai", "Quận ủy Hai Bà Trưng") is no qualifier. Read on the
- * text with its diacritics: folded, "quận" is "quán" (a shop), and an address typed without diacritics
- * is not judged. This district may be written by its name or initials, with dots, "cũ" (former) anywhere.
+ * text with its diacritics, where "quận" is not "quán" (a shop). Typed without them ("15 Minh Khai, quan
+ * Hoang Mai"), "quan", "huyen", "thi xa" and "Q" are read as the district only in a part after the first
+ * (not "Quan Hoa", a street, nor "Huyen Tran Cong Chua" opening the address): there, a shop ("quan nuoc")
+ * sends the case to triage, where the district would have sent it to the ward of the same street name
+ * here, a wrong unit. This district may be written by its name or initials, with dots, "cũ" (former) anywhere.
  */
 function otherDistrict(address: string, districtKey: string | null): string | null {
   if (!districtKey) return null;
@@ -167,8 +170,8 @@ function otherDistrict(address: string, districtKey: string | null): string | nu
     .split(' ')
     .map((w) => w[0])
     .join('');
-  for (const part of address.normalize('NFC').split(ADDRESS_PARTS)) {
-    const m = /^\s*(quận|huyện|thị xã|q\.)\s*(.+?)\s*$/iu.exec(part);
+  for (const [i, part] of address.normalize('NFC').split(ADDRESS_PARTS).entries()) {
+    const m = /^\s*(quận|huyện|thị xã|q\.)\s*(.+?)\s*$/iu.exec(part) ?? (i > 0 ? /^\s*(quan|huyen|thi xa|q)\s+(.+?)\s*$/i.exec(part) : null);
     if (!m) continue;
     const name = foldVietnamese(m[2].replace(/\./g, ''))
       .split(' ')
