@@ -3616,7 +3616,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -3681,7 +3681,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -3770,7 +3770,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -3860,7 +3860,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -3948,7 +3948,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -4040,7 +4040,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -4132,7 +4132,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -4228,7 +4228,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -4314,7 +4314,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -4425,7 +4425,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -4507,7 +4507,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -4572,7 +4572,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -4672,7 +4672,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -4750,7 +4750,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -4848,7 +4848,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -4958,7 +4958,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -5044,7 +5044,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -5154,7 +5154,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -5241,7 +5241,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -5311,7 +5311,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -5385,7 +5385,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -5486,7 +5486,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -5560,7 +5560,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -5658,7 +5658,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -5746,7 +5746,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -5845,7 +5845,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -5935,7 +5935,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -6036,7 +6036,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -6137,7 +6137,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -6238,7 +6238,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -6309,7 +6309,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -6388,7 +6388,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -6480,7 +6480,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -6545,7 +6545,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -6624,7 +6624,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -6718,7 +6718,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -6818,7 +6818,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -6912,7 +6912,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -7057,7 +7057,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -7164,7 +7164,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -7330,7 +7330,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -7421,7 +7421,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -7586,7 +7586,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -7695,7 +7695,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -7780,7 +7780,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -7876,7 +7876,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -7983,7 +7983,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -8060,7 +8060,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -8146,7 +8146,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -8247,7 +8247,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -8348,7 +8348,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -8422,7 +8422,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -8487,7 +8487,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -8585,7 +8585,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -8686,7 +8686,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -8767,7 +8767,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -8856,7 +8856,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -8933,7 +8933,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -9034,7 +9034,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -9111,7 +9111,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -9212,7 +9212,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -9297,7 +9297,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -9386,7 +9386,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -9478,7 +9478,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -9549,7 +9549,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -9610,7 +9610,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -9689,7 +9689,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -9786,7 +9786,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -9860,7 +9860,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -9960,7 +9960,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -10036,7 +10036,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records): Retry-After says when to try again */
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */

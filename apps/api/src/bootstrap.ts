@@ -13,6 +13,7 @@ import { HttpErrorFilter } from './common/http-exception.filter';
 import { answerUnparsableRequests, PrototypedExpressAdapter, requireSingleHeaders } from './common/http-server';
 import { BODY_LIMITS, declaredTooLarge, requireKnownMediaType } from './common/media-type.middleware';
 import { privateWhenCredentialed } from './common/cache-control.middleware';
+import { boundRequestsInFlight } from './common/requests-in-flight.middleware';
 import { geoReportCors } from './open311/georeport-cors';
 import { assignRequestId } from './common/request-id.middleware';
 import { SafeInputPipe } from './common/safe-input.pipe';
@@ -95,6 +96,7 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   app.useBodyParser('urlencoded', { extended: false, limit: BODY_LIMITS.form, verify: refuseMalformedForm });
   // The office's head-count imports (POST /v1/compliance/figures).
   app.useBodyParser('text', { type: 'text/csv', limit: BODY_LIMITS.csv, verify: refuseInvalidUtf8 });
+  app.use(boundRequestsInFlight(config.requestConcurrency, config.officerRequestConcurrency));
   app.useGlobalPipes(new SafeInputPipe(), buildValidationPipe());
   checkKnownQueries(app);
   app.useGlobalFilters(new HttpErrorFilter());

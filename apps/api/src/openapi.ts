@@ -32,7 +32,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         '(`X-Api-Key`); officers log in at `POST /v1/auth/login` and send `Authorization: Bearer <accessToken>`. Every error has the ' +
         'body `{ statusCode, error, message }` (ErrorDto), with `errors: [{ field, problems }]` for fields that are wrong and `state` ' +
         'for a case whose state does not allow the action. Every operation may answer 503 with Retry-After while PostgreSQL or ' +
-        'Redis is unavailable.',
+        'Redis is unavailable, or while the server is working on as many requests as it takes at once.',
     )
     .setVersion('0.1.0')
     .setLicense('MIT', 'https://opensource.org/licenses/MIT')

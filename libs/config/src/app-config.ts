@@ -137,6 +137,16 @@ export interface AppConfig {
   reportConcurrency: number;
   /** KB a second an export's reader must take over each 30 s the export waits for it, or the export is ended (0: no bound). */
   exportMinReadKbps: number;
+  /**
+   * Requests one API process works on at once (FR_REQUEST_CONCURRENCY); one more is refused at once (503
+   * with Retry-After) rather than queued for the pool until its wait runs out.
+   */
+  requestConcurrency: number;
+  /**
+   * Of those, requests with an officer's token (FR_OFFICER_REQUEST_CONCURRENCY): officers' reads cannot
+   * take every place from the channels' intake. More than the long reads' own bounds together.
+   */
+  officerRequestConcurrency: number;
   /** How often the sealer looks for committed events when it found none (it goes on at once while there is a backlog). */
   auditSealIntervalMs: number;
   /**
@@ -467,6 +477,8 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     exportConcurrency: int(env, 'FR_EXPORT_CONCURRENCY', 2, 1, 64, problems),
     reportConcurrency: int(env, 'FR_REPORT_CONCURRENCY', 2, 1, 64, problems),
     exportMinReadKbps: int(env, 'FR_EXPORT_MIN_READ_KBPS', 32, 0, 1_000_000, problems),
+    requestConcurrency: int(env, 'FR_REQUEST_CONCURRENCY', 128, 1, 100_000, problems),
+    officerRequestConcurrency: int(env, 'FR_OFFICER_REQUEST_CONCURRENCY', 16, 1, 100_000, problems),
     webhookAllowHosts: (env.FR_WEBHOOK_ALLOW_HOSTS ?? '')
       .split(',')
       .map((h) => h.trim().toLowerCase())
@@ -520,6 +532,17 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
   if (config.relayLanes >= config.dbPoolSize)
     problems.push(
       `FR_RELAY_LANES (${config.relayLanes}) must be less than FR_DB_POOL_SIZE (${config.dbPoolSize}): each lane holds a connection through its pass`,
+    );
+  if (config.officerRequestConcurrency > config.requestConcurrency)
+    problems.push(
+      `FR_OFFICER_REQUEST_CONCURRENCY (${config.officerRequestConcurrency}) must not exceed FR_REQUEST_CONCURRENCY (${config.requestConcurrency}): officers' requests are among those`,
+    );
+  // Verifications, exports and reports are officers' requests that last seconds to minutes: all running, they
+  // must leave a place for the others.
+  const longReads = config.auditVerifyConcurrency + config.exportConcurrency + config.reportConcurrency;
+  if (config.officerRequestConcurrency <= longReads)
+    problems.push(
+      `FR_OFFICER_REQUEST_CONCURRENCY (${config.officerRequestConcurrency}) must exceed FR_AUDIT_VERIFY_CONCURRENCY + FR_EXPORT_CONCURRENCY + FR_REPORT_CONCURRENCY (${longReads}): the long reads would hold every officer's place`,
     );
   if (problems.length) throw new ConfigError(problems);
   return config;

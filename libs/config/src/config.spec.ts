@@ -115,6 +115,21 @@ describe(loadConfig.name, () => {
     expect(() => loadConfig({ FR_RELAY_LANES: '5', FR_DB_POOL_SIZE: '5' })).toThrow(/FR_RELAY_LANES \(5\) must be less than FR_DB_POOL_SIZE \(5\)/);
   });
 
+  it("bounds the requests an API process works on, officers' among them, leaving officers a place beside the long reads", () => {
+    const config = loadConfig({});
+    expect([config.requestConcurrency, config.officerRequestConcurrency]).toEqual([128, 16]);
+    expect(() => loadConfig({ FR_REQUEST_CONCURRENCY: '8', FR_OFFICER_REQUEST_CONCURRENCY: '9' })).toThrow(
+      /FR_OFFICER_REQUEST_CONCURRENCY \(9\) must not exceed FR_REQUEST_CONCURRENCY \(8\)/,
+    );
+    expect(() => loadConfig({ FR_OFFICER_REQUEST_CONCURRENCY: '6' })).toThrow(
+      /FR_OFFICER_REQUEST_CONCURRENCY \(6\) must exceed FR_AUDIT_VERIFY_CONCURRENCY \+ FR_EXPORT_CONCURRENCY \+ FR_REPORT_CONCURRENCY \(6\)/,
+    );
+    expect(
+      loadConfig({ FR_OFFICER_REQUEST_CONCURRENCY: '4', FR_EXPORT_CONCURRENCY: '1', FR_REPORT_CONCURRENCY: '1', FR_AUDIT_VERIFY_CONCURRENCY: '1' })
+        .officerRequestConcurrency,
+    ).toBe(4);
+  });
+
   it('lists every problem at once, naming the variable', () => {
     let error: ConfigError | undefined;
     try {
