@@ -24,7 +24,8 @@ export function boundRequestsInFlight(most: number, mostForOfficers: number) {
   let officers = 0;
   return (req: Request, res: Response, next: NextFunction): void => {
     if (NEVER_REFUSED.test(req.path)) return next();
-    const officer = req.headers.authorization !== undefined;
+    // As the officers' guard reads it: a gateway's own Basic credentials in front of a channel do not make it an officer.
+    const officer = /^Bearer\s/i.test(req.headers.authorization ?? '');
     if (inFlight >= most) {
       return next(busy(`${inFlight} requests are being worked on, the most this server takes at once (FR_REQUEST_CONCURRENCY=${most})`));
     }
