@@ -144,7 +144,9 @@ export interface AppConfig {
   requestConcurrency: number;
   /**
    * Of those, requests with an officer's token (FR_OFFICER_REQUEST_CONCURRENCY): officers' reads cannot
-   * take every place from the channels' intake. More than the long reads' own bounds together.
+   * take every place from the channels' intake. More than the long reads' own bounds together. Half the
+   * places by default: at 16, one officer's 50 acknowledgements sent at once (a bulk tool, the e2e suite's
+   * concurrent sealing test) had one refused on an idle server, since bursts of ordinary work must pass.
    */
   officerRequestConcurrency: number;
   /** How often the sealer looks for committed events when it found none (it goes on at once while there is a backlog). */
@@ -478,7 +480,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     reportConcurrency: int(env, 'FR_REPORT_CONCURRENCY', 2, 1, 64, problems),
     exportMinReadKbps: int(env, 'FR_EXPORT_MIN_READ_KBPS', 32, 0, 1_000_000, problems),
     requestConcurrency: int(env, 'FR_REQUEST_CONCURRENCY', 128, 1, 100_000, problems),
-    officerRequestConcurrency: int(env, 'FR_OFFICER_REQUEST_CONCURRENCY', 16, 1, 100_000, problems),
+    officerRequestConcurrency: int(env, 'FR_OFFICER_REQUEST_CONCURRENCY', 64, 1, 100_000, problems),
     webhookAllowHosts: (env.FR_WEBHOOK_ALLOW_HOSTS ?? '')
       .split(',')
       .map((h) => h.trim().toLowerCase())

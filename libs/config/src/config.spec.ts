@@ -117,7 +117,7 @@ describe(loadConfig.name, () => {
 
   it("bounds the requests an API process works on, officers' among them, leaving officers a place beside the long reads", () => {
     const config = loadConfig({});
-    expect([config.requestConcurrency, config.officerRequestConcurrency]).toEqual([128, 16]);
+    expect([config.requestConcurrency, config.officerRequestConcurrency]).toEqual([128, 64]);
     expect(() => loadConfig({ FR_REQUEST_CONCURRENCY: '8', FR_OFFICER_REQUEST_CONCURRENCY: '9' })).toThrow(
       /FR_OFFICER_REQUEST_CONCURRENCY \(9\) must not exceed FR_REQUEST_CONCURRENCY \(8\)/,
     );

@@ -12,7 +12,8 @@ const NEVER_REFUSED = /^\/(health|metrics)\/?$/i;
  * until its 5 s wait ran out: accepted ones took 5-6 s (median), refused ones as long, their clients
  * waiting for nothing. Bounded, refusals came in 0.5 s and acceptances in 1.2-1.4 s. And 200
  * connections reading the case list held intake 8 s (median): officers' requests get a smaller share,
- * so that the channels' intake keeps the rest (0.5-2.4 s).
+ * so that the channels' intake keeps the rest (0.5-2.4 s with a share of 16-32; the default, 64, lets
+ * bursts of ordinary work through: see AppConfig.officerRequestConcurrency).
  *
  * The connection is kept: a proxy in front reuses it, and a new one waits for Node to accept it, one
  * per turn of a busy event loop. Counted once the body has arrived (mounted after the body parsers): a
