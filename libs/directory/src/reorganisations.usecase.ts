@@ -80,7 +80,7 @@ function view(r: ReorganisationRow): ReorganisationView {
 
 /** A plan as the API received it: read and checked, or refused with every problem (400). */
 export function readPlan(body: unknown): ReorganisationPlan {
-  const { plan, problems } = parsePlan(body);
+  const { plan, problems } = parsePlan(body, { numbersAsText: false });
   if (!plan) {
     // Each problem that has a place names its field (plan.merges[0].into -> merges[0].into), as the validation pipe's errors do,
     // and goes under that field alone.

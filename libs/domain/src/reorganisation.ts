@@ -98,8 +98,16 @@ const MAX_LIST = 500;
 
 const LINE_BREAK = /[\r\n\u0085\u2028\u2029]/;
 
-/** Reads a plan from parsed YAML or JSON; every problem is listed, with its place. */
-export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems: [] } | { plan: null; problems: string[] } {
+/**
+ * Reads a plan from parsed YAML or JSON; every problem is listed, with its place. A YAML file may write a
+ * code or a name as a bare number (read as its text); a JSON body (`numbersAsText: false`, the API's) says
+ * text in quotes, as its document does.
+ */
+export function parsePlan(
+  input: unknown,
+  { numbersAsText = true }: { numbersAsText?: boolean } = {},
+): { plan: ReorganisationPlan; problems: [] } | { plan: null; problems: string[] } {
+  const isText = (x: unknown): x is string | number => typeof x === 'string' || (numbersAsText && typeof x === 'number');
   const problems: string[] = [];
   // A misspelt key would otherwise read as an empty list, and a plan would be scheduled without the change it was written for.
   const known = (o: Doc, where: string, keys: readonly string[]): Doc => {
@@ -125,7 +133,7 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
       if (!optional) problems.push(`${where}.${key} is required`);
       return '';
     }
-    if (typeof v !== 'string' && typeof v !== 'number') {
+    if (!isText(v)) {
       problems.push(`${where}.${key} must be text`);
       return '';
     }
@@ -153,7 +161,7 @@ export function parsePlan(input: unknown): { plan: ReorganisationPlan; problems:
   const texts = (o: Doc, key: string, where: string): string[] => {
     const v = o[key];
     if (v === undefined || v === null) return [];
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' && typeof x !== 'number')) {
+    if (!Array.isArray(v) || v.some((x) => !isText(x))) {
       problems.push(`${where}.${key} must be a list of text`);
       return [];
     }

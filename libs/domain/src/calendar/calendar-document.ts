@@ -259,14 +259,15 @@ export function parseCalendarDocument(doc: unknown, source?: string, incoming = 
     const name = readName(entry, where, problems, incoming);
     let first: number | undefined;
     let last: number | undefined;
-    if (entry.date !== undefined) {
-      if (entry.from !== undefined || entry.to !== undefined) {
+    // null as left out, as every optional field of the API's bodies (and YAML's `from:` with nothing after it).
+    if (entry.date != null) {
+      if (entry.from != null || entry.to != null) {
         problems.add(where, `${where} has both date and from/to; use one`);
         return;
       }
       first = last = readDate(entry.date, `${where}.date`, problems);
       if (first !== undefined && !inYear(first, `${where}.date`, entry.date)) return;
-    } else if (entry.from !== undefined && entry.to !== undefined) {
+    } else if (entry.from != null && entry.to != null) {
       first = readDate(entry.from, `${where}.from`, problems);
       last = readDate(entry.to, `${where}.to`, problems);
       if (first === undefined || last === undefined) return;
@@ -304,8 +305,8 @@ export function parseCalendarDocument(doc: unknown, source?: string, incoming = 
     }
     unknownFields(entry, EXTRA_DAY_FIELDS, where, problems);
     const name = readName(entry, where, problems, incoming);
-    const hours = entry.hours === undefined ? undefined : readPeriods(entry.hours, `${where}.hours`, problems);
-    if (entry.date === undefined) {
+    const hours = entry.hours == null ? undefined : readPeriods(entry.hours, `${where}.hours`, problems);
+    if (entry.date == null) {
       problems.add(`${where}.date`, `${where}.date is required`);
       return;
     }
@@ -317,7 +318,7 @@ export function parseCalendarDocument(doc: unknown, source?: string, incoming = 
       return;
     }
     // A make-up day on a day that already has office hours is almost always a mistyped date.
-    if (entry.hours === undefined && standardHoursOn(day)) {
+    if (entry.hours == null && standardHoursOn(day)) {
       problems.add(
         `${where}.date`,
         `${where}.date ${show(entry.date)} is a ${WEEKDAY_NAMES[weekdayOfDay(day)]}, already a working day; give hours to change its hours`,
