@@ -863,7 +863,9 @@ export interface paths {
         put?: never;
         /**
          * Dry-run a plan (?dryRun=true: where every open case, rule and designation would go), or schedule it for its effective date
-         * @description Roles: ADMIN.
+         * @description The body is refused (400, each problem under its field) for what its schema says and for what one part of the plan says against another: a unit that ends more than once (merged, split or dissolved twice), a new unit listed twice, a unit renamed twice or a rule re-pointed twice, a street in two parts of a split, a unit that succeeds itself, a split part that is the unit being split, a pattern that is no regular expression or could backtrack for long. Units it names that do not exist are unresolved (422, or listed by a dry run).
+         *
+         *     Roles: ADMIN.
          */
         post: operations["postReorganisation"];
         delete?: never;
@@ -1055,7 +1057,9 @@ export interface paths {
         head?: never;
         /**
          * Change a target's name, dates, threshold, cadence, units or activity (not its id or kind)
-         * @description Roles: ADMIN, SUPERVISOR.
+         * @description The target's kind decides which fields it takes, as when it was created (POST /v1/compliance/targets): a dated target (designation, staff_onboarding, ward_adoption) a dueAt and no startsAt or everyDays, a notice_cadence a startsAt and everyDays and no dueAt, a thresholdPercent only staff_onboarding and ward_adoption, unitKinds of a ward_adoption only ward; and the target, changed, must still concern some unit (unitKinds or unitCodes). A field the kind does not take is a 400 naming it.
+         *
+         *     Roles: ADMIN, SUPERVISOR.
          */
         patch: operations["updateComplianceTarget"];
         trace?: never;
@@ -1263,7 +1267,9 @@ export interface paths {
         };
         /**
          * Reads of a case's or a citizen's contact details: who, when, which case, and every officer who read them (by phone or e-mail: ADMIN only)
-         * @description Roles: ADMIN, AUDITOR.
+         * @description Give caseId, phone or email (one at least: whose reads to list; 400 without); from and to narrow the period (to not before from).
+         *
+         *     Roles: ADMIN, AUDITOR.
          */
         get: operations["listContactReads"];
         put?: never;
@@ -1443,7 +1449,7 @@ export interface components {
             lat?: number | null;
             /** @example 105.8466 */
             lng?: number | null;
-        };
+        } & (unknown & unknown);
         CitizenDto: {
             name?: string | null;
             /**
@@ -1457,7 +1463,7 @@ export interface components {
         AttachmentDto: {
             /**
              * Format: uri
-             * @description an http(s) URL
+             * @description an http(s) URL of a host with a domain, without a user name or password
              * @example https://cdn.ihanoi.vn/p/abc.jpg
              */
             url: string;
@@ -1881,7 +1887,7 @@ export interface components {
             text?: string | null;
             /** @description redirect-other-track: where the citizen should take the complaint or denunciation */
             whereToGo?: string | null;
-            /** @description merge: the ids of the linked cases that join this original */
+            /** @description merge: the ids of the linked cases that join this original (one or more) */
             duplicateIds?: string[] | null;
         };
         LoginDto: {
@@ -1923,7 +1929,7 @@ export interface components {
             currentPassword: string;
             /**
              * Format: password
-             * @description not a common password, a character or short pattern repeated, nor containing the username
+             * @description at least 8 of its characters visible (spaces around it and invisible characters do not count); not a common password, a character or short pattern repeated, nor containing the username; not the current password
              */
             newPassword: string;
         };
@@ -1942,7 +1948,10 @@ export interface components {
              * @example p.bach.khoa.handler2
              */
             username: string;
-            /** Format: password */
+            /**
+             * Format: password
+             * @description at least 8 of its characters visible (spaces around it and invisible characters do not count); not one of the most common passwords, a character or short pattern repeated, nor containing the username (400 naming the rule)
+             */
             password: string;
             /** @example Nguyễn Văn An */
             fullName: string;
@@ -1989,7 +1998,7 @@ export interface components {
             unitCode?: string | null;
             /**
              * Format: password
-             * @description revokes the officer's tokens
+             * @description revokes the officer's tokens; at least 8 of its characters visible (spaces around it and invisible characters do not count); not one of the most common passwords, a character or short pattern repeated, nor containing the username (400 naming the rule)
              */
             password?: string | null;
             /** @description false disables the account and revokes its tokens at once */
@@ -2000,7 +2009,19 @@ export interface components {
              * @example lanhdao.dongmac@hbt.gov.vn
              */
             email?: string | null;
-        };
+        } & ({
+            fullName: unknown;
+        } | {
+            role: unknown;
+        } | {
+            unitCode: unknown;
+        } | {
+            password: unknown;
+        } | {
+            active: unknown;
+        } | {
+            email: unknown;
+        });
         RecordAbsenceDto: {
             /**
              * @description when the absence starts: an ISO 8601 date-time with its offset, or a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh: from its start)
@@ -2008,7 +2029,7 @@ export interface components {
              */
             from: string;
             /**
-             * @description when it ends; it ends by itself then: an ISO 8601 date-time with its offset (exclusive), or a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh: through its end, so from 2026-12-01 to 2026-12-05 is the whole of 1 to 5 December)
+             * @description when it ends; it ends by itself then: an ISO 8601 date-time with its offset (exclusive), or a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh: through its end, so from 2026-12-01 to 2026-12-05 is the whole of 1 to 5 December); after from, and at most 366 days after it
              * @example 2026-12-12T00:00:00+07:00
              */
             to: string;
@@ -2315,41 +2336,47 @@ export interface components {
         DayOffDto: {
             /**
              * Format: date
-             * @description a single day; or from and to
+             * @description a single day of the calendar's year; or from and to
              * @example 2026-04-30
              */
             date?: string | null;
             /**
              * Format: date
-             * @description first day of an inclusive range
+             * @description first day of an inclusive range, in the calendar's year
              * @example 2026-02-14
              */
             from?: string | null;
             /**
              * Format: date
-             * @description last day of an inclusive range (at most 31 days)
+             * @description last day of an inclusive range (at most 31 days), not before from
              * @example 2026-02-22
              */
             to?: string | null;
-            /**
-             * @description at most 200 characters in a year being stored
-             * @example Tết Nguyên đán
-             */
+            /** @example Tết Nguyên đán */
             name: string;
-        };
+        } & (({
+            date: unknown;
+        } & {
+            from?: null;
+        } & {
+            to?: null;
+        }) | ({
+            date?: null;
+        } & {
+            from: unknown;
+        } & {
+            to: unknown;
+        }));
         ExtraWorkingDayDto: {
             /**
              * Format: date
-             * @description a make-up working day (usually a Saturday)
+             * @description a make-up working day of the calendar's year (usually a Saturday: a day with office hours already takes hours of its own)
              * @example 2026-01-10
              */
             date: string;
-            /**
-             * @description at most 200 characters in a year being stored
-             * @example Làm bù cho ngày 2/1
-             */
+            /** @example Làm bù cho ngày 2/1 */
             name: string;
-            /** @description that day's office periods (default: a Monday's) */
+            /** @description that day's office periods, not overlapping (default: a Monday's) */
             hours?: (string | components["schemas"]["OfficePeriodDto"])[] | null;
         };
         CalendarDocumentDto: {
@@ -2374,7 +2401,9 @@ export interface components {
             officeHours?: {
                 [key: string]: (string | components["schemas"]["OfficePeriodDto"])[];
             };
+            /** @description each day listed once, among the days off and the make-up days */
             daysOff?: components["schemas"]["DayOffDto"][];
+            /** @description each day listed once, among the days off and the make-up days */
             extraWorkingDays?: components["schemas"]["ExtraWorkingDayDto"][];
         };
         CalendarInputDto: {
@@ -2397,9 +2426,11 @@ export interface components {
             officeHours?: {
                 [key: string]: (string | components["schemas"]["OfficePeriodDto"])[];
             } | null;
+            /** @description each day listed once, among the days off and the make-up days */
             daysOff?: components["schemas"]["DayOffDto"][] | null;
+            /** @description each day listed once, among the days off and the make-up days */
             extraWorkingDays?: components["schemas"]["ExtraWorkingDayDto"][] | null;
-            /** @description the year in the path replaces it */
+            /** @description the path's year, or left out */
             year?: number | null;
         };
         DeadlineMoveDto: {
@@ -2683,7 +2714,7 @@ export interface components {
              */
             from: string;
             /**
-             * @description cases closed until: a date (inclusive) or an ISO 8601 date-time (exclusive)
+             * @description cases closed until: a date (inclusive) or an ISO 8601 date-time (exclusive); after from
              * @example 2025-03-31
              */
             to: string;
@@ -2693,7 +2724,7 @@ export interface components {
              * @description any text (a number is read as its text); the same seed draws the same sample
              * @example NV-2025-Q1
              */
-            seed: string;
+            seed: string | number;
         };
         SampleStratumDto: {
             /** @example P_BACH_KHOA */
@@ -2844,9 +2875,9 @@ export interface components {
             /** @example Phường Hai Bà Trưng */
             name: string;
             /** @description names an address may use for it */
-            match: string[];
+            match?: string[] | null;
             /** @description its streets: an address naming one and no ward finds it */
-            streets: string[];
+            streets?: string[] | null;
         };
         PlanNewUnitDto: {
             /** @example P_HAI_BA_TRUNG */
@@ -2855,55 +2886,67 @@ export interface components {
             name: string;
             /** @enum {string} */
             kind: "office" | "department" | "ward" | "police";
-            aliases: string[];
+            aliases?: string[] | null;
             /** @description created as a HANDLER of the unit and designated */
-            handler: components["schemas"]["PlanDesigneeDto"] | null;
+            handler?: components["schemas"]["PlanDesigneeDto"] | null;
             /** @description created as a LEADER of the unit and designated */
-            leader: components["schemas"]["PlanDesigneeDto"] | null;
-            area: components["schemas"]["PlanAreaDto"] | null;
+            leader?: components["schemas"]["PlanDesigneeDto"] | null;
+            area?: components["schemas"]["PlanAreaDto"] | null;
         };
         PlanMergeDto: {
             /** @example P_BACH_KHOA */
             into: string;
             /**
+             * @description the units merged into it (one at least)
              * @example [
              *       "P_CAU_DEN"
              *     ]
              */
             from: string[];
+        } & {
+            from: unknown;
         };
         PlanSplitPartDto: {
             unit: string;
             /** @description streets whose addresses go to this unit */
-            streets: string[];
-            /** @description regular expressions over the address without diacritics, lower case */
-            patterns: string[];
-        };
+            streets?: string[] | null;
+            /** @description regular expressions over the address without diacritics, lower case (one that may backtrack for long is refused) */
+            patterns?: string[] | null;
+        } & ({
+            streets: unknown[];
+        } | {
+            patterns: unknown[];
+        });
         PlanSplitDto: {
             unit: string;
+            /** @description two units at least (one successor is a merge) */
             into: components["schemas"]["PlanSplitPartDto"][];
             /** @description where an address naming none of the streets goes */
-            fallback: string | null;
+            fallback?: string | null;
         };
         PlanRenameDto: {
             unit: string;
             name: string;
-            aliases: string[];
+            aliases?: string[] | null;
         };
         PlanDissolutionDto: {
             unit: string;
             /** @description who takes its open cases and routing rules */
-            successor: string | null;
+            successor?: string | null;
         };
         PlanRuleDto: {
             /** @example public-order-to-police */
             id: string;
+            /** @description a unit code, or @ward: the ward of the case's location */
             unit: string;
         };
         ReorganisationPlanDto: {
             /** @example Sắp xếp đơn vị hành chính cấp xã 2025 */
             name: string;
-            /** @example 2025-07-01T00:00:00+07:00 */
+            /**
+             * Format: date-time
+             * @example 2025-07-01T00:00:00+07:00
+             */
             effectiveAt: string;
             /** @description the new triage unit, when the old one ends */
             triageUnit?: string | null;
@@ -2914,7 +2957,21 @@ export interface components {
             dissolutions?: components["schemas"]["PlanDissolutionDto"][] | null;
             /** @description routing rules pointed at another unit */
             rules?: components["schemas"]["PlanRuleDto"][] | null;
-        };
+        } & ({
+            triageUnit: string;
+        } | {
+            newUnits: unknown[];
+        } | {
+            merges: unknown[];
+        } | {
+            splits: unknown[];
+        } | {
+            renames: unknown[];
+        } | {
+            dissolutions: unknown[];
+        } | {
+            rules: unknown[];
+        });
         PlannedMoveDto: {
             /** Format: uuid */
             caseId: string;
@@ -3113,7 +3170,7 @@ export interface components {
         };
         CreateTargetDto: {
             /**
-             * @description the target's code: 1-40 lower-case letters, digits, '_', '.', '-'
+             * @description the target's code: 1-40 lower-case letters, digits, '_', '.', '-', starting with a letter or digit
              * @example staff-onboarding
              */
             id: string;
@@ -3125,46 +3182,65 @@ export interface components {
              * @description dated targets: the deadline, a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset (a date: through the end of that day)
              * @example 2026-07-25
              */
-            dueAt?: string | null;
+            dueAt?: (string) | null;
             /**
              * @description notice_cadence: from when notices are counted, a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset
              * @example 2026-07-01
              */
-            startsAt?: string | null;
-            /** @description staff_onboarding, ward_adoption: the share to reach (default 100) */
+            startsAt?: (string) | null;
+            /** @description staff_onboarding, ward_adoption: the share to reach, above 0 (default 100) */
             thresholdPercent?: number | null;
             /** @description notice_cadence: at least one notice every this many calendar days */
             everyDays?: number | null;
             /** @description how many days before its deadline an unmet target is at risk (omitted: at once for a dated target, never for a cadence) */
             atRiskDays?: number | null;
-            /** @description the units concerned, by kind (default: by target kind) */
+            /** @description the units concerned, by kind (default: by target kind; none: unitCodes names them) */
             unitKinds?: ("office" | "department" | "ward" | "police")[] | null;
             /** @description the units concerned, by code (instead of unitKinds) */
             unitCodes?: string[] | null;
             /** @default true */
             active: boolean | null;
-        };
+        } & (unknown & unknown & unknown & unknown & unknown);
         UpdateTargetDto: {
             name?: string | null;
             /** @description a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset */
-            dueAt?: string | null;
+            dueAt?: (string) | null;
             /** @description a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset */
-            startsAt?: string | null;
+            startsAt?: (string) | null;
             thresholdPercent?: number | null;
             everyDays?: number | null;
             atRiskDays?: number | null;
             unitKinds?: ("office" | "department" | "ward" | "police")[] | null;
             unitCodes?: string[] | null;
             active?: boolean | null;
-        };
+        } & ({
+            name: unknown;
+        } | {
+            dueAt: unknown;
+        } | {
+            startsAt: unknown;
+        } | {
+            thresholdPercent: unknown;
+        } | {
+            everyDays: unknown;
+        } | {
+            atRiskDays: unknown;
+        } | {
+            unitKinds: unknown;
+        } | {
+            unitCodes: unknown;
+        } | {
+            active: unknown;
+        });
         FigureImportDto: {
             /** @description lines imported (all of them: an import is all or nothing) */
             imported: number;
         };
         HeadcountDto: {
+            /** @description of them, those with an account: at most the total (staff or adults) */
             withAccount: number;
             /**
-             * @description the day (or instant) the count describes: a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset
+             * @description the day (or instant) the count describes: a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset; not in the future
              * @example 2026-07-20
              */
             asOf: string;
@@ -3187,9 +3263,10 @@ export interface components {
             reportedAt: string;
         };
         AdoptionDto: {
+            /** @description of them, those with an account: at most the total (staff or adults) */
             withAccount: number;
             /**
-             * @description the day (or instant) the count describes: a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset
+             * @description the day (or instant) the count describes: a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset; not in the future
              * @example 2026-07-20
              */
             asOf: string;
@@ -3282,15 +3359,19 @@ export interface components {
              */
             email?: string | null;
             /**
-             * @description the channel's signed-in user's name, as the channel verified it (VNeID): the cases of that name only. Needed when the phone or e-mail is on cases of several names (409 without it)
+             * @description the channel's signed-in user's name, as the channel verified it (VNeID), with at least one letter: the cases of that name only. Needed when the phone or e-mail is on cases of several names (409 without it)
              * @example Trần Văn Minh
              */
             name?: string | null;
-            /** @description narrows the request to these of the citizen's cases */
+            /** @description narrows the request to these of the citizen's cases (tracking codes as typed: any case, look-alike letters, spaces and dashes); leave it out for all of them */
             trackingCodes?: string[] | null;
-            /** @description for a correction: the contact details to hold instead */
+            /** @description for a correction (kind 'correct', where it is required; no other kind takes it): the contact details to hold instead, at least one */
             corrections?: components["schemas"]["CitizenDto"] | null;
-        };
+        } & (({
+            phone: unknown;
+        } | {
+            email: unknown;
+        }) & unknown);
         HeldContactDto: {
             name: string | null;
             phone: string | null;
@@ -3878,7 +3959,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description as given at intake; lower case, spaces and look-alike letters are accepted */
+                /** @description as given at intake; lower case, spaces and look-alike letters are accepted (anything else is not found) */
                 trackingCode: string;
             };
             cookie?: never;
@@ -3966,7 +4047,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description as given at intake; lower case, spaces and look-alike letters are accepted */
+                /** @description as given at intake; lower case, spaces and look-alike letters are accepted (anything else is not found) */
                 trackingCode: string;
             };
             cookie?: never;
@@ -4058,7 +4139,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description as given at intake; lower case, spaces and look-alike letters are accepted */
+                /** @description as given at intake; lower case, spaces and look-alike letters are accepted (anything else is not found) */
                 trackingCode: string;
             };
             cookie?: never;
@@ -6561,7 +6642,7 @@ export interface operations {
     getCalendar: {
         parameters: {
             query?: {
-                /** @description a unit's own calendar; without it, the district's */
+                /** @description a unit's own calendar; without it, the district's (empty: the same) */
                 unit?: string;
             };
             header?: never;
@@ -6640,7 +6721,7 @@ export interface operations {
     replaceCalendar: {
         parameters: {
             query?: {
-                /** @description a unit's own calendar (e.g. Saturday hours); without it, the district's */
+                /** @description a unit's own calendar (e.g. Saturday hours); without it, the district's (empty: the same) */
                 unit?: string;
             };
             header?: never;
@@ -6734,7 +6815,7 @@ export interface operations {
     recomputeDeadlines: {
         parameters: {
             query?: {
-                /** @description the unit whose own calendar was corrected: its cases only; without it, every unit's */
+                /** @description the unit whose own calendar was corrected: its cases only; without it, every unit's (empty: the same) */
                 unit?: string;
                 dryRun?: boolean;
             };
@@ -6834,7 +6915,7 @@ export interface operations {
     importCalendarIcs: {
         parameters: {
             query?: {
-                /** @description a unit's own calendar; without it, the district's */
+                /** @description a unit's own calendar; without it, the district's (empty: the same) */
                 unit?: string;
             };
             header?: never;
@@ -7180,9 +7261,9 @@ export interface operations {
     verifyAuditTrail: {
         parameters: {
             query?: {
-                /** @description first position in the sealed chain to check (default: 1) */
+                /** @description first position in the sealed chain to check (default: 1); a position past the chain's last is refused (400) */
                 fromSeq?: string;
-                /** @description last position to check (default: the sealed head) */
+                /** @description last position to check (default: the sealed head); not before the first */
                 toSeq?: string;
                 /** @description first event to check, by id (it must be sealed); instead of fromSeq */
                 fromId?: string;
@@ -7267,7 +7348,7 @@ export interface operations {
             query: {
                 /** @description start: a date (YYYY-MM-DD, Asia/Ho_Chi_Minh) or an ISO 8601 date-time */
                 from: string;
-                /** @description end: a date (inclusive, the whole day) or an ISO 8601 date-time (exclusive) */
+                /** @description end: a date (inclusive, the whole day) or an ISO 8601 date-time (exclusive); after from */
                 to: string;
                 format?: "json" | "csv";
             };
@@ -7348,7 +7429,7 @@ export interface operations {
             query: {
                 /** @description start: a date (YYYY-MM-DD, Asia/Ho_Chi_Minh) or an ISO 8601 date-time */
                 from: string;
-                /** @description end: a date (inclusive, the whole day) or an ISO 8601 date-time (exclusive) */
+                /** @description end: a date (inclusive, the whole day) or an ISO 8601 date-time (exclusive); after from */
                 to: string;
             };
             header?: never;
@@ -7439,7 +7520,7 @@ export interface operations {
             query: {
                 /** @description cases received from: a date (YYYY-MM-DD) or an ISO 8601 date-time */
                 from: string;
-                /** @description cases received until: a date (inclusive) or an ISO 8601 date-time (exclusive) */
+                /** @description cases received until: a date (inclusive) or an ISO 8601 date-time (exclusive); after from */
                 to: string;
                 /** @description only cases this unit owned at some time */
                 unit?: string;
@@ -7999,7 +8080,7 @@ export interface operations {
     findCallerCases: {
         parameters: {
             query: {
-                /** @description the caller's phone, as they say it; matched exactly after normalisation (+84 read as 0) */
+                /** @description the caller's phone, as they say it: 9 to 11 digits (+84 read as 0); matched exactly after normalisation */
                 phone: string;
             };
             header?: never;
@@ -8078,7 +8159,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description as the caller reads it out */
+                /** @description as the caller reads it out (anything else is not found) */
                 trackingCode: string;
             };
             cookie?: never;
@@ -8164,7 +8245,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description as the caller reads it out */
+                /** @description as the caller reads it out (anything else is not found) */
                 trackingCode: string;
             };
             cookie?: never;
@@ -8265,7 +8346,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description as the caller reads it out */
+                /** @description as the caller reads it out (anything else is not found) */
                 trackingCode: string;
             };
             cookie?: never;
@@ -8704,7 +8785,7 @@ export interface operations {
             query?: {
                 /** @description evaluate the board at this instant (default: now): a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset; a date is the board as at that day, at its last instant (the end of the day in Hanoi) */
                 at?: string;
-                /** @description count notices and find gaps from this instant (default: each cadence's start): a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset (a date: from the start of that day) */
+                /** @description count notices and find gaps from this instant (default: each cadence's start): a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset (a date: from the start of that day); not after at */
                 from?: string;
                 format?: "json" | "csv";
             };
@@ -9231,7 +9312,7 @@ export interface operations {
                 unit?: string;
                 /** @description published at or after: a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset (a date: from the start of that day) */
                 from?: string;
-                /** @description published before: a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset (a date-time: exclusive; a date: through the end of that day) */
+                /** @description published before: a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset (a date-time: exclusive; a date: through the end of that day); not before from */
                 to?: string;
                 limit?: number;
                 /** @description the X-Next-Cursor header of the previous page; without it, the first page */
@@ -9496,7 +9577,7 @@ export interface operations {
             query?: {
                 /** @description only notices published after this instant (the last one seen), or from the start of this day: a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset */
                 since?: string;
-                /** @description with since (the last notice's publishedAt), that notice's id: notices published in the same millisecond after it in the order are not skipped */
+                /** @description only with since (the last notice's publishedAt): that notice's id, so that notices published in the same millisecond after it in the order are not skipped */
                 afterId?: string;
                 limit?: number;
             };
@@ -9628,7 +9709,7 @@ export interface operations {
             query?: {
                 /** @description evaluate the board at this instant (default: now): a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset; a date is the board as at that day, at its last instant (the end of the day in Hanoi) */
                 at?: string;
-                /** @description count notices and find gaps from this instant (default: each cadence's start): a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset (a date: from the start of that day) */
+                /** @description count notices and find gaps from this instant (default: each cadence's start): a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset (a date: from the start of that day); not after at */
                 from?: string;
             };
             header?: never;
@@ -9713,7 +9794,7 @@ export interface operations {
                 email?: string;
                 /** @description reads at or after: an ISO 8601 date-time with its offset, or a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh: from its start) */
                 from?: string;
-                /** @description reads before: an ISO 8601 date-time with its offset (exclusive), or a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh: through its end) */
+                /** @description reads before: an ISO 8601 date-time with its offset (exclusive), or a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh: through its end); not before from */
                 to?: string;
                 /** @description csv: the records as a file for an investigation */
                 format?: "json" | "csv";

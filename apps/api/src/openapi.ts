@@ -5,6 +5,7 @@ import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec
 import { asArray, asJson, asObject, isJsonObject, Json, jsonAt, JsonObject } from '@fr/domain';
 import { DependencyCheckDto, ERROR_MEANINGS, ErrorDto, ErrorStatus } from './common/error.dto';
 import { WEBHOOK_SCHEMAS, webhooksSection } from './openapi-webhooks';
+import { schemaRules } from './common/schema-rules';
 
 /**
  * Paths that follow a published specification of their own (Open311 GeoReport v2 documents its
@@ -32,7 +33,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         '(`X-Api-Key`); officers log in at `POST /v1/auth/login` and send `Authorization: Bearer <accessToken>`. Every error has the ' +
         'body `{ statusCode, error, message }` (ErrorDto), with `errors: [{ field, problems }]` for fields that are wrong and `state` ' +
         'for a case whose state does not allow the action. Every operation may answer 503 with Retry-After while PostgreSQL or ' +
-        'Redis is unavailable, or while the server is working on as many requests as it takes at once.',
+        'Redis is unavailable, or while the server is working on as many requests as it takes at once. Every text, in any body, query or path parameter, is refused (400, naming where) when it holds NUL, ' +
+        'a lone surrogate, a bidirectional control (U+202A-U+202E, U+2066-U+2069), a C1 control (U+0080-U+009F) or a noncharacter; ' +
+        'so is a body nested deeper than 16 levels, an object of more than 100 fields or a list of more than 1,000 items. A field ' +
+        'sent as null is taken as left out, unless its description gives null a meaning.',
     )
     .setVersion('0.1.0')
     .setLicense('MIT', 'https://opensource.org/licenses/MIT')
@@ -66,6 +70,7 @@ export function finishDocument(doc: OpenAPIObject): OpenAPIObject {
   }
   closeRequestSchemas(json);
   const done = toOpenApi31(json);
+  addSchemaRules(done);
   // Written in 3.1's own forms already (type arrays, const): added after the conversion.
   (done as OpenAPIObject & { webhooks?: JsonObject }).webhooks = webhooksSection();
   done.tags = documentTags(done);
@@ -221,6 +226,16 @@ function closeRequestSchemas(doc: JsonObject): void {
   }
 }
 
+/** The rules of one field against another that the DTO classes declare (SchemaRules), in their schemas. */
+function addSchemaRules(doc: OpenAPIObject): void {
+  const schemas = doc.components?.schemas ?? {};
+  for (const [name, rules] of schemaRules()) {
+    const schema = schemas[name] as SchemaObject | undefined;
+    // A class of the paths left out (Open311's) or of no operation has no schema here.
+    if (schema) schema.allOf = [...(schema.allOf ?? []), ...rules.map((r) => r as SchemaObject)];
+  }
+}
+
 const SUCCESS: Record<string, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content' };
 
 const ANNOTATIONS = new Set(['description', 'title', 'example', 'examples', 'default', 'deprecated', 'readOnly', 'writeOnly']);
@@ -235,6 +250,11 @@ function toOpenApi31(doc: JsonObject): OpenAPIObject {
     if (!isJsonObject(v)) return v;
     const o: JsonObject = {};
     for (const [k, x] of Object.entries(v)) o[k] = k === 'example' || k === 'examples' ? x : walk(x);
+    // 3.0's `minimum: 0, exclusiveMinimum: true` is 3.1's `exclusiveMinimum: 0`.
+    if (o.exclusiveMinimum === true && typeof o.minimum === 'number') {
+      o.exclusiveMinimum = o.minimum;
+      delete o.minimum;
+    }
     if (typeof o.nullable !== 'boolean') return o;
     const nullable = o.nullable;
     delete o.nullable;

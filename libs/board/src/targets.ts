@@ -34,7 +34,8 @@ export interface TargetInput {
 
 export type TargetChanges = Partial<Omit<TargetInput, 'id' | 'kind'>>;
 
-const ID = /^[a-z0-9][a-z0-9_.-]{0,39}$/;
+/** A target's id: 1-40 lower-case letters, digits, _ . -, starting with a letter or digit. */
+export const TARGET_ID = /^[a-z0-9][a-z0-9_.-]{0,39}$/;
 
 /** A date names a Vietnamese day: a deadline ends with it, a start begins with it. */
 export function parseInstant(raw: string, field: string, edge: 'start' | 'end', problems: string[]): Date | null {
@@ -65,7 +66,7 @@ export function parseTarget(
 ): { target: ComplianceTarget | null; problems: string[] } {
   const problems: string[] = [];
   const at = (field: string) => `${where}${field}`;
-  if (typeof input.id !== 'string' || !ID.test(input.id))
+  if (typeof input.id !== 'string' || !TARGET_ID.test(input.id))
     problems.push(`${at('id')} must be 1-40 lower-case letters, digits, '_', '.' or '-', starting with a letter or digit`);
   const kind = input.kind as TargetKind;
   if (!TARGET_KINDS.includes(kind)) problems.push(`${at('kind')} must be one of ${TARGET_KINDS.join(', ')}`);

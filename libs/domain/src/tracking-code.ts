@@ -15,6 +15,16 @@ export function generateTrackingCode(randomBytes: (n: number) => Uint8Array): st
   return out;
 }
 
+/** Separators normaliseTrackingCode drops that a pattern can list: whitespace, dashes, the common invisible characters. */
+const TYPED_SEPARATORS = '[\\s\\u00ad\\u200b-\\u200f\\u2010-\\u2015\\u2060\\u2212\\u30fc\\ufe58\\ufe63\\ufeff\\uff0d\\uff70-]*';
+
+/**
+ * A JSON Schema pattern for what normaliseTrackingCode takes as people type it: ten characters of the
+ * alphabet in either case (with the look-alikes I, L and O; no U), separated anyhow. (Full-width letters,
+ * which it folds too, are left out.)
+ */
+export const TYPED_TRACKING_CODE_PATTERN = `^${TYPED_SEPARATORS}(?:[0-9A-TV-Za-tv-z]${TYPED_SEPARATORS}){10}$`;
+
 /** Accepts what people type: lower case, no dash, spaces, and the look-alikes O/I/L. Null if not a code. */
 export function normaliseTrackingCode(input: string): string | null {
   // NFKC folds full-width letters and digits (a phone's keyboard); any dash (Unicode's Pd, the minus sign, the

@@ -224,14 +224,17 @@ function rebase(schema: JsonObject): JsonObject {
   return JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', `"${SCHEMAS}`)) as JsonObject;
 }
 
-/** Objects that name their properties get no others (see ContractChecker). */
+/** Objects (`type: object`) that name their properties get no others (see ContractChecker). */
 function closed<T extends Json>(schema: T): T {
   const walk = (v: Json): Json => {
     if (Array.isArray(v)) return v.map(walk);
     if (!isJsonObject(v)) return v;
     const o: JsonObject = {};
     for (const [k, x] of Object.entries(v)) o[k] = k === 'example' || k === 'examples' || k === 'enum' ? x : walk(x);
-    if (o.properties && typeof o.properties === 'object' && o.additionalProperties === undefined && !o.allOf) o.additionalProperties = false;
+    // An object's own schema, not a rule over some of its fields (SchemaRules: `required` and `properties`
+    // without a type, inside allOf), which closed would refuse the fields it does not name.
+    const isObject = o.type === 'object' || (Array.isArray(o.type) && o.type.includes('object'));
+    if (isObject && o.properties && typeof o.properties === 'object' && o.additionalProperties === undefined && !o.allOf) o.additionalProperties = false;
     return o;
   };
   // The walk only adds additionalProperties to objects: the value keeps its kind.

@@ -1,17 +1,20 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsDefined, IsIn, IsInt, IsString, IsUUID, Matches, Max, Min, MinLength, ValidateNested } from 'class-validator';
+import { IsDefined, IsIn, IsInt, IsString, IsUUID, Max, Min, MinLength, ValidateNested } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
 import { MAX_SAMPLE_SIZE } from '@fr/audit';
-import { BlankAsAbsent, IsDayOrInstant, MaxLength, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
+import { BlankAsAbsent, IsDayOrInstant, Matches, MaxLength, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 
 export class VerifyQueryDto {
-  @ApiPropertyOptional({ description: 'first position in the sealed chain to check (default: 1)', pattern: '^\\d{1,18}$' })
+  @ApiPropertyOptional({
+    description: "first position in the sealed chain to check (default: 1); a position past the chain's last is refused (400)",
+    pattern: '^\\d{1,18}$',
+  })
   @OptionalField()
   @Matches(/^\d{1,18}$/, { message: 'fromSeq must be a positive integer of at most 18 digits' })
   fromSeq?: string;
 
-  @ApiPropertyOptional({ description: 'last position to check (default: the sealed head)', pattern: '^\\d{1,18}$' })
+  @ApiPropertyOptional({ description: 'last position to check (default: the sealed head); not before the first', pattern: '^\\d{1,18}$' })
   @OptionalField()
   @Matches(/^\d{1,18}$/, { message: 'toSeq must be a positive integer of at most 18 digits' })
   toSeq?: string;
@@ -43,7 +46,7 @@ export class PeriodQueryDto {
   @IsDayOrInstant()
   from: string;
 
-  @ApiProperty({ description: 'end: a date (inclusive, the whole day) or an ISO 8601 date-time (exclusive)', example: '2025-03-31' })
+  @ApiProperty({ description: 'end: a date (inclusive, the whole day) or an ISO 8601 date-time (exclusive); after from', example: '2025-03-31' })
   @IsString({ message: 'to is required' })
   @IsDayOrInstant()
   to: string;
@@ -66,7 +69,7 @@ export class ExportQueryDto {
   @IsDayOrInstant()
   from: string;
 
-  @ApiProperty({ description: 'cases received until: a date (inclusive) or an ISO 8601 date-time (exclusive)', example: '2025-03-31' })
+  @ApiProperty({ description: 'cases received until: a date (inclusive) or an ISO 8601 date-time (exclusive); after from', example: '2025-03-31' })
   @IsString({ message: 'to is required' })
   @IsDayOrInstant()
   to: string;
@@ -98,7 +101,7 @@ export class SampleDto {
   @IsDayOrInstant()
   from: string;
 
-  @ApiProperty({ description: 'cases closed until: a date (inclusive) or an ISO 8601 date-time (exclusive)', example: '2025-03-31' })
+  @ApiProperty({ description: 'cases closed until: a date (inclusive) or an ISO 8601 date-time (exclusive); after from', example: '2025-03-31' })
   @IsString({ message: 'to is required' })
   @IsDayOrInstant()
   to: string;
@@ -110,6 +113,8 @@ export class SampleDto {
   size: number;
 
   @ApiProperty({
+    // A number is taken too (read as its text): the length and pattern below apply to text only.
+    oneOf: [{ type: 'string' }, { type: 'number' }],
     minLength: 1,
     maxLength: 100,
     description: 'any text (a number is read as its text); the same seed draws the same sample',

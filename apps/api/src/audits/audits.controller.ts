@@ -12,6 +12,7 @@ import { endSlowReader } from '../common/slow-reader';
 import { ExportQueryDto, PeriodQueryDto, ReviewDto, SampleDto, UnitCasesQueryDto, VerifyQueryDto } from './audit.dto';
 import { ReviewRecordDto, SampleDrawDto, TrailVerificationDto, UnitCasesReportDto, UnitMetricsReportDto } from './audit-view.dto';
 import { Roles } from '../common/roles.decorator';
+import { CODE_PARAM_SCHEMA } from '../common/text.decorators';
 
 const CSV = { 'text/csv': { schema: { type: 'string' as const, description: 'UTF-8 with a byte-order mark, RFC 4180' } } };
 
@@ -103,7 +104,7 @@ export class AuditsController {
 
   @Get('units/:code/cases')
   @ApiOperation({ operationId: 'listUnitMetricCases', summary: "Drill-down: the cases behind one unit's metrics for the period" })
-  @ApiParam({ name: 'code', example: 'P_BACH_KHOA', description: 'a unit code' })
+  @ApiParam({ name: 'code', example: 'P_BACH_KHOA', schema: CODE_PARAM_SCHEMA, description: 'a unit code' })
   @ApiOkResponse({ type: UnitCasesReportDto })
   @ApiErrors({ 404: 'no such unit' })
   async unitCaseList(@Param('code') code: string, @Query() q: UnitCasesQueryDto): Promise<UnitCasesReportDto> {

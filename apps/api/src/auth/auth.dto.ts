@@ -5,13 +5,13 @@ import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@fr/auth';
 import { OFFICER_ROLES, OfficerRole } from '@fr/domain';
 
 export class LoginDto {
-  @ApiProperty({ example: 'admin', maxLength: 64 })
+  @ApiProperty({ example: 'admin', minLength: 1, maxLength: 64 })
   @IsString()
   @IsNotEmpty()
   @MaxLength(64)
   username: string;
 
-  @ApiProperty({ example: 'admin', maxLength: PASSWORD_MAX_LENGTH, format: 'password' })
+  @ApiProperty({ example: 'admin', minLength: 1, maxLength: PASSWORD_MAX_LENGTH, format: 'password' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(PASSWORD_MAX_LENGTH)
@@ -33,7 +33,7 @@ export class LoginResponseDto {
 }
 
 export class ChangePasswordDto {
-  @ApiProperty({ maxLength: PASSWORD_MAX_LENGTH, format: 'password', description: "the caller's password now" })
+  @ApiProperty({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH, format: 'password', description: "the caller's password now" })
   @IsString()
   @IsNotEmpty()
   @MaxLength(PASSWORD_MAX_LENGTH)
@@ -43,7 +43,8 @@ export class ChangePasswordDto {
     minLength: PASSWORD_MIN_LENGTH,
     maxLength: PASSWORD_MAX_LENGTH,
     format: 'password',
-    description: 'not a common password, a character or short pattern repeated, nor containing the username',
+    description:
+      'at least 8 of its characters visible (spaces around it and invisible characters do not count); not a common password, a character or short pattern repeated, nor containing the username; not the current password',
   })
   @IsString()
   @MinLength(PASSWORD_MIN_LENGTH)

@@ -1,5 +1,10 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath, OmitType } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { given, notGiven, SchemaRules } from '../common/schema-rules';
+import { textPattern } from '../common/text.decorators';
+
+/** A day's name as parseCalendarDocument takes one being stored: shows something, at most 200 characters. */
+const DAY_NAME = { maxLength: 200, pattern: textPattern(['notBlank']) };
 
 export class OfficePeriodDto {
   @ApiProperty({ pattern: '^\\d{2}:\\d{2}$', example: '08:00' }) start: string;
@@ -12,17 +17,25 @@ const PERIODS: SchemaObject = {
   items: { oneOf: [{ type: 'string', pattern: '^\\d{2}:\\d{2}-\\d{2}:\\d{2}$', example: '08:00-12:00' }, { $ref: getSchemaPath(OfficePeriodDto) }] },
 };
 
+/** One day (date), or a range (from and to), not both (parseCalendarDocument). */
+@SchemaRules({ anyOf: [{ allOf: [given('date'), notGiven('from'), notGiven('to')] }, { allOf: [notGiven('date'), given('from'), given('to')] }] })
 export class DayOffDto {
-  @ApiPropertyOptional({ format: 'date', example: '2026-04-30', description: 'a single day; or from and to' }) date?: string;
-  @ApiPropertyOptional({ format: 'date', example: '2026-02-14', description: 'first day of an inclusive range' }) from?: string;
-  @ApiPropertyOptional({ format: 'date', example: '2026-02-22', description: 'last day of an inclusive range (at most 31 days)' }) to?: string;
-  @ApiProperty({ example: 'Tết Nguyên đán', description: 'at most 200 characters in a year being stored' }) name: string;
+  @ApiPropertyOptional({ format: 'date', example: '2026-04-30', description: "a single day of the calendar's year; or from and to" }) date?: string;
+  @ApiPropertyOptional({ format: 'date', example: '2026-02-14', description: "first day of an inclusive range, in the calendar's year" }) from?: string;
+  @ApiPropertyOptional({ format: 'date', example: '2026-02-22', description: 'last day of an inclusive range (at most 31 days), not before from' }) to?: string;
+  @ApiProperty({ example: 'Tết Nguyên đán', ...DAY_NAME }) name: string;
 }
 
 export class ExtraWorkingDayDto {
-  @ApiProperty({ format: 'date', example: '2026-01-10', description: 'a make-up working day (usually a Saturday)' }) date: string;
-  @ApiProperty({ example: 'Làm bù cho ngày 2/1', description: 'at most 200 characters in a year being stored' }) name: string;
-  @ApiPropertyOptional({ type: 'array', items: PERIODS.items, description: "that day's office periods (default: a Monday's)" }) hours?: unknown[];
+  @ApiProperty({
+    format: 'date',
+    example: '2026-01-10',
+    description: "a make-up working day of the calendar's year (usually a Saturday: a day with office hours already takes hours of its own)",
+  })
+  date: string;
+  @ApiProperty({ example: 'Làm bù cho ngày 2/1', ...DAY_NAME }) name: string;
+  @ApiPropertyOptional({ type: 'array', items: PERIODS.items, description: "that day's office periods, not overlapping (default: a Monday's)" })
+  hours?: unknown[];
 }
 
 /** One year of a working calendar: the format of config/calendars/<year>.yaml, as JSON. */
@@ -44,12 +57,13 @@ export class CalendarDocumentDto {
   })
   officeHours?: Record<string, unknown[]>;
 
-  @ApiPropertyOptional({ type: [DayOffDto] }) daysOff?: DayOffDto[];
-  @ApiPropertyOptional({ type: [ExtraWorkingDayDto] }) extraWorkingDays?: ExtraWorkingDayDto[];
+  @ApiPropertyOptional({ type: [DayOffDto], description: 'each day listed once, among the days off and the make-up days' }) daysOff?: DayOffDto[];
+  @ApiPropertyOptional({ type: [ExtraWorkingDayDto], description: 'each day listed once, among the days off and the make-up days' })
+  extraWorkingDays?: ExtraWorkingDayDto[];
 }
 
 export class CalendarInputDto extends OmitType(CalendarDocumentDto, ['year'] as const) {
-  @ApiPropertyOptional({ type: 'integer', description: 'the year in the path replaces it' }) year?: number;
+  @ApiPropertyOptional({ type: 'integer', minimum: 2000, maximum: 2100, description: "the path's year, or left out" }) year?: number;
 }
 
 export class CalendarSummaryDto {

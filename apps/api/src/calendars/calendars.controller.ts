@@ -34,7 +34,8 @@ const year = {
 
 const yearParam = ApiParam({ name: 'year', schema: { type: 'integer', minimum: 2000, maximum: 2100 }, example: 2026 });
 const unitQuery = (description: string) =>
-  ApiQuery({ name: 'unit', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,40}$' }, description });
+  // Empty (`unit=`) is the same as left out: the district's calendar.
+  ApiQuery({ name: 'unit', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{0,40}$' }, description: `${description} (empty: the same)` });
 
 /** `?unit=CODE` addresses a unit's own calendar; without it, the district's. */
 function unitOf(unit: unknown): string | null {

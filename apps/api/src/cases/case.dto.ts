@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, ApiQuery } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsString, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsString, Max, Min, ValidateNested } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
 import { CASE_STATES } from '@fr/domain';
 import { SEVERITIES } from '@fr/sla';
@@ -10,6 +10,8 @@ import {
   IsCaseIdList,
   IsInstant,
   IsIntBetween,
+  Matches,
+  CURSOR_SCHEMA,
   MaxLength,
   NoControlChars,
   NormaliseText,
@@ -64,7 +66,7 @@ export class ListCasesQueryDto {
 
   @ApiPropertyOptional({ format: 'date-time', description: 'only the cases due before this instant' }) @OptionalField() @IsInstant() dueBefore?: string;
 
-  @ApiPropertyOptional({ maxLength: 200, description: 'nextCursor of the previous page' }) @OptionalField() @IsString() @MaxLength(200) cursor?: string;
+  @ApiPropertyOptional({ ...CURSOR_SCHEMA, description: 'nextCursor of the previous page' }) @OptionalField() @IsString() @MaxLength(200) cursor?: string;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @OptionalField()
@@ -161,7 +163,13 @@ export class CaseActionDto {
   @NoControlChars()
   whereToGo?: string;
 
-  @ApiPropertyOptional({ type: [String], format: 'uuid', maxItems: 100, description: 'merge: the ids of the linked cases that join this original' })
+  @ApiPropertyOptional({
+    type: [String],
+    format: 'uuid',
+    minItems: 1,
+    maxItems: 100,
+    description: 'merge: the ids of the linked cases that join this original (one or more)',
+  })
   @OptionalField()
   @IsCaseIdList(100)
   duplicateIds?: string[];

@@ -13,7 +13,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
-import { boardCsv, ComplianceTargets, FigureKind, GetBoard, UnitFigures } from '@fr/board';
+import { boardCsv, ComplianceTargets, FigureKind, GetBoard, TARGET_ID, UnitFigures } from '@fr/board';
 import { ValidationError, vnDate, vnDay } from '@fr/domain';
 import { Clock } from '@fr/sla';
 import { ApiErrors } from '../common/error.dto';
@@ -30,8 +30,9 @@ import {
 } from './compliance.dto';
 import { Roles } from '../common/roles.decorator';
 import { boardInstants } from './board-query';
+import { CODE_PARAM_SCHEMA } from '../common/text.decorators';
 
-const unitCode = ApiParam({ name: 'code', example: 'P_BACH_KHOA', description: 'a unit code' });
+const unitCode = ApiParam({ name: 'code', example: 'P_BACH_KHOA', schema: CODE_PARAM_SCHEMA, description: 'a unit code' });
 
 /** The directive's targets and the board Home Affairs and the supervisors watch. */
 @ApiTags('compliance')
@@ -65,8 +66,16 @@ export class ComplianceController {
 
   @Patch('targets/:id')
   @Roles('ADMIN', 'SUPERVISOR')
-  @ApiOperation({ operationId: 'updateComplianceTarget', summary: "Change a target's name, dates, threshold, cadence, units or activity (not its id or kind)" })
-  @ApiParam({ name: 'id', example: 'staff-onboarding', description: "a target's id" })
+  @ApiOperation({
+    operationId: 'updateComplianceTarget',
+    summary: "Change a target's name, dates, threshold, cadence, units or activity (not its id or kind)",
+    description:
+      "The target's kind decides which fields it takes, as when it was created (POST /v1/compliance/targets): a dated target (designation, " +
+      'staff_onboarding, ward_adoption) a dueAt and no startsAt or everyDays, a notice_cadence a startsAt and everyDays and no dueAt, a ' +
+      'thresholdPercent only staff_onboarding and ward_adoption, unitKinds of a ward_adoption only ward; and the target, changed, must still ' +
+      'concern some unit (unitKinds or unitCodes). A field the kind does not take is a 400 naming it.',
+  })
+  @ApiParam({ name: 'id', example: 'staff-onboarding', schema: { type: 'string', pattern: TARGET_ID.source }, description: "a target's id" })
   @ApiOkResponse({ type: TargetDto })
   @ApiErrors(403, { 404: 'no such target' }, { 422: 'unitCodes names an unknown unit' })
   updateTarget(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('id') id: string, @Body() dto: UpdateTargetDto): Promise<TargetDto> {

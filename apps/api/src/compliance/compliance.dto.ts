@@ -1,15 +1,55 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsNumber, IsString, IsUUID, Matches, Max, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsNumber, IsString, IsUUID, Max, Min } from 'class-validator';
 import { BOARD_STATUSES, TARGET_KINDS, UNIT_KINDS } from '@fr/domain';
-import { NOTICE_KINDS } from '@fr/board';
+import { NOTICE_KINDS, TARGET_ID } from '@fr/board';
 import { OptionalField } from '../common/optional-field.decorator';
+import { given, notGiven, SchemaRules } from '../common/schema-rules';
 import { StatusCodeNameDto } from '../intake/feedback.dto';
-import { IntegerQuery, IsDayOrInstant, IsIntBetween, MaxLength, NoControlChars, NormaliseText, NotBlank, SingleLine } from '../common/text.decorators';
+import {
+  CURSOR_SCHEMA,
+  IntegerQuery,
+  IsDayOrInstant,
+  IsIntBetween,
+  Matches,
+  MaxLength,
+  NoControlChars,
+  NormaliseText,
+  NotBlank,
+  SingleLine,
+} from '../common/text.decorators';
 
 const DAY_OR_INSTANT = 'a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh) or an ISO 8601 date-time with offset';
 
+/** Unit codes a target names (parseTarget's rule). */
+const UNIT_CODES_ITEMS = { type: 'string', maxLength: 40, pattern: '^[A-Za-z0-9_.-]{1,40}$' };
+/** The field bounds parseTarget holds a target to, whether it is created or changed. */
+const THRESHOLD = { minimum: 0, exclusiveMinimum: true, maximum: 100 };
+const EVERY_DAYS = { minimum: 1, maximum: 365 };
+const AT_RISK_DAYS = { minimum: 0, maximum: 365 };
+const kindIs = (...kinds: string[]) => ({ required: ['kind'], properties: { kind: { enum: kinds } } });
+
+/**
+ * What each kind of target takes (parseTarget): a dated target its dueAt and no cadence, a cadence its
+ * start and period and no deadline; a share only for head counts; an adoption target only wards; and no
+ * target for no unit at all.
+ */
+@SchemaRules(
+  { if: kindIs('designation', 'staff_onboarding', 'ward_adoption'), then: { allOf: [given('dueAt'), notGiven('startsAt'), notGiven('everyDays')] } },
+  { if: kindIs('notice_cadence'), then: { allOf: [notGiven('dueAt'), given('startsAt'), given('everyDays')] } },
+  { if: kindIs('designation', 'notice_cadence'), then: notGiven('thresholdPercent') },
+  { if: kindIs('ward_adoption'), then: { properties: { unitKinds: { items: { const: 'ward' } } } } },
+  {
+    if: { required: ['unitKinds'], properties: { unitKinds: { type: 'array', maxItems: 0 } } },
+    then: { required: ['unitCodes'], properties: { unitCodes: { type: 'array', minItems: 1 } } },
+  },
+)
 export class CreateTargetDto {
-  @ApiProperty({ example: 'staff-onboarding', maxLength: 40, description: "the target's code: 1-40 lower-case letters, digits, '_', '.', '-'" })
+  @ApiProperty({
+    example: 'staff-onboarding',
+    maxLength: 40,
+    pattern: TARGET_ID.source,
+    description: "the target's code: 1-40 lower-case letters, digits, '_', '.', '-', starting with a letter or digit",
+  })
   @IsString()
   @MaxLength(40)
   id: string;
@@ -37,32 +77,38 @@ export class CreateTargetDto {
   @IsDayOrInstant()
   startsAt?: string;
 
-  @ApiPropertyOptional({ description: 'staff_onboarding, ward_adoption: the share to reach (default 100)', minimum: 0.01, maximum: 100 })
+  @ApiPropertyOptional({ description: 'staff_onboarding, ward_adoption: the share to reach, above 0 (default 100)', ...THRESHOLD })
   @OptionalField()
   @IsNumber({}, { message: 'thresholdPercent must be a number' })
   thresholdPercent?: number;
 
-  @ApiPropertyOptional({ type: 'integer', description: 'notice_cadence: at least one notice every this many calendar days', minimum: 1, maximum: 365 })
+  @ApiPropertyOptional({ type: 'integer', description: 'notice_cadence: at least one notice every this many calendar days', ...EVERY_DAYS })
   @OptionalField()
   @IsInt({ message: 'everyDays must be an integer' })
   everyDays?: number;
 
   @ApiPropertyOptional({
     type: 'integer',
+    ...AT_RISK_DAYS,
     description: 'how many days before its deadline an unmet target is at risk (omitted: at once for a dated target, never for a cadence)',
   })
   @OptionalField()
   @IsInt({ message: 'atRiskDays must be an integer' })
   atRiskDays?: number;
 
-  @ApiPropertyOptional({ enum: UNIT_KINDS, isArray: true, description: 'the units concerned, by kind (default: by target kind)' })
+  @ApiPropertyOptional({
+    enum: UNIT_KINDS,
+    isArray: true,
+    maxItems: 4,
+    description: 'the units concerned, by kind (default: by target kind; none: unitCodes names them)',
+  })
   @OptionalField()
   @IsArray()
   @ArrayMaxSize(4)
   @IsIn(UNIT_KINDS, { each: true, message: `unitKinds must be among ${UNIT_KINDS.join(', ')}` })
   unitKinds?: string[];
 
-  @ApiPropertyOptional({ type: [String], items: { type: 'string', maxLength: 40 }, description: 'the units concerned, by code (instead of unitKinds)' })
+  @ApiPropertyOptional({ type: [String], items: UNIT_CODES_ITEMS, maxItems: 500, description: 'the units concerned, by code (instead of unitKinds)' })
   @OptionalField()
   @IsArray()
   @ArrayMaxSize(500)
@@ -76,6 +122,10 @@ export class CreateTargetDto {
   active?: boolean;
 }
 
+const TARGET_FIELDS = ['name', 'dueAt', 'startsAt', 'thresholdPercent', 'everyDays', 'atRiskDays', 'unitKinds', 'unitCodes', 'active'];
+
+/** A change changes something (nulls alone are nothing to update). */
+@SchemaRules({ anyOf: TARGET_FIELDS.map(given) })
 export class UpdateTargetDto {
   @ApiPropertyOptional({ maxLength: 200 })
   @OptionalField()
@@ -88,16 +138,16 @@ export class UpdateTargetDto {
   name?: string;
   @ApiPropertyOptional({ description: DAY_OR_INSTANT }) @OptionalField() @IsDayOrInstant() dueAt?: string;
   @ApiPropertyOptional({ description: DAY_OR_INSTANT }) @OptionalField() @IsDayOrInstant() startsAt?: string;
-  @ApiPropertyOptional() @OptionalField() @IsNumber({}, { message: 'thresholdPercent must be a number' }) thresholdPercent?: number;
-  @ApiPropertyOptional({ type: 'integer' }) @OptionalField() @IsInt({ message: 'everyDays must be an integer' }) everyDays?: number;
-  @ApiPropertyOptional({ type: 'integer' }) @OptionalField() @IsInt({ message: 'atRiskDays must be an integer' }) atRiskDays?: number;
-  @ApiPropertyOptional({ enum: UNIT_KINDS, isArray: true })
+  @ApiPropertyOptional(THRESHOLD) @OptionalField() @IsNumber({}, { message: 'thresholdPercent must be a number' }) thresholdPercent?: number;
+  @ApiPropertyOptional({ type: 'integer', ...EVERY_DAYS }) @OptionalField() @IsInt({ message: 'everyDays must be an integer' }) everyDays?: number;
+  @ApiPropertyOptional({ type: 'integer', ...AT_RISK_DAYS }) @OptionalField() @IsInt({ message: 'atRiskDays must be an integer' }) atRiskDays?: number;
+  @ApiPropertyOptional({ enum: UNIT_KINDS, isArray: true, maxItems: 4 })
   @OptionalField()
   @IsArray()
   @ArrayMaxSize(4)
   @IsIn(UNIT_KINDS, { each: true, message: `unitKinds must be among ${UNIT_KINDS.join(', ')}` })
   unitKinds?: string[];
-  @ApiPropertyOptional({ type: [String], items: { type: 'string', maxLength: 40 } })
+  @ApiPropertyOptional({ type: [String], items: UNIT_CODES_ITEMS, maxItems: 500 })
   @OptionalField()
   @IsArray()
   @ArrayMaxSize(500)
@@ -117,7 +167,7 @@ export class BoardQueryDto {
   at?: string;
 
   @ApiPropertyOptional({
-    description: `count notices and find gaps from this instant (default: each cadence's start): ${DAY_OR_INSTANT} (a date: from the start of that day)`,
+    description: `count notices and find gaps from this instant (default: each cadence's start): ${DAY_OR_INSTANT} (a date: from the start of that day); not after at`,
   })
   @OptionalField()
   @IsDayOrInstant()
@@ -231,8 +281,11 @@ export class ChannelNoticesStateDto {
 }
 
 class FigureBodyDto {
-  @ApiProperty({ type: 'integer', minimum: 0 }) @IsInt({ message: 'withAccount must be an integer' }) @Min(0) withAccount: number;
-  @ApiProperty({ description: `the day (or instant) the count describes: ${DAY_OR_INSTANT}`, example: '2026-07-20' })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 10_000_000, description: 'of them, those with an account: at most the total (staff or adults)' })
+  @IsInt({ message: 'withAccount must be an integer' })
+  @Min(0)
+  withAccount: number;
+  @ApiProperty({ description: `the day (or instant) the count describes: ${DAY_OR_INSTANT}; not in the future`, example: '2026-07-20' })
   @IsDefined({ message: 'asOf is required' })
   @IsDayOrInstant()
   asOf: string;
@@ -268,6 +321,7 @@ export class PublishNoticeDto {
   @ApiPropertyOptional({
     type: [String],
     items: { type: 'string', maxLength: 40 },
+    maxItems: 100,
     description: 'the areas (GET /v1/areas) the notice is for; none: all the unit serves',
   })
   @OptionalField()
@@ -290,7 +344,7 @@ export class ListNoticesQueryDto {
   @IsDayOrInstant()
   from?: string;
   @ApiPropertyOptional({
-    description: `published before: ${DAY_OR_INSTANT} (a date-time: exclusive; a date: through the end of that day)`,
+    description: `published before: ${DAY_OR_INSTANT} (a date-time: exclusive; a date: through the end of that day); not before from`,
     example: '2026-12-31',
   })
   @OptionalField()
@@ -301,7 +355,7 @@ export class ListNoticesQueryDto {
   @IntegerQuery()
   @IsIntBetween(1, 200)
   limit?: number;
-  @ApiPropertyOptional({ maxLength: 200, description: 'the X-Next-Cursor header of the previous page; without it, the first page' })
+  @ApiPropertyOptional({ ...CURSOR_SCHEMA, description: 'the X-Next-Cursor header of the previous page; without it, the first page' })
   @OptionalField()
   @IsString()
   @MaxLength(200)
@@ -319,7 +373,7 @@ export class PublicNoticesQueryDto {
   @ApiPropertyOptional({
     format: 'uuid',
     description:
-      "with since (the last notice's publishedAt), that notice's id: notices published in the same millisecond after it in the order are not skipped",
+      "only with since (the last notice's publishedAt): that notice's id, so that notices published in the same millisecond after it in the order are not skipped",
   })
   @OptionalField()
   @IsUUID('all', { message: "afterId must be a notice's id (a UUID)" })

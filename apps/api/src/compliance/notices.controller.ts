@@ -9,6 +9,7 @@ import { ApiErrors } from '../common/error.dto';
 import { CHANNEL_KEY_SCHEME } from '../openapi';
 import { ChannelNoticesDto, ChannelNoticesStateDto, ListNoticesQueryDto, NoticeDto, PublicNoticesQueryDto, PublishNoticeDto } from './compliance.dto';
 import { Roles } from '../common/roles.decorator';
+import { CODE_PARAM_SCHEMA } from '../common/text.decorators';
 
 /** The header that carries the officers' list's next cursor. */
 const NEXT_CURSOR_HEADER = 'X-Next-Cursor';
@@ -65,7 +66,7 @@ export class NoticesController {
     operationId: 'setChannelNoticeSubscription',
     summary: "Whether a channel's status webhook also receives notices (PUT /v1/channels/{code}/webhook sets the webhook)",
   })
-  @ApiParam({ name: 'code', example: 'ihanoi', description: 'a channel code' })
+  @ApiParam({ name: 'code', example: 'ihanoi', schema: CODE_PARAM_SCHEMA, description: 'a channel code' })
   @ApiOkResponse({ type: ChannelNoticesStateDto })
   @ApiErrors(403, { 404: 'no such channel' })
   subscribe(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('code') code: string, @Body() dto: ChannelNoticesDto): Promise<ChannelNoticesStateDto> {

@@ -10,11 +10,17 @@ import { FeedbackAcceptedDto, InfoReplyResultDto, RatingResultDto, submitFeedbac
 import { CallerCaseDto, CallerCasesQueryDto, HotlineCaseDto, HotlineFeedbackDto } from './hotline.dto';
 import { Roles } from '../common/roles.decorator';
 import { HotlineDeskGuard } from './hotline-desk.guard';
+import { TYPED_TRACKING_CODE_PATTERN } from '@fr/domain';
 
 /** The channel hotline calls are entered under (config/channels.yaml). */
 export const HOTLINE_CHANNEL = 'hotline_1022';
 
-const trackingCodeParam = ApiParam({ name: 'trackingCode', example: '7KM3Q-9X2AB', description: 'as the caller reads it out' });
+const trackingCodeParam = ApiParam({
+  name: 'trackingCode',
+  example: '7KM3Q-9X2AB',
+  schema: { type: 'string', pattern: TYPED_TRACKING_CODE_PATTERN },
+  description: 'as the caller reads it out (anything else is not found)',
+});
 
 /** The 1022 hotline desk: operators enter calls as feedback and answer callers about their cases. */
 @ApiTags('hotline')

@@ -6,7 +6,7 @@ import { CASE_STATES } from '@fr/domain';
 import { CitizenDto, FeedbackStatusDto, SubmitFeedbackDto } from '../intake/feedback.dto';
 import { CaseCitizenDto } from '../cases/case-view.dto';
 import { OptionalField } from '../common/optional-field.decorator';
-import { IsDeskPhone } from '../common/phone.decorators';
+import { DESK_PHONE_QUERY_PATTERN, IsDeskPhone } from '../common/phone.decorators';
 
 /**
  * The caller's contact as the operator types it. Its phone is held to the desk's rule, not a channel's: a
@@ -33,7 +33,12 @@ export class HotlineFeedbackDto extends SubmitFeedbackDto {
 }
 
 export class CallerCasesQueryDto {
-  @ApiProperty({ maxLength: 30, example: '0912345678', description: "the caller's phone, as they say it; matched exactly after normalisation (+84 read as 0)" })
+  @ApiProperty({
+    maxLength: 30,
+    pattern: DESK_PHONE_QUERY_PATTERN,
+    example: '0912345678',
+    description: "the caller's phone, as they say it: 9 to 11 digits (+84 read as 0); matched exactly after normalisation",
+  })
   @IsString({ message: 'phone must be a string' })
   // Beyond 30 characters no number is left to normalise; the message is still the desk's rule, as for a number
   // of too many digits, not a bare length.

@@ -12,28 +12,34 @@ import {
   IsObject,
   IsString,
   IsUrl,
-  Matches,
   ValidateNested,
 } from 'class-validator';
 import { CASE_STATES } from '@fr/domain';
 import { SubmitFeedbackCommand } from '@fr/intake';
 import { OptionalField } from '../common/optional-field.decorator';
+import { given, SchemaRules } from '../common/schema-rules';
 import { ChannelExternalId } from '../common/external-id.decorator';
 import { IsChannelPhone } from '../common/phone.decorators';
 import {
   BlankAsAbsent,
   DecimalQuery,
   IsInstant,
+  Matches,
   MaxLength,
   NoControlChars,
   NoInvisibleInEmail,
-  NoUrlCredentials,
   NormaliseText,
   NotBlank,
+  NoUrlCredentials,
 } from '../common/text.decorators';
+
+/** What IsUrl (http or https, a host with a top-level domain) and NoUrlCredentials take, as a pattern beside format uri. */
+export const HTTP_URL_PATTERN = '^[Hh][Tt][Tt][Pp][Ss]?://[^/?#@\\s]*\\.[^/?#@\\s]+(?:[/?#]|$)';
 
 export const ATTACHMENT_KINDS = ['image', 'video', 'audio', 'document', 'other'] as const;
 
+// A point is both coordinates or none (SubmitFeedback refuses half of one).
+@SchemaRules({ if: given('lat'), then: given('lng') }, { if: given('lng'), then: given('lat') })
 export class LocationDto {
   @ApiPropertyOptional({ maxLength: 500, example: 'Số 12 ngõ 40 Tạ Quang Bửu, phường Bách Khoa' })
   @OptionalField()
@@ -96,7 +102,13 @@ export class CitizenDto {
 }
 
 export class AttachmentDto {
-  @ApiProperty({ maxLength: 2000, format: 'uri', example: 'https://cdn.ihanoi.vn/p/abc.jpg', description: 'an http(s) URL' })
+  @ApiProperty({
+    maxLength: 2000,
+    format: 'uri',
+    pattern: HTTP_URL_PATTERN,
+    example: 'https://cdn.ihanoi.vn/p/abc.jpg',
+    description: 'an http(s) URL of a host with a domain, without a user name or password',
+  })
   @IsString()
   @MaxLength(2000)
   @IsUrl({ protocols: ['http', 'https'], require_protocol: true }, { message: 'url must be an http(s) URL' })

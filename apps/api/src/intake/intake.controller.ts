@@ -20,11 +20,13 @@ import {
   SubmitFeedbackDto,
   submitFeedbackCommand,
 } from './feedback.dto';
+import { TYPED_TRACKING_CODE_PATTERN } from '@fr/domain';
 
 const trackingCodeParam = ApiParam({
   name: 'trackingCode',
   example: '7KM3Q-9X2AB',
-  description: 'as given at intake; lower case, spaces and look-alike letters are accepted',
+  schema: { type: 'string', pattern: TYPED_TRACKING_CODE_PATTERN },
+  description: 'as given at intake; lower case, spaces and look-alike letters are accepted (anything else is not found)',
 });
 
 @ApiTags('intake')

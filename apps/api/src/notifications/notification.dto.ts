@@ -1,16 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsString, Matches } from 'class-validator';
+import { IsBoolean, IsIn, IsString } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
 import { CASE_STATES } from '@fr/domain';
 import { ESCALATION_LEVELS } from '@fr/sla';
 import { CodeNameDto, STAGES } from '../cases/case-view.dto';
-import { IntegerQuery, IsIntBetween, MaxLength } from '../common/text.decorators';
+import { CURSOR_SCHEMA, IntegerQuery, IsIntBetween, Matches, MaxLength } from '../common/text.decorators';
 
 const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 
 class PageQueryDto {
-  @ApiPropertyOptional({ maxLength: 200, description: 'nextCursor of the previous page' }) @OptionalField() @IsString() @MaxLength(200) cursor?: string;
+  @ApiPropertyOptional({ ...CURSOR_SCHEMA, description: 'nextCursor of the previous page' }) @OptionalField() @IsString() @MaxLength(200) cursor?: string;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @OptionalField()

@@ -4,6 +4,7 @@ import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '
 import { InboxQueries, MarkNotificationRead } from '@fr/notifications';
 import { ApiErrors } from '../common/error.dto';
 import { ListNotificationsQueryDto, NotificationDto, NotificationPageDto } from './notification.dto';
+import { SERIAL_ID_PARAM_SCHEMA } from '../common/text.decorators';
 
 /** The caller's own in-app inbox; any officer has one. */
 @ApiTags('notifications')
@@ -26,7 +27,7 @@ export class NotificationsController {
   @Post(':id/read')
   @HttpCode(200)
   @ApiOperation({ operationId: 'markNotificationRead', summary: 'Mark one of your notifications read (idempotent)' })
-  @ApiParam({ name: 'id', description: 'a notification id' })
+  @ApiParam({ name: 'id', schema: SERIAL_ID_PARAM_SCHEMA, description: 'a notification id' })
   @ApiOkResponse({ type: NotificationDto })
   @ApiErrors({ 404: "no such notification in the caller's inbox" })
   read(@CurrentOfficer() officer: AuthenticatedOfficer, @Param('id') id: string): Promise<NotificationDto> {

@@ -1,14 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsEmail, IsIn, IsNotEmpty, IsString, IsUUID, Matches, MinLength, ValidateIf } from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsNotEmpty, IsString, IsUUID, MinLength, ValidateIf } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
+import { given, SchemaRules } from '../common/schema-rules';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@fr/auth';
 import { AbsenceView, OfficerView } from '@fr/directory';
 import { OFFICER_ROLES, OfficerRole } from '@fr/domain';
-import { IsDayOrInstant, MaxLength, NoControlChars, NormaliseText, NotBlank, SingleLine } from '../common/text.decorators';
+import { IsDayOrInstant, Matches, MaxLength, NoControlChars, NormaliseText, NotBlank, SingleLine } from '../common/text.decorators';
 
 const ROLE_MESSAGE = `role must be one of ${OFFICER_ROLES.join(', ')}`;
 const UNIT_CODE = /^[A-Za-z0-9_.-]{1,40}$/;
+/** What the password policy (libs/auth) refuses beside the lengths: no pattern says it, the description does. */
+const PASSWORD_RULES =
+  'at least 8 of its characters visible (spaces around it and invisible characters do not count); not one of the most common passwords, ' +
+  'a character or short pattern repeated, nor containing the username (400 naming the rule)';
 const EMAIL_DOC = { maxLength: 254, format: 'email', example: 'lanhdao.dongmac@hbt.gov.vn' } as const;
 const EMAIL_MESSAGE = 'email must be an e-mail address such as ten.can.bo@hbt.gov.vn';
 /** Addresses are pasted from letters and spreadsheets with spaces around them. */
@@ -20,7 +25,7 @@ export class CreateOfficerDto {
   @Matches(/^[A-Za-z0-9_.-]{3,64}$/, { message: 'username must be 3 to 64 unaccented Latin letters (a-z, A-Z), digits, dots, dashes or underscores' })
   username: string;
 
-  @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, format: 'password' })
+  @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, format: 'password', description: PASSWORD_RULES })
   @IsString()
   @MinLength(PASSWORD_MIN_LENGTH)
   @MaxLength(PASSWORD_MAX_LENGTH)
@@ -54,6 +59,8 @@ export class CreateOfficerDto {
   email?: string;
 }
 
+/** A change changes something: a body of nulls alone is nothing to update (email: null removes the address, a change). */
+@SchemaRules({ anyOf: [...['fullName', 'role', 'unitCode', 'password', 'active'].map(given), { required: ['email'], properties: { email: {} } }] })
 export class UpdateOfficerDto {
   @ApiPropertyOptional({ maxLength: 200 })
   @OptionalField()
@@ -77,7 +84,12 @@ export class UpdateOfficerDto {
   @Matches(UNIT_CODE, { message: 'unitCode must be a unit code' })
   unitCode?: string;
 
-  @ApiPropertyOptional({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, format: 'password', description: "revokes the officer's tokens" })
+  @ApiPropertyOptional({
+    minLength: PASSWORD_MIN_LENGTH,
+    maxLength: PASSWORD_MAX_LENGTH,
+    format: 'password',
+    description: `revokes the officer's tokens; ${PASSWORD_RULES}`,
+  })
   @OptionalField()
   @IsString()
   @MinLength(PASSWORD_MIN_LENGTH)
@@ -144,7 +156,7 @@ export class RecordAbsenceDto {
     example: '2026-12-12T00:00:00+07:00',
     description:
       'when it ends; it ends by itself then: an ISO 8601 date-time with its offset (exclusive), or a date (YYYY-MM-DD, a day in ' +
-      'Asia/Ho_Chi_Minh: through its end, so from 2026-12-01 to 2026-12-05 is the whole of 1 to 5 December)',
+      'Asia/Ho_Chi_Minh: through its end, so from 2026-12-01 to 2026-12-05 is the whole of 1 to 5 December); after from, and at most 366 days after it',
   })
   // An absence to the year 9999 made the cover the officer for good; week dates (2026-W50) passed
   // IsISO8601 and read as no date at all. IsDayOrInstant holds both to real days and instants before 2100.

@@ -6,6 +6,7 @@ import { dayOrInstantAt, ValidationError } from '@fr/domain';
 import { ApiErrors } from '../common/error.dto';
 import { AbsenceDto, CreateOfficerDto, ListOfficersQueryDto, OfficerDto, RecordAbsenceDto, UpdateOfficerDto } from './officer.dto';
 import { Roles } from '../common/roles.decorator';
+import { SERIAL_ID_PARAM_SCHEMA } from '../common/text.decorators';
 
 const officerIdPipe = () => new ParseUUIDPipe({ exceptionFactory: () => new ValidationError('id must be an officer id (a UUID)', ['id']) });
 const officerIdParam = ApiParam({ name: 'id', format: 'uuid', description: "the officer's id" });
@@ -130,7 +131,7 @@ export class OfficersController {
   @Roles('ADMIN', 'LEADER', 'HANDLER', 'SUPERVISOR', 'AUDITOR', 'OPERATOR')
   @ApiOperation({ operationId: 'cancelAbsence', summary: 'Cancel an absence: it ends now, or never starts (the officer, a leader of their unit, or an ADMIN)' })
   @officerIdParam
-  @ApiParam({ name: 'absenceId', example: '12' })
+  @ApiParam({ name: 'absenceId', example: '12', schema: SERIAL_ID_PARAM_SCHEMA })
   @ApiResponse({ status: 204, description: 'cancelled, now or by an earlier call (a DELETE sent again changes nothing)' })
   @ApiErrors({ 404: 'no such officer, or no such absence of this officer' })
   async cancelAbsence(

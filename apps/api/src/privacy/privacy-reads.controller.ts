@@ -25,6 +25,7 @@ export class PrivacyReadsController {
   @ApiOperation({
     operationId: 'listContactReads',
     summary: "Reads of a case's or a citizen's contact details: who, when, which case, and every officer who read them (by phone or e-mail: ADMIN only)",
+    description: 'Give caseId, phone or email (one at least: whose reads to list; 400 without); from and to narrow the period (to not before from).',
   })
   @ApiOkResponse({ content: { 'application/json': { schema: { $ref: getSchemaPath(ContactReadsDto) } }, ...CSV } })
   @ApiErrors(400, { 404: 'no case with that caseId' })

@@ -16,7 +16,7 @@ export class ContactReadsQueryDto {
   @IsChannelPhone()
   phone?: string;
 
-  @ApiPropertyOptional({ description: "the citizen's e-mail (ADMIN only): matched through a keyed hash, never stored", maxLength: 254 })
+  @ApiPropertyOptional({ description: "the citizen's e-mail (ADMIN only): matched through a keyed hash, never stored", maxLength: 254, format: 'email' })
   @OptionalField()
   @NormaliseText()
   @MaxLength(254)
@@ -33,7 +33,8 @@ export class ContactReadsQueryDto {
   from?: string;
 
   @ApiPropertyOptional({
-    description: 'reads before: an ISO 8601 date-time with its offset (exclusive), or a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh: through its end)',
+    description:
+      'reads before: an ISO 8601 date-time with its offset (exclusive), or a date (YYYY-MM-DD, a day in Asia/Ho_Chi_Minh: through its end); not before from',
     example: '2026-12-31',
   })
   @OptionalField()

@@ -2,12 +2,29 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsObject, IsString, ValidateNested } from 'class-validator';
 import { SUBJECT_REQUEST_KINDS } from '@fr/privacy';
+import { TYPED_TRACKING_CODE_PATTERN } from '@fr/domain';
 import { CitizenDto } from '../intake/feedback.dto';
 import { OptionalField } from '../common/optional-field.decorator';
+import { given, notGiven, SchemaRules } from '../common/schema-rules';
 import { ChannelExternalId } from '../common/external-id.decorator';
 import { IsChannelPhone } from '../common/phone.decorators';
 import { MaxLength, NoControlChars, NormaliseText, NotBlank } from '../common/text.decorators';
 
+/** A non-blank text among the contact fields: what a correction holds instead. */
+const someContact = { anyOf: ['name', 'phone', 'email'].map((f) => ({ required: [f], properties: { [f]: { type: 'string', pattern: '\\S' } } })) };
+
+/**
+ * Whose data: a phone or an e-mail address (SubjectRequests.submit). A correction carries what to hold
+ * instead, at least one contact field; another kind of request carries none.
+ */
+@SchemaRules(
+  { anyOf: [given('phone'), given('email')] },
+  {
+    if: { required: ['kind'], properties: { kind: { const: 'correct' } } },
+    then: { allOf: [given('corrections'), { properties: { corrections: someContact } }] },
+    else: notGiven('corrections'),
+  },
+)
 export class SubjectRequestDto {
   @ChannelExternalId('with the same request returns it (200), nothing new recorded; with another request (kind, phone or email) it is refused (409)')
   externalId?: string;
@@ -36,7 +53,7 @@ export class SubjectRequestDto {
     maxLength: 200,
     example: 'Trần Văn Minh',
     description:
-      "the channel's signed-in user's name, as the channel verified it (VNeID): the cases of that name only. Needed when the phone or e-mail is on cases of several names (409 without it)",
+      "the channel's signed-in user's name, as the channel verified it (VNeID), with at least one letter: the cases of that name only. Needed when the phone or e-mail is on cases of several names (409 without it)",
   })
   @OptionalField()
   @IsString()
@@ -48,9 +65,11 @@ export class SubjectRequestDto {
 
   @ApiPropertyOptional({
     type: [String],
-    items: { type: 'string', maxLength: 20 },
+    items: { type: 'string', maxLength: 20, pattern: TYPED_TRACKING_CODE_PATTERN },
+    minItems: 1,
     maxItems: 100,
-    description: "narrows the request to these of the citizen's cases",
+    description:
+      "narrows the request to these of the citizen's cases (tracking codes as typed: any case, look-alike letters, spaces and dashes); leave it out for all of them",
   })
   @OptionalField()
   @IsArray()
@@ -61,7 +80,10 @@ export class SubjectRequestDto {
   @MaxLength(20, { each: true })
   trackingCodes?: string[];
 
-  @ApiPropertyOptional({ type: CitizenDto, description: 'for a correction: the contact details to hold instead' })
+  @ApiPropertyOptional({
+    type: CitizenDto,
+    description: "for a correction (kind 'correct', where it is required; no other kind takes it): the contact details to hold instead, at least one",
+  })
   @OptionalField()
   @IsObject()
   @ValidateNested()

@@ -26,6 +26,12 @@ export class ReorganisationsController {
   @ApiOperation({
     operationId: 'postReorganisation',
     summary: 'Dry-run a plan (?dryRun=true: where every open case, rule and designation would go), or schedule it for its effective date',
+    description:
+      'The body is refused (400, each problem under its field) for what its schema says and for what one part of the plan says against ' +
+      'another: a unit that ends more than once (merged, split or dissolved twice), a new unit listed twice, a unit renamed twice or a ' +
+      'rule re-pointed twice, a street in two parts of a split, a unit that succeeds itself, a split part that is the unit being split, ' +
+      'a pattern that is no regular expression or could backtrack for long. Units it names that do not exist are unresolved (422, or ' +
+      'listed by a dry run).',
   })
   @ApiQuery({ name: 'dryRun', required: false, schema: { type: 'boolean' } })
   @ApiBody({ type: ReorganisationPlanDto })

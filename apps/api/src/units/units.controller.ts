@@ -6,6 +6,7 @@ import { DesignateUnitOfficers, GetUnitCoverage, ListUnits } from '@fr/directory
 import { ApiErrors } from '../common/error.dto';
 import { CoverageGapDto, DesignationDto, DesignationResultDto, UnitDto } from './unit.dto';
 import { Roles } from '../common/roles.decorator';
+import { CODE_PARAM_SCHEMA, dayOrInstantSchema } from '../common/text.decorators';
 
 @ApiTags('units')
 @ApiBearerAuth()
@@ -23,7 +24,7 @@ export class UnitsController {
   @ApiQuery({
     name: 'at',
     required: false,
-    schema: { type: 'string', example: '2024-06-01' },
+    schema: { ...dayOrInstantSchema(), example: '2024-06-01' },
     description: 'the organisation as it stood then: a date (Vietnam time, the start of that day) or a date-time with its offset (default: now)',
   })
   @ApiQuery({
@@ -57,7 +58,7 @@ export class UnitsController {
   @Put(':code/designation')
   @Roles('ADMIN')
   @ApiOperation({ operationId: 'designateUnitOfficers', summary: "Designate a unit's handler and leader; the unit's open cases move to them" })
-  @ApiParam({ name: 'code', example: 'P_BACH_KHOA', description: 'a unit code' })
+  @ApiParam({ name: 'code', example: 'P_BACH_KHOA', schema: CODE_PARAM_SCHEMA, description: 'a unit code' })
   @ApiOkResponse({ type: DesignationResultDto })
   @ApiErrors(403, { 404: 'no such unit' }, { 422: 'a designee is not an active officer of the unit with the right role' })
   async designation(@CurrentOfficer() actor: AuthenticatedOfficer, @Param('code') code: string, @Body() dto: DesignationDto): Promise<DesignationResultDto> {

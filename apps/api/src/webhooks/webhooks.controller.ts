@@ -15,7 +15,7 @@ import {
 } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsString, Max, Min, ValidateIf } from 'class-validator';
 import { OptionalField } from '../common/optional-field.decorator';
-import { MaxLength, NotBlank } from '../common/text.decorators';
+import { CODE_PARAM_SCHEMA, MaxLength, NotBlank, SERIAL_ID_PARAM_SCHEMA } from '../common/text.decorators';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
 import { NotFoundError, ValidationError } from '@fr/domain';
 import { DEFAULT_ROTATION_OVERLAP_SECONDS, MAX_ROTATION_OVERLAP_SECONDS, WEBHOOK_EVENTS, Webhooks } from '@fr/notifications';
@@ -27,7 +27,7 @@ const WHSEC = '^whsec_[A-Za-z0-9+/]+={0,2}$';
 
 export class RegisterWebhookDto {
   @ApiProperty({ type: String, format: 'uri', maxLength: 2000, example: 'https://ops.hbt.gov.vn/hooks/feedback' }) @IsString() @MaxLength(2000) url: string;
-  @ApiProperty({ enum: WEBHOOK_EVENTS, isArray: true })
+  @ApiProperty({ enum: WEBHOOK_EVENTS, isArray: true, minItems: 1, maxItems: 10 })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(10)
@@ -144,7 +144,7 @@ export class WebhookDeliveryDto {
 }
 
 const webhookId = ApiParam({ name: 'id', format: 'uuid', description: 'a webhook subscription id' });
-const channelCode = ApiParam({ name: 'code', example: 'ihanoi', description: 'a channel code' });
+const channelCode = ApiParam({ name: 'code', example: 'ihanoi', schema: CODE_PARAM_SCHEMA, description: 'a channel code' });
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => new NotFoundError('webhook') });
 
@@ -200,7 +200,7 @@ export class WebhooksController {
     summary: 'Send a delivered or failed delivery again, with a fresh set of attempts and the same webhook-id (a receiver that processed it deduplicates it)',
   })
   @webhookId
-  @ApiParam({ name: 'deliveryId', example: '42', description: "a delivery's id, as GET /v1/webhooks/{id}/deliveries lists it" })
+  @ApiParam({ name: 'deliveryId', example: '42', schema: SERIAL_ID_PARAM_SCHEMA, description: "a delivery's id, as GET /v1/webhooks/{id}/deliveries lists it" })
   @ApiAcceptedResponse({ type: WebhookDeliveryDto, description: 'pending again; the worker queues it' })
   @ApiErrors({ 404: 'no such webhook, or no such delivery of it' }, { 409: 'the webhook is paused, or the delivery is still being attempted' })
   redeliver(
