@@ -10,3 +10,4 @@ export * from './typed-response';
 export * from './export-columns';
 export * from './raw-request';
 export * from './case-actions';
+export * from './request-samples';
