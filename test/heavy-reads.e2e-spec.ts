@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import { VerifyAuditTrail } from '@fr/audit';
 import { CallerGoneError } from '@fr/domain';
 import { Metrics } from '@fr/metrics';
-import { adminToken, bearer, createOfficer, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, bearer, createOfficer, holdTable, TestEngine, untilWaitingForTable, waitFor, waitingForTable } from '@fr/testing';
 
 /**
  * The long reads: GET /v1/audits/verify walks the whole sealed trail (seconds of threads and
@@ -38,32 +38,8 @@ describe('long reads: how many at once, and callers that leave', () => {
     await engine?.close();
   });
 
-  /** Holds `table` until release(): a statement of the engine that reads it waits meanwhile. */
-  async function lock(table: string): Promise<{ release: () => Promise<void> }> {
-    await locker.query('BEGIN');
-    await locker.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
-    let released = false;
-    return {
-      release: async () => {
-        if (released) return;
-        released = true;
-        await locker.query('COMMIT');
-      },
-    };
-  }
-  /** Backends of this database waiting for the lock on `table`, with the statement they wait in. */
-  const waitingOn = (table: string) =>
-    engine.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-        WHERE NOT l.granted AND l.relation = $1::regclass AND a.datname = current_database()`,
-      [table],
-    );
-  const untilWaiting = (table: string) =>
-    waitFor(
-      () => waitingOn(table),
-      (r) => r[0].n >= 1,
-      { what: `a statement waiting for ${table}` },
-    );
+  const lock = (table: string) => holdTable(locker, table);
+  const untilWaiting = (table: string) => untilWaitingForTable(engine, table);
   const outcomes = async () => {
     const { values } = await engine.api.get(Metrics).auditVerifications.get();
     const of = (outcome: string) => values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
@@ -149,8 +125,8 @@ describe('long reads: how many at once, and callers that leave', () => {
       // Their backends notice the closed connections and end, the lock still held: no connection
       // and no lock stays behind a walk that has given its place back.
       await waitFor(
-        () => waitingOn('audit_event_texts'),
-        (r) => r[0].n === 0,
+        () => waitingForTable(engine, 'audit_event_texts'),
+        (n) => n === 0,
         { what: "the abandoned threads' backends gone" },
       );
     } finally {

@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { Client } from 'pg';
-import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, bearer, createOfficer, DEV_KEYS, holdTable, TestEngine, untilWaitingForTable } from '@fr/testing';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 const valid = (externalId: string) => ({
@@ -49,30 +49,8 @@ describe('requests in flight: how many one API process works on at once', () => 
     await engine?.close();
   });
 
-  /** Holds `table` until release(): a statement of the engine that reads or writes it waits meanwhile. */
-  async function lock(table: string): Promise<{ release: () => Promise<void> }> {
-    await locker.query('BEGIN');
-    await locker.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
-    let released = false;
-    return {
-      release: async () => {
-        if (released) return;
-        released = true;
-        await locker.query('COMMIT');
-      },
-    };
-  }
-  const untilWaiting = (table: string, n: number) =>
-    waitFor(
-      () =>
-        engine.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE NOT l.granted AND l.relation = $1::regclass AND a.datname = current_database()`,
-          [table],
-        ),
-      (r) => r[0].n >= n,
-      { what: `${n} statements waiting for ${table}` },
-    );
+  const lock = (table: string) => holdTable(locker, table);
+  const untilWaiting = (table: string, n: number) => untilWaitingForTable(engine, table, n);
   const messageOf = (res: { body: unknown }) => (res.body as { message: string }).message;
 
   it('answers a request past FR_REQUEST_CONCURRENCY with 503 and Retry-After at once, serves /health, and takes requests again once places free', async () => {

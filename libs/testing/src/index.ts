@@ -11,3 +11,4 @@ export * from './export-columns';
 export * from './raw-request';
 export * from './case-actions';
 export * from './request-samples';
+export * from './table-lock';
