@@ -96,12 +96,14 @@ async function dropEndedEngines(dir, { minAgeS = ENGINE_MIN_AGE_S } = {}) {
     const { rows } = await admin.query(
       `SELECT d.datname,
               EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname) AS connected,
-              extract(epoch FROM now() - (pg_stat_file('base/' || d.oid || '/PG_VERSION')).modification) AS age_s
+              -- missing_ok: a database being dropped has lost its files before its catalog row; NULL counts
+              -- as too young, and the database is gone by the next run.
+              extract(epoch FROM now() - (pg_stat_file('base/' || d.oid || '/PG_VERSION', true)).modification) AS age_s
          FROM pg_database d WHERE d.datname LIKE 'fr\\_test\\_%'`,
     );
     for (const row of rows) {
       const match = ENGINE_DB.exec(row.datname);
-      if (!match || row.connected || Number(row.age_s) < minAgeS || !ended(match[1])) continue;
+      if (!match || row.connected || row.age_s === null || Number(row.age_s) < minAgeS || !ended(match[1])) continue;
       try {
         await admin.query(`DROP DATABASE IF EXISTS "${row.datname}"`);
       } catch {

@@ -115,6 +115,35 @@ describe("a Jest run's database templates", () => {
     }
   });
 
+  it("reads other engines' databases while they are being dropped (their files gone, their catalog row not yet) without failing", async () => {
+    // Every engine of a running Jest run drops its database at close(), in parallel with the setup of the
+    // next file's engine: DROP DATABASE removes the files before its catalog row goes, and a run's setup
+    // that asked for the files' age in that moment failed the whole run.
+    let churning = true;
+    let cycles = 0;
+    const churner = new Client({ connectionString: BASE_DB });
+    await churner.connect();
+    const churn = (async () => {
+      while (churning || cycles < 5) {
+        const name = `fr_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+        await churner.query(`CREATE DATABASE "${name}"`);
+        await churner.query(`DROP DATABASE "${name}"`);
+        cycles += 1;
+      }
+    })();
+    try {
+      const readers = Array.from({ length: 4 }, async () => {
+        while (cycles < 20) await dropEndedEngines(dir, { minAgeS: 0 });
+      });
+      await Promise.all(readers);
+    } finally {
+      churning = false;
+      await churn;
+      await churner.end();
+    }
+    expect(cycles).toBeGreaterThanOrEqual(20);
+  });
+
   it('lists a template before it is built, so that a run killed while building leaves nothing undropped', async () => {
     const run = randomBytes(5).toString('hex');
     const list = join(dir, `fr_tpl_${run}.list`);
