@@ -6,7 +6,7 @@ import { SubjectRequests } from '@fr/privacy';
 import { caseEventMessage } from '@fr/queue';
 import { Clock, scheduleSlaTimers, SlaService } from '@fr/sla';
 import { ACTION_HANDLERS, ActionInput, isHandledAction } from './actions';
-import { inCaseTransaction, LockedCase, lockCaseToAct, writeCaseChange } from './actions/case-records';
+import { inCaseTransaction, LockedCase, lockCaseToAct, lockUnitTakingCase, writeCaseChange } from './actions/case-records';
 import { CaseActor, inScope } from './actor';
 
 export type { ActionInput } from './actions';
@@ -46,6 +46,7 @@ export class ActOnCase {
    */
   executeIfFree(actor: CaseActor, caseId: string, action: CaseAction, input: ActionInput): Promise<ActionResult | null> {
     return inCaseTransaction(this.ds, async (m) => {
+      await lockUnitTakingCase(m, action, input);
       const c = await lockCaseToAct(m, caseId, { skipLocked: true });
       return c ? this.act(m, actor, caseId, c, action, input) : null;
     });
@@ -53,6 +54,7 @@ export class ActOnCase {
 
   /** For use cases that already hold a transaction (a sweep); begun with inCaseTransaction, as lockCaseToAct says. */
   async run(m: EntityManager, actor: CaseActor, caseId: string, action: CaseAction, input: ActionInput): Promise<ActionResult> {
+    await lockUnitTakingCase(m, action, input);
     const c = await lockCaseToAct(m, caseId);
     if (!c) throw new NotFoundError('case', caseId);
     return this.act(m, actor, caseId, c, action, input);

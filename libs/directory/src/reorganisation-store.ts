@@ -122,9 +122,10 @@ export async function applyPlan(m: EntityManager, plan: ReorganisationPlan, reor
   // Before them, the units: a transfer, an assignment or routing that gives a case to one of them holds
   // its row shared until it commits, so its case is among those locked next; one that comes later finds
   // the unit ended. A transfer that committed after the plan read its cases was left in an ended unit.
-  // A transfer between two units that both end locks its case before the target unit, the other way
-  // round: PostgreSQL breaks that deadlock by undoing one side. The transfer answers 503 (busy, try
-  // again) or the plan stays scheduled and the next sweep applies it; neither half-applies.
+  // Actions that give a case to a unit (assign, transfer, return to the triage unit) lock that unit before
+  // the case, in this order (lockUnitTakingCase): locking the case first, a transfer between two units
+  // that both end waited for its target unit while the plan held it and waited for the case, and
+  // PostgreSQL undid one of them (a 503, or a plan left for the next sweep).
   const ending = endingUnits(plan).map((e) => e.unit);
   await selectRows(m, `SELECT code FROM units WHERE code = ANY($1::text[]) ORDER BY code FOR NO KEY UPDATE`, [ending]);
   await selectRows(m, `SELECT id FROM cases WHERE unit_code = ANY($1::text[]) AND status = ANY($2) ORDER BY ${casesLockOrder()} FOR UPDATE`, [

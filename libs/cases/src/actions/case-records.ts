@@ -74,6 +74,42 @@ export async function lockCaseToAct(m: EntityManager, caseId: string, { skipLock
   return c;
 }
 
+/** The actions that give the case to a unit named in the request (moveToUnit), or to the triage unit. */
+const TO_NAMED_UNIT: ReadonlySet<string> = new Set(['assign', 'transfer']);
+const TO_TRIAGE_UNIT = 'return';
+/** Reads of the triage unit: a second finds the one a reorganisation named while the first waited for the old. */
+const TRIAGE_UNIT_READS = 3;
+
+/**
+ * Before lockCaseToAct, for an action that gives the case to another unit: that unit's row, shared, as
+ * whoever locks units and cases takes them, the units first. A reorganisation locks the units it ends, then
+ * their open cases; a designation change its unit, then the unit's cases. A transfer between two units a
+ * plan ended locked the case, then waited for the target unit, which the plan held while it waited for the
+ * case: PostgreSQL undid one of them, the transfer answering 503 or the plan failing
+ * (test/reorganisation-lock-order.e2e-spec.ts). Locked first, the action waits for the plan holding nothing
+ * of it, and then finds the case where the plan left it.
+ *
+ * A return's unit is the triage unit, which a reorganisation may end and name anew (the office handing
+ * over): read without a lock, the return wrote the case to the office the plan was ending, after the plan
+ * had read that office's cases, and it stayed in triage at an ended unit. The share lock keeps the plan
+ * out until the return commits; a return that waited for the plan reads the new triage unit, which the
+ * handler then reads too (a unit found ended is read again, in a statement of its own).
+ */
+export async function lockUnitTakingCase(m: EntityManager, action: string, input: { unitCode?: unknown }): Promise<void> {
+  if (TO_NAMED_UNIT.has(action)) {
+    if (typeof input.unitCode === 'string') await selectRows(m, `SELECT code FROM units WHERE code = $1 FOR SHARE`, [input.unitCode]);
+    return;
+  }
+  if (action !== TO_TRIAGE_UNIT) return;
+  for (let read = 1; read <= TRIAGE_UNIT_READS; read++) {
+    const unit = await selectRow<{ active: boolean }>(
+      m,
+      `SELECT u.active FROM units u WHERE u.code = (SELECT s.value #>> '{}' FROM system_state s WHERE s.key = 'triage_unit') FOR SHARE OF u`,
+    );
+    if (!unit || unit.active) return;
+  }
+}
+
 /** lockCaseToAct held a duplicate without its original, which a deletion waiting for the case makes it write next. */
 export class CaseLockedBeforeOriginal extends Error {
   constructor(readonly caseId: string) {

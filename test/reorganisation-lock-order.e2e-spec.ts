@@ -1,0 +1,168 @@
+import { Client, PoolClient } from 'pg';
+import { ApplyReorganisation } from '@fr/directory';
+import { adminToken, bearer, createOfficer, DEV_KEYS, holdTable, settle, submitRouted, TestEngine, untilWaitingForTable, waitFor } from '@fr/testing';
+
+jest.setTimeout(60_000);
+
+const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
+
+/**
+ * A reorganisation applied while an officer's action or the SLA escalation sweep works on a case of a unit
+ * it ends, each held by a lock of the test's own at the point where it holds its locks until the other runs
+ * into them. The plan locks the units it ends, then their open cases; whatever gives a case to a unit must
+ * not hold the case while it waits for that unit, nor give it to a unit the plan has just ended, and
+ * whatever reads a case after waiting for it must read where the plan left it.
+ */
+describe('a reorganisation and the actions and sweeps on the cases it moves, at the same moment', () => {
+  let engine: TestEngine;
+  let admin: string;
+
+  beforeAll(async () => {
+    engine = await TestEngine.start();
+    admin = await adminToken(engine);
+  });
+  afterAll(() => engine?.close());
+
+  /** A case routed to the ward of `ward`, assigned; the worker is stopped afterwards, so no job applies a plan behind the test's back. */
+  async function routedTo(ward: string, n: number): Promise<{ id: string; trackingCode: string }> {
+    if (!engine.worker) await engine.startWorker();
+    const c = await submitRouted(engine, KEY, {
+      category: 'sidewalk_encroachment',
+      description: `Quán nước lấn chiếm vỉa hè số ${n} phố trong phường, người đi bộ phải xuống lòng đường.`,
+      location: { wardCode: ward },
+    });
+    await engine.stopWorker();
+    return c;
+  }
+
+  async function schedule(plan: Record<string, unknown>): Promise<string> {
+    const res = await engine
+      .http()
+      .post('/v1/reorganisations')
+      .set(bearer(admin))
+      .send({ effectiveAt: new Date().toISOString(), ...plan });
+    expect(res.status).toBe(201);
+    return (res.body as { id: string }).id;
+  }
+  const apply = (id: string) => engine.api.get(ApplyReorganisation).execute(id);
+
+  /** Backends of this database waiting for a lock. */
+  const lockWaiters = async () =>
+    (
+      await engine.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+      )
+    )[0].n;
+  /** Until each of the sides has settled or waits for a lock. */
+  const untilWaiting = (n: number, what: string, ...sides: { done: () => boolean }[]) =>
+    waitFor(async () => sides.filter((s) => s.done()).length + (await lockWaiters()) >= n, Boolean, { what });
+
+  /** A second connection in a transaction, holding what `sql` locks until release(). */
+  async function hold(sql: string, params: unknown[] = []): Promise<{ release: () => Promise<void> }> {
+    const c: PoolClient = await engine.db.connect();
+    await c.query('BEGIN');
+    await c.query(sql, params);
+    return {
+      release: async () => {
+        await c.query('ROLLBACK').catch(() => undefined);
+        c.release();
+      },
+    };
+  }
+  /** A connection of the test's own, for holdTable. */
+  async function client(): Promise<Client> {
+    const c = new Client({ connectionString: engine.superuserUrl });
+    await c.connect();
+    return c;
+  }
+
+  async function act(token: string, id: string, action: string, body: Record<string, unknown>) {
+    const [{ version }] = await engine.query<{ version: number }>(`SELECT version FROM cases WHERE id = $1`, [id]);
+    return engine
+      .http()
+      .post(`/v1/cases/${id}/${action}`)
+      .set(bearer(token))
+      .send({ expectedVersion: version, ...body });
+  }
+  const caseRow = async (id: string) =>
+    (
+      await engine.query<{ unit_code: string; status: string; handler_id: string | null; unit_active: boolean }>(
+        `SELECT c.unit_code, c.status, c.handler_id::text, u.active AS unit_active FROM cases c JOIN units u ON u.code = c.unit_code WHERE c.id = $1`,
+        [id],
+      )
+    )[0];
+
+  it('a transfer between two units the plan ends, the plan holding the target unit when the transfer holds the case: neither is undone', async () => {
+    const officer = await createOfficer(engine, admin, { username: 'lo.bach.khoa', role: 'HANDLER', unitCode: 'P_BACH_KHOA' });
+    const x = await routedTo('BACH_KHOA', 1);
+    expect(await caseRow(x.id)).toMatchObject({ unit_code: 'P_BACH_KHOA', status: 'assigned' });
+    const plan = await schedule({
+      name: 'Sáp nhập Bách Khoa và Bạch Mai vào Bạch Đằng',
+      merges: [{ into: 'P_BACH_DANG', from: ['P_BACH_KHOA', 'P_BACH_MAI'] }],
+    });
+
+    // The plan locks P_BACH_KHOA and waits for P_BACH_MAI (held here); the transfer comes after it.
+    const held = await hold(`SELECT code FROM units WHERE code = 'P_BACH_MAI' FOR NO KEY UPDATE`);
+    const applying = settle(apply(plan));
+    let transferring: ReturnType<typeof settle<{ status: number; body: unknown }>> | undefined;
+    try {
+      await untilWaiting(1, 'the plan waiting for P_BACH_MAI', applying);
+      transferring = settle(act(officer.token, x.id, 'transfer', { unitCode: 'P_BACH_MAI', reason: 'Thuộc địa bàn phường Bạch Mai' }));
+      await untilWaiting(2, 'the transfer waiting too', applying, transferring);
+    } finally {
+      await held.release();
+    }
+    const [applied, transferred] = await Promise.allSettled([applying.promise, transferring!.promise]);
+
+    // The plan is applied by this run, not undone as a deadlock's victim.
+    expect(applied).toEqual({ status: 'fulfilled', value: true });
+    // The officer hears that the case left the unit (or that the target unit ended), not that the server failed.
+    expect(transferred.status).toBe('fulfilled');
+    const answer = (transferred as PromiseFulfilledResult<{ status: number; body: unknown }>).value;
+    expect([409, 422]).toContain(answer.status);
+    expect(await caseRow(x.id)).toMatchObject({ unit_code: 'P_BACH_DANG', status: 'assigned', unit_active: true });
+    const moved = await engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_events WHERE case_id = $1 AND action = 'reorganise'`, [x.id]);
+    expect(moved[0].n).toBe(1);
+  });
+
+  it('a return to triage while the plan ends the office that holds triage: the case goes to the new office, not the ended one', async () => {
+    const officer = await createOfficer(engine, admin, { username: 'lo.cau.den', role: 'HANDLER', unitCode: 'P_CAU_DEN' });
+    const x = await routedTo('CAU_DEN', 2);
+    expect(await caseRow(x.id)).toMatchObject({ unit_code: 'P_CAU_DEN', status: 'assigned' });
+    const plan = await schedule({
+      name: 'Văn phòng mới nhận việc tiếp nhận',
+      newUnits: [
+        {
+          code: 'VP_MOI',
+          name: 'Văn phòng UBND (mới)',
+          kind: 'office',
+          handler: { username: 'vp.moi.handler', fullName: 'Nguyễn Văn Tiếp' },
+          leader: { username: 'vp.moi.leader', fullName: 'Trần Thị Nhận' },
+        },
+      ],
+      merges: [{ into: 'VP_MOI', from: ['VP'] }],
+      triageUnit: 'VP_MOI',
+    });
+
+    // The return has written the case to the triage unit it read (VP) and waits here before it commits.
+    const texts = await client();
+    const held = await holdTable(texts, 'audit_event_texts');
+    let returning: ReturnType<typeof settle<{ status: number; body: unknown }>> | undefined;
+    let applying: ReturnType<typeof settle<boolean>> | undefined;
+    try {
+      returning = settle(act(officer.token, x.id, 'return', { reason: 'Không thuộc thẩm quyền của phường' }));
+      await untilWaitingForTable(engine, 'audit_event_texts');
+      // The plan runs meanwhile: to its end, or until it waits for what the return holds.
+      applying = settle(apply(plan));
+      await untilWaiting(2, 'the plan finished or waiting', returning, applying);
+    } finally {
+      await held.release();
+      await texts.end();
+    }
+    expect((await returning!.promise).status).toBe(200);
+    expect(await applying!.promise).toBe(true);
+
+    // In triage at the office that holds triage now; not at VP, which ended.
+    expect(await caseRow(x.id)).toMatchObject({ unit_code: 'VP_MOI', status: 'triage', unit_active: true });
+  });
+});
