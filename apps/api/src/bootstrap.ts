@@ -96,7 +96,7 @@ export async function createApiApp(config: AppConfig, options: { clock?: TimeSou
   app.useBodyParser('urlencoded', { extended: false, limit: BODY_LIMITS.form, verify: refuseMalformedForm });
   // The office's head-count imports (POST /v1/compliance/figures).
   app.useBodyParser('text', { type: 'text/csv', limit: BODY_LIMITS.csv, verify: refuseInvalidUtf8 });
-  app.use(boundRequestsInFlight(config.requestConcurrency, config.officerRequestConcurrency));
+  app.use(boundRequestsInFlight(config.requestConcurrency, config.officerRequestConcurrency, config.channelRequestConcurrency));
   app.useGlobalPipes(new SafeInputPipe(), buildValidationPipe());
   checkKnownQueries(app);
   app.useGlobalFilters(new HttpErrorFilter());
