@@ -3697,6 +3697,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -3756,6 +3767,17 @@ export interface operations {
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3845,6 +3867,17 @@ export interface operations {
             /** @description an unknown category or wardCode (`errors` names the field; GET /v1/categories and GET /v1/areas list the codes), or a category handled on another legal track */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4121,6 +4154,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -4207,6 +4251,17 @@ export interface operations {
             /** @description the body is not JSON (send Content-Type: application/json) */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4309,6 +4364,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -4389,6 +4455,17 @@ export interface operations {
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4500,6 +4577,17 @@ export interface operations {
             /** @description a field names something unknown, e.g. a unit to transfer to */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4647,6 +4735,17 @@ export interface operations {
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4831,6 +4930,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -4923,6 +5033,17 @@ export interface operations {
             /** @description unknown unit, a SUPERVISOR or ADMIN outside the office, or an OPERATOR outside the office and hotline units */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5039,6 +5160,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -5119,6 +5251,17 @@ export interface operations {
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5235,6 +5378,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -5322,6 +5476,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -5386,6 +5551,17 @@ export interface operations {
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5460,6 +5636,17 @@ export interface operations {
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5567,6 +5754,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -5635,6 +5833,17 @@ export interface operations {
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5739,6 +5948,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -5821,6 +6041,17 @@ export interface operations {
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5926,6 +6157,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -6010,6 +6252,17 @@ export interface operations {
             /** @description the body is not JSON (send Content-Type: application/json) */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6117,6 +6370,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -6212,6 +6476,17 @@ export interface operations {
             /** @description the URL is not deliverable, a secret that is not whsec_, or a secret without a url */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6319,6 +6594,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -6384,6 +6670,17 @@ export interface operations {
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6463,6 +6760,17 @@ export interface operations {
             /** @description the body is not JSON (send Content-Type: application/json) */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6561,6 +6869,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -6620,6 +6939,17 @@ export interface operations {
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6699,6 +7029,17 @@ export interface operations {
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6793,6 +7134,17 @@ export interface operations {
             /** @description the year does not fit the other years of the calendar, or the unit does not exist or has ended */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6899,6 +7251,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -6987,6 +7350,17 @@ export interface operations {
             /** @description the file has days outside the year, the result does not fit the other years, or the unit does not exist or has ended */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7138,6 +7512,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -7245,6 +7630,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -7330,6 +7726,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description as many verifications as this server runs at once are running (FR_AUDIT_VERIFY_CONCURRENCY), or PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
@@ -7405,6 +7812,17 @@ export interface operations {
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7502,6 +7920,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -7593,6 +8022,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description as many exports as this server streams at once are running (FR_EXPORT_CONCURRENCY), or PostgreSQL or Redis is unavailable: Retry-After says when to try again */
             503: {
                 headers: {
@@ -7661,6 +8101,17 @@ export interface operations {
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7776,6 +8227,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -7855,6 +8317,17 @@ export interface operations {
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7951,6 +8424,17 @@ export interface operations {
             /** @description the body is not JSON (send Content-Type: application/json) */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8064,6 +8548,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -8135,6 +8630,17 @@ export interface operations {
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8221,6 +8727,17 @@ export interface operations {
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8328,6 +8845,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -8423,6 +8951,17 @@ export interface operations {
             /** @description the body is not JSON (send Content-Type: application/json) */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8568,6 +9107,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -8660,6 +9210,17 @@ export interface operations {
             /** @description unitCodes names an unknown unit */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8767,6 +9328,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -8842,6 +9414,17 @@ export interface operations {
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8937,6 +9520,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -9008,6 +9602,17 @@ export interface operations {
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9115,6 +9720,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -9186,6 +9802,17 @@ export interface operations {
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9293,6 +9920,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -9372,6 +10010,17 @@ export interface operations {
             /** @description `unit` names no unit (GET /v1/units lists them) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9461,6 +10110,17 @@ export interface operations {
             /** @description the caller's unit is no longer active, an area code is unknown, or a ward names an area that is not its own */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9559,6 +10219,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -9630,6 +10301,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -9685,6 +10367,17 @@ export interface operations {
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9764,6 +10457,17 @@ export interface operations {
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9867,6 +10571,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
             503: {
                 headers: {
@@ -9935,6 +10650,17 @@ export interface operations {
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10111,6 +10837,17 @@ export interface operations {
             /** @description the body is larger than the 256 kB allowed */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

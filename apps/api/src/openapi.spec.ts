@@ -117,6 +117,7 @@ describe('the OpenAPI document', () => {
         if (jsonAt(r, 'content', 'application/json', 'schema', '$ref') !== '#/components/schemas/ErrorDto') problems.push(`${name} ${status}: not ErrorDto`);
       }
       if (!responses['503']) problems.push(`${name}: no 503`);
+      if (!responses['429'] && !/^GET \/(health|metrics)$/.test(name)) problems.push(`${name}: no 429`);
       if (name.startsWith('GET ') && (!responses['304'] || jsonAt(responses['304'], 'content') !== undefined)) problems.push(`${name}: no bodiless 304`);
     }
     expect(problems).toEqual([]);
@@ -260,22 +261,29 @@ describe(finishDocument.name, () => {
     });
   });
 
-  it('adds what every operation can answer: 400 and 413 always (a body may be sent anyway), 415 but to a GET, 401 with credentials, 503 always; security [] without', () => {
+  it('adds what every operation can answer: 400 and 413 always (a body may be sent anyway), 415 but to a GET, 401 with credentials, 429 but on the health check and metrics, 503 always; security [] without', () => {
     const doc = finishDocument(
       base({
         '/v1/y': {
           post: { security: [{ bearer: [] }], requestBody: { content: {} }, responses: { 201: { description: '' } } },
           get: { responses: { 200: { description: 'fine' } } },
         },
+        '/health': { get: { responses: { 200: { description: 'up' } } } },
       }),
     );
     const y = jsonAt(asJson(doc), 'paths', '/v1/y');
-    expect(Object.keys(asObject(jsonAt(y, 'post', 'responses')) ?? {})).toEqual(['201', '400', '401', '413', '415', '503']);
+    expect(Object.keys(asObject(jsonAt(y, 'post', 'responses')) ?? {})).toEqual(['201', '400', '401', '413', '415', '429', '503']);
     expect(jsonAt(y, 'post', 'responses', '201', 'description')).toBe('Created');
-    expect(Object.keys(asObject(jsonAt(y, 'get', 'responses')) ?? {})).toEqual(['200', '304', '400', '413', '503']);
+    expect(Object.keys(asObject(jsonAt(y, 'get', 'responses')) ?? {})).toEqual(['200', '304', '400', '413', '429', '503']);
     expect(jsonAt(y, 'get')).toMatchObject({
       security: [],
-      responses: { 200: { description: 'fine' }, 503: { headers: { 'Retry-After': expect.any(Object) as object } } },
+      responses: {
+        200: { description: 'fine' },
+        429: { headers: { 'Retry-After': expect.any(Object) as object } },
+        503: { headers: { 'Retry-After': expect.any(Object) as object } },
+      },
     });
+    // Never refused: operations' eyes stay open under load.
+    expect(Object.keys(asObject(jsonAt(asJson(doc), 'paths', '/health', 'get', 'responses')) ?? {})).toEqual(['200', '304', '400', '413', '503']);
   });
 });

@@ -6,6 +6,7 @@ import { asArray, asJson, asObject, isJsonObject, Json, jsonAt, JsonObject } fro
 import { DependencyCheckDto, ERROR_MEANINGS, ErrorDto, ErrorStatus } from './common/error.dto';
 import { WEBHOOK_SCHEMAS, webhooksSection } from './openapi-webhooks';
 import { schemaRules } from './common/schema-rules';
+import { NEVER_REFUSED } from './common/requests-in-flight.middleware';
 
 /**
  * Paths that follow a published specification of their own (Open311 GeoReport v2 documents its
@@ -33,7 +34,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         '(`X-Api-Key`); officers log in at `POST /v1/auth/login` and send `Authorization: Bearer <accessToken>`. Every error has the ' +
         'body `{ statusCode, error, message }` (ErrorDto), with `errors: [{ field, problems }]` for fields that are wrong and `state` ' +
         'for a case whose state does not allow the action. Every operation may answer 503 with Retry-After while PostgreSQL or ' +
-        'Redis is unavailable, or while the server is working on as many requests as it takes at once. Every text, in any body, query or path parameter, is refused (400, naming where) when it holds NUL, ' +
+        'Redis is unavailable, or while the server is working on as many requests as it takes at once; and 429 with Retry-After ' +
+        'while the caller (its channel key, or without credentials its address) has as many in flight as one caller may. ' +
+        'Every text, in any body, query or path parameter, is refused (400, naming where) when it holds NUL, ' +
         'a lone surrogate, a bidirectional control (U+202A-U+202E, U+2066-U+2069), a C1 control (U+0080-U+009F) or a noncharacter; ' +
         'so is a body nested deeper than 16 levels, an object of more than 100 fields or a list of more than 1,000 items. A field ' +
         'sent as null is taken as left out, unless its description gives null a meaning.',
@@ -59,11 +62,11 @@ export function finishDocument(doc: OpenAPIObject): OpenAPIObject {
   }
   const json = asJson(doc);
   dropUnusedSchemas(json);
-  for (const item of Object.values(asObject(json.paths) ?? {})) {
+  for (const [path, item] of Object.entries(asObject(json.paths) ?? {})) {
     for (const method of METHODS) {
       const op = asObject(jsonAt(item, method));
       if (op) {
-        addCommonResponses(op, method);
+        addCommonResponses(op, method, path);
         describeRoles(op);
       }
     }
@@ -139,20 +142,22 @@ function errorResponse(status: ErrorStatus): JsonObject {
   return {
     description: ERROR_MEANINGS[status],
     content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorDto' } } },
-    ...(status === 503 ? { headers: { 'Retry-After': { description: 'seconds to wait before trying again', schema: { type: 'integer' } } } } : {}),
+    ...(status === 429 || status === 503
+      ? { headers: { 'Retry-After': { description: 'seconds to wait before trying again', schema: { type: 'integer' } } } }
+      : {}),
   };
 }
 
 /**
  * What every operation can answer whatever its controller does: the media-type check (415), the body
  * parser (400 malformed JSON or UTF-8, 413 too large), the input pipe on every parameter (400), a
- * query parameter a GET does not take (400, KnownQueryInterceptor), the guards (401), the outage
- * mapping (503) and, on a GET, the conditional answer (304). `security: []` says an operation needs no
- * credentials. The body parser and the media-type check read any body sent, so an operation that
+ * query parameter a GET does not take (400, KnownQueryInterceptor), the guards (401), one caller's share
+ * of the requests in flight (429, but on the paths never refused), the outage mapping (503) and, on a
+ * GET, the conditional answer (304). `security: []` says an operation needs no credentials. The body parser and the media-type check read any body sent, so an operation that
  * takes none answers 400 and 413 too (a GET as well), and 415 unless it is a GET, which ignores a body
  * of another type: a validating proxy refused those answers as undeclared.
  */
-function addCommonResponses(op: JsonObject, method: string): void {
+function addCommonResponses(op: JsonObject, method: string, path: string): void {
   let responses = asObject(op.responses);
   if (!responses) op.responses = responses = {};
   for (const [status, r] of Object.entries(responses)) {
@@ -167,6 +172,7 @@ function addCommonResponses(op: JsonObject, method: string): void {
   if (op.requestBody || method !== 'get') add(415);
   if (asArray(op.security)?.length) add(401);
   else op.security = [];
+  if (!NEVER_REFUSED.test(path)) add(429);
   add(503);
   // Express answers a GET whose If-None-Match matches the response's ETag with 304 and no body.
   if (method === 'get') responses['304'] ??= { description: 'Not Modified: the ETag sent in If-None-Match still matches' };

@@ -77,7 +77,7 @@ export const ERROR_MEANINGS: Record<ErrorStatus, string> = {
   413: 'the body is larger than the 256 kB allowed',
   415: 'the body is not JSON (send Content-Type: application/json)',
   422: 'well-formed, but names something unknown or refused',
-  429: 'too many requests: Retry-After says when to try again',
+  429: 'too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again',
   503: 'PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again',
 };
 
