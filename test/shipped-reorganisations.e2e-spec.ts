@@ -150,6 +150,16 @@ describe('the shipped reorganisations of 2025 on a fresh database', () => {
       ['phường Minh Khai, quận Bắc Từ Liêm', null],
       ['phường Cửa Nam, quận Hoàn Kiếm', 'CUA_NAM_2025'],
       ['Tô Hiến Thành, Q.10, TP.HCM', null],
+      // Another district written bare, as citizens leave "quận" out; a street bearing a district's name, or
+      // beginning with "huyen" (Huyền Trân Công Chúa), stays a street.
+      ['12 Bạch Mai, Đống Đa', null],
+      ['Số 8 Ngõ 121 Thái Hà, Đống Đa, Hà Nội', null],
+      ['20 Tân Mai, Hoàng Mai', null],
+      ['Số 3, ngõ 12, Huyen Tran Cong Chua, Le Dai Hanh', 'HAI_BA_TRUNG_2025'],
+      ['Số 12, Hoàng Mai, Bạch Mai', 'BACH_MAI_2025'],
+      // As beside "quận Hoàn Kiếm": a ward of today decides when written with its prefix.
+      ['12 Hàng Bông, Cửa Nam, Hoàn Kiếm', null],
+      ['12 Hàng Bông, phường Cửa Nam, Hoàn Kiếm', 'CUA_NAM_2025'],
       // Parts that mention a district are no qualifier; this district written by initials, with dots or cũ.
       ['Trước cổng Quận ủy Hai Bà Trưng, 30 Lê Đại Hành', 'HAI_BA_TRUNG_2025'],
       ['Quỳnh Mai, Q.HBT cũ', 'BACH_MAI_2025'],

@@ -133,6 +133,46 @@ describe('Vietnamese addresses as they are written', () => {
     }
   });
 
+  const routed = async (address: string) => {
+    const c = await submitRouted(engine, IHANOI, {
+      category: 'sanitation',
+      description: 'Rác thải ùn ứ trên vỉa hè nhiều ngày chưa được thu gom.',
+      location: { address },
+    });
+    const [r] = await engine.query<{ status: string; triage_reason: string | null; area_code: string | null }>(
+      `SELECT status, triage_reason, area_code FROM cases WHERE id = $1`,
+      [c.id],
+    );
+    return r;
+  };
+
+  it('sends an address naming another district bare after the street to triage, as with "quận"', async () => {
+    for (const address of [
+      '15 Minh Khai, Hoàng Mai',
+      '15 Minh Khai, Hoàng Mai'.normalize('NFD'),
+      '15 Minh Khai, Hoang Mai',
+      '15 MINH KHAI, HOÀNG MAI, HÀ NỘI',
+      '12 Bạch Mai, Đống Đa',
+      '12 Bach Mai, Dong Da',
+      'Số 12 phố Bạch Mai, Đống Đa, Hà Nội',
+    ]) {
+      expect({ address, ...(await routed(address)) }).toEqual({ address, status: 'triage', triage_reason: 'area_unknown', area_code: null });
+    }
+  });
+
+  it('keeps a street that bears a district\'s name, or begins with "huyen", a street, and routes by the ward', async () => {
+    for (const [address, area] of [
+      ['Số 3, ngõ 12, Huyen Tran Cong Chua, Le Dai Hanh', 'LE_DAI_HANH'],
+      ['Cong vien Thong Nhat, Huyen Tran Cong Chua, phuong Le Dai Hanh', 'LE_DAI_HANH'],
+      ['Số 3, ngõ 12, Huyền Trân Công Chúa, Lê Đại Hành'.normalize('NFD'), 'LE_DAI_HANH'],
+      ['Số 12, Hoàng Mai, Bạch Mai', 'BACH_MAI'],
+      ['12 Hoàng Mai, Bạch Mai', 'BACH_MAI'],
+    ]) {
+      const r = await routed(address);
+      expect({ address, area: r.area_code, triaged: r.status === 'triage' }).toEqual({ address, area, triaged: false });
+    }
+  });
+
   it('migration DuplicatesByArea1767540000000: down gives back the ward index and search, up the area ones', async () => {
     const migration = new (MIGRATIONS.find((m) => m.name === 'DuplicatesByArea1767540000000')!)();
     const c = await engine.db.connect();

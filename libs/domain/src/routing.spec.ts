@@ -282,6 +282,72 @@ describe('resolveArea through reorganisations', () => {
     }
   });
 
+  // Citizens often leave "quận"/"huyện" out: "Số 8 Ngõ 121 Thái Hà, Đống Đa, Hà Nội". Written bare in a part
+  // of its own after the street, another district of the city is read as "quận Đống Đa" is.
+  it('reads another district written bare after the street as that district, as "quận Đống Đa" is read', () => {
+    const district = { district: 'Quận Hai Bà Trưng' };
+    const bare = [
+      '12 Bạch Mai, Đống Đa',
+      '12 Bạch Mai, Đống Đa'.normalize('NFD'),
+      '12 Bach Mai, Dong Da',
+      '12 BẠCH MAI, ĐỐNG ĐA, HÀ NỘI',
+      '12 Bạch Mai, Đống Đa, Hà Nội',
+      '12 Bạch Mai, Đống Đa cũ, HN',
+      'ngõ 5 Bạch Mai, Hoàng Mai',
+      '15 Lạc Trung, Hoàng Mai, TP Hà Nội',
+      'Bạch Mai, Thanh Trì',
+      'Tổ 5, Bạch Mai, Hoàng Mai',
+      'phường Quỳnh Mai, Thanh Xuân',
+    ];
+    const prefixed = (a: string) => resolveArea({ address: a.replace(/, ([^,]+)$/, ', quận $1') }, areas, district).areaCode;
+    expect(bare.map((a) => [a, resolveArea({ address: a }, areas, district).areaCode])).toEqual(bare.map((a) => [a, null]));
+    expect(resolveArea({ address: '12 Bạch Mai, Đống Đa' }, areas, district).problem).toBe(
+      "the address is in Đống Đa, outside Quận Hai Bà Trưng: its ward names are not this district's",
+    );
+    // As the prefixed form goes.
+    expect(prefixed('12 Bạch Mai, Đống Đa')).toBeNull();
+    // A ward of today written with its prefix still decides, as beside "quận".
+    expect(resolveArea({ address: 'phường Bạch Mai, Đống Đa' }, areas, district).areaCode).toBe('BACH_MAI_2025');
+    // Only with the deployment's district known, as for "quận Đống Đa".
+    expect(resolveArea({ address: '12 Bạch Mai, Đống Đa' }, areas).areaCode).toBe('BACH_MAI_2025');
+    // This district written bare is no other district.
+    expect(resolveArea({ address: 'Quỳnh Mai, Hai Bà Trưng, Hà Nội' }, areas, district).areaCode).toBe('BACH_MAI_2025');
+  });
+
+  // "Hoàng Mai" is a district and a street; "Huyền Trân Công Chúa" a street that, typed without diacritics,
+  // begins with "huyen" (huyện); "Cầu Giấy" a district and a street.
+  it('keeps a street that bears a district\'s name, or begins with "huyen", a street', () => {
+    const district = { district: 'Quận Hai Bà Trưng' };
+    for (const [address, area] of [
+      // A street's name after a house number, in the part of the number or the next one.
+      ['12 Hoàng Mai, Bạch Mai', 'BACH_MAI_2025'],
+      ['Số 12, Hoàng Mai, Bạch Mai', 'BACH_MAI_2025'],
+      ['Ngõ 146, Hoàng Mai, phường Bạch Mai', 'BACH_MAI_2025'],
+      ['so 12, Hoang Mai, Bach Mai', 'BACH_MAI_2025'],
+      // "huyen" before a name that is no district is the street Huyền Trân Công Chúa, not huyện.
+      ['Số 3, ngõ 12, Huyen Tran Cong Chua, Bach Mai', 'BACH_MAI_2025'],
+      ['Cong vien Thong Nhat, Huyen Tran Cong Chua, Bach Mai', 'BACH_MAI_2025'],
+      ['Cổng công viên Thống Nhất, Huyền Trân Công Chúa, Bạch Mai', 'BACH_MAI_2025'],
+      ['Cổng công viên Thống Nhất, Huyền Trân Công Chúa, Bạch Mai'.normalize('NFD'), 'BACH_MAI_2025'],
+      // A district's name inside a longer name is not the district.
+      ['12 Bạch Mai, Thanh Xuân Bắc', 'BACH_MAI_2025'],
+      // The district after the street is still the district; huyện before a district's name too.
+      ['Ngõ 146 Đ. Hoàng Mai, Hoàng Văn Thụ, Hoàng Mai, Hà Nội', null],
+      ['12 Bach Mai, huyen Thanh Tri', null],
+      ['Số 3, ngõ 12, Bạch Mai, huyen Thanh Tri', null],
+    ] as [string, string | null][]) {
+      expect([address, resolveArea({ address }, areas, district).areaCode]).toEqual([address, area]);
+    }
+  });
+
+  it("takes a name that is a ward of this deployment's for the ward, though a district bore it", () => {
+    // Since 1 July 2025 a ward of Hà Nội bears the name of the district Hoàng Mai.
+    const withHoangMai: AreaRef[] = [...areas, { code: 'HOANG_MAI_2025', name: 'Phường Hoàng Mai', unitCode: 'P2025_HOANG_MAI', match: ['Hoàng Mai'] }];
+    const district = { district: 'Quận Hai Bà Trưng' };
+    expect(resolveArea({ address: '12 Tân Mai, Hoàng Mai' }, withHoangMai, district).areaCode).toBe('HOANG_MAI_2025');
+    expect(resolveArea({ address: '12 Tan Mai, Hoang Mai' }, withHoangMai, district).areaCode).toBe('HOANG_MAI_2025');
+  });
+
   it("finds a ward by one of its streets when the address names no ward, and does not take a district's name for a ward", () => {
     expect(resolveArea({ address: '1 Tạ Quang Bửu, quận Hai Bà Trưng' }, areas)).toMatchObject({ areaCode: 'BACH_MAI_2025', source: 'street' });
     expect(resolveArea({ address: '9 Lạc Trung' }, areas)).toMatchObject({ areaCode: 'MAI_DONG', source: 'street' });

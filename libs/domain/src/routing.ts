@@ -155,32 +155,70 @@ function mentionsOf(text: string, key: string, districtKey: string | null, commu
 }
 
 /**
+ * Hà Nội's district-level units as addresses still name them (folded): the 12 quận, the town Sơn Tây and the
+ * 17 huyện of 2008-2025 (abolished on 1 July 2025 by Resolution 1656/NQ-UBTVQH15, but citizens, maps and
+ * old documents keep writing them), and Từ Liêm, split into Nam and Bắc Từ Liêm in 2013 and still written.
+ * Written bare ("Số 8 Ngõ 121 Thái Hà, Đống Đa, Hà Nội"), only these are taken for a district: any other
+ * bare name may be a street, a ward or a landmark.
+ */
+const HANOI_DISTRICTS: ReadonlySet<string> = new Set(
+  [
+    ...['Ba Đình', 'Hoàn Kiếm', 'Tây Hồ', 'Long Biên', 'Cầu Giấy', 'Đống Đa', 'Hai Bà Trưng', 'Hoàng Mai', 'Thanh Xuân'],
+    ...['Nam Từ Liêm', 'Bắc Từ Liêm', 'Hà Đông', 'Từ Liêm', 'Sơn Tây'],
+    ...['Ba Vì', 'Chương Mỹ', 'Đan Phượng', 'Đông Anh', 'Gia Lâm', 'Hoài Đức', 'Mê Linh', 'Mỹ Đức', 'Phú Xuyên'],
+    ...['Phúc Thọ', 'Quốc Oai', 'Sóc Sơn', 'Thạch Thất', 'Thanh Oai', 'Thanh Trì', 'Thường Tín', 'Ứng Hòa'],
+  ].map(foldVietnamese),
+);
+
+/** A district's name as written after "quận" or alone: folded, dots, "cũ" (former) and the city after it left out. */
+function districtNameOf(written: string): string {
+  return foldVietnamese(written.replace(/\./g, ''))
+    .split(' ')
+    .filter((w) => w !== 'cu')
+    .join(' ')
+    .replace(/ (tp|thanh pho)? ?(ha noi|hn)$/, '');
+}
+
+/**
  * Another district the address names in a part of its own ("78 Giải Phóng, quận Đống Đa": Bạch Mai
  * hospital, not the ward Bạch Mai), as written; null when it names this one, or none. A part that only
  * mentions one ("trụ sở Công an quận Hoàng Mai", "Quận ủy Hai Bà Trưng") is no qualifier. Read on the
- * text with its diacritics, where "quận" is not "quán" (a shop). Typed without them ("15 Minh Khai, quan
- * Hoang Mai"), "quan", "huyen", "thi xa" and "Q" are read as the district only in a part after the first
- * (not "Quan Hoa", a street, nor "Huyen Tran Cong Chua" opening the address): there, a shop ("quan nuoc")
- * sends the case to triage, where the district would have sent it to the ward of the same street name
- * here, a wrong unit. This district may be written by its name or initials, with dots, "cũ" (former) anywhere.
+ * text with its diacritics, where "quận" is not "quán" (a shop) and "huyện" not "Huyền". Typed without
+ * them ("15 Minh Khai, quan Hoang Mai"), "quan", "huyen", "thi xa" and "Q" are read as the district only
+ * in a part after the first (not "Quan Hoa", a street) that is not the street of a number the part before
+ * ends with ("Số 3, ngõ 12, Huyen Tran Cong Chua"); there, a shop ("quan nuoc") sends the case to triage,
+ * where the district would have sent it to the ward of the same street name here, a wrong unit; and
+ * "huyen" only before one of Hà Nội's districts: else it begins the street Huyền Trân Công Chúa. In such a
+ * part, one of Hà Nội's districts written bare ("12 Bạch Mai, Đống Đa") is that district as "quận Đống Đa"
+ * is, unless an area here bears the name (since 2025 wards bear the names of former districts: a ward here is
+ * what the deployment knows). This district may be written by its name or initials, with dots, "cũ"
+ * (former) anywhere.
  */
-function otherDistrict(address: string, districtKey: string | null): string | null {
+function otherDistrict(address: string, districtKey: string | null, areas: readonly AreaRef[]): string | null {
   if (!districtKey) return null;
   const initials = districtKey
     .split(' ')
     .map((w) => w[0])
     .join('');
+  const ours = (name: string) => name.includes(districtKey) || name.replace(/ /g, '') === initials;
+  // The part before ended with a house or alley number (not a residential group's: "tổ 5"): this part names its street.
+  let streetOfNumber = false;
   for (const [i, part] of address.normalize('NFC').split(ADDRESS_PARTS).entries()) {
-    const m = /^\s*(quận|huyện|thị xã|q\.)\s*(.+?)\s*$/iu.exec(part) ?? (i > 0 ? /^\s*(quan|huyen|thi xa|q)\s+(.+?)\s*$/i.exec(part) : null);
-    if (!m) continue;
-    const name = foldVietnamese(m[2].replace(/\./g, ''))
-      .split(' ')
-      .filter((w) => w !== 'cu')
-      .join(' ')
-      .replace(/ (tp|thanh pho)? ?(ha noi|hn)$/, '');
-    if (!name || /^(uy|doan|doi)\b/.test(name)) continue;
-    if (name.includes(districtKey) || name.replace(/ /g, '') === initials) continue;
-    return `${m[1]} ${m[2]}`;
+    const judged = i > 0 && !streetOfNumber;
+    const tokens = foldVietnamese(part).split(' ');
+    streetOfNumber = tokens.length > 0 && /^\d/.test(tokens[tokens.length - 1]) && !GROUP_WORDS.includes(tokens[tokens.length - 2] ?? '');
+    const m = /^\s*(quận|huyện|thị xã|q\.)\s*(.+?)\s*$/iu.exec(part) ?? (judged ? /^\s*(quan|huyen|thi xa|q)\s+(.+?)\s*$/i.exec(part) : null);
+    if (m) {
+      const name = districtNameOf(m[2]);
+      if (!name || /^(uy|doan|doi)\b/.test(name) || ours(name)) continue;
+      if (m[1].toLowerCase() === 'huyen' && !HANOI_DISTRICTS.has(name)) continue;
+      return `${m[1]} ${m[2]}`;
+    }
+    if (!judged) continue;
+    const name = districtNameOf(part);
+    if (HANOI_DISTRICTS.has(name) && !ours(name) && !areas.some((a) => (a.match.length ? a.match : [a.name]).some((n) => foldedName(n) === name))) {
+      return part.trim();
+    }
   }
   return null;
 }
@@ -263,7 +301,7 @@ export function resolveArea(
   const named = (tier: Mention) => [...strongest].filter(([, kind]) => kind === tier).map(([area]) => area);
   // A ward of today written with its prefix decides whatever district follows: since 2025 wards belong
   // to the city, and one such as Cửa Nam took slices of several former districts.
-  const elsewhere = location.address && !named('prefixed').some((a) => a.active !== false) ? otherDistrict(location.address, districtKey) : null;
+  const elsewhere = location.address && !named('prefixed').some((a) => a.active !== false) ? otherDistrict(location.address, districtKey, areas) : null;
   if (elsewhere) {
     problems.push(`the address is in ${elsewhere}, outside ${options.district}: its ward names are not this district's`);
   } else if (location.address) {
