@@ -64,6 +64,36 @@ describe('Vietnamese addresses as they are written', () => {
     expect((await row(first.id)).address_key).toBe('40 le thanh nghi');
   });
 
+  // Ngách 3 of ngõ 95 is written "ngõ 95/3", "ngõ 95 ngách 3", "ngách 95/3, ngõ 95", "ngách 3 ngõ 95", with
+  // or without diacritics: one ngách, and another ngách of the ngõ, or the ngõ itself, another place.
+  it('links the reports of one ngách however its numbers are written, and keeps the ngõ and its other ngách apart', async () => {
+    const original = await report('52 ngõ 95/3 Minh Khai');
+    for (const [i, address] of [
+      '52 ngõ 95 ngách 3 Minh Khai',
+      '52 ngo 95 ngach 3 Minh Khai',
+      'Số nhà 52, ngách 95/3, ngõ 95, Minh Khai',
+      '52 ngách 3 ngõ 95 Minh Khai',
+    ].entries()) {
+      const c = await report(address, i % 2 ? HOTLINE_CHANNEL : IHANOI);
+      expect({ address, duplicateOf: (await row(c.id)).duplicate_of }).toEqual({ address, duplicateOf: original.id });
+    }
+    for (const address of ['52 ngõ 95/4 Minh Khai', '52 ngõ 95 Minh Khai', '52 ngõ 3/95 Minh Khai']) {
+      const c = await report(address);
+      expect({ address, duplicateOf: (await row(c.id)).duplicate_of }).toEqual({ address, duplicateOf: null });
+    }
+  });
+
+  // Times City is the complex at 458 Minh Khai: named beside the number, before or after it, it is that number.
+  it('links a report naming the complex at a street number to one giving the number alone; a tower stays apart', async () => {
+    const original = await report('458 Minh Khai');
+    for (const address of ['458 Minh Khai, Times City', 'Times City, 458 Minh Khai', 'Số 458 Minh Khai, Times City, Hà Nội']) {
+      const c = await report(address);
+      expect({ address, duplicateOf: (await row(c.id)).duplicate_of }).toEqual({ address, duplicateOf: original.id });
+    }
+    const tower = await report('458 Minh Khai, tòa T5');
+    expect((await row(tower.id)).duplicate_of).toBeNull();
+  });
+
   it('finds the ward in an address typed with full-width letters (a Chinese or Japanese input method)', async () => {
     const c = await submitRouted(engine, IHANOI, {
       category: 'sanitation',

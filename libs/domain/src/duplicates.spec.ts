@@ -93,6 +93,56 @@ describe(normaliseAddress.name, () => {
     for (const other of others) expect([other, normaliseAddress(other)]).toEqual([other, key]);
   });
 
+  // A ngách is numbered on its ngõ, "ngách 595/7" being ngách 7 of ngõ 595, and Hà Nội addresses write it
+  // each of these ways (seen in public addresses: "Số nhà 33, ngách 595/7, ngõ 595, Lĩnh Nam", "Số 18
+  // ngách 19/15 Kim Đồng", "Số 25 Ngõ 178/71 - Tây Sơn", "nhà số 14 ngách 18 ngõ 111 Triều Khúc"). The
+  // south writes a hẻm's branch the same way ("Hẻm 1041/62 Trần Xuân Soạn"), Huế and Đà Nẵng a kiệt's.
+  it.each([
+    [
+      '12 ngõ 5 ngách 3 Minh Khai',
+      [
+        '12 ngõ 5/3 Minh Khai',
+        '12 ngõ 5/3 Minh Khai'.normalize('NFD'),
+        '12 ngo 5/3 Minh Khai',
+        '12 ngo 5 ngach 3 Minh Khai',
+        '12 NGÕ 5 NGÁCH 3 MINH KHAI',
+        'Số 12, ngách 5/3, phố Minh Khai',
+        'Số 12 ngách 5/3 ngõ 5 Minh Khai',
+        'số nhà 12, ngách 5/3, ngõ 5, Minh Khai',
+        '12 ngách 3 ngõ 5 Minh Khai',
+        '12 ngách 3, ngõ 5, Minh Khai',
+        '12 ng. 5/3 Minh Khai',
+        '12 ng.5/3 Minh Khai',
+        '12 ng. 5 ngh. 3 Minh Khai',
+        '12 ngõ 5 / 3 Minh Khai',
+        '12 Ngõ 5, Ngách 5/3 Minh Khai',
+      ],
+    ],
+    ['Số 33 ngách 595/7 Lĩnh Nam', ['Số nhà 33, ngách 595/7, ngõ 595, Lĩnh Nam', '33 ngõ 595 ngách 7 Lĩnh Nam', '33 ngõ 595/7 Lĩnh Nam']],
+    ['Số 2 ngõ 1A/12 Bạch Mai', ['2 ngõ 1A ngách 12 Bạch Mai', '2 ngách 1A/12 Bạch Mai', '2 ngach 12 ngo 1a Bach Mai']],
+    ['Hẻm 1041/62 Trần Xuân Soạn', ['Hẻm 1041/62 Đường Trần Xuân Soạn', 'hem 1041/62 Tran Xuan Soan', 'HẺM 1041/62 TRẦN XUÂN SOẠN'.normalize('NFD')]],
+    ['Kiệt 12/3 Trần Cao Vân', ['kiet 12/3 Tran Cao Van', 'Kiệt 12/3 Trần Cao Vân'.normalize('NFD')]],
+    // Hà Nội names the branch of a ngách a hẻm: ngõ 5, ngách 3, hẻm 2 is 5/3/2.
+    ['ngõ 5/3/2 Minh Khai', ['ngõ 5 ngách 3 hẻm 2 Minh Khai', 'hẻm 5/3/2 Minh Khai', 'ngách 5/3 hẻm 2 Minh Khai']],
+  ])('%s: one key for the ngách however it is written', (address, others) => {
+    const key = normaliseAddress(address);
+    expect(key).not.toBeNull();
+    for (const other of others) expect([other, normaliseAddress(other)]).toEqual([other, key]);
+  });
+
+  // Times City is the complex at 458 Minh Khai: its name after the number says nothing the number does not,
+  // before it neither; a tower's name does.
+  it('takes a complex named beside its street number for that number, and keeps its towers apart', () => {
+    const key = normaliseAddress('458 Minh Khai');
+    for (const a of ['458 Minh Khai, Times City', 'Times City, 458 Minh Khai', 'Times City, 458 Minh Khai, Hai Bà Trưng', 'Số 458 Minh Khai, Times City, HN']) {
+      expect([a, normaliseAddress(a)]).toEqual([a, key]);
+    }
+    expect(normaliseAddress('458 Minh Khai, tòa T5')).not.toBe(normaliseAddress('458 Minh Khai, tòa T6'));
+    expect(normaliseAddress('458 Minh Khai, tòa T5')).not.toBe(key);
+    // A place that is nothing without its name keeps it: "nhà B5" alone would be every B5 of the ward.
+    expect(normaliseAddress('KTT Quỳnh Mai, nhà B5')).not.toBe(normaliseAddress('KTT Kim Liên, nhà B5'));
+  });
+
   // What must stay apart: a key shared by two places links reports of different problems.
   it.each([
     ['12 P. Hàng Bông', '12 P. Hàng Gai'],
@@ -102,6 +152,12 @@ describe(normaliseAddress.name, () => {
     ['Khu D tập thể Bách Khoa', 'Khu tập thể Bách Khoa'],
     ['24 Hàng Bông, Hàng Gai', '24 Hàng Gai, Hàng Bông'],
     ['12 Bạch Mai', '12 Bạch M\u0430i'],
+    ['ngõ 5/3 Minh Khai', 'ngõ 3/5 Minh Khai'],
+    ['ngõ 5/3 Minh Khai', 'ngõ 5 Minh Khai'],
+    ['ngách 5/3 Minh Khai', 'ngách 5/4 Minh Khai'],
+    ['ngõ 5/3/2 Minh Khai', 'ngõ 5/3 Minh Khai'],
+    ['12 ngõ 5 Minh Khai', '12 ngõ 5/12 Minh Khai'],
+    ['Ngách 5/12 ngõ Quỳnh', 'Ngách 5/12 ngõ Kim Ngưu'],
   ])('%s and %s stay apart', (a, b) => {
     expect(normaliseAddress(a)).not.toBe(normaliseAddress(b));
   });

@@ -12,12 +12,13 @@ const METRES_PER_DEGREE_LAT = (Math.PI * EARTH_RADIUS_M) / 180;
 
 /**
  * Words that name a kind of alley, written in full, without diacritics, abbreviated, or in the southern
- * and central forms (hẻm, kiệt), mapped to one spelling. Keys are folded (no diacritics).
+ * and central forms (hẻm, kiệt), mapped to one spelling. Keys are folded (no diacritics). "hẻm" stays apart
+ * until the alley's numbers are read (foldAlleys): after a ngách it is the ngách's branch, as Hà Nội names it.
  */
 const WORD_FORMS: Readonly<Record<string, string>> = Object.freeze({
   ngo: 'ngo',
   ng: 'ngo',
-  hem: 'ngo',
+  hem: 'hem',
   kiet: 'ngo',
   ngach: 'ngach',
   ngh: 'ngach',
@@ -57,20 +58,43 @@ const ADMIN_PAIRS = new Set(['ha noi', 'thanh pho']);
 const TAIL_ONLY_WORDS = new Set(['phuong', 'quan', 'q', 'tp', 'hn']);
 
 /** Words after which a number is an alley's, a group's or a building's, not the name of a street following it. */
-const NOT_NAMES = new Set([...GROUP_WORDS, 'ngo', 'ngach', 'toa', 'nha', 'day', 'lo', 'can', 'tang']);
+const NOT_NAMES = new Set([...GROUP_WORDS, 'ngo', 'ngach', 'hem', 'toa', 'nha', 'day', 'lo', 'can', 'tang']);
+
+/** Rules of the address key that a migration's way down can turn off (normaliseAddress). */
+export interface AddressKeyRules {
+  /** A ngách written by its ngõ's number, in every order and spelling, as one key (foldAlleys). */
+  alleys: boolean;
+  /** A place's name before its house number and street left out, as after them (namesPlaceAt). */
+  placesBefore: boolean;
+}
+
+const CURRENT_RULES: AddressKeyRules = Object.freeze({ alleys: true, placesBefore: true });
+
+/** The rules of the release before AlleyKeysRefolded1767560000000. */
+export const ADDRESS_KEY_RULES_BEFORE_ALLEYS: AddressKeyRules = Object.freeze({ alleys: false, placesBefore: false });
 
 /**
  * A comparison key for an address, so that "Số 12, Ngõ 34 Phố Huế" and "12 ngo 34 pho Hue, P. Phố Huế"
  * meet: NFC then folded (lower case, no diacritics, so tone placement and keyboards do not matter, đ and
  * Ð -> d, punctuation and runs of spaces to one space, as citizens often type without diacritics),
- * "số"/"số nhà" before a number dropped, alley words spelt one way, street words left out, and the
- * ward/district/city tail cut (the ward is compared by code): what follows "phường", "P.", "Ph.", "Q.",
- * "TP", "Hà Nội" or "HN", and the parts without a number after the part that named the street
- * ("12 Hàng Bông, Cửa Nam, Hoàn Kiếm": bare names of the ward and district). A part before the street
- * that names only a ward or above is skipped ("Phường Cửa Nam, 12 Hàng Bông").
+ * "số"/"số nhà" before a number dropped, alley words spelt one way and a ngách written by its ngõ's
+ * number (foldAlleys: "ngõ 5 ngách 3", "ngõ 5/3", "ngách 5/3, ngõ 5", "ngách 3 ngõ 5" are one key), street
+ * words left out, and the ward/district/city tail cut (the ward is compared by code): what follows
+ * "phường", "P.", "Ph.", "Q.", "TP", "Hà Nội" or "HN", and the parts without a number after the part that
+ * named the street ("12 Hàng Bông, Cửa Nam, Hoàn Kiếm": bare names of the ward and district). A part
+ * before the street that names only a ward or above is skipped ("Phường Cửa Nam, 12 Hàng Bông").
+ * A part without a number that names a place at the house number and street after it ("Times City, 458
+ * Minh Khai") is left out as it is after them ("458 Minh Khai, Times City"): Times City is the complex at
+ * 458 Minh Khai, and its name says nothing the number does not (where the address names a tower, "tòa T5",
+ * the tower's number keeps its part). Two reports at one number of a large complex may be about two of its
+ * corners; they are linked for a handler to judge, and `unlink` parts them.
  * Null when nothing is left to compare.
+ *
+ * `rules` turns this release's two new rules off, giving the keys of the release before (migration
+ * AlleyKeysRefolded1767560000000 keys open cases with them again on its way down); every caller but that
+ * one takes the default.
  */
-export function normaliseAddress(address: string | null | undefined): string | null {
+export function normaliseAddress(address: string | null | undefined, rules: AddressKeyRules = CURRENT_RULES): string | null {
   if (!address) return null;
   const parts = address
     .normalize('NFC')
@@ -83,6 +107,9 @@ export function normaliseAddress(address: string | null | undefined): string | n
     )
     .filter((part) => part.length > 0);
   const out: string[] = [];
+  // Where the numbers of one alley cannot run on: before the first token of a part, and after a "số" left out.
+  const seams = new Set<number>();
+  const key = () => (out.length === 0 ? null : rules.alleys ? foldAlleys(out, seams).join(' ') : out.map((t) => (t === 'hem' ? 'ngo' : t)).join(' '));
   // A number then a name has been seen: the street is named, and parts without a number after it are its tail.
   let numbered = false;
   let streetNamed = false;
@@ -92,6 +119,9 @@ export function normaliseAddress(address: string | null | undefined): string | n
     const first = tokens[0];
     // A part that is all tail, before anything of the street: "Phường Cửa Nam, 12 Hàng Bông", "Hà Nội".
     if (out.length === 0 && !isNumber(tokens[1]) && (TAIL_ONLY_WORDS.has(first) || ADMIN_PAIRS.has(`${first} ${tokens[1]}`))) continue;
+    // A place's name before its house number and street: "Times City, 458 Minh Khai".
+    if (rules.placesBefore && out.length === 0 && namesPlaceAt(tokens, parts.slice(p + 1))) continue;
+    seams.add(out.length);
     let streetPlace = true;
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i];
@@ -106,10 +136,13 @@ export function normaliseAddress(address: string | null | undefined): string | n
       }
       streetPlace = false;
       const pair = ADMIN_PAIRS.has(`${t} ${next}`);
-      if (out.length > 0 && !isNumber(next) && (ADMIN_WORDS.has(t) || pair)) return out.join(' ');
-      if (NUMBER_PREFIXES.has(t) && followedByNumber(tokens, i)) continue;
+      if (out.length > 0 && !isNumber(next) && (ADMIN_WORDS.has(t) || pair)) return key();
+      if (NUMBER_PREFIXES.has(t) && followedByNumber(tokens, i)) {
+        seams.add(out.length);
+        continue;
+      }
       // "ngõ 5 ng. 3": the second "ng." is the ngách.
-      const word = t === 'ng' && out.includes('ngo') ? 'ngach' : Object.hasOwn(WORD_FORMS, t) ? WORD_FORMS[t] : t;
+      const word = t === 'ng' && (out.includes('ngo') || out.includes('hem')) ? 'ngach' : Object.hasOwn(WORD_FORMS, t) ? WORD_FORMS[t] : t;
       out.push(word);
       if (isNumber(word)) {
         numbered = true;
@@ -120,7 +153,74 @@ export function normaliseAddress(address: string | null | undefined): string | n
       }
     }
   }
-  return out.length > 0 ? out.join(' ') : null;
+  return key();
+}
+
+/**
+ * Whether a first part without a number names a place at the house number and street of the part after
+ * it ("Times City, 458 Minh Khai", "Bệnh viện Bạch Mai, 78 Giải Phóng"), not a place the number is in
+ * ("KTT Quỳnh Mai, nhà B5": B5 alone is no place) nor a named alley ("Ngõ Quỳnh, 12").
+ */
+function namesPlaceAt(tokens: readonly string[], rest: readonly (readonly string[])[]): boolean {
+  if (tokens.some((t) => /\d/.test(t)) || Object.hasOwn(WORD_FORMS, tokens[0])) return false;
+  const next = rest[0] ?? [];
+  let i = 0;
+  while (NUMBER_PREFIXES.has(next[i]) && followedByNumber(next, i)) i++;
+  if (!isNumber(next[i])) return false;
+  const name = next.slice(i + 1).find((t) => !STREET_WORDS.has(t) && !WARD_OR_STREET.has(t));
+  return name !== undefined && !isNumber(name) && !NOT_NAMES.has(name);
+}
+
+const ALLEY_WORDS = new Set(['ngo', 'ngach', 'hem']);
+
+/**
+ * One spelling for an alley's place in the alleys: Hà Nội numbers a ngách on its ngõ ("ngách 595/7" is
+ * ngách 7 of ngõ 595, the house sign's form) and writes it so, or as "ngõ 595/7", "ngõ 595 ngách 7",
+ * "ngách 7 ngõ 595", or "ngách 595/7, ngõ 595"; a ngách's branch, the hẻm, adds a number ("5/3/2"). The
+ * south writes a hẻm's branch so ("hẻm 1041/62"), Huế and Đà Nẵng a kiệt's. Every form becomes the ngõ
+ * alone ("ngo 5") or "ngach" and the numbers from the ngõ's ("ngach 5 3", "ngach 5 3 2"). A ngõ named and
+ * not numbered ("ngách 5/12 ngõ Quỳnh") is kept as written. The numbers of an alley run on within a part
+ * (the slash folds to a space), not across parts nor after a "số" left out (`seams`): "ngõ 5, số 3" is
+ * house 3 of ngõ 5.
+ */
+function foldAlleys(tokens: readonly string[], seams: ReadonlySet<number>): string[] {
+  const out: string[] = [];
+  // The alley just read: its word as written first, its numbers, and where its key starts in `out`.
+  let alley: { word: string; path: string[]; at: number } | null = null;
+  for (let i = 0; i < tokens.length; ) {
+    const word = tokens[i];
+    const numbers: string[] = [];
+    let j = i + 1;
+    while (ALLEY_WORDS.has(word) && j < tokens.length && isNumber(tokens[j]) && (j === i + 1 || !seams.has(j))) numbers.push(tokens[j++]);
+    if (numbers.length === 0) {
+      out.push(word === 'hem' ? 'ngo' : word);
+      alley = null;
+      i++;
+      continue;
+    }
+    const path: readonly string[] = alley?.path ?? [];
+    const ngo = word !== 'ngach';
+    let joined: string[] | null = null;
+    if (alley && numbers.length === 1) {
+      // "ngõ 5 ngách 3"; "ngách 5/3 hẻm 2"; "ngách 595/7, ngõ 595"; "ngách 7 ngõ 595".
+      if (word === 'ngach' && path.length === 1 && alley.word !== 'ngach') joined = [...path, numbers[0]];
+      else if (word === 'hem' && path.length >= 2) joined = [...path, numbers[0]];
+      else if (ngo && path.length >= 2 && path[0] === numbers[0]) joined = [...path];
+      else if (ngo && path.length === 1 && alley.word === 'ngach') joined = [numbers[0], ...path];
+    } else if (alley && word === 'ngach' && path.length === 1 && alley.word !== 'ngach' && numbers[0] === path[0]) {
+      // "Ngõ 5, ngách 5/3".
+      joined = numbers;
+    }
+    if (joined) {
+      out.length = alley!.at;
+      alley = { word: alley!.word, path: joined, at: alley!.at };
+    } else {
+      alley = { word, path: numbers, at: out.length };
+    }
+    out.push(alley.path.length > 1 || alley.word === 'ngach' ? 'ngach' : 'ngo', ...alley.path);
+    i = j;
+  }
+  return out;
 }
 
 function isNumber(t: string | undefined): boolean {
