@@ -258,4 +258,55 @@ describe('Vietnamese addresses as they are written', () => {
       expect((await row(later.id)).duplicate_of).toBe(open.id);
     });
   });
+
+  describe('migration AlleyKeysRefolded1767560000000', () => {
+    const migration = () => new (MIGRATIONS.find((m) => m.name === 'AlleyKeysRefolded1767560000000')!)();
+    const runner = (c: PoolClient) =>
+      ({ query: async (sql: string, params?: unknown[]) => (await c.query<Record<string, unknown>>(sql, params)).rows }) as unknown as QueryRunner;
+    const inTransaction = async (work: (c: PoolClient) => Promise<void>, end: 'COMMIT' | 'ROLLBACK') => {
+      const c = await engine.db.connect();
+      try {
+        await c.query('BEGIN');
+        await work(c);
+        await c.query(end);
+      } finally {
+        c.release();
+      }
+    };
+
+    it('keys again the open cases keyed the old way, so new reports of the ngách meet them; down keys them as the release before', async () => {
+      const ngach = await report('61 ngõ 97/3 Minh Khai');
+      const complex = await report('Times City, 460 Minh Khai');
+      const closed = await report('63 ngõ 97/3 Minh Khai');
+      // As the release before keyed them: the slash a space, the ngõ's word kept, the place before the number kept.
+      const before = { [ngach.id]: '61 ngo 97 3 minh khai', [complex.id]: 'times city 460 minh khai', [closed.id]: '63 ngo 97 3 minh khai' };
+      for (const [id, key] of Object.entries(before)) await engine.query(`UPDATE cases SET address_key = $2 WHERE id = $1`, [id, key]);
+      await engine.query(`UPDATE cases SET status = 'closed', closed_at = now() WHERE id = $1`, [closed.id]);
+      const keys = async (c: PoolClient) =>
+        Object.fromEntries(
+          (await c.query<{ id: string; k: string }>(`SELECT id::text, address_key AS k FROM cases WHERE id = ANY($1::uuid[])`, [Object.keys(before)])).rows.map(
+            (r) => [r.id, r.k],
+          ),
+        );
+      const after = { [ngach.id]: '61 ngach 97 3 minh khai', [complex.id]: '460 minh khai', [closed.id]: '63 ngo 97 3 minh khai' };
+
+      // Down gives back the keys of the release before (rolled back here, so the file's other cases keep theirs).
+      await inTransaction(async (c) => {
+        await migration().up(runner(c));
+        expect(await keys(c)).toEqual(after);
+        await migration().down(runner(c));
+        expect(await keys(c)).toEqual(before);
+      }, 'ROLLBACK');
+      await inTransaction((c) => migration().up(runner(c)), 'COMMIT');
+      expect(await row(ngach.id)).toMatchObject({ address: '61 ngõ 97/3 Minh Khai', address_key: after[ngach.id] });
+      expect((await row(closed.id)).address_key).toBe('63 ngo 97 3 minh khai');
+      // Every open case now holds the key intake makes today.
+      const rows = await engine.query<{ address: string; address_key: string | null }>(
+        `SELECT address, address_key FROM cases WHERE address IS NOT NULL AND status NOT IN ('closed', 'merged')`,
+      );
+      expect(rows.filter((r) => r.address_key !== normaliseAddress(r.address))).toEqual([]);
+      expect((await row((await report('61 ngo 97 ngach 3 Minh Khai')).id)).duplicate_of).toBe(ngach.id);
+      expect((await row((await report('460 Minh Khai, Times City')).id)).duplicate_of).toBe(complex.id);
+    });
+  });
 });

@@ -63,6 +63,7 @@ import { ErasureLocksOriginalsFirst1767520000000 } from './1767520000000-Erasure
 import { DeletionWaitsForCase1767530000000 } from './1767530000000-DeletionWaitsForCase';
 import { AddressKeysRefolded1767535000000 } from './1767535000000-AddressKeysRefolded';
 import { DuplicatesByArea1767540000000 } from './1767540000000-DuplicatesByArea';
+import { AlleyKeysRefolded1767560000000 } from './1767560000000-AlleyKeysRefolded';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -131,4 +132,5 @@ export const MIGRATIONS = [
   DeletionWaitsForCase1767530000000,
   AddressKeysRefolded1767535000000,
   DuplicatesByArea1767540000000,
+  AlleyKeysRefolded1767560000000,
 ];
