@@ -131,8 +131,8 @@ describe(loadConfig.name, () => {
   });
 
   it('bounds the requests of one channel key (or address without credentials) to a share of the places, half by default', () => {
-    expect(loadConfig({}).channelRequestConcurrency).toBe(64);
-    expect(loadConfig({ FR_REQUEST_CONCURRENCY: '9', FR_OFFICER_REQUEST_CONCURRENCY: '8' }).channelRequestConcurrency).toBe(4);
+    expect(loadConfig({}).channelRequestConcurrency).toBe(96);
+    expect(loadConfig({ FR_REQUEST_CONCURRENCY: '9', FR_OFFICER_REQUEST_CONCURRENCY: '8' }).channelRequestConcurrency).toBe(6);
     expect(loadConfig({ FR_CHANNEL_REQUEST_CONCURRENCY: '128' }).channelRequestConcurrency).toBe(128);
     expect(() => loadConfig({ FR_REQUEST_CONCURRENCY: '8', FR_CHANNEL_REQUEST_CONCURRENCY: '9' })).toThrow(
       /FR_CHANNEL_REQUEST_CONCURRENCY \(9\) must not exceed FR_REQUEST_CONCURRENCY \(8\)/,
