@@ -153,7 +153,7 @@ export interface AppConfig {
    * Of those, requests with one channel key, or without credentials from one client address
    * (FR_CHANNEL_REQUEST_CONCURRENCY): a client resending refused requests at once held every place, and
    * the other channels' requests were refused with its own. Theirs then wait behind its places for the
-   * pool (README, Overload: median 0.9-1.8 s on a loaded 2-core machine with a share of 64, 0.5-1 s with
+   * pool (README, Overload: median 0.9-3 s on a loaded 2-core machine with a share of 64, 0.6-1 s with
    * 16). Three quarters of the places by default all the same, a quarter kept for the others: one integrator's
    * burst, or a load test of 64-96 connections with one key (autocannon's, k6's usual sizes), is served as
    * one caller's was before, not refused; a quarter would refuse the bench's closed loop (64 in flight,
