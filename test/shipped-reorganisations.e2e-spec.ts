@@ -157,6 +157,8 @@ describe('the shipped reorganisations of 2025 on a fresh database', () => {
       ['20 Tân Mai, Hoàng Mai', null],
       ['Số 3, ngõ 12, Huyen Tran Cong Chua, Le Dai Hanh', 'HAI_BA_TRUNG_2025'],
       ['Số 12, Hoàng Mai, Bạch Mai', 'BACH_MAI_2025'],
+      ['12 Bạch Mai, quận Hai Bà Trưng', 'BACH_MAI_2025'],
+      ['12 Bạch Mai, Hai Bà Trưng', 'BACH_MAI_2025'],
       // As beside "quận Hoàn Kiếm": a ward of today decides when written with its prefix.
       ['12 Hàng Bông, Cửa Nam, Hoàn Kiếm', null],
       ['12 Hàng Bông, phường Cửa Nam, Hoàn Kiếm', 'CUA_NAM_2025'],

@@ -246,6 +246,17 @@ describe('resolveArea through reorganisations', () => {
     expect(resolveArea({ address: 'phường Hai Bà Trưng, Mai Động' }, areas, district).areaCode).toBe('HAI_BA_TRUNG_2025');
     // Without the district's name, as before: a bare mention.
     expect(resolveArea({ address: '1 Tạ Quang Bửu, Hai Bà Trưng' }, areas).areaCode).toBe('HAI_BA_TRUNG_2025');
+    // Weaker than a name where a street goes: on Bạch Mai street, as with "quận", not in two wards.
+    for (const address of [
+      '12 Bạch Mai, Hai Bà Trưng',
+      '12 Bach Mai, Hai Ba Trung',
+      '12 Bạch Mai, Hai Bà Trưng, Hà Nội'.normalize('NFD'),
+      '12 Bạch Mai, quận Hai Bà Trưng',
+    ]) {
+      expect([address, resolveArea({ address }, areas, district).areaCode]).toEqual([address, 'BACH_MAI_2025']);
+    }
+    // Nor does it take a ward code's old ward to the ward of its name.
+    expect(resolveArea({ wardCode: 'QUYNH_MAI', address: '15 Lạc Trung, Hai Bà Trưng' }, areas, district).areaCode).toBe('MAI_DONG');
   });
 
   it('takes an address in another district, with or without diacritics, for none of its wards, unless it prefixes a ward of today', () => {

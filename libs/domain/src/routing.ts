@@ -91,7 +91,7 @@ function currentArea(area: AreaRef, address: string | null | undefined, byCode: 
 }
 
 /** How a ward's name is written in an address, strongest first (see mentionsOf). */
-const MENTIONS = ['prefixed', 'bare', 'weak'] as const;
+const MENTIONS = ['prefixed', 'bare', 'weak', 'district'] as const;
 type Mention = (typeof MENTIONS)[number];
 
 /** One place an address names an area: how, and the span of the name (with its prefix) in the folded text. */
@@ -118,9 +118,11 @@ function foldAddress(address: string): string {
  * - `prefixed`: "phường X", "P. X" (but not right after a house number: Google Maps writes phố as "P.",
  *   "46 P. Hai Bà Trưng");
  * - `bare`: X alone, as wards are often written ("15 Lạc Trung, Quỳnh Mai");
- * - `weak`: X where it is more likely a street or the former district: right after a house number or a
- *   street word ("200 Trương Định", "phố Bạch Mai"), or X being the district's own name written without
- *   "quận" ("25 Tạ Quang Bửu, Hai Bà Trưng": the new ward Hai Bà Trưng bears the former district's name).
+ * - `weak`: X where it is more likely a street: right after a house number or a street word ("200 Trương
+ *   Định", "phố Bạch Mai");
+ * - `district`: X being the district's own name written without "quận" ("25 Tạ Quang Bửu, Hai Bà Trưng":
+ *   the new ward Hai Bà Trưng bears the former district's name), weaker still: "12 Bạch Mai, Hai Bà
+ *   Trưng" is on Bạch Mai street as "12 Bạch Mai, quận Hai Bà Trưng" is, not in two wards.
  * A name after "quận", "huyện", "thị xã", "thành phố" or "TP" is none of them.
  */
 function mentionsOf(text: string, key: string, districtKey: string | null, commune: boolean): Omit<Named, 'area'>[] {
@@ -146,9 +148,11 @@ function mentionsOf(text: string, key: string, districtKey: string | null, commu
     const kind: Mention =
       last === 'phuong' || (last === 'xa' && commune) || (last === 'p' && !afterNumber)
         ? 'prefixed'
-        : last === 'p' || street || key === districtKey
+        : last === 'p' || street
           ? 'weak'
-          : 'bare';
+          : key === districtKey
+            ? 'district'
+            : 'bare';
     found.push({ kind, from: kind === 'prefixed' ? at - last.length - 1 : at, to: at + key.length + 1 });
   }
   return found;
@@ -280,13 +284,16 @@ export function resolveArea(
     const wanted = location.wardCode.trim().toUpperCase();
     const found = areas.find((a) => a.code.toUpperCase() === wanted);
     // A ward of today the address names, which the old ward of the code leads to, is where it went.
-    const today = found?.active === false ? [...new Set(mentions.filter((m) => m.kind !== 'weak' && m.area.active !== false).map((m) => m.area))] : [];
+    const today =
+      found?.active === false
+        ? [...new Set(mentions.filter((m) => m.kind !== 'weak' && m.kind !== 'district' && m.area.active !== false).map((m) => m.area))]
+        : [];
     if (found && today.length === 1 && leadsTo(found, today[0].code, byCode)) return { areaCode: today[0].code, source: 'ward_code', problem: null };
     const current =
       found &&
       currentArea(
         found,
-        streetsWithout((m) => m.area === found && m.kind !== 'weak'),
+        streetsWithout((m) => m.area === found && m.kind !== 'weak' && m.kind !== 'district'),
         byCode,
       );
     if (current && typeof current !== 'string') return { areaCode: current.area.code, source: 'ward_code', problem: null };
@@ -320,7 +327,7 @@ export function resolveArea(
       }
       return [...wards];
     };
-    for (const tier of ['prefixed', 'bare', 'streets', 'weak'] as const) {
+    for (const tier of ['prefixed', 'bare', 'streets', 'weak', 'district'] as const) {
       if (tier === 'streets') {
         const wards = byStreet();
         if (wards.length === 1) return { areaCode: wards[0], source: 'street', problem: null };
