@@ -2,14 +2,14 @@ import { Processor } from '@nestjs/bullmq';
 import { Job, UnrecoverableError } from 'bullmq';
 import { Deliveries } from '@fr/notifications';
 import { BatchWhileBusy, JobName, JobPayloads, QueueName } from '@fr/queue';
-import { ConfiguredWorkerHost } from './configured-worker-host';
+import { ConfiguredWorkerHost, WORKER_OPTIONS } from './configured-worker-host';
 
 /**
  * Changes a citizen should see, one job per audit event: fanned out to the channel and subscribers.
  * A routing batch announces one event per case; those waiting together are fanned out in one
  * transaction (retried one by one if it fails).
  */
-@Processor(QueueName.CaseEvents)
+@Processor(QueueName.CaseEvents, WORKER_OPTIONS)
 export class CaseEventsProcessor extends ConfiguredWorkerHost {
   private readonly batcher: BatchWhileBusy<{ caseId: string; eventId: string }, number>;
 

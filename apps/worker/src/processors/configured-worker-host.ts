@@ -1,9 +1,23 @@
 import { Inject, OnApplicationBootstrap } from '@nestjs/common';
 import { WorkerHost } from '@nestjs/bullmq';
-import { Job } from 'bullmq';
+import { Job, WorkerOptions } from 'bullmq';
 import type { Logger as PinoRoot } from 'pino';
 import { APP_CONFIG, AppConfig, ROOT_LOGGER, withJobContext } from '@fr/config';
 import { Metrics } from '@fr/metrics';
+
+/**
+ * How soon the jobs of a worker that died (SIGKILL, OOM, a lost machine) run again: each processor's
+ * `@Processor(queue, WORKER_OPTIONS)`. Nothing in PostgreSQL tells such a job lost (it is active in Redis,
+ * so the reconcilers leave it to run), and BullMQ moves it back to its queue only once its lock has
+ * expired and a stalled-job check has seen it twice (the check is shared by the queue's workers: one
+ * that ran within the interval, the dead worker's included, skips the next). With BullMQ's defaults,
+ * a 30 s lock and a check every 30 s, a crash run saw level notices the killed worker held recorded 53 s
+ * and 75 s late, and its webhook calls waited as long (test/worker-crash.e2e-spec.ts: 61 s). Now at most
+ * about 20 s. A lock is renewed every half of its duration, so only an event loop blocked for 10 s, or a
+ * Redis away as long, lets a running job be taken for stalled; it then runs again, which every job
+ * here allows (firings, fan-outs and deliveries are recorded once; a webhook may arrive twice with one id).
+ */
+export const WORKER_OPTIONS: Pick<WorkerOptions, 'lockDuration' | 'stalledInterval'> = Object.freeze({ lockDuration: 10_000, stalledInterval: 5_000 });
 
 /**
  * A processor that runs FR_WORKER_CONCURRENCY jobs at once (BullMQ's default is one, which let SLA

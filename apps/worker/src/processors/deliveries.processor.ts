@@ -3,9 +3,9 @@ import { Job, UnrecoverableError } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { Deliveries, DeliveriesReconciler, DeliveryAttemptFailed } from '@fr/notifications';
 import { DELIVERY_BACKOFF, deliveryRetryDelay, JobName, JobPayloads, QueueName } from '@fr/queue';
-import { ConfiguredWorkerHost } from './configured-worker-host';
+import { ConfiguredWorkerHost, WORKER_OPTIONS } from './configured-worker-host';
 
-@Processor(QueueName.Notifications)
+@Processor(QueueName.Notifications, WORKER_OPTIONS)
 export class DeliveriesProcessor extends ConfiguredWorkerHost {
   constructor(
     private readonly deliveries: Deliveries,

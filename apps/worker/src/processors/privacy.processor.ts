@@ -3,7 +3,7 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { defaultRepeatStrategy, Job, Queue, UnrecoverableError } from 'bullmq';
 import { EraseExpiredContactDetails } from '@fr/privacy';
 import { JobName, QueueName, removeJobById } from '@fr/queue';
-import { ConfiguredWorkerHost } from './configured-worker-host';
+import { ConfiguredWorkerHost, WORKER_OPTIONS } from './configured-worker-host';
 
 /** The scheduler of the daily sweep: one per deployment, however many workers upsert it. */
 export const PRIVACY_SWEEP_SCHEDULER = 'privacy-sweep-daily';
@@ -63,7 +63,7 @@ export class PrivacySweepSchedule {
 }
 
 /** The daily personal-data sweep (Law 91/2025/QH15): BullMQ repeats it; the use case does the work. */
-@Processor(QueueName.Privacy)
+@Processor(QueueName.Privacy, WORKER_OPTIONS)
 export class PrivacyProcessor extends ConfiguredWorkerHost implements OnApplicationBootstrap {
   constructor(
     private readonly sweep: EraseExpiredContactDetails,

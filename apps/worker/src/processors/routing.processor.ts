@@ -6,7 +6,7 @@ import { BatchWhileBusy, JobName, JobPayloads, OutboxRelay, QueueName } from '@f
 import { RouteCase, RouteCaseResult } from '@fr/routing';
 import { ApplyReorganisation } from '@fr/directory';
 import { isUuid } from '@fr/domain';
-import { ConfiguredWorkerHost } from './configured-worker-host';
+import { ConfiguredWorkerHost, WORKER_OPTIONS } from './configured-worker-host';
 
 /**
  * Routes cases. While a backlog exists (a burst of intake, a worker starting after an outage), the
@@ -14,7 +14,7 @@ import { ConfiguredWorkerHost } from './configured-worker-host';
  * handful of statements per batch instead of per case. A batch that fails is retried case by case,
  * so one bad case fails only its own job. An idle worker routes each case at once, alone.
  */
-@Processor(QueueName.Routing)
+@Processor(QueueName.Routing, WORKER_OPTIONS)
 export class RoutingProcessor extends ConfiguredWorkerHost implements OnModuleInit {
   private readonly batcher: BatchWhileBusy<string, RouteCaseResult>;
 

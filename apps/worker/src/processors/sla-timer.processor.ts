@@ -3,7 +3,7 @@ import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { AppConfig } from '@fr/config';
 import { BatchWhileBusy, JobName, JobPayloads, QueueName } from '@fr/queue';
 import { ESCALATION_LEVELS, EscalationLevel, FireEscalation, FireEscalationResult, SlaTimer } from '@fr/sla';
-import { ConfiguredWorkerHost } from './configured-worker-host';
+import { ConfiguredWorkerHost, WORKER_OPTIONS } from './configured-worker-host';
 import { isUuid } from '@fr/domain';
 
 function timerOf(data: Partial<JobPayloads[JobName.SlaTimer]>): SlaTimer {
@@ -23,7 +23,7 @@ function timerOf(data: Partial<JobPayloads[JobName.SlaTimer]>): SlaTimer {
  * lag flat at hundreds of breaches a second. A batch that fails is retried timer by timer, so
  * one bad timer fails only its own job.
  */
-@Processor(QueueName.Sla)
+@Processor(QueueName.Sla, WORKER_OPTIONS)
 export class SlaTimerProcessor extends ConfiguredWorkerHost {
   private readonly batcher: BatchWhileBusy<SlaTimer, FireEscalationResult>;
 
