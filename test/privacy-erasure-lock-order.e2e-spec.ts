@@ -59,15 +59,19 @@ describe('erasures and case actions on one merged group at the same moment', () 
 
   let phones = 0;
   let groups = 0;
-  /** A report at `north` degrees from the light; the same place and category link a later report to the first. */
-  async function report(north: number, name: string) {
-    const phone = `09140${String(++phones).padStart(5, '0')}`;
+  let reports = 0;
+  /**
+   * A report at `north` degrees from the light; the same place and category link a later report to the first.
+   * By a new phone, or by the citizen of `samePhone`.
+   */
+  async function report(north: number, name: string, samePhone?: string) {
+    const phone = samePhone ?? `09140${String(++phones).padStart(5, '0')}`;
     const res = await engine
       .http()
       .post('/v1/feedback')
       .set(KEY)
       .send({
-        externalId: `1022-${phone}`,
+        externalId: `1022-${phone}-${++reports}`,
         category: 'roads_lighting',
         description: `Đèn đường trên phố Trần Đại Nghĩa không sáng, gần cột số ${phone.slice(-3)}.`,
         location: { lat: LIGHT.lat + north, lng: LIGHT.lng, wardCode: 'BACH_KHOA' },
@@ -158,13 +162,22 @@ describe('erasures and case actions on one merged group at the same moment', () 
   const sweeping: Side = () => sweep.runOnce().then(() => 'swept' as const);
   const autoClosing: Side = () => autoClose.runOnce().then(() => 'swept' as const);
   const resolving =
+    (id: string, answer = ANSWER): Side =>
+    () =>
+      tryAct(id, 'resolve', { answer });
+  const noting =
     (id: string): Side =>
     () =>
-      tryAct(id, 'resolve', { answer: ANSWER });
-  const deleting =
-    (phone: string): Side =>
+      tryAct(id, 'note', { text: 'Đã gọi lại cho đội chiếu sáng.' });
+  const merging =
+    (id: string, duplicateIds: string[]): Side =>
     () =>
-      answered(engine.http().post('/v1/privacy/requests').set(KEY).send({ kind: 'delete', phone }));
+      tryAct(id, 'merge', { duplicateIds });
+  const requesting =
+    (kind: 'access' | 'delete', phone: string): Side =>
+    () =>
+      answered(engine.http().post('/v1/privacy/requests').set(KEY).send({ kind, phone }));
+  const deleting = (phone: string): Side => requesting('delete', phone);
   const rating =
     (trackingCode: string): Side =>
     () =>
@@ -175,21 +188,27 @@ describe('erasures and case actions on one merged group at the same moment', () 
    * one when those before it wait, then releases `held`. What each ended with: the status it was answered
    * ('swept' for the sweep), or the error it failed with ("deadlock detected").
    */
-  async function race(held: Promise<{ release: () => Promise<void> }>, ...sides: Side[]): Promise<{ ended: (number | string)[]; bodies: unknown[] }> {
+  async function race(
+    held: Promise<{ release: () => Promise<void> }>,
+    ...sides: Side[]
+  ): Promise<{ ended: (number | string)[]; bodies: unknown[]; doneWhileHeld: boolean[] }> {
     const holding = await held;
     const running: Settled<Answer | 'swept'>[] = [];
+    const doneWhileHeld: boolean[] = [];
     try {
       for (const side of sides) {
         running.push(settle(side()));
         await untilWaiting(running.length, `${running.length} side(s) waiting`, ...running);
       }
     } finally {
+      doneWhileHeld.push(...running.map((r) => r.done()));
       await holding.release();
     }
     const results = await Promise.allSettled(running.map((r) => r.promise));
     return {
       ended: results.map((r) => (r.status === 'rejected' ? String(r.reason) : r.value === 'swept' ? 'swept' : r.value.status)),
       bodies: results.map((r) => (r.status === 'fulfilled' && r.value !== 'swept' ? r.value.body : undefined)),
+      doneWhileHeld,
     };
   }
 
@@ -288,10 +307,11 @@ describe('erasures and case actions on one merged group at the same moment', () 
       await act(linked.id, 'acknowledge', { severity: 'normal' });
       await act(linked.id, 'resolve', { answer: ANSWER });
 
-      // The deletion locks the case and its original and waits to tell its channel. The rating starts before
-      // the deletion commits, so its statement sees no deletion waiting, and waits for the case; the sweep
-      // waits for the original. Released, the deletion commits: the sweep takes the original and waits for
-      // the case, which the rating holds and closes, erasing it for the deletion (its group's original next).
+      // The deletion locks the case (open: not its original, which it does not write) and waits to tell its
+      // channel. The rating starts before the deletion commits, so its statement sees no deletion waiting, and
+      // waits for the case; the sweep takes the original and waits for the case. Released, the deletion
+      // commits: the rating takes the case, finds the deletion, lets the case go and starts again from the
+      // original, which it takes once the sweep is done; it closes the case, erasing it for the deletion.
       const { ended, bodies } = await race(holdCaseEvents(), deleting(linked.phone), rating(linked.trackingCode), sweeping);
       expect(ended).toEqual([201, 200, 'swept']);
 
@@ -432,6 +452,109 @@ describe('erasures and case actions on one merged group at the same moment', () 
           { case_id: g.closed.id, reason: 'retention', request_id: null },
         ]),
       );
+    });
+  });
+
+  describe("a citizen's request and an officer acting on the original of their case, another citizen's", () => {
+    /** An answer naming the citizen of the group's case closed on its own. */
+    const NAMED = 'Phòng Quản lý đô thị đã liên hệ ông Trần Văn Hùng và thay bóng đèn cột số 12 ngày 04/03.';
+    const answerOf = async (id: string) => (await engine.query<{ answer: string | null }>(`SELECT answer FROM cases WHERE id = $1`, [id]))[0].answer;
+    /**
+     * The group, and a second case of the citizen whose case was closed on its own (Trần Văn Hùng, by the
+     * same phone), linked to the original and merged into it: a deletion request erases the first now and
+     * waits for the second.
+     */
+    async function citizenOfTwo() {
+      const g = await group();
+      const second = await report(g.north + 0.000003, 'Trần Văn Hùng', g.closed.phone);
+      expect(await duplicateOf(second.id)).toBe(g.original.id);
+      await act(g.original.id, 'merge', { duplicateIds: [second.id] });
+      return { ...g, second };
+    }
+
+    it("an access request reads its citizen's cases unlocked: a note on the original of their merged case goes through meanwhile", async () => {
+      const g = await group();
+      // The request has read the cases and waits to record its answer's delivery.
+      const { ended, doneWhileHeld } = await race(holdCaseEvents(), requesting('access', g.merged.phone), noting(g.original.id));
+      expect(ended).toEqual([201, 200]);
+      expect(doneWhileHeld).toEqual([false, true]);
+    });
+
+    it("a deletion request waiting for its citizen's merged case leaves the original free: a note on it goes through meanwhile", async () => {
+      const g = await group();
+      // The request holds the case it waits for, and waits to tell its channel.
+      const { ended, bodies, doneWhileHeld } = await race(holdCaseEvents(), deleting(g.merged.phone), noting(g.original.id));
+      expect(ended).toEqual([201, 200]);
+      expect(doneWhileHeld).toEqual([false, true]);
+      expect(await requestStatus((bodies[0] as { id: string }).id)).toEqual({ status: 'waiting_for_closure', case_ids: [g.merged.id] });
+    });
+
+    it("a merge of the citizen's linked case into the original while a deletion request holds that case: the merge waits for it, and the case is erased when the original's resolve closes it", async () => {
+      const g = await group();
+      const linked = await report(g.north + 0.000003, 'Phạm Văn Nam');
+      expect(await duplicateOf(linked.id)).toBe(g.original.id);
+      // The request holds the case and waits to tell its channel; the merge holds the original and waits for the case.
+      const { ended, bodies } = await race(holdCaseEvents(), deleting(linked.phone), merging(g.original.id, [linked.id]));
+      expect(ended).toEqual([201, 200]);
+      const requestId = (bodies[0] as { id: string }).id;
+      expect(await requestStatus(requestId)).toEqual({ status: 'waiting_for_closure', case_ids: [linked.id] });
+
+      await act(g.original.id, 'resolve', { answer: ANSWER });
+      expect(await erasures([g.original.id, linked.id])).toEqual([{ case_id: linked.id, reason: 'subject_request', request_id: requestId }]);
+      expect((await requestStatus(requestId)).status).toBe('answered');
+    });
+
+    it("a deletion request erasing its citizen's closed case holds the original, whose answer it may mask: the original's resolve waits for the request, then closes the citizen's merged case, erased as it closes", async () => {
+      const g = await citizenOfTwo();
+      // The request holds the original and the citizen's cases and waits to tell its channel, before it erases.
+      const { ended, bodies, doneWhileHeld } = await race(holdCaseEvents(), deleting(g.closed.phone), resolving(g.original.id, NAMED));
+      expect(ended).toEqual([201, 200]);
+      expect(doneWhileHeld).toEqual([false, false]);
+
+      const requestId = (bodies[0] as { id: string }).id;
+      expect(await erasures([g.original.id, g.closed.id, g.merged.id, g.second.id])).toEqual(
+        sorted([
+          { case_id: g.closed.id, reason: 'subject_request', request_id: requestId },
+          { case_id: g.second.id, reason: 'subject_request', request_id: requestId },
+        ]),
+      );
+      expect(await requestStatus(requestId)).toEqual({ status: 'answered', case_ids: [g.closed.id, g.second.id] });
+      // The second case's erasure, as the resolve closed it, masked the citizen's name in the original's answer.
+      expect(await answerOf(g.original.id)).not.toMatch(/Hùng/);
+    });
+
+    it("the original resolved with an answer naming the citizen while a deletion request comes for their cases: the request waits for the original, then erases both cases and masks the name in the original's answer", async () => {
+      const g = await citizenOfTwo();
+      // The resolve holds the original and its merged cases and waits to write their case events; the request waits for the original.
+      const { ended, bodies } = await race(holdCaseEvents(), resolving(g.original.id, NAMED), deleting(g.closed.phone));
+      expect(ended).toEqual([200, 201]);
+
+      const requestId = (bodies[1] as { id: string }).id;
+      expect(await requestStatus(requestId)).toEqual({ status: 'answered', case_ids: [g.closed.id, g.second.id] });
+      expect((await erasures([g.closed.id, g.second.id])).map((e) => e.request_id)).toEqual([requestId, requestId]);
+      // Written by the request: the resolve committed the name.
+      expect(await answerOf(g.original.id)).not.toMatch(/Hùng/);
+    });
+
+    it("a deletion request for a merged case that the original's resolve closes while the request waits for it, and the sweep erases the closed case of the group", async () => {
+      const g = await group();
+      await expire(g.closed.id);
+      // The resolve holds the original and its merged cases and waits to write their case events. The
+      // request, which saw the merged case open, waits for it alone; the sweep waits for the original.
+      // Released, the resolve commits: the sweep takes the original and waits for the merged case, which
+      // the request holds, closed now, to be erased with its original locked first: it lets it go and
+      // starts again, from the original.
+      const { ended, bodies } = await race(holdCaseEvents(), resolving(g.original.id), deleting(g.merged.phone), sweeping);
+      expect(ended).toEqual([200, 201, 'swept']);
+
+      const requestId = (bodies[1] as { id: string }).id;
+      expect(await erasures([g.original.id, g.closed.id, g.merged.id])).toEqual(
+        sorted([
+          { case_id: g.closed.id, reason: 'retention', request_id: null },
+          { case_id: g.merged.id, reason: 'subject_request', request_id: requestId },
+        ]),
+      );
+      expect(await requestStatus(requestId)).toEqual({ status: 'answered', case_ids: [g.merged.id] });
     });
   });
 });

@@ -30,8 +30,9 @@ import { execute, Sql } from './sql';
  *   in id order; (2) these keys, exclusive, in key order, in the same statement as (1); (3) the cases'
  *   thread, texts kept aside, the groups' frozen states and deliveries' payloads (updated), its audit
  *   events (inserted). Its caller holds some of those rows before it, in the same order: the retention
- *   sweep none (it reads its cases unlocked); a deletion request its citizen's cases with their originals,
- *   the originals first (SubjectRequests.casesOf), and its own advisory key before them; a case action the
+ *   sweep none (it reads its cases unlocked); a deletion request its citizen's cases with the originals of
+ *   those it erases now (closed), the originals first (SubjectRequests.casesOf, which starts again when one
+ *   closed while it waited for it), and its own advisory key before them; a case action the
  *   case it acts on, after the case's original when a deletion waits for it (lockCaseToAct, which asks
  *   again once it holds the case, and starts its transaction again when a deletion came meanwhile), and the
  *   duplicates that close with an original after it (the auto-close sweep closes each case so, in a

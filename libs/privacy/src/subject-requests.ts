@@ -220,7 +220,7 @@ export class SubjectRequests implements OnModuleInit {
         ['corrections'],
       );
     }
-    return this.ds.transaction(async (m) => {
+    return this.inRequestTransaction(async (m) => {
       if (cmd.externalId !== undefined) {
         // Retries of one request at once queue here: the first records it, the others then find it. (The
         // unique index stands behind this; checked after the erasures, a race would have done them twice.)
@@ -264,6 +264,17 @@ export class SubjectRequests implements OnModuleInit {
       const row = await this.insert(m, cmd, ids, waiting, fields, now);
       return { request: await this.view(m, row), created: true };
     });
+  }
+
+  /** A request's transaction: run again from its start when casesOf held a case before its original (CaseLockedBeforeItsOriginal). */
+  private async inRequestTransaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    for (let run = 1; ; run++) {
+      try {
+        return await this.ds.transaction(work);
+      } catch (e) {
+        if (!(e instanceof CaseLockedBeforeItsOriginal) || run >= REQUEST_RUNS) throw e;
+      }
+    }
   }
 
   /**
@@ -385,25 +396,46 @@ export class SubjectRequests implements OnModuleInit {
       params.push(normaliseEmail(cmd.email));
       who.push(`lower(c.citizen_email) = $${params.length}`);
     }
-    // Locked with the originals of their groups, whoever's they are, and before them, as whatever writes a
-    // group locks it (case-erasure-locks.ts): the originals in id order, then the rest in id order. The
-    // erasure or correction below writes the groups' answers; holding a duplicate before its original,
-    // this waited for the original that another erasure of the group held while waiting for the duplicate.
-    // `mine` is judged on the row as locked: a case erased or changed while this waited for it is left out.
     const mine = `c.channel_code = $1 AND c.contact_erased_at IS NULL AND (${who.join(' OR ')})`;
-    const rows = await selectRows<CaseRow & { mine: boolean }>(
-      m,
-      `WITH mine AS MATERIALIZED (SELECT c.id, COALESCE(c.duplicate_of, c.id) AS root FROM cases c WHERE ${mine})
-       SELECT ${CASE_COLUMNS}, ${mine} AS mine FROM cases c
-        WHERE c.id IN (SELECT id FROM mine UNION SELECT root FROM mine)
-        ORDER BY c.id IN (SELECT root FROM mine) DESC, c.id FOR NO KEY UPDATE OF c`,
-      params,
-    );
+    let rows: (CaseRow & { mine: boolean; late?: boolean })[];
+    const writesGroup = groupWrittenFor(cmd);
+    if (writesGroup === null) {
+      // An access request writes nothing: read unlocked, it neither waits for an officer acting on the
+      // citizen's cases (or their originals) nor makes them wait for it.
+      rows = await selectRows(m, `SELECT ${CASE_COLUMNS}, true AS mine FROM cases c WHERE ${mine} ORDER BY c.id`, params);
+    } else {
+      // Locked: a deletion erases the closed ones and waits for the open ones, which it holds until it
+      // commits (lockCaseToAct); a correction writes them. With them, the originals of the groups whose
+      // answers the request rewrites (maskNameInKeptText masks the citizen's name in the original's and
+      // its other duplicates'; an erasure locks them anyway, lock_erased_cases): other citizens' cases,
+      // which an officer acting on them waits for this transaction to let go. Locked first, as whatever
+      // writes a group locks it (case-erasure-locks.ts): the originals and the cases linked to none in id
+      // order, then the rest in id order; holding a duplicate before its original, this waited for the
+      // original that another erasure of the group held while waiting for the duplicate. Only those
+      // originals: every case's used to be locked, an open one's that a deletion only waits for too, and a
+      // note on another citizen's case waited for the request. `mine` is judged on the row as locked: a case
+      // erased or changed while this waited for it is left out. `late`: one whose group is written, as
+      // locked, but whose original was not locked first (it closed, or was linked elsewhere, meanwhile).
+      const writes = GROUP_WRITTEN[writesGroup];
+      rows = await selectRows(
+        m,
+        `WITH mine AS MATERIALIZED (SELECT c.id, c.duplicate_of, ${writes} AS writes FROM cases c WHERE ${mine}),
+              originals AS MATERIALIZED (SELECT duplicate_of AS id FROM mine WHERE writes AND duplicate_of IS NOT NULL AND duplicate_of <> id)
+         SELECT ${CASE_COLUMNS}, ${mine} AS mine,
+                ${writes} AND c.duplicate_of IS NOT NULL AND c.duplicate_of <> c.id AND c.duplicate_of NOT IN (SELECT id FROM originals) AS late
+           FROM cases c
+          WHERE c.id IN (SELECT id FROM mine UNION SELECT id FROM originals)
+          ORDER BY (c.id IN (SELECT id FROM originals) OR c.duplicate_of IS NULL OR c.duplicate_of = c.id) DESC, c.id FOR NO KEY UPDATE OF c`,
+        params,
+      );
+      const late = rows.find((r) => r.mine && r.late);
+      if (late) throw new CaseLockedBeforeItsOriginal(late.id);
+    }
     const at = (r: CaseRow) => new Date(r.submitted_at).getTime();
     const named = cmd.name === undefined ? null : personNameKey(cmd.name);
     return rows
       .filter((r) => r.mine)
-      .map(({ mine: _, ...r }) => r)
+      .map(({ mine: _, late: __, ...r }) => r)
       .filter((r) => named === null || personNameKey(r.citizen_name) === named)
       .sort((a, b) => at(a) - at(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
@@ -545,6 +577,36 @@ export class SubjectRequests implements OnModuleInit {
     };
   }
 }
+
+/** Which of the citizen's cases have their group written (its other answers masked) by a request, as SQL over `c`. */
+type GroupWritten = 'closed' | 'all' | 'none';
+const GROUP_WRITTEN: Record<GroupWritten, string> = { closed: 'c.closed_at IS NOT NULL', all: 'true', none: 'false' };
+
+/**
+ * What a request writes of its citizen's cases' groups: a deletion erases the closed cases now (their
+ * groups' answers masked); a correction of the name masks the old one in every case's group, one of the
+ * phone or e-mail writes the cases alone. Null: nothing is written (access), no case is locked.
+ */
+function groupWrittenFor(cmd: SubjectRequestCommand): GroupWritten | null {
+  if (cmd.kind === 'delete') return 'closed';
+  if (cmd.kind !== 'correct') return null;
+  const name = cmd.corrections?.name;
+  return typeof name === 'string' && name.trim() !== '' ? 'all' : 'none';
+}
+
+/**
+ * casesOf held a case of the citizen's whose group the request writes without its original: the case
+ * closed, or was linked to another original, while casesOf waited for it. The transaction starts again
+ * (submit), its snapshot seeing the case as it is now, and locks the original first.
+ */
+class CaseLockedBeforeItsOriginal extends Error {
+  constructor(readonly caseId: string) {
+    super(`case ${caseId} was locked before its original, whose group the request writes: the request starts again`);
+  }
+}
+
+/** Runs of a request's transaction that CaseLockedBeforeItsOriginal may end: the second sees the case as it is; a third is margin. */
+const REQUEST_RUNS = 3;
 
 const COLUMNS = `id::text AS id, channel_code, kind, status, case_ids::text[] AS case_ids, waiting_case_ids::text[] AS waiting_case_ids, fields,
   received_at, due_at, answered_at, phone_hash, earlier_phone_hashes, email_hash, request_key`;
