@@ -79,7 +79,7 @@ describe(ContractChecker.name, () => {
         (e: unknown) => e,
       );
     expect(failure).toBeInstanceOf(ContractViolation);
-    expect(String(failure)).toContain('GET /things/{id} answered 409, which the document does not declare (declared: 200, 304, 400, 404, 413, 503)');
+    expect(String(failure)).toContain('GET /things/{id} answered 409, which the document does not declare (declared: 200, 304, 400, 404, 413, 429, 503)');
     expect(violations).toHaveLength(1);
   });
 
