@@ -1,5 +1,8 @@
 import { Client, PoolClient } from 'pg';
+import { DataSource } from 'typeorm';
 import { ApplyReorganisation } from '@fr/directory';
+import { Metrics } from '@fr/metrics';
+import { Clock, FireEscalation, SlaService } from '@fr/sla';
 import { adminToken, bearer, createOfficer, DEV_KEYS, holdTable, settle, submitRouted, TestEngine, untilWaitingForTable, waitFor } from '@fr/testing';
 
 jest.setTimeout(60_000);
@@ -91,6 +94,7 @@ describe('a reorganisation and the actions and sweeps on the cases it moves, at 
         [id],
       )
     )[0];
+  const officerId = async (username: string) => (await engine.query<{ id: string }>(`SELECT id::text FROM officers WHERE username = $1`, [username]))[0].id;
 
   it('a transfer between two units the plan ends, the plan holding the target unit when the transfer holds the case: neither is undone', async () => {
     const officer = await createOfficer(engine, admin, { username: 'lo.bach.khoa', role: 'HANDLER', unitCode: 'P_BACH_KHOA' });
@@ -164,5 +168,44 @@ describe('a reorganisation and the actions and sweeps on the cases it moves, at 
 
     // In triage at the office that holds triage now; not at VP, which ended.
     expect(await caseRow(x.id)).toMatchObject({ unit_code: 'VP_MOI', status: 'triage', unit_active: true });
+  });
+
+  it('an escalation that waited for the case while the plan moved it tells the handler and leader who hold it now', async () => {
+    const x = await routedTo('DONG_MAC', 3);
+    expect(await caseRow(x.id)).toMatchObject({ unit_code: 'P_DONG_MAC', status: 'assigned' });
+    // The receive stage's deadline passed an hour ago: level 1 is due (handler and leader).
+    const [c] = await engine.query<{ stage: 'receive'; stage_started_at: Date; due_at: Date }>(
+      `UPDATE cases SET due_at = now() - interval '1 hour', warn_at = NULL WHERE id = $1 RETURNING stage, stage_started_at, due_at`,
+      [x.id],
+    );
+    const plan = await schedule({ name: 'Sáp nhập Đống Mác vào Đồng Nhân', merges: [{ into: 'P_DONG_NHAN', from: ['P_DONG_MAC'] }] });
+
+    // The plan has locked the case and reads the areas (held here); the escalation waits for the case.
+    const areas = await client();
+    const held = await holdTable(areas, 'areas');
+    let applying: ReturnType<typeof settle<boolean>> | undefined;
+    let firing: ReturnType<typeof settle<unknown>> | undefined;
+    try {
+      applying = settle(apply(plan));
+      await untilWaitingForTable(engine, 'areas');
+      // As the worker's sweep fires it (the worker is stopped: its sweeps would apply the plan themselves).
+      const fire = new FireEscalation(engine.api.get(DataSource), engine.api.get(SlaService), engine.api.get(Clock), engine.api.get(Metrics));
+      firing = settle(fire.execute({ caseId: x.id, stage: c.stage, stageStartedAt: new Date(c.stage_started_at), dueAt: new Date(c.due_at), level: '1' }));
+      await untilWaiting(2, 'the escalation waiting for the case', applying, firing);
+    } finally {
+      await held.release();
+      await areas.end();
+    }
+    expect(await applying!.promise).toBe(true);
+    expect(await firing!.promise).toMatchObject({ outcome: 'fired', recipients: 2 });
+
+    expect(await caseRow(x.id)).toMatchObject({ unit_code: 'P_DONG_NHAN', handler_id: await officerId('p.dong.nhan.handler') });
+    const told = await engine.query<{ officer_id: string; body: string }>(
+      `SELECT n.officer_id::text, n.body FROM notifications n JOIN escalations e ON e.id = n.escalation_id WHERE e.case_id = $1 ORDER BY n.officer_id`,
+      [x.id],
+    );
+    expect(told.map((n) => n.officer_id).sort()).toEqual([await officerId('p.dong.nhan.handler'), await officerId('p.dong.nhan.leader')].sort());
+    const [unit] = await engine.query<{ name: string }>(`SELECT name FROM units WHERE code = 'P_DONG_NHAN'`);
+    for (const n of told) expect(n.body).toContain(unit.name);
   });
 });

@@ -102,6 +102,12 @@ export class FireEscalation {
     const ids = [...new Set(timers.map((t) => t.caseId))].sort();
     // Locked in the order every writer of several cases takes them in (casesLockOrder), so a batch sharing
     // cases with another, with an erasure of their groups or a designation change waits instead of deadlocking.
+    // Locked in a statement of its own, then read: a statement that waited for a case reads the version its
+    // last writer left joined to the unit and officers its own snapshot saw, which the join no longer
+    // matches when that writer moved the case (a reorganisation: deadline kept, other unit and designees).
+    // The case's unit and both designees read as none, and the level was recorded as told to nobody
+    // (test/reorganisation-lock-order.e2e-spec.ts). The next statement reads them as committed.
+    await selectRows(m, `SELECT id FROM cases WHERE id = ANY($1::uuid[]) ORDER BY ${casesLockOrder()} FOR UPDATE`, [ids]);
     const rows = await selectRows<CaseRow>(
       m,
       // The case's handler or leader only while they are still active officers of its unit (one who
@@ -113,7 +119,7 @@ export class FireEscalation {
               COALESCE(CASE WHEN l.active AND l.unit_code IS NOT DISTINCT FROM c.unit_code THEN c.leader_id END, u.leader_id) AS leader_id
          FROM cases c JOIN categories cat ON cat.code = c.category_code LEFT JOIN units u ON u.code = c.unit_code
               LEFT JOIN officers h ON h.id = c.handler_id LEFT JOIN officers l ON l.id = c.leader_id
-        WHERE c.id = ANY($1::uuid[]) ORDER BY ${casesLockOrder('c')} FOR UPDATE OF c`,
+        WHERE c.id = ANY($1::uuid[])`,
       [ids],
     );
     const cases = new Map(rows.map((c) => [c.id, c]));
