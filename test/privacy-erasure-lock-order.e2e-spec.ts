@@ -1,9 +1,8 @@
-import { PoolClient } from 'pg';
 import { AutoCloseResolved } from '@fr/cases';
 import { ADVISORY_LOCK } from '@fr/persistence';
 import { EraseExpiredContactDetails } from '@fr/privacy';
 import { QueueName, QueueRegistry } from '@fr/queue';
-import { actOnCase, adminToken, bearer, createOfficer, DEV_KEYS, settle, TestEngine, waitFor } from '@fr/testing';
+import { actOnCase, adminToken, bearer, createOfficer, DEV_KEYS, holdRows, settle, TestEngine, untilSettledOrWaiting, waitFor } from '@fr/testing';
 
 jest.setTimeout(60_000);
 
@@ -128,27 +127,8 @@ describe('erasures and case actions on one merged group at the same moment', () 
     return oldId;
   }
 
-  /** Backends of this database waiting for a lock. */
-  const lockWaiters = () =>
-    engine.query<{ wait_event: string; query: string }>(
-      `SELECT wait_event, query FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-    );
-  /** Waits until each of the `n` sides has settled or waits for a lock. */
-  const untilWaiting = (n: number, what: string, ...settled: { done: () => boolean }[]) =>
-    waitFor(async () => settled.filter((s) => s.done()).length + (await lockWaiters()).length >= n, Boolean, { what });
-
-  /** A second connection in a transaction, holding what `sql` locks until release(). */
-  async function hold(sql: string, params: unknown[] = []): Promise<{ release: () => Promise<void> }> {
-    const c: PoolClient = await engine.db.connect();
-    await c.query('BEGIN');
-    await c.query(sql, params);
-    return {
-      release: async () => {
-        await c.query('ROLLBACK').catch(() => undefined);
-        c.release();
-      },
-    };
-  }
+  const untilWaiting = (n: number, what: string, ...settled: { done: () => boolean }[]) => untilSettledOrWaiting(engine, n, what, ...settled);
+  const hold = (sql: string, params: unknown[] = []) => holdRows(engine, sql, params);
   /**
    * Who writes a case event (a case action, a request's answer to its channel) takes the receivers' lock
    * shared after its case rows: held exclusive, it stops them there.

@@ -1,9 +1,21 @@
-import { Client, PoolClient } from 'pg';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { ApplyReorganisation } from '@fr/directory';
 import { Metrics } from '@fr/metrics';
 import { Clock, FireEscalation, SlaService } from '@fr/sla';
-import { adminToken, bearer, createOfficer, DEV_KEYS, holdTable, settle, submitRouted, TestEngine, untilWaitingForTable, waitFor } from '@fr/testing';
+import {
+  adminToken,
+  bearer,
+  createOfficer,
+  DEV_KEYS,
+  holdRows,
+  holdTable,
+  settle,
+  submitRouted,
+  TestEngine,
+  untilSettledOrWaiting,
+  untilWaitingForTable,
+} from '@fr/testing';
 
 jest.setTimeout(60_000);
 
@@ -50,28 +62,8 @@ describe('a reorganisation and the actions and sweeps on the cases it moves, at 
   const apply = (id: string) => engine.api.get(ApplyReorganisation).execute(id);
 
   /** Backends of this database waiting for a lock. */
-  const lockWaiters = async () =>
-    (
-      await engine.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
-      )
-    )[0].n;
-  /** Until each of the sides has settled or waits for a lock. */
-  const untilWaiting = (n: number, what: string, ...sides: { done: () => boolean }[]) =>
-    waitFor(async () => sides.filter((s) => s.done()).length + (await lockWaiters()) >= n, Boolean, { what });
-
-  /** A second connection in a transaction, holding what `sql` locks until release(). */
-  async function hold(sql: string, params: unknown[] = []): Promise<{ release: () => Promise<void> }> {
-    const c: PoolClient = await engine.db.connect();
-    await c.query('BEGIN');
-    await c.query(sql, params);
-    return {
-      release: async () => {
-        await c.query('ROLLBACK').catch(() => undefined);
-        c.release();
-      },
-    };
-  }
+  const untilWaiting = (n: number, what: string, ...sides: { done: () => boolean }[]) => untilSettledOrWaiting(engine, n, what, ...sides);
+  const hold = (sql: string, params: unknown[] = []) => holdRows(engine, sql, params);
   /** A connection of the test's own, for holdTable. */
   async function client(): Promise<Client> {
     const c = new Client({ connectionString: engine.superuserUrl });

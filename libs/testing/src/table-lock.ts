@@ -38,3 +38,32 @@ export function untilWaitingForTable(engine: TestEngine, table: string, n = 1): 
     { what: `${n} statement(s) waiting for ${table}` },
   );
 }
+
+/**
+ * Holds what `sql` locks (rows FOR UPDATE, an advisory lock) in a transaction of a pooled connection of the
+ * engine until release(): an interleaving test stops one side there for as long as it needs.
+ */
+export async function holdRows(engine: TestEngine, sql: string, params: unknown[] = []): Promise<{ release: () => Promise<void> }> {
+  const c = await engine.db.connect();
+  await c.query('BEGIN');
+  await c.query(sql, params);
+  return {
+    release: async () => {
+      await c.query('ROLLBACK').catch(() => undefined);
+      c.release();
+    },
+  };
+}
+
+/** How many backends of the engine's database wait for a lock, of any kind. */
+export async function waitingForLocks(engine: TestEngine): Promise<number> {
+  const [row] = await engine.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+  );
+  return row.n;
+}
+
+/** Until `n` of the sides racing have each settled (done()) or wait for a lock. */
+export function untilSettledOrWaiting(engine: TestEngine, n: number, what: string, ...sides: { done: () => boolean }[]): Promise<boolean> {
+  return waitFor(async () => sides.filter((s) => s.done()).length + (await waitingForLocks(engine)) >= n, Boolean, { what });
+}
