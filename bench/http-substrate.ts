@@ -167,7 +167,7 @@ export async function measureHttpSubstrate(ctx: BenchContext): Promise<HttpSubst
       `SELECT external_id, extract(epoch FROM processed_at) * 1000 AS at FROM ${TABLE} WHERE external_id LIKE $1 AND processed_at IS NOT NULL`,
       [`${pacedPrefix}%`],
     );
-    const lat = pacedLatency(s, new Map(done.rows.map((r) => [r.external_id, Number(r.at)])));
+    const lat = pacedLatency(s, new Map(done.rows.map((r) => [r.external_id, Number(r.at)])), 'http substrate');
     paced = {
       n: s.scheduledAt.size,
       rate: ctx.pacedRate,

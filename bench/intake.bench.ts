@@ -114,7 +114,7 @@ export async function runIntakeScenario(ctx: BenchContext): Promise<string[]> {
       `SELECT external_id, extract(epoch FROM routed_at) * 1000 AS at FROM cases WHERE external_id LIKE $1 AND routed_at IS NOT NULL`,
       [`${PACED_PREFIX}%`],
     );
-    const lat = pacedLatency(ps, new Map(rows.map((r) => [r.external_id, Number(r.at)])));
+    const lat = pacedLatency(ps, new Map(rows.map((r) => [r.external_id, Number(r.at)])), 'engine');
     await waitSealed(ctx, db, 'paced', () => engine.assertAlive());
     const seal = await sealLag(db, idAfterClosed, await lastAuditEventId(db));
     paced = { s: ps, lat, seal, cpu: pacedCpu };

@@ -1,3 +1,4 @@
+import { appendFileSync, existsSync } from 'node:fs';
 import { Pool } from 'pg';
 import { channelKey } from '@fr/config';
 import { HttpClient } from './http-client';
@@ -207,15 +208,33 @@ export function generator(inputs: LoadInputs, seed: number, externalIdPrefix: st
  * Latency percentiles (p50, p95, p99, max) of a paced run's accepted requests: `doneAtMs` (epoch ms,
  * by external id) minus each one's scheduled send time; `missing` counts accepted ones not done.
  * Failed requests are left out here: callers report them (and fail the goal) separately.
+ * With BENCH_PACED_LOG set, every request of the run is appended to that CSV file under `who`.
  */
-export function pacedLatency(s: SendStats, doneAtMs: Map<string, number>): { p: number[]; missing: number } {
+export function pacedLatency(s: SendStats, doneAtMs: Map<string, number>, who: string): { p: number[]; missing: number } {
   const lat: number[] = [];
+  const rows: string[] = [];
   let missing = 0;
+  let i = 0;
   for (const [externalId, at] of s.scheduledAt) {
-    if (s.failedIds.has(externalId)) continue;
     const done = doneAtMs.get(externalId);
+    const failed = s.failedIds.has(externalId);
+    rows.push(`${who},${at},${failed ? 'failed' : done === undefined ? '' : done - at},${s.httpMs[i++].toFixed(2)}`);
+    if (failed) continue;
     if (done === undefined) missing++;
     else lat.push(done - at);
   }
+  const logFile = process.env.BENCH_PACED_LOG;
+  if (logFile) appendPacedLog(logFile, rows);
   return { p: percentiles(lat, [0.5, 0.95, 0.99, 1]), missing };
+}
+
+/**
+ * The request-by-request record of the paced runs, to see when the slow ones came (percentiles of
+ * 6,000 requests hide whether the slowest percent was spread out or a few stalls that held every
+ * request of their 50-100 ms: measured 2026-12-07, default bench, both kinds in the engine's and the
+ * HTTP substrate's runs).
+ */
+function appendPacedLog(file: string, rows: string[]): void {
+  const header = existsSync(file) ? '' : 'run,scheduled_at_epoch_ms,send_to_done_ms,http_ms\n';
+  appendFileSync(file, header + rows.join('\n') + '\n');
 }

@@ -9,6 +9,7 @@
  *   BENCH_WORKERS / --workers   worker processes of the engine and of the HTTP substrate (default 1)
  *   BENCH_RATE / --rate         arrivals a second of the paced (open-loop) runs (default 200; 0 skips them)
  *   BENCH_PACED_S               length of each paced run in seconds (default 30)
+ *   BENCH_PACED_LOG             a CSV file to append every paced request to (run, scheduled send, send -> done, HTTP ms)
  *   BENCH_SEAL_WAIT_S           how long the intake scenario waits for audit_unsealed to empty before failing (default 60)
  *   BENCH_RAW_SUBSTRATE         0 skips the raw substrate (no HTTP) in the intake scenario (default 1)
  *   BENCH_SEED / --seed         seed of the generated texts (default 1)

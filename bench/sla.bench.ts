@@ -418,7 +418,7 @@ function pacedIntake(ctx: BenchContext, api: RunningApi, rate: number, durationS
           )
         ).rows;
       await waitRouted(ctx, db, 'sla: paced intake', INTAKE_PREFIX, s.created + s.duplicate, assert);
-      const lat = pacedLatency(s, new Map((await routed()).map((r) => [r.external_id, Number(r.at)])));
+      const lat = pacedLatency(s, new Map((await routed()).map((r) => [r.external_id, Number(r.at)])), 'sla intake');
       return {
         arrivals: s.scheduledAt.size,
         p: lat.p,
