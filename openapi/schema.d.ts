@@ -184,7 +184,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/cases/{id}/{action}": {
+    "/v1/cases/{id}/acknowledge": {
         parameters: {
             query?: never;
             header?: never;
@@ -194,12 +194,328 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Act on a case
-         * @description Each action takes `expectedVersion` (the version last read; not for note) and its own fields: acknowledge `{ severity }`, request-info `{ message }`, transfer `{ unitCode, reason }`, return `{ reason }`, assign `{ unitCode }` (from triage), resolve `{ answer, attachments? }`, extend `{ until, reason }`, reopen, close, note `{ text }`, merge `{ duplicateIds }` (on the original: the linked cases join it and close with its answer), unlink (on a linked case: a false match). Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
+         * Take the case on and say how hard it is
+         * @description The unit takes the case on: the resolve clock starts with the severity's duration (`normal` when left out).
+         *
+         *     The case goes from `assigned` to `in_progress`. In another state: 409.
+         *
+         *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
          *     Roles: HANDLER, LEADER, SUPERVISOR.
          */
-        post: operations["actOnCase"];
+        post: operations["acknowledgeCase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}/request-info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask the citizen for more information
+         * @description The citizen's channel is asked `message`; the clock waits until the citizen answers.
+         *
+         *     The case goes from `in_progress` to `awaiting_info`. In another state: 409.
+         *
+         *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
+         *
+         *     Roles: HANDLER, LEADER.
+         */
+        post: operations["requestCaseInfo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give the case to another unit
+         * @description The case goes to `unitCode`'s designated handler and leader (or whoever covers them), with the reason.
+         *
+         *     The case goes from `assigned` to `assigned`, from `in_progress` to `assigned`. In another state: 409.
+         *
+         *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
+         *
+         *     Roles: HANDLER, LEADER, SUPERVISOR.
+         */
+        post: operations["transferCase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}/return": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the case back to triage
+         * @description Not this unit's case: it goes to the triage unit, with the reason.
+         *
+         *     The case goes from `assigned` to `triage`, from `in_progress` to `triage`. In another state: 409.
+         *
+         *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
+         *
+         *     Roles: HANDLER, LEADER.
+         */
+        post: operations["returnCase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give a case in triage to a unit
+         * @description The case goes to `unitCode`'s designated handler and leader (or whoever covers them).
+         *
+         *     The case goes from `triage` to `assigned`. In another state: 409.
+         *
+         *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
+         *
+         *     Roles: SUPERVISOR.
+         */
+        post: operations["assignCase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer the citizen: the case is resolved
+         * @description The answer (and attachments) reach the citizen through their channel; duplicates merged into the case close with it.
+         *
+         *     The case goes from `in_progress` to `resolved`. In another state: 409.
+         *
+         *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
+         *
+         *     Roles: HANDLER, LEADER.
+         */
+        post: operations["resolveCase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}/extend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move the case's deadline
+         * @description Granted before the current deadline passes, with the reason; the escalation timers follow the new one.
+         *
+         *     Taken while the case is `assigned`, `in_progress` or `awaiting_info`; its state stays. In another state: 409.
+         *
+         *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
+         *
+         *     Roles: LEADER.
+         */
+        post: operations["extendCaseDeadline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}/reopen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reopen a resolved case
+         * @description The case is handled again, its reason recorded if given.
+         *
+         *     The case goes from `resolved` to `in_progress`. In another state: 409.
+         *
+         *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
+         *
+         *     Roles: LEADER, SUPERVISOR.
+         */
+        post: operations["reopenCase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close a resolved case
+         * @description Closed for good, its reason recorded if given.
+         *
+         *     The case goes from `resolved` to `closed`. In another state: 409.
+         *
+         *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
+         *
+         *     Roles: HANDLER, LEADER, SUPERVISOR.
+         */
+        post: operations["closeCase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}/note": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Write a note on the case
+         * @description An officers' note on the timeline, never shown to the citizen. It needs no `expectedVersion` and moves no version.
+         *
+         *     Taken while the case is `received`, `triage`, `assigned`, `in_progress`, `awaiting_info`, `resolved` or `merged`; its state stays. In another state: 409.
+         *
+         *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
+         *
+         *     Roles: HANDLER, LEADER, SUPERVISOR.
+         */
+        post: operations["addCaseNote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}/redirect-other-track": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close a complaint or denunciation that belongs to another legal track
+         * @description Closed unanswered, the citizen told `whereToGo` with the reason.
+         *
+         *     The case goes from `triage` to `closed`, from `assigned` to `closed`, from `in_progress` to `closed`, from `awaiting_info` to `closed`. In another state: 409.
+         *
+         *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
+         *
+         *     Roles: LEADER, SUPERVISOR.
+         */
+        post: operations["redirectCaseToOtherTrack"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge linked duplicates into this original
+         * @description On the original: the linked cases named join it (state `merged`) and close with its answer. A case not linked to it is refused (422), one already merged 409.
+         *
+         *     Taken while the case is `assigned`, `in_progress`, `awaiting_info` or `resolved`; its state stays. In another state: 409.
+         *
+         *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
+         *
+         *     Roles: HANDLER, LEADER.
+         */
+        post: operations["mergeCaseDuplicates"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}/unlink": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unlink a case from its original: a false match
+         * @description On a linked case: it goes on by itself, with the clocks it already has.
+         *
+         *     Taken while the case is `triage`, `assigned`, `in_progress` or `awaiting_info`; its state stays. In another state: 409.
+         *
+         *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
+         *
+         *     Roles: HANDLER, LEADER, SUPERVISOR.
+         */
+        post: operations["unlinkCase"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1857,39 +2173,6 @@ export interface components {
             /** @enum {boolean} */
             movedOutOfScope: true;
         };
-        CaseActionDto: {
-            /** @description the version the caller last read; required except for note */
-            expectedVersion?: number | null;
-            /**
-             * @description acknowledge
-             * @enum {string|null}
-             */
-            severity?: "normal" | "urgent" | "complex" | null;
-            /** @description request-info: what the citizen is asked */
-            message?: string | null;
-            /**
-             * @description transfer, assign: the unit
-             * @example P_BACH_MAI
-             */
-            unitCode?: string | null;
-            /** @description transfer, return, extend */
-            reason?: string | null;
-            /** @description resolve: the answer the citizen sees */
-            answer?: string | null;
-            /** @description resolve */
-            attachments?: components["schemas"]["AttachmentDto"][] | null;
-            /**
-             * Format: date-time
-             * @description extend: the new deadline (granted before the current one passes)
-             */
-            until?: string | null;
-            /** @description note */
-            text?: string | null;
-            /** @description redirect-other-track: where the citizen should take the complaint or denunciation */
-            whereToGo?: string | null;
-            /** @description merge: the ids of the linked cases that join this original (one or more) */
-            duplicateIds?: string[] | null;
-        };
         LoginDto: {
             /** @example admin */
             username: string;
@@ -3500,6 +3783,92 @@ export interface components {
             /** @description calendar check: the same for units' own calendars */
             unitsProvisional?: components["schemas"]["UnitCalendarGapDto"][];
         };
+        AcknowledgeCaseBody: {
+            /** @description the version of the case the caller last read (a stale one is refused with 409) */
+            expectedVersion: number;
+            /** @enum {string|null} */
+            severity?: "normal" | "urgent" | "complex" | null;
+        };
+        RequestCaseInfoBody: {
+            /** @description the version of the case the caller last read (a stale one is refused with 409) */
+            expectedVersion: number;
+            /** @description what the citizen is asked */
+            message: string;
+        };
+        TransferCaseBody: {
+            /** @description the version of the case the caller last read (a stale one is refused with 409) */
+            expectedVersion: number;
+            /**
+             * @description the unit
+             * @example P_BACH_MAI
+             */
+            unitCode: string;
+            reason: string;
+        };
+        ReturnCaseBody: {
+            /** @description the version of the case the caller last read (a stale one is refused with 409) */
+            expectedVersion: number;
+            reason: string;
+        };
+        AssignCaseBody: {
+            /** @description the version of the case the caller last read (a stale one is refused with 409) */
+            expectedVersion: number;
+            /**
+             * @description the unit
+             * @example P_BACH_MAI
+             */
+            unitCode: string;
+            reason?: string | null;
+        };
+        ResolveCaseBody: {
+            /** @description the version of the case the caller last read (a stale one is refused with 409) */
+            expectedVersion: number;
+            /** @description the answer the citizen sees */
+            answer: string;
+            attachments?: components["schemas"]["AttachmentDto"][] | null;
+        };
+        ExtendCaseDeadlineBody: {
+            /** @description the version of the case the caller last read (a stale one is refused with 409) */
+            expectedVersion: number;
+            /**
+             * Format: date-time
+             * @description the new deadline (granted before the current one passes)
+             */
+            until: string;
+            reason: string;
+        };
+        ReopenCaseBody: {
+            /** @description the version of the case the caller last read (a stale one is refused with 409) */
+            expectedVersion: number;
+            reason?: string | null;
+        };
+        CloseCaseBody: {
+            /** @description the version of the case the caller last read (a stale one is refused with 409) */
+            expectedVersion: number;
+            reason?: string | null;
+        };
+        AddCaseNoteBody: {
+            /** @description optional for a note, which moves no version: if given, a case changed since is refused with 409 */
+            expectedVersion?: number | null;
+            text: string;
+        };
+        RedirectCaseToOtherTrackBody: {
+            /** @description the version of the case the caller last read (a stale one is refused with 409) */
+            expectedVersion: number;
+            reason: string;
+            /** @description where the citizen should take the complaint or denunciation */
+            whereToGo: string;
+        };
+        MergeCaseDuplicatesBody: {
+            /** @description the version of the case the caller last read (a stale one is refused with 409) */
+            expectedVersion: number;
+            /** @description the ids of the linked cases that join this original (one or more) */
+            duplicateIds: string[];
+        };
+        UnlinkCaseBody: {
+            /** @description the version of the case the caller last read (a stale one is refused with 409) */
+            expectedVersion: number;
+        };
         /** @description A change the citizen should see, as the case stood when it happened (every retry sends the same bytes). Never the citizen's contact details; phone numbers, e-mail addresses and the citizen's name written in the answer are masked. */
         CaseStatusWebhook: {
             /** @constant */
@@ -4485,20 +4854,19 @@ export interface operations {
             };
         };
     };
-    actOnCase: {
+    acknowledgeCase: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 /** @description a case id; anything else is not found */
                 id: string;
-                action: "acknowledge" | "request-info" | "transfer" | "return" | "assign" | "resolve" | "extend" | "reopen" | "close" | "note" | "redirect-other-track" | "merge" | "unlink";
             };
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CaseActionDto"];
+                "application/json": components["schemas"]["AcknowledgeCaseBody"];
             };
         };
         responses: {
@@ -4538,7 +4906,1459 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description no such case in the caller's scope, or no such action */
+            /** @description no such case in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description a field names something unknown, e.g. a unit to transfer to */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    requestCaseInfo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a case id; anything else is not found */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequestCaseInfoBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseDetailDto"] | components["schemas"]["MovedOutOfScopeDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role is not HANDLER or LEADER, or may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such case in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description a field names something unknown, e.g. a unit to transfer to */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    transferCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a case id; anything else is not found */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransferCaseBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseDetailDto"] | components["schemas"]["MovedOutOfScopeDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role is not HANDLER, LEADER or SUPERVISOR, or may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such case in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description a field names something unknown, e.g. a unit to transfer to */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    returnCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a case id; anything else is not found */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReturnCaseBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseDetailDto"] | components["schemas"]["MovedOutOfScopeDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role is not HANDLER or LEADER, or may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such case in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description a field names something unknown, e.g. a unit to transfer to */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    assignCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a case id; anything else is not found */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignCaseBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseDetailDto"] | components["schemas"]["MovedOutOfScopeDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role is not SUPERVISOR, or may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such case in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description a field names something unknown, e.g. a unit to transfer to */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    resolveCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a case id; anything else is not found */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolveCaseBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseDetailDto"] | components["schemas"]["MovedOutOfScopeDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role is not HANDLER or LEADER, or may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such case in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description a field names something unknown, e.g. a unit to transfer to */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    extendCaseDeadline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a case id; anything else is not found */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExtendCaseDeadlineBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseDetailDto"] | components["schemas"]["MovedOutOfScopeDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role is not LEADER, or may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such case in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description a field names something unknown, e.g. a unit to transfer to */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    reopenCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a case id; anything else is not found */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReopenCaseBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseDetailDto"] | components["schemas"]["MovedOutOfScopeDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role is not LEADER or SUPERVISOR, or may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such case in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description a field names something unknown, e.g. a unit to transfer to */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    closeCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a case id; anything else is not found */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CloseCaseBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseDetailDto"] | components["schemas"]["MovedOutOfScopeDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role is not HANDLER, LEADER or SUPERVISOR, or may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such case in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description a field names something unknown, e.g. a unit to transfer to */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    addCaseNote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a case id; anything else is not found */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddCaseNoteBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseDetailDto"] | components["schemas"]["MovedOutOfScopeDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role is not HANDLER, LEADER or SUPERVISOR, or may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such case in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description a field names something unknown, e.g. a unit to transfer to */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    redirectCaseToOtherTrack: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a case id; anything else is not found */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RedirectCaseToOtherTrackBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseDetailDto"] | components["schemas"]["MovedOutOfScopeDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role is not LEADER or SUPERVISOR, or may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such case in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description a field names something unknown, e.g. a unit to transfer to */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    mergeCaseDuplicates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a case id; anything else is not found */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeCaseDuplicatesBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseDetailDto"] | components["schemas"]["MovedOutOfScopeDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role is not HANDLER or LEADER, or may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such case in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the body is not JSON (send Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description a field names something unknown, e.g. a unit to transfer to */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    unlinkCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a case id; anything else is not found */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnlinkCaseBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseDetailDto"] | components["schemas"]["MovedOutOfScopeDto"];
+                };
+            };
+            /** @description the request is malformed (JSON, UTF-8, a parameter or a field): `message` says what is wrong and `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description the caller's role is not HANDLER, LEADER or SUPERVISOR, or may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description no such case in the caller's scope */
             404: {
                 headers: {
                     [name: string]: unknown;

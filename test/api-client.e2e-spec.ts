@@ -94,19 +94,23 @@ describe('the client generated from the OpenAPI document', () => {
     expect(summary).toBeDefined();
     const id = summary!.id;
 
-    const noVersion = await officer.POST('/v1/cases/{id}/{action}', { params: { path: { id, action: 'acknowledge' } }, body: { severity: 'normal' } });
+    // The document says expectedVersion is required: sent without it anyway, the API says the same.
+    const noVersion = await officer.POST('/v1/cases/{id}/acknowledge', {
+      params: { path: { id } },
+      body: { severity: 'normal' } as { expectedVersion: number; severity: 'normal' },
+    });
     expect(noVersion.response.status).toBe(400);
     expect(noVersion.error?.errors).toEqual([{ field: 'expectedVersion', problems: [expect.stringMatching(/expectedVersion is required/)] }]);
 
-    const acked = await officer.POST('/v1/cases/{id}/{action}', {
-      params: { path: { id, action: 'acknowledge' } },
+    const acked = await officer.POST('/v1/cases/{id}/acknowledge', {
+      params: { path: { id } },
       body: { expectedVersion: summary!.version, severity: 'normal' },
     });
     expect(acked.response.status).toBe(200);
     expect(acked.data).toMatchObject({ id, status: 'in_progress', stage: 'resolve', citizen: { masked: false, phone: '0904123456' } });
 
-    const stale = await officer.POST('/v1/cases/{id}/{action}', {
-      params: { path: { id, action: 'resolve' } },
+    const stale = await officer.POST('/v1/cases/{id}/resolve', {
+      params: { path: { id } },
       body: { expectedVersion: summary!.version, answer: 'Đã xử lý.' },
     });
     expect(stale.response.status).toBe(409);

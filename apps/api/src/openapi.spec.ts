@@ -6,6 +6,7 @@ import { loadConfig } from '@fr/config';
 import { asArray, asJson, asObject, isJsonObject, Json, jsonAt, JsonObject } from '@fr/domain';
 import { createApiDocument } from './bootstrap';
 import { finishDocument } from './openapi';
+import { OFFICER_ACTION_SPECS, OFFICER_ACTIONS, OfficerAction } from './cases/case-actions';
 
 const ROOT = join(__dirname, '../../..');
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
@@ -184,8 +185,48 @@ describe('the OpenAPI document', () => {
     expect(seen).toEqual(expect.objectContaining({ size: expect.any(Number) as number }));
     expect(open).toEqual([]);
     expect([...seen]).toEqual(
-      expect.arrayContaining(['SubmitFeedbackDto', 'LocationDto', 'AttachmentDto', 'CaseActionDto', 'DesignationDto', 'CalendarInputDto', 'DayOffDto']),
+      expect.arrayContaining(['SubmitFeedbackDto', 'LocationDto', 'AttachmentDto', 'TransferCaseBody', 'DesignationDto', 'CalendarInputDto', 'DayOffDto']),
     );
+  });
+
+  // One route serves them, but one body with every field optional let a validating proxy pass a transfer
+  // without its unit, and gave a generated client one method that took any field.
+  it('makes each case action an operation of its own, with the fields that action takes and needs', () => {
+    const actions = operations().filter((o) => o.path.startsWith('/v1/cases/{id}/'));
+    expect(actions.map((o) => o.path.replace('/v1/cases/{id}/', '')).sort()).toEqual([...OFFICER_ACTIONS].sort());
+    expect(operations().filter((o) => o.path.includes('{action}'))).toEqual([]);
+    for (const { path, op } of actions) {
+      const action = path.replace('/v1/cases/{id}/', '') as OfficerAction;
+      const spec = OFFICER_ACTION_SPECS[action];
+      const schema = asObject(
+        jsonAt(
+          doc,
+          'components',
+          'schemas',
+          String(jsonAt(op, 'requestBody', 'content', 'application/json', 'schema', '$ref'))
+            .split('/')
+            .pop()!,
+        ),
+      );
+      expect({ action, operationId: op.operationId, fields: Object.keys(asObject(schema?.properties) ?? {}), required: schema?.required }).toEqual({
+        action,
+        operationId: spec.operationId,
+        fields: ['expectedVersion', ...spec.fields],
+        required: [...(action === 'note' ? [] : ['expectedVersion']), ...spec.required],
+      });
+      expect((asArray(op.parameters) ?? []).map((p) => jsonAt(p, 'name'))).toEqual(['id']);
+    }
+    const transfer = operations().find((o) => o.name === 'POST /v1/cases/{id}/transfer')!.op;
+    expect(schemaProperty('TransferCaseBody', 'unitCode')).toMatchObject({ type: 'string', maxLength: 40, description: 'the unit' });
+    expect(schemaProperty('TransferCaseBody', 'reason')).toMatchObject({ type: 'string', maxLength: 2000 });
+    expect(schemaProperty('AssignCaseBody', 'reason')).toMatchObject({ type: ['string', 'null'] });
+    expect(jsonAt(doc, 'components', 'schemas', 'TransferCaseBody', 'additionalProperties')).toBe(false);
+    expect(String(transfer.description)).toContain('The case goes from `assigned` to `assigned`, from `in_progress` to `assigned`.');
+    // The roles of the route that the action's rule allows: only a leader grants more time.
+    const extend = operations().find((o) => o.name === 'POST /v1/cases/{id}/extend')!.op;
+    expect(extend['x-roles']).toEqual(['LEADER']);
+    expect(String(extend.description)).toContain('Roles: LEADER.');
+    expect(jsonAt(doc, 'components', 'schemas', 'CaseActionDto')).toBeUndefined();
   });
 
   it('writes null one way, as OpenAPI 3.1 does (no nullable beside allOf)', () => {

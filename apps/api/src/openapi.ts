@@ -2,7 +2,8 @@ import { ROLES_EXTENSION } from './common/roles.decorator';
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
-import { asArray, asJson, asObject, isJsonObject, Json, jsonAt, JsonObject } from '@fr/domain';
+import { ActionRule, asArray, asJson, asObject, CASE_TRANSITIONS, isJsonObject, Json, jsonAt, JsonObject } from '@fr/domain';
+import { OFFICER_ACTION_SPECS, OFFICER_ACTIONS } from './cases/case-actions';
 import { DependencyCheckDto, ERROR_MEANINGS, ErrorDto, ErrorStatus } from './common/error.dto';
 import { WEBHOOK_SCHEMAS, webhooksSection } from './openapi-webhooks';
 import { schemaRules } from './common/schema-rules';
@@ -62,6 +63,7 @@ export function finishDocument(doc: OpenAPIObject): OpenAPIObject {
   }
   const json = asJson(doc);
   dropUnusedSchemas(json);
+  splitCaseActions(json);
   for (const [path, item] of Object.entries(asObject(json.paths) ?? {})) {
     for (const method of METHODS) {
       const op = asObject(jsonAt(item, method));
@@ -282,6 +284,72 @@ function toOpenApi31(doc: JsonObject): OpenAPIObject {
   };
   // The walk keeps the document's shape; 3.1 only changes how null is written.
   return { ...(walk(doc) as unknown as OpenAPIObject), openapi: '3.1.0' };
+}
+
+const CASE_ACTION_PATH = '/v1/cases/{id}/{action}';
+
+/**
+ * The one route of the case actions becomes an operation for each (`/v1/cases/{id}/transfer`, ...), with
+ * the body that action takes: one body for all of them, every field optional, let a validating proxy pass
+ * a transfer without `unitCode` and gave a generated client one method taking any field. Each operation's
+ * states and roles come from CASE_TRANSITIONS (the roles of @Roles that the rule allows), its fields from
+ * OFFICER_ACTION_SPECS, which the controller checks bodies by.
+ */
+function splitCaseActions(doc: JsonObject): void {
+  const paths = asObject(doc.paths);
+  const schemas = asObject(jsonAt(doc, 'components', 'schemas'));
+  const generic = asObject(jsonAt(paths, CASE_ACTION_PATH, 'post'));
+  const body = asObject(jsonAt(schemas, 'CaseActionDto'));
+  const properties = asObject(body?.properties);
+  // A document of other operations only (finishDocument's tests) has nothing to split.
+  if (!paths || !schemas || !generic || !properties) return;
+  const routeRoles = (asArray(generic[ROLES_EXTENSION]) ?? []).map(String);
+  const perAction: JsonObject = {};
+  for (const action of OFFICER_ACTIONS) {
+    const spec = OFFICER_ACTION_SPECS[action];
+    const rule = CASE_TRANSITIONS[action];
+    const schemaName = `${spec.operationId[0].toUpperCase()}${spec.operationId.slice(1)}Body`;
+    schemas[schemaName] = {
+      type: 'object',
+      properties: Object.fromEntries(['expectedVersion', ...spec.fields].map((f) => [f, actionField(properties[f], f, action)])),
+      required: [...(action === 'note' ? [] : ['expectedVersion']), ...spec.required],
+    };
+    const op = JSON.parse(JSON.stringify(generic)) as JsonObject;
+    op.operationId = spec.operationId;
+    op.summary = spec.summary;
+    op.description = `${spec.description}\n\n${statesOf(rule.from)}\n\n${String(generic.description)}`;
+    op[ROLES_EXTENSION] = routeRoles.filter((r) => (rule.roles as readonly string[]).includes(r));
+    op.parameters = (asArray(op.parameters) ?? []).filter((p) => jsonAt(p, 'name') !== 'action');
+    op.requestBody = { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${schemaName}` } } } };
+    const notFound = asObject(jsonAt(op, 'responses', '404'));
+    if (notFound) notFound.description = "no such case in the caller's scope";
+    perAction[CASE_ACTION_PATH.replace('{action}', action)] = { post: op };
+  }
+  // In the place of the one route, so the document keeps the controllers' order.
+  doc.paths = Object.fromEntries(Object.entries(paths).flatMap(([path, item]) => (path === CASE_ACTION_PATH ? Object.entries(perAction) : [[path, item]])));
+  delete schemas.CaseActionDto;
+}
+
+/** A field of one action's body: the list of actions its description began with is that action now. */
+function actionField(schema: Json | undefined, field: string, action: string): Json {
+  const copy = { ...(asObject(schema) ?? {}) };
+  if (field === 'expectedVersion')
+    copy.description =
+      action === 'note'
+        ? 'optional for a note, which moves no version: if given, a case changed since is refused with 409'
+        : 'the version of the case the caller last read (a stale one is refused with 409)';
+  else if (typeof copy.description === 'string') {
+    const rest = copy.description.replace(/^[a-z-]+(, [a-z-]+)*(: |$)/, '');
+    if (rest) copy.description = rest;
+    else delete copy.description;
+  }
+  return copy;
+}
+
+function statesOf(from: ActionRule['from']): string {
+  const moves = Object.entries(from);
+  if (moves.every(([a, b]) => a === b)) return `Taken while the case is ${orList(moves.map(([a]) => `\`${a}\``))}; its state stays. In another state: 409.`;
+  return `The case goes ${moves.map(([a, b]) => `from \`${a}\` to \`${b}\``).join(', ')}. In another state: 409.`;
 }
 
 /** "ADMIN", "ADMIN or SUPERVISOR", "ADMIN, SUPERVISOR or AUDITOR". */

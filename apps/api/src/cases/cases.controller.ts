@@ -1,50 +1,19 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req, UseGuards } from '@nestjs/common';
+import type { Request } from 'express';
 import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
 import { ActOnCase, CaseQueries, officerActor } from '@fr/cases';
-import { CaseAction, NotFoundError, ValidationError } from '@fr/domain';
+import { NotFoundError, ValidationError } from '@fr/domain';
 import { ApiErrors } from '../common/error.dto';
 import { CaseActionDto, ListCasesQueryDto, ListCasesStatusQuery } from './case.dto';
 import { CaseDetailDto, CasePageDto, MovedOutOfScopeDto } from './case-view.dto';
+import { isOfficerAction, OFFICER_ACTION_SPECS, OFFICER_ACTIONS, OfficerAction } from './case-actions';
 import { Roles } from '../common/roles.decorator';
 
-/** The actions officers call by path; citizens' and the system's own actions are not reachable here. */
-const OFFICER_ACTIONS = [
-  'acknowledge',
-  'request-info',
-  'transfer',
-  'return',
-  'assign',
-  'resolve',
-  'extend',
-  'reopen',
-  'close',
-  'note',
-  'redirect-other-track',
-  'merge',
-  'unlink',
-] as const satisfies readonly CaseAction[];
-
-/**
- * The body fields each action takes besides expectedVersion. Another field sent with an action is
- * refused: before, `{ "answer": ... }` sent to transfer, or a reason to acknowledge, was dropped without
- * a word and the caller believed it recorded.
- */
-export const ACTION_FIELDS: Record<(typeof OFFICER_ACTIONS)[number], readonly (keyof CaseActionDto)[]> = {
-  acknowledge: ['severity'],
-  'request-info': ['message'],
-  transfer: ['unitCode', 'reason'],
-  return: ['reason'],
-  assign: ['unitCode', 'reason'],
-  resolve: ['answer', 'attachments'],
-  extend: ['until', 'reason'],
-  reopen: ['reason'],
-  close: ['reason'],
-  note: ['text'],
-  'redirect-other-track': ['reason', 'whereToGo'],
-  merge: ['duplicateIds'],
-  unlink: [],
-};
+/** The body fields each action takes besides expectedVersion (OFFICER_ACTION_SPECS). */
+export const ACTION_FIELDS: Record<OfficerAction, readonly (keyof CaseActionDto)[]> = Object.fromEntries(
+  OFFICER_ACTIONS.map((a) => [a, OFFICER_ACTION_SPECS[a].fields]),
+) as Record<OfficerAction, readonly (keyof CaseActionDto)[]>;
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => new NotFoundError('case') });
 const caseId = ApiParam({ name: 'id', format: 'uuid', description: 'a case id; anything else is not found' });
@@ -93,12 +62,8 @@ export class CasesController {
   @ApiOperation({
     operationId: 'actOnCase',
     summary: 'Act on a case',
-    description:
-      'Each action takes `expectedVersion` (the version last read; not for note) and its own fields: acknowledge `{ severity }`, ' +
-      'request-info `{ message }`, transfer `{ unitCode, reason }`, return `{ reason }`, assign `{ unitCode }` (from triage), ' +
-      'resolve `{ answer, attachments? }`, extend `{ until, reason }`, reopen, close, note `{ text }`, ' +
-      'merge `{ duplicateIds }` (on the original: the linked cases join it and close with its answer), unlink (on a linked case: a false match). Answers the case as the caller ' +
-      "now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.",
+    // The document makes each action an operation of its own (splitCaseActions); this is said of each.
+    description: "Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.",
   })
   @caseId
   @ApiParam({ name: 'action', enum: OFFICER_ACTIONS })
@@ -116,14 +81,18 @@ export class CasesController {
     @Param('id', uuid) id: string,
     @Param('action') action: string,
     @Body() body: CaseActionDto,
+    @Req() sent: Request,
   ): Promise<CaseDetailDto | MovedOutOfScopeDto> {
-    if (!(OFFICER_ACTIONS as readonly string[]).includes(action)) {
+    if (!isOfficerAction(action)) {
       throw new NotFoundError('action', action);
     }
-    const takes: readonly string[] = ['expectedVersion', ...ACTION_FIELDS[action as (typeof OFFICER_ACTIONS)[number]]];
-    const others = Object.entries(body)
-      .filter(([k, v]) => v !== undefined && v !== null && !takes.includes(k))
-      .map(([k]) => k);
+    const spec = OFFICER_ACTION_SPECS[action];
+    const takes: readonly string[] = ['expectedVersion', ...spec.fields];
+    // Sent as null too, so read from the body as sent (the DTO has every action's fields, null made undefined):
+    // the document gives each action a body of its own, without the other actions' fields, and a field a body
+    // does not have is refused whatever its value, as everywhere else (forbidNonWhitelisted).
+    const raw: unknown = sent.body;
+    const others = (raw !== null && typeof raw === 'object' ? Object.keys(raw) : []).filter((k) => !takes.includes(k));
     if (others.length > 0) {
       throw new ValidationError(
         `${others.map((k) => `'${k}'`).join(', ')} ${others.length > 1 ? 'are' : 'is'} not a field of the action '${action}': it takes ${takes.join(', ')}`,
@@ -133,8 +102,11 @@ export class CasesController {
     if (action !== 'note' && body.expectedVersion == null) {
       throw new ValidationError('expectedVersion is required: send the version of the case you last read', ['expectedVersion']);
     }
+    // Before the case is read, as the document's `required` says: a stale version no longer answers 409 first.
+    const missing = spec.required.filter((k) => body[k] == null);
+    if (missing.length > 0) throw ValidationError.ofProblems(missing.map((k) => ({ field: k, problem: `${k} is required for this action` })));
     const actor = officerActor(officer);
-    await this.act.execute(actor, id, action as CaseAction, body);
+    await this.act.execute(actor, id, action, body);
     return this.detail(actor, id).catch((e) => {
       // After a transfer or return the case may have left the caller's scope: say where it went.
       if (e instanceof NotFoundError) return { id, movedOutOfScope: true as const };
