@@ -12,8 +12,9 @@ import { CaseActor, citizenActor, officerActor, SYSTEM_ACTOR } from './actor';
  * gives a case to, other than the unit the case is at, must have been locked before the case. Whoever
  * locks units and cases takes the units first (reorganisations, designation changes): an action that
  * gave a case to a unit it had not locked first waited for that unit while holding the case, and
- * deadlocked with a reorganisation ending it (test/reorganisation-lock-order.e2e-spec.ts). The reverse
- * is checked too: a unit locked is one the case goes to.
+ * deadlocked with a reorganisation ending it (test/reorganisation-lock-order.e2e-spec.ts). ActOnCase locks
+ * the unit the handler declares (ActionHandler.takesUnit): this checks the declaration against what the
+ * handler writes, both ways (a unit locked is one the case goes to).
  */
 
 const NOW = new Date('2026-03-03T02:00:00Z'); // a Tuesday, 09:00 in Hanoi

@@ -6,7 +6,7 @@ import { SubjectRequests } from '@fr/privacy';
 import { caseEventMessage } from '@fr/queue';
 import { Clock, scheduleSlaTimers, SlaService } from '@fr/sla';
 import { ACTION_HANDLERS, ActionInput, isHandledAction } from './actions';
-import { inCaseTransaction, LockedCase, lockCaseToAct, lockUnitTakingCase, writeCaseChange } from './actions/case-records';
+import { inCaseTransaction, LockedCase, lockCaseToAct, lockUnitTakingCase, UnitTaken, writeCaseChange } from './actions/case-records';
 import { CaseActor, inScope } from './actor';
 
 export type { ActionInput } from './actions';
@@ -46,7 +46,7 @@ export class ActOnCase {
    */
   executeIfFree(actor: CaseActor, caseId: string, action: CaseAction, input: ActionInput): Promise<ActionResult | null> {
     return inCaseTransaction(this.ds, async (m) => {
-      await lockUnitTakingCase(m, action, input);
+      await lockUnitTakingCase(m, unitTakenBy(action), input);
       const c = await lockCaseToAct(m, caseId, { skipLocked: true });
       return c ? this.act(m, actor, caseId, c, action, input) : null;
     });
@@ -54,7 +54,7 @@ export class ActOnCase {
 
   /** For use cases that already hold a transaction (a sweep); begun with inCaseTransaction, as lockCaseToAct says. */
   async run(m: EntityManager, actor: CaseActor, caseId: string, action: CaseAction, input: ActionInput): Promise<ActionResult> {
-    await lockUnitTakingCase(m, action, input);
+    await lockUnitTakingCase(m, unitTakenBy(action), input);
     const c = await lockCaseToAct(m, caseId);
     if (!c) throw new NotFoundError('case', caseId);
     return this.act(m, actor, caseId, c, action, input);
@@ -79,7 +79,7 @@ export class ActOnCase {
     }
     if (!isHandledAction(action)) throw new Error(`action '${action}' has its own use case`);
     const now = this.clock.now();
-    const outcome = await ACTION_HANDLERS[action]({ m, actor, c, input, now, sla: this.sla });
+    const outcome = await ACTION_HANDLERS[action].act({ m, actor, c, input, now, sla: this.sla });
 
     await writeCaseChange(m, caseId, to, outcome.bumpsVersion, outcome.set);
     if (MOVES_CASE.has(action)) await carryMergedDuplicates(m, [caseId], actor.label, now);
@@ -102,6 +102,11 @@ export class ActOnCase {
     if (outcome.then) return this.run(m, outcome.then.actor, caseId, outcome.then.action, outcome.then.input);
     return { caseId, status: to, version: c.version + (outcome.bumpsVersion ? 1 : 0) };
   }
+}
+
+/** The unit the action's handler gives the case to; an action with a use case of its own takes none here. */
+function unitTakenBy(action: CaseAction): UnitTaken {
+  return isHandledAction(action) ? ACTION_HANDLERS[action].takesUnit : null;
 }
 
 /** How long after a hand-over the unit that held the case is told so, rather than not found. */

@@ -123,9 +123,9 @@ export async function applyPlan(m: EntityManager, plan: ReorganisationPlan, reor
   // its row shared until it commits, so its case is among those locked next; one that comes later finds
   // the unit ended. A transfer that committed after the plan read its cases was left in an ended unit.
   // Actions that give a case to a unit (assign, transfer, return to the triage unit) lock that unit before
-  // the case, in this order (lockUnitTakingCase): locking the case first, a transfer between two units
-  // that both end waited for its target unit while the plan held it and waited for the case, and
-  // PostgreSQL undid one of them (a 503, or a plan left for the next sweep).
+  // the case, in this order (the handler's takesUnit, lockUnitTakingCase): locking the case first, a
+  // transfer between two units that both end waited for its target unit while the plan held it and waited
+  // for the case, and PostgreSQL undid one of them (a 503, or a plan left for the next sweep).
   const ending = endingUnits(plan).map((e) => e.unit);
   await selectRows(m, `SELECT code FROM units WHERE code = ANY($1::text[]) ORDER BY code FOR NO KEY UPDATE`, [ending]);
   await selectRows(m, `SELECT id FROM cases WHERE unit_code = ANY($1::text[]) AND status = ANY($2) ORDER BY ${casesLockOrder()} FOR UPDATE`, [

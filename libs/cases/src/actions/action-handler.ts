@@ -2,7 +2,7 @@ import { EntityManager } from 'typeorm';
 import { CaseAction, ValidationError } from '@fr/domain';
 import { Deadlines, SlaService, StageClock, StageRun } from '@fr/sla';
 import { CaseActor } from '../actor';
-import { LockedCase } from './case-records';
+import { LockedCase, UnitTaken } from './case-records';
 import { columns, ColumnSet } from './column-set';
 
 /** What a caller may send with an action; each handler reads and checks the fields it needs. */
@@ -60,7 +60,17 @@ export interface ActionOutcome {
   then?: { actor: CaseActor; action: CaseAction; input: ActionInput };
 }
 
-export type ActionHandler = (ctx: ActionContext) => Promise<ActionOutcome>;
+/** One action: the unit it gives the case to, if any, and what it changes. */
+export interface ActionHandler {
+  /**
+   * The unit `act` gives the case to, which ActOnCase locks before the case (lockUnitTakingCase); null when
+   * the case stays at its unit. A handler that moved the case without saying so here would wait for the
+   * unit while holding the case, and deadlock with a reorganisation ending that unit. Checked for every
+   * handler against what it writes (act-on-case.spec.ts).
+   */
+  readonly takesUnit: UnitTaken;
+  readonly act: (ctx: ActionContext) => Promise<ActionOutcome>;
+}
 
 export function required(value: string | undefined, field: string): string {
   if (typeof value !== 'string' || value.trim() === '') throw new ValidationError(`${field} is required for this action`, [field]);

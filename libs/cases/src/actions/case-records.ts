@@ -1,5 +1,5 @@
 import { DataSource, EntityManager } from 'typeorm';
-import { CaseState, ClockPause } from '@fr/domain';
+import { assertUnreachable, CaseState, ClockPause } from '@fr/domain';
 import { execute, selectRow, selectRows, UNITS_PATH_SEPARATOR } from '@fr/persistence';
 import { Deadlines, Severity, SlaService, Stage, StageClock } from '@fr/sla';
 import { columns, ColumnSet } from './column-set';
@@ -74,20 +74,24 @@ export async function lockCaseToAct(m: EntityManager, caseId: string, { skipLock
   return c;
 }
 
-/** The actions that give the case to a unit named in the request (moveToUnit), or to the triage unit. */
-const TO_NAMED_UNIT: ReadonlySet<string> = new Set(['assign', 'transfer']);
-const TO_TRIAGE_UNIT = 'return';
+/**
+ * The unit an action gives the case to: the one its input names (`unitCode`: assign, transfer), the
+ * triage unit (return), or none (the case stays where it is). Each handler declares its own
+ * (ActionHandler.takesUnit), and lockUnitTakingCase locks that unit before the case.
+ */
+export type UnitTaken = 'named' | 'triage' | null;
+
 /** Reads of the triage unit: a second finds the one a reorganisation named while the first waited for the old. */
 const TRIAGE_UNIT_READS = 3;
 
 /**
- * Before lockCaseToAct, for an action that gives the case to another unit: that unit's row, shared, as
- * whoever locks units and cases takes them, the units first. A reorganisation locks the units it ends, then
- * their open cases; a designation change its unit, then the unit's cases. A transfer between two units a
- * plan ended locked the case, then waited for the target unit, which the plan held while it waited for the
- * case: PostgreSQL undid one of them, the transfer answering 503 or the plan failing
- * (test/reorganisation-lock-order.e2e-spec.ts). Locked first, the action waits for the plan holding nothing
- * of it, and then finds the case where the plan left it.
+ * Before lockCaseToAct, for an action that gives the case to another unit (`takesUnit`, the handler's
+ * declaration): that unit's row, shared, as whoever locks units and cases takes them, the units first. A
+ * reorganisation locks the units it ends, then their open cases; a designation change its unit, then the
+ * unit's cases. A transfer between two units a plan ended locked the case, then waited for the target unit,
+ * which the plan held while it waited for the case: PostgreSQL undid one of them, the transfer answering 503
+ * or the plan failing (test/reorganisation-lock-order.e2e-spec.ts). Locked first, the action waits for the
+ * plan holding nothing of it, and then finds the case where the plan left it.
  *
  * A return's unit is the triage unit, which a reorganisation may end and name anew (the office handing
  * over): read without a lock, the return wrote the case to the office the plan was ending, after the plan
@@ -95,18 +99,24 @@ const TRIAGE_UNIT_READS = 3;
  * out until the return commits; a return that waited for the plan reads the new triage unit, which the
  * handler then reads too (a unit found ended is read again, in a statement of its own).
  */
-export async function lockUnitTakingCase(m: EntityManager, action: string, input: { unitCode?: unknown }): Promise<void> {
-  if (TO_NAMED_UNIT.has(action)) {
-    if (typeof input.unitCode === 'string') await selectRows(m, `SELECT code FROM units WHERE code = $1 FOR SHARE`, [input.unitCode]);
-    return;
-  }
-  if (action !== TO_TRIAGE_UNIT) return;
-  for (let read = 1; read <= TRIAGE_UNIT_READS; read++) {
-    const unit = await selectRow<{ active: boolean }>(
-      m,
-      `SELECT u.active FROM units u WHERE u.code = (SELECT s.value #>> '{}' FROM system_state s WHERE s.key = 'triage_unit') FOR SHARE OF u`,
-    );
-    if (!unit || unit.active) return;
+export async function lockUnitTakingCase(m: EntityManager, takesUnit: UnitTaken, input: { unitCode?: unknown }): Promise<void> {
+  switch (takesUnit) {
+    case null:
+      return;
+    case 'named':
+      if (typeof input.unitCode === 'string') await selectRows(m, `SELECT code FROM units WHERE code = $1 FOR SHARE`, [input.unitCode]);
+      return;
+    case 'triage':
+      for (let read = 1; read <= TRIAGE_UNIT_READS; read++) {
+        const unit = await selectRow<{ active: boolean }>(
+          m,
+          `SELECT u.active FROM units u WHERE u.code = (SELECT s.value #>> '{}' FROM system_state s WHERE s.key = 'triage_unit') FOR SHARE OF u`,
+        );
+        if (!unit || unit.active) return;
+      }
+      return;
+    default:
+      assertUnreachable(takesUnit);
   }
 }
 

@@ -10,17 +10,20 @@ import { columns } from './column-set';
  * (and the reopen out of the unit's figures). The office (SUPERVISOR) still may, as when a citizen
  * tells it the matter is settled.
  */
-export const close: ActionHandler = async ({ actor, c, input, now, sla }) => {
-  if (actor.role === 'HANDLER' || actor.role === 'LEADER') {
-    const { rated, until } = answerRating(c, sla);
-    if (!rated && until !== null && now.getTime() <= until.getTime()) {
-      // An answer given after a rating reopened the case is rated once more, and that rating closes it
-      // whatever its score (rate.ts): promising the citizen another reopening would be untrue.
-      const why = c.rating === null ? 'a low rating reopens the case' : 'the answer given after a reopening: its rating closes the case';
-      throw new ConflictError(
-        `the citizen may rate this answer until ${until.toISOString()} (${why}): it closes by itself then, or with the rating; the office (SUPERVISOR) may close it sooner`,
-      );
+export const close: ActionHandler = {
+  takesUnit: null,
+  act: async ({ actor, c, input, now, sla }) => {
+    if (actor.role === 'HANDLER' || actor.role === 'LEADER') {
+      const { rated, until } = answerRating(c, sla);
+      if (!rated && until !== null && now.getTime() <= until.getTime()) {
+        // An answer given after a rating reopened the case is rated once more, and that rating closes it
+        // whatever its score (rate.ts): promising the citizen another reopening would be untrue.
+        const why = c.rating === null ? 'a low rating reopens the case' : 'the answer given after a reopening: its rating closes the case';
+        throw new ConflictError(
+          `the citizen may rate this answer until ${until.toISOString()} (${why}): it closes by itself then, or with the rating; the office (SUPERVISOR) may close it sooner`,
+        );
+      }
     }
-  }
-  return { set: columns`closed_at = ${now}`, bumpsVersion: true, reason: input.reason ?? null };
+    return { set: columns`closed_at = ${now}`, bumpsVersion: true, reason: input.reason ?? null };
+  },
 };

@@ -32,18 +32,21 @@ interface DuplicateRow {
 }
 
 /** A false match: the case goes on by itself, with the unit and clocks it already has. */
-export const unlink: ActionHandler = async ({ m, c }) => {
-  const row = await selectRow<{ duplicate_of: string | null; tracking_code: string | null }>(
-    m,
-    `SELECT c.duplicate_of, o.tracking_code FROM cases c LEFT JOIN cases o ON o.id = c.duplicate_of WHERE c.id = $1`,
-    [c.id],
-  );
-  if (!row?.duplicate_of) throw new UnprocessableError('this case is not linked to another as a duplicate; there is nothing to unlink');
-  return {
-    set: columns`duplicate_of = NULL`,
-    bumpsVersion: true,
-    data: { fromOriginalId: row.duplicate_of, fromOriginalTrackingCode: row.tracking_code },
-  };
+export const unlink: ActionHandler = {
+  takesUnit: null,
+  act: async ({ m, c }) => {
+    const row = await selectRow<{ duplicate_of: string | null; tracking_code: string | null }>(
+      m,
+      `SELECT c.duplicate_of, o.tracking_code FROM cases c LEFT JOIN cases o ON o.id = c.duplicate_of WHERE c.id = $1`,
+      [c.id],
+    );
+    if (!row?.duplicate_of) throw new UnprocessableError('this case is not linked to another as a duplicate; there is nothing to unlink');
+    return {
+      set: columns`duplicate_of = NULL`,
+      bumpsVersion: true,
+      data: { fromOriginalId: row.duplicate_of, fromOriginalTrackingCode: row.tracking_code },
+    };
+  },
 };
 
 /**
@@ -51,111 +54,114 @@ export const unlink: ActionHandler = async ({ m, c }) => {
  * its pauses end and its deadline goes (the timers of its old stage find no run to escalate); the
  * citizen's channel is told. Merged into an original already answered, they close with that answer.
  */
-export const merge: ActionHandler = async ({ m, actor, c, input, now }) => {
-  const raw = input.duplicateIds;
-  if (!Array.isArray(raw) || raw.length === 0 || raw.some((id) => !isUuid(id))) {
-    throw new ValidationError('duplicateIds must list the ids (uuid) of one or more cases linked to this one', ['duplicateIds']);
-  }
-  const ids = [...new Set(raw.map((id) => id.toLowerCase()))].sort();
-  if (ids.includes(c.id)) throw new UnprocessableError('a case cannot be merged into itself');
-  // Refused before any duplicate is locked: a merge of B into A and one of A into B sent at once (one
-  // of them necessarily wrong) each held its own original and waited for the other's, and PostgreSQL
-  // broke the deadlock with a 500 for both, and for every action queued behind them. Read unlocked,
-  // a link names the original it had at some commit; only a case really linked here is locked below.
-  const linked = await selectRows<{ id: string }>(m, `SELECT id FROM cases WHERE id = ANY($1::uuid[]) AND duplicate_of = $2`, [ids, c.id]);
-  const notLinked = ids.find((id) => !linked.some((x) => x.id === id));
-  if (notLinked) throw notLinkedError(notLinked);
-  // Locked in id order after the original (ActOnCase locked it first): two merges wait, not deadlock.
-  const dups = await selectRows<DuplicateRow>(
-    m,
-    `SELECT id, tracking_code, status, duplicate_of, unit_code FROM cases WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
-    [ids],
-  );
-  for (const id of ids) {
-    // One answer whether the case is missing, elsewhere or linked to another: the caller may not see
-    // a case outside its unit, so neither its existence nor its tracking code is told.
-    if (dups.find((x) => x.id === id)?.duplicate_of !== c.id) throw notLinkedError(id);
-  }
-  // The table decides for each duplicate too: one already merged or closed refuses the whole merge (409).
-  const moves = dups.map((d) => {
-    try {
-      return { d, to: transition(d.status, 'join_original', 'SYSTEM') };
-    } catch (e) {
-      // Named, so the caller knows which of the list refused and that it is that case's state, not the original's.
-      if (e instanceof ActionNotAllowedInStateError)
-        throw new ConflictError(`case ${d.tracking_code} is '${d.status}': only an open case linked to this one can join it`);
-      throw e;
+export const merge: ActionHandler = {
+  takesUnit: null,
+  act: async ({ m, actor, c, input, now }) => {
+    const raw = input.duplicateIds;
+    if (!Array.isArray(raw) || raw.length === 0 || raw.some((id) => !isUuid(id))) {
+      throw new ValidationError('duplicateIds must list the ids (uuid) of one or more cases linked to this one', ['duplicateIds']);
     }
-  });
-  const leader = await selectRow<{ leader_id: string | null }>(m, `SELECT leader_id FROM cases WHERE id = $1`, [c.id]);
-  const movedIds: string[] = [];
-  for (const { d } of moves) {
-    await endPauses(m, d.id, now);
-    if (d.unit_code !== c.unit_code && c.unit_code) {
-      await moveAssignment(m, d.id, { unit: c.unit_code, handler: c.handler_id, leader: leader?.leader_id ?? null }, 'merge', now);
-      movedIds.push(d.id);
+    const ids = [...new Set(raw.map((id) => id.toLowerCase()))].sort();
+    if (ids.includes(c.id)) throw new UnprocessableError('a case cannot be merged into itself');
+    // Refused before any duplicate is locked: a merge of B into A and one of A into B sent at once (one
+    // of them necessarily wrong) each held its own original and waited for the other's, and PostgreSQL
+    // broke the deadlock with a 500 for both, and for every action queued behind them. Read unlocked,
+    // a link names the original it had at some commit; only a case really linked here is locked below.
+    const linked = await selectRows<{ id: string }>(m, `SELECT id FROM cases WHERE id = ANY($1::uuid[]) AND duplicate_of = $2`, [ids, c.id]);
+    const notLinked = ids.find((id) => !linked.some((x) => x.id === id));
+    if (notLinked) throw notLinkedError(notLinked);
+    // Locked in id order after the original (ActOnCase locked it first): two merges wait, not deadlock.
+    const dups = await selectRows<DuplicateRow>(
+      m,
+      `SELECT id, tracking_code, status, duplicate_of, unit_code FROM cases WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+      [ids],
+    );
+    for (const id of ids) {
+      // One answer whether the case is missing, elsewhere or linked to another: the caller may not see
+      // a case outside its unit, so neither its existence nor its tracking code is told.
+      if (dups.find((x) => x.id === id)?.duplicate_of !== c.id) throw notLinkedError(id);
     }
-  }
-  // The units paths of the duplicates moveAssignment moved, in the one statement that changes them all.
-  await execute(
-    m,
-    `UPDATE cases SET status = 'merged', unit_code = $2, handler_id = $3, leader_id = $4, stage = NULL, due_at = NULL, warn_at = NULL,
-            units_path = CASE WHEN id = ANY($5::uuid[]) THEN ${unitsPathAppended('units_path', '$6::text')} ELSE units_path END,
-            version = version + 1, updated_at = now()
-      WHERE id = ANY($1::uuid[])`,
-    [ids, c.unit_code, c.handler_id, leader?.leader_id ?? null, movedIds, c.unit_code],
-  );
-  const original = await selectRow<{ tracking_code: string }>(m, `SELECT tracking_code FROM cases WHERE id = $1`, [c.id]);
-  // A joining case may have duplicates of its own (routing links a report to the oldest open case,
-  // which can be one that is itself linked later, when it was routed after the report). The group has
-  // one original: they are linked to this one instead, and those already merged follow it.
-  const relinked = await relinkDuplicatesOf(m, ids, c.id);
-  await writeAuditEvents(
-    m,
-    relinked.map((r) => ({
-      caseId: r.id,
-      actor: actor.label,
-      action: 'relink',
-      fromState: r.status,
-      toState: r.status,
-      reason: `its original joined ${original?.tracking_code ?? c.id}`,
-      data: { originalId: c.id, originalTrackingCode: original?.tracking_code ?? null, fromOriginalId: r.from_original },
-    })),
-  );
-  if (relinked.some((r) => r.status === 'merged')) await carryMergedDuplicates(m, [c.id], actor.label, now);
-  await announce(
-    m,
-    moves.map(({ d, to }) => ({
-      caseId: d.id,
-      actor: actor.label,
-      action: 'join_original',
-      fromState: d.status,
-      toState: to,
-      reason: `merged into ${original?.tracking_code ?? c.id}`,
-      data: { originalId: c.id, originalTrackingCode: original?.tracking_code ?? null, fromUnit: d.unit_code },
-    })),
-  );
-  let closedCases: string[] = [];
-  if (c.status === 'resolved') {
-    const answered = await selectRow<{ answer: string | null; resolution_attachments: unknown[] }>(
+    // The table decides for each duplicate too: one already merged or closed refuses the whole merge (409).
+    const moves = dups.map((d) => {
+      try {
+        return { d, to: transition(d.status, 'join_original', 'SYSTEM') };
+      } catch (e) {
+        // Named, so the caller knows which of the list refused and that it is that case's state, not the original's.
+        if (e instanceof ActionNotAllowedInStateError)
+          throw new ConflictError(`case ${d.tracking_code} is '${d.status}': only an open case linked to this one can join it`);
+        throw e;
+      }
+    });
+    const leader = await selectRow<{ leader_id: string | null }>(m, `SELECT leader_id FROM cases WHERE id = $1`, [c.id]);
+    const movedIds: string[] = [];
+    for (const { d } of moves) {
+      await endPauses(m, d.id, now);
+      if (d.unit_code !== c.unit_code && c.unit_code) {
+        await moveAssignment(m, d.id, { unit: c.unit_code, handler: c.handler_id, leader: leader?.leader_id ?? null }, 'merge', now);
+        movedIds.push(d.id);
+      }
+    }
+    // The units paths of the duplicates moveAssignment moved, in the one statement that changes them all.
+    await execute(
       m,
-      `SELECT answer, resolution_attachments FROM cases WHERE id = $1`,
-      [c.id],
+      `UPDATE cases SET status = 'merged', unit_code = $2, handler_id = $3, leader_id = $4, stage = NULL, due_at = NULL, warn_at = NULL,
+              units_path = CASE WHEN id = ANY($5::uuid[]) THEN ${unitsPathAppended('units_path', '$6::text')} ELSE units_path END,
+              version = version + 1, updated_at = now()
+        WHERE id = ANY($1::uuid[])`,
+      [ids, c.unit_code, c.handler_id, leader?.leader_id ?? null, movedIds, c.unit_code],
     );
-    closedCases = await closeMergedDuplicates(
+    const original = await selectRow<{ tracking_code: string }>(m, `SELECT tracking_code FROM cases WHERE id = $1`, [c.id]);
+    // A joining case may have duplicates of its own (routing links a report to the oldest open case,
+    // which can be one that is itself linked later, when it was routed after the report). The group has
+    // one original: they are linked to this one instead, and those already merged follow it.
+    const relinked = await relinkDuplicatesOf(m, ids, c.id);
+    await writeAuditEvents(
       m,
-      actor,
-      c.id,
-      { closedAs: 'duplicate', answer: answered?.answer ?? '', attachments: answered?.resolution_attachments ?? [] },
-      now,
+      relinked.map((r) => ({
+        caseId: r.id,
+        actor: actor.label,
+        action: 'relink',
+        fromState: r.status,
+        toState: r.status,
+        reason: `its original joined ${original?.tracking_code ?? c.id}`,
+        data: { originalId: c.id, originalTrackingCode: original?.tracking_code ?? null, fromOriginalId: r.from_original },
+      })),
     );
-  }
-  return {
-    set: NO_COLUMNS,
-    bumpsVersion: true,
-    data: { merged: moves.map(({ d }) => ({ id: d.id, trackingCode: d.tracking_code })) },
-    closedCases,
-  };
+    if (relinked.some((r) => r.status === 'merged')) await carryMergedDuplicates(m, [c.id], actor.label, now);
+    await announce(
+      m,
+      moves.map(({ d, to }) => ({
+        caseId: d.id,
+        actor: actor.label,
+        action: 'join_original',
+        fromState: d.status,
+        toState: to,
+        reason: `merged into ${original?.tracking_code ?? c.id}`,
+        data: { originalId: c.id, originalTrackingCode: original?.tracking_code ?? null, fromUnit: d.unit_code },
+      })),
+    );
+    let closedCases: string[] = [];
+    if (c.status === 'resolved') {
+      const answered = await selectRow<{ answer: string | null; resolution_attachments: unknown[] }>(
+        m,
+        `SELECT answer, resolution_attachments FROM cases WHERE id = $1`,
+        [c.id],
+      );
+      closedCases = await closeMergedDuplicates(
+        m,
+        actor,
+        c.id,
+        { closedAs: 'duplicate', answer: answered?.answer ?? '', attachments: answered?.resolution_attachments ?? [] },
+        now,
+      );
+    }
+    return {
+      set: NO_COLUMNS,
+      bumpsVersion: true,
+      data: { merged: moves.map(({ d }) => ({ id: d.id, trackingCode: d.tracking_code })) },
+      closedCases,
+    };
+  },
 };
 
 function notLinkedError(id: string): UnprocessableError {

@@ -26,7 +26,8 @@ export async function moveToUnit(
   // FOR SHARE: a designation change of that unit either commits first (we see it) or waits for us
   // and then moves this case along with the unit's other open cases; a reorganisation ending it either
   // committed first (it reads as not active) or waits for us and then carries this case to its successor.
-  // ActOnCase took this lock before the case (lockUnitTakingCase): here it is read, already held.
+  // ActOnCase took this lock before the case (lockUnitTakingCase: the caller's handler declares takesUnit
+  // 'named'): here it is read, already held.
   const unit = await selectRow<UnitRow>(
     m,
     `SELECT u.code, u.active, u.handler_id, u.leader_id, h.active AS handler_active, l.active AS leader_active

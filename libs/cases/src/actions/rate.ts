@@ -12,24 +12,27 @@ import { columns } from './column-set';
  * answer for ever. The first rating stays in the trail (its `rate` event); the case keeps the last.
  * The rating keeps the version: the close or reopen that follows in the same transaction moves it.
  */
-export const rate: ActionHandler = async ({ actor, c, input, now, sla }) => {
-  const score = input.score;
-  if (typeof score !== 'number' || !Number.isInteger(score) || score < 1 || score > 5) {
-    throw new ValidationError('score must be an integer from 1 to 5', ['score']);
-  }
-  const { rated, until } = answerRating(c, sla);
-  if (rated) {
-    throw new ConflictError(`this answer was already rated (${c.rating}); a rating is accepted once for each answer`);
-  }
-  const reopenedBefore = c.rating !== null;
-  const withinWindow = until !== null && now.getTime() <= until.getTime();
-  return {
-    set: columns`rating = ${score}, rating_comment = ${input.comment?.normalize('NFC') ?? null}, rated_at = ${now}`,
-    bumpsVersion: false,
-    data: { score },
-    then:
-      score <= sla.policy.lowRating && withinWindow && !reopenedBefore
-        ? { actor, action: 'reopen', input: { reason: `low rating (${score})` } }
-        : { actor: SYSTEM_ACTOR('rating'), action: 'close', input: { reason: `rated ${score}` } },
-  };
+export const rate: ActionHandler = {
+  takesUnit: null,
+  act: async ({ actor, c, input, now, sla }) => {
+    const score = input.score;
+    if (typeof score !== 'number' || !Number.isInteger(score) || score < 1 || score > 5) {
+      throw new ValidationError('score must be an integer from 1 to 5', ['score']);
+    }
+    const { rated, until } = answerRating(c, sla);
+    if (rated) {
+      throw new ConflictError(`this answer was already rated (${c.rating}); a rating is accepted once for each answer`);
+    }
+    const reopenedBefore = c.rating !== null;
+    const withinWindow = until !== null && now.getTime() <= until.getTime();
+    return {
+      set: columns`rating = ${score}, rating_comment = ${input.comment?.normalize('NFC') ?? null}, rated_at = ${now}`,
+      bumpsVersion: false,
+      data: { score },
+      then:
+        score <= sla.policy.lowRating && withinWindow && !reopenedBefore
+          ? { actor, action: 'reopen', input: { reason: `low rating (${score})` } }
+          : { actor: SYSTEM_ACTOR('rating'), action: 'close', input: { reason: `rated ${score}` } },
+    };
+  },
 };
