@@ -111,6 +111,8 @@ const SCENARIOS: { readonly [A in HandledAction]: Scenario } = {
 const LOCKS_CASE = /FROM cases WHERE id = \$1 FOR UPDATE/;
 const LOCKS_UNIT = /\bunits\b[\s\S]*\bFOR SHARE\b/;
 const READS_TRIAGE_UNIT = /key = 'triage_unit'/;
+/** carryMergedDuplicates: the merged duplicates of a case, to be given its unit and officers. */
+const CARRIES_MERGED = /d\.duplicate_of = ANY\(\$1::uuid\[\]\) AND d\.status = 'merged'/;
 
 interface Statement {
   text: string;
@@ -189,23 +191,36 @@ describe(ActOnCase.name, () => {
     expect(Object.keys(SCENARIOS).sort()).toEqual(Object.keys(ACTION_HANDLERS).sort());
   });
 
+  /** The action run through ActOnCase's entry `entry` on a recording database; the case and the statements run. */
+  async function acted(entry: 'execute' | 'executeIfFree', action: HandledAction, scenario: Scenario) {
+    const c = { ...inProgress, ...scenario.case };
+    const db = recordingDatabase(c, scenario.answers ?? []);
+    const sut = new ActOnCase(db.ds, sla, clock, subjectRequests);
+    await expect(sut[entry](scenario.actor, c.id, action, scenario.input)).resolves.toMatchObject({ caseId: c.id });
+    return { c, statements: db.statements };
+  }
+  const everyScenario = Object.entries(SCENARIOS) as [HandledAction, Scenario][];
+
   describe.each(['execute', 'executeIfFree'] as const)('%s: every unit an action gives a case to is locked before the case', (entry) => {
-    it.each(Object.entries(SCENARIOS) as [HandledAction, Scenario][])('%s', async (action, scenario) => {
-      const c = { ...inProgress, ...scenario.case };
-      const db = recordingDatabase(c, scenario.answers ?? []);
-      const sut = new ActOnCase(db.ds, sla, clock, subjectRequests);
+    it.each(everyScenario)('%s', async (action, scenario) => {
+      const { c, statements } = await acted(entry, action, scenario);
 
-      await expect(sut[entry](scenario.actor, c.id, action, scenario.input)).resolves.toMatchObject({ caseId: c.id });
-
-      const caseLockedAt = db.statements.findIndex((s) => LOCKS_CASE.test(s.text));
+      const caseLockedAt = statements.findIndex((s) => LOCKS_CASE.test(s.text));
       expect(caseLockedAt).toBeGreaterThanOrEqual(0);
-      const lockedFirst = db.statements
+      const lockedFirst = statements
         .slice(0, caseLockedAt)
         .filter((s) => LOCKS_UNIT.test(s.text))
         .map(unitOf);
-      const given = [...new Set(unitsGiven(db.statements).filter((u) => u !== c.unit_code))];
+      const given = [...new Set(unitsGiven(statements).filter((u) => u !== c.unit_code))];
       expect(given).toEqual(scenario.givesTo ? [scenario.givesTo] : []);
       expect(lockedFirst).toEqual(given);
+    });
+  });
+
+  describe('the duplicates merged into a case follow it to the unit it is given to', () => {
+    it.each(everyScenario)('%s', async (action, scenario) => {
+      const { statements } = await acted('execute', action, scenario);
+      expect(statements.some((s) => CARRIES_MERGED.test(s.text))).toBe(scenario.givesTo !== null);
     });
   });
 });
