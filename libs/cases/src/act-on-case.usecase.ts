@@ -11,9 +11,6 @@ import { CaseActor, inScope } from './actor';
 
 export type { ActionInput } from './actions';
 
-/** The actions that give a case to another unit or other officers: its merged duplicates go with it. */
-const MOVES_CASE: ReadonlySet<CaseAction> = new Set<CaseAction>(['assign', 'transfer', 'return']);
-
 export interface ActionResult {
   caseId: string;
   status: CaseState;
@@ -79,10 +76,12 @@ export class ActOnCase {
     }
     if (!isHandledAction(action)) throw new Error(`action '${action}' has its own use case`);
     const now = this.clock.now();
-    const outcome = await ACTION_HANDLERS[action].act({ m, actor, c, input, now, sla: this.sla });
+    const handler = ACTION_HANDLERS[action];
+    const outcome = await handler.act({ m, actor, c, input, now, sla: this.sla });
 
     await writeCaseChange(m, caseId, to, outcome.bumpsVersion, outcome.set);
-    if (MOVES_CASE.has(action)) await carryMergedDuplicates(m, [caseId], actor.label, now);
+    // A case given to another unit and its officers takes the duplicates merged into it along.
+    if (handler.takesUnit !== null) await carryMergedDuplicates(m, [caseId], actor.label, now);
     if (outcome.deadline) await scheduleSlaTimers(m, this.sla, outcome.deadline);
     const eventId = await writeAuditEvent(m, {
       caseId,

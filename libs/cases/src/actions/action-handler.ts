@@ -63,10 +63,11 @@ export interface ActionOutcome {
 /** One action: the unit it gives the case to, if any, and what it changes. */
 export interface ActionHandler {
   /**
-   * The unit `act` gives the case to, which ActOnCase locks before the case (lockUnitTakingCase); null when
-   * the case stays at its unit. A handler that moved the case without saying so here would wait for the
-   * unit while holding the case, and deadlock with a reorganisation ending that unit. Checked for every
-   * handler against what it writes (act-on-case.spec.ts).
+   * The unit `act` gives the case to, which ActOnCase locks before the case (lockUnitTakingCase), and to
+   * which it carries the duplicates merged into the case; null when the case stays at its unit. A handler
+   * that moved the case without saying so here would wait for the unit while holding the case, and
+   * deadlock with a reorganisation ending that unit. Checked for every handler against what it writes
+   * (act-on-case.spec.ts).
    */
   readonly takesUnit: UnitTaken;
   readonly act: (ctx: ActionContext) => Promise<ActionOutcome>;
