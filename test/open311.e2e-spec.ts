@@ -326,6 +326,23 @@ describe('Open311 GeoReport v2', () => {
     expect(unknownParameter.body).toEqual([{ code: 400, description: "unknown query parameter(s) 'format': it takes api_key, jurisdiction_id" }]);
   });
 
+  it('keeps an answer to a POST that names its channel by api_key in the body off shared caches, as one with X-Api-Key', async () => {
+    const fields = { api_key: DEV_KEYS.hotline, service_code: 'sanitation', address_string: 'ngõ 16 Hồng Mai', description: 'Đường Nguyễn Trãi bị ngập nước.' };
+    const answers = [
+      await post('requests.json', form(fields)).expect(201),
+      await post('requests.xml', form({ ...fields, 'attribute[external_id]': 'cache-1' })).expect(201),
+      await engine.http().post(`${BASE}/requests.json`).send(fields).expect(201),
+      await post('requests.json', form({ ...fields, service_code: 'no_such_service' })).expect(404),
+    ];
+    for (const res of answers) {
+      expect({ status: res.status, cacheControl: res.headers['cache-control'], vary: res.headers['vary'] }).toEqual({
+        status: res.status,
+        cacheControl: 'private, no-cache',
+        vary: expect.stringMatching(/Authorization, X-Api-Key/) as unknown,
+      });
+    }
+  });
+
   it('finds a request by the time it shows, given as start_date and end_date', async () => {
     const res = await post(
       'requests.json',

@@ -10,10 +10,16 @@ import type { NextFunction, Request, Response } from 'express';
  * makes that a 304). Routes that say otherwise (/metrics: no-store) set their own.
  */
 export function privateWhenCredentialed(req: Request, res: Response, next: NextFunction): void {
-  if (req.headers.authorization !== undefined || req.headers['x-api-key'] !== undefined || /[?&]api_key=/i.test(req.url)) {
-    res.setHeader('Cache-Control', 'private, no-cache');
-    res.vary('Authorization');
-    res.vary('X-Api-Key');
-  }
+  if (req.headers.authorization !== undefined || req.headers['x-api-key'] !== undefined || /[?&]api_key=/i.test(req.url)) markPrivate(res);
   next();
+}
+
+/**
+ * The same for a credential this middleware cannot see: Open311's POST takes `api_key` in its body, which is
+ * parsed after it, so the controller marks its answer when it reads the key there.
+ */
+export function markPrivate(res: Response): void {
+  res.setHeader('Cache-Control', 'private, no-cache');
+  res.vary('Authorization');
+  res.vary('X-Api-Key');
 }

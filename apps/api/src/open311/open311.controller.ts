@@ -30,6 +30,7 @@ import {
   parseRequestFilter,
 } from '@fr/open311';
 import { Clock } from '@fr/sla';
+import { markPrivate } from '../common/cache-control.middleware';
 import { TakesQuery } from '../common/known-query.interceptor';
 import { publicBaseUrl } from '../common/public-url';
 import { ChannelKeyGuard } from '../intake/channel-key.guard';
@@ -262,6 +263,7 @@ export class Open311Controller {
   }
 
   private async create(req: Request, body: Record<string, unknown>, res: Response): Promise<GeoReportCreated> {
+    if (body?.api_key !== undefined) markPrivate(res);
     // The key first: nothing about the request is said to a caller that is not a channel.
     // Given twice (api_key=K&api_key=K, or a JSON list) is a malformed request, as any field twice is,
     // not a missing key.
