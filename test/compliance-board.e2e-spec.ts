@@ -206,7 +206,7 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     expect(errorOf(nul).message).toMatch(/line 2: a value holds a NUL character/);
     const notWard = await post('unit_code,kind,total,with_account,as_of\nQLDT,adoption,80,10,2026-07-24\n');
     expect(notWard.status).toBe(422);
-    expect(errorOf(notWard).message).toMatch(/line 2: adoption figures are a ward's/);
+    expect(errorOf(notWard).message).toMatch(/line 2: adoption figures are a ward's \(QLDT is a department\)/);
     expect((await engine.query(`SELECT 1 FROM unit_figures WHERE unit_code IN ('P_THANH_NHAN', 'QLDT')`)).length).toBe(0);
     const ok = await post(
       '\uFEFFunit_code,kind,total,with_account,as_of\r\nP_THANH_NHAN,staff,80,80,2026-07-24\r\nP_THANH_NHAN,adoption,9000,5400,2026-07-24\r\n',

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { DomainError, DomainErrorCode, NotFoundError, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
+import { aUnitKind, DomainError, DomainErrorCode, NotFoundError, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
 import { selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
 import { readCsv } from './csv-read';
@@ -241,7 +241,7 @@ export class UnitFigures {
         !kindOf.has(r.unitCode)
           ? [`line ${r.line}: unit_code '${r.unitCode}' is not an active unit`]
           : r.kind === 'adoption' && kindOf.get(r.unitCode) !== 'ward'
-            ? [`line ${r.line}: adoption figures are a ward's (${r.unitCode} is a ${kindOf.get(r.unitCode)})`]
+            ? [`line ${r.line}: adoption figures are a ward's (${r.unitCode} is ${aUnitKind(kindOf.get(r.unitCode) ?? 'unit')})`]
             : [],
       );
       if (bad.length) throw new UnprocessableError(bad.slice(0, 50).join('; '));
@@ -272,7 +272,8 @@ export class UnitFigures {
     const unit = await selectRow<{ kind: string; active: boolean }>(m, `SELECT kind, active FROM units WHERE code = $1`, [code]);
     if (!unit) throw new NotFoundError('unit', code);
     if (!unit.active) throw new UnprocessableError(`unit '${code}' is no longer active`);
-    if (kind === 'adoption' && unit.kind !== 'ward') throw new UnprocessableError(`adoption figures are a ward's residents; '${code}' is a ${unit.kind}`);
+    if (kind === 'adoption' && unit.kind !== 'ward')
+      throw new UnprocessableError(`adoption figures are a ward's residents; '${code}' is ${aUnitKind(unit.kind)}`);
   }
 
   private insert(m: EntityManager, rows: readonly (FigureInput & { asOfAt: Date })[], source: 'unit' | 'import', by: string): Promise<FigureRow[]> {

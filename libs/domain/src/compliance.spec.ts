@@ -1,4 +1,14 @@
-import { evaluateCadence, evaluateDesignation, evaluateHeadcount, missedDeadline, targetAppliesTo, vnDay, vnDayStart } from './compliance';
+import {
+  aUnitKind,
+  evaluateCadence,
+  evaluateDesignation,
+  evaluateHeadcount,
+  missedDeadline,
+  targetAppliesTo,
+  UNIT_KINDS,
+  vnDay,
+  vnDayStart,
+} from './compliance';
 
 /** An instant on the Vietnamese wall clock. */
 const vn = (local: string) => new Date(`${local}+07:00`);
@@ -146,5 +156,11 @@ describe(evaluateCadence.name, () => {
     const t = { ...target, atRiskDays: 1 };
     expect(evaluateCadence(t, [day(0)], day(2, '23:00:00')).status).toBe('on_track');
     expect(evaluateCadence(t, [day(0)], day(3, '08:00:00')).status).toBe('at_risk');
+  });
+});
+
+describe(aUnitKind.name, () => {
+  it('puts the article a reader expects before each kind of unit', () => {
+    expect(UNIT_KINDS.map(aUnitKind)).toEqual(['an office', 'a department', 'a ward', 'a police unit']);
   });
 });

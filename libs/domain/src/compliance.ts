@@ -18,6 +18,12 @@ export type BoardStatus = (typeof BOARD_STATUSES)[number];
 
 export const UNIT_KINDS = ['office', 'department', 'ward', 'police'] as const;
 
+/** "an office", "a ward", "a police unit": a unit's kind in a message ("is a office" read as a slip). */
+export function aUnitKind(kind: string): string {
+  const noun = kind === 'police' ? 'police unit' : kind;
+  return `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;
+}
+
 export interface ComplianceTarget {
   id: string;
   kind: TargetKind;
