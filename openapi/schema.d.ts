@@ -201,6 +201,8 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
+         *
          *     Roles: HANDLER, LEADER, SUPERVISOR.
          */
         post: operations["acknowledgeCase"];
@@ -226,6 +228,8 @@ export interface paths {
          *     The case goes from `in_progress` to `awaiting_info`. In another state: 409.
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
+         *
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
          *
          *     Roles: HANDLER, LEADER.
          */
@@ -253,6 +257,8 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
+         *
          *     Roles: HANDLER, LEADER, SUPERVISOR.
          */
         post: operations["transferCase"];
@@ -278,6 +284,8 @@ export interface paths {
          *     The case goes from `assigned` to `triage`, from `in_progress` to `triage`. In another state: 409.
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
+         *
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
          *
          *     Roles: HANDLER, LEADER.
          */
@@ -305,6 +313,8 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
+         *
          *     Roles: SUPERVISOR.
          */
         post: operations["assignCase"];
@@ -330,6 +340,8 @@ export interface paths {
          *     The case goes from `in_progress` to `resolved`. In another state: 409.
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
+         *
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
          *
          *     Roles: HANDLER, LEADER.
          */
@@ -357,6 +369,8 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
+         *
          *     Roles: LEADER.
          */
         post: operations["extendCaseDeadline"];
@@ -382,6 +396,8 @@ export interface paths {
          *     The case goes from `resolved` to `in_progress`. In another state: 409.
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
+         *
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
          *
          *     Roles: LEADER, SUPERVISOR.
          */
@@ -409,6 +425,8 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
+         *
          *     Roles: HANDLER, LEADER, SUPERVISOR.
          */
         post: operations["closeCase"];
@@ -434,6 +452,8 @@ export interface paths {
          *     Taken while the case is `received`, `triage`, `assigned`, `in_progress`, `awaiting_info`, `resolved` or `merged`; its state stays. In another state: 409.
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
+         *
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
          *
          *     Roles: HANDLER, LEADER, SUPERVISOR.
          */
@@ -461,6 +481,8 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
+         *
          *     Roles: LEADER, SUPERVISOR.
          */
         post: operations["redirectCaseToOtherTrack"];
@@ -487,6 +509,8 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
+         *
          *     Roles: HANDLER, LEADER.
          */
         post: operations["mergeCaseDuplicates"];
@@ -512,6 +536,8 @@ export interface paths {
          *     Taken while the case is `triage`, `assigned`, `in_progress` or `awaiting_info`; its state stays. In another state: 409.
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
+         *
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
          *
          *     Roles: HANDLER, LEADER, SUPERVISOR.
          */
@@ -4857,7 +4883,10 @@ export interface operations {
     acknowledgeCase: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a key the client makes for this one request (a UUID, say) and sends again with each retry of it (draft-ietf-httpapi-idempotency-key-header): 1 to 255 visible ASCII characters, as a quoted string (`"8e03978e-40d5"`) or bare; anything else is refused with 400 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description a case id; anything else is not found */
                 id: string;
@@ -4873,6 +4902,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description `true` when the request's Idempotency-Key found it done already: nothing was done again, the body is the case as it is now */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4942,7 +4973,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description a field names something unknown, e.g. a unit to transfer to */
+            /** @description a field names something unknown, e.g. a unit to transfer to; or the Idempotency-Key was used in the last 24 hours for another request (another action, case or body) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4978,7 +5009,10 @@ export interface operations {
     requestCaseInfo: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a key the client makes for this one request (a UUID, say) and sends again with each retry of it (draft-ietf-httpapi-idempotency-key-header): 1 to 255 visible ASCII characters, as a quoted string (`"8e03978e-40d5"`) or bare; anything else is refused with 400 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description a case id; anything else is not found */
                 id: string;
@@ -4994,6 +5028,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description `true` when the request's Idempotency-Key found it done already: nothing was done again, the body is the case as it is now */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5063,7 +5099,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description a field names something unknown, e.g. a unit to transfer to */
+            /** @description a field names something unknown, e.g. a unit to transfer to; or the Idempotency-Key was used in the last 24 hours for another request (another action, case or body) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5099,7 +5135,10 @@ export interface operations {
     transferCase: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a key the client makes for this one request (a UUID, say) and sends again with each retry of it (draft-ietf-httpapi-idempotency-key-header): 1 to 255 visible ASCII characters, as a quoted string (`"8e03978e-40d5"`) or bare; anything else is refused with 400 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description a case id; anything else is not found */
                 id: string;
@@ -5115,6 +5154,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description `true` when the request's Idempotency-Key found it done already: nothing was done again, the body is the case as it is now */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5184,7 +5225,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description a field names something unknown, e.g. a unit to transfer to */
+            /** @description a field names something unknown, e.g. a unit to transfer to; or the Idempotency-Key was used in the last 24 hours for another request (another action, case or body) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5220,7 +5261,10 @@ export interface operations {
     returnCase: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a key the client makes for this one request (a UUID, say) and sends again with each retry of it (draft-ietf-httpapi-idempotency-key-header): 1 to 255 visible ASCII characters, as a quoted string (`"8e03978e-40d5"`) or bare; anything else is refused with 400 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description a case id; anything else is not found */
                 id: string;
@@ -5236,6 +5280,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description `true` when the request's Idempotency-Key found it done already: nothing was done again, the body is the case as it is now */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5305,7 +5351,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description a field names something unknown, e.g. a unit to transfer to */
+            /** @description a field names something unknown, e.g. a unit to transfer to; or the Idempotency-Key was used in the last 24 hours for another request (another action, case or body) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5341,7 +5387,10 @@ export interface operations {
     assignCase: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a key the client makes for this one request (a UUID, say) and sends again with each retry of it (draft-ietf-httpapi-idempotency-key-header): 1 to 255 visible ASCII characters, as a quoted string (`"8e03978e-40d5"`) or bare; anything else is refused with 400 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description a case id; anything else is not found */
                 id: string;
@@ -5357,6 +5406,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description `true` when the request's Idempotency-Key found it done already: nothing was done again, the body is the case as it is now */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5426,7 +5477,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description a field names something unknown, e.g. a unit to transfer to */
+            /** @description a field names something unknown, e.g. a unit to transfer to; or the Idempotency-Key was used in the last 24 hours for another request (another action, case or body) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5462,7 +5513,10 @@ export interface operations {
     resolveCase: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a key the client makes for this one request (a UUID, say) and sends again with each retry of it (draft-ietf-httpapi-idempotency-key-header): 1 to 255 visible ASCII characters, as a quoted string (`"8e03978e-40d5"`) or bare; anything else is refused with 400 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description a case id; anything else is not found */
                 id: string;
@@ -5478,6 +5532,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description `true` when the request's Idempotency-Key found it done already: nothing was done again, the body is the case as it is now */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5547,7 +5603,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description a field names something unknown, e.g. a unit to transfer to */
+            /** @description a field names something unknown, e.g. a unit to transfer to; or the Idempotency-Key was used in the last 24 hours for another request (another action, case or body) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5583,7 +5639,10 @@ export interface operations {
     extendCaseDeadline: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a key the client makes for this one request (a UUID, say) and sends again with each retry of it (draft-ietf-httpapi-idempotency-key-header): 1 to 255 visible ASCII characters, as a quoted string (`"8e03978e-40d5"`) or bare; anything else is refused with 400 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description a case id; anything else is not found */
                 id: string;
@@ -5599,6 +5658,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description `true` when the request's Idempotency-Key found it done already: nothing was done again, the body is the case as it is now */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5668,7 +5729,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description a field names something unknown, e.g. a unit to transfer to */
+            /** @description a field names something unknown, e.g. a unit to transfer to; or the Idempotency-Key was used in the last 24 hours for another request (another action, case or body) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5704,7 +5765,10 @@ export interface operations {
     reopenCase: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a key the client makes for this one request (a UUID, say) and sends again with each retry of it (draft-ietf-httpapi-idempotency-key-header): 1 to 255 visible ASCII characters, as a quoted string (`"8e03978e-40d5"`) or bare; anything else is refused with 400 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description a case id; anything else is not found */
                 id: string;
@@ -5720,6 +5784,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description `true` when the request's Idempotency-Key found it done already: nothing was done again, the body is the case as it is now */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5789,7 +5855,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description a field names something unknown, e.g. a unit to transfer to */
+            /** @description a field names something unknown, e.g. a unit to transfer to; or the Idempotency-Key was used in the last 24 hours for another request (another action, case or body) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5825,7 +5891,10 @@ export interface operations {
     closeCase: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a key the client makes for this one request (a UUID, say) and sends again with each retry of it (draft-ietf-httpapi-idempotency-key-header): 1 to 255 visible ASCII characters, as a quoted string (`"8e03978e-40d5"`) or bare; anything else is refused with 400 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description a case id; anything else is not found */
                 id: string;
@@ -5841,6 +5910,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description `true` when the request's Idempotency-Key found it done already: nothing was done again, the body is the case as it is now */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5910,7 +5981,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description a field names something unknown, e.g. a unit to transfer to */
+            /** @description a field names something unknown, e.g. a unit to transfer to; or the Idempotency-Key was used in the last 24 hours for another request (another action, case or body) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5946,7 +6017,10 @@ export interface operations {
     addCaseNote: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a key the client makes for this one request (a UUID, say) and sends again with each retry of it (draft-ietf-httpapi-idempotency-key-header): 1 to 255 visible ASCII characters, as a quoted string (`"8e03978e-40d5"`) or bare; anything else is refused with 400 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description a case id; anything else is not found */
                 id: string;
@@ -5962,6 +6036,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description `true` when the request's Idempotency-Key found it done already: nothing was done again, the body is the case as it is now */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6031,7 +6107,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description a field names something unknown, e.g. a unit to transfer to */
+            /** @description a field names something unknown, e.g. a unit to transfer to; or the Idempotency-Key was used in the last 24 hours for another request (another action, case or body) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6067,7 +6143,10 @@ export interface operations {
     redirectCaseToOtherTrack: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a key the client makes for this one request (a UUID, say) and sends again with each retry of it (draft-ietf-httpapi-idempotency-key-header): 1 to 255 visible ASCII characters, as a quoted string (`"8e03978e-40d5"`) or bare; anything else is refused with 400 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description a case id; anything else is not found */
                 id: string;
@@ -6083,6 +6162,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description `true` when the request's Idempotency-Key found it done already: nothing was done again, the body is the case as it is now */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6152,7 +6233,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description a field names something unknown, e.g. a unit to transfer to */
+            /** @description a field names something unknown, e.g. a unit to transfer to; or the Idempotency-Key was used in the last 24 hours for another request (another action, case or body) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6188,7 +6269,10 @@ export interface operations {
     mergeCaseDuplicates: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a key the client makes for this one request (a UUID, say) and sends again with each retry of it (draft-ietf-httpapi-idempotency-key-header): 1 to 255 visible ASCII characters, as a quoted string (`"8e03978e-40d5"`) or bare; anything else is refused with 400 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description a case id; anything else is not found */
                 id: string;
@@ -6204,6 +6288,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description `true` when the request's Idempotency-Key found it done already: nothing was done again, the body is the case as it is now */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6273,7 +6359,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description a field names something unknown, e.g. a unit to transfer to */
+            /** @description a field names something unknown, e.g. a unit to transfer to; or the Idempotency-Key was used in the last 24 hours for another request (another action, case or body) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6309,7 +6395,10 @@ export interface operations {
     unlinkCase: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a key the client makes for this one request (a UUID, say) and sends again with each retry of it (draft-ietf-httpapi-idempotency-key-header): 1 to 255 visible ASCII characters, as a quoted string (`"8e03978e-40d5"`) or bare; anything else is refused with 400 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description a case id; anything else is not found */
                 id: string;
@@ -6325,6 +6414,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description `true` when the request's Idempotency-Key found it done already: nothing was done again, the body is the case as it is now */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6394,7 +6485,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description a field names something unknown, e.g. a unit to transfer to */
+            /** @description a field names something unknown, e.g. a unit to transfer to; or the Idempotency-Key was used in the last 24 hours for another request (another action, case or body) */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -1,4 +1,4 @@
-import { AutoCloseResolved } from '@fr/cases';
+import { AutoCloseResolved, ExpireActionKeys } from '@fr/cases';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@fr/persistence';
 import { PausedPastDue1767400000000 } from '../libs/persistence/src/migrations/1767400000000-PausedPastDue';
@@ -382,6 +382,97 @@ describe('handlers work their cases', () => {
     }
     const text = await act('bk.handler2', id, 'note', { expectedVersion: '2', text: 'ghi chú' });
     expect(errorOf(text).message).toBe("expectedVersion must be a whole number from 1 to 2147483647 (the version last read), got the text '2'");
+  });
+
+  describe('Idempotency-Key', () => {
+    const keyed = (who: string, id: string, action: string, body: Record<string, unknown>, key: string) =>
+      act(who, id, action, body).set('Idempotency-Key', key);
+    const replayed = (res: { headers: Record<string, string | undefined> }) => res.headers['idempotent-replayed'] === 'true';
+    const auditCount = async (id: string, action: string) =>
+      Number((await engine.query<{ n: string }>(`SELECT count(*) AS n FROM audit_events WHERE case_id = $1 AND action = $2`, [id, action]))[0].n);
+
+    it('acts once for a retried key, answering the case as it is now; another body with the key is refused; without a key a retry is stale', async () => {
+      const { id } = await newCase();
+      const v = await version(id);
+      const body = { expectedVersion: v, severity: 'normal' };
+      const first = await keyed('bk.handler2', id, 'acknowledge', body, 'ack-1f3c');
+      expect(first.status).toBe(200);
+      expect(replayed(first)).toBe(false);
+      // The answer was lost: the client sends the same request again, quoted as a structured-field string this time.
+      await step('bk.handler2', id, 'note', { text: 'Đã liên hệ tổ dân phố.' });
+      const again = await keyed('bk.handler2', id, 'acknowledge', body, '"ack-1f3c"');
+      expect(again.status).toBe(200);
+      expect(replayed(again)).toBe(true);
+      expect(again.body).toMatchObject({ id, status: 'in_progress', severity: 'normal', version: v + 1 });
+      expect((again.body as ApiSchema<'CaseDetailDto'>).timeline.filter((e) => e.action === 'acknowledge')).toHaveLength(1);
+      expect(await auditCount(id, 'acknowledge')).toBe(1);
+      expect(await version(id)).toBe(v + 1);
+
+      const other = await keyed('bk.handler2', id, 'acknowledge', { ...body, severity: 'urgent' }, 'ack-1f3c');
+      expect(other.status).toBe(422);
+      expect(errorOf(other).message).toMatch(/Idempotency-Key .*was used for another request/);
+      // The key is the officer's own: a colleague's same key is a request of theirs.
+      const colleague = await keyed('bk.leader2', id, 'note', { text: 'Theo dõi.' }, 'ack-1f3c');
+      expect(colleague.status).toBe(200);
+      expect(replayed(colleague)).toBe(false);
+      // Neither the key nor the body is kept: their hashes.
+      const rows = await engine.query<{ key_hash: Buffer; fingerprint: Buffer }>(`SELECT key_hash, fingerprint FROM case_action_keys WHERE case_id = $1`, [id]);
+      expect(rows).toHaveLength(2);
+      expect(rows.map((r) => [r.key_hash.length, r.fingerprint.length])).toEqual([
+        [32, 32],
+        [32, 32],
+      ]);
+      // Without a key, as before: the retry's version is stale.
+      const unkeyed = await act('bk.handler2', id, 'acknowledge', body);
+      expect(unkeyed.status).toBe(409);
+    });
+
+    it('applies an action once when two requests with one key arrive together, both answered 200', async () => {
+      const { id } = await newCase();
+      const v = await version(id);
+      const body = { expectedVersion: v, severity: 'normal' };
+      const both = await Promise.all([0, 1].map(() => keyed('bk.handler2', id, 'acknowledge', body, 'together-7')));
+      expect(both.map((r) => r.status)).toEqual([200, 200]);
+      expect(both.map(replayed).sort()).toEqual([false, true]);
+      expect(await version(id)).toBe(v + 1);
+      expect(await auditCount(id, 'acknowledge')).toBe(1);
+    });
+
+    it('keeps no key for an action that failed: the retry acts anew', async () => {
+      const { id } = await newCase();
+      const v = await version(id);
+      const early = await keyed('bk.handler2', id, 'resolve', { expectedVersion: v, answer: ANSWER }, 'retry-9');
+      expect(early.status).toBe(409);
+      expect(await engine.query(`SELECT 1 FROM case_action_keys WHERE case_id = $1`, [id])).toEqual([]);
+      const later = await keyed('bk.handler2', id, 'acknowledge', { expectedVersion: v, severity: 'normal' }, 'retry-9');
+      expect(later.status).toBe(200);
+      expect(replayed(later)).toBe(false);
+    });
+
+    it('forgets a key after 24 hours: a later request acts anew, and the sweep deletes the old rows', async () => {
+      const { id } = await newCase();
+      const note = () => keyed('bk.handler2', id, 'note', { text: 'Nhắc tổ dân phố.' }, 'day-old');
+      expect(replayed(await note())).toBe(false);
+      expect(replayed(await note())).toBe(true);
+      await engine.query(`UPDATE case_action_keys SET created_at = created_at - interval '25 hours' WHERE case_id = $1`, [id]);
+      const anew = await note();
+      expect(anew.status).toBe(200);
+      expect(replayed(anew)).toBe(false);
+      expect(await auditCount(id, 'note')).toBe(2);
+      await engine.query(`UPDATE case_action_keys SET created_at = created_at - interval '25 hours' WHERE case_id = $1`, [id]);
+      await engine.worker!.get(ExpireActionKeys).runOnce();
+      expect(await engine.query(`SELECT 1 FROM case_action_keys WHERE case_id = $1`, [id])).toEqual([]);
+    });
+
+    it('refuses a malformed key with 400 naming the header', async () => {
+      const { id } = await newCase();
+      for (const bad of ['x'.repeat(256), '"unclosed', '""', 'two words', 'a, b', 'ké']) {
+        const res = await keyed('bk.handler2', id, 'note', { text: 'Ghi chú.' }, bad);
+        expect([bad, res.status]).toEqual([bad, 400]);
+        expect(errorOf(res).message).toMatch(/^Idempotency-Key /);
+      }
+      expect(await auditCount(id, 'note')).toBe(0);
+    });
   });
 
   it('accepts a rating once, only after resolution, and reopens on a low one', async () => {

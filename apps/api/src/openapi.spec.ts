@@ -7,6 +7,7 @@ import { asArray, asJson, asObject, isJsonObject, Json, jsonAt, JsonObject } fro
 import { createApiDocument } from './bootstrap';
 import { finishDocument } from './openapi';
 import { OFFICER_ACTION_SPECS, OFFICER_ACTIONS, OfficerAction } from './cases/case-actions';
+import { IDEMPOTENCY_KEY_PATTERN } from './cases/idempotency-key';
 
 const ROOT = join(__dirname, '../../..');
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
@@ -214,7 +215,16 @@ describe('the OpenAPI document', () => {
         fields: ['expectedVersion', ...spec.fields],
         required: [...(action === 'note' ? [] : ['expectedVersion']), ...spec.required],
       });
-      expect((asArray(op.parameters) ?? []).map((p) => jsonAt(p, 'name'))).toEqual(['id']);
+      expect((asArray(op.parameters) ?? []).map((p) => jsonAt(p, 'name'))).toEqual(['id', 'Idempotency-Key']);
+      // Each action may be retried with the key its first request carried (cloned from the route's decorators).
+      expect((asArray(op.parameters) ?? []).find((p) => jsonAt(p, 'name') === 'Idempotency-Key')).toMatchObject({
+        in: 'header',
+        required: false,
+        schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN },
+      });
+      expect(jsonAt(op, 'responses', '200', 'headers', 'Idempotent-Replayed')).toMatchObject({ schema: { enum: ['true'] } });
+      expect(String(jsonAt(op, 'responses', '422', 'description'))).toContain('Idempotency-Key was used in the last 24 hours for another request');
+      expect(String(op.description)).toContain('the case as it is now');
     }
     const transfer = operations().find((o) => o.name === 'POST /v1/cases/{id}/transfer')!.op;
     expect(schemaProperty('TransferCaseBody', 'unitCode')).toMatchObject({ type: 'string', maxLength: 40, description: 'the unit' });

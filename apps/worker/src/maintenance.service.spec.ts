@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { AppConfig } from '@fr/config';
 import type { UnitFactsUpdater } from '@fr/audit';
 import type { RaiseComplianceAlerts } from '@fr/board';
-import type { AutoCloseResolved, CalendarYearsLoaded, MergedGroupsReconciler } from '@fr/cases';
+import type { AutoCloseResolved, CalendarYearsLoaded, ExpireActionKeys, MergedGroupsReconciler } from '@fr/cases';
 import type { ApplyReorganisation } from '@fr/directory';
 import type { DeliveriesReconciler, DeliveriesReconcileResult } from '@fr/notifications';
 import type { QueueRegistry } from '@fr/queue';
@@ -59,6 +59,7 @@ class Harness {
       as<CalendarYearsLoaded>({ tellDue: nothing }),
       as<PrivacySweepSchedule>({ ensure: () => this.privacy() }),
       as<UnitFactsUpdater>({ drain: async () => void this.factsDrains.push(Date.now()) }),
+      as<ExpireActionKeys>({ runOnce: async () => 0 }),
       as<QueueRegistry>({ answers: async () => this.redisUp }),
       { reconcileIntervalMs: HOUR, factsIntervalMs: HOUR, redisWatchMs: 0, ...config } as AppConfig,
     );

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { FACTS_BATCH, UnitFactsUpdater } from '@fr/audit';
 import { RaiseComplianceAlerts } from '@fr/board';
-import { AutoCloseResolved, CalendarYearsLoaded, MergedGroupsReconciler } from '@fr/cases';
+import { AutoCloseResolved, CalendarYearsLoaded, ExpireActionKeys, MergedGroupsReconciler } from '@fr/cases';
 import { ApplyReorganisation } from '@fr/directory';
 import { DeliveriesReconciler } from '@fr/notifications';
 import { QueueRegistry } from '@fr/queue';
@@ -60,6 +60,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly calendarYears: CalendarYearsLoaded,
     private readonly privacySchedule: PrivacySweepSchedule,
     private readonly unitFacts: UnitFactsUpdater,
+    private readonly actionKeys: ExpireActionKeys,
     private readonly queues: QueueRegistry,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -171,6 +172,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       ['calendar coverage', () => this.calendarCoverage.noticeAdmins()],
       ['calendar years loaded', () => this.calendarYears.tellDue()],
       ['privacy sweep schedule', () => this.privacySchedule.ensure()],
+      ['expired idempotency keys', () => this.actionKeys.runOnce()],
       // Last: the cases the sweeps above changed are recomputed on this same tick.
       ['daily facts', () => this.unitFacts.drain(FACTS_BATCH, FACTS_PER_PASS)],
     ] as const) {

@@ -5,6 +5,7 @@ import { carryMergedDuplicates, selectRow, writeAuditEvent, writeOutboxWithCaseE
 import { SubjectRequests } from '@fr/privacy';
 import { caseEventMessage } from '@fr/queue';
 import { Clock, scheduleSlaTimers, SlaService } from '@fr/sla';
+import { ActionKey, claimActionKey } from './action-keys';
 import { ACTION_HANDLERS, ActionInput, isHandledAction } from './actions';
 import { inCaseTransaction, LockedCase, lockCaseToAct, lockUnitTakingCase, UnitTaken, writeCaseChange } from './actions/case-records';
 import { CaseActor, inScope } from './actor';
@@ -16,6 +17,9 @@ export interface ActionResult {
   status: CaseState;
   version: number;
 }
+
+/** An action sent with an Idempotency-Key: acted on now, or found done by an earlier request with the key. */
+export type KeyedActionResult = { replayed: false; result: ActionResult } | { replayed: true };
 
 /**
  * Every officer's and citizen's action on a case goes through here: the row is locked, the caller's
@@ -34,6 +38,18 @@ export class ActOnCase {
 
   execute(actor: CaseActor, caseId: string, action: CaseAction, input: ActionInput): Promise<ActionResult> {
     return inCaseTransaction(this.ds, (m) => this.run(m, actor, caseId, action, input));
+  }
+
+  /**
+   * As execute, once per key: the key is recorded first in the action's transaction (claimActionKey), and a
+   * request whose key was recorded for the same request acts no more. Rolled back with a failed action, the
+   * key leaves its retry to act anew.
+   */
+  executeOnce(actor: CaseActor, caseId: string, action: CaseAction, input: ActionInput, key: ActionKey): Promise<KeyedActionResult> {
+    return inCaseTransaction(this.ds, async (m) => {
+      if ((await claimActionKey(m, key, action, caseId, this.clock.now())) === 'done') return { replayed: true };
+      return { replayed: false, result: await this.run(m, actor, caseId, action, input) };
+    });
   }
 
   /**

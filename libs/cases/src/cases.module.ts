@@ -3,6 +3,7 @@ import { AppConfigModule } from '@fr/config';
 import { PrivacyModule } from '@fr/privacy';
 import { SlaModule } from '@fr/sla';
 import { ActOnCase } from './act-on-case.usecase';
+import { ExpireActionKeys } from './action-keys';
 import { AutoCloseResolved } from './auto-close.service';
 import { CalendarYearsLoaded } from './calendar-years-loaded';
 import { CaseQueries } from './case-queries';
@@ -12,7 +13,7 @@ import { RecomputeDeadlines } from './recompute-deadlines.usecase';
 
 @Module({
   imports: [AppConfigModule, SlaModule, PrivacyModule],
-  providers: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved, MergedGroupsReconciler, RecomputeDeadlines, CalendarYearsLoaded],
-  exports: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved, MergedGroupsReconciler, RecomputeDeadlines, CalendarYearsLoaded],
+  providers: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved, MergedGroupsReconciler, RecomputeDeadlines, CalendarYearsLoaded, ExpireActionKeys],
+  exports: [ActOnCase, CaseQueries, CitizenActions, AutoCloseResolved, MergedGroupsReconciler, RecomputeDeadlines, CalendarYearsLoaded, ExpireActionKeys],
 })
 export class CasesModule {}

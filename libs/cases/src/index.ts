@@ -1,5 +1,6 @@
 export * from './actor';
 export * from './act-on-case.usecase';
+export * from './action-keys';
 export * from './case-queries';
 export * from './citizen-actions.usecase';
 export * from './auto-close.service';

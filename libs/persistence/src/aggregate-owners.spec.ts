@@ -28,6 +28,7 @@ const OWNER: Record<string, Owner> = {
   cases: 'cases',
   case_messages: 'cases',
   case_pauses: 'cases',
+  case_action_keys: 'cases',
   assignments: 'cases',
   officers: 'directory',
   units: 'directory',

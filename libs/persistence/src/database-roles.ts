@@ -43,6 +43,8 @@ export const ENGINE_TABLE_PRIVILEGES: Readonly<Record<string, readonly Privilege
   // retention blanks notes and messages that may hold contact details
   case_messages: ['SELECT', 'INSERT', 'UPDATE'],
   case_pauses: ['SELECT', 'INSERT', 'UPDATE'],
+  // Idempotency-Key records of case actions: an expired one replaced, a day's old ones swept
+  case_action_keys: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
   escalations: ['SELECT', 'INSERT', 'UPDATE'],
   notifications: ['SELECT', 'INSERT', 'UPDATE'],
   // delivery machinery: rows consumed once done (the relay claims outbox rows FOR UPDATE, which needs UPDATE)

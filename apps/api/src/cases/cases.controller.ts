@@ -1,6 +1,6 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req, UseGuards } from '@nestjs/common';
-import type { Request } from 'express';
-import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ApiBearerAuth, ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { AuthenticatedOfficer, CurrentOfficer, JwtAuthGuard, RolesGuard } from '@fr/auth';
 import { ActOnCase, CaseQueries, officerActor } from '@fr/cases';
 import { NotFoundError, ValidationError } from '@fr/domain';
@@ -9,6 +9,13 @@ import { CaseActionDto, ListCasesQueryDto, ListCasesStatusQuery } from './case.d
 import { CaseDetailDto, CasePageDto, MovedOutOfScopeDto } from './case-view.dto';
 import { isOfficerAction, OFFICER_ACTION_SPECS, OFFICER_ACTIONS, OfficerAction } from './case-actions';
 import { Roles } from '../common/roles.decorator';
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENCY_KEY_MAX_LENGTH,
+  IDEMPOTENCY_KEY_PATTERN,
+  IDEMPOTENT_REPLAYED_HEADER,
+  parseIdempotencyKey,
+} from './idempotency-key';
 
 /** The body fields each action takes besides expectedVersion (OFFICER_ACTION_SPECS). */
 export const ACTION_FIELDS: Record<OfficerAction, readonly (keyof CaseActionDto)[]> = Object.fromEntries(
@@ -63,18 +70,42 @@ export class CasesController {
     operationId: 'actOnCase',
     summary: 'Act on a case',
     // The document makes each action an operation of its own (splitCaseActions); this is said of each.
-    description: "Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.",
+    description:
+      "Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.\n\n" +
+      `With an \`${IDEMPOTENCY_KEY_HEADER}\` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent ` +
+      'the same action on the same case with the same body and that key in the last 24 hours, and it was done, the answer is 200 ' +
+      `with \`${IDEMPOTENT_REPLAYED_HEADER}: true\` and the case as it is now (not as the first answer showed it; later changes ` +
+      "included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. " +
+      'A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.',
   })
   @caseId
   @ApiParam({ name: 'action', enum: OFFICER_ACTIONS })
+  @ApiHeader({
+    name: IDEMPOTENCY_KEY_HEADER,
+    required: false,
+    description:
+      'a key the client makes for this one request (a UUID, say) and sends again with each retry of it (draft-ietf-httpapi-idempotency-key-header): ' +
+      `1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} visible ASCII characters, as a quoted string (\`"8e03978e-40d5"\`) or bare; anything else is refused with 400`,
+    schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN, example: '"8e03978e-40d5-43e8-bc93-6894a57f9324"' },
+  })
   @ApiExtraModels(MovedOutOfScopeDto)
-  @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(CaseDetailDto) }, { $ref: getSchemaPath(MovedOutOfScopeDto) }] } })
+  @ApiOkResponse({
+    schema: { oneOf: [{ $ref: getSchemaPath(CaseDetailDto) }, { $ref: getSchemaPath(MovedOutOfScopeDto) }] },
+    headers: {
+      [IDEMPOTENT_REPLAYED_HEADER]: {
+        description: `\`true\` when the request's ${IDEMPOTENCY_KEY_HEADER} found it done already: nothing was done again, the body is the case as it is now`,
+        schema: { type: 'string', enum: ['true'] },
+      },
+    },
+  })
   @ApiErrors(
     { 404: "no such case in the caller's scope, or no such action" },
     {
       409: "the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first)",
     },
-    { 422: 'a field names something unknown, e.g. a unit to transfer to' },
+    {
+      422: `a field names something unknown, e.g. a unit to transfer to; or the ${IDEMPOTENCY_KEY_HEADER} was used in the last 24 hours for another request (another action, case or body)`,
+    },
   )
   async perform(
     @CurrentOfficer() officer: AuthenticatedOfficer,
@@ -82,10 +113,12 @@ export class CasesController {
     @Param('action') action: string,
     @Body() body: CaseActionDto,
     @Req() sent: Request,
+    @Res({ passthrough: true }) answer: Response,
   ): Promise<CaseDetailDto | MovedOutOfScopeDto> {
     if (!isOfficerAction(action)) {
       throw new NotFoundError('action', action);
     }
+    const key = parseIdempotencyKey(sent.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()]);
     const spec = OFFICER_ACTION_SPECS[action];
     const takes: readonly string[] = ['expectedVersion', ...spec.fields];
     // Sent as null too, so read from the body as sent (the DTO has every action's fields, null made undefined):
@@ -106,7 +139,9 @@ export class CasesController {
     const missing = spec.required.filter((k) => body[k] == null);
     if (missing.length > 0) throw ValidationError.ofProblems(missing.map((k) => ({ field: k, problem: `${k} is required for this action` })));
     const actor = officerActor(officer);
-    await this.act.execute(actor, id, action, body);
+    if (key === undefined) await this.act.execute(actor, id, action, body);
+    else if ((await this.act.executeOnce(actor, id, action, body, { officerId: officer.id, key, body: raw })).replayed)
+      answer.setHeader(IDEMPOTENT_REPLAYED_HEADER, 'true');
     return this.detail(actor, id).catch((e) => {
       // After a transfer or return the case may have left the caller's scope: say where it went.
       if (e instanceof NotFoundError) return { id, movedOutOfScope: true as const };

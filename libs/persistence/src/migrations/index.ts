@@ -64,6 +64,7 @@ import { DeletionWaitsForCase1767530000000 } from './1767530000000-DeletionWaits
 import { AddressKeysRefolded1767535000000 } from './1767535000000-AddressKeysRefolded';
 import { DuplicatesByArea1767540000000 } from './1767540000000-DuplicatesByArea';
 import { AlleyKeysRefolded1767560000000 } from './1767560000000-AlleyKeysRefolded';
+import { CaseActionKeys1767570000000 } from './1767570000000-CaseActionKeys';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -133,4 +134,5 @@ export const MIGRATIONS = [
   AddressKeysRefolded1767535000000,
   DuplicatesByArea1767540000000,
   AlleyKeysRefolded1767560000000,
+  CaseActionKeys1767570000000,
 ];

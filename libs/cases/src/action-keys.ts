@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { CaseAction, UnprocessableError } from '@fr/domain';
+import { execute, selectRow } from '@fr/persistence';
+import { Clock } from '@fr/sla';
+
+/**
+ * How long an Idempotency-Key of a case action is remembered: a retry within it is answered as done, one
+ * after it acts anew (draft-ietf-httpapi-idempotency-key-header leaves the expiry to the resource).
+ */
+export const ACTION_KEY_TTL_MS = 24 * 3_600_000;
+/** Rows deleted by one statement of the sweep, so that it holds few locks for little time. */
+const SWEEP_BATCH = 1000;
+/** Statements one sweep runs at most: the rest waits for the next tick. */
+const SWEEP_BATCHES = 50;
+
+/** A case action sent with an Idempotency-Key, as the officer sent it. */
+export interface ActionKey {
+  officerId: string;
+  /** The key as the header carried it, unquoted (apps/api parses the header). */
+  key: string;
+  /** The request body as sent, before validation turned it into the action's input. */
+  body: unknown;
+}
+
+/** What claimActionKey found: the key is this request's now, or a request like it already acted. */
+export type ActionKeyClaim = 'claimed' | 'done';
+
+const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+/** The request the key stands for: the action, its case and the body as sent (hashed: it may hold an officer's words). */
+function fingerprintOf(action: CaseAction, caseId: string, body: unknown): Buffer {
+  return sha256(JSON.stringify([action, caseId, body ?? null]));
+}
+
+/**
+ * Records the key in the action's transaction, before anything of the case is locked: a second request
+ * with the key waits here, on the unique index, holding nothing, until the first commits (then finds its
+ * row: 'done') or rolls back (then claims the key itself). A row older than ACTION_KEY_TTL_MS is taken
+ * over. The same key for another request is refused with 422, as the draft says.
+ */
+export async function claimActionKey(m: EntityManager, k: ActionKey, action: CaseAction, caseId: string, now: Date): Promise<ActionKeyClaim> {
+  const keyHash = sha256(k.key);
+  const fingerprint = fingerprintOf(action, caseId, k.body);
+  const expired = new Date(now.getTime() - ACTION_KEY_TTL_MS);
+  const claimed = await selectRow<{ claimed: boolean }>(
+    m,
+    `INSERT INTO case_action_keys (officer_id, key_hash, fingerprint, case_id, created_at) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (officer_id, key_hash) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, case_id = EXCLUDED.case_id, created_at = EXCLUDED.created_at
+      WHERE case_action_keys.created_at <= $6
+     RETURNING true AS claimed`,
+    [k.officerId, keyHash, fingerprint, caseId, now, expired],
+  );
+  if (claimed) return 'claimed';
+  // The conflicting row was committed (the insert waited for it) and is live: this statement's snapshot sees it.
+  const found = await selectRow<{ fingerprint: Buffer }>(m, `SELECT fingerprint FROM case_action_keys WHERE officer_id = $1 AND key_hash = $2`, [
+    k.officerId,
+    keyHash,
+  ]);
+  if (found && Buffer.compare(found.fingerprint, fingerprint) === 0) return 'done';
+  throw new UnprocessableError(
+    'the Idempotency-Key was used for another request (another action, case or body) in the last 24 hours: send a new key for a new request',
+  );
+}
+
+/** Deletes the keys older than ACTION_KEY_TTL_MS, a batch per statement; run by the worker's maintenance sweep. */
+@Injectable()
+export class ExpireActionKeys {
+  private readonly logger = new Logger(ExpireActionKeys.name);
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  async runOnce(): Promise<number> {
+    const before = new Date(this.clock.now().getTime() - ACTION_KEY_TTL_MS);
+    let deleted = 0;
+    for (let batch = 0; batch < SWEEP_BATCHES; batch++) {
+      // SKIP LOCKED: the workers sweep side by side, and a row an action is taking over is left to it.
+      const n = await execute(
+        this.ds,
+        `DELETE FROM case_action_keys WHERE (officer_id, key_hash) IN (
+           SELECT officer_id, key_hash FROM case_action_keys WHERE created_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+        [before, SWEEP_BATCH],
+      );
+      deleted += n;
+      if (n < SWEEP_BATCH) break;
+    }
+    if (deleted) this.logger.log(`${deleted} expired Idempotency-Key record(s) of case actions deleted`);
+    return deleted;
+  }
+}
