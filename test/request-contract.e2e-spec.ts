@@ -9,6 +9,8 @@ import {
   DEV_KEYS,
   OMIT,
   Operation,
+  parameterOf,
+  parametersIn,
   Place,
   bodyVariants,
   parameterVariants,
@@ -452,20 +454,20 @@ interface Sent {
 
 function buildRequests(oracle: RequestOracle, f: Fixture, random: () => number): Sent[] {
   const op = oracle.operations.get(f.op)!;
-  const base: SampleRequest = { path: { ...f.path }, query: { ...f.query }, body: f.body };
+  const base: SampleRequest = { path: { ...f.path }, query: { ...f.query }, headers: {}, body: f.body };
   const variants: Variant[] = [];
   for (const p of op.parameters) {
     if (f.fixed?.includes(p.name)) continue;
-    variants.push(...parameterVariants(oracle, p, p.in === 'path' ? base.path[p.name] : base.query[p.name], random));
+    variants.push(...parameterVariants(oracle, p, parameterOf(base, p), random));
   }
   if (op.body && f.body !== undefined) variants.push(...bodyVariants(oracle, op.body, f.body, random, f.only));
   return variants
     .map((variant) => {
-      const req: SampleRequest = { path: { ...base.path }, query: { ...base.query }, body: base.body };
+      const req: SampleRequest = { path: { ...base.path }, query: { ...base.query }, headers: { ...base.headers }, body: base.body };
       const { place, value } = variant;
       if (place.in === 'body') req.body = place.path.length === 0 && value === OMIT ? undefined : withValue(base.body ?? null, place.path, value);
       else {
-        const where = place.in === 'path' ? req.path : req.query;
+        const where = parametersIn(req, place.in);
         if (value === OMIT) delete where[place.name];
         else where[place.name] = String(value);
       }
@@ -671,6 +673,8 @@ describe('requests judged by the OpenAPI document, as validating proxies and pro
     try {
       let r = engine.http()[op.method as 'get'](url);
       if (f.as) r = r.set(world.headers[f.as]);
+      // The document's header parameters (an Idempotency-Key), as a client sets them.
+      for (const [name, value] of Object.entries(s.req.headers ?? {})) r = r.set(name, value);
       if (f.text) r = r.set('Content-Type', f.text.type).send(f.text.body);
       else if (s.req.body !== undefined) r = r.set('Content-Type', 'application/json').send(JSON.stringify(s.req.body));
       res = await r;

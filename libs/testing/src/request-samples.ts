@@ -11,7 +11,7 @@ import { asArray, asJson, asObject, isJsonObject, Json, jsonAt, JsonObject } fro
  */
 
 /** Where a variant changes the request: a parameter, or a place in the JSON body (keys and indexes). */
-export type Place = { in: 'path' | 'query'; name: string } | { in: 'body'; path: (string | number)[] };
+export type Place = { in: 'path' | 'query' | 'header'; name: string } | { in: 'body'; path: (string | number)[] };
 
 /** The variant leaves the parameter or field out. */
 export const OMIT = Symbol('omit');
@@ -52,7 +52,7 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
 export interface Parameter {
   name: string;
-  in: 'path' | 'query';
+  in: 'path' | 'query' | 'header';
   required: boolean;
   schema: JsonObject;
   /** style form, explode false: an array is one comma-separated value. */
@@ -77,7 +77,26 @@ export interface Operation {
 export interface SampleRequest {
   path: Record<string, string>;
   query: Record<string, string>;
+  /** Header parameters the document describes (credentials are the fixture's), by the document's name. */
+  headers?: Record<string, string>;
   body?: Json;
+}
+
+/** Where a parameter of `place` is written in a request: its path, its query or its headers. */
+export function parametersIn(req: SampleRequest, place: Parameter['in']): Record<string, string> {
+  switch (place) {
+    case 'path':
+      return req.path;
+    case 'query':
+      return req.query;
+    case 'header':
+      return (req.headers ??= {});
+  }
+}
+
+/** The parameter's value as the request writes it, or undefined when it is left out. */
+export function parameterOf(req: SampleRequest, p: Pick<Parameter, 'in' | 'name'>): string | undefined {
+  return parametersIn(req, p.in)[p.name];
 }
 
 /** The document's operations and its verdict on a request, with Ajv as Prism and Schemathesis run it. */
@@ -99,7 +118,7 @@ export class RequestOracle {
         const op = asObject(jsonAt(item, method));
         if (!op) continue;
         const parameters = (asArray(op.parameters) ?? []).map(asObject).flatMap((p): Parameter[] =>
-          p && (p.in === 'path' || p.in === 'query')
+          p && (p.in === 'path' || p.in === 'query' || p.in === 'header')
             ? [
                 {
                   name: String(p.name),
@@ -153,7 +172,7 @@ export class RequestOracle {
   problems(op: Operation, req: SampleRequest): string[] {
     const out: string[] = [];
     for (const p of op.parameters) {
-      const raw = p.in === 'path' ? req.path[p.name] : req.query[p.name];
+      const raw = parameterOf(req, p);
       if (raw === undefined) {
         if (p.required) out.push(`${p.in} parameter ${p.name} is required`);
         continue;
