@@ -21,35 +21,55 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * `node scripts/start.js <mode>` run to its end: its exit status (null when killed at the timeout) and output.
+ * Not execFileSync, which blocks: the tests that run these side by side (it.concurrent) wait for them together.
+ */
+function startJs(mode: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['scripts/start.js', mode], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    let stdout = '';
+    let stderr = '';
+    p.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    p.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    p.on('error', reject);
+    p.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 /** `npm start` as a user runs it: the compiled engine, API and worker as two processes. */
 describe('the engine as processes (npm start)', () => {
   const id = randomBytes(4).toString('hex');
   const dbName = `fr_test_proc_${id}`;
+  // The first test's engine; each test after it that starts one has its own port.
   let child: ChildProcess;
-  let output = '';
+  let output: () => string;
   let port: number;
+  /** Every process start() started, for afterAll to kill any left running by a failed test. */
+  const started: ChildProcess[] = [];
   // Made in beforeAll, not when the file is read: a run filtering this describe out (-t) runs neither hook,
   // and left the folder behind.
   let checkpoints: string;
 
   /**
-   * With `asNpm`, as npm runs a script: through `sh -c`, with npm's lifecycle variables; with `'npm'`, npm itself
-   * (`npm start`, its build skipped), whose shell stays between it and the supervisor.
+   * The engine serving on `enginePort`, and what it has written so far. With `asNpm`, as npm runs a script:
+   * through `sh -c`, with npm's lifecycle variables; with `'npm'`, npm itself (`npm start`, its build skipped),
+   * whose shell stays between it and the supervisor.
    */
-  const start = (asNpm: boolean | 'npm' = false) => {
+  const start = (enginePort: number, asNpm: boolean | 'npm' = false) => {
     const command =
       asNpm === 'npm'
         ? ['npm', ['start', '--ignore-scripts', '--silent']]
         : asNpm
           ? ['sh', ['-c', `"${process.execPath}" scripts/start.js all`]]
           : [process.execPath, ['scripts/start.js', 'all']];
-    const started = spawn(command[0] as string, command[1] as string[], {
+    const proc = spawn(command[0] as string, command[1] as string[], {
       cwd: ROOT,
       env: {
         ...(asNpm === true ? { npm_lifecycle_event: 'start' } : {}),
         PATH: process.env.PATH,
         NODE_ENV: 'development',
-        PORT: String(port),
+        PORT: String(enginePort),
         // As on a fresh machine: the superuser creates the roles (when missing) and the database, the
         // owner role migrates, the API and worker run as the engine's role.
         DATABASE_URL: testDatabaseUrl(dbName, TEST_ROLES.app),
@@ -63,9 +83,11 @@ describe('the engine as processes (npm start)', () => {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    started.stdout!.on('data', (d) => (output += d));
-    started.stderr!.on('data', (d) => (output += d));
-    return started;
+    started.push(proc);
+    let said = '';
+    proc.stdout!.on('data', (d) => (said += d));
+    proc.stderr!.on('data', (d) => (said += d));
+    return { child: proc, output: () => said };
   };
   const childrenOf = (pid: number) =>
     execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
@@ -90,11 +112,11 @@ describe('the engine as processes (npm start)', () => {
     if (!existsSync(join(ROOT, 'dist/apps/api/src/main.js'))) throw new Error('run `npm run build` first (npm test does)');
     checkpoints = mkdtempSync(join(tmpdir(), 'fr-proc-checkpoints-'));
     port = await freePort();
-    child = start();
+    ({ child, output } = start(port));
   });
 
   afterAll(async () => {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
+    for (const p of started) if (p.exitCode === null) p.kill('SIGKILL');
     if (checkpoints) rmSync(checkpoints, { recursive: true, force: true });
     const admin = new Client({ connectionString: ADMIN_DB });
     await admin.connect();
@@ -112,7 +134,7 @@ describe('the engine as processes (npm start)', () => {
     await waitFor(
       () => healthOf(base),
       (s) => s === 200,
-      { timeoutMs: 30000, intervalMs: 200, what: `the engine to answer /health (output so far: ${output.slice(-500)})` },
+      { timeoutMs: 30000, intervalMs: 200, what: `the engine to answer /health (output so far: ${output().slice(-500)})` },
     );
     const res = await fetch(`${base}/v1/feedback`, {
       method: 'POST',
@@ -152,125 +174,147 @@ describe('the engine as processes (npm start)', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(output).toMatch(/"msg":"Nest application successfully started"/);
-    expect(jsonLines(output).find((l) => l.msg === `API listening on port ${port}`)).toMatchObject({ level: 30, port });
+    const log = output();
+    expect(log).toMatch(/"msg":"Nest application successfully started"/);
+    expect(jsonLines(log).find((l) => l.msg === `API listening on port ${port}`)).toMatchObject({ level: 30, port });
     // An upgrade is read in the log: which migrations this start applied, in JSON like every other line.
-    const migrated = output.split('\n').find((l) => l.includes('"msg":"database migrated"'));
+    const migrated = log.split('\n').find((l) => l.includes('"msg":"database migrated"'));
     const line = JSON.parse(migrated ?? '{}') as { level?: number; service?: string; migrations?: string[] };
     expect(line).toMatchObject({ level: 30, service: 'feedback-router' });
     expect(line.migrations).toContain('PassedOnLate1767440000000');
-    expect(output).not.toContain('Vũ Đình Khôi');
-    expect(output).not.toContain('0977000111');
+    expect(log).not.toContain('Vũ Đình Khôi');
+    expect(log).not.toContain('0977000111');
   });
 
-  it('exits when its stop stalls (a request whose body never ends, Redis unreachable) once FR_SHUTDOWN_TIMEOUT_SECONDS have passed', async () => {
-    const apiPort = await freePort();
-    let said = '';
-    const api = spawn(process.execPath, ['scripts/start.js', 'api'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'development',
-        PORT: String(apiPort),
-        DATABASE_URL: testDatabaseUrl(dbName, TEST_ROLES.app),
-        FR_MIGRATE_ON_START: 'false',
-        REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
-        QUEUE_PREFIX: `frt_proc_${id}`,
-        LOG_LEVEL: 'warn',
-        FR_CHECKPOINT_DIR: checkpoints,
-        FR_SHUTDOWN_TIMEOUT_SECONDS: '2',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    api.stdout!.on('data', (d) => (said += d));
-    api.stderr!.on('data', (d) => (said += d));
-    const exited = new Promise<number | null>((resolve) => api.on('exit', (code) => resolve(code)));
-    try {
+  // The next four side by side, each on a port of its own (the database made above is all they share): they
+  // mostly wait for processes to start and stop, and one after the other took 15 to 27 s of this file alone.
+  // Their starts compete for the cores: a minute each for /health. Not the test after them, whose lock on
+  // the migration would hold up their starts.
+  it.concurrent(
+    'exits when its stop stalls (a request whose body never ends, Redis unreachable) once FR_SHUTDOWN_TIMEOUT_SECONDS have passed',
+    async () => {
+      const apiPort = await freePort();
+      let said = '';
+      const api = spawn(process.execPath, ['scripts/start.js', 'api'], {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH,
+          NODE_ENV: 'development',
+          PORT: String(apiPort),
+          DATABASE_URL: testDatabaseUrl(dbName, TEST_ROLES.app),
+          FR_MIGRATE_ON_START: 'false',
+          REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+          QUEUE_PREFIX: `frt_proc_${id}`,
+          LOG_LEVEL: 'warn',
+          FR_CHECKPOINT_DIR: checkpoints,
+          FR_SHUTDOWN_TIMEOUT_SECONDS: '2',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      api.stdout!.on('data', (d) => (said += d));
+      api.stderr!.on('data', (d) => (said += d));
+      const exited = new Promise<number | null>((resolve) => api.on('exit', (code) => resolve(code)));
+      try {
+        await waitFor(
+          () => healthOf(`http://127.0.0.1:${apiPort}`),
+          (s) => s === 503,
+          { timeoutMs: 60000, intervalMs: 200, what: `the API to answer /health with Redis down (output so far: ${said.slice(-500)})` },
+        );
+        // A body announced and never sent: closing the server waits for it (Node's requestTimeout).
+        const stalled = connect(apiPort, '127.0.0.1');
+        await new Promise<void>((resolve) => stalled.on('connect', () => resolve()));
+        stalled.write('POST /v1/feedback HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"cat');
+        api.kill('SIGTERM');
+        const code = await waitFor(
+          () => Promise.race([exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 200))]),
+          (c) => c !== 'running',
+          { timeoutMs: 20000, what: `the API to exit (output so far: ${said.slice(-500)})` },
+        );
+        stalled.destroy();
+        expect(code).toBe(1);
+        expect(said).toContain('the process did not stop within 2 s of SIGTERM (FR_SHUTDOWN_TIMEOUT_SECONDS); exiting');
+      } finally {
+        if (api.exitCode === null) api.kill('SIGKILL');
+      }
+    },
+    120_000,
+  );
+
+  it.concurrent(
+    'stops its API and worker when npm start itself is killed (SIGKILL), so that a restart finds the port free',
+    async () => {
+      // The first test's port, which its engine's stop left free.
+      const base = `http://127.0.0.1:${port}`;
+      const { child, output } = start(port);
       await waitFor(
-        () => healthOf(`http://127.0.0.1:${apiPort}`),
-        (s) => s === 503,
-        { timeoutMs: 30000, intervalMs: 200, what: `the API to answer /health with Redis down (output so far: ${said.slice(-500)})` },
+        () => healthOf(base),
+        (s) => s === 200,
+        { timeoutMs: 60000, intervalMs: 200, what: `the engine to answer /health again (output so far: ${output().slice(-500)})` },
       );
-      // A body announced and never sent: closing the server waits for it (Node's requestTimeout).
-      const stalled = connect(apiPort, '127.0.0.1');
-      await new Promise<void>((resolve) => stalled.on('connect', () => resolve()));
-      stalled.write('POST /v1/feedback HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"cat');
-      api.kill('SIGTERM');
-      const code = await waitFor(
-        () => Promise.race([exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 200))]),
-        (c) => c !== 'running',
-        { timeoutMs: 20000, what: `the API to exit (output so far: ${said.slice(-500)})` },
+      const pids = childrenOf(child.pid!);
+      expect(pids).toHaveLength(2);
+      child.kill('SIGKILL');
+      // Before, both went on serving, re-parented, and the next npm start failed with EADDRINUSE.
+      await waitFor(
+        () => Promise.resolve(pids.filter(alive)),
+        (left) => left.length === 0,
+        { timeoutMs: 30000, what: 'the API and the worker to stop once their supervisor is gone' },
       );
-      stalled.destroy();
-      expect(code).toBe(1);
-      expect(said).toContain('the process did not stop within 2 s of SIGTERM (FR_SHUTDOWN_TIMEOUT_SECONDS); exiting');
-    } finally {
-      if (api.exitCode === null) api.kill('SIGKILL');
-    }
-  });
+      expect(await healthOf(base)).toBe(0);
+    },
+    120_000,
+  );
 
-  it('stops its API and worker when npm start itself is killed (SIGKILL), so that a restart finds the port free', async () => {
-    const base = `http://127.0.0.1:${port}`;
-    child = start();
-    await waitFor(
-      () => healthOf(base),
-      (s) => s === 200,
-      { timeoutMs: 30000, intervalMs: 200, what: `the engine to answer /health again (output so far: ${output.slice(-500)})` },
-    );
-    const pids = childrenOf(child.pid!);
-    expect(pids).toHaveLength(2);
-    child.kill('SIGKILL');
-    // Before, both went on serving, re-parented, and the next npm start failed with EADDRINUSE.
-    await waitFor(
-      () => Promise.resolve(pids.filter(alive)),
-      (left) => left.length === 0,
-      { timeoutMs: 30000, what: 'the API and the worker to stop once their supervisor is gone' },
-    );
-    expect(await healthOf(base)).toBe(0);
-  });
+  it.concurrent(
+    'stops when npm, which runs it, is killed (SIGTERM) without passing the signal on',
+    async () => {
+      const base = `http://127.0.0.1:${await freePort()}`;
+      const { child, output } = start(Number(new URL(base).port), true);
+      await waitFor(
+        () => healthOf(base),
+        (s) => s === 200,
+        { timeoutMs: 60000, intervalMs: 200, what: `the engine to answer /health again (output so far: ${output().slice(-500)})` },
+      );
+      const [supervisor] = childrenOf(child.pid!);
+      const pids = [supervisor, ...childrenOf(supervisor)];
+      expect(pids).toHaveLength(3);
+      // npm's shell goes, the supervisor is left: before, it and the engine served on with nobody to stop them.
+      child.kill('SIGTERM');
+      await waitFor(
+        () => Promise.resolve(pids.filter(alive)),
+        (left) => left.length === 0,
+        { timeoutMs: 30000, what: 'the supervisor, the API and the worker to stop once npm is gone' },
+      );
+      expect(await healthOf(base)).toBe(0);
+    },
+    120_000,
+  );
 
-  it('stops when npm, which runs it, is killed (SIGTERM) without passing the signal on', async () => {
-    const base = `http://127.0.0.1:${port}`;
-    child = start(true);
-    await waitFor(
-      () => healthOf(base),
-      (s) => s === 200,
-      { timeoutMs: 30000, intervalMs: 200, what: `the engine to answer /health again (output so far: ${output.slice(-500)})` },
-    );
-    const [supervisor] = childrenOf(child.pid!);
-    const pids = [supervisor, ...childrenOf(supervisor)];
-    expect(pids).toHaveLength(3);
-    // npm's shell goes, the supervisor is left: before, it and the engine served on with nobody to stop them.
-    child.kill('SIGTERM');
-    await waitFor(
-      () => Promise.resolve(pids.filter(alive)),
-      (left) => left.length === 0,
-      { timeoutMs: 30000, what: 'the supervisor, the API and the worker to stop once npm is gone' },
-    );
-    expect(await healthOf(base)).toBe(0);
-  });
-
-  it('stops when npm, which runs it, is killed with SIGKILL (its shell stays, waiting for the supervisor)', async () => {
-    const base = `http://127.0.0.1:${port}`;
-    child = start('npm');
-    await waitFor(
-      () => healthOf(base),
-      (s) => s === 200,
-      { timeoutMs: 30000, intervalMs: 200, what: `the engine to answer /health again (output so far: ${output.slice(-500)})` },
-    );
-    const [shell] = childrenOf(child.pid!);
-    const [supervisor] = childrenOf(shell);
-    const pids = [supervisor, ...childrenOf(supervisor)];
-    expect(pids).toHaveLength(3);
-    // Nothing reaches the shell: it lives on under init, and the supervisor's parent never changed.
-    child.kill('SIGKILL');
-    await waitFor(
-      () => Promise.resolve(pids.filter(alive)),
-      (left) => left.length === 0,
-      { timeoutMs: 30000, what: 'the supervisor, the API and the worker to stop once npm is gone' },
-    );
-    expect(await healthOf(base)).toBe(0);
-  });
+  it.concurrent(
+    'stops when npm, which runs it, is killed with SIGKILL (its shell stays, waiting for the supervisor)',
+    async () => {
+      const base = `http://127.0.0.1:${await freePort()}`;
+      const { child, output } = start(Number(new URL(base).port), 'npm');
+      await waitFor(
+        () => healthOf(base),
+        (s) => s === 200,
+        { timeoutMs: 60000, intervalMs: 200, what: `the engine to answer /health again (output so far: ${output().slice(-500)})` },
+      );
+      const [shell] = childrenOf(child.pid!);
+      const [supervisor] = childrenOf(shell);
+      const pids = [supervisor, ...childrenOf(supervisor)];
+      expect(pids).toHaveLength(3);
+      // Nothing reaches the shell: it lives on under init, and the supervisor's parent never changed.
+      child.kill('SIGKILL');
+      await waitFor(
+        () => Promise.resolve(pids.filter(alive)),
+        (left) => left.length === 0,
+        { timeoutMs: 30000, what: 'the supervisor, the API and the worker to stop once npm is gone' },
+      );
+      expect(await healthOf(base)).toBe(0);
+    },
+    120_000,
+  );
 
   it('does not start the engine when npm was killed while the database was migrated', async () => {
     const base = `http://127.0.0.1:${port}`;
@@ -280,8 +324,7 @@ describe('the engine as processes (npm start)', () => {
     let released = false;
     try {
       await holder.query(`SELECT pg_advisory_lock(727001)`);
-      output = '';
-      child = start(true);
+      const { child } = start(port, true);
       const supervisor = await waitFor(
         () => Promise.resolve(execFileSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' }).trim()),
         (pid) => pid !== '',
@@ -330,30 +373,23 @@ describe('a start without the database (scripts/start.js api, worker)', () => {
     redis.disconnect();
   });
 
-  it.each(['api', 'worker'])('`%s` logs JSON lines only and exits 1', (mode) => {
-    let failure: { status: number | null; stdout: string; stderr: string } | null = null;
-    try {
-      execFileSync(process.execPath, ['scripts/start.js', mode], {
-        cwd: ROOT,
-        // A port nothing listens on: the database is down or not there yet.
-        env: {
-          PATH: process.env.PATH,
-          DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere',
-          FR_MIGRATE_ON_START: 'false',
-          PORT: '0',
-          FR_WORKER_METRICS_PORT: 'off',
-          QUEUE_PREFIX: prefix,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        encoding: 'utf8',
-        timeout: 30000,
-      });
-    } catch (e) {
-      failure = e as { status: number | null; stdout: string; stderr: string };
-    }
-    expect(failure).not.toBeNull();
-    expect(failure!.status).toBe(1);
-    const lines = `${failure!.stdout}\n${failure!.stderr}`.split('\n').filter((l) => l.trim() !== '');
+  // Side by side: each mostly waits for its connection's retries.
+  it.concurrent.each(['api', 'worker'])('`%s` logs JSON lines only and exits 1', async (mode) => {
+    const failure = await startJs(
+      mode,
+      // A port nothing listens on: the database is down or not there yet.
+      {
+        PATH: process.env.PATH,
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere',
+        FR_MIGRATE_ON_START: 'false',
+        PORT: '0',
+        FR_WORKER_METRICS_PORT: 'off',
+        QUEUE_PREFIX: prefix,
+      },
+      30000,
+    );
+    expect(failure.status).toBe(1);
+    const lines = `${failure.stdout}\n${failure.stderr}`.split('\n').filter((l) => l.trim() !== '');
     const notJson = lines.filter((l) => {
       try {
         return typeof (JSON.parse(l) as { level?: unknown }).level !== 'number';
@@ -394,24 +430,18 @@ function notJsonLines(output: string): string[] {
 /** The maintenance commands log as the engine's processes do: JSON lines through the root logger, never Nest's coloured text. */
 describe('migrate and rebuild-facts (scripts/start.js migrate, rebuild-facts)', () => {
   const dbName = `fr_test_rebuild_${randomBytes(4).toString('hex')}`;
-  const run = (mode: string, databaseUrl: string) => {
-    try {
-      const stdout = execFileSync(process.execPath, ['scripts/start.js', mode], {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH, NODE_ENV: 'development', DATABASE_URL: databaseUrl, LOG_LEVEL: 'info', FR_WORKER_METRICS_PORT: 'off' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        encoding: 'utf8',
-        timeout: 120000,
-      });
-      return { status: 0, output: stdout };
-    } catch (e) {
-      const failure = e as { status: number | null; stdout: string; stderr: string };
-      return { status: failure.status, output: `${failure.stdout}\n${failure.stderr}` };
-    }
+  const run = async (mode: string, databaseUrl: string) => {
+    const { status, stdout, stderr } = await startJs(
+      mode,
+      { PATH: process.env.PATH, NODE_ENV: 'development', DATABASE_URL: databaseUrl, LOG_LEVEL: 'info', FR_WORKER_METRICS_PORT: 'off' },
+      120000,
+    );
+    // What execFileSync gave: stdout alone on success, both on a failure.
+    return { status, output: status === 0 ? stdout : `${stdout}\n${stderr}` };
   };
   let migrated: { status: number | null; output: string };
-  beforeAll(() => {
-    migrated = run('migrate', testDatabaseUrl(dbName));
+  beforeAll(async () => {
+    migrated = await run('migrate', testDatabaseUrl(dbName));
     expect(migrated.status).toBe(0);
   }, 180000);
   afterAll(async () => {
@@ -421,63 +451,65 @@ describe('migrate and rebuild-facts (scripts/start.js migrate, rebuild-facts)', 
     await admin.end();
   });
 
-  it('`migrate` logs JSON lines only: what it applied, then that a second run had nothing to do', () => {
+  it('`migrate` logs JSON lines only: what it applied, then that a second run had nothing to do', async () => {
     expect(notJsonLines(migrated.output)).toEqual([]);
     const first = jsonLines(migrated.output);
     expect(first.filter((l) => l.msg === 'database migrated')).toEqual([
       expect.objectContaining({ level: 30, migrations: expect.arrayContaining(['InitialSchema1764400000000']) as unknown }),
     ]);
-    const again = run('migrate', testDatabaseUrl(dbName));
+    const again = await run('migrate', testDatabaseUrl(dbName));
     expect(again.status).toBe(0);
     expect(notJsonLines(again.output)).toEqual([]);
     expect(jsonLines(again.output).filter((l) => l.level === 30)).toEqual([expect.objectContaining({ msg: 'database is up to date', migrations: [] })]);
   }, 120000);
 
-  it("`migrate` says a failure in the log's JSON too, and exits 1", () => {
-    const failed = run('migrate', 'postgres://postgres@127.0.0.1:1/nowhere');
-    expect(failed.status).toBe(1);
-    expect(notJsonLines(failed.output)).toEqual([]);
-    expect(jsonLines(failed.output).filter((l) => l.level >= 60)).toEqual([expect.objectContaining({ msg: 'database could not be migrated' })]);
-  }, 120000);
+  // The next three side by side (two of them wait for their connection's retries); after the second migrate,
+  // which is alone on the database.
+  it.concurrent(
+    "`migrate` says a failure in the log's JSON too, and exits 1",
+    async () => {
+      const failed = await run('migrate', 'postgres://postgres@127.0.0.1:1/nowhere');
+      expect(failed.status).toBe(1);
+      expect(notJsonLines(failed.output)).toEqual([]);
+      expect(jsonLines(failed.output).filter((l) => l.level >= 60)).toEqual([expect.objectContaining({ msg: 'database could not be migrated' })]);
+    },
+    120000,
+  );
 
-  it('logs JSON lines only, one saying how many cases it rebuilt from and how long it took', () => {
-    const rebuilt = run('rebuild-facts', testDatabaseUrl(dbName));
-    expect(rebuilt.status).toBe(0);
-    expect(notJsonLines(rebuilt.output)).toEqual([]);
-    expect(jsonLines(rebuilt.output).filter((l) => l.msg === 'daily facts rebuilt')).toEqual([
-      expect.objectContaining({ level: 30, cases: 0, durationMs: expect.any(Number) as unknown }),
-    ]);
-  }, 120000);
+  it.concurrent(
+    'logs JSON lines only, one saying how many cases it rebuilt from and how long it took',
+    async () => {
+      const rebuilt = await run('rebuild-facts', testDatabaseUrl(dbName));
+      expect(rebuilt.status).toBe(0);
+      expect(notJsonLines(rebuilt.output)).toEqual([]);
+      expect(jsonLines(rebuilt.output).filter((l) => l.msg === 'daily facts rebuilt')).toEqual([
+        expect.objectContaining({ level: 30, cases: 0, durationMs: expect.any(Number) as unknown }),
+      ]);
+    },
+    120000,
+  );
 
-  it("says a failure in the log's JSON too, and exits 1", () => {
-    // A port nothing listens on: the database is down.
-    const failed = run('rebuild-facts', 'postgres://postgres@127.0.0.1:1/nowhere');
-    expect(failed.status).toBe(1);
-    expect(notJsonLines(failed.output)).toEqual([]);
-    expect(jsonLines(failed.output).filter((l) => l.level >= 60)).toEqual([expect.objectContaining({ msg: 'daily facts could not be rebuilt' })]);
-  }, 120000);
+  it.concurrent(
+    "says a failure in the log's JSON too, and exits 1",
+    async () => {
+      // A port nothing listens on: the database is down.
+      const failed = await run('rebuild-facts', 'postgres://postgres@127.0.0.1:1/nowhere');
+      expect(failed.status).toBe(1);
+      expect(notJsonLines(failed.output)).toEqual([]);
+      expect(jsonLines(failed.output).filter((l) => l.level >= 60)).toEqual([expect.objectContaining({ msg: 'daily facts could not be rebuilt' })]);
+    },
+    120000,
+  );
 });
 
 /** What whoever runs the engine sees when its configuration is refused: the problems, not a stack trace. */
 describe('a refused configuration (scripts/start.js)', () => {
-  it.each(['all', 'migrate', 'rebuild-facts'])('`%s` lists every problem and exits 2', (mode) => {
-    let failure: { status: number | null; stderr: string } | null = null;
-    try {
-      execFileSync(process.execPath, ['scripts/start.js', mode], {
-        cwd: ROOT,
-        // Production with none of its secrets: what the compose file's `migrate` meets when ./secrets/ is missing a file.
-        env: { PATH: process.env.PATH, NODE_ENV: 'production' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        encoding: 'utf8',
-        timeout: 30000,
-      });
-    } catch (e) {
-      failure = e as { status: number | null; stderr: string };
-    }
-    expect(failure).not.toBeNull();
-    expect(failure!.status).toBe(2);
-    expect(failure!.stderr).toMatch(/^invalid configuration:\n {2}- FR_ADMIN_PASSWORD is required in production\n/);
-    expect(failure!.stderr).toContain('DATABASE_URL is required in production');
-    expect(failure!.stderr).not.toMatch(/^\s+at /m);
+  it.concurrent.each(['all', 'migrate', 'rebuild-facts'])('`%s` lists every problem and exits 2', async (mode) => {
+    // Production with none of its secrets: what the compose file's `migrate` meets when ./secrets/ is missing a file.
+    const failure = await startJs(mode, { PATH: process.env.PATH, NODE_ENV: 'production' }, 30000);
+    expect(failure.status).toBe(2);
+    expect(failure.stderr).toMatch(/^invalid configuration:\n {2}- FR_ADMIN_PASSWORD is required in production\n/);
+    expect(failure.stderr).toContain('DATABASE_URL is required in production');
+    expect(failure.stderr).not.toMatch(/^\s+at /m);
   });
 });
