@@ -260,14 +260,17 @@ describe('routing in the outbox relay', () => {
     // jobs and never answers (the relay gives up on it only after its 10 s timeout).
     const { spy } = failRoutingInRelay();
     const hung: string[][] = [];
+    // Redis fails them at last once the test has looked (finally, below): left pending, the worker's stop
+    // waited for the relay's 10 s timeout on them, most of this file's time.
+    const failHung: ((e: Error) => void)[] = [];
     const hang = jest.spyOn(Queue.prototype, 'addBulk').mockImplementation((jobs: { name: string }[]) => {
       hung.push(jobs.map((j) => j.name));
-      return new Promise(() => undefined);
+      return new Promise((_, reject) => failHung.push(reject));
     });
     // One job at a time goes by add.
     const hangOne = jest.spyOn(Queue.prototype, 'add').mockImplementation((name: string) => {
       hung.push([name]);
-      return new Promise(() => undefined);
+      return new Promise((_, reject) => failHung.push(reject));
     });
     await startOneLaneWorker();
     try {
@@ -286,7 +289,8 @@ describe('routing in the outbox relay', () => {
       spy.mockRestore();
       hang.mockRestore();
       hangOne.mockRestore();
-      // The retry pass still waits for its add until the relay's timeout, then routes the cases itself.
+      // The adds fail (a Redis that comes back refusing them): the passes waiting on them end, and their rows stay for the next.
+      for (const fail of failHung) fail(new Error('simulated: Redis refused the jobs'));
       await engine.stopWorker();
     }
   });
