@@ -271,6 +271,27 @@ describe(`${RouteCase.name} in batches`, () => {
     }
   });
 
+  // The relay routes inside its own transaction: a read on another connection there waited for a free one,
+  // and with every other connection of the pool taken (relay lanes, the sealer's lease, the checkpoint) the
+  // batch stood for the pool's 5 s connection time-out, failed and was routed again case by case.
+  it('routes a batch on the connection of its own transaction, the routing table read included', async () => {
+    const own = engine.api.get(DataSource);
+    const oneConnection = new DataSource({
+      ...own.options,
+      extra: { ...(own.options.extra as Record<string, unknown>), max: 1, connectionTimeoutMillis: 1000 },
+    } as typeof own.options);
+    await oneConnection.initialize();
+    try {
+      // A router of its own: no routing table kept from an earlier batch.
+      const router = new RouteCase(oneConnection, engine.api.get(SlaService), engine.api.get(Clock), engine.config);
+      const ids = await unqueued(2);
+      await router.executeMany(ids);
+      await expectRoutedOnce(ids);
+    } finally {
+      await oneConnection.destroy();
+    }
+  });
+
   describe('through the worker', () => {
     afterEach(async () => {
       await engine.stopWorker();

@@ -171,7 +171,7 @@ export class RouteCase {
     ]);
     const byId = new Map<string, Routed>();
     if (cases.length > 0) {
-      let table = await this.routingTable();
+      let table = await this.routingTable(m);
       const decide = (c: CaseRow, area: AreaResolution, unit: (code: string) => UnitRef | undefined): RoutingDecision =>
         decideRoute({ category: c.category_code, areaCode: area.areaCode, areaProblem: area.problem }, table.rules, {
           area: (code) => table.areaByCode.get(code),
@@ -200,7 +200,7 @@ export class RouteCase {
         // A kept table may predate a reorganisation (applied by any process): a unit it decides on
         // that has ended says so, and the batch is decided again on a fresh table and fresh units.
         if (rows(units).some((u) => !u.active) && !table.fresh) {
-          table = await this.routingTable(true);
+          table = await this.routingTable(m, true);
           areas = cases.map((c) => resolveArea({ wardCode: c.ward_code, address: c.address }, table.areas, { district: table.district }));
           wanted.clear();
           cases.forEach((c, i) => decide(c, areas[i], (code) => void wanted.add(code)));
@@ -303,9 +303,14 @@ export class RouteCase {
     return rows;
   }
 
-  private async routingTable(fresh = false): Promise<RoutingTable> {
+  /**
+   * Read on the batch's own connection (`m`): on another, a batch in the relay's transaction waited for a free
+   * one, and with the rest of the pool taken (relay lanes, the sealer's lease sessions, the checkpoint) stood
+   * for the pool's 5 s connection time-out, failed and was routed again case by case (test/routing-batch).
+   */
+  private async routingTable(m: EntityManager, fresh = false): Promise<RoutingTable> {
     if (fresh || !this.table || Date.now() - this.table.at > ROUTING_TABLE_CACHE_MS) {
-      const value = this.readRoutingTable();
+      const value = this.readRoutingTable(m);
       const kept = value.then((t) => ({ ...t, fresh: false }));
       this.table = { at: Date.now(), value: kept };
       kept.catch(() => {
@@ -316,9 +321,9 @@ export class RouteCase {
     return this.table.value;
   }
 
-  private async readRoutingTable(): Promise<RoutingTable> {
+  private async readRoutingTable(m: EntityManager): Promise<RoutingTable> {
     const row = await selectRow<RoutingTableRow>(
-      this.ds,
+      m,
       `SELECT
         ${AREA_REFS_SQL} AS areas,
         (SELECT COALESCE(json_agg(json_build_object('id', id, 'category', category_code, 'areas', area_codes, 'unit', unit_code,
