@@ -1,5 +1,5 @@
 import { createHash, hash } from 'node:crypto';
-import { AUDIT_TEXTS_KEY, auditTextHash, textHashesOf } from '@fr/persistence';
+import { AUDIT_TEXTS_KEY, auditTextHash, textHashesOf } from '@fr/domain';
 
 /**
  * The audit trail's hash chain, computed without SQL (the database computes the same bytes with the

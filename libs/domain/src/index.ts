@@ -15,3 +15,4 @@ export * from './duplicates';
 export * from './json';
 export * from './instant';
 export * from './masked-url';
+export * from './audit-text-hash';

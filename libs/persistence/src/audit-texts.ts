@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { AUDIT_TEXTS_KEY, auditTextHash, textHashesOf } from '@fr/domain';
 import { execute, Sql } from './sql';
 
 /**
@@ -11,7 +12,7 @@ import { execute, Sql } from './sql';
  * Why not the event's own `reason` column: whatever enters a chained column can never leave it
  * (Law 91/2025/QH15, art. 14 on deletion; DOMAIN.md "Personal data").
  */
-export const AUDIT_TEXTS_KEY = 'texts';
+export { AUDIT_TEXTS_KEY, auditTextHash, textHashesOf };
 export const AUDIT_TEXT_SALT_BYTES = 16;
 
 export interface AuditTextAside {
@@ -19,10 +20,6 @@ export interface AuditTextAside {
   salt: Buffer;
   body: string;
   hash: string;
-}
-
-export function auditTextHash(salt: Buffer, body: string): string {
-  return createHash('sha256').update(salt).update(body, 'utf8').digest('hex');
 }
 
 /** Each text in NFC with a fresh salt and its hash, in field order. */
@@ -34,14 +31,6 @@ export function putAside(texts: Record<string, string>): AuditTextAside[] {
       const salt = randomBytes(AUDIT_TEXT_SALT_BYTES);
       return { field, salt, body, hash: auditTextHash(salt, body) };
     });
-}
-
-/** The hashes an event's data carries for its texts, or {} when it has none (or is not an object). */
-export function textHashesOf(data: unknown): Record<string, string> {
-  if (!data || typeof data !== 'object' || Array.isArray(data)) return {};
-  const t = (data as Record<string, unknown>)[AUDIT_TEXTS_KEY];
-  if (!t || typeof t !== 'object' || Array.isArray(t)) return {};
-  return Object.fromEntries(Object.entries(t as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
 /**
