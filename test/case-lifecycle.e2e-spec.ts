@@ -407,6 +407,10 @@ describe('handlers work their cases', () => {
       expect((again.body as ApiSchema<'CaseDetailDto'>).timeline.filter((e) => e.action === 'acknowledge')).toHaveLength(1);
       expect(await auditCount(id, 'acknowledge')).toBe(1);
       expect(await version(id)).toBe(v + 1);
+      // The same JSON written out again by another client: members in another order, the id in upper case.
+      const rewritten = await keyed('bk.handler2', id.toUpperCase(), 'acknowledge', { severity: 'normal', expectedVersion: v }, 'ack-1f3c');
+      expect(rewritten.status).toBe(200);
+      expect(replayed(rewritten)).toBe(true);
 
       const other = await keyed('bk.handler2', id, 'acknowledge', { ...body, severity: 'urgent' }, 'ack-1f3c');
       expect(other.status).toBe(422);

@@ -29,9 +29,26 @@ export type ActionKeyClaim = 'claimed' | 'done';
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 
-/** The request the key stands for: the action, its case and the body as sent (hashed: it may hold an officer's words). */
-function fingerprintOf(action: CaseAction, caseId: string, body: unknown): Buffer {
-  return sha256(JSON.stringify([action, caseId, body ?? null]));
+/**
+ * The body as JSON means it: members in one order and those sent as null left out (null is absent in every
+ * action's fields), so that a retry a client library or a proxy wrote out again is the same request. The
+ * body as written (JSON.stringify of it as parsed) made a retry with its members reordered a 422.
+ */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value === null || typeof value !== 'object') return value;
+  const members = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== null && v !== undefined);
+  members.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  // An object again (JSON keeps the order members were added in), so that no list reads as an object.
+  return Object.fromEntries(members.map(([k, v]) => [k, canonical(v)]));
+}
+
+/**
+ * The request the key stands for: the action, its case and the body (hashed: it may hold an officer's words).
+ * The case id in lower case: the API takes it in any case as the same case.
+ */
+export function fingerprintOf(action: CaseAction, caseId: string, body: unknown): Buffer {
+  return sha256(JSON.stringify([action, caseId.toLowerCase(), canonical(body ?? null)]));
 }
 
 /**

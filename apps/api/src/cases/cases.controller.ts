@@ -73,7 +73,7 @@ export class CasesController {
     description:
       "Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.\n\n" +
       `With an \`${IDEMPOTENCY_KEY_HEADER}\` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent ` +
-      'the same action on the same case with the same body and that key in the last 24 hours, and it was done, the answer is 200 ' +
+      'the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 ' +
       `with \`${IDEMPOTENT_REPLAYED_HEADER}: true\` and the case as it is now (not as the first answer showed it; later changes ` +
       "included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. " +
       'A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.',
