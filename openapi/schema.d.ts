@@ -201,7 +201,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
          *
          *     Roles: HANDLER, LEADER, SUPERVISOR.
          */
@@ -229,7 +229,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
          *
          *     Roles: HANDLER, LEADER.
          */
@@ -257,7 +257,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
          *
          *     Roles: HANDLER, LEADER, SUPERVISOR.
          */
@@ -285,7 +285,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
          *
          *     Roles: HANDLER, LEADER.
          */
@@ -313,7 +313,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
          *
          *     Roles: SUPERVISOR.
          */
@@ -341,7 +341,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
          *
          *     Roles: HANDLER, LEADER.
          */
@@ -369,7 +369,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
          *
          *     Roles: LEADER.
          */
@@ -397,7 +397,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
          *
          *     Roles: LEADER, SUPERVISOR.
          */
@@ -425,7 +425,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
          *
          *     Roles: HANDLER, LEADER, SUPERVISOR.
          */
@@ -453,7 +453,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
          *
          *     Roles: HANDLER, LEADER, SUPERVISOR.
          */
@@ -481,7 +481,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
          *
          *     Roles: LEADER, SUPERVISOR.
          */
@@ -509,7 +509,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
          *
          *     Roles: HANDLER, LEADER.
          */
@@ -537,7 +537,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
          *
          *     Roles: HANDLER, LEADER, SUPERVISOR.
          */

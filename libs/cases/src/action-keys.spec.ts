@@ -1,4 +1,6 @@
-import { fingerprintOf } from './action-keys';
+import { EntityManager } from 'typeorm';
+import { BusyError } from '@fr/domain';
+import { claimActionKey, fingerprintOf } from './action-keys';
 
 /**
  * A retry is the same request when its JSON says the same: the document promises a replay for "the same
@@ -40,5 +42,27 @@ describe('fingerprintOf', () => {
         fingerprintOf('merge', id, { expectedVersion: 1, duplicateIds: ['b', 'a'] }),
       ),
     ).toBe(false);
+  });
+});
+
+describe(claimActionKey.name, () => {
+  const key = { officerId: '0190a3c2-0000-7000-8000-000000000001', key: 'k-1', body: { text: 'Ghi chú.' } };
+  const caseId = '0190a3c2-0000-7000-8000-0000000000c1';
+
+  it("says a request with the key is still under way when its wait for the first one's row outlasts the lock timeout", async () => {
+    // node-postgres' error, as TypeORM passes it on (QueryFailedError copies the driver's fields).
+    const timedOut = Object.assign(new Error('canceling statement due to lock timeout'), { code: '55P03', severity: 'ERROR' });
+    const m = { query: jest.fn().mockRejectedValue(timedOut) } as unknown as EntityManager;
+    const thrown = await claimActionKey(m, key, 'note', caseId, new Date()).catch((e: unknown) => e);
+    expect(thrown).toBeInstanceOf(BusyError);
+    expect((thrown as BusyError).message).toMatch(/^a request with this Idempotency-Key is still under way/);
+    expect((thrown as BusyError).message).not.toContain('k-1');
+    expect((thrown as BusyError).retryAfterSeconds).toBeGreaterThan(0);
+  });
+
+  it('passes on any other error of the statement', async () => {
+    const down = Object.assign(new Error('Connection terminated unexpectedly'), {});
+    const m = { query: jest.fn().mockRejectedValue(down) } as unknown as EntityManager;
+    await expect(claimActionKey(m, key, 'note', caseId, new Date())).rejects.toBe(down);
   });
 });

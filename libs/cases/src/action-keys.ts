@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { CaseAction, UnprocessableError } from '@fr/domain';
+import { BusyError, CaseAction, UnprocessableError } from '@fr/domain';
 import { execute, selectRow } from '@fr/persistence';
 import { Clock } from '@fr/sla';
 
@@ -14,6 +14,10 @@ export const ACTION_KEY_TTL_MS = 24 * 3_600_000;
 const SWEEP_BATCH = 1000;
 /** Statements one sweep runs at most: the rest waits for the next tick. */
 const SWEEP_BATCHES = 50;
+/** Seconds a request is asked to wait when the first one with its key is still under way past the lock timeout. */
+const UNDER_WAY_RETRY_AFTER_S = 5;
+/** PostgreSQL's lock_not_available: the API's lock_timeout ended a wait (apps/api/src/api.module.ts). */
+const PG_LOCK_NOT_AVAILABLE = '55P03';
 
 /** A case action sent with an Idempotency-Key, as the officer sent it. */
 export interface ActionKey {
@@ -68,7 +72,17 @@ export async function claimActionKey(m: EntityManager, k: ActionKey, action: Cas
       WHERE case_action_keys.created_at <= $6
      RETURNING true AS claimed`,
     [k.officerId, keyHash, fingerprint, caseId, now, expired],
-  );
+  ).catch((e: unknown) => {
+    // The insert waited on a request with this key that has not ended (slow, or its process frozen) for the
+    // whole lock timeout. Said as it is: answered as the database being down, it sent operators looking for
+    // an outage and told the client nothing of its first request.
+    if (pgCode(e) !== PG_LOCK_NOT_AVAILABLE) throw e;
+    throw new BusyError(
+      `a request with this Idempotency-Key is still under way; try again in ${UNDER_WAY_RETRY_AFTER_S} s (answered as done once it has been)`,
+      UNDER_WAY_RETRY_AFTER_S,
+      { cause: e },
+    );
+  });
   if (claimed) return 'claimed';
   // The conflicting row was committed (the insert waited for it) and is live: this statement's snapshot sees it.
   const found = await selectRow<{ fingerprint: Buffer }>(m, `SELECT fingerprint FROM case_action_keys WHERE officer_id = $1 AND key_hash = $2`, [
@@ -79,6 +93,12 @@ export async function claimActionKey(m: EntityManager, k: ActionKey, action: Cas
   throw new UnprocessableError(
     'the Idempotency-Key was used for another request (another action, case or body) in the last 24 hours: send a new key for a new request',
   );
+}
+
+function pgCode(e: unknown): string | undefined {
+  const err = e as { code?: unknown; driverError?: { code?: unknown } } | null;
+  const code = err?.code ?? err?.driverError?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 /** Deletes the keys older than ACTION_KEY_TTL_MS, a batch per statement; run by the worker's maintenance sweep. */

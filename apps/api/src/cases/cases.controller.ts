@@ -76,7 +76,7 @@ export class CasesController {
       'the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 ' +
       `with \`${IDEMPOTENT_REPLAYED_HEADER}: true\` and the case as it is now (not as the first answer showed it; later changes ` +
       "included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. " +
-      'A second request with the key, sent while the first is under way, waits for it. After 24 hours the key is forgotten.',
+      'A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.',
   })
   @caseId
   @ApiParam({ name: 'action', enum: OFFICER_ACTIONS })
