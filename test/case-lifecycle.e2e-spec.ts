@@ -442,6 +442,16 @@ describe('handlers work their cases', () => {
       expect(await auditCount(id, 'acknowledge')).toBe(1);
     });
 
+    it("replays a retry that spells the case's id in the other case (a UUID is one id either way)", async () => {
+      const { id } = await newCase();
+      const note = (path: string) => keyed('bk.handler2', path, 'note', { text: 'Đã gọi lại cho người dân.' }, 'spelled-3');
+      const first = await note(id.toUpperCase());
+      expect(first.status).toBe(200);
+      const again = await note(id);
+      expect([again.status, replayed(again)]).toEqual([200, true]);
+      expect(await auditCount(id, 'note')).toBe(1);
+    });
+
     it('keeps no key for an action that failed: the retry acts anew', async () => {
       const { id } = await newCase();
       const v = await version(id);
