@@ -211,6 +211,7 @@ export function generator(inputs: LoadInputs, seed: number, externalIdPrefix: st
  * With BENCH_PACED_LOG set, every request of the run is appended to that CSV file under `who`.
  */
 export function pacedLatency(s: SendStats, doneAtMs: Map<string, number>, who: string): { p: number[]; missing: number } {
+  const logFile = process.env.BENCH_PACED_LOG;
   const lat: number[] = [];
   const rows: string[] = [];
   let missing = 0;
@@ -218,12 +219,12 @@ export function pacedLatency(s: SendStats, doneAtMs: Map<string, number>, who: s
   for (const [externalId, at] of s.scheduledAt) {
     const done = doneAtMs.get(externalId);
     const failed = s.failedIds.has(externalId);
-    rows.push(`${who},${at},${failed ? 'failed' : done === undefined ? '' : done - at},${s.httpMs[i++].toFixed(2)}`);
+    if (logFile) rows.push(`${who},${at},${failed ? 'failed' : done === undefined ? '' : done - at},${s.httpMs[i].toFixed(2)}`);
+    i++;
     if (failed) continue;
     if (done === undefined) missing++;
     else lat.push(done - at);
   }
-  const logFile = process.env.BENCH_PACED_LOG;
   if (logFile) appendPacedLog(logFile, rows);
   return { p: percentiles(lat, [0.5, 0.95, 0.99, 1]), missing };
 }

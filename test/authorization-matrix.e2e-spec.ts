@@ -2,7 +2,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import type { CaseState, OfficerRole } from '@fr/domain';
 import { SlaService } from '@fr/sla';
 import { adminToken, ApiSchema, bearer, createOfficer, DEV_KEYS, errorOf, TestEngine, waitFor } from '@fr/testing';
-import { ACTION_FIELDS } from '../apps/api/src/cases/cases.controller';
+import { OFFICER_ACTION_SPECS } from '../apps/api/src/cases/case-actions';
 
 /**
  * Who may do what on the officer case endpoints (API.md "Officers"; roles per action from
@@ -452,7 +452,9 @@ describe('authorization of the officer case endpoints', () => {
     };
     /** Every field the action takes, so that no action fails validation first. */
     const fieldsOf = (action: Action) =>
-      Object.fromEntries(Object.entries(EVERY_FIELD).filter(([k]) => k === 'expectedVersion' || (ACTION_FIELDS[action] as readonly string[]).includes(k)));
+      Object.fromEntries(
+        Object.entries(EVERY_FIELD).filter(([k]) => k === 'expectedVersion' || (OFFICER_ACTION_SPECS[action].fields as readonly string[]).includes(k)),
+      );
 
     const BAD_IDS = ['not-a-uuid', '12345', `${randomUUID()}0`, encodeURIComponent("' OR '1'='1"), '00000000-0000-0000-0000-00000000000g'];
 

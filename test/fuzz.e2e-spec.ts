@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { Response } from 'supertest';
 import { showsNothing } from '@fr/domain';
 import { adminToken, ApiSchema, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
-import { ACTION_FIELDS as FIELDS_OF_ACTION } from '../apps/api/src/cases/cases.controller';
+import { isOfficerAction, OFFICER_ACTION_SPECS } from '../apps/api/src/cases/case-actions';
 
 /**
  * Property-based fuzzing of intake and the officer endpoints (issue 10, point 5): hostile bodies, path
@@ -975,7 +975,7 @@ describe('fuzzing intake and the officer endpoints', () => {
       const action = typeof input.action === 'string' ? input.action : allowed[input.action.allowed % allowed.length];
       const expectedVersion = input.version === 'current' ? current.version : input.version === 'stale' ? current.version - 1 : undefined;
       // A valid body carries the action's own fields only (another is refused); the mutations add others.
-      const own = Object.hasOwn(FIELDS_OF_ACTION, action) ? (FIELDS_OF_ACTION as Record<string, readonly string[]>)[action] : undefined;
+      const own: readonly string[] | undefined = isOfficerAction(action) ? OFFICER_ACTION_SPECS[action].fields : undefined;
       const valid = own ? Object.fromEntries(Object.entries(input.valid).filter(([k]) => own.includes(k))) : input.valid;
       const body = applyMutations({ expectedVersion, ...valid }, input.mutations);
       const before = await snapshot();

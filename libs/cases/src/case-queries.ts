@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Clock } from '@fr/sla';
-import { isUuid, maskContactsInText, maskEmail, maskName, maskPhone, NotFoundError, publicMediaUrl, ValidationError } from '@fr/domain';
-import { AUDIT_TEXTS_KEY, coveredBySql, GROUP_NAMES_SQL, requireKnownUnit, selectRow, selectRows } from '@fr/persistence';
+import { AUDIT_TEXTS_KEY, isUuid, maskContactsInText, maskEmail, maskName, maskPhone, NotFoundError, publicMediaUrl, ValidationError } from '@fr/domain';
+import { coveredBySql, GROUP_NAMES_SQL, requireKnownUnit, selectRow, selectRows } from '@fr/persistence';
 import { ContactReads } from '@fr/privacy';
 import { CaseActor, inScope } from './actor';
 

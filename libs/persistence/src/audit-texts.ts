@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AUDIT_TEXTS_KEY, auditTextHash, textHashesOf } from '@fr/domain';
+import { auditTextHash } from '@fr/domain';
 import { execute, Sql } from './sql';
 
 /**
@@ -12,7 +12,6 @@ import { execute, Sql } from './sql';
  * Why not the event's own `reason` column: whatever enters a chained column can never leave it
  * (Law 91/2025/QH15, art. 14 on deletion; DOMAIN.md "Personal data").
  */
-export { AUDIT_TEXTS_KEY, auditTextHash, textHashesOf };
 export const AUDIT_TEXT_SALT_BYTES = 16;
 
 export interface AuditTextAside {

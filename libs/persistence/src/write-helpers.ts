@@ -1,6 +1,7 @@
 import { currentRequestId } from '@fr/config';
 import { EntityManager } from 'typeorm';
-import { AUDIT_TEXTS_KEY, AuditTextAside, putAside } from './audit-texts';
+import { AUDIT_TEXTS_KEY } from '@fr/domain';
+import { AuditTextAside, putAside } from './audit-texts';
 import { markOutboxWritten } from './outbox-signal';
 import { execute, prepared, selectRow, selectRows } from './sql';
 

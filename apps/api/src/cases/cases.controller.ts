@@ -7,7 +7,7 @@ import { NotFoundError, ValidationError } from '@fr/domain';
 import { ApiErrors } from '../common/error.dto';
 import { CaseActionDto, ListCasesQueryDto, ListCasesStatusQuery } from './case.dto';
 import { CaseDetailDto, CasePageDto, MovedOutOfScopeDto } from './case-view.dto';
-import { isOfficerAction, OFFICER_ACTION_SPECS, OFFICER_ACTIONS, OfficerAction } from './case-actions';
+import { isOfficerAction, OFFICER_ACTION_SPECS, OFFICER_ACTIONS } from './case-actions';
 import { Roles } from '../common/roles.decorator';
 import {
   IDEMPOTENCY_KEY_HEADER,
@@ -16,11 +16,6 @@ import {
   IDEMPOTENT_REPLAYED_HEADER,
   parseIdempotencyKey,
 } from './idempotency-key';
-
-/** The body fields each action takes besides expectedVersion (OFFICER_ACTION_SPECS). */
-export const ACTION_FIELDS: Record<OfficerAction, readonly (keyof CaseActionDto)[]> = Object.fromEntries(
-  OFFICER_ACTIONS.map((a) => [a, OFFICER_ACTION_SPECS[a].fields]),
-) as Record<OfficerAction, readonly (keyof CaseActionDto)[]>;
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => new NotFoundError('case') });
 const caseId = ApiParam({ name: 'id', format: 'uuid', description: 'a case id; anything else is not found' });
