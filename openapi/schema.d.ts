@@ -559,7 +559,7 @@ export interface paths {
         put?: never;
         /**
          * Exchange an officer's username and password for an access token
-         * @description The token is a bearer JWT living FR_JWT_TTL_SECONDS (900 by default); log in again when it expires. Failed logins are limited per username and per address.
+         * @description The token is a bearer JWT living FR_JWT_TTL_SECONDS (900 by default); log in again when it expires. Failed logins are limited per username and address, per username and per address; a right password counts against none of these limits.
          */
         post: operations["logIn"];
         delete?: never;
@@ -6576,7 +6576,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description too many attempts for this username from this address, failures for this username, or failures from this address: Retry-After says when to try again */
+            /** @description too many failed logins for this username from this address, for this username from all addresses, or from this address (the message says which): Retry-After says when to try again */
             429: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -6752,7 +6752,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description too many attempts for this username from this address, failures for this username, or failures from this address: Retry-After says when to try again */
+            /** @description too many failed logins for this username from this address, for this username from all addresses, or from this address (the message says which): Retry-After says when to try again */
             429: {
                 headers: {
                     /** @description seconds to wait before trying again */

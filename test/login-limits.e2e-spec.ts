@@ -67,7 +67,7 @@ describe('login and lookup limits', () => {
     expect((await loginFrom('10.0.0.1', 'ilim.test', DEFAULT_TEST_PASSWORD)).status).toBe(200);
     // Guesses from the known address are still held to that address's limits, and its failures count.
     for (let i = 0; i < 8; i++) expect((await loginFrom('10.0.0.1', 'ilim.test', `doan-${i}`)).status).toBe(401);
-    expect429(await loginFrom('10.0.0.1', 'ilim.test', DEFAULT_TEST_PASSWORD), /^too many login attempts for 'ilim\.test' from this address/);
+    expect429(await loginFrom('10.0.0.1', 'ilim.test', DEFAULT_TEST_PASSWORD), /^too many failed login attempts from this address \(at most 8 a minute\)/);
     // A right password from the known address gives back no failure it did not count: the account's
     // bucket, filled from elsewhere, stays full.
     // (The known address's own buckets, full by now, are emptied; the account's and the mark are kept.)
@@ -120,10 +120,60 @@ describe('login and lookup limits', () => {
     expect429(await login('khong.ton.tai.9', 'Mua-xuan-2026'), /^too many failed login attempts from this address \(at most 8 a minute\); try again in \d+ s$/);
   });
 
-  it('gives a right password its failure back, so colleagues behind one address are not locked out', async () => {
-    for (let i = 0; i < 20; i++) expect((await login('chia.se', DEFAULT_TEST_PASSWORD)).status).toBe(i < 10 ? 200 : 429);
-    // The last ten were refused per account and address: the per-address budget for failures is untouched.
+  it('counts no right password against any limit, so an officer behind a shared address or a script logging in often is let in', async () => {
+    // Ten a minute per account and address: the eleventh right password was refused, a hotline script locked out.
+    for (let i = 0; i < 25; i++) expect((await login('chia.se', DEFAULT_TEST_PASSWORD)).status).toBe(200);
+    // The address's budget for failures is untouched by them.
     for (let i = 0; i < 8; i++) expect((await login(`nguoi.khac.${i}`, 'sai')).status).toBe(401);
+    expect429(await login('nguoi.khac.9', 'sai'), /^too many failed login attempts from this address \(at most 8 a minute\); try again in \d+ s$/);
+  });
+
+  it('still limits failures per account and address, right passwords before them or not', async () => {
+    // An instance whose limit per account and address is the lowest of the three, so that it is the one reached.
+    const strict = await createApiApp({ ...engine.config, loginLimits: { windowSeconds: 60, perAccountAndIp: 3, perAccount: 100, perIp: 100 } });
+    try {
+      const from = (ip: string, password: string) =>
+        engine.http(strict).post('/v1/auth/login').set('X-Forwarded-For', ip).send({ username: 'chia.se', password });
+      for (let i = 0; i < 6; i++) expect((await from('10.0.4.1', DEFAULT_TEST_PASSWORD)).status).toBe(200);
+      for (let i = 0; i < 3; i++) expect((await from('10.0.4.1', `sai-${i}`)).status).toBe(401);
+      expect429(
+        await from('10.0.4.1', DEFAULT_TEST_PASSWORD),
+        /^too many failed login attempts for 'chia\.se' from this address \(at most 3 a minute\); try again in \d+ s$/,
+      );
+      expect((await from('10.0.4.2', DEFAULT_TEST_PASSWORD)).status).toBe(200);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('holds the limits against many wrong passwords sent at once: each attempt is counted before its password is checked', async () => {
+    const burst = await Promise.all(Array.from({ length: 30 }, (_, i) => loginFrom('10.0.5.1', 'ilim.test', `dong-loat-${i}`)));
+    expect(burst.filter((r) => r.status === 401)).toHaveLength(5);
+    const refused = burst.filter((r) => r.status !== 401);
+    expect(refused).toHaveLength(25);
+    for (const r of refused) expect429(r, /^too many failed login attempts for 'ilim\.test' \(at most 5 a minute from all addresses\); try again in \d+ s$/);
+    // The five failures stay counted: the right password, from any address not known to the account, waits too.
+    expect429(await loginFrom('10.0.5.2', 'ilim.test', DEFAULT_TEST_PASSWORD), /^too many failed login attempts for 'ilim\.test'/);
+    // Spread over usernames from one address (password spraying): the address's limit holds as well.
+    const spray = await Promise.all(Array.from({ length: 30 }, (_, i) => loginFrom('10.0.5.3', `khong.co.${i}`, 'Mua-xuan-2026')));
+    expect(spray.filter((r) => r.status === 401)).toHaveLength(8);
+    for (const r of spray.filter((r) => r.status !== 401)) expect429(r, /^too many failed login attempts from this address \(at most 8 a minute\)/);
+  });
+
+  it('holds the limits against many wrong current passwords of POST /v1/auth/password sent at once', async () => {
+    const { token } = await createOfficer(engine, admin, { username: 'doi.mk.dong.loat', role: 'AUDITOR', unitCode: 'NOI_VU' });
+    const burst = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        engine
+          .http()
+          .post('/v1/auth/password')
+          .set(bearer(token))
+          .set('X-Forwarded-For', '10.9.2.1')
+          .send({ currentPassword: `sai-${i}-mat-khau`, newPassword: 'Chi-minh-toi-biet-2026' }),
+      ),
+    );
+    expect(burst.filter((r) => r.status === 403)).toHaveLength(5);
+    for (const r of burst.filter((r) => r.status !== 403)) expect429(r, /^too many failed login attempts for 'doi\.mk\.dong\.loat'/);
   });
 
   it('counts attempts on every API instance against the same buckets', async () => {

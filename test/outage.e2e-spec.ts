@@ -116,7 +116,7 @@ describe('PostgreSQL outage', () => {
       const refused = await login();
       expect(refused.status).toBe(429);
       expect(refused.headers['retry-after']).toMatch(/^\d+$/);
-      expect((refused.body as ErrorDto).message).toMatch(/too many login attempts for 'outage.supervisor' from this address/);
+      expect((refused.body as ErrorDto).message).toMatch(/too many failed login attempts for 'outage.supervisor' from this address/);
     } finally {
       await api.close();
     }

@@ -58,6 +58,41 @@ describe('RequestLimits while Redis cannot be reached', () => {
     await expect(sut.beginLogin('bk.xuly', '10.0.0.2')).resolves.toBeDefined();
   });
 
+  it('counts only failures against every limit: right passwords, however many, leave each bucket as it was', async () => {
+    const limits = { ...config, loginLimits: { windowSeconds: 60, perAccountAndIp: 3, perAccount: 3, perIp: 3 } };
+    const own = new RequestLimits(limits);
+    try {
+      // An officer on a ward office's shared address, or a hotline script, logging in again and again.
+      for (let i = 0; i < 6; i++) await own.loggedIn(await own.beginLogin('tongdai.script', '10.0.0.7'));
+      // A right current password of a password change, likewise.
+      for (let i = 0; i < 6; i++) await own.loginSucceeded(await own.beginLogin('tongdai.script', '10.0.0.7'));
+      // Failures are still counted, up to each limit.
+      for (let i = 0; i < 3; i++) await own.beginLogin('tongdai.script', '10.0.0.7');
+      const refused = await own.beginLogin('tongdai.script', '10.0.0.7').catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(TooManyRequestsException);
+      expect((refused as TooManyRequestsException).getResponse()).toMatchObject({
+        limiter: 'login',
+        retryAfterSeconds: 60,
+        message: "too many failed login attempts for 'tongdai.script' from this address (at most 3 a minute); try again in 60 s",
+      });
+    } finally {
+      own.onModuleDestroy();
+    }
+  });
+
+  it('holds every limit against a burst of attempts in flight at once: each counts before its password is checked', async () => {
+    const limits = { ...config, loginLimits: { windowSeconds: 60, perAccountAndIp: 4, perAccount: 100, perIp: 100 } };
+    const own = new RequestLimits(limits);
+    try {
+      const burst = await Promise.allSettled(Array.from({ length: 20 }, () => own.beginLogin('bk.xuly', '10.0.0.8')));
+      expect(burst.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
+      // Those four turn out wrong: nothing is given back, the next attempt is refused.
+      await expect(own.beginLogin('bk.xuly', '10.0.0.8')).rejects.toBeInstanceOf(TooManyRequestsException);
+    } finally {
+      own.onModuleDestroy();
+    }
+  });
+
   it('gives a right password back to the failure-only buckets, as with Redis', async () => {
     const limits = { ...config, loginLimits: { windowSeconds: 60, perAccountAndIp: 100, perAccount: 2, perIp: 100 } };
     const own = new RequestLimits(limits);

@@ -39,7 +39,10 @@ interface Bucket {
 }
 
 export interface LoginTicket {
-  /** The buckets that count failures only: given back when the password was right. */
+  /**
+   * The buckets the attempt was counted in, before its password was checked (so that guesses sent at once
+   * are all counted): given back unless the password turned out wrong. Every login limit counts failures only.
+   */
   refundable: string[];
   /** Marks the address as one the account logged in from (see beginLogin). */
   known: string;
@@ -139,6 +142,9 @@ export class RequestLimits implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Counts a login attempt for the canonical username from `ip`; throws 429 when a limit is reached.
+   * The attempt is counted at once and given back by loginSucceeded: only failures count against the
+   * limits. Successes counted per account and address refused the eleventh right password a minute, an
+   * officer behind a ward office's shared address or a hotline script that logs in often locked out.
    * The account's own bucket (failures from every address) stops guessing spread over many addresses,
    * but anyone can fill it: twenty wrong passwords a minute kept the only administrator out, right
    * password and all. An address the account logged in from before is not held to it (OWASP's "device
@@ -150,18 +156,19 @@ export class RequestLimits implements OnModuleInit, OnModuleDestroy {
     const account = `${this.prefix}:login:account:${digest(username)}`;
     const address = `${this.prefix}:login:ip:${digest(ip)}`;
     const accountIp = digest(`${username}|${ip}`);
+    const accountIpKey = `${this.prefix}:login:account-ip:${accountIp}`;
     const knownKey = `${this.prefix}:login:known:${accountIp}`;
     // Unknown while Redis is away: the account's bucket then holds, the stricter choice.
     const known = (await this.redis.exists(knownKey).catch(() => 0)) === 1;
     // Only what was counted is given back: a right password from a known address refunding the account's
     // bucket would take back a failure someone else made, one more guess for each real login.
-    const ticket = { refundable: known ? [address] : [account, address], known: knownKey };
+    const ticket = { refundable: known ? [accountIpKey, address] : [accountIpKey, account, address], known: knownKey };
     await this.count([
       {
-        key: `${this.prefix}:login:account-ip:${accountIp}`,
+        key: accountIpKey,
         limit: l.perAccountAndIp,
         windowMs,
-        refusal: (s) => `too many login attempts for '${username}' from this address (${per(l.perAccountAndIp, l.windowSeconds)}); try again in ${s} s`,
+        refusal: (s) => `too many failed login attempts for '${username}' from this address (${per(l.perAccountAndIp, l.windowSeconds)}); try again in ${s} s`,
       },
       ...(known
         ? []
@@ -188,7 +195,7 @@ export class RequestLimits implements OnModuleInit, OnModuleDestroy {
     return ticket;
   }
 
-  /** A right password (or no password checked): the failure-only buckets give the attempt back. */
+  /** A right password (or no password checked): every bucket gives the attempt back. */
   async loginSucceeded(ticket: LoginTicket): Promise<void> {
     this.local.refund(ticket.refundable);
     await this.redis.eval(REFUND, ticket.refundable.length, ...ticket.refundable).catch(() => undefined);

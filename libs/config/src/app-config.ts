@@ -163,9 +163,9 @@ export interface AppConfig {
   /** How often the sealer looks for committed events when it found none (it goes on at once while there is a backlog). */
   auditSealIntervalMs: number;
   /**
-   * Login attempts per window, counted in Redis (shared by every API instance): every attempt per
-   * account and address; failed attempts per account (from any address) and per address (over any
-   * account, against password spraying).
+   * Failed logins per window, counted in Redis (shared by every API instance): per account and address,
+   * per account (from any address) and per address (over any account, against password spraying). A
+   * right password counts against none of them.
    */
   loginLimits: { windowSeconds: number; perAccountAndIp: number; perAccount: number; perIp: number };
   /**

@@ -27,13 +27,13 @@ export class AuthController {
     operationId: 'logIn',
     summary: "Exchange an officer's username and password for an access token",
     description:
-      'The token is a bearer JWT living FR_JWT_TTL_SECONDS (900 by default); log in again when it expires. Failed logins are limited per username and per address.',
+      'The token is a bearer JWT living FR_JWT_TTL_SECONDS (900 by default); log in again when it expires. Failed logins are limited per username and address, per username and per address; a right password counts against none of these limits.',
   })
   @ApiOkResponse({ type: LoginResponseDto })
   @ApiErrors(
     { 401: 'invalid username or password, or the account is disabled' },
     {
-      429: 'too many attempts for this username from this address, failures for this username, or failures from this address: Retry-After says when to try again',
+      429: 'too many failed logins for this username from this address, for this username from all addresses, or from this address (the message says which): Retry-After says when to try again',
     },
   )
   async login(@Body() dto: LoginDto, @Ip() ip: string): Promise<LoginResponseDto> {
@@ -68,7 +68,7 @@ export class AuthController {
     { 403: 'currentPassword is wrong (counted as a failed login of the account)' },
     { 409: 'the account changed meanwhile (its password was set or it was disabled)' },
     {
-      429: 'too many attempts for this username from this address, failures for this username, or failures from this address: Retry-After says when to try again',
+      429: 'too many failed logins for this username from this address, for this username from all addresses, or from this address (the message says which): Retry-After says when to try again',
     },
   )
   async password(@CurrentOfficer() officer: AuthenticatedOfficer, @Body() dto: ChangePasswordDto, @Ip() ip: string): Promise<PasswordChangedDto> {
