@@ -44,9 +44,16 @@ export class ChangePassword {
     if (nfc(cmd.newPassword) === nfc(cmd.currentPassword)) throw new ValidationError('newPassword must differ from currentPassword', ['newPassword']);
 
     const ticket = await this.limits.beginLogin(officer.username, cmd.clientIp);
-    const row = await selectRow<{ password_hash: string | null }>(this.ds, `SELECT password_hash FROM officers WHERE id = $1`, [officer.id]);
+    const row = await selectRow<{ password_hash: string | null }>(this.ds, `SELECT password_hash FROM officers WHERE id = $1`, [officer.id]).catch(
+      async (e: unknown) => {
+        // No password checked: no failure to count (see LogIn).
+        await this.limits.loginSucceeded(ticket);
+        throw e;
+      },
+    );
     const currentHash = row?.password_hash;
     // 403, not 401: the token is good, and clients read a 401 as a session that ended and log the officer out.
+    // Left counted: a wrong current password is a failed login of the account.
     if (!currentHash || !(await verifyPassword(currentHash, cmd.currentPassword))) throw new ForbiddenException('currentPassword is wrong');
     await this.limits.loginSucceeded(ticket);
 

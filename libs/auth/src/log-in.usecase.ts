@@ -47,7 +47,11 @@ export class LogIn {
       this.ds,
       `SELECT ${OFFICER_ACCOUNT_COLUMNS}, password_hash FROM officers WHERE lower(username) = $1`,
       [username],
-    );
+    ).catch(async (e: unknown) => {
+      // No password checked (the database away): no failure to count, or retries during an outage lock the officer out.
+      await this.limits.loginSucceeded(ticket);
+      throw e;
+    });
     const verified = row?.password_hash ? await verifyPassword(row.password_hash, cmd.password) : await verifyAgainstDummy(cmd.password);
     if (!verified || !row || !isOfficerRole(row.role)) throw new UnauthorizedException(INVALID_CREDENTIALS);
     // Said only to someone who knows the password, so it reveals nothing to a guesser.
