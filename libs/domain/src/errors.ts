@@ -122,6 +122,26 @@ export interface FieldProblem {
   readonly problem: string;
 }
 
+/**
+ * The most problems one answer lists (the validation pipe's bound too): the first are enough to mend a
+ * request or a file; a list as long as a hostile body is not.
+ */
+export const MAX_PROBLEMS_LISTED = 50;
+
+/**
+ * Problems as an answer tells them: the first MAX_PROBLEMS_LISTED, each field (in the order first named)
+ * with its own, and a message listing them, led by how many there were when some are left out (first,
+ * not last: the message is cut at 500 characters).
+ */
+function listProblems(problems: readonly FieldProblem[]): { message: string; problemsOf: Map<string, string[]> } {
+  const list = problems.slice(0, MAX_PROBLEMS_LISTED);
+  const problemsOf = new Map<string, string[]>();
+  for (const { field, problem } of list) if (field !== null) problemsOf.set(field, [...(problemsOf.get(field) ?? []), problem]);
+  const joined = list.map((p) => p.problem).join('; ');
+  const message = problems.length > list.length ? `${problems.length} problems, the first ${list.length} in errors: ${joined}` : joined;
+  return { message, problemsOf };
+}
+
 export interface ValidationErrorOptions extends ErrorOptions {
   /** Each field's own problems, when the thrower knows them apart (ValidationError.ofProblems). */
   readonly problemsOf?: ReadonlyMap<string, readonly string[]>;
@@ -146,11 +166,10 @@ export class ValidationError extends DomainError {
     this.problemsOf = options?.problemsOf ?? null;
   }
 
-  /** Several problems: `message` lists every one as written, each field (in the order first named) carries its own. */
+  /** Several problems: `message` lists them as written, each field (in the order first named) carries its own; the first 50 only. */
   static ofProblems(problems: readonly FieldProblem[]): ValidationError {
-    const problemsOf = new Map<string, string[]>();
-    for (const { field, problem } of problems) if (field !== null) problemsOf.set(field, [...(problemsOf.get(field) ?? []), problem]);
-    return new ValidationError(problems.map((p) => p.problem).join('; '), [...problemsOf.keys()], { problemsOf });
+    const { message, problemsOf } = listProblems(problems);
+    return new ValidationError(message, [...problemsOf.keys()], { problemsOf });
   }
 }
 
@@ -168,10 +187,19 @@ export class UnprocessableError extends DomainError {
 export class UnprocessableFieldError extends UnprocessableError {
   override readonly name: string = 'UnprocessableFieldError';
   readonly fields: readonly string[];
+  /** Each field's own problems when there are several (ofProblems); null: `message` is the one field's. */
+  readonly problemsOf: ReadonlyMap<string, readonly string[]> | null;
 
-  constructor(field: string, message: string) {
+  constructor(field: string | readonly string[], message: string, problemsOf: ReadonlyMap<string, readonly string[]> | null = null) {
     super(message);
-    this.fields = [field];
+    this.fields = typeof field === 'string' ? [field] : field;
+    this.problemsOf = problemsOf;
+  }
+
+  /** Several values naming nothing usable, told as ValidationError.ofProblems tells malformed ones (the first 50). */
+  static ofProblems(problems: readonly FieldProblem[]): UnprocessableFieldError {
+    const { message, problemsOf } = listProblems(problems);
+    return new UnprocessableFieldError([...problemsOf.keys()], message, problemsOf);
   }
 }
 

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Logger, ServiceUnavailableException } from '@nestjs/common';
-import { ActionNotAllowedInStateError, BusyError, CallerGoneError, ValidationError } from '@fr/domain';
+import { ActionNotAllowedInStateError, BusyError, CallerGoneError, UnprocessableFieldError, ValidationError } from '@fr/domain';
 import { HttpErrorFilter } from './http-exception.filter';
 
 function respond(exception: unknown) {
@@ -100,6 +100,28 @@ describe('HttpErrorFilter', () => {
         { field: 'effectiveAt', problems: ["plan.effectiveAt must be an ISO 8601 date-time, got 'nope'", 'plan.effectiveAt is too far ahead'] },
         { field: 'renames[0].unitCode', problems: ['plan.renames[0].unitCode is not a field of a plan here (known: unit, name, aliases)'] },
         { field: 'renames[0].unit', problems: ['plan.renames[0].unit is required'] },
+      ],
+    });
+  });
+
+  it('lists the first 50 of many problems, saying how many there were, and unknown values of several fields as a 422 in the same shape', () => {
+    const lines = Array.from({ length: 60 }, (_, i) => ({
+      field: `line ${i + 2}.unit_code`,
+      problem: `line ${i + 2}: unit_code 'X${i}' is not an active unit`,
+    }));
+    const many = respond(ValidationError.ofProblems(lines)).body as { message: string; errors: { field: string; problems: string[] }[] };
+    expect(many.errors).toHaveLength(50);
+    expect(many.errors[49]).toEqual({ field: 'line 51.unit_code', problems: ["line 51: unit_code 'X49' is not an active unit"] });
+    expect(many.message).toMatch(/^60 problems, the first 50 in errors: line 2: unit_code 'X0' is not an active unit; line 3: /);
+    const unknown = respond(UnprocessableFieldError.ofProblems(lines.slice(0, 2)));
+    expect(unknown.status).toBe(422);
+    expect(unknown.body).toEqual({
+      statusCode: 422,
+      error: 'Unprocessable Entity',
+      message: "line 2: unit_code 'X0' is not an active unit; line 3: unit_code 'X1' is not an active unit",
+      errors: [
+        { field: 'line 2.unit_code', problems: ["line 2: unit_code 'X0' is not an active unit"] },
+        { field: 'line 3.unit_code', problems: ["line 3: unit_code 'X1' is not an active unit"] },
       ],
     });
   });

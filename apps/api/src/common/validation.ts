@@ -1,5 +1,6 @@
 import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
 import { getMetadataStorage } from 'class-validator';
+import { MAX_PROBLEMS_LISTED } from '@fr/domain';
 import { cacheValidationRules } from './validation-rules-cache';
 
 /** class-validator's checks of a value's type; when one fails, the field's other checks only say the same thing again. */
@@ -52,8 +53,6 @@ function flatten(errors: ValidationError[], parent = '', described = new Set<obj
   });
 }
 
-const MAX_PROBLEMS = 50;
-
 /** Whitelisted, no unknown fields; the message names each field and what is wrong with it (the first 50). */
 export function buildValidationPipe(): ValidationPipe {
   cacheValidationRules();
@@ -68,7 +67,7 @@ export function buildValidationPipe(): ValidationPipe {
     exceptionFactory: (errors) => {
       const all = flatten(errors);
       // The first problems are enough to mend a request; a list as long as a hostile body is not.
-      const list = all.slice(0, MAX_PROBLEMS);
+      const list = all.slice(0, MAX_PROBLEMS_LISTED);
       const more = all.length - list.length;
       const joined = list
         .map(({ field, problems }) => problems.map((p) => (p.startsWith(field) || p.includes(`property ${field}`) ? p : `${field}: ${p}`)).join('; '))
