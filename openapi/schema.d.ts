@@ -1437,7 +1437,9 @@ export interface paths {
         put?: never;
         /**
          * The office's import of many units' head counts: all lines or none
-         * @description Roles: ADMIN, SUPERVISOR.
+         * @description A refused file is told every problem it has in one answer: the malformed lines and the lines naming a unit that is unknown, ended, or not a ward for adoption figures, each in `errors[]` under its line and column (`line 3.as_of`, `line 3.unit_code`; `line 3` for the line as a whole, `csv` for the file), in the order of the file, the first 50 (the message then starts with how many there were). Any malformed line makes the answer a 400, the refused units of the other lines listed with it; a file whose lines are all well-formed and whose units alone are refused is a 422.
+         *
+         *     Roles: ADMIN, SUPERVISOR.
          */
         post: operations["importUnitFigures"];
         delete?: never;
@@ -1849,7 +1851,7 @@ export interface components {
         };
         FieldErrorDto: {
             /**
-             * @description the field, as a path into the body (`location.lat`, `attachments[0].url`) or a query parameter
+             * @description the field, as a path into the body (`location.lat`, `attachments[0].url`) or a query parameter; in a CSV import a line's column (`line 3.as_of`), the line as a whole (`line 3`) or the file (`csv`)
              * @example location.wardCode
              */
             field: string;
@@ -11377,7 +11379,7 @@ export interface operations {
                     "application/json": components["schemas"]["FigureImportDto"];
                 };
             };
-            /** @description a line is malformed (counts in digits only; as_of a real date in 2000-2099), or two lines state the same unit, kind and as_of: each problem names its line */
+            /** @description a line is malformed (counts in digits only; as_of a real date in 2000-2099), or two lines state the same unit, kind and as_of; errors[] names each problem under its line and column, with the unknown or refused units of the other lines */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11422,7 +11424,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description a line names an unknown unit, or adoption figures for a unit that is not a ward */
+            /** @description every line is well-formed, but some name an unknown or ended unit, or adoption figures for a unit that is not a ward: errors[] names each line */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -334,6 +334,85 @@ describe('the compliance board: targets, head counts, the notice cadence and its
     expect(history.body as ApiSchema<'FigureDto'>[]).toEqual([expect.objectContaining({ total: 50, withAccount: 40, source: 'import' })]);
   });
 
+  it('names every problem of an import in one answer: malformed lines and unknown units together, each under its line and column, at most 50', async () => {
+    clock.set(vn('2026-07-26T09:00:00'));
+    const post = (lines: string[]) =>
+      engine
+        .http()
+        .post('/v1/compliance/figures')
+        .set(as('vp.giamsat'))
+        .set('Content-Type', 'text/csv')
+        .send(['unit_code,kind,total,with_account,as_of', ...lines, ''].join('\r\n'));
+    const byField = (res: { body: unknown }) => Object.fromEntries((errorOf(res).errors ?? []).map((e) => [e.field, e.problems]));
+    const stored = async () => (await engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM unit_figures`))[0].n;
+    const before = await stored();
+    // A clerk's sheet names wards as people say them; decomposed, as some keyboards type the marks, it is quoted back as typed.
+    const decomposed = 'Phường Bạch Mai'.normalize('NFD');
+
+    // A malformed count, a unit by its name, adoption for a department, a line wrong twice: one 400 says all of it.
+    const mixed = await post([
+      'P_DONG_MAC,staff,1e3,40,2026-07-24',
+      'Phường Đống Mác,staff,50,40,2026-07-24',
+      'QLDT,adoption,80,10,2026-07-24',
+      'P_KHONG_CO,staff,50,40,2026-02-30',
+      'P_BACH_MAI,staff,60,58,2026-07-24',
+      `${decomposed},staff,60,58,2026-07-23`,
+      '"Phường Khương Đình, quận Thanh Xuân",staff,70,70,2026-07-24',
+    ]);
+    expect(mixed.status).toBe(400);
+    expect((errorOf(mixed).errors ?? []).map((e) => e.field)).toEqual([
+      'line 2.total',
+      'line 3.unit_code',
+      'line 4.unit_code',
+      'line 5.unit_code',
+      'line 5.as_of',
+      'line 7.unit_code',
+      'line 8.unit_code',
+    ]);
+    expect(byField(mixed)).toMatchObject({
+      'line 2.total': ["line 2: total must be written in digits 0-9 only, such as 80, got '1e3'"],
+      'line 3.unit_code': ["line 3: unit_code 'Phường Đống Mác' is not an active unit"],
+      'line 4.unit_code': ["line 4: adoption figures are a ward's (QLDT is a department)"],
+      'line 5.unit_code': ["line 5: unit_code 'P_KHONG_CO' is not an active unit"],
+      'line 5.as_of': [expect.stringMatching(/^line 5: as_of '2026-02-30' is not a real date/)],
+      'line 7.unit_code': [`line 7: unit_code '${decomposed}' is not an active unit`],
+      'line 8.unit_code': ["line 8: unit_code 'Phường Khương Đình, quận Thanh Xuân' is not an active unit"],
+    });
+    expect(errorOf(mixed).message).toMatch(
+      /^line 2: total must be written in digits 0-9 only, such as 80, got '1e3'; line 3: unit_code 'Phường Đống Mác' is not/,
+    );
+
+    // Nothing malformed: the unknown and refused units alone, 422, every one named.
+    const units = await post(['Phường Đống Mác,staff,50,40,2026-07-24', 'P_BACH_MAI,staff,60,58,2026-07-24', 'QLDT,adoption,80,10,2026-07-24']);
+    expect(units.status).toBe(422);
+    expect(byField(units)).toEqual({
+      'line 2.unit_code': ["line 2: unit_code 'Phường Đống Mác' is not an active unit"],
+      'line 4.unit_code': ["line 4: adoption figures are a ward's (QLDT is a department)"],
+    });
+    expect(errorOf(units).message).toBe(
+      "line 2: unit_code 'Phường Đống Mác' is not an active unit; line 4: adoption figures are a ward's (QLDT is a department)",
+    );
+
+    // A hostile file just under the 2 MB a CSV body may have: 3,000 unknown units of 300 letters each. The answer
+    // lists the first 50, each value quoted to its first 80 characters, and says how many there were.
+    const longName = 'Đ'.repeat(300);
+    const day = (i: number) => new Date(Date.UTC(2018, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
+    const flood = await post(Array.from({ length: 3000 }, (_, i) => `${longName},staff,50,40,${day(i)}`));
+    expect(flood.status).toBe(422);
+    expect(errorOf(flood).errors).toHaveLength(50);
+    expect(errorOf(flood).errors?.[0]).toEqual({ field: 'line 2.unit_code', problems: [`line 2: unit_code '${'Đ'.repeat(80)}…' is not an active unit`] });
+    expect(errorOf(flood).message).toMatch(/^3000 problems, the first 50 in errors: line 2: unit_code 'Đ/);
+    expect(JSON.stringify(flood.body).length).toBeLessThan(20_000);
+    // 50,000 malformed lines: the limit on lines first, then the first lines' problems, and no more.
+    const lines = await post(Array.from({ length: 50_000 }, () => 'P_DONG_MAC,staff,1e3,40,2026-07-24'));
+    expect(lines.status).toBe(400);
+    expect(errorOf(lines).errors?.[0]).toEqual({ field: 'csv', problems: ['at most 10000 lines per import'] });
+    expect((errorOf(lines).errors ?? []).flatMap((e) => e.problems)).toHaveLength(50);
+    expect(errorOf(lines).message).toMatch(/^50001 problems, the first 50 in errors: at most 10000 lines per import; line 2: total/);
+    expect(JSON.stringify(lines.body).length).toBeLessThan(20_000);
+    expect(await stored()).toBe(before);
+  });
+
   it('counts a focal point once its account has been used: officers who logged in, not seeded accounts never opened', async () => {
     const res = await target({ id: 'focal-2026', kind: 'designation', name: 'Cử đầu mối', dueAt: '2026-07-10', unitCodes: [TN, 'VP'] });
     expect(res.status).toBe(201);

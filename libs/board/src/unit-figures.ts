@@ -1,6 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { aUnitKind, DomainError, DomainErrorCode, NotFoundError, OfficerRole, UnprocessableError, ValidationError } from '@fr/domain';
+import {
+  aUnitKind,
+  DomainError,
+  DomainErrorCode,
+  FieldProblem,
+  NotFoundError,
+  OfficerRole,
+  UnprocessableError,
+  UnprocessableFieldError,
+  ValidationError,
+} from '@fr/domain';
 import { selectRow, selectRows, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
 import { readCsv } from './csv-read';
@@ -93,6 +103,43 @@ const CSV_COLUMNS: FieldNames = { kind: 'kind', total: 'total', withAccount: 'wi
 const CSV_HEADER = ['unit_code', 'kind', 'total', 'with_account', 'as_of'];
 
 const MAX_COUNT = 10_000_000;
+const MAX_LINES = 10_000;
+
+/** A problem of one line of the CSV, under the column it is about (null: the line as a whole). */
+interface LineProblem {
+  line: number;
+  column: string | null;
+  problem: string;
+}
+
+/** A check's problem of a line (`line 3: as_of ...`): each check starts its message with the column it is about. */
+function lineProblem(line: number, problem: string): LineProblem {
+  const first = problem.slice(`line ${line}: `.length).split(' ')[0];
+  return { line, column: CSV_HEADER.includes(first) ? first : null, problem };
+}
+
+/** In the file's order, each line's columns left to right; named in errors[] as `line 3.as_of`, or `line 3` for the line as a whole. */
+function inFileOrder(problems: readonly LineProblem[]): FieldProblem[] {
+  return [...problems]
+    .sort((a, b) => a.line - b.line || CSV_HEADER.indexOf(a.column ?? '') - CSV_HEADER.indexOf(b.column ?? ''))
+    .map((p) => ({ field: p.column ? `line ${p.line}.${p.column}` : `line ${p.line}`, problem: p.problem }));
+}
+
+const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+// eslint-disable-next-line no-control-regex -- what must not be shown raw
+const UNSHOWABLE = /[\u0000-\u001f\u007f\u202A-\u202E\u2066-\u2069]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * A value of the file quoted in a problem: as written (a ward's Vietnamese name, composed or decomposed,
+ * comes back as the clerk typed it), cut after 80 characters, never inside one (a letter and its marks),
+ * and control or bidirectional characters as \u escapes. A value of 300 characters came back whole in each
+ * line's problem.
+ */
+function quoted(raw: string): string {
+  const chars = Array.from(GRAPHEMES.segment(raw.slice(0, 2000)), (g) => g.segment);
+  const shown = chars.length > 80 || raw.length > 2000 ? `${chars.slice(0, 80).join('')}…` : raw;
+  return shown.replace(UNSHOWABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 /**
  * A count as the CSV writes it: digits only. Number() read `1e3` as 1000, `0x10` as 16 and an empty
@@ -137,9 +184,9 @@ function problemsOf(f: FigureFields, now: Date, where = '', names = JSON_FIELDS)
  * unseen, and an identical copy is most often a block pasted twice, so both are refused for the office
  * to correct.
  */
-function repeatedFigures(rows: readonly (FigureInput & { asOfAt: Date; line: number })[]): string[] {
+function repeatedFigures(rows: readonly (FigureInput & { asOfAt: Date; line: number })[]): LineProblem[] {
   const first = new Map<string, FigureInput & { line: number }>();
-  const problems: string[] = [];
+  const problems: LineProblem[] = [];
   for (const r of rows) {
     const key = `${r.unitCode}\u0000${r.kind}\u0000${r.asOfAt.getTime()}`;
     const earlier = first.get(key);
@@ -147,15 +194,39 @@ function repeatedFigures(rows: readonly (FigureInput & { asOfAt: Date; line: num
       first.set(key, r);
       continue;
     }
-    const figure = `${r.unitCode} ${r.kind} as of ${earlier.asOf}`;
+    const figure = `${quoted(r.unitCode)} ${r.kind} as of ${quoted(earlier.asOf)}`;
     const counts = (x: FigureInput) => `total ${x.total}, with_account ${x.withAccount}`;
-    problems.push(
-      earlier.total === r.total && earlier.withAccount === r.withAccount
-        ? `line ${r.line} repeats line ${earlier.line} exactly (${figure}: ${counts(r)}): delete the copy`
-        : `line ${earlier.line} and line ${r.line} both state ${figure} with different counts (${counts(earlier)} against ${counts(r)}): keep only the right line`,
-    );
+    // Under the later line: the one read as stating the figure again.
+    problems.push({
+      line: r.line,
+      column: null,
+      problem:
+        earlier.total === r.total && earlier.withAccount === r.withAccount
+          ? `line ${r.line} repeats line ${earlier.line} exactly (${figure}: ${counts(r)}): delete the copy`
+          : `line ${earlier.line} and line ${r.line} both state ${figure} with different counts (${counts(earlier)} against ${counts(r)}): keep only the right line`,
+    });
   }
   return problems;
+}
+
+/** The active units among those a file names, with their kinds. */
+async function activeUnits(m: EntityManager, named: readonly { unitCode: string }[]): Promise<Map<string, string>> {
+  if (named.length === 0) return new Map();
+  const units = await selectRows<{ code: string; kind: string }>(m, `SELECT code, kind FROM units WHERE code = ANY($1::text[]) AND active`, [
+    [...new Set(named.map((n) => n.unitCode))],
+  ]);
+  return new Map(units.map((u) => [u.code, u.kind]));
+}
+
+/** Each line naming a unit that is unknown or ended, or adoption figures for a unit that is not a ward. */
+function unitProblems(named: readonly { line: number; unitCode: string; kind: string }[], kindOf: ReadonlyMap<string, string>): LineProblem[] {
+  return named.flatMap(({ line, unitCode, kind }): LineProblem[] => {
+    const unitKind = kindOf.get(unitCode);
+    if (unitKind === undefined) return [{ line, column: 'unit_code', problem: `line ${line}: unit_code '${quoted(unitCode)}' is not an active unit` }];
+    if (kind === 'adoption' && unitKind !== 'ward')
+      return [{ line, column: 'unit_code', problem: `line ${line}: adoption figures are a ward's (${unitCode} is ${aUnitKind(unitKind)})` }];
+    return [];
+  });
 }
 
 /**
@@ -190,8 +261,10 @@ export class UnitFigures {
 
   /**
    * The office's CSV (header `unit_code,kind,total,with_account,as_of`, read by readCsv: quoted values,
-   * `;` as a Vietnamese spreadsheet separates them): all lines or none; every problem is reported with
-   * its line number.
+   * `;` as a Vietnamese spreadsheet separates them): all lines or none. One answer names every problem
+   * of the file (the first 50), each under its line and column: the malformed lines, and the units that
+   * are unknown, ended, or not wards for adoption figures, on every line whose unit_code could be read.
+   * Told in two answers, a clerk mending 126 wards' lines uploaded twice to learn them all.
    */
   async importCsv(actorId: string, csv: string): Promise<{ imported: number }> {
     const read = readCsv(csv);
@@ -204,17 +277,23 @@ export class UnitFigures {
       throw new ValidationError(`the CSV must start with the header ${CSV_HEADER.join(',')} (or the same separated by ;)`, ['csv']);
     }
     const now = this.clock.now();
-    const rows: (FigureInput & { asOfAt: Date; line: number })[] = [];
-    // Each line's problems under its number, told in the file's order.
-    const byLine: { line: number; problems: string[] }[] = read.problems.map((p) => ({ line: p.line, problems: [`line ${p.line}: ${p.message}`] }));
     const dataLines = data.length + read.problems.length;
+    // The file's own problems lead: the list is cut after 50, and a line's problems would hide them.
+    const fileProblems: FieldProblem[] = [];
+    if (dataLines === 0) fileProblems.push({ field: 'csv', problem: 'the CSV has no data lines' });
+    if (dataLines > MAX_LINES) fileProblems.push({ field: 'csv', problem: `at most ${MAX_LINES} lines per import` });
+    const malformed: LineProblem[] = read.problems.map((p) => ({ line: p.line, column: null, problem: `line ${p.line}: ${p.message}` }));
+    const rows: (FigureInput & { asOfAt: Date; line: number })[] = [];
+    // The units named, malformed line or not: a line with a bad count and an unknown unit is told both at once.
+    const named: { line: number; unitCode: string; kind: string }[] = [];
     for (const { line, cells } of data) {
       const where = `line ${line}: `;
       if (cells.length !== CSV_HEADER.length) {
-        byLine.push({ line, problems: [`${where}expected ${CSV_HEADER.length} values separated by '${read.delimiter}', got ${cells.length}`] });
+        malformed.push({ line, column: null, problem: `${where}expected ${CSV_HEADER.length} values separated by '${read.delimiter}', got ${cells.length}` });
         continue;
       }
       const [unitCode, kind, total, withAccount, asOf] = cells;
+      named.push({ line, unitCode, kind });
       const counts: string[] = [];
       const f: FigureFields = {
         unitCode,
@@ -224,27 +303,20 @@ export class UnitFigures {
         asOf,
       };
       const r = problemsOf(f, now, where, CSV_COLUMNS);
-      if (counts.length || r.problems.length) byLine.push({ line, problems: [...counts, ...r.problems] });
+      if (counts.length || r.problems.length) malformed.push(...[...counts, ...r.problems].map((p) => lineProblem(line, p)));
       else rows.push({ ...f, total: f.total!, withAccount: f.withAccount!, asOfAt: r.asOf!, line });
     }
-    const problems = byLine.sort((a, b) => a.line - b.line).flatMap((l) => l.problems);
-    problems.push(...repeatedFigures(rows));
-    if (problems.length === 0 && dataLines === 0) problems.push('the CSV has no data lines');
-    if (dataLines > 10_000) problems.push('at most 10000 lines per import');
-    if (problems.length) throw new ValidationError(problems.slice(0, 50).join('; '), ['csv']);
+    malformed.push(...repeatedFigures(rows));
     return this.ds.transaction(async (m) => {
-      const units = await selectRows<{ code: string; kind: string }>(m, `SELECT code, kind FROM units WHERE code = ANY($1::text[]) AND active`, [
-        [...new Set(rows.map((r) => r.unitCode))],
-      ]);
-      const kindOf = new Map(units.map((u) => [u.code, u.kind]));
-      const bad = rows.flatMap((r) =>
-        !kindOf.has(r.unitCode)
-          ? [`line ${r.line}: unit_code '${r.unitCode}' is not an active unit`]
-          : r.kind === 'adoption' && kindOf.get(r.unitCode) !== 'ward'
-            ? [`line ${r.line}: adoption figures are a ward's (${r.unitCode} is ${aUnitKind(kindOf.get(r.unitCode) ?? 'unit')})`]
-            : [],
-      );
-      if (bad.length) throw new UnprocessableError(bad.slice(0, 50).join('; '));
+      // A file over the line limit is refused for its size whatever its units: its first lines' problems are told, no lookup of all its codes.
+      const kindOf = dataLines > MAX_LINES ? new Map<string, string>() : await activeUnits(m, named);
+      const refused = dataLines > MAX_LINES ? [] : unitProblems(named, kindOf);
+      // One answer, one status. Any malformed line (or file) makes it 400, and the refused units of every
+      // line go in the same list: the file cannot be read as it stands whatever its units, and 400 is what
+      // a client already takes for "mend the file". 422 only when every line is well-formed and the units
+      // alone are refused, so the status still tells which fix is wanted.
+      if (fileProblems.length || malformed.length) throw ValidationError.ofProblems([...fileProblems, ...inFileOrder([...malformed, ...refused])]);
+      if (refused.length) throw UnprocessableFieldError.ofProblems(inFileOrder(refused));
       await this.insert(m, rows, 'import', `officer:${actorId}`);
       await writeAuditEvent(m, {
         caseId: null,

@@ -3,7 +3,11 @@ import { ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
 import { CASE_STATES } from '@fr/domain';
 
 export class FieldErrorDto {
-  @ApiProperty({ example: 'location.wardCode', description: 'the field, as a path into the body (`location.lat`, `attachments[0].url`) or a query parameter' })
+  @ApiProperty({
+    example: 'location.wardCode',
+    description:
+      "the field, as a path into the body (`location.lat`, `attachments[0].url`) or a query parameter; in a CSV import a line's column (`line 3.as_of`), the line as a whole (`line 3`) or the file (`csv`)",
+  })
   field: string;
 
   @ApiProperty({ type: [String], example: ["location.wardCode 'BK' is not a known area code; GET /v1/areas lists them"] })

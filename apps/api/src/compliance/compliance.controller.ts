@@ -108,7 +108,16 @@ export class ComplianceController {
   @Post('figures')
   @HttpCode(200)
   @Roles('ADMIN', 'SUPERVISOR')
-  @ApiOperation({ operationId: 'importUnitFigures', summary: "The office's import of many units' head counts: all lines or none" })
+  @ApiOperation({
+    operationId: 'importUnitFigures',
+    summary: "The office's import of many units' head counts: all lines or none",
+    description:
+      'A refused file is told every problem it has in one answer: the malformed lines and the lines naming a unit that is unknown, ' +
+      'ended, or not a ward for adoption figures, each in `errors[]` under its line and column (`line 3.as_of`, `line 3.unit_code`; ' +
+      '`line 3` for the line as a whole, `csv` for the file), in the order of the file, the first 50 (the message then starts with how ' +
+      'many there were). Any malformed line makes the answer a 400, the refused units of the other lines listed with it; a file whose ' +
+      'lines are all well-formed and whose units alone are refused is a 422.',
+  })
   @ApiConsumes('text/csv')
   @ApiBody({
     schema: {
@@ -122,9 +131,11 @@ export class ComplianceController {
   @ApiErrors(
     403,
     {
-      400: 'a line is malformed (counts in digits only; as_of a real date in 2000-2099), or two lines state the same unit, kind and as_of: each problem names its line',
+      400:
+        'a line is malformed (counts in digits only; as_of a real date in 2000-2099), or two lines state the same unit, kind and as_of; ' +
+        'errors[] names each problem under its line and column, with the unknown or refused units of the other lines',
     },
-    { 422: 'a line names an unknown unit, or adoption figures for a unit that is not a ward' },
+    { 422: 'every line is well-formed, but some name an unknown or ended unit, or adoption figures for a unit that is not a ward: errors[] names each line' },
   )
   importFigures(@CurrentOfficer() officer: AuthenticatedOfficer, @Req() req: Request): Promise<FigureImportDto> {
     if (typeof req.body !== 'string')
