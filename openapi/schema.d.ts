@@ -201,7 +201,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out; a merge's `duplicateIds` in any order) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A request with the key sent while the first is still under way is answered 409 at once, with Retry-After: send it again unchanged, and once the first is done it is answered as above (as a new request if the first failed). After 24 hours the key is forgotten.
          *
          *     Roles: HANDLER, LEADER, SUPERVISOR.
          */
@@ -229,7 +229,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out; a merge's `duplicateIds` in any order) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A request with the key sent while the first is still under way is answered 409 at once, with Retry-After: send it again unchanged, and once the first is done it is answered as above (as a new request if the first failed). After 24 hours the key is forgotten.
          *
          *     Roles: HANDLER, LEADER.
          */
@@ -257,7 +257,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out; a merge's `duplicateIds` in any order) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A request with the key sent while the first is still under way is answered 409 at once, with Retry-After: send it again unchanged, and once the first is done it is answered as above (as a new request if the first failed). After 24 hours the key is forgotten.
          *
          *     Roles: HANDLER, LEADER, SUPERVISOR.
          */
@@ -285,7 +285,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out; a merge's `duplicateIds` in any order) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A request with the key sent while the first is still under way is answered 409 at once, with Retry-After: send it again unchanged, and once the first is done it is answered as above (as a new request if the first failed). After 24 hours the key is forgotten.
          *
          *     Roles: HANDLER, LEADER.
          */
@@ -313,7 +313,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out; a merge's `duplicateIds` in any order) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A request with the key sent while the first is still under way is answered 409 at once, with Retry-After: send it again unchanged, and once the first is done it is answered as above (as a new request if the first failed). After 24 hours the key is forgotten.
          *
          *     Roles: SUPERVISOR.
          */
@@ -341,7 +341,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out; a merge's `duplicateIds` in any order) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A request with the key sent while the first is still under way is answered 409 at once, with Retry-After: send it again unchanged, and once the first is done it is answered as above (as a new request if the first failed). After 24 hours the key is forgotten.
          *
          *     Roles: HANDLER, LEADER.
          */
@@ -369,7 +369,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out; a merge's `duplicateIds` in any order) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A request with the key sent while the first is still under way is answered 409 at once, with Retry-After: send it again unchanged, and once the first is done it is answered as above (as a new request if the first failed). After 24 hours the key is forgotten.
          *
          *     Roles: LEADER.
          */
@@ -397,7 +397,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out; a merge's `duplicateIds` in any order) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A request with the key sent while the first is still under way is answered 409 at once, with Retry-After: send it again unchanged, and once the first is done it is answered as above (as a new request if the first failed). After 24 hours the key is forgotten.
          *
          *     Roles: LEADER, SUPERVISOR.
          */
@@ -425,7 +425,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out; a merge's `duplicateIds` in any order) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A request with the key sent while the first is still under way is answered 409 at once, with Retry-After: send it again unchanged, and once the first is done it is answered as above (as a new request if the first failed). After 24 hours the key is forgotten.
          *
          *     Roles: HANDLER, LEADER, SUPERVISOR.
          */
@@ -453,7 +453,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out; a merge's `duplicateIds` in any order) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A request with the key sent while the first is still under way is answered 409 at once, with Retry-After: send it again unchanged, and once the first is done it is answered as above (as a new request if the first failed). After 24 hours the key is forgotten.
          *
          *     Roles: HANDLER, LEADER, SUPERVISOR.
          */
@@ -481,7 +481,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out; a merge's `duplicateIds` in any order) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A request with the key sent while the first is still under way is answered 409 at once, with Retry-After: send it again unchanged, and once the first is done it is answered as above (as a new request if the first failed). After 24 hours the key is forgotten.
          *
          *     Roles: LEADER, SUPERVISOR.
          */
@@ -509,7 +509,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out; a merge's `duplicateIds` in any order) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A request with the key sent while the first is still under way is answered 409 at once, with Retry-After: send it again unchanged, and once the first is done it is answered as above (as a new request if the first failed). After 24 hours the key is forgotten.
          *
          *     Roles: HANDLER, LEADER.
          */
@@ -537,7 +537,7 @@ export interface paths {
          *
          *     Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.
          *
-         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.
+         *     With an `Idempotency-Key` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent the same action on the same case with the same body (as JSON: its members in any order, a null as left out; a merge's `duplicateIds` in any order) and that key in the last 24 hours, and it was done, the answer is 200 with `Idempotent-Replayed: true` and the case as it is now (not as the first answer showed it; later changes included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. A request with the key sent while the first is still under way is answered 409 at once, with Retry-After: send it again unchanged, and once the first is done it is answered as above (as a new request if the first failed). After 24 hours the key is forgotten.
          *
          *     Roles: HANDLER, LEADER, SUPERVISOR.
          */
@@ -4948,9 +4948,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first); or a request with this Idempotency-Key is still under way: Retry-After says when to send it again, unchanged */
             409: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5074,9 +5076,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first); or a request with this Idempotency-Key is still under way: Retry-After says when to send it again, unchanged */
             409: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5200,9 +5204,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first); or a request with this Idempotency-Key is still under way: Retry-After says when to send it again, unchanged */
             409: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5326,9 +5332,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first); or a request with this Idempotency-Key is still under way: Retry-After says when to send it again, unchanged */
             409: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5452,9 +5460,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first); or a request with this Idempotency-Key is still under way: Retry-After says when to send it again, unchanged */
             409: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5578,9 +5588,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first); or a request with this Idempotency-Key is still under way: Retry-After says when to send it again, unchanged */
             409: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5704,9 +5716,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first); or a request with this Idempotency-Key is still under way: Retry-After says when to send it again, unchanged */
             409: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5830,9 +5844,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first); or a request with this Idempotency-Key is still under way: Retry-After says when to send it again, unchanged */
             409: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5956,9 +5972,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first); or a request with this Idempotency-Key is still under way: Retry-After says when to send it again, unchanged */
             409: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6082,9 +6100,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first); or a request with this Idempotency-Key is still under way: Retry-After says when to send it again, unchanged */
             409: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6208,9 +6228,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first); or a request with this Idempotency-Key is still under way: Retry-After says when to send it again, unchanged */
             409: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6334,9 +6356,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first); or a request with this Idempotency-Key is still under way: Retry-After says when to send it again, unchanged */
             409: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6460,9 +6484,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first) */
+            /** @description the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first); or a request with this Idempotency-Key is still under way: Retry-After says when to send it again, unchanged */
             409: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

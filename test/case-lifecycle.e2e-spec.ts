@@ -431,15 +431,85 @@ describe('handlers work their cases', () => {
       expect(unkeyed.status).toBe(409);
     });
 
-    it('applies an action once when two requests with one key arrive together, both answered 200', async () => {
+    it('applies an action once when two requests with one key arrive together: the other is a replay, or 409 while the first is under way', async () => {
       const { id } = await newCase();
       const v = await version(id);
       const body = { expectedVersion: v, severity: 'normal' };
       const both = await Promise.all([0, 1].map(() => keyed('bk.handler2', id, 'acknowledge', body, 'together-7')));
-      expect(both.map((r) => r.status)).toEqual([200, 200]);
-      expect(both.map(replayed).sort()).toEqual([false, true]);
+      const answers = both.map((r) => (r.status === 200 ? (replayed(r) ? 'replayed' : 'acted') : r.status)).sort();
+      // Which it is depends on whether the second arrived before or after the first committed.
+      expect([
+        ['acted', 'replayed'],
+        [409, 'acted'],
+      ]).toContainEqual(answers);
       expect(await version(id)).toBe(v + 1);
       expect(await auditCount(id, 'acknowledge')).toBe(1);
+    });
+
+    it('answers a retry sent while the first request with its key is still under way 409 at once, with Retry-After; once the first is done, a retry replays it', async () => {
+      const { id } = await newCase();
+      const v = await version(id);
+      const body = { expectedVersion: v, severity: 'normal' };
+      const holder = await engine.db.connect();
+      let first: Promise<Awaited<ReturnType<typeof keyed>>> | undefined;
+      try {
+        // The first request claims its key, then waits here for the case, held by this transaction.
+        await holder.query('BEGIN');
+        await holder.query('SELECT 1 FROM cases WHERE id = $1 FOR UPDATE', [id]);
+        first = keyed('bk.handler2', id, 'acknowledge', body, 'slow-5').then((r) => r);
+        await waitFor(
+          () =>
+            engine.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM cases%'`,
+            ),
+          ([r]) => r.n === 1,
+          { what: 'the first request to wait for the case' },
+        );
+        const sent = Date.now();
+        const retry = await keyed('bk.handler2', id, 'acknowledge', body, 'slow-5');
+        expect(retry.status).toBe(409);
+        expect(errorOf(retry).message).toMatch(/^a request with this Idempotency-Key is still under way/);
+        expect(retry.headers['retry-after']).toMatch(/^[1-9]\d*$/);
+        // At once: not after the API's 5 s lock timeout.
+        expect(Date.now() - sent).toBeLessThan(2000);
+        // The first went on waiting for the case past the claim's short wait: the rest of its transaction kept the API's bound.
+        await new Promise((r) => setTimeout(r, 300));
+        await holder.query('COMMIT');
+        const done = await first;
+        expect([done.status, replayed(done)]).toEqual([200, false]);
+      } finally {
+        await holder.query('ROLLBACK').catch(() => undefined);
+        holder.release();
+        await first?.catch(() => undefined);
+      }
+      const after = await keyed('bk.handler2', id, 'acknowledge', body, 'slow-5');
+      expect([after.status, replayed(after)]).toEqual([200, true]);
+      expect(await auditCount(id, 'acknowledge')).toBe(1);
+      expect(await version(id)).toBe(v + 1);
+    });
+
+    it('replays a merge retried with its duplicateIds in another order (the merge takes them as a set)', async () => {
+      // Three reports of one stall on the pavement, a few metres apart: the later two are linked to the first as duplicates.
+      const stall = (n: number) =>
+        newCase({
+          description: `Quán nước lấn chiếm vỉa hè số 12 phố Tạ Quang Bửu, người đi bộ phải xuống lòng đường (phản ánh ${n}).`,
+          location: { lat: 21.0009 + n / 111_195, lng: 105.8472, wardCode: 'BACH_KHOA' },
+        });
+      const original = await stall(0);
+      const dups = [await stall(1), await stall(2)];
+      const linked = await engine.query<{ id: string }>(`SELECT id FROM cases WHERE duplicate_of = $1`, [original.id]);
+      expect(linked.map((r) => r.id).sort()).toEqual(dups.map((d) => d.id).sort());
+      await step('bk.handler2', original.id, 'acknowledge', { severity: 'normal' });
+      const v = await version(original.id);
+      const ids = dups.map((d) => d.id);
+      const first = await keyed('bk.handler2', original.id, 'merge', { expectedVersion: v, duplicateIds: ids }, 'merge-2f');
+      expect([first.status, replayed(first)]).toEqual([200, false]);
+      const again = await keyed('bk.handler2', original.id, 'merge', { expectedVersion: v, duplicateIds: [...ids].reverse() }, 'merge-2f');
+      expect([again.status, replayed(again)]).toEqual([200, true]);
+      expect(await auditCount(original.id, 'merge')).toBe(1);
+      // Another set of cases with the key is another request.
+      const fewer = await keyed('bk.handler2', original.id, 'merge', { expectedVersion: v, duplicateIds: [ids[0]] }, 'merge-2f');
+      expect(fewer.status).toBe(422);
     });
 
     it("replays a retry that spells the case's id in the other case (a UUID is one id either way)", async () => {

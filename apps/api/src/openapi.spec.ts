@@ -224,6 +224,9 @@ describe('the OpenAPI document', () => {
       });
       expect(jsonAt(op, 'responses', '200', 'headers', 'Idempotent-Replayed')).toMatchObject({ schema: { enum: ['true'] } });
       expect(String(jsonAt(op, 'responses', '422', 'description'))).toContain('Idempotency-Key was used in the last 24 hours for another request');
+      // The draft's answer to a retry sent before the first request completed: 409, sent again after Retry-After.
+      expect(String(jsonAt(op, 'responses', '409', 'description'))).toContain('a request with this Idempotency-Key is still under way');
+      expect(jsonAt(op, 'responses', '409', 'headers', 'Retry-After')).toMatchObject({ schema: { type: 'integer' } });
       expect(String(op.description)).toContain('the case as it is now');
     }
     const transfer = operations().find((o) => o.name === 'POST /v1/cases/{id}/transfer')!.op;

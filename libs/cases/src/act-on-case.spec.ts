@@ -195,7 +195,7 @@ describe(ActOnCase.name, () => {
   async function acted(entry: 'execute' | 'executeIfFree', action: HandledAction, scenario: Scenario) {
     const c = { ...inProgress, ...scenario.case };
     const db = recordingDatabase(c, scenario.answers ?? []);
-    const sut = new ActOnCase(db.ds, sla, clock, subjectRequests);
+    const sut = new ActOnCase(db.ds, sla, clock, subjectRequests, loadConfig({}));
     await expect(sut[entry](scenario.actor, c.id, action, scenario.input)).resolves.toMatchObject({ caseId: c.id });
     return { c, statements: db.statements };
   }

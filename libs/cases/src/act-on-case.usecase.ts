@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@fr/config';
 import { DataSource, EntityManager } from 'typeorm';
 import { CaseAction, CaseState, ConflictError, isCitizenVisible, NotFoundError, transition } from '@fr/domain';
 import { carryMergedDuplicates, selectRow, writeAuditEvent, writeOutboxWithCaseEventStates } from '@fr/persistence';
@@ -34,6 +35,7 @@ export class ActOnCase {
     private readonly sla: SlaService,
     private readonly clock: Clock,
     private readonly subjectRequests: SubjectRequests,
+    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'privacyKey'>,
   ) {}
 
   execute(actor: CaseActor, caseId: string, action: CaseAction, input: ActionInput): Promise<ActionResult> {
@@ -47,7 +49,7 @@ export class ActOnCase {
    */
   executeOnce(actor: CaseActor, caseId: string, action: CaseAction, input: ActionInput, key: ActionKey): Promise<KeyedActionResult> {
     return inCaseTransaction(this.ds, async (m) => {
-      if ((await claimActionKey(m, key, action, caseId, this.clock.now())) === 'done') return { replayed: true };
+      if ((await claimActionKey(m, key, action, caseId, this.clock.now(), this.config.privacyKey)) === 'done') return { replayed: true };
       return { replayed: false, result: await this.run(m, actor, caseId, action, input) };
     });
   }

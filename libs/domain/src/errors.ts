@@ -72,6 +72,23 @@ export class ConflictError extends DomainError {
   }
 }
 
+/**
+ * A request whose Idempotency-Key is held by another with the key that has not ended: 409, as
+ * draft-ietf-httpapi-idempotency-key-header answers a retry sent before the original completed (no
+ * correction needed: the same request may be sent again after `retryAfterSeconds`).
+ */
+export class RequestUnderWayError extends ConflictError {
+  override readonly name: string = 'RequestUnderWayError';
+
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 /** The citizen's own actions, told to channels in words: "cannot supply-info a case" named the engine's action. */
 const CITIZEN_REFUSALS: Partial<Record<CaseAction, (state: CaseState) => string>> = {
   'supply-info': (state) => `cannot answer a request for information on a case in state '${state}': the case is not waiting for information`,

@@ -68,10 +68,11 @@ export class CasesController {
     description:
       "Answers the case as the caller now sees it, or `{ id, movedOutOfScope: true }` when a transfer or return took it out of the caller's unit.\n\n" +
       `With an \`${IDEMPOTENCY_KEY_HEADER}\` header, a request sent again (its answer lost) is not acted on twice: when the same officer sent ` +
-      'the same action on the same case with the same body (as JSON: its members in any order, a null as left out) and that key in the last 24 hours, and it was done, the answer is 200 ' +
+      "the same action on the same case with the same body (as JSON: its members in any order, a null as left out; a merge's `duplicateIds` in any order) and that key in the last 24 hours, and it was done, the answer is 200 " +
       `with \`${IDEMPOTENT_REPLAYED_HEADER}: true\` and the case as it is now (not as the first answer showed it; later changes ` +
       "included), and nothing is done again. The key is the officer's own; an action that failed records no key, so its retry acts. " +
-      'A second request with the key, sent while the first is under way, waits for it (past 5 s: 503 with Retry-After). After 24 hours the key is forgotten.',
+      'A request with the key sent while the first is still under way is answered 409 at once, with Retry-After: send it again unchanged, and once the first is done ' +
+      'it is answered as above (as a new request if the first failed). After 24 hours the key is forgotten.',
   })
   @caseId
   @ApiParam({ name: 'action', enum: OFFICER_ACTIONS })
@@ -96,7 +97,12 @@ export class CasesController {
   @ApiErrors(
     { 404: "no such case in the caller's scope, or no such action" },
     {
-      409: "the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first)",
+      409: {
+        description:
+          "the case's state does not allow the action (`state` says which it is in), expectedVersion is stale, or the caller's unit handed the case on moments ago (a colleague's transfer or return came first); " +
+          `or a request with this ${IDEMPOTENCY_KEY_HEADER} is still under way: Retry-After says when to send it again, unchanged`,
+        retryAfter: true,
+      },
     },
     {
       422: `a field names something unknown, e.g. a unit to transfer to; or the ${IDEMPOTENCY_KEY_HEADER} was used in the last 24 hours for another request (another action, case or body)`,

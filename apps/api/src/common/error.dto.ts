@@ -85,19 +85,25 @@ export const ERROR_MEANINGS: Record<ErrorStatus, string> = {
   503: 'PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again',
 };
 
+/** An error status's meaning here, and whether the answer carries Retry-After where the status usually does not. */
+export type ErrorMeaning = string | { description: string; retryAfter: true };
+
 /**
  * Declares error responses with the shared ErrorDto body: `ApiErrors(403, 404)` with the usual
- * meanings, or `ApiErrors({ 409: 'the username is taken' })` to say what the status means here.
+ * meanings, or `ApiErrors({ 409: 'the username is taken' })` to say what the status means here
+ * (`{ 409: { description, retryAfter: true } }` when that answer may carry Retry-After, as 429 and 503 always do).
  */
-export function ApiErrors(...specs: (ErrorStatus | Partial<Record<ErrorStatus, string>>)[]) {
+export function ApiErrors(...specs: (ErrorStatus | Partial<Record<ErrorStatus, ErrorMeaning>>)[]) {
   const entries = specs.flatMap((s) =>
     typeof s === 'number'
-      ? [[s, ERROR_MEANINGS[s]] as const]
-      : (Object.entries(s) as [string, string][]).map(([k, v]) => [Number(k) as ErrorStatus, v] as const),
+      ? [[s, ERROR_MEANINGS[s], false] as const]
+      : (Object.entries(s) as [string, ErrorMeaning][]).map(
+          ([k, v]) => [Number(k) as ErrorStatus, typeof v === 'string' ? v : v.description, typeof v !== 'string' && v.retryAfter] as const,
+        ),
   );
   return applyDecorators(
-    ...entries.map(([status, description]) =>
-      ApiResponse({ status, description, type: ErrorDto, ...(status === 429 || status === 503 ? { headers: RETRY_AFTER } : {}) }),
+    ...entries.map(([status, description, retryAfter]) =>
+      ApiResponse({ status, description, type: ErrorDto, ...(retryAfter || status === 429 || status === 503 ? { headers: RETRY_AFTER } : {}) }),
     ),
   );
 }

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Logger, ServiceUnavailableException } from '@nestjs/common';
-import { ActionNotAllowedInStateError, BusyError, CallerGoneError, UnprocessableFieldError, ValidationError } from '@fr/domain';
+import { ActionNotAllowedInStateError, BusyError, CallerGoneError, RequestUnderWayError, UnprocessableFieldError, ValidationError } from '@fr/domain';
 import { HttpErrorFilter } from './http-exception.filter';
 
 function respond(exception: unknown) {
@@ -52,6 +52,13 @@ describe('HttpErrorFilter', () => {
     expect(sent.status).toBe(503);
     expect(sent.headers['retry-after']).toBe('5');
     expect(sent.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: '2 verification(s) of the audit trail are running; try again in 5 s' });
+  });
+
+  it('answers a request whose Idempotency-Key is held by one under way with 409 and the Retry-After the error gives', () => {
+    const sent = respond(new RequestUnderWayError('a request with this Idempotency-Key is still under way', 1));
+    expect(sent.status).toBe(409);
+    expect(sent.headers['retry-after']).toBe('1');
+    expect(sent.body).toEqual({ statusCode: 409, error: 'Conflict', message: 'a request with this Idempotency-Key is still under way' });
   });
 
   it('answers nothing to a caller that has gone, and closes what is left of its connection', () => {

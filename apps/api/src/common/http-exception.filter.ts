@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Request, Response } from 'express';
-import { assertUnreachable, BusyError, CallerGoneError, DomainError, DomainErrorCode } from '@fr/domain';
+import { assertUnreachable, BusyError, CallerGoneError, DomainError, DomainErrorCode, RequestUnderWayError } from '@fr/domain';
 import { isGeoReportRequest, writeGeoReportError } from '../open311/georeport-errors';
 import { Dependency, poolWaitTimedOut, RETRY_AFTER_SECONDS, transactionCollided, unavailableDependency } from './infrastructure-errors';
 
@@ -69,7 +69,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (exception instanceof DomainError) {
       status = statusOf(exception.code);
       message = exception.message;
-      if (exception instanceof BusyError) retryAfter = exception.retryAfterSeconds;
+      if (exception instanceof BusyError || exception instanceof RequestUnderWayError) retryAfter = exception.retryAfterSeconds;
       const e = exception as DomainError & { state?: string; fields?: readonly string[]; problemsOf?: ReadonlyMap<string, readonly string[]> | null };
       if (e.state) extra = { state: e.state };
       if (e.fields?.length) extra = { ...extra, errors: fieldErrors(e.fields, exception.message, e.problemsOf ?? null) };

@@ -61,6 +61,7 @@ export const merge: ActionHandler = {
     if (!Array.isArray(raw) || raw.length === 0 || raw.some((id) => !isUuid(id))) {
       throw new ValidationError('duplicateIds must list the ids (uuid) of one or more cases linked to this one', ['duplicateIds']);
     }
+    // A set: an Idempotency-Key's fingerprint reads the list so too (SET_FIELDS in action-keys.ts), keep the two alike.
     const ids = [...new Set(raw.map((id) => id.toLowerCase()))].sort();
     if (ids.includes(c.id)) throw new UnprocessableError('a case cannot be merged into itself');
     // Refused before any duplicate is locked: a merge of B into A and one of A into B sent at once (one
