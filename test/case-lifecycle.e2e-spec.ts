@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { AutoCloseResolved, ExpireActionKeys } from '@fr/cases';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@fr/persistence';
@@ -510,6 +511,25 @@ describe('handlers work their cases', () => {
       // Another set of cases with the key is another request.
       const fewer = await keyed('bk.handler2', original.id, 'merge', { expectedVersion: v, duplicateIds: [ids[0]] }, 'merge-2f');
       expect(fewer.status).toBe(422);
+    });
+
+    it('keys the stored fingerprint, and still replays a request recorded before it was keyed (its row holding the plain SHA-256) within its day', async () => {
+      const { id } = await newCase();
+      const body = { text: 'Bà Lê Thị Thu Trang gọi lại, số 0913555777.' };
+      const first = await keyed('bk.handler2', id, 'note', body, 'before-deploy-1');
+      expect([first.status, replayed(first)]).toEqual([200, false]);
+      const plain = createHash('sha256')
+        .update(JSON.stringify(['note', id, body]), 'utf8')
+        .digest();
+      const [row] = await engine.query<{ fingerprint: Buffer }>(`SELECT fingerprint FROM case_action_keys WHERE case_id = $1`, [id]);
+      expect(row.fingerprint.equals(plain)).toBe(false);
+      // As the API before the upgrade wrote it.
+      await engine.query(`UPDATE case_action_keys SET fingerprint = $2 WHERE case_id = $1`, [id, plain]);
+      const again = await keyed('bk.handler2', id, 'note', body, 'before-deploy-1');
+      expect([again.status, replayed(again)]).toEqual([200, true]);
+      const other = await keyed('bk.handler2', id, 'note', { text: 'Ghi chú khác.' }, 'before-deploy-1');
+      expect(other.status).toBe(422);
+      expect(await auditCount(id, 'note')).toBe(1);
     });
 
     it("replays a retry that spells the case's id in the other case (a UUID is one id either way)", async () => {
