@@ -26,24 +26,33 @@ import { execute, Sql } from './sql';
  *   events' fan-out keys (case_event_fanouts, inserted) and their frozen states' rows (deleted); (3) the
  *   deliveries' unique keys and outbox rows (inserted). It locks no row of `cases`.
  * - erasure (eraseContactDetails): (1) every row of `cases` it will write (the cases, their originals and
- *   their groups' members, whose answers it masks or blanks), the originals first, then the rest, each part
- *   in id order; (2) these keys, exclusive, in key order, in the same statement as (1); (3) the cases'
+ *   their groups' members, whose answers it masks or blanks), the cases linked to none (the originals among
+ *   them) first, then the groups' originals linked themselves (a chain's middle case), then the linked cases
+ *   others are linked to, then the rest, each part in id order (casesLockOrder's parts, the second split in
+ *   two); (2) these keys, exclusive, in key order, in the same statement as (1); (3) the cases'
  *   thread, texts kept aside, the groups' frozen states and deliveries' payloads (updated), its audit
  *   events (inserted). Its caller holds some of those rows before it, in the same order: the retention
- *   sweep none (it reads its cases unlocked); a deletion request its citizen's cases with the originals of
- *   those it erases now (closed), the originals first (SubjectRequests.casesOf, which starts again when one
- *   closed while it waited for it), and its own advisory key before them; a case action the
+ *   sweep none (it reads its cases unlocked); a deletion request its citizen's cases with the whole groups
+ *   of those it erases now (closed), every row the erasure writes, in casesLockOrder, in one statement
+ *   (SubjectRequests.casesOf, which starts again when one closed while it waited for it), and its own
+ *   advisory key before them; a case action the
  *   case it acts on, after the case's original when a deletion waits for it (lockCaseToAct, which asks
  *   again once it holds the case, and starts its transaction again when a deletion came meanwhile), and the
  *   duplicates that close with an original after it (the auto-close sweep closes each case so, in a
  *   transaction of its own); the merged-groups sweep an original, then its duplicates.
  * Rows of `cases`: the writers of a merged group lock its original before its other cases, and several
  * originals in id order: case actions (the original, then the duplicates that close or move with it),
- * merges, the merged-groups sweep, erasures, deletion and correction requests. Two writers of a group meet
- * at its original, holding nothing else of the group, and one waits there. A writer of several groups takes
+ * merges, the merged-groups sweep, erasures, deletion and correction requests (which lock the citizen's
+ * cases and every case of the groups whose answers they mask, in one statement, in casesLockOrder). Two
+ * writers of a group meet at its original, holding nothing else of the group, and one waits there. A case
+ * linked to another and with cases linked to it (a chain: routing links a report to a case whose own link
+ * it read too late, and earlier releases merged originals into others, of which the merged-groups sweep
+ * relinks only the merged cases) is the original of those: casesLockOrder takes it after the cases linked
+ * to none and before the other linked cases. A writer of several groups takes
  * their originals before their other cases: whoever locks many cases in one statement (designation changes
  * and hand-overs, reorganisations, escalations) takes them in the erasure's order, the cases linked to no
- * original before the linked ones, each part in id order (casesLockOrder); the auto-close sweep closes each
+ * original before the linked ones, a chain's middle case before the other linked ones, each part in id
+ * order (casesLockOrder); the auto-close sweep closes each
  * case as a case action, in a transaction of its own, and skips a case another transaction holds rather than
  * wait for it (ActOnCase.executeIfFree); the original a deletion makes it lock first it still waits for,
  * holding nothing of the group meanwhile.
@@ -65,6 +74,14 @@ import { execute, Sql } from './sql';
  * waited from its statement's snapshot, taken before it waited for the case: a deletion request holding the
  * case and committing meanwhile went unseen, and the action held the case without its original when it
  * erased it; the retention sweep, given the original by that commit, waited for the case.
+ * Deletion and correction requests locked their citizen's cases and those cases' originals, not the groups'
+ * other cases, whose answers they mask: a correction held the citizen's case while it waited for another
+ * case of the group, which a designation change held while it waited for the citizen's case; and it wrote
+ * the masked copy of the answer it had read unlocked over the one an officer wrote meanwhile. They took
+ * those originals first by their own reckoning, a chain's middle case among the cases linked to none,
+ * which a designation change takes after those (test/privacy-request-group-lock-order.e2e-spec.ts); the
+ * erasure took the groups' originals first, in id order, a chain's middle case before another group's
+ * original linked to none.
  * Keys: only fan-outs and erasures wait for them, each taking all of its own in one statement in one
  * order, so their waits for keys alone form no cycle. A fan-out waiting for its keys holds nothing else;
  * once it has them it waits only for another fan-out of the same event (2, 3) or for whoever holds a frozen
@@ -81,11 +98,15 @@ const EVENT_ID = /^[1-9][0-9]{0,18}$/;
 
 /**
  * The ORDER BY of a statement that locks several rows of `cases` (as `alias`), in the order an erasure
- * locks them: the cases linked to no original (the originals among them) before the linked ones, each
- * part in id order.
+ * locks them: the cases linked to no original (the originals among them) first, then the linked cases
+ * that others are linked to (the middle of a chain, the original of the cases linked to it), then the
+ * other linked cases, each part in id order. The middle part is empty but for chains, which routing and
+ * earlier releases leave (test/privacy-request-group-lock-order.e2e-spec.ts); it is told by the index on
+ * duplicate_of, one probe per linked case.
  */
 export function casesLockOrder(alias = 'cases'): string {
-  return `${alias}.duplicate_of IS NOT NULL, ${alias}.id`;
+  return `${alias}.duplicate_of IS NOT NULL,
+          ${alias}.duplicate_of IS NOT NULL AND NOT EXISTS (SELECT FROM cases linked_here WHERE linked_here.duplicate_of = ${alias}.id), ${alias}.id`;
 }
 
 /**
@@ -104,7 +125,7 @@ export function fanOutLockSql(eventIds: readonly (string | number)[]): string {
 /**
  * Before an erasure of `caseIds` reads or writes any of what it erases: locks the rows of `cases` it will
  * write (the groups' originals, then the rest, each in id order), then takes the cases' keys exclusively
- * (in key order), in one statement (lock_erased_cases, migrations 1767509875000 and 1767520000000).
+ * (in key order), in one statement (lock_erased_cases, migrations 1767509875000, 1767520000000 and 1767580000000).
  */
 export async function lockCasesForErasure(m: Sql, caseIds: readonly string[]): Promise<void> {
   if (caseIds.length === 0) return;

@@ -3,7 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig, RetentionPolicy } from '@fr/config';
 import { ConflictError, isUuid, normalisePhone as normaliseCasePhone, normaliseTrackingCode, NotFoundError, personNameKey, ValidationError } from '@fr/domain';
 import { Deliveries } from '@fr/notifications';
-import { ContactCorrection, correctCaseContact, phoneLookupKey, selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
+import { casesLockOrder, ContactCorrection, correctCaseContact, phoneLookupKey, selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
 import { caseKeyForms, NORMALISED_PHONE_SQL, normaliseEmail, normalisePhone, PHONE_DIGITS_SQL } from './contact-hash';
 import { ContactReads } from './contact-reads';
@@ -405,27 +405,33 @@ export class SubjectRequests implements OnModuleInit {
       rows = await selectRows(m, `SELECT ${CASE_COLUMNS}, true AS mine FROM cases c WHERE ${mine} ORDER BY c.id`, params);
     } else {
       // Locked: a deletion erases the closed ones and waits for the open ones, which it holds until it
-      // commits (lockCaseToAct); a correction writes them. With them, the originals of the groups whose
-      // answers the request rewrites (maskNameInKeptText masks the citizen's name in the original's and
-      // its other duplicates'; an erasure locks them anyway, lock_erased_cases): other citizens' cases,
-      // which an officer acting on them waits for this transaction to let go. Locked first, as whatever
-      // writes a group locks it (case-erasure-locks.ts): the originals and the cases linked to none in id
-      // order, then the rest in id order; holding a duplicate before its original, this waited for the
-      // original that another erasure of the group held while waiting for the duplicate. Only those
-      // originals: every case's used to be locked, an open one's that a deletion only waits for too, and a
-      // note on another citizen's case waited for the request. `mine` is judged on the row as locked: a case
-      // erased or changed while this waited for it is left out. `late`: one whose group is written, as
-      // locked, but whose original was not locked first (it closed, or was linked elsewhere, meanwhile).
+      // commits (lockCaseToAct); a correction writes them. With them, the groups whose answers the request
+      // rewrites (maskNameInKeptText masks the citizen's name in the answers of the case's original and of
+      // every case linked to that original, or to the citizen's case: other citizens' cases, which an officer
+      // acting on them waits for this transaction to let go), all in this one statement, in the order every
+      // writer of several cases takes (casesLockOrder; case-erasure-locks.ts). The group's other cases
+      // used to be left to the writes: a correction held the citizen's case and waited for another case of
+      // the group, which a designation change held while it waited for the citizen's case (a deadlock), or
+      // which an officer answered again meanwhile, the correction then writing the masked old answer over
+      // the new one. And the originals used to come first by this statement's own reckoning, even one
+      // linked itself (a chain's middle case), which a designation change locks after the cases linked to
+      // none. Only the groups written: every case's used to be locked, an open one's that a deletion only waits
+      // for too, and a note on another citizen's case waited for the request. `mine` is judged on the row
+      // as locked: a case erased or changed while this waited for it is left out. `late`: one whose group
+      // is written, as locked, but whose original was not locked first (it closed, or was linked elsewhere,
+      // meanwhile).
       const writes = GROUP_WRITTEN[writesGroup];
       rows = await selectRows(
         m,
         `WITH mine AS MATERIALIZED (SELECT c.id, c.duplicate_of, ${writes} AS writes FROM cases c WHERE ${mine}),
-              originals AS MATERIALIZED (SELECT duplicate_of AS id FROM mine WHERE writes AND duplicate_of IS NOT NULL AND duplicate_of <> id)
+              originals AS MATERIALIZED (SELECT duplicate_of AS id FROM mine WHERE writes AND duplicate_of IS NOT NULL),
+              groups AS MATERIALIZED (SELECT COALESCE(duplicate_of, id) AS id FROM mine WHERE writes),
+              members AS MATERIALIZED (SELECT g.id FROM cases g WHERE g.duplicate_of IN (SELECT id FROM groups))
          SELECT ${CASE_COLUMNS}, ${mine} AS mine,
-                ${writes} AND c.duplicate_of IS NOT NULL AND c.duplicate_of <> c.id AND c.duplicate_of NOT IN (SELECT id FROM originals) AS late
+                ${writes} AND c.duplicate_of IS NOT NULL AND c.duplicate_of NOT IN (SELECT id FROM originals) AS late
            FROM cases c
-          WHERE c.id IN (SELECT id FROM mine UNION SELECT id FROM originals)
-          ORDER BY (c.id IN (SELECT id FROM originals) OR c.duplicate_of IS NULL OR c.duplicate_of = c.id) DESC, c.id FOR NO KEY UPDATE OF c`,
+          WHERE c.id IN (SELECT id FROM mine UNION SELECT id FROM originals UNION SELECT id FROM members)
+          ORDER BY ${casesLockOrder('c')} FOR NO KEY UPDATE OF c`,
         params,
       );
       const late = rows.find((r) => r.mine && r.late);
