@@ -8,6 +8,11 @@ export const CURSOR_BATCH = 1000;
  * transaction (one consistent snapshot however long it runs), handing rows over a batch at a time:
  * memory stays constant whatever the result's size. `onBatch` may return false to stop early (a
  * client that went away). `T` is the row `sql` yields.
+ *
+ * Between two FETCHes the transaction is idle for as long as `onBatch` takes, and the engine's sessions
+ * are ended past FR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS of that (DatabaseModule): `onBatch` must not wait
+ * on a slow consumer. Its callers compute in memory; the HTTP export streams through COPY instead,
+ * whose backend is active, not idle, while the reader is slow (ExportCases).
  */
 export async function forEachBatch<T extends object>(
   ds: DataSource,

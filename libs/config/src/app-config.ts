@@ -63,6 +63,12 @@ export interface AppConfig {
   routingConcurrency: number;
   dbPoolSize: number;
   /**
+   * How long an engine process's session may sit idle inside a transaction before PostgreSQL ends it
+   * (idle_in_transaction_session_timeout), in ms; 0: never. Bounds how long a frozen process's row locks
+   * hold up the other instances (see DatabaseModule).
+   */
+  dbIdleInTransactionTimeoutMs: number;
+  /**
    * The outbox relay routes the cases whose routing job it takes, in its own transaction, instead of
    * sending the job to BullMQ (FR_ROUTE_IN_RELAY=false: through the routing queue, as every job).
    */
@@ -469,6 +475,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     slaTimerConcurrency: int(env, 'FR_SLA_TIMER_CONCURRENCY', 64, 1, 1000, problems),
     routingConcurrency: int(env, 'FR_ROUTING_CONCURRENCY', 64, 1, 1000, problems),
     dbPoolSize: int(env, 'FR_DB_POOL_SIZE', 10, 2, 200, problems),
+    dbIdleInTransactionTimeoutMs: int(env, 'FR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30000, 0, 86_400_000, problems),
     routeInRelay: env.FR_ROUTE_IN_RELAY !== 'false',
     stuckAfterSeconds: int(env, 'FR_STUCK_AFTER_SECONDS', 60, 1, 86400, problems),
     reconcileIntervalMs: int(env, 'FR_RECONCILE_INTERVAL_MS', 30000, 100, 3600000, problems),
@@ -549,6 +556,12 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     problems.push('FR_METRICS_TOKEN must be at least 16 characters in production');
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!levels.includes(config.logLevel)) problems.push(`LOG_LEVEL must be one of ${levels.join(', ')}`);
+  // A transaction waits between its statements for the process's event loop, and the relay's for Redis (up to
+  // 10 s): a timeout of milliseconds would end healthy transactions under load.
+  if (config.dbIdleInTransactionTimeoutMs > 0 && config.dbIdleInTransactionTimeoutMs < 1000)
+    problems.push(
+      `FR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS must be 0 (never) or at least 1000, got ${config.dbIdleInTransactionTimeoutMs}: the engine's transactions wait that long between statements when busy`,
+    );
   // Each lane holds a connection for its whole pass, and a pass may need another (routing's tables).
   if (config.relayLanes >= config.dbPoolSize)
     problems.push(

@@ -115,6 +115,16 @@ describe(loadConfig.name, () => {
     expect(() => loadConfig({ FR_RELAY_LANES: '5', FR_DB_POOL_SIZE: '5' })).toThrow(/FR_RELAY_LANES \(5\) must be less than FR_DB_POOL_SIZE \(5\)/);
   });
 
+  it('ends sessions idle inside a transaction after 30 s by default, FR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS otherwise (0: never)', () => {
+    expect(loadConfig({}).dbIdleInTransactionTimeoutMs).toBe(30000);
+    expect(loadConfig({ FR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '0' }).dbIdleInTransactionTimeoutMs).toBe(0);
+    expect(loadConfig({ FR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '120000' }).dbIdleInTransactionTimeoutMs).toBe(120000);
+    expect(() => loadConfig({ FR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '500' })).toThrow(
+      /FR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS must be 0 \(never\) or at least 1000/,
+    );
+    expect(() => loadConfig({ FR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '-1' })).toThrow(/FR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS must be an integer/);
+  });
+
   it("bounds the requests an API process works on, officers' among them, leaving officers a place beside the long reads", () => {
     const config = loadConfig({});
     expect([config.requestConcurrency, config.officerRequestConcurrency]).toEqual([128, 64]);

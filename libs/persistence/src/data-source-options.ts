@@ -6,6 +6,21 @@ import { OutboxCommitSubscriber } from './outbox-signal';
 export interface SessionSettings {
   /** PostgreSQL's lock_timeout for the pool's sessions, in ms; unset: none (wait for as long as a lock is held). */
   lockTimeoutMs?: number;
+  /**
+   * PostgreSQL's idle_in_transaction_session_timeout for the pool's sessions, in ms; unset or 0: none. A
+   * process frozen inside a transaction (SIGSTOP, an event loop that never comes back) kept its row locks
+   * for as long as it lived, its connection still open: every other instance's action on the same case
+   * waited for it. The server ends such a session, and its locks go with it.
+   */
+  idleInTransactionTimeoutMs?: number;
+}
+
+/** The sessions' settings as libpq's `options` (`-c name=value`), or nothing when none is set. */
+function sessionOptions(session: SessionSettings): { options?: string } {
+  const set: string[] = [];
+  if (session.lockTimeoutMs !== undefined) set.push(`-c lock_timeout=${Math.round(session.lockTimeoutMs)}`);
+  if (session.idleInTransactionTimeoutMs) set.push(`-c idle_in_transaction_session_timeout=${Math.round(session.idleInTransactionTimeoutMs)}`);
+  return set.length ? { options: set.join(' ') } : {};
 }
 
 export function dataSourceOptions(config: Pick<AppConfig, 'databaseUrl' | 'dbPoolSize'>, session: SessionSettings = {}): DataSourceOptions {
@@ -29,7 +44,7 @@ export function dataSourceOptions(config: Pick<AppConfig, 'databaseUrl' | 'dbPoo
       connectionTimeoutMillis: 5000,
       idleTimeoutMillis: 0,
       application_name: 'feedback-router',
-      ...(session.lockTimeoutMs !== undefined ? { options: `-c lock_timeout=${Math.round(session.lockTimeoutMs)}` } : {}),
+      ...sessionOptions(session),
     },
   };
 }

@@ -13,7 +13,13 @@ export class DatabaseModule {
           imports: [AppConfigModule],
           inject: [APP_CONFIG],
           // The database was reached and migrated before Nest starts; long boot retries only hide outages.
-          useFactory: (config: AppConfig) => ({ ...dataSourceOptions(config, session), retryAttempts: 2, retryDelay: 1000 }),
+          // Every engine process's sessions end when idle inside a transaction for FR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS
+          // (the reports' pool takes the setting from this one: ReadDatabase); migrations run on a data source of their own.
+          useFactory: (config: AppConfig) => ({
+            ...dataSourceOptions(config, { idleInTransactionTimeoutMs: config.dbIdleInTransactionTimeoutMs, ...session }),
+            retryAttempts: 2,
+            retryDelay: 1000,
+          }),
         }),
       ],
     };

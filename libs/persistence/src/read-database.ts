@@ -28,7 +28,7 @@ export class ReadDatabase implements OnModuleDestroy {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    /** The process's own pool, whose session settings (the API's lock_timeout) the reports' sessions take too. */
+    /** The process's own pool, whose session settings (the API's lock_timeout, the idle-in-transaction timeout) the reports' sessions take too. */
     private readonly primary: DataSource,
   ) {}
 
