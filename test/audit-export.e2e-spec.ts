@@ -327,10 +327,11 @@ describe('the case export', () => {
         break; // destroys the response
       }
     }
-    // The second half, all on disk, was being read back: its reader open (its writer closed), its connection back in the pool.
+    // The second half, all on disk, was being read back: its reader open (its writer closed). Both halves'
+    // connections were back in the pool by then, their transactions ended: the first's as soon as it was sent.
     expect(held).toHaveLength(1);
     expect(lines).toBeLessThan(CASES);
-    await freed([pid(1)], [pid(2)]);
+    await freed([pid(1), pid(2)], [pid(1), pid(2)]);
     await noSpillLeft();
   });
 

@@ -1,9 +1,12 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { Client } from 'pg';
+import { EXPORT_SPILL_PREFIX, ExportCases, parsePeriod } from '@fr/audit';
+import { REPORTS_APPLICATION_NAME } from '@fr/persistence';
 import { adminToken, bearer, createOfficer, DEV_KEYS, holdTable, submitRouted, TestEngine, untilWaitingForTable, waitFor } from '@fr/testing';
 
 const ROOT = join(__dirname, '..');
@@ -153,4 +156,125 @@ describe('an API instance frozen inside a transaction', () => {
     );
     expect(note).toBe(200);
   }, 60_000);
+});
+
+const CASES = 30_000;
+
+/**
+ * The case export's COPY blocks in its backend while a slow reader drains (not idle), but once the first
+ * part is sent the reader drains the spilled parts from disk: a transaction kept open meanwhile sat idle for as
+ * long as the reader took, and the idle-in-transaction timeout would end it.
+ */
+describe('a slow reader of the case export, with the idle-in-transaction timeout short', () => {
+  let engine: TestEngine;
+  const spillRoot = mkdtempSync(join(tmpdir(), 'idle-export-spec-'));
+
+  beforeAll(async () => {
+    engine = await TestEngine.start({ worker: false, env: { FR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: String(IDLE_MS), FR_EXPORT_SPILL_DIR: spillRoot } });
+    // Past the 20,000 cases a period needs to be split in two backends (ONE_BACKEND_UP_TO_CASES), one every 13 s.
+    await engine.query(`
+      SET session_replication_role = replica;
+      INSERT INTO cases (id, tracking_code, channel_code, category_code, description, title, address, citizen_name, citizen_phone,
+                         status, severity, unit_code, handler_id, submitted_at, received_at, routed_at, acknowledged_at, resolved_at,
+                         closed_at, rating, answer, units_path)
+      SELECT (lpad(to_hex((extract(epoch FROM t) * 1000)::bigint), 12, '0') || '70008' || lpad(to_hex(g), 15, '0'))::uuid,
+             'I' || lpad(g::text, 10, '0'), 'ihanoi', 'sidewalk_encroachment',
+             'Hàng quán lấn chiếm vỉa hè', 'Vỉa hè', 'Số ' || g || ' Tạ Quang Bửu', 'Nguyễn Văn A', '0912345678',
+             'closed', 'normal', u.code, u.handler_id, t, t, t, t + interval '1 hour', t + interval '1 day', t + interval '2 days',
+             1 + g % 5, 'Đã trả lời', u.code
+        FROM (SELECT array_agg(code ORDER BY code) AS codes, array_agg(handler_id ORDER BY code) AS handlers FROM units WHERE kind = 'ward') w,
+             generate_series(1, ${CASES}) g
+        CROSS JOIN LATERAL (SELECT timestamptz '2025-01-01 08:00+07' + (g * interval '13 seconds') AS t) ts
+        CROSS JOIN LATERAL (SELECT w.codes[1 + g % 18] AS code, w.handlers[1 + g % 18] AS handler_id) u;
+      INSERT INTO assignments (case_id, unit_code, handler_id, reason, started_at) SELECT id, unit_code, handler_id, 'route', received_at FROM cases;
+      SET session_replication_role = origin;
+      ANALYZE cases`);
+  }, 120_000);
+  afterAll(async () => {
+    await engine?.close();
+    rmSync(spillRoot, { recursive: true, force: true });
+  });
+
+  /** The spill files this process holds open (unlinked as soon as they are open: /proc/self/fd shows them). */
+  const spillsHeld = () =>
+    readdirSync('/proc/self/fd')
+      .map((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`);
+        } catch {
+          return '';
+        }
+      })
+      .filter((link) => link.startsWith(join(spillRoot, EXPORT_SPILL_PREFIX)));
+
+  /** The export's backends and what they do now. */
+  const backends = () =>
+    engine.query<{ pid: number; state: string; wait_event: string | null; part: number | null; held_ms: number }>(
+      `SELECT pid, state, wait_event, substring(query FROM 'cases export, part (\\d+) of')::int AS part,
+              (extract(epoch FROM now() - state_change) * 1000)::int AS held_ms
+         FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1`,
+      [REPORTS_APPLICATION_NAME],
+    );
+
+  it('is not cut, however long it stops reading while the COPY waits for it or while it reads the spilled part', async () => {
+    const period = parsePeriod('2025-01-01', '2025-01-06');
+    const [{ n: inPeriod }] = await engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases WHERE received_at >= $1 AND received_at < $2`, [
+      period.from,
+      period.to,
+    ]);
+    expect(inPeriod).toBeGreaterThan(20_000);
+    // The reader: it takes nothing while `paused`, and counts the lines it took.
+    let paused = true;
+    let lines = 0;
+    let held: (() => void)[] = [];
+    let stopAtLine = Infinity;
+    const sink = new Writable({
+      highWaterMark: 16 * 1024,
+      write(chunk: Buffer, _encoding, done) {
+        lines += chunk.toString('latin1').split('\r\n').length - 1;
+        if (lines > stopAtLine) paused = true;
+        if (paused) held.push(() => done());
+        else done();
+      },
+    });
+    const resume = () => {
+      paused = false;
+      const waiting = held;
+      held = [];
+      for (const done of waiting) done();
+    };
+    const exported = engine.api.get(ExportCases).execute({ period }, sink);
+    exported.catch(() => undefined);
+    try {
+      // 1. The first part's COPY blocked on the reader (active, not idle) for twice the timeout.
+      const first = await waitFor(
+        async () => (await backends()).find((b) => b.part === 1 && b.wait_event === 'ClientWrite' && b.held_ms > 2 * IDLE_MS),
+        (b) => b !== undefined,
+        { timeoutMs: 30000, intervalMs: 100, what: "the first part's COPY waiting for the reader" },
+      );
+      // Split in two: the second part is spilled to disk (or already there), its file held open to be read back.
+      expect(spillsHeld().length).toBeGreaterThan(0);
+
+      // 2. Past the first part, in the spilled second: the first part's connection has nothing to do until
+      // the reader is done, for twice the timeout.
+      stopAtLine = Math.round(inPeriod * 0.75);
+      resume();
+      await waitFor(() => Promise.resolve(paused), Boolean, { timeoutMs: 30000, what: 'the reader to reach the spilled part' });
+      const after = await waitFor(
+        async () => (await backends()).find((b) => b.pid === first!.pid),
+        (b) => b === undefined || (b.state !== 'active' && b.held_ms > 2 * IDLE_MS),
+        { timeoutMs: 30000, intervalMs: 100, what: "the first part's connection idle for twice the timeout (or gone)" },
+      );
+      expect(after).toMatchObject({ pid: first!.pid });
+      expect(after!.state).not.toBe('idle in transaction');
+
+      stopAtLine = Infinity;
+      resume();
+      expect(await exported).toBe(inPeriod);
+      expect(lines).toBe(inPeriod + 1);
+    } finally {
+      // A failed test must not leave the export waiting for its reader (and the engine's close for it).
+      if (!sink.writableFinished) sink.destroy(new Error('the test ended'));
+    }
+  }, 120_000);
 });

@@ -466,10 +466,10 @@ const closeSpills = (spills: Spill[]) => Promise.all(spills.flatMap((s) => [s.wr
 /**
  * The COPYs' lines into `out`, in order. The first part is streamed to `out` as it arrives, read from
  * its connection only as fast as `out` takes it; each later part, meanwhile, is read at full speed
- * into its spill file (its backend never waits for the client), and `spilled(i)` is told when part i
- * is all on disk (its transaction can end then and its connection go back to the pool). After the
- * first part, each spill file in turn is streamed to `out`. One pipeline into `out` (a pipeline per
- * part that leaves `out` open leaks listeners on it).
+ * into its spill file (its backend never waits for the client), and `done(i)` is told when part i
+ * is all on disk (its transaction can end then and its connection go back to the pool). The first
+ * part is done, and told, once it has been read to its end; then each spill file in turn is streamed
+ * to `out`. One pipeline into `out` (a pipeline per part that leaves `out` open leaks listeners on it).
  *
  * Any failure ends them all at once, whichever part is being read: the reader gone (`out` closed or
  * failed), a COPY failed (even one being spilled) or a spill file failed. `abort` is told first (it
@@ -478,13 +478,7 @@ const closeSpills = (spills: Spill[]) => Promise.all(spills.flatMap((s) => [s.wr
  * ends and they settle. Without this, a client leaving during the first half left the second half's
  * COPY running and its connection out of the pool (reverted in 121d82f).
  */
-async function streamInOrder(
-  copies: Readable[],
-  spills: Spill[],
-  out: Writable,
-  abort: (e: Error) => void,
-  spilled: (i: number) => Promise<void>,
-): Promise<void> {
+async function streamInOrder(copies: Readable[], spills: Spill[], out: Writable, abort: (e: Error) => void, done: (i: number) => Promise<void>): Promise<void> {
   let failed: Error | undefined;
   const streams: Readable[] = [];
   const writers = spills.map((s) => new SpillWriter(s.write));
@@ -499,7 +493,7 @@ async function streamInOrder(
   };
   for (const c of copies) c.on('error', fail);
   out.on('error', fail).on('close', closed);
-  const onDisk = copies.slice(1).map((copy, i) => pipeline(copy, writers[i]).then(() => spilled(i + 1)));
+  const onDisk = copies.slice(1).map((copy, i) => pipeline(copy, writers[i]).then(() => done(i + 1)));
   for (const p of onDisk) p.catch((e: unknown) => fail(e instanceof Error ? e : new Error(String(e))));
   try {
     await pipeline(async function* () {
@@ -507,6 +501,10 @@ async function streamInOrder(
       for await (const chunk of copies[0]) yield lines.convert(chunk as Buffer);
       const cut = lines.ended();
       if (cut) throw cut;
+      // Its transaction ends now, not when the reader has the spilled parts too: a slow reader took as long
+      // as it liked over them, and the transaction sat idle meanwhile, cut by the sessions'
+      // idle_in_transaction_session_timeout (DatabaseModule). The other parts have their snapshots already.
+      await done(0);
       for (const [i, spill] of spills.entries()) {
         await onDisk[i];
         const file = spill.read.createReadStream({ start: 0, highWaterMark: SPILL_READ_CHUNK });
@@ -639,12 +637,12 @@ export class ExportCases {
         clients[i].query(copyTo(`COPY (/* cases export, part ${i + 1} of ${ranges.length} */ ${copyQuery(a, b, unit, now).trim()}) TO STDOUT`)),
       );
       out.write(UTF8_BOM + csvRow(COLUMNS.map(([h]) => h)));
-      // A part on disk ends its transaction and frees its connection while the others still run.
+      // A part read to its end (sent, or on disk) ends its transaction and frees its connection while the
+      // others still run: no transaction of the export waits for the reader once its COPY is over.
       await streamInOrder(copies, spills, out, release, async (i) => {
         await clients[i].query('COMMIT');
         releaseOne(clients[i]);
       });
-      await first.query('COMMIT');
       return copies.reduce((n, c) => n + c.rowCount, 0);
     } catch (e) {
       failure = e instanceof Error ? e : new Error(String(e));

@@ -124,8 +124,8 @@ export class AuditsController {
   async cases(@Query() q: ExportQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
     const filter = { period: parsePeriod(q.from, q.to), unitCode: q.unit };
     const release = this.exportCases.reserve();
-    // The place is free once the reader has every byte: the export's last COMMIT comes after, and a
-    // client asking again at once was refused meanwhile (11 of 371 back-to-back exports, an attack run).
+    // The place is free once the reader has every byte, not after the export's clean-up (its spill files
+    // closed): a client asking again at once was refused meanwhile (11 of 371 back-to-back exports, an attack run).
     res.once('finish', release);
     try {
       await this.exportCases.prepare(filter);
