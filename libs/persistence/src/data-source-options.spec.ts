@@ -10,6 +10,13 @@ describe('dataSourceOptions', () => {
     expect(optionsOf({ lockTimeoutMs: 5000 })).toBe('-c lock_timeout=5000');
   });
 
+  it("turns the sessions' JIT compilation off when asked, and leaves the server's setting otherwise", () => {
+    expect(optionsOf({ lockTimeoutMs: 5000, idleInTransactionTimeoutMs: 30000, jit: false })).toBe(
+      '-c lock_timeout=5000 -c idle_in_transaction_session_timeout=30000 -c jit=off',
+    );
+    expect(optionsOf({ jit: true })).toBeUndefined();
+  });
+
   it('leaves the server default (none) when the timeout is 0 or unset, as for migrations', () => {
     expect(optionsOf({ idleInTransactionTimeoutMs: 0 })).toBeUndefined();
     expect(optionsOf({})).toBeUndefined();

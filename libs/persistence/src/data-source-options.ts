@@ -13,13 +13,26 @@ export interface SessionSettings {
    * waited for it. The server ends such a session, and its locks go with it.
    */
   idleInTransactionTimeoutMs?: number;
+  /**
+   * False: PostgreSQL's JIT compilation off in the pool's sessions (JIT_OFF). The server compiles a
+   * statement whose estimated cost passes jit_above_cost, and on tables not analyzed yet (a fresh
+   * database, autovacuum behind or off) the estimates are many times the work: the checkpoint's page
+   * check over 400 seals was estimated at 183,451 and spent 74 ms of its 78 compiling, once a second,
+   * and the daily facts' pass 132 ms against 88 without (the bench's paced run at 26,000 cases,
+   * 2026-12-07). The engine's statements are short; unset: the server's own setting.
+   */
+  jit?: boolean;
 }
+
+/** The sessions' option that turns JIT off; the reports' pool leaves it out (ReadDatabase). */
+export const JIT_OFF = '-c jit=off';
 
 /** The sessions' settings as libpq's `options` (`-c name=value`), or nothing when none is set. */
 function sessionOptions(session: SessionSettings): { options?: string } {
   const set: string[] = [];
   if (session.lockTimeoutMs !== undefined) set.push(`-c lock_timeout=${Math.round(session.lockTimeoutMs)}`);
   if (session.idleInTransactionTimeoutMs) set.push(`-c idle_in_transaction_session_timeout=${Math.round(session.idleInTransactionTimeoutMs)}`);
+  if (session.jit === false) set.push(JIT_OFF);
   return set.length ? { options: set.join(' ') } : {};
 }
 

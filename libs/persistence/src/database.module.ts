@@ -15,8 +15,10 @@ export class DatabaseModule {
           // The database was reached and migrated before Nest starts; long boot retries only hide outages.
           // Every engine process's sessions end when idle inside a transaction for FR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS
           // (the reports' pool takes the setting from this one: ReadDatabase); migrations run on a data source of their own.
+          // JIT is off in them (SessionSettings.jit): their statements are short, and the server compiled some of
+          // them every second when the tables had not been analyzed yet; the reports' pool keeps the server's.
           useFactory: (config: AppConfig) => ({
-            ...dataSourceOptions(config, { idleInTransactionTimeoutMs: config.dbIdleInTransactionTimeoutMs, ...session }),
+            ...dataSourceOptions(config, { idleInTransactionTimeoutMs: config.dbIdleInTransactionTimeoutMs, jit: false, ...session }),
             retryAttempts: 2,
             retryDelay: 1000,
           }),

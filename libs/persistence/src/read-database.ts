@@ -1,7 +1,7 @@
 import { Inject, Injectable, Module, OnModuleDestroy } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig, AppConfigModule } from '@fr/config';
-import { dataSourceOptions } from './data-source-options';
+import { dataSourceOptions, JIT_OFF } from './data-source-options';
 
 /** How a replica's sessions show in pg_stat_activity. */
 export const READ_APPLICATION_NAME = 'feedback-router-read';
@@ -28,7 +28,7 @@ export class ReadDatabase implements OnModuleDestroy {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    /** The process's own pool, whose session settings (the API's lock_timeout, the idle-in-transaction timeout) the reports' sessions take too. */
+    /** The process's own pool, whose session settings (the API's lock_timeout, the idle-in-transaction timeout; not JIT's) the reports' sessions take too. */
     private readonly primary: DataSource,
   ) {}
 
@@ -43,7 +43,7 @@ export class ReadDatabase implements OnModuleDestroy {
         subscribers: [],
         extra: {
           ...(options.extra as Record<string, unknown>),
-          ...pick((this.primary.options as { extra?: Record<string, unknown> }).extra, 'options'),
+          ...sessionOptionsOf((this.primary.options as { extra?: Record<string, unknown> }).extra),
           application_name: replica ? READ_APPLICATION_NAME : REPORTS_APPLICATION_NAME,
         },
       });
@@ -66,6 +66,11 @@ export class ReadDatabase implements OnModuleDestroy {
 @Module({ imports: [AppConfigModule], providers: [ReadDatabase], exports: [ReadDatabase] })
 export class ReadDatabaseModule {}
 
-function pick(extra: Record<string, unknown> | undefined, key: string): Record<string, unknown> {
-  return extra && extra[key] !== undefined ? { [key]: extra[key] } : {};
+/**
+ * The primary pool's session settings, but JIT: a report aggregates up to a million cases, where the
+ * server's own choice to compile may pay, unlike the engine's short statements (SessionSettings.jit).
+ */
+function sessionOptionsOf(extra: Record<string, unknown> | undefined): { options?: string } {
+  const options = typeof extra?.options === 'string' ? extra.options.split(JIT_OFF).join(' ').replace(/\s+/g, ' ').trim() : '';
+  return options ? { options } : {};
 }
