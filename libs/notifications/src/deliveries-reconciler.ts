@@ -1,15 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fr/config';
-import { CITIZEN_VISIBLE_ACTIONS } from '@fr/domain';
-import { ADVISORY_LOCK, execute, selectRow, selectRows, Sql, tryAdvisoryXactLock } from '@fr/persistence';
+import { ADVISORY_LOCK, selectRow, selectRows, Sql, tryAdvisoryXactLock } from '@fr/persistence';
 import { EnsureOutcome, ensureJob, jobIdFor, jobIdPrefix, jobOptionsFor, JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { Clock } from '@fr/sla';
 
-const WATERMARK = 'case_event_fanout_seal_watermark';
-/** Trail positions a sweep reads per statement, and at most this many windows per sweep. */
-const FANOUT_WINDOW = 20_000n;
-const FANOUT_WINDOWS = 10;
+/** Events waiting for their fan-out a sweep reads per statement, and at most this many statements per sweep. */
+const FANOUT_BATCH = 20_000;
+const FANOUT_BATCHES = 10;
 
 export interface DeliveriesReconcileResult {
   fanouts: number;
@@ -36,52 +34,41 @@ export class DeliveriesReconciler {
   async runOnce(stuckAfterSeconds = this.config.stuckAfterSeconds): Promise<DeliveriesReconcileResult | null> {
     return this.ds.transaction(async (m) => {
       if (!(await tryAdvisoryXactLock(m, ADVISORY_LOCK.deliveriesReconcile))) return null;
-      const state = await selectRow<{ value: unknown }>(m, `SELECT value FROM system_state WHERE key = $1`, [WATERMARK]);
-      const watermark = state ? String(state.value) : '0';
-      // The watermark is a position in the sealed trail, not an event id: ids are drawn before commit,
-      // so an event with a lower id can commit after a higher one, and an id watermark would skip it.
-      // Seal positions are handed out only to committed events, in order, so nothing ever appears
-      // below the watermark. Events not yet sealed are seen by a later sweep.
       // An event awaits its fan-out while its frozen state exists: the writer froze it in the event's
       // transaction and the fan-out removes it as it writes the fan-out row. An event with neither had
-      // no receiver when it committed and was never meant to be fanned out (case-event-states.ts).
+      // no receiver when it committed and was never meant to be fanned out (case-event-states.ts). So
+      // the waiting events are read from the states, by key, not found among the trail's: the sweep used
+      // to read the sealed trail from a watermark (a seal position, as an id watermark skips a late
+      // committer), 20,000 positions a statement, and stopped at the first event younger than
+      // stuckAfterSeconds. At 200 cases a second that was 20,000 events every 30 s, none waiting where no
+      // webhook is registered, 230 ms in one burst that made most of the paced intake's slowest percent
+      // (the bench, 2026-12-07). The states hold only the events still waiting, committed in any order.
       const events = this.queues.get(QueueName.CaseEvents);
       let fanouts = 0;
-      let next = watermark;
-      // Windows of positions, not a LIMIT on matches: the events looked for may be few among the
-      // trail's (a burst of SLA breaches seals hundreds of thousands of `escalate` events), and with
-      // nothing to stop at, every sweep read all of them again from the watermark on: 2.4 s a sweep
-      // at 200,000 sealed escalations in the SLA bench. Positions are dense up to the last sealed one.
-      const [{ last }] = await selectRows<{ last: string }>(m, `SELECT COALESCE(max(seq), 0)::text AS last FROM audit_seals`);
-      const end = BigInt(last);
-      for (let window = 0; window < FANOUT_WINDOWS && BigInt(next) < end; window++) {
-        const from = BigInt(next);
-        const hi = (from + FANOUT_WINDOW < end ? from + FANOUT_WINDOW : end).toString();
-        // Each position's event looked up by key (OFFSET 0 keeps the LATERAL from being pulled up into
-        // a join the planner drove from audit_events: a scan of every event with a case, 41 s a sweep in
-        // the SLA bench). The outbox is read only for the events still waiting, which are few.
-        const sealed = await selectRows<{ seq: string; id: string; case_id: string; young: boolean; done: boolean }>(
+      let after = '0';
+      for (let batch = 0; batch < FANOUT_BATCHES; batch++) {
+        // Older than stuckAfterSeconds: a fan-out job may still be on its way for a younger event.
+        const waiting = await selectRows<{ id: string; case_id: string }>(
           m,
-          `SELECT w.seq::text AS seq, a.id::text AS id, a.case_id, a.occurred_at > now() - make_interval(secs => $4) AS young,
-                  f.event_id IS NOT NULL OR st.event_id IS NULL AS done
-             FROM audit_seals w
-            CROSS JOIN LATERAL (SELECT e.id, e.case_id, e.action, e.occurred_at FROM audit_events e WHERE e.id = w.event_id OFFSET 0) a
-             LEFT JOIN case_event_fanouts f ON f.event_id = a.id
-             LEFT JOIN case_event_states st ON st.event_id = a.id
-            WHERE w.seq > $1 AND w.seq <= $2 AND a.action = ANY($3) AND a.case_id IS NOT NULL
-            ORDER BY w.seq`,
-          [next, hi, CITIZEN_VISIBLE_ACTIONS, stuckAfterSeconds],
+          `SELECT st.event_id::text AS id, a.case_id
+             FROM case_event_states st
+             JOIN audit_events a ON a.id = st.event_id
+            WHERE st.event_id > $1 AND a.case_id IS NOT NULL AND a.occurred_at <= now() - make_interval(secs => $2)
+              AND NOT EXISTS (SELECT 1 FROM case_event_fanouts f WHERE f.event_id = st.event_id)
+            ORDER BY st.event_id LIMIT $3`,
+          [after, stuckAfterSeconds, FANOUT_BATCH],
         );
-        const waiting = sealed.filter((r) => !r.done && !r.young).map((r) => jobIdPrefix(JobName.CaseEvent) + r.id);
+        if (waiting.length === 0) break;
+        after = waiting[waiting.length - 1].id;
+        // The outbox is read only for the events still waiting, which are few.
         const queued = new Set(
-          waiting.length
-            ? (await selectRows<{ job_id: string }>(m, `SELECT job_id FROM outbox WHERE job_id = ANY($1::text[])`, [waiting])).map((r) => r.job_id)
-            : [],
+          (
+            await selectRows<{ job_id: string }>(m, `SELECT job_id FROM outbox WHERE job_id = ANY($1::text[])`, [
+              waiting.map((r) => jobIdPrefix(JobName.CaseEvent) + r.id),
+            ])
+          ).map((r) => r.job_id),
         );
-        // A fan-out job may still be on its way for an event younger than stuckAfterSeconds: stop there.
-        const firstYoung = sealed.findIndex((r) => r.young);
-        const scanned = firstYoung === -1 ? sealed : sealed.slice(0, firstYoung);
-        for (const e of scanned.filter((r) => !r.done && !queued.has(jobIdPrefix(JobName.CaseEvent) + r.id))) {
+        for (const e of waiting.filter((r) => !queued.has(jobIdPrefix(JobName.CaseEvent) + r.id))) {
           const payload = { caseId: e.case_id, eventId: e.id };
           const jobId = jobIdFor(JobName.CaseEvent, payload);
           // A completed fan-out job would have written the row: one without it lost its work too.
@@ -91,19 +78,8 @@ export class DeliveriesReconciler {
           });
           if (outcome === 'added' || outcome === 'replaced') fanouts++;
         }
-        const open = scanned.find((r) => !r.done);
-        const stop = open ?? (firstYoung === -1 ? undefined : sealed[firstYoung]);
-        if (stop) {
-          next = (BigInt(stop.seq) - 1n).toString();
-          break;
-        }
-        next = hi;
+        if (waiting.length < FANOUT_BATCH) break;
       }
-      await execute(
-        m,
-        `INSERT INTO system_state (key, value) VALUES ($1, to_jsonb($2::text)) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-        [WATERMARK, next],
-      );
 
       const pending = await selectRows<{ id: string; not_before: Date | null }>(
         m,

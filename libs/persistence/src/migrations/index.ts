@@ -61,6 +61,7 @@ import { CalendarProvisionalNotices1767510040600 } from './1767510040600-Calenda
 import { KeylessPhoneCases1767515726000 } from './1767515726000-KeylessPhoneCases';
 import { ErasureLocksOriginalsFirst1767520000000 } from './1767520000000-ErasureLocksOriginalsFirst';
 import { ErasureLocksChainsInOrder1767580000000 } from './1767580000000-ErasureLocksChainsInOrder';
+import { FanoutWatermarkRetired1767590000000 } from './1767590000000-FanoutWatermarkRetired';
 import { DeletionWaitsForCase1767530000000 } from './1767530000000-DeletionWaitsForCase';
 import { AddressKeysRefolded1767535000000 } from './1767535000000-AddressKeysRefolded';
 import { DuplicatesByArea1767540000000 } from './1767540000000-DuplicatesByArea';
@@ -137,4 +138,5 @@ export const MIGRATIONS = [
   AlleyKeysRefolded1767560000000,
   CaseActionKeys1767570000000,
   ErasureLocksChainsInOrder1767580000000,
+  FanoutWatermarkRetired1767590000000,
 ];
