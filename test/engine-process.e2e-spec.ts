@@ -2,24 +2,13 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { TEST_ROLES, testDatabaseUrl, waitFor } from '@fr/testing';
+import { freePort, TEST_ROLES, testDatabaseUrl, waitFor } from '@fr/testing';
 
 const ROOT = join(__dirname, '..');
 const ADMIN_DB = process.env.FR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 /**
  * `node scripts/start.js <mode>` run to its end: its exit status (null when killed at the timeout) and output.

@@ -1,28 +1,16 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Client } from 'pg';
 import { EXPORT_SPILL_PREFIX, ExportCases, parsePeriod } from '@fr/audit';
 import { REPORTS_APPLICATION_NAME } from '@fr/persistence';
-import { adminToken, bearer, createOfficer, DEV_KEYS, holdTable, submitRouted, TestEngine, untilWaitingForTable, waitFor } from '@fr/testing';
+import { adminToken, bearer, createOfficer, DEV_KEYS, freePort, holdTable, submitRouted, TestEngine, untilWaitingForTable, waitFor } from '@fr/testing';
 
 const ROOT = join(__dirname, '..');
 /** Short here, so that the tests wait seconds for what takes FR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS in production. */
 const IDLE_MS = 1500;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 /**
  * An API process frozen (SIGSTOP, or an event loop that never comes back) in the middle of a case

@@ -1,24 +1,14 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import Redis from 'ioredis';
 import { CalendarYearsLoaded } from '@fr/cases';
 import { QueueRegistry } from '@fr/queue';
 import { Clock, ladderTimes, SlaReconciler, SlaReconcileResult, SlaService } from '@fr/sla';
-import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, bearer, createOfficer, DEV_KEYS, freePort, TestEngine, waitFor } from '@fr/testing';
 import type { FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
 import { Maintenance } from '../apps/worker/src/maintenance.service';
 
 const KEY = { 'X-Api-Key': DEV_KEYS.ihanoi };
 const MINUTE = 60_000;
-
-/** A port nobody listens on now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** A Redis of this test's own, which it may kill: the shared one serves every other test. */
 async function startRedis(port: number): Promise<ChildProcess> {

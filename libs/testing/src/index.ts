@@ -12,3 +12,4 @@ export * from './raw-request';
 export * from './case-actions';
 export * from './request-samples';
 export * from './table-lock';
+export * from './free-port';
