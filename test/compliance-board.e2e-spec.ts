@@ -393,6 +393,14 @@ describe('the compliance board: targets, head counts, the notice cadence and its
       "line 2: unit_code 'Phường Đống Mác' is not an active unit; line 4: adoption figures are a ward's (QLDT is a department)",
     );
 
+    // An empty unit_code (a blank cell, or spaces) is the file's to mend, like an empty count: 400, not told as an unknown unit.
+    const blank = await post([',staff,50,40,2026-07-24', '  ;staff;60;58;2026-07-24'.replace(/;/g, ','), 'P_BACH_MAI,staff,60,58,2026-07-24']);
+    expect(blank.status).toBe(400);
+    expect(byField(blank)).toEqual({
+      'line 2.unit_code': ["line 2: unit_code is empty: write the unit's code, such as P_BACH_MAI"],
+      'line 3.unit_code': ["line 3: unit_code is empty: write the unit's code, such as P_BACH_MAI"],
+    });
+
     // A hostile file just under the 2 MB a CSV body may have: 3,000 unknown units of 300 letters each. The answer
     // lists the first 50, each value quoted to its first 80 characters, and says how many there were.
     const longName = 'Đ'.repeat(300);

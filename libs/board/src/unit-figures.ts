@@ -293,8 +293,9 @@ export class UnitFigures {
         continue;
       }
       const [unitCode, kind, total, withAccount, asOf] = cells;
-      named.push({ line, unitCode, kind });
-      const counts: string[] = [];
+      // A blank cell names no unit: the file's to mend (400), not an unknown unit to look up (422).
+      const counts: string[] = unitCode.trim() === '' ? [`${where}unit_code is empty: write the unit's code, such as P_BACH_MAI`] : [];
+      if (!counts.length) named.push({ line, unitCode, kind });
       const f: FigureFields = {
         unitCode,
         kind: kind as FigureKind,
