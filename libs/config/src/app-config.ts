@@ -78,6 +78,8 @@ export interface AppConfig {
   reconcileIntervalMs: number;
   /** How often a worker looks whether Redis lost its data, to sweep at once (FR_REDIS_WATCH_MS; 0: only at the sweeps' period). */
   redisWatchMs: number;
+  /** How often a worker runs the SLA due sweep from PostgreSQL alone while Redis does not answer (FR_SLA_REDIS_DOWN_SWEEP_MS; 0: only at the sweeps' period). */
+  slaRedisDownSweepMs: number;
   /** How often a worker recomputes the daily facts of the cases changed since (besides after its maintenance sweeps). */
   factsIntervalMs: number;
   /** How often the SLA reconciler re-checks every open case's timers in Redis even when Redis kept its marker. */
@@ -480,6 +482,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     stuckAfterSeconds: int(env, 'FR_STUCK_AFTER_SECONDS', 60, 1, 86400, problems),
     reconcileIntervalMs: int(env, 'FR_RECONCILE_INTERVAL_MS', 30000, 100, 3600000, problems),
     redisWatchMs: int(env, 'FR_REDIS_WATCH_MS', 1000, 0, 3600000, problems),
+    slaRedisDownSweepMs: int(env, 'FR_SLA_REDIS_DOWN_SWEEP_MS', 5000, 0, 3600000, problems),
     factsIntervalMs: int(env, 'FR_FACTS_INTERVAL_MS', 1000, 100, 3600000, problems),
     slaFullReconcileIntervalMs: int(env, 'FR_SLA_FULL_RECONCILE_INTERVAL_MS', 3600000, 1000, 86400000, problems),
     autoClosePerTick: int(env, 'FR_AUTO_CLOSE_PER_TICK', 500, 1, 100000, problems),

@@ -115,6 +115,12 @@ describe(loadConfig.name, () => {
     expect(() => loadConfig({ FR_RELAY_LANES: '5', FR_DB_POOL_SIZE: '5' })).toThrow(/FR_RELAY_LANES \(5\) must be less than FR_DB_POOL_SIZE \(5\)/);
   });
 
+  it('runs the SLA due sweep every 5 s while Redis does not answer by default, FR_SLA_REDIS_DOWN_SWEEP_MS otherwise (0: only at the period)', () => {
+    expect(loadConfig({}).slaRedisDownSweepMs).toBe(5000);
+    expect(loadConfig({ FR_SLA_REDIS_DOWN_SWEEP_MS: '0' }).slaRedisDownSweepMs).toBe(0);
+    expect(() => loadConfig({ FR_SLA_REDIS_DOWN_SWEEP_MS: 'often' })).toThrow(/FR_SLA_REDIS_DOWN_SWEEP_MS must be an integer between 0 and 3600000/);
+  });
+
   it('ends sessions idle inside a transaction after 30 s by default, FR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS otherwise (0: never)', () => {
     expect(loadConfig({}).dbIdleInTransactionTimeoutMs).toBe(30000);
     expect(loadConfig({ FR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '0' }).dbIdleInTransactionTimeoutMs).toBe(0);

@@ -91,6 +91,8 @@ export class TestEngine {
       FR_RECONCILE_INTERVAL_MS: '3600000',
       // Tests that wipe Redis run the sweeps themselves; one file tests the watch.
       FR_REDIS_WATCH_MS: '0',
+      // Tests that stop Redis run the SLA sweep themselves, and would find its lock held by this one; one test turns it on.
+      FR_SLA_REDIS_DOWN_SWEEP_MS: '0',
       // Deliveries retry within seconds here (production waits up to hours: the Standard Webhooks schedule).
       FR_DELIVERY_RETRY_DELAYS: '1,2,4,8,16,32,64',
       // Tests drain the daily facts when they need them (a report does too); a file tests the period.
