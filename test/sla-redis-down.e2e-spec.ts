@@ -120,6 +120,65 @@ describe('escalations while Redis is down', () => {
     expect(after.map((e) => e.level).sort()).toEqual(['1', 'warn']);
   });
 
+  it('tells a level that falls due while Redis is down within seconds, not at the next maintenance tick, once', async () => {
+    const { id, levelOneAt } = await assignedCase('Bãi xe tự phát lấn vỉa hè trước số 20 Tạ Quang Bửu.');
+    // A worker whose sweeps' own period is an hour here (the engine's), which runs the due sweep every 200 ms
+    // while Redis does not answer; the others in this file run theirs themselves.
+    await engine.stopWorker();
+    const ticks: Promise<void>[] = [];
+    const tick = Maintenance.prototype.runOnce;
+    jest.spyOn(Maintenance.prototype, 'runOnce').mockImplementation(function (this: Maintenance, ...args: Parameters<Maintenance['runOnce']>) {
+      ticks.push(tick.apply(this, args));
+      return ticks[ticks.length - 1];
+    });
+    const config = engine.config as { slaRedisDownSweepMs: number };
+    config.slaRedisDownSweepMs = 200;
+    const worker = await engine.startWorker().finally(() => (config.slaRedisDownSweepMs = 0));
+    try {
+      // Its tick at start ends before Redis goes; the next is an hour away.
+      await waitFor(
+        async () => ticks.length,
+        (n) => n === 1,
+        { what: "the worker's tick at start" },
+      );
+      await ticks[0];
+      await stopRedis(redis);
+      const passes = jest.spyOn(worker.get(SlaReconciler), 'runOnce');
+      jest.spyOn(worker.get(Clock), 'now').mockReturnValue(new Date(levelOneAt.getTime() + MINUTE));
+      await waitFor(
+        () => levelsOf(id),
+        (levels) => levels.includes('1'),
+        { what: 'level 1 told while Redis is down' },
+      );
+      // Not the tick's: the sweep while Redis is down.
+      expect(ticks).toHaveLength(1);
+      expect(passes.mock.calls.every(([options]) => options?.redisDown)).toBe(true);
+      // Later sweeps find it recorded: it is told once.
+      const told = () =>
+        engine.query<{ n: string }>(
+          `SELECT count(*) AS n FROM notifications n JOIN escalations e ON e.id = n.escalation_id WHERE e.case_id = $1 AND e.level = '1'`,
+          [id],
+        );
+      const [before] = await told();
+      expect(Number(before.n)).toBeGreaterThanOrEqual(1);
+      const seen = passes.mock.calls.length;
+      await waitFor(
+        async () => passes.mock.calls.length,
+        (n) => n >= seen + 2,
+        { what: 'two more sweeps' },
+      );
+      expect(await told()).toEqual([before]);
+      expect(await levelsOf(id)).toEqual(['1', 'warn']);
+    } finally {
+      jest.restoreAllMocks();
+      await redisBack();
+      // Back to a worker without the short sweep, for the tests that run the sweeps themselves.
+      await engine.stopWorker();
+      await engine.startWorker();
+    }
+    expect(await levelsOf(id)).toEqual(['1', 'warn']);
+  }, 120_000);
+
   /** A new case routed, its timers in Redis; when its level 1 falls due. */
   async function assignedCase(description: string): Promise<{ id: string; levelOneAt: Date }> {
     const res = await engine
