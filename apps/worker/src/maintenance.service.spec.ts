@@ -61,7 +61,7 @@ class Harness {
       as<UnitFactsUpdater>({ drain: async () => void this.factsDrains.push(Date.now()) }),
       as<ExpireActionKeys>({ runOnce: async () => 0 }),
       as<QueueRegistry>({ answers: async () => this.redisUp }),
-      { reconcileIntervalMs: HOUR, factsIntervalMs: HOUR, redisWatchMs: 0, ...config } as AppConfig,
+      { reconcileIntervalMs: HOUR, factsIntervalMs: HOUR, redisWatchMs: 0, slaRedisDownSweepMs: 0, ...config } as AppConfig,
     );
   }
 }
@@ -142,6 +142,48 @@ describe(Maintenance.name, () => {
       await jest.advanceTimersByTimeAsync(15_000);
       expect(h.deliveries).toEqual([undefined, 0]);
       await h.sut.onApplicationShutdown();
+    });
+  });
+
+  describe('the SLA due sweep while Redis does not answer', () => {
+    it('runs on its own period beside the tick, one at a time, until Redis answers; the shutdown waits for it', async () => {
+      jest.useFakeTimers();
+      const h = new Harness({ slaRedisDownSweepMs: 100 });
+      const asked: ({ redisDown?: boolean } | undefined)[] = [];
+      let finish!: () => void;
+      h.sla = (options) => {
+        asked.push(options);
+        return new Promise<null>((resolve) => (finish = () => resolve(null)));
+      };
+      h.sut.onApplicationBootstrap();
+      await jest.advanceTimersByTimeAsync(0);
+      // The tick at start, with Redis up, is held by its SLA sweep.
+      expect(asked).toEqual([{ redisDown: false }]);
+      const tickFinish = finish;
+      h.redisUp = false;
+      await jest.advanceTimersByTimeAsync(100);
+      expect(asked).toEqual([{ redisDown: false }, { redisDown: true }]);
+      // Held: no second one beside it.
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(asked).toHaveLength(2);
+      finish();
+      await jest.advanceTimersByTimeAsync(100);
+      expect(asked).toHaveLength(3);
+      finish();
+      h.redisUp = true;
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(asked).toHaveLength(3);
+      h.redisUp = false;
+      await jest.advanceTimersByTimeAsync(100);
+      expect(asked).toHaveLength(4);
+      tickFinish();
+      let stopped = false;
+      const shutdown = h.sut.onApplicationShutdown().then(() => (stopped = true));
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(stopped).toBe(false);
+      finish();
+      await shutdown;
+      expect(asked).toHaveLength(4);
     });
   });
 

@@ -31,6 +31,8 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
   private watchTimer: NodeJS.Timeout | null = null;
   private factsTimer: NodeJS.Timeout | null = null;
   private factsCurrent: Promise<unknown> = Promise.resolve();
+  private downTimer: NodeJS.Timeout | null = null;
+  private downCurrent: Promise<unknown> = Promise.resolve();
   private stopped = false;
   /**
    * Redis was seen wiped and no sweep has run since as one after a wipe. Kept until one does: seen while a
@@ -90,6 +92,30 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     };
     this.factsTimer = setTimeout(factsTick, this.config.factsIntervalMs);
     this.watchRedis(tick);
+    this.sweepWhileRedisDown();
+  }
+
+  /**
+   * While Redis does not answer, the levels falling due are told only by the SLA sweep from PostgreSQL, and
+   * in the tick that was every FR_RECONCILE_INTERVAL_MS: up to 30 s late. So it also runs on its own every
+   * FR_SLA_REDIS_DOWN_SWEEP_MS meanwhile, beside the tick, which it neither waits for nor holds. It asks
+   * with a PING that gives up (QueueRegistry.answers), not through the watch, whose GET waits for Redis.
+   * One at a time in this worker (the next is timed from the end of the last), and across workers under
+   * the sweep's lock; a level is told once whichever sweep tells it (FireEscalation).
+   */
+  private sweepWhileRedisDown(): void {
+    const period = this.config.slaRedisDownSweepMs;
+    if (period === 0) return;
+    const look = () => {
+      this.downCurrent = this.queues
+        .answers()
+        .then((up) => (up || this.stopped ? null : this.sla.runOnce({ redisDown: true })))
+        .catch((e: Error) => this.logger.warn(`SLA timers reconcile while Redis does not answer failed: ${e.message}`))
+        .finally(() => {
+          if (!this.stopped) this.downTimer = setTimeout(look, period);
+        });
+    };
+    this.downTimer = setTimeout(look, period);
   }
 
   /**
@@ -129,9 +155,10 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     if (this.timer) clearTimeout(this.timer);
     if (this.factsTimer) clearTimeout(this.factsTimer);
     if (this.watchTimer) clearTimeout(this.watchTimer);
+    if (this.downTimer) clearTimeout(this.downTimer);
     // Not the watch's GET: while Redis is down it waits for Redis (the queue client queues commands
     // until it is back), and would hold the shutdown; it sweeps nothing once stopped.
-    await Promise.all([this.current, this.factsCurrent]);
+    await Promise.all([this.current, this.factsCurrent, this.downCurrent]);
   }
 
   /** False when Redis answers with an error; while Redis is down the GET waits for it (see above). */
