@@ -39,8 +39,9 @@ const kindIs = (...kinds: string[]) => ({ required: ['kind'], properties: { kind
   { if: kindIs('designation', 'notice_cadence'), then: notGiven('thresholdPercent') },
   { if: kindIs('ward_adoption'), then: { properties: { unitKinds: { items: { const: 'ward' } } } } },
   {
-    if: { required: ['unitKinds'], properties: { unitKinds: { type: 'array', maxItems: 0 } } },
-    then: { required: ['unitCodes'], properties: { unitCodes: { type: 'array', minItems: 1 } } },
+    // `items: {}`: the field's own schema types the items; an array without it is an error to Spectral.
+    if: { required: ['unitKinds'], properties: { unitKinds: { type: 'array', items: {}, maxItems: 0 } } },
+    then: { required: ['unitCodes'], properties: { unitCodes: { type: 'array', items: {}, minItems: 1 } } },
   },
 )
 export class CreateTargetDto {

@@ -50,8 +50,14 @@ export class PlanMergeDto {
   @ApiProperty({ ...TEXTS, minItems: 1, example: ['P_CAU_DEN'], description: 'the units merged into it (one at least)' }) from: string[];
 }
 
+/**
+ * A list the rules below count, not null (the field takes null as left out); its items are the field's
+ * own, and `items: {}` only keeps linters (Spectral's array-items) from calling the array untyped.
+ */
+const NON_EMPTY_LIST = { type: 'array', items: {}, minItems: 1 };
+
 /** A part names the streets or the patterns of the addresses that go to it (the fallback is named apart). */
-@SchemaRules({ anyOf: ['streets', 'patterns'].map((f) => ({ required: [f], properties: { [f]: { type: 'array', minItems: 1 } } })) })
+@SchemaRules({ anyOf: ['streets', 'patterns'].map((f) => ({ required: [f], properties: { [f]: NON_EMPTY_LIST } })) })
 export class PlanSplitPartDto {
   @ApiProperty(CODE) unit: string;
   @ApiPropertyOptional({ ...TEXTS, description: 'streets whose addresses go to this unit' }) streets: string[];
@@ -90,7 +96,7 @@ export class PlanRuleDto {
     { required: ['triageUnit'], properties: { triageUnit: { type: 'string', minLength: 1 } } },
     ...['newUnits', 'merges', 'splits', 'renames', 'dissolutions', 'rules'].map((f) => ({
       required: [f],
-      properties: { [f]: { type: 'array', minItems: 1 } },
+      properties: { [f]: NON_EMPTY_LIST },
     })),
   ],
 })
