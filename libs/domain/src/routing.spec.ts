@@ -293,6 +293,37 @@ describe('resolveArea through reorganisations', () => {
     }
   });
 
+  // Since 2025 a ward belongs to its province, and other provinces have wards of the same names (Bạch Đằng in
+  // Quảng Ninh, Cửa Nam and Nguyễn Du in Nam Định, Minh Khai in Hà Nam): another province or city outranks them.
+  it('takes an address in another province or city for none of its wards, even beside a ward of today', () => {
+    const district = { district: 'Quận Hai Bà Trưng' };
+    const elsewhere = [
+      'phường Bạch Mai, TP Hạ Long, Quảng Ninh',
+      'phuong Bach Mai, tp Vinh Yen, tinh Vinh Phuc',
+      'phường Mai Động, tỉnh Quảng Ninh',
+      'phường Mai Động, Thành phố Nam Định'.normalize('NFD'),
+      '12 Tạ Quang Bửu, TP. Nam Định',
+      '15 Lạc Trung, Hà Nam',
+      '12 Bạch Mai, Đà Nẵng',
+      '46 Hai Bà Trưng, TP.HCM',
+      'Quỳnh Mai, Vinh, Nghệ An',
+    ];
+    expect(elsewhere.map((a) => [a, resolveArea({ address: a }, areas, district).areaCode])).toEqual(elsewhere.map((a) => [a, null]));
+    expect(resolveArea({ address: '15 Lạc Trung, Hà Nam' }, areas, district).problem).toBe(
+      "the address is in Hà Nam, outside Quận Hai Bà Trưng: its ward names are not this district's",
+    );
+    for (const ours of [
+      'phường Bạch Mai, TP Hà Nội',
+      'phuong Bach Mai, TP. Ha Noi',
+      '1 Tạ Quang Bửu, Thành phố Hà Nội',
+      '1 Tạ Quang Bửu, Hà Nội, Việt Nam',
+      'đối diện TPBank, 1 Tạ Quang Bửu',
+      '1 Tạ Quang Bửu, TP Hà Nội Việt Nam',
+    ]) {
+      expect([ours, resolveArea({ address: ours }, areas, district).areaCode]).toEqual([ours, 'BACH_MAI_2025']);
+    }
+  });
+
   // Citizens often leave "quận"/"huyện" out: "Số 8 Ngõ 121 Thái Hà, Đống Đa, Hà Nội". Written bare in a part
   // of its own after the street, another district of the city is read as "quận Đống Đa" is.
   it('reads another district written bare after the street as that district, as "quận Đống Đa" is read', () => {

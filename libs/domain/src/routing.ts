@@ -227,6 +227,46 @@ function otherDistrict(address: string, districtKey: string | null, areas: reado
   return null;
 }
 
+/**
+ * Vietnam's provinces and centrally-run cities other than Hà Nội (the 63 of 2008-2025; the 34 of 12 June
+ * 2025 keep names among them), folded, as an address writes one bare ("12 Minh Khai, Vinh, Nghệ An").
+ * Huế is left out: "Huế" alone may be phố Huế here.
+ */
+const OTHER_PROVINCES: ReadonlySet<string> = new Set(
+  [
+    ...['Hà Giang', 'Cao Bằng', 'Bắc Kạn', 'Bắc Cạn', 'Tuyên Quang', 'Lào Cai', 'Điện Biên', 'Lai Châu', 'Sơn La', 'Yên Bái', 'Hòa Bình'],
+    ...['Thái Nguyên', 'Lạng Sơn', 'Quảng Ninh', 'Bắc Giang', 'Phú Thọ', 'Vĩnh Phúc', 'Bắc Ninh', 'Hải Dương', 'Hải Phòng', 'Hưng Yên'],
+    ...['Thái Bình', 'Hà Nam', 'Nam Định', 'Ninh Bình', 'Thanh Hóa', 'Nghệ An', 'Hà Tĩnh', 'Quảng Bình', 'Quảng Trị', 'Thừa Thiên Huế'],
+    ...['Đà Nẵng', 'Quảng Nam', 'Quảng Ngãi', 'Bình Định', 'Phú Yên', 'Khánh Hòa', 'Ninh Thuận', 'Bình Thuận', 'Kon Tum', 'Gia Lai'],
+    ...['Đắk Lắk', 'Daklak', 'Đắk Nông', 'Lâm Đồng', 'Bình Phước', 'Tây Ninh', 'Bình Dương', 'Đồng Nai', 'Bà Rịa Vũng Tàu', 'Vũng Tàu'],
+    ...['Hồ Chí Minh', 'TP HCM', 'TPHCM', 'HCM', 'Sài Gòn', 'Long An', 'Tiền Giang', 'Bến Tre', 'Trà Vinh', 'Vĩnh Long', 'Đồng Tháp'],
+    ...['An Giang', 'Kiên Giang', 'Cần Thơ', 'Hậu Giang', 'Sóc Trăng', 'Bạc Liêu', 'Cà Mau'],
+  ].map(foldVietnamese),
+);
+
+/**
+ * Another province or city the address names in a part of its own after the first: "tỉnh X", "thành
+ * phố X", "TP X" with X not Hà Nội, or one of OTHER_PROVINCES bare; as written, else null. Since 2025 wards
+ * belong to their province and several provinces have wards named as ours are (Bạch Đằng in Quảng Ninh,
+ * Cửa Nam in Nam Định), so this outranks even a ward of today written with its prefix. A part that is the
+ * street of the number before it is not judged, as in otherDistrict.
+ */
+function otherProvince(address: string, areas: readonly AreaRef[]): string | null {
+  let streetOfNumber = false;
+  for (const [i, part] of address.normalize('NFC').split(ADDRESS_PARTS).entries()) {
+    const judged = i > 0 && !streetOfNumber;
+    const tokens = foldVietnamese(part).split(' ');
+    streetOfNumber = tokens.length > 0 && /^\d/.test(tokens[tokens.length - 1]) && !GROUP_WORDS.includes(tokens[tokens.length - 2] ?? '');
+    if (!judged) continue;
+    // "TP" then a dot or a space: "TPBank" is a bank.
+    const m = /^\s*(thành phố\s|thanh pho\s|tỉnh\s|tinh\s|tp\.|tp\s)\s*(\S.*?)\s*$/iu.exec(part);
+    const name = districtNameOf(m ? m[2] : part);
+    if (m && name && !/^(ha noi|hanoi|hn)\b/.test(name)) return part.trim();
+    if (!m && OTHER_PROVINCES.has(name) && !areas.some((a) => (a.match.length ? a.match : [a.name]).some((n) => foldedName(n) === name))) return part.trim();
+  }
+  return null;
+}
+
 /** The district's name as an address writes it bare: "Quận Hai Bà Trưng" -> "hai ba trung". */
 function districtKeyOf(district: string | null | undefined): string | null {
   const key = foldVietnamese(district ?? '').replace(/^(quan|huyen|thi xa|thanh pho|tp|q) /, '');
@@ -308,7 +348,11 @@ export function resolveArea(
   const named = (tier: Mention) => [...strongest].filter(([, kind]) => kind === tier).map(([area]) => area);
   // A ward of today written with its prefix decides whatever district follows: since 2025 wards belong
   // to the city, and one such as Cửa Nam took slices of several former districts.
-  const elsewhere = location.address && !named('prefixed').some((a) => a.active !== false) ? otherDistrict(location.address, districtKey, areas) : null;
+  const prefixedToday = named('prefixed').some((a) => a.active !== false);
+  const elsewhere =
+    location.address && districtKey
+      ? (otherProvince(location.address, areas) ?? (!prefixedToday ? otherDistrict(location.address, districtKey, areas) : null))
+      : null;
   if (elsewhere) {
     problems.push(`the address is in ${elsewhere}, outside ${options.district}: its ward names are not this district's`);
   } else if (location.address) {
