@@ -324,6 +324,38 @@ describe('resolveArea through reorganisations', () => {
     }
   });
 
+  // "12 Bạch Đằng, phường Chương Dương": Bạch Đằng street runs through other wards too; the ward the address
+  // names, not one of ours, says where it is.
+  it('sends an address naming a ward it does not know to triage rather than by a street of the same name', () => {
+    const unknown = [
+      '12 Bạch Mai, phường Chương Dương, Hà Nội',
+      '12 Bach Mai, phuong Phuong Mai',
+      '15 Lạc Trung, P. Chương Dương',
+      '15 Lạc Trung, P.Chương Dương',
+      'Quỳnh Mai, phường 2',
+      'Bạch Mai, xã Thanh Liệt',
+      'số 1 Cầu Dền, phường Đồng Xuân',
+    ];
+    expect(unknown.map((a) => [a, resolveArea({ address: a }, areas).areaCode])).toEqual(unknown.map((a) => [a, null]));
+    expect(resolveArea({ address: '15 Lạc Trung, P. Chương Dương' }, areas).problem).toBe(
+      "the address names P. Chương Dương, no ward of this deployment's: its other names may be streets elsewhere",
+    );
+    for (const [address, area] of [
+      // A ward of today written with its prefix still decides; a known ward's name may run on.
+      ['phường Bạch Mai (phường Chương Dương cũ)', 'BACH_MAI_2025'],
+      ['12 Bạch Mai, phường Bạch Mai cũ', 'BACH_MAI_2025'],
+      ['phường Quỳnh Mai quận Hai Bà Trưng', 'BACH_MAI_2025'],
+      // Not a ward: a room, the word alone or before no name, a name that begins with "Phương", society.
+      ['P. 302, 1 Tạ Quang Bửu', 'BACH_MAI_2025'],
+      ['UBND phường, 1 Tạ Quang Bửu', 'BACH_MAI_2025'],
+      ['1 Tạ Quang Bửu, giáp các phường lân cận', 'BACH_MAI_2025'],
+      ['Phương Mai Garden, Quỳnh Mai', 'BACH_MAI_2025'],
+      ['Hội Bảo trợ xã hội, 1 Tạ Quang Bửu', 'BACH_MAI_2025'],
+    ] as [string, string][]) {
+      expect([address, resolveArea({ address }, areas).areaCode]).toEqual([address, area]);
+    }
+  });
+
   // Citizens often leave "quận"/"huyện" out: "Số 8 Ngõ 121 Thái Hà, Đống Đa, Hà Nội". Written bare in a part
   // of its own after the street, another district of the city is read as "quận Đống Đa" is.
   it('reads another district written bare after the street as that district, as "quận Đống Đa" is read', () => {

@@ -267,6 +267,29 @@ function otherProvince(address: string, areas: readonly AreaRef[]): string | nul
   return null;
 }
 
+/**
+ * A ward, commune or town the address names with its prefix ("phường Chương Dương", "P. Chương Dương",
+ * "xã Thanh Liệt", "phường 2") that is none of these areas, as written; else null. Its other names are then
+ * likely streets that run on into that ward ("12 Bạch Đằng, phường Chương Dương"): triage, not a guess.
+ * "phường", "xã" (not "thị xã", "xã hội", "hợp tác xã") and "thị trấn" are read with their diacritics, inside
+ * a part only before a capital or a number ("các phường lân cận" is no name); "phuong" and "P." only opening
+ * a part ("Phương Mai" is a name; "P." opening the address, or before a number, is a room: "P. 302").
+ */
+function unknownWard(address: string, areas: readonly AreaRef[]): string | null {
+  const keys = areas.flatMap((a) => (a.match.length ? a.match : [a.name]).map(foldedName)).filter(Boolean);
+  for (const [i, part] of address.normalize('NFC').split(ADDRESS_PARTS).entries()) {
+    const inside = /(?:^|\s)(phường|(?<!thị |tác )xã(?! hội)|thị trấn)\s+(\S.*)$/iu.exec(part);
+    const m =
+      (inside && (!part.slice(0, inside.index).trim() || /^[\p{Lu}\d]/u.test(inside[2])) ? inside : null) ??
+      /^\s*(phuong)\s+(\S.*)$/i.exec(part) ??
+      (i > 0 ? /^\s*(p\.)\s*(\p{L}.*)$/iu.exec(part) : null);
+    if (!m) continue;
+    const rest = foldVietnamese(m[2]);
+    if (rest && !keys.some((k) => rest === k || rest.startsWith(`${k} `))) return `${m[1]} ${m[2].trim()}`;
+  }
+  return null;
+}
+
 /** The district's name as an address writes it bare: "Quận Hai Bà Trưng" -> "hai ba trung". */
 function districtKeyOf(district: string | null | undefined): string | null {
   const key = foldVietnamese(district ?? '').replace(/^(quan|huyen|thi xa|thanh pho|tp|q) /, '');
@@ -353,8 +376,11 @@ export function resolveArea(
     location.address && districtKey
       ? (otherProvince(location.address, areas) ?? (!prefixedToday ? otherDistrict(location.address, districtKey, areas) : null))
       : null;
+  const unknown = location.address && !elsewhere && !prefixedToday ? unknownWard(location.address, areas) : null;
   if (elsewhere) {
     problems.push(`the address is in ${elsewhere}, outside ${options.district}: its ward names are not this district's`);
+  } else if (unknown) {
+    problems.push(`the address names ${unknown}, no ward of this deployment's: its other names may be streets elsewhere`);
   } else if (location.address) {
     // The wards of today whose streets the address names; when none, an ended ward's streets, through its
     // successors' street rules: after a split the new wards list none of the old one's streets, and
