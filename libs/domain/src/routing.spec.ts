@@ -356,6 +356,49 @@ describe('resolveArea through reorganisations', () => {
     }
   });
 
+  // "12 Kim Ngưu, Hai Bà Trưng": the former district's name, not the new ward Hai Bà Trưng, which the splits
+  // say none of Kim Ngưu went to.
+  it("reads a street a split lists when the address names this district, before taking the district's name for the ward", () => {
+    const district = { district: 'Quận Hai Bà Trưng' };
+    const split = (code: string, parts: [string, string[]][]): AreaRef => ({
+      code,
+      name: `Phường ${code}`,
+      unitCode: `P_${code}`,
+      match: [code],
+      active: false,
+      successors: [...parts.map(([area, streets]) => ({ area, streets, patterns: [] })), { area: 'HAI_BA_TRUNG_2025', streets: [], patterns: [] }],
+    });
+    const wards: AreaRef[] = [
+      split('OLD_A', [
+        ['BACH_MAI_2025', ['Đoàn Trần Nghiệp']],
+        ['VINH_TUY_2025', ['Kim Ngưu']],
+      ]),
+      split('OLD_B', [['BACH_MAI_2025', ['Kim Ngưu', 'Đoàn Trần Nghiệp']]]),
+      { code: 'HAI_BA_TRUNG_2025', name: 'Phường Hai Bà Trưng', unitCode: 'P2025_HAI_BA_TRUNG', match: ['Hai Bà Trưng'] },
+      { code: 'BACH_MAI_2025', name: 'Phường Bạch Mai', unitCode: 'P2025_BACH_MAI', match: ['Bạch Mai'] },
+      { code: 'VINH_TUY_2025', name: 'Phường Vĩnh Tuy', unitCode: 'P2025_VINH_TUY', match: ['Vĩnh Tuy'] },
+    ];
+    for (const [address, area] of [
+      ['12 Đoàn Trần Nghiệp, Hai Bà Trưng, Hà Nội', 'BACH_MAI_2025'],
+      ['12 Doan Tran Nghiep, Hai Ba Trung', 'BACH_MAI_2025'],
+      ['12 Đoàn Trần Nghiệp, quận Hai Bà Trưng', 'BACH_MAI_2025'],
+      ['12 Đoàn Trần Nghiệp, Q.HBT', 'BACH_MAI_2025'],
+      // The splits send the street to two wards: the address does not say which.
+      ['12 Kim Ngưu, Hai Bà Trưng', null],
+      ['12 Kim Ngưu, quận Hai Bà Trưng', null],
+      // A street no split lists: the district's name is read for the ward, as before.
+      ['ngõ 102 Trường Chinh, Hai Bà Trưng', 'HAI_BA_TRUNG_2025'],
+      ['Hai Bà Trưng, Hà Nội', 'HAI_BA_TRUNG_2025'],
+      // Without this district named, a split's street alone decides nothing: it may run on into another district.
+      ['12 Đoàn Trần Nghiệp', null],
+      ['12 Đoàn Trần Nghiệp, Hà Nội', null],
+    ] as [string, string | null][]) {
+      expect([address, resolveArea({ address }, wards, district).areaCode]).toEqual([address, area]);
+    }
+    expect(resolveArea({ address: '12 Đoàn Trần Nghiệp, Hai Bà Trưng' }, wards, district).source).toBe('street');
+    expect(resolveArea({ address: '12 Kim Ngưu, Hai Bà Trưng' }, wards, district).problem).toBe('the address names streets of more than one ward');
+  });
+
   // Citizens often leave "quận"/"huyện" out: "Số 8 Ngõ 121 Thái Hà, Đống Đa, Hà Nội". Written bare in a part
   // of its own after the street, another district of the city is read as "quận Đống Đa" is.
   it('reads another district written bare after the street as that district, as "quận Đống Đa" is read', () => {

@@ -183,6 +183,27 @@ function districtNameOf(written: string): string {
     .replace(/ (tp|thanh pho)? ?(ha noi|hn)$/, '');
 }
 
+/** Whether a district's name (districtNameOf) is this district's: its name, or its initials ("Q.HBT", "Q. H.B.T"). */
+function isThisDistrict(name: string, districtKey: string): boolean {
+  const initials = districtKey
+    .split(' ')
+    .map((w) => w[0])
+    .join('');
+  return name.includes(districtKey) || name.replace(/ /g, '') === initials;
+}
+
+/** Whether the address writes this district with its prefix in a part of its own ("quận Hai Bà Trưng", "Q.HBT"). */
+function namesThisDistrict(address: string, districtKey: string | null): boolean {
+  if (!districtKey) return false;
+  return address
+    .normalize('NFC')
+    .split(ADDRESS_PARTS)
+    .some((part) => {
+      const m = /^\s*(quận|quan|q\.?)\s*(.+?)\s*$/iu.exec(part);
+      return m !== null && isThisDistrict(districtNameOf(m[2]), districtKey);
+    });
+}
+
 /**
  * Another district the address names in a part of its own ("78 Giải Phóng, quận Đống Đa": Bạch Mai
  * hospital, not the ward Bạch Mai), as written; null when it names this one, or none. A part that only
@@ -200,11 +221,7 @@ function districtNameOf(written: string): string {
  */
 function otherDistrict(address: string, districtKey: string | null, areas: readonly AreaRef[]): string | null {
   if (!districtKey) return null;
-  const initials = districtKey
-    .split(' ')
-    .map((w) => w[0])
-    .join('');
-  const ours = (name: string) => name.includes(districtKey) || name.replace(/ /g, '') === initials;
+  const ours = (name: string) => isThisDistrict(name, districtKey);
   // The part before ended with a house or alley number (not a residential group's: "tổ 5"): this part names its street.
   let streetOfNumber = false;
   for (const [i, part] of address.normalize('NFC').split(ADDRESS_PARTS).entries()) {
@@ -397,7 +414,30 @@ export function resolveArea(
       }
       return [...wards];
     };
+    // The wards of today the splits send the address's streets to. Read only where the address names this
+    // district, whose old wards the splits divided: alone, a street such as Giải Phóng runs on into others.
+    const bySplit = () => {
+      const wards = new Set<string>();
+      for (const a of areas.filter((x) => x.active === false)) {
+        for (const s of a.successors ?? []) {
+          const to = (s.streets.length || s.patterns.length) && successorMatches(s, text) ? byCode.get(s.area) : undefined;
+          const current = to && currentArea(to, text, byCode);
+          if (current && typeof current !== 'string') wards.add(current.area.code);
+        }
+      }
+      return [...wards];
+    };
+    const splitDecides = (): AreaResolution | null => {
+      const wards = bySplit();
+      if (wards.length === 1) return { areaCode: wards[0], source: 'street', problem: null };
+      if (wards.length > 1) return { areaCode: null, source: null, problem: [...problems, 'the address names streets of more than one ward'].join('; ') };
+      return null;
+    };
     for (const tier of ['prefixed', 'bare', 'streets', 'weak', 'district'] as const) {
+      // "12 Kim Ngưu, Hai Bà Trưng" names the former district, not the new ward of its name: a street a split
+      // lists decides first.
+      const decided = tier === 'district' && named(tier).length ? splitDecides() : null;
+      if (decided) return decided;
       if (tier === 'streets') {
         const wards = byStreet();
         if (wards.length === 1) return { areaCode: wards[0], source: 'street', problem: null };
@@ -424,6 +464,8 @@ export function resolveArea(
       );
       return { areaCode: null, source: null, problem: problems.join('; ') };
     }
+    const decided = namesThisDistrict(location.address, districtKey) ? splitDecides() : null;
+    if (decided) return decided;
     problems.push('the address names no known ward');
   } else if (!location.wardCode) {
     problems.push('no wardCode and no address');
