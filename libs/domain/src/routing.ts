@@ -129,7 +129,11 @@ function mentionsOf(text: string, key: string, districtKey: string | null, commu
   const found: Omit<Named, 'area'>[] = [];
   const needle = ` ${key} `;
   for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
-    const before = text.slice(0, at).trim().split(' ');
+    // The three words before it, found from `at` back: splitting all the text before each mention was
+    // quadratic in a long address.
+    let from = at;
+    for (let words = 0; words < 4 && from > 0; words++) from = text.lastIndexOf(' ', from - 1);
+    const before = text.slice(Math.max(0, from), at).trim().split(' ');
     const last = before[before.length - 1] ?? '';
     const prev = before[before.length - 2] ?? '';
     // "thành phố Huế" holds the key "phố Huế": a city, as "thành phố X" is.
