@@ -344,6 +344,7 @@ describe('resolveArea through reorganisations', () => {
       'Quỳnh Mai, phường 2',
       'Bạch Mai, xã Thanh Liệt',
       'số 1 Cầu Dền, phường Đồng Xuân',
+      'Tổ 5, P. Chương Dương, Bạch Mai',
     ];
     expect(unknown.map((a) => [a, resolveArea({ address: a }, areas).areaCode])).toEqual(unknown.map((a) => [a, null]));
     expect(resolveArea({ address: '15 Lạc Trung, P. Chương Dương' }, areas).problem).toBe(
@@ -360,6 +361,8 @@ describe('resolveArea through reorganisations', () => {
       ['1 Tạ Quang Bửu, giáp các phường lân cận', 'BACH_MAI_2025'],
       ['Phương Mai Garden, Quỳnh Mai', 'BACH_MAI_2025'],
       ['Hội Bảo trợ xã hội, 1 Tạ Quang Bửu', 'BACH_MAI_2025'],
+      // "P." after a house number's part is phố: Google Maps' "P. Trần Xuân Soạn" split from its number.
+      ['Số 12, P. Trần Xuân Soạn, Bạch Mai', 'BACH_MAI_2025'],
     ] as [string, string][]) {
       expect([address, resolveArea({ address }, areas).areaCode]).toEqual([address, area]);
     }

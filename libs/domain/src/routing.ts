@@ -294,16 +294,22 @@ function otherProvince(address: string, areas: readonly AreaRef[]): string | nul
  * likely streets that run on into that ward ("12 Bạch Đằng, phường Chương Dương"): triage, not a guess.
  * "phường", "xã" (not "thị xã", "xã hội", "hợp tác xã") and "thị trấn" are read with their diacritics, inside
  * a part only before a capital or a number ("các phường lân cận" is no name); "phuong" and "P." only opening
- * a part ("Phương Mai" is a name; "P." opening the address, or before a number, is a room: "P. 302").
+ * a part ("Phương Mai" is a name; "P." opening the address, or before a number, is a room: "P. 302"; after a
+ * part ending in a house number, phố).
  */
 function unknownWard(address: string, areas: readonly AreaRef[]): string | null {
   const keys = areas.flatMap((a) => (a.match.length ? a.match : [a.name]).map(foldedName)).filter(Boolean);
+  let streetOfNumber = false;
   for (const [i, part] of address.normalize('NFC').split(ADDRESS_PARTS).entries()) {
+    // "P." after a part ending in a house number is phố, as after the number itself: "Số 12, P. Trần Xuân Soạn".
+    const phoAllowed = i > 0 && !streetOfNumber;
+    const tokens = foldVietnamese(part).split(' ');
+    streetOfNumber = /^\d/.test(tokens[tokens.length - 1]) && !GROUP_WORDS.includes(tokens[tokens.length - 2] ?? '');
     const inside = /(?:^|\s)(phường|(?<!thị |tác )xã(?! hội)|thị trấn)\s+(\S.*)$/iu.exec(part);
     const m =
       (inside && (!part.slice(0, inside.index).trim() || /^[\p{Lu}\d]/u.test(inside[2])) ? inside : null) ??
       /^\s*(phuong)\s+(\S.*)$/i.exec(part) ??
-      (i > 0 ? /^\s*(p\.)\s*(\p{L}.*)$/iu.exec(part) : null);
+      (phoAllowed ? /^\s*(p\.)\s*(\p{L}.*)$/iu.exec(part) : null);
     if (!m) continue;
     const rest = foldVietnamese(m[2]);
     if (rest && !keys.some((k) => rest === k || rest.startsWith(`${k} `))) return `${m[1]} ${m[2].trim()}`;
