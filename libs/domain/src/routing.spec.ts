@@ -411,6 +411,22 @@ describe('resolveArea through reorganisations', () => {
     expect(resolveArea({ address: '12 Kim Ngưu, Hai Bà Trưng' }, wards, district).problem).toBe('the address names streets of more than one ward');
   });
 
+  it('reads "quận X" closing a part that opens with a house number as the district, when the address has no commas', () => {
+    const district = { district: 'Quận Hai Bà Trưng' };
+    for (const [address, area] of [
+      ['12 Bạch Mai quận Đống Đa', null],
+      ['số 5 ngõ 10 Bạch Mai Q.Đống Đa, Hà Nội', null],
+      ['ngõ 5 Bạch Mai huyện Thanh Trì', null],
+      ['12 Bạch Mai quận Hai Bà Trưng Hà Nội', 'BACH_MAI_2025'],
+      ['12 Bạch Mai Q.HBT', 'BACH_MAI_2025'],
+      // Not opening with a house number: a mention, as before ("Quận ủy", "Công an quận").
+      ['Quỳnh Mai, đối diện trụ sở Công an quận Hoàng Mai', 'BACH_MAI_2025'],
+      ['12 Bạch Mai trước cổng Quận ủy Đống Đa', 'BACH_MAI_2025'],
+    ] as [string, string | null][]) {
+      expect([address, resolveArea({ address }, areas, district).areaCode]).toEqual([address, area]);
+    }
+  });
+
   // Citizens often leave "quận"/"huyện" out: "Số 8 Ngõ 121 Thái Hà, Đống Đa, Hà Nội". Written bare in a part
   // of its own after the street, another district of the city is read as "quận Đống Đa" is.
   it('reads another district written bare after the street as that district, as "quận Đống Đa" is read', () => {

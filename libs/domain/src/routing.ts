@@ -221,7 +221,8 @@ function namesThisDistrict(address: string, districtKey: string | null): boolean
  * part, one of Hà Nội's districts written bare ("12 Bạch Mai, Đống Đa") is that district as "quận Đống Đa"
  * is, unless an area here bears the name (since 2025 wards bear the names of former districts: a ward here is
  * what the deployment knows). This district may be written by its name or initials, with dots, "cũ"
- * (former) anywhere.
+ * (former) anywhere. "quận", "huyện" or "Q." closing a part that opens with a house number is the district
+ * too ("12 Bạch Mai quận Đống Đa", typed without commas).
  */
 function otherDistrict(address: string, districtKey: string | null, areas: readonly AreaRef[]): string | null {
   if (!districtKey) return null;
@@ -232,7 +233,11 @@ function otherDistrict(address: string, districtKey: string | null, areas: reado
     const judged = i > 0 && !streetOfNumber;
     const tokens = foldVietnamese(part).split(' ');
     streetOfNumber = tokens.length > 0 && /^\d/.test(tokens[tokens.length - 1]) && !GROUP_WORDS.includes(tokens[tokens.length - 2] ?? '');
-    const m = /^\s*(quận|huyện|thị xã|q\.)\s*(.+?)\s*$/iu.exec(part) ?? (judged ? /^\s*(quan|huyen|thi xa|q)\s+(.+?)\s*$/i.exec(part) : null);
+    const m =
+      /^\s*(quận|huyện|thị xã|q\.)\s*(.+?)\s*$/iu.exec(part) ??
+      (judged ? /^\s*(quan|huyen|thi xa|q)\s+(.+?)\s*$/i.exec(part) : null) ??
+      // Typed without commas, closing a house number's part: "12 Bạch Mai quận Đống Đa".
+      /^(?:\d|(?:số|so|ngõ|ngo|ngách|ngach|hẻm|hem)\s+\d).*?\s(quận|huyện|q\.)\s*(\S.*)$/iu.exec(part.trim());
     if (m) {
       const name = districtNameOf(m[2]);
       if (!name || /^(uy|doan|doi)\b/.test(name) || ours(name)) continue;
