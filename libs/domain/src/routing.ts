@@ -203,7 +203,7 @@ function namesThisDistrict(address: string, districtKey: string | null): boolean
     .normalize('NFC')
     .split(ADDRESS_PARTS)
     .some((part) => {
-      const m = /^\s*(quận|quan|q\.?)\s*(.+?)\s*$/iu.exec(part);
+      const m = /^(quận|quan|q\.?)\s*(.+)$/iu.exec(part.trim());
       return m !== null && isThisDistrict(districtNameOf(m[2]), districtKey);
     });
 }
@@ -234,8 +234,9 @@ function otherDistrict(address: string, districtKey: string | null, areas: reado
     const tokens = foldVietnamese(part).split(' ');
     streetOfNumber = tokens.length > 0 && /^\d/.test(tokens[tokens.length - 1]) && !GROUP_WORDS.includes(tokens[tokens.length - 2] ?? '');
     const m =
-      /^\s*(quận|huyện|thị xã|q\.)\s*(.+?)\s*$/iu.exec(part) ??
-      (judged ? /^\s*(quan|huyen|thi xa|q)\s+(.+?)\s*$/i.exec(part) : null) ??
+      // On the part trimmed, with no lazy name before trailing blanks: that was quadratic in a run of blanks.
+      /^(quận|huyện|thị xã|q\.)\s*(.+)$/iu.exec(part.trim()) ??
+      (judged ? /^(quan|huyen|thi xa|q)\s+(.+)$/i.exec(part.trim()) : null) ??
       // Typed without commas, closing a house number's part: "12 Bạch Mai quận Đống Đa".
       /^(?:\d|(?:số|so|ngõ|ngo|ngách|ngach|hẻm|hem)\s+\d).*?\s(quận|huyện|q\.)\s*(\S.*)$/iu.exec(part.trim());
     if (m) {
@@ -285,7 +286,7 @@ function otherProvince(address: string, areas: readonly AreaRef[]): string | nul
     streetOfNumber = tokens.length > 0 && /^\d/.test(tokens[tokens.length - 1]) && !GROUP_WORDS.includes(tokens[tokens.length - 2] ?? '');
     if (!judged) continue;
     // "TP" then a dot or a space: "TPBank" is a bank.
-    const m = /^\s*(thành phố\s|thanh pho\s|tỉnh\s|tinh\s|tp\.|tp\s)\s*(\S.*?)\s*$/iu.exec(part);
+    const m = /^(thành phố\s|thanh pho\s|tỉnh\s|tinh\s|tp\.|tp\s)\s*(\S.*)$/iu.exec(part.trim());
     const name = districtNameOf(m ? m[2] : part);
     if (m && name && !/^(ha noi|hanoi|hn)\b/.test(name)) return part.trim();
     if (!m && OTHER_PROVINCES.has(name) && !areas.some((a) => (a.match.length ? a.match : [a.name]).some((n) => foldedName(n) === name))) return part.trim();
