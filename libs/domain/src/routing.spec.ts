@@ -325,6 +325,7 @@ describe('resolveArea through reorganisations', () => {
       '12 Bạch Mai, Đà Nẵng',
       '46 Hai Bà Trưng, TP.HCM',
       'Quỳnh Mai, Vinh, Nghệ An',
+      'Tổ 3, Quỳnh Mai, tỉnh Hòa Bình',
     ];
     expect(elsewhere.map((a) => [a, resolveArea({ address: a }, areas, district).areaCode])).toEqual(elsewhere.map((a) => [a, null]));
     expect(resolveArea({ address: '15 Lạc Trung, Hà Nam' }, areas, district).problem).toBe(
@@ -336,6 +337,8 @@ describe('resolveArea through reorganisations', () => {
       '1 Tạ Quang Bửu, Thành phố Hà Nội',
       '1 Tạ Quang Bửu, Hà Nội, Việt Nam',
       'đối diện TPBank, 1 Tạ Quang Bửu',
+      // Hòa Bình alone is also an alley here (ngõ Hòa Bình, off Minh Khai street), not the province.
+      'Tổ 3, Hòa Bình, phường Bạch Mai',
       '1 Tạ Quang Bửu, TP Hà Nội Việt Nam',
     ]) {
       expect([ours, resolveArea({ address: ours }, areas, district).areaCode]).toEqual([ours, 'BACH_MAI_2025']);
