@@ -1,6 +1,6 @@
 import { EraseExpiredContactDetails } from '@fr/privacy';
 import { QueueName, QueueRegistry } from '@fr/queue';
-import { actOnCase, adminToken, bearer, createOfficer, DEV_KEYS, holdRows, settle, TestEngine, untilSettledOrWaiting, waitFor } from '@fr/testing';
+import { actOnCase, adminToken, bearer, createOfficer, DEV_KEYS, holdRows, settle, submitRouted, TestEngine, untilSettledOrWaiting } from '@fr/testing';
 import { ADVISORY_LOCK } from '@fr/persistence';
 
 jest.setTimeout(60_000);
@@ -64,24 +64,13 @@ describe("a citizen's request and the other writers of their cases' groups at th
   /** A report at `north` degrees from the light (the same place and category link a later report to the first), by a new phone or `samePhone`'s citizen. */
   async function report(north: number, name: string, samePhone?: string) {
     const phone = samePhone ?? `09150${String(++phones).padStart(5, '0')}`;
-    const res = await engine
-      .http()
-      .post('/v1/feedback')
-      .set(KEY)
-      .send({
-        externalId: `1207-${phone}-${++reports}`,
-        category: 'roads_lighting',
-        description: `Đèn đường trên phố Trần Đại Nghĩa không sáng, gần cột số ${phone.slice(-3)}.`,
-        location: { lat: LIGHT.lat + north, lng: LIGHT.lng, wardCode: 'BACH_KHOA' },
-        citizen: { name, phone },
-      });
-    expect(res.status).toBe(202);
-    const c = res.body as { id: string; trackingCode: string };
-    await waitFor(
-      () => engine.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [c.id]),
-      (r) => r[0].status !== 'received',
-      { what: 'routing' },
-    );
+    const c = await submitRouted(engine, KEY, {
+      externalId: `1207-${phone}-${++reports}`,
+      category: 'roads_lighting',
+      description: `Đèn đường trên phố Trần Đại Nghĩa không sáng, gần cột số ${phone.slice(-3)}.`,
+      location: { lat: LIGHT.lat + north, lng: LIGHT.lng, wardCode: 'BACH_KHOA' },
+      citizen: { name, phone },
+    });
     return { ...c, phone };
   }
   /** A place 1 km from every other. */

@@ -187,6 +187,12 @@ function districtNameOf(written: string): string {
     .replace(/ (tp|thanh pho)? ?(ha noi|hn)$/, '');
 }
 
+/** Whether an address part ends with a house or alley number (not a residential group's: "tổ 5"): the next part names its street. */
+function endsWithHouseNumber(part: string): boolean {
+  const tokens = foldVietnamese(part).split(' ');
+  return /^\d/.test(tokens[tokens.length - 1]) && !GROUP_WORDS.includes(tokens[tokens.length - 2] ?? '');
+}
+
 /** Whether a district's name (districtNameOf) is this district's: its name, or its initials ("Q.HBT", "Q. H.B.T"). */
 function isThisDistrict(name: string, districtKey: string): boolean {
   const initials = districtKey
@@ -231,8 +237,7 @@ function otherDistrict(address: string, districtKey: string | null, areas: reado
   let streetOfNumber = false;
   for (const [i, part] of address.normalize('NFC').split(ADDRESS_PARTS).entries()) {
     const judged = i > 0 && !streetOfNumber;
-    const tokens = foldVietnamese(part).split(' ');
-    streetOfNumber = tokens.length > 0 && /^\d/.test(tokens[tokens.length - 1]) && !GROUP_WORDS.includes(tokens[tokens.length - 2] ?? '');
+    streetOfNumber = endsWithHouseNumber(part);
     const m =
       // On the part trimmed, with no lazy name before trailing blanks: that was quadratic in a run of blanks.
       /^(quận|huyện|thị xã|q\.)\s*(.+)$/iu.exec(part.trim()) ??
@@ -283,8 +288,7 @@ function otherProvince(address: string, areas: readonly AreaRef[]): string | nul
   let streetOfNumber = false;
   for (const [i, part] of address.normalize('NFC').split(ADDRESS_PARTS).entries()) {
     const judged = i > 0 && !streetOfNumber;
-    const tokens = foldVietnamese(part).split(' ');
-    streetOfNumber = tokens.length > 0 && /^\d/.test(tokens[tokens.length - 1]) && !GROUP_WORDS.includes(tokens[tokens.length - 2] ?? '');
+    streetOfNumber = endsWithHouseNumber(part);
     if (!judged) continue;
     // "TP" then a dot or a space: "TPBank" is a bank.
     const m = /^(thành phố\s|thanh pho\s|tỉnh\s|tinh\s|tp\.|tp\s)\s*(\S.*)$/iu.exec(part.trim());
@@ -310,8 +314,7 @@ function unknownWard(address: string, areas: readonly AreaRef[]): string | null 
   for (const [i, part] of address.normalize('NFC').split(ADDRESS_PARTS).entries()) {
     // "P." after a part ending in a house number is phố, as after the number itself: "Số 12, P. Trần Xuân Soạn".
     const phoAllowed = i > 0 && !streetOfNumber;
-    const tokens = foldVietnamese(part).split(' ');
-    streetOfNumber = /^\d/.test(tokens[tokens.length - 1]) && !GROUP_WORDS.includes(tokens[tokens.length - 2] ?? '');
+    streetOfNumber = endsWithHouseNumber(part);
     const inside = /(?:^|\s)(phường|(?<!thị |tác )xã(?! hội)|thị trấn)\s+(\S.*)$/iu.exec(part);
     const m =
       (inside && (!part.slice(0, inside.index).trim() || /^[\p{Lu}\d]/u.test(inside[2])) ? inside : null) ??
