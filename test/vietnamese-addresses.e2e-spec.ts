@@ -309,4 +309,57 @@ describe('Vietnamese addresses as they are written', () => {
       expect((await row((await report('460 Minh Khai, Times City')).id)).duplicate_of).toBe(complex.id);
     });
   });
+
+  describe('migration AddressTextKeysRefolded1767600000000', () => {
+    const migration = () => new (MIGRATIONS.find((m) => m.name === 'AddressTextKeysRefolded1767600000000')!)();
+    const runner = (c: PoolClient) =>
+      ({ query: async (sql: string, params?: unknown[]) => (await c.query<Record<string, unknown>>(sql, params)).rows }) as unknown as QueryRunner;
+
+    it('keys again the open cases keyed with an invisible character or a line break the old way, so reports written plainly meet them', async () => {
+      const pasted = await report('27 Lê Thanh Ngh\u200bị');
+      const lines = await report('29 Lê Thanh Nghị\nBách Khoa\nHai Bà Trưng');
+      const closed = await report('31 Lê Thanh Ngh\u200bị');
+      // As the release before keyed them: the zero-width space a break ("ngh" then read as ngách), the lines one part.
+      const before = { [pasted.id]: '27 le thanh ngach i', [lines.id]: '29 le thanh nghi bach khoa hai ba trung', [closed.id]: '31 le thanh ngach i' };
+      for (const [id, key] of Object.entries(before)) await engine.query(`UPDATE cases SET address_key = $2 WHERE id = $1`, [id, key]);
+      await engine.query(`UPDATE cases SET status = 'closed', closed_at = now() WHERE id = $1`, [closed.id]);
+      const c = await engine.db.connect();
+      try {
+        await c.query('BEGIN');
+        await migration().up(runner(c));
+        await c.query('COMMIT');
+      } finally {
+        c.release();
+      }
+      expect(await row(pasted.id)).toMatchObject({ address: '27 Lê Thanh Ngh\u200bị', address_key: '27 le thanh nghi' });
+      expect((await row(lines.id)).address_key).toBe('29 le thanh nghi');
+      expect((await row(closed.id)).address_key).toBe('31 le thanh ngach i');
+      // Every open case now holds the key intake makes today.
+      const rows = await engine.query<{ address: string; address_key: string | null }>(
+        `SELECT address, address_key FROM cases WHERE address IS NOT NULL AND status NOT IN ('closed', 'merged')`,
+      );
+      expect(rows.filter((r) => r.address_key !== normaliseAddress(r.address))).toEqual([]);
+      expect((await row((await report('Số 27 Lê Thanh Nghị')).id)).duplicate_of).toBe(pasted.id);
+      expect((await row((await report('29 Lê Thanh Nghị, phường Bách Khoa')).id)).duplicate_of).toBe(lines.id);
+    });
+  });
+
+  it("routes an address with a zero-width space inside the ward's name, given no ward code, as its clean form", async () => {
+    const placed = async (address: string) => {
+      const { id } = await submitRouted(engine, IHANOI, {
+        category: 'sanitation',
+        description: 'Rác thải ùn ứ trên vỉa hè nhiều ngày.',
+        location: { address },
+      });
+      return (
+        await engine.query<{ status: string; unit_code: string | null; area_code: string | null }>(
+          `SELECT status, unit_code, area_code FROM cases WHERE id = $1`,
+          [id],
+        )
+      )[0];
+    };
+    const clean = await placed('Số 41 Lê Thanh Nghị, phường Bách Khoa');
+    expect(clean.area_code).not.toBeNull();
+    expect(await placed('Số 43 Lê Thanh Nghị, phường Bá\u200bch Khoa')).toEqual(clean);
+  });
 });

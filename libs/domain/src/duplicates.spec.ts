@@ -86,6 +86,23 @@ describe(normaliseAddress.name, () => {
     ['Tổ 5, phường Vĩnh Tuy', ['Tổ 5, P. Vĩnh Tuy', 'to 5 p vinh tuy', 'Tổ 5']],
     ['１２ Ｈàng Ｂông', ['12 Hàng Bông']],
     ['12 Hàng Bô\u00adng', ['12 Hàng Bông']],
+    // Characters that show nothing, inside words or beside spaces, and other spaces: the text as it shows.
+    [
+      '12 Hàng Bông, phường Cửa Nam',
+      [
+        '12 Hàng Bô\u200bng, phường Cửa Nam',
+        '\ufeff12 Hàng\u200c Bông\u200d, phường\u2060 Cửa Nam\u200e',
+        '12\u00a0Hàng\u202fBông,\u3000phường\tCửa Nam',
+        '12 Hàng\u200bBông',
+        // A form's text box: a part a line.
+        '12 Hàng Bông\nCửa Nam\nHoàn Kiếm',
+        '12 Hàng Bông\r\nphường Cửa Nam\r\nHà Nội',
+        '12 Hàng Bông - Cửa Nam - Hoàn Kiếm',
+        '12 Hàng Bông — Cửa Nam — Hoàn Kiếm',
+        '12 Hàng Bông-phường Cửa Nam-quận Hoàn Kiếm',
+        '12 Hàng Bông,, Cửa Nam,, Hoàn Kiếm.',
+      ],
+    ],
     ['Khu tập thể Quỳnh Mai, nhà B5', ['KTT Quỳnh Mai, nhà B5', 'khu tap the Quynh Mai, nha B5']],
   ])('%s: one key for each way of writing it', (address, others) => {
     const key = normaliseAddress(address);

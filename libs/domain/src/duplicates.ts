@@ -1,4 +1,4 @@
-import { ADDRESS_PARTS, foldVietnamese, GROUP_WORDS } from './text';
+import { ADDRESS_PARTS, addressText, foldVietnamese, GROUP_WORDS } from './text';
 
 /**
  * Duplicate reports (issue 14): one broken street light reported by twenty residents is one problem.
@@ -96,8 +96,7 @@ export const ADDRESS_KEY_RULES_BEFORE_ALLEYS: AddressKeyRules = Object.freeze({ 
  */
 export function normaliseAddress(address: string | null | undefined, rules: AddressKeyRules = CURRENT_RULES): string | null {
   if (!address) return null;
-  const parts = address
-    .normalize('NFC')
+  const parts = addressText(address)
     .split(ADDRESS_PARTS)
     .map((part) =>
       foldVietnamese(part)

@@ -1,4 +1,4 @@
-import { ADDRESS_PARTS, foldedName, foldVietnamese, GROUP_WORDS } from './text';
+import { ADDRESS_PARTS, addressText, foldedName, foldVietnamese, GROUP_WORDS } from './text';
 
 /** A routing rule as the engine evaluates it; `toWard` sends the case to the ward of its location. */
 export interface RoutingRule {
@@ -205,13 +205,10 @@ function isThisDistrict(name: string, districtKey: string): boolean {
 /** Whether the address writes this district with its prefix in a part of its own ("quận Hai Bà Trưng", "Q.HBT"). */
 function namesThisDistrict(address: string, districtKey: string | null): boolean {
   if (!districtKey) return false;
-  return address
-    .normalize('NFC')
-    .split(ADDRESS_PARTS)
-    .some((part) => {
-      const m = /^(quận|quan|q\.?)\s*(.+)$/iu.exec(part.trim());
-      return m !== null && isThisDistrict(districtNameOf(m[2]), districtKey);
-    });
+  return address.split(ADDRESS_PARTS).some((part) => {
+    const m = /^(quận|quan|q\.?)\s*(.+)$/iu.exec(part.trim());
+    return m !== null && isThisDistrict(districtNameOf(m[2]), districtKey);
+  });
 }
 
 /**
@@ -235,7 +232,7 @@ function otherDistrict(address: string, districtKey: string | null, areas: reado
   const ours = (name: string) => isThisDistrict(name, districtKey);
   // The part before ended with a house or alley number (not a residential group's: "tổ 5"): this part names its street.
   let streetOfNumber = false;
-  for (const [i, part] of address.normalize('NFC').split(ADDRESS_PARTS).entries()) {
+  for (const [i, part] of address.split(ADDRESS_PARTS).entries()) {
     const judged = i > 0 && !streetOfNumber;
     streetOfNumber = endsWithHouseNumber(part);
     const m =
@@ -286,7 +283,7 @@ const OTHER_PROVINCES: ReadonlySet<string> = new Set(
  */
 function otherProvince(address: string, areas: readonly AreaRef[]): string | null {
   let streetOfNumber = false;
-  for (const [i, part] of address.normalize('NFC').split(ADDRESS_PARTS).entries()) {
+  for (const [i, part] of address.split(ADDRESS_PARTS).entries()) {
     const judged = i > 0 && !streetOfNumber;
     streetOfNumber = endsWithHouseNumber(part);
     if (!judged) continue;
@@ -311,7 +308,7 @@ function otherProvince(address: string, areas: readonly AreaRef[]): string | nul
 function unknownWard(address: string, areas: readonly AreaRef[]): string | null {
   const keys = areas.flatMap((a) => (a.match.length ? a.match : [a.name]).map(foldedName)).filter(Boolean);
   let streetOfNumber = false;
-  for (const [i, part] of address.normalize('NFC').split(ADDRESS_PARTS).entries()) {
+  for (const [i, part] of address.split(ADDRESS_PARTS).entries()) {
     // "P." after a part ending in a house number is phố, as after the number itself: "Số 12, P. Trần Xuân Soạn".
     const phoAllowed = i > 0 && !streetOfNumber;
     streetOfNumber = endsWithHouseNumber(part);
@@ -362,9 +359,11 @@ export function resolveArea(
   const problems: string[] = [];
   const byCode = new Map(areas.map((a) => [a.code, a]));
   const districtKey = districtKeyOf(options.district);
-  const text = ` ${foldAddress(location.address ?? '')} `;
+  // Read once, as it shows (addressText): the helpers below take it so.
+  const address = location.address ? addressText(location.address) : '';
+  const text = ` ${foldAddress(address)} `;
   const mentions: Named[] = [];
-  if (location.address) {
+  if (address) {
     for (const area of areas) {
       for (const name of area.match.length ? area.match : [area.name]) {
         const key = foldedName(name);
@@ -409,16 +408,13 @@ export function resolveArea(
   // A ward of today written with its prefix decides whatever district follows: since 2025 wards belong
   // to the city, and one such as Cửa Nam took slices of several former districts.
   const prefixedToday = named('prefixed').some((a) => a.active !== false);
-  const elsewhere =
-    location.address && districtKey
-      ? (otherProvince(location.address, areas) ?? (!prefixedToday ? otherDistrict(location.address, districtKey, areas) : null))
-      : null;
-  const unknown = location.address && !elsewhere && !prefixedToday ? unknownWard(location.address, areas) : null;
+  const elsewhere = address && districtKey ? (otherProvince(address, areas) ?? (!prefixedToday ? otherDistrict(address, districtKey, areas) : null)) : null;
+  const unknown = address && !elsewhere && !prefixedToday ? unknownWard(address, areas) : null;
   if (elsewhere) {
     problems.push(`the address is in ${elsewhere}, outside ${options.district}: its ward names are not this district's`);
   } else if (unknown) {
     problems.push(`the address names ${unknown}, no ward of this deployment's: its other names may be streets elsewhere`);
-  } else if (location.address) {
+  } else if (address) {
     // The wards of today whose streets the address names; when none, an ended ward's streets, through its
     // successors' street rules: after a split the new wards list none of the old one's streets, and
     // "5 Hồng Mai" alone went to triage although the split said where Hồng Mai went. Only then: a street
@@ -484,7 +480,7 @@ export function resolveArea(
       );
       return { areaCode: null, source: null, problem: problems.join('; ') };
     }
-    const decided = namesThisDistrict(location.address, districtKey) ? splitDecides() : null;
+    const decided = namesThisDistrict(address, districtKey) ? splitDecides() : null;
     if (decided) return decided;
     problems.push('the address names no known ward');
   } else if (!location.wardCode) {
@@ -500,7 +496,7 @@ export function resolveArea(
  * not with a part that lists Vĩnh Tuy street.
  */
 export function streetsOfAddress(address: string | null | undefined, areas: readonly { name: string; match?: readonly string[] }[]): string {
-  const text = ` ${foldAddress(address ?? '')} `;
+  const text = ` ${foldAddress(addressText(address ?? ''))} `;
   const blank = [...text];
   for (const a of areas) {
     for (const name of a.match?.length ? a.match : [a.name]) {

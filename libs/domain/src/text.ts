@@ -4,17 +4,48 @@ export function nfc(value: string): string {
 }
 
 /**
+ * Text without the characters that show nothing (Unicode's format characters, Cf: zero-width space,
+ * joiners, word joiner, BOM, soft hyphen, direction marks), as visibleText reads a text. Pasted text and
+ * some keyboards leave them inside words ("Bạ\u200bch Mai"), where read as a break they split the name. A
+ * zero-width space between a small letter and a capital ("Bạch\u200bMai") stands for the space it
+ * replaced: no Vietnamese word has a capital inside. Between two small letters it cannot be told from one
+ * inside a word, and is dropped: the text is read as it shows.
+ */
+export function withoutInvisibles(value: string): string {
+  return value.replace(/(?<=\p{Ll}\p{M}*)\u200b+(?=\p{Lu})/gu, ' ').replace(/\p{Cf}/gu, '');
+}
+
+/** Line breaks (a form's text box, an operator's notes), each the end of an address's part. */
+const LINE_BREAK = /\r\n?|[\n\v\f\u0085\u2028\u2029]/g;
+
+/**
+ * A dash, spaced or not, before a word that opens a ward, district or province written with its
+ * diacritics, or before "Q." ("12 Bạch Mai-quận Đống Đa", "12 Bạch Mai-Q.Đống Đa"): a part's end, as a
+ * comma is. A dash between other words may join one name ("Bà Rịa-Vũng Tàu", "Tài chính-Kế hoạch") or a
+ * house number range ("12-14"): left as it is.
+ */
+const DASH_BEFORE_PREFIX = /\s?[-–—]\s?(?=(?:phường|quận|huyện|thị xã|thị trấn|tỉnh|thành phố)\s|q\.)/giu;
+
+/**
+ * An address as routing and the duplicate search read it, once, where they take it: NFC, the characters
+ * that show nothing dropped (withoutInvisibles), a line break or a dash before "phường", "quận"... the
+ * end of a part (a comma), every other run of whitespace (tab, no-break, narrow, ideographic space) one
+ * space. The address itself is stored as the citizen wrote it.
+ */
+export function addressText(address: string): string {
+  return withoutInvisibles(address).normalize('NFC').replace(LINE_BREAK, ', ').replace(/\s+/g, ' ').replace(DASH_BEFORE_PREFIX, ', ').trim();
+}
+
+/**
  * A comparison key for Vietnamese place names: no diacritics, đ -> d (Ð too, the eth old texts use for
  * Đ), lower case, single spaces.
  * Citizens often type without diacritics ("Bach Khoa" for "Bách Khoa"). Compatibility forms fold too
- * (NFKD: the full-width letters and ideographic space of a Chinese or Japanese input method), and the
- * invisible characters that sit inside a word when text is pasted (soft hyphen, joiners, word joiner,
- * BOM) are dropped rather than split it: "Bô\u00adng" is "bong", not "bo ng".
+ * (NFKD: the full-width letters and ideographic space of a Chinese or Japanese input method, the no-break
+ * and narrow spaces of word processors), and the characters that show nothing are dropped rather than
+ * split a word (withoutInvisibles): "Bô\u00adng" and "Bạ\u200bch" are "bong" and "bach", not "bo ng", "ba ch".
  */
 export function foldVietnamese(value: string): string {
-  return value
-    .normalize('NFKD')
-    .replace(/\u00ad|\u200c|\u200d|\u2060|\ufeff/g, '')
+  return withoutInvisibles(value.normalize('NFKD'))
     .replace(/[\u0300-\u036f]/g, '')
     .replace(/[đĐðÐ]/g, 'd')
     .toLowerCase()
@@ -60,8 +91,8 @@ export function foldedName(name: string): string {
   return key;
 }
 
-/** The parts of an address: what commas, semicolons, brackets and spaced dashes separate. */
-export const ADDRESS_PARTS = /[,;()[\]]|\s[-–]\s/;
+/** The parts of an address (read by addressText): what commas, semicolons, brackets and spaced dashes separate. */
+export const ADDRESS_PARTS = /[,;()[\]]|\s[-–—]\s/;
 
 /** Words of a residential group whose number is no house number: tổ 5, cụm 3, tổ dân phố, khu, khu tập thể (folded). */
 export const GROUP_WORDS: readonly string[] = ['to', 'cum', 'tdp', 'khu', 'ktt'];

@@ -27,7 +27,12 @@ export class AlleyKeysRefolded1767560000000 implements MigrationInterface {
   }
 }
 
-async function rekey(q: QueryRunner, rules?: AddressKeyRules): Promise<void> {
+/**
+ * Keys again, with this release's normaliseAddress (`rules` its rules, when given), the cases that can be a
+ * candidate again (every state but closed and merged), in id order, a batch per statement, writing only
+ * the rows whose key changes. Later re-keyings (AddressTextKeysRefolded1767600000000) run it too.
+ */
+export async function rekey(q: QueryRunner, rules?: AddressKeyRules): Promise<void> {
   for (let after = '00000000-0000-0000-0000-000000000000'; ; ) {
     const rows = (await q.query(
       `SELECT c.id::text AS case_id, c.address::text AS address, c.address_key::text AS address_key FROM cases c

@@ -67,6 +67,7 @@ import { AddressKeysRefolded1767535000000 } from './1767535000000-AddressKeysRef
 import { DuplicatesByArea1767540000000 } from './1767540000000-DuplicatesByArea';
 import { AlleyKeysRefolded1767560000000 } from './1767560000000-AlleyKeysRefolded';
 import { CaseActionKeys1767570000000 } from './1767570000000-CaseActionKeys';
+import { AddressTextKeysRefolded1767600000000 } from './1767600000000-AddressTextKeysRefolded';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -139,4 +140,5 @@ export const MIGRATIONS = [
   CaseActionKeys1767570000000,
   ErasureLocksChainsInOrder1767580000000,
   FanoutWatermarkRetired1767590000000,
+  AddressTextKeysRefolded1767600000000,
 ];
