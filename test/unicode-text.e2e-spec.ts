@@ -209,6 +209,87 @@ describe('Vietnamese text in any form', () => {
     });
   });
 
+  // Codes are not trimmed: a space of any kind or a character that shows nothing, before, inside or after
+  // one, is a 400 naming the field and the character, which the channel's log shows as nothing.
+  describe('a category code or a ward code', () => {
+    const held: [string, string, string][] = [
+      ['a zero-width space after it', '\u200b', 'U+200B, a character that shows nothing'],
+      ['a byte order mark before it', '\ufeff', 'U+FEFF, a character that shows nothing'],
+      ['a no-break space after it', '\u00a0', 'U+00A0, a space'],
+      ['a narrow no-break space after it', '\u202f', 'U+202F, a space'],
+      ['a space after it', ' ', 'U+0020, a space'],
+    ];
+    const placed = (code: string, c: string) => (c === '\ufeff' ? `${c}${code}` : `${code}${c}`);
+
+    it.each(held)('with %s is a 400 naming the field and the character, and nothing is stored', async (_what, c, named) => {
+      const before = await engine.query<{ n: string }>(`SELECT count(*) AS n FROM cases`);
+      const sends: [string, () => Promise<{ status: number; body: unknown }>][] = [
+        [
+          'location.wardCode',
+          () =>
+            engine
+              .http()
+              .post('/v1/feedback')
+              .set(KEY)
+              .send({ ...FEEDBACK, location: { wardCode: placed('BACH_KHOA', c) } }),
+        ],
+        [
+          'category',
+          () =>
+            engine
+              .http()
+              .post('/v1/feedback')
+              .set(KEY)
+              .send({ ...FEEDBACK, category: placed('sanitation', c) }),
+        ],
+        [
+          'location.wardCode',
+          () =>
+            engine
+              .http()
+              .post('/v1/hotline/feedback')
+              .set(bearer(operator))
+              .send({ ...FEEDBACK, location: { wardCode: placed('BACH_KHOA', c) }, citizen: { phone: '0912340003' } }),
+        ],
+        [
+          'service_code',
+          () =>
+            engine
+              .http()
+              .post('/open311/v2/requests.json')
+              .set(FORM)
+              .send(form({ description: 'Rác', service_code: placed('sanitation', c), address_string: 'phường Bách Khoa' })),
+        ],
+        [
+          'attribute[ward_code]',
+          () =>
+            engine
+              .http()
+              .post('/open311/v2/requests.json')
+              .set(FORM)
+              .send(form({ description: 'Rác', 'attribute[ward_code]': placed('BACH_KHOA', c) })),
+        ],
+      ];
+      for (const [field, send] of sends) {
+        const res = await send();
+        expect([field, res.status]).toEqual([field, 400]);
+        expect([field, messageOf(res).slice(0, field.length)]).toEqual([field, field]);
+        expect(messageOf(res)).toContain(named);
+      }
+      expect(await engine.query<{ n: string }>(`SELECT count(*) AS n FROM cases`)).toEqual(before);
+    });
+
+    it('without such a character is told only what a code is', async () => {
+      const res = await engine
+        .http()
+        .post('/v1/feedback')
+        .set(KEY)
+        .send({ ...FEEDBACK, location: { wardCode: 'BÁCH_KHOA' } });
+      expect(res.status).toBe(400);
+      expect(errorOf(res).message).toBe('location.wardCode: wardCode must be an area code (letters, digits, _ . -)');
+    });
+  });
+
   describe("a citizen's e-mail address", () => {
     const email = 'nguyễn.thị.hà@hbt.vn';
     let trackingCode: string;

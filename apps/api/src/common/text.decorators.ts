@@ -174,6 +174,29 @@ export function NoUrlCredentials(options?: ValidationOptions) {
     });
 }
 
+/** A character as U+XXXX: how a message names one that shows nothing. */
+const codePointOf = (ch: string) => `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+
+/** A space of any kind (JavaScript's \s holds the BOM too: it is a format character here). */
+const ANY_SPACE = /[\p{Z}\t\n\v\f\r\u0085]/u;
+/** A space, or a character that shows nothing: what a code cannot hold and a log does not show. */
+const HIDDEN_IN_CODE = /[\p{Z}\t\n\v\f\r\u0085\p{Cf}]/u;
+
+/**
+ * The message of a code's pattern (`what`: "an area code"), naming the space or the character that shows
+ * nothing when the code holds one: "BACH_KHOA\u200b" and "BACH_KHOA\u00a0" read as BACH_KHOA in a channel's
+ * logs, and "must be an area code" alone did not say why it is not one. Codes are not trimmed: a space
+ * before or after one is refused the same, and named.
+ */
+export function codeMessage(what: string): (args: ValidationArguments) => string {
+  return (args) => {
+    const message = `${args.property} must be ${what} (letters, digits, _ . -)`;
+    const hidden = typeof args.value === 'string' ? HIDDEN_IN_CODE.exec(args.value) : null;
+    if (!hidden) return message;
+    return `${message}; it holds ${codePointOf(hidden[0])}, ${ANY_SPACE.test(hidden[0]) ? 'a space' : 'a character that shows nothing'}`;
+  };
+}
+
 /**
  * Characters that show nothing in an e-mail address: format characters (zero-width space and joiners,
  * soft hyphen, word joiner), variation selectors, spaces, and an accent over no letter (at the start of
@@ -195,7 +218,7 @@ export function NoInvisibleInEmail(options?: ValidationOptions) {
         message: (args) => {
           const m = found(args.value);
           const ch = m ? (m[1] ?? m[0]) : '';
-          return `${args.property} must not contain characters that show nothing (${`U+${ch.codePointAt(0)?.toString(16).toUpperCase().padStart(4, '0')}`}): an e-mail address as the citizen reads it`;
+          return `${args.property} must not contain characters that show nothing (${codePointOf(ch)}): an e-mail address as the citizen reads it`;
         },
         ...options,
       },

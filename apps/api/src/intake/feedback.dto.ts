@@ -22,6 +22,7 @@ import { ChannelExternalId } from '../common/external-id.decorator';
 import { IsChannelPhone } from '../common/phone.decorators';
 import {
   BlankAsAbsent,
+  codeMessage,
   DecimalQuery,
   IsInstant,
   Matches,
@@ -59,7 +60,7 @@ export class LocationDto {
   @OptionalField()
   @IsString()
   @MaxLength(40)
-  @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'wardCode must be an area code (letters, digits, _ . -)' })
+  @Matches(/^[A-Za-z0-9_.-]+$/, { message: codeMessage('an area code') })
   wardCode?: string;
 
   @ApiPropertyOptional({ minimum: -90, maximum: 90, example: 21.0045 })
@@ -133,7 +134,7 @@ export class SubmitFeedbackDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(40)
-  @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'category must be a category code (letters, digits, _ . -)' })
+  @Matches(/^[A-Za-z0-9_.-]+$/, { message: codeMessage('a category code') })
   category: string;
 
   @ApiPropertyOptional({ maxLength: 200 })
@@ -246,7 +247,7 @@ export class NearbyQueryDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(40)
-  @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'category must be a category code (letters, digits, _ . -)' })
+  @Matches(/^[A-Za-z0-9_.-]+$/, { message: codeMessage('a category code') })
   category: string;
 }
 
