@@ -23,6 +23,8 @@ describe(normaliseAddress.name, () => {
   it('keeps "số" that is part of a name, and different house numbers apart', () => {
     expect(normaliseAddress('Ngõ Số Hai')).toBe('ngo so hai');
     expect(normaliseAddress('số 12 Phố Huế')).not.toBe(normaliseAddress('số 14 Phố Huế'));
+    // A dash between digits is a range of numbers, not the end of a part.
+    expect(normaliseAddress('12-14 Phố Huế')).not.toBe(normaliseAddress('12 Phố Huế'));
   });
 
   it('gives null when nothing is left to compare', () => {
@@ -100,6 +102,7 @@ describe(normaliseAddress.name, () => {
         '12 Hàng Bông - Cửa Nam - Hoàn Kiếm',
         '12 Hàng Bông — Cửa Nam — Hoàn Kiếm',
         '12 Hàng Bông-phường Cửa Nam-quận Hoàn Kiếm',
+        '12 Hàng Bông-Cửa Nam-Hoàn Kiếm',
         '12 Hàng Bông,, Cửa Nam,, Hoàn Kiếm.',
       ],
     ],

@@ -260,15 +260,16 @@ function otherDistrict(address: string, districtKey: string | null, areas: reado
  * Vietnam's provinces and centrally-run cities other than Hà Nội (the 63 of 2008-2025; the 34 of 12 June
  * 2025 keep names among them), folded, as an address writes one bare ("12 Minh Khai, Vinh, Nghệ An").
  * Huế and Hòa Bình are left out: "Huế" alone may be phố Huế here, "Hòa Bình" an alley off Minh
- * Khai ("Tổ 3, Hòa Bình, Minh Khai"); "TP Huế", "tỉnh Hòa Bình" still are.
+ * Khai ("Tổ 3, Hòa Bình, Minh Khai"); "TP Huế", "tỉnh Hòa Bình" still are. "Thừa Thiên" and "Bà Rịa" are
+ * in: written with a dash, "Thừa Thiên-Huế" and "Bà Rịa-Vũng Tàu" are two parts (addressText).
  */
 const OTHER_PROVINCES: ReadonlySet<string> = new Set(
   [
     ...['Hà Giang', 'Cao Bằng', 'Bắc Kạn', 'Bắc Cạn', 'Tuyên Quang', 'Lào Cai', 'Điện Biên', 'Lai Châu', 'Sơn La', 'Yên Bái'],
     ...['Thái Nguyên', 'Lạng Sơn', 'Quảng Ninh', 'Bắc Giang', 'Phú Thọ', 'Vĩnh Phúc', 'Bắc Ninh', 'Hải Dương', 'Hải Phòng', 'Hưng Yên'],
-    ...['Thái Bình', 'Hà Nam', 'Nam Định', 'Ninh Bình', 'Thanh Hóa', 'Nghệ An', 'Hà Tĩnh', 'Quảng Bình', 'Quảng Trị', 'Thừa Thiên Huế'],
+    ...['Thái Bình', 'Hà Nam', 'Nam Định', 'Ninh Bình', 'Thanh Hóa', 'Nghệ An', 'Hà Tĩnh', 'Quảng Bình', 'Quảng Trị', 'Thừa Thiên Huế', 'Thừa Thiên'],
     ...['Đà Nẵng', 'Quảng Nam', 'Quảng Ngãi', 'Bình Định', 'Phú Yên', 'Khánh Hòa', 'Ninh Thuận', 'Bình Thuận', 'Kon Tum', 'Gia Lai'],
-    ...['Đắk Lắk', 'Daklak', 'Đắk Nông', 'Lâm Đồng', 'Bình Phước', 'Tây Ninh', 'Bình Dương', 'Đồng Nai', 'Bà Rịa Vũng Tàu', 'Vũng Tàu'],
+    ...['Đắk Lắk', 'Daklak', 'Đắk Nông', 'Lâm Đồng', 'Bình Phước', 'Tây Ninh', 'Bình Dương', 'Đồng Nai', 'Bà Rịa Vũng Tàu', 'Vũng Tàu', 'Bà Rịa'],
     ...['Hồ Chí Minh', 'TP HCM', 'TPHCM', 'HCM', 'Sài Gòn', 'Long An', 'Tiền Giang', 'Bến Tre', 'Trà Vinh', 'Vĩnh Long', 'Đồng Tháp'],
     ...['An Giang', 'Kiên Giang', 'Cần Thơ', 'Hậu Giang', 'Sóc Trăng', 'Bạc Liêu', 'Cà Mau'],
   ].map(foldVietnamese),

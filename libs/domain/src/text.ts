@@ -19,21 +19,22 @@ export function withoutInvisibles(value: string): string {
 const LINE_BREAK = /\r\n?|[\n\v\f\u0085\u2028\u2029]/g;
 
 /**
- * A dash, spaced or not, before a word that opens a ward, district or province written with its
- * diacritics, or before "Q." ("12 Bạch Mai-quận Đống Đa", "12 Bạch Mai-Q.Đống Đa"): a part's end, as a
- * comma is. A dash between other words may join one name ("Bà Rịa-Vũng Tàu", "Tài chính-Kế hoạch") or a
- * house number range ("12-14"): left as it is.
+ * Dashes that end a part, as a comma does: one between two letters ("12 Bạch Mai-Đống Đa-Hà Nội", typed
+ * quickly), and one with a space on a side before a word that opens a ward, district or province written
+ * with its diacritics, or before "Q." ("Tạ Quang Bửu -phường Bạch Mai"). A hyphenated name is split too
+ * ("Bà Rịa-Vũng Tàu", "Văn hóa-Thể thao"), which reads its halves as parts: routing knows the provinces'
+ * halves. A dash between digits is a house number range ("12-14"), after a digit a building's ("B5-12").
  */
-const DASH_BEFORE_PREFIX = /\s?[-–—]\s?(?=(?:phường|quận|huyện|thị xã|thị trấn|tỉnh|thành phố)\s|q\.)/giu;
+const DASH_BETWEEN_PARTS = /(?<=\p{L})[-–—](?=\p{L})|\s?[-–—]\s?(?=(?:phường|quận|huyện|thị xã|thị trấn|tỉnh|thành phố)\s|q\.)/giu;
 
 /**
  * An address as routing and the duplicate search read it, once, where they take it: NFC, the characters
- * that show nothing dropped (withoutInvisibles), a line break or a dash before "phường", "quận"... the
- * end of a part (a comma), every other run of whitespace (tab, no-break, narrow, ideographic space) one
+ * that show nothing dropped (withoutInvisibles), a line break or a dash between parts (DASH_BETWEEN_PARTS)
+ * the end of a part (a comma), every other run of whitespace (tab, no-break, narrow, ideographic space) one
  * space. The address itself is stored as the citizen wrote it.
  */
 export function addressText(address: string): string {
-  return withoutInvisibles(address).normalize('NFC').replace(LINE_BREAK, ', ').replace(/\s+/g, ' ').replace(DASH_BEFORE_PREFIX, ', ').trim();
+  return withoutInvisibles(address).normalize('NFC').replace(LINE_BREAK, ', ').replace(/\s+/g, ' ').replace(DASH_BETWEEN_PARTS, ', ').trim();
 }
 
 /**

@@ -6,10 +6,10 @@ import { rekey } from './1767560000000-AlleyKeysRefolded';
  * address as routing does (addressText): the characters that show nothing dropped wherever they sit (a
  * zero-width space inside a word, "12 Hàng Bô\u200bng", was a break there: "12 hang bo ngo"), a line
  * break ending a part as a comma does ("12 Hàng Bông\nCửa Nam\nHoàn Kiếm" kept the ward and district in
- * its key), and a dash before "phường", "quận"... or a spaced em dash ending a part too. Open cases
- * keyed the old way would meet no report keyed the new way. As AlleyKeysRefolded1767560000000 does: the
- * cases that can be a candidate again are keyed again, only the rows whose key changes written; the
- * address itself is untouched.
+ * its key), and a dash between two letters ("12 Hàng Bông-Cửa Nam-Hoàn Kiếm"), before "phường", "quận"...
+ * or a spaced em dash ending a part too. Open cases keyed the old way would meet no report keyed the new
+ * way. As AlleyKeysRefolded1767560000000 does: the cases that can be a candidate again are keyed again,
+ * only the rows whose key changes written; the address itself is untouched.
  */
 export class AddressTextKeysRefolded1767600000000 implements MigrationInterface {
   name = 'AddressTextKeysRefolded1767600000000';
