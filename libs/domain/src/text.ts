@@ -3,6 +3,8 @@ export function nfc(value: string): string {
   return value.normalize('NFC');
 }
 
+const FORMAT_CHARACTER = /\p{Cf}/u;
+
 /**
  * Text without the characters that show nothing (Unicode's format characters, Cf: zero-width space,
  * joiners, word joiner, BOM, soft hyphen, direction marks), as visibleText reads a text. Pasted text and
@@ -12,6 +14,8 @@ export function nfc(value: string): string {
  * inside a word, and is dropped: the text is read as it shows.
  */
 export function withoutInvisibles(value: string): string {
+  // Most text holds none: telling so is a tenth of the replacing.
+  if (!FORMAT_CHARACTER.test(value)) return value;
   return value.replace(/(?<=\p{Ll}\p{M}*)\u200b+(?=\p{Lu})/gu, ' ').replace(/\p{Cf}/gu, '');
 }
 
@@ -34,7 +38,12 @@ const DASH_BETWEEN_PARTS = /(?<=\p{L})[-–—](?=\p{L})|\s?[-–—]\s?(?=(?:ph
  * space. The address itself is stored as the citizen wrote it.
  */
 export function addressText(address: string): string {
-  return withoutInvisibles(address).normalize('NFC').replace(LINE_BREAK, ', ').replace(/\s+/g, ' ').replace(DASH_BETWEEN_PARTS, ', ').trim();
+  const text = withoutInvisibles(address)
+    .normalize('NFC')
+    .replace(LINE_BREAK, ', ')
+    // Only the runs that are not one space already: replacing every space was most of the time.
+    .replace(/\s{2,}|[^\S ]/g, ' ');
+  return (/[-–—]/.test(text) ? text.replace(DASH_BETWEEN_PARTS, ', ') : text).trim();
 }
 
 /**
