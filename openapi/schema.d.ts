@@ -1190,6 +1190,254 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/open311/v2/discovery.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GeoReport v2 service discovery
+         * @description Where the GeoReport v2 endpoint is, its changeset, formats and how to obtain an api_key. Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).
+         */
+        get: operations["getGeoReportDiscovery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/discovery.xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GeoReport v2 service discovery (XML)
+         * @description The discovery document as XML (`<discovery>`). Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).
+         */
+        get: operations["getGeoReportDiscoveryXml"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/services.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The services: the categories a request may name as service_code
+         * @description Every category a request may name as service_code (`complaint_denunciation`, refused at intake, is not offered); each has metadata: its definition lists the attributes. Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).
+         */
+        get: operations["listGeoReportServices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/services.xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The services (XML)
+         * @description The services as XML (`<services><service>...`). Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).
+         */
+        get: operations["listGeoReportServicesXml"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/services/{service_code}.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A service's definition: the attributes a request may carry
+         * @description The attributes a request of the service may carry: `ward_code` (a list of the areas), `external_id` (your own id) and `title`. Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).
+         */
+        get: operations["getGeoReportServiceDefinition"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/services/{service_code}.xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A service's definition (XML)
+         * @description The service definition as XML (`<service_definition>`). Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).
+         */
+        get: operations["getGeoReportServiceDefinitionXml"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/requests.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Service requests, newest first (at most 1000); no personal data
+         * @description Filtered by service_request_id (which overrides the rest), service_code, status and start_date/end_date (at most 90 days apart; the last 90 days by default). No name, phone, e-mail or description: reads are public. Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).
+         */
+        get: operations["listGeoReportRequests"];
+        put?: never;
+        /**
+         * Submit a service request (a feedback case); the same attribute[external_id] again answers 200 with the same request
+         * @description Form-encoded as the specification says (JSON with the same names is taken too, the attributes as `attribute[code]` fields or an `attribute` object). `api_key` (or `X-Api-Key`) is a channel's key: the request becomes that channel's case, created by the same intake as `POST /v1/feedback` and held to the same rules. `lat`+`long`, `address_string` or `attribute[ward_code]` is required; `address_id` is not supported. Errors are GeoReport's `[{ code, description }]`: bad input 400, a missing or unknown key 403, an unknown service_code 404.
+         */
+        post: operations["createGeoReportRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/requests.xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Service requests (XML)
+         * @description The service requests as XML (`<service_requests><request>...`). Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).
+         */
+        get: operations["listGeoReportRequestsXml"];
+        put?: never;
+        /**
+         * Submit a service request (XML answer)
+         * @description As the .json POST, answered in XML (`<service_requests><request>...`), errors as `<errors><error>...`.
+         */
+        post: operations["createGeoReportRequestXml"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/requests/{service_request_id}.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One service request (a list of one, as the specification answers)
+         * @description The request of that tracking code, as a list of one. Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).
+         */
+        get: operations["getGeoReportRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/requests/{service_request_id}.xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One service request (XML)
+         * @description The request as XML (`<service_requests><request>...`). Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).
+         */
+        get: operations["getGeoReportRequestXml"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/tokens/{token}.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The service_request_id of a token a POST answered with
+         * @description A POST's token (the case id) resolved to its service_request_id. Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).
+         */
+        get: operations["getGeoReportToken"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/tokens/{token}.xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The service_request_id of a token (XML)
+         * @description The token's request as XML (`<service_requests><request>...`). Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).
+         */
+        get: operations["getGeoReportTokenXml"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/reorganisations": {
         parameters: {
             query?: never;
@@ -3174,6 +3422,170 @@ export interface components {
             /** @description the cases behind the unit's numbers, one line each */
             items: components["schemas"]["UnitCaseLineDto"][];
         };
+        GeoReportEndpointDto: {
+            /** @example http://wiki.open311.org/GeoReport_v2 */
+            specification: string;
+            /** @example https://phananh.hbt.gov.vn/open311/v2 */
+            url: string;
+            /** Format: date-time */
+            changeset: string;
+            /** @enum {string} */
+            type: "production" | "test";
+            /**
+             * @example [
+             *       "application/json",
+             *       "text/xml"
+             *     ]
+             */
+            formats: string[];
+        };
+        GeoReportDiscoveryDto: {
+            /** Format: date-time */
+            changeset: string;
+            contact: string;
+            /** @description how to obtain an api_key */
+            key_service: string;
+            endpoints: components["schemas"]["GeoReportEndpointDto"][];
+        };
+        GeoReportServiceDto: {
+            /**
+             * @description a category code
+             * @example sanitation
+             */
+            service_code: string;
+            /** @example Vệ sinh môi trường */
+            service_name: string;
+            description: string;
+            /** @description true: see the service definition for its attributes */
+            metadata: boolean;
+            /** @enum {string} */
+            type: "realtime";
+        };
+        GeoReportAttributeValueDto: {
+            /** @example BACH_KHOA */
+            key: string;
+            /** @example Bách Khoa */
+            name: string;
+        };
+        GeoReportAttributeDto: {
+            variable: boolean;
+            /** @enum {string} */
+            code: "ward_code" | "external_id" | "title";
+            /** @enum {string} */
+            datatype: "string" | "number" | "datetime" | "text" | "singlevaluelist" | "multivaluelist";
+            required: boolean;
+            datatype_description: string;
+            order: number;
+            description: string;
+            values: components["schemas"]["GeoReportAttributeValueDto"][];
+        };
+        GeoReportServiceDefinitionDto: {
+            service_code: string;
+            attributes: components["schemas"]["GeoReportAttributeDto"][];
+        };
+        GeoReportAttributesDto: {
+            /** @description an area code (see the service definition) */
+            ward_code?: string | unknown | unknown;
+            /** @description your own id: the same again answers 200 with the same request */
+            external_id?: string | unknown | unknown;
+            title?: string | unknown | unknown;
+        };
+        GeoReportPostDto: {
+            /** @description the channel's API key (or the X-Api-Key header); without a valid one: 403 */
+            api_key?: string;
+            /** @description accepted and ignored: one jurisdiction */
+            jurisdiction_id?: string;
+            /** @example sanitation */
+            service_code: string;
+            /**
+             * @description WGS84 degrees, with long (a location is required: lat and long, address_string, or attribute[ward_code])
+             * @example 21.0045
+             */
+            lat?: number | string;
+            /**
+             * @description WGS84 degrees, with lat
+             * @example 105.8466
+             */
+            long?: number | string;
+            address_string?: string | unknown | unknown;
+            description: string;
+            email?: string | unknown | unknown;
+            phone?: string | unknown | unknown;
+            /** @description family name first: last_name + first_name make the citizen name (at most 200 characters) */
+            first_name?: string | unknown | unknown;
+            last_name?: string | unknown | unknown;
+            /** @description an http(s) URL of a photo */
+            media_url?: string | unknown | unknown;
+            /** @description accepted and not stored */
+            device_id?: string;
+            /** @description accepted and not stored */
+            account_id?: string;
+            /** @description an area code (see the service definition) */
+            "attribute[ward_code]"?: string | unknown | unknown;
+            /** @description your own id: the same again answers 200 with the same request */
+            "attribute[external_id]"?: string | unknown | unknown;
+            "attribute[title]"?: string | unknown | unknown;
+            /** @description in JSON, the attributes as one object instead */
+            attribute?: components["schemas"]["GeoReportAttributesDto"];
+        } & (unknown & unknown & ({
+            lat: unknown;
+        } | {
+            address_string: unknown;
+        } | {
+            "attribute[ward_code]": unknown;
+        } | {
+            attribute: {
+                ward_code: string;
+            };
+        }));
+        GeoReportCreatedDto: {
+            /** @example 7KM3Q-9X2AB */
+            service_request_id: string;
+            /**
+             * Format: uuid
+             * @description tokens/{token} resolves it to the service_request_id
+             */
+            token: string;
+            service_notice: string | null;
+            account_id: string | null;
+        };
+        GeoReportRequestDto: {
+            /**
+             * @description the tracking code
+             * @example 7KM3Q-9X2AB
+             */
+            service_request_id: string;
+            /** @enum {string} */
+            status: "open" | "closed";
+            /**
+             * @description the case's own state, and once answered the answer
+             * @example resolved: UBND phường đã kiểm tra hiện trường...
+             */
+            status_notes: string;
+            service_name: string;
+            service_code: string;
+            /** @description the unit handling the case */
+            agency_responsible: string | null;
+            service_notice: string | null;
+            /** Format: date-time */
+            requested_datetime: string;
+            /** Format: date-time */
+            updated_datetime: string;
+            /**
+             * Format: date-time
+             * @description the resolve deadline, once the unit has acknowledged the case
+             */
+            expected_datetime: string | null;
+            address: string | null;
+            lat: number | null;
+            long: number | null;
+            media_url: string | null;
+        };
+        GeoReportTokenDto: {
+            service_request_id: string;
+            /** Format: uuid */
+            token: string;
+        };
         PlanDesigneeDto: {
             /** @example p.hai.ba.trung.handler */
             username: string;
@@ -3811,6 +4223,17 @@ export interface components {
             /** @description calendar check: the same for units' own calendars */
             unitsProvisional?: components["schemas"]["UnitCalendarGapDto"][];
         };
+        GeoReportErrorDto: {
+            /**
+             * @description the HTTP status
+             * @example 400
+             */
+            code: number;
+            /** @example service_code is required; services.json lists them */
+            description: string;
+        };
+        /** @description GeoReport v2's errors (one here), `code` the HTTP status */
+        GeoReportErrors: components["schemas"]["GeoReportErrorDto"][];
         AcknowledgeCaseBody: {
             /** @description the version of the case the caller last read (a stale one is refused with 409) */
             expectedVersion: number;
@@ -9981,6 +10404,1158 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    getGeoReportDiscovery: {
+        parameters: {
+            query?: {
+                /** @description accepted and ignored: one jurisdiction */
+                jurisdiction_id?: string;
+                /** @description accepted and ignored: reads are public */
+                api_key?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportDiscoveryDto"];
+                };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the request is malformed (a parameter, a field, the body): the description says what is wrong and names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+        };
+    };
+    getGeoReportDiscoveryXml: {
+        parameters: {
+            query?: {
+                /** @description accepted and ignored: one jurisdiction */
+                jurisdiction_id?: string;
+                /** @description accepted and ignored: reads are public */
+                api_key?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description <discovery> as in the .json form */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the request is malformed (a parameter, a field, the body): the description says what is wrong and names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+        };
+    };
+    listGeoReportServices: {
+        parameters: {
+            query?: {
+                /** @description accepted and ignored: one jurisdiction */
+                jurisdiction_id?: string;
+                /** @description accepted and ignored: reads are public */
+                api_key?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportServiceDto"][];
+                };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the request is malformed (a parameter, a field, the body): the description says what is wrong and names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+        };
+    };
+    listGeoReportServicesXml: {
+        parameters: {
+            query?: {
+                /** @description accepted and ignored: one jurisdiction */
+                jurisdiction_id?: string;
+                /** @description accepted and ignored: reads are public */
+                api_key?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description <services> as in the .json form */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the request is malformed (a parameter, a field, the body): the description says what is wrong and names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+        };
+    };
+    getGeoReportServiceDefinition: {
+        parameters: {
+            query?: {
+                /** @description accepted and ignored: one jurisdiction */
+                jurisdiction_id?: string;
+                /** @description accepted and ignored: reads are public */
+                api_key?: string;
+            };
+            header?: never;
+            path: {
+                service_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportServiceDefinitionDto"];
+                };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the request is malformed (a parameter, a field, the body): the description says what is wrong and names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description no such service_code */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+        };
+    };
+    getGeoReportServiceDefinitionXml: {
+        parameters: {
+            query?: {
+                /** @description accepted and ignored: one jurisdiction */
+                jurisdiction_id?: string;
+                /** @description accepted and ignored: reads are public */
+                api_key?: string;
+            };
+            header?: never;
+            path: {
+                service_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description <service_definition> as in the .json form */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the request is malformed (a parameter, a field, the body): the description says what is wrong and names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description no such service_code */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+        };
+    };
+    listGeoReportRequests: {
+        parameters: {
+            query?: {
+                /** @description comma-separated ids (at most 100); overrides every other parameter */
+                service_request_id?: string[];
+                /** @description comma-separated service codes (at most 50); one that is not a service is refused (400) */
+                service_code?: string[];
+                /** @description W3C date-time, or a date (YYYY-MM-DD: from the start of that day in Asia/Ho_Chi_Minh); not after end_date, and at most 90 days before it */
+                start_date?: string;
+                /** @description W3C date-time, or a date (YYYY-MM-DD: through the end of that day in Asia/Ho_Chi_Minh); without dates, the last 90 days */
+                end_date?: string;
+                /** @description open, closed, or both comma-separated */
+                status?: ("open" | "closed")[];
+                /** @description accepted and ignored: one jurisdiction */
+                jurisdiction_id?: string;
+                /** @description accepted and ignored: reads are public */
+                api_key?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportRequestDto"][];
+                };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the request is malformed (a parameter, a field, the body): the description says what is wrong and names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+        };
+    };
+    createGeoReportRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["GeoReportPostDto"];
+                "application/json": components["schemas"]["GeoReportPostDto"];
+            };
+        };
+        responses: {
+            /** @description already received (same api_key and attribute[external_id]) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportCreatedDto"][];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportCreatedDto"][];
+                };
+            };
+            /** @description a field is missing, wrong or unknown (the description names it), or an attribute[ward_code] that is not an area */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description api_key (or X-Api-Key) is missing or is not a channel key */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description service_code is not a known service */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description the body is neither a form (application/x-www-form-urlencoded) nor JSON, or not UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+        };
+    };
+    listGeoReportRequestsXml: {
+        parameters: {
+            query?: {
+                /** @description comma-separated ids (at most 100); overrides every other parameter */
+                service_request_id?: string[];
+                /** @description comma-separated service codes (at most 50); one that is not a service is refused (400) */
+                service_code?: string[];
+                /** @description W3C date-time, or a date (YYYY-MM-DD: from the start of that day in Asia/Ho_Chi_Minh); not after end_date, and at most 90 days before it */
+                start_date?: string;
+                /** @description W3C date-time, or a date (YYYY-MM-DD: through the end of that day in Asia/Ho_Chi_Minh); without dates, the last 90 days */
+                end_date?: string;
+                /** @description open, closed, or both comma-separated */
+                status?: ("open" | "closed")[];
+                /** @description accepted and ignored: one jurisdiction */
+                jurisdiction_id?: string;
+                /** @description accepted and ignored: reads are public */
+                api_key?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description <service_requests> as in the .json form */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the request is malformed (a parameter, a field, the body): the description says what is wrong and names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+        };
+    };
+    createGeoReportRequestXml: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["GeoReportPostDto"];
+                "application/json": components["schemas"]["GeoReportPostDto"];
+            };
+        };
+        responses: {
+            /** @description already received (same api_key and attribute[external_id]) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description <service_requests> as in the .json form */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description a field is missing, wrong or unknown (the description names it), or an attribute[ward_code] that is not an area */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description api_key (or X-Api-Key) is missing or is not a channel key */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description service_code is not a known service */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description the body is neither a form (application/x-www-form-urlencoded) nor JSON, or not UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+        };
+    };
+    getGeoReportRequest: {
+        parameters: {
+            query?: {
+                /** @description accepted and ignored: one jurisdiction */
+                jurisdiction_id?: string;
+                /** @description accepted and ignored: reads are public */
+                api_key?: string;
+            };
+            header?: never;
+            path: {
+                service_request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportRequestDto"][];
+                };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the request is malformed (a parameter, a field, the body): the description says what is wrong and names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description no such service_request_id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+        };
+    };
+    getGeoReportRequestXml: {
+        parameters: {
+            query?: {
+                /** @description accepted and ignored: one jurisdiction */
+                jurisdiction_id?: string;
+                /** @description accepted and ignored: reads are public */
+                api_key?: string;
+            };
+            header?: never;
+            path: {
+                service_request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description <service_requests> as in the .json form */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the request is malformed (a parameter, a field, the body): the description says what is wrong and names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description no such service_request_id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+        };
+    };
+    getGeoReportToken: {
+        parameters: {
+            query?: {
+                /** @description accepted and ignored: one jurisdiction */
+                jurisdiction_id?: string;
+                /** @description accepted and ignored: reads are public */
+                api_key?: string;
+            };
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportTokenDto"][];
+                };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the request is malformed (a parameter, a field, the body): the description says what is wrong and names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description no such token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeoReportErrors"];
+                };
+            };
+        };
+    };
+    getGeoReportTokenXml: {
+        parameters: {
+            query?: {
+                /** @description accepted and ignored: one jurisdiction */
+                jurisdiction_id?: string;
+                /** @description accepted and ignored: reads are public */
+                api_key?: string;
+            };
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description <service_requests> as in the .json form */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description Not Modified: the ETag sent in If-None-Match still matches */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the request is malformed (a parameter, a field, the body): the description says what is wrong and names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description no such token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description the body is larger than the 256 kB allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description too many requests: from this caller at once (its channel key, or without credentials its address), or in a window; Retry-After says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description PostgreSQL or Redis is unavailable or busy (a request undone for meeting another at the same records), or the server is working on as many requests as it takes at once: Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
                 };
             };
         };

@@ -554,6 +554,16 @@ describe('Open311 GeoReport v2', () => {
       expect(await cases()).toBe(before);
     });
 
+    it('refuses a JSON body that is not an object of fields, and a JSON number anywhere but lat and long, with 400 naming it', async () => {
+      const before = await cases();
+      const json = (body: unknown) => engine.http().post(`${BASE}/requests.json`).set('Content-Type', 'application/json').send(JSON.stringify(body));
+      // Before the key is asked for: a list is no request at all, keyed or not.
+      jsonError(await json([valid]), 400, /^the body must be a form, or a JSON object, of the request fields$/);
+      jsonError(await json({ ...valid, phone: 904123456 }), 400, /^phone must be text$/);
+      jsonError(await json({ ...valid, attribute: { title: 7 } }), 400, /^attribute\[title\] must be text$/);
+      expect(await cases()).toBe(before);
+    });
+
     it('counts a description as it is stored: decomposed Vietnamese (NFD) within 4000 characters once composed is taken', async () => {
       const text = 'Người dân phản ánh rác thải ùn ứ kéo dài nhiều ngày tại đầu ngõ, gây mùi hôi thối. '.repeat(40).trim();
       const nfd = text.normalize('NFD');

@@ -85,6 +85,8 @@ interface Fixture {
   fixed?: readonly string[];
   /** Makes a request unique where the API would take a second one as a replay (external ids, usernames). */
   fresh?: (req: SampleRequest, n: number, changed: Place) => void;
+  /** Headers sent with every request of the fixture, that no parameter describes (GeoReport's X-Api-Key, said in words). */
+  headers?: Record<string, string>;
   /** Statuses a valid request may get here besides 2xx, 404, 409 and 422 (a login's 401). */
   answers?: readonly number[];
   /** Parameters only the API's own answers fill (a page's cursor): no value of the generator's is valid for them. */
@@ -142,6 +144,22 @@ const FEEDBACK = {
   citizen: { name: 'Phạm Thị Lan', phone: '0904123456', email: 'lan.pham@example.vn' },
   attachments: [ATTACHMENT],
   submittedAt: '2026-11-29T09:15:00+07:00',
+};
+const GEOREPORT_REQUEST = {
+  api_key: DEV_KEYS.ihanoi,
+  service_code: 'sidewalk_encroachment',
+  lat: '21.0045',
+  long: '105.8466',
+  address_string: '25 Tạ Quang Bửu',
+  'attribute[ward_code]': 'BACH_KHOA',
+  'attribute[external_id]': 'conf-o311-0',
+  'attribute[title]': 'Lấn chiếm vỉa hè',
+  description: FEEDBACK.description,
+  first_name: 'Thị Lan',
+  last_name: 'Phạm',
+  phone: '0904123456',
+  email: 'lan.pham@example.vn',
+  media_url: ATTACHMENT.url,
 };
 const STRONG_PASSWORD = 'Bk-Qz7!mT4#wX9';
 const ICS = [
@@ -437,6 +455,35 @@ function fixtures(w: World): Fixture[] {
       query: { caseId: w.caseId, from: '2026-12-01', to: '2026-12-31', format: 'json' },
       described: [{ message: /give caseId, phone or email/, phrase: 'Give caseId, phone or email' }],
     },
+    // Open311 GeoReport v2: public reads, and a POST that names its channel by api_key in the body.
+    ...['json', 'xml'].flatMap((format): Fixture[] => [
+      { op: `GET /open311/v2/discovery.${format}`, as: null, query: { jurisdiction_id: 'hbt' } },
+      { op: `GET /open311/v2/services.${format}`, as: null },
+      { op: `GET /open311/v2/services/{service_code}.${format}`, as: null, path: { service_code: 'sanitation' } },
+      {
+        op: `GET /open311/v2/requests.${format}`,
+        as: null,
+        query: { service_code: 'sidewalk_encroachment', status: 'open', start_date: '2026-11-01' },
+        described: [
+          { message: /unknown service_code/, phrase: 'one that is not a service is refused' },
+          { message: /more than 90 days apart/, phrase: 'at most 90 days before it' },
+          { message: /start_date is after end_date/, phrase: 'not after end_date' },
+        ],
+      },
+      { op: `GET /open311/v2/requests/{service_request_id}.${format}`, as: null, path: { service_request_id: w.trackingCode } },
+      { op: `GET /open311/v2/tokens/{token}.${format}`, as: null, path: { token: w.caseId } },
+      {
+        op: `POST /open311/v2/requests.${format}`,
+        as: null,
+        body: GEOREPORT_REQUEST,
+        fresh: freshField('attribute[external_id]', (n) => `conf-o311-${n}`),
+        // The key again as X-Api-Key, which the body's api_key overrides: a body without api_key is still a
+        // channel's, read and judged (a request with no key at all is refused with 403 before its body is read).
+        headers: { 'X-Api-Key': DEV_KEYS.ihanoi },
+        // An api_key that is not a channel's key: the document says so in words.
+        answers: [403],
+      },
+    ]),
     // Logins last: the failed ones count against the address's limit.
     { op: 'POST /v1/auth/login', as: null, body: { username: 'nobody.here', password: 'not-the-password' }, answers: [401] },
     { op: 'POST /v1/auth/password', as: 'changer', body: { currentPassword: 'not-the-password', newPassword: STRONG_PASSWORD }, answers: [403] },
@@ -503,8 +550,7 @@ function urlOf(op: Operation, req: SampleRequest): string {
  * Whether an error answer names a field the document finds wrong: the one the variant changed, or one it
  * conflicts with (a rule of one field against another names either), a required one it left out.
  */
-function namesField(body: unknown, place: Place, problems: string[]): boolean {
-  const b = (body ?? {}) as { message?: string; errors?: { field: string }[] };
+function namesField(b: ErrorBody, place: Place, problems: string[]): boolean {
   const text = `${b.message ?? ''} ${(b.errors ?? []).map((e) => e.field).join(' ')}`;
   if (place.in !== 'body') return text.includes(place.name);
   // The body as a whole (not an object at all): there is no field to name.
@@ -524,6 +570,28 @@ function namesField(body: unknown, place: Place, problems: string[]): boolean {
   }
   names.delete('');
   return [...names].some((n) => text.includes(n)) || text.includes(placePath(place.path));
+}
+
+type ErrorBody = { message?: string; errors?: { field: string }[] };
+
+/** The API's error body, or GeoReport v2's (`[{ code, description }]`, or `<errors>` in XML) read as one. */
+function messageOf(res: Pick<Response, 'body' | 'text' | 'type'>): ErrorBody {
+  if (Array.isArray(res.body)) return { message: res.body.map((e) => String((e as { description?: unknown })?.description ?? '')).join(' ') };
+  if (/xml/.test(res.type ?? '') && res.text) {
+    return {
+      message: [...res.text.matchAll(/<description>([^<]*)<\/description>/g)]
+        .map((m) =>
+          m[1]
+            .replace(/&apos;/g, "'")
+            .replace(/&quot;/g, '"')
+            .replace(/&lt;/g, '<')
+            .replace(/&gt;/g, '>')
+            .replace(/&amp;/g, '&'),
+        )
+        .join(' '),
+    };
+  }
+  return (res.body ?? {}) as ErrorBody;
 }
 
 function preview(v: unknown): string {
@@ -673,6 +741,7 @@ describe('requests judged by the OpenAPI document, as validating proxies and pro
     try {
       let r = engine.http()[op.method as 'get'](url);
       if (f.as) r = r.set(world.headers[f.as]);
+      if (f.headers) r = r.set(f.headers);
       // The document's header parameters (an Idempotency-Key), as a client sets them.
       for (const [name, value] of Object.entries(s.req.headers ?? {})) r = r.set(name, value);
       if (f.text) r = r.set('Content-Type', f.text.type).send(f.text.body);
@@ -682,12 +751,12 @@ describe('requests judged by the OpenAPI document, as validating proxies and pro
       return `${op.key} [${s.variant?.label}]: ${(e as Error).message.split('\n').slice(0, 3).join(' ')}`;
     }
     const where = `${op.key}${f.name ? ` (${f.name})` : ''} [${s.variant?.label ?? 'the fixture'}] ${s.variant && s.variant.place.in === 'body' ? preview(s.variant.value === OMIT ? '(left out)' : s.variant.value) : url}`;
-    const said = `${res.status} ${preview((res.body as { message?: string })?.message ?? res.text?.slice(0, 100))}`;
+    const said = `${res.status} ${preview(messageOf(res).message ?? res.text?.slice(0, 100))}`;
     const valid = s.problems.length === 0;
     if (res.status >= 500) return `${where}: answered ${said}`;
     if (valid) {
       if (res.status === 400) {
-        const message = (res.body as { message?: string })?.message ?? '';
+        const message = messageOf(res).message ?? '';
         const rule = [...(f.described ?? []), ...COMMONLY_DESCRIBED].find((d) => d.message.test(message));
         if (!rule) return `(a) ${where}: valid by the document, refused: ${said}`;
         if (!op.text.includes(rule.phrase)) return `(a) ${where}: refused for a rule the document does not state ('${rule.phrase}' is not in it): ${said}`;
@@ -699,7 +768,8 @@ describe('requests judged by the OpenAPI document, as validating proxies and pro
     }
     const refusals = s.variant?.place.in === 'path' ? [400, 404, 422] : [400, 422];
     if (!refusals.includes(res.status)) return `(b) ${where}: invalid by the document (${s.problems.slice(0, 2).join('; ')}), answered ${said}`;
-    if (s.variant && !namesField(res.body, s.variant.place, s.problems) && res.status !== 404) return `(b) ${where}: refused without naming the field: ${said}`;
+    if (s.variant && !namesField(messageOf(res), s.variant.place, s.problems) && res.status !== 404)
+      return `(b) ${where}: refused without naming the field: ${said}`;
     return null;
   }
 });

@@ -104,7 +104,7 @@ describe('the OpenAPI document', () => {
     ).toEqual([]);
   });
 
-  it('declares a typed success body for every operation, and its errors with the one error schema', () => {
+  it("declares a typed success body for every operation, and its errors with the one error schema (GeoReport's under /open311)", () => {
     const problems: string[] = [];
     for (const { name, op } of operations()) {
       const responses = asObject(op.responses) ?? {};
@@ -116,7 +116,14 @@ describe('the OpenAPI document', () => {
       }
       // 304 (a conditional GET's answer) has no body.
       for (const [status, r] of Object.entries(responses).filter(([s]) => !s.startsWith('2') && s !== '304')) {
-        if (jsonAt(r, 'content', 'application/json', 'schema', '$ref') !== '#/components/schemas/ErrorDto') problems.push(`${name} ${status}: not ErrorDto`);
+        const content = asObject(jsonAt(r, 'content')) ?? {};
+        const geoReport = name.includes(' /open311/');
+        const expected = !geoReport
+          ? { 'application/json': { schema: { $ref: '#/components/schemas/ErrorDto' } } }
+          : name.endsWith('.xml')
+            ? { 'text/xml': { schema: { type: 'string', description: '<errors><error><code/><description/></error></errors>' } } }
+            : { 'application/json': { schema: { $ref: '#/components/schemas/GeoReportErrors' } } };
+        if (JSON.stringify(content) !== JSON.stringify(expected)) problems.push(`${name} ${status}: not ${geoReport ? "GeoReport's errors" : 'ErrorDto'}`);
       }
       if (!responses['503']) problems.push(`${name}: no 503`);
       if (!responses['429'] && !/^GET \/(health|metrics)$/.test(name)) problems.push(`${name}: no 429`);
@@ -125,9 +132,16 @@ describe('the OpenAPI document', () => {
     expect(problems).toEqual([]);
   });
 
-  it('asks for a channel key or a bearer token everywhere but the log-in, the health check and the board page shell', () => {
-    const open = operations().filter((o) => asArray(o.op.security)?.length === 0);
+  it('asks for a channel key or a bearer token everywhere but the log-in, the health check, the board page shell and Open311', () => {
+    const open = operations().filter((o) => asArray(o.op.security)?.length === 0 && !o.path.startsWith('/open311/'));
     expect(open.map((o) => o.op.operationId).sort()).toEqual(['checkHealth', 'getBoardPage', 'logIn']);
+    // GeoReport's reads are public; its POST takes the key as the form's api_key (or X-Api-Key), which no scheme says.
+    const geoReport = operations().filter((o) => o.path.startsWith('/open311/'));
+    expect(geoReport.filter((o) => asArray(o.op.security)?.length !== 0).map((o) => o.name)).toEqual([]);
+    expect(geoReport.filter((o) => o.method === 'post').map((o) => [o.path, Object.keys(asObject(jsonAt(o.op, 'responses')) ?? {}).includes('403')])).toEqual([
+      ['/open311/v2/requests.json', true],
+      ['/open311/v2/requests.xml', true],
+    ]);
     for (const { op } of operations()) {
       if (asArray(op.security)?.length) expect(jsonAt(op, 'responses', '401')).toBeDefined();
     }
@@ -277,23 +291,19 @@ describe(finishDocument.name, () => {
   const base = (paths: JsonObject, schemas: JsonObject = {}) =>
     ({ openapi: '3.0.0', info: { title: 't', version: '1' }, paths, components: { schemas } }) as never;
 
-  it('leaves out the paths that follow their own specification, and the schemas only they used', () => {
+  it('drops the schemas no operation uses', () => {
     const ref = (name: string) => ({ content: { 'application/json': { schema: { $ref: `#/components/schemas/${name}` } } } });
     const doc = finishDocument(
       base(
+        { '/v1/x': { get: { responses: { 200: { description: '', ...ref('X') } } } } },
         {
-          '/open311/v2/services.json': { get: { responses: { 200: { description: '', ...ref('GeoService') } } } },
-          '/v1/x': { get: { responses: { 200: { description: '', ...ref('X') } } } },
-        },
-        {
-          GeoService: { type: 'object' },
+          Unused: { type: 'object' },
           X: { type: 'object', properties: { y: { $ref: '#/components/schemas/Y' } } },
           Y: { type: 'object' },
           ErrorDto: { type: 'object' },
         },
       ),
     );
-    expect(Object.keys(doc.paths)).toEqual(['/v1/x']);
     // The webhooks' payloads stay: the document's `webhooks` use them.
     expect(Object.keys(doc.components!.schemas!).sort()).toEqual([
       'CaseStatusWebhook',
@@ -305,6 +315,43 @@ describe(finishDocument.name, () => {
       'X',
       'Y',
     ]);
+  });
+
+  it("describes the paths of GeoReport v2 with the specification's error body, XML on .xml paths, and a POST's fields without null", () => {
+    const ok = (content: JsonObject) => ({ 200: { description: '', content } });
+    const post = { $ref: '#/components/schemas/Post' };
+    const doc = asJson(
+      finishDocument(
+        base(
+          {
+            '/open311/v2/services.json': {
+              get: { responses: { ...ok({ 'application/json': { schema: { type: 'array' } } }), 404: { description: 'no such' } } },
+            },
+            '/open311/v2/services.xml': { get: { responses: ok({ 'text/xml': { schema: { type: 'string' } } }) } },
+            '/open311/v2/requests.json': {
+              post: {
+                requestBody: { content: { 'application/x-www-form-urlencoded': { schema: post } } },
+                responses: ok({ 'application/json': { schema: { type: 'array' } } }),
+              },
+            },
+          },
+          {
+            Post: { type: 'object', properties: { service_code: { type: 'string' }, lat: { type: 'string' } }, required: ['service_code'] },
+            GeoReportErrorDto: { type: 'object', properties: { code: { type: 'number' }, description: { type: 'string' } } },
+            ErrorDto: { type: 'object' },
+          },
+        ),
+      ),
+    );
+    const errors = { 'application/json': { schema: { $ref: '#/components/schemas/GeoReportErrors' } } };
+    expect(jsonAt(doc, 'paths', '/open311/v2/services.json', 'get', 'responses', '404', 'content')).toEqual(errors);
+    expect(jsonAt(doc, 'paths', '/open311/v2/services.json', 'get', 'responses', '503', 'content')).toEqual(errors);
+    expect(jsonAt(doc, 'paths', '/open311/v2/services.xml', 'get', 'responses', '503', 'content')).toEqual({
+      'text/xml': { schema: { type: 'string', description: '<errors><error><code/><description/></error></errors>' } },
+    });
+    expect(jsonAt(doc, 'components', 'schemas', 'GeoReportErrors')).toMatchObject({ type: 'array', items: { $ref: '#/components/schemas/GeoReportErrorDto' } });
+    expect(jsonAt(doc, 'components', 'schemas', 'Post', 'properties', 'lat')).toEqual({ type: 'string' });
+    expect(jsonAt(doc, 'components', 'schemas', 'Post', 'additionalProperties')).toBe(false);
   });
 
   it('turns nullable into a null type or an anyOf with null', () => {

@@ -8,13 +8,23 @@ import { DependencyCheckDto, ERROR_MEANINGS, ErrorDto, ErrorStatus } from './com
 import { WEBHOOK_SCHEMAS, webhooksSection } from './openapi-webhooks';
 import { schemaRules } from './common/schema-rules';
 import { NEVER_REFUSED } from './common/requests-in-flight.middleware';
+import { GEOREPORT_PATH } from './open311/georeport-errors';
+import { GeoReportErrorDto } from './open311/georeport.dto';
+import { textPattern } from './common/text.decorators';
+import { ATTRIBUTE } from '@fr/open311';
+
+/** GeoReport v2's error body, `[{ code, description }]`, among the document's schemas. */
+export const GEOREPORT_ERRORS = 'GeoReportErrors';
+const GEOREPORT_PREFIX = `${GEOREPORT_PATH}/`;
 
 /**
- * Paths that follow a published specification of their own (Open311 GeoReport v2 documents its
- * formats and errors), so they are left out of this document; the contract checker of the e2e
- * tests skips them too unless the document describes them.
+ * Paths whose every error, an unknown path's included, has a body of its own specification's rather than
+ * ErrorDto (GeoReport v2: JSON, or XML on `.xml` paths): what a checker of answers no operation declares
+ * must know.
  */
-export const OWN_SPEC_PATH_PREFIXES: readonly string[] = ['/open311/'];
+export const OWN_ERROR_FORMATS: readonly { prefix: string; schema: string; xmlSuffix?: string }[] = [
+  { prefix: GEOREPORT_PREFIX, schema: GEOREPORT_ERRORS, xmlSuffix: '.xml' },
+];
 
 export const CHANNEL_KEY_SCHEME = 'channel';
 export const BEARER_SCHEME = 'bearer';
@@ -33,7 +43,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setDescription(
       "Routes citizens' feedback to the responsible government unit and keeps it on time. Channels send feedback with their API key " +
         '(`X-Api-Key`); officers log in at `POST /v1/auth/login` and send `Authorization: Bearer <accessToken>`. Every error has the ' +
-        'body `{ statusCode, error, message }` (ErrorDto), with `errors: [{ field, problems }]` for fields that are wrong and `state` ' +
+        "body `{ statusCode, error, message }` (ErrorDto), but under `/open311` (GeoReport v2), where errors are the specification's `[{ code, description }]` " +
+        '(XML on `.xml` paths), with `errors: [{ field, problems }]` for fields that are wrong and `state` ' +
         'for a case whose state does not allow the action. Every operation may answer 503 with Retry-After while PostgreSQL or ' +
         'Redis is unavailable, or while the server is working on as many requests as it takes at once; and 429 with Retry-After ' +
         'while the caller (its channel key, or without credentials its address) has as many in flight as one caller may. ' +
@@ -52,16 +63,14 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       METRICS_SCHEME,
     )
     .build();
-  const doc = SwaggerModule.createDocument(app, config, { extraModels: [ErrorDto, DependencyCheckDto] });
+  const doc = SwaggerModule.createDocument(app, config, { extraModels: [ErrorDto, DependencyCheckDto, GeoReportErrorDto] });
   return finishDocument(doc);
 }
 
 /** Everything the decorators cannot say (exported for its test). */
 export function finishDocument(doc: OpenAPIObject): OpenAPIObject {
-  for (const path of Object.keys(doc.paths)) {
-    if (OWN_SPEC_PATH_PREFIXES.some((p) => path.startsWith(p))) delete doc.paths[path];
-  }
   const json = asJson(doc);
+  describeGeoReport(json);
   dropUnusedSchemas(json);
   splitCaseActions(json);
   for (const [path, item] of Object.entries(asObject(json.paths) ?? {})) {
@@ -104,6 +113,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   calendars: 'The working calendar: holidays and make-up days',
   operations: 'Health and metrics',
   webhooks: 'The calls the engine makes to receivers (Standard Webhooks)',
+  open311: "Open311 GeoReport v2 (the specification's paths, fields and errors): services and requests in .json and .xml, a channel's POST with its api_key",
 };
 
 function documentTags(doc: OpenAPIObject): { name: string; description?: string }[] {
@@ -118,10 +128,10 @@ function documentTags(doc: OpenAPIObject): { name: string; description?: string 
   return [...used].sort().map((name) => (TAG_DESCRIPTIONS[name] ? { name, description: TAG_DESCRIPTIONS[name] } : { name }));
 }
 
-/** The schemas only the paths left out used (Open311's) go with them. */
+/** Schemas no operation uses (the error bodies are added to every operation later) are not published. */
 function dropUnusedSchemas(doc: JsonObject): void {
   const schemas = asObject(jsonAt(doc, 'components', 'schemas')) ?? {};
-  const used = new Set<string>(['ErrorDto']);
+  const used = new Set<string>(['ErrorDto', GEOREPORT_ERRORS]);
   const visit = (v: Json | undefined): void => {
     if (Array.isArray(v)) return v.forEach(visit);
     if (!v || typeof v !== 'object') return;
@@ -137,17 +147,113 @@ function dropUnusedSchemas(doc: JsonObject): void {
   };
   visit(doc.paths);
   visit(schemas.ErrorDto);
+  visit(schemas[GEOREPORT_ERRORS]);
   for (const name of Object.keys(schemas)) if (!used.has(name)) delete schemas[name];
 }
 
-function errorResponse(status: ErrorStatus): JsonObject {
+function errorResponse(status: ErrorStatus, path: string): JsonObject {
+  const geoReport = path.startsWith(GEOREPORT_PREFIX);
   return {
-    description: ERROR_MEANINGS[status],
-    content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorDto' } } },
+    description: geoReport ? GEOREPORT_ERROR_MEANINGS[status] : ERROR_MEANINGS[status],
+    content: geoReport ? geoReportErrorContent(path) : { 'application/json': { schema: { $ref: '#/components/schemas/ErrorDto' } } },
     ...(status === 429 || status === 503
       ? { headers: { 'Retry-After': { description: 'seconds to wait before trying again', schema: { type: 'integer' } } } }
       : {}),
   };
+}
+
+const GEOREPORT_ERROR_MEANINGS: Record<ErrorStatus, string> = {
+  ...ERROR_MEANINGS,
+  400: 'the request is malformed (a parameter, a field, the body): the description says what is wrong and names it',
+  403: 'api_key (or X-Api-Key) is missing or is not a channel key',
+  415: 'the body is neither a form (application/x-www-form-urlencoded) nor JSON, or not UTF-8',
+};
+
+/** GeoReport's errors: `[{ code, description }]`, or `<errors><error><code/><description/></error></errors>` on a `.xml` path. */
+function geoReportErrorContent(path: string): JsonObject {
+  return path.endsWith('.xml')
+    ? { 'text/xml': { schema: { type: 'string', description: '<errors><error><code/><description/></error></errors>' } } }
+    : { 'application/json': { schema: { $ref: `#/components/schemas/${GEOREPORT_ERRORS}` } } };
+}
+
+/**
+ * Open311 GeoReport v2 follows its own specification: errors as a list of { code, description } (the
+ * errors the controller declares get that body here, by the path's format), and a POST's fields as the
+ * specification names them, where null is not a value (a form has none; the controller refuses it in JSON).
+ */
+function describeGeoReport(doc: JsonObject): void {
+  const paths = Object.entries(asObject(doc.paths) ?? {}).filter(([path]) => path.startsWith(GEOREPORT_PREFIX));
+  const schemas = asObject(jsonAt(doc, 'components', 'schemas'));
+  if (!paths.length || !schemas) return;
+  schemas[GEOREPORT_ERRORS] = {
+    type: 'array',
+    description: "GeoReport v2's errors (one here), `code` the HTTP status",
+    items: { $ref: '#/components/schemas/GeoReportErrorDto' },
+  };
+  const noNull = new Set<string>();
+  for (const [path, item] of paths) {
+    for (const method of METHODS) {
+      const op = asObject(jsonAt(item, method));
+      if (!op) continue;
+      for (const [status, r] of Object.entries(asObject(op.responses) ?? {})) {
+        const response = asObject(r);
+        if (response && Number(status) >= 400 && !response.content) response.content = geoReportErrorContent(path);
+      }
+      for (const media of Object.values(asObject(jsonAt(op, 'requestBody', 'content')) ?? {})) {
+        const ref = jsonAt(media, 'schema', '$ref');
+        if (typeof ref === 'string') noNull.add(ref.replace('#/components/schemas/', ''));
+      }
+    }
+  }
+  // closeRequestSchemas makes an optional field nullable unless it says otherwise: these do, at any depth;
+  // and each field takes what intake takes of the field it becomes.
+  const visit = (name: string): void => {
+    holdToIntake(schemas, name);
+    for (const p of Object.values(asObject(jsonAt(schemas, name, 'properties')) ?? {})) {
+      const property = asObject(p);
+      if (!property) continue;
+      property.nullable ??= false;
+      const ref = property.$ref ?? jsonAt(asArray(property.allOf)?.[0], '$ref');
+      if (typeof ref === 'string') visit(ref.replace('#/components/schemas/', ''));
+    }
+  };
+  noNull.forEach(visit);
+}
+
+/**
+ * A GeoReport POST is read into intake's command and held to intake's rules (readGeoReportSubmission): each
+ * field takes what the intake field it becomes takes (its pattern, length, format), or, when optional, a
+ * text that shows nothing, which counts as left out.
+ */
+const INTAKE_FIELD_OF: Record<string, readonly [schema: string, property: string]> = {
+  service_code: ['SubmitFeedbackDto', 'category'],
+  description: ['SubmitFeedbackDto', 'description'],
+  address_string: ['LocationDto', 'address'],
+  email: ['CitizenDto', 'email'],
+  phone: ['CitizenDto', 'phone'],
+  first_name: ['CitizenDto', 'name'],
+  last_name: ['CitizenDto', 'name'],
+  media_url: ['AttachmentDto', 'url'],
+  [ATTRIBUTE.wardCode]: ['LocationDto', 'wardCode'],
+  [ATTRIBUTE.externalId]: ['SubmitFeedbackDto', 'externalId'],
+  [ATTRIBUTE.title]: ['SubmitFeedbackDto', 'title'],
+};
+const INTAKE_RULES = ['pattern', 'minLength', 'maxLength', 'format'];
+
+function holdToIntake(schemas: JsonObject, name: string): void {
+  const schema = asObject(schemas[name]);
+  const required = new Set(asArray(schema?.required) ?? []);
+  for (const [field, p] of Object.entries(asObject(schema?.properties) ?? {})) {
+    const property = asObject(p);
+    const source = INTAKE_FIELD_OF[/^attribute\[(.+)\]$/.exec(field)?.[1] ?? field];
+    const intake = source && asObject(jsonAt(schemas, source[0], 'properties', source[1]));
+    if (!property || !intake) continue;
+    const rules: JsonObject = {};
+    // The field's own bounds win (GeoReport's description: 4000 characters, counted as stored).
+    for (const k of INTAKE_RULES) if (intake[k] !== undefined && property[k] === undefined) rules[k] = intake[k];
+    if (required.has(field)) Object.assign(property, rules);
+    else property.anyOf = [{ not: { pattern: textPattern(['notBlank']) }, description: 'shows nothing: left out' }, rules];
+  }
 }
 
 /**
@@ -167,7 +273,7 @@ function addCommonResponses(op: JsonObject, method: string, path: string): void 
     if (response && !response.description) response.description = SUCCESS[status] ?? 'OK';
   }
   const add = (status: ErrorStatus): void => {
-    responses[status] ??= errorResponse(status);
+    responses[status] ??= errorResponse(status, path);
   };
   add(400);
   add(413);
@@ -239,7 +345,7 @@ function addSchemaRules(doc: OpenAPIObject): void {
   const schemas = doc.components?.schemas ?? {};
   for (const [name, rules] of schemaRules()) {
     const schema = schemas[name] as SchemaObject | undefined;
-    // A class of the paths left out (Open311's) or of no operation has no schema here.
+    // A class of no operation has no schema here.
     if (schema) schema.allOf = [...(schema.allOf ?? []), ...rules.map((r) => r as SchemaObject)];
   }
 }

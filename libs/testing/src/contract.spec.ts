@@ -1,11 +1,11 @@
 import type { Server } from 'node:http';
-import { ConflictException, Controller, Get, HttpCode, INestApplication, Module, NotFoundException, Param, Post } from '@nestjs/common';
+import { ConflictException, Controller, Get, Header, HttpCode, INestApplication, Module, NotFoundException, Param, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProperty } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiProperty, ApiResponse } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { ApiErrors } from '../../../apps/api/src/common/error.dto';
 import { HttpErrorFilter } from '../../../apps/api/src/common/http-exception.filter';
-import { buildOpenApiDocument } from '../../../apps/api/src/openapi';
+import { buildOpenApiDocument, OWN_ERROR_FORMATS } from '../../../apps/api/src/openapi';
 import { checkedRequest, ContractChecker, ContractViolation } from './contract';
 
 class ThingDto {
@@ -45,7 +45,34 @@ class ThingsController {
   touch(): void {}
 }
 
-@Module({ controllers: [ThingsController] })
+/**
+ * Paths of a specification of its own (GeoReport v2's): a parameter inside a segment, a format per path,
+ * errors as `[{ code, description }]` (XML on `.xml` paths), which the document gives them.
+ */
+@Controller('open311/v2')
+class FormatsController {
+  @Get('things/:id.json')
+  @ApiOperation({ operationId: 'getThingJson', summary: 'a thing in JSON' })
+  @ApiOkResponse({ type: ThingDto })
+  @ApiResponse({ status: 404, description: 'no such thing' })
+  json(@Param('id') id: string): unknown {
+    if (id === 'missing') throw new NotFoundException(`thing '${id}' not found`);
+    return id === 'chatty' ? { id, state: 'new', note: null, internalScore: 7 } : { id, state: 'new', note: null };
+  }
+
+  @Get('things/:id.xml')
+  @Header('Content-Type', 'text/xml; charset=utf-8')
+  @ApiOperation({ operationId: 'getThingXml', summary: 'a thing in XML' })
+  @ApiProduces('text/xml')
+  @ApiOkResponse({ content: { 'text/xml': { schema: { type: 'string' } } } })
+  @ApiResponse({ status: 404, description: 'no such thing' })
+  xml(@Param('id') id: string): string {
+    if (id === 'missing') throw new NotFoundException(`thing '${id}' not found`);
+    return `<thing><id>${id}</id></thing>`;
+  }
+}
+
+@Module({ controllers: [ThingsController, FormatsController] })
 class ThingsModule {}
 
 describe(ContractChecker.name, () => {
@@ -59,7 +86,7 @@ describe(ContractChecker.name, () => {
     app.use(helmet());
     app.useGlobalFilters(new HttpErrorFilter());
     await app.init();
-    sut = new ContractChecker(buildOpenApiDocument(app), { skipPrefixes: ['/open311/'] });
+    sut = new ContractChecker(buildOpenApiDocument(app), { ownErrorFormats: OWN_ERROR_FORMATS });
   });
   afterAll(() => app?.close());
   beforeEach(() => violations.splice(0));
@@ -115,9 +142,62 @@ describe(ContractChecker.name, () => {
     );
   });
 
-  it('leaves out paths that follow their own specification, and responses the application did not write', () => {
-    const fromApp = { 'x-content-type-options': 'nosniff', 'content-type': 'text/xml' };
-    expect(sut.problems({ method: 'GET', url: '/open311/v2/services.xml', status: 200, headers: fromApp, body: '<services/>' })).toEqual([]);
+  it('leaves out responses the application did not write', () => {
     expect(sut.problems({ method: 'GET', url: '/things/7', status: 431, headers: {}, body: {} })).toEqual([]);
+  });
+
+  describe('paths of a specification of its own (GeoReport v2)', () => {
+    const json = { 'x-content-type-options': 'nosniff', 'content-type': 'application/json; charset=utf-8' };
+    const xml = { 'x-content-type-options': 'nosniff', 'content-type': 'text/xml; charset=utf-8' };
+
+    it('finds the operation of a path with a parameter inside a segment, and checks its body', async () => {
+      expect((await http().get('/open311/v2/things/7.json')).body).toEqual({ id: '7', state: 'new', note: null });
+      await expect(http().get('/open311/v2/things/chatty.json')).rejects.toThrow(
+        /GET \/open311\/v2\/things\/\{id\}\.json 200: the body does not match the documented schema: .*additional properties 'internalScore'/,
+      );
+      expect(sut.problems({ method: 'GET', url: '/open311/v2/things/7.csv', status: 200, headers: json, body: {} })).toEqual([
+        'GET /open311/v2/things/7.csv answered 200, but the document has no such operation',
+      ]);
+    });
+
+    it("passes the errors in the specification's format, [{ code, description }], and fails ErrorDto there", async () => {
+      const res = await http().get('/open311/v2/things/missing.json').expect(404);
+      expect(res.body).toEqual([{ code: 404, description: "thing 'missing' not found" }]);
+      const errorDto = { statusCode: 404, error: 'Not Found', message: 'gone' };
+      expect(sut.problems({ method: 'GET', url: '/open311/v2/things/missing.json', status: 404, headers: json, body: errorDto })[0]).toMatch(
+        /GET \/open311\/v2\/things\/\{id\}\.json 404: the body does not match the documented schema: \(body\) must be array/,
+      );
+    });
+
+    it('checks an XML answer for its media type only, errors included', async () => {
+      expect((await http().get('/open311/v2/things/7.xml').expect(200)).text).toContain('<thing>');
+      expect((await http().get('/open311/v2/things/missing.xml').expect(404)).text).toContain('<errors><error><code>404</code>');
+      expect(sut.problems({ method: 'GET', url: '/open311/v2/things/7.xml', status: 200, headers: json, body: { id: '7' } })).toEqual([
+        "GET /open311/v2/things/{id}.xml 200: Content-Type 'application/json' is not declared (declared: text/xml)",
+      ]);
+    });
+
+    it("holds answers no operation declares (an unknown path, before routing) to the specification's error format", async () => {
+      expect((await http().get('/open311/v2/nothing.json').expect(404)).body).toEqual([expect.objectContaining({ code: 404 })]);
+      expect((await http().get('/open311/v2/nothing.xml').expect(404)).text).toContain('<errors>');
+      const errorDto = { statusCode: 404, error: 'Not Found', message: 'gone' };
+      expect(sut.problems({ method: 'GET', url: '/open311/v2/nothing.json', status: 404, headers: json, body: errorDto })[0]).toMatch(
+        /GET \/open311\/v2\/nothing\.json \(no such operation\): the body does not match the documented schema: \(body\) must be array/,
+      );
+      expect(sut.problems({ method: 'GET', url: '/open311/v2/nothing.xml', status: 404, headers: json, body: [{ code: 404, description: 'x' }] })).toEqual([
+        "GET /open311/v2/nothing.xml 404 (no such operation): Content-Type 'application/json' is not XML",
+      ]);
+      expect(sut.problems({ method: 'GET', url: '/open311/v2/nothing.xml', status: 413, headers: xml, body: '<errors/>' })).toEqual([]);
+      // A CORS preflight names the methods in Access-Control-Allow-Methods, not in Allow.
+      const preflight = (methods: string) => ({ 'x-content-type-options': 'nosniff', 'access-control-allow-methods': methods });
+      expect(sut.problems({ method: 'OPTIONS', url: '/open311/v2/things/7.json', status: 204, headers: preflight('GET, HEAD, POST'), body: {} })).toEqual([]);
+      expect(sut.problems({ method: 'OPTIONS', url: '/open311/v2/things/7.json', status: 204, headers: preflight('POST'), body: {} })).toEqual([
+        "OPTIONS /open311/v2/things/7.json 204: Access-Control-Allow-Methods 'POST' lacks get",
+      ]);
+      // Elsewhere the API's own error body stays the rule.
+      expect(sut.problems({ method: 'GET', url: '/no/such/path', status: 404, headers: json, body: [{ code: 404, description: 'x' }] })[0]).toMatch(
+        /\(no such operation\): the body does not match the documented schema/,
+      );
+    });
   });
 });

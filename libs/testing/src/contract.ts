@@ -16,6 +16,18 @@ export interface ObservedResponse {
   text?: string;
 }
 
+/**
+ * Paths that answer errors in a format of their own (Open311 GeoReport v2: `[{ code, description }]`,
+ * XML on `.xml` paths), for the answers no operation declares: an unknown path, a method it does not take.
+ */
+export interface OwnErrorFormat {
+  prefix: string;
+  /** The name of the JSON error body's schema among the document's components. */
+  schema: string;
+  /** Paths ending so answer errors in XML, whose media type is checked and not its body. */
+  xmlSuffix?: string;
+}
+
 export class ContractViolation extends Error {
   override readonly name = 'ContractViolation';
 }
@@ -33,6 +45,7 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 /** Answered before routing, so for any path: the media-type check, the body parser. */
 const BEFORE_ROUTING = new Set([400, 413, 415]);
 const SCHEMAS = 'https://contract.invalid/openapi.json#/components/schemas/';
+const XML = /^(text|application)\/([\w.+-]+\+)?xml$/;
 
 /**
  * Checks responses against an OpenAPI document: the operation must exist, the status must be declared
@@ -40,9 +53,11 @@ const SCHEMAS = 'https://contract.invalid/openapi.json#/components/schemas/';
  * has to be: every object must carry only the properties the document names, so a field the server
  * adds without documenting it fails here (the published schemas of responses stay open).
  *
+ * A path may hold a parameter inside a segment (`/requests/{id}.json`). Bodies of another media type than
+ * JSON (XML) are checked for their media type only.
+ *
  * Not checked: responses the application did not write (Node's own 400/431 for a malformed request
- * line carry none of the headers the API sets on every answer), the Swagger UI at /docs, and paths
- * under `skipPrefixes` that the document does not describe (Open311 follows its own specification).
+ * line carry none of the headers the API sets on every answer) and the Swagger UI at /docs.
  */
 export class ContractChecker {
   private readonly operations: Operation[];
@@ -53,19 +68,26 @@ export class ContractChecker {
 
   constructor(
     document: object,
-    private readonly options: { skipPrefixes?: readonly string[] } = {},
+    private readonly options: { ownErrorFormats?: readonly OwnErrorFormat[] } = {},
   ) {
     const doc = asJson(document);
     this.operations = Object.entries(asObject(doc.paths) ?? {})
       .flatMap(([template, item]) =>
         METHODS.filter((m) => jsonAt(item, m)).map((method) => {
           const segments = template.split('/').filter(Boolean);
-          const source = segments.map((s) => (/^\{.+\}$/.test(s) ? '[^/]+' : escapeRegExp(s))).join('/');
+          const source = segments
+            .map((s) =>
+              s
+                .split(/\{[^/{}]+\}/)
+                .map(escapeRegExp)
+                .join('[^/]+'),
+            )
+            .join('/');
           return {
             method,
             template,
             pattern: new RegExp(`^/${source}/?$`),
-            literals: segments.filter((s) => !s.startsWith('{')).length,
+            literals: segments.filter((s) => !s.includes('{')).length,
             responses: asObject(jsonAt(item, method, 'responses')) ?? {},
           };
         }),
@@ -124,19 +146,27 @@ export class ContractChecker {
     const matching = this.operations.filter((o) => o.pattern.test(path));
     const op = matching.find((o) => o.method === method) ?? (method === 'head' ? matching.find((o) => o.method === 'get') : undefined);
     if (!op) {
-      if (this.options.skipPrefixes?.some((p) => path.startsWith(p))) return [];
-      // A documented path asked with another method: 405 (OPTIONS: 204) naming the documented methods in Allow.
+      const own = this.options.ownErrorFormats?.find((f) => path.startsWith(f.prefix));
+      const errorBody = (what: string): string[] => {
+        if (own?.xmlSuffix && path.endsWith(own.xmlSuffix)) {
+          const media = mediaOf(r);
+          return XML.test(media) ? [] : [`${r.method} ${path} ${r.status} (${what}): Content-Type '${media}' is not XML`];
+        }
+        return this.bodyProblems({ $ref: `${SCHEMAS}${own?.schema ?? 'ErrorDto'}` }, r, `${r.method} ${path} (${what})`, `${own?.schema ?? 'ErrorDto'} error`);
+      };
+      // A documented path asked with another method: 405 (OPTIONS: 204) naming the documented methods in Allow,
+      // or, a CORS preflight's answer, in Access-Control-Allow-Methods.
       if (matching.length && (r.status === 405 || (method === 'options' && r.status === 204))) {
-        const allow = String(r.headers.allow ?? '')
-          .split(',')
-          .map((m) => m.trim().toLowerCase());
+        const preflight = method === 'options' && r.headers['access-control-allow-methods'] !== undefined;
+        const header = preflight ? 'Access-Control-Allow-Methods' : 'Allow';
+        const named = String(r.headers[header.toLowerCase()] ?? '');
+        const allow = named.split(',').map((m) => m.trim().toLowerCase());
         const missing = [...new Set(matching.map((o) => o.method))].filter((m) => !allow.includes(m));
-        if (missing.length) return [`${r.method} ${path} ${r.status}: Allow '${String(r.headers.allow ?? '')}' lacks ${missing.join(', ')}`];
+        if (missing.length) return [`${r.method} ${path} ${r.status}: ${header} '${named}' lacks ${missing.join(', ')}`];
         if (r.status === 204) return hasBody(r) ? [`${r.method} ${path} 204 has a body`] : [];
-        return this.bodyProblems({ $ref: `${SCHEMAS}ErrorDto` }, r, `${r.method} ${path} (method not allowed)`);
+        return errorBody('method not allowed');
       }
-      if (r.status === 404 || BEFORE_ROUTING.has(r.status))
-        return this.bodyProblems({ $ref: `${SCHEMAS}ErrorDto` }, r, `${r.method} ${path} (no such operation)`);
+      if (r.status === 404 || BEFORE_ROUTING.has(r.status)) return errorBody('no such operation');
       return [`${r.method} ${path} answered ${r.status}, but the document has no such operation`];
     }
     const where = `${op.method.toUpperCase()} ${op.template}`;
@@ -148,10 +178,7 @@ export class ContractChecker {
     if (!content || method === 'head') {
       return hasBody(r) && method !== 'head' ? [`${where} ${r.status}: the document declares no body, the server sent ${preview(r)}`] : [];
     }
-    const media = String(r.headers['content-type'] ?? '')
-      .split(';')[0]
-      .trim()
-      .toLowerCase();
+    const media = mediaOf(r);
     const key = content[media] ? media : /^application\/([\w.+-]+\+)?json$/.test(media) && content['application/json'] ? 'application/json' : null;
     if (!key) return [`${where} ${r.status}: Content-Type '${media}' is not declared (declared: ${Object.keys(content).join(', ')})`];
     if (key !== 'application/json') return [];
@@ -202,6 +229,13 @@ export function checkedRequest(server: Parameters<typeof request>[0], checker: C
       };
     },
   });
+}
+
+function mediaOf(r: ObservedResponse): string {
+  return String(r.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
 }
 
 function hasBody(r: ObservedResponse): boolean {

@@ -8,7 +8,7 @@ import Redis from 'ioredis';
 import { Client, Pool, QueryResultRow } from 'pg';
 import { SealAuditEvents } from '@fr/audit';
 import { AppConfig, loadConfig } from '@fr/config';
-import { buildOpenApiDocument, createApiApp, OWN_SPEC_PATH_PREFIXES } from '@fr/api';
+import { buildOpenApiDocument, createApiApp, OWN_ERROR_FORMATS } from '@fr/api';
 import { organisationSeed } from '@fr/directory';
 import { migrateDatabase } from '@fr/persistence';
 import { TimeSource } from '@fr/sla';
@@ -41,7 +41,7 @@ let contract: ContractChecker | null = null;
 
 /** The checker of the API's own OpenAPI document, for clients other than engine.http(). */
 export function apiContract(api: INestApplication): ContractChecker {
-  contract ??= new ContractChecker(buildOpenApiDocument(api), { skipPrefixes: OWN_SPEC_PATH_PREFIXES });
+  contract ??= new ContractChecker(buildOpenApiDocument(api), { ownErrorFormats: OWN_ERROR_FORMATS });
   return contract;
 }
 

@@ -1,5 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ATTRIBUTE, MAX_DESCRIPTION_CHARS } from '@fr/open311';
+import { given, SchemaRules } from '../common/schema-rules';
+import { textPattern } from '../common/text.decorators';
 
 /** Schemas of the GeoReport v2 answers, for the OpenAPI description; names and shapes are the specification's. */
 export class GeoReportErrorDto {
@@ -82,18 +84,52 @@ export class GeoReportTokenDto {
   @ApiProperty({ format: 'uuid' }) token: string;
 }
 
-/** The POST arguments (form-encoded per the specification; the same names in JSON are accepted). */
+// Degrees as GeoReport clients write them (a form's text, or a JSON number), within the range intake takes;
+// or a text that shows nothing, which counts as left out (a form sends its empty fields).
+const BLANK = { type: 'string' as const, not: { pattern: textPattern(['notBlank']) } };
+const LATITUDE_TEXT = '^[+-]?(90(\\.0{1,15})?|[1-8]?\\d(\\.\\d{1,15})?)$';
+const LONGITUDE_TEXT = '^[+-]?(180(\\.0{1,15})?|(1[0-7]\\d|[1-9]?\\d)(\\.\\d{1,15})?)$';
+
+/** The attributes of a JSON POST given as one object, as `attribute[code]` fields are in a form. */
+export class GeoReportAttributesDto {
+  @ApiPropertyOptional({ name: ATTRIBUTE.wardCode, description: 'an area code (see the service definition)' }) wardCode?: string;
+  @ApiPropertyOptional({ name: ATTRIBUTE.externalId, maxLength: 100, description: 'your own id: the same again answers 200 with the same request' })
+  externalId?: string;
+  @ApiPropertyOptional({ name: ATTRIBUTE.title, maxLength: 200 }) title?: string;
+}
+
+/**
+ * The POST arguments (form-encoded per the specification; the same names in JSON are accepted, the
+ * attributes also as one `attribute` object). A field sent empty counts as left out; null is not taken.
+ */
+@SchemaRules(
+  { if: given('lat'), then: given('long') },
+  { if: given('long'), then: given('lat') },
+  {
+    anyOf: [
+      given('lat'),
+      given('address_string'),
+      given(`attribute[${ATTRIBUTE.wardCode}]`),
+      { required: ['attribute'], properties: { attribute: { required: [ATTRIBUTE.wardCode], properties: { [ATTRIBUTE.wardCode]: { type: 'string' } } } } },
+    ],
+  },
+)
 export class GeoReportPostDto {
-  @ApiProperty({ description: "the channel's API key" }) api_key: string;
+  @ApiPropertyOptional({ description: "the channel's API key (or the X-Api-Key header); without a valid one: 403" }) api_key?: string;
   @ApiPropertyOptional({ description: 'accepted and ignored: one jurisdiction' }) jurisdiction_id?: string;
   @ApiProperty({ example: 'sanitation' }) service_code: string;
   @ApiPropertyOptional({
-    oneOf: [{ type: 'string' }, { type: 'number' }],
+    anyOf: [{ type: 'number', minimum: -90, maximum: 90 }, { type: 'string', pattern: LATITUDE_TEXT }, BLANK],
     example: '21.0045',
-    description: 'with long; or address_string, or attribute[ward_code]',
+    description: 'WGS84 degrees, with long (a location is required: lat and long, address_string, or attribute[ward_code])',
   })
   lat?: string | number;
-  @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'number' }], example: '105.8466' }) long?: string | number;
+  @ApiPropertyOptional({
+    anyOf: [{ type: 'number', minimum: -180, maximum: 180 }, { type: 'string', pattern: LONGITUDE_TEXT }, BLANK],
+    example: '105.8466',
+    description: 'WGS84 degrees, with lat',
+  })
+  long?: string | number;
   @ApiPropertyOptional({ maxLength: 500 }) address_string?: string;
   @ApiProperty({ maxLength: MAX_DESCRIPTION_CHARS, minLength: 1 }) description: string;
   @ApiPropertyOptional({ maxLength: 254 }) email?: string;
@@ -104,6 +140,12 @@ export class GeoReportPostDto {
   @ApiPropertyOptional({ description: 'accepted and not stored' }) device_id?: string;
   @ApiPropertyOptional({ description: 'accepted and not stored' }) account_id?: string;
   @ApiPropertyOptional({ name: `attribute[${ATTRIBUTE.wardCode}]`, description: 'an area code (see the service definition)' }) wardCode?: string;
-  @ApiPropertyOptional({ name: `attribute[${ATTRIBUTE.externalId}]`, maxLength: 100 }) externalId?: string;
+  @ApiPropertyOptional({
+    name: `attribute[${ATTRIBUTE.externalId}]`,
+    maxLength: 100,
+    description: 'your own id: the same again answers 200 with the same request',
+  })
+  externalId?: string;
   @ApiPropertyOptional({ name: `attribute[${ATTRIBUTE.title}]`, maxLength: 200 }) title?: string;
+  @ApiPropertyOptional({ type: GeoReportAttributesDto, description: 'in JSON, the attributes as one object instead' }) attribute?: GeoReportAttributesDto;
 }

@@ -16,6 +16,7 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Request, Response } from 'express';
 import { APP_CONFIG, AppConfig } from '@fr/config';
@@ -30,7 +31,9 @@ import {
   parseRequestFilter,
 } from '@fr/open311';
 import { Clock } from '@fr/sla';
+import { TYPED_TRACKING_CODE_PATTERN } from '@fr/domain';
 import { markPrivate } from '../common/cache-control.middleware';
+import { dayOrInstantSchema } from '../common/text.decorators';
 import { TakesQuery } from '../common/known-query.interceptor';
 import { publicBaseUrl } from '../common/public-url';
 import { ChannelKeyGuard } from '../intake/channel-key.guard';
@@ -38,7 +41,6 @@ import { GEOREPORT_PATH } from './georeport-errors';
 import {
   GeoReportCreatedDto,
   GeoReportDiscoveryDto,
-  GeoReportErrorDto,
   GeoReportPostDto,
   GeoReportRequestDto,
   GeoReportServiceDefinitionDto,
@@ -48,44 +50,75 @@ import {
 import { readGeoReportSubmission } from './service-request.form';
 import { toXml, XML_CONTENT_TYPE } from './xml';
 
-type Errors = readonly number[];
+/** The errors a route gives itself and what each means there; the document gives them GeoReport's error body (openapi.ts). */
+type Errors = Readonly<Record<number, string>>;
 
-/** A .json route: its answer's schema and the errors it may give, in GeoReport's error format. */
 function JsonAnswer(type: unknown, errors: Errors, status = 200) {
   return applyDecorators(
     ApiProduces('application/json'),
     ApiResponse({ status, type: type as never }),
-    ...errors.map((s) => ApiResponse({ status: s, type: [GeoReportErrorDto], description: 'GeoReport errors: [{ code, description }]' })),
+    ...Object.entries(errors).map(([s, description]) => ApiResponse({ status: Number(s), description })),
   );
 }
 
 /** The same answer as XML (elements named as the JSON fields; lists wrapped in their plural). */
 function XmlAnswer(root: string, errors: Errors, status = 200) {
-  const xml = (description: string) => ({ content: { 'text/xml': { schema: { type: 'string' as const } } }, description });
   return applyDecorators(
     Header('Content-Type', XML_CONTENT_TYPE),
     ApiProduces('text/xml'),
-    ApiResponse({ status, ...xml(`<${root}> as in the .json form`) }),
-    ...errors.map((s) => ApiResponse({ status: s, ...xml('<errors><error><code/><description/></error></errors>') })),
+    ApiResponse({ status, content: { 'text/xml': { schema: { type: 'string' } } }, description: `<${root}> as in the .json form` }),
+    ...Object.entries(errors).map(([s, description]) => ApiResponse({ status: Number(s), description })),
   );
 }
 
+const UNKNOWN_SERVICE = { 404: 'no such service_code' };
+const UNKNOWN_REQUEST = { 404: 'no such service_request_id' };
+const UNKNOWN_TOKEN = { 404: 'no such token' };
+const POST_ERRORS = {
+  400: 'a field is missing, wrong or unknown (the description names it), or an attribute[ward_code] that is not an area',
+  403: 'api_key (or X-Api-Key) is missing or is not a channel key',
+  404: 'service_code is not a known service',
+};
+
+// A comma list (style form, explode false), as the specification writes its lists.
+const commaList = (items: SchemaObject, maxItems: number) =>
+  ({ style: 'form', explode: false, schema: { type: 'array', items, minItems: 1, maxItems } }) as const;
+const IGNORED = { required: false, schema: { type: 'string' } } as const;
+
 const REQUEST_QUERY = applyDecorators(
-  ApiQuery({ name: 'service_request_id', required: false, description: 'comma-separated ids; overrides every other parameter' }),
-  ApiQuery({ name: 'service_code', required: false, description: 'comma-separated service codes' }),
+  ApiQuery({
+    name: 'service_request_id',
+    required: false,
+    ...commaList({ type: 'string', pattern: TYPED_TRACKING_CODE_PATTERN }, 100),
+    description: 'comma-separated ids (at most 100); overrides every other parameter',
+  }),
+  ApiQuery({
+    name: 'service_code',
+    required: false,
+    // Blank items are dropped: a list of nothing else is refused.
+    ...commaList({ type: 'string', pattern: '\\S' }, 50),
+    description: 'comma-separated service codes (at most 50); one that is not a service is refused (400)',
+  }),
   ApiQuery({
     name: 'start_date',
     required: false,
-    description: 'W3C date-time, or a date (YYYY-MM-DD: from the start of that day in Asia/Ho_Chi_Minh); at most 90 days before end_date',
+    schema: dayOrInstantSchema(),
+    description: 'W3C date-time, or a date (YYYY-MM-DD: from the start of that day in Asia/Ho_Chi_Minh); not after end_date, and at most 90 days before it',
   }),
   ApiQuery({
     name: 'end_date',
     required: false,
+    schema: dayOrInstantSchema(),
     description: 'W3C date-time, or a date (YYYY-MM-DD: through the end of that day in Asia/Ho_Chi_Minh); without dates, the last 90 days',
   }),
-  ApiQuery({ name: 'status', required: false, description: 'open, closed, or both comma-separated' }),
-  ApiQuery({ name: 'jurisdiction_id', required: false, description: 'accepted and ignored: one jurisdiction' }),
-  ApiQuery({ name: 'api_key', required: false, description: 'accepted and ignored: reads are public' }),
+  ApiQuery({
+    name: 'status',
+    required: false,
+    ...commaList({ type: 'string', enum: ['open', 'closed'] }, 2),
+    description: 'open, closed, or both comma-separated',
+  }),
+  ApiQuery({ name: 'jurisdiction_id', ...IGNORED, description: 'accepted and ignored: one jurisdiction' }),
+  ApiQuery({ name: 'api_key', ...IGNORED, description: 'accepted and ignored: reads are public' }),
 );
 /**
  * GeoReport's optional `jurisdiction_id`, on every read; one jurisdiction here, so it is accepted and ignored.
@@ -94,8 +127,8 @@ const REQUEST_QUERY = applyDecorators(
  * are public, so the key is not checked; its presence makes the answer private (privateWhenCredentialed).
  */
 const JURISDICTION = applyDecorators(
-  ApiQuery({ name: 'jurisdiction_id', required: false, description: 'accepted and ignored: one jurisdiction' }),
-  ApiQuery({ name: 'api_key', required: false, description: 'accepted and ignored: reads are public' }),
+  ApiQuery({ name: 'jurisdiction_id', ...IGNORED, description: 'accepted and ignored: one jurisdiction' }),
+  ApiQuery({ name: 'api_key', ...IGNORED, description: 'accepted and ignored: reads are public' }),
   TakesQuery('jurisdiction_id', 'api_key'),
 );
 const POST_BODY = applyDecorators(ApiConsumes('application/x-www-form-urlencoded', 'application/json'), ApiBody({ type: GeoReportPostDto }));
@@ -120,59 +153,91 @@ export class Open311Controller {
 
   @Get('discovery.json')
   @JURISDICTION
-  @ApiOperation({ summary: 'GeoReport v2 service discovery' })
-  @JsonAnswer(GeoReportDiscoveryDto, [400])
+  @ApiOperation({
+    operationId: 'getGeoReportDiscovery',
+    description:
+      'Where the GeoReport v2 endpoint is, its changeset, formats and how to obtain an api_key. Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).',
+    summary: 'GeoReport v2 service discovery',
+  })
+  @JsonAnswer(GeoReportDiscoveryDto, {})
   discoveryJson(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
     return this.discovery(req, res);
   }
 
   @Get('discovery.xml')
   @JURISDICTION
-  @ApiOperation({ summary: 'GeoReport v2 service discovery (XML)' })
-  @XmlAnswer('discovery', [400])
+  @ApiOperation({
+    operationId: 'getGeoReportDiscoveryXml',
+    description: 'The discovery document as XML (`<discovery>`). Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).',
+    summary: 'GeoReport v2 service discovery (XML)',
+  })
+  @XmlAnswer('discovery', {})
   discoveryXml(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
     return toXml('discovery', this.discovery(req, res));
   }
 
   @Get('services.json')
   @JURISDICTION
-  @ApiOperation({ summary: 'The services: the categories a request may name as service_code' })
-  @JsonAnswer([GeoReportServiceDto], [])
+  @ApiOperation({
+    operationId: 'listGeoReportServices',
+    description:
+      'Every category a request may name as service_code (`complaint_denunciation`, refused at intake, is not offered); each has metadata: its definition lists the attributes. Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).',
+    summary: 'The services: the categories a request may name as service_code',
+  })
+  @JsonAnswer([GeoReportServiceDto], {})
   servicesJson() {
     return this.services.list();
   }
 
   @Get('services.xml')
   @JURISDICTION
-  @ApiOperation({ summary: 'The services (XML)' })
-  @XmlAnswer('services', [])
+  @ApiOperation({
+    operationId: 'listGeoReportServicesXml',
+    description: 'The services as XML (`<services><service>...`). Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).',
+    summary: 'The services (XML)',
+  })
+  @XmlAnswer('services', {})
   async servicesXml() {
     return toXml('services', await this.services.list());
   }
 
   @Get('services/:service_code.json')
   @JURISDICTION
-  @ApiOperation({ summary: "A service's definition: the attributes a request may carry" })
-  @ApiParam({ name: 'service_code', example: 'sanitation' })
-  @JsonAnswer(GeoReportServiceDefinitionDto, [404])
+  @ApiOperation({
+    operationId: 'getGeoReportServiceDefinition',
+    description:
+      'The attributes a request of the service may carry: `ward_code` (a list of the areas), `external_id` (your own id) and `title`. Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).',
+    summary: "A service's definition: the attributes a request may carry",
+  })
+  @ApiParam({ name: 'service_code', example: 'sanitation', schema: { type: 'string' } })
+  @JsonAnswer(GeoReportServiceDefinitionDto, UNKNOWN_SERVICE)
   definitionJson(@Param('service_code') code: string) {
     return this.services.definition(code);
   }
 
   @Get('services/:service_code.xml')
   @JURISDICTION
-  @ApiOperation({ summary: "A service's definition (XML)" })
-  @ApiParam({ name: 'service_code', example: 'sanitation' })
-  @XmlAnswer('service_definition', [404])
+  @ApiOperation({
+    operationId: 'getGeoReportServiceDefinitionXml',
+    description: 'The service definition as XML (`<service_definition>`). Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).',
+    summary: "A service's definition (XML)",
+  })
+  @ApiParam({ name: 'service_code', example: 'sanitation', schema: { type: 'string' } })
+  @XmlAnswer('service_definition', UNKNOWN_SERVICE)
   async definitionXml(@Param('service_code') code: string) {
     return toXml('service_definition', await this.services.definition(code));
   }
 
   @Post('requests.json')
   @HttpCode(HttpStatus.CREATED)
-  @ApiOperation({ summary: 'Submit a service request (a feedback case); the same attribute[external_id] again answers 200 with the same request' })
+  @ApiOperation({
+    operationId: 'createGeoReportRequest',
+    description:
+      "Form-encoded as the specification says (JSON with the same names is taken too, the attributes as `attribute[code]` fields or an `attribute` object). `api_key` (or `X-Api-Key`) is a channel's key: the request becomes that channel's case, created by the same intake as `POST /v1/feedback` and held to the same rules. `lat`+`long`, `address_string` or `attribute[ward_code]` is required; `address_id` is not supported. Errors are GeoReport's `[{ code, description }]`: bad input 400, a missing or unknown key 403, an unknown service_code 404.",
+    summary: 'Submit a service request (a feedback case); the same attribute[external_id] again answers 200 with the same request',
+  })
   @POST_BODY
-  @JsonAnswer([GeoReportCreatedDto], [400, 403, 404, 413, 415], 201)
+  @JsonAnswer([GeoReportCreatedDto], POST_ERRORS, 201)
   @ApiResponse({ status: 200, type: [GeoReportCreatedDto], description: 'already received (same api_key and attribute[external_id])' })
   async createJson(@Req() req: Request, @Body() body: Record<string, unknown>, @Res({ passthrough: true }) res: Response) {
     return [await this.create(req, body, res)];
@@ -180,9 +245,13 @@ export class Open311Controller {
 
   @Post('requests.xml')
   @HttpCode(HttpStatus.CREATED)
-  @ApiOperation({ summary: 'Submit a service request (XML answer)' })
+  @ApiOperation({
+    operationId: 'createGeoReportRequestXml',
+    description: 'As the .json POST, answered in XML (`<service_requests><request>...`), errors as `<errors><error>...`.',
+    summary: 'Submit a service request (XML answer)',
+  })
   @POST_BODY
-  @XmlAnswer('service_requests', [400, 403, 404, 413, 415], 201)
+  @XmlAnswer('service_requests', POST_ERRORS, 201)
   @ApiResponse({
     status: 200,
     content: { 'text/xml': { schema: { type: 'string' } } },
@@ -193,53 +262,81 @@ export class Open311Controller {
   }
 
   @Get('requests.json')
-  @ApiOperation({ summary: `Service requests, newest first (at most ${MAX_REQUESTS_PER_QUERY}); no personal data` })
+  @ApiOperation({
+    operationId: 'listGeoReportRequests',
+    description:
+      'Filtered by service_request_id (which overrides the rest), service_code, status and start_date/end_date (at most 90 days apart; the last 90 days by default). No name, phone, e-mail or description: reads are public. Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).',
+    summary: `Service requests, newest first (at most ${MAX_REQUESTS_PER_QUERY}); no personal data`,
+  })
   @REQUEST_QUERY
-  @JsonAnswer([GeoReportRequestDto], [400])
+  @JsonAnswer([GeoReportRequestDto], {})
   requestsJson(@Query() query: Record<string, unknown>) {
     return this.requests.list(parseRequestFilter(query, this.clock.now()));
   }
 
   @Get('requests.xml')
-  @ApiOperation({ summary: 'Service requests (XML)' })
+  @ApiOperation({
+    operationId: 'listGeoReportRequestsXml',
+    description:
+      'The service requests as XML (`<service_requests><request>...`). Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).',
+    summary: 'Service requests (XML)',
+  })
   @REQUEST_QUERY
-  @XmlAnswer('service_requests', [400])
+  @XmlAnswer('service_requests', {})
   async requestsXml(@Query() query: Record<string, unknown>) {
     return toXml('service_requests', await this.requests.list(parseRequestFilter(query, this.clock.now())));
   }
 
   @Get('requests/:service_request_id.json')
   @JURISDICTION
-  @ApiOperation({ summary: 'One service request (a list of one, as the specification answers)' })
-  @ApiParam({ name: 'service_request_id', example: '7KM3Q-9X2AB' })
-  @JsonAnswer([GeoReportRequestDto], [404])
+  @ApiOperation({
+    operationId: 'getGeoReportRequest',
+    description: 'The request of that tracking code, as a list of one. Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).',
+    summary: 'One service request (a list of one, as the specification answers)',
+  })
+  @ApiParam({ name: 'service_request_id', example: '7KM3Q-9X2AB', schema: { type: 'string' } })
+  @JsonAnswer([GeoReportRequestDto], UNKNOWN_REQUEST)
   async requestJson(@Param('service_request_id') id: string) {
     return [await this.requests.get(id)];
   }
 
   @Get('requests/:service_request_id.xml')
   @JURISDICTION
-  @ApiOperation({ summary: 'One service request (XML)' })
-  @ApiParam({ name: 'service_request_id', example: '7KM3Q-9X2AB' })
-  @XmlAnswer('service_requests', [404])
+  @ApiOperation({
+    operationId: 'getGeoReportRequestXml',
+    description: 'The request as XML (`<service_requests><request>...`). Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).',
+    summary: 'One service request (XML)',
+  })
+  @ApiParam({ name: 'service_request_id', example: '7KM3Q-9X2AB', schema: { type: 'string' } })
+  @XmlAnswer('service_requests', UNKNOWN_REQUEST)
   async requestXml(@Param('service_request_id') id: string) {
     return toXml('service_requests', [await this.requests.get(id)]);
   }
 
   @Get('tokens/:token.json')
   @JURISDICTION
-  @ApiOperation({ summary: 'The service_request_id of a token a POST answered with' })
-  @ApiParam({ name: 'token', format: 'uuid' })
-  @JsonAnswer([GeoReportTokenDto], [404])
+  @ApiOperation({
+    operationId: 'getGeoReportToken',
+    description:
+      "A POST's token (the case id) resolved to its service_request_id. Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).",
+    summary: 'The service_request_id of a token a POST answered with',
+  })
+  @ApiParam({ name: 'token', schema: { type: 'string', format: 'uuid' } })
+  @JsonAnswer([GeoReportTokenDto], UNKNOWN_TOKEN)
   async tokenJson(@Param('token') token: string) {
     return [await this.requests.token(token)];
   }
 
   @Get('tokens/:token.xml')
   @JURISDICTION
-  @ApiOperation({ summary: 'The service_request_id of a token (XML)' })
-  @ApiParam({ name: 'token', format: 'uuid' })
-  @XmlAnswer('service_requests', [404])
+  @ApiOperation({
+    operationId: 'getGeoReportTokenXml',
+    description:
+      "The token's request as XML (`<service_requests><request>...`). Public: no key needed (`api_key` and `jurisdiction_id` are taken and ignored).",
+    summary: 'The service_request_id of a token (XML)',
+  })
+  @ApiParam({ name: 'token', schema: { type: 'string', format: 'uuid' } })
+  @XmlAnswer('service_requests', UNKNOWN_TOKEN)
   async tokenXml(@Param('token') token: string) {
     return toXml('service_requests', [await this.requests.token(token)]);
   }
@@ -263,6 +360,10 @@ export class Open311Controller {
   }
 
   private async create(req: Request, body: Record<string, unknown>, res: Response): Promise<GeoReportCreated> {
+    // Not a request's fields at all (a JSON list or text): nothing about it to keep from a caller without a key.
+    if (body !== undefined && (body === null || typeof body !== 'object' || Array.isArray(body))) {
+      throw new BadRequestException('the body must be a form, or a JSON object, of the request fields');
+    }
     if (body?.api_key !== undefined) markPrivate(res);
     // The key first: nothing about the request is said to a caller that is not a channel.
     // Given twice (api_key=K&api_key=K, or a JSON list) is a malformed request, as any field twice is,

@@ -55,7 +55,8 @@ export async function readGeoReportSubmission(body: Record<string, unknown>): Pr
   const attributes = new Map<string, string>();
   const text = (name: string, v: unknown): string | number | null => {
     if (Array.isArray(v)) throw new ValidationError(`${name} is given more than once`, [name]);
-    if (typeof v === 'number' && Number.isFinite(v)) return v;
+    // A JSON number is a coordinate's other form; every other field is text, as in a form.
+    if ((name === 'lat' || name === 'long') && typeof v === 'number' && Number.isFinite(v)) return v;
     if (typeof v !== 'string') throw new ValidationError(`${name} must be text`, [name]);
     return showsNothing(v) ? null : v;
   };
