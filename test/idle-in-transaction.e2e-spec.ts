@@ -265,4 +265,46 @@ describe('a slow reader of the case export, with the idle-in-transaction timeout
       if (!sink.writableFinished) sink.destroy(new Error('the test ended'));
     }
   }, 120_000);
+
+  it('is not cut when its COPY is over and the lines wait in the socket for a reader that stopped', async () => {
+    // An hour of the seed: 277 cases, one backend, about 100 kB. The socket's buffers take all of it, so
+    // the COPY ends at once and its transaction waits, idle, until the reader has read the lines and it
+    // can commit. The sessions' idle-in-transaction timeout cut it there, and the export failed.
+    const period = parsePeriod('2025-01-01T08:00:00+07:00', '2025-01-01T09:00:00+07:00');
+    const [{ n: inPeriod }] = await engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases WHERE received_at >= $1 AND received_at < $2`, [
+      period.from,
+      period.to,
+    ]);
+    expect(inPeriod).toBeGreaterThan(200);
+    let paused = true;
+    let lines = 0;
+    let held: (() => void)[] = [];
+    const sink = new Writable({
+      highWaterMark: 1024,
+      write(chunk: Buffer, _encoding, done) {
+        lines += chunk.toString('latin1').split('\r\n').length - 1;
+        if (paused) held.push(() => done());
+        else done();
+      },
+    });
+    const exported = engine.api.get(ExportCases).execute({ period }, sink);
+    exported.catch(() => undefined);
+    try {
+      // Its COPY done, its transaction idle while the reader stops, for twice the timeout.
+      const idle = await waitFor(
+        async () => (await backends()).find((b) => b.state === 'idle in transaction' && b.held_ms > 2 * IDLE_MS),
+        (b) => b !== undefined,
+        { timeoutMs: 30000, intervalMs: 100, what: "the export's transaction idle for twice the timeout while its reader stops" },
+      );
+      expect(idle).toBeDefined();
+      paused = false;
+      const waiting = held;
+      held = [];
+      for (const done of waiting) done();
+      expect(await exported).toBe(inPeriod);
+      expect(lines).toBe(inPeriod + 1);
+    } finally {
+      if (!sink.writableFinished) sink.destroy(new Error('the test ended'));
+    }
+  }, 60_000);
 });

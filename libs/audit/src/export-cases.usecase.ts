@@ -274,8 +274,13 @@ const HANOI_ZONE = `+${String(VIETNAM_UTC_OFFSET_MS / 3_600_000).padStart(2, '0'
  * each instant's few cases by id, as the whole year's plan already did. Measured 2026-12-03 on a half
  * of the bench's 200,000 cases (EXPLAIN ANALYZE, three runs each, load average about 10): 1.61 to
  * 1.88 s with the sort, 1.27 to 1.46 s without, first line at once instead of after about a second.
+ * No idle-in-transaction timeout: a part's COPY ends as soon as its lines are in the sockets' buffers
+ * (on loopback megabytes: a one-backend export of 20,000 cases whole), and its transaction then waits,
+ * idle, until the reader has taken them and it can commit; the sessions' timeout (DatabaseModule) cut it
+ * there, failing the export of a reader that paused that long. The transaction is read-only, and a reader
+ * that stalls is ended by the API's slow-reader watch (endSlowReader), which ends the export with it.
  */
-const EXPORT_SETTINGS = `SET LOCAL jit = off; SET LOCAL DateStyle = 'ISO'; SET LOCAL TimeZone = '${HANOI_ZONE}'; SET LOCAL work_mem = '${EXPORT_WORK_MEM}'; SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL enable_sort = off`;
+const EXPORT_SETTINGS = `SET LOCAL jit = off; SET LOCAL DateStyle = 'ISO'; SET LOCAL TimeZone = '${HANOI_ZONE}'; SET LOCAL work_mem = '${EXPORT_WORK_MEM}'; SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL enable_sort = off; SET LOCAL idle_in_transaction_session_timeout = 0`;
 
 /** Below this many cases in the period the export stays in one backend: another one would not pay for its set-up. */
 const ONE_BACKEND_UP_TO_CASES = 20_000;
