@@ -25,6 +25,20 @@ describe('Vietnamese addresses as they are written', () => {
   });
   afterAll(() => engine?.close());
 
+  /** A migration's queries on one pooled connection, as TypeORM's runner would send them. */
+  const runner = (c: PoolClient) =>
+    ({ query: async (sql: string, params?: unknown[]) => (await c.query<Record<string, unknown>>(sql, params)).rows }) as unknown as QueryRunner;
+  const inTransaction = async (work: (c: PoolClient) => Promise<void>, end: 'COMMIT' | 'ROLLBACK') => {
+    const c = await engine.db.connect();
+    try {
+      await c.query('BEGIN');
+      await work(c);
+      await c.query(end);
+    } finally {
+      c.release();
+    }
+  };
+
   const report = (address: string, key: Record<string, string> = IHANOI, wardCode = 'BACH_KHOA') =>
     submitRouted(engine, key, {
       category: 'sanitation',
@@ -230,8 +244,6 @@ describe('Vietnamese addresses as they are written', () => {
 
   describe('migration AddressKeysRefolded1767535000000', () => {
     const migration = () => new (MIGRATIONS.find((m) => m.name === 'AddressKeysRefolded1767535000000')!)();
-    const runner = (c: PoolClient) =>
-      ({ query: async (sql: string, params?: unknown[]) => (await c.query<Record<string, unknown>>(sql, params)).rows }) as unknown as QueryRunner;
 
     it('keys again the open cases keyed the old way, so new reports meet them; closed cases and addresses stay as they are', async () => {
       const open = await report('17 P. Lê Thanh Nghị, P. Bách Khoa');
@@ -239,14 +251,7 @@ describe('Vietnamese addresses as they are written', () => {
       // As the release before keyed them: "P." after the number cut the key to the number alone.
       await engine.query(`UPDATE cases SET address_key = '17' WHERE id = $1`, [open.id]);
       await engine.query(`UPDATE cases SET address_key = '19 pho le thanh nghi', status = 'closed', closed_at = now() WHERE id = $1`, [closed.id]);
-      const c = await engine.db.connect();
-      try {
-        await c.query('BEGIN');
-        await migration().up(runner(c));
-        await c.query('COMMIT');
-      } finally {
-        c.release();
-      }
+      await inTransaction((c) => migration().up(runner(c)), 'COMMIT');
       expect(await row(open.id)).toMatchObject({ address: '17 P. Lê Thanh Nghị, P. Bách Khoa', address_key: '17 le thanh nghi' });
       expect((await row(closed.id)).address_key).toBe('19 pho le thanh nghi');
       // Every open case now holds the key intake makes today.
@@ -261,19 +266,6 @@ describe('Vietnamese addresses as they are written', () => {
 
   describe('migration AlleyKeysRefolded1767560000000', () => {
     const migration = () => new (MIGRATIONS.find((m) => m.name === 'AlleyKeysRefolded1767560000000')!)();
-    const runner = (c: PoolClient) =>
-      ({ query: async (sql: string, params?: unknown[]) => (await c.query<Record<string, unknown>>(sql, params)).rows }) as unknown as QueryRunner;
-    const inTransaction = async (work: (c: PoolClient) => Promise<void>, end: 'COMMIT' | 'ROLLBACK') => {
-      const c = await engine.db.connect();
-      try {
-        await c.query('BEGIN');
-        await work(c);
-        await c.query(end);
-      } finally {
-        c.release();
-      }
-    };
-
     it('keys again the open cases keyed the old way, so new reports of the ngách meet them; down keys them as the release before', async () => {
       const ngach = await report('61 ngõ 97/3 Minh Khai');
       const complex = await report('Times City, 460 Minh Khai');
@@ -312,8 +304,6 @@ describe('Vietnamese addresses as they are written', () => {
 
   describe('migration AddressTextKeysRefolded1767600000000', () => {
     const migration = () => new (MIGRATIONS.find((m) => m.name === 'AddressTextKeysRefolded1767600000000')!)();
-    const runner = (c: PoolClient) =>
-      ({ query: async (sql: string, params?: unknown[]) => (await c.query<Record<string, unknown>>(sql, params)).rows }) as unknown as QueryRunner;
 
     it('keys again the open cases keyed with an invisible character or a line break the old way, so reports written plainly meet them', async () => {
       const pasted = await report('27 Lê Thanh Ngh\u200bị');
@@ -323,14 +313,7 @@ describe('Vietnamese addresses as they are written', () => {
       const before = { [pasted.id]: '27 le thanh ngach i', [lines.id]: '29 le thanh nghi bach khoa hai ba trung', [closed.id]: '31 le thanh ngach i' };
       for (const [id, key] of Object.entries(before)) await engine.query(`UPDATE cases SET address_key = $2 WHERE id = $1`, [id, key]);
       await engine.query(`UPDATE cases SET status = 'closed', closed_at = now() WHERE id = $1`, [closed.id]);
-      const c = await engine.db.connect();
-      try {
-        await c.query('BEGIN');
-        await migration().up(runner(c));
-        await c.query('COMMIT');
-      } finally {
-        c.release();
-      }
+      await inTransaction((c) => migration().up(runner(c)), 'COMMIT');
       expect(await row(pasted.id)).toMatchObject({ address: '27 Lê Thanh Ngh\u200bị', address_key: '27 le thanh nghi' });
       expect((await row(lines.id)).address_key).toBe('29 le thanh nghi');
       expect((await row(closed.id)).address_key).toBe('31 le thanh ngach i');
