@@ -100,6 +100,14 @@ describe(maskContactsInText.name, () => {
   });
 
   it.each([
+    ['VNeID-001085012345', 'VNeID-00********45'],
+    ['1022-001085012345-0802', '1022-00********45-0802'],
+    ['tài khoản vneid\u2013001085012345', 'tài khoản vneid\u201300********45'],
+  ])('masks a citizen identity number after a dash: %s', (text, masked) => {
+    expect(maskContactsInText(text)).toBe(masked);
+  });
+
+  it.each([
     ['an old identity card (CMND, 9 digits)', 'Số CMND: 012345678 cấp tại Hà Nội.', 'Số CMND: 01*****78 cấp tại Hà Nội.'],
     ['a CCCD written with dashes', 'CCCD số 001203-004567.', 'CCCD số 00********67.'],
     ['a number after "căn cước"', 'căn cước công dân 012345678', 'căn cước công dân 01*****78'],

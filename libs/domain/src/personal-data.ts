@@ -42,9 +42,10 @@ const PHONE_IN_TEXT = /(?<![\p{N}+a-fA-F]|\p{N}[.,])(?:\(?(?:\+|00)84\)?|84|\(?0
 /**
  * A citizen identity card's number (CCCD, Circular 59/2021/TT-BCA: 12 digits, the first three the
  * province of birth, 001 to 096), alone or in groups of spaces or dots (not dashes: a UUID's groups
- * "0123-4567-8901" would pass for one, and its last group "-012345678901" is not one either).
+ * "0123-4567-8901" would pass for one). After a dash too ("VNeID-001…": iHaNoi's accounts are VNeID's,
+ * whose id is the CCCD, and integrators make externalIds of it), unless it is a UUID's last group.
  */
-const ID_NUMBER_IN_TEXT = /(?<![\p{N}+a-fA-F\p{Pd}]|\p{N}[.,])0\d\d(?:[ .]?\d){9}(?![\p{L}\p{N}])/gu;
+const ID_NUMBER_IN_TEXT = /(?<![\p{N}+a-fA-F]|\p{N}[.,]|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-)0\d\d(?:[ .]?\d){9}(?![\p{L}\p{N}])/gu;
 /**
  * A number named as an identity document's (not an amount: "lệ phí hộ chiếu 12.000.000 đồng"): an old identity card (CMND, 9 digits), a CCCD written in
  * groups of dashes, a passport (a letter and 7 digits), a personal identification number. After its
