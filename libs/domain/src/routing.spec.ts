@@ -282,7 +282,7 @@ describe('resolveArea through reorganisations', () => {
     expect(resolveArea({ address: 'Cổng bệnh viện Bạch Mai, 78 Giải Phóng, quận Đống Đa' }, areas, district)).toEqual({
       areaCode: null,
       source: null,
-      problem: "the address is in quận Đống Đa, outside Quận Hai Bà Trưng: its ward names are not this district's",
+      problem: "the address names another district or province, outside Quận Hai Bà Trưng: its ward names are not this district's",
     });
     expect(resolveArea({ address: 'phường Quỳnh Mai, Q. Thanh Xuân' }, areas, district).areaCode).toBeNull();
     // The same typed without diacritics (Telex off): the other district still holds, rather than a ward of
@@ -329,7 +329,7 @@ describe('resolveArea through reorganisations', () => {
     ];
     expect(elsewhere.map((a) => [a, resolveArea({ address: a }, areas, district).areaCode])).toEqual(elsewhere.map((a) => [a, null]));
     expect(resolveArea({ address: '15 Lạc Trung, Hà Nam' }, areas, district).problem).toBe(
-      "the address is in Hà Nam, outside Quận Hai Bà Trưng: its ward names are not this district's",
+      "the address names another district or province, outside Quận Hai Bà Trưng: its ward names are not this district's",
     );
     for (const ours of [
       'phường Bạch Mai, TP Hà Nội',
@@ -360,7 +360,7 @@ describe('resolveArea through reorganisations', () => {
     ];
     expect(unknown.map((a) => [a, resolveArea({ address: a }, areas).areaCode])).toEqual(unknown.map((a) => [a, null]));
     expect(resolveArea({ address: '15 Lạc Trung, P. Chương Dương' }, areas).problem).toBe(
-      "the address names P. Chương Dương, no ward of this deployment's: its other names may be streets elsewhere",
+      "the address names a ward, commune or town that is none of this deployment's: its other names may be streets elsewhere",
     );
     for (const [address, area] of [
       // A ward of today written with its prefix still decides; a known ward's name may run on.
@@ -459,7 +459,7 @@ describe('resolveArea through reorganisations', () => {
     const prefixed = (a: string) => resolveArea({ address: a.replace(/, ([^,]+)$/, ', quận $1') }, areas, district).areaCode;
     expect(bare.map((a) => [a, resolveArea({ address: a }, areas, district).areaCode])).toEqual(bare.map((a) => [a, null]));
     expect(resolveArea({ address: '12 Bạch Mai, Đống Đa' }, areas, district).problem).toBe(
-      "the address is in Đống Đa, outside Quận Hai Bà Trưng: its ward names are not this district's",
+      "the address names another district or province, outside Quận Hai Bà Trưng: its ward names are not this district's",
     );
     // As the prefixed form goes.
     expect(prefixed('12 Bạch Mai, Đống Đa')).toBeNull();

@@ -411,10 +411,12 @@ export function resolveArea(
   const prefixedToday = named('prefixed').some((a) => a.active !== false);
   const elsewhere = address && districtKey ? (otherProvince(address, areas) ?? (!prefixedToday ? otherDistrict(address, districtKey, areas) : null)) : null;
   const unknown = address && !elsewhere && !prefixedToday ? unknownWard(address, areas) : null;
+  // Said without quoting the address: the problem becomes the reason of a triage's audit event, chained and
+  // never erased, and citizens write their names and numbers into the part it would quote ("phường Kim Liên nhà chị Lan 0912…").
   if (elsewhere) {
-    problems.push(`the address is in ${elsewhere}, outside ${options.district}: its ward names are not this district's`);
+    problems.push(`the address names another district or province, outside ${options.district}: its ward names are not this district's`);
   } else if (unknown) {
-    problems.push(`the address names ${unknown}, no ward of this deployment's: its other names may be streets elsewhere`);
+    problems.push("the address names a ward, commune or town that is none of this deployment's: its other names may be streets elsewhere");
   } else if (address) {
     // The wards of today whose streets the address names; when none, an ended ward's streets, through its
     // successors' street rules: after a split the new wards list none of the old one's streets, and
