@@ -4,7 +4,7 @@ import { loadConfig } from '@fr/config';
 import type { AccessTokens } from './access-tokens';
 import { ChangePassword } from './change-password.usecase';
 import { LogIn } from './log-in.usecase';
-import { hashPassword } from './passwords';
+import { hashPassword, PASSWORD_HASH_COST, usePasswordHashCostForTests } from './passwords';
 import { RequestLimits, TooManyRequestsException } from './request-limits';
 
 describe('LogIn and ChangePassword against the login limits', () => {
@@ -16,6 +16,10 @@ describe('LogIn and ChangePassword against the login limits', () => {
   };
   const tokens = {} as AccessTokens;
   let limits: RequestLimits;
+  // These tests count attempts, not hashing time: at the real cost a hash and three verifications took
+  // over the 5 s timeout on the 2-core machine beside other work (7 December 2026), at the test cost milliseconds.
+  beforeAll(() => usePasswordHashCostForTests({ memoryCost: 1024, timeCost: 1, parallelism: 1 }));
+  afterAll(() => usePasswordHashCostForTests(PASSWORD_HASH_COST));
   beforeEach(async () => {
     limits = new RequestLimits(config);
     await limits.onModuleInit();
