@@ -206,7 +206,8 @@ export class SubmitFeedback {
         `SELECT id, tracking_code, status, entered_by FROM cases WHERE channel_code = $1 AND external_id = $2`,
         [cmd.channel, opt(cmd.externalId)],
       );
-      if (!existing) throw new Error(`case of channel '${cmd.channel}' with externalId '${cmd.externalId}' neither inserted nor found`);
+      // Without the externalId's value: this error is logged, and desks make the id of the caller's number.
+      if (!existing) throw new Error(`a case of channel '${cmd.channel}' with the externalId given was neither inserted nor found`);
       // On the hotline a retry is the operator's own: another operator's call under the same id was
       // answered with the first caller's case, and the second caller's report was dropped unseen.
       if (cmd.operatorId && existing.entered_by?.toLowerCase() !== cmd.operatorId.toLowerCase()) {
