@@ -4097,6 +4097,8 @@ export interface components {
         }) & unknown);
         HeldContactDto: {
             name: string | null;
+            /** @description the names held before a correction replaced them, oldest first (masked in text as the name is) */
+            formerNames: string[];
             phone: string | null;
             email: string | null;
         };

@@ -154,7 +154,10 @@ describe("citizens' data: records of reads and subject requests through their ch
     expect(answer).toMatchObject({ kind: 'access', status: 'answered', trackingCodes: [closed.trackingCode, open.trackingCode] });
     expect(new Date(answer.dueAt).getTime() - new Date(answer.receivedAt).getTime()).toBe(72 * 3600_000);
     expect(answer.cases).toEqual([
-      expect.objectContaining({ trackingCode: closed.trackingCode, contact: { name: 'Trần Văn Minh', phone: PHONE, email: 'minh.tran@example.vn' } }),
+      expect.objectContaining({
+        trackingCode: closed.trackingCode,
+        contact: { name: 'Trần Văn Minh', formerNames: [], phone: PHONE, email: 'minh.tran@example.vn' },
+      }),
       expect.objectContaining({ trackingCode: open.trackingCode, contact: expect.objectContaining({ phone: '+84 987 111 222' }) as unknown }),
     ]);
     expect(answer.reads).toEqual([{ trackingCode: closed.trackingCode, readAt: expect.any(String) as unknown, unitCode: 'P_BACH_KHOA', role: 'HANDLER' }]);

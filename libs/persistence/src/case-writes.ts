@@ -31,9 +31,12 @@ export function unitsPathAppended(path: string, unit: string): string {
  * The citizens' names a case's free text may hold, as a text[] column (the case aliased `c`): its own,
  * and its merged group's, the original's and every duplicate's. A group's answer is every member's:
  * "đã làm việc với ông Phạm Văn Long, bà Lê Thị Mai" reached each of them, and Open311's keyless reads.
+ * Each with the names its citizen gave before correcting theirs: text written before, and officers who
+ * still call them so, hold those.
  */
 const IN_GROUP = `(g.id IN (c.id, COALESCE(c.duplicate_of, c.id)) OR g.duplicate_of = COALESCE(c.duplicate_of, c.id))`;
-export const GROUP_NAMES_SQL = `ARRAY(SELECT g.citizen_name FROM cases g WHERE g.citizen_name IS NOT NULL AND ${IN_GROUP})`;
+export const GROUP_NAMES_SQL = `ARRAY(SELECT n FROM cases g CROSS JOIN LATERAL unnest(array_prepend(g.citizen_name::text, g.former_citizen_names)) n
+  WHERE n IS NOT NULL AND ${IN_GROUP})`;
 
 /**
  * The phones and e-mails of the same citizens, as a json list of { phone, email } (officeContactsReadable's owners):
@@ -81,7 +84,7 @@ export async function eraseCaseContact(m: Sql, caseIds: readonly string[], freeT
   const own = freeText.map((f) => ERASED_CASE_COLUMNS[f]).filter((c): c is string => c !== undefined);
   const erased = await selectRows<WrittenCase>(
     m,
-    `UPDATE cases SET citizen_name = NULL, citizen_phone = NULL, citizen_email = NULL, citizen_phone_key = NULL, external_id = NULL, contact_erased_at = $2${own.map((c) => `, ${c}`).join('')}
+    `UPDATE cases SET citizen_name = NULL, former_citizen_names = '{}', citizen_phone = NULL, citizen_email = NULL, citizen_phone_key = NULL, external_id = NULL, contact_erased_at = $2${own.map((c) => `, ${c}`).join('')}
       WHERE id = ANY($1::uuid[]) AND contact_erased_at IS NULL
       RETURNING id::text AS id, status`,
     [caseIds, now],
@@ -126,14 +129,15 @@ const KEPT_TEXT_COLUMNS: readonly [ErasableText, string][] = [
  */
 export async function maskNameInKeptText(m: Sql, caseIds: readonly string[], erased: readonly ErasableText[] = []): Promise<void> {
   const kept = KEPT_TEXT_COLUMNS.filter(([field]) => !erased.includes(field)).map(([, column]) => column);
-  const rows = await selectRows<{ id: string; name: string; root: string } & Record<string, string | null>>(
+  const rows = await selectRows<{ id: string; name: string; former: string[]; root: string } & Record<string, string | null>>(
     m,
-    `SELECT id::text AS id, citizen_name AS name, COALESCE(duplicate_of, id)::text AS root${kept.map((c) => `, ${c}`).join('')}
+    `SELECT id::text AS id, citizen_name AS name, former_citizen_names AS former, COALESCE(duplicate_of, id)::text AS root${kept.map((c) => `, ${c}`).join('')}
        FROM cases WHERE id = ANY($1::uuid[]) AND citizen_name IS NOT NULL AND contact_erased_at IS NULL`,
     [caseIds],
   );
   for (const r of rows) {
-    const names = [r.name];
+    // The names given before a correction go with it, and reads mask by them only while they are held.
+    const names = [r.name, ...r.former];
     const changed = kept.filter((c) => r[c] !== null && maskContactsInText(r[c], names) !== r[c]);
     if (changed.length) {
       await execute(m, `UPDATE cases SET ${changed.map((c, i) => `${c} = $${i + 2}`).join(', ')} WHERE id = $1`, [
@@ -190,6 +194,13 @@ export async function correctCaseContact(m: Sql, caseIds: readonly string[], cor
     if (v === undefined) continue;
     params.push(v);
     set.push(`${column} = $${params.length}`);
+  }
+  // The name replaced is kept for the reads to mask (maskNameInKeptText reaches only the text written so
+  // far, and officers go on using the name they know); the name held again is no former one.
+  if (correction.name !== undefined) {
+    params.push(correction.name);
+    set.push(`former_citizen_names = array_remove(CASE WHEN citizen_name IS NULL OR citizen_name = ANY(former_citizen_names) THEN former_citizen_names
+      ELSE array_append(former_citizen_names, citizen_name::text) END, $${params.length}::text)`);
   }
   if (caseIds.length === 0 || set.length === 0) return [];
   return selectRows<WrittenCase>(

@@ -36,7 +36,7 @@ export interface HeldCase {
   submittedAt: string;
   closedAt: string | null;
   /** What is held about the citizen on this case. */
-  contact: { name: string | null; phone: string | null; email: string | null };
+  contact: { name: string | null; formerNames: string[]; phone: string | null; email: string | null };
   /** What the citizen gave on this case, as held now (an erased text is empty or null). */
   provided: HeldTexts;
 }
@@ -105,6 +105,7 @@ interface CaseRow {
   submitted_at: Date;
   closed_at: Date | null;
   citizen_name: string | null;
+  former_citizen_names: string[];
   citizen_phone: string | null;
   citizen_email: string | null;
 }
@@ -569,7 +570,7 @@ export class SubjectRequests implements OnModuleInit {
         category: c.category_code,
         submittedAt: iso(c.submitted_at)!,
         closedAt: iso(c.closed_at),
-        contact: { name: c.citizen_name, phone: c.citizen_phone, email: c.citizen_email },
+        contact: { name: c.citizen_name, formerNames: c.former_citizen_names, phone: c.citizen_phone, email: c.citizen_email },
         provided: {
           title: c.title,
           description: c.description,
@@ -641,4 +642,4 @@ function refuseSeveralPeople(cases: readonly CaseRow[], cmd: SubjectRequestComma
   }
 }
 
-const CASE_COLUMNS = `c.id::text AS id, c.tracking_code, c.status, c.category_code, c.submitted_at, c.closed_at, c.citizen_name, c.citizen_phone, c.citizen_email`;
+const CASE_COLUMNS = `c.id::text AS id, c.tracking_code, c.status, c.category_code, c.submitted_at, c.closed_at, c.citizen_name, c.former_citizen_names, c.citizen_phone, c.citizen_email`;

@@ -93,6 +93,8 @@ export class SubjectRequestDto {
 
 export class HeldContactDto {
   @ApiProperty({ type: String, nullable: true }) name: string | null;
+  @ApiProperty({ type: [String], description: 'the names held before a correction replaced them, oldest first (masked in text as the name is)' })
+  formerNames: string[];
   @ApiProperty({ type: String, nullable: true }) phone: string | null;
   @ApiProperty({ type: String, nullable: true }) email: string | null;
 }

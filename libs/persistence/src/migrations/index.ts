@@ -68,6 +68,7 @@ import { DuplicatesByArea1767540000000 } from './1767540000000-DuplicatesByArea'
 import { AlleyKeysRefolded1767560000000 } from './1767560000000-AlleyKeysRefolded';
 import { CaseActionKeys1767570000000 } from './1767570000000-CaseActionKeys';
 import { AddressTextKeysRefolded1767600000000 } from './1767600000000-AddressTextKeysRefolded';
+import { FormerCitizenNames1767610000000 } from './1767610000000-FormerCitizenNames';
 
 /** Every migration, in timestamp order (the order TypeORM runs them); listed so the compiled app needs no glob. */
 export const MIGRATIONS = [
@@ -141,4 +142,5 @@ export const MIGRATIONS = [
   ErasureLocksChainsInOrder1767580000000,
   FanoutWatermarkRetired1767590000000,
   AddressTextKeysRefolded1767600000000,
+  FormerCitizenNames1767610000000,
 ];
