@@ -22,12 +22,46 @@ import { geoReportError, isGeoReportPath } from '../open311/georeport-errors';
  * HTTPS and `forceCloseConnections` (neither used by the engine) keep Nest's own server.
  */
 export class PrototypedExpressAdapter extends ExpressAdapter {
+  private endKeepAlive?: () => void;
+
   override initHttpServer(options: NestApplicationOptions): void {
     const app = this.getInstance<Express>();
     answerPreconditionsAsOrigin(app);
     if (options?.httpsOptions || options?.forceCloseConnections) return super.initHttpServer(options);
     this.httpServer = http.createServer(serverOptionsFor(app), app);
+    this.endKeepAlive = closeConnectionsOnceAnswered(this.httpServer as http.Server);
   }
+
+  override close() {
+    this.endKeepAlive?.();
+    return super.close();
+  }
+}
+
+/**
+ * Closing the server stops it listening and ends the connections idle at that moment, but Node keeps
+ * one with a request in flight and lets its client send the next request on it: a channel posting
+ * feedback steadily on its kept-alive connection (as integrators are told to) was answered by a stopped
+ * API for as long as it sent, and every stop under load ran into FR_SHUTDOWN_TIMEOUT_SECONDS and exited
+ * with code 1, cutting the requests in flight (`npm start` stopping the others after a worker crashed
+ * took 30 s). Once the stop begins, each answer still to be sent says `Connection: close` and its
+ * connection ends with it; one whose headers were out already (a streamed export) ends when it is done.
+ */
+function closeConnectionsOnceAnswered(server: http.Server): () => void {
+  const inFlight = new Set<http.ServerResponse>();
+  let closing = false;
+  server.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (closing) res.shouldKeepAlive = false;
+    inFlight.add(res);
+    res.once('close', () => {
+      inFlight.delete(res);
+      if (closing) server.closeIdleConnections();
+    });
+  });
+  return () => {
+    closing = true;
+    for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+  };
 }
 
 /**
