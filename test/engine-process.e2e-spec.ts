@@ -221,7 +221,8 @@ describe('the engine as processes (npm start)', () => {
         );
         stalled.destroy();
         expect(code).toBe(1);
-        expect(said).toContain('the process did not stop within 2 s of SIGTERM (FR_SHUTDOWN_TIMEOUT_SECONDS); exiting');
+        // Named as the supervisor names its children: beside the workers' output in `npm start`'s, the line says who stalled.
+        expect(said).toContain(`the API (pid ${api.pid}) did not stop within 2 s of SIGTERM (FR_SHUTDOWN_TIMEOUT_SECONDS); exiting`);
       } finally {
         if (api.exitCode === null) api.kill('SIGKILL');
       }

@@ -18,7 +18,7 @@ async function main() {
 async function start(config: AppConfig) {
   if (config.migrateOnStart) await migrateDatabase(config, [organisationSeed(config), reorganisationsSeed(config)]);
   const app = await createApiApp(config);
-  exitWhenShutdownStalls(config.shutdownTimeoutMs);
+  exitWhenShutdownStalls(config.shutdownTimeoutMs, 'the API');
   await app.listen(config.port);
   // Nest's own start line names no address: the operator of a fresh start reads here where to point a browser.
   new Logger('Api').log({ port: config.port }, `API listening on port ${config.port}`);

@@ -17,7 +17,7 @@ async function main() {
 async function start(config: AppConfig) {
   if (config.migrateOnStart) await migrateDatabase(config, [organisationSeed(config), reorganisationsSeed(config)]);
   await createWorkerApp(config);
-  exitWhenShutdownStalls(config.shutdownTimeoutMs);
+  exitWhenShutdownStalls(config.shutdownTimeoutMs, 'the worker');
 }
 
 main().catch((e) => {
