@@ -10,15 +10,13 @@ COPY libs libs
 RUN npx tsc -p tsconfig.image.json && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20.20-bookworm-slim
-# NODE_OPTIONS: the engine's Node flags (scripts/node-flags.js says why), for every command of the image.
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--max-semi-space-size=32 \
     FR_HEARTBEAT_FILE=/tmp/fr-worker-heartbeat
 WORKDIR /app
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY package.json tsconfig.json ./
-COPY scripts/start.js scripts/register-paths.js scripts/node-flags.js scripts/healthcheck.js scripts/
+COPY scripts/start.js scripts/register-paths.js scripts/healthcheck.js scripts/
 COPY config config
 # The audit checkpoint belongs outside the database: mount a volume here (see docker-compose.yml).
 RUN mkdir -p /app/var/checkpoints && chown node:node /app/var/checkpoints

@@ -25,12 +25,8 @@ export class BenchChild {
     /** Lines of its output echoed to stderr before the rest is only counted. */
     private readonly echoLimit = ECHO_LINES,
   ) {
-    // Every child resolves the @fr/... aliases to dist/: the substrates import engine libraries that do. Each
-    // runs with the engine's Node flags (scripts/node-flags.js), as `npm start` runs the engine's processes:
-    // the substrates too, so that the two are compared on the same runtime.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- plain JavaScript of the checkout, shared with scripts/start.js
-    const nodeFlags = require(path.join(ctx.repoRoot, 'scripts', 'node-flags.js')) as { engineExecArgv(execArgv: string[]): string[] };
-    const execArgv = [...nodeFlags.engineExecArgv([]), '--require', path.join(ctx.repoRoot, 'scripts', 'register-paths.js')];
+    // Every child resolves the @fr/... aliases to dist/: the substrates import engine libraries that do.
+    const execArgv = ['--require', path.join(ctx.repoRoot, 'scripts', 'register-paths.js')];
     // BENCH_CPU_PROF=<dir>: a V8 CPU profile of every child, written when it exits (open in Chrome's DevTools).
     if (process.env.BENCH_CPU_PROF) execArgv.push('--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${label}.cpuprofile`);
     // BENCH_NODE_ARGS: more flags for every child (e.g. --trace-gc); BENCH_CHILD_LOG=<dir>: every child's output to <dir>/<label>.log.

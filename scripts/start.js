@@ -7,7 +7,6 @@
 const path = require('node:path');
 const { execFileSync, fork } = require('node:child_process');
 require('./register-paths');
-const { engineExecArgv } = require('./node-flags');
 const dist = (p) => path.join(__dirname, '..', 'dist', p);
 
 const mode = process.argv[2] || 'all';
@@ -86,7 +85,7 @@ switch (mode) {
         // Each worker serves its metrics on its own port: FR_WORKER_METRICS_PORT, the next one, and so on.
         const metricsPort = config.workerMetrics.port;
         const envOf = (m, i) => (m === 'worker' && metricsPort ? { ...process.env, FR_WORKER_METRICS_PORT: String(metricsPort + i - 1) } : process.env);
-        const children = modes.map((m, i) => fork(__filename, [m], { stdio: 'inherit', env: envOf(m, i), execArgv: engineExecArgv() }));
+        const children = modes.map((m, i) => fork(__filename, [m], { stdio: 'inherit', env: envOf(m, i) }));
         let stopping = false;
         const stop = (signal) => {
           if (stopping) return;
