@@ -302,6 +302,12 @@ describe('Open311 GeoReport v2', () => {
       form({ api_key: DEV_KEYS.hotline, service_code: 'sanitation', address_string: 'ngõ 14 Hồng Mai', description: 'Rác thải ùn ứ cuối ngõ.' }),
     ).expect(201);
     const [{ service_request_id: id, token }] = created.body as GeoReportCreatedDto[];
+    // Routing settles first (to triage: the address names no ward), so two reads of the same state compare.
+    await waitFor(
+      async () => (await get(`requests/${id}.json`).expect(200)).body as GeoReportRequestDto[],
+      (b) => b[0].agency_responsible !== null,
+      { what: 'routing to triage' },
+    );
     // FixMyStreet's Open311 client, for one, adds the key to each GET once configured to; every read
     // answers as without it (they are public), and the key is not checked there.
     const key = `api_key=${DEV_KEYS.hotline}&jurisdiction_id=hbt.hanoi.gov.vn`;
