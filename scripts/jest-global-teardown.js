@@ -1,5 +1,6 @@
-// Once per Jest run, after every test file: drops the database templates its engines made (none when no
-// e2e file ran, and then PostgreSQL is not asked anything).
+// Once per Jest run, after every test file: drops the database templates its engines made, and any engine
+// database whose drop a worker had not finished (none when no e2e file ran, and then PostgreSQL is not asked
+// anything).
 const { existsSync, rmSync } = require('node:fs');
 const { dropTemplates, listed } = require('./jest-templates');
 

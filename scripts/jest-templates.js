@@ -10,17 +10,19 @@ const { Client } = require('pg');
 const ADMIN_URL = process.env.FR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const TEMPLATE = /^fr_tpl_[a-z0-9_]+$/;
 const LIST = /^fr_tpl_[a-z0-9]+\.list$/;
+/** A test engine's id (libs/testing/src/test-engine.ts): its Jest worker's pid and a random part. */
+const ENGINE_DB = /^fr_test_(\d+)_[0-9a-f]{8}$/;
 
 /** Starts the run's list: its Jest process, no template yet. */
 function startList(path) {
   writeFileSync(path, `pid ${process.pid}\n`);
 }
 
-/** The templates a list names. */
+/** The databases a list names: the run's templates, and its engines' databases once closed (libs/testing/src/test-engine.ts). */
 function listed(path) {
   return readFileSync(path, 'utf8')
     .split('\n')
-    .filter((n) => TEMPLATE.test(n));
+    .filter((n) => TEMPLATE.test(n) || ENGINE_DB.test(n));
 }
 
 /** Drops the databases; PostgreSQL is not asked anything when there are none. */
@@ -65,8 +67,6 @@ function alive(pid) {
 }
 
 const REDIS_URL = process.env.FR_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-/** A test engine's id (libs/testing/src/test-engine.ts): its Jest worker's pid and a random part. */
-const ENGINE_DB = /^fr_test_(\d+)_[0-9a-f]{8}$/;
 const ENGINE_KEY = /^\{frt_(\d+_[0-9a-f]{8})\}/;
 const ENGINE_DIR = /^fr_test_(\d+_[0-9a-f]{8})_checkpoints$/;
 /** A database younger than this is left: see dropEndedEngines. */

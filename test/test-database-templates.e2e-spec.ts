@@ -144,6 +144,29 @@ describe("a Jest run's database templates", () => {
     expect(cycles).toBeGreaterThanOrEqual(20);
   });
 
+  it("drops the engine databases a run listed whose drop its workers had not finished: at its teardown, or by the next run's setup", async () => {
+    const gone = spawnSync(process.execPath, ['-e', '']).pid;
+    const engine = () => `fr_test_${gone}_${randomBytes(4).toString('hex')}`;
+    const [atTeardown, atNextSetup] = [engine(), engine()];
+    for (const name of [atTeardown, atNextSetup]) await admin.query(`CREATE DATABASE "${name}"`);
+    try {
+      // What TestEngine.close() lists before it starts the drop it does not wait for.
+      const own = join(dir, `fr_tpl_${randomBytes(5).toString('hex')}.list`);
+      writeFileSync(own, `pid ${process.pid}\n${atTeardown}\n`);
+      process.env.FR_TEST_TEMPLATES = own;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- Jest's teardown, as plain JavaScript
+      await (require('../scripts/jest-global-teardown.js') as () => Promise<void>)();
+      expect(await databases(atTeardown)).toEqual([]);
+      expect(existsSync(own)).toBe(false);
+
+      writeFileSync(join(dir, `fr_tpl_${randomBytes(5).toString('hex')}.list`), `pid ${gone}\n${atNextSetup}\n`);
+      await dropEndedRuns(dir, join(dir, 'fr_tpl_next.list'));
+      expect(await databases(atNextSetup)).toEqual([]);
+    } finally {
+      for (const name of [atTeardown, atNextSetup]) await drop(name);
+    }
+  });
+
   it('lists a template before it is built, so that a run killed while building leaves nothing undropped', async () => {
     const run = randomBytes(5).toString('hex');
     const list = join(dir, `fr_tpl_${run}.list`);
