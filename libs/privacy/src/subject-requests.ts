@@ -20,7 +20,7 @@ export interface SubjectRequestCommand {
   /** The channel asserts its signed-in user's phone or e-mail: the citizen is whoever the channel says. */
   phone?: string;
   email?: string;
-  /** The signed-in user's name as the channel verified it: the cases of that name only (refuseSeveralPeople). */
+  /** The signed-in user's name as the channel verified it: the cases of that name only, held now or before a correction (namedAs; refuseSeveralPeople). */
   name?: string;
   /** Narrows the request to these of the citizen's cases. */
   trackingCodes?: string[];
@@ -370,7 +370,8 @@ export class SubjectRequests implements OnModuleInit {
   /**
    * The citizen's cases from this channel still holding contact details, by phone or e-mail address
    * (a citizen who changed numbers has older cases under the same address), maybe narrowed by tracking
-   * code. Whether they are one person's is refuseSeveralPeople's to say.
+   * code; with the requester's name, the cases of that name only (held now or before a correction: namedAs).
+   * Whether they are one person's is refuseSeveralPeople's to say.
    */
   private async casesOf(m: EntityManager, cmd: SubjectRequestCommand): Promise<CaseRow[]> {
     const params: unknown[] = [cmd.channel];
@@ -443,7 +444,7 @@ export class SubjectRequests implements OnModuleInit {
     return rows
       .filter((r) => r.mine)
       .map(({ mine: _, late: __, ...r }) => r)
-      .filter((r) => named === null || personNameKey(r.citizen_name) === named)
+      .filter((r) => named === null || namedAs(r, named))
       .sort((a, b) => at(a) - at(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
@@ -618,6 +619,18 @@ const REQUEST_RUNS = 3;
 const COLUMNS = `id::text AS id, channel_code, kind, status, case_ids::text[] AS case_ids, waiting_case_ids::text[] AS waiting_case_ids, fields,
   received_at, due_at, answered_at, phone_hash, earlier_phone_hashes, email_hash, request_key`;
 /**
+ * Whether a case found by the requester's phone or e-mail bears their name (`named`, a personNameKey): the
+ * one it holds, or one it held before a correction. A citizen who changed their name, or whose name was
+ * mistyped and corrected, may ask by the name they gave on the cases (their channel's profile may still
+ * hold it): matching the current one only, the corrected cases were answered as none of theirs. Only the
+ * name is matched so: the channel and the phone or e-mail still select the cases first, exactly as without a
+ * name, so a former name brings in no case the phone or e-mail did not reach.
+ */
+function namedAs(c: CaseRow, named: string): boolean {
+  return personNameKey(c.citizen_name) === named || c.former_citizen_names.some((n) => personNameKey(n) === named);
+}
+
+/**
  * A family's one phone (or a shared e-mail address) is on cases of different people: a request by it
  * alone would show the others' names and cases, overwrite their names or erase their contacts. With
  * more than one name among the cases found, or a case without a name beside named ones (whose is it?),
@@ -626,6 +639,9 @@ const COLUMNS = `id::text AS id, channel_code, kind, status, case_ids::text[] AS
  * write them (any letter case, with or without diacritics).
  */
 function refuseSeveralPeople(cases: readonly CaseRow[], cmd: SubjectRequestCommand): void {
+  // With the name given, casesOf kept that name's cases only: a case holding it as a former name holds
+  // another (current) one, and is the requester's all the same.
+  if (cmd.name !== undefined) return;
   // A name with no letter ("-", "张伟" folded to nothing before) counted neither as a name nor as none, so a
   // request by the phone alone took that person's cases along with the named one's.
   const keys = cases.map((c) => personNameKey(c.citizen_name));

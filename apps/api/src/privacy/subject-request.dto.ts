@@ -53,7 +53,7 @@ export class SubjectRequestDto {
     maxLength: 200,
     example: 'Trần Văn Minh',
     description:
-      "the channel's signed-in user's name, as the channel verified it (VNeID), with at least one letter: the cases of that name only. Needed when the phone or e-mail is on cases of several names (409 without it)",
+      "the channel's signed-in user's name, as the channel verified it (VNeID), with at least one letter: of the cases the phone or e-mail reaches, those of that name only, held now or before a correction of the name (contact.formerNames). Needed when the phone or e-mail is on cases of several names (409 without it)",
   })
   @OptionalField()
   @IsString()
