@@ -640,8 +640,9 @@ function namedAs(c: CaseRow, named: string): boolean {
  */
 function refuseSeveralPeople(cases: readonly CaseRow[], cmd: SubjectRequestCommand): void {
   // With the name given, casesOf kept that name's cases only: a case holding it as a former name holds
-  // another (current) one, and is the requester's all the same.
-  if (cmd.name !== undefined) return;
+  // another (current) one, and is the requester's all the same. A name without a letter narrowed nothing
+  // (the API refuses one; a caller of this class might not), so the check still stands for it.
+  if (cmd.name !== undefined && personNameKey(cmd.name) !== null) return;
   // A name with no letter ("-", "张伟" folded to nothing before) counted neither as a name nor as none, so a
   // request by the phone alone took that person's cases along with the named one's.
   const keys = cases.map((c) => personNameKey(c.citizen_name));
