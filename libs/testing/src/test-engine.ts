@@ -113,11 +113,11 @@ export class TestEngine {
     const engine = new TestEngine(opts.env ?? {}, opts.clock);
     try {
       const seeds = [organisationSeed(engine.config)];
-      await createFromTemplate(BASE_DB, engine.config, seeds, engine.dbName, TEST_ROLES.owner, (name) => ({
+      const copied = await createFromTemplate(BASE_DB, engine.config, seeds, engine.dbName, TEST_ROLES.owner, (name) => ({
         databaseUrl: testDatabaseUrl(name, TEST_ROLES.app),
         databaseOwnerUrl: testDatabaseUrl(name, TEST_ROLES.owner),
       }));
-      await migrateDatabase(engine.config, seeds);
+      if (!copied) await migrateDatabase(engine.config, seeds);
       await engine.db.query('SELECT 1');
       engine.api = await createApiApp(engine.config, { clock: engine.clock });
       if (opts.worker !== false) await engine.startWorker();
