@@ -32,6 +32,8 @@ class Harness {
   autoClose: () => Promise<unknown> = nothing;
   /** The SLA sweep: given what the tick asked of it (`redisDown`: the due sweep from PostgreSQL alone). */
   sla: (options?: { redisDown?: boolean }) => Promise<unknown> = nothing;
+  /** The stop signal each SLA sweep and facts drain was given. */
+  readonly signals: (AbortSignal | undefined)[] = [];
   readonly factsDrains: number[] = [];
   readonly sut: Maintenance;
 
@@ -46,7 +48,13 @@ class Harness {
       }),
       as<AutoCloseResolved>({ runOnce: () => this.autoClose() }),
       as<MergedGroupsReconciler>({ runIfDue: nothing }),
-      as<SlaReconciler>({ runOnce: (options?: { redisDown?: boolean }) => this.sla(options), markerLost: async () => this.markerLost }),
+      as<SlaReconciler>({
+        runOnce: (options?: { redisDown?: boolean; signal?: AbortSignal }) => {
+          this.signals.push(options?.signal);
+          return this.sla(options && { redisDown: options.redisDown });
+        },
+        markerLost: async () => this.markerLost,
+      }),
       as<DeliveriesReconciler>({
         runOnce: (stuckAfterSeconds?: number) => {
           this.deliveries.push(stuckAfterSeconds);
@@ -58,7 +66,12 @@ class Harness {
       as<CalendarCoverage>({ noticeAdmins: nothing }),
       as<CalendarYearsLoaded>({ tellDue: nothing }),
       as<PrivacySweepSchedule>({ ensure: () => this.privacy() }),
-      as<UnitFactsUpdater>({ drain: async () => void this.factsDrains.push(Date.now()) }),
+      as<UnitFactsUpdater>({
+        drain: async (_batch: number, _max: number, _wait: boolean, signal?: AbortSignal) => {
+          this.signals.push(signal);
+          this.factsDrains.push(Date.now());
+        },
+      }),
       as<ExpireActionKeys>({ runOnce: async () => 0 }),
       as<QueueRegistry>({ answers: async () => this.redisUp }),
       { reconcileIntervalMs: HOUR, factsIntervalMs: HOUR, redisWatchMs: 0, slaRedisDownSweepMs: 0, ...config } as AppConfig,
@@ -184,6 +197,23 @@ describe(Maintenance.name, () => {
       finish();
       await shutdown;
       expect(asked).toHaveLength(4);
+    });
+  });
+
+  describe('the stop', () => {
+    it("cuts the SLA sweep short and begins none of the tick's later sweeps: a backlog is left in PostgreSQL, not swept inside the stop", async () => {
+      jest.useFakeTimers();
+      const h = new Harness();
+      // Over a backlog the real sweep fires batch after batch until its signal is aborted.
+      h.sla = () => new Promise<null>((resolve) => h.signals.at(-1)!.addEventListener('abort', () => resolve(null)));
+      h.sut.onApplicationBootstrap();
+      await jest.advanceTimersByTimeAsync(0);
+      expect(h.signals).toHaveLength(1);
+      expect(h.signals[0]!.aborted).toBe(false);
+      h.sut.onModuleDestroy();
+      await h.sut.onApplicationShutdown();
+      expect(h.signals[0]!.aborted).toBe(true);
+      expect({ deliveries: h.deliveries, factsDrains: h.factsDrains }).toEqual({ deliveries: [], factsDrains: [] });
     });
   });
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fr/config';
 import { FACTS_BATCH, UnitFactsUpdater } from '@fr/audit';
 import { RaiseComplianceAlerts } from '@fr/board';
@@ -23,7 +23,7 @@ const REDIS_LOOK_MS = 1000;
  * scheduler too; each sweep is safe to run concurrently (advisory lock, SKIP LOCKED).
  */
 @Injectable()
-export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdown {
+export class Maintenance implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   private readonly logger = new Logger(Maintenance.name);
   private timer: NodeJS.Timeout | null = null;
   private current: Promise<unknown> = Promise.resolve();
@@ -34,6 +34,11 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
   private downTimer: NodeJS.Timeout | null = null;
   private downCurrent: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  /**
+   * Aborted by the stop: a sweep over a backlog ends after the batch in hand instead of running to its end
+   * inside the stop (SlaReconciler.runOnce). PostgreSQL keeps what it left, for the next sweep.
+   */
+  private readonly stopping = new AbortController();
   /**
    * Redis was seen wiped and no sweep has run since as one after a wipe. Kept until one does: seen while a
    * sweep ran, the watch skipped it, and that sweep's full pass set the marker again, so the watch saw
@@ -84,7 +89,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     // work beside routing rather than a burst of thousands of cases twice a minute.
     const factsTick = () => {
       this.factsCurrent = this.unitFacts
-        .drain(FACTS_BATCH, FACTS_PER_PASS)
+        .drain(FACTS_BATCH, FACTS_PER_PASS, false, this.stopping.signal)
         .catch((e: Error) => this.logger.warn(`daily facts failed: ${e.message}`))
         .finally(() => {
           if (!this.stopped) this.factsTimer = setTimeout(factsTick, this.config.factsIntervalMs);
@@ -109,7 +114,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     const look = () => {
       this.downCurrent = this.queues
         .answers()
-        .then((up) => (up || this.stopped ? null : this.sla.runOnce({ redisDown: true })))
+        .then((up) => (up || this.stopped ? null : this.sla.runOnce({ redisDown: true, signal: this.stopping.signal })))
         .catch((e: Error) => this.logger.warn(`SLA timers reconcile while Redis does not answer failed: ${e.message}`))
         .finally(() => {
           if (!this.stopped) this.downTimer = setTimeout(look, period);
@@ -150,8 +155,14 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
     this.watchTimer = setTimeout(watch, period);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** The first of Nest's stop hooks: the sweeps wind down while the other modules' hooks run. */
+  onModuleDestroy(): void {
     this.stopped = true;
+    this.stopping.abort();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.onModuleDestroy();
     if (this.timer) clearTimeout(this.timer);
     if (this.factsTimer) clearTimeout(this.factsTimer);
     if (this.watchTimer) clearTimeout(this.watchTimer);
@@ -193,7 +204,7 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       ['merged groups', () => this.mergedGroups.runIfDue()],
       // Told whether the tick still counts on Redis: asked again, a Redis back for a moment (a failover, a
       // flapping link) had the pass read it unwatched, and when it went again the tick waited for it.
-      ['SLA timers reconcile', () => this.sla.runOnce({ redisDown: !redisUp })],
+      ['SLA timers reconcile', () => this.sla.runOnce({ redisDown: !redisUp, signal: this.stopping.signal })],
       ['deliveries reconcile', () => this.afterWipes('deliveries', (stuckAfter) => this.deliveries.runOnce(stuckAfter))],
       ['compliance alerts', () => this.complianceAlerts.runOnce()],
       ['calendar coverage', () => this.calendarCoverage.noticeAdmins()],
@@ -201,8 +212,11 @@ export class Maintenance implements OnApplicationBootstrap, OnApplicationShutdow
       ['privacy sweep schedule', () => this.privacySchedule.ensure()],
       ['expired idempotency keys', () => this.actionKeys.runOnce()],
       // Last: the cases the sweeps above changed are recomputed on this same tick.
-      ['daily facts', () => this.unitFacts.drain(FACTS_BATCH, FACTS_PER_PASS)],
+      ['daily facts', () => this.unitFacts.drain(FACTS_BATCH, FACTS_PER_PASS, false, this.stopping.signal)],
     ] as const) {
+      // Stopping: the sweeps not begun wait for the next start (or another worker's tick); each one runs
+      // every tick and redoes whatever is owed, so none is lost.
+      if (this.stopped) break;
       if (!redisUp && needsRedis.has(name)) continue;
       try {
         if (redisUp && readsRedis.has(name)) redisUp = await this.whileRedisAnswers(name, sweep());

@@ -51,9 +51,9 @@ export class UnitFactsUpdater {
    * Recomputes the pending cases (at most about `max`); returns how many. Safe to run concurrently:
    * one drain at a time, the worker's skipping when another runs, a report's (`wait`) waiting for it,
    * so that when a report's drain returns every case marked when it began has been recomputed from its
-   * committed state.
+   * committed state. `signal`: the worker stopping; the drain ends after the batch in hand.
    */
-  async drain(batch = FACTS_BATCH, max = Infinity, wait = false): Promise<number> {
+  async drain(batch = FACTS_BATCH, max = Infinity, wait = false, signal?: AbortSignal): Promise<number> {
     let total = 0;
     // One pass in case id order: a mark left behind (rewritten meanwhile, or held by a writer) waits
     // for the next drain instead of being read again at once, so a busy case cannot hold a drain.
@@ -61,7 +61,8 @@ export class UnitFactsUpdater {
     for (;;) {
       const read: string[] = await this.ds.transaction((m) => this.drainOnce(m, batch, wait, after));
       total += read.length;
-      if (read.length < batch || total >= max) return total;
+      // Aborted (the worker stopping): the marks left stay pending for the next drain.
+      if (read.length < batch || total >= max || signal?.aborted) return total;
       after = read[read.length - 1];
     }
   }

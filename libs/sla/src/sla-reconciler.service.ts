@@ -59,6 +59,12 @@ export interface SlaReconcileResult {
   queued?: number;
   /** The due sweep did not run: the timers are behind and it ran less than QUEUED_GRACE_MS ago. */
   deferred?: boolean;
+  /**
+   * Cut short by `signal` (the worker stopping): what is left is still unrecorded in PostgreSQL, and the
+   * next pass, in this worker's next start or another worker, finds it. A full pass so cut leaves its
+   * marker pending, so the next run makes a full pass again.
+   */
+  stopped?: boolean;
 }
 
 interface OpenStage {
@@ -112,15 +118,23 @@ export class SlaReconciler {
   /**
    * One pass, full when due or asked for; null when another worker holds the sweep. `redisDown`: the
    * caller has found Redis gone, and the pass reads nothing there whether or not it answers now.
+   * `signal`: the worker is stopping. A pass over a backlog (tens of thousands of levels after a wipe or
+   * an outage, 200 a transaction) ran to its end inside the stop: 20,000 due levels held a worker's
+   * SIGTERM for 11-20 s, and a larger backlog ran into FR_SHUTDOWN_TIMEOUT_SECONDS and exit 1. Aborted,
+   * the pass ends after the page or batch in hand (test/stop-under-sla-backlog.e2e-spec.ts).
    */
-  async runOnce(options: { full?: boolean; redisDown?: boolean } = {}): Promise<SlaReconcileResult | null> {
+  async runOnce(options: { full?: boolean; redisDown?: boolean; signal?: AbortSignal } = {}): Promise<SlaReconcileResult | null> {
+    const signal = options.signal;
     // Redis away: the timers wait there, out of reach, so the levels falling due are told from here
     // (PostgreSQL alone) rather than after it is back; their timers find them recorded and do nothing.
     // Under a lock of its own: a pass that found Redis up and lost it in the middle waits for it holding
     // slaReconcile, and every sweep after it, in each worker, told nothing for as long as Redis was away.
     // A firing is once whoever fires (FireEscalation), so the two sweeps may overlap.
-    if (options.redisDown || !(await this.queues.answers())) return this.locked(ADVISORY_LOCK.slaReconcileRedisDown, () => this.dueSweep({ redisDown: true }));
-    return this.locked(ADVISORY_LOCK.slaReconcile, async () => (options.full || (await this.fullPassDue()) ? this.fullPass() : this.dueSweep()));
+    if (options.redisDown || !(await this.queues.answers()))
+      return this.locked(ADVISORY_LOCK.slaReconcileRedisDown, () => this.dueSweep({ redisDown: true, signal }));
+    return this.locked(ADVISORY_LOCK.slaReconcile, async () =>
+      options.full || (await this.fullPassDue()) ? this.fullPass(signal) : this.dueSweep({ signal }),
+    );
   }
 
   /** `pass` under a session lock; null when another sweep holds it. */
@@ -218,7 +232,7 @@ export class SlaReconciler {
    * and set again. Each round therefore checks at its end that its marker and every future timer it
    * counted on are still there, and runs again when not.
    */
-  private async fullPass(): Promise<SlaReconcileResult> {
+  private async fullPass(signal?: AbortSignal): Promise<SlaReconcileResult> {
     const marker = await this.marker();
     const total: SlaReconcileResult = { full: true, fired: 0, scheduled: 0, pruned: 0 };
     this.rolledBack = false;
@@ -227,10 +241,12 @@ export class SlaReconciler {
       try {
         // Set first: if Redis is wiped while this pass runs, the marker goes with it.
         const token = await marker.begin();
-        const { result, expected } = await this.sweepAll();
+        const { result, expected } = await this.sweepAll(signal);
         total.fired += result.fired;
         total.scheduled += result.scheduled;
         total.pruned += result.pruned;
+        // Unfinished: the marker stays pending, which makes the next run a full pass (marker()).
+        if (result.stopped) return { ...total, stopped: true };
         const lost = await this.lostTimers(expected);
         intact = lost === 0 && (await marker.get()) === token;
         if (intact) await marker.finish();
@@ -266,7 +282,7 @@ export class SlaReconciler {
   }
 
   /** Fires the levels of open stage runs past their time by more than TIMER_GRACE_MS and not recorded. */
-  private async dueSweep({ redisDown = false } = {}): Promise<SlaReconcileResult> {
+  private async dueSweep({ redisDown = false, signal }: { redisDown?: boolean; signal?: AbortSignal } = {}): Promise<SlaReconcileResult> {
     const result: SlaReconcileResult = { full: false, fired: 0, scheduled: 0, pruned: 0 };
     // Behind a backlog of timers the sweep finds every level the queue is about to fire, pages through
     // them all (468 ms a page of 500 in the SLA bench with intake, 20 s of PostgreSQL's time in its
@@ -275,7 +291,7 @@ export class SlaReconciler {
     if (!redisDown && Date.now() - this.lastDueSweepAt < QUEUED_GRACE_MS && (await this.timersBehind())) return { ...result, deferred: true };
     this.lastDueSweepAt = Date.now();
     const now = this.clock.now();
-    for await (const rows of this.openRuns(now)) {
+    for await (const rows of this.openRuns(now, signal)) {
       const found: { timer: SlaTimer; fireAt: Date }[] = [];
       for (const c of rows) {
         const run = runOf(c);
@@ -291,10 +307,13 @@ export class SlaReconciler {
         : await this.queuedTimers(found.filter((f) => f.fireAt.getTime() > now.getTime() - QUEUED_GRACE_MS).map((f) => f.timer));
       const due = found.filter((f) => !queued.has(f.timer)).map((f) => f.timer);
       result.queued = (result.queued ?? 0) + queued.size;
-      for (let i = 0; i < due.length; i += FIRE_BATCH) result.fired += await this.fireDue(due.slice(i, i + FIRE_BATCH));
+      for (let i = 0; i < due.length && !signal?.aborted; i += FIRE_BATCH) result.fired += await this.fireDue(due.slice(i, i + FIRE_BATCH));
     }
+    if (signal?.aborted) result.stopped = true;
     if (result.fired) {
-      this.logger.warn(`SLA reconcile: fired ${result.fired} overdue level(s), re-added 0 missing timer(s)${redisDown ? ' (Redis does not answer)' : ''}`);
+      this.logger.warn(
+        `SLA reconcile: fired ${result.fired} overdue level(s), re-added 0 missing timer(s)${redisDown ? ' (Redis does not answer)' : ''}${result.stopped ? '; stopped, the rest is left to the next pass' : ''}`,
+      );
     }
     if (result.queued) this.logger.log(`SLA reconcile: ${result.queued} overdue level(s) left to their timers, still queued`);
     return result;
@@ -304,9 +323,9 @@ export class SlaReconciler {
    * The open stage runs, a page at a time in id order: all of them, or (with `dueBy`) only those with a
    * level past its time by then and not recorded. A level `afterDueMinutes` working minutes after the
    * deadline cannot fire before that many wall-clock minutes have passed, so SQL narrows the runs with
-   * that bound and the calendar decides exactly.
+   * that bound and the calendar decides exactly. Reads no further page once `signal` is aborted.
    */
-  private async *openRuns(dueBy?: Date): AsyncGenerator<OpenStage[]> {
+  private async *openRuns(dueBy?: Date, signal?: AbortSignal): AsyncGenerator<OpenStage[]> {
     const params: unknown[] = [];
     let due = '';
     if (dueBy) {
@@ -326,7 +345,7 @@ export class SlaReconciler {
       due = `AND (${conditions.join(' OR ')})`;
     }
     let after = '00000000-0000-0000-0000-000000000000';
-    for (;;) {
+    while (!signal?.aborted) {
       const rows = await selectRows<OpenStage>(
         this.ds,
         `SELECT c.id, c.unit_code, c.stage, c.stage_started_at, c.due_at, c.warn_at, ${FIRED_LEVELS}
@@ -370,7 +389,7 @@ export class SlaReconciler {
   }
 
   /** One round of the full pass; `expected` holds the future timers it found or added, with their times. */
-  private async sweepAll(): Promise<{ result: SlaReconcileResult; expected: Map<string, number> }> {
+  private async sweepAll(signal?: AbortSignal): Promise<{ result: SlaReconcileResult; expected: Map<string, number> }> {
     const queue = this.queues.get(QueueName.Sla);
     // Read before the cases: a timer in this set was added after the commit that made it current, so
     // the case rows read below already show that commit, and a current timer is never pruned.
@@ -390,14 +409,17 @@ export class SlaReconciler {
     // (a transaction, notices and webhooks each) took long enough after a wipe that timers of pages not
     // yet read fell due unseen, 30-46 s late in a crash run when each page fired before re-adding.
     const now = this.clock.now();
-    for await (const rows of this.openRuns()) await this.restoreTimers(rows, now, queue, delayed, wanted, expected, result);
+    for await (const rows of this.openRuns(undefined, signal)) await this.restoreTimers(rows, now, queue, delayed, wanted, expected, result);
+    // Stopped before every open run was read, `wanted` lacks the timers of the pages not read: pruning
+    // by it would remove current timers.
+    if (signal?.aborted) return { result: { ...result, stopped: true }, expected };
     for (const jobId of delayed) {
       if (!jobId.startsWith(jobIdPrefix(JobName.SlaTimer)) || wanted.has(jobId)) continue;
       // A job that started meanwhile is locked and stays; it finds its case changed and does nothing.
       if ((await queue.remove(jobId).catch(() => 0)) === 1) result.pruned++;
     }
     // The levels due by the start of the pass; one that fell due since has its timer back in Redis.
-    for await (const rows of this.openRuns(now)) {
+    for await (const rows of this.openRuns(now, signal)) {
       const due: SlaTimer[] = [];
       for (const c of rows) {
         const run = runOf(c);
@@ -405,8 +427,9 @@ export class SlaReconciler {
           if (fireAt <= now && !c.fired.includes(rung.level)) due.push({ ...run, level: rung.level as EscalationLevel });
         }
       }
-      for (let i = 0; i < due.length; i += FIRE_BATCH) result.fired += await this.fireDue(due.slice(i, i + FIRE_BATCH));
+      for (let i = 0; i < due.length && !signal?.aborted; i += FIRE_BATCH) result.fired += await this.fireDue(due.slice(i, i + FIRE_BATCH));
     }
+    if (signal?.aborted) result.stopped = true;
     if (result.fired || result.scheduled) {
       this.logger.warn(`SLA reconcile: fired ${result.fired} overdue level(s), re-added ${result.scheduled} missing timer(s)`);
     }
