@@ -614,6 +614,36 @@ describe('SLA clocks and the escalation ladder', () => {
     expect((await reconcile()).full).toBe(true);
   });
 
+  it('stops a full pass midway when the worker stops: it removes no timer of a run it did not read, and leaves the marker pending for the next pass', async () => {
+    const { id } = await newCase();
+    const run = await runOf(id);
+    const warn = timersOf(run).warn.jobId;
+    await waitForTimer(warn);
+    const marker = `${engine.config.queuePrefix}:${QueueName.Sla}:reconciled-at`;
+    // The stop comes once the pass has read the delayed timers, before it has read any open run.
+    const stopping = new AbortController();
+    const queue = slaQueue();
+    const getRanges = queue.getRanges.bind(queue);
+    jest.spyOn(queue, 'getRanges').mockImplementation(async (...args: Parameters<Queue['getRanges']>) => {
+      const ids = await getRanges(...args);
+      stopping.abort();
+      return ids;
+    });
+    const stopped = (await waitFor(
+      () => worker().get(SlaReconciler).runOnce({ full: true, signal: stopping.signal }),
+      (r): r is SlaReconcileResult => r !== null,
+      { what: 'a full pass' },
+    )) as SlaReconcileResult;
+    jest.restoreAllMocks();
+    expect(stopped).toMatchObject({ full: true, pruned: 0, stopped: true });
+    // Pruned by a list of wanted timers that lacked every run not read, the case's timer was gone.
+    expect(await stateOf(warn)).toBe('delayed');
+    expect(await engine.redis.get(marker)).toMatch(/^pending:\d+$/);
+    expect((await reconcile()).full).toBe(true);
+    expect(await engine.redis.get(marker)).toMatch(/^\d+$/);
+    expect(await stateOf(warn)).toBe('delayed');
+  });
+
   it('takes a Redis gone back to an older state (an old snapshot, a replica behind) for a lost one: its marker is older, the next pass is full', async () => {
     const { id } = await newCase();
     const run = await runOf(id);
