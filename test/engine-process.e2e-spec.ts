@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { freePort, TEST_ROLES, testDatabaseUrl, waitFor } from '@fr/testing';
+import { freePort, healthStatus, processAlive, TEST_ROLES, testDatabaseUrl, waitFor } from '@fr/testing';
 
 const ROOT = join(__dirname, '..');
 const ADMIN_DB = process.env.FR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -83,19 +83,6 @@ describe('the engine as processes (npm start)', () => {
       .split('\n')
       .map((l) => Number(l.trim()))
       .filter((n) => n > 0);
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  const healthOf = (base: string) =>
-    fetch(`${base}/health`).then(
-      (r) => r.status,
-      () => 0,
-    );
 
   beforeAll(async () => {
     if (!existsSync(join(ROOT, 'dist/apps/api/src/main.js'))) throw new Error('run `npm run build` first (npm test does)');
@@ -121,7 +108,7 @@ describe('the engine as processes (npm start)', () => {
   it('creates its database, serves, routes, and stops cleanly on SIGTERM', async () => {
     const base = `http://127.0.0.1:${port}`;
     await waitFor(
-      () => healthOf(base),
+      () => healthStatus(base),
       (s) => s === 200,
       { timeoutMs: 30000, intervalMs: 200, what: `the engine to answer /health (output so far: ${output().slice(-500)})` },
     );
@@ -205,7 +192,7 @@ describe('the engine as processes (npm start)', () => {
       const exited = new Promise<number | null>((resolve) => api.on('exit', (code) => resolve(code)));
       try {
         await waitFor(
-          () => healthOf(`http://127.0.0.1:${apiPort}`),
+          () => healthStatus(`http://127.0.0.1:${apiPort}`),
           (s) => s === 503,
           { timeoutMs: 60000, intervalMs: 200, what: `the API to answer /health with Redis down (output so far: ${said.slice(-500)})` },
         );
@@ -237,7 +224,7 @@ describe('the engine as processes (npm start)', () => {
       const base = `http://127.0.0.1:${port}`;
       const { child, output } = start(port);
       await waitFor(
-        () => healthOf(base),
+        () => healthStatus(base),
         (s) => s === 200,
         { timeoutMs: 60000, intervalMs: 200, what: `the engine to answer /health again (output so far: ${output().slice(-500)})` },
       );
@@ -246,11 +233,11 @@ describe('the engine as processes (npm start)', () => {
       child.kill('SIGKILL');
       // Before, both went on serving, re-parented, and the next npm start failed with EADDRINUSE.
       await waitFor(
-        () => Promise.resolve(pids.filter(alive)),
+        () => Promise.resolve(pids.filter(processAlive)),
         (left) => left.length === 0,
         { timeoutMs: 30000, what: 'the API and the worker to stop once their supervisor is gone' },
       );
-      expect(await healthOf(base)).toBe(0);
+      expect(await healthStatus(base)).toBe(0);
     },
     120_000,
   );
@@ -261,7 +248,7 @@ describe('the engine as processes (npm start)', () => {
       const base = `http://127.0.0.1:${await freePort()}`;
       const { child, output } = start(Number(new URL(base).port), true);
       await waitFor(
-        () => healthOf(base),
+        () => healthStatus(base),
         (s) => s === 200,
         { timeoutMs: 60000, intervalMs: 200, what: `the engine to answer /health again (output so far: ${output().slice(-500)})` },
       );
@@ -271,11 +258,11 @@ describe('the engine as processes (npm start)', () => {
       // npm's shell goes, the supervisor is left: before, it and the engine served on with nobody to stop them.
       child.kill('SIGTERM');
       await waitFor(
-        () => Promise.resolve(pids.filter(alive)),
+        () => Promise.resolve(pids.filter(processAlive)),
         (left) => left.length === 0,
         { timeoutMs: 30000, what: 'the supervisor, the API and the worker to stop once npm is gone' },
       );
-      expect(await healthOf(base)).toBe(0);
+      expect(await healthStatus(base)).toBe(0);
     },
     120_000,
   );
@@ -286,7 +273,7 @@ describe('the engine as processes (npm start)', () => {
       const base = `http://127.0.0.1:${await freePort()}`;
       const { child, output } = start(Number(new URL(base).port), 'npm');
       await waitFor(
-        () => healthOf(base),
+        () => healthStatus(base),
         (s) => s === 200,
         { timeoutMs: 60000, intervalMs: 200, what: `the engine to answer /health again (output so far: ${output().slice(-500)})` },
       );
@@ -297,11 +284,11 @@ describe('the engine as processes (npm start)', () => {
       // Nothing reaches the shell: it lives on under init, and the supervisor's parent never changed.
       child.kill('SIGKILL');
       await waitFor(
-        () => Promise.resolve(pids.filter(alive)),
+        () => Promise.resolve(pids.filter(processAlive)),
         (left) => left.length === 0,
         { timeoutMs: 30000, what: 'the supervisor, the API and the worker to stop once npm is gone' },
       );
-      expect(await healthOf(base)).toBe(0);
+      expect(await healthStatus(base)).toBe(0);
     },
     120_000,
   );
@@ -342,7 +329,7 @@ describe('the engine as processes (npm start)', () => {
         (a) => !a,
         { timeoutMs: 30000, what: 'the orphaned supervisor to exit rather than start the engine' },
       );
-      expect(await healthOf(base)).toBe(0);
+      expect(await healthStatus(base)).toBe(0);
     } finally {
       if (!released) await holder.query(`SELECT pg_advisory_unlock(727001)`).catch(() => undefined);
       await holder.end();

@@ -7,7 +7,7 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { outboxChannel, QueueName } from '@fr/queue';
 import { slaTimerMessage } from '@fr/sla';
-import { freePort, TEST_ROLES, testDatabaseUrl, waitFor } from '@fr/testing';
+import { freePort, healthStatus, processAlive, TEST_ROLES, testDatabaseUrl, waitFor } from '@fr/testing';
 
 const ROOT = join(__dirname, '..');
 const ADMIN_DB = process.env.FR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -64,19 +64,7 @@ describe('npm start stopped while a backlog of SLA timers fires', () => {
     const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
     return { proc, exited, output: () => said };
   };
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  const health = (port: number) =>
-    fetch(`http://127.0.0.1:${port}/health`).then(
-      (r) => r.status,
-      () => 0,
-    );
+  const health = (port: number) => healthStatus(`http://127.0.0.1:${port}`);
   /** Serving, and its worker's first sweep done (its marker in Redis): the backlog below is the timers' to fire. */
   const ready = async (port: number, output: () => string) => {
     await waitFor(
@@ -199,7 +187,7 @@ describe('npm start stopped while a backlog of SLA timers fires', () => {
     const stopAt = Date.now();
     first.proc.kill('SIGTERM');
     const watch = setInterval(() => {
-      for (const c of children) if (c.ms < 0 && !alive(c.pid)) c.ms = Date.now() - stopAt;
+      for (const c of children) if (c.ms < 0 && !processAlive(c.pid)) c.ms = Date.now() - stopAt;
     }, 20);
     const code = await first.exited;
     clearInterval(watch);

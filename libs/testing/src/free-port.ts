@@ -11,3 +11,21 @@ export function freePort(): Promise<number> {
     srv.on('error', reject);
   });
 }
+
+/** Whether a process of this machine is alive (a test's spawned engine, or one of its children). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The status GET /health answers at `base` (http://host:port), 0 when nothing answers. */
+export function healthStatus(base: string): Promise<number> {
+  return fetch(`${base}/health`).then(
+    (r) => r.status,
+    () => 0,
+  );
+}
