@@ -98,3 +98,64 @@ describe('citizen identity numbers after a dash', () => {
     expect(stored.map((r) => r.external_id)).not.toContainEqual(expect.stringContaining(ID_IN_EXTERNAL_ID));
   });
 });
+
+/**
+ * A CCCD written in groups without its name before it ("0011-9001-2345", "079-185-012-346"), as citizens copy
+ * it from the card into a description and handlers into notes: shown whole to every reader of the case. The
+ * dates, hours and amounts beside it, grouped alike, are what the case is about and stay readable.
+ */
+describe('citizen identity numbers written in groups', () => {
+  let engine: TestEngine;
+  const tokens: Record<string, string> = {};
+  const ID_DASHED = '0011-9001-2345';
+  const ID_IN_THREES = '079-185-012-346';
+  const DATES_AND_AMOUNTS = ['07-12-2026 08-30', '1.200.000 đồng', '7KM3Q-9X2AB'];
+  let caseId: string;
+
+  beforeAll(async () => {
+    engine = await TestEngine.start();
+    const admin = await adminToken(engine);
+    tokens.handler = (await createOfficer(engine, admin, { username: 'cccd.groups.handler', role: 'HANDLER', unitCode: 'P_BACH_KHOA' })).token;
+    tokens.supervisor = (await createOfficer(engine, admin, { username: 'cccd.groups.supervisor', role: 'SUPERVISOR', unitCode: 'VP' })).token;
+    const res = await engine
+      .http()
+      .post('/v1/feedback')
+      .set({ 'X-Api-Key': DEV_KEYS.ihanoi })
+      .send({
+        category: 'sanitation',
+        description: `Tôi đã nộp hồ sơ hỗ trợ 1.200.000 đồng (mã 7KM3Q-9X2AB) hôm 07-12-2026 08-30, kèm bản chụp thẻ ${ID_DASHED}, nhưng rác vẫn ùn ứ đầu ngõ 12 Tạ Quang Bửu.`,
+        location: { wardCode: 'BACH_KHOA' },
+        citizen: { name: 'Lò Thị Quỳnh Hoa', phone: '0977123457' },
+      });
+    expect(res.status).toBe(202);
+    caseId = (res.body as FeedbackAcceptedDto).id;
+    await waitFor(
+      () => engine.query<{ status: string; version: number }>(`SELECT status, version FROM cases WHERE id = $1`, [caseId]),
+      (r) => r[0].status === 'assigned',
+      { what: 'routing to Phường Bách Khoa' },
+    );
+    const version = (await engine.query<{ version: number }>(`SELECT version FROM cases WHERE id = $1`, [caseId]))[0].version;
+    const note = await engine
+      .http()
+      .post(`/v1/cases/${caseId}/note`)
+      .set(bearer(tokens.handler))
+      .send({ expectedVersion: version, text: `Đã đối chiếu với hồ sơ của chồng bà, số ${ID_IN_THREES}, hẹn gặp lúc 08-30 ngày 07-12-2026.` });
+    expect(note.status).toBe(200);
+  });
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  it('masks them for a reader without contact rights, and leaves the dates, hours, amounts and codes beside them', async () => {
+    const own = JSON.stringify((await engine.http().get(`/v1/cases/${caseId}`).set(bearer(tokens.handler))).body);
+    expect(own).toContain(ID_DASHED);
+    expect(own).toContain(ID_IN_THREES);
+    const res = await engine.http().get(`/v1/cases/${caseId}`).set(bearer(tokens.supervisor));
+    expect(res.status).toBe(200);
+    const text = JSON.stringify(res.body);
+    expect({ dashed: text.includes(ID_DASHED), threes: text.includes(ID_IN_THREES) }).toEqual({ dashed: false, threes: false });
+    expect(text).toContain('00********45');
+    expect(text).toContain('07********46');
+    for (const kept of DATES_AND_AMOUNTS) expect(text).toContain(kept);
+  });
+});

@@ -100,6 +100,39 @@ describe(maskContactsInText.name, () => {
   });
 
   it.each([
+    ['dashes in fours', 'Tôi tên Minh, số 0011-9001-2345, ở tổ 7.', 'Tôi tên Minh, số 00********45, ở tổ 7.'],
+    ['dashes in threes', 'Giấy tờ của tôi: 001-190-012-345 (bản photo).', 'Giấy tờ của tôi: 00********45 (bản photo).'],
+    ['spaces in threes', 'Đã nộp bản sao 001 190 012 345 cho cán bộ một cửa.', 'Đã nộp bản sao 00********45 cho cán bộ một cửa.'],
+    ['spaces in fours', 'Số 0011 9001 2345 là của chồng tôi.', 'Số 00********45 là của chồng tôi.'],
+    ['dots in threes', 'Mã 001.190.012.345, xin kiểm tra lại.', 'Mã 00********45, xin kiểm tra lại.'],
+    ['two halves', 'Thẻ 001190-012345 bị cấp sai ngày sinh.', 'Thẻ 00********45 bị cấp sai ngày sinh.'],
+    ['spaced dashes', 'số 0011 - 9001 - 2345 nhé', 'số 00********45 nhé'],
+    ['underscores', 'file cccd_anh_0011_9001_2345.jpg', 'file cccd_anh_00********45.jpg'],
+    ['non-breaking hyphens', 'Số 0011\u20119001\u20112345.', 'Số 00********45.'],
+    ['at the end of a sentence', 'Căn cước của bà Lan là 079-185-012-346.', 'Căn cước của bà Lan là 07********46.'],
+  ])('masks a citizen identity number written in groups without its name before it: %s', (_how, text, masked) => {
+    expect(maskContactsInText(text)).toBe(masked);
+  });
+
+  it.each([
+    'Hẹn làm việc ngày 07-12-2026 lúc 08:30 tại trụ sở UBND phường.',
+    'Tiếp dân từ 07-12-2026 08-30 đến 07-12-2026 11-30, phòng 012.',
+    'Lịch: 07.12.2026 08.30 - 07.12.2026 11.30.',
+    'Làm việc từ 08-12-2026 07 giờ 30.',
+    'Hẹn 12-07-2026 09 30 sáng thứ Hai.',
+    'Mã hồ sơ 7KM3Q-9X2AB, biên nhận số 2026-000123 ngày 07/12/2026.',
+    'Hỗ trợ 1.200.000 đồng mỗi hộ, tổng kinh phí 1.200.000.000 đồng.',
+    'Phạt 012.500.000 đồng theo quyết định.',
+    'Số thẻ ngân hàng 0123 4567 8901 2345 đã khoá.',
+    'Sự kiện c1d2e3f4-0123-4567-8901-012345678901 đã ghi, lần chạy 0123-4567-8901-2345.',
+    'Số điện thoại 0912-345-678 và 024 3825 1234.',
+    'Thửa đất số 012, 013, 014, 015 thuộc tờ bản đồ số 06.',
+    'Toạ độ 21.028512, 105.854234; độ cao 012.345.',
+  ])('leaves dates, times, codes, amounts and other numbers grouped alike: %s', (text) => {
+    expect(maskContactsInText(text).replace(/09\*{6}78|02\*{7}34/g, '')).not.toContain('*');
+  });
+
+  it.each([
     ['VNeID-001085012345', 'VNeID-00********45'],
     ['1022-001085012345-0802', '1022-00********45-0802'],
     ['tài khoản vneid\u2013001085012345', 'tài khoản vneid\u201300********45'],

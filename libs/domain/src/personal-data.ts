@@ -38,14 +38,29 @@ export function maskEmail(email: string | null): string | null {
 // comma separates: "01/02/2026 09 giờ" is a date and an hour, and "thửa số 01, 02, 03, 04, 05",
 // "0,5 0,5 0,5 0,5 0,5" and "84,500,000,000 đồng" are lists and amounts; each was masked as a number.
 // 0084 is +84 dialled from abroad; any dash (a non-breaking hyphen U+2011 too, \p{Pd}) separates.
-const PHONE_IN_TEXT = /(?<![\p{N}+a-fA-F]|\p{N}[.,])(?:\(?(?:\+|00)84\)?|84|\(?0)(?:[ \t._)\p{Pd}]{0,3}\d){9,10}(?![\p{L}\p{N}])/gu;
+// Nor where a date begins ("08-12-2026 07 giờ 30", "12-07-2026 09 30": a date and an hour read as a mobile's
+// ten digits): no one writes a phone number in twos and a year.
+const PHONE_IN_TEXT =
+  /(?<![\p{N}+a-fA-F]|\p{N}[.,])(?!0\d([-./])(?:\d\d?\1)?(?:19|20)\d\d(?!\d))(?:\(?(?:\+|00)84\)?|84|\(?0)(?:[ \t._)\p{Pd}]{0,3}\d){9,10}(?![\p{L}\p{N}])/gu;
 /**
  * A citizen identity card's number (CCCD, Circular 59/2021/TT-BCA: 12 digits, the first three the
- * province of birth, 001 to 096), alone or in groups of spaces or dots (not dashes: a UUID's groups
- * "0123-4567-8901" would pass for one). After a dash too ("VNeID-001…": iHaNoi's accounts are VNeID's,
- * whose id is the CCCD, and integrators make externalIds of it), unless it is a UUID's last group.
+ * province of birth, 001 to 096), written whole. After a dash too ("VNeID-001…": iHaNoi's accounts are
+ * VNeID's, whose id is the CCCD, and integrators make externalIds of it), unless it is a UUID's last group.
  */
-const ID_NUMBER_IN_TEXT = /(?<![\p{N}+a-fA-F]|\p{N}[.,]|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-)0\d\d(?:[ .]?\d){9}(?![\p{L}\p{N}])/gu;
+const ID_NUMBER_IN_TEXT = /(?<![\p{N}+a-fA-F]|\p{N}[.,]|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-)0\d{11}(?![\p{L}\p{N}])/gu;
+/**
+ * A CCCD written in groups, as citizens copy it from the card or a form: "001 190 012 345", "0011-9001-2345",
+ * "001190-012345", "001.190.012.345", "0011 - 9001 - 2345", "0011_9001_2345" (a photo's file name). Two to
+ * five groups, one separator throughout, the first group holding the province code whole (three digits or
+ * more), and twelve digits in all counting every group the separator joins (GROUPED_ID_DIGITS): the
+ * groups of a bank card ("0123 4567 8901 2345"), of a UUID ("…-0123-4567-8901-…") and a run of dates
+ * and hours ("07-12-2026 08-30") are longer, shorter or begin with two digits, and stay. An amount
+ * ("012.345.678.901 đồng") stays too. A nine-digit CMND alone is not looked for: without its name
+ * before it ("CMND 012 345 678", KEYED_ID_IN_TEXT) nine digits are as often an amount or a count.
+ */
+const GROUPED_ID_IN_TEXT =
+  /(?<![\p{L}\p{N}+]|\p{N}[ ._,:/\p{Pd}]|\p{N} \p{Pd} |[0-9a-fA-F]{4}\p{Pd})0\d{2,}(?:( \p{Pd} |[ ._\p{Pd}])\d+)(?:\1\d+){0,3}(?![\p{L}\p{N}]|\1\p{N}|\p{Pd}[\p{L}\p{N}]|[.,:/]\p{N})(?![ \t]*(?:đồng|đ|vnđ|vnd|usd|triệu|nghìn|ngàn)(?![\p{L}\p{N}]))/giu;
+const GROUPED_ID_DIGITS = 12;
 /**
  * A number named as an identity document's (not an amount: "lệ phí hộ chiếu 12.000.000 đồng"): an old identity card (CMND, 9 digits), a CCCD written in
  * groups of dashes, a passport (a letter and 7 digits), a personal identification number. After its
@@ -107,8 +122,9 @@ export function maskContactsInText(text: string | null, names: readonly (string 
   if (!text) return text;
   const { folded, from: fromOf, to: toOf } = foldWithOrigins(text);
   const spans: { from: number; to: number; mask: string }[] = [];
-  const add = (re: RegExp, mask: (m: string) => string, kind?: 'phone' | 'email') => {
+  const add = (re: RegExp, mask: (m: string) => string, kind?: 'phone' | 'email', holds: (m: string) => boolean = () => true) => {
     for (const m of folded.matchAll(re)) {
+      if (!holds(m[0])) continue;
       const from = fromOf(m.index);
       const to = toOf(m.index + m[0].length - 1);
       if (spans.some((s) => from < s.to && s.from < to)) continue;
@@ -119,6 +135,12 @@ export function maskContactsInText(text: string | null, names: readonly (string 
   add(EMAIL_IN_TEXT, (m) => maskEmail(m)!, 'email');
   add(KEYED_ID_IN_TEXT, (m) => (/^\p{L}/u.test(m) ? `${m[0]}*****${m.slice(-2)}` : maskPhone(m)!));
   add(ID_NUMBER_IN_TEXT, (m) => maskPhone(m)!);
+  add(
+    GROUPED_ID_IN_TEXT,
+    (m) => maskPhone(m)!,
+    undefined,
+    (m) => m.replace(/\D/g, '').length === GROUPED_ID_DIGITS,
+  );
   add(PHONE_IN_TEXT, maskPhoneInText, 'phone');
   const named = names.filter((n): n is string => !!n && namePattern(n) !== null);
   if (named.length) {
