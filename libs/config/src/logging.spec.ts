@@ -76,4 +76,33 @@ describe(loggableUrl.name, () => {
       expect(loggableUrl(url)).toBe(url);
     }
   });
+
+  it.each([
+    ['joined by dashes', '/v1/hotline/cases/Nguyen-Thi-Minh-Nguyet', '/v1/hotline/cases/[redacted]'],
+    ['joined by underscores', '/v1/hotline/cases/nguyen_thi_minh_nguyet/info', '/v1/hotline/cases/[redacted]/info'],
+    ['joined by dots, in capitals', '/v1/hotline/cases/NGUYEN.THI.MINH.NGUYET', '/v1/hotline/cases/[redacted]'],
+    ['written in camel case', '/v1/hotline/cases/NguyenThiMinhNguyet', '/v1/hotline/cases/[redacted]'],
+    ['run together', '/v1/hotline/cases/nguyenthiminhnguyet', '/v1/hotline/cases/[redacted]'],
+    ['after a prefix, with a number', '/v1/feedback/hotline-Khong-Thi-Dieu-Huyen-1990', '/v1/feedback/[redacted]'],
+    ['of two words', '/v1/hotline/cases/Tran-Hung', '/v1/hotline/cases/[redacted]'],
+    ['whose family name is also a word', '/v1/hotline/cases/Lo-Thi-Quynh-Hoa', '/v1/hotline/cases/[redacted]'],
+    ['in a query value', '/v1/cases?q=Nguyen-Thi-Minh-Nguyet&limit=20', '/v1/cases?q=[redacted]&limit=20'],
+  ])("censors a citizen's name written without diacritics, %s", (_how, url, logged) => {
+    expect(loggableUrl(url)).toBe(logged);
+  });
+
+  it.each([
+    // Units are named after their ward, and wards after people: a unit's code is not a citizen's name.
+    '/v1/units/P_NGUYEN_DU/designation',
+    '/v1/units/P_LE_DAI_HANH/cases?status=assigned',
+    '/v1/cases?unit=P_HAI_BA_TRUNG&category=sanitation',
+    '/v1/calendars/2026/recompute-deadlines',
+    '/v1/webhooks/3f2c1a9e-5b7d-4c1e-9a2b-8d6e4f0a1b2c/rotate-secret',
+    '/open311/v2/services/sanitation.json',
+    '/v1/hotline/cases/7KM3Q-9X2AB/rating',
+    '/v1/feedback/nearby?lat=21.0285&lng=105.8412',
+    '/v1/public/board?view=tong-hop',
+  ])('keeps %s, which names no one', (url) => {
+    expect(loggableUrl(url)).toBe(url);
+  });
 });

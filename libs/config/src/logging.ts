@@ -4,7 +4,7 @@ import { storage as loggerStorage } from 'nestjs-pino/storage';
 import pino from 'pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { APP_CONFIG, AppConfig, AppConfigModule } from './config.module';
-import { holdsContact } from './contact-in-value';
+import { holdsContact, holdsPlainName } from './contact-in-value';
 import { currentRequestId, withRequestId } from './request-context';
 
 /**
@@ -20,7 +20,8 @@ const CENSORED_QUERY_KEYS =
  * The request's URL as it may be logged: the values of personal and credential query parameters censored
  * (`GET /v1/hotline/cases?phone=...` put the caller's number in every access line), and any value that
  * holds a phone number or an e-mail address whatever its name (`?sdt=`, `?so_dien_thoai=`, a number in
- * `service_request_id`, `?x=1;phone=...`): the names clients give them are not a list one can finish.
+ * `service_request_id`, `?x=1;phone=...`): the names clients give them are not a list one can finish. So
+ * is any value holding a name written without diacritics (`?q=Nguyen-Van-An`, holdsPlainName).
  */
 export function loggableUrl(url: string): string {
   const q = url.indexOf('?');
@@ -41,14 +42,18 @@ export function loggableUrl(url: string): string {
       if (CENSORED_QUERY_KEYS.test(key.replace(/\[.*$/, ''))) return `${rawKey}=[redacted]`;
       // A number written as the name itself (`?0912345678`, `?x%3D0912345678`).
       if (holdsContact(decoded(rawKey))) return '[redacted]';
-      return eq >= 0 && holdsContact(decoded(pair.slice(eq + 1).replace(/\+/g, ' '))) ? `${rawKey}=[redacted]` : pair;
+      if (eq < 0) return pair;
+      const value = decoded(pair.slice(eq + 1).replace(/\+/g, ' '));
+      return holdsContact(value) || holdsPlainName(value) ? `${rawKey}=[redacted]` : pair;
     });
   return `${loggablePath(url.slice(0, q))}?${params.join('&')}`;
 }
 
 /**
  * A path segment that is a phone number or an e-mail address: an operator who types the caller's
- * number where a tracking code goes (GET /v1/hotline/cases/0966555121) put it in the access log.
+ * number where a tracking code goes (GET /v1/hotline/cases/0966555121) put it in the access log. Or words
+ * (holdsWords), or a name written without diacritics and without spaces (/v1/hotline/cases/Nguyen-Thi-Minh-Nguyet,
+ * holdsPlainName), which holdsWords takes for an id.
  */
 function loggablePath(path: string): string {
   return path
@@ -58,7 +63,7 @@ function loggablePath(path: string): string {
       const digits = text.replace(/\D/g, '').length;
       const phone = /^\+?[\d .,_()\p{Pd}]+$/u.test(text) && digits >= 9 && digits <= 12;
       // Or one inside the segment: '0912345678.json', 'sdt-0912345678'.
-      return phone || holdsContact(text) || holdsWords(text) ? '[redacted]' : segment;
+      return phone || holdsContact(text) || holdsWords(text) || holdsPlainName(text) ? '[redacted]' : segment;
     })
     .join('/');
 }

@@ -36,6 +36,16 @@ describe('request ids', () => {
       expect(requestIdFrom(good)).toBe(good);
   });
 
+  it("replaces an id that holds a citizen's name written without diacritics (with them it is no id at all)", () => {
+    for (const bad of ['Nguyen-Thi-Minh-Nguyet', 'nguyen.thi.minh.nguyet', 'NguyenThiMinhNguyet', 'hotline:tran-van-hung:1', 'ihn-Lo-Thi-Quynh-Hoa-01']) {
+      expect(isRequestId(bad)).toBe(false);
+      expect(requestIdFrom(bad)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    }
+    for (const good of ['pii-intake-A', 'obs-failed-0001', 'trace.0001:abc', 'ihanoi-batch-2026-12-07', 'retry-3-hotline-desk']) {
+      expect(requestIdFrom(good)).toBe(good);
+    }
+  });
+
   it('runs code on behalf of a request, and on behalf of none inside it when told so', async () => {
     expect(currentRequestId()).toBeUndefined();
     await withRequestId('request-0001', async () => {

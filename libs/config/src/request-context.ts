@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from 'pino';
 import { Store, storage as loggerStorage } from 'nestjs-pino/storage';
-import { holdsContact } from './contact-in-value';
+import { holdsContact, holdsPlainName } from './contact-in-value';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
@@ -16,9 +16,11 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
  * Not one holding a phone number: integrators and hotline desks make their ids of the caller's number
  * ('1022-0912345678'), as they make externalIds, and a request id goes whole into every log line and job
  * payload of the request. Dots and colons separate an id's parts, so a number after one is a number too.
+ * Nor one holding the caller's name: written with its diacritics it is no id (REQUEST_ID), written without
+ * them ('hotline-Nguyen-Thi-Minh-Nguyet') it went into the logs whole (holdsPlainName).
  */
 export function isRequestId(value: unknown): value is string {
-  return typeof value === 'string' && REQUEST_ID.test(value) && !holdsContact(value.replace(/[.:]/g, '-'));
+  return typeof value === 'string' && REQUEST_ID.test(value) && !holdsContact(value.replace(/[.:]/g, '-')) && !holdsPlainName(value);
 }
 
 const context = new AsyncLocalStorage<{ requestId: string | undefined }>();
