@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import Redis from 'ioredis';
 import { CalendarYearsLoaded } from '@fr/cases';
-import { QueueRegistry } from '@fr/queue';
+import { QueueName, QueueRegistry } from '@fr/queue';
 import { Clock, ladderTimes, SlaReconciler, SlaReconcileResult, SlaService } from '@fr/sla';
 import { adminToken, bearer, createOfficer, DEV_KEYS, freePort, TestEngine, waitFor } from '@fr/testing';
 import type { FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
@@ -267,6 +267,33 @@ describe('escalations while Redis is down', () => {
     // After the pass's PING found it up: the pass waits for it, holding the SLA sweep's lock.
     await ticksWhileRedisLeavesIn(engine.worker!.get(SlaReconciler), 'fullPassDue', id, levelOneAt);
     // The pass left waiting ends once Redis is back, and nothing is told twice.
+    expect(await levelsOf(id)).toEqual(['1', 'warn']);
+  }, 120_000);
+
+  it('stops the worker within seconds while Redis is down, and a worker started once it is back tells what fell due', async () => {
+    const { id, levelOneAt } = await assignedCase('Hàng rong bày kín vỉa hè trước số 8 Tạ Quang Bửu.');
+    await stopRedis(redis);
+    // Once the clients know (a stop at once found them still connected, and QUIT failed fast): BullMQ closes
+    // its connections with QUIT, which a worker's client (it waits for Redis rather than fail) held until Redis
+    // came back, so `npm start` stopped only when FR_SHUTDOWN_TIMEOUT_SECONDS cut it, exit 1.
+    const sla = engine.worker!.get(QueueRegistry).get(QueueName.Sla);
+    await waitFor(
+      async () => ((await sla.client) as unknown as { status: string }).status,
+      (status) => status === 'reconnecting',
+      { what: "the worker's queue client to find Redis gone" },
+    );
+    const started = Date.now();
+    expect(await within(engine.stopWorker(), 15_000)).not.toBe('still waiting');
+    expect(Date.now() - started).toBeLessThan(10_000);
+
+    redis = await startRedis(port);
+    const worker = await engine.startWorker();
+    jest.spyOn(worker.get(Clock), 'now').mockReturnValue(new Date(levelOneAt.getTime() + MINUTE));
+    await waitFor(
+      () => worker.get(SlaReconciler).runOnce({ full: true }),
+      (r) => r !== null,
+      { what: 'a full pass' },
+    );
     expect(await levelsOf(id)).toEqual(['1', 'warn']);
   }, 120_000);
 });

@@ -1,7 +1,7 @@
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
-import { Injectable, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { Queue } from 'bullmq';
+import { Queue, RedisConnection } from 'bullmq';
 import { APP_CONFIG, AppConfig, AppConfigModule } from '@fr/config';
 import { QueueName } from './queues';
 import { closeQueueClusters, queueConnection, RedisClient } from './redis-connection';
@@ -39,6 +39,22 @@ export class QueueRegistry {
 
 /** How long a sweep waits for Redis to answer before it takes it for down (QueueRegistry.answers). */
 export const REDIS_ANSWER_MS = 3000;
+/** How long a stopping process waits for Redis to answer before it drops its queues' connections. */
+export const SHUTDOWN_REDIS_ANSWER_MS = 1000;
+
+/**
+ * A stop while Redis is down: BullMQ closes a queue's or worker's connection with QUIT, which a worker's
+ * client (it waits for Redis rather than fail, redisOptions) holds in its offline queue until Redis is back,
+ * so the worker's stop waited for FR_SHUTDOWN_TIMEOUT_SECONDS and exited 1 (test/sla-redis-down.e2e-spec.ts).
+ * Closed with `force`, the connection is dropped instead, and the close that @nestjs/bullmq makes later
+ * finds it closing and returns. A job running then is left active in Redis and runs again once its lock has
+ * expired (WORKER_OPTIONS), which every job here allows; nothing else was waiting in the connection.
+ */
+export async function dropWhenRedisAway(answers: () => Promise<boolean>, closers: readonly (() => Promise<void>)[]): Promise<boolean> {
+  if (await answers()) return false;
+  await Promise.all(closers.map((close) => close().catch(() => undefined)));
+  return true;
+}
 
 const queues = BullModule.registerQueue(...Object.values(QueueName).map((name) => ({ name })));
 
@@ -62,7 +78,7 @@ const queues = BullModule.registerQueue(...Object.values(QueueName).map((name) =
   providers: [QueueRegistry],
   exports: [queues, QueueRegistry],
 })
-export class QueueModule implements OnModuleInit, OnApplicationShutdown {
+export class QueueModule implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('Queue');
 
   constructor(private readonly registry: QueueRegistry) {}
@@ -73,6 +89,16 @@ export class QueueModule implements OnModuleInit, OnApplicationShutdown {
    */
   onModuleInit(): void {
     for (const queue of this.registry.all()) queue.on('error', (err: Error) => this.logger.warn(`queue '${queue.name}' error: ${err.message}`));
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    const queues = this.registry.all();
+    // QueueBase keeps its connection protected, and offers no forced close of it (Worker.close(true) has one).
+    const dropped = await dropWhenRedisAway(
+      () => this.registry.answers(SHUTDOWN_REDIS_ANSWER_MS),
+      queues.map((q) => () => (q as unknown as { connection: RedisConnection }).connection.close(true)),
+    );
+    if (dropped) this.logger.warn(`Redis does not answer: the queues' connections are dropped rather than closed`);
   }
 
   onApplicationShutdown(): void {

@@ -1,9 +1,10 @@
-import { Inject, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, OnApplicationBootstrap } from '@nestjs/common';
 import { WorkerHost } from '@nestjs/bullmq';
 import { Job, WorkerOptions } from 'bullmq';
 import type { Logger as PinoRoot } from 'pino';
 import { APP_CONFIG, AppConfig, ROOT_LOGGER, withJobContext } from '@fr/config';
 import { Metrics } from '@fr/metrics';
+import { dropWhenRedisAway, QueueRegistry, SHUTDOWN_REDIS_ANSWER_MS } from '@fr/queue';
 
 /**
  * How soon the jobs of a worker that died (SIGKILL, OOM, a lost machine) run again: each processor's
@@ -24,10 +25,11 @@ export const WORKER_OPTIONS: Pick<WorkerOptions, 'lockDuration' | 'stalledInterv
  * timers queue up behind each other under a burst of breaches), each on behalf of the request that
  * caused it (its `requestId`: every log line of the job and the jobs it causes carry it), and timed.
  */
-export abstract class ConfiguredWorkerHost extends WorkerHost implements OnApplicationBootstrap {
+export abstract class ConfiguredWorkerHost extends WorkerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
   @Inject(APP_CONFIG) protected readonly appConfig!: AppConfig;
   @Inject(Metrics) protected readonly metrics!: Metrics;
   @Inject(ROOT_LOGGER) private readonly root!: PinoRoot;
+  @Inject(QueueRegistry) private readonly queueRegistry!: QueueRegistry;
 
   constructor() {
     super();
@@ -51,6 +53,11 @@ export abstract class ConfiguredWorkerHost extends WorkerHost implements OnAppli
       this.metrics.queueWorkerErrors.inc({ queue: this.worker.name });
       this.root.warn({ context: 'QueueWorker', queue: this.worker.name, code: err.code, err }, `queue worker error: ${err.message}`);
     });
+  }
+
+  /** Redis away at the stop: the worker's connections are dropped, not closed with a QUIT that waits for it (dropWhenRedisAway). */
+  async beforeApplicationShutdown(): Promise<void> {
+    await dropWhenRedisAway(() => this.queueRegistry.answers(SHUTDOWN_REDIS_ANSWER_MS), [() => this.worker.close(true)]);
   }
 
   protected concurrency(config: AppConfig): number {
