@@ -133,6 +133,14 @@ describe(maskContactsInText.name, () => {
   });
 
   it.each([
+    ['named, then "đồng ý"', 'Tôi, CCCD 001 190 012 345 đồng ý cung cấp thông tin.', 'Tôi, CCCD 00********45 đồng ý cung cấp thông tin.'],
+    ['unnamed, then "đồng thời"', 'Giấy tờ 0011-9001-2345 đồng thời là mã định danh.', 'Giấy tờ 00********45 đồng thời là mã định danh.'],
+    ['a CMND, then "đồng ý"', 'CMND 012 345 678 đồng ý cho xem.', 'CMND 01*****78 đồng ý cho xem.'],
+  ])('masks an identity number followed by a word beginning "đồng" that is no amount: %s', (_how, text, masked) => {
+    expect(maskContactsInText(text)).toBe(masked);
+  });
+
+  it.each([
     ['VNeID-001085012345', 'VNeID-00********45'],
     ['1022-001085012345-0802', '1022-00********45-0802'],
     ['tài khoản vneid\u2013001085012345', 'tài khoản vneid\u201300********45'],

@@ -57,9 +57,11 @@ const ID_NUMBER_IN_TEXT = /(?<![\p{N}+a-fA-F]|\p{N}[.,]|[0-9a-fA-F]{8}-[0-9a-fA-
  * and hours ("07-12-2026 08-30") are longer, shorter or begin with two digits, and stay. An amount
  * ("012.345.678.901 đồng") stays too. A nine-digit CMND alone is not looked for: without its name
  * before it ("CMND 012 345 678", KEYED_ID_IN_TEXT) nine digits are as often an amount or a count.
+ * "đồng" after it is the currency unless it begins a word ("đồng ý", "đồng thời"): a card number followed
+ * by "đồng ý" was kept as an amount (after "CCCD", masked in part as a CMND's nine digits).
  */
 const GROUPED_ID_IN_TEXT =
-  /(?<![\p{L}\p{N}+]|\p{N}[ ._,:/\p{Pd}]|\p{N} \p{Pd} |[0-9a-fA-F]{4}\p{Pd})0\d{2,}(?:( \p{Pd} |[ ._\p{Pd}])\d+)(?:\1\d+){0,3}(?![\p{L}\p{N}]|\1\p{N}|\p{Pd}[\p{L}\p{N}]|[.,:/]\p{N})(?![ \t]*(?:đồng|đ|vnđ|vnd|usd|triệu|nghìn|ngàn)(?![\p{L}\p{N}]))/giu;
+  /(?<![\p{L}\p{N}+]|\p{N}[ ._,:/\p{Pd}]|\p{N} \p{Pd} |[0-9a-fA-F]{4}\p{Pd})0\d{2,}(?:( \p{Pd} |[ ._\p{Pd}])\d+)(?:\1\d+){0,3}(?![\p{L}\p{N}]|\1\p{N}|\p{Pd}[\p{L}\p{N}]|[.,:/]\p{N})(?![ \t]*(?:đồng(?![ \t]+(?:ý|thời|chí|bào|nghiệp|hành|tình|thuận|loạt|hồ)(?![\p{L}\p{N}]))|đ|vnđ|vnd|usd|triệu|nghìn|ngàn)(?![\p{L}\p{N}]))/giu;
 const GROUPED_ID_DIGITS = 12;
 /**
  * A number named as an identity document's (not an amount: "lệ phí hộ chiếu 12.000.000 đồng"): an old identity card (CMND, 9 digits), a CCCD written in
@@ -69,7 +71,7 @@ const GROUPED_ID_DIGITS = 12;
  * only a CCCD's 12 digits, and "CMND 012345678" was shown as written.
  */
 const KEYED_ID_IN_TEXT =
-  /(?<=(?:cmtnd|cmnd|cccd|cmt|căn cước(?: công dân)?|can cuoc(?: cong dan)?|chứng minh(?: nhân dân| thư(?: nhân dân)?)?|chung minh(?: nhan dan| thu(?: nhan dan)?)?|định danh(?: cá nhân)?|dinh danh(?: ca nhan)?|hộ chiếu|ho chieu|passport)[^\p{L}\p{N}]{0,3}(?:(?:số|so|no)\.?[^\p{L}\p{N}]{0,3})?)(?:\p{L}\d{7}|\d(?:[ .\p{Pd}]?\d){7,11})(?![\p{L}\p{N}])(?![ \t]*(?:đồng|đ|vnđ|vnd|usd|triệu|nghìn|ngàn)(?![\p{L}\p{N}]))/giu;
+  /(?<=(?:cmtnd|cmnd|cccd|cmt|căn cước(?: công dân)?|can cuoc(?: cong dan)?|chứng minh(?: nhân dân| thư(?: nhân dân)?)?|chung minh(?: nhan dan| thu(?: nhan dan)?)?|định danh(?: cá nhân)?|dinh danh(?: ca nhan)?|hộ chiếu|ho chieu|passport)[^\p{L}\p{N}]{0,3}(?:(?:số|so|no)\.?[^\p{L}\p{N}]{0,3})?)(?:\p{L}\d{7}|\d(?:[ .\p{Pd}]?\d){7,11})(?![\p{L}\p{N}])(?![ \t]*(?:đồng(?![ \t]+(?:ý|thời|chí|bào|nghiệp|hành|tình|thuận|loạt|hồ)(?![\p{L}\p{N}]))|đ|vnđ|vnd|usd|triệu|nghìn|ngàn)(?![\p{L}\p{N}]))/giu;
 // A match starts only where a local part can: without the lookbehind, each position of a long run of
 // letters or digits with no '@' began a scan to the run's end, quadratic (16 s on 100 KB of digits,
 // 0.55 s on a 5,000-character description); with it, linear.
