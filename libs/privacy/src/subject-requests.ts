@@ -441,10 +441,13 @@ export class SubjectRequests implements OnModuleInit {
     }
     const at = (r: CaseRow) => new Date(r.submitted_at).getTime();
     const named = cmd.name === undefined ? null : personNameKey(cmd.name);
-    return rows
-      .filter((r) => r.mine)
-      .map(({ mine: _, late: __, ...r }) => r)
-      .filter((r) => named === null || namedAs(r, named))
+    const reached = rows.filter((r) => r.mine).map(({ mine: _, late: __, ...r }) => r);
+    // The current names of the cases not of the requester's name: a case that held the requester's name
+    // before a correction gave it one of these is that person's (the son corrected the hotline's slip to
+    // his father's name, which the father's own cases hold), not the requester's.
+    const others = new Set(named === null ? [] : reached.filter((r) => !namedAs(r, named)).map((r) => personNameKey(r.citizen_name)));
+    return reached
+      .filter((r) => named === null || personNameKey(r.citizen_name) === named || (namedAs(r, named) && !others.has(personNameKey(r.citizen_name))))
       .sort((a, b) => at(a) - at(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
@@ -624,7 +627,8 @@ const COLUMNS = `id::text AS id, channel_code, kind, status, case_ids::text[] AS
  * mistyped and corrected, may ask by the name they gave on the cases (their channel's profile may still
  * hold it): matching the current one only, the corrected cases were answered as none of theirs. Only the
  * name is matched so: the channel and the phone or e-mail still select the cases first, exactly as without a
- * name, so a former name brings in no case the phone or e-mail did not reach.
+ * name, so a former name brings in no case the phone or e-mail did not reach; and casesOf leaves out a case
+ * whose current name another of those cases holds without the requester's (another person's, then).
  */
 function namedAs(c: CaseRow, named: string): boolean {
   return personNameKey(c.citizen_name) === named || c.former_citizen_names.some((n) => personNameKey(n) === named);
