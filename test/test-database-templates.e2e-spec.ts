@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { loadConfig } from '@fr/config';
-import { testDatabaseUrl, TEST_ROLES } from '@fr/testing';
+import { TestEngine, testDatabaseUrl, TEST_ROLES } from '@fr/testing';
 import { createFromTemplate } from '../libs/testing/src/template-database';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- what Jest's setup runs, as plain JavaScript
@@ -164,6 +164,18 @@ describe("a Jest run's database templates", () => {
       expect(await databases(atNextSetup)).toEqual([]);
     } finally {
       for (const name of [atTeardown, atNextSetup]) await drop(name);
+    }
+  });
+
+  it("lists a test engine's database before it is made, so that a run interrupted before the engine's close() leaves it to the next run's setup", async () => {
+    const list = process.env.FR_TEST_TEMPLATES;
+    expect(list).toBeDefined();
+    const engine = await TestEngine.start({ worker: false });
+    try {
+      const dbName = new URL(engine.superuserUrl).pathname.slice(1);
+      expect(readFileSync(list!, 'utf8').split('\n')).toContain(dbName);
+    } finally {
+      await engine.close();
     }
   });
 

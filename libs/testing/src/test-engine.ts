@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
@@ -111,6 +111,11 @@ export class TestEngine {
 
   static async start(opts: { worker?: boolean; env?: Record<string, string>; clock?: TimeSource } = {}): Promise<TestEngine> {
     const engine = new TestEngine(opts.env ?? {}, opts.clock);
+    // Listed before it exists: a run interrupted (Ctrl+C) or killed before this engine's close() leaves its
+    // database to the next run's setup, which drops what an ended run listed (scripts/jest-templates.js);
+    // unlisted, it waited for the setup's ten-minute age rule for unknown engines.
+    const list = process.env.FR_TEST_TEMPLATES;
+    if (list && existsSync(list)) appendFileSync(list, `${engine.dbName}\n`);
     try {
       const seeds = [organisationSeed(engine.config)];
       const copied = await createFromTemplate(BASE_DB, engine.config, seeds, engine.dbName, TEST_ROLES.owner, (name) => ({
@@ -221,16 +226,15 @@ export class TestEngine {
 /**
  * Drops an engine's database. PostgreSQL 15 forces an immediate checkpoint for every DROP DATABASE (CREATE
  * ... TEMPLATE, WAL_LOG, needs none) and waits for it: 1.8 s a drop on average over 32 engines of three files
- * at a time on the loaded 2-core machine, with the next file's engine waiting behind it. So in a Jest run the
- * name goes on the run's list first and the drop goes on without the test file; the run's teardown drops
- * whatever a worker ended before it had dropped (scripts/jest-templates.js; a run killed without its teardown
- * leaves them to the next run's setup). With the copies no longer migrated again (template-database.ts), one
- * main Jest run each way on the quiet machine: 336 s before, 323 s after.
+ * at a time on the loaded 2-core machine, with the next file's engine waiting behind it. So in a Jest run,
+ * where start() listed the database with the run's templates, the drop goes on without the test file; the
+ * run's teardown drops whatever a worker ended before it had dropped (scripts/jest-templates.js; a run killed
+ * without its teardown leaves them to the next run's setup). With the copies no longer migrated again
+ * (template-database.ts), one main Jest run each way on the quiet machine: 336 s before, 323 s after.
  */
 async function dropDatabase(dbName: string): Promise<void> {
   const list = process.env.FR_TEST_TEMPLATES;
-  const listed = !!list && existsSync(list);
-  if (listed) appendFileSync(list, `${dbName}\n`);
+  const listed = !!list && existsSync(list) && readFileSync(list, 'utf8').split('\n').includes(dbName);
   const dropping = (async () => {
     const admin = new Client({ connectionString: BASE_DB });
     await admin.connect();
