@@ -20,7 +20,7 @@ export interface SubjectRequestCommand {
   /** The channel asserts its signed-in user's phone or e-mail: the citizen is whoever the channel says. */
   phone?: string;
   email?: string;
-  /** The signed-in user's name as the channel verified it: the cases of that name only, held now or before a correction (namedAs; refuseSeveralPeople). */
+  /** The signed-in user's name as the channel verified it: the cases of that name only, held now or before a correction (nameOf; refuseSeveralPeople). */
   name?: string;
   /** Narrows the request to these of the citizen's cases. */
   trackingCodes?: string[];
@@ -370,7 +370,7 @@ export class SubjectRequests implements OnModuleInit {
   /**
    * The citizen's cases from this channel still holding contact details, by phone or e-mail address
    * (a citizen who changed numbers has older cases under the same address), maybe narrowed by tracking
-   * code; with the requester's name, the cases of that name only (held now or before a correction: namedAs).
+   * code; with the requester's name, the cases of that name only (held now or before a correction: nameOf).
    * Whether they are one person's is refuseSeveralPeople's to say.
    */
   private async casesOf(m: EntityManager, cmd: SubjectRequestCommand): Promise<CaseRow[]> {
@@ -441,13 +441,14 @@ export class SubjectRequests implements OnModuleInit {
     }
     const at = (r: CaseRow) => new Date(r.submitted_at).getTime();
     const named = cmd.name === undefined ? null : personNameKey(cmd.name);
-    const reached = rows.filter((r) => r.mine).map(({ mine: _, late: __, ...r }) => r);
+    const reached = rows.filter((r) => r.mine).map(({ mine: _, late: __, ...r }) => ({ row: r, name: nameOf(r, named) }));
     // The current names of the cases not of the requester's name: a case that held the requester's name
     // before a correction gave it one of these is that person's (the son corrected the hotline's slip to
     // his father's name, which the father's own cases hold), not the requester's.
-    const others = new Set(named === null ? [] : reached.filter((r) => !namedAs(r, named)).map((r) => personNameKey(r.citizen_name)));
+    const others = new Set(reached.filter((c) => c.name.as === 'other').map((c) => c.name.now));
     return reached
-      .filter((r) => named === null || personNameKey(r.citizen_name) === named || (namedAs(r, named) && !others.has(personNameKey(r.citizen_name))))
+      .filter(({ name }) => name.as === 'any' || name.as === 'now' || (name.as === 'before' && !others.has(name.now)))
+      .map((c) => c.row)
       .sort((a, b) => at(a) - at(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
@@ -622,16 +623,20 @@ const REQUEST_RUNS = 3;
 const COLUMNS = `id::text AS id, channel_code, kind, status, case_ids::text[] AS case_ids, waiting_case_ids::text[] AS waiting_case_ids, fields,
   received_at, due_at, answered_at, phone_hash, earlier_phone_hashes, email_hash, request_key`;
 /**
- * Whether a case found by the requester's phone or e-mail bears their name (`named`, a personNameKey): the
- * one it holds, or one it held before a correction. A citizen who changed their name, or whose name was
- * mistyped and corrected, may ask by the name they gave on the cases (their channel's profile may still
+ * How a case found by the requester's phone or e-mail bears their name (`named`, a personNameKey; null when
+ * the request gave none: 'any'): the one it holds ('now'), one it held before a correction ('before'), or
+ * neither ('other'); `now` is the key of the name it holds. A citizen who changed their name, or whose name
+ * was mistyped and corrected, may ask by the name they gave on the cases (their channel's profile may still
  * hold it): matching the current one only, the corrected cases were answered as none of theirs. Only the
  * name is matched so: the channel and the phone or e-mail still select the cases first, exactly as without a
  * name, so a former name brings in no case the phone or e-mail did not reach; and casesOf leaves out a case
  * whose current name another of those cases holds without the requester's (another person's, then).
  */
-function namedAs(c: CaseRow, named: string): boolean {
-  return personNameKey(c.citizen_name) === named || c.former_citizen_names.some((n) => personNameKey(n) === named);
+function nameOf(c: CaseRow, named: string | null): { as: 'any' | 'now' | 'before' | 'other'; now: string | null } {
+  const now = personNameKey(c.citizen_name);
+  if (named === null) return { as: 'any', now };
+  if (now === named) return { as: 'now', now };
+  return { as: c.former_citizen_names.some((n) => personNameKey(n) === named) ? 'before' : 'other', now };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
@@ -72,6 +72,8 @@ export class TestEngine {
   /** The time both apps judge by when the test gave one (a ManualClock); the wall clock otherwise. */
   readonly clock: TimeSource | undefined;
   private readonly dbName: string;
+  /** On the Jest run's list (start()): its teardown drops the database if close() has not. */
+  private listed = false;
 
   private constructor(overrides: Record<string, string>, clock?: TimeSource) {
     this.clock = clock;
@@ -115,7 +117,10 @@ export class TestEngine {
     // database to the next run's setup, which drops what an ended run listed (scripts/jest-templates.js);
     // unlisted, it waited for the setup's ten-minute age rule for unknown engines.
     const list = process.env.FR_TEST_TEMPLATES;
-    if (list && existsSync(list)) appendFileSync(list, `${engine.dbName}\n`);
+    if (list && existsSync(list)) {
+      appendFileSync(list, `${engine.dbName}\n`);
+      engine.listed = true;
+    }
     try {
       const seeds = [organisationSeed(engine.config)];
       const copied = await createFromTemplate(BASE_DB, engine.config, seeds, engine.dbName, TEST_ROLES.owner, (name) => ({
@@ -216,7 +221,7 @@ export class TestEngine {
     await this.flushQueues().catch(() => undefined);
     this.redis.disconnect();
     rmSync(this.config.checkpointDir, { recursive: true, force: true });
-    await dropDatabase(this.dbName);
+    await dropDatabase(this.dbName, this.listed);
     // A violation whose rejection a test caught or ignored still fails the file.
     if (this.contractViolations.length)
       throw new Error(`${this.contractViolations.length} response(s) broke the API contract:\n${this.contractViolations.join('\n')}`);
@@ -232,9 +237,7 @@ export class TestEngine {
  * without its teardown leaves them to the next run's setup). With the copies no longer migrated again
  * (template-database.ts), one main Jest run each way on the quiet machine: 336 s before, 323 s after.
  */
-async function dropDatabase(dbName: string): Promise<void> {
-  const list = process.env.FR_TEST_TEMPLATES;
-  const listed = !!list && existsSync(list) && readFileSync(list, 'utf8').split('\n').includes(dbName);
+async function dropDatabase(dbName: string, listed: boolean): Promise<void> {
   const dropping = (async () => {
     const admin = new Client({ connectionString: BASE_DB });
     await admin.connect();
