@@ -15,7 +15,8 @@ describe('routing in the outbox relay', () => {
   let engine: TestEngine;
 
   beforeAll(async () => {
-    engine = await TestEngine.start({ worker: false });
+    // The relay's path: intake queues every case for it rather than routing it in its own transaction.
+    engine = await TestEngine.start({ worker: false, env: { FR_ROUTE_AT_INTAKE: '0' } });
   });
   afterAll(() => engine?.close());
 
@@ -301,7 +302,7 @@ describe("a routing's own rows in the outbox relay", () => {
   let engine: TestEngine;
 
   beforeAll(async () => {
-    engine = await TestEngine.start({ worker: false, env: { FR_RELAY_FOLLOW_UP_MS: '2000', FR_RELAY_LANES: '1' } });
+    engine = await TestEngine.start({ worker: false, env: { FR_RELAY_FOLLOW_UP_MS: '2000', FR_RELAY_LANES: '1', FR_ROUTE_AT_INTAKE: '0' } });
   });
   afterAll(() => engine?.close());
 
