@@ -133,6 +133,34 @@ describe(maskContactsInText.name, () => {
   });
 
   it.each([
+    ['mixed separators', 'Số 001-190.012 345 của tôi.', 'Số 00********45 của tôi.'],
+    ['mixed separators in fours', 'Thẻ 0011.9001-2345 bị cấp sai.', 'Thẻ 00********45 bị cấp sai.'],
+    ['slashes', 'Thẻ 0011/9001/2345 bị mờ.', 'Thẻ 00********45 bị mờ.'],
+    ['spaced slashes', 'Thẻ 001 / 190 / 012 / 345 bị mờ.', 'Thẻ 00********45 bị mờ.'],
+    ['tabs', 'Số\t0011\t9001\t2345\tnhé', 'Số\t00********45\tnhé'],
+    ['double spaces', 'Số 001  190  012  345 nhé', 'Số 00********45 nhé'],
+    ['one double space', 'Số 0011 9001  2345 nhé', 'Số 00********45 nhé'],
+    ['after a number and a comma', 'Tổ 5, 079.185-012 346.', 'Tổ 5, 07********46.'],
+  ])('masks a citizen identity number in groups of three or four digits whatever separates them: %s', (_how, text, masked) => {
+    expect(maskContactsInText(text)).toBe(masked);
+  });
+
+  it.each([
+    'Giờ làm việc 0730-1130 / 1330-1700 các ngày trong tuần.',
+    'Số thẻ ngân hàng 0123-4567 8901.2345 đã khoá.',
+    'Số thẻ 0123  4567  8901  2345.',
+    'Hẹn 07/12/2026  08 30 và 08/12/2026 0830.',
+    'Quyết định số 0123/2026/QĐ-UBND ngày 07/12/2026.',
+    'Mã hồ sơ 7KM3Q-9X2AB, biên nhận 2026/0123/4567.',
+    'Kinh phí 012.345 678.901 đồng.',
+    'Sự kiện c1d2e3f4-0123-4567-8901-012345678901/0123 4567 đã ghi.',
+    'Điện thoại 024  3825  1234 hoặc 0912 / 345 / 678.',
+    'Các thửa 012/013/014, 015/016.',
+  ])('leaves dates, times, codes, amounts and cards in mixed groups alone: %s', (text) => {
+    expect(maskContactsInText(text).replace(/09\*{6}78|02\*{7}34/g, '')).not.toContain('*');
+  });
+
+  it.each([
     ['named, then "đồng ý"', 'Tôi, CCCD 001 190 012 345 đồng ý cung cấp thông tin.', 'Tôi, CCCD 00********45 đồng ý cung cấp thông tin.'],
     ['unnamed, then "đồng thời"', 'Giấy tờ 0011-9001-2345 đồng thời là mã định danh.', 'Giấy tờ 00********45 đồng thời là mã định danh.'],
     ['a CMND, then "đồng ý"', 'CMND 012 345 678 đồng ý cho xem.', 'CMND 01*****78 đồng ý cho xem.'],

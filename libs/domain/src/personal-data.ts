@@ -60,8 +60,23 @@ const ID_NUMBER_IN_TEXT = /(?<![\p{N}+a-fA-F]|\p{N}[.,]|[0-9a-fA-F]{8}-[0-9a-fA-
  * "đồng" after it is the currency unless it begins a word ("đồng ý", "đồng thời"): a card number followed
  * by "đồng ý" was kept as an amount (after "CCCD", masked in part as a CMND's nine digits).
  */
-const GROUPED_ID_IN_TEXT =
-  /(?<![\p{L}\p{N}+]|\p{N}[ ._,:/\p{Pd}]|\p{N} \p{Pd} |[0-9a-fA-F]{4}\p{Pd})0\d{2,}(?:( \p{Pd} |[ ._\p{Pd}])\d+)(?:\1\d+){0,3}(?![\p{L}\p{N}]|\1\p{N}|\p{Pd}[\p{L}\p{N}]|[.,:/]\p{N})(?![ \t]*(?:đồng(?![ \t]+(?:ý|thời|chí|bào|nghiệp|hành|tình|thuận|loạt|hồ)(?![\p{L}\p{N}]))|đ|vnđ|vnd|usd|triệu|nghìn|ngàn)(?![\p{L}\p{N}]))/giu;
+const NOT_A_QUANTITY = String.raw`(?![ \t]*(?:đồng(?![ \t]+(?:ý|thời|chí|bào|nghiệp|hành|tình|thuận|loạt|hồ)(?![\p{L}\p{N}]))|đ|vnđ|vnd|usd|triệu|nghìn|ngàn)(?![\p{L}\p{N}]))`;
+const GROUPED_ID_IN_TEXT = new RegExp(
+  String.raw`(?<![\p{L}\p{N}+]|\p{N}[ ._,:/\p{Pd}]|\p{N} \p{Pd} |[0-9a-fA-F]{4}\p{Pd})0\d{2,}(?:( \p{Pd} |[ ._\p{Pd}])\d+)(?:\1\d+){0,3}(?![\p{L}\p{N}]|\1\p{N}|\p{Pd}[\p{L}\p{N}]|[.,:/]\p{N})${NOT_A_QUANTITY}`,
+  'giu',
+);
+/**
+ * A CCCD in three groups of four digits or four of three, whatever separates them: mixed ("001-190.012 345"),
+ * slashes ("0011/9001/2345"), tabs, two spaces or more. Each was shown whole. Only a whole run is one: not
+ * after a digit and a separator, nor followed by one and a digit (a bank card's "0123-4567 8901.2345", hours
+ * "0730-1130 / 1330-1700"), so the exclusions of GROUPED_ID_IN_TEXT hold; groups of three or four digits
+ * that come to twelve are three of four or four of three.
+ */
+const ID_SEPARATOR = String.raw`(?:[ \t]{1,3}(?:[._/\p{Pd}][ \t]{0,3})?|[._/\p{Pd}][ \t]{0,3})`;
+const LOOSELY_GROUPED_ID_IN_TEXT = new RegExp(
+  String.raw`(?<![\p{L}\p{N}+]|\p{N}[,:]|\p{N}${ID_SEPARATOR}|[0-9a-fA-F]{4}\p{Pd})0\d{2,3}(?:${ID_SEPARATOR}\d{3,4}){2,3}(?![\p{L}\p{N}]|${ID_SEPARATOR}\p{N}|\p{Pd}\p{L}|[,:]\p{N})${NOT_A_QUANTITY}`,
+  'giu',
+);
 const GROUPED_ID_DIGITS = 12;
 /**
  * A number named as an identity document's (not an amount: "lệ phí hộ chiếu 12.000.000 đồng"): an old identity card (CMND, 9 digits), a CCCD written in
@@ -137,12 +152,9 @@ export function maskContactsInText(text: string | null, names: readonly (string 
   add(EMAIL_IN_TEXT, (m) => maskEmail(m)!, 'email');
   add(KEYED_ID_IN_TEXT, (m) => (/^\p{L}/u.test(m) ? `${m[0]}*****${m.slice(-2)}` : maskPhone(m)!));
   add(ID_NUMBER_IN_TEXT, (m) => maskPhone(m)!);
-  add(
-    GROUPED_ID_IN_TEXT,
-    (m) => maskPhone(m)!,
-    undefined,
-    (m) => m.replace(/\D/g, '').length === GROUPED_ID_DIGITS,
-  );
+  const twelveDigits = (m: string) => m.replace(/\D/g, '').length === GROUPED_ID_DIGITS;
+  add(GROUPED_ID_IN_TEXT, (m) => maskPhone(m)!, undefined, twelveDigits);
+  add(LOOSELY_GROUPED_ID_IN_TEXT, (m) => maskPhone(m)!, undefined, twelveDigits);
   add(PHONE_IN_TEXT, maskPhoneInText, 'phone');
   const named = names.filter((n): n is string => !!n && namePattern(n) !== null);
   if (named.length) {
