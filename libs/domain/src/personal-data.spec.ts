@@ -161,6 +161,27 @@ describe(maskContactsInText.name, () => {
   });
 
   it.each([
+    ['rooms in a row', 'Họp tại phòng 0101 - 0102 - 0103, tầng 1.'],
+    ['rooms in a row, in threes', 'Phòng 010-011-012-013 đã sửa xong.'],
+    ['rooms without diacritics', 'phong so 0208 0209 0210'],
+    ['an area in square metres', 'Thửa số 012 345 678 901 m2 ghi nhầm.'],
+    ['an area with its superscript', 'Diện tích 012 345 678 901 m², cần đo lại.'],
+    ['an area in mixed groups', 'Diện tích 012.345 678.901 mét vuông.'],
+  ])('leaves a number of a room or an area alone: %s', (_what, text) => {
+    expect(maskContactsInText(text)).toBe(text);
+  });
+
+  it.each([
+    // 001 (Hà Nội), 2 (a man born in the 2000s), 00: a card number as likely as a list of three codes.
+    ['three codes that make a CCCD', 'Các mã 0012 0034 0056 đã huỷ.', 'Các mã 00********56 đã huỷ.'],
+    ['numbers in a row without a room', 'Số 0012 - 0013 - 0014 của anh Nam.', 'Số 00********14 của anh Nam.'],
+    ['a card number after "phòng"', 'Nộp tại phòng 0011 - 9001 - 2345.', 'Nộp tại phòng 00********45.'],
+    ['a card number before a word in "m"', 'Số 0011 9001 2345 mới cấp.', 'Số 00********45 mới cấp.'],
+  ])('masks a number that could be a CCCD, when nothing says it is not: %s', (_what, text, masked) => {
+    expect(maskContactsInText(text)).toBe(masked);
+  });
+
+  it.each([
     ['named, then "đồng ý"', 'Tôi, CCCD 001 190 012 345 đồng ý cung cấp thông tin.', 'Tôi, CCCD 00********45 đồng ý cung cấp thông tin.'],
     ['unnamed, then "đồng thời"', 'Giấy tờ 0011-9001-2345 đồng thời là mã định danh.', 'Giấy tờ 00********45 đồng thời là mã định danh.'],
     ['a CMND, then "đồng ý"', 'CMND 012 345 678 đồng ý cho xem.', 'CMND 01*****78 đồng ý cho xem.'],

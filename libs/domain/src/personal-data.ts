@@ -55,12 +55,14 @@ const ID_NUMBER_IN_TEXT = /(?<![\p{N}+a-fA-F]|\p{N}[.,]|[0-9a-fA-F]{8}-[0-9a-fA-
  * more), and twelve digits in all counting every group the separator joins (GROUPED_ID_DIGITS): the
  * groups of a bank card ("0123 4567 8901 2345"), of a UUID ("…-0123-4567-8901-…") and a run of dates
  * and hours ("07-12-2026 08-30") are longer, shorter or begin with two digits, and stay. An amount
- * ("012.345.678.901 đồng") stays too. A nine-digit CMND alone is not looked for: without its name
- * before it ("CMND 012 345 678", KEYED_ID_IN_TEXT) nine digits are as often an amount or a count.
+ * ("012.345.678.901 đồng") stays too, and so does an area ("012 345 678 901 m2": m² reads as m2 once folded).
+ * A nine-digit CMND alone is not looked for: without its name before it ("CMND 012 345 678", KEYED_ID_IN_TEXT)
+ * nine digits are as often an amount, a count, a zero-padded code or a bank account (VPBank's are nine digits),
+ * and a CMND may begin with 0, 1, 2 or 3 as they do.
  * "đồng" after it is the currency unless it begins a word ("đồng ý", "đồng thời"): a card number followed
  * by "đồng ý" was kept as an amount (after "CCCD", masked in part as a CMND's nine digits).
  */
-const NOT_A_QUANTITY = String.raw`(?![ \t]*(?:đồng(?![ \t]+(?:ý|thời|chí|bào|nghiệp|hành|tình|thuận|loạt|hồ)(?![\p{L}\p{N}]))|đ|vnđ|vnd|usd|triệu|nghìn|ngàn)(?![\p{L}\p{N}]))`;
+const NOT_A_QUANTITY = String.raw`(?![ \t]*(?:đồng(?![ \t]+(?:ý|thời|chí|bào|nghiệp|hành|tình|thuận|loạt|hồ)(?![\p{L}\p{N}]))|đ|vnđ|vnd|usd|triệu|nghìn|ngàn|m2|m3|km2|mét vuông|mét khối|met vuong|met khoi)(?![\p{L}\p{N}]))`;
 const GROUPED_ID_IN_TEXT = new RegExp(
   String.raw`(?<![\p{L}\p{N}+]|\p{N}[ ._,:/\p{Pd}]|\p{N} \p{Pd} |[0-9a-fA-F]{4}\p{Pd})0\d{2,}(?:( \p{Pd} |[ ._\p{Pd}])\d+)(?:\1\d+){0,3}(?![\p{L}\p{N}]|\1\p{N}|\p{Pd}[\p{L}\p{N}]|[.,:/]\p{N})${NOT_A_QUANTITY}`,
   'giu',
@@ -78,6 +80,22 @@ const LOOSELY_GROUPED_ID_IN_TEXT = new RegExp(
   'giu',
 );
 const GROUPED_ID_DIGITS = 12;
+/**
+ * Rooms listed in a row after "phòng" ("phòng 0101 - 0102 - 0103", "phòng số 010-011-012-013"): each group one
+ * more than the one before, all as wide. The number alone is a CCCD's as much as any (010 Lào Cai, 1 a woman
+ * born in the 1900s, 01 the year), so both the word and the run are asked for: a card number after "phòng" is
+ * masked, and so are numbers in a row without it ("0012 - 0013 - 0014" is a man's born in Hà Nội in 2000).
+ * Nothing tells other groups that make a CCCD from one ("0012 0034 0056", three codes or a card): they are masked.
+ */
+const ROOM_BEFORE = /(?<![\p{L}\p{N}])(?:phòng|phong)(?:[ \t]{1,3}(?:số|so))?[ \t.:]{0,3}$/iu;
+function roomsInARow(found: string, before: string): boolean {
+  if (!ROOM_BEFORE.test(before)) return false;
+  const groups = found.match(/\d+/g) ?? [];
+  return groups.every((g, i) => i === 0 || (g.length === groups[i - 1]?.length && Number(g) === Number(groups[i - 1]) + 1));
+}
+function groupedId(found: string, before: string): boolean {
+  return found.replace(/\D/g, '').length === GROUPED_ID_DIGITS && !roomsInARow(found, before);
+}
 /**
  * A number named as an identity document's (not an amount: "lệ phí hộ chiếu 12.000.000 đồng"): an old identity card (CMND, 9 digits), a CCCD written in
  * groups of dashes, a passport (a letter and 7 digits), a personal identification number. After its
@@ -139,9 +157,10 @@ export function maskContactsInText(text: string | null, names: readonly (string 
   if (!text) return text;
   const { folded, from: fromOf, to: toOf } = foldWithOrigins(text);
   const spans: { from: number; to: number; mask: string }[] = [];
-  const add = (re: RegExp, mask: (m: string) => string, kind?: 'phone' | 'email', holds: (m: string) => boolean = () => true) => {
+  const add = (re: RegExp, mask: (m: string) => string, kind?: 'phone' | 'email', holds: (m: string, before: string) => boolean = () => true) => {
     for (const m of folded.matchAll(re)) {
-      if (!holds(m[0])) continue;
+      // What comes before is read only as far as a word before the number (ROOM_BEFORE).
+      if (!holds(m[0], folded.slice(Math.max(0, m.index - 16), m.index))) continue;
       const from = fromOf(m.index);
       const to = toOf(m.index + m[0].length - 1);
       if (spans.some((s) => from < s.to && s.from < to)) continue;
@@ -152,9 +171,8 @@ export function maskContactsInText(text: string | null, names: readonly (string 
   add(EMAIL_IN_TEXT, (m) => maskEmail(m)!, 'email');
   add(KEYED_ID_IN_TEXT, (m) => (/^\p{L}/u.test(m) ? `${m[0]}*****${m.slice(-2)}` : maskPhone(m)!));
   add(ID_NUMBER_IN_TEXT, (m) => maskPhone(m)!);
-  const twelveDigits = (m: string) => m.replace(/\D/g, '').length === GROUPED_ID_DIGITS;
-  add(GROUPED_ID_IN_TEXT, (m) => maskPhone(m)!, undefined, twelveDigits);
-  add(LOOSELY_GROUPED_ID_IN_TEXT, (m) => maskPhone(m)!, undefined, twelveDigits);
+  add(GROUPED_ID_IN_TEXT, (m) => maskPhone(m)!, undefined, groupedId);
+  add(LOOSELY_GROUPED_ID_IN_TEXT, (m) => maskPhone(m)!, undefined, groupedId);
   add(PHONE_IN_TEXT, maskPhoneInText, 'phone');
   const named = names.filter((n): n is string => !!n && namePattern(n) !== null);
   if (named.length) {
