@@ -1,0 +1,157 @@
+import { Queue } from 'bullmq';
+import { jobIdFor, JobName, QueueName } from '@fr/queue';
+import { TestEngine, waitFor } from '@fr/testing';
+
+/**
+ * Rows whose job Redis lost (a wipe, an outage), each put back by one sweep with a few Redis round trips:
+ * a worker stopped in the middle of such a sweep waited for the whole of it inside the stop (the SLA
+ * sweep's case: test/stop-under-sla-backlog.e2e-spec.ts). Enough for a sweep that ran to its end to be told
+ * from one cut short after the row in hand (without the stop signal every one of the 1,000 was back when
+ * the stop returned; with it about 60), few enough to keep the file fast.
+ */
+const BACKLOG = 1000;
+/** The stop is asked for once the sweep has put back this many jobs. */
+const UNDER_WAY = 50;
+
+/**
+ * A worker stopped (app.close(), as SIGTERM does) while its routing or deliveries sweep puts back a backlog
+ * of lost jobs ends that sweep after the row in hand; what it left is still in PostgreSQL without a job,
+ * and the next start's sweep puts it back, each job once (its id is the row's).
+ */
+describe('a worker stopped while a sweep puts back a backlog of lost jobs', () => {
+  let engine: TestEngine;
+  const queues: Queue[] = [];
+
+  beforeAll(async () => {
+    // One tick at the worker's start and none after within the test; no routing by the relay.
+    engine = await TestEngine.start({ worker: false, env: { FR_ROUTE_IN_RELAY: 'false', FR_RECONCILE_INTERVAL_MS: '3600000' } });
+  });
+  afterAll(async () => {
+    await engine?.stopWorker();
+    for (const q of queues) await q.close();
+    await engine?.close();
+  });
+
+  /** The queue, paused: the jobs the sweep puts back stay there to be counted, none runs (the engine's close removes them). */
+  const paused = async (name: QueueName) => {
+    const q = new Queue(name, { connection: engine.redis.options, prefix: engine.config.queuePrefix });
+    queues.push(q);
+    await q.pause();
+    return q;
+  };
+  /** Stopped once the sweep is under way; how many jobs it had put back when the stop returned. */
+  const stopMidSweep = async (q: Queue) => {
+    await engine.startWorker();
+    await waitFor(
+      () => q.count(),
+      (n) => n >= UNDER_WAY,
+      { timeoutMs: 60_000, intervalMs: 10, what: `the sweep's first ${UNDER_WAY} jobs` },
+    );
+    await engine.stopWorker();
+    return q.count();
+  };
+
+  it('routing: the sweep ends after the case in hand, and the next start puts back the rest', async () => {
+    const routing = await paused(QueueName.Routing);
+    // Received ten minutes ago (past FR_STUCK_AFTER_SECONDS), no outbox row, no job: routing lost with Redis.
+    await engine.query(
+      `INSERT INTO cases (tracking_code, channel_code, category_code, description, status, submitted_at, received_at)
+       SELECT 'SW' || lpad(g::text, 9, '0'), 'ihanoi', 'sanitation', 'Phản ánh thử dừng máy giữa lúc quét', 'received',
+              now() - interval '10 minutes', now() - interval '10 minutes'
+         FROM generate_series(1, $1::int) g`,
+      [BACKLOG],
+    );
+
+    const atExit = await stopMidSweep(routing);
+    // A stop that waited for the sweep found every job back by the time it returned.
+    expect(atExit).toBeLessThan(BACKLOG);
+
+    await engine.startWorker();
+    await waitFor(
+      () => routing.count(),
+      (n) => n >= BACKLOG,
+      { timeoutMs: 60_000, what: 'the next start to put back the routing of every case left' },
+    );
+    const ids = await engine.query<{ id: string }>(`SELECT id FROM cases WHERE tracking_code LIKE 'SW%' AND status = 'received'`);
+    const jobs = await Promise.all(ids.map(({ id }) => routing.getJob(jobIdFor(JobName.RouteCase, { caseId: id }))));
+    expect({ cases: ids.length, withJob: jobs.filter(Boolean).length, queued: await routing.count() }).toEqual({
+      cases: BACKLOG,
+      withJob: BACKLOG,
+      queued: BACKLOG,
+    });
+    await engine.stopWorker();
+    // Routed, as far as the file's later sweeps can tell: they would otherwise look each case's job up again.
+    await engine.query(`UPDATE cases SET status = 'assigned' WHERE tracking_code LIKE 'SW%'`);
+  }, 120_000);
+
+  it('deliveries: the sweep ends after the delivery in hand, and the next start puts back the rest', async () => {
+    const notifications = await paused(QueueName.Notifications);
+    // Pending ten minutes, no outbox row, no job: deliveries lost with Redis.
+    await engine.query(
+      `INSERT INTO deliveries (kind, target, event_key, created_at)
+       SELECT 'channel', 'ihanoi', 'case-event.sweep-' || g, now() - interval '10 minutes' FROM generate_series(1, $1::int) g`,
+      [BACKLOG],
+    );
+
+    const atExit = await stopMidSweep(notifications);
+    expect(atExit).toBeLessThan(BACKLOG);
+
+    await engine.startWorker();
+    await waitFor(
+      () => notifications.count(),
+      (n) => n >= BACKLOG,
+      { timeoutMs: 60_000, what: 'the next start to put back the job of every delivery left' },
+    );
+    const ids = await engine.query<{ id: string }>(`SELECT id::text AS id FROM deliveries WHERE event_key LIKE 'case-event.sweep-%' AND status = 'pending'`);
+    const jobs = await Promise.all(ids.map(({ id }) => notifications.getJob(jobIdFor(JobName.Deliver, { deliveryId: id }))));
+    expect({ deliveries: ids.length, withJob: jobs.filter(Boolean).length, queued: await notifications.count() }).toEqual({
+      deliveries: BACKLOG,
+      withJob: BACKLOG,
+      queued: BACKLOG,
+    });
+    await engine.stopWorker();
+    await engine.query(`DELETE FROM deliveries WHERE event_key LIKE 'case-event.sweep-%'`);
+  }, 120_000);
+
+  it('fan-outs: the deliveries sweep ends after the event in hand, and the next start puts back the rest', async () => {
+    const events = await paused(QueueName.CaseEvents);
+    // Citizen-visible events ten minutes old, each waiting for its fan-out (its frozen state there, no
+    // fan-out row, no outbox row, no job): fan-outs lost with Redis.
+    const [{ id: caseId }] = await engine.query<{ id: string }>(
+      `INSERT INTO cases (tracking_code, channel_code, category_code, description, status, submitted_at, received_at)
+       VALUES ('SF000000001', 'ihanoi', 'sanitation', 'Phản ánh thử dừng máy giữa lúc quét', 'assigned', now() - interval '1 hour', now() - interval '1 hour')
+       RETURNING id::text AS id`,
+    );
+    await engine.query(
+      `WITH e AS (
+         INSERT INTO audit_events (case_id, actor, action, from_state, to_state, occurred_at)
+         SELECT $1, 'officer:test', 'acknowledge', 'assigned', 'in_progress', now() - interval '10 minutes' FROM generate_series(1, $2::int)
+         RETURNING id)
+       INSERT INTO case_event_states (event_id, status) SELECT id, 'in_progress' FROM e`,
+      [caseId, BACKLOG],
+    );
+
+    const atExit = await stopMidSweep(events);
+    expect(atExit).toBeLessThan(BACKLOG);
+
+    await engine.startWorker();
+    await waitFor(
+      () => events.count(),
+      (n) => n >= BACKLOG,
+      { timeoutMs: 60_000, what: 'the next start to put back the fan-out of every event left' },
+    );
+    const ids = await engine.query<{ id: string }>(
+      `SELECT st.event_id::text AS id FROM case_event_states st JOIN audit_events a ON a.id = st.event_id WHERE a.case_id = $1`,
+      [caseId],
+    );
+    const jobs = await Promise.all(ids.map(({ id }) => events.getJob(jobIdFor(JobName.CaseEvent, { caseId, eventId: id }))));
+    expect({ events: ids.length, withJob: jobs.filter(Boolean).length, queued: await events.count() }).toEqual({
+      events: BACKLOG,
+      withJob: BACKLOG,
+      queued: BACKLOG,
+    });
+    await engine.stopWorker();
+    // Fanned out, as far as the file's later sweeps can tell.
+    await engine.query(`DELETE FROM case_event_states WHERE event_id = ANY($1::bigint[])`, [ids.map((r) => r.id)]);
+  }, 120_000);
+});
