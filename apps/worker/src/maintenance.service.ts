@@ -36,7 +36,7 @@ export class Maintenance implements OnApplicationBootstrap, OnModuleDestroy, OnA
   private stopped = false;
   /**
    * Aborted by the stop: a sweep over a backlog ends after the batch in hand instead of running to its end
-   * inside the stop (SlaReconciler.runOnce). PostgreSQL keeps what it left, for the next sweep.
+   * inside the stop (the SLA, routing and deliveries sweeps). PostgreSQL keeps what it left, for the next sweep.
    */
   private readonly stopping = new AbortController();
   /**
@@ -199,13 +199,13 @@ export class Maintenance implements OnApplicationBootstrap, OnModuleDestroy, OnA
     for (const [name, sweep] of [
       // First: a reorganisation due moves cases before the other sweeps look at them.
       ['reorganisations due', () => this.reorganisations.runDue()],
-      ['routing reconcile', () => this.afterWipes('routing', (stuckAfter) => this.routing.runOnce(stuckAfter))],
+      ['routing reconcile', () => this.afterWipes('routing', (stuckAfter) => this.routing.runOnce(stuckAfter, this.stopping.signal))],
       ['auto-close', () => this.autoClose.runOnce()],
       ['merged groups', () => this.mergedGroups.runIfDue()],
       // Told whether the tick still counts on Redis: asked again, a Redis back for a moment (a failover, a
       // flapping link) had the pass read it unwatched, and when it went again the tick waited for it.
       ['SLA timers reconcile', () => this.sla.runOnce({ redisDown: !redisUp, signal: this.stopping.signal })],
-      ['deliveries reconcile', () => this.afterWipes('deliveries', (stuckAfter) => this.deliveries.runOnce(stuckAfter))],
+      ['deliveries reconcile', () => this.afterWipes('deliveries', (stuckAfter) => this.deliveries.runOnce(stuckAfter, this.stopping.signal))],
       ['compliance alerts', () => this.complianceAlerts.runOnce()],
       ['calendar coverage', () => this.calendarCoverage.noticeAdmins()],
       ['calendar years loaded', () => this.calendarYears.tellDue()],
