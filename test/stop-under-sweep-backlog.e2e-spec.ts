@@ -10,15 +10,19 @@ import { TestEngine, waitFor } from '@fr/testing';
  * the stop returned; with it about 60), few enough to keep the file fast.
  */
 const BACKLOG = 1000;
+/** Units that missed a compliance target, two levels each to record and tell. */
+const UNITS = 300;
 /** The stop is asked for once the sweep has put back this many jobs. */
 const UNDER_WAY = 50;
 
 /**
- * A worker stopped (app.close(), as SIGTERM does) while its routing or deliveries sweep puts back a backlog
- * of lost jobs ends that sweep after the row in hand; what it left is still in PostgreSQL without a job,
- * and the next start's sweep puts it back, each job once (its id is the row's).
+ * A worker stopped (app.close(), as SIGTERM does) in the middle of a long sweep ends it after the row or
+ * batch in hand. The routing and deliveries sweeps put back lost jobs: what they left is still in
+ * PostgreSQL without a job, and the next start's sweep puts it back, each job once (its id is the row's).
+ * The compliance sweep records and tells due levels: what it left is unrecorded, and none it recorded is
+ * left untold.
  */
-describe('a worker stopped while a sweep puts back a backlog of lost jobs', () => {
+describe('a worker stopped in the middle of a long sweep', () => {
   let engine: TestEngine;
   const queues: Queue[] = [];
 
@@ -153,5 +157,43 @@ describe('a worker stopped while a sweep puts back a backlog of lost jobs', () =
     await engine.stopWorker();
     // Fanned out, as far as the file's later sweeps can tell.
     await engine.query(`DELETE FROM case_event_states WHERE event_id = ANY($1::bigint[])`, [ids.map((r) => r.id)]);
+  }, 120_000);
+
+  it('compliance alerts: the sweep ends after the batch in hand, every level it recorded told, and the next start tells the rest once', async () => {
+    // Units that missed a focal-point deadline months ago with nobody designated: both levels of the ladder
+    // are due for each. Recorded and told in one transaction, the sweep's whole pass ran inside the stop.
+    await engine.query(
+      `INSERT INTO units (code, name, kind) SELECT 'SWU' || lpad(g::text, 4, '0'), 'Phường thử ' || g, 'ward' FROM generate_series(1, $1::int) g`,
+      [UNITS],
+    );
+    await engine.query(
+      `INSERT INTO compliance_targets (id, kind, name, due_at, unit_codes, active, created_by)
+       SELECT 'sweep-focal', 'designation', 'Cử đầu mối', now() - interval '60 days', array_agg(code), true, 'test' FROM units WHERE code LIKE 'SWU%'`,
+    );
+    const levels = UNITS * 2;
+    const alerts = async () =>
+      (
+        await engine.query<{ n: number; untold: number; twice: number }>(
+          `SELECT count(*)::int AS n,
+                  count(*) FILTER (WHERE told.n = 0)::int AS untold,
+                  count(*) FILTER (WHERE told.n > 1)::int AS twice
+             FROM compliance_alerts a,
+                  LATERAL (SELECT count(*) AS n FROM audit_events e WHERE e.action = 'compliance_alert' AND e.data->>'alertId' = a.id::text) told
+            WHERE a.target_id = 'sweep-focal'`,
+        )
+      )[0];
+
+    await engine.startWorker();
+    await waitFor(alerts, (a) => a.n > 0, { timeoutMs: 60_000, intervalMs: 10, what: 'the first compliance alerts' });
+    await engine.stopWorker();
+    const atExit = await alerts();
+    // Cut short, and nothing recorded without being told: a level recorded is never told by a later pass.
+    expect({ cutShort: atExit.n < levels, untold: atExit.untold, twice: atExit.twice }).toEqual({ cutShort: true, untold: 0, twice: 0 });
+
+    await engine.startWorker();
+    await waitFor(alerts, (a) => a.n >= levels, { timeoutMs: 60_000, what: 'the next start to tell every level left' });
+    await engine.stopWorker();
+    expect(await alerts()).toEqual({ n: levels, untold: 0, twice: 0 });
+    await engine.query(`UPDATE compliance_targets SET active = false WHERE id = 'sweep-focal'`);
   }, 120_000);
 });
