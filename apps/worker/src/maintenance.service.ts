@@ -36,7 +36,8 @@ export class Maintenance implements OnApplicationBootstrap, OnModuleDestroy, OnA
   private stopped = false;
   /**
    * Aborted by the stop: a sweep over a backlog ends after the batch in hand instead of running to its end
-   * inside the stop (the SLA, routing and deliveries sweeps). PostgreSQL keeps what it left, for the next sweep.
+   * inside the stop (the SLA, routing, deliveries and compliance sweeps). PostgreSQL keeps what it left,
+   * for the next sweep.
    */
   private readonly stopping = new AbortController();
   /**
@@ -206,7 +207,7 @@ export class Maintenance implements OnApplicationBootstrap, OnModuleDestroy, OnA
       // flapping link) had the pass read it unwatched, and when it went again the tick waited for it.
       ['SLA timers reconcile', () => this.sla.runOnce({ redisDown: !redisUp, signal: this.stopping.signal })],
       ['deliveries reconcile', () => this.afterWipes('deliveries', (stuckAfter) => this.deliveries.runOnce(stuckAfter, this.stopping.signal))],
-      ['compliance alerts', () => this.complianceAlerts.runOnce()],
+      ['compliance alerts', () => this.complianceAlerts.runOnce(this.stopping.signal)],
       ['calendar coverage', () => this.calendarCoverage.noticeAdmins()],
       ['calendar years loaded', () => this.calendarYears.tellDue()],
       ['privacy sweep schedule', () => this.privacySchedule.ensure()],
