@@ -2092,8 +2092,7 @@ export interface components {
              */
             trackingCode: string;
             /**
-             * @description assigned or triage: routed before this answer; received: queued for routing (the API was routing as many as FR_ROUTE_AT_INTAKE allows, or routing failed); a repeat (200) gives the case as it is now
-             * @example assigned
+             * @example received
              * @enum {string}
              */
             status: "received" | "triage" | "assigned" | "in_progress" | "awaiting_info" | "resolved" | "merged" | "closed";

@@ -16,8 +16,7 @@ describe('reconcilers replace broken jobs', () => {
   let engine: TestEngine;
 
   beforeAll(async () => {
-    // Cases wait in `received` for the routing under test: intake queues them rather than routing them itself.
-    engine = await TestEngine.start({ worker: false, env: { FR_ROUTE_AT_INTAKE: '0' } });
+    engine = await TestEngine.start({ worker: false });
   });
   afterAll(() => engine?.close());
 

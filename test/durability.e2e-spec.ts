@@ -12,8 +12,7 @@ describe('no accepted feedback is lost', () => {
   beforeAll(async () => {
     // Routing jobs through the routing queue, as the relay sends those it cannot route itself and the
     // reconciler re-enqueues lost ones (relay-routing.e2e-spec.ts tests the relay's own routing).
-    // Cases wait in `received` for the routing under test: intake queues them rather than routing them itself.
-    engine = await TestEngine.start({ worker: false, env: { FR_ROUTE_AT_INTAKE: '0', FR_ROUTE_IN_RELAY: 'false' } });
+    engine = await TestEngine.start({ worker: false, env: { FR_ROUTE_IN_RELAY: 'false' } });
   });
   afterAll(() => engine?.close());
 

@@ -331,8 +331,7 @@ describe('a group whose duplicate had duplicates of its own', () => {
 
   beforeAll(async () => {
     // No worker: the test routes each case itself, in the order that makes a nested group.
-    // Cases wait in `received` for the routing under test: intake queues them rather than routing them itself.
-    engine = await TestEngine.start({ worker: false, env: { FR_ROUTE_AT_INTAKE: '0', FR_DUPLICATE_RADIUS_M: '150', FR_DUPLICATE_WINDOW_DAYS: '30' } });
+    engine = await TestEngine.start({ worker: false, env: { FR_DUPLICATE_RADIUS_M: '150', FR_DUPLICATE_WINDOW_DAYS: '30' } });
     routeCase = new RouteCase(engine.api.get(DataSource), engine.api.get(SlaService), engine.api.get(Clock), engine.config);
     const admin = await adminToken(engine);
     tokens.qldt = (await createOfficer(engine, admin, { username: 'mg.nested.qldt', role: 'HANDLER', unitCode: 'QLDT' })).token;

@@ -15,8 +15,7 @@ describe('routing in the outbox relay', () => {
   let engine: TestEngine;
 
   beforeAll(async () => {
-    // The relay's path: intake queues every case for it rather than routing it in its own transaction.
-    engine = await TestEngine.start({ worker: false, env: { FR_ROUTE_AT_INTAKE: '0' } });
+    engine = await TestEngine.start({ worker: false });
   });
   afterAll(() => engine?.close());
 
@@ -302,7 +301,7 @@ describe("a routing's own rows in the outbox relay", () => {
   let engine: TestEngine;
 
   beforeAll(async () => {
-    engine = await TestEngine.start({ worker: false, env: { FR_RELAY_FOLLOW_UP_MS: '2000', FR_RELAY_LANES: '1', FR_ROUTE_AT_INTAKE: '0' } });
+    engine = await TestEngine.start({ worker: false, env: { FR_RELAY_FOLLOW_UP_MS: '2000', FR_RELAY_LANES: '1' } });
   });
   afterAll(() => engine?.close());
 

@@ -1,6 +1,5 @@
 import { DataSource } from 'typeorm';
 import { SubmitFeedback } from '@fr/intake';
-import { Metrics } from '@fr/metrics';
 import { Deliveries } from '@fr/notifications';
 import { RouteCase } from '@fr/routing';
 import { Clock, SlaService } from '@fr/sla';
@@ -20,8 +19,7 @@ describe('statements per case', () => {
   let n = 0;
 
   beforeAll(async () => {
-    // Cases wait in `received` for the routing under test: intake queues them rather than routing them itself.
-    engine = await TestEngine.start({ worker: false, env: { FR_ROUTE_AT_INTAKE: '0' } });
+    engine = await TestEngine.start({ worker: false });
     submit = engine.api.get(SubmitFeedback);
     deliveries = engine.api.get(Deliveries);
     sut = new RouteCase(engine.api.get(DataSource), engine.api.get(SlaService), engine.api.get(Clock), engine.config);
@@ -60,30 +58,6 @@ describe('statements per case', () => {
     const { statements } = await recordStatements(feedback);
     show('intake', statements);
     expect(statements).toHaveLength(1);
-  });
-
-  it('intake routing the case itself (FR_ROUTE_AT_INTAKE): the case and its event, then routing on kept units, in one transaction of 5', async () => {
-    const config = { ...engine.config, routeAtIntake: 1 };
-    const routing = new SubmitFeedback(engine.api.get(DataSource), engine.api.get(Clock), config, sut, engine.api.get(Metrics));
-    const sidewalkAt = (street: string) =>
-      routing.execute({
-        channel: 'ihanoi',
-        externalId: `cost-${++n}`,
-        category: 'sidewalk_encroachment',
-        description: 'Bàn ghế quán nước kín vỉa hè.',
-        location: { wardCode: 'BACH_KHOA', address: street },
-      });
-    await sidewalkAt('Số 1 phố Cost Thứ Nhất');
-    const { result, statements } = await recordStatements(() => sidewalkAt('Số 2 phố Cost Thứ Hai'));
-    show('intake, routed at intake', statements);
-    expect(result.status).toBe('assigned');
-    expect(statements).toEqual([
-      'START TRANSACTION',
-      expect.stringMatching(/^WITH ins AS \(INSERT INTO cases /),
-      expect.stringMatching(/^SELECT \* FROM routing_cases\(/),
-      expect.stringMatching(/^SELECT \* FROM write_routing_pass\(/),
-      'COMMIT',
-    ]);
   });
 
   it('routing: 5 statements for a case or a batch of 20 whose units are read; once they are kept, 4', async () => {

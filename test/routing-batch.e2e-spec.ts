@@ -15,8 +15,7 @@ describe(`${RouteCase.name} in batches`, () => {
   let n = 0;
 
   beforeAll(async () => {
-    // Cases wait in `received` for the routing under test: intake queues them rather than routing them itself.
-    engine = await TestEngine.start({ worker: false, env: { FR_ROUTE_AT_INTAKE: '0' } });
+    engine = await TestEngine.start({ worker: false });
     sut = new RouteCase(engine.api.get(DataSource), engine.api.get(SlaService), engine.api.get(Clock), engine.config);
   });
   afterAll(() => engine?.close());

@@ -73,12 +73,6 @@ export interface AppConfig {
    * sending the job to BullMQ (FR_ROUTE_IN_RELAY=false: through the routing queue, as every job).
    */
   routeInRelay: boolean;
-  /**
-   * How many submissions an API process routes at once in their own transaction (the case inserted and
-   * routed in one commit, no relay pass); one that arrives while this many are routing is queued for
-   * the relay, which routes a backlog in batches. 0: every case is routed by the relay.
-   */
-  routeAtIntake: number;
   /** How long a case may sit in `received` before the reconciler re-enqueues its routing. */
   stuckAfterSeconds: number;
   reconcileIntervalMs: number;
@@ -485,7 +479,6 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     dbPoolSize: int(env, 'FR_DB_POOL_SIZE', 10, 2, 200, problems),
     dbIdleInTransactionTimeoutMs: int(env, 'FR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30000, 0, 86_400_000, problems),
     routeInRelay: env.FR_ROUTE_IN_RELAY !== 'false',
-    routeAtIntake: int(env, 'FR_ROUTE_AT_INTAKE', 2, 0, 64, problems),
     stuckAfterSeconds: int(env, 'FR_STUCK_AFTER_SECONDS', 60, 1, 86400, problems),
     reconcileIntervalMs: int(env, 'FR_RECONCILE_INTERVAL_MS', 30000, 100, 3600000, problems),
     redisWatchMs: int(env, 'FR_REDIS_WATCH_MS', 1000, 0, 3600000, problems),

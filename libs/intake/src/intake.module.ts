@@ -1,8 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AppConfigModule } from '@fr/config';
-import { MetricsModule } from '@fr/metrics';
 import { PrivacyModule } from '@fr/privacy';
-import { RouteCaseModule } from '@fr/routing';
 import { SlaModule } from '@fr/sla';
 import { Catalogue } from './catalogue.query';
 import { GetFeedbackStatus } from './feedback-status.query';
@@ -11,7 +9,7 @@ import { NearbyCases } from './nearby-cases.query';
 import { SubmitFeedback } from './submit-feedback.usecase';
 
 @Module({
-  imports: [AppConfigModule, SlaModule, PrivacyModule, RouteCaseModule, MetricsModule],
+  imports: [AppConfigModule, SlaModule, PrivacyModule],
   providers: [SubmitFeedback, GetFeedbackStatus, Catalogue, HotlineQueries, NearbyCases],
   exports: [SubmitFeedback, GetFeedbackStatus, Catalogue, HotlineQueries, NearbyCases],
 })

@@ -113,12 +113,6 @@ export class Metrics {
     help: 'Cases routed by the outbox relay in its own transaction (the others go through the routing queue)',
     registers: [this.registry],
   });
-  readonly routedAtIntake = new Counter({
-    name: 'fr_cases_routed_at_intake_total',
-    help: 'Submissions by how intake placed them: routed (in their own transaction), busy (queued for the relay: enough were routing), failed (queued for the relay: routing failed)',
-    labelNames: ['outcome'] as const,
-    registers: [this.registry],
-  });
   readonly auditVerifications = new Counter({
     name: 'fr_audit_verifications_total',
     help: 'Audit trail verifications by outcome: ok, broken (a break was found), refused (too many at once), abandoned (the caller left), failed',

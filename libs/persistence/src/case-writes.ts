@@ -284,17 +284,10 @@ export interface ReceivedCase {
 }
 
 /**
- * Inserts a received case and, in the same statement, its routing job's outbox row (none when the
- * caller routes the case in the same transaction; `lockTimeoutMs` then bounds that transaction's lock
- * waits). Returns false when the channel had already sent this externalId (nothing written).
+ * Inserts a received case and, in the same statement, its routing job's outbox row. Returns false
+ * when the channel had already sent this externalId (nothing written).
  */
-export async function insertReceivedCase(
-  m: EntityManager,
-  c: ReceivedCase,
-  routingJob: OutboxMessage | null,
-  receiveEvent?: AuditEventInput,
-  opts: { lockTimeoutMs?: number } = {},
-): Promise<boolean> {
+export async function insertReceivedCase(m: EntityManager, c: ReceivedCase, routingJob: OutboxMessage, receiveEvent?: AuditEventInput): Promise<boolean> {
   const rows = await insertWithOutbox<{ id: string }>(
     m,
     `INSERT INTO cases (id, tracking_code, channel_code, external_id, category_code, title, description, address,
@@ -328,7 +321,6 @@ export async function insertReceivedCase(
     ],
     routingJob,
     receiveEvent,
-    opts,
   );
   return rows.length > 0;
 }

@@ -175,7 +175,7 @@ export async function writeOutboxMany(manager: EntityManager, messages: OutboxMe
 }
 
 /**
- * Runs `insert` (one INSERT ... RETURNING) and writes `message` (if any) to the outbox, and `event` to the
+ * Runs `insert` (one INSERT ... RETURNING) and writes `message` to the outbox, and `event` to the
  * audit trail, in the same statement if, and only if, the insert returned a row (an `ON CONFLICT DO
  * NOTHING` that did nothing writes neither). Outside a transaction the one statement is atomic by
  * itself: the row, its outbox row and its audit event commit together or not at all, with no BEGIN
@@ -188,12 +188,11 @@ export async function insertWithOutbox<T extends object>(
   manager: EntityManager,
   insert: string,
   params: unknown[],
-  message: OutboxMessage | null,
+  message: OutboxMessage,
   event?: AuditEventInput,
-  opts: { lockTimeoutMs?: number } = {},
 ): Promise<T[]> {
   const p = params.length;
-  const all: unknown[] = message ? [...params, message.queue, message.name, message.jobId, outboxPayloadJson(message), message.delayMs ?? 0] : [...params];
+  const all: unknown[] = [...params, message.queue, message.name, message.jobId, outboxPayloadJson(message), message.delayMs ?? 0];
   let audit = '';
   if (event) {
     const { data, aside } = splitText(event);
@@ -216,26 +215,15 @@ export async function insertWithOutbox<T extends object>(
                  SELECT ev.id, t.field, decode(t.salt, 'hex'), t.body
                    FROM ev, unnest($${e + 8}::text[], $${e + 9}::text[], $${e + 10}::text[]) AS t(field, salt, body))`;
   }
-  // The rest of the caller's transaction waits this long for a lock (SET LOCAL), set here rather than by a round trip of its own.
-  let lockTimeout = '';
-  if (opts.lockTimeoutMs !== undefined) {
-    all.push(`${opts.lockTimeoutMs}ms`);
-    lockTimeout = `,
-          lt AS (SELECT set_config('lock_timeout', $${all.length}, true) AS lock_timeout)`;
-  }
   // Prepared (sql.ts): intake's one statement a case; its text depends only on the caller's insert and on whether an event goes with it.
   const rows = await selectRows<T>(
     manager,
-    prepared(`WITH ins AS (${insert})${
-      message
-        ? `,
+    prepared(`WITH ins AS (${insert}),
           out AS (INSERT INTO outbox (queue, job_name, job_id, payload, delay_ms)
-                  SELECT $${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5} WHERE EXISTS (SELECT 1 FROM ins))`
-        : ''
-    }${audit}${lockTimeout}
-     SELECT ins.* FROM ins${lockTimeout ? ', lt' : ''}`),
+                  SELECT $${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5} WHERE EXISTS (SELECT 1 FROM ins))${audit}
+     SELECT * FROM ins`),
     all,
   );
-  if (message && rows.length > 0) markOutboxWritten(manager);
+  if (rows.length > 0) markOutboxWritten(manager);
   return rows;
 }

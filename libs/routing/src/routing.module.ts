@@ -5,9 +5,5 @@ import { SlaModule } from '@fr/sla';
 import { RouteCase } from './route-case.usecase';
 import { RoutingReconciler } from './routing-reconciler.service';
 
-/** Routing alone, without the queues: the API routes at intake (SubmitFeedback) and adds no jobs. */
-@Module({ imports: [AppConfigModule, SlaModule], providers: [RouteCase], exports: [RouteCase] })
-export class RouteCaseModule {}
-
-@Module({ imports: [AppConfigModule, SlaModule, QueueModule, RouteCaseModule], providers: [RoutingReconciler], exports: [RouteCaseModule, RoutingReconciler] })
+@Module({ imports: [AppConfigModule, SlaModule, QueueModule], providers: [RouteCase, RoutingReconciler], exports: [RouteCase, RoutingReconciler] })
 export class RoutingModule {}

@@ -190,13 +190,7 @@ export class SubmitFeedbackDto {
 export class FeedbackAcceptedDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ example: '7KM3Q-9X2AB', description: 'give it to the citizen: GET /v1/feedback/{trackingCode}' }) trackingCode: string;
-  @ApiProperty({
-    enum: CASE_STATES,
-    example: 'assigned',
-    description:
-      'assigned or triage: routed before this answer; received: queued for routing (the API was routing as many as FR_ROUTE_AT_INTAKE allows, or routing failed); a repeat (200) gives the case as it is now',
-  })
-  status: string;
+  @ApiProperty({ enum: CASE_STATES, example: 'received' }) status: string;
 }
 
 export class CategoryDto {
