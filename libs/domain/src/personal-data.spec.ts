@@ -161,6 +161,26 @@ describe(maskContactsInText.name, () => {
   });
 
   it.each([
+    ['after a date', 'ngày 07/12/2026 0011 9001 2345', 'ngày 07/12/2026 00********45'],
+    ['after a number of one digit', 'Tổ 5 0011 9001 2345', 'Tổ 5 00********45'],
+    ['in threes, after a number', 'Tổ 5 001 190 012 345 nhé', 'Tổ 5 00********45 nhé'],
+    ['in dashes, after a date', 'Cấp ngày 07/12/2026 0011-9001-2345.', 'Cấp ngày 07/12/2026 00********45.'],
+    ['in mixed groups, after a number', 'Tổ 5  0011.9001 2345 nhé', 'Tổ 5  00********45 nhé'],
+  ])('masks a citizen identity number in groups right after another number and a space: %s', (_how, text, masked) => {
+    expect(maskContactsInText(text)).toBe(masked);
+  });
+
+  it.each([
+    'Số thẻ ngân hàng 0123 4567 8901 2345 đã khoá.',
+    'Thẻ 9704 0123 4567 8901 đã khoá.',
+    'Thẻ: 9704  0123  4567  8901.',
+    'Thẻ 9704 0123-4567-8901 hết hạn.',
+    'Ngày 07/12/2026, thẻ 9704 0123 4567 8901.',
+  ])('leaves a bank card whose last three groups make a CCCD whole: %s', (text) => {
+    expect(maskContactsInText(text)).toBe(text);
+  });
+
+  it.each([
     ['rooms in a row', 'Họp tại phòng 0101 - 0102 - 0103, tầng 1.'],
     ['rooms in a row, in threes', 'Phòng 010-011-012-013 đã sửa xong.'],
     ['rooms without diacritics', 'phong so 0208 0209 0210'],
