@@ -54,7 +54,8 @@ const ID_NUMBER_IN_TEXT = /(?<![\p{N}+a-fA-F]|\p{N}[.,]|[0-9a-fA-F]{8}-[0-9a-fA-
  * five groups, one separator throughout, the first group holding the province code whole (three digits or
  * more), and twelve digits in all counting every group the separator joins (GROUPED_ID_DIGITS): the
  * groups of a bank card ("0123 4567 8901 2345"), of a UUID ("…-0123-4567-8901-…") and a run of dates
- * and hours ("07-12-2026 08-30") are longer, shorter or begin with two digits, and stay. An amount
+ * and hours ("07-12-2026 08-30") are longer, shorter or begin with two digits, and stay (a card's last three groups,
+ * after its first and a space, are twelve digits: partOfACard keeps them). An amount
  * ("012.345.678.901 đồng") stays too, and so does an area ("012 345 678 901 m2": m² reads as m2 once folded).
  * A nine-digit CMND alone is not looked for: without its name before it ("CMND 012 345 678", KEYED_ID_IN_TEXT)
  * nine digits are as often an amount, a count, a zero-padded code or a bank account (VPBank's are nine digits),
@@ -64,19 +65,19 @@ const ID_NUMBER_IN_TEXT = /(?<![\p{N}+a-fA-F]|\p{N}[.,]|[0-9a-fA-F]{8}-[0-9a-fA-
  */
 const NOT_A_QUANTITY = String.raw`(?![ \t]*(?:đồng(?![ \t]+(?:ý|thời|chí|bào|nghiệp|hành|tình|thuận|loạt|hồ)(?![\p{L}\p{N}]))|đ|vnđ|vnd|usd|triệu|nghìn|ngàn|m2|m3|km2|mét vuông|mét khối|met vuong|met khoi)(?![\p{L}\p{N}]))`;
 const GROUPED_ID_IN_TEXT = new RegExp(
-  String.raw`(?<![\p{L}\p{N}+]|\p{N}[ ._,:/\p{Pd}]|\p{N} \p{Pd} |[0-9a-fA-F]{4}\p{Pd})0\d{2,}(?:( \p{Pd} |[ ._\p{Pd}])\d+)(?:\1\d+){0,3}(?![\p{L}\p{N}]|\1\p{N}|\p{Pd}[\p{L}\p{N}]|[.,:/]\p{N})${NOT_A_QUANTITY}`,
+  String.raw`(?<![\p{L}\p{N}+]|\p{N}[._,:/\p{Pd}]|\p{N} \p{Pd} |[0-9a-fA-F]{4}\p{Pd})0\d{2,}(?:( \p{Pd} |[ ._\p{Pd}])\d+)(?:\1\d+){0,3}(?![\p{L}\p{N}]|\1\p{N}|\p{Pd}[\p{L}\p{N}]|[.,:/]\p{N})${NOT_A_QUANTITY}`,
   'giu',
 );
 /**
  * A CCCD in three groups of four digits or four of three, whatever separates them: mixed ("001-190.012 345"),
  * slashes ("0011/9001/2345"), tabs, two spaces or more. Each was shown whole. Only a whole run is one: not
- * after a digit and a separator, nor followed by one and a digit (a bank card's "0123-4567 8901.2345", hours
- * "0730-1130 / 1330-1700"), so the exclusions of GROUPED_ID_IN_TEXT hold; groups of three or four digits
+ * after a digit and a separator (spaces alone excepted: partOfACard), nor followed by one and a digit (a bank card's
+ * "0123-4567 8901.2345", hours "0730-1130 / 1330-1700"), so the exclusions of GROUPED_ID_IN_TEXT hold; groups of three or four digits
  * that come to twelve are three of four or four of three.
  */
 const ID_SEPARATOR = String.raw`(?:[ \t]{1,3}(?:[._/\p{Pd}][ \t]{0,3})?|[._/\p{Pd}][ \t]{0,3})`;
 const LOOSELY_GROUPED_ID_IN_TEXT = new RegExp(
-  String.raw`(?<![\p{L}\p{N}+]|\p{N}[,:]|\p{N}${ID_SEPARATOR}|[0-9a-fA-F]{4}\p{Pd})0\d{2,3}(?:${ID_SEPARATOR}\d{3,4}){2,3}(?![\p{L}\p{N}]|${ID_SEPARATOR}\p{N}|\p{Pd}\p{L}|[,:]\p{N})${NOT_A_QUANTITY}`,
+  String.raw`(?<![\p{L}\p{N}+]|\p{N}[,:]|\p{N}[ \t]{0,3}[._/\p{Pd}][ \t]{0,3}|[0-9a-fA-F]{4}\p{Pd})0\d{2,3}(?:${ID_SEPARATOR}\d{3,4}){2,3}(?![\p{L}\p{N}]|${ID_SEPARATOR}\p{N}|\p{Pd}\p{L}|[,:]\p{N})${NOT_A_QUANTITY}`,
   'giu',
 );
 const GROUPED_ID_DIGITS = 12;
@@ -93,8 +94,18 @@ function roomsInARow(found: string, before: string): boolean {
   const groups = found.match(/\d+/g) ?? [];
   return groups.every((g, i) => i === 0 || (g.length === groups[i - 1]?.length && Number(g) === Number(groups[i - 1]) + 1));
 }
+/**
+ * A bank card's last twelve digits ("9704 0123 4567 8901") are a CCCD's shape: three groups of four after a
+ * group of four that stands alone. Only the card is kept whole: a number after another and a space was never
+ * looked at, which kept the cards whole and showed a CCCD after a date ("ngày 07/12/2026 0011 9001 2345": the
+ * year is a date's, not a group standing alone) or after a short number ("Tổ 5 0011 9001 2345") whole.
+ */
+const CARD_GROUP_BEFORE = /(?<![\p{L}\p{N}]|\p{N}[^\p{L}\p{N}\s]?[ \t]*)\d{4}[ \t]+$/u;
+function partOfACard(found: string, before: string): boolean {
+  return /^\d{4}(?:\D+\d{4}){2}$/.test(found) && CARD_GROUP_BEFORE.test(before);
+}
 function groupedId(found: string, before: string): boolean {
-  return found.replace(/\D/g, '').length === GROUPED_ID_DIGITS && !roomsInARow(found, before);
+  return found.replace(/\D/g, '').length === GROUPED_ID_DIGITS && !roomsInARow(found, before) && !partOfACard(found, before);
 }
 /**
  * A number named as an identity document's (not an amount: "lệ phí hộ chiếu 12.000.000 đồng"): an old identity card (CMND, 9 digits), a CCCD written in
