@@ -40,8 +40,10 @@ export function loggableUrl(url: string): string {
       }
       // phone[]=..., phone[0]=... name the same parameter.
       if (CENSORED_QUERY_KEYS.test(key.replace(/\[.*$/, ''))) return `${rawKey}=[redacted]`;
-      // A number written as the name itself (`?0912345678`, `?x%3D0912345678`).
-      if (holdsContact(decoded(rawKey))) return '[redacted]';
+      // A number written as the name itself (`?0912345678`, `?x%3D0912345678`), or a name (`?Nguyễn%20Văn%20An`:
+      // a search typed without its `q=`).
+      const named = decoded(rawKey);
+      if (holdsContact(named) || holdsWords(named) || holdsPlainName(named)) return '[redacted]';
       if (eq < 0) return pair;
       const value = decoded(pair.slice(eq + 1).replace(/\+/g, ' '));
       return holdsContact(value) || holdsPlainName(value) ? `${rawKey}=[redacted]` : pair;

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Request, Response } from 'express';
-import { assertUnreachable, BusyError, CallerGoneError, DomainError, DomainErrorCode, RequestUnderWayError } from '@fr/domain';
+import { holdsContact, holdsPlainName } from '@fr/config';
+import { assertUnreachable, BusyError, CallerGoneError, DomainError, DomainErrorCode, maskContactsInText, RequestUnderWayError } from '@fr/domain';
 import { isGeoReportRequest, writeGeoReportError } from '../open311/georeport-errors';
 import { Dependency, poolWaitTimedOut, RETRY_AFTER_SECONDS, transactionCollided, unavailableDependency } from './infrastructure-errors';
 
@@ -86,7 +87,7 @@ export class HttpErrorFilter implements ExceptionFilter {
           limiter?: string;
         };
         message = Array.isArray(b.message) ? b.message.join('; ') : (b.message ?? exception.message);
-        if (status === 400) message = scalarBodyMessage(message) ?? message;
+        if (status === 400) message = scalarBodyMessage(message) ?? withoutJsonExcerpt(message);
         if (typeof b.retryAfterSeconds === 'number') {
           retryAfter = b.retryAfterSeconds;
           // Retry-After-<limiter> is what the login throttle answered before; kept for clients that read it.
@@ -104,7 +105,7 @@ export class HttpErrorFilter implements ExceptionFilter {
       status = exception.status;
       message =
         exception.type === 'entity.parse.failed'
-          ? `malformed JSON body: ${exception.message}`
+          ? `malformed JSON body: ${withoutJsonExcerpt(exception.message)}`
           : exception.type === 'entity.too.large'
             ? `request body is larger than the ${exception.limit} bytes allowed`
             : exception.message;
@@ -145,6 +146,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (retryAfter === null && status === HttpStatus.SERVICE_UNAVAILABLE) retryAfter = RETRY_AFTER_SECONDS;
     if (retryAfter !== null) res.setHeader('Retry-After', String(retryAfter));
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    if (status < 500) ({ message, extra } = withoutPersonalData(message, extra));
     // Messages may quote what the caller sent (a path parameter, a value): never echo an essay back.
     if (message.length > 500) message = `${message.slice(0, 500)}…`;
     // Open311 clients expect the GeoReport error format, whatever raised the error under /open311.
@@ -210,6 +212,49 @@ function scalarBodyMessage(message: string): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * V8's JSON.parse quotes the body around the error (`Unexpected token 'N', ..."":{"name":Nguyễn Văn"... is not
+ * valid JSON`): a citizen's name, number or ID number, answered and kept by whatever logs answers. The position
+ * is not given then; the token is enough to find it.
+ */
+function withoutJsonExcerpt(message: string): string {
+  const excerpt = /^(.*?), (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s.exec(message);
+  return excerpt ? `${excerpt[1]} in the JSON body (the text around it is not repeated)` : message;
+}
+
+const REDACTED = '[redacted]';
+
+/**
+ * A refusal quotes what the caller sent: a key not found, a value or a field name not taken. Sent where it does not
+ * belong, that is a citizen's name or number as often as not (a hotline desk's externalId made of the caller's
+ * number, a name typed where a tracking code goes, a form field named with it), and it came back whole, to be kept
+ * wherever answers are logged. A quoted value or a field that holds a name (holdsPlainName: with diacritics or
+ * without) is left out, one that holds a phone number or an e-mail address is masked as the contact fields are
+ * (left out if still one); the rest is quoted as it was, which is what a caller needs to mend a request.
+ */
+function withoutPersonalData(message: string, extra: Record<string, unknown>): { message: string; extra: Record<string, unknown> } {
+  const value = (v: string): string => {
+    if (holdsPlainName(v)) return REDACTED;
+    const masked = maskContactsInText(v);
+    return holdsContact(masked) ? REDACTED : masked;
+  };
+  const fields = Array.isArray(extra.errors) ? (extra.errors as { field: string; problems: string[] }[]) : [];
+  // A field's own name, each part of its path ('citizen.<name>', 'attribute[<number>]'), as messages repeat it.
+  const named = new Map<string, string>();
+  for (const { field } of fields) {
+    for (const part of field.split(/[.[\]]/)) {
+      if (part && value(part) !== part) named.set(part, value(part));
+    }
+  }
+  const text = (t: string): string => {
+    let out = t;
+    for (const [part, shown] of named) out = out.split(part).join(shown);
+    return out.replace(/'([^'\n]{1,200})'/g, (quoted: string, v: string) => (value(v) === v ? quoted : `'${value(v)}'`));
+  };
+  if (!fields.length) return { message: text(message), extra };
+  return { message: text(message), extra: { ...extra, errors: fields.map((e) => ({ ...e, field: text(e.field), problems: e.problems.map(text) })) } };
 }
 
 /** zlib's errors (Z_DATA_ERROR, Z_BUF_ERROR, ...) and brotli's (ERR__ERROR_FORMAT_..., ERR_BROTLI_...) as the body-parser passes them on. */
