@@ -464,4 +464,22 @@ describe("citizens' data: records of reads and subject requests through their ch
     const otherName = await request({ kind: 'access', phone: '0987555111', name: 'Phạm Văn Hùng', externalId: 'ihn-dsr-0101' });
     expect(otherName.status).toBe(409);
   });
+
+  it('tells apart two people on one phone whose names differ only in their diacritics, and finds either by the name with them', async () => {
+    const family = '0966000777';
+    const tu = await newCase(family, undefined, { name: 'Lê Văn Tú', email: 'tu.le@example.vn' });
+    const tư = await newCase(family, undefined, { name: 'Lê Văn Tư', email: 'tu.le@example.vn' });
+    const byPhone = await request({ kind: 'access', phone: family });
+    expect(byPhone.status).toBe(409);
+    expect((byPhone.body as { message: string }).message).toMatch(/more than one name/);
+    const his = await request({ kind: 'access', phone: family, name: 'Lê Văn Tú' });
+    expect((his.body as { trackingCodes: string[] }).trackingCodes).toEqual([tu.trackingCode]);
+    const hisBrother = await request({ kind: 'access', phone: family, name: 'LÊ VĂN TƯ' });
+    expect((hisBrother.body as { trackingCodes: string[] }).trackingCodes).toEqual([tư.trackingCode]);
+    // Typed without diacritics, the name is either's: neither one's cases go to whoever asks so.
+    const either = await request({ kind: 'correct', phone: family, name: 'Le Van Tu', corrections: { email: 'tu@example.vn' } });
+    expect(either.status).toBe(409);
+    expect((either.body as { message: string }).message).toMatch(/diacritics/);
+    expect((await engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases WHERE citizen_email = 'tu@example.vn'`))[0].n).toBe(0);
+  });
 });
