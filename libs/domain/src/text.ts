@@ -82,6 +82,43 @@ export function personNameKey(name: string | null | undefined): string | null {
   return key || null;
 }
 
+/**
+ * Whether two names can be one person's: alike as personNameKey folds them (a citizen types without diacritics,
+ * and "Le Van Tu" must find "Lê Văn Tú"), and, word by word, with the same diacritics where both words are
+ * written with them. The key alone made "Lê Văn Tú" and "Lê Văn Tư" on one family's phone one person, each
+ * reached by the other's request; they are two names, as anyone who writes them with their diacritics means
+ * them. A word written without any still stands for either, so the relation is not an equality: "Le Van Tu" is
+ * the same as both, which are not each other's (refuseSeveralPeople asks for the name with its diacritics then).
+ * A tone mark counts wherever it is placed ("Hoà", "Hòa") and however the text is composed (NFC or NFD).
+ */
+export function samePersonName(a: string | null | undefined, b: string | null | undefined): boolean {
+  const key = personNameKey(a);
+  if (key === null || key !== personNameKey(b)) return false;
+  const wordsA = markedWords(a!);
+  const wordsB = markedWords(b!);
+  // Alike folded, the names have as many words; each word is told apart only where both carry marks.
+  return wordsA.length === wordsB.length && wordsA.every((w, i) => w === null || wordsB[i] === null || w === wordsB[i]);
+}
+
+/** Vietnamese tone marks (grave, acute, tilde, hook above, dot below), one a syllable wherever it is placed. */
+const TONE_MARK = /[\u0300\u0301\u0303\u0309\u0323]/u;
+
+/**
+ * Each word of a name as personNameKey splits it: null when written without diacritics (no mark, no đ), else its
+ * letters with their other marks (â, ă, ê, ô, ơ, ư, đ) in lower case and its tone apart.
+ */
+function markedWords(name: string): (string | null)[] {
+  return name
+    .normalize('NFD')
+    .split(/[^\p{L}\p{M}\p{N}]+/u)
+    .filter((w) => /[\p{L}\p{N}]/u.test(w))
+    .map((w) => {
+      if (!/[\p{M}đĐðÐ]/u.test(w)) return null;
+      const tone = TONE_MARK.exec(w)?.[0] ?? '';
+      return `${w.replace(new RegExp(TONE_MARK.source, 'gu'), '').normalize('NFC').toLowerCase()}${tone}`;
+    });
+}
+
 const foldedNames = new Map<string, string>();
 const FOLDED_NAMES_KEPT = 10_000;
 

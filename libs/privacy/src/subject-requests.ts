@@ -1,7 +1,16 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig, RetentionPolicy } from '@fr/config';
-import { ConflictError, isUuid, normalisePhone as normaliseCasePhone, normaliseTrackingCode, NotFoundError, personNameKey, ValidationError } from '@fr/domain';
+import {
+  ConflictError,
+  isUuid,
+  normalisePhone as normaliseCasePhone,
+  normaliseTrackingCode,
+  NotFoundError,
+  personNameKey,
+  samePersonName,
+  ValidationError,
+} from '@fr/domain';
 import { Deliveries } from '@fr/notifications';
 import { casesLockOrder, ContactCorrection, correctCaseContact, phoneLookupKey, selectRow, selectRows, Sql, writeAuditEvent } from '@fr/persistence';
 import { Clock } from '@fr/sla';
@@ -440,14 +449,15 @@ export class SubjectRequests implements OnModuleInit {
       if (late) throw new CaseLockedBeforeItsOriginal(late.id);
     }
     const at = (r: CaseRow) => new Date(r.submitted_at).getTime();
-    const named = cmd.name === undefined ? null : personNameKey(cmd.name);
+    const named = cmd.name === undefined ? null : cmd.name;
     const reached = rows.filter((r) => r.mine).map(({ mine: _, late: __, ...r }) => ({ row: r, name: nameOf(r, named) }));
     // The current names of the cases not of the requester's name: a case that held the requester's name
     // before a correction gave it one of these is that person's (the son corrected the hotline's slip to
     // his father's name, which the father's own cases hold), not the requester's.
-    const others = new Set(reached.filter((c) => c.name.as === 'other').map((c) => c.name.now));
+    const others = reached.filter((c) => c.name.as === 'other').map((c) => c.name.now);
+    const another = (now: string | null) => others.some((o) => (o === null || now === null ? o === now : samePersonName(o, now)));
     return reached
-      .filter(({ name }) => name.as === 'any' || name.as === 'now' || (name.as === 'before' && !others.has(name.now)))
+      .filter(({ name }) => name.as === 'any' || name.as === 'now' || (name.as === 'before' && !another(name.now)))
       .map((c) => c.row)
       .sort((a, b) => at(a) - at(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
@@ -633,10 +643,10 @@ const COLUMNS = `id::text AS id, channel_code, kind, status, case_ids::text[] AS
  * whose current name another of those cases holds without the requester's (another person's, then).
  */
 function nameOf(c: CaseRow, named: string | null): { as: 'any' | 'now' | 'before' | 'other'; now: string | null } {
-  const now = personNameKey(c.citizen_name);
+  const now = personNameKey(c.citizen_name) === null ? null : c.citizen_name;
   if (named === null) return { as: 'any', now };
-  if (now === named) return { as: 'now', now };
-  return { as: c.former_citizen_names.some((n) => personNameKey(n) === named) ? 'before' : 'other', now };
+  if (samePersonName(now, named)) return { as: 'now', now };
+  return { as: c.former_citizen_names.some((n) => samePersonName(n, named)) ? 'before' : 'other', now };
 }
 
 /**
@@ -651,17 +661,28 @@ function refuseSeveralPeople(cases: readonly CaseRow[], cmd: SubjectRequestComma
   // With the name given, casesOf kept that name's cases only: a case holding it as a former name holds
   // another (current) one, and is the requester's all the same. A name without a letter narrowed nothing
   // (the API refuses one; a caller of this class might not), so the check still stands for it.
-  if (cmd.name !== undefined && personNameKey(cmd.name) !== null) return;
+  const by = cmd.phone && cmd.email ? 'phone number and e-mail address are' : cmd.phone ? 'phone number is' : 'e-mail address is';
+  if (cmd.name !== undefined && personNameKey(cmd.name) !== null) {
+    // Typed without diacritics, the name is that of each case whose name folds alike ("Le Van Tu": "Lê Văn Tú"
+    // and "Lê Văn Tư"), who may be two people: only the name with its diacritics tells whose cases are asked for.
+    const holding = cases.flatMap((c) => (samePersonName(c.citizen_name, cmd.name) ? [c.citizen_name!] : []));
+    if (holding.some((n) => holding.some((m) => !samePersonName(n, m)))) {
+      throw new ConflictError(
+        `the ${by} on the cases of more than one name that the name given, written without some of its diacritics, could be: give name with its diacritics as the channel verified it`,
+      );
+    }
+    return;
+  }
   // A name with no letter ("-", "张伟" folded to nothing before) counted neither as a name nor as none, so a
   // request by the phone alone took that person's cases along with the named one's.
-  const keys = cases.map((c) => personNameKey(c.citizen_name));
-  const names = new Set(keys.filter((k) => k !== null));
-  const unnamed = keys.filter((k) => k === null).length;
-  const by = cmd.phone && cmd.email ? 'phone number and e-mail address are' : cmd.phone ? 'phone number is' : 'e-mail address is';
-  if (names.size > 1) {
+  const names = cases.flatMap((c) => (personNameKey(c.citizen_name) === null ? [] : [c.citizen_name!]));
+  const unnamed = cases.length - names.length;
+  // Two names are two people unless they can be one (samePersonName): "Lê Văn Tú" and "Lê Văn Tư" folded alike.
+  const several = names.some((n) => names.some((m) => !samePersonName(n, m)));
+  if (several) {
     throw new ConflictError(`the ${by} on the cases of more than one name: give name, the requester's name as the channel verified it`);
   }
-  if (names.size === 1 && unnamed > 0) {
+  if (names.length > 0 && unnamed > 0) {
     throw new ConflictError(
       `the ${by} on cases with a name and on cases without one, which may be someone else's: give name, the requester's name as the channel verified it`,
     );
