@@ -2,11 +2,12 @@
 // database whose drop a worker had not finished (none when no e2e file ran, and then PostgreSQL is not asked
 // anything).
 const { existsSync, rmSync } = require('node:fs');
-const { dropTemplates, listed } = require('./jest-templates');
+const { contractOf, dropTemplates, listed } = require('./jest-templates');
 
 module.exports = async () => {
   const list = process.env.FR_TEST_TEMPLATES;
   if (!list || !existsSync(list)) return;
   await dropTemplates(listed(list));
+  rmSync(contractOf(list), { force: true });
   rmSync(list, { force: true });
 };

@@ -53,8 +53,14 @@ async function dropEndedRuns(dir, own) {
     }
     if (!pid || alive(pid)) continue;
     await dropTemplates(listed(path));
+    rmSync(contractOf(path), { force: true });
     rmSync(path, { force: true });
   }
+}
+
+/** The run's OpenAPI document, beside its list (libs/testing/src/test-engine.ts, contractFile). */
+function contractOf(list) {
+  return list.replace(/\.list$/, '.openapi.json');
 }
 
 function alive(pid) {
@@ -150,4 +156,4 @@ function unreachable(e) {
   return ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT'].includes(e?.code) || /ECONNREFUSED|ENOTFOUND/.test(String(e?.message));
 }
 
-module.exports = { startList, listed, dropTemplates, dropEndedRuns, dropEndedEngines };
+module.exports = { startList, listed, contractOf, dropTemplates, dropEndedRuns, dropEndedEngines };

@@ -75,6 +75,20 @@ describe("a Jest run's database templates", () => {
     }
   });
 
+  it("drops the OpenAPI document of an ended run (libs/testing, sharedContract) with its list, not a running run's", async () => {
+    const gone = spawnSync(process.execPath, ['-e', '']).pid;
+    const [ended, running] = [randomBytes(5).toString('hex'), randomBytes(5).toString('hex')];
+    writeFileSync(join(dir, `fr_tpl_${ended}.list`), `pid ${gone}\n`);
+    writeFileSync(join(dir, `fr_tpl_${ended}.openapi.json`), '{}');
+    writeFileSync(join(dir, `fr_tpl_${running}.list`), `pid ${process.pid}\n`);
+    writeFileSync(join(dir, `fr_tpl_${running}.openapi.json`), '{}');
+
+    await dropEndedRuns(dir, join(dir, 'fr_tpl_next.list'));
+
+    expect(existsSync(join(dir, `fr_tpl_${ended}.openapi.json`))).toBe(false);
+    expect(existsSync(join(dir, `fr_tpl_${running}.openapi.json`))).toBe(true);
+  });
+
   it("drops a killed run's test engines (database, queue keys, checkpoint directory) once their process has ended, none in use or just made", async () => {
     const gone = spawnSync(process.execPath, ['-e', '']).pid;
     const id = (pid: number) => `${pid}_${randomBytes(4).toString('hex')}`;

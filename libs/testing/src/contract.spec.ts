@@ -1,4 +1,7 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConflictException, Controller, Get, Header, HttpCode, INestApplication, Module, NotFoundException, Param, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiProperty, ApiResponse } from '@nestjs/swagger';
@@ -6,7 +9,7 @@ import helmet from 'helmet';
 import { ApiErrors } from '../../../apps/api/src/common/error.dto';
 import { HttpErrorFilter } from '../../../apps/api/src/common/http-exception.filter';
 import { buildOpenApiDocument, OWN_ERROR_FORMATS } from '../../../apps/api/src/openapi';
-import { checkedRequest, ContractChecker, ContractViolation } from './contract';
+import { checkedRequest, ContractChecker, ContractViolation, sharedContract } from './contract';
 
 class ThingDto {
   @ApiProperty() id: string;
@@ -198,6 +201,46 @@ describe(ContractChecker.name, () => {
       expect(sut.problems({ method: 'GET', url: '/no/such/path', status: 404, headers: json, body: [{ code: 404, description: 'x' }] })[0]).toMatch(
         /\(no such operation\): the body does not match the documented schema/,
       );
+    });
+  });
+
+  describe("a Jest run's one checker (sharedContract)", () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'fr_contract_'));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const body = { 'x-content-type-options': 'nosniff', 'content-type': 'application/json' };
+    const chatty = { method: 'GET', url: '/things/chatty', status: 200, headers: body, body: { id: 'chatty', state: 'new', note: null, internalScore: 7 } };
+
+    it("builds the document once, and a later file's checker finds what the first one finds", () => {
+      const file = join(dir, 'run.openapi.json');
+      const build = jest.fn(() => buildOpenApiDocument(app));
+      const first = sharedContract(file, build, { ownErrorFormats: OWN_ERROR_FORMATS });
+      expect(existsSync(file)).toBe(true);
+      const later = sharedContract(file, build, { ownErrorFormats: OWN_ERROR_FORMATS });
+      expect(build).toHaveBeenCalledTimes(1);
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(JSON.parse(JSON.stringify(buildOpenApiDocument(app))));
+      for (const checker of [first, later]) {
+        expect(checker.problems(chatty)).toEqual(sut.problems(chatty));
+        expect(checker.problems(chatty)[0]).toMatch(/additional properties 'internalScore'/);
+        expect(checker.problems({ ...chatty, url: '/open311/v2/nothing.json', status: 404, body: { statusCode: 404 } })[0]).toMatch(/must be array/);
+      }
+    });
+
+    it('checks every response schema against the meta-schema when it builds, as compiling it when first used did', () => {
+      const doc = JSON.parse(JSON.stringify(buildOpenApiDocument(app))) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+      doc.paths['/things/{id}'].get.responses['200'] = { description: 'a thing', content: { 'application/json': { schema: { type: 'thing' } } } };
+      expect(() => sharedContract(join(dir, 'broken.openapi.json'), () => doc)).toThrow(/schema is invalid/);
+      expect(existsSync(join(dir, 'broken.openapi.json'))).toBe(false);
+      expect(() => new ContractChecker(doc).check({ ...chatty, url: '/things/7', body: {} })).toThrow(/schema is invalid/);
+    });
+
+    it('builds every time without a file', () => {
+      const build = jest.fn(() => buildOpenApiDocument(app));
+      sharedContract(undefined, build);
+      sharedContract(undefined, build);
+      expect(build).toHaveBeenCalledTimes(2);
     });
   });
 });

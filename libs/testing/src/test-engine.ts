@@ -13,7 +13,7 @@ import { organisationSeed } from '@fr/directory';
 import { migrateDatabase } from '@fr/persistence';
 import { TimeSource } from '@fr/sla';
 import { createWorkerApp } from '@fr/worker';
-import { checkedRequest, ContractChecker } from './contract';
+import { checkedRequest, ContractChecker, sharedContract } from './contract';
 import { createFromTemplate } from './template-database';
 
 const BASE_DB = process.env.FR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -36,12 +36,18 @@ export function testDatabaseUrl(dbName: string, role?: string): string {
   return url.toString();
 }
 
-/** One document per test file: every engine serves the same one. */
+/** One document per Jest run: every engine serves the same one (sharedContract). */
 let contract: ContractChecker | null = null;
+
+/** The run's file of the API's OpenAPI document, beside its template list (scripts/jest-templates.js drops both). */
+export function contractFile(): string | undefined {
+  const list = process.env.FR_TEST_TEMPLATES;
+  return list && existsSync(list) ? list.replace(/\.list$/, '.openapi.json') : undefined;
+}
 
 /** The checker of the API's own OpenAPI document, for clients other than engine.http(). */
 export function apiContract(api: INestApplication): ContractChecker {
-  contract ??= new ContractChecker(buildOpenApiDocument(api), { ownErrorFormats: OWN_ERROR_FORMATS });
+  contract ??= sharedContract(contractFile(), () => buildOpenApiDocument(api), { ownErrorFormats: OWN_ERROR_FORMATS });
   return contract;
 }
 
