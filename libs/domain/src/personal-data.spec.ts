@@ -146,7 +146,16 @@ describe(maskContactsInText.name, () => {
   });
 
   it.each([
+    ['after a numbered list', 'Danh sách:\n1. 001-190.012 345\n2. 0011/9001/2346', 'Danh sách:\n1. 00********45\n2. 00********46'],
+    ['after a sentence ending in a number', 'Tôi sinh năm 1990. 001-190.012 345 là số căn cước.', 'Tôi sinh năm 1990. 00********45 là số căn cước.'],
+    ['before a sentence beginning with a number', 'Số 0011-9001 2345. 100 người cùng ký.', 'Số 00********45. 100 người cùng ký.'],
+  ])('masks a citizen identity number in mixed groups beside a sentence or list number: %s', (_how, text, masked) => {
+    expect(maskContactsInText(text)).toBe(masked);
+  });
+
+  it.each([
     'Giờ làm việc 0730-1130 / 1330-1700 các ngày trong tuần.',
+    'Số thẻ 0123. 4567. 8901. 2345 đã khoá.',
     'Số thẻ ngân hàng 0123-4567 8901.2345 đã khoá.',
     'Số thẻ 0123  4567  8901  2345.',
     'Hẹn 07/12/2026  08 30 và 08/12/2026 0830.',

@@ -75,7 +75,7 @@ const GROUPED_ID_IN_TEXT = new RegExp(
  * "0123-4567 8901.2345", hours "0730-1130 / 1330-1700"), so the exclusions of GROUPED_ID_IN_TEXT hold; groups of three or four digits
  * that come to twelve are three of four or four of three.
  */
-const ID_SEPARATOR = String.raw`(?:[ \t]{1,3}(?:[._/\p{Pd}][ \t]{0,3})?|[._/\p{Pd}][ \t]{0,3})`;
+const ID_SEPARATOR = String.raw`(?:[ \t]{1,3}(?:[._/\p{Pd}][ \t]{0,3})?|\.(?![ \t])|[_/\p{Pd}][ \t]{0,3})`;
 const LOOSELY_GROUPED_ID_IN_TEXT = new RegExp(
   String.raw`(?<![\p{L}\p{N}+]|\p{N}[,:]|\p{N}[ \t]{0,3}[._/\p{Pd}][ \t]{0,3}|[0-9a-fA-F]{4}\p{Pd})0\d{2,3}(?:${ID_SEPARATOR}\d{3,4}){2,3}(?![\p{L}\p{N}]|${ID_SEPARATOR}\p{N}|\p{Pd}\p{L}|[,:]\p{N})${NOT_A_QUANTITY}`,
   'giu',
