@@ -76,10 +76,11 @@ const GROUPED_ID_IN_TEXT = new RegExp(
  * that come to twelve are three of four or four of three.
  */
 // A dot right after a digit and before a space or tab ends a sentence or a list number ("năm 1990. 001-190.012 345",
-// "1. 001-190.012 345", "…2345. 100 người"): read as a separator, it joined the CCCD to that number, which was shown whole.
+// "1. 001-190.012 345", "…2345. 100 người"): read as a separator, it joined the CCCD to that number, which was shown whole;
+// before the number (the look-behind of LOOSELY_GROUPED_ID_IN_TEXT), it is not taken for one either.
 const ID_SEPARATOR = String.raw`(?:[ \t]{1,3}(?:[._/\p{Pd}][ \t]{0,3})?|\.(?![ \t])|[_/\p{Pd}][ \t]{0,3})`;
 const LOOSELY_GROUPED_ID_IN_TEXT = new RegExp(
-  String.raw`(?<![\p{L}\p{N}+]|\p{N}[,:]|\p{N}[ \t]{0,3}[._/\p{Pd}][ \t]{0,3}|[0-9a-fA-F]{4}\p{Pd})0\d{2,3}(?:${ID_SEPARATOR}\d{3,4}){2,3}(?![\p{L}\p{N}]|${ID_SEPARATOR}\p{N}|\p{Pd}\p{L}|[,:]\p{N})${NOT_A_QUANTITY}`,
+  String.raw`(?<![\p{L}\p{N}+]|\p{N}[,:]|\p{N}[ \t]{0,3}(?:[_/\p{Pd}]|\.(?![ \t]))[ \t]{0,3}|[0-9a-fA-F]{4}\p{Pd})0\d{2,3}(?:${ID_SEPARATOR}\d{3,4}){2,3}(?![\p{L}\p{N}]|${ID_SEPARATOR}\p{N}|\p{Pd}\p{L}|[,:]\p{N})${NOT_A_QUANTITY}`,
   'giu',
 );
 const GROUPED_ID_DIGITS = 12;
