@@ -146,11 +146,11 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (retryAfter === null && status === HttpStatus.SERVICE_UNAVAILABLE) retryAfter = RETRY_AFTER_SECONDS;
     if (retryAfter !== null) res.setHeader('Retry-After', String(retryAfter));
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-    if (status < 500) ({ message, extra } = withoutPersonalData(message, extra));
+    const req = res.req as Request | undefined;
+    if (status < 500) ({ message, extra } = withoutPersonalData(message, extra, citizensPath(req)));
     // Messages may quote what the caller sent (a path parameter, a value): never echo an essay back.
     if (message.length > 500) message = `${message.slice(0, 500)}…`;
     // Open311 clients expect the GeoReport error format, whatever raised the error under /open311.
-    const req = res.req as Request | undefined;
     if (req && isGeoReportRequest(req)) return writeGeoReportError(req, res, status, message);
     // Said outright: a route's own Content-Type (@Header, set before its interceptors run) would otherwise label the JSON, e.g. text/html on /board.
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
@@ -227,16 +227,28 @@ function withoutJsonExcerpt(message: string): string {
 const REDACTED = '[redacted]';
 
 /**
+ * The paths where what a caller sends is a citizen's (feedback, the hotline's calls, subject requests, Open311,
+ * the cases): there a quoted value that reads as a person's name is left out. Elsewhere a quoted name is the
+ * office's own, a unit's ("Phường Nguyễn Du", named after a person as most streets and wards are) or an
+ * officer's username, and a refusal that hid it would not say what to mend; phone and ID numbers are masked on
+ * every path.
+ */
+const CITIZENS_PATH = /^\/(?:v1\/(?:feedback|hotline|privacy|cases)|open311)(?:[/?.]|$)/;
+function citizensPath(req: Request | undefined): boolean {
+  return req === undefined || CITIZENS_PATH.test(req.path ?? req.url ?? '');
+}
+
+/**
  * A refusal quotes what the caller sent: a key not found, a value or a field name not taken. Sent where it does not
  * belong, that is a citizen's name or number as often as not (a hotline desk's externalId made of the caller's
  * number, a name typed where a tracking code goes, a form field named with it), and it came back whole, to be kept
- * wherever answers are logged. A quoted value or a field that holds a name (holdsPlainName: with diacritics or
- * without) is left out, one that holds a phone number or an e-mail address is masked as the contact fields are
+ * wherever answers are logged. On the citizens' paths (`names`, CITIZENS_PATH) a quoted value or a field that holds
+ * a name (holdsPlainName: with diacritics or without) is left out; one that holds a phone number or an e-mail address is masked as the contact fields are
  * (left out if still one); the rest is quoted as it was, which is what a caller needs to mend a request.
  */
-function withoutPersonalData(message: string, extra: Record<string, unknown>): { message: string; extra: Record<string, unknown> } {
+function withoutPersonalData(message: string, extra: Record<string, unknown>, names: boolean): { message: string; extra: Record<string, unknown> } {
   const value = (v: string): string => {
-    if (holdsPlainName(v)) return REDACTED;
+    if (names && holdsPlainName(v)) return REDACTED;
     const masked = maskContactsInText(v);
     return holdsContact(masked) ? REDACTED : masked;
   };
