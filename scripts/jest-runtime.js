@@ -20,8 +20,6 @@ class CodeCachingRuntime extends Runtime {
     // `--no-cache`: nothing read or written, as for Jest's transforms.
     if (config.cache === false) return;
     const executor = this.executor;
-    // Jest's internals, as of jest-runtime 30: another shape (an upgrade) runs Jest's own compile, uncached.
-    if (typeof executor?.compile !== 'function' || !Array.isArray(executor.injectedModuleParameters)) return;
     const compile = executor.compile.bind(executor);
     const dir = join(config.cacheDirectory, `v8-code-cache-${process.version}`);
     mkdirSync(dir, { recursive: true });
