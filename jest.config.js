@@ -8,8 +8,6 @@ const base = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
   testEnvironment: 'node',
-  // Jest's runtime with V8's code cache: each test file compiled the whole engine's modules again (scripts/jest-runtime.js).
-  runtime: '<rootDir>/scripts/jest-runtime.js',
 };
 
 module.exports = {
