@@ -257,21 +257,6 @@ describe(maskContactsInText.name, () => {
     }
   });
 
-  it('masks a text dense with numbers and addresses in linear time: four times the text takes about four times as long, not sixteen', () => {
-    // Each found by a pattern or two: 100 KB of them took 60-95 ms, four times that 16 times as long.
-    const time = (copies: number) => {
-      const text = '0011-9001 2345; 0912345678; a@b.vn; '.repeat(copies);
-      const started = performance.now();
-      maskContactsInText(text);
-      return performance.now() - started;
-    };
-    time(500);
-    // The least of three, so that a pause of the machine's does not count.
-    const small = Math.min(time(2000), time(2000), time(2000));
-    const large = Math.min(time(8000), time(8000), time(8000));
-    expect(large / small).toBeLessThan(8);
-  });
-
   it('masks an e-mail address with a zero-width space in it, and shows the text without such characters', () => {
     expect(maskContactsInText('Thư: lan.hoang\u200b@example.vn, Nguy\u202eễn')).toBe(`Thư: ${maskEmail('lan.hoang@example.vn')}, Nguyễn`);
   });
