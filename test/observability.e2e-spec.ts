@@ -4,7 +4,7 @@ import { ListUnits } from '@fr/directory';
 import { BusyError } from '@fr/domain';
 import { JobName, QueueName, QueueRegistry } from '@fr/queue';
 import { SlaReconciler, SlaReconcileResult } from '@fr/sla';
-import { adminToken, createOfficer, DEV_KEYS, ManualClock, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, createOfficer, DEV_KEYS, ManualClock, StdoutCapture, TestEngine, waitFor } from '@fr/testing';
 import { WorkerMetricsServer } from '@fr/worker';
 import { SlaTimerProcessor } from '../apps/worker/src/processors/sla-timer.processor';
 
@@ -34,11 +34,10 @@ describe('operating the engine', () => {
   let engine: TestEngine;
   let handler: string;
   // The engine logs warnings and errors to process.stdout (libs/config/src/logging.ts): kept here, not printed.
-  const logged: string[] = [];
-  const originalWrite = process.stdout.write;
+  let stdout: StdoutCapture;
   const logLines = () =>
-    logged
-      .join('')
+    stdout
+      .text()
       .split('\n')
       .flatMap((l) => {
         try {
@@ -49,17 +48,13 @@ describe('operating the engine', () => {
       });
 
   beforeAll(async () => {
-    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      logged.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      (rest.find((r) => typeof r === 'function') as (() => void) | undefined)?.();
-      return true;
-    }) as typeof process.stdout.write;
+    stdout = new StdoutCapture();
     engine = await TestEngine.start({ clock, env: { FR_METRICS_TOKEN: METRICS_TOKEN, LOG_LEVEL: 'warn' } });
     handler = (await createOfficer(engine, await adminToken(engine), { username: 'bk.handler.obs', role: 'HANDLER', unitCode: 'P_BACH_KHOA' })).token;
   });
   afterAll(async () => {
     await engine?.close();
-    process.stdout.write = originalWrite;
+    stdout?.restore();
   });
 
   const scrapeApi = () => engine.http().get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`);
@@ -215,8 +210,8 @@ describe('operating the engine', () => {
     expect(request).toMatchObject({ requestId, req: { id: requestId, method: 'GET' }, res: { statusCode: 401 }, level: 40, msg: 'request completed' });
     // One access line a request, with its id once (the id comes from the request's context, not a binding as well).
     expect(mine.filter((l) => l.req !== undefined)).toHaveLength(1);
-    const raw = logged
-      .join('')
+    const raw = stdout
+      .text()
       .split('\n')
       .filter((l) => l.includes(`"url":"/metrics"`) && l.includes(requestId));
     expect(raw).toHaveLength(1);

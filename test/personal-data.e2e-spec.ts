@@ -1,6 +1,6 @@
 import { maskEmail, maskName, maskPhone } from '@fr/domain';
 import { QueueName, QueueRegistry } from '@fr/queue';
-import { adminToken, bearer, createOfficer, DEFAULT_TEST_PASSWORD, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, bearer, createOfficer, DEFAULT_TEST_PASSWORD, DEV_KEYS, StdoutCapture, TestEngine, waitFor } from '@fr/testing';
 import type { CaseDetailDto, CasePageDto } from '../apps/api/src/cases/case-view.dto';
 import type { ErrorDto } from '../apps/api/src/common/error.dto';
 import type { FeedbackAcceptedDto, FeedbackStatusDto } from '../apps/api/src/intake/feedback.dto';
@@ -54,16 +54,10 @@ describe("citizens' personal data", () => {
   let trackingCode: string;
 
   // ---- stdout capture: every line the API and the worker log during this file -----------------
-  const captured: string[] = [];
-  const originalWrite = process.stdout.write;
+  let stdout: StdoutCapture;
 
   beforeAll(async () => {
-    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-      done?.();
-      return true;
-    }) as typeof process.stdout.write;
+    stdout = new StdoutCapture();
 
     engine = await TestEngine.start({ env: { LOG_LEVEL: 'info' } });
     tokens.admin = await adminToken(engine);
@@ -107,7 +101,7 @@ describe("citizens' personal data", () => {
 
   afterAll(async () => {
     await engine?.close();
-    process.stdout.write = originalWrite;
+    stdout?.restore();
   });
 
   // ---- helpers -------------------------------------------------------------------------------
@@ -339,7 +333,7 @@ describe("citizens' personal data", () => {
       );
     }
 
-    const output = captured.join('');
+    const output = stdout.text();
     const lines = output.split('\n').filter((l) => l.trim() !== '');
     expect(lines.length).toBeGreaterThan(0);
     const records = lines.flatMap((l) => {

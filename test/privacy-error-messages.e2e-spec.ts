@@ -1,4 +1,4 @@
-import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine } from '@fr/testing';
+import { adminToken, bearer, createOfficer, DEV_KEYS, StdoutCapture, TestEngine } from '@fr/testing';
 
 jest.setTimeout(60_000);
 
@@ -11,8 +11,7 @@ jest.setTimeout(60_000);
 describe("citizens' names and numbers in error answers", () => {
   let engine: TestEngine;
   const t: Record<'op1' | 'op2' | 'handler', string> = { op1: '', op2: '', handler: '' };
-  const captured: string[] = [];
-  const originalWrite = process.stdout.write;
+  let stdout: StdoutCapture;
   const NAME = 'Nguyễn Văn Thành';
   const PHONE = '0987654321';
   const ID_NUMBER = '001190012345';
@@ -25,11 +24,7 @@ describe("citizens' names and numbers in error answers", () => {
   };
 
   beforeAll(async () => {
-    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      (rest.find((r) => typeof r === 'function') as (() => void) | undefined)?.();
-      return true;
-    }) as typeof process.stdout.write;
+    stdout = new StdoutCapture();
     engine = await TestEngine.start({ env: { LOG_LEVEL: 'info' } });
     const admin = await adminToken(engine);
     t.op1 = (await createOfficer(engine, admin, { username: 'errnames.op1', role: 'OPERATOR', unitCode: 'VP' })).token;
@@ -38,7 +33,7 @@ describe("citizens' names and numbers in error answers", () => {
   });
   afterAll(async () => {
     await engine?.close();
-    process.stdout.write = originalWrite;
+    stdout?.restore();
   });
 
   /** What each answer quoted of the name or numbers, and its status: collected, so one leak does not hide the next. */
@@ -161,7 +156,7 @@ describe("citizens' names and numbers in error answers", () => {
 
   // Runs last: every request above has been logged by now.
   it('logs none of it', () => {
-    const lines = captured.join('').split('\n');
+    const lines = stdout.text().split('\n');
     const leaked = lines.filter((l) => PERSONAL.test(l) || PERSONAL.test(decodeURIComponentSafe(l)));
     expect(leaked).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { adminToken, bearer, createOfficer, DEV_KEYS, TestEngine, waitFor } from '@fr/testing';
+import { adminToken, bearer, createOfficer, DEV_KEYS, StdoutCapture, TestEngine, waitFor } from '@fr/testing';
 import type { FeedbackAcceptedDto } from '../apps/api/src/intake/feedback.dto';
 
 jest.setTimeout(60_000);
@@ -14,24 +14,19 @@ describe("citizens' names without diacritics in the logs", () => {
   let engine: TestEngine;
   let handler: string;
   let admin: string;
-  const captured: string[] = [];
-  const originalWrite = process.stdout.write;
+  let stdout: StdoutCapture;
   const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
   const KEPT_ID = 'ihanoi-batch-2026-12-07-0001';
 
   beforeAll(async () => {
-    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      (rest.find((r) => typeof r === 'function') as (() => void) | undefined)?.();
-      return true;
-    }) as typeof process.stdout.write;
+    stdout = new StdoutCapture();
     engine = await TestEngine.start({ env: { LOG_LEVEL: 'info' } });
     admin = await adminToken(engine);
     handler = (await createOfficer(engine, admin, { username: 'lognames.bk.handler', role: 'HANDLER', unitCode: 'P_BACH_KHOA' })).token;
   });
   afterAll(async () => {
     await engine?.close();
-    process.stdout.write = originalWrite;
+    stdout?.restore();
   });
 
   it('logs neither the request id nor the path nor the query value that holds the name, and keeps ids and unit codes that hold none', async () => {
@@ -68,7 +63,7 @@ describe("citizens' names without diacritics in the logs", () => {
     expect(kept.headers['x-request-id']).toBe(KEPT_ID);
     await engine.http().put('/v1/units/P_LE_DAI_HANH/designation').set(bearer(handler)).send({});
 
-    const output = captured.join('');
+    const output = stdout.text();
     const lines = output.split('\n').flatMap((l) => {
       try {
         return [JSON.parse(l) as { req?: { url?: string }; requestId?: string }];

@@ -13,3 +13,4 @@ export * from './case-actions';
 export * from './request-samples';
 export * from './table-lock';
 export * from './free-port';
+export * from './stdout-capture';
