@@ -257,16 +257,17 @@ function withoutPersonalData(message: string, extra: Record<string, unknown>, na
   const named = new Map<string, string>();
   for (const { field } of fields) {
     for (const part of field.split(/[.[\]]/)) {
-      if (part && value(part) !== part) named.set(part, value(part));
+      const shown = part && value(part);
+      if (shown && shown !== part) named.set(part, shown);
     }
   }
   const text = (t: string): string => {
     let out = t;
     for (const [part, shown] of named) out = out.split(part).join(shown);
-    return out.replace(/'([^'\n]{1,200})'/g, (quoted: string, v: string) => (value(v) === v ? quoted : `'${value(v)}'`));
+    return out.replace(/'([^'\n]{1,200})'/g, (_quoted: string, v: string) => `'${value(v)}'`);
   };
-  if (!fields.length) return { message: text(message), extra };
-  return { message: text(message), extra: { ...extra, errors: fields.map((e) => ({ ...e, field: text(e.field), problems: e.problems.map(text) })) } };
+  const errors = fields.map((e) => ({ ...e, field: text(e.field), problems: e.problems.map(text) }));
+  return { message: text(message), extra: fields.length ? { ...extra, errors } : extra };
 }
 
 /** zlib's errors (Z_DATA_ERROR, Z_BUF_ERROR, ...) and brotli's (ERR__ERROR_FORMAT_..., ERR_BROTLI_...) as the body-parser passes them on. */
